@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hard deadlines for every touch of the kernel.
+
+A process stuck in uninterruptible sleep (D state) on a queueing multipath map cannot be killed or
+reaped. So we never wait for such a child without a deadline, never do risky reads in a thread of
+the module itself (a thread in D state would keep the module's stdout open and hang the play), and
+abandon what does not finish: the child is reparented to init and its pipes are closed on our side.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
+# After SIGKILL a healthy child is gone within milliseconds; one in D state never is.
+REAP_GRACE_SECONDS = 0.5
+
+
+class DeadlineExceeded(Exception):
+    """`what` did not finish within `seconds`; whatever ran it was abandoned."""
+
+    def __init__(self, what, seconds):
+        self.what = what
+        self.seconds = seconds
+        super(DeadlineExceeded, self).__init__(
+            "%s did not finish within %ss (the device may be hung; the child was abandoned)" % (what, seconds)
+        )
+
+
+class CommandResult(object):
+    __slots__ = ("argv", "rc", "stdout", "stderr", "elapsed")
+
+    def __init__(self, argv, rc, stdout, stderr, elapsed):
+        self.argv = argv
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+
+    @property
+    def ok(self):
+        return self.rc == 0
+
+    def describe(self):
+        return "%s (rc=%s): %s" % (" ".join(self.argv), self.rc, (self.stderr or self.stdout).strip())
+
+
+def _abandon(proc):
+    """Kill the process group and give it a moment; a D-state child is left to init."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    deadline = time.monotonic() + REAP_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    for stream in (proc.stdout, proc.stderr):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+
+
+def run(argv, timeout, what=None, data=None):
+    """Run argv (a list, never a shell line) with a hard deadline.
+
+    Returns a CommandResult whatever the exit code; raises DeadlineExceeded on timeout and
+    OSError when the program cannot be started.
+    """
+    if isinstance(argv, str) or not argv:
+        raise ValueError("argv must be a non-empty list")
+    argv = [str(a) for a in argv]
+    env = dict(os.environ)
+    env.update(C_LOCALE)
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        close_fds=True,
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        out, err = proc.communicate(input=data.encode() if data is not None else None, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _abandon(proc)
+        raise DeadlineExceeded(what or " ".join(argv), timeout)
+    return CommandResult(
+        argv,
+        proc.returncode,
+        out.decode("utf-8", "replace"),
+        err.decode("utf-8", "replace"),
+        time.monotonic() - started,
+    )
+
+
+def call(fn, args=(), timeout=10.0, what=None):
+    """Run fn(*args) in a forked child and return its JSON-able result within `timeout` seconds.
+
+    Exceptions raised in the child come back as RuntimeError with the child's message.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never return into the caller's stack
+        status = 0
+        try:
+            os.close(read_fd)
+            try:
+                payload = {"ok": fn(*args)}
+            except Exception as exc:  # reported to the parent, which decides
+                payload = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            data = json.dumps(payload).encode("utf-8")
+            view = memoryview(data)
+            while view:
+                written = os.write(write_fd, view)
+                view = view[written:]
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    chunks = []
+    end = time.monotonic() + timeout
+    try:
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                _kill_child(pid)
+                raise DeadlineExceeded(what or getattr(fn, "__name__", "read"), timeout)
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+    _reap(pid)
+    if not chunks:
+        raise RuntimeError("%s: child exited without an answer" % (what or fn.__name__))
+    payload = json.loads(b"".join(chunks).decode("utf-8"))
+    if "error" in payload:
+        raise RuntimeError("%s: %s" % (what or fn.__name__, payload["error"]))
+    return payload["ok"]
+
+
+def _kill_child(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return
+    deadline = time.monotonic() + REAP_GRACE_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except OSError:
+            return
+        if done:
+            return
+        time.sleep(0.02)
+
+
+def _reap(pid):
+    try:
+        os.waitpid(pid, 0)
+    except OSError:
+        pass

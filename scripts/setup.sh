@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# setup.sh — everything a fresh machine needs, idempotent and cached outside the checkout.
+#
+#   scripts/setup.sh            prints the environment to use (eval-able lines)
+#   source <(scripts/setup.sh)  the same, applied to this shell
+#
+# What it does:
+#   1. finds a Python >= 3.12 (PATH, then pyenv, then common prefixes);
+#   2. makes a venv keyed by the hash of requirements-dev.txt and installs the pinned tools;
+#   3. installs netapp.ontap into the project's own collections tree, taken from the PyPI `ansible`
+#      package (Galaxy is not needed), and links this checkout in as sanfleet.remediation;
+#   4. installs the host packages the SAN lab needs (qemu, debootstrap) when they are missing.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${SANFLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sanfleet}
+REQ="$TOP/requirements-dev.txt"
+HASH=$(sha256sum "$REQ" | cut -c1-12)
+VENV="$CACHE/venv-$HASH"
+COLL="$CACHE/collections-$HASH"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+find_python() {
+  local cand v
+  for cand in python3.14 python3.13 python3.12 python3 \
+              "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 \
+              /usr/local/bin/python3.1[2-9] /opt/python*/bin/python3; do
+    command -v "$cand" >/dev/null 2>&1 || [ -x "$cand" ] || continue
+    v=$("$cand" -c 'import sys; print(int(sys.version_info >= (3, 12)))' 2>/dev/null) || continue
+    [ "$v" = 1 ] && { command -v "$cand" 2>/dev/null || echo "$cand"; return 0; }
+  done
+  return 1
+}
+
+if [ ! -x "$VENV/bin/ansible-playbook" ] || [ ! -f "$VENV/.complete" ]; then
+  PY=$(find_python) || { log "no Python >= 3.12 found (PATH, ~/.pyenv/versions); install one"; exit 1; }
+  log "creating $VENV with $PY ($("$PY" -V 2>&1))"
+  rm -rf "$VENV"
+  mkdir -p "$CACHE"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+  "$VENV/bin/python" -m pip install -q -r "$REQ" >&2
+  touch "$VENV/.complete"
+fi
+
+# netapp.ontap from the `ansible` wheel: only that collection is unpacked.
+ONTAP_VERSION_WANTED=$(sed -n 's/^# netapp.ontap from ansible==\(.*\)$/\1/p' "$REQ")
+if [ ! -f "$COLL/ansible_collections/netapp/ontap/MANIFEST.json" ]; then
+  log "unpacking netapp.ontap from ansible==$ONTAP_VERSION_WANTED"
+  tmp=$(mktemp -d)
+  "$VENV/bin/python" -m pip download -q --no-deps -d "$tmp" "ansible==$ONTAP_VERSION_WANTED" >&2
+  rm -rf "$COLL"
+  mkdir -p "$COLL"
+  "$VENV/bin/python" - "$tmp"/ansible-*.whl "$COLL" <<'EOF'
+import sys, zipfile
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as zf:
+    members = [m for m in zf.namelist() if m.startswith("ansible_collections/netapp/ontap/")]
+    zf.extractall(dest, members)
+EOF
+  rm -rf "$tmp"
+fi
+mkdir -p "$COLL/ansible_collections/sanfleet"
+ln -sfn "$TOP" "$COLL/ansible_collections/sanfleet/remediation"
+
+# Host packages for the SAN lab (Debian).
+need=()
+for p in qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client rsync; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing host packages: ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=(); else SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+cat <<EOF
+export SANFLEET_CACHE='$CACHE'
+export SANFLEET_VENV='$VENV'
+export PATH='$VENV/bin':"\$PATH"
+export ANSIBLE_COLLECTIONS_PATH='$COLL'
+export SANFLEET_COLLECTIONS='$COLL'
+EOF
