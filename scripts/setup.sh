@@ -63,6 +63,28 @@ fi
 mkdir -p "$COLL/ansible_collections/sanfleet"
 ln -sfn "$TOP" "$COLL/ansible_collections/sanfleet/remediation"
 
+# ansible-test downloads a pip bootstrap script from a host we cannot reach; give it ours.
+PIP_FOR_ANSIBLE_TEST=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages
+from ansible_test._internal.host_configs import NativePythonConfig
+print(get_venv_packages(NativePythonConfig(version="3.12", path="/x"))["pip"])' 2>/dev/null || true)
+if [ -n "$PIP_FOR_ANSIBLE_TEST" ]; then
+  mkdir -p "$HOME/.ansible/test/cache"
+  "$VENV/bin/python" - "$TOP/scripts/ansible-test-get-pip.py" \
+      "$HOME/.ansible/test/cache/get_pip_${PIP_FOR_ANSIBLE_TEST//./_}.py" <<'EOF'
+import os, sys
+# the settings this machine's pip uses (CA bundle, index) that ansible-test's stripped env would lose
+keep = {"cert": "PIP_CERT", "index-url": "PIP_INDEX_URL", "trusted-host": "PIP_TRUSTED_HOST"}
+settings = {k: os.environ[v] for k, v in keep.items() if os.environ.get(v)}
+if "cert" not in settings and os.path.exists("/etc/pip.conf"):
+    import configparser
+    cp = configparser.ConfigParser()
+    cp.read(["/etc/pip.conf", os.path.expanduser("~/.config/pip/pip.conf")])
+    settings.update({k: cp.get("global", k) for k in keep if cp.has_option("global", k)})
+src = open(sys.argv[1]).read().replace("PIP_SETTINGS = {}", "PIP_SETTINGS = %r" % settings, 1)
+open(sys.argv[2], "w").write(src)
+EOF
+fi
+
 # Host packages for the SAN lab (Debian).
 need=()
 for p in qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client rsync; do

@@ -85,7 +85,8 @@ def run(argv, timeout, what=None, data=None):
     env = dict(os.environ)
     env.update(C_LOCALE)
     started = time.monotonic()
-    proc = subprocess.Popen(
+    # Not AnsibleModule.run_command: it cannot give up on a child stuck in D state.
+    proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
         argv,
         stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -141,8 +142,8 @@ def call(fn, args=(), timeout=10.0, what=None):
             if left <= 0:
                 _kill_child(pid)
                 raise DeadlineExceeded(what or getattr(fn, "__name__", "read"), timeout)
-            ready, _, _ = select.select([read_fd], [], [], left)
-            if not ready:
+            readable = select.select([read_fd], [], [], left)[0]
+            if not readable:
                 continue
             chunk = os.read(read_fd, 1 << 16)
             if not chunk:
@@ -167,7 +168,7 @@ def _kill_child(pid):
     deadline = time.monotonic() + REAP_GRACE_SECONDS
     while time.monotonic() < deadline:
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done = os.waitpid(pid, os.WNOHANG)[0]
         except OSError:
             return
         if done:
