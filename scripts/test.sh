@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# test.sh — README command 2: every test, on a fresh machine or a warm one.
+#
+#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, lab tests, molecule
+#   STAGES="unit lab" scripts/test.sh    only some stages (names below)
+#   SANLAB=0 scripts/test.sh        everything but the real-kernel lab (lab tests are then skipped, and say so)
+#
+# One SAN lab VM is booted for the whole run and shared by pytest and molecule.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+eval "$(scripts/setup.sh)"
+STAGES=${STAGES:-"lint build docs sanity units unit lab molecule"}
+SANLAB=${SANLAB:-1}
+export SANLAB
+RESULTS=()
+T_ALL=$(date +%s)
+failed=0
+
+stage() {  # stage NAME CMD...: run one stage, keep going, remember how it ended
+  local name=$1 t0 rc
+  shift
+  case " $STAGES " in *" $name "*) ;; *) return 0 ;; esac
+  printf '\n===== %s =====\n' "$name"
+  t0=$(date +%s)
+  set +e
+  "$@"
+  rc=$?
+  set -e
+  RESULTS+=("$(printf '%-9s %s %4ss' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED(rc=$rc)")" $(( $(date +%s) - t0 )))")
+  [ $rc = 0 ] || failed=1
+}
+
+lint() {
+  ansible-lint --nocolor && antsibull-changelog lint
+}
+
+build() {
+  local out
+  out=$(mktemp -d)
+  ansible-galaxy collection build --force --output-path "$out" . >/dev/null
+  # --no-deps: netapp.ontap comes from the project's own tree, Galaxy may be unreachable
+  ansible-galaxy collection install --no-deps -p "$out/installed" "$out"/sanfleet-remediation-*.tar.gz
+  test -f "$out/installed/ansible_collections/sanfleet/remediation/MANIFEST.json"
+  ls -l "$out"/sanfleet-remediation-*.tar.gz
+  rm -rf "$out"
+}
+
+docs() {
+  local kind name rc=0
+  for kind in module lookup filter; do
+    for name in $(ansible-doc -t "$kind" -l sanfleet.remediation 2>/dev/null | awk '{print $1}'); do
+      if ansible-doc -t "$kind" "$name" >/dev/null; then echo "ansible-doc $kind $name: ok"; else echo "ansible-doc $kind $name: FAILED"; rc=1; fi
+    done
+  done
+  return $rc
+}
+
+# ansible-test must run from .../ansible_collections/sanfleet/remediation with netapp.ontap beside it.
+ansible_test_tree() {
+  local tree=$SANFLEET_CACHE/ansible-test/ansible_collections
+  mkdir -p "$tree/sanfleet/remediation" "$tree/netapp"
+  rsync -a --delete "$SANFLEET_COLLECTIONS/ansible_collections/netapp/ontap/" "$tree/netapp/ontap/"
+  git ls-files -co --exclude-standard -z | rsync -a --delete --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
+  (cd "$tree/sanfleet/remediation" && rm -rf .git && git init -q && git add -A >/dev/null 2>&1)
+  echo "$tree/sanfleet/remediation"
+}
+
+sanity() {
+  local dir
+  dir=$(ansible_test_tree)
+  # shellcheck and pslint need tools this machine does not have; every other test runs.
+  (cd "$dir" && ansible-test sanity --python 3.12 --requirements --skip-test shellcheck --skip-test pslint 2>&1 |
+     grep -vE 'is ignored: it is neither|^(Collecting|Downloading|Installing|Successfully|Using cached|Looking in)')
+}
+
+units() {
+  local dir
+  dir=$(ansible_test_tree)
+  (cd "$dir" && ansible-test units --python 3.12 --requirements tests/unit/plugins 2>&1 | grep -vE 'is ignored: it is neither')
+}
+
+lab_up() {
+  [ "$SANLAB" = 1 ] || return 0
+  tests/lab/build.sh
+  if ! tests/lab/boot.sh status | grep -q running; then tests/lab/boot.sh start; fi
+  export SANLAB_REUSE=1
+}
+
+lab_down() {
+  [ "$SANLAB" = 1 ] && [ "${SANLAB_KEEP:-0}" != 1 ] && tests/lab/boot.sh stop || true
+}
+
+pytest_unit() {
+  python -m pytest -q -p no:cacheprovider tests/unit
+}
+
+pytest_lab() {
+  python -m pytest -q -p no:cacheprovider tests/integration
+}
+
+molecule_all() {
+  molecule test --all
+}
+
+stage lint lint
+stage build build
+stage docs docs
+stage sanity sanity
+stage units units
+stage unit pytest_unit
+case " $STAGES " in *" lab "*|*" molecule "*) lab_up; trap lab_down EXIT ;; esac
+stage lab pytest_lab
+stage molecule molecule_all
+
+printf '\n===== summary (%ss) =====\n' $(( $(date +%s) - T_ALL ))
+printf '%s\n' "${RESULTS[@]}"
+exit $failed
