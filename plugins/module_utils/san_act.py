@@ -1,0 +1,604 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The only code that changes a host when removing stale SAN devices.
+
+Every act function takes a `Host` (the reader from san_observe, a command runner and a forked-call runner,
+both with hard deadlines; tests inject fakes) and one plan step (san_plan), re-reads identity right before it
+acts, and returns a dict describing what it did (`outcome`: done | already_absent | skipped, plus details).
+A refusal on re-check raises san_plan.Refused; a failure raises ActFailed; a hung kernel touch raises
+deadline.DeadlineExceeded. Nothing opens /dev/dm-* (lab finding 1).
+
+The helpers in the "read-only" section read sysfs/devtmpfs for things the reader does not offer (SCSI host
+transport and targets, the disk at an H:C:T:L, /dev/disk/by-id links, holder uuids, the wwids file).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import time
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+
+_HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
+_TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
+IDENTITY_MARK = "IDENTITY CHANGED:"
+
+
+class ActFailed(Exception):
+    """An act did not achieve its effect (command failed, device still present at the deadline, ...)."""
+
+    def __init__(self, target, msg, detail=None):
+        self.target = target
+        self.detail = detail or {}
+        super(ActFailed, self).__init__("%s: %s" % (target, msg))
+
+
+class ExecutionError(Exception):
+    """execute() stopped at `step`; `executed` lists the steps done before it; `cause` is the original error."""
+
+    def __init__(self, cause, step, executed):
+        self.cause = cause
+        self.step = step
+        self.executed = executed
+        super(ExecutionError, self).__init__(str(cause))
+
+    def to_dict(self):
+        out = {"msg": str(self.cause), "failed_step": self.step, "executed": self.executed}
+        if isinstance(self.cause, Refused):
+            out["refusal"] = self.cause.to_dict()
+        elif isinstance(self.cause, deadline.DeadlineExceeded):
+            out["deadline"] = {"what": self.cause.what, "seconds": self.cause.seconds}
+        return out
+
+
+class Host(object):
+    """What the act functions need: the reader, runners with deadlines, timeouts and a clock.
+
+    timeouts: command (one command or sysfs write), flush (the multipath -f retry budget),
+    wait (waiting for a device to vanish or appear), retry_interval (between multipath -f attempts).
+    """
+
+    def __init__(self, reader, run=deadline.run, call=deadline.call, root="/", command_timeout=10.0,
+                 flush_timeout=60.0, wait_timeout=30.0, retry_interval=1.0, poll_interval=0.25,
+                 wwids_file="/etc/multipath/wwids", allow_non_san=False, sleep=time.sleep, clock=time.monotonic):
+        self.reader = reader
+        self.allow_non_san = bool(allow_non_san)
+        self.run = run
+        self.call = call
+        self.root = root
+        self.command_timeout = float(command_timeout)
+        self.flush_timeout = float(flush_timeout)
+        self.wait_timeout = float(wait_timeout)
+        self.retry_interval = float(retry_interval)
+        self.poll_interval = min(max(float(poll_interval), 0.1), 0.5)
+        self.wwids_file = wwids_file
+        self.sleep = sleep
+        self.clock = clock
+
+    def path(self, *parts):
+        return os.path.join(self.root, *[p.lstrip("/") for p in parts])
+
+    def command(self, argv, what=None, budget_end=None):
+        timeout = self.command_timeout
+        if budget_end is not None:
+            timeout = max(0.5, min(timeout, budget_end - self.clock()))
+        return self.run(argv, timeout=timeout, what=what or " ".join(argv))
+
+    def sysfs(self, fn, args, what):
+        return self.call(fn, args, timeout=self.command_timeout, what=what)
+
+
+# ---------------------------------------------------------------------------------------------- read-only helpers
+def _child_host_info(sys_root, h):
+    """(runs in a forked child) transport and existing targets of SCSI host h."""
+    base = os.path.join(sys_root, "class")
+    if os.path.exists(os.path.join(base, "iscsi_host", "host%d" % h)):
+        transport = "iscsi"
+    elif os.path.exists(os.path.join(base, "fc_host", "host%d" % h)):
+        transport = "fc"
+    elif os.path.exists(os.path.join(base, "scsi_host", "host%d" % h)):
+        transport = "other"
+    else:
+        return None
+    targets = []
+    dev = os.path.join(base, "scsi_host", "host%d" % h, "device")
+    level = [dev]
+    for _ in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
+        nxt = []
+        for d in level:
+            try:
+                entries = os.listdir(d)
+            except OSError:
+                continue
+            for e in entries:
+                m = _TARGET_DIR.match(e)
+                if m and int(m.group(1)) == h:
+                    targets.append("%s:%s:%s" % m.groups())
+                elif e.startswith("session") or e.startswith("rport-"):
+                    nxt.append(os.path.join(d, e))
+        level = nxt
+    return {"host": h, "transport": transport, "targets": sorted(set(targets))}
+
+
+def scsi_host_info(host, h):
+    return host.sysfs(_child_host_info, (host.path("/sys"), int(h)), "read SCSI host%d" % int(h))
+
+
+def _child_disk_at(sys_root, hctl):
+    block = os.path.join(sys_root, "class", "scsi_device", hctl, "device", "block")
+    if not os.path.isdir(os.path.join(sys_root, "class", "scsi_device", hctl)):
+        return None
+    try:
+        names = sorted(os.listdir(block))
+    except OSError:
+        return ""  # a scsi_device without a block device (yet)
+    return names[0] if names else ""
+
+
+def disk_at(host, hctl):
+    """Name of the sd at H:C:T:L; "" when the scsi_device exists without a disk; None when absent."""
+    return host.sysfs(_child_disk_at, (host.path("/sys"), hctl), "read scsi_device %s" % hctl)
+
+
+def _child_links_to(by_id, name):
+    out = []
+    try:
+        entries = os.listdir(by_id)
+    except OSError:
+        return out
+    for e in sorted(entries):
+        try:
+            if os.path.basename(os.readlink(os.path.join(by_id, e))) == name:
+                out.append(e)
+        except OSError:
+            continue
+    return out
+
+
+def by_id_links(host, name):
+    return host.sysfs(_child_links_to, (host.path("/dev/disk/by-id"), name), "read /dev/disk/by-id")
+
+
+def _child_holders(sys_root, names):
+    out = []
+    for n in names:
+        d = {"name": n, "uuid": None, "dm_name": None}
+        for key, f in (("uuid", "uuid"), ("dm_name", "name")):
+            try:
+                with open(os.path.join(sys_root, "block", n, "dm", f)) as fh:
+                    d[key] = fh.read().strip()
+            except (IOError, OSError):
+                pass
+        out.append(d)
+    return out
+
+
+def describe_holders(host, holders):
+    """Holder names -> [{name, uuid, dm_name}] so refusals can say LVM/kpartx/LUKS/md (sysfs attributes only)."""
+    names = [h.get("name") if isinstance(h, dict) else h for h in holders or []]
+    if not names:
+        return []
+    return host.sysfs(_child_holders, (host.path("/sys"), names), "read holders")
+
+
+def _child_partition_holders(sys_root, name, parts):
+    out = []
+    for part in parts:
+        try:
+            out.extend(os.listdir(os.path.join(sys_root, "block", name, part, "holders")))
+        except OSError:
+            continue
+    return out
+
+
+def disk_holders(host, disk):
+    """Holders of a disk and of its partitions (an LVM PV on sdc1 holds sdc too), described by kind."""
+    names = [h.get("name") if isinstance(h, dict) else h for h in disk.get("holders") or []]
+    parts = [p for p in disk.get("partitions") or [] if isinstance(p, str) and p.startswith(disk.get("name") or "-")]
+    if parts:
+        for h in host.sysfs(_child_partition_holders, (host.path("/sys"), disk["name"], parts),
+                            "read partition holders of %s" % disk["name"]):
+            if h not in names:
+                names.append(h)
+    return describe_holders(host, names)
+
+
+def multipath_form(wwid):
+    """naa.X -> 3X, eui.X -> 2X, t10.X -> 1X (as multipath names maps); other forms unchanged."""
+    low = (wwid or "").lower()
+    for prefix, lead in (("naa.", "3"), ("eui.", "2"), ("t10.", "1")):
+        if low.startswith(prefix):
+            return lead + (low[4:] if lead != "1" else wwid[4:])
+    return low
+
+
+def _child_wwid_listed(path, wwid):
+    try:
+        with open(path) as fh:
+            return any(line.strip() == "/%s/" % wwid for line in fh)
+    except (IOError, OSError):
+        return None
+
+
+def wwid_listed(host, wwid):
+    """True/False: the wwids file lists the WWID; None when the file cannot be read."""
+    return host.sysfs(_child_wwid_listed, (host.path(host.wwids_file), wwid), "read the wwids file")
+
+
+def serial_matches(expected, actual):
+    """A VPD 0x80 serial matches an ONTAP serial as-is, as hex, or as LIO's '0'+hex (lab finding 7)."""
+    if not expected or not actual:
+        return False
+    if expected == actual:
+        return True
+    hexed = expected.encode("utf-8").hex() if hasattr(expected, "encode") else ""
+    return actual.lower() in (hexed, "0" + hexed)
+
+
+# ---------------------------------------------------------------------------------------------- sysfs writes
+def _child_checked_write(sys_root, hctl, name, dev, attr, data):
+    """(runs in a forked child) write `data` to scsi_device/<hctl>/device/<attr> only if <hctl> still has
+    block device `name` with major:minor `dev` — checked microseconds before the write."""
+    dev_dir = os.path.join(sys_root, "class", "scsi_device", hctl, "device")
+    if name is not None:
+        try:
+            names = os.listdir(os.path.join(dev_dir, "block"))
+        except OSError:
+            names = []
+        if name not in names:
+            raise ValueError("%s %s is no longer %s (found %s)" % (IDENTITY_MARK, hctl, name, names or "nothing"))
+        if dev:
+            with open(os.path.join(dev_dir, "block", name, "dev")) as fh:
+                now = fh.read().strip()
+            if now != dev:
+                raise ValueError("%s %s/%s is %s, expected %s" % (IDENTITY_MARK, hctl, name, now, dev))
+    with open(os.path.join(dev_dir, attr), "w") as fh:
+        fh.write(data)
+    return True
+
+
+def _child_write(path, data):
+    with open(path, "w") as fh:
+        fh.write(data)
+    return True
+
+
+def _sysfs_write(host, fn, args, target, what):
+    try:
+        return host.sysfs(fn, args, what)
+    except RuntimeError as exc:
+        if IDENTITY_MARK in str(exc):
+            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() +
+                          " — the kernel name or address was reused; nothing written")
+        raise ActFailed(target, "%s failed: %s" % (what, exc))
+
+
+# ---------------------------------------------------------------------------------------------- identity checks
+def verify_map(host, step, allow_absent=True):
+    """Re-read the map of `step` and compare it with step.expect; re-check that nothing uses it.
+
+    Returns the live map_info, or None when it is gone (and allow_absent)."""
+    expect = step.get("expect") or {}
+    m = host.reader.map(expect.get("wwid") or step["target"])
+    if m is None:
+        if allow_absent:
+            return None
+        raise ActFailed(step["target"], "map is gone")
+    diff = san_plan.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
+    new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
+    if expect.get("slaves") is not None and new_paths:
+        diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
+    if diff:
+        raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
+                      % san_plan._describe_diff(diff), evidence={"diff": diff})
+    info = dict(m)
+    if m.get("holders"):
+        info["holders"] = describe_holders(host, m.get("holders"))
+    san_plan.check_not_in_use(info, "map %s" % m.get("name"))
+    return m
+
+
+def _live_maps(host, disk):
+    out = {}
+    if disk.get("map"):
+        m = host.reader.map(disk["map"])
+        if m is not None:
+            out[disk["map"]] = m
+            out[m.get("dm")] = m
+    for h in disk.get("holders") or []:
+        hname = h.get("name") if isinstance(h, dict) else h
+        for d in describe_holders(host, [hname]):
+            if san_plan.classify_holder(d) == "multipath":
+                out[hname] = {"name": d.get("dm_name") or hname, "dm": hname}
+    return out
+
+
+def verify_identity(host, step, options=None):
+    """Re-read the disk of `step` (by name) and refuse if H:C:T:L, major:minor, WWID or serial differ from
+    step.expect, or if it is now in use or part of a live map. Returns the live disk, or None when gone."""
+    options = options or {}
+    expect = step.get("expect") or {}
+    name = expect.get("name") or step["target"]
+    d = host.reader.disk(name)
+    if d is None:
+        return None
+    diff = san_plan.identity_diff(expect, d)
+    if diff:
+        raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
+                      "was reused or the LUN changed — nothing written" % san_plan._describe_diff(diff),
+                      evidence={"diff": diff})
+    info = dict(d)
+    info["holders"] = disk_holders(host, d)
+    san_plan.check_disk_deletable(info, options, _live_maps(host, d))
+    return d
+
+
+# ---------------------------------------------------------------------------------------------- map acts
+def _queueing_off(host, name, end):
+    """Poll the live table until queueing is off (False; None means the table could not be read)."""
+    while True:
+        m = host.reader.map(name)
+        if m is None or m.get("queueing") is False:
+            return m
+        if host.clock() >= end:
+            return m
+        host.sleep(host.poll_interval)
+
+
+def disable_queueing(host, step):
+    m = verify_map(host, step)
+    if m is None:
+        return {"outcome": "already_absent"}
+    name = m["name"]
+    detail = {"outcome": "done", "commands": []}
+    res = host.command(["multipathd", "disablequeueing", "map", name])
+    detail["commands"].append(res.describe())
+    if not res.ok or res.stdout.strip().lower().startswith("fail"):
+        # multipathd not running or refused: the kernel-side message (undone by multipathd if it runs)
+        res = host.command(["dmsetup", "message", name, "0", "fail_if_no_path"])
+        detail["commands"].append(res.describe())
+        if not res.ok:
+            raise ActFailed("map %s" % name, "could not disable queueing: %s" % res.describe(), detail)
+    m = _queueing_off(host, m.get("wwid") or name, host.clock() + host.command_timeout)
+    if m is not None and m.get("queueing") is not False:
+        raise ActFailed("map %s" % name, "the live table %s after disablequeueing"
+                        % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
+                           "is off"), detail)
+    return detail
+
+
+def _wait_benign_gone(host, m, end):
+    """After disabling queueing, stuck udev/blkid openers fail their I/O and leave; give them until `end`."""
+    while m is not None and san_plan.benign_openers(m.get("openers")) and host.clock() < end:
+        host.sleep(host.poll_interval)
+        m = host.reader.map(m.get("wwid") or m.get("name"))
+    return m
+
+
+def flush_map(host, step):
+    m = verify_map(host, step)
+    if m is None:
+        return {"outcome": "already_absent"}
+    name = m["name"]
+    expect = step.get("expect") or {}
+    force = bool(expect.get("force_remove"))
+    started = host.clock()
+    end = started + host.flush_timeout
+    # keep a share of the budget for the forced removal when it is allowed
+    flush_end = started + host.flush_timeout * (0.75 if force else 1.0)
+    attempts = []
+    detail = {"outcome": "done", "attempts": attempts, "method": "multipath -f"}
+    m = _wait_benign_gone(host, m, min(flush_end, started + host.wait_timeout))
+    while True:
+        if m is None:
+            return detail
+        if m.get("queueing"):  # restored by a failed flush (lab finding 3): the daemon must turn it off again
+            res = host.command(["multipathd", "disablequeueing", "map", name], budget_end=end)
+            attempts.append({"requeue_off": res.describe()})
+        res = host.command(["multipath", "-f", name], what="multipath -f %s" % name, budget_end=end)
+        attempts.append({"rc": res.rc, "out": (res.stdout + res.stderr).strip()[-400:], "elapsed": res.elapsed})
+        m = host.reader.map(m.get("wwid") or name)
+        if m is None:
+            return detail
+        if host.clock() + host.retry_interval >= flush_end:
+            break
+        host.sleep(host.retry_interval)
+        m = verify_map(host, step)
+    if force:
+        m = verify_map(host, step)
+        if m is None:
+            return detail
+        res = host.command(["dmsetup", "remove", "--force", "--retry", name], budget_end=end)
+        attempts.append({"forced": res.describe(), "rc": res.rc})
+        detail["method"] = "dmsetup remove --force --retry"
+        if host.reader.map(m.get("wwid") or name) is None:
+            return detail
+    raise ActFailed("map %s" % name, "still present after %d multipath -f attempt(s)%s in %.1fs; last: %s"
+                    % (len([a for a in attempts if "out" in a]), " and dmsetup remove --force" if force else "",
+                       host.clock() - started, attempts[-1]), detail)
+
+
+def wait_map_gone(host, step):
+    expect = step.get("expect") or {}
+    key = expect.get("wwid") or step["target"]
+    end = host.clock() + host.wait_timeout
+    while True:
+        m = host.reader.map(key)
+        if m is None:
+            return {"outcome": "done"}
+        if host.clock() >= end:
+            raise ActFailed("map %s" % step["target"], "still present %.0fs after the flush" % host.wait_timeout)
+        host.sleep(host.poll_interval)
+
+
+def remove_wwid(host, step):
+    wwid = (step.get("expect") or {}).get("wwid") or step["target"]
+    if host.reader.map(wwid) is not None:
+        raise Refused("wwid %s" % wwid, "live_map", "its map is still present; not removing it from the wwids file")
+    res = host.command(["multipath", "-w", wwid])
+    if not res.ok:
+        raise ActFailed("wwid %s" % wwid, "multipath -w failed: %s" % res.describe())
+    listed = wwid_listed(host, wwid)
+    if listed:
+        raise ActFailed("wwid %s" % wwid, "still listed in %s after multipath -w" % host.wwids_file)
+    return {"outcome": "done", "output": res.stdout.strip(), "wwids_file_checked": listed is not None}
+
+
+# ---------------------------------------------------------------------------------------------- disk acts
+def flush_buffers(host, step):
+    d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
+    if d is None:
+        return {"outcome": "already_absent"}
+    probe = host.reader.probe_path(d["name"])
+    if not san_plan.flush_wanted(d, probe, {"flush_buffers": True}):
+        return {"outcome": "skipped", "why": "the device no longer answers as the same LU", "probe": probe}
+    res = host.command(["blockdev", "--flushbufs", "/dev/%s" % d["name"]])
+    if not res.ok:
+        raise ActFailed("disk %s" % d["name"], "blockdev --flushbufs failed: %s" % res.describe())
+    return {"outcome": "done", "elapsed_flush": res.elapsed}
+
+
+def delete_disk(host, step):
+    d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
+    if d is None:
+        raise Refused("disk %s" % step["target"], "unknown", "is gone before delete (nothing written); "
+                      "its identity cannot be re-checked")
+    hctl = d["hctl"]
+    if not _HCTL.match(hctl or ""):
+        raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
+    links = by_id_links(host, d["name"])
+    _sysfs_write(host, _child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
+                 "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
+    return {"outcome": "done", "hctl": hctl, "by_id": links}
+
+
+def wait_disk_gone(host, step):
+    expect = step.get("expect") or {}
+    name, hctl = expect.get("name") or step["target"], expect.get("hctl")
+    end = host.clock() + host.wait_timeout
+    while True:
+        d = host.reader.disk(name)
+        reused = d is not None and d.get("hctl") != hctl
+        present = d is not None and not reused
+        at = disk_at(host, hctl) if hctl else None
+        links = [] if reused else by_id_links(host, name)
+        if not present and at is None and not links:
+            out = {"outcome": "done"}
+            if reused:
+                out["name_reused_by"] = d.get("hctl")
+            return out
+        if host.clock() >= end:
+            raise ActFailed("disk %s" % name, "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
+                            "by-id links: %s)" % (host.wait_timeout, bool(present), hctl, at, links))
+        host.sleep(host.poll_interval)
+
+
+# ---------------------------------------------------------------------------------------------- scan acts
+def scan_exact_lun(host, step):
+    expect = step.get("expect") or {}
+    m = _HCTL.match(step["target"])
+    if not m:
+        raise Refused(step["target"], "invalid", "is not an H:C:T:L")
+    h, c, t, lun = [int(x) for x in m.groups()]
+    info = scsi_host_info(host, h)
+    transport = (info or {}).get("transport")
+    if transport not in san_plan.SAN_TRANSPORTS and not host.allow_non_san:
+        raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; not scanning"
+                      % (h, transport or "absent"))
+    if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
+        raise Refused("host%d" % h, "no_target", "target %d:%d:%d is gone; not scanning" % (h, c, t))
+    if expect.get("absent") and disk_at(host, step["target"]) is not None:
+        return {"outcome": "already_present"}
+    data = "%d %d %d" % (c, t, lun)
+    _sysfs_write(host, _child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
+                 "host%d" % h, "write '%s' to /sys/class/scsi_host/host%d/scan" % (data, h))
+    return {"outcome": "done", "written": data, "host": "host%d" % h, "transport": transport}
+
+
+def rescan_disk(host, step):
+    expect = step.get("expect") or {}
+    d = host.reader.disk(expect.get("name") or step["target"])
+    if d is None:
+        raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
+    diff = san_plan.identity_diff(expect, d, ("name", "hctl", "dev"))
+    if diff:
+        raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
+                      % san_plan._describe_diff(diff))
+    _sysfs_write(host, _child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
+                 "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
+    return {"outcome": "done", "hctl": d["hctl"]}
+
+
+def wait_disk_present(host, step):
+    hctl = step["target"]
+    end = host.clock() + host.wait_timeout
+    while True:
+        name = disk_at(host, hctl)
+        if name:
+            d = host.reader.disk(name)
+            if d is not None and d.get("hctl") == hctl:
+                return {"outcome": "done", "name": name}
+        if host.clock() >= end:
+            raise ActFailed(hctl, "no disk appeared within %.0fs of the scan" % host.wait_timeout)
+        host.sleep(host.poll_interval)
+
+
+def verify_lun(host, step):
+    """verify_identity step after a scan/rescan: the disk at H:C:T:L must show the expected WWID/serial."""
+    expect = step.get("expect") or {}
+    hctl = expect.get("hctl") or step["target"]
+    name = disk_at(host, hctl)
+    d = host.reader.disk(name) if name else None
+    if d is None:
+        raise ActFailed(hctl, "no disk at %s to verify" % hctl)
+    bad = {}
+    if expect.get("wwid") and (d.get("wwid") or "").lower() != expect["wwid"].lower():
+        bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
+    if expect.get("serial") and not serial_matches(expect["serial"], d.get("serial")):
+        bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
+    if bad:
+        raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
+                        % (name, san_plan._describe_diff(bad)), {"diff": bad})
+    return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}
+
+
+# ---------------------------------------------------------------------------------------------- executor
+ACT = {
+    "disable_queueing": disable_queueing,
+    "flush_map": flush_map,
+    "wait_map_gone": wait_map_gone,
+    "remove_wwid": remove_wwid,
+    "flush_buffers": flush_buffers,
+    "delete_disk": delete_disk,
+    "wait_disk_gone": wait_disk_gone,
+    "scan_exact_lun": scan_exact_lun,
+    "rescan_disk": rescan_disk,
+    "wait_disk_present": wait_disk_present,
+    "verify_identity": verify_lun,
+}
+
+
+def execute(steps, host):
+    """Run `steps` (a san_plan list) in order, exactly; stop at the first error (ExecutionError).
+
+    Returns [{action, target, elapsed, outcome, detail}], one per step."""
+    executed = []
+    for st in steps:
+        fn = ACT.get(st.get("action"))
+        if fn is None:
+            raise ExecutionError(ValueError("unknown action %r" % st.get("action")), st, executed)
+        t0 = host.clock()
+        try:
+            detail = fn(host, st) or {}
+        except (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+            raise ExecutionError(exc, st, executed)
+        executed.append({"action": st["action"], "target": st["target"],
+                         "elapsed": round(host.clock() - t0, 3), "outcome": detail.pop("outcome", "done"),
+                         "detail": detail})
+    return executed

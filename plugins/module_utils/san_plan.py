@@ -1,0 +1,467 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan the removal of stale SAN devices: pure functions, no I/O.
+
+Observed state (what `san_observe.HostReader` returns) plus the caller's options go in; an ordered list of
+steps comes out. Check mode reports that list; a real run hands the same list to `san_act.execute`, which
+runs exactly those steps in that order. A step is a dict::
+
+    {"action": "flush_map", "target": "3600a0980...",
+     "expect": {...identity that san_act re-reads and compares right before acting...},
+     "reason": "why this step is needed"}
+
+A refusal is raised as `Refused`, carrying a structured error that names the holder (`to_dict()`).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Actions understood by san_act.execute, in the order they may appear for one object.
+MAP_ACTIONS = ("disable_queueing", "flush_map", "wait_map_gone", "remove_wwid")
+DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
+SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
+ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
+
+SAN_TRANSPORTS = ("iscsi", "fc")
+
+# Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
+# in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
+BENIGN_OPENERS = frozenset(["multipathd", "blkid", "udev-worker", "(udev-worker)", "systemd-udevd", "udevd"])
+
+# Probe results (san_observe.probe_path) that mean "the device answers and has a medium".
+ANSWERING = ("ready",)
+# Host evidence that the LU behind a path is gone (never "no answer": a dropped portal also gives none).
+LU_GONE = ("lun_not_supported", "pq1")
+
+
+class Refused(Exception):
+    """The plan (or an act, on re-check) refuses to touch `target`: nothing was changed by the refusal.
+
+    `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
+    unknown, invalid, not_san_host, no_target, ...), `holder` names what holds the device when there is one.
+    """
+
+    def __init__(self, target, kind, msg, holder=None, evidence=None):
+        self.target = target
+        self.kind = kind
+        self.holder = holder
+        self.evidence = evidence or {}
+        super(Refused, self).__init__("%s: %s" % (target, msg))
+
+    def to_dict(self):
+        return {"target": self.target, "kind": self.kind, "holder": self.holder, "msg": str(self),
+                "evidence": self.evidence}
+
+
+def step(action, target, expect=None, reason=""):
+    if action not in ACTIONS:
+        raise ValueError("unknown action %r" % action)
+    return {"action": action, "target": target, "expect": dict(expect or {}), "reason": reason}
+
+
+# ---------------------------------------------------------------------------------------------- holders/users
+_PART_UUID = re.compile(r"^part[0-9]+-")
+
+
+def classify_holder(holder):
+    """Kind of a block-device holder: lvm, kpartx, luks, dm-crypt, multipath, md, device-mapper or other.
+
+    `holder` is a name ("dm-5", "md127") or a dict {name, uuid, dm_name} (see san_act.describe_holders).
+    """
+    if isinstance(holder, dict):
+        name = holder.get("name") or ""
+        uuid = holder.get("uuid") or ""
+    else:
+        name, uuid = str(holder), ""
+    if name.startswith("md"):
+        return "md"
+    if uuid.startswith("LVM-"):
+        return "lvm"
+    if _PART_UUID.match(uuid):
+        return "kpartx"
+    if uuid.startswith("CRYPT-LUKS"):
+        return "luks"
+    if uuid.startswith("CRYPT-"):
+        return "dm-crypt"
+    if uuid.startswith("mpath-"):
+        return "multipath"
+    if name.startswith("dm-"):
+        return "device-mapper"
+    return "other"
+
+
+def describe_holder(holder):
+    if isinstance(holder, dict):
+        label = holder.get("name") or "?"
+        if holder.get("dm_name"):
+            label = "%s (%s)" % (label, holder["dm_name"])
+    else:
+        label = str(holder)
+    return "%s holder %s" % (classify_holder(holder), label)
+
+
+def _opener_label(opener):
+    return "pid %s (%s)" % (opener.get("pid"), opener.get("comm"))
+
+
+def workload_openers(openers):
+    return [o for o in (openers or []) if (o.get("comm") or "") not in BENIGN_OPENERS]
+
+
+def benign_openers(openers):
+    return [o for o in (openers or []) if (o.get("comm") or "") in BENIGN_OPENERS]
+
+
+def check_not_in_use(info, target, ignore_holders=()):
+    """Raise Refused naming the first user of a map or disk: mount, swap, holder, process, open count.
+
+    Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
+    accounted for elsewhere (for a disk: nothing; the map it belongs to is checked by the caller).
+    """
+    mounts = info.get("mountpoints") or []
+    if mounts:
+        raise Refused(target, "mounted", "is mounted on %s; unmount it first" % ", ".join(mounts),
+                      holder=mounts[0], evidence={"mountpoints": mounts})
+    if info.get("swap"):
+        raise Refused(target, "swap", "is in use as swap; swapoff it first", holder="swap")
+    holders = [h for h in (info.get("holders") or [])
+               if (h.get("name") if isinstance(h, dict) else h) not in ignore_holders]
+    if holders:
+        labels = [describe_holder(h) for h in holders]
+        raise Refused(target, "holder", "is held by %s; remove it first" % ", ".join(labels),
+                      holder=labels[0], evidence={"holders": holders})
+    busy = workload_openers(info.get("openers"))
+    if busy:
+        labels = [_opener_label(o) for o in busy]
+        raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
+                      evidence={"openers": busy})
+    open_count = info.get("open_count") or 0
+    if open_count and not info.get("openers"):
+        raise Refused(target, "open_count",
+                      "has open count %s but no process holds it open (a kernel user, another mount namespace "
+                      "or a short-lived opener); not removing" % open_count, holder="open count %s" % open_count,
+                      evidence={"open_count": open_count})
+
+
+# ---------------------------------------------------------------------------------------------- identity
+def map_identity(map_info):
+    return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
+            "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
+
+
+def disk_identity(disk):
+    return {"name": disk.get("name"), "hctl": disk.get("hctl"), "dev": disk.get("dev"), "wwid": disk.get("wwid"),
+            "serial": disk.get("serial")}
+
+
+IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
+
+
+def identity_diff(expected, actual, keys=IDENTITY_KEYS):
+    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
+    diff = {}
+    for key in keys:
+        want = (expected or {}).get(key)
+        if want in (None, ""):
+            continue
+        have = (actual or {}).get(key)
+        if key == "wwid" and isinstance(want, str) and isinstance(have, str):
+            same = want.lower() == have.lower()
+        else:
+            same = want == have
+        if not same:
+            diff[key] = {"expected": want, "actual": have}
+    return diff
+
+
+# ---------------------------------------------------------------------------------------------- map flush
+def plan_map_flush(map_info, options=None):
+    """Steps that remove one multipath map; [] when the map is absent (nothing to do).
+
+    options: force_remove (bool): let flush_map fall back to `dmsetup remove --force --retry` after the
+    targeted `multipath -f` retries; remove_wwid (bool, default True).
+    """
+    options = options or {}
+    if not map_info:
+        return []
+    name = map_info.get("name") or map_info.get("wwid")
+    check_not_in_use(map_info, "map %s" % name)
+    ident = map_identity(map_info)
+    steps = [
+        step("disable_queueing", name, ident,
+             "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid openers "
+             "go away, and the daemon keeps queueing off if a flush fails" % name),
+        step("flush_map", name, dict(ident, force_remove=bool(options.get("force_remove"))),
+             "targeted multipath -f %s (this map only, no flush-all), retried within the deadline%s"
+             % (name, "; then dmsetup remove --force --retry (force_remove)" if options.get("force_remove") else "")),
+        step("wait_map_gone", name, {"wwid": ident["wwid"], "dm": ident["dm"], "dev": ident["dev"]},
+             "confirm the map and its dm device are gone"),
+    ]
+    if options.get("remove_wwid", True) and ident.get("wwid"):
+        steps.append(step("remove_wwid", ident["wwid"], {"wwid": ident["wwid"], "map_absent": True},
+                          "multipath -w %s: forget the WWID so the map is not recreated when a path reappears"
+                          % ident["wwid"]))
+    return steps
+
+
+# ---------------------------------------------------------------------------------------------- disk delete
+def check_disk_deletable(disk, options=None, live_maps=None):
+    """Raise Refused unless `disk` may be deleted. live_maps: {map name or dm name: map_info} still present."""
+    options = options or {}
+    name = disk.get("name")
+    target = "disk %s" % name
+    live_maps = live_maps or {}
+    owner = disk.get("map")
+    owner_info = live_maps.get(owner) if owner else None
+    if owner_info is None:
+        for holder in disk.get("holders") or []:
+            hname = holder.get("name") if isinstance(holder, dict) else holder
+            if hname in live_maps:
+                owner_info = live_maps[hname]
+                break
+    if owner_info is not None:
+        raise Refused(target, "live_map", "is a path of live multipath map %s (%s); flush the map first "
+                      "(mpath_flush)" % (owner_info.get("name"), owner_info.get("dm")),
+                      holder="multipath map %s" % owner_info.get("name"), evidence={"map": owner_info.get("name")})
+    transport = disk.get("transport")
+    if transport not in SAN_TRANSPORTS and not options.get("allow_non_san"):
+        raise Refused(target, "transport", "is on transport %r, not iSCSI/FC; refusing (allow_non_san)" % transport,
+                      evidence={"transport": transport})
+    check_not_in_use(disk, target)
+
+
+def flush_wanted(disk, probe, options):
+    """blockdev --flushbufs only when the device answers and still is the LU it was (a reused LUN must not
+    receive the old LU's buffers)."""
+    if not options.get("flush_buffers", True) or not probe:
+        return False
+    if probe.get("result") not in ANSWERING:
+        return False
+    live = probe.get("serial_live")
+    return live is None or live == disk.get("serial")
+
+
+def plan_disk_delete(disk_infos, expected=None, options=None):
+    """Steps that delete SCSI disks, in the given order: flush_buffers (if it answers), delete_disk, wait.
+
+    disk_infos: [disk dict as san_observe.disk() returns it, plus optional "probe" (probe_path result)].
+    expected: {name: {hctl, dev, wwid, serial}} — what the caller saw; any difference refuses (names are reused).
+    options: allow_non_san, flush_buffers (default True), live_maps ({name: map_info} of maps still present).
+    """
+    options = options or {}
+    expected = expected or {}
+    steps = []
+    seen = set()
+    for disk in disk_infos:
+        name = disk.get("name")
+        if name in seen:
+            continue
+        seen.add(name)
+        want = expected.get(name) or {}
+        diff = identity_diff(want, disk)
+        if diff:
+            raise Refused("disk %s" % name, "identity", "is not the device the caller expected (%s); the kernel "
+                          "name may have been reused" % _describe_diff(diff), evidence={"diff": diff})
+        check_disk_deletable(disk, options, options.get("live_maps"))
+        ident = disk_identity(disk)
+        for key in ("wwid", "serial"):
+            if want.get(key):
+                ident[key] = want[key]
+        if flush_wanted(disk, disk.get("probe"), options):
+            steps.append(step("flush_buffers", name, ident,
+                              "blockdev --flushbufs /dev/%s: the device still answers" % name))
+        steps.append(step("delete_disk", name, ident,
+                          "write 1 to /sys/class/scsi_device/%s/device/delete after re-reading identity"
+                          % ident["hctl"]))
+        steps.append(step("wait_disk_gone", name, {"name": name, "hctl": ident["hctl"], "dev": ident["dev"],
+                                                   "wwid": ident["wwid"]},
+                          "wait until /dev/%s, its H:C:T:L and its /dev/disk/by-id links are gone" % name))
+    return steps
+
+
+def _describe_diff(diff):
+    return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
+
+
+# ---------------------------------------------------------------------------------------------- rescan
+def plan_rescan(hctl=None, host_info=None, existing=None, disk=None, expect=None, options=None):
+    """Steps for an exact-LUN scan (hctl) or the rescan of one existing disk (disk).
+
+    hctl: "H:C:T:L" to scan; host_info: {host, transport (iscsi|fc|other), targets: ["H:C:T"]};
+    existing: the disk currently at that H:C:T:L (or None). disk: a disk dict to rescan in place.
+    expect: {wwid, serial} the LUN must show afterwards (verified by a final verify_identity step).
+    options: allow_non_san.
+    """
+    options = options or {}
+    expect = dict((k, v) for k, v in (expect or {}).items() if v not in (None, ""))
+    steps = []
+    if disk is not None:
+        name = disk.get("name")
+        if disk.get("transport") not in SAN_TRANSPORTS and not options.get("allow_non_san"):
+            raise Refused("disk %s" % name, "transport", "is on transport %r, not iSCSI/FC; refusing "
+                          "(allow_non_san)" % disk.get("transport"))
+        ident = {"name": name, "hctl": disk.get("hctl"), "dev": disk.get("dev")}
+        steps.append(step("rescan_disk", name, ident,
+                          "write 1 to /sys/class/scsi_device/%s/device/rescan: re-read VPD (a reused LUN keeps the "
+                          "old serial in sysfs until rescanned)" % disk.get("hctl")))
+        if expect:
+            steps.append(step("verify_identity", disk.get("hctl"), dict(expect, hctl=disk.get("hctl")),
+                              "the LUN must now show the expected identity"))
+        return steps
+    if hctl is None:
+        raise ValueError("plan_rescan needs hctl or disk")
+    h, c, t, lun = [int(x) for x in hctl.split(":")]
+    host_info = host_info or {}
+    transport = host_info.get("transport")
+    if transport not in SAN_TRANSPORTS and not options.get("allow_non_san"):
+        raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; refusing to scan it"
+                      % (h, transport or "absent"))
+    if "%d:%d:%d" % (h, c, t) not in (host_info.get("targets") or []):
+        raise Refused("host%d" % h, "no_target", "host%d has no target %d:%d:%d (known: %s); an exact scan needs an "
+                      "existing target (wildcards are never used)" % (h, h, c, t,
+                                                                      ", ".join(host_info.get("targets") or [])
+                                                                      or "none"))
+    if existing is not None:
+        # already there: nothing to scan; verify only when the caller expects an identity
+        if expect:
+            steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
+                              "the LUN is already present; it must show the expected identity"))
+        return steps
+    steps.append(step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
+                                               "transport": transport, "absent": True},
+                      "write '%d %d %d' to /sys/class/scsi_host/host%d/scan (exact LUN, never '- - -')"
+                      % (c, t, lun, h)))
+    steps.append(step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the new disk to appear"))
+    if expect:
+        steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl), "the new LUN must show the expected "
+                          "identity (serial/WWID from the array)"))
+    return steps
+
+
+# ---------------------------------------------------------------------------------------------- host cleanup
+def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
+    """True when every path's live probe says the LU is gone now and said so `grace` seconds ago too.
+
+    "no answer" never counts: a dropped portal gives no answer as well (lab finding 8).
+    """
+    probes = (map_info or {}).get("probe") or {}
+    paths = [p.get("name") for p in (map_info or {}).get("paths") or []]
+    if not paths or set(paths) - set(probes):
+        return False
+    if any((probes[p] or {}).get("result") not in LU_GONE for p in paths):
+        return False
+    if earlier_map is None or earlier_at is None or now is None or now - earlier_at < grace:
+        return False
+    old = earlier_map.get("probe") or {}
+    return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
+
+
+def plan_cleanup(snapshot, verdicts, policy=None):
+    """Ordered steps for a whole host: stale maps (flush, then delete their paths), stale orphan disks,
+    serial mismatches (delete, exact rescan, verify). Returns {"steps": [...], "skipped": [...]}.
+
+    policy: {policy: array|host_evidence, grace (s), earlier: an earlier snapshot (host_evidence),
+             allow_non_san, force_remove, flush_buffers}.
+    Never touches paths_down_but_mapped, healthy or in-use devices; unknown_array only under host_evidence.
+    """
+    policy = policy or {}
+    mode = policy.get("policy", "array")
+    maps = snapshot.get("maps") or {}
+    disks = snapshot.get("disks") or {}
+    by_name = dict((m.get("name"), m) for m in maps.values())
+    earlier = policy.get("earlier") or {}
+    earlier_maps = earlier.get("maps") or {}
+    steps, skipped = [], []
+    flushed = set()
+
+    def skip(v, why):
+        skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "reason": why})
+
+    def map_for(v):
+        return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
+
+    chosen_maps = []
+    chosen_disks = []
+    mismatches = []
+    for v in verdicts or []:
+        kind, obj = v.get("kind"), v.get("object")
+        if kind == "stale_unmapped" or (kind == "unknown_array" and mode == "host_evidence"):
+            if kind == "unknown_array":
+                m = map_for(v) if obj == "map" else None
+                em = earlier_maps.get((m or {}).get("wwid")) if m else None
+                if m is None or not host_evidence_gone(m, em, snapshot.get("collected_at"),
+                                                       earlier.get("collected_at"), policy.get("grace", 300)):
+                    skip(v, "host evidence does not show the LU gone on every path for the grace time")
+                    continue
+            if obj == "map":
+                m = map_for(v)
+                if m is None:
+                    skip(v, "map no longer present")
+                    continue
+                chosen_maps.append(m)
+            else:
+                d = disks.get(v.get("name"))
+                if d is None:
+                    skip(v, "disk no longer present")
+                    continue
+                chosen_disks.append(d)
+        elif kind == "serial_mismatch" and obj == "disk":
+            d = disks.get(v.get("name"))
+            if d is None:
+                skip(v, "disk no longer present")
+                continue
+            mismatches.append((d, v))
+        else:
+            skip(v, "%s is never touched by cleanup" % kind)
+
+    for m in chosen_maps:
+        try:
+            map_steps = plan_map_flush(m, policy)
+        except Refused as exc:
+            skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": str(exc)})
+            continue
+        steps.extend(map_steps)
+        flushed.add(m.get("name"))
+        for p in m.get("paths") or []:
+            d = disks.get(p.get("name"))
+            if d is not None and d not in chosen_disks:
+                chosen_disks.append(d)
+    live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)
+    live.update(dict((m.get("dm"), m) for m in maps.values() if m.get("name") not in flushed))
+    opts = dict(policy, live_maps=live)
+    for d in chosen_disks:
+        dd = dict(d)
+        if dd.get("map") in flushed:
+            dd["holders"] = [h for h in dd.get("holders") or []
+                             if (h.get("name") if isinstance(h, dict) else h) != (maps.get(dd.get("wwid")) or {})
+                             .get("dm")]
+            dd["map"] = None
+        try:
+            steps.extend(plan_disk_delete([dd], {}, opts))
+        except Refused as exc:
+            skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
+    for d, v in mismatches:
+        try:
+            del_steps = plan_disk_delete([d], {}, dict(opts, flush_buffers=False))
+        except Refused as exc:
+            skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
+            continue
+        steps.extend(del_steps)
+        ev = v.get("evidence") or {}
+        expect = {"wwid": ev.get("array_wwid") or ev.get("expected_wwid"),
+                  "serial": ev.get("array_serial") or ev.get("expected_serial")}
+        hctl = d.get("hctl")
+        h, c, t, lun = [int(x) for x in hctl.split(":")]
+        steps.append(step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
+                                                   "transport": d.get("transport"), "absent": True},
+                          "exact rescan of %s after a serial mismatch" % hctl))
+        steps.append(step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back"))
+        expect = dict((k, x) for k, x in expect.items() if x)
+        if expect:
+            steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
+                              "the LUN must now show the array's serial"))
+    return {"steps": steps, "skipped": skipped}

@@ -1,0 +1,310 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: scsi_delete
+short_description: Delete stale SCSI disk devices, re-checking their identity before each write
+version_added: "0.1.0"
+description:
+  - Deletes SCSI disks (sd devices) by name, by H:C:T:L or by WWID. Each device goes through
+    C(blockdev --flushbufs) (only when it still answers as the same LU), a write of C(1) to
+    C(/sys/class/scsi_device/H:C:T:L/device/delete), then a wait until the device, its H:C:T:L and its
+    C(/dev/disk/by-id) links are gone.
+  - Kernel names are reused. Right before each write the module re-reads the name, H:C:T:L, major:minor,
+    WWID and serial. It refuses if any of them differs from what the caller expected (O(devices)) or from what
+    the plan saw.
+  - "It also refuses, with nothing changed, devices that are in use: mounted, swap, held by LVM, md or another
+    dm device, or open by a process. The error names the holder. It refuses paths of a live multipath map
+    (flush the map first with M(sanfleet.remediation.mpath_flush)) and devices that are not on iSCSI or FC
+    (unless O(allow_non_san))."
+  - Every kernel touch has a hard deadline. A write to C(device/delete) that hangs on a wedged host is abandoned,
+    and the module fails with a clear message.
+author:
+  - sanfleet.remediation contributors
+options:
+  name:
+    description: sd names, for example C(sdc). The identity seen when planning is re-checked before the write.
+    type: list
+    elements: str
+  hctl:
+    description: SCSI addresses C(H:C:T:L) of the disks to delete.
+    type: list
+    elements: str
+  wwid:
+    description:
+      - Delete every SCSI disk with this WWID (all paths of one LUN). No disk with this WWID means
+        C(changed=false).
+    type: str
+  devices:
+    description:
+      - Disks with the identity the caller expects, as returned in RV(sanfleet.remediation.mpath_flush#module:slaves)
+        or the facts. Each needs O(devices[].name) or O(devices[].hctl). Every other key given must still match,
+        or the module refuses.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: sd name.
+        type: str
+      hctl:
+        description: Expected H:C:T:L.
+        type: str
+      dev:
+        description: Expected major:minor.
+        type: str
+      wwid:
+        description: Expected WWID.
+        type: str
+      serial:
+        description: Expected VPD 0x80 serial (as sysfs shows it).
+        type: str
+  missing_ok:
+    description:
+      - With O(name), O(hctl) or O(devices), skip devices that no longer exist instead of failing. They are
+        reported in RV(missing). A name that now belongs to another device is never "missing"; that is a refusal.
+    type: bool
+    default: false
+  allow_non_san:
+    description: Also delete disks whose transport is not iSCSI or FC (local SAS/SATA/virtio-scsi). Off by default.
+    type: bool
+    default: false
+  flush_buffers:
+    description: Run C(blockdev --flushbufs) first, but only on devices that answer TEST UNIT READY as the same LU.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for each deleted device and its by-id links to vanish.
+    type: float
+    default: 30
+  command_timeout:
+    description: Hard deadline in seconds for each command, probe and sysfs write.
+    type: float
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    description: Returns the exact list of steps (RV(plan)) that a real run executes. Reads and probes only.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+    description: Linux (sysfs).
+seealso:
+  - module: sanfleet.remediation.mpath_flush
+  - module: sanfleet.remediation.scsi_rescan
+"""
+
+EXAMPLES = r"""
+- name: Remove a stale map, then delete the paths it had, checking their identity
+  sanfleet.remediation.mpath_flush:
+    wwid: 3600a09803830447a4f244c4657616f6f
+  register: flushed
+
+- name: Delete the paths
+  sanfleet.remediation.scsi_delete:
+    devices: "{{ flushed.slaves }}"
+    missing_ok: true
+
+- name: Delete one orphan path by address, expecting its WWID
+  sanfleet.remediation.scsi_delete:
+    devices:
+      - hctl: "4:0:0:7"
+        wwid: 3600a09803830447a4f244c4657616f6f
+"""
+
+RETURN = r"""
+plan:
+  description: Ordered steps (flush_buffers, delete_disk, wait_disk_gone per disk); a real run executes exactly them.
+  returned: always
+  type: list
+  elements: dict
+executed:
+  description: Steps executed with C(elapsed) seconds and C(outcome). Empty in check mode.
+  returned: always
+  type: list
+  elements: dict
+removed:
+  description: Names of the disks deleted.
+  returned: always
+  type: list
+  elements: str
+missing:
+  description: Requested devices that were already gone (with O(missing_ok)).
+  returned: always
+  type: list
+  elements: str
+refusal:
+  description: Why the module refused (C(kind), C(holder), C(msg)).
+  returned: on refusal
+  type: dict
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+
+try:
+    from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
+    OBSERVE_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by fail_json
+    HostReader = None
+    OBSERVE_ERROR = str(exc)
+
+
+def build_host(module):
+    if HostReader is None:
+        module.fail_json(msg="san_observe is not available: %s" % OBSERVE_ERROR)
+    p = module.params
+    reader = HostReader(root="/", run=deadline.run, call=deadline.call, command_timeout=p["command_timeout"],
+                        read_timeout=p["command_timeout"], probe_timeout=min(8.0, p["command_timeout"]))
+    return san_act.Host(reader, command_timeout=p["command_timeout"], wait_timeout=p["timeout"],
+                        allow_non_san=p["allow_non_san"])
+
+
+def _validated(p):
+    """[(selector kind, value, expected identity)], all input validated before anything is read."""
+    wanted = []
+    for n in p["name"] or []:
+        wanted.append(("name", san_validate.sd_name(n), {"name": n}))
+    for h in p["hctl"] or []:
+        wanted.append(("hctl", san_validate.hctl(h), {"hctl": h}))
+    for i, d in enumerate(p["devices"] or []):
+        exp = {}
+        if d.get("name") is not None:
+            exp["name"] = san_validate.sd_name(d["name"])
+        if d.get("hctl") is not None:
+            exp["hctl"] = san_validate.hctl(d["hctl"])
+        if d.get("wwid") is not None:
+            exp["wwid"] = san_act.multipath_form(san_validate.wwid(d["wwid"]))
+        if d.get("dev") is not None:
+            if not isinstance(d["dev"], str) or not _DEV_RE.match(d["dev"]):
+                raise san_validate.InvalidInput("devices[%d].dev %r is not major:minor" % (i, d["dev"]))
+            exp["dev"] = d["dev"]
+        if d.get("serial") is not None:
+            exp["serial"] = str(d["serial"])
+        if "name" not in exp and "hctl" not in exp:
+            raise san_validate.InvalidInput("devices[%d] needs name or hctl" % i)
+        wanted.append(("name", exp["name"], exp) if "name" in exp else ("hctl", exp["hctl"], exp))
+    if p["wwid"] is not None:
+        w = san_act.multipath_form(san_validate.wwid(p["wwid"]))
+        wanted.append(("wwid", w, {"wwid": w}))
+    return wanted
+
+
+_DEV_RE = re.compile(r"^[0-9]{1,4}:[0-9]{1,7}$")
+
+
+def resolve(host, wanted, missing_ok):
+    """Disks to delete (live reads) with the identity expected for each; (disks, expected, missing)."""
+    disks, expected, missing = [], {}, []
+    for kind, value, exp in wanted:
+        if kind == "wwid":
+            snap = host.reader.snapshot(probe=False)
+            found = [d for d in (snap.get("disks") or {}).values() if (d.get("wwid") or "").lower() == value]
+            for d in sorted(found, key=lambda x: x.get("name")):
+                disks.append(d)
+                expected[d["name"]] = exp
+            continue
+        if kind == "name":
+            d = host.reader.disk(value)
+        else:
+            name = san_act.disk_at(host, value)
+            d = host.reader.disk(name) if name else None
+        if d is None:
+            if missing_ok:
+                missing.append(value)
+                continue
+            raise san_plan.Refused(value, "unknown", "no such SCSI disk")
+        disks.append(d)
+        expected[d["name"]] = exp
+    return disks, expected, missing
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="list", elements="str"),
+            hctl=dict(type="list", elements="str"),
+            wwid=dict(type="str"),
+            devices=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str"), hctl=dict(type="str"), dev=dict(type="str"), wwid=dict(type="str"),
+                serial=dict(type="str"))),
+            missing_ok=dict(type="bool", default=False),
+            allow_non_san=dict(type="bool", default=False),
+            flush_buffers=dict(type="bool", default=True),
+            timeout=dict(type="float", default=30.0),
+            command_timeout=dict(type="float", default=10.0),
+        ),
+        mutually_exclusive=[("name", "hctl", "wwid", "devices")],
+        required_one_of=[("name", "hctl", "wwid", "devices")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    result = dict(changed=False, plan=[], executed=[], removed=[], missing=[])
+    try:
+        wanted = _validated(p)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg="invalid input: %s; nothing changed" % exc, **result)
+    if not wanted:  # empty lists: nothing asked, nothing to do
+        module.exit_json(msg="no device given", **result)
+    for opt in ("timeout", "command_timeout"):
+        if not 0 < p[opt] <= 3600:
+            module.fail_json(msg="%s must be between 0 and 3600 seconds, got %s; nothing changed" % (opt, p[opt]),
+                             **result)
+
+    host = build_host(module)
+    try:
+        disks, expected, result["missing"] = resolve(host, wanted, p["missing_ok"])
+        live = {}
+        enriched = []
+        for d in disks:
+            if d.get("map"):
+                m = host.reader.map(d["map"])
+                if m is not None:
+                    live[d["map"]] = m
+                    live[m.get("dm")] = m
+            e = dict(d)
+            e["holders"] = san_act.disk_holders(host, d)
+            for h in e["holders"]:
+                if san_plan.classify_holder(h) == "multipath":
+                    live.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
+            if p["flush_buffers"]:
+                e["probe"] = host.reader.probe_path(d["name"])
+            enriched.append(e)
+        plan = san_plan.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
+                                                              "flush_buffers": p["flush_buffers"],
+                                                              "live_maps": live})
+    except san_plan.Refused as exc:
+        module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
+    except deadline.DeadlineExceeded as exc:
+        module.fail_json(msg="%s; nothing changed" % exc, **result)
+    result["plan"] = plan
+    result["changed"] = bool(plan)
+    if module.check_mode or not plan:
+        module.exit_json(**result)
+    try:
+        result["executed"] = san_act.execute(plan, host)
+    except san_act.ExecutionError as exc:
+        info = exc.to_dict()
+        result["executed"] = info.pop("executed")
+        result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
+        result["changed"] = bool(result["executed"])
+        module.fail_json(msg=info.pop("msg"), **dict(result, **info))
+    result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,671 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""san_act against a fake host: a sysfs/devtmpfs tree under tmp_path, a fake reader with the interface of
+san_observe.HostReader, and fake runners. The fakes (FakeEnv) are also used by the module tests."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import os
+import time
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+
+WWID = "3600a09803830447a4f244c4657616f6f"
+WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
+
+
+# ---------------------------------------------------------------------------------------------- fakes
+class FakeClock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, s):
+        self.now += s
+
+
+class FakeEnv(object):
+    """A host with iSCSI host4 (target 4:0:0), paths sdc (4:0:0:1) and sdd (5:0:0:1 on host5) of map WWID."""
+
+    def __init__(self, root):
+        self.root = str(root)
+        self.clock = FakeClock()
+        self.commands = []
+        self.writes = []
+        self.disks = {}
+        self.maps = {}
+        self.probes = {}
+        self.pending_luns = {}      # hctl -> disk dict appearing on an exact scan
+        self.flush_failures = 0     # multipath -f answers "map in use" this many times
+        self.hang = set()           # argv[0] or "delete"/"scan"/"rescan" that hang (DeadlineExceeded)
+        self.kernel_removes = True  # a delete write removes the device
+        self.reader = FakeReader(self)
+        for h in (4, 5):
+            self._mk("sys/class/iscsi_host/host%d" % h)
+            self._mk("sys/class/scsi_host/host%d/device/session%d/target%d:0:0" % (h, h - 1, h))
+            self._file("sys/class/scsi_host/host%d/scan" % h, "")
+        self._mk("sys/class/scsi_host/host0/device/target0:0:0")  # a local (non-SAN) host
+        self._file("sys/class/scsi_host/host0/scan", "")
+        self._file("etc/multipath/wwids", "/%s/\n/%s/\n" % (WWID, WWID2))
+        self.add_disk(disk("sdc", "4:0:0:1", "8:32", WWID, map_name=WWID))
+        self.add_disk(disk("sdd", "5:0:0:1", "8:48", WWID, map_name=WWID))
+        self.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc", "sdd"])
+        self._mk("sys/block/dm-3/dm")
+        self._file("sys/block/dm-3/dm/uuid", "mpath-" + WWID)
+        self._file("sys/block/dm-3/dm/name", WWID)
+        for n in ("sdc", "sdd"):
+            self.probes[n] = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None,
+                              "elapsed": 0.01}
+
+    # --- tree helpers
+    def _p(self, rel):
+        return os.path.join(self.root, rel)
+
+    def _mk(self, rel):
+        os.makedirs(self._p(rel), exist_ok=True)
+
+    def _file(self, rel, text):
+        self._mk(os.path.dirname(rel))
+        with open(self._p(rel), "w") as fh:
+            fh.write(text)
+
+    def add_disk(self, d):
+        self.disks[d["name"]] = d
+        base = "sys/class/scsi_device/%s/device" % d["hctl"]
+        self._file(base + "/block/%s/dev" % d["name"], d["dev"])
+        self._file(base + "/delete", "")
+        self._file(base + "/rescan", "")
+        self._mk("dev/disk/by-id")
+        link = self._p("dev/disk/by-id/scsi-%s-%s" % (d["wwid"], d["name"]))
+        if not os.path.lexists(link):
+            os.symlink("../../%s" % d["name"], link)
+
+    def remove_disk(self, hctl):
+        for name, d in list(self.disks.items()):
+            if d["hctl"] == hctl:
+                del self.disks[name]
+                for e in os.listdir(self._p("dev/disk/by-id")):
+                    if os.readlink(self._p("dev/disk/by-id/" + e)).endswith("/" + name):
+                        os.unlink(self._p("dev/disk/by-id/" + e))
+        import shutil
+        shutil.rmtree(self._p("sys/class/scsi_device/%s" % hctl), ignore_errors=True)
+
+    def add_holder(self, holder, uuid, dm_name, of="map"):
+        self._file("sys/block/%s/dm/uuid" % holder, uuid)
+        self._file("sys/block/%s/dm/name" % holder, dm_name)
+        if of == "map":
+            self.maps[WWID]["holders"].append(holder)
+        else:
+            self.disks[of]["holders"].append(holder)
+
+    # --- runners
+    def run(self, argv, timeout, what=None, data=None):
+        argv = [str(a) for a in argv]
+        self.commands.append(argv)
+        if argv[0] in self.hang or " ".join(argv[:2]) in self.hang:
+            self.clock.now += timeout
+            raise deadline.DeadlineExceeded(what or " ".join(argv), timeout)
+        rc, out = 0, ""
+        if argv[:2] == ["multipathd", "disablequeueing"]:
+            m = self.reader._find(argv[3])
+            if m is None:
+                rc, out = 1, "fail"
+            else:
+                m["queueing"] = False
+                out = "ok"
+        elif argv[:2] == ["dmsetup", "message"]:
+            m = self.reader._find(argv[2])
+            if m:
+                m["queueing"] = False
+        elif argv[:2] == ["multipath", "-f"]:
+            m = self.reader._find(argv[2])
+            if m is not None and self.flush_failures > 0:
+                self.flush_failures -= 1
+                m["queueing"] = True  # lab finding 3: queueing is restored after a failed flush
+                rc, out = 1, "%s: map in use" % argv[2]
+            elif m is not None:
+                self._drop_map(m)
+        elif argv[:2] == ["dmsetup", "remove"]:
+            m = self.reader._find(argv[-1])
+            if m is not None:
+                self._drop_map(m)
+        elif argv[:2] == ["multipath", "-w"]:
+            path = self._p("etc/multipath/wwids")
+            with open(path) as fh:
+                lines = [x for x in fh if x.strip() != "/%s/" % argv[2]]
+            with open(path, "w") as fh:
+                fh.writelines(lines)
+            out = "wwid '%s' removed" % argv[2]
+        self.clock.now += 0.05
+        return deadline.CommandResult(argv, rc, out, "", 0.05)
+
+    def _drop_map(self, m):
+        del self.maps[m["wwid"]]
+        for p in m["paths"]:
+            d = self.disks.get(p["name"])
+            if d:
+                d["map"] = None
+                d["holders"] = [h for h in d["holders"] if h != m["dm"]]
+
+    def call(self, fn, args=(), timeout=10.0, what=None):
+        kind = None
+        if fn is san_act._child_checked_write:
+            kind = args[4]
+        elif fn is san_act._child_write:
+            kind = "scan"
+        if kind in self.hang:
+            self.clock.now += timeout
+            raise deadline.DeadlineExceeded(what or kind, timeout)
+        try:
+            out = fn(*args)
+        except Exception as exc:  # as deadline.call reports a child's exception
+            raise RuntimeError("%s: %s: %s" % (what, type(exc).__name__, exc))
+        if kind:
+            self.writes.append((kind, args))
+        if kind == "delete" and self.kernel_removes:
+            self.remove_disk(args[1])
+        elif kind == "scan":
+            c, t, lun = args[1].split()
+            host = os.path.basename(os.path.dirname(args[0]))[4:]
+            hctl = "%s:%s:%s:%s" % (host, c, t, lun)
+            if hctl in self.pending_luns:
+                self.add_disk(self.pending_luns.pop(hctl))
+        elif kind == "rescan":
+            d = self.reader._disk_at(args[1])
+            if d is not None and d.get("new_serial"):
+                d["serial"], d["wwid"] = d.pop("new_serial"), d.pop("new_wwid")
+        return out
+
+    def host(self, **kw):
+        kw.setdefault("root", self.root)
+        kw.setdefault("sleep", self.clock.sleep)
+        kw.setdefault("clock", self.clock)
+        return san_act.Host(self.reader, run=self.run, call=self.call, **kw)
+
+
+class FakeReader(object):
+    """The interface of san_observe.HostReader, answering from FakeEnv's state (copies, like a re-read)."""
+
+    def __init__(self, env):
+        self.env = env
+        self.calls = []
+
+    def _find(self, key):
+        for m in self.env.maps.values():
+            if key in (m["wwid"], m["name"], m["dm"]):
+                return m
+        return None
+
+    def _disk_at(self, hctl):
+        for d in self.env.disks.values():
+            if d["hctl"] == hctl:
+                return d
+        return None
+
+    def disk(self, name):
+        self.calls.append(("disk", name))
+        d = self.env.disks.get(name)
+        return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
+
+    def map(self, name_or_wwid):
+        self.calls.append(("map", name_or_wwid))
+        m = self._find(name_or_wwid)
+        return copy.deepcopy(m) if m else None
+
+    def probe_path(self, sd):
+        self.calls.append(("probe", sd))
+        return copy.deepcopy(self.env.probes.get(sd, {"result": "no_answer", "serial_live": None}))
+
+    def snapshot(self, probe=True):
+        return {"collected_at": self.env.clock(), "disks": dict((n, self.disk(n)) for n in self.env.disks),
+                "maps": dict((w, self.map(w)) for w in self.env.maps)}
+
+
+def disk(name, hctl, dev, wwid, map_name=None, transport="iscsi", serial=None):
+    h = int(hctl.split(":")[0])
+    return {"name": name, "hctl": hctl, "host": h, "lun": int(hctl.split(":")[3]), "dev": dev, "vendor": "NETAPP",
+            "model": "LUN C-Mode", "state": "running", "transport": transport,
+            "session": "session%d" % (h - 1) if transport == "iscsi" else None,
+            "serial": serial or "80Ab" + wwid[-8:], "wwid": wwid, "size_bytes": 1 << 30,
+            "holders": ["dm-3"] if map_name else [], "mountpoints": [], "swap": False, "openers": [],
+            "map": map_name}
+
+
+def mpath(wwid, dm, dev, paths, queueing=True):
+    return {"name": wwid, "wwid": wwid, "dm": dm, "dev": dev, "queueing": queueing,
+            "features": "3 queue_if_no_path pg_init_retries 50" if queueing else "1 pg_init_retries 50",
+            "open_count": 0, "holders": [], "mountpoints": [], "openers": [], "size_bytes": 1 << 30,
+            "paths": [{"name": p, "hctl": None, "dev": None, "dm_state": "failed", "checker_state": "faulty",
+                       "dev_state": "running"} for p in paths]}
+
+
+@pytest.fixture
+def env(tmp_path):
+    return FakeEnv(tmp_path)
+
+
+def flush_plan(env, **opts):
+    return san_plan.plan_map_flush(env.reader.map(WWID), opts)
+
+
+def delete_plan(env, names, expected=None, **opts):
+    disks = [dict(env.reader.disk(n), probe=env.reader.probe_path(n)) for n in names]
+    return san_plan.plan_disk_delete(disks, expected or {}, opts)
+
+
+def same_steps(plan, executed):
+    return [(s["action"], s["target"]) for s in plan] == [(e["action"], e["target"]) for e in executed]
+
+
+# ---------------------------------------------------------------------------------------------- map removal
+def test_flush_map_executes_exactly_the_plan_in_order(env):
+    plan = flush_plan(env)
+    executed = san_act.execute(plan, env.host())
+    assert same_steps(plan, executed)
+    assert [c[:2] for c in env.commands] == [["multipathd", "disablequeueing"], ["multipath", "-f"],
+                                            ["multipath", "-w"]]
+    assert env.commands[1] == ["multipath", "-f", WWID]
+    assert WWID not in env.maps
+    with open(os.path.join(env.root, "etc/multipath/wwids")) as fh:
+        assert WWID not in fh.read()
+
+
+def test_never_flush_all_maps(env):
+    env.flush_failures = 3
+    san_act.execute(flush_plan(env), env.host())
+    flat = [a for c in env.commands for a in c]
+    assert "-F" not in flat
+    assert all(c[:2] != ["multipathd", "del"] or c[2] != "maps" for c in env.commands)
+
+
+def test_flush_retries_and_reenables_fail_if_no_path_after_a_failed_flush(env):
+    env.flush_failures = 2
+    executed = san_act.execute(flush_plan(env), env.host())
+    flush = [e for e in executed if e["action"] == "flush_map"][0]
+    assert len([a for a in flush["detail"]["attempts"] if "out" in a]) == 3
+    # queueing came back after each failure (lab finding 3): disablequeueing again before every retry
+    assert env.commands.count(["multipathd", "disablequeueing", "map", WWID]) == 3
+
+
+def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
+    env.flush_failures = 10 ** 6
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
+    assert info.value.step["action"] == "flush_map"
+    assert "still present" in str(info.value)
+    assert not any(c[0] == "dmsetup" and c[1] == "remove" for c in env.commands)
+    assert not any(c[:2] == ["multipath", "-w"] for c in env.commands)  # never forget the WWID of a live map
+    assert [e["action"] for e in info.value.executed] == ["disable_queueing"]
+
+
+def test_force_remove_uses_dmsetup_only_when_asked(env):
+    env.flush_failures = 10 ** 6
+    plan = flush_plan(env, force_remove=True)
+    executed = san_act.execute(plan, env.host(flush_timeout=8, retry_interval=1))
+    assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
+    assert executed[1]["detail"]["method"] == "dmsetup remove --force --retry"
+
+
+def test_hung_multipath_f_fails_clearly(env):
+    env.hang.add("multipath -f")
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(flush_plan(env), env.host())
+    assert isinstance(info.value.cause, deadline.DeadlineExceeded)
+    assert "multipath -f %s" % WWID in str(info.value)
+    assert info.value.to_dict()["deadline"]["seconds"] == 10.0
+
+
+def test_disable_queueing_falls_back_to_dm_message_and_rechecks_live_table(env):
+    def run(argv, timeout, what=None, data=None):
+        if argv[0] == "multipathd":
+            env.commands.append(list(argv))
+            return deadline.CommandResult(argv, 1, "", "multipathd not running", 0.01)
+        return env.run(argv, timeout, what)
+    host = env.host()
+    host.run = run
+    san_act.disable_queueing(host, flush_plan(env)[0])
+    assert ["dmsetup", "message", WWID, "0", "fail_if_no_path"] in env.commands
+    assert env.maps[WWID]["queueing"] is False
+
+
+def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
+    def run(argv, timeout, what=None, data=None):
+        env.commands.append(list(argv))
+        return deadline.CommandResult(argv, 0, "ok", "", 0.01)  # says ok, changes nothing
+    host = env.host()
+    host.run = run
+    with pytest.raises(san_act.ActFailed) as info:
+        san_act.disable_queueing(host, flush_plan(env)[0])
+    assert "queue_if_no_path" in str(info.value)
+
+
+def test_map_identity_changed_between_plan_and_act_refuses(env):
+    plan = flush_plan(env)
+    env.maps[WWID]["dm"], env.maps[WWID]["dev"] = "dm-7", "253:7"   # recreated under another dm device
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert isinstance(info.value.cause, san_plan.Refused) and info.value.cause.kind == "identity"
+    assert env.commands == []
+
+
+def test_new_path_on_the_map_between_plan_and_act_refuses(env):
+    plan = flush_plan(env)
+    env.maps[WWID]["paths"].append({"name": "sde"})
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "identity" and "sde" in str(info.value)
+
+
+@pytest.mark.parametrize("change,kind,holder", [
+    ({"mountpoints": ["/data"]}, "mounted", "/data"),
+    ({"swap": True}, "swap", "swap"),
+    ({"openers": [{"pid": 4242, "comm": "postgres"}], "open_count": 1}, "opener", "postgres"),
+])
+def test_map_becomes_used_between_plan_and_act_refuses(env, change, kind, holder):
+    plan = flush_plan(env)
+    env.maps[WWID].update(change)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == kind and holder in str(info.value)
+    assert env.commands == []
+
+
+def test_holder_appearing_is_named_by_kind(env):
+    plan = flush_plan(env)
+    env.add_holder("dm-9", "LVM-abcdef", "vg0-lv0")
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert "lvm holder dm-9 (vg0-lv0)" in str(info.value)
+
+
+def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
+    env.maps[WWID]["openers"] = [{"pid": 77, "comm": "(udev-worker)"}]
+    env.maps[WWID]["open_count"] = 1
+    plan = flush_plan(env)   # benign opener: planned
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps:
+            env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0  # its I/O failed, it left
+        return res
+    host = env.host()
+    host.run = run
+    executed = san_act.execute(plan, host)
+    assert same_steps(plan, executed)
+    assert WWID not in env.maps
+
+
+def test_remove_wwid_refuses_while_the_map_is_live(env):
+    st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
+    with pytest.raises(san_plan.Refused) as info:
+        san_act.remove_wwid(env.host(), st)
+    assert info.value.kind == "live_map"
+    assert env.commands == []
+
+
+def test_map_already_gone_at_act_time_is_not_an_error(env):
+    plan = flush_plan(env)
+    env._drop_map(env.maps[WWID])
+    executed = san_act.execute(plan, env.host())
+    assert [e["outcome"] for e in executed][:2] == ["already_absent", "already_absent"]
+    assert not any(c[:2] == ["multipath", "-f"] for c in env.commands)
+
+
+# ---------------------------------------------------------------------------------------------- disk removal
+def _orphan(env):
+    env._drop_map(env.maps[WWID])
+
+
+def test_delete_disks_executes_exactly_the_plan(env):
+    _orphan(env)
+    plan = delete_plan(env, ["sdc", "sdd"])
+    executed = san_act.execute(plan, env.host())
+    assert same_steps(plan, executed)
+    assert [w[1][1] for w in env.writes] == ["4:0:0:1", "5:0:0:1"]
+    assert env.writes[0][1][4:] == ("delete", "1")
+    assert env.disks == {}
+    assert os.listdir(os.path.join(env.root, "dev/disk/by-id")) == []
+
+
+def test_flush_buffers_only_when_the_device_answers_as_the_same_lu(env):
+    _orphan(env)
+    env.probes["sdc"] = {"result": "ready", "serial_live": env.disks["sdc"]["serial"]}
+    env.probes["sdd"] = {"result": "ready", "serial_live": "someone-else"}  # reused LUN: never flush into it
+    plan = delete_plan(env, ["sdc", "sdd"])
+    assert [s["action"] for s in plan] == ["flush_buffers", "delete_disk", "wait_disk_gone",
+                                           "delete_disk", "wait_disk_gone"]
+    san_act.execute(plan, env.host())
+    assert ["blockdev", "--flushbufs", "/dev/sdc"] in env.commands
+    assert ["blockdev", "--flushbufs", "/dev/sdd"] not in env.commands
+
+
+def test_flush_buffers_skipped_when_the_device_stopped_answering(env):
+    _orphan(env)
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    plan = delete_plan(env, ["sdc"])
+    env.probes["sdc"] = {"result": "no_answer", "serial_live": None}
+    executed = san_act.execute(plan, env.host())
+    assert executed[0]["outcome"] == "skipped"
+    assert not any(c[0] == "blockdev" for c in env.commands)
+
+
+def test_hung_flushbufs_fails_clearly(env):
+    _orphan(env)
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    env.hang.add("blockdev")
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(delete_plan(env, ["sdc"]), env.host())
+    assert isinstance(info.value.cause, deadline.DeadlineExceeded)
+    assert env.writes == []
+
+
+def test_name_reused_between_plan_and_act_refuses_before_writing(env):
+    _orphan(env)
+    plan = delete_plan(env, ["sdc"])
+    # sdc went away and the name came back for another LUN at another address
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "identity" and "hctl" in str(info.value)
+    assert env.writes == [] and "sdc" in env.disks
+
+
+def test_lun_changed_under_the_same_address_refuses(env):
+    _orphan(env)
+    plan = delete_plan(env, ["sdc"])
+    env.disks["sdc"]["wwid"] = WWID2
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "identity" and "wwid" in str(info.value)
+    assert env.writes == []
+
+
+def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
+    _orphan(env)
+    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    host = env.host()
+    real_verify = san_act.verify_identity
+
+    def verify_then_race(h, s, o=None):
+        d = real_verify(h, s, o)
+        # between the reader's re-read and the write, sdc is replaced at 4:0:0:1 by sdq
+        env.remove_disk("4:0:0:1")
+        env.add_disk(disk("sdq", "4:0:0:1", "65:0", WWID2))
+        return d
+    san_act.verify_identity = verify_then_race
+    try:
+        with pytest.raises(san_plan.Refused) as info:
+            san_act.delete_disk(host, st)
+    finally:
+        san_act.verify_identity = real_verify
+    assert info.value.kind == "identity"
+    assert env.writes == []
+
+
+def test_disk_in_live_map_refused_at_act_time(env):
+    _orphan(env)
+    plan = delete_plan(env, ["sdc"])
+    env.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc"])   # multipathd rebuilt the map
+    env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = WWID, ["dm-3"]
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "live_map"
+    assert env.writes == []
+
+
+def test_disk_opened_by_a_process_between_plan_and_act_refuses(env):
+    _orphan(env)
+    plan = delete_plan(env, ["sdc"])
+    env.disks["sdc"]["openers"] = [{"pid": 99, "comm": "dd"}]
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "opener" and "pid 99 (dd)" in str(info.value)
+
+
+def test_hung_delete_write_fails_clearly_with_nothing_else_done(env):
+    _orphan(env)
+    env.hang.add("delete")
+    plan = delete_plan(env, ["sdc", "sdd"])
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert isinstance(info.value.cause, deadline.DeadlineExceeded)
+    assert "device/delete" in str(info.value) and "4:0:0:1" in str(info.value)
+    assert info.value.executed == []
+
+
+def test_real_deadline_call_abandons_a_blocking_write(env, tmp_path):
+    """A write that blocks (a FIFO nobody reads stands in for device/delete on a wedged host)."""
+    _orphan(env)
+    hctl_dir = os.path.join(env.root, "sys/class/scsi_device/4:0:0:1/device")
+    os.unlink(os.path.join(hctl_dir, "delete"))
+    os.mkfifo(os.path.join(hctl_dir, "delete"))
+    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    host = env.host(command_timeout=0.5)
+    host.call = deadline.call
+    t0 = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded) as info:
+        san_act.delete_disk(host, st)
+    assert time.monotonic() - t0 < 5
+    assert "4:0:0:1" in str(info.value)
+
+
+def test_wait_disk_gone_times_out_when_links_stay(env):
+    _orphan(env)
+    env.kernel_removes = False
+    plan = delete_plan(env, ["sdc"])
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host(wait_timeout=3))
+    assert info.value.step["action"] == "wait_disk_gone"
+    assert "still present" in str(info.value)
+
+
+def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
+    _orphan(env)
+    st = delete_plan(env, ["sdc"])[-1]
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
+    out = san_act.wait_disk_gone(env.host(), st)
+    assert out["name_reused_by"] == "4:0:0:9"
+
+
+def test_disk_gone_before_delete_is_refused_not_guessed(env):
+    _orphan(env)
+    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    env.remove_disk("4:0:0:1")
+    with pytest.raises(san_plan.Refused) as info:
+        san_act.delete_disk(env.host(), st)
+    assert info.value.kind == "unknown"
+
+
+# ---------------------------------------------------------------------------------------------- scanning
+def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
+    env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2)
+    host = env.host()
+    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_act.scsi_host_info(host, 4), existing=None,
+                                expect={"wwid": WWID2})
+    executed = san_act.execute(plan, host)
+    assert same_steps(plan, executed)
+    assert env.writes[0][0] == "scan"
+    path, data = env.writes[0][1]
+    assert path.endswith("/sys/class/scsi_host/host4/scan") and data == "0 0 2"
+    assert "-" not in data
+    assert executed[-1]["detail"]["wwid"] == WWID2
+
+
+def test_scan_verifies_the_new_identity(env):
+    env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)   # the array said WWID2
+    host = env.host()
+    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_act.scsi_host_info(host, 4), existing=None,
+                                expect={"wwid": WWID2})
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "verify_identity" and "wrong identity" in str(info.value)
+
+
+def test_scan_refuses_a_non_san_host_at_act_time(env):
+    step = san_plan.step("scan_exact_lun", "0:0:0:5", {"absent": True})
+    with pytest.raises(san_plan.Refused) as info:
+        san_act.scan_exact_lun(env.host(), step)
+    assert info.value.kind == "not_san_host"
+    assert env.writes == []
+
+
+def test_scan_hung_write_fails_clearly(env):
+    env.hang.add("scan")
+    host = env.host()
+    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_act.scsi_host_info(host, 4), existing=None)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert isinstance(info.value.cause, deadline.DeadlineExceeded)
+
+
+def test_rescan_disk_refreshes_and_verifies(env):
+    _orphan(env)
+    env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = "81LgM$V4waSp", WWID2
+    host = env.host()
+    plan = san_plan.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
+    executed = san_act.execute(plan, host)
+    assert [e["action"] for e in executed] == ["rescan_disk", "verify_identity"]
+    assert env.writes[0][1][4:] == ("rescan", "1")
+
+
+def test_rescan_refuses_a_reused_name(env):
+    _orphan(env)
+    plan = san_plan.plan_rescan(disk=env.reader.disk("sdc"))
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdc", "5:0:0:4", "8:32", WWID2))
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "identity"
+    assert env.writes == []
+
+
+def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
+    host = env.host()
+    assert san_act.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
+    assert san_act.scsi_host_info(host, 0)["transport"] == "other"
+    assert san_act.scsi_host_info(host, 42) is None
+
+
+def test_serial_matches_ascii_and_lio_hex():
+    assert san_act.serial_matches("81LgM$V4waSp", "81LgM$V4waSp")
+    assert san_act.serial_matches("81LgM$V4waSp", "0" + "81LgM$V4waSp".encode().hex())
+    assert not san_act.serial_matches("81LgM$V4waSp", "81LgM$V4waSq")
+    assert not san_act.serial_matches(None, "x")
+
+
+def test_unknown_action_is_refused(env):
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())

@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""san_plan: pure planning and every refusal path."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+
+WWID = "3600a09803830447a4f244c4657616f6f"
+WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
+
+
+def a_map(**kw):
+    m = {"name": WWID, "wwid": WWID, "dm": "dm-3", "dev": "253:3", "queueing": True, "open_count": 0,
+         "holders": [], "mountpoints": [], "openers": [], "swap": False,
+         "paths": [{"name": "sdc"}, {"name": "sdd"}]}
+    m.update(kw)
+    return m
+
+
+def a_disk(name="sdc", hctl="4:0:0:1", dev="8:32", wwid=WWID, **kw):
+    d = {"name": name, "hctl": hctl, "dev": dev, "wwid": wwid, "serial": "80Ab" + wwid[-8:], "transport": "iscsi",
+         "holders": [], "mountpoints": [], "swap": False, "openers": [], "map": None, "state": "running"}
+    d.update(kw)
+    return d
+
+
+# ---------------------------------------------------------------------------------------------- map flush
+def test_map_flush_plan_order_and_format():
+    plan = san_plan.plan_map_flush(a_map())
+    assert [s["action"] for s in plan] == ["disable_queueing", "flush_map", "wait_map_gone", "remove_wwid"]
+    for s in plan:
+        assert set(s) == {"action", "target", "expect", "reason"} and s["reason"]
+    assert plan[0]["expect"] == {"name": WWID, "wwid": WWID, "dm": "dm-3", "dev": "253:3", "slaves": ["sdc", "sdd"]}
+    assert plan[1]["expect"]["force_remove"] is False
+    assert plan[3]["target"] == WWID
+
+
+def test_map_flush_plan_is_pure_and_repeatable():
+    m = a_map()
+    before = copy.deepcopy(m)
+    assert san_plan.plan_map_flush(m) == san_plan.plan_map_flush(m)
+    assert m == before
+
+
+def test_absent_map_plans_nothing():
+    assert san_plan.plan_map_flush(None) == []
+
+
+def test_force_remove_and_keep_wwid_options():
+    plan = san_plan.plan_map_flush(a_map(), {"force_remove": True, "remove_wwid": False})
+    assert plan[1]["expect"]["force_remove"] is True and "dmsetup remove --force" in plan[1]["reason"]
+    assert [s["action"] for s in plan][-1] == "wait_map_gone"
+
+
+def test_never_a_wildcard_flush():
+    text = repr(san_plan.plan_map_flush(a_map(), {"force_remove": True}))
+    assert "-F" not in text and "del maps" not in text
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/srv/db"]}, "mounted", "/srv/db"),
+    ({"swap": True}, "swap", "swap"),
+    ({"holders": [{"name": "dm-9", "uuid": "LVM-Xyz123", "dm_name": "vg0-lv0"}]}, "holder", "lvm holder dm-9"),
+    ({"holders": [{"name": "dm-10", "uuid": "part1-mpath-" + WWID, "dm_name": WWID + "p1"}]}, "holder",
+     "kpartx holder dm-10"),
+    ({"holders": [{"name": "dm-11", "uuid": "CRYPT-LUKS2-abc-luks", "dm_name": "luks-abc"}]}, "holder",
+     "luks holder dm-11"),
+    ({"holders": [{"name": "md127", "uuid": None, "dm_name": None}]}, "holder", "md holder md127"),
+    ({"holders": ["dm-12"]}, "holder", "device-mapper holder dm-12"),
+    ({"openers": [{"pid": 4242, "comm": "postgres"}], "open_count": 1}, "opener", "pid 4242 (postgres)"),
+    ({"open_count": 2}, "open_count", "open count 2"),
+])
+def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(a_map(**change))
+    assert info.value.kind == kind
+    assert named in str(info.value)
+    assert info.value.to_dict()["holder"]
+
+
+@pytest.mark.parametrize("comm", ["multipathd", "blkid", "(udev-worker)", "systemd-udevd"])
+def test_multipathd_and_stuck_udev_openers_are_not_a_workload(comm):
+    plan = san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": comm}], open_count=1))
+    assert plan[0]["action"] == "disable_queueing"
+
+
+def test_benign_opener_next_to_a_workload_still_refuses():
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}, {"pid": 8, "comm": "java"}],
+                                      open_count=2))
+    assert "java" in str(info.value) and "blkid" not in str(info.value)
+
+
+@pytest.mark.parametrize("uuid,name,kind", [
+    ("LVM-abc", "dm-1", "lvm"), ("part2-mpath-x", "dm-2", "kpartx"), ("CRYPT-LUKS1-x", "dm-3", "luks"),
+    ("CRYPT-PLAIN-x", "dm-4", "dm-crypt"), ("mpath-36", "dm-5", "multipath"), (None, "md0", "md"),
+    (None, "dm-6", "device-mapper"), (None, "nbd0", "other"),
+])
+def test_classify_holder(uuid, name, kind):
+    assert san_plan.classify_holder({"name": name, "uuid": uuid}) == kind
+
+
+# ---------------------------------------------------------------------------------------------- disk delete
+def test_disk_delete_plan_per_disk():
+    plan = san_plan.plan_disk_delete([a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
+    assert [(s["action"], s["target"]) for s in plan] == [
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
+    assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
+                                 "serial": "80Ab" + WWID[-8:]}
+
+
+def test_flush_buffers_planned_only_for_an_answering_same_lu():
+    ready = a_disk(probe={"result": "ready", "serial_live": "80Ab" + WWID[-8:]})
+    gone = a_disk("sdd", "5:0:0:1", "8:48", probe={"result": "lun_not_supported", "serial_live": None})
+    reused = a_disk("sde", "6:0:0:1", "8:64", probe={"result": "ready", "serial_live": "other-lu"})
+    silent = a_disk("sdf", "7:0:0:1", "8:80", probe={"result": "no_answer", "serial_live": None})
+    plan = san_plan.plan_disk_delete([ready, gone, reused, silent])
+    assert [s["target"] for s in plan if s["action"] == "flush_buffers"] == ["sdc"]
+    off = san_plan.plan_disk_delete([ready], options={"flush_buffers": False})
+    assert "flush_buffers" not in [s["action"] for s in off]
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/mnt/x"]}, "mounted", "/mnt/x"),
+    ({"swap": True}, "swap", "swap"),
+    ({"holders": [{"name": "dm-9", "uuid": "LVM-abc", "dm_name": "vg-lv"}]}, "holder", "lvm holder"),
+    ({"holders": [{"name": "md1", "uuid": None}]}, "holder", "md holder md1"),
+    ({"holders": [{"name": "dm-8", "uuid": "CRYPT-LUKS2-q", "dm_name": "luks-q"}]}, "holder", "luks holder"),
+    ({"holders": [{"name": "dm-7", "uuid": "part1-sdc", "dm_name": "sdc1"}]}, "holder", "kpartx holder"),
+    ({"openers": [{"pid": 12, "comm": "mkfs.xfs"}]}, "opener", "pid 12 (mkfs.xfs)"),
+    ({"transport": "other"}, "transport", "not iSCSI/FC"),
+    ({"transport": None}, "transport", "not iSCSI/FC"),
+])
+def test_disk_refusals(change, kind, named):
+    with pytest.raises(Refused) as info:
+        san_plan.plan_disk_delete([a_disk(**change)])
+    assert info.value.kind == kind and named in str(info.value)
+
+
+def test_disk_of_a_live_map_is_refused():
+    live = {WWID: a_map(), "dm-3": a_map()}
+    with pytest.raises(Refused) as info:
+        san_plan.plan_disk_delete([a_disk(map=WWID, holders=["dm-3"])], options={"live_maps": live})
+    assert info.value.kind == "live_map" and "flush the map first" in str(info.value)
+    with pytest.raises(Refused):  # found through the holder even without the map field
+        san_plan.plan_disk_delete([a_disk(holders=["dm-3"])], options={"live_maps": live})
+
+
+def test_non_san_allowed_only_when_asked():
+    plan = san_plan.plan_disk_delete([a_disk(transport="other")], options={"allow_non_san": True})
+    assert plan[0]["action"] == "delete_disk"
+
+
+@pytest.mark.parametrize("expected,key", [
+    ({"hctl": "4:0:0:9"}, "hctl"), ({"dev": "8:33"}, "dev"), ({"wwid": WWID2}, "wwid"), ({"serial": "x"}, "serial"),
+])
+def test_identity_other_than_expected_is_refused(expected, key):
+    with pytest.raises(Refused) as info:
+        san_plan.plan_disk_delete([a_disk()], {"sdc": expected})
+    assert info.value.kind == "identity" and key in info.value.evidence["diff"]
+
+
+def test_wwid_comparison_ignores_case():
+    assert san_plan.plan_disk_delete([a_disk()], {"sdc": {"wwid": WWID.upper()}})
+
+
+# ---------------------------------------------------------------------------------------------- rescan
+HOST4 = {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
+
+
+def test_exact_scan_plan():
+    plan = san_plan.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None, expect={"wwid": WWID2})
+    assert [s["action"] for s in plan] == ["scan_exact_lun", "wait_disk_present", "verify_identity"]
+    assert plan[0]["expect"]["channel"] == 0 and plan[0]["expect"]["lun"] == 3
+    assert "'0 0 3'" in plan[0]["reason"] and "- - -" not in repr([s["expect"] for s in plan])
+
+
+def test_scan_refuses_non_san_and_missing_targets():
+    with pytest.raises(Refused) as info:
+        san_plan.plan_rescan(hctl="0:0:0:3", host_info={"host": 0, "transport": "other", "targets": ["0:0:0"]})
+    assert info.value.kind == "not_san_host"
+    with pytest.raises(Refused) as info:
+        san_plan.plan_rescan(hctl="9:0:0:3", host_info=None)
+    assert info.value.kind == "not_san_host"
+    with pytest.raises(Refused) as info:
+        san_plan.plan_rescan(hctl="4:0:1:3", host_info=HOST4)
+    assert info.value.kind == "no_target"
+
+
+def test_scan_of_a_present_lun_only_verifies():
+    assert san_plan.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk()) == []
+    plan = san_plan.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk(), expect={"wwid": WWID})
+    assert [s["action"] for s in plan] == ["verify_identity"]
+
+
+def test_rescan_existing_disk_plan_and_refusal():
+    plan = san_plan.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
+    assert [s["action"] for s in plan] == ["rescan_disk", "verify_identity"]
+    assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"}
+    with pytest.raises(Refused):
+        san_plan.plan_rescan(disk=a_disk(transport="other"))
+
+
+# ---------------------------------------------------------------------------------------------- host cleanup
+def snapshot(at=1000.0, probes=None):
+    m = a_map(paths=[{"name": "sdc"}, {"name": "sdd"}],
+              probe=probes or {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
+    healthy = a_map(name=WWID2, wwid=WWID2, dm="dm-4", dev="253:4", paths=[{"name": "sde"}])
+    return {"collected_at": at,
+            "maps": {WWID: m, WWID2: healthy},
+            "disks": {"sdc": a_disk(map=WWID, holders=["dm-3"]),
+                      "sdd": a_disk("sdd", "5:0:0:1", "8:48", map=WWID, holders=["dm-3"]),
+                      "sde": a_disk("sde", "4:0:0:2", "8:64", wwid=WWID2, map=WWID2, holders=["dm-4"]),
+                      "sdf": a_disk("sdf", "4:0:0:5", "8:80", wwid="3600a0980aaaa")}}
+
+
+def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
+    verdicts = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
+                {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2},
+                {"kind": "paths_down_but_mapped", "object": "map", "name": "x", "wwid": "36"}]
+    out = san_plan.plan_cleanup(snapshot(), verdicts, {"policy": "array"})
+    acts = [(s["action"], s["target"]) for s in out["steps"]]
+    assert acts[:4] == [("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
+                        ("remove_wwid", WWID)]
+    assert [t for a, t in acts if a == "delete_disk"] == ["sdc", "sdd"]
+    assert all(t not in ("sde", WWID2) for _, t in acts)
+    assert {s["kind"] for s in out["skipped"]} == {"healthy", "paths_down_but_mapped"}
+
+
+def test_cleanup_repairs_a_serial_mismatch():
+    verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
+                 "evidence": {"array_wwid": WWID2}}]
+    out = san_plan.plan_cleanup(snapshot(), verdicts)
+    assert [s["action"] for s in out["steps"]] == ["delete_disk", "wait_disk_gone", "scan_exact_lun",
+                                                   "wait_disk_present", "verify_identity"]
+    assert out["steps"][-1]["expect"]["wwid"] == WWID2
+
+
+def test_cleanup_skips_in_use_maps_with_the_reason():
+    snap = snapshot()
+    snap["maps"][WWID]["mountpoints"] = ["/data"]
+    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
+    assert out["steps"] == [] and "mounted" in out["skipped"][0]["reason"]
+
+
+def test_unknown_array_needs_host_evidence_policy_and_grace():
+    v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "array"})["steps"] == []
+    # host evidence, but not yet for the grace time
+    early = snapshot(at=900.0)
+    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300,
+                                                 "earlier": early})["steps"] == []
+    # for the grace time on every path
+    early = snapshot(at=600.0)
+    out = san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
+    assert out["steps"][0]["action"] == "disable_queueing"
+
+
+@pytest.mark.parametrize("result", ["no_answer", "not_ready", "error", "ready"])
+def test_host_evidence_never_on_no_answer(result):
+    v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    probes = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": result}}
+    out = san_plan.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
+                                                            "earlier": snapshot(at=0.0, probes=probes)})
+    assert out["steps"] == []

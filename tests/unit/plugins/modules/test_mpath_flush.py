@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.sanfleet.remediation.plugins.modules import mpath_flush
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+    FakeEnv, WWID, WWID2)
+
+
+@pytest.fixture
+def env(tmp_path):
+    return FakeEnv(tmp_path)
+
+
+def run(env, args, monkeypatch, capsys, check=False):
+    built = {}
+
+    def build_host(module):
+        p = module.params
+        built["host"] = env.host(command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
+                                 wait_timeout=p["timeout"], wwids_file=p["wwids_file"])
+        return built["host"]
+    monkeypatch.setattr(mpath_flush, "build_host", build_host)
+    if check:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            mpath_flush.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, monkeypatch, capsys):
+    planned = run(env, {"wwid": WWID}, monkeypatch, capsys, check=True)
+    assert planned["changed"] is True and planned["executed"] == []
+    assert env.commands == [] and WWID in env.maps        # check mode changed nothing
+    real = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    assert real["changed"] is True and not real.get("failed")
+    assert real["plan"] == planned["plan"]
+    assert [(s["action"], s["target"]) for s in real["executed"]] == [(s["action"], s["target"])
+                                                                      for s in planned["plan"]]
+    assert all("elapsed" in s for s in real["executed"])
+    assert real["removed"] == [WWID]
+    assert [s["name"] for s in real["slaves"]] == ["sdc", "sdd"]
+    assert real["slaves"][0]["hctl"] == "4:0:0:1" and real["slaves"][0]["dev"] == "8:32"
+    assert WWID not in env.maps
+
+
+def test_by_name_and_naa_form(env, monkeypatch, capsys):
+    out = run(env, {"wwid": "naa." + WWID[1:]}, monkeypatch, capsys, check=True)
+    assert out["plan"][0]["target"] == WWID
+    out = run(env, {"name": WWID}, monkeypatch, capsys, check=True)
+    assert out["plan"][0]["action"] == "disable_queueing"
+
+
+def test_absent_map_is_not_changed(env, monkeypatch, capsys):
+    out = run(env, {"wwid": WWID2}, monkeypatch, capsys)
+    assert out["changed"] is False and out["plan"] == [] and not out.get("failed")
+    assert env.commands == []
+
+
+def test_never_dash_capital_f(env, monkeypatch, capsys):
+    env.flush_failures = 2
+    run(env, {"wwid": WWID, "timeout": 30}, monkeypatch, capsys)
+    assert all("-F" not in c for c in env.commands)
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/data"]}, "mounted", "/data"),
+    ({"swap": True}, "swap", "swap"),
+    ({"openers": [{"pid": 31, "comm": "qemu-kvm"}], "open_count": 1}, "opener", "pid 31 (qemu-kvm)"),
+    ({"open_count": 1}, "open_count", "open count 1"),
+])
+def test_in_use_refused_with_nothing_changed(env, monkeypatch, capsys, change, kind, named):
+    env.maps[WWID].update(change)
+    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == kind and named in out["msg"]
+    assert "nothing changed" in out["msg"] and out["changed"] is False
+    assert env.commands == []
+
+
+@pytest.mark.parametrize("uuid,dm_name,label", [
+    ("LVM-Q1w2e3", "vg0-lv0", "lvm holder dm-9 (vg0-lv0)"),
+    ("part1-mpath-" + WWID, WWID + "-part1", "kpartx holder dm-9"),
+    ("CRYPT-LUKS2-0a1b-luks", "luks-0a1b", "luks holder dm-9 (luks-0a1b)"),
+])
+def test_holders_refused_and_named(env, monkeypatch, capsys, uuid, dm_name, label):
+    env.add_holder("dm-9", uuid, dm_name)
+    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == "holder" and label in out["msg"]
+    assert env.commands == []
+
+
+def test_md_holder_refused(env, monkeypatch, capsys):
+    env.maps[WWID]["holders"].append("md127")
+    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    assert out["failed"] and "md holder md127" in out["msg"]
+
+
+def test_stuck_blkid_is_not_a_workload(env, monkeypatch, capsys):
+    env.maps[WWID]["openers"] = [{"pid": 5, "comm": "blkid"}]
+    env.maps[WWID]["open_count"] = 1
+    orig = env.run
+
+    def run_cmd(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps:
+            env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
+        return res
+    env.run = run_cmd
+    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    assert out["changed"] and not out.get("failed")
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"wwid": "../sda"}, "WWID"),
+    ({"wwid": "3600a0980; rm -rf /"}, "WWID"),
+    ({"wwid": "xyz"}, "WWID"),
+    ({"name": "../../dev/sda"}, "map name"),
+    ({"name": "a..b"}, "map name"),
+    ({"name": "map/x"}, "map name"),
+    ({"wwid": ["3600a0980"]}, "WWID"),
+])
+def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args, needle):
+    out = run(env, args, monkeypatch, capsys)
+    assert out["failed"] and needle in out["msg"] and "nothing changed" in out["msg"]
+    assert env.commands == [] and env.reader.calls == []
+
+
+@pytest.mark.parametrize("args", [
+    {},
+    {"wwid": WWID, "name": WWID},
+    {"wwid": WWID, "timeout": "soon"},
+    {"wwid": WWID, "force_remove": "perhaps"},
+    {"wwid": WWID, "bogus": 1},
+    {"wwid": WWID, "timeout": -1},
+    {"wwid": WWID, "command_timeout": 0},
+])
+def test_wrong_types_and_combinations_fail(env, monkeypatch, capsys, args):
+    out = run(env, args, monkeypatch, capsys)
+    assert out["failed"]
+    assert env.commands == []
+
+
+def test_hung_flush_fails_clearly(env, monkeypatch, capsys):
+    env.hang.add("multipath -f")
+    out = run(env, {"wwid": WWID, "command_timeout": 3}, monkeypatch, capsys)
+    assert out["failed"] and "did not finish within 3.0s" in out["msg"]
+    assert out["failed_step"]["action"] == "flush_map"
+    assert [s["action"] for s in out["executed"]] == ["disable_queueing"]
+    assert out["deadline"]["what"] == "multipath -f %s" % WWID
+
+
+def test_failing_flush_reports_and_keeps_wwid(env, monkeypatch, capsys):
+    env.flush_failures = 10 ** 6
+    out = run(env, {"wwid": WWID, "timeout": 4}, monkeypatch, capsys)
+    assert out["failed"] and "still present" in out["msg"]
+    assert not any(c[:2] == ["multipath", "-w"] for c in env.commands)
+    assert not any(c[:2] == ["dmsetup", "remove"] for c in env.commands)
+
+
+def test_force_remove_only_behind_the_option(env, monkeypatch, capsys):
+    env.flush_failures = 10 ** 6
+    planned = run(env, {"wwid": WWID, "timeout": 8, "force_remove": True}, monkeypatch, capsys, check=True)
+    out = run(env, {"wwid": WWID, "timeout": 8, "force_remove": True}, monkeypatch, capsys)
+    assert not out.get("failed")
+    assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
+    assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]]

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.sanfleet.remediation.plugins.modules import scsi_rescan
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+    FakeEnv, WWID, WWID2, disk)
+
+NEW_SERIAL = "81LgM$V4waSp"
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = FakeEnv(tmp_path)
+    e._drop_map(e.maps[WWID])
+    return e
+
+
+def run(env, args, monkeypatch, capsys, check=False):
+    def build_host(module):
+        p = module.params
+        return env.host(command_timeout=p["command_timeout"], wait_timeout=p["timeout"],
+                        allow_non_san=p["allow_non_san"])
+    monkeypatch.setattr(scsi_rescan, "build_host", build_host)
+    if check:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            scsi_rescan.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_exact_scan_check_mode_equals_real_run(env, monkeypatch, capsys):
+    env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2, serial=NEW_SERIAL)
+    args = {"hctl": "4:0:0:2", "expect_wwid": WWID2, "expect_serial": NEW_SERIAL}
+    planned = run(env, args, monkeypatch, capsys, check=True)
+    assert planned["changed"] and env.writes == []
+    real = run(env, args, monkeypatch, capsys)
+    assert not real.get("failed") and real["plan"] == planned["plan"]
+    assert [(s["action"], s["target"]) for s in real["executed"]] == [(s["action"], s["target"])
+                                                                      for s in planned["plan"]]
+    assert real["disk"] == "sde"
+    path, data = env.writes[0][1]
+    assert path.endswith("/sys/class/scsi_host/host4/scan") and data == "0 0 2"
+
+
+def test_never_a_wildcard_scan(env, monkeypatch, capsys):
+    env.pending_luns["5:0:0:7"] = disk("sdf", "5:0:0:7", "8:80", WWID2)
+    run(env, {"hctl": "5:0:0:7"}, monkeypatch, capsys)
+    assert [w[1][1] for w in env.writes] == ["0 0 7"]
+    assert all("-" not in w[1][1] for w in env.writes)
+    out = run(env, {"hctl": "- - -"}, monkeypatch, capsys)
+    assert out["failed"]
+
+
+def test_present_lun_is_not_rescanned(env, monkeypatch, capsys):
+    out = run(env, {"hctl": "4:0:0:1"}, monkeypatch, capsys)
+    assert out["changed"] is False and out["plan"] == [] and env.writes == []
+    assert out["disk"] == "sdc"
+
+
+def test_non_san_host_refused(env, monkeypatch, capsys):
+    out = run(env, {"hctl": "0:0:0:4"}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == "not_san_host" and env.writes == []
+
+
+def test_unknown_host_or_target_refused(env, monkeypatch, capsys):
+    out = run(env, {"hctl": "9:0:0:1"}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == "not_san_host"
+    out = run(env, {"hctl": "4:0:3:1"}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == "no_target"
+    assert env.writes == []
+
+
+def test_wrong_identity_after_scan_fails(env, monkeypatch, capsys):
+    env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)
+    out = run(env, {"hctl": "4:0:0:2", "expect_wwid": WWID2}, monkeypatch, capsys)
+    assert out["failed"] and out["failed_step"]["action"] == "verify_identity"
+    assert "wrong identity" in out["msg"]
+
+
+def test_lun_that_never_appears_fails_after_the_wait(env, monkeypatch, capsys):
+    out = run(env, {"hctl": "4:0:0:6", "timeout": 2}, monkeypatch, capsys)
+    assert out["failed"] and out["failed_step"]["action"] == "wait_disk_present"
+
+
+def test_rescan_existing_disk_after_serial_mismatch(env, monkeypatch, capsys):
+    env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = NEW_SERIAL, WWID2
+    planned = run(env, {"name": "sdc", "expect_wwid": WWID2}, monkeypatch, capsys, check=True)
+    out = run(env, {"name": "sdc", "expect_wwid": WWID2}, monkeypatch, capsys)
+    assert not out.get("failed")
+    assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]] == [
+        "rescan_disk", "verify_identity"]
+    assert env.writes[0][1][4:] == ("rescan", "1")
+
+
+def test_rescan_unknown_and_non_san_disk(env, monkeypatch, capsys):
+    out = run(env, {"name": "sdz"}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == "unknown"
+    env.disks["sdc"]["transport"] = "other"
+    out = run(env, {"name": "sdc"}, monkeypatch, capsys)
+    assert out["failed"] and out["refusal"]["kind"] == "transport"
+    assert env.writes == []
+
+
+def test_hung_scan_write_fails_clearly(env, monkeypatch, capsys):
+    env.hang.add("scan")
+    out = run(env, {"hctl": "4:0:0:2", "command_timeout": 2}, monkeypatch, capsys)
+    assert out["failed"] and "did not finish within 2.0s" in out["msg"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"name": "../sda"}, "SCSI disk name"),
+    ({"hctl": "4:0:0:x"}, "H:C:T:L"),
+    ({"hctl": "4:0:0:1/../.."}, "H:C:T:L"),
+    ({"hctl": "4:0:0:2", "expect_wwid": "zz/.."}, "WWID"),
+    ({"hctl": "4:0:0:2", "expect_serial": "a\nb"}, "expect_serial"),
+])
+def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args, needle):
+    out = run(env, args, monkeypatch, capsys)
+    assert out["failed"] and needle in out["msg"] and env.reader.calls == [] and env.writes == []
+
+
+@pytest.mark.parametrize("args", [
+    {}, {"hctl": "4:0:0:1", "name": "sdc"}, {"hctl": "4:0:0:2", "timeout": "x"}, {"hctl": "4:0:0:2", "lun": 3},
+])
+def test_wrong_types_and_combinations_fail(env, monkeypatch, capsys, args):
+    out = run(env, args, monkeypatch, capsys)
+    assert out["failed"] and env.writes == []
