@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ontap_igroups
+author: sanfleet.remediation contributors
+version_added: 0.1.0
+short_description: ONTAP igroups with their initiators and LUN maps, and whether each is per host or shared
+description:
+  - Returns one record per igroup of the cluster (or SVM), or only those holding any of the given initiators,
+    with protocol, OS type, initiators, the LUNs mapped to it and a sharing class.
+  - An igroup shared by several hosts (per backend/cluster instead of per node) is what NetApp calls deprecated
+    and a source of stale devices, since unmapping a LUN for one host removes it for all, and LUN ids get reused.
+  - C(sharing) is V(per_host), V(shared), V(unknown) or V(empty). With O(hosts) (inventory host to its
+    initiators) it counts the inventory hosts whose initiators the igroup holds (an IQN of no listed host counts as
+    another host). Without it, two or more IQNs mean shared (a Linux host has one IQN) and WWPN-only igroups are
+    V(unknown) (a host usually has two or more ports).
+  - Shares the bulk read and its run-wide cache with M(sanfleet.remediation.ontap_luns) (same requests, same
+    cache), see that plugin for the connection and cache options.
+options:
+  _terms:
+    description: Initiators; only igroups holding any of them are returned. Merged with O(initiators).
+    type: list
+    elements: str
+    required: false
+  initiators:
+    description: Initiators; only igroups holding any of them are returned. Unset means every igroup.
+    type: list
+    elements: str
+  hosts:
+    description:
+      - Inventory hosts and their initiators, for example
+        C({{ dict(groups.san | zip(groups.san | map('extract', hostvars, ['san_initiators']))) }}).
+    type: dict
+  hostname:
+    description: Cluster management address (name or IP).
+    type: str
+    required: true
+    env:
+      - name: ONTAP_HOSTNAME
+    vars:
+      - name: ontap_hostname
+  username:
+    description: ONTAP user (basic authentication). Needs read access to the endpoints above.
+    type: str
+    aliases: [user]
+    env:
+      - name: ONTAP_USERNAME
+    vars:
+      - name: ontap_username
+  password:
+    description: Password of O(username). Never echoed in results, errors or cache file names.
+    type: str
+    aliases: [pass]
+    env:
+      - name: ONTAP_PASSWORD
+    vars:
+      - name: ontap_password
+  cert_filepath:
+    description: Client certificate (PEM) for certificate authentication; takes precedence over the password.
+    type: path
+    vars:
+      - name: ontap_cert_filepath
+  key_filepath:
+    description: Private key (PEM) of O(cert_filepath).
+    type: path
+    vars:
+      - name: ontap_key_filepath
+  validate_certs:
+    description: Verify the cluster's TLS certificate. Keep it on; use O(ca_path) for a private CA.
+    type: bool
+    default: true
+    env:
+      - name: ONTAP_VALIDATE_CERTS
+    vars:
+      - name: ontap_validate_certs
+  ca_path:
+    description:
+      - CA bundle (PEM) to verify the cluster's certificate with, instead of the system store.
+      - C(REQUESTS_CA_BUNDLE) in the environment works too.
+    type: path
+    env:
+      - name: ONTAP_CA_PATH
+    vars:
+      - name: ontap_ca_path
+  http_port:
+    description: HTTPS port, when not 443.
+    type: int
+    vars:
+      - name: ontap_http_port
+  svm:
+    description: Only this SVM (the lookup fails when the cluster has no SVM of that name).
+    type: str
+    vars:
+      - name: ontap_svm
+  page_size:
+    description: C(max_records) per request. Unset means ONTAP's default (10,000).
+    type: int
+  max_pages:
+    description: Guard against endless paging; the lookup fails after this many pages of one collection.
+    type: int
+    default: 1000
+  timeout:
+    description: Seconds per HTTP request.
+    type: int
+    default: 60
+  cache_ttl:
+    description:
+      - Seconds a cluster read is reused within the run (memory and a file under the controller's per-run tmp
+        dir, which ansible removes at the end of the run). A failed read is reused too, so a wrong password
+        costs one failed login, not one per host. V(0) reads the cluster on every call.
+    type: int
+    default: 300
+    env:
+      - name: SANFLEET_ONTAP_CACHE_TTL
+    vars:
+      - name: ontap_cache_ttl
+seealso:
+  - plugin: sanfleet.remediation.ontap_luns
+    plugin_type: lookup
+"""
+
+EXAMPLES = r"""
+- name: Shared igroups of the cluster (candidates for per-host igroups)
+  ansible.builtin.debug:
+    msg: "{{ query('sanfleet.remediation.ontap_igroups', hostname='cl1.example.com') | selectattr('shared') | map(attribute='name') }}"
+
+- name: Igroups of this host, judged against the inventory
+  ansible.builtin.set_fact:
+    my_igroups: >-
+      {{ query('sanfleet.remediation.ontap_igroups', ansible_facts.san.host.iscsi_iqn,
+               hosts={'node1': ['iqn.1994-05.com.redhat:node1'], 'node2': ['iqn.1994-05.com.redhat:node2']}) }}
+"""
+
+RETURN = r"""
+_list:
+  description: One record per igroup.
+  type: list
+  elements: dict
+  contains:
+    cluster: {description: Cluster name., type: str}
+    svm: {description: SVM of the igroup., type: str}
+    name: {description: Igroup name., type: str}
+    uuid: {description: Igroup uuid., type: str}
+    protocol: {description: iscsi, fcp or mixed., type: str}
+    os_type: {description: Igroup OS type., type: str}
+    initiators: {description: Initiators as ONTAP stores them., type: list, elements: str}
+    lun_maps:
+      description: LUNs mapped to the igroup, by LUN id.
+      type: list
+      elements: dict
+      contains:
+        path: {description: LUN path., type: str}
+        uuid: {description: LUN uuid., type: str}
+        lun_id: {description: LUN id in this igroup., type: int}
+        serial: {description: LUN serial number., type: str}
+        wwid: {description: Host WWID of the LUN., type: str}
+        state: {description: LUN state., type: str}
+    hosts: {description: Inventory hosts (from O(hosts)) whose initiators the igroup holds., type: list, elements: str}
+    sharing: {description: "per_host, shared, unknown or empty.", type: str}
+    sharing_basis: {description: "hosts (from O(hosts)), iqn_count (IQN heuristic) or none.", type: str}
+    shared: {description: True when sharing is shared (several hosts behind one igroup)., type: bool}
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+
+try:
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
+    IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover
+    ontap = None
+    IMPORT_ERROR = exc
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        if IMPORT_ERROR is not None:
+            raise AnsibleLookupError("ontap_igroups: cannot load its helpers: %s" % IMPORT_ERROR)
+        initiators = self.get_option("initiators")
+        terms = [t for t in (terms or []) if t]
+        if terms:
+            initiators = list(initiators or []) + terms
+        opts = ontap.lookup_options(self)
+        truth, source = ontap.get_truth(opts, "sanfleet.remediation.ontap_igroups")
+        self._display.vvv("ontap_igroups: cluster %s truth from %s" % (truth["cluster"], source))
+        return ontap.igroup_records(truth, initiators, self.get_option("hosts"))

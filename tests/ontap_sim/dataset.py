@@ -1,0 +1,189 @@
+"""Datasets for the ONTAP simulator: from a short static description, from the SAN lab's truth, or generated.
+
+Static description (every key but ``luns``/``igroups`` optional)::
+
+    {"cluster": "cl1", "version": "9.14.1", "svms": ["svm1"],
+     "igroups": [{"name": "host1", "svm": "svm1", "protocol": "iscsi", "os_type": "linux",
+                  "initiators": ["iqn.1994-05.com.redhat:host1"]}],
+     "luns": [{"path": "/vol/v1/lun1", "svm": "svm1", "serial": "80AbCdEf12-+", "size_bytes": 1073741824,
+               "state": "online", "maps": [{"igroup": "host1", "lun_id": 1}]}]}
+
+The result is a :class:`Dataset` holding ONTAP-shaped objects (field names and types of ONTAP's REST schema).
+"""
+
+import random
+import string
+import uuid
+
+SERIAL_CHARS = string.ascii_letters + string.digits + "$/+-"
+
+
+def _uuid(*parts):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ontap-sim:" + ":".join(str(p) for p in parts)))
+
+
+class Dataset:
+    def __init__(self, cluster="sim-cluster", version="9.14.1"):
+        gen, major, minor = (int(x) for x in version.split(".")[:3])
+        self.cluster = {"name": cluster, "uuid": _uuid("cluster", cluster),
+                        "version": {"full": "NetApp Release %s: simulated" % version, "generation": gen,
+                                    "major": major, "minor": minor}}
+        self.svms = []        # {"uuid", "name", "state"}
+        self.igroups = []     # ONTAP igroup objects without lun_maps
+        self.luns = []        # ONTAP lun objects without lun_maps / status.mapped
+        self.maps = []        # {"lun_uuid", "igroup_uuid", "logical_unit_number"}
+
+    # -- building
+    def svm(self, name):
+        for svm in self.svms:
+            if svm["name"] == name:
+                return {"name": name, "uuid": svm["uuid"]}
+        rec = {"uuid": _uuid("svm", self.cluster["name"], name), "name": name, "state": "running"}
+        self.svms.append(rec)
+        return {"name": name, "uuid": rec["uuid"]}
+
+    def add_igroup(self, name, svm="svm1", protocol="iscsi", os_type="linux", initiators=(), uuid_=None):
+        rec = {"uuid": uuid_ or _uuid("igroup", svm, name), "name": name, "svm": self.svm(svm),
+               "protocol": protocol, "os_type": os_type,
+               "initiators": [{"name": i, "comment": ""} for i in initiators]}
+        self.igroups.append(rec)
+        return rec
+
+    def add_lun(self, path, serial, svm="svm1", size_bytes=1 << 30, state="online", os_type="linux", uuid_=None,
+                logical_unit=None):
+        parts = path.strip("/").split("/")
+        volume = parts[1] if len(parts) > 2 else "vol0"
+        rec = {"uuid": uuid_ or _uuid("lun", svm, path), "name": path, "svm": self.svm(svm),
+               "serial_number": serial, "os_type": os_type, "enabled": True,
+               "status": {"state": state, "container_state": "online", "read_only": False},
+               "space": {"size": int(size_bytes), "used": 0},
+               "location": {"logical_unit": logical_unit or parts[-1], "volume": {"name": volume,
+                                                                                   "uuid": _uuid("vol", svm, volume)}}}
+        self.luns.append(rec)
+        return rec
+
+    def map(self, lun, igroup, lun_id):
+        self.maps.append({"lun_uuid": lun["uuid"], "igroup_uuid": igroup["uuid"], "logical_unit_number": int(lun_id)})
+
+    def igroup_by_name(self, svm, name):
+        for rec in self.igroups:
+            if rec["name"] == name and rec["svm"]["name"] == svm:
+                return rec
+        raise KeyError("no igroup %s in SVM %s" % (name, svm))
+
+    # -- summaries used by tests
+    def expected_records(self, initiators=None):
+        """What ontap_luns should return (design.md record shape), computed independently of the plugin."""
+        want = None if initiators is None else {i.lower() for i in initiators}
+        by_uuid = {g["uuid"]: g for g in self.igroups}
+        luns = {l["uuid"]: l for l in self.luns}
+        out = []
+        for m in self.maps:
+            ig, lun = by_uuid[m["igroup_uuid"]], luns[m["lun_uuid"]]
+            inits = [i["name"] for i in ig["initiators"]]
+            if want is not None and not want & {i.lower() for i in inits}:
+                continue
+            hexs = lun["serial_number"].encode().hex()
+            out.append({"cluster": self.cluster["name"], "svm": lun["svm"]["name"], "path": lun["name"],
+                        "uuid": lun["uuid"], "serial": lun["serial_number"], "serial_hex": hexs,
+                        "wwid": "3600a0980" + hexs, "lun_id": m["logical_unit_number"], "igroup": ig["name"],
+                        "igroup_protocol": ig["protocol"], "igroup_os_type": ig["os_type"],
+                        "igroup_initiators": inits, "state": lun["status"]["state"],
+                        "size_bytes": lun["space"]["size"]})
+        out.sort(key=lambda r: (r["svm"], r["path"], r["igroup"]))
+        return out
+
+
+def from_description(desc):
+    ds = Dataset(desc.get("cluster", "sim-cluster"), desc.get("version", "9.14.1"))
+    for name in desc.get("svms", []):
+        ds.svm(name)
+    for ig in desc.get("igroups", []):
+        ds.add_igroup(ig["name"], svm=ig.get("svm", "svm1"), protocol=ig.get("protocol", "iscsi"),
+                      os_type=ig.get("os_type", "linux"), initiators=ig.get("initiators", []), uuid_=ig.get("uuid"))
+    for lun in desc.get("luns", []):
+        svm = lun.get("svm", "svm1")
+        rec = ds.add_lun(lun["path"], lun["serial"], svm=svm, size_bytes=lun.get("size_bytes", 1 << 30),
+                         state=lun.get("state", "online"), uuid_=lun.get("uuid"))
+        for m in lun.get("maps", []):
+            ds.map(rec, ds.igroup_by_name(svm, m["igroup"]), m["lun_id"])
+    return ds
+
+
+def from_lab_truth(truth):
+    """Dataset matching the SAN lab's target (``Lab.truth()`` / ``sanlab-agent truth``), so the array and the
+    host agree on LUNs, serials and LUN ids.
+
+    Uses ``array_luns`` (records in the design.md array-truth shape, one per mapping) and ``lus`` (every LU the
+    target has, mapped or not; NETAPP-identity LUs that are not mapped become unmapped ONTAP LUNs).
+    """
+    array_luns = truth.get("array_luns") or []
+    first = array_luns[0] if array_luns else {}
+    ds = Dataset(first.get("cluster", "sanlab"))
+    svm = first.get("svm", "svm_sanlab")
+    ds.svm(svm)
+    igroups = {}
+    for rec in array_luns:
+        if rec["igroup"] not in igroups:
+            igroups[rec["igroup"]] = ds.add_igroup(rec["igroup"], svm=rec["svm"], protocol=rec["igroup_protocol"],
+                                                   os_type=rec["igroup_os_type"],
+                                                   initiators=rec["igroup_initiators"])
+    if not igroups and truth.get("initiator_iqn"):
+        igroups["ig_sanlab"] = ds.add_igroup("ig_sanlab", svm=svm, initiators=[truth["initiator_iqn"]])
+    luns = {}
+    for rec in array_luns:
+        if rec["uuid"] not in luns:
+            luns[rec["uuid"]] = ds.add_lun(rec["path"], rec["serial"], svm=rec["svm"], size_bytes=rec["size_bytes"],
+                                           state=rec.get("state", "online"), uuid_=rec["uuid"])
+        ds.map(luns[rec["uuid"]], igroups[rec["igroup"]], rec["lun_id"])
+    mapped_serials = {rec["serial"] for rec in array_luns}
+    for lu in truth.get("lus") or []:
+        if lu.get("netapp") and lu.get("serial") and lu["serial"] not in mapped_serials:
+            ds.add_lun("/vol/vol_sanlab/%s" % lu.get("name", lu["serial"]), lu["serial"], svm=svm,
+                       size_bytes=lu.get("size_bytes") or 0,
+                       uuid_=str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab:" + lu["serial"])))
+    return ds
+
+
+def generated(n_luns=10000, n_hosts=100, svms=("svm1", "svm2"), shared_igroups=2, seed=1, cluster="big-cluster"):
+    """A large cluster: one per-host igroup per host (half iSCSI, half FC), ``shared_igroups`` igroups holding
+    several hosts, and ``n_luns`` LUNs spread over them. Returns (dataset, {host: [initiators]})."""
+    rnd = random.Random(seed)
+    ds = Dataset(cluster)
+    hosts = {}
+    per_host = []
+    for h in range(n_hosts):
+        name = "host%03d" % h
+        svm = svms[(h // 2) % len(svms)]
+        if h % 2 == 0:
+            inits = ["iqn.1994-05.com.redhat:%s" % name]
+            proto = "iscsi"
+        else:
+            inits = ["20:00:00:25:b5:%02x:%02x:%02x" % (p, h >> 8, h & 0xff) for p in (0xa0, 0xb0)]
+            proto = "fcp"
+        hosts[name] = inits
+        per_host.append(ds.add_igroup("ig_" + name, svm=svm, protocol=proto, initiators=inits))
+    shared = []
+    for s in range(shared_igroups):
+        svm = svms[s % len(svms)]
+        members = [h for h, ig in zip(sorted(hosts), per_host)
+                   if ig["svm"]["name"] == svm and hosts[h][0].startswith("iqn")][s // len(svms) * 4:][:4]
+        shared.append(ds.add_igroup("ig_shared_%d" % s, svm=svm, protocol="iscsi",
+                                    initiators=[i for h in members for i in hosts[h]]))
+    serials = set()
+    next_id = {}
+    for n in range(n_luns):
+        while True:
+            serial = "".join(rnd.choice(SERIAL_CHARS) for _ in range(12))
+            if serial not in serials:
+                serials.add(serial)
+                break
+        ig = per_host[n % len(per_host)] if n % 50 else shared[n % len(shared)] if shared else per_host[0]
+        svm = ig["svm"]["name"]
+        lun = ds.add_lun("/vol/vol%03d/lun%05d" % (n % 200, n), serial, svm=svm, size_bytes=(1 + n % 8) << 30)
+        if n % 97 == 0:
+            continue            # some LUNs are not mapped at all
+        lun_id = next_id.get(ig["uuid"], 0)
+        next_id[ig["uuid"]] = lun_id + 1
+        ds.map(lun, ig, lun_id)
+    return ds, hosts

@@ -1,0 +1,106 @@
+"""sanfleet.remediation.ontap_igroups through ansible's lookup loader, against the live ONTAP simulator."""
+
+import pytest
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
+from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
+    OntapSimulator, from_description, generated, lookup_plugin)
+
+IQN1 = "iqn.1994-05.com.redhat:h1"
+IQN2 = "iqn.1994-05.com.redhat:h2"
+WWPNS = ["20:00:00:25:b5:00:00:01", "20:00:00:25:b5:00:00:02"]
+DESC = {
+    "cluster": "cl1",
+    "igroups": [
+        {"name": "ig_h1", "initiators": [IQN1]},
+        {"name": "ig_backend", "initiators": [IQN1, IQN2]},
+        {"name": "ig_fc", "protocol": "fcp", "os_type": "vmware", "initiators": WWPNS},
+        {"name": "ig_empty", "initiators": []},
+        {"name": "ig_other", "svm": "svm2", "initiators": ["iqn.1994-05.com.redhat:h3"]},
+    ],
+    "luns": [{"path": "/vol/v1/lun%d" % i, "serial": "80AbCd+/-$%02d" % i,
+              "maps": [{"igroup": "ig_h1" if i % 2 else "ig_backend", "lun_id": i}]} for i in range(5)]
+    + [{"path": "/vol/v1/fc0", "serial": "wxYZ0123fc00", "maps": [{"igroup": "ig_fc", "lun_id": 0}]}],
+}
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with OntapSimulator(from_description(DESC), str(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_cache():
+    ontap.clear_memory_cache()
+    yield
+    ontap.clear_memory_cache()
+
+
+def run(sim, terms=(), **options):
+    opts = sim.options(cache_ttl=0)
+    opts.update(options)
+    return lookup_plugin("sanfleet.remediation.ontap_igroups").run(list(terms), variables={}, **opts)
+
+
+def by_name(recs):
+    return {r["name"]: r for r in recs}
+
+
+def test_every_igroup_with_maps_and_sharing(sim):
+    recs = by_name(run(sim))
+    assert set(recs) == {"ig_h1", "ig_backend", "ig_fc", "ig_empty", "ig_other"}
+    assert [(m["lun_id"], m["path"]) for m in recs["ig_h1"]["lun_maps"]] == [(1, "/vol/v1/lun1"), (3, "/vol/v1/lun3")]
+    assert recs["ig_h1"]["lun_maps"][0]["wwid"] == "3600a0980" + "80AbCd+/-$01".encode().hex()
+    assert (recs["ig_h1"]["sharing"], recs["ig_h1"]["sharing_basis"], recs["ig_h1"]["shared"]) == \
+        ("per_host", "iqn_count", False)
+    assert (recs["ig_backend"]["sharing"], recs["ig_backend"]["shared"]) == ("shared", True)
+    assert recs["ig_fc"]["sharing"] == "unknown" and recs["ig_fc"]["os_type"] == "vmware"
+    assert recs["ig_fc"]["protocol"] == "fcp" and recs["ig_fc"]["initiators"] == WWPNS
+    assert recs["ig_empty"]["sharing"] == "empty" and recs["ig_empty"]["lun_maps"] == []
+    assert recs["ig_other"]["svm"] == "svm2"
+    assert sim.request_count == 3
+
+
+def test_hosts_option_judges_fc_and_iscsi(sim):
+    hosts = {"node1": [IQN1.upper(), "0x20000025b5000001", "0x20000025b5000002"], "node2": [IQN2]}
+    recs = by_name(run(sim, hosts=hosts))
+    assert (recs["ig_fc"]["sharing"], recs["ig_fc"]["hosts"], recs["ig_fc"]["sharing_basis"]) == \
+        ("per_host", ["node1"], "hosts")
+    assert (recs["ig_backend"]["sharing"], recs["ig_backend"]["hosts"]) == ("shared", ["node1", "node2"])
+    assert recs["ig_h1"]["hosts"] == ["node1"] and recs["ig_h1"]["sharing"] == "per_host"
+
+
+def test_initiator_filter_is_case_insensitive(sim):
+    assert set(by_name(run(sim, [IQN2.upper()]))) == {"ig_backend"}
+    assert set(by_name(run(sim, initiators=[IQN1]))) == {"ig_h1", "ig_backend"}
+
+
+def test_svm_filter(sim):
+    assert set(by_name(run(sim, svm="svm2"))) == {"ig_other"}
+    assert sim.requests_to("protocols/san/igroups")[0]["query"]["svm.name"] == "svm2"
+
+
+def test_shares_the_cache_with_ontap_luns(sim):
+    run(sim, cache_ttl=60)
+    lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables={}, **sim.options(cache_ttl=60))
+    assert sim.request_count == 3
+
+
+def test_error_names_endpoint(sim):
+    sim.errors["protocols/san/igroups"] = (403, "not authorized for that command", "6")
+    with pytest.raises(AnsibleLookupError, match=r"GET protocols/san/igroups on 127.0.0.1 failed \(HTTP 403\)"):
+        run(sim)
+
+
+def test_shared_igroups_in_a_big_cluster(tmp_path):
+    ds, hosts = generated(n_luns=10000, n_hosts=100, shared_igroups=2)
+    with OntapSimulator(ds, str(tmp_path)) as big:
+        recs = run(big, hosts=hosts)
+        shared = sorted(r["name"] for r in recs if r["shared"])
+        assert shared == ["ig_shared_0", "ig_shared_1"]
+        assert all(r["sharing"] == "per_host" for r in recs if r["name"].startswith("ig_host"))
+        assert sum(len(r["lun_maps"]) for r in recs) == sum(1 for _ in ds.maps)
+        assert big.request_count == 3

@@ -1,0 +1,240 @@
+"""sanfleet.remediation.ontap_luns through ansible's lookup loader, against the live ONTAP simulator."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
+from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
+    OntapSimulator, from_description, from_lab_truth, generated, lookup_plugin)
+from ansible_collections.sanfleet.remediation.tests.ontap_sim.certs import CA
+
+IQN1 = "iqn.1994-05.com.redhat:h1"
+IQN2 = "iqn.1994-05.com.redhat:h2"
+DESC = {
+    "cluster": "cl1",
+    "svms": ["svm1", "svm2"],
+    "igroups": [
+        {"name": "ig_h1", "svm": "svm1", "initiators": [IQN1]},
+        {"name": "ig_shared", "svm": "svm1", "initiators": [IQN1, IQN2]},
+        {"name": "ig_h2_svm2", "svm": "svm2", "initiators": [IQN2]},
+        {"name": "ig_fc", "svm": "svm2", "protocol": "fcp", "initiators": ["20:00:00:25:b5:00:00:01",
+                                                                            "20:00:00:25:b5:00:00:02"]},
+    ],
+    "luns": [{"path": "/vol/v1/lun%d" % i, "svm": "svm1", "serial": "80AbCd+/-$%02d" % i, "size_bytes": (i + 1) << 30,
+              "maps": [{"igroup": "ig_h1" if i % 2 else "ig_shared", "lun_id": i}]} for i in range(7)]
+    + [{"path": "/vol/v2/lun%d" % i, "svm": "svm2", "serial": "wxYZ0123iS%02d" % i,
+        "maps": [{"igroup": "ig_h2_svm2", "lun_id": i}]} for i in range(3)]
+    + [{"path": "/vol/v2/fc%d" % i, "svm": "svm2", "serial": "wxYZ0123fc%02d" % i, "state": "offline",
+        "maps": [{"igroup": "ig_fc", "lun_id": 10 + i}]} for i in range(3)]
+    + [{"path": "/vol/v1/unmapped", "svm": "svm1", "serial": "unMapped1234"}],
+}
+KEYS = ["cluster", "svm", "path", "uuid", "serial", "serial_hex", "wwid", "lun_id", "igroup", "igroup_protocol",
+        "igroup_os_type", "igroup_initiators", "state", "size_bytes"]
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with OntapSimulator(from_description(DESC), str(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_cache():
+    ontap.clear_memory_cache()
+    yield
+    ontap.clear_memory_cache()
+
+
+def run(sim, terms=(), variables=None, **options):
+    opts = sim.options(cache_ttl=0)
+    opts.update(options)
+    opts = {k: v for k, v in opts.items() if v is not None}
+    return lookup_plugin("sanfleet.remediation.ontap_luns").run(list(terms), variables=variables or {}, **opts)
+
+
+def test_records_have_the_design_shape_and_match_the_array(sim):
+    recs = run(sim, [IQN1])
+    assert recs == sim.dataset.expected_records([IQN1])
+    assert all(list(r) == KEYS for r in recs)
+    rec = next(r for r in recs if r["path"] == "/vol/v1/lun1")
+    assert rec["serial"] == "80AbCd+/-$01"
+    assert rec["wwid"] == "3600a0980" + "80AbCd+/-$01".encode().hex() == "3600a0980" + rec["serial_hex"]
+    assert (rec["lun_id"], rec["igroup"], rec["igroup_protocol"], rec["state"], rec["size_bytes"]) == \
+        (1, "ig_h1", "iscsi", "online", 2 << 30)
+    # IQN1 sees its own igroup and the shared one: LUNs 0..6 once each; svm2 and the unmapped LUN not at all
+    assert sorted(r["lun_id"] for r in recs) == list(range(7))
+    assert sim.request_count == 3
+
+
+def test_initiators_compare_case_insensitively(sim):
+    assert run(sim, [IQN1.upper()]) == run(sim, [IQN1])
+    assert run(sim, initiators=["Iqn.1994-05.COM.RedHat:H2"]) == sim.dataset.expected_records([IQN2])
+
+
+def test_wwpns_in_host_spelling_match(sim):
+    recs = run(sim, ["0x20000025B5000002"])
+    assert [r["path"] for r in recs] == ["/vol/v2/fc0", "/vol/v2/fc1", "/vol/v2/fc2"]
+    assert {r["state"] for r in recs} == {"offline"} and recs[0]["igroup_protocol"] == "fcp"
+
+
+def test_no_initiators_means_every_mapping_and_empty_means_none(sim):
+    assert run(sim) == sim.dataset.expected_records()
+    assert len(run(sim)) == 13
+    assert run(sim, initiators=[]) == []
+    assert run(sim, ["iqn.1994-05.com.redhat:nobody"]) == []
+
+
+def test_paging_across_several_pages(sim):
+    sim.page_cap = 2                         # ONTAP's return_timeout stop, on top of max_records
+    recs = run(sim, [IQN1, IQN2], page_size=3)
+    assert recs == sim.dataset.expected_records([IQN1, IQN2])
+    # 14 LUNs / 2 per page = 7 pages, 4 igroups / 2 = 2 pages, plus /api/cluster
+    assert len(sim.requests_to("storage/luns")) == 7
+    assert len(sim.requests_to("protocols/san/igroups")) == 2
+    assert sim.request_count == 10
+    assert all(e["query"]["max_records"] == "3" for e in sim.request_log[1:])
+
+
+def test_svm_filter(sim):
+    recs = run(sim, [IQN2], svm="svm2")
+    assert {r["svm"] for r in recs} == {"svm2"} and len(recs) == 3
+    assert sim.requests_to("svm/svms")[0]["query"]["name"] == "svm2"
+    assert sim.requests_to("storage/luns")[0]["query"]["svm.name"] == "svm2"
+    assert sim.request_count == 4
+    with pytest.raises(AnsibleLookupError, match="no SVM named 'svm9'"):
+        run(sim, [IQN2], svm="svm9")
+
+
+def test_options_from_variables_and_environment(sim, monkeypatch):
+    opts = sim.options()
+    monkeypatch.setenv("ONTAP_PASSWORD", opts["password"])
+    variables = {"ontap_hostname": "127.0.0.1", "ontap_http_port": opts["http_port"], "ontap_username": "admin",
+                 "ontap_ca_path": opts["ca_path"], "ontap_cache_ttl": 0}
+    recs = lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables=variables)
+    assert len(recs) == 7
+
+
+def test_auth_failure(sim):
+    with pytest.raises(AnsibleLookupError) as info:
+        run(sim, [IQN1], password="Not-The-Password")
+    msg = str(info.value)
+    assert "ONTAP GET cluster on 127.0.0.1 failed (HTTP 401): not authorized for that command (code 6)" in msg
+    assert "Not-The-Password" not in msg
+
+
+def test_tls_failure_with_validate_certs_default(sim, tmp_path):
+    other = CA(str(tmp_path), name="some other CA")
+    with pytest.raises(AnsibleLookupError) as info:
+        run(sim, [IQN1], ca_path=other.path, validate_certs=None)      # validate_certs left at its default
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value) and "GET cluster" in str(info.value)
+    assert sim.request_count == 0
+
+
+def test_tls_trusts_requests_ca_bundle(sim, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
+    assert len(run(sim, [IQN1], ca_path=None)) == 7
+
+
+def test_validate_certs_false_skips_verification(sim, tmp_path):
+    other = CA(str(tmp_path), name="unrelated CA")
+    assert len(run(sim, [IQN1], ca_path=other.path, validate_certs=False)) == 7
+
+
+def test_ontap_error_body(sim):
+    sim.errors["storage/luns"] = (400, 'Field "lun_maps" cannot be used in this context.', "262197")
+    with pytest.raises(AnsibleLookupError) as info:
+        run(sim, [IQN1])
+    assert str(info.value) == ('ONTAP GET storage/luns on 127.0.0.1 failed (HTTP 400): '
+                               'Field "lun_maps" cannot be used in this context. (code 262197)')
+
+
+def test_lab_truth_dataset_agrees_with_the_lab():
+    iqn = "iqn.2005-03.org.open-iscsi:sanlab"
+    serials = ["80Lab-001+Ab", "80Lab-002+Ab"]
+    truth = {
+        "initiator_iqn": iqn,
+        "lus": [{"name": "lun1g0", "netapp": True, "serial": serials[0], "size_bytes": 32 << 20, "mapped": True},
+                {"name": "lun2g0", "netapp": True, "serial": serials[1], "size_bytes": 32 << 20, "mapped": True},
+                {"name": "lun3g0", "netapp": True, "serial": "80Lab-003+Ab", "size_bytes": 32 << 20,
+                 "mapped": False}],
+        "array_luns": [{"cluster": "sanlab", "svm": "svm_sanlab", "path": "/vol/vol_sanlab/lun%dg0" % (i + 1),
+                        "uuid": "uuid-%d" % i, "serial": s, "serial_hex": s.encode().hex(),
+                        "wwid": "3600a0980" + s.encode().hex(), "lun_id": i + 1, "igroup": "ig_sanlab",
+                        "igroup_protocol": "iscsi", "igroup_os_type": "linux", "igroup_initiators": [iqn],
+                        "state": "online", "size_bytes": 32 << 20} for i, s in enumerate(serials)],
+    }
+    import tempfile
+    with OntapSimulator(from_lab_truth(truth), tempfile.mkdtemp()) as lab_sim:
+        assert run(lab_sim, [iqn]) == truth["array_luns"]
+        assert len(lab_sim.dataset.luns) == 3            # the unmapped LU exists on the "array" too
+
+
+def test_ten_thousand_luns_hundred_hosts_few_requests(tmp_path):
+    ds, hosts = generated(n_luns=10000, n_hosts=100)
+    with OntapSimulator(ds, str(tmp_path)) as big:
+        seen = 0
+        for host, inits in sorted(hosts.items()):
+            recs = run(big, inits, cache_ttl=300)
+            assert recs == ds.expected_records(inits)
+            seen += len(recs)
+        assert seen > 9000
+        assert big.request_count == 3 <= 12
+
+
+PLAYBOOK = textwrap.dedent("""\
+    - hosts: fleet
+      gather_facts: false
+      tasks:
+        - name: array truth per host
+          ansible.builtin.set_fact:
+            array_luns: "{{ query('sanfleet.remediation.ontap_luns', initiators=san_initiators) }}"
+        - name: report (one file for the play)
+          ansible.builtin.copy:
+            content: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'array_luns')))
+                         | to_json }}"
+            dest: "{{ outdir }}/all.json"
+          run_once: true
+          delegate_to: localhost
+    """)
+
+
+def _ansible_playbook(sim, tmp_path, hosts, cache_ttl, forks=10, extra_env=None):
+    inv = {"all": {"children": {"fleet": {"hosts": {
+        h: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "san_initiators": i}
+        for h, i in hosts.items()}}}}}
+    (tmp_path / "inv.json").write_text(json.dumps(inv))
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    env = dict(os.environ, ONTAP_HOSTNAME="127.0.0.1", ONTAP_USERNAME="admin", ONTAP_PASSWORD="netapp1!",
+               ONTAP_CA_PATH=sim.ca_path, SANFLEET_ONTAP_CACHE_TTL=str(cache_ttl), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_DEPRECATION_WARNINGS="0")
+    env.update(extra_env or {})
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "inv.json"),
+           str(tmp_path / "play.yml"), "-f", str(forks), "-e", "outdir=%s" % out,
+           "-e", json.dumps({"ontap_http_port": sim.port})]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "netapp1!" not in proc.stdout + proc.stderr
+    return json.loads((out / "all.json").read_text())
+
+
+@pytest.mark.filterwarnings("ignore:This process")
+def test_a_real_play_reads_the_cluster_once_for_all_hosts(tmp_path):
+    """Lookups run in forked workers; the run-scoped file cache is what keeps it to one bulk read."""
+    ds, hosts = generated(n_luns=2000, n_hosts=20)
+    with OntapSimulator(ds, str(tmp_path)) as big:
+        results = _ansible_playbook(big, tmp_path, hosts, cache_ttl=300)
+        assert all(results[h] == ds.expected_records(hosts[h]) for h in hosts)
+        assert big.request_count == 3
+        big.reset_log()
+        few = dict(sorted(hosts.items())[:4])
+        _ansible_playbook(big, tmp_path, few, cache_ttl=300, extra_env={"SANFLEET_ONTAP_NO_DISK_CACHE": "1"})
+        assert big.request_count == 3 * len(few)          # the in-process cache alone is not shared by workers

@@ -1,0 +1,275 @@
+"""plugin_utils/ontap.py against the ONTAP simulator: paging, errors, caching across forked workers."""
+
+import json
+import os
+import ssl
+import urllib.request
+
+import pytest
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
+from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_description, generated
+
+DESC = {
+    "cluster": "cl1",
+    "svms": ["svm1", "svm2"],
+    "igroups": [
+        {"name": "ig_h1", "svm": "svm1", "initiators": ["iqn.1994-05.com.redhat:h1"]},
+        {"name": "ig_shared", "svm": "svm1", "initiators": ["iqn.1994-05.com.redhat:h1", "iqn.1994-05.com.redhat:h2"]},
+        {"name": "ig_fc", "svm": "svm2", "protocol": "fcp", "initiators": ["20:00:00:25:b5:00:00:01",
+                                                                            "20:00:00:25:b5:00:00:02"]},
+    ],
+    "luns": [{"path": "/vol/v1/lun%d" % i, "svm": "svm1", "serial": "80AbCd+/-$%02d" % i,
+              "maps": [{"igroup": "ig_h1" if i % 2 else "ig_shared", "lun_id": i}]} for i in range(7)]
+    + [{"path": "/vol/v2/fc%d" % i, "svm": "svm2", "serial": "wxYZ0123fc%02d" % i, "state": "offline",
+        "maps": [{"igroup": "ig_fc", "lun_id": 10 + i}]} for i in range(3)],
+}
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with OntapSimulator(from_description(DESC), str(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_cache():
+    ontap.clear_memory_cache()
+    yield
+    ontap.clear_memory_cache()
+
+
+def client(sim, **extra):
+    return ontap.OntapClient(sim.options(**extra), "sanfleet.remediation.test")
+
+
+def raw_get(sim, path, auth=("admin", "netapp1!")):
+    ctx = ssl.create_default_context(cafile=sim.ca_path)
+    req = urllib.request.Request("https://127.0.0.1:%d%s" % (sim.port, path))
+    if auth:
+        import base64
+        req.add_header("Authorization", "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode())
+    try:
+        with urllib.request.urlopen(req, context=ctx) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+# ------------------------------------------------------------------------------------------ the simulator
+
+
+def test_simulator_speaks_ontap_shapes(sim):
+    status, body = raw_get(sim, "/api/storage/luns")
+    assert status == 200 and body["num_records"] == 10
+    assert set(body["records"][0]) == {"uuid", "name", "_links"}          # key fields only by default
+    status, body = raw_get(sim, "/api/storage/luns?fields=status&max_records=1")
+    assert "mapped" not in body["records"][0]["status"]                   # expensive: only when named
+    assert body["_links"]["next"]["href"].startswith("/api/storage/luns?")
+    assert "start.uuid=" in body["_links"]["next"]["href"]
+    status, body = raw_get(sim, "/api/storage/luns?fields=status.mapped,lun_maps&max_records=1")
+    assert body["records"][0]["status"] == {"mapped": True}
+    assert body["records"][0]["lun_maps"][0]["logical_unit_number"] >= 0
+    status, body = raw_get(sim, "/api/protocols/san/lun-maps?igroup.initiators=IQN.1994-05.com.redhat:H2"
+                                "&fields=logical_unit_number,igroup.name")
+    assert {r["igroup"]["name"] for r in body["records"]} == {"ig_shared"}
+
+
+def test_simulator_errors_look_like_ontap(sim):
+    status, body = raw_get(sim, "/api/storage/luns?bogus=1")
+    assert status == 400
+    assert body == {"error": {"message": 'Unexpected argument "bogus".', "code": "262179", "target": "bogus"}}
+    status, body = raw_get(sim, "/api/storage/luns", auth=("admin", "wrong"))
+    assert status == 401 and body["error"]["code"] == "6"
+    assert [e["status"] for e in sim.request_log] == [400, 401]
+
+
+# ------------------------------------------------------------------------------------------ paging
+
+
+def test_get_all_follows_next_across_pages(sim):
+    sim.page_cap = 3            # ONTAP stopping early (return_timeout) even though max_records is larger
+    c = client(sim)
+    recs = c.get_all("storage/luns", {"fields": "uuid,serial_number", "max_records": 100})
+    assert len(recs) == 10 and len({r["uuid"] for r in recs}) == 10
+    assert c.requests_made == 4 == len(sim.requests_to("storage/luns"))
+    # every follow-up repeats the query with a cursor
+    for entry in sim.request_log[1:]:
+        assert entry["query"]["fields"] == "uuid,serial_number" and "start.uuid" in entry["query"]
+
+
+def test_get_all_page_guard(sim):
+    sim.page_cap = 1
+    with pytest.raises(AnsibleLookupError, match="more than 3 pages"):
+        client(sim).get_all("storage/luns", {}, max_pages=3)
+    assert sim.request_count == 3
+
+
+def test_fetch_truth_asks_only_named_fields(sim):
+    truth = ontap.fetch_truth(client(sim))
+    assert truth["cluster"] == "cl1" and truth["requests"] == 3
+    luns = sim.requests_to("storage/luns")[0]["query"]
+    assert luns["fields"] == ontap.LUN_FIELDS and "lun_maps.logical_unit_number" in luns["fields"]
+    assert "password" not in json.dumps(truth) and "netapp1!" not in json.dumps(truth)
+
+
+def test_ten_thousand_luns_in_three_requests(tmp_path):
+    ds, hosts = generated(n_luns=10000, n_hosts=100)
+    with OntapSimulator(ds, str(tmp_path)) as big:
+        truth = ontap.fetch_truth(client(big))
+        assert len(truth["luns"]) == 10000
+        assert big.request_count == 3 <= 12
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+
+def test_error_names_endpoint_message_and_code(sim):
+    sim.errors["protocols/san/igroups"] = (500, "Internal error. Wait a few minutes, then try the command again.",
+                                           "8")
+    with pytest.raises(AnsibleLookupError) as info:
+        ontap.fetch_truth(client(sim))
+    msg = str(info.value)
+    assert "GET protocols/san/igroups on 127.0.0.1 failed (HTTP 500)" in msg
+    assert "Internal error. Wait a few minutes" in msg and "(code 8)" in msg
+
+
+def test_auth_failure_does_not_echo_the_password(sim):
+    with pytest.raises(AnsibleLookupError) as info:
+        ontap.fetch_truth(client(sim, password="s3cret-Passw0rd"))
+    msg = str(info.value)
+    assert "HTTP 401" in msg and "not authorized for that command (code 6)" in msg and "GET cluster" in msg
+    assert "s3cret-Passw0rd" not in msg
+
+
+def test_client_certificate_auth(sim):
+    cert, key = sim.client_cert("admin")
+    opts = sim.options(cert_filepath=cert, key_filepath=key)
+    opts.pop("password")
+    opts.pop("username")
+    assert ontap.fetch_truth(ontap.OntapClient(opts, "t"))["cluster"] == "cl1"
+    assert sim.request_log[0]["user"] == "admin"
+
+
+def test_missing_credentials(sim):
+    with pytest.raises(AnsibleLookupError, match="username and password, or cert_filepath"):
+        client(sim, password=None)
+
+
+def test_svm_scoped_account_falls_back_to_hostname(sim):
+    sim.users["vsadmin"] = "vs-pass-1"
+    sim.svm_scoped["vsadmin"] = "svm2"
+    truth = ontap.fetch_truth(client(sim, username="vsadmin", password="vs-pass-1"), svm="svm2")
+    assert truth["cluster"] == "127.0.0.1"
+    assert {lun["svm"] for lun in truth["luns"]} == {"svm2"}
+
+
+# ------------------------------------------------------------------------------------------ caching
+
+
+def _fetch_in_children(sim, n, **extra):
+    """Run get_truth in n forked children at once (like ansible's workers); return their outcomes."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    opts = sim.options(**extra)
+
+    def child(queue):
+        ontap.clear_memory_cache()
+        try:
+            truth, source = ontap.get_truth(opts, "t")
+            queue.put(("ok", source, len(truth["luns"])))
+        except AnsibleLookupError as exc:
+            queue.put(("error", str(exc), 0))
+
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=child, args=(queue,)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(10)
+    return results
+
+
+def test_memory_cache_serves_repeated_calls(sim):
+    opts = sim.options(cache_ttl=60)
+    assert ontap.get_truth(opts, "t")[1] == "fetched"
+    assert ontap.get_truth(opts, "t")[1] == "memory"
+    assert sim.request_count == 3
+    assert ontap.get_truth(dict(opts, cache_ttl=0), "t")[1] == "fetched"
+    assert sim.request_count == 6
+
+
+@pytest.mark.filterwarnings("ignore:This process")
+def test_disk_cache_is_shared_by_forked_workers(sim):
+    results = _fetch_in_children(sim, 8, cache_ttl=60)
+    assert all(r[0] == "ok" and r[2] == 10 for r in results)
+    assert sorted(r[1] for r in results).count("fetched") == 1
+    assert sim.request_count == 3
+
+
+@pytest.mark.filterwarnings("ignore:This process")
+def test_failures_are_cached_so_one_wrong_password_is_one_login(sim):
+    results = _fetch_in_children(sim, 6, password="wrong-password", cache_ttl=60)
+    assert all(r[0] == "error" and "HTTP 401" in r[1] and "wrong-password" not in r[1] for r in results)
+    assert sim.request_count == 1
+
+
+def test_cache_files_hold_no_credentials(sim):
+    ontap.get_truth(sim.options(cache_ttl=60), "t")
+    cache_dir = os.path.join(ontap._run_tmp_dir(), "sanfleet-ontap")
+    assert oct(os.stat(cache_dir).st_mode & 0o777) == "0o700"
+    for name in os.listdir(cache_dir):
+        assert "admin" not in name
+        if name.endswith(".json"):
+            with open(os.path.join(cache_dir, name)) as handle:
+                text = handle.read()
+            assert "netapp1!" not in text and '"admin"' not in text
+
+
+def test_cache_key_separates_identities_and_svms(sim):
+    base = sim.options()
+    keys = {ontap.cache_key(base), ontap.cache_key(dict(base, svm="svm1")), ontap.cache_key(dict(base, password="x")),
+            ontap.cache_key(dict(base, username="other")), ontap.cache_key(dict(base, http_port=1))}
+    assert len(keys) == 5
+
+
+# ------------------------------------------------------------------------------------------ pure helpers
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("IQN.1994-05.COM.redhat:H1", "iqn.1994-05.com.redhat:h1"),
+    ("0x21000024FF3A1B2C", "21:00:00:24:ff:3a:1b:2c"),
+    ("21:00:00:24:FF:3A:1B:2C", "21:00:00:24:ff:3a:1b:2c"),
+    ("2100-0024-ff3a-1b2c", "21:00:00:24:ff:3a:1b:2c"),
+    ("iqn.2024-01.lab.san:0x21000024ff3a1b2c", "iqn.2024-01.lab.san:0x21000024ff3a1b2c"),
+    ("21-00-00-24-ff-3a-1b-2c", "21:00:00:24:ff:3a:1b:2c"),
+])
+def test_normalize_initiator(value, expected):
+    assert ontap.normalize_initiator(value) == expected
+
+
+@pytest.mark.parametrize("inits,hosts,expected", [
+    ([], None, ("empty", "none", [])),
+    (["iqn.a:h1"], None, ("per_host", "iqn_count", [])),
+    (["iqn.a:h1", "iqn.a:h2"], None, ("shared", "iqn_count", [])),
+    (["20:00:00:25:b5:00:00:01", "20:00:00:25:b5:00:00:02"], None, ("unknown", "none", [])),
+    (["20:00:00:25:b5:00:00:01", "20:00:00:25:b5:00:00:02"], {"20:00:00:25:b5:00:00:01": "n1",
+                                                              "20:00:00:25:b5:00:00:02": "n1"},
+     ("per_host", "hosts", ["n1"])),
+    (["iqn.a:h1", "iqn.a:h2"], {"iqn.a:h1": "n1", "iqn.a:h2": "n2"}, ("shared", "hosts", ["n1", "n2"])),
+    (["iqn.a:h1", "iqn.a:other"], {"iqn.a:h1": "n1"}, ("shared", "hosts", ["n1"])),
+])
+def test_classify_igroup(inits, hosts, expected):
+    assert ontap.classify_igroup(inits, hosts) == expected
+
+
+def test_lun_records_refuse_a_bad_serial():
+    truth = {"cluster": "c", "igroups": [{"uuid": "g", "name": "g", "svm": "s", "protocol": "iscsi",
+                                          "os_type": "linux", "initiators": ["iqn.a:h"]}],
+             "luns": [{"uuid": "l", "path": "/vol/v/l", "svm": "s", "serial": "short", "state": "online",
+                       "size_bytes": 1, "maps": [{"igroup_uuid": "g", "igroup": "g", "lun_id": 0}]}]}
+    with pytest.raises(AnsibleLookupError, match="serial number 'short'"):
+        ontap.lun_records(truth, ["iqn.a:h"])
