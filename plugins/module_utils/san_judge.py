@@ -1,0 +1,477 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Judge: pure functions from a host snapshot (+ array truth) to findings and verdicts. No I/O.
+
+Host findings describe what the host shows (failed paths, orphan sds, maps without paths, use). They never
+call anything stale: a map whose active-path count is 0 may be an outage that comes back (anchors (e) 1).
+Only the cross-check with the array (what the array maps to this host's initiators, at which LUN id) says
+whether a device is stale, still mapped, or a LUN id now used by another LU.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# checker states that mean the path does not work (multipathd's names)
+FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down")
+# device states of an sd that cannot carry I/O
+FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
+# probe results that mean the device at that address does not answer as a working LUN
+PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
+# openers that are not a workload: multipathd holds every path open; udev workers stuck in blkid
+# on a queueing map go away once queueing is disabled (lab finding 2)
+DAEMON_OPENERS = ("multipathd",)
+TRANSIENT_OPENERS = ("systemd-udevd", "(udev-worker)", "udev-worker", "blkid", "udevadm")
+SAN_TRANSPORTS = ("iscsi", "fc")
+
+
+def path_state(path, probe=None):
+    """'ok', 'failed' or 'unknown' for one map path, with the reasons."""
+    reasons = []
+    if path.get("dm_state") == "failed":
+        reasons.append("kernel path state failed")
+    if path.get("checker_state") in FAILED_CHECKER_STATES:
+        reasons.append("checker %s" % path["checker_state"])
+    if path.get("dev_state") in FAILED_DEV_STATES:
+        reasons.append("device %s" % path["dev_state"])
+    if path.get("name") is None:
+        reasons.append("sd device not found")
+    if probe and probe.get("result") in PROBE_FAILED:
+        reasons.append("probe %s" % probe["result"])
+    if reasons:
+        return "failed", reasons
+    if path.get("dm_state") == "active":
+        return "ok", []
+    return "unknown", ["kernel path state unknown"]
+
+
+def _path_evidence(path, probe):
+    ev = {
+        "name": path.get("name"),
+        "hctl": path.get("hctl"),
+        "dev": path.get("dev"),
+        "dm_state": path.get("dm_state"),
+        "checker_state": path.get("checker_state"),
+        "dev_state": path.get("dev_state"),
+    }
+    if probe:
+        ev["probe"] = dict(probe)
+    return ev
+
+
+def _classify_openers(openers):
+    workload, transient = [], []
+    for op in openers or []:
+        comm = op.get("comm") or ""
+        if comm in DAEMON_OPENERS:
+            continue
+        if comm in TRANSIENT_OPENERS:
+            transient.append(op)
+        else:
+            workload.append(op)
+    return workload, transient
+
+
+def _usage(obj, own_holders=None):
+    """What uses a map or disk: holders (except own_holders), mounts, swap, openers."""
+    holders = [h for h in obj.get("holders") or [] if h not in (own_holders or [])]
+    workload, transient = _classify_openers(obj.get("openers"))
+    parts = []
+    if obj.get("mountpoints"):
+        parts.append("mounted at %s" % ", ".join(obj["mountpoints"]))
+    if obj.get("swap"):
+        parts.append("used as swap")
+    if holders:
+        parts.append("held by %s" % ", ".join(holders))
+    for op in workload:
+        parts.append("open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
+                                               " via %s" % op["via"] if op.get("via") else ""))
+    for op in transient:
+        parts.append("open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
+                     % (op.get("pid"), op.get("comm")))
+    evidence = {
+        "mountpoints": list(obj.get("mountpoints") or []),
+        "swap": bool(obj.get("swap")),
+        "holders": holders,
+        "openers": workload + transient,
+        "only_transient_openers": bool(transient) and not (workload or holders or obj.get("mountpoints")
+                                                           or obj.get("swap")),
+    }
+    if "open_count" in obj:
+        evidence["open_count"] = obj.get("open_count")
+    return parts, evidence
+
+
+def host_findings(snapshot):
+    """Findings from the host snapshot alone: all_paths_failed, some_paths_failed, ghost_map, orphan_path, in_use."""
+    findings = []
+    maps = snapshot.get("maps") or {}
+    for wwid in sorted(maps):
+        m = maps[wwid]
+        probes = m.get("probe") or {}
+        paths = m.get("paths") or []
+        evidence_paths = []
+        failed, ok, unknown = [], [], []
+        for p in paths:
+            probe = probes.get(p.get("name"))
+            state, reasons = path_state(p, probe)
+            ev = _path_evidence(p, probe)
+            ev["state"] = state
+            if reasons:
+                ev["reasons"] = reasons
+            evidence_paths.append(ev)
+            {"failed": failed, "ok": ok, "unknown": unknown}[state].append(p.get("name") or p.get("dev"))
+        base = {"object": "map", "name": m.get("name"), "wwid": wwid}
+        common_ev = {"paths": evidence_paths, "queueing": m.get("queueing"), "dm": m.get("dm"),
+                     "open_count": m.get("open_count")}
+        if not paths:
+            f = dict(base, kind="ghost_map",
+                     reason="map %s has no paths in its kernel table" % m.get("name"),
+                     evidence=common_ev)
+            findings.append(f)
+        elif failed and not ok and not unknown:
+            f = dict(base, kind="all_paths_failed",
+                     reason="every path of map %s fails (%s)%s" % (
+                         m.get("name"),
+                         "; ".join("%s: %s" % (e["name"], ", ".join(e.get("reasons", []))) for e in evidence_paths),
+                         "; I/O to it queues (queue_if_no_path)" if m.get("queueing") else ""),
+                     evidence=common_ev)
+            findings.append(f)
+        elif failed:
+            f = dict(base, kind="some_paths_failed",
+                     reason="map %s: %d of %d paths fail (%s); working: %s" % (
+                         m.get("name"), len(failed), len(paths), ", ".join(str(x) for x in failed),
+                         ", ".join(str(x) for x in ok + unknown)),
+                     evidence=common_ev)
+            findings.append(f)
+        parts, uev = _usage(m)
+        if parts:
+            findings.append(dict(base, kind="in_use",
+                                 reason="map %s is in use: %s" % (m.get("name"), "; ".join(parts)),
+                                 evidence=uev))
+    disks = snapshot.get("disks") or {}
+    map_dms = set(m.get("dm") for m in maps.values())
+    for name in sorted(disks):
+        d = disks[name]
+        if d.get("map") is not None:
+            continue
+        parts, uev = _usage(d, own_holders=[h for h in d.get("holders") or [] if h in map_dms])
+        base = {"object": "disk", "name": name, "wwid": d.get("wwid")}
+        if parts:
+            if d.get("transport") in SAN_TRANSPORTS:
+                findings.append(dict(base, kind="in_use",
+                                     reason="SAN disk %s (%s, no multipath map) is in use: %s"
+                                            % (name, d.get("hctl"), "; ".join(parts)),
+                                     evidence=uev))
+            continue
+        if d.get("transport") not in SAN_TRANSPORTS:
+            continue
+        ev = _disk_evidence(d)
+        findings.append(dict(base, kind="orphan_path",
+                             reason="SAN disk %s (%s, %s) belongs to no multipath map and nothing uses it"
+                                    % (name, d.get("hctl"), d.get("transport")),
+                             evidence=ev))
+    return findings
+
+
+def _disk_evidence(d):
+    ev = {k: d.get(k) for k in ("hctl", "dev", "state", "transport", "session", "serial", "wwid", "vendor",
+                                 "model", "holders", "mountpoints", "swap", "openers")}
+    if d.get("probe"):
+        ev["probe"] = dict(d["probe"])
+    return ev
+
+
+# --------------------------------------------------------------------------------------------------
+# cross-check with the array
+
+
+def _norm_initiator(value):
+    v = (value or "").strip().lower()
+    if v.startswith("iqn.") or v.startswith("eui.") or v.startswith("naa."):
+        return v
+    hexonly = v.replace(":", "").replace("-", "")
+    if hexonly.startswith("0x"):
+        hexonly = hexonly[2:]
+    if hexonly and all(c in "0123456789abcdef" for c in hexonly):
+        return hexonly
+    return v
+
+
+def _is_hex(text):
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def serial_matches(observed, record):
+    """Does a VPD 0x80 serial (sysfs or live) belong to this array record?
+
+    ONTAP gives the ASCII serial; LIO with NetApp identity gives the hex string, maybe with a leading '0'
+    (lab finding 7). Accept the ASCII serial, its hex, or '0' + hex.
+    """
+    if not observed:
+        return None
+    serial = record.get("serial") or ""
+    shex = (record.get("serial_hex") or (serial.encode("latin-1", "replace").hex() if serial else "")).lower()
+    obs = observed.strip()
+    if serial and obs == serial:
+        return True
+    low = obs.lower()
+    if shex and low in (shex, "0" + shex):
+        return True
+    if _is_hex(obs) and len(obs) % 2 == 0 and serial:
+        try:
+            if bytes.fromhex(obs).decode("latin-1") == serial:
+                return True
+        except ValueError:
+            pass
+    return False
+
+
+def _applies(record, initiators):
+    """Is this mapping for one of this host's initiators? (Records without initiators are trusted as given.)"""
+    inits = record.get("igroup_initiators")
+    if not inits:
+        return True
+    return any(_norm_initiator(i) in initiators for i in inits)
+
+
+def _protocol_ok(record, transport):
+    proto = (record.get("igroup_protocol") or "mixed").lower()
+    if proto == "mixed" or transport not in SAN_TRANSPORTS:
+        return True
+    return (proto == "iscsi" and transport == "iscsi") or (proto in ("fcp", "fc") and transport == "fc")
+
+
+def _rec_summary(r):
+    return {k: r.get(k) for k in ("cluster", "svm", "path", "serial", "wwid", "lun_id", "igroup", "state")}
+
+
+def _path_initiators(disk, snapshot, iscsi_iqn):
+    """The initiator(s) a path to this disk logs in with: the IQN for iSCSI, the fc_host WWPN for FC."""
+    if disk.get("transport") == "iscsi" and iscsi_iqn:
+        return set([_norm_initiator(iscsi_iqn)])
+    if disk.get("transport") == "fc":
+        for fc in (snapshot.get("host") or {}).get("fc_hosts") or []:
+            if fc.get("host") == disk.get("host") and fc.get("wwpn"):
+                return set([_norm_initiator(fc["wwpn"])])
+    return None
+
+
+def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=None):
+    """Verdicts per map and per SAN sd without a map, from the snapshot and the array's LUN mappings.
+
+    array_luns: records of docs/design.md ("array truth"), one per (LUN, igroup) mapping.
+    grace: seconds (optional). When the array records carry `collected_at` (epoch) and the array truth and
+    the host snapshot are further apart than `grace`, verdicts that would lead to a removal
+    (stale_unmapped, serial_mismatch) carry `evidence.truth_age` and `evidence.within_grace: false`, and the
+    reason says so; a planner must then re-read before acting.
+    """
+    host = snapshot.get("host") or {}
+    initiators = set()
+    if host.get("iscsi_iqn"):
+        initiators.add(_norm_initiator(host["iscsi_iqn"]))
+    for w in host.get("fc_wwpns") or []:
+        initiators.add(_norm_initiator(w))
+    prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
+    records = [r for r in (array_luns or []) if _applies(r, initiators)]
+    by_wwid = {}
+    for r in records:
+        if r.get("wwid"):
+            by_wwid.setdefault(r["wwid"].lower(), []).append(r)
+
+    truth_age = None
+    if grace is not None:
+        times = [r.get("collected_at") for r in array_luns or [] if isinstance(r.get("collected_at"), (int, float))]
+        if times and snapshot.get("collected_at") is not None:
+            truth_age = abs(float(snapshot["collected_at"]) - max(times))
+
+    disks = snapshot.get("disks") or {}
+    iqn = host.get("iscsi_iqn")
+
+    def at_lun(disk):
+        """Array records mapped at this disk's LUN id for the initiator and protocol the path uses."""
+        lun = disk.get("lun")
+        if lun is None:
+            return None
+        path_inits = _path_initiators(disk, snapshot, iqn)
+        out = []
+        for r in records:
+            if r.get("lun_id") != lun or not _protocol_ok(r, disk.get("transport")):
+                continue
+            if path_inits and r.get("igroup_initiators") and not any(
+                    _norm_initiator(i) in path_inits for i in r["igroup_initiators"]):
+                continue
+            out.append(r)
+        return out
+
+    def judge(obj_kind, name, wwid, path_items, extra_ev):
+        """path_items: [(disk, path_state, probe)]."""
+        w = (wwid or "").lower()
+        ev = dict(extra_ev)
+        ev["paths"] = []
+        working = failed = 0
+        mismatches = []
+        mine = by_wwid.get(w, [])
+        for disk, state, probe in path_items:
+            pev = {"name": disk.get("name"), "hctl": disk.get("hctl"), "lun": disk.get("lun"), "state": state,
+                   "wwid": disk.get("wwid"), "serial": disk.get("serial")}
+            if probe:
+                pev["probe"] = dict(probe)
+            if state == "ok":
+                working += 1
+            elif state == "failed":
+                failed += 1
+            cands = at_lun(disk) if w.startswith(prefixes) else None
+            if cands:
+                pev["array_at_lun"] = [_rec_summary(r) for r in cands]
+                cand_wwids = set((r.get("wwid") or "").lower() for r in cands)
+                disk_wwid = (disk.get("wwid") or w).lower()
+                live = (probe or {}).get("serial_live")
+                why = None
+                if live:
+                    live_hits = [r for r in cands if serial_matches(live, r)]
+                    others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
+                    if others:
+                        why = ("live VPD 0x80 serial %r is that of %s, which the array now maps at LUN id %s, "
+                               "but the host holds this device as WWID %s" % (
+                                   live, others[0].get("path") or others[0].get("wwid"), disk.get("lun"), w))
+                    elif not live_hits:
+                        why = ("live VPD 0x80 serial %r is not the serial of %s, which the array maps at LUN id %s"
+                               % (live, ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
+                                  disk.get("lun")))
+                if why is None and w not in cand_wwids:
+                    why = "the array maps %s at LUN id %s, but the host holds the device there as WWID %s%s" % (
+                        ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)), disk.get("lun"),
+                        w, " (sysfs now says %s)" % disk_wwid if disk_wwid != w else "")
+                if why:
+                    pev["mismatch"] = why
+                    mismatches.append((disk.get("name"), why))
+            elif cands is not None:
+                pev["array_at_lun"] = []
+            ev["paths"].append(pev)
+        ev["array_mappings"] = [_rec_summary(r) for r in mine]
+        ev["working_paths"], ev["failed_paths"] = working, failed
+        lun = None
+        for disk, _s, _p in path_items:
+            if disk.get("lun") is not None:
+                lun = disk["lun"]
+                break
+        base = {"object": obj_kind, "name": name, "wwid": wwid, "lun": lun}
+
+        def removal(verdict):
+            if truth_age is not None and grace is not None:
+                verdict["evidence"]["truth_age"] = round(truth_age, 3)
+                verdict["evidence"]["within_grace"] = truth_age <= float(grace)
+                if truth_age > float(grace):
+                    verdict["reason"] += ("; the array truth is %.0fs away from the host snapshot (grace %ss): "
+                                          "re-read both before acting" % (truth_age, grace))
+            return verdict
+
+        if not w.startswith(prefixes):
+            return dict(base, kind="unknown_array", evidence=ev,
+                        reason="WWID %s starts with none of the configured array prefixes (%s)"
+                               % (wwid, ", ".join(prefixes)))
+        if mismatches:
+            return removal(dict(base, kind="serial_mismatch", evidence=ev,
+                                reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches)))
+        if not mine:
+            if working and not failed:
+                return dict(base, kind="unexpected_visibility", evidence=ev,
+                            reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work"
+                                   % (wwid, working))
+            if working:
+                return dict(base, kind="unexpected_visibility", evidence=ev,
+                            reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
+                                   "work, %d fail" % (wwid, working, failed))
+            return removal(dict(base, kind="stale_unmapped", evidence=ev,
+                                reason="the array no longer maps WWID %s to this host's initiators (%s) and "
+                                       "no path works" % (wwid, ", ".join(sorted(initiators)) or "none known")))
+        if failed or not working:
+            return dict(base, kind="paths_down_but_mapped", evidence=ev,
+                        reason="the array still maps %s (%s) to this host, but %d of %d path(s) fail: an "
+                               "outage, not a stale device" % (
+                                   wwid, ", ".join(sorted(set(r.get("path") or "?" for r in mine))), failed,
+                                   len(path_items)))
+        return dict(base, kind="healthy", evidence=ev,
+                    reason="mapped by the array (%s) and all %d path(s) work"
+                           % (", ".join(sorted(set(r.get("path") or "?" for r in mine))), working))
+
+    verdicts = []
+    maps = snapshot.get("maps") or {}
+    for wwid in sorted(maps):
+        m = maps[wwid]
+        probes = m.get("probe") or {}
+        items = []
+        for p in m.get("paths") or []:
+            probe = probes.get(p.get("name"))
+            state, _r = path_state(p, probe)
+            disk = dict(disks.get(p.get("name")) or {"name": p.get("name"), "hctl": p.get("hctl")})
+            if disk.get("lun") is None and p.get("hctl"):
+                try:
+                    disk["lun"] = int(p["hctl"].split(":")[3])
+                except (ValueError, IndexError):
+                    pass
+            items.append((disk, state, probe))
+        v = judge("map", m.get("name"), wwid, items, {"dm": m.get("dm"), "queueing": m.get("queueing")})
+        verdicts.append(v)
+        if v["kind"] == "serial_mismatch":
+            verdicts.extend(_disk_mismatches(v, m, disks))
+    map_dms = set(m.get("dm") for m in maps.values())
+    for name in sorted(disks):
+        d = disks[name]
+        if d.get("map") is not None or d.get("transport") not in SAN_TRANSPORTS:
+            continue
+        probe = d.get("probe")
+        state = _disk_state(d, probe)
+        parts, uev = _usage(d, own_holders=[h for h in d.get("holders") or [] if h in map_dms])
+        extra = {"in_use": bool(parts)}
+        if parts:
+            extra["usage"] = uev
+        v = judge("disk", name, d.get("wwid"), [(d, state, probe)], extra)
+        if v["kind"] == "serial_mismatch":
+            cands = (v["evidence"]["paths"][0].get("array_at_lun") or []) if v["evidence"]["paths"] else []
+            if len(cands) == 1:
+                v["evidence"]["array_wwid"] = cands[0].get("wwid")
+                v["evidence"]["array_serial"] = cands[0].get("serial")
+        verdicts.append(v)
+    return verdicts
+
+
+def _disk_mismatches(map_verdict, m, disks):
+    """One serial_mismatch verdict per sd of a map whose LUN id the array now uses for another LU.
+
+    The planner acts per sd (delete, exact rescan, verify the new identity), so the evidence names the
+    identity the array now has at that LUN id (array_wwid / array_serial) when it is unique.
+    """
+    out = []
+    for pev in map_verdict["evidence"].get("paths") or []:
+        if not pev.get("mismatch") or not pev.get("name"):
+            continue
+        cands = pev.get("array_at_lun") or []
+        ev = {"map": m.get("name"), "map_wwid": m.get("wwid"), "hctl": pev.get("hctl"), "lun": pev.get("lun"),
+              "sysfs_wwid": pev.get("wwid"), "sysfs_serial": pev.get("serial"), "path_state": pev.get("state"),
+              "array_at_lun": cands}
+        if pev.get("probe"):
+            ev["probe"] = pev["probe"]
+        if len(cands) == 1:
+            ev["array_wwid"] = cands[0].get("wwid")
+            ev["array_serial"] = cands[0].get("serial")
+        d = disks.get(pev["name"]) or {}
+        out.append({"kind": "serial_mismatch", "object": "disk", "name": pev["name"],
+                    "wwid": d.get("wwid") or m.get("wwid"), "lun": pev.get("lun"),
+                    "reason": "path %s of map %s: %s" % (pev["name"], m.get("name"), pev["mismatch"]),
+                    "evidence": ev})
+    return out
+
+
+def _disk_state(disk, probe):
+    if probe and probe.get("result") in PROBE_FAILED:
+        return "failed"
+    if disk.get("state") in FAILED_DEV_STATES:
+        return "failed"
+    if probe and probe.get("result") == "ready":
+        return "ok"
+    if disk.get("state") == "running":
+        return "ok"
+    return "unknown"

@@ -1,0 +1,243 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: stale_mpath_facts
+short_description: Report the SAN state of a Linux host (multipath maps, SCSI paths, use) as facts
+version_added: "1.0.0"
+description:
+  - Reads the SCSI disks, dm-multipath maps, iSCSI sessions and initiator names of the host and returns them
+    as C(ansible_facts.san), with host findings (failed paths, maps without paths, SAN disks without a map,
+    devices in use) and, when O(array_luns) is given, a verdict per map and per SAN disk without a map.
+  - Read only; never reports C(changed). Every sysfs/proc read and every command has a hard deadline, so a
+    hung device cannot hang the play. It never opens a C(/dev/dm-*) device (a queueing map without paths would
+    hang the opener); live probes use the SCSI disks (C(/dev/sdX)) of failing paths.
+  - Sysfs and /proc are read in one child process; if it does not finish in time each device is read in its own
+    child and the one that hangs is named in RV(ansible_facts.san.errors). Only when the list of block devices
+    or C(dmsetup) itself does not answer does the module fail, naming what hung.
+  - C(multipathd) is queried only when it runs (it is never started through its socket). Without it the maps
+    come from the kernel only (sysfs and C(dmsetup)) and the checker states are unknown.
+  - "Use it with C(gather_facts: false) (or without the C(hardware) subset): Ansible's own hardware facts open
+    dm devices and hang on a queueing map."
+author:
+  - sanfleet.remediation contributors
+requirements:
+  - Linux with sysfs and /proc.
+  - C(dmsetup) (device-mapper); C(multipathd) (multipath-tools 0.9.4 or later) for checker states.
+  - C(sg_turs) and C(sg_inq) (sg3-utils) for O(probe=true).
+  - root (reading /proc/*/fd of other processes and sending SCSI commands need it).
+options:
+  probe:
+    description:
+      - Probe every path of a map that is not fully healthy, and every SAN disk without a map, with TEST UNIT
+        READY, a standard INQUIRY and VPD page 0x80 (C(sg_turs), C(sg_inq)), each with O(probe_timeout).
+      - The result per path is C(ready); C(lun_not_supported) when the target says there is no LUN there
+        (sense ILLEGAL REQUEST with LOGICAL UNIT NOT SUPPORTED, or INQUIRY peripheral qualifier 1 or 3);
+        C(not_ready) for another sense; C(no_answer) for a timeout, a transport failure or an offline device;
+        C(error) otherwise.
+    type: bool
+    default: true
+  probe_timeout:
+    description: Deadline in seconds of each probe command. A probe that times out is C(no_answer) and is listed in errors.
+    type: float
+    default: 8.0
+  command_timeout:
+    description: Deadline in seconds of each C(dmsetup)/C(multipathd) command and of each sysfs/proc read batch.
+    type: float
+    default: 10.0
+  array_luns:
+    description:
+      - The array truth, as returned by M(sanfleet.remediation.ontap_luns) (one record per LUN mapping, with
+        C(wwid), C(serial), C(lun_id), C(igroup_initiators), C(igroup_protocol), C(path)).
+      - When given, RV(ansible_facts.san.verdicts) is added.
+    type: list
+    elements: dict
+  array_wwid_prefixes:
+    description:
+      - WWID prefixes of the arrays O(array_luns) describes. A map or disk whose WWID starts with none of them
+        gets the verdict C(unknown_array).
+    type: list
+    elements: str
+    default: ['3600a0980']
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads; check mode returns the same facts.
+  diff_mode:
+    support: none
+  facts:
+    support: full
+  platform:
+    platforms: posix
+    description: Linux only (sysfs, /proc, device-mapper).
+notes:
+  - LUN 0 of a Linux LIO target still answers TEST UNIT READY when it is unmapped; only its INQUIRY
+    (peripheral qualifier 1) shows it. Such paths stay C(active ready) in multipathd.
+  - An ONTAP LUN is recognised by its WWID (C(3600a0980) followed by the hex of its serial). VPD page 0x80 is
+    used as corroboration and may hold the ASCII serial or its hex.
+seealso:
+  - module: sanfleet.remediation.ontap_luns
+"""
+
+EXAMPLES = r"""
+- name: Read the SAN state (never gather hardware facts on such hosts)
+  hosts: san_hosts
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Host view only
+      sanfleet.remediation.stale_mpath_facts:
+
+    - name: Maps with every path failed
+      ansible.builtin.debug:
+        msg: "{{ ansible_facts.san.findings | selectattr('kind', 'equalto', 'all_paths_failed') | list }}"
+
+- name: Cross-check with the array
+  hosts: san_hosts
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Array truth (runs on the controller)
+      sanfleet.remediation.ontap_luns:
+        hostname: "{{ ontap_host }}"
+        initiators: "{{ [ansible_facts.san.host.iscsi_iqn] if ansible_facts.san is defined else omit }}"
+      delegate_to: localhost
+      register: array
+
+    - name: Facts with verdicts
+      sanfleet.remediation.stale_mpath_facts:
+        array_luns: "{{ array.luns }}"
+        probe_timeout: 5
+
+    - name: Stale devices (array no longer maps them, no path works)
+      ansible.builtin.debug:
+        msg: "{{ ansible_facts.san.verdicts | selectattr('kind', 'equalto', 'stale_unmapped') | list }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts under the key C(san).
+  returned: always
+  type: complex
+  contains:
+    san:
+      description: The SAN snapshot of the host (docs/design.md of the collection).
+      returned: always
+      type: complex
+      contains:
+        collected_at:
+          description: Epoch time the reading started.
+          type: float
+          returned: always
+        host:
+          description: C(iscsi_iqn), C(fc_wwpns), C(fc_hosts) (host, wwpn, port_state) and C(multipathd_running).
+          type: dict
+          returned: always
+          sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], multipathd_running: true}
+        iscsi_sessions:
+          description: One entry per iSCSI session (session, sid, host, target, portal, state, recovery_tmo).
+          type: list
+          elements: dict
+          returned: always
+          sample: [{session: session3, sid: 3, host: 4, target: "iqn.2024-01.lab.san:target1",
+                    portal: "127.0.0.1:3260", state: LOGGED_IN, recovery_tmo: 5}]
+        disks:
+          description:
+            - Every SCSI disk by name, with name, hctl, host, lun, dev (major:minor), vendor, model, state,
+              transport (iscsi, fc or other), session, serial (sysfs VPD 0x80), wwid (multipath form),
+              size_bytes, holders, partitions, mountpoints, swap, openers (pid, comm) and map.
+            - SAN disks without a map carry C(probe) too when O(probe=true).
+          type: dict
+          returned: always
+        maps:
+          description:
+            - Every dm-multipath map by WWID, with name, wwid, dm, dev, queueing (C(queue_if_no_path) in the live
+              table), features, hwhandler, open_count, holders, mountpoints, swap, openers, size_bytes,
+              multipathd (its own view, or null), paths and probe.
+            - Each path has name, hctl, dev, dm_state (active or failed, kernel), checker_state (multipathd),
+              dev_state (sysfs), fail_count and group_state.
+            - C(probe) maps a path name to C(result), C(sense), C(serial_live), C(pqual), C(pdt), C(elapsed).
+          type: dict
+          returned: always
+        findings:
+          description:
+            - Host findings C(all_paths_failed), C(some_paths_failed), C(ghost_map), C(orphan_path), C(in_use),
+              each with object, name, wwid, reason and evidence (per path for maps).
+            - No finding calls a device stale; only the verdicts of the array cross-check do.
+          type: list
+          elements: dict
+          returned: always
+        verdicts:
+          description:
+            - One verdict per map and per SAN disk without a map - C(healthy), C(stale_unmapped),
+              C(paths_down_but_mapped), C(serial_mismatch), C(unexpected_visibility) or C(unknown_array) -
+              with object, name, wwid, lun, reason and evidence.
+          type: list
+          elements: dict
+          returned: when O(array_luns) is given
+        errors:
+          description: Partial failures (a probe or a device read that timed out, multipathd not running or not
+            answering, an unparsable line); never silently dropped.
+          type: list
+          elements: dict
+          returned: always
+          sample: [{what: "probe of sdc", msg: "sg_turs on sdc did not finish within 8.0s ..."}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
+
+
+def argument_spec():
+    return dict(
+        probe=dict(type="bool", default=True),
+        probe_timeout=dict(type="float", default=8.0),
+        command_timeout=dict(type="float", default=10.0),
+        array_luns=dict(type="list", elements="dict"),
+        array_wwid_prefixes=dict(type="list", elements="str", default=["3600a0980"]),
+    )
+
+
+def collect(module):
+    """Snapshot + findings (+ verdicts)."""
+    p = module.params
+    reader = san_observe.HostReader(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
+                                    probe_timeout=p["probe_timeout"])
+    san = reader.snapshot(probe=p["probe"])
+    san["findings"] = san_judge.host_findings(san)
+    if p["array_luns"] is not None:
+        san["verdicts"] = san_judge.cross_check(san, p["array_luns"], tuple(p["array_wwid_prefixes"] or ()))
+    return san
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
+    for key in ("probe_timeout", "command_timeout"):
+        if p[key] is None or p[key] <= 0:
+            module.fail_json(msg="%s must be a positive number of seconds, got %r" % (key, p[key]))
+    for prefix in p["array_wwid_prefixes"] or []:
+        if not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
+            module.fail_json(msg="array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)
+    try:
+        san = collect(module)
+    except deadline.DeadlineExceeded as exc:
+        module.fail_json(msg="reading the SAN state failed: %s did not finish within %ss (a device may be hung; "
+                             "nothing was changed)" % (exc.what, exc.seconds), what=exc.what, seconds=exc.seconds)
+    except RuntimeError as exc:
+        module.fail_json(msg="reading the SAN state failed: %s" % exc)
+    module.exit_json(changed=False, ansible_facts={"san": san})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,352 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of san_judge: snapshots come from san_observe over SanTree fixture trees (the real pipeline)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+    IQN, healthy_lab, ontap_serial, ontap_wwid)
+
+LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
+       "Additional sense: Logical unit not supported\n")
+FAILED = ("F", "faulty", "running")
+
+
+def rec(n, lun_id, initiators=(IQN,), igroup="ig_lab", protocol="iscsi", path=None):
+    serial = ontap_serial(n)
+    return {"cluster": "c1", "svm": "svm1", "path": path or "/vol/v1/lun%d" % n, "uuid": "u%d" % n,
+            "serial": serial, "serial_hex": serial.encode().hex(), "wwid": ontap_wwid(n), "lun_id": lun_id,
+            "igroup": igroup, "igroup_protocol": protocol, "igroup_os_type": "linux",
+            "igroup_initiators": list(initiators), "state": "online", "size_bytes": 1 << 30}
+
+
+def snap_of(tmp_path, paths_state=None, probes=None, setup=None, probe=True):
+    t = healthy_lab(tmp_path)
+    if setup:
+        setup(t)
+    t.commands(paths_state=paths_state)
+    for sd, (rc, err) in (probes or {}).items():
+        t.run.set(["sg_turs", "-v", sd], "", rc=rc, stderr=err)
+        t.run.set(["sg_inq", sd], "", rc=5 if rc else 0, stderr="sg_inq failed: Illegal request\n" if rc else "")
+    return t.reader().snapshot(probe=probe)
+
+
+def kinds(items, obj=None):
+    return sorted((i["kind"], i["object"], i["name"]) for i in items if obj is None or i["object"] == obj)
+
+
+# ------------------------------------------------------------------------------------------------ host findings
+
+
+def test_healthy_host_has_no_findings(tmp_path):
+    assert sj.host_findings(snap_of(tmp_path)) == []
+
+
+def test_all_paths_failed_with_probe_evidence_never_says_stale(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    f = sj.host_findings(s)
+    assert kinds(f) == [("all_paths_failed", "map", ontap_wwid(1))]
+    ev = f[0]["evidence"]["paths"]
+    assert [(p["name"], p["dm_state"], p["checker_state"], p["probe"]["result"]) for p in ev] == [
+        ("sdb", "failed", "faulty", "lun_not_supported"), ("sdd", "failed", "faulty", "lun_not_supported")]
+    assert "stale" not in f[0]["reason"].lower()
+    assert f[0]["wwid"] == ontap_wwid(1)
+
+
+def test_some_paths_failed(tmp_path):
+    s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "test unit ready: transport: Host_status=0x01 "
+                                                       "[DID_NO_CONNECT]\n"), "sdb": (0, "")})
+    f = sj.host_findings(s)
+    assert kinds(f) == [("some_paths_failed", "map", ontap_wwid(1))]
+    by = dict((p["name"], p) for p in f[0]["evidence"]["paths"])
+    assert by["sdd"]["state"] == "failed" and by["sdd"]["probe"]["result"] == "no_answer"
+    assert by["sdb"]["state"] == "ok"
+    assert "1 of 2" in f[0]["reason"]
+
+
+def test_kernel_failed_path_counts_even_if_checker_says_ready():
+    # multipathd's view runs ahead of the kernel table (lab finding 11); the kernel wins
+    snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
+        {"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"},
+        {"name": "sdc", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}]}}, "disks": {}}
+    assert [f["kind"] for f in sj.host_findings(snap)] == ["some_paths_failed"]
+
+
+def test_offline_device_is_a_failed_path_even_if_dm_active():
+    snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
+        {"name": "sdb", "dm_state": "active", "checker_state": None, "dev_state": "offline"}]}}, "disks": {}}
+    f = sj.host_findings(snap)
+    assert [x["kind"] for x in f] == ["all_paths_failed"]
+    assert "device offline" in f[0]["reason"]
+
+
+def test_ghost_map(tmp_path):
+    def setup(t):
+        t.dm("dm-5", "253:5", ontap_wwid(5), "mpath-" + ontap_wwid(5))
+    f = sj.host_findings(snap_of(tmp_path, setup=setup))
+    assert kinds(f) == [("ghost_map", "map", ontap_wwid(5))]
+
+
+def test_orphan_path_and_in_use_disk(tmp_path):
+    def setup(t):
+        t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
+        t.disk("sdg", "2:0:0:4", "8:96", session=1, wwid="naa." + ontap_wwid(4)[1:])
+        t.mount("8:96", "/mnt/raw", "/dev/sdg")
+    f = sj.host_findings(snap_of(tmp_path, setup=setup, probe=False))
+    assert kinds(f) == [("in_use", "disk", "sdg"), ("orphan_path", "disk", "sdf")]
+    orphan = [x for x in f if x["kind"] == "orphan_path"][0]
+    assert orphan["evidence"]["hctl"] == "2:0:0:3" and orphan["evidence"]["transport"] == "iscsi"
+    # the local ATA disk sda is neither
+    assert "sda" not in [x["name"] for x in f]
+
+
+def test_in_use_map_names_mount_holder_and_opener(tmp_path):
+    def setup(t):
+        t.dm("dm-2", "253:2", "vg-lv", "LVM-abc")
+        t.hold("dm-0", "dm-2")
+        t.mount("253:2", "/srv/db", "/dev/mapper/vg-lv")
+        t.proc(900, "postgres", fds=["/dev/dm-2"])
+        t.proc(901, "(udev-worker)", fds=["/dev/dm-1"])
+    f = sj.host_findings(snap_of(tmp_path, setup=setup, probe=False))
+    in_use = dict((x["name"], x) for x in f if x["kind"] == "in_use")
+    m1 = in_use[ontap_wwid(1)]
+    assert "mounted at /srv/db" in m1["reason"] and "held by dm-2" in m1["reason"]
+    assert "pid 900 (postgres) via dm-2" in m1["reason"]
+    assert m1["evidence"]["holders"] == ["dm-2"] and m1["evidence"]["only_transient_openers"] is False
+    m2 = in_use[ontap_wwid(2)]
+    assert m2["evidence"]["only_transient_openers"] is True
+    assert "udev worker" in m2["reason"]
+
+
+def test_multipathd_alone_does_not_make_in_use(tmp_path):
+    f = sj.host_findings(snap_of(tmp_path, probe=False))
+    assert not [x for x in f if x["kind"] == "in_use"]
+
+
+# ------------------------------------------------------------------------------------------------ cross-check
+
+
+def verdict(vs, name, obj="map"):
+    found = [v for v in vs if v["name"] == name and v["object"] == obj]
+    assert len(found) == 1, vs
+    return found[0]
+
+
+def test_healthy_cross_check(tmp_path):
+    vs = sj.cross_check(snap_of(tmp_path), [rec(1, 1), rec(2, 2)])
+    assert kinds(vs) == [("healthy", "map", ontap_wwid(1)), ("healthy", "map", ontap_wwid(2))]
+    v = verdict(vs, ontap_wwid(1))
+    assert v["lun"] == 1 and v["evidence"]["array_mappings"][0]["path"] == "/vol/v1/lun1"
+
+
+def test_unmapped_lun_is_stale_unmapped(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    vs = sj.cross_check(s, [rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "stale_unmapped"
+    assert v["evidence"]["failed_paths"] == 2 and v["evidence"]["array_mappings"] == []
+    assert [p["probe"]["result"] for p in v["evidence"]["paths"]] == ["lun_not_supported"] * 2
+    assert verdict(vs, ontap_wwid(2))["kind"] == "healthy"
+
+
+def test_outage_of_a_mapped_lun_is_never_stale(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED},
+                {"sdb": (0, "Host_status=0x01 [DID_NO_CONNECT]\n"), "sdd": (0, "Host_status=0x01 [DID_NO_CONNECT]\n")})
+    v = verdict(sj.cross_check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
+    assert v["kind"] == "paths_down_but_mapped"
+    assert "outage" in v["reason"]
+
+
+def test_one_path_down_but_mapped(tmp_path):
+    s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "Host_status=0x0f [DID_TRANSPORT_FAILFAST]\n"),
+                                            "sdb": (0, "")})
+    v = verdict(sj.cross_check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
+    assert v["kind"] == "paths_down_but_mapped"
+    assert (v["evidence"]["working_paths"], v["evidence"]["failed_paths"]) == (1, 1)
+
+
+def test_lun_id_reuse_by_wwid_gives_map_and_disk_verdicts(tmp_path):
+    # lab finding 6: LUN 1 now maps another LU (n=9); the old map's paths came back active ready
+    vs = sj.cross_check(snap_of(tmp_path), [rec(9, 1), rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "serial_mismatch"
+    assert "/vol/v1/lun9" in v["reason"] and "LUN id 1" in v["reason"]
+    disk_vs = [x for x in vs if x["object"] == "disk"]
+    assert kinds(disk_vs) == [("serial_mismatch", "disk", "sdb"), ("serial_mismatch", "disk", "sdd")]
+    assert disk_vs[0]["evidence"]["array_wwid"] == ontap_wwid(9)
+    assert disk_vs[0]["evidence"]["array_serial"] == ontap_serial(9)
+    assert disk_vs[0]["evidence"]["map"] == ontap_wwid(1)
+
+
+def test_lun_id_reuse_by_live_serial(tmp_path):
+    # map still mapped (at LUN 1) per array, but the live serial at LUN 1 is another LUN's (lab c3, hex form)
+    t = healthy_lab(tmp_path)
+    t.commands(paths_state={"sdd": FAILED})
+    live = "0" + ontap_serial(9).encode().hex()
+    for sd in ("sdb", "sdd"):
+        t.run.set(["sg_turs", "-v", sd], "")
+        t.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
+        t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
+    s = t.reader().snapshot(probe=True)
+    vs = sj.cross_check(s, [rec(9, 1, igroup="ig_new"), rec(1, 1, igroup="ig_old"), rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "serial_mismatch"
+    assert "live VPD 0x80 serial" in v["reason"]
+
+
+def test_live_serial_of_the_right_lun_in_ascii_or_hex_is_accepted(tmp_path):
+    for live in (ontap_serial(1), ontap_serial(1).encode().hex(), "0" + ontap_serial(1).encode().hex()):
+        t = healthy_lab(tmp_path / live)
+        t.commands(paths_state={"sdd": FAILED})
+        for sd in ("sdb", "sdd"):
+            t.run.set(["sg_turs", "-v", sd], "")
+            t.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
+            t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x0c" + live)
+        v = verdict(sj.cross_check(t.reader().snapshot(), [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
+        assert v["kind"] == "paths_down_but_mapped", (live, v)
+
+
+def test_unexpected_visibility(tmp_path):
+    # the array maps LUN 2 to no igroup of this host, yet its paths work (e.g. the LIO LUN 0 trap)
+    vs = sj.cross_check(snap_of(tmp_path), [rec(1, 1), rec(2, 2, initiators=["iqn.other:host"])])
+    assert verdict(vs, ontap_wwid(2))["kind"] == "unexpected_visibility"
+    assert verdict(vs, ontap_wwid(1))["kind"] == "healthy"
+
+
+def test_unknown_array(tmp_path):
+    def setup(t):
+        t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa.60014055a1a00000000000000000003")
+    s = snap_of(tmp_path, setup=setup, probe=False)
+    vs = sj.cross_check(s, [rec(1, 1), rec(2, 2)])
+    v = verdict(vs, "sdf", obj="disk")
+    assert v["kind"] == "unknown_array" and "3600a0980" in v["reason"]
+    # with the LIO prefix configured it is judged: not mapped but answers
+    vs = sj.cross_check(s, [rec(1, 1), rec(2, 2)], array_wwid_prefixes=("3600a0980", "36001405"))
+    assert verdict(vs, "sdf", obj="disk")["kind"] == "unexpected_visibility"
+
+
+def test_orphan_disk_verdicts(tmp_path):
+    def setup(t):
+        t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
+        t.disk("sdg", "2:0:0:4", "8:96", session=1, wwid="naa." + ontap_wwid(4)[1:], state="offline")
+    s = snap_of(tmp_path, setup=setup, probe=False)
+    vs = sj.cross_check(s, [rec(1, 1), rec(2, 2), rec(3, 3)])
+    assert verdict(vs, "sdf", obj="disk")["kind"] == "healthy"
+    assert verdict(vs, "sdg", obj="disk")["kind"] == "stale_unmapped"
+    assert "sda" not in [v["name"] for v in vs]
+
+
+def test_records_for_other_hosts_do_not_count(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    vs = sj.cross_check(s, [rec(1, 1, initiators=["iqn.1998-01.com.vmware:other"]), rec(2, 2)])
+    assert verdict(vs, ontap_wwid(1))["kind"] == "stale_unmapped"
+
+
+def test_fc_initiator_matching_ignores_wwpn_format():
+    snap = {"host": {"iscsi_iqn": None, "fc_wwpns": ["0x21000024ff3a0b1c"],
+                     "fc_hosts": [{"host": 5, "wwpn": "0x21000024ff3a0b1c"}]},
+            "maps": {ontap_wwid(7): {"name": ontap_wwid(7), "wwid": ontap_wwid(7), "dm": "dm-0", "paths": [
+                {"name": "sdb", "hctl": "5:0:0:7", "dm_state": "active", "checker_state": "ready",
+                 "dev_state": "running"}]}},
+            "disks": {"sdb": {"name": "sdb", "hctl": "5:0:0:7", "host": 5, "lun": 7, "transport": "fc",
+                              "wwid": ontap_wwid(7), "map": ontap_wwid(7)}}}
+    vs = sj.cross_check(snap, [rec(7, 7, initiators=["21:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
+    assert [v["kind"] for v in vs] == ["healthy"]
+    vs = sj.cross_check(snap, [rec(7, 7, initiators=["20:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
+    assert [v["kind"] for v in vs] == ["unexpected_visibility"]
+
+
+def test_grace_marks_old_array_truth(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    r2 = dict(rec(2, 2), collected_at=s["collected_at"] - 600)
+    v = verdict(sj.cross_check(s, [r2], grace=60), ontap_wwid(1))
+    assert v["kind"] == "stale_unmapped"
+    assert v["evidence"]["within_grace"] is False and "re-read" in v["reason"]
+    r2["collected_at"] = s["collected_at"] - 5
+    v = verdict(sj.cross_check(s, [r2], grace=60), ontap_wwid(1))
+    assert v["evidence"]["within_grace"] is True
+
+
+@pytest.mark.parametrize("observed,expected", [
+    ("80AbCdEfGh01", True), ("3830416243644566476830 31".replace(" ", ""), True),
+    ("0" + "80AbCdEfGh01".encode().hex(), True), ("80AbCdEfGh02", False), (None, None)])
+def test_serial_matches(observed, expected):
+    assert sj.serial_matches(observed, rec(1, 1)) is expected
+
+
+def test_every_verdict_has_evidence_and_reason(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    for v in sj.cross_check(s, [rec(2, 2)]) + sj.host_findings(s):
+        assert v["reason"] and isinstance(v["evidence"], dict) and v["evidence"]
+
+
+# ------------------------------------------------------------------------------------------------ captured lab trees
+
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (  # noqa: E402
+    load_captured)
+
+
+def captured(scenario):
+    reader, truth = load_captured(scenario)
+    snap = reader.snapshot(probe=True)
+    return snap, truth, sj.host_findings(snap), sj.cross_check(snap, truth["array_luns"])
+
+
+def maps_at_lun(snap, lun):
+    return [w for w, m in snap["maps"].items()
+            if m["paths"] and all(snap["disks"][p["name"]]["lun"] == lun for p in m["paths"])]
+
+
+def test_captured_healthy():
+    snap, truth, findings, verdicts = captured("healthy")
+    assert [f for f in findings if f["kind"] != "in_use"] == []
+    for r in truth["array_luns"]:
+        assert verdict(verdicts, r["wwid"])["kind"] == "healthy"
+    # the LIO LUN 0 placeholder is no NetApp LUN
+    assert verdict(verdicts, truth["mapped"]["0"])["kind"] == "unknown_array"
+
+
+def test_captured_unmapped():
+    snap, truth, findings, verdicts = captured("unmapped")
+    (wwid,) = maps_at_lun(snap, 2)
+    assert snap["maps"][wwid]["queueing"] is True
+    f = [x for x in findings if x["name"] == wwid and x["kind"] == "all_paths_failed"]
+    assert len(f) == 1
+    assert [p["probe"]["result"] for p in f[0]["evidence"]["paths"]] == ["lun_not_supported"] * 2
+    assert verdict(verdicts, wwid)["kind"] == "stale_unmapped"
+    for r in truth["array_luns"]:
+        assert verdict(verdicts, r["wwid"])["kind"] == "healthy"
+
+
+def test_captured_portal_cut():
+    snap, truth, findings, verdicts = captured("portal_cut")
+    for r in truth["array_luns"]:
+        f = [x for x in findings if x["name"] == r["wwid"]]
+        assert [x["kind"] for x in f] == ["some_paths_failed"], f
+        failed = [p for p in f[0]["evidence"]["paths"] if p["state"] == "failed"]
+        assert len(failed) == 1 and failed[0]["probe"]["result"] != "lun_not_supported"
+        assert verdict(verdicts, r["wwid"])["kind"] == "paths_down_but_mapped"
+
+
+def test_captured_orphan():
+    snap, truth, findings, verdicts = captured("orphan")
+    orphans = [f for f in findings if f["kind"] == "orphan_path"]
+    assert len(orphans) == 2 and set(f["wwid"] for f in orphans) == set([truth["mapped"]["3"]])
+    for f in orphans:
+        assert snap["disks"][f["name"]]["lun"] == 3
+        assert verdict(verdicts, f["name"], obj="disk")["kind"] == "healthy"
+
+
+def test_captured_mounted():
+    snap, truth, findings, verdicts = captured("mounted")
+    wwid = truth["mapped"]["1"]
+    assert snap["maps"][wwid]["mountpoints"] == ["/mnt/lab1"]
+    f = [x for x in findings if x["kind"] == "in_use" and x["name"] == wwid]
+    assert len(f) == 1 and "/mnt/lab1" in f[0]["reason"]
+    assert verdict(verdicts, wwid)["kind"] == "healthy"

@@ -1,0 +1,835 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of san_observe on fixture trees.
+
+`SanTree` builds a small tree in tmp_path that mimics the real sysfs layout of an iSCSI (or FC) host
+(/sys/block/sdb -> ../devices/platform/host2/session1/target2:0:0/2:0:0:1/block/sdb, class symlinks, dm
+devices under devices/virtual/block) plus the command outputs. Captured lab trees
+(tests/unit/fixtures/<scenario>/root and .../commands/*.txt) drop in through `load_captured()`.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import time
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe as so
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
+IQN = "iqn.2024-01.lab.san:initiator"
+TARGET = "iqn.2024-01.lab.san:target1"
+
+
+def ontap_serial(n):
+    return "80AbCdEfGh%02d" % n
+
+
+def ontap_wwid(n):
+    return "3600a0980" + ontap_serial(n).encode().hex()
+
+
+# ------------------------------------------------------------------------------------------------ fakes
+
+
+class FakeRun(object):
+    """Stands in for deadline.run: answers by argv, records the calls; a callable answer may raise."""
+
+    def __init__(self, answers=None):
+        self.answers = dict(answers or {})
+        self.calls = []
+
+    def set(self, argv, stdout="", rc=0, stderr=""):
+        self.answers[tuple(argv)] = (rc, stdout, stderr)
+
+    def __call__(self, argv, timeout, what=None, data=None):
+        self.calls.append((list(argv), timeout))
+        key = tuple(argv)
+        ans = self.answers.get(key)
+        if ans is None:
+            # probes are keyed by program + args + device basename
+            short = tuple(argv[:-1]) + (os.path.basename(argv[-1]),)
+            ans = self.answers.get(short)
+        if ans is None:
+            raise OSError(2, "No such file or directory: %r" % (argv[0],))
+        if callable(ans):
+            ans = ans(argv, timeout)
+        rc, out, err = ans
+        return deadline.CommandResult(list(argv), rc, out, err, 0.01)
+
+
+def timeout_answer(argv, timeout):
+    raise deadline.DeadlineExceeded(" ".join(argv), timeout)
+
+
+def inline_call(fn, args=(), timeout=10.0, what=None):
+    """deadline.call without the fork (same JSON round trip)."""
+    return json.loads(json.dumps(fn(*args)))
+
+
+# ------------------------------------------------------------------------------------------------ tree
+
+
+def vpd80(serial):
+    body = serial.encode("ascii")
+    return bytes([0x00, 0x80, len(body) >> 8, len(body) & 0xFF]) + body
+
+
+class SanTree(object):
+    def __init__(self, root):
+        self.root = str(root)
+        self.sd = {}      # name -> info
+        self.maps = {}    # dm -> info
+        self.mounts = []
+        self.swaps = []
+        self.run = FakeRun()
+        self._mkdir("/sys/block")
+        self._mkdir("/proc")
+        self._write("/proc/self/mountinfo", "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n")
+        self._write("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")
+
+    # -- fs helpers
+    def path(self, p):
+        return os.path.join(self.root, p.lstrip("/"))
+
+    def _mkdir(self, p):
+        os.makedirs(self.path(p), exist_ok=True)
+
+    def _write(self, p, content):
+        full = self.path(p)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(full, mode) as f:
+            f.write(content)
+
+    def _link(self, p, target):
+        full = self.path(p)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if os.path.lexists(full):
+            os.unlink(full)
+        os.symlink(target, full)
+
+    # -- host
+    def initiator(self, iqn=IQN):
+        self._write("/etc/iscsi/initiatorname.iscsi", "## DO NOT EDIT\nInitiatorName=%s\n" % iqn)
+
+    def iscsi_session(self, sid, host, address, port=3260, target=TARGET, state="LOGGED_IN", recovery_tmo=5):
+        hostdir = "/sys/devices/platform/host%d" % host
+        sdir = "%s/session%d" % (hostdir, sid)
+        self._write("%s/iscsi_session/session%d/targetname" % (sdir, sid), target + "\n")
+        self._write("%s/iscsi_session/session%d/state" % (sdir, sid), state + "\n")
+        self._write("%s/iscsi_session/session%d/recovery_tmo" % (sdir, sid), "%d\n" % recovery_tmo)
+        self._link("/sys/class/iscsi_session/session%d" % sid,
+                   "../../devices/platform/host%d/session%d/iscsi_session/session%d" % (host, sid, sid))
+        cdir = "%s/connection%d:0/iscsi_connection/connection%d:0" % (sdir, sid, sid)
+        self._write(cdir + "/persistent_address", address + "\n")
+        self._write(cdir + "/persistent_port", "%d\n" % port)
+        self._link("/sys/class/iscsi_connection/connection%d:0" % sid,
+                   "../../devices/platform/host%d/session%d/connection%d:0/iscsi_connection/connection%d:0"
+                   % (host, sid, sid, sid))
+        self._write("%s/iscsi_host/host%d/initiatorname" % (hostdir, host), IQN + "\n")
+        self._link("/sys/class/iscsi_host/host%d" % host, "../../devices/platform/host%d/iscsi_host/host%d"
+                   % (host, host))
+
+    def fc_host(self, host, wwpn="0x21000024ff3a0b1c", state="Online"):
+        hdir = "/sys/devices/pci0000:00/0000:00:03.0/host%d" % host
+        self._write(hdir + "/fc_host/host%d/port_name" % host, wwpn + "\n")
+        self._write(hdir + "/fc_host/host%d/port_state" % host, state + "\n")
+        self._link("/sys/class/fc_host/host%d" % host, "../../devices/pci0000:00/0000:00:03.0/host%d/fc_host/host%d"
+                   % (host, host))
+
+    def disk(self, name, hctl, dev, session=None, fc=False, wwid=None, serial=None, vendor="NETAPP",
+             model="LUN C-Mode", state="running", size_sectors=2097152, partitions=()):
+        h, c, t, lun = [int(x) for x in hctl.split(":")]
+        if session is not None:
+            parent = "devices/platform/host%d/session%d/target%d:%d:%d" % (h, session, h, c, t)
+        elif fc:
+            parent = "devices/pci0000:00/0000:00:03.0/host%d/rport-%d:0-0/target%d:%d:%d" % (h, h, h, c, t)
+        else:
+            parent = "devices/pci0000:00/0000:00:1f.2/ata1/host%d/target%d:%d:%d" % (h, h, c, t)
+        ddir = "/sys/%s/%s" % (parent, hctl)
+        bdir = "%s/block/%s" % (ddir, name)
+        self._write(bdir + "/dev", dev + "\n")
+        self._write(bdir + "/size", "%d\n" % size_sectors)
+        self._mkdir(bdir + "/holders")
+        self._link(bdir + "/device", "../../../%s" % hctl)
+        self._write(ddir + "/vendor", "%-8s\n" % vendor)
+        self._write(ddir + "/model", "%-16s\n" % model)
+        self._write(ddir + "/state", state + "\n")
+        if wwid is not None:
+            self._write(ddir + "/wwid", wwid + "\n")
+        if serial is not None:
+            self._write(ddir + "/vpd_pg80", vpd80(serial))
+        self._link("/sys/block/%s" % name, "../%s/%s/block/%s" % (parent, hctl, name))
+        major, minor = [int(x) for x in dev.split(":")]
+        for i, pdev in enumerate(partitions, 1):
+            pname = "%s%d" % (name, i)
+            self._write("%s/%s/dev" % (bdir, pname), pdev + "\n")
+            self._mkdir("%s/%s/holders" % (bdir, pname))
+        self.sd[name] = {"bdir": bdir, "dev": dev, "hctl": hctl}
+
+    def set_state(self, name, state):
+        bdir = self.sd[name]["bdir"]
+        self._write(os.path.dirname(os.path.dirname(bdir)) + "/state", state + "\n")
+
+    def dm(self, kname, dev, dm_name, uuid, slaves=(), size_sectors=2097152):
+        vdir = "/sys/devices/virtual/block/%s" % kname
+        self._write(vdir + "/dev", dev + "\n")
+        self._write(vdir + "/size", "%d\n" % size_sectors)
+        self._write(vdir + "/dm/name", dm_name + "\n")
+        self._write(vdir + "/dm/uuid", uuid + "\n")
+        self._mkdir(vdir + "/slaves")
+        self._mkdir(vdir + "/holders")
+        self._link("/sys/block/%s" % kname, "../devices/virtual/block/%s" % kname)
+        for s in slaves:
+            rel = os.path.relpath(self.path(self.sd[s]["bdir"]), self.path(vdir + "/slaves"))
+            self._link("%s/slaves/%s" % (vdir, s), rel)
+            self._link("%s/holders/%s" % (self.sd[s]["bdir"], kname),
+                       os.path.relpath(self.path(vdir), self.path(self.sd[s]["bdir"] + "/holders")))
+        self.maps[kname] = {"dev": dev, "name": dm_name, "uuid": uuid, "slaves": list(slaves)}
+
+    def hold(self, lower_kname, upper_kname):
+        """upper (e.g. an LVM LV or kpartx partition dm) holds lower (a map)."""
+        self._link("/sys/devices/virtual/block/%s/holders/%s" % (lower_kname, upper_kname),
+                   "../../%s" % upper_kname)
+        self._link("/sys/devices/virtual/block/%s/slaves/%s" % (upper_kname, lower_kname), "../../%s" % lower_kname)
+
+    def mount(self, dev, mountpoint, source, fstype="ext4"):
+        n = 100 + len(self.mounts)
+        line = "%d 22 %s / %s rw,relatime shared:%d - %s %s rw\n" % (n, dev, mountpoint.replace(" ", "\\040"),
+                                                                      n, fstype, source)
+        self.mounts.append(line)
+        with open(self.path("/proc/self/mountinfo"), "a") as f:
+            f.write(line)
+
+    def swap(self, path):
+        with open(self.path("/proc/swaps"), "a") as f:
+            f.write("%s                               partition\t1048572\t\t0\t\t-2\n" % path)
+
+    def proc(self, pid, comm, fds=()):
+        self._write("/proc/%d/comm" % pid, comm + "\n")
+        self._mkdir("/proc/%d/fd" % pid)
+        for i, target in enumerate(fds, 3):
+            self._link("/proc/%d/fd/%d" % (pid, i), target)
+
+    # -- commands
+    def commands(self, paths_state=None, queueing=None, multipathd=True, features=None):
+        """dmsetup info/table/status and multipathd JSON for the maps in the tree.
+
+        paths_state: {sd: (dm 'A'|'F', checker, dev_st)}.
+        """
+        paths_state = paths_state or {}
+        info, table, status = [], [], []
+        mpd_maps = []
+        for kname in sorted(self.maps):
+            m = self.maps[kname]
+            major, minor = m["dev"].split(":")
+            info.append("%s|%s|%s|%s|%d" % (m["name"], m["uuid"], major, minor, m.get("open", 0)))
+            q = (queueing or {}).get(m["name"], False)
+            feats = features or ("3 queue_if_no_path pg_init_retries 50" if q else "2 pg_init_retries 50")
+            if not m["slaves"]:
+                table.append("%s: 0 2097152 multipath %s 0 0 0" % (m["name"], feats))
+                status.append("%s: 0 2097152 multipath 2 0 0 0 0 0" % m["name"])
+            else:
+                devs = [self.sd[s]["dev"] for s in m["slaves"]]
+                table.append("%s: 0 2097152 multipath %s 0 1 1 service-time 0 %d 1 %s" % (
+                    m["name"], feats, len(devs), " ".join("%s 1" % d for d in devs)))
+                pst = " ".join("%s %s %d 0 1" % (self.sd[s]["dev"], paths_state.get(s, ("A",))[0],
+                                                 0 if paths_state.get(s, ("A",))[0] == "A" else 1)
+                               for s in m["slaves"])
+                grp = "A" if any(paths_state.get(s, ("A",))[0] == "A" for s in m["slaves"]) else "E"
+                status.append("%s: 0 2097152 multipath 2 0 0 0 1 1 %s 0 %d 2 %s" % (
+                    m["name"], grp, len(devs), pst))
+            paths = []
+            for s in m["slaves"]:
+                st = paths_state.get(s, ("A", "ready", "running"))
+                paths.append({"dev": s, "dev_t": self.sd[s]["dev"], "dm_st": "active" if st[0] == "A" else "failed",
+                              "dev_st": st[2], "chk_st": st[1], "checker": "tur", "pri": 1,
+                              "host_wwnn": "[undef]", "target_wwnn": TARGET, "host_wwpn": "[undef]",
+                              "target_wwpn": "[undef]", "host_adapter": "127.0.0.1",
+                              "lun_hex": "0x%04x000000000000" % int(self.sd[s]["hctl"].split(":")[3]),
+                              "marginal_st": "normal"})
+            mpd_maps.append({"name": m["name"], "uuid": m["uuid"][len("mpath-"):], "sysfs": kname,
+                             "failback": "immediate", "queueing": "on" if q else "-",
+                             "paths": sum(1 for p in paths if p["dm_st"] == "active"),
+                             "write_prot": "rw", "dm_st": "active", "features": feats, "hwhandler": "0",
+                             "action": "", "path_faults": 0, "vend": "NETAPP", "prod": "LUN C-Mode", "rev": "4.0",
+                             "switch_grp": 0, "map_loads": 1, "total_q_time": 0, "q_timeouts": 0,
+                             "path_groups": [{"selector": "service-time 0", "pri": 1, "dm_st": "active",
+                                              "marginal_st": "normal", "group": 1, "paths": paths}]})
+        self.run.set(so.CMD_DM_INFO, "\n".join(info) + "\n" if info else "No devices found\n")
+        self.run.set(so.CMD_DM_TABLE, "\n".join(table) + "\n" if table else "No devices found\n")
+        self.run.set(so.CMD_DM_STATUS, "\n".join(status) + "\n" if status else "No devices found\n")
+        if multipathd:
+            self.proc(612, "multipathd", fds=["/dev/%s" % s for s in sorted(self.sd)])
+            self.run.set(so.CMD_MPD_JSON, multipathd_json(mpd_maps))
+        return self
+
+    def reader(self, **kw):
+        kw.setdefault("call", inline_call)
+        return so.HostReader(root=self.root, run=self.run, **kw)
+
+
+def multipathd_json(maps):
+    """The layout multipathd 0.9.4 prints ("name" : value, 3-space indents)."""
+    text = json.dumps({"major_version": 0, "minor_version": 1, "maps": maps}, indent=3)
+    return re.sub(r'": ', '" : ', text) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------ scenarios
+
+
+def healthy_lab(tmp_path):
+    """2 iSCSI sessions (127.0.0.1 / 127.0.0.2), LUN 1 and 2 of an LIO target with NetApp identity, 2 maps."""
+    t = SanTree(tmp_path / "root")
+    t.initiator()
+    t.iscsi_session(1, 2, "127.0.0.1")
+    t.iscsi_session(2, 3, "127.0.0.2")
+    t.disk("sda", "0:0:0:0", "8:0", vendor="ATA", model="QEMU HARDDISK", wwid="t10.ATA     QEMU HARDDISK   QM00001")
+    for name, hctl, dev, sess, n in (("sdb", "2:0:0:1", "8:16", 1, 1), ("sdc", "2:0:0:2", "8:32", 1, 2),
+                                     ("sdd", "3:0:0:1", "8:48", 2, 1), ("sde", "3:0:0:2", "8:64", 2, 2)):
+        t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(n)[1:],
+               serial="0" + ontap_serial(n).encode().hex())
+    t.dm("dm-0", "253:0", ontap_wwid(1), "mpath-" + ontap_wwid(1), slaves=("sdb", "sdd"))
+    t.dm("dm-1", "253:1", ontap_wwid(2), "mpath-" + ontap_wwid(2), slaves=("sdc", "sde"))
+    return t
+
+
+def _captured_answers(cdir):
+    """argv (device paths by /dev/<name>) -> (rc, stdout, stderr) from commands/index.json + <slug>.txt."""
+    with open(os.path.join(cdir, "index.json")) as f:
+        index = json.load(f)
+    answers = {}
+    for slug, meta in index.items():
+        path = os.path.join(cdir, slug + ".txt")
+        out = ""
+        if os.path.exists(path):
+            with open(path) as f:
+                out = f.read()
+        answers[tuple(meta["argv"])] = (meta.get("rc", 0), out, meta.get("stderr") or "")
+    return answers
+
+
+def _norm_argv(argv):
+    argv = list(argv)
+    if argv and "/dev/" in argv[-1]:
+        argv[-1] = "/dev/" + os.path.basename(argv[-1])
+    return tuple(argv)
+
+
+class CapturedRun(FakeRun):
+    """Answers from a capture of tests/lab/capture.py. Where the capture ran an equivalent command in another
+    output form, the answer is derived from it (dmsetup info with ':' separators; VPD 0x80 as text)."""
+
+    def __init__(self, cdir):
+        super(CapturedRun, self).__init__()
+        self.captured = _captured_answers(cdir)
+
+    def __call__(self, argv, timeout, what=None, data=None):
+        self.calls.append((list(argv), timeout))
+        key = _norm_argv(argv)
+        ans = self.captured.get(key)
+        if ans is None and key == tuple(so.CMD_DM_INFO):
+            rc, out, err = self.captured[("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open")]
+            ans = (rc, "".join(line.replace(":", "|") + "\n" for line in out.splitlines()), err)
+        if ans is None and key[:4] == ("sg_inq", "-p", "0x80", "-r"):
+            rc, out, err = self.captured[("sg_inq", "-p", "0x80", key[-1])]
+            m = re.search(r"Unit serial number:\s*(\S+)", out)
+            ans = (rc, "\x00\ufffd\x00%s%s" % (chr(len(m.group(1))), m.group(1)) if (rc == 0 and m) else "", err)
+        if ans is None:
+            raise OSError(2, "no captured output for %s" % " ".join(key))
+        rc, out, err = ans
+        return deadline.CommandResult(list(argv), rc, out, err, 0.01)
+
+
+def load_captured(scenario):
+    """(reader, truth) for a captured lab fixture (tests/lab/capture.py), or skip when it is not there yet.
+
+    Layout: <scenario>/root/ (sysfs, /proc, /etc as captured, symlinks kept), <scenario>/commands/index.json
+    (slug -> argv, rc, stderr) with <slug>.txt (stdout), <scenario>/truth.json (the array truth).
+    """
+    base = os.path.join(FIXTURES, scenario)
+    if not os.path.isdir(os.path.join(base, "root")):
+        pytest.skip("captured fixture %s not available yet" % scenario)
+    truth = None
+    if os.path.exists(os.path.join(base, "truth.json")):
+        with open(os.path.join(base, "truth.json")) as f:
+            truth = json.load(f)
+    reader = so.HostReader(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
+                           call=inline_call)
+    return reader, truth
+
+
+# ------------------------------------------------------------------------------------------------ tests: helpers
+
+
+@pytest.mark.parametrize("sysfs,expected", [
+    ("naa.600a098038314c674d24563477615370\n", "3600a098038314c674d24563477615370"),
+    ("naa.60014055A1A0000", "360014055a1a0000"),
+    ("eui.0025384b91b02e43", "20025384b91b02e43"),
+    ("t10.Linux   scsi_debug      2000", "1Linux_scsi_debug_2000"),
+    ("", None),
+    (None, None),
+])
+def test_multipath_wwid(sysfs, expected):
+    assert so.multipath_wwid(sysfs) == expected
+
+
+def test_vpd80_serial_strips_header_nuls_and_blanks():
+    assert so.vpd80_serial(vpd80("  80AbCdEfGh01\x00\x00")) == "80AbCdEfGh01"
+    assert so.vpd80_serial(b"\x00\x80\x00") is None
+    assert so.vpd80_serial(None) is None
+
+
+def test_parse_dm_table_and_status_with_two_groups_and_hwhandler():
+    table = ("3600a0980aa: 0 2097152 multipath 3 queue_if_no_path pg_init_retries 50 1 alua 2 1 "
+             "service-time 0 1 1 8:16 1 service-time 0 1 1 8:48 1\n")
+    status = "3600a0980aa: 0 2097152 multipath 2 1 0 0 2 1 A 0 1 2 8:16 F 3 0 1 E 0 1 2 8:48 A 0 0 1\n"
+    t, e1 = so.parse_dm_lines(table, so.parse_multipath_table)
+    s, e2 = so.parse_dm_lines(status, so.parse_multipath_status)
+    assert not e1 and not e2
+    assert t["3600a0980aa"]["queueing"] is True
+    assert t["3600a0980aa"]["hwhandler"] == "alua"
+    assert [g["paths"] for g in t["3600a0980aa"]["groups"]] == [["8:16"], ["8:48"]]
+    groups = s["3600a0980aa"]["groups"]
+    assert [(g["state"], [(p["dev"], p["active"], p["fail_count"]) for p in g["paths"]]) for g in groups] == [
+        ("A", [("8:16", False, 3)]), ("E", [("8:48", True, 0)])]
+    assert s["3600a0980aa"]["queue_io"] == 1
+
+
+def test_parse_dm_truncated_line_is_an_error_not_a_crash():
+    maps, errors = so.parse_dm_lines("x: 0 100 multipath 1 queue_if_no_path 0 1 1 service-time 0 2 1 8:16\n",
+                                     so.parse_multipath_table)
+    assert maps == {}
+    assert errors and errors[0]["what"] == "dmsetup line of x"
+
+
+def test_parse_mountinfo_unescapes_and_keeps_dev():
+    m = so.parse_mountinfo("36 25 253:2 / /mnt/my\\040data rw,relatime shared:1 - ext4 /dev/mapper/3600a rw\n")
+    assert m == [{"dev": "253:2", "mountpoint": "/mnt/my data", "fstype": "ext4", "source": "/dev/mapper/3600a"}]
+
+
+# ------------------------------------------------------------------------------------------------ tests: snapshot
+
+
+def test_healthy_snapshot_shape(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    snap = t.reader().snapshot(probe=True)
+    assert snap["host"] == {"iscsi_iqn": IQN, "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True}
+    assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
+            for s in snap["iscsi_sessions"]] == [
+        ("session1", 1, 2, TARGET, "127.0.0.1:3260", "LOGGED_IN", 5),
+        ("session2", 2, 3, TARGET, "127.0.0.2:3260", "LOGGED_IN", 5)]
+    sdb = snap["disks"]["sdb"]
+    assert sdb == {
+        "name": "sdb", "hctl": "2:0:0:1", "host": 2, "lun": 1, "dev": "8:16", "vendor": "NETAPP",
+        "model": "LUN C-Mode", "state": "running", "transport": "iscsi", "session": "session1",
+        "serial": "0" + ontap_serial(1).encode().hex(), "wwid": ontap_wwid(1), "size_bytes": 2097152 * 512,
+        "holders": ["dm-0"], "partitions": [], "mountpoints": [], "swap": False,
+        "openers": [{"pid": 612, "comm": "multipathd"}], "map": ontap_wwid(1)}
+    assert snap["disks"]["sda"]["transport"] == "other"
+    assert snap["disks"]["sda"]["wwid"] == "1ATA_QEMU_HARDDISK_QM00001"
+    m = snap["maps"][ontap_wwid(1)]
+    assert (m["name"], m["dm"], m["dev"], m["queueing"], m["open_count"]) == (ontap_wwid(1), "dm-0", "253:0", False, 0)
+    assert [(p["name"], p["hctl"], p["dev"], p["dm_state"], p["checker_state"], p["dev_state"]) for p in m["paths"]] == [
+        ("sdb", "2:0:0:1", "8:16", "active", "ready", "running"),
+        ("sdd", "3:0:0:1", "8:48", "active", "ready", "running")]
+    assert m["probe"] == {}          # healthy maps are not probed
+    assert snap["errors"] == []
+    assert not any(c[0][0].startswith("sg_") for c in t.run.calls)
+
+
+def test_each_command_runs_once_with_its_deadline(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    t.reader(command_timeout=3.5).snapshot(probe=False)
+    argvs = [tuple(c[0]) for c in t.run.calls]
+    assert sorted(argvs) == sorted(tuple(a) for a in (so.CMD_DM_INFO, so.CMD_DM_TABLE, so.CMD_DM_STATUS,
+                                                        so.CMD_MPD_JSON))
+    assert all(c[1] == 3.5 for c in t.run.calls)
+
+
+def test_sysfs_batch_runs_in_one_deadline_call(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    calls = []
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        calls.append((fn.__name__, timeout, what))
+        return inline_call(fn, args)
+
+    t.reader(call=call, read_timeout=4.0).snapshot(probe=False)
+    assert calls == [("read_batch", 4.0, "batch read of sysfs and /proc")]
+
+
+def test_real_fork_call_returns_the_same_snapshot(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    a = t.reader(call=deadline.call).snapshot(probe=False)
+    b = t.reader().snapshot(probe=False)
+    a.pop("collected_at")
+    b.pop("collected_at")
+    assert a == b
+
+
+def test_queueing_comes_from_the_live_table(tmp_path):
+    t = healthy_lab(tmp_path).commands(queueing={ontap_wwid(1): True})
+    snap = t.reader().snapshot(probe=False)
+    assert snap["maps"][ontap_wwid(1)]["queueing"] is True
+    assert snap["maps"][ontap_wwid(1)]["features"] == "3 queue_if_no_path pg_init_retries 50"
+    assert snap["maps"][ontap_wwid(2)]["queueing"] is False
+
+
+def test_empty_host(tmp_path):
+    t = SanTree(tmp_path / "root").commands(multipathd=False)
+    snap = t.reader().snapshot()
+    assert (snap["disks"], snap["maps"], snap["iscsi_sessions"]) == ({}, {}, [])
+    assert snap["host"]["iscsi_iqn"] is None and snap["host"]["multipathd_running"] is False
+    assert [e["what"] for e in snap["errors"]] == ["multipathd"]
+
+
+def test_multipathd_not_running_is_never_contacted(tmp_path):
+    t = healthy_lab(tmp_path).commands(multipathd=False)
+    snap = t.reader().snapshot(probe=False)
+    assert not any(c[0][0] == "multipathd" for c in t.run.calls)
+    m = snap["maps"][ontap_wwid(1)]
+    assert [(p["name"], p["dm_state"], p["checker_state"]) for p in m["paths"]] == [
+        ("sdb", "active", None), ("sdd", "active", None)]
+    assert snap["host"]["multipathd_running"] is False
+    assert "not running" in snap["errors"][0]["msg"]
+
+
+def test_multipathd_binary_missing(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    del t.run.answers[tuple(so.CMD_MPD_JSON)]   # FakeRun raises OSError (ENOENT) like a missing binary
+    snap = t.reader().snapshot(probe=False)
+    assert snap["maps"][ontap_wwid(1)]["paths"][0]["dm_state"] == "active"
+    whats = [e["what"] for e in snap["errors"]]
+    assert " ".join(so.CMD_MPD_JSON) in whats and "multipathd" in whats
+
+
+def test_malformed_multipathd_json_falls_back_to_raw_paths(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
+    t.run.set(so.CMD_MPD_JSON, '{"major_version": 0, "maps": [{"name" : "x", "paths" : 2,,}]}')
+    t.run.set(so.CMD_MPD_PATHS, "sdb|8:16|active|ready|running|%s\nsdd|8:48|failed|faulty|running|%s\n"
+              % (ontap_wwid(1), ontap_wwid(1)))
+    snap = t.reader().snapshot(probe=False)
+    m = snap["maps"][ontap_wwid(1)]
+    assert [(p["name"], p["dm_state"], p["checker_state"]) for p in m["paths"]] == [
+        ("sdb", "active", "ready"), ("sdd", "failed", "faulty")]
+    assert any("unparsable JSON" in e["msg"] for e in snap["errors"])
+
+
+def test_malformed_json_and_no_fallback_keeps_kernel_view(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    t.run.set(so.CMD_MPD_JSON, "not json at all")
+    t.run.set(so.CMD_MPD_PATHS, "", rc=1, stderr="timeout receiving packet")
+    snap = t.reader().snapshot(probe=False)
+    assert len(snap["maps"]) == 2
+    assert snap["maps"][ontap_wwid(1)]["paths"][0]["checker_state"] is None
+    assert any(e["what"] == "multipathd" for e in snap["errors"])
+
+
+def test_failed_paths_are_probed_and_healthy_maps_are_not(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running"),
+                                                    "sdd": ("F", "faulty", "running")})
+    lns = ("    test unit ready cdb: 00 00 00 00 00 00 \ntest unit ready:\n"
+           "Fixed format, current; Sense key: Illegal Request\nAdditional sense: Logical unit not supported\n")
+    for sd in ("sdb", "sdd"):
+        t.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=lns)
+        t.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    snap = t.reader(probe_timeout=2.5).snapshot(probe=True)
+    probe = snap["maps"][ontap_wwid(1)]["probe"]
+    assert sorted(probe) == ["sdb", "sdd"]
+    assert probe["sdb"]["result"] == "lun_not_supported"
+    assert "Logical unit not supported" in probe["sdb"]["sense"]
+    assert probe["sdb"]["serial_live"] is None
+    assert snap["maps"][ontap_wwid(2)]["probe"] == {}
+    probed = [c for c in t.run.calls if c[0][0].startswith("sg_")]
+    assert all(c[1] == 2.5 for c in probed)
+    assert all(c[0][-1] == t.path("/dev/%s" % c[0][-1].rsplit("/", 1)[1]) for c in probed)
+    assert not any("/dm-" in a for c in t.run.calls for a in c[0])   # never a dm device
+
+
+def test_probe_timeout_is_no_answer_and_listed_in_errors(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
+    t.run.answers[("sg_turs", "-v", "sdd")] = timeout_answer
+    snap = t.reader().snapshot(probe=True)
+    m = snap["maps"][ontap_wwid(1)]
+    assert m["probe"]["sdd"]["result"] == "no_answer"
+    assert m["probe"]["sdb"]["result"] == "error"          # sg_turs answer for sdb not scripted: OSError
+    assert any(e["what"] == "probe of sdd" and "did not finish" in e["msg"] for e in snap["errors"])
+    # after a TUR timeout nothing else is sent to that device
+    assert not any(c[0][0] == "sg_inq" and c[0][-1].endswith("/sdd") for c in t.run.calls)
+
+
+def test_live_serial_is_read_when_the_device_answers(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running")})
+    new = "0" + ontap_serial(9).encode().hex()
+    for sd in ("sdb", "sdd"):
+        t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr="    test unit ready cdb: 00 00 00 00 00 00 \n")
+        t.run.set(["sg_inq", sd], STD_INQ_OK)
+        t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + new)
+    snap = t.reader().snapshot(probe=True)
+    probe = snap["maps"][ontap_wwid(1)]["probe"]["sdb"]
+    assert probe["result"] == "ready" and probe["serial_live"] == new
+    assert probe["pqual"] == 0 and isinstance(probe["elapsed"], float)
+
+
+def test_orphan_san_disk_is_probed(tmp_path):
+    t = healthy_lab(tmp_path)
+    t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
+    t.commands()
+    t.run.set(["sg_turs", "-v", "sdf"], "")
+    t.run.set(["sg_inq", "sdf"], STD_INQ_OK)
+    t.run.set(["sg_inq", "-p", "0x80", "-r", "sdf"], "\x00\ufffd\x00\x0c80AbCdEfGh03")
+    snap = t.reader().snapshot(probe=True)
+    assert snap["disks"]["sdf"]["map"] is None
+    assert snap["disks"]["sdf"]["probe"]["result"] == "ready"
+    assert "probe" not in snap["disks"]["sdb"] and "probe" not in snap["disks"]["sda"]
+
+
+def test_mounted_map_with_partition_holder_and_openers(tmp_path):
+    t = healthy_lab(tmp_path)
+    t.dm("dm-2", "253:2", ontap_wwid(1) + "-part1", "part1-mpath-" + ontap_wwid(1))
+    t.hold("dm-0", "dm-2")
+    t.mount("253:2", "/srv/data", "/dev/mapper/%s-part1" % ontap_wwid(1))
+    t.proc(4242, "postgres", fds=["/dev/dm-2", "/var/log/pg.log"])
+    t.proc(4243, "dd", fds=["/dev/mapper/" + ontap_wwid(2)])
+    t.commands()
+    snap = t.reader().snapshot(probe=False)
+    m1 = snap["maps"][ontap_wwid(1)]
+    assert m1["holders"] == ["dm-2"]
+    assert m1["mountpoints"] == ["/srv/data"]
+    assert m1["openers"] == [{"pid": 4242, "comm": "postgres", "via": "dm-2"}]
+    m2 = snap["maps"][ontap_wwid(2)]
+    assert m2["openers"] == [{"pid": 4243, "comm": "dd"}] and m2["mountpoints"] == []
+    # the paths show the mount one level down (through their map), not the map's openers
+    assert snap["disks"]["sdb"]["mountpoints"] == []   # two levels down (sdb -> dm-0 -> dm-2): not counted
+    assert len(snap["maps"]) == 2                       # the partition dm is not a multipath map
+
+
+def test_disk_mounted_through_its_map_and_swap(tmp_path):
+    t = healthy_lab(tmp_path)
+    t.mount("253:0", "/mnt/a", "/dev/mapper/" + ontap_wwid(1))
+    t.swap("/dev/dm-1")
+    t.commands()
+    snap = t.reader().snapshot(probe=False)
+    assert snap["disks"]["sdb"]["mountpoints"] == ["/mnt/a"]
+    assert snap["maps"][ontap_wwid(1)]["mountpoints"] == ["/mnt/a"]
+    assert snap["maps"][ontap_wwid(2)]["swap"] is True and snap["disks"]["sdc"]["swap"] is True
+    assert snap["maps"][ontap_wwid(1)]["swap"] is False
+
+
+def test_partition_of_a_plain_san_disk(tmp_path):
+    t = healthy_lab(tmp_path)
+    t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:], partitions=("8:81",))
+    t.mount("8:81", "/boot/efi", "/dev/sdf1", fstype="vfat")
+    t.proc(77, "cat", fds=["/dev/sdf1"])
+    t.commands()
+    d = t.reader().snapshot(probe=False)["disks"]["sdf"]
+    assert d["partitions"] == ["sdf1"]
+    assert d["mountpoints"] == ["/boot/efi"]
+    assert d["openers"] == [{"pid": 77, "comm": "cat"}, {"pid": 612, "comm": "multipathd"}]
+
+
+def test_fc_disk_and_wwpn(tmp_path):
+    t = SanTree(tmp_path / "root")
+    t.fc_host(5)
+    t.disk("sdb", "5:0:0:7", "8:16", fc=True, wwid="naa." + ontap_wwid(7)[1:])
+    t.commands(multipathd=False)
+    snap = t.reader().snapshot(probe=False)
+    assert snap["host"]["fc_wwpns"] == ["0x21000024ff3a0b1c"]
+    assert snap["host"]["fc_hosts"] == [{"host": 5, "wwpn": "0x21000024ff3a0b1c", "port_state": "Online"}]
+    assert (snap["disks"]["sdb"]["transport"], snap["disks"]["sdb"]["lun"]) == ("fc", 7)
+
+
+def test_ghost_map_without_paths(tmp_path):
+    t = SanTree(tmp_path / "root")
+    t.dm("dm-0", "253:0", ontap_wwid(4), "mpath-" + ontap_wwid(4))
+    t.commands()
+    m = t.reader().snapshot()["maps"][ontap_wwid(4)]
+    assert m["paths"] == [] and m["probe"] == {}
+
+
+# ------------------------------------------------------------------------------------------------ hangs
+
+
+def test_hung_device_read_is_named_and_the_rest_kept(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn.__name__ == "read_batch" or (fn.__name__ == "read_sd" and args[1] == "sdd"):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+
+    snap = t.reader(call=call, read_timeout=1.5).snapshot(probe=False)
+    assert "sdd" not in snap["disks"] and "sdb" in snap["disks"]
+    whats = [e["what"] for e in snap["errors"]]
+    assert "batch read of sysfs and /proc" in whats
+    assert "sysfs read of /sys/block/sdd" in whats
+    # the map keeps its path sdd by device number: the kernel table still lists it
+    assert [p["dev"] for p in snap["maps"][ontap_wwid(1)]["paths"]] == ["8:16", "8:48"]
+
+
+def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
+    t = healthy_lab(tmp_path).commands()
+    real = so.read_sd
+
+    def slow_read_sd(root, name):
+        if name == "sdc":
+            time.sleep(30)
+        return real(root, name)
+
+    monkeypatch.setattr(so, "read_sd", slow_read_sd)
+    started = time.monotonic()
+    snap = t.reader(call=deadline.call, read_timeout=0.7).snapshot(probe=False)
+    assert time.monotonic() - started < 8
+    assert sorted(snap["disks"]) == ["sda", "sdb", "sdd", "sde"]
+    assert any(e["what"] == "sysfs read of /sys/block/sdc" and "did not finish within 0.7s" in e["msg"]
+               for e in snap["errors"])
+
+
+def test_hung_dmsetup_raises_naming_the_command(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    t.run.answers[tuple(so.CMD_DM_TABLE)] = timeout_answer
+    with pytest.raises(deadline.DeadlineExceeded) as info:
+        t.reader().snapshot()
+    assert "dmsetup table --target multipath" in str(info.value)
+
+
+def test_hung_multipathd_is_partial(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    t.run.answers[tuple(so.CMD_MPD_JSON)] = timeout_answer
+    t.run.answers[tuple(so.CMD_MPD_PATHS)] = timeout_answer
+    snap = t.reader().snapshot(probe=False)
+    assert len(snap["maps"]) == 2
+    assert " ".join(so.CMD_MPD_JSON) in [e["what"] for e in snap["errors"]]
+
+
+# ------------------------------------------------------------------------------------------------ disk() / map()
+
+
+def test_disk_rereads_one_device(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    r = t.reader()
+    assert r.disk("sdb")["wwid"] == ontap_wwid(1)
+    # sd name reuse: sdb now is another LUN (new hctl, dev, wwid); disk() must show the new identity
+    import shutil
+    shutil.rmtree(t.path(os.path.dirname(os.path.dirname(t.sd["sdb"]["bdir"]))))
+    os.unlink(t.path("/sys/block/sdb"))
+    t.disk("sdb", "2:0:0:5", "8:96", session=1, wwid="naa." + ontap_wwid(5)[1:])
+    d = r.disk("sdb")
+    assert (d["hctl"], d["dev"], d["wwid"], d["lun"], d["map"]) == ("2:0:0:5", "8:96", ontap_wwid(5), 5, None)
+    assert r.disk("sdzz") is None
+    with pytest.raises(ValueError):
+        r.disk("../sdb")
+
+
+def test_map_by_name_wwid_or_dm(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
+    r = t.reader()
+    for key in (ontap_wwid(1), "dm-0"):
+        m = r.map(key)
+        assert m["dm"] == "dm-0"
+        assert [(p["name"], p["dm_state"]) for p in m["paths"]] == [("sdb", "active"), ("sdd", "failed")]
+    assert r.map("3600a0980ffff") is None
+    with pytest.raises(ValueError):
+        r.map("a/../b")
+
+
+# ------------------------------------------------------------------------------------------------ probe text
+
+STD_INQ_OK = """standard INQUIRY:
+  PQual=0  PDT=0  RMB=0  LU_CONG=0  hot_pluggable=0  version=0x06  [SPC-4]
+  [AERC=0]  [TrmTsk=0]  NormACA=0  HiSUP=0  Resp_data_format=2
+  SCCS=0  ACC=0  TPGS=3  3PC=1  Protect=0  [BQue=0]
+  EncServ=0  MultiP=1 (VS=0)  [MChngr=0]  [ACKREQQ=0]  Addr16=0
+  [RelAdr=0]  WBus16=0  Sync=0  [Linked=0]  [TranDis=0]  CmdQue=1
+  [SPI: Clocking=0x0  QAS=0  IUS=0]
+    length=66 (0x42)   Peripheral device type: disk
+ Vendor identification: NETAPP
+ Product identification: LUN C-Mode
+ Product revision level: 4.0
+ Unit serial number: 0383041624364456647683031
+"""
+
+LUN0_INQ = """standard INQUIRY:
+  PQual=1  PDT=31  RMB=0  LU_CONG=0  hot_pluggable=0  version=0x05  [SPC-3]
+  [AERC=0]  [TrmTsk=0]  NormACA=0  HiSUP=1  Resp_data_format=2
+    length=36 (0x24)   Peripheral device type: no physical device on this lu
+ Vendor identification: LIO-ORG
+ Product identification:
+ Product revision level:
+"""
+
+
+def R(rc=0, out="", err=""):
+    return {"rc": rc, "stdout": out, "stderr": err}
+
+
+@pytest.mark.parametrize("tur,inq,vpd,result,sense_part", [
+    (R(), R(out=STD_INQ_OK), R(out="\x00\ufffd\x00\x0c80AbCdEfGh01"), "ready", None),
+    # LIO, unmapped LUN >= 1 (lab (c1)): TUR illegal request / LU not supported, INQUIRY fails
+    (R(5, "Illegal request\n", "test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
+       "Additional sense: Logical unit not supported\n"), R(5, "", "sg_inq failed: Illegal request\n"), None,
+     "lun_not_supported", "Logical unit not supported"),
+    # same, decoded from the raw sense of -vv only
+    (R(5, "Illegal request\n", " Raw sense data (in hex), sb_len=18, embedded_len=18\n"
+       "        70 00 05 00 00 00 00 0a  00 00 00 00 25 00 00 00\n        00 00\n"), None, None,
+     "lun_not_supported", None),
+    # LIO virtual LUN 0 (lab (c4)): TUR good, INQUIRY PQual=1 PDT=31
+    (R(), R(out=LUN0_INQ), R(1, "", "sg_inq: Numerical argument out of domain\n"), "lun_not_supported", "PQual=1"),
+    # tgt: PQual=3
+    (R(), R(out=LUN0_INQ.replace("PQual=1", "PQual=3")), None, "lun_not_supported", "PQual=3"),
+    # a transport failure: sg3-utils 1.46 exits 0 on it (os_err 0) - the text must win
+    (R(0, "", "test unit ready: transport: Host_status=0x01 [DID_NO_CONNECT]\nDriver_status=0x00 [DRIVER_OK]\n"),
+     None, None, "no_answer", "DID_NO_CONNECT"),
+    (R(0, "", "test unit ready: transport: Host_status=0x0f [DID_TRANSPORT_FAILFAST]\n"
+              "Driver_status=0x00 [DRIVER_OK]\n"), None, None, "no_answer", "DID_TRANSPORT_FAILFAST"),
+    # offline device: open fails
+    (R(56, "", "main: error opening file: /dev/sdb: No such device or address\n"), None, None, "no_answer",
+     "No such device or address"),
+    ({"timeout": 8.0}, None, None, "no_answer", "8.0"),
+    (R(33, "", "test unit ready: pass-through timeout\n"), None, None, "no_answer", "timeout"),
+    # not ready (e.g. ALUA standby / becoming ready)
+    (R(2, "device not ready\n", "test unit ready:\nFixed format, current; Sense key: Not Ready\n"
+       "Additional sense: Logical unit not accessible, target port in standby state\n"), None, None,
+     "not_ready", "standby"),
+    (R(6, "Unit attention\n", "test unit ready:\nFixed format, current; Sense key: Unit Attention\n"
+       "Additional sense: Reported luns data has changed\n"), None, None, "not_ready", "Unit Attention"),
+    # the device answers TUR but INQUIRY times out
+    (R(), {"timeout": 8.0}, None, "no_answer", "INQUIRY"),
+    (R(99, "", "something odd\n"), None, None, "error", "rc=99"),
+])
+def test_classify_probe(tur, inq, vpd, result, sense_part):
+    out = so.classify_probe(tur, inq, vpd)
+    assert out["result"] == result, out
+    if sense_part:
+        assert sense_part in out["sense"]
+    if result == "ready":
+        assert out["serial_live"] == "80AbCdEfGh01"
+
+
+# ------------------------------------------------------------------------------------------------ captured lab trees
+
+
+@pytest.mark.parametrize("scenario", ["healthy", "unmapped", "portal_cut", "orphan", "mounted"])
+def test_captured_fixture_reads_cleanly(scenario):
+    reader, truth = load_captured(scenario)
+    snap = reader.snapshot(probe=True)
+    assert snap["host"]["iscsi_iqn"] == truth["initiator_iqn"]
+    assert sorted(s["portal"] for s in snap["iscsi_sessions"]) == sorted(truth["portals"])
+    assert any(d["transport"] == "iscsi" for d in snap["disks"].values())
+    assert snap["host"]["multipathd_running"] is True
+    for m in snap["maps"].values():
+        assert m["paths"]
+        for p in m["paths"]:
+            assert p["name"] in snap["disks"]
+            assert p["dm_state"] in ("active", "failed") and p["checker_state"]
+    # every error is a real partial failure, never a missing fixture output
+    assert not [e for e in snap["errors"] if "no captured output" in e["msg"]], snap["errors"]

@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stale_mpath_facts module end to end over a SanTree fixture (HostReader pointed at the tree)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
+from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+    IQN, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
+
+_Real = san_observe.HostReader
+LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
+       "Additional sense: Logical unit not supported\n")
+
+
+def rec(n, lun_id):
+    return {"cluster": "c1", "svm": "svm1", "path": "/vol/v1/lun%d" % n, "uuid": "u%d" % n,
+            "serial": ontap_serial(n), "serial_hex": ontap_serial(n).encode().hex(), "wwid": ontap_wwid(n),
+            "lun_id": lun_id, "igroup": "ig", "igroup_protocol": "iscsi", "igroup_os_type": "linux",
+            "igroup_initiators": [IQN], "state": "online", "size_bytes": 1 << 30}
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    t = healthy_lab(tmp_path)
+    seen = {}
+
+    def reader(**kw):
+        seen.update(kw)
+        return _Real(root=t.root, run=t.run, call=inline_call, **kw)
+
+    monkeypatch.setattr(san_observe, "HostReader", reader)
+    t.seen = seen
+    return t
+
+
+def run_module(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as info:
+            stale_mpath_facts.main()
+    out = json.loads(capsys.readouterr().out)
+    return info.value.code, out
+
+
+def test_facts_without_array_truth(tree, capsys):
+    tree.commands()
+    rc, out = run_module({"probe_timeout": 3, "command_timeout": 4}, capsys)
+    assert rc == 0 and out["changed"] is False
+    san = out["ansible_facts"]["san"]
+    assert sorted(san["maps"]) == [ontap_wwid(1), ontap_wwid(2)]
+    assert san["findings"] == [] and "verdicts" not in san
+    assert tree.seen == {"command_timeout": 4.0, "read_timeout": 4.0, "probe_timeout": 3.0}
+
+
+def test_unmapped_lun_with_array_truth(tree, capsys):
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    rc, out = run_module({"array_luns": [rec(2, 2)], "_ansible_check_mode": True}, capsys)
+    assert rc == 0 and out["changed"] is False
+    san = out["ansible_facts"]["san"]
+    assert [(f["kind"], f["name"]) for f in san["findings"]] == [("all_paths_failed", ontap_wwid(1))]
+    kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
+    assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
+
+
+def test_probe_false_sends_no_scsi_command(tree, capsys):
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running")})
+    rc, out = run_module({"probe": False}, capsys)
+    assert rc == 0
+    assert not [c for c in tree.run.calls if c[0][0].startswith("sg_")]
+    assert out["ansible_facts"]["san"]["maps"][ontap_wwid(1)]["probe"] == {}
+
+
+def test_probe_timeout_is_partial(tree, capsys):
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running")})
+    tree.run.answers[("sg_turs", "-v", "sdb")] = timeout_answer
+    tree.run.set(["sg_turs", "-v", "sdd"], "")
+    tree.run.set(["sg_inq", "sdd"], "standard INQUIRY:\n  PQual=0  PDT=0\n")
+    tree.run.set(["sg_inq", "-p", "0x80", "-r", "sdd"], "\x00\ufffd\x00\x0cX")
+    rc, out = run_module({}, capsys)
+    assert rc == 0
+    san = out["ansible_facts"]["san"]
+    assert san["maps"][ontap_wwid(1)]["probe"]["sdb"]["result"] == "no_answer"
+    assert [e["what"] for e in san["errors"]] == ["probe of sdb"]
+
+
+def test_hung_core_read_fails_naming_it(tree, capsys):
+    tree.commands()
+    tree.run.answers[tuple(san_observe.CMD_DM_STATUS)] = timeout_answer
+    rc, out = run_module({}, capsys)
+    assert rc == 1 and out["failed"] is True
+    assert "dmsetup status --target multipath" in out["msg"] and "did not finish" in out["msg"]
+
+
+def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
+    tree.commands()
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        raise deadline.DeadlineExceeded(what, timeout)
+
+    monkeypatch.setattr(san_observe, "HostReader",
+                        lambda **kw: _Real(root=tree.root, run=tree.run, call=call, **kw))
+    rc, out = run_module({}, capsys)
+    assert rc == 1 and "listing of /sys/block" in out["msg"]
+
+
+@pytest.mark.parametrize("args,msg", [
+    ({"probe_timeout": 0}, "probe_timeout must be a positive"),
+    ({"command_timeout": -1}, "command_timeout must be a positive"),
+    ({"array_wwid_prefixes": ["36;rm"]}, "not a hex WWID prefix"),
+    ({"root": "/tmp"}, "Unsupported parameters"),
+])
+def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
+    tree.commands()
+    rc, out = run_module(args, capsys)
+    assert rc == 1 and msg in out["msg"]
+    assert tree.run.calls == []
+
+
+def test_documentation_is_valid_yaml_with_attributes():
+    import yaml
+    doc = yaml.safe_load(stale_mpath_facts.DOCUMENTATION)
+    assert doc["module"] == "stale_mpath_facts"
+    assert set(doc["options"]) == set(stale_mpath_facts.argument_spec())
+    assert doc["attributes"]["check_mode"]["support"] == "full"
+    assert doc["attributes"]["facts"]["support"] == "full"
+    assert doc["attributes"]["diff_mode"]["support"] == "none"
+    assert doc["attributes"]["platform"]["platforms"] == "posix"
+    yaml.safe_load(stale_mpath_facts.EXAMPLES)
+    yaml.safe_load(stale_mpath_facts.RETURN)
