@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that writes a configuration file (act): temp file in the same directory, fsync,
+optional backup (``AnsibleModule.backup_local``), then ``AnsibleModule.atomic_move`` (which keeps the
+owner, mode and SELinux context of an existing file)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+
+def read_text(path):
+    """(text, exists). A missing file reads as empty text."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "surrogateescape"), True
+    except (IOError, OSError) as exc:
+        if getattr(exc, "errno", None) == 2:
+            return "", False
+        raise
+
+
+def diff(before, after, path, existed=True):
+    return {
+        "before": before,
+        "after": after,
+        "before_header": "%s (content)" % path if existed else "%s (absent)" % path,
+        "after_header": "%s (content)" % path,
+    }
+
+
+def write_text(module, path, text, backup=False, mode=None):
+    """Atomically replace path with text. Returns the backup file name ('' when none was made)."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    existed = os.path.exists(path)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8", "surrogateescape"))
+            f.flush()
+            os.fsync(f.fileno())
+        backup_file = module.backup_local(path) if backup and existed else ""
+        module.atomic_move(tmp, path, unsafe_writes=False)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if not existed and mode is not None:
+        os.chmod(path, mode)
+    return backup_file

@@ -1,0 +1,396 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: lvm_filter_info
+short_description: Report whether the host's LVM keeps away from SAN multipath devices, and which VGs live on SAN
+version_added: 0.1.0
+description:
+  - Reads C(devices/global_filter), C(devices/filter) and C(devices/use_devicesfile) (C(lvmconfig), falling
+    back to parsing O(lvm_conf)) and evaluates them, the way LVM does, against every name of every SAN device
+    (dm-multipath maps and their iSCSI/FC sd paths, found in sysfs).
+  - Reports the VGs that have active LVs on SAN devices, from the device-mapper tree in sysfs (no device is
+    opened), and, with O(use_pvs=true), the PVs C(pvs --reportformat json) sees on SAN maps that have a working
+    path (passed explicitly with C(--devices), so C(pvs) never scans a map that could hang it).
+  - Read-only; never changes anything.
+author:
+  - sanfleet.remediation contributors
+options:
+  lvm_conf:
+    description: The LVM configuration file (used when C(lvmconfig) is not available).
+    type: path
+    default: /etc/lvm/lvm.conf
+  use_pvs:
+    description: Also run C(pvs) on the SAN maps that have a working path.
+    type: bool
+    default: true
+  command_timeout:
+    description: Deadline in seconds for each command and for the sysfs scan.
+    type: float
+    default: 30
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Audit the LVM filter against SAN devices
+  sanfleet.remediation.lvm_filter_info:
+  register: lvm
+
+- name: Show VGs activated from SAN LUNs
+  ansible.builtin.debug:
+    var: lvm.san_vgs
+"""
+
+RETURN = r"""
+filters:
+  description: The filter settings in force.
+  returned: always
+  type: dict
+  sample: {global_filter: ["r|^/dev/mapper/3600a0980.*|", "a|.*|"], filter: null, use_devicesfile: false, source: lvmconfig}
+findings:
+  description: No filter, SAN devices the filter accepts, SAN devices listed in the devices file, SAN-backed VGs.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{check: no_lvm_filter, object: lvm.conf, reason: "...", severity: warning}]
+san_devices:
+  description: Every SAN device (maps and paths) with its names and whether LVM would use it.
+  returned: always
+  type: list
+  elements: dict
+san_vgs:
+  description: VGs with active LVs on SAN devices.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{vg: vgdata, lvs: [lvol0], devices: [dm-3], source: device-mapper}]
+pvs:
+  description: PVs found by C(pvs) on SAN maps (only with use_pvs).
+  returned: always
+  type: list
+  elements: dict
+errors:
+  description: Partial failures (timeouts); never silently dropped.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import json
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+
+ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
+              "/dev/block")
+
+
+def parse_lvm_array(text):
+    """'["r|a|", "a|.*|"]' (or a single string) -> list of strings."""
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+
+
+def parse_lvmconfig(text):
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def parse_lvm_conf(text):
+    """Active devices/global_filter, devices/filter and devices/use_devicesfile from lvm.conf text."""
+    lines = []
+    for line in text.splitlines():
+        cut = _strip_comment(line)
+        lines.append(cut)
+    text = "\n".join(lines)
+    out = {}
+    m = re.search(r"\bdevices\s*\{", text)
+    if not m:
+        return out
+    depth, i = 1, m.end()
+    while i < len(text) and depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    body = text[m.end():i - 1]
+    for key in ("global_filter", "filter"):
+        km = re.search(r"(?m)^\s*%s\s*=\s*(\[[^\]]*\]|\"[^\"]*\")" % key, body)
+        if km:
+            out[key] = km.group(1)
+    km = re.search(r"(?m)^\s*use_devicesfile\s*=\s*(\d+)", body)
+    if km:
+        out["use_devicesfile"] = km.group(1)
+    return out
+
+
+def _strip_comment(line):
+    quoted = False
+    for i, c in enumerate(line):
+        if c == '"':
+            quoted = not quoted
+        elif c == "#" and not quoted:
+            return line[:i]
+    return line
+
+
+def compile_filter(patterns):
+    """LVM filter strings ('a|re|', 'r/re/') -> [(accept, regex)]; raises ValueError on a bad one."""
+    out = []
+    for pat in patterns:
+        if len(pat) < 3 or pat[0] not in "ar" or pat[-1] != pat[1]:
+            raise ValueError("not an LVM filter pattern: %r" % pat)
+        out.append((pat[0] == "a", re.compile(pat[2:-1])))
+    return out
+
+
+def lvm_accepts(compiled, names):
+    """LVM's regex filter: the first pattern matching a name decides for it; any accepted name accepts the
+    device, a rejected one (with none accepted) rejects it, no match at all accepts it."""
+    if not compiled:
+        return True
+    rejected = False
+    for name in names:
+        for accept, rx in compiled:
+            if rx.search(name):
+                if accept:
+                    return True
+                rejected = True
+                break
+    return not rejected
+
+
+def scan_sysfs():
+    """Runs in a forked child: SAN sd paths, multipath maps, LVM LVs and their slaves, device names."""
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except (IOError, OSError):
+            return None
+
+    def listdir(path):
+        try:
+            return sorted(os.listdir(path))
+        except OSError:
+            return []
+
+    aliases = {}
+    for d in ALIAS_DIRS:
+        for entry in listdir(d):
+            full = os.path.join(d, entry)
+            try:
+                target = os.path.basename(os.path.realpath(full))
+            except OSError:
+                continue
+            aliases.setdefault(target, []).append(full)
+    blocks = {}
+    for name in listdir("/sys/block"):
+        base = "/sys/block/" + name
+        info = {"name": name, "dev": read(base + "/dev"), "slaves": listdir(base + "/slaves"),
+                "uuid": read(base + "/dm/uuid"), "dm_name": read(base + "/dm/name"), "transport": None,
+                "partitions": [p for p in listdir(base) if p.startswith(name)]}
+        if name.startswith("sd"):
+            devpath = os.path.realpath(base + "/device")
+            info["transport"] = "iscsi" if "/session" in devpath else "fc" if "/rport-" in devpath else "other"
+        blocks[name] = info
+    return {"blocks": blocks, "aliases": aliases}
+
+
+def analyse(scan):
+    """SAN devices and SAN-backed VGs from a sysfs scan (pure)."""
+    blocks = scan["blocks"]
+    parent = {}
+    for name, b in blocks.items():
+        for part in b["partitions"]:
+            parent[part] = name
+    maps = dict((n, b) for n, b in blocks.items() if (b.get("uuid") or "").startswith("mpath-"))
+    san_sd = set(n for n, b in blocks.items() if b.get("transport") in ("iscsi", "fc"))
+    for m in maps.values():
+        san_sd.update(s for s in m["slaves"] if s.startswith("sd"))
+
+    def is_san(name, seen=()):
+        base = parent.get(name, name)
+        if base in san_sd or base in maps:
+            return True
+        b = blocks.get(base)
+        if not b or base in seen:
+            return False
+        if (b.get("uuid") or "").startswith("part") and "mpath-" in (b.get("uuid") or ""):
+            return True
+        return any(is_san(s, seen + (base,)) for s in b["slaves"] if not (b.get("uuid") or "").startswith("LVM-"))
+
+    devices = []
+    for name in sorted(set(maps) | san_sd):
+        b = blocks.get(name, {"name": name})
+        names = ["/dev/%s" % name] + sorted(scan["aliases"].get(name, []))
+        devices.append({"name": name, "kind": "map" if name in maps else "path", "names": names,
+                        "wwid": (b.get("uuid") or "")[len("mpath-"):] if name in maps else None,
+                        "map_name": b.get("dm_name")})
+    vgs = {}
+    for name, b in sorted(blocks.items()):
+        if not (b.get("uuid") or "").startswith("LVM-"):
+            continue
+        san_slaves = [s for s in b["slaves"] if is_san(s)]
+        if not san_slaves:
+            continue
+        vg, lv = split_lv_name(b.get("dm_name") or name)
+        entry = vgs.setdefault(vg, {"vg": vg, "lvs": [], "devices": [], "source": "device-mapper"})
+        entry["lvs"].append(lv)
+        for s in san_slaves:
+            if s not in entry["devices"]:
+                entry["devices"].append(s)
+    return devices, [vgs[k] for k in sorted(vgs)]
+
+
+def split_lv_name(dm_name):
+    """'vg--data-lv_1' -> ('vg-data', 'lv_1') (device-mapper doubles the dashes inside names)."""
+    parts = re.split(r"(?<!-)-(?!-)", dm_name, maxsplit=1)
+    if len(parts) != 2:
+        return dm_name, ""
+    return parts[0].replace("--", "-"), parts[1].replace("--", "-")
+
+
+def parse_status_active(text):
+    """`dmsetup status --target multipath` -> {map: number of paths in state A}."""
+    out = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        words = rest.split()
+        out[name.strip()] = sum(1 for i, w in enumerate(words[:-1])
+                                if re.match(r"^\d+:\d+$", w) and words[i + 1] == "A")
+    return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
+            use_pvs=dict(type="bool", default=True),
+            command_timeout=dict(type="float", default=30.0),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    timeout = p["command_timeout"]
+    errors = []
+    result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
+
+    def run(argv):
+        try:
+            return deadline.run(argv, timeout)
+        except (deadline.DeadlineExceeded, OSError) as exc:
+            errors.append({"what": " ".join(argv), "msg": str(exc)})
+            return None
+
+    # filters -------------------------------------------------------------------------------------
+    raw, source = {}, None
+    lvmconfig = module.get_bin_path("lvmconfig")
+    if lvmconfig:
+        for key in ("global_filter", "filter", "use_devicesfile"):
+            res = run([lvmconfig, "devices/%s" % key])
+            if res is not None and res.rc == 0:
+                raw.update(parse_lvmconfig(res.stdout))
+        source = "lvmconfig"
+    else:
+        try:
+            with open(p["lvm_conf"]) as f:
+                raw = parse_lvm_conf(f.read())
+            source = p["lvm_conf"]
+        except (IOError, OSError) as exc:
+            errors.append({"what": p["lvm_conf"], "msg": str(exc)})
+    gf = parse_lvm_array(raw["global_filter"]) if "global_filter" in raw else None
+    fl = parse_lvm_array(raw["filter"]) if "filter" in raw else None
+    use_df = raw.get("use_devicesfile", "0").strip('"') == "1"
+    result["filters"] = {"global_filter": gf, "filter": fl, "use_devicesfile": use_df, "source": source}
+    try:
+        compiled = [compile_filter(gf or []), compile_filter(fl or [])]
+    except (ValueError, re.error) as exc:
+        module.fail_json(msg="cannot evaluate the LVM filter: %s" % exc, **result)
+
+    # SAN devices ---------------------------------------------------------------------------------
+    try:
+        scan = deadline.call(scan_sysfs, timeout=timeout, what="sysfs scan of block devices")
+    except (deadline.DeadlineExceeded, RuntimeError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    devices, vgs = analyse(scan)
+    devices_file = ""
+    if use_df:
+        try:
+            with open("/etc/lvm/devices/system.devices") as f:
+                devices_file = f.read()
+        except (IOError, OSError):
+            devices_file = ""
+    for d in devices:
+        if use_df:
+            d["lvm_uses"] = any(n in devices_file for n in d["names"]) or bool(d["wwid"] and d["wwid"] in devices_file)
+        else:
+            d["lvm_uses"] = all(lvm_accepts(c, d["names"]) for c in compiled)
+    result["san_devices"] = devices
+    result["san_vgs"] = vgs
+
+    findings = result["findings"]
+    if not use_df and gf is None and fl is None:
+        findings.append({"check": "no_lvm_filter", "object": "lvm.conf", "severity": "warning",
+                         "reason": "neither devices/global_filter nor devices/filter is set: LVM scans every SAN "
+                                   "map (and hangs on one that queues) and can activate VGs of other hosts",
+                         "remedy": 'global_filter = [ "r|^/dev/mapper/3600a0980.*|", "r|^/dev/disk/by-id/dm-uuid-mpath-.*|", ... ]'})
+    elif not use_df and gf is None:
+        findings.append({"check": "filter_without_global_filter", "object": "lvm.conf", "severity": "info",
+                         "reason": "only devices/filter is set; global_filter also applies to event-driven "
+                                   "activation (pvscan) and is the one to use"})
+    for d in devices:
+        if d["lvm_uses"]:
+            findings.append({
+                "check": "san_device_in_devices_file" if use_df else "san_device_accepted",
+                "object": d["name"], "severity": "warning" if d["kind"] == "map" else "info",
+                "names": d["names"],
+                "reason": "LVM scans this SAN %s; a filter that rejects it keeps lvm commands from hanging on a "
+                          "queueing map%s" % (d["kind"], "" if d["kind"] == "map" else
+                                              " (paths of a map are also skipped by multipath_component_detection)")})
+    for vg in vgs:
+        findings.append({"check": "san_vg_active", "object": vg["vg"], "severity": "info", "devices": vg["devices"],
+                         "reason": "this VG has active LVs on SAN devices: keep them out of the filter's reject "
+                                   "list, and take them down before removing the LUNs"})
+
+    # pvs on SAN maps with a working path -----------------------------------------------------------
+    pvs_bin = module.get_bin_path("pvs")
+    dmsetup = module.get_bin_path("dmsetup")
+    if p["use_pvs"] and pvs_bin and dmsetup:
+        res = run([dmsetup, "status", "--target", "multipath"])
+        active = parse_status_active(res.stdout) if res is not None and res.rc == 0 else {}
+        safe = [d for d in devices if d["kind"] == "map" and active.get(d["map_name"] or "", 0) > 0]
+        if safe:
+            argv = [pvs_bin, "--reportformat", "json", "-o", "pv_name,vg_name,pv_uuid,dev_size"]
+            for d in safe:
+                argv += ["--devices", "/dev/%s" % d["name"]]
+            res = run(argv)
+            if res is not None and res.rc == 0:
+                try:
+                    report = json.loads(res.stdout)["report"][0]["pv"]
+                except (ValueError, KeyError, IndexError):
+                    report = []
+                result["pvs"] = [r for r in report if r.get("pv_name")]
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

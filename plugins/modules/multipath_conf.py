@@ -1,0 +1,647 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: multipath_conf
+short_description: Audit and fix the dm-multipath settings that make I/O queue forever
+version_added: 0.1.0
+description:
+  - Reads the B(effective) multipath configuration (C(multipathd show config), falling back to
+    C(multipath -t)), not only C(/etc/multipath.conf). The multipath-tools built-in entry for vendor
+    C(NETAPP) product C(LUN) sets C(no_path_retry queue) and C(dev_loss_tmo infinity) even when the
+    file says nothing.
+  - Reports, per scope (C(defaults), every C(devices) entry that applies to O(devices), C(overrides),
+    every C(multipaths) entry) and per live map, the settings listed in RV(findings) and in
+    C(docs/compliance.md), namely C(no_path_retry queue), C(queue_if_no_path) in C(features),
+    C(dev_loss_tmo infinity), C(recheck_wwid), C(flush_on_last_del), C(find_multipaths), and local disks
+    that multipath claims although they should be blacklisted.
+  - With O(state=fixed) it writes the recommended values into C(/etc/multipath.conf) (creating it when
+    absent), keeping comments and unrelated content byte for byte, then B(restarts) multipathd (never a
+    reload) and checks that no live map still queues without bound.
+  - The file is written only if it parses; a file the parser cannot represent faithfully is never
+    rewritten (the module fails and names the line).
+  - Every command runs with a hard deadline; a wedged multipathd cannot hang the play.
+author:
+  - sanfleet.remediation contributors
+options:
+  state:
+    description:
+      - V(audit) only reads and reports.
+      - V(fixed) writes the recommended values and, with O(restart=true), restarts multipathd when the
+        file changed or the running daemon still uses older settings, then verifies the live maps.
+      - V(restarted) restarts multipathd unconditionally and verifies the live maps (the roles' handler).
+    type: str
+    choices: [audit, fixed, restarted]
+    default: audit
+  path:
+    description: The multipath configuration file.
+    type: path
+    default: /etc/multipath.conf
+  devices:
+    description:
+      - The arrays to audit and fix, as the C(vendor)/C(product) strings of a C(devices) entry.
+      - With O(scope=devices) each gets its own C(device) entry; one with exactly these strings is merged by
+        multipath-tools into its built-in entry, so every other built-in value (prio, path grouping,
+        C(pg_init_retries)) stays in force.
+    type: list
+    elements: dict
+    default: [{vendor: NETAPP, product: LUN}]
+    suboptions:
+      vendor:
+        description: Vendor string (a regular expression to multipath-tools).
+        type: str
+        required: true
+      product:
+        description: Product string (a regular expression to multipath-tools).
+        type: str
+        required: true
+  scope:
+    description:
+      - Where the array values (O(no_path_retry), O(dev_loss_tmo), O(flush_on_last_del)) are written.
+      - V(devices) (default) changes only the arrays in O(devices); other arrays keep their vendor's values.
+      - V(overrides) applies them to every multipath device of every array, and beats every C(devices) entry.
+      - Bad values that the file already sets in another scope (C(defaults), C(overrides), matching C(devices)
+        entries, C(multipaths) entries) are corrected where they stand in either case, since a higher-precedence
+        scope would otherwise keep them in force.
+    type: str
+    choices: [devices, overrides]
+    default: devices
+  no_path_retry:
+    description:
+      - Recommended C(no_path_retry) (number of checker intervals to keep queueing once all paths are
+        down, or V(fail)). V(queue) is refused. C(null) leaves it alone.
+    type: str
+    default: "30"
+  dev_loss_tmo:
+    description: Recommended C(dev_loss_tmo) in seconds (FC/SAS remote ports). C(null) leaves it alone.
+    type: str
+    default: "60"
+  remove_queue_if_no_path:
+    description: Remove C(queue_if_no_path) from every C(features) value the file sets in an audited scope.
+    type: bool
+    default: true
+  recheck_wwid:
+    description:
+      - Set C(recheck_wwid yes) in C(defaults) when the installed multipath-tools knows the option
+        (detected from C(multipath -t) output). With it multipathd drops a path whose WWID changed, so a
+        reused LUN number cannot silently rejoin the old map.
+    type: bool
+    default: true
+  flush_on_last_del:
+    description:
+      - Value for C(flush_on_last_del) in the array scope (V(yes)/V(no) up to 0.9.8,
+        V(always)/V(unused)/V(never) from 0.9.9). C(null) (default) only reports it.
+    type: str
+    choices: ["yes", "no", always, unused, never]
+  find_multipaths:
+    description: Value for C(find_multipaths) in C(defaults). C(null) (default) only reports it.
+    type: str
+    choices: ["no", "yes", "off", "on", greedy, smart, strict]
+  blacklist_local_disks:
+    description:
+      - Add a C(blacklist) C(wwid) line for every local (not iSCSI/FC, not an audited vendor) disk that
+        multipath claims or would claim. Off by default; the finding is reported either way.
+    type: bool
+    default: false
+  restart:
+    description:
+      - With O(state=fixed), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
+        needed and verify the live maps. With V(false) the module returns RV(restart_needed) instead
+        (the roles notify their handler with it).
+    type: bool
+    default: true
+  backup:
+    description: Keep a timestamped copy of the file before changing it.
+    type: bool
+    default: false
+  command_timeout:
+    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup).
+    type: float
+    default: 15
+  restart_timeout:
+    description: Deadline in seconds for C(systemctl restart multipathd.service).
+    type: float
+    default: 120
+  settle_timeout:
+    description: How long to wait, after the restart, for multipathd to answer and for the maps to be reloaded.
+    type: float
+    default: 120
+attributes:
+  check_mode:
+    support: full
+    description: Computes the new file, the diff and whether a restart is needed; writes and restarts nothing.
+  diff_mode:
+    support: full
+    description: Returns the file before and after.
+  platform:
+    platforms: posix
+notes:
+  - C(dmsetup table) and the C(multipathd) socket are read; no dm device is ever opened.
+  - With a numeric O(no_path_retry) the kernel table of a map with working paths still carries
+    C(queue_if_no_path); multipathd switches queueing off itself after O(no_path_retry) checker intervals
+    without a path. Unbounded queueing is shown by multipathd's queueing state V(on), which is what
+    RV(live_maps_queueing) reports (and what the fix must remove).
+seealso:
+  - name: multipath.conf(5)
+    description: The configuration file and the precedence of its sections.
+    link: https://man7.org/linux/man-pages/man5/multipath.conf.5.html
+"""
+
+EXAMPLES = r"""
+- name: Report risky multipath settings (read-only)
+  sanfleet.remediation.multipath_conf:
+    state: audit
+  register: mp
+
+- name: Write bounded queueing for NetApp LUNs, restart multipathd and verify
+  sanfleet.remediation.multipath_conf:
+    state: fixed
+    backup: true
+
+- name: Fail fast instead of queueing, for every array (overrides)
+  sanfleet.remediation.multipath_conf:
+    state: fixed
+    scope: overrides
+    no_path_retry: fail
+
+- name: Write only, let a handler restart multipathd once
+  sanfleet.remediation.multipath_conf:
+    state: fixed
+    restart: false
+  register: mp_fix
+  changed_when: mp_fix.changed or mp_fix.restart_needed
+  notify: Restart multipathd
+"""
+
+RETURN = r"""
+findings:
+  description: What the audit found in the effective configuration, before any fix.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    check:
+      description: >-
+        no_path_retry_queue, features_queue_if_no_path, dev_loss_tmo_infinity, recheck_wwid_off,
+        recheck_wwid_unsupported, flush_on_last_del_off, find_multipaths, local_disk_not_blacklisted,
+        live_map_queueing.
+      type: str
+    scope:
+      description: C(defaults), C(overrides), C(devices/device[vendor="..",product=".."]), C(multipaths/multipath[wwid=".."]), C(blacklist) or C(map:<name>).
+      type: str
+    key: {description: The configuration key., type: str}
+    value: {description: The value in force., type: str}
+    recommended: {description: The value the fix writes (null when none)., type: str}
+    reason: {description: Why it matters., type: str}
+    severity: {description: warning or info., type: str}
+    shadowed: {description: A higher-precedence scope overrides it for every audited array., type: bool}
+    in_file: {description: The value is written in the file (false = built-in; null = unknown)., type: bool}
+    fixable: {description: State fixed changes it., type: bool}
+  sample:
+    - check: no_path_retry_queue
+      scope: devices/device[vendor="NETAPP",product="LUN"]
+      key: no_path_retry
+      value: queue
+      recommended: "30"
+      severity: warning
+      shadowed: false
+      in_file: false
+      fixable: true
+      reason: no_path_retry queue keeps I/O queued forever when every path is gone ...
+remaining_findings:
+  description: Active warnings left after the fix and restart (state fixed/restarted; empty on success).
+  returned: always
+  type: list
+  elements: dict
+resolved:
+  description: Per audited array, the value in force for each audited key and the scope it comes from.
+  returned: always
+  type: dict
+  sample: {"NETAPP/LUN": {"no_path_retry": {"value": "queue", "scope": "devices/device[vendor=\"NETAPP\",product=\"LUN\"]"}}}
+live_maps:
+  description: Every dm-multipath map with multipathd's queueing state and the features of its kernel table.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: 3600a098038304c61622d3030312b4162, wwid: 3600a098038304c61622d3030312b4162, dm: dm-3, queueing: "on",
+       active_paths: 2, vendor: NETAPP, product: LUN C-Mode, table_features: queue_if_no_path pg_init_retries 50,
+       table_queue_if_no_path: true, queues_forever: true}
+live_maps_queueing:
+  description: Names of the maps that queue without bound (multipathd queueing C(on), or C(queue_if_no_path) in the table when multipathd does not answer).
+  returned: always
+  type: list
+  elements: str
+effective_source:
+  description: Where the effective configuration came from (C(multipathd show config) or C(multipath -t)).
+  returned: always
+  type: str
+recheck_wwid_supported:
+  description: The installed multipath-tools knows C(recheck_wwid).
+  returned: always
+  type: bool
+file_exists:
+  description: The file existed before the run.
+  returned: always
+  type: bool
+parse_error:
+  description: Why the file could not be parsed (null when it could). A fix refuses to write such a file.
+  returned: always
+  type: str
+changes:
+  description: The edits made to the file (or that would be made, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - scope: devices/device[vendor="NETAPP",product="LUN"]
+      key: no_path_retry
+      before: null
+      after: "30"
+restart_needed:
+  description: multipathd must be restarted to apply the file (the file changed or the daemon runs older settings).
+  returned: always
+  type: bool
+restarted:
+  description: multipathd was restarted by this run.
+  returned: always
+  type: bool
+backup_file:
+  description: The backup made before writing.
+  returned: when backup is true and the file changed
+  type: str
+errors:
+  description: Partial failures (a query that timed out, a disk that could not be read); never silently dropped.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import os
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, read_text, write_text
+
+SHOW_MAPS_FORMAT = "%n|%w|%d|%Q|%N|%s"
+SAFE_STRING = re.compile(r'^[^"\r\n{}#!]{1,128}$')
+NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
+SECONDS = re.compile(r"^[0-9]{1,9}$")
+
+
+class Host(object):
+    """Reads (observe) and the restart (act), every one with a deadline."""
+
+    def __init__(self, module):
+        self.module = module
+        self.timeout = module.params["command_timeout"]
+        self.errors = []
+
+    def bin(self, name, required=True):
+        return self.module.get_bin_path(name, required=required)
+
+    def run(self, argv, timeout=None, what=None):
+        try:
+            return deadline.run(argv, timeout or self.timeout, what=what)
+        except deadline.DeadlineExceeded as exc:
+            self.errors.append({"what": " ".join(argv), "msg": str(exc)})
+            return None
+        except OSError as exc:
+            self.errors.append({"what": " ".join(argv), "msg": str(exc)})
+            return None
+
+    def configured_config(self):
+        res = self.run([self.bin("multipath"), "-t"])
+        if res is None or res.rc != 0 or "defaults {" not in res.stdout:
+            if res is not None:
+                self.errors.append({"what": "multipath -t", "msg": res.describe()})
+            return None
+        return res.stdout
+
+    def running_config(self):
+        binary = self.bin("multipathd", required=False)
+        if not binary:
+            return None
+        res = self.run([binary, "show", "config"], what="multipathd show config (the daemon may be wedged)")
+        if res is None or res.rc != 0 or "defaults {" not in res.stdout:
+            return None
+        return res.stdout
+
+    def maps(self):
+        show = {}
+        binary = self.bin("multipathd", required=False)
+        if binary:
+            res = self.run([binary, "show", "maps", "raw", "format", SHOW_MAPS_FORMAT])
+            if res is not None and res.rc == 0:
+                show = mc.parse_show_maps(res.stdout)
+        table = {}
+        dmsetup = self.bin("dmsetup", required=False)
+        if dmsetup:
+            res = self.run([dmsetup, "table", "--target", "multipath"])
+            if res is not None and res.rc == 0:
+                table = mc.parse_dmsetup_table(res.stdout)
+        return mc.live_maps(show, table)
+
+    def local_disks(self, targets):
+        try:
+            disks = deadline.call(scan_local_disks, (targets,), timeout=self.timeout, what="sysfs scan of sd disks")
+        except (deadline.DeadlineExceeded, RuntimeError) as exc:
+            self.errors.append({"what": "sysfs scan of sd disks", "msg": str(exc)})
+            return []
+        binary = self.bin("multipath", required=False)
+        for disk in disks:
+            disk["claimed"] = bool(disk["holder"])
+            if disk["claimed"] or not binary:
+                continue
+            res = self.run([binary, "-c", "/dev/%s" % disk["name"]], timeout=min(self.timeout, 10))
+            disk["claimed"] = res is not None and res.rc == 0
+        return disks
+
+    def restart(self, timeout):
+        res = deadline.run([self.bin("systemctl"), "restart", "multipathd.service"], timeout,
+                           what="systemctl restart multipathd.service")
+        if res.rc != 0:
+            self.module.fail_json(msg="restarting multipathd failed: %s" % res.describe(), changed=True)
+
+    def wait_running(self, settle):
+        end = time.monotonic() + settle
+        binary = self.bin("multipathd")
+        while True:
+            res = self.run([binary, "show", "daemon"], timeout=min(self.timeout, 10))
+            # "pid N idle" (between checker runs) or "pid N running" (checking); not "startup"/"configure"
+            if res is not None and res.rc == 0 and re.search(r"\b(idle|running)\b", res.stdout):
+                return True
+            if time.monotonic() >= end:
+                return False
+            time.sleep(1)
+
+
+def scan_local_disks(targets):
+    """Runs in a forked child (deadline.call): sd disks that are neither iSCSI nor FC nor an audited array."""
+    out = []
+    vendors = [t["vendor"] for t in targets]
+    for name in sorted(os.listdir("/sys/block")):
+        if not re.match(r"^sd[a-z]{1,4}$", name):
+            continue
+        base = "/sys/block/%s" % name
+        devpath = os.path.realpath(base + "/device")
+        if "/session" in devpath or "/rport-" in devpath:
+            continue
+        vendor = _read(base + "/device/vendor")
+        if vendor and any(mc._rx_search(v, vendor) for v in vendors):
+            continue
+        holder = None
+        try:
+            holders = os.listdir(base + "/holders")
+        except OSError:
+            holders = []
+        for h in holders:
+            if (_read("/sys/block/%s/dm/uuid" % h) or "").startswith("mpath-"):
+                holder = h
+        dev = _read(base + "/dev")
+        wwid = None
+        try:
+            with open("/run/udev/data/b%s" % dev) as f:
+                for line in f:
+                    if line.startswith("E:ID_SERIAL="):
+                        wwid = line.strip().split("=", 1)[1]
+        except (IOError, OSError, TypeError):
+            pass
+        out.append({"name": name, "dev": dev, "vendor": vendor, "model": _read(base + "/device/model"),
+                    "holder": holder, "wwid": wwid})
+    return out
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except (IOError, OSError):
+        return None
+
+
+def map_in_scope(m, targets):
+    return any(m.get("vendor") and mc.entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
+
+
+def map_findings(maps):
+    out = []
+    for m in maps:
+        if m["queues_forever"]:
+            out.append({
+                "check": "live_map_queueing", "scope": "map:%s" % m["name"], "key": "queueing",
+                "value": m.get("queueing") or m.get("table_features"), "recommended": None, "severity": "warning",
+                "shadowed": False, "in_file": None, "fixable": False,
+                "reason": "this map queues I/O without bound when its paths are gone (multipathd queueing 'on'); "
+                          "it follows the configuration after multipathd is restarted",
+            })
+    return out
+
+
+def disk_findings(disks, fix):
+    out = []
+    for d in disks:
+        if not d.get("claimed"):
+            continue
+        out.append({
+            "check": "local_disk_not_blacklisted", "scope": "blacklist", "key": "wwid",
+            "value": "%s (%s %s%s)" % (d["name"], d.get("vendor") or "", d.get("model") or "",
+                                       ", in map %s" % d["holder"] if d.get("holder") else ""),
+            "recommended": d.get("wwid"), "severity": "warning", "shadowed": False, "in_file": None,
+            "fixable": bool(fix and d.get("wwid")),
+            "reason": "a local disk that multipath claims gets a map (and, with queueing, the hang risk of a SAN "
+                      "LUN); blacklist it by wwid",
+        })
+    return out
+
+
+def _key(f):
+    return (f["check"], f["scope"])
+
+
+def active(findings):
+    return [f for f in findings if f["severity"] == "warning" and not f["shadowed"]]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", default="audit", choices=["audit", "fixed", "restarted"]),
+            path=dict(type="path", default="/etc/multipath.conf"),
+            devices=dict(type="list", elements="dict", default=[{"vendor": "NETAPP", "product": "LUN"}],
+                         options=dict(vendor=dict(type="str", required=True),
+                                      product=dict(type="str", required=True))),
+            scope=dict(type="str", default="devices", choices=["devices", "overrides"]),
+            no_path_retry=dict(type="str", default="30"),
+            dev_loss_tmo=dict(type="str", default="60"),
+            remove_queue_if_no_path=dict(type="bool", default=True),
+            recheck_wwid=dict(type="bool", default=True),
+            flush_on_last_del=dict(type="str", choices=["yes", "no", "always", "unused", "never"]),
+            find_multipaths=dict(type="str", choices=["no", "yes", "off", "on", "greedy", "smart", "strict"]),
+            blacklist_local_disks=dict(type="bool", default=False),
+            restart=dict(type="bool", default=True),
+            backup=dict(type="bool", default=False),
+            command_timeout=dict(type="float", default=15.0),
+            restart_timeout=dict(type="float", default=120.0),
+            settle_timeout=dict(type="float", default=120.0),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    targets = [{"vendor": d["vendor"], "product": d["product"]} for d in p["devices"]]
+    for t in targets:
+        for field in ("vendor", "product"):
+            if not SAFE_STRING.match(t[field]):
+                module.fail_json(msg="devices: %s %r may not contain quotes, braces, '#', '!' or newlines"
+                                     % (field, t[field]))
+    if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
+        module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
+                             % p["no_path_retry"])
+    if p["dev_loss_tmo"] is not None and not SECONDS.match(p["dev_loss_tmo"]):
+        module.fail_json(msg="dev_loss_tmo must be a number of seconds, got %r" % p["dev_loss_tmo"])
+
+    host = Host(module)
+    path = p["path"]
+    result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={},
+                  live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,
+                  parse_error=None, errors=host.errors)
+
+    # observe -----------------------------------------------------------------------------------
+    try:
+        old_text, existed = read_text(path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read %s: %s" % (path, exc))
+    result["file_exists"] = existed
+    doc = None
+    try:
+        doc = mc.parse(old_text) if existed else mc.new_document()
+    except mc.ParseError as exc:
+        result["parse_error"] = str(exc)
+    configured = host.configured_config()
+    running = host.running_config()
+    effective_text = running or configured
+    if effective_text is None:
+        module.fail_json(msg="cannot read the effective multipath configuration: neither 'multipathd show config' "
+                             "nor 'multipath -t' answered", **result)
+    result["effective_source"] = "multipathd show config" if running else "multipath -t"
+    supported = "recheck_wwid" in (configured or "") + (running or "")
+    result["recheck_wwid_supported"] = supported
+    recommended = {
+        "no_path_retry": p["no_path_retry"], "dev_loss_tmo": p["dev_loss_tmo"],
+        "recheck_wwid": "yes" if p["recheck_wwid"] and supported else None,
+        "flush_on_last_del": p["flush_on_last_del"], "find_multipaths": p["find_multipaths"],
+        "remove_queue_if_no_path": p["remove_queue_if_no_path"],
+    }
+    audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None)
+    file_eff = mc.to_dict(doc) if doc is not None else None
+
+    def judge(text):
+        eff = mc.to_dict(mc.parse(text, strict=False))
+        return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported)
+
+    findings, resolved = judge(effective_text)
+    if not p["remove_queue_if_no_path"]:
+        for f in findings:
+            if f["check"] == "features_queue_if_no_path":
+                f["recommended"], f["fixable"] = None, False
+    disks = host.local_disks(targets)
+    findings.extend(disk_findings(disks, p["blacklist_local_disks"]))
+    maps = host.maps()
+    findings.extend(map_findings(maps))
+    result.update(findings=findings, resolved=resolved, live_maps=maps,
+                  live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]])
+
+    if p["state"] == "audit":
+        result["remaining_findings"] = active(findings)
+        module.exit_json(**result)
+
+    # plan + act --------------------------------------------------------------------------------
+    file_changed = False
+    if p["state"] == "fixed":
+        if doc is None:
+            module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
+                                 % (path, result["parse_error"]), **result)
+        wwids = [d["wwid"] for d in disks if d.get("claimed") and d.get("wwid")] if p["blacklist_local_disks"] else []
+        plan_rec = dict(recommended)
+        if not p["remove_queue_if_no_path"]:
+            plan_rec["remove_queue_if_no_path"] = False
+        new_doc, changes = mc.plan_fix(doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
+        new_text = mc.render(new_doc)
+        mc.parse(new_text)  # the editor never produces what the parser would refuse
+        file_changed = new_text != old_text or not existed
+        result["changes"] = changes
+        if module._diff:
+            result["diff"] = diff(old_text, new_text, path, existed)
+        if file_changed and not module.check_mode:
+            result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
+                                               mode=0o644 if not existed else None)
+            configured = host.configured_config() or configured
+        # the daemon still runs settings that the (new) file no longer has
+        stale = False
+        if running:
+            now = set(_key(f) for f in active(judge(running)[0]) if f["fixable"])
+            later = set(_key(f) for f in active(judge(configured)[0]) if f["fixable"]) if configured else set()
+            stale = bool(now - later)
+        restart_needed = file_changed or stale
+        result["restart_needed"] = restart_needed
+        result["changed"] = file_changed
+        do_restart = restart_needed and p["restart"]
+    else:
+        do_restart = True
+        result["restart_needed"] = True
+
+    if do_restart:
+        result["changed"] = True
+        if module.check_mode:
+            module.exit_json(**result)
+        try:
+            host.restart(p["restart_timeout"])
+        except deadline.DeadlineExceeded as exc:
+            module.fail_json(msg=str(exc), **result)
+        result["restarted"] = True
+        result["restart_needed"] = False
+        verify(module, host, targets, judge, result, p["settle_timeout"])
+    else:
+        result["remaining_findings"] = active(findings)
+    module.exit_json(**result)
+
+
+def verify(module, host, targets, judge, result, settle):
+    """After the restart: the daemon runs the fixed settings and no audited map queues without bound."""
+    if not host.wait_running(settle):
+        module.fail_json(msg="multipathd did not become ready (show daemon: idle or running) within %ss after the restart" % settle, **result)
+    end = time.monotonic() + settle
+    while True:
+        running = host.running_config()
+        remaining = [f for f in active(judge(running)[0]) if f["fixable"]] if running else []
+        maps = host.maps()
+        stuck = [m for m in maps if m["queues_forever"] and map_in_scope(m, targets)]
+        if (running and not remaining and not stuck) or time.monotonic() >= end:
+            break
+        time.sleep(2)
+    others = [m["name"] for m in maps if m["queues_forever"] and not map_in_scope(m, targets)]
+    result.update(live_maps=maps, live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]],
+                  remaining_findings=remaining + map_findings(stuck))
+    if not running:
+        module.fail_json(msg="multipathd does not answer 'show config' after the restart", **result)
+    if remaining or stuck:
+        module.fail_json(msg="after the restart multipathd still runs risky settings (%s) or maps still queue "
+                             "without bound (%s)" % (", ".join(sorted(set(f["check"] for f in remaining))) or "none",
+                                                     ", ".join(m["name"] for m in stuck) or "none"), **result)
+    if others:
+        module.warn("maps of arrays outside 'devices' still queue without bound: %s" % ", ".join(others))
+
+
+if __name__ == "__main__":
+    main()

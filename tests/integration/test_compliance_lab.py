@@ -1,0 +1,170 @@
+"""Configuration compliance against the SAN lab VM (Debian 12, multipath-tools 0.9.4, open-iscsi 2.1.8).
+
+The baseline NETAPP LUNs start with the multipath-tools built-in NETAPP entry in force (no_path_retry queue,
+the lab's /etc/multipath.conf has no NETAPP entry). The roles must detect it, fix it, restart multipathd once,
+leave no map queueing without bound, set manual scan in iscsid.conf and every node record, and report no
+change on a second run. The guest's original files and records are restored afterwards (lab.reset() does not
+touch them).
+"""
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.lab
+
+TOP = Path(__file__).resolve().parents[2]
+TARGET = "iqn.2024-01.lab.san:target1"
+PORTALS = ("127.0.0.1:3260", "127.0.0.2:3260")
+PLAYBOOK = """\
+- name: Compliance
+  hosts: sanlab
+  gather_facts: false
+  roles:
+    - role: sanfleet.remediation.multipath_audit
+      vars:
+        multipath_audit_fix: true
+    - role: sanfleet.remediation.iscsi_scan_manual
+"""
+
+
+def _env():
+    return dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
+
+
+def module(lab, name, args="", timeout=300):
+    argv = ["ansible", "-i", str(lab.inventory_path()), "sanlab", "-m", "sanfleet.remediation.%s" % name]
+    if args:
+        argv += ["-a", args]
+    proc = subprocess.run(argv, cwd=str(TOP), env=_env(), capture_output=True, text=True, timeout=timeout)
+    assert "=> {" in proc.stdout, (proc.stdout[-3000:], proc.stderr[-3000:])
+    return json.loads(proc.stdout[proc.stdout.index("=> {") + 3:])
+
+
+def playbook(lab, timeout=900):
+    with tempfile.TemporaryDirectory() as tmp:
+        pb = Path(tmp) / "compliance.yml"
+        pb.write_text(PLAYBOOK)
+        proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(pb)], cwd=str(TOP),
+                              env=_env(), capture_output=True, text=True, timeout=timeout)
+    failed = [line for line in proc.stdout.splitlines() if '"msg"' in line or "fatal:" in line or "FAILED" in line]
+    assert proc.returncode == 0, (failed, proc.stdout[-3000:], proc.stderr[-2000:])
+    recap = re.search(r"sanlab\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
+    assert recap, proc.stdout[-3000:]
+    return int(recap.group(2)), proc.stdout
+
+
+def ssh(lab, cmd, timeout=60):
+    rc, out, err = lab.ssh(cmd, timeout=timeout)
+    assert rc == 0, (cmd, rc, out, err)
+    return out
+
+
+def show_maps(lab):
+    out = ssh(lab, "multipathd show maps raw format '%n|%Q|%s'")
+    return dict((line.split("|")[0], line.split("|")) for line in out.splitlines() if "|" in line)
+
+
+def netapp_maps(lab):
+    return dict((n, f) for n, f in show_maps(lab).items() if f[2].startswith("NETAPP"))
+
+
+def tables(lab):
+    out = ssh(lab, "dmsetup table --target multipath")
+    return dict((line.split(":")[0], line) for line in out.splitlines() if ":" in line)
+
+
+@pytest.fixture(scope="module")
+def guest(lab):
+    lab.reset()
+    saved = {p: ssh(lab, "cat %s 2>/dev/null || true" % p) for p in ("/etc/multipath.conf", "/etc/iscsi/iscsid.conf")}
+    try:
+        yield lab
+    finally:
+        for path, text in saved.items():
+            lab.put_file(path, text)
+        lab.ssh("rm -f /etc/multipath.conf.*~ /etc/iscsi/iscsid.conf.*~; "
+                "for p in %s; do iscsiadm -m node -T %s -p $p -o update -n node.session.scan -v auto; done; "
+                "systemctl restart multipathd.service" % (" ".join(PORTALS), TARGET), timeout=180)
+        lab.reset()
+
+
+def test_audit_finds_the_netapp_builtin_queueing(guest):
+    assert set(f[1] for f in netapp_maps(guest).values()) == {"on"}, "baseline: NETAPP maps queue forever"
+    res = module(guest, "multipath_conf", "state=audit")
+    assert not res.get("failed"), res
+    scope = 'devices/device[vendor="NETAPP",product="LUN"]'
+    active = [(f["check"], f["scope"], f["in_file"]) for f in res["findings"]
+              if f["severity"] == "warning" and not f["shadowed"]]
+    assert ("no_path_retry_queue", scope, False) in active
+    assert ("dev_loss_tmo_infinity", scope, False) in active
+    assert ("recheck_wwid_off", "defaults", False) in active
+    assert res["recheck_wwid_supported"] is True
+    assert res["effective_source"] == "multipathd show config"
+    assert sorted(res["live_maps_queueing"]) == sorted(netapp_maps(guest))
+    lvm = module(guest, "lvm_filter_info")
+    assert not lvm.get("failed"), lvm
+    assert "no_lvm_filter" in [f["check"] for f in lvm["findings"]]
+    assert {d["kind"] for d in lvm["san_devices"]} == {"map", "path"}
+
+
+def test_roles_fix_restart_and_verify_then_change_nothing(guest):
+    pid_before = ssh(guest, "systemctl show -p MainPID --value multipathd.service").strip()
+    changed, out = playbook(guest)
+    assert changed >= 3, out[-3000:]  # file write (+handler), iscsid.conf + records
+    assert out.count("RUNNING HANDLER [sanfleet.remediation.multipath_audit : Restart multipathd]") == 1
+    assert ssh(guest, "systemctl show -p MainPID --value multipathd.service").strip() != pid_before
+
+    conf = ssh(guest, "cat /etc/multipath.conf")
+    assert "# Deliberately NO \"NETAPP\" device entry" in conf  # the lab's comments survive
+    assert re.search(r'device \{\n\s+vendor "NETAPP"\n\s+product "LUN"\n\s+no_path_retry 30\n\s+dev_loss_tmo 60\n', conf)
+    assert "recheck_wwid yes" in conf
+    # no NETAPP map queues without bound any more (multipathd counts 30 checks, then fails I/O)
+    states = netapp_maps(guest)
+    assert states and all(f[1] != "on" for f in states.values()), states
+    assert all(re.match(r"^\d+ (chk|sec)$|^off$", f[1]) for f in states.values()), states
+    # the kernel tables: with no_path_retry 30 multipathd keeps queue_if_no_path while paths work
+    tbl = tables(guest)
+    for name in states:
+        assert "pg_init_retries 50" in tbl[name]  # the built-in entry is merged, not replaced
+    cfg = ssh(guest, "multipathd show config")
+    block = cfg[cfg.index('vendor "NETAPP"\n\t\tproduct "LUN"\n'):]
+    block = block[:block.index("}")]
+    assert "no_path_retry 30" in block and "dev_loss_tmo 60" in block and 'prio "ontap"' in block
+
+    iscsid = ssh(guest, "cat /etc/iscsi/iscsid.conf")
+    assert re.findall(r"(?m)^node\.session\.scan = (\S+)$", iscsid) == ["manual", "manual"]
+    for portal in PORTALS:
+        rec = ssh(guest, "iscsiadm -m node -T %s -p %s" % (TARGET, portal))
+        assert "node.session.scan = manual" in rec
+    assert ssh(guest, "iscsiadm -m session | wc -l").strip() == "2"  # nobody was logged out
+
+    changed, out = playbook(guest)
+    assert changed == 0, out[-3000:]
+    assert "RUNNING HANDLER" not in out
+
+
+def test_all_paths_down_stops_queueing_within_the_retry_window(guest):
+    """The point of the fix: with every path gone, the NETAPP maps stop queueing by themselves."""
+    before = netapp_maps(guest)
+    assert before and all(f[1] != "on" for f in before.values())
+    guest.cut_portal("127.0.0.1")
+    guest.cut_portal("127.0.0.2")
+    try:
+        # polling_interval 2..4 s in the lab: 30 checks take at most ~2 min after the paths fail
+        deadline = 240
+        out = ""
+        for _ in range(deadline // 5):
+            tbl = tables(guest)
+            left = [n for n in before if "queue_if_no_path" in tbl.get(n, "")]
+            if not left:
+                break
+            rc, out, _ = guest.ssh("sleep 5", timeout=15)
+        assert not left, ("still queueing", left, tbl)
+        assert all(f[1] == "off" for f in netapp_maps(guest).values())
+    finally:
+        guest.restore_portal()

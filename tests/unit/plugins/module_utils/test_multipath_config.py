@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+import difflib
+import os
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
+TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
+REC = {"no_path_retry": "30", "dev_loss_tmo": "60", "recheck_wwid": "yes",
+       "flush_on_last_del": None, "find_multipaths": None}
+GOOD_FILES = ["multipath.conf.rhel", "multipath.conf.ubuntu", "multipath.conf.netapp",
+              "multipath.conf.overrides", "multipathd-show-config-0.9.4.txt"]
+
+
+def read(name):
+    with open(os.path.join(FIX, name), "rb") as f:
+        return f.read().decode("utf-8")
+
+
+# ----------------------------------------------------------------------------- round trip
+
+@pytest.mark.parametrize("name", GOOD_FILES)
+def test_round_trip_is_byte_identical(name):
+    text = read(name)
+    assert mc.render(mc.parse(text)) == text
+
+
+@pytest.mark.parametrize("name", GOOD_FILES)
+def test_round_trip_with_crlf(name):
+    text = read(name).replace("\n", "\r\n")
+    assert mc.render(mc.parse(text)) == text
+
+
+def test_round_trip_of_edge_cases():
+    for text in ["", "\n", "# only a comment", "defaults {\n}", "defaults {\n}\n\n\n",
+                 "defaults\n\n{\n  polling_interval 10\n}\n", "defaults {   # c\n\tx \"a b\"  ! c\n}  # end\n"]:
+        assert mc.render(mc.parse(text)) == text
+
+
+@pytest.mark.parametrize("name,line", [("multipath.conf.broken", 5), ("multipath.conf.oneline", 1)])
+def test_strict_parser_refuses_what_it_cannot_represent(name, line):
+    with pytest.raises(mc.ParseError) as info:
+        mc.parse(read(name))
+    assert info.value.lineno == line
+
+
+@pytest.mark.parametrize("text", ["}\n", "defaults {\n", "defaults\n", "defaults {\n x 1\n}}\n", 'a "b\n', "{\n"])
+def test_strict_parser_refuses_unbalanced_input(text):
+    with pytest.raises(mc.ParseError):
+        mc.parse(text)
+
+
+def test_tolerant_parser_keeps_going():
+    doc = mc.parse("defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n", strict=False)
+    assert mc.to_dict(doc)["defaults"] == {"polling_interval": "3"}
+    assert mc.render(doc) == "defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n"
+
+
+# ----------------------------------------------------------------------------- structure
+
+def test_show_config_structure():
+    eff = mc.to_dict(mc.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
+    assert "no_path_retry" not in eff["defaults"]  # unset in defaults: 0.9.4 does not print it
+    assert eff["defaults"]["find_multipaths"] == "off"
+    netapp = [d for d in eff["devices"] if d["vendor"] == "NETAPP"]
+    assert netapp == [{"vendor": "NETAPP", "product": "LUN", "features": "2 pg_init_retries 50",
+                       "path_grouping_policy": "group_by_prio", "prio": "ontap", "failback": "immediate",
+                       "no_path_retry": "queue", "flush_on_last_del": "yes", "dev_loss_tmo": "infinity",
+                       "user_friendly_names": "no"}]
+    # E-Series shares the vendor regex but not the product: not an ONTAP entry
+    assert [d["product"] for d in eff["devices"] if mc.entry_matches(d, "NETAPP", "LUN C-Mode")] == ["LUN"]
+    # the lab's own LIO-ORG entry follows the built-in "(LIO-ORG|SUSE)" one
+    assert [d.get("no_path_retry") for d in eff["devices"] if "LIO-ORG" in d["vendor"]] == ["12", "fail"]
+    assert eff["blacklist"]["devnode"] == ["^vd[a-z]", "!^(sd[a-z]|dasd[a-z]|nvme[0-9])"]
+    assert eff["blacklist_exceptions"]["property"] == ["(SCSI_IDENT_|ID_WWN)"]
+    assert eff["overrides"] == {} and eff["multipaths"] == []
+
+
+def test_file_structure_with_comments_and_odd_spacing():
+    eff = mc.to_dict(mc.parse(read("multipath.conf.overrides")))
+    assert eff["defaults"] == {"user_friendly_names": "no", "find_multipaths": "greedy", "recheck_wwid": "no"}
+    assert eff["overrides"] == {"no_path_retry": "queue", "dev_loss_tmo": "infinity"}
+    assert eff["multipaths"][0]["features"] == "1 queue_if_no_path"
+    assert eff["blacklist_exceptions"]["device"] == [{"vendor": "NETAPP", "product": "LUN"}]
+
+
+def test_entry_matching_uses_regexes_and_spots_catch_alls():
+    assert mc.entry_matches({"vendor": "NETAPP", "product": "LUN"}, "NETAPP", "LUN C-Mode")
+    assert mc.entry_matches({"vendor": "NETAPP", "product": "LUN.*"}, "NETAPP", "LUN")
+    assert not mc.entry_matches({"vendor": "NVME", "product": "^NetApp ONTAP Controller"}, "NETAPP", "LUN")
+    assert mc.entry_matches({"vendor": ".*", "product": ".*"}, "NETAPP", "LUN")
+    assert not mc.entry_is_specific({"vendor": ".*", "product": ".*"}, "NETAPP", "LUN")
+    assert mc.entry_is_specific({"vendor": "^NETAPP$", "product": "LUN"}, "NETAPP", "LUN")
+
+
+@pytest.mark.parametrize("before,after", [
+    ("3 queue_if_no_path pg_init_retries 50", "2 pg_init_retries 50"),
+    ("1 queue_if_no_path", "0"),
+    ("2 pg_init_retries 50", None),
+    ("0", None),
+])
+def test_features_without_queueing(before, after):
+    assert mc.features_without_queueing(before) == after
+
+
+# ----------------------------------------------------------------------------- judge
+
+def _checks(findings, active_only=True):
+    return sorted((f["check"], f["scope"]) for f in findings
+                  if f["check"] != "find_multipaths" and (not active_only or not f["shadowed"]))
+
+
+def test_audit_of_debian_without_file_finds_the_netapp_builtin():
+    eff = mc.to_dict(mc.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
+    findings, resolved = mc.audit(eff, TARGETS, REC, file_eff=mc.to_dict(mc.parse("")))
+    scope = 'devices/device[vendor="NETAPP",product="LUN"]'
+    assert _checks(findings) == [("dev_loss_tmo_infinity", scope), ("no_path_retry_queue", scope),
+                                 ("recheck_wwid_off", "defaults")]
+    f = [x for x in findings if x["check"] == "no_path_retry_queue"][0]
+    assert f["value"] == "queue" and f["recommended"] == "30" and f["in_file"] is False and f["fixable"]
+    assert resolved["NETAPP/LUN"]["no_path_retry"] == {"value": "queue", "scope": scope}
+    fm = [x for x in findings if x["check"] == "find_multipaths"][0]
+    assert fm["value"] == "off" and fm["severity"] == "info"
+
+
+def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
+    eff = mc.to_dict(mc.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
+    eff["devices"].append({"vendor": "NETAPP", "product": "LUN.*", "no_path_retry": "30", "dev_loss_tmo": "60"})
+    eff["defaults"]["recheck_wwid"] = "yes"
+    findings, resolved = mc.audit(eff, TARGETS, REC)
+    assert _checks(findings) == []
+    assert sorted(f["check"] for f in findings if f["shadowed"]) == ["dev_loss_tmo_infinity", "no_path_retry_queue"]
+    assert resolved["NETAPP/LUN"]["no_path_retry"]["value"] == "30"
+
+
+def test_audit_of_overrides_and_multipaths():
+    eff = mc.to_dict(mc.parse(read("multipath.conf.overrides")))
+    findings, _ = mc.audit(eff, TARGETS, REC)
+    assert _checks(findings) == [
+        ("dev_loss_tmo_infinity", "overrides"),
+        ("features_queue_if_no_path", 'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]'),
+        ("no_path_retry_queue", "overrides"),
+        ("recheck_wwid_off", "defaults"),
+    ]
+    feat = [f for f in findings if f["check"] == "features_queue_if_no_path"][0]
+    assert feat["recommended"] == "0"
+
+
+def test_audit_without_recheck_wwid_support():
+    eff = mc.to_dict(mc.parse("defaults {\n no_path_retry 30\n}\n"))
+    findings, _ = mc.audit(eff, TARGETS, REC, recheck_supported=False)
+    assert [f["check"] for f in findings if f["severity"] == "warning"] == ["recheck_wwid_unsupported"]
+
+
+# ----------------------------------------------------------------------------- plan
+
+def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
+    new, changes = mc.plan_fix(mc.new_document(), TARGETS, REC)
+    text = mc.render(new)
+    assert text == mc.NEW_FILE_HEADER + (
+        "devices {\n"
+        "    # " + mc.FIX_COMMENT + "\n"
+        "    device {\n"
+        '        vendor "NETAPP"\n'
+        '        product "LUN"\n'
+        "        no_path_retry 30\n"
+        "        dev_loss_tmo 60\n"
+        "    }\n"
+        "}\n"
+        "defaults {\n"
+        "    recheck_wwid yes\n"
+        "}\n")
+    assert [(c["scope"], c["key"], c["after"]) for c in changes] == [
+        ('devices/device[vendor="NETAPP",product="LUN"]', "no_path_retry", "30"),
+        ('devices/device[vendor="NETAPP",product="LUN"]', "dev_loss_tmo", "60"),
+        ("defaults", "recheck_wwid", "yes")]
+    # the result parses strictly and a second plan changes nothing
+    again, changes2 = mc.plan_fix(mc.parse(text), TARGETS, REC)
+    assert changes2 == [] and mc.render(again) == text
+
+
+def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
+    text = read("multipath.conf.netapp")
+    new, changes = mc.plan_fix(mc.parse(text), TARGETS, REC)
+    out = mc.render(new)
+    assert '        features                "2 pg_init_retries 50"\n' in out
+    assert "        no_path_retry           30\n" in out
+    assert "        dev_loss_tmo            60\n" in out
+    assert out.count("device {") == 1  # the existing LUN.* entry was reused, none added
+    assert '    wwid    "3600508b1001c3ad4e9d3d5c6a8a1b2c3"   # local RAID volume\n' in out
+    assert "    polling_interval      5\n    recheck_wwid yes\n}" in out
+    # only the intended lines differ
+    removed = [l for l in difflib.ndiff(text.splitlines(), out.splitlines()) if l.startswith("- ")]
+    added = [l for l in difflib.ndiff(text.splitlines(), out.splitlines()) if l.startswith("+ ")]
+    assert len(removed) == 3 and len(added) == 4
+    assert len(changes) == 4
+
+
+def test_fix_of_overrides_and_multipaths_keeps_comments_and_missing_final_newline():
+    text = read("multipath.conf.overrides")
+    new, changes = mc.plan_fix(mc.parse(text), TARGETS, REC)
+    out = mc.render(new)
+    assert "    no_path_retry   30     ! keep I/O on an ISSU\n" in out
+    assert "    dev_loss_tmo 60\n" in out
+    assert '\t\tfeatures "0"\n' in out
+    assert "\trecheck_wwid yes\n" in out
+    assert "! a hand-written file" in out
+    assert out.endswith("# trailing comment, no final newline\n" + out.split("# trailing comment, no final newline\n")[1])
+    assert 'devices {\n    # ' + mc.FIX_COMMENT + '\n    device {\n        vendor "NETAPP"\n' in out
+    mc.parse(out)  # still valid
+    assert mc.plan_fix(mc.parse(out), TARGETS, REC)[1] == []
+    scopes = sorted(set(c["scope"] for c in changes))
+    assert scopes == ['defaults', 'devices/device[vendor="NETAPP",product="LUN"]',
+                      'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]', 'overrides']
+
+
+def test_fix_in_overrides_scope():
+    new, changes = mc.plan_fix(mc.parse(read("multipath.conf.ubuntu")), TARGETS, REC, scope="overrides")
+    out = mc.render(new)
+    assert out.startswith("defaults {\n    user_friendly_names yes\n    recheck_wwid yes\n}\n")
+    assert "overrides {\n    no_path_retry 30\n    dev_loss_tmo 60\n}\n" in out
+
+
+def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
+    text = read("multipath.conf.rhel")
+    new, _ = mc.plan_fix(mc.parse(text), TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])
+    out = mc.render(new)
+    assert out.startswith(text.split("defaults {")[0])
+    assert '\tenable_foreign "^$"\n\trecheck_wwid yes\n}' in out
+    assert 'blacklist {\n    wwid "35000c500a1b2c3d4"\n}' in out
+    assert '        property "(SCSI_IDENT_|ID_WWN)"\n' in out
+
+
+def test_plan_does_not_touch_the_input_document():
+    doc = mc.parse(read("multipath.conf.netapp"))
+    before = mc.render(doc)
+    mc.plan_fix(doc, TARGETS, REC)
+    assert mc.render(doc) == before
+
+
+def test_recommended_none_leaves_keys_alone():
+    rec = dict(REC, dev_loss_tmo=None, recheck_wwid=None)
+    new, changes = mc.plan_fix(mc.parse(read("multipath.conf.netapp")), TARGETS, rec)
+    assert "dev_loss_tmo            infinity" in mc.render(new)
+    assert [c["key"] for c in changes] == ["no_path_retry", "features"]
+
+
+# ----------------------------------------------------------------------------- live maps
+
+TABLE = """\
+3600a0980383146354e2b4f2d5a6b7a31: 0 2097152 multipath 3 queue_if_no_path pg_init_retries 50 1 alua 1 1 service-time 0 2 1 8:16 1 8:32 1
+3600a0980383146354e2b4f2d5a6b7a32: 0 2097152 multipath 1 pg_init_retries 50 0 1 1 service-time 0 1 1 8:48 1
+36001405abcdef: 0 2097152 multipath 0 0 1 1 service-time 0 1 1 8:64 1
+"""
+SHOW_MAPS = """\
+3600a0980383146354e2b4f2d5a6b7a31|3600a0980383146354e2b4f2d5a6b7a31|dm-0|on|2|NETAPP,LUN C-Mode,9800
+3600a0980383146354e2b4f2d5a6b7a32|3600a0980383146354e2b4f2d5a6b7a32|dm-1|30 chk|1|NETAPP,LUN C-Mode,9800
+"""
+
+
+def test_live_maps_merge_daemon_and_table():
+    maps = mc.live_maps(mc.parse_show_maps(SHOW_MAPS), mc.parse_dmsetup_table(TABLE))
+    assert [(m["name"][-2:], m["queueing"], m["queues_forever"], m["table_queue_if_no_path"]) for m in maps] == [
+        ("ef", None, False, False), ("31", "on", True, True), ("32", "30 chk", False, False)]
+    assert maps[1]["vendor"] == "NETAPP" and maps[1]["product"] == "LUN C-Mode"
+    assert maps[1]["table_features"] == "queue_if_no_path pg_init_retries 50"

@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+import json
+import os
+import re
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.modules import multipath_conf
+
+FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
+with open(os.path.join(FIX, "multipathd-show-config-0.9.4.txt")) as _f:
+    SHOW_CONFIG = _f.read()
+
+NETAPP_BLOCK = ('\t\tvendor "NETAPP"\n\t\tproduct "LUN"\n\t\tpath_grouping_policy "group_by_prio"\n'
+                '\t\tfeatures "2 pg_init_retries 50"\n\t\tprio "ontap"\n\t\tfailback "immediate"\n'
+                '\t\tno_path_retry "queue"\n\t\tflush_on_last_del "yes"\n\t\tdev_loss_tmo "infinity"\n')
+assert NETAPP_BLOCK in SHOW_CONFIG
+FIXED_CONFIG = SHOW_CONFIG.replace(
+    NETAPP_BLOCK, NETAPP_BLOCK.replace('no_path_retry "queue"', "no_path_retry 30")
+    .replace('dev_loss_tmo "infinity"', "dev_loss_tmo 60")).replace('recheck_wwid "no"', 'recheck_wwid "yes"')
+WWIDS = ["3600a098038304c61622d3030312b4162", "3600a098038304c61622d3030322b4162"]
+TABLE_QUEUE = "".join("%s: 0 65536 multipath 3 queue_if_no_path pg_init_retries 50 1 alua 1 1 service-time 0 2 2 "
+                      "8:16 1 1 8:80 1 1\n" % w for w in WWIDS)
+TABLE_LIO = "360014055a1a00000000400080005a1ab: 0 16384 multipath 0 1 alua 1 1 service-time 0 2 2 8:0 1 1 8:64 1 1\n"
+
+
+def show_maps(queueing):
+    lines = ["%s|%s|dm-%d|%s|2|NETAPP,LUN C-Mode" % (w, w, i, queueing) for i, w in enumerate(WWIDS)]
+    lines.append("360014055a1a00000000400080005a1ab|360014055a1a00000000400080005a1ab|dm-9|off|2|LIO-ORG,FILEIO")
+    return "\n".join(lines) + "\n"
+
+
+class FakeHost(object):
+    """multipath-tools as seen through deadline.run: the daemon runs `running`, multipath -t reads the file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.running = SHOW_CONFIG
+        self.queueing = "on"
+        self.calls = []
+        self.hang = set()
+        self.after_restart = None  # (running, queueing)
+        self.local = []
+        self.daemon_polls = 0
+
+    def configured(self):
+        # a good-enough model of multipath -t: the fixed config once the file carries the fix
+        if os.path.exists(self.path) and re.search(r"no_path_retry\s+30", open(self.path).read()):
+            return FIXED_CONFIG
+        return SHOW_CONFIG
+
+    def run(self, argv, timeout, what=None, data=None):
+        cmd = " ".join(os.path.basename(argv[0:1][0]) for _ in [0]) + " " + " ".join(argv[1:])
+        self.calls.append(cmd)
+        if cmd in self.hang:
+            raise deadline.DeadlineExceeded(what or cmd, timeout)
+        ok = lambda out: deadline.CommandResult(argv, 0, out, "", 0.01)  # noqa: E731
+        if cmd == "multipathd show config":
+            return ok(self.running)
+        if cmd == "multipath -t":
+            return ok(self.configured())
+        if cmd.startswith("multipathd show maps raw format"):
+            return ok(show_maps(self.queueing))
+        if cmd == "dmsetup table --target multipath":
+            return ok(TABLE_LIO + (TABLE_QUEUE if self.queueing else TABLE_QUEUE))
+        if cmd == "systemctl restart multipathd.service":
+            self.running, self.queueing = self.after_restart or (self.configured(), "30 chk")
+            return ok("")
+        if cmd == "multipathd show daemon":
+            self.daemon_polls += 1
+            return ok("pid 1234 configure\n" if self.daemon_polls == 1 else "pid 1234 idle\n")
+        if cmd.startswith("multipath -c"):
+            return deadline.CommandResult(argv, 1, "", "", 0.01)
+        raise AssertionError("unexpected command %s" % cmd)
+
+
+@pytest.fixture
+def host(monkeypatch, tmp_path):
+    fake = FakeHost(str(tmp_path / "multipath.conf"))
+    monkeypatch.setattr(deadline, "run", fake.run)
+    monkeypatch.setattr(deadline, "call", lambda fn, args=(), timeout=None, what=None: list(fake.local))
+    real = basic.AnsibleModule.get_bin_path
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        if name in ("multipath", "multipathd", "dmsetup", "systemctl"):
+            return "/sbin/" + name
+        return real(self, name, required=required, opt_dirs=opt_dirs)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
+    monkeypatch.setattr(multipath_conf.time, "sleep", lambda s: None)
+    return fake
+
+
+def run_module(capsys, args, check=False, diff=False):
+    args = dict(args)
+    if check:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            multipath_conf.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def checks(findings):
+    return sorted((f["check"], f["scope"]) for f in findings if f["severity"] == "warning" and not f["shadowed"])
+
+
+NETAPP_SCOPE = 'devices/device[vendor="NETAPP",product="LUN"]'
+
+
+def test_audit_of_a_debian_host_without_file(host, capsys):
+    res = run_module(capsys, {"path": host.path})
+    assert res["changed"] is False and res["file_exists"] is False
+    assert res["effective_source"] == "multipathd show config"
+    assert res["recheck_wwid_supported"] is True
+    assert checks(res["findings"]) == [
+        ("dev_loss_tmo_infinity", NETAPP_SCOPE),
+        ("live_map_queueing", "map:" + WWIDS[0]), ("live_map_queueing", "map:" + WWIDS[1]),
+        ("no_path_retry_queue", NETAPP_SCOPE), ("recheck_wwid_off", "defaults")]
+    assert res["live_maps_queueing"] == WWIDS
+    assert res["resolved"]["NETAPP/LUN"]["no_path_retry"]["value"] == "queue"
+    assert not os.path.exists(host.path)
+    assert "systemctl restart multipathd.service" not in host.calls
+
+
+def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, capsys):
+    res = run_module(capsys, {"path": host.path, "state": "fixed"}, check=True, diff=True)
+    assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
+    assert 'vendor "NETAPP"' in res["diff"]["after"] and res["diff"]["before"] == ""
+    assert res["diff"]["before_header"].endswith("(absent)")
+    assert not os.path.exists(host.path)
+    assert "systemctl restart multipathd.service" not in host.calls
+
+
+def test_fix_creates_the_file_restarts_once_and_verifies(host, capsys):
+    res = run_module(capsys, {"path": host.path, "state": "fixed", "backup": True})
+    assert res["changed"] is True and res["restarted"] is True and res["restart_needed"] is False
+    assert host.calls.count("systemctl restart multipathd.service") == 1
+    text = open(host.path).read()
+    assert text.startswith(mc.NEW_FILE_HEADER) and "no_path_retry 30" in text and "recheck_wwid yes" in text
+    assert oct(os.stat(host.path).st_mode & 0o777) == "0o644"
+    assert res["remaining_findings"] == [] and res["live_maps_queueing"] == []
+    assert "backup_file" not in res or not res["backup_file"]  # nothing to back up
+    # second run: nothing to do
+    host.calls[:] = []
+    again = run_module(capsys, {"path": host.path, "state": "fixed"})
+    assert again["changed"] is False and again["restarted"] is False and again["changes"] == []
+    assert "systemctl restart multipathd.service" not in host.calls
+    assert checks(again["findings"]) == []
+
+
+def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, capsys):
+    with open(os.path.join(FIX, "multipath.conf.netapp")) as f:
+        original = f.read()
+    with open(host.path, "w") as f:
+        f.write(original)
+    res = run_module(capsys, {"path": host.path, "state": "fixed", "backup": True})
+    assert res.get("msg") is None
+    assert res["changed"] is True and os.path.exists(res["backup_file"])
+    assert open(res["backup_file"]).read() == original
+    text = open(host.path).read()
+    assert "# local RAID volume" in text and "no_path_retry           30" in text
+
+
+def test_fix_refuses_a_file_it_cannot_parse(host, capsys):
+    with open(os.path.join(FIX, "multipath.conf.broken")) as f:
+        broken = f.read()
+    with open(host.path, "w") as f:
+        f.write(broken)
+    res = run_module(capsys, {"path": host.path, "state": "fixed"})
+    assert res["failed"] is True and "refusing to rewrite" in res["msg"] and "line 5" in res["msg"]
+    assert open(host.path).read() == broken
+    # the audit still works and says why
+    res = run_module(capsys, {"path": host.path})
+    assert res["parse_error"].startswith("line 5") and res.get("failed") is not True
+
+
+def test_wedged_daemon_falls_back_to_multipath_t(host, capsys):
+    host.hang.add("multipathd show config")
+    res = run_module(capsys, {"path": host.path})
+    assert res["effective_source"] == "multipath -t"
+    assert res["errors"][0]["what"].endswith("multipathd show config")
+    assert ("no_path_retry_queue", NETAPP_SCOPE) in checks(res["findings"])
+
+
+def test_restart_false_reports_restart_needed(host, capsys):
+    res = run_module(capsys, {"path": host.path, "state": "fixed", "restart": False})
+    assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
+    assert "systemctl restart multipathd.service" not in host.calls
+    # the file is fixed, the daemon is not: the next run still asks for the restart, without a file change
+    res = run_module(capsys, {"path": host.path, "state": "fixed", "restart": False})
+    assert res["changed"] is False and res["restart_needed"] is True
+    # and a run with restart does it
+    res = run_module(capsys, {"path": host.path, "state": "fixed"})
+    assert res["changed"] is True and res["restarted"] is True
+
+
+def test_verification_fails_when_maps_still_queue(host, capsys):
+    host.after_restart = (FIXED_CONFIG, "on")
+    res = run_module(capsys, {"path": host.path, "state": "fixed", "settle_timeout": 1})
+    assert res["failed"] is True and "still queue" in res["msg"] and res["changed"] is True
+    assert [f["check"] for f in res["remaining_findings"]] == ["live_map_queueing", "live_map_queueing"]
+
+
+def test_state_restarted_restarts_and_verifies(host, capsys):
+    host.running = FIXED_CONFIG
+    host.queueing = "30 chk"
+    host.after_restart = (FIXED_CONFIG, "30 chk")
+    res = run_module(capsys, {"path": host.path, "state": "restarted", "settle_timeout": 5})
+    assert res["changed"] is True and res["restarted"] is True and not res.get("failed")
+    assert host.calls.count("systemctl restart multipathd.service") == 1
+
+
+def test_overrides_scope_and_fail(host, capsys):
+    res = run_module(capsys, {"path": host.path, "state": "fixed", "scope": "overrides", "no_path_retry": "fail",
+                              "restart": False})
+    text = open(host.path).read()
+    assert "overrides {\n    no_path_retry fail\n    dev_loss_tmo 60\n}\n" in text
+    assert res["changes"][0] == {"scope": "overrides", "key": "no_path_retry", "before": None, "after": "fail"}
+
+
+def test_local_disk_blacklist(host, capsys):
+    host.local = [{"name": "sda", "dev": "8:0", "vendor": "ATA", "model": "SSD", "holder": "dm-7",
+                   "wwid": "35000c500a1b2c3d4"}]
+    res = run_module(capsys, {"path": host.path})
+    f = [x for x in res["findings"] if x["check"] == "local_disk_not_blacklisted"][0]
+    assert f["recommended"] == "35000c500a1b2c3d4" and f["fixable"] is False and "in map dm-7" in f["value"]
+    run_module(capsys, {"path": host.path, "state": "fixed", "blacklist_local_disks": True, "restart": False})
+    assert 'blacklist {\n    wwid "35000c500a1b2c3d4"\n}\n' in open(host.path).read()
+
+
+@pytest.mark.parametrize("args,msg", [
+    ({"no_path_retry": "queue"}, "no_path_retry must be"),
+    ({"dev_loss_tmo": "infinity"}, "dev_loss_tmo must be"),
+    ({"devices": [{"vendor": 'NET"APP', "product": "LUN"}]}, "may not contain"),
+])
+def test_bad_input_is_refused_before_any_read(host, capsys, args, msg):
+    res = run_module(capsys, dict(args, path=host.path, state="fixed"))
+    assert res["failed"] is True and msg in res["msg"] and host.calls == []
