@@ -15,6 +15,8 @@ __metaclass__ = type
 
 import json
 import os
+import tarfile
+import tempfile
 import re
 import time
 
@@ -349,15 +351,31 @@ class CapturedRun(FakeRun):
         return deadline.CommandResult(list(argv), rc, out, err, 0.01)
 
 
+_UNPACKED = {}
+
+
+def _unpacked(scenario):
+    """Directory of a captured fixture, unpacked once per test run from <scenario>.tar.gz."""
+    if scenario not in _UNPACKED:
+        archive = os.path.join(FIXTURES, scenario + ".tar.gz")
+        if not os.path.exists(archive):
+            return None
+        dest = tempfile.mkdtemp(prefix="sanfleet-fixture-")
+        with tarfile.open(archive) as tar:
+            tar.extractall(dest, filter="tar")
+        _UNPACKED[scenario] = os.path.join(dest, scenario)
+    return _UNPACKED[scenario]
+
+
 def load_captured(scenario):
     """(reader, truth) for a captured lab fixture (tests/lab/capture.py), or skip when it is not there yet.
 
-    Layout: <scenario>/root/ (sysfs, /proc, /etc as captured, symlinks kept), <scenario>/commands/index.json
-    (slug -> argv, rc, stderr) with <slug>.txt (stdout), <scenario>/truth.json (the array truth).
+    Layout inside <scenario>.tar.gz: <scenario>/root/ (sysfs, /proc, /etc as captured, symlinks kept),
+    <scenario>/commands/index.json (slug -> argv, rc, stderr) with <slug>.txt (stdout), <scenario>/truth.json.
     """
-    base = os.path.join(FIXTURES, scenario)
-    if not os.path.isdir(os.path.join(base, "root")):
-        pytest.skip("captured fixture %s not available yet" % scenario)
+    base = _unpacked(scenario)
+    if base is None:
+        pytest.skip("captured fixture %s not available" % scenario)
     truth = None
     if os.path.exists(os.path.join(base, "truth.json")):
         with open(os.path.join(base, "truth.json")) as f:
