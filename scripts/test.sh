@@ -60,9 +60,12 @@ docs() {
 # ansible-test must run from .../ansible_collections/sanfleet/remediation with netapp.ontap beside it.
 ansible_test_tree() {
   local tree=$SANFLEET_CACHE/ansible-test/ansible_collections
+  rm -rf "$tree/sanfleet/remediation"
   mkdir -p "$tree/sanfleet/remediation" "$tree/netapp"
   rsync -a --delete "$SANFLEET_COLLECTIONS/ansible_collections/netapp/ontap/" "$tree/netapp/ontap/"
-  git ls-files -co --exclude-standard -z | rsync -a --delete --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
+  # tests/lab, benchmarks and scripts are development tooling, not collection content (build_ignore too)
+  git ls-files -co --exclude-standard -z -- . ':!tests/lab' ':!benchmarks' ':!scripts' |
+    rsync -a --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
   (cd "$tree/sanfleet/remediation" && rm -rf .git && git init -q && git add -A >/dev/null 2>&1)
   echo "$tree/sanfleet/remediation"
 }
