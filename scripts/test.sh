@@ -84,15 +84,24 @@ units() {
   (cd "$dir" && ansible-test units --python 3.12 --requirements tests/unit/plugins 2>&1 | grep -vE 'is ignored: it is neither')
 }
 
-lab_up() {
+lab_up() {  # boot ONE lab VM for pytest and molecule, at the baseline, and write its inventory
   [ "$SANLAB" = 1 ] || return 0
-  tests/lab/build.sh
-  if ! tests/lab/boot.sh status | grep -q running; then tests/lab/boot.sh start; fi
-  export SANLAB_REUSE=1
+  SANLAB_INVENTORY=$(python - <<'EOF'
+import sys
+sys.path.insert(0, "tests/lab")
+from sanlab import Lab
+lab = Lab()
+lab.ensure_built()
+lab.start(reuse=True)
+print(lab.inventory_path())
+EOF
+) || return 1
+  SANLAB_INVENTORY=$(printf '%s\n' "$SANLAB_INVENTORY" | tail -n 1)
+  export SANLAB_INVENTORY SANLAB_REUSE=1
 }
 
 lab_down() {
-  [ "$SANLAB" = 1 ] && [ "${SANLAB_KEEP:-0}" != 1 ] && tests/lab/boot.sh stop || true
+  if [ "$SANLAB" = 1 ] && [ "${SANLAB_KEEP:-0}" != 1 ]; then tests/lab/boot.sh stop || true; fi
 }
 
 pytest_unit() {
@@ -113,7 +122,11 @@ stage docs docs
 stage sanity sanity
 stage units units
 stage unit pytest_unit
-case " $STAGES " in *" lab "*|*" molecule "*) lab_up; trap lab_down EXIT ;; esac
+case " $STAGES " in
+  *" lab "*|*" molecule "*)
+    trap lab_down EXIT
+    if ! lab_up; then RESULTS+=("lab-boot  FAILED"); failed=1; fi ;;
+esac
 stage lab pytest_lab
 stage molecule molecule_all
 
