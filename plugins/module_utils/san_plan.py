@@ -365,7 +365,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     serial mismatches (delete, exact rescan, verify). Returns {"steps": [...], "skipped": [...]}.
 
     policy: {policy: array|host_evidence, grace (s), earlier: an earlier snapshot (host_evidence),
-             allow_non_san, force_remove, flush_buffers}.
+             allow_non_san, force_remove, flush_buffers, remove_wwid, repair_mismatch (default True)}.
+    A serial_mismatch map that the array no longer maps (LUN id reused for another LU) is flushed first when
+    repair_mismatch is on; its sds are then deleted and rescanned as serial_mismatch disks.
     Never touches paths_down_but_mapped, healthy or in-use devices; unknown_array only under host_evidence.
     """
     policy = policy or {}
@@ -375,6 +377,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     by_name = dict((m.get("name"), m) for m in maps.values())
     earlier = policy.get("earlier") or {}
     earlier_maps = earlier.get("maps") or {}
+    repair = policy.get("repair_mismatch", True)
     steps, skipped = [], []
     flushed = set()
 
@@ -409,7 +412,16 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                     skip(v, "disk no longer present")
                     continue
                 chosen_disks.append(d)
-        elif kind == "serial_mismatch" and obj == "disk":
+        elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(
+                "array_mappings"):
+            # LUN id reuse: the array no longer maps this map's WWID; its paths now reach another LU. The map goes
+            # first (its sds cannot be deleted while it holds them), the sds are then repaired one by one below.
+            m = map_for(v)
+            if m is None:
+                skip(v, "map no longer present")
+                continue
+            chosen_maps.append(m)
+        elif kind == "serial_mismatch" and obj == "disk" and repair:
             d = disks.get(v.get("name"))
             if d is None:
                 skip(v, "disk no longer present")
@@ -418,6 +430,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         else:
             skip(v, "%s is never touched by cleanup" % kind)
 
+    mismatch_names = set(d.get("name") for d, _v in mismatches)
     for m in chosen_maps:
         try:
             map_steps = plan_map_flush(m, policy)
@@ -428,25 +441,30 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         flushed.add(m.get("name"))
         for p in m.get("paths") or []:
             d = disks.get(p.get("name"))
-            if d is not None and d not in chosen_disks:
+            if d is not None and d not in chosen_disks and d.get("name") not in mismatch_names:
                 chosen_disks.append(d)
     live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)
     live.update(dict((m.get("dm"), m) for m in maps.values() if m.get("name") not in flushed))
     opts = dict(policy, live_maps=live)
-    for d in chosen_disks:
+    flushed_dms = set(m.get("dm") for m in maps.values() if m.get("name") in flushed)
+
+    def without_flushed_map(d):
+        """The disk as it will be once the planned map flush has run: no longer held by that map."""
         dd = dict(d)
         if dd.get("map") in flushed:
             dd["holders"] = [h for h in dd.get("holders") or []
-                             if (h.get("name") if isinstance(h, dict) else h) != (maps.get(dd.get("wwid")) or {})
-                             .get("dm")]
+                             if (h.get("name") if isinstance(h, dict) else h) not in flushed_dms]
             dd["map"] = None
+        return dd
+
+    for d in chosen_disks:
         try:
-            steps.extend(plan_disk_delete([dd], {}, opts))
+            steps.extend(plan_disk_delete([without_flushed_map(d)], {}, opts))
         except Refused as exc:
             skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
     for d, v in mismatches:
         try:
-            del_steps = plan_disk_delete([d], {}, dict(opts, flush_buffers=False))
+            del_steps = plan_disk_delete([without_flushed_map(d)], {}, dict(opts, flush_buffers=False))
         except Refused as exc:
             skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
             continue
