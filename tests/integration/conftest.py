@@ -1,0 +1,83 @@
+"""pytest fixtures for tests against the SAN lab VM (tests/lab).
+
+- `lab` (session): builds the image (cached outside the checkout) and boots ONE VM for the whole run.
+  SANLAB_PORT (2222; +N per pytest-xdist worker) picks the ssh port, SANLAB_REUSE=1 attaches to a VM already
+  running on that port (it is then left running), SANLAB_KEEP=1 leaves the VM running at the end.
+- `clean_lab` (function): `lab.reset()` (back to the baseline: LUN 0 placeholder + NETAPP LUNs 1..3, 2 paths
+  each), then the lab.
+- The fixture holds /tmp/sanfleet-lab-<port>.lock for the whole session: two pytest sessions never share one VM
+  at the same time (the second waits up to SANLAB_LOCK_TIMEOUT s, default 1800).
+- Tests that need the VM carry `@pytest.mark.lab`. They are skipped only when SANLAB=0 is set, with that reason;
+  otherwise a lab that cannot be built or booted is an error, never a silent skip.
+"""
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+LAB_DIR = Path(__file__).resolve().parents[1] / "lab"
+if str(LAB_DIR) not in sys.path:
+    sys.path.insert(0, str(LAB_DIR))
+
+from sanlab import Lab  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "lab: needs the SAN lab VM (real kernel); SANLAB=0 skips them with a reason")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("SANLAB") != "0":
+        return
+    skip = pytest.mark.skip(reason="SANLAB=0 is set: SAN lab VM tests disabled on purpose")
+    for item in items:
+        if "lab" in item.keywords:
+            item.add_marker(skip)
+
+
+def _port(config):
+    port = int(os.environ.get("SANLAB_PORT", "2222"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        port += int(worker[2:])
+    return port
+
+
+@pytest.fixture(scope="session")
+def lab(request):
+    if os.environ.get("SANLAB") == "0":
+        pytest.skip("SANLAB=0 is set: SAN lab VM tests disabled on purpose")
+    lab = Lab(port=_port(request.config))
+    # one pytest session per VM at a time: a second session on the same port waits for the first one
+    lab.acquire(timeout=float(os.environ.get("SANLAB_LOCK_TIMEOUT", "1800")))
+    reuse = os.environ.get("SANLAB_REUSE") == "1"
+    started_here = not (reuse and lab.is_running())
+    t0 = time.monotonic()
+    lab.start(reuse=reuse)
+    metrics = {"port": lab.port, "started_here": started_here, "boot_to_ssh_s": lab.boot_seconds,
+               "start_total_s": round(time.monotonic() - t0, 1), "accel": lab.accel_used()}
+    yield lab
+    metrics.update(qemu_rss_mib=lab.qemu_rss_mib())
+    try:
+        metrics["guest_mem_used_mib"] = lab.guest_mem_used_mib()
+    except Exception as e:  # the VM may be gone; the numbers are informative only
+        metrics["guest_mem_used_mib"] = "n/a: %s" % e
+    try:
+        (lab.run_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    except OSError:
+        pass
+    sys.stderr.write("\n[sanlab] %s\n" % json.dumps(metrics))
+    try:
+        if started_here and os.environ.get("SANLAB_KEEP") != "1":
+            lab.stop()
+    finally:
+        lab.release()
+
+
+@pytest.fixture
+def clean_lab(lab):
+    lab.reset()
+    return lab

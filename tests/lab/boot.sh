@@ -1,0 +1,99 @@
+#!/bin/bash
+# boot.sh - boot / stop the sanfleet SAN lab guest built by build.sh.
+#
+#   tests/lab/boot.sh start     fresh qcow2 overlay over the cached base image, wait for SSH
+#   tests/lab/boot.sh stop      poweroff over ssh, then kill the qemu pid if it does not go
+#   tests/lab/boot.sh status    "running pid N port P accel A" or "not running" (exit 0 / 3)
+#
+# Env: SSH_PORT (2222), RUN (/tmp/sanfleet-lab-run-$SSH_PORT), MEM MiB (1024), SMP (2),
+#      ACCEL (auto|kvm|tcg), BOOT_TIMEOUT s (300), IMAGE (image dir; default: build.sh --print-dir)
+# SSH listens on 127.0.0.1 only; the guest has no other network (slirp restrict=on).
+set -euo pipefail
+
+LAB=$(cd "$(dirname "$0")" && pwd)
+SSH_PORT=${SSH_PORT:-2222}
+RUN=${RUN:-/tmp/sanfleet-lab-run-$SSH_PORT}
+MEM=${MEM:-1024}
+SMP=${SMP:-2}
+ACCEL=${ACCEL:-auto}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
+IMAGE=${IMAGE:-$("$LAB/build.sh" --print-dir)}
+
+mkdir -p "$RUN"
+KEY=$RUN/id_ed25519
+SSH=(ssh -i "$KEY" -p "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+     -o LogLevel=ERROR -o ConnectTimeout=10 -o BatchMode=yes root@127.0.0.1)
+
+pid() { [ -s "$RUN/qemu.pid" ] && kill -0 "$(cat "$RUN/qemu.pid")" 2>/dev/null && cat "$RUN/qemu.pid"; }
+
+case "${1:-start}" in
+stop)
+  p=$(pid) || { echo "not running"; exit 0; }
+  timeout 10 "${SSH[@]}" 'systemctl poweroff --no-block' >/dev/null 2>&1 || true
+  for _ in $(seq 40); do kill -0 "$p" 2>/dev/null || { echo "stopped"; rm -f "$RUN/root.qcow2"; exit 0; }; sleep 0.5; done
+  kill "$p" 2>/dev/null || true
+  for _ in $(seq 10); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$p" 2>/dev/null || true
+  rm -f "$RUN/root.qcow2"
+  echo "killed qemu pid $p"; exit 0 ;;
+status)
+  if p=$(pid); then echo "running pid $p port $SSH_PORT accel $(cat "$RUN/accel" 2>/dev/null) run $RUN"; exit 0
+  else echo "not running"; exit 3; fi ;;
+start) ;;
+*) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
+
+if p=$(pid); then echo "already running (pid $p, port $SSH_PORT)" >&2; exit 1; fi
+[ -f "$IMAGE/done" ] || { echo "no complete image in $IMAGE; run tests/lab/build.sh first" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86 qemu-utils; }
+if ss -Hltn "sport = :$SSH_PORT" 2>/dev/null | grep -q .; then
+  echo "port 127.0.0.1:$SSH_PORT is already in use (another lab? use SSH_PORT=...)" >&2; exit 1
+fi
+
+if [ "$ACCEL" = auto ]; then
+  # kvm_pvm (nested KVM without VMX/SVM) cannot boot a stock Debian kernel (reference lab README,
+  # gotcha 1): use KVM only when /dev/kvm is usable and is not PVM.
+  if [ -d /sys/module/kvm_pvm ]; then ACCEL=tcg
+  elif [ -r /dev/kvm ] && [ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then ACCEL=kvm
+  else ACCEL=tcg; fi
+fi
+if [ "$ACCEL" = kvm ]; then
+  ACCEL_ARGS=(-accel kvm -cpu host,-arch-capabilities)
+else
+  # tb-size: qemu 7.2's default 1 GiB TCG cache gives ~1.5 GiB RSS; 256 MiB gives ~0.6 GiB
+  # (-cpu max,-svm,-vmx was tried to keep the guest from loading kvm_amd: udevd and mount helpers then
+  #  failed at boot, so plain "max")
+  ACCEL_ARGS=(-accel tcg,thread=multi,tb-size=256 -cpu max)
+fi
+echo "$ACCEL" > "$RUN/accel"
+
+install -m 600 "$IMAGE/id_ed25519" "$KEY"
+echo "$IMAGE" > "$RUN/image"
+rm -f "$RUN/root.qcow2"
+qemu-img create -q -f qcow2 -F qcow2 -b "$IMAGE/base.qcow2" "$RUN/root.qcow2"
+: > "$RUN/console.log"
+
+T0=$(date +%s%N)
+qemu-system-x86_64 -name sanlab-$SSH_PORT -nodefaults -machine q35 "${ACCEL_ARGS[@]}" -smp "$SMP" -m "$MEM" \
+  -kernel "$IMAGE/vmlinuz" -initrd "$IMAGE/initrd.img" \
+  -append "root=/dev/vda rw console=ttyS0,115200 net.ifnames=0 panic=-1" \
+  -drive file="$RUN/root.qcow2",if=virtio,format=qcow2,cache=unsafe,discard=unmap \
+  -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:"$SSH_PORT"-:22 \
+  -device virtio-net-pci,netdev=n0 -device virtio-rng-pci \
+  -display none -serial file:"$RUN/console.log" \
+  -monitor unix:"$RUN/monitor.sock",server,nowait \
+  -no-reboot -pidfile "$RUN/qemu.pid" -daemonize
+echo "qemu pid $(cat "$RUN/qemu.pid") accel=$ACCEL mem=${MEM}M smp=$SMP port=$SSH_PORT console=$RUN/console.log"
+
+while :; do
+  if "${SSH[@]}" true 2>/dev/null; then break; fi
+  if ! pid >/dev/null; then echo "qemu exited; see $RUN/console.log" >&2; tail -20 "$RUN/console.log" >&2; exit 1; fi
+  if [ $(( ($(date +%s%N) - T0) / 1000000000 )) -gt "$BOOT_TIMEOUT" ]; then
+    echo "no SSH after ${BOOT_TIMEOUT}s; see $RUN/console.log" >&2; exit 1
+  fi
+  sleep 0.5
+done
+MS=$(( ($(date +%s%N) - T0) / 1000000 ))
+printf 'boot-to-ssh %d.%03ds accel=%s\n' $((MS / 1000)) $((MS % 1000)) "$ACCEL" | tee "$RUN/boot-time.txt"
+echo "ssh: ${SSH[*]}"

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Capture fixture trees from the SAN lab guest for unit tests.
+
+    python tests/lab/capture.py --all                 every scenario below
+    python tests/lab/capture.py healthy unmapped      some of them
+    python tests/lab/capture.py --list
+
+Writes tests/unit/fixtures/<scenario>.tar.gz (replaced as a whole), holding <scenario>/:
+    root/...              files copied from the guest under their absolute paths (root/sys/block/sdb -> symlink,
+                          root/sys/devices/platform/host6/... plain files with what a read returned). Symlinks stay
+                          symlinks (relative targets as the kernel shows them), so realpath() works inside root/.
+                          Unreadable files are listed in meta.json "unreadable", not written.
+    commands/<slug>.txt   stdout of each command; commands/index.json: slug -> argv, rc, stderr, seconds
+    truth.json            the agent's ground truth (target side: LUs, mapping, serials, WWIDs, array_luns)
+    meta.json             scenario, description, guest kernel, package versions, capture time
+
+Env: SANLAB_PORT (2222). A VM already running on the port is used (and left running); otherwise one is booted
+and stopped at the end (--keep leaves it running). The lab's session lock is held while capturing.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sanlab import Lab, LabError  # noqa: E402
+
+TOP = Path(__file__).resolve().parents[2]
+FIXTURES = TOP / "tests" / "unit" / "fixtures"
+
+# Guest side: walk the sysfs/proc/etc paths, return a base64 tar.gz on stdout. Python 3.11 stdlib.
+GUEST_COLLECT = r'''
+import base64, glob, io, json, os, re, stat, subprocess, sys, tarfile, time
+spec = json.loads(sys.argv[1])
+EXCLUDE_DIRS = set(spec["exclude_dirs"])
+buf = io.BytesIO()
+tar = tarfile.open(fileobj=buf, mode="w:gz")
+seen = set()     # tar members written
+walked = set()   # directories walked
+unreadable = []
+def add_dirs(path):
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts)):
+        d = "/" + "/".join(parts[:i])
+        if d not in seen:
+            seen.add(d)
+            ti = tarfile.TarInfo(d.lstrip("/")); ti.type = tarfile.DIRTYPE; ti.mode = 0o755
+            tar.addfile(ti)
+def add_link(path):
+    if path in seen: return
+    add_dirs(path); seen.add(path)
+    ti = tarfile.TarInfo(path.lstrip("/")); ti.type = tarfile.SYMTYPE; ti.linkname = os.readlink(path)
+    tar.addfile(ti)
+def add_file(path, data=None):
+    if path in seen: return
+    if data is None:
+        try:
+            st = os.lstat(path)
+            if not (st.st_mode & 0o444):
+                return
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            unreadable.append([path, e.strerror or str(e)]); return
+    add_dirs(path); seen.add(path)
+    ti = tarfile.TarInfo(path.lstrip("/")); ti.size = len(data); ti.mode = 0o644
+    tar.addfile(ti, io.BytesIO(data))
+def walk(top, depth=0):
+    if top in walked or depth > 12: return
+    try:
+        st = os.lstat(top)
+    except OSError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        add_link(top); return
+    if stat.S_ISREG(st.st_mode):
+        add_file(top); return
+    if not stat.S_ISDIR(st.st_mode): return
+    add_dirs(top + "/x"); walked.add(top)
+    try:
+        names = sorted(os.listdir(top))
+    except OSError:
+        return
+    for n in names:
+        if n in EXCLUDE_DIRS and os.path.isdir(top + "/" + n) and not os.path.islink(top + "/" + n):
+            continue
+        walk(top + "/" + n, depth + 1)
+def follow(link_glob, name_re=None):
+    for p in sorted(glob.glob(link_glob)):
+        if name_re and not re.match(name_re, os.path.basename(p)): continue
+        if os.path.islink(p):
+            add_link(p)
+            walk(os.path.realpath(p))
+        else:
+            walk(p)
+for g, rx in spec["class_globs"]:
+    follow(g, rx)
+for g in spec["tree_globs"]:
+    for p in sorted(glob.glob(g)):
+        walk(p)
+for p in spec["files"]:
+    if p == "/proc/self/mountinfo":
+        add_file(p)
+    elif os.path.exists(p):
+        add_file(p)
+# processes holding SAN block devices open, or with a cwd/root/fd below a SAN mount (links + comm, cmdline)
+devre = re.compile(r"^/dev/(sd[a-z]+|dm-\d+|mapper/.+)$")
+san_majmin = set()
+for b in glob.glob("/sys/block/sd*") + glob.glob("/sys/block/dm-*"):
+    try:
+        san_majmin.add(open(b + "/dev").read().strip())
+    except OSError:
+        pass
+san_mounts = []
+for line in open("/proc/self/mountinfo"):
+    f = line.split()
+    if f[2] in san_majmin and f[4] != "/":
+        san_mounts.append(f[4])
+def under_mount(l):
+    return any(l == m or l.startswith(m + "/") for m in san_mounts)
+for pid in sorted(os.listdir("/proc")):
+    if not pid.isdigit() or int(pid) == os.getpid(): continue
+    fdd = "/proc/%s/fd" % pid
+    try:
+        fds = os.listdir(fdd)
+    except OSError:
+        continue
+    hit = False
+    for fd in fds:
+        try:
+            l = os.readlink(fdd + "/" + fd)
+        except OSError:
+            continue
+        if devre.match(l) or under_mount(l):
+            add_link(fdd + "/" + fd); hit = True
+    for x in ("cwd", "root"):
+        try:
+            l = os.readlink("/proc/%s/%s" % (pid, x))
+        except OSError:
+            continue
+        if under_mount(l):
+            add_link("/proc/%s/%s" % (pid, x)); hit = True
+    if hit:
+        for x in ("comm", "cmdline"):
+            add_file("/proc/%s/%s" % (pid, x))
+tar.close()
+sys.stdout.write(json.dumps({"tar": base64.b64encode(buf.getvalue()).decode(), "unreadable": unreadable}))
+'''
+
+SPEC = {
+    "class_globs": [
+        ["/sys/class/scsi_disk/*", None], ["/sys/class/scsi_host/*", None], ["/sys/class/scsi_device/*", None],
+        ["/sys/class/iscsi_session/*", None], ["/sys/class/iscsi_connection/*", None],
+        ["/sys/class/iscsi_host/*", None], ["/sys/class/fc_host/*", None],
+        ["/sys/class/block/*", r"^(sd[a-z]+|dm-\d+)$"], ["/sys/block/*", r"^(sd[a-z]+|dm-\d+)$"],
+    ],
+    "tree_globs": ["/sys/devices/platform/host*", "/sys/devices/virtual/block/dm-*"],
+    "exclude_dirs": ["power", "trace", "integrity", "mq", "queue", "bsg", "scsi_generic", "hctx", "iosched"],
+    "files": ["/proc/self/mountinfo", "/proc/swaps", "/proc/partitions", "/etc/iscsi/initiatorname.iscsi",
+              "/etc/iscsi/iscsid.conf", "/etc/multipath.conf", "/etc/multipath/wwids", "/etc/os-release"],
+}
+
+COMMANDS = [
+    ["multipathd", "show", "maps", "json"],
+    ["multipathd", "show", "paths", "raw", "format", "%d %D %i %w %m %t %T %o %s %P"],
+    ["multipathd", "show", "maps", "raw", "format", "%n %w %d %N %Q %x %s"],
+    ["multipathd", "show", "topology"],
+    ["multipathd", "show", "config", "local"],
+    ["dmsetup", "table", "--target", "multipath"],
+    ["dmsetup", "status", "--target", "multipath"],
+    ["dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open"],
+    ["dmsetup", "table"],
+    ["multipath", "-ll"],
+    ["iscsiadm", "-m", "session"],
+    ["iscsiadm", "-m", "session", "-P", "3"],
+    ["lsblk", "-J", "-o", "NAME,KNAME,MAJ:MIN,TYPE,SIZE,MOUNTPOINT,WWN,VENDOR,MODEL,SERIAL,HCTL,STATE"],
+    ["lsscsi", "-t"],
+    ["uname", "-r"],
+]
+# live probes per lab sd (results differ from the sysfs cache in the stale scenarios)
+PER_SD = [["sg_turs", "-v", "/dev/{sd}"], ["sg_inq", "-p", "0x80", "/dev/{sd}"], ["sg_inq", "/dev/{sd}"]]
+
+
+def slug(argv):
+    s = re.sub(r"[^A-Za-z0-9]+", "_", " ".join(argv)).strip("_").lower()
+    return s[:90]
+
+
+# --------------------------------------------------------------------------------------------- scenarios
+def _netapp(lab, lun_id):
+    return lab.truth()["mapped"][str(lun_id)]
+
+
+def sc_healthy(lab):
+    """Baseline: LUN 0 (LIO-ORG placeholder, fail fast) + NETAPP LUNs 1-3, 2 paths each, all active."""
+    lab.reset()
+
+
+def sc_unmapped(lab):
+    """LUN 2 unmapped on the target (sessions stay up): both paths of its map failed/faulty, map queueing."""
+    lab.reset()
+    wwid = _netapp(lab, 2)
+    lab.unmap_lun(2)
+    res = lab.wait_paths(wwid, "failed", timeout=45)
+    if not res["ok"]:
+        raise LabError("unmapped: paths did not fail: %s" % res)
+    time.sleep(4)   # let multipathd's checker mark them faulty too (max_polling_interval 4)
+
+
+def sc_portal_cut(lab):
+    """Portal 127.0.0.2 silently dropped (nftables): the session through it fails, every map has one failed
+    path and one active path."""
+    lab.reset()
+    lab.cut_portal("127.0.0.2")
+    for wwid in lab.truth()["mapped"].values():
+        res = lab.wait_paths(wwid, "failed", n=1, timeout=90)
+        if not res["ok"]:
+            raise LabError("portal_cut: no failed path on %s: %s" % (wwid, res))
+    time.sleep(4)
+
+
+def sc_orphan(lab):
+    """The map of LUN 3 flushed (multipath -f) while its two sd paths stay: orphan paths, no map."""
+    lab.reset()
+    wwid = _netapp(lab, 3)
+    lab.ssh(["multipath", "-f", wwid], timeout=30, check=True)
+    time.sleep(5)
+    st = lab.status()
+    if wwid in st["maps"]:
+        raise LabError("orphan: multipathd re-created map %s" % wwid)
+
+
+def sc_mounted(lab):
+    """ext4 on the map of LUN 1, mounted at /mnt/lab1, a process (sleep) with its cwd there and a file open."""
+    lab.reset()
+    wwid = _netapp(lab, 1)
+    lab.ssh("mkfs.ext4 -q -L lab1 /dev/mapper/%s && mkdir -p /mnt/lab1 && mount /dev/mapper/%s /mnt/lab1 && "
+            "echo hello > /mnt/lab1/hello.txt" % (wwid, wwid), timeout=60, check=True)
+    lab.ssh("cd /mnt/lab1 && (nohup sleep 3600 < /mnt/lab1/hello.txt > /dev/null 2>&1 &)", timeout=30, check=True)
+    time.sleep(1)
+
+
+SCENARIOS = {"healthy": sc_healthy, "unmapped": sc_unmapped, "portal_cut": sc_portal_cut, "orphan": sc_orphan,
+             "mounted": sc_mounted}
+
+
+# --------------------------------------------------------------------------------------------- capture
+def capture(lab: Lab, name: str, out_root: Path = FIXTURES) -> Path:
+    t0 = time.time()
+    rc, out, err = lab.ssh(["python3", "-c", GUEST_COLLECT, json.dumps(SPEC)], timeout=180)
+    if rc != 0:
+        raise LabError("guest collector failed (rc %s): %s" % (rc, err[-2000:]))
+    doc = json.loads(out)
+    dest = out_root / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    root = dest / "root"
+    root.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(doc["tar"])), mode="r:gz") as tar:
+        tar.extractall(root, filter="tar" if hasattr(tarfile, "tar_filter") else None)
+    cmd_dir = dest / "commands"
+    cmd_dir.mkdir()
+    index = {}
+    st = lab.status()
+    argvs = list(COMMANDS)
+    for d in sorted(st["disks"], key=lambda d: d["name"]):
+        for tmpl in PER_SD:
+            argvs.append([a.format(sd=d["name"]) for a in tmpl])
+    # one ssh call for all commands (each under `timeout`), results as JSON
+    runner = r'''
+import json, subprocess, sys, time
+res = []
+for argv in json.loads(sys.argv[1]):
+    t = time.monotonic()
+    try:
+        p = subprocess.run(["timeout", "-s", "KILL", "15"] + argv, capture_output=True, text=True, errors="replace",
+                           env={"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        res.append([argv, p.returncode, p.stdout, p.stderr, round(time.monotonic() - t, 3)])
+    except OSError as e:
+        res.append([argv, 127, "", str(e), 0])
+print(json.dumps(res))
+'''
+    rc, out, err = lab.ssh(["python3", "-c", runner, json.dumps(argvs)], timeout=600)
+    for argv, crc, cout, cerr, secs in json.loads(out):
+        s = slug(argv)
+        (cmd_dir / (s + ".txt")).write_text(cout)
+        index[s] = {"argv": argv, "rc": crc, "stderr": cerr, "seconds": secs}
+    (cmd_dir / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+    truth = lab.truth()
+    (dest / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+    _, kver, _ = lab.ssh("uname -r", timeout=30)
+    _, pkgs, _ = lab.ssh("dpkg-query -W -f '${Package} ${Version}\\n' multipath-tools open-iscsi linux-image-amd64 "
+                         "targetcli-fb python3-rtslib-fb sg3-utils", timeout=30)
+    meta = {"scenario": name, "description": (SCENARIOS[name].__doc__ or "").strip() if name in SCENARIOS else "",
+            "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)), "kernel": kver.strip(),
+            "packages": dict(line.split(" ", 1) for line in pkgs.strip().splitlines() if " " in line),
+            "unreadable": doc["unreadable"], "lab_disks": st["disks"], "lab_maps": st["maps"],
+            "sessions": st["sessions"]}
+    (dest / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    # Kept as one archive: the captured sysfs has ':' in names and looping symlinks, which neither
+    # ansible-test sanity nor a collection build accepts as loose files.
+    archive = out_root / (name + ".tar.gz")
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(dest, arcname=name)
+    shutil.rmtree(dest)
+    return archive
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("scenarios", nargs="*")
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="leave a VM booted by this run running")
+    ap.add_argument("--out", default=str(FIXTURES))
+    a = ap.parse_args(argv)
+    if a.list:
+        for k, f in SCENARIOS.items():
+            print("%-11s %s" % (k, (f.__doc__ or "").strip()))
+        return 0
+    names = list(SCENARIOS) if a.all else a.scenarios
+    bad = [n for n in names if n not in SCENARIOS]
+    if not names or bad:
+        ap.error("name scenarios (%s) or --all" % ", ".join(SCENARIOS))
+    lab = Lab(port=int(os.environ.get("SANLAB_PORT", "2222")))
+    lab.acquire()
+    started = not lab.is_running()
+    try:
+        lab.start(reuse=True)
+        for n in names:
+            t = time.monotonic()
+            SCENARIOS[n](lab)
+            dest = capture(lab, n, Path(a.out))
+            nfiles = sum(1 for _ in dest.rglob("*"))
+            print("%-11s -> %s (%d entries, %.1fs)" % (n, dest.relative_to(TOP) if dest.is_relative_to(TOP) else dest,
+                                                       nfiles, time.monotonic() - t), flush=True)
+        lab.reset()
+    finally:
+        if started and not a.keep:
+            lab.stop()
+        lab.release()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,419 @@
+"""Controller-side API of the sanfleet SAN lab (Python 3.12+, stdlib only).
+
+    from sanlab import Lab            # sys.path: tests/lab
+    lab = Lab(port=2222)
+    lab.ensure_built()                # tests/lab/build.sh (cached; ~3 min the first time)
+    lab.start()                       # tests/lab/boot.sh start + agent upload + baseline setup
+    lab.reset()                       # back to the baseline: LUN 0 placeholder + NETAPP LUNs 1..3, 2 paths each
+    rec = lab.create_lun(4)           # -> {"lu": {...}, "waited": {...}}
+    lab.unmap_lun(4); lab.wait_paths(rec["lu"]["wwid"], "failed")
+    rc, out, err = lab.ssh("multipath -ll", timeout=30)
+    lab.stop()
+
+Every guest action goes through `sanlab-agent <verb> <json>` (tests/lab/guest/sanlab_agent.py) over one
+multiplexed ssh connection (a fresh ssh handshake costs ~2 s under TCG, a multiplexed one ~0.2 s).
+The agent is NOT part of the image hash: start() uploads it when the guest's copy differs, so editing the
+agent never forces a rebuild.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import select
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LAB_DIR = Path(__file__).resolve().parent
+AGENT_SRC = LAB_DIR / "guest" / "sanlab_agent.py"
+AGENT_DST = "/usr/local/sbin/sanlab-agent"
+BASELINE_LUNS = 3
+
+
+class LabError(RuntimeError):
+    """A lab operation failed (the message carries the agent's error and step log)."""
+
+
+class LabTimeout(LabError):
+    pass
+
+
+def _run(argv, timeout, input_bytes=None, env=None):
+    """Run argv with a hard deadline (process group killed on timeout). Returns (rc, out, err) as str."""
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    try:
+        out, err = p.communicate(input_bytes, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            p.communicate(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        raise LabTimeout("timeout after %ss: %s" % (timeout, " ".join(map(str, argv))[:300]))
+    return p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+class Lab:
+    def __init__(self, port: int = 2222, run_dir: str | None = None, mem: int = 1024, smp: int = 2,
+                 accel: str = "auto", cache: str | None = None):
+        self.port = int(port)
+        self.run_dir = Path(run_dir or "/tmp/sanfleet-lab-run-%d" % self.port)
+        self.mem, self.smp, self.accel = mem, smp, accel
+        self.cache = cache
+        self.boot_seconds: float | None = None
+        self.agent_uploaded = False
+        self.last_reset: dict | None = None
+        self.last_log: list | None = None
+        self.last_elapsed: float | None = None
+        self._lock_fd: int | None = None
+        self._srv: subprocess.Popen | None = None
+        self._srv_buf = b""
+        # SANLAB_AGENT_SERVER=0: one `ssh ... sanlab-agent VERB JSON` per call instead of the persistent
+        # `sanlab-agent serve` process (which saves the ~1.3 s interpreter start per call under TCG)
+        self.use_server = os.environ.get("SANLAB_AGENT_SERVER", "1") != "0"
+
+    # ------------------------------------------------------------------------------------------ plumbing
+    def _env(self) -> dict:
+        env = dict(os.environ, SSH_PORT=str(self.port), RUN=str(self.run_dir), MEM=str(self.mem),
+                   SMP=str(self.smp), ACCEL=self.accel)
+        if self.cache:
+            env["SANFLEET_CACHE"] = self.cache
+        return env
+
+    @property
+    def key_path(self) -> Path:
+        return self.run_dir / "id_ed25519"
+
+    def _ssh_base(self) -> list[str]:
+        return ["ssh", "-i", str(self.key_path), "-p", str(self.port),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5",
+                "-o", "ControlMaster=auto", "-o", "ControlPath=%s" % (self.run_dir / "mux-%C"),
+                "-o", "ControlPersist=600", "root@127.0.0.1"]
+
+    def image_dir(self) -> Path:
+        rc, out, err = _run(["bash", str(LAB_DIR / "build.sh"), "--print-dir"], 30, env=self._env())
+        if rc != 0:
+            raise LabError("build.sh --print-dir: %s" % err)
+        return Path(out.strip().splitlines()[-1])
+
+    # ------------------------------------------------------------------------------------------ sharing
+    def acquire(self, timeout: float = 1800) -> None:
+        """Take the lab's exclusive lock (/tmp/sanfleet-lab-<port>.lock) for this process. One pytest session
+        holds it for its whole run, so two sessions never interleave scenarios on one VM; a second session
+        waits up to `timeout` seconds, then raises LabError."""
+        if self._lock_fd is not None:
+            return
+        fd = os.open("/tmp/sanfleet-lab-%d.lock" % self.port, os.O_RDWR | os.O_CREAT, 0o644)
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    os.close(fd)
+                    raise LabError("lab on port %d is locked by another session (holder: %s) for more than %ss; "
+                                   "use another SANLAB_PORT" % (self.port, self._lock_holder(), timeout))
+                time.sleep(1)
+        os.ftruncate(fd, 0)
+        os.write(fd, ("%d %s\n" % (os.getpid(), " ".join(sys.argv)[:200])).encode())
+        self._lock_fd = fd
+
+    def _lock_holder(self) -> str:
+        try:
+            return Path("/tmp/sanfleet-lab-%d.lock" % self.port).read_text().strip()
+        except OSError:
+            return "?"
+
+    def release(self) -> None:
+        fd = self._lock_fd
+        if fd is not None:
+            os.close(fd)
+            self._lock_fd = None
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+    def ensure_built(self, force: bool = False, timeout: float = 1800) -> Path:
+        """Build the image unless a complete one is cached. Returns the image directory."""
+        img = self.image_dir()
+        if (img / "done").is_file() and not force:
+            return img
+        env = self._env()
+        if force:
+            env["FORCE"] = "1"
+        log = Path("/tmp/sanfleet-lab-build-%d.log" % os.getpid())
+        with open(log, "wb") as f:
+            p = subprocess.Popen(["bash", str(LAB_DIR / "build.sh")], stdout=f, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            try:
+                rc = p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                raise LabTimeout("build.sh did not finish in %ss (log %s)" % (timeout, log))
+        if rc != 0 or not (img / "done").is_file():
+            raise LabError("build.sh failed (rc %s), log %s:\n%s" % (rc, log, log.read_text()[-3000:]))
+        return img
+
+    def is_running(self) -> bool:
+        rc, _, _ = _run(["bash", str(LAB_DIR / "boot.sh"), "status"], 30, env=self._env())
+        return rc == 0
+
+    def start(self, reuse: bool = False, setup: bool = True, timeout: float = 420) -> "Lab":
+        """Boot a fresh VM (fresh overlay). reuse=True attaches to a VM already running on the port.
+        Then uploads the agent if needed and (setup=True) brings the SAN to the baseline."""
+        if reuse and self.is_running():
+            self.boot_seconds = None
+            self.wait_ssh(timeout)
+        else:
+            self.ensure_built()
+            try:
+                rc, out, err = _run(["bash", str(LAB_DIR / "boot.sh"), "start"], timeout, env=self._env())
+            except LabTimeout:
+                rc, out, err = -1, "", "boot.sh start timed out after %ss" % timeout
+            if rc != 0:
+                # never leave a half-booted VM behind (it would hold the port and ~0.6 GiB)
+                _run(["bash", str(LAB_DIR / "boot.sh"), "stop"], 120, env=self._env())
+                raise LabError("boot.sh start failed (rc %s):\n%s\n%s" % (rc, out[-2000:], err[-2000:]))
+            for line in out.splitlines():
+                if line.startswith("boot-to-ssh "):
+                    self.boot_seconds = float(line.split()[1].rstrip("s"))
+        self.sync_agent()
+        if setup:
+            self.setup()
+        return self
+
+    def wait_ssh(self, timeout: float = 300) -> float:
+        """Wait until the guest answers over ssh (a VM may still be booting). Returns the seconds waited."""
+        t0 = time.monotonic()
+        while True:
+            try:
+                rc, _, err = self.ssh("true", timeout=20)
+                if rc == 0:
+                    return time.monotonic() - t0
+            except LabTimeout:
+                pass
+            if time.monotonic() - t0 > timeout:
+                raise LabTimeout("no ssh to the lab on port %d after %ss" % (self.port, timeout))
+            time.sleep(1)
+
+    def stop(self) -> None:
+        self._kill_server()
+        _run(self._ssh_base()[:-1] + ["-O", "exit", "root@127.0.0.1"], 10)
+        rc, out, err = _run(["bash", str(LAB_DIR / "boot.sh"), "stop"], 120, env=self._env())
+        if rc != 0:
+            raise LabError("boot.sh stop failed: %s %s" % (out, err))
+
+    def sync_agent(self) -> bool:
+        """Upload the agent when the guest's copy differs. Returns True when it uploaded."""
+        data = AGENT_SRC.read_bytes()
+        want = hashlib.sha256(data).hexdigest()
+        rc, out, _ = self.ssh("sha256sum %s 2>/dev/null" % AGENT_DST, timeout=30)
+        if out.split()[:1] == [want]:
+            return False
+        rc, out, err = self.ssh("cat > %s.new && chmod 755 %s.new && mv %s.new %s" % ((AGENT_DST,) * 4),
+                                timeout=30, input=data)
+        if rc != 0:
+            raise LabError("agent upload failed: %s" % err)
+        self._kill_server()     # a running server still has the old code
+        self.agent_uploaded = True
+        return True
+
+    # ------------------------------------------------------------------------------------------ access
+    def ssh(self, cmd, timeout: float = 60, input: bytes | str | None = None, check: bool = False):
+        """Run cmd (a shell string, or an argv list that gets quoted) in the guest as root.
+        Returns (rc, stdout, stderr); rc 255 = ssh itself failed. Raises LabTimeout on the deadline."""
+        if not isinstance(cmd, str):
+            cmd = shlex.join(str(c) for c in cmd)
+        if isinstance(input, str):
+            input = input.encode()
+        rc, out, err = _run(self._ssh_base() + [cmd], timeout, input_bytes=input)
+        if check and rc != 0:
+            raise LabError("guest command failed (rc %s): %s\n%s%s" % (rc, cmd, out[-2000:], err[-2000:]))
+        return rc, out, err
+
+    def put_file(self, remote: str, data: bytes | str, mode: str = "644") -> None:
+        q = shlex.quote(remote)
+        self.ssh("cat > %s && chmod %s %s" % (q, mode, q), input=data, check=True, timeout=60)
+
+    def agent(self, verb: str, call_timeout: float | None = None, **args):
+        """Run one agent verb with **args (None values dropped); returns its "result". Raises LabError with the
+        agent's step log on failure, LabTimeout after call_timeout (default: 120 s, or the verb's own
+        `timeout` argument + 60 s)."""
+        args = {k: v for k, v in args.items() if v is not None}
+        timeout = call_timeout or max(120.0, float(args.get("timeout", 0)) + 60)
+        if self.use_server:
+            doc = self._server_call(verb, args, timeout)
+        else:
+            rc, out, err = self.ssh([AGENT_DST, verb, json.dumps(args)], timeout=timeout)
+            try:
+                doc = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
+            except ValueError:
+                doc = None
+            if doc is None:
+                raise LabError("agent %s: no JSON (rc %s): %s %s" % (verb, rc, out[-1500:], err[-1500:]))
+        self.last_log = doc.get("log")
+        self.last_elapsed = doc.get("elapsed")
+        if not doc.get("ok"):
+            raise LabError("agent %s %s failed: %s\nlog:\n%s" % (verb, args, doc.get("error"),
+                                                                 "\n".join(doc.get("log") or [])))
+        return doc["result"]
+
+    def _kill_server(self) -> None:
+        p, self._srv, self._srv_buf = self._srv, None, b""
+        if p is not None and p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def _server_call(self, verb: str, args: dict, timeout: float) -> dict:
+        req = (json.dumps({"verb": verb, "args": args}) + "\n").encode()
+        for attempt in (0, 1):
+            if self._srv is None or self._srv.poll() is not None:
+                self._kill_server()
+                self._srv = subprocess.Popen(self._ssh_base() + [AGENT_DST + " serve"], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                             start_new_session=True)
+            try:
+                self._srv.stdin.write(req)
+                self._srv.stdin.flush()
+                break
+            except OSError:          # the server was gone before it got the request: safe to retry once
+                self._kill_server()
+                if attempt:
+                    raise LabError("agent server: cannot send %s" % verb)
+        fd = self._srv.stdout.fileno()
+        end = time.monotonic() + timeout
+        while b"\n" not in self._srv_buf:
+            left = end - time.monotonic()
+            if left <= 0:
+                self._kill_server()
+                raise LabTimeout("agent %s %s: no answer in %ss" % (verb, args, timeout))
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    self._kill_server()
+                    raise LabError("agent server closed the connection during %s (VM down?)" % verb)
+                self._srv_buf += chunk
+        line, _, self._srv_buf = self._srv_buf.partition(b"\n")
+        try:
+            return json.loads(line)
+        except ValueError:
+            self._kill_server()
+            raise LabError("agent %s: bad JSON from server: %r" % (verb, line[:500]))
+
+    # ------------------------------------------------------------------------------------------ verbs
+    def setup(self, luns: int = BASELINE_LUNS):
+        return self.agent("setup", luns=luns)
+
+    def reset(self, luns: int = BASELINE_LUNS, mode: str = "auto"):
+        """Back to the baseline. mode auto = soft reset (keeps what is still right) with a hard fallback;
+        "hard" = tear everything down and set up again; "soft" = fail instead of falling back."""
+        res = self.agent("reset", call_timeout=240, luns=luns, mode=mode)
+        self.last_reset = res
+        return res
+
+    def truth(self):
+        return self.agent("truth")
+
+    def status(self):
+        return self.agent("status")
+
+    def create_lun(self, lun_id: int, size_mb: int = 32, serial: str | None = None, netapp: bool = True,
+                   scan: bool = True, wait: bool = True):
+        return self.agent("create_lun", lun_id=lun_id, size_mb=size_mb, serial=serial, netapp=netapp,
+                          scan=scan, wait=wait)
+
+    def map_lun(self, lun_id: int, name: str | None = None, scan: bool = True):
+        return self.agent("map_lun", lun_id=lun_id, name=name, scan=scan)
+
+    def unmap_lun(self, lun_id: int, force: bool = False):
+        """Remove the ACL mapping (the LU stays). LUN 0 only with force=True (LIO's virtual LUN 0 trap)."""
+        return self.agent("unmap_lun", lun_id=lun_id, force=force)
+
+    def delete_lun(self, lun_id: int, force: bool = False):
+        return self.agent("delete_lun", lun_id=lun_id, force=force)
+
+    def reuse_lun(self, lun_id: int, serial: str | None = None, size_mb: int | None = None,
+                  netapp: bool | None = None, force: bool = False):
+        """Map a NEW LU (new backing file and serial) at lun_id; the old LU stays, unmapped.
+        Returns {"old": lu, "new": lu}. No rescan: the host's sds keep the old identity in sysfs."""
+        return self.agent("reuse_lun", lun_id=lun_id, serial=serial, size_mb=size_mb, netapp=netapp, force=force)
+
+    def cut_portal(self, portal: str = "127.0.0.2"):
+        return self.agent("cut_portal", portal=portal)
+
+    def restore_portal(self, portal: str | None = None):
+        return self.agent("restore_portal", portal=portal)
+
+    def rescan(self, lun_id: int | None = None, existing: bool = False):
+        return self.agent("rescan", lun_id=lun_id, existing=existing)
+
+    def wait_maps(self, count: int | None = None, paths: int = 2, timeout: float = 30,
+                  wwids: list[str] | None = None):
+        return self.ssh_agent_wait("wait_maps", timeout, count=count, paths=paths, wwids=wwids)
+
+    def wait_paths(self, wwid: str, state: str = "failed", n: int | None = None, timeout: float = 30):
+        return self.ssh_agent_wait("wait_paths", timeout, wwid=wwid, state=state, n=n)
+
+    def ssh_agent_wait(self, verb: str, timeout: float, **args):
+        """Agent verbs that take their own `timeout` argument (the call's deadline is that plus a margin)."""
+        args["timeout"] = timeout
+        return self.agent(verb, **args)
+
+    # ------------------------------------------------------------------------------------------ extras
+    def inventory_path(self, path: str | None = None) -> Path:
+        """Write an Ansible INI inventory for the guest (host `sanlab`) and return its path."""
+        p = Path(path) if path else self.run_dir / "inventory.ini"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        ssh_args = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+        p.write_text(
+            "[sanlab_hosts]\n"
+            "sanlab ansible_host=127.0.0.1 ansible_port=%d ansible_user=root "
+            "ansible_ssh_private_key_file=%s ansible_python_interpreter=/usr/bin/python3 "
+            "ansible_ssh_common_args='%s'\n" % (self.port, self.key_path, ssh_args))
+        return p
+
+    def qemu_pid(self) -> int | None:
+        try:
+            pid = int((self.run_dir / "qemu.pid").read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def qemu_rss_mib(self) -> float | None:
+        pid = self.qemu_pid()
+        if pid is None:
+            return None
+        for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return None
+
+    def guest_mem_used_mib(self) -> int | None:
+        rc, out, _ = self.ssh("free -m", timeout=30)
+        for line in out.splitlines():
+            if line.startswith("Mem:"):
+                return int(line.split()[2])
+        return None
+
+    def accel_used(self) -> str | None:
+        try:
+            return (self.run_dir / "accel").read_text().strip()
+        except OSError:
+            return None
