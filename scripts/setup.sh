@@ -60,8 +60,12 @@ with zipfile.ZipFile(wheel) as zf:
 EOF
   rm -rf "$tmp"
 fi
-mkdir -p "$COLL/ansible_collections/sanfleet"
-ln -sfn "$TOP" "$COLL/ansible_collections/sanfleet/remediation"
+# Each checkout gets its own tree (a CI clone and a working copy must never import each other's code):
+# netapp.ontap linked from the shared cache, this checkout linked in as sanfleet.remediation.
+TREE="$CACHE/checkouts/$(printf '%s' "$TOP" | sha256sum | cut -c1-12)"
+mkdir -p "$TREE/ansible_collections/sanfleet" "$TREE/ansible_collections/netapp"
+ln -sfn "$COLL/ansible_collections/netapp/ontap" "$TREE/ansible_collections/netapp/ontap"
+ln -sfn "$TOP" "$TREE/ansible_collections/sanfleet/remediation"
 
 # ansible-test downloads a pip bootstrap script from a host we cannot reach; give it ours.
 PIP_FOR_ANSIBLE_TEST=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages
@@ -101,6 +105,7 @@ cat <<EOF
 export SANFLEET_CACHE='$CACHE'
 export SANFLEET_VENV='$VENV'
 export PATH='$VENV/bin':"\$PATH"
-export ANSIBLE_COLLECTIONS_PATH='$COLL'
-export SANFLEET_COLLECTIONS='$COLL'
+export ANSIBLE_COLLECTIONS_PATH='$TREE'
+export SANFLEET_COLLECTIONS='$TREE'
+export SANFLEET_ONTAP_TREE='$COLL'
 EOF

@@ -59,10 +59,10 @@ docs() {
 
 # ansible-test must run from .../ansible_collections/sanfleet/remediation with netapp.ontap beside it.
 ansible_test_tree() {
-  local tree=$SANFLEET_CACHE/ansible-test/ansible_collections
+  local tree=$SANFLEET_COLLECTIONS/ansible-test/ansible_collections
   rm -rf "$tree/sanfleet/remediation"
   mkdir -p "$tree/sanfleet/remediation" "$tree/netapp"
-  rsync -a --delete "$SANFLEET_COLLECTIONS/ansible_collections/netapp/ontap/" "$tree/netapp/ontap/"
+  rsync -a --delete "$SANFLEET_ONTAP_TREE/ansible_collections/netapp/ontap/" "$tree/netapp/ontap/"
   # tests/lab, benchmarks and scripts are development tooling, not collection content (build_ignore too)
   git ls-files -co --exclude-standard -z -- . ':!tests/lab' ':!benchmarks' ':!scripts' |
     rsync -a --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
