@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gzip
 import io
 import json
 import os
@@ -28,6 +29,7 @@ import re
 import shutil
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -260,9 +262,8 @@ def capture(lab: Lab, name: str, out_root: Path = FIXTURES) -> Path:
     if rc != 0:
         raise LabError("guest collector failed (rc %s): %s" % (rc, err[-2000:]))
     doc = json.loads(out)
-    dest = out_root / name
-    if dest.exists():
-        shutil.rmtree(dest)
+    stage = Path(tempfile.mkdtemp(prefix="sanfleet-capture-"))
+    dest = stage / name
     root = dest / "root"
     root.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(base64.b64decode(doc["tar"])), mode="r:gz") as tar:
@@ -308,10 +309,24 @@ print(json.dumps(res))
     (dest / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     # Kept as one archive: the captured sysfs has ':' in names and looping symlinks, which neither
     # ansible-test sanity nor a collection build accepts as loose files.
+    # Reproducible bytes for the same tree: sorted members, no owners or times (gzip mtime 0 too).
+    def norm(ti):
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        ti.mtime = 0
+        return ti
+    out_root.mkdir(parents=True, exist_ok=True)
     archive = out_root / (name + ".tar.gz")
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(dest, arcname=name)
-    shutil.rmtree(dest)
+    tmp = archive.with_suffix(".tmp")
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for p in [dest] + sorted(dest.rglob("*")):
+            tar.add(p, arcname=str(Path(name) / p.relative_to(dest)), recursive=False, filter=norm)
+    os.replace(tmp, archive)
+    loose = out_root / name          # an unpacked tree from before the archives
+    if loose.is_dir() and not loose.is_symlink():
+        shutil.rmtree(loose)
+    shutil.rmtree(stage)
     return archive
 
 
@@ -340,9 +355,11 @@ def main(argv=None):
             t = time.monotonic()
             SCENARIOS[n](lab)
             dest = capture(lab, n, Path(a.out))
-            nfiles = sum(1 for _ in dest.rglob("*"))
-            print("%-11s -> %s (%d entries, %.1fs)" % (n, dest.relative_to(TOP) if dest.is_relative_to(TOP) else dest,
-                                                       nfiles, time.monotonic() - t), flush=True)
+            with tarfile.open(dest) as tar:
+                nfiles = len(tar.getmembers())
+            print("%-11s -> %s (%d entries, %d kB, %.1fs)" % (
+                n, dest.relative_to(TOP) if dest.is_relative_to(TOP) else dest, nfiles, dest.stat().st_size // 1024,
+                time.monotonic() - t), flush=True)
         lab.reset()
     finally:
         if started and not a.keep:

@@ -10,8 +10,10 @@
     rc, out, err = lab.ssh("multipath -ll", timeout=30)
     lab.stop()
 
-Every guest action goes through `sanlab-agent <verb> <json>` (tests/lab/guest/sanlab_agent.py) over one
+Every guest action goes to the guest agent (tests/lab/guest/sanlab_agent.py): one long-lived
+`sanlab-agent serve` process per Lab (JSON lines; saves the ~1.3 s Python start per call under TCG) over one
 multiplexed ssh connection (a fresh ssh handshake costs ~2 s under TCG, a multiplexed one ~0.2 s).
+SANLAB_AGENT_SERVER=0 runs `sanlab-agent <verb> <json>` per call instead.
 The agent is NOT part of the image hash: start() uploads it when the guest's copy differs, so editing the
 agent never forces a rebuild.
 """
