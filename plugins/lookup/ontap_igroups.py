@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: ontap_igroups
-author: sanfleet.remediation contributors
+author: sanfleet.remediation contributors (@sanfleet)
 version_added: 0.1.0
 short_description: ONTAP igroups with their initiators and LUN maps, and whether each is per host or shared
 description:
@@ -145,7 +145,7 @@ _list:
     svm: {description: SVM of the igroup., type: str}
     name: {description: Igroup name., type: str}
     uuid: {description: Igroup uuid., type: str}
-    protocol: {description: iscsi, fcp or mixed., type: str}
+    protocol: {description: "iscsi, fcp or mixed.", type: str}
     os_type: {description: Igroup OS type., type: str}
     initiators: {description: Initiators as ONTAP stores them., type: list, elements: str}
     lun_maps:

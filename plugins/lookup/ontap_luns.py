@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: ontap_luns
-author: sanfleet.remediation contributors
+author: sanfleet.remediation contributors (@sanfleet)
 version_added: 0.1.0
 short_description: LUNs an ONTAP cluster maps to a host's initiators (array truth for the stale-device cross-check)
 description:
@@ -153,17 +153,17 @@ _list:
   contains:
     cluster: {description: Cluster name (the hostname when the account may not read /api/cluster)., type: str}
     svm: {description: SVM of the LUN., type: str}
-    path: {description: LUN path, for example /vol/v1/lun1., type: str}
+    path: {description: "LUN path, for example /vol/v1/lun1.", type: str}
     uuid: {description: LUN uuid., type: str}
     serial: {description: 12-character LUN serial number., type: str}
     serial_hex: {description: Hex of the serial (lower case)., type: str}
     wwid: {description: "Host WWID: 3600a0980 + serial_hex.", type: str}
     lun_id: {description: LUN id (logical unit number) in this igroup., type: int}
     igroup: {description: Igroup name., type: str}
-    igroup_protocol: {description: iscsi, fcp or mixed., type: str}
+    igroup_protocol: {description: "iscsi, fcp or mixed.", type: str}
     igroup_os_type: {description: Igroup OS type., type: str}
-    igroup_initiators: {description: Every initiator of the igroup, as ONTAP stores it., type: list, elements: str}
-    state: {description: LUN state (online, offline, nvfail, space_error, foreign_lun_error)., type: str}
+    igroup_initiators: {description: "Every initiator of the igroup, as ONTAP stores it.", type: list, elements: str}
+    state: {description: "LUN state (online, offline, nvfail, space_error, foreign_lun_error).", type: str}
     size_bytes: {description: LUN size in bytes., type: int}
 """
 

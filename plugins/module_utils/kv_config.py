@@ -121,6 +121,6 @@ def parse_record(text):
     for line in text.splitlines():
         if line.startswith("#") or " = " not in line:
             continue
-        key, _, value = line.partition(" = ")
+        key, sep, value = line.partition(" = ")
         out[key.strip()] = value.strip()
     return out

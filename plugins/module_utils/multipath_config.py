@@ -202,7 +202,7 @@ class Section(object):
         if quoted is None:
             quoted = _needs_quotes(key, value)
         raw = "%s%s %s%s" % (self.child_indent(), key, _format_value(value, quoted), eol)
-        tokens, _, _ = tokenize(raw.rstrip("\r\n"))
+        tokens = tokenize(raw.rstrip("\r\n"))[0]
         setting = Setting(raw, key, value, quoted, tokens[1][2], tokens[1][3])
         self.children.insert(self._insert_at(), setting)
         return True
@@ -520,7 +520,7 @@ def audit(eff, targets, recommended, file_eff=None, recheck_supported=True):
             findings.append({
                 "check": cid, "scope": scope, "key": key, "value": value, "recommended": rec,
                 "reason": reason, "severity": "info" if shadowed else "warning", "shadowed": shadowed,
-                "in_file": _in(file_eff, kind.split(":")[0], values, key, value),
+                "in_file": _in(file_eff, kind.split(":", 1)[0], values, key, value),
                 "fixable": rec is not None,
             })
     if recommended.get("recheck_wwid"):
@@ -692,7 +692,7 @@ def parse_dmsetup_table(text):
     for line in text.splitlines():
         if ":" not in line:
             continue
-        name, _, rest = line.partition(":")
+        name, sep, rest = line.partition(":")
         words = rest.split()
         try:
             at = words.index("multipath")
@@ -713,7 +713,7 @@ def parse_show_maps(text, sep="|"):
             continue
         name = parts[0].strip()
         vpr = parts[5].strip() if len(parts) > 5 else ""
-        vendor, _, rest = vpr.partition(",")
+        vendor, comma, rest = vpr.partition(",")
         product = rest.rpartition(",")[0] if rest.count(",") else rest
         queueing = parts[3].strip()
         out[name] = {
@@ -739,7 +739,7 @@ def live_maps(show_maps, table):
     out = []
     for name in names:
         d = dict(show_maps.get(name) or {"name": name, "wwid": None, "dm": None, "queueing": None,
-                                          "active_paths": None, "vendor": None, "product": None})
+                                         "active_paths": None, "vendor": None, "product": None})
         t = table.get(name)
         d["table_features"] = " ".join(t["features"]) if t else None
         d["table_queue_if_no_path"] = bool(t and t["queue_if_no_path"])

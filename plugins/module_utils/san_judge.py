@@ -86,7 +86,7 @@ def _usage(obj, own_holders=None):
         parts.append("held by %s" % ", ".join(holders))
     for op in workload:
         parts.append("open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
-                                               " via %s" % op["via"] if op.get("via") else ""))
+                                                " via %s" % op["via"] if op.get("via") else ""))
     for op in transient:
         parts.append("open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
                      % (op.get("pid"), op.get("comm")))
@@ -177,7 +177,7 @@ def host_findings(snapshot):
 
 def _disk_evidence(d):
     ev = {k: d.get(k) for k in ("hctl", "dev", "state", "transport", "session", "serial", "wwid", "vendor",
-                                 "model", "holders", "mountpoints", "swap", "openers")}
+                                "model", "holders", "mountpoints", "swap", "openers")}
     if d.get("probe"):
         ev["probe"] = dict(d["probe"])
     return ev

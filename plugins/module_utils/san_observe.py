@@ -407,8 +407,10 @@ def classify_probe(tur, inq, vpd=None):
     itext = text_of(inq) if inq and inq.get("timeout") is None else ""
     isense = parse_sense(itext) if itext else {"asc": None}
     m = PQUAL_RE.search(itext) if itext else None
+    inquiry_pq = None  # (PQual, PDT), only when INQUIRY printed both
     if m:
-        res["pqual"], res["pdt"] = int(m.group(1)), int(m.group(2))
+        inquiry_pq = (int(m.group(1)), int(m.group(2)))
+        res["pqual"], res["pdt"] = inquiry_pq
 
     if vpd and vpd.get("rc") == 0 and vpd.get("stdout"):
         res["serial_live"] = vpd80_serial(vpd["stdout"], trust_length=False)
@@ -417,9 +419,9 @@ def classify_probe(tur, inq, vpd=None):
         res.update(result="lun_not_supported", sense=_sense_text(tsense) or _sense_text(isense)
                    or "Logical unit not supported")
         return res
-    if res["pqual"] in (1, 3):
+    if inquiry_pq is not None and inquiry_pq[0] in (1, 3):
         res.update(result="lun_not_supported",
-                   sense="INQUIRY: PQual=%d PDT=%d (no logical unit at this LUN)" % (res["pqual"], res["pdt"]))
+                   sense="INQUIRY: PQual=%d PDT=%d (no logical unit at this LUN)" % inquiry_pq)
         return res
     if tur.get("rc") == 0 and not tsense.get("sense_key"):
         if inq is not None and inq.get("timeout") is not None:
@@ -634,9 +636,9 @@ def read_procs(root):
             if not target.startswith("/dev/"):
                 continue
             if root in ("", "/"):
-                dev, _ = _dev_of(root, link)
+                dev = _dev_of(root, link)[0]
             else:
-                dev, _ = _dev_of(root, _p(root, target))
+                dev = _dev_of(root, _p(root, target))[0]
             if dev:
                 if dev not in devs:
                     devs.append(dev)

@@ -22,7 +22,7 @@ description:
   - A running session keeps the scan mode it logged in with; RV(sessions_pending_relogin) lists the sessions
     whose record this run changed. The module never logs a session out.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   path:
     description: The iscsid configuration file.
@@ -51,6 +51,8 @@ options:
     description: Deadline in seconds for each C(iscsiadm) call.
     type: float
     default: 20
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -59,6 +61,7 @@ attributes:
     support: full
     description: Returns the file before and after; values of password keys are masked.
   platform:
+    support: full
     platforms: posix
 notes:
   - Values of keys whose name contains C(password) or C(secret) are masked in the diff and in RV(record_changes).

@@ -21,7 +21,7 @@ description:
     path (passed explicitly with C(--devices), so C(pvs) never scans a map that could hang it).
   - Read-only; never changes anything.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   lvm_conf:
     description: The LVM configuration file (used when C(lvmconfig) is not available).
@@ -35,6 +35,8 @@ options:
     description: Deadline in seconds for each command and for the sysfs scan.
     type: float
     default: 30
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -42,6 +44,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 """
 
@@ -273,7 +276,7 @@ def parse_status_active(text):
     """`dmsetup status --target multipath` -> {map: number of paths in state A}."""
     out = {}
     for line in text.splitlines():
-        name, _, rest = line.partition(":")
+        name, sep, rest = line.partition(":")
         words = rest.split()
         out[name.strip()] = sum(1 for i, w in enumerate(words[:-1])
                                 if re.match(r"^\d+:\d+$", w) and words[i + 1] == "A")

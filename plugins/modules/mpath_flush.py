@@ -29,7 +29,7 @@ description:
   - An absent map is not an error; the module then reports C(changed=false).
   - Returns the map's path devices (RV(slaves)). Pass them to M(sanfleet.remediation.scsi_delete) next.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   wwid:
     description:
@@ -46,6 +46,16 @@ options:
       - After the C(multipath -f) attempts fail, run C(dmsetup remove --force --retry). The map must still
         pass every in-use check. Its table is replaced with an error target if something still holds it.
       - Off by default. Use it only when you know why C(multipath -f) fails.
+    type: bool
+    default: false
+  array_unmapped:
+    description:
+      - Say that the array no longer maps this LUN (a C(stale_unmapped) verdict). If the map then queues and every
+        path failed, no I/O on it can ever complete, so processes that hold it open are taken as blocked in its
+        I/O. The plan is then C(disable_queueing), C(verify_unused), C(multipath -f). Disabling queueing makes
+        their I/O fail. C(verify_unused) waits up to 10 s for every opener to leave and refuses, naming the
+        opener, if one stays.
+      - Mounts, swap and holders (LVM, kpartx, md, LUKS) still refuse before anything is touched.
     type: bool
     default: false
   remove_wwid:
@@ -66,6 +76,8 @@ options:
     description: The wwids file, used to verify that C(multipath -w) removed the WWID.
     type: path
     default: /etc/multipath/wwids
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -73,6 +85,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
     description: Linux with device-mapper multipath (multipath-tools).
 notes:
@@ -186,6 +199,7 @@ def main():
             wwid=dict(type="str"),
             name=dict(type="str"),
             force_remove=dict(type="bool", default=False),
+            array_unmapped=dict(type="bool", default=False),
             remove_wwid=dict(type="bool", default=True),
             timeout=dict(type="float", default=60.0),
             command_timeout=dict(type="float", default=10.0),
@@ -217,9 +231,10 @@ def main():
         info = dict(m)
         info["holders"] = san_act.describe_holders(host, m.get("holders"))
         result["map"] = dict((k, m.get(k)) for k in ("name", "wwid", "dm", "dev", "queueing", "features",
-                                                      "open_count", "openers"))
+                                                     "open_count", "openers"))
         result["slaves"] = _slaves(host, m)
-        plan = san_plan.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"]})
+        plan = san_plan.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
+                                              "array_unmapped": p["array_unmapped"]})
     except san_plan.Refused as exc:
         module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
     except deadline.DeadlineExceeded as exc:
@@ -231,10 +246,11 @@ def main():
     try:
         result["executed"] = san_act.execute(plan, host)
     except san_act.ExecutionError as exc:
-        info = exc.to_dict()
-        result["executed"] = info.pop("executed")
+        failure = exc.to_dict()
+        msg = failure.pop("msg")
+        result.update(failure)  # executed, failed_step and refusal or deadline
         result["changed"] = bool(result["executed"])
-        module.fail_json(msg="map %s: %s" % (key, info.pop("msg")), **dict(result, **info))
+        module.fail_json(msg="map %s: %s" % (key, msg), **result)
     result["removed"] = [m.get("wwid")]
     module.exit_json(**result)
 

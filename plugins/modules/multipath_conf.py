@@ -29,7 +29,7 @@ description:
     rewritten (the module fails and names the line).
   - Every command runs with a hard deadline; a wedged multipathd cannot hang the play.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   state:
     description:
@@ -133,6 +133,8 @@ options:
     description: How long to wait, after the restart, for multipathd to answer and for the maps to be reloaded.
     type: float
     default: 120
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -141,6 +143,7 @@ attributes:
     support: full
     description: Returns the file before and after.
   platform:
+    support: full
     platforms: posix
 notes:
   - C(dmsetup table) and the C(multipathd) socket are read; no dm device is ever opened.

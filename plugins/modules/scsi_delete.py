@@ -27,7 +27,7 @@ description:
   - Every kernel touch has a hard deadline. A write to C(device/delete) that hangs on a wedged host is abandoned,
     and the module fails with a clear message.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   name:
     description: sd names, for example C(sdc). The identity seen when planning is re-checked before the write.
@@ -87,6 +87,8 @@ options:
     description: Hard deadline in seconds for each command, probe and sysfs write.
     type: float
     default: 10
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -94,6 +96,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
     description: Linux (sysfs).
 seealso:
@@ -297,11 +300,12 @@ def main():
     try:
         result["executed"] = san_act.execute(plan, host)
     except san_act.ExecutionError as exc:
-        info = exc.to_dict()
-        result["executed"] = info.pop("executed")
+        failure = exc.to_dict()
+        msg = failure.pop("msg")
+        result.update(failure)  # executed, failed_step and refusal or deadline
         result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
         result["changed"] = bool(result["executed"])
-        module.fail_json(msg=info.pop("msg"), **dict(result, **info))
+        module.fail_json(msg=msg, **result)
     result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
     module.exit_json(**result)
 

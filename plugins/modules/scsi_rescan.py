@@ -23,7 +23,7 @@ description:
   - Every sysfs write has a hard deadline. A write that hangs is abandoned, and the module fails with a clear
     message.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   hctl:
     description: Exact SCSI address C(H:C:T:L) to scan. Mutually exclusive with O(name).
@@ -50,6 +50,8 @@ options:
     description: Hard deadline in seconds for each sysfs write and read.
     type: float
     default: 10
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -57,6 +59,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
     description: Linux (sysfs).
 seealso:
@@ -193,10 +196,11 @@ def main():
     try:
         result["executed"] = san_act.execute(plan, host)
     except san_act.ExecutionError as exc:
-        info = exc.to_dict()
-        result["executed"] = info.pop("executed")
+        failure = exc.to_dict()
+        msg = failure.pop("msg")
+        result.update(failure)  # executed, failed_step and refusal or deadline
         result["changed"] = any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in result["executed"])
-        module.fail_json(msg=info.pop("msg"), **dict(result, **info))
+        module.fail_json(msg=msg, **result)
     for s in result["executed"]:
         if s["detail"].get("name"):
             result["disk"] = s["detail"]["name"]

@@ -27,7 +27,7 @@ description:
   - "Use it with C(gather_facts: false) (or without the C(hardware) subset): Ansible's own hardware facts open
     dm devices and hang on a queueing map."
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 requirements:
   - Linux with sysfs and /proc.
   - C(dmsetup) (device-mapper); C(multipathd) (multipath-tools 0.9.4 or later) for checker states.
@@ -66,6 +66,9 @@ options:
     type: list
     elements: str
     default: ['3600a0980']
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
@@ -75,6 +78,7 @@ attributes:
   facts:
     support: full
   platform:
+    support: full
     platforms: posix
     description: Linux only (sysfs, /proc, device-mapper).
 notes:

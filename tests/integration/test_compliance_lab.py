@@ -40,7 +40,7 @@ def module(lab, name, args="", timeout=300):
     argv = ["ansible", "-i", str(lab.inventory_path()), "sanlab", "-m", "sanfleet.remediation.%s" % name]
     if args:
         argv += ["-a", args]
-    proc = subprocess.run(argv, cwd=str(TOP), env=_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(argv, cwd=str(TOP), env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
     assert "=> {" in proc.stdout, (proc.stdout[-3000:], proc.stderr[-3000:])
     return json.loads(proc.stdout[proc.stdout.index("=> {") + 3:])
 
@@ -50,7 +50,7 @@ def playbook(lab, timeout=900):
         pb = Path(tmp) / "compliance.yml"
         pb.write_text(PLAYBOOK)
         proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(pb)], cwd=str(TOP),
-                              env=_env(), capture_output=True, text=True, timeout=timeout)
+                              env=_env(), capture_output=True, text=True, timeout=timeout, check=False)
     failed = [line for line in proc.stdout.splitlines() if '"msg"' in line or "fatal:" in line or "FAILED" in line]
     assert proc.returncode == 0, (failed, proc.stdout[-3000:], proc.stderr[-2000:])
     recap = re.search(r"sanlab\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
@@ -158,12 +158,12 @@ def test_all_paths_down_stops_queueing_within_the_retry_window(guest):
         # polling_interval 2..4 s in the lab: 30 checks take at most ~2 min after the paths fail
         deadline = 240
         out = ""
-        for _ in range(deadline // 5):
+        for attempt in range(deadline // 5):
             tbl = tables(guest)
             left = [n for n in before if "queue_if_no_path" in tbl.get(n, "")]
             if not left:
                 break
-            rc, out, _ = guest.ssh("sleep 5", timeout=15)
+            rc, out, err = guest.ssh("sleep 5", timeout=15)
         assert not left, ("still queueing", left, tbl)
         assert all(f[1] == "off" for f in netapp_maps(guest).values())
     finally:

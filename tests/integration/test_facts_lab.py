@@ -34,8 +34,8 @@ def run_facts(lab, array_luns=None, timeout=600, **opts):
             args_kv += " %s=%s" % (k, v)
         env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1")
         argv = ["ansible", "-i", str(inv), "sanlab", "-m", MODULE] + (["-a", args_kv.strip()] if args_kv.strip()
-                                                                       else []) + extra
-        proc = subprocess.run(argv, cwd=str(TOP), env=env, capture_output=True, text=True, timeout=timeout)
+                                                                      else []) + extra
+        proc = subprocess.run(argv, cwd=str(TOP), env=env, capture_output=True, text=True, timeout=timeout, check=False)
     # ad hoc output: "sanlab | SUCCESS => {...}" (or FAILED! / UNREACHABLE!)
     if "=> {" not in proc.stdout:
         raise AssertionError("no module result (rc %s): %s %s" % (proc.returncode, proc.stdout[-2000:],
@@ -134,8 +134,8 @@ def test_sd_without_map_is_orphan_path(clean_lab):
     assert lab.wait_maps(wwids=[wwid], timeout=40)
     rc, out, err = lab.ssh(["multipathd", "del", "map", wwid], timeout=30)
     assert rc == 0, (out, err)
-    for _ in range(30):
-        rc, out, _ = lab.ssh(["dmsetup", "info", "-c", "--noheadings", "-o", "name"], timeout=30)
+    for attempt in range(30):
+        rc, out, err = lab.ssh(["dmsetup", "info", "-c", "--noheadings", "-o", "name"], timeout=30)
         if wwid not in out.split():
             break
         time.sleep(1)

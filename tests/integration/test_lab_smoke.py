@@ -12,7 +12,7 @@ NETAPP_PREFIX = "3600a0980"
 
 def _sysfs_pg80(lab, sd):
     """VPD 0x80 serial as the kernel cached it at scan time."""
-    rc, out, _ = lab.ssh("tail -c +5 /sys/block/%s/device/vpd_pg80 | tr -d '\\0 '" % sd, timeout=30)
+    rc, out, err = lab.ssh("tail -c +5 /sys/block/%s/device/vpd_pg80 | tr -d '\\0 '" % sd, timeout=30)
     return out.strip()
 
 
@@ -41,7 +41,7 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
         # the multipath-tools built-in NETAPP entry is in force: it queues
         assert m["queueing"] and "queue_if_no_path" in m["features"]
         for d in _disks_of(st, r["lun_id"]):
-            rc, out, _ = lab.ssh("cat /sys/block/%s/device/wwid /sys/block/%s/device/vendor" % (d["name"], d["name"]))
+            rc, out, err = lab.ssh("cat /sys/block/%s/device/wwid /sys/block/%s/device/vendor" % (d["name"], d["name"]))
             wwid, vendor = out.split()[:2]
             assert wwid == "naa." + r["wwid"][1:] and vendor == "NETAPP"
             assert _sysfs_pg80(lab, d["name"]) == "0" + r["serial_hex"]
@@ -51,7 +51,7 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
 
 
 def test_multipath_conf_keeps_builtin_netapp_entry(lab):
-    rc, out, _ = lab.ssh("multipathd show config", timeout=30)
+    rc, out, err = lab.ssh("multipathd show config", timeout=30)
     assert rc == 0
     # find the NETAPP / LUN device section
     sections = out.split("device {")
@@ -59,7 +59,7 @@ def test_multipath_conf_keeps_builtin_netapp_entry(lab):
     assert netapp, "built-in NETAPP entry missing"
     assert re.search(r'no_path_retry\s+"?queue"?', netapp[0])
     assert re.search(r'dev_loss_tmo\s+"?infinity"?', netapp[0])
-    rc, conf, _ = lab.ssh("cat /etc/multipath.conf")
+    rc, conf, err = lab.ssh("cat /etc/multipath.conf")
     assert re.search(r'vendor\s+"LIO-ORG"', conf) and not re.search(r'vendor\s+"NETAPP"', conf)
 
 
@@ -152,7 +152,7 @@ def test_reset_recovers_from_mounted_queueing_unmapped_map(clean_lab, mode):
     assert truth["cut_portals"] == [] and sorted(truth["mapped"]) == ["0", "1", "2", "3"]
     assert set(st["maps"]) == set(truth["mapped"].values())
     assert all(len(m["paths"]) == 2 and all(p["dm_state"] == "active" for p in m["paths"]) for m in st["maps"].values())
-    rc, out, _ = lab.ssh("grep -c /mnt/lab3 /proc/self/mountinfo", timeout=30)
+    rc, out, err = lab.ssh("grep -c /mnt/lab3 /proc/self/mountinfo", timeout=30)
     assert out.strip() == "0"
     print(json.dumps({"mode": res["mode"], "reset_from_mess_s": round(took, 1),
                       "steps": res.get("steps") or res.get("fixed")}))

@@ -58,7 +58,7 @@ class Dataset:
                "status": {"state": state, "container_state": "online", "read_only": False},
                "space": {"size": int(size_bytes), "used": 0},
                "location": {"logical_unit": logical_unit or parts[-1], "volume": {"name": volume,
-                                                                                   "uuid": _uuid("vol", svm, volume)}}}
+                                                                                  "uuid": _uuid("vol", svm, volume)}}}
         self.luns.append(rec)
         return rec
 
@@ -174,7 +174,7 @@ def generated(n_luns=10000, n_hosts=100, svms=("svm1", "svm2"), shared_igroups=2
     next_id = {}
     for n in range(n_luns):
         while True:
-            serial = "".join(rnd.choice(SERIAL_CHARS) for _ in range(12))
+            serial = "".join(rnd.choice(SERIAL_CHARS) for position in range(12))
             if serial not in serials:
                 serials.add(serial)
                 break

@@ -152,7 +152,7 @@ def _project(value, tree):
 
 
 def _drop(obj, path):
-    head, _, rest = path.partition(".")
+    head, sep, rest = path.partition(".")
     if isinstance(obj, list):
         for item in obj:
             _drop(item, path)
@@ -215,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not header.startswith("Basic "):
             raise unauth
         try:
-            user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
+            user, sep, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
             raise unauth
         if sim.users.get(user) != password:

@@ -137,7 +137,7 @@ def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
 
 def test_audit_of_overrides_and_multipaths():
     eff = mc.to_dict(mc.parse(read("multipath.conf.overrides")))
-    findings, _ = mc.audit(eff, TARGETS, REC)
+    findings = mc.audit(eff, TARGETS, REC)[0]
     assert _checks(findings) == [
         ("dev_loss_tmo_infinity", "overrides"),
         ("features_queue_if_no_path", 'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]'),
@@ -150,7 +150,7 @@ def test_audit_of_overrides_and_multipaths():
 
 def test_audit_without_recheck_wwid_support():
     eff = mc.to_dict(mc.parse("defaults {\n no_path_retry 30\n}\n"))
-    findings, _ = mc.audit(eff, TARGETS, REC, recheck_supported=False)
+    findings = mc.audit(eff, TARGETS, REC, recheck_supported=False)[0]
     assert [f["check"] for f in findings if f["severity"] == "warning"] == ["recheck_wwid_unsupported"]
 
 
@@ -225,7 +225,7 @@ def test_fix_in_overrides_scope():
 
 def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
     text = read("multipath.conf.rhel")
-    new, _ = mc.plan_fix(mc.parse(text), TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])
+    new = mc.plan_fix(mc.parse(text), TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])[0]
     out = mc.render(new)
     assert out.startswith(text.split("defaults {")[0])
     assert '\tenable_foreign "^$"\n\trecheck_wwid yes\n}' in out

@@ -206,7 +206,7 @@ class SanTree(object):
     def mount(self, dev, mountpoint, source, fstype="ext4"):
         n = 100 + len(self.mounts)
         line = "%d 22 %s / %s rw,relatime shared:%d - %s %s rw\n" % (n, dev, mountpoint.replace(" ", "\\040"),
-                                                                      n, fstype, source)
+                                                                     n, fstype, source)
         self.mounts.append(line)
         with open(self.path("/proc/self/mountinfo"), "a") as f:
             f.write(line)
@@ -469,7 +469,7 @@ def test_each_command_runs_once_with_its_deadline(tmp_path):
     t.reader(command_timeout=3.5).snapshot(probe=False)
     argvs = [tuple(c[0]) for c in t.run.calls]
     assert sorted(argvs) == sorted(tuple(a) for a in (so.CMD_DM_INFO, so.CMD_DM_TABLE, so.CMD_DM_STATUS,
-                                                        so.CMD_MPD_JSON))
+                                                      so.CMD_MPD_JSON))
     assert all(c[1] == 3.5 for c in t.run.calls)
 
 

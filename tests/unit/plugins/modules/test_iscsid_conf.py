@@ -25,7 +25,10 @@ class FakeIscsiadm(object):
     def run(self, argv, timeout, what=None, data=None):
         args = argv[1:]
         self.calls.append(" ".join(args))
-        ok = lambda out, rc=0: deadline.CommandResult(argv, rc, out, "", 0.01)  # noqa: E731
+
+        def ok(out, rc=0):
+            return deadline.CommandResult(argv, rc, out, "", 0.01)
+
         if args == ["-m", "node"]:
             if not self.records:
                 return ok("", 21)

@@ -160,6 +160,17 @@ def test_hung_flush_fails_clearly(env, monkeypatch, capsys):
     assert out["deadline"]["what"] == "multipath -f %s" % WWID
 
 
+def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch, capsys):
+    """The ExecutionError path merges the error's msg/executed into the result exactly once."""
+    env.hang.add("multipath -f")
+    out = run(env, {"wwid": WWID, "command_timeout": 3}, monkeypatch, capsys)
+    assert out["failed"] is True and out["changed"] is True
+    assert out["msg"].startswith("map %s: " % WWID) and "did not finish within 3.0s" in out["msg"]
+    assert [(s["action"], s["outcome"]) for s in out["executed"]] == [("disable_queueing", "done")]
+    assert out["failed_step"] == out["plan"][1] and out["removed"] == []
+    assert [s["name"] for s in out["slaves"]] == ["sdc", "sdd"] and WWID in env.maps
+
+
 def test_failing_flush_reports_and_keeps_wwid(env, monkeypatch, capsys):
     env.flush_failures = 10 ** 6
     out = run(env, {"wwid": WWID, "timeout": 4}, monkeypatch, capsys)

@@ -54,11 +54,14 @@ class FakeHost(object):
         return SHOW_CONFIG
 
     def run(self, argv, timeout, what=None, data=None):
-        cmd = " ".join(os.path.basename(argv[0:1][0]) for _ in [0]) + " " + " ".join(argv[1:])
+        cmd = os.path.basename(argv[0]) + " " + " ".join(argv[1:])
         self.calls.append(cmd)
         if cmd in self.hang:
             raise deadline.DeadlineExceeded(what or cmd, timeout)
-        ok = lambda out: deadline.CommandResult(argv, 0, out, "", 0.01)  # noqa: E731
+
+        def ok(out):
+            return deadline.CommandResult(argv, 0, out, "", 0.01)
+
         if cmd == "multipathd show config":
             return ok(self.running)
         if cmd == "multipath -t":

@@ -205,6 +205,18 @@ def test_device_that_does_not_vanish_fails_after_the_wait(env, monkeypatch, caps
     assert out["removed"] == ["sdc"] and out["changed"] is True
 
 
+def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch, capsys):
+    """The ExecutionError path merges the error's msg/executed into the result exactly once."""
+    env.kernel_removes = False
+    out = run(env, {"name": ["sdc", "sdd"], "timeout": 2}, monkeypatch, capsys)
+    assert out["failed"] is True and out["changed"] is True
+    assert "still present" in out["msg"] and "nothing changed" not in out["msg"]
+    assert [s["action"] for s in out["executed"]] == [s["action"] for s in out["plan"]][:len(out["executed"])]
+    assert out["executed"] and out["executed"][-1]["action"] == "delete_disk"
+    assert out["failed_step"]["action"] == "wait_disk_gone" and out["failed_step"] in out["plan"]
+    assert out["removed"] == ["sdc"] and "deadline" not in out
+
+
 def test_by_id_links_must_vanish(env, monkeypatch, capsys):
     out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
     assert out["executed"][0]["detail"]["by_id"] == ["scsi-%s-sdc" % WWID]

@@ -94,6 +94,17 @@ def test_lun_that_never_appears_fails_after_the_wait(env, monkeypatch, capsys):
     assert out["failed"] and out["failed_step"]["action"] == "wait_disk_present"
 
 
+def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch, capsys):
+    """The ExecutionError path merges the error's msg/executed into the result exactly once."""
+    env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)
+    out = run(env, {"hctl": "4:0:0:2", "expect_wwid": WWID2}, monkeypatch, capsys)
+    assert out["failed"] is True and out["changed"] is True
+    assert out["msg"].startswith("4:0:0:2: sde shows the wrong identity") and WWID2 in out["msg"]
+    assert [(s["action"], s["outcome"]) for s in out["executed"]] == [("scan_exact_lun", "done"),
+                                                                      ("wait_disk_present", "done")]
+    assert out["failed_step"] == out["plan"][2] and out["failed_step"]["action"] == "verify_identity"
+
+
 def test_rescan_existing_disk_after_serial_mismatch(env, monkeypatch, capsys):
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = NEW_SERIAL, WWID2
     planned = run(env, {"name": "sdc", "expect_wwid": WWID2}, monkeypatch, capsys, check=True)

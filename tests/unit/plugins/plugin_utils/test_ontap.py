@@ -19,7 +19,7 @@ DESC = {
         {"name": "ig_h1", "svm": "svm1", "initiators": ["iqn.1994-05.com.redhat:h1"]},
         {"name": "ig_shared", "svm": "svm1", "initiators": ["iqn.1994-05.com.redhat:h1", "iqn.1994-05.com.redhat:h2"]},
         {"name": "ig_fc", "svm": "svm2", "protocol": "fcp", "initiators": ["20:00:00:25:b5:00:00:01",
-                                                                            "20:00:00:25:b5:00:00:02"]},
+                                                                           "20:00:00:25:b5:00:00:02"]},
     ],
     "luns": [{"path": "/vol/v1/lun%d" % i, "svm": "svm1", "serial": "80AbCd+/-$%02d" % i,
               "maps": [{"igroup": "ig_h1" if i % 2 else "ig_shared", "lun_id": i}]} for i in range(7)]
@@ -184,10 +184,10 @@ def _fetch_in_children(sim, n, **extra):
             queue.put(("error", str(exc), 0))
 
     queue = ctx.Queue()
-    procs = [ctx.Process(target=child, args=(queue,)) for _ in range(n)]
+    procs = [ctx.Process(target=child, args=(queue,)) for i in range(n)]
     for p in procs:
         p.start()
-    results = [queue.get(timeout=60) for _ in procs]
+    results = [queue.get(timeout=60) for p in procs]
     for p in procs:
         p.join(10)
     return results
