@@ -109,7 +109,7 @@ def _child_host_info(sys_root, h):
     targets = []
     dev = os.path.join(base, "scsi_host", "host%d" % h, "device")
     level = [dev]
-    for _ in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
+    for depth in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
         nxt = []
         for d in level:
             try:
@@ -280,10 +280,11 @@ def _sysfs_write(host, fn, args, target, what):
 
 
 # ---------------------------------------------------------------------------------------------- identity checks
-def verify_map(host, step, allow_absent=True):
+def verify_map(host, step, allow_absent=True, allow_openers=False):
     """Re-read the map of `step` and compare it with step.expect; re-check that nothing uses it.
 
-    Returns the live map_info, or None when it is gone (and allow_absent)."""
+    allow_openers: processes may hold it (a dead unmapped map, see san_plan.dead_unmapped_map); mounts, swap and
+    holders still refuse. Returns the live map_info, or None when it is gone (and allow_absent)."""
     expect = step.get("expect") or {}
     m = host.reader.map(expect.get("wwid") or step["target"])
     if m is None:
@@ -300,7 +301,7 @@ def verify_map(host, step, allow_absent=True):
     info = dict(m)
     if m.get("holders"):
         info["holders"] = describe_holders(host, m.get("holders"))
-    san_plan.check_not_in_use(info, "map %s" % m.get("name"))
+    san_plan.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers)
     return m
 
 
@@ -352,10 +353,18 @@ def _queueing_off(host, name, end):
 
 
 def disable_queueing(host, step):
-    m = verify_map(host, step)
+    release = bool((step.get("expect") or {}).get("release_openers"))
+    m = verify_map(host, step, allow_openers=release)
     if m is None:
         return {"outcome": "already_absent"}
     name = m["name"]
+    if release and san_plan.workload_openers(m.get("openers")) and \
+            not san_plan.dead_unmapped_map(dict(m, queueing=True), {"array_unmapped": True}):
+        # planned as dead (every path failed); a path came back since: its openers may be doing real I/O
+        raise Refused("map %s" % name, "opener", "has openers (%s) and a path is no longer failed; it was planned "
+                      "as a dead map, not touching it" % ", ".join(san_plan._opener_label(o) for o in
+                                                                   san_plan.workload_openers(m.get("openers"))),
+                      evidence={"openers": m.get("openers"), "paths": m.get("paths")})
     detail = {"outcome": "done", "commands": []}
     res = host.command(["multipathd", "disablequeueing", "map", name])
     detail["commands"].append(res.describe())
@@ -371,6 +380,37 @@ def disable_queueing(host, step):
                         % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
                            "is off"), detail)
     return detail
+
+
+def verify_unused(host, step):
+    """After disable_queueing on a dead unmapped map: the processes blocked in its I/O get an error and leave.
+    Poll (bounded by expect.settle, at most wait_timeout) until no process, mount or holder uses the map; refuse
+    naming the opener that stays. Benign openers (udev/blkid) are left to flush_map."""
+    expect = step.get("expect") or {}
+    settle = min(float(expect.get("settle", san_plan.RELEASE_SETTLE)), host.wait_timeout)
+    end = host.clock() + settle
+    started = host.clock()
+    while True:
+        m = verify_map(host, step, allow_openers=True)
+        if m is None:
+            return {"outcome": "already_absent"}
+        busy = san_plan.workload_openers(m.get("openers"))
+        unexplained = (m.get("open_count") or 0) and not m.get("openers")
+        if not busy and not unexplained:
+            return {"outcome": "done", "waited": round(host.clock() - started, 2)}
+        if host.clock() >= end:
+            info = dict(m)
+            if m.get("holders"):
+                info["holders"] = describe_holders(host, m.get("holders"))
+            try:
+                san_plan.check_not_in_use(info, "map %s" % m.get("name"))
+            except Refused as exc:
+                exc.args = ("%s (still there %.0fs after queueing was disabled; nothing flushed)"
+                            % (exc.args[0], settle),)
+                raise
+            raise Refused("map %s" % m.get("name"), "opener", "is still in use %.0fs after queueing was disabled"
+                          % settle)
+        host.sleep(host.poll_interval)
 
 
 def _wait_benign_gone(host, m, end):
@@ -571,6 +611,7 @@ def verify_lun(host, step):
 # ---------------------------------------------------------------------------------------------- executor
 ACT = {
     "disable_queueing": disable_queueing,
+    "verify_unused": verify_unused,
     "flush_map": flush_map,
     "wait_map_gone": wait_map_gone,
     "remove_wwid": remove_wwid,

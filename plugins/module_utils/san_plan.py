@@ -21,7 +21,7 @@ __metaclass__ = type
 import re
 
 # Actions understood by san_act.execute, in the order they may appear for one object.
-MAP_ACTIONS = ("disable_queueing", "flush_map", "wait_map_gone", "remove_wwid")
+MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
 DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
@@ -31,6 +31,9 @@ SAN_TRANSPORTS = ("iscsi", "fc")
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
 # in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
 BENIGN_OPENERS = frozenset(["multipathd", "blkid", "udev-worker", "(udev-worker)", "systemd-udevd", "udevd"])
+
+# How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.
+RELEASE_SETTLE = 10.0
 
 # Probe results (san_observe.probe_path) that mean "the device answers and has a medium".
 ANSWERING = ("ready",)
@@ -116,11 +119,13 @@ def benign_openers(openers):
     return [o for o in (openers or []) if (o.get("comm") or "") in BENIGN_OPENERS]
 
 
-def check_not_in_use(info, target, ignore_holders=()):
+def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
     """Raise Refused naming the first user of a map or disk: mount, swap, holder, process, open count.
 
     Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
     accounted for elsewhere (for a disk: nothing; the map it belongs to is checked by the caller).
+    `allow_openers` skips the process check only (a dead map whose openers are blocked in its I/O, see
+    `dead_unmapped_map`); mounts, swap, holders and an open count without a visible opener still refuse.
     """
     mounts = info.get("mountpoints") or []
     if mounts:
@@ -135,7 +140,7 @@ def check_not_in_use(info, target, ignore_holders=()):
         raise Refused(target, "holder", "is held by %s; remove it first" % ", ".join(labels),
                       holder=labels[0], evidence={"holders": holders})
     busy = workload_openers(info.get("openers"))
-    if busy:
+    if busy and not allow_openers:
         labels = [_opener_label(o) for o in busy]
         raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
                       evidence={"openers": busy})
@@ -179,22 +184,47 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
 
 
 # ---------------------------------------------------------------------------------------------- map flush
+def dead_unmapped_map(map_info, options=None):
+    """True when the caller says the array no longer maps this LUN (`array_unmapped`, i.e. stale_unmapped) and
+    the live map can never complete an I/O: queueing on and every path failed (or no path at all).
+
+    Its openers are then processes blocked in its queued I/O: no data can ever reach that LUN again, so
+    disabling queueing first is safe; it makes their I/O fail (lab finding 2) and verify_unused re-checks.
+    """
+    if not (options or {}).get("array_unmapped") or not map_info or not map_info.get("queueing"):
+        return False
+    return all(p.get("dm_state") == "failed" for p in map_info.get("paths") or [])
+
+
 def plan_map_flush(map_info, options=None):
     """Steps that remove one multipath map; [] when the map is absent (nothing to do).
 
     options: force_remove (bool): let flush_map fall back to `dmsetup remove --force --retry` after the
-    targeted `multipath -f` retries; remove_wwid (bool, default True).
+    targeted `multipath -f` retries; remove_wwid (bool, default True); array_unmapped (bool): the array no
+    longer maps this LUN. Then a dead map (see `dead_unmapped_map`) whose only users are processes is planned
+    as disable_queueing, verify_unused (their I/O fails, they must be gone within `settle` seconds, otherwise
+    the act refuses naming them), flush. Mounts, swap and holders refuse up front in every case.
     """
     options = options or {}
     if not map_info:
         return []
     name = map_info.get("name") or map_info.get("wwid")
-    check_not_in_use(map_info, "map %s" % name)
+    release = dead_unmapped_map(map_info, options)
+    check_not_in_use(map_info, "map %s" % name, allow_openers=release)
     ident = map_identity(map_info)
     steps = [
-        step("disable_queueing", name, ident,
+        step("disable_queueing", name, dict(ident, release_openers=True) if release else ident,
              "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid openers "
              "go away, and the daemon keeps queueing off if a flush fails" % name),
+    ]
+    if release:
+        settle = float(options.get("settle", RELEASE_SETTLE))
+        blocked = [_opener_label(o) for o in workload_openers(map_info.get("openers"))]
+        steps.append(step("verify_unused", name, dict(ident, settle=settle),
+                          "the array no longer maps %s and every path failed: with queueing off, the I/O of %s "
+                          "fails; wait up to %gs for every opener to leave, refuse if one stays"
+                          % (name, ", ".join(blocked) or "any blocked opener", settle)))
+    steps += [
         step("flush_map", name, dict(ident, force_remove=bool(options.get("force_remove"))),
              "targeted multipath -f %s (this map only, no flush-all), retried within the deadline%s"
              % (name, "; then dmsetup remove --force --retry (force_remove)" if options.get("force_remove") else "")),
@@ -388,6 +418,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
 
     chosen_maps = []
+    unmapped = set()
     chosen_disks = []
     mismatches = []
     for v in verdicts or []:
@@ -406,6 +437,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                     skip(v, "map no longer present")
                     continue
                 chosen_maps.append(m)
+                if kind == "stale_unmapped":
+                    unmapped.add(m.get("name"))
             else:
                 d = disks.get(v.get("name"))
                 if d is None:
@@ -433,7 +466,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     mismatch_names = set(d.get("name") for d, _v in mismatches)
     for m in chosen_maps:
         try:
-            map_steps = plan_map_flush(m, policy)
+            map_steps = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped))
         except Refused as exc:
             skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": str(exc)})
             continue

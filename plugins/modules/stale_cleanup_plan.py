@@ -27,7 +27,7 @@ description:
     C(/sys/block/dm-N/dm/{name,uuid}), with a deadline), so a refusal can name an LVM volume group, a partition
     map or a LUKS device. Never changes the host.
 author:
-  - sanfleet.remediation contributors
+  - sanfleet.remediation contributors (@sanfleet)
 requirements:
   - Linux with sysfs (only to name holders).
 options:
@@ -75,6 +75,8 @@ options:
     description: Deadline in seconds of the sysfs read that names holders.
     type: float
     default: 10.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -82,6 +84,7 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
     description: Linux only.
 notes:
@@ -127,6 +130,14 @@ refused:
   elements: dict
 flush_maps:
   description: WWIDs of the maps to remove, in plan order (input of M(sanfleet.remediation.mpath_flush)).
+  returned: always
+  type: list
+  elements: str
+unmapped_maps:
+  description:
+    - The WWIDs of RV(flush_maps) that the array no longer maps (C(stale_unmapped)). Pass C(array_unmapped=true) to
+      M(sanfleet.remediation.mpath_flush) for them, so that a dead queueing map whose only openers are blocked in
+      its I/O is planned the same way there (C(disable_queueing), C(verify_unused), flush).
   returned: always
   type: list
   elements: str
@@ -296,8 +307,12 @@ def main():
         module.fail_json(msg="planning failed: %s; nothing changed" % exc)
     flush_maps, delete_disks, mismatches, keep = derive(plan, san, verdicts)
     refused = [s for s in plan["skipped"] if s.get("kind") == "refused"]
+    stale = set((v.get("wwid") or "").lower() for v in verdicts
+                if v.get("kind") == "stale_unmapped" and v.get("object") == "map")
+    unmapped_maps = [w for w in flush_maps if w.lower() in stale]
     module.exit_json(changed=False, steps=plan["steps"], left_alone=plan["skipped"], refused=refused,
-                     flush_maps=flush_maps, delete_disks=delete_disks, mismatches=mismatches, keep_maps=keep,
+                     flush_maps=flush_maps, unmapped_maps=unmapped_maps, delete_disks=delete_disks,
+                     mismatches=mismatches, keep_maps=keep,
                      evidence_candidates=evidence_candidates(san, verdicts) if p["policy"] == "host_evidence"
                      else [], errors=errors)
 

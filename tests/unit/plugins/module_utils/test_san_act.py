@@ -273,7 +273,7 @@ def test_flush_map_executes_exactly_the_plan_in_order(env):
     executed = san_act.execute(plan, env.host())
     assert same_steps(plan, executed)
     assert [c[:2] for c in env.commands] == [["multipathd", "disablequeueing"], ["multipath", "-f"],
-                                            ["multipath", "-w"]]
+                                             ["multipath", "-w"]]
     assert env.commands[1] == ["multipath", "-f", WWID]
     assert WWID not in env.maps
     with open(os.path.join(env.root, "etc/multipath/wwids")) as fh:
@@ -404,6 +404,71 @@ def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
     assert WWID not in env.maps
+
+
+# ---------------------------------------------------------------------------------------------- dead unmapped map
+def blocked_reader(env, leaves=True):
+    """A dd blocked in the queue of the dead map; when queueing is disabled its I/O fails and it exits (leaves)."""
+    env.maps[WWID]["openers"] = [{"pid": 4242, "comm": "dd"}]
+    env.maps[WWID]["open_count"] = 1
+    orig = env.run
+    events = []
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        events.append(argv[:2])
+        if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps and leaves:
+            env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
+        return res
+    host = env.host()
+    host.run = run
+    return host, events
+
+
+def test_dead_unmapped_map_with_blocked_reader_is_released_then_flushed(env):
+    host, events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
+                                           "remove_wwid"]
+    assert "pid 4242 (dd)" in plan[1]["reason"] and plan[1]["expect"]["settle"] == san_plan.RELEASE_SETTLE
+    executed = san_act.execute(plan, host)
+    assert same_steps(plan, executed)
+    # queueing off strictly before any flush
+    assert events.index(["multipathd", "disablequeueing"]) < events.index(["multipath", "-f"])
+    assert WWID not in env.maps
+
+
+def test_blocked_reader_that_stays_is_refused_after_the_settle_naming_it(env):
+    host, _events = blocked_reader(env, leaves=False)
+    plan = flush_plan(env, array_unmapped=True)
+    t0 = env.clock()
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "verify_unused"
+    assert "pid 4242 (dd)" in str(info.value) and "nothing flushed" in str(info.value)
+    assert [e["action"] for e in info.value.executed] == ["disable_queueing"]
+    assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
+    assert env.clock() - t0 <= san_plan.RELEASE_SETTLE + 2  # bounded
+
+
+def test_dead_map_release_needs_every_path_failed_at_act_time(env):
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.maps[WWID]["paths"][0]["dm_state"] = "active"   # a path came back: the dd may do real I/O
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "disable_queueing" and "pid 4242 (dd)" in str(info.value)
+    assert env.commands == [] and WWID in env.maps
+
+
+def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.maps[WWID]["mountpoints"] = ["/data"]
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "disable_queueing" and "/data" in str(info.value)
+    assert env.commands == []
 
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):

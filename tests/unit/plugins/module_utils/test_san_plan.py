@@ -100,6 +100,55 @@ def test_benign_opener_next_to_a_workload_still_refuses():
     assert "java" in str(info.value) and "blkid" not in str(info.value)
 
 
+def dead_map(**kw):
+    paths = [{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "failed"}]
+    return a_map(paths=paths, openers=[{"pid": 31, "comm": "dd"}], open_count=1, **kw)
+
+
+def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies():
+    plan = san_plan.plan_map_flush(dead_map(), {"array_unmapped": True})
+    assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
+                                           "remove_wwid"]
+    assert plan[0]["expect"]["release_openers"] is True
+    assert plan[1]["expect"]["settle"] == san_plan.RELEASE_SETTLE and "pid 31 (dd)" in plan[1]["reason"]
+
+
+@pytest.mark.parametrize("change", [
+    {},                                                                  # the array still maps it (not said)
+    {"queueing": False},                                                 # not queueing: the opener is not blocked
+    {"paths": [{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "active"}]},  # a live path
+])
+def test_opener_of_a_map_that_is_not_dead_and_unmapped_still_refuses(change):
+    opts = {} if not change else {"array_unmapped": True}
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(dict(dead_map(), **change), opts)
+    assert info.value.kind == "opener" and "pid 31 (dd)" in str(info.value)
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/data"]}, "mounted", "/data"),
+    ({"holders": [{"name": "dm-7", "uuid": "LVM-xyz", "dm_name": "vgsan-lv0"}]}, "holder", "vgsan-lv0"),
+    ({"holders": [{"name": "dm-8", "uuid": "part1-mpath-x", "dm_name": "x1"}]}, "holder", "kpartx"),
+    ({"swap": True}, "swap", "swap"),
+    ({"openers": [], "open_count": 2}, "open_count", "open count 2"),
+])
+def test_dead_unmapped_map_still_refuses_mounts_and_holders_up_front(change, kind, named):
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(dict(dead_map(), **change), {"array_unmapped": True})
+    assert info.value.kind == kind and named in str(info.value)
+
+
+def test_cleanup_releases_only_stale_unmapped_dead_maps():
+    snap = snapshot()
+    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "failed"}],
+                              openers=[{"pid": 31, "comm": "dd"}], open_count=1)
+    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
+    assert [s["action"] for s in out["steps"]][:3] == ["disable_queueing", "verify_unused", "flush_map"]
+    mism = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}]
+    out = san_plan.plan_cleanup(snap, mism)
+    assert out["steps"] == [] and "pid 31 (dd)" in out["skipped"][0]["reason"]
+
+
 @pytest.mark.parametrize("uuid,name,kind", [
     ("LVM-abc", "dm-1", "lvm"), ("part2-mpath-x", "dm-2", "kpartx"), ("CRYPT-LUKS1-x", "dm-3", "luks"),
     ("CRYPT-PLAIN-x", "dm-4", "dm-crypt"), ("mpath-36", "dm-5", "multipath"), (None, "md0", "md"),
@@ -232,7 +281,7 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
     assert acts[:4] == [("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
                         ("remove_wwid", WWID)]
     assert [t for a, t in acts if a == "delete_disk"] == ["sdc", "sdd"]
-    assert all(t not in ("sde", WWID2) for _, t in acts)
+    assert all(t not in ("sde", WWID2) for action, t in acts)
     assert {s["kind"] for s in out["skipped"]} == {"healthy", "paths_down_but_mapped"}
 
 
@@ -270,5 +319,5 @@ def test_host_evidence_never_on_no_answer(result):
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     probes = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": result}}
     out = san_plan.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
-                                                            "earlier": snapshot(at=0.0, probes=probes)})
+                                                             "earlier": snapshot(at=0.0, probes=probes)})
     assert out["steps"] == []

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Seconds to clean N stale (unmapped, queueing) NETAPP maps on the SAN lab host with the real playbook.
+
+    SANLAB_PORT=2222 python benchmarks/bench_cleanup_lab.py 1 10 [50]
+
+Per N: `lab.reset(luns=N)` (N NETAPP LUNs + LUN 0, 2 paths each; timed), unmap all N LUNs and wait until
+their paths fail (timed), start the ONTAP simulator from the lab truth, run `playbooks/remediate.yml`
+(facts, plan, flush, delete, verify; timed, with the per-task seconds of the flush and delete phases), check
+that the N maps and their 2N sds are gone. Uses a running lab VM (never starts or stops one) and holds the
+lab lock for the whole run. Prints one JSON line per N.
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+from sanlab import Lab  # noqa: E402
+import test_remediate_lab as t  # noqa: E402
+
+
+def bench(lab, n, tmp):
+    out = {"n": n}
+    t0 = time.monotonic()
+    lab.reset(luns=n)
+    out["reset_s"] = round(time.monotonic() - t0, 1)
+    truth = lab.truth()
+    wwids = [w for lun, w in sorted(t.mapped(truth).items()) if lun != 0]
+    t0 = time.monotonic()
+    for lun in range(1, n + 1):
+        lab.unmap_lun(lun)
+    for w in wwids:
+        lab.wait_paths(w, state="failed", timeout=120)
+    out["unmap_and_fail_s"] = round(time.monotonic() - t0, 1)
+    work = Path(tmp) / ("n%d" % n)
+    (work / "sim").mkdir(parents=True)
+    with t.OntapSimulator(t.from_lab_truth(lab.truth()), str(work / "sim")) as sim:
+        play = t.run_play(lab, sim, work, tag="bench%d" % n, timeout=3600,
+                          extra={"stale_cleanup_flush_timeout": 60})
+    out["playbook_s"] = round(play.seconds, 1)
+    out["rc"] = play.rc
+    out["flushed"] = len(play.plan["flush_maps"])
+    out["executed_steps"] = len(play.executed())
+    flush = play.results("mpath_flush")
+    out["mpath_flush_calls"] = len(flush)
+    out["step_seconds"] = {}
+    for r in flush + play.results("scsi_delete"):
+        for s in r.get("executed") or []:
+            out["step_seconds"][s["action"]] = round(out["step_seconds"].get(s["action"], 0) + s["elapsed"], 1)
+    left = t.sh(lab, "dmsetup ls --target multipath")
+    out["maps_left"] = sum(1 for w in wwids if w in left)
+    out["per_map_s"] = round(play.seconds / n, 2)
+    if play.rc:
+        out["tail"] = play.out[-1500:]
+    return out
+
+
+def main():
+    ns = [int(x) for x in sys.argv[1:]] or [1, 10]
+    lab = Lab(port=int(os.environ.get("SANLAB_PORT", "2222")))
+    lab.acquire(timeout=float(os.environ.get("SANLAB_LOCK_TIMEOUT", "1800")))
+    try:
+        if not lab.is_running():
+            sys.exit("no lab VM on port %s: start one (tests/lab/boot.sh start)" % lab.port)
+        lab.start(reuse=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in ns:
+                print(json.dumps(bench(lab, n, tmp)), flush=True)
+        lab.reset()
+    finally:
+        lab.release()
+
+
+if __name__ == "__main__":
+    main()

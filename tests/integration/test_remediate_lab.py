@@ -1,0 +1,355 @@
+"""The real playbook `playbooks/remediate.yml` against the SAN lab, with the ONTAP simulator serving the lab
+target's truth (the array and the host agree on LUNs, serials and LUN ids).
+
+Scenarios are combined where that is honest, to keep the file within a few minutes under TCG:
+- test_check_then_cleanup: 8 (check mode changes nothing, plan == executed steps), then 1 (unmapped LUN
+  removed) on the same state, with 2 (mounted fs -> refused) and 3 (active LVM VG -> refused) on two more
+  unmapped LUNs in the same run, and 7 (a writer on a healthy map during both runs -> data identical).
+- test_both_portals_cut: 4 (every path down, LUN still mapped -> untouched, paths_down_but_mapped).
+- test_reused_lun_and_blocked_reader: 5 (LUN id reused -> old device replaced, new serial verified, new LU's
+  data intact) and 6 (a reader blocked on a queueing unmapped map -> queueing is disabled first, the reader gets
+  an I/O error and leaves, the map and its paths are removed, all within a bounded wall time).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK = ROOT / "playbooks" / "remediate.yml"
+
+# tests/ontap_sim is importable as part of the collection (ANSIBLE_COLLECTIONS_PATH) or from the checkout
+try:
+    from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_lab_truth
+except ImportError:  # pragma: no cover - plain checkout
+    sys.path.insert(0, str(ROOT / "tests"))
+    from ontap_sim import OntapSimulator, from_lab_truth  # noqa: E402
+
+pytestmark = pytest.mark.lab
+
+# Short deadlines for the lab (the role's defaults are for production).
+FAST = {"stale_cleanup_flush_timeout": 30, "stale_cleanup_wait_timeout": 30, "stale_cleanup_command_timeout": 10,
+        "stale_cleanup_probe_timeout": 5}
+
+CALLBACK = r'''
+import json, os
+from ansible.plugins.callback import CallbackBase
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "capture"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def _rec(self, result, status):
+        with open(os.environ["CAPTURE_FILE"], "a") as f:
+            f.write(json.dumps({"task": result._task.get_name(), "action": result._task.action, "status": status,
+                                "result": result._result}, default=str) + "\n")
+
+    def v2_runner_on_ok(self, result):
+        self._rec(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._rec(result, "failed")
+
+    def v2_runner_on_unreachable(self, result):
+        self._rec(result, "unreachable")
+'''
+
+LISTING = ("lsblk -n -o NAME,MAJ:MIN,SIZE,TYPE,MOUNTPOINT 2>&1; echo ==; dmsetup table 2>&1 | sort; echo ==; "
+           "multipathd show maps 2>&1; echo ==; ls /sys/block; echo ==; cat /etc/multipath/wwids; echo ==; "
+           "iscsiadm -m session 2>&1 | sort")
+
+
+class Play:
+    """One ansible-playbook run: rc, wall time, every task result (from a capture callback)."""
+
+    def __init__(self, rc, out, seconds, records):
+        self.rc, self.out, self.seconds, self.records = rc, out, seconds, records
+
+    def results(self, action):
+        out = []
+        for r in self.records:
+            if r["action"].endswith(action) and r["status"] in ("ok", "failed"):
+                res = r["result"]
+                out.extend(res["results"] if "results" in res else [res])
+        return [x for x in out if not x.get("skipped")]
+
+    @property
+    def plan(self):
+        plans = self.results("stale_cleanup_plan")
+        assert plans, self.out[-3000:]
+        return plans[-1]
+
+    def executed(self):
+        """(action, target) of every step the removal modules ran, in run order."""
+        steps = []
+        for r in self.records:
+            if r["status"] not in ("ok", "failed"):
+                continue
+            if not r["action"].split(".")[-1] in ("mpath_flush", "scsi_delete", "scsi_rescan"):
+                continue
+            res = r["result"]
+            for x in (res["results"] if "results" in res else [res]):
+                steps.extend((s["action"], s["target"]) for s in x.get("executed") or [])
+        return steps
+
+
+def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run"):
+    cb_dir = tmp_path / "callbacks"
+    cb_dir.mkdir(exist_ok=True)
+    (cb_dir / "capture.py").write_text(CALLBACK)
+    capture = tmp_path / ("capture-%s.jsonl" % tag)
+    if capture.exists():
+        capture.unlink()
+    opts = sim.options()
+    variables = dict(FAST, sanfleet_hosts="sanlab", stale_cleanup_ontap_hostname=opts["hostname"],
+                     stale_cleanup_ontap_http_port=opts["http_port"], stale_cleanup_ontap_username=opts["username"],
+                     stale_cleanup_ontap_password=opts["password"], stale_cleanup_ontap_ca_path=opts["ca_path"])
+    variables.update(extra or {})
+    env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=str(cb_dir), ANSIBLE_CALLBACKS_ENABLED="capture",
+               CAPTURE_FILE=str(capture), ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_PIPELINING="True")
+    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(PLAYBOOK), "-e", json.dumps(variables)]
+    if check:
+        argv.append("--check")
+    t0 = time.monotonic()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT), check=False)
+    seconds = time.monotonic() - t0
+    records = [json.loads(line) for line in capture.read_text().splitlines()] if capture.exists() else []
+    sys.stderr.write("[remediate %s%s] rc=%s %.1fs\n" % (tag, " --check" if check else "", proc.returncode, seconds))
+    return Play(proc.returncode, proc.stdout + proc.stderr, seconds, records)
+
+
+def sh(lab, cmd, timeout=60):
+    rc, out, err = lab.ssh(cmd, timeout=timeout)
+    assert rc == 0, "%s: rc=%s %s %s" % (cmd, rc, out, err)
+    return out
+
+
+def wwids_active(text):
+    """The WWIDs listed in a wwids file text (`multipath -w` comments an entry out: '#/WWID/' is not listed)."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip().startswith("/")]
+
+
+def mapped(truth):
+    return dict((int(k), v) for k, v in truth["mapped"].items())
+
+
+def lu_of(truth, wwid):
+    return next(lu for lu in truth["lus"] if lu.get("wwid") == wwid)
+
+
+def map_sds(lab, wwid):
+    return sorted(sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % wwid).split())
+
+
+def start_writer(lab, wwid):
+    """A loop writing the same 1 MiB pattern (O_DIRECT) to the start of a map; returns the pattern's sha256."""
+    sh(lab, "head -c 1048576 /dev/urandom > /tmp/wpat && cat > /tmp/writer.sh <<'EOF'\n"
+            "n=0; e=0\nwhile [ ! -e /tmp/writer.stop ]; do\n"
+            "  if dd if=/tmp/wpat of=/dev/mapper/%s bs=64k count=16 oflag=direct conv=notrunc 2>/dev/null;"
+            " then n=$((n+1)); else e=$((e+1)); fi\n  echo \"$n $e\" > /tmp/writer.count\ndone\nEOF\n"
+            "rm -f /tmp/writer.stop /tmp/writer.count; setsid nohup sh /tmp/writer.sh >/dev/null 2>&1 < /dev/null &"
+            " echo $! > /tmp/writer.pid" % wwid)
+    return sh(lab, "sha256sum /tmp/wpat").split()[0]
+
+
+def stop_writer(lab, wwid, want):
+    sh(lab, "touch /tmp/writer.stop; for i in $(seq 50); do kill -0 $(cat /tmp/writer.pid) 2>/dev/null || break;"
+            " sleep 0.2; done")
+    n, e = [int(x) for x in sh(lab, "cat /tmp/writer.count").split()]
+    got = sh(lab, "timeout 20 dd if=/dev/mapper/%s bs=64k count=16 iflag=direct 2>/dev/null | sha256sum" % wwid)
+    return n, e, got.split()[0] == want
+
+
+@pytest.fixture
+def sim_factory(tmp_path):
+    sims = []
+
+    def make(lab):
+        work = tmp_path / ("sim%d" % len(sims))
+        work.mkdir()
+        sim = OntapSimulator(from_lab_truth(lab.truth()), str(work))
+        sims.append(sim.__enter__())
+        return sims[-1]
+    yield make
+    for s in sims:
+        s.__exit__(None, None, None)
+
+
+def test_check_then_cleanup(lab, tmp_path, sim_factory):
+    """8 then 1 on the same state, with 2, 3 and 7 in the same runs."""
+    t_start = time.monotonic()
+    lab.reset(luns=4)
+    truth = lab.truth()
+    w = mapped(truth)
+    w1, w2, w3, w4 = w[1], w[2], w[3], w[4]
+    files = [lu_of(truth, w2)["backing_file"], lu_of(truth, w3)["backing_file"]]
+    try:
+        # 2: mounted filesystem; 3: active LVM VG; 7: a writer on a healthy map (LUN 4)
+        sh(lab, "mkfs.ext4 -q -F /dev/mapper/%s && mkdir -p /mnt/lab2 && mount /dev/mapper/%s /mnt/lab2"
+                % (w2, w2), timeout=120)
+        sh(lab, "pvcreate -qq -y /dev/mapper/%s && vgcreate -qq vgsan3 /dev/mapper/%s && "
+                "lvcreate -qq -y -Wn -Zn -l 1 -n lv0 vgsan3" % (w3, w3), timeout=120)
+        want = start_writer(lab, w4)
+        for lun in (1, 2, 3):
+            lab.unmap_lun(lun)
+        for wid in (w1, w2, w3):
+            lab.wait_paths(wid, state="failed", timeout=60)
+        sim = sim_factory(lab)
+        sds1 = map_sds(lab, w1)
+
+        # 8: check mode changes nothing on the host
+        before = sh(lab, LISTING)
+        chk = run_play(lab, sim, tmp_path, check=True, tag="check")
+        after = sh(lab, LISTING)
+        assert chk.rc == 0, chk.out[-4000:]
+        assert after == before
+        plan = chk.plan
+        assert plan["flush_maps"] == [w1]
+        assert sorted(d["name"] for d in plan["delete_disks"]) == sds1
+        refused = dict((r["name"], r["reason"]) for r in plan["refused"])
+        assert "/mnt/lab2" in refused[w2], refused
+        assert "vgsan3" in refused[w3], refused
+        kinds = dict((s["name"], s["kind"]) for s in plan["left_alone"])
+        assert kinds.get(w4) == "healthy"
+        assert chk.executed() == []
+
+        # 1: the real run does exactly the plan
+        real = run_play(lab, sim, tmp_path, tag="real")
+        assert real.rc == 0, real.out[-4000:]
+        assert [(s["action"], s["target"]) for s in real.plan["steps"]] == \
+            [(s["action"], s["target"]) for s in plan["steps"]]
+        assert real.executed() == [(s["action"], s["target"]) for s in plan["steps"]]
+        end = sh(lab, LISTING)
+        blocks = sh(lab, "ls /sys/block").split()
+        assert not set(sds1) & set(blocks)
+        assert w1 not in sh(lab, "dmsetup ls --target multipath")
+        assert "/%s/" % w1 not in wwids_active(sh(lab, "cat /etc/multipath/wwids"))
+        # nothing else changed: the dm tables of the other maps and the wwids of the others are as before
+        tables = [ln for ln in before.split("==")[1].splitlines() if ln.strip() and not ln.startswith(w1)]
+        assert [ln for ln in end.split("==")[1].splitlines() if ln.strip()] == tables
+        removed = set(before.split("==")[3].split()) - set(end.split("==")[3].split())
+        assert set(sds1) <= removed and len(removed) == len(sds1) + 1  # the sds and the map's dm-N
+        assert [x for x in wwids_active(before.split("==")[4]) if w1 not in x] == wwids_active(end.split("==")[4])
+        assert before.split("==")[5] == end.split("==")[5]  # sessions
+
+        # 7: the writer never failed and the healthy map holds its pattern
+        n, e, same = stop_writer(lab, w4, want)
+        assert e == 0 and n > 0 and same, (n, e, same)
+        sys.stderr.write("[remediate] check %.1fs, real %.1fs, writer %d passes, test %.1fs\n"
+                         % (chk.seconds, real.seconds, n, time.monotonic() - t_start))
+    finally:
+        # map the LUNs back first: LVM commands would block on a queueing map without paths
+        for lun in (2, 3):
+            try:
+                lab.map_lun(lun)
+            except Exception as exc:  # the reset of the next test repairs the rest
+                sys.stderr.write("map_lun(%d): %s\n" % (lun, exc))
+        lab.ssh("touch /tmp/writer.stop; umount -l /mnt/lab2; timeout 60 vgchange -an vgsan3; "
+                "for f in %s; do dd if=/dev/zero of=$f bs=1M count=2 conv=notrunc; done" % " ".join(files),
+                timeout=60)
+
+
+def test_both_portals_cut(lab, tmp_path, sim_factory):
+    """4: every path down, LUNs still mapped -> nothing touched, reported as paths_down_but_mapped."""
+    lab.reset()
+    truth = lab.truth()
+    w = mapped(truth)
+    netapp = [w[1], w[2], w[3]]
+    sim = sim_factory(lab)
+    try:
+        lab.cut_portal("127.0.0.1")
+        lab.cut_portal("127.0.0.2")
+        for wid in netapp:
+            lab.wait_paths(wid, state="failed", timeout=90)
+        before = sh(lab, "dmsetup ls --target multipath | sort; ls /sys/block; cat /etc/multipath/wwids")
+        play = run_play(lab, sim, tmp_path, tag="portals")
+        after = sh(lab, "dmsetup ls --target multipath | sort; ls /sys/block; cat /etc/multipath/wwids")
+        assert play.rc == 0, play.out[-4000:]
+        assert after == before
+        assert play.executed() == [] and play.plan["steps"] == []
+        kinds = dict((s["name"], s["kind"]) for s in play.plan["left_alone"])
+        for wid in netapp:
+            assert kinds.get(wid) == "paths_down_but_mapped", kinds
+        sys.stderr.write("[remediate] portals cut: play %.1fs\n" % play.seconds)
+    finally:
+        lab.restore_portal()
+
+
+def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
+    """5: LUN 1 reused for a new LU; 6: a reader blocked on unmapped queueing LUN 2, in the same run."""
+    lab.reset()
+    truth = lab.truth()
+    w = mapped(truth)
+    old1, w2 = w[1], w[2]
+    try:
+        # 6: unmap LUN 2, then a reader blocks in the queue of its map
+        lab.unmap_lun(2)
+        lab.wait_paths(w2, state="failed", timeout=60)
+        sh(lab, "setsid nohup dd if=/dev/mapper/%s of=/dev/null bs=4k count=1 iflag=direct "
+                ">/tmp/blocked.log 2>&1 < /dev/null & echo $! > /tmp/blocked.pid" % w2)
+        time.sleep(2)
+        pid = sh(lab, "cat /tmp/blocked.pid").strip()
+        assert sh(lab, "cat /proc/%s/stat 2>/dev/null | cut -d' ' -f3 || true" % pid).strip() in ("D", "S"), \
+            "the reader did not block"
+        # 5: LUN id 1 now serves another LU; its data is a known pattern written on the target side
+        reuse = lab.reuse_lun(1)
+        truth = lab.truth()
+        new1 = mapped(truth)[1]
+        assert new1 != old1
+        new_lu = lu_of(truth, new1)
+        sh(lab, "head -c 1048576 /dev/urandom > /tmp/npat && dd if=/tmp/npat of=%s bs=1M count=1 conv=notrunc,fsync"
+                % new_lu["backing_file"])
+        want = sh(lab, "sha256sum /tmp/npat").split()[0]
+        old_sds = map_sds(lab, old1)
+        sds2 = map_sds(lab, w2)
+        sim = sim_factory(lab)
+
+        play = run_play(lab, sim, tmp_path, tag="reuse", timeout=400)
+        plan = play.plan
+        # 6: the play ends within its bound and never hangs on the blocked reader
+        assert play.seconds < 240, play.seconds
+        assert play.rc == 0, play.out[-4000:]
+        assert plan["refused"] == [], plan["refused"]
+        # 6: the dead unmapped map is planned as: queueing off first, then re-check that the reader left, flush
+        steps2 = [s["action"] for s in plan["steps"] if s["target"] == w2]
+        assert steps2 == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid"], steps2
+        assert sorted(d["name"] for d in plan["delete_disks"]) == sds2
+        # 5: old map gone, its sds deleted, the LUN scanned again and verified with the array's identity
+        assert sorted(plan["flush_maps"]) == sorted([old1, w2])
+        assert sorted(m["name"] for m in plan["mismatches"]) == old_sds  # in the map's path order
+        assert {m["expect_wwid"] for m in plan["mismatches"]} == {new1}
+        assert play.executed() == [(s["action"], s["target"]) for s in plan["steps"]]
+        # 6: the blocked reader got an I/O error and exited; the map, its paths and its wwids entry are gone
+        assert lab.ssh("kill -0 %s" % pid, timeout=30)[0] != 0, "the blocked reader is still there"
+        log = sh(lab, "cat /tmp/blocked.log")
+        assert "input/output error" in log.lower(), log
+        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
+        assert w2 not in gone and not set(sds2) & set(gone.split()), gone
+        assert "/%s/" % w2 not in wwids_active(sh(lab, "cat /etc/multipath/wwids"))
+        released = [r for r in play.results("mpath_flush") if (r.get("map") or {}).get("wwid") == w2]
+        assert len(released) == 1 and released[0].get("removed") == [w2], released
+        waited = [s for s in released[0]["executed"] if s["action"] == "verify_unused"][0]
+        assert waited["outcome"] == "done" and waited["elapsed"] < 15, waited
+        verified = [s for r in play.results("scsi_rescan") for s in r.get("executed") or []
+                    if s["action"] == "verify_identity"]
+        assert len(verified) == 2 and all(s["outcome"] == "done" for s in verified), verified
+        assert old1 not in sh(lab, "dmsetup ls --target multipath")
+        assert "/%s/" % old1 not in wwids_active(sh(lab, "cat /etc/multipath/wwids"))
+        lab.wait_maps(wwids=[new1], paths=2, timeout=90)
+        for sd in map_sds(lab, new1):
+            assert new1[1:] in sh(lab, "cat /sys/block/%s/device/wwid" % sd)
+            assert new_lu["serial_hex"] in sh(lab, "cat /sys/block/%s/device/vpd_pg80 | tr -cd '[:print:]'" % sd)
+        got = sh(lab, "timeout 20 dd if=/dev/mapper/%s bs=1M count=1 iflag=direct 2>/dev/null | sha256sum" % new1)
+        assert got.split()[0] == want
+        sys.stderr.write("[remediate] reuse + blocked reader: play %.1fs, verify_unused %.1fs (reuse %s)\n"
+                         % (play.seconds, waited["elapsed"], json.dumps(reuse)[:200]))
+    finally:
+        lab.ssh("kill -9 $(cat /tmp/blocked.pid) 2>/dev/null; multipathd disablequeueing map %s 2>/dev/null; true"
+                % w2, timeout=30)
