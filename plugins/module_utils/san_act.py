@@ -24,6 +24,7 @@ import time
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
 _TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
@@ -643,3 +644,11 @@ def execute(steps, host):
                          "elapsed": round(host.clock() - t0, 3), "outcome": detail.pop("outcome", "done"),
                          "detail": detail})
     return executed
+
+
+def host_for_module(params, **options):
+    """The Host the removal modules act through, its reader bound by the user's command deadline."""
+    seconds = params["command_timeout"]
+    reader = HostReader(root="/", run=deadline.run, call=deadline.call, command_timeout=seconds,
+                        read_timeout=seconds, probe_timeout=min(8.0, seconds))
+    return Host(reader, command_timeout=seconds, **options)

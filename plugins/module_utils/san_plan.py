@@ -363,7 +363,7 @@ def plan_rescan(hctl=None, host_info=None, existing=None, disk=None, expect=None
         return steps
     steps.append(step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
                                                "transport": transport, "absent": True},
-                      "write '%d %d %d' to /sys/class/scsi_host/host%d/scan (exact LUN, never '- - -')"
+                      "write '%d %d %d' to /sys/class/scsi_host/host%d/scan (this exact LUN only, never a wildcard bus scan)"
                       % (c, t, lun, h)))
     steps.append(step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the new disk to appear"))
     if expect:

@@ -164,23 +164,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_ac
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
-try:
-    from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
-    OBSERVE_ERROR = None
-except ImportError as exc:  # pragma: no cover - reported by fail_json
-    HostReader = None
-    OBSERVE_ERROR = str(exc)
-
 
 def build_host(module):
-    """The reader and runners (a function, so unit tests can swap in fakes)."""
-    if HostReader is None:
-        module.fail_json(msg="san_observe is not available: %s" % OBSERVE_ERROR)
     p = module.params
-    reader = HostReader(root="/", run=deadline.run, call=deadline.call, command_timeout=p["command_timeout"],
-                        read_timeout=p["command_timeout"], probe_timeout=min(8.0, p["command_timeout"]))
-    return san_act.Host(reader, command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                        wait_timeout=p["timeout"], wwids_file=p["wwids_file"])
+    return san_act.host_for_module(p, flush_timeout=p["timeout"], wait_timeout=p["timeout"], wwids_file=p["wwids_file"])
 
 
 def _slaves(host, m):
