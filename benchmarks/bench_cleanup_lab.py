@@ -5,8 +5,8 @@
 
 Per N: `lab.reset(luns=N)` (N NETAPP LUNs + LUN 0, 2 paths each; timed), unmap all N LUNs and wait until
 their paths fail (timed), start the ONTAP simulator from the lab truth, run `playbooks/remediate.yml`
-(facts, plan, flush, delete, verify; timed, with the per-task seconds of the flush and delete phases), check
-that the N maps and their 2N sds are gone. Uses a running lab VM (never starts or stops one) and holds the
+(facts, plan, one stale_cleanup_apply task, verify; timed, with the seconds per step kind inside the apply
+task), check that the N maps are gone. Uses a running lab VM (never starts or stops one) and holds the
 lab lock for the whole run. Prints one JSON line per N.
 """
 import json
@@ -31,6 +31,7 @@ def bench(lab, n, tmp):
     out["reset_s"] = round(time.monotonic() - t0, 1)
     truth = lab.truth()
     wwids = [w for lun, w in sorted(t.mapped(truth).items()) if lun != 0]
+    sds_before = len([x for x in t.sh(lab, "ls /sys/block").split() if x.startswith("sd")])
     t0 = time.monotonic()
     for lun in range(1, n + 1):
         lab.unmap_lun(lun)
@@ -46,14 +47,18 @@ def bench(lab, n, tmp):
     out["rc"] = play.rc
     out["flushed"] = len(play.plan["flush_maps"])
     out["executed_steps"] = len(play.executed())
-    flush = play.results("mpath_flush")
-    out["mpath_flush_calls"] = len(flush)
+    applied = play.results("stale_cleanup_apply")
+    out["apply_calls"] = len(applied)
     out["step_seconds"] = {}
-    for r in flush + play.results("scsi_delete"):
+    for r in applied:
         for s in r.get("executed") or []:
             out["step_seconds"][s["action"]] = round(out["step_seconds"].get(s["action"], 0) + s["elapsed"], 1)
+    out["steps_s"] = round(sum(out["step_seconds"].values()), 1)
+    out["rebuilt_maps_removed_again"] = sum(1 for r in applied for s in r.get("executed") or []
+                                            if (s.get("detail") or {}).get("rebuilt_map_removed"))
     left = t.sh(lab, "dmsetup ls --target multipath")
     out["maps_left"] = sum(1 for w in wwids if w in left)
+    out["sds_removed"] = sds_before - len([x for x in t.sh(lab, "ls /sys/block").split() if x.startswith("sd")])
     out["per_map_s"] = round(play.seconds / n, 2)
     if play.rc:
         out["tail"] = play.out[-1500:]

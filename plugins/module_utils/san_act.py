@@ -505,8 +505,40 @@ def flush_buffers(host, step):
     return {"outcome": "done", "elapsed_flush": res.elapsed}
 
 
+def _rebuilt_map(host, step, refusal):
+    """The map multipathd assembled again from this path after the plan's own flush of the same WWID, or None.
+
+    Only a map with exactly the WWID that this run just removed qualifies (expect.after_flush); any other
+    live map holding the disk stays a refusal."""
+    flushed = ((step.get("expect") or {}).get("after_flush") or "").lower()
+    if not flushed or refusal.kind != "live_map":
+        return None
+    m = host.reader.map((refusal.evidence or {}).get("map") or "")
+    if m is None or (m.get("wwid") or "").lower() != flushed:
+        return None
+    return m
+
+
+def _flush_rebuilt(host, step, m):
+    """Remove a map rebuilt between the plan's flush and this path's delete: the same checks as the planned
+    flush (nothing may use it, not even a process), queueing off first, targeted multipath -f, wait gone."""
+    again = {"action": "flush_map", "target": m["name"], "expect": {"wwid": m.get("wwid"), "name": m["name"]}}
+    disable_queueing(host, again)
+    detail = flush_map(host, again)
+    wait_map_gone(host, again)
+    return {"map": m["name"], "dm": m.get("dm"), "attempts": detail.get("attempts")}
+
+
 def delete_disk(host, step):
-    d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
+    detail = {"outcome": "done"}
+    try:
+        d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
+    except Refused as exc:
+        rebuilt = _rebuilt_map(host, step, exc)
+        if rebuilt is None:
+            raise
+        detail["rebuilt_map_removed"] = _flush_rebuilt(host, step, rebuilt)
+        d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
     if d is None:
         raise Refused("disk %s" % step["target"], "unknown", "is gone before delete (nothing written); "
                       "its identity cannot be re-checked")
@@ -516,7 +548,8 @@ def delete_disk(host, step):
     links = by_id_links(host, d["name"])
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
-    return {"outcome": "done", "hctl": hctl, "by_id": links}
+    detail.update(hctl=hctl, by_id=links)
+    return detail
 
 
 def wait_disk_gone(host, step):

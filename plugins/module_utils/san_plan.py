@@ -390,9 +390,20 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
     return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
 
 
+def _with_phase(steps, phase):
+    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units."""
+    for st in steps:
+        st["phase"] = phase
+    return steps
+
+
 def plan_cleanup(snapshot, verdicts, policy=None):
-    """Ordered steps for a whole host: stale maps (flush, then delete their paths), stale orphan disks,
-    serial mismatches (delete, exact rescan, verify). Returns {"steps": [...], "skipped": [...]}.
+    """Ordered steps for a whole host. Returns {"steps": [...], "skipped": [...]}.
+
+    Per removed map, one unit: disable queueing, (verify unused), flush, wait gone, delete each path (no window
+    in which multipathd could assemble the map again), multipath -w, then the exact rescan of its paths that
+    now reach another LU. Then stale disks without a map; then serial mismatches outside a removed map
+    (delete, exact rescan, verify). Every step carries `phase` (flush, delete, rescan).
 
     policy: {policy: array|host_evidence, grace (s), earlier: an earlier snapshot (host_evidence),
              allow_non_san, force_remove, flush_buffers, remove_wwid, repair_mismatch (default True)}.
@@ -463,19 +474,14 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         else:
             skip(v, "%s is never touched by cleanup" % kind)
 
-    mismatch_names = set(d.get("name") for d, _v in mismatches)
+    map_steps = {}
     for m in chosen_maps:
         try:
-            map_steps = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped))
+            map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped))
         except Refused as exc:
             skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": str(exc)})
             continue
-        steps.extend(map_steps)
         flushed.add(m.get("name"))
-        for p in m.get("paths") or []:
-            d = disks.get(p.get("name"))
-            if d is not None and d not in chosen_disks and d.get("name") not in mismatch_names:
-                chosen_disks.append(d)
     live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)
     live.update(dict((m.get("dm"), m) for m in maps.values() if m.get("name") not in flushed))
     opts = dict(policy, live_maps=live)
@@ -490,29 +496,71 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             dd["map"] = None
         return dd
 
-    for d in chosen_disks:
+    def deletion(d, flush_buffers=True, after_flush=None):
+        flush_buffers = flush_buffers and policy.get("flush_buffers", True)
         try:
-            steps.extend(plan_disk_delete([without_flushed_map(d)], {}, opts))
+            out = plan_disk_delete([without_flushed_map(d)], {}, dict(opts, flush_buffers=flush_buffers))
         except Refused as exc:
             skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
-    for d, v in mismatches:
-        try:
-            del_steps = plan_disk_delete([without_flushed_map(d)], {}, dict(opts, flush_buffers=False))
-        except Refused as exc:
-            skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
-            continue
-        steps.extend(del_steps)
+            return None
+        if after_flush:
+            for st in out:
+                if st["action"] == "delete_disk":
+                    st["expect"]["after_flush"] = after_flush
+        return out
+
+    def repair(d, v):
         ev = v.get("evidence") or {}
         expect = {"wwid": ev.get("array_wwid") or ev.get("expected_wwid"),
                   "serial": ev.get("array_serial") or ev.get("expected_serial")}
         hctl = d.get("hctl")
         h, c, t, lun = [int(x) for x in hctl.split(":")]
-        steps.append(step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
-                                                   "transport": d.get("transport"), "absent": True},
-                          "exact rescan of %s after a serial mismatch" % hctl))
-        steps.append(step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back"))
+        out = [step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
+                                             "transport": d.get("transport"), "absent": True},
+                    "exact rescan of %s after a serial mismatch" % hctl),
+               step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back")]
         expect = dict((k, x) for k, x in expect.items() if x)
         if expect:
-            steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
-                              "the LUN must now show the array's serial"))
+            out.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
+                            "the LUN must now show the array's serial"))
+        return out
+
+    # A removed map and its paths are one unit, run back to back: a path left behind after its map is gone can
+    # be assembled into the same map again by multipathd (find_multipaths no, or a uevent) before it is deleted.
+    # Paths that now reach another LU (serial_mismatch) are deleted with the others, without a buffer flush, and
+    # scanned again only once every old-identity device of that map is gone.
+    mismatch_of = dict((d.get("name"), (d, v)) for d, v in mismatches)
+    grouped = set()
+    for m in chosen_maps:
+        name = m.get("name")
+        if name not in flushed:
+            continue
+        body = map_steps[name]
+        tail = [st for st in body if st["action"] == "remove_wwid"]
+        group = _with_phase([st for st in body if st["action"] != "remove_wwid"], "flush")
+        rescans = []
+        for p in m.get("paths") or []:
+            d = disks.get(p.get("name"))
+            if d is None or d.get("name") in grouped:
+                continue
+            grouped.add(d.get("name"))
+            pair = mismatch_of.get(d.get("name"))
+            dels = deletion(d, flush_buffers=pair is None, after_flush=m.get("wwid") or name)
+            if dels is None:
+                continue
+            group.extend(_with_phase(dels, "flush"))
+            if pair is not None:
+                rescans.extend(_with_phase(repair(*pair), "rescan"))
+        steps.extend(group + _with_phase(tail, "flush") + rescans)
+    for d in chosen_disks:
+        if d.get("name") in grouped:
+            continue
+        steps.extend(_with_phase(deletion(d) or [], "delete"))
+    for d, v in mismatches:
+        if d.get("name") in grouped:
+            continue
+        dels = deletion(d, flush_buffers=False)
+        if dels is None:
+            continue
+        steps.extend(_with_phase(dels + repair(d, v), "rescan"))
     return {"steps": steps, "skipped": skipped}

@@ -15,9 +15,11 @@ version_added: "1.0.0"
 description:
   - Wraps C(san_plan.plan_cleanup), the one place that decides what a cleanup removes. Takes the SAN facts of the
     host (C(ansible_facts.san) from M(sanfleet.remediation.stale_mpath_facts), with C(verdicts)) and the policy,
-    and returns the ordered steps of the whole host plus the per-device work for
-    M(sanfleet.remediation.mpath_flush), M(sanfleet.remediation.scsi_delete) and
-    M(sanfleet.remediation.scsi_rescan).
+    and returns the ordered steps of the whole host, which M(sanfleet.remediation.stale_cleanup_apply) runs as they
+    are, plus the per-device lists (maps, disks, mismatches) for reports and for
+    M(sanfleet.remediation.mpath_flush), M(sanfleet.remediation.scsi_delete) and M(sanfleet.remediation.scsi_rescan).
+  - A removed map and its paths form one unit in the steps. The paths are deleted right after the map is gone,
+    and C(multipath -w) comes after them. The exact rescans of its serial-mismatch paths follow.
   - Selects C(stale_unmapped) maps and disks; C(serial_mismatch) maps the array no longer maps and
     C(serial_mismatch) disks (when O(repair_mismatch)); C(unknown_array) maps only under
     O(policy=host_evidence), when every path's live probe said the LU is gone in O(earlier) and now, at least
@@ -112,7 +114,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 steps:
-  description: The ordered steps of the whole host (action, target, expect, reason), as C(san_plan) builds them.
+  description: The ordered steps of the whole host (action, target, expect, reason, phase), as C(san_plan) builds them.
   returned: always
   type: list
   elements: dict
@@ -224,7 +226,7 @@ def derive(result_plan, san, verdicts):
     flush_maps, delete_disks, mismatches = [], [], []
     mismatch_names = set(v.get("name") for v in verdicts or []
                          if v.get("kind") == "serial_mismatch" and v.get("object") == "disk")
-    current = {}
+    by_hctl = {}
     for s in steps:
         action, exp = s["action"], s.get("expect") or {}
         if action == "flush_map":
@@ -232,13 +234,13 @@ def derive(result_plan, san, verdicts):
         elif action == "delete_disk":
             ident = dict((k, exp.get(k)) for k in san_plan.IDENTITY_KEYS)
             if s["target"] in mismatch_names:
-                current = dict(ident, expect_wwid=None, expect_serial=None)
-                mismatches.append(current)
+                by_hctl[ident["hctl"]] = dict(ident, expect_wwid=None, expect_serial=None)
+                mismatches.append(by_hctl[ident["hctl"]])
             else:
                 delete_disks.append(ident)
-        elif action == "verify_identity" and current and exp.get("hctl") == current.get("hctl"):
-            current["expect_wwid"] = exp.get("wwid")
-            current["expect_serial"] = exp.get("serial")
+        elif action == "verify_identity" and exp.get("hctl") in by_hctl:
+            by_hctl[exp["hctl"]]["expect_wwid"] = exp.get("wwid")
+            by_hctl[exp["hctl"]]["expect_serial"] = exp.get("serial")
     removed = set(w.lower() for w in flush_maps)
     keep = {}
     for wwid, m in sorted((san.get("maps") or {}).items()):

@@ -590,6 +590,82 @@ def test_disk_in_live_map_refused_at_act_time(env):
     assert env.writes == []
 
 
+def _rebuild(env, wwid=WWID, paths=("sdc", "sdd"), dm="dm-7"):
+    """multipathd assembles a map again from paths that were left after a flush."""
+    env.maps[wwid] = mpath(wwid, dm, "253:7", list(paths))
+    env._file("sys/block/%s/dm/uuid" % dm, "mpath-" + wwid)
+    env._file("sys/block/%s/dm/name" % dm, wwid)
+    for n in paths:
+        env.disks[n]["map"], env.disks[n]["holders"] = wwid, [dm]
+
+
+def unit_plan(env):
+    """What plan_cleanup makes of one stale map: the map, its paths right after it, multipath -w."""
+    snap = env.reader.snapshot()
+    return san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])[
+        "steps"]
+
+
+def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_delete(env):
+    plan = unit_plan(env)
+    real_wait = san_act.wait_map_gone
+
+    def wait_then_rebuild(host, st):
+        out = real_wait(host, st)
+        _rebuild(env)
+        return out
+    san_act.ACT["wait_map_gone"] = wait_then_rebuild
+    try:
+        executed = san_act.execute(plan, env.host())
+    finally:
+        san_act.ACT["wait_map_gone"] = real_wait
+    assert same_steps(plan, executed)
+    first = [e for e in executed if e["action"] == "delete_disk"][0]
+    assert first["detail"]["rebuilt_map_removed"]["dm"] == "dm-7"
+    assert WWID not in env.maps and not env.disks
+    # the same order as the planned flush: queueing off, then the targeted flush; never a flush-all
+    tail = [c[:2] for c in env.commands[2:4]]
+    assert tail == [["multipathd", "disablequeueing"], ["multipath", "-f"]], env.commands
+    assert "-F" not in [a for c in env.commands for a in c]
+
+
+def test_another_map_holding_the_path_is_still_refused(env):
+    plan = unit_plan(env)
+    real_wait = san_act.wait_map_gone
+
+    def wait_then_other(host, st):
+        out = real_wait(host, st)
+        _rebuild(env, wwid=WWID2)
+        return out
+    san_act.ACT["wait_map_gone"] = wait_then_other
+    try:
+        with pytest.raises(san_act.ExecutionError) as info:
+            san_act.execute(plan, env.host())
+    finally:
+        san_act.ACT["wait_map_gone"] = real_wait
+    assert info.value.cause.kind == "live_map" and WWID2 in str(info.value)
+    assert env.writes == [] and WWID2 in env.maps
+
+
+def test_rebuilt_map_that_is_in_use_is_refused_not_removed(env):
+    plan = unit_plan(env)
+    real_wait = san_act.wait_map_gone
+
+    def wait_then_used(host, st):
+        out = real_wait(host, st)
+        _rebuild(env)
+        env.maps[WWID]["openers"] = [{"pid": 42, "comm": "postgres"}]
+        return out
+    san_act.ACT["wait_map_gone"] = wait_then_used
+    try:
+        with pytest.raises(san_act.ExecutionError) as info:
+            san_act.execute(plan, env.host())
+    finally:
+        san_act.ACT["wait_map_gone"] = real_wait
+    assert info.value.cause.kind == "opener" and "postgres" in str(info.value)
+    assert env.writes == [] and WWID in env.maps
+
+
 def test_disk_opened_by_a_process_between_plan_and_act_refuses(env):
     _orphan(env)
     plan = delete_plan(env, ["sdc"])

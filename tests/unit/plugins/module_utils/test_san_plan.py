@@ -278,9 +278,12 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
                 {"kind": "paths_down_but_mapped", "object": "map", "name": "x", "wwid": "36"}]
     out = san_plan.plan_cleanup(snapshot(), verdicts, {"policy": "array"})
     acts = [(s["action"], s["target"]) for s in out["steps"]]
-    assert acts[:4] == [("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
-                        ("remove_wwid", WWID)]
-    assert [t for a, t in acts if a == "delete_disk"] == ["sdc", "sdd"]
+    # the map and its paths are one unit: no other step between the flush and the path deletes
+    assert acts == [("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
+                    ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"),
+                    ("wait_disk_gone", "sdd"), ("remove_wwid", WWID)]
+    assert all(s["expect"]["after_flush"] == WWID for s in out["steps"] if s["action"] == "delete_disk")
+    assert {s["phase"] for s in out["steps"]} == {"flush"}
     assert all(t not in ("sde", WWID2) for action, t in acts)
     assert {s["kind"] for s in out["skipped"]} == {"healthy", "paths_down_but_mapped"}
 
@@ -292,6 +295,29 @@ def test_cleanup_repairs_a_serial_mismatch():
     assert [s["action"] for s in out["steps"]] == ["delete_disk", "wait_disk_gone", "scan_exact_lun",
                                                    "wait_disk_present", "verify_identity"]
     assert out["steps"][-1]["expect"]["wwid"] == WWID2
+    assert {s["phase"] for s in out["steps"]} == {"rescan"}
+    assert "after_flush" not in out["steps"][0]["expect"]
+
+
+def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
+    """LUN id reuse: the old map, then both old-identity paths (no buffer flush into the new LU), multipath -w,
+    and only then the exact scans, each verified against the array's identity."""
+    snap = snapshot()
+    for n in ("sdc", "sdd"):
+        snap["disks"][n]["probe"] = {"result": "ready", "serial_live": "new"}
+    verdicts = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}] + [
+        {"kind": "serial_mismatch", "object": "disk", "name": n, "wwid": WWID, "evidence": {"array_wwid": WWID2}}
+        for n in ("sdc", "sdd")]
+    out = san_plan.plan_cleanup(snap, verdicts)
+    acts = [(s["action"], s["target"], s["phase"]) for s in out["steps"]]
+    assert acts == [("disable_queueing", WWID, "flush"), ("flush_map", WWID, "flush"),
+                    ("wait_map_gone", WWID, "flush"), ("delete_disk", "sdc", "flush"),
+                    ("wait_disk_gone", "sdc", "flush"), ("delete_disk", "sdd", "flush"),
+                    ("wait_disk_gone", "sdd", "flush"), ("remove_wwid", WWID, "flush"),
+                    ("scan_exact_lun", "4:0:0:1", "rescan"), ("wait_disk_present", "4:0:0:1", "rescan"),
+                    ("verify_identity", "4:0:0:1", "rescan"), ("scan_exact_lun", "5:0:0:1", "rescan"),
+                    ("wait_disk_present", "5:0:0:1", "rescan"), ("verify_identity", "5:0:0:1", "rescan")]
+    assert {s["expect"]["wwid"] for s in out["steps"] if s["action"] == "verify_identity"} == {WWID2}
 
 
 def test_cleanup_skips_in_use_maps_with_the_reason():

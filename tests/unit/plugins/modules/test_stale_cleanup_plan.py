@@ -78,8 +78,8 @@ def test_stale_map_then_its_paths_in_plan_order(monkeypatch, capsys):
     assert not out.get("failed") and out["changed"] is False
     assert pairs(out["steps"]) == [
         ("disable_queueing", WWID), ("verify_unused", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
-        ("remove_wwid", WWID),
-        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("remove_wwid", WWID)]
     assert out["flush_maps"] == [WWID]
     # stale_unmapped: mpath_flush gets array_unmapped for it, so it plans the same steps
     assert out["unmapped_maps"] == [WWID]
@@ -152,11 +152,11 @@ def test_reused_lun_flushes_the_old_map_then_repairs_each_path(monkeypatch, caps
                      {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}]
     out = run({"san": s}, monkeypatch, capsys)
     assert pairs(out["steps"]) == [
-        ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID), ("remove_wwid", WWID),
-        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("scan_exact_lun", "4:0:0:1"),
-        ("wait_disk_present", "4:0:0:1"), ("verify_identity", "4:0:0:1"),
-        ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"), ("scan_exact_lun", "5:0:0:1"),
-        ("wait_disk_present", "5:0:0:1"), ("verify_identity", "5:0:0:1")]
+        ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("remove_wwid", WWID),
+        ("scan_exact_lun", "4:0:0:1"), ("wait_disk_present", "4:0:0:1"), ("verify_identity", "4:0:0:1"),
+        ("scan_exact_lun", "5:0:0:1"), ("wait_disk_present", "5:0:0:1"), ("verify_identity", "5:0:0:1")]
     # no buffer flush towards the new LU
     assert "flush_buffers" not in [a for a, target in pairs(out["steps"])]
     assert out["flush_maps"] == [WWID] and out["delete_disks"] == []
