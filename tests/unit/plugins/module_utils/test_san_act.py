@@ -606,19 +606,28 @@ def unit_plan(env):
         "steps"]
 
 
-def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_delete(env):
+def run_unit_with_a_change_after_the_flush(env, change):
+    """Execute the unit plan of one stale map; `change(env)` runs right after its wait_map_gone step, the window
+    in which multipathd could assemble the map again from a path not yet deleted. Returns executed, or the
+    ExecutionError."""
     plan = unit_plan(env)
     real_wait = san_act.wait_map_gone
 
-    def wait_then_rebuild(host, st):
+    def wait_then_change(host, st):
         out = real_wait(host, st)
-        _rebuild(env)
+        change(env)
         return out
-    san_act.ACT["wait_map_gone"] = wait_then_rebuild
+    san_act.ACT["wait_map_gone"] = wait_then_change
     try:
-        executed = san_act.execute(plan, env.host())
+        return plan, san_act.execute(plan, env.host())
+    except san_act.ExecutionError as exc:
+        return plan, exc
     finally:
         san_act.ACT["wait_map_gone"] = real_wait
+
+
+def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_delete(env):
+    plan, executed = run_unit_with_a_change_after_the_flush(env, _rebuild)
     assert same_steps(plan, executed)
     first = [e for e in executed if e["action"] == "delete_disk"][0]
     assert first["detail"]["rebuilt_map_removed"]["dm"] == "dm-7"
@@ -630,39 +639,19 @@ def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_
 
 
 def test_another_map_holding_the_path_is_still_refused(env):
-    plan = unit_plan(env)
-    real_wait = san_act.wait_map_gone
-
-    def wait_then_other(host, st):
-        out = real_wait(host, st)
-        _rebuild(env, wwid=WWID2)
-        return out
-    san_act.ACT["wait_map_gone"] = wait_then_other
-    try:
-        with pytest.raises(san_act.ExecutionError) as info:
-            san_act.execute(plan, env.host())
-    finally:
-        san_act.ACT["wait_map_gone"] = real_wait
-    assert info.value.cause.kind == "live_map" and WWID2 in str(info.value)
+    _plan, err = run_unit_with_a_change_after_the_flush(env, lambda e: _rebuild(e, wwid=WWID2))
+    assert isinstance(err, san_act.ExecutionError)
+    assert err.cause.kind == "live_map" and WWID2 in str(err)
     assert env.writes == [] and WWID2 in env.maps
 
 
 def test_rebuilt_map_that_is_in_use_is_refused_not_removed(env):
-    plan = unit_plan(env)
-    real_wait = san_act.wait_map_gone
-
-    def wait_then_used(host, st):
-        out = real_wait(host, st)
-        _rebuild(env)
-        env.maps[WWID]["openers"] = [{"pid": 42, "comm": "postgres"}]
-        return out
-    san_act.ACT["wait_map_gone"] = wait_then_used
-    try:
-        with pytest.raises(san_act.ExecutionError) as info:
-            san_act.execute(plan, env.host())
-    finally:
-        san_act.ACT["wait_map_gone"] = real_wait
-    assert info.value.cause.kind == "opener" and "postgres" in str(info.value)
+    def rebuilt_and_used(e):
+        _rebuild(e)
+        e.maps[WWID]["openers"] = [{"pid": 42, "comm": "postgres"}]
+    _plan, err = run_unit_with_a_change_after_the_flush(env, rebuilt_and_used)
+    assert isinstance(err, san_act.ExecutionError)
+    assert err.cause.kind == "opener" and "postgres" in str(err)
     assert env.writes == [] and WWID in env.maps
 
 

@@ -5,7 +5,6 @@ import shutil
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf
@@ -65,21 +64,12 @@ def conf(tmp_path):
     return path
 
 
-def run_module(capsys, args, check=False, diff=False):
-    args = dict(args)
-    if check:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            iscsid_conf.main()
-    return json.loads(capsys.readouterr().out)
+MODULE = iscsid_conf
 
 
-def test_sets_manual_scan_in_file_and_records(adm, conf, capsys):
+def test_sets_manual_scan_in_file_and_records(adm, conf, run_module):
     before = open(conf).read()
-    res = run_module(capsys, {"path": conf, "backup": True})
+    res = run_module({"path": conf, "backup": True})
     assert res["changed"] is True
     assert res["file_changes"] == {"node.session.scan": "modified"}
     text = open(conf).read()
@@ -91,14 +81,14 @@ def test_sets_manual_scan_in_file_and_records(adm, conf, capsys):
     assert [s["sid"] for s in res["sessions_pending_relogin"]] == [5, 6]
     assert not any("logout" in c for c in adm.calls)
     # second run: nothing to do
-    res = run_module(capsys, {"path": conf})
+    res = run_module({"path": conf})
     assert res["changed"] is False and res["record_changes"] == [] and res["sessions_pending_relogin"] == []
     assert [r["values"] for r in res["records"]] == [{"node.session.scan": "manual"}] * 2
 
 
-def test_check_mode_changes_nothing(adm, conf, capsys):
+def test_check_mode_changes_nothing(adm, conf, run_module):
     before = open(conf).read()
-    res = run_module(capsys, {"path": conf}, check=True, diff=True)
+    res = run_module({"path": conf}, check=True, diff=True)
     assert res["changed"] is True and len(res["record_changes"]) == 2
     assert open(conf).read() == before and set(adm.records.values()) == {"auto"}
     assert not any("update" in c for c in adm.calls)
@@ -106,8 +96,8 @@ def test_check_mode_changes_nothing(adm, conf, capsys):
     assert [s["sid"] for s in res["sessions_pending_relogin"]] == [5, 6]
 
 
-def test_activates_commented_default_and_masks_passwords(adm, conf, capsys):
-    res = run_module(capsys, {"path": conf, "keys": {"node.session.auth.password": "s3cret",
+def test_activates_commented_default_and_masks_passwords(adm, conf, run_module):
+    res = run_module({"path": conf, "keys": {"node.session.auth.password": "s3cret",
                                                      "node.session.auth.authmethod": "CHAP"},
                               "update_node_records": False}, diff=True)
     assert res["file_changes"] == {"node.session.auth.password": "activated", "node.session.auth.authmethod": "activated"}
@@ -116,34 +106,34 @@ def test_activates_commented_default_and_masks_passwords(adm, conf, capsys):
     assert adm.calls == []
 
 
-def test_file_is_created_when_absent(adm, tmp_path, capsys):
+def test_file_is_created_when_absent(adm, tmp_path, run_module):
     path = str(tmp_path / "new.conf")
-    res = run_module(capsys, {"path": path, "update_node_records": False})
+    res = run_module({"path": path, "update_node_records": False})
     assert res["changed"] is True and open(path).read() == "node.session.scan = manual\n"
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
 
 
-def test_no_records_and_no_sessions(adm, conf, capsys):
+def test_no_records_and_no_sessions(adm, conf, run_module):
     adm.records.clear()
     adm.sessions[:] = []
-    res = run_module(capsys, {"path": conf})
+    res = run_module({"path": conf})
     assert res["records"] == [] and res["sessions"] == [] and res["record_changes"] == []
 
 
-def test_only_node_keys_go_to_records(adm, conf, capsys):
-    res = run_module(capsys, {"path": conf, "keys": {"iscsid.safe_logout": True}})
+def test_only_node_keys_go_to_records(adm, conf, run_module):
+    res = run_module({"path": conf, "keys": {"iscsid.safe_logout": True}})
     assert "iscsid.safe_logout = Yes\n" in open(conf).read()
     assert res["record_changes"] == [] and adm.calls == []
 
 
-def test_bad_key_is_refused(adm, conf, capsys):
-    res = run_module(capsys, {"path": conf, "keys": {"bad key": "x"}})
+def test_bad_key_is_refused(adm, conf, run_module):
+    res = run_module({"path": conf, "keys": {"bad key": "x"}})
     assert res["failed"] is True and adm.calls == []
 
 
-def test_hung_iscsiadm_fails_with_a_deadline(adm, conf, capsys, monkeypatch):
+def test_hung_iscsiadm_fails_with_a_deadline(adm, conf, monkeypatch, run_module):
     def hang(argv, timeout, what=None, data=None):
         raise deadline.DeadlineExceeded(" ".join(argv), timeout)
     monkeypatch.setattr(deadline, "run", hang)
-    res = run_module(capsys, {"path": conf, "command_timeout": 1})
+    res = run_module({"path": conf, "command_timeout": 1})
     assert res["failed"] is True and "did not finish within 1" in res["msg"]

@@ -6,11 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.modules import mpath_flush
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
@@ -22,28 +20,14 @@ def env(tmp_path):
     return FakeEnv(tmp_path)
 
 
-def run(env, args, monkeypatch, capsys, check=False):
-    built = {}
-
-    def build_host(module):
-        p = module.params
-        built["host"] = env.host(command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                                 wait_timeout=p["timeout"], wwids_file=p["wwids_file"])
-        return built["host"]
-    monkeypatch.setattr(mpath_flush, "build_host", build_host)
-    if check:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            mpath_flush.main()
-    return json.loads(capsys.readouterr().out)
+MODULE = mpath_flush
 
 
-def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, monkeypatch, capsys):
-    planned = run(env, {"wwid": WWID}, monkeypatch, capsys, check=True)
+def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, run):
+    planned = run({"wwid": WWID}, check=True)
     assert planned["changed"] is True and planned["executed"] == []
     assert env.commands == [] and WWID in env.maps        # check mode changed nothing
-    real = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    real = run({"wwid": WWID})
     assert real["changed"] is True and not real.get("failed")
     assert real["plan"] == planned["plan"]
     assert [(s["action"], s["target"]) for s in real["executed"]] == [(s["action"], s["target"])
@@ -55,22 +39,22 @@ def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, monkeypa
     assert WWID not in env.maps
 
 
-def test_by_name_and_naa_form(env, monkeypatch, capsys):
-    out = run(env, {"wwid": "naa." + WWID[1:]}, monkeypatch, capsys, check=True)
+def test_by_name_and_naa_form(env, run):
+    out = run({"wwid": "naa." + WWID[1:]}, check=True)
     assert out["plan"][0]["target"] == WWID
-    out = run(env, {"name": WWID}, monkeypatch, capsys, check=True)
+    out = run({"name": WWID}, check=True)
     assert out["plan"][0]["action"] == "disable_queueing"
 
 
-def test_absent_map_is_not_changed(env, monkeypatch, capsys):
-    out = run(env, {"wwid": WWID2}, monkeypatch, capsys)
+def test_absent_map_is_not_changed(env, run):
+    out = run({"wwid": WWID2})
     assert out["changed"] is False and out["plan"] == [] and not out.get("failed")
     assert env.commands == []
 
 
-def test_never_dash_capital_f(env, monkeypatch, capsys):
+def test_never_dash_capital_f(env, run):
     env.flush_failures = 2
-    run(env, {"wwid": WWID, "timeout": 30}, monkeypatch, capsys)
+    run({"wwid": WWID, "timeout": 30})
     assert all("-F" not in c for c in env.commands)
 
 
@@ -80,9 +64,9 @@ def test_never_dash_capital_f(env, monkeypatch, capsys):
     ({"openers": [{"pid": 31, "comm": "qemu-kvm"}], "open_count": 1}, "opener", "pid 31 (qemu-kvm)"),
     ({"open_count": 1}, "open_count", "open count 1"),
 ])
-def test_in_use_refused_with_nothing_changed(env, monkeypatch, capsys, change, kind, named):
+def test_in_use_refused_with_nothing_changed(env, change, kind, named, run):
     env.maps[WWID].update(change)
-    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    out = run({"wwid": WWID})
     assert out["failed"] and out["refusal"]["kind"] == kind and named in out["msg"]
     assert "nothing changed" in out["msg"] and out["changed"] is False
     assert env.commands == []
@@ -93,20 +77,20 @@ def test_in_use_refused_with_nothing_changed(env, monkeypatch, capsys, change, k
     ("part1-mpath-" + WWID, WWID + "-part1", "kpartx holder dm-9"),
     ("CRYPT-LUKS2-0a1b-luks", "luks-0a1b", "luks holder dm-9 (luks-0a1b)"),
 ])
-def test_holders_refused_and_named(env, monkeypatch, capsys, uuid, dm_name, label):
+def test_holders_refused_and_named(env, uuid, dm_name, label, run):
     env.add_holder("dm-9", uuid, dm_name)
-    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    out = run({"wwid": WWID})
     assert out["failed"] and out["refusal"]["kind"] == "holder" and label in out["msg"]
     assert env.commands == []
 
 
-def test_md_holder_refused(env, monkeypatch, capsys):
+def test_md_holder_refused(env, run):
     env.maps[WWID]["holders"].append("md127")
-    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    out = run({"wwid": WWID})
     assert out["failed"] and "md holder md127" in out["msg"]
 
 
-def test_stuck_blkid_is_not_a_workload(env, monkeypatch, capsys):
+def test_stuck_blkid_is_not_a_workload(env, run):
     env.maps[WWID]["openers"] = [{"pid": 5, "comm": "blkid"}]
     env.maps[WWID]["open_count"] = 1
     orig = env.run
@@ -117,7 +101,7 @@ def test_stuck_blkid_is_not_a_workload(env, monkeypatch, capsys):
             env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
         return res
     env.run = run_cmd
-    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    out = run({"wwid": WWID})
     assert out["changed"] and not out.get("failed")
 
 
@@ -130,8 +114,8 @@ def test_stuck_blkid_is_not_a_workload(env, monkeypatch, capsys):
     ({"name": "map/x"}, "map name"),
     ({"wwid": ["3600a0980"]}, "WWID"),
 ])
-def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args, needle):
-    out = run(env, args, monkeypatch, capsys)
+def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
+    out = run(args)
     assert out["failed"] and needle in out["msg"] and "nothing changed" in out["msg"]
     assert env.commands == [] and env.reader.calls == []
 
@@ -145,25 +129,25 @@ def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args,
     {"wwid": WWID, "timeout": -1},
     {"wwid": WWID, "command_timeout": 0},
 ])
-def test_wrong_types_and_combinations_fail(env, monkeypatch, capsys, args):
-    out = run(env, args, monkeypatch, capsys)
+def test_wrong_types_and_combinations_fail(env, args, run):
+    out = run(args)
     assert out["failed"]
     assert env.commands == []
 
 
-def test_hung_flush_fails_clearly(env, monkeypatch, capsys):
+def test_hung_flush_fails_clearly(env, run):
     env.hang.add("multipath -f")
-    out = run(env, {"wwid": WWID, "command_timeout": 3}, monkeypatch, capsys)
+    out = run({"wwid": WWID, "command_timeout": 3})
     assert out["failed"] and "did not finish within 3.0s" in out["msg"]
     assert out["failed_step"]["action"] == "flush_map"
     assert [s["action"] for s in out["executed"]] == ["disable_queueing"]
     assert out["deadline"]["what"] == "multipath -f %s" % WWID
 
 
-def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch, capsys):
+def test_failure_during_execution_carries_msg_executed_and_step(env, run):
     """The ExecutionError path merges the error's msg/executed into the result exactly once."""
     env.hang.add("multipath -f")
-    out = run(env, {"wwid": WWID, "command_timeout": 3}, monkeypatch, capsys)
+    out = run({"wwid": WWID, "command_timeout": 3})
     assert out["failed"] is True and out["changed"] is True
     assert out["msg"].startswith("map %s: " % WWID) and "did not finish within 3.0s" in out["msg"]
     assert [(s["action"], s["outcome"]) for s in out["executed"]] == [("disable_queueing", "done")]
@@ -171,18 +155,18 @@ def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch
     assert [s["name"] for s in out["slaves"]] == ["sdc", "sdd"] and WWID in env.maps
 
 
-def test_failing_flush_reports_and_keeps_wwid(env, monkeypatch, capsys):
+def test_failing_flush_reports_and_keeps_wwid(env, run):
     env.flush_failures = 10 ** 6
-    out = run(env, {"wwid": WWID, "timeout": 4}, monkeypatch, capsys)
+    out = run({"wwid": WWID, "timeout": 4})
     assert out["failed"] and "still present" in out["msg"]
     assert not any(c[:2] == ["multipath", "-w"] for c in env.commands)
     assert not any(c[:2] == ["dmsetup", "remove"] for c in env.commands)
 
 
-def test_force_remove_only_behind_the_option(env, monkeypatch, capsys):
+def test_force_remove_only_behind_the_option(env, run):
     env.flush_failures = 10 ** 6
-    planned = run(env, {"wwid": WWID, "timeout": 8, "force_remove": True}, monkeypatch, capsys, check=True)
-    out = run(env, {"wwid": WWID, "timeout": 8, "force_remove": True}, monkeypatch, capsys)
+    planned = run({"wwid": WWID, "timeout": 8, "force_remove": True}, check=True)
+    out = run({"wwid": WWID, "timeout": 8, "force_remove": True})
     assert not out.get("failed")
     assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
     assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]]

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
@@ -97,16 +96,7 @@ def host(monkeypatch, tmp_path):
     return fake
 
 
-def run_module(capsys, args, check=False, diff=False):
-    args = dict(args)
-    if check:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            multipath_conf.main()
-    return json.loads(capsys.readouterr().out)
+MODULE = multipath_conf
 
 
 def checks(findings):
@@ -116,8 +106,8 @@ def checks(findings):
 NETAPP_SCOPE = 'devices/device[vendor="NETAPP",product="LUN"]'
 
 
-def test_audit_of_a_debian_host_without_file(host, capsys):
-    res = run_module(capsys, {"path": host.path})
+def test_audit_of_a_debian_host_without_file(host, run_module):
+    res = run_module({"path": host.path})
     assert res["changed"] is False and res["file_exists"] is False
     assert res["effective_source"] == "multipathd show config"
     assert res["recheck_wwid_supported"] is True
@@ -131,8 +121,8 @@ def test_audit_of_a_debian_host_without_file(host, capsys):
     assert "systemctl restart multipathd.service" not in host.calls
 
 
-def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, capsys):
-    res = run_module(capsys, {"path": host.path, "state": "fixed"}, check=True, diff=True)
+def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, run_module):
+    res = run_module({"path": host.path, "state": "fixed"}, check=True, diff=True)
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
     assert 'vendor "NETAPP"' in res["diff"]["after"] and res["diff"]["before"] == ""
     assert res["diff"]["before_header"].endswith("(absent)")
@@ -140,8 +130,8 @@ def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, capsys):
     assert "systemctl restart multipathd.service" not in host.calls
 
 
-def test_fix_creates_the_file_restarts_once_and_verifies(host, capsys):
-    res = run_module(capsys, {"path": host.path, "state": "fixed", "backup": True})
+def test_fix_creates_the_file_restarts_once_and_verifies(host, run_module):
+    res = run_module({"path": host.path, "state": "fixed", "backup": True})
     assert res["changed"] is True and res["restarted"] is True and res["restart_needed"] is False
     assert host.calls.count("systemctl restart multipathd.service") == 1
     text = open(host.path).read()
@@ -151,18 +141,18 @@ def test_fix_creates_the_file_restarts_once_and_verifies(host, capsys):
     assert "backup_file" not in res or not res["backup_file"]  # nothing to back up
     # second run: nothing to do
     host.calls[:] = []
-    again = run_module(capsys, {"path": host.path, "state": "fixed"})
+    again = run_module({"path": host.path, "state": "fixed"})
     assert again["changed"] is False and again["restarted"] is False and again["changes"] == []
     assert "systemctl restart multipathd.service" not in host.calls
     assert checks(again["findings"]) == []
 
 
-def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, capsys):
+def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, run_module):
     with open(os.path.join(FIX, "multipath.conf.netapp")) as f:
         original = f.read()
     with open(host.path, "w") as f:
         f.write(original)
-    res = run_module(capsys, {"path": host.path, "state": "fixed", "backup": True})
+    res = run_module({"path": host.path, "state": "fixed", "backup": True})
     assert res.get("msg") is None
     assert res["changed"] is True and os.path.exists(res["backup_file"])
     assert open(res["backup_file"]).read() == original
@@ -170,70 +160,70 @@ def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, capsys):
     assert "# local RAID volume" in text and "no_path_retry           30" in text
 
 
-def test_fix_refuses_a_file_it_cannot_parse(host, capsys):
+def test_fix_refuses_a_file_it_cannot_parse(host, run_module):
     with open(os.path.join(FIX, "multipath.conf.broken")) as f:
         broken = f.read()
     with open(host.path, "w") as f:
         f.write(broken)
-    res = run_module(capsys, {"path": host.path, "state": "fixed"})
+    res = run_module({"path": host.path, "state": "fixed"})
     assert res["failed"] is True and "refusing to rewrite" in res["msg"] and "line 5" in res["msg"]
     assert open(host.path).read() == broken
     # the audit still works and says why
-    res = run_module(capsys, {"path": host.path})
+    res = run_module({"path": host.path})
     assert res["parse_error"].startswith("line 5") and res.get("failed") is not True
 
 
-def test_wedged_daemon_falls_back_to_multipath_t(host, capsys):
+def test_wedged_daemon_falls_back_to_multipath_t(host, run_module):
     host.hang.add("multipathd show config")
-    res = run_module(capsys, {"path": host.path})
+    res = run_module({"path": host.path})
     assert res["effective_source"] == "multipath -t"
     assert res["errors"][0]["what"].endswith("multipathd show config")
     assert ("no_path_retry_queue", NETAPP_SCOPE) in checks(res["findings"])
 
 
-def test_restart_false_reports_restart_needed(host, capsys):
-    res = run_module(capsys, {"path": host.path, "state": "fixed", "restart": False})
+def test_restart_false_reports_restart_needed(host, run_module):
+    res = run_module({"path": host.path, "state": "fixed", "restart": False})
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
     assert "systemctl restart multipathd.service" not in host.calls
     # the file is fixed, the daemon is not: the next run still asks for the restart, without a file change
-    res = run_module(capsys, {"path": host.path, "state": "fixed", "restart": False})
+    res = run_module({"path": host.path, "state": "fixed", "restart": False})
     assert res["changed"] is False and res["restart_needed"] is True
     # and a run with restart does it
-    res = run_module(capsys, {"path": host.path, "state": "fixed"})
+    res = run_module({"path": host.path, "state": "fixed"})
     assert res["changed"] is True and res["restarted"] is True
 
 
-def test_verification_fails_when_maps_still_queue(host, capsys):
+def test_verification_fails_when_maps_still_queue(host, run_module):
     host.after_restart = (FIXED_CONFIG, "on")
-    res = run_module(capsys, {"path": host.path, "state": "fixed", "settle_timeout": 1})
+    res = run_module({"path": host.path, "state": "fixed", "settle_timeout": 1})
     assert res["failed"] is True and "still queue" in res["msg"] and res["changed"] is True
     assert [f["check"] for f in res["remaining_findings"]] == ["live_map_queueing", "live_map_queueing"]
 
 
-def test_state_restarted_restarts_and_verifies(host, capsys):
+def test_state_restarted_restarts_and_verifies(host, run_module):
     host.running = FIXED_CONFIG
     host.queueing = "30 chk"
     host.after_restart = (FIXED_CONFIG, "30 chk")
-    res = run_module(capsys, {"path": host.path, "state": "restarted", "settle_timeout": 5})
+    res = run_module({"path": host.path, "state": "restarted", "settle_timeout": 5})
     assert res["changed"] is True and res["restarted"] is True and not res.get("failed")
     assert host.calls.count("systemctl restart multipathd.service") == 1
 
 
-def test_overrides_scope_and_fail(host, capsys):
-    res = run_module(capsys, {"path": host.path, "state": "fixed", "scope": "overrides", "no_path_retry": "fail",
+def test_overrides_scope_and_fail(host, run_module):
+    res = run_module({"path": host.path, "state": "fixed", "scope": "overrides", "no_path_retry": "fail",
                               "restart": False})
     text = open(host.path).read()
     assert "overrides {\n    no_path_retry fail\n    dev_loss_tmo 60\n}\n" in text
     assert res["changes"][0] == {"scope": "overrides", "key": "no_path_retry", "before": None, "after": "fail"}
 
 
-def test_local_disk_blacklist(host, capsys):
+def test_local_disk_blacklist(host, run_module):
     host.local = [{"name": "sda", "dev": "8:0", "vendor": "ATA", "model": "SSD", "holder": "dm-7",
                    "wwid": "35000c500a1b2c3d4"}]
-    res = run_module(capsys, {"path": host.path})
+    res = run_module({"path": host.path})
     f = [x for x in res["findings"] if x["check"] == "local_disk_not_blacklisted"][0]
     assert f["recommended"] == "35000c500a1b2c3d4" and f["fixable"] is False and "in map dm-7" in f["value"]
-    run_module(capsys, {"path": host.path, "state": "fixed", "blacklist_local_disks": True, "restart": False})
+    run_module({"path": host.path, "state": "fixed", "blacklist_local_disks": True, "restart": False})
     assert 'blacklist {\n    wwid "35000c500a1b2c3d4"\n}\n' in open(host.path).read()
 
 
@@ -242,6 +232,6 @@ def test_local_disk_blacklist(host, capsys):
     ({"dev_loss_tmo": "infinity"}, "dev_loss_tmo must be"),
     ({"devices": [{"vendor": 'NET"APP', "product": "LUN"}]}, "may not contain"),
 ])
-def test_bad_input_is_refused_before_any_read(host, capsys, args, msg):
-    res = run_module(capsys, dict(args, path=host.path, state="fixed"))
+def test_bad_input_is_refused_before_any_read(host, args, msg, run_module):
+    res = run_module(dict(args, path=host.path, state="fixed"))
     assert res["failed"] is True and msg in res["msg"] and host.calls == []

@@ -6,12 +6,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
@@ -25,25 +23,14 @@ def env(tmp_path):
     return e
 
 
-def run(env, args, monkeypatch, capsys, check=False):
-    def build_host(module):
-        p = module.params
-        return env.host(command_timeout=p["command_timeout"], wait_timeout=p["timeout"],
-                        allow_non_san=p["allow_non_san"])
-    monkeypatch.setattr(scsi_delete, "build_host", build_host)
-    if check:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            scsi_delete.main()
-    return json.loads(capsys.readouterr().out)
+MODULE = scsi_delete
 
 
-def test_check_mode_plan_equals_what_a_real_run_executes(env, monkeypatch, capsys):
+def test_check_mode_plan_equals_what_a_real_run_executes(env, run):
     env.probes["sdc"] = {"result": "ready", "serial_live": env.disks["sdc"]["serial"]}
-    planned = run(env, {"name": ["sdc", "sdd"]}, monkeypatch, capsys, check=True)
+    planned = run({"name": ["sdc", "sdd"]}, check=True)
     assert planned["changed"] and planned["executed"] == [] and env.writes == [] and env.commands == []
-    real = run(env, {"name": ["sdc", "sdd"]}, monkeypatch, capsys)
+    real = run({"name": ["sdc", "sdd"]})
     assert not real.get("failed")
     assert real["plan"] == planned["plan"]
     assert [(s["action"], s["target"]) for s in real["executed"]] == [(s["action"], s["target"])
@@ -54,34 +41,34 @@ def test_check_mode_plan_equals_what_a_real_run_executes(env, monkeypatch, capsy
     assert env.disks == {}
 
 
-def test_by_hctl(env, monkeypatch, capsys):
-    out = run(env, {"hctl": ["5:0:0:1"]}, monkeypatch, capsys)
+def test_by_hctl(env, run):
+    out = run({"hctl": ["5:0:0:1"]})
     assert out["removed"] == ["sdd"] and "sdc" in env.disks
 
 
-def test_by_wwid_deletes_all_paths_and_absent_wwid_is_unchanged(env, monkeypatch, capsys):
-    out = run(env, {"wwid": WWID}, monkeypatch, capsys)
+def test_by_wwid_deletes_all_paths_and_absent_wwid_is_unchanged(env, run):
+    out = run({"wwid": WWID})
     assert sorted(out["removed"]) == ["sdc", "sdd"]
-    again = run(env, {"wwid": WWID}, monkeypatch, capsys)
+    again = run({"wwid": WWID})
     assert again["changed"] is False and again["plan"] == [] and not again.get("failed")
 
 
-def test_devices_with_expected_identity(env, monkeypatch, capsys):
+def test_devices_with_expected_identity(env, run):
     dev = {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID, "serial": env.disks["sdc"]["serial"]}
-    out = run(env, {"devices": [dev]}, monkeypatch, capsys)
+    out = run({"devices": [dev]})
     assert out["removed"] == ["sdc"]
 
 
-def test_name_reused_before_the_run_is_refused(env, monkeypatch, capsys):
+def test_name_reused_before_the_run_is_refused(env, run):
     # the caller saw sdc at 4:0:0:1; now sdc is another LUN at 4:0:0:9
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
-    out = run(env, {"devices": [{"name": "sdc", "hctl": "4:0:0:1", "wwid": WWID}]}, monkeypatch, capsys)
+    out = run({"devices": [{"name": "sdc", "hctl": "4:0:0:1", "wwid": WWID}]})
     assert out["failed"] and out["refusal"]["kind"] == "identity" and "reused" in out["msg"]
     assert env.writes == [] and "sdc" in env.disks
 
 
-def test_name_reused_between_plan_and_act_is_refused(env, monkeypatch, capsys):
+def test_name_reused_between_plan_and_act_is_refused(env, run):
     """The device changes after the module planned (simulated inside the reader's first probe)."""
     orig = env.reader.probe_path
 
@@ -92,7 +79,7 @@ def test_name_reused_between_plan_and_act_is_refused(env, monkeypatch, capsys):
             env.add_disk(disk("sdc", "6:0:0:3", "8:32", WWID2))
         return res
     env.reader.probe_path = probe_then_swap
-    out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
+    out = run({"name": ["sdc"]})
     assert out["failed"] and out["refusal"]["kind"] == "identity"
     assert out["failed_step"]["action"] == "delete_disk" and env.writes == []
 
@@ -103,9 +90,9 @@ def test_name_reused_between_plan_and_act_is_refused(env, monkeypatch, capsys):
     ({"openers": [{"pid": 17, "comm": "dd"}]}, "opener", "pid 17 (dd)"),
     ({"transport": "other", "session": None}, "transport", "not iSCSI/FC"),
 ])
-def test_refusals_change_nothing(env, monkeypatch, capsys, change, kind, named):
+def test_refusals_change_nothing(env, change, kind, named, run):
     env.disks["sdc"].update(change)
-    out = run(env, {"name": ["sdd", "sdc"]}, monkeypatch, capsys)
+    out = run({"name": ["sdd", "sdc"]})
     assert out["failed"] and out["refusal"]["kind"] == kind and named in out["msg"]
     assert "nothing changed" in out["msg"]
     assert env.writes == [] and "sdd" in env.disks   # the whole request is refused, not half done
@@ -116,48 +103,48 @@ def test_refusals_change_nothing(env, monkeypatch, capsys, change, kind, named):
     ("CRYPT-LUKS2-77-x", "luks-77", "luks holder dm-20"),
     ("part1-sdc", "sdc1", "kpartx holder dm-20"),
 ])
-def test_holders_refused(env, monkeypatch, capsys, uuid, dm_name, label):
+def test_holders_refused(env, uuid, dm_name, label, run):
     env.add_holder("dm-20", uuid, dm_name, of="sdc")
-    out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
+    out = run({"name": ["sdc"]})
     assert out["failed"] and out["refusal"]["kind"] == "holder" and label in out["msg"]
     assert env.writes == []
 
 
-def test_md_holder_refused(env, monkeypatch, capsys):
+def test_md_holder_refused(env, run):
     env.disks["sdc"]["holders"].append("md5")
-    out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
+    out = run({"name": ["sdc"]})
     assert out["failed"] and "md holder md5" in out["msg"]
 
 
-def test_holder_of_a_partition_refused(env, monkeypatch, capsys):
+def test_holder_of_a_partition_refused(env, run):
     env._mk("sys/block/sdc/sdc1/holders/dm-21")
     env._file("sys/block/dm-21/dm/uuid", "LVM-onpartition")
     env._file("sys/block/dm-21/dm/name", "vg2-lv")
     env.disks["sdc"]["partitions"] = ["sdc1"]
-    out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
+    out = run({"name": ["sdc"]})
     assert out["failed"] and "lvm holder dm-21 (vg2-lv)" in out["msg"]
 
 
-def test_part_of_live_map_refused(env, monkeypatch, capsys):
+def test_part_of_live_map_refused(env, run):
     env.maps[WWID] = {"name": "mpatha", "wwid": WWID, "dm": "dm-3", "dev": "253:3", "queueing": False,
                       "open_count": 0, "holders": [], "mountpoints": [], "openers": [], "paths": [{"name": "sdc"}]}
     env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = "mpatha", ["dm-3"]
-    out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
+    out = run({"name": ["sdc"]})
     assert out["failed"] and out["refusal"]["kind"] == "live_map" and "mpatha" in out["msg"]
 
 
-def test_non_san_allowed_only_when_asked(env, monkeypatch, capsys):
+def test_non_san_allowed_only_when_asked(env, run):
     env.disks["sdc"]["transport"] = "other"
-    out = run(env, {"name": ["sdc"], "allow_non_san": True}, monkeypatch, capsys)
+    out = run({"name": ["sdc"], "allow_non_san": True})
     assert out["removed"] == ["sdc"]
 
 
-def test_unknown_device_fails_or_is_reported_missing(env, monkeypatch, capsys):
-    out = run(env, {"name": ["sdz"]}, monkeypatch, capsys)
+def test_unknown_device_fails_or_is_reported_missing(env, run):
+    out = run({"name": ["sdz"]})
     assert out["failed"] and out["refusal"]["kind"] == "unknown" and "sdz" in out["msg"]
-    out = run(env, {"hctl": ["9:0:0:9"]}, monkeypatch, capsys)
+    out = run({"hctl": ["9:0:0:9"]})
     assert out["failed"] and out["refusal"]["kind"] == "unknown"
-    out = run(env, {"name": ["sdz", "sdc"], "missing_ok": True}, monkeypatch, capsys)
+    out = run({"name": ["sdz", "sdc"], "missing_ok": True})
     assert out["missing"] == ["sdz"] and out["removed"] == ["sdc"]
 
 
@@ -171,8 +158,8 @@ def test_unknown_device_fails_or_is_reported_missing(env, monkeypatch, capsys):
     ({"devices": [{"wwid": WWID}]}, "needs name or hctl"),
     ({"devices": [{"name": "sdc", "dev": "eight:32"}]}, "major:minor"),
 ])
-def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args, needle):
-    out = run(env, args, monkeypatch, capsys)
+def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
+    out = run(args)
     assert out["failed"] and needle in out["msg"] and "nothing changed" in out["msg"]
     assert env.reader.calls == [] and env.writes == []
 
@@ -185,30 +172,30 @@ def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args,
     {"name": ["sdc"], "allow_non_san": "maybe"},
     {"devices": [{"name": "sdc", "colour": "red"}]},
 ])
-def test_wrong_types_fail(env, monkeypatch, capsys, args):
-    out = run(env, args, monkeypatch, capsys)
+def test_wrong_types_fail(env, args, run):
+    out = run(args)
     assert out["failed"] and env.writes == []
 
 
-def test_hung_delete_write_fails_clearly(env, monkeypatch, capsys):
+def test_hung_delete_write_fails_clearly(env, run):
     env.hang.add("delete")
-    out = run(env, {"name": ["sdc"], "command_timeout": 2}, monkeypatch, capsys)
+    out = run({"name": ["sdc"], "command_timeout": 2})
     assert out["failed"] and "did not finish within 2.0s" in out["msg"] and "4:0:0:1" in out["msg"]
     assert out["failed_step"]["action"] == "delete_disk" and out["removed"] == []
 
 
-def test_device_that_does_not_vanish_fails_after_the_wait(env, monkeypatch, capsys):
+def test_device_that_does_not_vanish_fails_after_the_wait(env, run):
     env.kernel_removes = False
-    out = run(env, {"name": ["sdc"], "timeout": 2}, monkeypatch, capsys)
+    out = run({"name": ["sdc"], "timeout": 2})
     assert out["failed"] and "still present" in out["msg"]
     assert out["failed_step"]["action"] == "wait_disk_gone"
     assert out["removed"] == ["sdc"] and out["changed"] is True
 
 
-def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch, capsys):
+def test_failure_during_execution_carries_msg_executed_and_step(env, run):
     """The ExecutionError path merges the error's msg/executed into the result exactly once."""
     env.kernel_removes = False
-    out = run(env, {"name": ["sdc", "sdd"], "timeout": 2}, monkeypatch, capsys)
+    out = run({"name": ["sdc", "sdd"], "timeout": 2})
     assert out["failed"] is True and out["changed"] is True
     assert "still present" in out["msg"] and "nothing changed" not in out["msg"]
     assert [s["action"] for s in out["executed"]] == [s["action"] for s in out["plan"]][:len(out["executed"])]
@@ -217,7 +204,7 @@ def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch
     assert out["removed"] == ["sdc"] and "deadline" not in out
 
 
-def test_by_id_links_must_vanish(env, monkeypatch, capsys):
-    out = run(env, {"name": ["sdc"]}, monkeypatch, capsys)
+def test_by_id_links_must_vanish(env, run):
+    out = run({"name": ["sdc"]})
     assert out["executed"][0]["detail"]["by_id"] == ["scsi-%s-sdc" % WWID]
     assert not any(l.endswith("-sdc") for l in os.listdir(os.path.join(env.root, "dev/disk/by-id")))

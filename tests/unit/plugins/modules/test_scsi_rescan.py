@@ -6,11 +6,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.modules import scsi_rescan
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
@@ -26,26 +24,15 @@ def env(tmp_path):
     return e
 
 
-def run(env, args, monkeypatch, capsys, check=False):
-    def build_host(module):
-        p = module.params
-        return env.host(command_timeout=p["command_timeout"], wait_timeout=p["timeout"],
-                        allow_non_san=p["allow_non_san"])
-    monkeypatch.setattr(scsi_rescan, "build_host", build_host)
-    if check:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            scsi_rescan.main()
-    return json.loads(capsys.readouterr().out)
+MODULE = scsi_rescan
 
 
-def test_exact_scan_check_mode_equals_real_run(env, monkeypatch, capsys):
+def test_exact_scan_check_mode_equals_real_run(env, run):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2, serial=NEW_SERIAL)
     args = {"hctl": "4:0:0:2", "expect_wwid": WWID2, "expect_serial": NEW_SERIAL}
-    planned = run(env, args, monkeypatch, capsys, check=True)
+    planned = run(args, check=True)
     assert planned["changed"] and env.writes == []
-    real = run(env, args, monkeypatch, capsys)
+    real = run(args)
     assert not real.get("failed") and real["plan"] == planned["plan"]
     assert [(s["action"], s["target"]) for s in real["executed"]] == [(s["action"], s["target"])
                                                                       for s in planned["plan"]]
@@ -54,50 +41,50 @@ def test_exact_scan_check_mode_equals_real_run(env, monkeypatch, capsys):
     assert path.endswith("/sys/class/scsi_host/host4/scan") and data == "0 0 2"
 
 
-def test_never_a_wildcard_scan(env, monkeypatch, capsys):
+def test_never_a_wildcard_scan(env, run):
     env.pending_luns["5:0:0:7"] = disk("sdf", "5:0:0:7", "8:80", WWID2)
-    run(env, {"hctl": "5:0:0:7"}, monkeypatch, capsys)
+    run({"hctl": "5:0:0:7"})
     assert [w[1][1] for w in env.writes] == ["0 0 7"]
     assert all("-" not in w[1][1] for w in env.writes)
-    out = run(env, {"hctl": "- - -"}, monkeypatch, capsys)
+    out = run({"hctl": "- - -"})
     assert out["failed"]
 
 
-def test_present_lun_is_not_rescanned(env, monkeypatch, capsys):
-    out = run(env, {"hctl": "4:0:0:1"}, monkeypatch, capsys)
+def test_present_lun_is_not_rescanned(env, run):
+    out = run({"hctl": "4:0:0:1"})
     assert out["changed"] is False and out["plan"] == [] and env.writes == []
     assert out["disk"] == "sdc"
 
 
-def test_non_san_host_refused(env, monkeypatch, capsys):
-    out = run(env, {"hctl": "0:0:0:4"}, monkeypatch, capsys)
+def test_non_san_host_refused(env, run):
+    out = run({"hctl": "0:0:0:4"})
     assert out["failed"] and out["refusal"]["kind"] == "not_san_host" and env.writes == []
 
 
-def test_unknown_host_or_target_refused(env, monkeypatch, capsys):
-    out = run(env, {"hctl": "9:0:0:1"}, monkeypatch, capsys)
+def test_unknown_host_or_target_refused(env, run):
+    out = run({"hctl": "9:0:0:1"})
     assert out["failed"] and out["refusal"]["kind"] == "not_san_host"
-    out = run(env, {"hctl": "4:0:3:1"}, monkeypatch, capsys)
+    out = run({"hctl": "4:0:3:1"})
     assert out["failed"] and out["refusal"]["kind"] == "no_target"
     assert env.writes == []
 
 
-def test_wrong_identity_after_scan_fails(env, monkeypatch, capsys):
+def test_wrong_identity_after_scan_fails(env, run):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)
-    out = run(env, {"hctl": "4:0:0:2", "expect_wwid": WWID2}, monkeypatch, capsys)
+    out = run({"hctl": "4:0:0:2", "expect_wwid": WWID2})
     assert out["failed"] and out["failed_step"]["action"] == "verify_identity"
     assert "wrong identity" in out["msg"]
 
 
-def test_lun_that_never_appears_fails_after_the_wait(env, monkeypatch, capsys):
-    out = run(env, {"hctl": "4:0:0:6", "timeout": 2}, monkeypatch, capsys)
+def test_lun_that_never_appears_fails_after_the_wait(env, run):
+    out = run({"hctl": "4:0:0:6", "timeout": 2})
     assert out["failed"] and out["failed_step"]["action"] == "wait_disk_present"
 
 
-def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch, capsys):
+def test_failure_during_execution_carries_msg_executed_and_step(env, run):
     """The ExecutionError path merges the error's msg/executed into the result exactly once."""
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)
-    out = run(env, {"hctl": "4:0:0:2", "expect_wwid": WWID2}, monkeypatch, capsys)
+    out = run({"hctl": "4:0:0:2", "expect_wwid": WWID2})
     assert out["failed"] is True and out["changed"] is True
     assert out["msg"].startswith("4:0:0:2: sde shows the wrong identity") and WWID2 in out["msg"]
     assert [(s["action"], s["outcome"]) for s in out["executed"]] == [("scan_exact_lun", "done"),
@@ -105,28 +92,28 @@ def test_failure_during_execution_carries_msg_executed_and_step(env, monkeypatch
     assert out["failed_step"] == out["plan"][2] and out["failed_step"]["action"] == "verify_identity"
 
 
-def test_rescan_existing_disk_after_serial_mismatch(env, monkeypatch, capsys):
+def test_rescan_existing_disk_after_serial_mismatch(env, run):
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = NEW_SERIAL, WWID2
-    planned = run(env, {"name": "sdc", "expect_wwid": WWID2}, monkeypatch, capsys, check=True)
-    out = run(env, {"name": "sdc", "expect_wwid": WWID2}, monkeypatch, capsys)
+    planned = run({"name": "sdc", "expect_wwid": WWID2}, check=True)
+    out = run({"name": "sdc", "expect_wwid": WWID2})
     assert not out.get("failed")
     assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]] == [
         "rescan_disk", "verify_identity"]
     assert env.writes[0][1][4:] == ("rescan", "1")
 
 
-def test_rescan_unknown_and_non_san_disk(env, monkeypatch, capsys):
-    out = run(env, {"name": "sdz"}, monkeypatch, capsys)
+def test_rescan_unknown_and_non_san_disk(env, run):
+    out = run({"name": "sdz"})
     assert out["failed"] and out["refusal"]["kind"] == "unknown"
     env.disks["sdc"]["transport"] = "other"
-    out = run(env, {"name": "sdc"}, monkeypatch, capsys)
+    out = run({"name": "sdc"})
     assert out["failed"] and out["refusal"]["kind"] == "transport"
     assert env.writes == []
 
 
-def test_hung_scan_write_fails_clearly(env, monkeypatch, capsys):
+def test_hung_scan_write_fails_clearly(env, run):
     env.hang.add("scan")
-    out = run(env, {"hctl": "4:0:0:2", "command_timeout": 2}, monkeypatch, capsys)
+    out = run({"hctl": "4:0:0:2", "command_timeout": 2})
     assert out["failed"] and "did not finish within 2.0s" in out["msg"]
 
 
@@ -137,14 +124,14 @@ def test_hung_scan_write_fails_clearly(env, monkeypatch, capsys):
     ({"hctl": "4:0:0:2", "expect_wwid": "zz/.."}, "WWID"),
     ({"hctl": "4:0:0:2", "expect_serial": "a\nb"}, "expect_serial"),
 ])
-def test_bad_input_fails_before_anything_is_read(env, monkeypatch, capsys, args, needle):
-    out = run(env, args, monkeypatch, capsys)
+def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
+    out = run(args)
     assert out["failed"] and needle in out["msg"] and env.reader.calls == [] and env.writes == []
 
 
 @pytest.mark.parametrize("args", [
     {}, {"hctl": "4:0:0:1", "name": "sdc"}, {"hctl": "4:0:0:2", "timeout": "x"}, {"hctl": "4:0:0:2", "lun": 3},
 ])
-def test_wrong_types_and_combinations_fail(env, monkeypatch, capsys, args):
-    out = run(env, args, monkeypatch, capsys)
+def test_wrong_types_and_combinations_fail(env, args, run):
+    out = run(args)
     assert out["failed"] and env.writes == []

@@ -8,11 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup_apply
@@ -34,31 +32,21 @@ def plan_of(env, verdicts=None):
     return san_plan.plan_cleanup(env.reader.snapshot(), verdicts or STALE)["steps"]
 
 
-def run(env, args, monkeypatch, capsys, check=False):
-    def build_host(module):
-        p = module.params
-        return env.host(command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                        wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"], allow_non_san=p["allow_non_san"])
-    monkeypatch.setattr(stale_cleanup_apply, "build_host", build_host)
-    args = dict({"array_unmapped": [WWID]}, **args)   # as the role passes the plan's unmapped_maps
-    if check:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            stale_cleanup_apply.main()
-    return json.loads(capsys.readouterr().out)
+MODULE = stale_cleanup_apply
+# as the role passes the plan's unmapped_maps
+DEFAULT_ARGS = {"array_unmapped": [WWID]}
 
 
 def pairs(steps):
     return [(s["action"], s["target"]) for s in steps]
 
 
-def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, monkeypatch, capsys):
+def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, run):
     steps = plan_of(env)
-    chk = run(env, {"steps": steps}, monkeypatch, capsys, check=True)
+    chk = run({"steps": steps}, check=True)
     assert chk["changed"] is True and chk["executed"] == [] and pairs(chk["run"]) == pairs(steps)
     assert env.commands == [] and env.writes == [] and WWID in env.maps
-    real = run(env, {"steps": steps}, monkeypatch, capsys)
+    real = run({"steps": steps})
     assert not real.get("failed"), real
     assert pairs(real["executed"]) == pairs(steps)
     # the map's paths go right after the map, before multipath -w and before the orphan disk
@@ -70,18 +58,18 @@ def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, monke
     assert WWID not in env.maps and not env.disks
 
 
-def test_phases_select_whole_units(env, monkeypatch, capsys):
+def test_phases_select_whole_units(env, run):
     steps = plan_of(env)
-    out = run(env, {"steps": steps, "phases": ["delete"]}, monkeypatch, capsys)
+    out = run({"steps": steps, "phases": ["delete"]})
     assert pairs(out["executed"]) == [("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
     assert {s["phase"] for s in out["not_run"]} == {"flush"}
     assert WWID in env.maps and "sdc" in env.disks and "sdf" not in env.disks
 
 
-def test_a_step_that_changed_since_the_plan_stops_the_run_with_what_was_done(env, monkeypatch, capsys):
+def test_a_step_that_changed_since_the_plan_stops_the_run_with_what_was_done(env, run):
     steps = plan_of(env)
     env.disks["sdd"]["dev"] = "8:99"   # the kernel gave the name to another device
-    out = run(env, {"steps": steps}, monkeypatch, capsys)
+    out = run({"steps": steps})
     assert out["failed"] and out["refusal"]["kind"] == "identity"
     assert out["failed_step"]["target"] == "sdd"
     assert pairs(out["executed"])[-1] == ("wait_disk_gone", "sdc") and out["changed"] is True
@@ -95,37 +83,37 @@ def test_a_step_that_changed_since_the_plan_stops_the_run_with_what_was_done(env
     (lambda s: s[0].update(phase="everything"), "unknown phase"),
     (lambda s: s[2]["expect"].update(force_remove=True), "force_remove is false"),
 ])
-def test_bad_plans_are_refused_with_nothing_changed(env, monkeypatch, capsys, mutate, needle):
+def test_bad_plans_are_refused_with_nothing_changed(env, mutate, needle, run):
     steps = copy.deepcopy(plan_of(env))
     mutate(steps)
-    out = run(env, {"steps": steps}, monkeypatch, capsys)
+    out = run({"steps": steps})
     assert out["failed"] and needle in out["msg"] and "nothing changed" in out["msg"], out["msg"]
     assert env.commands == [] and env.writes == []
 
 
-def test_release_of_blocked_openers_only_for_maps_the_array_unmapped(env, monkeypatch, capsys):
+def test_release_of_blocked_openers_only_for_maps_the_array_unmapped(env, run):
     env.maps[WWID]["openers"] = [{"pid": 77, "comm": "dd"}]
     env.maps[WWID]["open_count"] = 1
     steps = plan_of(env)
     assert [s["action"] for s in steps][:2] == ["disable_queueing", "verify_unused"]
-    refused = run(env, {"steps": steps, "array_unmapped": []}, monkeypatch, capsys)
+    refused = run({"steps": steps, "array_unmapped": []})
     assert refused["failed"] and "not in array_unmapped" in refused["msg"] and env.commands == []
-    other = run(env, {"steps": steps, "array_unmapped": [WWID2]}, monkeypatch, capsys)
+    other = run({"steps": steps, "array_unmapped": [WWID2]})
     assert other["failed"] and "not in array_unmapped" in other["msg"] and env.commands == []
-    chk = run(env, {"steps": steps, "array_unmapped": ["naa." + WWID[1:]]}, monkeypatch, capsys, check=True)
+    chk = run({"steps": steps, "array_unmapped": ["naa." + WWID[1:]]}, check=True)
     assert not chk.get("failed") and pairs(chk["run"]) == pairs(steps)
 
 
-def test_a_step_that_is_not_a_dict_is_refused_by_the_argument_spec(env, monkeypatch, capsys):
-    out = run(env, {"steps": ["disable_queueing"]}, monkeypatch, capsys)
+def test_a_step_that_is_not_a_dict_is_refused_by_the_argument_spec(env, run):
+    out = run({"steps": ["disable_queueing"]})
     assert out["failed"] and "dict" in out["msg"] and env.commands == []
 
 
-def test_empty_plan_is_not_a_change(env, monkeypatch, capsys):
-    out = run(env, {"steps": []}, monkeypatch, capsys)
+def test_empty_plan_is_not_a_change(env, run):
+    out = run({"steps": []})
     assert out["changed"] is False and not out.get("failed") and env.commands == []
 
 
-def test_bad_timeout_changes_nothing(env, monkeypatch, capsys):
-    out = run(env, {"steps": plan_of(env), "command_timeout": 0}, monkeypatch, capsys)
+def test_bad_timeout_changes_nothing(env, run):
+    out = run({"steps": plan_of(env), "command_timeout": 0})
     assert out["failed"] and "command_timeout" in out["msg"] and env.commands == []

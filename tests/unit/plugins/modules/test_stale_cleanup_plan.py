@@ -8,11 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup_plan
 
@@ -59,22 +57,20 @@ def san(at=1000.0):
     }
 
 
-def run(args, monkeypatch, capsys, check=False, holders=None):
-    monkeypatch.setattr(stale_cleanup_plan, "describe_holders", lambda s, timeout=10.0: dict(holders or {}))
-    if check:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            stale_cleanup_plan.main()
-    return json.loads(capsys.readouterr().out)
+@pytest.fixture
+def run(monkeypatch, invoke):
+    def call(args, check=False, holders=None):
+        monkeypatch.setattr(stale_cleanup_plan, "describe_holders", lambda s, timeout=10.0: dict(holders or {}))
+        return invoke(stale_cleanup_plan, args, check)
+    return call
 
 
 def pairs(steps):
     return [(s["action"], s["target"]) for s in steps]
 
 
-def test_stale_map_then_its_paths_in_plan_order(monkeypatch, capsys):
-    out = run({"san": san()}, monkeypatch, capsys)
+def test_stale_map_then_its_paths_in_plan_order(run):
+    out = run({"san": san()})
     assert not out.get("failed") and out["changed"] is False
     assert pairs(out["steps"]) == [
         ("disable_queueing", WWID), ("verify_unused", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
@@ -93,9 +89,9 @@ def test_stale_map_then_its_paths_in_plan_order(monkeypatch, capsys):
     assert out["evidence_candidates"] == []
 
 
-def test_check_mode_returns_the_same_plan(monkeypatch, capsys):
-    real = run({"san": san()}, monkeypatch, capsys)
-    check = run({"san": san()}, monkeypatch, capsys, check=True)
+def test_check_mode_returns_the_same_plan(run):
+    real = run({"san": san()})
+    check = run({"san": san()}, check=True)
     assert check["steps"] == real["steps"] and check["changed"] is False
 
 
@@ -105,41 +101,41 @@ def test_check_mode_returns_the_same_plan(monkeypatch, capsys):
     ({"openers": [{"pid": 4242, "comm": "dd"}], "queueing": False}, "pid 4242 (dd)"),
     ({"holders": ["dm-9"]}, "vg_data-lv0"),
 ])
-def test_in_use_map_is_refused_naming_the_holder(monkeypatch, capsys, change, named):
+def test_in_use_map_is_refused_naming_the_holder(change, named, run):
     s = san()
     s["maps"][WWID].update(change)
     holders = {"dm-9": {"name": "dm-9", "uuid": "LVM-abcdef", "dm_name": "vg_data-lv0"}}
-    out = run({"san": s}, monkeypatch, capsys, holders=holders)
+    out = run({"san": s}, holders=holders)
     assert out["steps"] == [] and out["flush_maps"] == [] and out["delete_disks"] == []
     assert len(out["refused"]) == 1 and named in out["refused"][0]["reason"]
     if change.get("holders"):
         assert "lvm holder" in out["refused"][0]["reason"]
 
 
-def test_reader_blocked_on_a_dead_unmapped_map_is_released_not_refused(monkeypatch, capsys):
+def test_reader_blocked_on_a_dead_unmapped_map_is_released_not_refused(run):
     s = san()
     s["maps"][WWID].update(openers=[{"pid": 4242, "comm": "dd"}], open_count=1)
-    out = run({"san": s}, monkeypatch, capsys)
+    out = run({"san": s})
     assert out["refused"] == [] and out["flush_maps"] == [WWID] and out["unmapped_maps"] == [WWID]
     assert pairs(out["steps"])[:3] == [("disable_queueing", WWID), ("verify_unused", WWID), ("flush_map", WWID)]
     assert "pid 4242 (dd)" in out["steps"][1]["reason"]
 
 
-def test_udev_blkid_opener_is_not_a_workload(monkeypatch, capsys):
+def test_udev_blkid_opener_is_not_a_workload(run):
     s = san()
     s["maps"][WWID]["openers"] = [{"pid": 77, "comm": "blkid"}]
     s["maps"][WWID]["open_count"] = 1
-    assert run({"san": s}, monkeypatch, capsys)["flush_maps"] == [WWID]
+    assert run({"san": s})["flush_maps"] == [WWID]
 
 
-def test_paths_down_but_mapped_is_never_touched(monkeypatch, capsys):
+def test_paths_down_but_mapped_is_never_touched(run):
     s = san()
     s["verdicts"][0]["kind"] = "paths_down_but_mapped"
-    out = run({"san": s}, monkeypatch, capsys)
+    out = run({"san": s})
     assert out["steps"] == [] and "paths_down_but_mapped" in {x["kind"] for x in out["left_alone"]}
 
 
-def test_reused_lun_flushes_the_old_map_then_repairs_each_path(monkeypatch, capsys):
+def test_reused_lun_flushes_the_old_map_then_repairs_each_path(run):
     s = san()
     s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}]
     ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab"}
@@ -150,7 +146,7 @@ def test_reused_lun_flushes_the_old_map_then_repairs_each_path(monkeypatch, caps
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdd", "wwid": WWID,
                       "evidence": dict(ev, hctl="5:0:0:1")},
                      {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}]
-    out = run({"san": s}, monkeypatch, capsys)
+    out = run({"san": s})
     assert pairs(out["steps"]) == [
         ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
         ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
@@ -164,62 +160,61 @@ def test_reused_lun_flushes_the_old_map_then_repairs_each_path(monkeypatch, caps
         ("sdc", "4:0:0:1", NEW, "80Lab-001+Ab"), ("sdd", "5:0:0:1", NEW, "80Lab-001+Ab")]
     assert out["keep_maps"] == {WWID2: ["sde", "sdf"]}
     # repair_mismatch off: nothing at all
-    off = run({"san": s, "repair_mismatch": False}, monkeypatch, capsys)
+    off = run({"san": s, "repair_mismatch": False})
     assert off["steps"] == [] and off["mismatches"] == []
 
 
-def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(monkeypatch, capsys):
+def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(run):
     s = san()
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": [{"path": "/vol/v/l"}]}},
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
                       "evidence": {"array_wwid": NEW}}]
-    out = run({"san": s}, monkeypatch, capsys)
+    out = run({"san": s})
     assert out["steps"] == [] and out["refused"][0]["name"] == "sdc" and "live multipath map" in \
         out["refused"][0]["reason"]
 
 
-def test_host_evidence_needs_two_looks_grace_apart(monkeypatch, capsys):
-    first = run({"san": san(), "policy": "host_evidence", "grace": 5}, monkeypatch, capsys)
+def test_host_evidence_needs_two_looks_grace_apart(run):
+    first = run({"san": san(), "policy": "host_evidence", "grace": 5})
     assert first["evidence_candidates"] == [OTHER] and OTHER not in first["flush_maps"]
     early = copy.deepcopy(san(at=990.0))
-    second = run({"san": san(), "earlier": early, "policy": "host_evidence", "grace": 5}, monkeypatch, capsys)
+    second = run({"san": san(), "earlier": early, "policy": "host_evidence", "grace": 5})
     assert second["flush_maps"] == [WWID, OTHER]
-    too_soon = run({"san": san(), "earlier": san(at=998.0), "policy": "host_evidence", "grace": 5},
-                   monkeypatch, capsys)
+    too_soon = run({"san": san(), "earlier": san(at=998.0), "policy": "host_evidence", "grace": 5})
     assert too_soon["flush_maps"] == [WWID]
     # array policy never removes another array's map
-    assert run({"san": san(), "earlier": early}, monkeypatch, capsys)["flush_maps"] == [WWID]
+    assert run({"san": san(), "earlier": early})["flush_maps"] == [WWID]
 
 
 @pytest.mark.parametrize("result", ["no_answer", "ready", "not_ready"])
-def test_host_evidence_never_counts_no_answer(monkeypatch, capsys, result):
+def test_host_evidence_never_counts_no_answer(result, run):
     s = san()
     s["maps"][OTHER]["probe"]["sdh"] = {"result": result}
     early = copy.deepcopy(s)
     early["collected_at"] = 0.0
-    out = run({"san": s, "earlier": early, "policy": "host_evidence", "grace": 5}, monkeypatch, capsys)
+    out = run({"san": s, "earlier": early, "policy": "host_evidence", "grace": 5})
     assert OTHER not in out["flush_maps"] and out["evidence_candidates"] == []
 
 
-def test_without_verdicts_nothing_is_selected(monkeypatch, capsys):
+def test_without_verdicts_nothing_is_selected(monkeypatch, run):
     # Once anything of the controller is imported (other test files do), ansible-core routes module
     # warnings to its display instead of the result, so record them at the source.
     said = []
     monkeypatch.setattr(stale_cleanup_plan.AnsibleModule, "warn", lambda self, msg: said.append(msg))
     s = san()
     del s["verdicts"]
-    out = run({"san": s}, monkeypatch, capsys)
+    out = run({"san": s})
     assert out["steps"] == [] and out["flush_maps"] == []
     assert any("no verdicts" in msg for msg in said)
 
 
-def test_not_a_snapshot_fails(monkeypatch, capsys):
-    out = run({"san": {"verdicts": []}}, monkeypatch, capsys)
+def test_not_a_snapshot_fails(run):
+    out = run({"san": {"verdicts": []}})
     assert out["failed"] and "not a SAN snapshot" in out["msg"]
 
 
-def test_holders_named_from_sysfs(tmp_path):
+def test_holders_named_from_sysfs(tmp_path, run):
     base = tmp_path / "block" / "dm-9" / "dm"
     base.mkdir(parents=True)
     (base / "uuid").write_text("LVM-xyz\n")
