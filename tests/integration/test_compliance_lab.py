@@ -58,6 +58,17 @@ def playbook(lab, timeout=900):
     return int(recap.group(2)), proc.stdout
 
 
+def compliance_job(lab, *extra, timeout=600):
+    """playbooks/compliance.yml as AWX runs it: rc and the published artifact sanfleet_compliance of the host."""
+    env = dict(_env(), ANSIBLE_SHOW_CUSTOM_STATS="True")
+    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(TOP / "playbooks" / "compliance.yml"),
+            "-e", "sanfleet_hosts=sanlab"] + list(extra)
+    proc = subprocess.run(argv, cwd=str(TOP), env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    stats = re.search(r"RUN: (\{.*\})", proc.stdout)
+    assert stats, (proc.stdout[-3000:], proc.stderr[-2000:])
+    return proc.returncode, json.loads(stats.group(1))["sanfleet_compliance"]["sanlab"], proc.stdout
+
+
 def ssh(lab, cmd, timeout=60):
     rc, out, err = lab.ssh(cmd, timeout=timeout)
     assert rc == 0, (cmd, rc, out, err)
@@ -112,6 +123,21 @@ def test_audit_finds_the_netapp_builtin_queueing(guest):
     assert {d["kind"] for d in lvm["san_devices"]} == {"map", "path"}
 
 
+def test_compliance_job_fails_the_host_naming_its_violations_and_writes_nothing(guest):
+    files = "sha256sum /etc/multipath.conf /etc/iscsi/iscsid.conf; iscsiadm -m node -o show | sha256sum"
+    before = ssh(guest, files)
+    rc, result, out = compliance_job(guest)
+    assert rc == 2, out[-3000:]
+    assert result["compliant"] is False
+    found = set((v["area"], v["check"]) for v in result["violations"])
+    assert {("multipath", "no_path_retry_queue"), ("multipath", "live_map_queueing"),
+            ("iscsi", "node.session.scan"), ("lvm", "no_lvm_filter")} <= found, found
+    queueing = set(v["object"] for v in result["violations"] if v["check"] == "live_map_queueing")
+    assert queueing == set(netapp_maps(guest))
+    assert "is not compliant" in out
+    assert ssh(guest, files) == before  # read-only: files and node records untouched
+
+
 def test_roles_fix_restart_and_verify_then_change_nothing(guest):
     pid_before = ssh(guest, "systemctl show -p MainPID --value multipathd.service").strip()
     changed, out = playbook(guest)
@@ -146,6 +172,10 @@ def test_roles_fix_restart_and_verify_then_change_nothing(guest):
     changed, out = playbook(guest)
     assert changed == 0, out[-3000:]
     assert "RUNNING HANDLER" not in out
+
+    # the compliance job now passes the multipath and iSCSI parts; the lab's LVM has no filter (not ours to fix)
+    rc, result, out = compliance_job(guest, "-e", "sanfleet_compliance_lvm=false")
+    assert rc == 0 and result == {"compliant": True, "violations": []}, (result, out[-3000:])
 
 
 def test_all_paths_down_stops_queueing_within_the_retry_window(guest):

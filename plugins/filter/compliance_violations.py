@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: compliance_violations
+short_description: The compliance violations of one SAN host, from its audit results
+version_added: 0.1.0
+author: sanfleet.remediation contributors
+description:
+  - Turns the results of the read-only audits of one host into one flat list of violations. This is what the
+    scheduled compliance job (C(playbooks/compliance.yml)) fails a host on and publishes for AWX.
+  - "Multipath: every active warning of M(sanfleet.remediation.multipath_conf) C(state=audit), and every live map
+    that queues without bound. iSCSI: every key or node record that M(sanfleet.remediation.iscsid_conf) would
+    change in check mode. LVM: every warning of M(sanfleet.remediation.lvm_filter_info). Stale devices: the verdicts
+    C(stale_unmapped), C(serial_mismatch) and C(unexpected_visibility) of the array cross-check."
+  - C(info) findings (for example C(find_multipaths)) are not violations; they are reported by the audit only.
+options:
+  _input:
+    description: "A dict with any of C(multipath), C(iscsi), C(lvm) (the registered module results) and C(san)
+      (C(ansible_facts.san)). A missing or skipped part contributes nothing."
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Collect the violations
+  ansible.builtin.set_fact:
+    violations: "{{ {'multipath': mp, 'iscsi': iscsi, 'lvm': lvm, 'san': ansible_facts.san}
+                    | sanfleet.remediation.compliance_violations }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One dict per violation, with C(area) (multipath, iscsi, lvm, stale), C(check), C(object) and C(text).
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
+
+
+def _v(area, check, obj, detail=""):
+    text = "%s %s: %s%s" % (area, check, obj, (" (%s)" % detail) if detail else "")
+    return {"area": area, "check": check, "object": obj, "text": text}
+
+
+def _ran(result):
+    return isinstance(result, dict) and not result.get("skipped")
+
+
+def compliance_violations(audit):
+    if not isinstance(audit, dict):
+        raise AnsibleFilterError("compliance_violations expects a dict, got %s" % type(audit).__name__)
+    out = []
+    mp = audit.get("multipath")
+    if _ran(mp):
+        queueing = []
+        for f in mp.get("remaining_findings") or []:
+            if f.get("severity", "warning") != "warning":
+                continue
+            scope = f.get("scope") or ""
+            if f.get("check") == "live_map_queueing" and scope.startswith("map:"):
+                queueing.append(scope[len("map:"):])
+                continue
+            out.append(_v("multipath", f.get("check"), scope, "%s %s" % (f.get("key") or "", f.get("value") or "")))
+        # one violation per queueing map, whether the audit reported it as a finding, in the list, or both
+        for name in queueing + [n for n in mp.get("live_maps_queueing") or [] if n not in queueing]:
+            out.append(_v("multipath", "live_map_queueing", name, "queues without bound"))
+    iscsi = audit.get("iscsi")
+    if _ran(iscsi):
+        for key, status in sorted((iscsi.get("file_changes") or {}).items()):
+            if status != "unchanged":
+                out.append(_v("iscsi", key, iscsi.get("path") or "iscsid.conf", "would be %s" % status))
+        for r in iscsi.get("record_changes") or []:
+            out.append(_v("iscsi", r.get("key"), "%s %s" % (r.get("target"), r.get("portal")),
+                          "%s, not %s" % (r.get("before"), r.get("after"))))
+    lvm = audit.get("lvm")
+    if _ran(lvm):
+        for f in lvm.get("findings") or []:
+            if f.get("severity", "warning") == "warning":
+                out.append(_v("lvm", f.get("check"), f.get("object"), f.get("reason") or ""))
+    san = audit.get("san")
+    if isinstance(san, dict):
+        for v in san.get("verdicts") or []:
+            if v.get("kind") in STALE_VERDICTS:
+                out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or ""))
+    return out
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"compliance_violations": compliance_violations}

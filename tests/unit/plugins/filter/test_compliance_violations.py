@@ -1,0 +1,45 @@
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
+
+MP = {"remaining_findings": [
+    {"check": "no_path_retry_queue", "scope": 'devices/device[vendor="NETAPP",product="LUN"]', "key": "no_path_retry",
+     "value": "queue", "severity": "warning"},
+    {"check": "find_multipaths", "scope": "defaults", "key": "find_multipaths", "value": "no", "severity": "info"},
+    {"check": "live_map_queueing", "scope": "map:3600a0980aa", "severity": "warning"}],
+    "live_maps_queueing": ["3600a0980aa", "3600a0980bb"]}
+ISCSI = {"file_changes": {"node.session.scan": "modified", "node.startup": "unchanged"},
+         "record_changes": [{"target": "iqn.t", "portal": "127.0.0.1:3260", "key": "node.session.scan",
+                             "before": "auto", "after": "manual"}]}
+LVM = {"findings": [{"check": "no_lvm_filter", "object": "lvm.conf", "reason": "r", "severity": "warning"},
+                    {"check": "devices_file", "object": "x", "severity": "info"}]}
+SAN = {"verdicts": [{"kind": "healthy", "name": "a"}, {"kind": "stale_unmapped", "name": "b", "wwid": "36b"},
+                    {"kind": "paths_down_but_mapped", "name": "c"}, {"kind": "serial_mismatch", "name": "sdd"}]}
+
+
+def test_every_warning_and_stale_verdict_is_a_violation_and_info_is_not():
+    out = compliance_violations({"multipath": MP, "iscsi": ISCSI, "lvm": LVM, "san": SAN})
+    assert [(v["area"], v["check"], v["object"]) for v in out] == [
+        ("multipath", "no_path_retry_queue", 'devices/device[vendor="NETAPP",product="LUN"]'),
+        ("multipath", "live_map_queueing", "3600a0980aa"),
+        ("multipath", "live_map_queueing", "3600a0980bb"),
+        ("iscsi", "node.session.scan", "iscsid.conf"),
+        ("iscsi", "node.session.scan", "iqn.t 127.0.0.1:3260"),
+        ("lvm", "no_lvm_filter", "lvm.conf"),
+        ("stale", "stale_unmapped", "b"),
+        ("stale", "serial_mismatch", "sdd")]
+    assert "queue" in out[0]["text"] and "auto, not manual" in out[4]["text"]
+
+
+def test_a_compliant_host_and_skipped_parts_give_nothing():
+    clean = {"multipath": {"remaining_findings": [], "live_maps_queueing": []},
+             "iscsi": {"skipped": True, "file_changes": {"node.session.scan": "modified"}},
+             "lvm": {"changed": False, "skipped": True}, "san": {"verdicts": [{"kind": "healthy", "name": "a"}]}}
+    assert compliance_violations(clean) == []
+    assert compliance_violations({}) == []
+
+
+def test_wrong_input_type_is_a_clear_error():
+    with pytest.raises(AnsibleFilterError, match="expects a dict"):
+        compliance_violations(["multipath"])
