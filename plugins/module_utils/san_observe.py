@@ -266,6 +266,8 @@ def parse_multipathd_json(text):
     Raises ValueError when the text is not the JSON multipathd documents.
     """
     data = json.loads(text)
+    if isinstance(data, dict) and isinstance(data.get("map"), dict):  # `show map NAME json`: one map
+        data = {"maps": [data["map"]]}
     if not isinstance(data, dict) or not isinstance(data.get("maps"), list):
         raise ValueError("no 'maps' list in multipathd JSON")
     out = {}
@@ -1009,44 +1011,53 @@ class HostReader(object):
             errors.append({"what": " ".join(argv), "msg": "cannot run %s: %s" % (argv[0], exc)})
         return None
 
-    def _dm(self, errors):
+    def _dm(self, errors, name=None):
+        """dmsetup info/table/status of every multipath map, or of the one map `name` (what map() needs: the
+        cost of a re-read must not grow with the number of maps on the host)."""
         info = table = status = None
-        res = self._cmd(CMD_DM_INFO, errors, core=True)
+        one = [name] if name else []
+        argv = CMD_DM_INFO + one
+        res = self._cmd(argv, errors, core=True)
         if res is not None:
             if res.rc == 0:
                 info = parse_dm_info(res.stdout)
             else:
-                errors.append({"what": " ".join(CMD_DM_INFO), "msg": res.describe()})
-        res = self._cmd(CMD_DM_TABLE, errors, core=True)
-        if res is not None:
-            if res.rc == 0:
-                table, errs = parse_dm_lines(res.stdout, parse_multipath_table)
-                errors.extend(errs)
-            else:
-                errors.append({"what": " ".join(CMD_DM_TABLE), "msg": res.describe()})
-        res = self._cmd(CMD_DM_STATUS, errors, core=True)
-        if res is not None:
-            if res.rc == 0:
-                status, errs = parse_dm_lines(res.stdout, parse_multipath_status)
-                errors.extend(errs)
-            else:
-                errors.append({"what": " ".join(CMD_DM_STATUS), "msg": res.describe()})
+                errors.append({"what": " ".join(argv), "msg": res.describe()})
+        parsed = []
+        for base, parser in ((CMD_DM_TABLE, parse_multipath_table), (CMD_DM_STATUS, parse_multipath_status)):
+            argv = base[:2] + one if name else base
+            res = self._cmd(argv, errors, core=True)
+            if res is None:
+                parsed.append(None)
+                continue
+            if res.rc != 0:
+                errors.append({"what": " ".join(argv), "msg": res.describe()})
+                parsed.append(None)
+                continue
+            text = res.stdout
+            if name:  # one device: dmsetup prints its line without the "name: " prefix
+                text = "".join("%s: %s\n" % (name, line) for line in text.splitlines() if line.strip())
+            maps, errs = parse_dm_lines(text, parser)
+            errors.extend(errs)
+            parsed.append(maps)
+        table, status = parsed
         return info, table, status
 
-    def _multipathd(self, running, errors):
+    def _multipathd(self, running, errors, name=None):
         if not running:
             errors.append({"what": "multipathd", "msg": "multipathd is not running: path checker states are "
                                                         "unknown; maps come from the kernel (sysfs, dmsetup) only"})
             return None
-        res = self._cmd(CMD_MPD_JSON, errors)
+        argv = ["multipathd", "show", "map", name, "json"] if name else CMD_MPD_JSON
+        res = self._cmd(argv, errors)
         if res is not None and res.rc == 0:
             try:
                 return parse_multipathd_json(res.stdout)
             except ValueError as exc:
-                errors.append({"what": " ".join(CMD_MPD_JSON), "msg": "unparsable JSON (%s); falling back to "
-                                                                      "'show paths raw format'" % exc})
+                errors.append({"what": " ".join(argv), "msg": "unparsable JSON (%s); falling back to "
+                                                              "'show paths raw format'" % exc})
         elif res is not None:
-            errors.append({"what": " ".join(CMD_MPD_JSON), "msg": res.describe()})
+            errors.append({"what": " ".join(argv), "msg": res.describe()})
         res = self._cmd(CMD_MPD_PATHS, errors)
         if res is not None and res.rc == 0:
             return parse_multipathd_paths(res.stdout)
@@ -1112,8 +1123,10 @@ class HostReader(object):
             more, errs = self._read_raw(names=slaves)
             raw["sd"] = more.get("sd") or {}
             errors.extend(errs)
-        info, table, status = self._dm(errors)
-        mpd = self._multipathd(bool(raw.get("multipathd_pids")), errors)
+        dm_name = target.get("dm_name") or target["uuid"][len(MPATH_UUID_PREFIX):]
+        san_validate.map_name(dm_name)
+        info, table, status = self._dm(errors, name=dm_name)
+        mpd = self._multipathd(bool(raw.get("multipathd_pids")), errors, name=dm_name)
         snap = assemble(raw, info, table, status, mpd, bool(raw.get("multipathd_pids")), time.time(), errors)
         for m in snap["maps"].values():
             if m["dm"] == target["name"]:

@@ -41,6 +41,33 @@ def ontap_wwid(n):
 # ------------------------------------------------------------------------------------------------ fakes
 
 
+def one_map_answer(key, answer_of):
+    """The answer of a one-map command (what HostReader.map() runs), derived from the all-maps answer the way
+    dmsetup 1.02 and multipathd 0.9.4 print it on the lab: `dmsetup table|status NAME` without the "NAME: "
+    prefix, `dmsetup info -c ... NAME` one row, `multipathd show map NAME json` {"map": {...}}; an unknown map
+    fails (rc 1) as they do. None when `key` is not such a command."""
+    if len(key) == len(so.CMD_DM_INFO) + 1 and key[:-1] == tuple(so.CMD_DM_INFO):
+        rc, out, err = answer_of(tuple(so.CMD_DM_INFO))
+        rows = [ln for ln in out.splitlines() if ln.split("|")[0] == key[-1]]
+        return (0, "".join(r + "\n" for r in rows), "") if rows else (1, "", "Device does not exist.")
+    if len(key) == 3 and key[:2] in (("dmsetup", "table"), ("dmsetup", "status")):
+        rc, out, err = answer_of(tuple(so.CMD_DM_TABLE if key[1] == "table" else so.CMD_DM_STATUS))
+        rows = [ln.split(": ", 1)[1] for ln in out.splitlines() if ln.startswith(key[2] + ": ")]
+        return (0, "".join(r + "\n" for r in rows), "") if rows else (1, "", "Command failed.")
+    if len(key) == 5 and key[:3] == ("multipathd", "show", "map") and key[4] == "json":
+        ans = answer_of(tuple(so.CMD_MPD_JSON))
+        if ans is None or callable(ans):
+            return ans
+        rc, out, err = ans
+        if rc != 0:
+            return ans
+        found = [m for m in json.loads(out)["maps"] if m.get("name") == key[3]]
+        if not found:
+            return (1, "fail\n", "")
+        return (0, multipathd_json(found[0], key="map"), "")
+    return None
+
+
 class FakeRun(object):
     """Stands in for deadline.run: answers by argv, records the calls; a callable answer may raise."""
 
@@ -59,6 +86,8 @@ class FakeRun(object):
             # probes are keyed by program + args + device basename
             short = tuple(argv[:-1]) + (os.path.basename(argv[-1]),)
             ans = self.answers.get(short)
+        if ans is None:
+            ans = one_map_answer(key, self.answers.get)
         if ans is None:
             raise OSError(2, "No such file or directory: %r" % (argv[0],))
         if callable(ans):
@@ -279,9 +308,9 @@ class SanTree(object):
         return so.HostReader(root=self.root, run=self.run, **kw)
 
 
-def multipathd_json(maps):
+def multipathd_json(maps, key="maps"):
     """The layout multipathd 0.9.4 prints ("name" : value, 3-space indents)."""
-    text = json.dumps({"major_version": 0, "minor_version": 1, "maps": maps}, indent=3)
+    text = json.dumps({"major_version": 0, "minor_version": 1, key: maps}, indent=3)
     return re.sub(r'": ', '" : ', text) + "\n"
 
 
@@ -328,11 +357,18 @@ def _norm_argv(argv):
 
 class CapturedRun(FakeRun):
     """Answers from a capture of tests/lab/capture.py. Where the capture ran an equivalent command in another
-    output form, the answer is derived from it (dmsetup info with ':' separators; VPD 0x80 as text)."""
+    output form, the answer is derived from it (dmsetup info with ':' separators; VPD 0x80 as text; one map's
+    dmsetup/multipathd output from the all-maps output)."""
 
     def __init__(self, cdir):
         super(CapturedRun, self).__init__()
         self.captured = _captured_answers(cdir)
+
+    def _derived(self, key):
+        if key == tuple(so.CMD_DM_INFO) and key not in self.captured:
+            rc, out, err = self.captured[("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open")]
+            return (rc, "".join(line.replace(":", "|") + "\n" for line in out.splitlines()), err)
+        return self.captured.get(key)
 
     def __call__(self, argv, timeout, what=None, data=None):
         self.calls.append((list(argv), timeout))
@@ -341,6 +377,8 @@ class CapturedRun(FakeRun):
         if ans is None and key == tuple(so.CMD_DM_INFO):
             rc, out, err = self.captured[("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open")]
             ans = (rc, "".join(line.replace(":", "|") + "\n" for line in out.splitlines()), err)
+        if ans is None:
+            ans = one_map_answer(key, self._derived)
         if ans is None and key[:4] == ("sg_inq", "-p", "0x80", "-r"):
             rc, out, err = self.captured[("sg_inq", "-p", "0x80", key[-1])]
             m = re.search(r"Unit serial number:\s*(\S+)", out)
@@ -758,6 +796,24 @@ def test_map_by_name_wwid_or_dm(tmp_path):
     assert r.map("3600a0980ffff") is None
     with pytest.raises(ValueError):
         r.map("a/../b")
+
+
+def test_map_reread_asks_only_for_that_map(tmp_path):
+    """The acts re-read a map before and during every step: the cost must not grow with the maps of the host."""
+    t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
+    r = t.reader()
+    m = r.map(ontap_wwid(1))
+    assert m["queueing"] is not None and [p["name"] for p in m["paths"]] == ["sdb", "sdd"]
+    name = ontap_wwid(1)
+    asked = [c[0] for c in t.run.calls]
+    assert asked == [so.CMD_DM_INFO + [name], ["dmsetup", "table", name], ["dmsetup", "status", name],
+                     ["multipathd", "show", "map", name, "json"]]
+    assert not {tuple(so.CMD_DM_TABLE), tuple(so.CMD_DM_STATUS), tuple(so.CMD_MPD_JSON)} & set(map(tuple, asked))
+    # the same map as the whole-host snapshot sees it
+    snap = healthy_lab(tmp_path / "again").commands(paths_state={"sdd": ("F", "faulty", "running")}).reader()
+    whole = snap.snapshot(probe=False)["maps"][name]
+    assert dict((k, m[k]) for k in ("queueing", "features", "paths", "dm", "dev")) == \
+        dict((k, whole[k]) for k in ("queueing", "features", "paths", "dm", "dev"))
 
 
 # ------------------------------------------------------------------------------------------------ probe text
