@@ -719,7 +719,7 @@ def test_hung_device_read_is_named_and_the_rest_kept(tmp_path):
     t = healthy_lab(tmp_path).commands()
 
     def call(fn, args=(), timeout=10.0, what=None):
-        if fn.__name__ == "read_batch" or (fn.__name__ == "read_sd" and args[1] == "sdd"):
+        if fn.__name__ == "read_batch" or (fn.__name__ in ("read_sd", "read_devices") and "sdd" in args[1]):
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
 
@@ -730,6 +730,30 @@ def test_hung_device_read_is_named_and_the_rest_kept(tmp_path):
     assert "sysfs read of /sys/block/sdd" in whats
     # the map keeps its path sdd by device number: the kernel table still lists it
     assert [p["dev"] for p in snap["maps"][ontap_wwid(1)]["paths"]] == ["8:16", "8:48"]
+
+
+def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_path):
+    """50 LUNs under load: the one-child batch misses its deadline without anything hung. The fallback reads
+    16 devices per child (each with the full deadline), never one child per device."""
+    t = healthy_lab(tmp_path)
+    for i in range(40):
+        t.disk("sd%s" % chr(ord("f") + i) if i < 21 else "sda%s" % chr(ord("a") + i - 21), "2:0:0:%d" % (10 + i),
+               "65:%d" % (16 * i), session=1, wwid="naa." + ontap_wwid(10 + i)[1:])
+    t.commands()
+    calls = []
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        calls.append(fn.__name__)
+        if fn.__name__ == "read_batch":
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+
+    snap = t.reader(call=call).snapshot(probe=False)
+    assert len(snap["disks"]) == 45
+    devices = 45 + 2  # sds and the two dm maps
+    assert calls.count("read_devices") == -(-devices // so.READ_CHUNK)
+    assert "read_sd" not in calls and "read_dm" not in calls
+    assert [e["what"] for e in snap["errors"]] == ["batch read of sysfs and /proc"]
 
 
 def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
