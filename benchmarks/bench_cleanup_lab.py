@@ -47,6 +47,8 @@ def bench(lab, n, tmp):
     out["rc"] = play.rc
     out["flushed"] = len(play.plan["flush_maps"])
     out["executed_steps"] = len(play.executed())
+    slowest = sorted(((r.get("seconds") or 0, r["task"]) for r in play.records), reverse=True)[:6]
+    out["slowest_tasks_s"] = [[sec, name.split(" : ")[-1][:60]] for sec, name in slowest]
     applied = play.results("stale_cleanup_apply")
     out["apply_calls"] = len(applied)
     out["step_seconds"] = {}

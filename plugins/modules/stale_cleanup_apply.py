@@ -80,13 +80,21 @@ options:
     description: The multipath wwids file, checked after C(multipath -w).
     type: path
     default: /etc/multipath/wwids
-notes:
-  - Check mode is supported. Diff mode has nothing to show, because no file is edited.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    description: Returns the steps it would run (RV(run)), exactly the plan's, and changes nothing.
   diff_mode:
     support: none
+    description: No file is edited; RV(executed) lists what was done.
+  platform:
+    support: full
+    platforms: posix
+    description: Linux with device-mapper multipath (multipath-tools) and SCSI disks in sysfs.
+notes:
+  - Never opens C(/dev/dm-*), because that can hang on a queueing map with no paths.
 """
 
 EXAMPLES = r"""

@@ -36,7 +36,7 @@ FAST = {"stale_cleanup_flush_timeout": 30, "stale_cleanup_wait_timeout": 30, "st
         "stale_cleanup_probe_timeout": 5}
 
 CALLBACK = r'''
-import json, os
+import json, os, time
 from ansible.plugins.callback import CallbackBase
 
 class CallbackModule(CallbackBase):
@@ -45,9 +45,15 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "capture"
     CALLBACK_NEEDS_ENABLED = True
 
+    started = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self.started = time.monotonic()
+
     def _rec(self, result, status):
         with open(os.environ["CAPTURE_FILE"], "a") as f:
             f.write(json.dumps({"task": result._task.get_name(), "action": result._task.action, "status": status,
+                                "seconds": round(time.monotonic() - (self.started or time.monotonic()), 1),
                                 "result": result._result}, default=str) + "\n")
 
     def v2_runner_on_ok(self, result):

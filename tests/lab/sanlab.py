@@ -325,7 +325,9 @@ class Lab:
     def reset(self, luns: int = BASELINE_LUNS, mode: str = "auto"):
         """Back to the baseline. mode auto = soft reset (keeps what is still right) with a hard fallback;
         "hard" = tear everything down and set up again; "soft" = fail instead of falling back."""
-        res = self.agent("reset", call_timeout=240, luns=luns, mode=mode)
+        # each LUN is a LIO object, two exact scans and a map under TCG (a soft reset that gives up, then a hard
+        # one, can take ~10 s per LUN in all)
+        res = self.agent("reset", call_timeout=max(240, 120 + 12 * luns), luns=luns, mode=mode)
         self.last_reset = res
         return res
 

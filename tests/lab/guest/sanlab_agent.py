@@ -776,6 +776,8 @@ def v_setup(luns=BASELINE_LUNS, size_mb=32, wait=True, timeout=90):
         for r in mapped:
             if r["lun_id"] not in present:
                 scan_lun(r["lun_id"])
+        # under TCG multipathd assembles a map in ~1-3 s; a fixed wait fails for the 50-LUN benchmark
+        timeout = max(timeout, 30 + 3.0 * len(mapped))
         res["waited"] = wait_maps(wwids=[r["wwid"] for r in mapped], paths=len(PORTALS), timeout=timeout)
         if not res["waited"]["ok"]:
             raise AgentError("setup: maps not complete after %ss: %s" % (timeout, res["waited"]["maps"]))
@@ -1146,7 +1148,7 @@ def soft_reset(luns=BASELINE_LUNS, timeout=45):
         scan_lun(lun)
         fixed.append("rebuilt LUN %d" % lun)
     rep["host_done"] = round(time.monotonic() - t0, 2)
-    left = max(5.0, timeout - (time.monotonic() - t0))
+    left = max(5.0, max(timeout, 3.0 * len(wanted_wwids)) - (time.monotonic() - t0))
     waited = wait_maps(wwids=sorted(wanted_wwids), paths=len(PORTALS), timeout=left)
     if not waited["ok"]:
         raise AgentError("soft: maps incomplete: %s" % waited["maps"])
