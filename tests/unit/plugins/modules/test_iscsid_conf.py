@@ -98,8 +98,8 @@ def test_check_mode_changes_nothing(adm, conf, run_module):
 
 def test_activates_commented_default_and_masks_passwords(adm, conf, run_module):
     res = run_module({"path": conf, "keys": {"node.session.auth.password": "s3cret",
-                                                     "node.session.auth.authmethod": "CHAP"},
-                              "update_node_records": False}, diff=True)
+                                             "node.session.auth.authmethod": "CHAP"},
+                      "update_node_records": False}, diff=True)
     assert res["file_changes"] == {"node.session.auth.password": "activated", "node.session.auth.authmethod": "activated"}
     assert "s3cret" not in json.dumps(res)
     assert "node.session.auth.password = s3cret\n" in open(conf).read()

@@ -1,5 +1,4 @@
 # -*- coding: utf-8 -*-
-import json
 import os
 import re
 
@@ -211,7 +210,7 @@ def test_state_restarted_restarts_and_verifies(host, run_module):
 
 def test_overrides_scope_and_fail(host, run_module):
     res = run_module({"path": host.path, "state": "fixed", "scope": "overrides", "no_path_retry": "fail",
-                              "restart": False})
+                      "restart": False})
     text = open(host.path).read()
     assert "overrides {\n    no_path_retry fail\n    dev_loss_tmo 60\n}\n" in text
     assert res["changes"][0] == {"scope": "overrides", "key": "no_path_retry", "before": None, "after": "fail"}

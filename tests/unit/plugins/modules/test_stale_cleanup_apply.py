@@ -51,9 +51,9 @@ def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, run):
     assert pairs(real["executed"]) == pairs(steps)
     # the map's paths go right after the map, before multipath -w and before the orphan disk
     done = pairs(real["executed"])
-    assert done[done.index(("wait_map_gone", WWID)) + 1:] == [("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"),
-                                           ("wait_disk_gone", "sdd"), ("remove_wwid", WWID),
-                                           ("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
+    assert done[done.index(("wait_map_gone", WWID)) + 1:] == [
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("remove_wwid", WWID), ("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
     assert real["removed_maps"] == [WWID] and real["deleted_disks"] == ["sdc", "sdd", "sdf"]
     assert WWID not in env.maps and not env.disks
 
