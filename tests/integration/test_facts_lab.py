@@ -132,7 +132,9 @@ def test_sd_without_map_is_orphan_path(clean_lab):
     rec = lab.create_lun(4)
     wwid = rec["lu"]["wwid"]
     assert lab.wait_maps(wwids=[wwid], timeout=40)
-    rc, out, err = lab.ssh(["multipathd", "del", "map", wwid], timeout=30)
+    # udev probes a new map (blkid holds it open for a moment): multipathd refuses to delete a map in use
+    rc, out, err = lab.ssh("udevadm settle -t 30; for i in $(seq 15); do multipathd del map %s | grep -qx ok && "
+                           "exit 0; sleep 1; done; exit 1" % wwid, timeout=60)
     assert rc == 0, (out, err)
     for attempt in range(30):
         rc, out, err = lab.ssh(["dmsetup", "info", "-c", "--noheadings", "-o", "name"], timeout=30)
