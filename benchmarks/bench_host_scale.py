@@ -1,0 +1,220 @@
+"""How stale_mpath_facts grows with the host: 128, 512, 1,024 LUNs x 2 paths, next to the tools people use.
+
+    source <(scripts/setup.sh); python benchmarks/bench_host_scale.py [--luns 128,512,1024] [--runs 5]
+
+The LUNs come from the kernel's `scsi_debug` driver with two SCSI hosts and `vpd_use_hostno=0`, so every LU
+shows the same WWID on both hosts and dm-multipath builds one map with two paths per LU. The lab's iSCSI
+target (LIO) is not used here: creating a thousand LIO LUNs through configfs and logging them in twice takes
+longer under TCG than the measurement itself, and what is measured (sysfs, dm, multipathd) is the same code
+path for any transport. scsi_debug devices are transport `other`, so nothing here probes them.
+
+A VM of its own is booted per size (SANLAB_PORT, default 2299; `--mem`, default 4096 MiB), so the test VMs are
+not disturbed. Per size, same host, same run, median of --runs, all timed inside the guest (no ssh in the
+number), except the end-to-end Ansible row:
+- `stale_mpath_facts` alone: the module's own AnsiballZ payload run by the guest's python3, and its peak RSS;
+- `stale_mpath_facts` end to end: `ansible -m sanfleet.remediation.stale_mpath_facts` (ssh, AnsiballZ, ...);
+- `multipath -ll`, `multipathd show maps json`, `lsscsi -i`, `sg_inq` on every sd one by one;
+- a bare sysfs walk: one python3 process that reads, for every sd and dm, the files the module needs
+  (the physical limit of a sysfs reader), and `bare walk + maps json` (what the module must at least do).
+Prints a table with the issue's targets next to the numbers, and the same as JSON (--json FILE).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TOP / "tests" / "lab"))
+from sanlab import Lab  # noqa: E402
+
+SYSFS_WALK = r'''
+import os
+def rd(p):
+    try:
+        with open(p, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+n = 0
+for name in os.listdir("/sys/block"):
+    b = "/sys/block/" + name
+    if name.startswith("sd"):
+        for f in ("dev", "size", "device/vendor", "device/model", "device/state", "device/wwid",
+                  "device/vpd_pg80"):
+            rd(b + "/" + f)
+        os.listdir(b + "/holders")
+        os.readlink(b + "/device")
+        n += 1
+    elif name.startswith("dm-"):
+        for f in ("dev", "size", "dm/name", "dm/uuid"):
+            rd(b + "/" + f)
+        os.listdir(b + "/slaves")
+        os.listdir(b + "/holders")
+        n += 1
+rd("/proc/self/mountinfo")
+rd("/proc/swaps")
+print(n)
+'''
+
+# Runs each command as a child of this process; wall time and the child's peak RSS (wait4's rusage).
+GUEST_TIMER = r'''
+import json, os, subprocess, sys, time
+out = {}
+for name, argv in json.loads(sys.argv[1]).items():
+    t = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, ru = os.wait4(p.pid, 0)
+    out[name] = {"s": time.monotonic() - t, "rss_kib": ru.ru_maxrss, "rc": os.waitstatus_to_exitcode(status)}
+print(json.dumps(out))
+'''
+
+COUNT = r'''
+import os
+sd = [n for n in os.listdir("/sys/block") if n.startswith("sd")]
+dms = [n for n in os.listdir("/sys/block") if n.startswith("dm-")]
+slaves = sum(len(os.listdir("/sys/block/%s/slaves" % d)) for d in dms)
+print(len(sd), len(dms), slaves)
+'''
+
+
+def guest_commands(payload):
+    return {
+        "stale_mpath_facts (module alone)": ["python3", payload],
+        "multipath -ll": ["multipath", "-ll"],
+        "multipathd show maps json": ["multipathd", "show", "maps", "json"],
+        "lsscsi -i": ["lsscsi", "-i"],
+        "sg_inq on every sd": ["sh", "-c", "for d in /dev/sd*; do sg_inq \"$d\" >/dev/null 2>&1; done"],
+        "bare sysfs walk": ["python3", "-c", SYSFS_WALK],
+    }
+
+
+def ansible(inventory, module, env_extra=None, args=""):
+    cmd = ["ansible", "sanlab", "-i", str(inventory), "-m", module] + (["-a", args] if args else [])
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="false", **(env_extra or {}))
+    t = time.monotonic()
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    if res.returncode != 0:
+        raise SystemExit("%s failed: %s %s" % (module, res.stdout[-2000:], res.stderr[-2000:]))
+    return time.monotonic() - t
+
+
+def make_luns(lab, luns, timeout):
+    """scsi_debug with two hosts; at most 256 LUNs per target (flat LUN addressing past that is not needed)."""
+    per_tgt = min(luns, 256)
+    tgts = -(-luns // per_tgt)
+    lab.ssh("modprobe scsi_debug add_host=2 num_tgts=%d max_luns=%d dev_size_mb=4 vpd_use_hostno=0 delay=0"
+            % (tgts, per_tgt), timeout=600, check=True)
+    want = tgts * per_tgt
+    t0 = time.monotonic()
+    while True:
+        _rc, out, _err = lab.ssh(["python3", "-c", COUNT], timeout=120)
+        n_sd, n_dm, n_slaves = (int(x) for x in out.split())
+        if n_slaves >= 2 * want:
+            return {"luns": want, "sd": n_sd, "maps": n_dm, "paths_in_maps": n_slaves,
+                    "settle_s": round(time.monotonic() - t0, 1)}
+        if time.monotonic() - t0 > timeout:
+            raise SystemExit("only %s sd, %s maps, %s paths in maps after %ss" % (n_sd, n_dm, n_slaves, timeout))
+        time.sleep(5)
+
+
+def kept_payload(lab, inventory):
+    """Run the module once with kept remote files; return the AnsiballZ path it left in the guest."""
+    lab.ssh("rm -rf /root/.ansible/benchtmp", timeout=60)
+    ansible(inventory, "sanfleet.remediation.stale_mpath_facts",
+            {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_PIPELINING": "false",
+             "ANSIBLE_REMOTE_TMP": "/root/.ansible/benchtmp"})
+    _rc, out, _err = lab.ssh("ls /root/.ansible/benchtmp/*/AnsiballZ_stale_mpath_facts.py", timeout=60, check=True)
+    return out.split()[0]
+
+
+def med(values):
+    return round(statistics.median(values), 3)
+
+
+def measure(lab, luns, runs, settle_timeout):
+    lab.start(setup=False)
+    try:
+        lab.ssh("systemctl stop iscsid.socket iscsid open-iscsi 2>/dev/null; true", timeout=120)
+        setup = make_luns(lab, luns, settle_timeout)
+        inventory = lab.inventory_path()
+        ansible(inventory, "ansible.builtin.ping")       # warm the ssh control socket
+        payload = kept_payload(lab, inventory)
+        cmds = guest_commands(payload)
+        times = {k: [] for k in cmds}
+        rss = []
+        e2e, ping = [], []
+        for _ in range(runs):
+            _rc, out, err = lab.ssh(["python3", "-c", GUEST_TIMER, json.dumps(cmds)], timeout=3600, check=True)
+            for name, r in json.loads(out).items():
+                if r["rc"] != 0:
+                    raise SystemExit("%s exited %s at %s LUNs" % (name, r["rc"], luns))
+                times[name].append(r["s"])
+                if name.startswith("stale_mpath_facts"):
+                    rss.append(r["rss_kib"])
+            ping.append(ansible(inventory, "ansible.builtin.ping"))
+            e2e.append(ansible(inventory, "sanfleet.remediation.stale_mpath_facts"))
+        row = {k: med(v) for k, v in times.items()}
+        row["stale_mpath_facts (end to end, Ansible)"] = med(e2e)
+        row["ansible ping (fixed cost)"] = med(ping)
+        row["bare walk + maps json"] = round(row["bare sysfs walk"] + row["multipathd show maps json"], 3)
+        row["module peak RSS MiB"] = round(max(rss) / 1024.0, 1)
+        row["setup"] = setup
+        return row
+    finally:
+        lab.stop()
+
+
+def print_table(results):
+    sizes = sorted(results, key=int)
+    keys = [k for k in results[sizes[0]] if k != "setup"]
+    print("| measured (median, s) | " + " | ".join("%s LUNs x 2" % s for s in sizes) + " |")
+    print("| --- |" + " --- |" * len(sizes))
+    for k in keys:
+        print("| %s | %s |" % (k, " | ".join(str(results[s][k]) for s in sizes)))
+    big = results[sizes[-1]]
+    mod = big["stale_mpath_facts (module alone)"]
+    print()
+    print("targets at %s LUNs:" % sizes[-1])
+    print("- module <= 2x (bare walk + maps json): %.2f s vs %.2f s -> %s"
+          % (mod, 2 * big["bare walk + maps json"], "met" if mod <= 2 * big["bare walk + maps json"] else "MISSED"))
+    print("- module >= 10x faster than multipath -ll: %.2f s vs %.2f s (%.1fx) -> %s"
+          % (mod, big["multipath -ll"], big["multipath -ll"] / mod if mod else 0,
+             "met" if mod * 10 <= big["multipath -ll"] else "MISSED"))
+    for a, b in zip(sizes, sizes[1:]):
+        ratio = results[b]["stale_mpath_facts (module alone)"] / results[a]["stale_mpath_facts (module alone)"]
+        lun_ratio = int(b) / int(a)
+        print("- growth %s -> %s LUNs (%.0fx LUNs): module time x%.2f (target <= x%.1f) -> %s"
+              % (a, b, lun_ratio, ratio, 1.1 * lun_ratio, "met" if ratio <= 1.1 * lun_ratio else "MISSED"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--luns", default="128,512,1024")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--mem", type=int, default=4096)
+    ap.add_argument("--settle-timeout", type=float, default=1800)
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    lab = Lab(port=int(os.environ.get("SANLAB_PORT", "2299")), mem=args.mem)
+    lab.acquire()
+    try:
+        lab.ensure_built()
+        results = {}
+        for luns in [int(x) for x in args.luns.split(",")]:
+            results[str(luns)] = measure(lab, luns, args.runs, args.settle_timeout)
+            sys.stderr.write("[bench] %s LUNs: %s\n" % (luns, json.dumps(results[str(luns)])))
+    finally:
+        lab.release()
+    print_table(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
