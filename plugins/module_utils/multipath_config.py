@@ -293,7 +293,7 @@ class Document(Section):
 
     def add_section(self, name, eol=None, comment=None):
         eol = eol or self.eol
-        if self.children and not self.children[-1].render().endswith(("\n", "\r")):
+        if self.children and not self.children[-1].render().endswith("\n"):  # fgets: only LF ends a line
             # the file does not end with a newline: close the last line first
             last = self.children[-1]
             if last.kind == "section":
