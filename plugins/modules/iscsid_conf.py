@@ -35,8 +35,8 @@ options:
   keys:
     description:
       - Keys and values to set, each written as one C(key = value) line that iscsid reads.
-      - Values are checked against what open-iscsi accepts before anything is read or written:
-        enumerated keys (C(node.session.scan) manual/auto, C(node.startup), C(*.authmethod), Yes/No keys,
+      - Values are checked against what open-iscsi accepts before anything is read or written.
+        Enumerated keys (C(node.session.scan) manual/auto, C(node.startup), C(*.authmethod), Yes/No keys,
         digests) take one of their values, integer keys an integer from 0 to 2147483647, other keys a
         non-empty string of at most 255 bytes without control characters, C(#) or shell metacharacters.
         Lists, dicts and floats are refused.
