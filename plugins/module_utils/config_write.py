@@ -13,6 +13,16 @@ import os
 import tempfile
 
 
+def split_lines(text):
+    """Lines as C's fgets returns them (iscsid and multipathd both read with it): cut after each LF only;
+    CR, VT and FF inside a line are ordinary characters."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
 def read_text(path):
     """(text, exists). A missing file reads as empty text."""
     try:

@@ -31,6 +31,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+
 C_SPACE = " \t\n\v\f\r"
 FGETS_BUFFER = 2048  # idbm_recinfo_config: char buffer[2048]
 VALUE_MAXVAL = 256  # usr/idbm.h: values are copied into 256-byte fields (strlcpy)
@@ -42,15 +44,6 @@ SECRET_KEY = re.compile(r"(password|passwd|secret)", re.I)
 
 class ParseError(ValueError):
     pass
-
-
-def split_lines(text):
-    """Lines as fgets returns them: cut after each LF only."""
-    lines = text.split("\n")
-    out = [line + "\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1])
-    return out
 
 
 def read_setting(raw):

@@ -39,6 +39,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+
 SECTION_NAMES = (
     "defaults", "blacklist", "blacklist_exceptions", "devices", "device", "overrides",
     "multipaths", "multipath", "protocol",
@@ -76,15 +78,6 @@ def _split_eol(raw):
     if raw.endswith("\n") or raw.endswith("\r"):
         return raw[:-1], raw[-1]
     return raw, ""
-
-
-def split_lines(text):
-    """Lines as fgets returns them: cut after each LF only (a CR, VT or FF is not a line break)."""
-    lines = text.split("\n")
-    out = [line + "\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1])
-    return out
 
 
 def daemon_content(raw):
