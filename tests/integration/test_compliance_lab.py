@@ -218,21 +218,21 @@ def test_fixes_are_read_by_the_daemons_as_intended(guest):
     assert original.rstrip().endswith("}")  # the lab's file ends with its devices section
     odd = (original.rstrip()[:-1]
            + '    # a device entry without product: multipath-tools drops it\n'
-           + '    device {\n        vendor "NETAPP"\n        no_path_retry 5\n    }\n}\n'
+           + '    device {\n        vendor "NETAPP"\n        no_path_retry 77\n    }\n}\n'
            + 'defaults {\n    no_path_retry queue#by ops\n    dev_loss_tmo 30\n}\n')
-    bare_overrides = "overrides\n{\n    no_path_retry 7\n}\n"
+    bare_overrides = "overrides\n{\n    no_path_retry 71\n}\n"
 
     # 1. what multipath -t reads from the odd file
     guest.put_file("/etc/multipath.conf", odd + bare_overrides)
     cfg = ssh(guest, "multipath -t")
     defaults = _block(cfg, "defaults {")
     assert 'no_path_retry "queue"' in defaults and "dev_loss_tmo 30" in defaults  # the glued comment ends the value
-    assert "no_path_retry 7" not in _block(cfg, "overrides {")  # the bare overrides is not read as a section
-    assert "no_path_retry 5" not in cfg  # the entry without product is dropped
+    assert "no_path_retry 71" not in cfg  # the bare overrides' body is read nowhere
+    assert "no_path_retry 77" not in cfg  # the entry without product is dropped
     # the module sees the same file: it refuses to rewrite what multipath-tools reads differently
     sha = ssh(guest, "sha256sum /etc/multipath.conf")
     res = module(guest, "multipath_conf", "state=fixed restart=false")
-    assert res.get("failed") and "same line" in res["msg"], res.get("msg")
+    assert "refusing to rewrite" in res.get("msg", "") and "same line" in res["msg"], res
     assert ssh(guest, "sha256sum /etc/multipath.conf") == sha
 
     # 2. without the bare overrides: fix, restart, and multipathd runs the intended values
@@ -241,7 +241,7 @@ def test_fixes_are_read_by_the_daemons_as_intended(guest):
     assert res["changed"] and res["restarted"] and not res.get("failed"), res.get("msg")
     conf = ssh(guest, "cat /etc/multipath.conf")
     assert "    no_path_retry 30 #by ops\n" in conf and "    dev_loss_tmo 30\n" in conf  # bounded value kept
-    assert '        vendor "NETAPP"\n        no_path_retry 5\n' in conf  # the dropped entry is left as written
+    assert '        vendor "NETAPP"\n        no_path_retry 77\n' in conf  # the dropped entry is left as written
     running = ssh(guest, "multipathd show config")
     defaults = _block(running, "defaults {")
     assert "no_path_retry 30" in defaults and "dev_loss_tmo 30" in defaults
