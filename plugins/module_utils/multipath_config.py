@@ -326,6 +326,10 @@ def parse(text, strict=True):
         if error:
             if strict:
                 raise ParseError(lineno, error, raw)
+            if pending is not None:  # not a section after all
+                cur.children.append(pending[0])
+                cur.children.extend(Line(h) for h in pending[1])
+                pending = None
             cur.children.append(Line(raw))
             continue
         if not tokens:

@@ -347,3 +347,9 @@ def test_deep_nesting_is_refused_not_a_recursion_error(strict):
 def test_overlong_line_is_refused_in_strict_mode():
     with pytest.raises(mc.ParseError):
         mc.parse("defaults {\n  alias %s\n}\n" % ("x" * 1100))
+
+
+def test_tolerant_parser_keeps_order_after_a_bare_section_word():
+    # found by hypothesis: a bare "defaults" followed by an unreadable line
+    text = 'defaults\n"\n'
+    assert mc.render(mc.parse(text, strict=False)) == text

@@ -38,6 +38,7 @@ MODULE = stale_cleanup_apply
 def _first(steps, action):
     return [s for s in steps if s["action"] == action][0]
 
+
 # as the role passes the plan's unmapped_maps
 DEFAULT_ARGS = {"array_unmapped": [WWID]}
 
