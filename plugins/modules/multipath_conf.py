@@ -507,7 +507,7 @@ def main():
     for t in targets:
         for field in ("vendor", "product"):
             if not SAFE_STRING.match(t[field]):
-                module.fail_json(msg="devices: %s %r may not contain quotes, braces, '#', '!' or newlines"
+                module.fail_json(msg="devices: %s %r may not contain quotes, braces, '#', '!' or control characters"
                                      % (field, t[field]))
             try:
                 re.compile(t[field])
