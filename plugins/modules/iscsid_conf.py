@@ -140,6 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, missing_directory, read_text, write_text
 
 NO_RECORDS = 21  # ISCSI_ERR_NO_OBJS_FOUND
@@ -217,9 +218,10 @@ def validated_keys(module):
             keys[key] = kv_config.validate_value(key, value)
         except kv_config.ParseError as exc:
             module.fail_json(msg="keys: %s" % exc)
-    if module.params["command_timeout"] <= 0:
-        module.fail_json(msg="command_timeout must be a positive number of seconds, got %s"
-                         % module.params["command_timeout"])
+    try:
+        san_validate.positive_seconds(module.params["command_timeout"], "command_timeout")
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     return keys
 
 

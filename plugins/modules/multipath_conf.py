@@ -295,6 +295,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
     diff, missing_directory, read_text, safe_data, write_text)
 
@@ -514,9 +515,11 @@ def main():
             except (re.error, OverflowError, RecursionError) as exc:
                 module.fail_json(msg="devices: %s %r is not a valid regular expression (multipath-tools matches it "
                                      "with regcomp): %s" % (field, t[field], exc))
-    for opt in ("command_timeout", "restart_timeout", "settle_timeout"):
-        if p[opt] <= 0:
-            module.fail_json(msg="%s must be a positive number of seconds, got %s" % (opt, p[opt]))
+    try:
+        for opt in ("command_timeout", "restart_timeout", "settle_timeout"):
+            san_validate.positive_seconds(p[opt], opt)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
         module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
                              % p["no_path_retry"])

@@ -294,8 +294,12 @@ def main():
     if "verdicts" not in san:
         # without the array truth nothing can be called stale: an empty plan, said loudly
         module.warn("san has no verdicts (stale_mpath_facts ran without array_luns): nothing is selected")
-    if p["grace"] < 0 or p["command_timeout"] <= 0:
-        module.fail_json(msg="grace must be >= 0 and command_timeout > 0")
+    if not p["grace"] >= 0:  # NaN too
+        module.fail_json(msg="grace must be a number of seconds >= 0, got %r" % p["grace"])
+    try:
+        san_validate.positive_seconds(p["command_timeout"], "command_timeout")
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     verdicts = san.get("verdicts") or []
     errors = []
     try:

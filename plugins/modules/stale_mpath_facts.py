@@ -228,9 +228,11 @@ def collect(module):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    for key in ("probe_timeout", "command_timeout"):
-        if p[key] is None or p[key] <= 0:
-            module.fail_json(msg="%s must be a positive number of seconds, got %r" % (key, p[key]))
+    try:
+        for key in ("probe_timeout", "command_timeout"):
+            san_validate.positive_seconds(p[key], key)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     try:
         for i, rec in enumerate(p["array_luns"] or []):
             san_validate.array_lun(rec, i)

@@ -148,7 +148,7 @@ def test_invalid_values_change_nothing(adm, conf, run_module):
     assert open(conf).read() == before and adm.calls == []
 
 
-@pytest.mark.parametrize("timeout", [0, -1])
+@pytest.mark.parametrize("timeout", [0, -1, "nan", "inf"])
 def test_non_positive_command_timeout_is_refused_by_name(adm, conf, run_module, timeout):
     res = run_module({"path": conf, "command_timeout": timeout})
     assert res["failed"] is True and "command_timeout must be a positive" in res["msg"] and adm.calls == []

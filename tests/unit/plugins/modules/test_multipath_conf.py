@@ -236,6 +236,7 @@ def test_local_disk_blacklist(host, run_module):
     ({"command_timeout": -1}, "command_timeout must be a positive"),
     ({"restart_timeout": 0}, "restart_timeout must be a positive"),
     ({"settle_timeout": -5}, "settle_timeout must be a positive"),
+    ({"command_timeout": "nan"}, "command_timeout must be a positive"),
 ])
 def test_bad_input_is_refused_before_any_read(host, args, msg, run_module):
     res = run_module(dict(args, path=host.path, state="fixed"))

@@ -240,3 +240,13 @@ def test_hostile_names_are_refused_before_planning(mutate, needle, run):
     mutate(s)
     out = run({"san": s})
     assert out["failed"] and needle in out["msg"] and "nothing was planned" in out["msg"], out.get("msg")
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"command_timeout": -1}, "command_timeout must be a positive"),
+    ({"command_timeout": "nan"}, "command_timeout must be a positive"),
+    ({"grace": -1}, "grace must be"),
+])
+def test_bad_timeouts_are_refused_by_name(args, needle, run):
+    out = run(dict(args, san=san()))
+    assert out["failed"] and needle in out["msg"]
