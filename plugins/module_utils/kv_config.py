@@ -14,7 +14,9 @@ A line counts as a setting exactly when open-iscsi reads it (``usr/idbm.c``, ``i
     ``key=value`` and ``key= value`` are skipped ("does not have '=' separator");
   * the value is the rest of the stripped line, including any ``# note`` after it (which makes an
     enumerated value such as ``manual # note`` unknown to iscsid, so the line is ignored);
-  * every line read updates the value: the last one iscsid accepts wins.
+  * every line read updates the value: the last one iscsid accepts wins. (``iscsid.*`` keys are also read
+    by ``cfg_get_string_param`` in ``usr/iscsi_util.c``, where the first uncommented line wins; leaving
+    exactly one active line per key satisfies both.)
 
 Every line is kept as read; ``render(parse(text)) == text``. Setting a key leaves exactly one line
 that iscsid reads, in the form ``key = value`` ending with a newline:
@@ -49,6 +51,8 @@ class ParseError(ValueError):
 def read_setting(raw):
     """(key, value) when open-iscsi's idbm_recinfo_config reads this line, else None."""
     if not raw.endswith("\n") or len(raw.encode("utf-8", "surrogateescape")) > FGETS_BUFFER - 1:
+        return None
+    if "\x00" in raw:  # strlen stops at the NUL, so the line "does not end with a newline" and is skipped
         return None
     line = raw.strip(C_SPACE)
     if not line or line.startswith("#"):

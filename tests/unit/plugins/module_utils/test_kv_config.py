@@ -110,6 +110,7 @@ def test_parse_record():
     ("node.session.scan==manual\n", ("node.session.scan", "manual")),
     ("node.session.scan = a\rb\n", ("node.session.scan", "a\rb")),
     ("k = " + "v" * 3000 + "\n", None),
+    ("node.session.scan = manual\x00\n", None),
 ])
 def test_read_setting_follows_idbm(line, read):
     assert kv.read_setting(line) == read
