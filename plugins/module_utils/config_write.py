@@ -13,6 +13,16 @@ import os
 import tempfile
 
 
+def split_lines(text):
+    """Lines as C's fgets returns them (iscsid and multipathd both read with it): cut after each LF only;
+    CR, VT and FF inside a line are ordinary characters."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
 def read_text(path):
     """(text, exists). A missing file reads as empty text."""
     try:
@@ -24,10 +34,33 @@ def read_text(path):
         raise
 
 
+def safe_text(text):
+    """Text as it can travel in a JSON result: bytes that are not UTF-8 (read with surrogateescape)
+    are shown as \\xNN. The file itself is always written back byte-exact."""
+    if not isinstance(text, str):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def safe_data(data):
+    """safe_text applied to every string in a result (dicts, lists, tuples)."""
+    if isinstance(data, dict):
+        return dict((safe_data(k), safe_data(v)) for k, v in data.items())
+    if isinstance(data, (list, tuple)):
+        return [safe_data(v) for v in data]
+    return safe_text(data)
+
+
+def missing_directory(path):
+    """The parent directory of path when it does not exist (a refusal names it), else None."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    return None if os.path.isdir(directory) else directory
+
+
 def diff(before, after, path, existed=True):
     return {
-        "before": before,
-        "after": after,
+        "before": safe_text(before),
+        "after": safe_text(after),
         "before_header": "%s (content)" % path if existed else "%s (absent)" % path,
         "after_header": "%s (content)" % path,
     }

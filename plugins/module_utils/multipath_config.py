@@ -3,9 +3,22 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """multipath.conf: a faithful round-trip parser and editor, and the compliance judge (pure; no I/O).
 
-Syntax (libmultipath/parser.c): one statement per line; a line is either ``keyword value``,
-``section {``, or ``}``. ``#`` and ``!`` start a comment (at line start or after whitespace, outside
-quotes). Values may be double-quoted; multipath-tools only uses the first value token.
+Syntax, as multipath-tools reads it (0.9.x ``libmpathutil/parser.c``, older ``libmultipath/parser.c``):
+  * ``read_line``: lines are cut at LF (``fgets`` with a 1,024-byte buffer: longer lines are read as
+    several lines, so strict mode refuses them); the line ends at its first CR or LF (``strtok``), and
+    at a NUL byte;
+  * ``alloc_strvec``: tokens are separated by C white space and by every non-ASCII byte; outside a
+    quoted string, ``#`` and ``!`` end the line even when glued to a word (``queue#note`` reads as
+    ``queue``), and ``{``/``}`` are tokens of their own even when glued; inside ``"..."`` a doubled
+    ``""`` is one literal quote;
+  * ``validate_config_strvec``/``process_stream``: a line is ``keyword value...`` (only the first value
+    token counts), ``section {`` or ``}``. A section keyword alone on its line: ``defaults``,
+    ``blacklist``, ``blacklist_exceptions``, ``devices``, ``device``, ``multipaths`` and ``multipath``
+    (``is_sublevel_keyword``) enter the section anyway and the lone ``{`` line after them is skipped
+    (0.7 to 0.9 alike), so they are read as sections; ``overrides`` (and ``protocol``) alone is dropped
+    as an option without value and its body is read outside it, so strict mode refuses that file;
+  * ``libmultipath/config.c``, ``validate_pctable``: a ``device`` entry without ``vendor`` or
+    ``product`` is dropped, so it never matches a device here either.
 
 ``parse(text)`` keeps every byte: untouched lines render exactly as read, so
 ``render(parse(text)) == text`` for every file it accepts. In strict mode (the default, used for the
@@ -26,10 +39,15 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+
 SECTION_NAMES = (
     "defaults", "blacklist", "blacklist_exceptions", "devices", "device", "overrides",
     "multipaths", "multipath", "protocol",
 )
+# is_sublevel_keyword (parser.c): these enter their section even when the "{" is on a later line;
+# any other section keyword alone on a line is dropped ("missing value for option")
+SUBLEVEL_KEYWORDS = ("defaults", "blacklist", "blacklist_exceptions", "devices", "device", "multipaths", "multipath")
 # keys whose values are conventionally written quoted
 QUOTED_KEYS = frozenset((
     "vendor", "product", "revision", "product_blacklist", "features", "hardware_handler", "devnode",
@@ -49,6 +67,11 @@ class ParseError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # tokenizer
 
+C_SPACE = " \t\n\v\f\r"
+MAXBUF = 1024  # libmpathutil/parser.h: fgets buffer of read_line
+MAX_DEPTH = 8  # multipath.conf nests two levels (devices/device, overrides/protocol); deeper is refused
+
+
 def _split_eol(raw):
     if raw.endswith("\r\n"):
         return raw[:-2], "\r\n"
@@ -57,17 +80,31 @@ def _split_eol(raw):
     return raw, ""
 
 
+def daemon_content(raw):
+    """The part of a line multipath-tools reads (read_line: strtok at CR/LF; C strings end at NUL)."""
+    content = raw.split("\x00", 1)[0]
+    lead = len(content) - len(content.lstrip("\r\n"))
+    for i in range(lead, len(content)):
+        if content[i] in "\r\n":
+            return content[:i]
+    return content
+
+
+def _separator(c):
+    return c in C_SPACE or ord(c) > 127
+
+
 def tokenize(content):
     """Tokens of one line (no eol) as (kind, text, start, end); kind is word|quoted|open|close.
 
-    Returns (tokens, comment_start or None, error or None).
+    Follows alloc_strvec (libmpathutil/parser.c). Returns (tokens, comment_start or None, error or None).
     """
     tokens = []
     i = 0
     n = len(content)
     while i < n:
         c = content[i]
-        if c.isspace():
+        if _separator(c):
             i += 1
             continue
         if c in "#!":
@@ -81,14 +118,23 @@ def tokenize(content):
             i += 1
             continue
         if c == '"':
-            j = content.find('"', i + 1)
-            if j < 0:
-                return tokens, None, "unterminated quoted string"
-            tokens.append(("quoted", content[i + 1:j], i, j + 1))
-            i = j + 1
+            j = i + 1
+            text = []
+            while True:
+                k = content.find('"', j)
+                if k < 0:
+                    return tokens, None, "unterminated quoted string"
+                text.append(content[j:k])
+                if k + 1 < n and content[k + 1] == '"':  # "" inside a string is one quote
+                    text.append('"')
+                    j = k + 2
+                    continue
+                break
+            tokens.append(("quoted", "".join(text), i, k + 1))
+            i = k + 1
             continue
         j = i
-        while j < n and not content[j].isspace() and content[j] not in '{}"':
+        while j < n and not _separator(content[j]) and content[j] not in '{}"#!':
             j += 1
         tokens.append(("word", content[i:j], i, j))
         i = j
@@ -141,7 +187,10 @@ class Setting(object):
         if start is None:  # "key" without value: append after the key
             key_at = content.index(self.key) + len(self.key)
             return content[:key_at] + " " + text + content[key_at:] + eol
-        return content[:start] + text + content[end:] + eol
+        rest = content[end:]
+        if rest[:1] in ("#", "!"):  # a comment glued to the old value stays a comment
+            rest = " " + rest
+        return content[:start] + text + rest + eol
 
 
 class Section(object):
@@ -237,7 +286,7 @@ class Document(Section):
 
     def add_section(self, name, eol=None, comment=None):
         eol = eol or self.eol
-        if self.children and not self.children[-1].render().endswith(("\n", "\r")):
+        if self.children and not self.children[-1].render().endswith("\n"):  # fgets: only LF ends a line
             # the file does not end with a newline: close the last line first
             last = self.children[-1]
             if last.kind == "section":
@@ -248,11 +297,11 @@ class Document(Section):
 
 
 def _needs_quotes(key, value):
-    return key in QUOTED_KEYS or value == "" or bool(re.search(r'[\s#!{}]', value))
+    return key in QUOTED_KEYS or value == "" or bool(re.search(r'[\s#!{}"]|[^\x00-\x7f]', value))
 
 
 def _format_value(value, quoted):
-    return '"%s"' % value if quoted else value
+    return '"%s"' % value.replace('"', '""') if quoted else value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,20 +310,26 @@ def _format_value(value, quoted):
 def parse(text, strict=True):
     """Parse multipath.conf text into a Document. Raises ParseError in strict mode."""
     doc = Document()
-    lines = text.splitlines(True)
+    lines = split_lines(text)
     for raw in lines:
         if raw.endswith("\r\n"):
             doc.eol = "\r\n"
         break
     stack = [doc]
-    pending = None  # a "name" line waiting for its "{" on a later line
+    pending = None  # a bare sublevel keyword ("defaults") waiting for its "{" on a later line
     for lineno, raw in enumerate(lines, 1):
-        content, _eol = _split_eol(raw)
+        if strict and len(raw.encode("utf-8", "surrogateescape")) >= MAXBUF:
+            raise ParseError(lineno, "line longer than the %d bytes multipath-tools reads at once" % (MAXBUF - 1), raw)
+        content = daemon_content(raw)
         tokens, _comment, error = tokenize(content)
         cur = stack[-1]
         if error:
             if strict:
                 raise ParseError(lineno, error, raw)
+            if pending is not None:  # not a section after all
+                cur.children.append(pending[0])
+                cur.children.extend(Line(h) for h in pending[1])
+                pending = None
             cur.children.append(Line(raw))
             continue
         if not tokens:
@@ -288,12 +343,15 @@ def parse(text, strict=True):
         if pending is not None:
             name_setting, held = pending
             pending = None
-            if kinds == ["open"]:
+            if kinds == ["open"]:  # validate_config_strvec skips this "{" line; the section was entered already
+                if len(stack) > MAX_DEPTH:
+                    raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
                 sec = Section(name_setting.key, name_setting.raw + "".join(held) + raw, indent)
                 cur.children.append(sec)
                 stack.append(sec)
                 continue
-            # not a section after all: keep the single word as a value-less setting
+            if strict:
+                raise ParseError(lineno - len(held) - 1, "section %r has no '{'" % name_setting.key, name_setting.raw)
             cur.children.append(name_setting)
             cur.children.extend(Line(h) for h in held)
         if kinds == ["close"]:
@@ -306,6 +364,8 @@ def parse(text, strict=True):
             stack.pop()
             continue
         if len(kinds) == 2 and kinds == ["word", "open"]:
+            if len(stack) > MAX_DEPTH:
+                raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
             sec = Section(tokens[0][1], raw, indent)
             cur.children.append(sec)
             stack.append(sec)
@@ -322,9 +382,13 @@ def parse(text, strict=True):
             continue
         key = tokens[0][1]
         if len(tokens) == 1:
-            if key in SECTION_NAMES:
+            if key in SUBLEVEL_KEYWORDS:
                 pending = (Setting(raw, key, None, False), [])
                 continue
+            if key in SECTION_NAMES and strict:
+                raise ParseError(lineno, "the '{' of section %r must be on the same line: multipath-tools "
+                                         "drops a bare %r line ('missing value') and reads its body outside the "
+                                         "section" % (key, key), raw)
             if strict:
                 raise ParseError(lineno, "keyword %r has no value" % key, raw)
             cur.children.append(Setting(raw, key, None, False))
@@ -401,9 +465,9 @@ def entry_matches(entry, vendor, product):
     """Does a devices entry (regexes) apply to a device with this vendor/product?"""
     v = entry.get("vendor")
     p = entry.get("product")
-    if v is None:
+    if v is None or p is None:  # validate_pctable (libmultipath/config.c) drops such an entry
         return False
-    return _rx_search(v, vendor) and (p is None or _rx_search(p, product))
+    return _rx_search(v, vendor) and _rx_search(p, product)
 
 
 def entry_is_specific(entry, vendor, product):
@@ -443,6 +507,11 @@ CHECKS = (
     ("flush_on_last_del_off", "flush_on_last_del", lambda v: v in ("no", "never", "0"),
      "with flush_on_last_del off a map whose last path was deleted stays, still queueing when it queues"),
 )
+
+
+def is_bad(key, value):
+    """Does this value of key trip one of the CHECKS?"""
+    return any(k == key and bad(value) for _cid, k, bad, _reason in CHECKS)
 
 
 def _scopes(eff, targets):
@@ -619,6 +688,8 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
         secs = doc.sections("overrides") or [doc.add_section("overrides", eol, FIX_COMMENT)]
         for key in target_keys:
             before = secs[-1].get(key)
+            if before is not None and not is_bad(key, before):
+                continue
             if secs[-1].set(key, recommended[key], eol):
                 changes.append({"scope": "overrides", "key": key, "before": before, "after": recommended[key]})
     else:
@@ -638,6 +709,8 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
             label = 'devices/device[vendor="%s",product="%s"]' % (vals.get("vendor"), vals.get("product", ""))
             for key in target_keys:
                 before = entry.get(key)
+                if before is not None and not is_bad(key, before):
+                    continue  # already bounded (no_path_retry 16, dev_loss_tmo 30): the owner's choice stands
                 if entry.set(key, recommended[key], eol):
                     changes.append({"scope": label, "key": key, "before": before, "after": recommended[key]})
 

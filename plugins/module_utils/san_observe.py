@@ -167,10 +167,9 @@ def _take(tokens, pos, what):
 
 def _take_int(tokens, pos, what):
     tok, pos = _take(tokens, pos, what)
-    try:
-        return int(tok), pos
-    except ValueError:
+    if not re.match(r"^[0-9]{1,9}$", tok):  # dm tables print counts as unsigned decimals
         raise DmParseError("expected a number for %s, got %r" % (what, tok))
+    return int(tok), pos
 
 
 def parse_multipath_table(args):
@@ -268,19 +267,30 @@ def parse_multipathd_json(text):
 
     Raises ValueError when the text is not the JSON multipathd documents.
     """
-    data = json.loads(text)
+    if not isinstance(text, (str, bytes)):
+        raise ValueError("multipathd JSON must be text, got %s" % type(text).__name__)
+    try:
+        data = json.loads(text)
+    except RecursionError:  # the C scanner's own recursion limit: far deeper than multipathd ever nests
+        raise ValueError("multipathd JSON is nested too deeply")
     if isinstance(data, dict) and isinstance(data.get("map"), dict):  # `show map NAME json`: one map
         data = {"maps": [data["map"]]}
     if not isinstance(data, dict) or not isinstance(data.get("maps"), list):
         raise ValueError("no 'maps' list in multipathd JSON")
     out = {}
     for m in data["maps"]:
-        if not isinstance(m, dict) or "name" not in m:
+        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
             raise ValueError("map entry without a name")
         paths = {}
-        for group in m.get("path_groups") or []:
-            for p in group.get("paths") or []:
-                if not isinstance(p, dict) or "dev" not in p:
+        groups = m.get("path_groups") or []
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise ValueError("map %s: path_groups is not a list of groups" % m["name"])
+        for group in groups:
+            group_paths = group.get("paths") or []
+            if not isinstance(group_paths, list):
+                raise ValueError("map %s: a path group's paths is not a list" % m["name"])
+            for p in group_paths:
+                if not isinstance(p, dict) or not isinstance(p.get("dev"), str):
                     continue
                 paths[p["dev"]] = {
                     "dev_t": p.get("dev_t"),

@@ -13,7 +13,8 @@ SD_NAME = re.compile(r"^sd[a-z]{1,4}$")
 DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
 MAP_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
 HCTL = re.compile(r"^[0-9]{1,6}:[0-9]{1,6}:[0-9]{1,6}:[0-9]{1,10}$")
-WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa|t10)\.[0-9A-Za-z_.:-]{2,250})$")
+# naa./eui. designators are hex (SPC-4 7.8.6); a t10 vendor id starts with a letter or digit
+WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|t10\.[0-9A-Za-z][0-9A-Za-z_.:-]{1,249})$")
 # ONTAP LUN serials are exactly 12 printable characters, e.g. "81LgM$V4waSp".
 ONTAP_SERIAL = re.compile(r"^[\x21-\x7e]{12}$")
 ONTAP_WWID_PREFIX = "3600a0980"
@@ -51,7 +52,94 @@ def hctl(value):
 
 
 def wwid(value):
-    return _check(WWID, value, "WWID").lower()
+    value = _check(WWID, value, "WWID")
+    if ".." in value:
+        raise InvalidInput("WWID %r is not valid" % value)
+    return value.lower()
+
+
+DEV_T = re.compile(r"^[0-9]{1,7}:[0-9]{1,9}$")
+
+
+def dev_t(value):
+    return _check(DEV_T, value, "major:minor")
+
+
+def snapshot_names(san):
+    """Every name of a SAN snapshot that a plan would copy into its steps, checked before planning:
+    maps (key, name, wwid, dm, paths), disks (key, name, hctl, dev, map, holders), verdicts (name, wwid)."""
+    for key, m in (san.get("maps") or {}).items():
+        map_name(key)
+        if not isinstance(m, dict):
+            raise InvalidInput("map %r must be a dict" % (key,))
+        for field in ("name", "wwid"):
+            if m.get(field) is not None:
+                map_name(m[field])
+        if m.get("dm") is not None:
+            dm_name(m["dm"])
+        if m.get("dev") is not None:
+            dev_t(m["dev"])
+        for path in m.get("paths") or []:
+            if not isinstance(path, dict):
+                raise InvalidInput("a path of map %r must be a dict" % (key,))
+            sd_name(path.get("name"))
+    for key, d in (san.get("disks") or {}).items():
+        sd_name(key)
+        if not isinstance(d, dict):
+            raise InvalidInput("disk %r must be a dict" % (key,))
+        if d.get("name") is not None:
+            sd_name(d["name"])
+        if d.get("hctl") is not None:
+            hctl(d["hctl"])
+        if d.get("dev") is not None:
+            dev_t(d["dev"])
+        if d.get("map") is not None:
+            map_name(d["map"])
+        for holder in d.get("holders") or []:
+            map_name(holder)
+    for v in san.get("verdicts") or []:
+        if not isinstance(v, dict):
+            raise InvalidInput("each verdict must be a dict")
+        for field in ("name", "wwid"):
+            if v.get(field) is not None:
+                map_name(v[field])
+
+
+def positive_seconds(value, label):
+    """A deadline option: a positive number (bool, NaN and infinity are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise InvalidInput("%s must be a positive number of seconds, got %r" % (label, value))
+    return value
+
+
+# the array truth record (docs/design.md): field -> accepted types
+_ARRAY_LUN_FIELDS = {
+    "cluster": (str,), "svm": (str,), "path": (str,), "uuid": (str,), "serial": (str,), "serial_hex": (str,),
+    "wwid": (str,), "lun_id": (int,), "igroup": (str,), "igroup_protocol": (str,), "igroup_os_type": (str,),
+    "igroup_initiators": (list,), "state": (str,), "size_bytes": (int,), "collected_at": (int, float),
+}
+
+
+def array_lun(record, index=0):
+    """One record of array truth, its field types checked (unknown fields pass; None means absent)."""
+    label = "array_luns[%d]" % index
+    if not isinstance(record, dict):
+        raise InvalidInput("%s must be a dict, got %s" % (label, type(record).__name__))
+    for key, types in _ARRAY_LUN_FIELDS.items():
+        value = record.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise InvalidInput("%s.%s must be %s, got %s %r" % (
+                label, key, " or ".join(t.__name__ for t in types), type(value).__name__, value))
+    if record.get("wwid") is not None:
+        wwid(record["wwid"])
+    if record.get("lun_id") is not None and not 0 <= record["lun_id"] < 2 ** 64:
+        raise InvalidInput("%s.lun_id %r is out of range" % (label, record["lun_id"]))
+    for i, init in enumerate(record.get("igroup_initiators") or []):
+        if not isinstance(init, str):
+            raise InvalidInput("%s.igroup_initiators[%d] must be a string, got %s" % (label, i, type(init).__name__))
+    return record
 
 
 def ontap_wwid(serial):

@@ -14,8 +14,12 @@ short_description: Manage iscsid.conf keys and the existing iSCSI node records (
 version_added: 0.1.0
 description:
   - Sets C(key = value) lines in C(/etc/iscsi/iscsid.conf), keeping comments and every other byte. A key that
-    is only present as a commented default (C(#node.session.scan = manual)) is activated in place; a key set
-    several times gets the value everywhere (iscsid reads the last one).
+    is only present as a commented default (C(#node.session.scan = manual)) is activated in place. A key
+    set on several lines keeps one active line (the last, which iscsid reads); the others are commented
+    out. Lines iscsid skips (C(key=value) without spaces, a last line without a newline) are rewritten as
+    C(key = value); a trailing C(# note) moves to a comment line above the setting.
+  - Everything is validated and C(iscsiadm) is probed (node records read) before the file is written; a
+    run that wrote the file reports C(changed=true) even when a later record update fails.
   - C(iscsid.conf) only seeds node records created later (discovery). With O(update_node_records=true) the
     module also runs C(iscsiadm -m node -T <target> -p <portal> -o update) for every existing record whose
     value differs, for every C(node.*) key of O(keys).
@@ -30,7 +34,12 @@ options:
     default: /etc/iscsi/iscsid.conf
   keys:
     description:
-      - Keys and values to set. Any key is allowed; values are written as given.
+      - Keys and values to set, each written as one C(key = value) line that iscsid reads.
+      - Values are checked against what open-iscsi accepts before anything is read or written.
+        Enumerated keys (C(node.session.scan) manual/auto, C(node.startup), C(*.authmethod), Yes/No keys,
+        digests) take one of their values, integer keys an integer from 0 to 2147483647, other keys a
+        non-empty string of at most 255 bytes without control characters, C(#) or shell metacharacters.
+        Lists, dicts and floats are refused.
       - The default makes sessions scan only the LUNs asked for (no automatic scan at login and on
         REPORT LUNS DATA HAS CHANGED), so a LUN unmapped and remapped on the array does not appear unasked.
     type: dict
@@ -48,7 +57,7 @@ options:
     type: bool
     default: false
   command_timeout:
-    description: Deadline in seconds for each C(iscsiadm) call.
+    description: Deadline in seconds for each C(iscsiadm) call (a positive number).
     type: float
     default: 20
 extends_documentation_fragment:
@@ -124,15 +133,16 @@ backup_file:
   type: str
 """
 
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, read_text, write_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, missing_directory, read_text, write_text
 
-KEY = re.compile(r"^[A-Za-z0-9_.\[\]-]{1,128}$")
 NO_RECORDS = 21  # ISCSI_ERR_NO_OBJS_FOUND
 NODE_LINE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")
 SESSION_LINE = re.compile(r"^\S+:\s+\[(?P<sid>\d+)\]\s+(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")
@@ -164,20 +174,25 @@ def masked(key, value):
     return "********" if kv_config.is_secret(key) and value not in (None, "", "<empty>") else value
 
 
+class IscsiadmFailed(Exception):
+    def __init__(self, msg, **details):
+        super(IscsiadmFailed, self).__init__(msg)
+        self.details = details
+
+
 class Iscsiadm(object):
-    def __init__(self, module):
-        self.module = module
-        self.binary = module.get_bin_path("iscsiadm", required=True)
-        self.timeout = module.params["command_timeout"]
+    def __init__(self, binary, timeout):
+        self.binary = binary
+        self.timeout = timeout
 
     def run(self, args, allow=(0,)):
         argv = [self.binary] + args
         try:
             res = deadline.run(argv, self.timeout)
         except deadline.DeadlineExceeded as exc:
-            self.module.fail_json(msg=str(exc))
+            raise IscsiadmFailed(str(exc))
         if res.rc not in allow:
-            self.module.fail_json(msg="%s" % res.describe(), rc=res.rc, stdout=res.stdout, stderr=res.stderr)
+            raise IscsiadmFailed(res.describe(), rc=res.rc, stdout=res.stdout, stderr=res.stderr)
         return res
 
     def nodes(self):
@@ -195,6 +210,55 @@ class Iscsiadm(object):
         return parse_sessions(res.stdout) if res.rc == 0 else []
 
 
+def validated_keys(module):
+    """Every key and value checked against what iscsid reads, before anything is read or written."""
+    keys = {}
+    for key, value in (module.params["keys"] or {}).items():
+        try:
+            keys[key] = kv_config.validate_value(key, value)
+        except kv_config.ParseError as exc:
+            module.fail_json(msg="keys: %s" % exc)
+    try:
+        san_validate.positive_seconds(module.params["command_timeout"], "command_timeout")
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+    return keys
+
+
+def read_file(module, path):
+    """(text, existed), or a refusal that says what is missing."""
+    directory = missing_directory(path)
+    if directory:
+        module.fail_json(msg="%s: the directory %s does not exist (is open-iscsi installed?); nothing was "
+                             "written" % (path, directory))
+    if os.path.isdir(path):
+        module.fail_json(msg="%s is a directory, not an iscsid.conf file" % path)
+    try:
+        text, existed = read_text(path)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read %s: %s" % (path, exc))
+    if not existed and not module.params["create"]:
+        module.fail_json(msg="%s does not exist and create is false" % path)
+    return text, existed
+
+
+def plan_records(adm, node_keys, result):
+    """Read every node record; the updates needed, as [(target, portal, key, value)] (reads only)."""
+    updates = []
+    for rec in adm.nodes():
+        values = adm.record(rec["target"], rec["portal"])
+        after = {}
+        for key, value in node_keys.items():
+            before = values.get(key)
+            if before is None or before != value:
+                result["record_changes"].append({"target": rec["target"], "portal": rec["portal"], "key": key,
+                                                 "before": masked(key, before), "after": masked(key, value)})
+                updates.append((rec["target"], rec["portal"], key, value))
+            after[key] = masked(key, value)
+        result["records"].append(dict(rec, values=after))
+    return updates
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -208,27 +272,13 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    keys = {}
-    for key, value in (p["keys"] or {}).items():
-        if not KEY.match(key):
-            module.fail_json(msg="keys: %r is not a valid iscsid.conf key" % key)
-        if isinstance(value, bool):
-            value = "Yes" if value else "No"
-        value = str(value)
-        if "\n" in value or "\r" in value:
-            module.fail_json(msg="keys: the value of %s may not contain a newline" % key)
-        keys[key] = value
+    keys = validated_keys(module)
     path = p["path"]
     result = dict(changed=False, path=path, file_changes={}, record_changes=[], records=[], sessions=[],
                   sessions_pending_relogin=[])
 
-    # the file ------------------------------------------------------------------------------------
-    try:
-        old_text, existed = read_text(path)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read %s: %s" % (path, exc))
-    if not existed and not p["create"]:
-        module.fail_json(msg="%s does not exist and create is false" % path)
+    # 1. plan: the file edit and the record updates, reading only -------------------------------------
+    old_text, existed = read_file(module, path)
     doc = kv_config.parse(old_text)
     for key, value in keys.items():
         result["file_changes"][key] = doc.set(key, value)
@@ -236,37 +286,40 @@ def main():
     file_changed = new_text != old_text or not existed
     if module._diff:
         result["diff"] = diff(kv_config.mask_secrets(old_text), kv_config.mask_secrets(new_text), path, existed)
+    node_keys = dict((k, v) for k, v in keys.items() if k.startswith("node."))
+    adm = None
+    updates = []
+    try:
+        if p["update_node_records"] and node_keys:
+            binary = module.get_bin_path("iscsiadm")
+            if not binary:
+                module.fail_json(msg="iscsiadm was not found (is open-iscsi installed?); nothing was written",
+                                 **result)
+            adm = Iscsiadm(binary, p["command_timeout"])
+            updates = plan_records(adm, node_keys, result)
+    except IscsiadmFailed as exc:
+        module.fail_json(msg="%s; nothing was written" % exc, **dict(result, **exc.details))
+
+    # 2. act: the file, then the records -------------------------------------------------------------
     if file_changed:
         result["changed"] = True
         if not module.check_mode:
             result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
                                                mode=0o600 if not existed else None)
-
-    # the node records ----------------------------------------------------------------------------
-    node_keys = dict((k, v) for k, v in keys.items() if k.startswith("node."))
-    if p["update_node_records"] and node_keys:
-        adm = Iscsiadm(module)
-        changed_records = set()
-        for rec in adm.nodes():
-            values = adm.record(rec["target"], rec["portal"])
-            after = {}
-            for key, value in node_keys.items():
-                before = values.get(key)
-                if before is not None and before == value:
-                    after[key] = masked(key, value)
-                    continue
-                result["record_changes"].append({"target": rec["target"], "portal": rec["portal"], "key": key,
-                                                 "before": masked(key, before), "after": masked(key, value)})
-                changed_records.add((rec["target"], rec["portal"]))
-                if not module.check_mode:
-                    adm.update(rec["target"], rec["portal"], key, value)
-                after[key] = masked(key, value)
-            result["records"].append(dict(rec, values=after))
-        if changed_records:
+    changed_records = set()
+    try:
+        for target, portal, key, value in updates:
+            changed_records.add((target, portal))
             result["changed"] = True
-        result["sessions"] = adm.sessions()
-        result["sessions_pending_relogin"] = [
-            s for s in result["sessions"] if (s["target"], s["portal"]) in changed_records]
+            if not module.check_mode:
+                adm.update(target, portal, key, value)
+        if adm is not None:
+            result["sessions"] = adm.sessions()
+    except IscsiadmFailed as exc:
+        module.fail_json(msg="%s (after %s)" % (exc, "writing %s" % path if file_changed else "no file change"),
+                         **dict(result, **exc.details))
+    result["sessions_pending_relogin"] = [
+        s for s in result["sessions"] if (s["target"], s["portal"]) in changed_records]
     module.exit_json(**result)
 
 

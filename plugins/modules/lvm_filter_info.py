@@ -100,6 +100,8 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
 
 ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
               "/dev/block")
@@ -119,40 +121,77 @@ def parse_lvmconfig(text):
     return out
 
 
-def parse_lvm_conf(text):
-    """Active devices/global_filter, devices/filter and devices/use_devicesfile from lvm.conf text."""
-    lines = []
-    for line in text.splitlines():
-        cut = _strip_comment(line)
-        lines.append(cut)
-    text = "\n".join(lines)
-    out = {}
-    m = re.search(r"\bdevices\s*\{", text)
-    if not m:
-        return out
-    depth, i = 1, m.end()
-    while i < len(text) and depth:
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        i += 1
-    body = text[m.end():i - 1]
-    for key in ("global_filter", "filter"):
-        km = re.search(r"(?m)^\s*%s\s*=\s*(\[[^\]]*\]|\"[^\"]*\")" % key, body)
-        if km:
-            out[key] = km.group(1)
-    km = re.search(r"(?m)^\s*use_devicesfile\s*=\s*(\d+)", body)
-    if km:
-        out["use_devicesfile"] = km.group(1)
+MAX_DEPTH = 32
+_LVM_TOKEN = re.compile(r'\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|[{}\[\]=,]|[^\s{}\[\]=,"\'#]+', re.S)
+
+
+class LvmConfError(ValueError):
+    pass
+
+
+def lvm_tokens(text):
+    """lvm.conf tokens (device_mapper/libdm-config.c, _get_token): strings with backslash escapes, {, }, [, ],
+    =, ',', words; white space and '#' comments (outside strings) dropped. An unterminated string is an error."""
+    out = []
+    pos = 0
+    while pos < len(text):
+        m = _LVM_TOKEN.match(text, pos)
+        if not m:
+            raise LvmConfError("unterminated string at offset %d" % pos)
+        tok = m.group(0)
+        pos = m.end()
+        if not tok.isspace() and not tok.startswith("#"):
+            out.append(tok)
     return out
 
 
-def _strip_comment(line):
-    quoted = False
-    for i, c in enumerate(line):
-        if c == '"':
-            quoted = not quoted
-        elif c == "#" and not quoted:
-            return line[:i]
-    return line
+def parse_lvm_conf(text):
+    """Active devices/global_filter, devices/filter and devices/use_devicesfile from lvm.conf text, as the
+    text lvmconfig prints (an array as '["a|...|", "r|.*|"]'). Raises LvmConfError on what it cannot read."""
+    tokens = lvm_tokens(text)
+    out = {}
+    path = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "}":
+            if not path:
+                raise LvmConfError("'}' without a section")
+            path.pop()
+            i += 1
+        elif i + 1 < len(tokens) and tokens[i + 1] == "{":
+            path.append(tok)
+            if len(path) > MAX_DEPTH:
+                raise LvmConfError("sections nested deeper than %d levels" % MAX_DEPTH)
+            i += 2
+        elif i + 2 < len(tokens) and tokens[i + 1] == "=":
+            value, i = _lvm_value(tokens, i + 2)
+            if path == ["devices"] and tok in ("global_filter", "filter", "use_devicesfile") and tok not in out:
+                out[tok] = value
+        else:
+            raise LvmConfError("unexpected %r" % tok[:40])
+    return out
+
+
+def _double_quoted(tok):
+    if tok.startswith("'"):
+        return '"%s"' % tok[1:-1].replace('"', '\\"')
+    return tok
+
+
+def _lvm_value(tokens, i):
+    """(value text, next index) for a scalar or a [ ... ] array."""
+    if tokens[i] != "[":
+        return _double_quoted(tokens[i]), i + 1
+    items = []
+    i += 1
+    while i < len(tokens) and tokens[i] != "]":
+        if tokens[i] != ",":
+            items.append(_double_quoted(tokens[i]))
+        i += 1
+    if i >= len(tokens):
+        raise LvmConfError("array without ']'")
+    return "[%s]" % ", ".join(items), i + 1
 
 
 def compile_filter(patterns):
@@ -294,6 +333,10 @@ def main():
     )
     p = module.params
     timeout = p["command_timeout"]
+    try:
+        san_validate.positive_seconds(timeout, "command_timeout")
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
 
@@ -315,19 +358,19 @@ def main():
         source = "lvmconfig"
     else:
         try:
-            with open(p["lvm_conf"]) as f:
-                raw = parse_lvm_conf(f.read())
+            text, _exists = read_text(p["lvm_conf"])
+            raw = parse_lvm_conf(text)
             source = p["lvm_conf"]
-        except (IOError, OSError) as exc:
-            errors.append({"what": p["lvm_conf"], "msg": str(exc)})
+        except (IOError, OSError, LvmConfError) as exc:
+            errors.append({"what": p["lvm_conf"], "msg": safe_text(str(exc))})
     gf = parse_lvm_array(raw["global_filter"]) if "global_filter" in raw else None
     fl = parse_lvm_array(raw["filter"]) if "filter" in raw else None
     use_df = raw.get("use_devicesfile", "0").strip('"') == "1"
-    result["filters"] = {"global_filter": gf, "filter": fl, "use_devicesfile": use_df, "source": source}
+    result["filters"] = safe_data({"global_filter": gf, "filter": fl, "use_devicesfile": use_df, "source": source})
     try:
         compiled = [compile_filter(gf or []), compile_filter(fl or [])]
     except (ValueError, re.error) as exc:
-        module.fail_json(msg="cannot evaluate the LVM filter: %s" % exc, **result)
+        module.fail_json(msg=safe_text("cannot evaluate the LVM filter: %s" % exc), **result)
 
     # SAN devices ---------------------------------------------------------------------------------
     try:

@@ -295,10 +295,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, read_text, write_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
+    diff, missing_directory, read_text, safe_data, write_text)
 
 SHOW_MAPS_FORMAT = "%n|%w|%d|%Q|%N|%s"
-SAFE_STRING = re.compile(r'^[^"\r\n{}#!]{1,128}$')
+SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
 NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
 SECONDS = re.compile(r"^[0-9]{1,9}$")
 
@@ -506,8 +508,18 @@ def main():
     for t in targets:
         for field in ("vendor", "product"):
             if not SAFE_STRING.match(t[field]):
-                module.fail_json(msg="devices: %s %r may not contain quotes, braces, '#', '!' or newlines"
+                module.fail_json(msg="devices: %s %r may not contain quotes, braces, '#', '!' or control characters"
                                      % (field, t[field]))
+            try:
+                re.compile(t[field])
+            except (re.error, OverflowError, RecursionError) as exc:
+                module.fail_json(msg="devices: %s %r is not a valid regular expression (multipath-tools matches it "
+                                     "with regcomp): %s" % (field, t[field], exc))
+    try:
+        for opt in ("command_timeout", "restart_timeout", "settle_timeout"):
+            san_validate.positive_seconds(p[opt], opt)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
         module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
                              % p["no_path_retry"])
@@ -521,6 +533,10 @@ def main():
                   parse_error=None, errors=host.errors)
 
     # observe -----------------------------------------------------------------------------------
+    directory = missing_directory(path)
+    if directory and p["state"] == "fixed":
+        module.fail_json(msg="%s: the directory %s does not exist (is multipath-tools installed?); nothing was "
+                             "written" % (path, directory))
     try:
         old_text, existed = read_text(path)
     except (IOError, OSError) as exc:
@@ -583,12 +599,13 @@ def main():
         new_text = mc.render(new_doc)
         mc.parse(new_text)  # the editor never produces what the parser would refuse
         file_changed = new_text != old_text or not existed
-        result["changes"] = changes
+        result["changes"] = safe_data(changes)
         if module._diff:
             result["diff"] = diff(old_text, new_text, path, existed)
         if file_changed and not module.check_mode:
             result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
                                                mode=0o644 if not existed else None)
+            result["changed"] = True  # whatever happens next, the file was written
             configured = host.configured_config() or configured
         # the daemon still runs settings that the (new) file no longer has
         stale = False

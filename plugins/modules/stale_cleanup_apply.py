@@ -184,6 +184,17 @@ def check_step(st, array_unmapped, force_remove):
     for key in ("wwid", "after_flush"):
         if expect.get(key):
             san_validate.wwid(expect[key])
+    if expect.get("name") is not None:
+        (san_validate.map_name if action in san_plan.MAP_ACTIONS else san_validate.sd_name)(expect["name"])
+    for key, check in (("hctl", san_validate.hctl), ("dev", san_validate.dev_t), ("dm", san_validate.dm_name)):
+        if expect.get(key) is not None:
+            check(expect[key])
+    if not isinstance(expect.get("slaves") or [], list):
+        raise san_validate.InvalidInput("%s %s: expect.slaves must be a list" % (action, target))
+    for slave in expect.get("slaves") or []:
+        san_validate.sd_name(slave)
+    if expect.get("settle") is not None:
+        san_validate.positive_seconds(expect["settle"], "expect.settle")
     if expect.get("force_remove") and not force_remove:
         raise san_validate.InvalidInput("%s %s asks for dmsetup remove --force, but force_remove is false"
                                         % (action, target))

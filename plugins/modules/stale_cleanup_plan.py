@@ -175,6 +175,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 _DM_NAME = re.compile(r"^dm-\d+$")
 
@@ -286,11 +287,19 @@ def main():
     if not isinstance(san.get("maps"), dict) or not isinstance(san.get("disks"), dict):
         module.fail_json(msg="san: not a SAN snapshot (ansible_facts.san of stale_mpath_facts): maps and disks "
                              "are missing")
+    try:
+        san_validate.snapshot_names(san)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg="san: %s; nothing was planned" % exc)
     if "verdicts" not in san:
         # without the array truth nothing can be called stale: an empty plan, said loudly
         module.warn("san has no verdicts (stale_mpath_facts ran without array_luns): nothing is selected")
-    if p["grace"] < 0 or p["command_timeout"] <= 0:
-        module.fail_json(msg="grace must be >= 0 and command_timeout > 0")
+    if not p["grace"] >= 0:  # NaN too
+        module.fail_json(msg="grace must be a number of seconds >= 0, got %r" % p["grace"])
+    try:
+        san_validate.positive_seconds(p["command_timeout"], "command_timeout")
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     verdicts = san.get("verdicts") or []
     errors = []
     try:

@@ -200,6 +200,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 
 def argument_spec():
@@ -227,9 +228,16 @@ def collect(module):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    for key in ("probe_timeout", "command_timeout"):
-        if p[key] is None or p[key] <= 0:
-            module.fail_json(msg="%s must be a positive number of seconds, got %r" % (key, p[key]))
+    try:
+        for key in ("probe_timeout", "command_timeout"):
+            san_validate.positive_seconds(p[key], key)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+    try:
+        for i, rec in enumerate(p["array_luns"] or []):
+            san_validate.array_lun(rec, i)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg="invalid input: %s; nothing was read" % exc)
     for prefix in p["array_wwid_prefixes"] or []:
         if not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
             module.fail_json(msg="array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)

@@ -163,7 +163,8 @@ def test_roles_fix_restart_and_verify_then_change_nothing(guest):
     assert "no_path_retry 30" in block and "dev_loss_tmo 60" in block and 'prio "ontap"' in block
 
     iscsid = ssh(guest, "cat /etc/iscsi/iscsid.conf")
-    assert re.findall(r"(?m)^node\.session\.scan = (\S+)$", iscsid) == ["manual", "manual"]
+    # one active line (the last, which iscsid reads); the earlier one is kept as a comment
+    assert re.findall(r"(?m)^node\.session\.scan = (\S+)$", iscsid) == ["manual"]
     for portal in PORTALS:
         rec = ssh(guest, "iscsiadm -m node -T %s -p %s" % (TARGET, portal))
         assert "node.session.scan = manual" in rec
@@ -198,3 +199,76 @@ def test_all_paths_down_stops_queueing_within_the_retry_window(guest):
         assert all(f[1] == "off" for f in netapp_maps(guest).values())
     finally:
         guest.restore_portal()
+
+
+PROBE_TARGET = "iqn.2024-01.lab.san:sanfleet-parse-probe"
+PROBE_PORTAL = "127.0.0.9:3260"
+
+
+def _block(text, start, end="}"):
+    """The text of `text` from `start` up to the next `end` ('' when start is absent)."""
+    at = text.find(start)
+    return "" if at < 0 else text[at:text.index(end, at + len(start))]
+
+
+def test_fixes_are_read_by_the_daemons_as_intended(guest):
+    """multipath-tools 0.9.4 and open-iscsi 2.1.8 read the odd forms the way docs/compliance.md says, and
+    what the modules write is what the daemons then run (multipathd show config; a new node record)."""
+    original = ssh(guest, "cat /etc/multipath.conf")
+    assert original.rstrip().endswith("}")  # the lab's file ends with its devices section
+    odd = (original.rstrip()[:-1]
+           + '    # a device entry without product: multipath-tools drops it\n'
+           + '    device {\n        vendor "NETAPP"\n        no_path_retry 77\n    }\n}\n'
+           + 'defaults {\n    no_path_retry queue#by ops\n    dev_loss_tmo 30\n}\n')
+    bare_overrides = "overrides\n{\n    no_path_retry 71\n}\n"
+
+    # 1. what multipath -t reads from the odd file
+    guest.put_file("/etc/multipath.conf", odd + bare_overrides)
+    cfg = ssh(guest, "multipath -t")
+    defaults = _block(cfg, "defaults {")
+    assert 'no_path_retry "queue"' in defaults and "dev_loss_tmo 30" in defaults  # the glued comment ends the value
+    assert "no_path_retry 71" not in cfg  # the bare overrides' body is read nowhere
+    assert "no_path_retry 77" not in cfg  # the entry without product is dropped
+    # the module sees the same file: it refuses to rewrite what multipath-tools reads differently
+    sha = ssh(guest, "sha256sum /etc/multipath.conf")
+    res = module(guest, "multipath_conf", "state=fixed restart=false")
+    assert "refusing to rewrite" in res.get("msg", "") and "same line" in res["msg"], res
+    assert ssh(guest, "sha256sum /etc/multipath.conf") == sha
+
+    # 2. without the bare overrides: fix, restart, and multipathd runs the intended values
+    guest.put_file("/etc/multipath.conf", odd)
+    res = module(guest, "multipath_conf", "state=fixed")
+    assert res["changed"] and res["restarted"] and not res.get("failed"), res.get("msg")
+    conf = ssh(guest, "cat /etc/multipath.conf")
+    assert "    no_path_retry 30 #by ops\n" in conf and "    dev_loss_tmo 30\n" in conf  # bounded value kept
+    assert '        vendor "NETAPP"\n        no_path_retry 77\n' in conf  # the dropped entry is left as written
+    running = ssh(guest, "multipathd show config")
+    defaults = _block(running, "defaults {")
+    assert "no_path_retry 30" in defaults and "dev_loss_tmo 30" in defaults
+    netapp = _block(running, 'vendor "NETAPP"\n\t\tproduct "LUN"\n')
+    assert "no_path_retry 30" in netapp and "dev_loss_tmo 60" in netapp and 'prio "ontap"' in netapp
+    states = netapp_maps(guest)
+    assert states and all(f[1] != "on" for f in states.values()), states
+
+    # 3. iscsid.conf: a no-space line and an unterminated last line are not read by open-iscsi
+    iscsid = ssh(guest, "cat /etc/iscsi/iscsid.conf")
+    base = "".join(line for line in iscsid.splitlines(True) if not re.match(r"^\s*node\.session\.scan\b", line))
+    guest.put_file("/etc/iscsi/iscsid.conf", base + "node.session.scan = auto\nnode.session.scan=manual")
+
+    def new_record_scan():
+        ssh(guest, "iscsiadm -m node -o new -T %s -p %s" % (PROBE_TARGET, PROBE_PORTAL))
+        try:
+            rec = ssh(guest, "iscsiadm -m node -T %s -p %s" % (PROBE_TARGET, PROBE_PORTAL))
+        finally:
+            ssh(guest, "iscsiadm -m node -o delete -T %s -p %s" % (PROBE_TARGET, PROBE_PORTAL))
+        return re.search(r"(?m)^node\.session\.scan = (\S+)$", rec).group(1)
+
+    try:
+        assert new_record_scan() == "auto"  # iscsid skipped "node.session.scan=manual"
+        res = module(guest, "iscsid_conf", "update_node_records=false")
+        assert res["changed"] and res["file_changes"] == {"node.session.scan": "modified"}, res
+        assert new_record_scan() == "manual"  # a NEW record created after the fix carries manual scan
+        fixed = ssh(guest, "cat /etc/iscsi/iscsid.conf")
+        assert fixed.endswith("#node.session.scan = auto\nnode.session.scan = manual\n")
+    finally:
+        guest.ssh("iscsiadm -m node -o delete -T %s -p %s" % (PROBE_TARGET, PROBE_PORTAL))

@@ -35,16 +35,17 @@ def test_get_and_items_follow_iscsid_last_wins():
     assert doc.items()["node.conn[0].timeo.login_timeout"] == "5"
 
 
-def test_set_rewrites_every_active_occurrence_only():
+def test_set_leaves_one_active_line_and_comments_out_the_others():
     text = read("iscsid.conf.debian12-lab")
     doc = kv.parse(text)
     assert doc.set("node.session.scan", "manual") == "modified"
     out = doc.render()
-    assert out.count("node.session.scan = manual\n") == 2
-    assert "node.session.scan = auto" not in out
+    assert out.count("node.session.scan = manual\n") == 1
+    assert "\n#node.session.scan = auto\n" in out  # the earlier occurrence, kept as a comment
     assert len(out.splitlines()) == len(text.splitlines())
-    assert [a for a, b in zip(text.splitlines(), out.splitlines()) if a != b] == [
-        "node.session.scan = auto", "node.session.scan = automatic"]
+    assert [b for a, b in zip(text.splitlines(), out.splitlines()) if a != b] == [
+        "#node.session.scan = auto", "node.session.scan = manual"]
+    assert kv.parse(out).get("node.session.scan") == "manual"
     assert kv.parse(out).set("node.session.scan", "manual") == "unchanged"
 
 
@@ -57,12 +58,12 @@ def test_set_activates_a_commented_default_in_place():
     assert len(out) == len(text.splitlines())
 
 
-def test_set_keeps_spacing_and_appends_when_absent():
+def test_set_writes_the_form_iscsid_reads_and_appends_when_absent():
     doc = kv.parse("# hdr\nnode.startup=automatic\n  iscsid.safe_logout   =   Yes\nlast = 1")
     assert doc.set("node.startup", "manual") == "modified"
     assert doc.set("iscsid.safe_logout", "No") == "modified"
     assert doc.set("node.session.scan", "manual") == "added"
-    assert doc.render() == ("# hdr\nnode.startup=manual\n  iscsid.safe_logout   =   No\nlast = 1\n"
+    assert doc.render() == ("# hdr\nnode.startup = manual\n  iscsid.safe_logout = No\nlast = 1\n"
                             "node.session.scan = manual\n")
 
 
@@ -91,3 +92,107 @@ def test_parse_record():
     assert rec["node.session.scan"] == "auto"
     assert rec["node.name"] == "iqn.2024-01.lab.san:target1"
     assert rec["iface.net_ifacename"] == "<empty>"
+
+
+# -- what open-iscsi's idbm_recinfo_config reads -------------------------------------------------
+
+@pytest.mark.parametrize("line, read", [
+    ("node.session.scan = manual\n", ("node.session.scan", "manual")),
+    ("  node.session.scan\t=\tmanual  \r\n", ("node.session.scan", "manual")),
+    ("node.session.scan =manual\n", ("node.session.scan", "manual")),
+    ("node.session.scan = manual # note\n", ("node.session.scan", "manual # note")),
+    ("node.session.scan=manual\n", None),  # "does not have '=' separator"
+    ("node.session.scan= manual\n", None),
+    ("node.session.scan = manual", None),  # no newline: "line too long"
+    ("node.session.scan =\n", None),
+    ("# node.session.scan = manual\n", None),
+    ("; node.session.scan = manual\n", None),  # ';' is no comment: the name ';' lacks its '='
+    ("node.session.scan==manual\n", ("node.session.scan", "manual")),
+    ("node.session.scan = a\rb\n", ("node.session.scan", "a\rb")),
+    ("k = " + "v" * 3000 + "\n", None),
+    ("node.session.scan = manual\x00\n", None),
+])
+def test_read_setting_follows_idbm(line, read):
+    assert kv.read_setting(line) == read
+
+
+def test_no_space_form_and_unterminated_last_line_are_rewritten():
+    doc = kv.parse("node.session.scan=manual\nnode.startup = manual")
+    assert doc.get("node.session.scan") is None and doc.get("node.startup") is None
+    assert doc.unread() == ["node.session.scan=manual", "node.startup = manual"]
+    assert doc.set("node.session.scan", "manual") == "modified"
+    assert doc.set("node.startup", "manual") == "modified"
+    out = doc.render()
+    assert out == "node.session.scan = manual\nnode.startup = manual\n"
+    assert kv.parse(out).items() == {"node.session.scan": "manual", "node.startup": "manual"}
+
+
+def test_trailing_comment_moves_to_a_comment_line_above():
+    doc = kv.parse("node.session.scan = auto # by ops, ticket 42\n")
+    assert doc.set("node.session.scan", "manual") == "modified"
+    assert doc.render() == "# by ops, ticket 42\nnode.session.scan = manual\n"
+
+
+def test_cr_vt_ff_inside_a_line_are_not_line_breaks():
+    text = "a = 1\x0bnode.session.scan = auto\nb = 2\rnode.startup = automatic\n\x0c\n"
+    doc = kv.parse(text)
+    assert len(doc.lines) == 3 and doc.render() == text
+    assert doc.get("node.session.scan") is None and doc.get("a") == "1\x0bnode.session.scan = auto"
+    assert doc.set("node.session.scan", "manual") == "added"
+    assert doc.render() == text + "node.session.scan = manual\n"
+
+
+def test_duplicates_with_the_same_value_are_reduced_to_one():
+    doc = kv.parse("node.session.scan = manual\nx = 1\nnode.session.scan = manual\n")
+    assert doc.set("node.session.scan", "manual") == "modified"
+    assert doc.render() == "#node.session.scan = manual\nx = 1\nnode.session.scan = manual\n"
+
+
+def test_non_utf8_bytes_survive_an_edit():
+    raw = b"# caf\xe9 Latin-1 comment\nnode.session.scan = auto\n"
+    text = raw.decode("utf-8", "surrogateescape")
+    doc = kv.parse(text)
+    doc.set("node.session.scan", "manual")
+    assert doc.render().encode("utf-8", "surrogateescape") == b"# caf\xe9 Latin-1 comment\nnode.session.scan = manual\n"
+
+
+@pytest.mark.parametrize("key, value, out", [
+    ("node.session.scan", "manual", "manual"),
+    ("node.leading_login", True, "Yes"),
+    ("node.session.timeo.replacement_timeout", 20, "20"),
+    ("node.session.timeo.replacement_timeout", "120", "120"),
+    ("node.conn[0].iscsi.HeaderDigest", "CRC32C,None", "CRC32C,None"),
+    ("node.session.auth.chap_algs", "SHA3-256,SHA256,SHA1,MD5", "SHA3-256,SHA256,SHA1,MD5"),
+    ("node.session.auth.password", "p$ss#word", "p$ss#word"),
+    ("iscsid.startup", "/bin/systemctl start iscsid.socket iscsiuio.socket",
+     "/bin/systemctl start iscsid.socket iscsiuio.socket"),
+])
+def test_valid_values(key, value, out):
+    assert kv.validate_value(key, value) == out
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("node.session.scan", "x" * 10240, "longer than"),
+    ("node.session.scan", "", "empty"),
+    ("node.session.scan", "$(id)", "not one of"),
+    ("node.session.scan", ["manual"], "must be a string"),
+    ("node.session.scan", {"a": 1}, "must be a string"),
+    ("node.session.scan", None, "must be a string"),
+    ("node.session.scan", "man\x00ual", "control"),
+    ("node.session.scan", "manual\n", "control"),
+    ("node.session.scan", True, "boolean"),
+    ("node.session.timeo.replacement_timeout", "-1", "integer"),
+    ("node.session.timeo.replacement_timeout", 1.5, "must be a string"),
+    ("node.session.timeo.replacement_timeout", "99999999999", "integer"),
+    ("node.session.auth.chap_algs", "MD5,MD4", "comma-separated"),
+    ("iscsid.startup", "$(id)", "shell"),
+    ("iscsid.startup", "x" * 300, "255 bytes"),
+    ("node.session.auth.username", " padded", "white space"),
+    ("node.session.auth.username", "a # b", "'#'"),
+    ("bad key", "x", "not a valid"),
+    ("node.session.scan", "manual # note", "not one of"),
+])
+def test_invalid_values_are_refused(key, value, words):
+    with pytest.raises(kv.ParseError) as err:
+        kv.validate_value(key, value)
+    assert words in str(err.value)

@@ -266,3 +266,90 @@ def test_live_maps_merge_daemon_and_table():
         ("ef", None, False, False), ("31", "on", True, True), ("32", "30 chk", False, False)]
     assert maps[1]["vendor"] == "NETAPP" and maps[1]["product"] == "LUN C-Mode"
     assert maps[1]["table_features"] == "queue_if_no_path pg_init_retries 50"
+
+
+# -- what multipath-tools reads (libmpathutil/parser.c alloc_strvec, read_line; libmultipath/config.c) ---
+
+BOUNDS = {"no_path_retry": "30", "dev_loss_tmo": "60"}
+
+
+@pytest.mark.parametrize("line, value", [
+    ("no_path_retry queue#by ops", "queue"),
+    ("no_path_retry queue!x", "queue"),
+    ('no_path_retry "queue#x"', "queue#x"),
+    ('alias "a""b"', 'a"b'),
+    ('alias ""', ""),
+    ("no_path_retry\x0bqueue", "queue"),
+    ("no_path_retry\xa0queue", "queue"),  # a non-ASCII byte separates tokens
+    ("no_path_retry queue\rfail", "queue"),  # read_line ends the line at CR
+    ("no_path_retry queue\x00junk", "queue"),
+])
+def test_values_are_read_as_multipath_tools_reads_them(line, value):
+    doc = mc.parse("defaults {\n%s\n}\n" % line)
+    assert mc.to_dict(doc)["defaults"]["alias" if line.startswith("alias") else "no_path_retry"] == value
+    assert mc.render(doc) == "defaults {\n%s\n}\n" % line
+
+
+def test_cr_vt_ff_are_not_line_breaks():
+    text = "defaults {\n polling_interval 5\r no_path_retry queue\n\x0c\n}\n"
+    doc = mc.parse(text)
+    assert mc.to_dict(doc)["defaults"] == {"polling_interval": "5"} and mc.render(doc) == text
+
+
+def test_glued_comment_fix_keeps_the_comment_a_comment():
+    doc = mc.parse('devices {\n device {\n  vendor "NETAPP"\n  product "LUN"\n  no_path_retry queue#by ops\n }\n}\n')
+    new, changes = mc.plan_fix(doc, TARGETS, BOUNDS)
+    text = mc.render(new)
+    assert "  no_path_retry 30 #by ops\n" in text
+    assert mc.to_dict(mc.parse(text))["devices"][-1]["no_path_retry"] == "30"
+
+
+def test_device_without_product_is_dropped_and_gets_a_proper_entry():
+    text = 'devices {\n    device {\n        vendor "NETAPP"\n        no_path_retry queue\n    }\n}\n'
+    assert not mc.entry_matches({"vendor": "NETAPP"}, "NETAPP", "LUN")
+    new, changes = mc.plan_fix(mc.parse(text), TARGETS, BOUNDS)
+    out = mc.render(new)
+    assert out.startswith(text[:-2])  # the dropped entry stays as it was
+    devices = mc.to_dict(mc.parse(out))["devices"]
+    assert devices[0] == {"vendor": "NETAPP", "no_path_retry": "queue"}
+    assert devices[1] == {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30", "dev_loss_tmo": "60"}
+
+
+def test_bare_sublevel_keyword_enters_its_section_but_bare_overrides_is_refused():
+    doc = mc.parse("defaults\n{\n  polling_interval 10\n}\n")
+    assert mc.to_dict(doc)["defaults"] == {"polling_interval": "10"}
+    with pytest.raises(mc.ParseError) as err:
+        mc.parse("overrides\n{\n  no_path_retry queue\n}\n")
+    assert err.value.lineno == 1 and "same line" in str(err.value)
+    # what the daemon does with it: the overrides body is not an overrides section
+    assert mc.to_dict(mc.parse("overrides\n{\n  no_path_retry queue\n}\n", strict=False))["overrides"] == {}
+
+
+@pytest.mark.parametrize("key, value", [("no_path_retry", "16"), ("no_path_retry", "fail"), ("dev_loss_tmo", "30")])
+def test_bounded_values_are_left_alone(key, value):
+    text = ('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n        %s %s\n'
+            '    }\n}\n' % (key, value))
+    new, changes = mc.plan_fix(mc.parse(text), TARGETS, BOUNDS)
+    assert mc.to_dict(mc.parse(mc.render(new)))["devices"][0][key] == value
+    assert not [c for c in changes if c["key"] == key]
+    new, changes = mc.plan_fix(mc.parse("overrides {\n  %s %s\n}\n" % (key, value)), TARGETS, BOUNDS, scope="overrides")
+    assert mc.to_dict(mc.parse(mc.render(new)))["overrides"][key] == value
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_deep_nesting_is_refused_not_a_recursion_error(strict):
+    text = "devices {\n" * 300 + "}\n" * 300
+    with pytest.raises(mc.ParseError) as err:
+        mc.parse(text, strict=strict)
+    assert "nested deeper" in str(err.value)
+
+
+def test_overlong_line_is_refused_in_strict_mode():
+    with pytest.raises(mc.ParseError):
+        mc.parse("defaults {\n  alias %s\n}\n" % ("x" * 1100))
+
+
+def test_tolerant_parser_keeps_order_after_a_bare_section_word():
+    # found by hypothesis: a bare "defaults" followed by an unreadable line
+    text = 'defaults\n"\n'
+    assert mc.render(mc.parse(text, strict=False)) == text

@@ -931,3 +931,27 @@ def test_captured_fixture_reads_cleanly(scenario):
             assert p["dm_state"] in ("active", "failed") and p["checker_state"]
     # every error is a real partial failure, never a missing fixture output
     assert not [e for e in snap["errors"] if "no captured output" in e["msg"]], snap["errors"]
+
+
+@pytest.mark.parametrize("args", [
+    ["-1", "0", "0", "1"], ["1_0"], ["2", "queue_if_no_path"], ["0", "0", "1", "1", "round-robin", "0", "1", "1"],
+    ["0", "0", "99999999999", "1"], ["\u0661"],
+])
+def test_dm_table_parser_raises_its_parse_error_on_malformed_tokens(args):
+    with pytest.raises(so.DmParseError):
+        so.parse_multipath_table(args)
+
+
+@pytest.mark.parametrize("text", [
+    None, "", "[]", '{"maps": 1}', '{"maps": [{"name": ["x"]}]}', '{"maps": [{"name": "m", "path_groups": 3}]}',
+    '{"maps": [{"name": "m", "path_groups": ["g"]}]}', '{"maps": [{"name": "m", "path_groups": [{"paths": 5}]}]}',
+    "[" * 1500 + "]" * 1500,
+])
+def test_multipathd_json_parser_raises_value_error_on_malformed_input(text):
+    with pytest.raises(ValueError):
+        so.parse_multipathd_json(text)
+
+
+def test_multipathd_json_path_with_an_odd_dev_is_skipped():
+    out = so.parse_multipathd_json('{"maps": [{"name": "m", "path_groups": [{"paths": [{"dev": ["x"]}, 7]}]}]}')
+    assert out["m"]["paths"] == {}

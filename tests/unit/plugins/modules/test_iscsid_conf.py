@@ -73,7 +73,8 @@ def test_sets_manual_scan_in_file_and_records(adm, conf, run_module):
     assert res["changed"] is True
     assert res["file_changes"] == {"node.session.scan": "modified"}
     text = open(conf).read()
-    assert text.count("node.session.scan = manual\n") == 2 and len(text) == len(before) + 2 - 3
+    assert text.count("node.session.scan = manual\n") == 1 and len(text) == len(before) + 1 - 3
+    assert "\n#node.session.scan = auto\n" in text
     assert open(res["backup_file"]).read() == before
     assert [(c["portal"], c["before"], c["after"]) for c in res["record_changes"]] == [
         ("127.0.0.1:3260", "auto", "manual"), ("127.0.0.2:3260", "auto", "manual")]
@@ -137,3 +138,64 @@ def test_hung_iscsiadm_fails_with_a_deadline(adm, conf, monkeypatch, run_module)
     monkeypatch.setattr(deadline, "run", hang)
     res = run_module({"path": conf, "command_timeout": 1})
     assert res["failed"] is True and "did not finish within 1" in res["msg"]
+
+
+def test_invalid_values_change_nothing(adm, conf, run_module):
+    before = open(conf).read()
+    for value in ("x" * 10240, "", "$(id)", ["manual"], "man\x00ual"):
+        res = run_module({"path": conf, "keys": {"node.session.scan": value}})
+        assert res["failed"] is True and "node.session.scan" in res["msg"], value
+    assert open(conf).read() == before and adm.calls == []
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "nan", "inf"])
+def test_non_positive_command_timeout_is_refused_by_name(adm, conf, run_module, timeout):
+    res = run_module({"path": conf, "command_timeout": timeout})
+    assert res["failed"] is True and "command_timeout must be a positive" in res["msg"] and adm.calls == []
+
+
+def test_missing_directory_is_a_clear_refusal(adm, tmp_path, run_module):
+    path = str(tmp_path / "no-iscsi" / "iscsid.conf")
+    res = run_module({"path": path})
+    assert res["failed"] is True and "does not exist" in res["msg"] and "is open-iscsi installed" in res["msg"]
+    assert not os.path.exists(os.path.dirname(path)) and adm.calls == []
+
+
+def test_missing_iscsiadm_fails_before_the_file_is_written(adm, conf, monkeypatch, run_module):
+    before = open(conf).read()
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: None)
+    res = run_module({"path": conf})
+    assert res["failed"] is True and "iscsiadm was not found" in res["msg"] and res["changed"] is False
+    assert open(conf).read() == before
+
+
+def test_failing_iscsiadm_read_fails_before_the_file_is_written(adm, conf, monkeypatch, run_module):
+    before = open(conf).read()
+
+    def broken(argv, timeout, what=None, data=None):
+        return deadline.CommandResult(argv, 19, "", "iscsiadm: initiator reported error (19)", 0.01)
+    monkeypatch.setattr(deadline, "run", broken)
+    res = run_module({"path": conf})
+    assert res["failed"] is True and res["changed"] is False and "nothing was written" in res["msg"]
+    assert open(conf).read() == before
+
+
+def test_a_failed_record_update_after_the_write_reports_changed(adm, conf, monkeypatch, run_module):
+    real = adm.run
+
+    def update_fails(argv, timeout, what=None, data=None):
+        if "update" in argv:
+            return deadline.CommandResult(argv, 6, "", "iscsiadm: database failure", 0.01)
+        return real(argv, timeout, what, data)
+    monkeypatch.setattr(deadline, "run", update_fails)
+    res = run_module({"path": conf})
+    assert res["failed"] is True and res["changed"] is True
+    assert "node.session.scan = manual\n" in open(conf).read()
+
+
+def test_non_utf8_file_is_kept_byte_exact_and_reported_safely(adm, tmp_path, run_module):
+    path = tmp_path / "iscsid.conf"
+    path.write_bytes(b"# Latin-1 caf\xe9\nnode.session.scan = auto\n")
+    res = run_module({"path": str(path), "update_node_records": False}, diff=True)
+    assert res["changed"] is True and "caf\\xe9" in res["diff"]["before"]
+    assert path.read_bytes() == b"# Latin-1 caf\xe9\nnode.session.scan = manual\n"

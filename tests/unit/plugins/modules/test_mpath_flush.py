@@ -113,6 +113,10 @@ def test_stuck_blkid_is_not_a_workload(env, run):
     ({"name": "a..b"}, "map name"),
     ({"name": "map/x"}, "map name"),
     ({"wwid": ["3600a0980"]}, "WWID"),
+    ({"wwid": "naa.........."}, "WWID"),
+    ({"wwid": "eui.--------"}, "WWID"),
+    ({"wwid": "t10..."}, "WWID"),
+    ({"wwid": "t10.A..B"}, "WWID"),
 ])
 def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
     out = run(args)

@@ -47,7 +47,7 @@ class FakeHost(object):
 
     def configured(self):
         # a good-enough model of multipath -t: the fixed config once the file carries the fix
-        if os.path.exists(self.path) and re.search(r"no_path_retry\s+30", open(self.path).read()):
+        if os.path.exists(self.path) and re.search(r"no_path_retry\s+30", open(self.path, errors="surrogateescape").read()):
             return FIXED_CONFIG
         return SHOW_CONFIG
 
@@ -230,7 +230,44 @@ def test_local_disk_blacklist(host, run_module):
     ({"no_path_retry": "queue"}, "no_path_retry must be"),
     ({"dev_loss_tmo": "infinity"}, "dev_loss_tmo must be"),
     ({"devices": [{"vendor": 'NET"APP', "product": "LUN"}]}, "may not contain"),
+    ({"devices": [{"vendor": "NETAPP", "product": "LUN(["}]}, "not a valid regular expression"),
+    ({"devices": [{"vendor": "*NETAPP", "product": "LUN"}]}, "not a valid regular expression"),
+    ({"devices": [{"vendor": "NET\x00APP", "product": "LUN"}]}, "may not contain"),
+    ({"command_timeout": -1}, "command_timeout must be a positive"),
+    ({"restart_timeout": 0}, "restart_timeout must be a positive"),
+    ({"settle_timeout": -5}, "settle_timeout must be a positive"),
+    ({"command_timeout": "nan"}, "command_timeout must be a positive"),
 ])
 def test_bad_input_is_refused_before_any_read(host, args, msg, run_module):
     res = run_module(dict(args, path=host.path, state="fixed"))
     assert res["failed"] is True and msg in res["msg"] and host.calls == []
+
+
+def test_missing_directory_is_refused_for_a_fix(host, tmp_path, run_module):
+    path = str(tmp_path / "no-such-dir" / "multipath.conf")
+    res = run_module({"path": path, "state": "fixed"})
+    assert res["failed"] is True and "does not exist" in res["msg"] and host.calls == []
+
+
+def test_non_utf8_file_is_fixed_byte_exact_and_reported_safely(host, run_module):
+    raw = (b"# r\xe9seau SAN (Latin-1)\ndefaults {\n    user_friendly_names no\n}\n"
+           b"devices {\n    device {\n        vendor \"NETAPP\"\n        product \"LUN\"\n"
+           b"        no_path_retry queue\n    }\n}\n")
+    with open(host.path, "wb") as f:
+        f.write(raw)
+    res = run_module({"path": host.path, "state": "fixed", "restart": False}, diff=True)
+    assert res["changed"] is True and "r\\xe9seau" in res["diff"]["before"]
+    with open(host.path, "rb") as f:
+        out = f.read()
+    assert out.startswith(b"# r\xe9seau SAN (Latin-1)\n") and b"no_path_retry 30" in out
+
+
+def test_glued_comment_is_seen_and_fixed(host, run_module):
+    with open(host.path, "w") as f:
+        f.write('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n'
+                '        no_path_retry queue#by ops\n    }\n}\n')
+    res = run_module({"path": host.path, "state": "fixed", "restart": False})
+    assert res["changed"] is True
+    assert "no_path_retry 30 #by ops\n" in open(host.path).read()
+    assert {"scope": 'devices/device[vendor="NETAPP",product="LUN"]', "key": "no_path_retry", "before": "queue",
+            "after": "30"} in res["changes"]

@@ -33,6 +33,12 @@ def plan_of(env, verdicts=None):
 
 
 MODULE = stale_cleanup_apply
+
+
+def _first(steps, action):
+    return [s for s in steps if s["action"] == action][0]
+
+
 # as the role passes the plan's unmapped_maps
 DEFAULT_ARGS = {"array_unmapped": [WWID]}
 
@@ -82,6 +88,13 @@ def test_a_step_that_changed_since_the_plan_stops_the_run_with_what_was_done(env
     (lambda s: s[0].update(target="/dev/sda"), "map"),
     (lambda s: s[0].update(phase="everything"), "unknown phase"),
     (lambda s: s[2]["expect"].update(force_remove=True), "force_remove is false"),
+    (lambda s: _first(s, "delete_disk")["expect"].update(name="../../x"), "SCSI disk name"),
+    (lambda s: s[0]["expect"].update(name="../../x"), "map name"),
+    (lambda s: _first(s, "delete_disk")["expect"].update(hctl="1:2:3"), "H:C:T:L"),
+    (lambda s: _first(s, "delete_disk")["expect"].update(dev=["8", "16"]), "major:minor"),
+    (lambda s: s[0]["expect"].update(slaves=["sdc", "../sda"]), "SCSI disk name"),
+    (lambda s: s[0]["expect"].update(slaves="sdc"), "must be a list"),
+    (lambda s: s[0]["expect"].update(wwid=123), "WWID"),
 ])
 def test_bad_plans_are_refused_with_nothing_changed(env, mutate, needle, run):
     steps = copy.deepcopy(plan_of(env))

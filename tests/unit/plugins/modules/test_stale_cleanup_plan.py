@@ -224,3 +224,29 @@ def test_holders_named_from_sysfs(tmp_path, run):
     got = stale_cleanup_plan.describe_holders(s, sys_root=str(tmp_path), timeout=5)
     assert got["dm-9"] == {"name": "dm-9", "uuid": "LVM-xyz", "dm_name": "vg_data-lv0"}
     assert got["dm-3"] == {"name": "dm-3"}  # a map of the disks: nothing readable in this tree
+
+
+@pytest.mark.parametrize("mutate,needle", [
+    (lambda s: s["maps"].update({"../../etc": dict(s["maps"][WWID], name="../../etc")}), "map name"),
+    (lambda s: s["maps"][WWID].update(name="a/b"), "map name"),
+    (lambda s: s["maps"][WWID].update(dm="dm-1; reboot"), "device-mapper name"),
+    (lambda s: s["maps"][WWID]["paths"][0].update(name="../sda"), "SCSI disk name"),
+    (lambda s: s["disks"].update({"sd$(id)": {}}), "SCSI disk name"),
+    (lambda s: s["disks"][sorted(s["disks"])[0]].update(hctl="0:0:0:0; x"), "H:C:T:L"),
+    (lambda s: s["verdicts"][0].update(name="../../x"), "map name"),
+])
+def test_hostile_names_are_refused_before_planning(mutate, needle, run):
+    s = san()
+    mutate(s)
+    out = run({"san": s})
+    assert out["failed"] and needle in out["msg"] and "nothing was planned" in out["msg"], out.get("msg")
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"command_timeout": -1}, "command_timeout must be a positive"),
+    ({"command_timeout": "nan"}, "command_timeout must be a positive"),
+    ({"grace": -1}, "grace must be"),
+])
+def test_bad_timeouts_are_refused_by_name(args, needle, run):
+    out = run(dict(args, san=san()))
+    assert out["failed"] and needle in out["msg"]

@@ -122,6 +122,11 @@ def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
     ({"command_timeout": -1}, "command_timeout must be a positive"),
     ({"array_wwid_prefixes": ["36;rm"]}, "not a hex WWID prefix"),
     ({"root": "/tmp"}, "Unsupported parameters"),
+    ({"array_luns": [{"wwid": 123}]}, "array_luns[0].wwid must be str"),
+    ({"array_luns": [{"wwid": "../../x"}]}, "WWID"),
+    ({"array_luns": [{"lun_id": "1"}]}, "array_luns[0].lun_id must be int"),
+    ({"array_luns": [{"lun_id": True}]}, "lun_id must be int"),
+    ({"array_luns": [{"igroup_initiators": [1]}]}, "igroup_initiators[0] must be a string"),
 ])
 def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
     tree.commands()

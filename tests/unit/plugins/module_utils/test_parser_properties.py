@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+"""Property-based tests of every text parser: any input gives data or the parser's own error, never another
+exception, and what the editors write reads back as written (hypothesis)."""
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
+from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe as so
+from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi
+
+# derandomize: CI runs the same examples every time (a failure is reproducible, not a flake)
+FAST = settings(max_examples=120, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+# characters and words that matter to the parsers, plus a few odd ones (non-UTF-8 byte as surrogate, NUL, VT)
+ODD = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x00", "#", "!", "=", ";", '"', "'", "{", "}", "[", "]", ",", "\\",
+       "\xe9", "\udce9", "a", "0", "-", "."]
+MP_WORDS = ["defaults", "devices", "device", "overrides", "multipaths", "multipath", "blacklist", "protocol",
+            "vendor", "product", '"NETAPP"', '"LUN"', "no_path_retry", "queue", "16", "dev_loss_tmo", "infinity",
+            "features", '"1 queue_if_no_path"', "recheck_wwid", "no", "wwid", "{", "}", "#", "!", '"', '""']
+ISCSI_WORDS = ["node.session.scan", "node.startup", "=", " = ", "manual", "auto", "automatic", "#", "\n", "\r\n",
+               " ", "\t", "\x0b", "\x0c", "# note"]
+LVM_WORDS = ["devices", "global_filter", "filter", "use_devicesfile", "=", "{", "}", "[", "]", ",", '"a|.*|"',
+             '"r|^/dev/sd[a-z]$|"', "'a|x|'", "1", "#", '"', "\\", "\n", " "]
+TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
+REC = {"no_path_retry": "30", "dev_loss_tmo": "60", "recheck_wwid": "yes"}
+
+
+def texts(words):
+    return st.one_of(
+        st.text(alphabet=st.sampled_from(ODD), max_size=200),
+        st.lists(st.sampled_from(words + [" ", "\n", "\t", "\r\n"]), max_size=80).map("".join),
+    )
+
+
+# -- iscsid.conf ---------------------------------------------------------------------------------
+
+@FAST
+@given(texts(ISCSI_WORDS))
+def test_kv_parse_is_total_and_round_trips(text):
+    doc = kv.parse(text)
+    assert doc.render() == text
+    for line in doc.lines:
+        kv.read_setting(line.raw)
+    kv.mask_secrets(text)
+
+
+@FAST
+@given(texts(ISCSI_WORDS), st.sampled_from(["manual", "auto"]))
+def test_kv_set_leaves_one_line_iscsid_reads(text, value):
+    doc = kv.parse(text)
+    doc.set("node.session.scan", value)
+    out = doc.render()
+    again = kv.parse(out)
+    assert again.get("node.session.scan") == value
+    active = [line.raw for line in again.lines if line.active and line.key == "node.session.scan"]
+    assert [raw.strip(" \t\r\n") for raw in active] == ["node.session.scan = %s" % value]
+    assert again.set("node.session.scan", value) == "unchanged"
+
+
+@FAST
+@given(st.one_of(st.text(max_size=300), st.integers(), st.booleans(), st.none(), st.lists(st.text(max_size=5)),
+                 st.floats()),
+       st.sampled_from(["node.session.scan", "node.startup", "node.session.timeo.replacement_timeout",
+                        "node.session.auth.password", "node.session.auth.chap_algs", "iscsid.startup",
+                        "node.conn[0].iscsi.HeaderDigest", "some.unknown.key"]))
+def test_kv_validated_values_read_back_exactly(value, key):
+    try:
+        written = kv.validate_value(key, value)
+    except kv.ParseError:
+        return
+    doc = kv.parse("")
+    doc.set(key, written)
+    assert kv.parse(doc.render()).get(key) == written
+
+
+# -- multipath.conf -------------------------------------------------------------------------------
+
+@FAST
+@given(texts(MP_WORDS))
+def test_multipath_parse_is_total_and_round_trips(text):
+    for strict in (True, False):
+        try:
+            doc = mc.parse(text, strict=strict)
+        except mc.ParseError:
+            continue
+        assert mc.render(doc) == text
+        mc.to_dict(doc)
+
+
+@FAST
+@given(texts(MP_WORDS))
+def test_multipath_fix_reads_back_and_is_idempotent(text):
+    try:
+        doc = mc.parse(text)
+    except mc.ParseError:
+        return
+    new, _changes = mc.plan_fix(doc, TARGETS, REC)
+    out = mc.render(new)
+    reread = mc.parse(out)  # the editor never writes what the parser refuses
+    assert mc.plan_fix(reread, TARGETS, REC)[1] == []
+    eff = mc.to_dict(reread)
+    value, _scope = mc.resolve(eff, "NETAPP", "LUN", "no_path_retry")
+    assert value is not None and value != "queue"
+
+
+VALUES = st.text(alphabet=st.sampled_from(list('ab1 #!{}"\t') + ["\xe9"]), max_size=12)
+
+
+@FAST
+@given(st.lists(st.tuples(st.sampled_from(["polling_interval", "alias", "no_path_retry", "features"]), VALUES),
+                max_size=6))
+def test_multipath_values_written_read_back(pairs):
+    doc = mc.new_document()
+    sec = doc.add_section("defaults")
+    want = {}
+    for key, value in pairs:
+        sec.set(key, value)
+        want[key] = value
+    text = mc.render(doc)
+    assert mc.to_dict(mc.parse(text))["defaults"] == want
+
+
+# -- lvm.conf, dmsetup, multipathd JSON ---------------------------------------------------------------
+
+@FAST
+@given(texts(LVM_WORDS))
+def test_lvm_conf_parse_is_total(text):
+    try:
+        out = lfi.parse_lvm_conf(text)
+    except lfi.LvmConfError:
+        return
+    for value in out.values():
+        lfi.parse_lvm_array(value)
+
+
+DM_TOKENS = st.lists(st.one_of(st.sampled_from(["0", "1", "2", "3", "-1", "queue_if_no_path", "A", "F", "E",
+                                                "service-time", "8:16", "x", "99999999999", "1_0"]),
+                               st.text(max_size=4)), max_size=40)
+
+
+@FAST
+@given(DM_TOKENS)
+def test_dm_table_and_status_parsers_raise_only_their_error(args):
+    for parser in (so.parse_multipath_table, so.parse_multipath_status):
+        try:
+            parser(args)
+        except so.DmParseError:
+            pass
+
+
+@FAST
+@given(st.lists(st.text(max_size=60), max_size=8).map("\n".join))
+def test_dm_lines_parser_never_raises(text):
+    so.parse_dm_lines(text, so.parse_multipath_table)
+    so.parse_dm_lines(text, so.parse_multipath_status)
+    so.parse_dm_info(text)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["maps", "map", "name", "path_groups", "paths", "dev", "dm_st", "uuid"]),
+                        inner, max_size=4), max_leaves=20)
+
+
+@FAST
+@given(st.one_of(JSON.map(json.dumps), st.text(max_size=80)))
+def test_multipathd_json_parser_raises_only_value_error(text):
+    try:
+        so.parse_multipathd_json(text)
+    except ValueError:
+        pass
+
+
+def test_multipathd_json_deep_nesting_is_a_value_error():
+    for text in ("[" * 1500 + "]" * 1500, '{"maps": ' + "[" * 100000 + "]" * 100000 + "}"):
+        try:
+            so.parse_multipathd_json(text)
+        except ValueError as exc:
+            assert "maps" in str(exc) or "deeply" in str(exc)
+        else:
+            raise AssertionError("accepted")
