@@ -13,7 +13,7 @@ description:
   - Takes the records of the C(sanfleet.remediation.ontap_igroups) lookup (called with C(hosts), the inventory
     hosts and their initiators) and returns, per cluster, the igroups shared by several inventory hosts, the
     initiators that sit in the igroups of more than one host, and the LUNs that reach one host through more than
-    one igroup (with their LUN ids: two ids for one LUN on one host is how a reused id becomes a wrong disk).
+    one igroup, with their LUN ids (two ids for one LUN on one host is how a reused id becomes a wrong disk).
 options:
   _input:
     description: Records of the C(sanfleet.remediation.ontap_igroups) lookup.
