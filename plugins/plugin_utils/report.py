@@ -72,8 +72,8 @@ def _violation_rows(parts):
         if v["check"] == "live_map_queueing":
             reason = "the live table of map %s has queue_if_no_path: I/O to it hangs when its paths fail" % v["object"]
         if v.get("setting") and v["area"] == "multipath" and v["check"] != "live_map_queueing":
-            reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"],
-                                         (": %s" % v["reason"]) if v.get("reason") else "")
+            tail = (": %s" % v["reason"]) if v.get("reason") else ""
+            reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"], tail)
         rows.append(_row(v["area"], v["check"], "violation", v["object"], reason, device=v.get("device"),
                          setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
                          wwid=v.get("wwid")))
@@ -205,8 +205,8 @@ def host_report(parts, host, run="audit"):
                       "lun": v.get("lun"), "reason": v.get("reason"), "evidence": v.get("evidence") or {}}
                      for v in san.get("verdicts") or []],
         "findings": findings,
-        "errors": [{"what": e.get("what"), "msg": e.get("msg")} for e in (san.get("errors") or [])]
-                  + [{"what": e.get("what"), "msg": e.get("msg")} for e in parts.get("errors") or []],
+        "errors": [{"what": e.get("what"), "msg": e.get("msg")}
+                   for e in (san.get("errors") or []) + list(parts.get("errors") or [])],
     }
     if run == "remediate":
         report["remediation"] = _remediation(parts.get("plan"), applied)
