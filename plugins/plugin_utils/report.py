@@ -271,7 +271,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
             reason = ("no report yet (a later batch of the rollout)" if status == "not_run"
                       else "unreachable, or failed before its report: see the job output")
             host_rows.append({"host": host, "status": status, "counts": {s: 0 for s in SEVERITIES},
-                              "summary": {}, "reason": reason})
+                              "summary": {}, "reason": reason, "remediation": None})
             if status == "failed":
                 rows.append(dict(_row("run", "unreachable_or_failed", "error", host, reason,
                                       action="Check the connection and the job output for this host, then run "

@@ -35,6 +35,20 @@ def _shims(bindir):
         shim.chmod(0o755)
 
 
+def _artifact_data(run):
+    """set_stats data, from the playbook_on_stats event: where AWX takes a job's artifacts from."""
+    stats = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+    assert len(stats) == 1
+    return stats[0]["event_data"]["artifact_data"]
+
+
+def _truth(scenario):
+    """The array's truth the lab had when the scenario was captured (ontap_luns records)."""
+    import tarfile
+    with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
+        return json.load(tar.extractfile("%s/truth.json" % scenario))["array_luns"]
+
+
 @pytest.fixture(scope="module")
 def fleet_run(tmp_path_factory):
     pdd = tmp_path_factory.mktemp("runner")
@@ -73,7 +87,7 @@ def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
     stats = run.stats
     assert set(stats["dark"]) == {"node99-down"}
     assert len(stats["failures"]) == N_HOSTS
-    data = json.loads((Path(run.config.artifact_dir) / "artifact_data").read_text())
+    data = _artifact_data(run)
     counts = data["sanfleet_report"]["counts"]
     assert counts["hosts"] == N_HOSTS + 1
     assert counts["by_status"]["violation"] == N_HOSTS and counts["by_status"]["failed"] == 1
@@ -167,3 +181,46 @@ def test_html_page_in_headless_chromium(fleet_run, tmp_path):
     _browse(tmp_path, url + "#sort=findings:1", "--screenshot=%s" % shot, "--hide-scrollbars")
     assert shot.stat().st_size > 10000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print("screenshot: %s" % shot)
+
+
+def test_remediation_plan_in_check_mode_over_ten_hosts(tmp_path):
+    """The remediation job's check run (the first node of the AWX workflow) with the array's truth of each
+    capture: the plan is in the per-host reports and its counts in artifact_data, nothing is executed."""
+    pdd = tmp_path / "runner"
+    _shims(pdd / "bin")
+    hosts = {}
+    for i in range(10):
+        scenario = SCENARIOS[i % len(SCENARIOS)]
+        hosts["node%02d-%s" % (i, scenario)] = {
+            "ansible_connection": "local", "ansible_python_interpreter": str(pdd / "bin" / ("python-" + scenario)),
+            "stale_cleanup_array_luns": _truth(scenario)}
+    (pdd / "inventory").mkdir(parents=True)
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env").mkdir()
+    reports = pdd / "artifacts" / "plan" / "sanfleet-reports"
+    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+                                                     "SANFLEET_REPORT_DIR": str(reports)}))
+    (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts", "sanfleet_serial": 5}))
+    run = ansible_runner.run(private_data_dir=str(pdd), ident="plan", project_dir=str(REPO),
+                             playbook=str(REPO / "playbooks" / "remediate.yml"), cmdline="--check --diff",
+                             forks=5, quiet=True, timeout=170)
+    assert run.status == "successful" and run.rc == 0, (run.status, run.rc)
+    data = _artifact_data(run)["sanfleet_report"]
+    assert data["run"] == "remediate"
+    # two unmapped hosts, each: one stale map with its two paths (disable queueing, verify unused, flush, wait,
+    # delete two disks, ...); nothing executed in check mode, nothing refused
+    planned = {h: json.loads((reports / "hosts" / (h + ".json")).read_text())["remediation"] for h in hosts}
+    stale = "3600a098038304c61622d3030322b4162"
+    for host, rem in planned.items():
+        targets = {s["target"] for s in rem["planned"]}
+        if host.endswith("unmapped"):
+            assert stale in targets and {"sdd", "sdf"} <= targets, rem["planned"]
+        else:
+            assert rem["planned"] == [], (host, rem["planned"])
+        assert rem["executed"] == [] and rem["counts"]["executed"] == 0
+    per_unmapped = planned["node01-unmapped"]["counts"]["planned"]
+    assert data["counts"]["remediation"] == {"planned": 2 * per_unmapped, "executed": 0, "refused": 0}
+    verdicts = json.loads((reports / "hosts" / "node01-unmapped.json").read_text())["verdicts"]
+    assert {(v["kind"], v["name"]) for v in verdicts if v["kind"] != "healthy"} == {("stale_unmapped", stale)}
+    md = (reports / "fleet.md").read_text()
+    assert "Remediation: %d steps planned, 0 executed, 0 refused." % (2 * per_unmapped) in md

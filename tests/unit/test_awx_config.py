@@ -32,6 +32,8 @@ def ansible_playbook():
     if not found:
         pytest.skip("ansible-playbook is not available to this Python")
     return found
+
+
 AWX = ROOT / "extensions" / "awx"
 OPTIONS = json.loads((ROOT / "tests" / "unit" / "fixtures" / "awx" / "awx_awx_options.json").read_text())
 

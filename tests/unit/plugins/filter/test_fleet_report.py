@@ -95,6 +95,8 @@ def test_fleet_report_worst_first_with_failed_and_not_run_hosts():
     assert out["rows"][-1]["severity"] == "info"
     assert out["counts"]["by_status"] == {"failed": 1, "error": 1, "violation": 0, "warning": 1, "ok": 1, "not_run": 1}
     assert out["counts"]["by_verdict"] == {"healthy": 1, "stale_unmapped": 1}
+    # every host row has the same keys, whatever its status (the templates read them all)
+    assert len({tuple(sorted(h)) for h in out["hosts"]}) == 1
     cases = {(s["host"], c["name"]): c["state"] for s in out["junit"] for c in s["cases"]}
     assert cases[("bad", "multipath/no_path_retry_queue")] == "failed"
     assert cases[("ok", "multipath/no_path_retry_queue")] == "skipped"  # its multipath part did not run
