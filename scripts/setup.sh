@@ -9,7 +9,8 @@
 #   2. makes a venv keyed by the hash of requirements-dev.txt and installs the pinned tools;
 #   3. installs netapp.ontap into the project's own collections tree, taken from the PyPI `ansible`
 #      package (Galaxy is not needed), and links this checkout in as sanfleet.remediation;
-#   4. installs the host packages the SAN lab needs (qemu, debootstrap) when they are missing.
+#   4. installs the host packages the SAN lab needs (qemu, debootstrap) and chromium (the fleet report's
+#      browser test) when they are missing.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -89,9 +90,9 @@ open(sys.argv[2], "w").write(src)
 EOF
 fi
 
-# Host packages for the SAN lab (Debian).
+# Host packages for the SAN lab (Debian), and chromium for the headless check of the fleet report's HTML page.
 need=()
-for p in qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client rsync; do
+for p in qemu-system-x86 qemu-utils debootstrap e2fsprogs openssh-client rsync chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -108,16 +108,19 @@ EXAMPLES = r"""
   gather_facts: false
   become: true
   tasks:
-    - name: Array truth (runs on the controller)
-      sanfleet.remediation.ontap_luns:
-        hostname: "{{ ontap_host }}"
-        initiators: "{{ [ansible_facts.san.host.iscsi_iqn] if ansible_facts.san is defined else omit }}"
-      delegate_to: localhost
-      register: array
+    - name: Host view first (the initiators)
+      sanfleet.remediation.stale_mpath_facts:
+        probe: false
+
+    - name: Array truth (a lookup, it runs on the controller)
+      ansible.builtin.set_fact:
+        array_luns: >-
+          {{ query('sanfleet.remediation.ontap_luns', hostname=ontap_host,
+                   initiators=([ansible_facts.san.host.iscsi_iqn] + ansible_facts.san.host.fc_wwpns) | select | list) }}
 
     - name: Facts with verdicts
       sanfleet.remediation.stale_mpath_facts:
-        array_luns: "{{ array.luns }}"
+        array_luns: "{{ array_luns }}"
         probe_timeout: 5
 
     - name: Stale devices (array no longer maps them, no path works)

@@ -1,0 +1,380 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The per-host and fleet reports of a run: data only (the templates of the fleet_report role render them)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
+
+SCHEMA_VERSION = "1.0"
+SEVERITIES = ("error", "violation", "warning", "info")
+# host status, worst first: the order of the fleet report
+STATUSES = ("failed", "error", "violation", "warning", "ok", "not_run")
+STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+# What to do, per check. The runbook (docs/runbook.md) explains each one at length.
+ACTIONS = {
+    "stale_unmapped": "The array no longer maps this LUN: remove it with playbooks/remediate.yml (--check first).",
+    "serial_mismatch": "The LUN id now carries another LUN: stop I/O on it; remediate repairs it (delete, exact "
+                       "rescan, verify the serial).",
+    "unexpected_visibility": "The host sees a LUN that is not mapped to its initiators: review the igroup layout "
+                             "(shared igroups) before removing anything.",
+    "paths_down_but_mapped": "The array still maps this LUN: repair the paths (network, target, zoning); never "
+                             "remove it.",
+    "unknown_array": "Not an ONTAP LUN: judge it by hand or with the host_evidence policy.",
+    "all_paths_failed": "Every path failed: run the audit with the array's truth to know whether it is stale.",
+    "some_paths_failed": "Some paths failed: check the network, the target portals and the zoning.",
+    "orphan_path": "A SAN disk that belongs to no map: check multipath's blacklist and find_multipaths, or the "
+                   "array's mapping.",
+    "ghost_map": "A map without paths: remove it with playbooks/remediate.yml when nothing uses it.",
+    "in_use": "The device is in use: stop the user (unmount, vgchange -an, close) before any removal.",
+    "live_map_queueing": "The map queues I/O forever when its paths fail: set no_path_retry to a number "
+                         "(role multipath_audit, multipath_audit_fix=true) and reload multipathd.",
+    "no_path_retry_queue": "Set no_path_retry to a number of checks (role multipath_audit).",
+    "features_queue_if_no_path": "Remove queue_if_no_path from features (role multipath_audit).",
+    "dev_loss_tmo_infinity": "Set dev_loss_tmo to a number of seconds (role multipath_audit).",
+    "recheck_wwid_off": "Set recheck_wwid yes so a reused LUN id is not added to the old map (role multipath_audit).",
+    "node.session.scan": "Set node.session.scan = manual in iscsid.conf and the node records (role "
+                         "iscsi_scan_manual), so a rescan adds only the LUNs you ask for.",
+    "no_lvm_filter": "Add an LVM global_filter (or a devices file) that accepts only the multipath maps of SAN "
+                     "LUNs, not their sd paths.",
+    "san_device_accepted": "LVM scans this SAN device: reject it in global_filter (sd paths) or accept only "
+                           "its multipath map.",
+    "san_device_in_devices_file": "The LVM devices file lists this SAN device: replace it by its multipath map.",
+}
+DEFAULT_ACTION = "See docs/runbook.md for this check."
+FACT_SEVERITY = {"in_use": "warning", "all_paths_failed": "warning", "ghost_map": "warning",
+                 "orphan_path": "warning", "some_paths_failed": "warning"}
+VERDICT_SEVERITY = {"healthy": None, "paths_down_but_mapped": "warning", "unknown_array": "info"}
+
+
+def _ran(result):
+    return isinstance(result, dict) and not result.get("skipped")
+
+
+def _row(area, check, severity, obj, reason="", device=None, setting=None, value=None, recommended=None,
+         wwid=None, action=None):
+    return {"area": area, "check": check, "severity": severity, "object": str(obj) if obj is not None else "",
+            "device": device, "wwid": wwid, "setting": setting, "value": None if value is None else str(value),
+            "recommended": None if recommended is None else str(recommended),
+            "reason": reason or "", "action": action or ACTIONS.get(check, DEFAULT_ACTION)}
+
+
+def _violation_rows(parts):
+    rows = []
+    for v in compliance_violations(parts):
+        reason = v.get("reason") or v["text"]
+        if v["check"] == "live_map_queueing":
+            reason = "the live table of map %s has queue_if_no_path: I/O to it hangs when its paths fail" % v["object"]
+        if v.get("setting") and v["area"] == "multipath" and v["check"] != "live_map_queueing":
+            tail = (": %s" % v["reason"]) if v.get("reason") else ""
+            reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"], tail)
+        rows.append(_row(v["area"], v["check"], "violation", v["object"], reason, device=v.get("device"),
+                         setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
+                         wwid=v.get("wwid")))
+    return rows
+
+
+def _info_rows(parts):
+    """Findings the audits report below the violation line (C(info), shadowed), so a reader sees them too."""
+    rows = []
+    mp = parts.get("multipath")
+    if _ran(mp):
+        for f in mp.get("remaining_findings") or []:
+            if f.get("severity", "warning") == "warning":
+                continue
+            scope = f.get("scope") or ""
+            setting = f.get("key")
+            reason = "%s = %s in %s" % (setting, f.get("value"), scope) if setting else scope
+            rows.append(_row("multipath", f.get("check"), "info", scope, "%s%s" % (
+                reason, (": %s" % f["reason"]) if f.get("reason") else ""), setting=setting, value=f.get("value"),
+                recommended=f.get("recommended")))
+    lvm = parts.get("lvm")
+    if _ran(lvm):
+        for f in lvm.get("findings") or []:
+            if f.get("severity", "warning") == "warning":
+                continue
+            rows.append(_row("lvm", f.get("check"), "info", f.get("object"), f.get("reason") or "",
+                             device=f.get("object")))
+    return rows
+
+
+def _san_rows(san):
+    rows = []
+    judged = set()
+    for v in san.get("verdicts") or []:
+        kind = v.get("kind")
+        if kind == "healthy" or kind in ("stale_unmapped", "serial_mismatch", "unexpected_visibility"):
+            if kind != "healthy":
+                judged.add(v.get("name"))
+            continue
+        judged.add(v.get("name"))
+        rows.append(_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"), v.get("reason"),
+                         device=v.get("name"), wwid=v.get("wwid")))
+    for f in san.get("findings") or []:
+        if f.get("name") in judged:
+            continue  # the verdict says more than the host-only finding
+        rows.append(_row("host", f.get("kind"), FACT_SEVERITY.get(f.get("kind"), "warning"), f.get("name"),
+                         f.get("reason"), device=f.get("name"), wwid=f.get("wwid")))
+    for e in san.get("errors") or []:
+        rows.append(_row("host", "read_error", "error", e.get("what"), e.get("msg"),
+                         action="A read did not finish in time or failed: look at the device named; the rest of "
+                                "the report is partial."))
+    return rows
+
+
+def _summary(san):
+    host = san.get("host") or {}
+    maps = san.get("maps") or {}
+    disks = san.get("disks") or {}
+    failed = 0
+    for mp in maps.values():
+        paths = mp.get("paths") or []
+        if paths and all(p.get("dm_state") == "failed" or p.get("checker_state") == "faulty" for p in paths):
+            failed += 1
+    return {
+        "collected_at": san.get("collected_at"),
+        "iscsi_iqn": host.get("iscsi_iqn"),
+        "fc_wwpns": list(host.get("fc_wwpns") or []),
+        "multipathd_running": host.get("multipathd_running"),
+        "iscsi_sessions": len(san.get("iscsi_sessions") or []),
+        "maps": len(maps),
+        "maps_all_paths_failed": failed,
+        "maps_queueing": sum(1 for mp in maps.values() if mp.get("queueing")),
+        "disks": len(disks),
+        "array_checked": "verdicts" in san,
+    }
+
+
+def _steps(steps):
+    return [{"action": s.get("action"), "target": s.get("target"), "reason": s.get("reason"),
+             "outcome": s.get("outcome"), "detail": s.get("detail")} for s in steps or []]
+
+
+def _remediation(plan, applied):
+    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None}
+    if _ran(plan):
+        out["planned"] = _steps(plan.get("steps"))
+        out["refused"] = [{"name": r.get("name"), "kind": r.get("kind"), "reason": r.get("reason")}
+                          for r in plan.get("refused") or []]
+    if _ran(applied):
+        out["executed"] = _steps(applied.get("executed"))
+        out["failed_step"] = applied.get("failed_step")
+        out["refusal"] = applied.get("refusal")
+    out["counts"] = {"planned": len(out["planned"]), "refused": len(out["refused"]),
+                     "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done")}
+    return out
+
+
+def host_report(parts, host, run="audit"):
+    if not isinstance(parts, dict):
+        raise AnsibleFilterError("host_report expects a dict of results, got %s" % type(parts).__name__)
+    if not host:
+        raise AnsibleFilterError("host_report needs the inventory name of the host")
+    san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
+    findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts)
+    for e in parts.get("errors") or []:
+        findings.append(_row("run", "task_error", "error", e.get("what"), e.get("msg"),
+                             action="A task failed on this host: see the job output; the report is partial."))
+    applied = parts.get("applied")
+    if _ran(applied) and applied.get("failed"):
+        step = applied.get("failed_step") or {}
+        findings.append(_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup_apply",
+                             applied.get("msg") or "", device=step.get("target"),
+                             action="The rollout stopped here: read the refusal, fix the cause, run --check again."))
+    findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
+    areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
+    if san:
+        areas.append("stale" if "verdicts" in san else "host")
+    counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES}
+    status = next((s for s in SEVERITIES[:3] if counts[s]), "ok")
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "host": host,
+        "run": run,
+        "status": status,
+        "areas": areas,
+        "counts": counts,
+        "summary": _summary(san),
+        "verdicts": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"),
+                      "lun": v.get("lun"), "reason": v.get("reason"), "evidence": v.get("evidence") or {}}
+                     for v in san.get("verdicts") or []],
+        "findings": findings,
+        "errors": [{"what": e.get("what"), "msg": e.get("msg")}
+                   for e in (san.get("errors") or []) + list(parts.get("errors") or [])],
+    }
+    if run == "remediate":
+        report["remediation"] = _remediation(parts.get("plan"), applied)
+    return report
+
+
+# JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a
+# dashboard shows a compliant host as passed cases rather than as nothing.
+AREA_CHECKS = {
+    "multipath": ("no_path_retry_queue", "features_queue_if_no_path", "dev_loss_tmo_infinity", "recheck_wwid_off",
+                  "live_map_queueing"),
+    "iscsi": ("node.session.scan",),
+    "lvm": ("no_lvm_filter", "san_device_accepted"),
+    "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
+    "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
+}
+
+
+def _testcases(report, all_checks):
+    cases = []
+    ran = set(report["areas"]) | {"host"}
+    if "stale" in ran:
+        ran.add("host")
+    by_check = {}
+    for f in report["findings"]:
+        by_check.setdefault((f["area"], f["check"]), []).append(f)
+    for area, check in all_checks:
+        hits = [f for f in by_check.get((area, check), []) if f["severity"] in ("error", "violation", "warning")]
+        case = {"name": "%s/%s" % (area, check), "area": area, "check": check, "findings": hits,
+                "state": "passed"}
+        if area not in ran:
+            case["state"] = "skipped"
+        elif any(f["severity"] == "error" for f in hits):
+            case["state"] = "error"
+        elif any(f["severity"] == "violation" for f in hits):
+            case["state"] = "failed"
+        elif hits:
+            case["state"] = "passed"  # a warning is reported in the output, it does not fail the check
+        cases.append(case)
+    return cases
+
+
+def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None):
+    """Rows (host x finding, worst first), counts and JUnit cases for the whole play.
+
+    reports: the per-host reports (a list, or a dict host -> report); undefined/None for hosts without one.
+    hosts: every host of the play (ansible_play_hosts_all). active_hosts: the hosts still in the play
+    (ansible_play_hosts): a host in neither reports nor active_hosts failed or was unreachable.
+    """
+    if not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("fleet_report expects the list of the play's hosts, got %s" % type(hosts).__name__)
+    if isinstance(reports, dict):
+        index = dict(reports)
+    else:
+        index = {r["host"]: r for r in reports or [] if isinstance(r, dict) and r.get("host")}
+    active = set(active_hosts if active_hosts is not None else hosts)
+    host_rows, rows = [], []
+    for host in hosts:
+        report = index.get(host)
+        if not isinstance(report, dict) or "status" not in report:
+            status = "not_run" if host in active else "failed"
+            reason = ("no report yet (a later batch of the rollout)" if status == "not_run"
+                      else "unreachable, or failed before its report: see the job output")
+            host_rows.append({"host": host, "status": status, "counts": {s: 0 for s in SEVERITIES},
+                              "summary": {}, "reason": reason, "remediation": None})
+            if status == "failed":
+                rows.append(dict(_row("run", "unreachable_or_failed", "error", host, reason,
+                                      action="Check the connection and the job output for this host, then run "
+                                             "the audit again for it (--limit)."), host=host, status=status))
+            continue
+        host_rows.append({"host": host, "status": report["status"], "counts": report["counts"],
+                          "summary": report.get("summary") or {}, "reason": "",
+                          "remediation": (report.get("remediation") or {}).get("counts")})
+        for f in report["findings"]:
+            rows.append(dict(f, host=host, status=report["status"]))
+    host_rows.sort(key=lambda h: (STATUS_RANK.get(h["status"], 99), -h["counts"].get("violation", 0),
+                                  -h["counts"].get("warning", 0), h["host"]))
+    order = {h["host"]: i for i, h in enumerate(host_rows)}
+    rows.sort(key=lambda r: (SEVERITY_RANK[r["severity"]], order[r["host"]], r["area"], r["check"] or "",
+                             r["object"]))
+    checks = set()
+    for report in index.values():
+        if isinstance(report, dict) and "findings" in report:
+            for area in report["areas"]:
+                checks.update((area, c) for c in AREA_CHECKS.get(area, ()))
+            checks.update((f["area"], f["check"]) for f in report["findings"]
+                          if f["severity"] in ("error", "violation", "warning"))
+    checks.update(("host", c) for c in AREA_CHECKS["host"])
+    checks = sorted(checks)
+    junit = []
+    for h in sorted(host_rows, key=lambda h: h["host"]):
+        report = index.get(h["host"])
+        if isinstance(report, dict) and "findings" in report:
+            cases = _testcases(report, checks)
+        elif h["status"] == "failed":
+            cases = [{"name": "run/reachable", "area": "run", "check": "reachable", "state": "error",
+                      "findings": [{"severity": "error", "object": h["host"], "reason": h["reason"],
+                                    "action": "", "check": "unreachable_or_failed"}]}]
+        else:
+            cases = [{"name": "run/reachable", "area": "run", "check": "reachable", "state": "skipped",
+                      "findings": []}]
+        junit.append({"host": h["host"], "cases": cases})
+    verdicts = {}
+    for report in index.values():
+        if isinstance(report, dict):
+            for v in report.get("verdicts") or []:
+                verdicts[v["kind"]] = verdicts.get(v["kind"], 0) + 1
+    by_check = {}
+    for r in rows:
+        by_check[r["check"]] = by_check.get(r["check"], 0) + 1
+    remediation = {"planned": 0, "refused": 0, "executed": 0}
+    for h in host_rows:
+        for k in remediation:
+            remediation[k] += (h.get("remediation") or {}).get(k, 0)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": run,
+        "generated_at": generated_at,
+        "hosts": host_rows,
+        "rows": rows,
+        "junit": junit,
+        "counts": {
+            "hosts": len(host_rows),
+            "by_status": {s: sum(1 for h in host_rows if h["status"] == s) for s in STATUSES},
+            "by_severity": {s: sum(1 for r in rows if r["severity"] == s) for s in SEVERITIES},
+            "by_verdict": dict(sorted(verdicts.items())),
+            "by_check": dict(sorted(by_check.items())),
+            "remediation": remediation,
+        },
+    }
+
+
+def igroup_layout(igroups):
+    """Per cluster: igroups shared by several inventory hosts, initiators in the igroups of several hosts, LUNs
+    that reach one host through more than one igroup (records of the ontap_igroups lookup, called with hosts)."""
+    if not isinstance(igroups, (list, tuple)):
+        raise AnsibleFilterError("igroup_layout expects the ontap_igroups records (a list), got %s"
+                                 % type(igroups).__name__)
+    clusters = {}
+    for ig in igroups:
+        clusters.setdefault(ig.get("cluster") or "-", []).append(ig)
+    out = []
+    for cluster in sorted(clusters):
+        groups = clusters[cluster]
+        shared = [{"svm": g.get("svm"), "igroup": g.get("name"), "hosts": sorted(g.get("hosts") or []),
+                   "sharing": g.get("sharing"), "initiators": list(g.get("initiators") or [])}
+                  for g in groups if g.get("shared")]
+        owners = {}
+        for g in groups:
+            for init in g.get("initiators") or []:
+                owners.setdefault(init.lower(), set()).update(g.get("hosts") or [])
+        in_groups = {}
+        for g in groups:
+            for init in g.get("initiators") or []:
+                in_groups.setdefault(init.lower(), []).append("%s:%s" % (g.get("svm"), g.get("name")))
+        multi_host_initiators = [{"initiator": init, "hosts": sorted(owners[init]), "igroups": sorted(in_groups[init])}
+                                 for init in sorted(owners) if len(owners[init]) > 1]
+        reach = {}
+        for g in groups:
+            for host in g.get("hosts") or []:
+                for m in g.get("lun_maps") or []:
+                    key = (host, g.get("svm"), m.get("path"))
+                    reach.setdefault(key, []).append({"igroup": g.get("name"), "lun_id": m.get("lun_id"),
+                                                      "wwid": m.get("wwid")})
+        multi_igroup_luns = [{"host": h, "svm": svm, "path": path, "wwid": via[0]["wwid"],
+                              "igroups": sorted(v["igroup"] for v in via),
+                              "lun_ids": sorted({v["lun_id"] for v in via})}
+                             for (h, svm, path), via in sorted(reach.items()) if len(via) > 1]
+        out.append({"cluster": cluster, "igroups": len(groups), "shared_igroups": shared,
+                    "multi_host_initiators": multi_host_initiators, "multi_igroup_luns": multi_igroup_luns})
+    return out

@@ -1,0 +1,92 @@
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TEST ONLY. A Python interpreter for Ansible modules that makes the local machine look like a SAN host captured
+in the lab (tests/unit/fixtures/<scenario>.tar.gz).
+
+    ansible_connection=local
+    ansible_python_interpreter="<venv python> <repo>/tests/fleet/fixture_python.py <scenario>"
+
+It is what tests/integration/test_fleet_runner.py uses to give twenty and more inventory hosts the SAN state of the
+captured trees in one run, without VMs. It lives under tests/, which build_ignore keeps out of the collection's
+tarball, and nothing in the shipped modules or plugins knows about it: a user cannot reach it by accident.
+
+What it changes, in this process only, before the AnsiballZ payload runs:
+- san_observe.HostReader reads the fixture's sysfs/proc/etc tree and answers commands from the fixture's captured
+  outputs (the CapturedRun of the unit tests), with the deadline helper inlined (no fork per batch);
+- deadline.run answers every other command from the same capture (multipath_conf: `multipathd show config` from
+  the captured `show config local`; a command the capture does not have fails as "not found", as on a host
+  without it), and AnsibleModule.get_bin_path returns the bare program name;
+- the multipath_conf scan of local (non-SAN) disks sees none: the captured hosts have only the virtio root disk.
+Everything a module would write is refused (the fixture hosts are read-only: audit and compliance only).
+"""
+import fcntl
+import os
+import runpy
+import sys
+import tarfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures")
+ALIASES = {("multipathd", "show", "config"): ("multipathd", "show", "config", "local")}
+
+
+def unpacked(scenario):
+    """<cache>/<scenario>, unpacked once per machine (a lock: many modules start at the same time)."""
+    cache = os.path.join(os.environ.get("SANFLEET_FIXTURE_CACHE") or "/tmp/sanfleet-fleet-fixtures-%d" % os.getuid())
+    os.makedirs(cache, exist_ok=True)
+    base = os.path.join(cache, scenario)
+    with open(os.path.join(cache, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(base, ".done")):
+            archive = os.path.join(FIXTURES, scenario + ".tar.gz")
+            with tarfile.open(archive) as tar:
+                tar.extractall(cache, filter="tar")
+            open(os.path.join(base, ".done"), "w").close()
+    return base
+
+
+def install(scenario):
+    # the collection tree the controller runs (scripts/setup.sh exports it); the payload itself comes from the same tree
+    sys.path.extend(p for p in (os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "").split(os.pathsep) if p)
+    from ansible.module_utils import basic
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline, san_observe
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_observe as t
+
+    base = unpacked(scenario)
+    captured = t.CapturedRun(os.path.join(base, "commands"))
+    real_call = deadline.call
+
+    def run(argv, timeout, what=None, data=None):
+        if data is not None or argv[0] in ("systemctl", "iscsiadm") and "-o" in argv:
+            raise OSError(1, "fixture host %s is read-only: %s" % (scenario, " ".join(argv)))
+        key = tuple(argv)
+        return captured(list(ALIASES.get(key, key)), timeout, what)
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if what == "sysfs scan of sd disks":
+            return []
+        if getattr(fn, "__module__", "").endswith("san_observe"):
+            return t.inline_call(fn, args, timeout, what)
+        return real_call(fn, args, timeout=timeout, what=what)
+
+    reader_init = san_observe.HostReader.__init__
+
+    def init(self, root="/", run=None, call=None, **kw):
+        reader_init(self, root=os.path.join(base, "root"), run=captured, call=t.inline_call, **kw)
+
+    san_observe.HostReader.__init__ = init
+    deadline.run = run
+    deadline.call = call
+    basic.AnsibleModule.get_bin_path = lambda self, name, required=False, opt_dirs=None: name
+
+
+def main():
+    scenario, script = sys.argv[1], sys.argv[2]
+    sys.argv = sys.argv[2:]
+    install(scenario)
+    runpy.run_path(script, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""The compliance job over a fleet of 25 hosts, run the way AWX runs it (ansible-runner, private data dir), and
+its HTML report checked in a real headless browser (Debian's chromium).
+
+The hosts: 24 'fixture hosts' (tests/fleet/fixture_python.py: a test-only interpreter that gives the local
+machine the SAN state of a captured lab tree, five scenarios in turn) and one unreachable host. No VM: this test
+runs without the lab. The iSCSI and LVM parts of the job are off: they read this machine's own iscsid.conf and
+lvm.conf, which the captures do not hold.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ansible_runner = pytest.importorskip("ansible_runner")
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = ("healthy", "unmapped", "mounted", "orphan", "portal_cut")
+N_HOSTS = 24
+ARTIFACTS = Path(os.environ.get("SANFLEET_TEST_ARTIFACTS") or (REPO / "tests" / "output" / "artifacts"))
+
+
+def _shims(bindir):
+    bindir.mkdir(parents=True, exist_ok=True)
+    for s in SCENARIOS:
+        shim = bindir / ("python-" + s)
+        shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n' % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py", s))
+        shim.chmod(0o755)
+
+
+def _artifact_data(run):
+    """set_stats data, from the playbook_on_stats event: where AWX takes a job's artifacts from."""
+    stats = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+    assert len(stats) == 1
+    return stats[0]["event_data"]["artifact_data"]
+
+
+def _truth(scenario):
+    """The array's truth the lab had when the scenario was captured (ontap_luns records)."""
+    import tarfile
+    with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
+        return json.load(tar.extractfile("%s/truth.json" % scenario))["array_luns"]
+
+
+@pytest.fixture(scope="module")
+def fleet_run(tmp_path_factory):
+    pdd = tmp_path_factory.mktemp("runner")
+    _shims(pdd / "bin")
+    hosts = {}
+    for i in range(N_HOSTS):
+        scenario = SCENARIOS[i % len(SCENARIOS)]
+        hosts["node%02d-%s" % (i, scenario)] = {"ansible_connection": "local",
+                                                "ansible_python_interpreter": str(pdd / "bin" / ("python-" + scenario))}
+    # unreachable: nothing listens on port 1
+    hosts["node99-down"] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
+                            "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+    (pdd / "inventory").mkdir()
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env").mkdir()
+    reports = pdd / "artifacts" / "fleet" / "sanfleet-reports"
+    envvars = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+               "SANFLEET_REPORT_DIR": str(reports), "ANSIBLE_HOST_KEY_CHECKING": "False"}
+    (pdd / "env" / "envvars").write_text(json.dumps(envvars))
+    (pdd / "env" / "extravars").write_text(json.dumps({
+        "sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}))
+    started = time.monotonic()
+    run = ansible_runner.run(private_data_dir=str(pdd), ident="fleet", project_dir=str(REPO),
+                             playbook=str(REPO / "playbooks" / "compliance.yml"), forks=12, quiet=True,
+                             timeout=170)
+    run.wall = time.monotonic() - started
+    run.reports = reports
+    print("fleet compliance run: %d hosts in %.1f s, reports in %s" % (len(hosts), run.wall, reports))
+    return run
+
+
+def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
+    run = fleet_run
+    # non-compliant hosts fail (ansible-playbook rc 2), an unreachable one wins (rc 4): docs/reports.md
+    assert run.status == "failed" and run.rc == 4, (run.status, run.rc)
+    stats = run.stats
+    assert set(stats["dark"]) == {"node99-down"}
+    assert len(stats["failures"]) == N_HOSTS
+    data = _artifact_data(run)
+    counts = data["sanfleet_report"]["counts"]
+    assert counts["hosts"] == N_HOSTS + 1
+    assert counts["by_status"]["violation"] == N_HOSTS and counts["by_status"]["failed"] == 1
+    assert data["sanfleet_report"]["worst"] == "failed"
+    assert data["sanfleet_report"]["hosts"]["node99-down"] == "failed"
+    assert len(data["sanfleet_compliance"]) == N_HOSTS and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
+
+
+def test_fleet_report_content(fleet_run):
+    reports = fleet_run.reports
+    schema = json.loads((REPO / "meta" / "schemas" / "host_report.schema.json").read_text())
+    per_host = sorted((reports / "hosts").glob("*.json"))
+    assert len(per_host) == N_HOSTS
+    docs = {p.stem: json.loads(p.read_text()) for p in per_host}
+    for doc in docs.values():
+        jsonschema.validate(doc, schema)
+    md = (reports / "fleet.md").read_text()
+    assert "25 hosts: 1 failed, 24 violation." in md
+    hosts_table = md.split("## Hosts, worst first")[1].split("## Findings")[0]
+    assert hosts_table.index("node99-down") < hosts_table.index("node00-healthy")  # worst first
+    rows = [r for r in md.split("## Findings, worst first")[1].splitlines() if r.startswith("| ")][2:]
+    assert rows[0].startswith("| error | node99-down | run | unreachable_or_failed |")
+    # every unmapped host names its dead map; every mounted one the mount; settings with their values
+    for name, doc in docs.items():
+        checks = {(f["check"], f["object"]) for f in doc["findings"]}
+        if name.endswith("unmapped"):
+            assert ("all_paths_failed", "3600a098038304c61622d3030322b4162") in checks
+            assert any(r.startswith("| warning | %s | host | all_paths_failed | 3600a098038304c61622d3030322b4162" % name)
+                       for r in rows)
+        if name.endswith("-mounted"):
+            assert any(f["check"] == "in_use" and "/mnt/lab1" in f["reason"] for f in doc["findings"])
+        if name.endswith("healthy"):
+            assert not [f for f in doc["findings"] if f["area"] == "host"], doc["findings"]
+        assert ("no_path_retry_queue", 'devices/device[vendor="NETAPP",product="LUN"]') in checks
+    assert '| no_path_retry = queue (want 30) |' in md
+    junit = ET.parse(reports / "junit.xml").getroot()
+    suites = junit.findall("testsuite")
+    assert len(suites) == N_HOSTS + 1
+    per_suite = {s.get("name"): len(s.findall("testcase")) for s in suites}
+    assert len({n for h, n in per_suite.items() if h != "node99-down"}) == 1  # same checks for every host
+    failed = {(c.get("classname").rsplit(".", 1)[1], c.get("name")) for c in junit.iter("testcase")
+              if c.find("failure") is not None}
+    assert ("node01-unmapped", "multipath/no_path_retry_queue") in failed
+    assert junit.find("testsuite[@name='node99-down']/testcase/error") is not None
+    shutil.copytree(reports, ARTIFACTS / "fleet-reports", dirs_exist_ok=True)
+    print("fleet report: %s" % (ARTIFACTS / "fleet-reports" / "fleet.md"))
+
+
+def _chromium():
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        pytest.fail("chromium is not installed: scripts/setup.sh installs it")
+    return exe
+
+
+def _browse(tmp_path, url, *extra):
+    argv = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--user-data-dir=%s" % (tmp_path / ("profile-%d" % time.monotonic_ns())), "--window-size=1400,1000"]
+    proc = subprocess.run(argv + list(extra) + [url], capture_output=True, text=True, timeout=90, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def _rows(dom, table):
+    body = re.search(r'<table id="%s".*?<tbody>(.*?)</tbody>' % table, dom, re.S).group(1)
+    return [(('hidden' in tr.group(1)), re.findall(r"<td[^>]*>(.*?)</td>", tr.group(2), re.S))
+            for tr in re.finditer(r"<tr([^>]*)>(.*?)</tr>", body, re.S)]
+
+
+def test_html_page_in_headless_chromium(fleet_run, tmp_path):
+    page = fleet_run.reports / "fleet.html"
+    html = page.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", html), "the page must not load anything"
+    url = page.as_uri()
+    # as rendered: worst first
+    rows = _rows(_browse(tmp_path, url, "--dump-dom"), "findings")
+    assert len(rows) > 3 * N_HOSTS
+    assert rows[0][1][0] == "error" and rows[0][1][1] == "node99-down"
+    # sorted by the script: host column, descending (two clicks), then by text filter and severity
+    rows = _rows(_browse(tmp_path, url + "#sort=findings:1:desc", "--dump-dom"), "findings")
+    hosts = [re.sub("<[^>]+>", "", r[1][1]) for r in rows]
+    assert hosts == sorted(hosts, reverse=True) and hosts[0] == "node99-down" and hosts[-1] == "node00-healthy"
+    dom = _browse(tmp_path, url + "#q=node03-orphan&severity=warning", "--dump-dom")
+    shown = [r for r in _rows(dom, "findings") if not r[0]]
+    assert shown and all(r[1][1] == "node03-orphan" and r[1][0] == "warning" for r in shown)
+    assert {re.sub("<[^>]+>", "", r[1][3]) for r in shown} == {"orphan_path"}
+    assert '<span id="shown">%d</span>' % len(shown) in dom
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "fleet-report.png"
+    _browse(tmp_path, url + "#sort=findings:1", "--screenshot=%s" % shot, "--hide-scrollbars")
+    assert shot.stat().st_size > 10000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print("screenshot: %s" % shot)
+
+
+def test_remediation_plan_in_check_mode_in_batches(tmp_path):
+    """The remediation job's check run (the first node of the AWX workflow) over one host per capture, with the
+    capture's array truth, in batches of two (the reports are rewritten after each): the plan is in the per-host
+    reports and its counts in the artifact data; nothing is executed."""
+    pdd = tmp_path / "runner"
+    _shims(pdd / "bin")
+    hosts = {}
+    for i, scenario in enumerate(SCENARIOS):
+        hosts["node%02d-%s" % (i, scenario)] = {
+            "ansible_connection": "local", "ansible_python_interpreter": str(pdd / "bin" / ("python-" + scenario)),
+            "stale_cleanup_array_luns": _truth(scenario)}
+    (pdd / "inventory").mkdir(parents=True)
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env").mkdir()
+    reports = pdd / "artifacts" / "plan" / "sanfleet-reports"
+    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+                                                     "SANFLEET_REPORT_DIR": str(reports)}))
+    (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts", "sanfleet_serial": 2}))
+    run = ansible_runner.run(private_data_dir=str(pdd), ident="plan", project_dir=str(REPO),
+                             playbook=str(REPO / "playbooks" / "remediate.yml"), cmdline="--check --diff",
+                             forks=5, quiet=True, timeout=170)
+    assert run.status == "successful" and run.rc == 0, (run.status, run.rc)
+    data = _artifact_data(run)["sanfleet_report"]
+    assert data["run"] == "remediate"
+    # the unmapped host: one stale map with its two paths (disable queueing, verify unused, flush, wait, delete
+    # two disks, ...); nothing executed in check mode, nothing refused
+    planned = {h: json.loads((reports / "hosts" / (h + ".json")).read_text())["remediation"] for h in hosts}
+    stale = "3600a098038304c61622d3030322b4162"
+    for host, rem in planned.items():
+        targets = {s["target"] for s in rem["planned"]}
+        if host.endswith("unmapped"):
+            assert stale in targets and {"sdd", "sdf"} <= targets, rem["planned"]
+        else:
+            assert rem["planned"] == [], (host, rem["planned"])
+        assert rem["executed"] == [] and rem["counts"]["executed"] == 0
+    per_unmapped = planned["node01-unmapped"]["counts"]["planned"]
+    assert per_unmapped >= 4
+    assert data["counts"]["remediation"] == {"planned": per_unmapped, "executed": 0, "refused": 0}
+    assert data["counts"]["by_status"]["not_run"] == 0  # the last batch's report has every host
+    verdicts = json.loads((reports / "hosts" / "node01-unmapped.json").read_text())["verdicts"]
+    # the LIO placeholder LUN 0 is not an ONTAP LUN: unknown_array, left alone
+    assert {(v["kind"], v["name"]) for v in verdicts if v["kind"] != "healthy"} == {
+        ("stale_unmapped", stale), ("unknown_array", "360014055a1a00000000400080005a1ab")}
+    md = (reports / "fleet.md").read_text()
+    assert "Remediation: %d steps planned, 0 executed, 0 refused." % per_unmapped in md

@@ -1,0 +1,105 @@
+"""The execution environment files are complete: ansible-builder reads the collection's EE metadata and writes a
+full build context. No container engine runs here (no podman/docker, no registry), so the image itself is not
+built: the context is checked instead (Containerfile steps, every file it copies, the requirements it installs).
+Also: collections/requirements.yml, which an AWX project sync installs, resolves this collection."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.skipif(not (BIN / "ansible-builder").exists(),
+                                reason="ansible-builder is not installed (requirements-dev.txt pins it)")
+
+
+def _run(argv, cwd, timeout=120, env=None):
+    proc = subprocess.run(argv, cwd=str(cwd), capture_output=True, text=True, timeout=timeout, check=False,
+                          env=dict(os.environ, **(env or {})))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def _ontap_tree():
+    for base in (os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "").split(os.pathsep):
+        if base and (Path(base) / "ansible_collections" / "netapp" / "ontap" / "MANIFEST.json").exists():
+            return Path(base) / "ansible_collections" / "netapp" / "ontap"
+    pytest.skip("netapp.ontap is not in ANSIBLE_COLLECTIONS_PATH (scripts/setup.sh puts it there)")
+
+
+def test_collection_ee_metadata_names_files_that_exist():
+    meta = yaml.safe_load((ROOT / "meta" / "execution-environment.yml").read_text())
+    assert meta["version"] == 1
+    for kind in ("python", "system"):
+        assert (ROOT / meta["dependencies"][kind]).is_file(), meta["dependencies"][kind]
+
+
+def test_introspect_sees_our_and_netapp_ontaps_requirements(tmp_path):
+    tree = tmp_path / "ansible_collections"
+    (tree / "sanfleet").mkdir(parents=True)
+    (tree / "netapp").mkdir()
+    os.symlink(ROOT, tree / "sanfleet" / "remediation")
+    os.symlink(_ontap_tree(), tree / "netapp" / "ontap")
+    out = yaml.safe_load(_run([str(BIN / "ansible-builder"), "introspect", "--sanitize", str(tmp_path)], tmp_path))
+    python = "\n".join(out["python"])
+    system = "\n".join(out["system"])
+    assert "requests" in python and "sanfleet.remediation" in python  # ours, named by its collection
+    assert "netapp.ontap" in python  # and netapp.ontap's (solidfire, requests, ...)
+    assert "openssh-client" in system and "ca-certificates" in system
+
+
+def test_ansible_builder_create_writes_a_complete_context(tmp_path):
+    ee = ROOT / "extensions" / "ee" / "execution-environment.yml"
+    spec = yaml.safe_load(ee.read_text())
+    assert spec["version"] == 3
+    _run([str(BIN / "ansible-builder"), "create", "-f", str(ee), "-c", str(tmp_path / "context"),
+          "--output-filename", "Containerfile"], ROOT)
+    ctx = tmp_path / "context"
+    containerfile = (ctx / "Containerfile").read_text()
+    assert "FROM $EE_BASE_IMAGE" in containerfile or spec["images"]["base_image"]["name"] in containerfile
+    galaxy = yaml.safe_load((ctx / "_build" / "requirements.yml").read_text())
+    names = {c["name"] for c in galaxy["collections"]}
+    assert {"netapp.ontap", "https://github.com/sanfleet/remediation.git"} == names
+    assert "ansible-galaxy collection install" in containerfile and "introspect" in containerfile
+    # the git source needs git in the galaxy stage, before the install
+    assert containerfile.index("install -y git-core") < containerfile.index("ansible-galaxy collection install")
+    assert "ansible-core>=2.21,<2.22" in containerfile and "ansible-runner" in containerfile
+    # every file the Containerfile copies from the context is there
+    for line in containerfile.splitlines():
+        if line.startswith("COPY ") and "--from=" not in line:
+            src = line.split()[1]
+            assert (ctx / src).exists(), line
+
+
+def test_awx_project_requirements_resolve_this_collection(tmp_path):
+    req = yaml.safe_load((ROOT / "collections" / "requirements.yml").read_text())["collections"]
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    ontap = next(c for c in req if c["name"] == "netapp.ontap")
+    assert ontap["version"] == galaxy["dependencies"]["netapp.ontap"]
+    local = [c for c in req if c.get("type") == "dir"]
+    assert local == [{"name": ".", "type": "dir"}]
+    # AWX runs the project update from the project's root: install the dir entry the same way (no Galaxy here)
+    only_local = tmp_path / "requirements.yml"
+    only_local.write_text(yaml.safe_dump({"collections": local}))
+    _run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-r", str(only_local),
+          "-p", str(tmp_path / "installed")], ROOT, env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "none")})
+    manifest = json.loads((tmp_path / "installed" / "ansible_collections" / "sanfleet" / "remediation"
+                           / "MANIFEST.json").read_text())
+    assert manifest["collection_info"]["name"] == "remediation"
+    assert manifest["collection_info"]["dependencies"] == {"netapp.ontap": ontap["version"]}
+
+
+def test_tarball_keeps_test_tooling_out(tmp_path):
+    _run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)], ROOT)
+    import tarfile
+    with tarfile.open(next(tmp_path.glob("sanfleet-remediation-*.tar.gz"))) as tar:
+        names = tar.getnames()
+    assert "meta/schemas/host_report.schema.json" in names and "roles/fleet_report/templates/fleet.html.j2" in names
+    assert "meta/execution-environment.yml" in names and "requirements.txt" in names and "bindep.txt" in names
+    leaked = [n for n in names if n.split("/")[0] in ("tests", "scripts", "benchmarks", "collections")
+              or n.startswith("extensions/molecule") or n in ("conftest.py", "pytest.ini", "requirements-dev.txt")]
+    assert leaked == []
