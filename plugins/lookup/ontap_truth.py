@@ -11,13 +11,13 @@ version_added: 1.1.0
 short_description: The array truth of one host from several ONTAP clusters (records, covered targets, problems)
 description:
   - Reads every cluster of O(clusters) (the C(sanfleet_ontap) variable) in bulk, once per run per cluster (the
-    same read and cache as M(sanfleet.remediation.ontap_luns)), and returns the array-truth contract the
-    cross-check of M(sanfleet.remediation.stale_mpath_facts) takes as O(sanfleet.remediation.stale_mpath_facts#module:array_truth).
+    same read and cache as P(sanfleet.remediation.ontap_luns#lookup)), and returns the array-truth contract
+    that the C(array_truth) option of M(sanfleet.remediation.stale_mpath_facts) takes.
   - C(luns) are the records of the host's initiators (the shape of M(sanfleet.remediation.ontap_luns)).
     C(targets) say which SVMs were read and how they are seen on the wire (iSCSI target name, iSCSI data LIF
-    addresses, FC LIF WWPNs): only devices reached through one of them are judged; any other is C(not_covered).
+    addresses, FC LIF WWPNs). Only devices reached through one of them are judged; any other is C(not_covered).
   - A cluster that cannot be read (login, TLS, a page without C(records), the paging guard), an SVM-scoped
-    login and a mapping to an igroup the igroups query did not return are listed in C(problems), not raised:
+    login and a mapping to an igroup the igroups query did not return are listed in C(problems), not raised;
     the planner then plans no removal on the host, naming them.
   - When O(clusters) is empty, one cluster is read from the C(ONTAP_HOSTNAME), C(ONTAP_USERNAME),
     C(ONTAP_PASSWORD), C(ONTAP_VALIDATE_CERTS), C(ONTAP_CA_PATH) and C(ONTAP_SVM) environment variables (an AWX
@@ -62,10 +62,14 @@ _raw:
       description: "The SVMs read: cluster, svm, iscsi_target_names, iscsi_addresses, fc_wwpns, collected_at."
       type: list
       elements: dict
-    problems: {description: "cluster, svm, kind (lookup_failed, svm_scoped_login, dropped_mapping, no_cluster), msg.",
-               type: list, elements: dict}
-    clusters: {description: "Per cluster read: cluster, hostname, svm, collected_at, requests, source.", type: list,
-               elements: dict}
+    problems:
+      description: "cluster, svm, kind (lookup_failed, svm_scoped_login, dropped_mapping, no_cluster), msg."
+      type: list
+      elements: dict
+    clusters:
+      description: "Per cluster read: cluster, hostname, svm, collected_at, requests, source."
+      type: list
+      elements: dict
     collected_at: {description: Epoch seconds of the oldest cluster read., type: float}
 """
 

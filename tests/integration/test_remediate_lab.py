@@ -113,15 +113,16 @@ def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run"
     capture = tmp_path / ("capture-%s.jsonl" % tag)
     if capture.exists():
         capture.unlink()
-    opts = sim.options()
-    variables = dict(FAST, sanfleet_hosts="sanlab", stale_cleanup_ontap_hostname=opts["hostname"],
-                     stale_cleanup_ontap_http_port=opts["http_port"], stale_cleanup_ontap_username=opts["username"],
-                     stale_cleanup_ontap_password=opts["password"], stale_cleanup_ontap_ca_path=opts["ca_path"])
+    variables = dict(FAST, sanfleet_hosts="sanlab")
     variables.update(extra or {})
+    # the array connection as the README documents it: -e @ontap.yml holding sanfleet_ontap (a list of clusters)
+    ontap_yml = tmp_path / "ontap.yml"
+    ontap_yml.write_text(json.dumps({"sanfleet_ontap": [sim.options()]}))
     env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=str(cb_dir), ANSIBLE_CALLBACKS_ENABLED="capture",
                CAPTURE_FILE=str(capture), ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1",
                ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_PIPELINING="True")
-    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(PLAYBOOK), "-e", json.dumps(variables)]
+    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(PLAYBOOK), "-e", "@%s" % ontap_yml,
+            "-e", json.dumps(variables)]
     if check:
         argv.append("--check")
     t0 = time.monotonic()
