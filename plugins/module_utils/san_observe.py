@@ -947,7 +947,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "state": s.get("state"),
             "recovery_tmo": _int(s.get("recovery_tmo")),
         })
-    initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + [w for w in wwpns]))
+    initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
     return {
         "collected_at": collected_at if collected_at is not None else time.time(),
         "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),

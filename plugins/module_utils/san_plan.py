@@ -412,8 +412,8 @@ def removal_blockers(snapshot, verdicts, policy=None):
     blockers = []
     if array is None:
         if any(v.get("kind") in REMOVAL_KINDS for v in verdicts):
-            blockers.append({"why": "array_truth_unknown", "msg": "the snapshot does not say what array truth its "
-                                                                 "verdicts rest on (san.array)"})
+            blockers.append({"why": "array_truth_unknown",
+                             "msg": "the snapshot does not say what array truth its verdicts rest on (san.array)"})
         return blockers
     for prob in array.get("problems") or []:
         blockers.append({"why": "array_lookup_problem",
@@ -466,8 +466,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     blockers = removal_blockers(snapshot, verdicts, policy)
     if blockers:
         # the truth may be incomplete or old: no removal at all on this host, and the plan says why, by name
-        why = "no removal on this host (%s): %s" % (", ".join(sorted(set(b["why"] for b in blockers))),
-                                                     "; ".join(b["msg"] for b in blockers))
+        names = ", ".join(sorted(set(b["why"] for b in blockers)))
+        why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
         return {"steps": [], "blocked": blockers,
                 "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
                              "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)

@@ -62,8 +62,8 @@ def run(sim, terms=(), variables=None, **options):
     opts = sim.options(cache_ttl=0)
     opts.update(options)
     opts = {k: v for k, v in opts.items() if v is not None}
-    return untimed(lookup_plugin("sanfleet.remediation.ontap_luns").run(list(terms), variables=variables or {},
-                                                                          **opts))
+    plugin = lookup_plugin("sanfleet.remediation.ontap_luns")
+    return untimed(plugin.run(list(terms), variables=variables or {}, **opts))
 
 
 def test_records_have_the_design_shape_and_match_the_array(sim):

@@ -27,6 +27,7 @@ def check(snap, records, **kw):
     kw.setdefault("array_targets", TARGETS)
     return sj.cross_check(snap, records, **kw)
 
+
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
        "Additional sense: Logical unit not supported\n")
 FAILED = ("F", "faulty", "running")
