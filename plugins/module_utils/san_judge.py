@@ -381,11 +381,12 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 pev["array_at_lun"] = [_rec_summary(r) for r in cands]
                 live = (probe or {}).get("serial_live")
                 why = None
-                # LUN id reuse needs live evidence: the serial the LU answers with now differs from the one the
-                # host recorded for this device and from the serial of the LUN this WWID is (sysfs keeps the old
-                # VPD until a rescan, lab finding 6). Cached sysfs identity alone never decides.
-                if live and not _same_serial(live, disk.get("serial")) and not any(
-                        serial_matches(live, r) for r in mine):
+                # LUN id reuse needs live evidence: the serial the LU answers with now is not the serial of the LUN
+                # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
+                # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
+                # identity alone never decides.
+                host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
+                if live and host_differs and not any(serial_matches(live, r) for r in mine):
                     pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
                     live_hits = [r for r in cands if serial_matches(live, r)]
                     others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]

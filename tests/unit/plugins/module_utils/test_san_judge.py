@@ -505,3 +505,15 @@ def test_unknown_array_keeps_host_evidence_policy_and_is_never_stale_by_absence(
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa.60014055a1a00000000000000000003", state="offline")
     s = snap_of(tmp_path, setup=setup, probe=False)
     assert verdict(check(s, [rec(1, 1), rec(2, 2)]), "sdf", obj="disk")["kind"] == "unknown_array"
+
+
+def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp_path):
+    # sdb and sdd were rescanned: sysfs and the live VPD both say LU 9, the map still holds WWID 1
+    t = healthy_lab(tmp_path)
+    t.commands()
+    s = t.reader().snapshot()
+    live = "0" + ontap_serial(9).encode().hex()
+    for sd in ("sdb", "sdd"):
+        s["disks"][sd].update(serial=live, wwid=ontap_wwid(9))
+    s = probe_live(t, s, ontap_wwid(1), live)
+    assert verdict(check(s, [rec(9, 1), rec(2, 2)]), ontap_wwid(1))["kind"] == "serial_mismatch"
