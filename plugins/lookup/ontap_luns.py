@@ -84,6 +84,7 @@ _list:
     igroup_initiators: {description: "Every initiator of the igroup, as ONTAP stores it.", type: list, elements: str}
     state: {description: "LUN state (online, offline, nvfail, space_error, foreign_lun_error).", type: str}
     size_bytes: {description: LUN size in bytes., type: int}
+    collected_at: {description: Epoch seconds of the cluster read the record comes from., type: float}
 """
 
 from ansible.errors import AnsibleLookupError

@@ -360,12 +360,22 @@ def disable_queueing(host, step):
         return {"outcome": "already_absent"}
     name = m["name"]
     if release and san_plan.workload_openers(m.get("openers")) and \
-            not san_plan.dead_unmapped_map(dict(m, queueing=True), {"array_unmapped": True}):
+            not all(p.get("dm_state") == "failed" for p in m.get("paths") or []):
         # planned as dead (every path failed); a path came back since: its openers may be doing real I/O
         raise Refused("map %s" % name, "opener", "has openers (%s) and a path is no longer failed; it was planned "
                       "as a dead map, not touching it" % ", ".join(san_plan._opener_label(o) for o in
                                                                    san_plan.workload_openers(m.get("openers"))),
                       evidence={"openers": m.get("openers"), "paths": m.get("paths")})
+    if release:
+        # Failing a process's queued I/O needs the array's own word, now: every path answers LOGICAL UNIT NOT
+        # SUPPORTED (a portal cut since the plan gives no answer, a remapped LU answers ready).
+        probes = dict((p.get("name"), host.reader.probe_path(p.get("name"))) for p in m.get("paths") or []
+                      if p.get("name"))
+        if not probes or any((r or {}).get("result") != "lun_not_supported" for r in probes.values()):
+            raise Refused("map %s" % name, "opener", "was planned as a dead map the array no longer maps, but not "
+                          "every path says LOGICAL UNIT NOT SUPPORTED now (%s); not failing its openers' I/O"
+                          % ", ".join("%s: %s" % (k, (v or {}).get("result")) for k, v in sorted(probes.items())),
+                          evidence={"probes": probes})
     detail = {"outcome": "done", "commands": []}
     res = host.command(["multipathd", "disablequeueing", "map", name])
     detail["commands"].append(res.describe())

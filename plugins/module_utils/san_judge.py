@@ -248,7 +248,10 @@ def _rec_summary(r):
 
 
 def _path_initiators(disk, snapshot, iscsi_iqn):
-    """The initiator(s) a path to this disk logs in with: the IQN for iSCSI, the fc_host WWPN for FC."""
+    """The initiator a path to this disk logs in with: the kernel's per-path name (iSCSI session initiatorname,
+    FC host port), else the host's IQN for iSCSI (san_observe flags where it came from), else the fc_host WWPN."""
+    if disk.get("initiator"):
+        return set([_norm_initiator(disk["initiator"])])
     if disk.get("transport") == "iscsi" and iscsi_iqn:
         return set([_norm_initiator(iscsi_iqn)])
     if disk.get("transport") == "fc":
@@ -258,10 +261,41 @@ def _path_initiators(disk, snapshot, iscsi_iqn):
     return None
 
 
-def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=None):
+def coverage_index(array_targets):
+    """{("iqn", name) or ("wwpn", hex): (cluster, svm)} from the target identities of the array truth."""
+    index = {}
+    for t in array_targets or []:
+        key = (t.get("cluster"), t.get("svm"))
+        for name in t.get("iscsi_target_names") or []:
+            index[("iqn", str(name).strip().lower())] = key
+        for wwpn in t.get("fc_wwpns") or []:
+            index[("wwpn", _norm_initiator(wwpn))] = key
+    return index
+
+
+def served_by(disk, index):
+    """(cluster, svm) of the queried SVM that serves the path to this disk (by the session's target IQN or the
+    FC remote port's WWPN, read from sysfs), or None: then nothing the array data says applies to it."""
+    if disk.get("transport") == "iscsi" and disk.get("target_iqn"):
+        return index.get(("iqn", disk["target_iqn"].strip().lower()))
+    if disk.get("transport") == "fc" and disk.get("target_wwpn"):
+        return index.get(("wwpn", _norm_initiator(disk["target_wwpn"])))
+    return None
+
+
+def _same_serial(a, b):
+    return bool(a) and bool(b) and a.strip() == b.strip()
+
+
+def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=None, array_targets=None):
     """Verdicts per map and per SAN sd without a map, from the snapshot and the array's LUN mappings.
 
     array_luns: records of docs/design.md ("array truth"), one per (LUN, igroup) mapping.
+    array_targets: the target identities the records cover ([{cluster, svm, iscsi_target_names, fc_wwpns}]).
+    Only a device whose every path is served by one of them (session target IQN, FC remote port WWPN), over an
+    initiator the kernel names, is judged against the records; any other array device is `not_covered`
+    ("absent from the data" proves nothing for a cluster or SVM that was not read). Without array_targets
+    nothing is covered.
     grace: seconds (optional). When the array records carry `collected_at` (epoch) and the array truth and
     the host snapshot are further apart than `grace`, verdicts that would lead to a removal
     (stale_unmapped, serial_mismatch) carry `evidence.truth_age` and `evidence.within_grace: false`, and the
@@ -271,8 +305,12 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
     initiators = set()
     if host.get("iscsi_iqn"):
         initiators.add(_norm_initiator(host["iscsi_iqn"]))
-    for w in host.get("fc_wwpns") or []:
+    for w in list(host.get("fc_wwpns") or []) + list(host.get("initiators") or []):
         initiators.add(_norm_initiator(w))
+    for d in (snapshot.get("disks") or {}).values():
+        if d.get("initiator"):
+            initiators.add(_norm_initiator(d["initiator"]))
+    index = coverage_index(array_targets)
     prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
     records = [r for r in (array_luns or []) if _applies(r, initiators)]
     by_wwid = {}
@@ -289,8 +327,9 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
     disks = snapshot.get("disks") or {}
     iqn = host.get("iscsi_iqn")
 
-    def at_lun(disk):
-        """Array records mapped at this disk's LUN id for the initiator and protocol the path uses."""
+    def at_lun(disk, svm_key):
+        """Array records mapped at this disk's LUN id by the SVM that serves this path (cluster + SVM), for the
+        initiator and protocol the path uses (igroup)."""
         lun = disk.get("lun")
         if lun is None:
             return None
@@ -298,6 +337,8 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
         out = []
         for r in records:
             if r.get("lun_id") != lun or not _protocol_ok(r, disk.get("transport")):
+                continue
+            if (r.get("cluster"), r.get("svm")) != svm_key:
                 continue
             if path_inits and r.get("igroup_initiators") and not any(
                     _norm_initiator(i) in path_inits for i in r["igroup_initiators"]):
@@ -312,6 +353,8 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
         ev["paths"] = []
         working = failed = 0
         mismatches = []
+        uncovered = []
+        served = set()
         mine = by_wwid.get(w, [])
         for disk, state, probe in path_items:
             pev = {"name": disk.get("name"), "hctl": disk.get("hctl"), "lun": disk.get("lun"), "state": state,
@@ -322,28 +365,46 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 working += 1
             elif state == "failed":
                 failed += 1
-            cands = at_lun(disk) if w.startswith(prefixes) else None
+            svm_key = served_by(disk, index)
+            path_inits = _path_initiators(disk, snapshot, iqn)
+            pev["target"] = disk.get("target_iqn") or disk.get("target_wwpn")
+            if svm_key is None:
+                uncovered.append("%s: target %s is served by no SVM the array data covers"
+                                 % (disk.get("name"), pev["target"] or "unknown"))
+            elif not path_inits:
+                uncovered.append("%s: the initiator this path logs in with is unknown" % disk.get("name"))
+            else:
+                served.add(svm_key)
+                pev["served_by"] = {"cluster": svm_key[0], "svm": svm_key[1]}
+            cands = at_lun(disk, svm_key) if w.startswith(prefixes) and svm_key and path_inits else None
             if cands:
                 pev["array_at_lun"] = [_rec_summary(r) for r in cands]
-                cand_wwids = set((r.get("wwid") or "").lower() for r in cands)
-                disk_wwid = (disk.get("wwid") or w).lower()
                 live = (probe or {}).get("serial_live")
                 why = None
-                if live:
+                # LUN id reuse needs live evidence: the serial the LU answers with now is not the serial of the LUN
+                # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
+                # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
+                # identity alone never decides.
+                host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
+                if live and host_differs and not any(serial_matches(live, r) for r in mine):
+                    pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
                     live_hits = [r for r in cands if serial_matches(live, r)]
                     others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
                     if others:
-                        why = ("live VPD 0x80 serial %r is that of %s, which the array now maps at LUN id %s, "
-                               "but the host holds this device as WWID %s" % (
-                                   live, others[0].get("path") or others[0].get("wwid"), disk.get("lun"), w))
+                        why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
+                               "maps at LUN id %s, but the host holds this device as WWID %s" % (
+                                   live, disk.get("serial"), others[0].get("path") or others[0].get("wwid"),
+                                   disk.get("lun"), w))
                     elif not live_hits:
-                        why = ("live VPD 0x80 serial %r is not the serial of %s, which the array maps at LUN id %s"
-                               % (live, ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
-                                  disk.get("lun")))
-                if why is None and w not in cand_wwids:
-                    why = "the array maps %s at LUN id %s, but the host holds the device there as WWID %s%s" % (
-                        ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)), disk.get("lun"),
-                        w, " (sysfs now says %s)" % disk_wwid if disk_wwid != w else "")
+                        why = ("live VPD 0x80 serial %r (the host recorded %r) is not the serial of %s, which the "
+                               "array maps at LUN id %s" % (
+                                   live, disk.get("serial"),
+                                   ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
+                                   disk.get("lun")))
+                elif w not in set((r.get("wwid") or "").lower() for r in cands):
+                    pev["lun_id_reuse_unproven"] = ("the array maps another LUN at LUN id %s; no live serial "
+                                                    "differs from the host's record, so no serial_mismatch"
+                                                    % disk.get("lun"))
                 if why:
                     pev["mismatch"] = why
                     mismatches.append((disk.get("name"), why))
@@ -351,6 +412,7 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 pev["array_at_lun"] = []
             ev["paths"].append(pev)
         ev["array_mappings"] = [_rec_summary(r) for r in mine]
+        ev["coverage"] = [{"cluster": k[0], "svm": k[1]} for k in sorted(served, key=str)]
         ev["working_paths"], ev["failed_paths"] = working, failed
         lun = None
         for disk, _s, _p in path_items:
@@ -372,6 +434,12 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
             return dict(base, kind="unknown_array", evidence=ev,
                         reason="WWID %s starts with none of the configured array prefixes (%s)"
                                % (wwid, ", ".join(prefixes)))
+        if uncovered or not path_items:
+            ev["not_covered"] = uncovered or ["no path: nothing says which target serves it"]
+            return dict(base, kind="not_covered", evidence=ev,
+                        reason="not judged, the array data does not cover it (%s)%s" % (
+                            "; ".join(ev["not_covered"]),
+                            "; the array maps WWID %s to this host" % wwid if mine else ""))
         if mismatches:
             return removal(dict(base, kind="serial_mismatch", evidence=ev,
                                 reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches)))
@@ -436,6 +504,27 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 v["evidence"]["array_serial"] = cands[0].get("serial")
         verdicts.append(v)
     return verdicts
+
+
+def paths_to_probe(snapshot, verdicts):
+    """[(map wwid, sd)] of unprobed paths whose live answer can change a covered map's verdict: the array maps
+    another LU at that LUN id (serial_mismatch needs the live VPD 0x80), or the array does not map the map and its
+    paths look fine (unexpected_visibility: INQUIRY may carry peripheral qualifier 1/3, the LU is gone)."""
+    out = []
+    maps = snapshot.get("maps") or {}
+    for v in verdicts or []:
+        m = maps.get(v.get("wwid"))
+        if v.get("object") != "map" or m is None or v.get("kind") in ("not_covered", "unknown_array"):
+            continue
+        w = (v.get("wwid") or "").lower()
+        for pev in (v.get("evidence") or {}).get("paths") or []:
+            name = pev.get("name")
+            if not name or name in (m.get("probe") or {}):
+                continue
+            other_lu = any((r.get("wwid") or "").lower() != w for r in pev.get("array_at_lun") or [])
+            if v.get("kind") == "unexpected_visibility" or other_lu:
+                out.append((v["wwid"], name))
+    return out
 
 
 def _disk_mismatches(map_verdict, m, disks):

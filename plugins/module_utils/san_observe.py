@@ -516,6 +516,9 @@ def read_sd(root, name):
     real = _realpath(root, base)
     devlink = _realpath(root, base + "/device")
     raw80 = _read(_p(root, base + "/device/vpd_pg80"), binary=True)
+    # FC: the remote port (the array's target port) this disk is reached through; its WWPN says which SVM serves it
+    rport = [c for c in (real or "").split("/") if c.startswith("rport-")]
+    rport_wwpn = _read(_p(root, "/sys/class/fc_remote_ports/%s/port_name" % rport[-1])) if rport else None
     parts = []
     for entry in _listdir(_p(root, base)):
         if entry.startswith(name) and entry[len(name):].isdigit():
@@ -537,6 +540,7 @@ def read_sd(root, name):
         "vpd_pg80": list(bytearray(raw80)) if raw80 is not None else None,
         "holders": _listdir(_p(root, base + "/holders")),
         "partitions": parts,
+        "rport_wwpn": rport_wwpn,
     }
 
 
@@ -602,6 +606,9 @@ def read_sessions(root):
             "sid": sid,
             "host": host,
             "target": _read(_p(root, base + "/targetname")),
+            # the name this session logged in with (an iface's initiatorname overrides the file's)
+            "initiator": _read(_p(root, base + "/initiatorname")),
+            "iface": _read(_p(root, base + "/ifacename")),
             "state": _read(_p(root, base + "/state")),
             "recovery_tmo": _read(_p(root, base + "/recovery_tmo")),
             "address": addr,
@@ -918,12 +925,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         }
 
     init = raw.get("initiators") or {}
-    iqn = init.get("iqn_file")
-    if not iqn:
-        for h in sorted(init.get("iscsi_hosts") or {}):
-            if init["iscsi_hosts"][h] and init["iscsi_hosts"][h] != "<NULL>":
-                iqn = init["iscsi_hosts"][h]
-                break
+    iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
     wwpns = []
     fc_hosts = []
     for fc in init.get("fc_hosts") or []:
@@ -931,6 +933,11 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             wwpns.append(fc["port_name"])
         fc_hosts.append({"host": _int((fc.get("host") or "").replace("host", "")), "wwpn": fc.get("port_name"),
                          "port_state": fc.get("port_state")})
+    fc_by_host = dict((f["host"], f["wwpn"]) for f in fc_hosts if f["host"] is not None)
+    session_by_name = dict((s["session"], s) for s in raw.get("sessions") or [])
+    for d in disks.values():
+        d["initiator"], d["target_iqn"], d["target_portal"], d["target_wwpn"] = _path_identity(
+            d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
     sessions = []
     for s in raw.get("sessions") or []:
         portal = None
@@ -945,18 +952,56 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "host": s.get("host"),
             "target": s.get("target"),
             "portal": portal,
+            "initiator": _clean_name(s.get("initiator")),
+            "iface": s.get("iface"),
             "state": s.get("state"),
             "recovery_tmo": _int(s.get("recovery_tmo")),
         })
+    initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
     return {
         "collected_at": collected_at if collected_at is not None else time.time(),
-        "host": {"iscsi_iqn": iqn, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
+        "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),
+                 "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
                  "multipathd_running": bool(multipathd_running)},
         "iscsi_sessions": sessions,
         "disks": disks,
         "maps": maps,
         "errors": errors,
     }
+
+
+def _clean_name(value):
+    value = (value or "").strip()
+    return None if value in ("", "<NULL>", "(null)", "default") else value
+
+
+def _kernel_iqn(init, sessions):
+    """(iqn, source, session iqns): the name the kernel logs in with, from the sessions (one per iface may
+    differ), else the iSCSI hosts, and /etc/iscsi/initiatorname.iscsi only as a last resort (source "file": an
+    iface override or an edited file not yet applied makes it differ from what the array sees)."""
+    session_iqns = sorted(set(n for n in (_clean_name(s.get("initiator")) for s in sessions) if n))
+    if session_iqns:
+        return session_iqns[0], "session", session_iqns
+    for h in sorted(init.get("iscsi_hosts") or {}):
+        name = _clean_name(init["iscsi_hosts"][h])
+        if name:
+            return name, "iscsi_host", []
+    if init.get("iqn_file"):
+        return init["iqn_file"], "file", []
+    return None, None, []
+
+
+def _path_identity(disk, sessions, fc_by_host, raw_sd):
+    """(initiator, target iqn, target portal, target wwpn) of the path to one disk, from the kernel."""
+    if disk.get("transport") == "iscsi":
+        s = sessions.get(disk.get("session")) or {}
+        portal = None
+        if s.get("address"):
+            portal = "%s:%s" % (s["address"], s.get("port")) if s.get("port") else s["address"]
+        return _clean_name(s.get("initiator")), s.get("target"), portal, None
+    if disk.get("transport") == "fc":
+        return fc_by_host.get(disk.get("host")), None, None, raw_sd.get("rport_wwpn")
+    return None, None, None, None
 
 
 # --------------------------------------------------------------------------------------------------

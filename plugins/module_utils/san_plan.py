@@ -186,14 +186,20 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
 # ---------------------------------------------------------------------------------------------- map flush
 def dead_unmapped_map(map_info, options=None):
     """True when the caller says the array no longer maps this LUN (`array_unmapped`, i.e. stale_unmapped) and
-    the live map can never complete an I/O: queueing on and every path failed (or no path at all).
+    the live map can never complete an I/O: queueing on, every path failed, and every path's live probe said
+    LOGICAL UNIT NOT SUPPORTED (the array's own word that the LU is gone; absence from the array data or a path
+    that does not answer -- a cut portal -- is not enough).
 
     Its openers are then processes blocked in its queued I/O: no data can ever reach that LUN again, so
     disabling queueing first is safe; it makes their I/O fail (lab finding 2) and verify_unused re-checks.
+    san_act.disable_queueing probes every path again right before the act.
     """
     if not (options or {}).get("array_unmapped") or not map_info or not map_info.get("queueing"):
         return False
-    return all(p.get("dm_state") == "failed" for p in map_info.get("paths") or [])
+    paths = map_info.get("paths") or []
+    probes = map_info.get("probe") or {}
+    return bool(paths) and all(p.get("dm_state") == "failed" and (probes.get(p.get("name")) or {}).get("result")
+                               == "lun_not_supported" for p in paths)
 
 
 def plan_map_flush(map_info, options=None):
@@ -390,6 +396,50 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
     return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
 
 
+# Removal verdicts: what plan_cleanup may select (unknown_array only under host_evidence).
+REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
+# How old the array truth may be, against the host snapshot it judges, before nothing is removed (seconds).
+TRUTH_MAX_AGE = 900.0
+
+
+def removal_blockers(snapshot, verdicts, policy=None):
+    """[{"why": name, "msg": text}]: reasons to plan no removal at all on this host, because the array truth the
+    verdicts rest on may be incomplete or old. Names: array_truth_unknown, array_lookup_problem, empty_truth,
+    unexpected_visibility, truth_age_unknown, truth_too_old."""
+    policy = policy or {}
+    verdicts = verdicts or []
+    array = snapshot.get("array")
+    blockers = []
+    if array is None:
+        if any(v.get("kind") in REMOVAL_KINDS for v in verdicts):
+            blockers.append({"why": "array_truth_unknown",
+                             "msg": "the snapshot does not say what array truth its verdicts rest on (san.array)"})
+        return blockers
+    for prob in array.get("problems") or []:
+        blockers.append({"why": "array_lookup_problem",
+                         "msg": "array lookup %s%s: %s (%s)" % (prob.get("cluster") or "?",
+                                                                "/%s" % prob["svm"] if prob.get("svm") else "",
+                                                                prob.get("kind"), prob.get("msg"))})
+    covered = [v for v in verdicts if (v.get("evidence") or {}).get("coverage")]
+    if covered and not array.get("records"):
+        blockers.append({"why": "empty_truth", "msg": "the array truth has no record while %d device(s) are "
+                                                      "served by the SVMs it covers" % len(covered)})
+    odd = [v.get("name") for v in covered if v.get("kind") == "unexpected_visibility"]
+    if odd:
+        blockers.append({"why": "unexpected_visibility", "msg": "covered device(s) %s work but the array maps them "
+                                                                "to none of this host's igroups: the array data may "
+                                                                "be incomplete" % ", ".join(odd)})
+    collected, now = array.get("collected_at"), snapshot.get("collected_at")
+    max_age = float(policy.get("truth_max_age", TRUTH_MAX_AGE))
+    if collected is None or now is None:
+        blockers.append({"why": "truth_age_unknown", "msg": "the array truth carries no collected_at; its age "
+                                                            "cannot be checked"})
+    elif now - float(collected) > max_age:
+        blockers.append({"why": "truth_too_old", "msg": "the array truth was read %.0fs before the host snapshot "
+                                                        "(bound %gs)" % (now - float(collected), max_age)})
+    return blockers
+
+
 def _with_phase(steps, phase):
     """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units."""
     for st in steps:
@@ -413,6 +463,15 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     """
     policy = policy or {}
     mode = policy.get("policy", "array")
+    blockers = removal_blockers(snapshot, verdicts, policy)
+    if blockers:
+        # the truth may be incomplete or old: no removal at all on this host, and the plan says why, by name
+        names = ", ".join(sorted(set(b["why"] for b in blockers)))
+        why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
+        return {"steps": [], "blocked": blockers,
+                "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
+                             "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
+                             else "%s is never touched by cleanup" % v.get("kind")} for v in verdicts or []]}
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
     by_name = dict((m.get("name"), m) for m in maps.values())
@@ -563,4 +622,4 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         if dels is None:
             continue
         steps.extend(_with_phase(dels + repair(d, v), "rescan"))
-    return {"steps": steps, "skipped": skipped}
+    return {"steps": steps, "skipped": skipped, "blocked": []}

@@ -51,8 +51,9 @@ options:
   array_unmapped:
     description:
       - Say that the array no longer maps this LUN (a C(stale_unmapped) verdict). If the map then queues and every
-        path failed, no I/O on it can ever complete, so processes that hold it open are taken as blocked in its
-        I/O. The plan is then C(disable_queueing), C(verify_unused), C(multipath -f). Disabling queueing makes
+        path failed and answers a live probe with LOGICAL UNIT NOT SUPPORTED (the array's own word that the LU is
+        gone; probed here, and again right before the act), no I/O on it can ever complete, so processes that hold
+        it open are taken as blocked in its I/O. The plan is then C(disable_queueing), C(verify_unused), C(multipath -f). Disabling queueing makes
         their I/O fail. C(verify_unused) waits up to 10 s for every opener to leave and refuses, naming the
         opener, if one stays.
       - Mounts, swap and holders (LVM, kpartx, md, LUKS) still refuse before anything is touched.
@@ -217,6 +218,9 @@ def main():
             module.exit_json(msg="map %s is not present" % key, **result)
         info = dict(m)
         info["holders"] = san_act.describe_holders(host, m.get("holders"))
+        if p["array_unmapped"] and m.get("queueing") and m.get("openers"):
+            info["probe"] = dict((x["name"], host.reader.probe_path(x["name"])) for x in m.get("paths") or []
+                                 if x.get("name"))
         result["map"] = dict((k, m.get(k)) for k in ("name", "wwid", "dm", "dev", "queueing", "features",
                                                      "open_count", "openers"))
         result["slaves"] = _slaves(host, m)

@@ -23,8 +23,12 @@ description:
   - Selects C(stale_unmapped) maps and disks; C(serial_mismatch) maps the array no longer maps and
     C(serial_mismatch) disks (when O(repair_mismatch)); C(unknown_array) maps only under
     O(policy=host_evidence), when every path's live probe said the LU is gone in O(earlier) and now, at least
-    O(grace) seconds apart. Never selects C(healthy), C(paths_down_but_mapped), C(unexpected_visibility) or
-    anything in use; those are listed in RV(left_alone) with the reason, in-use ones naming the holder.
+    O(grace) seconds apart. Never selects C(healthy), C(paths_down_but_mapped), C(unexpected_visibility),
+    C(not_covered) or anything in use; those are listed in RV(left_alone) with the reason, in-use ones naming
+    the holder.
+  - Plans no removal at all on the host when the array truth may be incomplete or old - a lookup failed or
+    warned (C(san.array.problems)), the truth is empty while devices are covered, a covered device is
+    C(unexpected_visibility), or the truth is older than O(truth_max_age) - and names why in RV(blocked).
   - Reads nothing but the names of the device-mapper devices holding a selected map or disk (sysfs
     C(/sys/block/dm-N/dm/{name,uuid}), with a deadline), so a refusal can name an LVM volume group, a partition
     map or a LUKS device. Never changes the host.
@@ -53,6 +57,12 @@ options:
     description: An earlier SAN snapshot of the same host (O(policy=host_evidence)); without it no
       C(unknown_array) map is selected, but RV(evidence_candidates) lists those that qualify now.
     type: dict
+  truth_max_age:
+    description:
+      - Seconds the array truth (C(san.array.collected_at)) may be older than the host snapshot. Beyond it, or
+        when the truth's age is unknown, nothing is removed on the host (RV(blocked) says why).
+    type: float
+    default: 900
   force_remove:
     description: Plan C(dmsetup remove --force --retry) after C(multipath -f) fails (in-use checks still apply).
     type: bool
@@ -115,6 +125,14 @@ EXAMPLES = r"""
 RETURN = r"""
 steps:
   description: The ordered steps of the whole host (action, target, expect, reason, phase), as C(san_plan) builds them.
+  returned: always
+  type: list
+  elements: dict
+blocked:
+  description:
+    - Why no removal is planned on this host, each C(why) (C(array_truth_unknown), C(array_lookup_problem),
+      C(empty_truth), C(unexpected_visibility), C(truth_age_unknown), C(truth_too_old)) with C(msg); empty when
+      the truth allows removals.
   returned: always
   type: list
   elements: dict
@@ -272,6 +290,7 @@ def main():
             san=dict(type="dict", required=True),
             policy=dict(type="str", default="array", choices=["array", "host_evidence"]),
             grace=dict(type="float", default=120.0),
+            truth_max_age=dict(type="float", default=900.0),
             earlier=dict(type="dict"),
             force_remove=dict(type="bool", default=False),
             remove_wwid=dict(type="bool", default=True),
@@ -308,7 +327,9 @@ def main():
         described = {}
         errors.append({"what": exc.what, "msg": "holders not named: did not finish within %ss" % exc.seconds})
     snapshot = with_holder_names(san, described)
-    policy = {"policy": p["policy"], "grace": p["grace"], "earlier": p["earlier"],
+    if p["truth_max_age"] <= 0:
+        module.fail_json(msg="truth_max_age must be > 0")
+    policy = {"policy": p["policy"], "grace": p["grace"], "earlier": p["earlier"], "truth_max_age": p["truth_max_age"],
               "force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
               "flush_buffers": p["flush_buffers"], "repair_mismatch": p["repair_mismatch"],
               "allow_non_san": p["allow_non_san"]}
@@ -321,7 +342,10 @@ def main():
     stale = set((v.get("wwid") or "").lower() for v in verdicts
                 if v.get("kind") == "stale_unmapped" and v.get("object") == "map")
     unmapped_maps = [w for w in flush_maps if w.lower() in stale]
+    for b in plan["blocked"]:
+        module.warn("no removal on this host: %s (%s)" % (b["why"], b["msg"]))
     module.exit_json(changed=False, steps=plan["steps"], left_alone=plan["skipped"], refused=refused,
+                     blocked=plan["blocked"],
                      flush_maps=flush_maps, unmapped_maps=unmapped_maps, delete_disks=delete_disks,
                      mismatches=mismatches, keep_maps=keep,
                      evidence_candidates=evidence_candidates(san, verdicts) if p["policy"] == "host_evidence"

@@ -59,6 +59,21 @@ options:
       - When given, RV(ansible_facts.san.verdicts) is added.
     type: list
     elements: dict
+  array_targets:
+    description:
+      - The target identities O(array_luns) covers, one per SVM read (C(cluster), C(svm), C(iscsi_target_names),
+        C(fc_wwpns)). Only a device whose every path is reached through one of them (iSCSI session target name,
+        FC remote port WWPN, read from sysfs) is judged against O(array_luns); any other array device gets
+        C(not_covered). Without it nothing is covered.
+    type: list
+    elements: dict
+  array_truth:
+    description:
+      - The whole array truth of M(sanfleet.remediation.ontap_truth) (or of any array's lookup that follows the
+        contract of docs/ontap.md) - C(luns), C(targets), C(problems), C(collected_at). Takes the place of
+        O(array_luns) and O(array_targets); its C(problems) and C(collected_at) are kept in
+        RV(ansible_facts.san.array) for the planner.
+    type: dict
   array_wwid_prefixes:
     description:
       - WWID prefixes of the arrays O(array_luns) describes. A map or disk whose WWID starts with none of them
@@ -189,6 +204,12 @@ ansible_facts:
           type: list
           elements: dict
           returned: when O(array_luns) is given
+        array:
+          description:
+            - What the verdicts were judged against - C(records) (count), C(targets), C(problems) (lookups that
+              failed or warned), C(collected_at) (the oldest array read) - for the planner's gates.
+          type: dict
+          returned: when O(array_luns) or O(array_truth) is given
         errors:
           description: Partial failures (a probe or a device read that timed out, multipathd not running or not
             answering, an unparsable line); never silently dropped.
@@ -212,6 +233,8 @@ def argument_spec():
         probe_timeout=dict(type="float", default=8.0),
         command_timeout=dict(type="float", default=10.0),
         array_luns=dict(type="list", elements="dict"),
+        array_targets=dict(type="list", elements="dict"),
+        array_truth=dict(type="dict"),
         array_wwid_prefixes=dict(type="list", elements="str", default=["3600a0980"]),
     )
 
@@ -223,9 +246,32 @@ def collect(module):
                                     probe_timeout=p["probe_timeout"])
     san = reader.snapshot(probe=p["probe"])
     san["findings"] = san_judge.host_findings(san)
-    if p["array_luns"] is not None:
-        san["verdicts"] = san_judge.cross_check(san, p["array_luns"], tuple(p["array_wwid_prefixes"] or ()))
+    truth = p["array_truth"]
+    if truth is None and p["array_luns"] is not None:
+        truth = {"luns": p["array_luns"], "targets": p["array_targets"] or [], "problems": [],
+                 "collected_at": _oldest([r.get("collected_at") for r in p["array_luns"]])}
+    if truth is None:
+        return san
+    luns, targets = truth.get("luns") or [], truth.get("targets") or []
+    prefixes = tuple(p["array_wwid_prefixes"] or ())
+    san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
+    if p["probe"]:
+        # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
+        # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
+        # (INQUIRY peripheral qualifier 1/3 says the LU is gone).
+        todo = san_judge.paths_to_probe(san, san["verdicts"])
+        for wwid, sd in todo:
+            san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
+        if todo:
+            san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
+    san["array"] = {"records": len(luns), "targets": targets, "problems": list(truth.get("problems") or []),
+                    "collected_at": truth.get("collected_at")}
     return san
+
+
+def _oldest(times):
+    times = [t for t in times if isinstance(t, (int, float))]
+    return min(times) if times else None
 
 
 def main():

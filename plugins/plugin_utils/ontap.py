@@ -7,7 +7,11 @@
   from ``na_ontap_host_argument_spec()`` defaults (so keys added by later netapp.ontap releases keep their
   defaults), and pages through ``_links.next`` with a page guard.
 * ``fetch_truth`` reads one cluster (optionally one SVM) in bulk: ``/api/cluster``, ``/api/svm/svms`` (only with an
-  SVM), ``/api/protocols/san/igroups`` and ``/api/storage/luns`` -- about 3 requests for a 10,000-LUN cluster.
+  SVM), ``/api/protocols/san/igroups``, ``/api/storage/luns`` and what identifies each SVM on the wire
+  (``/api/protocols/san/iscsi/services``, ``/api/network/ip/interfaces``, ``/api/network/fc/interfaces``) --
+  6 requests for a 10,000-LUN cluster (7 with an SVM).
+* ``array_truth`` reads a list of clusters and gives one host its array truth: records, the target identities
+  they cover, and every problem met on the way (a problem blocks removals on the host; docs/ontap.md).
 * ``get_truth`` caches that result for the run: in the process, and on disk under the controller's per-run tmp dir
   (``ansible-local-*``, removed by ansible when the run ends), with a lock so that forked workers wait for the first
   fetch instead of repeating it. Lookups run in forked worker processes (one per host and task), so the in-process
@@ -57,11 +61,19 @@ LUN_FIELDS = ("uuid,name,svm.name,serial_number,status.state,space.size,"
 IGROUP_FIELDS = "uuid,name,svm.name,protocol,os_type,initiators.name"
 CLUSTER_FIELDS = "name,uuid,version.full"
 SVM_FIELDS = "name,uuid"
+# What identifies an SVM on the wire: its iSCSI target name (one per SVM), its iSCSI data LIF addresses and its
+# FC LIF WWPNs (a host's session names the target IQN, an FC remote port its WWPN).
+ISCSI_SERVICE_FIELDS = "svm.name,target.name,enabled"
+IP_INTERFACE_FIELDS = "svm.name,ip.address,services,enabled"
+FC_INTERFACE_FIELDS = "svm.name,wwpn,data_protocol,enabled"
 
+# GETs of one cluster read whose collections fit one page: cluster, igroups, luns, iscsi/services, ip and fc
+# interfaces (+1 for svm/svms with an SVM).
+REQUESTS_PER_CLUSTER = 6
 DEFAULT_TIMEOUT = 60
 DEFAULT_MAX_PAGES = 1000
 DEFAULT_CACHE_TTL = 300
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 # The lookup options that are connection options of netapp.ontap, copied into the OntapRestAPI params.
 _CONNECTION_KEYS = ("hostname", "username", "password", "cert_filepath", "key_filepath", "validate_certs", "http_port")
@@ -170,8 +182,13 @@ class OntapClient:
             status, body, error = self._get(path, params)
             if error:
                 raise OntapError(_redact(format_ontap_error("GET", api, self.hostname, status, error), self._secret))
-            body = body or {}
-            records.extend(body.get("records") or [])
+            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+                # an empty 200, {} or a proxy's page is not an empty collection: "no records" would make every
+                # mapped LUN look unmapped
+                raise OntapError("ONTAP GET %s on %s: the answer (HTTP %s) has no records list; an answer that "
+                                 "is not ONTAP's collection shape is an error, not an empty collection"
+                                 % (api, self.hostname, status))
+            records.extend(body["records"])
             href = ((body.get("_links") or {}).get("next") or {}).get("href")
             if not href:
                 return records
@@ -197,16 +214,24 @@ class OntapClient:
 def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
     """Read the SAN mapping truth of one cluster (or one SVM) in bulk. JSON-able; no secrets inside."""
     started = time.monotonic()
+    warnings_ = []
     status, cluster, error = client.get_one("cluster", {"fields": CLUSTER_FIELDS})
     if error:
         if status == 403:
-            # an SVM-scoped account (vsadmin) may not read /api/cluster: label records with the hostname
-            display.warning("ONTAP GET cluster on %s: %s; using the hostname as the cluster name"
-                            % (client.hostname, error.get("message") if isinstance(error, dict) else error))
+            # an SVM-scoped account (vsadmin) may not read /api/cluster: label records with the hostname. It may
+            # also see only part of the mappings, so the host's removals are blocked (a problem, not only a warning).
+            msg = ("ONTAP GET cluster on %s: %s; an SVM-scoped login (the hostname is used as the cluster name, "
+                   "and it may not see every mapping)"
+                   % (client.hostname, error.get("message") if isinstance(error, dict) else error))
+            display.warning(msg)
+            warnings_.append({"kind": "svm_scoped_login", "msg": msg})
             cluster = {"name": client.hostname}
         else:
             raise OntapError(_redact(format_ontap_error("GET", "cluster", client.hostname, status, error),
                                      client._secret))
+    elif not cluster.get("name"):
+        raise OntapError("ONTAP GET cluster on %s: the answer (HTTP %s) carries no cluster name; not ONTAP's "
+                         "answer (a proxy?)" % (client.hostname, status))
     common = {}
     if page_size:
         common["max_records"] = int(page_size)
@@ -217,6 +242,11 @@ def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
         common["svm.name"] = svm
     igroups = client.get_all("protocols/san/igroups", dict(common, fields=IGROUP_FIELDS), max_pages)
     luns = client.get_all("storage/luns", dict(common, fields=LUN_FIELDS), max_pages)
+    services = client.get_all("protocols/san/iscsi/services", dict(common, fields=ISCSI_SERVICE_FIELDS), max_pages)
+    ip_lifs = client.get_all("network/ip/interfaces", dict(common, services="data_iscsi", fields=IP_INTERFACE_FIELDS),
+                             max_pages)
+    fc_lifs = client.get_all("network/fc/interfaces", dict(common, data_protocol="fcp", fields=FC_INTERFACE_FIELDS),
+                             max_pages)
     return {
         "format": CACHE_FORMAT,
         "cluster": cluster.get("name") or client.hostname,
@@ -228,7 +258,33 @@ def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
         "requests": client.requests_made,
         "igroups": [_slim_igroup(r) for r in igroups],
         "luns": [_slim_lun(r) for r in luns],
+        "targets": svm_targets(services, ip_lifs, fc_lifs),
+        "warnings": warnings_,
     }
+
+
+def svm_targets(services, ip_lifs, fc_lifs):
+    """[{svm, iscsi_target_names, iscsi_addresses, fc_wwpns}]: what identifies each SVM on the wire.
+
+    A LIF that is down or disabled still identifies its SVM (identity, not health)."""
+    out = {}
+
+    def entry(rec):
+        name = (rec.get("svm") or {}).get("name")
+        return out.setdefault(name, {"svm": name, "iscsi_target_names": [], "iscsi_addresses": [], "fc_wwpns": []})
+
+    for rec in services:
+        target = (rec.get("target") or {}).get("name")
+        if target:
+            entry(rec)["iscsi_target_names"].append(target)
+    for rec in ip_lifs:
+        address = (rec.get("ip") or {}).get("address")
+        if address and "data_iscsi" in (rec.get("services") or []):
+            entry(rec)["iscsi_addresses"].append(address)
+    for rec in fc_lifs:
+        if rec.get("wwpn") and rec.get("data_protocol", "fcp") == "fcp":
+            entry(rec)["fc_wwpns"].append(normalize_initiator(rec["wwpn"]))
+    return [out[k] for k in sorted(out, key=str)]
 
 
 def _slim_igroup(rec):
@@ -372,10 +428,11 @@ def _wanted(initiators):
     return {normalize_initiator(i) for i in initiators if str(i).strip()}
 
 
-def lun_records(truth, initiators=None):
+def lun_records(truth, initiators=None, problems=None):
     """One record per (LUN, igroup) mapping whose igroup holds any of ``initiators`` (all mappings when None).
 
-    The record shape is the array-truth contract of docs/design.md.
+    The record shape is the array-truth contract of docs/design.md. A mapping to an igroup the igroups query did
+    not return is appended to ``problems`` (when given) as ``dropped_mapping``.
     """
     wanted = _wanted(initiators)
     by_uuid = {g["uuid"]: g for g in truth["igroups"]}
@@ -388,9 +445,12 @@ def lun_records(truth, initiators=None):
         for lmap in lun["maps"]:
             if lmap["igroup_uuid"] not in selected:
                 if lmap["igroup_uuid"] not in by_uuid:
-                    display.warning("ONTAP %s: LUN %s is mapped to igroup %s, which the igroups query did not "
-                                    "return (changed between requests?)"
-                                    % (truth["cluster"], lun["path"], lmap["igroup"]))
+                    msg = ("ONTAP %s: LUN %s is mapped to igroup %s, which the igroups query did not return "
+                           "(changed between requests?)" % (truth["cluster"], lun["path"], lmap["igroup"]))
+                    display.warning(msg)
+                    if problems is not None:
+                        problems.append({"cluster": truth["cluster"], "svm": lun["svm"], "kind": "dropped_mapping",
+                                         "msg": msg})
                 continue
             igroup = by_uuid[lmap["igroup_uuid"]]
             serial = lun["serial"]
@@ -414,6 +474,7 @@ def lun_records(truth, initiators=None):
                 "igroup_initiators": list(igroup["initiators"]),
                 "state": lun["state"],
                 "size_bytes": lun["size_bytes"],
+                "collected_at": truth.get("fetched_at"),
             })
     out.sort(key=lambda r: (r["svm"] or "", r["path"] or "", r["igroup"] or ""))
     return out
@@ -494,3 +555,88 @@ def lookup_options(plugin):
         raise AnsibleLookupError("%s: hostname is required (option, ONTAP_HOSTNAME or ontap_hostname)"
                                  % plugin._load_name)
     return opts
+
+
+# ------------------------------------------------------------------------------------------- many clusters
+
+# The keys of one cluster entry of `sanfleet_ontap` (docs/ontap.md); user/pass are accepted as aliases.
+CLUSTER_KEYS = _CONNECTION_KEYS + ("ca_path", "svm", "page_size", "max_pages", "timeout", "cache_ttl")
+_CLUSTER_ALIASES = {"user": "username", "pass": "password"}
+_TRUE = ("1", "true", "yes", "on")
+
+
+def cluster_list(clusters, env=None):
+    """The clusters to read, each a dict of CLUSTER_KEYS: ``clusters`` (a list, or one dict for one cluster), or,
+    when it is empty, one cluster from the ``ONTAP_*`` environment (how an AWX credential passes it).
+
+    Bad entries (no hostname, unknown keys such as a typo) raise AnsibleLookupError: a cluster silently left out
+    would leave its devices unjudged at best.
+    """
+    env = os.environ if env is None else env
+    if isinstance(clusters, dict):
+        clusters = [clusters]
+    if not clusters:
+        if not env.get("ONTAP_HOSTNAME"):
+            return []
+        clusters = [{"hostname": env["ONTAP_HOSTNAME"], "username": env.get("ONTAP_USERNAME"),
+                     "password": env.get("ONTAP_PASSWORD"), "ca_path": env.get("ONTAP_CA_PATH") or None,
+                     "svm": env.get("ONTAP_SVM") or None,
+                     "validate_certs": str(env.get("ONTAP_VALIDATE_CERTS", "true")).strip().lower() in _TRUE}]
+    if not isinstance(clusters, list):
+        raise AnsibleLookupError("sanfleet_ontap: expected a list of clusters, got %s" % type(clusters).__name__)
+    out = []
+    for n, entry in enumerate(clusters):
+        if not isinstance(entry, dict):
+            raise AnsibleLookupError("sanfleet_ontap[%d]: expected a dict (hostname, username, password, ...)" % n)
+        opts = {}
+        for key, value in entry.items():
+            key = _CLUSTER_ALIASES.get(key, key)
+            if key not in CLUSTER_KEYS:
+                raise AnsibleLookupError("sanfleet_ontap[%d]: unknown key %r (known: %s)"
+                                         % (n, key, ", ".join(CLUSTER_KEYS)))
+            opts[key] = value
+        if not opts.get("hostname"):
+            raise AnsibleLookupError("sanfleet_ontap[%d]: hostname is required" % n)
+        if opts.get("validate_certs") is None:
+            opts["validate_certs"] = True
+        elif isinstance(opts["validate_certs"], str):
+            opts["validate_certs"] = opts["validate_certs"].strip().lower() in _TRUE
+        out.append(opts)
+    return out
+
+
+def array_truth(clusters, initiators, plugin_name, get=None):
+    """The array truth of one host from every cluster (docs/ontap.md, "array-truth contract"):
+
+    ``{luns: [records], targets: [{cluster, svm, iscsi_target_names, iscsi_addresses, fc_wwpns, collected_at}],
+    problems: [{cluster, svm, kind, msg}], clusters: [{cluster, hostname, svm, collected_at, requests, source}],
+    collected_at: oldest read}``.
+
+    A cluster whose read fails is a problem (``lookup_failed``), not an exception: the other clusters are still
+    judged, and the planner plans no removal on a host with problems and says why.
+    """
+    get = get or get_truth
+    out = {"luns": [], "targets": [], "problems": [], "clusters": [], "collected_at": None}
+    for opts in clusters:
+        try:
+            truth, source = get(opts, plugin_name)
+        except AnsibleLookupError as exc:
+            out["problems"].append({"cluster": opts.get("hostname"), "svm": opts.get("svm"), "kind": "lookup_failed",
+                                    "msg": str(exc)})
+            continue
+        for warning in truth.get("warnings") or []:
+            out["problems"].append(dict(warning, cluster=truth["cluster"], svm=opts.get("svm")))
+        try:
+            out["luns"].extend(lun_records(truth, initiators, out["problems"]))
+        except OntapError as exc:
+            out["problems"].append({"cluster": truth["cluster"], "svm": opts.get("svm"), "kind": "lookup_failed",
+                                    "msg": str(exc)})
+            continue
+        out["targets"].extend(dict(t, cluster=truth["cluster"], collected_at=truth["fetched_at"])
+                              for t in truth.get("targets") or [])
+        out["clusters"].append({"cluster": truth["cluster"], "hostname": opts.get("hostname"), "svm": opts.get("svm"),
+                                "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
+                                "source": source})
+    times = [c["collected_at"] for c in out["clusters"] if c.get("collected_at")]
+    out["collected_at"] = min(times) if times else None
+    return out

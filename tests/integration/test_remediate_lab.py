@@ -6,6 +6,9 @@ Scenarios are combined where that is honest, to keep the file within a few minut
   removed) on the same state, with 2 (mounted fs -> refused) and 3 (active LVM VG -> refused) on two more
   unmapped LUNs in the same run, and 7 (a writer on a healthy map during both runs -> data identical).
 - test_both_portals_cut: 4 (every path down, LUN still mapped -> untouched, paths_down_but_mapped).
+- test_kernel_initiator_and_incomplete_truth: initiatorname.iscsi edited without a restart (the kernel's
+  session name is used), then a cluster read that hits the paging guard (no removal, and the plan says why),
+  then the complete truth (the unmapped LUN is planned), in check mode.
 - test_reused_lun_and_blocked_reader: 5 (LUN id reused -> old device replaced, new serial verified, new LU's
   data intact) and 6 (a reader blocked on a queueing unmapped map -> queueing is disabled first, the reader gets
   an I/O error and leaves, the map and its paths are removed, all within a bounded wall time).
@@ -106,22 +109,23 @@ class Play:
         return steps
 
 
-def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run"):
+def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run", clusters=None):
     cb_dir = tmp_path / "callbacks"
     cb_dir.mkdir(exist_ok=True)
     (cb_dir / "capture.py").write_text(CALLBACK)
     capture = tmp_path / ("capture-%s.jsonl" % tag)
     if capture.exists():
         capture.unlink()
-    opts = sim.options()
-    variables = dict(FAST, sanfleet_hosts="sanlab", stale_cleanup_ontap_hostname=opts["hostname"],
-                     stale_cleanup_ontap_http_port=opts["http_port"], stale_cleanup_ontap_username=opts["username"],
-                     stale_cleanup_ontap_password=opts["password"], stale_cleanup_ontap_ca_path=opts["ca_path"])
+    variables = dict(FAST, sanfleet_hosts="sanlab")
     variables.update(extra or {})
+    # the array connection as the README documents it: -e @ontap.yml holding sanfleet_ontap (a list of clusters)
+    ontap_yml = tmp_path / "ontap.yml"
+    ontap_yml.write_text(json.dumps({"sanfleet_ontap": clusters or [sim.options()]}))
     env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=str(cb_dir), ANSIBLE_CALLBACKS_ENABLED="capture",
                CAPTURE_FILE=str(capture), ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1",
                ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_PIPELINING="True")
-    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(PLAYBOOK), "-e", json.dumps(variables)]
+    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(PLAYBOOK), "-e", "@%s" % ontap_yml,
+            "-e", json.dumps(variables)]
     if check:
         argv.append("--check")
     t0 = time.monotonic()
@@ -362,3 +366,39 @@ def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
     finally:
         lab.ssh("kill -9 $(cat /tmp/blocked.pid) 2>/dev/null; multipathd disablequeueing map %s 2>/dev/null; true"
                 % w2, timeout=30)
+
+
+def test_kernel_initiator_and_incomplete_truth(lab, tmp_path, sim_factory):
+    """Coverage (c) and (d) on one state, in check mode: an unmapped LUN whose removal depends on the truth."""
+    lab.reset()
+    w1 = mapped(lab.truth())[1]
+    unmapped = False
+    sh(lab, "cp /etc/iscsi/initiatorname.iscsi /tmp/initiatorname.bak")
+    try:
+        lab.unmap_lun(1)
+        unmapped = True
+        lab.wait_paths(w1, state="failed", timeout=60)
+        sim = sim_factory(lab)        # the array knows the IQN the sessions logged in with
+        # (c): the file edited to another IQN, iscsid not restarted (the lab agent reads the file too: edit it last)
+        sh(lab, "echo InitiatorName=iqn.1994-05.com.example:edited-not-applied > /etc/iscsi/initiatorname.iscsi")
+        guard = dict(sim.options(), page_size=1, max_pages=1)        # a second read that hits the paging guard
+        before = sh(lab, LISTING)
+        blocked = run_play(lab, sim, tmp_path, check=True, tag="guard", clusters=[sim.options(), guard])
+        assert blocked.rc == 0, blocked.out[-4000:]
+        host = blocked.results("stale_mpath_facts")[-1]["ansible_facts"]["san"]["host"]
+        assert host["iscsi_iqn_source"] == "session" and "edited-not-applied" not in " ".join(host["initiators"])
+        assert blocked.plan["steps"] == [] and [b["why"] for b in blocked.plan["blocked"]] == ["array_lookup_problem"]
+        assert "more than 1 pages" in blocked.plan["blocked"][0]["msg"]
+        kinds = dict((s["name"], s["kind"]) for s in blocked.plan["left_alone"])
+        assert kinds[w1] == "stale_unmapped"          # judged with the kernel's initiator name, but not planned
+
+        complete = run_play(lab, sim, tmp_path, check=True, tag="complete")
+        assert complete.rc == 0, complete.out[-4000:]
+        assert complete.plan["blocked"] == [] and complete.plan["flush_maps"] == [w1]
+        assert sh(lab, LISTING) == before             # check mode: nothing changed
+        sys.stderr.write("[remediate] coverage: guard play %.1fs, complete play %.1fs\n"
+                         % (blocked.seconds, complete.seconds))
+    finally:
+        lab.ssh("cp /tmp/initiatorname.bak /etc/iscsi/initiatorname.iscsi", timeout=30)
+        if unmapped:
+            lab.map_lun(1)

@@ -6,7 +6,12 @@ Static description (every key but ``luns``/``igroups`` optional)::
      "igroups": [{"name": "host1", "svm": "svm1", "protocol": "iscsi", "os_type": "linux",
                   "initiators": ["iqn.1994-05.com.redhat:host1"]}],
      "luns": [{"path": "/vol/v1/lun1", "svm": "svm1", "serial": "80AbCdEf12-+", "size_bytes": 1073741824,
-               "state": "online", "maps": [{"igroup": "host1", "lun_id": 1}]}]}
+               "state": "online", "maps": [{"igroup": "host1", "lun_id": 1}]}],
+     "targets": {"svm1": {"iscsi": "iqn.1992-08.com.netapp:sn.1:vs.2", "addresses": ["192.0.2.10"],
+                          "fc_wwpns": ["20:01:00:a0:98:00:00:01"]}}}
+
+Every SVM gets an iSCSI service (target name generated like ONTAP's ``iqn.1992-08.com.netapp:sn.<hex>:vs.<n>``
+unless ``targets`` names it); LIFs exist only as ``targets`` lists them.
 
 The result is a :class:`Dataset` holding ONTAP-shaped objects (field names and types of ONTAP's REST schema).
 """
@@ -32,6 +37,9 @@ class Dataset:
         self.igroups = []     # ONTAP igroup objects without lun_maps
         self.luns = []        # ONTAP lun objects without lun_maps / status.mapped
         self.maps = []        # {"lun_uuid", "igroup_uuid", "logical_unit_number"}
+        self.iscsi_services = []   # ONTAP iscsi_service objects: {svm, target: {name, alias}, enabled}
+        self.ip_interfaces = []    # ONTAP ip_interface objects: {uuid, name, svm, ip: {address}, services, ...}
+        self.fc_interfaces = []    # ONTAP fc_interface objects: {uuid, name, svm, wwpn, data_protocol, ...}
 
     # -- building
     def svm(self, name):
@@ -40,7 +48,28 @@ class Dataset:
                 return {"name": name, "uuid": svm["uuid"]}
         rec = {"uuid": _uuid("svm", self.cluster["name"], name), "name": name, "state": "running"}
         self.svms.append(rec)
-        return {"name": name, "uuid": rec["uuid"]}
+        ref = {"name": name, "uuid": rec["uuid"]}
+        self.iscsi_services.append({"svm": dict(ref), "enabled": True, "target": {
+            "name": "iqn.1992-08.com.netapp:sn.%s:vs.%d" % (self.cluster["uuid"].replace("-", ""), len(self.svms) + 1),
+            "alias": name}})
+        return ref
+
+    def set_targets(self, svm, iscsi=None, addresses=(), fc_wwpns=()):
+        """What identifies the SVM on the wire: its iSCSI target name, iSCSI data LIF addresses, FC LIF WWPNs."""
+        ref = self.svm(svm)
+        if iscsi:
+            for service in self.iscsi_services:
+                if service["svm"]["name"] == svm:
+                    service["target"]["name"] = iscsi
+        for n, address in enumerate(addresses):
+            self.ip_interfaces.append({"uuid": _uuid("lif", svm, address), "name": "%s_iscsi_%d" % (svm, n),
+                                       "svm": dict(ref), "ip": {"address": address, "family": "ipv4", "netmask": "24"},
+                                       "enabled": True, "state": "up", "scope": "svm",
+                                       "services": ["data_core", "data_iscsi"]})
+        for n, wwpn in enumerate(fc_wwpns):
+            self.fc_interfaces.append({"uuid": _uuid("fclif", svm, wwpn), "name": "%s_fc_%d" % (svm, n),
+                                       "svm": dict(ref), "wwpn": wwpn, "wwnn": "20:00" + wwpn[5:],
+                                       "data_protocol": "fcp", "enabled": True, "state": "up"})
 
     def add_igroup(self, name, svm="svm1", protocol="iscsi", os_type="linux", initiators=(), uuid_=None):
         rec = {"uuid": uuid_ or _uuid("igroup", svm, name), "name": name, "svm": self.svm(svm),
@@ -101,6 +130,9 @@ def from_description(desc):
     for ig in desc.get("igroups", []):
         ds.add_igroup(ig["name"], svm=ig.get("svm", "svm1"), protocol=ig.get("protocol", "iscsi"),
                       os_type=ig.get("os_type", "linux"), initiators=ig.get("initiators", []), uuid_=ig.get("uuid"))
+    for svm, tgt in (desc.get("targets") or {}).items():
+        ds.set_targets(svm, iscsi=tgt.get("iscsi"), addresses=tgt.get("addresses", ()),
+                       fc_wwpns=tgt.get("fc_wwpns", ()))
     for lun in desc.get("luns", []):
         svm = lun.get("svm", "svm1")
         rec = ds.add_lun(lun["path"], lun["serial"], svm=svm, size_bytes=lun.get("size_bytes", 1 << 30),
@@ -122,6 +154,9 @@ def from_lab_truth(truth):
     ds = Dataset(first.get("cluster", "sanlab"))
     svm = first.get("svm", "svm_sanlab")
     ds.svm(svm)
+    if truth.get("target_iqn"):
+        ds.set_targets(svm, iscsi=truth["target_iqn"],
+                       addresses=[p.rsplit(":", 1)[0] for p in truth.get("portals") or []])
     igroups = {}
     for rec in array_luns:
         if rec["igroup"] not in igroups:

@@ -54,6 +54,14 @@ SCHEMAS = {
         "igroup": {"uuid": L, "name": L, "initiators": [L], "os_type": L, "protocol": L, "_links": LINKS},
         "logical_unit_number": L,
         "_links": LINKS},
+    "protocols/san/iscsi/services": {
+        "svm": REF_SVM, "enabled": L, "target": {"name": L, "alias": L}, "_links": LINKS},
+    "network/ip/interfaces": {
+        "uuid": L, "name": L, "svm": REF_SVM, "ip": {"address": L, "family": L, "netmask": L}, "enabled": L,
+        "state": L, "scope": L, "services": [L], "_links": LINKS},
+    "network/fc/interfaces": {
+        "uuid": L, "name": L, "svm": REF_SVM, "wwpn": L, "wwnn": L, "data_protocol": L, "enabled": L, "state": L,
+        "port_address": L, "_links": LINKS},
 }
 DEFAULT_FIELDS = {
     "cluster": ["name", "uuid", "version", "_links"],
@@ -61,6 +69,9 @@ DEFAULT_FIELDS = {
     "storage/luns": ["uuid", "name", "_links"],
     "protocols/san/igroups": ["uuid", "name", "svm", "_links"],
     "protocols/san/lun-maps": ["svm", "lun.uuid", "lun.name", "igroup.uuid", "igroup.name", "_links"],
+    "protocols/san/iscsi/services": ["svm", "_links"],
+    "network/ip/interfaces": ["uuid", "name", "_links"],
+    "network/fc/interfaces": ["uuid", "name", "_links"],
 }
 EXPENSIVE = {
     "storage/luns": ["lun_maps", "status.mapped"],
@@ -68,6 +79,7 @@ EXPENSIVE = {
 }
 CURSOR = {
     "protocols/san/lun-maps": ["lun.uuid", "igroup.uuid"],
+    "protocols/san/iscsi/services": ["svm.uuid"],
 }
 
 
@@ -176,16 +188,21 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qsl(parts.query, keep_blank_values=True)
         entry = {"method": "GET", "path": parts.path, "query": dict(query), "user": None, "status": None,
                  "records": None}
+        raw = None
         try:
             entry["user"] = self._authenticate(sim)
-            status, body = sim.handle(parts.path, query, entry["user"])
+            raw = sim.raw_answers.get(parts.path[len("/api/"):].strip("/"))
+            if raw is not None:
+                status, body = raw[0], {}
+            else:
+                status, body = sim.handle(parts.path, query, entry["user"])
             entry["records"] = body.get("num_records")
         except ApiError as exc:
             status, body = exc.status, exc.body()
         entry["status"] = status
         with sim.lock:
             sim.request_log.append(entry)
-        data = json.dumps(body).encode()
+        data = raw[1].encode() if raw is not None else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/hal+json")
         self.send_header("Content-Length", str(len(data)))
@@ -231,7 +248,8 @@ class OntapSimulator:
 
     Settings (attributes, change them any time): ``users`` {user: password}; ``svm_scoped`` {user: svm}
     (such users get 403 on /api/cluster and see one SVM); ``page_cap`` (records per response at most, like a
-    ``return_timeout`` stop); ``errors`` {api path: (status, message, code)} answered instead of data.
+    ``return_timeout`` stop); ``errors`` {api path: (status, message, code)} answered instead of data;
+    ``raw_answers`` {api path: (status, body text)} answered verbatim (an empty 200, ``{}``, a proxy's HTML page).
     """
 
     def __init__(self, dataset, workdir, users=None):
@@ -242,6 +260,7 @@ class OntapSimulator:
         self.svm_scoped = {}
         self.page_cap = None
         self.errors = {}
+        self.raw_answers = {}
         self.request_log = []
         self.lock = threading.Lock()
         self.ca = CA(workdir)
@@ -356,6 +375,14 @@ class OntapSimulator:
         ds = self.dataset
         if api == "svm/svms":
             return [dict(s, _links={"self": {"href": "/api/svm/svms/" + s["uuid"]}}) for s in ds.svms]
+        if api == "protocols/san/iscsi/services":
+            return [dict(json.loads(json.dumps(s)), _links={"self": {"href": "/api/protocols/san/iscsi/services/"
+                                                                     + s["svm"]["uuid"]}})
+                    for s in ds.iscsi_services]
+        if api in ("network/ip/interfaces", "network/fc/interfaces"):
+            rows = ds.ip_interfaces if api == "network/ip/interfaces" else ds.fc_interfaces
+            return [dict(json.loads(json.dumps(r)), _links={"self": {"href": "/api/%s/%s" % (api, r["uuid"])}})
+                    for r in rows]
         igroups = {g["uuid"]: g for g in ds.igroups}
         luns = {l["uuid"]: l for l in ds.luns}
         if api == "storage/luns":

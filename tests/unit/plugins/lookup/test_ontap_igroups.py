@@ -61,7 +61,7 @@ def test_every_igroup_with_maps_and_sharing(sim):
     assert recs["ig_fc"]["protocol"] == "fcp" and recs["ig_fc"]["initiators"] == WWPNS
     assert recs["ig_empty"]["sharing"] == "empty" and recs["ig_empty"]["lun_maps"] == []
     assert recs["ig_other"]["svm"] == "svm2"
-    assert sim.request_count == 3
+    assert sim.request_count == ontap.REQUESTS_PER_CLUSTER
 
 
 def test_hosts_option_judges_fc_and_iscsi(sim):
@@ -86,7 +86,7 @@ def test_svm_filter(sim):
 def test_shares_the_cache_with_ontap_luns(sim):
     run(sim, cache_ttl=60)
     lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables={}, **sim.options(cache_ttl=60))
-    assert sim.request_count == 3
+    assert sim.request_count == ontap.REQUESTS_PER_CLUSTER
 
 
 def test_error_names_endpoint(sim):
@@ -103,4 +103,4 @@ def test_shared_igroups_in_a_big_cluster(tmp_path):
         assert shared == ["ig_shared_0", "ig_shared_1"]
         assert all(r["sharing"] == "per_host" for r in recs if r["name"].startswith("ig_host"))
         assert sum(len(r["lun_maps"]) for r in recs) == len(ds.maps)
-        assert big.request_count == 3
+        assert big.request_count == ontap.REQUESTS_PER_CLUSTER

@@ -36,7 +36,13 @@ DESC = {
     + [{"path": "/vol/v1/unmapped", "svm": "svm1", "serial": "unMapped1234"}],
 }
 KEYS = ["cluster", "svm", "path", "uuid", "serial", "serial_hex", "wwid", "lun_id", "igroup", "igroup_protocol",
-        "igroup_os_type", "igroup_initiators", "state", "size_bytes"]
+        "igroup_os_type", "igroup_initiators", "state", "size_bytes", "collected_at"]
+
+
+def untimed(recs):
+    """Records without collected_at (the time of the cluster read), after checking it is there."""
+    assert all(isinstance(r["collected_at"], float) for r in recs)
+    return [{k: v for k, v in r.items() if k != "collected_at"} for r in recs]
 
 
 @pytest.fixture
@@ -56,13 +62,14 @@ def run(sim, terms=(), variables=None, **options):
     opts = sim.options(cache_ttl=0)
     opts.update(options)
     opts = {k: v for k, v in opts.items() if v is not None}
-    return lookup_plugin("sanfleet.remediation.ontap_luns").run(list(terms), variables=variables or {}, **opts)
+    plugin = lookup_plugin("sanfleet.remediation.ontap_luns")
+    return untimed(plugin.run(list(terms), variables=variables or {}, **opts))
 
 
 def test_records_have_the_design_shape_and_match_the_array(sim):
     recs = run(sim, [IQN1])
     assert recs == sim.dataset.expected_records([IQN1])
-    assert all(list(r) == KEYS for r in recs)
+    assert all(list(r) + ["collected_at"] == KEYS for r in recs)
     rec = next(r for r in recs if r["path"] == "/vol/v1/lun1")
     assert rec["serial"] == "80AbCd+/-$01"
     assert rec["wwid"] == "3600a0980" + "80AbCd+/-$01".encode().hex() == "3600a0980" + rec["serial_hex"]
@@ -70,7 +77,7 @@ def test_records_have_the_design_shape_and_match_the_array(sim):
         (1, "ig_h1", "iscsi", "online", 2 << 30)
     # IQN1 sees its own igroup and the shared one: LUNs 0..6 once each; svm2 and the unmapped LUN not at all
     assert sorted(r["lun_id"] for r in recs) == list(range(7))
-    assert sim.request_count == 3
+    assert sim.request_count == ontap.REQUESTS_PER_CLUSTER
 
 
 def test_initiators_compare_case_insensitively(sim):
@@ -95,10 +102,11 @@ def test_paging_across_several_pages(sim):
     sim.page_cap = 2                         # ONTAP's return_timeout stop, on top of max_records
     recs = run(sim, [IQN1, IQN2], page_size=3)
     assert recs == sim.dataset.expected_records([IQN1, IQN2])
-    # 14 LUNs / 2 per page = 7 pages, 4 igroups / 2 = 2 pages, plus /api/cluster
+    # 14 LUNs / 2 per page = 7 pages, 4 igroups / 2 = 2 pages, /api/cluster, and one page each of the iSCSI
+    # services (2 SVMs) and of the iSCSI and FC interfaces (none in this dataset)
     assert len(sim.requests_to("storage/luns")) == 7
     assert len(sim.requests_to("protocols/san/igroups")) == 2
-    assert sim.request_count == 10
+    assert sim.request_count == 13
     assert all(e["query"]["max_records"] == "3" for e in sim.request_log[1:])
 
 
@@ -107,7 +115,8 @@ def test_svm_filter(sim):
     assert {r["svm"] for r in recs} == {"svm2"} and len(recs) == 3
     assert sim.requests_to("svm/svms")[0]["query"]["name"] == "svm2"
     assert sim.requests_to("storage/luns")[0]["query"]["svm.name"] == "svm2"
-    assert sim.request_count == 4
+    assert sim.request_count == ontap.REQUESTS_PER_CLUSTER + 1
+    assert sim.requests_to("protocols/san/iscsi/services")[0]["query"]["svm.name"] == "svm2"
     with pytest.raises(AnsibleLookupError, match="no SVM named 'svm9'"):
         run(sim, [IQN2], svm="svm9")
 
@@ -185,7 +194,7 @@ def test_ten_thousand_luns_hundred_hosts_few_requests(tmp_path):
             assert recs == ds.expected_records(inits)
             seen += len(recs)
         assert seen > 9000
-        assert big.request_count == 3 <= 12
+        assert big.request_count == ontap.REQUESTS_PER_CLUSTER <= 12
 
 
 PLAYBOOK = textwrap.dedent("""\
@@ -223,7 +232,7 @@ def _ansible_playbook(sim, tmp_path, hosts, cache_ttl, forks=10, extra_env=None)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "netapp1!" not in proc.stdout + proc.stderr
-    return json.loads((out / "all.json").read_text())
+    return {h: untimed(recs) for h, recs in json.loads((out / "all.json").read_text()).items()}
 
 
 @pytest.mark.filterwarnings("ignore:This process")
@@ -233,8 +242,8 @@ def test_a_real_play_reads_the_cluster_once_for_all_hosts(tmp_path):
     with OntapSimulator(ds, str(tmp_path)) as big:
         results = _ansible_playbook(big, tmp_path, hosts, cache_ttl=300)
         assert all(results[h] == ds.expected_records(hosts[h]) for h in hosts)
-        assert big.request_count == 3
+        assert big.request_count == ontap.REQUESTS_PER_CLUSTER
         big.reset_log()
         few = dict(sorted(hosts.items())[:4])
         _ansible_playbook(big, tmp_path, few, cache_ttl=300, extra_env={"SANFLEET_ONTAP_NO_DISK_CACHE": "1"})
-        assert big.request_count == 3 * len(few)          # the in-process cache alone is not shared by workers
+        assert big.request_count == ontap.REQUESTS_PER_CLUSTER * len(few)          # the in-process cache alone is not shared by workers

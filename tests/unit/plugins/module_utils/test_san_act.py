@@ -255,7 +255,10 @@ def env(tmp_path):
 
 
 def flush_plan(env, **opts):
-    return san_plan.plan_map_flush(env.reader.map(WWID), opts)
+    m = env.reader.map(WWID)
+    if m and opts.get("array_unmapped"):     # planned from a probed snapshot, as stale_cleanup_plan does
+        m["probe"] = dict((p["name"], env.probes.get(p["name"], {"result": "no_answer"})) for p in m["paths"])
+    return san_plan.plan_map_flush(m, opts)
 
 
 def delete_plan(env, names, expected=None, **opts):
@@ -461,6 +464,17 @@ def test_dead_map_release_needs_every_path_failed_at_act_time(env):
     assert env.commands == [] and WWID in env.maps
 
 
+def test_dead_map_release_needs_every_path_to_say_lun_not_supported_at_act_time(env):
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.probes["sdd"] = {"result": "no_answer", "serial_live": None}   # its portal was cut since the plan
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "disable_queueing"
+    assert "sdd: no_answer" in str(info.value) and "LOGICAL UNIT NOT SUPPORTED" in str(info.value)
+    assert env.commands == [] and WWID in env.maps
+
+
 def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
@@ -602,6 +616,7 @@ def _rebuild(env, wwid=WWID, paths=("sdc", "sdd"), dm="dm-7"):
 def unit_plan(env):
     """What plan_cleanup makes of one stale map: the map, its paths right after it, multipath -w."""
     snap = env.reader.snapshot()
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     return san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])[
         "steps"]
 

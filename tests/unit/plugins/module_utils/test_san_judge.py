@@ -11,16 +11,31 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
-    IQN, healthy_lab, ontap_serial, ontap_wwid)
+    IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
+
+TARGET2 = "iqn.1992-08.com.netapp:sn.cluster2:vs.7"
+FC_TARGET = "0x200500a098000001"
+# the SVM of rec() as the array truth's target identities: what the records cover
+TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET], "iscsi_addresses": ["127.0.0.1"],
+            "fc_wwpns": ["20:05:00:a0:98:00:00:01"]}]
+TARGETS2 = [{"cluster": "c2", "svm": "svmB", "iscsi_target_names": [TARGET2], "iscsi_addresses": [],
+             "fc_wwpns": []}]
+
+
+def check(snap, records, **kw):
+    """cross_check with the records' SVM as the covered targets (unless the test says otherwise)."""
+    kw.setdefault("array_targets", TARGETS)
+    return sj.cross_check(snap, records, **kw)
+
 
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
        "Additional sense: Logical unit not supported\n")
 FAILED = ("F", "faulty", "running")
 
 
-def rec(n, lun_id, initiators=(IQN,), igroup="ig_lab", protocol="iscsi", path=None):
+def rec(n, lun_id, initiators=(IQN,), igroup="ig_lab", protocol="iscsi", path=None, cluster="c1", svm="svm1"):
     serial = ontap_serial(n)
-    return {"cluster": "c1", "svm": "svm1", "path": path or "/vol/v1/lun%d" % n, "uuid": "u%d" % n,
+    return {"cluster": cluster, "svm": svm, "path": path or "/vol/v1/lun%d" % n, "uuid": "u%d" % n,
             "serial": serial, "serial_hex": serial.encode().hex(), "wwid": ontap_wwid(n), "lun_id": lun_id,
             "igroup": igroup, "igroup_protocol": protocol, "igroup_os_type": "linux",
             "igroup_initiators": list(initiators), "state": "online", "size_bytes": 1 << 30}
@@ -139,7 +154,7 @@ def verdict(vs, name, obj="map"):
 
 
 def test_healthy_cross_check(tmp_path):
-    vs = sj.cross_check(snap_of(tmp_path), [rec(1, 1), rec(2, 2)])
+    vs = check(snap_of(tmp_path), [rec(1, 1), rec(2, 2)])
     assert kinds(vs) == [("healthy", "map", ontap_wwid(1)), ("healthy", "map", ontap_wwid(2))]
     v = verdict(vs, ontap_wwid(1))
     assert v["lun"] == 1 and v["evidence"]["array_mappings"][0]["path"] == "/vol/v1/lun1"
@@ -147,7 +162,7 @@ def test_healthy_cross_check(tmp_path):
 
 def test_unmapped_lun_is_stale_unmapped(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
-    vs = sj.cross_check(s, [rec(2, 2)])
+    vs = check(s, [rec(2, 2)])
     v = verdict(vs, ontap_wwid(1))
     assert v["kind"] == "stale_unmapped"
     assert v["evidence"]["failed_paths"] == 2 and v["evidence"]["array_mappings"] == []
@@ -158,7 +173,7 @@ def test_unmapped_lun_is_stale_unmapped(tmp_path):
 def test_outage_of_a_mapped_lun_is_never_stale(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED},
                 {"sdb": (0, "Host_status=0x01 [DID_NO_CONNECT]\n"), "sdd": (0, "Host_status=0x01 [DID_NO_CONNECT]\n")})
-    v = verdict(sj.cross_check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
+    v = verdict(check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
     assert v["kind"] == "paths_down_but_mapped"
     assert "outage" in v["reason"]
 
@@ -166,22 +181,56 @@ def test_outage_of_a_mapped_lun_is_never_stale(tmp_path):
 def test_one_path_down_but_mapped(tmp_path):
     s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "Host_status=0x0f [DID_TRANSPORT_FAILFAST]\n"),
                                             "sdb": (0, "")})
-    v = verdict(sj.cross_check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
+    v = verdict(check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
     assert v["kind"] == "paths_down_but_mapped"
     assert (v["evidence"]["working_paths"], v["evidence"]["failed_paths"]) == (1, 1)
 
 
-def test_lun_id_reuse_by_wwid_gives_map_and_disk_verdicts(tmp_path):
-    # lab finding 6: LUN 1 now maps another LU (n=9); the old map's paths came back active ready
-    vs = sj.cross_check(snap_of(tmp_path), [rec(9, 1), rec(2, 2)])
+def probe_live(t, snap, wwid, live, sds=("sdb", "sdd")):
+    """Probe a healthy map's paths the way stale_mpath_facts does once the array truth is known (live VPD 0x80)."""
+    for sd in sds:
+        t.run.set(["sg_turs", "-v", sd], "")
+        t.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
+        t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
+        snap["maps"][wwid]["probe"][sd] = t.reader().probe_path(sd)
+    return snap
+
+
+def test_cached_sysfs_identity_alone_never_gives_serial_mismatch(tmp_path):
+    # The array maps another LU at LUN id 1; the host's map (WWID 1) is healthy and was not probed. Without live
+    # evidence this is no serial_mismatch (two arrays both exporting LUN 1 look the same), only unexpected visibility.
+    vs = check(snap_of(tmp_path), [rec(9, 1), rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "unexpected_visibility"
+    assert all("lun_id_reuse_unproven" in p for p in v["evidence"]["paths"])
+    assert [x for x in vs if x["object"] == "disk"] == []
+
+
+def test_lun_id_reuse_with_live_serial_gives_map_and_disk_verdicts(tmp_path):
+    # lab finding 6: LUN 1 now maps another LU (n=9); the old map's paths came back active ready; the live VPD 0x80
+    # of the working paths (hex form, as LIO answers) is LU 9's and differs from what the host recorded
+    t = healthy_lab(tmp_path)
+    t.commands()
+    s = probe_live(t, t.reader().snapshot(), ontap_wwid(1), "0" + ontap_serial(9).encode().hex())
+    vs = check(s, [rec(9, 1), rec(2, 2)])
     v = verdict(vs, ontap_wwid(1))
     assert v["kind"] == "serial_mismatch"
     assert "/vol/v1/lun9" in v["reason"] and "LUN id 1" in v["reason"]
+    p = v["evidence"]["paths"][0]
+    assert (p["serial_live"], p["serial_host"]) == ("0" + ontap_serial(9).encode().hex(),
+                                                    "0" + ontap_serial(1).encode().hex())
     disk_vs = [x for x in vs if x["object"] == "disk"]
     assert kinds(disk_vs) == [("serial_mismatch", "disk", "sdb"), ("serial_mismatch", "disk", "sdd")]
     assert disk_vs[0]["evidence"]["array_wwid"] == ontap_wwid(9)
     assert disk_vs[0]["evidence"]["array_serial"] == ontap_serial(9)
     assert disk_vs[0]["evidence"]["map"] == ontap_wwid(1)
+
+
+def test_live_serial_equal_to_the_hosts_record_is_no_mismatch(tmp_path):
+    t = healthy_lab(tmp_path)
+    t.commands()
+    s = probe_live(t, t.reader().snapshot(), ontap_wwid(1), "0" + ontap_serial(1).encode().hex())
+    assert verdict(check(s, [rec(9, 1), rec(2, 2)]), ontap_wwid(1))["kind"] == "unexpected_visibility"
 
 
 def test_lun_id_reuse_by_live_serial(tmp_path):
@@ -194,7 +243,7 @@ def test_lun_id_reuse_by_live_serial(tmp_path):
         t.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
         t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
     s = t.reader().snapshot(probe=True)
-    vs = sj.cross_check(s, [rec(9, 1, igroup="ig_new"), rec(1, 1, igroup="ig_old"), rec(2, 2)])
+    vs = check(s, [rec(9, 1, igroup="ig_new"), rec(1, 1, igroup="ig_old"), rec(2, 2)])
     v = verdict(vs, ontap_wwid(1))
     assert v["kind"] == "serial_mismatch"
     assert "live VPD 0x80 serial" in v["reason"]
@@ -208,13 +257,13 @@ def test_live_serial_of_the_right_lun_in_ascii_or_hex_is_accepted(tmp_path):
             t.run.set(["sg_turs", "-v", sd], "")
             t.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
             t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x0c" + live)
-        v = verdict(sj.cross_check(t.reader().snapshot(), [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
+        v = verdict(check(t.reader().snapshot(), [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
         assert v["kind"] == "paths_down_but_mapped", (live, v)
 
 
 def test_unexpected_visibility(tmp_path):
     # the array maps LUN 2 to no igroup of this host, yet its paths work (e.g. the LIO LUN 0 trap)
-    vs = sj.cross_check(snap_of(tmp_path), [rec(1, 1), rec(2, 2, initiators=["iqn.other:host"])])
+    vs = check(snap_of(tmp_path), [rec(1, 1), rec(2, 2, initiators=["iqn.other:host"])])
     assert verdict(vs, ontap_wwid(2))["kind"] == "unexpected_visibility"
     assert verdict(vs, ontap_wwid(1))["kind"] == "healthy"
 
@@ -223,11 +272,11 @@ def test_unknown_array(tmp_path):
     def setup(t):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa.60014055a1a00000000000000000003")
     s = snap_of(tmp_path, setup=setup, probe=False)
-    vs = sj.cross_check(s, [rec(1, 1), rec(2, 2)])
+    vs = check(s, [rec(1, 1), rec(2, 2)])
     v = verdict(vs, "sdf", obj="disk")
     assert v["kind"] == "unknown_array" and "3600a0980" in v["reason"]
     # with the LIO prefix configured it is judged: not mapped but answers
-    vs = sj.cross_check(s, [rec(1, 1), rec(2, 2)], array_wwid_prefixes=("3600a0980", "36001405"))
+    vs = check(s, [rec(1, 1), rec(2, 2)], array_wwid_prefixes=("3600a0980", "36001405"))
     assert verdict(vs, "sdf", obj="disk")["kind"] == "unexpected_visibility"
 
 
@@ -236,7 +285,7 @@ def test_orphan_disk_verdicts(tmp_path):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
         t.disk("sdg", "2:0:0:4", "8:96", session=1, wwid="naa." + ontap_wwid(4)[1:], state="offline")
     s = snap_of(tmp_path, setup=setup, probe=False)
-    vs = sj.cross_check(s, [rec(1, 1), rec(2, 2), rec(3, 3)])
+    vs = check(s, [rec(1, 1), rec(2, 2), rec(3, 3)])
     assert verdict(vs, "sdf", obj="disk")["kind"] == "healthy"
     assert verdict(vs, "sdg", obj="disk")["kind"] == "stale_unmapped"
     assert "sda" not in [v["name"] for v in vs]
@@ -244,7 +293,7 @@ def test_orphan_disk_verdicts(tmp_path):
 
 def test_records_for_other_hosts_do_not_count(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
-    vs = sj.cross_check(s, [rec(1, 1, initiators=["iqn.1998-01.com.vmware:other"]), rec(2, 2)])
+    vs = check(s, [rec(1, 1, initiators=["iqn.1998-01.com.vmware:other"]), rec(2, 2)])
     assert verdict(vs, ontap_wwid(1))["kind"] == "stale_unmapped"
 
 
@@ -255,21 +304,21 @@ def test_fc_initiator_matching_ignores_wwpn_format():
                 {"name": "sdb", "hctl": "5:0:0:7", "dm_state": "active", "checker_state": "ready",
                  "dev_state": "running"}]}},
             "disks": {"sdb": {"name": "sdb", "hctl": "5:0:0:7", "host": 5, "lun": 7, "transport": "fc",
-                              "wwid": ontap_wwid(7), "map": ontap_wwid(7)}}}
-    vs = sj.cross_check(snap, [rec(7, 7, initiators=["21:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
+                              "target_wwpn": FC_TARGET, "wwid": ontap_wwid(7), "map": ontap_wwid(7)}}}
+    vs = check(snap, [rec(7, 7, initiators=["21:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
     assert [v["kind"] for v in vs] == ["healthy"]
-    vs = sj.cross_check(snap, [rec(7, 7, initiators=["20:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
+    vs = check(snap, [rec(7, 7, initiators=["20:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
     assert [v["kind"] for v in vs] == ["unexpected_visibility"]
 
 
 def test_grace_marks_old_array_truth(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     r2 = dict(rec(2, 2), collected_at=s["collected_at"] - 600)
-    v = verdict(sj.cross_check(s, [r2], grace=60), ontap_wwid(1))
+    v = verdict(check(s, [r2], grace=60), ontap_wwid(1))
     assert v["kind"] == "stale_unmapped"
     assert v["evidence"]["within_grace"] is False and "re-read" in v["reason"]
     r2["collected_at"] = s["collected_at"] - 5
-    v = verdict(sj.cross_check(s, [r2], grace=60), ontap_wwid(1))
+    v = verdict(check(s, [r2], grace=60), ontap_wwid(1))
     assert v["evidence"]["within_grace"] is True
 
 
@@ -282,7 +331,7 @@ def test_serial_matches(observed, expected):
 
 def test_every_verdict_has_evidence_and_reason(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
-    for v in sj.cross_check(s, [rec(2, 2)]) + sj.host_findings(s):
+    for v in check(s, [rec(2, 2)]) + sj.host_findings(s):
         assert v["reason"] and isinstance(v["evidence"], dict) and v["evidence"]
 
 
@@ -295,7 +344,9 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.te
 def captured(scenario):
     reader, truth = load_captured(scenario)
     snap = reader.snapshot(probe=True)
-    return snap, truth, sj.host_findings(snap), sj.cross_check(snap, truth["array_luns"])
+    first = truth["array_luns"][0]
+    targets = [{"cluster": first["cluster"], "svm": first["svm"], "iscsi_target_names": [truth["target_iqn"]]}]
+    return snap, truth, sj.host_findings(snap), sj.cross_check(snap, truth["array_luns"], array_targets=targets)
 
 
 def maps_at_lun(snap, lun):
@@ -350,3 +401,119 @@ def test_captured_mounted():
     f = [x for x in findings if x["kind"] == "in_use" and x["name"] == wwid]
     assert len(f) == 1 and "/mnt/lab1" in f[0]["reason"]
     assert verdict(verdicts, wwid)["kind"] == "healthy"
+
+
+# ------------------------------------------------------------------------------------------------ coverage
+# Two-target hosts: the lab target (cluster c1, svm1, LUN 1 and 2) and a second array target standing for a second
+# cluster (c2, svmB) exporting its own LUN 1 (WWID 21) over two more sessions.
+
+
+def two_target_lab(tmp_path, paths_state=None, queueing=None):
+    t = healthy_lab(tmp_path)
+    t.iscsi_session(3, 4, "127.0.0.3", target=TARGET2)
+    t.iscsi_session(4, 5, "127.0.0.4", target=TARGET2)
+    for name, hctl, dev, sess in (("sdf", "4:0:0:1", "8:80", 3), ("sdg", "5:0:0:1", "8:96", 4)):
+        t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(21)[1:],
+               serial="0" + ontap_serial(21).encode().hex())
+    t.dm("dm-2", "253:2", ontap_wwid(21), "mpath-" + ontap_wwid(21), slaves=("sdf", "sdg"))
+    t.commands(paths_state=paths_state, queueing=queueing)
+    return t
+
+
+C1 = [rec(1, 1), rec(2, 2)]
+C2 = [rec(21, 1, cluster="c2", svm="svmB", igroup="ig_c2")]
+
+
+def test_second_cluster_not_queried_its_dead_queueing_map_is_not_covered(tmp_path):
+    # scenario (a): cluster 2's portals are cut (no answer), its map queues; only cluster 1 was read
+    t = two_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
+    for sd in ("sdf", "sdg"):
+        t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr="Host_status=0x01 [DID_NO_CONNECT]\n")
+    s = t.reader().snapshot(probe=True)
+    v = verdict(check(s, C1), ontap_wwid(21))
+    assert v["kind"] == "not_covered"
+    assert TARGET2 in v["reason"] and "served by no SVM" in v["reason"]
+    # the same outage with cluster 2 read as well: an outage of a mapped LUN
+    v = verdict(check(s, C1 + C2, array_targets=TARGETS + TARGETS2), ontap_wwid(21))
+    assert v["kind"] == "paths_down_but_mapped"
+    assert v["evidence"]["coverage"] == [{"cluster": "c2", "svm": "svmB"}]
+
+
+def test_lun_id_one_on_two_targets_is_matched_per_svm(tmp_path):
+    # scenario (b): both targets export LUN 1; the idle, healthy LUN 1 of cluster 2 even answers with its own live
+    # serial (which is not cluster 1's LUN 1): with cluster 2 not read it is not judged, with both read both are
+    # healthy -- never serial_mismatch
+    t = two_target_lab(tmp_path)
+    s = probe_live(t, t.reader().snapshot(), ontap_wwid(21), "0" + ontap_serial(21).encode().hex(),
+                   sds=("sdf", "sdg"))
+    vs = check(s, C1)
+    assert verdict(vs, ontap_wwid(21))["kind"] == "not_covered"
+    assert verdict(vs, ontap_wwid(1))["kind"] == "healthy"
+    assert not [v for v in vs if v["kind"] == "serial_mismatch"]
+    vs = check(s, C1 + C2, array_targets=TARGETS + TARGETS2)
+    assert kinds(vs) == sorted([("healthy", "map", ontap_wwid(1)), ("healthy", "map", ontap_wwid(2)),
+                                ("healthy", "map", ontap_wwid(21))])
+    at_lun = verdict(vs, ontap_wwid(21))["evidence"]["paths"][0]["array_at_lun"]
+    assert [(r["cluster"], r["svm"], r["path"]) for r in at_lun] == [("c2", "svmB", "/vol/v1/lun21")]
+
+
+def test_a_map_with_one_uncovered_path_is_not_covered(tmp_path):
+    # the same LU reached through a target nobody read (e.g. a second cluster of an active-sync pair)
+    t = two_target_lab(tmp_path, {"sdb": FAILED, "sdd": FAILED})
+    s = t.reader().snapshot(probe=False)
+    s["disks"]["sdd"]["target_iqn"] = TARGET2
+    v = verdict(check(s, [rec(2, 2)]), ontap_wwid(1))
+    assert v["kind"] == "not_covered" and "sdd: target %s" % TARGET2 in v["reason"]
+
+
+def test_no_target_identities_means_nothing_is_covered(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    vs = check(s, [rec(2, 2)], array_targets=None)
+    assert sorted(set(v["kind"] for v in vs)) == ["not_covered"]
+
+
+def test_unknown_initiator_gets_no_removal_verdicts(tmp_path):
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+    s["host"].update(iscsi_iqn=None, initiators=[])
+    for d in s["disks"].values():
+        d["initiator"] = None
+    vs = check(s, [rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "not_covered" and "initiator this path logs in with is unknown" in v["reason"]
+    assert not [x for x in vs if x["kind"] in ("stale_unmapped", "serial_mismatch", "paths_down_but_mapped")]
+
+
+def test_active_ready_paths_with_peripheral_qualifier_1_are_gone(tmp_path):
+    # the LU is unmapped but its paths still answer TEST UNIT READY, active ready (LIO's LUN 0): INQUIRY's
+    # peripheral qualifier 1 is the array's own word that there is no LU there; with coverage that is stale
+    t = healthy_lab(tmp_path)
+    t.commands()
+    s = t.reader().snapshot()
+    for sd in ("sdc", "sde"):
+        t.run.set(["sg_turs", "-v", sd], "")
+        t.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=1  PDT=31  RMB=0\n")
+        t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "", rc=5, stderr="sg_inq: Illegal request\n")
+        s["maps"][ontap_wwid(2)]["probe"][sd] = t.reader().probe_path(sd)
+    v = verdict(check(s, [rec(1, 1)]), ontap_wwid(2))
+    assert v["kind"] == "stale_unmapped"
+    assert [p["probe"]["result"] for p in v["evidence"]["paths"]] == ["lun_not_supported"] * 2
+    assert verdict(check(s, [rec(1, 1)], array_targets=TARGETS2), ontap_wwid(2))["kind"] == "not_covered"
+
+
+def test_unknown_array_keeps_host_evidence_policy_and_is_never_stale_by_absence(tmp_path):
+    def setup(t):
+        t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa.60014055a1a00000000000000000003", state="offline")
+    s = snap_of(tmp_path, setup=setup, probe=False)
+    assert verdict(check(s, [rec(1, 1), rec(2, 2)]), "sdf", obj="disk")["kind"] == "unknown_array"
+
+
+def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp_path):
+    # sdb and sdd were rescanned: sysfs and the live VPD both say LU 9, the map still holds WWID 1
+    t = healthy_lab(tmp_path)
+    t.commands()
+    s = t.reader().snapshot()
+    live = "0" + ontap_serial(9).encode().hex()
+    for sd in ("sdb", "sdd"):
+        s["disks"][sd].update(serial=live, wwid=ontap_wwid(9))
+    s = probe_live(t, s, ontap_wwid(1), live)
+    assert verdict(check(s, [rec(9, 1), rec(2, 2)]), ontap_wwid(1))["kind"] == "serial_mismatch"

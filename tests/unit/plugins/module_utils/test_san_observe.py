@@ -151,10 +151,14 @@ class SanTree(object):
     def initiator(self, iqn=IQN):
         self._write("/etc/iscsi/initiatorname.iscsi", "## DO NOT EDIT\nInitiatorName=%s\n" % iqn)
 
-    def iscsi_session(self, sid, host, address, port=3260, target=TARGET, state="LOGGED_IN", recovery_tmo=5):
+    def iscsi_session(self, sid, host, address, port=3260, target=TARGET, state="LOGGED_IN", recovery_tmo=5,
+                      initiator=IQN, iface="default"):
         hostdir = "/sys/devices/platform/host%d" % host
         sdir = "%s/session%d" % (hostdir, sid)
         self._write("%s/iscsi_session/session%d/targetname" % (sdir, sid), target + "\n")
+        if initiator is not None:
+            self._write("%s/iscsi_session/session%d/initiatorname" % (sdir, sid), initiator + "\n")
+            self._write("%s/iscsi_session/session%d/ifacename" % (sdir, sid), iface + "\n")
         self._write("%s/iscsi_session/session%d/state" % (sdir, sid), state + "\n")
         self._write("%s/iscsi_session/session%d/recovery_tmo" % (sdir, sid), "%d\n" % recovery_tmo)
         self._link("/sys/class/iscsi_session/session%d" % sid,
@@ -165,7 +169,7 @@ class SanTree(object):
         self._link("/sys/class/iscsi_connection/connection%d:0" % sid,
                    "../../devices/platform/host%d/session%d/connection%d:0/iscsi_connection/connection%d:0"
                    % (host, sid, sid, sid))
-        self._write("%s/iscsi_host/host%d/initiatorname" % (hostdir, host), IQN + "\n")
+        self._write("%s/iscsi_host/host%d/initiatorname" % (hostdir, host), (initiator or "<NULL>") + "\n")
         self._link("/sys/class/iscsi_host/host%d" % host, "../../devices/platform/host%d/iscsi_host/host%d"
                    % (host, host))
 
@@ -178,11 +182,17 @@ class SanTree(object):
 
     def disk(self, name, hctl, dev, session=None, fc=False, wwid=None, serial=None, vendor="NETAPP",
              model="LUN C-Mode", state="running", size_sectors=2097152, partitions=()):
+        """fc: True, or the target port WWPN of the remote port (rport-H:0-T) the disk is reached through."""
         h, c, t, lun = [int(x) for x in hctl.split(":")]
         if session is not None:
             parent = "devices/platform/host%d/session%d/target%d:%d:%d" % (h, session, h, c, t)
         elif fc:
-            parent = "devices/pci0000:00/0000:00:03.0/host%d/rport-%d:0-0/target%d:%d:%d" % (h, h, h, c, t)
+            parent = "devices/pci0000:00/0000:00:03.0/host%d/rport-%d:0-%d/target%d:%d:%d" % (h, h, t, h, c, t)
+            if isinstance(fc, str):
+                rport = "rport-%d:0-%d" % (h, t)
+                self._write("/sys/%s/../fc_remote_ports/%s/port_name" % (parent, rport), fc + "\n")
+                self._link("/sys/class/fc_remote_ports/%s" % rport, "../../%s/../fc_remote_ports/%s"
+                           % (parent, rport))
         else:
             parent = "devices/pci0000:00/0000:00:1f.2/ata1/host%d/target%d:%d:%d" % (h, h, c, t)
         ddir = "/sys/%s/%s" % (parent, hctl)
@@ -478,7 +488,10 @@ def test_parse_mountinfo_unescapes_and_keeps_dev():
 def test_healthy_snapshot_shape(tmp_path):
     t = healthy_lab(tmp_path).commands()
     snap = t.reader().snapshot(probe=True)
-    assert snap["host"] == {"iscsi_iqn": IQN, "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True}
+    assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
+                            "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True}
+    assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
+            snap["disks"]["sdb"]["target_wwpn"]) == (IQN, TARGET, "127.0.0.2:3260", None)
     assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
             for s in snap["iscsi_sessions"]] == [
         ("session1", 1, 2, TARGET, "127.0.0.1:3260", "LOGGED_IN", 5),
@@ -489,7 +502,8 @@ def test_healthy_snapshot_shape(tmp_path):
         "model": "LUN C-Mode", "state": "running", "transport": "iscsi", "session": "session1",
         "serial": "0" + ontap_serial(1).encode().hex(), "wwid": ontap_wwid(1), "size_bytes": 2097152 * 512,
         "holders": ["dm-0"], "partitions": [], "mountpoints": [], "swap": False,
-        "openers": [{"pid": 612, "comm": "multipathd"}], "map": ontap_wwid(1)}
+        "openers": [{"pid": 612, "comm": "multipathd"}], "map": ontap_wwid(1),
+        "initiator": IQN, "target_iqn": TARGET, "target_portal": "127.0.0.1:3260", "target_wwpn": None}
     assert snap["disks"]["sda"]["transport"] == "other"
     assert snap["disks"]["sda"]["wwid"] == "1ATA_QEMU_HARDDISK_QM00001"
     m = snap["maps"][ontap_wwid(1)]
@@ -955,3 +969,35 @@ def test_multipathd_json_parser_raises_value_error_on_malformed_input(text):
 def test_multipathd_json_path_with_an_odd_dev_is_skipped():
     out = so.parse_multipathd_json('{"maps": [{"name": "m", "path_groups": [{"paths": [{"dev": ["x"]}, 7]}]}]}')
     assert out["m"]["paths"] == {}
+
+
+def test_initiator_comes_from_the_kernel_session_not_the_file(tmp_path):
+    """An edited initiatorname.iscsi not yet applied (or an iface override): the array sees the session's name."""
+    t = healthy_lab(tmp_path)
+    t.initiator("iqn.1994-05.com.redhat:edited-not-applied")
+    t.iscsi_session(2, 3, "127.0.0.2", initiator="iqn.2024-01.lab.san:iface1", iface="iface1")
+    t.commands()
+    snap = t.reader().snapshot(probe=False)
+    assert snap["host"]["iscsi_iqn_source"] == "session"
+    assert snap["host"]["initiators"] == sorted([IQN, "iqn.2024-01.lab.san:iface1"])
+    assert "edited-not-applied" not in str(snap["host"]["initiators"])
+    assert snap["disks"]["sdd"]["initiator"] == "iqn.2024-01.lab.san:iface1"
+    assert snap["disks"]["sdb"]["initiator"] == IQN
+    assert [s["iface"] for s in snap["iscsi_sessions"]] == ["default", "iface1"]
+
+
+def test_initiator_file_is_the_flagged_last_resort(tmp_path):
+    t = SanTree(tmp_path / "root")
+    t.initiator("iqn.1994-05.com.redhat:fromfile")
+    t.commands(multipathd=False)
+    snap = t.reader().snapshot(probe=False)
+    assert (snap["host"]["iscsi_iqn"], snap["host"]["iscsi_iqn_source"]) == ("iqn.1994-05.com.redhat:fromfile", "file")
+
+
+def test_fc_disk_names_the_target_port_it_is_reached_through(tmp_path):
+    t = SanTree(tmp_path / "root")
+    t.fc_host(5)
+    t.disk("sdb", "5:0:1:7", "8:16", fc="0x200500a098000001", wwid="naa." + ontap_wwid(7)[1:])
+    t.commands(multipathd=False)
+    d = t.reader().snapshot(probe=False)["disks"]["sdb"]
+    assert (d["initiator"], d["target_wwpn"], d["target_iqn"]) == ("0x21000024ff3a0b1c", "0x200500a098000001", None)

@@ -100,9 +100,26 @@ def test_benign_opener_next_to_a_workload_still_refuses():
     assert "java" in str(info.value) and "blkid" not in str(info.value)
 
 
+LNS_PROBES = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}}
+
+
 def dead_map(**kw):
     paths = [{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "failed"}]
+    kw.setdefault("probe", LNS_PROBES)
     return a_map(paths=paths, openers=[{"pid": 31, "comm": "dd"}], open_count=1, **kw)
+
+
+@pytest.mark.parametrize("probe", [
+    {},                                                                                     # not probed
+    {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "no_answer"}},               # a cut portal
+    {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "not_ready"}},
+])
+def test_openers_are_released_only_when_every_path_says_the_lu_is_gone(probe):
+    # absence from the array data is not enough to fail a process's queued I/O: every path must answer LOGICAL
+    # UNIT NOT SUPPORTED (the array's own word)
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(dead_map(probe=probe), {"array_unmapped": True})
+    assert info.value.kind == "opener"
 
 
 def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies():
@@ -265,6 +282,7 @@ def snapshot(at=1000.0, probes=None):
               probe=probes or {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     healthy = a_map(name=WWID2, wwid=WWID2, dm="dm-4", dev="253:4", paths=[{"name": "sde"}])
     return {"collected_at": at,
+            "array": {"records": 1, "targets": [], "problems": [], "collected_at": at - 10},
             "maps": {WWID: m, WWID2: healthy},
             "disks": {"sdc": a_disk(map=WWID, holders=["dm-3"]),
                       "sdd": a_disk("sdd", "5:0:0:1", "8:48", map=WWID, holders=["dm-3"]),
@@ -347,3 +365,58 @@ def test_host_evidence_never_on_no_answer(result):
     out = san_plan.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
                                                              "earlier": snapshot(at=0.0, probes=probes)})
     assert out["steps"] == []
+
+
+# ---------------------------------------------------------------------------------------------- incomplete truth
+STALE_MAP = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID,
+              "evidence": {"coverage": [{"cluster": "c1", "svm": "svm1"}]}},
+             {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2,
+              "evidence": {"coverage": [{"cluster": "c1", "svm": "svm1"}]}}]
+
+
+def test_complete_fresh_truth_plans_the_removal():
+    out = san_plan.plan_cleanup(snapshot(), STALE_MAP)
+    assert out["blocked"] == [] and out["steps"][0]["action"] == "disable_queueing"
+
+
+@pytest.mark.parametrize("change,why", [
+    ({"problems": [{"cluster": "c2", "svm": None, "kind": "lookup_failed", "msg": "HTTP 401"}]}, "array_lookup_problem"),
+    ({"problems": [{"cluster": "c1", "svm": "svm1", "kind": "svm_scoped_login", "msg": "403"}]},
+     "array_lookup_problem"),
+    ({"problems": [{"cluster": "c1", "svm": "svm1", "kind": "dropped_mapping", "msg": "igroup gone"}]},
+     "array_lookup_problem"),
+    ({"records": 0}, "empty_truth"),
+    ({"collected_at": None}, "truth_age_unknown"),
+    ({"collected_at": 1000.0 - 901}, "truth_too_old"),
+    (None, "array_truth_unknown"),
+])
+def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
+    snap = snapshot()
+    if change is None:
+        del snap["array"]
+    else:
+        snap["array"].update(change)
+    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    assert out["steps"] == []
+    assert [b["why"] for b in out["blocked"]] == [why]
+    left = dict((s["name"], s["reason"]) for s in out["skipped"])
+    assert left[WWID].startswith("no removal on this host (%s)" % why)
+    assert left[WWID2] == "healthy is never touched by cleanup"
+
+
+def test_a_covered_map_the_array_does_not_map_but_that_works_blocks_removals():
+    odd = dict(STALE_MAP[1], kind="unexpected_visibility")
+    out = san_plan.plan_cleanup(snapshot(), [STALE_MAP[0], odd])
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
+    assert WWID2 in out["blocked"][0]["msg"]
+    # not covered (another cluster's LUN): reported, never planned, and no reason to distrust the rest
+    out = san_plan.plan_cleanup(snapshot(), [STALE_MAP[0], dict(odd, kind="not_covered", evidence={})])
+    assert out["blocked"] == [] and out["steps"]
+    assert ("not_covered", WWID2) in [(s["kind"], s["name"]) for s in out["skipped"]]
+
+
+def test_truth_max_age_is_the_callers_bound():
+    snap = snapshot()
+    snap["array"]["collected_at"] = 1000.0 - 100
+    assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 60})["blocked"][0]["why"] == "truth_too_old"
+    assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 120})["blocked"] == []

@@ -174,3 +174,13 @@ def test_force_remove_only_behind_the_option(env, run):
     assert not out.get("failed")
     assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
     assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]]
+
+
+def test_array_unmapped_releases_openers_only_when_every_path_says_the_lu_is_gone(env, run):
+    env.maps[WWID]["openers"] = [{"pid": 4242, "comm": "dd"}]
+    env.maps[WWID]["open_count"] = 1
+    out = run({"wwid": WWID, "array_unmapped": True}, check=True)
+    assert [s["action"] for s in out["plan"]][:2] == ["disable_queueing", "verify_unused"]
+    env.probes["sdd"] = {"result": "no_answer", "serial_live": None}      # a cut portal says nothing
+    out = run({"wwid": WWID, "array_unmapped": True}, check=True)
+    assert out["failed"] and out["refusal"]["kind"] == "opener" and env.commands == []

@@ -29,7 +29,11 @@ def env(tmp_path):
 
 
 def plan_of(env, verdicts=None):
-    return san_plan.plan_cleanup(env.reader.snapshot(), verdicts or STALE)["steps"]
+    snap = env.reader.snapshot()
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    for m in snap["maps"].values():         # as stale_mpath_facts probes the paths of a map that is not healthy
+        m["probe"] = dict((p["name"], env.probes[p["name"]]) for p in m["paths"] if p["name"] in env.probes)
+    return san_plan.plan_cleanup(snap, verdicts or STALE)["steps"]
 
 
 MODULE = stale_cleanup_apply

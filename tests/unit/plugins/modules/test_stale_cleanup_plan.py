@@ -40,6 +40,7 @@ def san(at=1000.0):
     gone = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}}
     return {
         "collected_at": at,
+        "array": {"records": 2, "targets": [], "problems": [], "collected_at": at - 10},
         "host": {"iscsi_iqn": "iqn.2024-01.lab.san:initiator", "fc_wwpns": []},
         "maps": {WWID: a_map(WWID, "dm-3", ["sdc", "sdd"], state="failed", probe=gone),
                  WWID2: a_map(WWID2, "dm-4", ["sde", "sdf"]),
@@ -250,3 +251,13 @@ def test_hostile_names_are_refused_before_planning(mutate, needle, run):
 def test_bad_timeouts_are_refused_by_name(args, needle, run):
     out = run(dict(args, san=san()))
     assert out["failed"] and needle in out["msg"]
+
+
+def test_a_failed_lookup_blocks_every_removal_and_says_why(run):
+    s = san()
+    s["array"]["problems"] = [{"cluster": "cl2", "svm": None, "kind": "lookup_failed", "msg": "HTTP 401"}]
+    out = run({"san": s})
+    assert out["steps"] == [] and out["flush_maps"] == []
+    assert [b["why"] for b in out["blocked"]] == ["array_lookup_problem"]
+    left = dict((x["name"], x["reason"]) for x in out["left_alone"])
+    assert left[WWID].startswith("no removal on this host (array_lookup_problem)") and "cl2" in left[WWID]

@@ -17,7 +17,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
-    IQN, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
+    IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
+
+TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET]}]
 
 _Real = san_observe.HostReader
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
@@ -68,12 +70,34 @@ def test_unmapped_lun_with_array_truth(tree, capsys):
     for sd in ("sdb", "sdd"):
         tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
         tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
-    rc, out = run_module({"array_luns": [rec(2, 2)], "_ansible_check_mode": True}, capsys)
+    rc, out = run_module({"array_luns": [rec(2, 2)], "array_targets": TARGETS, "_ansible_check_mode": True}, capsys)
     assert rc == 0 and out["changed"] is False
     san = out["ansible_facts"]["san"]
     assert [(f["kind"], f["name"]) for f in san["findings"]] == [("all_paths_failed", ontap_wwid(1))]
     kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
     assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
+    assert san["array"] == {"records": 1, "targets": TARGETS, "problems": [], "collected_at": None}
+    # records without the target identities they cover judge nothing
+    rc, out = run_module({"array_luns": [rec(2, 2)]}, capsys)
+    assert set(v["kind"] for v in out["ansible_facts"]["san"]["verdicts"]) == {"not_covered"}
+
+
+def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
+    # the array now maps LU 9 at LUN id 1; the host's healthy map 1 is probed (live VPD 0x80) before any verdict
+    tree.commands()
+    live = "0" + ontap_serial(9).encode().hex()
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "")
+        tree.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
+        tree.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
+    truth = {"luns": [rec(9, 1), rec(2, 2)], "targets": TARGETS, "problems": [], "collected_at": 1.0}
+    rc, out = run_module({"array_truth": truth}, capsys)
+    san = out["ansible_facts"]["san"]
+    assert sorted(san["maps"][ontap_wwid(1)]["probe"]) == ["sdb", "sdd"]
+    assert san["maps"][ontap_wwid(2)]["probe"] == {}          # nothing hangs on map 2's paths: not probed
+    v = [x for x in san["verdicts"] if x["name"] == ontap_wwid(1)][0]
+    assert v["kind"] == "serial_mismatch" and v["evidence"]["paths"][0]["serial_live"] == live
+    assert san["array"]["collected_at"] == 1.0
 
 
 def test_probe_false_sends_no_scsi_command(tree, capsys):

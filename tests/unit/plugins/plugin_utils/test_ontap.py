@@ -109,18 +109,18 @@ def test_get_all_page_guard(sim):
 
 def test_fetch_truth_asks_only_named_fields(sim):
     truth = ontap.fetch_truth(client(sim))
-    assert truth["cluster"] == "cl1" and truth["requests"] == 3
+    assert truth["cluster"] == "cl1" and truth["requests"] == ontap.REQUESTS_PER_CLUSTER
     luns = sim.requests_to("storage/luns")[0]["query"]
     assert luns["fields"] == ontap.LUN_FIELDS and "lun_maps.logical_unit_number" in luns["fields"]
     assert "password" not in json.dumps(truth) and "netapp1!" not in json.dumps(truth)
 
 
-def test_ten_thousand_luns_in_three_requests(tmp_path):
+def test_ten_thousand_luns_in_six_requests(tmp_path):
     ds, hosts = generated(n_luns=10000, n_hosts=100)
     with OntapSimulator(ds, str(tmp_path)) as big:
         truth = ontap.fetch_truth(client(big))
         assert len(truth["luns"]) == 10000
-        assert big.request_count == 3 <= 12
+        assert big.request_count == 6 <= 12
 
 
 # ------------------------------------------------------------------------------------------ errors
@@ -197,9 +197,9 @@ def test_memory_cache_serves_repeated_calls(sim):
     opts = sim.options(cache_ttl=60)
     assert ontap.get_truth(opts, "t")[1] == "fetched"
     assert ontap.get_truth(opts, "t")[1] == "memory"
-    assert sim.request_count == 3
+    assert sim.request_count == ontap.REQUESTS_PER_CLUSTER
     assert ontap.get_truth(dict(opts, cache_ttl=0), "t")[1] == "fetched"
-    assert sim.request_count == 6
+    assert sim.request_count == 2 * ontap.REQUESTS_PER_CLUSTER
 
 
 @pytest.mark.filterwarnings("ignore:This process")
@@ -207,7 +207,7 @@ def test_disk_cache_is_shared_by_forked_workers(sim):
     results = _fetch_in_children(sim, 8, cache_ttl=60)
     assert all(r[0] == "ok" and r[2] == 10 for r in results)
     assert sorted(r[1] for r in results).count("fetched") == 1
-    assert sim.request_count == 3
+    assert sim.request_count == ontap.REQUESTS_PER_CLUSTER
 
 
 @pytest.mark.filterwarnings("ignore:This process")
@@ -273,3 +273,93 @@ def test_lun_records_refuse_a_bad_serial():
                        "size_bytes": 1, "maps": [{"igroup_uuid": "g", "igroup": "g", "lun_id": 0}]}]}
     with pytest.raises(AnsibleLookupError, match="serial number 'short'"):
         ontap.lun_records(truth, ["iqn.a:h"])
+
+
+# ------------------------------------------------------------------------------------------ fail closed, coverage
+
+TWO_SVMS = dict(DESC, targets={
+    "svm1": {"iscsi": "iqn.1992-08.com.netapp:sn.cl1:vs.3", "addresses": ["192.0.2.11", "192.0.2.12"]},
+    "svm2": {"fc_wwpns": ["20:05:00:a0:98:00:00:01", "20:06:00:a0:98:00:00:01"]}})
+
+
+@pytest.mark.parametrize("text", ["", "{}", '{"num_records": 0}', "<html><body>Proxy login</body></html>",
+                                  '{"records": null}'])
+def test_an_answer_without_records_is_an_error_not_an_empty_collection(sim, text):
+    sim.raw_answers["storage/luns"] = (200, text)
+    # netapp.ontap itself refuses a body that is not JSON ("Expecting json"); the rest is ours
+    with pytest.raises(AnsibleLookupError, match="no records list|Expecting json"):
+        client(sim).get_all("storage/luns", {"fields": "uuid"})
+    with pytest.raises(AnsibleLookupError, match="no records list|Expecting json"):
+        ontap.fetch_truth(client(sim))
+
+
+def test_a_cluster_answer_without_a_name_is_an_error(sim):
+    sim.raw_answers["cluster"] = (200, "{}")
+    with pytest.raises(AnsibleLookupError, match="no cluster name"):
+        ontap.fetch_truth(client(sim))
+
+
+def test_fetch_truth_reads_target_identity_per_svm_in_bulk(tmp_path):
+    with OntapSimulator(from_description(TWO_SVMS), str(tmp_path)) as server:
+        truth = ontap.fetch_truth(client(server))
+        assert server.request_count == ontap.REQUESTS_PER_CLUSTER == 6
+        by_svm = {t["svm"]: t for t in truth["targets"]}
+        assert by_svm["svm1"]["iscsi_target_names"] == ["iqn.1992-08.com.netapp:sn.cl1:vs.3"]
+        assert sorted(by_svm["svm1"]["iscsi_addresses"]) == ["192.0.2.11", "192.0.2.12"]
+        assert sorted(by_svm["svm2"]["fc_wwpns"]) == ["20:05:00:a0:98:00:00:01", "20:06:00:a0:98:00:00:01"]
+        assert by_svm["svm2"]["iscsi_target_names"][0].startswith("iqn.1992-08.com.netapp:sn.")
+        # bulk, named fields, filtered on the server
+        q = server.requests_to("network/ip/interfaces")[0]["query"]
+        assert q == {"services": "data_iscsi", "fields": ontap.IP_INTERFACE_FIELDS}
+        assert server.requests_to("network/fc/interfaces")[0]["query"]["data_protocol"] == "fcp"
+        assert server.requests_to("protocols/san/iscsi/services")[0]["query"]["fields"] == "svm.name,target.name,enabled"
+
+
+def test_array_truth_of_two_clusters_and_one_that_fails(tmp_path):
+    second = {"cluster": "cl2", "svms": ["svmB"],
+              "igroups": [{"name": "ig_h1", "svm": "svmB", "initiators": ["iqn.1994-05.com.redhat:h1"]}],
+              "luns": [{"path": "/vol/b/lun1", "svm": "svmB", "serial": "cl2Serial001",
+                        "maps": [{"igroup": "ig_h1", "lun_id": 1}]}],
+              "targets": {"svmB": {"iscsi": "iqn.1992-08.com.netapp:sn.cl2:vs.9"}}}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with OntapSimulator(from_description(TWO_SVMS), str(tmp_path / "a")) as one, \
+            OntapSimulator(from_description(second), str(tmp_path / "b")) as two:
+        clusters = ontap.cluster_list([one.options(cache_ttl=0), two.options(cache_ttl=0)])
+        truth = ontap.array_truth(clusters, ["iqn.1994-05.com.redhat:h1"], "t")
+        assert truth["problems"] == []
+        assert {(r["cluster"], r["lun_id"]) for r in truth["luns"] if r["lun_id"] == 1} == {("cl1", 1), ("cl2", 1)}
+        assert {(t["cluster"], t["svm"]) for t in truth["targets"]} == {("cl1", "svm1"), ("cl1", "svm2"),
+                                                                        ("cl2", "svmB")}
+        assert truth["collected_at"] == min(c["collected_at"] for c in truth["clusters"])
+        two.users["admin"] = "rotated"
+        truth = ontap.array_truth(clusters, ["iqn.1994-05.com.redhat:h1"], "t")
+        assert [(p["cluster"], p["kind"]) for p in truth["problems"]] == [("127.0.0.1", "lookup_failed")]
+        assert "HTTP 401" in truth["problems"][0]["msg"] and "netapp1!" not in json.dumps(truth)
+        assert {t["cluster"] for t in truth["targets"]} == {"cl1"}      # the failed cluster covers nothing
+
+
+def test_svm_scoped_login_and_dropped_mapping_are_problems(sim):
+    sim.users["vsadmin"] = "vs-pass-1"
+    sim.svm_scoped["vsadmin"] = "svm2"
+    truth = ontap.array_truth(ontap.cluster_list(sim.options(username="vsadmin", password="vs-pass-1", svm="svm2",
+                                                             cache_ttl=0)), None, "t")
+    assert [p["kind"] for p in truth["problems"]] == ["svm_scoped_login"]
+    raw = ontap.fetch_truth(client(sim))
+    raw["igroups"] = [g for g in raw["igroups"] if g["name"] != "ig_shared"]
+    problems = []
+    ontap.lun_records(raw, ["iqn.1994-05.com.redhat:h1"], problems)
+    assert {p["kind"] for p in problems} == {"dropped_mapping"} and len(problems) == 4   # lun0,2,4,6
+
+
+def test_cluster_list_forms():
+    env = {"ONTAP_HOSTNAME": "c1", "ONTAP_USERNAME": "u", "ONTAP_PASSWORD": "p", "ONTAP_VALIDATE_CERTS": "false"}
+    assert ontap.cluster_list([], env) == [{"hostname": "c1", "username": "u", "password": "p", "ca_path": None,
+                                            "svm": None, "validate_certs": False}]
+    assert ontap.cluster_list(None, {}) == []
+    one = ontap.cluster_list({"hostname": "c2", "user": "u", "pass": "p"}, env)
+    assert one == [{"hostname": "c2", "username": "u", "password": "p", "validate_certs": True}]
+    with pytest.raises(AnsibleLookupError, match="unknown key 'pasword'"):
+        ontap.cluster_list([{"hostname": "c", "pasword": "x"}], {})
+    with pytest.raises(AnsibleLookupError, match=r"sanfleet_ontap\[1\]: hostname is required"):
+        ontap.cluster_list([{"hostname": "c"}, {"username": "u"}], {})
