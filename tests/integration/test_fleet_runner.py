@@ -43,10 +43,22 @@ def _artifact_data(run):
 
 
 def _truth(scenario):
-    """The array's truth the lab had when the scenario was captured (ontap_luns records)."""
+    """The array truth the lab had when the scenario was captured, in the array-truth contract (docs/ontap.md):
+    the ontap_luns records and the one target they cover (the lab's target IQN and portals), read just now."""
     import tarfile
+    import time
     with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
-        return json.load(tar.extractfile("%s/truth.json" % scenario))["array_luns"]
+        lab = json.load(tar.extractfile("%s/truth.json" % scenario))
+    now = time.time()
+    first = (lab["array_luns"] or [{}])[0]
+    cluster, svm = first.get("cluster", "sanlab"), first.get("svm", "svm_sanlab")
+    return {"luns": [dict(r, collected_at=now) for r in lab["array_luns"]],
+            "targets": [{"cluster": cluster, "svm": svm, "iscsi_target_names": [lab["target_iqn"]],
+                         "iscsi_addresses": [p.rsplit(":", 1)[0] for p in lab["portals"]], "fc_wwpns": [],
+                         "collected_at": now}],
+            "problems": [], "collected_at": now,
+            "clusters": [{"cluster": cluster, "hostname": "captured", "svm": None, "collected_at": now,
+                          "requests": 0, "source": "capture"}]}
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +205,7 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     for i, scenario in enumerate(SCENARIOS):
         hosts["node%02d-%s" % (i, scenario)] = {
             "ansible_connection": "local", "ansible_python_interpreter": str(pdd / "bin" / ("python-" + scenario)),
-            "stale_cleanup_array_luns": _truth(scenario)}
+            "stale_cleanup_array_truth": _truth(scenario)}
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
     (pdd / "env").mkdir()
