@@ -25,10 +25,15 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import multipathd_pids
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
 _TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
 IDENTITY_MARK = "IDENTITY CHANGED:"
+# A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
+# map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
+MIN_COMMAND_SECONDS = 5.0
 
 
 class ActFailed(Exception):
@@ -43,14 +48,20 @@ class ActFailed(Exception):
 class ExecutionError(Exception):
     """execute() stopped at `step`; `executed` lists the steps done before it; `cause` is the original error."""
 
-    def __init__(self, cause, step, executed):
+    def __init__(self, cause, step, executed, restored=None):
         self.cause = cause
         self.step = step
         self.executed = executed
-        super(ExecutionError, self).__init__(str(cause))
+        self.restored = restored or []
+        msg = str(cause)
+        if self.restored:
+            msg += "; " + "; ".join(r["msg"] for r in self.restored)
+        super(ExecutionError, self).__init__(msg)
 
     def to_dict(self):
-        out = {"msg": str(self.cause), "failed_step": self.step, "executed": self.executed}
+        out = {"msg": str(self), "failed_step": self.step, "executed": self.executed}
+        if self.restored:
+            out["queueing_restored"] = self.restored
         if isinstance(self.cause, Refused):
             out["refusal"] = self.cause.to_dict()
         elif isinstance(self.cause, deadline.DeadlineExceeded):
@@ -81,6 +92,9 @@ class Host(object):
         self.wwids_file = wwids_file
         self.sleep = sleep
         self.clock = clock
+        # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, via}};
+        # execute() restores each of them when a later step fails (queueing off sticks until restored)
+        self.queueing_off = {}
 
     def path(self, *parts):
         return os.path.join(self.root, *[p.lstrip("/") for p in parts])
@@ -88,7 +102,7 @@ class Host(object):
     def command(self, argv, what=None, budget_end=None):
         timeout = self.command_timeout
         if budget_end is not None:
-            timeout = max(0.5, min(timeout, budget_end - self.clock()))
+            timeout = max(min(timeout, MIN_COMMAND_SECONDS), min(timeout, budget_end - self.clock()))
         return self.run(argv, timeout=timeout, what=what or " ".join(argv))
 
     def sysfs(self, fn, args, what):
@@ -367,20 +381,99 @@ def disable_queueing(host, step):
                                                                    san_plan.workload_openers(m.get("openers"))),
                       evidence={"openers": m.get("openers"), "paths": m.get("paths")})
     detail = {"outcome": "done", "commands": []}
-    res = host.command(["multipathd", "disablequeueing", "map", name])
-    detail["commands"].append(res.describe())
-    if not res.ok or res.stdout.strip().lower().startswith("fail"):
-        # multipathd not running or refused: the kernel-side message (undone by multipathd if it runs)
-        res = host.command(["dmsetup", "message", name, "0", "fail_if_no_path"])
-        detail["commands"].append(res.describe())
-        if not res.ok:
-            raise ActFailed("map %s" % name, "could not disable queueing: %s" % res.describe(), detail)
+    running = multipathd_running(host)
+    host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": bool(m.get("queueing")),
+                                    "multipathd": running}
+    _set_queueing(host, m, False, running, detail["commands"])
     m = _queueing_off(host, m.get("wwid") or name, host.clock() + host.command_timeout)
     if m is not None and m.get("queueing") is not False:
         raise ActFailed("map %s" % name, "the live table %s after disablequeueing"
                         % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
                            "is off"), detail)
     return detail
+
+
+def dm_uuid(m):
+    """The dm uuid of a multipath map: the identity verify_map checked, never reused for another LU."""
+    return MPATH_UUID_PREFIX + m["wwid"]
+
+
+def multipathd_running(host):
+    """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
+    activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
+    return bool(host.call(multipathd_pids, (host.root,), timeout=host.command_timeout,
+                          what="scan of /proc for multipathd"))
+
+
+def _set_queueing(host, m, enable, running, log):
+    """Queueing on (restore) or off for map `m`: multipathd's (dis|restore)queueing when the daemon runs (it keeps
+    the setting across a failed flush, lab finding 3), else `dmsetup message -u mpath-<wwid> 0 ...`, addressed by
+    the dm uuid that was verified. Raises ActFailed when neither form is accepted."""
+    name = m["name"]
+    if running:
+        res = host.command(["multipathd", "restorequeueing" if enable else "disablequeueing", "map", name])
+        log.append(res.describe())
+        if res.ok and not res.stdout.strip().lower().startswith("fail"):
+            return
+    # multipathd refused or does not run: the kernel-side message (undone by multipathd if it runs)
+    res = host.command(["dmsetup", "message", "-u", dm_uuid(m), "0",
+                        "queue_if_no_path" if enable else "fail_if_no_path"])
+    log.append(res.describe())
+    if not res.ok:
+        raise ActFailed("map %s" % name, "could not %s queueing: %s" % ("restore" if enable else "disable",
+                                                                         res.describe()), {"commands": log})
+
+
+def restore_queueing(host, wwid):
+    """Undo this run's disable_queueing on a map that is still there (after a refusal or failure). Returns a
+    report {map, commands, queueing_now, msg}; never raises (it runs while another error is being reported)."""
+    record = host.queueing_off.pop(wwid, None)
+    if record is None:
+        return None
+    out = {"map": record["name"], "commands": [], "queueing_now": None}
+    try:
+        m = host.reader.map(wwid)
+        if m is None:
+            out["msg"] = "map %s is gone: no queueing to restore" % record["name"]
+            return out
+        if m.get("dm") != record["dm"]:
+            out["msg"] = ("map %s is now %s, not %s: queueing NOT restored (identity changed)"
+                          % (record["name"], m.get("dm"), record["dm"]))
+            return out
+        resumed = resume_if_suspended(host, m)
+        if resumed:
+            out["resumed"] = resumed
+        if record["multipathd"] or record["was_queueing"]:
+            _set_queueing(host, m, True, record["multipathd"], out["commands"])
+        now = host.reader.map(wwid)
+        out["queueing_now"] = None if now is None else now.get("queueing")
+        out["msg"] = "queueing on map %s restored (queue_if_no_path now %s)" % (
+            record["name"], {True: "on", False: "off", None: "unknown"}[out["queueing_now"]])
+    except (ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+        out["msg"] = "queueing on map %s could NOT be restored: %s" % (record["name"], exc)
+    return out
+
+
+def _dm_state(host, m):
+    """'ACTIVE', 'SUSPENDED' or None (unreadable) from `dmsetup info -u mpath-<wwid>`."""
+    res = host.command(["dmsetup", "info", "-u", dm_uuid(m)])
+    for line in res.stdout.splitlines() if res.ok else []:
+        if line.strip().startswith("State:"):
+            return line.split(":", 1)[1].strip().split()[0].upper() if line.split(":", 1)[1].strip() else None
+    return None
+
+
+def resume_if_suspended(host, m):
+    """After a failed or killed multipath -f: a map left SUSPENDED blocks all I/O, its own and that of every holder;
+    resume it (by dm uuid). Returns a description of what was done, or None when it was not suspended."""
+    if _dm_state(host, m) != "SUSPENDED":
+        return None
+    res = host.command(["dmsetup", "resume", "-u", dm_uuid(m)])
+    state = _dm_state(host, m)
+    if state == "SUSPENDED":
+        raise ActFailed("map %s" % m["name"], "was left SUSPENDED by a failed flush and could not be resumed: %s"
+                        % res.describe())
+    return "map %s was SUSPENDED after a failed flush; %s -> %s" % (m["name"], " ".join(res.argv), state)
 
 
 def verify_unused(host, step):
@@ -430,23 +523,31 @@ def flush_map(host, step):
     expect = step.get("expect") or {}
     force = bool(expect.get("force_remove"))
     started = host.clock()
-    end = started + host.flush_timeout
     # keep a share of the budget for the forced removal when it is allowed
     flush_end = started + host.flush_timeout * (0.75 if force else 1.0)
     attempts = []
     detail = {"outcome": "done", "attempts": attempts, "method": "multipath -f"}
     m = _wait_benign_gone(host, m, min(flush_end, started + host.wait_timeout))
+    running = multipathd_running(host)
     while True:
         if m is None:
             return detail
-        if m.get("queueing"):  # restored by a failed flush (lab finding 3): the daemon must turn it off again
-            res = host.command(["multipathd", "disablequeueing", "map", name], budget_end=end)
-            attempts.append({"requeue_off": res.describe()})
-        res = host.command(["multipath", "-f", name], what="multipath -f %s" % name, budget_end=end)
+        if m.get("queueing"):  # restored by a failed flush (lab finding 3): turn it off again
+            log = []
+            _set_queueing(host, m, False, running, log)
+            attempts.append({"requeue_off": "; ".join(log)})
+        # every attempt gets the whole command deadline: a flush killed between suspend and remove leaves the
+        # map suspended, so the budget decides whether to start an attempt, never how long one may take
+        try:
+            res = host.command(["multipath", "-f", name], what="multipath -f %s" % name)
+        except deadline.DeadlineExceeded:
+            _after_failed_flush(host, m, detail)
+            raise
         attempts.append({"rc": res.rc, "out": (res.stdout + res.stderr).strip()[-400:], "elapsed": res.elapsed})
         m = host.reader.map(m.get("wwid") or name)
         if m is None:
             return detail
+        _after_failed_flush(host, m, detail)
         if host.clock() + host.retry_interval >= flush_end:
             break
         host.sleep(host.retry_interval)
@@ -455,14 +556,27 @@ def flush_map(host, step):
         m = verify_map(host, step)
         if m is None:
             return detail
-        res = host.command(["dmsetup", "remove", "--force", "--retry", name], budget_end=end)
+        res = host.command(["dmsetup", "remove", "--force", "--retry", "-u", dm_uuid(m)])
         attempts.append({"forced": res.describe(), "rc": res.rc})
         detail["method"] = "dmsetup remove --force --retry"
-        if host.reader.map(m.get("wwid") or name) is None:
+        left = host.reader.map(m.get("wwid") or name)
+        if left is None:
             return detail
+        _after_failed_flush(host, left, detail)
     raise ActFailed("map %s" % name, "still present after %d multipath -f attempt(s)%s in %.1fs; last: %s"
                     % (len([a for a in attempts if "out" in a]), " and dmsetup remove --force" if force else "",
                        host.clock() - started, attempts[-1]), detail)
+
+
+def _after_failed_flush(host, m, detail):
+    """A flush that failed (or was killed) may leave the map suspended: resume it, and say so."""
+    try:
+        live = host.reader.map(m.get("wwid") or m["name"])
+        resumed = resume_if_suspended(host, live) if live is not None else None
+    except deadline.DeadlineExceeded as exc:
+        resumed = "could not check whether map %s is suspended: %s" % (m["name"], exc)
+    if resumed:
+        detail.setdefault("resumed", []).append(resumed)
 
 
 def wait_map_gone(host, step):
@@ -472,6 +586,7 @@ def wait_map_gone(host, step):
     while True:
         m = host.reader.map(key)
         if m is None:
+            host.queueing_off.pop(expect.get("wwid"), None)
             return {"outcome": "done"}
         if host.clock() >= end:
             raise ActFailed("map %s" % step["target"], "still present %.0fs after the flush" % host.wait_timeout)
@@ -672,7 +787,9 @@ def execute(steps, host):
         try:
             detail = fn(host, st) or {}
         except (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-            raise ExecutionError(exc, st, executed)
+            # queueing that this run turned off sticks until restored: give it back on every map still there
+            restored = [r for r in (restore_queueing(host, w) for w in sorted(host.queueing_off)) if r]
+            raise ExecutionError(exc, st, executed, restored)
         executed.append({"action": st["action"], "target": st["target"],
                          "elapsed": round(host.clock() - t0, 3), "outcome": detail.pop("outcome", "done"),
                          "detail": detail})

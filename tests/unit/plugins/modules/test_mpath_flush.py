@@ -168,5 +168,5 @@ def test_force_remove_only_behind_the_option(env, run):
     planned = run({"wwid": WWID, "timeout": 8, "force_remove": True}, check=True)
     out = run({"wwid": WWID, "timeout": 8, "force_remove": True})
     assert not out.get("failed")
-    assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
+    assert ["dmsetup", "remove", "--force", "--retry", "-u", "mpath-" + WWID] in env.commands
     assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]]
