@@ -17,8 +17,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import re
+import stat
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
@@ -276,6 +278,48 @@ def _child_checked_write(sys_root, hctl, name, dev, attr, data):
     with open(os.path.join(dev_dir, attr), "w") as fh:
         fh.write(data)
     return True
+
+
+def _child_exclusive_open(node, dev):
+    """(runs in a forked child) open the sd node O_EXCL|O_NONBLOCK and close it: EBUSY when the kernel has it
+    claimed (a mount, dm/md, btrfs, ZFS, drbd, an LIO backstore, swap, another exclusive opener). Plain opens by
+    processes do not conflict; the /proc scan names those. Only for a plain sd: never on a dm device that may
+    queue (lab finding 1). Returns "ok", "busy: <reason>" or raises ValueError when the node is not `dev`."""
+    try:
+        fd = os.open(node, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.EBUSY:
+            return "busy: %s" % os.strerror(exc.errno)
+        if exc.errno in (errno.ENXIO, errno.ENODEV, errno.ENOMEDIUM):
+            # the kernel checks the exclusive claim before the driver's open: an offline sd that refuses the
+            # open has no exclusive holder
+            return "ok: not claimed (the driver refused the open: %s)" % os.strerror(exc.errno)
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISBLK(st.st_mode) or "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)) != dev:
+            raise ValueError("%s %s is not block device %s" % (IDENTITY_MARK, node, dev))
+    finally:
+        os.close(fd)
+    return "ok"
+
+
+def exclusive_open_check(host, d):
+    """Refuse the delete of a plain sd (no map) that the kernel holds claimed: the open-count gate of an sd."""
+    node = host.path("/dev/%s" % d["name"])
+    target = "disk %s" % d["name"]
+    try:
+        answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
+    except RuntimeError as exc:
+        if IDENTITY_MARK in str(exc):
+            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() + "; nothing written")
+        raise Refused(target, "open_count", "could not be opened exclusively to check for kernel users (%s); "
+                      "not deleting" % exc)
+    if not answer.startswith("ok"):
+        raise Refused(target, "open_count", "is claimed by a kernel user (exclusive open: %s): a mount, LVM/dm, md, "
+                      "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting" % answer[6:],
+                      holder="exclusive open refused", evidence={"exclusive_open": answer})
+    return answer
 
 
 def _child_write(path, data):
@@ -660,6 +704,8 @@ def delete_disk(host, step):
     hctl = d["hctl"]
     if not _HCTL.match(hctl or ""):
         raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
+    if not d.get("map") and not d.get("holders"):
+        detail["exclusive_open"] = exclusive_open_check(host, d)
     links = by_id_links(host, d["name"])
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)

@@ -13,16 +13,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# openers that are not a workload: one list for judge and plan (san_users)
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import DAEMON_OPENERS, TRANSIENT_OPENERS
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
+
 # checker states that mean the path does not work (multipathd's names)
 FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down")
 # device states of an sd that cannot carry I/O
 FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
 # probe results that mean the device at that address does not answer as a working LUN
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
-# openers that are not a workload: multipathd holds every path open; udev workers stuck in blkid
-# on a queueing map go away once queueing is disabled (lab finding 2)
-DAEMON_OPENERS = ("multipathd",)
-TRANSIENT_OPENERS = ("systemd-udevd", "(udev-worker)", "udev-worker", "blkid", "udevadm")
 SAN_TRANSPORTS = ("iscsi", "fc")
 
 
@@ -84,6 +84,10 @@ def _usage(obj, own_holders=None):
         parts.append("used as swap")
     if holders:
         parts.append("held by %s" % ", ".join(holders))
+    for user in obj.get("kernel_users") or []:
+        parts.append("used by %s" % kernel_user_label(user))
+    if obj.get("openers_unknown"):
+        parts.append("openers unknown (%s)" % obj["openers_unknown"])
     for op in workload:
         parts.append("open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
                                                 " via %s" % op["via"] if op.get("via") else ""))
@@ -96,7 +100,7 @@ def _usage(obj, own_holders=None):
         "holders": holders,
         "openers": workload + transient,
         "only_transient_openers": bool(transient) and not (workload or holders or obj.get("mountpoints")
-                                                           or obj.get("swap")),
+                                                           or obj.get("swap") or obj.get("kernel_users")),
     }
     if "open_count" in obj:
         evidence["open_count"] = obj.get("open_count")

@@ -49,6 +49,9 @@ class FakeEnv(object):
         self.flush_failures = 0     # multipath -f answers "map in use" this many times
         self.hang = set()           # argv[0] or "delete"/"scan"/"rescan" that hang (DeadlineExceeded)
         self.kernel_removes = True  # a delete write removes the device
+        self.exclusive_busy = False  # a kernel user claims the plain sd (O_EXCL open fails with EBUSY)
+        self.exclusive_opens = []
+        self.events = []
         self.reader = FakeReader(self)
         for h in (4, 5):
             self._mk("sys/class/iscsi_host/host%d" % h)
@@ -177,6 +180,12 @@ class FakeEnv(object):
 
     def call(self, fn, args=(), timeout=10.0, what=None):
         kind = None
+        if fn is san_act._child_exclusive_open:  # the tree has no device nodes: the fake kernel answers
+            self.exclusive_opens.append(args)
+            self.events.append("exclusive_open")
+            if self.exclusive_busy:
+                return "busy: Device or resource busy"
+            return "ok"
         if fn is san_act._child_checked_write:
             kind = args[4]
         elif fn is san_act._child_write:
@@ -190,6 +199,7 @@ class FakeEnv(object):
             raise RuntimeError("%s: %s: %s" % (what, type(exc).__name__, exc))
         if kind:
             self.writes.append((kind, args))
+            self.events.append(kind)
         if kind == "delete" and self.kernel_removes:
             self.remove_disk(args[1])
         elif kind == "scan":
@@ -403,7 +413,7 @@ def test_holder_appearing_is_named_by_kind(env):
     env.add_holder("dm-9", "LVM-abcdef", "vg0-lv0")
     with pytest.raises(san_act.ExecutionError) as info:
         san_act.execute(plan, env.host())
-    assert "lvm holder dm-9 (vg0-lv0)" in str(info.value)
+    assert "lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)" in str(info.value)
 
 
 def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
@@ -701,7 +711,9 @@ def test_real_deadline_call_abandons_a_blocking_write(env, tmp_path):
     os.mkfifo(os.path.join(hctl_dir, "delete"))
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     host = env.host(command_timeout=0.5)
-    host.call = deadline.call
+    host.call = lambda fn, args=(), timeout=10.0, what=None: (
+        env.call(fn, args, timeout, what) if fn is san_act._child_exclusive_open
+        else deadline.call(fn, args, timeout, what))
     t0 = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded) as info:
         san_act.delete_disk(host, st)
@@ -951,3 +963,45 @@ def test_budgeted_commands_keep_a_floor():
     h = san_act.Host(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
     assert h.command(["true"], budget_end=100.2) == san_act.MIN_COMMAND_SECONDS
     assert h.command(["true"], budget_end=100.2) >= 1
+
+
+# ---------------------------------------------------------------------------------------------- exclusive open
+def plain_disk_env(env):
+    env.maps.clear()
+    for n in ("sdc", "sdd"):
+        env.disks[n].update(map=None, holders=[])
+    return env
+
+
+def test_plain_sd_claimed_by_a_kernel_user_is_not_deleted(env):
+    plain_disk_env(env)
+    plan = delete_plan(env, ["sdc"])
+    env.exclusive_busy = True
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "open_count" and "exclusive open" in str(info.value)
+    assert not [w for w in env.writes if w[0] == "delete"]
+
+
+def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
+    plain_disk_env(env)
+    executed = san_act.execute(delete_plan(env, ["sdc"]), env.host())
+    assert env.events.index("exclusive_open") == env.events.index("delete") - 1
+    assert env.exclusive_opens[0][1] == "8:32" and env.exclusive_opens[0][0].endswith("/dev/sdc")
+    assert [e for e in executed if e["action"] == "delete_disk"][0]["detail"]["exclusive_open"] == "ok"
+
+
+def test_a_path_of_a_live_map_is_never_opened_exclusively(env):
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute(delete_plan_after_flush(env), env.host())
+    assert env.exclusive_opens == []
+
+
+def test_exclusive_open_child_on_real_nodes(tmp_path):
+    """The child function itself: a regular file is not the device (identity), a missing node is an error."""
+    f = tmp_path / "sdz"
+    f.write_text("")
+    with pytest.raises(ValueError, match="IDENTITY CHANGED"):
+        san_act._child_exclusive_open(str(f), "8:32")
+    with pytest.raises(OSError):
+        san_act._child_exclusive_open(str(tmp_path / "absent"), "8:32")
