@@ -469,6 +469,11 @@ def _disk_mismatches(map_verdict, m, disks):
     return out
 
 
+def disk_state(disk, probe):
+    """'ok', 'failed' or 'unknown' for a plain sd (no map)."""
+    return _disk_state(disk, probe)
+
+
 def _disk_state(disk, probe):
     if probe and probe.get("result") in PROBE_FAILED:
         return "failed"

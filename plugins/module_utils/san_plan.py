@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 
 # Actions understood by san_act.execute, in the order they may appear for one object.
@@ -409,6 +410,17 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
     return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
 
 
+def unproven_failures(obj, kind="map"):
+    """Paths (of a map) or the disk itself whose failure is not positively observed: working, or unknown
+    (dmsetup status failed, checker pending, no state at all). Removal needs every failure observed; "no path
+    reported ok" is not the same. A map without any path has nothing to observe: only the array's word counts."""
+    if kind == "disk":
+        return [] if san_judge.disk_state(obj, obj.get("probe")) == "failed" else [obj.get("name")]
+    probes = obj.get("probe") or {}
+    return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
+            if san_judge.path_state(p, probes.get(p.get("name")))[0] != "failed"]
+
+
 def _with_phase(steps, phase):
     """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units."""
     for st in steps:
@@ -466,6 +478,11 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                 if m is None:
                     skip(v, "map no longer present")
                     continue
+                unproven = unproven_failures(m)
+                if unproven:
+                    skip(v, "path(s) %s of map %s: failure not positively observed (working or state unknown); "
+                            "removal needs every path's failure seen" % (", ".join(unproven), m.get("name")))
+                    continue
                 chosen_maps.append(m)
                 if kind == "stale_unmapped":
                     unmapped.add(m.get("name"))
@@ -473,6 +490,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                 d = disks.get(v.get("name"))
                 if d is None:
                     skip(v, "disk no longer present")
+                    continue
+                if unproven_failures(d, "disk"):
+                    skip(v, "disk %s: failure not positively observed (working or state unknown)" % d.get("name"))
                     continue
                 chosen_disks.append(d)
         elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(
