@@ -484,3 +484,50 @@ def _disk_state(disk, probe):
     if disk.get("state") == "running":
         return "ok"
     return "unknown"
+
+
+# --------------------------------------------------------------------------------------------------
+# corruption risk
+
+
+def corruption_risks(snapshot):
+    """serial_mismatch devices that are in use: a writer whose I/O may now land on another LU (someone else's
+    data). Each: {object, name, wwid, lun, users: [...], openers, msg} with what, who and what to do; these turn
+    the run red (audit, compliance, remediate), unlike every other refusal."""
+    maps = snapshot.get("maps") or {}
+    by_name = dict((m.get("name"), m) for m in maps.values())
+    disks = snapshot.get("disks") or {}
+    out = []
+    for v in snapshot.get("verdicts") or []:
+        if v.get("kind") != "serial_mismatch":
+            continue
+        if v.get("object") == "map":
+            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")))]
+        else:
+            d = disks.get(v.get("name"))
+            objs = [("disk %s" % v.get("name"), d)]
+            if d and d.get("map"):
+                objs.append(("its map %s" % d["map"], by_name.get(d["map"])))
+        map_dms = set(m.get("dm") for m in maps.values())
+        users, openers = [], []
+        for label, obj in objs:
+            if not obj:
+                continue
+            # a path's own map is not its user here: the map is looked at on its own
+            parts, ev = _usage(obj, own_holders=map_dms if label.startswith("disk") else None)
+            workload = [o for o in ev["openers"] if (o.get("comm") or "") not in TRANSIENT_OPENERS]
+            busy = [p for p in parts if "a udev worker" not in p]
+            if busy:
+                users.append("%s: %s" % (label, "; ".join(busy)))
+                openers.extend(workload)
+        if not users:
+            continue
+        who = ", ".join("pid %s (%s)" % (o.get("pid"), o.get("comm")) for o in openers)
+        msg = ("CORRUPTION RISK: %s %s (WWID %s, LUN id %s) now reaches another LU: %s. It is IN USE - %s. "
+               "Writes to it may land on another host's data. Stop %s now, unmount / deactivate what holds it, "
+               "then let the serial_mismatch repair remove and rescan it (remediate)."
+               % (v.get("object"), v.get("name"), v.get("wwid"), v.get("lun"), v.get("reason"), " | ".join(users),
+                  "the writers (%s)" % who if who else "every user named here"))
+        out.append({"object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"), "lun": v.get("lun"),
+                    "users": users, "openers": openers, "msg": msg})
+    return out

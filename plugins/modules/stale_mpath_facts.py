@@ -186,6 +186,14 @@ ansible_facts:
           type: list
           elements: dict
           returned: when O(array_luns) is given
+        corruption_risks:
+          description:
+            - The C(serial_mismatch) devices that are in use (a writer whose I/O may land on another LU), each with
+              object, name, wwid, lun, users, openers and msg (what, which process, what to do). The playbooks
+              fail a host that has one; each is also a module warning.
+          type: list
+          elements: dict
+          returned: when O(array_luns) is given
         errors:
           description: Partial failures (a probe or a device read that timed out, multipathd not running or not
             answering, an unparsable line); never silently dropped.
@@ -221,6 +229,9 @@ def collect(module):
     san["findings"] = san_judge.host_findings(san)
     if p["array_luns"] is not None:
         san["verdicts"] = san_judge.cross_check(san, p["array_luns"], tuple(p["array_wwid_prefixes"] or ()))
+        san["corruption_risks"] = san_judge.corruption_risks(san)
+        for risk in san["corruption_risks"]:
+            module.warn(risk["msg"])
     return san
 
 
