@@ -25,6 +25,7 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import MPATH_UUID_PREFIX
@@ -803,6 +804,80 @@ def verify_lun(host, step):
     return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}
 
 
+# ---------------------------------------------------------------------------------------------- references
+def removed_identities(executed):
+    """What a run removed, from its executed steps: WWIDs, map names and /dev/disk/by-id link names."""
+    wwids, maps, by_id = set(), set(), set()
+    for e in executed or []:
+        if e.get("outcome") != "done":
+            continue
+        if e.get("action") == "wait_map_gone" and e.get("wwid"):
+            wwids.add(e["wwid"].lower())
+        elif e.get("action") == "flush_map":
+            maps.add(e.get("target"))
+        elif e.get("action") == "delete_disk":
+            by_id.update((e.get("detail") or {}).get("by_id") or [])
+        elif e.get("action") == "wait_disk_gone" and e.get("wwid"):
+            wwids.add(e["wwid"].lower())
+    return sorted(wwids), sorted(m for m in maps if m), sorted(by_id)
+
+
+def _read_references(root, unit_dir, files, wanted):
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir."""
+    found = []
+    for kind, path in files:
+        try:
+            with open(os.path.join(root, path.lstrip("/"))) as fh:
+                found.extend(san_refs.find_references(kind, path, fh.read(), wanted))
+        except (IOError, OSError):
+            continue
+    units = os.path.join(root, unit_dir.lstrip("/"))
+    try:
+        names = sorted(n for n in os.listdir(units) if n.endswith(".mount"))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(units, name)) as fh:
+                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted))
+        except (IOError, OSError):
+            continue
+    return found
+
+
+def references(host, executed, still_present=()):
+    """Lines of fstab, crypttab, the LVM devices file and systemd mount units that still name a device this run
+    removed (and that no live device carries any more: `still_present` lists WWIDs seen after the run)."""
+    wwids, maps, by_id = removed_identities(executed)
+    present = set(w.lower() for w in still_present)
+    wwids = [w for w in wwids if w not in present]
+    wanted = san_refs.needles(wwids, maps, by_id)
+    if not wanted:
+        return []
+    refs = host.call(_read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
+                     timeout=host.command_timeout, what="read of fstab, crypttab, LVM devices file and mount units")
+    for r in refs:
+        r["action"] = "reported"
+    return refs
+
+
+def clean_references(host, refs, write):
+    """Opt-in: comment out the reference lines (fstab, crypttab, devices file) through `write(path, text)` (an
+    atomic write with a backup); mount units are reported only (disable them with systemctl). Returns refs,
+    each with `action`."""
+    by_file = {}
+    for r in refs:
+        if r["kind"] != "mount_unit":
+            by_file.setdefault(r["file"], []).append(r)
+    for path, items in sorted(by_file.items()):
+        with open(host.path(path)) as fh:
+            text = fh.read()
+        write(host.path(path), san_refs.commented_out(text, [r["line"] for r in items]))
+        for r in items:
+            r["action"] = "commented_out"
+    return refs
+
+
 # ---------------------------------------------------------------------------------------------- executor
 ACT = {
     "disable_queueing": disable_queueing,
@@ -836,9 +911,11 @@ def execute(steps, host):
             # queueing that this run turned off sticks until restored: give it back on every map still there
             restored = [r for r in (restore_queueing(host, w) for w in sorted(host.queueing_off)) if r]
             raise ExecutionError(exc, st, executed, restored)
-        executed.append({"action": st["action"], "target": st["target"],
-                         "elapsed": round(host.clock() - t0, 3), "outcome": detail.pop("outcome", "done"),
-                         "detail": detail})
+        done = {"action": st["action"], "target": st["target"], "elapsed": round(host.clock() - t0, 3),
+                "outcome": detail.pop("outcome", "done"), "detail": detail}
+        if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
+            done["wwid"] = st["expect"]["wwid"]
+        executed.append(done)
     return executed
 
 
