@@ -26,6 +26,7 @@ import time
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import MPATH_UUID_PREFIX
@@ -534,7 +535,7 @@ def verify_unused(host, step):
         if m is None:
             return {"outcome": "already_absent"}
         busy = san_plan.workload_openers(m.get("openers"))
-        unexplained = (m.get("open_count") or 0) and not m.get("openers")
+        unexplained = san_users.unexplained_opens(m.get("open_count"), m.get("openers"))
         if not busy and not unexplained:
             return {"outcome": "done", "waited": round(host.clock() - started, 2)}
         if host.clock() >= end:

@@ -1005,3 +1005,21 @@ def test_exclusive_open_child_on_real_nodes(tmp_path):
         san_act._child_exclusive_open(str(f), "8:32")
     with pytest.raises(OSError):
         san_act._child_exclusive_open(str(tmp_path / "absent"), "8:32")
+
+
+def test_verify_unused_waits_for_opens_nobody_named(env):
+    """The blocked dd left, but the open count still says someone holds the map: refuse, give queueing back."""
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    orig = host.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps:
+            env.maps[WWID]["open_count"] = 1   # an opener the /proc scan cannot see (another namespace)
+        return res
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "verify_unused" and info.value.cause.kind == "open_count"
+    assert env.maps[WWID]["queueing"] is True
