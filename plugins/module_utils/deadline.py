@@ -109,9 +109,37 @@ def run(argv, timeout, what=None, data=None):
     )
 
 
+def _detach_fds(keep_fd):
+    """(in the forked child) /dev/null on fds 0-2 and every other inherited fd closed except `keep_fd`.
+
+    A child abandoned in D state must not hold the module's stdout/stderr (a plain pipe under the local
+    connection or ssh pipelining): Ansible reads it to EOF and would wait for the child, past every deadline.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        if fd != null:
+            os.dup2(null, fd)
+    try:
+        inherited = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        inherited = None
+    if inherited is None:  # no /proc: every possible fd
+        limit = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536
+        os.closerange(3, keep_fd)
+        os.closerange(keep_fd + 1, max(limit, keep_fd + 2))
+        return
+    for fd in inherited:
+        if fd > 2 and fd != keep_fd:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the fd of the listing itself, already closed
+
+
 def call(fn, args=(), timeout=10.0, what=None):
     """Run fn(*args) in a forked child and return its JSON-able result within `timeout` seconds.
 
+    The child keeps only its result pipe: /dev/null on 0-2, every other inherited fd closed (see _detach_fds).
     Exceptions raised in the child come back as RuntimeError with the child's message.
     """
     read_fd, write_fd = os.pipe()
@@ -120,6 +148,7 @@ def call(fn, args=(), timeout=10.0, what=None):
         status = 0
         try:
             os.close(read_fd)
+            _detach_fds(write_fd)
             try:
                 payload = {"ok": fn(*args)}
             except Exception as exc:  # reported to the parent, which decides

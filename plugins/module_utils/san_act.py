@@ -17,18 +17,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 import re
+import stat
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import multipathd_pids
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
 _TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
 IDENTITY_MARK = "IDENTITY CHANGED:"
+# A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
+# map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
+MIN_COMMAND_SECONDS = 5.0
 
 
 class ActFailed(Exception):
@@ -43,14 +52,20 @@ class ActFailed(Exception):
 class ExecutionError(Exception):
     """execute() stopped at `step`; `executed` lists the steps done before it; `cause` is the original error."""
 
-    def __init__(self, cause, step, executed):
+    def __init__(self, cause, step, executed, restored=None):
         self.cause = cause
         self.step = step
         self.executed = executed
-        super(ExecutionError, self).__init__(str(cause))
+        self.restored = restored or []
+        msg = str(cause)
+        if self.restored:
+            msg += "; " + "; ".join(r["msg"] for r in self.restored)
+        super(ExecutionError, self).__init__(msg)
 
     def to_dict(self):
-        out = {"msg": str(self.cause), "failed_step": self.step, "executed": self.executed}
+        out = {"msg": str(self), "failed_step": self.step, "executed": self.executed}
+        if self.restored:
+            out["queueing_restored"] = self.restored
         if isinstance(self.cause, Refused):
             out["refusal"] = self.cause.to_dict()
         elif isinstance(self.cause, deadline.DeadlineExceeded):
@@ -81,6 +96,9 @@ class Host(object):
         self.wwids_file = wwids_file
         self.sleep = sleep
         self.clock = clock
+        # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, via}};
+        # execute() restores each of them when a later step fails (queueing off sticks until restored)
+        self.queueing_off = {}
 
     def path(self, *parts):
         return os.path.join(self.root, *[p.lstrip("/") for p in parts])
@@ -88,7 +106,7 @@ class Host(object):
     def command(self, argv, what=None, budget_end=None):
         timeout = self.command_timeout
         if budget_end is not None:
-            timeout = max(0.5, min(timeout, budget_end - self.clock()))
+            timeout = max(min(timeout, MIN_COMMAND_SECONDS), min(timeout, budget_end - self.clock()))
         return self.run(argv, timeout=timeout, what=what or " ".join(argv))
 
     def sysfs(self, fn, args, what):
@@ -264,6 +282,48 @@ def _child_checked_write(sys_root, hctl, name, dev, attr, data):
     return True
 
 
+def _child_exclusive_open(node, dev):
+    """(runs in a forked child) open the sd node O_EXCL|O_NONBLOCK and close it: EBUSY when the kernel has it
+    claimed (a mount, dm/md, btrfs, ZFS, drbd, an LIO backstore, swap, another exclusive opener). Plain opens by
+    processes do not conflict; the /proc scan names those. Only for a plain sd: never on a dm device that may
+    queue (lab finding 1). Returns "ok", "busy: <reason>" or raises ValueError when the node is not `dev`."""
+    try:
+        fd = os.open(node, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.EBUSY:
+            return "busy: %s" % os.strerror(exc.errno)
+        if exc.errno in (errno.ENXIO, errno.ENODEV, errno.ENOMEDIUM):
+            # the kernel checks the exclusive claim before the driver's open: an offline sd that refuses the
+            # open has no exclusive holder
+            return "ok: not claimed (the driver refused the open: %s)" % os.strerror(exc.errno)
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISBLK(st.st_mode) or "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)) != dev:
+            raise ValueError("%s %s is not block device %s" % (IDENTITY_MARK, node, dev))
+    finally:
+        os.close(fd)
+    return "ok"
+
+
+def exclusive_open_check(host, d):
+    """Refuse the delete of a plain sd (no map) that the kernel holds claimed: the open-count gate of an sd."""
+    node = host.path("/dev/%s" % d["name"])
+    target = "disk %s" % d["name"]
+    try:
+        answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
+    except RuntimeError as exc:
+        if IDENTITY_MARK in str(exc):
+            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() + "; nothing written")
+        raise Refused(target, "open_count", "could not be opened exclusively to check for kernel users (%s); "
+                      "not deleting" % exc)
+    if not answer.startswith("ok"):
+        raise Refused(target, "open_count", "is claimed by a kernel user (exclusive open: %s): a mount, LVM/dm, md, "
+                      "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting" % answer[6:],
+                      holder="exclusive open refused", evidence={"exclusive_open": answer})
+    return answer
+
+
 def _child_write(path, data):
     with open(path, "w") as fh:
         fh.write(data)
@@ -377,20 +437,99 @@ def disable_queueing(host, step):
                           % ", ".join("%s: %s" % (k, (v or {}).get("result")) for k, v in sorted(probes.items())),
                           evidence={"probes": probes})
     detail = {"outcome": "done", "commands": []}
-    res = host.command(["multipathd", "disablequeueing", "map", name])
-    detail["commands"].append(res.describe())
-    if not res.ok or res.stdout.strip().lower().startswith("fail"):
-        # multipathd not running or refused: the kernel-side message (undone by multipathd if it runs)
-        res = host.command(["dmsetup", "message", name, "0", "fail_if_no_path"])
-        detail["commands"].append(res.describe())
-        if not res.ok:
-            raise ActFailed("map %s" % name, "could not disable queueing: %s" % res.describe(), detail)
+    running = multipathd_running(host)
+    host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": bool(m.get("queueing")),
+                                    "multipathd": running}
+    _set_queueing(host, m, False, running, detail["commands"])
     m = _queueing_off(host, m.get("wwid") or name, host.clock() + host.command_timeout)
     if m is not None and m.get("queueing") is not False:
         raise ActFailed("map %s" % name, "the live table %s after disablequeueing"
                         % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
                            "is off"), detail)
     return detail
+
+
+def dm_uuid(m):
+    """The dm uuid of a multipath map: the identity verify_map checked, never reused for another LU."""
+    return MPATH_UUID_PREFIX + m["wwid"]
+
+
+def multipathd_running(host):
+    """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
+    activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
+    return bool(host.call(multipathd_pids, (host.root,), timeout=host.command_timeout,
+                          what="scan of /proc for multipathd"))
+
+
+def _set_queueing(host, m, enable, running, log):
+    """Queueing on (restore) or off for map `m`: multipathd's (dis|restore)queueing when the daemon runs (it keeps
+    the setting across a failed flush, lab finding 3), else `dmsetup message -u mpath-<wwid> 0 ...`, addressed by
+    the dm uuid that was verified. Raises ActFailed when neither form is accepted."""
+    name = m["name"]
+    if running:
+        res = host.command(["multipathd", "restorequeueing" if enable else "disablequeueing", "map", name])
+        log.append(res.describe())
+        if res.ok and not res.stdout.strip().lower().startswith("fail"):
+            return
+    # multipathd refused or does not run: the kernel-side message (undone by multipathd if it runs)
+    res = host.command(["dmsetup", "message", "-u", dm_uuid(m), "0",
+                        "queue_if_no_path" if enable else "fail_if_no_path"])
+    log.append(res.describe())
+    if not res.ok:
+        raise ActFailed("map %s" % name, "could not %s queueing: %s" % ("restore" if enable else "disable",
+                                                                         res.describe()), {"commands": log})
+
+
+def restore_queueing(host, wwid):
+    """Undo this run's disable_queueing on a map that is still there (after a refusal or failure). Returns a
+    report {map, commands, queueing_now, msg}; never raises (it runs while another error is being reported)."""
+    record = host.queueing_off.pop(wwid, None)
+    if record is None:
+        return None
+    out = {"map": record["name"], "commands": [], "queueing_now": None}
+    try:
+        m = host.reader.map(wwid)
+        if m is None:
+            out["msg"] = "map %s is gone: no queueing to restore" % record["name"]
+            return out
+        if m.get("dm") != record["dm"]:
+            out["msg"] = ("map %s is now %s, not %s: queueing NOT restored (identity changed)"
+                          % (record["name"], m.get("dm"), record["dm"]))
+            return out
+        resumed = resume_if_suspended(host, m)
+        if resumed:
+            out["resumed"] = resumed
+        if record["multipathd"] or record["was_queueing"]:
+            _set_queueing(host, m, True, record["multipathd"], out["commands"])
+        now = host.reader.map(wwid)
+        out["queueing_now"] = None if now is None else now.get("queueing")
+        out["msg"] = "queueing on map %s restored (queue_if_no_path now %s)" % (
+            record["name"], {True: "on", False: "off", None: "unknown"}[out["queueing_now"]])
+    except (ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+        out["msg"] = "queueing on map %s could NOT be restored: %s" % (record["name"], exc)
+    return out
+
+
+def _dm_state(host, m):
+    """'ACTIVE', 'SUSPENDED' or None (unreadable) from `dmsetup info -u mpath-<wwid>`."""
+    res = host.command(["dmsetup", "info", "-u", dm_uuid(m)])
+    for line in res.stdout.splitlines() if res.ok else []:
+        if line.strip().startswith("State:"):
+            return line.split(":", 1)[1].strip().split()[0].upper() if line.split(":", 1)[1].strip() else None
+    return None
+
+
+def resume_if_suspended(host, m):
+    """After a failed or killed multipath -f: a map left SUSPENDED blocks all I/O, its own and that of every holder;
+    resume it (by dm uuid). Returns a description of what was done, or None when it was not suspended."""
+    if _dm_state(host, m) != "SUSPENDED":
+        return None
+    res = host.command(["dmsetup", "resume", "-u", dm_uuid(m)])
+    state = _dm_state(host, m)
+    if state == "SUSPENDED":
+        raise ActFailed("map %s" % m["name"], "was left SUSPENDED by a failed flush and could not be resumed: %s"
+                        % res.describe())
+    return "map %s was SUSPENDED after a failed flush; %s -> %s" % (m["name"], " ".join(res.argv), state)
 
 
 def verify_unused(host, step):
@@ -406,7 +545,7 @@ def verify_unused(host, step):
         if m is None:
             return {"outcome": "already_absent"}
         busy = san_plan.workload_openers(m.get("openers"))
-        unexplained = (m.get("open_count") or 0) and not m.get("openers")
+        unexplained = san_users.unexplained_opens(m.get("open_count"), m.get("openers"))
         if not busy and not unexplained:
             return {"outcome": "done", "waited": round(host.clock() - started, 2)}
         if host.clock() >= end:
@@ -440,23 +579,31 @@ def flush_map(host, step):
     expect = step.get("expect") or {}
     force = bool(expect.get("force_remove"))
     started = host.clock()
-    end = started + host.flush_timeout
     # keep a share of the budget for the forced removal when it is allowed
     flush_end = started + host.flush_timeout * (0.75 if force else 1.0)
     attempts = []
     detail = {"outcome": "done", "attempts": attempts, "method": "multipath -f"}
     m = _wait_benign_gone(host, m, min(flush_end, started + host.wait_timeout))
+    running = multipathd_running(host)
     while True:
         if m is None:
             return detail
-        if m.get("queueing"):  # restored by a failed flush (lab finding 3): the daemon must turn it off again
-            res = host.command(["multipathd", "disablequeueing", "map", name], budget_end=end)
-            attempts.append({"requeue_off": res.describe()})
-        res = host.command(["multipath", "-f", name], what="multipath -f %s" % name, budget_end=end)
+        if m.get("queueing"):  # restored by a failed flush (lab finding 3): turn it off again
+            log = []
+            _set_queueing(host, m, False, running, log)
+            attempts.append({"requeue_off": "; ".join(log)})
+        # every attempt gets the whole command deadline: a flush killed between suspend and remove leaves the
+        # map suspended, so the budget decides whether to start an attempt, never how long one may take
+        try:
+            res = host.command(["multipath", "-f", name], what="multipath -f %s" % name)
+        except deadline.DeadlineExceeded:
+            _after_failed_flush(host, m, detail)
+            raise
         attempts.append({"rc": res.rc, "out": (res.stdout + res.stderr).strip()[-400:], "elapsed": res.elapsed})
         m = host.reader.map(m.get("wwid") or name)
         if m is None:
             return detail
+        _after_failed_flush(host, m, detail)
         if host.clock() + host.retry_interval >= flush_end:
             break
         host.sleep(host.retry_interval)
@@ -465,14 +612,27 @@ def flush_map(host, step):
         m = verify_map(host, step)
         if m is None:
             return detail
-        res = host.command(["dmsetup", "remove", "--force", "--retry", name], budget_end=end)
+        res = host.command(["dmsetup", "remove", "--force", "--retry", "-u", dm_uuid(m)])
         attempts.append({"forced": res.describe(), "rc": res.rc})
         detail["method"] = "dmsetup remove --force --retry"
-        if host.reader.map(m.get("wwid") or name) is None:
+        left = host.reader.map(m.get("wwid") or name)
+        if left is None:
             return detail
+        _after_failed_flush(host, left, detail)
     raise ActFailed("map %s" % name, "still present after %d multipath -f attempt(s)%s in %.1fs; last: %s"
                     % (len([a for a in attempts if "out" in a]), " and dmsetup remove --force" if force else "",
                        host.clock() - started, attempts[-1]), detail)
+
+
+def _after_failed_flush(host, m, detail):
+    """A flush that failed (or was killed) may leave the map suspended: resume it, and say so."""
+    try:
+        live = host.reader.map(m.get("wwid") or m["name"])
+        resumed = resume_if_suspended(host, live) if live is not None else None
+    except deadline.DeadlineExceeded as exc:
+        resumed = "could not check whether map %s is suspended: %s" % (m["name"], exc)
+    if resumed:
+        detail.setdefault("resumed", []).append(resumed)
 
 
 def wait_map_gone(host, step):
@@ -482,6 +642,7 @@ def wait_map_gone(host, step):
     while True:
         m = host.reader.map(key)
         if m is None:
+            host.queueing_off.pop(expect.get("wwid"), None)
             return {"outcome": "done"}
         if host.clock() >= end:
             raise ActFailed("map %s" % step["target"], "still present %.0fs after the flush" % host.wait_timeout)
@@ -555,6 +716,8 @@ def delete_disk(host, step):
     hctl = d["hctl"]
     if not _HCTL.match(hctl or ""):
         raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
+    if not d.get("map") and not d.get("holders"):
+        detail["exclusive_open"] = exclusive_open_check(host, d)
     links = by_id_links(host, d["name"])
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
@@ -652,6 +815,80 @@ def verify_lun(host, step):
     return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}
 
 
+# ---------------------------------------------------------------------------------------------- references
+def removed_identities(executed):
+    """What a run removed, from its executed steps: WWIDs, map names and /dev/disk/by-id link names."""
+    wwids, maps, by_id = set(), set(), set()
+    for e in executed or []:
+        if e.get("outcome") != "done":
+            continue
+        if e.get("action") == "wait_map_gone" and e.get("wwid"):
+            wwids.add(e["wwid"].lower())
+        elif e.get("action") == "flush_map":
+            maps.add(e.get("target"))
+        elif e.get("action") == "delete_disk":
+            by_id.update((e.get("detail") or {}).get("by_id") or [])
+        elif e.get("action") == "wait_disk_gone" and e.get("wwid"):
+            wwids.add(e["wwid"].lower())
+    return sorted(wwids), sorted(m for m in maps if m), sorted(by_id)
+
+
+def _read_references(root, unit_dir, files, wanted):
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir."""
+    found = []
+    for kind, path in files:
+        try:
+            with open(os.path.join(root, path.lstrip("/"))) as fh:
+                found.extend(san_refs.find_references(kind, path, fh.read(), wanted))
+        except (IOError, OSError):
+            continue
+    units = os.path.join(root, unit_dir.lstrip("/"))
+    try:
+        names = sorted(n for n in os.listdir(units) if n.endswith(".mount"))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(units, name)) as fh:
+                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted))
+        except (IOError, OSError):
+            continue
+    return found
+
+
+def references(host, executed, still_present=()):
+    """Lines of fstab, crypttab, the LVM devices file and systemd mount units that still name a device this run
+    removed (and that no live device carries any more: `still_present` lists WWIDs seen after the run)."""
+    wwids, maps, by_id = removed_identities(executed)
+    present = set(w.lower() for w in still_present)
+    wwids = [w for w in wwids if w not in present]
+    wanted = san_refs.needles(wwids, maps, by_id)
+    if not wanted:
+        return []
+    refs = host.call(_read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
+                     timeout=host.command_timeout, what="read of fstab, crypttab, LVM devices file and mount units")
+    for r in refs:
+        r["action"] = "reported"
+    return refs
+
+
+def clean_references(host, refs, write):
+    """Opt-in: comment out the reference lines (fstab, crypttab, devices file) through `write(path, text)` (an
+    atomic write with a backup); mount units are reported only (disable them with systemctl). Returns refs,
+    each with `action`."""
+    by_file = {}
+    for r in refs:
+        if r["kind"] != "mount_unit":
+            by_file.setdefault(r["file"], []).append(r)
+    for path, items in sorted(by_file.items()):
+        with open(host.path(path)) as fh:
+            text = fh.read()
+        write(host.path(path), san_refs.commented_out(text, [r["line"] for r in items]))
+        for r in items:
+            r["action"] = "commented_out"
+    return refs
+
+
 # ---------------------------------------------------------------------------------------------- executor
 ACT = {
     "disable_queueing": disable_queueing,
@@ -682,10 +919,14 @@ def execute(steps, host):
         try:
             detail = fn(host, st) or {}
         except (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-            raise ExecutionError(exc, st, executed)
-        executed.append({"action": st["action"], "target": st["target"],
-                         "elapsed": round(host.clock() - t0, 3), "outcome": detail.pop("outcome", "done"),
-                         "detail": detail})
+            # queueing that this run turned off sticks until restored: give it back on every map still there
+            restored = [r for r in (restore_queueing(host, w) for w in sorted(host.queueing_off)) if r]
+            raise ExecutionError(exc, st, executed, restored)
+        done = {"action": st["action"], "target": st["target"], "elapsed": round(host.clock() - t0, 3),
+                "outcome": detail.pop("outcome", "done"), "detail": detail}
+        if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
+            done["wwid"] = st["expect"]["wwid"]
+        executed.append(done)
     return executed
 
 

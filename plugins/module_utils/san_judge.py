@@ -13,16 +13,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# openers that are not a workload: one list for judge and plan (san_users)
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import DAEMON_OPENERS, TRANSIENT_OPENERS
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
+
 # checker states that mean the path does not work (multipathd's names)
 FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down")
 # device states of an sd that cannot carry I/O
 FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
 # probe results that mean the device at that address does not answer as a working LUN
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
-# openers that are not a workload: multipathd holds every path open; udev workers stuck in blkid
-# on a queueing map go away once queueing is disabled (lab finding 2)
-DAEMON_OPENERS = ("multipathd",)
-TRANSIENT_OPENERS = ("systemd-udevd", "(udev-worker)", "udev-worker", "blkid", "udevadm")
 SAN_TRANSPORTS = ("iscsi", "fc")
 
 
@@ -84,6 +84,10 @@ def _usage(obj, own_holders=None):
         parts.append("used as swap")
     if holders:
         parts.append("held by %s" % ", ".join(holders))
+    for user in obj.get("kernel_users") or []:
+        parts.append("used by %s" % kernel_user_label(user))
+    if obj.get("openers_unknown"):
+        parts.append("openers unknown (%s)" % obj["openers_unknown"])
     for op in workload:
         parts.append("open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
                                                 " via %s" % op["via"] if op.get("via") else ""))
@@ -96,7 +100,7 @@ def _usage(obj, own_holders=None):
         "holders": holders,
         "openers": workload + transient,
         "only_transient_openers": bool(transient) and not (workload or holders or obj.get("mountpoints")
-                                                           or obj.get("swap")),
+                                                           or obj.get("swap") or obj.get("kernel_users")),
     }
     if "open_count" in obj:
         evidence["open_count"] = obj.get("open_count")
@@ -554,6 +558,11 @@ def _disk_mismatches(map_verdict, m, disks):
     return out
 
 
+def disk_state(disk, probe):
+    """'ok', 'failed' or 'unknown' for a plain sd (no map)."""
+    return _disk_state(disk, probe)
+
+
 def _disk_state(disk, probe):
     if probe and probe.get("result") in PROBE_FAILED:
         return "failed"
@@ -564,3 +573,50 @@ def _disk_state(disk, probe):
     if disk.get("state") == "running":
         return "ok"
     return "unknown"
+
+
+# --------------------------------------------------------------------------------------------------
+# corruption risk
+
+
+def corruption_risks(snapshot):
+    """serial_mismatch devices that are in use: a writer whose I/O may now land on another LU (someone else's
+    data). Each: {object, name, wwid, lun, users: [...], openers, msg} with what, who and what to do; these turn
+    the run red (audit, compliance, remediate), unlike every other refusal."""
+    maps = snapshot.get("maps") or {}
+    by_name = dict((m.get("name"), m) for m in maps.values())
+    disks = snapshot.get("disks") or {}
+    out = []
+    for v in snapshot.get("verdicts") or []:
+        if v.get("kind") != "serial_mismatch":
+            continue
+        if v.get("object") == "map":
+            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")))]
+        else:
+            d = disks.get(v.get("name"))
+            objs = [("disk %s" % v.get("name"), d)]
+            if d and d.get("map"):
+                objs.append(("its map %s" % d["map"], by_name.get(d["map"])))
+        map_dms = set(m.get("dm") for m in maps.values())
+        users, openers = [], []
+        for label, obj in objs:
+            if not obj:
+                continue
+            # a path's own map is not its user here: the map is looked at on its own
+            parts, ev = _usage(obj, own_holders=map_dms if label.startswith("disk") else None)
+            workload = [o for o in ev["openers"] if (o.get("comm") or "") not in TRANSIENT_OPENERS]
+            busy = [p for p in parts if "a udev worker" not in p]
+            if busy:
+                users.append("%s: %s" % (label, "; ".join(busy)))
+                openers.extend(workload)
+        if not users:
+            continue
+        who = ", ".join("pid %s (%s)" % (o.get("pid"), o.get("comm")) for o in openers)
+        msg = ("CORRUPTION RISK: %s %s (WWID %s, LUN id %s) now reaches another LU: %s. It is IN USE - %s. "
+               "Writes to it may land on another host's data. Stop %s now, unmount / deactivate what holds it, "
+               "then let the serial_mismatch repair remove and rescan it (remediate)."
+               % (v.get("object"), v.get("name"), v.get("wwid"), v.get("lun"), v.get("reason"), " | ".join(users),
+                  "the writers (%s)" % who if who else "every user named here"))
+        out.append({"object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"), "lun": v.get("lun"),
+                    "users": users, "openers": openers, "msg": msg})
+    return out

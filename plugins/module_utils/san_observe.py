@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
 import re
@@ -618,10 +619,12 @@ def read_sessions(root):
 
 
 def read_mounts(root):
-    return {
-        "mountinfo": parse_mountinfo(_read(_p(root, "/proc/self/mountinfo"))),
-        "swaps": parse_swaps(_read(_p(root, "/proc/swaps"))),
-    }
+    mountinfo = parse_mountinfo(_read(_p(root, "/proc/self/mountinfo")))
+    # btrfs (and other multi-device filesystems) show an anonymous 0:N: the device is the mount's source
+    for m in mountinfo:
+        if (m.get("dev") or "").startswith("0:") and (m.get("source") or "").startswith("/dev/"):
+            m["source_dev"] = _dev_of(root, _p(root, m["source"]))[0]
+    return {"mountinfo": mountinfo, "swaps": parse_swaps(_read(_p(root, "/proc/swaps")))}
 
 
 def _dev_of(root, path):
@@ -636,39 +639,116 @@ def _dev_of(root, path):
     return None, None
 
 
-def read_procs(root):
-    """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"]}} for processes holding block devices open.
+# fd targets that are never a block device; everything else is stat'ed (st_rdev), wherever its node lives
+# (a bind-mounted device node, a Kubernetes volumeDevices path under /var/lib/kubelet)
+_NOT_A_DEVICE = ("socket:", "pipe:", "anon_inode:", "/memfd:", "/proc/", "/sys/", "/dev/pts/", "/dev/null")
+# a node on these cannot be stat'ed without asking a server that may be gone; they are mounted nodev
+_NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "9p", "afs")
 
-    os.stat follows the /proc/PID/fd link to the inode without opening it. Under a fixture root an
-    absolute link target is resolved inside the root; what cannot be stat'ed is kept by its /dev name.
+
+def _network_prefixes(root):
+    out = []
+    for m in parse_mountinfo(_read(_p(root, "/proc/self/mountinfo"))):
+        fstype = m.get("fstype") or ""
+        if fstype in _NETWORK_FS or fstype.startswith("fuse"):
+            out.append(m["mountpoint"].rstrip("/") + "/")
+    return out
+
+
+def read_procs(root, unreadable=None):
+    """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}}} for processes holding block devices.
+
+    Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
+    target that may be a device node (not only those under /dev). Under a fixture root an absolute link target
+    is resolved inside the root; what cannot be stat'ed is kept by its /dev name. A pid whose fd directory
+    exists but cannot be read is added to `unreadable` (the caller then does not know every opener).
     """
     out = {}
     me = str(os.getpid())
+    skip = _network_prefixes(root)
     for pid in _listdir(_p(root, "/proc")):
         if not pid.isdigit() or pid == me:
             continue
         fddir = _p(root, "/proc/%s/fd" % pid)
-        devs, names = [], []
-        for fd in _listdir(fddir):
+        try:
+            fds = sorted(os.listdir(fddir))
+        except OSError as exc:
+            if unreadable is not None and os.path.isdir(fddir) and exc.errno not in (errno.ENOENT, errno.ESRCH):
+                unreadable.append({"pid": int(pid), "comm": _read(_p(root, "/proc/%s/comm" % pid)),
+                                   "error": os.strerror(exc.errno or 0)})
+            continue
+        devs, names, counts = [], [], {}
+        for fd in fds:
             link = os.path.join(fddir, fd)
             try:
                 target = os.readlink(link)
             except OSError:
                 continue
-            if not target.startswith("/dev/"):
+            if target.startswith(_NOT_A_DEVICE) or not target.startswith("/") or \
+                    any(target.startswith(prefix) for prefix in skip):
                 continue
             if root in ("", "/"):
                 dev = _dev_of(root, link)[0]
             else:
                 dev = _dev_of(root, _p(root, target))[0]
             if dev:
+                counts[dev] = counts.get(dev, 0) + 1
                 if dev not in devs:
                     devs.append(dev)
-            elif target not in names:
+            elif target.startswith("/dev/") and target not in names:
                 names.append(target)
         if devs or names:
             out[pid] = {"comm": _read(_p(root, "/proc/%s/comm" % pid)), "devs": devs, "names": names}
+            if any(n > 1 for n in counts.values()):
+                out[pid]["fds"] = counts
     return out
+
+
+def read_openers(root):
+    """read_procs with the pids it could not read (one answer from a deadline.call child)."""
+    unreadable = []
+    return {"procs": read_procs(root, unreadable), "unreadable": unreadable}
+
+
+def _read_dev_of_path(root, path):
+    """(major:minor of the device `path` is, or of the filesystem it lives on) for a loop backing file."""
+    try:
+        st = os.stat(_p(root, path))
+    except OSError:
+        return None
+    num = st.st_rdev if stat.S_ISBLK(st.st_mode) else st.st_dev
+    return "%d:%d" % (os.major(num), os.minor(num))
+
+
+def read_kernel_users(root):
+    """Kernel users of block devices that leave no holders link: [{kind, name, detail, dev | devname}].
+
+    loop devices (their backing file's device or filesystem), LIO backstores (configfs udev_path), btrfs members
+    (/sys/fs/btrfs/<fsid>/devices). ZFS vdevs and drbd backing disks show nowhere in sysfs: the open count of a
+    map and the exclusive open of a plain sd before its delete catch them.
+    """
+    users = []
+    for name in _listdir(_p(root, "/sys/block")):
+        if not name.startswith("loop"):
+            continue
+        backing = _read(_p(root, "/sys/block/%s/loop/backing_file" % name))
+        if backing:
+            path = backing[:-len(" (deleted)")] if backing.endswith(" (deleted)") else backing
+            users.append({"kind": "loop", "name": name, "detail": "backing file %s" % backing,
+                          "dev": _read_dev_of_path(root, path)})
+    core = "/sys/kernel/config/target/core"
+    for hba in _listdir(_p(root, core)):
+        if not (hba.startswith("iblock_") or hba.startswith("pscsi_")):
+            continue
+        for obj in _listdir(_p(root, "%s/%s" % (core, hba))):
+            udev_path = _read(_p(root, "%s/%s/%s/udev_path" % (core, hba, obj)))
+            if udev_path:
+                users.append({"kind": "lio", "name": "%s/%s" % (hba, obj), "detail": "udev_path %s" % udev_path,
+                              "dev": _dev_of(root, _p(root, udev_path))[0]})
+    for fsid in _listdir(_p(root, "/sys/fs/btrfs")):
+        for member in _listdir(_p(root, "/sys/fs/btrfs/%s/devices" % fsid)):
+            users.append({"kind": "btrfs", "name": fsid, "detail": "member %s" % member, "devname": member})
+    return users
 
 
 def multipathd_pids(root):
@@ -683,6 +763,7 @@ def read_batch(root, names=None):
     """Everything from sysfs and /proc in one go (the child of deadline.call)."""
     listing = read_listing(root)
     wanted = listing if names is None else dict((n, listing[n]) for n in names if n in listing)
+    unreadable = []
     return {
         "listing": listing,
         "sd": dict((n, read_sd(root, n)) for n in wanted if SD_RE.match(n)),
@@ -690,7 +771,9 @@ def read_batch(root, names=None):
         "initiators": read_initiators(root),
         "sessions": read_sessions(root),
         "mounts": read_mounts(root),
-        "procs": read_procs(root),
+        "procs": read_procs(root, unreadable),
+        "procs_unreadable": unreadable,
+        "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
     }
 
@@ -752,6 +835,14 @@ def _dev_name_from_path(path, dm_names):
     return None
 
 
+def _mark_users(obj, users, openers_unknown):
+    """Kernel users without a holders link, and "openers unknown": keys present only when there is something."""
+    if users:
+        obj["kernel_users"] = users
+    if openers_unknown:
+        obj["openers_unknown"] = openers_unknown
+
+
 def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipathd_running=False,
              collected_at=None, errors=None):
     """Build the `san` snapshot (without probes, findings, verdicts) from what was read."""
@@ -776,12 +867,37 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         for dev in devs:
             lst = openers_by_dev.setdefault(dev, [])
             entry = {"pid": int(pid), "comm": proc.get("comm")}
+            if (proc.get("fds") or {}).get(dev, 1) > 1:
+                entry["fds"] = proc["fds"][dev]  # the open count holds one per open fd
             if entry not in lst:
                 lst.append(entry)
     mounts = (raw.get("mounts") or {}).get("mountinfo") or []
     mounts_by_dev = {}
     for m in mounts:
         mounts_by_dev.setdefault(m["dev"], []).append(m["mountpoint"])
+        if m.get("source_dev") and m["source_dev"] != m["dev"]:  # btrfs: 0:N, the source is the device
+            mounts_by_dev.setdefault(m["source_dev"], []).append(m["mountpoint"])
+    kernel_by_dev = {}
+    for u in raw.get("kernel_users") or []:
+        dev = u.get("dev") or by_name.get(u.get("devname") or "")
+        if dev:
+            kernel_by_dev.setdefault(dev, []).append(dict((k, v) for k, v in u.items() if k not in ("dev", "devname")))
+    openers_unknown = None
+    if raw.get("procs") is None:
+        openers_unknown = "the /proc/*/fd scan did not finish"
+    elif raw.get("procs_unreadable"):
+        openers_unknown = "/proc/PID/fd unreadable for %s" % ", ".join(
+            "pid %s (%s): %s" % (u.get("pid"), u.get("comm"), u.get("error")) for u in raw["procs_unreadable"][:5])
+    if raw.get("kernel_users") is None and openers_unknown is None:
+        openers_unknown = "the read of kernel users (loop, LIO, btrfs) did not finish"
+
+    def kernel_users(devs):
+        out = []
+        for dev in devs:
+            for u in kernel_by_dev.get(dev, []):
+                if u not in out:
+                    out.append(u)
+        return out
     swap_devs = set()
     for s in (raw.get("mounts") or {}).get("swaps") or []:
         kname = _dev_name_from_path(s, dm_by_dmname)
@@ -875,6 +991,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                             "features": mpd_map.get("features")} if mpd_map else None),
             "probe": {},
         }
+        _mark_users(maps[wwid], kernel_users([d.get("dev")] + [dev for dev, _h in below]), openers_unknown)
         if table is None and dm_table is not None:
             errors.append({"what": "dmsetup table %s" % mname, "msg": "map %s has no multipath table line" % mname})
 
@@ -923,6 +1040,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "openers": ops,
             "map": map_name,
         }
+        _mark_users(disks[name], kernel_users(self_devs + [dev for dev, _h in below]), openers_unknown)
 
     init = raw.get("initiators") or {}
     iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
@@ -1054,10 +1172,12 @@ class HostReader(object):
         raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors) or []
         raw["mounts"] = self._piece(read_mounts, (self.root,), "read of /proc/self/mountinfo and /proc/swaps",
                                     errors) or {}
-        raw["procs"] = self._piece(read_procs, (self.root,), "scan of /proc/*/fd for openers", errors)
-        if raw["procs"] is None:
-            raw["procs"] = {}
+        openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors) or {}
+        raw["procs"], raw["procs_unreadable"] = openers.get("procs"), openers.get("unreadable")
+        if raw["procs"] is None:  # stays None: assemble marks every device "openers unknown" (refused)
             errors.append({"what": "openers", "msg": "openers unknown: the /proc/*/fd scan did not finish"})
+        raw["kernel_users"] = self._piece(read_kernel_users, (self.root,), "read of loop, LIO and btrfs users",
+                                          errors)
         raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
                                              errors) or []
         return raw, errors

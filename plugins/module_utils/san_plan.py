@@ -20,6 +20,9 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+
 # Actions understood by san_act.execute, in the order they may appear for one object.
 MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
 DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
@@ -30,7 +33,7 @@ SAN_TRANSPORTS = ("iscsi", "fc")
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
 # in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
-BENIGN_OPENERS = frozenset(["multipathd", "blkid", "udev-worker", "(udev-worker)", "systemd-udevd", "udevd"])
+BENIGN_OPENERS = san_users.HARMLESS_OPENERS
 
 # How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.
 RELEASE_SETTLE = 10.0
@@ -98,10 +101,12 @@ def classify_holder(holder):
 
 
 def describe_holder(holder):
+    """"lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)": the names a person looks for, not only the dm device."""
     if isinstance(holder, dict):
         label = holder.get("name") or "?"
         if holder.get("dm_name"):
-            label = "%s (%s)" % (label, holder["dm_name"])
+            vg_lv = san_users.decode_lvm_name(holder["dm_name"]) if classify_holder(holder) == "lvm" else None
+            label = "%s (%s%s)" % (label, holder["dm_name"], ": VG %s, LV %s" % vg_lv if vg_lv else "")
     else:
         label = str(holder)
     return "%s holder %s" % (classify_holder(holder), label)
@@ -112,11 +117,11 @@ def _opener_label(opener):
 
 
 def workload_openers(openers):
-    return [o for o in (openers or []) if (o.get("comm") or "") not in BENIGN_OPENERS]
+    return [o for o in (openers or []) if not san_users.harmless(o)]
 
 
 def benign_openers(openers):
-    return [o for o in (openers or []) if (o.get("comm") or "") in BENIGN_OPENERS]
+    return [o for o in (openers or []) if san_users.harmless(o)]
 
 
 def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
@@ -125,7 +130,9 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
     Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
     accounted for elsewhere (for a disk: nothing; the map it belongs to is checked by the caller).
     `allow_openers` skips the process check only (a dead map whose openers are blocked in its I/O, see
-    `dead_unmapped_map`); mounts, swap, holders and an open count without a visible opener still refuse.
+    `dead_unmapped_map`); mounts, swap, holders, kernel users and the open count still refuse.
+    The open count is its own gate: minus the opens of the openers named and known (harmless ones, and the
+    allowed ones), it must be 0. Openers that could not be read ("openers unknown") refuse.
     """
     mounts = info.get("mountpoints") or []
     if mounts:
@@ -139,17 +146,30 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
         labels = [describe_holder(h) for h in holders]
         raise Refused(target, "holder", "is held by %s; remove it first" % ", ".join(labels),
                       holder=labels[0], evidence={"holders": holders})
+    users = info.get("kernel_users") or []
+    if users:
+        labels = [san_users.kernel_user_label(u) for u in users]
+        raise Refused(target, "kernel_user", "is used by %s (a kernel user without a holders link); release it "
+                      "first" % ", ".join(labels), holder=labels[0], evidence={"kernel_users": users})
+    if info.get("openers_unknown"):
+        raise Refused(target, "openers_unknown", "cannot be checked for processes holding it open (%s); "
+                      "not removing" % info["openers_unknown"], holder="openers unknown",
+                      evidence={"openers_unknown": info["openers_unknown"]})
     busy = workload_openers(info.get("openers"))
     if busy and not allow_openers:
         labels = [_opener_label(o) for o in busy]
         raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
                       evidence={"openers": busy})
     open_count = info.get("open_count") or 0
-    if open_count and not info.get("openers"):
+    unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
+    if unexplained:
+        named = ", ".join(_opener_label(o) for o in info.get("openers") or []) or "no process"
         raise Refused(target, "open_count",
-                      "has open count %s but no process holds it open (a kernel user, another mount namespace "
-                      "or a short-lived opener); not removing" % open_count, holder="open count %s" % open_count,
-                      evidence={"open_count": open_count})
+                      "has open count %s, %s more than the openers seen (%s) explain: a kernel user, another "
+                      "mount namespace or a short-lived opener; not removing" % (open_count, unexplained, named),
+                      holder="open count %s" % open_count,
+                      evidence={"open_count": open_count, "unexplained": unexplained,
+                                "openers": info.get("openers") or []})
 
 
 # ---------------------------------------------------------------------------------------------- identity
@@ -440,6 +460,17 @@ def removal_blockers(snapshot, verdicts, policy=None):
     return blockers
 
 
+def unproven_failures(obj, kind="map"):
+    """Paths (of a map) or the disk itself whose failure is not positively observed: working, or unknown
+    (dmsetup status failed, checker pending, no state at all). Removal needs every failure observed; "no path
+    reported ok" is not the same. A map without any path has nothing to observe: only the array's word counts."""
+    if kind == "disk":
+        return [] if san_judge.disk_state(obj, obj.get("probe")) == "failed" else [obj.get("name")]
+    probes = obj.get("probe") or {}
+    return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
+            if san_judge.path_state(p, probes.get(p.get("name")))[0] != "failed"]
+
+
 def _with_phase(steps, phase):
     """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units."""
     for st in steps:
@@ -506,6 +537,11 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                 if m is None:
                     skip(v, "map no longer present")
                     continue
+                unproven = unproven_failures(m)
+                if unproven:
+                    skip(v, "path(s) %s of map %s: failure not positively observed (working or state unknown); "
+                            "removal needs every path's failure seen" % (", ".join(unproven), m.get("name")))
+                    continue
                 chosen_maps.append(m)
                 if kind == "stale_unmapped":
                     unmapped.add(m.get("name"))
@@ -513,6 +549,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                 d = disks.get(v.get("name"))
                 if d is None:
                     skip(v, "disk no longer present")
+                    continue
+                if unproven_failures(d, "disk"):
+                    skip(v, "disk %s: failure not positively observed (working or state unknown)" % d.get("name"))
                     continue
                 chosen_disks.append(d)
         elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(

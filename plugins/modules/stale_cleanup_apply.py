@@ -80,6 +80,15 @@ options:
     description: The multipath wwids file, checked after C(multipath -w).
     type: path
     default: /etc/multipath/wwids
+  clean_references:
+    description:
+      - After a successful run, lines that still name a removed device (by WWID, C(/dev/mapper/) name or
+        C(/dev/disk/by-id/) link) are always reported in RV(references) - C(/etc/fstab), C(/etc/crypttab), the LVM
+        devices file C(/etc/lvm/devices/system.devices) and C(*.mount) units in C(/etc/systemd/system).
+      - When true, those lines of fstab, crypttab and the devices file are commented out (atomic write, backup
+        file next to it). Mount units are only reported. Default false - nothing is edited.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -88,7 +97,7 @@ attributes:
     description: Returns the steps it would run (RV(run)), exactly the plan's, and changes nothing.
   diff_mode:
     support: none
-    description: No file is edited; RV(executed) lists what was done.
+    description: No file is edited unless O(clean_references) is true; RV(executed) lists what was done.
   platform:
     support: full
     platforms: posix
@@ -136,6 +145,13 @@ deleted_disks:
   returned: always
   type: list
   elements: str
+references:
+  description:
+    - Lines that still name a removed device, each with C(kind) (fstab, crypttab, lvm_devices, mount_unit),
+      C(file), C(line), C(text), C(matches) and C(action) (reported or commented_out).
+  returned: after a run that removed something
+  type: list
+  elements: dict
 failed_step:
   description: The step that failed.
   returned: on failure while executing
@@ -148,6 +164,8 @@ refusal:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils import config_write
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
@@ -217,6 +235,7 @@ def main():
             wait_timeout=dict(type="float", default=30.0),
             command_timeout=dict(type="float", default=10.0),
             wwids_file=dict(type="path", default="/etc/multipath/wwids"),
+            clean_references=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -252,7 +271,31 @@ def main():
     result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
     result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
     result["changed"] = bool(done)
+    if done:
+        report_references(module, host, result)
     module.exit_json(**result)
+
+
+def report_references(module, host, result):
+    """fstab/crypttab/LVM devices file/mount unit lines that still name what was removed: reported, and
+    commented out only with clean_references."""
+    try:
+        after = host.reader.snapshot(probe=False)
+        present = list(after.get("maps") or {}) + [d.get("wwid") for d in (after.get("disks") or {}).values()
+                                                   if d and d.get("wwid")]
+        refs = san_act.references(host, result["executed"], present)
+        if refs and module.params["clean_references"]:
+            backups = []
+            san_act.clean_references(host, refs, lambda path, text: backups.append(
+                config_write.write_text(module, path, text, backup=True)))
+            result["reference_backups"] = [b for b in backups if b]
+        elif refs:
+            module.warn("%d line(s) still name a removed device (see 'references'): %s" % (
+                len(refs), "; ".join("%s:%s" % (r["file"], r["line"]) for r in refs)))
+    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+        refs = []
+        result["references_error"] = str(exc)
+    result["references"] = refs
 
 
 if __name__ == "__main__":

@@ -210,6 +210,14 @@ ansible_facts:
               failed or warned), C(collected_at) (the oldest array read) - for the planner's gates.
           type: dict
           returned: when O(array_luns) or O(array_truth) is given
+        corruption_risks:
+          description:
+            - The C(serial_mismatch) devices that are in use (a writer whose I/O may land on another LU), each with
+              object, name, wwid, lun, users, openers and msg (what, which process, what to do). The playbooks
+              fail a host that has one; each is also a module warning.
+          type: list
+          elements: dict
+          returned: when O(array_luns) or O(array_truth) is given
         errors:
           description: Partial failures (a probe or a device read that timed out, multipathd not running or not
             answering, an unparsable line); never silently dropped.
@@ -266,6 +274,9 @@ def collect(module):
             san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
     san["array"] = {"records": len(luns), "targets": targets, "problems": list(truth.get("problems") or []),
                     "collected_at": truth.get("collected_at")}
+    san["corruption_risks"] = san_judge.corruption_risks(san)
+    for risk in san["corruption_risks"]:
+        module.warn(risk["msg"])
     return san
 
 

@@ -58,3 +58,96 @@ def test_call_abandons_a_child_past_its_deadline():
 def test_call_reports_the_child_exception():
     with pytest.raises(RuntimeError, match="no such device"):
         deadline.call(_boom, timeout=5)
+
+
+# A module process whose deadline child outlives the deadline (a D-state child cannot be killed; here a
+# grandchild that escaped into its own session plays that part). Ansible reads the module's stdout to EOF
+# (local connection, ssh pipelining): the child must not hold that pipe.
+_MODULE = r'''
+import os, sys, time
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+
+def stuck(pidfile, mode):
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        with open(pidfile, "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(60)
+        os._exit(0)
+    if mode == "call":
+        time.sleep(60)
+    return None
+
+mode, pidfile = sys.argv[1], sys.argv[2]
+try:
+    if mode == "call":
+        deadline.call(stuck, (pidfile, mode), timeout=0.5, what="write to a blocked device")
+    else:
+        deadline.run([sys.executable, "-c", "import os,sys,time\n"
+                      "if os.fork()==0:\n"
+                      " os.setsid(); open(sys.argv[1],'w').write(str(os.getpid())); time.sleep(60)\n"
+                      "time.sleep(60)", pidfile], timeout=0.5)
+except deadline.DeadlineExceeded as exc:
+    print("failed on time: %s" % exc)
+    sys.stdout.flush()
+'''
+
+
+@pytest.mark.parametrize("mode", ["call", "run"])
+def test_an_abandoned_child_does_not_hold_the_module_stdout(tmp_path, mode):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pidfile = tmp_path / "stuck.pid"
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", _MODULE, mode, str(pidfile)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    try:
+        out, err = proc.communicate(timeout=20)  # reads stdout AND stderr to EOF, like Ansible
+        elapsed = time.monotonic() - started
+        assert b"failed on time" in out, err
+        assert elapsed < 15
+        stuck = int(pidfile.read_text())
+        os.kill(stuck, 0)  # the stuck child was still alive when the reader got EOF
+    finally:
+        proc.kill()
+        if pidfile.exists() and pidfile.read_text():
+            try:
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _open_fds():
+    import os
+    out = []
+    for fd in sorted(int(x) for x in os.listdir("/proc/self/fd")):
+        try:
+            out.append(os.readlink("/proc/self/fd/%d" % fd))
+        except OSError:
+            pass  # the fd of the listing itself
+    return out
+
+
+def test_call_child_keeps_only_its_result_pipe(tmp_path):
+    inherited = open(str(tmp_path / "module.log"), "w")  # a stand-in for an inherited socket or log file
+    try:
+        seen = deadline.call(_open_fds, timeout=5)
+    finally:
+        inherited.close()
+    assert seen[:3] == ["/dev/null"] * 3
+    assert not any("module.log" in target for target in seen)
+    assert [t for t in seen[3:] if not t.startswith("/proc/")] == [t for t in seen[3:] if t.startswith("pipe:")]
+    assert len([t for t in seen[3:] if t.startswith("pipe:")]) == 1
+
+
+def _std_targets():
+    import os
+    return [os.readlink("/proc/self/fd/%d" % fd) for fd in (0, 1, 2)]
+
+
+def test_call_child_has_dev_null_on_0_to_2():
+    assert deadline.call(_std_targets, timeout=5) == ["/dev/null"] * 3

@@ -49,6 +49,9 @@ class FakeEnv(object):
         self.flush_failures = 0     # multipath -f answers "map in use" this many times
         self.hang = set()           # argv[0] or "delete"/"scan"/"rescan" that hang (DeadlineExceeded)
         self.kernel_removes = True  # a delete write removes the device
+        self.exclusive_busy = False  # a kernel user claims the plain sd (O_EXCL open fails with EBUSY)
+        self.exclusive_opens = []
+        self.events = []
         self.reader = FakeReader(self)
         for h in (4, 5):
             self._mk("sys/class/iscsi_host/host%d" % h)
@@ -57,6 +60,7 @@ class FakeEnv(object):
         self._mk("sys/class/scsi_host/host0/device/target0:0:0")  # a local (non-SAN) host
         self._file("sys/class/scsi_host/host0/scan", "")
         self._file("etc/multipath/wwids", "/%s/\n/%s/\n" % (WWID, WWID2))
+        self._file("proc/700/comm", "multipathd\n")  # multipathd runs (san_act asks it only then)
         self.add_disk(disk("sdc", "4:0:0:1", "8:32", WWID, map_name=WWID))
         self.add_disk(disk("sdd", "5:0:0:1", "8:48", WWID, map_name=WWID))
         self.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc", "sdd"])
@@ -116,17 +120,27 @@ class FakeEnv(object):
             self.clock.now += timeout
             raise deadline.DeadlineExceeded(what or " ".join(argv), timeout)
         rc, out = 0, ""
-        if argv[:2] == ["multipathd", "disablequeueing"]:
+        if argv[:2] in (["multipathd", "disablequeueing"], ["multipathd", "restorequeueing"]):
             m = self.reader._find(argv[3])
             if m is None:
                 rc, out = 1, "fail"
             else:
-                m["queueing"] = False
+                m["queueing"] = argv[1] == "restorequeueing"
                 out = "ok"
         elif argv[:2] == ["dmsetup", "message"]:
-            m = self.reader._find(argv[2])
+            m = self.reader._find(self._uuid_key(argv))
             if m:
-                m["queueing"] = False
+                m["queueing"] = argv[-1] == "queue_if_no_path"
+        elif argv[:2] == ["dmsetup", "info"]:
+            m = self.reader._find(self._uuid_key(argv))
+            if m is None:
+                rc, out = 1, "Device does not exist."
+            else:
+                out = "Name: %s\nState: %s\n" % (m["name"], "SUSPENDED" if m.get("suspended") else "ACTIVE")
+        elif argv[:2] == ["dmsetup", "resume"]:
+            m = self.reader._find(self._uuid_key(argv))
+            if m is not None:
+                m["suspended"] = False
         elif argv[:2] == ["multipath", "-f"]:
             m = self.reader._find(argv[2])
             if m is not None and self.flush_failures > 0:
@@ -136,7 +150,7 @@ class FakeEnv(object):
             elif m is not None:
                 self._drop_map(m)
         elif argv[:2] == ["dmsetup", "remove"]:
-            m = self.reader._find(argv[-1])
+            m = self.reader._find(self._uuid_key(argv))
             if m is not None:
                 self._drop_map(m)
         elif argv[:2] == ["multipath", "-w"]:
@@ -149,6 +163,13 @@ class FakeEnv(object):
         self.clock.now += 0.05
         return deadline.CommandResult(argv, rc, out, "", 0.05)
 
+    @staticmethod
+    def _uuid_key(argv):
+        """dmsetup addresses a map by `-u mpath-<wwid>` (san_act) or by name."""
+        if "-u" in argv:
+            return argv[argv.index("-u") + 1][len("mpath-"):]
+        return argv[2]
+
     def _drop_map(self, m):
         del self.maps[m["wwid"]]
         for p in m["paths"]:
@@ -159,6 +180,12 @@ class FakeEnv(object):
 
     def call(self, fn, args=(), timeout=10.0, what=None):
         kind = None
+        if fn is san_act._child_exclusive_open:  # the tree has no device nodes: the fake kernel answers
+            self.exclusive_opens.append(args)
+            self.events.append("exclusive_open")
+            if self.exclusive_busy:
+                return "busy: Device or resource busy"
+            return "ok"
         if fn is san_act._child_checked_write:
             kind = args[4]
         elif fn is san_act._child_write:
@@ -172,6 +199,7 @@ class FakeEnv(object):
             raise RuntimeError("%s: %s: %s" % (what, type(exc).__name__, exc))
         if kind:
             self.writes.append((kind, args))
+            self.events.append(kind)
         if kind == "delete" and self.kernel_removes:
             self.remove_disk(args[1])
         elif kind == "scan":
@@ -315,7 +343,7 @@ def test_force_remove_uses_dmsetup_only_when_asked(env):
     env.flush_failures = 10 ** 6
     plan = flush_plan(env, force_remove=True)
     executed = san_act.execute(plan, env.host(flush_timeout=8, retry_interval=1))
-    assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
+    assert ["dmsetup", "remove", "--force", "--retry", "-u", "mpath-" + WWID] in env.commands
     assert executed[1]["detail"]["method"] == "dmsetup remove --force --retry"
 
 
@@ -337,7 +365,7 @@ def test_disable_queueing_falls_back_to_dm_message_and_rechecks_live_table(env):
     host = env.host()
     host.run = run
     san_act.disable_queueing(host, flush_plan(env)[0])
-    assert ["dmsetup", "message", WWID, "0", "fail_if_no_path"] in env.commands
+    assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
     assert env.maps[WWID]["queueing"] is False
 
 
@@ -388,7 +416,7 @@ def test_holder_appearing_is_named_by_kind(env):
     env.add_holder("dm-9", "LVM-abcdef", "vg0-lv0")
     with pytest.raises(san_act.ExecutionError) as info:
         san_act.execute(plan, env.host())
-    assert "lvm holder dm-9 (vg0-lv0)" in str(info.value)
+    assert "lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)" in str(info.value)
 
 
 def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
@@ -698,7 +726,9 @@ def test_real_deadline_call_abandons_a_blocking_write(env, tmp_path):
     os.mkfifo(os.path.join(hctl_dir, "delete"))
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     host = env.host(command_timeout=0.5)
-    host.call = deadline.call
+    host.call = lambda fn, args=(), timeout=10.0, what=None: (
+        env.call(fn, args, timeout, what) if fn is san_act._child_exclusive_open
+        else deadline.call(fn, args, timeout, what))
     t0 = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded) as info:
         san_act.delete_disk(host, st)
@@ -814,3 +844,197 @@ def test_serial_matches_ascii_and_lio_hex():
 def test_unknown_action_is_refused(env):
     with pytest.raises(san_act.ExecutionError):
         san_act.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())
+
+
+# ---------------------------------------------------------------------------------------------- restored on abort
+def test_refusal_after_disablequeueing_restores_queueing_and_says_so(env):
+    host, _events = blocked_reader(env, leaves=False)
+    plan = flush_plan(env, array_unmapped=True)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "verify_unused"
+    assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID]
+    assert env.maps[WWID]["queueing"] is True
+    out = info.value.to_dict()
+    assert out["queueing_restored"][0]["map"] == WWID and out["queueing_restored"][0]["queueing_now"] is True
+    assert "queueing on map %s restored" % WWID in out["msg"]
+
+
+def test_flush_failure_restores_queueing(env):
+    env.flush_failures = 10 ** 6
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):  # the daemon keeps queueing off across the failed flushes
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"] and WWID in env.maps:
+            env.maps[WWID]["queueing"] = False
+        return res
+    host = env.host(flush_timeout=5, retry_interval=1)
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(flush_plan(env), host)
+    assert info.value.step["action"] == "flush_map"
+    assert ["multipathd", "restorequeueing", "map", WWID] in env.commands
+    assert env.maps[WWID]["queueing"] is True and info.value.to_dict()["queueing_restored"]
+
+
+def test_later_failing_step_restores_queueing_of_a_map_still_there(env):
+    env.hang.add("multipath -f")
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(flush_plan(env), env.host())
+    assert isinstance(info.value.cause, deadline.DeadlineExceeded)
+    assert env.maps[WWID]["queueing"] is True
+    assert "restored" in str(info.value)
+
+
+def test_a_removed_map_gets_no_restore(env):
+    plan = flush_plan(env) + delete_plan_after_flush(env)
+    env.hang.add("delete")
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.step["action"] == "delete_disk"
+    assert not any(c[1] == "restorequeueing" for c in env.commands)
+    assert "queueing_restored" not in info.value.to_dict()
+
+
+def delete_plan_after_flush(env):
+    d = dict(env.reader.disk("sdc"), map=None, holders=[])
+    return san_plan.plan_disk_delete([d], {}, {"flush_buffers": False})
+
+
+def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(env):
+    os.unlink(os.path.join(env.root, "proc/700/comm"))
+    host, _events = blocked_reader(env, leaves=False)
+    plan = flush_plan(env, array_unmapped=True)
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute(plan, host)
+    assert not any(c[0] == "multipathd" for c in env.commands)  # its socket would start it
+    assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
+    assert env.commands[-1] == ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "queue_if_no_path"]
+    assert env.maps[WWID]["queueing"] is True
+
+
+def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):
+    os.unlink(os.path.join(env.root, "proc/700/comm"))
+    env.maps[WWID]["queueing"] = False
+    env.flush_failures = 10 ** 6
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute(flush_plan(env), env.host(flush_timeout=3, retry_interval=1))
+    assert not any(c[-1] == "queue_if_no_path" for c in env.commands)
+
+
+def test_a_map_left_suspended_by_a_failed_flush_is_resumed(env):
+    env.flush_failures = 1
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"] and res.rc != 0:
+            env.maps[WWID]["suspended"] = True
+        return res
+    host = env.host()
+    host.run = run
+    executed = san_act.execute(flush_plan(env), host)
+    flush = [e for e in executed if e["action"] == "flush_map"][0]
+    assert ["dmsetup", "resume", "-u", "mpath-" + WWID] in env.commands
+    assert "SUSPENDED" in flush["detail"]["resumed"][0]
+
+
+def test_a_killed_flush_resumes_the_map_and_restores_queueing(env):
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"]:
+            env.commands.append(list(argv))
+            env.maps[WWID]["suspended"] = True   # killed between suspend and remove
+            env.clock.now += timeout
+            raise deadline.DeadlineExceeded("multipath -f", timeout)
+        return orig(argv, timeout, what)
+    host = env.host()
+    host.run = run
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute(flush_plan(env), host)
+    assert env.maps[WWID].get("suspended") is False
+    assert env.maps[WWID]["queueing"] is True
+
+
+def test_flush_attempts_never_get_a_fraction_of_a_second(env):
+    env.flush_failures = 10 ** 6
+    seen = []
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"]:
+            seen.append(timeout)
+        return orig(argv, timeout, what)
+    host = env.host(flush_timeout=3, retry_interval=1, command_timeout=10)
+    host.run = run
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute(flush_plan(env), host)
+    assert seen and min(seen) == 10
+
+
+def test_budgeted_commands_keep_a_floor():
+    h = san_act.Host(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
+    assert h.command(["true"], budget_end=100.2) == san_act.MIN_COMMAND_SECONDS
+    assert h.command(["true"], budget_end=100.2) >= 1
+
+
+# ---------------------------------------------------------------------------------------------- exclusive open
+def plain_disk_env(env):
+    env.maps.clear()
+    for n in ("sdc", "sdd"):
+        env.disks[n].update(map=None, holders=[])
+    return env
+
+
+def test_plain_sd_claimed_by_a_kernel_user_is_not_deleted(env):
+    plain_disk_env(env)
+    plan = delete_plan(env, ["sdc"])
+    env.exclusive_busy = True
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.cause.kind == "open_count" and "exclusive open" in str(info.value)
+    assert not [w for w in env.writes if w[0] == "delete"]
+
+
+def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
+    plain_disk_env(env)
+    executed = san_act.execute(delete_plan(env, ["sdc"]), env.host())
+    assert env.events.index("exclusive_open") == env.events.index("delete") - 1
+    assert env.exclusive_opens[0][1] == "8:32" and env.exclusive_opens[0][0].endswith("/dev/sdc")
+    assert [e for e in executed if e["action"] == "delete_disk"][0]["detail"]["exclusive_open"] == "ok"
+
+
+def test_a_path_of_a_live_map_is_never_opened_exclusively(env):
+    with pytest.raises(san_act.ExecutionError):
+        san_act.execute(delete_plan_after_flush(env), env.host())
+    assert env.exclusive_opens == []
+
+
+def test_exclusive_open_child_on_real_nodes(tmp_path):
+    """The child function itself: a regular file is not the device (identity), a missing node is an error."""
+    f = tmp_path / "sdz"
+    f.write_text("")
+    with pytest.raises(ValueError, match="IDENTITY CHANGED"):
+        san_act._child_exclusive_open(str(f), "8:32")
+    with pytest.raises(OSError):
+        san_act._child_exclusive_open(str(tmp_path / "absent"), "8:32")
+
+
+def test_verify_unused_waits_for_opens_nobody_named(env):
+    """The blocked dd left, but the open count still says someone holds the map: refuse, give queueing back."""
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    orig = host.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps:
+            env.maps[WWID]["open_count"] = 1   # an opener the /proc scan cannot see (another namespace)
+        return res
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "verify_unused" and info.value.cause.kind == "open_count"
+    assert env.maps[WWID]["queueing"] is True

@@ -18,6 +18,7 @@ import os
 import tarfile
 import tempfile
 import re
+import stat
 import time
 
 import pytest
@@ -1001,3 +1002,87 @@ def test_fc_disk_names_the_target_port_it_is_reached_through(tmp_path):
     t.commands(multipathd=False)
     d = t.reader().snapshot(probe=False)["disks"]["sdb"]
     assert (d["initiator"], d["target_wwpn"], d["target_iqn"]) == ("0x21000024ff3a0b1c", "0x200500a098000001", None)
+
+
+# ---------------------------------------------------------------------------------------------- in use means in use
+def _blocknode(t, path, dev):
+    major, minor = [int(x) for x in dev.split(":")]
+    full = t.path(path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    os.mknod(full, 0o600 | stat.S_IFBLK, os.makedev(major, minor))
+
+
+def plain_san_disk(tmp_path):
+    t = healthy_lab(tmp_path)
+    t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:], partitions=("8:81",))
+    _blocknode(t, "/dev/sdf", "8:80")
+    _blocknode(t, "/dev/sdf1", "8:81")
+    return t
+
+
+def test_openers_are_matched_by_device_number_wherever_the_node_lives(tmp_path):
+    t = plain_san_disk(tmp_path)
+    # a Kubernetes volumeDevices path: a device node outside /dev, opened twice
+    node = "/var/lib/kubelet/plugins/kubernetes.io/csi/volumeDevices/publish/pvc-1/pod-1"
+    _blocknode(t, node, "8:80")
+    t.proc(901, "postgres", fds=[node, node, "/var/log/x.log", "socket:[1234]"])
+    t.commands()
+    d = t.reader().snapshot(probe=False)["disks"]["sdf"]
+    assert {"pid": 901, "comm": "postgres", "fds": 2} in d["openers"]
+
+
+@pytest.mark.parametrize("kind,make,named", [
+    ("loop", lambda t: t._write("/sys/block/loop3/loop/backing_file", "/dev/sdf\n"), "loop3"),
+    ("lio", lambda t: t._write("/sys/kernel/config/target/core/iblock_0/lun7/udev_path", "/dev/sdf1\n"),
+     "iblock_0/lun7"),
+    ("btrfs", lambda t: t._mkdir("/sys/fs/btrfs/5d1e0c4a-fsid/devices/sdf1"), "5d1e0c4a-fsid"),
+])
+def test_kernel_users_without_holders_links_are_found(tmp_path, kind, make, named):
+    t = plain_san_disk(tmp_path)
+    make(t)
+    t.commands()
+    d = t.reader().snapshot(probe=False)["disks"]["sdf"]
+    assert [(u["kind"], u["name"]) for u in d["kernel_users"]] == [(kind, named)]
+    assert "kernel_users" not in t.reader().snapshot(probe=False)["disks"]["sdb"]
+
+
+def test_a_btrfs_mount_with_an_anonymous_device_number_is_found_by_its_source(tmp_path):
+    t = plain_san_disk(tmp_path)
+    t.mount("0:52", "/srv/btr", "/dev/sdf1", fstype="btrfs")
+    t.commands()
+    assert t.reader().snapshot(probe=False)["disks"]["sdf"]["mountpoints"] == ["/srv/btr"]
+
+
+def test_swap_on_a_partition_marks_the_disk(tmp_path):
+    t = plain_san_disk(tmp_path)
+    t.swap("/dev/sdf1")
+    t.commands()
+    assert t.reader().snapshot(probe=False)["disks"]["sdf"]["swap"] is True
+
+
+def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):
+    t = plain_san_disk(tmp_path)
+    t.proc(950, "secretd", fds=[])
+    t.commands()
+    real = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("/proc/950/fd"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+    monkeypatch.setattr(os, "listdir", listdir)
+    snap = t.reader(call=lambda fn, args=(), timeout=10, what=None: fn(*args)).snapshot(probe=False)
+    assert "pid 950 (secretd)" in snap["disks"]["sdf"]["openers_unknown"]
+    assert snap["maps"][ontap_wwid(1)]["openers_unknown"]
+
+
+def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
+    t = plain_san_disk(tmp_path)
+    t.commands()
+
+    def call(fn, args=(), timeout=10, what=None):
+        if fn.__name__ in ("read_batch", "read_openers"):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return fn(*args)
+    snap = t.reader(call=call).snapshot(probe=False)
+    assert snap["disks"]["sdf"]["openers_unknown"] == "the /proc/*/fd scan did not finish"

@@ -420,3 +420,74 @@ def test_truth_max_age_is_the_callers_bound():
     snap["array"]["collected_at"] = 1000.0 - 100
     assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 60})["blocked"][0]["why"] == "truth_too_old"
     assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 120})["blocked"] == []
+
+
+# ---------------------------------------------------------------------------------------------- in use means in use
+def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
+    # a udev blkid is visible, but it explains one open of two: someone else holds the map
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}], open_count=2))
+    assert info.value.kind == "open_count" and info.value.evidence["unexplained"] == 1
+    assert "pid 7 (blkid)" in str(info.value)
+
+
+def test_open_count_counts_the_fds_of_each_harmless_opener():
+    plan = san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
+    assert plan[0]["action"] == "disable_queueing"
+
+
+def test_open_count_beyond_the_blocked_openers_of_a_dead_map_refuses():
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(dict(dead_map(), open_count=2), {"array_unmapped": True})
+    assert info.value.kind == "open_count"
+
+
+def test_dead_map_whose_opens_are_all_its_blocked_openers_is_planned():
+    plan = san_plan.plan_map_flush(dict(dead_map(), open_count=1), {"array_unmapped": True})
+    assert plan[1]["action"] == "verify_unused"
+
+
+@pytest.mark.parametrize("obj", ["map", "disk"])
+def test_openers_unknown_refuse(obj):
+    why = "the /proc/*/fd scan did not finish"
+    with pytest.raises(Refused) as info:
+        if obj == "map":
+            san_plan.plan_map_flush(a_map(openers_unknown=why))
+        else:
+            san_plan.plan_disk_delete([a_disk(openers_unknown=why)])
+    assert info.value.kind == "openers_unknown" and why in str(info.value)
+
+
+@pytest.mark.parametrize("user,named", [
+    ({"kind": "btrfs", "name": "3c1e-uuid", "detail": "member sdc"}, "btrfs filesystem 3c1e-uuid"),
+    ({"kind": "lio", "name": "iblock_0/lun1", "detail": "udev_path /dev/sdc"}, "LIO backstore iblock_0/lun1"),
+    ({"kind": "loop", "name": "loop3", "detail": "backing file /mnt/x/img"}, "loop device loop3"),
+    ({"kind": "mount", "name": "/srv/zfs", "detail": "zfs"}, "filesystem /srv/zfs"),
+])
+def test_kernel_users_without_holders_links_refuse_by_name(user, named):
+    with pytest.raises(Refused) as info:
+        san_plan.plan_disk_delete([a_disk(kernel_users=[user])])
+    assert info.value.kind == "kernel_user" and named in str(info.value)
+
+
+@pytest.mark.parametrize("dm_name,vg_lv", [
+    ("vg0-lv0", ("vg0", "lv0")),
+    ("my--vg-data--01", ("my-vg", "data-01")),
+    ("vg-pool_tdata", ("vg", "pool_tdata")),
+    ("nodash", None),
+])
+def test_lvm_dm_names_decode_to_vg_and_lv(dm_name, vg_lv):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    assert san_users.decode_lvm_name(dm_name) == vg_lv
+
+
+def test_refusal_names_vg_and_lv():
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(a_map(holders=[{"name": "dm-9", "uuid": "LVM-x", "dm_name": "san--vg-db--lv"}]))
+    assert "VG san-vg, LV db-lv" in str(info.value)
+
+
+def test_judge_and_plan_share_one_harmless_opener_list():
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge, san_users
+    assert set(san_judge.DAEMON_OPENERS) | set(san_judge.TRANSIENT_OPENERS) == set(san_plan.BENIGN_OPENERS)
+    assert {"udevadm", "udevd"} <= san_users.HARMLESS_OPENERS

@@ -73,7 +73,7 @@ def test_in_use_refused_with_nothing_changed(env, change, kind, named, run):
 
 
 @pytest.mark.parametrize("uuid,dm_name,label", [
-    ("LVM-Q1w2e3", "vg0-lv0", "lvm holder dm-9 (vg0-lv0)"),
+    ("LVM-Q1w2e3", "vg0-lv0", "lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)"),
     ("part1-mpath-" + WWID, WWID + "-part1", "kpartx holder dm-9"),
     ("CRYPT-LUKS2-0a1b-luks", "luks-0a1b", "luks holder dm-9 (luks-0a1b)"),
 ])
@@ -172,7 +172,7 @@ def test_force_remove_only_behind_the_option(env, run):
     planned = run({"wwid": WWID, "timeout": 8, "force_remove": True}, check=True)
     out = run({"wwid": WWID, "timeout": 8, "force_remove": True})
     assert not out.get("failed")
-    assert ["dmsetup", "remove", "--force", "--retry", WWID] in env.commands
+    assert ["dmsetup", "remove", "--force", "--retry", "-u", "mpath-" + WWID] in env.commands
     assert [s["action"] for s in out["executed"]] == [s["action"] for s in planned["plan"]]
 
 

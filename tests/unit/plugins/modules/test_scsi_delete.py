@@ -99,7 +99,7 @@ def test_refusals_change_nothing(env, change, kind, named, run):
 
 
 @pytest.mark.parametrize("uuid,dm_name,label", [
-    ("LVM-pv0", "vg1-data", "lvm holder dm-20 (vg1-data)"),
+    ("LVM-pv0", "vg1-data", "lvm holder dm-20 (vg1-data: VG vg1, LV data)"),
     ("CRYPT-LUKS2-77-x", "luks-77", "luks holder dm-20"),
     ("part1-sdc", "sdc1", "kpartx holder dm-20"),
 ])
@@ -122,7 +122,7 @@ def test_holder_of_a_partition_refused(env, run):
     env._file("sys/block/dm-21/dm/name", "vg2-lv")
     env.disks["sdc"]["partitions"] = ["sdc1"]
     out = run({"name": ["sdc"]})
-    assert out["failed"] and "lvm holder dm-21 (vg2-lv)" in out["msg"]
+    assert out["failed"] and "lvm holder dm-21 (vg2-lv: VG vg2, LV lv)" in out["msg"]
 
 
 def test_part_of_live_map_refused(env, run):

@@ -25,6 +25,7 @@ STALE = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}
 def env(tmp_path):
     e = FakeEnv(tmp_path)
     e.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))   # a stale disk without a map
+    e.disks["sdf"]["probe"] = {"result": "lun_not_supported", "serial_live": None}  # its failure is observed
     return e
 
 

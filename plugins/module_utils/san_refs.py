@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""After removal, nothing should point at the ghost: find (pure) the lines of /etc/fstab, /etc/crypttab, the LVM
+devices file and systemd mount units that name a removed WWID, map or /dev/disk/by-id link, and render the text
+with those lines commented out (only when the user opts in; the write itself is config_write's).
+
+A reference is matched on the field that names the device (fstab/crypttab source, the devices file IDNAME and
+DEVNAME, a unit's What=), never on a comment, so that a mount by UUID= or LABEL= (which cannot be tied to a WWID
+without reading the device) is not guessed at.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+MARK = "# removed by sanfleet.remediation (device gone): "
+
+# the files that can name a SAN device by WWID or by-id link; (kind, path)
+FILES = (("fstab", "/etc/fstab"), ("crypttab", "/etc/crypttab"), ("lvm_devices", "/etc/lvm/devices/system.devices"))
+UNIT_DIR = "/etc/systemd/system"
+
+
+def needles(wwids=(), maps=(), by_id=()):
+    """Lower-case strings that name a removed device: WWID in multipath (3...), naa./eui. and mpath- forms, the
+    map's /dev/mapper/ name, each by-id link name."""
+    out = set()
+    for w in wwids:
+        w = (w or "").lower()
+        if len(w) < 8:
+            continue
+        out.add(w)
+        out.add("mpath-" + w)
+        lead = {"3": "naa.", "2": "eui.", "1": "t10."}.get(w[0])
+        if lead:
+            out.add(lead + w[1:])
+    for m in maps:
+        if m:
+            out.add("/dev/mapper/%s" % m.lower())
+    for link in by_id:
+        if link:
+            out.add("/dev/disk/by-id/%s" % link.lower())
+    return sorted(out)
+
+
+def _hits(field, wanted):
+    low = (field or "").lower()
+    return [n for n in wanted if n in low and _bounded(low, n)]
+
+
+def _bounded(text, needle):
+    """The needle is a whole name in the field, not the start of a longer WWID (…6f vs …6f0)."""
+    for m in re.finditer(re.escape(needle), text):
+        after = text[m.end():m.end() + 1]
+        if not after or not re.match(r"[0-9a-z]", after):
+            return True
+    return False
+
+
+def _fields(kind, line):
+    """The field(s) of a line that name the device, or None for comments and blank lines."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    parts = text.split()
+    if kind == "fstab":
+        return parts[:1]
+    if kind == "crypttab":
+        return parts[1:2]
+    if kind == "lvm_devices":
+        return [p for p in parts if p.startswith(("IDNAME=", "DEVNAME="))]
+    if kind == "mount_unit":
+        return [text.split("=", 1)[1]] if text.startswith("What=") else None
+    return None
+
+
+def find_references(kind, path, text, wanted):
+    """[{kind, file, line (1-based), text, matches}] for the lines of `text` that name one of `wanted`."""
+    out = []
+    for n, line in enumerate((text or "").splitlines(), 1):
+        fields = _fields(kind, line)
+        if not fields:
+            continue
+        hits = sorted(set(h for f in fields for h in _hits(f, wanted)))
+        if hits:
+            out.append({"kind": kind, "file": path, "line": n, "text": line, "matches": hits})
+    return out
+
+
+def commented_out(text, line_numbers):
+    """`text` with the given lines (1-based) commented out behind MARK; the rest byte for byte the same."""
+    lines = (text or "").splitlines(True)
+    for n in sorted(set(line_numbers)):
+        if 1 <= n <= len(lines) and not lines[n - 1].startswith(MARK):
+            lines[n - 1] = MARK + lines[n - 1]
+    return "".join(lines)

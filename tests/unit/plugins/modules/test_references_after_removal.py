@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""After removal, nothing points at the ghost: fstab, crypttab, the LVM devices file and mount units that name a
+removed device are reported; edited only with clean_references."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
+from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup_apply
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+    FakeEnv, WWID, WWID2)
+
+MODULE = stale_cleanup_apply
+DEFAULT_ARGS = {"array_unmapped": [WWID]}
+
+FSTAB = ("# /etc/fstab\n"
+         "UUID=1234-abcd / ext4 defaults 0 1\n"
+         "/dev/mapper/%s /srv/old xfs defaults,nofail 0 0\n"
+         "/dev/disk/by-id/scsi-%s-sdc /srv/raw ext4 defaults 0 0\n"
+         "/dev/mapper/%s /srv/other xfs defaults 0 0\n"
+         "# /dev/mapper/%s was here\n") % (WWID, WWID, WWID2, WWID)
+CRYPTTAB = "luks-old /dev/disk/by-id/dm-uuid-mpath-%s none luks\n" % WWID
+DEVICES = ("# LVM uses devices listed in this file.\nVERSION=1.1.2\n"
+           "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/%s PVID=abc\n"
+           "IDTYPE=sys_wwid IDNAME=naa.%s DEVNAME=/dev/sde PVID=def\n") % (WWID, WWID, WWID2[1:])
+UNIT = "[Mount]\nWhat=/dev/mapper/%s\nWhere=/srv/old\nType=xfs\n" % WWID
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = FakeEnv(tmp_path)
+    e._file("etc/fstab", FSTAB)
+    e._file("etc/crypttab", CRYPTTAB)
+    e._file("etc/lvm/devices/system.devices", DEVICES)
+    e._file("etc/systemd/system/srv-old.mount", UNIT)
+    return e
+
+
+def read(env, rel):
+    with open(os.path.join(env.root, rel)) as fh:
+        return fh.read()
+
+
+def steps(env):
+    snap = env.reader.snapshot()
+    # a complete, fresh array truth (issue 12's gates), so the removal is planned
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    return san_plan.plan_cleanup(snap,
+                                 [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])["steps"]
+
+
+def test_references_are_reported_and_nothing_is_edited_by_default(env, run):
+    out = run({"steps": steps(env)})
+    assert not out.get("failed"), out
+    found = sorted((r["kind"], r["line"]) for r in out["references"])
+    assert found == [("crypttab", 1), ("fstab", 3), ("fstab", 4), ("lvm_devices", 3), ("mount_unit", 2)]
+    assert all(r["action"] == "reported" for r in out["references"])
+    assert "still name a removed device" in str(out.get("warnings"))
+    assert read(env, "etc/fstab") == FSTAB and read(env, "etc/lvm/devices/system.devices") == DEVICES
+
+
+def test_clean_references_comments_out_exactly_those_lines_with_a_backup(env, run):
+    out = run({"steps": steps(env), "clean_references": True})
+    assert not out.get("failed"), out
+    fstab = read(env, "etc/fstab").splitlines()
+    assert fstab[2].startswith(san_refs.MARK) and fstab[3].startswith(san_refs.MARK)
+    assert [ln for n, ln in enumerate(fstab) if n not in (2, 3)] == \
+        [ln for n, ln in enumerate(FSTAB.splitlines()) if n not in (2, 3)]   # the other map's line stays
+    devices = read(env, "etc/lvm/devices/system.devices").splitlines()
+    assert devices[2].startswith(san_refs.MARK) and not devices[3].startswith(san_refs.MARK)
+    assert read(env, "etc/systemd/system/srv-old.mount") == UNIT   # units are reported, never edited
+    assert len(out["reference_backups"]) == 3
+    assert all(os.path.exists(b) for b in out["reference_backups"])
+
+
+def test_check_mode_reads_no_references(env, run):
+    out = run({"steps": steps(env), "clean_references": True}, check=True)
+    assert "references" not in out and read(env, "etc/fstab") == FSTAB
+
+
+@pytest.mark.parametrize("line,hit", [
+    ("/dev/mapper/%s0 /x xfs defaults 0 0" % WWID, False),       # a longer WWID is another device
+    ("/dev/mapper/%s-part1 /x xfs defaults 0 0" % WWID, True),   # its kpartx partition
+    ("LABEL=%s /x xfs defaults 0 0" % WWID, True),
+])
+def test_matching_is_on_whole_names(line, hit):
+    found = san_refs.find_references("fstab", "/etc/fstab", line + "\n", san_refs.needles([WWID], [WWID]))
+    assert bool(found) is hit
