@@ -476,8 +476,8 @@ def _set_queueing(host, m, enable, running, log):
                         "queue_if_no_path" if enable else "fail_if_no_path"])
     log.append(res.describe())
     if not res.ok:
-        raise ActFailed("map %s" % name, "could not %s queueing: %s" % ("restore" if enable else "disable",
-                                                                         res.describe()), {"commands": log})
+        verb = "restore" if enable else "disable"
+        raise ActFailed("map %s" % name, "could not %s queueing: %s" % (verb, res.describe()), {"commands": log})
 
 
 def restore_queueing(host, wwid):
