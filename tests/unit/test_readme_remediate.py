@@ -1,8 +1,9 @@
 """The README's remediation command in check mode, run as written (`ansible-playbook -i inventory.ini
 sanfleet.remediation.remediate -e @ontap.yml --limit db01 --check --diff` today), with ontap.yml holding
-`sanfleet_ontap` (the one array-connection variable) and the ONTAP simulator standing for the clusters. The managed host is this machine over the local connection (check
-mode, nothing changed; it has no SAN device, so what is proven is the array side: the variable reaches the role,
-every cluster is read once, and a failed cluster blocks removals by name)."""
+`sanfleet_ontap` (the one array-connection variable) and the ONTAP simulator standing for the clusters. The
+managed hosts are this machine over the local connection (check mode, nothing changed; it has no SAN device, so
+what is proven is the array side: the variable reaches the role, every cluster is read once, and a failed
+cluster blocks removals by name)."""
 
 import json
 import os
