@@ -230,7 +230,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -247,42 +247,15 @@ def argument_spec():
     )
 
 
-def collect(module):
-    """Snapshot + findings (+ verdicts)."""
+def collect(module, truth):
+    """Snapshot + findings (+ verdicts), read by a HostReader bound by the module's deadlines."""
     p = module.params
     reader = san_observe.HostReader(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
                                     probe_timeout=p["probe_timeout"])
-    san = reader.snapshot(probe=p["probe"])
-    san["findings"] = san_judge.host_findings(san)
-    truth = p["array_truth"]
-    if truth is None and p["array_luns"] is not None:
-        truth = {"luns": p["array_luns"], "targets": p["array_targets"] or [], "problems": [],
-                 "collected_at": _oldest([r.get("collected_at") for r in p["array_luns"]])}
-    if truth is None:
-        return san
-    luns, targets = truth.get("luns") or [], truth.get("targets") or []
-    prefixes = tuple(p["array_wwid_prefixes"] or ())
-    san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
-    if p["probe"]:
-        # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
-        # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
-        # (INQUIRY peripheral qualifier 1/3 says the LU is gone).
-        todo = san_judge.paths_to_probe(san, san["verdicts"])
-        for wwid, sd in todo:
-            san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
-        if todo:
-            san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
-    san["array"] = {"records": len(luns), "targets": targets, "problems": list(truth.get("problems") or []),
-                    "collected_at": truth.get("collected_at")}
-    san["corruption_risks"] = san_judge.corruption_risks(san)
-    for risk in san["corruption_risks"]:
+    san = san_facts.collect(reader, truth, p["array_wwid_prefixes"], probe=p["probe"])
+    for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
     return san
-
-
-def _oldest(times):
-    times = [t for t in times if isinstance(t, (int, float))]
-    return min(times) if times else None
 
 
 def main():
@@ -294,15 +267,12 @@ def main():
     except san_validate.InvalidInput as exc:
         module.fail_json(msg=str(exc))
     try:
-        for i, rec in enumerate(p["array_luns"] or []):
-            san_validate.array_lun(rec, i)
+        truth = san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"])
+        san_facts.check_prefixes(p["array_wwid_prefixes"])
     except san_validate.InvalidInput as exc:
         module.fail_json(msg="invalid input: %s; nothing was read" % exc)
-    for prefix in p["array_wwid_prefixes"] or []:
-        if not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
-            module.fail_json(msg="array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)
     try:
-        san = collect(module)
+        san = collect(module, truth)
     except deadline.DeadlineExceeded as exc:
         module.fail_json(msg="reading the SAN state failed: %s did not finish within %ss (a device may be hung; "
                              "nothing was changed)" % (exc.what, exc.seconds), what=exc.what, seconds=exc.seconds)

@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The judged SAN snapshot of a host: read it (san_observe), then judge it against the array truth (san_judge).
+
+One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, verdicts,
+the extra probes a verdict hangs on, verdicts again, what the verdicts rest on (`array`), corruption risks.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+
+DEFAULT_PREFIXES = ("3600a0980",)
+
+
+def truth_of(array_truth=None, array_luns=None, array_targets=None):
+    """The array-truth contract ({luns, targets, problems, collected_at}) from either input form; None without
+    any. Records are validated; bad input raises san_validate.InvalidInput before anything is read."""
+    for i, rec in enumerate(array_luns or []):
+        san_validate.array_lun(rec, i)
+    if array_truth is not None:
+        return array_truth
+    if array_luns is None:
+        return None
+    times = [r.get("collected_at") for r in array_luns if isinstance(r.get("collected_at"), (int, float))]
+    return {"luns": array_luns, "targets": array_targets or [], "problems": [],
+            "collected_at": min(times) if times else None}
+
+
+def check_prefixes(prefixes):
+    for prefix in prefixes or []:
+        if not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
+            raise san_validate.InvalidInput("array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)
+
+
+def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
+    """Snapshot + findings (+ verdicts, array, corruption_risks when `truth` is given)."""
+    san = reader.snapshot(probe=probe)
+    san["findings"] = san_judge.host_findings(san)
+    if truth is None:
+        return san
+    luns, targets = truth.get("luns") or [], truth.get("targets") or []
+    prefixes = tuple(prefixes or ())
+    san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
+    if probe:
+        # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
+        # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
+        # (INQUIRY peripheral qualifier 1/3 says the LU is gone).
+        todo = san_judge.paths_to_probe(san, san["verdicts"])
+        for wwid, sd in todo:
+            san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
+        if todo:
+            san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
+    san["array"] = {"records": len(luns), "targets": targets, "problems": list(truth.get("problems") or []),
+                    "collected_at": truth.get("collected_at")}
+    san["corruption_risks"] = san_judge.corruption_risks(san)
+    return san
