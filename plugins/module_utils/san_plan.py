@@ -499,7 +499,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         # the truth may be incomplete or old: no removal at all on this host, and the plan says why, by name
         names = ", ".join(sorted(set(b["why"] for b in blockers)))
         why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
-        return {"steps": [], "blocked": blockers,
+        return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
                 "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
                              "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
                              else "%s is never touched by cleanup" % v.get("kind")} for v in verdicts or []]}
@@ -511,6 +511,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     repair = policy.get("repair_mismatch", True)
     steps, skipped = [], []
     flushed = set()
+    # what the steps remove, in plan order, for reports, --diff and the post-check (built with the steps)
+    flush_maps, delete_disks, repaired = [], [], []
 
     def skip(v, why):
         skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "reason": why})
@@ -594,13 +596,19 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             dd["map"] = None
         return dd
 
-    def deletion(d, flush_buffers=True, after_flush=None):
+    def deletion(d, flush_buffers=True, after_flush=None, mismatch=None):
         flush_buffers = flush_buffers and policy.get("flush_buffers", True)
         try:
             out = plan_disk_delete([without_flushed_map(d)], {}, dict(opts, flush_buffers=flush_buffers))
         except Refused as exc:
             skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
             return None
+        if mismatch is None:
+            delete_disks.append(disk_identity(d))
+        else:
+            ev = mismatch.get("evidence") or {}
+            repaired.append(dict(disk_identity(d), expect_wwid=ev.get("array_wwid") or ev.get("expected_wwid"),
+                                 expect_serial=ev.get("array_serial") or ev.get("expected_serial")))
         if after_flush:
             for st in out:
                 if st["action"] == "delete_disk":
@@ -636,6 +644,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         body = map_steps[name]
         tail = [st for st in body if st["action"] == "remove_wwid"]
         group = _with_phase([st for st in body if st["action"] != "remove_wwid"], "flush")
+        flush_maps.append(m.get("wwid") or name)
         rescans = []
         for p in m.get("paths") or []:
             d = disks.get(p.get("name"))
@@ -643,7 +652,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                 continue
             grouped.add(d.get("name"))
             pair = mismatch_of.get(d.get("name"))
-            dels = deletion(d, flush_buffers=pair is None, after_flush=m.get("wwid") or name)
+            dels = deletion(d, flush_buffers=pair is None, after_flush=m.get("wwid") or name,
+                            mismatch=pair[1] if pair else None)
             if dels is None:
                 continue
             group.extend(_with_phase(dels, "flush"))
@@ -657,8 +667,39 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     for d, v in mismatches:
         if d.get("name") in grouped:
             continue
-        dels = deletion(d, flush_buffers=False)
+        dels = deletion(d, flush_buffers=False, mismatch=v)
         if dels is None:
             continue
         steps.extend(_with_phase(dels + repair(d, v), "rescan"))
-    return {"steps": steps, "skipped": skipped, "blocked": []}
+    return {"steps": steps, "skipped": skipped, "blocked": [], "flush_maps": flush_maps, "delete_disks": delete_disks,
+            "mismatches": repaired}
+
+
+def evidence_candidates(snapshot, verdicts):
+    """WWIDs of the unknown_array maps whose every path's probe says the LU is gone now: under host_evidence they
+    need a second look after the grace time (plan_cleanup with that snapshot as `earlier`)."""
+    maps = snapshot.get("maps") or {}
+    out = []
+    for v in verdicts or []:
+        if v.get("kind") != "unknown_array" or v.get("object") != "map":
+            continue
+        m = maps.get(v.get("wwid")) or {}
+        paths = [p.get("name") for p in m.get("paths") or []]
+        probes = m.get("probe") or {}
+        if paths and all((probes.get(p) or {}).get("result") in LU_GONE for p in paths):
+            out.append(v.get("wwid"))
+    return out
+
+
+def healthy_maps(snapshot, exclude=()):
+    """{wwid: sorted path names} of every map whose paths are all active, leaving out the WWIDs in `exclude`
+    (what a plan removes, and the new LUs of its serial-mismatch repairs): the baseline a cleanup must leave as
+    it found it. The one definition, applied to the snapshot before the run and to the one read after it."""
+    skip = set((w or "").lower() for w in exclude)
+    out = {}
+    for wwid, m in sorted((snapshot.get("maps") or {}).items()):
+        paths = m.get("paths") or []
+        if wwid.lower() in skip or not paths or any(p.get("dm_state") != "active" for p in paths):
+            continue
+        out[wwid] = sorted(p.get("name") for p in paths)
+    return out

@@ -12,14 +12,13 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
-from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup_apply
+from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2)
 
-MODULE = stale_cleanup_apply
-DEFAULT_ARGS = {"array_unmapped": [WWID]}
+MODULE = stale_cleanup
+DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
 
 FSTAB = ("# /etc/fstab\n"
          "UUID=1234-abcd / ext4 defaults 0 1\n"
@@ -49,16 +48,19 @@ def read(env, rel):
         return fh.read()
 
 
-def steps(env):
-    snap = env.reader.snapshot()
-    # a complete, fresh array truth (issue 12's gates), so the removal is planned
-    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-    return san_plan.plan_cleanup(snap,
-                                 [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])["steps"]
+@pytest.fixture(autouse=True)
+def stale_map(env, monkeypatch):
+    """The run's query stage sees the fake host with a complete, fresh array truth that no longer maps WWID."""
+    def observe(module, reader, truth):
+        snap = reader.snapshot()
+        snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+        snap["verdicts"] = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}]
+        return snap
+    monkeypatch.setattr(stale_cleanup, "observe", observe)
 
 
 def test_references_are_reported_and_nothing_is_edited_by_default(env, run):
-    out = run({"steps": steps(env)})
+    out = run({})
     assert not out.get("failed"), out
     found = sorted((r["kind"], r["line"]) for r in out["references"])
     assert found == [("crypttab", 1), ("fstab", 3), ("fstab", 4), ("lvm_devices", 3), ("mount_unit", 2)]
@@ -68,7 +70,7 @@ def test_references_are_reported_and_nothing_is_edited_by_default(env, run):
 
 
 def test_clean_references_comments_out_exactly_those_lines_with_a_backup(env, run):
-    out = run({"steps": steps(env), "clean_references": True})
+    out = run({"clean_references": True})
     assert not out.get("failed"), out
     fstab = read(env, "etc/fstab").splitlines()
     assert fstab[2].startswith(san_refs.MARK) and fstab[3].startswith(san_refs.MARK)
@@ -82,7 +84,7 @@ def test_clean_references_comments_out_exactly_those_lines_with_a_backup(env, ru
 
 
 def test_check_mode_reads_no_references(env, run):
-    out = run({"steps": steps(env), "clean_references": True}, check=True)
+    out = run({"clean_references": True}, check=True)
     assert "references" not in out and read(env, "etc/fstab") == FSTAB
 
 

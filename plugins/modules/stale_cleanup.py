@@ -1,0 +1,519 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: stale_cleanup
+short_description: Find and remove the stale SAN devices of a host in one run - observe, judge, plan, act
+version_added: "1.1.0"
+description:
+  - Reads the host (SCSI disks, multipath maps, use, live probes), judges every map and SAN disk against the array
+    truth, plans the removal of what the policy allows (C(san_plan.plan_cleanup)) and, unless in check mode, runs
+    exactly that plan (C(san_act.execute)), all in one module run. Nothing travels between tasks.
+  - A removed map and its paths are one unit of the plan, run back to back in this one run. A path left behind for
+    the length of another task could be assembled into the same map again by C(multipathd) before it is deleted.
+  - Selects C(stale_unmapped) maps and disks; C(serial_mismatch) maps the array no longer maps and
+    C(serial_mismatch) disks (when O(repair_mismatch)); C(unknown_array) maps only under
+    O(policy=host_evidence). Never selects C(healthy), C(paths_down_but_mapped), C(unexpected_visibility),
+    C(not_covered) or anything in use; those are in RV(left_alone) with the reason, in-use ones naming the holder.
+  - Plans no removal at all when the array truth may be incomplete or old (a lookup failed or warned, the truth is
+    empty while devices are covered, a covered device is C(unexpected_visibility), the truth is older than
+    O(truth_max_age)) and names why in RV(blocked).
+  - Under O(policy=host_evidence), when a map of another array says "logical unit not supported" on every path,
+    the module waits O(grace) seconds itself, reads and probes the host again and plans from that second look,
+    keeping only the maps that said so both times (check mode waits too, so that it returns the real plan).
+  - Acts on nothing when a C(serial_mismatch) device is in use (RV(ansible_facts.san.corruption_risks)); the
+    plan is returned and the caller fails the host.
+  - Each step re-reads what it acts on right before acting (identity, use, live maps); a difference refuses.
+    The run stops at the first refusal or failure of a step and reports the steps done before it; queueing it
+    turned off is restored. Devices refused while planning do not stop the others.
+  - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
+    RV(maps_still_present)) and for RV(references).
+  - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
+author:
+  - sanfleet.remediation contributors (@sanfleet)
+requirements:
+  - Linux with sysfs and /proc, device-mapper multipath (multipath-tools), C(sg_turs)/C(sg_inq) (sg3-utils); root.
+options:
+  array_truth:
+    description:
+      - The array truth of M(sanfleet.remediation.ontap_truth) (or of any lookup following docs/ontap.md) -
+        C(luns), C(targets), C(problems), C(collected_at). Takes the place of O(array_luns) and O(array_targets).
+      - Without any array truth there are no verdicts and nothing is selected.
+    type: dict
+  array_luns:
+    description: The array's LUN mappings (M(sanfleet.remediation.ontap_luns)), as for M(sanfleet.remediation.stale_mpath_facts).
+    type: list
+    elements: dict
+  array_targets:
+    description: The target identities O(array_luns) covers (C(cluster), C(svm), C(iscsi_target_names), C(fc_wwpns)).
+    type: list
+    elements: dict
+  array_wwid_prefixes:
+    description: WWID prefixes of the arrays the truth describes; any other device is C(unknown_array).
+    type: list
+    elements: str
+    default: ['3600a0980']
+  policy:
+    description:
+      - C(array) removes what the array says is unmapped (and repairs serial mismatches).
+      - C(host_evidence) also removes maps of other arrays (C(unknown_array)) whose every path answered
+        "logical unit not supported" on two looks O(grace) seconds apart. "No answer" never counts.
+    type: str
+    choices: [array, host_evidence]
+    default: array
+  grace:
+    description: Seconds between the two looks of O(policy=host_evidence).
+    type: float
+    default: 120
+  truth_max_age:
+    description: Seconds the array truth may be older than the host snapshot; beyond it nothing is removed.
+    type: float
+    default: 900
+  force_remove:
+    description: Let a flush fall back to C(dmsetup remove --force --retry) after C(multipath -f) fails (in-use
+      checks still apply).
+    type: bool
+    default: false
+  remove_wwid:
+    description: C(multipath -w) for each removed map.
+    type: bool
+    default: true
+  flush_buffers:
+    description: C(blockdev --flushbufs) for a disk whose live probe says it answers and is still the same LU.
+    type: bool
+    default: true
+  repair_mismatch:
+    description: Repair C(serial_mismatch) devices (flush the old map, delete the disks, exact rescan, verify).
+    type: bool
+    default: true
+  allow_non_san:
+    description: Allow disks and SCSI hosts on transports other than iSCSI/FC.
+    type: bool
+    default: false
+  phases:
+    description:
+      - Which phases of the plan to run. C(flush) covers a removed map with its paths, C(delete) stale disks
+        without a map, C(rescan) the exact rescans of serial-mismatch repairs. Steps of the other phases are
+        listed in RV(not_run). The plan (RV(steps)) is always the whole plan.
+    type: list
+    elements: str
+    choices: [flush, delete, rescan]
+    default: [flush, delete, rescan]
+  timeout:
+    description: Budget in seconds for the C(multipath -f) retries of one map.
+    type: float
+    default: 60
+  wait_timeout:
+    description: Seconds to wait for a device to vanish or appear.
+    type: float
+    default: 30
+  command_timeout:
+    description: Hard deadline in seconds of each command and sysfs/proc read or write.
+    type: float
+    default: 10
+  probe_timeout:
+    description: Deadline in seconds of each probe command (C(sg_turs), C(sg_inq)).
+    type: float
+    default: 8
+  wwids_file:
+    description: The multipath wwids file, checked after C(multipath -w).
+    type: path
+    default: /etc/multipath/wwids
+  clean_references:
+    description:
+      - Lines of C(/etc/fstab), C(/etc/crypttab), the LVM devices file and C(*.mount) units in
+        C(/etc/systemd/system) that still name a removed device are always reported in RV(references).
+      - When true, those lines of fstab, crypttab and the devices file are commented out (atomic write, backup).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
+attributes:
+  check_mode:
+    support: full
+    description: Reads, judges and plans as a real run does and returns that plan (RV(steps), RV(run)); runs none of it.
+  diff_mode:
+    support: full
+    description: The maps and disks of the host before and after the plan (in check mode, as the plan would leave them).
+  facts:
+    support: full
+  platform:
+    support: full
+    platforms: posix
+    description: Linux only.
+notes:
+  - "Use it with C(gather_facts: false): Ansible's hardware facts open dm devices and hang on a queueing map."
+seealso:
+  - module: sanfleet.remediation.stale_mpath_facts
+  - module: sanfleet.remediation.mpath_flush
+  - module: sanfleet.remediation.scsi_delete
+  - module: sanfleet.remediation.scsi_rescan
+"""
+
+EXAMPLES = r"""
+- name: Remove what the array no longer maps (run with --check first)
+  sanfleet.remediation.stale_cleanup:
+    array_truth: "{{ query('sanfleet.remediation.ontap_truth', clusters=sanfleet_ontap,
+                           initiators=ansible_facts.san.host.initiators) | first }}"
+  register: cleanup
+
+- name: What was refused
+  ansible.builtin.debug:
+    msg: "{{ cleanup.refused | map(attribute='reason') | list }}"
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: C(san), the judged snapshot the plan was made from (as M(sanfleet.remediation.stale_mpath_facts)
+    returns it, with C(verdicts), C(array) and C(corruption_risks)); under O(policy=host_evidence) the second look.
+  returned: always
+  type: dict
+steps:
+  description: The whole plan, in order (action, target, expect, reason, phase).
+  returned: always
+  type: list
+  elements: dict
+run:
+  description: The steps of O(phases), in the order they run (check mode runs none of them).
+  returned: always
+  type: list
+  elements: dict
+not_run:
+  description: The steps of the phases not selected (or all, when a corruption risk holds the run back).
+  returned: always
+  type: list
+  elements: dict
+executed:
+  description: The steps executed, each with C(action), C(target), C(elapsed), C(outcome) and C(detail). Empty in check mode.
+  returned: always
+  type: list
+  elements: dict
+blocked:
+  description: Why no removal is planned on this host (C(why), C(msg)); empty when the truth allows removals.
+  returned: always
+  type: list
+  elements: dict
+left_alone:
+  description: Verdicts left alone and devices refused while planning, each with kind, object, name and reason.
+  returned: always
+  type: list
+  elements: dict
+refused:
+  description: The entries of RV(left_alone) refused because the device is in use (the reason names the holder).
+  returned: always
+  type: list
+  elements: dict
+flush_maps:
+  description: WWIDs of the maps the plan removes, in plan order.
+  returned: always
+  type: list
+  elements: str
+delete_disks:
+  description: Identities (name, hctl, dev, wwid, serial) of the disks the plan deletes, in plan order.
+  returned: always
+  type: list
+  elements: dict
+mismatches:
+  description: Disks the plan repairs, each with its old identity and C(expect_wwid)/C(expect_serial).
+  returned: always
+  type: list
+  elements: dict
+evidence_candidates:
+  description: Under O(policy=host_evidence), the WWIDs that said "LU gone" on the first look (the second look
+    decides).
+  returned: always
+  type: list
+  elements: str
+healthy_before:
+  description: WWID to sorted path names of every map whose paths were all active and that the plan neither
+    removes nor creates (C(san_plan.healthy_maps)).
+  returned: always
+  type: dict
+healthy_after:
+  description: The same, read right after the run; equal to RV(healthy_before) unless something surprising
+    happened. Null when the read after the run failed (RV(post_check_error)).
+  returned: when not in check mode
+  type: dict
+maps_still_present:
+  description: WWIDs of RV(flush_maps) that exist after the run.
+  returned: when not in check mode
+  type: list
+  elements: str
+removed_maps:
+  description: The maps removed, as names.
+  returned: always
+  type: list
+  elements: str
+deleted_disks:
+  description: The disks deleted, as names.
+  returned: always
+  type: list
+  elements: str
+references:
+  description: Lines that still name a removed device, each with C(kind), C(file), C(line), C(text), C(matches)
+    and C(action) (reported or commented_out).
+  returned: when not in check mode
+  type: list
+  elements: dict
+failed_step:
+  description: The step that failed.
+  returned: on failure while executing
+  type: dict
+refusal:
+  description: Why a step refused at act time, with C(kind) and C(holder).
+  returned: on refusal
+  type: dict
+errors:
+  description: Partial failures (a probe that timed out, holders that could not be named); never dropped.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import config_write
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
+
+PHASES = ("flush", "delete", "rescan")
+POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
+                  "repair_mismatch", "allow_non_san")
+
+
+def argument_spec():
+    return dict(
+        array_truth=dict(type="dict"),
+        array_luns=dict(type="list", elements="dict"),
+        array_targets=dict(type="list", elements="dict"),
+        array_wwid_prefixes=dict(type="list", elements="str", default=list(san_facts.DEFAULT_PREFIXES)),
+        policy=dict(type="str", default="array", choices=["array", "host_evidence"]),
+        grace=dict(type="float", default=120.0),
+        truth_max_age=dict(type="float", default=900.0),
+        force_remove=dict(type="bool", default=False),
+        remove_wwid=dict(type="bool", default=True),
+        flush_buffers=dict(type="bool", default=True),
+        repair_mismatch=dict(type="bool", default=True),
+        allow_non_san=dict(type="bool", default=False),
+        phases=dict(type="list", elements="str", choices=list(PHASES), default=list(PHASES)),
+        timeout=dict(type="float", default=60.0),
+        wait_timeout=dict(type="float", default=30.0),
+        command_timeout=dict(type="float", default=10.0),
+        probe_timeout=dict(type="float", default=8.0),
+        wwids_file=dict(type="path", default="/etc/multipath/wwids"),
+        clean_references=dict(type="bool", default=False),
+    )
+
+
+def build_host(module):
+    """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
+    p = module.params
+    reader = HostReader(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
+                        probe_timeout=p["probe_timeout"])
+    return san_act.Host(reader, command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
+                        wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"], allow_non_san=p["allow_non_san"])
+
+
+def observe(module, reader, truth):
+    """Query: the judged snapshot of the host (san_facts.collect), with live probes."""
+    return san_facts.collect(reader, truth, module.params["array_wwid_prefixes"], probe=True)
+
+
+def with_holder_names(host, san, errors):
+    """A copy of the snapshot whose dm holders carry {name, uuid, dm_name}, so that a refusal can name an LVM
+    volume group, a partition map or a LUKS device (a disk's own map holder stays a name)."""
+    names = sorted(set(h for obj in list(san["maps"].values()) + list(san["disks"].values())
+                       for h in obj.get("holders") or [] if isinstance(h, str) and h.startswith("dm-")))
+    try:
+        described = dict((h["name"], h) for h in san_act.describe_holders(host, names))
+    except (deadline.DeadlineExceeded, RuntimeError) as exc:
+        described = {}
+        errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})
+    out = dict(san)
+    for key in ("maps", "disks"):
+        out[key] = dict((k, dict(obj, holders=[described.get(h, h) if isinstance(h, str) else h
+                                                for h in obj.get("holders") or []]))
+                        for k, obj in san[key].items())
+    return out
+
+
+def decide(module, host, san, earlier=None):
+    """Decide: the plan of the whole host from one judged snapshot (san_plan.plan_cleanup)."""
+    try:
+        san_validate.snapshot_names(san)
+    except san_validate.InvalidInput as exc:
+        raise san_validate.InvalidInput("the host shows %s; nothing was planned" % exc)
+    policy = dict((k, module.params[k]) for k in POLICY_OPTIONS)
+    policy["earlier"] = earlier
+    errors = []
+    plan = san_plan.plan_cleanup(with_holder_names(host, san, errors), san.get("verdicts") or [], policy)
+    san.setdefault("errors", []).extend(errors)
+    return plan
+
+
+def query_and_decide(module, host, truth):
+    """One look, or under host_evidence two looks `grace` apart when the first shows another array's LU gone."""
+    p = module.params
+    san = observe(module, host.reader, truth)
+    plan = decide(module, host, san)
+    candidates = []
+    if p["policy"] == "host_evidence" and not plan["blocked"]:
+        candidates = san_plan.evidence_candidates(san, san.get("verdicts"))
+        if candidates:
+            host.sleep(p["grace"])
+            first, san = san, observe(module, host.reader, truth)
+            plan = decide(module, host, san, earlier=first)
+    return san, plan, candidates
+
+
+def device_lists(san, removed_maps=(), removed_disks=()):
+    maps = ["map %s (%s)" % (w, " ".join(sorted(p.get("name") for p in m.get("paths") or [])))
+            for w, m in sorted(san["maps"].items()) if w not in removed_maps]
+    disks = ["disk %s %s %s" % (n, d.get("hctl"), d.get("wwid")) for n, d in sorted(san["disks"].items())
+             if n not in removed_disks]
+    return "\n".join(maps + disks) + "\n"
+
+
+def plan_diff(san, plan, run):
+    """--diff: the host's maps and disks, and what is left of them once the selected steps have run."""
+    gone_maps = set(st["target"] for st in run if st["action"] == "flush_map")
+    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in gone_maps)
+    gone_disks = set(st["target"] for st in run if st["action"] == "delete_disk")
+    return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
+            "before": device_lists(san), "after": device_lists(san, gone_maps, gone_disks)}
+
+
+def post_check(module, host, result, exclude):
+    """Read the host once after the run: the healthy maps (same definition as before the run), removed maps still
+    present, and the lines that still name what was removed."""
+    try:
+        after = host.reader.snapshot(probe=False)
+    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+        result.update(healthy_after=None, maps_still_present=None, references=[],
+                      post_check_error="the host could not be read after the run: %s" % exc)
+        return
+    result["healthy_after"] = san_plan.healthy_maps(after, exclude)
+    present = set(w.lower() for w in after.get("maps") or {})
+    result["maps_still_present"] = [w for w in result["flush_maps"] if w.lower() in present]
+    result["references"] = []
+    if any(e["outcome"] == "done" for e in result["executed"]):
+        report_references(module, host, result, after)
+
+
+def report_references(module, host, result, after):
+    """fstab/crypttab/LVM devices file/mount unit lines that still name what was removed: reported, and
+    commented out only with clean_references."""
+    try:
+        present = list(after.get("maps") or {}) + [d.get("wwid") for d in (after.get("disks") or {}).values()
+                                                   if d and d.get("wwid")]
+        refs = san_act.references(host, result["executed"], present)
+        if refs and module.params["clean_references"]:
+            backups = []
+            san_act.clean_references(host, refs, lambda path, text: backups.append(
+                config_write.write_text(module, path, text, backup=True)))
+            result["reference_backups"] = [b for b in backups if b]
+        elif refs:
+            module.warn("%d line(s) still name a removed device (see 'references'): %s" % (
+                len(refs), "; ".join("%s:%s" % (r["file"], r["line"]) for r in refs)))
+    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+        refs = []
+        result["references_error"] = str(exc)
+    result["references"] = refs
+
+
+def validate(module):
+    p = module.params
+    for opt in ("timeout", "wait_timeout", "command_timeout", "probe_timeout"):
+        if not 0 < p[opt] <= 3600:  # NaN too
+            raise san_validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
+    if not p["grace"] >= 0:
+        raise san_validate.InvalidInput("grace must be a number of seconds >= 0, got %r" % p["grace"])
+    if not p["truth_max_age"] > 0:
+        raise san_validate.InvalidInput("truth_max_age must be > 0, got %r" % p["truth_max_age"])
+    san_facts.check_prefixes(p["array_wwid_prefixes"])
+    return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"])
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
+    result = dict(changed=False, steps=[], run=[], not_run=[], executed=[], blocked=[], left_alone=[], refused=[],
+                  flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
+                  removed_maps=[], deleted_disks=[], errors=[])
+    try:
+        truth = validate(module)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
+    if truth is None:
+        # without the array truth nothing can be called stale: an empty plan, said loudly
+        module.warn("no array truth (array_truth or array_luns): nothing is judged stale, nothing is selected")
+
+    host = build_host(module)
+    try:
+        san, plan, result["evidence_candidates"] = query_and_decide(module, host, truth)
+    except deadline.DeadlineExceeded as exc:
+        module.fail_json(msg="reading the SAN state failed: %s did not finish within %ss (a device may be hung; "
+                             "nothing was changed)" % (exc.what, exc.seconds), **result)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc), **result)
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        module.fail_json(msg="reading or planning failed: %s; nothing changed" % exc, **result)
+
+    result["ansible_facts"] = {"san": san}
+    result["errors"] = san.get("errors") or []
+    result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
+                  refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
+                  flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"])
+    exclude = plan["flush_maps"] + [m["expect_wwid"] for m in plan["mismatches"] if m.get("expect_wwid")]
+    result["healthy_before"] = san_plan.healthy_maps(san, exclude)
+    for b in plan["blocked"]:
+        module.warn("no removal on this host: %s (%s)" % (b["why"], b["msg"]))
+    for risk in san.get("corruption_risks") or []:
+        module.warn(risk["msg"])
+
+    everything = set(p["phases"]) == set(PHASES)
+    selected = [st for st in plan["steps"] if everything or st.get("phase") in p["phases"]]
+    if san.get("corruption_risks") and selected:
+        # a LUN that now reaches another LU is in use: touch nothing on this host, the caller fails it
+        module.warn("a corruption risk holds back all %d step(s) of the plan" % len(selected))
+        selected = []
+    result["run"] = selected
+    result["not_run"] = [st for st in plan["steps"] if st not in selected]
+    if module._diff:
+        result["diff"] = plan_diff(san, plan, selected)
+    if module.check_mode:
+        result["changed"] = bool(selected)
+        module.exit_json(**result)
+
+    # Act: exactly the selected steps, in plan order; the first refusal or failure stops the run.
+    try:
+        result["executed"] = san_act.execute(selected, host) if selected else []
+    except san_act.ExecutionError as exc:
+        failure = exc.to_dict()
+        msg = failure.pop("msg")
+        result.update(failure)  # executed, failed_step and refusal or deadline
+        result["changed"] = bool(result["executed"])
+        module.fail_json(msg="cleanup stopped after %d of %d steps: %s" % (len(result["executed"]), len(selected),
+                                                                           msg), **result)
+    done = [e for e in result["executed"] if e["outcome"] == "done"]
+    result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
+    result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
+    result["changed"] = bool(done)
+    post_check(module, host, result, exclude)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,425 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""stale_cleanup: one run observes, judges, plans and acts. It acts on the fake host of test_san_act; its query
+stage (san_facts.collect: snapshot + judge, tested in test_stale_mpath_facts and test_san_judge) is replaced by a
+judged snapshot, either the fake host's own or a hand-made one (then only check mode, the plan is the subject)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+
+from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+    FakeEnv, WWID, WWID2, disk, mpath)
+
+MODULE = stale_cleanup
+# an array truth is given (what it says is in the verdicts of the judged snapshots below)
+DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
+
+NEW = "3600a098038304c61622d3030312b4162"
+OTHER = "360014055a1a00000000400080005a1ab"
+STALE = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
+         {"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID2}]
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = FakeEnv(tmp_path)
+    e.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))   # a stale disk without a map
+    e.disks["sdf"]["probe"] = {"result": "lun_not_supported", "serial_live": None}  # its failure is observed
+    return e
+
+
+@pytest.fixture
+def looks(monkeypatch):
+    """looks(*snapshots): the query stage returns these judged snapshots, one per look (a callable is called with
+    the reader). Returns the list of looks taken."""
+    def install(*snapshots):
+        taken = []
+
+        def observe(module, reader, truth):
+            snap = snapshots[min(len(taken), len(snapshots) - 1)]
+            snap = snap(reader) if callable(snap) else copy.deepcopy(snap)
+            taken.append(snap)
+            return snap
+        monkeypatch.setattr(stale_cleanup, "observe", observe)
+        return taken
+    return install
+
+
+def judged(verdicts=None, then=None):
+    """The fake host's own snapshot, probed as the reader probes a map that is not healthy, with verdicts; `then`
+    changes the host after the look (between plan and act)."""
+    def look(reader):
+        snap = reader.snapshot()
+        snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+        for m in snap["maps"].values():
+            m["probe"] = dict((p["name"], reader.probe_path(p["name"])) for p in m["paths"])
+        snap["verdicts"] = copy.deepcopy(STALE if verdicts is None else verdicts)
+        snap["errors"] = []
+        if then:
+            then()
+        return snap
+    return look
+
+
+def pairs(steps):
+    return [(s["action"], s["target"]) for s in steps]
+
+
+# ------------------------------------------------------------------------------------- a hand-made host: the plan
+def a_map(wwid, dm, paths, state="active", **kw):
+    m = {"name": wwid, "wwid": wwid, "dm": dm, "dev": "253:%s" % dm[3:], "queueing": True, "open_count": 0,
+         "holders": [], "mountpoints": [], "openers": [], "swap": False,
+         "paths": [{"name": p, "dm_state": state} for p in paths], "probe": {}}
+    m.update(kw)
+    return m
+
+
+def a_disk(name, hctl, dev, wwid, dm=None, **kw):
+    d = {"name": name, "hctl": hctl, "dev": dev, "wwid": wwid, "serial": "0" + wwid[9:], "transport": "iscsi",
+         "holders": [dm] if dm else [], "mountpoints": [], "swap": False, "openers": [], "map": wwid if dm else None,
+         "state": "running", "lun": int(hctl.split(":")[3])}
+    d.update(kw)
+    return d
+
+
+def san(at=1000.0):
+    gone = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}}
+    return {
+        "collected_at": at, "errors": [],
+        "array": {"records": 2, "targets": [], "problems": [], "collected_at": at - 10},
+        "host": {"iscsi_iqn": "iqn.2024-01.lab.san:initiator", "fc_wwpns": []},
+        "maps": {WWID: a_map(WWID, "dm-3", ["sdc", "sdd"], state="failed", probe=gone),
+                 WWID2: a_map(WWID2, "dm-4", ["sde", "sdf"]),
+                 OTHER: a_map(OTHER, "dm-5", ["sdg", "sdh"], state="failed",
+                              probe={"sdg": {"result": "lun_not_supported"}, "sdh": {"result": "lun_not_supported"}})},
+        "disks": {"sdc": a_disk("sdc", "4:0:0:1", "8:32", WWID, "dm-3"),
+                  "sdd": a_disk("sdd", "5:0:0:1", "8:48", WWID, "dm-3"),
+                  "sde": a_disk("sde", "4:0:0:2", "8:64", WWID2, "dm-4"),
+                  "sdf": a_disk("sdf", "5:0:0:2", "8:80", WWID2, "dm-4"),
+                  "sdg": a_disk("sdg", "4:0:0:0", "8:96", OTHER, "dm-5"),
+                  "sdh": a_disk("sdh", "5:0:0:0", "8:112", OTHER, "dm-5")},
+        "verdicts": [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
+                     {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2},
+                     {"kind": "unknown_array", "object": "map", "name": OTHER, "wwid": OTHER}],
+    }
+
+
+@pytest.fixture
+def plan(run, looks):
+    """plan(args, *snapshots): the module in check mode over hand-made judged snapshots."""
+    def call(args, *snapshots):
+        looks(*(snapshots or (san(),)))
+        return run(args, check=True)
+    return call
+
+
+def test_stale_map_then_its_paths_in_plan_order(plan):
+    out = plan({})
+    assert not out.get("failed") and out["changed"] is True
+    assert pairs(out["steps"]) == pairs(out["run"]) == [
+        ("disable_queueing", WWID), ("verify_unused", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("remove_wwid", WWID)]
+    assert out["flush_maps"] == [WWID] and out["executed"] == []
+    assert [d["name"] for d in out["delete_disks"]] == ["sdc", "sdd"]
+    assert out["delete_disks"][0] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
+                                      "serial": "0" + WWID[9:]}
+    assert out["mismatches"] == []
+    # the healthy map (and only it: the other array's map has failed paths) is the post-check baseline
+    assert out["healthy_before"] == {WWID2: ["sde", "sdf"]}
+    assert {s["kind"] for s in out["left_alone"]} == {"healthy", "unknown_array"}
+    assert out["evidence_candidates"] == []
+    # the facts the plan was judged from are the host's facts (reports, corruption-risk fail)
+    assert out["ansible_facts"]["san"]["verdicts"] == san()["verdicts"]
+
+
+@pytest.mark.parametrize("change,named", [
+    ({"mountpoints": ["/mnt/lab1"]}, "/mnt/lab1"),
+    # an opener of a map that is not dead (queueing off: its I/O is not blocked in the queue)
+    ({"openers": [{"pid": 4242, "comm": "dd"}], "queueing": False}, "pid 4242 (dd)"),
+    # a holder named from sysfs (its dm uuid and name), as the run reads it before planning
+    ({"holders": ["dm-9"]}, "lvm holder dm-9 (vg_data-lv0: VG vg_data, LV lv0)"),
+])
+def test_in_use_map_is_refused_naming_the_holder(change, named, env, plan):
+    env._file("sys/block/dm-9/dm/uuid", "LVM-abcdef\n")
+    env._file("sys/block/dm-9/dm/name", "vg_data-lv0\n")
+    s = san()
+    s["maps"][WWID].update(change)
+    out = plan({}, s)
+    assert out["steps"] == [] and out["flush_maps"] == [] and out["delete_disks"] == []
+    assert len(out["refused"]) == 1 and named in out["refused"][0]["reason"], out["refused"]
+
+
+def test_reader_blocked_on_a_dead_unmapped_map_is_released_not_refused(plan):
+    s = san()
+    s["maps"][WWID].update(openers=[{"pid": 4242, "comm": "dd"}], open_count=1)
+    out = plan({}, s)
+    assert out["refused"] == [] and out["flush_maps"] == [WWID]
+    assert pairs(out["steps"])[:3] == [("disable_queueing", WWID), ("verify_unused", WWID), ("flush_map", WWID)]
+    assert "pid 4242 (dd)" in out["steps"][1]["reason"]
+
+
+def test_udev_blkid_opener_is_not_a_workload(plan):
+    s = san()
+    s["maps"][WWID]["openers"] = [{"pid": 77, "comm": "blkid"}]
+    s["maps"][WWID]["open_count"] = 1
+    assert plan({}, s)["flush_maps"] == [WWID]
+
+
+def test_paths_down_but_mapped_is_never_touched(plan):
+    s = san()
+    s["verdicts"][0]["kind"] = "paths_down_but_mapped"
+    out = plan({}, s)
+    assert out["steps"] == [] and out["changed"] is False
+    assert "paths_down_but_mapped" in {x["kind"] for x in out["left_alone"]}
+
+
+def test_reused_lun_flushes_the_old_map_then_repairs_each_path(plan):
+    s = san()
+    s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}]
+    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab"}
+    s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
+                      "evidence": {"array_mappings": []}},
+                     {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
+                      "evidence": dict(ev, hctl="4:0:0:1")},
+                     {"kind": "serial_mismatch", "object": "disk", "name": "sdd", "wwid": WWID,
+                      "evidence": dict(ev, hctl="5:0:0:1")},
+                     {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}]
+    out = plan({}, s)
+    assert pairs(out["steps"]) == [
+        ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("remove_wwid", WWID),
+        ("scan_exact_lun", "4:0:0:1"), ("wait_disk_present", "4:0:0:1"), ("verify_identity", "4:0:0:1"),
+        ("scan_exact_lun", "5:0:0:1"), ("wait_disk_present", "5:0:0:1"), ("verify_identity", "5:0:0:1")]
+    # no buffer flush towards the new LU
+    assert "flush_buffers" not in [a for a, target in pairs(out["steps"])]
+    assert out["flush_maps"] == [WWID] and out["delete_disks"] == []
+    assert [(m["name"], m["hctl"], m["expect_wwid"], m["expect_serial"]) for m in out["mismatches"]] == [
+        ("sdc", "4:0:0:1", NEW, "80Lab-001+Ab"), ("sdd", "5:0:0:1", NEW, "80Lab-001+Ab")]
+    assert out["healthy_before"] == {WWID2: ["sde", "sdf"]}
+    # repair_mismatch off: nothing at all
+    off = plan({"repair_mismatch": False}, s)
+    assert off["steps"] == [] and off["mismatches"] == []
+
+
+def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(plan):
+    s = san()
+    s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
+                      "evidence": {"array_mappings": [{"path": "/vol/v/l"}]}},
+                     {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
+                      "evidence": {"array_wwid": NEW}}]
+    out = plan({}, s)
+    assert out["steps"] == [] and out["refused"][0]["name"] == "sdc" and "live multipath map" in \
+        out["refused"][0]["reason"]
+
+
+def test_host_evidence_looks_twice_grace_apart(env, plan):
+    t0 = env.clock()
+    out = plan({"policy": "host_evidence", "grace": 5}, san(at=990.0), san(at=1000.0))
+    assert out["evidence_candidates"] == [OTHER] and out["flush_maps"] == [WWID, OTHER]
+    assert env.clock() - t0 == 5          # the module waited the grace time between its two looks
+    assert out["ansible_facts"]["san"]["collected_at"] == 1000.0   # the plan rests on the second look
+    # the reader says less than the grace time passed between the looks: not removed
+    too_soon = plan({"policy": "host_evidence", "grace": 5}, san(at=995.0), san(at=998.0))
+    assert too_soon["flush_maps"] == [WWID]
+    # array policy never removes another array's map, and looks once
+    t1 = env.clock()
+    assert plan({}, san(at=990.0), san(at=1000.0))["flush_maps"] == [WWID] and env.clock() == t1
+
+
+@pytest.mark.parametrize("result", ["no_answer", "ready", "not_ready"])
+def test_host_evidence_never_counts_no_answer(result, env, plan):
+    s = san()
+    s["maps"][OTHER]["probe"]["sdh"] = {"result": result}
+    t0 = env.clock()
+    out = plan({"policy": "host_evidence", "grace": 5}, s)
+    assert OTHER not in out["flush_maps"] and out["evidence_candidates"] == [] and env.clock() == t0
+    # gone on the first look, not on the second: not removed either
+    first = san(at=990.0)
+    again = plan({"policy": "host_evidence", "grace": 5}, first, s)
+    assert again["evidence_candidates"] == [OTHER] and OTHER not in again["flush_maps"]
+
+
+def test_without_array_truth_nothing_is_selected(monkeypatch, plan):
+    # Once anything of the controller is imported (other test files do), ansible-core routes module
+    # warnings to its display instead of the result, so record them at the source.
+    said = []
+    monkeypatch.setattr(stale_cleanup.AnsibleModule, "warn", lambda self, msg: said.append(msg))
+    s = san()
+    del s["verdicts"], s["array"]
+    out = plan({"array_truth": None}, s)
+    assert out["steps"] == [] and out["flush_maps"] == [] and not out.get("failed")
+    assert any("no array truth" in msg for msg in said)
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"array_luns": [{"wwid": "zz"}]}, "invalid input"),
+    ({"array_wwid_prefixes": ["36x"]}, "not a hex WWID prefix"),
+])
+def test_bad_array_input_fails_before_anything_is_read(args, needle, env, looks, run):
+    taken = looks(judged())
+    out = run(dict(args, array_truth=None))
+    assert out["failed"] and needle in out["msg"] and taken == [] and env.commands == []
+
+
+@pytest.mark.parametrize("mutate,needle", [
+    (lambda s: s["maps"].update({"../../etc": dict(s["maps"][WWID], name="../../etc")}), "map name"),
+    (lambda s: s["maps"][WWID].update(name="a/b"), "map name"),
+    (lambda s: s["maps"][WWID].update(dm="dm-1; reboot"), "device-mapper name"),
+    (lambda s: s["maps"][WWID]["paths"][0].update(name="../sda"), "SCSI disk name"),
+    (lambda s: s["disks"].update({"sd$(id)": {}}), "SCSI disk name"),
+    (lambda s: s["disks"][sorted(s["disks"])[0]].update(hctl="0:0:0:0; x"), "H:C:T:L"),
+    (lambda s: s["verdicts"][0].update(name="../../x"), "map name"),
+])
+def test_hostile_names_are_refused_before_planning(mutate, needle, plan):
+    s = san()
+    mutate(s)
+    out = plan({}, s)
+    assert out["failed"] and needle in out["msg"] and "nothing was planned" in out["msg"], out.get("msg")
+    assert out["steps"] == []
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"command_timeout": -1}, "command_timeout must be between"),
+    ({"command_timeout": "nan"}, "command_timeout must be between"),
+    ({"command_timeout": 0}, "command_timeout must be between"),
+    ({"grace": -1}, "grace must be"),
+    ({"truth_max_age": 0}, "truth_max_age must be"),
+])
+def test_bad_timeouts_are_refused_by_name(args, needle, env, looks, run):
+    taken = looks(judged())
+    out = run(args)
+    assert out["failed"] and needle in out["msg"] and "nothing was read or changed" in out["msg"]
+    assert taken == [] and env.commands == [] and env.writes == []
+
+
+def test_a_failed_lookup_blocks_every_removal_and_says_why(plan):
+    s = san()
+    s["array"]["problems"] = [{"cluster": "cl2", "svm": None, "kind": "lookup_failed", "msg": "HTTP 401"}]
+    out = plan({"policy": "host_evidence", "grace": 5}, s)
+    assert out["steps"] == [] and out["flush_maps"] == [] and out["evidence_candidates"] == []
+    assert [b["why"] for b in out["blocked"]] == ["array_lookup_problem"]
+    left = dict((x["name"], x["reason"]) for x in out["left_alone"])
+    assert left[WWID].startswith("no removal on this host (array_lookup_problem)") and "cl2" in left[WWID]
+
+
+def test_diff_shows_the_devices_before_and_after_the_plan(invoke_on_env, looks):
+    looks(san())
+    out = invoke_on_env(stale_cleanup, dict(DEFAULT_ARGS, _ansible_diff=True), check=True)
+    before, after = out["diff"]["before"], out["diff"]["after"]
+    assert "map %s (sdc sdd)" % WWID in before and "disk sdc 4:0:0:1" in before
+    assert WWID not in after and "disk sdc" not in after and "disk sdd" not in after
+    assert "map %s (sde sdf)" % WWID2 in after and "disk sde 4:0:0:2" in after
+
+
+# ------------------------------------------------------------------------------------- the fake host: plan and act
+def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, looks, run):
+    looks(judged())
+    chk = run({}, check=True)
+    assert chk["changed"] is True and chk["executed"] == [] and pairs(chk["run"]) == pairs(chk["steps"])
+    assert env.commands == [] and env.writes == [] and WWID in env.maps
+    assert "healthy_after" not in chk and "references" not in chk
+    real = run({})
+    assert not real.get("failed"), real
+    assert pairs(real["steps"]) == pairs(chk["steps"])
+    assert pairs(real["executed"]) == pairs(chk["steps"])
+    # the map's paths go right after the map, before multipath -w and before the orphan disk
+    done = pairs(real["executed"])
+    assert done[done.index(("wait_map_gone", WWID)) + 1:] == [
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("remove_wwid", WWID), ("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
+    assert real["removed_maps"] == [WWID] and real["deleted_disks"] == ["sdc", "sdd", "sdf"]
+    assert WWID not in env.maps and not env.disks
+    # the post-check: the same read after the run, nothing healthy lost, nothing removed left
+    assert real["healthy_before"] == real["healthy_after"] == {} and real["maps_still_present"] == []
+
+
+def test_the_post_check_reports_a_healthy_map_that_lost_a_path(env, looks, run):
+    env.add_disk(disk("sde", "4:0:0:2", "8:64", WWID2, map_name=WWID2))
+    env.add_disk(disk("sdg", "5:0:0:2", "8:96", WWID2, map_name=WWID2))
+    env.maps[WWID2] = mpath(WWID2, "dm-4", "253:4", ["sde", "sdg"])
+    for p in env.maps[WWID2]["paths"]:
+        p["dm_state"] = "active"
+
+    def lose_a_path():
+        env.maps[WWID2]["paths"][1]["dm_state"] = "failed"   # something else happens during the run
+    looks(judged(then=lose_a_path))
+    out = run({})
+    assert not out.get("failed")
+    assert out["healthy_before"] == {WWID2: ["sde", "sdg"]} and out["healthy_after"] == {}
+
+
+def test_phases_select_whole_units(env, looks, run):
+    looks(judged())
+    out = run({"phases": ["delete"]})
+    assert pairs(out["executed"]) == [("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
+    assert {s["phase"] for s in out["not_run"]} == {"flush"}
+    assert WWID in env.maps and "sdc" in env.disks and "sdf" not in env.disks
+    assert out["maps_still_present"] == [WWID]     # not run, so still there: the role's verify says so
+
+
+def test_unknown_phase_is_refused_by_the_argument_spec(env, looks, run):
+    looks(judged())
+    out = run({"phases": ["everything"]})
+    assert out["failed"] and "phases" in out["msg"] and env.commands == []
+
+
+def test_a_step_that_changed_since_the_plan_stops_the_run_with_what_was_done(env, looks, run):
+    def reuse_name():
+        env.disks["sdd"]["dev"] = "8:99"   # the kernel gave the name to another device
+    looks(judged(then=reuse_name))
+    out = run({})
+    assert out["failed"] and out["refusal"]["kind"] == "identity"
+    assert out["failed_step"]["target"] == "sdd"
+    assert pairs(out["executed"])[-1] == ("wait_disk_gone", "sdc") and out["changed"] is True
+    assert "sdd" in env.disks and "sdf" in env.disks
+
+
+def test_force_remove_is_planned_only_when_given(env, looks, run):
+    looks(judged())
+    flush = [s for s in run({}, check=True)["steps"] if s["action"] == "flush_map"][0]
+    assert flush["expect"]["force_remove"] is False and "force" not in flush["reason"]
+    flush = [s for s in run({"force_remove": True}, check=True)["steps"] if s["action"] == "flush_map"][0]
+    assert flush["expect"]["force_remove"] is True and "dmsetup remove --force" in flush["reason"]
+
+
+def test_blocked_openers_are_released_only_on_a_map_the_array_unmapped(env, looks, run):
+    env.maps[WWID]["openers"] = [{"pid": 77, "comm": "dd"}]
+    env.maps[WWID]["open_count"] = 1
+    looks(judged())
+    out = run({}, check=True)
+    assert pairs(out["steps"])[:2] == [("disable_queueing", WWID), ("verify_unused", WWID)]
+    # the same dead map, judged another array's on two looks (host evidence): the opener refuses it
+    other = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    looks(judged(other), judged(other))
+    out = run({"policy": "host_evidence", "grace": 1})
+    assert out["flush_maps"] == [] and "pid 77 (dd)" in out["refused"][0]["reason"]
+    assert env.commands == [] and env.writes == []
+
+
+def test_empty_plan_is_not_a_change(env, looks, run):
+    looks(judged([{"kind": "healthy", "object": "map", "name": WWID, "wwid": WWID}]))
+    out = run({})
+    assert out["changed"] is False and not out.get("failed") and out["steps"] == [] and env.commands == []
+
+
+def test_a_corruption_risk_holds_back_every_step(env, looks, run):
+    def risky(reader):
+        snap = judged()(reader)
+        snap["corruption_risks"] = [{"object": "disk", "name": "sde", "msg": "sde is mounted on /data"}]
+        return snap
+    looks(risky)
+    out = run({})
+    assert not out.get("failed") and out["changed"] is False and out["executed"] == [] and out["run"] == []
+    assert pairs(out["not_run"]) == pairs(out["steps"]) and out["steps"]
+    assert out["ansible_facts"]["san"]["corruption_risks"][0]["name"] == "sde"
+    assert env.commands == [] and env.writes == [] and WWID in env.maps
