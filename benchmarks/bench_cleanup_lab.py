@@ -5,8 +5,8 @@
 
 Per N: `lab.reset(luns=N)` (N NETAPP LUNs + LUN 0, 2 paths each; timed), unmap all N LUNs and wait until
 their paths fail (timed), start the ONTAP simulator from the lab truth, run `playbooks/remediate.yml`
-(facts, plan, one stale_cleanup_apply task, verify; timed, with the seconds per step kind inside the apply
-task), check that the N maps are gone. Uses a running lab VM (never starts or stops one) and holds the
+(facts, one stale_cleanup task that plans and runs, verify; timed, with the seconds per step kind inside
+that task), check that the N maps are gone. Uses a running lab VM (never starts or stops one) and holds the
 lab lock for the whole run. Prints one JSON line per N.
 """
 import json
@@ -49,7 +49,7 @@ def bench(lab, n, tmp):
     out["executed_steps"] = len(play.executed())
     slowest = sorted(((r.get("seconds") or 0, r["task"]) for r in play.records), reverse=True)[:6]
     out["slowest_tasks_s"] = [[sec, name.split(" : ")[-1][:60]] for sec, name in slowest]
-    applied = play.results("stale_cleanup_apply")
+    applied = play.results("stale_cleanup")
     out["apply_calls"] = len(applied)
     out["step_seconds"] = {}
     for r in applied:

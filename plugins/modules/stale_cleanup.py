@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: stale_cleanup
 short_description: Find and remove the stale SAN devices of a host in one run - observe, judge, plan, act
-version_added: "1.1.0"
+version_added: "0.1.0"
 description:
   - Reads the host (SCSI disks, multipath maps, use, live probes), judges every map and SAN disk against the array
     truth, plans the removal of what the policy allows (C(san_plan.plan_cleanup)) and, unless in check mode, runs

@@ -184,7 +184,7 @@ def host_report(parts, host, run="audit"):
     applied = parts.get("applied")
     if _ran(applied) and applied.get("failed"):
         step = applied.get("failed_step") or {}
-        findings.append(_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup_apply",
+        findings.append(_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
                              applied.get("msg") or "", device=step.get("target"),
                              action="The rollout stopped here: read the refusal, fix the cause, run --check again."))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))

@@ -90,7 +90,7 @@ class Play:
 
     @property
     def plan(self):
-        plans = self.results("stale_cleanup_plan")
+        plans = self.results("stale_cleanup")
         assert plans, self.out[-3000:]
         return plans[-1]
 
@@ -101,7 +101,7 @@ class Play:
             if r["status"] not in ("ok", "failed"):
                 continue
             if r["action"].split(".")[-1] not in ("mpath_flush", "scsi_delete", "scsi_rescan",
-                                                  "stale_cleanup_apply"):
+                                                  "stale_cleanup"):
                 continue
             res = r["result"]
             for x in (res["results"] if "results" in res else [res]):
@@ -344,7 +344,7 @@ def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
         gone = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
         assert w2 not in gone and not set(sds2) & set(gone.split()), gone
         assert "/%s/" % w2 not in wwids_active(sh(lab, "cat /etc/multipath/wwids"))
-        applied = play.results("stale_cleanup_apply")
+        applied = play.results("stale_cleanup")
         assert len(applied) == 1 and sorted(applied[0]["removed_maps"]) == sorted([old1, w2]), applied
         ran = applied[0]["executed"]
         waited = [s for s in ran if s["action"] == "verify_unused" and s["target"] == w2][0]

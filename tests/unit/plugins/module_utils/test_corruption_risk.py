@@ -66,7 +66,7 @@ def _tasks(path):
 
 
 def test_every_run_fails_the_host_on_a_corruption_risk():
-    for path in ("playbooks/audit.yml", "playbooks/compliance.yml", "roles/stale_cleanup/tasks/plan.yml"):
+    for path in ("playbooks/audit.yml", "playbooks/compliance.yml", "roles/stale_cleanup/tasks/cleanup.yml"):
         fails = [t for t in _tasks(path) if "ansible.builtin.fail" in t]
         risk = [t for t in fails if "corruption_risks" in str(t.get("when"))]
         assert len(risk) == 1, path

@@ -284,7 +284,7 @@ def env(tmp_path):
 
 def flush_plan(env, **opts):
     m = env.reader.map(WWID)
-    if m and opts.get("array_unmapped"):     # planned from a probed snapshot, as stale_cleanup_plan does
+    if m and opts.get("array_unmapped"):     # planned from a probed snapshot, as stale_cleanup does
         m["probe"] = dict((p["name"], env.probes.get(p["name"], {"result": "no_answer"})) for p in m["paths"])
     return san_plan.plan_map_flush(m, opts)
 
