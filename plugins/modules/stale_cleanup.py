@@ -28,7 +28,7 @@ description:
   - Under O(policy=host_evidence), when a map of another array says "logical unit not supported" on every path,
     the module waits O(grace) seconds itself, reads and probes the host again and plans from that second look,
     keeping only the maps that said so both times (check mode waits too, so that it returns the real plan).
-  - Acts on nothing when a C(serial_mismatch) device is in use (RV(ansible_facts.san.corruption_risks)); the
+  - Acts on nothing when a C(serial_mismatch) device is in use (C(corruption_risks) of RV(ansible_facts)); the
     plan is returned and the caller fails the host.
   - Each step re-reads what it acts on right before acting (identity, use, live maps); a difference refuses.
     The run stops at the first refusal or failure of a step and reports the steps done before it; queueing it
@@ -239,9 +239,13 @@ healthy_before:
   type: dict
 healthy_after:
   description: The same, read right after the run; equal to RV(healthy_before) unless something surprising
-    happened. Null when the read after the run failed (RV(post_check_error)).
+    happened. Null when the read after the run failed (RV(post_check_error) says why).
   returned: when not in check mode
   type: dict
+post_check_error:
+  description: Why the host could not be read after the run (the post-check then fails closed).
+  returned: when the read after the run failed
+  type: str
 maps_still_present:
   description: WWIDs of RV(flush_maps) that exist after the run.
   returned: when not in check mode
@@ -341,11 +345,11 @@ def with_holder_names(host, san, errors):
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         described = {}
         errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})
+    def named(holders):
+        return [described.get(h, h) if isinstance(h, str) else h for h in holders or []]
     out = dict(san)
     for key in ("maps", "disks"):
-        out[key] = dict((k, dict(obj, holders=[described.get(h, h) if isinstance(h, str) else h
-                                                for h in obj.get("holders") or []]))
-                        for k, obj in san[key].items())
+        out[key] = dict((k, dict(obj, holders=named(obj.get("holders")))) for k, obj in san[key].items())
     return out
 
 
