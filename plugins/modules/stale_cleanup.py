@@ -345,6 +345,7 @@ def with_holder_names(host, san, errors):
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         described = {}
         errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})
+
     def named(holders):
         return [described.get(h, h) if isinstance(h, str) else h for h in holders or []]
     out = dict(san)
