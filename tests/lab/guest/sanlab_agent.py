@@ -1203,6 +1203,7 @@ def hard_reset(luns=BASELINE_LUNS, setup=True):
     def mark(what):
         steps[what] = round(time.monotonic() - t0, 2)
 
+    target2_remove()       # its maps and sds are not the lab's: they would come back behind the teardown
     nft_restore()
     restore_pristine()
     mark("portals")
