@@ -51,9 +51,8 @@ def run_task(lab, tmp_path, module, args, timeout=600):
 
 
 def session_of(lab, portal):
-    st = lab.agent("target2_truth")
-    (sess,) = [s for s in st["sessions"] if s["portal"] == portal + ":3260"]
-    return st, sess
+    (sess,) = [s for s in lab.agent("target2_truth")["sessions"] if s["portal"] == portal + ":3260"]
+    return sess
 
 
 def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
@@ -66,7 +65,7 @@ def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
         tmo = lab.agent("set_recovery_tmo", target="target2", seconds=600)
         assert set(tmo.values()) == {600}, tmo
         time.sleep(5)       # multipathd's checker has run since (polling_interval 2): the value stays
-        _, sess = session_of(lab, "127.0.0.3")
+        sess = session_of(lab, "127.0.0.3")
         assert sess["recovery_tmo"] == "600" and sess["state"] == "LOGGED_IN", sess
 
         lab.cut_portal("127.0.0.3")
@@ -75,7 +74,7 @@ def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
         loop = sh(lab, "cat /tmp/hung-writer.pid").strip()
         t0 = time.monotonic()
         while True:   # the session fails after the noop-out timeouts (5 + 5 s); then I/O blocks in recovery
-            _, sess = session_of(lab, "127.0.0.3")
+            sess = session_of(lab, "127.0.0.3")
             stuck = sh(lab, "for p in $(pgrep -P %s dd); do echo $p $(cut -d' ' -f3 /proc/$p/stat); done; true"
                        % loop).split()
             if sess["state"] == "FAILED" and len(stuck) == 2 and stuck[1] == "D":
@@ -109,7 +108,7 @@ def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
         lab.restore_portal()
     # the session recovers within its recovery_tmo, the writer's I/O completes, the lab resets (target2 gone)
     t0 = time.monotonic()
-    while session_of(lab, "127.0.0.3")[1]["state"] != "LOGGED_IN":
+    while session_of(lab, "127.0.0.3")["state"] != "LOGGED_IN":
         assert time.monotonic() - t0 < 60, "the session did not recover"
         time.sleep(1)
     res = lab.reset()
