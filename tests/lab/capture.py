@@ -251,8 +251,21 @@ def sc_mounted(lab):
     time.sleep(1)
 
 
+def sc_two_targets(lab):
+    """A second target (cluster 2: iqn.2024-01.lab.san:target2, portals 127.0.0.3/127.0.0.4) exporting NETAPP
+    LUNs 1 and 2, the same LUN ids as target1's, all 2-path maps; target1's LUN 2 unmapped (paths failed)."""
+    lab.reset()
+    lab.agent("target2_setup", luns=[1, 2])
+    wwid = _netapp(lab, 2)
+    lab.unmap_lun(2)
+    res = lab.wait_paths(wwid, "failed", timeout=45)
+    if not res["ok"]:
+        raise LabError("two_targets: paths did not fail: %s" % res)
+    time.sleep(4)
+
+
 SCENARIOS = {"healthy": sc_healthy, "unmapped": sc_unmapped, "portal_cut": sc_portal_cut, "orphan": sc_orphan,
-             "mounted": sc_mounted}
+             "mounted": sc_mounted, "two_targets": sc_two_targets}
 
 
 # --------------------------------------------------------------------------------------------- capture
@@ -272,8 +285,9 @@ def capture(lab: Lab, name: str, out_root: Path = FIXTURES) -> Path:
     cmd_dir.mkdir()
     index = {}
     st = lab.status()
+    target2 = lab.agent("target2_truth")
     argvs = list(COMMANDS)
-    for d in sorted(st["disks"], key=lambda d: d["name"]):
+    for d in sorted(st["disks"] + target2["disks"], key=lambda d: d["name"]):
         for tmpl in PER_SD:
             argvs.append([a.format(sd=d["name"]) for a in tmpl])
     # one ssh call for all commands (each under `timeout`), results as JSON
@@ -297,6 +311,8 @@ print(json.dumps(res))
         index[s] = {"argv": argv, "rc": crc, "stderr": cerr, "seconds": secs}
     (cmd_dir / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
     truth = lab.truth()
+    if target2["target_configured"]:
+        truth["target2"] = target2      # the second cluster, in the same shape
     (dest / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
     _, kver, _ = lab.ssh("uname -r", timeout=30)
     _, pkgs, _ = lab.ssh("dpkg-query -W -f '${Package} ${Version}\\n' multipath-tools open-iscsi linux-image-amd64 "

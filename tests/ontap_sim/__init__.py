@@ -7,7 +7,7 @@
 
 """
 
-from .dataset import Dataset, from_description, from_lab_truth, generated  # noqa: F401
+from .dataset import Dataset, add_lab_target, from_description, from_lab_truth, from_lab_truths, generated  # noqa: F401
 from .server import OntapSimulator  # noqa: F401
 
 

@@ -147,11 +147,29 @@ def from_lab_truth(truth):
     host agree on LUNs, serials and LUN ids.
 
     Uses ``array_luns`` (records in the design.md array-truth shape, one per mapping) and ``lus`` (every LU the
-    target has, mapped or not; NETAPP-identity LUs that are not mapped become unmapped ONTAP LUNs).
+    target has, mapped or not; NETAPP-identity LUs that are not mapped become unmapped ONTAP LUNs). The lab's
+    second target (``sanlab-agent target2_truth``) has the same shape: its own cluster, SVM, target IQN and LIFs.
     """
     array_luns = truth.get("array_luns") or []
     first = array_luns[0] if array_luns else {}
     ds = Dataset(first.get("cluster", "sanlab"))
+    add_lab_target(ds, truth)
+    return ds
+
+
+def from_lab_truths(truths, cluster="sanlab"):
+    """One cluster serving several lab targets, each as its own SVM (its target IQN, its portals as LIFs): the
+    lookup's ``svm`` option then reads one of them. Records keep each SVM's name; ``cluster`` names them all."""
+    ds = Dataset(cluster)
+    for truth in truths:
+        add_lab_target(ds, truth)
+    return ds
+
+
+def add_lab_target(ds, truth):
+    """Add one lab target's SVM, igroup, LUNs and mappings (``truth`` as from_lab_truth takes it) to ``ds``."""
+    array_luns = truth.get("array_luns") or []
+    first = array_luns[0] if array_luns else {}
     svm = first.get("svm", "svm_sanlab")
     ds.svm(svm)
     if truth.get("target_iqn"):

@@ -681,8 +681,8 @@ def openers(devs, mounts):
 
 # ---------------------------------------------------------------------------------------------- nftables
 def nft_cut(ip):
-    if ip not in PORTALS:
-        raise AgentError("unknown portal %r (lab portals: %s)" % (ip, PORTALS))
+    if ip not in PORTALS + PORTALS2:
+        raise AgentError("unknown portal %r (lab portals: %s)" % (ip, PORTALS + PORTALS2))
     ruleset = ("table inet %s {\n chain out { type filter hook output priority 0; policy accept;\n"
                "  ip daddr %s tcp dport %d drop comment \"cut %s\"\n"
                "  ip saddr %s tcp sport %d drop comment \"cut %s\"\n }\n}\n") % (
@@ -1174,9 +1174,12 @@ def v_reset(luns=BASELINE_LUNS, mode="auto"):
     """mode auto: soft reset, falling back to the hard one when the soft one cannot prove the baseline."""
     t0 = time.monotonic()
     res = {}
+    gone2 = target2_remove()
+    if gone2:
+        res["target2_removed"] = gone2
     if mode in ("auto", "soft"):
         try:
-            res = soft_reset(luns=luns)
+            res.update(soft_reset(luns=luns))
             res["truth"] = truth()
             res["seconds"] = round(time.monotonic() - t0, 2)
             return res
@@ -1200,6 +1203,7 @@ def hard_reset(luns=BASELINE_LUNS, setup=True):
     def mark(what):
         steps[what] = round(time.monotonic() - t0, 2)
 
+    target2_remove()       # its maps and sds are not the lab's: they would come back behind the teardown
     nft_restore()
     restore_pristine()
     mark("portals")
@@ -1282,12 +1286,296 @@ def hard_reset(luns=BASELINE_LUNS, setup=True):
     return res
 
 
+# ---------------------------------------------------------------------------------------------- second target
+# A second LIO target standing for a second cluster: its own IQN, portals, backing store (HBA fileio_91) and
+# NETAPP LUNs whose ids overlap target1's. Not part of the baseline: `target2_setup` builds it, `target2_remove`
+# (and every reset, first) takes it away again: maps, sds, sessions, node records, configfs, files.
+TARGET2_IQN = "iqn.2024-01.lab.san:target2"
+PORTALS2 = ["127.0.0.3", "127.0.0.4"]
+HBA2 = CFG + "/core/fileio_91"
+TPG2 = CFG + "/iscsi/" + TARGET2_IQN + "/tpgt_1"
+LUN_DIR2 = "/srv/luns2"
+ARRAY2 = {"cluster": "sanlab2", "svm": "svm_sanlab2", "igroup": "ig_sanlab2", "igroup_protocol": "iscsi",
+          "igroup_os_type": "linux", "volume": "/vol/vol_sanlab2"}
+T2_BLACKLIST = "/etc/multipath/conf.d/sanlab-target2.conf"
+T2_NAME_RE = re.compile(r"^t2lun(\d+)$")
+
+
+def target2_serial(lun_id):
+    return "82Lab-%03d+Cd" % lun_id
+
+
+def t2_sessions():
+    res = []
+    base = "/sys/class/iscsi_session"
+    for s in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        if rd("%s/%s/targetname" % (base, s)) != TARGET2_IQN:
+            continue
+        dev = os.path.realpath("%s/%s/device" % (base, s))
+        m = re.search(r"/host(\d+)/", dev + "/")
+        sid = s[len("session"):]
+        portal = None
+        conn_dir = "/sys/class/iscsi_connection"
+        for c in os.listdir(conn_dir) if os.path.isdir(conn_dir) else []:
+            if c.startswith("connection%s:" % sid):
+                addr = rd("%s/%s/persistent_address" % (conn_dir, c))
+                if addr:
+                    portal = "%s:%s" % (addr, rd("%s/%s/persistent_port" % (conn_dir, c)))
+        targets = [t for t in os.listdir(dev) if t.startswith("target")] if os.path.isdir(dev) else []
+        res.append({"session": s, "host": int(m.group(1)) if m else None, "portal": portal,
+                    "state": rd("%s/%s/state" % (base, s)), "recovery_tmo": rd("%s/%s/recovery_tmo" % (base, s)),
+                    "targets": targets, "device": dev})
+    return res
+
+
+def t2_disks():
+    res = []
+    for s in t2_sessions():
+        for t in s["targets"]:
+            td = s["device"] + "/" + t
+            for e in os.listdir(td):
+                if not re.match(r"^\d+:\d+:\d+:\d+$", e):
+                    continue
+                bd = td + "/" + e + "/block"
+                for n in os.listdir(bd) if os.path.isdir(bd) else []:
+                    res.append({"name": n, "hctl": e, "lun": int(e.split(":")[3]), "dev": rd("/sys/block/%s/dev" % n),
+                                "session": s["session"], "portal": s["portal"], "state": rd(td + "/" + e + "/state"),
+                                "wwid": rd("/sys/block/%s/device/wwid" % n)})
+    return res
+
+
+def t2_lus():
+    """[{name, lun_id, serial, serial_hex, wwid, backing_file, size_bytes}] of target2 (all mapped)."""
+    res = []
+    ini = initiator_iqn()
+    acl = TPG2 + "/acls/" + ini
+    for e in sorted(os.listdir(acl)) if os.path.isdir(acl) else []:
+        if not e.startswith("lun_"):
+            continue
+        for x in os.listdir(acl + "/" + e):
+            if not os.path.islink(acl + "/" + e + "/" + x):
+                continue
+            tl = os.readlink(acl + "/" + e + "/" + x)
+            name = None
+            for y in os.listdir(TPG2 + "/lun/" + os.path.basename(tl)):
+                if os.path.islink(TPG2 + "/lun/" + os.path.basename(tl) + "/" + y):
+                    name = y
+            d = HBA2 + "/" + name
+            unit = (rd(d + "/wwn/vpd_unit_serial", "") or "").split(":", 1)[-1].strip()
+            serial = bytes.fromhex(unit[1:]).decode()
+            backing = rd(d + "/udev_path", "") or ""
+            res.append({"name": name, "lun_id": int(e[4:]), "serial": serial, "serial_hex": serial.encode().hex(),
+                        "wwid": netapp_wwid(serial), "backing_file": backing, "netapp": True, "mapped": True,
+                        "size_bytes": os.stat(backing).st_size if os.path.exists(backing) else None})
+    return sorted(res, key=lambda r: r["lun_id"])
+
+
+def t2_truth():
+    """target2 in the shape of `truth` (cluster sanlab2, SVM svm_sanlab2): an ONTAP simulator serves it as is."""
+    import uuid
+    ini = initiator_iqn()
+    lus = t2_lus() if os.path.isdir(TPG2) else []
+    array_luns = [{"cluster": ARRAY2["cluster"], "svm": ARRAY2["svm"],
+                   "path": "%s/%s" % (ARRAY2["volume"], r["name"]),
+                   "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab2:" + r["serial"])), "serial": r["serial"],
+                   "serial_hex": r["serial_hex"], "wwid": r["wwid"], "lun_id": r["lun_id"], "igroup": ARRAY2["igroup"],
+                   "igroup_protocol": ARRAY2["igroup_protocol"], "igroup_os_type": ARRAY2["igroup_os_type"],
+                   "igroup_initiators": [ini], "state": "online", "size_bytes": r["size_bytes"]} for r in lus]
+    return {"target_iqn": TARGET2_IQN, "initiator_iqn": ini, "portals": ["%s:%d" % (ip, PORT) for ip in PORTALS2],
+            "cut_portals": [c for c in nft_cuts() if c in PORTALS2], "target_configured": os.path.isdir(TPG2),
+            "lus": lus, "array_luns": array_luns, "mapped": {str(r["lun_id"]): r["wwid"] for r in lus},
+            "sessions": [{k: v for k, v in x.items() if k != "device"} for x in t2_sessions()],
+            "disks": t2_disks()}
+
+
+def v_target2_setup(luns=(1, 2), multipath=True, size_mb=16, timeout=90):
+    """target2 with NETAPP LUNs at `luns` (serials 82Lab-<id>+Cd), both portals logged in. multipath=False
+    blacklists their WWIDs first (plain sds: multipathd never touches these sessions' recovery_tmo)."""
+    luns = [int(x) for x in luns]
+    if os.path.isdir(TPG2):
+        raise AgentError("target2 exists; target2_remove (or reset) first")
+    ini = initiator_iqn()
+    wwids = [netapp_wwid(target2_serial(i)) for i in luns]
+    if not multipath:
+        os.makedirs(os.path.dirname(T2_BLACKLIST), exist_ok=True)
+        with open(T2_BLACKLIST, "w") as f:
+            f.write("blacklist {\n%s}\n" % "".join('  wwid "%s"\n' % w for w in wwids))
+        run(["multipathd", "reconfigure"], timeout=30)
+    os.makedirs(HBA2, exist_ok=True)
+    os.makedirs(TPG2)
+    for ip in PORTALS2:
+        os.mkdir("%s/np/%s:%d" % (TPG2, ip, PORT))
+    wr(TPG2 + "/attrib/authentication", "0")
+    wr(TPG2 + "/attrib/generate_node_acls", "0")
+    wr(TPG2 + "/attrib/demo_mode_write_protect", "1")
+    os.makedirs(TPG2 + "/acls/" + ini)
+    os.makedirs(LUN_DIR2, exist_ok=True)
+    for idx, lun_id in enumerate(luns):
+        serial = target2_serial(lun_id)
+        name = "t2lun%d" % lun_id
+        backing = "%s/%s.img" % (LUN_DIR2, name)
+        with open(backing, "wb") as f:
+            f.truncate(int(size_mb) << 20)
+        d = HBA2 + "/" + name
+        os.mkdir(d)
+        wr(d + "/control", "fd_dev_name=%s,fd_dev_size=%d,fd_buffered_io=1" % (backing, int(size_mb) << 20))
+        wr(d + "/udev_path", backing)
+        wr(d + "/enable", "1")
+        wr(d + "/wwn/vpd_unit_serial", "0" + serial.encode().hex())
+        wr(d + "/wwn/vendor_id", "NETAPP")
+        wr(d + "/wwn/product_id", "LUN C-Mode")
+        try:
+            wr(d + "/wwn/revision", "9800")
+        except OSError:
+            pass
+        wr(d + "/wwn/company_id", "0x00a098")
+        os.mkdir("%s/lun/lun_%d" % (TPG2, idx))
+        os.symlink(d, "%s/lun/lun_%d/%s" % (TPG2, idx, name))
+        md = "%s/acls/%s/lun_%d" % (TPG2, ini, lun_id)
+        os.mkdir(md)
+        os.symlink("%s/lun/lun_%d" % (TPG2, idx), md + "/lun_%d" % idx)
+    wr(TPG2 + "/enable", "1")
+    log("target2 configured: LUNs %s" % luns)
+    # node records made directly (a sendtargets discovery would rewrite target1's records too)
+    for ip in PORTALS2:
+        run(["iscsiadm", "-m", "node", "-o", "new", "-T", TARGET2_IQN, "-p", "%s:%d" % (ip, PORT)],
+            timeout=10, check=True)
+    rc, out, err = run(["iscsiadm", "-m", "node", "-T", TARGET2_IQN, "--login"], timeout=40)
+    if len([s for s in t2_sessions() if s["state"] == "LOGGED_IN"]) != len(PORTALS2):
+        raise AgentError("target2 login (rc %s): %s" % (rc, (err or out).strip()[-300:]))
+    t0 = time.monotonic()
+    while True:        # node.session.scan automatic: the login scan finds the LUNs (no LUN 0: LIO's virtual one)
+        have = sorted(d["lun"] for d in t2_disks())
+        if have == sorted(luns * len(PORTALS2)):
+            break
+        if time.monotonic() - t0 > 30:
+            for lun_id in luns:     # targeted scan of target2's hosts only
+                for s in t2_sessions():
+                    for t in s["targets"]:
+                        m = re.match(r"^target\d+:(\d+):(\d+)$", t)
+                        if m and s["host"] is not None:
+                            write_deadline("/sys/class/scsi_host/host%d/scan" % s["host"],
+                                           "%s %s %d" % (m.group(1), m.group(2), lun_id), timeout=15)
+        if time.monotonic() - t0 > timeout:
+            raise AgentError("target2 disks missing: %s" % have)
+        time.sleep(0.3)
+    res = {"disks_after": round(time.monotonic() - t0, 2)}
+    if multipath:
+        res["waited"] = wait_maps(wwids=wwids, paths=len(PORTALS2), timeout=timeout)
+        if not res["waited"]["ok"]:
+            raise AgentError("target2 maps incomplete: %s" % res["waited"]["maps"])
+    res["truth"] = t2_truth()
+    return res
+
+
+def v_target2_truth():
+    return t2_truth()
+
+
+def v_set_recovery_tmo(target="target2", seconds=600):
+    """Write recovery_tmo of every session of `target` (sysfs), read it back."""
+    iqn = {"target1": TARGET_IQN, "target2": TARGET2_IQN}[target]
+    out = {}
+    base = "/sys/class/iscsi_session"
+    for s in sorted(os.listdir(base)):
+        if rd("%s/%s/targetname" % (base, s)) == iqn:
+            wr("%s/%s/recovery_tmo" % (base, s), str(int(seconds)))
+            out[s] = int(rd("%s/%s/recovery_tmo" % (base, s)))
+    return out
+
+
+def target2_remove():
+    """Take target2 away completely (no-op when absent). Returns what it did."""
+    did = []
+    wwids = set()
+    lus = t2_lus() if os.path.isdir(TPG2) else []
+    wwids.update(r["wwid"] for r in lus)
+    for d in t2_disks():
+        if d.get("wwid", "").startswith("naa."):
+            wwids.add("3" + d["wwid"][4:])
+    for ip in PORTALS2:
+        if ip in nft_cuts():
+            nft_restore(ip)
+            did.append("restored %s" % ip)
+    tabs = dm_tables()
+    for m in sorted(wwids & set(tabs)):
+        dm = next((n for n in os.listdir("/sys/block") if n.startswith("dm-") and
+                   rd("/sys/block/%s/dm/name" % n) == m), None)
+        teardown_map(m, dm)
+        did.append("flushed %s" % m)
+    if t2_sessions():
+        end = time.monotonic() + 30      # a just-restored portal: let the session come back before logout
+        while time.monotonic() < end and any(s["state"] != "LOGGED_IN" for s in t2_sessions()):
+            time.sleep(0.3)
+        for d in t2_disks():
+            write_deadline("/sys/block/%s/device/delete" % d["name"], "1", timeout=10)
+        run(["iscsiadm", "-m", "node", "-T", TARGET2_IQN, "--logout"], timeout=30)
+        did.append("logged out")
+    if os.path.isdir("/etc/iscsi/nodes/" + TARGET2_IQN):
+        run(["iscsiadm", "-m", "node", "-o", "delete", "-T", TARGET2_IQN], timeout=10)
+        did.append("node records deleted")
+    for m in sorted(wwids & set(dm_tables())):     # anything multipathd re-created in between
+        run(["multipathd", "disablequeueing", "map", m], timeout=5)
+        rc, _, _ = run(["multipath", "-f", m], timeout=15)
+        if rc != 0:
+            run(["dmsetup", "remove", "--force", m], timeout=10)
+    if os.path.isdir(TPG2):
+        try:
+            wr(TPG2 + "/enable", "0")
+        except OSError:
+            pass
+        acls = TPG2 + "/acls"
+        for ini in os.listdir(acls):
+            a = acls + "/" + ini
+            for e in os.listdir(a):
+                if e.startswith("lun_"):
+                    for x in os.listdir(a + "/" + e):
+                        if os.path.islink(a + "/" + e + "/" + x):
+                            os.unlink(a + "/" + e + "/" + x)
+                    os.rmdir(a + "/" + e)
+            os.rmdir(a)
+        for e in os.listdir(TPG2 + "/lun"):
+            ld = TPG2 + "/lun/" + e
+            for x in os.listdir(ld):
+                if os.path.islink(ld + "/" + x):
+                    os.unlink(ld + "/" + x)
+            os.rmdir(ld)
+        for np in os.listdir(TPG2 + "/np"):
+            os.rmdir(TPG2 + "/np/" + np)
+        os.rmdir(TPG2)
+        did.append("target removed")
+    if os.path.isdir(CFG + "/iscsi/" + TARGET2_IQN):
+        os.rmdir(CFG + "/iscsi/" + TARGET2_IQN)
+    if os.path.isdir(HBA2):
+        for n in os.listdir(HBA2):
+            if os.path.isdir(HBA2 + "/" + n):
+                os.rmdir(HBA2 + "/" + n)
+        os.rmdir(HBA2)
+    if os.path.isdir(LUN_DIR2):
+        for f in os.listdir(LUN_DIR2):
+            os.unlink(LUN_DIR2 + "/" + f)
+    if os.path.exists(T2_BLACKLIST):
+        os.unlink(T2_BLACKLIST)
+        run(["multipathd", "reconfigure"], timeout=30)
+        did.append("blacklist removed")
+    if did:
+        log("target2 removed: %s" % did)
+    return did
+
+
+def v_target2_remove():
+    return {"did": target2_remove()}
+
+
+
 VERBS = {
     "setup": v_setup, "reset": v_reset, "hard_reset": lambda **a: hard_reset(**a), "truth": lambda: truth(), "status": v_status,
     "create_lun": v_create_lun, "map_lun": v_map_lun, "unmap_lun": v_unmap_lun, "delete_lun": v_delete_lun,
     "reuse_lun": v_reuse_lun, "cut_portal": v_cut_portal, "restore_portal": v_restore_portal,
     "rescan": v_rescan, "wait_maps": v_wait_maps, "wait_paths": v_wait_paths,
     "version": lambda: {"agent": __file__},
+    "target2_setup": v_target2_setup, "target2_remove": v_target2_remove, "target2_truth": v_target2_truth,
+    "set_recovery_tmo": v_set_recovery_tmo,
 }
 
 

@@ -1,0 +1,116 @@
+"""Issue 13 §1 on the real kernel: a deletion on a wedged session never hangs the play.
+
+A disk of the lab's second target (no multipath map: its WWID is blacklisted, so multipathd never rewrites the
+session's recovery_tmo, lab finding 5) sits on a session whose recovery_tmo is 600 s. Its portal is silently
+dropped (nftables drop, no RST): the session fails and stays in recovery, and a writer doing O_DIRECT I/O to the
+disk blocks in D state. `scsi_delete` of that disk through ansible-playbook with ssh pipelining on (the module's
+children must not hold the connection's pipes) returns within its deadlines plus a margin, refuses with nothing
+changed, and names the stuck writer. Restoring the portal lets the session recover and the lab reset.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from test_hardening_lab import sh  # noqa: I100 (same directory)
+from test_remediate_lab import CALLBACK  # noqa: I100
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.lab
+
+COMMAND_TIMEOUT = 10
+WAIT_TIMEOUT = 20
+# ansible-playbook start, ssh and the module's Python start in the TCG guest, on a shared 2-core host
+MARGIN = 45
+
+
+def run_task(lab, tmp_path, module, args, timeout=600):
+    """One task on the lab host through ansible-playbook with ssh pipelining on; returns (result, task seconds as
+    the controller saw them, ansible-playbook seconds)."""
+    play = [{"hosts": "sanlab", "gather_facts": False, "tasks": [
+        {"name": "under test", "sanfleet.remediation.%s" % module: args, "ignore_errors": True}]}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    (tmp_path / "callbacks").mkdir(exist_ok=True)
+    (tmp_path / "callbacks" / "capture.py").write_text(CALLBACK)
+    capture = tmp_path / "capture.jsonl"
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+               ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_CALLBACK_PLUGINS=str(tmp_path / "callbacks"),
+               ANSIBLE_CALLBACKS_ENABLED="capture", CAPTURE_FILE=str(capture))
+    t0 = time.monotonic()
+    proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(tmp_path / "play.yml")],
+                          env=env, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT), check=False)
+    seconds = time.monotonic() - t0
+    assert capture.exists(), proc.stdout[-3000:] + proc.stderr[-2000:]
+    (rec,) = [json.loads(line) for line in capture.read_text().splitlines()]
+    return dict(rec["result"], failed=rec["status"] == "failed"), rec["seconds"], seconds
+
+
+def session_of(lab, portal):
+    (sess,) = [s for s in lab.agent("target2_truth")["sessions"] if s["portal"] == portal + ":3260"]
+    return sess
+
+
+def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
+    lab.reset()
+    t2 = lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)["truth"]
+    (disk,) = [d for d in t2["disks"] if d["portal"] == "127.0.0.3:3260"]
+    sd = disk["name"]
+    assert sh(lab, "ls /sys/block/%s/holders" % sd).split() == []     # not in a multipath map
+    try:
+        tmo = lab.agent("set_recovery_tmo", target="target2", seconds=600)
+        assert set(tmo.values()) == {600}, tmo
+        time.sleep(5)       # multipathd's checker has run since (polling_interval 2): the value stays
+        sess = session_of(lab, "127.0.0.3")
+        assert sess["recovery_tmo"] == "600" and sess["state"] == "LOGGED_IN", sess
+
+        lab.cut_portal("127.0.0.3")
+        sh(lab, "setsid nohup sh -c 'while :; do dd if=/dev/zero of=/dev/%s bs=64k count=16 oflag=direct "
+                "2>/dev/null; done' >/dev/null 2>&1 < /dev/null & echo $! > /tmp/hung-writer.pid" % sd)
+        loop = sh(lab, "cat /tmp/hung-writer.pid").strip()
+        t0 = time.monotonic()
+        while True:   # the session fails after the noop-out timeouts (5 + 5 s); then I/O blocks in recovery
+            sess = session_of(lab, "127.0.0.3")
+            stuck = sh(lab, "for p in $(pgrep -P %s dd); do echo $p $(cut -d' ' -f3 /proc/$p/stat); done; true"
+                       % loop).split()
+            if sess["state"] == "FAILED" and len(stuck) == 2 and stuck[1] == "D":
+                break
+            assert time.monotonic() - t0 < 90, (sess, stuck)
+            time.sleep(1)
+        writer = stuck[0]
+        time.sleep(3)
+        assert sh(lab, "cut -d' ' -f3 /proc/%s/stat" % writer).strip() == "D"
+        assert sess["recovery_tmo"] == "600"
+
+        out, task_seconds, seconds = run_task(lab, tmp_path, "scsi_delete", {
+            "name": [sd], "timeout": WAIT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT})
+        bound = WAIT_TIMEOUT + COMMAND_TIMEOUT + MARGIN
+        sys.stderr.write("[hung delete] scsi_delete on %s (session FAILED, recovery_tmo 600, writer pid %s in D): "
+                         "task %.1fs, ansible-playbook %.1fs (bound %ss); result: %s\n"
+                         % (sd, writer, task_seconds, seconds, bound, json.dumps(out)[:3000]))
+        assert task_seconds < bound and seconds < bound + 30, (task_seconds, seconds, out)
+        assert out.get("failed"), out
+        assert out["executed"] == [] and out["removed"] == [], out
+        assert "pid %s (dd)" % writer in out["msg"], out["msg"]
+        assert sd in sh(lab, "ls /sys/block").split()          # nothing changed
+        assert sh(lab, "cut -d' ' -f3 /proc/%s/stat" % writer).strip() == "D"
+        # the module's own probe of the disk hung too, and was abandoned at its deadline (still in D state)
+        abandoned = sh(lab, "ps -eo pid=,stat=,comm=,args= | awk '$2 ~ /^D/ && $1 != %s' | grep %s || true"
+                       % (writer, sd)).strip()
+        sys.stderr.write("[hung delete] left behind in D state: %s\n" % abandoned)
+        assert abandoned, "no probe of %s hung: the deadline was not exercised" % sd
+    finally:
+        lab.ssh("kill -9 $(cat /tmp/hung-writer.pid) 2>/dev/null; true", timeout=30)
+        lab.restore_portal()
+    # the session recovers within its recovery_tmo, the writer's I/O completes, the lab resets (target2 gone)
+    t0 = time.monotonic()
+    while session_of(lab, "127.0.0.3")["state"] != "LOGGED_IN":
+        assert time.monotonic() - t0 < 60, "the session did not recover"
+        time.sleep(1)
+    res = lab.reset()
+    assert "logged out" in res.get("target2_removed", []), res.get("target2_removed")
+    assert not lab.agent("target2_truth")["sessions"]
