@@ -478,6 +478,13 @@ def _with_phase(steps, phase):
     return steps
 
 
+def _never_touched(verdict):
+    """Why a device is left alone, with the judge's own reason where it names more (e.g. which target no SVM
+    covers, for not_covered), so the plan says which cluster or SVM data is missing."""
+    text = "%s is never touched by cleanup" % verdict.get("kind")
+    return "%s: %s" % (text, verdict["reason"]) if verdict.get("kind") == "not_covered" and verdict.get("reason") else text
+
+
 def plan_cleanup(snapshot, verdicts, policy=None):
     """Ordered steps for a whole host. Returns {"steps": [...], "skipped": [...]}.
 
@@ -502,7 +509,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
                 "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
                              "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
-                             else "%s is never touched by cleanup" % v.get("kind")} for v in verdicts or []]}
+                             else _never_touched(v)} for v in verdicts or []]}
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
     by_name = dict((m.get("name"), m) for m in maps.values())
@@ -572,7 +579,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                 continue
             mismatches.append((d, v))
         else:
-            skip(v, "%s is never touched by cleanup" % kind)
+            skip(v, _never_touched(v))
 
     map_steps = {}
     for m in chosen_maps:

@@ -63,8 +63,8 @@ def left_alone(play):
     return dict((s["name"], s) for s in play.plan["left_alone"])
 
 
-def map_verdicts(facts_results):
-    """{map name: verdict} of the last stale_mpath_facts run that judged (the one with array truth)."""
+def map_verdicts(cleanup_results):
+    """{map name: verdict} of the last stale_cleanup run (it returns the facts it judged, with the array truth)."""
     sans = [(r.get("ansible_facts") or {}).get("san") or {} for r in facts_results]
     judged = [san for san in sans if "verdicts" in san]
     assert judged, "no verdicts"
@@ -99,7 +99,7 @@ def test_uncovered_cluster_cut_with_blocked_writer(lab, tmp_path, sims):
         assert after == before
         assert play.executed() == [] and play.plan["steps"] == []
         alone = left_alone(play)
-        judged = map_verdicts(play.results("stale_mpath_facts"))
+        judged = map_verdicts(play.results("stale_cleanup"))
         for wwid in t2["mapped"].values():
             assert alone[wwid]["kind"] == judged[wwid]["kind"] == "not_covered", (alone.get(wwid), judged.get(wwid))
             assert "target %s is served by no SVM" % TARGET2 in judged[wwid]["reason"], judged[wwid]
@@ -148,7 +148,7 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
         assert svm2.rc == 0, svm2.out[-4000:]
         assert svm2.plan["steps"] == [] and svm2.plan["blocked"] == []
         alone = left_alone(svm2)
-        judged = map_verdicts(svm2.results("stale_mpath_facts"))
+        judged = map_verdicts(svm2.results("stale_cleanup"))
         assert alone[w21]["kind"] == judged[w21]["kind"] == "healthy", judged.get(w21)
         assert judged[w21]["evidence"]["coverage"] == [{"cluster": "sanlab", "svm": "svm_sanlab2"}], judged[w21]
         for wwid in (w11, w12):
@@ -183,13 +183,12 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
         seconds = time.monotonic() - t0
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
         records = [json.loads(line) for line in capture.read_text().splitlines()]
-        plans = [r["result"] for r in records if r["action"].endswith("stale_cleanup_plan") and r["status"] == "ok"]
+        plans = [r["result"] for r in records if r["action"].endswith(".stale_cleanup") and r["status"] == "ok"]
         assert plans, proc.stdout[-3000:]
         plan = plans[-1]
         assert plan["flush_maps"] == [w12] and sorted(d["name"] for d in plan["delete_disks"]) == sorted(sds12)
         alone = dict((s["name"], s) for s in plan["left_alone"])
-        judged = map_verdicts([r["result"] for r in records if r["action"].endswith("stale_mpath_facts")
-                               and r["status"] == "ok"])
+        judged = map_verdicts(plans)
         assert alone[w21]["kind"] == judged[w21]["kind"] == "not_covered", judged.get(w21)
         assert "target %s is served by no SVM" % TARGET2 in judged[w21]["reason"], judged[w21]
         assert alone[w11]["kind"] == judged[w11]["kind"] == "healthy", judged.get(w11)
