@@ -29,7 +29,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_re
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
+# the name stale_cleanup_apply calls it by
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import multipath_wwid as multipath_form  # noqa: F401
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import multipathd_pids
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
@@ -228,15 +231,6 @@ def disk_holders(host, disk):
     return describe_holders(host, names)
 
 
-def multipath_form(wwid):
-    """naa.X -> 3X, eui.X -> 2X, t10.X -> 1X (as multipath names maps); other forms unchanged."""
-    low = (wwid or "").lower()
-    for prefix, lead in (("naa.", "3"), ("eui.", "2"), ("t10.", "1")):
-        if low.startswith(prefix):
-            return lead + (low[4:] if lead != "1" else wwid[4:])
-    return low
-
-
 def _child_wwid_listed(path, wwid):
     try:
         with open(path) as fh:
@@ -248,16 +242,6 @@ def _child_wwid_listed(path, wwid):
 def wwid_listed(host, wwid):
     """True/False: the wwids file lists the WWID; None when the file cannot be read."""
     return host.sysfs(_child_wwid_listed, (host.path(host.wwids_file), wwid), "read the wwids file")
-
-
-def serial_matches(expected, actual):
-    """A VPD 0x80 serial matches an ONTAP serial as-is, as hex, or as LIO's '0'+hex (lab finding 7)."""
-    if not expected or not actual:
-        return False
-    if expected == actual:
-        return True
-    hexed = expected.encode("utf-8").hex() if hasattr(expected, "encode") else ""
-    return actual.lower() in (hexed, "0" + hexed)
 
 
 # ---------------------------------------------------------------------------------------------- sysfs writes
@@ -755,7 +739,7 @@ def scan_exact_lun(host, step):
     h, c, t, lun = [int(x) for x in m.groups()]
     info = scsi_host_info(host, h)
     transport = (info or {}).get("transport")
-    if transport not in san_plan.SAN_TRANSPORTS and not host.allow_non_san:
+    if transport not in SAN_TRANSPORTS and not host.allow_non_san:
         raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; not scanning"
                       % (h, transport or "absent"))
     if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
@@ -807,7 +791,7 @@ def verify_lun(host, step):
     bad = {}
     if expect.get("wwid") and (d.get("wwid") or "").lower() != expect["wwid"].lower():
         bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
-    if expect.get("serial") and not serial_matches(expect["serial"], d.get("serial")):
+    if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"

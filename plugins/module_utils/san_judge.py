@@ -14,7 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 # openers that are not a workload: one list for judge and plan (san_users)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import DAEMON_OPENERS, TRANSIENT_OPENERS
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+    DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
 
 # checker states that mean the path does not work (multipathd's names)
@@ -23,7 +24,6 @@ FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down
 FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
 # probe results that mean the device at that address does not answer as a working LUN
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
-SAN_TRANSPORTS = ("iscsi", "fc")
 
 
 def path_state(path, probe=None):
@@ -191,45 +191,8 @@ def _disk_evidence(d):
 # cross-check with the array
 
 
-def _norm_initiator(value):
-    v = (value or "").strip().lower()
-    if v.startswith("iqn.") or v.startswith("eui.") or v.startswith("naa."):
-        return v
-    hexonly = v.replace(":", "").replace("-", "")
-    if hexonly.startswith("0x"):
-        hexonly = hexonly[2:]
-    if hexonly and all(c in "0123456789abcdef" for c in hexonly):
-        return hexonly
-    return v
-
-
-def _is_hex(text):
-    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
-
-
-def serial_matches(observed, record):
-    """Does a VPD 0x80 serial (sysfs or live) belong to this array record?
-
-    ONTAP gives the ASCII serial; LIO with NetApp identity gives the hex string, maybe with a leading '0'
-    (lab finding 7). Accept the ASCII serial, its hex, or '0' + hex.
-    """
-    if not observed:
-        return None
-    serial = record.get("serial") or ""
-    shex = (record.get("serial_hex") or (serial.encode("latin-1", "replace").hex() if serial else "")).lower()
-    obs = observed.strip()
-    if serial and obs == serial:
-        return True
-    low = obs.lower()
-    if shex and low in (shex, "0" + shex):
-        return True
-    if _is_hex(obs) and len(obs) % 2 == 0 and serial:
-        try:
-            if bytes.fromhex(obs).decode("latin-1") == serial:
-                return True
-        except ValueError:
-            pass
-    return False
+def _serial_of(observed, record):
+    return serial_matches(observed, record.get("serial"), record.get("serial_hex"))
 
 
 def _applies(record, initiators):
@@ -237,7 +200,7 @@ def _applies(record, initiators):
     inits = record.get("igroup_initiators")
     if not inits:
         return True
-    return any(_norm_initiator(i) in initiators for i in inits)
+    return any(normalize_initiator(i) in initiators for i in inits)
 
 
 def _protocol_ok(record, transport):
@@ -255,13 +218,13 @@ def _path_initiators(disk, snapshot, iscsi_iqn):
     """The initiator a path to this disk logs in with: the kernel's per-path name (iSCSI session initiatorname,
     FC host port), else the host's IQN for iSCSI (san_observe flags where it came from), else the fc_host WWPN."""
     if disk.get("initiator"):
-        return set([_norm_initiator(disk["initiator"])])
+        return set([normalize_initiator(disk["initiator"])])
     if disk.get("transport") == "iscsi" and iscsi_iqn:
-        return set([_norm_initiator(iscsi_iqn)])
+        return set([normalize_initiator(iscsi_iqn)])
     if disk.get("transport") == "fc":
         for fc in (snapshot.get("host") or {}).get("fc_hosts") or []:
             if fc.get("host") == disk.get("host") and fc.get("wwpn"):
-                return set([_norm_initiator(fc["wwpn"])])
+                return set([normalize_initiator(fc["wwpn"])])
     return None
 
 
@@ -273,7 +236,7 @@ def coverage_index(array_targets):
         for name in t.get("iscsi_target_names") or []:
             index[("iqn", str(name).strip().lower())] = key
         for wwpn in t.get("fc_wwpns") or []:
-            index[("wwpn", _norm_initiator(wwpn))] = key
+            index[("wwpn", normalize_initiator(wwpn))] = key
     return index
 
 
@@ -283,7 +246,7 @@ def served_by(disk, index):
     if disk.get("transport") == "iscsi" and disk.get("target_iqn"):
         return index.get(("iqn", disk["target_iqn"].strip().lower()))
     if disk.get("transport") == "fc" and disk.get("target_wwpn"):
-        return index.get(("wwpn", _norm_initiator(disk["target_wwpn"])))
+        return index.get(("wwpn", normalize_initiator(disk["target_wwpn"])))
     return None
 
 
@@ -291,7 +254,7 @@ def _same_serial(a, b):
     return bool(a) and bool(b) and a.strip() == b.strip()
 
 
-def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=None, array_targets=None):
+def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_targets=None):
     """Verdicts per map and per SAN sd without a map, from the snapshot and the array's LUN mappings.
 
     array_luns: records of docs/design.md ("array truth"), one per (LUN, igroup) mapping.
@@ -300,20 +263,16 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
     initiator the kernel names, is judged against the records; any other array device is `not_covered`
     ("absent from the data" proves nothing for a cluster or SVM that was not read). Without array_targets
     nothing is covered.
-    grace: seconds (optional). When the array records carry `collected_at` (epoch) and the array truth and
-    the host snapshot are further apart than `grace`, verdicts that would lead to a removal
-    (stale_unmapped, serial_mismatch) carry `evidence.truth_age` and `evidence.within_grace: false`, and the
-    reason says so; a planner must then re-read before acting.
     """
     host = snapshot.get("host") or {}
     initiators = set()
     if host.get("iscsi_iqn"):
-        initiators.add(_norm_initiator(host["iscsi_iqn"]))
+        initiators.add(normalize_initiator(host["iscsi_iqn"]))
     for w in list(host.get("fc_wwpns") or []) + list(host.get("initiators") or []):
-        initiators.add(_norm_initiator(w))
+        initiators.add(normalize_initiator(w))
     for d in (snapshot.get("disks") or {}).values():
         if d.get("initiator"):
-            initiators.add(_norm_initiator(d["initiator"]))
+            initiators.add(normalize_initiator(d["initiator"]))
     index = coverage_index(array_targets)
     prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
     records = [r for r in (array_luns or []) if _applies(r, initiators)]
@@ -321,12 +280,6 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
     for r in records:
         if r.get("wwid"):
             by_wwid.setdefault(r["wwid"].lower(), []).append(r)
-
-    truth_age = None
-    if grace is not None:
-        times = [r.get("collected_at") for r in array_luns or [] if isinstance(r.get("collected_at"), (int, float))]
-        if times and snapshot.get("collected_at") is not None:
-            truth_age = abs(float(snapshot["collected_at"]) - max(times))
 
     disks = snapshot.get("disks") or {}
     iqn = host.get("iscsi_iqn")
@@ -345,7 +298,7 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
             if (r.get("cluster"), r.get("svm")) != svm_key:
                 continue
             if path_inits and r.get("igroup_initiators") and not any(
-                    _norm_initiator(i) in path_inits for i in r["igroup_initiators"]):
+                    normalize_initiator(i) in path_inits for i in r["igroup_initiators"]):
                 continue
             out.append(r)
         return out
@@ -390,9 +343,9 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
                 # identity alone never decides.
                 host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
-                if live and host_differs and not any(serial_matches(live, r) for r in mine):
+                if live and host_differs and not any(_serial_of(live, r) for r in mine):
                     pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
-                    live_hits = [r for r in cands if serial_matches(live, r)]
+                    live_hits = [r for r in cands if _serial_of(live, r)]
                     others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
                     if others:
                         why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
@@ -425,15 +378,6 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 break
         base = {"object": obj_kind, "name": name, "wwid": wwid, "lun": lun}
 
-        def removal(verdict):
-            if truth_age is not None and grace is not None:
-                verdict["evidence"]["truth_age"] = round(truth_age, 3)
-                verdict["evidence"]["within_grace"] = truth_age <= float(grace)
-                if truth_age > float(grace):
-                    verdict["reason"] += ("; the array truth is %.0fs away from the host snapshot (grace %ss): "
-                                          "re-read both before acting" % (truth_age, grace))
-            return verdict
-
         if not w.startswith(prefixes):
             return dict(base, kind="unknown_array", evidence=ev,
                         reason="WWID %s starts with none of the configured array prefixes (%s)"
@@ -445,8 +389,8 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                             "; ".join(ev["not_covered"]),
                             "; the array maps WWID %s to this host" % wwid if mine else ""))
         if mismatches:
-            return removal(dict(base, kind="serial_mismatch", evidence=ev,
-                                reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches)))
+            return dict(base, kind="serial_mismatch", evidence=ev,
+                        reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches))
         if not mine:
             if working and not failed:
                 return dict(base, kind="unexpected_visibility", evidence=ev,
@@ -456,9 +400,9 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 return dict(base, kind="unexpected_visibility", evidence=ev,
                             reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
                                    "work, %d fail" % (wwid, working, failed))
-            return removal(dict(base, kind="stale_unmapped", evidence=ev,
-                                reason="the array no longer maps WWID %s to this host's initiators (%s) and "
-                                       "no path works" % (wwid, ", ".join(sorted(initiators)) or "none known")))
+            return dict(base, kind="stale_unmapped", evidence=ev,
+                        reason="the array no longer maps WWID %s to this host's initiators (%s) and "
+                               "no path works" % (wwid, ", ".join(sorted(initiators)) or "none known"))
         if failed or not working:
             return dict(base, kind="paths_down_but_mapped", evidence=ev,
                         reason="the array still maps %s (%s) to this host, but %d of %d path(s) fail: an "

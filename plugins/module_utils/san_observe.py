@@ -30,9 +30,9 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+    MPATH_UUID_PREFIX, SESSION_RE, multipath_wwid, transport_of)
 
-MPATH_UUID_PREFIX = "mpath-"
-SESSION_RE = re.compile(r"^session(\d+)$")
 HOST_RE = re.compile(r"^host(\d+)$")
 HCTL_RE = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
 SD_RE = re.compile(r"^sd[a-z]+$")
@@ -55,23 +55,6 @@ CMD_MPD_PATHS = ["multipathd", "show", "paths", "raw", "format", MPD_PATHS_FORMA
 
 # --------------------------------------------------------------------------------------------------
 # small pure helpers
-
-
-def multipath_wwid(sysfs_wwid):
-    """The multipath form of a kernel `device/wwid`: naa.X -> 3X, eui.X -> 2X, t10.X -> 1X (spaces -> _)."""
-    if sysfs_wwid is None:
-        return None
-    value = sysfs_wwid.strip().strip("\x00").strip()
-    if not value:
-        return None
-    low = value.lower()
-    if low.startswith("naa."):
-        return "3" + low[4:]
-    if low.startswith("eui."):
-        return "2" + low[4:]
-    if low.startswith("t10."):
-        return "1" + re.sub(r"\s+", "_", value[4:].strip())
-    return value
 
 
 def vpd80_serial(raw, trust_length=True):
@@ -795,19 +778,6 @@ def _int(value):
         return None
 
 
-def _transport(sysfs_path):
-    comps = (sysfs_path or "").split("/")
-    session = None
-    for c in comps:
-        if SESSION_RE.match(c):
-            session = c
-    if session:
-        return "iscsi", session
-    if any(c.startswith("rport-") for c in comps):
-        return "fc", None
-    return "other", None
-
-
 def _dev_index(raw):
     """name -> dev and dev -> name for all sd, their partitions and dm devices."""
     by_name, by_dev = {}, {}
@@ -1002,7 +972,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             continue
         hctl = os.path.basename(sd.get("device_path") or "")
         hm = HCTL_RE.match(hctl)
-        transport, session = _transport(sd.get("sysfs_path"))
+        transport, session = transport_of(sd.get("sysfs_path"))
         holders = list(sd.get("holders") or [])
         parts = sd.get("partitions") or []
         below = [(by_name.get(h), h) for h in holders if by_name.get(h)]

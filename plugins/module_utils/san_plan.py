@@ -22,6 +22,7 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SAN_TRANSPORTS
 
 # Actions understood by san_act.execute, in the order they may appear for one object.
 MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
@@ -29,7 +30,6 @@ DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
 
-SAN_TRANSPORTS = ("iscsi", "fc")
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
 # in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.

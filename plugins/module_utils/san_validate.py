@@ -146,15 +146,3 @@ def ontap_wwid(serial):
     """The host WWID of an ONTAP LUN: 3600a0980 followed by the hex of its 12-character serial."""
     _check(ONTAP_SERIAL, serial, "ONTAP LUN serial")
     return ONTAP_WWID_PREFIX + serial.encode("ascii").hex()
-
-
-def serial_from_ontap_wwid(value):
-    """The 12-character ONTAP serial inside a host WWID, or None when it is not an ONTAP WWID."""
-    value = (value or "").lower()
-    if not value.startswith(ONTAP_WWID_PREFIX) or len(value) != len(ONTAP_WWID_PREFIX) + 24:
-        return None
-    try:
-        serial = bytes.fromhex(value[len(ONTAP_WWID_PREFIX):]).decode("ascii")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return serial if ONTAP_SERIAL.match(serial) else None

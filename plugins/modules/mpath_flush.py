@@ -162,6 +162,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -201,7 +202,7 @@ def main():
     result = dict(changed=False, plan=[], executed=[], slaves=[], removed=[])
     try:
         if p["wwid"] is not None:
-            key = san_act.multipath_form(san_validate.wwid(p["wwid"]))
+            key = san_identity.multipath_wwid(san_validate.wwid(p["wwid"]))
         else:
             key = san_validate.map_name(p["name"])
     except san_validate.InvalidInput as exc:

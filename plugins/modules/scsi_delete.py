@@ -155,6 +155,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -178,7 +179,7 @@ def _validated(p):
         if d.get("hctl") is not None:
             exp["hctl"] = san_validate.hctl(d["hctl"])
         if d.get("wwid") is not None:
-            exp["wwid"] = san_act.multipath_form(san_validate.wwid(d["wwid"]))
+            exp["wwid"] = san_identity.multipath_wwid(san_validate.wwid(d["wwid"]))
         if d.get("dev") is not None:
             if not isinstance(d["dev"], str) or not _DEV_RE.match(d["dev"]):
                 raise san_validate.InvalidInput("devices[%d].dev %r is not major:minor" % (i, d["dev"]))
@@ -189,7 +190,7 @@ def _validated(p):
             raise san_validate.InvalidInput("devices[%d] needs name or hctl" % i)
         wanted.append(("name", exp["name"], exp) if "name" in exp else ("hctl", exp["hctl"], exp))
     if p["wwid"] is not None:
-        w = san_act.multipath_form(san_validate.wwid(p["wwid"]))
+        w = san_identity.multipath_wwid(san_validate.wwid(p["wwid"]))
         wanted.append(("wwid", w, {"wwid": w}))
     return wanted
 

@@ -110,6 +110,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -141,7 +142,7 @@ def main():
         name = san_validate.sd_name(p["name"]) if p["name"] is not None else None
         expect = {}
         if p["expect_wwid"] is not None:
-            expect["wwid"] = san_act.multipath_form(san_validate.wwid(p["expect_wwid"]))
+            expect["wwid"] = san_identity.multipath_wwid(san_validate.wwid(p["expect_wwid"]))
         if p["expect_serial"] is not None:
             if not p["expect_serial"] or len(p["expect_serial"]) > 256 or not p["expect_serial"].isprintable():
                 raise san_validate.InvalidInput("expect_serial %r is not valid" % p["expect_serial"])

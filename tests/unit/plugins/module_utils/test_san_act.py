@@ -834,13 +834,6 @@ def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
     assert san_act.scsi_host_info(host, 42) is None
 
 
-def test_serial_matches_ascii_and_lio_hex():
-    assert san_act.serial_matches("81LgM$V4waSp", "81LgM$V4waSp")
-    assert san_act.serial_matches("81LgM$V4waSp", "0" + "81LgM$V4waSp".encode().hex())
-    assert not san_act.serial_matches("81LgM$V4waSp", "81LgM$V4waSq")
-    assert not san_act.serial_matches(None, "x")
-
-
 def test_unknown_action_is_refused(env):
     with pytest.raises(san_act.ExecutionError):
         san_act.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())

@@ -437,18 +437,6 @@ def load_captured(scenario):
 # ------------------------------------------------------------------------------------------------ tests: helpers
 
 
-@pytest.mark.parametrize("sysfs,expected", [
-    ("naa.600a098038314c674d24563477615370\n", "3600a098038314c674d24563477615370"),
-    ("naa.60014055A1A0000", "360014055a1a0000"),
-    ("eui.0025384b91b02e43", "20025384b91b02e43"),
-    ("t10.Linux   scsi_debug      2000", "1Linux_scsi_debug_2000"),
-    ("", None),
-    (None, None),
-])
-def test_multipath_wwid(sysfs, expected):
-    assert so.multipath_wwid(sysfs) == expected
-
-
 def test_vpd80_serial_strips_header_nuls_and_blanks():
     assert so.vpd80_serial(vpd80("  80AbCdEfGh01\x00\x00")) == "80AbCdEfGh01"
     assert so.vpd80_serial(b"\x00\x80\x00") is None
