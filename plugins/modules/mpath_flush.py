@@ -163,6 +163,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -218,7 +219,7 @@ def main():
         if m is None:
             module.exit_json(msg="map %s is not present" % key, **result)
         info = dict(m)
-        info["holders"] = san_act.describe_holders(host, m.get("holders"))
+        info["holders"] = san_read.describe_holders(host, m.get("holders"))
         if p["array_unmapped"] and m.get("queueing") and m.get("openers"):
             info["probe"] = dict((x["name"], host.reader.probe_path(x["name"])) for x in m.get("paths") or []
                                  if x.get("name"))

@@ -156,6 +156,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -212,7 +213,7 @@ def resolve(host, wanted, missing_ok):
         if kind == "name":
             d = host.reader.disk(value)
         else:
-            name = san_act.disk_at(host, value)
+            name = san_read.disk_at(host, value)
             d = host.reader.disk(name) if name else None
         if d is None:
             if missing_ok:
@@ -268,7 +269,7 @@ def main():
                     live[d["map"]] = m
                     live[m.get("dm")] = m
             e = dict(d)
-            e["holders"] = san_act.disk_holders(host, d)
+            e["holders"] = san_read.disk_holders(host, d)
             for h in e["holders"]:
                 if san_plan.classify_holder(h) == "multipath":
                     live.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})

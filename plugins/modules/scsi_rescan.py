@@ -111,6 +111,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -165,8 +166,8 @@ def main():
             plan = san_plan.plan_rescan(disk=disk, expect=expect, options=opts)
         else:
             h = int(hctl.split(":")[0])
-            host_info = san_act.scsi_host_info(host, h)
-            at = san_act.disk_at(host, hctl)
+            host_info = san_read.scsi_host_info(host, h)
+            at = san_read.disk_at(host, hctl)
             existing = host.reader.disk(at) if at else None
             if at is not None and existing is None:
                 existing = {"name": at or None, "hctl": hctl}

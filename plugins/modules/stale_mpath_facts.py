@@ -231,7 +231,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 
@@ -250,7 +250,7 @@ def argument_spec():
 def collect(module):
     """Snapshot + findings (+ verdicts)."""
     p = module.params
-    reader = san_observe.HostReader(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
+    reader = san_read.Host(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
                                     probe_timeout=p["probe_timeout"])
     san = reader.snapshot(probe=p["probe"])
     san["findings"] = san_judge.host_findings(san)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of san_judge: snapshots come from san_observe over SanTree fixture trees (the real pipeline)."""
+"""Unit tests of san_judge: snapshots come from san_read over SanTree fixture trees (the real pipeline)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
 
 TARGET2 = "iqn.1992-08.com.netapp:sn.cluster2:vs.7"
@@ -327,7 +327,7 @@ def test_every_verdict_has_evidence_and_reason(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ captured lab trees
 
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (  # noqa: E402
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (  # noqa: E402
     load_captured)
 
 
