@@ -94,6 +94,11 @@ def _realpath(root, path):
     return _unroot(root, os.path.realpath(_p(root, path)))
 
 
+def _attrs(root, base, **files):
+    """{key: the text of base/file} for each key=file (None where it cannot be read)."""
+    return dict((key, _read(_p(root, "%s/%s" % (base, f)))) for key, f in files.items())
+
+
 def read_listing(root):
     """Names and major:minor of the sd and dm block devices."""
     out = {}
@@ -103,10 +108,21 @@ def read_listing(root):
     return out
 
 
-def read_sd(root, name):
+def _block(root, name, **files):
+    """(base, {name, dev, size, holders} + the given attribute files) of /sys/block/<name>; None when it is gone."""
     base = "/sys/block/%s" % name
     dev = _read(_p(root, base + "/dev"))
     if dev is None and not os.path.isdir(_p(root, base)):
+        return None, None
+    out = _attrs(root, base, size="size", **files)
+    out.update(name=name, dev=dev, holders=_listdir(_p(root, base + "/holders")))
+    return base, out
+
+
+def read_sd(root, name):
+    base, out = _block(root, name, vendor="device/vendor", model="device/model", state="device/state",
+                       wwid="device/wwid")
+    if out is None:
         return None
     real = _realpath(root, base)
     devlink = _realpath(root, base + "/device")
@@ -122,37 +138,16 @@ def read_sd(root, name):
                 "dev": _read(_p(root, "%s/%s/dev" % (base, entry))),
                 "holders": _listdir(_p(root, "%s/%s/holders" % (base, entry))),
             })
-    return {
-        "name": name,
-        "sysfs_path": real,
-        "device_path": devlink,
-        "dev": dev,
-        "size": _read(_p(root, base + "/size")),
-        "vendor": _read(_p(root, base + "/device/vendor")),
-        "model": _read(_p(root, base + "/device/model")),
-        "state": _read(_p(root, base + "/device/state")),
-        "wwid": _read(_p(root, base + "/device/wwid")),
-        "vpd_pg80": list(bytearray(raw80)) if raw80 is not None else None,
-        "holders": _listdir(_p(root, base + "/holders")),
-        "partitions": parts,
-        "rport_wwpn": rport_wwpn,
-    }
+    out.update(sysfs_path=real, device_path=devlink, partitions=parts, rport_wwpn=rport_wwpn,
+               vpd_pg80=list(bytearray(raw80)) if raw80 is not None else None)
+    return out
 
 
 def read_dm(root, name):
-    base = "/sys/block/%s" % name
-    dev = _read(_p(root, base + "/dev"))
-    if dev is None and not os.path.isdir(_p(root, base)):
-        return None
-    return {
-        "name": name,
-        "dev": dev,
-        "size": _read(_p(root, base + "/size")),
-        "dm_name": _read(_p(root, base + "/dm/name")),
-        "uuid": _read(_p(root, base + "/dm/uuid")),
-        "slaves": _listdir(_p(root, base + "/slaves")),
-        "holders": _listdir(_p(root, base + "/holders")),
-    }
+    base, out = _block(root, name, dm_name="dm/name", uuid="dm/uuid")
+    if out is not None:
+        out["slaves"] = _listdir(_p(root, base + "/slaves"))
+    return out
 
 
 def read_initiators(root):
@@ -167,11 +162,8 @@ def read_initiators(root):
         iscsi_hosts[h] = _read(_p(root, "/sys/class/iscsi_host/%s/initiatorname" % h))
     fc = []
     for h in _listdir(_p(root, "/sys/class/fc_host")):
-        fc.append({
-            "host": h,
-            "port_name": _read(_p(root, "/sys/class/fc_host/%s/port_name" % h)),
-            "port_state": _read(_p(root, "/sys/class/fc_host/%s/port_state" % h)),
-        })
+        fc.append(dict(_attrs(root, "/sys/class/fc_host/" + h, port_name="port_name", port_state="port_state"),
+                       host=h))
     return {"iqn_file": iqn, "iscsi_hosts": iscsi_hosts, "fc_hosts": fc}
 
 
@@ -196,19 +188,11 @@ def read_sessions(root):
                 addr = _read(_p(root, cbase + "/persistent_address")) or _read(_p(root, cbase + "/address"))
                 port = _read(_p(root, cbase + "/persistent_port")) or _read(_p(root, cbase + "/port"))
                 break
-        sessions.append({
-            "session": s,
-            "sid": sid,
-            "host": host,
-            "target": _read(_p(root, base + "/targetname")),
-            # the name this session logged in with (an iface's initiatorname overrides the file's)
-            "initiator": _read(_p(root, base + "/initiatorname")),
-            "iface": _read(_p(root, base + "/ifacename")),
-            "state": _read(_p(root, base + "/state")),
-            "recovery_tmo": _read(_p(root, base + "/recovery_tmo")),
-            "address": addr,
-            "port": port,
-        })
+        # initiator: the name this session logged in with (an iface's initiatorname overrides the file's)
+        session = _attrs(root, base, target="targetname", initiator="initiatorname", iface="ifacename",
+                         state="state", recovery_tmo="recovery_tmo")
+        session.update(session=s, sid=sid, host=host, address=addr, port=port)
+        sessions.append(session)
     return sessions
 
 
