@@ -18,6 +18,14 @@ SD_RE = re.compile(r"^sd[a-z]+$")
 DM_RE = re.compile(r"^dm-\d+$")
 
 
+def to_int(value):
+    """int of a number printed in text (blanks allowed), None for anything else."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def vpd80_serial(raw, trust_length=True):
     """The unit serial in a binary VPD page 0x80 (4-byte header, then the serial); NULs/spaces stripped.
 
@@ -264,4 +272,30 @@ def parse_multipathd_paths(text):
         dev, dev_t, dm_st, chk_st, dev_st, wwid = parts
         entry = out.setdefault(wwid, {"name": None, "uuid": wwid, "paths": {}})
         entry["paths"][dev] = {"dev_t": dev_t, "dm_state": dm_st, "checker_state": chk_st, "dev_state": dev_st}
+    return out
+
+
+SHOW_MAPS_FORMAT = "%n|%w|%d|%Q|%N|%s"
+
+
+def parse_show_maps(text, sep="|"):
+    """`multipathd show maps raw format SHOW_MAPS_FORMAT` -> {name: {name, wwid, dm, queueing, active_paths, vendor,
+    product, queues_forever}}"""
+    out = {}
+    for line in (text or "").splitlines():
+        parts = line.split(sep)
+        if len(parts) < 4 or parts[0].strip() in ("", "name"):
+            continue
+        name = parts[0].strip()
+        vpr = parts[5].strip() if len(parts) > 5 else ""
+        vendor, comma, rest = vpr.partition(",")
+        product = rest.rpartition(",")[0] if rest.count(",") else rest
+        queueing = parts[3].strip()
+        out[name] = {
+            "name": name, "wwid": parts[1].strip(), "dm": parts[2].strip(), "queueing": queueing,
+            "active_paths": to_int(parts[4]) if len(parts) > 4 else None,
+            "vendor": vendor.strip(), "product": product.strip(),
+            # "on" = no_path_retry queue (unbounded); "N chk"/"N sec" = bounded retry; "off"/"-" = no queueing
+            "queues_forever": queueing == "on",
+        }
     return out

@@ -16,16 +16,9 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
     MPATH_UUID_PREFIX, multipath_wwid, transport_of)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, vpd80_serial
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 HCTL_RE = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _dev_index(raw):
@@ -205,7 +198,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "mountpoints": mps,
             "swap": sw,
             "openers": ops,
-            "size_bytes": (_int(d.get("size")) or 0) * 512 if d.get("size") is not None else None,
+            "size_bytes": (to_int(d.get("size")) or 0) * 512 if d.get("size") is not None else None,
             "paths": paths,
             "multipathd": ({"paths_active": mpd_map.get("paths_active"), "queueing": mpd_map.get("queueing"),
                             "features": mpd_map.get("features")} if mpd_map else None),
@@ -252,7 +245,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "session": session,
             "serial": vpd80_serial(bytes(bytearray(raw80))) if raw80 is not None else None,
             "wwid": multipath_wwid(sd.get("wwid")),
-            "size_bytes": (_int(sd.get("size")) or 0) * 512 if sd.get("size") is not None else None,
+            "size_bytes": (to_int(sd.get("size")) or 0) * 512 if sd.get("size") is not None else None,
             "holders": holders,
             "partitions": [p["name"] for p in parts],
             "mountpoints": mps,
@@ -269,7 +262,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     for fc in init.get("fc_hosts") or []:
         if fc.get("port_name"):
             wwpns.append(fc["port_name"])
-        fc_hosts.append({"host": _int((fc.get("host") or "").replace("host", "")), "wwpn": fc.get("port_name"),
+        fc_hosts.append({"host": to_int((fc.get("host") or "").replace("host", "")), "wwpn": fc.get("port_name"),
                          "port_state": fc.get("port_state")})
     fc_by_host = dict((f["host"], f["wwpn"]) for f in fc_hosts if f["host"] is not None)
     session_by_name = dict((s["session"], s) for s in raw.get("sessions") or [])
@@ -293,7 +286,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "initiator": _clean_name(s.get("initiator")),
             "iface": s.get("iface"),
             "state": s.get("state"),
-            "recovery_tmo": _int(s.get("recovery_tmo")),
+            "recovery_tmo": to_int(s.get("recovery_tmo")),
         })
     initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
     return {

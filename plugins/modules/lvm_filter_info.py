@@ -100,6 +100,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
 
@@ -311,17 +312,6 @@ def split_lv_name(dm_name):
     return parts[0].replace("--", "-"), parts[1].replace("--", "-")
 
 
-def parse_status_active(text):
-    """`dmsetup status --target multipath` -> {map: number of paths in state A}."""
-    out = {}
-    for line in text.splitlines():
-        name, sep, rest = line.partition(":")
-        words = rest.split()
-        out[name.strip()] = sum(1 for i, w in enumerate(words[:-1])
-                                if re.match(r"^\d+:\d+$", w) and words[i + 1] == "A")
-    return out
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -422,7 +412,8 @@ def main():
     dmsetup = module.get_bin_path("dmsetup")
     if p["use_pvs"] and pvs_bin and dmsetup:
         res = run([dmsetup, "status", "--target", "multipath"])
-        active = parse_status_active(res.stdout) if res is not None and res.rc == 0 else {}
+        status = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)[0] if res is not None and res.rc == 0 else {}
+        active = dict((name, sum(p["active"] for g in st["groups"] for p in g["paths"])) for name, st in status.items())
         safe = [d for d in devices if d["kind"] == "map" and active.get(d["map_name"] or "", 0) > 0]
         if safe:
             argv = [pvs_bin, "--reportformat", "json", "-o", "pv_name,vg_name,pv_uuid,dev_size"]

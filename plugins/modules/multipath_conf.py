@@ -295,11 +295,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
     diff, missing_directory, read_text, safe_data, write_text)
 
-SHOW_MAPS_FORMAT = "%n|%w|%d|%Q|%N|%s"
 SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
 NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
 SECONDS = re.compile(r"^[0-9]{1,9}$")
@@ -347,15 +347,16 @@ class Host(object):
         show = {}
         binary = self.bin("multipathd", required=False)
         if binary:
-            res = self.run([binary, "show", "maps", "raw", "format", SHOW_MAPS_FORMAT])
+            res = self.run([binary, "show", "maps", "raw", "format", san_parse.SHOW_MAPS_FORMAT])
             if res is not None and res.rc == 0:
-                show = mc.parse_show_maps(res.stdout)
+                show = san_parse.parse_show_maps(res.stdout)
         table = {}
         dmsetup = self.bin("dmsetup", required=False)
         if dmsetup:
             res = self.run([dmsetup, "table", "--target", "multipath"])
             if res is not None and res.rc == 0:
-                table = mc.parse_dmsetup_table(res.stdout)
+                table, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_table)
+                self.errors.extend(errors)
         return mc.live_maps(show, table)
 
     def local_disks(self, targets):
