@@ -36,7 +36,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_pr
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SESSION_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SESSION_RE, transport_of
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import (
     DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_mountinfo, parse_multipath_status,
     parse_multipath_table, parse_multipathd_json, parse_multipathd_paths, parse_swaps)
@@ -147,6 +147,48 @@ def read_dm(root, name):
     base, out = _block(root, name, dm_name="dm/name", uuid="dm/uuid")
     if out is not None:
         out["slaves"] = _listdir(_p(root, base + "/slaves"))
+    return out
+
+
+def read_blocks(root, alias_dirs=()):
+    """Every device of /sys/block (sd, dm, md, ...) with its slaves, dm name and uuid, partitions and, for an sd,
+    its transport; and the /dev links (alias_dirs: by-id, mapper, ...) that name each: what LVM's filters see."""
+    blocks = {}
+    for name in _listdir(_p(root, "/sys/block")):
+        b = read_dm(root, name)  # dm_name and uuid stay None for a device that is not device-mapper
+        if b is None:
+            continue
+        b["partitions"] = [p for p in _listdir(_p(root, "/sys/block/" + name)) if p.startswith(name)]
+        b["transport"] = transport_of(_realpath(root, "/sys/block/" + name))[0] if SD_RE.match(name) else None
+        blocks[name] = b
+    aliases = {}
+    for d in alias_dirs:
+        for entry in _listdir(_p(root, d)):
+            full = os.path.join(d, entry)
+            aliases.setdefault(os.path.basename(os.path.realpath(_p(root, full))), []).append(full)
+    return {"blocks": blocks, "aliases": aliases}
+
+
+def read_local_disks(root):
+    """sd disks on no iSCSI or FC transport: [{name, dev, vendor, model, holder (the multipath map holding it),
+    wwid (udev's ID_SERIAL, the name multipath would give its map)}]."""
+    out = []
+    for name in _listdir(_p(root, "/sys/block")):
+        if not SD_RE.match(name) or transport_of(_realpath(root, "/sys/block/" + name))[0] != "other":
+            continue
+        _base, sd = _block(root, name, vendor="device/vendor", model="device/model")
+        if sd is None:
+            continue
+        holder = None
+        for h in sd["holders"]:
+            if (_read(_p(root, "/sys/block/%s/dm/uuid" % h)) or "").startswith(MPATH_UUID_PREFIX):
+                holder = h
+        wwid = None
+        for line in (_read(_p(root, "/run/udev/data/b%s" % sd["dev"])) or "").splitlines():
+            if line.startswith("E:ID_SERIAL="):
+                wwid = line.split("=", 1)[1].strip()
+        out.append({"name": name, "dev": sd["dev"], "vendor": sd["vendor"], "model": sd["model"], "holder": holder,
+                    "wwid": wwid})
     return out
 
 

@@ -94,15 +94,16 @@ errors:
 """
 
 import json
-import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
 
 ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
               "/dev/block")
@@ -221,43 +222,6 @@ def lvm_accepts(compiled, names):
     return not rejected
 
 
-def scan_sysfs():
-    """Runs in a forked child: SAN sd paths, multipath maps, LVM LVs and their slaves, device names."""
-    def read(path):
-        try:
-            with open(path) as f:
-                return f.read().strip()
-        except (IOError, OSError):
-            return None
-
-    def listdir(path):
-        try:
-            return sorted(os.listdir(path))
-        except OSError:
-            return []
-
-    aliases = {}
-    for d in ALIAS_DIRS:
-        for entry in listdir(d):
-            full = os.path.join(d, entry)
-            try:
-                target = os.path.basename(os.path.realpath(full))
-            except OSError:
-                continue
-            aliases.setdefault(target, []).append(full)
-    blocks = {}
-    for name in listdir("/sys/block"):
-        base = "/sys/block/" + name
-        info = {"name": name, "dev": read(base + "/dev"), "slaves": listdir(base + "/slaves"),
-                "uuid": read(base + "/dm/uuid"), "dm_name": read(base + "/dm/name"), "transport": None,
-                "partitions": [p for p in listdir(base) if p.startswith(name)]}
-        if name.startswith("sd"):
-            devpath = os.path.realpath(base + "/device")
-            info["transport"] = "iscsi" if "/session" in devpath else "fc" if "/rport-" in devpath else "other"
-        blocks[name] = info
-    return {"blocks": blocks, "aliases": aliases}
-
-
 def analyse(scan):
     """SAN devices and SAN-backed VGs from a sysfs scan (pure)."""
     blocks = scan["blocks"]
@@ -265,8 +229,8 @@ def analyse(scan):
     for name, b in blocks.items():
         for part in b["partitions"]:
             parent[part] = name
-    maps = dict((n, b) for n, b in blocks.items() if (b.get("uuid") or "").startswith("mpath-"))
-    san_sd = set(n for n, b in blocks.items() if b.get("transport") in ("iscsi", "fc"))
+    maps = dict((n, b) for n, b in blocks.items() if (b.get("uuid") or "").startswith(MPATH_UUID_PREFIX))
+    san_sd = set(n for n, b in blocks.items() if b.get("transport") in SAN_TRANSPORTS)
     for m in maps.values():
         san_sd.update(s for s in m["slaves"] if s.startswith("sd"))
 
@@ -277,7 +241,7 @@ def analyse(scan):
         b = blocks.get(base)
         if not b or base in seen:
             return False
-        if (b.get("uuid") or "").startswith("part") and "mpath-" in (b.get("uuid") or ""):
+        if (b.get("uuid") or "").startswith("part") and MPATH_UUID_PREFIX in (b.get("uuid") or ""):
             return True
         return any(is_san(s, seen + (base,)) for s in b["slaves"] if not (b.get("uuid") or "").startswith("LVM-"))
 
@@ -286,7 +250,7 @@ def analyse(scan):
         b = blocks.get(name, {"name": name})
         names = ["/dev/%s" % name] + sorted(scan["aliases"].get(name, []))
         devices.append({"name": name, "kind": "map" if name in maps else "path", "names": names,
-                        "wwid": (b.get("uuid") or "")[len("mpath-"):] if name in maps else None,
+                        "wwid": (b.get("uuid") or "")[len(MPATH_UUID_PREFIX):] if name in maps else None,
                         "map_name": b.get("dm_name")})
     vgs = {}
     for name, b in sorted(blocks.items()):
@@ -364,7 +328,7 @@ def main():
 
     # SAN devices ---------------------------------------------------------------------------------
     try:
-        scan = deadline.call(scan_sysfs, timeout=timeout, what="sysfs scan of block devices")
+        scan = deadline.call(san_read.read_blocks, ("/", ALIAS_DIRS), timeout=timeout, what="sysfs scan of block devices")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg=str(exc), **result)
     devices, vgs = analyse(scan)

@@ -287,7 +287,6 @@ errors:
   elements: dict
 """
 
-import os
 import re
 import time
 
@@ -296,6 +295,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
     diff, missing_directory, read_text, safe_data, write_text)
@@ -361,10 +361,12 @@ class Host(object):
 
     def local_disks(self, targets):
         try:
-            disks = deadline.call(scan_local_disks, (targets,), timeout=self.timeout, what="sysfs scan of sd disks")
+            disks = deadline.call(san_read.read_local_disks, ("/",), timeout=self.timeout, what="sysfs scan of sd disks")
         except (deadline.DeadlineExceeded, RuntimeError) as exc:
             self.errors.append({"what": "sysfs scan of sd disks", "msg": str(exc)})
             return []
+        # disks of an audited array are not local, whatever transport the kernel shows
+        disks = [d for d in disks if not (d["vendor"] and any(mc._rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)
         for disk in disks:
             disk["claimed"] = bool(disk["holder"])
@@ -391,50 +393,6 @@ class Host(object):
             if time.monotonic() >= end:
                 return False
             time.sleep(1)
-
-
-def scan_local_disks(targets):
-    """Runs in a forked child (deadline.call): sd disks that are neither iSCSI nor FC nor an audited array."""
-    out = []
-    vendors = [t["vendor"] for t in targets]
-    for name in sorted(os.listdir("/sys/block")):
-        if not re.match(r"^sd[a-z]{1,4}$", name):
-            continue
-        base = "/sys/block/%s" % name
-        devpath = os.path.realpath(base + "/device")
-        if "/session" in devpath or "/rport-" in devpath:
-            continue
-        vendor = _read(base + "/device/vendor")
-        if vendor and any(mc._rx_search(v, vendor) for v in vendors):
-            continue
-        holder = None
-        try:
-            holders = os.listdir(base + "/holders")
-        except OSError:
-            holders = []
-        for h in holders:
-            if (_read("/sys/block/%s/dm/uuid" % h) or "").startswith("mpath-"):
-                holder = h
-        dev = _read(base + "/dev")
-        wwid = None
-        try:
-            with open("/run/udev/data/b%s" % dev) as f:
-                for line in f:
-                    if line.startswith("E:ID_SERIAL="):
-                        wwid = line.strip().split("=", 1)[1]
-        except (IOError, OSError, TypeError):
-            pass
-        out.append({"name": name, "dev": dev, "vendor": vendor, "model": _read(base + "/device/model"),
-                    "holder": holder, "wwid": wwid})
-    return out
-
-
-def _read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except (IOError, OSError):
-        return None
 
 
 def map_in_scope(m, targets):

@@ -1076,3 +1076,28 @@ def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
         return fn(*args)
     snap = t.reader(call=call).snapshot(probe=False)
     assert snap["disks"]["sdf"]["openers_unknown"] == "the /proc/*/fd scan did not finish"
+
+
+# ------------------------------------------------------------------------------------------------ tests: block scans of
+# the configuration modules (lvm_filter_info, multipath_conf) over the same tree
+
+
+def test_read_blocks_gives_transport_slaves_and_aliases(tmp_path):
+    t = healthy_lab(tmp_path)
+    t._link("/dev/mapper/" + ontap_wwid(1), "../dm-0")
+    scan = sr.read_blocks(t.root, ("/dev/mapper", "/dev/disk/by-id"))
+    blocks = scan["blocks"]
+    assert {n: b["transport"] for n, b in blocks.items() if n.startswith("sd")} == {
+        "sda": "other", "sdb": "iscsi", "sdc": "iscsi", "sdd": "iscsi", "sde": "iscsi"}
+    assert blocks["dm-0"]["slaves"] == ["sdb", "sdd"] and blocks["dm-0"]["uuid"] == "mpath-" + ontap_wwid(1)
+    assert blocks["dm-0"]["transport"] is None and blocks["sda"]["uuid"] is None
+    assert scan["aliases"] == {"dm-0": ["/dev/mapper/" + ontap_wwid(1)]}
+
+
+def test_read_local_disks_names_only_disks_on_no_san_transport(tmp_path):
+    t = healthy_lab(tmp_path)
+    t._write("/run/udev/data/b8:0", "S:disk/by-id/ata-QEMU_HARDDISK_QM00001\nE:ID_SERIAL=QEMU_HARDDISK_QM00001\n")
+    assert sr.read_local_disks(t.root) == [{"name": "sda", "dev": "8:0", "vendor": "ATA", "model": "QEMU HARDDISK",
+                                            "holder": None, "wwid": "QEMU_HARDDISK_QM00001"}]
+    t.dm("dm-7", "253:7", "QEMU_HARDDISK_QM00001", "mpath-QEMU_HARDDISK_QM00001", slaves=("sda",))
+    assert sr.read_local_disks(t.root)[0]["holder"] == "dm-7"
