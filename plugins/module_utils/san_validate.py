@@ -105,10 +105,12 @@ def snapshot_names(san):
                 map_name(v[field])
 
 
-def positive_seconds(value, label):
-    """A deadline option: a positive number (bool, NaN and infinity are not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise InvalidInput("%s must be a positive number of seconds, got %r" % (label, value))
+def positive_seconds(value, label, maximum=float("inf")):
+    """A deadline option: a positive number (bool, NaN and infinity are not), below `maximum` if one is given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf") or \
+            value > maximum:
+        raise InvalidInput("%s must be a positive number of seconds%s, got %r"
+                           % (label, "" if maximum == float("inf") else " (at most %g)" % maximum, value))
     return value
 
 

@@ -33,10 +33,10 @@ options:
     default: true
   command_timeout:
     description: Deadline in seconds for each command and for the sysfs scan.
-    type: float
     default: 30
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
 attributes:
   check_mode:
     support: full
@@ -99,9 +99,9 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
 
@@ -281,16 +281,13 @@ def main():
         argument_spec=dict(
             lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
             use_pvs=dict(type="bool", default=True),
-            command_timeout=dict(type="float", default=30.0),
+            **san_module.deadline_options(command_timeout=30.0),
         ),
         supports_check_mode=True,
     )
     p = module.params
     timeout = p["command_timeout"]
-    try:
-        san_validate.positive_seconds(timeout, "command_timeout")
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+    san_module.check_seconds(module, ("command_timeout",))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
 

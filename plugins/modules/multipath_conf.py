@@ -117,13 +117,8 @@ options:
         (the roles notify their handler with it).
     type: bool
     default: true
-  backup:
-    description: Keep a timestamped copy of the file before changing it.
-    type: bool
-    default: false
   command_timeout:
-    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup).
-    type: float
+    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup) and the sysfs scan.
     default: 15
   restart_timeout:
     description: Deadline in seconds for C(systemctl restart multipathd.service).
@@ -135,6 +130,8 @@ options:
     default: 120
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
+  - sanfleet.remediation.deadlines.backup
 attributes:
   check_mode:
     support: full
@@ -294,9 +291,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
     diff, missing_directory, read_text, safe_data, write_text)
 
@@ -456,7 +453,7 @@ def main():
             blacklist_local_disks=dict(type="bool", default=False),
             restart=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
-            command_timeout=dict(type="float", default=15.0),
+            **san_module.deadline_options(command_timeout=15.0),
             restart_timeout=dict(type="float", default=120.0),
             settle_timeout=dict(type="float", default=120.0),
         ),
@@ -474,11 +471,7 @@ def main():
             except (re.error, OverflowError, RecursionError) as exc:
                 module.fail_json(msg="devices: %s %r is not a valid regular expression (multipath-tools matches it "
                                      "with regcomp): %s" % (field, t[field], exc))
-    try:
-        for opt in ("command_timeout", "restart_timeout", "settle_timeout"):
-            san_validate.positive_seconds(p[opt], opt)
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+    san_module.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
     if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
         module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
                              % p["no_path_retry"])

@@ -22,7 +22,7 @@ description:
     the plan saw.
   - "It also refuses, with nothing changed, devices that are in use: mounted, swap, held by LVM, md or another
     dm device, or open by a process. The error names the holder. It refuses paths of a live multipath map
-    (flush the map first with M(sanfleet.remediation.mpath_flush)) and devices that are not on iSCSI or FC
+    (flush the map first with M(sanfleet.remediation.multipath_flush)) and devices that are not on iSCSI or FC
     (unless O(allow_non_san))."
   - Every kernel touch has a hard deadline. A write to C(device/delete) that hangs on a wedged host is abandoned,
     and the module fails with a clear message.
@@ -44,7 +44,7 @@ options:
     type: str
   devices:
     description:
-      - Disks with the identity the caller expects, as returned in RV(sanfleet.remediation.mpath_flush#module:slaves)
+      - Disks with the identity the caller expects, as returned in RV(sanfleet.remediation.multipath_flush#module:slaves)
         or the facts. Each needs O(devices[].name) or O(devices[].hctl). Every other key given must still match,
         or the module refuses.
     type: list
@@ -81,14 +81,10 @@ options:
     default: true
   timeout:
     description: Seconds to wait for each deleted device and its by-id links to vanish.
-    type: float
-    default: 30
-  command_timeout:
-    description: Hard deadline in seconds for each command, probe and sysfs write.
-    type: float
-    default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
+  - sanfleet.remediation.deadlines.wait
 attributes:
   check_mode:
     support: full
@@ -100,13 +96,13 @@ attributes:
     platforms: posix
     description: Linux (sysfs).
 seealso:
-  - module: sanfleet.remediation.mpath_flush
+  - module: sanfleet.remediation.multipath_flush
   - module: sanfleet.remediation.scsi_rescan
 """
 
 EXAMPLES = r"""
 - name: Remove a stale map, then delete the paths it had, checking their identity
-  sanfleet.remediation.mpath_flush:
+  sanfleet.remediation.multipath_flush:
     wwid: 3600a09803830447a4f244c4657616f6f
   register: flushed
 
@@ -156,6 +152,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
@@ -237,8 +234,7 @@ def main():
             missing_ok=dict(type="bool", default=False),
             allow_non_san=dict(type="bool", default=False),
             flush_buffers=dict(type="bool", default=True),
-            timeout=dict(type="float", default=30.0),
-            command_timeout=dict(type="float", default=10.0),
+            **san_module.deadline_options(timeout=30.0),
         ),
         mutually_exclusive=[("name", "hctl", "wwid", "devices")],
         required_one_of=[("name", "hctl", "wwid", "devices")],
@@ -249,13 +245,10 @@ def main():
     try:
         wanted = _validated(p)
     except san_validate.InvalidInput as exc:
-        module.fail_json(msg="invalid input: %s; nothing changed" % exc, **result)
+        san_module.fail_from(module, exc, result)
     if not wanted:  # empty lists: nothing asked, nothing to do
         module.exit_json(msg="no device given", **result)
-    for opt in ("timeout", "command_timeout"):
-        if not 0 < p[opt] <= 3600:
-            module.fail_json(msg="%s must be between 0 and 3600 seconds, got %s; nothing changed" % (opt, p[opt]),
-                             **result)
+    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
 
     host = build_host(module)
     try:
@@ -279,25 +272,14 @@ def main():
         plan = san_plan.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
                                                               "flush_buffers": p["flush_buffers"],
                                                               "live_maps": live})
-    except san_plan.Refused as exc:
-        module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
-    except deadline.DeadlineExceeded as exc:
-        module.fail_json(msg="%s; nothing changed" % exc, **result)
-    result["plan"] = plan
-    result["changed"] = bool(plan)
-    if module.check_mode or not plan:
-        module.exit_json(**result)
-    try:
-        result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
-        failure = exc.to_dict()
-        msg = failure.pop("msg")
-        result.update(failure)  # executed, failed_step and refusal or deadline
-        result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
-        result["changed"] = bool(result["executed"])
-        module.fail_json(msg=msg, **result)
-    result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
+    except (san_plan.Refused, deadline.DeadlineExceeded) as exc:
+        san_module.fail_from(module, exc, result)
+    san_module.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)
+
+
+def _removed(result):
+    result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
 
 
 if __name__ == "__main__":

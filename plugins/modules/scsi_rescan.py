@@ -44,14 +44,10 @@ options:
     default: false
   timeout:
     description: Seconds to wait for the scanned LUN to appear.
-    type: float
-    default: 30
-  command_timeout:
-    description: Hard deadline in seconds for each sysfs write and read.
-    type: float
-    default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
+  - sanfleet.remediation.deadlines.wait
 attributes:
   check_mode:
     support: full
@@ -111,6 +107,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
@@ -121,6 +118,10 @@ def build_host(module):
     return san_act.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
 
 
+def _scans(steps):
+    return any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in steps)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -129,8 +130,7 @@ def main():
             expect_wwid=dict(type="str"),
             expect_serial=dict(type="str"),
             allow_non_san=dict(type="bool", default=False),
-            timeout=dict(type="float", default=30.0),
-            command_timeout=dict(type="float", default=10.0),
+            **san_module.deadline_options(timeout=30.0),
         ),
         mutually_exclusive=[("hctl", "name")],
         required_one_of=[("hctl", "name")],
@@ -149,11 +149,8 @@ def main():
                 raise san_validate.InvalidInput("expect_serial %r is not valid" % p["expect_serial"])
             expect["serial"] = p["expect_serial"]
     except san_validate.InvalidInput as exc:
-        module.fail_json(msg="invalid input: %s; nothing changed" % exc, **result)
-    for opt in ("timeout", "command_timeout"):
-        if not 0 < p[opt] <= 3600:
-            module.fail_json(msg="%s must be between 0 and 3600 seconds, got %s; nothing changed" % (opt, p[opt]),
-                             **result)
+        san_module.fail_from(module, exc, result)
+    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
 
     host = build_host(module)
     opts = {"allow_non_san": p["allow_non_san"]}
@@ -175,22 +172,9 @@ def main():
                 result["disk"] = existing.get("name")
             plan = san_plan.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
                                         options=opts)
-    except san_plan.Refused as exc:
-        module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
-    except deadline.DeadlineExceeded as exc:
-        module.fail_json(msg="%s; nothing changed" % exc, **result)
-    result["plan"] = plan
-    result["changed"] = any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in plan)
-    if module.check_mode or not plan:
-        module.exit_json(**result)
-    try:
-        result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
-        failure = exc.to_dict()
-        msg = failure.pop("msg")
-        result.update(failure)  # executed, failed_step and refusal or deadline
-        result["changed"] = any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in result["executed"])
-        module.fail_json(msg=msg, **result)
+    except (san_plan.Refused, deadline.DeadlineExceeded) as exc:
+        san_module.fail_from(module, exc, result)
+    san_module.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:
         if s["detail"].get("name"):
             result["disk"] = s["detail"]["name"]

@@ -163,7 +163,13 @@ def test_documentation_is_valid_yaml_with_attributes():
     import yaml
     doc = yaml.safe_load(stale_mpath_facts.DOCUMENTATION)
     assert doc["module"] == "stale_mpath_facts"
-    assert set(doc["options"]) == set(stale_mpath_facts.argument_spec())
+    from ansible_collections.sanfleet.remediation.plugins.doc_fragments.deadlines import ModuleDocFragment
+    options = set(doc["options"])
+    for fragment in doc["extends_documentation_fragment"]:
+        if fragment.startswith("sanfleet.remediation.deadlines"):
+            var = (fragment.split(".")[3:] or ["documentation"])[0].upper()
+            options |= set(yaml.safe_load(getattr(ModuleDocFragment, var))["options"])
+    assert options == set(stale_mpath_facts.argument_spec())
     assert doc["attributes"]["check_mode"]["support"] == "full"
     assert doc["attributes"]["facts"]["support"] == "full"
     assert doc["attributes"]["diff_mode"]["support"] == "none"
