@@ -22,7 +22,7 @@ description:
     C(docs/compliance.md), namely C(no_path_retry queue), C(queue_if_no_path) in C(features),
     C(dev_loss_tmo infinity), C(recheck_wwid), C(flush_on_last_del), C(find_multipaths), and local disks
     that multipath claims although they should be blacklisted.
-  - With O(state=fixed) it writes the recommended values into C(/etc/multipath.conf) (creating it when
+  - With O(state=present) it writes the recommended values into C(/etc/multipath.conf) (creating it when
     absent), keeping comments and unrelated content byte for byte, then B(restarts) multipathd (never a
     reload) and checks that no live map still queues without bound.
   - The file is written only if it parses; a file the parser cannot represent faithfully is never
@@ -34,11 +34,12 @@ options:
   state:
     description:
       - V(audit) only reads and reports.
-      - V(fixed) writes the recommended values and, with O(restart=true), restarts multipathd when the
+      - V(present) writes the recommended values and, with O(restart=true), restarts multipathd when the
         file changed or the running daemon still uses older settings, then verifies the live maps.
+      - V(fixed) is the former name of V(present) (deprecated, removed in 2.0.0).
       - V(restarted) restarts multipathd unconditionally and verifies the live maps (the roles' handler).
     type: str
-    choices: [audit, fixed, restarted]
+    choices: [audit, present, fixed, restarted]
     default: audit
   path:
     description: The multipath configuration file.
@@ -112,7 +113,7 @@ options:
     default: false
   restart:
     description:
-      - With O(state=fixed), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
+      - With O(state=present), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
         needed and verify the live maps. With V(false) the module returns RV(restart_needed) instead
         (the roles notify their handler with it).
     type: bool
@@ -162,18 +163,18 @@ EXAMPLES = r"""
 
 - name: Write bounded queueing for NetApp LUNs, restart multipathd and verify
   sanfleet.remediation.multipath_conf:
-    state: fixed
+    state: present
     backup: true
 
 - name: Fail fast instead of queueing, for every array (overrides)
   sanfleet.remediation.multipath_conf:
-    state: fixed
+    state: present
     scope: overrides
     no_path_retry: fail
 
 - name: Write only, let a handler restart multipathd once
   sanfleet.remediation.multipath_conf:
-    state: fixed
+    state: present
     restart: false
   register: mp_fix
   changed_when: mp_fix.changed or mp_fix.restart_needed
@@ -203,7 +204,7 @@ findings:
     severity: {description: warning or info., type: str}
     shadowed: {description: A higher-precedence scope overrides it for every audited array., type: bool}
     in_file: {description: The value is written in the file (false = built-in; null = unknown)., type: bool}
-    fixable: {description: State fixed changes it., type: bool}
+    fixable: {description: State present changes it., type: bool}
   sample:
     - check: no_path_retry_queue
       scope: devices/device[vendor="NETAPP",product="LUN"]
@@ -216,7 +217,7 @@ findings:
       fixable: true
       reason: no_path_retry queue keeps I/O queued forever when every path is gone ...
 remaining_findings:
-  description: Active warnings left after the fix and restart (state fixed/restarted; empty on success).
+  description: Active warnings left after the fix and restart (state present/restarted; empty on success).
   returned: always
   type: list
   elements: dict
@@ -438,7 +439,7 @@ def active(findings):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            state=dict(type="str", default="audit", choices=["audit", "fixed", "restarted"]),
+            state=dict(type="str", default="audit", choices=["audit", "present", "fixed", "restarted"]),
             path=dict(type="path", default="/etc/multipath.conf"),
             devices=dict(type="list", elements="dict", default=[{"vendor": "NETAPP", "product": "LUN"}],
                          options=dict(vendor=dict(type="str", required=True),
@@ -460,6 +461,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    if p["state"] == "fixed":
+        module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
+        p["state"] = "present"
     targets = [{"vendor": d["vendor"], "product": d["product"]} for d in p["devices"]]
     for t in targets:
         for field in ("vendor", "product"):
@@ -486,7 +490,7 @@ def main():
 
     # observe -----------------------------------------------------------------------------------
     directory = missing_directory(path)
-    if directory and p["state"] == "fixed":
+    if directory and p["state"] == "present":
         module.fail_json(msg="%s: the directory %s does not exist (is multipath-tools installed?); nothing was "
                              "written" % (path, directory))
     try:
@@ -539,7 +543,7 @@ def main():
 
     # plan + act --------------------------------------------------------------------------------
     file_changed = False
-    if p["state"] == "fixed":
+    if p["state"] == "present":
         if doc is None:
             module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
                                  % (path, result["parse_error"]), **result)
