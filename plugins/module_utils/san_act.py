@@ -32,7 +32,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
 # the name stale_cleanup_apply calls it by
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import multipath_wwid as multipath_form  # noqa: F401
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (  # noqa: F401 pylint: disable=unused-import
+    multipath_wwid as multipath_form)
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
 IDENTITY_MARK = "IDENTITY CHANGED:"
@@ -758,5 +759,5 @@ def host_for_module(params, **options):
     """The context the removal modules act through, its reader bound by the user's command deadline."""
     seconds = params["command_timeout"]
     reader = san_read.Host(root="/", run=deadline.run, call=deadline.call, command_timeout=seconds,
-                        read_timeout=seconds, probe_timeout=min(8.0, seconds))
+                           read_timeout=seconds, probe_timeout=min(8.0, seconds))
     return ActContext(reader, command_timeout=seconds, **options)

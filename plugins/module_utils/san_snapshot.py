@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import os
 import re
+import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
     MPATH_UUID_PREFIX, multipath_wwid, transport_of)

@@ -13,8 +13,9 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (  # noqa: F401 (re-exported)
-    DAEMON_OPENERS, HARMLESS_OPENERS, TRANSIENT_OPENERS, harmless)
+# HARMLESS_OPENERS is re-exported: san_plan reads it here
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (  # noqa: F401 pylint: disable=unused-import
+    HARMLESS_OPENERS, harmless)
 
 
 def opener_fds(opener):

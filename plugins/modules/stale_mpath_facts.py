@@ -249,7 +249,7 @@ def collect(module):
     """Snapshot + findings (+ verdicts)."""
     p = module.params
     reader = san_read.Host(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
-                                    probe_timeout=p["probe_timeout"])
+                           probe_timeout=p["probe_timeout"])
     san = reader.snapshot(probe=p["probe"])
     san["findings"] = san_judge.host_findings(san)
     truth = p["array_truth"]

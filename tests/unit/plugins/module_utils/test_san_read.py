@@ -27,6 +27,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 IQN = "iqn.2024-01.lab.san:initiator"
@@ -432,7 +433,7 @@ def load_captured(scenario):
         with open(os.path.join(base, "truth.json")) as f:
             truth = json.load(f)
     reader = sr.Host(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
-                           call=inline_call)
+                     call=inline_call)
     return reader, truth
 
 
@@ -1101,3 +1102,10 @@ def test_read_local_disks_names_only_disks_on_no_san_transport(tmp_path):
                                             "holder": None, "wwid": "QEMU_HARDDISK_QM00001"}]
     t.dm("dm-7", "253:7", "QEMU_HARDDISK_QM00001", "mpath-QEMU_HARDDISK_QM00001", slaves=("sda",))
     assert sr.read_local_disks(t.root)[0]["holder"] == "dm-7"
+
+
+def test_a_snapshot_without_a_collection_time_gets_now():
+    before = time.time()
+    snap = san_snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
+    assert before <= snap["collected_at"] <= time.time()
+    assert snap["disks"] == {} and snap["maps"] == {}
