@@ -30,6 +30,12 @@ def deadline_options(command_timeout=10.0, timeout=None, wwids_file=False):
     return spec
 
 
+def disk_host(module):
+    """The act context of the disk modules (scsi_delete, scsi_rescan): waits bounded by their `timeout`."""
+    p = module.params
+    return san_act.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
+
+
 def check_seconds(module, names, result=None, maximum=None):
     """Fail (changing nothing) unless each option is a positive finite number of seconds (at most `maximum`)."""
     try:

@@ -150,7 +150,6 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
@@ -158,9 +157,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_pl
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 
-def build_host(module):
-    p = module.params
-    return san_act.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
+build_host = san_module.disk_host  # the tests act on a fake host through this name
 
 
 def _validated(p):
