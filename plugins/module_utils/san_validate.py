@@ -27,7 +27,7 @@ class InvalidInput(ValueError):
 def _check(pattern, value, label):
     if not isinstance(value, str):
         raise InvalidInput("%s must be a string, got %s" % (label, type(value).__name__))
-    if not pattern.match(value):
+    if not pattern.match(value) or ".." in value:  # ".." is never part of a name (map names, WWIDs go in paths)
         raise InvalidInput("%s %r is not valid" % (label, value))
     return value
 
@@ -41,10 +41,7 @@ def dm_name(value):
 
 
 def map_name(value):
-    value = _check(MAP_NAME, value, "multipath map name")
-    if ".." in value:
-        raise InvalidInput("multipath map name %r is not valid" % value)
-    return value
+    return _check(MAP_NAME, value, "multipath map name")
 
 
 def hctl(value):
@@ -52,10 +49,7 @@ def hctl(value):
 
 
 def wwid(value):
-    value = _check(WWID, value, "WWID")
-    if ".." in value:
-        raise InvalidInput("WWID %r is not valid" % value)
-    return value.lower()
+    return _check(WWID, value, "WWID").lower()
 
 
 DEV_T = re.compile(r"^[0-9]{1,7}:[0-9]{1,9}$")
