@@ -637,10 +637,11 @@ class Host(object):
 
     # -- commands -----------------------------------------------------------------------------------
 
-    def _cmd(self, argv, errors, core=False):
-        """Run argv with the command deadline. Core commands raise DeadlineExceeded; others report it."""
+    def command(self, argv, errors, core=False, timeout=None, what=None):
+        """Run argv with the command deadline (or `timeout`). Core commands raise DeadlineExceeded; for the others
+        a missed deadline or a command that cannot run goes to `errors` and the answer is None."""
         try:
-            return self.run(argv, self.command_timeout, what=" ".join(argv))
+            return self.run(argv, timeout or self.command_timeout, what=what or " ".join(argv))
         except deadline.DeadlineExceeded as exc:
             if core:
                 raise
@@ -655,7 +656,7 @@ class Host(object):
         info = table = status = None
         one = [name] if name else []
         argv = CMD_DM_INFO + one
-        res = self._cmd(argv, errors, core=True)
+        res = self.command(argv, errors, core=True)
         if res is not None:
             if res.rc == 0:
                 info = parse_dm_info(res.stdout)
@@ -664,7 +665,7 @@ class Host(object):
         parsed = []
         for base, parser in ((CMD_DM_TABLE, parse_multipath_table), (CMD_DM_STATUS, parse_multipath_status)):
             argv = base[:2] + one if name else base
-            res = self._cmd(argv, errors, core=True)
+            res = self.command(argv, errors, core=True)
             if res is None:
                 parsed.append(None)
                 continue
@@ -687,7 +688,7 @@ class Host(object):
                                                         "unknown; maps come from the kernel (sysfs, dmsetup) only"})
             return None
         argv = ["multipathd", "show", "map", name, "json"] if name else CMD_MPD_JSON
-        res = self._cmd(argv, errors)
+        res = self.command(argv, errors)
         if res is not None and res.rc == 0:
             try:
                 return parse_multipathd_json(res.stdout)
@@ -696,7 +697,7 @@ class Host(object):
                                                               "'show paths raw format'" % exc})
         elif res is not None:
             errors.append({"what": " ".join(argv), "msg": res.describe()})
-        res = self._cmd(CMD_MPD_PATHS, errors)
+        res = self.command(CMD_MPD_PATHS, errors)
         if res is not None and res.rc == 0:
             return parse_multipathd_paths(res.stdout)
         if res is not None:

@@ -303,26 +303,22 @@ NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
 SECONDS = re.compile(r"^[0-9]{1,9}$")
 
 
-class Host(object):
-    """Reads (observe) and the restart (act), every one with a deadline."""
+class MultipathTools(object):
+    """multipath-tools on this host: its answers read through san_read.Host (deadlines, failures named in
+    `errors`), and the restart (the one act of state=present/restarted)."""
 
     def __init__(self, module):
         self.module = module
         self.timeout = module.params["command_timeout"]
         self.errors = []
+        self.host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=self.timeout,
+                                  read_timeout=self.timeout)
 
     def bin(self, name, required=True):
         return self.module.get_bin_path(name, required=required)
 
     def run(self, argv, timeout=None, what=None):
-        try:
-            return deadline.run(argv, timeout or self.timeout, what=what)
-        except deadline.DeadlineExceeded as exc:
-            self.errors.append({"what": " ".join(argv), "msg": str(exc)})
-            return None
-        except OSError as exc:
-            self.errors.append({"what": " ".join(argv), "msg": str(exc)})
-            return None
+        return self.host.command(argv, self.errors, timeout=timeout, what=what)
 
     def configured_config(self):
         res = self.run([self.bin("multipath"), "-t"])
@@ -359,7 +355,7 @@ class Host(object):
 
     def local_disks(self, targets):
         try:
-            disks = deadline.call(san_read.read_local_disks, ("/",), timeout=self.timeout, what="sysfs scan of sd disks")
+            disks = self.host.sysfs(san_read.read_local_disks, (self.host.root,), "sysfs scan of sd disks")
         except (deadline.DeadlineExceeded, RuntimeError) as exc:
             self.errors.append({"what": "sysfs scan of sd disks", "msg": str(exc)})
             return []
@@ -482,7 +478,7 @@ def main():
     if p["dev_loss_tmo"] is not None and not SECONDS.match(p["dev_loss_tmo"]):
         module.fail_json(msg="dev_loss_tmo must be a number of seconds, got %r" % p["dev_loss_tmo"])
 
-    host = Host(module)
+    host = MultipathTools(module)
     path = p["path"]
     result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={},
                   live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,

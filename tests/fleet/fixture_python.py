@@ -11,8 +11,9 @@ captured trees in one run, without VMs. It lives under tests/, which build_ignor
 tarball, and nothing in the shipped modules or plugins knows about it: a user cannot reach it by accident.
 
 What it changes, in this process only, before the AnsiballZ payload runs:
-- san_read.Host reads the fixture's sysfs/proc/etc tree and answers commands from the fixture's captured
-  outputs (the CapturedRun of the unit tests), with the deadline helper inlined (no fork per batch);
+- san_read.Host (the reader of every module, multipath_conf's too) reads the fixture's sysfs/proc/etc tree and
+  answers commands from the fixture's captured outputs (the CapturedRun of the unit tests), with the deadline
+  helper inlined for its reads (no fork per batch);
 - deadline.run answers every other command from the same capture (multipath_conf: `multipathd show config` from
   the captured `show config local`; a command the capture does not have fails as "not found", as on a host
   without it), and AnsibleModule.get_bin_path returns the bare program name;
@@ -57,13 +58,13 @@ def install(scenario):
     captured = t.CapturedRun(os.path.join(base, "commands"))
     real_call = deadline.call
 
-    def run(argv, timeout, what=None, data=None):
+    def fixture_run(argv, timeout, what=None, data=None):
         if data is not None or argv[0] in ("systemctl", "iscsiadm") and "-o" in argv:
             raise OSError(1, "fixture host %s is read-only: %s" % (scenario, " ".join(argv)))
         key = tuple(argv)
         return captured(list(ALIASES.get(key, key)), timeout, what)
 
-    def call(fn, args=(), timeout=10.0, what=None):
+    def fixture_call(fn, args=(), timeout=10.0, what=None):
         if what == "sysfs scan of sd disks":
             return []
         if getattr(fn, "__module__", "").endswith("san_read"):
@@ -73,11 +74,11 @@ def install(scenario):
     reader_init = san_read.Host.__init__
 
     def init(self, root="/", run=None, call=None, **kw):
-        reader_init(self, root=os.path.join(base, "root"), run=captured, call=t.inline_call, **kw)
+        reader_init(self, root=os.path.join(base, "root"), run=fixture_run, call=fixture_call, **kw)
 
     san_read.Host.__init__ = init
-    deadline.run = run
-    deadline.call = call
+    deadline.run = fixture_run
+    deadline.call = fixture_call
     basic.AnsibleModule.get_bin_path = lambda self, name, required=False, opt_dirs=None: name
 
 
