@@ -221,21 +221,6 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
     return m
 
 
-def _live_maps(host, disk):
-    out = {}
-    if disk.get("map"):
-        m = host.reader.map(disk["map"])
-        if m is not None:
-            out[disk["map"]] = m
-            out[m.get("dm")] = m
-    for h in disk.get("holders") or []:
-        hname = h.get("name") if isinstance(h, dict) else h
-        for d in san_read.describe_holders(host, [hname]):
-            if san_plan.classify_holder(d) == "multipath":
-                out[hname] = {"name": d.get("dm_name") or hname, "dm": hname}
-    return out
-
-
 def verify_identity(host, step, options=None):
     """Re-read the disk of `step` (by name) and refuse if H:C:T:L, major:minor, WWID or serial differ from
     step.expect, or if it is now in use or part of a live map. Returns the live disk, or None when gone."""
@@ -252,7 +237,7 @@ def verify_identity(host, step, options=None):
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = san_read.disk_holders(host, d)
-    san_plan.check_disk_deletable(info, options, _live_maps(host, d))
+    san_plan.check_disk_deletable(info, options, san_read.live_maps(host, d, info["holders"]))
     return d
 
 

@@ -531,6 +531,19 @@ def read_wwid_listed(path, wwid):
         return None
 
 
+def live_maps(host, disk, holders):
+    """The multipath maps a disk still belongs to, re-read now: {map name and dm-N: map} of its own map, and
+    {dm-N: {name, dm}} of each holder (as disk_holders describes them) that is a multipath map."""
+    out = {}
+    m = host.reader.map(disk["map"]) if disk.get("map") else None
+    if m is not None:
+        out[disk["map"]] = out[m.get("dm")] = m
+    for h in holders:
+        if (h.get("uuid") or "").startswith(MPATH_UUID_PREFIX):
+            out.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
+    return out
+
+
 def wwid_listed(host, wwids_file, wwid):
     """True/False: the wwids file lists the WWID; None when the file cannot be read."""
     return host.sysfs(read_wwid_listed, (host.path(wwids_file), wwid), "read the wwids file")

@@ -253,16 +253,9 @@ def main():
         live = {}
         enriched = []
         for d in disks:
-            if d.get("map"):
-                m = host.reader.map(d["map"])
-                if m is not None:
-                    live[d["map"]] = m
-                    live[m.get("dm")] = m
-            e = dict(d)
-            e["holders"] = san_read.disk_holders(host, d)
-            for h in e["holders"]:
-                if san_plan.classify_holder(h) == "multipath":
-                    live.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
+            e = dict(d, holders=san_read.disk_holders(host, d))
+            for key, m in san_read.live_maps(host, d, e["holders"]).items():
+                live.setdefault(key, m)
             if p["flush_buffers"]:
                 e["probe"] = host.reader.probe_path(d["name"])
             enriched.append(e)
