@@ -286,17 +286,14 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    timeout = p["command_timeout"]
     san_module.check_seconds(module, ("command_timeout",))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
+    host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=p["command_timeout"],
+                         read_timeout=p["command_timeout"])
 
     def run(argv):
-        try:
-            return deadline.run(argv, timeout)
-        except (deadline.DeadlineExceeded, OSError) as exc:
-            errors.append({"what": " ".join(argv), "msg": str(exc)})
-            return None
+        return host.command(argv, errors)
 
     # filters -------------------------------------------------------------------------------------
     raw, source = {}, None
@@ -325,15 +322,14 @@ def main():
 
     # SAN devices ---------------------------------------------------------------------------------
     try:
-        scan = deadline.call(san_read.read_blocks, ("/", ALIAS_DIRS), timeout=timeout, what="sysfs scan of block devices")
+        scan = host.sysfs(san_read.read_blocks, (host.root, ALIAS_DIRS), "sysfs scan of block devices")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg=str(exc), **result)
     devices, vgs = analyse(scan)
     devices_file = ""
     if use_df:
         try:
-            with open("/etc/lvm/devices/system.devices") as f:
-                devices_file = f.read()
+            devices_file = read_text("/etc/lvm/devices/system.devices")[0]
         except (IOError, OSError):
             devices_file = ""
     for d in devices:
