@@ -38,12 +38,3 @@ options:
     type: path
     default: /etc/multipath/wwids
 """
-
-    # sanfleet.remediation.deadlines.backup
-    BACKUP = r"""
-options:
-  backup:
-    description: Keep a timestamped copy of the file before changing it.
-    type: bool
-    default: false
-"""

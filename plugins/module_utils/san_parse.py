@@ -81,17 +81,18 @@ def parse_swaps(text):
     return names
 
 
+def _rows(text, width, sep="|"):
+    """The fields (stripped) of each line of `text` that has exactly `width` of them."""
+    for line in (text or "").splitlines():
+        fields = [f.strip() for f in line.split(sep)]
+        if len(fields) == width:
+            yield fields
+
+
 def parse_dm_info(text):
     """`dmsetup info -c --noheadings --separator '|' -o name,uuid,major,minor,open` -> {name: {...}}."""
     out = {}
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if not line or line.startswith("No devices found"):
-            continue
-        parts = line.split("|")
-        if len(parts) != 5:
-            continue
-        name, uuid, major, minor, opened = [p.strip() for p in parts]
+    for name, uuid, major, minor, opened in _rows(text, 5):
         try:
             out[name] = {"name": name, "uuid": uuid, "dev": "%d:%d" % (int(major), int(minor)),
                          "open_count": int(opened)}
@@ -265,11 +266,9 @@ def parse_multipathd_json(text):
 def parse_multipathd_paths(text):
     """`multipathd show paths raw format "%d|%D|%t|%T|%o|%w"` -> {map wwid: {paths: {dev: {...}}}}."""
     out = {}
-    for line in (text or "").splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) != 6 or not SD_RE.match(parts[0]):
+    for dev, dev_t, dm_st, chk_st, dev_st, wwid in _rows(text, 6):
+        if not SD_RE.match(dev):
             continue
-        dev, dev_t, dm_st, chk_st, dev_st, wwid = parts
         entry = out.setdefault(wwid, {"name": None, "uuid": wwid, "paths": {}})
         entry["paths"][dev] = {"dev_t": dev_t, "dm_state": dm_st, "checker_state": chk_st, "dev_state": dev_st}
     return out

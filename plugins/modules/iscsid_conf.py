@@ -52,13 +52,16 @@ options:
     description: Create the file when it does not exist.
     type: bool
     default: true
+  backup:
+    description: Keep a timestamped copy of the file before changing it.
+    type: bool
+    default: false
   command_timeout:
     description: Deadline in seconds for each C(iscsiadm) call (a positive number).
     default: 20
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - sanfleet.remediation.deadlines
-  - sanfleet.remediation.deadlines.backup
 attributes:
   check_mode:
     support: full

@@ -118,6 +118,10 @@ options:
         (the roles notify their handler with it).
     type: bool
     default: true
+  backup:
+    description: Keep a timestamped copy of the file before changing it.
+    type: bool
+    default: false
   command_timeout:
     description: Deadline in seconds for each query command (multipathd, multipath, dmsetup) and the sysfs scan.
     default: 15
@@ -132,7 +136,6 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - sanfleet.remediation.deadlines
-  - sanfleet.remediation.deadlines.backup
 attributes:
   check_mode:
     support: full
