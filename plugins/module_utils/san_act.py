@@ -102,8 +102,7 @@ class ActContext(object):
         # execute() restores each of them when a later step fails (queueing off sticks until restored)
         self.queueing_off = {}
 
-    def path(self, *parts):
-        return os.path.join(self.root, *[p.lstrip("/") for p in parts])
+    path = san_read.Host.path
 
     def command(self, argv, what=None, budget_end=None):
         timeout = self.command_timeout

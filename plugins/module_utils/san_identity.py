@@ -27,6 +27,12 @@ TRANSIENT_OPENERS = frozenset(["systemd-udevd", "(udev-worker)", "udev-worker", 
 HARMLESS_OPENERS = DAEMON_OPENERS | TRANSIENT_OPENERS
 
 
+def map_wwid(dm_uuid):
+    """The WWID of a multipath map from its dm uuid ("mpath-" + WWID); None for any other device-mapper device."""
+    uuid = dm_uuid or ""
+    return uuid[len(MPATH_UUID_PREFIX):] or None if uuid.startswith(MPATH_UUID_PREFIX) else None
+
+
 def harmless(opener):
     """True for an opener that is known not to be a workload (see HARMLESS_OPENERS)."""
     return (opener.get("comm") or "") in HARMLESS_OPENERS

@@ -36,7 +36,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_pr
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SESSION_RE, transport_of
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SESSION_RE, map_wwid, transport_of
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import (
     DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_mountinfo, parse_multipath_status,
     parse_multipath_table, parse_multipathd_json, parse_multipathd_paths, parse_swaps)
@@ -181,7 +181,7 @@ def read_local_disks(root):
             continue
         holder = None
         for h in sd["holders"]:
-            if (_read(_p(root, "/sys/block/%s/dm/uuid" % h)) or "").startswith(MPATH_UUID_PREFIX):
+            if map_wwid(_read(_p(root, "/sys/block/%s/dm/uuid" % h))):
                 holder = h
         wwid = None
         for line in (_read(_p(root, "/run/udev/data/b%s" % sd["dev"])) or "").splitlines():
@@ -539,7 +539,7 @@ def live_maps(host, disk, holders):
     if m is not None:
         out[disk["map"]] = out[m.get("dm")] = m
     for h in holders:
-        if (h.get("uuid") or "").startswith(MPATH_UUID_PREFIX):
+        if map_wwid(h.get("uuid")):
             out.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
     return out
 
@@ -751,10 +751,8 @@ class Host(object):
         raw, errors = self._read_raw(names=[])
         target = None
         for kname, d in (raw.get("dm") or {}).items():
-            if not d or not (d.get("uuid") or "").startswith(MPATH_UUID_PREFIX):
-                continue
-            wwid = d["uuid"][len(MPATH_UUID_PREFIX):]
-            if name_or_wwid in (kname, d.get("dm_name"), wwid, wwid.lower()):
+            wwid = map_wwid((d or {}).get("uuid"))
+            if wwid and name_or_wwid in (kname, d.get("dm_name"), wwid, wwid.lower()):
                 target = d
         if target is None:
             return None
@@ -763,7 +761,7 @@ class Host(object):
             more, errs = self._read_raw(names=slaves)
             raw["sd"] = more.get("sd") or {}
             errors.extend(errs)
-        dm_name = target.get("dm_name") or target["uuid"][len(MPATH_UUID_PREFIX):]
+        dm_name = target.get("dm_name") or map_wwid(target["uuid"])
         san_validate.map_name(dm_name)
         info, table, status = self._dm(errors, name=dm_name)
         mpd = self._multipathd(bool(raw.get("multipathd_pids")), errors, name=dm_name)

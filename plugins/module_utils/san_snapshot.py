@@ -16,7 +16,7 @@ import re
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
-    MPATH_UUID_PREFIX, multipath_wwid, transport_of)
+    map_wwid, multipath_wwid, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 HCTL_RE = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
@@ -142,10 +142,9 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     tables, statuses = dm_table or {}, dm_status or {}
     mpd = mpd or {}
     for kname, d in sorted(dms.items()):
-        uuid = d.get("uuid") or ""
-        if not uuid.startswith(MPATH_UUID_PREFIX):
+        wwid = map_wwid(d.get("uuid"))
+        if wwid is None:
             continue
-        wwid = uuid[len(MPATH_UUID_PREFIX):]
         mname = d.get("dm_name") or wwid
         kname_to_wwid[kname] = wwid
         table = tables.get(mname)

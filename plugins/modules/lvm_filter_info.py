@@ -103,7 +103,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_mo
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
 
 ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
               "/dev/block")
@@ -229,7 +229,7 @@ def analyse(scan):
     for name, b in blocks.items():
         for part in b["partitions"]:
             parent[part] = name
-    maps = dict((n, b) for n, b in blocks.items() if (b.get("uuid") or "").startswith(MPATH_UUID_PREFIX))
+    maps = dict((n, b) for n, b in blocks.items() if map_wwid(b.get("uuid")))
     san_sd = set(n for n, b in blocks.items() if b.get("transport") in SAN_TRANSPORTS)
     for m in maps.values():
         san_sd.update(s for s in m["slaves"] if s.startswith("sd"))
@@ -250,7 +250,7 @@ def analyse(scan):
         b = blocks.get(name, {"name": name})
         names = ["/dev/%s" % name] + sorted(scan["aliases"].get(name, []))
         devices.append({"name": name, "kind": "map" if name in maps else "path", "names": names,
-                        "wwid": (b.get("uuid") or "")[len(MPATH_UUID_PREFIX):] if name in maps else None,
+                        "wwid": map_wwid(b.get("uuid")),
                         "map_name": b.get("dm_name")})
     vgs = {}
     for name, b in sorted(blocks.items()):

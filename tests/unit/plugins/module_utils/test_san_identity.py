@@ -87,3 +87,11 @@ def test_udev_and_multipathd_are_harmless_everywhere():
     for comm in ("udevadm", "udevd", "systemd-udevd", "(udev-worker)", "blkid", "multipathd"):
         assert si.harmless({"comm": comm})
     assert not si.harmless({"comm": "postgres"})
+
+
+@pytest.mark.parametrize("uuid,expected", [
+    ("mpath-3600a098038314c674d24563477615370", "3600a098038314c674d24563477615370"),
+    ("part1-mpath-3600a098038314c674d24563477615370", None),  # a kpartx partition of a map is not the map
+    ("LVM-abcdef", None), ("mpath-", None), ("", None), (None, None)])
+def test_map_wwid(uuid, expected):
+    assert si.map_wwid(uuid) == expected
