@@ -759,63 +759,17 @@ def new_document():
 # ---------------------------------------------------------------------------------------------
 # live maps
 
-def parse_dmsetup_table(text):
-    """`dmsetup table --target multipath` -> {name: {features: [..], queue_if_no_path: bool}}"""
-    out = {}
-    for line in text.splitlines():
-        if ":" not in line:
-            continue
-        name, sep, rest = line.partition(":")
-        words = rest.split()
-        try:
-            at = words.index("multipath")
-            count = int(words[at + 1])
-            feats = words[at + 2:at + 2 + count]
-        except (ValueError, IndexError):
-            continue
-        out[name.strip()] = {"features": feats, "queue_if_no_path": "queue_if_no_path" in feats}
-    return out
-
-
-def parse_show_maps(text, sep="|"):
-    """`multipathd show maps raw format "%n|%w|%d|%Q|%N|%s"` -> {name: {...}}"""
-    out = {}
-    for line in text.splitlines():
-        parts = line.split(sep)
-        if len(parts) < 4 or parts[0].strip() in ("", "name"):
-            continue
-        name = parts[0].strip()
-        vpr = parts[5].strip() if len(parts) > 5 else ""
-        vendor, comma, rest = vpr.partition(",")
-        product = rest.rpartition(",")[0] if rest.count(",") else rest
-        queueing = parts[3].strip()
-        out[name] = {
-            "name": name, "wwid": parts[1].strip(), "dm": parts[2].strip(), "queueing": queueing,
-            "active_paths": _int(parts[4]) if len(parts) > 4 else None,
-            "vendor": vendor.strip(), "product": product.strip(),
-            # "on" = no_path_retry queue (unbounded); "N chk"/"N sec" = bounded retry; "off"/"-" = no queueing
-            "queues_forever": queueing == "on",
-        }
-    return out
-
-
-def _int(text):
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
 def live_maps(show_maps, table):
-    """Merge the daemon's view and the kernel table into one list (sorted by name)."""
+    """Merge the daemon's view (san_parse.parse_show_maps) and the kernel tables (san_parse.parse_dm_lines with
+    parse_multipath_table) into one list (sorted by name)."""
     names = sorted(set(show_maps) | set(table))
     out = []
     for name in names:
         d = dict(show_maps.get(name) or {"name": name, "wwid": None, "dm": None, "queueing": None,
                                          "active_paths": None, "vendor": None, "product": None})
         t = table.get(name)
-        d["table_features"] = " ".join(t["features"]) if t else None
-        d["table_queue_if_no_path"] = bool(t and t["queue_if_no_path"])
+        d["table_features"] = t["features"].partition(" ")[2] if t else None  # without the count
+        d["table_queue_if_no_path"] = bool(t and t["queueing"])
         if name in show_maps:
             d["queues_forever"] = show_maps[name]["queues_forever"]
         else:  # no daemon answer: the table is all we know

@@ -3,14 +3,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The only code that changes a host when removing stale SAN devices.
 
-Every act function takes a `Host` (the reader from san_observe, a command runner and a forked-call runner,
+Every act function takes an `ActContext` (the reader san_read.Host, a command runner and a forked-call runner,
 both with hard deadlines; tests inject fakes) and one plan step (san_plan), re-reads identity right before it
 acts, and returns a dict describing what it did (`outcome`: done | already_absent | skipped, plus details).
 A refusal on re-check raises san_plan.Refused; a failure raises ActFailed; a hung kernel touch raises
 deadline.DeadlineExceeded. Nothing opens /dev/dm-* (lab finding 1).
 
-The helpers in the "read-only" section read sysfs/devtmpfs for things the reader does not offer (SCSI host
-transport and targets, the disk at an H:C:T:L, /dev/disk/by-id links, holder uuids, the wwids file).
+Every read (identity re-reads included: SCSI host targets, the disk at an H:C:T:L, by-id links, holder uuids,
+the wwids file) goes through san_read; this module only writes and runs the commands that change the host.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,15 +25,14 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import MPATH_UUID_PREFIX
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import multipathd_pids
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
-_TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
 IDENTITY_MARK = "IDENTITY CHANGED:"
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
@@ -73,7 +72,7 @@ class ExecutionError(Exception):
         return out
 
 
-class Host(object):
+class ActContext(object):
     """What the act functions need: the reader, runners with deadlines, timeouts and a clock.
 
     timeouts: command (one command or sysfs write), flush (the multipath -f retry budget),
@@ -100,8 +99,7 @@ class Host(object):
         # execute() restores each of them when a later step fails (queueing off sticks until restored)
         self.queueing_off = {}
 
-    def path(self, *parts):
-        return os.path.join(self.root, *[p.lstrip("/") for p in parts])
+    path = san_read.Host.path
 
     def command(self, argv, what=None, budget_end=None):
         timeout = self.command_timeout
@@ -111,153 +109,6 @@ class Host(object):
 
     def sysfs(self, fn, args, what):
         return self.call(fn, args, timeout=self.command_timeout, what=what)
-
-
-# ---------------------------------------------------------------------------------------------- read-only helpers
-def _child_host_info(sys_root, h):
-    """(runs in a forked child) transport and existing targets of SCSI host h."""
-    base = os.path.join(sys_root, "class")
-    if os.path.exists(os.path.join(base, "iscsi_host", "host%d" % h)):
-        transport = "iscsi"
-    elif os.path.exists(os.path.join(base, "fc_host", "host%d" % h)):
-        transport = "fc"
-    elif os.path.exists(os.path.join(base, "scsi_host", "host%d" % h)):
-        transport = "other"
-    else:
-        return None
-    targets = []
-    dev = os.path.join(base, "scsi_host", "host%d" % h, "device")
-    level = [dev]
-    for depth in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
-        nxt = []
-        for d in level:
-            try:
-                entries = os.listdir(d)
-            except OSError:
-                continue
-            for e in entries:
-                m = _TARGET_DIR.match(e)
-                if m and int(m.group(1)) == h:
-                    targets.append("%s:%s:%s" % m.groups())
-                elif e.startswith("session") or e.startswith("rport-"):
-                    nxt.append(os.path.join(d, e))
-        level = nxt
-    return {"host": h, "transport": transport, "targets": sorted(set(targets))}
-
-
-def scsi_host_info(host, h):
-    return host.sysfs(_child_host_info, (host.path("/sys"), int(h)), "read SCSI host%d" % int(h))
-
-
-def _child_disk_at(sys_root, hctl):
-    block = os.path.join(sys_root, "class", "scsi_device", hctl, "device", "block")
-    if not os.path.isdir(os.path.join(sys_root, "class", "scsi_device", hctl)):
-        return None
-    try:
-        names = sorted(os.listdir(block))
-    except OSError:
-        return ""  # a scsi_device without a block device (yet)
-    return names[0] if names else ""
-
-
-def disk_at(host, hctl):
-    """Name of the sd at H:C:T:L; "" when the scsi_device exists without a disk; None when absent."""
-    return host.sysfs(_child_disk_at, (host.path("/sys"), hctl), "read scsi_device %s" % hctl)
-
-
-def _child_links_to(by_id, name):
-    out = []
-    try:
-        entries = os.listdir(by_id)
-    except OSError:
-        return out
-    for e in sorted(entries):
-        try:
-            if os.path.basename(os.readlink(os.path.join(by_id, e))) == name:
-                out.append(e)
-        except OSError:
-            continue
-    return out
-
-
-def by_id_links(host, name):
-    return host.sysfs(_child_links_to, (host.path("/dev/disk/by-id"), name), "read /dev/disk/by-id")
-
-
-def _child_holders(sys_root, names):
-    out = []
-    for n in names:
-        d = {"name": n, "uuid": None, "dm_name": None}
-        for key, f in (("uuid", "uuid"), ("dm_name", "name")):
-            try:
-                with open(os.path.join(sys_root, "block", n, "dm", f)) as fh:
-                    d[key] = fh.read().strip()
-            except (IOError, OSError):
-                pass
-        out.append(d)
-    return out
-
-
-def describe_holders(host, holders):
-    """Holder names -> [{name, uuid, dm_name}] so refusals can say LVM/kpartx/LUKS/md (sysfs attributes only)."""
-    names = [h.get("name") if isinstance(h, dict) else h for h in holders or []]
-    if not names:
-        return []
-    return host.sysfs(_child_holders, (host.path("/sys"), names), "read holders")
-
-
-def _child_partition_holders(sys_root, name, parts):
-    out = []
-    for part in parts:
-        try:
-            out.extend(os.listdir(os.path.join(sys_root, "block", name, part, "holders")))
-        except OSError:
-            continue
-    return out
-
-
-def disk_holders(host, disk):
-    """Holders of a disk and of its partitions (an LVM PV on sdc1 holds sdc too), described by kind."""
-    names = [h.get("name") if isinstance(h, dict) else h for h in disk.get("holders") or []]
-    parts = [p for p in disk.get("partitions") or [] if isinstance(p, str) and p.startswith(disk.get("name") or "-")]
-    if parts:
-        for h in host.sysfs(_child_partition_holders, (host.path("/sys"), disk["name"], parts),
-                            "read partition holders of %s" % disk["name"]):
-            if h not in names:
-                names.append(h)
-    return describe_holders(host, names)
-
-
-def multipath_form(wwid):
-    """naa.X -> 3X, eui.X -> 2X, t10.X -> 1X (as multipath names maps); other forms unchanged."""
-    low = (wwid or "").lower()
-    for prefix, lead in (("naa.", "3"), ("eui.", "2"), ("t10.", "1")):
-        if low.startswith(prefix):
-            return lead + (low[4:] if lead != "1" else wwid[4:])
-    return low
-
-
-def _child_wwid_listed(path, wwid):
-    try:
-        with open(path) as fh:
-            return any(line.strip() == "/%s/" % wwid for line in fh)
-    except (IOError, OSError):
-        return None
-
-
-def wwid_listed(host, wwid):
-    """True/False: the wwids file lists the WWID; None when the file cannot be read."""
-    return host.sysfs(_child_wwid_listed, (host.path(host.wwids_file), wwid), "read the wwids file")
-
-
-def serial_matches(expected, actual):
-    """A VPD 0x80 serial matches an ONTAP serial as-is, as hex, or as LIO's '0'+hex (lab finding 7)."""
-    if not expected or not actual:
-        return False
-    if expected == actual:
-        return True
-    hexed = expected.encode("utf-8").hex() if hasattr(expected, "encode") else ""
-    return actual.lower() in (hexed, "0" + hexed)
 
 
 # ---------------------------------------------------------------------------------------------- sysfs writes
@@ -361,24 +212,9 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
                       % san_plan._describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
-        info["holders"] = describe_holders(host, m.get("holders"))
+        info["holders"] = san_read.describe_holders(host, m.get("holders"))
     san_plan.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers)
     return m
-
-
-def _live_maps(host, disk):
-    out = {}
-    if disk.get("map"):
-        m = host.reader.map(disk["map"])
-        if m is not None:
-            out[disk["map"]] = m
-            out[m.get("dm")] = m
-    for h in disk.get("holders") or []:
-        hname = h.get("name") if isinstance(h, dict) else h
-        for d in describe_holders(host, [hname]):
-            if san_plan.classify_holder(d) == "multipath":
-                out[hname] = {"name": d.get("dm_name") or hname, "dm": hname}
-    return out
 
 
 def verify_identity(host, step, options=None):
@@ -396,8 +232,8 @@ def verify_identity(host, step, options=None):
                       "was reused or the LUN changed — nothing written" % san_plan._describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
-    info["holders"] = disk_holders(host, d)
-    san_plan.check_disk_deletable(info, options, _live_maps(host, d))
+    info["holders"] = san_read.disk_holders(host, d)
+    san_plan.check_disk_deletable(info, options, san_read.live_maps(host, d, info["holders"]))
     return d
 
 
@@ -437,7 +273,7 @@ def disable_queueing(host, step):
                           % ", ".join("%s: %s" % (k, (v or {}).get("result")) for k, v in sorted(probes.items())),
                           evidence={"probes": probes})
     detail = {"outcome": "done", "commands": []}
-    running = multipathd_running(host)
+    running = san_read.multipathd_running(host)
     host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": bool(m.get("queueing")),
                                     "multipathd": running}
     _set_queueing(host, m, False, running, detail["commands"])
@@ -452,13 +288,6 @@ def disable_queueing(host, step):
 def dm_uuid(m):
     """The dm uuid of a multipath map: the identity verify_map checked, never reused for another LU."""
     return MPATH_UUID_PREFIX + m["wwid"]
-
-
-def multipathd_running(host):
-    """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
-    activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
-    return bool(host.call(multipathd_pids, (host.root,), timeout=host.command_timeout,
-                          what="scan of /proc for multipathd"))
 
 
 def _set_queueing(host, m, enable, running, log):
@@ -551,7 +380,7 @@ def verify_unused(host, step):
         if host.clock() >= end:
             info = dict(m)
             if m.get("holders"):
-                info["holders"] = describe_holders(host, m.get("holders"))
+                info["holders"] = san_read.describe_holders(host, m.get("holders"))
             try:
                 san_plan.check_not_in_use(info, "map %s" % m.get("name"))
             except Refused as exc:
@@ -584,7 +413,7 @@ def flush_map(host, step):
     attempts = []
     detail = {"outcome": "done", "attempts": attempts, "method": "multipath -f"}
     m = _wait_benign_gone(host, m, min(flush_end, started + host.wait_timeout))
-    running = multipathd_running(host)
+    running = san_read.multipathd_running(host)
     while True:
         if m is None:
             return detail
@@ -656,7 +485,7 @@ def remove_wwid(host, step):
     res = host.command(["multipath", "-w", wwid])
     if not res.ok:
         raise ActFailed("wwid %s" % wwid, "multipath -w failed: %s" % res.describe())
-    listed = wwid_listed(host, wwid)
+    listed = san_read.wwid_listed(host, host.wwids_file, wwid)
     if listed:
         raise ActFailed("wwid %s" % wwid, "still listed in %s after multipath -w" % host.wwids_file)
     return {"outcome": "done", "output": res.stdout.strip(), "wwids_file_checked": listed is not None}
@@ -718,7 +547,7 @@ def delete_disk(host, step):
         raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
     if not d.get("map") and not d.get("holders"):
         detail["exclusive_open"] = exclusive_open_check(host, d)
-    links = by_id_links(host, d["name"])
+    links = san_read.by_id_links(host, d["name"])
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
     detail.update(hctl=hctl, by_id=links)
@@ -733,8 +562,8 @@ def wait_disk_gone(host, step):
         d = host.reader.disk(name)
         reused = d is not None and d.get("hctl") != hctl
         present = d is not None and not reused
-        at = disk_at(host, hctl) if hctl else None
-        links = [] if reused else by_id_links(host, name)
+        at = san_read.disk_at(host, hctl) if hctl else None
+        links = [] if reused else san_read.by_id_links(host, name)
         if not present and at is None and not links:
             out = {"outcome": "done"}
             if reused:
@@ -753,14 +582,14 @@ def scan_exact_lun(host, step):
     if not m:
         raise Refused(step["target"], "invalid", "is not an H:C:T:L")
     h, c, t, lun = [int(x) for x in m.groups()]
-    info = scsi_host_info(host, h)
+    info = san_read.scsi_host_info(host, h)
     transport = (info or {}).get("transport")
-    if transport not in san_plan.SAN_TRANSPORTS and not host.allow_non_san:
+    if transport not in SAN_TRANSPORTS and not host.allow_non_san:
         raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; not scanning"
                       % (h, transport or "absent"))
     if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
         raise Refused("host%d" % h, "no_target", "target %d:%d:%d is gone; not scanning" % (h, c, t))
-    if expect.get("absent") and disk_at(host, step["target"]) is not None:
+    if expect.get("absent") and san_read.disk_at(host, step["target"]) is not None:
         return {"outcome": "already_present"}
     data = "%d %d %d" % (c, t, lun)
     _sysfs_write(host, _child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
@@ -786,7 +615,7 @@ def wait_disk_present(host, step):
     hctl = step["target"]
     end = host.clock() + host.wait_timeout
     while True:
-        name = disk_at(host, hctl)
+        name = san_read.disk_at(host, hctl)
         if name:
             d = host.reader.disk(name)
             if d is not None and d.get("hctl") == hctl:
@@ -800,14 +629,14 @@ def verify_lun(host, step):
     """verify_identity step after a scan/rescan: the disk at H:C:T:L must show the expected WWID/serial."""
     expect = step.get("expect") or {}
     hctl = expect.get("hctl") or step["target"]
-    name = disk_at(host, hctl)
+    name = san_read.disk_at(host, hctl)
     d = host.reader.disk(name) if name else None
     if d is None:
         raise ActFailed(hctl, "no disk at %s to verify" % hctl)
     bad = {}
     if expect.get("wwid") and (d.get("wwid") or "").lower() != expect["wwid"].lower():
         bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
-    if expect.get("serial") and not serial_matches(expect["serial"], d.get("serial")):
+    if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
@@ -833,29 +662,6 @@ def removed_identities(executed):
     return sorted(wwids), sorted(m for m in maps if m), sorted(by_id)
 
 
-def _read_references(root, unit_dir, files, wanted):
-    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir."""
-    found = []
-    for kind, path in files:
-        try:
-            with open(os.path.join(root, path.lstrip("/"))) as fh:
-                found.extend(san_refs.find_references(kind, path, fh.read(), wanted))
-        except (IOError, OSError):
-            continue
-    units = os.path.join(root, unit_dir.lstrip("/"))
-    try:
-        names = sorted(n for n in os.listdir(units) if n.endswith(".mount"))
-    except OSError:
-        names = []
-    for name in names:
-        try:
-            with open(os.path.join(units, name)) as fh:
-                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted))
-        except (IOError, OSError):
-            continue
-    return found
-
-
 def references(host, executed, still_present=()):
     """Lines of fstab, crypttab, the LVM devices file and systemd mount units that still name a device this run
     removed (and that no live device carries any more: `still_present` lists WWIDs seen after the run)."""
@@ -865,7 +671,7 @@ def references(host, executed, still_present=()):
     wanted = san_refs.needles(wwids, maps, by_id)
     if not wanted:
         return []
-    refs = host.call(_read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
+    refs = host.call(san_read.read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
                      timeout=host.command_timeout, what="read of fstab, crypttab, LVM devices file and mount units")
     for r in refs:
         r["action"] = "reported"
@@ -931,8 +737,8 @@ def execute(steps, host):
 
 
 def host_for_module(params, **options):
-    """The Host the removal modules act through, its reader bound by the user's command deadline."""
+    """The context the removal modules act through, its reader bound by the user's command deadline."""
     seconds = params["command_timeout"]
-    reader = HostReader(root="/", run=deadline.run, call=deadline.call, command_timeout=seconds,
-                        read_timeout=seconds, probe_timeout=min(8.0, seconds))
-    return Host(reader, command_timeout=seconds, **options)
+    reader = san_read.Host(root="/", run=deadline.run, call=deadline.call, command_timeout=seconds,
+                           read_timeout=seconds, probe_timeout=min(8.0, seconds))
+    return ActContext(reader, command_timeout=seconds, **options)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The judged SAN snapshot of a host: read it (san_observe), then judge it against the array truth (san_judge).
+"""The judged SAN snapshot of a host: read it (san_read.Host), then judge it against the array truth (san_judge).
 
 One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, verdicts,
 the extra probes a verdict hangs on, verdicts again, what the verdicts rest on (`array`), corruption risks.

@@ -13,8 +13,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# openers that are not a workload: one list for judge and plan (san_users)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import DAEMON_OPENERS, TRANSIENT_OPENERS
+import re
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import vpd80_serial
+# identity and the openers that are not a workload: one definition for every stage (san_identity)
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+    DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
 
 # checker states that mean the path does not work (multipathd's names)
@@ -23,7 +27,6 @@ FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down
 FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
 # probe results that mean the device at that address does not answer as a working LUN
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
-SAN_TRANSPORTS = ("iscsi", "fc")
 
 
 def path_state(path, probe=None):
@@ -191,45 +194,8 @@ def _disk_evidence(d):
 # cross-check with the array
 
 
-def _norm_initiator(value):
-    v = (value or "").strip().lower()
-    if v.startswith("iqn.") or v.startswith("eui.") or v.startswith("naa."):
-        return v
-    hexonly = v.replace(":", "").replace("-", "")
-    if hexonly.startswith("0x"):
-        hexonly = hexonly[2:]
-    if hexonly and all(c in "0123456789abcdef" for c in hexonly):
-        return hexonly
-    return v
-
-
-def _is_hex(text):
-    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
-
-
-def serial_matches(observed, record):
-    """Does a VPD 0x80 serial (sysfs or live) belong to this array record?
-
-    ONTAP gives the ASCII serial; LIO with NetApp identity gives the hex string, maybe with a leading '0'
-    (lab finding 7). Accept the ASCII serial, its hex, or '0' + hex.
-    """
-    if not observed:
-        return None
-    serial = record.get("serial") or ""
-    shex = (record.get("serial_hex") or (serial.encode("latin-1", "replace").hex() if serial else "")).lower()
-    obs = observed.strip()
-    if serial and obs == serial:
-        return True
-    low = obs.lower()
-    if shex and low in (shex, "0" + shex):
-        return True
-    if _is_hex(obs) and len(obs) % 2 == 0 and serial:
-        try:
-            if bytes.fromhex(obs).decode("latin-1") == serial:
-                return True
-        except ValueError:
-            pass
-    return False
+def _serial_of(observed, record):
+    return serial_matches(observed, record.get("serial"), record.get("serial_hex"))
 
 
 def _applies(record, initiators):
@@ -237,7 +203,7 @@ def _applies(record, initiators):
     inits = record.get("igroup_initiators")
     if not inits:
         return True
-    return any(_norm_initiator(i) in initiators for i in inits)
+    return any(normalize_initiator(i) in initiators for i in inits)
 
 
 def _protocol_ok(record, transport):
@@ -253,15 +219,15 @@ def _rec_summary(r):
 
 def _path_initiators(disk, snapshot, iscsi_iqn):
     """The initiator a path to this disk logs in with: the kernel's per-path name (iSCSI session initiatorname,
-    FC host port), else the host's IQN for iSCSI (san_observe flags where it came from), else the fc_host WWPN."""
+    FC host port), else the host's IQN for iSCSI (san_snapshot flags where it came from), else the fc_host WWPN."""
     if disk.get("initiator"):
-        return set([_norm_initiator(disk["initiator"])])
+        return set([normalize_initiator(disk["initiator"])])
     if disk.get("transport") == "iscsi" and iscsi_iqn:
-        return set([_norm_initiator(iscsi_iqn)])
+        return set([normalize_initiator(iscsi_iqn)])
     if disk.get("transport") == "fc":
         for fc in (snapshot.get("host") or {}).get("fc_hosts") or []:
             if fc.get("host") == disk.get("host") and fc.get("wwpn"):
-                return set([_norm_initiator(fc["wwpn"])])
+                return set([normalize_initiator(fc["wwpn"])])
     return None
 
 
@@ -273,7 +239,7 @@ def coverage_index(array_targets):
         for name in t.get("iscsi_target_names") or []:
             index[("iqn", str(name).strip().lower())] = key
         for wwpn in t.get("fc_wwpns") or []:
-            index[("wwpn", _norm_initiator(wwpn))] = key
+            index[("wwpn", normalize_initiator(wwpn))] = key
     return index
 
 
@@ -283,7 +249,7 @@ def served_by(disk, index):
     if disk.get("transport") == "iscsi" and disk.get("target_iqn"):
         return index.get(("iqn", disk["target_iqn"].strip().lower()))
     if disk.get("transport") == "fc" and disk.get("target_wwpn"):
-        return index.get(("wwpn", _norm_initiator(disk["target_wwpn"])))
+        return index.get(("wwpn", normalize_initiator(disk["target_wwpn"])))
     return None
 
 
@@ -291,7 +257,7 @@ def _same_serial(a, b):
     return bool(a) and bool(b) and a.strip() == b.strip()
 
 
-def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=None, array_targets=None):
+def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_targets=None):
     """Verdicts per map and per SAN sd without a map, from the snapshot and the array's LUN mappings.
 
     array_luns: records of docs/design.md ("array truth"), one per (LUN, igroup) mapping.
@@ -300,20 +266,16 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
     initiator the kernel names, is judged against the records; any other array device is `not_covered`
     ("absent from the data" proves nothing for a cluster or SVM that was not read). Without array_targets
     nothing is covered.
-    grace: seconds (optional). When the array records carry `collected_at` (epoch) and the array truth and
-    the host snapshot are further apart than `grace`, verdicts that would lead to a removal
-    (stale_unmapped, serial_mismatch) carry `evidence.truth_age` and `evidence.within_grace: false`, and the
-    reason says so; a planner must then re-read before acting.
     """
     host = snapshot.get("host") or {}
     initiators = set()
     if host.get("iscsi_iqn"):
-        initiators.add(_norm_initiator(host["iscsi_iqn"]))
+        initiators.add(normalize_initiator(host["iscsi_iqn"]))
     for w in list(host.get("fc_wwpns") or []) + list(host.get("initiators") or []):
-        initiators.add(_norm_initiator(w))
+        initiators.add(normalize_initiator(w))
     for d in (snapshot.get("disks") or {}).values():
         if d.get("initiator"):
-            initiators.add(_norm_initiator(d["initiator"]))
+            initiators.add(normalize_initiator(d["initiator"]))
     index = coverage_index(array_targets)
     prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
     records = [r for r in (array_luns or []) if _applies(r, initiators)]
@@ -321,12 +283,6 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
     for r in records:
         if r.get("wwid"):
             by_wwid.setdefault(r["wwid"].lower(), []).append(r)
-
-    truth_age = None
-    if grace is not None:
-        times = [r.get("collected_at") for r in array_luns or [] if isinstance(r.get("collected_at"), (int, float))]
-        if times and snapshot.get("collected_at") is not None:
-            truth_age = abs(float(snapshot["collected_at"]) - max(times))
 
     disks = snapshot.get("disks") or {}
     iqn = host.get("iscsi_iqn")
@@ -345,7 +301,7 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
             if (r.get("cluster"), r.get("svm")) != svm_key:
                 continue
             if path_inits and r.get("igroup_initiators") and not any(
-                    _norm_initiator(i) in path_inits for i in r["igroup_initiators"]):
+                    normalize_initiator(i) in path_inits for i in r["igroup_initiators"]):
                 continue
             out.append(r)
         return out
@@ -390,9 +346,9 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
                 # identity alone never decides.
                 host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
-                if live and host_differs and not any(serial_matches(live, r) for r in mine):
+                if live and host_differs and not any(_serial_of(live, r) for r in mine):
                     pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
-                    live_hits = [r for r in cands if serial_matches(live, r)]
+                    live_hits = [r for r in cands if _serial_of(live, r)]
                     others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
                     if others:
                         why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
@@ -425,15 +381,6 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 break
         base = {"object": obj_kind, "name": name, "wwid": wwid, "lun": lun}
 
-        def removal(verdict):
-            if truth_age is not None and grace is not None:
-                verdict["evidence"]["truth_age"] = round(truth_age, 3)
-                verdict["evidence"]["within_grace"] = truth_age <= float(grace)
-                if truth_age > float(grace):
-                    verdict["reason"] += ("; the array truth is %.0fs away from the host snapshot (grace %ss): "
-                                          "re-read both before acting" % (truth_age, grace))
-            return verdict
-
         if not w.startswith(prefixes):
             return dict(base, kind="unknown_array", evidence=ev,
                         reason="WWID %s starts with none of the configured array prefixes (%s)"
@@ -445,8 +392,8 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                             "; ".join(ev["not_covered"]),
                             "; the array maps WWID %s to this host" % wwid if mine else ""))
         if mismatches:
-            return removal(dict(base, kind="serial_mismatch", evidence=ev,
-                                reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches)))
+            return dict(base, kind="serial_mismatch", evidence=ev,
+                        reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches))
         if not mine:
             if working and not failed:
                 return dict(base, kind="unexpected_visibility", evidence=ev,
@@ -456,9 +403,9 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), grace=
                 return dict(base, kind="unexpected_visibility", evidence=ev,
                             reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
                                    "work, %d fail" % (wwid, working, failed))
-            return removal(dict(base, kind="stale_unmapped", evidence=ev,
-                                reason="the array no longer maps WWID %s to this host's initiators (%s) and "
-                                       "no path works" % (wwid, ", ".join(sorted(initiators)) or "none known")))
+            return dict(base, kind="stale_unmapped", evidence=ev,
+                        reason="the array no longer maps WWID %s to this host's initiators (%s) and "
+                               "no path works" % (wwid, ", ".join(sorted(initiators)) or "none known"))
         if failed or not working:
             return dict(base, kind="paths_down_but_mapped", evidence=ev,
                         reason="the array still maps %s (%s) to this host, but %d of %d path(s) fail: an "
@@ -620,3 +567,135 @@ def corruption_risks(snapshot):
         out.append({"object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"), "lun": v.get("lun"),
                     "users": users, "openers": openers, "msg": msg})
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# live probe: what the answers of sg3-utils (1.46 and later) mean
+
+SENSE_KEY_RE = re.compile(r"Sense key:\s*([A-Za-z ]+?)\s*$", re.M)
+ADD_SENSE_RE = re.compile(r"Additional sense:\s*(.+?)\s*$", re.M)
+ASC_RE = re.compile(r"\bASC=([0-9a-fA-F]{2})\b")
+RAW_SENSE_RE = re.compile(r"Raw sense data \(in hex\)[^\n]*\n\s*((?:[0-9a-fA-F]{2}\s+){13,})")
+TRANSPORT_RE = re.compile(r"(Host_status=0x[0-9a-fA-F]+\s*\[[^\]]*\]|Driver_status=0x[0-9a-fA-F]+\s*\[[^\]]*\]|"
+                          r"\bDID_[A-Z_]+\b)")
+HOST_STATUS_RE = re.compile(r"Host_status=0x([0-9a-fA-F]+)")
+DRIVER_STATUS_RE = re.compile(r"Driver_status=0x([0-9a-fA-F]+)")
+PQUAL_RE = re.compile(r"PQual=(\d)\s+PDT=(\d+)")
+OPEN_FAIL_RE = re.compile(r"error opening file:.*?:\s*(.+)$", re.M)
+LUN_NOT_SUPPORTED_RE = re.compile(r"logical unit not supported", re.I)
+# sg3_utils exit statuses (include/sg_lib.h)
+SG_FILE_ERROR = 15
+SG_TIMEOUT = 33
+SG_OS_BASE = 50
+SENSE_CATEGORIES = (2, 3, 5, 6, 7, 9, 10, 11, 14, 17, 18, 20, 21, 22, 24, 25, 26, 27, 28, 29, 40, 41, 98)
+
+
+def host_byte_failed(text):
+    """A non-zero SCSI host byte (DID_*) or driver byte other than DRIVER_SENSE means no SCSI answer."""
+    m = HOST_STATUS_RE.search(text)
+    if m and int(m.group(1), 16) != 0:
+        return True
+    m = DRIVER_STATUS_RE.search(text)
+    if m and (int(m.group(1), 16) & 0x0F) not in (0, 0x08):
+        return True
+    return bool(re.search(r"\bDID_(?!OK\b)[A-Z_]+", text))
+
+
+def parse_sense(text):
+    """Sense key, additional sense and ASC out of sg3-utils text (plain, -v or -vv)."""
+    out = {"sense_key": None, "additional": None, "asc": None}
+    m = SENSE_KEY_RE.search(text or "")
+    if m:
+        out["sense_key"] = m.group(1).strip()
+    m = ADD_SENSE_RE.search(text or "")
+    if m:
+        out["additional"] = m.group(1).strip()
+    m = ASC_RE.search(text or "")
+    if m:
+        out["asc"] = int(m.group(1), 16)
+    m = RAW_SENSE_RE.search(text or "")
+    if m:
+        raw = [int(x, 16) for x in m.group(1).split()]
+        if raw and (raw[0] & 0x7F) in (0x70, 0x71) and len(raw) > 12:
+            out["asc"] = raw[12]
+        elif raw and (raw[0] & 0x7F) in (0x72, 0x73) and len(raw) > 2:
+            out["asc"] = raw[2]
+    if out["asc"] is None and out["additional"] and LUN_NOT_SUPPORTED_RE.search(out["additional"]):
+        out["asc"] = 0x25
+    return out
+
+
+def _sense_text(sense):
+    parts = [p for p in (sense.get("sense_key"), sense.get("additional")) if p]
+    return ": ".join(parts) if parts else None
+
+
+def classify_probe(tur, inq, vpd=None):
+    """Classify a live probe of one sd.
+
+    tur, inq, vpd: dicts {rc, stdout, stderr} of `sg_turs -v`, `sg_inq` and `sg_inq -p 0x80 -r`, or
+    {timeout: seconds} when the command hit its deadline, or None when it was not run.
+    Returns {result, sense, serial_live, pqual, pdt}.
+    """
+    res = {"result": "error", "sense": None, "serial_live": None, "pqual": None, "pdt": None}
+
+    def text_of(r):
+        return "%s\n%s" % (r.get("stdout") or "", r.get("stderr") or "")
+
+    if tur is None:
+        res["sense"] = "not probed"
+        return res
+    if tur.get("timeout") is not None:
+        res.update(result="no_answer", sense="TEST UNIT READY got no answer within %ss" % tur["timeout"])
+        return res
+    ttext = text_of(tur)
+    m = OPEN_FAIL_RE.search(ttext)
+    if m or tur.get("rc") == SG_FILE_ERROR:
+        res.update(result="no_answer", sense="cannot open the device: %s" % (m.group(1).strip() if m else ttext.strip()))
+        return res
+    if host_byte_failed(ttext):
+        found = TRANSPORT_RE.findall(ttext)
+        res.update(result="no_answer", sense="transport failure: %s" % " ".join(found))
+        return res
+    if tur.get("rc") == SG_TIMEOUT:
+        res.update(result="no_answer", sense="pass-through timeout")
+        return res
+
+    tsense = parse_sense(ttext)
+    itext = text_of(inq) if inq and inq.get("timeout") is None else ""
+    isense = parse_sense(itext) if itext else {"asc": None}
+    m = PQUAL_RE.search(itext) if itext else None
+    inquiry_pq = None  # (PQual, PDT), only when INQUIRY printed both
+    if m:
+        inquiry_pq = (int(m.group(1)), int(m.group(2)))
+        res["pqual"], res["pdt"] = inquiry_pq
+
+    if vpd and vpd.get("rc") == 0 and vpd.get("stdout"):
+        res["serial_live"] = vpd80_serial(vpd["stdout"], trust_length=False)
+
+    if tsense.get("asc") == 0x25 or isense.get("asc") == 0x25:
+        res.update(result="lun_not_supported", sense=_sense_text(tsense) or _sense_text(isense)
+                   or "Logical unit not supported")
+        return res
+    if inquiry_pq is not None and inquiry_pq[0] in (1, 3):
+        res.update(result="lun_not_supported",
+                   sense="INQUIRY: PQual=%d PDT=%d (no logical unit at this LUN)" % inquiry_pq)
+        return res
+    if tur.get("rc") == 0 and not tsense.get("sense_key"):
+        if inq is not None and inq.get("timeout") is not None:
+            res.update(result="no_answer", sense="INQUIRY got no answer within %ss" % inq["timeout"])
+        elif inq is None or inq.get("rc") == 0:
+            res.update(result="ready", sense=None)
+        elif host_byte_failed(itext):
+            res.update(result="no_answer", sense="INQUIRY transport failure: %s" % " ".join(TRANSPORT_RE.findall(itext)))
+        else:
+            res.update(result="error", sense="INQUIRY failed (rc=%s): %s" % (inq.get("rc"), itext.strip()))
+        return res
+    if tsense.get("sense_key") or tur.get("rc") in SENSE_CATEGORIES or "device not ready" in ttext:
+        res.update(result="not_ready", sense=_sense_text(tsense) or ttext.strip() or ("sg_turs rc=%s" % tur.get("rc")))
+        return res
+    if tur.get("rc", 0) > SG_OS_BASE and tur.get("rc") < 97:
+        res.update(result="no_answer", sense="OS error %d: %s" % (tur["rc"] - SG_OS_BASE, ttext.strip()))
+        return res
+    res.update(result="error", sense="sg_turs rc=%s: %s" % (tur.get("rc"), ttext.strip()))
+    return res

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plan the removal of stale SAN devices: pure functions, no I/O.
 
-Observed state (what `san_observe.HostReader` returns) plus the caller's options go in; an ordered list of
+Observed state (what `san_read.Host` returns) plus the caller's options go in; an ordered list of
 steps comes out. Check mode reports that list; a real run hands the same list to `san_act.execute`, which
 runs exactly those steps in that order. A step is a dict::
 
@@ -22,6 +22,7 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SAN_TRANSPORTS
 
 # Actions understood by san_act.execute, in the order they may appear for one object.
 MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
@@ -29,7 +30,6 @@ DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
 
-SAN_TRANSPORTS = ("iscsi", "fc")
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
 # in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
@@ -38,7 +38,7 @@ BENIGN_OPENERS = san_users.HARMLESS_OPENERS
 # How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.
 RELEASE_SETTLE = 10.0
 
-# Probe results (san_observe.probe_path) that mean "the device answers and has a medium".
+# Probe results (san_read.Host.probe_path) that mean "the device answers and has a medium".
 ANSWERING = ("ready",)
 # Host evidence that the LU behind a path is gone (never "no answer": a dropped portal also gives none).
 LU_GONE = ("lun_not_supported", "pq1")
@@ -281,7 +281,7 @@ def check_disk_deletable(disk, options=None, live_maps=None):
                 break
     if owner_info is not None:
         raise Refused(target, "live_map", "is a path of live multipath map %s (%s); flush the map first "
-                      "(mpath_flush)" % (owner_info.get("name"), owner_info.get("dm")),
+                      "(multipath_flush)" % (owner_info.get("name"), owner_info.get("dm")),
                       holder="multipath map %s" % owner_info.get("name"), evidence={"map": owner_info.get("name")})
     transport = disk.get("transport")
     if transport not in SAN_TRANSPORTS and not options.get("allow_non_san"):
@@ -304,7 +304,7 @@ def flush_wanted(disk, probe, options):
 def plan_disk_delete(disk_infos, expected=None, options=None):
     """Steps that delete SCSI disks, in the given order: flush_buffers (if it answers), delete_disk, wait.
 
-    disk_infos: [disk dict as san_observe.disk() returns it, plus optional "probe" (probe_path result)].
+    disk_infos: [disk dict as san_read.Host.disk() returns it, plus optional "probe" (probe_path result)].
     expected: {name: {hctl, dev, wwid, serial}} — what the caller saw; any difference refuses (names are reused).
     options: allow_non_san, flush_buffers (default True), live_maps ({name: map_info} of maps still present).
     """

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Who uses a block device, in words a person looks for: pure helpers shared by san_judge and san_plan.
 
-One list of the openers that are not a workload, one decoder of device-mapper names (LVM's VG and LV), one
+The openers that are not a workload come from san_identity; one decoder of device-mapper names (LVM's VG and LV), one
 label for a kernel user found without a holders link. No I/O.
 """
 
@@ -13,17 +13,9 @@ __metaclass__ = type
 
 import re
 
-# multipathd keeps an fd on every path it watches.
-DAEMON_OPENERS = frozenset(["multipathd"])
-# udev's probes get stuck in blkid on a queueing map (lab finding 2); disabling queueing makes their I/O fail
-# and they go away. Names as /proc/PID/comm shows them (15 characters at most) on every udev generation.
-TRANSIENT_OPENERS = frozenset(["systemd-udevd", "(udev-worker)", "udev-worker", "udevd", "blkid", "udevadm"])
-HARMLESS_OPENERS = DAEMON_OPENERS | TRANSIENT_OPENERS
-
-
-def harmless(opener):
-    """True for an opener that is known not to be a workload (see HARMLESS_OPENERS)."""
-    return (opener.get("comm") or "") in HARMLESS_OPENERS
+# HARMLESS_OPENERS is re-exported: san_plan reads it here
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (  # noqa: F401 pylint: disable=unused-import
+    HARMLESS_OPENERS, harmless)
 
 
 def opener_fds(opener):

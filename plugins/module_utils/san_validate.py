@@ -27,7 +27,7 @@ class InvalidInput(ValueError):
 def _check(pattern, value, label):
     if not isinstance(value, str):
         raise InvalidInput("%s must be a string, got %s" % (label, type(value).__name__))
-    if not pattern.match(value):
+    if not pattern.match(value) or ".." in value:  # ".." is never part of a name (map names, WWIDs go in paths)
         raise InvalidInput("%s %r is not valid" % (label, value))
     return value
 
@@ -41,10 +41,7 @@ def dm_name(value):
 
 
 def map_name(value):
-    value = _check(MAP_NAME, value, "multipath map name")
-    if ".." in value:
-        raise InvalidInput("multipath map name %r is not valid" % value)
-    return value
+    return _check(MAP_NAME, value, "multipath map name")
 
 
 def hctl(value):
@@ -52,10 +49,7 @@ def hctl(value):
 
 
 def wwid(value):
-    value = _check(WWID, value, "WWID")
-    if ".." in value:
-        raise InvalidInput("WWID %r is not valid" % value)
-    return value.lower()
+    return _check(WWID, value, "WWID").lower()
 
 
 DEV_T = re.compile(r"^[0-9]{1,7}:[0-9]{1,9}$")
@@ -105,10 +99,12 @@ def snapshot_names(san):
                 map_name(v[field])
 
 
-def positive_seconds(value, label):
-    """A deadline option: a positive number (bool, NaN and infinity are not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise InvalidInput("%s must be a positive number of seconds, got %r" % (label, value))
+def positive_seconds(value, label, maximum=float("inf")):
+    """A deadline option: a positive number (bool, NaN and infinity are not), below `maximum` if one is given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf") or \
+            value > maximum:
+        raise InvalidInput("%s must be a positive number of seconds%s, got %r"
+                           % (label, "" if maximum == float("inf") else " (at most %g)" % maximum, value))
     return value
 
 
@@ -146,15 +142,3 @@ def ontap_wwid(serial):
     """The host WWID of an ONTAP LUN: 3600a0980 followed by the hex of its 12-character serial."""
     _check(ONTAP_SERIAL, serial, "ONTAP LUN serial")
     return ONTAP_WWID_PREFIX + serial.encode("ascii").hex()
-
-
-def serial_from_ontap_wwid(value):
-    """The 12-character ONTAP serial inside a host WWID, or None when it is not an ONTAP WWID."""
-    value = (value or "").lower()
-    if not value.startswith(ONTAP_WWID_PREFIX) or len(value) != len(ONTAP_WWID_PREFIX) + 24:
-        return None
-    try:
-        serial = bytes.fromhex(value[len(ONTAP_WWID_PREFIX):]).decode("ascii")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return serial if ONTAP_SERIAL.match(serial) else None

@@ -58,10 +58,10 @@ options:
     default: false
   command_timeout:
     description: Deadline in seconds for each C(iscsiadm) call (a positive number).
-    type: float
     default: 20
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
 attributes:
   check_mode:
     support: full
@@ -140,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, missing_directory, read_text, write_text
 
 NO_RECORDS = 21  # ISCSI_ERR_NO_OBJS_FOUND
@@ -218,10 +218,7 @@ def validated_keys(module):
             keys[key] = kv_config.validate_value(key, value)
         except kv_config.ParseError as exc:
             module.fail_json(msg="keys: %s" % exc)
-    try:
-        san_validate.positive_seconds(module.params["command_timeout"], "command_timeout")
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+    san_module.check_seconds(module, ("command_timeout",))
     return keys
 
 
@@ -267,7 +264,7 @@ def main():
             update_node_records=dict(type="bool", default=True),
             create=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
-            command_timeout=dict(type="float", default=20.0),
+            **san_module.deadline_options(command_timeout=20.0),
         ),
         supports_check_mode=True,
     )

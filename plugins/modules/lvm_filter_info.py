@@ -33,10 +33,10 @@ options:
     default: true
   command_timeout:
     description: Deadline in seconds for each command and for the sysfs scan.
-    type: float
     default: 30
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
 attributes:
   check_mode:
     support: full
@@ -94,14 +94,16 @@ errors:
 """
 
 import json
-import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
 
 ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
               "/dev/block")
@@ -220,43 +222,6 @@ def lvm_accepts(compiled, names):
     return not rejected
 
 
-def scan_sysfs():
-    """Runs in a forked child: SAN sd paths, multipath maps, LVM LVs and their slaves, device names."""
-    def read(path):
-        try:
-            with open(path) as f:
-                return f.read().strip()
-        except (IOError, OSError):
-            return None
-
-    def listdir(path):
-        try:
-            return sorted(os.listdir(path))
-        except OSError:
-            return []
-
-    aliases = {}
-    for d in ALIAS_DIRS:
-        for entry in listdir(d):
-            full = os.path.join(d, entry)
-            try:
-                target = os.path.basename(os.path.realpath(full))
-            except OSError:
-                continue
-            aliases.setdefault(target, []).append(full)
-    blocks = {}
-    for name in listdir("/sys/block"):
-        base = "/sys/block/" + name
-        info = {"name": name, "dev": read(base + "/dev"), "slaves": listdir(base + "/slaves"),
-                "uuid": read(base + "/dm/uuid"), "dm_name": read(base + "/dm/name"), "transport": None,
-                "partitions": [p for p in listdir(base) if p.startswith(name)]}
-        if name.startswith("sd"):
-            devpath = os.path.realpath(base + "/device")
-            info["transport"] = "iscsi" if "/session" in devpath else "fc" if "/rport-" in devpath else "other"
-        blocks[name] = info
-    return {"blocks": blocks, "aliases": aliases}
-
-
 def analyse(scan):
     """SAN devices and SAN-backed VGs from a sysfs scan (pure)."""
     blocks = scan["blocks"]
@@ -264,8 +229,8 @@ def analyse(scan):
     for name, b in blocks.items():
         for part in b["partitions"]:
             parent[part] = name
-    maps = dict((n, b) for n, b in blocks.items() if (b.get("uuid") or "").startswith("mpath-"))
-    san_sd = set(n for n, b in blocks.items() if b.get("transport") in ("iscsi", "fc"))
+    maps = dict((n, b) for n, b in blocks.items() if map_wwid(b.get("uuid")))
+    san_sd = set(n for n, b in blocks.items() if b.get("transport") in SAN_TRANSPORTS)
     for m in maps.values():
         san_sd.update(s for s in m["slaves"] if s.startswith("sd"))
 
@@ -276,7 +241,7 @@ def analyse(scan):
         b = blocks.get(base)
         if not b or base in seen:
             return False
-        if (b.get("uuid") or "").startswith("part") and "mpath-" in (b.get("uuid") or ""):
+        if (b.get("uuid") or "").startswith("part") and MPATH_UUID_PREFIX in (b.get("uuid") or ""):
             return True
         return any(is_san(s, seen + (base,)) for s in b["slaves"] if not (b.get("uuid") or "").startswith("LVM-"))
 
@@ -285,7 +250,7 @@ def analyse(scan):
         b = blocks.get(name, {"name": name})
         names = ["/dev/%s" % name] + sorted(scan["aliases"].get(name, []))
         devices.append({"name": name, "kind": "map" if name in maps else "path", "names": names,
-                        "wwid": (b.get("uuid") or "")[len("mpath-"):] if name in maps else None,
+                        "wwid": map_wwid(b.get("uuid")),
                         "map_name": b.get("dm_name")})
     vgs = {}
     for name, b in sorted(blocks.items()):
@@ -311,41 +276,24 @@ def split_lv_name(dm_name):
     return parts[0].replace("--", "-"), parts[1].replace("--", "-")
 
 
-def parse_status_active(text):
-    """`dmsetup status --target multipath` -> {map: number of paths in state A}."""
-    out = {}
-    for line in text.splitlines():
-        name, sep, rest = line.partition(":")
-        words = rest.split()
-        out[name.strip()] = sum(1 for i, w in enumerate(words[:-1])
-                                if re.match(r"^\d+:\d+$", w) and words[i + 1] == "A")
-    return out
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
             use_pvs=dict(type="bool", default=True),
-            command_timeout=dict(type="float", default=30.0),
+            **san_module.deadline_options(command_timeout=30.0),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    timeout = p["command_timeout"]
-    try:
-        san_validate.positive_seconds(timeout, "command_timeout")
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+    san_module.check_seconds(module, ("command_timeout",))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
+    host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=p["command_timeout"],
+                         read_timeout=p["command_timeout"])
 
     def run(argv):
-        try:
-            return deadline.run(argv, timeout)
-        except (deadline.DeadlineExceeded, OSError) as exc:
-            errors.append({"what": " ".join(argv), "msg": str(exc)})
-            return None
+        return host.command(argv, errors)
 
     # filters -------------------------------------------------------------------------------------
     raw, source = {}, None
@@ -374,15 +322,14 @@ def main():
 
     # SAN devices ---------------------------------------------------------------------------------
     try:
-        scan = deadline.call(scan_sysfs, timeout=timeout, what="sysfs scan of block devices")
+        scan = host.sysfs(san_read.read_blocks, (host.root, ALIAS_DIRS), "sysfs scan of block devices")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg=str(exc), **result)
     devices, vgs = analyse(scan)
     devices_file = ""
     if use_df:
         try:
-            with open("/etc/lvm/devices/system.devices") as f:
-                devices_file = f.read()
+            devices_file = read_text("/etc/lvm/devices/system.devices")[0]
         except (IOError, OSError):
             devices_file = ""
     for d in devices:
@@ -422,7 +369,8 @@ def main():
     dmsetup = module.get_bin_path("dmsetup")
     if p["use_pvs"] and pvs_bin and dmsetup:
         res = run([dmsetup, "status", "--target", "multipath"])
-        active = parse_status_active(res.stdout) if res is not None and res.rc == 0 else {}
+        status = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)[0] if res is not None and res.rc == 0 else {}
+        active = dict((name, sum(p["active"] for g in st["groups"] for p in g["paths"])) for name, st in status.items())
         safe = [d for d in devices if d["kind"] == "map" and active.get(d["map_name"] or "", 0) > 0]
         if safe:
             argv = [pvs_bin, "--reportformat", "json", "-o", "pv_name,vg_name,pv_uuid,dev_size"]

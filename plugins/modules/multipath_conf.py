@@ -22,7 +22,7 @@ description:
     C(docs/compliance.md), namely C(no_path_retry queue), C(queue_if_no_path) in C(features),
     C(dev_loss_tmo infinity), C(recheck_wwid), C(flush_on_last_del), C(find_multipaths), and local disks
     that multipath claims although they should be blacklisted.
-  - With O(state=fixed) it writes the recommended values into C(/etc/multipath.conf) (creating it when
+  - With O(state=present) it writes the recommended values into C(/etc/multipath.conf) (creating it when
     absent), keeping comments and unrelated content byte for byte, then B(restarts) multipathd (never a
     reload) and checks that no live map still queues without bound.
   - The file is written only if it parses; a file the parser cannot represent faithfully is never
@@ -34,11 +34,12 @@ options:
   state:
     description:
       - V(audit) only reads and reports.
-      - V(fixed) writes the recommended values and, with O(restart=true), restarts multipathd when the
+      - V(present) writes the recommended values and, with O(restart=true), restarts multipathd when the
         file changed or the running daemon still uses older settings, then verifies the live maps.
+      - V(fixed) is the former name of V(present) (deprecated, removed in 2.0.0).
       - V(restarted) restarts multipathd unconditionally and verifies the live maps (the roles' handler).
     type: str
-    choices: [audit, fixed, restarted]
+    choices: [audit, present, fixed, restarted]
     default: audit
   path:
     description: The multipath configuration file.
@@ -112,7 +113,7 @@ options:
     default: false
   restart:
     description:
-      - With O(state=fixed), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
+      - With O(state=present), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
         needed and verify the live maps. With V(false) the module returns RV(restart_needed) instead
         (the roles notify their handler with it).
     type: bool
@@ -122,8 +123,7 @@ options:
     type: bool
     default: false
   command_timeout:
-    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup).
-    type: float
+    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup) and the sysfs scan.
     default: 15
   restart_timeout:
     description: Deadline in seconds for C(systemctl restart multipathd.service).
@@ -135,6 +135,7 @@ options:
     default: 120
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
 attributes:
   check_mode:
     support: full
@@ -165,18 +166,18 @@ EXAMPLES = r"""
 
 - name: Write bounded queueing for NetApp LUNs, restart multipathd and verify
   sanfleet.remediation.multipath_conf:
-    state: fixed
+    state: present
     backup: true
 
 - name: Fail fast instead of queueing, for every array (overrides)
   sanfleet.remediation.multipath_conf:
-    state: fixed
+    state: present
     scope: overrides
     no_path_retry: fail
 
 - name: Write only, let a handler restart multipathd once
   sanfleet.remediation.multipath_conf:
-    state: fixed
+    state: present
     restart: false
   register: mp_fix
   changed_when: mp_fix.changed or mp_fix.restart_needed
@@ -206,7 +207,7 @@ findings:
     severity: {description: warning or info., type: str}
     shadowed: {description: A higher-precedence scope overrides it for every audited array., type: bool}
     in_file: {description: The value is written in the file (false = built-in; null = unknown)., type: bool}
-    fixable: {description: State fixed changes it., type: bool}
+    fixable: {description: State present changes it., type: bool}
   sample:
     - check: no_path_retry_queue
       scope: devices/device[vendor="NETAPP",product="LUN"]
@@ -219,7 +220,7 @@ findings:
       fixable: true
       reason: no_path_retry queue keeps I/O queued forever when every path is gone ...
 remaining_findings:
-  description: Active warnings left after the fix and restart (state fixed/restarted; empty on success).
+  description: Active warnings left after the fix and restart (state present/restarted; empty on success).
   returned: always
   type: list
   elements: dict
@@ -287,7 +288,6 @@ errors:
   elements: dict
 """
 
-import os
 import re
 import time
 
@@ -295,36 +295,33 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
     diff, missing_directory, read_text, safe_data, write_text)
 
-SHOW_MAPS_FORMAT = "%n|%w|%d|%Q|%N|%s"
 SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
 NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
 SECONDS = re.compile(r"^[0-9]{1,9}$")
 
 
-class Host(object):
-    """Reads (observe) and the restart (act), every one with a deadline."""
+class MultipathTools(object):
+    """multipath-tools on this host: its answers read through san_read.Host (deadlines, failures named in
+    `errors`), and the restart (the one act of state=present/restarted)."""
 
     def __init__(self, module):
         self.module = module
         self.timeout = module.params["command_timeout"]
         self.errors = []
+        self.host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=self.timeout,
+                                  read_timeout=self.timeout)
 
     def bin(self, name, required=True):
         return self.module.get_bin_path(name, required=required)
 
     def run(self, argv, timeout=None, what=None):
-        try:
-            return deadline.run(argv, timeout or self.timeout, what=what)
-        except deadline.DeadlineExceeded as exc:
-            self.errors.append({"what": " ".join(argv), "msg": str(exc)})
-            return None
-        except OSError as exc:
-            self.errors.append({"what": " ".join(argv), "msg": str(exc)})
-            return None
+        return self.host.command(argv, self.errors, timeout=timeout, what=what)
 
     def configured_config(self):
         res = self.run([self.bin("multipath"), "-t"])
@@ -347,23 +344,26 @@ class Host(object):
         show = {}
         binary = self.bin("multipathd", required=False)
         if binary:
-            res = self.run([binary, "show", "maps", "raw", "format", SHOW_MAPS_FORMAT])
+            res = self.run([binary, "show", "maps", "raw", "format", san_parse.SHOW_MAPS_FORMAT])
             if res is not None and res.rc == 0:
-                show = mc.parse_show_maps(res.stdout)
+                show = san_parse.parse_show_maps(res.stdout)
         table = {}
         dmsetup = self.bin("dmsetup", required=False)
         if dmsetup:
             res = self.run([dmsetup, "table", "--target", "multipath"])
             if res is not None and res.rc == 0:
-                table = mc.parse_dmsetup_table(res.stdout)
+                table, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_table)
+                self.errors.extend(errors)
         return mc.live_maps(show, table)
 
     def local_disks(self, targets):
         try:
-            disks = deadline.call(scan_local_disks, (targets,), timeout=self.timeout, what="sysfs scan of sd disks")
+            disks = self.host.sysfs(san_read.read_local_disks, (self.host.root,), "sysfs scan of sd disks")
         except (deadline.DeadlineExceeded, RuntimeError) as exc:
             self.errors.append({"what": "sysfs scan of sd disks", "msg": str(exc)})
             return []
+        # disks of an audited array are not local, whatever transport the kernel shows
+        disks = [d for d in disks if not (d["vendor"] and any(mc._rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)
         for disk in disks:
             disk["claimed"] = bool(disk["holder"])
@@ -390,50 +390,6 @@ class Host(object):
             if time.monotonic() >= end:
                 return False
             time.sleep(1)
-
-
-def scan_local_disks(targets):
-    """Runs in a forked child (deadline.call): sd disks that are neither iSCSI nor FC nor an audited array."""
-    out = []
-    vendors = [t["vendor"] for t in targets]
-    for name in sorted(os.listdir("/sys/block")):
-        if not re.match(r"^sd[a-z]{1,4}$", name):
-            continue
-        base = "/sys/block/%s" % name
-        devpath = os.path.realpath(base + "/device")
-        if "/session" in devpath or "/rport-" in devpath:
-            continue
-        vendor = _read(base + "/device/vendor")
-        if vendor and any(mc._rx_search(v, vendor) for v in vendors):
-            continue
-        holder = None
-        try:
-            holders = os.listdir(base + "/holders")
-        except OSError:
-            holders = []
-        for h in holders:
-            if (_read("/sys/block/%s/dm/uuid" % h) or "").startswith("mpath-"):
-                holder = h
-        dev = _read(base + "/dev")
-        wwid = None
-        try:
-            with open("/run/udev/data/b%s" % dev) as f:
-                for line in f:
-                    if line.startswith("E:ID_SERIAL="):
-                        wwid = line.strip().split("=", 1)[1]
-        except (IOError, OSError, TypeError):
-            pass
-        out.append({"name": name, "dev": dev, "vendor": vendor, "model": _read(base + "/device/model"),
-                    "holder": holder, "wwid": wwid})
-    return out
-
-
-def _read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except (IOError, OSError):
-        return None
 
 
 def map_in_scope(m, targets):
@@ -482,7 +438,7 @@ def active(findings):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            state=dict(type="str", default="audit", choices=["audit", "fixed", "restarted"]),
+            state=dict(type="str", default="audit", choices=["audit", "present", "fixed", "restarted"]),
             path=dict(type="path", default="/etc/multipath.conf"),
             devices=dict(type="list", elements="dict", default=[{"vendor": "NETAPP", "product": "LUN"}],
                          options=dict(vendor=dict(type="str", required=True),
@@ -497,13 +453,16 @@ def main():
             blacklist_local_disks=dict(type="bool", default=False),
             restart=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
-            command_timeout=dict(type="float", default=15.0),
+            **san_module.deadline_options(command_timeout=15.0),
             restart_timeout=dict(type="float", default=120.0),
             settle_timeout=dict(type="float", default=120.0),
         ),
         supports_check_mode=True,
     )
     p = module.params
+    if p["state"] == "fixed":
+        module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
+        p["state"] = "present"
     targets = [{"vendor": d["vendor"], "product": d["product"]} for d in p["devices"]]
     for t in targets:
         for field in ("vendor", "product"):
@@ -515,18 +474,14 @@ def main():
             except (re.error, OverflowError, RecursionError) as exc:
                 module.fail_json(msg="devices: %s %r is not a valid regular expression (multipath-tools matches it "
                                      "with regcomp): %s" % (field, t[field], exc))
-    try:
-        for opt in ("command_timeout", "restart_timeout", "settle_timeout"):
-            san_validate.positive_seconds(p[opt], opt)
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+    san_module.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
     if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
         module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
                              % p["no_path_retry"])
     if p["dev_loss_tmo"] is not None and not SECONDS.match(p["dev_loss_tmo"]):
         module.fail_json(msg="dev_loss_tmo must be a number of seconds, got %r" % p["dev_loss_tmo"])
 
-    host = Host(module)
+    host = MultipathTools(module)
     path = p["path"]
     result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={},
                   live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,
@@ -534,7 +489,7 @@ def main():
 
     # observe -----------------------------------------------------------------------------------
     directory = missing_directory(path)
-    if directory and p["state"] == "fixed":
+    if directory and p["state"] == "present":
         module.fail_json(msg="%s: the directory %s does not exist (is multipath-tools installed?); nothing was "
                              "written" % (path, directory))
     try:
@@ -587,7 +542,7 @@ def main():
 
     # plan + act --------------------------------------------------------------------------------
     file_changed = False
-    if p["state"] == "fixed":
+    if p["state"] == "present":
         if doc is None:
             module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
                                  % (path, result["parse_error"]), **result)

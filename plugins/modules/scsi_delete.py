@@ -22,7 +22,7 @@ description:
     the plan saw.
   - "It also refuses, with nothing changed, devices that are in use: mounted, swap, held by LVM, md or another
     dm device, or open by a process. The error names the holder. It refuses paths of a live multipath map
-    (flush the map first with M(sanfleet.remediation.mpath_flush)) and devices that are not on iSCSI or FC
+    (flush the map first with M(sanfleet.remediation.multipath_flush)) and devices that are not on iSCSI or FC
     (unless O(allow_non_san))."
   - Every kernel touch has a hard deadline. A write to C(device/delete) that hangs on a wedged host is abandoned,
     and the module fails with a clear message.
@@ -44,7 +44,7 @@ options:
     type: str
   devices:
     description:
-      - Disks with the identity the caller expects, as returned in RV(sanfleet.remediation.mpath_flush#module:slaves)
+      - Disks with the identity the caller expects, as returned in RV(sanfleet.remediation.multipath_flush#module:slaves)
         or the facts. Each needs O(devices[].name) or O(devices[].hctl). Every other key given must still match,
         or the module refuses.
     type: list
@@ -81,14 +81,10 @@ options:
     default: true
   timeout:
     description: Seconds to wait for each deleted device and its by-id links to vanish.
-    type: float
-    default: 30
-  command_timeout:
-    description: Hard deadline in seconds for each command, probe and sysfs write.
-    type: float
-    default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
+  - sanfleet.remediation.deadlines.wait
 attributes:
   check_mode:
     support: full
@@ -100,13 +96,13 @@ attributes:
     platforms: posix
     description: Linux (sysfs).
 seealso:
-  - module: sanfleet.remediation.mpath_flush
+  - module: sanfleet.remediation.multipath_flush
   - module: sanfleet.remediation.scsi_rescan
 """
 
 EXAMPLES = r"""
 - name: Remove a stale map, then delete the paths it had, checking their identity
-  sanfleet.remediation.mpath_flush:
+  sanfleet.remediation.multipath_flush:
     wwid: 3600a09803830447a4f244c4657616f6f
   register: flushed
 
@@ -154,14 +150,14 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 
-def build_host(module):
-    p = module.params
-    return san_act.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
+build_host = san_module.disk_host  # the tests act on a fake host through this name
 
 
 def _validated(p):
@@ -178,7 +174,7 @@ def _validated(p):
         if d.get("hctl") is not None:
             exp["hctl"] = san_validate.hctl(d["hctl"])
         if d.get("wwid") is not None:
-            exp["wwid"] = san_act.multipath_form(san_validate.wwid(d["wwid"]))
+            exp["wwid"] = san_identity.multipath_wwid(san_validate.wwid(d["wwid"]))
         if d.get("dev") is not None:
             if not isinstance(d["dev"], str) or not _DEV_RE.match(d["dev"]):
                 raise san_validate.InvalidInput("devices[%d].dev %r is not major:minor" % (i, d["dev"]))
@@ -189,7 +185,7 @@ def _validated(p):
             raise san_validate.InvalidInput("devices[%d] needs name or hctl" % i)
         wanted.append(("name", exp["name"], exp) if "name" in exp else ("hctl", exp["hctl"], exp))
     if p["wwid"] is not None:
-        w = san_act.multipath_form(san_validate.wwid(p["wwid"]))
+        w = san_identity.multipath_wwid(san_validate.wwid(p["wwid"]))
         wanted.append(("wwid", w, {"wwid": w}))
     return wanted
 
@@ -211,7 +207,7 @@ def resolve(host, wanted, missing_ok):
         if kind == "name":
             d = host.reader.disk(value)
         else:
-            name = san_act.disk_at(host, value)
+            name = san_read.disk_at(host, value)
             d = host.reader.disk(name) if name else None
         if d is None:
             if missing_ok:
@@ -235,8 +231,7 @@ def main():
             missing_ok=dict(type="bool", default=False),
             allow_non_san=dict(type="bool", default=False),
             flush_buffers=dict(type="bool", default=True),
-            timeout=dict(type="float", default=30.0),
-            command_timeout=dict(type="float", default=10.0),
+            **san_module.deadline_options(timeout=30.0),
         ),
         mutually_exclusive=[("name", "hctl", "wwid", "devices")],
         required_one_of=[("name", "hctl", "wwid", "devices")],
@@ -247,13 +242,10 @@ def main():
     try:
         wanted = _validated(p)
     except san_validate.InvalidInput as exc:
-        module.fail_json(msg="invalid input: %s; nothing changed" % exc, **result)
+        san_module.fail_from(module, exc, result)
     if not wanted:  # empty lists: nothing asked, nothing to do
         module.exit_json(msg="no device given", **result)
-    for opt in ("timeout", "command_timeout"):
-        if not 0 < p[opt] <= 3600:
-            module.fail_json(msg="%s must be between 0 and 3600 seconds, got %s; nothing changed" % (opt, p[opt]),
-                             **result)
+    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
 
     host = build_host(module)
     try:
@@ -261,41 +253,23 @@ def main():
         live = {}
         enriched = []
         for d in disks:
-            if d.get("map"):
-                m = host.reader.map(d["map"])
-                if m is not None:
-                    live[d["map"]] = m
-                    live[m.get("dm")] = m
-            e = dict(d)
-            e["holders"] = san_act.disk_holders(host, d)
-            for h in e["holders"]:
-                if san_plan.classify_holder(h) == "multipath":
-                    live.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
+            e = dict(d, holders=san_read.disk_holders(host, d))
+            for key, m in san_read.live_maps(host, d, e["holders"]).items():
+                live.setdefault(key, m)
             if p["flush_buffers"]:
                 e["probe"] = host.reader.probe_path(d["name"])
             enriched.append(e)
         plan = san_plan.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
                                                               "flush_buffers": p["flush_buffers"],
                                                               "live_maps": live})
-    except san_plan.Refused as exc:
-        module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
-    except deadline.DeadlineExceeded as exc:
-        module.fail_json(msg="%s; nothing changed" % exc, **result)
-    result["plan"] = plan
-    result["changed"] = bool(plan)
-    if module.check_mode or not plan:
-        module.exit_json(**result)
-    try:
-        result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
-        failure = exc.to_dict()
-        msg = failure.pop("msg")
-        result.update(failure)  # executed, failed_step and refusal or deadline
-        result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
-        result["changed"] = bool(result["executed"])
-        module.fail_json(msg=msg, **result)
-    result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
+    except (san_plan.Refused, deadline.DeadlineExceeded) as exc:
+        san_module.fail_from(module, exc, result)
+    san_module.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)
+
+
+def _removed(result):
+    result["removed"] = [s["target"] for s in result["executed"] if s["action"] == "delete_disk"]
 
 
 if __name__ == "__main__":

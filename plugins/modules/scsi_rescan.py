@@ -44,14 +44,10 @@ options:
     default: false
   timeout:
     description: Seconds to wait for the scanned LUN to appear.
-    type: float
-    default: 30
-  command_timeout:
-    description: Hard deadline in seconds for each sysfs write and read.
-    type: float
-    default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
+  - sanfleet.remediation.deadlines.wait
 attributes:
   check_mode:
     support: full
@@ -109,14 +105,18 @@ refusal:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 
-def build_host(module):
-    p = module.params
-    return san_act.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
+build_host = san_module.disk_host  # the tests act on a fake host through this name
+
+
+def _scans(steps):
+    return any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in steps)
 
 
 def main():
@@ -127,8 +127,7 @@ def main():
             expect_wwid=dict(type="str"),
             expect_serial=dict(type="str"),
             allow_non_san=dict(type="bool", default=False),
-            timeout=dict(type="float", default=30.0),
-            command_timeout=dict(type="float", default=10.0),
+            **san_module.deadline_options(timeout=30.0),
         ),
         mutually_exclusive=[("hctl", "name")],
         required_one_of=[("hctl", "name")],
@@ -141,17 +140,14 @@ def main():
         name = san_validate.sd_name(p["name"]) if p["name"] is not None else None
         expect = {}
         if p["expect_wwid"] is not None:
-            expect["wwid"] = san_act.multipath_form(san_validate.wwid(p["expect_wwid"]))
+            expect["wwid"] = san_identity.multipath_wwid(san_validate.wwid(p["expect_wwid"]))
         if p["expect_serial"] is not None:
             if not p["expect_serial"] or len(p["expect_serial"]) > 256 or not p["expect_serial"].isprintable():
                 raise san_validate.InvalidInput("expect_serial %r is not valid" % p["expect_serial"])
             expect["serial"] = p["expect_serial"]
     except san_validate.InvalidInput as exc:
-        module.fail_json(msg="invalid input: %s; nothing changed" % exc, **result)
-    for opt in ("timeout", "command_timeout"):
-        if not 0 < p[opt] <= 3600:
-            module.fail_json(msg="%s must be between 0 and 3600 seconds, got %s; nothing changed" % (opt, p[opt]),
-                             **result)
+        san_module.fail_from(module, exc, result)
+    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
 
     host = build_host(module)
     opts = {"allow_non_san": p["allow_non_san"]}
@@ -164,8 +160,8 @@ def main():
             plan = san_plan.plan_rescan(disk=disk, expect=expect, options=opts)
         else:
             h = int(hctl.split(":")[0])
-            host_info = san_act.scsi_host_info(host, h)
-            at = san_act.disk_at(host, hctl)
+            host_info = san_read.scsi_host_info(host, h)
+            at = san_read.disk_at(host, hctl)
             existing = host.reader.disk(at) if at else None
             if at is not None and existing is None:
                 existing = {"name": at or None, "hctl": hctl}
@@ -173,22 +169,9 @@ def main():
                 result["disk"] = existing.get("name")
             plan = san_plan.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
                                         options=opts)
-    except san_plan.Refused as exc:
-        module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
-    except deadline.DeadlineExceeded as exc:
-        module.fail_json(msg="%s; nothing changed" % exc, **result)
-    result["plan"] = plan
-    result["changed"] = any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in plan)
-    if module.check_mode or not plan:
-        module.exit_json(**result)
-    try:
-        result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
-        failure = exc.to_dict()
-        msg = failure.pop("msg")
-        result.update(failure)  # executed, failed_step and refusal or deadline
-        result["changed"] = any(s["action"] in ("scan_exact_lun", "rescan_disk") for s in result["executed"])
-        module.fail_json(msg=msg, **result)
+    except (san_plan.Refused, deadline.DeadlineExceeded) as exc:
+        san_module.fail_from(module, exc, result)
+    san_module.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:
         if s["detail"].get("name"):
             result["disk"] = s["detail"]["name"]

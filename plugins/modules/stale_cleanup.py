@@ -153,7 +153,7 @@ notes:
   - "Use it with C(gather_facts: false): Ansible's hardware facts open dm devices and hang on a queueing map."
 seealso:
   - module: sanfleet.remediation.stale_mpath_facts
-  - module: sanfleet.remediation.mpath_flush
+  - module: sanfleet.remediation.multipath_flush
   - module: sanfleet.remediation.scsi_delete
   - module: sanfleet.remediation.scsi_rescan
 """
@@ -289,8 +289,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_observe import HostReader
 
 PHASES = ("flush", "delete", "rescan")
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
@@ -324,10 +324,11 @@ def argument_spec():
 def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
-    reader = HostReader(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
-                        probe_timeout=p["probe_timeout"])
-    return san_act.Host(reader, command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                        wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"], allow_non_san=p["allow_non_san"])
+    reader = san_read.Host(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
+                           probe_timeout=p["probe_timeout"])
+    return san_act.ActContext(reader, command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
+                              wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
+                              allow_non_san=p["allow_non_san"])
 
 
 def observe(module, reader, truth):
@@ -341,7 +342,7 @@ def with_holder_names(host, san, errors):
     names = sorted(set(h for obj in list(san["maps"].values()) + list(san["disks"].values())
                        for h in obj.get("holders") or [] if isinstance(h, str) and h.startswith("dm-")))
     try:
-        described = dict((h["name"], h) for h in san_act.describe_holders(host, names))
+        described = dict((h["name"], h) for h in san_read.describe_holders(host, names))
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         described = {}
         errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})

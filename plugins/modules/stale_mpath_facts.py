@@ -48,10 +48,6 @@ options:
     description: Deadline in seconds of each probe command. A probe that times out is C(no_answer) and is listed in errors.
     type: float
     default: 8.0
-  command_timeout:
-    description: Deadline in seconds of each C(dmsetup)/C(multipathd) command and of each sysfs/proc read batch.
-    type: float
-    default: 10.0
   array_luns:
     description:
       - The array truth, as returned by M(sanfleet.remediation.ontap_luns) (one record per LUN mapping, with
@@ -83,6 +79,7 @@ options:
     default: ['3600a0980']
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
   - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
@@ -231,7 +228,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 
@@ -239,7 +237,7 @@ def argument_spec():
     return dict(
         probe=dict(type="bool", default=True),
         probe_timeout=dict(type="float", default=8.0),
-        command_timeout=dict(type="float", default=10.0),
+        **san_module.deadline_options(),
         array_luns=dict(type="list", elements="dict"),
         array_targets=dict(type="list", elements="dict"),
         array_truth=dict(type="dict"),
@@ -248,10 +246,10 @@ def argument_spec():
 
 
 def collect(module, truth):
-    """Snapshot + findings (+ verdicts), read by a HostReader bound by the module's deadlines."""
+    """Snapshot + findings (+ verdicts), read by a san_read.Host bound by the module's deadlines."""
     p = module.params
-    reader = san_observe.HostReader(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
-                                    probe_timeout=p["probe_timeout"])
+    reader = san_read.Host(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
+                           probe_timeout=p["probe_timeout"])
     san = san_facts.collect(reader, truth, p["array_wwid_prefixes"], probe=p["probe"])
     for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
@@ -261,11 +259,7 @@ def collect(module, truth):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    try:
-        for key in ("probe_timeout", "command_timeout"):
-            san_validate.positive_seconds(p[key], key)
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+    san_module.check_seconds(module, ("probe_timeout", "command_timeout"))
     try:
         truth = san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"])
         san_facts.check_prefixes(p["array_wwid_prefixes"])

@@ -34,11 +34,11 @@ ACTIONS = {
     "ghost_map": "A map without paths: remove it with playbooks/remediate.yml when nothing uses it.",
     "in_use": "The device is in use: stop the user (unmount, vgchange -an, close) before any removal.",
     "live_map_queueing": "The map queues I/O forever when its paths fail: set no_path_retry to a number "
-                         "(role multipath_audit, multipath_audit_fix=true) and reload multipathd.",
-    "no_path_retry_queue": "Set no_path_retry to a number of checks (role multipath_audit).",
-    "features_queue_if_no_path": "Remove queue_if_no_path from features (role multipath_audit).",
-    "dev_loss_tmo_infinity": "Set dev_loss_tmo to a number of seconds (role multipath_audit).",
-    "recheck_wwid_off": "Set recheck_wwid yes so a reused LUN id is not added to the old map (role multipath_audit).",
+                         "(role multipath_config, multipath_config_fix=true) and reload multipathd.",
+    "no_path_retry_queue": "Set no_path_retry to a number of checks (role multipath_config).",
+    "features_queue_if_no_path": "Remove queue_if_no_path from features (role multipath_config).",
+    "dev_loss_tmo_infinity": "Set dev_loss_tmo to a number of seconds (role multipath_config).",
+    "recheck_wwid_off": "Set recheck_wwid yes so a reused LUN id is not added to the old map (role multipath_config).",
     "node.session.scan": "Set node.session.scan = manual in iscsid.conf and the node records (role "
                          "iscsi_scan_manual), so a rescan adds only the LUNs you ask for.",
     "no_lvm_filter": "Add an LVM global_filter (or a devices file) that accepts only the multipath maps of SAN "

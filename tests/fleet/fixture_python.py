@@ -11,8 +11,9 @@ captured trees in one run, without VMs. It lives under tests/, which build_ignor
 tarball, and nothing in the shipped modules or plugins knows about it: a user cannot reach it by accident.
 
 What it changes, in this process only, before the AnsiballZ payload runs:
-- san_observe.HostReader reads the fixture's sysfs/proc/etc tree and answers commands from the fixture's captured
-  outputs (the CapturedRun of the unit tests), with the deadline helper inlined (no fork per batch);
+- san_read.Host (the reader of every module, multipath_conf's too) reads the fixture's sysfs/proc/etc tree and
+  answers commands from the fixture's captured outputs (the CapturedRun of the unit tests), with the deadline
+  helper inlined for its reads (no fork per batch);
 - deadline.run answers every other command from the same capture (multipath_conf: `multipathd show config` from
   the captured `show config local`; a command the capture does not have fails as "not found", as on a host
   without it), and AnsibleModule.get_bin_path returns the bare program name;
@@ -50,34 +51,34 @@ def install(scenario):
     # the collection tree the controller runs (scripts/setup.sh exports it); the payload itself comes from the same tree
     sys.path.extend(p for p in (os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "").split(os.pathsep) if p)
     from ansible.module_utils import basic
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline, san_observe
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_observe as t
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline, san_read
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read as t
 
     base = unpacked(scenario)
     captured = t.CapturedRun(os.path.join(base, "commands"))
     real_call = deadline.call
 
-    def run(argv, timeout, what=None, data=None):
+    def fixture_run(argv, timeout, what=None, data=None):
         if data is not None or argv[0] in ("systemctl", "iscsiadm") and "-o" in argv:
             raise OSError(1, "fixture host %s is read-only: %s" % (scenario, " ".join(argv)))
         key = tuple(argv)
         return captured(list(ALIASES.get(key, key)), timeout, what)
 
-    def call(fn, args=(), timeout=10.0, what=None):
+    def fixture_call(fn, args=(), timeout=10.0, what=None):
         if what == "sysfs scan of sd disks":
             return []
-        if getattr(fn, "__module__", "").endswith("san_observe"):
+        if getattr(fn, "__module__", "").endswith("san_read"):
             return t.inline_call(fn, args, timeout, what)
         return real_call(fn, args, timeout=timeout, what=what)
 
-    reader_init = san_observe.HostReader.__init__
+    reader_init = san_read.Host.__init__
 
     def init(self, root="/", run=None, call=None, **kw):
-        reader_init(self, root=os.path.join(base, "root"), run=captured, call=t.inline_call, **kw)
+        reader_init(self, root=os.path.join(base, "root"), run=fixture_run, call=fixture_call, **kw)
 
-    san_observe.HostReader.__init__ = init
-    deadline.run = run
-    deadline.call = call
+    san_read.Host.__init__ = init
+    deadline.run = fixture_run
+    deadline.call = fixture_call
     basic.AnsibleModule.get_bin_path = lambda self, name, required=False, opt_dirs=None: name
 
 

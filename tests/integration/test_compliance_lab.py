@@ -25,9 +25,9 @@ PLAYBOOK = """\
   hosts: sanlab
   gather_facts: false
   roles:
-    - role: sanfleet.remediation.multipath_audit
+    - role: sanfleet.remediation.multipath_config
       vars:
-        multipath_audit_fix: true
+        multipath_config_fix: true
     - role: sanfleet.remediation.iscsi_scan_manual
 """
 
@@ -142,7 +142,7 @@ def test_roles_fix_restart_and_verify_then_change_nothing(guest):
     pid_before = ssh(guest, "systemctl show -p MainPID --value multipathd.service").strip()
     changed, out = playbook(guest)
     assert changed >= 3, out[-3000:]  # file write (+handler), iscsid.conf + records
-    assert out.count("RUNNING HANDLER [sanfleet.remediation.multipath_audit : Restart multipathd]") == 1
+    assert out.count("RUNNING HANDLER [sanfleet.remediation.multipath_config : Restart multipathd]") == 1
     assert ssh(guest, "systemctl show -p MainPID --value multipathd.service").strip() != pid_before
 
     conf = ssh(guest, "cat /etc/multipath.conf")

@@ -2,7 +2,7 @@
 
 - test_refused_flush_restores_queueing: a dead map the array no longer maps (LUN 2 unmapped, every path
   failed, queue_if_no_path) is held open by a process that is NOT blocked in its I/O (so it does not leave when
-  queueing is disabled). mpath_flush (array_unmapped) disables queueing, waits for the opener, refuses naming it,
+  queueing is disabled). multipath_flush (array_unmapped) disables queueing, waits for the opener, refuses naming it,
   and gives queueing back: the live table and multipathd's view of the map are exactly what they were.
 """
 import json
@@ -60,7 +60,7 @@ def test_refused_flush_restores_queueing(lab, tmp_path):
         # a holder that keeps the map open without doing I/O: disabling queueing does not make it leave
         sh(lab, "setsid nohup sleep 600 < /dev/mapper/%s > /dev/null 2>&1 & echo $! > /tmp/holder.pid" % wwid)
         pid = sh(lab, "cat /tmp/holder.pid").strip()
-        rc, out, seconds = run_module(lab, tmp_path, "mpath_flush",
+        rc, out, seconds = run_module(lab, tmp_path, "multipath_flush",
                                       {"wwid": wwid, "array_unmapped": True, "timeout": 30, "command_timeout": 10})
         assert out.get("failed"), out
         assert out["failed_step"]["action"] == "verify_unused", out

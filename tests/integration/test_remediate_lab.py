@@ -100,7 +100,7 @@ class Play:
         for r in self.records:
             if r["status"] not in ("ok", "failed"):
                 continue
-            if r["action"].split(".")[-1] not in ("mpath_flush", "scsi_delete", "scsi_rescan",
+            if r["action"].split(".")[-1] not in ("multipath_flush", "mpath_flush", "scsi_delete", "scsi_rescan",
                                                   "stale_cleanup"):
                 continue
             res = r["result"]

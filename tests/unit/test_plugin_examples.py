@@ -47,6 +47,9 @@ def provided(kind):
             names |= set(re.findall(r'"(\w+)":\s*\w+', path.read_text().split("def filters", 1)[-1]))
         else:
             names.add(path.stem)
+    # names kept working by a redirect in meta/runtime.yml (deprecated, but they resolve)
+    routing = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text()).get("plugin_routing") or {}
+    names |= set(name for name, route in ((routing.get(kind) or {}).items()) if route.get("redirect"))
     return names
 
 

@@ -15,7 +15,7 @@ import yaml
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_judge import (
     check, probe_live, rec)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     healthy_lab, ontap_serial, ontap_wwid)
 
 ROOT = Path(__file__).resolve().parents[4]

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
 TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
@@ -261,7 +262,7 @@ SHOW_MAPS = """\
 
 
 def test_live_maps_merge_daemon_and_table():
-    maps = mc.live_maps(mc.parse_show_maps(SHOW_MAPS), mc.parse_dmsetup_table(TABLE))
+    maps = mc.live_maps(sp.parse_show_maps(SHOW_MAPS), sp.parse_dm_lines(TABLE, sp.parse_multipath_table)[0])
     assert [(m["name"][-2:], m["queueing"], m["queues_forever"], m["table_queue_if_no_path"]) for m in maps] == [
         ("ef", None, False, False), ("31", "on", True, True), ("32", "30 chk", False, False)]
     assert maps[1]["vendor"] == "NETAPP" and maps[1]["product"] == "LUN C-Mode"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe as so
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi
 
 # derandomize: CI runs the same examples every time (a failure is reproducible, not a flake)
@@ -144,19 +144,19 @@ DM_TOKENS = st.lists(st.one_of(st.sampled_from(["0", "1", "2", "3", "-1", "queue
 @FAST
 @given(DM_TOKENS)
 def test_dm_table_and_status_parsers_raise_only_their_error(args):
-    for parser in (so.parse_multipath_table, so.parse_multipath_status):
+    for parser in (sp.parse_multipath_table, sp.parse_multipath_status):
         try:
             parser(args)
-        except so.DmParseError:
+        except sp.DmParseError:
             pass
 
 
 @FAST
 @given(st.lists(st.text(max_size=60), max_size=8).map("\n".join))
 def test_dm_lines_parser_never_raises(text):
-    so.parse_dm_lines(text, so.parse_multipath_table)
-    so.parse_dm_lines(text, so.parse_multipath_status)
-    so.parse_dm_info(text)
+    sp.parse_dm_lines(text, sp.parse_multipath_table)
+    sp.parse_dm_lines(text, sp.parse_multipath_status)
+    sp.parse_dm_info(text)
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=6),
@@ -169,7 +169,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size
 @given(st.one_of(JSON.map(json.dumps), st.text(max_size=80)))
 def test_multipathd_json_parser_raises_only_value_error(text):
     try:
-        so.parse_multipathd_json(text)
+        sp.parse_multipathd_json(text)
     except ValueError:
         pass
 
@@ -177,7 +177,7 @@ def test_multipathd_json_parser_raises_only_value_error(text):
 def test_multipathd_json_deep_nesting_is_a_value_error():
     for text in ("[" * 1500 + "]" * 1500, '{"maps": ' + "[" * 100000 + "]" * 100000 + "}"):
         try:
-            so.parse_multipathd_json(text)
+            sp.parse_multipathd_json(text)
         except ValueError as exc:
             assert "maps" in str(exc) or "deeply" in str(exc)
         else:

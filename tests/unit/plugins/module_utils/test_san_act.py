@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """san_act against a fake host: a sysfs/devtmpfs tree under tmp_path, a fake reader with the interface of
-san_observe.HostReader, and fake runners. The fakes (FakeEnv) are also used by the module tests."""
+san_read.Host, and fake runners. The fakes (FakeEnv) are also used by the module tests."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 
 WWID = "3600a09803830447a4f244c4657616f6f"
@@ -218,11 +219,11 @@ class FakeEnv(object):
         kw.setdefault("root", self.root)
         kw.setdefault("sleep", self.clock.sleep)
         kw.setdefault("clock", self.clock)
-        return san_act.Host(self.reader, run=self.run, call=self.call, **kw)
+        return san_act.ActContext(self.reader, run=self.run, call=self.call, **kw)
 
 
 class FakeReader(object):
-    """The interface of san_observe.HostReader, answering from FakeEnv's state (copies, like a re-read)."""
+    """The interface of san_read.Host, answering from FakeEnv's state (copies, like a re-read)."""
 
     def __init__(self, env):
         self.env = env
@@ -768,7 +769,7 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
 def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2)
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_act.scsi_host_info(host, 4), existing=None,
+    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None,
                                 expect={"wwid": WWID2})
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
@@ -782,7 +783,7 @@ def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
 def test_scan_verifies_the_new_identity(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)   # the array said WWID2
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_act.scsi_host_info(host, 4), existing=None,
+    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None,
                                 expect={"wwid": WWID2})
     with pytest.raises(san_act.ExecutionError) as info:
         san_act.execute(plan, host)
@@ -800,7 +801,7 @@ def test_scan_refuses_a_non_san_host_at_act_time(env):
 def test_scan_hung_write_fails_clearly(env):
     env.hang.add("scan")
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_act.scsi_host_info(host, 4), existing=None)
+    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None)
     with pytest.raises(san_act.ExecutionError) as info:
         san_act.execute(plan, host)
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
@@ -829,16 +830,9 @@ def test_rescan_refuses_a_reused_name(env):
 
 def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
     host = env.host()
-    assert san_act.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
-    assert san_act.scsi_host_info(host, 0)["transport"] == "other"
-    assert san_act.scsi_host_info(host, 42) is None
-
-
-def test_serial_matches_ascii_and_lio_hex():
-    assert san_act.serial_matches("81LgM$V4waSp", "81LgM$V4waSp")
-    assert san_act.serial_matches("81LgM$V4waSp", "0" + "81LgM$V4waSp".encode().hex())
-    assert not san_act.serial_matches("81LgM$V4waSp", "81LgM$V4waSq")
-    assert not san_act.serial_matches(None, "x")
+    assert san_read.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
+    assert san_read.scsi_host_info(host, 0)["transport"] == "other"
+    assert san_read.scsi_host_info(host, 42) is None
 
 
 def test_unknown_action_is_refused(env):
@@ -975,7 +969,7 @@ def test_flush_attempts_never_get_a_fraction_of_a_second(env):
 
 
 def test_budgeted_commands_keep_a_floor():
-    h = san_act.Host(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
+    h = san_act.ActContext(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
     assert h.command(["true"], budget_end=100.2) == san_act.MIN_COMMAND_SECONDS
     assert h.command(["true"], budget_end=100.2) >= 1
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of san_judge: snapshots come from san_observe over SanTree fixture trees (the real pipeline)."""
+"""Unit tests of san_judge: snapshots come from san_read over SanTree fixture trees (the real pipeline)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
 
 TARGET2 = "iqn.1992-08.com.netapp:sn.cluster2:vs.7"
@@ -311,22 +311,12 @@ def test_fc_initiator_matching_ignores_wwpn_format():
     assert [v["kind"] for v in vs] == ["unexpected_visibility"]
 
 
-def test_grace_marks_old_array_truth(tmp_path):
-    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
-    r2 = dict(rec(2, 2), collected_at=s["collected_at"] - 600)
-    v = verdict(check(s, [r2], grace=60), ontap_wwid(1))
-    assert v["kind"] == "stale_unmapped"
-    assert v["evidence"]["within_grace"] is False and "re-read" in v["reason"]
-    r2["collected_at"] = s["collected_at"] - 5
-    v = verdict(check(s, [r2], grace=60), ontap_wwid(1))
-    assert v["evidence"]["within_grace"] is True
-
-
 @pytest.mark.parametrize("observed,expected", [
     ("80AbCdEfGh01", True), ("3830416243644566476830 31".replace(" ", ""), True),
     ("0" + "80AbCdEfGh01".encode().hex(), True), ("80AbCdEfGh02", False), (None, None)])
 def test_serial_matches(observed, expected):
-    assert sj.serial_matches(observed, rec(1, 1)) is expected
+    r = rec(1, 1)
+    assert sj.serial_matches(observed, r["serial"], r.get("serial_hex")) is expected
 
 
 def test_every_verdict_has_evidence_and_reason(tmp_path):
@@ -337,7 +327,7 @@ def test_every_verdict_has_evidence_and_reason(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ captured lab trees
 
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (  # noqa: E402
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (  # noqa: E402
     load_captured)
 
 

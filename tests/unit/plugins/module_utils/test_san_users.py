@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """In use means in use, from observe to judge: kernel users and unknown openers through the real pipeline
-(SanTree fixture trees -> san_observe -> san_judge / san_plan)."""
+(SanTree fixture trees -> san_read -> san_judge / san_plan)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     _blocknode, healthy_lab, ontap_wwid)
 
 

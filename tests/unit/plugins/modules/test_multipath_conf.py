@@ -121,7 +121,7 @@ def test_audit_of_a_debian_host_without_file(host, run_module):
 
 
 def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, run_module):
-    res = run_module({"path": host.path, "state": "fixed"}, check=True, diff=True)
+    res = run_module({"path": host.path, "state": "present"}, check=True, diff=True)
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
     assert 'vendor "NETAPP"' in res["diff"]["after"] and res["diff"]["before"] == ""
     assert res["diff"]["before_header"].endswith("(absent)")
@@ -130,7 +130,7 @@ def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, run_module
 
 
 def test_fix_creates_the_file_restarts_once_and_verifies(host, run_module):
-    res = run_module({"path": host.path, "state": "fixed", "backup": True})
+    res = run_module({"path": host.path, "state": "present", "backup": True})
     assert res["changed"] is True and res["restarted"] is True and res["restart_needed"] is False
     assert host.calls.count("systemctl restart multipathd.service") == 1
     text = open(host.path).read()
@@ -140,7 +140,7 @@ def test_fix_creates_the_file_restarts_once_and_verifies(host, run_module):
     assert "backup_file" not in res or not res["backup_file"]  # nothing to back up
     # second run: nothing to do
     host.calls[:] = []
-    again = run_module({"path": host.path, "state": "fixed"})
+    again = run_module({"path": host.path, "state": "present"})
     assert again["changed"] is False and again["restarted"] is False and again["changes"] == []
     assert "systemctl restart multipathd.service" not in host.calls
     assert checks(again["findings"]) == []
@@ -151,7 +151,7 @@ def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, run_module)
         original = f.read()
     with open(host.path, "w") as f:
         f.write(original)
-    res = run_module({"path": host.path, "state": "fixed", "backup": True})
+    res = run_module({"path": host.path, "state": "present", "backup": True})
     assert res.get("msg") is None
     assert res["changed"] is True and os.path.exists(res["backup_file"])
     assert open(res["backup_file"]).read() == original
@@ -164,7 +164,7 @@ def test_fix_refuses_a_file_it_cannot_parse(host, run_module):
         broken = f.read()
     with open(host.path, "w") as f:
         f.write(broken)
-    res = run_module({"path": host.path, "state": "fixed"})
+    res = run_module({"path": host.path, "state": "present"})
     assert res["failed"] is True and "refusing to rewrite" in res["msg"] and "line 5" in res["msg"]
     assert open(host.path).read() == broken
     # the audit still works and says why
@@ -181,20 +181,20 @@ def test_wedged_daemon_falls_back_to_multipath_t(host, run_module):
 
 
 def test_restart_false_reports_restart_needed(host, run_module):
-    res = run_module({"path": host.path, "state": "fixed", "restart": False})
+    res = run_module({"path": host.path, "state": "present", "restart": False})
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
     assert "systemctl restart multipathd.service" not in host.calls
     # the file is fixed, the daemon is not: the next run still asks for the restart, without a file change
-    res = run_module({"path": host.path, "state": "fixed", "restart": False})
+    res = run_module({"path": host.path, "state": "present", "restart": False})
     assert res["changed"] is False and res["restart_needed"] is True
     # and a run with restart does it
-    res = run_module({"path": host.path, "state": "fixed"})
+    res = run_module({"path": host.path, "state": "present"})
     assert res["changed"] is True and res["restarted"] is True
 
 
 def test_verification_fails_when_maps_still_queue(host, run_module):
     host.after_restart = (FIXED_CONFIG, "on")
-    res = run_module({"path": host.path, "state": "fixed", "settle_timeout": 1})
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
     assert res["failed"] is True and "still queue" in res["msg"] and res["changed"] is True
     assert [f["check"] for f in res["remaining_findings"]] == ["live_map_queueing", "live_map_queueing"]
 
@@ -209,7 +209,7 @@ def test_state_restarted_restarts_and_verifies(host, run_module):
 
 
 def test_overrides_scope_and_fail(host, run_module):
-    res = run_module({"path": host.path, "state": "fixed", "scope": "overrides", "no_path_retry": "fail",
+    res = run_module({"path": host.path, "state": "present", "scope": "overrides", "no_path_retry": "fail",
                       "restart": False})
     text = open(host.path).read()
     assert "overrides {\n    no_path_retry fail\n    dev_loss_tmo 60\n}\n" in text
@@ -222,7 +222,7 @@ def test_local_disk_blacklist(host, run_module):
     res = run_module({"path": host.path})
     f = [x for x in res["findings"] if x["check"] == "local_disk_not_blacklisted"][0]
     assert f["recommended"] == "35000c500a1b2c3d4" and f["fixable"] is False and "in map dm-7" in f["value"]
-    run_module({"path": host.path, "state": "fixed", "blacklist_local_disks": True, "restart": False})
+    run_module({"path": host.path, "state": "present", "blacklist_local_disks": True, "restart": False})
     assert 'blacklist {\n    wwid "35000c500a1b2c3d4"\n}\n' in open(host.path).read()
 
 
@@ -245,7 +245,7 @@ def test_bad_input_is_refused_before_any_read(host, args, msg, run_module):
 
 def test_missing_directory_is_refused_for_a_fix(host, tmp_path, run_module):
     path = str(tmp_path / "no-such-dir" / "multipath.conf")
-    res = run_module({"path": path, "state": "fixed"})
+    res = run_module({"path": path, "state": "present"})
     assert res["failed"] is True and "does not exist" in res["msg"] and host.calls == []
 
 
@@ -255,7 +255,7 @@ def test_non_utf8_file_is_fixed_byte_exact_and_reported_safely(host, run_module)
            b"        no_path_retry queue\n    }\n}\n")
     with open(host.path, "wb") as f:
         f.write(raw)
-    res = run_module({"path": host.path, "state": "fixed", "restart": False}, diff=True)
+    res = run_module({"path": host.path, "state": "present", "restart": False}, diff=True)
     assert res["changed"] is True and "r\\xe9seau" in res["diff"]["before"]
     with open(host.path, "rb") as f:
         out = f.read()
@@ -266,8 +266,14 @@ def test_glued_comment_is_seen_and_fixed(host, run_module):
     with open(host.path, "w") as f:
         f.write('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n'
                 '        no_path_retry queue#by ops\n    }\n}\n')
-    res = run_module({"path": host.path, "state": "fixed", "restart": False})
+    res = run_module({"path": host.path, "state": "present", "restart": False})
     assert res["changed"] is True
     assert "no_path_retry 30 #by ops\n" in open(host.path).read()
     assert {"scope": 'devices/device[vendor="NETAPP",product="LUN"]', "key": "no_path_retry", "before": "queue",
             "after": "30"} in res["changes"]
+
+
+def test_state_fixed_is_the_deprecated_name_of_present(host, run_module):
+    res = run_module({"path": host.path, "state": "fixed"}, check=True)
+    assert res["state"] == "present" and res["changed"] is True
+    assert "state=fixed is now state=present" in str(res.get("deprecations"))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The stale_mpath_facts module end to end over a SanTree fixture (HostReader pointed at the tree)."""
+"""The stale_mpath_facts module end to end over a SanTree fixture (san_read.Host pointed at the tree)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,14 +14,14 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
 
 TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET]}]
 
-_Real = san_observe.HostReader
+_Real = san_read.Host
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
        "Additional sense: Logical unit not supported\n")
 
@@ -42,7 +42,7 @@ def tree(tmp_path, monkeypatch):
         seen.update(kw)
         return _Real(root=t.root, run=t.run, call=inline_call, **kw)
 
-    monkeypatch.setattr(san_observe, "HostReader", reader)
+    monkeypatch.setattr(san_read, "Host", reader)
     t.seen = seen
     return t
 
@@ -123,7 +123,7 @@ def test_probe_timeout_is_partial(tree, capsys):
 
 def test_hung_core_read_fails_naming_it(tree, capsys):
     tree.commands()
-    tree.run.answers[tuple(san_observe.CMD_DM_STATUS)] = timeout_answer
+    tree.run.answers[tuple(san_read.CMD_DM_STATUS)] = timeout_answer
     rc, out = run_module({}, capsys)
     assert rc == 1 and out["failed"] is True
     assert "dmsetup status --target multipath" in out["msg"] and "did not finish" in out["msg"]
@@ -135,7 +135,7 @@ def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
     def call(fn, args=(), timeout=10.0, what=None):
         raise deadline.DeadlineExceeded(what, timeout)
 
-    monkeypatch.setattr(san_observe, "HostReader",
+    monkeypatch.setattr(san_read, "Host",
                         lambda **kw: _Real(root=tree.root, run=tree.run, call=call, **kw))
     rc, out = run_module({}, capsys)
     assert rc == 1 and "listing of /sys/block" in out["msg"]
@@ -163,7 +163,13 @@ def test_documentation_is_valid_yaml_with_attributes():
     import yaml
     doc = yaml.safe_load(stale_mpath_facts.DOCUMENTATION)
     assert doc["module"] == "stale_mpath_facts"
-    assert set(doc["options"]) == set(stale_mpath_facts.argument_spec())
+    from ansible_collections.sanfleet.remediation.plugins.doc_fragments.deadlines import ModuleDocFragment
+    options = set(doc["options"])
+    for fragment in doc["extends_documentation_fragment"]:
+        if fragment.startswith("sanfleet.remediation.deadlines"):
+            var = (fragment.split(".")[3:] or ["documentation"])[0].upper()
+            options |= set(yaml.safe_load(getattr(ModuleDocFragment, var))["options"])
+    assert options == set(stale_mpath_facts.argument_spec())
     assert doc["attributes"]["check_mode"]["support"] == "full"
     assert doc["attributes"]["facts"]["support"] == "full"
     assert doc["attributes"]["diff_mode"]["support"] == "none"

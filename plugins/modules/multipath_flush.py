@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: mpath_flush
+module: multipath_flush
 short_description: Remove one stale dm-multipath map, safely
 version_added: "0.1.0"
 description:
@@ -67,18 +67,13 @@ options:
     description:
       - Seconds for the flush step as a whole, C(multipath -f) retries included. Waiting for the map to vanish
         and for stuck udev openers to leave gets the same amount.
-    type: float
+      - A positive number of at most 3600.
     default: 60
-  command_timeout:
-    description: Hard deadline in seconds for each command and each sysfs read.
-    type: float
-    default: 10
-  wwids_file:
-    description: The wwids file, used to verify that C(multipath -w) removed the WWID.
-    type: path
-    default: /etc/multipath/wwids
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.deadlines
+  - sanfleet.remediation.deadlines.wait
+  - sanfleet.remediation.deadlines.wwids_file
 attributes:
   check_mode:
     support: full
@@ -99,13 +94,13 @@ seealso:
 
 EXAMPLES = r"""
 - name: Plan the removal of a stale map (check mode shows the exact steps)
-  sanfleet.remediation.mpath_flush:
+  sanfleet.remediation.multipath_flush:
     wwid: 3600a09803830447a4f244c4657616f6f
   check_mode: true
   register: flush_plan
 
 - name: Remove the map, then its paths
-  sanfleet.remediation.mpath_flush:
+  sanfleet.remediation.multipath_flush:
     wwid: 3600a09803830447a4f244c4657616f6f
     timeout: 60
   register: flushed
@@ -162,6 +157,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
@@ -189,9 +187,7 @@ def main():
             force_remove=dict(type="bool", default=False),
             array_unmapped=dict(type="bool", default=False),
             remove_wwid=dict(type="bool", default=True),
-            timeout=dict(type="float", default=60.0),
-            command_timeout=dict(type="float", default=10.0),
-            wwids_file=dict(type="path", default="/etc/multipath/wwids"),
+            **san_module.deadline_options(timeout=60.0, wwids_file=True),
         ),
         mutually_exclusive=[("wwid", "name")],
         required_one_of=[("wwid", "name")],
@@ -201,15 +197,12 @@ def main():
     result = dict(changed=False, plan=[], executed=[], slaves=[], removed=[])
     try:
         if p["wwid"] is not None:
-            key = san_act.multipath_form(san_validate.wwid(p["wwid"]))
+            key = san_identity.multipath_wwid(san_validate.wwid(p["wwid"]))
         else:
             key = san_validate.map_name(p["name"])
     except san_validate.InvalidInput as exc:
-        module.fail_json(msg="invalid input: %s; nothing changed" % exc, **result)
-    for opt in ("timeout", "command_timeout"):
-        if not 0 < p[opt] <= 3600:
-            module.fail_json(msg="%s must be between 0 and 3600 seconds, got %s; nothing changed" % (opt, p[opt]),
-                             **result)
+        san_module.fail_from(module, exc, result)
+    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
 
     host = build_host(module)
     try:
@@ -217,7 +210,7 @@ def main():
         if m is None:
             module.exit_json(msg="map %s is not present" % key, **result)
         info = dict(m)
-        info["holders"] = san_act.describe_holders(host, m.get("holders"))
+        info["holders"] = san_read.describe_holders(host, m.get("holders"))
         if p["array_unmapped"] and m.get("queueing") and m.get("openers"):
             info["probe"] = dict((x["name"], host.reader.probe_path(x["name"])) for x in m.get("paths") or []
                                  if x.get("name"))
@@ -227,21 +220,10 @@ def main():
         plan = san_plan.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
                                               "array_unmapped": p["array_unmapped"]})
     except san_plan.Refused as exc:
-        module.fail_json(msg="refused: %s; nothing changed" % exc, refusal=exc.to_dict(), **result)
+        san_module.fail_from(module, exc, result)
     except deadline.DeadlineExceeded as exc:
-        module.fail_json(msg="reading map %s: %s; nothing changed" % (key, exc), **result)
-    result["plan"] = plan
-    result["changed"] = bool(plan)
-    if module.check_mode or not plan:
-        module.exit_json(**result)
-    try:
-        result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
-        failure = exc.to_dict()
-        msg = failure.pop("msg")
-        result.update(failure)  # executed, failed_step and refusal or deadline
-        result["changed"] = bool(result["executed"])
-        module.fail_json(msg="map %s: %s" % (key, msg), **result)
+        san_module.fail_from(module, exc, result, "reading map %s" % key)
+    san_module.execute(module, plan, host, result, what="map %s" % key)
     result["removed"] = [m.get("wwid")]
     module.exit_json(**result)
 

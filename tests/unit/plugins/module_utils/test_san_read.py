@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of san_observe on fixture trees.
+"""Unit tests of san_read (and the parsers, snapshot assembly and probes it drives) on fixture trees.
 
 `SanTree` builds a small tree in tmp_path that mimics the real sysfs layout of an iSCSI (or FC) host
 (/sys/block/sdb -> ../devices/platform/host2/session1/target2:0:0/2:0:0:1/block/sdb, class symlinks, dm
@@ -24,7 +24,10 @@ import time
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe as so
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 IQN = "iqn.2024-01.lab.san:initiator"
@@ -43,20 +46,20 @@ def ontap_wwid(n):
 
 
 def one_map_answer(key, answer_of):
-    """The answer of a one-map command (what HostReader.map() runs), derived from the all-maps answer the way
+    """The answer of a one-map command (what Host.map() runs), derived from the all-maps answer the way
     dmsetup 1.02 and multipathd 0.9.4 print it on the lab: `dmsetup table|status NAME` without the "NAME: "
     prefix, `dmsetup info -c ... NAME` one row, `multipathd show map NAME json` {"map": {...}}; an unknown map
     fails (rc 1) as they do. None when `key` is not such a command."""
-    if len(key) == len(so.CMD_DM_INFO) + 1 and key[:-1] == tuple(so.CMD_DM_INFO):
-        rc, out, err = answer_of(tuple(so.CMD_DM_INFO))
+    if len(key) == len(sr.CMD_DM_INFO) + 1 and key[:-1] == tuple(sr.CMD_DM_INFO):
+        rc, out, err = answer_of(tuple(sr.CMD_DM_INFO))
         rows = [ln for ln in out.splitlines() if ln.split("|")[0] == key[-1]]
         return (0, "".join(r + "\n" for r in rows), "") if rows else (1, "", "Device does not exist.")
     if len(key) == 3 and key[:2] in (("dmsetup", "table"), ("dmsetup", "status")):
-        rc, out, err = answer_of(tuple(so.CMD_DM_TABLE if key[1] == "table" else so.CMD_DM_STATUS))
+        rc, out, err = answer_of(tuple(sr.CMD_DM_TABLE if key[1] == "table" else sr.CMD_DM_STATUS))
         rows = [ln.split(": ", 1)[1] for ln in out.splitlines() if ln.startswith(key[2] + ": ")]
         return (0, "".join(r + "\n" for r in rows), "") if rows else (1, "", "Command failed.")
     if len(key) == 5 and key[:3] == ("multipathd", "show", "map") and key[4] == "json":
-        ans = answer_of(tuple(so.CMD_MPD_JSON))
+        ans = answer_of(tuple(sr.CMD_MPD_JSON))
         if ans is None or callable(ans):
             return ans
         rc, out, err = ans
@@ -306,17 +309,17 @@ class SanTree(object):
                              "switch_grp": 0, "map_loads": 1, "total_q_time": 0, "q_timeouts": 0,
                              "path_groups": [{"selector": "service-time 0", "pri": 1, "dm_st": "active",
                                               "marginal_st": "normal", "group": 1, "paths": paths}]})
-        self.run.set(so.CMD_DM_INFO, "\n".join(info) + "\n" if info else "No devices found\n")
-        self.run.set(so.CMD_DM_TABLE, "\n".join(table) + "\n" if table else "No devices found\n")
-        self.run.set(so.CMD_DM_STATUS, "\n".join(status) + "\n" if status else "No devices found\n")
+        self.run.set(sr.CMD_DM_INFO, "\n".join(info) + "\n" if info else "No devices found\n")
+        self.run.set(sr.CMD_DM_TABLE, "\n".join(table) + "\n" if table else "No devices found\n")
+        self.run.set(sr.CMD_DM_STATUS, "\n".join(status) + "\n" if status else "No devices found\n")
         if multipathd:
             self.proc(612, "multipathd", fds=["/dev/%s" % s for s in sorted(self.sd)])
-            self.run.set(so.CMD_MPD_JSON, multipathd_json(mpd_maps))
+            self.run.set(sr.CMD_MPD_JSON, multipathd_json(mpd_maps))
         return self
 
     def reader(self, **kw):
         kw.setdefault("call", inline_call)
-        return so.HostReader(root=self.root, run=self.run, **kw)
+        return sr.Host(root=self.root, run=self.run, **kw)
 
 
 def multipathd_json(maps, key="maps"):
@@ -376,7 +379,7 @@ class CapturedRun(FakeRun):
         self.captured = _captured_answers(cdir)
 
     def _derived(self, key):
-        if key == tuple(so.CMD_DM_INFO) and key not in self.captured:
+        if key == tuple(sr.CMD_DM_INFO) and key not in self.captured:
             rc, out, err = self.captured[("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open")]
             return (rc, "".join(line.replace(":", "|") + "\n" for line in out.splitlines()), err)
         return self.captured.get(key)
@@ -385,7 +388,7 @@ class CapturedRun(FakeRun):
         self.calls.append((list(argv), timeout))
         key = _norm_argv(argv)
         ans = self.captured.get(key)
-        if ans is None and key == tuple(so.CMD_DM_INFO):
+        if ans is None and key == tuple(sr.CMD_DM_INFO):
             rc, out, err = self.captured[("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open")]
             ans = (rc, "".join(line.replace(":", "|") + "\n" for line in out.splitlines()), err)
         if ans is None:
@@ -429,38 +432,26 @@ def load_captured(scenario):
     if os.path.exists(os.path.join(base, "truth.json")):
         with open(os.path.join(base, "truth.json")) as f:
             truth = json.load(f)
-    reader = so.HostReader(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
-                           call=inline_call)
+    reader = sr.Host(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
+                     call=inline_call)
     return reader, truth
 
 
 # ------------------------------------------------------------------------------------------------ tests: helpers
 
 
-@pytest.mark.parametrize("sysfs,expected", [
-    ("naa.600a098038314c674d24563477615370\n", "3600a098038314c674d24563477615370"),
-    ("naa.60014055A1A0000", "360014055a1a0000"),
-    ("eui.0025384b91b02e43", "20025384b91b02e43"),
-    ("t10.Linux   scsi_debug      2000", "1Linux_scsi_debug_2000"),
-    ("", None),
-    (None, None),
-])
-def test_multipath_wwid(sysfs, expected):
-    assert so.multipath_wwid(sysfs) == expected
-
-
 def test_vpd80_serial_strips_header_nuls_and_blanks():
-    assert so.vpd80_serial(vpd80("  80AbCdEfGh01\x00\x00")) == "80AbCdEfGh01"
-    assert so.vpd80_serial(b"\x00\x80\x00") is None
-    assert so.vpd80_serial(None) is None
+    assert sp.vpd80_serial(vpd80("  80AbCdEfGh01\x00\x00")) == "80AbCdEfGh01"
+    assert sp.vpd80_serial(b"\x00\x80\x00") is None
+    assert sp.vpd80_serial(None) is None
 
 
 def test_parse_dm_table_and_status_with_two_groups_and_hwhandler():
     table = ("3600a0980aa: 0 2097152 multipath 3 queue_if_no_path pg_init_retries 50 1 alua 2 1 "
              "service-time 0 1 1 8:16 1 service-time 0 1 1 8:48 1\n")
     status = "3600a0980aa: 0 2097152 multipath 2 1 0 0 2 1 A 0 1 2 8:16 F 3 0 1 E 0 1 2 8:48 A 0 0 1\n"
-    t, e1 = so.parse_dm_lines(table, so.parse_multipath_table)
-    s, e2 = so.parse_dm_lines(status, so.parse_multipath_status)
+    t, e1 = sp.parse_dm_lines(table, sp.parse_multipath_table)
+    s, e2 = sp.parse_dm_lines(status, sp.parse_multipath_status)
     assert not e1 and not e2
     assert t["3600a0980aa"]["queueing"] is True
     assert t["3600a0980aa"]["hwhandler"] == "alua"
@@ -472,14 +463,14 @@ def test_parse_dm_table_and_status_with_two_groups_and_hwhandler():
 
 
 def test_parse_dm_truncated_line_is_an_error_not_a_crash():
-    maps, errors = so.parse_dm_lines("x: 0 100 multipath 1 queue_if_no_path 0 1 1 service-time 0 2 1 8:16\n",
-                                     so.parse_multipath_table)
+    maps, errors = sp.parse_dm_lines("x: 0 100 multipath 1 queue_if_no_path 0 1 1 service-time 0 2 1 8:16\n",
+                                     sp.parse_multipath_table)
     assert maps == {}
     assert errors and errors[0]["what"] == "dmsetup line of x"
 
 
 def test_parse_mountinfo_unescapes_and_keeps_dev():
-    m = so.parse_mountinfo("36 25 253:2 / /mnt/my\\040data rw,relatime shared:1 - ext4 /dev/mapper/3600a rw\n")
+    m = sp.parse_mountinfo("36 25 253:2 / /mnt/my\\040data rw,relatime shared:1 - ext4 /dev/mapper/3600a rw\n")
     assert m == [{"dev": "253:2", "mountpoint": "/mnt/my data", "fstype": "ext4", "source": "/dev/mapper/3600a"}]
 
 
@@ -521,8 +512,8 @@ def test_each_command_runs_once_with_its_deadline(tmp_path):
     t = healthy_lab(tmp_path).commands()
     t.reader(command_timeout=3.5).snapshot(probe=False)
     argvs = [tuple(c[0]) for c in t.run.calls]
-    assert sorted(argvs) == sorted(tuple(a) for a in (so.CMD_DM_INFO, so.CMD_DM_TABLE, so.CMD_DM_STATUS,
-                                                      so.CMD_MPD_JSON))
+    assert sorted(argvs) == sorted(tuple(a) for a in (sr.CMD_DM_INFO, sr.CMD_DM_TABLE, sr.CMD_DM_STATUS,
+                                                      sr.CMD_MPD_JSON))
     assert all(c[1] == 3.5 for c in t.run.calls)
 
 
@@ -576,17 +567,17 @@ def test_multipathd_not_running_is_never_contacted(tmp_path):
 
 def test_multipathd_binary_missing(tmp_path):
     t = healthy_lab(tmp_path).commands()
-    del t.run.answers[tuple(so.CMD_MPD_JSON)]   # FakeRun raises OSError (ENOENT) like a missing binary
+    del t.run.answers[tuple(sr.CMD_MPD_JSON)]   # FakeRun raises OSError (ENOENT) like a missing binary
     snap = t.reader().snapshot(probe=False)
     assert snap["maps"][ontap_wwid(1)]["paths"][0]["dm_state"] == "active"
     whats = [e["what"] for e in snap["errors"]]
-    assert " ".join(so.CMD_MPD_JSON) in whats and "multipathd" in whats
+    assert " ".join(sr.CMD_MPD_JSON) in whats and "multipathd" in whats
 
 
 def test_malformed_multipathd_json_falls_back_to_raw_paths(tmp_path):
     t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
-    t.run.set(so.CMD_MPD_JSON, '{"major_version": 0, "maps": [{"name" : "x", "paths" : 2,,}]}')
-    t.run.set(so.CMD_MPD_PATHS, "sdb|8:16|active|ready|running|%s\nsdd|8:48|failed|faulty|running|%s\n"
+    t.run.set(sr.CMD_MPD_JSON, '{"major_version": 0, "maps": [{"name" : "x", "paths" : 2,,}]}')
+    t.run.set(sr.CMD_MPD_PATHS, "sdb|8:16|active|ready|running|%s\nsdd|8:48|failed|faulty|running|%s\n"
               % (ontap_wwid(1), ontap_wwid(1)))
     snap = t.reader().snapshot(probe=False)
     m = snap["maps"][ontap_wwid(1)]
@@ -597,8 +588,8 @@ def test_malformed_multipathd_json_falls_back_to_raw_paths(tmp_path):
 
 def test_malformed_json_and_no_fallback_keeps_kernel_view(tmp_path):
     t = healthy_lab(tmp_path).commands()
-    t.run.set(so.CMD_MPD_JSON, "not json at all")
-    t.run.set(so.CMD_MPD_PATHS, "", rc=1, stderr="timeout receiving packet")
+    t.run.set(sr.CMD_MPD_JSON, "not json at all")
+    t.run.set(sr.CMD_MPD_PATHS, "", rc=1, stderr="timeout receiving packet")
     snap = t.reader().snapshot(probe=False)
     assert len(snap["maps"]) == 2
     assert snap["maps"][ontap_wwid(1)]["paths"][0]["checker_state"] is None
@@ -766,21 +757,21 @@ def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_p
     snap = t.reader(call=call).snapshot(probe=False)
     assert len(snap["disks"]) == 45
     devices = 45 + 2  # sds and the two dm maps
-    assert calls.count("read_devices") == -(-devices // so.READ_CHUNK)
+    assert calls.count("read_devices") == -(-devices // sr.READ_CHUNK)
     assert "read_sd" not in calls and "read_dm" not in calls
     assert [e["what"] for e in snap["errors"]] == ["batch read of sysfs and /proc"]
 
 
 def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
     t = healthy_lab(tmp_path).commands()
-    real = so.read_sd
+    real = sr.read_sd
 
     def slow_read_sd(root, name):
         if name == "sdc":
             time.sleep(30)
         return real(root, name)
 
-    monkeypatch.setattr(so, "read_sd", slow_read_sd)
+    monkeypatch.setattr(sr, "read_sd", slow_read_sd)
     started = time.monotonic()
     snap = t.reader(call=deadline.call, read_timeout=0.7).snapshot(probe=False)
     assert time.monotonic() - started < 8
@@ -791,7 +782,7 @@ def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
 
 def test_hung_dmsetup_raises_naming_the_command(tmp_path):
     t = healthy_lab(tmp_path).commands()
-    t.run.answers[tuple(so.CMD_DM_TABLE)] = timeout_answer
+    t.run.answers[tuple(sr.CMD_DM_TABLE)] = timeout_answer
     with pytest.raises(deadline.DeadlineExceeded) as info:
         t.reader().snapshot()
     assert "dmsetup table --target multipath" in str(info.value)
@@ -799,11 +790,11 @@ def test_hung_dmsetup_raises_naming_the_command(tmp_path):
 
 def test_hung_multipathd_is_partial(tmp_path):
     t = healthy_lab(tmp_path).commands()
-    t.run.answers[tuple(so.CMD_MPD_JSON)] = timeout_answer
-    t.run.answers[tuple(so.CMD_MPD_PATHS)] = timeout_answer
+    t.run.answers[tuple(sr.CMD_MPD_JSON)] = timeout_answer
+    t.run.answers[tuple(sr.CMD_MPD_PATHS)] = timeout_answer
     snap = t.reader().snapshot(probe=False)
     assert len(snap["maps"]) == 2
-    assert " ".join(so.CMD_MPD_JSON) in [e["what"] for e in snap["errors"]]
+    assert " ".join(sr.CMD_MPD_JSON) in [e["what"] for e in snap["errors"]]
 
 
 # ------------------------------------------------------------------------------------------------ disk() / map()
@@ -845,9 +836,9 @@ def test_map_reread_asks_only_for_that_map(tmp_path):
     assert m["queueing"] is not None and [p["name"] for p in m["paths"]] == ["sdb", "sdd"]
     name = ontap_wwid(1)
     asked = [c[0] for c in t.run.calls]
-    assert asked == [so.CMD_DM_INFO + [name], ["dmsetup", "table", name], ["dmsetup", "status", name],
+    assert asked == [sr.CMD_DM_INFO + [name], ["dmsetup", "table", name], ["dmsetup", "status", name],
                      ["multipathd", "show", "map", name, "json"]]
-    assert not {tuple(so.CMD_DM_TABLE), tuple(so.CMD_DM_STATUS), tuple(so.CMD_MPD_JSON)} & set(map(tuple, asked))
+    assert not {tuple(sr.CMD_DM_TABLE), tuple(sr.CMD_DM_STATUS), tuple(sr.CMD_MPD_JSON)} & set(map(tuple, asked))
     # the same map as the whole-host snapshot sees it
     snap = healthy_lab(tmp_path / "again").commands(paths_state={"sdd": ("F", "faulty", "running")}).reader()
     whole = snap.snapshot(probe=False)["maps"][name]
@@ -920,7 +911,7 @@ def R(rc=0, out="", err=""):
     (R(99, "", "something odd\n"), None, None, "error", "rc=99"),
 ])
 def test_classify_probe(tur, inq, vpd, result, sense_part):
-    out = so.classify_probe(tur, inq, vpd)
+    out = sj.classify_probe(tur, inq, vpd)
     assert out["result"] == result, out
     if sense_part:
         assert sense_part in out["sense"]
@@ -953,8 +944,8 @@ def test_captured_fixture_reads_cleanly(scenario):
     ["0", "0", "99999999999", "1"], ["\u0661"],
 ])
 def test_dm_table_parser_raises_its_parse_error_on_malformed_tokens(args):
-    with pytest.raises(so.DmParseError):
-        so.parse_multipath_table(args)
+    with pytest.raises(sp.DmParseError):
+        sp.parse_multipath_table(args)
 
 
 @pytest.mark.parametrize("text", [
@@ -964,11 +955,11 @@ def test_dm_table_parser_raises_its_parse_error_on_malformed_tokens(args):
 ])
 def test_multipathd_json_parser_raises_value_error_on_malformed_input(text):
     with pytest.raises(ValueError):
-        so.parse_multipathd_json(text)
+        sp.parse_multipathd_json(text)
 
 
 def test_multipathd_json_path_with_an_odd_dev_is_skipped():
-    out = so.parse_multipathd_json('{"maps": [{"name": "m", "path_groups": [{"paths": [{"dev": ["x"]}, 7]}]}]}')
+    out = sp.parse_multipathd_json('{"maps": [{"name": "m", "path_groups": [{"paths": [{"dev": ["x"]}, 7]}]}]}')
     assert out["m"]["paths"] == {}
 
 
@@ -1086,3 +1077,35 @@ def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
         return fn(*args)
     snap = t.reader(call=call).snapshot(probe=False)
     assert snap["disks"]["sdf"]["openers_unknown"] == "the /proc/*/fd scan did not finish"
+
+
+# ------------------------------------------------------------------------------------------------ tests: block scans of
+# the configuration modules (lvm_filter_info, multipath_conf) over the same tree
+
+
+def test_read_blocks_gives_transport_slaves_and_aliases(tmp_path):
+    t = healthy_lab(tmp_path)
+    t._link("/dev/mapper/" + ontap_wwid(1), "../dm-0")
+    scan = sr.read_blocks(t.root, ("/dev/mapper", "/dev/disk/by-id"))
+    blocks = scan["blocks"]
+    assert {n: b["transport"] for n, b in blocks.items() if n.startswith("sd")} == {
+        "sda": "other", "sdb": "iscsi", "sdc": "iscsi", "sdd": "iscsi", "sde": "iscsi"}
+    assert blocks["dm-0"]["slaves"] == ["sdb", "sdd"] and blocks["dm-0"]["uuid"] == "mpath-" + ontap_wwid(1)
+    assert blocks["dm-0"]["transport"] is None and blocks["sda"]["uuid"] is None
+    assert scan["aliases"] == {"dm-0": ["/dev/mapper/" + ontap_wwid(1)]}
+
+
+def test_read_local_disks_names_only_disks_on_no_san_transport(tmp_path):
+    t = healthy_lab(tmp_path)
+    t._write("/run/udev/data/b8:0", "S:disk/by-id/ata-QEMU_HARDDISK_QM00001\nE:ID_SERIAL=QEMU_HARDDISK_QM00001\n")
+    assert sr.read_local_disks(t.root) == [{"name": "sda", "dev": "8:0", "vendor": "ATA", "model": "QEMU HARDDISK",
+                                            "holder": None, "wwid": "QEMU_HARDDISK_QM00001"}]
+    t.dm("dm-7", "253:7", "QEMU_HARDDISK_QM00001", "mpath-QEMU_HARDDISK_QM00001", slaves=("sda",))
+    assert sr.read_local_disks(t.root)[0]["holder"] == "dm-7"
+
+
+def test_a_snapshot_without_a_collection_time_gets_now():
+    before = time.time()
+    snap = san_snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
+    assert before <= snap["collected_at"] <= time.time()
+    assert snap["disks"] == {} and snap["maps"] == {}

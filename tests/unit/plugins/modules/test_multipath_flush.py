@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 
-from ansible_collections.sanfleet.remediation.plugins.modules import mpath_flush
+from ansible_collections.sanfleet.remediation.plugins.modules import multipath_flush
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2)
 
@@ -20,7 +20,7 @@ def env(tmp_path):
     return FakeEnv(tmp_path)
 
 
-MODULE = mpath_flush
+MODULE = multipath_flush
 
 
 def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, run):

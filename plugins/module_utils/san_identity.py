@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Identity of SAN devices, once: WWID, serial and initiator forms, serial matching, transport, harmless openers.
+
+Every stage (read, judge, plan, act) and every module compares identities through these functions, so that the
+judge and the act can never disagree on what "the same LU" or "not a workload" means. Pure, no I/O.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# dm uuid of a multipath map: "mpath-" + its WWID
+MPATH_UUID_PREFIX = "mpath-"
+SAN_TRANSPORTS = ("iscsi", "fc")
+SESSION_RE = re.compile(r"^session(\d+)$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+# multipathd keeps an fd on every path it watches.
+DAEMON_OPENERS = frozenset(["multipathd"])
+# udev's probes get stuck in blkid on a queueing map (lab finding 2); disabling queueing makes their I/O fail
+# and they go away. Names as /proc/PID/comm shows them (15 characters at most) on every udev generation.
+TRANSIENT_OPENERS = frozenset(["systemd-udevd", "(udev-worker)", "udev-worker", "udevd", "blkid", "udevadm"])
+HARMLESS_OPENERS = DAEMON_OPENERS | TRANSIENT_OPENERS
+
+
+def map_wwid(dm_uuid):
+    """The WWID of a multipath map from its dm uuid ("mpath-" + WWID); None for any other device-mapper device."""
+    uuid = dm_uuid or ""
+    return uuid[len(MPATH_UUID_PREFIX):] or None if uuid.startswith(MPATH_UUID_PREFIX) else None
+
+
+def harmless(opener):
+    """True for an opener that is known not to be a workload (see HARMLESS_OPENERS)."""
+    return (opener.get("comm") or "") in HARMLESS_OPENERS
+
+
+def is_hex(text):
+    return bool(text) and bool(_HEX.match(text))
+
+
+def multipath_wwid(wwid):
+    """The WWID as multipath names maps (udev ID_SERIAL), from the kernel's `device/wwid` or a user's input.
+
+    naa.X -> 3x and eui.X -> 2x (hex, lower case as scsi_id prints it); t10.X -> 1X with each run of blanks
+    made one "_" and the ends trimmed (scsi_id --replace-whitespace): the T10 vendor id is text, its case is kept.
+    A form already in multipath notation is returned as is, hex lower-cased. None for nothing.
+    """
+    if wwid is None:
+        return None
+    value = wwid.strip().strip("\x00").strip()
+    if not value:
+        return None
+    low = value.lower()
+    if low.startswith("naa."):
+        return "3" + low[4:]
+    if low.startswith("eui."):
+        return "2" + low[4:]
+    if low.startswith("t10."):
+        return "1" + re.sub(r"\s+", "_", value[4:].strip())
+    return low if is_hex(value) else value
+
+
+def normalize_initiator(value):
+    """An initiator or target port name in one comparable form: IQN/EUI/NAA names lower case, WWPNs as bare hex
+    (no 0x, colons or dashes)."""
+    v = (value or "").strip().lower()
+    if v.startswith("iqn.") or v.startswith("eui.") or v.startswith("naa."):
+        return v
+    hexonly = v.replace(":", "").replace("-", "")
+    if hexonly.startswith("0x"):
+        hexonly = hexonly[2:]
+    if is_hex(hexonly):
+        return hexonly
+    return v
+
+
+def serial_matches(observed, serial, serial_hex=None):
+    """Does a VPD 0x80 serial (sysfs or live) belong to the LU with this ONTAP serial?
+
+    ONTAP gives the ASCII serial; LIO with NetApp identity gives the hex string, maybe with a leading '0'
+    (lab finding 7). Accept the ASCII serial, its hex, '0' + hex, or hex that decodes to the serial.
+    None when nothing was observed (no evidence either way), else True/False.
+    """
+    if not observed:
+        return None
+    serial = serial or ""
+    shex = (serial_hex or (serial.encode("latin-1", "replace").hex() if serial else "")).lower()
+    obs = observed.strip()
+    if serial and obs == serial:
+        return True
+    if shex and obs.lower() in (shex, "0" + shex):
+        return True
+    if serial and is_hex(obs) and len(obs) % 2 == 0:
+        return bytes.fromhex(obs).decode("latin-1") == serial
+    return False
+
+
+def transport_of(device_path):
+    """(transport, session) of an sd from its resolved sysfs device path: iSCSI disks live below a sessionN
+    directory, FC disks below an rport-H:C-N directory; anything else is "other"."""
+    comps = (device_path or "").split("/")
+    session = None
+    for c in comps:
+        if SESSION_RE.match(c):
+            session = c
+    if session:
+        return "iscsi", session
+    if any(c.startswith("rport-") for c in comps):
+        return "fc", None
+    return "other", None

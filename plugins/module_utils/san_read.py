@@ -1,0 +1,785 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Readers: the SAN state of this host (sysfs, /proc, dmsetup, multipathd), every kernel touch behind a deadline.
+
+Read only (module_utils/deadline.py):
+
+* sysfs and /proc are read in ONE forked child per snapshot (`deadline.call`). When that batch does not
+  finish, each device is read again in its own child so that the one that hangs is named in `errors` and
+  the rest is kept.
+* commands (`dmsetup`, `multipathd`) run through `deadline.run`, each once per snapshot; the live SCSI probes
+  are san_probe's.
+* `/dev/dm-*` is never opened (a queueing map without paths hangs its opener: lab finding 1). Openers are
+  found with `os.stat` on /proc/*/fd links (st_rdev), which does not open the device.
+* multipathd is only asked when it runs (found in /proc): connecting to its socket would start it through
+  socket activation. Without it, the maps come from the kernel (sysfs + dmsetup) only, and `errors` says so.
+
+`Host` is the one object the modules and the act functions read this host through; the act functions' own
+re-reads of identity (SCSI host targets, the disk at an H:C:T:L, holders, by-id links, the wwids file) are
+the `read_*` children below, run by `Host.sysfs`. `root` prefixes every /sys, /proc, /etc and /dev path so that
+unit tests read a captured fixture tree.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import re
+import stat
+import time
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_probe
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SESSION_RE, map_wwid, transport_of
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import (
+    DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_mountinfo, parse_multipath_status,
+    parse_multipath_table, parse_multipathd_json, parse_multipathd_paths, parse_swaps)
+
+HOST_RE = re.compile(r"^host(\d+)$")
+_TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
+# multipathd raw path format, used when its JSON cannot be parsed
+MPD_PATHS_FORMAT = "%d|%D|%t|%T|%o|%w"
+
+# Devices per child when the one-child batch read of sysfs did not finish in time (see Host._read_raw).
+READ_CHUNK = 16
+
+# Commands the reader runs (kept here so that tests and docs name them exactly)
+CMD_DM_INFO = ["dmsetup", "info", "-c", "--noheadings", "--separator", "|", "-o", "name,uuid,major,minor,open"]
+CMD_DM_TABLE = ["dmsetup", "table", "--target", "multipath"]
+CMD_DM_STATUS = ["dmsetup", "status", "--target", "multipath"]
+CMD_MPD_JSON = ["multipathd", "show", "maps", "json"]
+CMD_MPD_PATHS = ["multipathd", "show", "paths", "raw", "format", MPD_PATHS_FORMAT]
+
+
+def _p(root, path):
+    return os.path.join(root, path.lstrip("/")) if root not in ("", "/") else path
+
+
+def _unroot(root, path):
+    if root in ("", "/"):
+        return path
+    root = os.path.realpath(root)
+    if path == root:
+        return "/"
+    if path.startswith(root + "/"):
+        return path[len(root):]
+    return path
+
+
+def _read(path, binary=False):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(65536)
+    except (IOError, OSError):
+        return None
+    if binary:
+        return data
+    return data.decode("utf-8", "replace").strip()
+
+
+def _listdir(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def _realpath(root, path):
+    return _unroot(root, os.path.realpath(_p(root, path)))
+
+
+def _attrs(root, base, **files):
+    """{key: the text of base/file} for each key=file (None where it cannot be read)."""
+    return dict((key, _read(_p(root, "%s/%s" % (base, f)))) for key, f in files.items())
+
+
+def read_listing(root):
+    """Names and major:minor of the sd and dm block devices."""
+    out = {}
+    for name in _listdir(_p(root, "/sys/block")):
+        if SD_RE.match(name) or DM_RE.match(name):
+            out[name] = _read(_p(root, "/sys/block/%s/dev" % name))
+    return out
+
+
+def _block(root, name, **files):
+    """(base, {name, dev, size, holders} + the given attribute files) of /sys/block/<name>; None when it is gone."""
+    base = "/sys/block/%s" % name
+    dev = _read(_p(root, base + "/dev"))
+    if dev is None and not os.path.isdir(_p(root, base)):
+        return None, None
+    out = _attrs(root, base, size="size", **files)
+    out.update(name=name, dev=dev, holders=_listdir(_p(root, base + "/holders")))
+    return base, out
+
+
+def read_sd(root, name):
+    base, out = _block(root, name, vendor="device/vendor", model="device/model", state="device/state",
+                       wwid="device/wwid")
+    if out is None:
+        return None
+    real = _realpath(root, base)
+    devlink = _realpath(root, base + "/device")
+    raw80 = _read(_p(root, base + "/device/vpd_pg80"), binary=True)
+    # FC: the remote port (the array's target port) this disk is reached through; its WWPN says which SVM serves it
+    rport = [c for c in (real or "").split("/") if c.startswith("rport-")]
+    rport_wwpn = _read(_p(root, "/sys/class/fc_remote_ports/%s/port_name" % rport[-1])) if rport else None
+    parts = []
+    for entry in _listdir(_p(root, base)):
+        if entry.startswith(name) and entry[len(name):].isdigit():
+            parts.append({
+                "name": entry,
+                "dev": _read(_p(root, "%s/%s/dev" % (base, entry))),
+                "holders": _listdir(_p(root, "%s/%s/holders" % (base, entry))),
+            })
+    out.update(sysfs_path=real, device_path=devlink, partitions=parts, rport_wwpn=rport_wwpn,
+               vpd_pg80=list(bytearray(raw80)) if raw80 is not None else None)
+    return out
+
+
+def read_dm(root, name):
+    base, out = _block(root, name, dm_name="dm/name", uuid="dm/uuid")
+    if out is not None:
+        out["slaves"] = _listdir(_p(root, base + "/slaves"))
+    return out
+
+
+def read_blocks(root, alias_dirs=()):
+    """Every device of /sys/block (sd, dm, md, ...) with its slaves, dm name and uuid, partitions and, for an sd,
+    its transport; and the /dev links (alias_dirs: by-id, mapper, ...) that name each: what LVM's filters see."""
+    blocks = {}
+    for name in _listdir(_p(root, "/sys/block")):
+        b = read_dm(root, name)  # dm_name and uuid stay None for a device that is not device-mapper
+        if b is None:
+            continue
+        b["partitions"] = [p for p in _listdir(_p(root, "/sys/block/" + name)) if p.startswith(name)]
+        b["transport"] = transport_of(_realpath(root, "/sys/block/" + name))[0] if SD_RE.match(name) else None
+        blocks[name] = b
+    aliases = {}
+    for d in alias_dirs:
+        for entry in _listdir(_p(root, d)):
+            full = os.path.join(d, entry)
+            aliases.setdefault(os.path.basename(os.path.realpath(_p(root, full))), []).append(full)
+    return {"blocks": blocks, "aliases": aliases}
+
+
+def read_local_disks(root):
+    """sd disks on no iSCSI or FC transport: [{name, dev, vendor, model, holder (the multipath map holding it),
+    wwid (udev's ID_SERIAL, the name multipath would give its map)}]."""
+    out = []
+    for name in _listdir(_p(root, "/sys/block")):
+        if not SD_RE.match(name) or transport_of(_realpath(root, "/sys/block/" + name))[0] != "other":
+            continue
+        _base, sd = _block(root, name, vendor="device/vendor", model="device/model")
+        if sd is None:
+            continue
+        holder = None
+        for h in sd["holders"]:
+            if map_wwid(_read(_p(root, "/sys/block/%s/dm/uuid" % h))):
+                holder = h
+        wwid = None
+        for line in (_read(_p(root, "/run/udev/data/b%s" % sd["dev"])) or "").splitlines():
+            if line.startswith("E:ID_SERIAL="):
+                wwid = line.split("=", 1)[1].strip()
+        out.append({"name": name, "dev": sd["dev"], "vendor": sd["vendor"], "model": sd["model"], "holder": holder,
+                    "wwid": wwid})
+    return out
+
+
+def read_initiators(root):
+    iqn = None
+    text = _read(_p(root, "/etc/iscsi/initiatorname.iscsi"))
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line.startswith("InitiatorName="):
+            iqn = line.split("=", 1)[1].strip() or None
+    iscsi_hosts = {}
+    for h in _listdir(_p(root, "/sys/class/iscsi_host")):
+        iscsi_hosts[h] = _read(_p(root, "/sys/class/iscsi_host/%s/initiatorname" % h))
+    fc = []
+    for h in _listdir(_p(root, "/sys/class/fc_host")):
+        fc.append(dict(_attrs(root, "/sys/class/fc_host/" + h, port_name="port_name", port_state="port_state"),
+                       host=h))
+    return {"iqn_file": iqn, "iscsi_hosts": iscsi_hosts, "fc_hosts": fc}
+
+
+def read_sessions(root):
+    sessions = []
+    for s in _listdir(_p(root, "/sys/class/iscsi_session")):
+        m = SESSION_RE.match(s)
+        if not m:
+            continue
+        base = "/sys/class/iscsi_session/%s" % s
+        real = _realpath(root, base)
+        host = None
+        for comp in real.split("/"):
+            hm = HOST_RE.match(comp)
+            if hm:
+                host = int(hm.group(1))
+        sid = int(m.group(1))
+        addr = port = None
+        for c in _listdir(_p(root, "/sys/class/iscsi_connection")):
+            if c.startswith("connection%d:" % sid):
+                cbase = "/sys/class/iscsi_connection/%s" % c
+                addr = _read(_p(root, cbase + "/persistent_address")) or _read(_p(root, cbase + "/address"))
+                port = _read(_p(root, cbase + "/persistent_port")) or _read(_p(root, cbase + "/port"))
+                break
+        # initiator: the name this session logged in with (an iface's initiatorname overrides the file's)
+        session = _attrs(root, base, target="targetname", initiator="initiatorname", iface="ifacename",
+                         state="state", recovery_tmo="recovery_tmo")
+        session.update(session=s, sid=sid, host=host, address=addr, port=port)
+        sessions.append(session)
+    return sessions
+
+
+def read_mounts(root):
+    mountinfo = parse_mountinfo(_read(_p(root, "/proc/self/mountinfo")))
+    # btrfs (and other multi-device filesystems) show an anonymous 0:N: the device is the mount's source
+    for m in mountinfo:
+        if (m.get("dev") or "").startswith("0:") and (m.get("source") or "").startswith("/dev/"):
+            m["source_dev"] = _dev_of(root, _p(root, m["source"]))[0]
+    return {"mountinfo": mountinfo, "swaps": parse_swaps(_read(_p(root, "/proc/swaps")))}
+
+
+def _dev_of(root, path):
+    """major:minor of a block device node, or ('name', basename) when it cannot be stat'ed."""
+    st = None
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISBLK(st.st_mode):
+        return "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)), None
+    return None, None
+
+
+# fd targets that are never a block device; everything else is stat'ed (st_rdev), wherever its node lives
+# (a bind-mounted device node, a Kubernetes volumeDevices path under /var/lib/kubelet)
+_NOT_A_DEVICE = ("socket:", "pipe:", "anon_inode:", "/memfd:", "/proc/", "/sys/", "/dev/pts/", "/dev/null")
+# a node on these cannot be stat'ed without asking a server that may be gone; they are mounted nodev
+_NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "9p", "afs")
+
+
+def _network_prefixes(root):
+    out = []
+    for m in parse_mountinfo(_read(_p(root, "/proc/self/mountinfo"))):
+        fstype = m.get("fstype") or ""
+        if fstype in _NETWORK_FS or fstype.startswith("fuse"):
+            out.append(m["mountpoint"].rstrip("/") + "/")
+    return out
+
+
+def read_procs(root, unreadable=None):
+    """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}}} for processes holding block devices.
+
+    Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
+    target that may be a device node (not only those under /dev). Under a fixture root an absolute link target
+    is resolved inside the root; what cannot be stat'ed is kept by its /dev name. A pid whose fd directory
+    exists but cannot be read is added to `unreadable` (the caller then does not know every opener).
+    """
+    out = {}
+    me = str(os.getpid())
+    skip = _network_prefixes(root)
+    for pid in _listdir(_p(root, "/proc")):
+        if not pid.isdigit() or pid == me:
+            continue
+        fddir = _p(root, "/proc/%s/fd" % pid)
+        try:
+            fds = sorted(os.listdir(fddir))
+        except OSError as exc:
+            if unreadable is not None and os.path.isdir(fddir) and exc.errno not in (errno.ENOENT, errno.ESRCH):
+                unreadable.append({"pid": int(pid), "comm": _read(_p(root, "/proc/%s/comm" % pid)),
+                                   "error": os.strerror(exc.errno or 0)})
+            continue
+        devs, names, counts = [], [], {}
+        for fd in fds:
+            link = os.path.join(fddir, fd)
+            try:
+                target = os.readlink(link)
+            except OSError:
+                continue
+            if target.startswith(_NOT_A_DEVICE) or not target.startswith("/") or \
+                    any(target.startswith(prefix) for prefix in skip):
+                continue
+            if root in ("", "/"):
+                dev = _dev_of(root, link)[0]
+            else:
+                dev = _dev_of(root, _p(root, target))[0]
+            if dev:
+                counts[dev] = counts.get(dev, 0) + 1
+                if dev not in devs:
+                    devs.append(dev)
+            elif target.startswith("/dev/") and target not in names:
+                names.append(target)
+        if devs or names:
+            out[pid] = {"comm": _read(_p(root, "/proc/%s/comm" % pid)), "devs": devs, "names": names}
+            if any(n > 1 for n in counts.values()):
+                out[pid]["fds"] = counts
+    return out
+
+
+def read_openers(root):
+    """read_procs with the pids it could not read (one answer from a deadline.call child)."""
+    unreadable = []
+    return {"procs": read_procs(root, unreadable), "unreadable": unreadable}
+
+
+def _read_dev_of_path(root, path):
+    """(major:minor of the device `path` is, or of the filesystem it lives on) for a loop backing file."""
+    try:
+        st = os.stat(_p(root, path))
+    except OSError:
+        return None
+    num = st.st_rdev if stat.S_ISBLK(st.st_mode) else st.st_dev
+    return "%d:%d" % (os.major(num), os.minor(num))
+
+
+def read_kernel_users(root):
+    """Kernel users of block devices that leave no holders link: [{kind, name, detail, dev | devname}].
+
+    loop devices (their backing file's device or filesystem), LIO backstores (configfs udev_path), btrfs members
+    (/sys/fs/btrfs/<fsid>/devices). ZFS vdevs and drbd backing disks show nowhere in sysfs: the open count of a
+    map and the exclusive open of a plain sd before its delete catch them.
+    """
+    users = []
+    for name in _listdir(_p(root, "/sys/block")):
+        if not name.startswith("loop"):
+            continue
+        backing = _read(_p(root, "/sys/block/%s/loop/backing_file" % name))
+        if backing:
+            path = backing[:-len(" (deleted)")] if backing.endswith(" (deleted)") else backing
+            users.append({"kind": "loop", "name": name, "detail": "backing file %s" % backing,
+                          "dev": _read_dev_of_path(root, path)})
+    core = "/sys/kernel/config/target/core"
+    for hba in _listdir(_p(root, core)):
+        if not (hba.startswith("iblock_") or hba.startswith("pscsi_")):
+            continue
+        for obj in _listdir(_p(root, "%s/%s" % (core, hba))):
+            udev_path = _read(_p(root, "%s/%s/%s/udev_path" % (core, hba, obj)))
+            if udev_path:
+                users.append({"kind": "lio", "name": "%s/%s" % (hba, obj), "detail": "udev_path %s" % udev_path,
+                              "dev": _dev_of(root, _p(root, udev_path))[0]})
+    for fsid in _listdir(_p(root, "/sys/fs/btrfs")):
+        for member in _listdir(_p(root, "/sys/fs/btrfs/%s/devices" % fsid)):
+            users.append({"kind": "btrfs", "name": fsid, "detail": "member %s" % member, "devname": member})
+    return users
+
+
+def multipathd_pids(root):
+    pids = []
+    for pid in _listdir(_p(root, "/proc")):
+        if pid.isdigit() and _read(_p(root, "/proc/%s/comm" % pid)) == "multipathd":
+            pids.append(int(pid))
+    return pids
+
+
+def read_batch(root, names=None):
+    """Everything from sysfs and /proc in one go (the child of deadline.call)."""
+    listing = read_listing(root)
+    wanted = listing if names is None else dict((n, listing[n]) for n in names if n in listing)
+    unreadable = []
+    return {
+        "listing": listing,
+        "sd": dict((n, read_sd(root, n)) for n in wanted if SD_RE.match(n)),
+        "dm": dict((n, read_dm(root, n)) for n in listing if DM_RE.match(n)),
+        "initiators": read_initiators(root),
+        "sessions": read_sessions(root),
+        "mounts": read_mounts(root),
+        "procs": read_procs(root, unreadable),
+        "procs_unreadable": unreadable,
+        "kernel_users": read_kernel_users(root),
+        "multipathd_pids": multipathd_pids(root),
+    }
+
+
+def read_devices(root, names):
+    """sysfs of the given sd and dm devices (the child of deadline.call, one chunk of a slow host's devices)."""
+    return {"sd": dict((n, read_sd(root, n)) for n in names if SD_RE.match(n)),
+            "dm": dict((n, read_dm(root, n)) for n in names if DM_RE.match(n))}
+
+
+# --------------------------------------------------------------------------------------------------
+# re-reads the act functions ask for right before they act (`host` is anything with sysfs() and path():
+# san_read.Host or san_act.ActContext); each read_* runs in a forked child
+
+
+def read_scsi_host(sys_root, h):
+    """(runs in a forked child) transport and existing targets of SCSI host h."""
+    base = os.path.join(sys_root, "class")
+    if os.path.exists(os.path.join(base, "iscsi_host", "host%d" % h)):
+        transport = "iscsi"
+    elif os.path.exists(os.path.join(base, "fc_host", "host%d" % h)):
+        transport = "fc"
+    elif os.path.exists(os.path.join(base, "scsi_host", "host%d" % h)):
+        transport = "other"
+    else:
+        return None
+    targets = []
+    dev = os.path.join(base, "scsi_host", "host%d" % h, "device")
+    level = [dev]
+    for depth in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
+        nxt = []
+        for d in level:
+            try:
+                entries = os.listdir(d)
+            except OSError:
+                continue
+            for e in entries:
+                m = _TARGET_DIR.match(e)
+                if m and int(m.group(1)) == h:
+                    targets.append("%s:%s:%s" % m.groups())
+                elif e.startswith("session") or e.startswith("rport-"):
+                    nxt.append(os.path.join(d, e))
+        level = nxt
+    return {"host": h, "transport": transport, "targets": sorted(set(targets))}
+
+
+def scsi_host_info(host, h):
+    return host.sysfs(read_scsi_host, (host.path("/sys"), int(h)), "read SCSI host%d" % int(h))
+
+
+def read_disk_at(sys_root, hctl):
+    block = os.path.join(sys_root, "class", "scsi_device", hctl, "device", "block")
+    if not os.path.isdir(os.path.join(sys_root, "class", "scsi_device", hctl)):
+        return None
+    try:
+        names = sorted(os.listdir(block))
+    except OSError:
+        return ""  # a scsi_device without a block device (yet)
+    return names[0] if names else ""
+
+
+def disk_at(host, hctl):
+    """Name of the sd at H:C:T:L; "" when the scsi_device exists without a disk; None when absent."""
+    return host.sysfs(read_disk_at, (host.path("/sys"), hctl), "read scsi_device %s" % hctl)
+
+
+def read_links_to(by_id, name):
+    out = []
+    try:
+        entries = os.listdir(by_id)
+    except OSError:
+        return out
+    for e in sorted(entries):
+        try:
+            if os.path.basename(os.readlink(os.path.join(by_id, e))) == name:
+                out.append(e)
+        except OSError:
+            continue
+    return out
+
+
+def by_id_links(host, name):
+    return host.sysfs(read_links_to, (host.path("/dev/disk/by-id"), name), "read /dev/disk/by-id")
+
+
+def read_holders(sys_root, names):
+    out = []
+    for n in names:
+        d = {"name": n, "uuid": None, "dm_name": None}
+        for key, f in (("uuid", "uuid"), ("dm_name", "name")):
+            try:
+                with open(os.path.join(sys_root, "block", n, "dm", f)) as fh:
+                    d[key] = fh.read().strip()
+            except (IOError, OSError):
+                pass
+        out.append(d)
+    return out
+
+
+def describe_holders(host, holders):
+    """Holder names -> [{name, uuid, dm_name}] so refusals can say LVM/kpartx/LUKS/md (sysfs attributes only)."""
+    names = [h.get("name") if isinstance(h, dict) else h for h in holders or []]
+    if not names:
+        return []
+    return host.sysfs(read_holders, (host.path("/sys"), names), "read holders")
+
+
+def read_partition_holders(sys_root, name, parts):
+    out = []
+    for part in parts:
+        try:
+            out.extend(os.listdir(os.path.join(sys_root, "block", name, part, "holders")))
+        except OSError:
+            continue
+    return out
+
+
+def disk_holders(host, disk):
+    """Holders of a disk and of its partitions (an LVM PV on sdc1 holds sdc too), described by kind."""
+    names = [h.get("name") if isinstance(h, dict) else h for h in disk.get("holders") or []]
+    parts = [p for p in disk.get("partitions") or [] if isinstance(p, str) and p.startswith(disk.get("name") or "-")]
+    if parts:
+        for h in host.sysfs(read_partition_holders, (host.path("/sys"), disk["name"], parts),
+                            "read partition holders of %s" % disk["name"]):
+            if h not in names:
+                names.append(h)
+    return describe_holders(host, names)
+
+
+def read_wwid_listed(path, wwid):
+    try:
+        with open(path) as fh:
+            return any(line.strip() == "/%s/" % wwid for line in fh)
+    except (IOError, OSError):
+        return None
+
+
+def live_maps(host, disk, holders):
+    """The multipath maps a disk still belongs to, re-read now: {map name and dm-N: map} of its own map, and
+    {dm-N: {name, dm}} of each holder (as disk_holders describes them) that is a multipath map."""
+    out = {}
+    m = host.reader.map(disk["map"]) if disk.get("map") else None
+    if m is not None:
+        out[disk["map"]] = out[m.get("dm")] = m
+    for h in holders:
+        if map_wwid(h.get("uuid")):
+            out.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
+    return out
+
+
+def wwid_listed(host, wwids_file, wwid):
+    """True/False: the wwids file lists the WWID; None when the file cannot be read."""
+    return host.sysfs(read_wwid_listed, (host.path(wwids_file), wwid), "read the wwids file")
+
+
+def multipathd_running(host):
+    """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
+    activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
+    return bool(host.call(multipathd_pids, (host.root,), timeout=host.command_timeout,
+                          what="scan of /proc for multipathd"))
+
+
+def read_references(root, unit_dir, files, wanted):
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir."""
+    found = []
+    for kind, path in files:
+        try:
+            with open(os.path.join(root, path.lstrip("/"))) as fh:
+                found.extend(san_refs.find_references(kind, path, fh.read(), wanted))
+        except (IOError, OSError):
+            continue
+    units = os.path.join(root, unit_dir.lstrip("/"))
+    try:
+        names = sorted(n for n in os.listdir(units) if n.endswith(".mount"))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(units, name)) as fh:
+                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted))
+        except (IOError, OSError):
+            continue
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# the reader
+
+
+class Host(object):
+    """This host, read with deadlines: the one object every module and the act functions read through."""
+
+    def __init__(self, root="/", run=deadline.run, call=deadline.call, command_timeout=10.0,
+                 read_timeout=10.0, probe_timeout=8.0):
+        self.root = root or "/"
+        self.run = run
+        self.call = call
+        self.command_timeout = float(command_timeout)
+        self.read_timeout = float(read_timeout)
+        self.probe_timeout = float(probe_timeout)
+
+    # -- sysfs/proc ---------------------------------------------------------------------------------
+
+    def _read_raw(self, names=None):
+        """One child for the whole batch; on timeout one child per piece, naming what hangs."""
+        errors = []
+        try:
+            return self.call(read_batch, (self.root, names), timeout=self.read_timeout,
+                             what="batch read of sysfs and /proc"), errors
+        except deadline.DeadlineExceeded as exc:
+            errors.append({"what": "batch read of sysfs and /proc", "msg": str(exc)})
+        # the listing is the core: without it there is nothing to report (fails the module)
+        listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
+        raw = {"listing": listing, "sd": {}, "dm": {}}
+        wanted = listing if names is None else [n for n in names if n in listing]
+        devices = [n for n in sorted(wanted) if SD_RE.match(n)] + [n for n in sorted(listing) if DM_RE.match(n)]
+        # A host with many LUNs is slow, not hung: chunks keep one child per CHUNK devices (each with the full
+        # deadline); only a chunk that does not finish is read device by device, to name the one that hangs.
+        for start in range(0, len(devices), READ_CHUNK):
+            chunk = devices[start:start + READ_CHUNK]
+            try:
+                part = self.call(read_devices, (self.root, chunk), timeout=self.read_timeout,
+                                 what="sysfs read of %s" % ", ".join(chunk))
+            except (deadline.DeadlineExceeded, RuntimeError) as exc:
+                errors.append({"what": "sysfs read of %s" % ", ".join(chunk), "msg": str(exc)})
+                part = {"sd": {}, "dm": {}}
+                for n in chunk:
+                    kind, fn = ("sd", read_sd) if SD_RE.match(n) else ("dm", read_dm)
+                    part[kind][n] = self._piece(fn, (self.root, n), "sysfs read of /sys/block/%s" % n, errors)
+            raw["sd"].update(part["sd"])
+            raw["dm"].update(part["dm"])
+        raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors) or {}
+        raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors) or []
+        raw["mounts"] = self._piece(read_mounts, (self.root,), "read of /proc/self/mountinfo and /proc/swaps",
+                                    errors) or {}
+        openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors) or {}
+        raw["procs"], raw["procs_unreadable"] = openers.get("procs"), openers.get("unreadable")
+        if raw["procs"] is None:  # stays None: assemble marks every device "openers unknown" (refused)
+            errors.append({"what": "openers", "msg": "openers unknown: the /proc/*/fd scan did not finish"})
+        raw["kernel_users"] = self._piece(read_kernel_users, (self.root,), "read of loop, LIO and btrfs users",
+                                          errors)
+        raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
+                                             errors) or []
+        return raw, errors
+
+    def _piece(self, fn, args, what, errors):
+        try:
+            return self.call(fn, args, timeout=self.read_timeout, what=what)
+        except deadline.DeadlineExceeded as exc:
+            errors.append({"what": what, "msg": str(exc)})
+        except RuntimeError as exc:
+            errors.append({"what": what, "msg": str(exc)})
+        return None
+
+    # -- commands -----------------------------------------------------------------------------------
+
+    def command(self, argv, errors, core=False, timeout=None, what=None):
+        """Run argv with the command deadline (or `timeout`). Core commands raise DeadlineExceeded; for the others
+        a missed deadline or a command that cannot run goes to `errors` and the answer is None."""
+        try:
+            return self.run(argv, timeout or self.command_timeout, what=what or " ".join(argv))
+        except deadline.DeadlineExceeded as exc:
+            if core:
+                raise
+            errors.append({"what": " ".join(argv), "msg": str(exc)})
+        except OSError as exc:
+            errors.append({"what": " ".join(argv), "msg": "cannot run %s: %s" % (argv[0], exc)})
+        return None
+
+    def _dm(self, errors, name=None):
+        """dmsetup info/table/status of every multipath map, or of the one map `name` (what map() needs: the
+        cost of a re-read must not grow with the number of maps on the host)."""
+        info = table = status = None
+        one = [name] if name else []
+        argv = CMD_DM_INFO + one
+        res = self.command(argv, errors, core=True)
+        if res is not None:
+            if res.rc == 0:
+                info = parse_dm_info(res.stdout)
+            else:
+                errors.append({"what": " ".join(argv), "msg": res.describe()})
+        parsed = []
+        for base, parser in ((CMD_DM_TABLE, parse_multipath_table), (CMD_DM_STATUS, parse_multipath_status)):
+            argv = base[:2] + one if name else base
+            res = self.command(argv, errors, core=True)
+            if res is None:
+                parsed.append(None)
+                continue
+            if res.rc != 0:
+                errors.append({"what": " ".join(argv), "msg": res.describe()})
+                parsed.append(None)
+                continue
+            text = res.stdout
+            if name:  # one device: dmsetup prints its line without the "name: " prefix
+                text = "".join("%s: %s\n" % (name, line) for line in text.splitlines() if line.strip())
+            maps, errs = parse_dm_lines(text, parser)
+            errors.extend(errs)
+            parsed.append(maps)
+        table, status = parsed
+        return info, table, status
+
+    def _multipathd(self, running, errors, name=None):
+        if not running:
+            errors.append({"what": "multipathd", "msg": "multipathd is not running: path checker states are "
+                                                        "unknown; maps come from the kernel (sysfs, dmsetup) only"})
+            return None
+        argv = ["multipathd", "show", "map", name, "json"] if name else CMD_MPD_JSON
+        res = self.command(argv, errors)
+        if res is not None and res.rc == 0:
+            try:
+                return parse_multipathd_json(res.stdout)
+            except ValueError as exc:
+                errors.append({"what": " ".join(argv), "msg": "unparsable JSON (%s); falling back to "
+                                                              "'show paths raw format'" % exc})
+        elif res is not None:
+            errors.append({"what": " ".join(argv), "msg": res.describe()})
+        res = self.command(CMD_MPD_PATHS, errors)
+        if res is not None and res.rc == 0:
+            return parse_multipathd_paths(res.stdout)
+        if res is not None:
+            errors.append({"what": " ".join(CMD_MPD_PATHS), "msg": res.describe()})
+        errors.append({"what": "multipathd", "msg": "no answer from multipathd: checker states unknown"})
+        return None
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def snapshot(self, probe=True):
+        """The `san` snapshot of docs/design.md (without findings and verdicts)."""
+        started = time.time()
+        raw, errors = self._read_raw()
+        running = bool(raw.get("multipathd_pids"))
+        info, table, status = self._dm(errors)
+        mpd = self._multipathd(running, errors)
+        snap = san_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
+        if probe:
+            san_probe.probe_snapshot(self, snap)
+        return snap
+
+    def disk(self, name):
+        """Identity and usage of ONE sd, re-read now; None when it does not exist."""
+        san_validate.sd_name(name)
+        raw, errors = self._read_raw(names=[name])
+        if not (raw.get("sd") or {}).get(name):
+            return None
+        info, table, status = self._dm(errors)
+        snap = san_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
+        return snap["disks"].get(name)
+
+    def map(self, name_or_wwid):
+        """One multipath map re-read now (by map name, WWID or dm-N); None when it does not exist."""
+        if DM_RE.match(name_or_wwid or ""):
+            san_validate.dm_name(name_or_wwid)
+        else:
+            san_validate.map_name(name_or_wwid)
+        raw, errors = self._read_raw(names=[])
+        target = None
+        for kname, d in (raw.get("dm") or {}).items():
+            wwid = map_wwid((d or {}).get("uuid"))
+            if wwid and name_or_wwid in (kname, d.get("dm_name"), wwid, wwid.lower()):
+                target = d
+        if target is None:
+            return None
+        slaves = list(target.get("slaves") or [])
+        if slaves:
+            more, errs = self._read_raw(names=slaves)
+            raw["sd"] = more.get("sd") or {}
+            errors.extend(errs)
+        dm_name = target.get("dm_name") or map_wwid(target["uuid"])
+        san_validate.map_name(dm_name)
+        info, table, status = self._dm(errors, name=dm_name)
+        mpd = self._multipathd(bool(raw.get("multipathd_pids")), errors, name=dm_name)
+        snap = san_snapshot.assemble(raw, info, table, status, mpd, bool(raw.get("multipathd_pids")), time.time(), errors)
+        for m in snap["maps"].values():
+            if m["dm"] == target["name"]:
+                m["errors"] = snap["errors"]
+                return m
+        return None
+
+    def probe_path(self, sd, errors=None):
+        """Live probe of one sd (san_probe.probe_path)."""
+        return san_probe.probe_path(self, sd, errors)
+
+    def path(self, *parts):
+        """A host path under `root` (a fixture tree in tests)."""
+        return os.path.join(self.root, *[p.lstrip("/") for p in parts])
+
+    def sysfs(self, fn, args, what):
+        """One read_* function in a forked child, with the read deadline."""
+        return self.call(fn, args, timeout=self.read_timeout, what=what)

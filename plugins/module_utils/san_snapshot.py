@@ -1,0 +1,335 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Snapshot assembly: what the readers read -> the `san` snapshot of docs/design.md. Pure, no I/O.
+
+Joins sysfs, /proc, dmsetup and multipathd into disks and maps: identity (san_identity), usage (holders, mounts,
+swap, openers, kernel users) and the path identity the cross-check needs (initiator, target, portal).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import time
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+    map_wwid, multipath_wwid, transport_of)
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
+
+HCTL_RE = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
+
+
+def _dev_index(raw):
+    """name -> dev and dev -> name for all sd, their partitions and dm devices."""
+    by_name, by_dev = {}, {}
+    for name, dev in (raw.get("listing") or {}).items():
+        if dev:
+            by_name[name] = dev
+            by_dev[dev] = name
+    for sd in (raw.get("sd") or {}).values():
+        if not sd:
+            continue
+        for part in sd.get("partitions") or []:
+            if part.get("dev"):
+                by_name[part["name"]] = part["dev"]
+                by_dev[part["dev"]] = part["name"]
+    return by_name, by_dev
+
+
+def _dev_name_from_path(path, dm_names):
+    """/dev/sdb, /dev/dm-2, /dev/mapper/NAME -> kernel name (or None)."""
+    if path.startswith("/dev/mapper/"):
+        return dm_names.get(path[len("/dev/mapper/"):])
+    base = os.path.basename(path)
+    if SD_RE.match(base.rstrip("0123456789")) or DM_RE.match(base):
+        return base
+    return None
+
+
+def _mark_users(obj, users, openers_unknown):
+    """Kernel users without a holders link, and "openers unknown": keys present only when there is something."""
+    if users:
+        obj["kernel_users"] = users
+    if openers_unknown:
+        obj["openers_unknown"] = openers_unknown
+
+
+def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipathd_running=False,
+             collected_at=None, errors=None):
+    """Build the `san` snapshot (without probes, findings, verdicts) from what was read."""
+    errors = list(errors or [])
+    by_name, by_dev = _dev_index(raw)
+    dms = dict((n, d) for n, d in (raw.get("dm") or {}).items() if d)
+    dm_by_dmname = dict((d.get("dm_name"), n) for n, d in dms.items() if d.get("dm_name"))
+    if dm_info:
+        for name, info in dm_info.items():
+            kname = by_dev.get(info["dev"])
+            if kname and name not in dm_by_dmname:
+                dm_by_dmname[name] = kname
+
+    # who holds what open
+    openers_by_dev = {}
+    for pid, proc in sorted((raw.get("procs") or {}).items(), key=lambda kv: int(kv[0])):
+        devs = list(proc.get("devs") or [])
+        for n in proc.get("names") or []:
+            kname = _dev_name_from_path(n, dm_by_dmname)
+            if kname and by_name.get(kname):
+                devs.append(by_name[kname])
+        for dev in devs:
+            lst = openers_by_dev.setdefault(dev, [])
+            entry = {"pid": int(pid), "comm": proc.get("comm")}
+            if (proc.get("fds") or {}).get(dev, 1) > 1:
+                entry["fds"] = proc["fds"][dev]  # the open count holds one per open fd
+            if entry not in lst:
+                lst.append(entry)
+    mounts = (raw.get("mounts") or {}).get("mountinfo") or []
+    mounts_by_dev = {}
+    for m in mounts:
+        mounts_by_dev.setdefault(m["dev"], []).append(m["mountpoint"])
+        if m.get("source_dev") and m["source_dev"] != m["dev"]:  # btrfs: 0:N, the source is the device
+            mounts_by_dev.setdefault(m["source_dev"], []).append(m["mountpoint"])
+    kernel_by_dev = {}
+    for u in raw.get("kernel_users") or []:
+        dev = u.get("dev") or by_name.get(u.get("devname") or "")
+        if dev:
+            kernel_by_dev.setdefault(dev, []).append(dict((k, v) for k, v in u.items() if k not in ("dev", "devname")))
+    openers_unknown = None
+    if raw.get("procs") is None:
+        openers_unknown = "the /proc/*/fd scan did not finish"
+    elif raw.get("procs_unreadable"):
+        openers_unknown = "/proc/PID/fd unreadable for %s" % ", ".join(
+            "pid %s (%s): %s" % (u.get("pid"), u.get("comm"), u.get("error")) for u in raw["procs_unreadable"][:5])
+    if raw.get("kernel_users") is None and openers_unknown is None:
+        openers_unknown = "the read of kernel users (loop, LIO, btrfs) did not finish"
+
+    def kernel_users(devs):
+        out = []
+        for dev in devs:
+            for u in kernel_by_dev.get(dev, []):
+                if u not in out:
+                    out.append(u)
+        return out
+    swap_devs = set()
+    for s in (raw.get("mounts") or {}).get("swaps") or []:
+        kname = _dev_name_from_path(s, dm_by_dmname)
+        if kname and by_name.get(kname):
+            swap_devs.add(by_name[kname])
+
+    def usage(devs_self, devs_below):
+        """mountpoints/swap over self+below; openers of self (+ below, marked via)."""
+        mps, sw, ops = [], False, []
+        for dev, via in [(d, None) for d in devs_self] + list(devs_below):
+            for mp in mounts_by_dev.get(dev, []):
+                if mp not in mps:
+                    mps.append(mp)
+            if dev in swap_devs:
+                sw = True
+            for op in openers_by_dev.get(dev, []):
+                o = dict(op)
+                if via:
+                    o["via"] = via
+                if o not in ops:
+                    ops.append(o)
+        ops.sort(key=lambda o: (o["pid"], o.get("via") or ""))
+        return mps, sw, ops
+
+    # maps (kernel truth: dm devices with an mpath- uuid)
+    maps = {}
+    kname_to_wwid = {}
+    tables, statuses = dm_table or {}, dm_status or {}
+    mpd = mpd or {}
+    for kname, d in sorted(dms.items()):
+        wwid = map_wwid(d.get("uuid"))
+        if wwid is None:
+            continue
+        mname = d.get("dm_name") or wwid
+        kname_to_wwid[kname] = wwid
+        table = tables.get(mname)
+        status = statuses.get(mname)
+        mpd_map = mpd.get(mname) or mpd.get(wwid) or {}
+        # paths: the LOADED table (multipathd runs ahead of it: lab finding 11); sysfs slaves otherwise
+        path_devs = []
+        if table:
+            for g in table["groups"]:
+                path_devs.extend(g["paths"])
+        else:
+            path_devs = [by_name.get(s) or s for s in d.get("slaves") or []]
+        st_by_dev = {}
+        if status:
+            for g in status["groups"]:
+                for p in g["paths"]:
+                    st_by_dev[p["dev"]] = dict(p, group_state=g["state"])
+        paths = []
+        for pdev in path_devs:
+            pname = by_dev.get(pdev) if ":" in pdev else pdev
+            pdev_num = pdev if ":" in pdev else by_name.get(pdev)
+            sd = (raw.get("sd") or {}).get(pname) or {}
+            st = st_by_dev.get(pdev) or st_by_dev.get(pdev_num) or {}
+            mp = (mpd_map.get("paths") or {}).get(pname) or {}
+            dm_state = None
+            if st:
+                dm_state = "active" if st["active"] else "failed"
+            paths.append({
+                "name": pname,
+                "hctl": os.path.basename(sd.get("device_path") or "") or None,
+                "dev": pdev_num,
+                "dm_state": dm_state,
+                "checker_state": mp.get("checker_state"),
+                "dev_state": sd.get("state") or mp.get("dev_state"),
+                "fail_count": st.get("fail_count"),
+                "group_state": st.get("group_state"),
+            })
+        below = [(by_name.get(h), h) for h in d.get("holders") or [] if by_name.get(h)]
+        mps, sw, ops = usage([d.get("dev")], below)
+        info = (dm_info or {}).get(mname) or {}
+        maps[wwid] = {
+            "name": mname,
+            "wwid": wwid,
+            "dm": kname,
+            "dev": d.get("dev"),
+            "queueing": table["queueing"] if table else None,
+            "features": table["features"] if table else None,
+            "hwhandler": table["hwhandler"] if table else None,
+            "open_count": info.get("open_count"),
+            "holders": list(d.get("holders") or []),
+            "mountpoints": mps,
+            "swap": sw,
+            "openers": ops,
+            "size_bytes": (to_int(d.get("size")) or 0) * 512 if d.get("size") is not None else None,
+            "paths": paths,
+            "multipathd": ({"paths_active": mpd_map.get("paths_active"), "queueing": mpd_map.get("queueing"),
+                            "features": mpd_map.get("features")} if mpd_map else None),
+            "probe": {},
+        }
+        _mark_users(maps[wwid], kernel_users([d.get("dev")] + [dev for dev, _h in below]), openers_unknown)
+        if table is None and dm_table is not None:
+            errors.append({"what": "dmsetup table %s" % mname, "msg": "map %s has no multipath table line" % mname})
+
+    # disks
+    disks = {}
+    for name, sd in sorted((raw.get("sd") or {}).items()):
+        if not sd:
+            continue
+        hctl = os.path.basename(sd.get("device_path") or "")
+        hm = HCTL_RE.match(hctl)
+        transport, session = transport_of(sd.get("sysfs_path"))
+        holders = list(sd.get("holders") or [])
+        parts = sd.get("partitions") or []
+        below = [(by_name.get(h), h) for h in holders if by_name.get(h)]
+        for part in parts:
+            for h in part.get("holders") or []:
+                if by_name.get(h):
+                    below.append((by_name[h], h))
+        # openers of the sd itself and its partitions; mounts/swap also one level down (holders)
+        self_devs = [sd.get("dev")] + [p.get("dev") for p in parts]
+        mps, sw, ops = usage(self_devs, below)
+        ops = [o for o in ops if "via" not in o]
+        map_name = None
+        for h in holders:
+            if h in kname_to_wwid:
+                map_name = maps[kname_to_wwid[h]]["name"]
+        raw80 = sd.get("vpd_pg80")
+        disks[name] = {
+            "name": name,
+            "hctl": hctl or None,
+            "host": int(hm.group(1)) if hm else None,
+            "lun": int(hm.group(4)) if hm else None,
+            "dev": sd.get("dev"),
+            "vendor": sd.get("vendor"),
+            "model": sd.get("model"),
+            "state": sd.get("state"),
+            "transport": transport,
+            "session": session,
+            "serial": vpd80_serial(bytes(bytearray(raw80))) if raw80 is not None else None,
+            "wwid": multipath_wwid(sd.get("wwid")),
+            "size_bytes": (to_int(sd.get("size")) or 0) * 512 if sd.get("size") is not None else None,
+            "holders": holders,
+            "partitions": [p["name"] for p in parts],
+            "mountpoints": mps,
+            "swap": sw,
+            "openers": ops,
+            "map": map_name,
+        }
+        _mark_users(disks[name], kernel_users(self_devs + [dev for dev, _h in below]), openers_unknown)
+
+    init = raw.get("initiators") or {}
+    iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
+    wwpns = []
+    fc_hosts = []
+    for fc in init.get("fc_hosts") or []:
+        if fc.get("port_name"):
+            wwpns.append(fc["port_name"])
+        fc_hosts.append({"host": to_int((fc.get("host") or "").replace("host", "")), "wwpn": fc.get("port_name"),
+                         "port_state": fc.get("port_state")})
+    fc_by_host = dict((f["host"], f["wwpn"]) for f in fc_hosts if f["host"] is not None)
+    session_by_name = dict((s["session"], s) for s in raw.get("sessions") or [])
+    for d in disks.values():
+        d["initiator"], d["target_iqn"], d["target_portal"], d["target_wwpn"] = _path_identity(
+            d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
+    sessions = []
+    for s in raw.get("sessions") or []:
+        portal = None
+        if s.get("address"):
+            addr = s["address"]
+            if ":" in addr and not addr.startswith("["):
+                addr = "[%s]" % addr
+            portal = "%s:%s" % (addr, s.get("port")) if s.get("port") else addr
+        sessions.append({
+            "session": s["session"],
+            "sid": s["sid"],
+            "host": s.get("host"),
+            "target": s.get("target"),
+            "portal": portal,
+            "initiator": _clean_name(s.get("initiator")),
+            "iface": s.get("iface"),
+            "state": s.get("state"),
+            "recovery_tmo": to_int(s.get("recovery_tmo")),
+        })
+    initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
+    return {
+        "collected_at": collected_at if collected_at is not None else time.time(),
+        "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),
+                 "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
+                 "multipathd_running": bool(multipathd_running)},
+        "iscsi_sessions": sessions,
+        "disks": disks,
+        "maps": maps,
+        "errors": errors,
+    }
+
+
+def _clean_name(value):
+    value = (value or "").strip()
+    return None if value in ("", "<NULL>", "(null)", "default") else value
+
+
+def _kernel_iqn(init, sessions):
+    """(iqn, source, session iqns): the name the kernel logs in with, from the sessions (one per iface may
+    differ), else the iSCSI hosts, and /etc/iscsi/initiatorname.iscsi only as a last resort (source "file": an
+    iface override or an edited file not yet applied makes it differ from what the array sees)."""
+    session_iqns = sorted(set(n for n in (_clean_name(s.get("initiator")) for s in sessions) if n))
+    if session_iqns:
+        return session_iqns[0], "session", session_iqns
+    for h in sorted(init.get("iscsi_hosts") or {}):
+        name = _clean_name(init["iscsi_hosts"][h])
+        if name:
+            return name, "iscsi_host", []
+    if init.get("iqn_file"):
+        return init["iqn_file"], "file", []
+    return None, None, []
+
+
+def _path_identity(disk, sessions, fc_by_host, raw_sd):
+    """(initiator, target iqn, target portal, target wwpn) of the path to one disk, from the kernel."""
+    if disk.get("transport") == "iscsi":
+        s = sessions.get(disk.get("session")) or {}
+        portal = None
+        if s.get("address"):
+            portal = "%s:%s" % (s["address"], s.get("port")) if s.get("port") else s["address"]
+        return _clean_name(s.get("initiator")), s.get("target"), portal, None
+    if disk.get("transport") == "fc":
+        return fc_by_host.get(disk.get("host")), None, None, raw_sd.get("rport_wwpn")
+    return None, None, None, None
