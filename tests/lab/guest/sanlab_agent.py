@@ -11,7 +11,11 @@ The LIO target is driven through configfs directly (no targetcli/rtslib: one tar
   core/fileio_90/lun<ID>g<GEN>   LU whose "home" LUN id is ID, generation GEN (reuse_lun bumps it)
   wwn/vpd_unit_serial            '0' + hex(serial) for NETAPP LUs (WWID = 3600a0980 + hex(serial))
 Every command and every risky sysfs write has a deadline; nothing here opens a dm device.
-Python 3.11 stdlib only (imports kept small: every call pays the interpreter start under TCG).
+Python 3.9+ stdlib only (bullseye has 3.9, trixie 3.13; imports kept small: every call pays the interpreter start
+under TCG).
+Kernels before 5.14 (bullseye's 5.10) have no wwn/company_id: LIO then puts its own company id (0x001405) into
+the NAA designator, so a NETAPP LU there has vendor/product NETAPP but a LIO WWID (truth() says
+"ontap_wwids": false and lists no array_luns: no ONTAP would report such a LUN).
 """
 import errno
 import fcntl
@@ -35,6 +39,7 @@ BASELINE_LUNS = 3
 ONTAP_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789$/+-"
 NETAPP_PREFIX = "3600a0980"
 LIO_COMPANY = 0x001405
+NETAPP_COMPANY = 0x00a098
 LUN0_SERIAL = "5a1a0000-0000-4000-8000-5a1ab0000000"
 LOCK = "/run/sanlab-agent.lock"
 ARRAY = {"cluster": "sanlab", "svm": "svm_sanlab", "igroup": "ig_sanlab", "igroup_protocol": "iscsi",
@@ -205,7 +210,7 @@ def lu_info(name):
            "vendor": vendor, "product": product, "company_id": "0x%06x" % company_id,
            "unit_serial": unit_serial, "serial": serial if netapp else unit_serial,
            "serial_hex": serial.encode().hex() if serial else None,
-           "wwid": netapp_wwid(serial) if serial else lio_wwid(unit_serial, company_id),
+           "wwid": netapp_wwid(serial) if serial and company_id == NETAPP_COMPANY else lio_wwid(unit_serial, company_id),
            "backing_file": backing, "size_bytes": size, "tpg_lun": None, "lun_id": None, "mapped": False,
            "placeholder": name.startswith("lun0g")}
     return rec
@@ -326,7 +331,8 @@ def new_lu(lun_id, size_mb=32, serial=None, netapp=True):
                 wr(d + "/wwn/revision", "9800")
             except OSError:
                 pass
-            wr(d + "/wwn/company_id", "0x00a098")
+            if os.path.exists(d + "/wwn/company_id"):    # kernel >= 5.14
+                wr(d + "/wwn/company_id", "0x%06x" % NETAPP_COMPANY)
     except OSError:
         try:
             os.rmdir(d)
@@ -722,7 +728,7 @@ def truth():
     lus = sorted(all_lus(), key=lambda r: (r["home_lun_id"], r["generation"]))
     array_luns = []
     for r in lus:
-        if not (r["mapped"] and r["netapp"]):
+        if not (r["mapped"] and r["netapp"] and r["wwid"].startswith(NETAPP_PREFIX)):
             continue
         array_luns.append({
             "cluster": ARRAY["cluster"], "svm": ARRAY["svm"], "path": "%s/%s" % (ARRAY["volume"], r["name"]),
@@ -734,7 +740,15 @@ def truth():
     return {"target_iqn": TARGET_IQN, "initiator_iqn": ini,
             "portals": ["%s:%d" % (ip, PORT) for ip in PORTALS], "cut_portals": nft_cuts(),
             "target_configured": target_ready(), "lus": lus, "array_luns": array_luns,
+            "ontap_wwids": ontap_wwids_possible(),
             "mapped": {str(r["lun_id"]): r["wwid"] for r in lus if r["mapped"]}}
+
+
+def ontap_wwids_possible():
+    """Can this kernel's LIO present ONTAP WWIDs (3600a0980...)? Only with wwn/company_id (kernel >= 5.14)."""
+    for name in lu_names():
+        return os.path.exists(HBA + "/" + name + "/wwn/company_id")
+    return None
 
 
 def lu_for(lun_id, mapped=None):
@@ -1097,6 +1111,7 @@ def soft_reset(luns=BASELINE_LUNS, timeout=45):
     rep["target_done"] = round(time.monotonic() - t0, 2)
     # ---- host side
     wwid_of = {r["lun_id"]: r["wwid"] for r in all_lus() if r["mapped"]}
+    netapp_of = {r["lun_id"]: r["netapp"] for r in all_lus() if r["mapped"]}
     wanted_wwids = set(wwid_of.values())
     tabs = dm_tables()
     map_dm = {}
@@ -1112,7 +1127,7 @@ def soft_reset(luns=BASELINE_LUNS, timeout=45):
             fixed.append("flushed map %s" % m)
             continue
         lun = next(l for l, w in wwid_of.items() if w == m)
-        netapp_map = m.startswith(NETAPP_PREFIX)
+        netapp_map = netapp_of.get(lun, False)   # NETAPP vendor: the built-in entry queues (any WWID)
         if t["queueing"] != netapp_map:
             dirty.add(lun)
             fixed.append("queueing of %s differs" % m)
