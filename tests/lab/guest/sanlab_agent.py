@@ -35,6 +35,7 @@ HBA = CFG + "/core/fileio_90"
 TPG = CFG + "/iscsi/" + TARGET_IQN + "/tpgt_1"
 LUN_DIR = "/srv/luns"
 NFT_TABLE = "sanlab"
+NFT_CHAIN = "cut_output"
 BASELINE_LUNS = 3
 ONTAP_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789$/+-"
 NETAPP_PREFIX = "3600a0980"
@@ -689,10 +690,11 @@ def openers(devs, mounts):
 def nft_cut(ip):
     if ip not in PORTALS:
         raise AgentError("unknown portal %r (lab portals: %s)" % (ip, PORTALS))
-    ruleset = ("table inet %s {\n chain out { type filter hook output priority 0; policy accept;\n"
+    # the chain is not called "out": nftables 0.9.8 (bullseye) parses that as a keyword
+    ruleset = ("table inet %s {\n chain %s { type filter hook output priority 0; policy accept;\n"
                "  ip daddr %s tcp dport %d drop comment \"cut %s\"\n"
                "  ip saddr %s tcp sport %d drop comment \"cut %s\"\n }\n}\n") % (
-        NFT_TABLE, ip, PORT, ip, ip, PORT, ip)
+        NFT_TABLE, NFT_CHAIN, ip, PORT, ip, ip, PORT, ip)
     if ip in nft_cuts():
         return
     run(["nft", "-f", "-"], timeout=10, check=True, input_text=ruleset)
@@ -713,11 +715,11 @@ def nft_restore(ip=None):
     if ip is None or set(cuts) <= {ip}:
         run(["nft", "delete", "table", "inet", NFT_TABLE], timeout=10)
     else:
-        rc, out, _ = run(["nft", "-a", "list", "chain", "inet", NFT_TABLE, "out"], timeout=10)
+        rc, out, _ = run(["nft", "-a", "list", "chain", "inet", NFT_TABLE, NFT_CHAIN], timeout=10)
         for line in out.splitlines():
             m = re.search(r'comment "cut %s" # handle (\d+)' % re.escape(ip), line)
             if m:
-                run(["nft", "delete", "rule", "inet", NFT_TABLE, "out", "handle", m.group(1)], timeout=10)
+                run(["nft", "delete", "rule", "inet", NFT_TABLE, NFT_CHAIN, "handle", m.group(1)], timeout=10)
     log("portal(s) restored: %s" % (ip or cuts))
 
 
