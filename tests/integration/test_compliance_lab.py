@@ -187,7 +187,13 @@ def test_roles_fix_restart_and_verify_then_change_nothing(guest):
 
     # the compliance job now passes the multipath and iSCSI parts; the lab's LVM has no filter (not ours to fix)
     rc, result, out = compliance_job(guest, "-e", "sanfleet_compliance_lvm=false")
-    assert rc == 0 and result == {"compliant": True, "violations": []}, (result, out[-3000:])
+    if recheck_wwid_known(guest):
+        assert rc == 0 and result == {"compliant": True, "violations": []}, (result, out[-3000:])
+    else:
+        # multipath-tools < 0.8.8 (bullseye's 0.8.5): the one violation no configuration can fix stays, and says
+        # so (docs/compliance.md: upgrade multipath-tools)
+        assert rc == 2 and [(v["area"], v["check"]) for v in result["violations"]] == \
+            [("multipath", "recheck_wwid_unsupported")], (result, out[-3000:])
 
 
 def test_all_paths_down_stops_queueing_within_the_retry_window(guest):
