@@ -155,7 +155,7 @@ def test_unmapped_lun_fails_both_paths_in_every_generation(suite):
     healthy = capture(suite, "healthy")
     gone = set(healthy.truth["mapped"].values()) - set(cap.truth["mapped"].values())
     assert len(gone) == 1
-    status, _ = api().dm_status(cap.out("dmsetup status --target multipath"))
+    status, _errors = api().dm_status(cap.out("dmsetup status --target multipath"))
     (wwid,) = gone
     assert [x["active"] for g in status[wwid]["groups"] for x in g["paths"]] == [False, False]
 
