@@ -9,6 +9,9 @@
   at the same time (the second waits up to SANLAB_LOCK_TIMEOUT s, default 1800).
 - Tests that need the VM carry `@pytest.mark.lab`. They are skipped only when SANLAB=0 is set, with that reason;
   otherwise a lab that cannot be built or booted is an error, never a silent skip.
+- SANLAB_SUITE (bullseye|bookworm|trixie, default bookworm) picks the Debian generation of the VM (multipath-tools
+  0.8.5 / 0.9.4 / 0.11.1). Tests that must pass on every generation also carry `@pytest.mark.every_suite`;
+  scripts/test.sh runs all lab tests on bookworm and `-m "lab and every_suite"` on the other two.
 """
 import json
 import os
@@ -27,6 +30,8 @@ from sanlab import Lab  # noqa: E402
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "lab: needs the SAN lab VM (real kernel); SANLAB=0 skips them with a reason")
+    config.addinivalue_line("markers", "every_suite: a lab test that scripts/test.sh runs on every Debian generation "
+                                       "(SANLAB_SUITE=bullseye|bookworm|trixie), not only on bookworm")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -57,7 +62,7 @@ def lab(request):
     started_here = not (reuse and lab.is_running())
     t0 = time.monotonic()
     lab.start(reuse=reuse)
-    metrics = {"port": lab.port, "started_here": started_here, "boot_to_ssh_s": lab.boot_seconds,
+    metrics = {"port": lab.port, "suite": lab.suite, "started_here": started_here, "boot_to_ssh_s": lab.boot_seconds,
                "start_total_s": round(time.monotonic() - t0, 1), "accel": lab.accel_used()}
     yield lab
     metrics.update(qemu_rss_mib=lab.qemu_rss_mib())

@@ -65,7 +65,7 @@ def left_alone(play):
 
 def map_verdicts(cleanup_results):
     """{map name: verdict} of the last stale_cleanup run (it returns the facts it judged, with the array truth)."""
-    sans = [(r.get("ansible_facts") or {}).get("san") or {} for r in facts_results]
+    sans = [(r.get("ansible_facts") or {}).get("san") or {} for r in cleanup_results]
     judged = [san for san in sans if "verdicts" in san]
     assert judged, "no verdicts"
     return dict((v["name"], v) for v in judged[-1]["verdicts"] if v.get("object") == "map")

@@ -4,6 +4,8 @@
 #   tests/lab/build.sh               build (or reuse) the image; prints the image directory last
 #   tests/lab/build.sh --print-dir   only print the image directory (may not exist yet)
 #   FORCE=1 tests/lab/build.sh       rebuild even if a complete image is cached
+#   SANLAB_SUITE=bullseye|bookworm|trixie   which Debian generation (default bookworm): kernel 5.10/6.1/6.12,
+#                                    multipath-tools 0.8.5/0.9.4/0.11.1, Python 3.9/3.11/3.13
 #
 # Output (outside the checkout):
 #   ${SANFLEET_CACHE:-$HOME/.cache/sanfleet}/lab/<hash>/
@@ -11,7 +13,8 @@
 #     id_ed25519[.pub]                the key root@guest accepts (new on every build)
 #     packages.txt build-times.txt kernel-version.txt agent.sha256
 #     done                            written last: the image is complete
-# <hash> = first 16 hex digits of sha256(build.sh + guest/packages.txt + guest/multipath.conf).
+# <hash> = first 16 hex digits of sha256(build.sh + guest/packages.txt + guest/multipath.conf + suite name),
+# so the images of the three suites sit side by side in the cache.
 # The guest agent (guest/sanlab_agent.py) is installed into the image too, but it is NOT part of the
 # hash: tests/lab/sanlab.py uploads it on every start when the image's copy differs.
 #
@@ -21,7 +24,13 @@ set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
 CACHE=${SANFLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sanfleet}
-HASH=$(cat "$LAB/build.sh" "$LAB/guest/packages.txt" "$LAB/guest/multipath.conf" | sha256sum | cut -c1-16)
+SUITE=${SANLAB_SUITE:-bookworm}
+case "$SUITE" in
+  bullseye|bookworm|trixie) ;;
+  *) echo "build.sh: SANLAB_SUITE must be bullseye, bookworm or trixie (got '$SUITE')" >&2; exit 2 ;;
+esac
+HASH=$( { cat "$LAB/build.sh" "$LAB/guest/packages.txt" "$LAB/guest/multipath.conf"; echo "suite=$SUITE"; } |
+        sha256sum | cut -c1-16)
 OUT=$CACHE/lab/$HASH
 
 if [ "${1:-}" = --print-dir ]; then echo "$OUT"; exit 0; fi
@@ -43,7 +52,6 @@ if [ -f "$OUT/done" ] && [ "${FORCE:-0}" != 1 ]; then echo "lab image cached: $O
 MIRROR=${MIRROR:-$(sed -n 's/^URIs: *\([^ ]*\/debian\/\{0,1\}\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)}
 MIRROR=${MIRROR:-$(awk '$1=="deb" && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
-SUITE=bookworm
 IMG_SIZE=${IMG_SIZE:-3G}
 FS_UUID=5a1ab000-0000-4000-8000-000000000001
 INITIATOR_IQN=iqn.2024-01.lab.san:initiator
@@ -73,7 +81,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 phase host-tools
 
-# 1. debootstrap a minimal bookworm with everything the lab needs
+# 1. debootstrap a minimal $SUITE with everything the lab needs
 debootstrap --variant=minbase --include="$(IFS=,; echo "${PKGS[*]}")" "$SUITE" "$ROOT" "$MIRROR" \
   > "$PART/debootstrap.log" 2>&1 || { tail -30 "$PART/debootstrap.log" >&2; exit 1; }
 phase debootstrap
@@ -191,7 +199,7 @@ phase image
 {
   echo "rootfs-tree $(du -sm "$ROOT" | cut -f1)MiB"
   echo "base.qcow2 $(( $(stat -c %s "$PART/base.qcow2") / 1048576 ))MiB"
-  echo "kernel $KVER"
+  echo "suite $SUITE kernel $KVER"
   echo "total $(( $(date +%s) - T0 ))s"
 } | tee -a "$PART/build-times.txt"
 

@@ -5,7 +5,9 @@
     python tests/lab/capture.py healthy unmapped      some of them
     python tests/lab/capture.py --list
 
-Writes tests/unit/fixtures/<scenario>.tar.gz (replaced as a whole), holding <scenario>/:
+Writes tests/unit/fixtures/<scenario>.tar.gz for the default suite (bookworm) and
+tests/unit/fixtures/<suite>/<scenario>.tar.gz for SANLAB_SUITE=bullseye|trixie (replaced as a whole), holding
+<scenario>/:
     root/...              files copied from the guest under their absolute paths (root/sys/block/sdb -> symlink,
                           root/sys/devices/platform/host6/... plain files with what a read returned). Symlinks stay
                           symlinks (relative targets as the kernel shows them), so realpath() works inside root/.
@@ -14,7 +16,7 @@ Writes tests/unit/fixtures/<scenario>.tar.gz (replaced as a whole), holding <sce
     truth.json            the agent's ground truth (target side: LUs, mapping, serials, WWIDs, array_luns)
     meta.json             scenario, description, guest kernel, package versions, capture time
 
-Env: SANLAB_PORT (2222). A VM already running on the port is used (and left running); otherwise one is booted
+Env: SANLAB_PORT (2222), SANLAB_SUITE (bookworm). A VM already running on the port is used (and left running); otherwise one is booted
 and stopped at the end (--keep leaves it running). The lab's session lock is held while capturing.
 """
 from __future__ import annotations
@@ -34,12 +36,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sanlab import Lab, LabError  # noqa: E402
+from sanlab import DEFAULT_SUITE, Lab, LabError, suite_from_env  # noqa: E402
 
 TOP = Path(__file__).resolve().parents[2]
 FIXTURES = TOP / "tests" / "unit" / "fixtures"
 
-# Guest side: walk the sysfs/proc/etc paths, return a base64 tar.gz on stdout. Python 3.11 stdlib.
+# Guest side: walk the sysfs/proc/etc paths, return a base64 tar.gz on stdout. Python 3.9+ stdlib (bullseye).
 GUEST_COLLECT = r'''
 import base64, glob, io, json, os, re, stat, subprocess, sys, tarfile, time
 spec = json.loads(sys.argv[1])
@@ -187,7 +189,18 @@ COMMANDS = [
     ["lsblk", "-J", "-o", "NAME,KNAME,MAJ:MIN,TYPE,SIZE,MOUNTPOINT,WWN,VENDOR,MODEL,SERIAL,HCTL,STATE"],
     ["lsscsi", "-t"],
     ["uname", "-r"],
+    # what the configuration audit and the iSCSI/LVM modules read; they differ by generation
+    ["multipath", "-t"],
+    ["multipathd", "show", "config"],
+    ["iscsiadm", "-m", "node"],
+    ["lvmconfig", "devices/global_filter"],
+    ["lvmconfig", "devices/filter"],
+    ["lvmconfig", "devices/use_devicesfile"],
+    ["lvmconfig", "--typeconfig", "default", "devices/use_devicesfile"],
 ]
+# per multipath map (name = WWID) and per lab node record (target, portal)
+PER_MAP = [["multipathd", "show", "map", "{name}", "json"]]
+PER_NODE = [["iscsiadm", "-m", "node", "-T", "{target}", "-p", "{portal}"]]
 # live probes per lab sd (results differ from the sysfs cache in the stale scenarios)
 PER_SD = [["sg_turs", "-v", "/dev/{sd}"], ["sg_inq", "-p", "0x80", "/dev/{sd}"], ["sg_inq", "/dev/{sd}"]]
 
@@ -290,6 +303,13 @@ def capture(lab: Lab, name: str, out_root: Path = FIXTURES) -> Path:
     for d in sorted(st["disks"] + target2["disks"], key=lambda d: d["name"]):
         for tmpl in PER_SD:
             argvs.append([a.format(sd=d["name"]) for a in tmpl])
+    for map_name in sorted(st["maps"]):
+        for tmpl in PER_MAP:
+            argvs.append([a.format(name=map_name) for a in tmpl])
+    lab_truth = lab.truth()
+    for portal in lab_truth["portals"]:
+        for tmpl in PER_NODE:
+            argvs.append([a.format(target=lab_truth["target_iqn"], portal=portal) for a in tmpl])
     # one ssh call for all commands (each under `timeout`), results as JSON
     runner = r'''
 import json, subprocess, sys, time
@@ -316,8 +336,8 @@ print(json.dumps(res))
     (dest / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
     _, kver, _ = lab.ssh("uname -r", timeout=30)
     _, pkgs, _ = lab.ssh("dpkg-query -W -f '${Package} ${Version}\\n' multipath-tools open-iscsi linux-image-amd64 "
-                         "targetcli-fb python3-rtslib-fb sg3-utils", timeout=30)
-    meta = {"scenario": name, "description": (SCENARIOS[name].__doc__ or "").strip() if name in SCENARIOS else "",
+                         "targetcli-fb python3-rtslib-fb sg3-utils lvm2 python3 udev", timeout=30)
+    meta = {"scenario": name, "suite": lab.suite, "description": (SCENARIOS[name].__doc__ or "").strip() if name in SCENARIOS else "",
             "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)), "kernel": kver.strip(),
             "packages": dict(line.split(" ", 1) for line in pkgs.strip().splitlines() if " " in line),
             "unreadable": doc["unreadable"], "lab_disks": st["disks"], "lab_maps": st["maps"],
@@ -352,8 +372,12 @@ def main(argv=None):
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--keep", action="store_true", help="leave a VM booted by this run running")
-    ap.add_argument("--out", default=str(FIXTURES))
+    ap.add_argument("--out", default=None, help="default: tests/unit/fixtures, or .../fixtures/<suite> for a suite "
+                    "other than %s" % DEFAULT_SUITE)
     a = ap.parse_args(argv)
+    suite = suite_from_env()
+    if a.out is None:
+        a.out = str(FIXTURES if suite == DEFAULT_SUITE else FIXTURES / suite)
     if a.list:
         for k, f in SCENARIOS.items():
             print("%-11s %s" % (k, (f.__doc__ or "").strip()))

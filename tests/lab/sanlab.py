@@ -35,6 +35,16 @@ LAB_DIR = Path(__file__).resolve().parent
 AGENT_SRC = LAB_DIR / "guest" / "sanlab_agent.py"
 AGENT_DST = "/usr/local/sbin/sanlab-agent"
 BASELINE_LUNS = 3
+SUITES = ("bullseye", "bookworm", "trixie")
+DEFAULT_SUITE = "bookworm"
+
+
+def suite_from_env() -> str:
+    """SANLAB_SUITE (bullseye|bookworm|trixie, default bookworm): the Debian generation of the guest."""
+    suite = os.environ.get("SANLAB_SUITE") or DEFAULT_SUITE
+    if suite not in SUITES:
+        raise ValueError("SANLAB_SUITE must be one of %s, got %r" % ("|".join(SUITES), suite))
+    return suite
 
 
 class LabError(RuntimeError):
@@ -66,8 +76,11 @@ def _run(argv, timeout, input_bytes=None, env=None):
 
 class Lab:
     def __init__(self, port: int = 2222, run_dir: str | None = None, mem: int = 1024, smp: int = 2,
-                 accel: str = "auto", cache: str | None = None):
+                 accel: str = "auto", cache: str | None = None, suite: str | None = None):
         self.port = int(port)
+        self.suite = suite or suite_from_env()
+        if self.suite not in SUITES:
+            raise ValueError("suite must be one of %s, got %r" % ("|".join(SUITES), self.suite))
         self.run_dir = Path(run_dir or "/tmp/sanfleet-lab-run-%d" % self.port)
         self.mem, self.smp, self.accel = mem, smp, accel
         self.cache = cache
@@ -86,7 +99,7 @@ class Lab:
     # ------------------------------------------------------------------------------------------ plumbing
     def _env(self) -> dict:
         env = dict(os.environ, SSH_PORT=str(self.port), RUN=str(self.run_dir), MEM=str(self.mem),
-                   SMP=str(self.smp), ACCEL=self.accel)
+                   SMP=str(self.smp), ACCEL=self.accel, SANLAB_SUITE=self.suite)
         if self.cache:
             env["SANFLEET_CACHE"] = self.cache
         return env
@@ -175,6 +188,11 @@ class Lab:
         if reuse and self.is_running():
             self.boot_seconds = None
             self.wait_ssh(timeout)
+            running = self.guest_suite()
+            if running != self.suite:
+                # never run one generation's tests on another generation's VM by accident
+                raise LabError("the VM on port %d runs %s, this Lab wants %s (stop it, or set SANLAB_SUITE=%s)"
+                               % (self.port, running, self.suite, running))
         else:
             self.ensure_built()
             try:
@@ -206,6 +224,11 @@ class Lab:
             if time.monotonic() - t0 > timeout:
                 raise LabTimeout("no ssh to the lab on port %d after %ss" % (self.port, timeout))
             time.sleep(1)
+
+    def guest_suite(self) -> str | None:
+        """VERSION_CODENAME of the running guest (bullseye|bookworm|trixie)."""
+        rc, out, _ = self.ssh(". /etc/os-release && echo $VERSION_CODENAME", timeout=30)
+        return out.strip() or None if rc == 0 else None
 
     def stop(self) -> None:
         self._kill_server()

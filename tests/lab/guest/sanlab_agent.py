@@ -11,7 +11,11 @@ The LIO target is driven through configfs directly (no targetcli/rtslib: one tar
   core/fileio_90/lun<ID>g<GEN>   LU whose "home" LUN id is ID, generation GEN (reuse_lun bumps it)
   wwn/vpd_unit_serial            '0' + hex(serial) for NETAPP LUs (WWID = 3600a0980 + hex(serial))
 Every command and every risky sysfs write has a deadline; nothing here opens a dm device.
-Python 3.11 stdlib only (imports kept small: every call pays the interpreter start under TCG).
+Python 3.9+ stdlib only (bullseye has 3.9, trixie 3.13; imports kept small: every call pays the interpreter start
+under TCG).
+Kernels before 5.14 (bullseye's 5.10) have no wwn/company_id: LIO then puts its own company id (0x001405) into
+the NAA designator, so a NETAPP LU there has vendor/product NETAPP but a LIO WWID (truth() says
+"ontap_wwids": false and lists no array_luns: no ONTAP would report such a LUN).
 """
 import errno
 import fcntl
@@ -31,10 +35,12 @@ HBA = CFG + "/core/fileio_90"
 TPG = CFG + "/iscsi/" + TARGET_IQN + "/tpgt_1"
 LUN_DIR = "/srv/luns"
 NFT_TABLE = "sanlab"
+NFT_CHAIN = "cut_output"
 BASELINE_LUNS = 3
 ONTAP_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789$/+-"
 NETAPP_PREFIX = "3600a0980"
 LIO_COMPANY = 0x001405
+NETAPP_COMPANY = 0x00a098
 LUN0_SERIAL = "5a1a0000-0000-4000-8000-5a1ab0000000"
 LOCK = "/run/sanlab-agent.lock"
 ARRAY = {"cluster": "sanlab", "svm": "svm_sanlab", "igroup": "ig_sanlab", "igroup_protocol": "iscsi",
@@ -205,7 +211,7 @@ def lu_info(name):
            "vendor": vendor, "product": product, "company_id": "0x%06x" % company_id,
            "unit_serial": unit_serial, "serial": serial if netapp else unit_serial,
            "serial_hex": serial.encode().hex() if serial else None,
-           "wwid": netapp_wwid(serial) if serial else lio_wwid(unit_serial, company_id),
+           "wwid": netapp_wwid(serial) if serial and company_id == NETAPP_COMPANY else lio_wwid(unit_serial, company_id),
            "backing_file": backing, "size_bytes": size, "tpg_lun": None, "lun_id": None, "mapped": False,
            "placeholder": name.startswith("lun0g")}
     return rec
@@ -326,7 +332,8 @@ def new_lu(lun_id, size_mb=32, serial=None, netapp=True):
                 wr(d + "/wwn/revision", "9800")
             except OSError:
                 pass
-            wr(d + "/wwn/company_id", "0x00a098")
+            if os.path.exists(d + "/wwn/company_id"):    # kernel >= 5.14
+                wr(d + "/wwn/company_id", "0x%06x" % NETAPP_COMPANY)
     except OSError:
         try:
             os.rmdir(d)
@@ -683,10 +690,11 @@ def openers(devs, mounts):
 def nft_cut(ip):
     if ip not in PORTALS + PORTALS2:
         raise AgentError("unknown portal %r (lab portals: %s)" % (ip, PORTALS + PORTALS2))
-    ruleset = ("table inet %s {\n chain out { type filter hook output priority 0; policy accept;\n"
+    # the chain is not called "out": nftables 0.9.8 (bullseye) parses that as a keyword
+    ruleset = ("table inet %s {\n chain %s { type filter hook output priority 0; policy accept;\n"
                "  ip daddr %s tcp dport %d drop comment \"cut %s\"\n"
                "  ip saddr %s tcp sport %d drop comment \"cut %s\"\n }\n}\n") % (
-        NFT_TABLE, ip, PORT, ip, ip, PORT, ip)
+        NFT_TABLE, NFT_CHAIN, ip, PORT, ip, ip, PORT, ip)
     if ip in nft_cuts():
         return
     run(["nft", "-f", "-"], timeout=10, check=True, input_text=ruleset)
@@ -707,11 +715,11 @@ def nft_restore(ip=None):
     if ip is None or set(cuts) <= {ip}:
         run(["nft", "delete", "table", "inet", NFT_TABLE], timeout=10)
     else:
-        rc, out, _ = run(["nft", "-a", "list", "chain", "inet", NFT_TABLE, "out"], timeout=10)
+        rc, out, _ = run(["nft", "-a", "list", "chain", "inet", NFT_TABLE, NFT_CHAIN], timeout=10)
         for line in out.splitlines():
             m = re.search(r'comment "cut %s" # handle (\d+)' % re.escape(ip), line)
             if m:
-                run(["nft", "delete", "rule", "inet", NFT_TABLE, "out", "handle", m.group(1)], timeout=10)
+                run(["nft", "delete", "rule", "inet", NFT_TABLE, NFT_CHAIN, "handle", m.group(1)], timeout=10)
     log("portal(s) restored: %s" % (ip or cuts))
 
 
@@ -722,7 +730,7 @@ def truth():
     lus = sorted(all_lus(), key=lambda r: (r["home_lun_id"], r["generation"]))
     array_luns = []
     for r in lus:
-        if not (r["mapped"] and r["netapp"]):
+        if not (r["mapped"] and r["netapp"] and r["wwid"].startswith(NETAPP_PREFIX)):
             continue
         array_luns.append({
             "cluster": ARRAY["cluster"], "svm": ARRAY["svm"], "path": "%s/%s" % (ARRAY["volume"], r["name"]),
@@ -734,7 +742,15 @@ def truth():
     return {"target_iqn": TARGET_IQN, "initiator_iqn": ini,
             "portals": ["%s:%d" % (ip, PORT) for ip in PORTALS], "cut_portals": nft_cuts(),
             "target_configured": target_ready(), "lus": lus, "array_luns": array_luns,
+            "ontap_wwids": ontap_wwids_possible(),
             "mapped": {str(r["lun_id"]): r["wwid"] for r in lus if r["mapped"]}}
+
+
+def ontap_wwids_possible():
+    """Can this kernel's LIO present ONTAP WWIDs (3600a0980...)? Only with wwn/company_id (kernel >= 5.14)."""
+    for name in lu_names():
+        return os.path.exists(HBA + "/" + name + "/wwn/company_id")
+    return None
 
 
 def lu_for(lun_id, mapped=None):
@@ -1097,6 +1113,7 @@ def soft_reset(luns=BASELINE_LUNS, timeout=45):
     rep["target_done"] = round(time.monotonic() - t0, 2)
     # ---- host side
     wwid_of = {r["lun_id"]: r["wwid"] for r in all_lus() if r["mapped"]}
+    netapp_of = {r["lun_id"]: r["netapp"] for r in all_lus() if r["mapped"]}
     wanted_wwids = set(wwid_of.values())
     tabs = dm_tables()
     map_dm = {}
@@ -1112,7 +1129,7 @@ def soft_reset(luns=BASELINE_LUNS, timeout=45):
             fixed.append("flushed map %s" % m)
             continue
         lun = next(l for l, w in wwid_of.items() if w == m)
-        netapp_map = m.startswith(NETAPP_PREFIX)
+        netapp_map = netapp_of.get(lun, False)   # NETAPP vendor: the built-in entry queues (any WWID)
         if t["queueing"] != netapp_map:
             dirty.add(lun)
             fixed.append("queueing of %s differs" % m)
