@@ -30,10 +30,11 @@ def api():
     """The collection functions under test, named by what they do. The ONE place that imports them."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
     from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_observe as so
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as so
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
     from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf as iscsi
     from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lvm
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_observe import (
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
         CapturedRun, inline_call)
     return SimpleNamespace(
         multipathd_maps_json=so.parse_multipathd_json,
@@ -47,7 +48,7 @@ def api():
         node_record=kv.parse_record,
         lvmconfig=lvm.parse_lvmconfig,
         lvm_array=lvm.parse_lvm_array,
-        host_snapshot=lambda base: so.HostReader(root=os.path.join(base, "root"),
+        host_snapshot=lambda base: san_read.Host(root=os.path.join(base, "root"),
                                                  run=CapturedRun(os.path.join(base, "commands")),
                                                  call=inline_call).snapshot(probe=True),
     )
