@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
@@ -20,7 +21,12 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils.san_judge imp
     OPEN_FAIL_RE, classify_probe, host_byte_failed)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import SD_RE
 
-SG_BIN = {"turs": "sg_turs", "inq": "sg_inq"}
+SG_BIN = {"turs": "sg_turs", "inq": "sg_inq", "raw": "sg_raw"}
+TEST_UNIT_READY_CDB = ["00", "00", "00", "00", "00", "00"]
+# sg_turs 3.56 (sg3-utils 1.48, Debian trixie) can fail to set up its SG_IO v3 request: it prints "No SCSI
+# command (cdb) given [v3]" / "bad pass-through setup" and exits 0 without sending anything. sg_raw then
+# sends the same 6-byte TEST UNIT READY and prints status and sense in the words classify_probe reads.
+TUR_NOT_SENT_RE = re.compile(r"bad pass-through setup|No SCSI command \(cdb\) given")
 
 
 def probe_snapshot(host, snap):
@@ -59,6 +65,9 @@ def probe_path(host, sd, errors=None):
     try:
         step("tur", [SG_BIN["turs"], "-v", node])
         t = results["tur"]
+        if t.get("timeout") is None and TUR_NOT_SENT_RE.search("%s\n%s" % (t.get("stdout"), t.get("stderr"))):
+            step("tur", [SG_BIN["raw"], "-v", node] + TEST_UNIT_READY_CDB)
+            t = results["tur"]
         if t.get("timeout") is None and not host_byte_failed("%s\n%s" % (t.get("stdout"), t.get("stderr"))) \
                 and not OPEN_FAIL_RE.search("%s\n%s" % (t.get("stdout"), t.get("stderr"))):
             step("inq", [SG_BIN["inq"], node])

@@ -202,7 +202,9 @@ COMMANDS = [
 PER_MAP = [["multipathd", "show", "map", "{name}", "json"]]
 PER_NODE = [["iscsiadm", "-m", "node", "-T", "{target}", "-p", "{portal}"]]
 # live probes per lab sd (results differ from the sysfs cache in the stale scenarios)
-PER_SD = [["sg_turs", "-v", "/dev/{sd}"], ["sg_inq", "-p", "0x80", "/dev/{sd}"], ["sg_inq", "/dev/{sd}"]]
+# sg_raw: the probe's TEST UNIT READY where sg_turs does not send one (sg3-utils 1.48, trixie)
+PER_SD = [["sg_turs", "-v", "/dev/{sd}"], ["sg_inq", "-p", "0x80", "/dev/{sd}"], ["sg_inq", "/dev/{sd}"],
+          ["sg_raw", "-v", "/dev/{sd}", "00", "00", "00", "00", "00", "00"]]
 
 
 def slug(argv):

@@ -274,3 +274,14 @@ def test_snapshot_from_the_sysfs_tree(suite, scenario):
         for name, d in disks.items():
             assert snap["disks"][name]["wwid"] == truth["mapped"][str(d["lun"])], name
     assert not [e for e in snap["errors"] if "no captured output" in e["msg"]], snap["errors"]
+
+
+def test_unmapped_lun_probes_as_gone_on_every_generation(suite):
+    """Every path of the unmapped LUN says "logical unit not supported", whichever sg3-utils the guest has
+    (trixie's sg_turs does not send the TEST UNIT READY: the probe sends it with sg_raw)."""
+    cap = capture(suite, "unmapped")
+    snap = api().host_snapshot(cap.base)
+    dead = [m for m in snap["maps"].values() if m["paths"] and m["probe"]
+            and all(p["dm_state"] == "failed" for p in m["paths"])]
+    assert len(dead) == 1, sorted(snap["maps"])
+    assert set(r["result"] for r in dead[0]["probe"].values()) == {"lun_not_supported"}, dead[0]["probe"]

@@ -87,8 +87,8 @@ class FakeRun(object):
         key = tuple(argv)
         ans = self.answers.get(key)
         if ans is None:
-            # probes are keyed by program + args + device basename
-            short = tuple(argv[:-1]) + (os.path.basename(argv[-1]),)
+            # probes are keyed by program + args with the device node as its basename (sg_raw: before the CDB)
+            short = tuple(os.path.basename(a) if "/dev/" in a else a for a in argv)
             ans = self.answers.get(short)
         if ans is None:
             ans = one_map_answer(key, self.answers.get)
@@ -363,10 +363,8 @@ def _captured_answers(cdir):
 
 
 def _norm_argv(argv):
-    argv = list(argv)
-    if argv and "/dev/" in argv[-1]:
-        argv[-1] = "/dev/" + os.path.basename(argv[-1])
-    return tuple(argv)
+    # the device node as the guest named it, wherever it stands (sg_raw: before the CDB bytes)
+    return tuple("/dev/" + os.path.basename(a) if "/dev/" in a else a for a in argv)
 
 
 class CapturedRun(FakeRun):
@@ -615,6 +613,51 @@ def test_failed_paths_are_probed_and_healthy_maps_are_not(tmp_path):
     assert all(c[1] == 2.5 for c in probed)
     assert all(c[0][-1] == t.path("/dev/%s" % c[0][-1].rsplit("/", 1)[1]) for c in probed)
     assert not any("/dm-" in a for c in t.run.calls for a in c[0])   # never a dm device
+
+
+# sg_turs 3.56 (sg3-utils 1.48) and sg_raw on Debian trixie, captured from the lab guest: a live LUN (sdh) and an
+# unmapped one (sde). sg_turs sends nothing and exits 0; sg_raw sends the TEST UNIT READY.
+TURS_NOT_SENT = "    Test unit ready cdb: \x06\nNo SCSI command (cdb) given [v3]\nTest unit ready: bad pass-through setup\n"
+RAW_TUR_GOOD = "    cdb to send: [00 00 00 00 00 00]\nSCSI Status: Good \n\n\n"
+RAW_TUR_LU_GONE = ("    cdb to send: [00 00 00 00 00 00]\nSCSI Status: Check Condition \n\nSense Information:\n"
+                   "Fixed format, current; Sense key: Illegal Request\nAdditional sense: Logical unit not supported\n"
+                   " Raw sense data (in hex), sb_len=18, calculated_len=18\n"
+                   "        70 00 05 00 00 00 00 0a  00 00 00 00 25 00 00 00\n        00 00\n\n\nIllegal request\n")
+
+
+def test_tur_not_sent_by_sg_turs_is_sent_with_sg_raw(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running"),
+                                                    "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr=TURS_NOT_SENT)
+        t.run.set(["sg_raw", "-v", sd, "00", "00", "00", "00", "00", "00"], "", rc=5, stderr=RAW_TUR_LU_GONE)
+        t.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    snap = t.reader().snapshot(probe=True)
+    probe = snap["maps"][ontap_wwid(1)]["probe"]
+    assert probe["sdb"]["result"] == probe["sdd"]["result"] == "lun_not_supported", probe
+    raw = [c[0] for c in t.run.calls if c[0][0] == "sg_raw"]
+    assert sorted(a[2].rsplit("/", 1)[1] for a in raw) == ["sdb", "sdd"]
+    assert all(a[3:] == ["00"] * 6 for a in raw)
+
+
+def test_tur_sent_with_sg_raw_reads_good_status_as_ready(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr=TURS_NOT_SENT)
+        t.run.set(["sg_raw", "-v", sd, "00", "00", "00", "00", "00", "00"], "", rc=0, stderr=RAW_TUR_GOOD)
+        t.run.set(["sg_inq", sd], STD_INQ_OK)
+        t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x0c80AbCdEfGh01")
+    assert t.reader().snapshot(probe=True)["maps"][ontap_wwid(1)]["probe"]["sdb"]["result"] == "ready"
+
+
+def test_tur_not_sent_and_no_sg_raw_is_an_error_not_ready(tmp_path):
+    t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr=TURS_NOT_SENT)
+        t.run.set(["sg_inq", sd], STD_INQ_OK)   # sg_raw not scripted: it cannot be run (OSError)
+    snap = t.reader().snapshot(probe=True)
+    assert snap["maps"][ontap_wwid(1)]["probe"]["sdb"]["result"] == "error"
+    assert any("cannot run sg_raw" in e["msg"] for e in snap["errors"])
 
 
 def test_probe_timeout_is_no_answer_and_listed_in_errors(tmp_path):
