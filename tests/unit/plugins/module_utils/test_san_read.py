@@ -1110,15 +1110,17 @@ def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):
     assert snap["maps"][ontap_wwid(1)]["openers_unknown"]
 
 
+def proc_scan_times_out(fn, args=(), timeout=10, what=None):
+    """A deadline.call stand-in whose /proc/*/fd scans (alone or in the batch read) miss their deadline."""
+    if fn.__name__ in ("read_batch", "read_openers"):
+        raise deadline.DeadlineExceeded(what, timeout)
+    return fn(*args)
+
+
 def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
     t = plain_san_disk(tmp_path)
     t.commands()
-
-    def call(fn, args=(), timeout=10, what=None):
-        if fn.__name__ in ("read_batch", "read_openers"):
-            raise deadline.DeadlineExceeded(what, timeout)
-        return fn(*args)
-    snap = t.reader(call=call).snapshot(probe=False)
+    snap = t.reader(call=proc_scan_times_out).snapshot(probe=False)
     assert snap["disks"]["sdf"]["openers_unknown"] == "the /proc/*/fd scan did not finish"
 
 

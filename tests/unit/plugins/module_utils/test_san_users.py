@@ -14,7 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_ju
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
-    _blocknode, healthy_lab, ontap_wwid)
+    _blocknode, healthy_lab, ontap_wwid, proc_scan_times_out)
 
 
 def plain_disk_snapshot(tmp_path, setup):
@@ -47,13 +47,7 @@ def test_a_btrfs_member_is_in_use_and_refused(tmp_path):
 def test_unknown_openers_are_a_finding_and_a_refusal(tmp_path):
     t = healthy_lab(tmp_path)
     t.commands()
-
-    def call(fn, args=(), timeout=10, what=None):
-        if fn.__name__ in ("read_batch", "read_openers"):
-            from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-            raise deadline.DeadlineExceeded(what, timeout)
-        return fn(*args)
-    snap = t.reader(call=call).snapshot(probe=False)
+    snap = t.reader(call=proc_scan_times_out).snapshot(probe=False)
     m = snap["maps"][ontap_wwid(1)]
     assert any("openers unknown" in x["reason"] for x in sj.host_findings(snap) if x["name"] == ontap_wwid(1))
     with pytest.raises(san_plan.Refused) as info:
