@@ -28,6 +28,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_pl
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
@@ -51,24 +52,33 @@ class ActFailed(Exception):
 class ExecutionError(Exception):
     """execute() stopped at `step`; `executed` lists the steps done before it; `cause` is the original error."""
 
-    def __init__(self, cause, step, executed, restored=None):
+    def __init__(self, cause, step, executed, restored=None, failures=None):
         self.cause = cause
         self.step = step
         self.executed = executed
         self.restored = restored or []
-        msg = str(cause)
+        self.failures = failures or [{"unit": step.get("unit"), "cause": cause, "step": step, "restored": []}]
+        msg = "; ".join(str(f["cause"]) for f in self.failures)
         if self.restored:
             msg += "; " + "; ".join(r["msg"] for r in self.restored)
         super(ExecutionError, self).__init__(msg)
 
+    @staticmethod
+    def _cause(cause):
+        if isinstance(cause, Refused):
+            return {"refusal": cause.to_dict()}
+        if isinstance(cause, deadline.DeadlineExceeded):
+            return {"deadline": {"what": cause.what, "seconds": cause.seconds}}
+        return {}
+
     def to_dict(self):
-        out = {"msg": str(self), "failed_step": self.step, "executed": self.executed}
+        """The first failure at the top (failed_step, refusal or deadline), every stopped unit in `failures`."""
+        out = {"msg": str(self), "failed_step": self.step, "executed": self.executed,
+               "failures": [dict({"unit": f["unit"], "failed_step": f["step"], "msg": str(f["cause"])},
+                                 **self._cause(f["cause"])) for f in self.failures]}
         if self.restored:
             out["queueing_restored"] = self.restored
-        if isinstance(self.cause, Refused):
-            out["refusal"] = self.cause.to_dict()
-        elif isinstance(self.cause, deadline.DeadlineExceeded):
-            out["deadline"] = {"what": self.cause.what, "seconds": self.cause.seconds}
+        out.update(self._cause(self.cause))
         return out
 
 
@@ -95,11 +105,41 @@ class ActContext(object):
         self.wwids_file = wwids_file
         self.sleep = sleep
         self.clock = clock
-        # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, via}};
-        # execute() restores each of them when a later step fails (queueing off sticks until restored)
+        # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, unit}};
+        # execute() restores those of a unit when a later step of it fails (queueing off sticks until restored)
         self.queueing_off = {}
+        # the one read (san_read.View) a batch of steps of one kind checks identity against; None: read each now
+        self.view = None
+        # what the executor had to do differently (a batch read that missed its deadline), for the result
+        self.notes = []
 
     path = san_read.Host.path
+
+    def by_id_now(self, name):
+        links = getattr(self.view, "links", None)
+        if links is not None and name in links:
+            return links[name]
+        return san_read.by_id_links(self, name)
+
+    def map_now(self, key):
+        """The map as the batch's read shows it, or re-read now outside a batch; None when it does not exist."""
+        return self.view.map(key) if self.view is not None else self.reader.map(key)
+
+    def disk_now(self, name):
+        if self.view is not None:
+            san_validate.sd_name(name)
+            return self.view.disk(name)
+        return self.reader.disk(name)
+
+    def holders_now(self, holders):
+        names = [h.get("name") if isinstance(h, dict) else h for h in holders or []]
+        return self.view.holders(names) if self.view is not None else san_read.describe_holders(self, names)
+
+    def disk_holders_now(self, disk):
+        return self.view.disk_holders(disk) if self.view is not None else san_read.disk_holders(self, disk)
+
+    def multipathd_running(self):
+        return self.view.multipathd_running if self.view is not None else san_read.multipathd_running(self)
 
     def command(self, argv, what=None, budget_end=None):
         timeout = self.command_timeout
@@ -198,7 +238,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
     allow_openers: processes may hold it (a dead unmapped map, see san_plan.dead_unmapped_map); mounts, swap and
     holders still refuse. Returns the live map_info, or None when it is gone (and allow_absent)."""
     expect = step.get("expect") or {}
-    m = host.reader.map(expect.get("wwid") or step["target"])
+    m = host.map_now(expect.get("wwid") or step["target"])
     if m is None:
         if allow_absent:
             return None
@@ -212,7 +252,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
                       % san_plan._describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
-        info["holders"] = san_read.describe_holders(host, m.get("holders"))
+        info["holders"] = host.holders_now(m.get("holders"))
     san_plan.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers)
     return m
 
@@ -223,7 +263,7 @@ def verify_identity(host, step, options=None):
     options = options or {}
     expect = step.get("expect") or {}
     name = expect.get("name") or step["target"]
-    d = host.reader.disk(name)
+    d = host.disk_now(name)
     if d is None:
         return None
     diff = san_plan.identity_diff(expect, d)
@@ -232,24 +272,15 @@ def verify_identity(host, step, options=None):
                       "was reused or the LUN changed — nothing written" % san_plan._describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
-    info["holders"] = san_read.disk_holders(host, d)
+    info["holders"] = host.disk_holders_now(d)
     san_plan.check_disk_deletable(info, options, san_read.live_maps(host, d, info["holders"]))
     return d
 
 
 # ---------------------------------------------------------------------------------------------- map acts
-def _queueing_off(host, name, end):
-    """Poll the live table until queueing is off (False; None means the table could not be read)."""
-    while True:
-        m = host.reader.map(name)
-        if m is None or m.get("queueing") is False:
-            return m
-        if host.clock() >= end:
-            return m
-        host.sleep(host.poll_interval)
-
-
-def disable_queueing(host, step):
+def _send_queueing_off(host, step):
+    """disable_queueing up to the command: identity against the batch's read, the array's own word for a dead map,
+    then multipathd disablequeueing (or the dm message). The batch then confirms every map at once."""
     release = bool((step.get("expect") or {}).get("release_openers"))
     m = verify_map(host, step, allow_openers=release)
     if m is None:
@@ -273,16 +304,45 @@ def disable_queueing(host, step):
                           % ", ".join("%s: %s" % (k, (v or {}).get("result")) for k, v in sorted(probes.items())),
                           evidence={"probes": probes})
     detail = {"outcome": "done", "commands": []}
-    running = san_read.multipathd_running(host)
+    running = host.multipathd_running()
     host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": bool(m.get("queueing")),
-                                    "multipathd": running}
+                                    "multipathd": running, "unit": step.get("unit")}
     _set_queueing(host, m, False, running, detail["commands"])
-    m = _queueing_off(host, m.get("wwid") or name, host.clock() + host.command_timeout)
-    if m is not None and m.get("queueing") is not False:
-        raise ActFailed("map %s" % name, "the live table %s after disablequeueing"
-                        % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
-                           "is off"), detail)
     return detail
+
+
+def _map_key(step):
+    return (step.get("expect") or {}).get("wwid") or step["target"]
+
+
+def _queueing_is_off(host, step, _extra):
+    m = host.map_now(_map_key(step))
+    return True if m is None or m.get("queueing") is False else None
+
+
+def _queueing_still_on(host, step):
+    m = host.reader.map(_map_key(step))
+    if m is None or m.get("queueing") is False:
+        return True
+    return ActFailed("map %s" % step["target"], "the live table %s %.0fs after disablequeueing"
+                     % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
+                        "is off", host.command_timeout))
+
+
+def disable_queueing(host, steps):
+    sent = _each(host, steps, _send_queueing_off)
+    waiting = [st for st, r, _t in sent if isinstance(r, dict) and r.get("outcome") == "done"]
+    confirmed = dict((id(st), (r, t)) for st, r, t in
+                     _poll(host, waiting, _queueing_is_off, lambda st: host.command_timeout, _queueing_still_on))
+    out = []
+    for st, r, t in sent:
+        if id(st) in confirmed:
+            ok, waited = confirmed[id(st)]
+            if isinstance(ok, Exception):
+                r = ok
+            t += waited
+        out.append((st, r, t))
+    return out
 
 
 def dm_uuid(m):
@@ -361,96 +421,190 @@ def resume_if_suspended(host, m):
     return "map %s was SUSPENDED after a failed flush; %s -> %s" % (m["name"], " ".join(res.argv), state)
 
 
-def verify_unused(host, step):
-    """After disable_queueing on a dead unmapped map: the processes blocked in its I/O get an error and leave.
-    Poll (bounded by expect.settle, at most wait_timeout) until no process, mount or holder uses the map; refuse
-    naming the opener that stays. Benign openers (udev/blkid) are left to flush_map."""
-    expect = step.get("expect") or {}
-    settle = min(float(expect.get("settle", san_plan.RELEASE_SETTLE)), host.wait_timeout)
-    end = host.clock() + settle
-    started = host.clock()
-    while True:
-        m = verify_map(host, step, allow_openers=True)
-        if m is None:
-            return {"outcome": "already_absent"}
-        busy = san_plan.workload_openers(m.get("openers"))
-        unexplained = san_users.unexplained_opens(m.get("open_count"), m.get("openers"))
-        if not busy and not unexplained:
-            return {"outcome": "done", "waited": round(host.clock() - started, 2)}
-        if host.clock() >= end:
-            info = dict(m)
-            if m.get("holders"):
-                info["holders"] = san_read.describe_holders(host, m.get("holders"))
-            try:
-                san_plan.check_not_in_use(info, "map %s" % m.get("name"))
-            except Refused as exc:
-                exc.args = ("%s (still there %.0fs after queueing was disabled; nothing flushed)"
-                            % (exc.args[0], settle),)
-                raise
-            raise Refused("map %s" % m.get("name"), "opener", "is still in use %.0fs after queueing was disabled"
-                          % settle)
-        host.sleep(host.poll_interval)
+def _settle(host, step):
+    return min(float((step.get("expect") or {}).get("settle", san_plan.RELEASE_SETTLE)), host.wait_timeout)
 
 
-def _wait_benign_gone(host, m, end):
-    """After disabling queueing, stuck udev/blkid openers fail their I/O and leave; give them until `end`."""
-    while m is not None and san_plan.benign_openers(m.get("openers")) and host.clock() < end:
-        host.sleep(host.poll_interval)
-        m = host.reader.map(m.get("wwid") or m.get("name"))
-    return m
-
-
-def flush_map(host, step):
-    m = verify_map(host, step)
+def _unused(host, step, _extra):
+    m = verify_map(host, step, allow_openers=True)
     if m is None:
         return {"outcome": "already_absent"}
-    name = m["name"]
-    expect = step.get("expect") or {}
-    force = bool(expect.get("force_remove"))
-    started = host.clock()
-    # keep a share of the budget for the forced removal when it is allowed
-    flush_end = started + host.flush_timeout * (0.75 if force else 1.0)
-    attempts = []
-    detail = {"outcome": "done", "attempts": attempts, "method": "multipath -f"}
-    m = _wait_benign_gone(host, m, min(flush_end, started + host.wait_timeout))
-    running = san_read.multipathd_running(host)
-    while True:
+    if not san_plan.workload_openers(m.get("openers")) and \
+            not san_users.unexplained_opens(m.get("open_count"), m.get("openers")):
+        return {"outcome": "done"}
+    return None
+
+
+def _still_used(host, step):
+    settle = _settle(host, step)
+    m = verify_map(host, step, allow_openers=True)
+    if m is None:
+        return {"outcome": "already_absent"}
+    info = dict(m)
+    if m.get("holders"):
+        info["holders"] = host.holders_now(m.get("holders"))
+    try:
+        san_plan.check_not_in_use(info, "map %s" % m.get("name"))
+    except Refused as exc:
+        exc.args = ("%s (still there %.0fs after queueing was disabled; nothing flushed)" % (exc.args[0], settle),)
+        return exc
+    return Refused("map %s" % m.get("name"), "opener", "is still in use %.0fs after queueing was disabled" % settle)
+
+
+def verify_unused(host, steps):
+    """After disable_queueing on a dead unmapped map: the processes blocked in its I/O get an error and leave.
+    Poll (each map bounded by its expect.settle, at most wait_timeout) until no process, mount or holder uses it;
+    refuse naming the opener that stays. Benign openers (udev/blkid) are left to flush_map."""
+    out = []
+    for st, r, t in _poll(host, steps, _unused, lambda st: _settle(host, st), _still_used):
+        if isinstance(r, dict) and r.get("outcome") == "done":
+            r = dict(r, waited=round(t, 2))
+        out.append((st, r, t))
+    return out
+
+
+class _Flush(object):
+    """One map's flush in a batch: its live map, attempts and budget."""
+
+    def __init__(self, host, step, m):
+        self.step = step
+        self.m = m
+        self.force = bool((step.get("expect") or {}).get("force_remove"))
+        self.detail = {"outcome": "done", "attempts": [], "method": "multipath -f"}
+        self.started = None
+        self.end = None
+
+    def begin(self, host):
+        if self.started is None:
+            self.started = host.clock()
+            # keep a share of the budget for the forced removal when it is allowed
+            self.end = self.started + host.flush_timeout * (0.75 if self.force else 1.0)
+
+
+def _attempt_flush(host, f, running):
+    """One targeted multipath -f of f.m (queueing turned off again first when a failed flush restored it)."""
+    f.begin(host)
+    name = f.m["name"]
+    if f.m.get("queueing"):  # restored by a failed flush (lab finding 3)
+        log = []
+        _set_queueing(host, f.m, False, running, log)
+        f.detail["attempts"].append({"requeue_off": "; ".join(log)})
+    # every attempt gets the whole command deadline: a flush killed between suspend and remove leaves the map
+    # suspended, so the budget decides whether to start an attempt, never how long one may take
+    try:
+        res = host.command(["multipath", "-f", name], what="multipath -f %s" % name)
+    except deadline.DeadlineExceeded:
+        _after_failed_flush(host, f.m, f.detail)
+        raise
+    f.detail["attempts"].append({"rc": res.rc, "out": (res.stdout + res.stderr).strip()[-400:],
+                                 "elapsed": res.elapsed})
+
+
+def _force_or_fail(host, f):
+    """The budget of f is spent and its map is still there: dmsetup remove --force --retry when allowed."""
+    attempts, name = f.detail["attempts"], f.m["name"]
+    if f.force:
+        m = verify_map(host, f.step)
         if m is None:
-            return detail
-        if m.get("queueing"):  # restored by a failed flush (lab finding 3): turn it off again
-            log = []
-            _set_queueing(host, m, False, running, log)
-            attempts.append({"requeue_off": "; ".join(log)})
-        # every attempt gets the whole command deadline: a flush killed between suspend and remove leaves the
-        # map suspended, so the budget decides whether to start an attempt, never how long one may take
-        try:
-            res = host.command(["multipath", "-f", name], what="multipath -f %s" % name)
-        except deadline.DeadlineExceeded:
-            _after_failed_flush(host, m, detail)
-            raise
-        attempts.append({"rc": res.rc, "out": (res.stdout + res.stderr).strip()[-400:], "elapsed": res.elapsed})
-        m = host.reader.map(m.get("wwid") or name)
-        if m is None:
-            return detail
-        _after_failed_flush(host, m, detail)
-        if host.clock() + host.retry_interval >= flush_end:
-            break
-        host.sleep(host.retry_interval)
-        m = verify_map(host, step)
-    if force:
-        m = verify_map(host, step)
-        if m is None:
-            return detail
+            return f.detail
         res = host.command(["dmsetup", "remove", "--force", "--retry", "-u", dm_uuid(m)])
         attempts.append({"forced": res.describe(), "rc": res.rc})
-        detail["method"] = "dmsetup remove --force --retry"
+        f.detail["method"] = "dmsetup remove --force --retry"
         left = host.reader.map(m.get("wwid") or name)
         if left is None:
-            return detail
-        _after_failed_flush(host, left, detail)
-    raise ActFailed("map %s" % name, "still present after %d multipath -f attempt(s)%s in %.1fs; last: %s"
-                    % (len([a for a in attempts if "out" in a]), " and dmsetup remove --force" if force else "",
-                       host.clock() - started, attempts[-1]), detail)
+            return f.detail
+        _after_failed_flush(host, left, f.detail)
+    return ActFailed("map %s" % name, "still present after %d multipath -f attempt(s)%s in %.1fs; last: %s"
+                     % (len([a for a in attempts if "out" in a]), " and dmsetup remove --force" if f.force else "",
+                        host.clock() - f.started, attempts[-1] if attempts else None), f.detail)
+
+
+def flush_map(host, steps):
+    """Targeted multipath -f of every map of the batch, in rounds: one read of the host after each round says which
+    maps are gone; a map still there is resumed if a failed flush left it suspended, re-checked against the next
+    read and tried again within its own budget (flush_timeout from its first attempt)."""
+    t0 = host.clock()
+    results = {}
+    pending = []
+    host.view = _read_for(host, steps)
+    try:
+        running = _outcome(host.multipathd_running)
+        for st in steps:
+            m = _outcome(verify_map, host, st)
+            if m is None:
+                results[id(st)] = {"outcome": "already_absent"}
+            elif isinstance(m, Exception):
+                results[id(st)] = m
+            else:
+                pending.append(_Flush(host, st, m))
+    finally:
+        host.view = None
+    if isinstance(running, Exception):
+        for f in pending:
+            results[id(f.step)] = running
+        pending = []
+    _wait_benign_gone(host, pending, results)
+
+    def done(f, result):
+        results[id(f.step)] = result
+        pending.remove(f)
+    while pending:
+        for f in list(pending):
+            try:
+                _attempt_flush(host, f, running)
+            except ACT_ERRORS as exc:
+                done(f, exc)
+        if not pending:
+            break
+        host.view = _read_for(host, [f.step for f in pending])
+        try:
+            for f in list(pending):
+                if _outcome(host.map_now, _map_key(f.step)) is None:
+                    done(f, f.detail)
+        finally:
+            host.view = None
+        for f in list(pending):
+            _after_failed_flush(host, f.m, f.detail)
+            if host.clock() + host.retry_interval >= f.end:
+                done(f, _outcome(_force_or_fail, host, f))
+        if not pending:
+            break
+        host.sleep(host.retry_interval)
+        host.view = _read_for(host, [f.step for f in pending])
+        try:
+            for f in list(pending):
+                m = _outcome(verify_map, host, f.step)
+                if m is None:
+                    done(f, f.detail)
+                elif isinstance(m, Exception):
+                    done(f, m)
+                else:
+                    f.m = m
+        finally:
+            host.view = None
+    return [(st, results[id(st)], host.clock() - t0) for st in steps]
+
+
+def _wait_benign_gone(host, flushes, results):
+    """After disabling queueing, stuck udev/blkid openers fail their I/O and leave; give them wait_timeout."""
+    end = host.clock() + host.wait_timeout
+    waiting = [f for f in flushes if san_plan.benign_openers(f.m.get("openers"))]
+    while waiting and host.clock() < end:
+        host.sleep(host.poll_interval)
+        host.view = _read_for(host, [f.step for f in waiting])
+        try:
+            for f in list(waiting):
+                m = _outcome(host.map_now, _map_key(f.step))
+                if m is None:
+                    results[id(f.step)] = f.detail
+                    flushes.remove(f)
+                    waiting.remove(f)
+                elif not isinstance(m, Exception):
+                    f.m = m
+                    if not san_plan.benign_openers(m.get("openers")):
+                        waiting.remove(f)
+        finally:
+            host.view = None
 
 
 def _after_failed_flush(host, m, detail):
@@ -464,31 +618,46 @@ def _after_failed_flush(host, m, detail):
         detail.setdefault("resumed", []).append(resumed)
 
 
-def wait_map_gone(host, step):
-    expect = step.get("expect") or {}
-    key = expect.get("wwid") or step["target"]
-    end = host.clock() + host.wait_timeout
-    while True:
-        m = host.reader.map(key)
-        if m is None:
-            host.queueing_off.pop(expect.get("wwid"), None)
-            return {"outcome": "done"}
-        if host.clock() >= end:
-            raise ActFailed("map %s" % step["target"], "still present %.0fs after the flush" % host.wait_timeout)
-        host.sleep(host.poll_interval)
+def _map_gone(host, step, _extra):
+    if host.map_now(_map_key(step)) is None:
+        host.queueing_off.pop((step.get("expect") or {}).get("wwid"), None)
+        return {"outcome": "done"}
+    return None
 
 
-def remove_wwid(host, step):
-    wwid = (step.get("expect") or {}).get("wwid") or step["target"]
-    if host.reader.map(wwid) is not None:
+def wait_map_gone(host, steps):
+    return _poll(host, steps, _map_gone, lambda st: host.wait_timeout,
+                 lambda h, st: ActFailed("map %s" % st["target"], "still present %.0fs after the flush"
+                                         % h.wait_timeout))
+
+
+def _forget_wwid(host, step):
+    wwid = _map_key(step)
+    if host.map_now(wwid) is not None:
         raise Refused("wwid %s" % wwid, "live_map", "its map is still present; not removing it from the wwids file")
     res = host.command(["multipath", "-w", wwid])
     if not res.ok:
         raise ActFailed("wwid %s" % wwid, "multipath -w failed: %s" % res.describe())
-    listed = san_read.wwid_listed(host, host.wwids_file, wwid)
-    if listed:
-        raise ActFailed("wwid %s" % wwid, "still listed in %s after multipath -w" % host.wwids_file)
-    return {"outcome": "done", "output": res.stdout.strip(), "wwids_file_checked": listed is not None}
+    return {"outcome": "done", "output": res.stdout.strip()}
+
+
+def remove_wwid(host, steps):
+    """multipath -w per WWID whose map the batch's read shows gone; then one read of the wwids file for all."""
+    sent = _each(host, steps, _forget_wwid)
+    forgotten = [_map_key(st) for st, r, _t in sent if isinstance(r, dict)]
+    listed = _outcome(san_read.wwids_listed, host, host.wwids_file, forgotten) if forgotten else {}
+    out = []
+    for st, r, t in sent:
+        if isinstance(r, dict):
+            wwid = _map_key(st)
+            if isinstance(listed, Exception):
+                r = listed
+            elif listed and listed.get(wwid):
+                r = ActFailed("wwid %s" % wwid, "still listed in %s after multipath -w" % host.wwids_file)
+            else:
+                r = dict(r, wwids_file_checked=listed is not None)
+        out.append((st, r, t))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- disk acts
@@ -522,10 +691,15 @@ def _rebuilt_map(host, step, refusal):
 def _flush_rebuilt(host, step, m):
     """Remove a map rebuilt between the plan's flush and this path's delete: the same checks as the planned
     flush (nothing may use it, not even a process), queueing off first, targeted multipath -f, wait gone."""
-    again = {"action": "flush_map", "target": m["name"], "expect": {"wwid": m.get("wwid"), "name": m["name"]}}
-    disable_queueing(host, again)
-    detail = flush_map(host, again)
-    wait_map_gone(host, again)
+    again = {"action": "flush_map", "target": m["name"], "expect": {"wwid": m.get("wwid"), "name": m["name"]},
+             "unit": step.get("unit")}
+    saved, host.view = host.view, None
+    try:
+        _alone(disable_queueing, host, dict(again, action="disable_queueing"))
+        detail = _alone(flush_map, host, again)
+        _alone(wait_map_gone, host, dict(again, action="wait_map_gone"))
+    finally:
+        host.view = saved
     return {"map": m["name"], "dm": m.get("dm"), "attempts": detail.get("attempts")}
 
 
@@ -538,6 +712,8 @@ def delete_disk(host, step):
         if rebuilt is None:
             raise
         detail["rebuilt_map_removed"] = _flush_rebuilt(host, step, rebuilt)
+        # the batch's read predates the rebuilt map: this disk and the rest of the batch read again, one by one
+        host.view = None
         d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
     if d is None:
         raise Refused("disk %s" % step["target"], "unknown", "is gone before delete (nothing written); "
@@ -547,32 +723,38 @@ def delete_disk(host, step):
         raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
     if not d.get("map") and not d.get("holders"):
         detail["exclusive_open"] = exclusive_open_check(host, d)
-    links = san_read.by_id_links(host, d["name"])
+    links = host.by_id_now(d["name"])
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
     detail.update(hctl=hctl, by_id=links)
     return detail
 
 
-def wait_disk_gone(host, step):
-    expect = step.get("expect") or {}
-    name, hctl = expect.get("name") or step["target"], expect.get("hctl")
-    end = host.clock() + host.wait_timeout
-    while True:
-        d = host.reader.disk(name)
-        reused = d is not None and d.get("hctl") != hctl
-        present = d is not None and not reused
-        at = san_read.disk_at(host, hctl) if hctl else None
-        links = [] if reused else san_read.by_id_links(host, name)
-        if not present and at is None and not links:
-            out = {"outcome": "done"}
-            if reused:
-                out["name_reused_by"] = d.get("hctl")
-            return out
-        if host.clock() >= end:
-            raise ActFailed("disk %s" % name, "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
-                            "by-id links: %s)" % (host.wait_timeout, bool(present), hctl, at, links))
-        host.sleep(host.poll_interval)
+def wait_disk_gone(host, steps):
+    """Wait until every deleted disk's name, H:C:T:L and by-id links are gone: one sysfs + by-id read per round."""
+    seen = {}
+
+    def gone(host, step, left):
+        expect = step.get("expect") or {}
+        name, hctl = expect.get("name") or step["target"], expect.get("hctl")
+        now = (left or {}).get(name) or san_read.leftovers(host, [(name, hctl)])[name]
+        reused = now["hctl_now"] is not None and now["hctl_now"] != hctl
+        present = now["hctl_now"] is not None and not reused
+        links = [] if reused else now["links"]
+        if not present and now["at"] is None and not links:
+            return dict({"outcome": "done"}, **({"name_reused_by": now["hctl_now"]} if reused else {}))
+        seen[id(step)] = (present, hctl, now["at"], links)
+        return None
+
+    def not_gone(host, step):
+        return ActFailed("disk %s" % step["target"], "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
+                         "by-id links: %s)" % ((host.wait_timeout,) + seen.get(id(step), (None, None, None, None))))
+
+    def leftovers(host, pending):
+        items = [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
+                 for st in pending]
+        return san_read.leftovers(host, items)
+    return _poll(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False, prefetch=leftovers)
 
 
 # ---------------------------------------------------------------------------------------------- scan acts
@@ -696,43 +878,178 @@ def clean_references(host, refs, write):
 
 
 # ---------------------------------------------------------------------------------------------- executor
+ACT_ERRORS = (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError, ValueError)
+DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone", "rescan_disk")
+
+
+def _outcome(fn, *args):
+    """fn's answer, or the error it raised: one step's error is that step's outcome, never its batch's."""
+    try:
+        return fn(*args)
+    except ACT_ERRORS as exc:
+        return exc
+
+
+def _read_for(host, steps):
+    """One read of the host for `steps` (san_read.View), or None when it cannot be had in time: the steps then
+    read what they need one by one, so a device that hangs the batch read costs only its own steps."""
+    names = sorted(set((st.get("expect") or {}).get("name") or st["target"] for st in steps
+                       if st["action"] in DISK_ACTIONS))
+    maps = sorted(set(_map_key(st) for st in steps if st["action"] not in DISK_ACTIONS))
+    try:
+        return host.reader.view(names, maps)
+    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+        host.notes.append("the one read for %d %s step(s) failed (%s); each step read on its own"
+                          % (len(steps), steps[0]["action"], exc))
+        return None
+
+
+def _each(host, steps, fn, read=True, links=False):
+    """fn(host, step) for each step against one read of the host. [(step, result or error or None, seconds)]:
+    None for a step whose unit stopped at an earlier step of the batch."""
+    out = []
+    host.view = _read_for(host, steps) if read else None
+    if links and host.view is not None:
+        items = [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
+                 for st in steps]
+        left = _outcome(san_read.leftovers, host, items)
+        host.view.links = None if isinstance(left, Exception) else dict((n, v["links"]) for n, v in left.items())
+    failed = set()
+    try:
+        for st in steps:
+            if st.get("unit") in failed:  # its unit stopped earlier in this batch
+                out.append((st, None, 0.0))
+                continue
+            t0 = host.clock()
+            result = _outcome(fn, host, st)
+            if isinstance(result, Exception):
+                failed.add(st.get("unit"))
+            out.append((st, result, host.clock() - t0))
+    finally:
+        host.view = None
+    return out
+
+
+def _poll(host, steps, check, budget, expired, read=True, prefetch=None):
+    """Wait until check(host, step, extra) answers (not None) for every step, or raises, with ONE read of the host
+    per round for all steps still waiting (and prefetch(host, pending) as `extra`, None when it fails: the steps
+    then read on their own); a step still waiting budget(step) seconds after the start gets expired(host, step).
+    [(step, result or error or None, seconds)]: None for a step whose unit stopped at another step of the batch."""
+    start = host.clock()
+    pending, done = list(steps), {}
+    while pending:
+        host.view = _read_for(host, pending) if read else None
+        try:
+            extra = _outcome(prefetch, host, pending) if prefetch else None
+            extra = None if isinstance(extra, Exception) else extra
+            for st in list(pending):
+                r = _outcome(check, host, st, extra)
+                if r is not None:
+                    done[id(st)] = (r, host.clock() - start)
+                    pending.remove(st)
+                if isinstance(r, Exception):  # the rest of its unit stops waiting
+                    for other in [o for o in pending if o.get("unit") == st.get("unit")]:
+                        done[id(other)] = (None, 0.0)
+                        pending.remove(other)
+        finally:
+            host.view = None
+        now = host.clock()
+        for st in list(pending):
+            if st in pending and now - start >= budget(st):
+                done[id(st)] = (_outcome(expired, host, st), now - start)
+                pending.remove(st)
+        if pending:
+            host.sleep(host.poll_interval)
+    return [(st,) + done[id(st)] for st in steps]
+
+
+def _alone(runner, host, step):
+    (_st, result, _t), = runner(host, [step])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def act_one(host, step):
+    """One step on its own (a batch of one), raising its error."""
+    return _alone(ACT[step["action"]], host, step)
+
+
+def _single(fn, read=False, links=False):
+    def run(host, steps):
+        return _each(host, steps, fn, read=read, links=links)
+    return run
+
+
+# action -> runner(host, steps) -> [(step, result dict or error, seconds)]
 ACT = {
     "disable_queueing": disable_queueing,
     "verify_unused": verify_unused,
     "flush_map": flush_map,
     "wait_map_gone": wait_map_gone,
     "remove_wwid": remove_wwid,
-    "flush_buffers": flush_buffers,
-    "delete_disk": delete_disk,
+    "flush_buffers": _single(flush_buffers, read=True),
+    "delete_disk": _single(delete_disk, read=True, links=True),
     "wait_disk_gone": wait_disk_gone,
-    "scan_exact_lun": scan_exact_lun,
-    "rescan_disk": rescan_disk,
-    "wait_disk_present": wait_disk_present,
-    "verify_identity": verify_lun,
+    "scan_exact_lun": _single(scan_exact_lun),
+    "rescan_disk": _single(rescan_disk),
+    "wait_disk_present": _single(wait_disk_present),
+    "verify_identity": _single(verify_lun),
 }
 
 
-def execute(steps, host):
-    """Run `steps` (a san_plan list) in order, exactly; stop at the first error (ExecutionError).
-
-    Returns [{action, target, elapsed, outcome, detail}], one per step."""
-    executed = []
+def _batches(steps):
+    """Runs of consecutive steps with the same action, in plan order."""
+    out = []
     for st in steps:
-        fn = ACT.get(st.get("action"))
-        if fn is None:
-            raise ExecutionError(ValueError("unknown action %r" % st.get("action")), st, executed)
-        t0 = host.clock()
-        try:
-            detail = fn(host, st) or {}
-        except (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-            # queueing that this run turned off sticks until restored: give it back on every map still there
-            restored = [r for r in (restore_queueing(host, w) for w in sorted(host.queueing_off)) if r]
-            raise ExecutionError(exc, st, executed, restored)
-        done = {"action": st["action"], "target": st["target"], "elapsed": round(host.clock() - t0, 3),
-                "outcome": detail.pop("outcome", "done"), "detail": detail}
-        if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
-            done["wwid"] = st["expect"]["wwid"]
-        executed.append(done)
+        if out and out[-1][0]["action"] == st["action"]:
+            out[-1].append(st)
+        else:
+            out.append([st])
+    return out
+
+
+def execute(steps, host):
+    """Run `steps` (a san_plan list) in plan order, exactly.
+
+    Consecutive steps of one action are one batch: they share one read of the host (san_read.View: one forked
+    reader, one dmsetup round, one multipathd query) to re-check each step's identity against, and wait together
+    with one read per round, instead of re-reading the host per step. The identity check in the child that
+    writes to sysfs stays per write. Steps belong to units (`unit`; all one unit when absent): a refusal or
+    failure stops the rest of its own unit and gives back the queueing that unit turned off; the other units go
+    on. Returns [{action, target, unit, elapsed, outcome, detail}] of the executed steps; raises ExecutionError
+    after the last step when a unit stopped."""
+    for st in steps:
+        if st.get("action") not in ACT:
+            raise ExecutionError(ValueError("unknown action %r" % st.get("action")), st, [])
+    executed, failures, stopped = [], [], set()
+    for batch in _batches(steps):
+        batch = [st for st in batch if st.get("unit") not in stopped]
+        if not batch:
+            continue
+        for st, result, seconds in ACT[batch[0]["action"]](host, batch):
+            if result is None:  # its unit stopped at another step of this batch
+                continue
+            if isinstance(result, Exception):
+                unit = st.get("unit")
+                stopped.add(unit)
+                # queueing that this unit turned off sticks until restored: give it back on its maps still there
+                restored = [r for r in (restore_queueing(host, w) for w, rec in sorted(host.queueing_off.items())
+                                        if rec.get("unit") == unit) if r]
+                failures.append({"unit": unit, "cause": result, "step": st, "restored": restored})
+                continue
+            detail = dict(result)
+            done = {"action": st["action"], "target": st["target"], "elapsed": round(seconds, 3),
+                    "outcome": detail.pop("outcome", "done"), "detail": detail}
+            if st.get("unit") is not None:
+                done["unit"] = st["unit"]
+            if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
+                done["wwid"] = st["expect"]["wwid"]
+            executed.append(done)
+    if failures:
+        first = failures[0]
+        raise ExecutionError(first["cause"], first["step"], executed,
+                             [r for f in failures for r in f["restored"]], failures)
     return executed
 
 

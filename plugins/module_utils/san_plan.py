@@ -29,6 +29,11 @@ MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone"
 DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
+# The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
+# san_act.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
+# its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
+HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "flush_buffers", "delete_disk",
+              "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
@@ -471,11 +476,19 @@ def unproven_failures(obj, kind="map"):
             if san_judge.path_state(p, probes.get(p.get("name")))[0] != "failed"]
 
 
-def _with_phase(steps, phase):
-    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units."""
+def _with_phase(steps, phase, unit):
+    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units, and with
+    their unit (what one refusal or failure stops at act time)."""
     for st in steps:
         st["phase"] = phase
+        st["unit"] = unit
     return steps
+
+
+def in_host_order(steps):
+    """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
+    rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
+    return [st for _i, st in sorted(enumerate(steps), key=lambda x: (rank[x[1]["action"]], x[0]))]
 
 
 def _never_touched(verdict):
@@ -488,10 +501,12 @@ def _never_touched(verdict):
 def plan_cleanup(snapshot, verdicts, policy=None):
     """Ordered steps for a whole host. Returns {"steps": [...], "skipped": [...]}.
 
-    Per removed map, one unit: disable queueing, (verify unused), flush, wait gone, delete each path (no window
-    in which multipathd could assemble the map again), multipath -w, then the exact rescan of its paths that
-    now reach another LU. Then stale disks without a map; then serial mismatches outside a removed map
-    (delete, exact rescan, verify). Every step carries `phase` (flush, delete, rescan).
+    Per removed map, one unit: disable queueing, (verify unused), flush, wait gone, delete each path, multipath -w,
+    then the exact rescan of its paths that now reach another LU. A stale disk without a map is a unit; so is a
+    serial mismatch outside a removed map (delete, exact rescan, verify). Every step carries `phase` (flush,
+    delete, rescan) and `unit`; the steps come in HOST_ORDER (every unit's steps of one kind side by side).
+    A path that multipathd assembles into its map again between the flush and the path's delete is handled at
+    act time (delete_disk flushes that map again: expect.after_flush).
 
     policy: {policy: array|host_evidence, grace (s), earlier: an earlier snapshot (host_evidence),
              allow_non_san, force_remove, flush_buffers, remove_wwid, repair_mismatch (default True)}.
@@ -638,8 +653,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                             "the LUN must now show the array's serial"))
         return out
 
-    # A removed map and its paths are one unit, run back to back: a path left behind after its map is gone can
-    # be assembled into the same map again by multipathd (find_multipaths no, or a uevent) before it is deleted.
+    # A removed map and its paths are one unit. Between its flush and its paths' delete the other units' flushes
+    # run; a path left behind can be assembled into the same map again by multipathd (find_multipaths no, or a
+    # uevent) in that window, which delete_disk meets with a second flush of that map (expect.after_flush).
     # Paths that now reach another LU (serial_mismatch) are deleted with the others, without a buffer flush, and
     # scanned again only once every old-identity device of that map is gone.
     mismatch_of = dict((d.get("name"), (d, v)) for d, v in mismatches)
@@ -649,8 +665,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         if name not in flushed:
             continue
         body = map_steps[name]
+        unit = "map %s" % name
         tail = [st for st in body if st["action"] == "remove_wwid"]
-        group = _with_phase([st for st in body if st["action"] != "remove_wwid"], "flush")
+        group = _with_phase([st for st in body if st["action"] != "remove_wwid"], "flush", unit)
         flush_maps.append(m.get("wwid") or name)
         rescans = []
         for p in m.get("paths") or []:
@@ -663,22 +680,22 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                             mismatch=pair[1] if pair else None)
             if dels is None:
                 continue
-            group.extend(_with_phase(dels, "flush"))
+            group.extend(_with_phase(dels, "flush", unit))
             if pair is not None:
-                rescans.extend(_with_phase(repair(*pair), "rescan"))
-        steps.extend(group + _with_phase(tail, "flush") + rescans)
+                rescans.extend(_with_phase(repair(*pair), "rescan", unit))
+        steps.extend(group + _with_phase(tail, "flush", unit) + rescans)
     for d in chosen_disks:
         if d.get("name") in grouped:
             continue
-        steps.extend(_with_phase(deletion(d) or [], "delete"))
+        steps.extend(_with_phase(deletion(d) or [], "delete", "disk %s" % d.get("name")))
     for d, v in mismatches:
         if d.get("name") in grouped:
             continue
         dels = deletion(d, flush_buffers=False, mismatch=v)
         if dels is None:
             continue
-        steps.extend(_with_phase(dels + repair(d, v), "rescan"))
-    return {"steps": steps, "skipped": skipped, "blocked": [], "flush_maps": flush_maps, "delete_disks": delete_disks,
+        steps.extend(_with_phase(dels + repair(d, v), "rescan", "disk %s" % d.get("name")))
+    return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps, "delete_disks": delete_disks,
             "mismatches": repaired}
 
 

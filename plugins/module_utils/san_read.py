@@ -532,10 +532,11 @@ def read_wwid_listed(path, wwid):
 
 
 def live_maps(host, disk, holders):
-    """The multipath maps a disk still belongs to, re-read now: {map name and dm-N: map} of its own map, and
+    """The multipath maps a disk still belongs to, as the act's current read shows them (ActContext.map_now):
+    {map name and dm-N: map} of its own map, and
     {dm-N: {name, dm}} of each holder (as disk_holders describes them) that is a multipath map."""
     out = {}
-    m = host.reader.map(disk["map"]) if disk.get("map") else None
+    m = host.map_now(disk["map"]) if disk.get("map") else None
     if m is not None:
         out[disk["map"]] = out[m.get("dm")] = m
     for h in holders:
@@ -554,6 +555,85 @@ def multipathd_running(host):
     activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
     return bool(host.call(multipathd_pids, (host.root,), timeout=host.command_timeout,
                           what="scan of /proc for multipathd"))
+
+
+def read_leftovers(sys_root, by_id, items):
+    """(runs in a forked child) what is left of deleted disks, for [[name, hctl], ...] in one pass: per name
+    {hctl_now: the H:C:T:L /sys/block/<name> belongs to now (None when gone), at: the disk at the old H:C:T:L
+    (read_disk_at), links: /dev/disk/by-id links to <name>}."""
+    names = set(name for name, _hctl in items)
+    links = dict((n, []) for n in names)
+    for e in sorted(_listdir(by_id)):
+        try:
+            target = os.path.basename(os.readlink(os.path.join(by_id, e)))
+        except OSError:
+            continue
+        if target in links:
+            links[target].append(e)
+    out = {}
+    for name, hctl in items:
+        dev_link = os.path.join(sys_root, "block", name, "device")
+        hctl_now = os.path.basename(os.path.realpath(dev_link)) if os.path.exists(dev_link) else None
+        out[name] = {"hctl_now": hctl_now, "at": read_disk_at(sys_root, hctl) if hctl else None,
+                     "links": links[name]}
+    return out
+
+
+def leftovers(host, items):
+    return host.sysfs(read_leftovers, (host.path("/sys"), host.path("/dev/disk/by-id"), [list(i) for i in items]),
+                      "read of %d deleted disk(s) in sysfs and /dev/disk/by-id" % len(items))
+
+
+def read_wwids_listed(path, wwids):
+    """(runs in a forked child) {wwid: listed} for every wwid, from one read of the wwids file; None when it cannot
+    be read."""
+    try:
+        with open(path) as fh:
+            lines = set(line.strip() for line in fh)
+    except (IOError, OSError):
+        return None
+    return dict((w, "/%s/" % w in lines) for w in wwids)
+
+
+def wwids_listed(host, wwids_file, wwids):
+    return host.sysfs(read_wwids_listed, (host.path(wwids_file), list(wwids)), "read the wwids file")
+
+
+class View(object):
+    """The host as ONE read showed it (sysfs and /proc in one child, one dmsetup round for every map, one
+    multipathd query): what a batch of act steps of one kind verifies identity against, instead of one re-read
+    per step (san_act.execute). Lookups answer like Host.map() and Host.disk()."""
+
+    def __init__(self, snap, raw):
+        self.snap = snap
+        self.raw = raw
+        self.multipathd_running = bool(raw.get("multipathd_pids"))
+        self.links = None  # {sd name: /dev/disk/by-id links}, read with the view by the steps that need them
+        self._maps = {}
+        for m in (snap.get("maps") or {}).values():
+            m["errors"] = snap.get("errors") or []
+            for key in (m.get("name"), m.get("dm"), m.get("wwid"), (m.get("wwid") or "").lower()):
+                if key:
+                    self._maps[key] = m
+
+    def map(self, name_or_wwid):
+        return self._maps.get(name_or_wwid)
+
+    def disk(self, name):
+        return (self.snap.get("disks") or {}).get(name)
+
+    def holders(self, names):
+        """[{name, uuid, dm_name}] of holder names, from the dm devices of this read (describe_holders)."""
+        dms = self.raw.get("dm") or {}
+        return [{"name": n, "uuid": (dms.get(n) or {}).get("uuid"), "dm_name": (dms.get(n) or {}).get("dm_name")}
+                for n in names]
+
+    def disk_holders(self, disk):
+        """disk_holders() from this read: the holders of the disk and of its partitions."""
+        names = [h.get("name") if isinstance(h, dict) else h for h in disk.get("holders") or []]
+        for part in ((self.raw.get("sd") or {}).get(disk.get("name")) or {}).get("partitions") or []:
+            names.extend(h for h in part.get("holders") or [] if h not in names)
+        return self.holders(names)
 
 
 def read_references(root, unit_dir, files, wanted):
@@ -731,6 +811,28 @@ class Host(object):
         if probe:
             san_probe.probe_snapshot(self, snap)
         return snap
+
+    def view(self, names=(), maps=()):
+        """One read of the host (View) for the sds `names` and the multipath maps `maps` (names or WWIDs) with
+        every path they have now, whatever the number of devices asked for."""
+        for n in names:
+            san_validate.sd_name(n)
+        raw, errors = self._read_raw(names=sorted(set(names)))
+        wanted = set(maps)
+        wanted |= set(m.lower() for m in maps)
+        paths = set()
+        for kname, d in (raw.get("dm") or {}).items():
+            wwid = map_wwid((d or {}).get("uuid"))
+            if wwid and wanted & set((kname, d.get("dm_name"), wwid, wwid.lower())):
+                paths.update(s for s in d.get("slaves") or [] if SD_RE.match(s) and s not in (raw.get("sd") or {}))
+        if paths:  # a path added since the plan: read it too, so the identity check sees it
+            more = self._piece(read_devices, (self.root, sorted(paths)), "sysfs read of %s" % ", ".join(sorted(paths)),
+                               errors) or {}
+            raw["sd"].update(more.get("sd") or {})
+        running = bool(raw.get("multipathd_pids"))
+        info, table, status = self._dm(errors)
+        mpd = self._multipathd(running, errors)
+        return View(san_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors), raw)
 
     def disk(self, name):
         """Identity and usage of ONE sd, re-read now; None when it does not exist."""

@@ -16,8 +16,13 @@ description:
   - Reads the host (SCSI disks, multipath maps, use, live probes), judges every map and SAN disk against the array
     truth, plans the removal of what the policy allows (C(san_plan.plan_cleanup)) and, unless in check mode, runs
     exactly that plan (C(san_act.execute)), all in one module run. Nothing travels between tasks.
-  - A removed map and its paths are one unit of the plan, run back to back in this one run. A path left behind for
-    the length of another task could be assembled into the same map again by C(multipathd) before it is deleted.
+  - A removed map and its paths are one unit of the plan (C(unit) of each step), run in this one run. A path left
+    behind for the length of another task could be assembled into the same map again by C(multipathd) before it
+    is deleted; within the run, a map rebuilt that way is flushed again before its path is deleted.
+  - The steps of all units run side by side by kind (queueing off, flush, wait, delete, wait, C(multipath -w),
+    scans), and each kind is checked against ONE read of the host (one forked reader, one C(dmsetup) round, one
+    C(multipathd) query) and waits with one read per round, so the cost grows with the number of commands, not
+    with re-reads per step.
   - Selects C(stale_unmapped) maps and disks; C(serial_mismatch) maps the array no longer maps and
     C(serial_mismatch) disks (when O(repair_mismatch)); C(unknown_array) maps only under
     O(policy=host_evidence). Never selects C(healthy), C(paths_down_but_mapped), C(unexpected_visibility),
@@ -30,9 +35,12 @@ description:
     keeping only the maps that said so both times (check mode waits too, so that it returns the real plan).
   - Acts on nothing when a C(serial_mismatch) device is in use (C(corruption_risks) of RV(ansible_facts)); the
     plan is returned and the caller fails the host.
-  - Each step re-reads what it acts on right before acting (identity, use, live maps); a difference refuses.
-    The run stops at the first refusal or failure of a step and reports the steps done before it; queueing it
-    turned off is restored. Devices refused while planning do not stop the others.
+  - Each step checks what it acts on (identity, use, live maps) against the read taken for its kind right
+    before acting, and each sysfs write checks H:C:T:L, name and major:minor again in the writing child; a
+    difference refuses. A refusal or failure stops the rest of its own unit only, and gives back the queueing
+    that unit turned off; the other units run to the end, then the task fails naming every stopped unit
+    (RV(failures)). A device that hangs costs the others at most its own deadline. Devices refused while
+    planning do not stop the others.
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
     RV(maps_still_present)) and for RV(references).
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
@@ -192,7 +200,8 @@ not_run:
   type: list
   elements: dict
 executed:
-  description: The steps executed, each with C(action), C(target), C(elapsed), C(outcome) and C(detail). Empty in check mode.
+  description: The steps executed, each with C(action), C(target), C(unit), C(elapsed), C(outcome) and C(detail).
+    Empty in check mode. C(elapsed) of a step that waits with others counts from the start of that wait.
   returned: always
   type: list
   elements: dict
@@ -268,13 +277,25 @@ references:
   type: list
   elements: dict
 failed_step:
-  description: The step that failed.
+  description: The first step that failed (every one is in RV(failures)).
   returned: on failure while executing
   type: dict
 refusal:
-  description: Why a step refused at act time, with C(kind) and C(holder).
+  description: Why the first failed step refused at act time, with C(kind) and C(holder).
   returned: on refusal
   type: dict
+failures:
+  description: Every unit stopped at act time, each with C(unit), C(failed_step), C(msg) and C(refusal) or
+    C(deadline).
+  returned: on failure while executing
+  type: list
+  elements: dict
+act_notes:
+  description: What the act had to do differently, e.g. a read for a batch of steps that missed its deadline (the
+    steps then read one by one).
+  returned: when there is one
+  type: list
+  elements: str
 errors:
   description: Partial failures (a probe that timed out, holders that could not be named); never dropped.
   returned: always
@@ -503,21 +524,25 @@ def main():
         result["changed"] = bool(selected)
         module.exit_json(**result)
 
-    # Act: exactly the selected steps, in plan order; the first refusal or failure stops the run.
+    # Act: exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others.
+    stopped = None
     try:
         result["executed"] = san_act.execute(selected, host) if selected else []
     except san_act.ExecutionError as exc:
-        failure = exc.to_dict()
-        msg = failure.pop("msg")
-        result.update(failure)  # executed, failed_step and refusal or deadline
-        result["changed"] = bool(result["executed"])
-        module.fail_json(msg="cleanup stopped after %d of %d steps: %s" % (len(result["executed"]), len(selected),
-                                                                           msg), **result)
+        stopped = exc.to_dict()
+        msg = stopped.pop("msg")
+        result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline
+        units = set(st.get("unit") for st in selected)
+        stopped = "%d of %d units stopped (the others ran to the end): %s" % (len(exc.failures), len(units), msg)
+    if host.notes:
+        result["act_notes"] = list(host.notes)
     done = [e for e in result["executed"] if e["outcome"] == "done"]
     result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
     result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
     result["changed"] = bool(done)
     post_check(module, host, result, exclude)
+    if stopped:
+        module.fail_json(msg="cleanup: %s" % stopped, **result)
     module.exit_json(**result)
 
 

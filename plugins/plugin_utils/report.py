@@ -157,7 +157,7 @@ def _steps(steps):
 
 
 def _remediation(plan, applied):
-    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None}
+    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": []}
     if _ran(plan):
         out["planned"] = _steps(plan.get("steps"))
         out["refused"] = [{"name": r.get("name"), "kind": r.get("kind"), "reason": r.get("reason")}
@@ -166,6 +166,7 @@ def _remediation(plan, applied):
         out["executed"] = _steps(applied.get("executed"))
         out["failed_step"] = applied.get("failed_step")
         out["refusal"] = applied.get("refusal")
+        out["failures"] = applied.get("failures") or []
     out["counts"] = {"planned": len(out["planned"]), "refused": len(out["refused"]),
                      "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done")}
     return out
@@ -183,10 +184,14 @@ def host_report(parts, host, run="audit"):
                              action="A task failed on this host: see the job output; the report is partial."))
     applied = parts.get("applied")
     if _ran(applied) and applied.get("failed"):
-        step = applied.get("failed_step") or {}
-        findings.append(_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
-                             applied.get("msg") or "", device=step.get("target"),
-                             action="The rollout stopped here: read the refusal, fix the cause, run --check again."))
+        # one row per unit stopped at act time (the other units ran to the end); older results name one step
+        stopped = applied.get("failures") or [{"failed_step": applied.get("failed_step"), "msg": applied.get("msg")}]
+        for f in stopped:
+            step = f.get("failed_step") or {}
+            findings.append(_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
+                                 f.get("msg") or applied.get("msg") or "", device=step.get("target"),
+                                 action="The rollout stopped here: read the refusal, fix the cause, run --check "
+                                        "again."))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
     areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
     if san:

@@ -76,6 +76,21 @@ def test_remediation_part_counts_planned_refused_executed():
     assert "remediation" not in host_report({"san": SAN}, "h1", "audit")
 
 
+def test_every_unit_stopped_at_act_time_is_a_row():
+    """The other units ran to the end (batched act): the report names each stopped unit, not only the first."""
+    applied = {"failed": True, "msg": "cleanup: 2 of 5 units stopped", "executed": [],
+               "failed_step": {"action": "delete_disk", "target": "sdk"},
+               "failures": [{"unit": "map 3600a0980aa", "failed_step": {"action": "delete_disk", "target": "sdk"},
+                             "msg": "write 1 to .../delete did not finish within 10s"},
+                            {"unit": "disk sdm", "failed_step": {"action": "delete_disk", "target": "sdm"},
+                             "msg": "disk sdm: is open by pid 7 (dd)"}]}
+    rep = host_report({"san": SAN, "plan": {"steps": []}, "applied": applied}, "h1", "remediate")
+    jsonschema.validate(rep, SCHEMA)
+    rows = [(f["object"], f["reason"]) for f in rep["findings"] if f["check"] == "step_failed"]
+    assert rows == [("sdk", "write 1 to .../delete did not finish within 10s"), ("sdm", "disk sdm: is open by pid 7 (dd)")]
+    assert len(rep["remediation"]["failures"]) == 2
+
+
 def test_a_clean_host_is_ok_and_valid():
     rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}, "findings": []},
                        "multipath": {"remaining_findings": [], "live_maps_queueing": []}}, "h2")

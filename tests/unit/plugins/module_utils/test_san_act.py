@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import copy
 import os
+import shutil
 import time
 
 import pytest
@@ -48,7 +49,7 @@ class FakeEnv(object):
         self.probes = {}
         self.pending_luns = {}      # hctl -> disk dict appearing on an exact scan
         self.flush_failures = 0     # multipath -f answers "map in use" this many times
-        self.hang = set()           # argv[0] or "delete"/"scan"/"rescan" that hang (DeadlineExceeded)
+        self.hang = set()           # argv[0], "delete"/"scan"/"rescan" or an sd name whose delete hang (DeadlineExceeded)
         self.kernel_removes = True  # a delete write removes the device
         self.exclusive_busy = False  # a kernel user claims the plain sd (O_EXCL open fails with EBUSY)
         self.exclusive_opens = []
@@ -85,11 +86,17 @@ class FakeEnv(object):
             fh.write(text)
 
     def add_disk(self, d):
+        """The disk in the tree as sysfs links it: devices/scsi/<hctl> (block/<name>/dev, delete, rescan), with
+        class/scsi_device/<hctl>/device and block/<name>/device pointing to it."""
         self.disks[d["name"]] = d
-        base = "sys/class/scsi_device/%s/device" % d["hctl"]
+        base = "sys/devices/scsi/%s" % d["hctl"]
         self._file(base + "/block/%s/dev" % d["name"], d["dev"])
         self._file(base + "/delete", "")
         self._file(base + "/rescan", "")
+        for link_dir, up in (("sys/class/scsi_device/%s" % d["hctl"], "../../.."), ("sys/block/%s" % d["name"], "../..")):
+            self._mk(link_dir)
+            if not os.path.lexists(self._p(link_dir + "/device")):
+                os.symlink("%s/devices/scsi/%s" % (up, d["hctl"]), self._p(link_dir + "/device"))
         self._mk("dev/disk/by-id")
         link = self._p("dev/disk/by-id/scsi-%s-%s" % (d["wwid"], d["name"]))
         if not os.path.lexists(link):
@@ -102,8 +109,9 @@ class FakeEnv(object):
                 for e in os.listdir(self._p("dev/disk/by-id")):
                     if os.readlink(self._p("dev/disk/by-id/" + e)).endswith("/" + name):
                         os.unlink(self._p("dev/disk/by-id/" + e))
-        import shutil
+                shutil.rmtree(self._p("sys/block/%s" % name), ignore_errors=True)
         shutil.rmtree(self._p("sys/class/scsi_device/%s" % hctl), ignore_errors=True)
+        shutil.rmtree(self._p("sys/devices/scsi/%s" % hctl), ignore_errors=True)
 
     def add_holder(self, holder, uuid, dm_name, of="map"):
         self._file("sys/block/%s/dm/uuid" % holder, uuid)
@@ -191,7 +199,7 @@ class FakeEnv(object):
             kind = args[4]
         elif fn is san_act._child_write:
             kind = "scan"
-        if kind in self.hang:
+        if kind in self.hang or (kind == "delete" and args[2] in self.hang):
             self.clock.now += timeout
             raise deadline.DeadlineExceeded(what or kind, timeout)
         try:
@@ -251,6 +259,11 @@ class FakeReader(object):
         m = self._find(name_or_wwid)
         return copy.deepcopy(m) if m else None
 
+    def view(self, names=(), maps=()):
+        """One read of the whole fake host, as san_read.Host.view answers it: copies, frozen at the read."""
+        self.calls.append(("view", tuple(names), tuple(maps)))
+        return FakeView(self)
+
     def probe_path(self, sd):
         self.calls.append(("probe", sd))
         return copy.deepcopy(self.env.probes.get(sd, {"result": "no_answer", "serial_live": None}))
@@ -258,6 +271,34 @@ class FakeReader(object):
     def snapshot(self, probe=True):
         return {"collected_at": self.env.clock(), "disks": dict((n, self.disk(n)) for n in self.env.disks),
                 "maps": dict((w, self.map(w)) for w in self.env.maps)}
+
+
+class FakeView(object):
+    """san_read.View over FakeEnv's state at the time of the read."""
+
+    def __init__(self, reader):
+        env = reader.env
+        self.root = env.root
+        self.links = None
+        self.multipathd_running = bool(san_read.multipathd_pids(env.root))
+        self._disks = copy.deepcopy(dict((n, dict((k, v) for k, v in d.items() if not k.startswith("new_")))
+                                         for n, d in env.disks.items()))
+        self._maps = {}
+        for m in copy.deepcopy(list(env.maps.values())):
+            for key in (m["wwid"], m["name"], m["dm"]):
+                self._maps[key] = m
+
+    def map(self, key):
+        return self._maps.get(key)
+
+    def disk(self, name):
+        return self._disks.get(name)
+
+    def holders(self, names):
+        return san_read.read_holders(os.path.join(self.root, "sys"), names)
+
+    def disk_holders(self, disk):
+        return self.holders(disk.get("holders") or [])
 
 
 def disk(name, hctl, dev, wwid, map_name=None, transport="iscsi", serial=None):
@@ -365,7 +406,7 @@ def test_disable_queueing_falls_back_to_dm_message_and_rechecks_live_table(env):
         return env.run(argv, timeout, what)
     host = env.host()
     host.run = run
-    san_act.disable_queueing(host, flush_plan(env)[0])
+    san_act.act_one(host, flush_plan(env)[0])
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
     assert env.maps[WWID]["queueing"] is False
 
@@ -377,7 +418,7 @@ def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
     host = env.host()
     host.run = run
     with pytest.raises(san_act.ActFailed) as info:
-        san_act.disable_queueing(host, flush_plan(env)[0])
+        san_act.act_one(host, flush_plan(env)[0])
     assert "queue_if_no_path" in str(info.value)
 
 
@@ -517,7 +558,7 @@ def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
     with pytest.raises(san_plan.Refused) as info:
-        san_act.remove_wwid(env.host(), st)
+        san_act.act_one(env.host(), st)
     assert info.value.kind == "live_map"
     assert env.commands == []
 
@@ -752,7 +793,7 @@ def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
     st = delete_plan(env, ["sdc"])[-1]
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
-    out = san_act.wait_disk_gone(env.host(), st)
+    out = san_act.act_one(env.host(), st)
     assert out["name_reused_by"] == "4:0:0:9"
 
 
@@ -1032,3 +1073,91 @@ def test_verify_unused_waits_for_opens_nobody_named(env):
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_unused" and info.value.cause.kind == "open_count"
     assert env.maps[WWID]["queueing"] is True
+
+
+# ---------------------------------------------------------------------------------------------- batches of units
+def sd_name(i):
+    """sdaa, sdab, ...: names the fixture does not use otherwise."""
+    return "sd" + chr(ord("a") + i // 26) + chr(ord("a") + i % 26)
+
+
+def stale_maps(env, n):
+    """n more stale unmapped maps (2 failed paths each, on host4 and host5); their WWIDs."""
+    wwids = []
+    for i in range(n):
+        wwid = "3600a0980%024x" % (0xabc000 + i)
+        a, b = sd_name(2 * i), sd_name(2 * i + 1)
+        dm = "dm-%d" % (100 + i)
+        env.add_disk(disk(a, "4:0:0:%d" % (100 + i), "65:%d" % (2 * i), wwid, map_name=wwid))
+        env.add_disk(disk(b, "5:0:0:%d" % (100 + i), "65:%d" % (2 * i + 1), wwid, map_name=wwid))
+        for n_ in (a, b):
+            env.disks[n_]["holders"] = [dm]
+            env.probes[n_] = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None}
+        env.maps[wwid] = mpath(wwid, dm, "253:%d" % (100 + i), [a, b])
+        env._file("sys/block/%s/dm/uuid" % dm, "mpath-" + wwid)
+        env._file("sys/block/%s/dm/name" % dm, wwid)
+        with open(env._p("etc/multipath/wwids"), "a") as fh:
+            fh.write("/%s/\n" % wwid)
+        wwids.append(wwid)
+    return wwids
+
+
+def host_plan(env, wwids):
+    snap = env.reader.snapshot()
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    return san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}
+                                        for w in wwids])["steps"]
+
+
+def test_a_batch_re_reads_the_host_once_per_kind_not_once_per_map(tmp_path):
+    """Issue 10: cleaning N maps costs one host re-read per kind of step, whatever N; each map and path still has
+    its identity checked (against that read) and each sysfs write re-checks in its child."""
+    reads = {}
+    for n in (2, 12):
+        env = FakeEnv(tmp_path / str(n))
+        wwids = stale_maps(env, n)
+        plan = host_plan(env, [WWID] + wwids)
+        env.reader.calls[:] = []
+        executed = san_act.execute(plan, env.host())
+        assert same_steps(plan, executed) and not env.maps and not env.disks
+        assert sorted(u for u in set(e["unit"] for e in executed)) == sorted("map %s" % w for w in [WWID] + wwids)
+        reads[n] = [c[0] for c in env.reader.calls if c[0] in ("view", "map", "disk")]
+        assert len([w for w in env.writes if w[0] == "delete"]) == 2 * (n + 1)
+    assert reads[2] == reads[12] and "map" not in reads[12] and "disk" not in reads[12], reads
+    assert len(reads[12]) <= 8   # queueing off (+confirm), flush, its check, wait gone, delete, multipath -w
+
+
+def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_path):
+    """One path whose delete never returns among 20 stale maps: its unit stops (deadline, its second path not
+    touched, its WWID kept), the 19 others are removed, and the run takes at most that one deadline longer."""
+    took = {}
+    for hang in (False, True):
+        env = FakeEnv(tmp_path / str(hang))
+        wwids = stale_maps(env, 19)
+        plan = host_plan(env, [WWID] + wwids)
+        hung = sd_name(2 * 7)
+        if hang:
+            env.hang.add(hung)
+        host = env.host(command_timeout=10.0)
+        start = env.clock.now
+        try:
+            executed = san_act.execute(plan, host)
+            assert not hang
+        except san_act.ExecutionError as exc:
+            assert hang
+            executed = exc.executed
+            assert [(f["unit"], type(f["cause"]).__name__, f["step"]["target"]) for f in exc.failures] == [
+                ("map %s" % wwids[7], "DeadlineExceeded", hung)]
+            assert exc.to_dict()["deadline"]["seconds"] == 10.0
+        took[hang] = env.clock.now - start
+        gone = set(w for w in [WWID] + wwids if w not in env.maps)
+        if hang:
+            assert gone == set([WWID] + wwids)             # every map was flushed before any delete
+            assert set(env.disks) == {hung, sd_name(2 * 7 + 1)}   # the rest of the hung unit is left alone
+            with open(env._p("etc/multipath/wwids")) as fh:
+                assert fh.read().split() == ["/%s/" % WWID2, "/%s/" % wwids[7]]
+            assert not [e for e in executed if e.get("unit") == "map %s" % wwids[7] and e["action"] not in (
+                "disable_queueing", "flush_map", "wait_map_gone")]
+        else:
+            assert not env.disks
+    assert took[True] - took[False] <= 10.0 + 0.5, took

@@ -296,10 +296,12 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
                 {"kind": "paths_down_but_mapped", "object": "map", "name": "x", "wwid": "36"}]
     out = san_plan.plan_cleanup(snapshot(), verdicts, {"policy": "array"})
     acts = [(s["action"], s["target"]) for s in out["steps"]]
-    # the map and its paths are one unit: no other step between the flush and the path deletes
+    # the map and its paths are one unit: the map is gone before its paths are deleted, they are gone before
+    # multipath -w; steps of one kind side by side (one read of the host for them at act time)
     assert acts == [("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
-                    ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"),
+                    ("delete_disk", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdc"),
                     ("wait_disk_gone", "sdd"), ("remove_wwid", WWID)]
+    assert {s["unit"] for s in out["steps"]} == {"map %s" % WWID}
     assert all(s["expect"]["after_flush"] == WWID for s in out["steps"] if s["action"] == "delete_disk")
     assert {s["phase"] for s in out["steps"]} == {"flush"}
     assert all(t not in ("sde", WWID2) for action, t in acts)
@@ -330,11 +332,11 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
     acts = [(s["action"], s["target"], s["phase"]) for s in out["steps"]]
     assert acts == [("disable_queueing", WWID, "flush"), ("flush_map", WWID, "flush"),
                     ("wait_map_gone", WWID, "flush"), ("delete_disk", "sdc", "flush"),
-                    ("wait_disk_gone", "sdc", "flush"), ("delete_disk", "sdd", "flush"),
+                    ("delete_disk", "sdd", "flush"), ("wait_disk_gone", "sdc", "flush"),
                     ("wait_disk_gone", "sdd", "flush"), ("remove_wwid", WWID, "flush"),
-                    ("scan_exact_lun", "4:0:0:1", "rescan"), ("wait_disk_present", "4:0:0:1", "rescan"),
-                    ("verify_identity", "4:0:0:1", "rescan"), ("scan_exact_lun", "5:0:0:1", "rescan"),
-                    ("wait_disk_present", "5:0:0:1", "rescan"), ("verify_identity", "5:0:0:1", "rescan")]
+                    ("scan_exact_lun", "4:0:0:1", "rescan"), ("scan_exact_lun", "5:0:0:1", "rescan"),
+                    ("wait_disk_present", "4:0:0:1", "rescan"), ("wait_disk_present", "5:0:0:1", "rescan"),
+                    ("verify_identity", "4:0:0:1", "rescan"), ("verify_identity", "5:0:0:1", "rescan")]
     assert {s["expect"]["wwid"] for s in out["steps"] if s["action"] == "verify_identity"} == {WWID2}
 
 

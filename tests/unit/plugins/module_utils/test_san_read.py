@@ -1154,3 +1154,28 @@ def test_a_snapshot_without_a_collection_time_gets_now():
     snap = san_snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
     assert before <= snap["collected_at"] <= time.time()
     assert snap["disks"] == {} and snap["maps"] == {}
+
+
+def test_view_answers_like_map_and_disk_from_one_read(tmp_path):
+    """The act's batch read (issue 10): one sysfs child, one dmsetup round and one multipathd query for any number
+    of maps and disks, answering each lookup as map() and disk() do."""
+    t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
+    r = t.reader()
+    one_map, one_disk = r.map(ontap_wwid(1)), r.disk("sdb")
+    t.run.calls[:] = []
+    v = r.view(["sdb"], [ontap_wwid(1), "dm-1"])
+    asked = [c[0] for c in t.run.calls]
+    assert asked == [sr.CMD_DM_INFO, sr.CMD_DM_TABLE, sr.CMD_DM_STATUS, sr.CMD_MPD_JSON]
+    for key in (ontap_wwid(1), "dm-0"):
+        m = v.map(key)
+        assert (m["dm"], m["queueing"], [(p["name"], p["dm_state"]) for p in m["paths"]]) == (
+            one_map["dm"], one_map["queueing"], [(p["name"], p["dm_state"]) for p in one_map["paths"]])
+    d = v.disk("sdb")
+    assert dict((k, d[k]) for k in ("hctl", "dev", "wwid", "serial", "map")) == dict(
+        (k, one_disk[k]) for k in ("hctl", "dev", "wwid", "serial", "map"))
+    # the paths of an asked-for map are read even when not asked for by name (a path added since the plan)
+    assert v.disk("sdd") is not None and v.disk("sdd")["map"] == one_map["name"]
+    assert v.map("3600a0980ffff") is None and v.disk("sdzz") is None
+    assert v.holders(["dm-0"])[0]["uuid"] == "mpath-" + ontap_wwid(1)
+    with pytest.raises(ValueError):
+        r.view(["../sdb"])

@@ -126,7 +126,7 @@ def test_stale_map_then_its_paths_in_plan_order(plan):
     assert not out.get("failed") and out["changed"] is True
     assert pairs(out["steps"]) == pairs(out["run"]) == [
         ("disable_queueing", WWID), ("verify_unused", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
-        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("delete_disk", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdc"), ("wait_disk_gone", "sdd"),
         ("remove_wwid", WWID)]
     assert out["flush_maps"] == [WWID] and out["executed"] == []
     assert [d["name"] for d in out["delete_disks"]] == ["sdc", "sdd"]
@@ -196,10 +196,10 @@ def test_reused_lun_flushes_the_old_map_then_repairs_each_path(plan):
     out = plan({}, s)
     assert pairs(out["steps"]) == [
         ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
-        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
+        ("delete_disk", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdc"), ("wait_disk_gone", "sdd"),
         ("remove_wwid", WWID),
-        ("scan_exact_lun", "4:0:0:1"), ("wait_disk_present", "4:0:0:1"), ("verify_identity", "4:0:0:1"),
-        ("scan_exact_lun", "5:0:0:1"), ("wait_disk_present", "5:0:0:1"), ("verify_identity", "5:0:0:1")]
+        ("scan_exact_lun", "4:0:0:1"), ("scan_exact_lun", "5:0:0:1"), ("wait_disk_present", "4:0:0:1"),
+        ("wait_disk_present", "5:0:0:1"), ("verify_identity", "4:0:0:1"), ("verify_identity", "5:0:0:1")]
     # no buffer flush towards the new LU
     assert "flush_buffers" not in [a for a, target in pairs(out["steps"])]
     assert out["flush_maps"] == [WWID] and out["delete_disks"] == []
@@ -332,11 +332,11 @@ def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, looks
     assert not real.get("failed"), real
     assert pairs(real["steps"]) == pairs(chk["steps"])
     assert pairs(real["executed"]) == pairs(chk["steps"])
-    # the map's paths go right after the map, before multipath -w and before the orphan disk
+    # the map's paths go after the map and before multipath -w, deleted side by side with the orphan disk
     done = pairs(real["executed"])
     assert done[done.index(("wait_map_gone", WWID)) + 1:] == [
-        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd"),
-        ("remove_wwid", WWID), ("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
+        ("delete_disk", "sdc"), ("delete_disk", "sdd"), ("delete_disk", "sdf"),
+        ("wait_disk_gone", "sdc"), ("wait_disk_gone", "sdd"), ("wait_disk_gone", "sdf"), ("remove_wwid", WWID)]
     assert real["removed_maps"] == [WWID] and real["deleted_disks"] == ["sdc", "sdd", "sdf"]
     assert WWID not in env.maps and not env.disks
     # the post-check: the same read after the run, nothing healthy lost, nothing removed left
@@ -373,15 +373,22 @@ def test_unknown_phase_is_refused_by_the_argument_spec(env, looks, run):
     assert out["failed"] and "phases" in out["msg"] and env.commands == []
 
 
-def test_a_step_that_changed_since_the_plan_stops_the_run_with_what_was_done(env, looks, run):
+def test_a_step_that_changed_since_the_plan_stops_its_unit_and_only_its_unit(env, looks, run):
     def reuse_name():
         env.disks["sdd"]["dev"] = "8:99"   # the kernel gave the name to another device
     looks(judged(then=reuse_name))
     out = run({})
-    assert out["failed"] and out["refusal"]["kind"] == "identity"
+    assert out["failed"] and out["refusal"]["kind"] == "identity" and out["changed"] is True
     assert out["failed_step"]["target"] == "sdd"
-    assert pairs(out["executed"])[-1] == ("wait_disk_gone", "sdc") and out["changed"] is True
-    assert "sdd" in env.disks and "sdf" in env.disks
+    assert [(f["unit"], f["refusal"]["kind"]) for f in out["failures"]] == [("map %s" % WWID, "identity")]
+    done = pairs(out["executed"])
+    # the map's unit stops at sdd: nothing of it after that (no wait, no multipath -w); the orphan disk sdf,
+    # another unit, is deleted and confirmed gone
+    assert ("delete_disk", "sdc") in done and ("remove_wwid", WWID) not in done
+    assert not [d for d in done if d[1] == "sdd"] and ("wait_disk_gone", "sdc") not in done
+    assert done[-2:] == [("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
+    assert "sdd" in env.disks and "sdf" not in env.disks
+    assert "1 of 2 units stopped" in out["msg"]
 
 
 def test_force_remove_is_planned_only_when_given(env, looks, run):
