@@ -114,3 +114,68 @@ def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
     res = lab.reset()
     assert "logged out" in res.get("target2_removed", []), res.get("target2_removed")
     assert not lab.agent("target2_truth")["sessions"]
+
+
+def test_hung_delete_among_twenty_costs_the_others_only_its_own_deadline(lab, tmp_path):
+    """Issue 10 §1 on the real kernel: 20 stale unmapped maps of target1 and one stale plain disk of target2
+    whose delete blocks (write cache on, its session in recovery for 600 s after a silent portal drop: the
+    kernel's SYNCHRONIZE CACHE on removal waits for the session). One remediate run through the playbook: the
+    20 maps and their 40 paths are removed, the hung disk's unit stops at its deadline and is named, and the
+    run is longer by at most that deadline."""
+    from test_remediate_lab import FAST, mapped, run_play  # noqa: I100
+    from ontap_sim import OntapSimulator, from_lab_truths  # noqa: I100
+    n = 20
+    lab.reset(luns=n)
+    lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)
+    # one path only: the hung device is one disk, not two
+    sh(lab, "iscsiadm -m node -T iqn.2024-01.lab.san:target2 -p 127.0.0.4:3260 --logout")
+    (disk,) = lab.agent("target2_truth")["disks"]
+    sd = disk["name"]
+    assert sh(lab, "cat /sys/block/%s/device/scsi_disk/*/cache_type" % sd).strip() == "write back"
+    truth1 = lab.truth()
+    wwids = [w for lun, w in sorted(mapped(truth1).items()) if lun != 0]
+    assert len(wwids) == n
+    for lun in range(1, n + 1):
+        lab.unmap_lun(lun)
+    for w in wwids:
+        assert lab.wait_paths(w, state="failed", timeout=90)["ok"], w
+    try:
+        assert set(lab.agent("set_recovery_tmo", target="target2", seconds=600).values()) == {600}
+        lab.cut_portal("127.0.0.3")
+        t0 = time.monotonic()
+        while session_of(lab, "127.0.0.3")["state"] != "FAILED":
+            assert time.monotonic() - t0 < 90, session_of(lab, "127.0.0.3")
+            time.sleep(1)
+        assert sh(lab, "cat /sys/block/%s/device/state" % sd).strip() == "blocked"
+        # the array: target1's 20 LUNs and target2's LUN 1 unmapped from this host; both targets covered
+        t2 = dict(lab.agent("target2_truth"), array_luns=[], svm="svm_sanlab2", igroup="ig_sanlab2")
+        with OntapSimulator(from_lab_truths([lab.truth(), t2], cluster="sanlab"), str(tmp_path)) as sim:
+            play = run_play(lab, sim, tmp_path, extra=dict(FAST, stale_cleanup_command_timeout=COMMAND_TIMEOUT),
+                            timeout=1500, tag="hung-among-20")
+        (res,) = play.results("stale_cleanup")
+        sys.stderr.write("[hung among 20] rc=%s play %.1fs; failures: %s\n" % (
+            play.rc, play.seconds, json.dumps(res.get("failures"))[:2000]))
+        assert play.rc != 0 and res.get("failed"), play.out[-3000:]
+        assert sorted(res["flush_maps"]) == sorted(wwids)
+        assert [(f["unit"], f["failed_step"]["action"], f["deadline"]["seconds"]) for f in res["failures"]] == [
+            ("disk %s" % sd, "delete_disk", COMMAND_TIMEOUT)], res["failures"]
+        done = [(e["action"], e["target"]) for e in res["executed"] if e["outcome"] == "done"]
+        assert sorted(t for a, t in done if a == "wait_map_gone") == sorted(wwids)
+        assert sorted(t for a, t in done if a == "remove_wwid") == sorted(wwids)
+        paths = [t for a, t in done if a == "wait_disk_gone"]
+        assert len(paths) == 2 * n and sd not in paths
+        left = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
+        assert not [w for w in wwids if w in left] and not set(paths) & set(left.split()), left
+        # what the hung unit cost: the delete batch took at most its deadline more than the others' deletes
+        deletes = [e for e in res["executed"] if e["action"] == "delete_disk"]
+        act = sum(e["elapsed"] for e in res["executed"])
+        sys.stderr.write("[hung among 20] act %.1fs over %d steps; %d deletes in %.1fs\n"
+                         % (act, len(res["executed"]), len(deletes), sum(e["elapsed"] for e in deletes)))
+        assert sd in sh(lab, "ls /sys/block").split()       # its write is still pending in the kernel
+    finally:
+        lab.restore_portal()
+    t0 = time.monotonic()
+    while session_of(lab, "127.0.0.3")["state"] != "LOGGED_IN":
+        assert time.monotonic() - t0 < 60, "the session did not recover"
+        time.sleep(1)
+    lab.reset()

@@ -170,7 +170,8 @@ def add_lab_target(ds, truth):
     """Add one lab target's SVM, igroup, LUNs and mappings (``truth`` as from_lab_truth takes it) to ``ds``."""
     array_luns = truth.get("array_luns") or []
     first = array_luns[0] if array_luns else {}
-    svm = first.get("svm", "svm_sanlab")
+    # a target whose LUNs are all unmapped has no records to name its SVM: the truth may name it
+    svm = first.get("svm") or truth.get("svm") or "svm_sanlab"
     ds.svm(svm)
     if truth.get("target_iqn"):
         ds.set_targets(svm, iscsi=truth["target_iqn"],
@@ -182,7 +183,8 @@ def add_lab_target(ds, truth):
                                                    os_type=rec["igroup_os_type"],
                                                    initiators=rec["igroup_initiators"])
     if not igroups and truth.get("initiator_iqn"):
-        igroups["ig_sanlab"] = ds.add_igroup("ig_sanlab", svm=svm, initiators=[truth["initiator_iqn"]])
+        name = truth.get("igroup") or "ig_sanlab"
+        igroups[name] = ds.add_igroup(name, svm=svm, initiators=[truth["initiator_iqn"]])
     luns = {}
     for rec in array_luns:
         if rec["uuid"] not in luns:
