@@ -290,6 +290,10 @@ failures:
   returned: on failure while executing
   type: list
   elements: dict
+act_seconds:
+  description: Wall time of the act (every executed step, waits included), in seconds.
+  returned: when not in check mode
+  type: float
 act_notes:
   description: What the act had to do differently, e.g. a read for a batch of steps that missed its deadline (the
     steps then read one by one).
@@ -526,6 +530,7 @@ def main():
 
     # Act: exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others.
     stopped = None
+    started = host.clock()
     try:
         result["executed"] = san_act.execute(selected, host) if selected else []
     except san_act.ExecutionError as exc:
@@ -534,6 +539,7 @@ def main():
         result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline
         units = set(st.get("unit") for st in selected)
         stopped = "%d of %d units stopped (the others ran to the end): %s" % (len(exc.failures), len(units), msg)
+    result["act_seconds"] = round(host.clock() - started, 3)
     if host.notes:
         result["act_notes"] = list(host.notes)
     done = [e for e in result["executed"] if e["outcome"] == "done"]

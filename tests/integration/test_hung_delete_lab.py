@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from test_hardening_lab import sh  # noqa: I100 (same directory)
-from test_remediate_lab import CALLBACK  # noqa: I100
+from test_remediate_lab import CALLBACK, FAST, mapped, run_play  # noqa: I100
+from test_two_clusters_lab import OntapSimulator, from_lab_truths  # noqa: I100
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,8 +123,6 @@ def test_hung_delete_among_twenty_costs_the_others_only_its_own_deadline(lab, tm
     kernel's SYNCHRONIZE CACHE on removal waits for the session). One remediate run through the playbook: the
     20 maps and their 40 paths are removed, the hung disk's unit stops at its deadline and is named, and the
     run is longer by at most that deadline."""
-    from test_remediate_lab import FAST, mapped, run_play  # noqa: I100
-    from ontap_sim import OntapSimulator, from_lab_truths  # noqa: I100
     n = 20
     lab.reset(luns=n)
     lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)
