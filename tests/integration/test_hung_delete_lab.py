@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sanlab import LabError  # noqa: I100
 
 from test_hardening_lab import sh  # noqa: I100 (same directory)
 from test_remediate_lab import CALLBACK, FAST, mapped, run_play  # noqa: I100
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.lab
 
 COMMAND_TIMEOUT = 10
+TARGET2 = "iqn.2024-01.lab.san:target2"
 WAIT_TIMEOUT = 20
 # ansible-playbook start, ssh and the module's Python start in the TCG guest, on a shared 2-core host
 MARGIN = 45
@@ -117,22 +119,27 @@ def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
     assert not lab.agent("target2_truth")["sessions"]
 
 
-def test_hung_delete_among_twenty_costs_the_others_only_its_own_deadline(lab, tmp_path):
-    """Issue 10 §1 on the real kernel: 20 stale unmapped maps of target1 and one stale plain disk of target2
-    whose delete blocks (write cache on, its session in recovery for 600 s after a silent portal drop: the
-    kernel's SYNCHRONIZE CACHE on removal waits for the session). One remediate run through the playbook: the
-    20 maps and their 40 paths are removed, the hung disk's unit stops at its deadline and is named, and the
-    run is longer by at most that deadline."""
+def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_path):
+    """Issue 10 §1 on the real kernel: 20 stale unmapped maps of target1 and one stale plain disk of target2 on a
+    session in recovery for 600 s (silent portal drop): the disk hangs every command sent to it, the run's own
+    probe of it included (abandoned in D state at its deadline, still holding the disk open). One remediate run
+    through the playbook, batched: the 20 maps and their 40 paths are removed, the hung disk's unit stops (its
+    delete refused: open by the stuck probe, or a deadline), and only that unit is named."""
     n = 20
-    lab.reset(luns=n)
+    # 21 LUNs: the 21st stays mapped and healthy (an array truth without a record for this host blocks every
+    # removal: empty_truth); slow under TCG on a loaded host
+    try:
+        lab.agent("reset", call_timeout=1500, luns=n + 1, mode="auto")
+    except LabError:    # the setup's own wait for 22 maps (90 s) can be too short on a loaded host: wait longer
+        waited = lab.agent("wait_maps", call_timeout=1000, count=n + 2, paths=2, timeout=900)
+        assert waited["ok"], waited
     lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)
     # one path only: the hung device is one disk, not two
-    sh(lab, "iscsiadm -m node -T iqn.2024-01.lab.san:target2 -p 127.0.0.4:3260 --logout")
+    sh(lab, "iscsiadm -m node -T %s -p 127.0.0.4:3260 --logout" % TARGET2)
     (disk,) = lab.agent("target2_truth")["disks"]
     sd = disk["name"]
-    assert sh(lab, "cat /sys/block/%s/device/scsi_disk/*/cache_type" % sd).strip() == "write back"
     truth1 = lab.truth()
-    wwids = [w for lun, w in sorted(mapped(truth1).items()) if lun != 0]
+    wwids = [w for lun, w in sorted(mapped(truth1).items()) if 1 <= lun <= n]
     assert len(wwids) == n
     for lun in range(1, n + 1):
         lab.unmap_lun(lun)
@@ -152,12 +159,13 @@ def test_hung_delete_among_twenty_costs_the_others_only_its_own_deadline(lab, tm
             play = run_play(lab, sim, tmp_path, extra=dict(FAST, stale_cleanup_command_timeout=COMMAND_TIMEOUT),
                             timeout=1500, tag="hung-among-20")
         (res,) = play.results("stale_cleanup")
-        sys.stderr.write("[hung among 20] rc=%s play %.1fs; failures: %s\n" % (
-            play.rc, play.seconds, json.dumps(res.get("failures"))[:2000]))
+        sys.stderr.write("[hung among 20] rc=%s play %.1fs act %ss; failures: %s\n"
+                         % (play.rc, play.seconds, res.get("act_seconds"), json.dumps(res.get("failures"))[:1500]))
         assert play.rc != 0 and res.get("failed"), play.out[-3000:]
-        assert sorted(res["flush_maps"]) == sorted(wwids)
-        assert [(f["unit"], f["failed_step"]["action"], f["deadline"]["seconds"]) for f in res["failures"]] == [
-            ("disk %s" % sd, "delete_disk", COMMAND_TIMEOUT)], res["failures"]
+        assert sorted(res["flush_maps"]) == sorted(wwids) and sd in [d["name"] for d in res["delete_disks"]]
+        (stopped,) = res["failures"]
+        assert stopped["unit"] == "disk %s" % sd and stopped["failed_step"]["action"] == "delete_disk", stopped
+        assert (stopped.get("refusal") or {}).get("kind") == "opener" or stopped.get("deadline"), stopped
         done = [(e["action"], e["target"]) for e in res["executed"] if e["outcome"] == "done"]
         assert sorted(t for a, t in done if a == "wait_map_gone") == sorted(wwids)
         assert sorted(t for a, t in done if a == "remove_wwid") == sorted(wwids)
@@ -165,16 +173,11 @@ def test_hung_delete_among_twenty_costs_the_others_only_its_own_deadline(lab, tm
         assert len(paths) == 2 * n and sd not in paths
         left = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
         assert not [w for w in wwids if w in left] and not set(paths) & set(left.split()), left
-        # what the hung unit cost: the delete batch took at most its deadline more than the others' deletes
-        deletes = [e for e in res["executed"] if e["action"] == "delete_disk"]
-        act = sum(e["elapsed"] for e in res["executed"])
-        sys.stderr.write("[hung among 20] act %.1fs over %d steps; %d deletes in %.1fs\n"
-                         % (act, len(res["executed"]), len(deletes), sum(e["elapsed"] for e in deletes)))
-        assert sd in sh(lab, "ls /sys/block").split()       # its write is still pending in the kernel
+        assert sd in left.split()
     finally:
         lab.restore_portal()
     t0 = time.monotonic()
     while session_of(lab, "127.0.0.3")["state"] != "LOGGED_IN":
-        assert time.monotonic() - t0 < 60, "the session did not recover"
+        assert time.monotonic() - t0 < 120, "the session did not recover"
         time.sleep(1)
     lab.reset()
