@@ -170,6 +170,24 @@ def measure(lab, luns, runs, settle_timeout):
         lab.stop()
 
 
+def targets(results):
+    """The issue's host-scale targets against `results` (size -> row): [(target, measured, limit, met)]."""
+    sizes = sorted(results, key=int)
+    big = results[sizes[-1]]
+    mod = big["stale_mpath_facts (module alone)"]
+    floor = big["bare walk + maps json"]
+    out = [("facts at %s LUNs <= 2x (bare sysfs walk + maps json)" % sizes[-1], "%.2f s" % mod,
+            "<= %.2f s" % (2 * floor), mod <= 2 * floor),
+           ("facts at %s LUNs >= 10x faster than multipath -ll" % sizes[-1],
+            "%.1fx (%.2f s vs %.2f s)" % (big["multipath -ll"] / mod if mod else 0, mod, big["multipath -ll"]),
+            ">= 10x", mod * 10 <= big["multipath -ll"])]
+    for a, b in zip(sizes, sizes[1:]):
+        ratio = results[b]["stale_mpath_facts (module alone)"] / results[a]["stale_mpath_facts (module alone)"]
+        limit = 1.1 * int(b) / int(a)
+        out.append(("facts growth %s -> %s LUNs" % (a, b), "x%.2f" % ratio, "<= x%.1f" % limit, ratio <= limit))
+    return out
+
+
 def print_table(results):
     sizes = sorted(results, key=int)
     keys = [k for k in results[sizes[0]] if k != "setup"]
@@ -177,20 +195,24 @@ def print_table(results):
     print("| --- |" + " --- |" * len(sizes))
     for k in keys:
         print("| %s | %s |" % (k, " | ".join(str(results[s][k]) for s in sizes)))
-    big = results[sizes[-1]]
-    mod = big["stale_mpath_facts (module alone)"]
     print()
-    print("targets at %s LUNs:" % sizes[-1])
-    print("- module <= 2x (bare walk + maps json): %.2f s vs %.2f s -> %s"
-          % (mod, 2 * big["bare walk + maps json"], "met" if mod <= 2 * big["bare walk + maps json"] else "MISSED"))
-    print("- module >= 10x faster than multipath -ll: %.2f s vs %.2f s (%.1fx) -> %s"
-          % (mod, big["multipath -ll"], big["multipath -ll"] / mod if mod else 0,
-             "met" if mod * 10 <= big["multipath -ll"] else "MISSED"))
-    for a, b in zip(sizes, sizes[1:]):
-        ratio = results[b]["stale_mpath_facts (module alone)"] / results[a]["stale_mpath_facts (module alone)"]
-        lun_ratio = int(b) / int(a)
-        print("- growth %s -> %s LUNs (%.0fx LUNs): module time x%.2f (target <= x%.1f) -> %s"
-              % (a, b, lun_ratio, ratio, 1.1 * lun_ratio, "met" if ratio <= 1.1 * lun_ratio else "MISSED"))
+    for name, measured, limit, met in targets(results):
+        print("- %s: %s (target %s) -> %s" % (name, measured, limit, "met" if met else "MISSED"))
+
+
+def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr):
+    """Boot a VM of its own per size on `port`, measure, stop it; returns {str(size): row}."""
+    lab = Lab(port=port, mem=mem)
+    lab.acquire()
+    try:
+        lab.ensure_built()
+        results = {}
+        for luns in sizes:
+            results[str(luns)] = measure(lab, luns, runs, settle_timeout)
+            log.write("[bench] %s LUNs: %s\n" % (luns, json.dumps(results[str(luns)])))
+    finally:
+        lab.release()
+    return results
 
 
 def main():
@@ -201,16 +223,8 @@ def main():
     ap.add_argument("--settle-timeout", type=float, default=1800)
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
-    lab = Lab(port=int(os.environ.get("SANLAB_PORT", "2299")), mem=args.mem)
-    lab.acquire()
-    try:
-        lab.ensure_built()
-        results = {}
-        for luns in [int(x) for x in args.luns.split(",")]:
-            results[str(luns)] = measure(lab, luns, args.runs, args.settle_timeout)
-            sys.stderr.write("[bench] %s LUNs: %s\n" % (luns, json.dumps(results[str(luns)])))
-    finally:
-        lab.release()
+    results = run([int(x) for x in args.luns.split(",")], args.runs, args.mem, args.settle_timeout,
+                  int(os.environ.get("SANLAB_PORT", "2299")))
     print_table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
