@@ -56,6 +56,9 @@ def bench(lab, n, tmp):
         for s in r.get("executed") or []:
             out["step_seconds"][s["action"]] = round(out["step_seconds"].get(s["action"], 0) + s["elapsed"], 1)
     out["steps_s"] = round(sum(out["step_seconds"].values()), 1)
+    # the act as the play sees it: the stale_cleanup task(s) from start to result (the steps plus their reads)
+    out["act_task_s"] = round(sum(r.get("seconds") or 0 for r in play.records
+                                  if r["action"].endswith("stale_cleanup") and r["status"] in ("ok", "failed")), 1)
     out["rebuilt_maps_removed_again"] = sum(1 for r in applied for s in r.get("executed") or []
                                             if (s.get("detail") or {}).get("rebuilt_map_removed"))
     left = t.sh(lab, "dmsetup ls --target multipath")
@@ -67,20 +70,38 @@ def bench(lab, n, tmp):
     return out
 
 
-def main():
-    ns = [int(x) for x in sys.argv[1:]] or [1, 10]
-    lab = Lab(port=int(os.environ.get("SANLAB_PORT", "2222")))
-    lab.acquire(timeout=float(os.environ.get("SANLAB_LOCK_TIMEOUT", "1800")))
+def bench_hung_device(lab, n, tmp):
+    """Hook for issue 10's "hung device among n": one stale map whose delete blocks, n - 1 that must still go,
+    at a cost of at most the blocked device's own deadline. The scenario comes with the batched act (issue 10
+    section 1); until it is here this returns None and the table says "not measured yet". When it is, return
+    {"playbook_s", "act_task_s", "extra_s" (act_task_s minus the act of the same n - 1 maps without the blocked
+    one), "deadline_s" (the blocked step's deadline), "others_removed" (of n - 1)}; run.py prints the row."""
+    return None
+
+
+def run(ns, port, hung=0, lock_timeout=1800):
+    """Yield one result per N (and the hung-device case if hung) on the running lab VM on `port`."""
+    lab = Lab(port=port)
+    lab.acquire(timeout=lock_timeout)
     try:
         if not lab.is_running():
-            sys.exit("no lab VM on port %s: start one (tests/lab/boot.sh start)" % lab.port)
+            raise SystemExit("no lab VM on port %s: start one (SSH_PORT=%s tests/lab/boot.sh start)" % (port, port))
         lab.start(reuse=True)
         with tempfile.TemporaryDirectory() as tmp:
             for n in ns:
-                print(json.dumps(bench(lab, n, tmp)), flush=True)
+                yield bench(lab, n, tmp)
+            if hung:
+                yield {"n": hung, "hung": bench_hung_device(lab, hung, tmp)}
         lab.reset()
     finally:
         lab.release()
+
+
+def main():
+    ns = [int(x) for x in sys.argv[1:]] or [1, 10]
+    for result in run(ns, int(os.environ.get("SANLAB_PORT", "2222")),
+                      lock_timeout=float(os.environ.get("SANLAB_LOCK_TIMEOUT", "1800"))):
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
