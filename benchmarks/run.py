@@ -126,6 +126,7 @@ def main():
     ap.add_argument("--array-luns", type=int, default=10000)
     ap.add_argument("--array-hosts", type=int, default=100)
     ap.add_argument("--json", default="bench-results.json", help="write raw results and the table here")
+    ap.add_argument("--reuse", help="a previous --json: parts not run now are taken from it (their load too)")
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -136,9 +137,15 @@ def main():
               "controller": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
                              "lscpu": subprocess.run(["lscpu"], capture_output=True, text=True).stdout},
               "load": {}, "raw": {}}
+    previous = json.loads(Path(args.reuse).read_text()) if args.reuse else {"raw": {}, "load": {}}
     rows = []
     for part in PARTS:
         if part not in parts:
+            if part in previous["raw"]:
+                report["raw"][part] = raw = previous["raw"][part]
+                report["load"][part] = dict(previous["load"].get(part, {}), reused=args.reuse)
+                rows += (host_rows(raw) if part == "host" else cleanup_rows(raw, []) if part == "cleanup"
+                         else array_rows(raw["cluster"], raw["scenarios"]))
             continue
         before, t0 = load(), time.monotonic()
         if part == "host":
@@ -165,7 +172,8 @@ def main():
     print_table(rows)
     print()
     for part, l in report["load"].items():
-        print("load average (1/5/15 min) %s: before %s, after %s; %s s" % (part, l["before"], l["after"], l["seconds"]))
+        print("load average (1/5/15 min) %s: before %s, after %s; %s s%s" % (
+            part, l.get("before"), l.get("after"), l.get("seconds"), " (from %s)" % l["reused"] if "reused" in l else ""))
     Path(args.json).write_text(json.dumps(report, indent=1))
     print("raw results: %s" % args.json)
 
