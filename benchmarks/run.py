@@ -17,6 +17,7 @@ Parts (--only, comma separated; default all three):
   array    bench_ontap_lookup.measure: REST requests against the ONTAP simulator on the controller (no VM),
            --array-luns LUNs, --array-hosts hosts.
 
+--reuse FILE takes the parts not run now from an earlier --json (e.g. a long host run, then cleanup).
 Prints one markdown table (part | measured | value | target | verdict) and writes every raw number, the table,
 the controller's CPU and its load average before and after each part to --json (default bench-results.json).
 The load matters: the VMs are TCG guests on a shared 2-core machine, so other work on it slows them.
