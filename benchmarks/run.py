@@ -120,6 +120,8 @@ def main():
     ap.add_argument("--luns", default="128,512,1024", help="host: LUN counts (x 2 paths)")
     ap.add_argument("--runs", type=int, default=5, help="host: runs per size (median)")
     ap.add_argument("--mem", type=int, default=4096, help="host: guest MiB")
+    ap.add_argument("--profile", action="store_true", help="host: cProfile the module once per size (in --json)")
+    ap.add_argument("--sg-inq-runs", type=int, help="host: time the sg_inq loop in only the first N runs")
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
     ap.add_argument("--maps", default="1,10,50,100", help="cleanup: stale map counts")
     ap.add_argument("--hung", type=int, default=20, help="cleanup: maps in the hung-device case (0: skip)")
@@ -151,7 +153,8 @@ def main():
         before, t0 = load(), time.monotonic()
         if part == "host":
             import bench_host_scale
-            raw = bench_host_scale.run([int(x) for x in args.luns.split(",")], args.runs, args.mem, port=args.host_port)
+            raw = bench_host_scale.run([int(x) for x in args.luns.split(",")], args.runs, args.mem, port=args.host_port,
+                                       profile=args.profile, slow_runs=args.sg_inq_runs)
             rows += host_rows(raw)
         elif part == "cleanup":
             import bench_cleanup_lab
@@ -172,9 +175,10 @@ def main():
     report["table"] = rows
     print_table(rows)
     print()
-    for part, l in report["load"].items():
+    for part, seen in report["load"].items():
         print("load average (1/5/15 min) %s: before %s, after %s; %s s%s" % (
-            part, l.get("before"), l.get("after"), l.get("seconds"), " (from %s)" % l["reused"] if "reused" in l else ""))
+            part, seen.get("before"), seen.get("after"), seen.get("seconds"),
+            " (from %s)" % seen["reused"] if "reused" in seen else ""))
     Path(args.json).write_text(json.dumps(report, indent=1))
     print("raw results: %s" % args.json)
 
