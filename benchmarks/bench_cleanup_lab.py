@@ -46,6 +46,13 @@ def bench(lab, n, tmp):
     out["playbook_s"] = round(play.seconds, 1)
     out["rc"] = play.rc
     out["flushed"] = len(play.plan["flush_maps"])
+    # why a map was not planned: the numbers above are meaningless without the plan's own reasons
+    out["refused"] = sorted(set(r.get("reason") for r in play.plan.get("refused") or []))
+    out["left_alone"] = sorted(set(x.get("kind") for x in play.plan.get("left_alone") or []))
+    verdicts = ((play.results("stale_mpath_facts") or [{}])[-1].get("ansible_facts") or {}).get("san", {}).get(
+        "verdicts") or {}
+    out["verdicts"] = sorted(set(v.get("verdict") for v in (verdicts.values() if isinstance(verdicts, dict)
+                                                            else verdicts)))
     out["executed_steps"] = len(play.executed())
     slowest = sorted(((r.get("seconds") or 0, r["task"]) for r in play.records), reverse=True)[:6]
     out["slowest_tasks_s"] = [[sec, name.split(" : ")[-1][:60]] for sec, name in slowest]
