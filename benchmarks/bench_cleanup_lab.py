@@ -3,7 +3,8 @@
 
     SANLAB_PORT=2222 python benchmarks/bench_cleanup_lab.py 1 10 [50]
 
-Per N: `lab.reset(luns=N)` (N NETAPP LUNs + LUN 0, 2 paths each; timed), unmap all N LUNs and wait until
+Per N: `lab.reset(luns=N + 1)` (N + 1 NETAPP LUNs + LUN 0, 2 paths each; timed), unmap LUNs 1..N (LUN N + 1
+stays mapped and healthy: with nothing mapped the plan rightly refuses all removal as empty_truth) and wait until
 their paths fail (timed), start the ONTAP simulator from the lab truth, run `playbooks/remediate.yml`
 (facts, one stale_cleanup task that plans and runs, verify; timed, with the seconds per step kind inside
 that task), check that the N maps are gone. Uses a running lab VM (never starts or stops one) and holds the
@@ -27,10 +28,12 @@ import test_remediate_lab as t  # noqa: E402
 def bench(lab, n, tmp):
     out = {"n": n}
     t0 = time.monotonic()
-    lab.reset(luns=n)
+    # one NETAPP LUN more than is made stale stays mapped: an array that maps nothing to a host whose devices it
+    # serves looks like an incomplete read, and the plan then refuses every removal (empty_truth)
+    lab.reset(luns=n + 1, timeout=600 + 30 * n)
     out["reset_s"] = round(time.monotonic() - t0, 1)
     truth = lab.truth()
-    wwids = [w for lun, w in sorted(t.mapped(truth).items()) if lun != 0]
+    wwids = [w for lun, w in sorted(t.mapped(truth).items()) if 1 <= lun <= n]
     sds_before = len([x for x in t.sh(lab, "ls /sys/block").split() if x.startswith("sd")])
     t0 = time.monotonic()
     for lun in range(1, n + 1):
@@ -49,6 +52,8 @@ def bench(lab, n, tmp):
     # why a map was not planned: the numbers above are meaningless without the plan's own reasons
     out["refused"] = sorted(set(r.get("reason") for r in play.plan.get("refused") or []))
     out["left_alone"] = sorted(set(x.get("kind") for x in play.plan.get("left_alone") or []))
+    out["blocked"] = [b.get("msg") for b in play.plan.get("blocked") or []]
+    out["left_alone_why"] = sorted(set(x.get("reason") or "" for x in play.plan.get("left_alone") or []))[:5]
     verdicts = ((play.results("stale_mpath_facts") or [{}])[-1].get("ansible_facts") or {}).get("san", {}).get(
         "verdicts") or {}
     out["verdicts"] = sorted(set(v.get("verdict") for v in (verdicts.values() if isinstance(verdicts, dict)
