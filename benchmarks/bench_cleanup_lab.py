@@ -54,10 +54,6 @@ def bench(lab, n, tmp):
     out["left_alone"] = sorted(set(x.get("kind") for x in play.plan.get("left_alone") or []))
     out["blocked"] = [b.get("msg") for b in play.plan.get("blocked") or []]
     out["left_alone_why"] = sorted(set(x.get("reason") or "" for x in play.plan.get("left_alone") or []))[:5]
-    verdicts = ((play.results("stale_mpath_facts") or [{}])[-1].get("ansible_facts") or {}).get("san", {}).get(
-        "verdicts") or {}
-    out["verdicts"] = sorted(set(v.get("verdict") for v in (verdicts.values() if isinstance(verdicts, dict)
-                                                            else verdicts)))
     out["executed_steps"] = len(play.executed())
     slowest = sorted(((r.get("seconds") or 0, r["task"]) for r in play.records), reverse=True)[:6]
     out["slowest_tasks_s"] = [[sec, name.split(" : ")[-1][:60]] for sec, name in slowest]
