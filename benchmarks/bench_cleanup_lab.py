@@ -48,6 +48,9 @@ def bench(lab, n, tmp):
                           extra={"stale_cleanup_flush_timeout": 60})
     out["playbook_s"] = round(play.seconds, 1)
     out["rc"] = play.rc
+    if not play.results("stale_cleanup"):  # the play stopped before the act (e.g. host unreachable)
+        out.update(error=play.out[-1500:], maps_left=len(wwids), flushed=0)
+        return out
     out["flushed"] = len(play.plan["flush_maps"])
     # why a map was not planned: the numbers above are meaningless without the plan's own reasons
     out["refused"] = sorted(set(r.get("reason") for r in play.plan.get("refused") or []))
@@ -89,6 +92,8 @@ def bench_hung_device(lab, n, tmp):
 
 def run(ns, port, hung=0, lock_timeout=1800):
     """Yield one result per N (and the hung-device case if hung) on the running lab VM on `port`."""
+    # a TCG guest on a busy 2-core host can take longer than ansible's 10 s to send its ssh banner
+    os.environ.setdefault("ANSIBLE_TIMEOUT", "60")
     lab = Lab(port=port)
     lab.acquire(timeout=lock_timeout)
     try:

@@ -73,6 +73,11 @@ def cleanup_rows(results, wanted):
             rows.append(("cleanup", "%d stale maps" % n, "not run (--maps)", "", ""))
             continue
         done = r["rc"] == 0 and r["maps_left"] == 0
+        if "error" in r:
+            rows.append(("cleanup", "%d maps" % n, "play stopped before the act (rc %d): %s"
+                         % (r["rc"], r["error"].strip().splitlines()[-1][:100] if r["error"].strip() else ""),
+                         "", "not measured"))
+            continue
         act = r["act_task_s"]
         rows.append(("cleanup", "%d maps: maps removed, rc" % n, "%d of %d, rc %d" % (n - r["maps_left"], n, r["rc"]),
                      "all, rc 0", verdict(done)))
