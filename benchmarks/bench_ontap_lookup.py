@@ -84,16 +84,13 @@ def play(sim, workdir, hosts, playbook, forks, env_extra=None):
     return sim.request_count, elapsed, total[-1].split(":", 1)[1].strip().strip('"') if total else "?"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--luns", type=int, default=10000)
-    ap.add_argument("--hosts", type=int, default=100)
-    ap.add_argument("--nocache-hosts", type=int, default=10)
-    ap.add_argument("--forks", type=int, default=10)
-    args = ap.parse_args()
+AUDIT_ROW = "play, default cache"
 
-    ds, hosts = generated(n_luns=args.luns, n_hosts=args.hosts)
-    few = dict(sorted(hosts.items())[:args.nocache_hosts])
+
+def measure(luns=10000, n_hosts=100, nocache_hosts=10, forks=10):
+    """Run every scenario; returns (cluster summary, [(scenario, requests, seconds, records or None)])."""
+    ds, hosts = generated(n_luns=luns, n_hosts=n_hosts)
+    few = dict(sorted(hosts.items())[:nocache_hosts])
     iscsi_hosts = {h: i for h, i in hosts.items() if i[0].startswith("iqn.")}
     rows = []
     with tempfile.TemporaryDirectory() as workdir, OntapSimulator(ds, workdir) as sim:
@@ -111,14 +108,33 @@ def main():
         rows.append(("  scaled to %d hosts" % len(hosts), req * len(hosts) // len(few), sec * len(hosts) / len(few),
                      None))
         rows.append(("lookup, cached (%d hosts)" % len(hosts),) + in_process(hosts, 300))
-        rows.append(("play, default cache (%d hosts, forks %d)" % (len(hosts), args.forks),)
-                    + play(sim, workdir, hosts, PER_HOST, args.forks))
+        rows.append(("%s (%d hosts, forks %d)" % (AUDIT_ROW, len(hosts), forks),)
+                    + play(sim, workdir, hosts, PER_HOST, forks))
         rows.append(("play, memory cache only (%d hosts)" % len(few),)
-                    + play(sim, workdir, few, PER_HOST, args.forks, {"SANFLEET_ONTAP_NO_DISK_CACHE": "1"}))
+                    + play(sim, workdir, few, PER_HOST, forks, {"SANFLEET_ONTAP_NO_DISK_CACHE": "1"}))
         rows.append(("play, run_once + selectattr (%d iSCSI hosts)" % len(iscsi_hosts),)
-                    + play(sim, workdir, iscsi_hosts, RUN_ONCE, args.forks, {"SANFLEET_ONTAP_CACHE_TTL": "0"}))
-    print("cluster: %d LUNs, %d mappings, %d igroups; hosts: %d" % (len(ds.luns), len(ds.maps), len(ds.igroups),
-                                                                    len(hosts)))
+                    + play(sim, workdir, iscsi_hosts, RUN_ONCE, forks, {"SANFLEET_ONTAP_CACHE_TTL": "0"}))
+    summary = {"luns": len(ds.luns), "mappings": len(ds.maps), "igroups": len(ds.igroups), "hosts": len(hosts)}
+    return summary, rows
+
+
+def targets(summary, rows):
+    """Issue 10's array target: <= 12 REST requests per cluster for the audit's shape (a lookup per host, default
+    cache, one ansible-playbook run) -- the simulator is one cluster."""
+    req = next(r[1] for r in rows if r[0].startswith(AUDIT_ROW))
+    return [("array: requests per cluster, %d-host audit of a %d-LUN array" % (summary["hosts"], summary["luns"]),
+             "%d" % req, "<= 12", req <= 12)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--luns", type=int, default=10000)
+    ap.add_argument("--hosts", type=int, default=100)
+    ap.add_argument("--nocache-hosts", type=int, default=10)
+    ap.add_argument("--forks", type=int, default=10)
+    args = ap.parse_args()
+    summary, rows = measure(args.luns, args.hosts, args.nocache_hosts, args.forks)
+    print("cluster: %(luns)d LUNs, %(mappings)d mappings, %(igroups)d igroups; hosts: %(hosts)d" % summary)
     print("%-48s %9s %9s %9s" % ("scenario", "requests", "seconds", "records"))
     for name, req, sec, n in rows:
         print("%-48s %9d %9.1f %9s" % (name, req, sec, "" if n is None else n))

@@ -345,12 +345,13 @@ class Lab:
     def setup(self, luns: int = BASELINE_LUNS):
         return self.agent("setup", luns=luns)
 
-    def reset(self, luns: int = BASELINE_LUNS, mode: str = "auto"):
+    def reset(self, luns: int = BASELINE_LUNS, mode: str = "auto", timeout: float | None = None):
         """Back to the baseline. mode auto = soft reset (keeps what is still right) with a hard fallback;
-        "hard" = tear everything down and set up again; "soft" = fail instead of falling back."""
+        "hard" = tear everything down and set up again; "soft" = fail instead of falling back.
+        timeout: seconds for the whole reset (default from the LUN count; a benchmark on a busy host needs more)."""
         # each LUN is a LIO object, two exact scans and a map under TCG (a soft reset that gives up, then a hard
         # one, can take ~10 s per LUN in all)
-        res = self.agent("reset", call_timeout=max(240, 120 + 12 * luns), luns=luns, mode=mode)
+        res = self.agent("reset", call_timeout=timeout or max(240, 120 + 12 * luns), luns=luns, mode=mode)
         self.last_reset = res
         return res
 

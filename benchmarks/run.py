@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Issue 10's benchmarks in one command: host scale, cleanup scale, array scale, one table with the targets.
+
+    source <(scripts/setup.sh)
+    SANLAB_PORT=2251 python benchmarks/run.py                      # everything (hours under TCG)
+    python benchmarks/run.py --only host,array --luns 128 --runs 1  # a quick look (~15 min)
+    SANLAB_PORT=2251 python benchmarks/run.py --only cleanup --maps 1,10
+
+Parts (--only, comma separated; default all three):
+  host     bench_host_scale.run: boots a VM of its own (--mem MiB) per size on --host-port (default
+           SANLAB_HOST_PORT, else 2299) with --luns scsi_debug LUNs x 2 paths, median of --runs; stops it after.
+  cleanup  bench_cleanup_lab.run: --maps stale (unmapped, queueing, NETAPP) maps through playbooks/remediate.yml
+           on the RUNNING lab VM on --lab-port (default SANLAB_PORT, else 2222; start it first with
+           `SSH_PORT=<port> tests/lab/boot.sh start`; it is left running). --hung N adds the "one device whose
+           delete blocks among N" row (a hook: bench_cleanup_lab.bench_hung_device, "not measured yet" until the
+           scenario lands).
+  array    bench_ontap_lookup.measure: REST requests against the ONTAP simulator on the controller (no VM),
+           --array-luns LUNs, --array-hosts hosts.
+
+--reuse FILE takes the parts not run now from an earlier --json (e.g. a long host run, then cleanup).
+Prints one markdown table (part | measured | value | target | verdict) and writes every raw number, the table,
+the controller's CPU and its load average before and after each part to --json (default bench-results.json).
+The load matters: the VMs are TCG guests on a shared 2-core machine, so other work on it slows them.
+Not a test: nothing here is timed by scripts/test.sh. docs/performance.md has the results and what each row means.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PARTS = ("host", "cleanup", "array")
+HOST_ROWS = ("stale_mpath_facts (module alone)", "stale_mpath_facts (end to end, Ansible)",
+             "ansible ping (fixed cost)", "multipath -ll", "multipathd show maps json", "lsscsi -i",
+             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json", "module peak RSS MiB")
+ACT_LIMIT_S, ACT_LIMIT_MAPS = 60.0, 100
+
+
+def verdict(met):
+    return "met" if met else "MISSED"
+
+
+def load():
+    return "%.2f %.2f %.2f" % os.getloadavg()
+
+
+def host_rows(results):
+    from bench_host_scale import targets
+    sizes = sorted(results, key=int)
+    rows = []
+    for key in HOST_ROWS:
+        unit = "" if key.endswith("MiB") else " s"
+        rows.append(("host", key, " · ".join("%s: %s%s" % (s, results[s][key], unit) for s in sizes), "", ""))
+    for name, measured, limit, met in targets(results):
+        rows.append(("host", name, measured, limit, verdict(met)))
+    return rows
+
+
+def cleanup_rows(results, wanted):
+    by_n = {r["n"]: r for r in results if "hung" not in r}
+    rows = []
+    for n in sorted(set(wanted) | {1, 10, 50, ACT_LIMIT_MAPS}):
+        r = by_n.get(n)
+        if r is None:
+            rows.append(("cleanup", "%d stale maps" % n, "not run (--maps)", "", ""))
+            continue
+        done = r["rc"] == 0 and r["maps_left"] == 0
+        if "error" in r:
+            rows.append(("cleanup", "%d maps" % n, "play stopped before the act (rc %d): %s"
+                         % (r["rc"], r["error"].strip().splitlines()[-1][:100] if r["error"].strip() else ""),
+                         "", "not measured"))
+            continue
+        act = r["act_task_s"]
+        rows.append(("cleanup", "%d maps: maps removed, rc" % n, "%d of %d, rc %d" % (n - r["maps_left"], n, r["rc"]),
+                     "all, rc 0", verdict(done)))
+        per_map = act / n
+        if n == ACT_LIMIT_MAPS:
+            limit, met = "<= %.0f s" % ACT_LIMIT_S, act <= ACT_LIMIT_S
+        else:
+            limit, met = "(%.1f s/map at %d)" % (ACT_LIMIT_S / ACT_LIMIT_MAPS, ACT_LIMIT_MAPS), None
+        rows.append(("cleanup", "%d maps: act (stale_cleanup task; steps' own elapsed %.1f s)" % (n, r["steps_s"]),
+                     "%.1f s (%.2f s/map)" % (act, per_map), limit, "" if met is None else verdict(met)))
+        rows.append(("cleanup", "%d maps: whole play" % n, "%.1f s" % r["playbook_s"], "<= 2x act = %.1f s" % (2 * act),
+                     verdict(r["playbook_s"] <= 2 * act)))
+    for r in results:
+        if "hung" in r:
+            h = r["hung"]
+            if h is None:
+                rows.append(("cleanup", "hung device among %d" % r["n"], "not measured yet (scenario comes with the "
+                             "batched act)", "others removed; cost <= its deadline", ""))
+            else:
+                met = h["others_removed"] == r["n"] - 1 and h["extra_s"] <= h["deadline_s"]
+                rows.append(("cleanup", "hung device among %d" % r["n"],
+                             "others removed %d of %d; act %.1f s, %.1f s more than without it; its deadline %.1f s"
+                             % (h["others_removed"], r["n"] - 1, h["act_task_s"], h["extra_s"], h["deadline_s"]),
+                             "others removed; cost <= its deadline", verdict(met)))
+    return rows
+
+
+def array_rows(summary, rows):
+    from bench_ontap_lookup import targets
+    out = [("array", name.strip(), "%d requests, %.1f s" % (req, sec), "", "") for name, req, sec, _n in rows]
+    out += [("array", name, measured, limit, verdict(met)) for name, measured, limit, met in targets(summary, rows)]
+    return out
+
+
+def print_table(rows, out=sys.stdout):
+    out.write("| part | measured | value | target | verdict |\n| --- | --- | --- | --- | --- |\n")
+    for row in rows:
+        out.write("| %s |\n" % " | ".join(row))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="details: the module docstring",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default=",".join(PARTS), help="parts, comma separated: host,cleanup,array")
+    ap.add_argument("--luns", default="128,512,1024", help="host: LUN counts (x 2 paths)")
+    ap.add_argument("--runs", type=int, default=5, help="host: runs per size (median)")
+    ap.add_argument("--mem", type=int, default=4096, help="host: guest MiB")
+    ap.add_argument("--profile", action="store_true", help="host: cProfile the module once per size (in --json)")
+    ap.add_argument("--sg-inq-runs", type=int, help="host: time the sg_inq loop in only the first N runs")
+    ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
+    ap.add_argument("--maps", default="1,10,50,100", help="cleanup: stale map counts")
+    ap.add_argument("--hung", type=int, default=20, help="cleanup: maps in the hung-device case (0: skip)")
+    ap.add_argument("--lab-port", type=int, default=int(os.environ.get("SANLAB_PORT", "2222")))
+    ap.add_argument("--array-luns", type=int, default=10000)
+    ap.add_argument("--array-hosts", type=int, default=100)
+    ap.add_argument("--json", default="bench-results.json", help="write raw results and the table here")
+    ap.add_argument("--reuse", help="a previous --json: parts not run now are taken from it (their load too)")
+    args = ap.parse_args()
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        ap.error("unknown part(s) %s; choose from %s" % (", ".join(sorted(unknown)), ",".join(PARTS)))
+
+    report = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "argv": sys.argv[1:],
+              "controller": {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+                             "lscpu": subprocess.run(["lscpu"], capture_output=True, text=True).stdout},
+              "load": {}, "raw": {}}
+    previous = json.loads(Path(args.reuse).read_text()) if args.reuse else {"raw": {}, "load": {}}
+    rows = []
+    for part in PARTS:
+        if part not in parts:
+            if part in previous["raw"]:
+                report["raw"][part] = raw = previous["raw"][part]
+                report["load"][part] = dict(previous["load"].get(part, {}), reused=args.reuse)
+                rows += (host_rows(raw) if part == "host" else cleanup_rows(raw, []) if part == "cleanup"
+                         else array_rows(raw["cluster"], raw["scenarios"]))
+            continue
+        before, t0 = load(), time.monotonic()
+        if part == "host":
+            import bench_host_scale
+            raw = bench_host_scale.run([int(x) for x in args.luns.split(",")], args.runs, args.mem, port=args.host_port,
+                                       profile=args.profile, slow_runs=args.sg_inq_runs)
+            rows += host_rows(raw)
+        elif part == "cleanup":
+            import bench_cleanup_lab
+            wanted = [int(x) for x in args.maps.split(",")]
+            raw = []
+            for result in bench_cleanup_lab.run(wanted, args.lab_port, hung=args.hung):
+                sys.stderr.write("[cleanup] %s\n" % json.dumps(result))
+                raw.append(result)
+            rows += cleanup_rows(raw, wanted)
+        else:
+            import bench_ontap_lookup
+            summary, scenario_rows = bench_ontap_lookup.measure(args.array_luns, args.array_hosts)
+            raw = {"cluster": summary, "scenarios": scenario_rows}
+            rows += array_rows(summary, scenario_rows)
+        report["raw"][part] = raw
+        report["load"][part] = {"before": before, "after": load(), "seconds": round(time.monotonic() - t0, 1)}
+        sys.stderr.write("[run] %s done in %.0f s, load %s -> %s\n" % (part, time.monotonic() - t0, before, load()))
+    report["table"] = rows
+    print_table(rows)
+    print()
+    for part, seen in report["load"].items():
+        print("load average (1/5/15 min) %s: before %s, after %s; %s s%s" % (
+            part, seen.get("before"), seen.get("after"), seen.get("seconds"),
+            " (from %s)" % seen["reused"] if "reused" in seen else ""))
+    Path(args.json).write_text(json.dumps(report, indent=1))
+    print("raw results: %s" % args.json)
+
+
+if __name__ == "__main__":
+    main()
