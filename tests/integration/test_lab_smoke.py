@@ -56,9 +56,15 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
             wwid, vendor = out.split()[:2]
             assert wwid == "naa." + r["wwid"][1:] and vendor == "NETAPP"
             assert _sysfs_pg80(lab, d["name"]) == "0" + r["serial_hex"]
-    # LUN 0 is the plain LIO placeholder (never unmapped: LIO's virtual LUN 0 would still answer)
-    lu0 = [x for x in truth["lus"] if x["lun_id"] == 0][0]
-    assert lu0["placeholder"] and not lu0["netapp"] and not st["maps"][lu0["wwid"]]["queueing"]
+    # LUN 0 is the plain LIO placeholder (never unmapped: LIO's virtual LUN 0 would still answer); tgtd (bullseye)
+    # keeps its own controller LUN 0 there: a SCSI device of type 0x0c on each session, no sd, no map
+    lu0 = [x for x in truth["lus"] if x["lun_id"] == 0]
+    if truth["target_backend"] == "tgt":
+        assert lu0 == [] and _disks_of(st, 0) == []
+        rc, out, err = lab.ssh("cat /sys/class/iscsi_session/*/device/target*/*:0:0:0/type", timeout=30)
+        assert out.split() == ["12", "12"], out
+    else:
+        assert lu0[0]["placeholder"] and not lu0[0]["netapp"] and not st["maps"][lu0[0]["wwid"]]["queueing"]
 
 
 def test_multipath_conf_keeps_builtin_netapp_entry(lab):
@@ -160,7 +166,8 @@ def test_reset_recovers_from_mounted_queueing_unmapped_map(clean_lab, mode):
     assert res["mode"] == ("soft" if mode == "auto" else "hard"), res
     st = lab.status()
     truth = lab.truth()
-    assert truth["cut_portals"] == [] and sorted(truth["mapped"]) == ["0", "1", "2", "3"]
+    baseline = ["1", "2", "3"] if truth["target_backend"] == "tgt" else ["0", "1", "2", "3"]
+    assert truth["cut_portals"] == [] and sorted(truth["mapped"]) == baseline
     assert set(st["maps"]) == set(truth["mapped"].values())
     assert all(len(m["paths"]) == 2 and all(p["dm_state"] == "active" for p in m["paths"]) for m in st["maps"].values())
     rc, out, err = lab.ssh("grep -c /mnt/lab3 /proc/self/mountinfo", timeout=30)
