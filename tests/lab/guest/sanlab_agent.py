@@ -13,9 +13,9 @@ The LIO target is driven through configfs directly (no targetcli/rtslib: one tar
 Every command and every risky sysfs write has a deadline; nothing here opens a dm device.
 Python 3.9+ stdlib only (bullseye has 3.9, trixie 3.13; imports kept small: every call pays the interpreter start
 under TCG).
-Kernels before 5.14 (bullseye's 5.10) have no wwn/company_id: LIO then puts its own company id (0x001405) into
-the NAA designator, so a NETAPP LU there has vendor/product NETAPP but a LIO WWID (truth() says
-"ontap_wwids": false and lists no array_luns: no ONTAP would report such a LUN).
+Kernels before 5.14 (bullseye's 5.10) have no wwn/company_id: LIO would put its own company id (0x001405) into
+every NAA designator, so there the userspace target tgtd serves target1 instead (section "tgt" below): it sets
+the NAA designator itself and presents ONTAP's WWIDs on the 5.10 initiator too.
 """
 import errno
 import fcntl
