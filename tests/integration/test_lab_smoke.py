@@ -11,12 +11,10 @@ NETAPP_PREFIX = "3600a0980"
 
 
 def _netapp_wwid(truth, serial):
-    """The WWID the guest's kernel gives a NETAPP LU. Kernels >= 5.14 let LIO carry NetApp's company id (ONTAP's
-    3600a0980 + hex(serial)); bullseye's 5.10 has no wwn/company_id, so LIO's own NAA (36001405 + the first 25
-    hex digits of the unit serial '0' + hex(serial)) is what the initiator sees there."""
-    if truth["ontap_wwids"]:
-        return NETAPP_PREFIX + serial.encode().hex()
-    return "36001405" + ("0" + serial.encode().hex())[:25]
+    """ONTAP's WWID of a NETAPP LU: on every generation the target presents it (LIO with wwn/company_id from kernel
+    5.14; on bullseye's 5.10 tgtd sets the NAA designator itself)."""
+    assert truth["ontap_wwids"], truth.get("target_backend")
+    return NETAPP_PREFIX + serial.encode().hex()
 
 
 def _sysfs_pg80(lab, sd):
@@ -41,8 +39,7 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
     st = lab.status()
     luns = sorted((x for x in truth["lus"] if x["mapped"] and x["netapp"]), key=lambda x: x["lun_id"])
     assert [r["lun_id"] for r in luns] == [1, 2, 3]
-    # the array side only has LUNs an ONTAP could report (none where the kernel cannot show ONTAP WWIDs)
-    assert [r["lun_id"] for r in truth["array_luns"]] == ([1, 2, 3] if truth["ontap_wwids"] else [])
+    assert [r["lun_id"] for r in truth["array_luns"]] == [1, 2, 3]
     assert len(st["sessions"]) == 2 and {s["portal"] for s in st["sessions"]} == {"127.0.0.1:3260", "127.0.0.2:3260"}
     for r in luns:
         assert r["wwid"] == _netapp_wwid(truth, r["serial"])
@@ -92,7 +89,7 @@ def test_unmap_fails_all_paths_within_30s(clean_lab):
     assert all(p["dm_state"] == "failed" for p in st["maps"][wwid]["paths"])
     # the other LUNs are untouched, and the array no longer reports LUN 2
     truth = lab.truth()
-    assert [r["lun_id"] for r in truth["array_luns"]] == ([1, 3] if truth["ontap_wwids"] else [])
+    assert [r["lun_id"] for r in truth["array_luns"]] == [1, 3]
     for w in (truth["mapped"]["1"], truth["mapped"]["3"]):
         assert all(p["dm_state"] == "active" for p in st["maps"][w]["paths"])
 
