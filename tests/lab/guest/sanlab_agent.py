@@ -460,7 +460,7 @@ def clear_target():
 TID = 1
 TGTD_UNIT = "sanlab-tgtd"
 TGT_META = ".lu.json"
-TGT_PLAIN_IDENTITY = ("LIO-ORG", "FILEIO", "4.0")    # the placeholder looks as under LIO (multipath.conf entry)
+TGT_PLAIN_IDENTITY = ("LIO-ORG", "FILEIO", "4.0")    # plain LUs look as under LIO (multipath.conf, WWID shape)
 TGT_NETAPP_IDENTITY = ("NETAPP", "LUN C-Mode", "9800")
 
 
@@ -478,12 +478,12 @@ def tgtadm(*args, timeout=10.0, check=True):
 
 
 def tgtd_up():
-    return run(["tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "sys"], timeout=5)[0] == 0
+    return tgtadm("--op", "show", "--mode", "sys", timeout=5, check=False)[0] == 0
 
 
 def tgt_show():
     """{"exists": target TID is there, "luns": {lun: {"type", "path", "sn", "scsi_id"}}, "acl": [initiators]}"""
-    rc, out, err = run(["tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target"], timeout=10)
+    rc, out = tgtadm("--op", "show", "--mode", "target", check=False)
     res = {"exists": False, "luns": {}, "acl": []}
     if rc != 0:
         return res
