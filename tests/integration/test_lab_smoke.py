@@ -11,12 +11,10 @@ NETAPP_PREFIX = "3600a0980"
 
 
 def _netapp_wwid(truth, serial):
-    """The WWID the guest's kernel gives a NETAPP LU. Kernels >= 5.14 let LIO carry NetApp's company id (ONTAP's
-    3600a0980 + hex(serial)); bullseye's 5.10 has no wwn/company_id, so LIO's own NAA (36001405 + the first 25
-    hex digits of the unit serial '0' + hex(serial)) is what the initiator sees there."""
-    if truth["ontap_wwids"]:
-        return NETAPP_PREFIX + serial.encode().hex()
-    return "36001405" + ("0" + serial.encode().hex())[:25]
+    """ONTAP's WWID of a NETAPP LU: on every generation the target presents it (LIO with wwn/company_id from kernel
+    5.14; on bullseye's 5.10 tgtd sets the NAA designator itself)."""
+    assert truth["ontap_wwids"], truth.get("target_backend")
+    return NETAPP_PREFIX + serial.encode().hex()
 
 
 def _sysfs_pg80(lab, sd):
@@ -41,8 +39,7 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
     st = lab.status()
     luns = sorted((x for x in truth["lus"] if x["mapped"] and x["netapp"]), key=lambda x: x["lun_id"])
     assert [r["lun_id"] for r in luns] == [1, 2, 3]
-    # the array side only has LUNs an ONTAP could report (none where the kernel cannot show ONTAP WWIDs)
-    assert [r["lun_id"] for r in truth["array_luns"]] == ([1, 2, 3] if truth["ontap_wwids"] else [])
+    assert [r["lun_id"] for r in truth["array_luns"]] == [1, 2, 3]
     assert len(st["sessions"]) == 2 and {s["portal"] for s in st["sessions"]} == {"127.0.0.1:3260", "127.0.0.2:3260"}
     for r in luns:
         assert r["wwid"] == _netapp_wwid(truth, r["serial"])
@@ -56,9 +53,15 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
             wwid, vendor = out.split()[:2]
             assert wwid == "naa." + r["wwid"][1:] and vendor == "NETAPP"
             assert _sysfs_pg80(lab, d["name"]) == "0" + r["serial_hex"]
-    # LUN 0 is the plain LIO placeholder (never unmapped: LIO's virtual LUN 0 would still answer)
-    lu0 = [x for x in truth["lus"] if x["lun_id"] == 0][0]
-    assert lu0["placeholder"] and not lu0["netapp"] and not st["maps"][lu0["wwid"]]["queueing"]
+    # LUN 0 is the plain LIO placeholder (never unmapped: LIO's virtual LUN 0 would still answer); tgtd (bullseye)
+    # keeps its own controller LUN 0 there: a SCSI device of type 0x0c on each session, no sd, no map
+    lu0 = [x for x in truth["lus"] if x["lun_id"] == 0]
+    if truth["target_backend"] == "tgt":
+        assert lu0 == [] and _disks_of(st, 0) == []
+        rc, out, err = lab.ssh("cat /sys/class/iscsi_session/*/device/target*/*:0:0:0/type", timeout=30)
+        assert out.split() == ["12", "12"], out
+    else:
+        assert lu0[0]["placeholder"] and not lu0[0]["netapp"] and not st["maps"][lu0[0]["wwid"]]["queueing"]
 
 
 def test_multipath_conf_keeps_builtin_netapp_entry(lab):
@@ -86,7 +89,7 @@ def test_unmap_fails_all_paths_within_30s(clean_lab):
     assert all(p["dm_state"] == "failed" for p in st["maps"][wwid]["paths"])
     # the other LUNs are untouched, and the array no longer reports LUN 2
     truth = lab.truth()
-    assert [r["lun_id"] for r in truth["array_luns"]] == ([1, 3] if truth["ontap_wwids"] else [])
+    assert [r["lun_id"] for r in truth["array_luns"]] == [1, 3]
     for w in (truth["mapped"]["1"], truth["mapped"]["3"]):
         assert all(p["dm_state"] == "active" for p in st["maps"][w]["paths"])
 
@@ -160,7 +163,8 @@ def test_reset_recovers_from_mounted_queueing_unmapped_map(clean_lab, mode):
     assert res["mode"] == ("soft" if mode == "auto" else "hard"), res
     st = lab.status()
     truth = lab.truth()
-    assert truth["cut_portals"] == [] and sorted(truth["mapped"]) == ["0", "1", "2", "3"]
+    baseline = ["1", "2", "3"] if truth["target_backend"] == "tgt" else ["0", "1", "2", "3"]
+    assert truth["cut_portals"] == [] and sorted(truth["mapped"]) == baseline
     assert set(st["maps"]) == set(truth["mapped"].values())
     assert all(len(m["paths"]) == 2 and all(p["dm_state"] == "active" for p in m["paths"]) for m in st["maps"].values())
     rc, out, err = lab.ssh("grep -c /mnt/lab3 /proc/self/mountinfo", timeout=30)

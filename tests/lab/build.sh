@@ -64,7 +64,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mapfile -t PKGS < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LAB/guest/packages.txt")
+# "pkg" = every suite, "pkg suite..." = only those suites
+mapfile -t PKGS < <(sed -e 's/#.*//' "$LAB/guest/packages.txt" |
+                    awk -v s="$SUITE" 'NF == 1 { print $1; next } NF > 1 { for (i = 2; i <= NF; i++) if ($i == s) print $1 }')
 
 rm -rf "$PART"; mkdir -p "$PART"
 T0=$(date +%s)
@@ -126,9 +128,9 @@ ExecStart=
 ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %I $TERM
 EOF
 
-# units that only cost boot time
+# units that only cost boot time; tgt (bullseye): the agent starts tgtd when it serves the LUs
 for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-         nftables.service; do
+         nftables.service tgt.service; do
   chroot "$ROOT" systemctl disable "$u" >/dev/null 2>&1 || true
 done
 

@@ -58,9 +58,9 @@ def main(argv=None):
     lab.start(reuse=True)
     say("lab up (%s, %.0f s)" % ("reused" if was_running else "booted, accel=%s" % lab.accel_used(), time.monotonic() - t0))
     lab.reset()
-    # kernel < 5.14 (bullseye): LIO cannot present ONTAP WWIDs, so the array data matches no host device and
-    # every map is unknown_array (docs/lab.md, three generations)
-    say("%s guest, ontap_wwids=%s" % (lab.suite, lab.truth().get("ontap_wwids")))
+    # kernel < 5.14 (bullseye): tgtd serves the LUNs, LIO there could not present ONTAP WWIDs (docs/lab.md)
+    say("%s guest, target %s, ontap_wwids=%s" % (lab.suite, lab.truth().get("target_backend"),
+                                                lab.truth().get("ontap_wwids")))
     if not args.no_stale:
         make_stale(lab)
     inventory = lab.inventory_path()

@@ -13,9 +13,9 @@ The LIO target is driven through configfs directly (no targetcli/rtslib: one tar
 Every command and every risky sysfs write has a deadline; nothing here opens a dm device.
 Python 3.9+ stdlib only (bullseye has 3.9, trixie 3.13; imports kept small: every call pays the interpreter start
 under TCG).
-Kernels before 5.14 (bullseye's 5.10) have no wwn/company_id: LIO then puts its own company id (0x001405) into
-the NAA designator, so a NETAPP LU there has vendor/product NETAPP but a LIO WWID (truth() says
-"ontap_wwids": false and lists no array_luns: no ONTAP would report such a LUN).
+Kernels before 5.14 (bullseye's 5.10) have no wwn/company_id: LIO would put its own company id (0x001405) into
+every NAA designator, so there the userspace target tgtd serves target1 instead (section "tgt" below): it sets
+the NAA designator itself and presents ONTAP's WWIDs on the 5.10 initiator too.
 """
 import errno
 import fcntl
@@ -187,14 +187,17 @@ def lu_info(name):
     # "T10 VPD Unit Serial Number: 0xxxx"
     if ":" in unit_serial:
         unit_serial = unit_serial.split(":", 1)[1].strip()
-    vendor = (rd(d + "/wwn/vendor_id", "") or "").strip()
-    product = (rd(d + "/wwn/product_id", "") or "").strip()
     cid_txt = rd(d + "/wwn/company_id", "") or ""
     try:
         company_id = int(cid_txt, 0)
     except ValueError:
         company_id = LIO_COMPANY
-    backing = rd(d + "/udev_path", "") or ""
+    return lu_record(name, unit_serial, (rd(d + "/wwn/vendor_id", "") or "").strip(),
+                     (rd(d + "/wwn/product_id", "") or "").strip(), company_id, rd(d + "/udev_path", "") or "")
+
+
+def lu_record(name, unit_serial, vendor, product, company_id, backing):
+    """The agent's LU record (either target backend): identity as the target presents it, not yet mapped."""
     netapp = vendor == "NETAPP"
     serial = None
     if netapp and unit_serial.startswith("0"):
@@ -207,14 +210,13 @@ def lu_info(name):
         size = os.stat(backing).st_size
     except OSError:
         size = None
-    rec = {"name": name, "home_lun_id": int(m.group(1)), "generation": int(m.group(2)), "netapp": netapp,
-           "vendor": vendor, "product": product, "company_id": "0x%06x" % company_id,
-           "unit_serial": unit_serial, "serial": serial if netapp else unit_serial,
-           "serial_hex": serial.encode().hex() if serial else None,
-           "wwid": netapp_wwid(serial) if serial and company_id == NETAPP_COMPANY else lio_wwid(unit_serial, company_id),
-           "backing_file": backing, "size_bytes": size, "tpg_lun": None, "lun_id": None, "mapped": False,
-           "placeholder": name.startswith("lun0g")}
-    return rec
+    return {"name": name, "home_lun_id": int(m.group(1)), "generation": int(m.group(2)), "netapp": netapp,
+            "vendor": vendor, "product": product, "company_id": "0x%06x" % company_id,
+            "unit_serial": unit_serial, "serial": serial if netapp else unit_serial,
+            "serial_hex": serial.encode().hex() if serial else None,
+            "wwid": netapp_wwid(serial) if serial and company_id == NETAPP_COMPANY else lio_wwid(unit_serial, company_id),
+            "backing_file": backing, "size_bytes": size, "tpg_lun": None, "lun_id": None, "mapped": False,
+            "placeholder": name.startswith("lun0g")}
 
 
 def tpg_luns():
@@ -316,6 +318,17 @@ def new_lu(lun_id, size_mb=32, serial=None, netapp=True):
     size = int(size_mb) * 1024 * 1024
     with open(backing, "wb") as f:
         f.truncate(size)
+    try:
+        where = create_lu(name, backing, size, unit_serial, netapp)
+    except (OSError, AgentError):
+        os.unlink(backing)
+        raise
+    log("created LU %s serial=%s %s" % (name, serial or unit_serial, where))
+    return name
+
+
+def lio_create_lu(name, backing, size, unit_serial, netapp):
+    """A fileio LU with its identity, exported in the TPG (not mapped yet)."""
     d = HBA + "/" + name
     os.makedirs(HBA, exist_ok=True)
     os.mkdir(d)
@@ -339,7 +352,6 @@ def new_lu(lun_id, size_mb=32, serial=None, netapp=True):
             os.rmdir(d)
         except OSError:
             pass
-        os.unlink(backing)
         raise
     # export it in the TPG under a free index
     used = set(tpg_luns())
@@ -347,8 +359,7 @@ def new_lu(lun_id, size_mb=32, serial=None, netapp=True):
     ld = "%s/lun/lun_%d" % (TPG, idx)
     os.mkdir(ld)
     os.symlink(d, ld + "/" + name)
-    log("created LU %s serial=%s tpg_lun=%d" % (name, serial or unit_serial, idx))
-    return name
+    return "tpg_lun=%d" % idx
 
 
 def map_lu(name, lun_id):
@@ -434,13 +445,239 @@ def clear_target():
             if os.path.isdir(HBA + "/" + n) and n not in ("hba_info", "hba_mode"):
                 os.rmdir(HBA + "/" + n)
         os.rmdir(HBA)
+    clear_lun_dir()
+    log("target cleared")
+
+
+# ---------------------------------------------------------------------------------------------- tgt (kernel < 5.14)
+# Kernels before 5.14 (bullseye's 5.10) have no LIO wwn/company_id: LIO would put its own company id into every
+# NAA designator, so no LU could carry an ONTAP WWID. There the userspace target tgtd serves target1: its LU
+# parameter scsi_id is the NAA 6 designator of VPD page 0x83 ("600a0980" + hex(serial) = ONTAP's), scsi_sn is VPD
+# page 0x80, vendor_id/product_id/product_rev the standard INQUIRY; the initiator reads all of it off the wire.
+# tgt has no per-initiator LUN masking: mapped = the LU exists in tgtd at that LUN; unmapped = deleted from tgtd
+# (the initiator then gets LOGICAL UNIT NOT SUPPORTED, as from an ONTAP that unmapped it). An LU's identity
+# outlives its mapping in LUN_DIR/<name>.lu.json beside its backing file.
+TID = 1
+TGTD_UNIT = "sanlab-tgtd"
+TGT_META = ".lu.json"
+TGT_PLAIN_IDENTITY = ("LIO-ORG", "FILEIO", "4.0")    # plain LUs look as under LIO (multipath.conf, WWID shape)
+TGT_NETAPP_IDENTITY = ("NETAPP", "LUN C-Mode", "9800")
+
+
+def lio_has_company_id():
+    """wwn/company_id came with kernel 5.14; without an LU in configfs the release is the only thing to ask."""
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)
+    return (int(m.group(1)), int(m.group(2))) >= (5, 14)
+
+
+def tgtadm(*args, timeout=10.0, check=True):
+    rc, out, err = run(["tgtadm", "--lld", "iscsi"] + [str(a) for a in args], timeout=timeout)
+    if check and rc != 0:
+        raise AgentError("tgtadm %s -> rc %s: %s" % (" ".join(map(str, args)), rc, (err or out).strip()[-300:]))
+    return rc, out
+
+
+def tgtd_up():
+    return tgtadm("--op", "show", "--mode", "sys", timeout=5, check=False)[0] == 0
+
+
+def tgt_show():
+    """{"exists": target TID is there, "luns": {lun: {"type", "path", "sn", "scsi_id"}}, "acl": [initiators]}"""
+    rc, out = tgtadm("--op", "show", "--mode", "target", check=False)
+    res = {"exists": False, "luns": {}, "acl": []}
+    if rc != 0:
+        return res
+    section, lun = None, None
+    for line in out.splitlines():
+        m = re.match(r"^Target (\d+): (\S+)$", line)
+        if m:
+            section = "mine" if int(m.group(1)) == TID else None
+            res["exists"] = res["exists"] or section == "mine"
+            continue
+        if section is None:
+            continue
+        text = line.strip()
+        if line.startswith("    ") and not line.startswith("     "):
+            section = {"LUN information:": "luns", "ACL information:": "acl"}.get(text, "mine")
+            continue
+        if section == "acl" and text:
+            res["acl"].append(text)
+        elif section == "luns":
+            m = re.match(r"^LUN: (\d+)$", text)
+            if m:
+                lun = res["luns"].setdefault(int(m.group(1)), {})
+            elif lun is not None and ": " in text:
+                key, val = text.split(": ", 1)
+                key = {"Type": "type", "Backing store path": "path", "SCSI SN": "sn", "SCSI ID": "scsi_id"}.get(key)
+                if key:
+                    lun[key] = val.strip()
+    return res
+
+
+def tgt_meta(name):
+    try:
+        with open("%s/%s%s" % (LUN_DIR, name, TGT_META)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def tgt_target_ready():
+    return tgtd_up() and tgt_show()["exists"]
+
+
+def tgt_lu_names():
+    try:
+        names = [n[:-len(TGT_META)] for n in os.listdir(LUN_DIR) if n.endswith(TGT_META)]
+    except FileNotFoundError:
+        return []
+    return sorted((n for n in names if NAME_RE.match(n)), key=lambda n: tuple(int(x) for x in NAME_RE.match(n).groups()))
+
+
+def tgt_lu_info(name, show=None):
+    meta = tgt_meta(name)
+    if meta is None:
+        raise AgentError("no LU %s" % name)
+    vendor, product, _ = TGT_NETAPP_IDENTITY if meta["netapp"] else TGT_PLAIN_IDENTITY
+    rec = lu_record(name, meta["unit_serial"], vendor, product,
+                    NETAPP_COMPANY if meta["netapp"] else LIO_COMPANY, meta["backing_file"])
+    for lun_id, lu in (show or tgt_show())["luns"].items():
+        if lu.get("path") == meta["backing_file"]:
+            if lu.get("sn") != meta["unit_serial"]:
+                raise AgentError("tgtd serves %s at LUN %d with serial %r, not %r"
+                                 % (name, lun_id, lu.get("sn"), meta["unit_serial"]))
+            rec.update(lun_id=lun_id, tpg_lun=lun_id, mapped=True)
+    return rec
+
+
+def tgt_all_lus():
+    show = tgt_show()
+    return [tgt_lu_info(n, show) for n in tgt_lu_names()]
+
+
+def tgt_acl_map():
+    """{mapped lun id: lun id}: the lab's disk LUNs in tgtd (the controller LUN tgt makes has no backing file)."""
+    return {lun_id: lun_id for lun_id, lu in tgt_show()["luns"].items() if lu.get("type") == "disk"}
+
+
+def tgt_ensure_target():
+    ini = initiator_iqn()
+    if not tgtd_up():
+        run(["systemctl", "reset-failed", TGTD_UNIT], timeout=10)
+        # first portal on the command line: tgtd never listens on 0.0.0.0 (target2's LIO portals stay free)
+        run(["systemd-run", "--unit", TGTD_UNIT, "/usr/sbin/tgtd", "-f", "--iscsi",
+             "portal=%s:%d" % (PORTALS[0], PORT)], timeout=20, check=True)
+        end = time.monotonic() + 20
+        while not tgtd_up():
+            if time.monotonic() > end:
+                raise AgentError("tgtd did not come up (journalctl -u %s)" % TGTD_UNIT)
+            time.sleep(0.2)
+        log("tgtd started")
+    rc, out = tgtadm("--op", "show", "--mode", "portal")
+    have = set(re.findall(r"Portal: (\S+?),\d+", out))
+    want = {"%s:%d" % (ip, PORT) for ip in PORTALS}
+    for p in sorted(want - have):
+        tgtadm("--op", "new", "--mode", "portal", "--param", "portal=" + p)
+    for p in sorted(have - want):
+        tgtadm("--op", "delete", "--mode", "portal", "--param", "portal=" + p)
+    show = tgt_show()
+    if not show["exists"]:
+        tgtadm("--op", "new", "--mode", "target", "--tid", TID, "-T", TARGET_IQN)
+        show = tgt_show()
+    # tgtd admits a login only when the initiator's address is in the ACL, and then (when names are bound) its name
+    for ip in PORTALS:      # on loopback the initiator's source address is the portal's
+        if ip not in show["acl"]:
+            tgtadm("--op", "bind", "--mode", "target", "--tid", TID, "--initiator-address", ip)
+    if ini not in show["acl"]:
+        tgtadm("--op", "bind", "--mode", "target", "--tid", TID, "--initiator-name", ini)
+
+
+def tgt_create_lu(name, backing, size, unit_serial, netapp):
+    """Only the identity record: tgtd learns of the LU when it is mapped."""
+    with open("%s/%s%s" % (LUN_DIR, name, TGT_META), "w") as f:
+        json.dump({"unit_serial": unit_serial, "netapp": bool(netapp), "backing_file": backing}, f)
+    return "(tgt: not in tgtd until mapped)"
+
+
+def tgt_map_lu(name, lun_id):
+    meta = tgt_meta(name)
+    if meta is None:
+        raise AgentError("no LU %s" % name)
+    show = tgt_show()
+    if lun_id in show["luns"]:
+        raise AgentError("LUN id %d is already mapped (%s)" % (lun_id, show["luns"][lun_id].get("path")))
+    rec = tgt_lu_info(name, show)
+    if rec["mapped"]:
+        raise AgentError("LU %s is already mapped at LUN %d" % (name, rec["lun_id"]))
+    vendor, product, rev = TGT_NETAPP_IDENTITY if meta["netapp"] else TGT_PLAIN_IDENTITY
+    tgtadm("--op", "new", "--mode", "logicalunit", "--tid", TID, "--lun", lun_id, "-b", meta["backing_file"])
+    try:
+        # before the initiator scans it (the lab scans LUNs explicitly; the REPORTED LUNS DATA HAS CHANGED unit
+        # attention tgtd raises makes no kernel scan)
+        tgtadm("--op", "update", "--mode", "logicalunit", "--tid", TID, "--lun", lun_id, "--params",
+               "vendor_id=%s,product_id=%s,product_rev=%s,scsi_id=%s,scsi_sn=%s"
+               % (vendor, product, rev, rec["wwid"][1:], meta["unit_serial"]))
+    except AgentError:
+        tgtadm("--op", "delete", "--mode", "logicalunit", "--tid", TID, "--lun", lun_id, check=False)
+        raise
+    log("mapped %s at LUN %d" % (name, lun_id))
+
+
+def tgt_unmap_id(lun_id):
+    if lun_id not in tgt_acl_map():
+        return False
+    end = time.monotonic() + 15
+    while True:     # tgtd refuses while a command is in flight on the LU (a path checker's TUR)
+        rc, out = tgtadm("--op", "delete", "--mode", "logicalunit", "--tid", TID, "--lun", lun_id, check=False)
+        if rc == 0 or lun_id not in tgt_acl_map():
+            break
+        if time.monotonic() > end:
+            raise AgentError("tgtd keeps LUN %d: %s" % (lun_id, out.strip()[-200:]))
+        time.sleep(0.3)
+    log("unmapped LUN %d" % lun_id)
+    return True
+
+
+def tgt_remove_lu(name):
+    rec = tgt_lu_info(name)
+    if rec["mapped"]:
+        tgt_unmap_id(rec["lun_id"])
+    for path in (rec["backing_file"], "%s/%s%s" % (LUN_DIR, name, TGT_META)):
+        if path.startswith(LUN_DIR + "/"):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+    log("removed LU %s" % name)
+
+
+def tgt_clear_target():
+    if tgtd_up() and tgt_show()["exists"]:
+        tgtadm("--op", "delete", "--mode", "target", "--tid", TID, "--force", timeout=20)
+    clear_lun_dir()
+    log("target cleared")
+
+
+def clear_lun_dir():
     if os.path.isdir(LUN_DIR):
         for f in os.listdir(LUN_DIR):
             try:
                 os.unlink(LUN_DIR + "/" + f)
             except OSError:
                 pass
-    log("target cleared")
+
+
+# The target backend: the verbs below only call these names.
+TARGET_BACKEND = "lio" if lio_has_company_id() else "tgt"
+# LIO answers an unmapped LUN 0 with its virtual LUN 0, so the baseline keeps a placeholder LU there; tgtd always
+# has its own controller LUN 0 (peripheral type 0x0c, no sd) that no LU can replace, so under tgt LUN 0 is that.
+LUN0_PLACEHOLDER = TARGET_BACKEND == "lio"
+create_lu = lio_create_lu
+if TARGET_BACKEND == "tgt":
+    target_ready, lu_names, lu_info, all_lus, acl_map = (tgt_target_ready, tgt_lu_names, tgt_lu_info, tgt_all_lus,
+                                                          tgt_acl_map)
+    ensure_target, create_lu, map_lu, unmap_id, remove_lu, clear_target = (
+        tgt_ensure_target, tgt_create_lu, tgt_map_lu, tgt_unmap_id, tgt_remove_lu, tgt_clear_target)
 
 
 # ---------------------------------------------------------------------------------------------- initiator
@@ -493,6 +730,10 @@ def login_all():
     if all(p in have for p in want):
         return
     run(["iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", want[0]], timeout=20, check=True)
+    nodes = "/etc/iscsi/nodes/" + TARGET_IQN
+    for p in want:      # tgtd names only the portal it was asked on
+        if not any(r.startswith(p.replace(":", ",") + ",") for r in (os.listdir(nodes) if os.path.isdir(nodes) else [])):
+            run(["iscsiadm", "-m", "node", "-o", "new", "-T", TARGET_IQN, "-p", p], timeout=10, check=True)
     if not have:
         # all portals at once: iscsiadm logs in to them in parallel
         rc, out, err = run(["iscsiadm", "-m", "node", "-T", TARGET_IQN, "--login"], timeout=40)
@@ -742,12 +983,15 @@ def truth():
     return {"target_iqn": TARGET_IQN, "initiator_iqn": ini,
             "portals": ["%s:%d" % (ip, PORT) for ip in PORTALS], "cut_portals": nft_cuts(),
             "target_configured": target_ready(), "lus": lus, "array_luns": array_luns,
-            "ontap_wwids": ontap_wwids_possible(),
+            "ontap_wwids": ontap_wwids_possible(), "target_backend": TARGET_BACKEND,
             "mapped": {str(r["lun_id"]): r["wwid"] for r in lus if r["mapped"]}}
 
 
 def ontap_wwids_possible():
-    """Can this kernel's LIO present ONTAP WWIDs (3600a0980...)? Only with wwn/company_id (kernel >= 5.14)."""
+    """Can the target present ONTAP WWIDs (3600a0980...)? tgtd always can; LIO only with wwn/company_id
+    (kernel >= 5.14)."""
+    if TARGET_BACKEND == "tgt":
+        return True
     for name in lu_names():
         return os.path.exists(HBA + "/" + name + "/wwn/company_id")
     return None
@@ -769,7 +1013,7 @@ def v_setup(luns=BASELINE_LUNS, size_mb=32, wait=True, timeout=90):
     save_pristine()
     ensure_target()
     am = acl_map()
-    if 0 not in am:
+    if LUN0_PLACEHOLDER and 0 not in am:
         lu = lu_for(0)
         name = lu["name"] if lu and not lu["mapped"] else new_lu(0, size_mb=8, netapp=False)
         map_lu(name, 0)
@@ -833,6 +1077,8 @@ def v_map_lun(lun_id, name=None, scan=True):
 
 
 def guard_lun0(lun_id, force):
+    if lun_id == 0 and not LUN0_PLACEHOLDER:
+        raise AgentError("LUN 0 is tgtd's own controller LUN, no LU of the lab")
     if lun_id == 0 and not force:
         raise AgentError("LUN 0 stays mapped (LIO answers an unmapped LUN 0 with its virtual LUN 0: TUR keeps "
                          "succeeding, see the lab README gotcha 8); pass force=true to do it anyway")
@@ -1077,7 +1323,7 @@ def soft_reset(luns=BASELINE_LUNS, timeout=45):
     if session_fingerprint() != base["sessions"]:
         raise AgentError("soft: session settings changed: %s" % session_fingerprint())
     # ---- target side
-    want = {0: ("lun0g0", None)}
+    want = {0: ("lun0g0", None)} if LUN0_PLACEHOLDER else {}
     for i in range(1, int(luns) + 1):
         want[i] = ("lun%dg0" % i, baseline_serial(i))
     lus = {r["name"]: r for r in all_lus()}
