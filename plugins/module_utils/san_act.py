@@ -21,6 +21,7 @@ import errno
 import os
 import re
 import stat
+import threading
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
@@ -91,8 +92,13 @@ class ActContext(object):
 
     def __init__(self, reader, run=deadline.run, call=deadline.call, root="/", command_timeout=10.0,
                  flush_timeout=60.0, wait_timeout=30.0, retry_interval=1.0, poll_interval=0.25,
-                 wwids_file="/etc/multipath/wwids", allow_non_san=False, sleep=time.sleep, clock=time.monotonic):
+                 wwids_file="/etc/multipath/wwids", allow_non_san=False, sleep=time.sleep, clock=time.monotonic,
+                 workers=1):
         self.reader = reader
+        # units of one batch acted on at once (commands and sysfs writes wait on udev and the kernel, not on
+        # this process); each worker has its own deadline per touch, so a hung one holds only itself
+        self.workers = max(1, int(workers))
+        self._local = threading.local()
         self.allow_non_san = bool(allow_non_san)
         self.run = run
         self.call = call
@@ -110,10 +116,20 @@ class ActContext(object):
         self.queueing_off = {}
         # the one read (san_read.View) a batch of steps of one kind checks identity against; None: read each now
         self.view = None
+        self._lock = threading.Lock()
         # what the executor had to do differently (a batch read that missed its deadline), for the result
         self.notes = []
 
     path = san_read.Host.path
+
+    @property
+    def view(self):
+        """Per thread: a worker that re-reads on its own (a rebuilt map) never changes what the others read."""
+        return getattr(self._local, "view", None)
+
+    @view.setter
+    def view(self, value):
+        self._local.view = value
 
     def by_id_now(self, name):
         links = getattr(self.view, "links", None)
@@ -519,6 +535,10 @@ def _force_or_fail(host, f):
                         host.clock() - f.started, attempts[-1] if attempts else None), f.detail)
 
 
+def _flush_attempt_step(f):
+    return {"unit": f.step.get("unit"), "_flush": f}
+
+
 def flush_map(host, steps):
     """Targeted multipath -f of every map of the batch, in rounds: one read of the host after each round says which
     maps are gone; a map still there is resumed if a failed flush left it suspended, re-checked against the next
@@ -549,11 +569,11 @@ def flush_map(host, steps):
         results[id(f.step)] = result
         pending.remove(f)
     while pending:
-        for f in list(pending):
-            try:
-                _attempt_flush(host, f, running)
-            except ACT_ERRORS as exc:
-                done(f, exc)
+        attempts = [dict(_flush_attempt_step(f)) for f in pending]
+        tried = _by_unit(host, attempts, lambda h, st: _attempt_flush(h, st["_flush"], running) or {}, None)
+        for f, st in zip(list(pending), attempts):
+            if isinstance(tried[id(st)][0], Exception):
+                done(f, tried[id(st)][0])
         if not pending:
             break
         host.view = _read_for(host, [f.step for f in pending])
@@ -914,20 +934,60 @@ def _each(host, steps, fn, read=True, links=False):
                  for st in steps]
         left = _outcome(san_read.leftovers, host, items)
         host.view.links = None if isinstance(left, Exception) else dict((n, v["links"]) for n, v in left.items())
-    failed = set()
     try:
-        for st in steps:
-            if st.get("unit") in failed:  # its unit stopped earlier in this batch
-                out.append((st, None, 0.0))
-                continue
-            t0 = host.clock()
-            result = _outcome(fn, host, st)
-            if isinstance(result, Exception):
-                failed.add(st.get("unit"))
-            out.append((st, result, host.clock() - t0))
+        results = _by_unit(host, steps, fn, host.view)
     finally:
         host.view = None
-    return out
+    return [(st,) + results[id(st)] for st in steps]
+
+
+def _by_unit(host, steps, fn, view):
+    """fn(host, step) for the steps of each unit in order (a unit stops at its first error: its later steps get
+    None), the units on up to host.workers threads, each reading `view`. {id(step): (result, seconds)}."""
+    units = []
+    for st in steps:
+        if not units or st.get("unit") not in [u[0] for u in units]:
+            units.append((st.get("unit"), []))
+        [u for u in units if u[0] == st.get("unit")][0][1].append(st)
+    results = {}
+
+    def work(unit_steps):
+        host.view = view
+        try:
+            stopped = False
+            for st in unit_steps:
+                if stopped:
+                    results[id(st)] = (None, 0.0)
+                    continue
+                t0 = host.clock()
+                try:
+                    result = _outcome(fn, host, st)
+                except Exception as exc:  # a bug must not vanish with its worker thread: it stops the unit
+                    result = exc
+                stopped = isinstance(result, Exception)
+                results[id(st)] = (result, host.clock() - t0)
+        finally:
+            host.view = None
+    if host.workers == 1 or len(units) == 1:
+        for _unit, unit_steps in units:
+            work(unit_steps)
+        host.view = view
+        return results
+    queue = [u[1] for u in units]
+
+    def worker():
+        while True:
+            with host._lock:
+                if not queue:
+                    return
+                unit_steps = queue.pop(0)
+            work(unit_steps)
+    threads = [threading.Thread(target=worker) for _i in range(min(host.workers, len(queue)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
 
 
 def _poll(host, steps, check, budget, expired, read=True, prefetch=None):

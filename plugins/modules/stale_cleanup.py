@@ -318,6 +318,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_re
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 
 PHASES = ("flush", "delete", "rescan")
+# units of a batch acted on at once (san_act.ActContext.workers): each command and sysfs write keeps its own
+# deadline; four keep a TCG guest's two vCPUs busy while commands wait on udev and the kernel
+ACT_WORKERS = 4
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
                   "repair_mismatch", "allow_non_san")
 
@@ -353,7 +356,7 @@ def build_host(module):
                            probe_timeout=p["probe_timeout"])
     return san_act.ActContext(reader, command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
                               wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
-                              allow_non_san=p["allow_non_san"])
+                              allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 
 
 def observe(module, reader, truth):

@@ -11,6 +11,7 @@ __metaclass__ = type
 import copy
 import os
 import shutil
+import threading
 import time
 
 import pytest
@@ -54,6 +55,7 @@ class FakeEnv(object):
         self.exclusive_busy = False  # a kernel user claims the plain sd (O_EXCL open fails with EBUSY)
         self.exclusive_opens = []
         self.events = []
+        self.lock = threading.RLock()
         self.reader = FakeReader(self)
         for h in (4, 5):
             self._mk("sys/class/iscsi_host/host%d" % h)
@@ -121,8 +123,12 @@ class FakeEnv(object):
         else:
             self.disks[of]["holders"].append(holder)
 
-    # --- runners
+    # --- runners (serialised: the act may run units on several threads, ActContext.workers)
     def run(self, argv, timeout, what=None, data=None):
+        with self.lock:
+            return self._run(argv, timeout, what, data)
+
+    def _run(self, argv, timeout, what=None, data=None):
         argv = [str(a) for a in argv]
         self.commands.append(argv)
         if argv[0] in self.hang or " ".join(argv[:2]) in self.hang:
@@ -188,6 +194,10 @@ class FakeEnv(object):
                 d["holders"] = [h for h in d["holders"] if h != m["dm"]]
 
     def call(self, fn, args=(), timeout=10.0, what=None):
+        with self.lock:
+            return self._call(fn, args, timeout, what)
+
+    def _call(self, fn, args=(), timeout=10.0, what=None):
         kind = None
         if fn is san_act._child_exclusive_open:  # the tree has no device nodes: the fake kernel answers
             self.exclusive_opens.append(args)
@@ -250,21 +260,31 @@ class FakeReader(object):
         return None
 
     def disk(self, name):
+        with self.env.lock:
+            return self._disk(name)
+
+    def _disk(self, name):
         self.calls.append(("disk", name))
         d = self.env.disks.get(name)
         return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
 
     def map(self, name_or_wwid):
-        self.calls.append(("map", name_or_wwid))
-        m = self._find(name_or_wwid)
-        return copy.deepcopy(m) if m else None
+        with self.env.lock:
+            self.calls.append(("map", name_or_wwid))
+            m = self._find(name_or_wwid)
+            return copy.deepcopy(m) if m else None
 
     def view(self, names=(), maps=()):
         """One read of the whole fake host, as san_read.Host.view answers it: copies, frozen at the read."""
-        self.calls.append(("view", tuple(names), tuple(maps)))
-        return FakeView(self)
+        with self.env.lock:
+            self.calls.append(("view", tuple(names), tuple(maps)))
+            return FakeView(self)
 
     def probe_path(self, sd):
+        with self.env.lock:
+            return self._probe_path(sd)
+
+    def _probe_path(self, sd):
         self.calls.append(("probe", sd))
         return copy.deepcopy(self.env.probes.get(sd, {"result": "no_answer", "serial_live": None}))
 
@@ -1161,3 +1181,29 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
         else:
             assert not env.disks
     assert took[True] - took[False] <= 10.0 + 0.5, took
+
+
+def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path):
+    """ActContext(workers=4), as stale_cleanup runs it: every step of the plan runs once, each unit in its own
+    order; a unit that fails (its delete hangs) stops alone."""
+    env = FakeEnv(tmp_path)
+    wwids = stale_maps(env, 11)
+    plan = host_plan(env, [WWID] + wwids)
+    hung = sd_name(2 * 4 + 1)
+    env.hang.add(hung)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host(workers=4))
+    executed = info.value.executed
+    assert [(f["unit"], f["step"]["target"]) for f in info.value.failures] == [("map %s" % wwids[4], hung)]
+    ran = sorted((e["action"], e["target"]) for e in executed)
+    stopped_unit = [st for st in plan if st["unit"] == "map %s" % wwids[4]]
+    ran_of_it = [st for st in stopped_unit if st["action"] in ("disable_queueing", "flush_map", "wait_map_gone")
+                 or (st["action"] == "delete_disk" and st["target"] == sd_name(2 * 4))]
+    expected = sorted((st["action"], st["target"]) for st in plan if st not in stopped_unit or st in ran_of_it)
+    assert ran == expected
+    assert not env.maps and set(env.disks) == {hung}
+    # within a unit, its map is gone before its paths are deleted, its paths before multipath -w
+    order = [(e["action"], e["target"]) for e in executed]
+    for w in [WWID] + wwids[:4]:
+        mine = [a for a, t in order if t == w]
+        assert mine.index("wait_map_gone") < mine.index("remove_wwid")
