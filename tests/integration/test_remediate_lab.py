@@ -323,6 +323,8 @@ def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
         want = sh(lab, "sha256sum /tmp/npat").split()[0]
         old_sds = map_sds(lab, old1)
         sds2 = map_sds(lab, w2)
+        # names are reused by the kernel (the rescanned LUN 1 may take them): LUN 2's paths are known by H:C:T:L
+        hctls2 = sh(lab, "for d in %s; do basename $(readlink -f /sys/block/$d/device); done" % " ".join(sds2)).split()
         sim = sim_factory(lab)
 
         play = run_play(lab, sim, tmp_path, tag="reuse", timeout=400)
@@ -344,8 +346,8 @@ def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
         assert lab.ssh("kill -0 %s" % pid, timeout=30)[0] != 0, "the blocked reader is still there"
         log = sh(lab, "cat /tmp/blocked.log")
         assert "input/output error" in log.lower(), log
-        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
-        assert w2 not in gone and not set(sds2) & set(gone.split()), gone
+        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/class/scsi_device")
+        assert len(hctls2) == 2 and w2 not in gone and not set(hctls2) & set(gone.split()), (hctls2, gone)
         assert "/%s/" % w2 not in wwids_active(sh(lab, "cat /etc/multipath/wwids"))
         applied = play.results("stale_cleanup")
         assert len(applied) == 1 and sorted(applied[0]["removed_maps"]) == sorted([old1, w2]), applied
