@@ -482,7 +482,7 @@ def verify_unused(host, steps):
 class _Flush(object):
     """One map's flush in a batch: its live map, attempts and budget."""
 
-    def __init__(self, host, step, m):
+    def __init__(self, step, m):
         self.step = step
         self.m = m
         self.force = bool((step.get("expect") or {}).get("force_remove"))
@@ -556,7 +556,7 @@ def flush_map(host, steps):
             elif isinstance(m, Exception):
                 results[id(st)] = m
             else:
-                pending.append(_Flush(host, st, m))
+                pending.append(_Flush(st, m))
     finally:
         host.view = None
     if isinstance(running, Exception):
@@ -770,11 +770,14 @@ def wait_disk_gone(host, steps):
         return ActFailed("disk %s" % step["target"], "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
                          "by-id links: %s)" % ((host.wait_timeout,) + seen.get(id(step), (None, None, None, None))))
 
-    def leftovers(host, pending):
-        items = [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
-                 for st in pending]
-        return san_read.leftovers(host, items)
-    return _poll(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False, prefetch=leftovers)
+    return _poll(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False,
+                 prefetch=lambda h, pending: san_read.leftovers(h, _disks_of(pending)))
+
+
+def _disks_of(steps):
+    """[(sd name, H:C:T:L)] of disk steps, as san_read.leftovers reads them."""
+    return [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
+            for st in steps]
 
 
 # ---------------------------------------------------------------------------------------------- scan acts
@@ -930,9 +933,7 @@ def _each(host, steps, fn, read=True, links=False):
     out = []
     host.view = _read_for(host, steps) if read else None
     if links and host.view is not None:
-        items = [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
-                 for st in steps]
-        left = _outcome(san_read.leftovers, host, items)
+        left = _outcome(san_read.leftovers, host, _disks_of(steps))
         host.view.links = None if isinstance(left, Exception) else dict((n, v["links"]) for n, v in left.items())
     try:
         results = _by_unit(host, steps, fn, host.view)

@@ -460,23 +460,21 @@ def disk_at(host, hctl):
     return host.sysfs(read_disk_at, (host.path("/sys"), hctl), "read scsi_device %s" % hctl)
 
 
-def read_links_to(by_id, name):
-    out = []
-    try:
-        entries = os.listdir(by_id)
-    except OSError:
-        return out
-    for e in sorted(entries):
+def read_links_to(by_id, names):
+    """{name: [/dev/disk/by-id entries linking to it]} for every name, from one listing of by_id."""
+    out = dict((n, []) for n in names)
+    for e in sorted(_listdir(by_id)):
         try:
-            if os.path.basename(os.readlink(os.path.join(by_id, e))) == name:
-                out.append(e)
+            target = os.path.basename(os.readlink(os.path.join(by_id, e)))
         except OSError:
             continue
+        if target in out:
+            out[target].append(e)
     return out
 
 
 def by_id_links(host, name):
-    return host.sysfs(read_links_to, (host.path("/dev/disk/by-id"), name), "read /dev/disk/by-id")
+    return host.sysfs(read_links_to, (host.path("/dev/disk/by-id"), [name]), "read /dev/disk/by-id")[name]
 
 
 def read_holders(sys_root, names):
@@ -523,14 +521,6 @@ def disk_holders(host, disk):
     return describe_holders(host, names)
 
 
-def read_wwid_listed(path, wwid):
-    try:
-        with open(path) as fh:
-            return any(line.strip() == "/%s/" % wwid for line in fh)
-    except (IOError, OSError):
-        return None
-
-
 def live_maps(host, disk, holders):
     """The multipath maps a disk still belongs to, as the act's current read shows them (ActContext.map_now):
     {map name and dm-N: map} of its own map, and
@@ -545,11 +535,6 @@ def live_maps(host, disk, holders):
     return out
 
 
-def wwid_listed(host, wwids_file, wwid):
-    """True/False: the wwids file lists the WWID; None when the file cannot be read."""
-    return host.sysfs(read_wwid_listed, (host.path(wwids_file), wwid), "read the wwids file")
-
-
 def multipathd_running(host):
     """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
     activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
@@ -561,15 +546,7 @@ def read_leftovers(sys_root, by_id, items):
     """(runs in a forked child) what is left of deleted disks, for [[name, hctl], ...] in one pass: per name
     {hctl_now: the H:C:T:L /sys/block/<name> belongs to now (None when gone), at: the disk at the old H:C:T:L
     (read_disk_at), links: /dev/disk/by-id links to <name>}."""
-    names = set(name for name, _hctl in items)
-    links = dict((n, []) for n in names)
-    for e in sorted(_listdir(by_id)):
-        try:
-            target = os.path.basename(os.readlink(os.path.join(by_id, e)))
-        except OSError:
-            continue
-        if target in links:
-            links[target].append(e)
+    links = read_links_to(by_id, set(name for name, _hctl in items))
     out = {}
     for name, hctl in items:
         dev_link = os.path.join(sys_root, "block", name, "device")
