@@ -73,6 +73,11 @@ def bench(lab, n, tmp):
     # the act alone: the module's own wall time of the executed steps (act_seconds), without its read and probes
     acts = [r.get("act_seconds") for r in applied if r.get("act_seconds") is not None]
     out["act_s"] = round(sum(acts), 1) if acts else None
+    # wall time per batch (its read included), in order: where the act's time went
+    out["act_batches"] = [[b["action"], b["steps"], b["seconds"]] for r in applied for b in r.get("act_batches") or []]
+    out["failures"] = [{"unit": f.get("unit"), "msg": str(f.get("msg") or f)[:300]}
+                       for r in applied for f in r.get("failures") or []]
+    out["msgs"] = [str(r.get("msg"))[:500] for r in applied if r.get("failed") or r.get("msg")]
     out["rebuilt_maps_removed_again"] = sum(1 for r in applied for s in r.get("executed") or []
                                             if (s.get("detail") or {}).get("rebuilt_map_removed"))
     left = t.sh(lab, "dmsetup ls --target multipath")

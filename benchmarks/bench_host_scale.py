@@ -124,7 +124,8 @@ def guest_commands(payload):
 
 def ansible(inventory, module, env_extra=None, args=""):
     cmd = ["ansible", "sanlab", "-i", str(inventory), "-m", module] + (["-a", args] if args else [])
-    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="false", **(env_extra or {}))
+    # a TCG guest busy with a thousand devices can take longer than ansible's default 10 s to send its ssh banner
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="false", ANSIBLE_TIMEOUT="60", **(env_extra or {}))
     t = time.monotonic()
     res = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if res.returncode != 0:

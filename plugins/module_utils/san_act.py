@@ -119,6 +119,7 @@ class ActContext(object):
         self._lock = threading.Lock()
         # what the executor had to do differently (a batch read that missed its deadline), for the result
         self.notes = []
+        self.batches = []  # [{action, steps, seconds}] per executed batch: where the act's time went
 
     path = san_read.Host.path
 
@@ -1088,7 +1089,11 @@ def execute(steps, host):
         batch = [st for st in batch if st.get("unit") not in stopped]
         if not batch:
             continue
-        for st, result, seconds in ACT[batch[0]["action"]](host, batch):
+        started = host.clock()
+        outcomes = ACT[batch[0]["action"]](host, batch)
+        host.batches.append({"action": batch[0]["action"], "steps": len(batch),
+                             "seconds": round(host.clock() - started, 3)})
+        for st, result, seconds in outcomes:
             if result is None:  # its unit stopped at another step of this batch
                 continue
             if isinstance(result, Exception):

@@ -294,6 +294,13 @@ act_seconds:
   description: Wall time of the act (every executed step, waits included), in seconds.
   returned: when not in check mode
   type: float
+act_batches:
+  description: Each batch of the act in order (consecutive steps of one action share one read of the host and wait
+    together), with C(action), C(steps) and C(seconds) (wall time of the batch, its read included): where the
+    act's time went.
+  returned: when not in check mode
+  type: list
+  elements: dict
 act_notes:
   description: What the act had to do differently, e.g. a read for a batch of steps that missed its deadline (the
     steps then read one by one).
@@ -543,6 +550,7 @@ def main():
         units = set(st.get("unit") for st in selected)
         stopped = "%d of %d units stopped (the others ran to the end): %s" % (len(exc.failures), len(units), msg)
     result["act_seconds"] = round(host.clock() - started, 3)
+    result["act_batches"] = list(host.batches)
     if host.notes:
         result["act_notes"] = list(host.notes)
     done = [e for e in result["executed"] if e["outcome"] == "done"]
