@@ -296,8 +296,8 @@ act_seconds:
   type: float
 act_batches:
   description: Each batch of the act in order (consecutive steps of one action share one read of the host and wait
-    together), with C(action), C(steps) and C(seconds) (wall time of the batch, its read included): where the
-    act's time went.
+    together), with C(action), C(steps) and C(seconds) (wall time of the batch, its read included), to show
+    where the act's time went.
   returned: when not in check mode
   type: list
   elements: dict
