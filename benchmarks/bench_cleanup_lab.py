@@ -5,10 +5,10 @@
 
 Per N: `lab.reset(luns=N + 1)` (N + 1 NETAPP LUNs + LUN 0, 2 paths each; timed), unmap LUNs 1..N (LUN N + 1
 stays mapped and healthy: with nothing mapped the plan rightly refuses all removal as empty_truth) and wait until
-their paths fail (timed) and udev has settled (timed), start the ONTAP simulator from the lab truth, run `playbooks/remediate.yml`
-(facts, one stale_cleanup task that plans and runs, verify; timed, with the seconds per step kind inside
-that task), check that the N maps are gone. Uses a running lab VM (never starts or stops one) and holds the
-lab lock for the whole run. Prints one JSON line per N.
+their paths fail (timed) and udev has settled (timed), start the ONTAP simulator from the lab truth, run
+`playbooks/remediate.yml` (facts, one stale_cleanup task that plans and runs, verify; timed, with the wall time of
+each batch of the act inside that task), check that the N maps are gone. Uses a running lab VM (never starts or
+stops one) and holds the lab lock for the whole run. Prints one JSON line per N.
 """
 import json
 import os
