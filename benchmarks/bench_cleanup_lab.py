@@ -80,6 +80,10 @@ def bench(lab, n, tmp):
     # the act alone: the module's own wall time of the executed steps (act_seconds), without its read and probes
     acts = [r.get("act_seconds") for r in applied if r.get("act_seconds") is not None]
     out["act_s"] = round(sum(acts), 1) if acts else None
+    # the rest of the module's time: its read and plan before the act, its read and reference search after
+    for part in ("plan_seconds", "post_check_seconds"):
+        spent = [r[part] for r in applied if r.get(part) is not None]
+        out[part.replace("_seconds", "_s")] = round(sum(spent), 1) if spent else None
     # wall time per batch (its read included), in order: where the act's time went
     out["act_batches"] = [[b["action"], b["steps"], b["seconds"]] for r in applied for b in r.get("act_batches") or []]
     out["failures"] = [{"unit": f.get("unit"), "msg": str(f.get("msg") or f)[:300]}

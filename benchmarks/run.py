@@ -86,8 +86,14 @@ def cleanup_rows(results, wanted):
             limit, met = "<= %.0f s" % ACT_LIMIT_S, act <= ACT_LIMIT_S
         else:
             limit, met = "(%.1f s/map at %d)" % (ACT_LIMIT_S / ACT_LIMIT_MAPS, ACT_LIMIT_MAPS), None
-        rows.append(("cleanup", "%d maps: act (module's act_seconds; the whole stale_cleanup task %.1f s)"
-                     % (n, r["act_task_s"]),
+        around = "".join("; %s %.1f s" % (label, r[key]) for key, label in
+                         (("plan_s", "its read and plan"), ("post_check_s", "its post-check"))
+                         if r.get(key) is not None)
+        if r.get("settled") is False:
+            # the guest was still working through the unmaps' uevents: the act competed with udev and multipathd
+            around += "; udev had not settled %.0f s after the unmaps" % r["settle_s"]
+        rows.append(("cleanup", "%d maps: act (module's act_seconds%s; the whole stale_cleanup task %.1f s)"
+                     % (n, around, r["act_task_s"]),
                      "%.1f s (%.2f s/map)" % (act, per_map), limit, "" if met is None else verdict(met)))
         rows.append(("cleanup", "%d maps: whole play" % n, "%.1f s" % r["playbook_s"], "<= 2x act = %.1f s" % (2 * act),
                      verdict(r["playbook_s"] <= 2 * act)))

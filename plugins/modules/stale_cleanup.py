@@ -290,6 +290,12 @@ failures:
   returned: on failure while executing
   type: list
   elements: dict
+plan_seconds:
+  description: Wall time of reading the host and planning, in seconds (both looks and the O(grace) wait between
+    them included, under O(policy=host_evidence)). With RV(act_seconds) and RV(post_check_seconds), where the
+    module's time went.
+  returned: when the host was read
+  type: float
 act_seconds:
   description: Wall time of the act (every executed step, waits included), in seconds.
   returned: when not in check mode
@@ -301,6 +307,11 @@ act_batches:
   returned: when not in check mode
   type: list
   elements: dict
+post_check_seconds:
+  description: Wall time of the read of the host after the act and of the search for lines that still name what
+    was removed, in seconds.
+  returned: when not in check mode
+  type: float
 act_notes:
   description: What the act had to do differently, e.g. a read for a batch of steps that missed its deadline (the
     steps then read one by one).
@@ -502,6 +513,7 @@ def main():
         module.warn("no array truth (array_truth or array_luns): nothing is judged stale, nothing is selected")
 
     host = build_host(module)
+    started = host.clock()
     try:
         san, plan, result["evidence_candidates"] = query_and_decide(module, host, truth)
     except deadline.DeadlineExceeded as exc:
@@ -512,6 +524,7 @@ def main():
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         module.fail_json(msg="reading or planning failed: %s; nothing changed" % exc, **result)
 
+    result["plan_seconds"] = round(host.clock() - started, 3)
     result["ansible_facts"] = {"san": san}
     result["errors"] = san.get("errors") or []
     result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
@@ -557,7 +570,9 @@ def main():
     result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
     result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
     result["changed"] = bool(done)
+    started = host.clock()
     post_check(module, host, result, exclude)
+    result["post_check_seconds"] = round(host.clock() - started, 3)
     if stopped:
         module.fail_json(msg="cleanup: %s" % stopped, **result)
     module.exit_json(**result)

@@ -227,6 +227,7 @@ def test_host_evidence_looks_twice_grace_apart(env, plan):
     out = plan({"policy": "host_evidence", "grace": 5}, san(at=990.0), san(at=1000.0))
     assert out["evidence_candidates"] == [OTHER] and out["flush_maps"] == [WWID, OTHER]
     assert env.clock() - t0 == 5          # the module waited the grace time between its two looks
+    assert out["plan_seconds"] == 5       # and says that its read and plan took that wait
     assert out["ansible_facts"]["san"]["collected_at"] == 1000.0   # the plan rests on the second look
     # the reader says less than the grace time passed between the looks: not removed
     too_soon = plan({"policy": "host_evidence", "grace": 5}, san(at=995.0), san(at=998.0))
@@ -328,6 +329,8 @@ def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, looks
     assert chk["changed"] is True and chk["executed"] == [] and pairs(chk["run"]) == pairs(chk["steps"])
     assert env.commands == [] and env.writes == [] and WWID in env.maps
     assert "healthy_after" not in chk and "references" not in chk
+    assert "act_seconds" not in chk and "post_check_seconds" not in chk and chk["plan_seconds"] >= 0
+    t0 = env.clock()
     real = run({})
     assert not real.get("failed"), real
     assert pairs(real["steps"]) == pairs(chk["steps"])
@@ -341,6 +344,9 @@ def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, looks
     assert WWID not in env.maps and not env.disks
     # the post-check: the same read after the run, nothing healthy lost, nothing removed left
     assert real["healthy_before"] == real["healthy_after"] == {} and real["maps_still_present"] == []
+    # where the module's time went: its three parts, each non-negative, within the time the run took
+    parts = [real["plan_seconds"], real["act_seconds"], real["post_check_seconds"]]
+    assert min(parts) >= 0 and real["act_seconds"] > 0 and sum(parts) <= env.clock() - t0 + 0.003
 
 
 def test_the_post_check_reports_a_healthy_map_that_lost_a_path(env, looks, run):
