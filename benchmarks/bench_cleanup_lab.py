@@ -25,7 +25,7 @@ from sanlab import Lab  # noqa: E402
 import test_remediate_lab as t  # noqa: E402
 
 
-def bench(lab, n, tmp):
+def bench(lab, n, tmp, settle=600):
     out = {"n": n}
     t0 = time.monotonic()
     # one NETAPP LUN more than is made stale stays mapped: an array that maps nothing to a host whose devices it
@@ -45,7 +45,7 @@ def bench(lab, n, tmp):
     # under TCG (guest load 12 right after 50 unmaps: every read there was ~10x slower); the devices such a play
     # cleans are normally older than that, so the play starts once the guest has settled (the time is reported)
     t0 = time.monotonic()
-    rc, _out, _err = lab.ssh("udevadm settle --timeout=600 && multipathd show daemon", timeout=700)
+    rc, _out, _err = lab.ssh("udevadm settle --timeout=%d && multipathd show daemon" % settle, timeout=settle + 100)
     out["settle_s"] = round(time.monotonic() - t0, 1)
     out["settled"] = rc == 0
     work = Path(tmp) / ("n%d" % n)
@@ -110,7 +110,7 @@ def bench_hung_device(lab, n, tmp):
     return None
 
 
-def run(ns, port, hung=0, lock_timeout=1800):
+def run(ns, port, hung=0, lock_timeout=1800, settle=600):
     """Yield one result per N (and the hung-device case if hung) on the running lab VM on `port`."""
     # a TCG guest on a busy 2-core host can take longer than ansible's 10 s to send its ssh banner
     os.environ.setdefault("ANSIBLE_TIMEOUT", "60")
@@ -122,7 +122,7 @@ def run(ns, port, hung=0, lock_timeout=1800):
         lab.start(reuse=True)
         with tempfile.TemporaryDirectory() as tmp:
             for n in ns:
-                yield bench(lab, n, tmp)
+                yield bench(lab, n, tmp, settle)
             if hung:
                 yield {"n": hung, "hung": bench_hung_device(lab, hung, tmp)}
         lab.reset()

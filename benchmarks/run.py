@@ -138,6 +138,8 @@ def main():
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
     ap.add_argument("--maps", default="1,10,50,100", help="cleanup: stale map counts")
     ap.add_argument("--hung", type=int, default=20, help="cleanup: maps in the hung-device case (0: skip)")
+    ap.add_argument("--cleanup-settle", type=int, default=600,
+                    help="cleanup: seconds to wait for udev to settle after the unmaps, before the play")
     ap.add_argument("--lab-port", type=int, default=int(os.environ.get("SANLAB_PORT", "2222")))
     ap.add_argument("--array-luns", type=int, default=10000)
     ap.add_argument("--array-hosts", type=int, default=100)
@@ -173,7 +175,7 @@ def main():
             import bench_cleanup_lab
             wanted = [int(x) for x in args.maps.split(",")]
             raw = []
-            for result in bench_cleanup_lab.run(wanted, args.lab_port, hung=args.hung):
+            for result in bench_cleanup_lab.run(wanted, args.lab_port, hung=args.hung, settle=args.cleanup_settle):
                 sys.stderr.write("[cleanup] %s\n" % json.dumps(result))
                 raw.append(result)
             rows += cleanup_rows(raw, wanted)
