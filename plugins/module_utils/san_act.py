@@ -768,8 +768,19 @@ def wait_disk_gone(host, steps):
         return None
 
     def not_gone(host, step):
+        present, hctl, at, links = seen.get(id(step), (None, None, None, None))
+        if present is False and at is None and links:
+            # the kernel is done; udev has not handled the remove events yet (minutes behind after a mass unmap
+            # under load). The unit still stops: what it would do next (forget the WWID) waits for a settled host.
+            wwid = (step.get("expect") or {}).get("wwid")
+            return ActFailed("disk %s" % step["target"], "by-id links still present %.0fs after delete although the "
+                             "kernel removed the disk (no sysfs entry, nothing at %s): udev is behind (see `udevadm "
+                             "settle`); links: %s. The unit stops here and its later steps did not run%s"
+                             % (host.wait_timeout, hctl, links, " (if one was forgetting WWID %s: `multipath -w %s` "
+                                                                "once udev has settled)" % (wwid, wwid) if wwid else ""),
+                             {"kernel_removed": True, "by_id": links})
         return ActFailed("disk %s" % step["target"], "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
-                         "by-id links: %s)" % ((host.wait_timeout,) + seen.get(id(step), (None, None, None, None))))
+                         "by-id links: %s)" % (host.wait_timeout, present, hctl, at, links))
 
     return _poll(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False,
                  prefetch=lambda h, pending: san_read.leftovers(h, _disks_of(pending)))

@@ -52,6 +52,7 @@ class FakeEnv(object):
         self.flush_failures = 0     # multipath -f answers "map in use" this many times
         self.hang = set()           # argv[0], "delete"/"scan"/"rescan" or an sd name whose delete hang (DeadlineExceeded)
         self.kernel_removes = True  # a delete write removes the device
+        self.udev_lags = False      # ... and udev has not yet removed its /dev/disk/by-id links
         self.exclusive_busy = False  # a kernel user claims the plain sd (O_EXCL open fails with EBUSY)
         self.exclusive_opens = []
         self.events = []
@@ -108,7 +109,7 @@ class FakeEnv(object):
         for name, d in list(self.disks.items()):
             if d["hctl"] == hctl:
                 del self.disks[name]
-                for e in os.listdir(self._p("dev/disk/by-id")):
+                for e in [] if self.udev_lags else os.listdir(self._p("dev/disk/by-id")):
                     if os.readlink(self._p("dev/disk/by-id/" + e)).endswith("/" + name):
                         os.unlink(self._p("dev/disk/by-id/" + e))
                 shutil.rmtree(self._p("sys/block/%s" % name), ignore_errors=True)
@@ -806,6 +807,21 @@ def test_wait_disk_gone_times_out_when_links_stay(env):
         san_act.execute(plan, env.host(wait_timeout=3))
     assert info.value.step["action"] == "wait_disk_gone"
     assert "still present" in str(info.value)
+
+
+def test_wait_disk_gone_stops_the_unit_while_udev_keeps_the_links_and_says_what_is_left(env):
+    # the kernel removed the disks, udev has not caught up: the unit stops before forgetting the WWID, and the
+    # message says the kernel side is done, names the links and the WWID left, so an operator knows what remains
+    env.udev_lags = True
+    plan = unit_plan(env)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host(wait_timeout=3))
+    assert info.value.step["action"] == "wait_disk_gone"
+    assert "sdc" not in env.disks and "sdd" not in env.disks      # the kernel's part is done
+    msg = str(info.value)
+    assert "kernel removed the disk" in msg and "udevadm settle" in msg and "forgetting WWID %s: `multipath -w %s`" % (WWID, WWID) in msg
+    assert "scsi-%s-sdc" % WWID in msg or "scsi-%s-sdd" % WWID in msg
+    assert not any(c[:2] == ["multipath", "-w"] for c in env.commands)
 
 
 def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
