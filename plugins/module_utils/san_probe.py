@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import threading
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
@@ -28,66 +27,20 @@ TEST_UNIT_READY_CDB = ["00", "00", "00", "00", "00", "00"]
 # command (cdb) given [v3]" / "bad pass-through setup" and exits 0 without sending anything. sg_raw then
 # sends the same 6-byte TEST UNIT READY and prints status and sense in the words classify_probe reads.
 TUR_NOT_SENT_RE = re.compile(r"bad pass-through setup|No SCSI command \(cdb\) given")
-# Probes of different devices run side by side: each is a wait on its own device (up to the probe deadline per
-# command when a portal is cut), so N dead paths one after another would cost N deadlines. Eight at a time keeps
-# a cut portal's 200 paths at ~25 deadlines and the sg processes in flight few.
-PROBE_WORKERS = 8
 
 
 def probe_snapshot(host, snap):
-    """Probe the paths of every map with a path not fully healthy, and every SAN disk without a map, up to
-    host.probe_workers devices at a time. Results and errors land as a one-by-one run would put them."""
-    jobs = []  # (the dict the result goes in, its key, sd)
+    """Probe the paths of every map with a path not fully healthy, and every SAN disk without a map."""
     for wwid in sorted(snap["maps"]):
         m = snap["maps"][wwid]
         if all(_path_ok(p) for p in m["paths"]):
             continue
         for p in m["paths"]:
             if p.get("name") and SD_RE.match(p["name"]):
-                jobs.append((m["probe"], p["name"], p["name"]))
+                m["probe"][p["name"]] = probe_path(host, p["name"], errors=snap["errors"])
     for name, d in sorted(snap["disks"].items()):
         if d["map"] is None and d["transport"] in SAN_TRANSPORTS:
-            jobs.append((d, "probe", name))
-    for (where, key, _sd), (result, errors) in zip(jobs, probe_paths(host, [sd for _w, _k, sd in jobs])):
-        where[key] = result
-        snap["errors"].extend(errors)
-
-
-def probe_paths(host, sds):
-    """[(probe_path result, its errors)] for each sd in order, up to host.probe_workers at a time. Each probe runs
-    its commands in child processes with the probe deadline; the threads only wait for them."""
-    out = [None] * len(sds)
-    failed = []
-    queue = list(enumerate(sds))
-    lock = threading.Lock()
-
-    def work():
-        while True:
-            with lock:
-                if not queue or failed:
-                    return
-                i, sd = queue.pop(0)
-            errors = []
-            try:
-                out[i] = (probe_path(host, sd, errors=errors), errors)
-            except Exception as exc:  # raised in the caller, as a one-by-one run would raise it
-                with lock:
-                    failed.append((i, exc))
-                return
-
-    workers = min(host.probe_workers, len(sds))
-    if workers <= 1:
-        work()
-    else:
-        threads = [threading.Thread(target=work) for _i in range(workers)]
-        for t in threads:
-            t.daemon = True
-            t.start()
-        for t in threads:
-            t.join()
-    if failed:
-        raise min(failed, key=lambda f: f[0])[1]
-    return out
+            d["probe"] = probe_path(host, name, errors=snap["errors"])
 
 
 def probe_path(host, sd, errors=None):

@@ -644,14 +644,13 @@ class Host(object):
     """This host, read with deadlines: the one object every module and the act functions read through."""
 
     def __init__(self, root="/", run=deadline.run, call=deadline.call, command_timeout=10.0,
-                 read_timeout=10.0, probe_timeout=8.0, probe_workers=san_probe.PROBE_WORKERS):
+                 read_timeout=10.0, probe_timeout=8.0):
         self.root = root or "/"
         self.run = run
         self.call = call
         self.command_timeout = float(command_timeout)
         self.read_timeout = float(read_timeout)
         self.probe_timeout = float(probe_timeout)
-        self.probe_workers = max(1, int(probe_workers))
 
     # -- sysfs/proc ---------------------------------------------------------------------------------
 

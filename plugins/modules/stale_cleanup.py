@@ -127,8 +127,7 @@ options:
     type: float
     default: 10
   probe_timeout:
-    description: Deadline in seconds of each probe command (C(sg_turs), C(sg_inq)). Up to eight devices are probed
-      at a time.
+    description: Deadline in seconds of each probe command (C(sg_turs), C(sg_inq)).
     type: float
     default: 8
   wwids_file:

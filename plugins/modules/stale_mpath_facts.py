@@ -38,8 +38,6 @@ options:
     description:
       - Probe every path of a map that is not fully healthy, and every SAN disk without a map, with TEST UNIT
         READY, a standard INQUIRY and VPD page 0x80 (C(sg_turs), C(sg_inq)), each with O(probe_timeout).
-      - Up to eight devices are probed at a time, so that the dead paths of a cut portal cost about one deadline
-        per eight paths, not one per path. Nothing more is sent to a device whose TEST UNIT READY timed out.
       - The result per path is C(ready); C(lun_not_supported) when the target says there is no LUN there
         (sense ILLEGAL REQUEST with LOGICAL UNIT NOT SUPPORTED, or INQUIRY peripheral qualifier 1 or 3);
         C(not_ready) for another sense; C(no_answer) for a timeout, a transport failure or an offline device;

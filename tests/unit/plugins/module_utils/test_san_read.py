@@ -19,7 +19,6 @@ import tarfile
 import tempfile
 import re
 import stat
-import threading
 import time
 
 import pytest
@@ -671,56 +670,6 @@ def test_probe_timeout_is_no_answer_and_listed_in_errors(tmp_path):
     assert any(e["what"] == "probe of sdd" and "did not finish" in e["msg"] for e in snap["errors"])
     # after a TUR timeout nothing else is sent to that device
     assert not any(c[0][0] == "sg_inq" and c[0][-1].endswith("/sdd") for c in t.run.calls)
-
-
-def _dead_portal(tmp_path):
-    """Both paths of map 1 failed: a cut portal, where every TEST UNIT READY waits for the deadline."""
-    return healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running"),
-                                                       "sdd": ("F", "faulty", "running")})
-
-
-def test_dead_paths_are_probed_side_by_side_and_land_as_one_by_one(tmp_path):
-    # N dead paths one after another would cost N probe deadlines; side by side they overlap. Each TUR here
-    # returns only once the other path's TUR has been sent too: one by one, the first would wait alone and fail.
-    t = _dead_portal(tmp_path)
-    both_sent = threading.Barrier(2, timeout=10)
-
-    def hangs_until_both_sent(argv, timeout):
-        both_sent.wait()
-        raise deadline.DeadlineExceeded(" ".join(argv), timeout)
-    for sd in ("sdb", "sdd"):
-        t.run.answers[("sg_turs", "-v", sd)] = hangs_until_both_sent
-    snap = t.reader().snapshot(probe=True)
-    probe = snap["maps"][ontap_wwid(1)]["probe"]
-    assert probe["sdb"]["result"] == probe["sdd"]["result"] == "no_answer"
-    # the errors are listed in the order a one-by-one run lists them, whichever probe finished first
-    assert [e["what"] for e in snap["errors"]] == ["probe of sdb", "probe of sdd"]
-    assert not any(c[0][0] == "sg_inq" for c in t.run.calls)   # nothing more is sent to a device that hung
-
-
-def test_one_probe_worker_probes_one_device_at_a_time_with_the_same_result(tmp_path):
-    results = {}
-    for workers in (1, sr.san_probe.PROBE_WORKERS):
-        t = _dead_portal(tmp_path / str(workers))
-        lock, in_flight, peak = threading.Lock(), [0], [0]
-
-        def slow_timeout(argv, timeout):
-            with lock:
-                in_flight[0] += 1
-                peak[0] = max(peak[0], in_flight[0])
-            time.sleep(0.05)
-            with lock:
-                in_flight[0] -= 1
-            raise deadline.DeadlineExceeded(" ".join(argv), timeout)
-        for sd in ("sdb", "sdd"):
-            t.run.answers[("sg_turs", "-v", sd)] = slow_timeout
-        snap = t.reader(probe_workers=workers).snapshot(probe=True)
-        m = snap["maps"][ontap_wwid(1)]
-        results[workers] = (dict((k, v["result"]) for k, v in m["probe"].items()),
-                            [(e["what"], e["msg"].replace(t.root, "<root>")) for e in snap["errors"]])
-        if workers == 1:
-            assert peak[0] == 1
-    assert results[1] == results[sr.san_probe.PROBE_WORKERS]
 
 
 def test_live_serial_is_read_when_the_device_answers(tmp_path):
