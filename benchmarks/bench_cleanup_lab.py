@@ -25,6 +25,19 @@ from sanlab import Lab  # noqa: E402
 import test_remediate_lab as t  # noqa: E402
 
 
+def guest_state(lab):
+    """What the guest is busy with as the play starts: a settle that timed out alone does not say whether udev is
+    still working through a backlog (load high) or only holds workers stuck in I/O on queueing maps (lab finding 2:
+    settle then never returns, while the load falls)."""
+    rc, out, _err = lab.ssh("cat /proc/loadavg; test -e /run/udev/queue && echo queue=yes || echo queue=no; "
+                            "ps -eo stat=,comm= | awk '$1 ~ /^D/ {print $2}' | sort | uniq -c", timeout=120)
+    if rc != 0:
+        return {"error": out[-200:]}
+    lines = out.strip().splitlines()
+    stuck = dict((c, int(k)) for k, c in (ln.split(None, 1) for ln in lines[2:] if ln.strip()))
+    return {"load": lines[0].split()[:3], "udev_queue": lines[1] == "queue=yes", "d_state": stuck}
+
+
 def bench(lab, n, tmp, settle=600):
     out = {"n": n}
     t0 = time.monotonic()
@@ -48,6 +61,7 @@ def bench(lab, n, tmp, settle=600):
     rc, _out, _err = lab.ssh("udevadm settle --timeout=%d && multipathd show daemon" % settle, timeout=settle + 100)
     out["settle_s"] = round(time.monotonic() - t0, 1)
     out["settled"] = rc == 0
+    out["guest_at_play"] = guest_state(lab)
     work = Path(tmp) / ("n%d" % n)
     (work / "sim").mkdir(parents=True)
     with t.OntapSimulator(t.from_lab_truth(lab.truth()), str(work / "sim")) as sim:

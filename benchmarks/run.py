@@ -92,6 +92,11 @@ def cleanup_rows(results, wanted):
         if r.get("settled") is False:
             # the guest was still working through the unmaps' uevents: the act competed with udev and multipathd
             around += "; udev had not settled %.0f s after the unmaps" % r["settle_s"]
+        g = r.get("guest_at_play") or {}
+        if g.get("load"):
+            stuck = ", ".join("%s x%d" % (c, k) for c, k in sorted(g["d_state"].items())) or "none"
+            around += "; guest at the play's start: load %s, udev queue %s, in D state: %s" % (
+                "/".join(g["load"]), "not empty" if g["udev_queue"] else "empty", stuck)
         rows.append(("cleanup", "%d maps: act (module's act_seconds%s; the whole stale_cleanup task %.1f s)"
                      % (n, around, r["act_task_s"]),
                      "%.1f s (%.2f s/map)" % (act, per_map), limit, "" if met is None else verdict(met)))
