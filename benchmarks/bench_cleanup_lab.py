@@ -83,11 +83,6 @@ def bench(lab, n, tmp, settle=600):
     out["slowest_tasks_s"] = [[sec, name.split(" : ")[-1][:60]] for sec, name in slowest]
     applied = play.results("stale_cleanup")
     out["apply_calls"] = len(applied)
-    out["step_seconds"] = {}
-    for r in applied:
-        for s in r.get("executed") or []:
-            out["step_seconds"][s["action"]] = round(out["step_seconds"].get(s["action"], 0) + s["elapsed"], 1)
-    out["steps_s"] = round(sum(out["step_seconds"].values()), 1)
     # the act as the play sees it: the stale_cleanup task(s) from start to result (the steps plus their reads)
     out["act_task_s"] = round(sum(r.get("seconds") or 0 for r in play.records
                                   if r["action"].endswith("stale_cleanup") and r["status"] in ("ok", "failed")), 1)
