@@ -171,7 +171,9 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
         named = ", ".join(_opener_label(o) for o in info.get("openers") or []) or "no process"
         raise Refused(target, "open_count",
                       "has open count %s, %s more than the openers seen (%s) explain: a kernel user, another "
-                      "mount namespace or a short-lived opener; not removing" % (open_count, unexplained, named),
+                      "mount namespace, a short-lived opener, or a process killed while its I/O queued on the device "
+                      "(it holds the device as it exits, with no open files left to see: a udev worker after its "
+                      "event timeout); not removing" % (open_count, unexplained, named),
                       holder="open count %s" % open_count,
                       evidence={"open_count": open_count, "unexplained": unexplained,
                                 "openers": info.get("openers") or []})
