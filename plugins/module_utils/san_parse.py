@@ -44,6 +44,38 @@ def vpd80_serial(raw, trust_length=True):
     return text or None
 
 
+# /proc/PID/stat flags (include/linux/sched.h); stable since 2.6
+PF_EXITING = 0x00000004
+PF_KTHREAD = 0x00200000
+# Kernel functions of a block device's last close, across the generations a fleet runs: 5.10 blkdev_close ->
+# blkdev_put -> __blkdev_put, 6.1 blkdev_close -> blkdev_put -> blkdev_flush_mapping, 6.5+ blkdev_release,
+# 6.7+ bdev_release. A task found in one of them holds that device's open until the close returns.
+BLOCK_RELEASE_FRAMES = ("blkdev_close", "blkdev_release", "blkdev_put", "__blkdev_put", "bdev_release",
+                        "blkdev_flush_mapping")
+
+
+def parse_proc_stat(text):
+    """(state letter, flags) of one /proc/PID/stat line; (None, None) when it cannot be parsed. The command name
+    sits in parentheses and may contain blanks and ')': the fields start after the last ')'."""
+    text = text or ""
+    end = text.rfind(")")
+    fields = text[end + 1:].split() if end >= 0 else []
+    if len(fields) < 7:
+        return None, None
+    return fields[0], to_int(fields[6])
+
+
+def block_release_frames(stack_text):
+    """The frames of a block device's last close in one /proc/PID/stack (e.g. ["blkdev_close", "blkdev_put"])."""
+    found = []
+    for line in (stack_text or "").splitlines():
+        # "[<0>] blkdev_flush_mapping+0x4e/0xa0" (5.x/6.x); older kernels print the address first
+        token = line.split("]", 1)[-1].strip().split("+", 1)[0].strip()
+        if token in BLOCK_RELEASE_FRAMES and token not in found:
+            found.append(token)
+    return found
+
+
 def unescape_mount(text):
     """/proc/self/mountinfo and /proc/swaps escape blanks as octal (\\040)."""
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)

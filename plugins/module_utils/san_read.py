@@ -39,7 +39,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_va
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SESSION_RE, map_wwid, transport_of
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import (
     DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_mountinfo, parse_multipath_status,
-    parse_multipath_table, parse_multipathd_json, parse_multipathd_paths, parse_swaps)
+    parse_multipath_table, parse_multipathd_json, parse_multipathd_paths, parse_swaps, PF_EXITING, PF_KTHREAD,
+    block_release_frames, parse_proc_stat)
 
 HOST_RE = re.compile(r"^host(\d+)$")
 _TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
@@ -275,13 +276,38 @@ def _network_prefixes(root):
     return out
 
 
-def read_procs(root, unreadable=None):
+def read_exiting(root, pid):
+    """The tasks of process `pid` that are exiting in D state: [{pid, comm, frames}], `frames` naming the block
+    device last-close functions its kernel stack is in ([] when none, None when /proc/PID/stack cannot be read).
+
+    Such a task has dropped its file table (its /proc/PID/fd is empty) but still holds a device open until its
+    last close returns: a process killed while its read queued on a map without paths waits there for that read.
+    """
+    base = _p(root, "/proc/%s" % pid)
+    state, flags = parse_proc_stat(_read(base + "/stat"))
+    if flags is None or flags & PF_KTHREAD or not (flags & PF_EXITING or state == "Z"):
+        return []
+    out = []
+    # the last thread to exit does the last close; the leader may already be a zombie
+    tasks = [(tid, "%s/task/%s" % (base, tid)) for tid in _listdir(base + "/task")] or [(pid, base)]
+    for tid, task in tasks:
+        state, flags = parse_proc_stat(_read(task + "/stat"))
+        if state != "D" or flags is None or not flags & PF_EXITING:
+            continue
+        stack = _read(task + "/stack")
+        out.append({"pid": int(tid), "comm": _read(task + "/comm"),
+                    "frames": None if stack is None else block_release_frames(stack)})
+    return out
+
+
+def read_procs(root, unreadable=None, exiting=None):
     """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}}} for processes holding block devices.
 
     Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
     target that may be a device node (not only those under /dev). Under a fixture root an absolute link target
     is resolved inside the root; what cannot be stat'ed is kept by its /dev name. A pid whose fd directory
-    exists but cannot be read is added to `unreadable` (the caller then does not know every opener).
+    exists but cannot be read is added to `unreadable` (the caller then does not know every opener). Tasks
+    exiting with a device still open and no file table left (read_exiting) are added to `exiting`.
     """
     out = {}
     me = str(os.getpid())
@@ -297,6 +323,8 @@ def read_procs(root, unreadable=None):
                 unreadable.append({"pid": int(pid), "comm": _read(_p(root, "/proc/%s/comm" % pid)),
                                    "error": os.strerror(exc.errno or 0)})
             continue
+        if not fds and exiting is not None:
+            exiting.extend(read_exiting(root, pid))
         devs, names, counts = [], [], {}
         for fd in fds:
             link = os.path.join(fddir, fd)
@@ -326,8 +354,8 @@ def read_procs(root, unreadable=None):
 
 def read_openers(root):
     """read_procs with the pids it could not read (one answer from a deadline.call child)."""
-    unreadable = []
-    return {"procs": read_procs(root, unreadable), "unreadable": unreadable}
+    unreadable, exiting = [], []
+    return {"procs": read_procs(root, unreadable, exiting), "unreadable": unreadable, "exiting": exiting}
 
 
 def _read_dev_of_path(root, path):
@@ -383,7 +411,7 @@ def read_batch(root, names=None):
     """Everything from sysfs and /proc in one go (the child of deadline.call)."""
     listing = read_listing(root)
     wanted = listing if names is None else dict((n, listing[n]) for n in names if n in listing)
-    unreadable = []
+    unreadable, exiting = [], []
     return {
         "listing": listing,
         "sd": dict((n, read_sd(root, n)) for n in wanted if SD_RE.match(n)),
@@ -391,8 +419,9 @@ def read_batch(root, names=None):
         "initiators": read_initiators(root),
         "sessions": read_sessions(root),
         "mounts": read_mounts(root),
-        "procs": read_procs(root, unreadable),
+        "procs": read_procs(root, unreadable, exiting),
         "procs_unreadable": unreadable,
+        "procs_exiting": exiting,
         "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
     }
@@ -688,6 +717,7 @@ class Host(object):
                                     errors) or {}
         openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors) or {}
         raw["procs"], raw["procs_unreadable"] = openers.get("procs"), openers.get("unreadable")
+        raw["procs_exiting"] = openers.get("exiting")
         if raw["procs"] is None:  # stays None: assemble marks every device "openers unknown" (refused)
             errors.append({"what": "openers", "msg": "openers unknown: the /proc/*/fd scan did not finish"})
         raw["kernel_users"] = self._piece(read_kernel_users, (self.root,), "read of loop, LIO and btrfs users",

@@ -293,7 +293,9 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "collected_at": collected_at if collected_at is not None else time.time(),
         "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
-                 "multipathd_running": bool(multipathd_running)},
+                 "multipathd_running": bool(multipathd_running),
+                 # killed tasks still inside a block device's last close (san_read.read_exiting)
+                 "exiting_tasks": list(raw.get("procs_exiting") or [])},
         "iscsi_sessions": sessions,
         "disks": disks,
         "maps": maps,

@@ -156,10 +156,16 @@ ansible_facts:
           type: float
           returned: always
         host:
-          description: C(iscsi_iqn), C(fc_wwpns), C(fc_hosts) (host, wwpn, port_state) and C(multipathd_running).
+          description:
+            - C(iscsi_iqn), C(fc_wwpns), C(fc_hosts) (host, wwpn, port_state) and C(multipathd_running).
+            - C(exiting_tasks) lists tasks exiting in D state with no file table left (pid, comm, frames). C(frames)
+              names the block device last-close functions the kernel stack is in, or is null when the stack cannot
+              be read. Such a task is typically a process killed while its read was queued on a map with no paths,
+              and it holds the device open until that read ends.
           type: dict
           returned: always
-          sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], multipathd_running: true}
+          sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], multipathd_running: true,
+                   exiting_tasks: []}
         iscsi_sessions:
           description: One entry per iSCSI session (session, sid, host, target, portal, state, recovery_tmo).
           type: list

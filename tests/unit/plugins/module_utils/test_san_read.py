@@ -479,7 +479,8 @@ def test_healthy_snapshot_shape(tmp_path):
     t = healthy_lab(tmp_path).commands()
     snap = t.reader().snapshot(probe=True)
     assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
-                            "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True}
+                            "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True,
+                            "exiting_tasks": []}
     assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
             snap["disks"]["sdb"]["target_wwpn"]) == (IQN, TARGET, "127.0.0.2:3260", None)
     assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
@@ -1108,6 +1109,67 @@ def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):
     snap = t.reader(call=lambda fn, args=(), timeout=10, what=None: fn(*args)).snapshot(probe=False)
     assert "pid 950 (secretd)" in snap["disks"]["sdf"]["openers_unknown"]
     assert snap["maps"][ontap_wwid(1)]["openers_unknown"]
+
+
+# The stack of a (udev-worker) that systemd-udevd killed while its blkid read queued on a dead map, as the lab's
+# Debian 12 kernel (6.1.0) showed it in /proc/PID/stack; its /proc/PID/stat flags were 4195660 (PF_EXITING set).
+KILLED_WORKER_STACK = """[<0>] folio_wait_bit_common+0x13d/0x350
+[<0>] truncate_inode_pages_range+0x412/0x450
+[<0>] blkdev_flush_mapping+0x58/0xc0
+[<0>] blkdev_put_whole+0x3b/0x50
+[<0>] blkdev_put+0x9f/0x1c0
+[<0>] blkdev_close+0x16/0x20
+[<0>] __fput+0x93/0x250
+[<0>] task_work_run+0x59/0x90
+[<0>] do_exit+0x381/0xb10
+[<0>] do_group_exit+0x2d/0x80
+[<0>] get_signal+0x985/0x990
+"""
+KILLED_WORKER_STAT = "402 ((udev-worker)) D 233 233 233 0 -1 4195660 5412 0 3 0 2 1 0 0 20 0 1 0 3117\n"
+
+
+def test_proc_stat_is_parsed_after_the_last_parenthesis():
+    assert sp.parse_proc_stat(KILLED_WORKER_STAT) == ("D", 4195660)
+    assert sp.parse_proc_stat("7 (a) b) c) S 1 7 7 0 -1 4194560 0 0") == ("S", 4194560)
+    assert sp.parse_proc_stat("") == (None, None) and sp.parse_proc_stat("9 (x) R 1") == (None, None)
+    assert 4195660 & sp.PF_EXITING and not 4195660 & sp.PF_KTHREAD
+
+
+def test_block_release_frames_of_a_killed_worker():
+    assert sp.block_release_frames(KILLED_WORKER_STACK) == ["blkdev_flush_mapping", "blkdev_put", "blkdev_close"]
+    assert sp.block_release_frames("[<0>] folio_wait_bit_common+0x13d/0x350\n[<0>] filemap_read+0x1/0x2\n") == []
+    assert sp.block_release_frames(None) == []
+
+
+def killed_task(t, pid, comm="(udev-worker)", stat=None, stack=KILLED_WORKER_STACK):
+    """/proc/PID of a task exiting with no file table left: empty fd dir, its stat and (if given) its stack."""
+    t.proc(pid, comm, fds=[])
+    base = "/proc/%d/task/%d" % (pid, pid)
+    t._write("/proc/%d/stat" % pid, stat or KILLED_WORKER_STAT.replace("402", str(pid), 1))
+    t._write(base + "/stat", stat or KILLED_WORKER_STAT.replace("402", str(pid), 1))
+    t._write(base + "/comm", comm + "\n")
+    if stack is not None:
+        t._write(base + "/stack", stack)
+
+
+def test_a_killed_task_still_closing_a_device_is_reported_on_the_host(tmp_path):
+    t = plain_san_disk(tmp_path)
+    killed_task(t, 402)
+    killed_task(t, 403, stack=None)                               # stack unreadable: listed, frames unknown
+    killed_task(t, 404, stack="[<0>] do_exit+0x381/0xb10\n")      # exiting, but not in a block device close
+    # a kernel thread and a sleeping process, both with empty fd dirs: not exiting tasks
+    killed_task(t, 2, comm="kthreadd", stat="2 (kthreadd) S 0 0 0 0 -1 2129984 0 0")
+    killed_task(t, 405, comm="sleep", stat="405 (sleep) D 1 405 405 0 -1 4194560 0 0")
+    t.commands()
+    snap = t.reader(call=inline_call).snapshot(probe=False)
+    assert snap["host"]["exiting_tasks"] == [
+        {"pid": 402, "comm": "(udev-worker)", "frames": ["blkdev_flush_mapping", "blkdev_put", "blkdev_close"]},
+        {"pid": 403, "comm": "(udev-worker)", "frames": None},
+        {"pid": 404, "comm": "(udev-worker)", "frames": []}]
+
+
+def test_this_live_process_is_not_an_exiting_task():
+    assert sr.read_exiting("/", os.getpid()) == []
 
 
 def proc_scan_times_out(fn, args=(), timeout=10, what=None):
