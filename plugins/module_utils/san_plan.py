@@ -129,7 +129,7 @@ def benign_openers(openers):
     return [o for o in (openers or []) if san_users.harmless(o)]
 
 
-def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
+def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiting_opens=0):
     """Raise Refused naming the first user of a map or disk: mount, swap, holder, process, open count.
 
     Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
@@ -137,7 +137,9 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
     `allow_openers` skips the process check only (a dead map whose openers are blocked in its I/O, see
     `dead_unmapped_map`); mounts, swap, holders, kernel users and the open count still refuse.
     The open count is its own gate: minus the opens of the openers named and known (harmless ones, and the
-    allowed ones), it must be 0. Openers that could not be read ("openers unknown") refuse.
+    allowed ones), it must be 0. Openers that could not be read ("openers unknown") refuse. With
+    `allow_openers`, up to `exiting_opens` opens that no process shows are let through: plan_cleanup attributes
+    them to killed tasks still closing a dead map (`exiting_allowance`), and verify_unused must see them go.
     """
     mounts = info.get("mountpoints") or []
     if mounts:
@@ -167,7 +169,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False):
                       evidence={"openers": busy})
     open_count = info.get("open_count") or 0
     unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
-    if unexplained:
+    if unexplained and not (allow_openers and unexplained <= (exiting_opens or 0)):
         named = ", ".join(_opener_label(o) for o in info.get("openers") or []) or "no process"
         raise Refused(target, "open_count",
                       "has open count %s, %s more than the openers seen (%s) explain: a kernel user, another "
@@ -229,6 +231,44 @@ def dead_unmapped_map(map_info, options=None):
                                == "lun_not_supported" for p in paths)
 
 
+def exiting_closers(snapshot):
+    """Tasks of this host exiting in D state inside a block device's last close (san_read.read_exiting): each
+    holds one open of some device until the I/O that close waits for ends. Which device, /proc does not say."""
+    return [t for t in ((snapshot or {}).get("host") or {}).get("exiting_tasks") or [] if t.get("frames")]
+
+
+def _task_label(task):
+    return "pid %s (%s) in %s" % (task.get("pid"), task.get("comm"), "/".join(task.get("frames") or []))
+
+
+def exiting_allowance(maps, unmapped, closers):
+    """{map name: opens let through as killed tasks still closing it} for the dead maps the array no longer maps.
+
+    A process killed while its read queued on a map without paths (udev's blkid worker after its event timeout)
+    keeps the map open from inside its exit, with no file table left for the /proc scan to see. The kernel does
+    not say which device such a task closes, so the opens are pooled: only when every unexplained open of every
+    dead unmapped map (see `dead_unmapped_map`; nothing else in the way) is matched by an exiting closer on the
+    host are they let through, and then verify_unused, after queueing is off, must see each map's open count
+    reach 0 (otherwise the act refuses and gives queueing back). Any other unexplained open keeps the refusal.
+    """
+    want = {}
+    for m in maps:
+        if m.get("name") not in unmapped or not dead_unmapped_map(m, {"array_unmapped": True}):
+            continue
+        busy = workload_openers(m.get("openers"))
+        unexplained = san_users.unexplained_opens(m.get("open_count"), m.get("openers"), busy)
+        if not unexplained:
+            continue
+        try:
+            check_not_in_use(m, "map %s" % m.get("name"), allow_openers=True, exiting_opens=unexplained)
+        except Refused:
+            continue  # refused for what it is (mounted, held, a kernel user), never for the open count
+        want[m.get("name")] = unexplained
+    if not want or sum(want.values()) > len(closers):
+        return {}
+    return want
+
+
 def plan_map_flush(map_info, options=None):
     """Steps that remove one multipath map; [] when the map is absent (nothing to do).
 
@@ -243,20 +283,27 @@ def plan_map_flush(map_info, options=None):
         return []
     name = map_info.get("name") or map_info.get("wwid")
     release = dead_unmapped_map(map_info, options)
-    check_not_in_use(map_info, "map %s" % name, allow_openers=release)
+    exiting = int(options.get("exiting_opens") or 0) if release else 0
+    check_not_in_use(map_info, "map %s" % name, allow_openers=release, exiting_opens=exiting)
+    exiting = min(exiting, san_users.unexplained_opens(map_info.get("open_count"), map_info.get("openers"),
+                                                       workload_openers(map_info.get("openers"))))
     ident = map_identity(map_info)
+    released = dict(ident, release_openers=True, exiting_opens=exiting) if exiting else \
+        dict(ident, release_openers=True)
     steps = [
-        step("disable_queueing", name, dict(ident, release_openers=True) if release else ident,
+        step("disable_queueing", name, released if release else ident,
              "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid openers "
              "go away, and the daemon keeps queueing off if a flush fails" % name),
     ]
     if release:
         settle = float(options.get("settle", RELEASE_SETTLE))
         blocked = [_opener_label(o) for o in workload_openers(map_info.get("openers"))]
-        steps.append(step("verify_unused", name, dict(ident, settle=settle),
+        if exiting:
+            blocked.append("%d killed task(s) still closing it" % exiting)
+        steps.append(step("verify_unused", name, dict(released, settle=settle),
                           "the array no longer maps %s and every path failed: with queueing off, the I/O of %s "
-                          "fails; wait up to %gs for every opener to leave, refuse if one stays"
-                          % (name, ", ".join(blocked) or "any blocked opener", settle)))
+                          "fails; wait up to %gs for every opener to leave and the open count to reach 0, refuse "
+                          "if one stays" % (name, ", ".join(blocked) or "any blocked opener", settle)))
     steps += [
         step("flush_map", name, dict(ident, force_remove=bool(options.get("force_remove"))),
              "targeted multipath -f %s (this map only, no flush-all), retried within the deadline%s"
@@ -599,11 +646,19 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             skip(v, _never_touched(v))
 
     map_steps = {}
+    closers = exiting_closers(snapshot)
+    allowance = exiting_allowance(chosen_maps, unmapped, closers)
     for m in chosen_maps:
         try:
-            map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped))
+            map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped,
+                                                              exiting_opens=allowance.get(m.get("name"), 0)))
         except Refused as exc:
-            skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": str(exc)})
+            reason = str(exc)
+            if exc.kind == "open_count" and closers and m.get("name") in unmapped:
+                reason += ("; the %d task(s) exiting on this host while closing a block device (%s) do not account "
+                           "for the unexplained opens of every dead map the array no longer maps"
+                           % (len(closers), ", ".join(_task_label(t) for t in closers[:5])))
+            skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": reason})
             continue
         flushed.add(m.get("name"))
     live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)

@@ -373,6 +373,97 @@ def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
                 % w2, timeout=30)
 
 
+GUEST_TASKS = r"""
+import glob, os, sys
+try:
+    want = os.stat("/dev/mapper/" + sys.argv[1]).st_rdev
+except OSError:
+    want = None  # the map is gone
+for t in glob.glob("/proc/[0-9]*/task/[0-9]*"):
+    pid, tid = t.split("/")[2], t.split("/")[4]
+    try:
+        st = open(t + "/stat").read()
+        f = st[st.rfind(")") + 2:].split()
+        if f[0] == "D" and int(f[6]) & 4:
+            frames = [ln.split()[-1].split("+")[0] for ln in open(t + "/stack")]
+            print("exiting", tid, open(t + "/comm").read().strip(), " ".join(frames))
+    except (OSError, IndexError, ValueError):
+        pass
+    if pid != tid or want is None:
+        continue
+    for fd in glob.glob("/proc/%s/fd/*" % pid):
+        try:
+            if os.stat(fd).st_rdev == want:
+                print("holder", pid)
+                break
+        except OSError:
+            pass
+"""
+
+
+def guest_tasks(lab, wwid):
+    """(pids holding the map in a file, ["tid comm frames..."] of tasks exiting in D state) on the guest."""
+    rc, out, err = lab.ssh("python3 - %s" % wwid, input=GUEST_TASKS, timeout=60)
+    assert rc == 0, (out, err)
+    lines = out.splitlines()
+    return ([ln.split()[1] for ln in lines if ln.startswith("holder ")],
+            [ln.split(" ", 1)[1] for ln in lines if ln.startswith("exiting ")])
+
+
+@pytest.mark.every_suite
+def test_killed_reader_holding_a_dead_map(lab, tmp_path, sim_factory):
+    """A reader killed while its read queued on the dead map of an unmapped LUN (what systemd-udevd does to its blkid
+    worker after the event timeout) holds the map from inside its exit, with no open file left to see. The cleanup
+    attributes that open to the exiting task, disables queueing, sees the open count reach 0, and removes the map."""
+    lab.reset()
+    w2 = mapped(lab.truth())[2]
+    try:
+        lab.unmap_lun(2)
+        lab.wait_paths(w2, state="failed", timeout=60)
+        # our own buffered read, without the lseek of dd; udev's blkid may be reading the map already
+        sh(lab, "setsid nohup python3 -c 'import os; os.read(os.open(\"/dev/mapper/%s\", os.O_RDONLY), 4096)' "
+                ">/dev/null 2>&1 < /dev/null & echo $! > /tmp/killed.pid" % w2)
+        ours = sh(lab, "cat /tmp/killed.pid").strip()
+        deadline = time.monotonic() + 60
+        while ours not in guest_tasks(lab, w2)[0] and time.monotonic() < deadline:
+            time.sleep(1)
+        time.sleep(3)  # its read is queued (every path failed, queue_if_no_path)
+        killed = guest_tasks(lab, w2)[0]
+        assert ours in killed, "our reader never opened the dead map: %s" % killed
+        # SIGKILL, as systemd-udevd sends its blkid worker after the event timeout
+        sh(lab, "kill -9 %s" % " ".join(killed))
+        deadline = time.monotonic() + 60
+        holders, exiting = guest_tasks(lab, w2)
+        while (holders or not exiting) and time.monotonic() < deadline:
+            time.sleep(1)
+            holders, exiting = guest_tasks(lab, w2)
+        opens = int(sh(lab, "dmsetup info -c --noheadings -o open %s" % w2).strip())
+        assert opens >= 1 and not holders and exiting, \
+            "the kernel did not keep the map open from a killed task (open %s, holders %s, exiting %s)" % (
+                opens, holders, exiting)
+        sds2 = map_sds(lab, w2)
+        sim = sim_factory(lab)
+
+        play = run_play(lab, sim, tmp_path, tag="killed", timeout=400)
+        assert play.rc == 0, play.out[-4000:]
+        plan = play.plan
+        assert plan["refused"] == [], plan["refused"]
+        steps2 = [s for s in plan["steps"] if s["target"] == w2]
+        assert [s["action"] for s in steps2] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
+                                                 "remove_wwid"], steps2
+        assert steps2[0]["expect"]["exiting_opens"] == opens, steps2[0]
+        ran = play.results("stale_cleanup")[0]["executed"]
+        waited = [s for s in ran if s["action"] == "verify_unused" and s["target"] == w2][0]
+        assert waited["outcome"] == "done", waited
+        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
+        assert w2 not in gone and not set(sds2) & set(gone.split()), (sds2, gone)
+        assert guest_tasks(lab, w2)[1] == [], "a killed task is still exiting"
+        sys.stderr.write("[remediate] killed reader: %d open(s) from exiting task(s) %r, play %.1fs, verify_unused "
+                         "%.1fs\n" % (opens, exiting, play.seconds, waited["elapsed"]))
+    finally:
+        lab.ssh("multipathd disablequeueing map %s 2>/dev/null; true" % w2, timeout=30)
+
+
 def test_kernel_initiator_and_incomplete_truth(lab, tmp_path, sim_factory):
     """Coverage (c) and (d) on one state, in check mode: an unmapped LUN whose removal depends on the truth."""
     lab.reset()

@@ -576,6 +576,57 @@ def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
     assert env.commands == []
 
 
+def killed_closer(env, releases=True, opens=1):
+    """A udev worker killed while its read queued on the dead map: it holds `opens` opens from inside its exit, with
+    no file table for the /proc scan; when queueing is disabled the read fails and its close returns (releases)."""
+    env.maps[WWID]["openers"] = []
+    env.maps[WWID]["open_count"] = opens
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps and releases:
+            env.maps[WWID]["open_count"] = 0
+        return res
+    host = env.host()
+    host.run = run
+    return host
+
+
+def test_dead_map_held_by_a_killed_closer_is_flushed_once_its_open_count_reaches_0(env):
+    host = killed_closer(env)
+    plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
+    assert [s["action"] for s in plan][:3] == ["disable_queueing", "verify_unused", "flush_map"]
+    executed = san_act.execute(plan, host)
+    assert same_steps(plan, executed)
+    assert env.commands.index(["multipathd", "disablequeueing", "map", WWID]) < \
+        env.commands.index(["multipath", "-f", WWID])
+    assert WWID not in env.maps
+
+
+def test_killed_closer_that_does_not_let_go_is_refused_and_queueing_given_back(env):
+    host = killed_closer(env, releases=False)
+    plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
+    t0 = env.clock()
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "verify_unused"
+    assert "open count 1" in str(info.value) and "nothing flushed" in str(info.value)
+    assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
+    assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID] and env.maps[WWID]["queueing"] is True
+    assert env.clock() - t0 <= san_plan.RELEASE_SETTLE + 2
+
+
+def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_any_command(env):
+    host = killed_closer(env)
+    plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
+    env.maps[WWID]["open_count"] = 2   # another user nobody named opened the map since the plan
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.step["action"] == "disable_queueing" and "open count 2" in str(info.value)
+    assert env.commands == [] and WWID in env.maps
+
+
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
     with pytest.raises(san_plan.Refused) as info:

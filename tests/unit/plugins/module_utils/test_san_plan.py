@@ -166,6 +166,82 @@ def test_cleanup_releases_only_stale_unmapped_dead_maps():
     assert out["steps"] == [] and "pid 31 (dd)" in out["skipped"][0]["reason"]
 
 
+# ---------------------------------------------------------------------------------------------- killed closers
+CLOSER = {"pid": 402, "comm": "(udev-worker)", "frames": ["blkdev_close", "blkdev_put", "blkdev_flush_mapping"]}
+STALE = {"kind": "stale_unmapped", "object": "map"}
+
+
+def closing_snapshot(closers, open_count=1, **change):
+    """A dead unmapped map (every path failed and LOGICAL UNIT NOT SUPPORTED) held open by nobody the /proc scan
+    sees, on a host with `closers` (exiting tasks inside a block device's last close)."""
+    snap = snapshot()
+    snap["host"] = {"exiting_tasks": closers}
+    snap["maps"][WWID].update(dict({"paths": [{"name": "sdc", "dm_state": "failed"},
+                                              {"name": "sdd", "dm_state": "failed"}],
+                                    "openers": [], "open_count": open_count}, **change))
+    return snap
+
+
+def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_count_0():
+    out = san_plan.plan_cleanup(closing_snapshot([CLOSER]), [dict(STALE, name=WWID, wwid=WWID)])
+    steps = [s for s in out["steps"] if s["target"] == WWID]
+    assert [s["action"] for s in steps][:3] == ["disable_queueing", "verify_unused", "flush_map"]
+    assert steps[0]["expect"]["release_openers"] is True and steps[0]["expect"]["exiting_opens"] == 1
+    assert steps[1]["expect"]["exiting_opens"] == 1
+    assert "1 killed task(s) still closing it" in steps[1]["reason"] and "open count to reach 0" in steps[1]["reason"]
+
+
+@pytest.mark.parametrize("closers,open_count,change", [
+    ([], 1, {}),                                                       # no killed task: a user nobody named
+    ([dict(CLOSER, frames=[])], 1, {}),                                 # exiting, but not in a block device close
+    ([dict(CLOSER, frames=None)], 1, {}),                               # /proc/PID/stack unreadable: no proof
+    ([CLOSER], 2, {}),                                                  # 2 unexplained opens, 1 closer
+    ([CLOSER], 1, {"probe": {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "no_answer"}}}),
+    ([CLOSER], 1, {"queueing": False}),                                 # not queueing: nothing to wait for
+])
+def test_an_unexplained_open_without_a_killed_closer_to_match_it_still_refuses(closers, open_count, change):
+    out = san_plan.plan_cleanup(closing_snapshot(closers, open_count, **change), [dict(STALE, name=WWID, wwid=WWID)])
+    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert "open count %d" % open_count in out["skipped"][0]["reason"]
+
+
+def test_killed_closers_are_pooled_over_every_dead_map():
+    # /proc does not say which device an exiting task closes: one closer cannot vouch for two maps
+    snap = closing_snapshot([CLOSER])
+    snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
+                               probe={"sde": {"result": "lun_not_supported"}})
+    verdicts = [dict(STALE, name=WWID, wwid=WWID), dict(STALE, name=WWID2, wwid=WWID2)]
+    out = san_plan.plan_cleanup(snap, verdicts)
+    assert out["steps"] == []
+    reasons = [x["reason"] for x in out["skipped"]]
+    assert len(reasons) == 2 and all("1 task(s) exiting on this host" in r and "pid 402" in r for r in reasons)
+    snap["host"]["exiting_tasks"] = [CLOSER, dict(CLOSER, pid=403)]
+    out = san_plan.plan_cleanup(snap, verdicts)
+    assert set(s["target"] for s in out["steps"] if s["action"] == "verify_unused") == {WWID, WWID2}
+
+
+@pytest.mark.parametrize("change,kind", [
+    ({"mountpoints": ["/data"]}, "mounted"),
+    ({"holders": [{"name": "dm-7", "uuid": "LVM-xyz", "dm_name": "vgsan-lv0"}]}, "holder"),
+    ({"kernel_users": [{"kind": "btrfs", "name": "f00d", "detail": "member dm-3"}]}, "kernel_user"),
+    ({"openers_unknown": "/proc/PID/fd unreadable for pid 9"}, "openers_unknown"),
+])
+def test_a_killed_closer_never_lifts_another_refusal(change, kind):
+    out = san_plan.plan_cleanup(closing_snapshot([CLOSER], **change), [dict(STALE, name=WWID, wwid=WWID)])
+    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(closing_snapshot([CLOSER], **change)["maps"][WWID],
+                                {"array_unmapped": True, "exiting_opens": 1})
+    assert info.value.kind == kind
+
+
+def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
+    out = san_plan.plan_cleanup(closing_snapshot([CLOSER]), [{"kind": "serial_mismatch", "object": "map",
+                                                              "name": WWID, "wwid": WWID, "evidence": {}}])
+    assert out["steps"] == [] and "open count 1" in out["skipped"][0]["reason"]
+
+
 @pytest.mark.parametrize("uuid,name,kind", [
     ("LVM-abc", "dm-1", "lvm"), ("part2-mpath-x", "dm-2", "kpartx"), ("CRYPT-LUKS1-x", "dm-3", "luks"),
     ("CRYPT-PLAIN-x", "dm-4", "dm-crypt"), ("mpath-36", "dm-5", "multipath"), (None, "md0", "md"),
