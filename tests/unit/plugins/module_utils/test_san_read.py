@@ -1135,8 +1135,23 @@ def test_proc_stat_is_parsed_after_the_last_parenthesis():
     assert 4195660 & sp.PF_EXITING and not 4195660 & sp.PF_KTHREAD
 
 
+# The same close on the lab's Debian 11 (5.10) and Debian 13 (6.12) kernels, a reader killed by the lab test
+# test_killed_reader_holding_a_dead_map (function names as /proc/PID/stack printed them, offsets left out).
+STACK_5_10 = ("wait_on_page_bit_common truncate_inode_pages_range __blkdev_put blkdev_close __fput task_work_run "
+              "do_exit do_group_exit get_signal")
+STACK_6_12 = ("folio_wait_bit_common __filemap_get_folio truncate_inode_pages_range blkdev_flush_mapping "
+              "blkdev_put_whole bdev_release blkdev_release __fput task_work_run do_exit")
+
+
+def as_stack(names):
+    return "".join("[<0>] %s+0x10/0x20\n" % n for n in names.split())
+
+
 def test_block_release_frames_of_a_killed_worker():
     assert sp.block_release_frames(KILLED_WORKER_STACK) == ["blkdev_flush_mapping", "blkdev_put", "blkdev_close"]
+    assert sp.block_release_frames(as_stack(STACK_5_10)) == ["__blkdev_put", "blkdev_close"]
+    assert sp.block_release_frames(as_stack(STACK_6_12)) == ["blkdev_flush_mapping", "bdev_release",
+                                                             "blkdev_release"]
     assert sp.block_release_frames("[<0>] folio_wait_bit_common+0x13d/0x350\n[<0>] filemap_read+0x1/0x2\n") == []
     assert sp.block_release_frames(None) == []
 
