@@ -220,6 +220,15 @@ def test_killed_closers_are_pooled_over_every_dead_map():
     assert set(s["target"] for s in out["steps"] if s["action"] == "verify_unused") == {WWID, WWID2}
 
 
+def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
+    snap = closing_snapshot([CLOSER])
+    snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
+                               probe={"sde": {"result": "lun_not_supported"}}, mountpoints=["/old"])
+    out = san_plan.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID), dict(STALE, name=WWID2, wwid=WWID2)])
+    assert [s["expect"].get("exiting_opens") for s in out["steps"] if s["action"] == "disable_queueing"] == [1]
+    assert [(x["name"], "/old" in x["reason"]) for x in out["skipped"] if x["kind"] == "refused"] == [(WWID2, True)]
+
+
 @pytest.mark.parametrize("change,kind", [
     ({"mountpoints": ["/data"]}, "mounted"),
     ({"holders": [{"name": "dm-7", "uuid": "LVM-xyz", "dm_name": "vgsan-lv0"}]}, "holder"),
