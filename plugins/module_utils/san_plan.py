@@ -288,8 +288,9 @@ def plan_map_flush(map_info, options=None):
     exiting = min(exiting, san_users.unexplained_opens(map_info.get("open_count"), map_info.get("openers"),
                                                        workload_openers(map_info.get("openers"))))
     ident = map_identity(map_info)
-    released = dict(ident, release_openers=True, exiting_opens=exiting) if exiting else \
-        dict(ident, release_openers=True)
+    released = dict(ident, release_openers=True)
+    if exiting:
+        released["exiting_opens"] = exiting
     steps = [
         step("disable_queueing", name, released if release else ident,
              "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid openers "

@@ -1160,8 +1160,9 @@ def killed_task(t, pid, comm="(udev-worker)", stat=None, stack=KILLED_WORKER_STA
     """/proc/PID of a task exiting with no file table left: empty fd dir, its stat and (if given) its stack."""
     t.proc(pid, comm, fds=[])
     base = "/proc/%d/task/%d" % (pid, pid)
-    t._write("/proc/%d/stat" % pid, stat or KILLED_WORKER_STAT.replace("402", str(pid), 1))
-    t._write(base + "/stat", stat or KILLED_WORKER_STAT.replace("402", str(pid), 1))
+    stat = stat or KILLED_WORKER_STAT.replace("402", str(pid), 1)
+    t._write("/proc/%d/stat" % pid, stat)
+    t._write(base + "/stat", stat)
     t._write(base + "/comm", comm + "\n")
     if stack is not None:
         t._write(base + "/stack", stack)
