@@ -5,9 +5,11 @@
 
 Read only (module_utils/deadline.py):
 
-* sysfs and /proc are read in ONE forked child per snapshot (`deadline.call`). When that batch does not
-  finish, each device is read again in its own child so that the one that hangs is named in `errors` and
-  the rest is kept.
+* sysfs and /proc are read in ONE forked child per snapshot (`deadline.call`), with up to READ_BATCH block
+  devices; a host with more gets one more child per READ_BATCH devices, each with the full deadline (a host
+  with thousands of paths is slow, not hung). When a child does not finish, its devices are read again in
+  smaller children, down to one per device, so that the one that hangs is named in `errors` and the rest is
+  kept.
 * commands (`dmsetup`, `multipathd`) run through `deadline.run`, each once per snapshot; the live SCSI probes
   are san_probe's.
 * `/dev/dm-*` is never opened (a queueing map without paths hangs its opener: lab finding 1). Openers are
@@ -47,7 +49,10 @@ _TARGET_DIR = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
 # multipathd raw path format, used when its JSON cannot be parsed
 MPD_PATHS_FORMAT = "%d|%D|%t|%T|%o|%w"
 
-# Devices per child when the one-child batch read of sysfs did not finish in time (see Host._read_raw).
+# Block devices per child of a read (see Host._read_raw): at 256 a TCG guest under load reads them in ~4 s, within
+# the default 10 s deadline; a 1,024-LUN host with 2 paths per LUN (3,072 devices) takes 12 children.
+READ_BATCH = 256
+# Devices per child when a child did not finish in time, before one child per device names the one that hangs.
 READ_CHUNK = 16
 
 # Commands the reader runs (kept here so that tests and docs name them exactly)
@@ -407,15 +412,23 @@ def multipathd_pids(root):
     return pids
 
 
-def read_batch(root, names=None):
-    """Everything from sysfs and /proc in one go (the child of deadline.call)."""
+def devices_to_read(listing, names=None):
+    """The sd devices asked for (all when `names` is None) and every dm device of `listing`, in reading order."""
+    wanted = listing if names is None else [n for n in names if n in listing]
+    return [n for n in sorted(wanted) if SD_RE.match(n)] + [n for n in sorted(listing) if DM_RE.match(n)]
+
+
+def read_batch(root, names=None, limit=None):
+    """Everything from sysfs and /proc in one go (the child of deadline.call), with at most `limit` block devices:
+    the names of the others come back in "unread", for the next children."""
     listing = read_listing(root)
-    wanted = listing if names is None else dict((n, listing[n]) for n in names if n in listing)
+    devices = devices_to_read(listing, names)
+    now, later = (devices, []) if limit is None else (devices[:limit], devices[limit:])
     unreadable, exiting = [], []
-    return {
+    out = read_devices(root, now)
+    out.update({
         "listing": listing,
-        "sd": dict((n, read_sd(root, n)) for n in wanted if SD_RE.match(n)),
-        "dm": dict((n, read_dm(root, n)) for n in listing if DM_RE.match(n)),
+        "unread": later,
         "initiators": read_initiators(root),
         "sessions": read_sessions(root),
         "mounts": read_mounts(root),
@@ -424,7 +437,8 @@ def read_batch(root, names=None):
         "procs_exiting": exiting,
         "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
-    }
+    })
+    return out
 
 
 def read_devices(root, names):
@@ -684,33 +698,23 @@ class Host(object):
     # -- sysfs/proc ---------------------------------------------------------------------------------
 
     def _read_raw(self, names=None):
-        """One child for the whole batch; on timeout one child per piece, naming what hangs."""
+        """One child for the whole batch (READ_BATCH devices, then one more child per READ_BATCH); on timeout one
+        child per piece and per chunk of devices, naming what hangs."""
         errors = []
         try:
-            return self.call(read_batch, (self.root, names), timeout=self.read_timeout,
-                             what="batch read of sysfs and /proc"), errors
+            raw = self.call(read_batch, (self.root, names, READ_BATCH), timeout=self.read_timeout,
+                            what="batch read of sysfs and /proc")
         except deadline.DeadlineExceeded as exc:
             errors.append({"what": "batch read of sysfs and /proc", "msg": str(exc)})
+        else:
+            unread = raw.pop("unread", None) or []
+            for start in range(0, len(unread), READ_BATCH):
+                self._read_devices(raw, unread[start:start + READ_BATCH], errors)
+            return raw, errors
         # the listing is the core: without it there is nothing to report (fails the module)
         listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
         raw = {"listing": listing, "sd": {}, "dm": {}}
-        wanted = listing if names is None else [n for n in names if n in listing]
-        devices = [n for n in sorted(wanted) if SD_RE.match(n)] + [n for n in sorted(listing) if DM_RE.match(n)]
-        # A host with many LUNs is slow, not hung: chunks keep one child per CHUNK devices (each with the full
-        # deadline); only a chunk that does not finish is read device by device, to name the one that hangs.
-        for start in range(0, len(devices), READ_CHUNK):
-            chunk = devices[start:start + READ_CHUNK]
-            try:
-                part = self.call(read_devices, (self.root, chunk), timeout=self.read_timeout,
-                                 what="sysfs read of %s" % ", ".join(chunk))
-            except (deadline.DeadlineExceeded, RuntimeError) as exc:
-                errors.append({"what": "sysfs read of %s" % ", ".join(chunk), "msg": str(exc)})
-                part = {"sd": {}, "dm": {}}
-                for n in chunk:
-                    kind, fn = ("sd", read_sd) if SD_RE.match(n) else ("dm", read_dm)
-                    part[kind][n] = self._piece(fn, (self.root, n), "sysfs read of /sys/block/%s" % n, errors)
-            raw["sd"].update(part["sd"])
-            raw["dm"].update(part["dm"])
+        self._read_devices(raw, devices_to_read(listing, names), errors, per_child=READ_CHUNK)
         raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors) or {}
         raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors) or []
         raw["mounts"] = self._piece(read_mounts, (self.root,), "read of /proc/self/mountinfo and /proc/swaps",
@@ -725,6 +729,27 @@ class Host(object):
         raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
                                              errors) or []
         return raw, errors
+
+    def _read_devices(self, raw, devices, errors, per_child=READ_BATCH):
+        """sysfs of `devices` into raw["sd"] and raw["dm"], `per_child` devices per child, each child with the full
+        deadline; the devices of a child that misses it are read again READ_CHUNK, then one, per child."""
+        for start in range(0, len(devices), per_child):
+            group = devices[start:start + per_child]
+            if per_child == 1:
+                kind, fn = ("sd", read_sd) if SD_RE.match(group[0]) else ("dm", read_dm)
+                raw[kind][group[0]] = self._piece(fn, (self.root, group[0]), "sysfs read of /sys/block/%s" % group[0],
+                                                  errors)
+                continue
+            what = "sysfs read of %s" % (", ".join(group) if len(group) <= READ_CHUNK else
+                                         "%d devices, %s to %s" % (len(group), group[0], group[-1]))
+            try:
+                part = self.call(read_devices, (self.root, group), timeout=self.read_timeout, what=what)
+            except (deadline.DeadlineExceeded, RuntimeError) as exc:
+                errors.append({"what": what, "msg": str(exc)})
+                self._read_devices(raw, group, errors, per_child=READ_CHUNK if per_child > READ_CHUNK else 1)
+                continue
+            raw["sd"].update(part["sd"])
+            raw["dm"].update(part["dm"])
 
     def _piece(self, fn, args, what, errors):
         try:

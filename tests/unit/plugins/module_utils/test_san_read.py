@@ -806,6 +806,70 @@ def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_p
     assert [e["what"] for e in snap["errors"]] == ["batch read of sysfs and /proc"]
 
 
+def many_luns(tmp_path):
+    """healthy_lab with 40 more LUNs on session 1: 45 sds and 2 maps."""
+    t = healthy_lab(tmp_path)
+    for i in range(40):
+        t.disk("sd%s" % chr(ord("f") + i) if i < 21 else "sda%s" % chr(ord("a") + i - 21), "2:0:0:%d" % (10 + i),
+               "65:%d" % (16 * i), session=1, wwid="naa." + ontap_wwid(10 + i)[1:])
+    return t.commands()
+
+
+def test_a_host_with_more_devices_than_a_batch_is_read_in_one_child_per_batch(tmp_path, monkeypatch):
+    """A 1,024-LUN host is slow, not hung: past READ_BATCH devices the read goes on in more children, each with
+    the full deadline, instead of one child missing its deadline and the host reported as an error."""
+    t = many_luns(tmp_path)
+    whole = t.reader(call=inline_call).snapshot(probe=False)
+    monkeypatch.setattr(sr, "READ_BATCH", 8)
+    t.commands()
+    calls = []
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        calls.append((fn.__name__, len(args[1]) if fn.__name__ == "read_devices" else None, timeout))
+        return inline_call(fn, args)
+
+    snap = t.reader(call=call, read_timeout=4.0).snapshot(probe=False)
+    devices = 45 + 2
+    assert calls[0] == ("read_batch", None, 4.0)
+    assert calls[1:] == [("read_devices", min(8, devices - 8 - i), 4.0) for i in range(0, devices - 8, 8)]
+    assert snap["errors"] == [] and len(snap["disks"]) == 45
+    snap.pop("collected_at"), whole.pop("collected_at")
+    assert snap == whole
+
+
+def test_a_hung_device_in_a_later_batch_is_named_and_the_other_batches_kept(tmp_path, monkeypatch):
+    t = many_luns(tmp_path)
+    monkeypatch.setattr(sr, "READ_BATCH", 8)
+    monkeypatch.setattr(sr, "READ_CHUNK", 4)
+    hung = "sdz"  # in a later batch: the first 8 devices are sda..sdag
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        names = {"read_devices": lambda: args[1], "read_sd": lambda: [args[1]]}.get(fn.__name__, list)()
+        if hung in names:
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+
+    snap = t.reader(call=call).snapshot(probe=False)
+    assert hung not in snap["disks"] and len(snap["disks"]) == 44
+    whats = [e["what"] for e in snap["errors"]]
+    assert len(whats) == 3
+    assert whats[0] == "sysfs read of 7 devices, sdv to dm-1"  # the last batch: 47 devices, 8 per child
+    assert whats[1] == "sysfs read of sdz, dm-0, dm-1"  # then 4 per child: sdv..sdy were read
+    assert whats[2] == "sysfs read of /sys/block/%s" % hung  # then one per child: dm-0 and dm-1 were read
+    assert len(snap["maps"]) == 2
+
+
+def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypatch):
+    t = many_luns(tmp_path)
+    whole = t.reader(call=deadline.call).snapshot(probe=False)
+    monkeypatch.setattr(sr, "READ_BATCH", 8)
+    t.commands()
+    batched = t.reader(call=deadline.call).snapshot(probe=False)
+    assert batched["errors"] == [] and len(batched["disks"]) == 45
+    batched.pop("collected_at"), whole.pop("collected_at")
+    assert batched == whole
+
+
 def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
     t = healthy_lab(tmp_path).commands()
     real = sr.read_sd
