@@ -109,6 +109,7 @@ for key in ("cumulative", "tottime"):
 """
 
 SG_INQ = "sg_inq on every sd"
+SLOW = (SG_INQ, "lsscsi -i")
 
 
 def guest_commands(payload):
@@ -133,8 +134,16 @@ def ansible(inventory, module, env_extra=None, args=""):
     return time.monotonic() - t
 
 
-def make_luns(lab, luns, timeout):
-    """scsi_debug with two hosts; at most 256 LUNs per target (flat LUN addressing past that is not needed)."""
+def make_luns(lab, luns, timeout, udev="settle"):
+    """scsi_debug with two hosts; at most 256 LUNs per target (flat LUN addressing past that is not needed).
+
+    Once every map has both paths the guest must be quiet before timing, or the numbers measure contention.
+    udev="settle" waits for `udevadm settle` (returned 259 s after modprobe at 128 LUNs; not within 1,800 s at
+    512: each dm change event runs multipath, kpartx and blkid children, ~1-2 s a process start under TCG).
+    udev="stop" stops systemd-udevd at that point instead, releases any dm cookie a map operation still waits on
+    (`dmsetup udevcomplete_all`) and waits for multipathd to say idle: the topology the timed tools read (sysfs,
+    dm tables, multipathd's paths) is then complete and still; the queued uevents stay unprocessed, which only
+    udev's own database and /dev links would have used."""
     per_tgt = min(luns, 256)
     tgts = -(-luns // per_tgt)
     lab.ssh("modprobe scsi_debug add_host=2 num_tgts=%d max_luns=%d dev_size_mb=4 vpd_use_hostno=0 delay=0"
@@ -142,19 +151,36 @@ def make_luns(lab, luns, timeout):
     want = tgts * per_tgt
     t0 = time.monotonic()
     while True:
-        _rc, out, _err = lab.ssh(["python3", "-c", COUNT], timeout=120)
+        _rc, out, _err = lab.ssh(["python3", "-c", COUNT], timeout=300)
         n_sd, n_dm, n_slaves = (int(x) for x in out.split())
         if n_slaves >= 2 * want:
-            # the maps exist, but udev and multipathd go on working through the events for minutes under TCG;
-            # timing then would measure their contention, not the tools
-            left = max(60, int(timeout - (time.monotonic() - t0)))
-            rc, _out, _err = lab.ssh("udevadm settle --timeout=%d && multipathd show daemon" % left,
-                                     timeout=left + 60)
-            return {"luns": want, "sd": n_sd, "maps": n_dm, "paths_in_maps": n_slaves,
-                    "udev_settled": rc == 0, "settle_s": round(time.monotonic() - t0, 1)}
+            break
         if time.monotonic() - t0 > timeout:
             raise SystemExit("only %s sd, %s maps, %s paths in maps after %ss" % (n_sd, n_dm, n_slaves, timeout))
-        time.sleep(5)
+        time.sleep(10)
+    setup = {"luns": want, "sd": n_sd, "maps": n_dm, "paths_in_maps": n_slaves, "udev": udev,
+             "topology_s": round(time.monotonic() - t0, 1)}
+    if udev == "stop":
+        _rc, out, _err = lab.ssh("test -e /run/udev/queue && echo busy || echo empty; cat /sys/kernel/uevent_seqnum",
+                                 timeout=300)
+        setup["udev_queue_at_stop"], setup["uevent_seqnum_at_stop"] = out.split()[:2]
+        lab.ssh("systemctl stop systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket"
+                " && { dmsetup udevcomplete_all -y || true; }", timeout=600, check=True)
+        idle = False
+        while not idle and time.monotonic() - t0 < timeout:
+            _rc, out, _err = lab.ssh("multipathd show daemon", timeout=300)
+            idle = "idle" in out
+            if not idle:
+                time.sleep(10)
+        setup["multipathd_idle"] = idle
+        time.sleep(60)  # the load average then says what is still running
+    else:
+        left = max(60, int(timeout - (time.monotonic() - t0)))
+        rc, _out, _err = lab.ssh("udevadm settle --timeout=%d && multipathd show daemon" % left, timeout=left + 60)
+        setup["udev_settled"] = rc == 0
+    _rc, out, _err = lab.ssh("cat /proc/loadavg", timeout=300)
+    setup.update(settle_s=round(time.monotonic() - t0, 1), loadavg_before_timing=out.strip())
+    return setup
 
 
 def kept_payload(lab, inventory):
@@ -167,25 +193,35 @@ def kept_payload(lab, inventory):
     return out.split()[0]
 
 
+def module_saw(lab, payload):
+    """What one untimed run of the module reports: its counts must match the host, and errors (a read that missed
+    its deadline, say) would make the timings those of a fallback path."""
+    _rc, out, _err = lab.ssh(["python3", payload], timeout=3600, check=True)
+    san = json.loads(out)["ansible_facts"]["san"]
+    return {"disks": len(san["disks"]), "maps": len(san["maps"]), "errors": san["errors"][:5],
+            "error_count": len(san["errors"])}
+
+
 def med(values):
     return round(statistics.median(values), 3)
 
 
-def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None):
+def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev="settle"):
     lab.start(setup=False)
     try:
         lab.ssh("systemctl stop iscsid.socket iscsid open-iscsi 2>/dev/null; true", timeout=120)
-        setup = make_luns(lab, luns, settle_timeout)
+        setup = make_luns(lab, luns, settle_timeout, udev)
         inventory = lab.inventory_path()
         ansible(inventory, "ansible.builtin.ping")       # warm the ssh control socket
         payload = kept_payload(lab, inventory)
+        setup["module_saw"] = module_saw(lab, payload)
         cmds = guest_commands(payload)
         times = {k: [] for k in cmds}
         rss = []
         e2e, ping = [], []
         for i in range(runs):
-            # the per-device sg_inq loop is a reference, not a target, and costs minutes per run under TCG
-            now = {k: v for k, v in cmds.items() if k != SG_INQ or slow_runs is None or i < slow_runs}
+            # the per-device sg_inq loop and lsscsi -i are references, not targets, and cost minutes per run
+            now = {k: v for k, v in cmds.items() if k not in SLOW or slow_runs is None or i < slow_runs}
             _rc, out, err = lab.ssh(["python3", "-c", GUEST_TIMER, json.dumps(now)], timeout=3600, check=True)
             for name, r in json.loads(out).items():
                 if r["rc"] != 0:
@@ -241,7 +277,8 @@ def print_table(results):
         print("- %s: %s (target %s) -> %s" % (name, measured, limit, "met" if met else "MISSED"))
 
 
-def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr, profile=False, slow_runs=None):
+def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr, profile=False, slow_runs=None,
+        udev="settle"):
     """Boot a VM of its own per size on `port`, measure (and cProfile the module if `profile`), stop it;
     returns {str(size): row}."""
     lab = Lab(port=port, mem=mem)
@@ -250,7 +287,7 @@ def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr,
         lab.ensure_built()
         results = {}
         for luns in sizes:
-            results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs)
+            results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs, udev)
             log.write("[bench] %s LUNs: %s\n" % (luns, json.dumps(results[str(luns)])))
     finally:
         lab.release()
@@ -265,11 +302,14 @@ def main():
     ap.add_argument("--settle-timeout", type=float, default=1800)
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--profile", action="store_true", help="after the runs, cProfile the module once per size")
-    ap.add_argument("--sg-inq-runs", type=int, help="time the sg_inq loop in only the first N runs (default: all)")
+    ap.add_argument("--slow-runs", "--sg-inq-runs", type=int, dest="slow_runs",
+                    help="time the sg_inq loop and lsscsi -i in only the first N runs (default: all)")
+    ap.add_argument("--udev", choices=("settle", "stop"), default="settle",
+                    help="before timing: wait for udevadm settle, or stop udevd once the maps are complete")
     args = ap.parse_args()
     results = run([int(x) for x in args.luns.split(",")], args.runs, args.mem, args.settle_timeout,
                   int(os.environ.get("SANLAB_PORT", "2299")), profile=args.profile,
-                  slow_runs=args.sg_inq_runs)
+                  slow_runs=args.slow_runs, udev=args.udev)
     print_table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

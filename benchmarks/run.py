@@ -139,7 +139,12 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="host: runs per size (median)")
     ap.add_argument("--mem", type=int, default=4096, help="host: guest MiB")
     ap.add_argument("--profile", action="store_true", help="host: cProfile the module once per size (in --json)")
-    ap.add_argument("--sg-inq-runs", type=int, help="host: time the sg_inq loop in only the first N runs")
+    ap.add_argument("--slow-runs", "--sg-inq-runs", type=int, dest="slow_runs",
+                    help="host: time the sg_inq loop and lsscsi -i in only the first N runs")
+    ap.add_argument("--udev", choices=("settle", "stop"), default="settle",
+                    help="host: before timing, wait for udevadm settle or stop udevd once the maps are complete")
+    ap.add_argument("--settle-timeout", type=float, default=1800,
+                    help="host: seconds to wait for the maps (and, with --udev settle, for udev)")
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
     ap.add_argument("--maps", default="1,10,50,100", help="cleanup: stale map counts")
     ap.add_argument("--hung", type=int, default=20, help="cleanup: maps in the hung-device case (0: skip)")
@@ -174,7 +179,8 @@ def main():
         if part == "host":
             import bench_host_scale
             raw = bench_host_scale.run([int(x) for x in args.luns.split(",")], args.runs, args.mem, port=args.host_port,
-                                       profile=args.profile, slow_runs=args.sg_inq_runs)
+                                       profile=args.profile, slow_runs=args.slow_runs, udev=args.udev,
+                                       settle_timeout=args.settle_timeout)
             rows += host_rows(raw)
         elif part == "cleanup":
             import bench_cleanup_lab
