@@ -140,7 +140,7 @@ def make_luns(lab, luns, timeout, udev="settle"):
     Once every map has both paths the guest must be quiet before timing, or the numbers measure contention.
     udev="settle" waits for `udevadm settle` (returned 259 s after modprobe at 128 LUNs; not within 1,800 s at
     512: each dm change event runs multipath, kpartx and blkid children, ~1-2 s a process start under TCG).
-    udev="stop" stops systemd-udevd at that point instead, releases any dm cookie a map operation still waits on
+    udev="stop" freezes systemd-udevd's cgroup at that point instead, releases any dm cookie a map operation waits on
     (`dmsetup udevcomplete_all`) and waits for multipathd to say idle: the topology the timed tools read (sysfs,
     dm tables, multipathd's paths) is then complete and still; the queued uevents stay unprocessed, which only
     udev's own database and /dev links would have used."""
@@ -164,8 +164,11 @@ def make_luns(lab, luns, timeout, udev="settle"):
         _rc, out, _err = lab.ssh("test -e /run/udev/queue && echo busy || echo empty; cat /sys/kernel/uevent_seqnum",
                                  timeout=300)
         setup["udev_queue_at_stop"], setup["uevent_seqnum_at_stop"] = out.split()[:2]
-        lab.ssh("systemctl stop systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket"
-                " && { dmsetup udevcomplete_all -y || true; }", timeout=600, check=True)
+        # Freezing udevd's cgroup (udevd, its workers and the programs they run) is immediate; `systemctl stop`
+        # is a job of PID 1, which at 512 LUNs was itself busy with the device units and did not finish in 600 s.
+        lab.ssh("cg=/sys/fs/cgroup$(awk -F: '$1 == \"0\" {print $3}' /proc/$(pidof -s systemd-udevd)/cgroup)"
+                " && echo 1 > \"${cg%/udev}/cgroup.freeze\" && { dmsetup udevcomplete_all -y || true; }",
+                timeout=600, check=True)
         idle = False
         while not idle and time.monotonic() - t0 < timeout:
             _rc, out, _err = lab.ssh("multipathd show daemon", timeout=300)
@@ -211,6 +214,7 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
     try:
         lab.ssh("systemctl stop iscsid.socket iscsid open-iscsi 2>/dev/null; true", timeout=120)
         setup = make_luns(lab, luns, settle_timeout, udev)
+        sys.stderr.write("[bench] %s LUNs setup: %s\n" % (luns, json.dumps(setup)))
         inventory = lab.inventory_path()
         ansible(inventory, "ansible.builtin.ping")       # warm the ssh control socket
         payload = kept_payload(lab, inventory)
@@ -231,6 +235,10 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
                     rss.append(r["rss_kib"])
             ping.append(ansible(inventory, "ansible.builtin.ping"))
             e2e.append(ansible(inventory, "sanfleet.remediation.stale_mpath_facts"))
+            sys.stderr.write("[bench] %s LUNs run %d: %s, e2e %.2f s, ping %.2f s\n" % (
+                luns, i + 1, json.dumps(dict((k, round(v[-1], 3)) for k, v in times.items() if len(v) > i)),
+                e2e[-1], ping[-1]))
+            sys.stderr.flush()
         row = {k: med(v) for k, v in times.items()}
         row["stale_mpath_facts (end to end, Ansible)"] = med(e2e)
         row["ansible ping (fixed cost)"] = med(ping)
@@ -305,7 +313,7 @@ def main():
     ap.add_argument("--slow-runs", "--sg-inq-runs", type=int, dest="slow_runs",
                     help="time the sg_inq loop and lsscsi -i in only the first N runs (default: all)")
     ap.add_argument("--udev", choices=("settle", "stop"), default="settle",
-                    help="before timing: wait for udevadm settle, or stop udevd once the maps are complete")
+                    help="before timing: wait for udevadm settle, or freeze udevd once the maps are complete")
     args = ap.parse_args()
     results = run([int(x) for x in args.luns.split(",")], args.runs, args.mem, args.settle_timeout,
                   int(os.environ.get("SANLAB_PORT", "2299")), profile=args.profile,

@@ -4,11 +4,15 @@
     source <(scripts/setup.sh)
     SANLAB_PORT=2251 python benchmarks/run.py                      # everything (hours under TCG)
     python benchmarks/run.py --only host,array --luns 128 --runs 1  # a quick look (~15 min)
+    python benchmarks/run.py --only host --luns 128,512,1024 --runs 5 --slow-runs 1 --udev stop --settle-timeout 3600
     SANLAB_PORT=2251 python benchmarks/run.py --only cleanup --maps 1,10
 
 Parts (--only, comma separated; default all three):
   host     bench_host_scale.run: boots a VM of its own (--mem MiB) per size on --host-port (default
            SANLAB_HOST_PORT, else 2299) with --luns scsi_debug LUNs x 2 paths, median of --runs; stops it after.
+           Before timing it waits for `udevadm settle` (--udev settle, the default) or, for 512 LUNs and more,
+           where udev does not settle within the hour under TCG, freezes udevd once every map has both paths
+           (--udev stop). --slow-runs N times lsscsi -i and the sg_inq loop in the first N runs only.
   cleanup  bench_cleanup_lab.run: --maps stale (unmapped, queueing, NETAPP) maps through playbooks/remediate.yml
            on the RUNNING lab VM on --lab-port (default SANLAB_PORT, else 2222; start it first with
            `SSH_PORT=<port> tests/lab/boot.sh start`; it is left running). --hung N adds the "one device whose
@@ -142,7 +146,7 @@ def main():
     ap.add_argument("--slow-runs", "--sg-inq-runs", type=int, dest="slow_runs",
                     help="host: time the sg_inq loop and lsscsi -i in only the first N runs")
     ap.add_argument("--udev", choices=("settle", "stop"), default="settle",
-                    help="host: before timing, wait for udevadm settle or stop udevd once the maps are complete")
+                    help="host: before timing, wait for udevadm settle or freeze udevd once the maps are complete")
     ap.add_argument("--settle-timeout", type=float, default=1800,
                     help="host: seconds to wait for the maps (and, with --udev settle, for udev)")
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
