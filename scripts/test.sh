@@ -120,10 +120,11 @@ pytest_unit() {
 }
 
 pytest_lab() {  # every lab test on bookworm; on the other generations the every_suite ones and README command 1
+  # --durations: the lab stages are most of CI's 60 minutes; the slowest tests are named in every log
   if [ "$SANLAB_SUITE" = bookworm ]; then
-    python -m pytest -q -p no:cacheprovider tests/integration
+    python -m pytest -q -p no:cacheprovider --durations=12 tests/integration
   else
-    python -m pytest -q -p no:cacheprovider -m "lab and every_suite" tests/integration || return 1
+    python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
     [ "$SANLAB" = 1 ] || return 0
     lab_audit
   fi
