@@ -730,9 +730,11 @@ class Host(object):
                                              errors) or []
         return raw, errors
 
-    def _read_devices(self, raw, devices, errors, per_child=READ_BATCH):
-        """sysfs of `devices` into raw["sd"] and raw["dm"], `per_child` devices per child, each child with the full
-        deadline; the devices of a child that misses it are read again READ_CHUNK, then one, per child."""
+    def _read_devices(self, raw, devices, errors, per_child=None):
+        """sysfs of `devices` into raw["sd"] and raw["dm"], `per_child` (READ_BATCH) devices per child, each child
+        with the full deadline; the devices of a child that misses it are read again READ_CHUNK, then one, per
+        child."""
+        per_child = per_child or READ_BATCH
         for start in range(0, len(devices), per_child):
             group = devices[start:start + per_child]
             if per_child == 1:
