@@ -11,8 +11,9 @@ Parts (--only, comma separated; default all three):
   host     bench_host_scale.run: boots a VM of its own (--mem MiB) per size on --host-port (default
            SANLAB_HOST_PORT, else 2299) with --luns scsi_debug LUNs x 2 paths, median of --runs; stops it after.
            Before timing it waits for `udevadm settle` (--udev settle, the default) or, for 512 LUNs and more,
-           where udev does not settle within the hour under TCG, freezes udevd once every map has both paths
-           (--udev stop). --slow-runs N times lsscsi -i and the sg_inq loop in the first N runs only.
+           where udev does not settle within the hour under TCG, kills udevd's queue once every map has both
+           paths (--udev stop). --slow-runs N times lsscsi -i and the sg_inq loop in the first N runs only (0:
+           never; lsscsi -i grows with the square of the devices and takes more than 40 minutes at 1,024 LUNs).
   cleanup  bench_cleanup_lab.run: --maps stale (unmapped, queueing, NETAPP) maps through playbooks/remediate.yml
            on the RUNNING lab VM on --lab-port (default SANLAB_PORT, else 2222; start it first with
            `SSH_PORT=<port> tests/lab/boot.sh start`; it is left running). --hung N adds the "one device whose
@@ -62,7 +63,8 @@ def host_rows(results):
     rows = []
     for key in HOST_ROWS:
         unit = "" if key.endswith("MiB") else " s"
-        rows.append(("host", key, " · ".join("%s: %s%s" % (s, results[s][key], unit) for s in sizes), "", ""))
+        values = ("%s%s" % (results[s][key], unit) if key in results[s] else "not measured" for s in sizes)
+        rows.append(("host", key, " · ".join("%s: %s" % pair for pair in zip(sizes, values)), "", ""))
     for name, measured, limit, met in targets(results):
         rows.append(("host", name, measured, limit, verdict(met)))
     return rows
@@ -146,7 +148,7 @@ def main():
     ap.add_argument("--slow-runs", "--sg-inq-runs", type=int, dest="slow_runs",
                     help="host: time the sg_inq loop and lsscsi -i in only the first N runs")
     ap.add_argument("--udev", choices=("settle", "stop"), default="settle",
-                    help="host: before timing, wait for udevadm settle or freeze udevd once the maps are complete")
+                    help="host: before timing, wait for udevadm settle or drop udev's queue once the maps are complete")
     ap.add_argument("--settle-timeout", type=float, default=1800,
                     help="host: seconds to wait for the maps (and, with --udev settle, for udev)")
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
