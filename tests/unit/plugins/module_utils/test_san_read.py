@@ -782,14 +782,19 @@ def test_hung_device_read_is_named_and_the_rest_kept(tmp_path):
     assert [p["dev"] for p in snap["maps"][ontap_wwid(1)]["paths"]] == ["8:16", "8:48"]
 
 
-def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_path):
-    """50 LUNs under load: the one-child batch misses its deadline without anything hung. The fallback reads
-    16 devices per child (each with the full deadline), never one child per device."""
+def many_luns(tmp_path):
+    """healthy_lab with 40 more LUNs on session 1: 45 sds and 2 maps."""
     t = healthy_lab(tmp_path)
     for i in range(40):
         t.disk("sd%s" % chr(ord("f") + i) if i < 21 else "sda%s" % chr(ord("a") + i - 21), "2:0:0:%d" % (10 + i),
                "65:%d" % (16 * i), session=1, wwid="naa." + ontap_wwid(10 + i)[1:])
-    t.commands()
+    return t.commands()
+
+
+def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_path):
+    """50 LUNs under load: the one-child batch misses its deadline without anything hung. The fallback reads
+    16 devices per child (each with the full deadline), never one child per device."""
+    t = many_luns(tmp_path)
     calls = []
 
     def call(fn, args=(), timeout=10.0, what=None):
@@ -804,15 +809,6 @@ def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_p
     assert calls.count("read_devices") == -(-devices // sr.READ_CHUNK)
     assert "read_sd" not in calls and "read_dm" not in calls
     assert [e["what"] for e in snap["errors"]] == ["batch read of sysfs and /proc"]
-
-
-def many_luns(tmp_path):
-    """healthy_lab with 40 more LUNs on session 1: 45 sds and 2 maps."""
-    t = healthy_lab(tmp_path)
-    for i in range(40):
-        t.disk("sd%s" % chr(ord("f") + i) if i < 21 else "sda%s" % chr(ord("a") + i - 21), "2:0:0:%d" % (10 + i),
-               "65:%d" % (16 * i), session=1, wwid="naa." + ontap_wwid(10 + i)[1:])
-    return t.commands()
 
 
 def test_a_host_with_more_devices_than_a_batch_is_read_in_one_child_per_batch(tmp_path, monkeypatch):
