@@ -156,30 +156,42 @@ def read_dm(root, name):
     return out
 
 
-def read_blocks(root, alias_dirs=()):
-    """Every device of /sys/block (sd, dm, md, ...) with its slaves, dm name and uuid, partitions and, for an sd,
-    its transport; and the /dev links (alias_dirs: by-id, mapper, ...) that name each: what LVM's filters see."""
+def read_block_names(root):
+    """Every name in /sys/block (sd, dm, md, nvme, ...): the list a batched read of the devices goes through."""
+    return _listdir(_p(root, "/sys/block"))
+
+
+def read_blocks(root, names):
+    """{name: device} for the given names of /sys/block, with slaves, dm name and uuid, partitions and, for an
+    sd, its transport (one child of Host.read_each); a device gone since the listing is left out."""
     blocks = {}
-    for name in _listdir(_p(root, "/sys/block")):
+    for name in names:
         b = read_dm(root, name)  # dm_name and uuid stay None for a device that is not device-mapper
         if b is None:
             continue
         b["partitions"] = [p for p in _listdir(_p(root, "/sys/block/" + name)) if p.startswith(name)]
         b["transport"] = transport_of(_realpath(root, "/sys/block/" + name))[0] if SD_RE.match(name) else None
         blocks[name] = b
+    return blocks
+
+
+def read_aliases(root, alias_dirs):
+    """{device name: the /dev links of alias_dirs (by-id, mapper, ...) that name it}: what LVM's filters see.
+    Resolving a /dev symlink does not open the device."""
     aliases = {}
     for d in alias_dirs:
         for entry in _listdir(_p(root, d)):
             full = os.path.join(d, entry)
             aliases.setdefault(os.path.basename(os.path.realpath(_p(root, full))), []).append(full)
-    return {"blocks": blocks, "aliases": aliases}
+    return aliases
 
 
-def read_local_disks(root):
-    """sd disks on no iSCSI or FC transport: [{name, dev, vendor, model, holder (the multipath map holding it),
-    wwid (udev's ID_SERIAL, the name multipath would give its map)}]."""
-    out = []
-    for name in _listdir(_p(root, "/sys/block")):
+def read_local_disks(root, names):
+    """{name: disk} for the sd among `names` on no iSCSI or FC transport (one child of Host.read_each): disk is
+    {name, dev, vendor, model, holder (the multipath map holding it), wwid (udev's ID_SERIAL, the name multipath
+    would give its map)}."""
+    out = {}
+    for name in names:
         if not SD_RE.match(name) or transport_of(_realpath(root, "/sys/block/" + name))[0] != "other":
             continue
         _base, sd = _block(root, name, vendor="device/vendor", model="device/model")
@@ -193,8 +205,8 @@ def read_local_disks(root):
         for line in (_read(_p(root, "/run/udev/data/b%s" % sd["dev"])) or "").splitlines():
             if line.startswith("E:ID_SERIAL="):
                 wwid = line.split("=", 1)[1].strip()
-        out.append({"name": name, "dev": sd["dev"], "vendor": sd["vendor"], "model": sd["model"], "holder": holder,
-                    "wwid": wwid})
+        out[name] = {"name": name, "dev": sd["dev"], "vendor": sd["vendor"], "model": sd["model"], "holder": holder,
+                     "wwid": wwid}
     return out
 
 
@@ -425,7 +437,8 @@ def read_batch(root, names=None, limit=None):
     devices = devices_to_read(listing, names)
     now, later = (devices, []) if limit is None else (devices[:limit], devices[limit:])
     unreadable, exiting = [], []
-    out = read_devices(root, now)
+    out = {"sd": {}, "dm": {}}
+    add_devices(out, read_devices(root, now))
     out.update({
         "listing": listing,
         "unread": later,
@@ -442,9 +455,15 @@ def read_batch(root, names=None, limit=None):
 
 
 def read_devices(root, names):
-    """sysfs of the given sd and dm devices (the child of deadline.call, one chunk of a slow host's devices)."""
-    return {"sd": dict((n, read_sd(root, n)) for n in names if SD_RE.match(n)),
-            "dm": dict((n, read_dm(root, n)) for n in names if DM_RE.match(n))}
+    """{name: sysfs of the device} for the given sd and dm devices (one child of Host.read_each)."""
+    return dict((n, read_sd(root, n) if SD_RE.match(n) else read_dm(root, n)) for n in names
+                if SD_RE.match(n) or DM_RE.match(n))
+
+
+def add_devices(raw, devices):
+    """Files a {name: device} read under raw["sd"] or raw["dm"]."""
+    for name, device in devices.items():
+        raw["sd" if SD_RE.match(name) else "dm"][name] = device
 
 
 # --------------------------------------------------------------------------------------------------
@@ -707,14 +726,12 @@ class Host(object):
         except deadline.DeadlineExceeded as exc:
             errors.append({"what": "batch read of sysfs and /proc", "msg": str(exc)})
         else:
-            unread = raw.pop("unread", None) or []
-            for start in range(0, len(unread), READ_BATCH):
-                self._read_devices(raw, unread[start:start + READ_BATCH], errors)
+            add_devices(raw, self.read_each(read_devices, raw.pop("unread", None) or [], errors))
             return raw, errors
         # the listing is the core: without it there is nothing to report (fails the module)
         listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
         raw = {"listing": listing, "sd": {}, "dm": {}}
-        self._read_devices(raw, devices_to_read(listing, names), errors, per_child=READ_CHUNK)
+        add_devices(raw, self.read_each(read_devices, devices_to_read(listing, names), errors, per_child=READ_CHUNK))
         raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors) or {}
         raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors) or []
         raw["mounts"] = self._piece(read_mounts, (self.root,), "read of /proc/self/mountinfo and /proc/swaps",
@@ -730,28 +747,31 @@ class Host(object):
                                              errors) or []
         return raw, errors
 
-    def _read_devices(self, raw, devices, errors, per_child=None):
-        """sysfs of `devices` into raw["sd"] and raw["dm"], `per_child` (READ_BATCH) devices per child, each child
-        with the full deadline; the devices of a child that misses it are read again READ_CHUNK, then one, per
-        child."""
+    def read_each(self, fn, names, errors, per_child=None):
+        """{name: answer} of `fn(root, names)` (a reader of /sys/block/<name> that answers by name), READ_BATCH
+        names per forked child, each child with the full deadline: a host with thousands of devices is slow, not
+        hung. The names of a child that misses it are read again READ_CHUNK, then one, per child, so that the
+        device that hangs is named in `errors` (its answer None) and the others are kept."""
         per_child = per_child or READ_BATCH
-        for start in range(0, len(devices), per_child):
-            group = devices[start:start + per_child]
-            if per_child == 1:
-                kind, fn = ("sd", read_sd) if SD_RE.match(group[0]) else ("dm", read_dm)
-                raw[kind][group[0]] = self._piece(fn, (self.root, group[0]), "sysfs read of /sys/block/%s" % group[0],
-                                                  errors)
-                continue
-            what = "sysfs read of %s" % (", ".join(group) if len(group) <= READ_CHUNK else
-                                         "%d devices, %s to %s" % (len(group), group[0], group[-1]))
+        out = {}
+        for start in range(0, len(names), per_child):
+            group = names[start:start + per_child]
+            if len(group) == 1 and per_child == 1:
+                what = "sysfs read of /sys/block/%s" % group[0]
+            else:
+                what = "sysfs read of %s" % (", ".join(group) if len(group) <= READ_CHUNK else
+                                             "%d devices, %s to %s" % (len(group), group[0], group[-1]))
             try:
-                part = self.call(read_devices, (self.root, group), timeout=self.read_timeout, what=what)
+                out.update(self.call(fn, (self.root, group), timeout=self.read_timeout, what=what))
             except (deadline.DeadlineExceeded, RuntimeError) as exc:
                 errors.append({"what": what, "msg": str(exc)})
-                self._read_devices(raw, group, errors, per_child=READ_CHUNK if per_child > READ_CHUNK else 1)
-                continue
-            raw["sd"].update(part["sd"])
-            raw["dm"].update(part["dm"])
+                if per_child == 1:
+                    out[group[0]] = None
+                else:
+                    # a group no bigger than a chunk goes straight to one per child: the same group again would
+                    # cost a second deadline for nothing
+                    out.update(self.read_each(fn, group, errors, READ_CHUNK if len(group) > READ_CHUNK else 1))
+        return out
 
     def _piece(self, fn, args, what, errors):
         try:
@@ -860,9 +880,8 @@ class Host(object):
             if wwid and wanted & set((kname, d.get("dm_name"), wwid, wwid.lower())):
                 paths.update(s for s in d.get("slaves") or [] if SD_RE.match(s) and s not in (raw.get("sd") or {}))
         if paths:  # a path added since the plan: read it too, so the identity check sees it
-            more = self._piece(read_devices, (self.root, sorted(paths)), "sysfs read of %s" % ", ".join(sorted(paths)),
-                               errors) or {}
-            raw["sd"].update(more.get("sd") or {})
+            add_devices(raw, self._piece(read_devices, (self.root, sorted(paths)),
+                                         "sysfs read of %s" % ", ".join(sorted(paths)), errors) or {})
         running = bool(raw.get("multipathd_pids"))
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)

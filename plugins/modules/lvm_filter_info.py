@@ -65,7 +65,10 @@ filters:
   type: dict
   sample: {global_filter: ["r|^/dev/mapper/3600a0980.*|", "a|.*|"], filter: null, use_devicesfile: false, source: lvmconfig}
 findings:
-  description: No filter, SAN devices the filter accepts, SAN devices listed in the devices file, SAN-backed VGs.
+  description:
+    - No filter, SAN devices the filter accepts, SAN devices listed in the devices file, SAN-backed VGs.
+    - C(device_unreadable) (a warning) for a block device whose sysfs read did not finish within O(command_timeout);
+      whether LVM scans it is unknown.
   returned: always
   type: list
   elements: dict
@@ -322,10 +325,13 @@ def main():
 
     # SAN devices ---------------------------------------------------------------------------------
     try:
-        scan = host.sysfs(san_read.read_blocks, (host.root, ALIAS_DIRS), "sysfs scan of block devices")
+        names = host.sysfs(san_read.read_block_names, (host.root,), "listing of /sys/block")
+        aliases = host.sysfs(san_read.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg=str(exc), **result)
-    devices, vgs = analyse(scan)
+    blocks = host.read_each(san_read.read_blocks, names, errors)
+    unread = sorted(n for n, b in blocks.items() if b is None)
+    devices, vgs = analyse({"blocks": dict((n, b) for n, b in blocks.items() if b is not None), "aliases": aliases})
     devices_file = ""
     if use_df:
         try:
@@ -359,6 +365,11 @@ def main():
                 "reason": "LVM scans this SAN %s; a filter that rejects it keeps lvm commands from hanging on a "
                           "queueing map%s" % (d["kind"], "" if d["kind"] == "map" else
                                               " (paths of a map are also skipped by multipath_component_detection)")})
+    for name in unread:
+        # whether LVM scans it cannot be told: the audit does not pass a host it could not read whole
+        findings.append({"check": "device_unreadable", "object": name, "severity": "warning",
+                         "reason": "reading /sys/block/%s did not finish within %ss: whether it is a SAN device and "
+                                   "whether LVM scans it is unknown (see errors)" % (name, p["command_timeout"])})
     for vg in vgs:
         findings.append({"check": "san_vg_active", "object": vg["vg"], "severity": "info", "devices": vg["devices"],
                          "reason": "this VG has active LVs on SAN devices: keep them out of the filter's reject "

@@ -358,10 +358,14 @@ class MultipathTools(object):
 
     def local_disks(self, targets):
         try:
-            disks = self.host.sysfs(san_read.read_local_disks, (self.host.root,), "sysfs scan of sd disks")
+            names = self.host.sysfs(san_read.read_block_names, (self.host.root,), "listing of /sys/block")
         except (deadline.DeadlineExceeded, RuntimeError) as exc:
-            self.errors.append({"what": "sysfs scan of sd disks", "msg": str(exc)})
+            self.errors.append({"what": "listing of /sys/block", "msg": str(exc)})
             return []
+        # a disk whose read hangs is named in errors and left out: it is neither blacklisted nor reported
+        found = self.host.read_each(san_read.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
+                                    self.errors)
+        disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows
         disks = [d for d in disks if not (d["vendor"] and any(mc._rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)

@@ -46,6 +46,8 @@ ACTIONS = {
     "san_device_accepted": "LVM scans this SAN device: reject it in global_filter (sd paths) or accept only "
                            "its multipath map.",
     "san_device_in_devices_file": "The LVM devices file lists this SAN device: replace it by its multipath map.",
+    "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
+                         "suspended map) before trusting the LVM audit of this host.",
 }
 DEFAULT_ACTION = "See docs/runbook.md for this check."
 FACT_SEVERITY = {"in_use": "warning", "all_paths_failed": "warning", "ghost_map": "warning",

@@ -65,8 +65,8 @@ def install(scenario):
         return captured(list(ALIASES.get(key, key)), timeout, what)
 
     def fixture_call(fn, args=(), timeout=10.0, what=None):
-        if what == "sysfs scan of sd disks":
-            return []
+        if getattr(fn, "__name__", "") == "read_local_disks":
+            return {}
         if getattr(fn, "__module__", "").endswith("san_read"):
             return t.inline_call(fn, args, timeout, what)
         return real_call(fn, args, timeout=timeout, what=what)

@@ -45,6 +45,15 @@ class FakeHost(object):
         self.local = []
         self.daemon_polls = 0
 
+    def call(self, fn, args=(), timeout=None, what=None):
+        """The forked sysfs reads of the local disks: the listing, then the disks by name."""
+        if fn.__name__ == "read_block_names":
+            return ["sr0"] + [d["name"] for d in self.local]
+        assert fn.__name__ == "read_local_disks", fn.__name__
+        if self.hang & set(args[1]):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return dict((d["name"], d) for d in self.local if d["name"] in args[1])
+
     def configured(self):
         # a good-enough model of multipath -t: the fixed config once the file carries the fix
         if os.path.exists(self.path) and re.search(r"no_path_retry\s+30", open(self.path, errors="surrogateescape").read()):
@@ -83,7 +92,7 @@ class FakeHost(object):
 def host(monkeypatch, tmp_path):
     fake = FakeHost(str(tmp_path / "multipath.conf"))
     monkeypatch.setattr(deadline, "run", fake.run)
-    monkeypatch.setattr(deadline, "call", lambda fn, args=(), timeout=None, what=None: list(fake.local))
+    monkeypatch.setattr(deadline, "call", fake.call)
     real = basic.AnsibleModule.get_bin_path
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
@@ -224,6 +233,17 @@ def test_local_disk_blacklist(host, run_module):
     assert f["recommended"] == "35000c500a1b2c3d4" and f["fixable"] is False and "in map dm-7" in f["value"]
     run_module({"path": host.path, "state": "present", "blacklist_local_disks": True, "restart": False})
     assert 'blacklist {\n    wwid "35000c500a1b2c3d4"\n}\n' in open(host.path).read()
+
+
+def test_a_local_disk_whose_read_hangs_is_named_and_the_others_blacklisted(host, run_module):
+    host.local = [{"name": n, "dev": "8:%d" % (16 * i), "vendor": "ATA", "model": "SSD", "holder": "dm-%d" % (7 + i),
+                   "wwid": "35000c500a1b2c3d%d" % i} for i, n in enumerate(("sda", "sdb", "sdc"))]
+    host.hang = {"sdb"}
+    res = run_module({"path": host.path, "state": "present", "blacklist_local_disks": True, "restart": False})
+    assert [e["what"] for e in res["errors"]] == ["sysfs read of sda, sdb, sdc", "sysfs read of /sys/block/sdb"]
+    text = open(host.path).read()
+    assert 'wwid "35000c500a1b2c3d0"' in text and 'wwid "35000c500a1b2c3d2"' in text
+    assert "35000c500a1b2c3d1" not in text
 
 
 @pytest.mark.parametrize("args,msg", [
