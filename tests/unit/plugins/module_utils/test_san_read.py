@@ -731,6 +731,21 @@ def test_disk_mounted_through_its_map_and_swap(tmp_path):
     assert snap["maps"][ontap_wwid(1)]["swap"] is False
 
 
+def test_a_mount_past_the_first_64_kib_of_mountinfo_is_seen(tmp_path):
+    """A Kubernetes node or a container host has hundreds of mounts: a reader that stops at 64 KiB loses the
+    last ones, and a mounted SAN map then looks unused."""
+    t = healthy_lab(tmp_path)
+    for i in range(700):
+        t.mount("0:%d" % (60 + i), "/var/lib/kubelet/pods/%032x/volumes/kubernetes.io~projected/kube-api-access" % i,
+                "tmpfs", fstype="tmpfs")
+    t.mount("253:0", "/srv/pv-data", "/dev/mapper/" + ontap_wwid(1))
+    assert os.path.getsize(t.path("/proc/self/mountinfo")) > 65536 + 40000
+    t.commands()
+    snap = t.reader().snapshot(probe=False)
+    assert snap["maps"][ontap_wwid(1)]["mountpoints"] == ["/srv/pv-data"]
+    assert snap["disks"]["sdb"]["mountpoints"] == ["/srv/pv-data"]
+
+
 def test_partition_of_a_plain_san_disk(tmp_path):
     t = healthy_lab(tmp_path)
     t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:], partitions=("8:81",))
