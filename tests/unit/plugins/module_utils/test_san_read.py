@@ -731,6 +731,22 @@ def test_disk_mounted_through_its_map_and_swap(tmp_path):
     assert snap["maps"][ontap_wwid(1)]["swap"] is False
 
 
+def test_resolving_sysfs_links_through_o_path_gives_what_realpath_gives(tmp_path, monkeypatch):
+    t = many_luns(tmp_path)
+    t._link("/dev/disk/by-id/dangling", "../../sdzz")
+    paths = []
+    for name in os.listdir(t.path("/sys/block")):
+        base = t.path("/sys/block/" + name)
+        paths += [base, base + "/device", base + "/dev"]
+        paths += [os.path.join(base, d, n) for d in ("holders", "slaves") for n in sr._listdir(os.path.join(base, d))]
+    paths += [t.path("/dev/disk/by-id/dangling"), t.path("/sys/block/sdzz"), t.path("/sys/block/sdb/../sdc")]
+    assert len(paths) > 100
+    assert [sr._resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
+    assert sr._realpath(t.root, "/sys/block/sdb/device") == "/sys/devices/platform/host2/session1/target2:0:0/2:0:0:1"
+    monkeypatch.delattr(os, "O_PATH")  # a platform without it takes realpath
+    assert [sr._resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
+
+
 def test_a_mount_past_the_first_64_kib_of_mountinfo_is_seen(tmp_path):
     """A Kubernetes node or a container host has hundreds of mounts: a reader that stops at 64 KiB loses the
     last ones, and a mounted SAN map then looks unused."""
