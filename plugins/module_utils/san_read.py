@@ -917,9 +917,8 @@ class Host(object):
             wwid = map_wwid((d or {}).get("uuid"))
             if wwid and wanted & set((kname, d.get("dm_name"), wwid, wwid.lower())):
                 paths.update(s for s in d.get("slaves") or [] if SD_RE.match(s) and s not in (raw.get("sd") or {}))
-        if paths:  # a path added since the plan: read it too, so the identity check sees it
-            add_devices(raw, self._piece(read_devices, (self.root, sorted(paths)),
-                                         "sysfs read of %s" % ", ".join(sorted(paths)), errors) or {})
+        # a path added since the plan: read it too, so the identity check sees it (one that hangs is named)
+        add_devices(raw, self.read_each(read_devices, sorted(paths), errors))
         running = bool(raw.get("multipathd_pids"))
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)

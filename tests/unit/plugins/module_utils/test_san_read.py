@@ -1350,6 +1350,21 @@ def test_block_scans_of_a_large_host_are_read_in_batches_and_a_hung_device_is_na
     assert len(names) == 48 and sorted(sizes, reverse=True) == [8] * 6 + [4, 4] + [1] * 4
 
 
+def test_view_reads_the_paths_added_since_the_plan_and_names_the_one_that_hangs(tmp_path):
+    """A map asked for by WWID brings its paths into the read; one hung path must not hide the others from the
+    identity check."""
+    t = healthy_lab(tmp_path).commands()
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn is sr.read_devices and "sdd" in args[1]:
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+
+    v = t.reader(call=call).view([], [ontap_wwid(1)])
+    assert v.disk("sdb")["map"] == v.map(ontap_wwid(1))["name"] and v.disk("sdd") is None
+    assert "sysfs read of /sys/block/sdd" in [e["what"] for e in v.map(ontap_wwid(1))["errors"]]
+
+
 def test_a_snapshot_without_a_collection_time_gets_now():
     before = time.time()
     snap = san_snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
