@@ -554,10 +554,10 @@ def resolve(eff, vendor, product, key):
     return None, None
 
 
-def audit(eff, targets, recommended, file_eff=None, recheck_supported=True):
+def audit(eff, targets, recommended, file_eff=None, recheck_supported=True, uxsock_supported=True):
     """Findings for an effective configuration (as from to_dict(parse(show_config, strict=False))).
 
-    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths}
+    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths, uxsock_timeout}
     (None = do not recommend a value). A finding in a scope that a higher-precedence scope overrides
     for every target is marked shadowed (reported, but it neither needs a fix nor blocks verification).
     """
@@ -609,6 +609,8 @@ def audit(eff, targets, recommended, file_eff=None, recheck_supported=True):
                         "recommended": recommended["recheck_wwid"], "severity": "warning", "shadowed": False,
                         "in_file": None, "fixable": True, "reason": CHECKS[3][3] + " (the built-in default is no)",
                     })
+    if recommended.get("uxsock_timeout"):
+        findings.extend(_uxsock_findings(eff, recommended["uxsock_timeout"], file_eff, uxsock_supported))
     fm = eff["defaults"].get("find_multipaths")
     want_fm = recommended.get("find_multipaths")
     findings.append({
@@ -625,6 +627,38 @@ def audit(eff, targets, recommended, file_eff=None, recheck_supported=True):
         }.get(fm, "reported for information"),
     })
     return findings, resolved
+
+
+UXSOCK_REASON = (
+    "multipathd's clients (multipathd show ..., the collection's facts and cleanup) give up after uxsock_timeout "
+    "ms; on a host with thousands of paths the daemon, busy with its checkers, answers later than the built-in "
+    "4000 ms and the query fails (docs/performance.md: 'show maps json' at 2,048 paths)")
+
+
+def milliseconds(value):
+    """uxsock_timeout as multipath-tools reads it (a whole number of ms), or None when it is not one."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _uxsock_findings(eff, want, file_eff, supported):
+    if not supported:
+        return [{
+            "check": "uxsock_timeout_unsupported", "scope": "defaults", "key": "uxsock_timeout", "value": None,
+            "recommended": None, "severity": "warning", "shadowed": False, "in_file": None, "fixable": False,
+            "reason": "the installed multipath-tools does not know uxsock_timeout: its clients keep their built-in "
+                      "timeout; upgrade multipath-tools",
+        }]
+    value = eff["defaults"].get("uxsock_timeout")
+    in_force = milliseconds(value)
+    if in_force is not None and in_force >= int(want):
+        return []  # as long or longer than asked: the owner's choice stands
+    return [{
+        "check": "uxsock_timeout_short", "scope": "defaults", "key": "uxsock_timeout", "value": value,
+        "recommended": str(want), "severity": "warning", "shadowed": False,
+        "in_file": _in(file_eff, "defaults", {}, "uxsock_timeout", value), "fixable": True,
+        "reason": UXSOCK_REASON + ("" if value is not None else " (not set: the built-in default is in force)"),
+    }]
 
 
 def _recommendation(cid, key, value, recommended):
@@ -660,8 +694,8 @@ def _fix_values(section, recommended, changes, scope):
 def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
     """Edit a copy of doc so that the file carries the recommended values. Returns (new_doc, changes).
 
-    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths}; None
-    leaves a key alone. scope: where the target values go, "devices" (one entry per target, merged with
+    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths, uxsock_timeout};
+    None leaves a key alone. scope: where the target values go, "devices" (one entry per target, merged with
     the built-in entry) or "overrides" (every device of every array).
     """
     doc = copy.deepcopy(doc)
@@ -714,16 +748,20 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
                 if entry.set(key, recommended[key], eol):
                     changes.append({"scope": label, "key": key, "before": before, "after": recommended[key]})
 
-    # 3. array-neutral settings go to defaults
-    for key in ("recheck_wwid", "find_multipaths"):
+    # 3. array-neutral settings go to defaults; a longer uxsock_timeout than asked is left as it is
+    keep = {"uxsock_timeout": lambda before: (milliseconds(before) or 0) >= int(recommended["uxsock_timeout"])}
+    for key in ("recheck_wwid", "find_multipaths", "uxsock_timeout"):
         want = recommended.get(key)
         if not want:
             continue
+        want = str(want)
         secs = doc.sections("defaults")
         if secs and any(s.get(key) is not None for s in secs):
             for s in secs:
                 before = s.get(key)
-                if before is not None and s.set(key, want, eol):
+                if before is None or keep.get(key, lambda _b: False)(before):
+                    continue
+                if s.set(key, want, eol):
                     changes.append({"scope": "defaults", "key": key, "before": before, "after": want})
             continue
         sec = secs[-1] if secs else doc.add_section("defaults", eol)

@@ -105,6 +105,14 @@ options:
     description: Value for C(find_multipaths) in C(defaults). C(null) (default) only reports it.
     type: str
     choices: ["no", "yes", "off", "on", greedy, smart, strict]
+  uxsock_timeout:
+    description:
+      - Milliseconds that multipathd's clients (C(multipathd show ...), this collection's facts and cleanup) wait
+        for the daemon, set in C(defaults). The built-in 4000 is short on a host with thousands of paths, where the
+        daemon answers late while its checkers run (docs/performance.md).
+      - C(null) (default) leaves it alone. A value already in force that is as long or longer is kept.
+      - Reported as C(uxsock_timeout_unsupported) and not written when multipath-tools does not know the keyword.
+    type: int
   blacklist_local_disks:
     description:
       - Add a C(blacklist) C(wwid) line for every local (not iSCSI/FC, not an audited vendor) disk that
@@ -194,7 +202,8 @@ findings:
     check:
       description: >-
         no_path_retry_queue, features_queue_if_no_path, dev_loss_tmo_infinity, recheck_wwid_off,
-        recheck_wwid_unsupported, flush_on_last_del_off, find_multipaths, local_disk_not_blacklisted,
+        recheck_wwid_unsupported, flush_on_last_del_off, find_multipaths, uxsock_timeout_short,
+        uxsock_timeout_unsupported, local_disk_not_blacklisted,
         live_map_queueing.
       type: str
     scope:
@@ -304,6 +313,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write 
 SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
 NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
 SECONDS = re.compile(r"^[0-9]{1,9}$")
+# below a second is no timeout for a daemon query; above an hour every caller's own deadline has long passed
+UXSOCK_MIN_MS = 1000
+UXSOCK_MAX_MS = 3600000
 
 
 class MultipathTools(object):
@@ -454,6 +466,7 @@ def main():
             recheck_wwid=dict(type="bool", default=True),
             flush_on_last_del=dict(type="str", choices=["yes", "no", "always", "unused", "never"]),
             find_multipaths=dict(type="str", choices=["no", "yes", "off", "on", "greedy", "smart", "strict"]),
+            uxsock_timeout=dict(type="int"),
             blacklist_local_disks=dict(type="bool", default=False),
             restart=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
@@ -484,6 +497,9 @@ def main():
                              % p["no_path_retry"])
     if p["dev_loss_tmo"] is not None and not SECONDS.match(p["dev_loss_tmo"]):
         module.fail_json(msg="dev_loss_tmo must be a number of seconds, got %r" % p["dev_loss_tmo"])
+    if p["uxsock_timeout"] is not None and not UXSOCK_MIN_MS <= p["uxsock_timeout"] <= UXSOCK_MAX_MS:
+        module.fail_json(msg="uxsock_timeout is in milliseconds, from %d to %d; got %r"
+                             % (UXSOCK_MIN_MS, UXSOCK_MAX_MS, p["uxsock_timeout"]))
 
     host = MultipathTools(module)
     path = p["path"]
@@ -513,20 +529,25 @@ def main():
         module.fail_json(msg="cannot read the effective multipath configuration: neither 'multipathd show config' "
                              "nor 'multipath -t' answered", **result)
     result["effective_source"] = "multipathd show config" if running else "multipath -t"
-    supported = "recheck_wwid" in (configured or "") + (running or "")
+    tool_text = (configured or "") + (running or "")
+    supported = "recheck_wwid" in tool_text
+    uxsock_supported = "uxsock_timeout" in tool_text
     result["recheck_wwid_supported"] = supported
+    uxsock = str(p["uxsock_timeout"]) if p["uxsock_timeout"] is not None else None
     recommended = {
         "no_path_retry": p["no_path_retry"], "dev_loss_tmo": p["dev_loss_tmo"],
         "recheck_wwid": "yes" if p["recheck_wwid"] and supported else None,
         "flush_on_last_del": p["flush_on_last_del"], "find_multipaths": p["find_multipaths"],
+        "uxsock_timeout": uxsock if uxsock_supported else None,
         "remove_queue_if_no_path": p["remove_queue_if_no_path"],
     }
-    audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None)
+    audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None, uxsock_timeout=uxsock)
     file_eff = mc.to_dict(doc) if doc is not None else None
 
     def judge(text):
         eff = mc.to_dict(mc.parse(text, strict=False))
-        return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported)
+        return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
+                        uxsock_supported=uxsock_supported)
 
     findings, resolved = judge(effective_text)
     if not p["remove_queue_if_no_path"]:

@@ -39,6 +39,8 @@ ACTIONS = {
     "features_queue_if_no_path": "Remove queue_if_no_path from features (role multipath_config).",
     "dev_loss_tmo_infinity": "Set dev_loss_tmo to a number of seconds (role multipath_config).",
     "recheck_wwid_off": "Set recheck_wwid yes so a reused LUN id is not added to the old map (role multipath_config).",
+    "uxsock_timeout_short": "Raise uxsock_timeout in multipath.conf's defaults (role multipath_config, "
+                            "multipath_config_uxsock_timeout) so queries of multipathd do not time out on this host.",
     "node.session.scan": "Set node.session.scan = manual in iscsid.conf and the node records (role "
                          "iscsi_scan_manual), so a rescan adds only the LUNs you ask for.",
     "no_lvm_filter": "Add an LVM global_filter (or a devices file) that accepts only the multipath maps of SAN "

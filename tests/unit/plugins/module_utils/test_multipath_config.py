@@ -155,6 +155,47 @@ def test_audit_without_recheck_wwid_support():
     assert [f["check"] for f in findings if f["severity"] == "warning"] == ["recheck_wwid_unsupported"]
 
 
+@pytest.mark.parametrize("defaults,finding", [
+    ("uxsock_timeout 4000", ("4000", "30000")),
+    ("uxsock_timeout 30000", None),
+    ("uxsock_timeout 60000", None),
+    ("uxsock_timeout 4s", ("4s", "30000")),  # not a number multipath-tools reads: not proof of anything
+    ("polling_interval 5", (None, "30000")),
+])
+def test_audit_of_uxsock_timeout_against_the_asked_minimum(defaults, finding):
+    eff = mc.to_dict(mc.parse("defaults {\n %s\n}\n" % defaults))
+    findings = mc.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"))[0]
+    got = [(f["value"], f["recommended"]) for f in findings if f["check"] == "uxsock_timeout_short"]
+    assert got == ([finding] if finding else [])
+    assert "uxsock_timeout" not in [f["key"] for f in mc.audit(eff, TARGETS, REC)[0]]  # not asked: not judged
+    unsupported = mc.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"), uxsock_supported=False)[0]
+    assert [f["check"] for f in unsupported if f["key"] == "uxsock_timeout"] == ["uxsock_timeout_unsupported"]
+
+
+@pytest.mark.parametrize("sections,after", [
+    (["2000"], ["30000"]),
+    (["60000"], ["60000"]),
+    (["30000"], ["30000"]),
+    (["60000", "2000"], ["60000", "30000"]),  # the later section wins in multipath-tools: only it is raised
+])
+def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, after):
+    text = "".join("defaults {\n\tuxsock_timeout %s\n}\n" % v for v in sections)
+    rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
+           "find_multipaths": None, "uxsock_timeout": "30000"}
+    new, changes = mc.plan_fix(mc.parse(text), TARGETS, rec)
+    assert [sec.get("uxsock_timeout") for sec in new.sections("defaults")] == after
+    assert [(c["before"], c["after"]) for c in changes] == [
+        (b, a) for b, a in zip(sections, after) if b != a]
+
+
+def test_fix_adds_uxsock_timeout_to_a_file_without_defaults():
+    rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
+           "find_multipaths": None, "uxsock_timeout": "30000"}
+    new, changes = mc.plan_fix(mc.new_document(), TARGETS, rec)
+    assert changes == [{"scope": "defaults", "key": "uxsock_timeout", "before": None, "after": "30000"}]
+    assert mc.to_dict(mc.parse(mc.render(new)))["defaults"] == {"uxsock_timeout": "30000"}
+
+
 # ----------------------------------------------------------------------------- plan
 
 def test_fix_of_an_absent_file_creates_a_netapp_device_entry():

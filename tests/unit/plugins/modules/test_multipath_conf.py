@@ -56,9 +56,10 @@ class FakeHost(object):
 
     def configured(self):
         # a good-enough model of multipath -t: the fixed config once the file carries the fix
-        if os.path.exists(self.path) and re.search(r"no_path_retry\s+30", open(self.path, errors="surrogateescape").read()):
-            return FIXED_CONFIG
-        return SHOW_CONFIG
+        text = open(self.path, errors="surrogateescape").read() if os.path.exists(self.path) else ""
+        out = FIXED_CONFIG if re.search(r"no_path_retry\s+30", text) else SHOW_CONFIG
+        uxsock = re.search(r"uxsock_timeout\s+(\d+)", text)
+        return out.replace("uxsock_timeout 4000", "uxsock_timeout " + uxsock.group(1)) if uxsock else out
 
     def run(self, argv, timeout, what=None, data=None):
         cmd = os.path.basename(argv[0]) + " " + " ".join(argv[1:])
@@ -257,6 +258,9 @@ def test_a_local_disk_whose_read_hangs_is_named_and_the_others_blacklisted(host,
     ({"restart_timeout": 0}, "restart_timeout must be a positive"),
     ({"settle_timeout": -5}, "settle_timeout must be a positive"),
     ({"command_timeout": "nan"}, "command_timeout must be a positive"),
+    ({"uxsock_timeout": 999}, "uxsock_timeout is in milliseconds"),
+    ({"uxsock_timeout": 3600001}, "uxsock_timeout is in milliseconds"),
+    ({"uxsock_timeout": "30s"}, "uxsock_timeout"),
 ])
 def test_bad_input_is_refused_before_any_read(host, args, msg, run_module):
     res = run_module(dict(args, path=host.path, state="fixed"))
@@ -297,3 +301,30 @@ def test_state_fixed_is_the_deprecated_name_of_present(host, run_module):
     res = run_module({"path": host.path, "state": "fixed"}, check=True)
     assert res["state"] == "present" and res["changed"] is True
     assert "state=fixed is now state=present" in str(res.get("deprecations"))
+
+
+def test_uxsock_timeout_is_audited_written_to_defaults_and_verified_after_the_restart(host, run_module):
+    audit = run_module({"path": host.path, "uxsock_timeout": 30000})
+    short = [f for f in audit["findings"] if f["check"] == "uxsock_timeout_short"]
+    assert [(f["scope"], f["value"], f["recommended"], f["fixable"]) for f in short] == [
+        ("defaults", "4000", "30000", True)]
+    res = run_module({"path": host.path, "state": "present", "uxsock_timeout": 30000})
+    assert {"scope": "defaults", "key": "uxsock_timeout", "before": None, "after": "30000"} in res["changes"]
+    assert re.search(r"^defaults \{[^}]*\buxsock_timeout 30000\n", open(host.path).read(), re.M)
+    assert res["restarted"] is True and res["remaining_findings"] == []
+    # a longer value in force is the owner's choice: asking for less neither reports nor rewrites it
+    host.calls[:] = []
+    again = run_module({"path": host.path, "state": "present", "uxsock_timeout": 10000})
+    assert again["changed"] is False and again["changes"] == []
+    assert "uxsock_timeout_short" not in [f["check"] for f in again["findings"]]
+    assert "systemctl restart multipathd.service" not in host.calls
+
+
+def test_uxsock_timeout_unknown_to_multipath_tools_is_reported_and_not_written(host, run_module):
+    host.running = SHOW_CONFIG.replace("\tuxsock_timeout 4000\n", "")
+    assert "uxsock_timeout" not in host.running
+    host.configured = lambda: host.running
+    res = run_module({"path": host.path, "state": "present", "uxsock_timeout": 30000, "restart": False})
+    unsupported = [f for f in res["findings"] if f["check"] == "uxsock_timeout_unsupported"]
+    assert len(unsupported) == 1 and unsupported[0]["fixable"] is False
+    assert "uxsock_timeout" not in open(host.path).read()
