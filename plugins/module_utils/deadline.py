@@ -180,7 +180,7 @@ def call(fn, args=(), timeout=10.0, what=None):
             chunks.append(chunk)
     finally:
         os.close(read_fd)
-    _reap(pid)
+    _reap(pid, max(end, time.monotonic() + REAP_GRACE_SECONDS))
     if not chunks:
         raise RuntimeError("%s: child exited without an answer" % (what or fn.__name__))
     payload = json.loads(b"".join(chunks).decode("utf-8"))
@@ -205,8 +205,19 @@ def _kill_child(pid):
         time.sleep(0.02)
 
 
-def _reap(pid):
-    try:
-        os.waitpid(pid, 0)
-    except OSError:
-        pass
+def _reap(pid, end):
+    """Collect a child that has answered, until `end`. Its exit can still block: the last close of a device it
+    left open waits on a queueing map in D state. The answer is in hand, so such a child is killed and left to
+    init rather than waited for."""
+    pause = 0.001
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except OSError:
+            return
+        if time.monotonic() >= end:
+            _kill_child(pid)
+            return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)

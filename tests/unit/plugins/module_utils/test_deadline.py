@@ -1,3 +1,4 @@
+import os
 import time
 
 import pytest
@@ -53,6 +54,22 @@ def test_call_abandons_a_child_past_its_deadline():
         deadline.call(_hang, timeout=0.5, what="read /sys/block/sdz/device/vpd_pg80")
     assert time.monotonic() - started < 3
     assert "sdz" in str(info.value)
+
+
+def _answer_then_stay():
+    """Answer on the result pipe (the only fd above 2 left to the child), close it, and do not exit: what a child
+    looks like whose exit blocks in D state on the last close of a device it left open."""
+    import json
+    fd = max(int(n) for n in os.listdir("/proc/self/fd") if int(n) > 2 and os.path.exists("/proc/self/fd/" + n))
+    os.write(fd, json.dumps({"ok": "answered"}).encode())
+    os.close(fd)
+    time.sleep(60)
+
+
+def test_call_does_not_wait_past_its_deadline_for_a_child_that_answered_but_does_not_exit():
+    started = time.monotonic()
+    assert deadline.call(_answer_then_stay, timeout=1.0) == "answered"
+    assert time.monotonic() - started < 5
 
 
 def test_call_reports_the_child_exception():
