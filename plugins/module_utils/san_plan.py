@@ -167,6 +167,10 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
         labels = [_opener_label(o) for o in busy]
         raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
                       evidence={"openers": busy})
+    if "open_count" in info and info["open_count"] is None:  # a map (a disk has no open count of its own)
+        raise Refused(target, "open_count", "has an unknown open count (dmsetup info gave none for it): it is the one "
+                      "check that sees a user in another mount namespace or a kernel user without a holders link; "
+                      "not removing", holder="open count unknown", evidence={"open_count": None})
     open_count = info.get("open_count") or 0
     unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
     if unexplained and not (allow_openers and unexplained <= (exiting_opens or 0)):

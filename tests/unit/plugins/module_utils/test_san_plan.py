@@ -518,6 +518,14 @@ def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
     assert "pid 7 (blkid)" in str(info.value)
 
 
+def test_an_unknown_open_count_of_a_map_refuses_and_a_disk_has_none_to_know():
+    # dmsetup info failed or had no line for the map: the gate that sees other mount namespaces must not read 0
+    with pytest.raises(Refused) as info:
+        san_plan.plan_map_flush(a_map(open_count=None))
+    assert info.value.kind == "open_count" and "unknown open count" in str(info.value)
+    san_plan.check_not_in_use(a_disk(), "disk sdc")  # an sd has no open count of its own: not a refusal
+
+
 def test_open_count_counts_the_fds_of_each_harmless_opener():
     plan = san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
     assert plan[0]["action"] == "disable_queueing"
