@@ -183,7 +183,10 @@ def call(fn, args=(), timeout=10.0, what=None):
     _reap(pid, max(end, time.monotonic() + REAP_GRACE_SECONDS))
     if not chunks:
         raise RuntimeError("%s: child exited without an answer" % (what or fn.__name__))
-    payload = json.loads(b"".join(chunks).decode("utf-8"))
+    try:
+        payload = json.loads(b"".join(chunks).decode("utf-8"))
+    except ValueError:  # a child killed while it wrote: a failed read like any other, never a crash of the module
+        raise RuntimeError("%s: the child's answer was cut short" % (what or fn.__name__))
     if "error" in payload:
         raise RuntimeError("%s: %s" % (what or fn.__name__, payload["error"]))
     return payload["ok"]

@@ -72,6 +72,18 @@ def test_call_does_not_wait_past_its_deadline_for_a_child_that_answered_but_does
     assert time.monotonic() - started < 5
 
 
+def _answer_cut_short():
+    fd = max(int(n) for n in os.listdir("/proc/self/fd") if int(n) > 2 and os.path.exists("/proc/self/fd/" + n))
+    os.write(fd, b'{"ok": {"sdb": {"holders": ["dm-')
+    os._exit(0)
+
+
+def test_a_cut_answer_is_a_failed_read_not_a_crash():
+    # read_each and the pieces split and retry on RuntimeError; a ValueError would end the module
+    with pytest.raises(RuntimeError, match="cut short"):
+        deadline.call(_answer_cut_short, timeout=5, what="sysfs read of sdb")
+
+
 def test_call_reports_the_child_exception():
     with pytest.raises(RuntimeError, match="no such device"):
         deadline.call(_boom, timeout=5)
