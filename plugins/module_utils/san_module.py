@@ -13,6 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 
@@ -57,7 +58,7 @@ def fail_from(module, exc, result, what=None):
         module.fail_json(msg="%srefused: %s; nothing changed" % (prefix, exc), refusal=exc.to_dict(), **result)
     if isinstance(exc, san_validate.InvalidInput):
         module.fail_json(msg="%sinvalid input: %s; nothing changed" % (prefix, exc), **result)
-    if isinstance(exc, deadline.DeadlineExceeded):
+    if isinstance(exc, (deadline.DeadlineExceeded, san_read.Unread)):
         module.fail_json(msg="%s%s; nothing changed" % (prefix, exc), **result)
     raise exc
 

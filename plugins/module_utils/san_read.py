@@ -295,9 +295,11 @@ def read_sessions(root):
 
 
 def read_mounts(root):
-    mountinfo = parse_mountinfo(_read(_p(root, "/proc/self/mountinfo")))
+    """{mountinfo, swaps}; mountinfo None when it cannot be read (then nothing can be shown unmounted)."""
+    text = _read(_p(root, "/proc/self/mountinfo"))
+    mountinfo = parse_mountinfo(text) if text is not None else None
     # btrfs (and other multi-device filesystems) show an anonymous 0:N: the device is the mount's source
-    for m in mountinfo:
+    for m in mountinfo or []:
         if (m.get("dev") or "").startswith("0:") and (m.get("source") or "").startswith("/dev/"):
             m["source_dev"] = _dev_of(root, _p(root, m["source"]))[0]
     return {"mountinfo": mountinfo, "swaps": parse_swaps(_read(_p(root, "/proc/swaps")))}
@@ -322,13 +324,27 @@ _NOT_A_DEVICE = ("socket:", "pipe:", "anon_inode:", "/memfd:", "/proc/", "/sys/"
 _NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "9p", "afs")
 
 
-def _network_prefixes(root):
-    out = []
+def _network_mounts(root):
+    """(prefixes of the network and FUSE mounts, [(prefix, is network)] of every mount, innermost first: the
+    longest prefix, and of mounts on the same point the later one, which is on top)."""
+    mounts = []
     for m in parse_mountinfo(_read(_p(root, "/proc/self/mountinfo"))):
         fstype = m.get("fstype") or ""
-        if fstype in _NETWORK_FS or fstype.startswith("fuse"):
-            out.append(m["mountpoint"].rstrip("/") + "/")
-    return out
+        mounts.append((m["mountpoint"].rstrip("/") + "/", fstype in _NETWORK_FS or fstype.startswith("fuse")))
+    network = [prefix for prefix, is_network in mounts if is_network]
+    order = sorted(range(len(mounts)), key=lambda i: (len(mounts[i][0]), i), reverse=True)
+    return network, [mounts[i] for i in order]
+
+
+def _on_network_fs(target, network, mounts):
+    """Does `target` live on a network or FUSE mount? Decided by the innermost mount that holds it: under a root
+    on NFS, /dev is still devtmpfs and its nodes must be stat'ed."""
+    if not any(target.startswith(prefix) for prefix in network):
+        return False
+    for prefix, is_network in mounts:
+        if target.startswith(prefix):
+            return is_network
+    return False
 
 
 def read_exiting(root, pid):
@@ -366,7 +382,7 @@ def read_procs(root, unreadable=None, exiting=None):
     """
     out = {}
     me = str(os.getpid())
-    skip = _network_prefixes(root)
+    network, mounts = _network_mounts(root)
     for pid in _listdir(_p(root, "/proc")):
         if not pid.isdigit() or pid == me:
             continue
@@ -388,7 +404,7 @@ def read_procs(root, unreadable=None, exiting=None):
             except OSError:
                 continue
             if target.startswith(_NOT_A_DEVICE) or not target.startswith("/") or \
-                    any(target.startswith(prefix) for prefix in skip):
+                    _on_network_fs(target, network, mounts):
                 continue
             if root in ("", "/"):
                 dev = _dev_of(root, link)[0]
@@ -676,6 +692,31 @@ def wwids_listed(host, wwids_file, wwids):
     return host.sysfs(read_wwids_listed, (host.path(wwids_file), list(wwids)), "read the wwids file")
 
 
+class Unread(RuntimeError):
+    """A device the read did not finish for: neither present nor absent can be claimed (an act step fails)."""
+
+
+def unread_names(raw, kind):
+    """The sd or dm names of a read whose sysfs read did not finish (their answer is None)."""
+    return sorted(n for n, d in (raw.get(kind) or {}).items() if d is None)
+
+
+def _absent_map(raw, key):
+    """None for a map the read does not show, unless a dm device was not read: it may be that map."""
+    unread = unread_names(raw, "dm")
+    if unread:
+        raise Unread("cannot tell whether map %s is still there: the sysfs read of %s did not finish"
+                     % (key, ", ".join(unread)))
+    return None
+
+
+def _absent_disk(raw, name):
+    """None for an sd the read does not show, unless its own sysfs read did not finish."""
+    if name in (raw.get("sd") or {}):
+        raise Unread("cannot tell whether %s is still there: its sysfs read did not finish" % name)
+    return None
+
+
 class View(object):
     """The host as ONE read showed it (sysfs and /proc in one child, one dmsetup round for every map, one
     multipathd query): what a batch of act steps of one kind verifies identity against, instead of one re-read
@@ -694,10 +735,12 @@ class View(object):
                     self._maps[key] = m
 
     def map(self, name_or_wwid):
-        return self._maps.get(name_or_wwid)
+        m = self._maps.get(name_or_wwid)
+        return m if m is not None else _absent_map(self.raw, name_or_wwid)
 
     def disk(self, name):
-        return (self.snap.get("disks") or {}).get(name)
+        d = (self.snap.get("disks") or {}).get(name)
+        return d if d is not None else _absent_disk(self.raw, name)
 
     def holders(self, names):
         """[{name, uuid, dm_name}] of holder names, from the dm devices of this read (describe_holders)."""
@@ -929,7 +972,7 @@ class Host(object):
         san_validate.sd_name(name)
         raw, errors = self._read_raw(names=[name])
         if not (raw.get("sd") or {}).get(name):
-            return None
+            return _absent_disk(raw, name)
         info, table, status = self._dm(errors)
         snap = san_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
         return snap["disks"].get(name)
@@ -947,7 +990,7 @@ class Host(object):
             if wwid and name_or_wwid in (kname, d.get("dm_name"), wwid, wwid.lower()):
                 target = d
         if target is None:
-            return None
+            return _absent_map(raw, name_or_wwid)
         slaves = list(target.get("slaves") or [])
         if slaves:
             more, errs = self._read_raw(names=slaves)

@@ -104,6 +104,9 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "pid %s (%s): %s" % (u.get("pid"), u.get("comm"), u.get("error")) for u in raw["procs_unreadable"][:5])
     if raw.get("kernel_users") is None and openers_unknown is None:
         openers_unknown = "the read of kernel users (loop, LIO, btrfs) did not finish"
+    if (raw.get("mounts") or {}).get("mountinfo") is None:
+        errors.append({"what": "/proc/self/mountinfo", "msg": "not read: no device can be shown unmounted"})
+        openers_unknown = openers_unknown or "the mount table (/proc/self/mountinfo) was not read"
 
     def kernel_users(devs):
         out = []

@@ -221,7 +221,7 @@ def main():
                                               "array_unmapped": p["array_unmapped"]})
     except san_plan.Refused as exc:
         san_module.fail_from(module, exc, result)
-    except deadline.DeadlineExceeded as exc:
+    except (deadline.DeadlineExceeded, san_read.Unread) as exc:
         san_module.fail_from(module, exc, result, "reading map %s" % key)
     san_module.execute(module, plan, host, result, what="map %s" % key)
     result["removed"] = [m.get("wwid")]

@@ -262,7 +262,7 @@ def main():
         plan = san_plan.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
                                                               "flush_buffers": p["flush_buffers"],
                                                               "live_maps": live})
-    except (san_plan.Refused, deadline.DeadlineExceeded) as exc:
+    except (san_plan.Refused, deadline.DeadlineExceeded, san_read.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)

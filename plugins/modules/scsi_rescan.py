@@ -169,7 +169,7 @@ def main():
                 result["disk"] = existing.get("name")
             plan = san_plan.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
                                         options=opts)
-    except (san_plan.Refused, deadline.DeadlineExceeded) as exc:
+    except (san_plan.Refused, deadline.DeadlineExceeded, san_read.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:

@@ -28,6 +28,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_ju
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 IQN = "iqn.2024-01.lab.san:initiator"
@@ -1186,6 +1188,72 @@ def test_swap_on_a_partition_marks_the_disk(tmp_path):
     assert t.reader().snapshot(probe=False)["disks"]["sdf"]["swap"] is True
 
 
+def test_under_a_root_on_nfs_device_nodes_are_still_stated_and_only_network_files_are_not(tmp_path, monkeypatch):
+    """A diskless host boots from NFS: '/' is nfs4 (mounted over the initramfs root) but /dev is devtmpfs.
+    Skipping every path under a network mount's prefix skipped every fd, and a process holding the disk was not
+    seen."""
+    t = plain_san_disk(tmp_path)
+    t.mount("0:40", "/", "filer:/export/root", fstype="nfs4")
+    t.mount("0:5", "/dev", "udev", fstype="devtmpfs")
+    t.mount("0:41", "/mnt/scratch", "filer:/scratch", fstype="nfs")
+    t.mount("0:42", "/mnt/scratch/fast", "tmpfs", fstype="tmpfs")
+    t.proc(902, "dd", fds=["/dev/sdf", "/mnt/scratch/out.img", "/mnt/scratch/fast/x", "/home/u/notes"])
+    t.commands()
+    stated = []
+    real = sr._dev_of
+    monkeypatch.setattr(sr, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
+    d = t.reader().snapshot(probe=False)["disks"]["sdf"]
+    assert {"pid": 902, "comm": "dd"} in d["openers"]
+    assert "/dev/sdf" in stated and "/mnt/scratch/fast/x" in stated
+    assert "/mnt/scratch/out.img" not in stated and "/home/u/notes" not in stated
+
+
+@pytest.mark.parametrize("lose", ["file", "deadline"])
+def test_a_mount_table_that_cannot_be_read_makes_every_device_in_use(tmp_path, lose):
+    t = plain_san_disk(tmp_path)
+    t.mount("253:0", "/srv/pv-data", "/dev/mapper/" + ontap_wwid(1))
+    t.commands()
+    call = inline_call
+    if lose == "file":
+        os.unlink(t.path("/proc/self/mountinfo"))
+    else:
+        def call(fn, args=(), timeout=10, what=None):  # the batch, then the mounts piece, miss their deadline
+            if fn.__name__ in ("read_batch", "read_mounts"):
+                raise deadline.DeadlineExceeded(what, timeout)
+            return fn(*args)
+    snap = t.reader(call=call).snapshot(probe=False)
+    assert snap["maps"][ontap_wwid(1)]["mountpoints"] == []
+    for obj in (snap["maps"][ontap_wwid(1)], snap["disks"]["sdf"], snap["disks"]["sdb"]):
+        assert "mount table" in obj["openers_unknown"]
+    with pytest.raises(Refused) as info:
+        san_plan.check_not_in_use(snap["maps"][ontap_wwid(1)], "map")
+    assert info.value.kind == "openers_unknown"
+
+
+def test_a_device_whose_read_did_not_finish_is_neither_present_nor_absent(tmp_path):
+    """A map or disk whose sysfs read hung must not read as gone: the act would call it removed (and forget the
+    WWID of a live map)."""
+    t = healthy_lab(tmp_path).commands()
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn.__name__ == "read_batch":
+            raise deadline.DeadlineExceeded(what, timeout)
+        if fn is sr.read_devices and ("dm-1" in args[1] or "sdc" in args[1]):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+
+    r = t.reader(call=call)
+    v = r.view(["sdb", "sdc"], [ontap_wwid(1)])
+    assert v.map(ontap_wwid(1))["dm"] == "dm-0" and v.disk("sdb")["name"] == "sdb"
+    for lookup, key in ((v.map, ontap_wwid(2)), (v.map, "dm-1"), (v.disk, "sdc"), (r.map, ontap_wwid(2)),
+                        (r.disk, "sdc")):
+        with pytest.raises(sr.Unread, match="did not finish"):
+            lookup(key)
+    assert v.disk("sdzz") is None  # never listed: absent
+    clean = t.reader()
+    assert clean.map("3600a0980ffff") is None and clean.disk("sdzz") is None
+
+
 def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):
     t = plain_san_disk(tmp_path)
     t.proc(950, "secretd", fds=[])
@@ -1361,7 +1429,9 @@ def test_view_reads_the_paths_added_since_the_plan_and_names_the_one_that_hangs(
         return inline_call(fn, args)
 
     v = t.reader(call=call).view([], [ontap_wwid(1)])
-    assert v.disk("sdb")["map"] == v.map(ontap_wwid(1))["name"] and v.disk("sdd") is None
+    assert v.disk("sdb")["map"] == v.map(ontap_wwid(1))["name"]
+    with pytest.raises(sr.Unread):
+        v.disk("sdd")
     assert "sysfs read of /sys/block/sdd" in [e["what"] for e in v.map(ontap_wwid(1))["errors"]]
 
 
