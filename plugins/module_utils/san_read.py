@@ -396,7 +396,7 @@ def read_procs(root, unreadable=None, exiting=None):
             continue
         if not fds and exiting is not None:
             exiting.extend(read_exiting(root, pid))
-        devs, names, counts = [], [], {}
+        names, counts = [], {}
         for fd in fds:
             link = os.path.join(fddir, fd)
             try:
@@ -411,11 +411,10 @@ def read_procs(root, unreadable=None, exiting=None):
             else:
                 dev = _dev_of(root, _p(root, target))[0]
             if dev:
-                counts[dev] = counts.get(dev, 0) + 1
-                if dev not in devs:
-                    devs.append(dev)
-            elif target.startswith("/dev/") and target not in names:
+                counts[dev] = counts.get(dev, 0) + 1  # in first-seen order: the devices, without a list search
+            elif target.startswith("/dev/") and target not in names:  # nodes not stat'ed: few
                 names.append(target)
+        devs = list(counts)
         if devs or names:
             out[pid] = {"comm": _read(_p(root, "/proc/%s/comm" % pid)), "devs": devs, "names": names}
             if any(n > 1 for n in counts.values()):

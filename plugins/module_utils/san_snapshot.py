@@ -78,13 +78,11 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             kname = _dev_name_from_path(n, dm_by_dmname)
             if kname and by_name.get(kname):
                 devs.append(by_name[kname])
-        for dev in devs:
-            lst = openers_by_dev.setdefault(dev, [])
+        for dev in dict.fromkeys(devs):  # once per device and process: a node and its /dev name can both name it
             entry = {"pid": int(pid), "comm": proc.get("comm")}
             if (proc.get("fds") or {}).get(dev, 1) > 1:
                 entry["fds"] = proc["fds"][dev]  # the open count holds one per open fd
-            if entry not in lst:
-                lst.append(entry)
+            openers_by_dev.setdefault(dev, []).append(entry)
     mounts = (raw.get("mounts") or {}).get("mountinfo") or []
     mounts_by_dev = {}
     for m in mounts:
@@ -123,7 +121,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
 
     def usage(devs_self, devs_below):
         """mountpoints/swap over self+below; openers of self (+ below, marked via)."""
-        mps, sw, ops = [], False, []
+        mps, sw, ops = [], False, {}
         for dev, via in [(d, None) for d in devs_self] + list(devs_below):
             for mp in mounts_by_dev.get(dev, []):
                 if mp not in mps:
@@ -134,10 +132,10 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                 o = dict(op)
                 if via:
                     o["via"] = via
-                if o not in ops:
-                    ops.append(o)
-        ops.sort(key=lambda o: (o["pid"], o.get("via") or ""))
-        return mps, sw, ops
+                # one entry per (pid, via, fds): a dict, not a list search, for hosts where hundreds of database
+                # processes each hold every LUN
+                ops.setdefault((o["pid"], via or "", o.get("fds"), o.get("comm")), o)
+        return mps, sw, [ops[k] for k in sorted(ops, key=lambda k: (k[0], k[1]))]
 
     # maps (kernel truth: dm devices with an mpath- uuid)
     maps = {}
