@@ -959,11 +959,10 @@ def _each(host, steps, fn, read=True, links=False):
 def _by_unit(host, steps, fn, view):
     """fn(host, step) for the steps of each unit in order (a unit stops at its first error: its later steps get
     None), the units on up to host.workers threads, each reading `view`. {id(step): (result, seconds)}."""
-    units = []
+    by_unit = {}  # unit -> its steps, units in the order of their first step
     for st in steps:
-        if not units or st.get("unit") not in [u[0] for u in units]:
-            units.append((st.get("unit"), []))
-        [u for u in units if u[0] == st.get("unit")][0][1].append(st)
+        by_unit.setdefault(st.get("unit"), []).append(st)
+    units = list(by_unit.items())
     results = {}
 
     def work(unit_steps):
@@ -1017,22 +1016,28 @@ def _poll(host, steps, check, budget, expired, read=True, prefetch=None):
         try:
             extra = _outcome(prefetch, host, pending) if prefetch else None
             extra = None if isinstance(extra, Exception) else extra
-            for st in list(pending):
+            stopped_units = set()
+            for st in pending:
+                if st.get("unit") in stopped_units:
+                    done[id(st)] = (None, 0.0)  # its unit stopped at another step of this round
+                    continue
                 r = _outcome(check, host, st, extra)
                 if r is not None:
                     done[id(st)] = (r, host.clock() - start)
-                    pending.remove(st)
                 if isinstance(r, Exception):  # the rest of its unit stops waiting
-                    for other in [o for o in pending if o.get("unit") == st.get("unit")]:
-                        done[id(other)] = (None, 0.0)
-                        pending.remove(other)
+                    stopped_units.add(st.get("unit"))
+            for st in pending:
+                if st.get("unit") in stopped_units and id(st) not in done:
+                    done[id(st)] = (None, 0.0)  # waited for before the step that stopped its unit
         finally:
             host.view = None
+        # by identity, in plan order: a list search per step is quadratic in a batch of a thousand steps
+        pending = [st for st in pending if id(st) not in done]
         now = host.clock()
-        for st in list(pending):
-            if st in pending and now - start >= budget(st):
+        for st in pending:
+            if now - start >= budget(st):
                 done[id(st)] = (_outcome(expired, host, st), now - start)
-                pending.remove(st)
+        pending = [st for st in pending if id(st) not in done]
         if pending:
             host.sleep(host.poll_interval)
     return [(st,) + done[id(st)] for st in steps]
