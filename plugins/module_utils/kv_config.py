@@ -204,7 +204,7 @@ def is_secret(key):
 
 
 def parse_record(text):
-    """`iscsiadm -m node -T T -p P` output (``key = value`` per line) -> dict."""
+    """One node record (``key = value`` per line) -> dict."""
     out = {}
     for line in text.splitlines():
         if line.startswith("#") or " = " not in line:
@@ -212,6 +212,21 @@ def parse_record(text):
         key, sep, value = line.partition(" = ")
         out[key.strip()] = value.strip()
     return out
+
+
+def parse_records(text):
+    """`iscsiadm -m node -T T -p P` output -> [dict], one per record: a target portal reached through several
+    ifaces (iface0, iface1 bound to two NICs) has one record per iface, each with its own values."""
+    records, current = [], []
+    for line in text.splitlines():
+        if line.startswith("# BEGIN RECORD") and current:
+            records.append(parse_record("\n".join(current)))
+            current = []
+        current.append(line)
+    last = parse_record("\n".join(current))
+    if last or not records:
+        records.append(last)
+    return records
 
 
 # ---------------------------------------------------------------------------------------------

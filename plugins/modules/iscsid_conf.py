@@ -103,7 +103,11 @@ file_changes:
   type: dict
   sample: {node.session.scan: modified}
 record_changes:
-  description: Node record updates made (or that would be made in check mode).
+  description:
+    - Node record updates made (or that would be made in check mode), one per target portal and key.
+    - A target portal reached through several ifaces has one record per iface; the update is made when any of them
+      differs, and C(before) then names each iface's value, for example C(iface0=auto) and C(iface1=manual)
+      joined by a comma.
   returned: always
   type: list
   elements: dict
@@ -113,7 +117,8 @@ records:
   returned: always
   type: list
   elements: dict
-  sample: [{target: iqn.2024-01.lab.san:target1, portal: "127.0.0.1:3260", tpgt: "1", values: {node.session.scan: manual}}]
+  sample: [{target: iqn.2024-01.lab.san:target1, portal: "127.0.0.1:3260", tpgt: "1", values: {node.session.scan: manual},
+            ifaces: [default]}]
 sessions:
   description: The running sessions (C(iscsiadm -m session)).
   returned: always
@@ -199,8 +204,9 @@ class Iscsiadm(object):
         res = self.run(["-m", "node"], allow=(0, NO_RECORDS))
         return parse_nodes(res.stdout) if res.rc == 0 else []
 
-    def record(self, target, portal):
-        return kv_config.parse_record(self.run(["-m", "node", "-T", target, "-p", portal]).stdout)
+    def records(self, target, portal):
+        """The node records of a target portal, one per iface."""
+        return kv_config.parse_records(self.run(["-m", "node", "-T", target, "-p", portal]).stdout)
 
     def update(self, target, portal, key, value):
         self.run(["-m", "node", "-T", target, "-p", portal, "-o", "update", "-n", key, "-v", value])
@@ -243,17 +249,28 @@ def plan_records(adm, node_keys, result):
     """Read every node record; the updates needed, as [(target, portal, key, value)] (reads only)."""
     updates = []
     for rec in adm.nodes():
-        values = adm.record(rec["target"], rec["portal"])
+        per_iface = adm.records(rec["target"], rec["portal"])
         after = {}
         for key, value in node_keys.items():
-            before = values.get(key)
-            if before is None or before != value:
+            befores = [values.get(key) for values in per_iface]
+            # every iface's record must carry the value: the update (no -I) writes them all
+            if any(before is None or before != value for before in befores):
                 result["record_changes"].append({"target": rec["target"], "portal": rec["portal"], "key": key,
-                                                 "before": masked(key, before), "after": masked(key, value)})
+                                                 "before": _before(key, per_iface), "after": masked(key, value)})
                 updates.append((rec["target"], rec["portal"], key, value))
             after[key] = masked(key, value)
-        result["records"].append(dict(rec, values=after))
+        result["records"].append(dict(rec, values=after,
+                                      ifaces=[values.get("iface.iscsi_ifacename") for values in per_iface]))
     return updates
+
+
+def _before(key, per_iface):
+    """The value before, or per iface when the records differ ("iface0: auto, iface1: manual")."""
+    befores = [values.get(key) for values in per_iface]
+    if len(set(befores)) <= 1:
+        return masked(key, befores[0] if befores else None)
+    return ", ".join("%s: %s" % (values.get("iface.iscsi_ifacename") or "?", masked(key, values.get(key)))
+                     for values in per_iface)
 
 
 def main():

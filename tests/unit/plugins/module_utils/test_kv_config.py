@@ -87,6 +87,17 @@ def test_mask_secrets():
     assert "node.startup = manual" in masked
 
 
+def test_parse_records_gives_one_record_per_iface():
+    one = read("iscsiadm-node-record-2.1.8.txt")
+    two = one + one.replace("iface.iscsi_ifacename = default", "iface.iscsi_ifacename = iface1").replace(
+        "node.session.scan = auto", "node.session.scan = manual")
+    recs = kv.parse_records(two)
+    got = [(r["iface.iscsi_ifacename"], r["node.session.scan"]) for r in recs]
+    assert got == [("default", "auto"), ("iface1", "manual")]
+    assert kv.parse_records(one) == [kv.parse_record(one)]
+    assert kv.parse_records("") == [{}]
+
+
 def test_parse_record():
     rec = kv.parse_record(read("iscsiadm-node-record-2.1.8.txt"))
     assert rec["node.session.scan"] == "auto"

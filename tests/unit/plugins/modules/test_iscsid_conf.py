@@ -37,10 +37,16 @@ class FakeIscsiadm(object):
                 return ok("", 21)
             return ok("".join("tcp: [%d] %s,1 %s (non-flash)\n" % (sid, p, T) for sid, p in self.sessions))
         if args[:4] == ["-m", "node", "-T", T] and len(args) == 6:
-            return ok(RECORD.replace("node.session.scan = auto", "node.session.scan = %s" % self.records[(T, args[5])]))
+            values = self.records[(T, args[5])]
+            return ok("".join(
+                RECORD.replace("node.session.scan = auto", "node.session.scan = %s" % value).replace(
+                    "iface.iscsi_ifacename = default", "iface.iscsi_ifacename = %s" % iface)
+                for iface, value in (values.items() if isinstance(values, dict) else [("default", values)])))
         if "update" in args:
             assert args[-3] == "node.session.scan"
-            self.records[(T, args[5])] = args[-1]
+            values = self.records[(T, args[5])]
+            # without -I, iscsiadm updates the record of every iface
+            self.records[(T, args[5])] = dict((i, args[-1]) for i in values) if isinstance(values, dict) else args[-1]
             return ok("")
         raise AssertionError("unexpected iscsiadm %s" % args)
 
@@ -199,3 +205,17 @@ def test_non_utf8_file_is_kept_byte_exact_and_reported_safely(adm, tmp_path, run
     res = run_module({"path": str(path), "update_node_records": False}, diff=True)
     assert res["changed"] is True and "caf\\xe9" in res["diff"]["before"]
     assert path.read_bytes() == b"# Latin-1 caf\xe9\nnode.session.scan = manual\n"
+
+
+def test_a_portal_with_one_iface_left_on_auto_scan_is_found_and_updated(adm, conf, run_module):
+    """Two ifaces bound to two NICs: one record per iface. Reading only the last record called the portal
+    compliant while iface0 still logged in with automatic scan."""
+    adm.records[(T, "127.0.0.1:3260")] = {"iface0": "auto", "iface1": "manual"}
+    adm.records[(T, "127.0.0.2:3260")] = {"iface0": "manual", "iface1": "manual"}
+    res = run_module({"path": conf})
+    assert [(c["portal"], c["before"]) for c in res["record_changes"]] == [
+        ("127.0.0.1:3260", "iface0: auto, iface1: manual")]
+    assert adm.records[(T, "127.0.0.1:3260")] == {"iface0": "manual", "iface1": "manual"}
+    assert res["records"][0]["ifaces"] == ["iface0", "iface1"]
+    again = run_module({"path": conf})
+    assert again["record_changes"] == [] and again["changed"] is False
