@@ -211,11 +211,29 @@ def med(values):
     return round(statistics.median(values), 3)
 
 
-def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev="settle"):
+def set_uxsock_timeout(lab, ms):
+    """uxsock_timeout in the guest's multipath.conf defaults, multipathd restarted (before any LUN exists).
+
+    At 1,024 LUNs `multipathd show maps json` exits 1 after the built-in 4000 ms while the daemon's checkers run
+    over 2,048 paths (twice, in two harness runs): the reference row then has no number. A host of that size
+    wants a longer timeout (the multipath_config role's multipath_config_uxsock_timeout); the clients read the
+    file, so every multipathd query the bench times gets it. 0 keeps the built-in."""
+    if not ms:
+        return None
+    lab.ssh("grep -q '^ *uxsock_timeout' /etc/multipath.conf || "
+            "sed -i '0,/^defaults {/s//defaults {\\n    uxsock_timeout %d/' /etc/multipath.conf && "
+            "systemctl restart multipathd && multipathd show config | grep -m1 uxsock_timeout" % int(ms),
+            timeout=300, check=True)
+    return int(ms)
+
+
+def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev="settle", uxsock_timeout=30000):
     lab.start(setup=False)
     try:
         lab.ssh("systemctl stop iscsid.socket iscsid open-iscsi 2>/dev/null; true", timeout=120)
+        uxsock = set_uxsock_timeout(lab, uxsock_timeout)
         setup = make_luns(lab, luns, settle_timeout, udev)
+        setup["uxsock_timeout_ms"] = uxsock
         sys.stderr.write("[bench] %s LUNs setup: %s\n" % (luns, json.dumps(setup)))
         inventory = lab.inventory_path()
         ansible(inventory, "ansible.builtin.ping")       # warm the ssh control socket
@@ -288,7 +306,7 @@ def print_table(results):
 
 
 def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr, profile=False, slow_runs=None,
-        udev="settle"):
+        udev="settle", uxsock_timeout=30000):
     """Boot a VM of its own per size on `port`, measure (and cProfile the module if `profile`), stop it;
     returns {str(size): row}."""
     lab = Lab(port=port, mem=mem)
@@ -297,7 +315,7 @@ def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr,
         lab.ensure_built()
         results = {}
         for luns in sizes:
-            results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs, udev)
+            results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs, udev, uxsock_timeout)
             log.write("[bench] %s LUNs: %s\n" % (luns, json.dumps(results[str(luns)])))
     finally:
         lab.release()
@@ -316,10 +334,12 @@ def main():
                     help="time the sg_inq loop and lsscsi -i in only the first N runs (default: all)")
     ap.add_argument("--udev", choices=("settle", "stop"), default="settle",
                     help="before timing: wait for udevadm settle, or drop udev's queue once the maps are complete")
+    ap.add_argument("--uxsock-timeout", type=int, default=30000,
+                    help="ms for the guest's multipath.conf uxsock_timeout before the LUNs exist (0: the built-in 4000)")
     args = ap.parse_args()
     results = run([int(x) for x in args.luns.split(",")], args.runs, args.mem, args.settle_timeout,
                   int(os.environ.get("SANLAB_PORT", "2299")), profile=args.profile,
-                  slow_runs=args.slow_runs, udev=args.udev)
+                  slow_runs=args.slow_runs, udev=args.udev, uxsock_timeout=args.uxsock_timeout)
     print_table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

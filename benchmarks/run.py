@@ -151,6 +151,9 @@ def main():
                     help="host: before timing, wait for udevadm settle or drop udev's queue once the maps are complete")
     ap.add_argument("--settle-timeout", type=float, default=1800,
                     help="host: seconds to wait for the maps (and, with --udev settle, for udev)")
+    ap.add_argument("--uxsock-timeout", type=int, default=30000,
+                    help="host: ms for the guest's multipath.conf uxsock_timeout (0: the built-in 4000, with which "
+                         "'multipathd show maps json' fails at 1,024 LUNs)")
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
     ap.add_argument("--maps", default="1,10,50,100", help="cleanup: stale map counts")
     ap.add_argument("--hung", type=int, default=20, help="cleanup: maps in the hung-device case (0: skip)")
@@ -186,7 +189,7 @@ def main():
             import bench_host_scale
             raw = bench_host_scale.run([int(x) for x in args.luns.split(",")], args.runs, args.mem, port=args.host_port,
                                        profile=args.profile, slow_runs=args.slow_runs, udev=args.udev,
-                                       settle_timeout=args.settle_timeout)
+                                       settle_timeout=args.settle_timeout, uxsock_timeout=args.uxsock_timeout)
             rows += host_rows(raw)
         elif part == "cleanup":
             import bench_cleanup_lab
