@@ -30,41 +30,17 @@ TUR_NOT_SENT_RE = re.compile(r"bad pass-through setup|No SCSI command \(cdb\) gi
 
 
 def probe_snapshot(host, snap):
-    """Probe the paths of every map with a path not fully healthy, and every SAN disk without a map, except the
-    sds whose commands would only wait for a transport to recover (not_probed)."""
-    sessions = dict((s.get("session"), s.get("state")) for s in snap.get("iscsi_sessions") or [])
-
-    def probe(name):
-        why = not_probed(snap["disks"].get(name), sessions)
-        if why:
-            return {"result": "error", "sense": "not probed: %s" % why, "serial_live": None, "elapsed": 0.0}
-        return probe_path(host, name, errors=snap["errors"])
-
+    """Probe the paths of every map with a path not fully healthy, and every SAN disk without a map."""
     for wwid in sorted(snap["maps"]):
         m = snap["maps"][wwid]
         if all(_path_ok(p) for p in m["paths"]):
             continue
         for p in m["paths"]:
             if p.get("name") and SD_RE.match(p["name"]):
-                m["probe"][p["name"]] = probe(p["name"])
+                m["probe"][p["name"]] = probe_path(host, p["name"], errors=snap["errors"])
     for name, d in sorted(snap["disks"].items()):
         if d["map"] is None and d["transport"] in SAN_TRANSPORTS:
-            d["probe"] = probe(name)
-
-
-def not_probed(disk, session_states):
-    """Why probing this sd would only wait out the probe deadline, or None. A blocked sd (its iSCSI session or FC
-    remote port is recovering) queues SG_IO until the transport comes back; during a fabric outage that is one
-    deadline per path, hours on a host with thousands. The kernel's own state already says the path is down, and
-    "not probed" adds nothing for or against the LUN being gone."""
-    if not disk:
-        return None
-    if disk.get("state") == "blocked":
-        return "the sd is blocked (its transport is recovering): SG_IO would wait for it"
-    state = session_states.get(disk.get("session")) if disk.get("session") else None
-    if state and state != "LOGGED_IN":
-        return "its iSCSI session %s is %s: SG_IO would wait for the session to recover" % (disk["session"], state)
-    return None
+            d["probe"] = probe_path(host, name, errors=snap["errors"])
 
 
 def probe_path(host, sd, errors=None):

@@ -42,9 +42,6 @@ options:
         (sense ILLEGAL REQUEST with LOGICAL UNIT NOT SUPPORTED, or INQUIRY peripheral qualifier 1 or 3);
         C(not_ready) for another sense; C(no_answer) for a timeout, a transport failure or an offline device;
         C(error) otherwise.
-      - An sd that is C(blocked), or whose iSCSI session is not C(LOGGED_IN), is not probed (result C(error), the
-        sense says why it was not probed). Its commands would only wait for the transport to recover, one
-        O(probe_timeout) per path during a fabric outage; the kernel's path state still says it is down.
     type: bool
     default: true
   probe_timeout:

@@ -121,11 +121,10 @@ def test_delete_on_hung_session_returns_and_names_the_writer(lab, tmp_path):
 
 def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_path):
     """Issue 10 §1 on the real kernel: 20 stale unmapped maps of target1 and one stale plain disk of target2 on a
-    session in recovery for 600 s (silent portal drop): the disk is blocked and hangs every command sent to it.
-    The facts no longer probe a blocked sd (a probe would be abandoned in D state at its deadline, still holding
-    the disk open). One remediate run through the playbook, batched: the 20 maps and their 40 paths are removed,
-    the hung disk's unit stops (its delete misses its deadline, or is refused while something else holds the
-    disk), and only that unit is named."""
+    session in recovery for 600 s (silent portal drop): the disk hangs every command sent to it, the run's own
+    probe of it included (abandoned in D state at its deadline, still holding the disk open). One remediate run
+    through the playbook, batched: the 20 maps and their 40 paths are removed, the hung disk's unit stops (its
+    delete refused: open by the stuck probe, or a deadline), and only that unit is named."""
     n = 20
     # 21 LUNs: the 21st stays mapped and healthy (an array truth without a record for this host blocks every
     # removal: empty_truth); slow under TCG on a loaded host

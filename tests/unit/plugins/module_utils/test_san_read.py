@@ -618,29 +618,6 @@ def test_failed_paths_are_probed_and_healthy_maps_are_not(tmp_path):
     assert not any("/dm-" in a for c in t.run.calls for a in c[0])   # never a dm device
 
 
-def test_paths_whose_transport_is_recovering_are_not_probed(tmp_path):
-    """During a fabric outage every path of every map fails; a probe of a blocked sd (or one on a FAILED iSCSI
-    session) waits out its deadline, one per path: hours on a host with thousands of paths."""
-    t = healthy_lab(tmp_path)
-    t._write("/sys/devices/platform/host3/session2/iscsi_session/session2/state", "FAILED\n")
-    t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:], state="blocked")
-    t.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
-    for sd in ("sdb", "sdf"):
-        t.run.set(["sg_turs", "-v", sd], "", rc=0)
-        t.run.set(["sg_inq", sd], "", rc=0)
-        t.run.set(["sg_inq", "-p", "0x80", "-r", sd], "", rc=0)
-    snap = t.reader().snapshot(probe=True)
-    probe = snap["maps"][ontap_wwid(1)]["probe"]
-    assert probe["sdb"]["result"] == "ready"
-    assert probe["sdd"]["result"] == "error" and "session2 is FAILED" in probe["sdd"]["sense"]
-    assert snap["disks"]["sdf"]["probe"]["sense"].startswith("not probed: the sd is blocked")
-    probed = set(c[0][-1].rsplit("/", 1)[1] for c in t.run.calls if c[0][0].startswith("sg_"))
-    assert probed == {"sdb"}
-    # not probed is no evidence either way: the path is failed on the kernel's word alone
-    sdd = [p for p in snap["maps"][ontap_wwid(1)]["paths"] if p["name"] == "sdd"][0]
-    assert sj.path_state(sdd, probe["sdd"])[1] == ["kernel path state failed", "checker faulty"]
-
-
 # sg_turs 3.56 (sg3-utils 1.48) and sg_raw on Debian trixie, captured from the lab guest: a live LUN (sdh) and an
 # unmapped one (sde). sg_turs sends nothing and exits 0; sg_raw sends the TEST UNIT READY.
 TURS_NOT_SENT = "    Test unit ready cdb: \x06\nNo SCSI command (cdb) given [v3]\nTest unit ready: bad pass-through setup\n"
