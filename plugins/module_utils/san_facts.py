@@ -17,17 +17,19 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_va
 DEFAULT_PREFIXES = ("3600a0980",)
 
 
-def truth_of(array_truth=None, array_luns=None, array_targets=None):
-    """The array-truth contract ({luns, targets, problems, collected_at}) from either input form; None without
-    any. Records are validated; bad input raises san_validate.InvalidInput before anything is read."""
-    for i, rec in enumerate(array_luns or []):
-        san_validate.array_lun(rec, i)
+def truth_of(array_truth=None, array_luns=None, array_targets=None, array_initiators=None):
+    """The array-truth contract ({luns, targets, problems, initiators, collected_at}) from either input form;
+    None without any. Validated and normalised (san_validate.array_truth); bad input raises
+    san_validate.InvalidInput before anything is read."""
+    luns = [san_validate.array_lun(rec, i) for i, rec in enumerate(array_luns or [])]
+    targets = san_validate.array_targets(array_targets)
+    initiators = san_validate.array_initiators(array_initiators, "array_initiators")
     if array_truth is not None:
-        return array_truth
+        return san_validate.array_truth(array_truth)
     if array_luns is None:
         return None
-    times = [r.get("collected_at") for r in array_luns if isinstance(r.get("collected_at"), (int, float))]
-    return {"luns": array_luns, "targets": array_targets or [], "problems": [],
+    times = [r.get("collected_at") for r in luns if isinstance(r.get("collected_at"), (int, float))]
+    return {"luns": luns, "targets": targets, "problems": [], "initiators": initiators,
             "collected_at": min(times) if times else None}
 
 
@@ -44,8 +46,9 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     if truth is None:
         return san
     luns, targets = truth.get("luns") or [], truth.get("targets") or []
+    initiators = truth.get("initiators")
     prefixes = tuple(prefixes or ())
-    san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
+    san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
     if probe:
         # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
         # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
@@ -54,8 +57,13 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
         for wwid, sd in todo:
             san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
         if todo:
-            san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets)
-    san["array"] = {"records": len(luns), "targets": targets, "problems": list(truth.get("problems") or []),
+            san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets,
+                                                    array_initiators=initiators)
+    # an identity under two SVMs blocks the host even when the truth's source did not say so (a caller's truth)
+    problems = list(truth.get("problems") or [])
+    said = set(p.get("identity") for p in problems if p.get("kind") == san_judge.DUPLICATE_IDENTITY)
+    problems.extend(p for p in san_judge.duplicate_identities(targets) if p["identity"] not in said)
+    san["array"] = {"records": len(luns), "targets": targets, "problems": problems, "initiators": initiators,
                     "collected_at": truth.get("collected_at")}
     san["corruption_risks"] = san_judge.corruption_risks(san)
     return san

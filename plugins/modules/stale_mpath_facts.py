@@ -58,17 +58,27 @@ options:
   array_targets:
     description:
       - The target identities O(array_luns) covers, one per SVM read (C(cluster), C(svm), C(iscsi_target_names),
-        C(fc_wwpns)). Only a device whose every path is reached through one of them (iSCSI session target name,
-        FC remote port WWPN, read from sysfs) is judged against O(array_luns); any other array device gets
-        C(not_covered). Without it nothing is covered.
+        C(iscsi_addresses), C(fc_wwpns)). Only a device whose every path is reached through one of them (iSCSI
+        session target name at one of that SVM's C(iscsi_addresses), FC remote port WWPN, read from sysfs) is
+        judged against O(array_luns); any other array device gets C(not_covered). An identity listed under two
+        SVMs covers nothing and is a problem that blocks removals. Without it nothing is covered.
     type: list
     elements: dict
+  array_initiators:
+    description:
+      - The initiators O(array_luns) was read for (what M(sanfleet.remediation.ontap_luns) was given), C(*) when
+        it holds every mapping. A path over any other initiator is C(not_covered); without it nothing is
+        covered.
+    type: list
+    elements: str
   array_truth:
     description:
       - The whole array truth of M(sanfleet.remediation.ontap_truth) (or of any array's lookup that follows the
-        contract of docs/ontap.md) - C(luns), C(targets), C(problems), C(collected_at). Takes the place of
-        O(array_luns) and O(array_targets); its C(problems) and C(collected_at) are kept in
-        RV(ansible_facts.san.array) for the planner.
+        contract of docs/ontap.md) - C(luns), C(targets), C(problems), C(initiators), C(collected_at). Takes the
+        place of O(array_luns), O(array_targets) and O(array_initiators); its C(problems) and C(collected_at) are
+        kept in RV(ansible_facts.san.array) for the planner.
+      - Validated like O(array_luns) (each record needs a C(wwid) or an ONTAP C(serial)); bad input fails the task
+        before anything is read.
     type: dict
   array_wwid_prefixes:
     description:
@@ -210,7 +220,8 @@ ansible_facts:
         array:
           description:
             - What the verdicts were judged against - C(records) (count), C(targets), C(problems) (lookups that
-              failed or warned), C(collected_at) (the oldest array read) - for the planner's gates.
+              failed or warned, target identities listed under two SVMs), C(initiators) (those the records were
+              read for), C(collected_at) (the oldest array read) - for the planner's gates.
           type: dict
           returned: when O(array_luns) or O(array_truth) is given
         corruption_risks:
@@ -246,6 +257,7 @@ def argument_spec():
         **san_module.deadline_options(),
         array_luns=dict(type="list", elements="dict"),
         array_targets=dict(type="list", elements="dict"),
+        array_initiators=dict(type="list", elements="str"),
         array_truth=dict(type="dict"),
         array_wwid_prefixes=dict(type="list", elements="str", default=["3600a0980"]),
     )
@@ -267,7 +279,7 @@ def main():
     p = module.params
     san_module.check_seconds(module, ("probe_timeout", "command_timeout"))
     try:
-        truth = san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"])
+        truth = san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
         san_facts.check_prefixes(p["array_wwid_prefixes"])
     except san_validate.InvalidInput as exc:
         module.fail_json(msg="invalid input: %s; nothing was read" % exc)

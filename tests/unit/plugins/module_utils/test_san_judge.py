@@ -16,15 +16,19 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.te
 TARGET2 = "iqn.1992-08.com.netapp:sn.cluster2:vs.7"
 FC_TARGET = "0x200500a098000001"
 # the SVM of rec() as the array truth's target identities: what the records cover
-TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET], "iscsi_addresses": ["127.0.0.1"],
+TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET],
+            "iscsi_addresses": ["127.0.0.1", "127.0.0.2"],
             "fc_wwpns": ["20:05:00:a0:98:00:00:01"]}]
-TARGETS2 = [{"cluster": "c2", "svm": "svmB", "iscsi_target_names": [TARGET2], "iscsi_addresses": [],
+TARGETS2 = [{"cluster": "c2", "svm": "svmB", "iscsi_target_names": [TARGET2],
+             "iscsi_addresses": ["127.0.0.3", "127.0.0.4"],
              "fc_wwpns": []}]
 
 
 def check(snap, records, **kw):
-    """cross_check with the records' SVM as the covered targets (unless the test says otherwise)."""
+    """cross_check with the records' SVM as the covered targets and the host's initiators as those the records
+    were read for, as the roles ask the lookup (unless the test says otherwise)."""
     kw.setdefault("array_targets", TARGETS)
+    kw.setdefault("array_initiators", (snap.get("host") or {}).get("initiators"))
     return sj.cross_check(snap, records, **kw)
 
 
@@ -305,9 +309,11 @@ def test_fc_initiator_matching_ignores_wwpn_format():
                  "dev_state": "running"}]}},
             "disks": {"sdb": {"name": "sdb", "hctl": "5:0:0:7", "host": 5, "lun": 7, "transport": "fc",
                               "target_wwpn": FC_TARGET, "wwid": ontap_wwid(7), "map": ontap_wwid(7)}}}
-    vs = check(snap, [rec(7, 7, initiators=["21:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
+    # the lookup was asked for the port in ONTAP's spelling (plugin_utils/ontap.py), the kernel names it 0x...
+    read_for = ["21:00:00:24:FF:3A:0B:1C"]
+    vs = check(snap, [rec(7, 7, initiators=["21:00:00:24:ff:3a:0b:1c"], protocol="fcp")], array_initiators=read_for)
     assert [v["kind"] for v in vs] == ["healthy"]
-    vs = check(snap, [rec(7, 7, initiators=["20:00:00:24:ff:3a:0b:1c"], protocol="fcp")])
+    vs = check(snap, [rec(7, 7, initiators=["20:00:00:24:ff:3a:0b:1c"], protocol="fcp")], array_initiators=read_for)
     assert [v["kind"] for v in vs] == ["unexpected_visibility"]
 
 
@@ -335,8 +341,10 @@ def captured(scenario):
     reader, truth = load_captured(scenario)
     snap = reader.snapshot(probe=True)
     first = truth["array_luns"][0]
-    targets = [{"cluster": first["cluster"], "svm": first["svm"], "iscsi_target_names": [truth["target_iqn"]]}]
-    return snap, truth, sj.host_findings(snap), sj.cross_check(snap, truth["array_luns"], array_targets=targets)
+    targets = [{"cluster": first["cluster"], "svm": first["svm"], "iscsi_target_names": [truth["target_iqn"]],
+                "iscsi_addresses": [p.rsplit(":", 1)[0] for p in truth["portals"]]}]
+    return snap, truth, sj.host_findings(snap), sj.cross_check(snap, truth["array_luns"], array_targets=targets,
+                                                                array_initiators=snap["host"]["initiators"])
 
 
 def maps_at_lun(snap, lun):
@@ -507,3 +515,185 @@ def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp
         s["disks"][sd].update(serial=live, wwid=ontap_wwid(9))
     s = probe_live(t, s, ontap_wwid(1), live)
     assert verdict(check(s, [rec(9, 1), rec(2, 2)]), ontap_wwid(1))["kind"] == "serial_mismatch"
+
+
+# ------------------------------------------------------------------------------------------------ issue 27 (truth)
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts  # noqa: E402
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan  # noqa: E402
+
+
+def cloned_target_lab(tmp_path, paths_state=None, queueing=None):
+    """Cluster 2 (not read) serves LUN 21 with the same target name as the read svm1 (a cloned or renamed target,
+    identity-preserving DR or migration), at its own portals 127.0.0.3 / .4."""
+    t = healthy_lab(tmp_path)
+    t.iscsi_session(3, 4, "127.0.0.3", target=TARGET)
+    t.iscsi_session(4, 5, "127.0.0.4", target=TARGET)
+    for name, hctl, dev, sess in (("sdf", "4:0:0:1", "8:80", 3), ("sdg", "5:0:0:1", "8:96", 4)):
+        t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(21)[1:],
+               serial="0" + ontap_serial(21).encode().hex())
+    t.dm("dm-2", "253:2", ontap_wwid(21), "mpath-" + ontap_wwid(21), slaves=("sdf", "sdg"))
+    t.commands(paths_state=paths_state, queueing=queueing)
+    return t
+
+
+def cut(t, sds):
+    for sd in sds:
+        t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr="Host_status=0x01 [DID_NO_CONNECT]\n")
+
+
+def test_a_target_name_shared_with_an_unread_cluster_covers_only_the_read_svms_portals(tmp_path):
+    # cluster 2's portals are cut and its map queues: an outage, which must never read as "unmapped"
+    t = cloned_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
+    cut(t, ("sdf", "sdg"))
+    s = t.reader().snapshot(probe=True)
+    vs = check(s, C1)
+    v = verdict(vs, ontap_wwid(21))
+    assert v["kind"] == "not_covered", v
+    assert "sdf: portal 127.0.0.3:3260 is not one of the iSCSI addresses of c1/svm1 (127.0.0.1, 127.0.0.2)" \
+        in v["reason"]
+    assert verdict(vs, ontap_wwid(1))["kind"] == "healthy"       # svm1's own portals are still covered
+
+
+def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(tmp_path):
+    t = cloned_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
+    cut(t, ("sdf", "sdg"))
+    both = TARGETS + [dict(TARGETS2[0], iscsi_target_names=[TARGET])]
+    s = t.reader().snapshot(probe=True)
+    vs = check(s, C1, array_targets=both)
+    for w in (ontap_wwid(1), ontap_wwid(2), ontap_wwid(21)):
+        v = verdict(vs, w)
+        assert v["kind"] == "not_covered" and "is listed under 2 SVMs (c1/svm1, c2/svmB)" in v["reason"], v
+    # the same truth through the module's query stage: a problem in san.array, so the planner removes nothing
+    truth = {"luns": C1, "targets": both, "problems": [], "initiators": [IQN], "collected_at": 1.0}
+    san = san_facts.collect(t.reader(), truth, probe=False)
+    assert [(p["kind"], p["identity"]) for p in san["array"]["problems"]] == [
+        ("duplicate_target_identity", "iqn " + TARGET)]
+    blockers = san_plan.removal_blockers(san, san["verdicts"])
+    assert any(b["why"] == "array_lookup_problem" and "duplicate_target_identity" in b["msg"] for b in blockers)
+    # said once when the lookup said it already
+    truth["problems"] = list(san["array"]["problems"])
+    assert len(san_facts.collect(t.reader(), truth, probe=False)["array"]["problems"]) == 1
+
+
+def test_an_fc_port_listed_under_two_svms_covers_nothing():
+    snap = {"host": {"fc_hosts": [{"host": 5, "wwpn": "0x21000024ff3a0b1c"}]},
+            "maps": {ontap_wwid(7): {"name": ontap_wwid(7), "wwid": ontap_wwid(7), "dm": "dm-0", "paths": [
+                {"name": "sdb", "hctl": "5:0:0:7", "dm_state": "failed", "checker_state": "faulty",
+                 "dev_state": "running"}]}},
+            "disks": {"sdb": {"name": "sdb", "hctl": "5:0:0:7", "host": 5, "lun": 7, "transport": "fc",
+                              "target_wwpn": FC_TARGET, "wwid": ontap_wwid(7), "map": ontap_wwid(7)}}}
+    other = dict(TARGETS2[0], fc_wwpns=["0x200500A098000001"])
+    vs = check(snap, [], array_targets=TARGETS, array_initiators=["21:00:00:24:ff:3a:0b:1c"])
+    assert [v["kind"] for v in vs] == ["stale_unmapped"]
+    vs = check(snap, [], array_targets=TARGETS + [other], array_initiators=["21:00:00:24:ff:3a:0b:1c"])
+    assert [v["kind"] for v in vs] == ["not_covered"] and "listed under 2 SVMs" in vs[0]["reason"]
+
+
+def test_portal_addresses_compare_in_one_form():
+    assert sj.portal_address("127.0.0.1:3260") == sj.address_key("127.0.0.1")
+    assert sj.portal_address("[FE80:0:0::1]:3260") == sj.address_key("fe80::1")
+    assert sj.portal_address("fe80::1:3260") != sj.address_key("fe80::1")     # unbracketed: never guessed
+    assert sj.portal_address("192.0.2.7") == "192.0.2.7"
+
+
+def test_an_ipv6_session_is_covered_by_its_svms_address(tmp_path):
+    def setup(t):
+        t.iscsi_session(1, 2, "fd00::10")
+        t.iscsi_session(2, 3, "fd00::11")
+    s = snap_of(tmp_path, setup=setup, probe=False)
+    assert s["disks"]["sdb"]["target_portal"] == "[fd00::10]:3260"
+    v6 = [dict(TARGETS[0], iscsi_addresses=["FD00:0::10", "fd00::11"])]
+    assert kinds(check(s, [rec(1, 1), rec(2, 2)], array_targets=v6)) == [
+        ("healthy", "map", ontap_wwid(1)), ("healthy", "map", ontap_wwid(2))]
+
+
+def per_iface_lab(tmp_path):
+    """Session 2 logs in through an iface with its own initiatorname; LUN 2's map has lost both paths."""
+    def setup(t):
+        t.iscsi_session(2, 3, "127.0.0.2", initiator="iqn.2024-01.lab.san:iface1", iface="iface1")
+    return snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)}, setup=setup)
+
+
+def test_a_path_over_an_initiator_the_truth_was_not_read_for_is_not_covered(tmp_path):
+    s = per_iface_lab(tmp_path)
+    # the lookup was asked for the file's IQN only: its records cannot hold iface1's mappings
+    v = verdict(check(s, [rec(1, 1, initiators=(IQN, "iqn.2024-01.lab.san:iface1"))], array_initiators=[IQN]),
+                ontap_wwid(2))
+    assert v["kind"] == "not_covered", v
+    assert "sde: initiator iqn.2024-01.lab.san:iface1 is not one the array truth was read for (%s)" % IQN \
+        in v["reason"]
+    # asked for both (as the roles do: ansible_facts.san.host.initiators), LUN 2 is judged and is unmapped
+    v = verdict(check(s, [rec(1, 1, initiators=(IQN, "iqn.2024-01.lab.san:iface1"))]), ontap_wwid(2))
+    assert v["kind"] == "stale_unmapped", v
+    # "*": every mapping was read
+    assert verdict(check(s, [rec(1, 1)], array_initiators=["*"]), ontap_wwid(2))["kind"] == "stale_unmapped"
+
+
+def test_a_truth_that_does_not_name_its_initiators_covers_nothing(tmp_path):
+    s = snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)})
+    vs = check(s, [rec(1, 1)], array_initiators=None)
+    assert {v["kind"] for v in vs} == {"not_covered"}
+    assert "does not say which initiators its records were read for" in verdict(vs, ontap_wwid(2))["reason"]
+
+
+def test_a_path_whose_initiator_the_kernel_does_not_name_is_not_covered(tmp_path):
+    # no initiatorname in the session (nor an iSCSI host name); /etc/iscsi/initiatorname.iscsi is never used for it
+    def setup(t):
+        import glob
+        import os
+        for sid, host in ((1, 2), (2, 3)):
+            os.remove(glob.glob(os.path.join(t.root, "sys/devices/platform/host%d/session%d/iscsi_session/*/"
+                                             "initiatorname" % (host, sid)))[0])
+            t.iscsi_session(sid, host, "127.0.0.%d" % sid, initiator=None)
+    s = snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)}, setup=setup)
+    assert s["host"]["iscsi_iqn_source"] == "file"
+    v = verdict(check(s, [rec(1, 1)], array_initiators=[IQN]), ontap_wwid(2))
+    assert v["kind"] == "not_covered" and "the kernel names none" in v["reason"], v
+
+
+@pytest.mark.parametrize("result", ["no_answer", "not_ready"])
+def test_a_kernel_active_path_is_not_failed_by_a_timeout_or_not_ready(result):
+    active = {"name": "sdb", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}
+    assert sj.path_state(active, {"result": result}) == ("ok", [])
+    assert sj.path_state(dict(active, dm_state="failed"), {"result": result})[0] == "failed"
+    assert sj.path_state(active, {"result": "lun_not_supported"}) == ("failed", ["probe lun_not_supported"])
+    assert sj.disk_state({"state": "running"}, {"result": result}) == "ok"
+    assert sj.disk_state({"state": "offline"}, {"result": result}) == "failed"
+    assert sj.disk_state({"state": "running"}, {"result": "lun_not_supported"}) == "failed"
+
+
+@pytest.mark.parametrize("result", ["no_answer", "not_ready"])
+def test_an_alua_transition_on_a_working_unmapped_map_blocks_the_host(tmp_path, result):
+    # takeover/giveback: the paths of covered map 2 are active, the probe the judge asks for (the array does not map
+    # it) times out or answers NOT READY. That is no proof the LU is gone: unexpected_visibility, the host blocked.
+    s = snap_of(tmp_path, probe=False)
+    for sd in ("sdc", "sde"):
+        s["maps"][ontap_wwid(2)]["probe"][sd] = {"result": result, "sense": "ALUA transition"}
+    v = verdict(check(s, [rec(1, 1)]), ontap_wwid(2))
+    assert v["kind"] == "unexpected_visibility", v
+    s["array"] = {"records": 1, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
+    assert "unexpected_visibility" in [b["why"] for b in san_plan.removal_blockers(s, [v])]
+
+
+def test_an_orphan_running_disk_that_does_not_answer_is_not_stale(tmp_path):
+    def setup(t):
+        t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
+    s = snap_of(tmp_path, setup=setup, probe=False)
+    s["disks"]["sdf"]["probe"] = {"result": "no_answer"}
+    assert verdict(check(s, [rec(1, 1), rec(2, 2)]), "sdf", obj="disk")["kind"] == "unexpected_visibility"
+
+
+@pytest.mark.parametrize("spelling", ["naa", "serial_only"])
+def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tmp_path, spelling):
+    # the LUN is mapped and in an outage: never stale_unmapped, whatever form the caller's record gives its identity
+    s = snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)})
+    record = rec(2, 2)
+    if spelling == "naa":
+        record["wwid"] = "naa." + record["wwid"][1:].upper()
+    else:
+        del record["wwid"]
+    truth = san_facts.truth_of({"luns": [rec(1, 1), record], "targets": TARGETS, "initiators": [IQN]})
+    assert truth["luns"][1]["wwid"] == ontap_wwid(2)
+    v = verdict(check(s, truth["luns"]), ontap_wwid(2))
+    assert v["kind"] == "paths_down_but_mapped", v

@@ -272,6 +272,47 @@ def test_bad_array_input_fails_before_anything_is_read(args, needle, env, looks,
     assert out["failed"] and needle in out["msg"] and taken == [] and env.commands == []
 
 
+GOOD_RECORD = {"cluster": "c1", "svm": "svm1", "path": "/vol/v/l1", "serial": "80Lab-001+Ab", "lun_id": 1,
+               "wwid": NEW, "igroup_initiators": ["iqn.2024-01.lab.san:initiator"]}
+
+
+@pytest.mark.parametrize("truth,needle", [
+    ({"luns": [dict(GOOD_RECORD, wwid=123)]}, "array_truth.luns[0].wwid must be str, got int 123"),
+    ({"luns": ["3600a0980"]}, "array_truth.luns[0] must be a dict, got str"),
+    ({"luns": [GOOD_RECORD], "targets": "x"}, "array_truth.targets must be a list, got str"),
+    ({"luns": [GOOD_RECORD], "targets": ["x"]}, "array_truth.targets[0] must be a dict"),
+    ({"luns": [GOOD_RECORD], "targets": [{"iscsi_target_names": "iqn.x"}]},
+     "array_truth.targets[0].iscsi_target_names must be a list"),
+    ({"luns": [dict(GOOD_RECORD, wwid="../../etc")]}, "WWID '../../etc' is not valid"),
+    ({"luns": [dict(GOOD_RECORD, wwid=None, serial=None)]}, "array_truth.luns[0] has no wwid"),
+    ({"luns": [dict(GOOD_RECORD, wwid=None, serial="short")]}, "array_truth.luns[0] has no wwid"),
+    ({"luns": [dict(GOOD_RECORD, lun_id="1")]}, "array_truth.luns[0].lun_id must be int"),
+    ({"luns": "x"}, "array_truth.luns must be a list"),
+    ({"luns": [], "problems": ["x"]}, "array_truth.problems[0] must be a dict"),
+    ({"luns": [], "initiators": "iqn.x"}, "array_truth.initiators must be a list"),
+    ({"luns": [], "initiators": [""]}, "array_truth.initiators[0] must be a non-empty string"),
+    ({"luns": [], "collected_at": "yesterday"}, "array_truth.collected_at must be a number"),
+])
+def test_bad_array_truth_fails_before_anything_is_read_or_changed(truth, needle, env, looks, run):
+    taken = looks(judged())
+    out = run({"array_truth": dict({"targets": [], "problems": [], "initiators": ["*"], "collected_at": 1.0},
+                                   **truth)})
+    assert out["failed"] and "invalid input" in out["msg"] and needle in out["msg"], out.get("msg")
+    assert "Traceback" not in out["msg"] and taken == [] and env.commands == [] and out["executed"] == []
+
+
+def test_array_truth_reaches_the_judge_normalised(env, looks, run, monkeypatch):
+    seen = []
+    monkeypatch.setattr(stale_cleanup.san_facts, "collect",
+                        lambda reader, truth, prefixes, probe: seen.append(truth) or judged([])(reader))
+    record = dict(GOOD_RECORD, wwid="naa." + NEW[1:].upper())
+    out = run({"array_truth": {"luns": [record, dict(GOOD_RECORD, wwid=None)], "targets": [], "problems": [],
+                               "initiators": ["iqn.2024-01.lab.san:initiator"], "collected_at": 1.0}}, check=True)
+    assert not out.get("failed"), out.get("msg")
+    assert [r["wwid"] for r in seen[0]["luns"]] == [NEW, "3600a0980" + "80Lab-001+Ab".encode().hex()]
+    assert seen[0]["initiators"] == ["iqn.2024-01.lab.san:initiator"]
+
+
 @pytest.mark.parametrize("mutate,needle", [
     (lambda s: s["maps"].update({"../../etc": dict(s["maps"][WWID], name="../../etc")}), "map name"),
     (lambda s: s["maps"][WWID].update(name="a/b"), "map name"),

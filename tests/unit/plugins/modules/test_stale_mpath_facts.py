@@ -19,7 +19,7 @@ from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
 
-TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET]}]
+TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET], "iscsi_addresses": ["127.0.0.1", "127.0.0.2"]}]
 
 _Real = san_read.Host
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
@@ -70,16 +70,37 @@ def test_unmapped_lun_with_array_truth(tree, capsys):
     for sd in ("sdb", "sdd"):
         tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
         tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
-    rc, out = run_module({"array_luns": [rec(2, 2)], "array_targets": TARGETS, "_ansible_check_mode": True}, capsys)
+    rc, out = run_module({"array_luns": [rec(2, 2)], "array_targets": TARGETS, "array_initiators": [IQN],
+                          "_ansible_check_mode": True}, capsys)
     assert rc == 0 and out["changed"] is False
     san = out["ansible_facts"]["san"]
     assert [(f["kind"], f["name"]) for f in san["findings"]] == [("all_paths_failed", ontap_wwid(1))]
     kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
     assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
-    assert san["array"] == {"records": 1, "targets": TARGETS, "problems": [], "collected_at": None}
+    assert san["array"] == {"records": 1, "targets": TARGETS, "problems": [], "initiators": [IQN],
+                            "collected_at": None}
     # records without the target identities they cover judge nothing
-    rc, out = run_module({"array_luns": [rec(2, 2)]}, capsys)
+    rc, out = run_module({"array_luns": [rec(2, 2)], "array_initiators": [IQN]}, capsys)
     assert set(v["kind"] for v in out["ansible_facts"]["san"]["verdicts"]) == {"not_covered"}
+    # nor records that do not say which initiators they were read for
+    rc, out = run_module({"array_luns": [rec(2, 2)], "array_targets": TARGETS}, capsys)
+    assert set(v["kind"] for v in out["ansible_facts"]["san"]["verdicts"]) == {"not_covered"}
+
+
+def test_a_caller_truth_is_judged_only_for_the_initiators_it_names(tree, capsys):
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    truth = {"luns": [rec(2, 2)], "targets": TARGETS, "problems": [], "collected_at": 1.0}
+    rc, out = run_module({"array_truth": truth}, capsys)
+    kinds = dict((v["name"], v["kind"]) for v in out["ansible_facts"]["san"]["verdicts"])
+    assert kinds == {ontap_wwid(1): "not_covered", ontap_wwid(2): "not_covered"}
+    rc, out = run_module({"array_truth": dict(truth, initiators=["iqn.1994-05.com.redhat:another-host"])}, capsys)
+    assert set(v["kind"] for v in out["ansible_facts"]["san"]["verdicts"]) == {"not_covered"}
+    rc, out = run_module({"array_truth": dict(truth, initiators=[IQN.upper()])}, capsys)
+    kinds = dict((v["name"], v["kind"]) for v in out["ansible_facts"]["san"]["verdicts"])
+    assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
 
 
 def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
@@ -90,7 +111,8 @@ def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
         tree.run.set(["sg_turs", "-v", sd], "")
         tree.run.set(["sg_inq", sd], "standard INQUIRY:\n  PQual=0  PDT=0  RMB=0\n")
         tree.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
-    truth = {"luns": [rec(9, 1), rec(2, 2)], "targets": TARGETS, "problems": [], "collected_at": 1.0}
+    truth = {"luns": [rec(9, 1), rec(2, 2)], "targets": TARGETS, "problems": [], "initiators": [IQN],
+             "collected_at": 1.0}
     rc, out = run_module({"array_truth": truth}, capsys)
     san = out["ansible_facts"]["san"]
     assert sorted(san["maps"][ontap_wwid(1)]["probe"]) == ["sdb", "sdd"]
@@ -151,6 +173,10 @@ def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
     ({"array_luns": [{"lun_id": "1"}]}, "array_luns[0].lun_id must be int"),
     ({"array_luns": [{"lun_id": True}]}, "lun_id must be int"),
     ({"array_luns": [{"igroup_initiators": [1]}]}, "igroup_initiators[0] must be a string"),
+    ({"array_luns": [{"lun_id": 1, "serial": None}]}, "array_luns[0] has no wwid"),
+    ({"array_luns": [], "array_initiators": [""]}, "array_initiators[0] must be a non-empty string"),
+    ({"array_truth": {"luns": ["x"]}}, "array_truth.luns[0] must be a dict"),
+    ({"array_truth": {"luns": [], "targets": "x"}}, "array_truth.targets must be a list"),
 ])
 def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
     tree.commands()
