@@ -15,10 +15,13 @@ description:
     that the C(array_truth) option of M(sanfleet.remediation.stale_mpath_facts) takes.
   - C(luns) are the records of the host's initiators (the shape of M(sanfleet.remediation.ontap_luns)).
     C(targets) say which SVMs were read and how they are seen on the wire (iSCSI target name, iSCSI data LIF
-    addresses, FC LIF WWPNs). Only devices reached through one of them are judged; any other is C(not_covered).
-  - A cluster that cannot be read (login, TLS, a page without C(records), the paging guard), an SVM-scoped
-    login and a mapping to an igroup the igroups query did not return are listed in C(problems), not raised;
-    the planner then plans no removal on the host, naming them.
+    addresses, FC LIF WWPNs). Only devices reached through one of them (an iSCSI session at one of that SVM's
+    addresses) are judged; any other is C(not_covered). C(initiators) are the initiators the records were read
+    for (O(initiators), or C(*) when unset); a path over any other initiator is C(not_covered).
+  - A cluster that cannot be read (login, TLS, a page without C(records) or with fewer records than its
+    C(num_records), the paging guard), an SVM-scoped login, a mapping to an igroup the igroups query did not
+    return and a target identity (iSCSI target name, FC WWPN) listed under two SVMs are listed in C(problems),
+    not raised; the planner then plans no removal on the host, naming them.
   - When O(clusters) is empty, one cluster is read from the C(ONTAP_HOSTNAME), C(ONTAP_USERNAME),
     C(ONTAP_PASSWORD), C(ONTAP_VALIDATE_CERTS), C(ONTAP_CA_PATH) and C(ONTAP_SVM) environment variables (an AWX
     credential). Without either, the result is an empty truth with the problem C(no_cluster).
@@ -63,9 +66,14 @@ _raw:
       type: list
       elements: dict
     problems:
-      description: "cluster, svm, kind (lookup_failed, svm_scoped_login, dropped_mapping, no_cluster), msg."
+      description: "cluster, svm, kind (lookup_failed, svm_scoped_login, dropped_mapping, no_cluster,
+        duplicate_target_identity), msg."
       type: list
       elements: dict
+    initiators:
+      description: "The initiators the records were read for (ONTAP's spelling), or [\"*\"] for every mapping."
+      type: list
+      elements: str
     clusters:
       description: "Per cluster read: cluster, hostname, svm, collected_at, requests, source."
       type: list

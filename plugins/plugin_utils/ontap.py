@@ -37,7 +37,10 @@ from urllib.parse import urlsplit
 from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_judge import duplicate_identities
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import (
+    ALL_INITIATORS,
     InvalidInput,
     ontap_wwid,
 )
@@ -102,13 +105,14 @@ class _ModuleShim:
 
 
 def normalize_initiator(value):
-    """Compare key of an initiator: lower case; a WWPN in any common spelling becomes aa:bb:...:hh."""
-    text = str(value).strip().lower()
-    match = _WWPN.match(text)
+    """Compare key of an initiator: the one normal form of san_identity.normalize_initiator (which the judge on
+    the host uses too), with a WWPN spelled aa:bb:...:hh as ONTAP does."""
+    key = san_identity.normalize_initiator(str(value))
+    match = _WWPN.match(key)
     if match:
         digits = re.sub(r"[^0-9a-f]", "", match.group(1))
         return ":".join(digits[i:i + 2] for i in range(0, 16, 2))
-    return text
+    return key
 
 
 def is_iqn(value):
@@ -188,6 +192,13 @@ class OntapClient:
                 raise OntapError("ONTAP GET %s on %s: the answer (HTTP %s) has no records list; an answer that "
                                  "is not ONTAP's collection shape is an error, not an empty collection"
                                  % (api, self.hostname, status))
+            count = body.get("num_records")
+            if count is not None and (isinstance(count, bool) or count != len(body["records"])):
+                # ONTAP counts the records of the page it sends: fewer means a cut answer, whose missing records
+                # would make mapped LUNs look unmapped
+                raise OntapError("ONTAP GET %s on %s: page %d says num_records %r but holds %d records; a "
+                                 "truncated answer is an error, not a complete collection"
+                                 % (api, self.hostname, page + 1, count, len(body["records"])))
             records.extend(body["records"])
             href = ((body.get("_links") or {}).get("next") or {}).get("href")
             if not href:
@@ -387,7 +398,7 @@ def get_truth(options, plugin_name, fetch=None):
         return entry["truth"], "fetched"
 
     path = os.path.join(_cache_dir(), key + ".json")
-    with open(path + ".lock", "a") as lock:
+    with _open_lock(path + ".lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             entry = _read_cache(path, ttl)
@@ -405,6 +416,17 @@ def get_truth(options, plugin_name, fetch=None):
             fcntl.flock(lock, fcntl.LOCK_UN)
     _MEMO[key] = (time.monotonic(), entry)
     return _unwrap(entry), source
+
+
+def _open_lock(path):
+    """The lock file, 0600 like the data file whatever the umask (its name is a digest of the connection)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "a")
 
 
 def _unwrap(entry):
@@ -610,13 +632,16 @@ def array_truth(clusters, initiators, plugin_name, get=None):
 
     ``{luns: [records], targets: [{cluster, svm, iscsi_target_names, iscsi_addresses, fc_wwpns, collected_at}],
     problems: [{cluster, svm, kind, msg}], clusters: [{cluster, hostname, svm, collected_at, requests, source}],
-    collected_at: oldest read}``.
+    initiators: [the initiators the records were read for, or "*" for every mapping], collected_at: oldest read}``.
 
     A cluster whose read fails is a problem (``lookup_failed``), not an exception: the other clusters are still
-    judged, and the planner plans no removal on a host with problems and says why.
+    judged, and the planner plans no removal on a host with problems and says why. So is a target identity
+    listed under two SVMs (``duplicate_target_identity``).
     """
     get = get or get_truth
-    out = {"luns": [], "targets": [], "problems": [], "clusters": [], "collected_at": None}
+    wanted = _wanted(initiators)
+    out = {"luns": [], "targets": [], "problems": [], "clusters": [], "collected_at": None,
+           "initiators": [ALL_INITIATORS] if wanted is None else sorted(wanted)}
     for opts in clusters:
         try:
             truth, source = get(opts, plugin_name)
@@ -637,6 +662,7 @@ def array_truth(clusters, initiators, plugin_name, get=None):
         out["clusters"].append({"cluster": truth["cluster"], "hostname": opts.get("hostname"), "svm": opts.get("svm"),
                                 "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
                                 "source": source})
+    out["problems"].extend(duplicate_identities(out["targets"]))
     times = [c["collected_at"] for c in out["clusters"] if c.get("collected_at")]
     out["collected_at"] = min(times) if times else None
     return out

@@ -249,7 +249,12 @@ class OntapSimulator:
     Settings (attributes, change them any time): ``users`` {user: password}; ``svm_scoped`` {user: svm}
     (such users get 403 on /api/cluster and see one SVM); ``page_cap`` (records per response at most, like a
     ``return_timeout`` stop); ``errors`` {api path: (status, message, code)} answered instead of data;
-    ``raw_answers`` {api path: (status, body text)} answered verbatim (an empty 200, ``{}``, a proxy's HTML page).
+    ``raw_answers`` {api path: (status, body text)} answered verbatim (an empty 200, ``{}``, a proxy's HTML page);
+    ``short_pages`` {api path: n} drops the last n records of each page of that collection while ``num_records``
+    still counts them (a cut answer).
+
+    Duplicate target identities (a cloned or renamed target, identity-preserving DR) need no setting: give two
+    SVMs (or two simulators) the same ``targets`` iSCSI name or FC WWPN in the dataset.
     """
 
     def __init__(self, dataset, workdir, users=None):
@@ -261,6 +266,7 @@ class OntapSimulator:
         self.page_cap = None
         self.errors = {}
         self.raw_answers = {}
+        self.short_pages = {}
         self.request_log = []
         self.lock = threading.Lock()
         self.ca = CA(workdir)
@@ -466,6 +472,8 @@ class OntapSimulator:
                 "_links": {"self": {"href": "/api/%s%s" % (api, "?" + self_q if self_q else "")}}}
         if params.get("return_records", "true").lower() == "false":
             body["records"] = []
+        if self.short_pages.get(api):
+            body["records"] = body["records"][:max(0, len(body["records"]) - self.short_pages[api])]
         if rest:
             nxt = [(k, v) for k, v in query if not k.startswith("start.")]
             nxt += [("start." + k, v) for k, v in zip(cursor_keys, ckey(rest[0]))]

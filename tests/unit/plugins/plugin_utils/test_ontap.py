@@ -363,3 +363,83 @@ def test_cluster_list_forms():
         ontap.cluster_list([{"hostname": "c", "pasword": "x"}], {})
     with pytest.raises(AnsibleLookupError, match=r"sanfleet_ontap\[1\]: hostname is required"):
         ontap.cluster_list([{"hostname": "c"}, {"username": "u"}], {})
+
+
+# ------------------------------------------------------------------------------------------- issue 27 (truth)
+
+
+@pytest.mark.parametrize("short", [1, 3])
+def test_a_page_with_fewer_records_than_its_num_records_is_an_error(sim, short):
+    # no _links.next: before, the cut page was taken as the whole collection and its LUNs as unmapped
+    sim.short_pages["storage/luns"] = short
+    with pytest.raises(ontap.OntapError, match=r"num_records 10 but holds %d records" % (10 - short)):
+        client(sim).get_all("storage/luns", {"fields": "uuid"})
+    truth = ontap.array_truth(ontap.cluster_list(sim.options(cache_ttl=0)), ["iqn.1994-05.com.redhat:h1"], "t")
+    assert [p["kind"] for p in truth["problems"]] == ["lookup_failed"]       # the host is blocked
+    assert "num_records" in truth["problems"][0]["msg"] and truth["luns"] == [] and truth["targets"] == []
+
+
+def test_a_short_page_in_the_middle_of_paging_is_an_error(sim):
+    sim.page_cap = 4
+    sim.short_pages["storage/luns"] = 1
+    with pytest.raises(ontap.OntapError, match="page 1 says num_records 4 but holds 3"):
+        client(sim).get_all("storage/luns", {"fields": "uuid"})
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_the_cache_lock_file_is_0600_whatever_the_umask(sim, umask):
+    old = os.umask(umask)
+    try:
+        ontap.get_truth(sim.options(cache_ttl=60), "t")
+    finally:
+        os.umask(old)
+    cache_dir = os.path.join(ontap._run_tmp_dir(), "sanfleet-ontap")
+    key = ontap.cache_key(sim.options(cache_ttl=60))
+    for name in (key + ".json", key + ".json.lock"):
+        assert oct(os.stat(os.path.join(cache_dir, name)).st_mode & 0o777) == "0o600", name
+
+
+def test_the_truth_says_which_initiators_its_records_were_read_for(sim):
+    clusters = ontap.cluster_list(sim.options(cache_ttl=0))
+    truth = ontap.array_truth(clusters, ["IQN.1994-05.com.redhat:H1", "0x20000025B5000001"], "t")
+    # ONTAP's spelling; the judge compares them through san_identity.normalize_initiator like its own side
+    assert truth["initiators"] == ["20:00:00:25:b5:00:00:01", "iqn.1994-05.com.redhat:h1"]
+    assert ontap.array_truth(clusters, None, "t")["initiators"] == ["*"]          # every mapping was read
+    assert ontap.array_truth(clusters, [], "t")["initiators"] == []
+
+
+@pytest.mark.parametrize("a,b", [("0x21000024FF3A1B2C", "21:00:00:24:ff:3a:1b:2c"),
+                                 ("2100-0024-ff3a-1b2c", "21000024ff3a1b2c"),
+                                 ("IQN.1994-05.COM.redhat:H1", "iqn.1994-05.com.redhat:h1"),
+                                 ("21:00:00:24:ff:3a:1b", "21000024ff3a1b"),        # not 8 bytes
+                                 ("iqn.2024-01.lab.san:0x21000024ff3a1b2c", "iqn.2024-01.lab.san:21000024ff3a1b2c")])
+def test_one_normal_form_for_initiators_on_both_sides(a, b):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+    # what the lookup selects records by (controller) and what the judge compares paths by (host) agree
+    assert (ontap.normalize_initiator(a) == ontap.normalize_initiator(b)) == \
+        (san_identity.normalize_initiator(a) == san_identity.normalize_initiator(b))
+
+
+def test_a_target_identity_of_two_svms_is_a_problem(tmp_path):
+    # a cloned SVM (or identity-preserving DR) answers with the same target name as svm1
+    same = "iqn.1992-08.com.netapp:sn.cl1:vs.3"
+    desc = dict(TWO_SVMS, targets={"svm1": {"iscsi": same, "addresses": ["192.0.2.11"]},
+                                   "svm2": {"iscsi": same, "addresses": ["192.0.2.21"]}})
+    with OntapSimulator(from_description(desc), str(tmp_path)) as server:
+        truth = ontap.array_truth(ontap.cluster_list(server.options(cache_ttl=0)), ["iqn.1994-05.com.redhat:h1"],
+                                  "t")
+    dup = [p for p in truth["problems"] if p["kind"] == "duplicate_target_identity"]
+    assert len(dup) == 1 and same in dup[0]["msg"] and "cl1/svm1, cl1/svm2" in dup[0]["msg"], truth["problems"]
+
+
+def test_a_target_identity_of_two_clusters_is_a_problem(tmp_path):
+    same = "iqn.1992-08.com.netapp:sn.cl1:vs.3"
+    second = {"cluster": "cl2", "svms": ["svmB"], "igroups": [], "luns": [],
+              "targets": {"svmB": {"iscsi": same, "addresses": ["198.51.100.1"]}}}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with OntapSimulator(from_description(TWO_SVMS), str(tmp_path / "a")) as one, \
+            OntapSimulator(from_description(second), str(tmp_path / "b")) as two:
+        truth = ontap.array_truth(ontap.cluster_list([one.options(cache_ttl=0), two.options(cache_ttl=0)]),
+                                  ["iqn.1994-05.com.redhat:h1"], "t")
+    assert [(p["kind"], p["identity"]) for p in truth["problems"]] == [("duplicate_target_identity", "iqn " + same)]
