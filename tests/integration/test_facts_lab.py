@@ -26,11 +26,15 @@ def run_facts(lab, array_luns=None, timeout=600, **opts):
         if array_luns is not None:
             # the records cover the SVM of the lab target (its IQN): the array-truth contract of docs/ontap.md
             svms = sorted(set((r["cluster"], r["svm"]) for r in array_luns)) or [("sanlab", "svm_sanlab")]
-            targets = [{"cluster": c, "svm": v, "iscsi_target_names": [lab.truth()["target_iqn"]]} for c, v in svms]
+            truth = lab.truth()
+            targets = [{"cluster": c, "svm": v, "iscsi_target_names": [truth["target_iqn"]],
+                        "iscsi_addresses": [p.rsplit(":", 1)[0] for p in truth["portals"]]} for c, v in svms]
             vars_file = Path(tmp) / "vars.json"
-            vars_file.write_text(json.dumps({"sanfacts_luns": array_luns, "sanfacts_targets": targets}))
+            vars_file.write_text(json.dumps({"sanfacts_luns": array_luns, "sanfacts_targets": targets,
+                                             "sanfacts_initiators": [truth["initiator_iqn"]]}))
             extra = ["-e", "@%s" % vars_file]
-            args_kv = "array_luns={{ sanfacts_luns }} array_targets={{ sanfacts_targets }}"
+            args_kv = ("array_luns={{ sanfacts_luns }} array_targets={{ sanfacts_targets }} "
+                       "array_initiators={{ sanfacts_initiators }}")
         else:
             args_kv = ""
         for k, v in args.items():

@@ -56,7 +56,7 @@ def _truth(scenario):
             "targets": [{"cluster": cluster, "svm": svm, "iscsi_target_names": [lab["target_iqn"]],
                          "iscsi_addresses": [p.rsplit(":", 1)[0] for p in lab["portals"]], "fc_wwpns": [],
                          "collected_at": now}],
-            "problems": [], "collected_at": now,
+            "problems": [], "initiators": [lab["initiator_iqn"]], "collected_at": now,
             "clusters": [{"cluster": cluster, "hostname": "captured", "svm": None, "collected_at": now,
                           "requests": 0, "source": "capture"}]}
 
