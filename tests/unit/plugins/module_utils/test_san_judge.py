@@ -343,8 +343,9 @@ def captured(scenario):
     first = truth["array_luns"][0]
     targets = [{"cluster": first["cluster"], "svm": first["svm"], "iscsi_target_names": [truth["target_iqn"]],
                 "iscsi_addresses": [p.rsplit(":", 1)[0] for p in truth["portals"]]}]
-    return snap, truth, sj.host_findings(snap), sj.cross_check(snap, truth["array_luns"], array_targets=targets,
-                                                                array_initiators=snap["host"]["initiators"])
+    verdicts = sj.cross_check(snap, truth["array_luns"], array_targets=targets,
+                              array_initiators=snap["host"]["initiators"])
+    return snap, truth, sj.host_findings(snap), verdicts
 
 
 def maps_at_lun(snap, lun):

@@ -56,7 +56,7 @@ def test_the_capture_is_two_targets_with_overlapping_lun_ids(host):
 def test_only_cluster_1_read_leaves_cluster_2_not_covered(host):
     snap, t1, t2 = host
     vs = by_map(sj.cross_check(snap, t1["array_luns"], array_targets=targets(t1),
-                                      array_initiators=snap["host"]["initiators"]))
+                               array_initiators=snap["host"]["initiators"]))
     for w in wwids(t2).values():
         assert vs[w]["kind"] == "not_covered", vs[w]
         assert "target %s is served by no SVM" % t2["target_iqn"] in vs[w]["reason"]
@@ -70,7 +70,7 @@ def test_only_cluster_2_read_never_calls_cluster_1_devices_stale(host):
     """target1's unmapped LUN 2 is absent from cluster 2's data: that proves nothing about it."""
     snap, t1, t2 = host
     vs = by_map(sj.cross_check(snap, t2["array_luns"], array_targets=targets(t2),
-                                      array_initiators=snap["host"]["initiators"]))
+                               array_initiators=snap["host"]["initiators"]))
     for lun in (1, 2, 3):
         assert vs[wwids(t1)[lun]]["kind"] == "not_covered", vs[wwids(t1)[lun]]
     for w in wwids(t2).values():
@@ -87,7 +87,7 @@ def test_both_read_keeps_lun_id_matches_per_svm(host, one_cluster):
         records = [dict(r, cluster="sanlab") for r in records]
         covered = [dict(t, cluster="sanlab") for t in covered]
     vs = by_map(sj.cross_check(snap, records, array_targets=covered,
-                                      array_initiators=snap["host"]["initiators"]))
+                               array_initiators=snap["host"]["initiators"]))
     svm_of = {}
     for truth in (t1, t2):
         for w in wwids(truth).values():
