@@ -755,13 +755,29 @@ class View(object):
         return self.holders(names)
 
 
+def read_live_dm_names(root):
+    """The names of the dm devices there now (/sys/block/dm-*/dm/name and the /dev/mapper entries)."""
+    names = set(n for n in _listdir(_p(root, "/dev/mapper")) if n != "control")
+    for dm in _listdir(_p(root, "/sys/block")):
+        if DM_RE.match(dm):
+            name = _read(_p(root, "/sys/block/%s/dm/name" % dm))
+            if name:
+                names.add(name)
+    return names
+
+
 def read_references(root, unit_dir, files, wanted):
-    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir."""
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir; a line
+    field naming a device that is still there (a live dm name, a by-id link present) is left out."""
+    live = read_live_dm_names(root)
+
+    def is_live(value):
+        return san_refs.live_name(value, live, lambda path: os.path.lexists(_p(root, path)))
     found = []
     for kind, path in files:
         try:
             with open(os.path.join(root, path.lstrip("/"))) as fh:
-                found.extend(san_refs.find_references(kind, path, fh.read(), wanted))
+                found.extend(san_refs.find_references(kind, path, fh.read(), wanted, is_live))
         except (IOError, OSError):
             continue
     units = os.path.join(root, unit_dir.lstrip("/"))
@@ -772,7 +788,8 @@ def read_references(root, unit_dir, files, wanted):
     for name in names:
         try:
             with open(os.path.join(units, name)) as fh:
-                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted))
+                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
+                                                      is_live))
         except (IOError, OSError):
             continue
     return found

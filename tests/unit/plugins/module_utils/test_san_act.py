@@ -188,6 +188,7 @@ class FakeEnv(object):
 
     def _drop_map(self, m):
         del self.maps[m["wwid"]]
+        shutil.rmtree(self._p("sys/block/%s" % m["dm"]), ignore_errors=True)  # the kernel drops its dm device
         for p in m["paths"]:
             d = self.disks.get(p["name"])
             if d:
