@@ -74,14 +74,21 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     openers_by_dev = {}
     for pid, proc in sorted((raw.get("procs") or {}).items(), key=lambda kv: int(kv[0])):
         devs = list(proc.get("devs") or [])
+        files = proc.get("files")
+        keys = dict((dev, list(files.get(dev) or [])) for dev in devs) if files is not None else None
         for n in proc.get("names") or []:
             kname = _dev_name_from_path(n, dm_by_dmname)
             if kname and by_name.get(kname):
                 devs.append(by_name[kname])
+                if keys is not None:
+                    keys.setdefault(by_name[kname], []).extend(files.get(n) or [])
         for dev in dict.fromkeys(devs):  # once per device and process: a node and its /dev name can both name it
             entry = {"pid": int(pid), "comm": proc.get("comm")}
             if (proc.get("fds") or {}).get(dev, 1) > 1:
-                entry["fds"] = proc["fds"][dev]  # the open count holds one per open fd
+                entry["fds"] = proc["fds"][dev]  # fds, not opens: dup'd fds share one open file
+            if keys is not None:
+                # what tells its open files apart (san_read.open_file_key): the open count holds one per open file
+                entry["files"] = sorted(set(keys.get(dev) or []))
             openers_by_dev.setdefault(dev, []).append(entry)
     mounts = (raw.get("mounts") or {}).get("mountinfo") or []
     mounts_by_dev = {}
@@ -132,6 +139,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                 o = dict(op)
                 if via:
                     o["via"] = via
+                    o.pop("files", None)  # open files of the holder, not of this device
                 # one entry per (pid, via, fds): a dict, not a list search, for hosts where hundreds of database
                 # processes each hold every LUN
                 ops.setdefault((o["pid"], via or "", o.get("fds"), o.get("comm")), o)
@@ -227,7 +235,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         # openers of the sd itself and its partitions; mounts/swap also one level down (holders)
         self_devs = [sd.get("dev")] + [p.get("dev") for p in parts]
         mps, sw, ops = usage(self_devs, below)
-        ops = [o for o in ops if "via" not in o]
+        # an sd has no open count to explain: its openers without their open files' keys
+        ops = [dict((k, v) for k, v in o.items() if k != "files") for o in ops if "via" not in o]
         map_name = None
         for h in holders:
             if h in kname_to_wwid:
