@@ -15,6 +15,7 @@ import os
 import re
 import time
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
     map_wwid, multipath_wwid, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
@@ -267,6 +268,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
 
     init = raw.get("initiators") or {}
     iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
+    dm_unaccounted = _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs,
+                                     openers_unknown)
     wwpns = []
     fc_hosts = []
     for fc in init.get("fc_hosts") or []:
@@ -305,12 +308,32 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
                  "multipathd_running": bool(multipathd_running),
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
-                 "exiting_tasks": list(raw.get("procs_exiting") or [])},
+                 "exiting_tasks": list(raw.get("procs_exiting") or []),
+                 # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
+                 "dm_unaccounted": dm_unaccounted},
         "iscsi_sessions": sessions,
         "disks": disks,
         "maps": maps,
         "errors": errors,
     }
+
+
+def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs, openers_unknown):
+    """{dm-N: {name, open_count, unaccounted}} for EVERY device-mapper device of the host (multipath maps, LVM,
+    kpartx, crypt, ...): the opens that no process, holder, own mount or swap accounts for
+    (san_users.unaccounted_opens). `unaccounted` is None where it cannot be counted: no open count from
+    dmsetup, or openers unknown. A task killed while closing a device holds one of these; so does a user
+    nobody sees (a mount in another namespace, drbd, ZFS)."""
+    info_by_kname = dict((dm_by_dmname.get(name), info) for name, info in (dm_info or {}).items())
+    out = {}
+    for kname, d in sorted(dms.items()):
+        info = info_by_kname.get(kname) or {}
+        dev = d.get("dev")
+        count = info.get("open_count") if info.get("dev") in (None, dev) else None
+        unaccounted = None if openers_unknown else san_users.unaccounted_opens(
+            count, openers_by_dev.get(dev), d.get("holders"), bool(mounts_by_dev.get(dev)), dev in swap_devs)
+        out[kname] = {"name": d.get("dm_name"), "open_count": count, "unaccounted": unaccounted}
+    return out
 
 
 def _clean_name(value):

@@ -57,6 +57,19 @@ def unexplained_opens(open_count, openers, allowed=()):
     return max((open_count or 0) - explained, 0)
 
 
+def unaccounted_opens(open_count, openers, holders=(), mounted=False, swap=False):
+    """The opens of a device that nothing the host shows accounts for: the open count minus the fewest open files
+    of every process holding the device itself (open_files), one per holder, one for a mount of its own (bind
+    mounts share one) and one for swap. None when the open count is unknown. Each term counts only opens it
+    surely holds (a loop or LIO user without a holders link counts none), so what is left is never less than
+    the opens of hidden users and of tasks killed while closing the device."""
+    if open_count is None:
+        return None
+    accounted = open_files([o for o in openers or [] if not o.get("via")]) + len(set(holders or []))
+    accounted += (1 if mounted else 0) + (1 if swap else 0)
+    return max(open_count - accounted, 0)
+
+
 _LVM_SPLIT = re.compile(r"^((?:[^-]|--)+)-((?:[^-]|--)+)$")
 
 

@@ -483,7 +483,9 @@ def test_healthy_snapshot_shape(tmp_path):
     snap = t.reader().snapshot(probe=True)
     assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
                             "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True,
-                            "exiting_tasks": []}
+                            "exiting_tasks": [],
+                            "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
+                                               "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}}}
     assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
             snap["disks"]["sdb"]["target_wwpn"]) == (IQN, TARGET, "127.0.0.2:3260", None)
     assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
@@ -1300,6 +1302,30 @@ def test_open_files_are_the_fewest_the_fds_can_be():
     assert san_users.open_files([a, unknown]) == 1 and san_users.open_files([unknown]) == 1
     assert san_users.open_files([{"pid": 5, "comm": "x", "fds": 2}]) == 2   # read without keys: its fds
     assert san_users.unexplained_opens(3, [a, b, c]) == 1
+
+
+def test_the_opens_nothing_accounts_for_are_counted_on_every_dm_device(tmp_path):
+    """Issue 27 item 1: killed closers are matched against every device-mapper device's opens, chosen or not: an
+    LV (dm-2 on map dm-0) and a map the array still maps count as much as a stale map."""
+    t = healthy_lab(tmp_path)
+    t.dm("dm-2", "253:2", "vg0-lv0", "LVM-abcdef")
+    t.hold("dm-0", "dm-2")
+    t.mount("253:2", "/srv/data", "/dev/mapper/vg0-lv0")
+    _blocknode(t, "/dev/dm-1", "253:1")
+    t.proc(4243, "dd", fds=["/dev/dm-1", "/dev/dm-1"])     # one open file through two fds (dup)
+    fd_info(t, 4243, 3)
+    fd_info(t, 4243, 4)
+    t.maps["dm-0"]["open"] = 2   # the LV's table and one open nobody sees
+    t.maps["dm-1"]["open"] = 2   # dd's open file and one open nobody sees
+    t.maps["dm-2"]["open"] = 1   # its mount
+    t.commands()
+    host = t.reader().snapshot(probe=False)["host"]
+    assert host["dm_unaccounted"] == {
+        "dm-0": {"name": ontap_wwid(1), "open_count": 2, "unaccounted": 1},
+        "dm-1": {"name": ontap_wwid(2), "open_count": 2, "unaccounted": 1},
+        "dm-2": {"name": "vg0-lv0", "open_count": 1, "unaccounted": 0}}
+    t.run.set(sr.CMD_DM_INFO, "", rc=1)   # no open counts: nothing can be counted
+    assert all(c["unaccounted"] is None for c in t.reader().snapshot(probe=False)["host"]["dm_unaccounted"].values())
 
 
 def test_fds_of_the_threads_of_a_process_whose_leader_has_exited_are_seen(tmp_path):
