@@ -701,8 +701,10 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             if exc.kind == "open_count" and closers and m.get("name") in unmapped:
                 reason += ("; the %d task(s) exiting on this host while closing a block device (%s) cannot account "
                            "for it: %s" % (len(closers), ", ".join(_task_label(t) for t in closers[:5]),
-                                           not_allowed or "they are fewer than the unexplained opens of every dead "
-                                           "map the array no longer maps"))
+                                           not_allowed or "only a dead map the array no longer maps (queueing, "
+                                           "every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing "
+                                           "else in the way) can be held by one, and only as many opens as it "
+                                           "has closers for"))
             skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": reason})
             continue
         flushed.add(m.get("name"))
