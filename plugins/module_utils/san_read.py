@@ -406,15 +406,15 @@ _MUTABLE_FLAGS = sum(set(getattr(os, flag, 0) for flag in ("O_APPEND", "O_ASYNC"
 UNKNOWN_FILE = san_users.UNKNOWN_FILE
 
 
-def open_file_key(target, info):
+def open_file_key(info):
     """What /proc says of the open file behind an fd and never changes while it is open: the mount it was opened
-    on (fdinfo mnt_id), its path and the open flags no fcntl can change. Two fds with different keys are two open
-    files (two opens in the device's open count); two with the same key may be one (dup(), fork(), a passed
-    fd): /proc cannot tell, and the position (`pos`) moves, so it proves nothing either. UNKNOWN_FILE when fdinfo
-    cannot be read."""
+    on (fdinfo mnt_id) and the open flags no fcntl can change. Two fds of one device with different keys are two
+    open files (two opens in its open count); two with the same key may be one (dup(), fork(), a passed fd):
+    /proc cannot tell. The position (`pos`) moves, and the path a link shows changes when the node is renamed or
+    removed, so neither proves two open files. UNKNOWN_FILE when fdinfo cannot be read."""
     if info.get("flags") is None:
         return UNKNOWN_FILE
-    return "%s:%o:%s" % (info.get("mnt_id") or "", info["flags"] & ~_MUTABLE_FLAGS, target)
+    return "%s:%o" % (info.get("mnt_id") or "", info["flags"] & ~_MUTABLE_FLAGS)
 
 
 def _task_fd_tables(root, pid, unreadable):
@@ -520,7 +520,7 @@ def read_procs(root, unreadable=None, exiting=None):
                     continue
                 if info is None:
                     info = _fdinfo("%s/fdinfo/%s" % (task, fd))
-                key = open_file_key(target, info)
+                key = open_file_key(info)
                 if (fd, key) in seen:  # threads sharing one fd table show each fd once per thread
                     continue
                 seen.add((fd, key))

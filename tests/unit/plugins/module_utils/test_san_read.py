@@ -1294,9 +1294,9 @@ def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, sec
 
 def test_open_files_are_the_fewest_the_fds_can_be():
     from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-    a = {"pid": 1, "comm": "blkid", "files": ["25:100000:/dev/dm-0"]}
-    b = {"pid": 2, "comm": "blkid", "files": ["25:100000:/dev/dm-0"]}    # fork(): may share a's open file
-    c = {"pid": 3, "comm": "blkid", "files": ["25:100002:/dev/dm-0"]}
+    a = {"pid": 1, "comm": "blkid", "files": ["25:100000"]}
+    b = {"pid": 2, "comm": "blkid", "files": ["25:100000"]}    # fork(): may share a's open file
+    c = {"pid": 3, "comm": "blkid", "files": ["25:100002"]}
     unknown = {"pid": 4, "comm": "blkid", "files": ["?"]}
     assert san_users.open_files([a, b]) == 1 and san_users.open_files([a, c]) == 2
     assert san_users.open_files([a, unknown]) == 1 and san_users.open_files([unknown]) == 1
