@@ -400,8 +400,8 @@ def _fdinfo(path):
 
 # open flags an open file can change after open (fcntl F_SETFL), or that belong to the fd, not the open file
 # (close-on-exec): they say nothing about whether two fds share one open file
-_MUTABLE_FLAGS = sum(set(getattr(os, flag, 0) for flag in ("O_APPEND", "O_ASYNC", "O_DIRECT", "O_NOATIME", "O_NONBLOCK",
-                                                          "O_CLOEXEC")))  # one bit each
+_FD_OR_FCNTL_FLAGS = ("O_APPEND", "O_ASYNC", "O_DIRECT", "O_NOATIME", "O_NONBLOCK", "O_CLOEXEC")
+_MUTABLE_FLAGS = sum(set(getattr(os, flag, 0) for flag in _FD_OR_FCNTL_FLAGS))  # one bit each
 # an fd whose open file cannot be told apart from the others (fdinfo unreadable)
 UNKNOWN_FILE = san_users.UNKNOWN_FILE
 
