@@ -82,7 +82,7 @@ def unescape_mount(text):
 
 
 def parse_mountinfo(text):
-    """[{dev: "253:2", mountpoint, source, fstype}] from /proc/self/mountinfo."""
+    """[{mount_id, dev: "253:2", mountpoint, source, fstype}] from /proc/self/mountinfo (or /proc/PID/mountinfo)."""
     mounts = []
     for line in (text or "").splitlines():
         if " - " not in line:
@@ -93,6 +93,7 @@ def parse_mountinfo(text):
         if len(fields) < 5:
             continue
         mounts.append({
+            "mount_id": fields[0],
             "dev": fields[2],
             "mountpoint": unescape_mount(fields[4]),
             "fstype": rfields[0] if rfields else None,

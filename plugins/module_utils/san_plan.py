@@ -245,15 +245,41 @@ def _task_label(task):
     return "pid %s (%s) in %s" % (task.get("pid"), task.get("comm"), "/".join(task.get("frames") or []))
 
 
-def exiting_allowance(maps, unmapped, closers):
-    """{map name: opens let through as killed tasks still closing it} for the dead maps the array no longer maps.
+def host_unaccounted_opens(snapshot):
+    """(total, {dm-N: opens}) of the opens that nothing the host shows accounts for, over EVERY device-mapper device
+    of the host (chosen or not, mapped or not, multipath or not: snapshot host.dm_unaccounted), or (None, why)
+    when they cannot all be counted (a device without an open count, openers unknown, no such data)."""
+    counts = ((snapshot or {}).get("host") or {}).get("dm_unaccounted")
+    if counts is None:
+        return None, "the snapshot does not count the opens of every device-mapper device of the host"
+    unknown = sorted(k for k, c in counts.items() if (c or {}).get("unaccounted") is None)
+    if unknown:
+        return None, "the opens of %s cannot be counted (no open count, or openers unknown)" % ", ".join(unknown[:5])
+    per = dict((k, c["unaccounted"]) for k, c in counts.items() if c["unaccounted"])
+    return sum(per.values()), per
+
+
+def blocked_disks(snapshot):
+    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery): a
+    task killed there can be stuck closing a disk, which has no open count to see it by."""
+    return sorted(n for n, d in ((snapshot or {}).get("disks") or {}).items() if (d or {}).get("state") == "blocked")
+
+
+def exiting_allowance(maps, unmapped, closers, snapshot=None):
+    """({map name: opens let through as killed tasks still closing it}, why not) for the dead maps the array no
+    longer maps.
 
     A process killed while its read queued on a map without paths (udev's blkid worker after its event timeout)
-    keeps the map open from inside its exit, with no file table left for the /proc scan to see. The kernel does
-    not say which device such a task closes, so the opens are pooled: only when every unexplained open of every
-    dead unmapped map (see `dead_unmapped_map`; nothing else in the way) is matched by an exiting closer on the
-    host are they let through, and then verify_unused, after queueing is off, must see each map's open count
-    reach 0 (otherwise the act refuses and gives queueing back). Any other unexplained open keeps the refusal.
+    keeps the map open from inside its exit, with no file table left for the /proc scan to see. /proc does not
+    say which device such a task closes (not its stack, wchan, io or fd tables), so no closer can be tied to a
+    map. The opens are therefore counted over the whole host: every device-mapper device's opens that nothing
+    seen accounts for (host_unaccounted_opens: the chosen maps, but also a queueing map the array still maps, an
+    LV, a crypt device), and let through only when the closers are at least as many. Each closer holds at least
+    one such open, so then every unaccounted open on the host is a closer's, and none can be a hidden user's (a
+    mount in another namespace, drbd, ZFS). One open more anywhere, a device whose opens cannot be counted, or a
+    SCSI disk whose I/O waits (a closer may be stuck on it, out of sight), and nothing is let through: the maps
+    are refused before anything is touched. After queueing is off, verify_unused must still see each map's open
+    count reach 0 (otherwise the act refuses and gives queueing back).
     """
     want = {}
     for m in maps:
@@ -268,9 +294,22 @@ def exiting_allowance(maps, unmapped, closers):
         except Refused:
             continue  # refused for what it is (mounted, held, a kernel user), never for the open count
         want[m.get("name")] = unexplained
-    if not want or sum(want.values()) > len(closers):
-        return {}
-    return want
+    if not want:
+        return {}, None
+    total, per = host_unaccounted_opens(snapshot)
+    if total is None:
+        return {}, per
+    if total > len(closers):
+        return {}, ("%d open(s) on this host that nothing seen accounts for (%s), more than the %d task(s) exiting "
+                    "while closing a block device (%s): /proc does not say which device such a task closes, so "
+                    "an open of a map cannot be told from a hidden user's"
+                    % (total, ", ".join("%s %d" % (k, n) for k, n in sorted(per.items())[:8]), len(closers),
+                       ", ".join(_task_label(t) for t in closers[:5]) or "none"))
+    blocked = blocked_disks(snapshot)
+    if blocked:
+        return {}, ("SCSI disk(s) %s wait for their transport (state blocked): a task exiting while closing one of "
+                    "them holds no open any count shows" % ", ".join(blocked[:8]))
+    return want, None
 
 
 def plan_map_flush(map_info, options=None):
@@ -652,7 +691,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
 
     map_steps = {}
     closers = exiting_closers(snapshot)
-    allowance = exiting_allowance(chosen_maps, unmapped, closers)
+    allowance, not_allowed = exiting_allowance(chosen_maps, unmapped, closers, snapshot)
     for m in chosen_maps:
         try:
             map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped,
@@ -660,9 +699,12 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         except Refused as exc:
             reason = str(exc)
             if exc.kind == "open_count" and closers and m.get("name") in unmapped:
-                reason += ("; the %d task(s) exiting on this host while closing a block device (%s) do not account "
-                           "for the unexplained opens of every dead map the array no longer maps"
-                           % (len(closers), ", ".join(_task_label(t) for t in closers[:5])))
+                reason += ("; the %d task(s) exiting on this host while closing a block device (%s) cannot account "
+                           "for it: %s" % (len(closers), ", ".join(_task_label(t) for t in closers[:5]),
+                                           not_allowed or "only a dead map the array no longer maps (queueing, "
+                                           "every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing "
+                                           "else in the way) can be held by one, and only as many opens as it "
+                                           "has closers for"))
             skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": reason})
             continue
         flushed.add(m.get("name"))

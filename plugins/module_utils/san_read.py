@@ -37,6 +37,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SESSION_RE, map_wwid, transport_of
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import (
@@ -324,16 +325,39 @@ _NOT_A_DEVICE = ("socket:", "pipe:", "anon_inode:", "/memfd:", "/proc/", "/sys/"
 _NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "ceph", "glusterfs", "9p", "afs")
 
 
-def _network_mounts(root):
+def _mount_table(text):
     """(prefixes of the network and FUSE mounts, [(prefix, is network)] of every mount, innermost first: the
-    longest prefix, and of mounts on the same point the later one, which is on top)."""
-    mounts = []
-    for m in parse_mountinfo(_read(_p(root, "/proc/self/mountinfo"))):
+    longest prefix, and of mounts on the same point the later one, which is on top, {mount id: is network})."""
+    mounts, by_id = [], {}
+    for m in parse_mountinfo(text):
         fstype = m.get("fstype") or ""
-        mounts.append((m["mountpoint"].rstrip("/") + "/", fstype in _NETWORK_FS or fstype.startswith("fuse")))
+        is_network = fstype in _NETWORK_FS or fstype.startswith("fuse")
+        mounts.append((m["mountpoint"].rstrip("/") + "/", is_network))
+        by_id[m.get("mount_id")] = is_network
     network = [prefix for prefix, is_network in mounts if is_network]
     order = sorted(range(len(mounts)), key=lambda i: (len(mounts[i][0]), i), reverse=True)
-    return network, [mounts[i] for i in order]
+    return network, [mounts[i] for i in order], by_id
+
+
+def _network_mounts(root):
+    """The mount table of this reader's own namespace (_mount_table)."""
+    return _mount_table(_read(_p(root, "/proc/self/mountinfo")))
+
+
+def _opener_mounts(root, task_dir, tables):
+    """The mount table (_mount_table) of the mount namespace a process (or thread) `task_dir` lives in: its own
+    /proc/PID/mountinfo, read once per namespace (/proc/PID/ns/mnt) into `tables`. None when it cannot be read."""
+    try:
+        ns = os.readlink(task_dir + "/ns/mnt")
+    except OSError:
+        ns = None
+    if ns is not None and ns in tables:
+        return tables[ns]
+    text = _read(task_dir + "/mountinfo")
+    table = _mount_table(text) if text is not None else None
+    if ns is not None:
+        tables[ns] = table
+    return table
 
 
 def _on_network_fs(target, network, mounts):
@@ -345,6 +369,73 @@ def _on_network_fs(target, network, mounts):
         if target.startswith(prefix):
             return is_network
     return False
+
+
+def _fd_on_network_fs(target, info, table):
+    """Is the file behind an fd on a network or FUSE mount of its opener's namespace? By the mount the kernel
+    names for it (fdinfo mnt_id), else by the innermost mount of that namespace holding its path."""
+    network, mounts, by_id = table
+    if not network:
+        return False
+    if info.get("mnt_id") in by_id:
+        return by_id[info["mnt_id"]]
+    return _on_network_fs(target, network, mounts)
+
+
+def _fdinfo(path):
+    """{pos, flags (int), mnt_id} of /proc/PID/fdinfo/N; {} when it cannot be read."""
+    out = {}
+    for line in (_read(path) or "").splitlines():
+        key, _sep, value = line.partition(":")
+        value = value.strip()
+        if key == "flags":
+            try:
+                out["flags"] = int(value, 8)
+            except ValueError:
+                continue
+        elif key in ("pos", "mnt_id"):
+            out[key] = value
+    return out
+
+
+# open flags an open file can change after open (fcntl F_SETFL), or that belong to the fd, not the open file
+# (close-on-exec): they say nothing about whether two fds share one open file
+_FD_OR_FCNTL_FLAGS = ("O_APPEND", "O_ASYNC", "O_DIRECT", "O_NOATIME", "O_NONBLOCK", "O_CLOEXEC")
+_MUTABLE_FLAGS = sum(set(getattr(os, flag, 0) for flag in _FD_OR_FCNTL_FLAGS))  # one bit each
+# an fd whose open file cannot be told apart from the others (fdinfo unreadable)
+UNKNOWN_FILE = san_users.UNKNOWN_FILE
+
+
+def open_file_key(info):
+    """What /proc says of the open file behind an fd and never changes while it is open: the mount it was opened
+    on (fdinfo mnt_id) and the open flags no fcntl can change. Two fds of one device with different keys are two
+    open files (two opens in its open count); two with the same key may be one (dup(), fork(), a passed fd):
+    /proc cannot tell. The position (`pos`) moves, and the path a link shows changes when the node is renamed or
+    removed, so neither proves two open files. UNKNOWN_FILE when fdinfo cannot be read."""
+    if info.get("flags") is None:
+        return UNKNOWN_FILE
+    return "%s:%o" % (info.get("mnt_id") or "", info["flags"] & ~_MUTABLE_FLAGS)
+
+
+def _task_fd_tables(root, pid, unreadable):
+    """[(task dir, fd names)] of the threads of `pid` whose own fd table is readable: what still holds files when
+    the thread group leader has exited (its /proc/PID/fd is empty then) while other threads run on."""
+    base = _p(root, "/proc/%s" % pid)
+    out = []
+    for tid in _listdir(base + "/task"):
+        if tid == str(pid):
+            continue
+        task = "%s/task/%s" % (base, tid)
+        try:
+            fds = sorted(os.listdir(task + "/fd"))
+        except OSError as exc:
+            if unreadable is not None and os.path.isdir(task + "/fd") and exc.errno not in (errno.ENOENT, errno.ESRCH):
+                unreadable.append({"pid": int(pid), "tid": int(tid), "comm": _read(task + "/comm"),
+                                   "error": os.strerror(exc.errno or 0)})
+            continue
+        if fds:
+            out.append((task, fds))
+    return out
 
 
 def read_exiting(root, pid):
@@ -372,21 +463,26 @@ def read_exiting(root, pid):
 
 
 def read_procs(root, unreadable=None, exiting=None):
-    """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}}} for processes holding block devices.
+    """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}, files: {"8:16": [key, ...]}}} for
+    processes holding block devices; `files` has the open_file_key of each fd, by device (or /dev name).
 
     Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
-    target that may be a device node (not only those under /dev). Under a fixture root an absolute link target
-    is resolved inside the root; what cannot be stat'ed is kept by its /dev name. A pid whose fd directory
-    exists but cannot be read is added to `unreadable` (the caller then does not know every opener). Tasks
-    exiting with a device still open and no file table left (read_exiting) are added to `exiting`.
+    target that may be a device node (not only those under /dev), except files on a network or FUSE mount of the
+    opener's own mount namespace. Under a fixture root an absolute link target is resolved inside the root; what
+    cannot be stat'ed is kept by its /dev name. A pid whose fd directory exists but cannot be read is added to
+    `unreadable` (the caller then does not know every opener). A process whose leader has exited has its fds
+    read from its other threads (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
+    table left (read_exiting) are added to `exiting`.
     """
     out = {}
     me = str(os.getpid())
-    network, mounts = _network_mounts(root)
+    tables = {}
+    own_table = _network_mounts(root)
     for pid in _listdir(_p(root, "/proc")):
         if not pid.isdigit() or pid == me:
             continue
-        fddir = _p(root, "/proc/%s/fd" % pid)
+        base = _p(root, "/proc/%s" % pid)
+        fddir = base + "/fd"
         try:
             fds = sorted(os.listdir(fddir))
         except OSError as exc:
@@ -394,29 +490,49 @@ def read_procs(root, unreadable=None, exiting=None):
                 unreadable.append({"pid": int(pid), "comm": _read(_p(root, "/proc/%s/comm" % pid)),
                                    "error": os.strerror(exc.errno or 0)})
             continue
-        if not fds and exiting is not None:
-            exiting.extend(read_exiting(root, pid))
-        names, counts = [], {}
-        for fd in fds:
-            link = os.path.join(fddir, fd)
-            try:
-                target = os.readlink(link)
-            except OSError:
-                continue
-            if target.startswith(_NOT_A_DEVICE) or not target.startswith("/") or \
-                    _on_network_fs(target, network, mounts):
-                continue
-            if root in ("", "/"):
-                dev = _dev_of(root, link)[0]
-            else:
-                dev = _dev_of(root, _p(root, target))[0]
-            if dev:
-                counts[dev] = counts.get(dev, 0) + 1  # in first-seen order: the devices, without a list search
-            elif target.startswith("/dev/") and target not in names:  # nodes not stat'ed: few
-                names.append(target)
+        fd_tables = [(base, fds)]
+        if not fds:
+            if exiting is not None:
+                exiting.extend(read_exiting(root, pid))
+            # the leader has exited (its file table is gone) while other threads hold theirs
+            fd_tables = _task_fd_tables(root, pid, unreadable)
+        names, counts, files, seen = [], {}, {}, set()
+        for task, task_fds in fd_tables:
+            table = None
+            for fd in task_fds:
+                link = "%s/fd/%s" % (task, fd)
+                try:
+                    target = os.readlink(link)
+                except OSError:
+                    continue
+                if target.startswith(_NOT_A_DEVICE) or not target.startswith("/"):
+                    continue
+                if table is None:
+                    table = _opener_mounts(root, task, tables) or own_table
+                info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if table[0] else None
+                if info is not None and _fd_on_network_fs(target, info, table):
+                    continue
+                if root in ("", "/"):
+                    dev = _dev_of(root, link)[0]
+                else:
+                    dev = _dev_of(root, _p(root, target))[0]
+                if not dev and not target.startswith("/dev/"):
+                    continue
+                if info is None:
+                    info = _fdinfo("%s/fdinfo/%s" % (task, fd))
+                key = open_file_key(info)
+                if (fd, key) in seen:  # threads sharing one fd table show each fd once per thread
+                    continue
+                seen.add((fd, key))
+                files.setdefault(dev or target, []).append(key)
+                if dev:
+                    counts[dev] = counts.get(dev, 0) + 1  # in first-seen order: the devices, without a list search
+                elif target not in names:  # nodes not stat'ed: few
+                    names.append(target)
         devs = list(counts)
         if devs or names:
-            out[pid] = {"comm": _read(_p(root, "/proc/%s/comm" % pid)), "devs": devs, "names": names}
+            out[pid] = {"comm": _read(_p(root, "/proc/%s/comm" % pid)), "devs": devs, "names": names,
+                        "files": files}
             if any(n > 1 for n in counts.values()):
                 out[pid]["fds"] = counts
     return out
@@ -755,13 +871,29 @@ class View(object):
         return self.holders(names)
 
 
+def read_live_dm_names(root):
+    """The names of the dm devices there now (/sys/block/dm-*/dm/name and the /dev/mapper entries)."""
+    names = set(n for n in _listdir(_p(root, "/dev/mapper")) if n != "control")
+    for dm in _listdir(_p(root, "/sys/block")):
+        if DM_RE.match(dm):
+            name = _read(_p(root, "/sys/block/%s/dm/name" % dm))
+            if name:
+                names.add(name)
+    return names
+
+
 def read_references(root, unit_dir, files, wanted):
-    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir."""
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir; a line
+    field naming a device that is still there (a live dm name, a by-id link present) is left out."""
+    live = read_live_dm_names(root)
+
+    def is_live(value):
+        return san_refs.live_name(value, live, lambda path: os.path.lexists(_p(root, path)))
     found = []
     for kind, path in files:
         try:
             with open(os.path.join(root, path.lstrip("/"))) as fh:
-                found.extend(san_refs.find_references(kind, path, fh.read(), wanted))
+                found.extend(san_refs.find_references(kind, path, fh.read(), wanted, is_live))
         except (IOError, OSError):
             continue
     units = os.path.join(root, unit_dir.lstrip("/"))
@@ -772,7 +904,8 @@ def read_references(root, unit_dir, files, wanted):
     for name in names:
         try:
             with open(os.path.join(units, name)) as fh:
-                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted))
+                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
+                                                      is_live))
         except (IOError, OSError):
             continue
     return found

@@ -24,8 +24,9 @@ UNIT_DIR = "/etc/systemd/system"
 
 
 def needles(wwids=(), maps=(), by_id=()):
-    """Lower-case strings that name a removed device: WWID in multipath (3...), naa./eui. and mpath- forms, the
-    map's /dev/mapper/ name, each by-id link name."""
+    """Strings that name a removed device: WWID in multipath (3...), naa./eui. and mpath- forms (lower case,
+    matched inside a field between name boundaries), the map's /dev/mapper/ name and each by-id link name (as the
+    kernel and udev spell them: matched only as the whole device name of a field, see _hits)."""
     out = set()
     for w in wwids:
         w = (w or "").lower()
@@ -38,24 +39,64 @@ def needles(wwids=(), maps=(), by_id=()):
             out.add(lead + w[1:])
     for m in maps:
         if m:
-            out.add("/dev/mapper/%s" % m.lower())
+            out.add(MAPPER + m)
     for link in by_id:
         if link:
-            out.add("/dev/disk/by-id/%s" % link.lower())
+            out.add(BY_ID + link)
     return sorted(out)
+
+
+MAPPER = "/dev/mapper/"
+BY_ID = "/dev/disk/by-id/"
+# a kpartx partition of a map: <name>p1 or <name>-part1
+_KPARTX = re.compile(r"^(?:p|-part)[0-9]+$")
+_KEY = re.compile(r"^[A-Za-z_]+=")
+
+
+def device_name(field):
+    """The device a field names: the field, or what follows `KEY=` (IDNAME=, DEVNAME=, LABEL=, ...)."""
+    field = field or ""
+    return field[field.index("=") + 1:] if _KEY.match(field) else field
+
+
+def _name_hit(value, needle):
+    """A map or by-id name matches only as the whole device name (`/dev/mapper/db` is not `/dev/mapper/db-data`,
+    a live LV), or for a map as its kpartx partition; names are case-sensitive."""
+    if value == needle:
+        return True
+    return needle.startswith(MAPPER) and value.startswith(needle) and bool(_KPARTX.match(value[len(needle):]))
 
 
 def _hits(field, wanted):
     low = (field or "").lower()
-    return [n for n in wanted if n in low and _bounded(low, n)]
+    value = device_name(field)
+    hits = []
+    for n in wanted:
+        if n.startswith((MAPPER, BY_ID)):
+            if _name_hit(value, n):
+                hits.append(n)
+        elif n in low and _bounded(low, n):
+            hits.append(n)
+    return hits
 
 
 def _bounded(text, needle):
-    """The needle is a whole name in the field, not the start of a longer WWID (…6f vs …6f0)."""
+    """The needle is a whole name in the field, not part of a longer WWID (…6f vs …6f0, x36… vs 36…)."""
     for m in re.finditer(re.escape(needle), text):
+        before = text[m.start() - 1:m.start()] if m.start() else ""
         after = text[m.end():m.end() + 1]
-        if not after or not re.match(r"[0-9a-z]", after):
+        if (not after or not re.match(r"[0-9a-z]", after)) and (not before or not re.match(r"[0-9a-z]", before)):
             return True
+    return False
+
+
+def live_name(value, live_dm_names, exists):
+    """Does a live device still carry the name `value`? A dm device with that /dev/mapper name, or a /dev/disk/by-id
+    link that is there (`exists(path)`): such a line names a live device and is never reported nor touched."""
+    if value.startswith(MAPPER):
+        return value[len(MAPPER):] in live_dm_names or exists(value)
+    if value.startswith(BY_ID):
+        return exists(value)
     return False
 
 
@@ -76,13 +117,15 @@ def _fields(kind, line):
     return None
 
 
-def find_references(kind, path, text, wanted):
-    """[{kind, file, line (1-based), text, matches}] for the lines of `text` that name one of `wanted`."""
+def find_references(kind, path, text, wanted, is_live=None):
+    """[{kind, file, line (1-based), text, matches}] for the lines of `text` that name one of `wanted`; a field
+    whose device name a live device still carries (`is_live(name)`, see live_name) matches nothing."""
     out = []
     for n, line in enumerate((text or "").splitlines(), 1):
         fields = _fields(kind, line)
         if not fields:
             continue
+        fields = [f for f in fields if not (is_live and is_live(device_name(f)))]
         hits = sorted(set(h for f in fields for h in _hits(f, wanted)))
         if hits:
             out.append({"kind": kind, "file": path, "line": n, "text": line, "matches": hits})

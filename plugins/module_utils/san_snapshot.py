@@ -15,6 +15,7 @@ import os
 import re
 import time
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
     map_wwid, multipath_wwid, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
@@ -74,14 +75,21 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     openers_by_dev = {}
     for pid, proc in sorted((raw.get("procs") or {}).items(), key=lambda kv: int(kv[0])):
         devs = list(proc.get("devs") or [])
+        files = proc.get("files")
+        keys = dict((dev, list(files.get(dev) or [])) for dev in devs) if files is not None else None
         for n in proc.get("names") or []:
             kname = _dev_name_from_path(n, dm_by_dmname)
             if kname and by_name.get(kname):
                 devs.append(by_name[kname])
+                if keys is not None:
+                    keys.setdefault(by_name[kname], []).extend(files.get(n) or [])
         for dev in dict.fromkeys(devs):  # once per device and process: a node and its /dev name can both name it
             entry = {"pid": int(pid), "comm": proc.get("comm")}
             if (proc.get("fds") or {}).get(dev, 1) > 1:
-                entry["fds"] = proc["fds"][dev]  # the open count holds one per open fd
+                entry["fds"] = proc["fds"][dev]  # fds, not opens: dup'd fds share one open file
+            if keys is not None:
+                # what tells its open files apart (san_read.open_file_key): the open count holds one per open file
+                entry["files"] = sorted(set(keys.get(dev) or []))
             openers_by_dev.setdefault(dev, []).append(entry)
     mounts = (raw.get("mounts") or {}).get("mountinfo") or []
     mounts_by_dev = {}
@@ -132,6 +140,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                 o = dict(op)
                 if via:
                     o["via"] = via
+                    o.pop("files", None)  # open files of the holder, not of this device
                 # one entry per (pid, via, fds): a dict, not a list search, for hosts where hundreds of database
                 # processes each hold every LUN
                 ops.setdefault((o["pid"], via or "", o.get("fds"), o.get("comm")), o)
@@ -227,7 +236,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         # openers of the sd itself and its partitions; mounts/swap also one level down (holders)
         self_devs = [sd.get("dev")] + [p.get("dev") for p in parts]
         mps, sw, ops = usage(self_devs, below)
-        ops = [o for o in ops if "via" not in o]
+        # an sd has no open count to explain: its openers without their open files' keys
+        ops = [dict((k, v) for k, v in o.items() if k != "files") for o in ops if "via" not in o]
         map_name = None
         for h in holders:
             if h in kname_to_wwid:
@@ -258,6 +268,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
 
     init = raw.get("initiators") or {}
     iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
+    dm_unaccounted = _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs,
+                                     openers_unknown)
     wwpns = []
     fc_hosts = []
     for fc in init.get("fc_hosts") or []:
@@ -296,12 +308,32 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
                  "multipathd_running": bool(multipathd_running),
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
-                 "exiting_tasks": list(raw.get("procs_exiting") or [])},
+                 "exiting_tasks": list(raw.get("procs_exiting") or []),
+                 # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
+                 "dm_unaccounted": dm_unaccounted},
         "iscsi_sessions": sessions,
         "disks": disks,
         "maps": maps,
         "errors": errors,
     }
+
+
+def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs, openers_unknown):
+    """{dm-N: {name, open_count, unaccounted}} for EVERY device-mapper device of the host (multipath maps, LVM,
+    kpartx, crypt, ...): the opens that no process, holder, own mount or swap accounts for
+    (san_users.unaccounted_opens). `unaccounted` is None where it cannot be counted: no open count from
+    dmsetup, or openers unknown. A task killed while closing a device holds one of these; so does a user
+    nobody sees (a mount in another namespace, drbd, ZFS)."""
+    info_by_kname = dict((dm_by_dmname.get(name), info) for name, info in (dm_info or {}).items())
+    out = {}
+    for kname, d in sorted(dms.items()):
+        info = info_by_kname.get(kname) or {}
+        dev = d.get("dev")
+        count = info.get("open_count") if info.get("dev") in (None, dev) else None
+        unaccounted = None if openers_unknown else san_users.unaccounted_opens(
+            count, openers_by_dev.get(dev), d.get("holders"), bool(mounts_by_dev.get(dev)), dev in swap_devs)
+        out[kname] = {"name": d.get("dm_name"), "open_count": count, "unaccounted": unaccounted}
+    return out
 
 
 def _clean_name(value):

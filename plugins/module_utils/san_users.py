@@ -26,13 +26,48 @@ def opener_fds(opener):
         return 1
 
 
+# an fd whose open file the reader could not tell apart (san_read.UNKNOWN_FILE)
+UNKNOWN_FILE = "?"
+
+
+def open_files(openers):
+    """The fewest open files the fds of `openers` can be: the device's open count holds one per open FILE, and
+    fds made by dup(), fork() or a passed fd share one. Fds are told apart only by what proves two open files
+    (san_read.open_file_key: the mount, the flags fcntl cannot change); fds alike, or one whose key is unknown,
+    may be one open file, across processes too. Openers read without keys (`files`) count their fds."""
+    keys, unknown, counted = set(), False, 0
+    for o in openers or []:
+        files = o.get("files")
+        if files is None:
+            counted += opener_fds(o)
+            continue
+        known = [k for k in files if k != UNKNOWN_FILE]
+        keys.update(known)
+        unknown = unknown or not known or len(known) < len(files)
+    return counted + len(keys) + (1 if unknown and not keys and not counted else 0)
+
+
 def unexplained_opens(open_count, openers, allowed=()):
-    """The open count minus the opens of the openers we can name and know to be harmless (and of `allowed`
-    openers, e.g. processes blocked in a dead map's I/O). Anything left is a user nobody named: a kernel user,
-    another mount namespace, a process the /proc scan did not see."""
+    """The open count minus the open files of the openers we can name and know to be harmless (and of `allowed`
+    openers, e.g. processes blocked in a dead map's I/O), counted as the fewest they can be (open_files): a dup'd
+    fd must not hide a real open. Anything left is a user nobody named: a kernel user, another mount namespace, a
+    process the /proc scan did not see."""
     # openers "via" a holder hold that holder open, not this device: the holder's table is one open of it
-    explained = sum(opener_fds(o) for o in openers or [] if not o.get("via") and (harmless(o) or o in allowed))
+    explained = open_files([o for o in openers or [] if not o.get("via") and (harmless(o) or o in allowed)])
     return max((open_count or 0) - explained, 0)
+
+
+def unaccounted_opens(open_count, openers, holders=(), mounted=False, swap=False):
+    """The opens of a device that nothing the host shows accounts for: the open count minus the fewest open files
+    of every process holding the device itself (open_files), one per holder, one for a mount of its own (bind
+    mounts share one) and one for swap. None when the open count is unknown. Each term counts only opens it
+    surely holds (a loop or LIO user without a holders link counts none), so what is left is never less than
+    the opens of hidden users and of tasks killed while closing the device."""
+    if open_count is None:
+        return None
+    accounted = open_files([o for o in openers or [] if not o.get("via")]) + len(set(holders or []))
+    accounted += (1 if mounted else 0) + (1 if swap else 0)
+    return max(open_count - accounted, 0)
 
 
 _LVM_SPLIT = re.compile(r"^((?:[^-]|--)+)-((?:[^-]|--)+)$")

@@ -188,6 +188,7 @@ class FakeEnv(object):
 
     def _drop_map(self, m):
         del self.maps[m["wwid"]]
+        shutil.rmtree(self._p("sys/block/%s" % m["dm"]), ignore_errors=True)  # the kernel drops its dm device
         for p in m["paths"]:
             d = self.disks.get(p["name"])
             if d:
@@ -625,6 +626,35 @@ def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_an
         san_act.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "open count 2" in str(info.value)
     assert env.commands == [] and WWID in env.maps
+
+
+def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_hidden_user(env):
+    """Issue 27 item 1: a udev worker killed on map B (the array still maps it; every path down) and one open nobody
+    sees on stale map A (a hidden user: a mount in another namespace). Before, the closer was pooled against the
+    chosen maps only: A got `multipathd disablequeueing` (the user's queued writes failed) before verify_unused
+    refused. Now A is refused in the plan and the act sends it nothing; the clean stale map C is removed."""
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_plan import counted
+    b, c = stale_maps(env, 2)
+    env.maps[WWID]["open_count"] = 1     # A: the hidden user's open
+    env.maps[b]["open_count"] = 1        # B: the killed worker's open
+    for n in [p["name"] for p in env.maps[b]["paths"]]:
+        env.probes[n] = {"result": "no_answer", "serial_live": None}
+    snap = env.reader.snapshot()
+    for m in snap["maps"].values():
+        m["probe"] = dict((p["name"], env.reader.probe_path(p["name"])) for p in m["paths"])
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    snap["host"] = {"exiting_tasks": [{"pid": 402, "comm": "(udev-worker)",
+                                       "frames": ["blkdev_close", "blkdev_put", "blkdev_flush_mapping"]}]}
+    verdicts = [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w} for w in (WWID, c)]
+    verdicts.append({"kind": "paths_down_but_mapped", "object": "map", "name": b, "wwid": b})
+    out = san_plan.plan_cleanup(counted(snap), verdicts)
+    assert not [s for s in out["steps"] if WWID in (s["target"], s["unit"].split()[-1])]
+    assert [x["name"] for x in out["skipped"] if x["kind"] == "refused"] == [WWID]
+    executed = san_act.execute(out["steps"], env.host())
+    assert same_steps(out["steps"], executed)
+    assert not [argv for argv in env.commands if WWID in " ".join(argv)]
+    assert ["multipathd", "disablequeueing", "map", c] in env.commands and c not in env.maps
+    assert WWID in env.maps and b in env.maps and env.maps[WWID]["queueing"] is True
 
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):

@@ -182,8 +182,29 @@ def closing_snapshot(closers, open_count=1, **change):
     return snap
 
 
+def counted(snap, **other_dm):
+    """The snapshot with host.dm_unaccounted as san_snapshot.assemble counts it from its maps (kernel names as the
+    keys), plus `other_dm` ({dm-N: unaccounted opens}: devices that are not multipath maps)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    host = snap.setdefault("host", {})
+    host["dm_unaccounted"] = dict(
+        (m["dm"], {"name": m["name"], "open_count": m.get("open_count"),
+                   "unaccounted": None if m.get("openers_unknown") else san_users.unaccounted_opens(
+                       m.get("open_count"), m.get("openers"), [h["name"] if isinstance(h, dict) else h
+                                                               for h in m.get("holders") or []],
+                       bool(m.get("mountpoints")), m.get("swap"))})
+        for m in snap["maps"].values())
+    for kname, n in other_dm.items():
+        host["dm_unaccounted"][kname] = {"name": kname, "open_count": n, "unaccounted": n}
+    return snap
+
+
+def plan(snap, verdicts, **other_dm):
+    return san_plan.plan_cleanup(counted(snap, **other_dm), verdicts)
+
+
 def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_count_0():
-    out = san_plan.plan_cleanup(closing_snapshot([CLOSER]), [dict(STALE, name=WWID, wwid=WWID)])
+    out = plan(closing_snapshot([CLOSER]), [dict(STALE, name=WWID, wwid=WWID)])
     steps = [s for s in out["steps"] if s["target"] == WWID]
     assert [s["action"] for s in steps][:3] == ["disable_queueing", "verify_unused", "flush_map"]
     assert steps[0]["expect"]["release_openers"] is True and steps[0]["expect"]["exiting_opens"] == 1
@@ -200,7 +221,7 @@ def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_coun
     ([CLOSER], 1, {"queueing": False}),                                 # not queueing: nothing to wait for
 ])
 def test_an_unexplained_open_without_a_killed_closer_to_match_it_still_refuses(closers, open_count, change):
-    out = san_plan.plan_cleanup(closing_snapshot(closers, open_count, **change), [dict(STALE, name=WWID, wwid=WWID)])
+    out = plan(closing_snapshot(closers, open_count, **change), [dict(STALE, name=WWID, wwid=WWID)])
     assert [s for s in out["steps"] if s["target"] == WWID] == []
     assert "open count %d" % open_count in out["skipped"][0]["reason"]
 
@@ -211,20 +232,75 @@ def test_killed_closers_are_pooled_over_every_dead_map():
     snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
                                probe={"sde": {"result": "lun_not_supported"}})
     verdicts = [dict(STALE, name=WWID, wwid=WWID), dict(STALE, name=WWID2, wwid=WWID2)]
-    out = san_plan.plan_cleanup(snap, verdicts)
+    out = plan(snap, verdicts)
     assert out["steps"] == []
     reasons = [x["reason"] for x in out["skipped"]]
     assert len(reasons) == 2 and all("1 task(s) exiting on this host" in r and "pid 402" in r for r in reasons)
     snap["host"]["exiting_tasks"] = [CLOSER, dict(CLOSER, pid=403)]
-    out = san_plan.plan_cleanup(snap, verdicts)
+    out = plan(snap, verdicts)
     assert set(s["target"] for s in out["steps"] if s["action"] == "verify_unused") == {WWID, WWID2}
+
+
+def outage_snapshot(closers, **b_change):
+    """Stale map A (WWID: every path failed and LOGICAL UNIT NOT SUPPORTED) with 1 open nobody the /proc scan
+    sees, and map B (WWID2) that the array still maps, in an outage (queueing, every path failed): a udev worker
+    killed while its read queued on B holds B's open count at 1 from inside its exit."""
+    snap = closing_snapshot(closers)
+    snap["maps"][WWID2].update(dict({"paths": [{"name": "sde", "dm_state": "failed"}], "openers": [],
+                                     "open_count": 1, "probe": {"sde": {"result": "no_answer"}}}, **b_change))
+    return snap
+
+
+OUTAGE = [dict(STALE, name=WWID, wwid=WWID),
+          {"kind": "paths_down_but_mapped", "object": "map", "name": WWID2, "wwid": WWID2}]
+
+
+def test_a_killed_closer_of_a_mapped_map_in_an_outage_never_releases_a_stale_map():
+    """Issue 27 item 1: the closers were compared with the opens of the chosen maps only. B's killed worker
+    "explained" A's open, which a hidden user holds (a mount in another namespace, drbd, ZFS): A got
+    disable_queueing and the user's queued writes failed. Every device's opens are counted now: 2 opens, 1
+    closer, and A is refused before anything is touched."""
+    out = plan(outage_snapshot([CLOSER]), OUTAGE)
+    assert out["steps"] == []
+    refused = [x for x in out["skipped"] if x["kind"] == "refused"]
+    assert [x["name"] for x in refused] == [WWID]
+    assert "2 open(s) on this host" in refused[0]["reason"] and "dm-3 1, dm-4 1" in refused[0]["reason"]
+    assert "pid 402" in refused[0]["reason"]
+    # one closer each: every open on the host is a closer's, A's included
+    out = plan(outage_snapshot([CLOSER, dict(CLOSER, pid=403)]), OUTAGE)
+    assert [s["action"] for s in out["steps"] if s["target"] == WWID][:2] == ["disable_queueing", "verify_unused"]
+
+
+@pytest.mark.parametrize("other_dm,b_change,why", [
+    ({"dm-9": 1}, {"open_count": 0}, "dm-9 1"),                         # an LV's open nobody sees (or its closer)
+    ({"dm-9": None}, {"open_count": 0}, "cannot be counted"),            # an LV without an open count
+    ({}, {"open_count": 0, "openers_unknown": "pid 9"}, "cannot be counted"),
+    ({}, {"open_count": None}, "cannot be counted"),                     # B's open count unknown
+])
+def test_killed_closers_release_nothing_unless_every_open_on_the_host_is_counted(other_dm, b_change, why):
+    snap = counted(outage_snapshot([CLOSER], **b_change))
+    for kname, n in other_dm.items():
+        snap["host"]["dm_unaccounted"][kname] = {"name": "vg0-lv0", "open_count": n, "unaccounted": n}
+    out = san_plan.plan_cleanup(snap, OUTAGE)
+    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert why in [x for x in out["skipped"] if x["name"] == WWID][0]["reason"]
+
+
+def test_killed_closers_release_nothing_without_the_host_wide_count_or_while_a_disk_is_blocked():
+    snap = closing_snapshot([CLOSER])
+    out = san_plan.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])    # no host.dm_unaccounted
+    assert out["steps"] == [] and "does not count the opens" in out["skipped"][0]["reason"]
+    snap = counted(closing_snapshot([CLOSER]))
+    snap["disks"]["sdf"]["state"] = "blocked"     # a closer may be stuck on it, with no open count to show it
+    out = san_plan.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
+    assert out["steps"] == [] and "sdf" in out["skipped"][0]["reason"] and "blocked" in out["skipped"][0]["reason"]
 
 
 def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
     snap = closing_snapshot([CLOSER])
     snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
                                probe={"sde": {"result": "lun_not_supported"}}, mountpoints=["/old"])
-    out = san_plan.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID), dict(STALE, name=WWID2, wwid=WWID2)])
+    out = plan(snap, [dict(STALE, name=WWID, wwid=WWID), dict(STALE, name=WWID2, wwid=WWID2)])
     assert [s["expect"].get("exiting_opens") for s in out["steps"] if s["action"] == "disable_queueing"] == [1]
     assert [(x["name"], "/old" in x["reason"]) for x in out["skipped"] if x["kind"] == "refused"] == [(WWID2, True)]
 
@@ -236,7 +312,7 @@ def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
     ({"openers_unknown": "/proc/PID/fd unreadable for pid 9"}, "openers_unknown"),
 ])
 def test_a_killed_closer_never_lifts_another_refusal(change, kind):
-    out = san_plan.plan_cleanup(closing_snapshot([CLOSER], **change), [dict(STALE, name=WWID, wwid=WWID)])
+    out = plan(closing_snapshot([CLOSER], **change), [dict(STALE, name=WWID, wwid=WWID)])
     assert [s for s in out["steps"] if s["target"] == WWID] == []
     assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
     with pytest.raises(Refused) as info:
@@ -246,7 +322,7 @@ def test_a_killed_closer_never_lifts_another_refusal(change, kind):
 
 
 def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
-    out = san_plan.plan_cleanup(closing_snapshot([CLOSER]), [{"kind": "serial_mismatch", "object": "map",
+    out = plan(closing_snapshot([CLOSER]), [{"kind": "serial_mismatch", "object": "map",
                                                               "name": WWID, "wwid": WWID, "evidence": {}}])
     assert out["steps"] == [] and "open count 1" in out["skipped"][0]["reason"]
 

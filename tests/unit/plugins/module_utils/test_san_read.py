@@ -471,7 +471,8 @@ def test_parse_dm_truncated_line_is_an_error_not_a_crash():
 
 def test_parse_mountinfo_unescapes_and_keeps_dev():
     m = sp.parse_mountinfo("36 25 253:2 / /mnt/my\\040data rw,relatime shared:1 - ext4 /dev/mapper/3600a rw\n")
-    assert m == [{"dev": "253:2", "mountpoint": "/mnt/my data", "fstype": "ext4", "source": "/dev/mapper/3600a"}]
+    assert m == [{"mount_id": "36", "dev": "253:2", "mountpoint": "/mnt/my data", "fstype": "ext4",
+                  "source": "/dev/mapper/3600a"}]
 
 
 # ------------------------------------------------------------------------------------------------ tests: snapshot
@@ -482,7 +483,9 @@ def test_healthy_snapshot_shape(tmp_path):
     snap = t.reader().snapshot(probe=True)
     assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
                             "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True,
-                            "exiting_tasks": []}
+                            "exiting_tasks": [],
+                            "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
+                                               "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}}}
     assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
             snap["disks"]["sdb"]["target_wwpn"]) == (IQN, TARGET, "127.0.0.2:3260", None)
     assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
@@ -715,7 +718,8 @@ def test_mounted_map_with_partition_holder_and_openers(tmp_path):
     assert m1["mountpoints"] == ["/srv/data"]
     assert m1["openers"] == [{"pid": 4242, "comm": "postgres", "via": "dm-2"}]
     m2 = snap["maps"][ontap_wwid(2)]
-    assert m2["openers"] == [{"pid": 4243, "comm": "dd"}] and m2["mountpoints"] == []
+    # by its /dev/mapper name (no node in the tree to stat), its open file unknown (no fdinfo in the tree)
+    assert m2["openers"] == [{"pid": 4243, "comm": "dd", "files": ["?"]}] and m2["mountpoints"] == []
     # the paths show the mount one level down (through their map), not the map's openers
     assert snap["disks"]["sdb"]["mountpoints"] == []   # two levels down (sdb -> dm-0 -> dm-2): not counted
     assert len(snap["maps"]) == 2                       # the partition dm is not a multipath map
@@ -1252,6 +1256,136 @@ def test_a_device_whose_read_did_not_finish_is_neither_present_nor_absent(tmp_pa
     assert v.disk("sdzz") is None  # never listed: absent
     clean = t.reader()
     assert clean.map("3600a0980ffff") is None and clean.disk("sdzz") is None
+
+
+def fd_info(t, pid, fd, flags="0100000", mnt_id="25", pos="0", task=None):
+    """/proc/PID/fdinfo/FD (or a thread's) as the kernel prints it."""
+    base = "/proc/%d" % pid if task is None else "/proc/%d/task/%d" % (pid, task)
+    t._write("%s/fdinfo/%d" % (base, fd), "pos:\t%s\nflags:\t%s\nmnt_id:\t%s\nino:\t9\n" % (pos, flags, mnt_id))
+
+
+@pytest.mark.parametrize("second,refused", [
+    ({"flags": "0100000"}, True),                     # dup(): one open file, whatever O_CLOEXEC says per fd
+    ({"flags": "0100000", "pos": "4096"}, True),      # a position proves nothing: it moves
+    ({"flags": "0104000"}, True),                     # O_NONBLOCK can be set on an open file by fcntl
+    ({"flags": "0100002"}, False),                    # opened read-write: another open file
+    ({"flags": "0100000", "mnt_id": "26"}, False),    # opened through another mount: another open file
+])
+def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, second, refused):
+    """Issue 27 item 9: the open count gate subtracted a harmless opener's fds, but dm counts open files: blkid
+    holding one open file through two fds (dup) hid a real open, and force_remove would then `dmsetup remove
+    --force` a map still open. An fd counts as its own open file only when /proc proves it one."""
+    t = healthy_lab(tmp_path)
+    _blocknode(t, "/dev/dm-0", "253:0")
+    t.proc(77, "blkid", fds=["/dev/dm-0", "/dev/dm-0"])
+    fd_info(t, 77, 3, flags="02100000")
+    fd_info(t, 77, 4, **second)
+    t.maps["dm-0"]["open"] = 2
+    t.commands()
+    m = t.reader().snapshot(probe=False)["maps"][ontap_wwid(1)]
+    assert m["openers"][0]["fds"] == 2
+    if refused:
+        with pytest.raises(Refused) as info:
+            san_plan.plan_map_flush(m, {"force_remove": True})
+        assert info.value.kind == "open_count" and "open count 2, 1 more" in str(info.value)
+    else:
+        assert san_plan.plan_map_flush(m, {"force_remove": True})[0]["action"] == "disable_queueing"
+
+
+def test_open_files_are_the_fewest_the_fds_can_be():
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    a = {"pid": 1, "comm": "blkid", "files": ["25:100000"]}
+    b = {"pid": 2, "comm": "blkid", "files": ["25:100000"]}    # fork(): may share a's open file
+    c = {"pid": 3, "comm": "blkid", "files": ["25:100002"]}
+    unknown = {"pid": 4, "comm": "blkid", "files": ["?"]}
+    assert san_users.open_files([a, b]) == 1 and san_users.open_files([a, c]) == 2
+    assert san_users.open_files([a, unknown]) == 1 and san_users.open_files([unknown]) == 1
+    assert san_users.open_files([{"pid": 5, "comm": "x", "fds": 2}]) == 2   # read without keys: its fds
+    assert san_users.unexplained_opens(3, [a, b, c]) == 1
+
+
+def test_the_opens_nothing_accounts_for_are_counted_on_every_dm_device(tmp_path):
+    """Issue 27 item 1: killed closers are matched against every device-mapper device's opens, chosen or not: an
+    LV (dm-2 on map dm-0) and a map the array still maps count as much as a stale map."""
+    t = healthy_lab(tmp_path)
+    t.dm("dm-2", "253:2", "vg0-lv0", "LVM-abcdef")
+    t.hold("dm-0", "dm-2")
+    t.mount("253:2", "/srv/data", "/dev/mapper/vg0-lv0")
+    _blocknode(t, "/dev/dm-1", "253:1")
+    t.proc(4243, "dd", fds=["/dev/dm-1", "/dev/dm-1"])     # one open file through two fds (dup)
+    fd_info(t, 4243, 3)
+    fd_info(t, 4243, 4)
+    t.maps["dm-0"]["open"] = 2   # the LV's table and one open nobody sees
+    t.maps["dm-1"]["open"] = 2   # dd's open file and one open nobody sees
+    t.maps["dm-2"]["open"] = 1   # its mount
+    t.commands()
+    host = t.reader().snapshot(probe=False)["host"]
+    assert host["dm_unaccounted"] == {
+        "dm-0": {"name": ontap_wwid(1), "open_count": 2, "unaccounted": 1},
+        "dm-1": {"name": ontap_wwid(2), "open_count": 2, "unaccounted": 1},
+        "dm-2": {"name": "vg0-lv0", "open_count": 1, "unaccounted": 0}}
+    t.run.set(sr.CMD_DM_INFO, "", rc=1)   # no open counts: nothing can be counted
+    assert all(c["unaccounted"] is None for c in t.reader().snapshot(probe=False)["host"]["dm_unaccounted"].values())
+
+
+def test_fds_of_the_threads_of_a_process_whose_leader_has_exited_are_seen(tmp_path):
+    """Issue 27 item 10: the leader of a threaded process exited (a zombie, its /proc/PID/fd empty) while a thread
+    still holds the disk open: only /proc/PID/task/TID/fd shows it."""
+    t = plain_san_disk(tmp_path)
+    t.proc(5000, "java", fds=[])
+    t._write("/proc/5000/stat", "5000 (java) Z 1 5000 5000 0 -1 4194564 0 0 0 0 0 0 0 0 20 0 2 0 1\n")
+    t._write("/proc/5000/task/5001/comm", "java\n")
+    t._link("/proc/5000/task/5001/fd/7", "/dev/sdf")
+    t._link("/proc/5000/task/5002/fd/7", "/dev/sdf")   # a second thread sharing the same fd table
+    t._mkdir("/proc/5000/task/5000/fd")                # the leader's own task entry: empty too
+    t.commands()
+    snap = t.reader().snapshot(probe=False)
+    assert [o for o in snap["disks"]["sdf"]["openers"] if o["pid"] != 612] == [{"pid": 5000, "comm": "java"}]
+    with pytest.raises(Refused) as info:
+        san_plan.check_not_in_use(snap["disks"]["sdf"], "sdf")
+    assert info.value.kind == "opener" and "pid 5000 (java)" in str(info.value)
+
+
+def test_a_thread_fd_table_that_cannot_be_read_makes_openers_unknown(tmp_path, monkeypatch):
+    t = plain_san_disk(tmp_path)
+    t.proc(5000, "java", fds=[])
+    t._mkdir("/proc/5000/task/5001/fd")
+    t.commands()
+    real = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("/proc/5000/task/5001/fd"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+    monkeypatch.setattr(os, "listdir", listdir)
+    snap = t.reader(call=lambda fn, args=(), timeout=10, what=None: fn(*args)).snapshot(probe=False)
+    assert "pid 5000" in snap["disks"]["sdf"]["openers_unknown"]
+
+
+@pytest.mark.parametrize("with_fdinfo", [True, False])
+def test_network_filesystems_are_judged_in_the_opener_s_own_mount_namespace(tmp_path, monkeypatch, with_fdinfo):
+    """Issue 27 item 10: "on a network filesystem" was judged with the host's mount table. A container whose /srv
+    is its own tmpfs (with a device node in it) under a host whose /srv is NFS had its opener skipped, and its
+    NFS file /data/remote.log, on the host's ext4 root, was stat'ed (a hang when the server is gone)."""
+    t = plain_san_disk(tmp_path)
+    t.mount("0:41", "/srv", "filer:/srv", fstype="nfs")
+    _blocknode(t, "/srv/vol/sdf", "8:80")
+    for pid in (903, 904):   # two processes of one namespace: its mount table is read once
+        t.proc(pid, "postgres", fds=["/srv/vol/sdf", "/data/remote.log"])
+        t._link("/proc/%d/ns/mnt" % pid, "mnt:[4026532999]")
+        if with_fdinfo:
+            fd_info(t, pid, 3, mnt_id="301")
+            fd_info(t, pid, 4, mnt_id="302")
+    t._write("/proc/903/mountinfo", "300 299 0:60 / / rw - overlay overlay rw\n"
+                                    "301 300 0:61 / /srv rw - tmpfs tmpfs rw\n"
+                                    "302 300 0:62 / /data rw - nfs4 filer:/data rw\n")
+    t.commands()
+    stated = []
+    real = sr._dev_of
+    monkeypatch.setattr(sr, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
+    d = t.reader().snapshot(probe=False)["disks"]["sdf"]
+    assert [o["pid"] for o in d["openers"] if o["comm"] != "multipathd"] == [903, 904]
+    assert "/srv/vol/sdf" in stated and "/data/remote.log" not in stated
 
 
 def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):

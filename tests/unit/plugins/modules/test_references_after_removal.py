@@ -96,3 +96,45 @@ def test_check_mode_reads_no_references(env, run):
 def test_matching_is_on_whole_names(line, hit):
     found = san_refs.find_references("fstab", "/etc/fstab", line + "\n", san_refs.needles([WWID], [WWID]))
     assert bool(found) is hit
+
+
+@pytest.mark.parametrize("line,hit", [
+    ("/dev/mapper/db /srv/db xfs defaults 0 0", True),
+    ("/dev/mapper/db-data /srv/data xfs defaults 0 0", False),    # a live LV (VG db, LV data), not the map db
+    ("/dev/mapper/db_old /srv/old xfs defaults 0 0", False),
+    ("/dev/mapper/DB /srv/x xfs defaults 0 0", False),            # dm names are case-sensitive
+    ("/dev/mapper/dbp1 /srv/x xfs defaults 0 0", True),           # its kpartx partitions
+    ("/dev/mapper/db-part2 /srv/x xfs defaults 0 0", True),
+])
+def test_a_map_name_matches_only_as_the_whole_device_name(line, hit):
+    """Issue 27 item 12: the name of a removed map `db` was matched as a prefix, and `/dev/mapper/db-data` (a live
+    LV) was commented out of fstab."""
+    found = san_refs.find_references("fstab", "/etc/fstab", line + "\n", san_refs.needles([], ["db"]))
+    assert bool(found) is hit
+    devices = "IDTYPE=devname IDNAME=%s DEVNAME=%s PVID=abc\n" % (line.split()[0], line.split()[0])
+    assert bool(san_refs.find_references("lvm_devices", "/x", devices, san_refs.needles([], ["db"]))) is hit
+
+
+ALIAS_FSTAB = ("/dev/mapper/db /srv/db xfs defaults 0 0\n"
+               "/dev/mapper/db-data /srv/data xfs defaults 0 0\n"
+               "/dev/mapper/dbp1 /srv/p1 xfs defaults 0 0\n")
+
+
+@pytest.mark.parametrize("live_p1", [False, True])
+def test_cleaning_the_references_of_map_db_never_touches_a_live_device_s_line(env, run, live_p1):
+    """The removed map is `db` (a user_friendly alias); `db-data` is a live LV, and with live_p1 a live device now
+    carries the name `dbp1` too: only the lines that name nothing live are commented out."""
+    env.maps[WWID]["name"] = "db"
+    env._file("sys/block/dm-3/dm/name", "db")
+    env._file("etc/fstab", ALIAS_FSTAB)
+    env._file("sys/block/dm-9/dm/name", "db-data")
+    env._file("sys/block/dm-9/dm/uuid", "LVM-abcdef")
+    if live_p1:
+        env._file("sys/block/dm-10/dm/name", "dbp1")
+    out = run({"clean_references": True})
+    assert not out.get("failed"), out
+    assert sorted(r["line"] for r in out["references"] if r["kind"] == "fstab") == ([1] if live_p1 else [1, 3])
+    fstab = read(env, "etc/fstab").splitlines()
+    assert fstab[0] == san_refs.MARK + "/dev/mapper/db /srv/db xfs defaults 0 0"
+    assert fstab[1] == "/dev/mapper/db-data /srv/data xfs defaults 0 0"
+    assert fstab[2].startswith(san_refs.MARK) is not live_p1
