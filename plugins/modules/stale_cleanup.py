@@ -153,7 +153,7 @@ options:
         them, C(san_plan.identity_diff)). A unit with a step the approver did not see, or whose device changed,
         is refused whole and named in RV(refused) (C(approval) says C(not_approved) or C(changed)). Approved steps
         the plan no longer needs are in RV(approved_not_needed).
-      - An empty dict means that no plan was approved for this host (a host missing from the approved set):
+      - An empty dict means that no plan was approved for this host (a host missing from the approved set), so
         every unit is refused (C(approval=none_approved)).
       - A plan of another format, another host (machine-id, hostname), whose C(digest) does not match its steps,
         with wrong types, or older than O(approved_plan_max_age), is an error; nothing is read or changed.
