@@ -145,8 +145,8 @@ def _check_step(st, i):
     if not isinstance(st, dict):
         raise InvalidInput("%s must be a dict, got %s" % (where, type(st).__name__))
     if set(st) != set(STEP_FIELDS):
-        raise InvalidInput("%s must have exactly the keys %s, has %s" % (where, ", ".join(STEP_FIELDS),
-                                                                          ", ".join(sorted(map(str, st)))))
+        has = ", ".join(sorted(map(str, st)))
+        raise InvalidInput("%s must have exactly the keys %s, has %s" % (where, ", ".join(STEP_FIELDS), has))
     if st["action"] not in san_plan.ACTIONS:
         raise InvalidInput("%s.action %r is not an action of the plan" % (where, st["action"]))
     for key in ("target", "phase", "unit"):
@@ -167,8 +167,8 @@ def validate(approved, now, max_age):
     if not approved:
         return
     if approved.get("format") != FORMAT or isinstance(approved.get("format"), bool):
-        raise InvalidInput("approved_plan has format %r; this module reads format %d" % (approved.get("format"),
-                                                                                           FORMAT))
+        raise InvalidInput("approved_plan has format %r; this module reads format %d"
+                           % (approved.get("format"), FORMAT))
     if set(approved) != set(ARTIFACT_KEYS):
         raise InvalidInput("approved_plan must have exactly the keys %s, has %s" % (
             ", ".join(ARTIFACT_KEYS), ", ".join(sorted(map(str, approved)))))
