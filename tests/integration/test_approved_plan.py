@@ -88,7 +88,7 @@ def test_plan_approve_apply_as_the_runbook_says(site):
     plan_cmd, run_cmd = runbook_commands()
     proc = play(site, plan_cmd)
     assert proc.returncode == 0, proc.out[-4000:]
-    reports = [p for p in (site / "reports").iterdir()]
+    reports = list((site / "reports").iterdir())
     assert len(reports) == 1, reports
     reports = reports[0]
     plan_file = reports / "sanfleet-plan.json"

@@ -18,8 +18,13 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2, disk)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_stale_cleanup import (  # noqa: F401
-    NEW, judged, looks, pairs, plan, san)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import test_stale_cleanup as base
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_stale_cleanup import (
+    NEW, judged, pairs, san)
+
+# test_stale_cleanup's fixtures: the query stage replaced by judged snapshots, the module in check mode
+looks = base.looks
+plan = base.plan
 
 MODULE = stale_cleanup
 DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
