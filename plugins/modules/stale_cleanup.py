@@ -44,6 +44,9 @@ description:
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
     RV(maps_still_present)) and for RV(references).
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
+  - Every run returns its plan as RV(plan_artifact). Given back as O(approved_plan) (the plan a person approved),
+    a later run plans from scratch as always and then runs only the units whose every step is in the approved plan
+    with the same identity; the others are refused by name, before anything is touched.
 author:
   - sanfleet.remediation contributors (@sanfleet)
 requirements:
@@ -148,6 +151,27 @@ options:
       - When true, those lines of fstab, crypttab and the devices file are commented out (atomic write, backup).
     type: bool
     default: false
+  approved_plan:
+    description:
+      - The RV(plan_artifact) of an earlier run of this module on this host (the check run a person approved).
+        The run plans again from what the host and the array show now, then keeps only the units (a map with its
+        paths, a disk, a repair) whose every step is in the approved plan with the same action, target, unit,
+        phase and identity (WWID, dm uuid, sd names, H:C:T:L, major:minor; compared as the act's re-checks compare
+        them, C(san_plan.identity_diff)). A unit with a step the approver did not see, or whose device changed,
+        is refused whole and named in RV(refused) (C(approval) says C(not_approved) or C(changed)). Approved steps
+        the plan no longer needs are in RV(approved_not_needed).
+      - An empty dict means that no plan was approved for this host (a host missing from the approved set), so
+        every unit is refused (C(approval=none_approved)).
+      - A plan of another format, another host (machine-id, hostname), whose C(digest) does not match its steps,
+        with wrong types, or older than O(approved_plan_max_age), is an error; nothing is read or changed.
+      - Check mode with an approved plan returns exactly what the real run with it would run.
+      - Unset, the run executes its own plan (no approval gate).
+    type: dict
+  approved_plan_max_age:
+    description: Seconds an O(approved_plan) holds after the run that made it (its C(created_at)); an older plan
+      is refused whole.
+    type: int
+    default: 14400
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -330,13 +354,38 @@ errors:
   returned: always
   type: list
   elements: dict
+plan_artifact:
+  description:
+    - The steps this run runs (check mode - would run), to approve and give to a later run as O(approved_plan).
+      C(format) (1), C(host) (C(machine_id), C(hostname) of this host), C(created_at) (epoch seconds), C(digest)
+      (sha256, hex, of the steps as JSON with sorted keys and no spaces, ASCII) and C(steps), each with C(action),
+      C(target), C(phase), C(unit) and C(identity) (C(wwid), C(dm_uuid), C(sd), C(hctl), C(dev); for a map step
+      C(sd) and C(hctl) list its paths).
+    - The digest shows that the plan was not changed on its way; it is not a signature.
+  returned: when the host was read
+  type: dict
+approval:
+  description: With O(approved_plan), how the plan matched it - C(digest) and C(created_at) of the approved plan,
+    C(age) (seconds), C(approved) (steps approved), C(refused) (units refused, see RV(refused)) and C(not_needed)
+    (the number of RV(approved_not_needed)). Null without O(approved_plan).
+  returned: when the host was read
+  type: dict
+approved_not_needed:
+  description: Steps of O(approved_plan) that the plan of this run no longer has (C(action), C(target), C(unit),
+    C(why) - the reason the device is left alone now, or that it is gone).
+  returned: always
+  type: list
+  elements: dict
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import config_write
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
@@ -372,6 +421,8 @@ def argument_spec():
         probe_timeout=dict(type="float", default=8.0),
         wwids_file=dict(type="path", default="/etc/multipath/wwids"),
         clean_references=dict(type="bool", default=False),
+        approved_plan=dict(type="dict"),
+        approved_plan_max_age=dict(type="int", default=san_approval.MAX_AGE),
     )
 
 
@@ -503,7 +554,37 @@ def validate(module):
     if not p["truth_max_age"] > 0:
         raise san_validate.InvalidInput("truth_max_age must be > 0, got %r" % p["truth_max_age"])
     san_facts.check_prefixes(p["array_wwid_prefixes"])
+    if not p["approved_plan_max_age"] > 0:
+        raise san_validate.InvalidInput("approved_plan_max_age must be > 0, got %r" % p["approved_plan_max_age"])
+    if p["approved_plan"] is not None:
+        san_approval.validate(p["approved_plan"], time.time(), p["approved_plan_max_age"])
     return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
+
+
+def host_identity(host, errors):
+    """{machine_id, hostname} of this host, read with the command deadline (None for what cannot be read)."""
+    try:
+        return host.call(san_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
+                         what="read of /etc/machine-id and the hostname")
+    except (deadline.DeadlineExceeded, RuntimeError) as exc:
+        errors.append({"what": "read of /etc/machine-id and the hostname", "msg": str(exc)})
+        return {"machine_id": None, "hostname": None}
+
+
+def approve(module, plan, san, approved):
+    """The plan cut down to what `approved` allows (san_approval.gate), said in warnings and `approval`."""
+    plan, matched = san_approval.gate(plan, san, approved)
+    for unit in matched["refused"]:
+        module.warn("%s is refused: not as approved (see 'refused')" % unit)
+    if not approved:
+        module.warn("no plan was approved for this host: nothing is removed")
+    for st in matched["not_needed"]:
+        module.warn("approved, no longer needed: %s %s (%s)" % (st["action"], st["target"], st["why"]))
+    approval = {"digest": approved.get("digest"), "created_at": approved.get("created_at"),
+                "age": round(time.time() - approved["created_at"], 3) if approved else None,
+                "approved": len(approved.get("steps") or []), "refused": len(matched["refused"]),
+                "not_needed": len(matched["not_needed"])}
+    return plan, approval, matched["not_needed"]
 
 
 def main():
@@ -511,7 +592,7 @@ def main():
     p = module.params
     result = dict(changed=False, steps=[], run=[], not_run=[], executed=[], blocked=[], left_alone=[], refused=[],
                   flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
-                  removed_maps=[], deleted_disks=[], errors=[])
+                  removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
     try:
         truth = validate(module)
     except san_validate.InvalidInput as exc:
@@ -521,6 +602,13 @@ def main():
         module.warn("no array truth (array_truth or array_luns): nothing is judged stale, nothing is selected")
 
     host = build_host(module)
+    identity_errors = []
+    this_host = host_identity(host, identity_errors)
+    try:
+        san_approval.check_host(p["approved_plan"], this_host)
+    except san_validate.InvalidInput as exc:
+        result["errors"] = identity_errors
+        module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     started = host.clock()
     try:
         san, plan, result["evidence_candidates"] = query_and_decide(module, host, truth)
@@ -532,9 +620,12 @@ def main():
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         module.fail_json(msg="reading or planning failed: %s; nothing changed" % exc, **result)
 
+    result["approval"] = None
+    if p["approved_plan"] is not None:
+        plan, result["approval"], result["approved_not_needed"] = approve(module, plan, san, p["approved_plan"])
     result["plan_seconds"] = round(host.clock() - started, 3)
     result["ansible_facts"] = {"san": san}
-    result["errors"] = san.get("errors") or []
+    result["errors"] = (san.get("errors") or []) + identity_errors
     result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
                   flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"])
@@ -554,6 +645,7 @@ def main():
     result["run"] = selected
     chosen = set(id(st) for st in selected)  # by identity: comparing step dicts is quadratic in a large plan
     result["not_run"] = [st for st in plan["steps"] if id(st) not in chosen]
+    result["plan_artifact"] = san_approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
         result["diff"] = plan_diff(san, plan, selected)
     if module.check_mode:

@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The approved plan is the plan that runs: a check run's plan as an artifact, and the gate a later run passes.
+
+A check run (or any run) returns its plan as an artifact (`plan_artifact`): per step the action, target, phase,
+unit and the identity of what it acts on (WWID, dm uuid, sd names, H:C:T:L, dev_t), made with san_plan's
+`map_identity` / `disk_identity` from the snapshot the plan was made from, and a digest over those steps.
+
+A run given that artifact as `approved_plan` plans from scratch as always (the host and the array may have
+changed), then keeps only the units whose every step is in the approved plan with the same identity (`gate`).
+A unit with a step the approver did not see, or whose device is not the one the approver saw, is refused whole,
+by name, before anything is touched: running part of a unit (queueing off without the flush, the flush without
+the paths' delete) is worse than not running it. Approved steps the plan no longer needs are reported.
+
+The digest is an integrity check (an edited or truncated plan is refused), not a signature: who may approve is
+the workflow's business (AWX's approval node and its permissions).
+
+The read of the host's identity is the only I/O here (`read_host_identity`, run with a deadline by the caller);
+everything else is pure.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import math
+import os
+import re
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import InvalidInput
+
+FORMAT = 1
+# what a step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk
+IDENTITY_KEYS = ("wwid", "dm_uuid", "sd", "hctl", "dev")
+# an approved step is the same step when these are the same too
+STEP_KEYS = IDENTITY_KEYS + ("unit", "phase")
+ARTIFACT_KEYS = ("format", "host", "created_at", "digest", "steps")
+HOST_KEYS = ("machine_id", "hostname")
+STEP_FIELDS = ("action", "target", "phase", "unit", "identity")
+# how long an approval holds by default (seconds): the approver saw the host as it was then
+MAX_AGE = 14400
+# a plan made this far in the future (the host's clock stepped back) is not trusted
+FUTURE_SKEW = 300
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+# ---------------------------------------------------------------------------------------------- read
+def read_host_identity(root):
+    """{machine_id, hostname} of the host under `root` (/etc/machine-id, /proc/sys/kernel/hostname); None for what
+    cannot be read. Run in a child with a deadline (san_read.Host.sysfs or deadline.call)."""
+    out = {}
+    for key, path in (("machine_id", "etc/machine-id"), ("hostname", "proc/sys/kernel/hostname")):
+        try:
+            with open(os.path.join(root or "/", path), "rb") as handle:
+                text = handle.read(4096).decode("utf-8", "replace").strip()
+        except (IOError, OSError):
+            text = ""
+        out[key] = text or None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- the artifact
+def canonical(steps):
+    """The bytes the digest is taken over: JSON, keys sorted, no spaces, ASCII only."""
+    return json.dumps(steps, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def digest(steps):
+    return hashlib.sha256(canonical(steps)).hexdigest()
+
+
+def _unit_object(unit):
+    """("map", name) or ("disk", name) of a unit label ("map <name>", "disk <name>")."""
+    kind, _sep, name = (unit or "").partition(" ")
+    return kind, name
+
+
+def _map_of(step, maps, by_name):
+    expect = step.get("expect") or {}
+    return maps.get(expect.get("wwid") or "") or by_name.get(step.get("target")) or maps.get(step.get("target"))
+
+
+def step_identity(step, snapshot, repairs=None):
+    """{wwid, dm_uuid, sd, hctl, dev} of what `step` acts on, from the snapshot the plan was made from: for a map
+    step san_plan.map_identity (sd and hctl: its paths), for a disk step san_plan.disk_identity (dm_uuid: the map
+    it is a path of), for a scan the H:C:T:L and the WWID the repair expects there (`repairs`: {hctl: wwid})."""
+    maps = snapshot.get("maps") or {}
+    disks = snapshot.get("disks") or {}
+    action = step.get("action")
+    if action in san_plan.MAP_ACTIONS:
+        by_name = dict((m.get("name"), m) for m in maps.values())
+        m = _map_of(step, maps, by_name)
+        if m is None:
+            expect = step.get("expect") or {}
+            return {"wwid": expect.get("wwid"), "dm_uuid": None, "sd": None, "hctl": None, "dev": expect.get("dev")}
+        ident = san_plan.map_identity(m)
+        return {"wwid": ident["wwid"], "dm_uuid": MPATH_UUID_PREFIX + ident["wwid"] if ident["wwid"] else None,
+                "sd": ident["slaves"], "hctl": [(disks.get(s) or {}).get("hctl") for s in ident["slaves"]],
+                "dev": ident["dev"]}
+    if action in san_plan.DISK_ACTIONS:
+        d = disks.get(step.get("target")) or {}
+        ident = san_plan.disk_identity(d) if d else dict(step.get("expect") or {})
+        owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
+        return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
+                "sd": ident.get("name") or step.get("target"), "hctl": ident.get("hctl"), "dev": ident.get("dev")}
+    hctl = step.get("target")
+    return {"wwid": (repairs or {}).get(hctl) or (step.get("expect") or {}).get("wwid"), "dm_uuid": None,
+            "sd": None, "hctl": hctl, "dev": None}
+
+
+def artifact_steps(steps, snapshot, mismatches=()):
+    """The steps as the artifact lists them (action, target, phase, unit, identity), in plan order."""
+    repairs = dict((m.get("hctl"), m.get("expect_wwid")) for m in mismatches or [] if m.get("hctl"))
+    return [{"action": st.get("action"), "target": st.get("target"), "phase": st.get("phase"),
+             "unit": st.get("unit"), "identity": step_identity(st, snapshot, repairs)} for st in steps]
+
+
+def plan_artifact(steps, snapshot, host, created_at, mismatches=()):
+    """The plan of this run as an artifact to approve: {format, host, created_at, digest, steps}."""
+    listed = artifact_steps(steps, snapshot, mismatches)
+    return {"format": FORMAT, "host": dict(host), "created_at": created_at, "digest": digest(listed),
+            "steps": listed}
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_identity_value(value, where):
+    if value is None or isinstance(value, str):
+        return
+    if isinstance(value, list) and all(v is None or isinstance(v, str) for v in value):
+        return
+    raise InvalidInput("%s must be a string, a list of strings or null, got %s" % (where, type(value).__name__))
+
+
+def _check_step(st, i):
+    where = "approved_plan.steps[%d]" % i
+    if not isinstance(st, dict):
+        raise InvalidInput("%s must be a dict, got %s" % (where, type(st).__name__))
+    if set(st) != set(STEP_FIELDS):
+        has = ", ".join(sorted(map(str, st)))
+        raise InvalidInput("%s must have exactly the keys %s, has %s" % (where, ", ".join(STEP_FIELDS), has))
+    if st["action"] not in san_plan.ACTIONS:
+        raise InvalidInput("%s.action %r is not an action of the plan" % (where, st["action"]))
+    for key in ("target", "phase", "unit"):
+        if not isinstance(st[key], str) or not st[key]:
+            raise InvalidInput("%s.%s must be a non-empty string, got %r" % (where, key, st[key]))
+    ident = st["identity"]
+    if not isinstance(ident, dict) or set(ident) != set(IDENTITY_KEYS):
+        raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(IDENTITY_KEYS)))
+    for key in IDENTITY_KEYS:
+        _check_identity_value(ident[key], "%s.identity.%s" % (where, key))
+
+
+def validate(approved, now, max_age):
+    """Raise InvalidInput unless `approved` is an artifact of this format, intact (digest), without duplicate
+    steps and not older than `max_age` seconds at `now` (epoch). {} is valid: nothing was approved."""
+    if not isinstance(approved, dict):
+        raise InvalidInput("approved_plan must be a dict (a plan_artifact), got %s" % type(approved).__name__)
+    if not approved:
+        return
+    if approved.get("format") != FORMAT or isinstance(approved.get("format"), bool):
+        raise InvalidInput("approved_plan has format %r; this module reads format %d"
+                           % (approved.get("format"), FORMAT))
+    if set(approved) != set(ARTIFACT_KEYS):
+        raise InvalidInput("approved_plan must have exactly the keys %s, has %s" % (
+            ", ".join(ARTIFACT_KEYS), ", ".join(sorted(map(str, approved)))))
+    host = approved["host"]
+    if not isinstance(host, dict) or set(host) != set(HOST_KEYS) or \
+            not all(v is None or isinstance(v, str) for v in host.values()):
+        raise InvalidInput("approved_plan.host must be a dict of %s (strings or null)" % ", ".join(HOST_KEYS))
+    if not _is_number(approved["created_at"]):
+        raise InvalidInput("approved_plan.created_at must be a number (epoch seconds), got %r"
+                           % (approved["created_at"],))
+    if not isinstance(approved["digest"], str) or not _DIGEST.match(approved["digest"]):
+        raise InvalidInput("approved_plan.digest must be 64 lowercase hex digits (sha256)")
+    steps = approved["steps"]
+    if not isinstance(steps, list):
+        raise InvalidInput("approved_plan.steps must be a list, got %s" % type(steps).__name__)
+    seen = set()
+    for i, st in enumerate(steps):
+        _check_step(st, i)
+        key = (st["action"], st["target"])
+        if key in seen:
+            raise InvalidInput("approved_plan lists %s %s twice" % key)
+        seen.add(key)
+    if digest(steps) != approved["digest"]:
+        raise InvalidInput("approved_plan's digest does not match its steps: the plan was changed after it was "
+                           "made (or damaged on the way); approve a plan as a check run wrote it")
+    age = now - approved["created_at"]
+    if age < -FUTURE_SKEW:
+        raise InvalidInput("approved_plan was made %.0fs in the future of this host's clock (created_at %s)"
+                           % (-age, approved["created_at"]))
+    if age > max_age:
+        raise InvalidInput("approved_plan expired: it was made %.0fs ago, more than approved_plan_max_age (%ss); "
+                           "the host may have changed since it was approved: run --check again and approve the "
+                           "new plan" % (age, max_age))
+
+
+def check_host(approved, host):
+    """Raise InvalidInput unless `approved` (non-empty) was made on this host: the same machine-id and hostname,
+    and at least one of them readable here."""
+    if not approved:
+        return
+    if not any(host.get(k) for k in HOST_KEYS):
+        raise InvalidInput("this host's identity cannot be read (/etc/machine-id, hostname): an approved plan "
+                           "cannot be matched to it")
+    theirs = approved["host"]
+    if any((theirs.get(k) or None) != (host.get(k) or None) for k in HOST_KEYS):
+        raise InvalidInput("approved_plan was made on another host (machine-id %s, hostname %s); this host is "
+                           "machine-id %s, hostname %s" % (theirs.get("machine_id"), theirs.get("hostname"),
+                                                           host.get("machine_id"), host.get("hostname")))
+
+
+# ---------------------------------------------------------------------------------------------- the gate
+def _difference(approved, current):
+    """What differs between an approved step and the current one (both ways: a key known on one side only is a
+    difference too), with san_plan.identity_diff, the comparison the act's re-checks use."""
+    want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"])
+    have = dict(current["identity"], unit=current["unit"], phase=current["phase"])
+    diff = san_plan.identity_diff(want, have, STEP_KEYS)
+    for key, d in san_plan.identity_diff(have, want, STEP_KEYS).items():
+        diff.setdefault(key, {"expected": d["actual"], "actual": d["expected"]})
+    return diff
+
+
+def _left_alone_reason(name, skipped, snapshot):
+    for s in skipped or []:
+        if s.get("name") == name:
+            return s.get("reason")
+    if name not in (snapshot.get("disks") or {}) and not any(
+            name in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items()):
+        return "%s is no longer on this host" % name
+    return "no longer in the plan"
+
+
+def gate(plan, snapshot, approved):
+    """The plan (san_plan.plan_cleanup's dict) cut down to the units whose every step is in `approved` with the same
+    identity. Returns (plan, approval): the plan with the other units' steps taken out of steps, flush_maps,
+    delete_disks and mismatches and each of those units in skipped as refused, by name, with the reason;
+    approval: {refused: [unit], not_needed: [approved steps the plan no longer has, with why]}.
+    `approved` {} (valid, see validate): nothing was approved for this host, every unit is refused."""
+    mismatches = plan.get("mismatches") or []
+    current = artifact_steps(plan["steps"], snapshot, mismatches)
+    index = dict(((st["action"], st["target"]), st) for st in approved.get("steps") or [])
+    units, order = {}, []
+    for st, listed in zip(plan["steps"], current):
+        unit = st.get("unit")
+        if unit not in units:
+            units[unit] = []
+            order.append(unit)
+        units[unit].append(listed)
+
+    refused_units = []
+    skipped = list(plan.get("skipped") or [])
+    for unit in order:
+        missing, changed = [], []
+        for listed in units[unit]:
+            theirs = index.get((listed["action"], listed["target"]))
+            if theirs is None:
+                missing.append("%s %s" % (listed["action"], listed["target"]))
+                continue
+            diff = _difference(theirs, listed)
+            if diff:
+                changed.append("%s %s: %s" % (listed["action"], listed["target"], san_plan._describe_diff(diff)))
+        if not (missing or changed):
+            continue
+        kind, name = _unit_object(unit)
+        if not approved:
+            why, msg = "none_approved", "no plan was approved for this host; not removing"
+        else:
+            parts = []
+            if changed:
+                parts.append("changed since the plan was approved (%s): the approver saw another device"
+                             % "; ".join(changed))
+            if missing:
+                parts.append("not in the approved plan (%s): the approver never saw %s"
+                             % (", ".join(missing), "it" if len(missing) == 1 else "them"))
+            why = "changed" if changed else "not_approved"
+            msg = "%s; run --check again and approve the new plan; not removing" % "; ".join(parts)
+        refusal = san_plan.Refused("%s %s" % (kind, name), why, msg)
+        skipped.append({"kind": "refused", "object": kind, "name": name, "reason": str(refusal), "approval": why})
+        refused_units.append(unit)
+
+    out = dict(plan)
+    if refused_units:
+        gone = set(refused_units)
+        dropped = [st for st in plan["steps"] if st.get("unit") in gone]
+        no_flush = set(st["target"] for st in dropped if st["action"] == "flush_map")
+        no_flush |= set((st.get("expect") or {}).get("wwid") for st in dropped if st["action"] == "flush_map")
+        no_delete = set(st["target"] for st in dropped if st["action"] == "delete_disk")
+        out["steps"] = [st for st in plan["steps"] if st.get("unit") not in gone]
+        out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]
+        out["delete_disks"] = [d for d in plan.get("delete_disks") or [] if d.get("name") not in no_delete]
+        out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]
+    out["skipped"] = skipped
+
+    planned = set((st["action"], st["target"]) for st in current)
+    not_needed = []
+    for st in approved.get("steps") or []:
+        if (st["action"], st["target"]) in planned:
+            continue
+        _kind, name = _unit_object(st["unit"])
+        not_needed.append({"action": st["action"], "target": st["target"], "unit": st["unit"],
+                           "why": _left_alone_reason(name, plan.get("skipped"), snapshot)})
+    return out, {"refused": refused_units, "not_needed": not_needed}
