@@ -389,11 +389,35 @@ class MultipathTools(object):
             disk["claimed"] = res is not None and res.rc == 0
         return disks
 
-    def restart(self, timeout):
-        res = deadline.run([self.bin("systemctl"), "restart", "multipathd.service"], timeout,
-                           what="systemctl restart multipathd.service")
-        if res.rc != 0:
-            self.module.fail_json(msg="restarting multipathd failed: %s" % res.describe(), changed=True)
+    def daemon_state(self):
+        """inactive (not running: starting it is safe) or unresponsive (running, but show config did not answer)."""
+        res = self.run([self.bin("systemctl"), "is-active", "multipathd.service"], timeout=min(self.timeout, 10))
+        if res is not None and res.stdout.strip() in ("inactive", "failed"):
+            return "inactive"
+        return "unresponsive"
+
+    def path_status(self):
+        """{map: parse_multipath_status} from the kernel, or None when dmsetup did not answer."""
+        dmsetup = self.bin("dmsetup", required=False)
+        if not dmsetup:
+            return None
+        res = self.run([dmsetup, "status", "--target", "multipath"])
+        if res is None or res.rc != 0:
+            return None
+        status, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)
+        self.errors.extend(errors)
+        return status
+
+    def apply(self, action, timeout):
+        """The one act: reconfigure (every map and its queueing kept), start, or restart (decided by apply_plan)."""
+        if action == "reconfigure":
+            argv = [self.bin("multipathd"), "reconfigure"]
+        else:
+            argv = [self.bin("systemctl"), action, "multipathd.service"]
+        res = deadline.run(argv, timeout, what=" ".join(argv[-2:]))
+        # multipathd answers "ok" (0.8.5 to 0.11.x); "fail" or a timeout means the daemon kept its old settings
+        if res.rc != 0 or (action == "reconfigure" and res.stdout.strip() not in ("ok", "")):
+            self.module.fail_json(msg="%s failed: %s" % (" ".join(argv[-2:]), res.describe()), changed=True)
 
     def wait_running(self, settle):
         end = time.monotonic() + settle
@@ -469,6 +493,7 @@ def main():
             uxsock_timeout=dict(type="int"),
             blacklist_local_disks=dict(type="bool", default=False),
             restart=dict(type="bool", default=True),
+            force_restart=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             **san_module.deadline_options(command_timeout=15.0),
             restart_timeout=dict(type="float", default=120.0),
@@ -505,7 +530,8 @@ def main():
     path = p["path"]
     result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={},
                   live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,
-                  parse_error=None, errors=host.errors)
+                  reconfigured=False, apply_action="none", apply_reason=None, maps_without_active_path=[],
+                  maps_failing_io=[], parse_error=None, errors=host.errors)
 
     # observe -----------------------------------------------------------------------------------
     directory = missing_directory(path)
@@ -546,8 +572,10 @@ def main():
 
     def judge(text):
         eff = mc.to_dict(mc.parse(text, strict=False))
+        # uxsock_timeout is what the clients read from the file (multipath -t), not the daemon's copy
+        client = mc.to_dict(mc.parse(configured, strict=False)) if configured else None
         return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
-                        uxsock_supported=uxsock_supported)
+                        uxsock_supported=uxsock_supported, client_eff=client)
 
     findings, resolved = judge(effective_text)
     if not p["remove_queue_if_no_path"]:
@@ -567,6 +595,7 @@ def main():
 
     # plan + act --------------------------------------------------------------------------------
     file_changed = False
+    daemon_keys, stale = [], []
     if p["state"] == "present":
         if doc is None:
             module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
@@ -582,45 +611,64 @@ def main():
         result["changes"] = safe_data(changes)
         if module._diff:
             result["diff"] = diff(old_text, new_text, path, existed)
+        daemon_keys = sorted(set(c["key"] for c in changes) - mc.CLIENT_ONLY_KEYS)
+        if file_changed and not existed:
+            daemon_keys = daemon_keys or ["(new file)"]
         if file_changed and not module.check_mode:
             result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
                                                mode=0o644 if not existed else None)
             result["changed"] = True  # whatever happens next, the file was written
             configured = host.configured_config() or configured
         # the daemon still runs settings that the (new) file no longer has
-        stale = False
         if running:
-            now = set(_key(f) for f in active(judge(running)[0]) if f["fixable"])
+            now = dict((_key(f), f["key"]) for f in active(judge(running)[0]) if f["fixable"])
             later = set(_key(f) for f in active(judge(configured)[0]) if f["fixable"]) if configured else set()
-            stale = bool(now - later)
-        restart_needed = file_changed or stale
-        result["restart_needed"] = restart_needed
+            stale = sorted(set(now[k] for k in set(now) - later))
+    daemon = "answers" if running else host.daemon_state()
+    status = host.path_status() if daemon != "inactive" else {}
+    pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
+    plan = mc.apply_plan(p["state"], daemon, daemon_keys, stale, pathless, p["force_restart"])
+    result.update(apply_action=plan["action"], apply_reason=plan["reason"], maps_without_active_path=pathless,
+                  maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none")
+    if p["state"] == "present":
         result["changed"] = file_changed
-        do_restart = restart_needed and p["restart"]
-    else:
-        do_restart = True
-        result["restart_needed"] = True
-
-    if do_restart:
+    act = plan["action"] != "none" and (p["state"] == "restarted" or p["restart"])
+    if plan["action"] == "refused":
+        if module.check_mode or not act:
+            module.warn(plan["reason"])
+        else:
+            result["changed"] = file_changed
+            module.fail_json(msg="%s: refusing to restart multipathd: %s" % (path, plan["reason"]), **result)
+    elif act:
         result["changed"] = True
+        if plan["maps_failing_io"]:
+            module.warn("force_restart: these maps have no active path and fail their queued I/O when multipathd "
+                        "stops: %s" % ", ".join(plan["maps_failing_io"]))
         if module.check_mode:
             module.exit_json(**result)
         try:
-            host.restart(p["restart_timeout"])
+            host.apply(plan["action"], p["restart_timeout"])
         except deadline.DeadlineExceeded as exc:
             module.fail_json(msg=str(exc), **result)
-        result["restarted"] = True
+        result["restarted"] = plan["action"] in ("restart", "start")
+        result["reconfigured"] = plan["action"] == "reconfigure"
         result["restart_needed"] = False
         verify(module, host, targets, judge, result, p["settle_timeout"])
-    else:
-        result["remaining_findings"] = active(findings)
+        module.exit_json(**result)
+    if file_changed and not module.check_mode and running:
+        # nothing for the daemon (a client-only setting): what remains is judged on the file just written
+        findings = judge(running)[0] + disk_findings(disks, p["blacklist_local_disks"]) + map_findings(maps)
+    result["remaining_findings"] = active(findings)
     module.exit_json(**result)
 
 
 def verify(module, host, targets, judge, result, settle):
-    """After the restart: the daemon runs the fixed settings and no audited map queues without bound."""
+    """After the reconfigure/start/restart: the daemon runs the fixed settings and no audited map queues without
+    bound."""
+    what = result["apply_action"]
     if not host.wait_running(settle):
-        module.fail_json(msg="multipathd did not become ready (show daemon: idle or running) within %ss after the restart" % settle, **result)
+        module.fail_json(msg="multipathd did not become ready (show daemon: idle or running) within %ss after the %s"
+                             % (settle, what), **result)
     end = time.monotonic() + settle
     while True:
         running = host.running_config()
@@ -634,10 +682,10 @@ def verify(module, host, targets, judge, result, settle):
     result.update(live_maps=maps, live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]],
                   remaining_findings=remaining + map_findings(stuck))
     if not running:
-        module.fail_json(msg="multipathd does not answer 'show config' after the restart", **result)
+        module.fail_json(msg="multipathd does not answer 'show config' after the %s" % what, **result)
     if remaining or stuck:
-        module.fail_json(msg="after the restart multipathd still runs risky settings (%s) or maps still queue "
-                             "without bound (%s)" % (", ".join(sorted(set(f["check"] for f in remaining))) or "none",
+        module.fail_json(msg="after the %s multipathd still runs risky settings (%s) or maps still queue "
+                             "without bound (%s)" % (what, ", ".join(sorted(set(f["check"] for f in remaining))) or "none",
                                                      ", ".join(m["name"] for m in stuck) or "none"), **result)
     if others:
         module.warn("maps of arrays outside 'devices' still queue without bound: %s" % ", ".join(others))
