@@ -23,8 +23,9 @@ description:
     C(dev_loss_tmo infinity), C(recheck_wwid), C(flush_on_last_del), C(find_multipaths), and local disks
     that multipath claims although they should be blacklisted.
   - With O(state=present) it writes the recommended values into C(/etc/multipath.conf) (creating it when
-    absent), keeping comments and unrelated content byte for byte, then B(restarts) multipathd (never a
-    reload) and checks that no live map still queues without bound.
+    absent), keeping comments and unrelated content byte for byte, then applies them with C(multipathd reconfigure)
+    (every map and its queueing stay; a stopped multipathd is started) and checks that no live map still queues
+    without bound. It never stops multipathd while a map has no active path (see O(force_restart)).
   - The file is written only if it parses; a file the parser cannot represent faithfully is never
     rewritten (the module fails and names the line).
   - Every command runs with a hard deadline; a wedged multipathd cannot hang the play.
@@ -34,10 +35,12 @@ options:
   state:
     description:
       - V(audit) only reads and reports.
-      - V(present) writes the recommended values and, with O(restart=true), restarts multipathd when the
-        file changed or the running daemon still uses older settings, then verifies the live maps.
+      - V(present) writes the recommended values and, with O(restart=true), applies them to multipathd when the
+        file changed in a setting the daemon reads or the running daemon still uses older settings
+        (C(multipathd reconfigure); RV(apply_action) says what), then verifies the live maps.
       - V(fixed) is the former name of V(present) (deprecated, removed in 2.0.0).
-      - V(restarted) restarts multipathd unconditionally and verifies the live maps (the roles' handler).
+      - V(restarted) restarts multipathd (starts it when it is stopped) and verifies the live maps. The restart is
+        refused while any map has no active path, unless O(force_restart).
     type: str
     choices: [audit, present, fixed, restarted]
     default: audit
@@ -121,11 +124,23 @@ options:
     default: false
   restart:
     description:
-      - With O(state=present), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
-        needed and verify the live maps. With V(false) the module returns RV(restart_needed) instead
-        (the roles notify their handler with it).
+      - With O(state=present), apply the written settings to multipathd when needed and verify the live maps:
+        C(multipathd reconfigure) when the daemon answers (every setting this module writes takes effect so, in
+        multipath-tools 0.8.5 to 0.11.x), C(systemctl start) when it is not running, and a restart only when it
+        runs but does not answer. With V(false) the module returns RV(restart_needed) and RV(apply_action) instead.
+      - C(uxsock_timeout) alone never touches the daemon: every C(multipathd) client reads it from the file.
     type: bool
     default: true
+  force_restart:
+    description:
+      - Stopping multipathd turns queueing off on every map (C(queue_without_daemon no), the default), so a map
+        with no active path at that moment fails its queued I/O at once. A stop/restart (V(restarted), or a
+        daemon that does not answer) is therefore refused while any map has no active path, or while that cannot
+        be read; the refusal names the maps.
+      - V(true) restarts anyway and names, as a warning and in RV(maps_failing_io), the maps whose queued I/O
+        fails. A C(multipathd reconfigure) never needs it.
+    type: bool
+    default: false
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
@@ -134,11 +149,11 @@ options:
     description: Deadline in seconds for each query command (multipathd, multipath, dmsetup) and the sysfs scan.
     default: 15
   restart_timeout:
-    description: Deadline in seconds for C(systemctl restart multipathd.service).
+    description: Deadline in seconds for C(multipathd reconfigure) or C(systemctl start|restart multipathd.service).
     type: float
     default: 120
   settle_timeout:
-    description: How long to wait, after the restart, for multipathd to answer and for the maps to be reloaded.
+    description: How long to wait, after the reconfigure/start/restart, for multipathd to answer and for the maps to be reloaded.
     type: float
     default: 120
 extends_documentation_fragment:
@@ -147,7 +162,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Computes the new file, the diff and whether a restart is needed; writes and restarts nothing.
+    description: Computes the new file, the diff and RV(apply_action) exactly as a real run would (a refused
+      restart is a warning there); writes, reconfigures and restarts nothing.
   diff_mode:
     support: full
     description: Returns the file before and after.
@@ -183,13 +199,16 @@ EXAMPLES = r"""
     scope: overrides
     no_path_retry: fail
 
-- name: Write only, let a handler restart multipathd once
+- name: Write only, report how the daemon would take it (reconfigure, start, restart or refused)
   sanfleet.remediation.multipath_conf:
     state: present
     restart: false
   register: mp_fix
-  changed_when: mp_fix.changed or mp_fix.restart_needed
-  notify: Restart multipathd
+
+- name: Restart multipathd even though maps without a path fail their queued I/O (an operator's decision)
+  sanfleet.remediation.multipath_conf:
+    state: restarted
+    force_restart: true
 """
 
 RETURN = r"""
@@ -279,11 +298,36 @@ changes:
       before: null
       after: "30"
 restart_needed:
-  description: multipathd must be restarted to apply the file (the file changed or the daemon runs older settings).
+  description: The daemon must be given the file (RV(apply_action) is not V(none)) and this run did not do it.
   returned: always
   type: bool
+apply_action:
+  description: >-
+    How the settings reach multipathd, the same in check mode: V(none) (nothing the daemon reads changed, e.g.
+    C(uxsock_timeout) alone), V(reconfigure), V(start) (it was not running), V(restart) (state restarted, or a daemon
+    that does not answer), V(refused) (a restart while maps have no active path, without O(force_restart)).
+  returned: always
+  type: str
+apply_reason:
+  description: Why RV(apply_action) (for V(refused), the maps whose I/O a stop would fail).
+  returned: always
+  type: str
+maps_without_active_path:
+  description: Maps with no path the kernel can send I/O to (C(dmsetup status), else multipathd's count).
+  returned: always
+  type: list
+  elements: str
+maps_failing_io:
+  description: The maps whose queued I/O a stop of multipathd fails (refused, or forced with O(force_restart)).
+  returned: always
+  type: list
+  elements: str
 restarted:
-  description: multipathd was restarted by this run.
+  description: multipathd was restarted or started by this run.
+  returned: always
+  type: bool
+reconfigured:
+  description: multipathd was reconfigured by this run.
   returned: always
   type: bool
 backup_file:
