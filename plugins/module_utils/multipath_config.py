@@ -813,7 +813,10 @@ def live_maps(show_maps, table):
         d["table_features"] = t["features"].partition(" ")[2] if t else None  # without the count
         d["table_queue_if_no_path"] = bool(t and t["queueing"])
         if name in show_maps:
-            d["queues_forever"] = show_maps[name]["queues_forever"]
+            # "-": multipathd does not manage the map's queueing (no_path_retry unset for it; 0.9.4 keeps a map so
+            # when a reconfigure finds none of its paths usable), so queue_if_no_path in the table is for good
+            d["unmanaged"] = show_maps[name]["queueing"] == "-" and d["table_queue_if_no_path"]
+            d["queues_forever"] = show_maps[name]["queues_forever"] or d["unmanaged"]
         else:  # no daemon answer: the table is all we know
             d["queues_forever"] = d["table_queue_if_no_path"]
         out.append(d)

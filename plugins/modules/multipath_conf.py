@@ -489,7 +489,10 @@ def map_findings(maps):
                 "value": m.get("queueing") or m.get("table_features"), "recommended": None, "severity": "warning",
                 "shadowed": False, "in_file": None, "fixable": False,
                 "reason": "this map queues I/O without bound when its paths are gone (multipathd queueing 'on'); "
-                          "it follows the configuration after multipathd is restarted",
+                          "it follows the configuration after multipathd reconfigure" if not m.get("unmanaged") else
+                          "multipathd does not manage this map's queueing ('-', kept through a reconfigure while it "
+                          "had no usable path) and its table queues: without bound until a reconfigure adopts it, "
+                          "which needs a path back (run the fix again then)",
             })
     return out
 
@@ -671,6 +674,13 @@ def main():
     daemon = "answers" if running else host.daemon_state()
     status = host.path_status() if daemon != "inactive" else {}
     pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
+    if p["state"] == "present" and running:
+        # a map that still queues without bound under a fixed configuration was not (re)adopted by the daemon
+        # (kept through a reconfigure while it had no usable path): once a path is back, a reconfigure adopts it
+        readopt = [m["name"] for m in maps if m.get("unmanaged") and map_in_scope(m, targets)
+                   and m["name"] not in (pathless or [])]
+        if readopt and pathless is not None:
+            stale = sorted(set(stale) | set(["live map %s" % n for n in readopt]))
     plan = mc.apply_plan(p["state"], daemon, daemon_keys, stale, pathless, p["force_restart"])
     result.update(apply_action=plan["action"], apply_reason=plan["reason"], maps_without_active_path=pathless,
                   maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none")
@@ -719,7 +729,9 @@ def verify(module, host, targets, judge, result, settle):
         remaining = [f for f in active(judge(running)[0]) if f["fixable"]] if running else []
         maps = host.maps()
         stuck = [m for m in maps if m["queues_forever"] and map_in_scope(m, targets)]
-        if (running and not remaining and not stuck) or time.monotonic() >= end:
+        pathless = mc.maps_without_active_path(maps, host.path_status()) or []
+        # a map with no active path keeps the queueing it had until a path returns: no point waiting for it
+        if (running and not remaining and all(m["name"] in pathless for m in stuck)) or time.monotonic() >= end:
             break
         time.sleep(2)
     others = [m["name"] for m in maps if m["queues_forever"] and not map_in_scope(m, targets)]
@@ -727,6 +739,11 @@ def verify(module, host, targets, judge, result, settle):
                   remaining_findings=remaining + map_findings(stuck))
     if not running:
         module.fail_json(msg="multipathd does not answer 'show config' after the %s" % what, **result)
+    waiting = [m["name"] for m in stuck if m["name"] in pathless]
+    if waiting and not remaining and len(waiting) == len(stuck):
+        module.fail_json(msg="after the %s, maps with no active path still queue without bound: %s; multipathd "
+                             "applies the new setting to them once a path is back: run the fix again then (nothing "
+                             "was stopped, their queued I/O waits)" % (what, ", ".join(waiting)), **result)
     if remaining or stuck:
         module.fail_json(msg="after the %s multipathd still runs risky settings (%s) or maps still queue "
                              "without bound (%s)" % (what, ", ".join(sorted(set(f["check"] for f in remaining))) or "none",

@@ -26,8 +26,9 @@ TABLE_QUEUE = "".join("%s: 0 65536 multipath 3 queue_if_no_path pg_init_retries 
 TABLE_LIO = "360014055a1a00000000400080005a1ab: 0 16384 multipath 0 1 alua 1 1 service-time 0 2 2 8:0 1 1 8:64 1 1\n"
 
 
-def show_maps(queueing):
-    lines = ["%s|%s|dm-%d|%s|2|NETAPP,LUN C-Mode" % (w, w, i, queueing) for i, w in enumerate(WWIDS)]
+def show_maps(queueing, per_map=None):
+    lines = ["%s|%s|dm-%d|%s|2|NETAPP,LUN C-Mode" % (w, w, i, (per_map or {}).get(w, queueing))
+             for i, w in enumerate(WWIDS)]
     lines.append("360014055a1a00000000400080005a1ab|360014055a1a00000000400080005a1ab|dm-9|off|2|LIO-ORG,FILEIO")
     return "\n".join(lines) + "\n"
 
@@ -54,6 +55,8 @@ class FakeHost(object):
         self.dead = set()          # maps whose every path the kernel has failed (dmsetup status: F)
         self.status_answers = True
         self.reconfigure_reply = "ok"
+        self.map_queueing = {}     # per map, over `queueing`
+        self.keep_unadopted = True  # reconfigure leaves a map with no usable path unmanaged ("-"), as 0.9.4 did
         self.local = []
         self.daemon_polls = 0
 
@@ -87,7 +90,7 @@ class FakeHost(object):
         if cmd == "multipath -t":
             return ok(self.configured())
         if cmd.startswith("multipathd show maps raw format"):
-            return ok(show_maps(self.queueing))
+            return ok(show_maps(self.queueing, self.map_queueing))
         if cmd == "dmsetup table --target multipath":
             return ok(TABLE_LIO + (TABLE_QUEUE if self.queueing else TABLE_QUEUE))
         if cmd in ("systemctl restart multipathd.service", "systemctl start multipathd.service"):
@@ -96,6 +99,8 @@ class FakeHost(object):
         if cmd == "multipathd reconfigure":
             if self.reconfigure_reply == "ok":
                 self.running, self.queueing = self.after_restart or (self.configured(), "30 chk")
+                # 0.9.4: a map none of whose paths is usable is kept as it is, its queueing unmanaged ("-")
+                self.map_queueing = dict((w, "-") for w in self.dead if self.keep_unadopted)
             return ok(self.reconfigure_reply + "\n")
         if cmd == "systemctl is-active multipathd.service":
             return deadline.CommandResult(argv, 0 if self.active == "active" else 3, self.active + "\n", "", 0.01)
@@ -365,6 +370,7 @@ def fixed(host):
 
 def test_fix_in_an_outage_reconfigures_and_never_stops_the_daemon(host, run_module):
     host.dead = {WWIDS[0]}
+    host.keep_unadopted = False  # the map enters recovery with the new no_path_retry (set_no_path_retry)
     res = run_module({"path": host.path, "state": "present"})
     assert not res.get("failed"), res.get("msg")
     assert res["apply_action"] == "reconfigure" and res["reconfigured"] is True and res["restarted"] is False
@@ -449,3 +455,35 @@ def test_a_failed_reconfigure_fails_and_restarts_nothing(host, run_module):
     res = run_module({"path": host.path, "state": "present"})
     assert res["failed"] is True and "multipathd reconfigure failed" in res["msg"] and res["changed"] is True
     assert not [c for c in host.calls if c.startswith("systemctl")]
+
+
+def test_a_map_kept_unmanaged_by_the_reconfigure_is_named_and_adopted_once_its_path_is_back(host, run_module):
+    """0.9.4, in the lab: a reconfigure while a map has no usable path keeps the map (its I/O stays queued) but leaves
+    its queueing unmanaged ('-', queue_if_no_path in the table): unbounded until a later reconfigure adopts it."""
+    host.dead = {WWIDS[0]}
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 3600})
+    assert res["failed"] is True and res["apply_action"] == "reconfigure" and res["changed"] is True
+    assert "maps with no active path still queue without bound: %s" % WWIDS[0] in res["msg"]
+    assert "run the fix again" in res["msg"]
+    assert [f["scope"] for f in res["remaining_findings"]] == ["map:" + WWIDS[0]]
+    assert host.calls.count("multipathd reconfigure") == 1   # and it did not wait out settle_timeout for it
+    assert not [c for c in host.calls if c.startswith("systemctl")]
+    # the paths are back: the file and the daemon's configuration are right, only the map is left: reconfigure
+    host.dead = set()
+    host.calls[:] = []
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["changes"] == [] and res["apply_action"] == "reconfigure", res.get("apply_reason")
+    assert "live map %s" % WWIDS[0] in res["apply_reason"]
+    assert not res.get("failed") and res["live_maps_queueing"] == [] and res["remaining_findings"] == []
+    # and then nothing is left to do
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["apply_action"] == "none" and res["changed"] is False
+
+
+def test_an_unmanaged_map_whose_table_queues_is_reported_as_queueing(host, run_module):
+    fixed(host)
+    host.map_queueing = {WWIDS[1]: "-"}
+    res = run_module({"path": host.path})
+    assert res["live_maps_queueing"] == [WWIDS[1]]
+    (f,) = [f for f in res["findings"] if f["check"] == "live_map_queueing"]
+    assert "does not manage this map's queueing" in f["reason"]
