@@ -97,15 +97,14 @@ def run_role(lab):
 
 
 def queueing_of(lab):
-    return sh(lab, "multipathd show maps raw format '%%n %%Q' | grep %s" % WWID).split()[1]
+    return sh(lab, "multipathd show maps raw format '%%n|%%Q' | grep %s" % WWID).strip().split("|")[1]
 
 
 def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
     lab = clean_lab
     t_start = time.monotonic()
     original = sh(lab, "cat /etc/multipath.conf")
-    queueing = sh(lab, "multipathd show maps raw format '%%n %%Q' | grep %s" % WWID).split()[1]
-    assert queueing == "on", "baseline: the built-in NETAPP entry queues forever (something for the fix to do)"
+    assert queueing_of(lab) == "on", "baseline: the built-in NETAPP entry queues forever (something for the fix to do)"
     lab.put_file("/tmp/outage-writer.py", WRITER)
     lab.put_file("/tmp/outage-reader.py", READER)
     sh(lab, "rm -f /tmp/outage-writer.log; setsid nohup python3 /tmp/outage-writer.py /dev/mapper/%s %d "
@@ -131,6 +130,8 @@ def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
         assert not [line for line in log if line.startswith("error")], log
         assert "done" not in log
         # the run says which map could not take the setting yet, and why; it did not wait settle_timeout for it
+        sys.stderr.write("[mpconf outage] role run in the outage: rc %d, %s queueing %r\n"
+                         % (proc.returncode, WWID, queueing_of(lab)))
         if proc.returncode != 0:
             assert queueing_of(lab) == "-"
             assert "maps with no active path still queue without bound: %s" % WWID in proc.stdout, \
