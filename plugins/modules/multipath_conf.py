@@ -672,7 +672,7 @@ def main():
             later = set(_key(f) for f in active(judge(configured)[0]) if f["fixable"]) if configured else set()
             stale = sorted(set(now[k] for k in set(now) - later))
     daemon = "answers" if running else host.daemon_state()
-    status = host.path_status() if daemon != "inactive" else {}
+    status = host.path_status()
     pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
     if p["state"] == "present" and running:
         # a map that still queues without bound under a fixed configuration was not (re)adopted by the daemon
