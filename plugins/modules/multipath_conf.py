@@ -124,11 +124,11 @@ options:
     default: false
   restart:
     description:
-      - With O(state=present), apply the written settings to multipathd when needed and verify the live maps:
+      - With O(state=present), apply the written settings to multipathd when needed and verify the live maps, with
         C(multipathd reconfigure) when the daemon answers (every setting this module writes takes effect so, in
         multipath-tools 0.8.5 to 0.11.x), C(systemctl start) when it is not running, and a restart only when it
         runs but does not answer. With V(false) the module returns RV(restart_needed) and RV(apply_action) instead.
-      - C(uxsock_timeout) alone never touches the daemon: every C(multipathd) client reads it from the file.
+      - C(uxsock_timeout) alone never touches the daemon, since every C(multipathd) client reads it from the file.
     type: bool
     default: true
   force_restart:

@@ -75,6 +75,10 @@ def writer_log(lab):
     return sh(lab, "cat /tmp/outage-writer.log 2>/dev/null; true").splitlines()
 
 
+def finished(lines):
+    return lines if "done" in lines else None
+
+
 def wait_for(what, predicate, timeout, step=1.0):
     t0 = time.monotonic()
     while True:
@@ -141,8 +145,7 @@ def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
     finally:
         lab.restore_portal()
     try:
-        log = wait_for("the writer finishes after the portals return",
-                       lambda: (lambda lines: lines if "done" in lines else None)(writer_log(lab)), 180)
+        log = wait_for("the writer finishes after the portals return", lambda: finished(writer_log(lab)), 180)
         assert not [line for line in log if line.startswith("error")], log
         assert len([line for line in log if line.startswith("ok")]) == BLOCKS, log
         assert sh(lab, "python3 /tmp/outage-reader.py /dev/mapper/%s %d" % (WWID, BLOCKS)).split() == ["bad"]
@@ -152,7 +155,7 @@ def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
         assert re.match(r"^\d+ (chk|sec)$", queueing_of(lab)), queueing_of(lab)
         sys.stderr.write("[mpconf outage] role run %.1f s (rc %d) with every path of %s down, %.1f s after; "
                          "test %.1f s\n" % (play_seconds, proc.returncode, WWID, again_seconds,
-                                             time.monotonic() - t_start))
+                                            time.monotonic() - t_start))
     finally:
         lab.ssh("kill $(cat /tmp/outage-writer.pid) 2>/dev/null; rm -f /tmp/outage-writer.*", timeout=30)
         lab.put_file("/etc/multipath.conf", original)

@@ -416,7 +416,7 @@ def test_tolerant_parser_keeps_order_after_a_bare_section_word():
     ("restarted", "inactive", [], [], ["m1"], False, "start", []),
 ])
 def test_apply_plan_never_stops_the_daemon_over_a_map_without_path(state, daemon, keys, stale, pathless, force,
-                                                                    action, failing):
+                                                                   action, failing):
     plan = mc.apply_plan(state, daemon, keys, stale, pathless, force)
     assert (plan["action"], plan["maps_failing_io"]) == (action, failing)
     if action == "refused":
