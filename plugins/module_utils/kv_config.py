@@ -24,7 +24,10 @@ that iscsid reads, in the form ``key = value`` ending with a newline:
     becomes ``key = value``; a trailing ``# note`` moves to a comment line above it; every other line
     meant as that key is commented out (``#`` + the line as it was), so nothing is lost;
   * otherwise the first commented default (``# key = value`` / ``#key=value``) is activated in place;
-  * otherwise ``key = value`` is appended.
+  * otherwise ``key = value`` is appended, above an unterminated last line (which iscsid skips: ending it would
+    make iscsid read it);
+  * the line written always ends with LF (``\r\n`` when the replaced line had it): a line that ends in a bare CR
+    at the end of the file is skipped by iscsid.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -145,7 +148,8 @@ class KVDocument(object):
         return [line.raw.rstrip("\r\n") for line in self.lines if line.meant and key in (None, line.key)]
 
     def _canonical(self, key, value, indent, eol):
-        return KVLine("%s%s = %s%s" % (indent, key, value, eol or self.eol))
+        # fgets: only LF ends a line, and iscsid skips a line without one ("key = v\r" at the end of the file)
+        return KVLine("%s%s = %s%s" % (indent, key, value, eol if eol.endswith("\n") else self.eol))
 
     def set(self, key, value):
         """Returns 'unchanged', 'modified', 'activated' or 'added'."""
@@ -171,8 +175,11 @@ class KVDocument(object):
                 self.lines[i] = self._canonical(key, value, line.indent, line.eol)
                 self._terminate(i)
                 return "activated"
-        self._terminate(len(self.lines) - 1)
-        self.lines.append(self._canonical(key, value, "", self.eol))
+        at = len(self.lines)
+        if at and not self.lines[-1].raw.endswith("\n"):
+            # iscsid skips the unterminated last line; ending it would make iscsid read it: add above it
+            at -= 1
+        self.lines.insert(at, self._canonical(key, value, "", self.eol))
         return "added"
 
     def _terminate(self, index):

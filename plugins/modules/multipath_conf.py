@@ -23,8 +23,9 @@ description:
     C(dev_loss_tmo infinity), C(recheck_wwid), C(flush_on_last_del), C(find_multipaths), and local disks
     that multipath claims although they should be blacklisted.
   - With O(state=present) it writes the recommended values into C(/etc/multipath.conf) (creating it when
-    absent), keeping comments and unrelated content byte for byte, then B(restarts) multipathd (never a
-    reload) and checks that no live map still queues without bound.
+    absent), keeping comments and unrelated content byte for byte, then applies them with C(multipathd reconfigure)
+    (every map and its queueing stay; a stopped multipathd is started) and checks that no live map still queues
+    without bound. It never stops multipathd while a map has no active path (see O(force_restart)).
   - The file is written only if it parses; a file the parser cannot represent faithfully is never
     rewritten (the module fails and names the line).
   - Every command runs with a hard deadline; a wedged multipathd cannot hang the play.
@@ -34,10 +35,12 @@ options:
   state:
     description:
       - V(audit) only reads and reports.
-      - V(present) writes the recommended values and, with O(restart=true), restarts multipathd when the
-        file changed or the running daemon still uses older settings, then verifies the live maps.
+      - V(present) writes the recommended values and, with O(restart=true), applies them to multipathd when the
+        file changed in a setting the daemon reads or the running daemon still uses older settings
+        (C(multipathd reconfigure); RV(apply_action) says what), then verifies the live maps.
       - V(fixed) is the former name of V(present) (deprecated, removed in 2.0.0).
-      - V(restarted) restarts multipathd unconditionally and verifies the live maps (the roles' handler).
+      - V(restarted) restarts multipathd (starts it when it is stopped) and verifies the live maps. The restart is
+        refused while any map has no active path, unless O(force_restart).
     type: str
     choices: [audit, present, fixed, restarted]
     default: audit
@@ -121,11 +124,23 @@ options:
     default: false
   restart:
     description:
-      - With O(state=present), restart multipathd (C(systemctl restart multipathd.service), never a reload) when
-        needed and verify the live maps. With V(false) the module returns RV(restart_needed) instead
-        (the roles notify their handler with it).
+      - With O(state=present), apply the written settings to multipathd when needed and verify the live maps, with
+        C(multipathd reconfigure) when the daemon answers (every setting this module writes takes effect so, in
+        multipath-tools 0.8.5 to 0.11.x), C(systemctl start) when it is not running, and a restart only when it
+        runs but does not answer. With V(false) the module returns RV(restart_needed) and RV(apply_action) instead.
+      - C(uxsock_timeout) alone never touches the daemon, since every C(multipathd) client reads it from the file.
     type: bool
     default: true
+  force_restart:
+    description:
+      - Stopping multipathd turns queueing off on every map (C(queue_without_daemon no), the default), so a map
+        with no active path at that moment fails its queued I/O at once. A stop/restart (V(restarted), or a
+        daemon that does not answer) is therefore refused while any map has no active path, or while that cannot
+        be read; the refusal names the maps.
+      - V(true) restarts anyway and names, as a warning and in RV(maps_failing_io), the maps whose queued I/O
+        fails. A C(multipathd reconfigure) never needs it.
+    type: bool
+    default: false
   backup:
     description: Keep a timestamped copy of the file before changing it.
     type: bool
@@ -134,11 +149,11 @@ options:
     description: Deadline in seconds for each query command (multipathd, multipath, dmsetup) and the sysfs scan.
     default: 15
   restart_timeout:
-    description: Deadline in seconds for C(systemctl restart multipathd.service).
+    description: Deadline in seconds for C(multipathd reconfigure) or C(systemctl start|restart multipathd.service).
     type: float
     default: 120
   settle_timeout:
-    description: How long to wait, after the restart, for multipathd to answer and for the maps to be reloaded.
+    description: How long to wait, after the reconfigure/start/restart, for multipathd to answer and for the maps to be reloaded.
     type: float
     default: 120
 extends_documentation_fragment:
@@ -147,7 +162,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Computes the new file, the diff and whether a restart is needed; writes and restarts nothing.
+    description: Computes the new file, the diff and RV(apply_action) exactly as a real run would (a refused
+      restart is a warning there); writes, reconfigures and restarts nothing.
   diff_mode:
     support: full
     description: Returns the file before and after.
@@ -183,13 +199,16 @@ EXAMPLES = r"""
     scope: overrides
     no_path_retry: fail
 
-- name: Write only, let a handler restart multipathd once
+- name: Write only, report how the daemon would take it (reconfigure, start, restart or refused)
   sanfleet.remediation.multipath_conf:
     state: present
     restart: false
   register: mp_fix
-  changed_when: mp_fix.changed or mp_fix.restart_needed
-  notify: Restart multipathd
+
+- name: Restart multipathd even though maps without a path fail their queued I/O (an operator's decision)
+  sanfleet.remediation.multipath_conf:
+    state: restarted
+    force_restart: true
 """
 
 RETURN = r"""
@@ -279,11 +298,36 @@ changes:
       before: null
       after: "30"
 restart_needed:
-  description: multipathd must be restarted to apply the file (the file changed or the daemon runs older settings).
+  description: The daemon must be given the file (RV(apply_action) is not V(none)) and this run did not do it.
   returned: always
   type: bool
+apply_action:
+  description: >-
+    How the settings reach multipathd, the same in check mode: V(none) (nothing the daemon reads changed, e.g.
+    C(uxsock_timeout) alone), V(reconfigure), V(start) (it was not running), V(restart) (state restarted, or a daemon
+    that does not answer), V(refused) (a restart while maps have no active path, without O(force_restart)).
+  returned: always
+  type: str
+apply_reason:
+  description: Why RV(apply_action) (for V(refused), the maps whose I/O a stop would fail).
+  returned: always
+  type: str
+maps_without_active_path:
+  description: Maps with no path the kernel can send I/O to (C(dmsetup status), else multipathd's count).
+  returned: always
+  type: list
+  elements: str
+maps_failing_io:
+  description: The maps whose queued I/O a stop of multipathd fails (refused, or forced with O(force_restart)).
+  returned: always
+  type: list
+  elements: str
 restarted:
-  description: multipathd was restarted by this run.
+  description: multipathd was restarted or started by this run.
+  returned: always
+  type: bool
+reconfigured:
+  description: multipathd was reconfigured by this run.
   returned: always
   type: bool
 backup_file:
@@ -389,11 +433,35 @@ class MultipathTools(object):
             disk["claimed"] = res is not None and res.rc == 0
         return disks
 
-    def restart(self, timeout):
-        res = deadline.run([self.bin("systemctl"), "restart", "multipathd.service"], timeout,
-                           what="systemctl restart multipathd.service")
-        if res.rc != 0:
-            self.module.fail_json(msg="restarting multipathd failed: %s" % res.describe(), changed=True)
+    def daemon_state(self):
+        """inactive (not running: starting it is safe) or unresponsive (running, but show config did not answer)."""
+        res = self.run([self.bin("systemctl"), "is-active", "multipathd.service"], timeout=min(self.timeout, 10))
+        if res is not None and res.stdout.strip() in ("inactive", "failed"):
+            return "inactive"
+        return "unresponsive"
+
+    def path_status(self):
+        """{map: parse_multipath_status} from the kernel, or None when dmsetup did not answer."""
+        dmsetup = self.bin("dmsetup", required=False)
+        if not dmsetup:
+            return None
+        res = self.run([dmsetup, "status", "--target", "multipath"])
+        if res is None or res.rc != 0:
+            return None
+        status, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)
+        self.errors.extend(errors)
+        return status
+
+    def apply(self, action, timeout):
+        """The one act: reconfigure (every map and its queueing kept), start, or restart (decided by apply_plan)."""
+        if action == "reconfigure":
+            argv = [self.bin("multipathd"), "reconfigure"]
+        else:
+            argv = [self.bin("systemctl"), action, "multipathd.service"]
+        res = deadline.run(argv, timeout, what=" ".join(argv[-2:]))
+        # multipathd answers "ok" (0.8.5 to 0.11.x); "fail" or a timeout means the daemon kept its old settings
+        if res.rc != 0 or (action == "reconfigure" and res.stdout.strip() not in ("ok", "")):
+            self.module.fail_json(msg="%s failed: %s" % (" ".join(argv[-2:]), res.describe()), changed=True)
 
     def wait_running(self, settle):
         end = time.monotonic() + settle
@@ -421,7 +489,10 @@ def map_findings(maps):
                 "value": m.get("queueing") or m.get("table_features"), "recommended": None, "severity": "warning",
                 "shadowed": False, "in_file": None, "fixable": False,
                 "reason": "this map queues I/O without bound when its paths are gone (multipathd queueing 'on'); "
-                          "it follows the configuration after multipathd is restarted",
+                          "it follows the configuration after multipathd reconfigure" if not m.get("unmanaged") else
+                          "multipathd does not manage this map's queueing ('-', kept through a reconfigure while it "
+                          "had no usable path) and its table queues: without bound until a reconfigure adopts it, "
+                          "which needs a path back (run the fix again then)",
             })
     return out
 
@@ -469,6 +540,7 @@ def main():
             uxsock_timeout=dict(type="int"),
             blacklist_local_disks=dict(type="bool", default=False),
             restart=dict(type="bool", default=True),
+            force_restart=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             **san_module.deadline_options(command_timeout=15.0),
             restart_timeout=dict(type="float", default=120.0),
@@ -505,7 +577,8 @@ def main():
     path = p["path"]
     result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={},
                   live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,
-                  parse_error=None, errors=host.errors)
+                  reconfigured=False, apply_action="none", apply_reason=None, maps_without_active_path=[],
+                  maps_failing_io=[], parse_error=None, errors=host.errors)
 
     # observe -----------------------------------------------------------------------------------
     directory = missing_directory(path)
@@ -546,8 +619,10 @@ def main():
 
     def judge(text):
         eff = mc.to_dict(mc.parse(text, strict=False))
+        # uxsock_timeout is what the clients read from the file (multipath -t), not the daemon's copy
+        client = mc.to_dict(mc.parse(configured, strict=False)) if configured else None
         return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
-                        uxsock_supported=uxsock_supported)
+                        uxsock_supported=uxsock_supported, client_eff=client)
 
     findings, resolved = judge(effective_text)
     if not p["remove_queue_if_no_path"]:
@@ -567,6 +642,7 @@ def main():
 
     # plan + act --------------------------------------------------------------------------------
     file_changed = False
+    daemon_keys, stale = [], []
     if p["state"] == "present":
         if doc is None:
             module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
@@ -582,62 +658,95 @@ def main():
         result["changes"] = safe_data(changes)
         if module._diff:
             result["diff"] = diff(old_text, new_text, path, existed)
+        daemon_keys = sorted(set(c["key"] for c in changes) - mc.CLIENT_ONLY_KEYS)
+        if file_changed and not existed:
+            daemon_keys = daemon_keys or ["(new file)"]
         if file_changed and not module.check_mode:
             result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
                                                mode=0o644 if not existed else None)
             result["changed"] = True  # whatever happens next, the file was written
             configured = host.configured_config() or configured
         # the daemon still runs settings that the (new) file no longer has
-        stale = False
         if running:
-            now = set(_key(f) for f in active(judge(running)[0]) if f["fixable"])
+            now = dict((_key(f), f["key"]) for f in active(judge(running)[0]) if f["fixable"])
             later = set(_key(f) for f in active(judge(configured)[0]) if f["fixable"]) if configured else set()
-            stale = bool(now - later)
-        restart_needed = file_changed or stale
-        result["restart_needed"] = restart_needed
+            stale = sorted(set(now[k] for k in set(now) - later))
+    daemon = "answers" if running else host.daemon_state()
+    status = host.path_status()
+    pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
+    if p["state"] == "present" and running:
+        # a map that still queues without bound under a fixed configuration was not (re)adopted by the daemon
+        # (kept through a reconfigure while it had no usable path): once a path is back, a reconfigure adopts it
+        readopt = [m["name"] for m in maps if m.get("unmanaged") and map_in_scope(m, targets)
+                   and m["name"] not in (pathless or [])]
+        if readopt and pathless is not None:
+            stale = sorted(set(stale) | set(["live map %s" % n for n in readopt]))
+    plan = mc.apply_plan(p["state"], daemon, daemon_keys, stale, pathless, p["force_restart"])
+    result.update(apply_action=plan["action"], apply_reason=plan["reason"], maps_without_active_path=pathless,
+                  maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none")
+    if p["state"] == "present":
         result["changed"] = file_changed
-        do_restart = restart_needed and p["restart"]
-    else:
-        do_restart = True
-        result["restart_needed"] = True
-
-    if do_restart:
+    act = plan["action"] != "none" and (p["state"] == "restarted" or p["restart"])
+    if plan["action"] == "refused":
+        if module.check_mode or not act:
+            module.warn(plan["reason"])
+        else:
+            result["changed"] = file_changed
+            module.fail_json(msg="%s: refusing to restart multipathd: %s" % (path, plan["reason"]), **result)
+    elif act:
         result["changed"] = True
+        if plan["maps_failing_io"]:
+            module.warn("force_restart: these maps have no active path and fail their queued I/O when multipathd "
+                        "stops: %s" % ", ".join(plan["maps_failing_io"]))
         if module.check_mode:
             module.exit_json(**result)
         try:
-            host.restart(p["restart_timeout"])
+            host.apply(plan["action"], p["restart_timeout"])
         except deadline.DeadlineExceeded as exc:
             module.fail_json(msg=str(exc), **result)
-        result["restarted"] = True
+        result["restarted"] = plan["action"] in ("restart", "start")
+        result["reconfigured"] = plan["action"] == "reconfigure"
         result["restart_needed"] = False
         verify(module, host, targets, judge, result, p["settle_timeout"])
-    else:
-        result["remaining_findings"] = active(findings)
+        module.exit_json(**result)
+    if file_changed and not module.check_mode and running:
+        # nothing for the daemon (a client-only setting): what remains is judged on the file just written
+        findings = judge(running)[0] + disk_findings(disks, p["blacklist_local_disks"]) + map_findings(maps)
+    result["remaining_findings"] = active(findings)
     module.exit_json(**result)
 
 
 def verify(module, host, targets, judge, result, settle):
-    """After the restart: the daemon runs the fixed settings and no audited map queues without bound."""
+    """After the reconfigure/start/restart: the daemon runs the fixed settings and no audited map queues without
+    bound."""
+    what = result["apply_action"]
     if not host.wait_running(settle):
-        module.fail_json(msg="multipathd did not become ready (show daemon: idle or running) within %ss after the restart" % settle, **result)
+        module.fail_json(msg="multipathd did not become ready (show daemon: idle or running) within %ss after the %s"
+                             % (settle, what), **result)
     end = time.monotonic() + settle
     while True:
         running = host.running_config()
         remaining = [f for f in active(judge(running)[0]) if f["fixable"]] if running else []
         maps = host.maps()
         stuck = [m for m in maps if m["queues_forever"] and map_in_scope(m, targets)]
-        if (running and not remaining and not stuck) or time.monotonic() >= end:
+        pathless = mc.maps_without_active_path(maps, host.path_status()) or []
+        # a map with no active path keeps the queueing it had until a path returns: no point waiting for it
+        if (running and not remaining and all(m["name"] in pathless for m in stuck)) or time.monotonic() >= end:
             break
         time.sleep(2)
     others = [m["name"] for m in maps if m["queues_forever"] and not map_in_scope(m, targets)]
     result.update(live_maps=maps, live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]],
                   remaining_findings=remaining + map_findings(stuck))
     if not running:
-        module.fail_json(msg="multipathd does not answer 'show config' after the restart", **result)
+        module.fail_json(msg="multipathd does not answer 'show config' after the %s" % what, **result)
+    waiting = [m["name"] for m in stuck if m["name"] in pathless]
+    if waiting and not remaining and len(waiting) == len(stuck):
+        module.fail_json(msg="after the %s, maps with no active path still queue without bound: %s; multipathd "
+                             "applies the new setting to them once a path is back: run the fix again then (nothing "
+                             "was stopped, their queued I/O waits)" % (what, ", ".join(waiting)), **result)
     if remaining or stuck:
-        module.fail_json(msg="after the restart multipathd still runs risky settings (%s) or maps still queue "
-                             "without bound (%s)" % (", ".join(sorted(set(f["check"] for f in remaining))) or "none",
+        module.fail_json(msg="after the %s multipathd still runs risky settings (%s) or maps still queue "
+                             "without bound (%s)" % (what, ", ".join(sorted(set(f["check"] for f in remaining))) or "none",
                                                      ", ".join(m["name"] for m in stuck) or "none"), **result)
     if others:
         module.warn("maps of arrays outside 'devices' still queue without bound: %s" % ", ".join(others))

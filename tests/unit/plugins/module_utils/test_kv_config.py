@@ -63,8 +63,9 @@ def test_set_writes_the_form_iscsid_reads_and_appends_when_absent():
     assert doc.set("node.startup", "manual") == "modified"
     assert doc.set("iscsid.safe_logout", "No") == "modified"
     assert doc.set("node.session.scan", "manual") == "added"
-    assert doc.render() == ("# hdr\nnode.startup = manual\n  iscsid.safe_logout = No\nlast = 1\n"
-                            "node.session.scan = manual\n")
+    # the unterminated "last = 1" is not read by iscsid and stays so: the new line goes above it (issue 27 item 14)
+    assert doc.render() == ("# hdr\nnode.startup = manual\n  iscsid.safe_logout = No\nnode.session.scan = manual\n"
+                            "last = 1")
 
 
 def test_set_keeps_crlf():
@@ -207,3 +208,37 @@ def test_invalid_values_are_refused(key, value, words):
     with pytest.raises(kv.ParseError) as err:
         kv.validate_value(key, value)
     assert words in str(err.value)
+
+
+# issue 27 item 14: a line ending in CR (fgets: only LF ends a line; iscsid strips the CR as white space) ------------
+
+def test_setting_a_key_on_its_unterminated_cr_line_is_read_and_idempotent():
+    doc = kv.parse("x = 1\nnode.session.scan = auto\r")
+    assert doc.set("node.session.scan", "manual") == "modified"
+    out = doc.render()
+    assert out == "x = 1\nnode.session.scan = manual\n"  # a line iscsid reads: it ends with LF
+    again = kv.parse(out)
+    assert again.get("node.session.scan") == "manual" and again.set("node.session.scan", "manual") == "unchanged"
+    # a CRLF line keeps its CRLF
+    doc = kv.parse("node.session.scan = auto\r\n")
+    doc.set("node.session.scan", "manual")
+    assert doc.render() == "node.session.scan = manual\r\n"
+
+
+def test_an_unread_duplicate_ending_in_cr_is_left_as_it_is_when_another_key_is_added():
+    # iscsid reads node.startup = manual; the unterminated duplicate is skipped. Ending it with a newline to append
+    # after it would make iscsid read auto: the new line goes above it, the duplicate stays byte for byte
+    text = "node.startup = manual\nnode.startup = auto\r"
+    doc = kv.parse(text)
+    assert doc.set("node.session.scan", "manual") == "added"
+    out = doc.render()
+    assert out == "node.startup = manual\nnode.session.scan = manual\nnode.startup = auto\r"
+    assert kv.parse(out).items() == {"node.startup": "manual", "node.session.scan": "manual"}
+
+
+def test_a_duplicate_ending_in_cr_never_leaves_the_key_unread():
+    doc = kv.parse("node.startup = automatic\nnode.startup = automatic\r")
+    assert doc.set("node.startup", "manual") == "modified"
+    out = doc.render()
+    assert out == "#node.startup = automatic\nnode.startup = manual\n"
+    assert kv.parse(out).get("node.startup") == "manual"

@@ -395,3 +395,44 @@ def test_tolerant_parser_keeps_order_after_a_bare_section_word():
     # found by hypothesis: a bare "defaults" followed by an unreadable line
     text = 'defaults\n"\n'
     assert mc.render(mc.parse(text, strict=False)) == text
+
+
+# --- apply_plan: how the written settings reach multipathd (issue 27 item 2) ------------------------------------------
+
+@pytest.mark.parametrize("state,daemon,keys,stale,pathless,force,action,failing", [
+    ("present", "answers", [], [], ["m1"], False, "none", []),                       # nothing written for the daemon
+    ("present", "answers", ["no_path_retry"], [], ["m1"], False, "reconfigure", []),  # an outage: reconfigure keeps queueing
+    ("present", "answers", [], ["dev_loss_tmo"], [], False, "reconfigure", []),       # the daemon runs an older value
+    ("present", "inactive", ["no_path_retry"], [], None, False, "start", []),         # nothing runs: starting is safe
+    ("present", "unresponsive", ["no_path_retry"], [], [], False, "restart", []),
+    ("present", "unresponsive", ["no_path_retry"], [], ["m1"], False, "refused", ["m1"]),
+    ("present", "unresponsive", ["no_path_retry"], [], None, False, "refused",
+     ["(unknown: neither multipathd nor dmsetup listed the maps)"]),
+    ("present", "answers", [], ["uid_attrs"], ["m2", "m1"], False, "refused", ["m2", "m1"]),  # reconfigure keeps it
+    ("present", "answers", [], ["uid_attrs"], [], False, "restart", []),
+    ("restarted", "answers", [], [], ["m1"], False, "refused", ["m1"]),
+    ("restarted", "answers", [], [], ["m1"], True, "restart", ["m1"]),
+    ("restarted", "answers", [], [], [], False, "restart", []),
+    ("restarted", "inactive", [], [], ["m1"], False, "start", []),
+])
+def test_apply_plan_never_stops_the_daemon_over_a_map_without_path(state, daemon, keys, stale, pathless, force,
+                                                                   action, failing):
+    plan = mc.apply_plan(state, daemon, keys, stale, pathless, force)
+    assert (plan["action"], plan["maps_failing_io"]) == (action, failing)
+    if action == "refused":
+        assert all(m in plan["reason"] for m in failing) and "force_restart" in plan["reason"]
+
+
+def test_uxsock_timeout_is_a_client_only_setting():
+    assert "uxsock_timeout" in mc.CLIENT_ONLY_KEYS and not mc.CLIENT_ONLY_KEYS & mc.RESTART_ONLY_KEYS
+
+
+def test_maps_without_active_path_trusts_the_kernel_and_lists_the_unknown():
+    maps = [{"name": "a", "active_paths": 2}, {"name": "b", "active_paths": 2}, {"name": "c", "active_paths": None},
+            {"name": "d", "active_paths": 0}]
+    status = {"b": {"groups": [{"state": "E", "paths": [{"dev": "8:16", "active": False, "fail_count": 1}]}]},
+              "e": {"groups": [{"state": "A", "paths": [{"dev": "8:32", "active": True, "fail_count": 0}]}]}}
+    # b: multipathd still counts 2, the kernel failed its only path; c: nobody can count it
+    assert mc.maps_without_active_path(maps, status) == ["b", "c", "d"]
+    assert mc.maps_without_active_path(None, None) is None
+    assert mc.maps_without_active_path([], {}) == []

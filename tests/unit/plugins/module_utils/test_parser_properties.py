@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi
 
 # derandomize: CI runs the same examples every time (a failure is reproducible, not a flake)
@@ -182,3 +183,56 @@ def test_multipathd_json_deep_nesting_is_a_value_error():
             assert "maps" in str(exc) or "deeply" in str(exc)
         else:
             raise AssertionError("accepted")
+
+
+# -- issue 27 item 14: edits against how the daemons read the files: CR endings, unterminated lines, Latin-1 --------
+
+CR_ISCSI = ISCSI_WORDS + ["\r", " \r", "auto\r", "\udce9", "# caf\udce9", "x = 1"]
+
+
+@FAST
+@given(st.lists(st.sampled_from(CR_ISCSI), max_size=40).map("".join),
+       st.sampled_from(["node.session.scan", "node.startup"]), st.sampled_from(["manual", "auto"]))
+def test_kv_set_changes_what_iscsid_reads_of_that_key_only(text, key, value):
+    doc = kv.parse(text)
+    before = doc.items()
+    doc.set(key, value)
+    out = doc.render()
+    again = kv.parse(out)
+    assert again.get(key) == value
+    after = again.items()
+    after.pop(key, None)
+    before.pop(key, None)
+    assert after == before  # every other key reads as before (an unread last line stays unread)
+    assert again.set(key, value) == "unchanged" and again.render() == out
+    # every line that is not about the key is kept byte for byte, in order
+    kept = iter(split_lines(out))
+    for raw in split_lines(text):
+        if kv.KVLine(raw).key != key:
+            assert any(raw == other for other in kept), (raw, out)
+
+
+MP_CR_WORDS = MP_WORDS + [" \r", "\r", "\udce9", "# caf\udce9"]
+
+
+@FAST
+@given(st.lists(st.sampled_from(MP_CR_WORDS + [" ", "\n", "\t", "\r\n", "\n"]), max_size=60).map("".join))
+def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
+    try:
+        doc = mc.parse(text)
+    except mc.ParseError:
+        return
+    out = mc.render(mc.plan_fix(doc, TARGETS, REC)[0])
+
+    def read(t):  # the token lines multipath-tools reads (read_line + alloc_strvec), blank ones included
+        return [[tok[1] for tok in mc.tokenize(mc.daemon_content(raw))[0]] for raw in split_lines(t)]
+    kept = iter(read(out))
+    for tokens in read(text):
+        assert any(other == tokens or (tokens and tokens[0] in REC and other[:1] == tokens[:1]) for other in kept), \
+            (text, out, tokens)
+    # blank and comment lines survive byte for byte (an unterminated last one may gain its newline)
+    kept = iter(split_lines(out))
+    for raw in split_lines(text):
+        if not mc.tokenize(mc.daemon_content(raw))[0]:
+            assert any(other == raw or (not raw.endswith("\n") and other in (raw + "\n", raw + "\r\n"))
+                       for other in kept), (text, out, raw)

@@ -219,3 +219,30 @@ def test_a_portal_with_one_iface_left_on_auto_scan_is_found_and_updated(adm, con
     assert res["records"][0]["ifaces"] == ["iface0", "iface1"]
     again = run_module({"path": conf})
     assert again["record_changes"] == [] and again["changed"] is False
+
+
+# issue 27 item 14: found by property tests against how iscsid reads the file -------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+LINES = st.sampled_from([b"# caf\xe9 r\xe9seau\n", b"#\xff\xfe\n", b"node.session.scan = auto\n", b"node.session.scan = auto\r\n",
+                         b"node.session.scan = auto # caf\xe9\n", b"node.startup = automatic\r\n", b"\r\n", b"\n",
+                         b"# node.session.scan = manual\n", b"node.session.scan = auto\r", b"x = caf\xe9\r"])
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(LINES, max_size=6).map(b"".join))
+def test_check_mode_diff_is_what_the_real_run_writes(adm, tmp_path, run_module, raw):
+    path = tmp_path / "iscsid.conf"
+    path.write_bytes(raw)
+    dry = run_module({"path": str(path), "update_node_records": False}, check=True, diff=True)
+    assert path.read_bytes() == raw
+    real = run_module({"path": str(path), "update_node_records": False}, diff=True)
+    written = path.read_bytes()
+    assert dry["diff"] == real["diff"]
+    assert dry["diff"]["after"] == written.decode("utf-8", "surrogateescape").encode(
+        "utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    assert dry["changed"] == real["changed"] == (written != raw)
+    again = run_module({"path": str(path), "update_node_records": False})
+    assert again["changed"] is False and path.read_bytes() == written

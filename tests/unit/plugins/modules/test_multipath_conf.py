@@ -26,10 +26,19 @@ TABLE_QUEUE = "".join("%s: 0 65536 multipath 3 queue_if_no_path pg_init_retries 
 TABLE_LIO = "360014055a1a00000000400080005a1ab: 0 16384 multipath 0 1 alua 1 1 service-time 0 2 2 8:0 1 1 8:64 1 1\n"
 
 
-def show_maps(queueing):
-    lines = ["%s|%s|dm-%d|%s|2|NETAPP,LUN C-Mode" % (w, w, i, queueing) for i, w in enumerate(WWIDS)]
+def show_maps(queueing, per_map=None):
+    lines = ["%s|%s|dm-%d|%s|2|NETAPP,LUN C-Mode" % (w, w, i, (per_map or {}).get(w, queueing))
+             for i, w in enumerate(WWIDS)]
     lines.append("360014055a1a00000000400080005a1ab|360014055a1a00000000400080005a1ab|dm-9|off|2|LIO-ORG,FILEIO")
     return "\n".join(lines) + "\n"
+
+
+def dm_status(dead):
+    lines = []
+    for w in WWIDS + ["360014055a1a00000000400080005a1ab"]:
+        state = "F" if w in dead else "A"
+        lines.append("%s: 0 65536 multipath 2 0 0 0 1 1 A 0 2 2 8:16 %s 0 0 1 8:80 %s 0 0 1\n" % (w, state, state))
+    return "".join(lines)
 
 
 class FakeHost(object):
@@ -42,6 +51,12 @@ class FakeHost(object):
         self.calls = []
         self.hang = set()
         self.after_restart = None  # (running, queueing)
+        self.active = "active"     # systemctl is-active
+        self.dead = set()          # maps whose every path the kernel has failed (dmsetup status: F)
+        self.status_answers = True
+        self.reconfigure_reply = "ok"
+        self.map_queueing = {}     # per map, over `queueing`
+        self.keep_unadopted = True  # reconfigure leaves a map with no usable path unmanaged ("-"), as 0.9.4 did
         self.local = []
         self.daemon_polls = 0
 
@@ -75,12 +90,24 @@ class FakeHost(object):
         if cmd == "multipath -t":
             return ok(self.configured())
         if cmd.startswith("multipathd show maps raw format"):
-            return ok(show_maps(self.queueing))
+            return ok(show_maps(self.queueing, self.map_queueing))
         if cmd == "dmsetup table --target multipath":
             return ok(TABLE_LIO + (TABLE_QUEUE if self.queueing else TABLE_QUEUE))
-        if cmd == "systemctl restart multipathd.service":
+        if cmd in ("systemctl restart multipathd.service", "systemctl start multipathd.service"):
             self.running, self.queueing = self.after_restart or (self.configured(), "30 chk")
             return ok("")
+        if cmd == "multipathd reconfigure":
+            if self.reconfigure_reply == "ok":
+                self.running, self.queueing = self.after_restart or (self.configured(), "30 chk")
+                # 0.9.4: a map none of whose paths is usable is kept as it is, its queueing unmanaged ("-")
+                self.map_queueing = dict((w, "-") for w in self.dead if self.keep_unadopted)
+            return ok(self.reconfigure_reply + "\n")
+        if cmd == "systemctl is-active multipathd.service":
+            return deadline.CommandResult(argv, 0 if self.active == "active" else 3, self.active + "\n", "", 0.01)
+        if cmd == "dmsetup status --target multipath":
+            if not self.status_answers:
+                return deadline.CommandResult(argv, 1, "", "dm error", 0.01)
+            return ok(dm_status(self.dead))
         if cmd == "multipathd show daemon":
             self.daemon_polls += 1
             return ok("pid 1234 configure\n" if self.daemon_polls == 1 else "pid 1234 idle\n")
@@ -139,10 +166,12 @@ def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, run_module
     assert "systemctl restart multipathd.service" not in host.calls
 
 
-def test_fix_creates_the_file_restarts_once_and_verifies(host, run_module):
+def test_fix_creates_the_file_reconfigures_once_and_verifies(host, run_module):
     res = run_module({"path": host.path, "state": "present", "backup": True})
-    assert res["changed"] is True and res["restarted"] is True and res["restart_needed"] is False
-    assert host.calls.count("systemctl restart multipathd.service") == 1
+    assert res["changed"] is True and res["reconfigured"] is True and res["restart_needed"] is False
+    assert res["restarted"] is False and res["apply_action"] == "reconfigure"
+    assert host.calls.count("multipathd reconfigure") == 1
+    assert not [c for c in host.calls if c.startswith("systemctl")]  # never a stop of the daemon
     text = open(host.path).read()
     assert text.startswith(mc.NEW_FILE_HEADER) and "no_path_retry 30" in text and "recheck_wwid yes" in text
     assert oct(os.stat(host.path).st_mode & 0o777) == "0o644"
@@ -152,7 +181,7 @@ def test_fix_creates_the_file_restarts_once_and_verifies(host, run_module):
     host.calls[:] = []
     again = run_module({"path": host.path, "state": "present"})
     assert again["changed"] is False and again["restarted"] is False and again["changes"] == []
-    assert "systemctl restart multipathd.service" not in host.calls
+    assert again["apply_action"] == "none" and "multipathd reconfigure" not in host.calls
     assert checks(again["findings"]) == []
 
 
@@ -193,13 +222,13 @@ def test_wedged_daemon_falls_back_to_multipath_t(host, run_module):
 def test_restart_false_reports_restart_needed(host, run_module):
     res = run_module({"path": host.path, "state": "present", "restart": False})
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
-    assert "systemctl restart multipathd.service" not in host.calls
-    # the file is fixed, the daemon is not: the next run still asks for the restart, without a file change
+    assert res["apply_action"] == "reconfigure" and "multipathd reconfigure" not in host.calls
+    # the file is fixed, the daemon is not: the next run still asks for the reconfigure, without a file change
     res = run_module({"path": host.path, "state": "present", "restart": False})
-    assert res["changed"] is False and res["restart_needed"] is True
+    assert res["changed"] is False and res["restart_needed"] is True and res["apply_action"] == "reconfigure"
     # and a run with restart does it
     res = run_module({"path": host.path, "state": "present"})
-    assert res["changed"] is True and res["restarted"] is True
+    assert res["changed"] is True and res["reconfigured"] is True
 
 
 def test_verification_fails_when_maps_still_queue(host, run_module):
@@ -311,7 +340,7 @@ def test_uxsock_timeout_is_audited_written_to_defaults_and_verified_after_the_re
     res = run_module({"path": host.path, "state": "present", "uxsock_timeout": 30000})
     assert {"scope": "defaults", "key": "uxsock_timeout", "before": None, "after": "30000"} in res["changes"]
     assert re.search(r"^defaults \{[^}]*\buxsock_timeout 30000\n", open(host.path).read(), re.M)
-    assert res["restarted"] is True and res["remaining_findings"] == []
+    assert res["reconfigured"] is True and res["remaining_findings"] == []
     # a longer value in force is the owner's choice: asking for less neither reports nor rewrites it
     host.calls[:] = []
     again = run_module({"path": host.path, "state": "present", "uxsock_timeout": 10000})
@@ -328,3 +357,133 @@ def test_uxsock_timeout_unknown_to_multipath_tools_is_reported_and_not_written(h
     unsupported = [f for f in res["findings"] if f["check"] == "uxsock_timeout_unsupported"]
     assert len(unsupported) == 1 and unsupported[0]["fixable"] is False
     assert "uxsock_timeout" not in open(host.path).read()
+
+
+# --- how the settings reach multipathd (issue 27 item 2) ------------------------------------------------------------
+# A stopping multipathd with queue_without_daemon no (the default) turns queueing off on every map: a map with no
+# active path fails its queued I/O at once. So the fix reconfigures, and a stop/restart waits for the paths.
+
+def fixed(host):
+    host.running, host.queueing = FIXED_CONFIG, "30 chk"
+    host.after_restart = (FIXED_CONFIG, "30 chk")
+
+
+def test_fix_in_an_outage_reconfigures_and_never_stops_the_daemon(host, run_module):
+    host.dead = {WWIDS[0]}
+    host.keep_unadopted = False  # the map enters recovery with the new no_path_retry (set_no_path_retry)
+    res = run_module({"path": host.path, "state": "present"})
+    assert not res.get("failed"), res.get("msg")
+    assert res["apply_action"] == "reconfigure" and res["reconfigured"] is True and res["restarted"] is False
+    assert res["maps_without_active_path"] == [WWIDS[0]] and res["maps_failing_io"] == []
+    assert host.calls.count("multipathd reconfigure") == 1
+    assert not [c for c in host.calls if c.startswith("systemctl")]
+
+
+def test_check_mode_reports_the_reconfigure_a_real_run_makes(host, run_module):
+    host.dead = {WWIDS[1]}
+    res = run_module({"path": host.path, "state": "present"}, check=True)
+    assert res["apply_action"] == "reconfigure" and res["restart_needed"] is True and res["changed"] is True
+    assert res["maps_without_active_path"] == [WWIDS[1]]
+    assert "multipathd reconfigure" not in host.calls and not [c for c in host.calls if c.startswith("systemctl")]
+
+
+def test_uxsock_timeout_alone_needs_nothing_from_the_daemon(host, run_module):
+    run_module({"path": host.path, "state": "present"})
+    host.calls[:] = []
+    res = run_module({"path": host.path, "state": "present", "uxsock_timeout": 30000})
+    assert res["changed"] is True and res["changes"] == [
+        {"scope": "defaults", "key": "uxsock_timeout", "before": None, "after": "30000"}]
+    assert res["apply_action"] == "none" and res["restart_needed"] is False
+    assert "multipathd reconfigure" not in host.calls and not [c for c in host.calls if c.startswith("systemctl")]
+    # the clients read the file on each call: the value in force for them is the new one
+    assert res["remaining_findings"] == []
+    again = run_module({"path": host.path, "uxsock_timeout": 30000})
+    assert "uxsock_timeout_short" not in [f["check"] for f in again["findings"]]
+
+
+def test_restart_is_refused_while_a_map_has_no_active_path(host, run_module):
+    fixed(host)
+    host.dead = {WWIDS[1]}
+    res = run_module({"path": host.path, "state": "restarted"})
+    assert res["failed"] is True and res["apply_action"] == "refused"
+    assert WWIDS[1] in res["msg"] and "force_restart" in res["msg"] and res["maps_failing_io"] == [WWIDS[1]]
+    assert not [c for c in host.calls if c.startswith("systemctl")] and "multipathd reconfigure" not in host.calls
+    # check mode says the same, without failing the dry run
+    host.calls[:] = []
+    dry = run_module({"path": host.path, "state": "restarted"}, check=True)
+    assert dry["apply_action"] == "refused" and not dry.get("failed") and dry["maps_failing_io"] == [WWIDS[1]]
+    assert WWIDS[1] in str(dry.get("warnings"))
+
+
+def test_forced_restart_names_the_maps_that_fail_their_io(host, run_module):
+    fixed(host)
+    host.dead = {WWIDS[0]}
+    res = run_module({"path": host.path, "state": "restarted", "force_restart": True, "settle_timeout": 5})
+    assert not res.get("failed"), res.get("msg")
+    assert res["apply_action"] == "restart" and res["restarted"] is True and res["maps_failing_io"] == [WWIDS[0]]
+    assert host.calls.count("systemctl restart multipathd.service") == 1
+    assert "fail their queued I/O" in str(res.get("warnings")) and WWIDS[0] in str(res.get("warnings"))
+
+
+def test_a_stopped_daemon_is_started(host, run_module):
+    host.hang.update(["multipathd show config", "multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s"])
+    host.active = "inactive"
+    host.dead = {WWIDS[0]}
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
+    assert res["apply_action"] == "start"
+    assert host.calls.count("systemctl start multipathd.service") == 1
+    assert "systemctl restart multipathd.service" not in host.calls
+
+
+@pytest.mark.parametrize("status_answers", [True, False])
+def test_a_daemon_that_does_not_answer_is_not_restarted_under_maps_without_path(host, run_module, status_answers):
+    host.hang.update(["multipathd show config", "multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s"])
+    host.dead = {WWIDS[0]}
+    host.status_answers = status_answers
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["failed"] is True and res["apply_action"] == "refused"
+    # when dmsetup does not answer either, a map the table lists cannot be counted: refused, not guessed
+    assert WWIDS[0] in res["maps_failing_io"]
+    assert len(res["maps_failing_io"]) == (1 if status_answers else 3)
+    assert not [c for c in host.calls if c.startswith("systemctl r") or c.startswith("systemctl s")]
+    assert os.path.exists(host.path)  # the file is written; the daemon change waits for the paths
+    assert res["changed"] is True
+
+
+def test_a_failed_reconfigure_fails_and_restarts_nothing(host, run_module):
+    host.reconfigure_reply = "fail"
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["failed"] is True and "multipathd reconfigure failed" in res["msg"] and res["changed"] is True
+    assert not [c for c in host.calls if c.startswith("systemctl")]
+
+
+def test_a_map_kept_unmanaged_by_the_reconfigure_is_named_and_adopted_once_its_path_is_back(host, run_module):
+    """0.9.4, in the lab: a reconfigure while a map has no usable path keeps the map (its I/O stays queued) but leaves
+    its queueing unmanaged ('-', queue_if_no_path in the table): unbounded until a later reconfigure adopts it."""
+    host.dead = {WWIDS[0]}
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 3600})
+    assert res["failed"] is True and res["apply_action"] == "reconfigure" and res["changed"] is True
+    assert "maps with no active path still queue without bound: %s" % WWIDS[0] in res["msg"]
+    assert "run the fix again" in res["msg"]
+    assert [f["scope"] for f in res["remaining_findings"]] == ["map:" + WWIDS[0]]
+    assert host.calls.count("multipathd reconfigure") == 1   # and it did not wait out settle_timeout for it
+    assert not [c for c in host.calls if c.startswith("systemctl")]
+    # the paths are back: the file and the daemon's configuration are right, only the map is left: reconfigure
+    host.dead = set()
+    host.calls[:] = []
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["changes"] == [] and res["apply_action"] == "reconfigure", res.get("apply_reason")
+    assert "live map %s" % WWIDS[0] in res["apply_reason"]
+    assert not res.get("failed") and res["live_maps_queueing"] == [] and res["remaining_findings"] == []
+    # and then nothing is left to do
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["apply_action"] == "none" and res["changed"] is False
+
+
+def test_an_unmanaged_map_whose_table_queues_is_reported_as_queueing(host, run_module):
+    fixed(host)
+    host.map_queueing = {WWIDS[1]: "-"}
+    res = run_module({"path": host.path})
+    assert res["live_maps_queueing"] == [WWIDS[1]]
+    (f,) = [f for f in res["findings"] if f["check"] == "live_map_queueing"]
+    assert "does not manage this map's queueing" in f["reason"]
