@@ -439,6 +439,9 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
         if report["status"] in ("failed", "not_san"):
             reason = next((f["reason"] for f in report["findings"] if f["check"] in (
                 "unreachable", "task_failed", "not_san")), "")
+        elif (report.get("remediation") or {}).get("blocked"):
+            reason = "no removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
+                                                        for b in report["remediation"]["blocked"])
         host_rows.append({"host": host, "status": report["status"], "counts": report["counts"],
                           "summary": report.get("summary") or {}, "reason": reason,
                           "remediation": (report.get("remediation") or {}).get("counts")})
