@@ -112,7 +112,7 @@ def test_fleet_report_content(fleet_run):
     reports = fleet_run.reports
     schema = json.loads((REPO / "meta" / "schemas" / "host_report.schema.json").read_text())
     per_host = sorted((reports / "hosts").glob("*.json"))
-    assert len(per_host) == N_HOSTS
+    assert len(per_host) == N_HOSTS + 1  # the unreachable host's report carries its error
     docs = {p.stem: json.loads(p.read_text()) for p in per_host}
     for doc in docs.values():
         jsonschema.validate(doc, schema)
@@ -121,8 +121,10 @@ def test_fleet_report_content(fleet_run):
     hosts_table = md.split("## Hosts, worst first")[1].split("## Findings")[0]
     assert hosts_table.index("node99-down") < hosts_table.index("node00-healthy")  # worst first
     rows = [r for r in md.split("## Findings, worst first")[1].splitlines() if r.startswith("| ")][2:]
-    assert rows[0].startswith("| error | node99-down | run | unreachable_or_failed |")
+    assert rows[0].startswith("| error | node99-down | run | unreachable | connection | ")
+    assert "port 1: Connection refused" in rows[0]
     # every unmapped host names its dead map; every mounted one the mount; settings with their values
+    assert docs.pop("node99-down")["status"] == "failed"
     for name, doc in docs.items():
         checks = {(f["check"], f["object"]) for f in doc["findings"]}
         if name.endswith("unmapped"):
