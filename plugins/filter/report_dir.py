@@ -14,8 +14,8 @@ description:
     directory of the C(ansible-playbook) process (the directory you run it from; in AWX the job's project
     directory), never relative to the playbook's directory, which for a playbook run by its FQCN is inside the
     installed collection.
-  - C(~) is expanded. Ansible's own path handling (the file, copy and template modules on the controller, C(type:
-    path)) would resolve a relative path elsewhere, so the playbooks pass this absolute path on.
+  - C(~) is expanded. Ansible's own path handling (the file, copy and template modules on the controller, options
+    of type path) would resolve a relative path elsewhere, so the playbooks pass this absolute path on.
 options:
   _input:
     description: A directory, absolute or relative.
