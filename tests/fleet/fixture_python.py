@@ -117,6 +117,7 @@ def install(scenario):
     san_read.Host.__init__ = init
     deadline.run = fixture_run
     deadline.call = fixture_call
+
     def get_bin_path(self, name, required=False, opt_dirs=None):
         if scenario == NOT_SAN and name in SAN_TOOLS:
             if required:

@@ -108,8 +108,8 @@ def test_fleet_report_worst_first_with_failed_and_not_run_hosts():
         ("gone", "failed"), ("bad", "error"), ("warn", "warning"), ("ok", "ok"), ("later", "not_run")]
     assert out["rows"][0]["host"] in ("gone", "bad") and out["rows"][0]["severity"] == "error"
     assert out["rows"][-1]["severity"] == "info"
-    assert out["counts"]["by_status"] == {"failed": 1, "error": 1, "violation": 0, "warning": 1, "ok": 1, "not_san": 0,
-                                             "not_run": 1}
+    assert out["counts"]["by_status"] == {"failed": 1, "error": 1, "violation": 0, "warning": 1, "ok": 1,
+                                          "not_san": 0, "not_run": 1}
     assert out["counts"]["by_verdict"] == {"healthy": 1, "stale_unmapped": 1}
     # every host row has the same keys, whatever its status (the templates read them all)
     assert len({tuple(sorted(h)) for h in out["hosts"]}) == 1
