@@ -105,7 +105,10 @@ def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
     assert counts["by_status"]["violation"] == N_HOSTS and counts["by_status"]["failed"] == 1
     assert data["sanfleet_report"]["worst"] == "failed"
     assert data["sanfleet_report"]["hosts"]["node99-down"] == "failed"
-    assert len(data["sanfleet_compliance"]) == N_HOSTS and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
+    # the unreachable host is in the artifact too, not compliant, with its status
+    assert len(data["sanfleet_compliance"]) == N_HOSTS + 1 and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
+    assert data["sanfleet_compliance"]["node99-down"]["status"] == "failed"
+    assert "port 1: Connection refused" in data["sanfleet_report"]["failed"]["node99-down"]
 
 
 def test_fleet_report_content(fleet_run):
