@@ -85,7 +85,7 @@ def fleet_run(tmp_path_factory):
     started = time.monotonic()
     run = ansible_runner.run(private_data_dir=str(pdd), ident="fleet", project_dir=str(REPO),
                              playbook=str(REPO / "playbooks" / "compliance.yml"), forks=12, quiet=True,
-                             timeout=170)
+                             timeout=300)
     run.wall = time.monotonic() - started
     run.reports = reports
     print("fleet compliance run: %d hosts in %.1f s, reports in %s" % (len(hosts), run.wall, reports))
