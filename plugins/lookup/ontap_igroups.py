@@ -20,6 +20,10 @@ description:
     V(unknown) (a host usually has two or more ports).
   - Shares the bulk read and its run-wide cache with M(sanfleet.remediation.ontap_luns) (same requests, same
     cache), see that plugin for the connection and cache options.
+  - A cluster that cannot be read (login, TLS, connection, an HTTP error, an answer that is not ONTAP's) does not
+    raise, like P(sanfleet.remediation.ontap_truth#lookup); the result is one record with C(problem) (C(cluster),
+    C(svm), C(kind) V(lookup_failed), C(msg), no credential), which P(sanfleet.remediation.igroup_layout#filter)
+    reports per cluster. Select C(rejectattr('problem', 'defined')) for the igroups only.
 options:
   _terms:
     description: Initiators; only igroups holding any of them are returned. Merged with O(initiators).
@@ -82,6 +86,11 @@ _list:
     sharing: {description: "per_host, shared, unknown or empty.", type: str}
     sharing_basis: {description: "hosts (from O(hosts)), iqn_count (IQN heuristic) or none.", type: str}
     shared: {description: True when sharing is shared (several hosts behind one igroup)., type: bool}
+    problem:
+      description:
+        - Only in the one record returned for a cluster that could not be read (its other keys are then
+          C(cluster) and C(svm)) - C(cluster), C(svm), C(kind) (V(lookup_failed)) and C(msg).
+      type: dict
 """
 
 from ansible.errors import AnsibleLookupError
@@ -105,7 +114,15 @@ class LookupModule(LookupBase):
         terms = [t for t in (terms or []) if t]
         if terms:
             initiators = list(initiators or []) + terms
-        opts = ontap.lookup_options(self)
-        truth, source = ontap.get_truth(opts, "sanfleet.remediation.ontap_igroups")
+        try:
+            opts = ontap.lookup_options(self)
+            truth, source = ontap.get_truth(opts, "sanfleet.remediation.ontap_igroups")
+        except AnsibleLookupError as exc:
+            # recorded, not raised: a raise inside a template leaves the play without its reports (and ansible
+            # prints the failed loop item, credentials included)
+            cluster, svm = self.get_option("hostname"), self.get_option("svm")
+            self._display.warning("ontap_igroups: cluster %s not read: %s" % (cluster, exc))
+            return [{"cluster": cluster, "svm": svm,
+                     "problem": {"cluster": cluster, "svm": svm, "kind": "lookup_failed", "msg": str(exc)}}]
         self._display.vvv("ontap_igroups: cluster %s truth from %s" % (truth["cluster"], source))
         return ontap.igroup_records(truth, initiators, self.get_option("hosts"))

@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SEVERITIES = ("error", "violation", "warning", "info")
-# host status, worst first: the order of the fleet report
-STATUSES = ("failed", "error", "violation", "warning", "ok", "not_run")
+# host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
+# which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA - nothing to check.
+STATUSES = ("failed", "error", "violation", "warning", "ok", "not_san", "not_run")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -55,6 +58,96 @@ DEFAULT_ACTION = "See docs/runbook.md for this check."
 FACT_SEVERITY = {"in_use": "warning", "all_paths_failed": "warning", "ghost_map": "warning",
                  "orphan_path": "warning", "some_paths_failed": "warning"}
 VERDICT_SEVERITY = {"healthy": None, "paths_down_but_mapped": "warning", "unknown_array": "info"}
+
+
+# Why an ONTAP cluster could not be read, from the problem's message (the lookups keep only the message: it is what
+# their run-wide cache stores). (cause, pattern, what it means, what to do); the first match wins.
+_ARRAY_CAUSES = (
+    ("auth", r"HTTP 401\b",
+     "ONTAP refused the login: the user name or password (or client certificate) is wrong, or the account is "
+     "locked or has no http/ontapi access.",
+     "Fix the credential of this cluster (sanfleet_ontap or the AWX ONTAP credential) and check the account with "
+     "'security login show'. The run logs in once per cluster, so a wrong password does not lock the account."),
+    ("forbidden", r"HTTP 403\b",
+     "ONTAP accepted the login but the account's role may not read this API.",
+     "Give the account a read-only role on the cluster (or the SVM) that covers /api/storage/luns and "
+     "/api/protocols/san (docs/ontap.md)."),
+    ("not_found", r"HTTP 404\b",
+     "The address answers, but not with ONTAP's REST API (ONTAP 9.6 or later), or the SVM does not exist.",
+     "Check hostname and http_port: they must name the cluster management LIF, not a node or a proxy."),
+    ("unavailable", r"HTTP 5\d\d\b",
+     "ONTAP answered with a server error: its API service is unavailable (starting, overloaded, a takeover) or a "
+     "proxy in between failed.",
+     "Run again when the cluster is healthy ('cluster show', 'system services web show'); nothing was judged "
+     "against the array in this run."),
+    ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
+     "The TLS connection failed: the cluster's certificate is not signed by a CA the controller trusts, or the CA "
+     "file given is empty or missing.",
+     "Give ca_path (the CA that signed the cluster's certificate) or leave it out for the system trust store; in "
+     "AWX leave the credential's CA field blank rather than pasting an empty certificate."),
+    ("dns", r"Name or service not known|NameResolutionError|nodename nor servname|getaddrinfo|Temporary failure in "
+            r"name resolution",
+     "The cluster's hostname does not resolve on the controller.",
+     "Fix hostname in sanfleet_ontap (the cluster management LIF's name or address) or the controller's DNS."),
+    ("refused", r"Connection refused|Errno 111|NewConnectionError",
+     "Nothing accepts connections at that address and port: a wrong hostname or http_port, a firewall, or the "
+     "cluster management LIF is down.",
+     "Check hostname and http_port, and that the controller (or the AWX execution node) reaches the cluster "
+     "management LIF on HTTPS."),
+    ("timeout", r"timed out|Timeout|ConnectTimeout|ReadTimeout",
+     "The cluster did not answer in time.",
+     "Check the network path to the cluster management LIF; raise timeout in sanfleet_ontap for a slow cluster."),
+    ("not_ontap", r"no records list|not ONTAP|carries no cluster name|_links.next",
+     "The answer was not ONTAP's (a proxy's page, an empty answer, a broken paging link).",
+     "Point hostname at the cluster management LIF directly; see the message for the request that failed."),
+    ("config", r"sanfleet_ontap|hostname is required|give username and password|netapp.ontap",
+     "The cluster entry cannot be used as given.",
+     "Fix sanfleet_ontap (docs/ontap.md) or install what the message names."),
+)
+_HTTP_STATUS = re.compile(r"\(HTTP (\d{3})\)|HTTP (\d{3})\b")
+
+
+def array_problem(problem):
+    """One problem of the array truth (ontap_truth / ontap_igroups: cluster, svm, kind, msg), explained: cause,
+    HTTP status (or None for a connection error), what it means and what to do."""
+    problem = problem if isinstance(problem, dict) else {"msg": str(problem)}
+    msg = str(problem.get("msg") or "")
+    kind = problem.get("kind") or "lookup_failed"
+    match = _HTTP_STATUS.search(msg)
+    out = {"cluster": problem.get("cluster"), "svm": problem.get("svm"), "kind": kind, "msg": msg,
+           "http_status": int(match.group(1) or match.group(2)) if match else None}
+    if kind == "svm_scoped_login":
+        out.update(cause="svm_scoped_login", meaning="The account is scoped to an SVM: it may not see every "
+                   "mapping of the cluster, so nothing is removed on the strength of it.",
+                   action="Use a cluster-scoped read-only account, or accept that removals stay blocked.")
+    elif kind == "dropped_mapping":
+        out.update(cause="dropped_mapping", meaning="A LUN map names an igroup the igroups answer did not hold "
+                   "(the mapping changed between two requests).", action="Run again; it is transient.")
+    elif kind == "no_cluster":
+        out.update(cause="no_cluster", meaning="No ONTAP cluster was given, so no device was judged against "
+                   "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")
+    else:
+        for cause, pattern, meaning, action in _ARRAY_CAUSES:
+            if re.search(pattern, msg):
+                out.update(cause=cause, meaning=meaning, action=action)
+                break
+        else:
+            out.update(cause="other", meaning="The cluster could not be read.",
+                       action="Read the message; nothing was judged against this cluster in this run.")
+    return out
+
+
+def array_problem_text(p):
+    """'cluster cl1: HTTP 401 (auth): <meaning>'."""
+    where = "cluster %s%s" % (p.get("cluster") or "?", "/%s" % p["svm"] if p.get("svm") else "")
+    what = ("HTTP %s" % p["http_status"]) if p.get("http_status") else p.get("cause")
+    return "%s: %s (%s): %s" % (where, what, p.get("cause"), p.get("meaning"))
+
+
+def _array_blocking(san):
+    """The array problems that leave the host's devices unjudged (a cluster not read, or no cluster at all)."""
+    array = san.get("array") if isinstance(san.get("array"), dict) else {}
+    return [array_problem(p) for p in array.get("problems") or [] if p.get("kind") in ("lookup_failed", "no_cluster")]
 
 
 def _ran(result):
@@ -108,9 +201,24 @@ def _info_rows(parts):
     return rows
 
 
-def _san_rows(san):
+def _array_rows(san):
+    """One error row per cluster problem of the host's array truth: the cluster, the HTTP status or connection
+    error, what it means and what to do."""
+    array = san.get("array") if isinstance(san.get("array"), dict) else {}
     rows = []
+    for prob in array.get("problems") or []:
+        p = array_problem(prob)
+        blocking = p["kind"] in ("lookup_failed", "no_cluster")
+        rows.append(_row("array", "array_" + p["cause"], "error" if blocking else "warning",
+                         p.get("cluster") or "sanfleet_ontap", "%s %s" % (p["meaning"], p["msg"]),
+                         action=p["action"]))
+    return rows
+
+
+def _san_rows(san):
+    rows = _array_rows(san)
     judged = set()
+    unread = _array_blocking(san)
     for v in san.get("verdicts") or []:
         kind = v.get("kind")
         if kind == "healthy" or kind in ("stale_unmapped", "serial_mismatch", "unexpected_visibility"):
@@ -118,6 +226,13 @@ def _san_rows(san):
                 judged.add(v.get("name"))
             continue
         judged.add(v.get("name"))
+        if kind == "not_covered" and unread:
+            # not "served by no SVM the array covers": the array was not read at all
+            rows.append(_row("stale", kind, "info", v.get("name"),
+                             "not judged against the array: " + "; ".join(array_problem_text(p) for p in unread),
+                             device=v.get("name"), wwid=v.get("wwid"),
+                             action="Fix the array access (the array finding of this host), then run again."))
+            continue
         rows.append(_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"), v.get("reason"),
                          device=v.get("name"), wwid=v.get("wwid")))
     for f in san.get("findings") or []:
@@ -133,6 +248,7 @@ def _san_rows(san):
 
 
 def _summary(san):
+    unread = _array_blocking(san)
     host = san.get("host") or {}
     maps = san.get("maps") or {}
     disks = san.get("disks") or {}
@@ -151,7 +267,9 @@ def _summary(san):
         "maps_all_paths_failed": failed,
         "maps_queueing": sum(1 for mp in maps.values() if mp.get("queueing")),
         "disks": len(disks),
-        "array_checked": "verdicts" in san,
+        "array_checked": "verdicts" in san and not unread,
+        "array_reason": ("; ".join(array_problem_text(p) for p in unread) if unread
+                         else None if "verdicts" in san else "the array was not asked (no sanfleet_ontap)"),
     }
 
 
@@ -162,8 +280,10 @@ def _steps(steps):
 
 def _remediation(plan, applied):
     out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": []}
+    out["blocked"] = []
     if _ran(plan):
         out["planned"] = _steps(plan.get("steps"))
+        out["blocked"] = [{"why": b.get("why"), "msg": b.get("msg")} for b in plan.get("blocked") or []]
         out["refused"] = [{"name": r.get("name"), "kind": r.get("kind"), "reason": r.get("reason")}
                           for r in plan.get("refused") or []]
     if _ran(applied):
@@ -176,13 +296,34 @@ def _remediation(plan, applied):
     return out
 
 
+NOT_SAN_REASON = ("not a SAN host: no multipath-tools, no iSCSI initiator name, no FC HBA, no SAN disk; nothing "
+                  "was checked")
+
+
 def host_report(parts, host, run="audit"):
     if not isinstance(parts, dict):
         raise AnsibleFilterError("host_report expects a dict of results, got %s" % type(parts).__name__)
     if not host:
         raise AnsibleFilterError("host_report needs the inventory name of the host")
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
+    failed = parts.get("failed") if isinstance(parts.get("failed"), dict) else None
+    not_san = bool(parts.get("not_san")) and not failed
+    if failed or not_san:
+        # a host that failed or is not a SAN host: what it produced before is not a judgement of the host
+        san = {}
+        parts = {"errors": parts.get("errors")}
     findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts)
+    if failed:
+        check = "unreachable" if failed.get("unreachable") else "task_failed"
+        what = failed.get("task") or ("connection" if failed.get("unreachable") else "task")
+        findings.append(_row("run", check, "error", what, str(failed.get("msg") or "no message"),
+                             action="Unreachable: check the connection (address, SSH, credentials, sudo), then run "
+                                    "again for this host (--limit)." if failed.get("unreachable") else
+                                    "The run stopped on this host at this task: read the message, fix the cause, "
+                                    "run again for this host (--limit)."))
+    if not_san:
+        findings.append(_row("host", "not_san", "info", host, NOT_SAN_REASON,
+                             action="Nothing to do; leave the host out of the SAN inventory group to skip it."))
     for e in parts.get("errors") or []:
         findings.append(_row("run", "task_error", "error", e.get("what"), e.get("msg"),
                              action="A task failed on this host: see the job output; the report is partial."))
@@ -199,9 +340,15 @@ def host_report(parts, host, run="audit"):
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
     areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
     if san:
-        areas.append("stale" if "verdicts" in san else "host")
+        areas.append("stale" if "verdicts" in san and not _array_blocking(san) else "host")
+        if (san.get("array") or {}).get("problems"):
+            areas.append("array")
     counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES}
     status = next((s for s in SEVERITIES[:3] if counts[s]), "ok")
+    if failed:
+        status = "failed"
+    elif not_san:
+        status = "not_san"
     report = {
         "schema_version": SCHEMA_VERSION,
         "host": host,
@@ -217,6 +364,8 @@ def host_report(parts, host, run="audit"):
         "errors": [{"what": e.get("what"), "msg": e.get("msg")}
                    for e in (san.get("errors") or []) + list(parts.get("errors") or [])],
     }
+    if failed:
+        report["errors"].append({"what": findings[-1]["object"], "msg": str(failed.get("msg") or "no message")})
     if run == "remediate":
         report["remediation"] = _remediation(parts.get("plan"), applied)
     return report
@@ -286,8 +435,15 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
                                       action="Check the connection and the job output for this host, then run "
                                              "the audit again for it (--limit)."), host=host, status=status))
             continue
+        reason = ""
+        if report["status"] in ("failed", "not_san"):
+            reason = next((f["reason"] for f in report["findings"] if f["check"] in (
+                "unreachable", "task_failed", "not_san")), "")
+        elif (report.get("remediation") or {}).get("blocked"):
+            reason = "no removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
+                                                        for b in report["remediation"]["blocked"])
         host_rows.append({"host": host, "status": report["status"], "counts": report["counts"],
-                          "summary": report.get("summary") or {}, "reason": "",
+                          "summary": report.get("summary") or {}, "reason": reason,
                           "remediation": (report.get("remediation") or {}).get("counts")})
         for f in report["findings"]:
             rows.append(dict(f, host=host, status=report["status"]))
@@ -308,8 +464,14 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
     junit = []
     for h in sorted(host_rows, key=lambda h: h["host"]):
         report = index.get(h["host"])
-        if isinstance(report, dict) and "findings" in report:
+        if h["status"] == "not_san":
+            cases = [{"name": "run/san_host", "area": "run", "check": "san_host", "state": "skipped",
+                      "message": h["reason"], "findings": []}]
+        elif isinstance(report, dict) and "findings" in report and h["status"] != "failed":
             cases = _testcases(report, checks)
+        elif h["status"] == "failed" and isinstance(report, dict):
+            cases = [{"name": "run/reachable", "area": "run", "check": f["check"], "state": "error",
+                      "findings": [f]} for f in report["findings"] if f["area"] == "run"][:1]
         elif h["status"] == "failed":
             cases = [{"name": "run/reachable", "area": "run", "check": "reachable", "state": "error",
                       "findings": [{"severity": "error", "object": h["host"], "reason": h["reason"],
@@ -334,6 +496,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "generated_at": generated_at,
+        "array": _fleet_array(index, host_rows),
         "hosts": host_rows,
         "rows": rows,
         "junit": junit,
@@ -348,14 +511,40 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
     }
 
 
+def _fleet_array(index, host_rows):
+    """Per cluster problem, once for the fleet: cluster, cause, HTTP status, message, meaning, action, the hosts
+    whose devices it left unjudged."""
+    out = {}
+    for h in host_rows:
+        report = index.get(h["host"])
+        if not isinstance(report, dict):
+            continue
+        for f in report.get("findings") or []:
+            if f["area"] != "array":
+                continue
+            key = (f["object"], f["check"], f["reason"])
+            entry = out.setdefault(key, {"cluster": f["object"], "cause": f["check"][len("array_"):],
+                                         "severity": f["severity"], "reason": f["reason"], "action": f["action"],
+                                         "http_status": None, "hosts": []})
+            match = _HTTP_STATUS.search(f["reason"])
+            if match:
+                entry["http_status"] = int(match.group(1) or match.group(2))
+            entry["hosts"].append(h["host"])
+    return sorted(out.values(), key=lambda e: (e["cluster"], e["cause"]))
+
+
 def igroup_layout(igroups):
     """Per cluster: igroups shared by several inventory hosts, initiators in the igroups of several hosts, LUNs
     that reach one host through more than one igroup (records of the ontap_igroups lookup, called with hosts)."""
     if not isinstance(igroups, (list, tuple)):
         raise AnsibleFilterError("igroup_layout expects the ontap_igroups records (a list), got %s"
                                  % type(igroups).__name__)
-    clusters = {}
+    clusters, problems = {}, {}
     for ig in igroups:
+        if isinstance(ig, dict) and ig.get("problem"):
+            # a cluster the ontap_igroups lookup could not read: named, not laid out
+            problems.setdefault(ig.get("cluster") or "-", []).append(array_problem(ig["problem"]))
+            continue
         clusters.setdefault(ig.get("cluster") or "-", []).append(ig)
     out = []
     for cluster in sorted(clusters):
@@ -385,5 +574,9 @@ def igroup_layout(igroups):
                               "lun_ids": sorted({v["lun_id"] for v in via})}
                              for (h, svm, path), via in sorted(reach.items()) if len(via) > 1]
         out.append({"cluster": cluster, "igroups": len(groups), "shared_igroups": shared,
-                    "multi_host_initiators": multi_host_initiators, "multi_igroup_luns": multi_igroup_luns})
+                    "multi_host_initiators": multi_host_initiators, "multi_igroup_luns": multi_igroup_luns,
+                    "problems": []})
+    for cluster in sorted(problems):
+        out.append({"cluster": cluster, "igroups": 0, "shared_igroups": [], "multi_host_initiators": [],
+                    "multi_igroup_luns": [], "problems": problems[cluster]})
     return out

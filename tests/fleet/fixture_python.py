@@ -19,6 +19,10 @@ What it changes, in this process only, before the AnsiballZ payload runs:
   without it), and AnsibleModule.get_bin_path returns the bare program name;
 - the multipath_conf scan of local (non-SAN) disks sees none: the captured hosts have only the virtio root disk.
 Everything a module would write is refused (the fixture hosts are read-only: audit and compliance only).
+
+The scenario ``nosan`` is a host that is not a SAN host: no multipath-tools, no iSCSI initiator, no FC HBA (the
+captured host's /etc/os-release and mounts, nothing of its SAN): ``multipath``, ``multipathd`` and ``iscsiadm``
+are not installed (get_bin_path fails for them as on such a host), dmsetup answers with no map.
 """
 import fcntl
 import os
@@ -30,6 +34,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(REPO, "tests", "unit", "fixtures")
 ALIASES = {("multipathd", "show", "config"): ("multipathd", "show", "config", "local")}
+NOT_SAN = "nosan"
+SAN_TOOLS = ("multipath", "multipathd", "iscsiadm", "iscsid")
+# what a host without multipath-tools keeps of the captured tree
+NOT_SAN_FILES = ("root/etc/os-release", "root/proc/self/mountinfo", "root/proc/swaps")
+NOT_SAN_COMMANDS = (("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,major,minor,open"),
+                    ("dmsetup", "table"), ("dmsetup", "table", "--target", "multipath"),
+                    ("dmsetup", "status", "--target", "multipath"))
 
 
 def unpacked(scenario):
@@ -40,11 +51,36 @@ def unpacked(scenario):
     with open(os.path.join(cache, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(os.path.join(base, ".done")):
-            archive = os.path.join(FIXTURES, scenario + ".tar.gz")
-            with tarfile.open(archive) as tar:
-                tar.extractall(cache, filter="tar")
+            if scenario == NOT_SAN:
+                _not_san_tree(base)
+            else:
+                archive = os.path.join(FIXTURES, scenario + ".tar.gz")
+                with tarfile.open(archive) as tar:
+                    tar.extractall(cache, filter="tar")
             open(os.path.join(base, ".done"), "w").close()
     return base
+
+
+def _not_san_tree(base):
+    """A host without SAN: the healthy capture's OS files and mounts, no block device of the SAN, no command of
+    multipath-tools or open-iscsi; dmsetup lists no map."""
+    import json
+    import shutil
+    with tarfile.open(os.path.join(FIXTURES, "healthy.tar.gz")) as tar:
+        for name in NOT_SAN_FILES:
+            member = tar.getmember("healthy/" + name)
+            dest = os.path.join(base, name)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with tar.extractfile(member) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out)
+    for d in ("root/sys/block", "root/sys/class/scsi_host", "root/dev/disk/by-id", "commands"):
+        os.makedirs(os.path.join(base, d), exist_ok=True)
+    with open(os.path.join(base, "root/proc/partitions"), "w") as out:
+        out.write("major minor  #blocks  name\n\n 254        0    8388608 vda\n")
+    index = {"_".join(argv).replace(",", "_"): {"argv": list(argv), "rc": 0, "stderr": ""}
+             for argv in NOT_SAN_COMMANDS}
+    with open(os.path.join(base, "commands", "index.json"), "w") as out:
+        json.dump(index, out)
 
 
 def install(scenario):
@@ -59,6 +95,8 @@ def install(scenario):
     real_call = deadline.call
 
     def fixture_run(argv, timeout, what=None, data=None):
+        if scenario == NOT_SAN and argv[0] in SAN_TOOLS:
+            raise OSError(2, "No such file or directory: %r" % argv[0])
         if data is not None or argv[0] in ("systemctl", "iscsiadm") and "-o" in argv:
             raise OSError(1, "fixture host %s is read-only: %s" % (scenario, " ".join(argv)))
         key = tuple(argv)
@@ -79,7 +117,15 @@ def install(scenario):
     san_read.Host.__init__ = init
     deadline.run = fixture_run
     deadline.call = fixture_call
-    basic.AnsibleModule.get_bin_path = lambda self, name, required=False, opt_dirs=None: name
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        if scenario == NOT_SAN and name in SAN_TOOLS:
+            if required:
+                self.fail_json(msg='Failed to find required executable "%s" in paths: /usr/sbin:/usr/bin' % name)
+            return None
+        return name
+
+    basic.AnsibleModule.get_bin_path = get_bin_path
 
 
 def main():

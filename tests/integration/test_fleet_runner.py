@@ -85,7 +85,7 @@ def fleet_run(tmp_path_factory):
     started = time.monotonic()
     run = ansible_runner.run(private_data_dir=str(pdd), ident="fleet", project_dir=str(REPO),
                              playbook=str(REPO / "playbooks" / "compliance.yml"), forks=12, quiet=True,
-                             timeout=170)
+                             timeout=300)
     run.wall = time.monotonic() - started
     run.reports = reports
     print("fleet compliance run: %d hosts in %.1f s, reports in %s" % (len(hosts), run.wall, reports))
@@ -105,14 +105,17 @@ def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
     assert counts["by_status"]["violation"] == N_HOSTS and counts["by_status"]["failed"] == 1
     assert data["sanfleet_report"]["worst"] == "failed"
     assert data["sanfleet_report"]["hosts"]["node99-down"] == "failed"
-    assert len(data["sanfleet_compliance"]) == N_HOSTS and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
+    # the unreachable host is in the artifact too, not compliant, with its status
+    assert len(data["sanfleet_compliance"]) == N_HOSTS + 1 and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
+    assert data["sanfleet_compliance"]["node99-down"]["status"] == "failed"
+    assert "port 1: Connection refused" in data["sanfleet_report"]["failed"]["node99-down"]
 
 
 def test_fleet_report_content(fleet_run):
     reports = fleet_run.reports
     schema = json.loads((REPO / "meta" / "schemas" / "host_report.schema.json").read_text())
     per_host = sorted((reports / "hosts").glob("*.json"))
-    assert len(per_host) == N_HOSTS
+    assert len(per_host) == N_HOSTS + 1  # the unreachable host's report carries its error
     docs = {p.stem: json.loads(p.read_text()) for p in per_host}
     for doc in docs.values():
         jsonschema.validate(doc, schema)
@@ -121,8 +124,10 @@ def test_fleet_report_content(fleet_run):
     hosts_table = md.split("## Hosts, worst first")[1].split("## Findings")[0]
     assert hosts_table.index("node99-down") < hosts_table.index("node00-healthy")  # worst first
     rows = [r for r in md.split("## Findings, worst first")[1].splitlines() if r.startswith("| ")][2:]
-    assert rows[0].startswith("| error | node99-down | run | unreachable_or_failed |")
+    assert rows[0].startswith("| error | node99-down | run | unreachable | connection | ")
+    assert "port 1: Connection refused" in rows[0]
     # every unmapped host names its dead map; every mounted one the mount; settings with their values
+    assert docs.pop("node99-down")["status"] == "failed"
     for name, doc in docs.items():
         checks = {(f["check"], f["object"]) for f in doc["findings"]}
         if name.endswith("unmapped"):

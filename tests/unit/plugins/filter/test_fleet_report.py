@@ -41,7 +41,7 @@ SAN = {
 def test_host_report_is_valid_against_the_schema_and_names_every_object():
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "1.0" and rep["status"] == "error"
+    assert rep["schema_version"] == "1.1" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -108,7 +108,8 @@ def test_fleet_report_worst_first_with_failed_and_not_run_hosts():
         ("gone", "failed"), ("bad", "error"), ("warn", "warning"), ("ok", "ok"), ("later", "not_run")]
     assert out["rows"][0]["host"] in ("gone", "bad") and out["rows"][0]["severity"] == "error"
     assert out["rows"][-1]["severity"] == "info"
-    assert out["counts"]["by_status"] == {"failed": 1, "error": 1, "violation": 0, "warning": 1, "ok": 1, "not_run": 1}
+    assert out["counts"]["by_status"] == {"failed": 1, "error": 1, "violation": 0, "warning": 1, "ok": 1,
+                                          "not_san": 0, "not_run": 1}
     assert out["counts"]["by_verdict"] == {"healthy": 1, "stale_unmapped": 1}
     # every host row has the same keys, whatever its status (the templates read them all)
     assert len({tuple(sorted(h)) for h in out["hosts"]}) == 1
@@ -150,3 +151,103 @@ def test_igroup_layout_shared_igroups_multi_host_initiators_and_luns_via_two_igr
 def test_wrong_input_is_a_clear_error(call):
     with pytest.raises(AnsibleFilterError):
         call()
+
+
+# ---------------------------------------------------------------- issue 28: failure paths in the reports
+
+def _unread_san(msg, cluster="cl1.example.com"):
+    """The facts of a host whose only cluster could not be read: every map not_covered."""
+    san = json.loads(json.dumps(SAN))
+    san["verdicts"] = [{"kind": "not_covered", "object": "map", "name": "3600a0980bb", "wwid": "3600a0980bb",
+                        "reason": "target iqn.x is served by no SVM the array data covers", "evidence": {}}]
+    san["array"] = {"records": 0, "targets": [], "collected_at": None,
+                    "problems": [{"cluster": cluster, "svm": None, "kind": "lookup_failed", "msg": msg}]}
+    return san
+
+
+@pytest.mark.parametrize("msg, cause, status", [
+    ("ONTAP GET cluster on cl1.example.com failed (HTTP 401): not authorized for that command (code 6)", "auth", 401),
+    ("ONTAP GET cluster on cl1.example.com failed (HTTP 503): Service Unavailable (code 0)", "unavailable", 503),
+    ("ONTAP GET cluster on cl1.example.com failed: HTTPSConnectionPool(host='cl1', port=1): Max retries exceeded "
+     "(Caused by NewConnectionError(\"...: Failed to establish a new connection: [Errno 111] Connection refused\"))",
+     "refused", None),
+    ("ONTAP GET cluster on cl1 failed: HTTPSConnectionPool(...): (Caused by SSLError(SSLCertVerificationError(1, "
+     "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate')))",
+     "tls", None),
+])
+def test_an_unread_cluster_is_named_in_the_host_report_and_the_array_is_not_checked(msg, cause, status):
+    """issue 28: with a wrong password every map was not_covered, array_checked true, and 401 appeared nowhere."""
+    rep = host_report({"san": _unread_san(msg)}, "h1", "audit")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["summary"]["array_checked"] is False
+    assert "cl1.example.com" in rep["summary"]["array_reason"] and "(%s)" % cause in rep["summary"]["array_reason"]
+    [arr] = [f for f in rep["findings"] if f["area"] == "array"]
+    assert (arr["check"], arr["severity"], arr["object"]) == ("array_" + cause, "error", "cl1.example.com")
+    assert msg in arr["reason"] and arr["action"]
+    if status:
+        assert "HTTP %d" % status in rep["summary"]["array_reason"]
+    # the maps are "not judged", not "served by no SVM the array covers"
+    [nc] = [f for f in rep["findings"] if f["check"] == "not_covered"]
+    assert nc["severity"] == "info" and nc["reason"].startswith("not judged against the array: cluster cl1")
+    assert "stale" not in rep["areas"] and "array" in rep["areas"] and rep["status"] == "error"
+    fleet = fleet_report([rep], ["h1"])
+    [entry] = fleet["array"]
+    assert (entry["cluster"], entry["cause"], entry["http_status"], entry["hosts"]) == (
+        "cl1.example.com", cause, status, ["h1"])
+
+
+def test_a_host_that_was_read_with_the_array_is_array_checked():
+    rep = host_report({"san": SAN}, "h1")
+    assert rep["summary"]["array_checked"] is True and rep["summary"]["array_reason"] is None
+    assert host_report({"san": {k: v for k, v in SAN.items() if k != "verdicts"}}, "h1")["summary"][
+        "array_reason"].startswith("the array was not asked")
+
+
+@pytest.mark.parametrize("unreachable", [True, False])
+def test_a_failed_host_carries_its_own_error_text_into_every_report(unreachable):
+    """issue 28: failed hosts said only 'unreachable, or failed before its report: see the job output'."""
+    msg = ("Failed to connect to the host via ssh: ssh: connect to host 10.0.0.9 port 22: Connection refused"
+           if unreachable else "Failed to find required executable \"lvmconfig\"")
+    failed = {"msg": msg, "unreachable": unreachable, "task": None if unreachable else "Audit the LVM filter"}
+    rep = host_report({"failed": failed, "san": SAN}, "down", "compliance")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["status"] == "failed" and rep["verdicts"] == []
+    [f] = rep["findings"]
+    assert f["check"] == ("unreachable" if unreachable else "task_failed") and f["reason"] == msg
+    assert rep["errors"][-1]["msg"] == msg
+    fleet = fleet_report([rep, host_report({"san": SAN}, "up")], ["down", "up"])
+    assert fleet["hosts"][0]["host"] == "down" and fleet["hosts"][0]["status"] == "failed"
+    assert fleet["hosts"][0]["reason"] == msg
+    assert [r["reason"] for r in fleet["rows"] if r["host"] == "down"] == [msg]
+    [suite] = [j for j in fleet["junit"] if j["host"] == "down"]
+    assert [c["state"] for c in suite["cases"]] == ["error"] and suite["cases"][0]["findings"][0]["reason"] == msg
+
+
+def test_a_host_without_san_is_not_san_info_not_failed():
+    rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}}, "not_san": True}, "web1", "audit")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["status"] == "not_san" and rep["counts"]["error"] == 0
+    assert [(f["check"], f["severity"]) for f in rep["findings"]] == [("not_san", "info")]
+    fleet = fleet_report([rep, host_report({"san": SAN}, "h1")], ["web1", "h1"])
+    assert fleet["counts"]["by_status"]["not_san"] == 1 and fleet["counts"]["by_status"]["failed"] == 0
+    assert [h["host"] for h in fleet["hosts"]] == ["h1", "web1"]  # after every checked host
+    [suite] = [j for j in fleet["junit"] if j["host"] == "web1"]
+    assert [c["state"] for c in suite["cases"]] == ["skipped"]
+
+
+def test_remediation_part_says_why_nothing_was_planned():
+    plan = {"steps": [], "refused": [], "blocked": [{"why": "array_lookup_problem", "msg": "array lookup cl1: "
+                                                     "lookup_failed (HTTP 401)"}]}
+    rep = host_report({"san": SAN, "plan": plan, "applied": plan}, "h1", "remediate")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["remediation"]["blocked"] == plan["blocked"]
+    [row] = fleet_report([rep], ["h1"])["hosts"]
+    assert row["reason"] == "no removal planned: array lookup cl1: lookup_failed (HTTP 401)"
+
+
+def test_igroup_layout_names_a_cluster_it_could_not_read():
+    recs = [{"cluster": "cl9", "svm": None, "problem": {"cluster": "cl9", "svm": None, "kind": "lookup_failed",
+                                                        "msg": "ONTAP GET cluster on cl9 failed (HTTP 503): busy"}}]
+    [c] = igroup_layout(recs)
+    assert c["cluster"] == "cl9" and c["igroups"] == 0
+    assert c["problems"][0]["http_status"] == 503 and c["problems"][0]["cause"] == "unavailable"

@@ -2,8 +2,6 @@
 
 import pytest
 
-from ansible.errors import AnsibleLookupError
-
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
     OntapSimulator, from_description, generated, lookup_plugin)
@@ -91,8 +89,27 @@ def test_shares_the_cache_with_ontap_luns(sim):
 
 def test_error_names_endpoint(sim):
     sim.errors["protocols/san/igroups"] = (403, "not authorized for that command", "6")
-    with pytest.raises(AnsibleLookupError, match=r"GET protocols/san/igroups on 127.0.0.1 failed \(HTTP 403\)"):
-        run(sim)
+    [rec] = run(sim)
+    assert rec["cluster"] == "127.0.0.1" and rec["problem"]["kind"] == "lookup_failed"
+    assert "GET protocols/san/igroups on 127.0.0.1 failed (HTTP 403)" in rec["problem"]["msg"]
+
+
+@pytest.mark.parametrize("failure", ["wrong_password", "refused", "503"])
+def test_a_cluster_that_cannot_be_read_is_a_problem_record_not_an_exception(sim, failure):
+    """issue 28: a raise inside the audit's igroups template killed the play before its reports."""
+    opts = {}
+    if failure == "wrong_password":
+        opts["password"] = "Wr0ng+pa/ss"
+    elif failure == "refused":
+        opts["http_port"] = 1
+    else:
+        sim.errors["cluster"] = (503, "Service Unavailable", "0")
+    [rec] = run(sim, **opts)
+    assert set(rec) == {"cluster", "svm", "problem"}
+    assert rec["problem"]["kind"] == "lookup_failed"
+    expect = {"wrong_password": "HTTP 401", "refused": "Connection refused", "503": "HTTP 503"}[failure]
+    assert expect in rec["problem"]["msg"]
+    assert "Wr0ng" not in repr(rec) and "netapp1!" not in repr(rec)
 
 
 def test_shared_igroups_in_a_big_cluster(tmp_path):

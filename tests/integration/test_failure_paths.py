@@ -1,0 +1,186 @@
+"""Issue 28, done when: audit.yml, compliance.yml and remediate.yml --check over ten fixture hosts (eight captured
+SAN hosts, one host without SAN, one unreachable) with `sanfleet_ontap` only in the inventory's group_vars and an
+ONTAP cluster (the simulator) that fails: a wrong password, a refused connection, an answer 503. Each playbook is
+run by its FQCN from another directory than the project's (a tmp dir, as a user runs it), at -vvvv.
+
+Asserted: every report (fleet.md, fleet.html, fleet.json, junit.xml, hosts/<host>.json) is written in the run
+directory and none inside the collection; each report names the failure per host (the cluster, the HTTP status or
+the connection error) with array_checked false, the unreachable host's own error, the non-SAN host as not_san;
+no output and no report holds the password in any form (plain, JSON-escaped, URL-encoded, base64 of user:password
+as in a Basic auth header).
+
+Coverage: one run per failure kind, each with another playbook, rather than every verbosity x every playbook x
+every failure: ansible shows at -vvvv everything it shows at -v to -vvv (verbosity thresholds only add output),
+so -vvvv is the superset to grep; the three playbooks share the credential-carrying tasks (the ontap_truth
+set_fact, and the ontap_igroups loop in audit), and the failure kinds differ only in the lookup's message, which
+the unit tests classify one by one (tests/unit/plugins/filter/test_fleet_report.py). Each run also proves that its
+playbook honours `sanfleet_ontap` from group_vars: it is the only place the cluster is given, and the reports name
+the cluster's failure (the simulator also counts the requests). No VM: the fixture interpreter
+(tests/fleet/fixture_python.py) gives the local hosts the state of captured lab trees.
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_lab_truths
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = ("healthy", "unmapped", "mounted", "orphan", "portal_cut")
+SAN_HOSTS = ["node%02d-%s" % (i, SCENARIOS[i % len(SCENARIOS)]) for i in range(8)]
+NOT_SAN, DOWN = "node08-nosan", "node99-down"
+HOSTS = SAN_HOSTS + [NOT_SAN, DOWN]
+USER = "sanfleet_audit"
+# every encoding differs from the plain text: a quote and a backslash (JSON), '+', '/', '=' and a space (URL)
+PASSWORD = 'Pa"ss w0rd+/=\\x9'
+SCHEMA = json.loads((REPO / "meta" / "schemas" / "host_report.schema.json").read_text())
+
+
+def secret_forms(password, user=USER):
+    return {
+        "plain": password,
+        "json": json.dumps(password)[1:-1],
+        "json_ascii": json.dumps(password, ensure_ascii=True)[1:-1],
+        "url": urllib.parse.quote(password, safe=""),
+        "url_plus": urllib.parse.quote_plus(password),
+        "basic_auth": base64.b64encode(("%s:%s" % (user, password)).encode()).decode(),
+        "base64": base64.b64encode(password.encode()).decode(),
+    }
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """The inventory (hosts + group_vars without sanfleet_ontap yet) and the interpreter shims."""
+    top = tmp_path_factory.mktemp("fleet")
+    bindir = top / "bin"
+    bindir.mkdir()
+    for scenario in SCENARIOS + ("nosan",):
+        shim = bindir / ("python-" + scenario)
+        shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n'
+                        % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py", scenario))
+        shim.chmod(0o755)
+    hosts = {h: {"ansible_connection": "local",
+                 "ansible_python_interpreter": str(bindir / ("python-" + h.split("-", 1)[1]))}
+             for h in SAN_HOSTS + [NOT_SAN]}
+    # unreachable: nothing listens on port 1
+    hosts[DOWN] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
+                   "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+    truths = []
+    for scenario in SCENARIOS:
+        with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
+            truths.append(json.load(tar.extractfile("%s/truth.json" % scenario)))
+    return {"top": top, "hosts": hosts, "dataset": from_lab_truths(truths)}
+
+
+def run_playbook(fleet, name, failure, *args, verbosity="-vvvv"):
+    """Run sanfleet.remediation.<name> from a fresh directory with sanfleet_ontap only in group_vars/san.yml."""
+    run = fleet["top"] / ("%s-%s" % (name, failure))
+    (run / "inventory" / "group_vars").mkdir(parents=True)
+    (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {"hosts": fleet["hosts"]}}}}))
+    with OntapSimulator(fleet["dataset"], str(run)) as sim:
+        sim.users = {USER: PASSWORD}
+        cluster = {"hostname": "127.0.0.1", "http_port": sim.port, "username": USER, "password": PASSWORD,
+                   "ca_path": sim.ca_path}
+        if failure == "wrong_password":
+            sim.users = {USER: "the right one"}
+        elif failure == "refused":
+            cluster["http_port"] = 1
+        elif failure == "503":
+            sim.errors["cluster"] = (503, "Service Unavailable", "0")
+        (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
+        cwd = run / "cwd"
+        cwd.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
+        env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        argv = ["ansible-playbook", "-i", str(run / "inventory"), "sanfleet.remediation." + name, "-f", "10"]
+        argv += [a for a in (verbosity,) if a] + list(args)
+        started = time.monotonic()
+        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
+        proc.wall = time.monotonic() - started
+        proc.requests = sim.request_count
+    print("%s %s: rc %d in %.1f s, %d ONTAP requests" % (name, failure, proc.returncode, proc.wall, proc.requests))
+    proc.run, proc.reports = run, cwd / "sanfleet-reports"
+    return proc
+
+
+def assert_no_secret(proc):
+    texts = {"stdout": proc.stdout, "stderr": proc.stderr}
+    for path in proc.reports.rglob("*"):
+        if path.is_file():
+            texts[str(path)] = path.read_text(errors="replace")
+    for where, text in texts.items():
+        for form, value in secret_forms(PASSWORD).items():
+            assert value not in text, "the password (%s) is in %s" % (form, where)
+
+
+def assert_reports_name_the_failure(proc, expect):
+    reports = proc.reports
+    assert proc.returncode == 4, (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])  # unreachable wins
+    # in the run directory, never inside the collection
+    for name in ("fleet.md", "fleet.html", "fleet.json", "junit.xml"):
+        assert (reports / name).is_file(), name
+    for inside in (REPO / "playbooks" / "sanfleet-reports", REPO / "sanfleet-reports"):
+        assert not inside.exists(), "reports written inside the collection: %s" % inside
+    docs = {p.stem: json.loads(p.read_text()) for p in (reports / "hosts").glob("*.json")}
+    assert sorted(docs) == sorted(HOSTS)
+    for doc in docs.values():
+        jsonschema.validate(doc, SCHEMA)
+    for host in SAN_HOSTS:
+        summary = docs[host]["summary"]
+        assert summary["array_checked"] is False, host
+        assert "cluster 127.0.0.1" in summary["array_reason"] and expect in summary["array_reason"], summary
+        [arr] = [f for f in docs[host]["findings"] if f["area"] == "array"]
+        assert arr["severity"] == "error" and arr["object"] == "127.0.0.1" and arr["action"]
+    assert docs[NOT_SAN]["status"] == "not_san" and docs[NOT_SAN]["counts"]["error"] == 0
+    assert docs[DOWN]["status"] == "failed"
+    assert "port 1: Connection refused" in docs[DOWN]["findings"][0]["reason"]
+    md = (reports / "fleet.md").read_text()
+    assert "## Array problems" in md and "| 127.0.0.1 | " in md and expect in md
+    assert "1 failed" in md and "1 not_san" in md
+    assert "| %s | failed (" % DOWN in md and "ssh: connect to host 127.0.0.1 port 1" in md
+    html = (reports / "fleet.html").read_text()
+    assert '<table id="array">' in html and "ssh: connect to host 127.0.0.1 port 1" in html
+    junit = (reports / "junit.xml").read_text()
+    assert "ssh: connect to host 127.0.0.1 port 1" in junit and "array_" in junit
+    # the console: the fleet summary at the end names the hosts by status, the array problem and the reports
+    tail = proc.stdout[proc.stdout.rindex("The fleet summary"):]
+    assert "10 hosts (1 failed" in tail and "1 not_san" in tail and "ARRAY 127.0.0.1" in tail
+    assert str(reports) + "/fleet.html" in tail
+
+
+@pytest.mark.parametrize("name, failure, args, expect", [
+    ("audit", "wrong_password", (), "HTTP 401"),
+    ("compliance", "refused", ("-e", "sanfleet_compliance_iscsi=false", "-e", "sanfleet_compliance_lvm=false"),
+     "(refused)"),
+    ("remediate", "503", ("--check", "-e", "sanfleet_hosts=san", "-e", "sanfleet_serial=10"), "HTTP 503"),
+])
+def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure, args, expect):
+    proc = run_playbook(fleet, name, failure, *args)
+    assert_reports_name_the_failure(proc, expect)
+    assert_no_secret(proc)
+    if failure != "refused":
+        # group_vars reached the lookup, which logged in once for the fleet (the failure is cached for the run)
+        assert proc.requests == 1, proc.requests
+    if name == "remediate":
+        doc = json.loads((proc.reports / "hosts" / "node01-unmapped.json").read_text())
+        assert doc["remediation"]["counts"]["planned"] == 0
+        assert any(b["why"] == "array_lookup_problem" and "HTTP 503" in b["msg"] for b in doc["remediation"]["blocked"])
+        assert "no removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
+
+
+def test_remediate_never_targets_an_implicit_all(fleet):
+    """A typo in the variable's name (sanfleet_host) must not make remediate.yml target the whole inventory."""
+    proc = run_playbook(fleet, "remediate", "no_hosts", "--check", "-e", "sanfleet_host=node01-unmapped",
+                        verbosity=None)
+    assert proc.returncode == 2
+    assert "name the hosts with -e sanfleet_hosts=<group or pattern> or --limit" in proc.stdout + proc.stderr
+    assert "Read the SAN state" not in proc.stdout and proc.requests == 0
+    assert not proc.reports.exists()
