@@ -1306,7 +1306,7 @@ def two_units(env):
     return san_plan.in_host_order(steps)
 
 
-class Killed(Exception):
+class Killed(BaseException):
     """What the default SIGTERM/SIGHUP action would do to the module: end it where it stands."""
 
 
