@@ -337,6 +337,16 @@ def verify_truth_age(host, target):
                       evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
 
 
+def _probe_past_unit_attention(host, sd):
+    """A probe of `sd`; once more when it answered UNIT ATTENTION (a LUN just mapped back reports its inventory
+    change to the first command, which the checker of a plain sd never consumed): the second answer says what
+    the LU is now."""
+    probe = host.reader.probe_path(sd)
+    if (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower():
+        probe = dict(host.reader.probe_path(sd), after_unit_attention=probe.get("sense"))
+    return probe
+
+
 def verify_still_dead(host, step, obj, kind="map"):
     """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed): the truth's age
     now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again (san_probe, with its
@@ -347,7 +357,7 @@ def verify_still_dead(host, step, obj, kind="map"):
     if not (step.get("expect") or {}).get("dead"):
         return {}
     names = [p.get("name") for p in obj.get("paths") or []] if kind == "map" else [obj.get("name")]
-    probes = dict((n, host.reader.probe_path(n)) for n in names if n)
+    probes = dict((n, _probe_past_unit_attention(host, n)) for n in names if n)
     fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
     # a path that answers READY now is back even while the kernel's path state still says failed (the checker
     # has not run since the LUN was mapped again)

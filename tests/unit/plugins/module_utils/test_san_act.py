@@ -1533,3 +1533,19 @@ def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
     assert out["refusal"]["kind"] == "truth_too_old" and "901s old" in out["msg"] and not touches(env)
     assert san_act.execute(plan, env.host(truth_collected_at=5000.0, truth_max_age=900,
                                           wall=lambda: 5000.0 + 899))
+
+
+def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env):
+    """The first command to a LUN just mapped back gets UNIT ATTENTION (REPORTED LUNS DATA HAS CHANGED), which
+    the judge counts as failed (not_ready); the second says READY."""
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    answers = [{"result": "not_ready", "sense": "Unit Attention: Reported luns data has changed"},
+               {"result": "ready", "sense": None, "serial_live": None}]
+    orig = env.reader._probe_path
+    env.reader._probe_path = lambda sd: answers.pop(0) if sd == "sdc" and answers else orig(sd)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks
