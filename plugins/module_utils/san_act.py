@@ -40,6 +40,8 @@ IDENTITY_MARK = "IDENTITY CHANGED:"
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
 MIN_COMMAND_SECONDS = 5.0
+# unit attentions a LUN may report before its real answer at the act-time probe (each probe consumes one)
+UNIT_ATTENTION_RETRIES = 3
 
 
 class ActFailed(Exception):
@@ -341,9 +343,11 @@ def _probe_past_unit_attention(host, sd):
     """A probe of `sd`; once more when it answered UNIT ATTENTION (a LUN just mapped back reports its inventory
     change to the first command, which the checker of a plain sd never consumed): the second answer says what
     the LU is now."""
-    probe = host.reader.probe_path(sd)
-    if (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower():
-        probe = dict(host.reader.probe_path(sd), after_unit_attention=probe.get("sense"))
+    probe, seen = host.reader.probe_path(sd), []
+    while (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower() \
+            and len(seen) < UNIT_ATTENTION_RETRIES:  # one per pending condition (inventory change, power on, ...)
+        seen.append(probe.get("sense"))
+        probe = dict(host.reader.probe_path(sd), after_unit_attention=seen)
     return probe
 
 

@@ -1,0 +1,171 @@
+"""Issue 27 §3 and §6 on the real kernel: what happens between the plan and the act, and to an act cut short.
+
+- test_sigterm_while_flushing_gives_queueing_back: five stale unmapped NETAPP maps (queue_if_no_path, the
+  built-in `no_path_retry queue`); `stale_cleanup` runs through ansible-playbook; a watcher in the guest sends
+  SIGTERM to the module's process (the parent of the first `multipath -f`) while it flushes. The flushes in
+  flight end, no other map is flushed, no path is deleted, the maps not flushed queue again exactly as before
+  (same table features), the result names the signal and what was given back; a second run removes the rest.
+- test_lun_mapped_back_after_the_read_is_refused_as_came_back: a plain disk (no map: target2, its WWID
+  blacklisted) whose LUN the array no longer maps, planned with two stale maps of target1. A watcher maps the
+  LUN back as soon as the act starts (the first `multipath -f`: the host was read and the plan made); the
+  delete batch probes the disks again and refuses both as `came_back`: nothing of them removed.
+
+The array truth is handed to the module (array_truth): it says what the array said when the test read it,
+which is what a truth up to truth_max_age old says after a LUN is mapped back.
+"""
+import json
+import sys
+import time
+
+import pytest
+from sanlab import LabError  # noqa: I100
+
+from test_hardening_lab import sh  # noqa: I100 (same directory)
+from test_hung_delete_lab import run_task  # noqa: I100
+from test_remediate_lab import mapped  # noqa: I100
+
+pytestmark = pytest.mark.lab
+
+ARGS = {"timeout": 30, "wait_timeout": 30, "command_timeout": 10, "probe_timeout": 5}
+TARGET2 = "iqn.2024-01.lab.san:target2"
+TPG2 = "/sys/kernel/config/target/iscsi/%s/tpgt_1" % TARGET2
+
+
+def array_truth(*lab_truths):
+    """The array-truth contract (docs/ontap.md) from the agent's truths, read now: the LUNs each target maps to
+    this host, and the targets (IQN, portal addresses) each SVM covers."""
+    now = time.time()
+    luns, targets = [], []
+    for t, (cluster, svm) in zip(lab_truths, (("sanlab", "svm_sanlab"), ("sanlab2", "svm_sanlab2"))):
+        luns.extend(dict(r, collected_at=now) for r in t["array_luns"])
+        targets.append({"cluster": cluster, "svm": svm, "iscsi_target_names": [t["target_iqn"]],
+                        "iscsi_addresses": [p.rsplit(":", 1)[0] for p in t["portals"]], "fc_wwpns": [],
+                        "collected_at": now})
+    return {"luns": luns, "targets": targets, "problems": [], "collected_at": now}
+
+
+def features(lab, wwids):
+    """{wwid: the multipath target's feature words of its LOADED table} for the maps that exist."""
+    out = {}
+    for line in sh(lab, "dmsetup table --target multipath").splitlines():
+        name, rest = line.split(":", 1)
+        words = rest.split()
+        if name in wwids:
+            n = int(words[3])
+            out[name] = words[3:4 + n]
+    return out
+
+
+def watch(lab, then):
+    """A watcher in the guest: at the first `multipath -f` (the act has begun) it runs `then` with $PP = the pid
+    of the module's process (its parent) and writes what it saw to /tmp/h27-watch.out."""
+    script = ("rm -f /tmp/h27-watch.out; end=$(( $(date +%%s) + 900 ))\n"
+              "while [ $(date +%%s) -lt $end ]; do\n"
+              "  for p in $(pgrep -x multipath); do\n"
+              "    cmd=$(tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null)\n"
+              "    PP=$(awk '/^PPid/{print $2}' /proc/$p/status 2>/dev/null)\n"
+              "    case \"$cmd\" in 'multipath -f '*) [ -n \"$PP\" ] || continue\n"
+              "      %s\n"
+              "      echo \"$(date +%%s.%%N) $PP $(tr '\\0' ' ' < /proc/$PP/cmdline 2>/dev/null) :: $cmd\" "
+              "> /tmp/h27-watch.out; exit 0;;\n"
+              "    esac\n"
+              "  done\n"
+              "  sleep 0.05\n"
+              "done\n" % then)
+    lab.put_file("/tmp/h27-watch.sh", script, mode="755")
+    sh(lab, "setsid nohup sh /tmp/h27-watch.sh >/dev/null 2>&1 < /dev/null & echo $! > /tmp/h27-watch.pid")
+
+
+def stop_watch(lab):
+    lab.ssh("kill $(cat /tmp/h27-watch.pid) 2>/dev/null; true", timeout=30)
+    return sh(lab, "cat /tmp/h27-watch.out 2>/dev/null; true").strip()
+
+
+def test_sigterm_while_flushing_gives_queueing_back(lab, tmp_path):
+    t_start = time.monotonic()
+    n = 5
+    try:   # LUN n+1 stays mapped: an array truth without a record for this host blocks every removal
+        lab.reset(luns=n + 1)
+    except LabError:    # the setup's own wait for the maps can be too short on a loaded host: wait longer
+        assert lab.agent("wait_maps", call_timeout=600, count=n + 2, paths=2, timeout=500)["ok"]
+    wwids = [w for lun, w in sorted(mapped(lab.truth()).items()) if 1 <= lun <= n]
+    for lun in range(1, n + 1):
+        lab.unmap_lun(lun)
+    for w in wwids:
+        assert lab.wait_paths(w, state="failed", timeout=90)["ok"], w
+    before = features(lab, wwids)
+    assert sorted(before) == sorted(wwids) and all("queue_if_no_path" in f for f in before.values()), before
+    paths = sh(lab, "for w in %s; do ls /sys/block/$(basename $(readlink -f /dev/mapper/$w))/slaves; done"
+               % " ".join(wwids)).split()
+    assert len(paths) == 2 * n, paths
+
+    watch(lab, "kill -TERM $PP")
+    try:
+        out, task_seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=array_truth(
+            lab.truth())))
+    finally:
+        seen = stop_watch(lab)
+    sys.stderr.write("[sigterm] watcher: %s\n[sigterm] task %.1fs; msg: %s\n[sigterm] restored: %s\n"
+                     % (seen, task_seconds, out.get("msg"), json.dumps(out.get("queueing_restored"))[:2000]))
+    assert seen and "python" in seen, seen          # the module's own process got the signal
+    assert out["failed"] and out.get("interrupted") == "SIGTERM", out.get("msg")
+    assert "interrupted by SIGTERM" in out["msg"]
+    flushed = [w for w in wwids if w not in features(lab, wwids)]
+    left = [w for w in wwids if w not in flushed]
+    assert left, "every map was flushed before the signal: nothing was left to give back"
+    now = features(lab, wwids)
+    assert dict((w, now[w]) for w in left) == dict((w, before[w]) for w in left)   # queueing exactly as before
+    restored = dict((r["map"], r) for r in out["queueing_restored"])
+    assert all(restored[w]["queueing_now"] is True for w in left), restored
+    assert not [e for e in out["executed"] if e["action"] == "delete_disk"]
+    assert set(paths) <= set(sh(lab, "ls /sys/block").split())        # no path deleted
+    assert {f["unit"] for f in out["failures"]} == set("map %s" % w for w in wwids)
+
+    again, seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=array_truth(lab.truth())))
+    sys.stderr.write("[sigterm] second run %.1fs: %s; test %.0fs\n"
+                     % (seconds, again.get("msg") or "ok", time.monotonic() - t_start))
+    assert not again["failed"], again.get("msg")
+    assert not features(lab, wwids) and not set(paths) & set(sh(lab, "ls /sys/block").split())
+    assert sorted(again["removed_maps"]) == sorted(left)
+
+
+def test_lun_mapped_back_after_the_read_is_refused_as_came_back(lab, tmp_path):
+    t_start = time.monotonic()
+    lab.reset()
+    t2 = lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)["truth"]
+    disks = sorted(d["name"] for d in t2["disks"])
+    assert len(disks) == 2 and all(sh(lab, "ls /sys/block/%s/holders" % sd).split() == [] for sd in disks)
+    wwids = [w for lun, w in sorted(mapped(lab.truth()).items()) if lun in (1, 2)]
+    for lun in (1, 2):
+        lab.unmap_lun(lun)
+    ini = t2["initiator_iqn"]
+    acl = "%s/acls/%s/lun_1" % (TPG2, ini)
+    sh(lab, "rm %s/lun_0 && rmdir %s" % (acl, acl))       # target2 no longer maps LUN 1 to this host
+    for w in wwids:
+        assert lab.wait_paths(w, state="failed", timeout=90)["ok"], w
+    probe = sh(lab, "sg_turs -v /dev/%s 2>&1; true" % disks[0])
+    assert "not supported" in probe.lower(), probe
+    truth = array_truth(lab.truth(), dict(lab.agent("target2_truth"), array_luns=[]))
+
+    try:
+        watch(lab, "mkdir %s && ln -s %s/lun/lun_0 %s/lun_0" % (acl, TPG2, acl))     # mapped back
+        out, task_seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=truth))
+        seen = stop_watch(lab)
+        sys.stderr.write("[came back] watcher: %s\n[came back] task %.1fs; msg: %s\n[came back] failures: %s\n"
+                         % (seen, task_seconds, out.get("msg"), json.dumps(out.get("failures"))[:3000]))
+        assert seen, "the act never began"
+        assert sorted(d["name"] for d in out["delete_disks"]) == disks          # planned as stale ...
+        assert out["failed"]
+        refused = dict((f["unit"], f) for f in out["failures"])
+        assert sorted(refused) == ["disk %s" % sd for sd in disks], refused
+        assert all(f["refusal"]["kind"] == "came_back" and "came back" in f["msg"] for f in refused.values())
+        left = sh(lab, "ls /sys/block").split()
+        assert set(disks) <= set(left)                                            # ... nothing of them removed
+        assert not [e for e in out["executed"] if e["target"] in disks]
+        # the two maps of target1 (planned in the same run) were removed
+        assert sorted(out["removed_maps"]) == sorted(wwids) and not features(lab, wwids)
+        assert "not supported" not in sh(lab, "sg_turs -v /dev/%s 2>&1; true" % disks[0]).lower()
+    finally:
+        stop_watch(lab)
+        lab.reset()
+    sys.stderr.write("[came back] test %.0fs\n" % (time.monotonic() - t_start))
