@@ -178,7 +178,8 @@ class ActContext(object):
         return self.view.multipathd_running if self.view is not None else san_read.multipathd_running(self)
 
     def checkpoint(self):
-        """Before a kernel touch or a wait: after SIGTERM/SIGHUP nothing new starts, except giving queueing back."""
+        """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP nothing new starts, except
+        giving queueing back."""
         if self.interrupted and not self.restoring:
             raise Interrupted(self.interrupted)
 
@@ -195,7 +196,6 @@ class ActContext(object):
         return self.run(argv, timeout=timeout, what=what or " ".join(argv))
 
     def sysfs(self, fn, args, what):
-        self.checkpoint()
         return self.call(fn, args, timeout=self.command_timeout, what=what)
 
 
@@ -270,6 +270,7 @@ def _child_write(path, data):
 
 
 def _sysfs_write(host, fn, args, target, what):
+    host.checkpoint()
     try:
         return host.sysfs(fn, args, what)
     except RuntimeError as exc:

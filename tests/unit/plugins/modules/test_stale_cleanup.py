@@ -492,3 +492,26 @@ def test_sigterm_during_the_act_gives_queueing_back_and_reports_without_the_post
     assert [w for w, r in restored.items() if w != left and "is gone" not in r["msg"]] == []
     assert "healthy_after" not in out and "post_check_seconds" not in out
     assert len(out["failures"]) == 3 and "sdf" in env.disks and not env.writes
+
+
+def test_a_signal_after_the_last_step_exits_at_once_with_every_step_done(env, looks, run):
+    orig = env.run
+
+    def run_cmd(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-w"]:     # the last command of the plan
+            os.kill(os.getpid(), signal.SIGHUP)
+        return res
+    env.run = run_cmd
+    looks(judged())
+
+    def killed(signum, _frame):
+        raise RuntimeError("killed by signal %d" % signum)
+    previous = signal.signal(signal.SIGHUP, killed)
+    try:
+        out = run({})
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert not out.get("failed"), out.get("msg")
+    assert out["interrupted"] == "SIGHUP" and "post_check_seconds" not in out
+    assert out["removed_maps"] == [WWID] and WWID not in env.maps and not env.disks
