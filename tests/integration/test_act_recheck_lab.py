@@ -97,6 +97,7 @@ def test_sigterm_while_flushing_gives_queueing_back(lab, tmp_path):
         lab.reset(luns=n + 1)
     except LabError:    # the setup's own wait for the maps can be too short on a loaded host: wait longer
         assert lab.agent("wait_maps", call_timeout=600, count=n + 2, paths=2, timeout=500)["ok"]
+    assert lab.wait_maps(count=n + 2, paths=2, timeout=300)["ok"]
     wwids = [w for lun, w in sorted(mapped(lab.truth()).items()) if 1 <= lun <= n]
     for lun in range(1, n + 1):
         lab.unmap_lun(lun)
@@ -104,15 +105,17 @@ def test_sigterm_while_flushing_gives_queueing_back(lab, tmp_path):
         assert lab.wait_paths(w, state="failed", timeout=90)["ok"], w
     before = features(lab, wwids)
     assert sorted(before) == sorted(wwids) and all("queue_if_no_path" in f for f in before.values()), before
-    paths = sh(lab, "for w in %s; do ls /sys/block/$(basename $(readlink -f /dev/mapper/$w))/slaves; done"
-               % " ".join(wwids)).split()
+    paths = sh(lab, "for w in %s; do dmsetup deps -o devname $w; done" % " ".join(wwids)).replace("(", " ").replace(
+        ")", " ").split()
+    paths = [p for p in paths if p.startswith("sd")]
     assert len(paths) == 2 * n, paths
     # the last map is held by a harmless opener (a process named blkid, as udev's is, that never lets go): its
     # `multipath -f` fails and is retried for the flush timeout while the other maps are flushed. The watcher
     # sends SIGTERM to the module while it retries, once the others are gone.
     held = wwids[-1]
-    sh(lab, "mkdir -p /tmp/fk && cp /bin/sleep /tmp/fk/blkid && setsid nohup sh -c 'exec 3</dev/mapper/%s; "
-            "exec /tmp/fk/blkid 100000' >/dev/null 2>&1 < /dev/null & echo $! > /tmp/h27-holder.pid" % held)
+    sh(lab, "mkdir -p /tmp/fk && cp /bin/sleep /tmp/fk/blkid && setsid nohup sh -c 'exec 3<%s; "
+            "exec /tmp/fk/blkid 100000' >/dev/null 2>&1 < /dev/null & echo $! > /tmp/h27-holder.pid"
+       % ("/dev/$(dmsetup info -c --noheadings -o blkdevname %s)" % held))
     others = "|".join(wwids[:-1])
     watch(lab, "! dmsetup ls --target multipath | grep -qE '%s'" % others,
           '[ -n "$PP" ] && kill -TERM $PP && exit 0')
@@ -151,6 +154,7 @@ def test_lun_mapped_back_after_the_read_is_refused_as_came_back(lab, tmp_path):
     t2 = lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)["truth"]
     disks = sorted(d["name"] for d in t2["disks"])
     assert len(disks) == 2 and all(sh(lab, "ls /sys/block/%s/holders" % sd).split() == [] for sd in disks)
+    assert lab.wait_maps(count=4, paths=2, timeout=300)["ok"]
     wwids = [w for lun, w in sorted(mapped(lab.truth()).items()) if lun in (1, 2)]
     for lun in (1, 2):
         lab.unmap_lun(lun)
