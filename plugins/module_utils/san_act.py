@@ -373,7 +373,7 @@ def verify_still_dead(host, step, obj, kind="map"):
                       "the LUN may be mapped to this host again, nothing of it is removed"
                       % (", ".join(alive), ", ".join("%s: %s" % (n, (r or {}).get("result"))
                                                      for n, r in sorted(probes.items()))),
-                      evidence={"paths": [p for p in obj.get("paths") or []], "probes": probes,
+                      evidence={"paths": list(obj.get("paths") or []), "probes": probes,
                                 "state": obj.get("state")})
     return probes
 

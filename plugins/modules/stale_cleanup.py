@@ -42,9 +42,9 @@ description:
     (RV(failures)). A device that hangs costs the others at most its own deadline. Devices refused while
     planning do not stop the others.
   - Before a unit's first touch in each flush and delete batch, the act measures the age of the array truth again
-    (refused beyond O(truth_max_age)) and, for a unit chosen because every path failed, probes every path again:
-    a path that works is refused as C(came_back) (the LUN may be mapped back), nothing of that unit removed.
-  - SIGTERM or SIGHUP during the act (a task C(timeout), a dropped connection, a job timeout) ends it: the command
+    (refused beyond O(truth_max_age)) and, for a unit chosen because every path failed, probes every path again;
+    a path that works refuses the unit as C(came_back) (the LUN may be mapped back), nothing of that unit removed.
+  - SIGTERM or SIGHUP during the act (a task C(timeout), a dropped connection, a job timeout) ends it. The command
     in flight ends within its deadline, nothing new starts, the queueing of every unit that turned it off is given
     back, and the module fails naming what it did (RV(interrupted)).
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),

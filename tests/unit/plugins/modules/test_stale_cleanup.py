@@ -477,6 +477,7 @@ def test_sigterm_during_the_act_gives_queueing_back_and_reports_without_the_post
     env.run = run_cmd
     stale = STALE + [{"kind": "stale_unmapped", "object": "map", "name": WWID2, "wwid": WWID2}]
     looks(judged(stale))
+
     def killed(signum, _frame):   # outside the act the default action ends the module where it stands
         raise RuntimeError("killed by signal %d" % signum)
     previous = signal.signal(signal.SIGTERM, killed)
