@@ -114,7 +114,7 @@ def test_sigterm_while_flushing_gives_queueing_back(lab, tmp_path):
     lab.ssh("kill $(cat /tmp/h27-holder.pid 2>/dev/null) 2>/dev/null; true", timeout=60)
     watch(lab, "! dmsetup table --target multipath | grep -E '%s' | grep -q queue_if_no_path" % "|".join(wwids),
           "M=$(pgrep -xo python3 -P $(pgrep -f '^/bin/sh -c /usr/bin/python3' | head -1)) && kill -TERM $M && "
-          "echo \"killed $M $(tr '\\0' ' ' < /proc/$M/cmdline)\" >> /tmp/h27-watch.out && exit 0")
+          "{ echo killed $M $(cat /proc/$M/comm) >> /tmp/h27-watch.out; exit 0; }")
     try:
         out, task_seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=array_truth(
             lab.truth())))
