@@ -36,6 +36,12 @@ def sh(lab, cmd, timeout=300):
     return _sh(lab, cmd, timeout=timeout)
 
 
+def mkdir(path):
+    """A directory per run_task call: it appends to its capture file and reads back exactly one record."""
+    path.mkdir()
+    return path
+
+
 def array_truth(*lab_truths):
     """The array-truth contract (docs/ontap.md) from the agent's truths, read now: the LUNs each target maps to
     this host, and the targets (IQN, portal addresses) each SVM covers."""
@@ -116,8 +122,8 @@ def test_sigterm_while_flushing_gives_queueing_back(lab, tmp_path):
           "M=$(pgrep -xo python3 -P $(pgrep -f '^/bin/sh -c /usr/bin/python3' | head -1)) && kill -TERM $M && "
           "{ echo killed $M $(cat /proc/$M/comm) >> /tmp/h27-watch.out; exit 0; }")
     try:
-        out, task_seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=array_truth(
-            lab.truth())))
+        out, task_seconds, _s = run_task(lab, mkdir(tmp_path / "first"), "stale_cleanup", dict(
+            ARGS, array_truth=array_truth(lab.truth())))
     finally:
         seen = stop_watch(lab)
     sys.stderr.write("[sigterm] watcher: %s\n[sigterm] task %.1fs; msg: %s\n[sigterm] restored: %s\n"
@@ -135,7 +141,8 @@ def test_sigterm_while_flushing_gives_queueing_back(lab, tmp_path):
     assert set(paths) <= set(sh(lab, "ls /sys/block").split())        # no path deleted
     assert {f["unit"] for f in out["failures"]} == set("map %s" % w for w in wwids)
 
-    again, seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=array_truth(lab.truth())))
+    again, seconds, _s = run_task(lab, mkdir(tmp_path / "second"), "stale_cleanup",
+                                  dict(ARGS, array_truth=array_truth(lab.truth())))
     sys.stderr.write("[sigterm] second run %.1fs: %s; test %.0fs\n"
                      % (seconds, again.get("msg") or "ok", time.monotonic() - t_start))
     assert not again["failed"], again.get("msg")
