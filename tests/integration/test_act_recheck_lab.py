@@ -1,10 +1,11 @@
 """Issue 27 §3 and §6 on the real kernel: what happens between the plan and the act, and to an act cut short.
 
-- test_sigterm_while_flushing_gives_queueing_back: five stale unmapped NETAPP maps (queue_if_no_path, the
+- test_sigterm_while_flushing_gives_queueing_back: three stale unmapped NETAPP maps (queue_if_no_path, the
   built-in `no_path_retry queue`); `stale_cleanup` runs through ansible-playbook; a watcher in the guest sends
-  SIGTERM to the module's process (the parent of the first `multipath -f`) while it flushes. The flushes in
-  flight end, no other map is flushed, no path is deleted, the maps not flushed queue again exactly as before
-  (same table features), the result names the signal and what was given back; a second run removes the rest.
+  SIGTERM to the module's process as soon as the act has turned queueing off on every map (the module is then in
+  the flush batch: re-reads, probes, then `multipath -f` of each). The touch in flight ends, nothing new starts,
+  no path is deleted, the maps not flushed queue again exactly as before (same table features), the result names
+  the signal and what was given back; a second run removes the rest.
 - test_lun_mapped_back_after_the_read_is_refused_as_came_back: a plain disk (no map: target2, its WWID
   blacklisted) whose LUN the array no longer maps, planned with two stale maps of target1. A watcher maps the
   LUN back as soon as the act starts (the first `multipath -f`: the host was read and the plan made); the
