@@ -8,7 +8,7 @@
   the signal and what was given back; a second run removes the rest.
 - test_lun_mapped_back_after_the_read_is_refused_as_came_back: a plain disk (no map: target2, its WWID
   blacklisted) whose LUN the array no longer maps, planned with two stale maps of target1. A watcher maps the
-  LUN back as soon as the act starts (the first `multipath -f`: the host was read and the plan made); the
+  LUN back as soon as the act has turned queueing off on a map (the host was read and the plan made); the
   delete batch probes the disks again and refuses both as `came_back`: nothing of them removed.
 
 The array truth is handed to the module (array_truth): it says what the array said when the test read it,
