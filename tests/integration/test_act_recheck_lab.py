@@ -178,7 +178,7 @@ def test_lun_mapped_back_after_the_read_is_refused_as_came_back(lab, tmp_path):
         sys.stderr.write("[came back] watcher: %s\n[came back] task %.1fs; msg: %s\n[came back] failures: %s\n"
                          % (seen, task_seconds, out.get("msg"), json.dumps(out.get("failures"))[:3000]))
         assert seen, "the act never began"
-        assert sorted(d["name"] for d in out["delete_disks"]) == disks          # planned as stale ...
+        assert set(disks) <= set(d["name"] for d in out["delete_disks"])       # planned as stale ...
         assert out["failed"]
         refused = dict((f["unit"], f) for f in out["failures"])
         assert sorted(refused) == ["disk %s" % sd for sd in disks], refused
