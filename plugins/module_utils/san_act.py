@@ -20,6 +20,7 @@ __metaclass__ = type
 import errno
 import os
 import re
+import signal
 import stat
 import threading
 import time
@@ -39,6 +40,8 @@ IDENTITY_MARK = "IDENTITY CHANGED:"
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
 MIN_COMMAND_SECONDS = 5.0
+# unit attentions a LUN may report before its real answer at the act-time probe (each probe consumes one)
+UNIT_ATTENTION_RETRIES = 3
 
 
 class ActFailed(Exception):
@@ -48,6 +51,15 @@ class ActFailed(Exception):
         self.target = target
         self.detail = detail or {}
         super(ActFailed, self).__init__("%s: %s" % (target, msg))
+
+
+class Interrupted(Exception):
+    """The module got SIGTERM or SIGHUP during the act (a task `timeout:`, a dropped connection, a job timeout):
+    no new kernel touch starts; the one in flight ends within its own deadline."""
+
+    def __init__(self, signame):
+        self.signame = signame
+        super(Interrupted, self).__init__("interrupted by %s: no further device was touched" % signame)
 
 
 class ExecutionError(Exception):
@@ -93,7 +105,7 @@ class ActContext(object):
     def __init__(self, reader, run=deadline.run, call=deadline.call, root="/", command_timeout=10.0,
                  flush_timeout=60.0, wait_timeout=30.0, retry_interval=1.0, poll_interval=0.25,
                  wwids_file="/etc/multipath/wwids", allow_non_san=False, sleep=time.sleep, clock=time.monotonic,
-                 workers=1):
+                 workers=1, truth_collected_at=None, truth_max_age=None, wall=time.time):
         self.reader = reader
         # units of one batch acted on at once (commands and sysfs writes wait on udev and the kernel, not on
         # this process); each worker has its own deadline per touch, so a hung one holds only itself
@@ -109,8 +121,15 @@ class ActContext(object):
         self.retry_interval = float(retry_interval)
         self.poll_interval = min(max(float(poll_interval), 0.1), 0.5)
         self.wwids_file = wwids_file
-        self.sleep = sleep
+        self._sleep = sleep
         self.clock = clock
+        # the array truth the plan judged with: its age is measured again before each unit's first touch
+        self.truth_collected_at = truth_collected_at
+        self.truth_max_age = truth_max_age
+        self.wall = wall
+        # the signal (SIGTERM, SIGHUP) that ends the act, set by its handler; while `restoring`, touches go on
+        self.interrupted = None
+        self.restoring = False
         # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, unit}};
         # execute() restores those of a unit when a later step of it fails (queueing off sticks until restored)
         self.queueing_off = {}
@@ -158,7 +177,19 @@ class ActContext(object):
     def multipathd_running(self):
         return self.view.multipathd_running if self.view is not None else san_read.multipathd_running(self)
 
+    def checkpoint(self):
+        """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP nothing new starts, except
+        giving queueing back."""
+        if self.interrupted and not self.restoring:
+            raise Interrupted(self.interrupted)
+
+    def sleep(self, seconds):
+        self.checkpoint()
+        self._sleep(seconds)
+        self.checkpoint()
+
     def command(self, argv, what=None, budget_end=None):
+        self.checkpoint()
         timeout = self.command_timeout
         if budget_end is not None:
             timeout = max(min(timeout, MIN_COMMAND_SECONDS), min(timeout, budget_end - self.clock()))
@@ -239,6 +270,7 @@ def _child_write(path, data):
 
 
 def _sysfs_write(host, fn, args, target, what):
+    host.checkpoint()
     try:
         return host.sysfs(fn, args, what)
     except RuntimeError as exc:
@@ -296,6 +328,56 @@ def verify_identity(host, step, options=None):
     return d
 
 
+def verify_truth_age(host, target):
+    """Refuse when the array truth the plan judged with is older than truth_max_age NOW: the plan checked its age
+    against the host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
+    if host.truth_collected_at is None or host.truth_max_age is None:
+        return
+    age = host.wall() - float(host.truth_collected_at)
+    if age > float(host.truth_max_age):
+        raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
+                      "have been mapped back since; nothing of it is touched" % (age, float(host.truth_max_age)),
+                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
+
+
+def _probe_past_unit_attention(host, sd):
+    """A probe of `sd`; once more when it answered UNIT ATTENTION (a LUN just mapped back reports its inventory
+    change to the first command, which the checker of a plain sd never consumed): the second answer says what
+    the LU is now."""
+    probe, seen = host.reader.probe_path(sd), []
+    while (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower() \
+            and len(seen) < UNIT_ATTENTION_RETRIES:  # one per pending condition (inventory change, power on, ...)
+        seen.append(probe.get("sense"))
+        probe = dict(host.reader.probe_path(sd), after_unit_attention=seen)
+    return probe
+
+
+def verify_still_dead(host, step, obj, kind="map"):
+    """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed): the truth's age
+    now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again (san_probe, with its
+    deadlines) and judged by the plan's own rule (san_plan.unproven_failures). A path that works again means the
+    LUN may be mapped back (the truth can be truth_max_age old): refused as `came_back`. Returns {sd: probe}."""
+    target = "%s %s" % (kind, obj.get("name"))
+    verify_truth_age(host, target)
+    if not (step.get("expect") or {}).get("dead"):
+        return {}
+    names = [p.get("name") for p in obj.get("paths") or []] if kind == "map" else [obj.get("name")]
+    probes = dict((n, _probe_past_unit_attention(host, n)) for n in names if n)
+    fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
+    # a path that answers READY now is back even while the kernel's path state still says failed (the checker
+    # has not run since the LUN was mapped again)
+    alive = sorted(set(san_plan.unproven_failures(fresh, kind)) |
+                   set(n for n, r in probes.items() if (r or {}).get("result") in san_plan.ANSWERING))
+    if alive:
+        raise Refused(target, "came_back", "came back since the plan: path(s) %s no longer failed (probe now: %s); "
+                      "the LUN may be mapped to this host again, nothing of it is removed"
+                      % (", ".join(alive), ", ".join("%s: %s" % (n, (r or {}).get("result"))
+                                                     for n, r in sorted(probes.items()))),
+                      evidence={"paths": list(obj.get("paths") or []), "probes": probes,
+                                "state": obj.get("state")})
+    return probes
+
+
 # ---------------------------------------------------------------------------------------------- map acts
 def _send_queueing_off(host, step):
     """disable_queueing up to the command: identity against the batch's read, the array's own word for a dead map,
@@ -304,6 +386,7 @@ def _send_queueing_off(host, step):
     m = verify_map(host, step, allow_openers=release)
     if m is None:
         return {"outcome": "already_absent"}
+    probed = verify_still_dead(host, step, m)
     name = m["name"]
     if release and san_plan.workload_openers(m.get("openers")) and \
             not all(p.get("dm_state") == "failed" for p in m.get("paths") or []):
@@ -315,8 +398,8 @@ def _send_queueing_off(host, step):
     if release:
         # Failing a process's queued I/O needs the array's own word, now: every path answers LOGICAL UNIT NOT
         # SUPPORTED (a portal cut since the plan gives no answer, a remapped LU answers ready).
-        probes = dict((p.get("name"), host.reader.probe_path(p.get("name"))) for p in m.get("paths") or []
-                      if p.get("name"))
+        probes = dict((p.get("name"), probed.get(p.get("name")) or host.reader.probe_path(p.get("name")))
+                      for p in m.get("paths") or [] if p.get("name"))
         if not probes or any((r or {}).get("result") != "lun_not_supported" for r in probes.values()):
             raise Refused("map %s" % name, "opener", "was planned as a dead map the array no longer maps, but not "
                           "every path says LOGICAL UNIT NOT SUPPORTED now (%s); not failing its openers' I/O"
@@ -404,7 +487,10 @@ def restore_queueing(host, wwid):
             out["msg"] = ("map %s is now %s, not %s: queueing NOT restored (identity changed)"
                           % (record["name"], m.get("dm"), record["dm"]))
             return out
-        resumed = resume_if_suspended(host, m)
+        try:
+            resumed = resume_if_suspended(host, m)
+        except ActFailed as exc:  # still suspended: its queueing is given back all the same, for when it resumes
+            resumed = "NOT resumed: %s" % exc
         if resumed:
             out["resumed"] = resumed
         if record["multipathd"] or record["was_queueing"]:
@@ -542,6 +628,14 @@ def _flush_attempt_step(f):
     return {"unit": f.step.get("unit"), "_flush": f}
 
 
+def _flush_check(host, step):
+    """Before a map's first flush attempt: identity and use (verify_map), and a dead map still dead now."""
+    m = verify_map(host, step)
+    if m is not None:
+        verify_still_dead(host, step, m)
+    return m
+
+
 def flush_map(host, steps):
     """Targeted multipath -f of every map of the batch, in rounds: one read of the host after each round says which
     maps are gone; a map still there is resumed if a failed flush left it suspended, re-checked against the next
@@ -552,8 +646,9 @@ def flush_map(host, steps):
     host.view = _read_for(host, steps)
     try:
         running = _outcome(host.multipathd_running)
+        checked = _by_unit(host, steps, _flush_check, host.view)
         for st in steps:
-            m = _outcome(verify_map, host, st)
+            m = checked[id(st)][0]
             if m is None:
                 results[id(st)] = {"outcome": "already_absent"}
             elif isinstance(m, Exception):
@@ -566,11 +661,21 @@ def flush_map(host, steps):
         for f in pending:
             results[id(f.step)] = running
         pending = []
-    _wait_benign_gone(host, pending, results)
 
     def done(f, result):
         results[id(f.step)] = result
         pending.remove(f)
+    try:
+        _wait_benign_gone(host, pending, results)
+        _flush_rounds(host, pending, running, done)
+    except Interrupted as exc:  # the maps not flushed yet stop here; execute() gives their queueing back
+        for f in list(pending):
+            done(f, exc)
+    return [(st, results.get(id(st)), host.clock() - t0) for st in steps]
+
+
+def _flush_rounds(host, pending, running, done):
+    """Attempt, look, resume and retry until every map of `pending` is gone or out of budget (see flush_map)."""
     while pending:
         attempts = [dict(_flush_attempt_step(f)) for f in pending]
         tried = _by_unit(host, attempts, lambda h, st: _attempt_flush(h, st["_flush"], running) or {}, None)
@@ -587,8 +692,10 @@ def flush_map(host, steps):
         finally:
             host.view = None
         for f in list(pending):
-            _after_failed_flush(host, f.m, f.detail)
-            if host.clock() + host.retry_interval >= f.end:
+            resumed = _outcome(_after_failed_flush, host, f.m, f.detail)
+            if isinstance(resumed, Exception):  # left suspended: this map's unit stops, never the whole act
+                done(f, resumed)
+            elif host.clock() + host.retry_interval >= f.end:
                 done(f, _outcome(_force_or_fail, host, f))
         if not pending:
             break
@@ -605,7 +712,6 @@ def flush_map(host, steps):
                     f.m = m
         finally:
             host.view = None
-    return [(st, results[id(st)], host.clock() - t0) for st in steps]
 
 
 def _wait_benign_gone(host, flushes, results):
@@ -941,24 +1047,26 @@ def _read_for(host, steps):
         return None
 
 
-def _each(host, steps, fn, read=True, links=False):
+def _each(host, steps, fn, read=True, links=False, before=None):
     """fn(host, step) for each step against one read of the host. [(step, result or error or None, seconds)]:
-    None for a step whose unit stopped at an earlier step of the batch."""
+    None for a step whose unit stopped at an earlier step of the batch. before(host, unit_steps): a check of each
+    unit before its first step of the batch (see _by_unit)."""
     out = []
     host.view = _read_for(host, steps) if read else None
     if links and host.view is not None:
         left = _outcome(san_read.leftovers, host, _disks_of(steps))
         host.view.links = None if isinstance(left, Exception) else dict((n, v["links"]) for n, v in left.items())
     try:
-        results = _by_unit(host, steps, fn, host.view)
+        results = _by_unit(host, steps, fn, host.view, before)
     finally:
         host.view = None
     return [(st,) + results[id(st)] for st in steps]
 
 
-def _by_unit(host, steps, fn, view):
+def _by_unit(host, steps, fn, view, before=None):
     """fn(host, step) for the steps of each unit in order (a unit stops at its first error: its later steps get
-    None), the units on up to host.workers threads, each reading `view`. {id(step): (result, seconds)}."""
+    None), the units on up to host.workers threads, each reading `view`. {id(step): (result, seconds)}.
+    before(host, unit_steps), when given, runs first for each unit: its error is the unit's first step's."""
     by_unit = {}  # unit -> its steps, units in the order of their first step
     for st in steps:
         by_unit.setdefault(st.get("unit"), []).append(st)
@@ -969,6 +1077,19 @@ def _by_unit(host, steps, fn, view):
         host.view = view
         try:
             stopped = False
+            if before is not None:
+                t0 = host.clock()
+                try:
+                    checked = _outcome(before, host, unit_steps)
+                except Exception as exc:  # a bug stops the unit, as below
+                    checked = exc
+                if isinstance(checked, Exception):
+                    results[id(unit_steps[0])] = (checked, host.clock() - t0)
+                    stopped = True
+                    unit_steps = unit_steps[1:]
+                    for st in unit_steps:
+                        results[id(st)] = (None, 0.0)
+                    unit_steps = []
             for st in unit_steps:
                 if stopped:
                     results[id(st)] = (None, 0.0)
@@ -1039,7 +1160,12 @@ def _poll(host, steps, check, budget, expired, read=True, prefetch=None):
                 done[id(st)] = (_outcome(expired, host, st), now - start)
         pending = [st for st in pending if id(st) not in done]
         if pending:
-            host.sleep(host.poll_interval)
+            try:
+                host.sleep(host.poll_interval)
+            except Interrupted as exc:  # the steps still waiting stop; execute() gives their queueing back
+                for st in pending:
+                    done[id(st)] = (exc, host.clock() - start)
+                pending = []
     return [(st,) + done[id(st)] for st in steps]
 
 
@@ -1055,10 +1181,19 @@ def act_one(host, step):
     return _alone(ACT[step["action"]], host, step)
 
 
-def _single(fn, read=False, links=False):
+def _single(fn, read=False, links=False, before=None):
     def run(host, steps):
-        return _each(host, steps, fn, read=read, links=links)
+        return _each(host, steps, fn, read=read, links=links, before=before)
     return run
+
+
+def _disks_still_dead(host, unit_steps):
+    """Before a unit's first disk touch of a batch: every disk of it that the batch touches still dead, checked
+    before any of them is touched (verify_still_dead); a disk already gone is left to its own step."""
+    for st in unit_steps:
+        d = host.disk_now((st.get("expect") or {}).get("name") or st["target"])
+        if d is not None:
+            verify_still_dead(host, st, d, "disk")
 
 
 # action -> runner(host, steps) -> [(step, result dict or error, seconds)]
@@ -1068,8 +1203,8 @@ ACT = {
     "flush_map": flush_map,
     "wait_map_gone": wait_map_gone,
     "remove_wwid": remove_wwid,
-    "flush_buffers": _single(flush_buffers, read=True),
-    "delete_disk": _single(delete_disk, read=True, links=True),
+    "flush_buffers": _single(flush_buffers, read=True, before=_disks_still_dead),
+    "delete_disk": _single(delete_disk, read=True, links=True, before=_disks_still_dead),
     "wait_disk_gone": wait_disk_gone,
     "scan_exact_lun": _single(scan_exact_lun),
     "rescan_disk": _single(rescan_disk),
@@ -1097,44 +1232,138 @@ def execute(steps, host):
     with one read per round, instead of re-reading the host per step. The identity check in the child that
     writes to sysfs stays per write. Steps belong to units (`unit`; all one unit when absent): a refusal or
     failure stops the rest of its own unit and gives back the queueing that unit turned off; the other units go
-    on. Returns [{action, target, unit, elapsed, outcome, detail}] of the executed steps; raises ExecutionError
+    on. SIGTERM or SIGHUP during the act (handlers installed for its duration only), or an error that escapes a
+    batch, stops every unit not finished and gives back the queueing of every map this run turned off.
+    Returns [{action, target, unit, elapsed, outcome, detail}] of the executed steps; raises ExecutionError
     after the last step when a unit stopped."""
     for st in steps:
         if st.get("action") not in ACT:
             raise ExecutionError(ValueError("unknown action %r" % st.get("action")), st, [])
-    executed, failures, stopped = [], [], set()
-    for batch in _batches(steps):
-        batch = [st for st in batch if st.get("unit") not in stopped]
-        if not batch:
-            continue
-        started = host.clock()
-        outcomes = ACT[batch[0]["action"]](host, batch)
-        host.batches.append({"action": batch[0]["action"], "steps": len(batch),
-                             "seconds": round(host.clock() - started, 3)})
-        for st, result, seconds in outcomes:
-            if result is None:  # its unit stopped at another step of this batch
+    executed, failures, stopped, finished = [], [], set(), set()
+    with _signals_end_the_act(host):
+        halt = None  # (the error that ends the whole act, the batch it ended in)
+        for batch in _batches(steps):
+            batch = [st for st in batch if st.get("unit") not in stopped]
+            if not batch:
                 continue
-            if isinstance(result, Exception):
-                unit = st.get("unit")
-                stopped.add(unit)
-                # queueing that this unit turned off sticks until restored: give it back on its maps still there
-                restored = [r for r in (restore_queueing(host, w) for w, rec in sorted(host.queueing_off.items())
-                                        if rec.get("unit") == unit) if r]
-                failures.append({"unit": unit, "cause": result, "step": st, "restored": restored})
-                continue
-            detail = dict(result)
-            done = {"action": st["action"], "target": st["target"], "elapsed": round(seconds, 3),
-                    "outcome": detail.pop("outcome", "done"), "detail": detail}
-            if st.get("unit") is not None:
-                done["unit"] = st["unit"]
-            if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
-                done["wwid"] = st["expect"]["wwid"]
-            executed.append(done)
+            if host.interrupted:
+                halt = (Interrupted(host.interrupted), batch)
+                break
+            started = host.clock()
+            try:
+                outcomes = ACT[batch[0]["action"]](host, batch)
+            except Exception as exc:  # an error outside any step's own outcome: the act cannot go on safely
+                halt = (exc, batch)
+                break
+            finally:
+                host.batches.append({"action": batch[0]["action"], "steps": len(batch),
+                                     "seconds": round(host.clock() - started, 3)})
+            for st, result, seconds in outcomes:
+                if result is None:  # its unit stopped at another step of this batch
+                    continue
+                if isinstance(result, Exception):
+                    unit = st.get("unit")
+                    stopped.add(unit)
+                    failures.append({"unit": unit, "cause": result, "step": st,
+                                     "restored": _restore_unit(host, unit)})
+                    continue
+                executed.append(_executed(st, result, seconds))
+            if host.interrupted:
+                halt = (Interrupted(host.interrupted), None)
+                break
+        if halt is not None:
+            failures.extend(_halt(host, steps, halt, executed, stopped))
     if failures:
         first = failures[0]
         raise ExecutionError(first["cause"], first["step"], executed,
                              [r for f in failures for r in f["restored"]], failures)
     return executed
+
+
+def _executed(st, result, seconds):
+    detail = dict(result)
+    done = {"action": st["action"], "target": st["target"], "elapsed": round(seconds, 3),
+            "outcome": detail.pop("outcome", "done"), "detail": detail}
+    if st.get("unit") is not None:
+        done["unit"] = st["unit"]
+    if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
+        done["wwid"] = st["expect"]["wwid"]
+    return done
+
+
+def _restore_unit(host, unit):
+    """Queueing that `unit` turned off sticks until restored: give it back on its maps still there."""
+    restoring, host.restoring = host.restoring, True
+    try:
+        return [r for r in (restore_queueing(host, w) for w, rec in sorted(host.queueing_off.items())
+                            if rec.get("unit") == unit) if r]
+    finally:
+        host.restoring = restoring
+
+
+def _halt(host, steps, halt, executed, stopped):
+    """The act ends before its last step (a signal, or an error that escaped a batch): every unit not finished
+    stops at its first step not executed, and gets its queueing back. Returns their failures."""
+    cause, batch = halt
+    if not isinstance(cause, Interrupted):
+        cause = ActFailed("act", "stopped on an error outside any step's outcome while running the %s steps (%s: %s);"
+                          " every unit not finished was stopped" % (batch[0]["action"], type(cause).__name__, cause))
+    done = set((e["action"], e["target"], e.get("unit")) for e in executed)
+    out, seen = [], set(stopped)
+    for st in steps:
+        unit = st.get("unit")
+        if unit in seen or (st["action"], st["target"], unit) in done:
+            continue
+        seen.add(unit)
+        out.append({"unit": unit, "cause": cause, "step": st, "restored": _restore_unit(host, unit)})
+    # any map still recorded with queueing off (a unit that finished has no map left to record) gets it back too
+    left = []
+    for unit in sorted(set(rec.get("unit") for rec in host.queueing_off.values()), key=str):
+        left.extend(_restore_unit(host, unit))
+    if left and not out:
+        out.append({"unit": None, "cause": cause, "step": (batch or steps)[0], "restored": []})
+    if left:
+        out[-1]["restored"].extend(left)
+    return out
+
+
+def _signals_end_the_act(host):
+    """For the act's duration: SIGTERM and SIGHUP (a task `timeout:`, a dropped connection, a job timeout) only
+    mark the act interrupted; the kernel touch in flight (a command, a forked writer) ends within its own deadline,
+    no new one starts (ActContext.checkpoint), and execute() gives back the queueing of every unit before the
+    module reports and exits. The previous handlers come back after the act."""
+    return _SignalGuard(host)
+
+
+class _SignalGuard(object):
+    SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+    def __init__(self, host):
+        self.host = host
+        self.previous = {}
+
+    def _handler(self, signum, _frame):
+        if not self.host.interrupted:
+            self.host.interrupted = _signal_name(signum)
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread may install handlers (a test runner's thread, say)
+        for sig in self.SIGNALS:
+            self.previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *_exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        return False
+
+
+def _signal_name(signum):
+    try:
+        return signal.Signals(signum).name
+    except (AttributeError, ValueError):
+        return "signal %d" % signum
 
 
 def host_for_module(params, **options):

@@ -53,7 +53,8 @@ class Refused(Exception):
     """The plan (or an act, on re-check) refuses to touch `target`: nothing was changed by the refusal.
 
     `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
-    unknown, invalid, not_san_host, no_target, ...), `holder` names what holds the device when there is one.
+    unknown, invalid, not_san_host, no_target, came_back, truth_too_old, ...), `holder` names what holds the device
+    when there is one.
     """
 
     def __init__(self, target, kind, msg, holder=None, evidence=None):
@@ -636,6 +637,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
 
     chosen_maps = []
+    dead = set()  # maps chosen because every path failed: the act checks that again before touching them
     unmapped = set()
     chosen_disks = []
     mismatches = []
@@ -660,6 +662,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                             "removal needs every path's failure seen" % (", ".join(unproven), m.get("name")))
                     continue
                 chosen_maps.append(m)
+                dead.add(m.get("name"))
                 if kind == "stale_unmapped":
                     unmapped.add(m.get("name"))
             else:
@@ -771,7 +774,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         body = map_steps[name]
         unit = "map %s" % name
         tail = [st for st in body if st["action"] == "remove_wwid"]
-        group = _with_phase([st for st in body if st["action"] != "remove_wwid"], "flush", unit)
+        group = _with_phase(_still_dead_at_act(body, name in dead), "flush", unit)
+        group = [st for st in group if st["action"] != "remove_wwid"]
         flush_maps.append(m.get("wwid") or name)
         rescans = []
         for p in m.get("paths") or []:
@@ -784,6 +788,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
                             mismatch=pair[1] if pair else None)
             if dels is None:
                 continue
+            _still_dead_at_act(dels, name in dead and pair is None)
             group.extend(_with_phase(dels, "flush", unit))
             if pair is not None:
                 rescans.extend(_with_phase(repair(*pair), "rescan", unit))
@@ -791,7 +796,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     for d in chosen_disks:
         if d.get("name") in grouped:
             continue
-        steps.extend(_with_phase(deletion(d) or [], "delete", "disk %s" % d.get("name")))
+        steps.extend(_with_phase(_still_dead_at_act(deletion(d) or [], True), "delete", "disk %s" % d.get("name")))
     for d, v in mismatches:
         if d.get("name") in grouped:
             continue
@@ -801,6 +806,16 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         steps.extend(_with_phase(dels + repair(d, v), "rescan", "disk %s" % d.get("name")))
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps, "delete_disks": delete_disks,
             "mismatches": repaired}
+
+
+def _still_dead_at_act(steps, dead):
+    """Mark the touching steps of a unit chosen because every path failed (expect.dead): before each batch's first
+    touch the act probes its paths again and refuses the unit as `came_back` when one works (san_act)."""
+    if dead:
+        for st in steps:
+            if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+                st["expect"]["dead"] = True
+    return steps
 
 
 def evidence_candidates(snapshot, verdicts):

@@ -41,6 +41,12 @@ description:
     that unit turned off; the other units run to the end, then the task fails naming every stopped unit
     (RV(failures)). A device that hangs costs the others at most its own deadline. Devices refused while
     planning do not stop the others.
+  - Before a unit's first touch in each flush and delete batch, the act measures the age of the array truth again
+    (refused beyond O(truth_max_age)) and, for a unit chosen because every path failed, probes every path again;
+    a path that works refuses the unit as C(came_back) (the LUN may be mapped back), nothing of that unit removed.
+  - SIGTERM or SIGHUP during the act (a task C(timeout), a dropped connection, a job timeout) ends it. The command
+    in flight ends within its deadline, nothing new starts, the queueing of every unit that turned it off is given
+    back, and the module fails naming what it did (RV(interrupted)).
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
     RV(maps_still_present)) and for RV(references).
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
@@ -317,10 +323,22 @@ refusal:
   type: dict
 failures:
   description: Every unit stopped at act time, each with C(unit), C(failed_step), C(msg) and C(refusal) or
-    C(deadline).
+    C(deadline). A unit whose path works again at act time is refused with C(refusal.kind=came_back); a truth
+    older than O(truth_max_age) at its first touch with C(refusal.kind=truth_too_old).
   returned: on failure while executing
   type: list
   elements: dict
+queueing_restored:
+  description: The maps whose queueing this run had turned off and gave back when their unit stopped (or the act
+    was interrupted), each with C(map), C(commands), C(queueing_now) and C(msg).
+  returned: when a stopped unit had turned queueing off
+  type: list
+  elements: dict
+interrupted:
+  description: The signal (C(SIGTERM) or C(SIGHUP)) that ended the act; the units not finished stopped, their
+    queueing was given back, and the module exited without the post-check.
+  returned: when a signal ended the act
+  type: str
 plan_seconds:
   description: Wall time of reading the host and planning, in seconds (both looks and the O(grace) wait between
     them included, under O(policy=host_evidence)). With RV(act_seconds) and RV(post_check_seconds), where the
@@ -653,6 +671,9 @@ def main():
         module.exit_json(**result)
 
     # Act: exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others.
+    # Each unit's first touch re-checks the truth's age against truth_max_age at that moment.
+    host.truth_collected_at = (truth or {}).get("collected_at")
+    host.truth_max_age = p["truth_max_age"]
     stopped = None
     started = host.clock()
     try:
@@ -662,6 +683,13 @@ def main():
         msg = stopped.pop("msg")
         result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline
         units = set(st.get("unit") for st in selected)
+        if host.interrupted:
+            # SIGTERM/SIGHUP: queueing was given back; report at once, no post-check, and exit
+            result.update(act_seconds=round(host.clock() - started, 3), act_batches=list(host.batches),
+                          interrupted=host.interrupted, changed=any(e["outcome"] == "done" for e in result["executed"]))
+            module.fail_json(msg="cleanup interrupted by %s during the act: %d of %d units stopped before their "
+                                 "end, queueing given back on the maps they had turned it off on: %s"
+                                 % (host.interrupted, len(exc.failures), len(units), msg), **result)
         stopped = "%d of %d units stopped (the others ran to the end): %s" % (len(exc.failures), len(units), msg)
     result["act_seconds"] = round(host.clock() - started, 3)
     result["act_batches"] = list(host.batches)
@@ -671,6 +699,10 @@ def main():
     result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
     result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
     result["changed"] = bool(done)
+    if host.interrupted:  # the signal came after the last step: every step ran; exit now, without the post-check
+        result["interrupted"] = host.interrupted
+        module.warn("%s came after the last step of the act: the post-check was not run" % host.interrupted)
+        module.exit_json(**result)
     started = host.clock()
     post_check(module, host, result, exclude)
     result["post_check_seconds"] = round(host.clock() - started, 3)

@@ -11,6 +11,7 @@ __metaclass__ = type
 import copy
 import os
 import shutil
+import signal
 import threading
 import time
 
@@ -1310,3 +1311,271 @@ def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path
     for w in [WWID] + wwids[:4]:
         mine = [a for a, t in order if t == w]
         assert mine.index("wait_map_gone") < mine.index("remove_wwid")
+
+
+# ---------------------------------------------------------------------------------------------- a crash or a signal
+def second_map(env):
+    """Map WWID2 (dm-4) with paths sde (4:0:0:2) and sdf (5:0:0:2), dead like the first."""
+    for name, hctl, dev in (("sde", "4:0:0:2", "8:64"), ("sdf", "5:0:0:2", "8:80")):
+        env.add_disk(dict(disk(name, hctl, dev, WWID2, map_name=WWID2), holders=["dm-4"]))
+        env.probes[name] = dict(env.probes["sdc"])
+    env.maps[WWID2] = mpath(WWID2, "dm-4", "253:4", ["sde", "sdf"])
+    env._file("sys/block/dm-4/dm/uuid", "mpath-" + WWID2)
+    env._file("sys/block/dm-4/dm/name", WWID2)
+
+
+def two_units(env):
+    """Both maps as the plan gives them: one unit each (queueing off, flush, wait, delete its paths, forget)."""
+    steps = []
+    for wwid, paths in ((WWID, ("sdc", "sdd")), (WWID2, ("sde", "sdf"))):
+        body = san_plan.plan_map_flush(env.reader.map(wwid), {}) + san_plan.plan_disk_delete(
+            [dict(env.reader.disk(p), map=None, holders=[]) for p in paths], {}, {"flush_buffers": False})
+        for st in body:
+            st["unit"] = "map %s" % wwid
+        steps.extend(body)
+    return san_plan.in_host_order(steps)
+
+
+class Killed(BaseException):
+    """What the default SIGTERM/SIGHUP action would do to the module: end it where it stands."""
+
+
+@pytest.fixture
+def killable():
+    """SIGTERM and SIGHUP raise Killed outside the act (the default action kills the process)."""
+    def die(signum, _frame):
+        raise Killed(signum)
+    saved = dict((sig, signal.signal(sig, die)) for sig in (signal.SIGTERM, signal.SIGHUP))
+    yield die
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_map_left_suspended_that_cannot_be_resumed_stops_its_unit_not_the_act(env):
+    """Issue 27 §3: the post-flush resume check failing (outside any step's outcome) escaped execute() as a bare
+    ActFailed: no restorequeueing, no `executed`, no `failures`."""
+    second_map(env)
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"] and argv[2] == WWID:
+            env.commands.append(list(argv))
+            env.maps[WWID]["suspended"] = True   # a failed flush left it suspended ...
+            return deadline.CommandResult(argv, 1, "", "map in use", 0.05)
+        if argv[:2] == ["dmsetup", "resume"] and WWID in argv[-1]:
+            env.commands.append(list(argv))      # ... and it will not resume
+            return deadline.CommandResult(argv, 1, "", "resume failed", 0.05)
+        return orig(argv, timeout, what)
+    host = env.host()
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(two_units(env), host)
+    out = info.value.to_dict()
+    (failure,) = out["failures"]
+    assert failure["unit"] == "map %s" % WWID and failure["failed_step"]["action"] == "flush_map"
+    assert "SUSPENDED" in failure["msg"]
+    # the other map of the batch ran to its end; the stopped one has its queueing back
+    assert WWID2 not in env.maps and ("delete_disk", "sde") in [(e["action"], e["target"]) for e in out["executed"]]
+    assert env.maps[WWID]["queueing"] is True
+    assert ["multipathd", "restorequeueing", "map", WWID] in env.commands
+    assert out["queueing_restored"][0]["map"] == WWID
+
+
+def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, monkeypatch):
+    second_map(env)
+
+    def broken(host, steps):
+        raise KeyError("a bug in the flush batch")
+    monkeypatch.setitem(san_act.ACT, "flush_map", broken)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(two_units(env), env.host())
+    out = info.value.to_dict()
+    assert sorted(f["unit"] for f in out["failures"]) == sorted(["map %s" % WWID, "map %s" % WWID2])
+    assert all(f["failed_step"]["action"] == "flush_map" for f in out["failures"])
+    assert "KeyError" in out["msg"] and "every unit not finished was stopped" in out["msg"]
+    assert [e["action"] for e in out["executed"]] == ["disable_queueing", "disable_queueing"]
+    assert env.maps[WWID]["queueing"] is True and env.maps[WWID2]["queueing"] is True
+    assert sorted(r["map"] for r in out["queueing_restored"]) == sorted([WWID, WWID2])
+    assert not env.writes
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_during_the_flushes_gives_back_the_queueing_of_the_maps_not_flushed(env, killable, sig):
+    """Issue 27 §3: SIGTERM/SIGHUP (task timeout, dropped connection, job timeout) while the maps are flushed: the
+    flush in flight ends, no other map is flushed, nothing is deleted, and every map still there queues again."""
+    second_map(env)
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"]:
+            os.kill(os.getpid(), sig)  # arrives while the first flush runs
+        return res
+    host = env.host()   # one worker: the units' flushes run one after the other
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(two_units(env), host)
+    out = info.value.to_dict()
+    name = signal.Signals(sig).name
+    assert host.interrupted == name and "interrupted by %s" % name in out["msg"]
+    flushed = [c[2] for c in env.commands if c[:2] == ["multipath", "-f"]]
+    assert len(flushed) == 1 and flushed[0] not in env.maps     # the one in flight finished
+    (left,) = list(env.maps)
+    assert env.maps[left]["queueing"] is True                    # the other one queues again, as before
+    assert ["multipathd", "restorequeueing", "map", left] in env.commands
+    assert sorted(f["unit"] for f in out["failures"]) == sorted(["map %s" % WWID, "map %s" % WWID2])
+    assert not env.writes                                        # no path deleted after the signal
+    assert signal.getsignal(sig) is killable                    # the handler was the act's only
+
+
+def test_a_signal_while_a_delete_write_runs_lets_the_write_finish_and_reports_it(env, killable):
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    plan = delete_plan(env, ["sdc"])
+    orig = env.call
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        out = orig(fn, args, timeout, what)
+        if fn is san_act._child_checked_write:
+            os.kill(os.getpid(), signal.SIGTERM)   # arrives while the forked writer runs
+        return out
+    host = env.host()
+    host.call = call
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute([dict(st, unit="disk sdc") for st in plan], host)
+    out = info.value.to_dict()
+    assert [(e["action"], e["outcome"]) for e in out["executed"]] == [("delete_disk", "done")]
+    assert "sdc" not in env.disks
+    (failure,) = out["failures"]
+    assert failure["failed_step"]["action"] == "wait_disk_gone" and "interrupted by SIGTERM" in failure["msg"]
+
+
+def test_restoring_after_a_signal_still_has_deadlines(env, killable):
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipathd", "restorequeueing"]:
+            env.clock.now += timeout
+            raise deadline.DeadlineExceeded(" ".join(argv), timeout)
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"]:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return res
+    host = env.host(command_timeout=3)
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute([dict(st, unit="m") for st in flush_plan(env)], host)
+    (restored,) = info.value.to_dict()["queueing_restored"]
+    assert "could NOT be restored" in restored["msg"] and "3" in restored["msg"]
+
+
+# ---------------------------------------------------------------------------------------------- still dead at act time
+def dead(steps):
+    """The steps of a unit the plan chose because every path failed, marked as san_plan.plan_cleanup marks them."""
+    for st in steps:
+        if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+            st["expect"]["dead"] = True
+    return steps
+
+
+def touches(env):
+    return [c for c in env.commands if c[:2] in (["multipathd", "disablequeueing"], ["multipath", "-f"],
+                                                 ["dmsetup", "message"], ["multipath", "-w"])] + env.writes
+
+
+def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_touch(env):
+    """Issue 27 §6: the truth can be truth_max_age old; the LUN was mapped back since. The kernel still says the
+    paths failed (the checker has not run), but the probe answers READY: nothing of the unit is touched."""
+    plan = dead([dict(st, unit="u") for st in flush_plan(env) + delete_plan_after_flush(env)])
+    env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing"
+    assert "came back" in out["msg"] and "sdd: ready" in out["msg"]
+    assert not touches(env) and WWID in env.maps and env.maps[WWID]["queueing"] is True
+
+
+def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
+    plan = dead([dict(st, unit="u") for st in flush_plan(env) + san_plan.plan_disk_delete(
+        [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
+    plan = san_plan.in_host_order(plan)
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"]:   # mapped back right after the flush: sdd answers again
+            env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
+        return res
+    host = env.host()
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "delete_disk"
+    assert out["failed_step"]["target"] == "sdc"     # checked before the unit's first delete, not at sdd's own
+    assert not env.writes and set(env.disks) >= {"sdc", "sdd"}
+
+
+def test_the_flush_batch_probes_again_before_multipath_f(env):
+    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"]:
+            env.probes["sdc"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
+        return res
+    host = env.host()
+    host.run = run
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back"
+    assert not [c for c in env.commands if c[:2] == ["multipath", "-f"]]
+    assert env.maps[WWID]["queueing"] is True    # given back: the unit turned it off
+
+
+def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
+    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
+    env.probes["sdc"] = {"result": "unknown", "serial_live": None}
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
+
+
+def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
+    plan = san_plan.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + san_plan.plan_disk_delete(
+        [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
+    executed = san_act.execute(plan, env.host())
+    assert same_steps(plan, executed) and WWID not in env.maps and not env.disks
+    probes = [c[1] for c in env.reader.calls if c[0] == "probe"]
+    assert probes == ["sdc", "sdd"] * 3     # queueing off, flush, delete: each batch probes both paths first
+
+
+def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
+    plan = [dict(st, unit="u") for st in flush_plan(env)]
+    host = env.host(truth_collected_at=5000.0, truth_max_age=900, wall=lambda: 5000.0 + 901)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, host)
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "truth_too_old" and "901s old" in out["msg"] and not touches(env)
+    assert san_act.execute(plan, env.host(truth_collected_at=5000.0, truth_max_age=900,
+                                          wall=lambda: 5000.0 + 899))
+
+
+def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env):
+    """The first command to a LUN just mapped back gets UNIT ATTENTION (REPORTED LUNS DATA HAS CHANGED), which
+    the judge counts as failed (not_ready); the second says READY."""
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    answers = [{"result": "not_ready", "sense": "Unit Attention: Reported luns data has changed"},
+               {"result": "ready", "sense": None, "serial_live": None}]
+    orig = env.reader._probe_path
+    env.reader._probe_path = lambda sd: answers.pop(0) if sd == "sdc" and answers else orig(sd)
+    with pytest.raises(san_act.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks

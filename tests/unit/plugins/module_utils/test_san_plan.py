@@ -469,6 +469,22 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
     assert {s["kind"] for s in out["skipped"]} == {"healthy", "paths_down_but_mapped"}
 
 
+def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_repairs_are_not():
+    """Issue 27 §6: the act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
+    works on paths that answer (another LU), so its steps carry no such mark."""
+    out = san_plan.plan_cleanup(snapshot(), [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
+    marked = [(s["action"], s["target"]) for s in out["steps"] if s["expect"].get("dead")]
+    assert marked == [("disable_queueing", WWID), ("flush_map", WWID), ("delete_disk", "sdc"), ("delete_disk", "sdd")]
+    snap = snapshot()
+    for n in ("sdc", "sdd"):
+        snap["disks"][n]["probe"] = {"result": "ready", "serial_live": "new"}
+    verdicts = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}] + [
+        {"kind": "serial_mismatch", "object": "disk", "name": n, "wwid": WWID, "evidence": {"array_wwid": WWID2}}
+        for n in ("sdc", "sdd")]
+    out = san_plan.plan_cleanup(snap, verdicts)
+    assert out["steps"] and not [s for s in out["steps"] if s["expect"].get("dead")]
+
+
 def test_cleanup_repairs_a_serial_mismatch():
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
                  "evidence": {"array_wwid": WWID2}}]

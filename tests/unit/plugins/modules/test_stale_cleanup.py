@@ -10,6 +10,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import os
+import signal
+import time
 
 import pytest
 
@@ -477,3 +480,80 @@ def test_a_corruption_risk_holds_back_every_step(env, looks, run):
     assert pairs(out["not_run"]) == pairs(out["steps"]) and out["steps"]
     assert out["ansible_facts"]["san"]["corruption_risks"][0]["name"] == "sde"
     assert env.commands == [] and env.writes == [] and WWID in env.maps
+
+
+# ------------------------------------------------------------------------------------- issue 27: act-time re-checks
+def test_a_lun_mapped_back_between_plan_and_act_is_refused_as_came_back(env, looks, run):
+    def map_back():
+        env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None}   # the kernel still says failed
+    looks(judged(then=map_back))
+    out = run({})
+    assert out["failed"] and [(f["unit"], f["refusal"]["kind"]) for f in out["failures"]] == [
+        ("map %s" % WWID, "came_back")]
+    assert "came back" in out["msg"] and out["failed_step"]["action"] == "disable_queueing"
+    assert WWID in env.maps and {"sdc", "sdd"} <= set(env.disks)          # nothing of that unit removed
+    assert not [c for c in env.commands if WWID in c] and "sdf" not in env.disks   # the other unit ran
+
+
+def test_the_truth_is_measured_against_truth_max_age_again_at_act_time(env, looks, run):
+    looks(judged())
+    truth = dict(DEFAULT_ARGS["array_truth"], collected_at=time.time() - 1000)
+    out = run({"array_truth": truth, "truth_max_age": 900})
+    assert out["failed"] and {f["refusal"]["kind"] for f in out["failures"]} == {"truth_too_old"}
+    assert env.commands == [] and env.writes == [] and WWID in env.maps and "sdf" in env.disks
+
+
+def test_sigterm_during_the_act_gives_queueing_back_and_reports_without_the_post_check(env, looks, run):
+    env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2, map_name=WWID2), holders=["dm-4"]))
+    env.maps[WWID2] = mpath(WWID2, "dm-4", "253:4", ["sde"])
+    env._file("sys/block/dm-4/dm/uuid", "mpath-" + WWID2)
+    env.probes["sde"] = dict(env.probes["sdc"])
+    orig = env.run
+
+    def run_cmd(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"]:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return res
+    env.run = run_cmd
+    stale = STALE + [{"kind": "stale_unmapped", "object": "map", "name": WWID2, "wwid": WWID2}]
+    looks(judged(stale))
+
+    def killed(signum, _frame):   # outside the act the default action ends the module where it stands
+        raise RuntimeError("killed by signal %d" % signum)
+    previous = signal.signal(signal.SIGTERM, killed)
+    try:
+        out = run({})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert out["failed"] and out["interrupted"] == "SIGTERM" and "interrupted by SIGTERM" in out["msg"]
+    (left,) = [w for w in (WWID, WWID2) if w in env.maps]
+    assert env.maps[left]["queueing"] is True
+    restored = dict((r["map"], r) for r in out["queueing_restored"])
+    assert restored[left]["queueing_now"] is True
+    assert [w for w, r in restored.items() if w != left and "is gone" not in r["msg"]] == []
+    assert "healthy_after" not in out and "post_check_seconds" not in out
+    assert len(out["failures"]) == 3 and "sdf" in env.disks and not env.writes
+
+
+def test_a_signal_after_the_last_step_exits_at_once_with_every_step_done(env, looks, run):
+    orig = env.run
+
+    def run_cmd(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-w"]:     # the last command of the plan
+            os.kill(os.getpid(), signal.SIGHUP)
+        return res
+    env.run = run_cmd
+    looks(judged())
+
+    def killed(signum, _frame):
+        raise RuntimeError("killed by signal %d" % signum)
+    previous = signal.signal(signal.SIGHUP, killed)
+    try:
+        out = run({})
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert not out.get("failed"), out.get("msg")
+    assert out["interrupted"] == "SIGHUP" and "post_check_seconds" not in out
+    assert out["removed_maps"] == [WWID] and WWID not in env.maps and not env.disks
