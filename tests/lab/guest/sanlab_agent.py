@@ -1983,7 +1983,7 @@ def fc_truth(target2=False):
     inis = [fc_wwpn(code, "i") for _, code in fabrics]
     lus = fc_lus(target2)
     array_luns = [{"cluster": arr["cluster"], "svm": arr["svm"], "path": "%s/%s" % (arr["volume"], r["name"]),
-                   "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab-fc:" + r["serial"])), "serial": r["serial"],
+                   "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab:" + r["serial"])), "serial": r["serial"],
                    "serial_hex": r["serial_hex"], "wwid": r["wwid"], "lun_id": r["lun_id"], "igroup": arr["igroup"],
                    "igroup_protocol": arr["igroup_protocol"], "igroup_os_type": arr["igroup_os_type"],
                    "igroup_initiators": inis, "state": "online", "size_bytes": r["size_bytes"]}
@@ -1992,6 +1992,7 @@ def fc_truth(target2=False):
     rports = [{k: v for k, v in r.items() if k != "device"} for r in fc_rports()]
     twwpns = [fc_wwpn(code, "t") for _, code in fabrics]
     return {"transport": "fc", "fabric": "fcoe-vn2vn", "cluster": arr["cluster"], "svm": arr["svm"],
+            "volume": arr["volume"],
             "igroup": arr["igroup"], "igroup_protocol": "fcp", "initiator_wwpns": inis, "fc_wwpns": twwpns,
             "target_configured": all(os.path.isdir(fc_tpg(code)) for _, code in fabrics),
             "fc_hosts": [h for h in hosts if h["ifname"][2] in [f for f, _ in fabrics]],
