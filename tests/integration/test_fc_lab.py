@@ -15,7 +15,8 @@ target ports'), so FC devices are judged by the remote port WWPN each path goes 
 - test_fc_paths_down_while_mapped_and_uncovered_target: both target ports down while the LUNs stay mapped, a
   second FC target (cluster sanlab_fc2, not queried) healthy beside them. While the rports are Blocked: nothing
   touched (`paths_down_but_mapped`). Then down again with dev_loss_tmo 10: past it (rports Not Present, sds gone,
-  the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered` and untouched throughout.
+  the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered`
+  and untouched throughout.
 """
 import sys
 import time

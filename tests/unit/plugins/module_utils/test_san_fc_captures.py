@@ -167,3 +167,32 @@ def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
             assert info["transport"] == "fc" and info["targets"] == []
             with pytest.raises(sp.Refused):
                 sp.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
+
+
+@pytest.mark.parametrize("scenario", ["fc_healthy", "fc_rport_blocked"])
+def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_path):
+    """The kernel removes targetH:C:T with its last sd (seen in the lab: the only LUNs behind an rport reused and
+    deleted, then the exact rescan refused "target gone"). The rport keeps its channel and scsi_target_id and the
+    kernel's FC scan reaches it while it is Online: the target stays addressable. A Blocked rport is not."""
+    import shutil
+    _snap, truth, reader = snap_of(scenario)
+    root = str(tmp_path / "root")
+    shutil.copytree(reader.root, root, symlinks=True)
+    sys_root = os.path.join(root, "sys")
+    for r in truth["fc"]["rports"]:
+        # .../hostH/rport-H:C-R/fc_remote_ports/rport-H:C-R -> .../hostH/rport-H:C-R/targetH:C:T
+        rport_dir = os.path.realpath(os.path.join(sys_root, "class", "fc_remote_ports", r["rport"]))
+        target_dir = os.path.join(os.path.dirname(os.path.dirname(rport_dir)),
+                                  "target%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"]))
+        assert os.path.isdir(target_dir), target_dir
+        shutil.rmtree(target_dir)
+        info = sr.read_scsi_host(sys_root, r["host"])
+        want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
+        if r["port_state"] == "Online":
+            assert info["targets"] == [want], info
+            steps = sp.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
+            assert steps[0]["action"] == "scan_exact_lun" and steps[0]["target"] == want + ":1"
+        else:
+            assert info["targets"] == [], info
+            with pytest.raises(sp.Refused):
+                sp.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
