@@ -95,6 +95,8 @@ def test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned(lab, tmp_path
         new1, new3 = fc_mapped(fc)[1], fc_mapped(fc)[3]
         assert new1 != old1 and new3 != old3
         sds2, sds1, sds3 = map_slaves(lab, w2), map_slaves(lab, old1), map_slaves(lab, old3)
+        # the kernel reuses sd names (the rescanned LUNs may take LUN 2's): LUN 2's paths are known by H:C:T:L
+        hctls2 = sh(lab, "for d in %s; do basename $(readlink -f /sys/block/$d/device); done" % " ".join(sds2)).split()
         sim = fc_sim(lab)
 
         # run 1: the old LUN 3 map is mounted and now reaches another LU -> the host fails, nothing runs
@@ -134,9 +136,9 @@ def test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned(lab, tmp_path
             assert not any(x in str(s) for x in SCSI_SCAN_WRITES), s
         verified = [s for s in ran if s["action"] == "verify_identity"]
         assert verified and all(s["outcome"] == "done" for s in verified), verified
-        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/block")
+        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/class/scsi_device")
         assert w2 not in gone and old1 not in gone and old3 not in gone, gone
-        assert not set(sds2) & set(gone.split()), (sds2, gone)
+        assert len(hctls2) == 2 and not set(hctls2) & set(gone.split()), (hctls2, gone)
         wwids = wwids_active(sh(lab, "cat /etc/multipath/wwids"))
         assert not {"/%s/" % x for x in (w2, old1, old3)} & set(wwids), wwids
         lab.wait_maps(wwids=[new1, new3], paths=2, timeout=120)

@@ -58,7 +58,7 @@ def norm(values):
 def test_fc_disks_are_read_from_the_rport_tree(scenario):
     """Every sd below an rport is an FC disk whose target WWPN is the rport's port_name and whose initiator is
     its fc_host's WWPN; each of the FC target's maps has one path per fabric."""
-    snap, truth, _ = snap_of(scenario)
+    snap, truth, _reader = snap_of(scenario)
     fc = truth["fc"]
     disks = fc_disks(snap)
     want = dict((d["name"], d) for d in fc["disks"])
@@ -80,7 +80,7 @@ def test_fc_disks_are_read_from_the_rport_tree(scenario):
 
 
 def test_initiators_come_from_fc_host():
-    snap, truth, _ = snap_of("fc_healthy")
+    snap, truth, _reader = snap_of("fc_healthy")
     host = snap["host"]
     assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["fc_wwpns"])
     assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["initiators"])
@@ -90,7 +90,7 @@ def test_initiators_come_from_fc_host():
 
 
 def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
-    snap, truth, _ = snap_of("fc_healthy")
+    snap, truth, _reader = snap_of("fc_healthy")
     fc = truth["fc"]
     vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
     for wwid in fc["mapped"].values():
@@ -102,7 +102,7 @@ def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
 
 
 def test_unmapped_fc_lun_is_stale_by_rport_coverage():
-    snap, truth, _ = snap_of("fc_unmapped")
+    snap, truth, _reader = snap_of("fc_unmapped")
     fc = truth["fc"]
     gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]]
     assert len(gone) == 1
@@ -117,7 +117,7 @@ def test_unmapped_fc_lun_is_stale_by_rport_coverage():
 def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
     """A map with a path through a target port the fetched data does not name is not judged: absent from the
     data is not unmapped."""
-    snap, truth, _ = snap_of("fc_unmapped")
+    snap, truth, _reader = snap_of("fc_unmapped")
     fc = truth["fc"]
     gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]][0]
     vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc, fc["fc_wwpns"][:1])))
@@ -126,7 +126,7 @@ def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
 
 
 def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
-    snap, truth, _ = snap_of("fc_rport_blocked")
+    snap, truth, _reader = snap_of("fc_rport_blocked")
     fc = truth["fc"]
     blocked = [r for r in fc["rports"] if r["port_state"] == "Blocked"]
     assert len(blocked) == 1 and blocked[0]["dev_loss_tmo"] == "600"
@@ -138,7 +138,7 @@ def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
 
 
 def test_second_fc_target_of_an_unqueried_cluster_is_not_covered():
-    snap, truth, _ = snap_of("fc_two_targets")
+    snap, truth, _reader = snap_of("fc_two_targets")
     fc, fc2 = truth["fc"], truth["fc_target2"]
     vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
     for wwid in fc2["mapped"].values():
