@@ -2249,6 +2249,9 @@ def fc_remove(target2=None):
     for t2 in which:
         fabrics = fc_fabrics(t2)
         hba = FC2_HBA if t2 else FC_HBA
+        if not (os.path.isdir(hba) or any(os.path.isdir(fc_tpg(code)) for _, code in fabrics) or
+                any(os.path.isdir("/sys/class/net/" + fc_ifname(f, "i")) for f, _ in fabrics)):
+            continue        # no FC here: every reset calls this, keep it free of dmsetup calls
         twwpns = [fc_wwpn(code, "t") for _, code in fabrics]
         wwids = {r["wwid"] for r in fc_lus(t2)}
         for d in fc_disks():
