@@ -667,8 +667,31 @@ def read_scsi_host(sys_root, h):
                     targets.append("%s:%s:%s" % m.groups())
                 elif e.startswith("session") or e.startswith("rport-"):
                     nxt.append(os.path.join(d, e))
+                    if transport == "fc" and e.startswith("rport-"):
+                        t = _fc_rport_target(os.path.join(d, e), e, h)
+                        if t:
+                            targets.append(t)
         level = nxt
     return {"host": h, "transport": transport, "targets": sorted(set(targets))}
+
+
+_RPORT_DIR = re.compile(r"^rport-([0-9]+):([0-9]+)-([0-9]+)$")
+
+
+def _fc_rport_target(path, name, h):
+    """"H:C:T" an exact scan may address through this FC remote port, or None. The kernel removes a target
+    directory with its last LUN (a reused or unmapped only LUN), but the rport keeps its channel and
+    scsi_target_id, and a scan of "C T L" reaches it while the rport is Online (Marginal too) -- the kernel's
+    FC user scan looks up the rport, not the target directory. A Blocked or Not Present rport cannot be scanned."""
+    m = _RPORT_DIR.match(name)
+    if not m or int(m.group(1)) != h:
+        return None
+    attrs = os.path.join(path, "fc_remote_ports", name)
+    state = (_read(os.path.join(attrs, "port_state")) or "").strip()
+    tid = (_read(os.path.join(attrs, "scsi_target_id")) or "").strip()
+    if state not in ("Online", "Marginal") or not tid.isdigit():
+        return None
+    return "%d:%s:%s" % (h, m.group(2), tid)
 
 
 def scsi_host_info(host, h):

@@ -165,9 +165,12 @@ SPEC = {
         ["/sys/class/scsi_disk/*", None], ["/sys/class/scsi_host/*", None], ["/sys/class/scsi_device/*", None],
         ["/sys/class/iscsi_session/*", None], ["/sys/class/iscsi_connection/*", None],
         ["/sys/class/iscsi_host/*", None], ["/sys/class/fc_host/*", None],
+        ["/sys/class/fc_remote_ports/*", None], ["/sys/class/fc_transport/*", None],
         ["/sys/class/block/*", r"^(sd[a-z]+|dm-\d+)$"], ["/sys/block/*", r"^(sd[a-z]+|dm-\d+)$"],
     ],
-    "tree_globs": ["/sys/devices/platform/host*", "/sys/devices/virtual/block/dm-*"],
+    # FCoE hosts (the lab's FC fabric) live below their net device: .../net/fcai/ctlr_N/hostH/rport-H:0-R/...
+    "tree_globs": ["/sys/devices/platform/host*", "/sys/devices/virtual/block/dm-*",
+                   "/sys/devices/virtual/net/fc*/ctlr_*/host*"],
     "exclude_dirs": ["power", "trace", "integrity", "mq", "queue", "bsg", "scsi_generic", "hctx", "iosched"],
     "files": ["/proc/self/mountinfo", "/proc/swaps", "/proc/partitions", "/etc/iscsi/initiatorname.iscsi",
               "/etc/iscsi/iscsid.conf", "/etc/multipath.conf", "/etc/multipath/wwids", "/etc/os-release"],
@@ -279,8 +282,50 @@ def sc_two_targets(lab):
     time.sleep(4)
 
 
+def sc_fc_healthy(lab):
+    """The iSCSI baseline plus the FC fabric (FCoE VN2VN, fabrics a and b, LIO tcm_fc target): NETAPP FC LUNs
+    1 and 2, a 2-path map each (one path per rport), rports Online."""
+    lab.reset()
+    lab.fc_setup(luns=[1, 2])
+
+
+def sc_fc_unmapped(lab):
+    """fc_healthy, then FC LUN 2 unmapped on the target: both paths of its map failed (LU not supported)."""
+    sc_fc_healthy(lab)
+    wwid = lab.fc_truth()["mapped"]["2"]
+    lab.fc_unmap(2)
+    res = lab.wait_paths(wwid, "failed", timeout=45)
+    if not res["ok"]:
+        raise LabError("fc_unmapped: paths did not fail: %s" % res)
+    time.sleep(4)
+
+
+def sc_fc_rport_blocked(lab):
+    """fc_healthy, then fabric b's target port link down with dev_loss_tmo 600: rport-H:0-0 of fabric b
+    Blocked, its paths failed (fast_io_fail_tmo 5), its sds still there; fabric a Online."""
+    sc_fc_healthy(lab)
+    lab.fc_port_down("b", dev_loss_tmo=600)
+    res = lab.fc_wait_rports("Blocked", fabric="b", timeout=30)
+    if not res["ok"]:
+        raise LabError("fc_rport_blocked: rport not Blocked: %s" % res)
+    for wwid in lab.fc_truth()["mapped"].values():
+        res = lab.wait_paths(wwid, "failed", n=1, timeout=45)
+        if not res["ok"]:
+            raise LabError("fc_rport_blocked: no failed path on %s: %s" % (wwid, res))
+    time.sleep(4)
+
+
+def sc_fc_two_targets(lab):
+    """fc_healthy plus a second FC target (cluster sanlab_fc2) on its own fabric c: NETAPP LUN 1 (serial
+    82FcL-001+Cd), one path; FC LUN 2 of the first target unmapped (paths failed)."""
+    sc_fc_unmapped(lab)
+    lab.fc_setup(luns=[1], target2=True)
+
+
 SCENARIOS = {"healthy": sc_healthy, "unmapped": sc_unmapped, "portal_cut": sc_portal_cut, "orphan": sc_orphan,
-             "mounted": sc_mounted, "two_targets": sc_two_targets}
+             "mounted": sc_mounted, "two_targets": sc_two_targets, "fc_healthy": sc_fc_healthy,
+             "fc_unmapped": sc_fc_unmapped, "fc_rport_blocked": sc_fc_rport_blocked,
+             "fc_two_targets": sc_fc_two_targets}
 
 
 # --------------------------------------------------------------------------------------------- capture
@@ -302,7 +347,8 @@ def capture(lab: Lab, name: str, out_root: Path = FIXTURES) -> Path:
     st = lab.status()
     target2 = lab.agent("target2_truth")
     argvs = list(COMMANDS)
-    for d in sorted(st["disks"] + target2["disks"], key=lambda d: d["name"]):
+    fc_disks = lab.fc_truth()["disks"] + lab.fc_truth(target2=True)["disks"]
+    for d in sorted(st["disks"] + target2["disks"] + fc_disks, key=lambda d: d["name"]):
         for tmpl in PER_SD:
             argvs.append([a.format(sd=d["name"]) for a in tmpl])
     for map_name in sorted(st["maps"]):
@@ -335,6 +381,12 @@ print(json.dumps(res))
     truth = lab.truth()
     if target2["target_configured"]:
         truth["target2"] = target2      # the second cluster, in the same shape
+    fc = lab.fc_truth()
+    if fc["target_configured"]:
+        truth["fc"] = fc                # the FC target (SVM svm_sanlab_fc), in the same shape
+        fc2 = lab.fc_truth(target2=True)
+        if fc2["target_configured"]:
+            truth["fc_target2"] = fc2
     (dest / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
     _, kver, _ = lab.ssh("uname -r", timeout=30)
     _, pkgs, _ = lab.ssh("dpkg-query -W -f '${Package} ${Version}\\n' multipath-tools open-iscsi linux-image-amd64 "

@@ -398,6 +398,43 @@ class Lab:
     def wait_paths(self, wwid: str, state: str = "failed", n: int | None = None, timeout: float = 30):
         return self.ssh_agent_wait("wait_paths", timeout, wwid=wwid, state=state, n=n)
 
+    # FC (FCoE VN2VN fabric in the guest, LIO tcm_fc target; docs/lab.md "Fibre Channel")
+    def fc_setup(self, luns=(1, 2), size_mb: int = 16, target2: bool = False, timeout: float = 150):
+        """The FC fabric and target (target2=True: the second FC target, a cluster nobody queries), LUNs
+        `luns` mapped, waits for the sds and the maps. Returns {"truth": fc_truth, ...}."""
+        return self.agent("fc_setup", call_timeout=timeout + 60, luns=list(luns), size_mb=size_mb,
+                          target2=target2, timeout=timeout)
+
+    def fc_truth(self, target2: bool = False):
+        return self.agent("fc_truth", target2=target2)
+
+    def fc_unmap(self, lun_id: int, target2: bool = False):
+        return self.agent("fc_unmap", lun_id=lun_id, target2=target2)
+
+    def fc_map(self, lun_id: int, scan: bool = True, target2: bool = False):
+        return self.agent("fc_map", lun_id=lun_id, scan=scan, target2=target2)
+
+    def fc_reuse_lun(self, lun_id: int):
+        """Map a NEW LU at the FC LUN id (no rescan: the sds keep the old identity). Returns {old, new}."""
+        return self.agent("fc_reuse_lun", lun_id=lun_id)
+
+    def fc_port_down(self, fabric: str = "all", dev_loss_tmo: int | None = None, target2: bool = False):
+        """Link down of the target port(s): rports Blocked, then past dev_loss_tmo (written first when given)
+        Not Present with their sds gone."""
+        return self.agent("fc_port_down", fabric=fabric, dev_loss_tmo=dev_loss_tmo, target2=target2)
+
+    def fc_port_up(self, fabric: str = "all", target2: bool = False, timeout: float = 60):
+        return self.agent("fc_port_up", call_timeout=timeout + 30, fabric=fabric, target2=target2,
+                          timeout=timeout)
+
+    def fc_wait_rports(self, state: str = "Online", fabric: str = "all", target2: bool = False,
+                       timeout: float = 60, gone: bool = False):
+        return self.ssh_agent_wait("fc_wait_rports", timeout, state=state, fabric=fabric, target2=target2,
+                                   gone=gone)
+
+    def fc_remove(self, target2: bool | None = None):
+        return self.agent("fc_remove", call_timeout=180, target2=target2)
+
     def ssh_agent_wait(self, verb: str, timeout: float, **args):
         """Agent verbs that take their own `timeout` argument (the call's deadline is that plus a margin)."""
         args["timeout"] = timeout

@@ -148,7 +148,9 @@ def from_lab_truth(truth):
 
     Uses ``array_luns`` (records in the design.md array-truth shape, one per mapping) and ``lus`` (every LU the
     target has, mapped or not; NETAPP-identity LUs that are not mapped become unmapped ONTAP LUNs). The lab's
-    second target (``sanlab-agent target2_truth``) has the same shape: its own cluster, SVM, target IQN and LIFs.
+    second target (``sanlab-agent target2_truth``) has the same shape: its own cluster, SVM, target IQN and LIFs;
+    so has the FC target (``sanlab-agent fc_truth``): ``fc_wwpns`` (target ports) become FC LIFs of its SVM and
+    its igroup is an FC one of ``initiator_wwpns``.
     """
     array_luns = truth.get("array_luns") or []
     first = array_luns[0] if array_luns else {}
@@ -176,13 +178,18 @@ def add_lab_target(ds, truth):
     if truth.get("target_iqn"):
         ds.set_targets(svm, iscsi=truth["target_iqn"],
                        addresses=[p.rsplit(":", 1)[0] for p in truth.get("portals") or []])
+    if truth.get("fc_wwpns"):       # the lab's FC target (sanlab-agent fc_truth): its target ports are FC LIFs
+        ds.set_targets(svm, fc_wwpns=truth["fc_wwpns"])
     igroups = {}
     for rec in array_luns:
         if rec["igroup"] not in igroups:
             igroups[rec["igroup"]] = ds.add_igroup(rec["igroup"], svm=rec["svm"], protocol=rec["igroup_protocol"],
                                                    os_type=rec["igroup_os_type"],
                                                    initiators=rec["igroup_initiators"])
-    if not igroups and truth.get("initiator_iqn"):
+    if not igroups and truth.get("initiator_wwpns"):
+        name = truth.get("igroup") or "ig_sanlab_fc"
+        igroups[name] = ds.add_igroup(name, svm=svm, protocol="fcp", initiators=truth["initiator_wwpns"])
+    elif not igroups and truth.get("initiator_iqn"):
         name = truth.get("igroup") or "ig_sanlab"
         igroups[name] = ds.add_igroup(name, svm=svm, initiators=[truth["initiator_iqn"]])
     luns = {}
@@ -194,7 +201,8 @@ def add_lab_target(ds, truth):
     mapped_serials = {rec["serial"] for rec in array_luns}
     for lu in truth.get("lus") or []:
         if lu.get("netapp") and lu.get("serial") and lu["serial"] not in mapped_serials:
-            ds.add_lun("/vol/vol_sanlab/%s" % lu.get("name", lu["serial"]), lu["serial"], svm=svm,
+            volume = truth.get("volume") or "/vol/vol_sanlab"
+            ds.add_lun("%s/%s" % (volume, lu.get("name", lu["serial"])), lu["serial"], svm=svm,
                        size_bytes=lu.get("size_bytes") or 0,
                        uuid_=str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab:" + lu["serial"])))
     return ds

@@ -1440,6 +1440,9 @@ def v_reset(luns=BASELINE_LUNS, mode="auto"):
     gone2 = target2_remove()
     if gone2:
         res["target2_removed"] = gone2
+    gone_fc = fc_remove()
+    if gone_fc:
+        res["fc_removed"] = gone_fc
     if mode in ("auto", "soft"):
         try:
             res.update(soft_reset(luns=luns))
@@ -1467,6 +1470,7 @@ def hard_reset(luns=BASELINE_LUNS, setup=True):
         steps[what] = round(time.monotonic() - t0, 2)
 
     target2_remove()       # its maps and sds are not the lab's: they would come back behind the teardown
+    fc_remove()
     nft_restore()
     restore_pristine()
     mark("portals")
@@ -1831,6 +1835,490 @@ def v_target2_remove():
 
 
 
+# ---------------------------------------------------------------------------------------------- FC (FCoE VN2VN)
+# A software FC fabric inside the guest: per fabric one veth pair, an FCoE controller in VN2VN mode on each end
+# (kernel fcoe/libfcoe/libfc, sysfs /sys/bus/fcoe: no fcoe-utils, no switch), the "i" end a libfc initiator
+# port (fc_host + fc_remote_ports), the "t" end an LIO tcm_fc target port serving NETAPP-identity LUs. The
+# WWPN of an FCoE port is 20:00:<MAC>, so fixed MACs give fixed WWPNs. Fabrics a and b are the two paths
+# (dual-fabric host, one target port per fabric, like two FC LIFs); fabric c holds the second FC target
+# (fc_target2_*: a cluster nobody queries).
+FC_FABRICS = {"a": "0a", "b": "0b"}
+FC2_FABRIC = ("c", "0c")
+FC_HBA = CFG + "/core/fileio_93"
+FC2_HBA = CFG + "/core/fileio_94"
+FC_LUN_DIR = "/srv/fcluns"
+FC_ARRAY = {"cluster": "sanlab", "svm": "svm_sanlab_fc", "igroup": "ig_sanlab_fc", "igroup_protocol": "fcp",
+            "igroup_os_type": "linux", "volume": "/vol/vol_sanlab_fc"}
+FC2_ARRAY = {"cluster": "sanlab_fc2", "svm": "svm_sanlab_fc2", "igroup": "ig_sanlab_fc2", "igroup_protocol": "fcp",
+             "igroup_os_type": "linux", "volume": "/vol/vol_sanlab_fc2"}
+FC_NAME_RE = re.compile(r"^fc(\d+)g(\d+)$")
+
+
+def fc_ifname(fabric, end):
+    return "fc%s%s" % (fabric, end)          # fcai / fcat ...: 4 chars, far below IFNAMSIZ
+
+
+def fc_mac(code, end):
+    return "02:5a:1a:%s:00:%s" % (code, "01" if end == "i" else "02")
+
+
+def fc_wwpn(code, end):
+    """ONTAP-style colon WWPN (also LIO tcm_fc's configfs name) of one FCoE end: 20:00:<MAC>."""
+    return "20:00:" + fc_mac(code, end)
+
+
+def fc_hex(wwpn):
+    return "0x" + wwpn.replace(":", "").lower()
+
+
+def fc_colon(hexwwpn):
+    h = hexwwpn.lower().replace("0x", "").replace(":", "")
+    return ":".join(h[i:i + 2] for i in range(0, 16, 2))
+
+
+def fc_fabrics(target2=False):
+    return [FC2_FABRIC] if target2 else sorted(FC_FABRICS.items())
+
+
+def fc_serial(lun_id, gen=0, target2=False):
+    return ("82FcL-%03d+Cd" % lun_id) if target2 else ("8%dFcL-%03d+Ab" % (gen, lun_id))
+
+
+def fc_tpg(code):
+    return "%s/fc/%s/tpgt_1" % (CFG, fc_wwpn(code, "t"))
+
+
+def fc_hosts():
+    """[{host, wwpn (0x...), port_state, ifname, role}] of the lab's FCoE ports (sysfs only)."""
+    res = []
+    base = "/sys/class/fc_host"
+    for h in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        sym = rd("%s/%s/symbolic_name" % (base, h), "") or ""
+        m = re.search(r" over (fc[a-z][it])$", sym)
+        if not m:
+            continue
+        res.append({"host": int(h[4:]), "wwpn": rd("%s/%s/port_name" % (base, h)), "ifname": m.group(1),
+                    "role": "initiator" if m.group(1).endswith("i") else "target",
+                    "port_state": rd("%s/%s/port_state" % (base, h)), "port_id": rd("%s/%s/port_id" % (base, h))})
+    return res
+
+
+def fc_rports():
+    """[{rport, host, port_name, port_state, roles, dev_loss_tmo, fast_io_fail_tmo, scsi_target_id, targets}]
+    of the lab's initiator ports."""
+    ini_hosts = {h["host"] for h in fc_hosts() if h["role"] == "initiator"}
+    res = []
+    base = "/sys/class/fc_remote_ports"
+    for r in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        m = re.match(r"^rport-(\d+):(\d+)-(\d+)$", r)
+        if not m or int(m.group(1)) not in ini_hosts:
+            continue
+        dev = os.path.realpath("%s/%s/device" % (base, r))
+        rec = {"rport": r, "host": int(m.group(1)), "channel": int(m.group(2)), "device": dev,
+               "targets": [t for t in os.listdir(dev) if t.startswith("target")] if os.path.isdir(dev) else []}
+        for a in ("port_name", "node_name", "port_id", "port_state", "roles", "dev_loss_tmo", "fast_io_fail_tmo",
+                  "scsi_target_id"):
+            rec[a] = rd("%s/%s/%s" % (base, r, a))
+        res.append(rec)
+    return res
+
+
+def fc_disks():
+    """[{name, hctl, lun, dev, rport, target_wwpn, state, wwid}] sd devices below the lab's initiator rports."""
+    res = []
+    for r in fc_rports():
+        for t in r["targets"]:
+            td = r["device"] + "/" + t
+            for e in os.listdir(td) if os.path.isdir(td) else []:
+                if not re.match(r"^\d+:\d+:\d+:\d+$", e):
+                    continue
+                bd = td + "/" + e + "/block"
+                for n in os.listdir(bd) if os.path.isdir(bd) else []:
+                    res.append({"name": n, "hctl": e, "lun": int(e.split(":")[3]), "dev": rd("/sys/block/%s/dev" % n),
+                                "rport": r["rport"], "target_wwpn": r["port_name"],
+                                "state": rd(td + "/" + e + "/state"), "wwid": rd("/sys/block/%s/device/wwid" % n)})
+    return res
+
+
+def fc_lus(target2=False):
+    """[{name, home_lun_id, generation, serial, serial_hex, unit_serial, wwid, lun_id, mapped, ...}] of the FC
+    target (the LU is mapped when the ACL of its first fabric maps it)."""
+    hba = FC2_HBA if target2 else FC_HBA
+    fabrics = fc_fabrics(target2)
+    code = fabrics[0][1]
+    tpg = fc_tpg(code)
+    idx_to_name = {}
+    for e in os.listdir(tpg + "/lun") if os.path.isdir(tpg + "/lun") else []:
+        for x in os.listdir(tpg + "/lun/" + e):
+            if os.path.islink(tpg + "/lun/" + e + "/" + x):
+                idx_to_name[e] = x
+    mapped = {}
+    acl = "%s/acls/%s" % (tpg, fc_wwpn(code, "i"))
+    for e in os.listdir(acl) if os.path.isdir(acl) else []:
+        if e.startswith("lun_"):
+            for x in os.listdir(acl + "/" + e):
+                if os.path.islink(acl + "/" + e + "/" + x):
+                    mapped[idx_to_name.get(os.path.basename(os.readlink(acl + "/" + e + "/" + x)))] = int(e[4:])
+    res = []
+    for name in sorted(os.listdir(hba)) if os.path.isdir(hba) else []:
+        m = FC_NAME_RE.match(name)
+        if not m or not os.path.isdir(hba + "/" + name):
+            continue
+        unit = (rd(hba + "/" + name + "/wwn/vpd_unit_serial", "") or "").split(":", 1)[-1].strip()
+        serial = bytes.fromhex(unit[1:]).decode()
+        backing = rd(hba + "/" + name + "/udev_path", "") or ""
+        res.append({"name": name, "home_lun_id": int(m.group(1)), "generation": int(m.group(2)), "serial": serial,
+                    "serial_hex": serial.encode().hex(), "unit_serial": unit, "wwid": netapp_wwid(serial),
+                    "lun_id": mapped.get(name), "mapped": name in mapped, "netapp": True, "backing_file": backing,
+                    "size_bytes": os.stat(backing).st_size if os.path.exists(backing) else None})
+    return sorted(res, key=lambda r: (r["home_lun_id"], r["generation"]))
+
+
+def fc_truth(target2=False):
+    """The FC target in the shape of `truth` (initiator/target by WWPN; FC igroup): an ONTAP simulator serves it
+    as an SVM whose FC LIF WWPNs are the target ports'."""
+    import uuid
+    arr = FC2_ARRAY if target2 else FC_ARRAY
+    fabrics = fc_fabrics(target2)
+    inis = [fc_wwpn(code, "i") for _, code in fabrics]
+    lus = fc_lus(target2)
+    array_luns = [{"cluster": arr["cluster"], "svm": arr["svm"], "path": "%s/%s" % (arr["volume"], r["name"]),
+                   "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab:" + r["serial"])), "serial": r["serial"],
+                   "serial_hex": r["serial_hex"], "wwid": r["wwid"], "lun_id": r["lun_id"], "igroup": arr["igroup"],
+                   "igroup_protocol": arr["igroup_protocol"], "igroup_os_type": arr["igroup_os_type"],
+                   "igroup_initiators": inis, "state": "online", "size_bytes": r["size_bytes"]}
+                  for r in lus if r["mapped"]]
+    hosts = fc_hosts()
+    rports = [{k: v for k, v in r.items() if k != "device"} for r in fc_rports()]
+    twwpns = [fc_wwpn(code, "t") for _, code in fabrics]
+    return {"transport": "fc", "fabric": "fcoe-vn2vn", "cluster": arr["cluster"], "svm": arr["svm"],
+            "volume": arr["volume"],
+            "igroup": arr["igroup"], "igroup_protocol": "fcp", "initiator_wwpns": inis, "fc_wwpns": twwpns,
+            "target_configured": all(os.path.isdir(fc_tpg(code)) for _, code in fabrics),
+            "fc_hosts": [h for h in hosts if h["ifname"][2] in [f for f, _ in fabrics]],
+            "rports": [r for r in rports if fc_colon(r["port_name"] or "0") in twwpns],
+            "disks": [d for d in fc_disks() if fc_colon(d["target_wwpn"] or "0") in twwpns],
+            "lus": lus, "array_luns": array_luns, "mapped": {str(r["lun_id"]): r["wwid"] for r in lus if r["mapped"]},
+            "down": [f for f, _ in fabrics if rd("/sys/class/net/%s/operstate" % fc_ifname(f, "t")) == "down"]}
+
+
+def fc_create_lu(hba, name, lun_dir, serial, size_mb):
+    os.makedirs(lun_dir, exist_ok=True)
+    backing = "%s/%s-%s.img" % (lun_dir, name, os.urandom(3).hex())
+    size = int(size_mb) << 20
+    with open(backing, "wb") as f:
+        f.truncate(size)
+    d = hba + "/" + name
+    os.makedirs(d)
+    wr(d + "/control", "fd_dev_name=%s,fd_dev_size=%d,fd_buffered_io=1" % (backing, size))
+    wr(d + "/udev_path", backing)
+    wr(d + "/enable", "1")
+    # identity BEFORE the LU is exported (lab finding 7), as for the iSCSI target
+    wr(d + "/wwn/vpd_unit_serial", "0" + serial.encode().hex())
+    wr(d + "/wwn/vendor_id", "NETAPP")
+    wr(d + "/wwn/product_id", "LUN C-Mode")
+    wr(d + "/wwn/revision", "9800")
+    wr(d + "/wwn/company_id", "0x%06x" % NETAPP_COMPANY)
+    return d
+
+
+def fc_export(target2, d, name, lun_id=None):
+    """Export LU `d` in every fabric's TPG (free index) and, when lun_id is given, map it in each ACL."""
+    for _, code in fc_fabrics(target2):
+        tpg = fc_tpg(code)
+        used = set(os.listdir(tpg + "/lun"))
+        idx = next(i for i in range(0, 65536) if "lun_%d" % i not in used)
+        os.mkdir("%s/lun/lun_%d" % (tpg, idx))
+        os.symlink(d, "%s/lun/lun_%d/%s" % (tpg, idx, name))
+        if lun_id is not None:
+            md = "%s/acls/%s/lun_%d" % (tpg, fc_wwpn(code, "i"), lun_id)
+            if os.path.isdir(md):
+                raise AgentError("FC LUN id %d is already mapped" % lun_id)
+            os.mkdir(md)
+            os.symlink("%s/lun/lun_%d" % (tpg, idx), md + "/lun_%d" % idx)
+
+
+def fc_map(target2, name, lun_id):
+    for _, code in fc_fabrics(target2):
+        tpg = fc_tpg(code)
+        idx = next((e for e in os.listdir(tpg + "/lun") if os.path.islink("%s/lun/%s/%s" % (tpg, e, name))), None)
+        if idx is None:
+            raise AgentError("LU %s is not exported on the FC target" % name)
+        md = "%s/acls/%s/lun_%d" % (tpg, fc_wwpn(code, "i"), lun_id)
+        if os.path.isdir(md):
+            raise AgentError("FC LUN id %d is already mapped" % lun_id)
+        os.mkdir(md)
+        os.symlink("%s/lun/%s" % (tpg, idx), "%s/%s" % (md, idx))
+    log("FC: mapped %s at LUN %d" % (name, lun_id))
+
+
+def fc_unmap_id(target2, lun_id):
+    did = False
+    for _, code in fc_fabrics(target2):
+        md = "%s/acls/%s/lun_%d" % (fc_tpg(code), fc_wwpn(code, "i"), lun_id)
+        if os.path.isdir(md):
+            for x in os.listdir(md):
+                if os.path.islink(md + "/" + x):
+                    os.unlink(md + "/" + x)
+            os.rmdir(md)
+            did = True
+    if did:
+        log("FC: unmapped LUN %d" % lun_id)
+    return did
+
+
+def fc_scan_lun(lun_id, target2=False):
+    """Targeted scan of one LUN on each lab rport's own channel/target (never issue_lip, never '- - -')."""
+    twwpns = [fc_wwpn(code, "t") for _, code in fc_fabrics(target2)]
+    done = []
+    for r in fc_rports():
+        if fc_colon(r["port_name"] or "0") not in twwpns or r["port_state"] != "Online":
+            continue
+        tid = int(r["scsi_target_id"] or -1)
+        if tid < 0:
+            continue
+        arg = "%d %d %d" % (r["channel"], tid, lun_id)
+        rc = write_deadline("/sys/class/scsi_host/host%d/scan" % r["host"], arg, timeout=15)
+        done.append({"host": r["host"], "scan": arg, "rc": rc})
+    return done
+
+
+def fc_wait(target2, luns, paths, timeout):
+    """Until every LUN has an sd through every fabric, and (paths>0) its map has that many paths."""
+    t0 = time.monotonic()
+    want = sorted(int(x) for x in luns) * len(fc_fabrics(target2))
+    twwpns = [fc_wwpn(code, "t") for _, code in fc_fabrics(target2)]
+    scanned = False
+    while True:
+        have = sorted(d["lun"] for d in fc_disks() if fc_colon(d["target_wwpn"] or "0") in twwpns)
+        if have == sorted(want):
+            break
+        if time.monotonic() - t0 > 30 and not scanned:
+            for lun_id in luns:
+                fc_scan_lun(int(lun_id), target2)
+            scanned = True
+        if time.monotonic() - t0 > timeout:
+            raise AgentError("FC disks missing: have LUNs %s, want %s; hosts %s rports %s" % (
+                have, want, fc_hosts(), [(r["rport"], r["port_state"], r["roles"]) for r in fc_rports()]))
+        time.sleep(0.3)
+    res = {"disks_after": round(time.monotonic() - t0, 2)}
+    if paths:
+        wwids = [r["wwid"] for r in fc_lus(target2) if r["mapped"] and r["lun_id"] in [int(x) for x in luns]]
+        res["waited"] = wait_maps(wwids=wwids, paths=paths, timeout=max(5, timeout - (time.monotonic() - t0)))
+        if not res["waited"]["ok"]:
+            raise AgentError("FC maps incomplete: %s" % res["waited"]["maps"])
+    return res
+
+
+def v_fc_setup(luns=(1, 2), size_mb=16, timeout=120, target2=False, multipath=True):
+    """The FC fabric and target (target2=True: the second FC target on its own fabric c), LUNs `luns` mapped
+    (serials 80FcL-<id>+Ab; target2 82FcL-<id>+Cd), waits for the sds (and the maps)."""
+    luns = [int(x) for x in luns]
+    fabrics = fc_fabrics(target2)
+    hba = FC2_HBA if target2 else FC_HBA
+    if any(os.path.isdir(fc_tpg(code)) for _, code in fabrics):
+        raise AgentError("the FC target exists; fc_remove (or reset) first")
+    run(["modprobe", "-a", "fcoe", "tcm_fc"], timeout=30, check=True)
+    for f, code in fabrics:
+        if not os.path.isdir("/sys/class/net/" + fc_ifname(f, "i")):
+            run(["ip", "link", "add", fc_ifname(f, "i"), "address", fc_mac(code, "i"), "type", "veth", "peer",
+                 "name", fc_ifname(f, "t"), "address", fc_mac(code, "t")], timeout=10, check=True)
+        for end in "it":
+            run(["ip", "link", "set", fc_ifname(f, end), "up"], timeout=10, check=True)
+    # the target before the ports log in: the PRLI then finds the TPG
+    for f, code in fabrics:
+        tpg = fc_tpg(code)
+        os.makedirs(tpg)
+        os.makedirs("%s/acls/%s" % (tpg, fc_wwpn(code, "i")))
+    for lun_id in luns:
+        name = "fc%dg0" % lun_id
+        d = fc_create_lu(hba, name, FC_LUN_DIR, fc_serial(lun_id, 0, target2), size_mb)
+        fc_export(target2, d, name, lun_id)
+    log("FC target configured: LUNs %s" % luns)
+    for f, _ in fabrics:
+        for end in "it":
+            write_deadline("/sys/bus/fcoe/ctlr_create", fc_ifname(f, end), timeout=20)
+    ctlrs = []
+    for c in sorted(os.listdir("/sys/bus/fcoe/devices")):
+        for h in os.listdir("/sys/bus/fcoe/devices/" + c):
+            if h.startswith("host"):
+                sym = rd("/sys/class/fc_host/%s/symbolic_name" % h, "") or ""
+                if any(sym.endswith(" over " + fc_ifname(f, e)) for f, _ in fabrics for e in "it"):
+                    ctlrs.append(c)
+    for c in ctlrs:
+        wr("/sys/bus/fcoe/devices/%s/mode" % c, "vn2vn")
+    for c in ctlrs:
+        wr("/sys/bus/fcoe/devices/%s/enabled" % c, "1")
+    log("FCoE VN2VN enabled on %s" % ctlrs)
+    res = fc_wait(target2, luns, len(fabrics) if multipath else 0, timeout)
+    res["truth"] = fc_truth(target2)
+    return res
+
+
+def v_fc_truth(target2=False):
+    return fc_truth(target2)
+
+
+def v_fc_unmap(lun_id, target2=False):
+    if not fc_unmap_id(target2, int(lun_id)):
+        raise AgentError("FC LUN %s is not mapped" % lun_id)
+    return fc_truth(target2)
+
+
+def v_fc_map(lun_id, name=None, scan=True, target2=False):
+    lun_id = int(lun_id)
+    lus = fc_lus(target2)
+    if name is None:
+        cand = [r for r in lus if r["home_lun_id"] == lun_id and not r["mapped"]]
+        if not cand:
+            raise AgentError("no unmapped FC LU for LUN %d" % lun_id)
+        name = cand[-1]["name"]
+    fc_map(target2, name, lun_id)
+    return {"scan": fc_scan_lun(lun_id, target2) if scan else [], "truth": fc_truth(target2)}
+
+
+def v_fc_reuse_lun(lun_id, size_mb=16):
+    """Unmap the LU at `lun_id`, map a NEW LU (new serial) at the same id; no scan (the stale sds are the point)."""
+    lun_id = int(lun_id)
+    lus = fc_lus()
+    old = next((r for r in lus if r["mapped"] and r["lun_id"] == lun_id), None)
+    if old is None:
+        raise AgentError("FC LUN %d is not mapped" % lun_id)
+    gen = max(r["generation"] for r in lus if r["home_lun_id"] == lun_id) + 1
+    fc_unmap_id(False, lun_id)
+    name = "fc%dg%d" % (lun_id, gen)
+    d = fc_create_lu(FC_HBA, name, FC_LUN_DIR, fc_serial(lun_id, gen), size_mb)
+    fc_export(False, d, name, lun_id)
+    new = next(r for r in fc_lus() if r["name"] == name)
+    return {"old": old, "new": new}
+
+
+def v_fc_port_down(fabric="all", dev_loss_tmo=None, target2=False):
+    """Link down of the target port(s) (a dead FC LIF / switch port): the rport goes Blocked, its paths fail
+    after fast_io_fail_tmo, and past dev_loss_tmo the kernel removes the rport's sds (rport Not Present).
+    dev_loss_tmo (s) is written to the rports first (multipathd's NETAPP default is infinity)."""
+    fabrics = [f for f, _ in fc_fabrics(target2) if fabric in ("all", f)]
+    if not fabrics:
+        raise AgentError("no FC fabric %r" % fabric)
+    twwpns = [fc_wwpn(code, "t") for f, code in fc_fabrics(target2) if f in fabrics]
+    did = {}
+    if dev_loss_tmo is not None:
+        for r in fc_rports():
+            if fc_colon(r["port_name"] or "0") in twwpns:
+                fio = rd("/sys/class/fc_remote_ports/%s/fast_io_fail_tmo" % r["rport"])
+                if fio not in (None, "off") and int(fio) >= int(dev_loss_tmo):
+                    wr("/sys/class/fc_remote_ports/%s/fast_io_fail_tmo" % r["rport"], str(int(dev_loss_tmo) - 1))
+                wr("/sys/class/fc_remote_ports/%s/dev_loss_tmo" % r["rport"], str(int(dev_loss_tmo)))
+                did[r["rport"]] = rd("/sys/class/fc_remote_ports/%s/dev_loss_tmo" % r["rport"])
+    for f in fabrics:
+        run(["ip", "link", "set", fc_ifname(f, "t"), "down"], timeout=10, check=True)
+    log("FC port(s) down: %s" % fabrics)
+    return {"down": fabrics, "dev_loss_tmo": did}
+
+
+def v_fc_port_up(fabric="all", target2=False, wait=True, timeout=60):
+    fabrics = [f for f, _ in fc_fabrics(target2) if fabric in ("all", f)]
+    for f in fabrics:
+        run(["ip", "link", "set", fc_ifname(f, "t"), "up"], timeout=10, check=True)
+    res = {"up": fabrics}
+    if wait:
+        res["rports"] = v_fc_wait_rports(state="Online", fabric=fabric, target2=target2, timeout=timeout)
+    return res
+
+
+def v_fc_wait_rports(state="Online", fabric="all", target2=False, timeout=60, gone=False):
+    """Until the rports of the target port(s) on `fabric` are in `state` (Online|Blocked|Not Present) and,
+    with gone=True, have no sd left."""
+    twwpns = [fc_wwpn(code, "t") for f, code in fc_fabrics(target2) if fabric in ("all", f)]
+    t0 = time.monotonic()
+    while True:
+        rs = [r for r in fc_rports() if fc_colon(r["port_name"] or "0") in twwpns]
+        ok = len(rs) == len(twwpns) and all(r["port_state"] == state for r in rs)
+        if ok and gone:
+            ok = not [d for d in fc_disks() if fc_colon(d["target_wwpn"] or "0") in twwpns]
+        if ok or time.monotonic() - t0 > timeout:
+            return {"ok": ok, "elapsed": round(time.monotonic() - t0, 2),
+                    "rports": [(r["rport"], r["port_state"]) for r in rs]}
+        time.sleep(0.3)
+
+
+def fc_remove(target2=None):
+    """Take the FC fabric(s) and target(s) away (no-op when absent). target2=None: both."""
+    did = []
+    which = [False, True] if target2 is None else [bool(target2)]
+    for t2 in which:
+        fabrics = fc_fabrics(t2)
+        hba = FC2_HBA if t2 else FC_HBA
+        if not (os.path.isdir(hba) or any(os.path.isdir(fc_tpg(code)) for _, code in fabrics) or
+                any(os.path.isdir("/sys/class/net/" + fc_ifname(f, "i")) for f, _ in fabrics)):
+            continue        # no FC here: every reset calls this, keep it free of dmsetup calls
+        twwpns = [fc_wwpn(code, "t") for _, code in fabrics]
+        wwids = {r["wwid"] for r in fc_lus(t2)}
+        for d in fc_disks():
+            if fc_colon(d["target_wwpn"] or "0") in twwpns and (d.get("wwid") or "").startswith("naa."):
+                wwids.add("3" + d["wwid"][4:])
+        tabs = dm_tables()
+        for m in sorted(wwids & set(tabs)):
+            dm = next((n for n in os.listdir("/sys/block") if n.startswith("dm-") and
+                       rd("/sys/block/%s/dm/name" % n) == m), None)
+            teardown_map(m, dm)
+            did.append("flushed %s" % m)
+        for d in fc_disks():
+            if fc_colon(d["target_wwpn"] or "0") in twwpns:
+                write_deadline("/sys/block/%s/device/delete" % d["name"], "1", timeout=10)
+        for f, _ in fabrics:
+            for end in "it":
+                if os.path.isdir("/sys/class/net/" + fc_ifname(f, end)):
+                    if any(h["ifname"] == fc_ifname(f, end) for h in fc_hosts()):
+                        write_deadline("/sys/bus/fcoe/ctlr_destroy", fc_ifname(f, end), timeout=30)
+                        did.append("fcoe %s destroyed" % fc_ifname(f, end))
+            if os.path.isdir("/sys/class/net/" + fc_ifname(f, "i")):
+                run(["ip", "link", "del", fc_ifname(f, "i")], timeout=10)
+        for m in sorted(wwids & set(dm_tables())):     # anything multipathd re-created in between
+            run(["multipathd", "disablequeueing", "map", m], timeout=5)
+            rc, _, _ = run(["multipath", "-f", m], timeout=15)
+            if rc != 0:
+                run(["dmsetup", "remove", "--force", m], timeout=10)
+        for _, code in fabrics:
+            tpg = fc_tpg(code)
+            if not os.path.isdir(tpg):
+                continue
+            for ini in os.listdir(tpg + "/acls"):
+                a = tpg + "/acls/" + ini
+                for e in os.listdir(a):
+                    if e.startswith("lun_"):
+                        for x in os.listdir(a + "/" + e):
+                            if os.path.islink(a + "/" + e + "/" + x):
+                                os.unlink(a + "/" + e + "/" + x)
+                        os.rmdir(a + "/" + e)
+                os.rmdir(a)
+            for e in os.listdir(tpg + "/lun"):
+                ld = tpg + "/lun/" + e
+                for x in os.listdir(ld):
+                    if os.path.islink(ld + "/" + x):
+                        os.unlink(ld + "/" + x)
+                os.rmdir(ld)
+            os.rmdir(tpg)
+            os.rmdir(os.path.dirname(tpg))
+            did.append("FC target port %s removed" % fc_wwpn(code, "t"))
+        if os.path.isdir(hba):
+            for n in os.listdir(hba):
+                if os.path.isdir(hba + "/" + n):
+                    backing = rd(hba + "/" + n + "/udev_path", "") or ""
+                    os.rmdir(hba + "/" + n)
+                    if backing.startswith(FC_LUN_DIR + "/") and os.path.exists(backing):
+                        os.unlink(backing)
+            os.rmdir(hba)
+    if did:
+        log("FC removed: %s" % did)
+    return did
+
+
+def v_fc_remove(target2=None):
+    return {"did": fc_remove(target2)}
+
+
+
 VERBS = {
     "setup": v_setup, "reset": v_reset, "hard_reset": lambda **a: hard_reset(**a), "truth": lambda: truth(), "status": v_status,
     "create_lun": v_create_lun, "map_lun": v_map_lun, "unmap_lun": v_unmap_lun, "delete_lun": v_delete_lun,
@@ -1839,6 +2327,10 @@ VERBS = {
     "version": lambda: {"agent": __file__},
     "target2_setup": v_target2_setup, "target2_remove": v_target2_remove, "target2_truth": v_target2_truth,
     "set_recovery_tmo": v_set_recovery_tmo,
+    "fc_setup": v_fc_setup, "fc_truth": v_fc_truth, "fc_unmap": v_fc_unmap, "fc_map": v_fc_map,
+    "fc_reuse_lun": v_fc_reuse_lun, "fc_port_down": v_fc_port_down, "fc_port_up": v_fc_port_up,
+    "fc_wait_rports": v_fc_wait_rports, "fc_remove": v_fc_remove,
+    "fc_rescan": lambda lun_id, target2=False: fc_scan_lun(int(lun_id), target2),
 }
 
 

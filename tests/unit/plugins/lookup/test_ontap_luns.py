@@ -12,7 +12,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
-    OntapSimulator, from_description, from_lab_truth, generated, lookup_plugin)
+    OntapSimulator, from_description, from_lab_truth, from_lab_truths, generated, lookup_plugin)
 from ansible_collections.sanfleet.remediation.tests.ontap_sim.certs import CA
 
 IQN1 = "iqn.1994-05.com.redhat:h1"
@@ -183,6 +183,29 @@ def test_lab_truth_dataset_agrees_with_the_lab():
     with OntapSimulator(from_lab_truth(truth), tempfile.mkdtemp()) as lab_sim:
         assert run(lab_sim, [iqn]) == truth["array_luns"]
         assert len(lab_sim.dataset.luns) == 3            # the unmapped LU exists on the "array" too
+
+
+def test_lab_fc_truth_is_served_as_an_fc_svm(tmp_path):
+    """The lab's FC target (sanlab-agent fc_truth, as captured in fc_unmapped): an SVM whose FC LIF WWPNs are the
+    target ports', an FC igroup of the initiator WWPNs; a host asking with the kernel's spelling of its WWPNs
+    (0x... from fc_host) gets the FC records and the LIF WWPNs that decide coverage."""
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+        load_captured)
+    _reader, truth = load_captured("fc_unmapped")
+    fc = truth["fc"]
+    with OntapSimulator(from_lab_truths([truth, fc]), str(tmp_path)) as lab_sim:
+        host_wwpns = ["0x" + w.replace(":", "") for w in fc["initiator_wwpns"]]
+        plugin = lookup_plugin("sanfleet.remediation.ontap_truth")
+        got = plugin.run([], variables={}, clusters=[lab_sim.options(cache_ttl=0)],
+                         initiators=host_wwpns + [truth["initiator_iqn"]])[0]
+        fc_svm = [t for t in got["targets"] if t["svm"] == fc["svm"]]
+        assert len(fc_svm) == 1
+        assert sorted(fc_svm[0]["fc_wwpns"]) == sorted(ontap.normalize_initiator(w) for w in fc["fc_wwpns"])
+        fc_recs = [r for r in got["luns"] if r["svm"] == fc["svm"]]
+        assert untimed(fc_recs) == [dict(r, igroup_initiators=fc["initiator_wwpns"]) for r in fc["array_luns"]]
+        assert {r["igroup_protocol"] for r in fc_recs} == {"fcp"}
+        # the unmapped FC LU exists on the "array", mapped to nobody
+        assert len([lun for lun in lab_sim.dataset.luns if lun["svm"]["name"] == fc["svm"]]) == len(fc["lus"])
 
 
 def test_ten_thousand_luns_hundred_hosts_few_requests(tmp_path):

@@ -1,0 +1,214 @@
+"""Fibre Channel on a real kernel (issue 29), through the public remediate playbook.
+
+The lab's FC fabric (docs/lab.md, "Fibre Channel"): FCoE VN2VN over veth pairs in the guest, two initiator
+ports (fabrics a and b), two LIO tcm_fc target ports serving NETAPP LUNs; the host sees real fc_host,
+fc_remote_ports (Online / Blocked / Not Present, dev_loss_tmo, fast_io_fail_tmo) and sds below
+rport-H:0-R/targetH:0:T. The ONTAP simulator serves one cluster `sanlab` with two SVMs: the iSCSI target
+(svm_sanlab) and the FC target (svm_sanlab_fc: an FC igroup of the initiator WWPNs, FC LIFs whose WWPNs are the
+target ports'), so FC devices are judged by the remote port WWPN each path goes through.
+
+- test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned: LUN 2 unmapped, LUN ids 1 and 3 reused for
+  other LUs, the old map of LUN 3 mounted. Run 1: corruption risk -> the host fails, nothing is touched. The
+  user unmounts; run 2: LUN 2's map, paths and wwids entry removed; the old LUN 1 and 3 devices removed and each
+  LUN scanned again with the exact `C T L` of each rport's target on its own initiator host (never issue_lip,
+  never a wildcard, never a target-side host), the new LUs verified by the array's identity.
+- test_fc_paths_down_while_mapped_and_uncovered_target: both target ports down while the LUNs stay mapped, a
+  second FC target (cluster sanlab_fc2, not queried) healthy beside them. While the rports are Blocked: nothing
+  touched (`paths_down_but_mapped`). Then down again with dev_loss_tmo 10: past it (rports Not Present, sds gone,
+  the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered`
+  and untouched throughout.
+"""
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from test_remediate_lab import LISTING, run_play, sh, wwids_active  # noqa: I100 (same directory)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+try:
+    from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_lab_truths
+except ImportError:  # pragma: no cover - plain checkout
+    sys.path.insert(0, str(ROOT / "tests"))
+    from ontap_sim import OntapSimulator, from_lab_truths  # noqa: E402
+
+pytestmark = pytest.mark.lab
+
+SCSI_SCAN_WRITES = ("issue_lip", "- - -")
+
+
+@pytest.fixture
+def fc_sim(tmp_path):
+    """An ONTAP simulator serving the lab's iSCSI and FC targets as two SVMs of cluster sanlab."""
+    started = []
+
+    def make(lab):
+        work = tmp_path / ("sim%d" % len(started))
+        work.mkdir()
+        ds = from_lab_truths([lab.truth(), lab.fc_truth()], cluster="sanlab")
+        started.append(OntapSimulator(ds, str(work)).__enter__())
+        return started[-1]
+    yield make
+    for sim in started:
+        sim.__exit__(None, None, None)
+
+
+def fc_mapped(fc):
+    return dict((int(k), v) for k, v in fc["mapped"].items())
+
+
+def map_slaves(lab, wwid):
+    return sorted(sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % wwid).split())
+
+
+def verdicts(play):
+    sans = [(r.get("ansible_facts") or {}).get("san") or {} for r in play.results("stale_cleanup")]
+    judged = [san for san in sans if "verdicts" in san]
+    assert judged, play.out[-3000:]
+    return dict((v["name"], v) for v in judged[-1]["verdicts"] if v.get("object") == "map")
+
+
+def fc_initiator_targets(fc):
+    """{"H:C:T" of every initiator rport's SCSI target} (what an exact FC scan may address)."""
+    return set("%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"]) for r in fc["rports"]
+               if r["port_state"] == "Online" and int(r["scsi_target_id"]) >= 0)
+
+
+def test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned(lab, tmp_path, fc_sim):
+    t_start = time.monotonic()
+    lab.reset()
+    fc = lab.fc_setup(luns=[1, 2, 3])["truth"]
+    w = fc_mapped(fc)
+    old1, w2, old3 = w[1], w[2], w[3]
+    scan_targets = fc_initiator_targets(fc)
+    assert len(scan_targets) == 2, fc["rports"]          # one rport per fabric, each one SCSI target
+    try:
+        sh(lab, "mkfs.ext4 -q -F /dev/mapper/%s && mkdir -p /mnt/fc3 && mount /dev/mapper/%s /mnt/fc3 && "
+                "echo keep > /mnt/fc3/keep.txt" % (old3, old3), timeout=120)
+        lab.fc_unmap(2)
+        assert lab.wait_paths(w2, state="failed", timeout=60)["ok"]
+        lab.fc_reuse_lun(1)
+        lab.fc_reuse_lun(3)
+        fc = lab.fc_truth()
+        new1, new3 = fc_mapped(fc)[1], fc_mapped(fc)[3]
+        assert new1 != old1 and new3 != old3
+        sds2, sds1, sds3 = map_slaves(lab, w2), map_slaves(lab, old1), map_slaves(lab, old3)
+        # the kernel reuses sd names (the rescanned LUNs may take LUN 2's): LUN 2's paths are known by H:C:T:L
+        hctls2 = sh(lab, "for d in %s; do basename $(readlink -f /sys/block/$d/device); done" % " ".join(sds2)).split()
+        sim = fc_sim(lab)
+
+        # run 1: the old LUN 3 map is mounted and now reaches another LU -> the host fails, nothing runs
+        before = sh(lab, LISTING)
+        risky = run_play(lab, sim, tmp_path, tag="fc-risk", timeout=600)
+        assert risky.rc != 0, risky.out[-3000:]
+        assert "CORRUPTION RISK" in risky.out and old3 in risky.out, risky.out[-3000:]
+        assert risky.executed() == []
+        assert sh(lab, LISTING) == before
+        judged = verdicts(risky)
+        assert judged[old3]["kind"] == judged[old1]["kind"] == "serial_mismatch", (judged[old3], judged[old1])
+        assert judged[w2]["kind"] == "stale_unmapped", judged[w2]
+        assert {p["served_by"]["svm"] for p in judged[w2]["evidence"]["paths"]} == {"svm_sanlab_fc"}
+        assert sh(lab, "cat /mnt/fc3/keep.txt").strip() == "keep"
+
+        # the user unmounts; run 2 cleans LUN 2 and replaces the old LUN 1 and 3 devices
+        sh(lab, "umount /mnt/fc3")
+        play = run_play(lab, sim, tmp_path, tag="fc-clean", timeout=600)
+        assert play.rc == 0, play.out[-4000:]
+        plan = play.plan
+        assert plan["refused"] == [] and plan["blocked"] == [], (plan["refused"], plan["blocked"])
+        assert sorted(plan["flush_maps"]) == sorted([old1, w2, old3])
+        assert sorted(d["name"] for d in plan["delete_disks"]) == sorted(sds2)
+        assert sorted(m["name"] for m in plan["mismatches"]) == sorted(sds1 + sds3)
+        assert play.executed() == [(s["action"], s["target"]) for s in plan["steps"]]
+        ran = play.results("stale_cleanup")[0]["executed"]
+        scans = [s for s in ran if s["action"] == "scan_exact_lun"]
+        # exact LUN on each rport's own channel/target, on the initiator hosts only
+        assert sorted(s["target"].rsplit(":", 1)[0] for s in scans if s["target"].endswith(":1")) == \
+            sorted(scan_targets)
+        assert sorted(s["target"].rsplit(":", 1)[0] for s in scans if s["target"].endswith(":3")) == \
+            sorted(scan_targets)
+        for s in scans:
+            h, c, t, lun = s["target"].split(":")
+            assert s["detail"].get("written", "%s %s %s" % (c, t, lun)) == "%s %s %s" % (c, t, lun), s
+            assert s["detail"].get("transport", "fc") == "fc", s
+            assert not any(x in str(s) for x in SCSI_SCAN_WRITES), s
+        verified = [s for s in ran if s["action"] == "verify_identity"]
+        assert verified and all(s["outcome"] == "done" for s in verified), verified
+        gone = sh(lab, "dmsetup ls --target multipath; ls /sys/class/scsi_device")
+        assert w2 not in gone and old1 not in gone and old3 not in gone, gone
+        assert len(hctls2) == 2 and not set(hctls2) & set(gone.split()), (hctls2, gone)
+        wwids = wwids_active(sh(lab, "cat /etc/multipath/wwids"))
+        assert not {"/%s/" % x for x in (w2, old1, old3)} & set(wwids), wwids
+        lab.wait_maps(wwids=[new1, new3], paths=2, timeout=120)
+        for wid in (new1, new3):
+            for sd in map_slaves(lab, wid):
+                assert wid[1:] in sh(lab, "cat /sys/block/%s/device/wwid" % sd)
+        sys.stderr.write("[fc] reuse refused while mounted (play %.1fs), then cleaned + %d exact FC scans "
+                         "(play %.1fs); test %.1fs\n" % (risky.seconds, len(scans), play.seconds,
+                                                         time.monotonic() - t_start))
+    finally:
+        lab.ssh("umount /mnt/fc3 2>/dev/null; true", timeout=30)
+
+
+def test_fc_paths_down_while_mapped_and_uncovered_target(lab, tmp_path, fc_sim):
+    t_start = time.monotonic()
+    lab.reset()
+    fc = lab.fc_setup(luns=[1, 2])["truth"]
+    fc2 = lab.fc_setup(luns=[1], target2=True)["truth"]
+    w1, w2 = fc_mapped(fc)[1], fc_mapped(fc)[2]
+    w21 = fc_mapped(fc2)[1]
+    try:
+        sim = fc_sim(lab)         # cluster 2 (sanlab_fc2) is not queried
+        # LUN 1 in use: a map in use keeps its dm device when its last path goes (multipathd would flush an idle one)
+        sh(lab, "mkfs.ext4 -q -F /dev/mapper/%s && mkdir -p /mnt/fc1 && mount /dev/mapper/%s /mnt/fc1"
+                % (w1, w1), timeout=120)
+        t2_before = sh(lab, "dmsetup table %s; ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves"
+                       % (w21, w21))
+        # Blocked for as long as the play runs (dev_loss_tmo can only be changed while an rport is Online)
+        lab.fc_port_down("all", dev_loss_tmo=900)
+        assert lab.fc_wait_rports("Blocked", timeout=30)["ok"]
+        for wid in (w1, w2):
+            assert lab.wait_paths(wid, state="failed", timeout=60)["ok"]
+        rports = lab.fc_truth()["rports"]
+        assert {r["port_state"] for r in rports} == {"Blocked"} and {r["dev_loss_tmo"] for r in rports} == {"900"}
+
+        before = sh(lab, LISTING)
+        blocked = run_play(lab, sim, tmp_path, tag="fc-blocked", timeout=600)
+        assert blocked.rc == 0, blocked.out[-4000:]
+        assert blocked.executed() == [] and blocked.plan["steps"] == []
+        assert sh(lab, LISTING) == before
+        kinds = dict((s["name"], s["kind"]) for s in blocked.plan["left_alone"])
+        assert kinds[w1] == kinds[w2] == "paths_down_but_mapped", kinds
+        judged = verdicts(blocked)
+        assert judged[w21]["kind"] == "not_covered", judged[w21]
+        assert "served by no SVM" in judged[w21]["reason"], judged[w21]
+
+        assert {r["port_state"] for r in lab.fc_truth()["rports"]} == {"Blocked"}
+
+        # the ports come back, then go again with a short dev_loss_tmo: past it the kernel removes the rports'
+        # sds (rport Not Present); the mounted map stays with zero paths
+        lab.fc_port_up("all", timeout=90)
+        lab.fc_port_down("all", dev_loss_tmo=10)
+        gone = lab.fc_wait_rports("Not Present", gone=True, timeout=120)
+        assert gone["ok"], gone
+        assert sh(lab, "dmsetup table %s | wc -w" % w1).strip() != "0"
+        assert "/mnt/fc1" in sh(lab, "cat /proc/mounts")
+        before = sh(lab, LISTING)
+        zero = run_play(lab, sim, tmp_path, tag="fc-gone", timeout=600)
+        assert zero.rc == 0, zero.out[-4000:]
+        assert zero.executed() == [] and zero.plan["steps"] == []
+        assert w1 not in zero.plan["flush_maps"]
+        assert sh(lab, LISTING) == before
+        assert verdicts(zero)[w21]["kind"] == "not_covered"
+        assert sh(lab, "dmsetup table %s; ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves"
+                  % (w21, w21)) == t2_before
+        assert lab.wait_paths(w21, state="active", timeout=30)["ok"]
+        sys.stderr.write("[fc] paths down while mapped: blocked play %.1fs, after dev_loss_tmo play %.1fs "
+                         "(map %s kind %s); test %.1fs\n"
+                         % (blocked.seconds, zero.seconds, w1, verdicts(zero).get(w1, {}).get("kind"),
+                            time.monotonic() - t_start))
+    finally:
+        lab.ssh("umount -l /mnt/fc1 2>/dev/null; true", timeout=30)
+        lab.fc_port_up("all", timeout=90)

@@ -1,0 +1,198 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The readers, the judge and the rescan planner on real FC sysfs trees (tests/lab/capture.py fc_*).
+
+The lab's FC fabric is FCoE VN2VN inside the guest (docs/lab.md, "Fibre Channel"): two initiator ports
+(fabrics a and b), two LIO tcm_fc target ports, NETAPP LUNs 1 and 2 as 2-path maps (one path per rport), next
+to the iSCSI baseline. The target ports are fc_hosts of the same kernel (a lab artefact: they log no LUN in).
+truth.json["fc"] is the FC target in the shape of the array truth: SVM svm_sanlab_fc, FC igroup of the initiator
+WWPNs, `fc_wwpns` = the target port WWPNs (the FC LIFs).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+    load_captured)
+
+_SNAPS = {}
+
+
+def snap_of(scenario):
+    """(snapshot, truth, reader) of a capture, built once per run."""
+    if scenario not in _SNAPS:
+        reader, truth = load_captured(scenario)
+        _SNAPS[scenario] = (reader.snapshot(probe=True), truth, reader)
+    return _SNAPS[scenario]
+
+
+def fc_targets(fc, wwpns=None):
+    """array_targets of the FC SVM as ontap_truth returns them (its FC LIF WWPNs), optionally only some LIFs."""
+    return [{"cluster": fc["cluster"], "svm": fc["svm"], "iscsi_target_names": [], "iscsi_addresses": [],
+             "fc_wwpns": list(fc["fc_wwpns"] if wwpns is None else wwpns)}]
+
+
+def by_map(verdicts):
+    return dict((v["name"], v) for v in verdicts if v["object"] == "map")
+
+
+def fc_disks(snap):
+    return dict((n, d) for n, d in snap["disks"].items() if d["transport"] == "fc")
+
+
+def norm(values):
+    return set(normalize_initiator(v) for v in values)
+
+
+@pytest.mark.parametrize("scenario", ["fc_healthy", "fc_unmapped", "fc_rport_blocked", "fc_two_targets"])
+def test_fc_disks_are_read_from_the_rport_tree(scenario):
+    """Every sd below an rport is an FC disk whose target WWPN is the rport's port_name and whose initiator is
+    its fc_host's WWPN; each of the FC target's maps has one path per fabric."""
+    snap, truth, _reader = snap_of(scenario)
+    fc = truth["fc"]
+    disks = fc_disks(snap)
+    want = dict((d["name"], d) for d in fc["disks"])
+    if "fc_target2" in truth:
+        want.update((d["name"], d) for d in truth["fc_target2"]["disks"])
+    assert set(disks) == set(want)
+    hosts = dict((h["host"], h["wwpn"]) for h in fc["fc_hosts"])
+    for name, d in disks.items():
+        assert d["hctl"] == want[name]["hctl"]
+        assert normalize_initiator(d["target_wwpn"]) == normalize_initiator(want[name]["target_wwpn"])
+        if d["host"] in hosts:
+            assert normalize_initiator(d["initiator"]) == normalize_initiator(hosts[d["host"]])
+    for lun, wwid in fc["mapped"].items():
+        m = snap["maps"].get(wwid)
+        if m is None:
+            continue
+        targets = set(normalize_initiator(disks[p["name"]]["target_wwpn"]) for p in m["paths"])
+        assert targets == norm(fc["fc_wwpns"]), (lun, targets)
+
+
+def test_initiators_come_from_fc_host():
+    snap, truth, _reader = snap_of("fc_healthy")
+    host = snap["host"]
+    assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["fc_wwpns"])
+    assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["initiators"])
+    assert all(h["port_state"] == "Online" for h in host["fc_hosts"])
+    # lab artefact: the target ports are fc_hosts of the same kernel; they are listed too (docs/lab.md)
+    assert norm(host["fc_wwpns"]) == norm(truth["fc"]["initiator_wwpns"] + truth["fc"]["fc_wwpns"])
+
+
+def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
+    snap, truth, _reader = snap_of("fc_healthy")
+    fc = truth["fc"]
+    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    for wwid in fc["mapped"].values():
+        assert vs[wwid]["kind"] == "healthy", vs[wwid]
+    # the iSCSI maps are reached through target1, which the FC SVM does not serve
+    for wwid in truth["mapped"].values():
+        if wwid.startswith("3600a0980"):
+            assert vs[wwid]["kind"] == "not_covered", vs[wwid]
+
+
+def test_unmapped_fc_lun_is_stale_by_rport_coverage():
+    snap, truth, _reader = snap_of("fc_unmapped")
+    fc = truth["fc"]
+    gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]]
+    assert len(gone) == 1
+    m = snap["maps"][gone[0]]
+    assert m["paths"] and all(p["dm_state"] == "failed" for p in m["paths"])
+    assert set(r["result"] for r in m["probe"].values()) == {"lun_not_supported"}, m["probe"]
+    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    assert vs[gone[0]]["kind"] == "stale_unmapped", vs[gone[0]]
+    assert vs[fc["mapped"]["1"]]["kind"] == "healthy"
+
+
+def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
+    """A map with a path through a target port the fetched data does not name is not judged: absent from the
+    data is not unmapped."""
+    snap, truth, _reader = snap_of("fc_unmapped")
+    fc = truth["fc"]
+    gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]][0]
+    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc, fc["fc_wwpns"][:1])))
+    assert vs[gone]["kind"] == "not_covered", vs[gone]
+    assert "is served by no SVM" in vs[gone]["reason"]
+
+
+def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
+    snap, truth, _reader = snap_of("fc_rport_blocked")
+    fc = truth["fc"]
+    blocked = [r for r in fc["rports"] if r["port_state"] == "Blocked"]
+    assert len(blocked) == 1 and blocked[0]["dev_loss_tmo"] == "600"
+    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    for wwid in fc["mapped"].values():
+        states = sorted(p["dm_state"] for p in snap["maps"][wwid]["paths"])
+        assert states == ["active", "failed"], states
+        assert vs[wwid]["kind"] not in ("stale_unmapped", "serial_mismatch"), vs[wwid]
+
+
+def test_second_fc_target_of_an_unqueried_cluster_is_not_covered():
+    snap, truth, _reader = snap_of("fc_two_targets")
+    fc, fc2 = truth["fc"], truth["fc_target2"]
+    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    for wwid in fc2["mapped"].values():
+        assert vs[wwid]["kind"] == "not_covered", vs[wwid]
+        assert "target %s is served by no SVM" % fc2["disks"][0]["target_wwpn"] in vs[wwid]["reason"] or \
+            "served by no SVM" in vs[wwid]["reason"], vs[wwid]
+    gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]][0]
+    assert vs[gone]["kind"] == "stale_unmapped", vs[gone]
+
+
+def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
+    snap, truth, reader = snap_of("fc_healthy")
+    sys_root = os.path.join(reader.root, "sys")
+    for r in truth["fc"]["rports"]:
+        info = sr.read_scsi_host(sys_root, r["host"])
+        want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
+        assert info == {"host": r["host"], "transport": "fc", "targets": [want]}, info
+        steps = sp.plan_rescan(hctl=want + ":7", host_info=info, existing=None)
+        assert steps[0]["action"] == "scan_exact_lun"
+        assert "write '%d %s 7' to /sys/class/scsi_host/host%d/scan" % (
+            r["channel"], r["scsi_target_id"], r["host"]) in steps[0]["reason"]
+    # the target-side fc_hosts have no SCSI target: nothing there can be scanned
+    for h in truth["fc"]["fc_hosts"]:
+        if h["role"] == "target":
+            info = sr.read_scsi_host(sys_root, h["host"])
+            assert info["transport"] == "fc" and info["targets"] == []
+            with pytest.raises(sp.Refused):
+                sp.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
+
+
+@pytest.mark.parametrize("scenario", ["fc_healthy", "fc_rport_blocked"])
+def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_path):
+    """The kernel removes targetH:C:T with its last sd (seen in the lab: the only LUNs behind an rport reused and
+    deleted, then the exact rescan refused "target gone"). The rport keeps its channel and scsi_target_id and the
+    kernel's FC scan reaches it while it is Online: the target stays addressable. A Blocked rport is not."""
+    import shutil
+    _snap, truth, reader = snap_of(scenario)
+    root = str(tmp_path / "root")
+    shutil.copytree(reader.root, root, symlinks=True)
+    sys_root = os.path.join(root, "sys")
+    for r in truth["fc"]["rports"]:
+        # .../hostH/rport-H:C-R/fc_remote_ports/rport-H:C-R -> .../hostH/rport-H:C-R/targetH:C:T
+        rport_dir = os.path.realpath(os.path.join(sys_root, "class", "fc_remote_ports", r["rport"]))
+        target_dir = os.path.join(os.path.dirname(os.path.dirname(rport_dir)),
+                                  "target%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"]))
+        assert os.path.isdir(target_dir), target_dir
+        shutil.rmtree(target_dir)
+        info = sr.read_scsi_host(sys_root, r["host"])
+        want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
+        if r["port_state"] == "Online":
+            assert info["targets"] == [want], info
+            steps = sp.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
+            assert steps[0]["action"] == "scan_exact_lun" and steps[0]["target"] == want + ":1"
+        else:
+            assert info["targets"] == [], info
+            with pytest.raises(sp.Refused):
+                sp.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
