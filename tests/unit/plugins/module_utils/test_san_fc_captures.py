@@ -42,6 +42,11 @@ def fc_targets(fc, wwpns=None):
              "fc_wwpns": list(fc["fc_wwpns"] if wwpns is None else wwpns)}]
 
 
+def judge(snap, fc, targets):
+    """The cross-check against the FC SVM's truth, read for the initiator ports' WWPNs (what ontap_truth names)."""
+    return sj.cross_check(snap, fc["array_luns"], array_targets=targets, array_initiators=fc["initiator_wwpns"])
+
+
 def by_map(verdicts):
     return dict((v["name"], v) for v in verdicts if v["object"] == "map")
 
@@ -92,7 +97,7 @@ def test_initiators_come_from_fc_host():
 def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
     snap, truth, _reader = snap_of("fc_healthy")
     fc = truth["fc"]
-    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    vs = by_map(judge(snap, fc, fc_targets(fc)))
     for wwid in fc["mapped"].values():
         assert vs[wwid]["kind"] == "healthy", vs[wwid]
     # the iSCSI maps are reached through target1, which the FC SVM does not serve
@@ -109,7 +114,7 @@ def test_unmapped_fc_lun_is_stale_by_rport_coverage():
     m = snap["maps"][gone[0]]
     assert m["paths"] and all(p["dm_state"] == "failed" for p in m["paths"])
     assert set(r["result"] for r in m["probe"].values()) == {"lun_not_supported"}, m["probe"]
-    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    vs = by_map(judge(snap, fc, fc_targets(fc)))
     assert vs[gone[0]]["kind"] == "stale_unmapped", vs[gone[0]]
     assert vs[fc["mapped"]["1"]]["kind"] == "healthy"
 
@@ -120,7 +125,7 @@ def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
     snap, truth, _reader = snap_of("fc_unmapped")
     fc = truth["fc"]
     gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]][0]
-    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc, fc["fc_wwpns"][:1])))
+    vs = by_map(judge(snap, fc, fc_targets(fc, fc["fc_wwpns"][:1])))
     assert vs[gone]["kind"] == "not_covered", vs[gone]
     assert "is served by no SVM" in vs[gone]["reason"]
 
@@ -130,7 +135,7 @@ def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
     fc = truth["fc"]
     blocked = [r for r in fc["rports"] if r["port_state"] == "Blocked"]
     assert len(blocked) == 1 and blocked[0]["dev_loss_tmo"] == "600"
-    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    vs = by_map(judge(snap, fc, fc_targets(fc)))
     for wwid in fc["mapped"].values():
         states = sorted(p["dm_state"] for p in snap["maps"][wwid]["paths"])
         assert states == ["active", "failed"], states
@@ -140,7 +145,7 @@ def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
 def test_second_fc_target_of_an_unqueried_cluster_is_not_covered():
     snap, truth, _reader = snap_of("fc_two_targets")
     fc, fc2 = truth["fc"], truth["fc_target2"]
-    vs = by_map(sj.cross_check(snap, fc["array_luns"], array_targets=fc_targets(fc)))
+    vs = by_map(judge(snap, fc, fc_targets(fc)))
     for wwid in fc2["mapped"].values():
         assert vs[wwid]["kind"] == "not_covered", vs[wwid]
         assert "target %s is served by no SVM" % fc2["disks"][0]["target_wwpn"] in vs[wwid]["reason"] or \
