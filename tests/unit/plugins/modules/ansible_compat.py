@@ -17,16 +17,20 @@ except ImportError:  # 2.16 to 2.18: AnsibleModule reads its arguments from basi
             basic._ANSIBLE_ARGS = saved
 
 try:
-    from ansible.module_utils import _internal  # ansible-core >= 2.19
-except ImportError:  # before 2.19 a module never asks whether it runs in the controller process
+    from ansible.module_utils import _internal
+except ImportError:  # 2.16, 2.17
     _internal = None
 
 
 def as_target_process(monkeypatch):
     """A controller-side test earlier in the same process (lookups, a playbook run in-process) marks the process
     as the controller (2.19+); module.warn() would then print instead of landing in the module's result."""
-    if _internal is not None:
+    if hasattr(_internal, "is_controller"):  # 2.19+
         monkeypatch.setattr(_internal, "is_controller", False)
 
-# the argument that makes a module return its arguments as `invocation` (before 2.19 it always does)
-WITH_INVOCATION = {"_ansible_inject_invocation": True} if _internal is not None else {}
+# the argument that makes a module return its arguments as `invocation` (2.21+; before, it always does)
+try:
+    from ansible.module_utils.common.parameters import PASS_VARS
+except ImportError:
+    PASS_VARS = {}
+WITH_INVOCATION = {"_ansible_inject_invocation": True} if "inject_invocation" in PASS_VARS else {}
