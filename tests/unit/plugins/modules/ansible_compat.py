@@ -28,6 +28,7 @@ def as_target_process(monkeypatch):
     if hasattr(_internal, "is_controller"):  # 2.19+
         monkeypatch.setattr(_internal, "is_controller", False)
 
+
 # the argument that makes a module return its arguments as `invocation` (2.21+; before, it always does)
 try:
     from ansible.module_utils.common.parameters import PASS_VARS
