@@ -62,7 +62,7 @@ def render(value, variables, env=jinja2.nativetypes.NativeEnvironment(undefined=
         return {k: render(v, variables) for k, v in value.items()}
     if isinstance(value, list):
         return [render(v, variables) for v in value]
-    for _ in range(10):
+    for _round in range(10):
         if not (isinstance(value, str) and "{{" in value):
             return value
         value = env.from_string(value).render(**variables)
@@ -165,7 +165,8 @@ def test_names_are_variables(config):
     assert {i["project"] for i in renamed["controller_templates"]} == {"san-tools"}
     assert renamed["controller_inventory_sources"][0]["source_project"] == "san-tools"
     nodes = {n["identifier"]: n for n in renamed["controller_workflows"][0]["workflow_nodes"]}
-    assert nodes["run"]["unified_job_template"]["name"] == "SAN cleanup" in by_name(renamed["controller_templates"])
+    assert nodes["run"]["unified_job_template"]["name"] == "SAN cleanup"
+    assert "SAN cleanup" in by_name(renamed["controller_templates"])
     text = (AWX / "sanfleet.yml").read_text().split("# --- infra.aap_configuration data")[1]
     for name in ("sanfleet SAN compliance", "SAN hosts", "sanfleet ONTAP", "sanfleet ssh"):
         assert name not in text, name  # only in the variables above

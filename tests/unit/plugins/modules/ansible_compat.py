@@ -2,8 +2,8 @@
 import contextlib
 import json
 
-try:
-    from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
+try:  # ansible-core 2.19+
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=unused-import
 except ImportError:  # 2.16 to 2.18: AnsibleModule reads its arguments from basic._ANSIBLE_ARGS
     from ansible.module_utils import basic
 
