@@ -157,26 +157,29 @@ lab_audit() {  # README command 1 on the running VM: the audit must name the unm
 # captured scenario plus an unreachable one) and the sanity tests that judge the collection by that version's rules
 # (ansible-doc, import, runtime-metadata, validate-modules). The other sanity tests (pylint, pep8, compile, ...) do
 # not depend on the ansible-core version: the sanity stage runs them once.
+matrix_core() {  # matrix_core VERSION: the three parts on one ansible-core (run in a subshell: its own environment)
+  local core=$1 failed=() env
+  env=$(scripts/setup.sh --core "$core") || { echo "--- ansible-core $core: FAILED: no venv"; return 1; }
+  eval "$env"
+  echo "--- ansible-core $core: $(ansible --version | head -n 1)"
+  python -m pytest -q -p no:cacheprovider -n 2 tests/unit || failed+=(units)
+  SANFLEET_FLEET_HOSTS=5 python -m pytest -q -p no:cacheprovider tests/integration/test_fleet_runner.py \
+    -k "not chromium" || failed+=(fleet)
+  local dir
+  dir=$(ansible_test_tree)
+  (cd "$dir" &&
+   ansible-test sanity --python 3.12 --requirements --test ansible-doc --test import --test runtime-metadata \
+       --test validate-modules 2>&1 |
+     grep -vE 'is ignored: it is neither|^ *(Collecting|Downloading|Installing|Successfully|Using cached|Looking in|Requirement already|Attempting|Found existing|Uninstalling|Processing|━)') ||
+    failed+=(sanity)
+  [ ${#failed[@]} = 0 ] || { echo "--- ansible-core $core: FAILED: ${failed[*]}"; return 1; }
+}
+
 matrix() {
   local core rc=0 t0
   for core in $SANFLEET_CORE_MATRIX; do
     t0=$(date +%s)
-    if ! (
-      eval "$(scripts/setup.sh --core "$core")"
-      set -e
-      echo "--- ansible-core $core: $(ansible --version | head -n 1)"
-      python -m pytest -q -p no:cacheprovider -n 2 tests/unit
-      SANFLEET_FLEET_HOSTS=5 python -m pytest -q -p no:cacheprovider tests/integration/test_fleet_runner.py \
-        -k "not chromium"
-      dir=$(ansible_test_tree)
-      cd "$dir"
-      ansible-test sanity --python 3.12 --requirements --test ansible-doc --test import --test runtime-metadata \
-          --test validate-modules 2>&1 |
-        grep -vE 'is ignored: it is neither|^ *(Collecting|Downloading|Installing|Successfully|Using cached|Looking in|Requirement already|Attempting|Found existing|Uninstalling|Processing|━)'
-    ); then
-      rc=1
-      echo "--- ansible-core $core: FAILED"
-    fi
+    (matrix_core "$core") || rc=1
     echo "--- ansible-core $core: $(( $(date +%s) - t0 ))s"
   done
   return $rc
