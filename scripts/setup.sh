@@ -3,6 +3,8 @@
 #
 #   scripts/setup.sh            prints the environment to use (eval-able lines)
 #   source <(scripts/setup.sh)  the same, applied to this shell
+#   scripts/setup.sh --core 2.16.19   the same with another ansible-core (the test matrix: scripts/test.sh matrix),
+#                               in a venv of its own: that ansible-core plus scripts/requirements-core-matrix.txt
 #
 # What it does:
 #   1. finds a Python >= 3.12 (PATH, then pyenv, then common prefixes);
@@ -19,6 +21,12 @@ REQ="$TOP/requirements-dev.txt"
 HASH=$(sha256sum "$REQ" | cut -c1-12)
 VENV="$CACHE/venv-$HASH"
 COLL="$CACHE/collections-$HASH"
+CORE=
+if [ "${1:-}" = --core ]; then
+  CORE=${2:?--core needs an ansible-core version, e.g. 2.16.19}
+  CORE_REQ="$TOP/scripts/requirements-core-matrix.txt"
+  VENV="$CACHE/venv-core$CORE-$( (cat "$CORE_REQ"; echo "ansible-core==$CORE") | sha256sum | cut -c1-12)"
+fi
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 find_python() {
@@ -40,7 +48,11 @@ if [ ! -x "$VENV/bin/ansible-playbook" ] || [ ! -f "$VENV/.complete" ]; then
   mkdir -p "$CACHE"
   "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-  "$VENV/bin/python" -m pip install -q -r "$REQ" >&2
+  if [ -n "$CORE" ]; then
+    "$VENV/bin/python" -m pip install -q "ansible-core==$CORE" -r "$CORE_REQ" >&2
+  else
+    "$VENV/bin/python" -m pip install -q -r "$REQ" >&2
+  fi
   touch "$VENV/.complete"
 fi
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
-#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, lab tests, molecule
+#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
+#                                   lab tests, molecule
+#   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
 #   SANLAB=0 scripts/test.sh        everything but the real-kernel lab (lab tests are then skipped, and say so)
 #   SANLAB_SUITES="bookworm" scripts/test.sh   the lab on some Debian generations only (default: all three)
@@ -15,7 +17,11 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 eval "$(scripts/setup.sh)"
-STAGES=${STAGES:-"lint build docs sanity units unit lab molecule"}
+STAGES=${STAGES:-"lint build docs sanity units unit matrix lab molecule"}
+# The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
+# requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
+# before data tagging (AAP 2.5/2.6), 2.20 the one before ours. tests/unit/test_supported_versions.py checks it.
+SANFLEET_CORE_MATRIX=${SANFLEET_CORE_MATRIX:-"2.16.19 2.18.19 2.20.10"}
 SANLAB=${SANLAB:-1}
 SANLAB_SUITES=${SANLAB_SUITES:-"bookworm bullseye trixie"}
 SANLAB_PORT=${SANLAB_PORT:-2222}
@@ -145,6 +151,40 @@ lab_audit() {  # README command 1 on the running VM: the audit must name the unm
   rm -f "$log"
 }
 
+# The ansible-core matrix: per version, in a cached venv of its own (scripts/setup.sh --core), what differs between
+# versions: the unit tests (module argument handling, the lookups and filters on that templating engine), the
+# fixture fleet run the way AWX runs it (compliance.yml and remediate.yml --check through ansible-runner, one host per
+# captured scenario plus an unreachable one) and the sanity tests that judge the collection by that version's rules
+# (ansible-doc, import, runtime-metadata, validate-modules). The other sanity tests (pylint, pep8, compile, ...) do
+# not depend on the ansible-core version: the sanity stage runs them once.
+matrix_core() {  # matrix_core VERSION: the three parts on one ansible-core (run in a subshell: its own environment)
+  local core=$1 failed=() env
+  env=$(scripts/setup.sh --core "$core") || { echo "--- ansible-core $core: FAILED: no venv"; return 1; }
+  eval "$env"
+  echo "--- ansible-core $core: $(ansible --version | head -n 1)"
+  python -m pytest -q -p no:cacheprovider -n 2 tests/unit || failed+=(units)
+  SANFLEET_FLEET_HOSTS=5 python -m pytest -q -p no:cacheprovider tests/integration/test_fleet_runner.py \
+    -k "not chromium" || failed+=(fleet)
+  local dir
+  dir=$(ansible_test_tree)
+  (cd "$dir" &&
+   ansible-test sanity --python 3.12 --requirements --test ansible-doc --test import --test runtime-metadata \
+       --test validate-modules 2>&1 |
+     grep -vE 'is ignored: it is neither|^ *(Collecting|Downloading|Installing|Successfully|Using cached|Looking in|Requirement already|Attempting|Found existing|Uninstalling|Processing|━)') ||
+    failed+=(sanity)
+  [ ${#failed[@]} = 0 ] || { echo "--- ansible-core $core: FAILED: ${failed[*]}"; return 1; }
+}
+
+matrix() {
+  local core rc=0 t0
+  for core in $SANFLEET_CORE_MATRIX; do
+    t0=$(date +%s)
+    (matrix_core "$core") || rc=1
+    echo "--- ansible-core $core: $(( $(date +%s) - t0 ))s"
+  done
+  return $rc
+}
+
 molecule_all() {
   molecule test --all
 }
@@ -155,6 +195,7 @@ stage docs docs
 stage sanity sanity
 stage units units
 stage unit pytest_unit
+stage matrix matrix
 case " $STAGES " in
   *" lab "*|*" molecule "*)
     trap lab_down EXIT

@@ -219,6 +219,9 @@ class Iscsiadm(object):
 def validated_keys(module):
     """Every key and value checked against what iscsid reads, before anything is read or written."""
     keys = {}
+    # `keys` cannot be no_log as a whole; its secret values are, wherever the arguments are echoed (invocation)
+    module.no_log_values.update(str(value) for key, value in (module.params["keys"] or {}).items()
+                                if kv_config.is_secret(key) and value not in (None, ""))
     for key, value in (module.params["keys"] or {}).items():
         try:
             keys[key] = kv_config.validate_value(key, value)

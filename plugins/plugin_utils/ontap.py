@@ -142,6 +142,20 @@ def format_ontap_error(verb, api, hostname, status, error):
     return "%s: %s" % (where, msg)
 
 
+def _ca_bundle(path):
+    """The CA bundle to verify the cluster with, or None for the system trust store. A blank path, or a file with
+    nothing in it (what AWX writes when a credential's CA field is left empty), means "no CA of its own"."""
+    if not path or not str(path).strip():
+        return None
+    try:
+        with open(path, "rb") as bundle:
+            if not bundle.read(65536).strip():
+                return None
+    except (IOError, OSError):
+        pass  # unreadable or missing: requests names the path in its error
+    return path
+
+
 class OntapClient:
     """One connection to one cluster, through netapp.ontap's OntapRestAPI."""
 
@@ -163,7 +177,7 @@ class OntapClient:
             self.rest = OntapRestAPI(_ModuleShim(params, plugin_name), timeout=timeout)
         except AnsibleLookupError as exc:
             raise AnsibleLookupError(_redact(exc, self._secret))
-        ca_path = options.get("ca_path")
+        ca_path = _ca_bundle(options.get("ca_path"))
         if self.validate_certs and ca_path:
             # requests takes a CA bundle path where it takes True; OntapRestAPI passes `verify` straight through.
             self.rest.verify = ca_path

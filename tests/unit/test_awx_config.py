@@ -1,59 +1,77 @@
-"""The AWX configuration (extensions/awx/configure.yml, an awx.awx playbook) is valid for the awx.awx modules and
+"""The AWX configuration (extensions/awx/sanfleet.yml, infra.aap_configuration data applied by
+extensions/awx/configure.yml) is what infra.aap_configuration and the awx.awx modules accept, runnable as is, and
 consistent with the collection it drives.
 
-awx.awx is not installable here (not in the PyPI `ansible` package, no Galaxy) and there is no AWX server, so the
-playbook runs in check mode against a stub awx.awx collection generated in a temporary directory: one module per
-awx.awx module it uses, whose argument spec is the real module's (derived from its DOCUMENTATION at a pinned AWX
-commit: tests/unit/fixtures/awx/awx_awx_options.json, tests/unit/fixtures/awx/derive_awx_options.py). Ansible's own
-argument validation then rejects an unknown option, a wrong type, a bad choice or a missing required option,
-also inside workflow_nodes and after templating. What this cannot prove without a server: that the named objects
-resolve (credential "sanfleet ssh" exists, the project syncs), the server-side checks (survey spec schema, rrule,
-credential type injector templates, approval node behaviour) and the API version of a given AWX.
+Neither infra.aap_configuration nor awx.awx is installable here (not in the PyPI `ansible` package, no Galaxy), and
+there is no AWX server. Their facts are derived from their sources at pinned commits (tests/unit/fixtures/awx/):
+- infra_aap_configuration.json: which variable its dispatch role maps to which role, and per role the awx.awx
+  module it calls, the variable it loops over and, per module option, the item keys it reads
+  (derive_aap_configuration.py);
+- awx_awx_options.json: the argument specs of those awx.awx modules (derive_awx_options.py).
+Each item is rendered (its {{ sanfleet_awx_* }} references, as Ansible would), turned into module arguments the
+way the role's task does, and validated with ansible-core's own ArgumentSpecValidator against the real module's
+spec: an unknown option, a wrong type or choice, a missing required option fails, and so does an item key the
+role never reads (it would be dropped silently). What this cannot prove without a server: that the named objects
+resolve, the server-side checks (survey spec schema, rrule, injector templates), the behaviour of the approval
+node and of slicing.
 """
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
+import jinja2
+import jinja2.meta
+import jinja2.nativetypes
 import pytest
 import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def ansible_playbook():
-    """The ansible-playbook of this Python (the venv's, or ansible-test's), else the one on PATH."""
-    sibling = Path(sys.executable).parent / "ansible-playbook"
-    found = str(sibling) if sibling.exists() else shutil.which("ansible-playbook")
-    if not found:
-        pytest.skip("ansible-playbook is not available to this Python")
-    return found
-
-
 AWX = ROOT / "extensions" / "awx"
-OPTIONS = json.loads((ROOT / "tests" / "unit" / "fixtures" / "awx" / "awx_awx_options.json").read_text())
+FIXTURES = ROOT / "tests" / "unit" / "fixtures" / "awx"
+OPTIONS = json.loads((FIXTURES / "awx_awx_options.json").read_text())
+INFRA = json.loads((FIXTURES / "infra_aap_configuration.json").read_text())
+
+
+class Unsafe(str):
+    """An !unsafe string: AWX renders it at launch, Ansible never does."""
 
 
 class _Loader(yaml.SafeLoader):
     pass
 
 
-_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+_Loader.add_constructor("!unsafe", lambda loader, node: Unsafe(loader.construct_scalar(node)))
 
 
 def load(path):
     return yaml.load(Path(path).read_text(), Loader=_Loader)
 
 
-PLAY = load(AWX / "configure.yml")[0]
+DATA = load(AWX / "sanfleet.yml")
+DISPATCH = {}
+for _entry in INFRA["dispatch"]:
+    DISPATCH.setdefault(_entry["var"], []).append(_entry["role"])
+ROLE_OF = {facts["variable"]: role for role, facts in INFRA["roles"].items()}
 
 
-def tasks(module):
-    return [t for t in PLAY["tasks"] if "awx.awx." + module in t]
+def render(value, variables, env=jinja2.nativetypes.NativeEnvironment(undefined=jinja2.StrictUndefined)):
+    """Ansible's lazy templating of vars, for the plain references this file uses: native types kept."""
+    if isinstance(value, Unsafe):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: render(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, variables) for v in value]
+    for _round in range(10):
+        if not (isinstance(value, str) and "{{" in value):
+            return value
+        value = env.from_string(value).render(**variables)
+    raise AssertionError("templates nest too deep: %r" % value)
+
+
+def rendered(overrides=None):
+    variables = dict(DATA, **(overrides or {}))
+    return {k: render(v, variables) for k, v in variables.items() if k in DISPATCH}
 
 
 def _spec(options):
@@ -69,114 +87,172 @@ def _spec(options):
     return spec
 
 
-STUB = textwrap.dedent('''\
-    #!/usr/bin/python
-    # Test stub: the argument spec of awx.awx.%(name)s, derived from its DOCUMENTATION. Records its arguments.
-    import json, os
-    from ansible.module_utils.basic import AnsibleModule
-    SPEC = json.loads(%(spec)r)
-    def main():
-        module = AnsibleModule(argument_spec=SPEC, supports_check_mode=True)
-        with open(os.path.join(os.environ["AWX_STUB_OUT"], "%(name)s.jsonl"), "a") as f:
-            f.write(json.dumps(module.params) + "\\n")
-        module.exit_json(changed=False)
-    main()
-''')
+def module_args(role, item):
+    """The arguments the role's task gives its awx.awx module for this item (the first key it reads that is set)."""
+    args = {}
+    for option, keys in INFRA["roles"][role]["options"].items():
+        for key in keys:
+            if key in item:
+                args[option] = item[key]
+                break
+    return args
+
+
+def validate(role, item):
+    facts = INFRA["roles"][role]
+    read = {k for keys in facts["options"].values() for k in keys}
+    ignored = set(item) - read
+    assert not ignored, "%s reads no %s: the item keys would be dropped" % (role, sorted(ignored))
+    result = ArgumentSpecValidator(_spec(OPTIONS["modules"][facts["module"]])).validate(module_args(role, item))
+    assert not result.error_messages, (role, item.get("name"), result.error_messages)
+    return result.validated_parameters
 
 
 @pytest.fixture(scope="module")
-def applied(tmp_path_factory):
-    """Run configure.yml in check mode against the stub awx.awx; the arguments each module received."""
-    tmp = tmp_path_factory.mktemp("awx")
-    coll = tmp / "ansible_collections" / "awx" / "awx"
-    (coll / "plugins" / "modules").mkdir(parents=True)
-    (coll / "galaxy.yml").write_text("namespace: awx\nname: awx\nversion: 0.0.0-stub\nauthors: [test]\nreadme: README.md\n")
-    (coll / "README.md").write_text("stub\n")
-    for name, options in OPTIONS["modules"].items():
-        (coll / "plugins" / "modules" / (name + ".py")).write_text(
-            STUB % {"name": name, "spec": json.dumps(_spec(options))})
-    out = tmp / "out"
-    out.mkdir()
-    env = dict(os.environ, AWX_STUB_OUT=str(out), ANSIBLE_COLLECTIONS_PATH=str(tmp), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
-    secrets = json.dumps({"sanfleet_awx_ontap": {"hostname": "cl1.example.com", "username": "ro", "password": "x",
-                                                 "validate_certs": True, "ca_cert": ""}})
-    proc = subprocess.run([ansible_playbook(), "--check", "-e", secrets,
-                           str(AWX / "configure.yml")],
-                          cwd=str(tmp), env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    calls = {}
-    for f in out.glob("*.jsonl"):
-        calls[f.stem] = [json.loads(line) for line in f.read_text().splitlines()]
-    return calls
+def config():
+    return rendered()
 
 
-def test_every_task_is_a_documented_awx_awx_module_with_documented_options():
-    for task in PLAY["tasks"]:
-        module = next(k for k in task if k.startswith("awx.awx."))
-        name = module.split(".")[-1]
-        assert name in OPTIONS["modules"], module
-        assert set(task[module]) <= set(OPTIONS["modules"][name]), (module, set(task[module]) - set(OPTIONS["modules"][name]))
+def by_name(items):
+    return {i["name"]: i for i in items}
 
 
-def test_configuration_passes_the_awx_awx_argument_specs_in_check_mode(applied):
-    assert set(applied) == {"organization", "execution_environment", "credential_type", "credential", "project",
-                            "inventory", "inventory_source", "job_template", "schedule", "workflow_job_template"}
-    assert len(applied["job_template"]) == 3
+def test_every_list_is_an_infra_aap_configuration_variable_its_roles_read(config):
+    expected = {"controller_execution_environments", "controller_credential_types",
+                "controller_credentials", "controller_projects", "controller_inventories",
+                "controller_inventory_sources", "controller_templates", "controller_schedules", "controller_workflows"}
+    assert set(config) == expected
+    lists = {k for k, v in DATA.items() if isinstance(v, list)}
+    assert lists == expected, "a list infra.aap_configuration's dispatch would not apply: %s" % (lists - expected)
+    for var in config:
+        roles = DISPATCH[var]
+        assert any(INFRA["roles"].get(r, {}).get("variable") == var for r in roles), (var, roles)
+    # only controller roles run: nothing needs the AAP platform gateway (plain AWX has none)
+    groups = {e["group"] for e in INFRA["dispatch"] if e["var"] in config}
+    assert groups == {"controller_configuration_dispatcher_roles"}, groups
+    others = set(DATA) - expected
+    assert all(k.startswith("sanfleet_awx_") for k in others), others  # names as variables, nothing else
 
 
-def test_credential_type_injects_only_declared_inputs_and_hides_the_password(applied):
-    ct = applied["credential_type"][0]
+def test_every_item_passes_the_roles_and_the_awx_awx_argument_specs(config):
+    count = 0
+    for var, items in config.items():
+        facts = INFRA["roles"][ROLE_OF[var]]
+        if facts["variable_spec"]:
+            result = ArgumentSpecValidator({var: dict(facts["variable_spec"])}).validate({var: items})
+            assert not result.error_messages, (var, result.error_messages)
+        for item in items:
+            validate(ROLE_OF[var], item)
+            count += 1
+    assert count == 11
+
+
+def test_the_check_would_catch_a_wrong_option_type_or_an_ignored_key(config):
+    jt = dict(config["controller_templates"][0])
+    with pytest.raises(AssertionError, match="reads no"):
+        validate("controller_job_templates", dict(jt, slice_count=4))
+    with pytest.raises(AssertionError, match="job_type"):
+        validate("controller_job_templates", dict(jt, job_type="dry-run"))
+    with pytest.raises(AssertionError, match="forks"):
+        validate("controller_job_templates", dict(jt, forks="many"))
+
+
+def test_names_are_variables(config):
+    renamed = rendered({"sanfleet_awx_organization": "storage", "sanfleet_awx_project": "san-tools",
+                        "sanfleet_awx_run_template": "SAN cleanup"})
+    assert {i["organization"] for v in ("controller_projects", "controller_templates", "controller_credentials")
+            for i in renamed[v]} == {"storage"}
+    assert {i["project"] for i in renamed["controller_templates"]} == {"san-tools"}
+    assert renamed["controller_inventory_sources"][0]["source_project"] == "san-tools"
+    nodes = {n["identifier"]: n for n in renamed["controller_workflows"][0]["workflow_nodes"]}
+    assert nodes["run"]["unified_job_template"]["name"] == "SAN cleanup"
+    assert "SAN cleanup" in by_name(renamed["controller_templates"])
+    text = (AWX / "sanfleet.yml").read_text().split("# --- infra.aap_configuration data")[1]
+    for name in ("sanfleet SAN compliance", "SAN hosts", "sanfleet ONTAP", "sanfleet ssh"):
+        assert name not in text, name  # only in the variables above
+
+
+def test_nothing_dangles_in_the_repository(config):
+    project = config["controller_projects"][0]
+    source = config["controller_inventory_sources"][0]
+    assert source["source"] == "scm" and source["source_project"] == project["name"]
+    inventory = ROOT / source["source_path"]
+    assert inventory.is_file(), source["source_path"]
+    assert "san_hosts" in yaml.safe_load(inventory.read_text())
+    assert source["inventory"] == config["controller_inventories"][0]["name"]
+    ees = by_name(config["controller_execution_environments"])
+    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    assert all(ee["image"].endswith(":" + version) for ee in ees.values())  # the EE of this collection version
+    assert project["default_environment"] in ees
+    credentials = by_name(config["controller_credentials"])
+    for jt in config["controller_templates"]:
+        assert (ROOT / jt["playbook"]).is_file()
+        assert jt["project"] == project["name"] and jt["inventory"] in by_name(config["controller_inventories"])
+        assert jt["execution_environment"] in ees
+        # the machine credential is made by hand in AWX (a secret); the ONTAP one is created here
+        assert [c for c in jt["credentials"] if c not in credentials] == [DATA["sanfleet_awx_machine_credential"]]
+    for schedule in config["controller_schedules"]:
+        assert schedule["unified_job_template"] in by_name(config["controller_templates"])
+    configure = load(AWX / "configure.yml")[0]
+    assert configure["vars_files"] == ["sanfleet.yml"] and configure["roles"] == ["infra.aap_configuration.dispatch"]
+
+
+def test_credential_type_injects_only_declared_inputs_and_a_blank_ca_is_the_system_store(config):
+    ct = config["controller_credential_types"][0]
     fields = {f["id"]: f for f in ct["inputs"]["fields"]}
     assert fields["password"].get("secret") is True
     assert set(ct["inputs"]["required"]) <= set(fields)
     used = set()
+    env = jinja2.Environment()
     for value in list(ct["injectors"]["env"].values()) + list(ct["injectors"]["file"].values()):
-        used |= set(re.findall(r"\{\{\s*(\w+)\s*\}\}", value))
+        used |= {n for n in jinja2.meta.find_undeclared_variables(env.parse(value)) if n != "tower"}
     assert used == set(fields)
-    # the CA certificate is written to a file and its path given to the lookups
-    assert ct["injectors"]["env"]["ONTAP_CA_PATH"] == "{{ tower.filename.ca_file }}"
+    # what AWX renders for ONTAP_CA_PATH: the CA file's path only when the field holds a certificate
+    ca_path = env.from_string(ct["injectors"]["env"]["ONTAP_CA_PATH"])
+    tower = {"filename": {"ca_file": "/runner/env/tmpCA"}}
+    assert ca_path.render(ca_cert="", tower=tower) == "" and ca_path.render(ca_cert=" \n", tower=tower) == ""
+    assert ca_path.render(ca_cert="-----BEGIN CERTIFICATE-----\n...", tower=tower) == "/runner/env/tmpCA"
     assert "template.ca_file" in ct["injectors"]["file"]
     # the names the ontap lookups read from the environment (doc fragment), and nothing in extra vars
     fragment = (ROOT / "plugins" / "doc_fragments" / "ontap.py").read_text()
-    for env in ct["injectors"]["env"]:
-        assert "name: %s" % env in fragment, env
+    for name in ct["injectors"]["env"]:
+        assert "name: %s" % name in fragment, name
     assert "extra_vars" not in ct["injectors"]
-    cred = applied["credential"][0]
+    cred = config["controller_credentials"][0]
     assert cred["credential_type"] == ct["name"] and set(cred["inputs"]) <= set(fields)
 
 
-def test_compliance_job_is_sliced_read_only_and_scheduled(applied):
-    jts = {jt["name"]: jt for jt in applied["job_template"]}
-    jt = jts["sanfleet SAN compliance"]
-    assert (ROOT / jt["playbook"]).is_file()
+def test_compliance_job_is_sliced_read_only_and_scheduled(config):
+    jt = by_name(config["controller_templates"])[DATA["sanfleet_awx_compliance_template"]]
     assert jt["job_type"] == "run" and jt["timeout"] > 0 and jt["job_slice_count"] > 1
-    assert jt["execution_environment"] == applied["execution_environment"][0]["name"]
+    assert isinstance(jt["job_slice_count"], int) and isinstance(jt["forks"], int)
     play = load(ROOT / jt["playbook"])[0]
     assert play["gather_facts"] is False  # hardware facts hang on a stale queueing map
-    # the playbook reads each (its defaults are default() at the use, so that inventory variables win)
-    assert all(var in (ROOT / jt["playbook"]).read_text() for var in jt["extra_vars"])
-    schedule = applied["schedule"][0]
+    compliance = (ROOT / jt["playbook"]).read_text()
+    assert all(var in compliance for var in jt["extra_vars"])
+    schedule = config["controller_schedules"][0]
     assert schedule["unified_job_template"] == jt["name"]
-    assert re.match(r"^DTSTART:\d{8}T\d{6}Z RRULE:FREQ=(DAILY|WEEKLY|HOURLY);", schedule["rrule"])
+    assert schedule["rrule"].startswith("DTSTART:") and " RRULE:FREQ=DAILY;" in schedule["rrule"]
 
 
-def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(applied):
-    jts = {jt["name"]: jt for jt in applied["job_template"]}
-    wf = applied["workflow_job_template"][0]
+def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(config):
+    jts = by_name(config["controller_templates"])
+    wf = config["controller_workflows"][0]
     nodes = {n["identifier"]: n for n in wf["workflow_nodes"]}
     plan, approve, run = nodes["plan"], nodes["approve"], nodes["run"]
     assert jts[plan["unified_job_template"]["name"]]["job_type"] == "check"
     assert jts[run["unified_job_template"]["name"]]["job_type"] == "run"
     assert approve["unified_job_template"]["type"] == "workflow_approval"
-    assert approve["unified_job_template"]["timeout"] > 0
+    # hours, not a day: a plan is only as good as the state it was made from
+    assert 3600 <= approve["unified_job_template"]["timeout"] <= 8 * 3600
     assert [n["identifier"] for n in plan["related"]["success_nodes"]] == ["approve"]
     assert [n["identifier"] for n in approve["related"]["success_nodes"]] == ["run"]
     assert not (run.get("related") or {}).get("success_nodes")
-    for name in (plan, run):
-        jt = jts[name["unified_job_template"]["name"]]
+    for node in (plan, run):
+        jt = jts[node["unified_job_template"]["name"]]
         assert jt["playbook"] == "playbooks/remediate.yml" and jt["job_slice_count"] == 1
-        assert jt["ask_limit_on_launch"] and jt["ask_variables_on_launch"]  # limit and survey answers reach it
+        # the limit, the survey answers and the check job's artifacts (sanfleet_approved_plan) reach the job
+        assert jt["ask_limit_on_launch"] and jt["ask_variables_on_launch"]
     assert wf["ask_limit_on_launch"] and wf["survey_enabled"]
     survey = {q["variable"]: q for q in wf["survey_spec"]["spec"]}
     assert survey["sanfleet_change_ticket"]["required"]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -52,21 +53,40 @@ def test_introspect_sees_our_and_netapp_ontaps_requirements(tmp_path):
     assert "openssh-client" in system and "ca-certificates" in system
 
 
-def test_ansible_builder_create_writes_a_complete_context(tmp_path):
+def test_ansible_builder_create_writes_a_complete_context_from_this_checkouts_tarball(tmp_path):
+    """scripts/build-ee.sh --create-only: the tarball of this checkout is in the context, pinned by galaxy.yml's
+    version, and it is what the galaxy stage installs (no git, no branch); the image tag is that version too."""
     ee = ROOT / "extensions" / "ee" / "execution-environment.yml"
     spec = yaml.safe_load(ee.read_text())
+    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    tarball = "sanfleet-remediation-%s.tar.gz" % version
     assert spec["version"] == 3
-    _run([str(BIN / "ansible-builder"), "create", "-f", str(ee), "-c", str(tmp_path / "context"),
-          "--output-filename", "Containerfile"], ROOT)
+    assert spec["options"]["tags"] == ["sanfleet-ee:%s" % version]
+    assert spec["additional_build_files"] == [{"src": tarball, "dest": "collections"}]
     ctx = tmp_path / "context"
+    out = _run([str(ROOT / "scripts" / "build-ee.sh"), "--create-only"], ROOT,
+               env={"EE_CONTEXT": str(ctx), "PATH": "%s%s%s" % (BIN, os.pathsep, os.environ["PATH"])})
+    assert out.strip() == "sanfleet-ee:%s" % version
     containerfile = (ctx / "Containerfile").read_text()
     assert "FROM $EE_BASE_IMAGE" in containerfile or spec["images"]["base_image"]["name"] in containerfile
     galaxy = yaml.safe_load((ctx / "_build" / "requirements.yml").read_text())
-    names = {c["name"] for c in galaxy["collections"]}
-    assert {"netapp.ontap", "https://github.com/sanfleet/remediation.git"} == names
-    assert "ansible-galaxy collection install" in containerfile and "introspect" in containerfile
-    # the git source needs git in the galaxy stage, before the install
-    assert containerfile.index("install -y git-core") < containerfile.index("ansible-galaxy collection install")
+    ours = [c for c in galaxy["collections"] if c["name"] != "netapp.ontap"]
+    assert ours == [{"name": "collections/" + tarball, "type": "file"}]
+    assert "git" not in containerfile.lower().replace("ansible-galaxy", "")
+    # the galaxy stage copies _build to /build and installs from there: do the same with the file entry
+    assert "COPY _build /build" in containerfile and "WORKDIR /build" in containerfile
+    built = ctx / "_build" / "collections" / tarball
+    assert built.is_file()
+    only_ours = ctx / "_build" / "ours.yml"
+    only_ours.write_text(yaml.safe_dump({"collections": ours}))
+    _run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-r", str(only_ours),
+          "-p", str(tmp_path / "installed")], ctx / "_build", env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "none")})
+    manifest = json.loads((tmp_path / "installed" / "ansible_collections" / "sanfleet" / "remediation"
+                           / "MANIFEST.json").read_text())
+    assert manifest["collection_info"]["version"] == version
+    # built from this checkout: its runtime metadata is the file here
+    with tarfile.open(built) as tar:
+        assert tar.extractfile("meta/runtime.yml").read() == (ROOT / "meta" / "runtime.yml").read_bytes()
     assert "ansible-core>=2.21,<2.22" in containerfile and "ansible-runner" in containerfile
     # every file the Containerfile copies from the context is there
     for line in containerfile.splitlines():

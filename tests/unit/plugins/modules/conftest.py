@@ -3,16 +3,14 @@ import json
 
 import pytest
 
-from ansible.module_utils import _internal
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.ansible_compat import (
+    as_target_process, patch_module_args)
 
 
 @pytest.fixture
 def invoke(capsys, monkeypatch):
     """invoke(module, args, check=False, diff=False) -> the module's result dict (exit_json or fail_json)."""
-    # A controller-side test earlier in the same process (lookups, a playbook run in-process) marks the process
-    # as the controller; module.warn() would then print instead of landing in the module's result.
-    monkeypatch.setattr(_internal, "is_controller", False)
+    as_target_process(monkeypatch)
 
     def call(module, args, check=False, diff=False):
         args = dict(args)

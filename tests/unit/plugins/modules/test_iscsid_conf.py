@@ -8,6 +8,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.ansible_compat import WITH_INVOCATION
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
 with open(os.path.join(FIX, "iscsiadm-node-record-2.1.8.txt")) as _f:
@@ -111,6 +112,16 @@ def test_activates_commented_default_and_masks_passwords(adm, conf, run_module):
     assert "s3cret" not in json.dumps(res)
     assert "node.session.auth.password = s3cret\n" in open(conf).read()
     assert adm.calls == []
+
+
+def test_password_values_are_masked_in_the_invocation_too(adm, conf, run_module):
+    # ansible-core < 2.19 always returns the module's arguments (the callback prints them at -vvv), 2.19+ with
+    # inject_invocation; `keys` is not no_log as a whole (it holds node.session.scan), its secret values are.
+    res = run_module({"path": conf, "keys": {"node.session.auth.password": "s3cret",
+                                             "discovery.sendtargets.auth.password_in": "in-s3cret"},
+                      "update_node_records": False, **WITH_INVOCATION})
+    assert "invocation" in res
+    assert "s3cret" not in json.dumps(res)
 
 
 def test_file_is_created_when_absent(adm, tmp_path, run_module):

@@ -153,6 +153,20 @@ def test_client_certificate_auth(sim):
     assert sim.request_log[0]["user"] == "admin"
 
 
+@pytest.mark.parametrize("blank", ["", "  \n", "file"])
+def test_a_blank_ca_means_the_system_trust_store(blank, sim, tmp_path):
+    # AWX writes a credential's empty CA field as an empty file and passes its path (ONTAP_CA_PATH): that is
+    # "no CA of its own", not "trust nothing" (an X509 error on every run) nor "trust anything"
+    path = blank
+    if blank == "file":
+        path = tmp_path / "ca_file"
+        path.write_text("\n")
+        path = str(path)
+    c = client(sim, ca_path=path)
+    assert c.rest.verify is True and c.validate_certs is True
+    assert client(sim).rest.verify == sim.ca_path  # a CA bundle with content is used as given
+
+
 def test_missing_credentials(sim):
     with pytest.raises(AnsibleLookupError, match="username and password, or cert_filepath"):
         client(sim, password=None)
