@@ -80,6 +80,15 @@ def fleet(tmp_path_factory):
     return {"top": top, "hosts": hosts, "dataset": from_lab_truths(truths)}
 
 
+INSIDE = (REPO / "playbooks" / "sanfleet-reports", REPO / "sanfleet-reports")
+
+
+def files_inside_the_collection():
+    """{path: mtime_ns} of report files inside the collection: compared before and after a run, so that a leftover
+    of an older checkout's run (the directory is git-ignored) neither fails this test nor hides a new write."""
+    return {str(f): f.stat().st_mtime_ns for d in INSIDE if d.is_dir() for f in d.rglob("*") if f.is_file()}
+
+
 def run_playbook(fleet, name, failure, *args, verbosity="-vvvv"):
     """Run sanfleet.remediation.<name> from a fresh directory with sanfleet_ontap only in group_vars/san.yml."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
@@ -102,10 +111,12 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv"):
         env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         argv = ["ansible-playbook", "-i", str(run / "inventory"), "sanfleet.remediation." + name, "-f", "10"]
         argv += [a for a in (verbosity,) if a] + list(args)
+        before = files_inside_the_collection()
         started = time.monotonic()
         proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
         proc.wall = time.monotonic() - started
         proc.requests = sim.request_count
+        proc.written_inside = sorted(f for f, t in files_inside_the_collection().items() if before.get(f) != t)
     print("%s %s: rc %d in %.1f s, %d ONTAP requests" % (name, failure, proc.returncode, proc.wall, proc.requests))
     proc.run, proc.reports = run, cwd / "sanfleet-reports"
     return proc
@@ -127,8 +138,7 @@ def assert_reports_name_the_failure(proc, expect):
     # in the run directory, never inside the collection
     for name in ("fleet.md", "fleet.html", "fleet.json", "junit.xml"):
         assert (reports / name).is_file(), name
-    for inside in (REPO / "playbooks" / "sanfleet-reports", REPO / "sanfleet-reports"):
-        assert not inside.exists(), "reports written inside the collection: %s" % inside
+    assert not proc.written_inside, "reports written inside the collection: %s" % proc.written_inside
     docs = {p.stem: json.loads(p.read_text()) for p in (reports / "hosts").glob("*.json")}
     assert sorted(docs) == sorted(HOSTS)
     for doc in docs.values():
