@@ -334,6 +334,10 @@ def verify_truth_age(host, target):
     if host.truth_collected_at is None or host.truth_max_age is None:
         return
     age = host.wall() - float(host.truth_collected_at)
+    if -age > san_plan.TRUTH_CLOCK_SKEW:
+        raise Refused(target, "truth_age_unknown", "the array truth is dated %.0fs after this host's clock at act "
+                      "time: its age cannot be checked; nothing of it is touched" % -age,
+                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
     if age > float(host.truth_max_age):
         raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
                       "have been mapped back since; nothing of it is touched" % (age, float(host.truth_max_age)),
@@ -499,8 +503,8 @@ def restore_queueing(host, wwid):
         out["queueing_now"] = None if now is None else now.get("queueing")
         out["msg"] = "queueing on map %s restored (queue_if_no_path now %s)" % (
             record["name"], {True: "on", False: "off", None: "unknown"}[out["queueing_now"]])
-    except (ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-        out["msg"] = "queueing on map %s could NOT be restored: %s" % (record["name"], exc)
+    except Exception as exc:  # pylint: disable=broad-except  # never raises: the other units wait for their turn
+        out["msg"] = "queueing on map %s could NOT be restored: %s: %s" % (record["name"], type(exc).__name__, exc)
     return out
 
 

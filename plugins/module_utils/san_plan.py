@@ -519,6 +519,9 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
 REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
 # How old the array truth may be, against the host snapshot it judges, before nothing is removed (seconds).
 TRUTH_MAX_AGE = 900.0
+# the truth is stamped by the controller's clock, the snapshot by the host's: a truth dated further ahead than
+# this is not fresh, its age is unknown (a clock wrong by minutes, or epoch milliseconds)
+TRUTH_CLOCK_SKEW = 300.0
 
 
 def removal_blockers(snapshot, verdicts, policy=None):
@@ -553,6 +556,12 @@ def removal_blockers(snapshot, verdicts, policy=None):
     if collected is None or now is None:
         blockers.append({"why": "truth_age_unknown", "msg": "the array truth carries no collected_at; its age "
                                                             "cannot be checked"})
+    elif float(collected) - now > TRUTH_CLOCK_SKEW:
+        blockers.append({"why": "truth_age_unknown", "msg": "the array truth is dated %.0fs after the host snapshot "
+                                                            "(more than the %gs two clocks may differ): its age "
+                                                            "cannot be checked (a wrong clock, or collected_at in "
+                                                            "milliseconds)" % (float(collected) - now,
+                                                                               TRUTH_CLOCK_SKEW)})
     elif now - float(collected) > max_age:
         blockers.append({"why": "truth_too_old", "msg": "the array truth was read %.0fs before the host snapshot "
                                                         "(bound %gs)" % (now - float(collected), max_age)})

@@ -567,6 +567,9 @@ def test_complete_fresh_truth_plans_the_removal():
     ({"records": 0}, "empty_truth"),
     ({"collected_at": None}, "truth_age_unknown"),
     ({"collected_at": 1000.0 - 901}, "truth_too_old"),
+    # stamped by a clock minutes ahead, or in epoch milliseconds: never "fresh" (review-2)
+    ({"collected_at": 1000.0 + 301}, "truth_age_unknown"),
+    ({"collected_at": 1000.0 * 1000}, "truth_age_unknown"),
     (None, "array_truth_unknown"),
 ])
 def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
