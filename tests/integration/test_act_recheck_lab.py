@@ -53,7 +53,9 @@ def array_truth(*lab_truths):
         targets.append({"cluster": cluster, "svm": svm, "iscsi_target_names": [t["target_iqn"]],
                         "iscsi_addresses": [p.rsplit(":", 1)[0] for p in t["portals"]], "fc_wwpns": [],
                         "collected_at": now})
-    return {"luns": luns, "targets": targets, "problems": [], "collected_at": now}
+    # the initiators the records were read for: without them the truth covers no path (docs/ontap.md)
+    initiators = sorted(set(t["initiator_iqn"] for t in lab_truths))
+    return {"luns": luns, "targets": targets, "initiators": initiators, "problems": [], "collected_at": now}
 
 
 def features(lab, wwids):
