@@ -93,7 +93,7 @@ _list:
       type: dict
 """
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 try:
@@ -107,7 +107,20 @@ except ImportError as exc:  # pragma: no cover
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
+        try:
+            self.set_options(var_options=variables, direct=kwargs)
+        except AnsibleError as exc:
+            # a malformed sanfleet_ontap entry (http_port: "443x") is this cluster's problem, not the play's: the
+            # reports must still be written; the message never carries a secret given to this lookup
+            msg = str(exc)
+            for key in ("password", "pass"):
+                if isinstance(kwargs.get(key), str) and kwargs[key]:
+                    msg = msg.replace(kwargs[key], "********")
+            cluster, svm = kwargs.get("hostname"), kwargs.get("svm")
+            self._display.warning("ontap_igroups: cluster %s not read: invalid options: %s" % (cluster, msg))
+            return [{"cluster": cluster, "svm": svm,
+                     "problem": {"cluster": cluster, "svm": svm, "kind": "lookup_failed",
+                                 "msg": "invalid options: %s" % msg}}]
         if IMPORT_ERROR is not None:
             raise AnsibleLookupError("ontap_igroups: cannot load its helpers: %s" % IMPORT_ERROR)
         initiators = self.get_option("initiators")

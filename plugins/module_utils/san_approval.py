@@ -38,10 +38,11 @@ FORMAT = 1
 # what a step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk
 IDENTITY_KEYS = ("wwid", "dm_uuid", "sd", "hctl", "dev")
 # an approved step is the same step when these are the same too
-STEP_KEYS = IDENTITY_KEYS + ("unit", "phase")
+# and they do the same: `forced` is a flush_map that may fall back to dmsetup remove --force (force_remove)
+STEP_KEYS = IDENTITY_KEYS + ("unit", "phase", "forced")
 ARTIFACT_KEYS = ("format", "host", "created_at", "digest", "steps")
 HOST_KEYS = ("machine_id", "hostname")
-STEP_FIELDS = ("action", "target", "phase", "unit", "identity")
+STEP_FIELDS = ("action", "target", "phase", "unit", "forced", "identity")
 # how long an approval holds by default (seconds): the approver saw the host as it was then
 MAX_AGE = 14400
 # a plan made this far in the future (the host's clock stepped back) is not trusted
@@ -70,8 +71,11 @@ def canonical(steps):
     return json.dumps(steps, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def digest(steps):
-    return hashlib.sha256(canonical(steps)).hexdigest()
+def digest(fmt, host, created_at, steps):
+    """Over everything the approver saw and the gate relies on: an edited host or created_at (an expired
+    approval made young again) breaks it as an edited step does."""
+    return hashlib.sha256(canonical({"format": fmt, "host": host, "created_at": created_at,
+                                     "steps": steps})).hexdigest()
 
 
 def _unit_object(unit):
@@ -117,14 +121,15 @@ def artifact_steps(steps, snapshot, mismatches=()):
     """The steps as the artifact lists them (action, target, phase, unit, identity), in plan order."""
     repairs = dict((m.get("hctl"), m.get("expect_wwid")) for m in mismatches or [] if m.get("hctl"))
     return [{"action": st.get("action"), "target": st.get("target"), "phase": st.get("phase"),
-             "unit": st.get("unit"), "identity": step_identity(st, snapshot, repairs)} for st in steps]
+             "unit": st.get("unit"), "forced": bool((st.get("expect") or {}).get("force_remove")),
+             "identity": step_identity(st, snapshot, repairs)} for st in steps]
 
 
 def plan_artifact(steps, snapshot, host, created_at, mismatches=()):
     """The plan of this run as an artifact to approve: {format, host, created_at, digest, steps}."""
     listed = artifact_steps(steps, snapshot, mismatches)
-    return {"format": FORMAT, "host": dict(host), "created_at": created_at, "digest": digest(listed),
-            "steps": listed}
+    return {"format": FORMAT, "host": dict(host), "created_at": created_at,
+            "digest": digest(FORMAT, dict(host), created_at, listed), "steps": listed}
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -152,6 +157,8 @@ def _check_step(st, i):
     for key in ("target", "phase", "unit"):
         if not isinstance(st[key], str) or not st[key]:
             raise InvalidInput("%s.%s must be a non-empty string, got %r" % (where, key, st[key]))
+    if not isinstance(st["forced"], bool):
+        raise InvalidInput("%s.forced must be true or false, got %r" % (where, st["forced"]))
     ident = st["identity"]
     if not isinstance(ident, dict) or set(ident) != set(IDENTITY_KEYS):
         raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(IDENTITY_KEYS)))
@@ -191,7 +198,7 @@ def validate(approved, now, max_age):
         if key in seen:
             raise InvalidInput("approved_plan lists %s %s twice" % key)
         seen.add(key)
-    if digest(steps) != approved["digest"]:
+    if digest(approved["format"], approved["host"], approved["created_at"], steps) != approved["digest"]:
         raise InvalidInput("approved_plan's digest does not match its steps: the plan was changed after it was "
                            "made (or damaged on the way); approve a plan as a check run wrote it")
     age = now - approved["created_at"]
@@ -223,8 +230,8 @@ def check_host(approved, host):
 def _difference(approved, current):
     """What differs between an approved step and the current one (both ways: a key known on one side only is a
     difference too), with san_plan.identity_diff, the comparison the act's re-checks use."""
-    want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"])
-    have = dict(current["identity"], unit=current["unit"], phase=current["phase"])
+    want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"], forced=approved["forced"])
+    have = dict(current["identity"], unit=current["unit"], phase=current["phase"], forced=current["forced"])
     diff = san_plan.identity_diff(want, have, STEP_KEYS)
     for key, d in san_plan.identity_diff(have, want, STEP_KEYS).items():
         diff.setdefault(key, {"expected": d["actual"], "actual": d["expected"]})

@@ -36,6 +36,9 @@ def env(tmp_path):
     e = FakeEnv(tmp_path)
     e.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))   # a stale disk without a map
     e.disks["sdf"]["probe"] = {"result": "lun_not_supported", "serial_live": None}  # its failure is observed
+    # and still is when the act probes it again before its first touch (a running disk that does not answer is
+    # not dead: it may only be slow, san_judge.PROBE_FAILS_ACTIVE)
+    e.probes["sdf"] = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None}
     return e
 
 

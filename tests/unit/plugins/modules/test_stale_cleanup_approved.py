@@ -16,6 +16,7 @@ import json
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2, disk)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import test_stale_cleanup as base
@@ -39,6 +40,7 @@ def env(tmp_path):
     e = FakeEnv(tmp_path)
     e.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))
     e.disks["sdf"]["probe"] = {"result": "lun_not_supported", "serial_live": None}
+    e.probes["sdf"] = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None}  # at act time too
     e._file("etc/machine-id", MACHINE_ID + "\n")
     e._file("proc/sys/kernel/hostname", "db01\n")
     return e
@@ -73,19 +75,21 @@ def test_check_run_returns_its_plan_as_an_artifact(env, looks, run):
     assert art["format"] == 1 and art["host"] == {"machine_id": MACHINE_ID, "hostname": "db01"}
     assert isinstance(art["created_at"], float)
     assert [(s["action"], s["target"]) for s in art["steps"]] == pairs(chk["run"])
-    # the digest is sha256 over the steps as canonical JSON: anyone can check it with the standard library
-    text = json.dumps(art["steps"], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    # the digest is sha256 over format, host, created_at and steps as canonical JSON: anyone can check it with the
+    # standard library
+    signed = dict((k, art[k]) for k in ("format", "host", "created_at", "steps"))
+    text = json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     assert art["digest"] == hashlib.sha256(text.encode("ascii")).hexdigest()
     by_step = dict(((s["action"], s["target"]), s) for s in art["steps"])
     assert by_step[("flush_map", WWID)] == {
-        "action": "flush_map", "target": WWID, "phase": "flush", "unit": MAP_UNIT,
+        "action": "flush_map", "target": WWID, "phase": "flush", "unit": MAP_UNIT, "forced": False,
         "identity": {"wwid": WWID, "dm_uuid": "mpath-" + WWID, "sd": ["sdc", "sdd"], "hctl": ["4:0:0:1", "5:0:0:1"],
                      "dev": "253:3"}}
     # a path of the map names the map it belongs to; the stale disk without a map, none
     assert by_step[("delete_disk", "sdc")]["identity"] == {"wwid": WWID, "dm_uuid": "mpath-" + WWID, "sd": "sdc",
                                                            "hctl": "4:0:0:1", "dev": "8:32"}
     assert by_step[("delete_disk", "sdf")] == {
-        "action": "delete_disk", "target": "sdf", "phase": "delete", "unit": "disk sdf",
+        "action": "delete_disk", "target": "sdf", "phase": "delete", "unit": "disk sdf", "forced": False,
         "identity": {"wwid": WWID2, "dm_uuid": None, "sd": "sdf", "hctl": "4:0:0:7", "dev": "8:80"}}
     # every step of a unit carries the identity of its object, multipath -w too (its target is the WWID)
     assert by_step[("remove_wwid", WWID)]["identity"] == by_step[("flush_map", WWID)]["identity"]
@@ -112,7 +116,7 @@ def test_repair_scans_carry_the_identity_the_lun_must_show(plan):
 def test_the_approved_plan_runs_as_approved(env, approved, looks, run):
     looks(judged())
     out = run({"approved_plan": approved})
-    assert not out.get("failed"), out
+    assert not out.get("failed"), (out.get("msg"), out.get("failures"))
     assert pairs(out["executed"]) == [(s["action"], s["target"]) for s in approved["steps"]]
     assert out["refused"] == [] and out["approved_not_needed"] == []
     assert out["approval"]["digest"] == approved["digest"] and out["approval"]["approved"] == len(approved["steps"])
@@ -213,6 +217,14 @@ def _edit(path, value):
     return edit
 
 
+def _resigned(tamper):
+    """An artifact that another host, or an earlier check run, really made: edited, then digested as made."""
+    def edit(art):
+        tamper(art)
+        art["digest"] = san_approval.digest(art["format"], art["host"], art["created_at"], art["steps"])
+    return edit
+
+
 def _step0(key, value):
     return lambda art: art["steps"][0].update({key: value})
 
@@ -226,6 +238,9 @@ def _ident0(key, value):
     (_ident0("dev", "8:99"), "digest does not match"),
     (lambda art: art["steps"].append(dict(copy.deepcopy(art["steps"][0]), target="sdz")), "digest does not match"),
     (lambda art: art["steps"].pop(), "digest does not match"),
+    # an expired approval made young again, or moved to another host, by editing the file (review-3)
+    (lambda art: art.update(created_at=art["created_at"] + 60), "digest does not match"),
+    (_edit(["host", "hostname"], "db02"), "digest does not match"),
     (_edit(["digest"], "0" * 64), "digest does not match"),
     (_edit(["digest"], "not hex"), "64 lowercase hex digits"),
     (_edit(["format"], 2), "format 2"),
@@ -244,11 +259,11 @@ def _ident0(key, value):
     (lambda art: art["steps"][0]["identity"].pop("dev"), "identity must be a dict with exactly the keys"),
     (lambda art: art["steps"].append(copy.deepcopy(art["steps"][0])), "lists disable_queueing %s twice" % WWID),
     # made on another machine (a clone, or the plan of another inventory host)
-    (_edit(["host", "machine_id"], "0" * 32), "approved_plan was made on another host"),
-    (_edit(["host", "hostname"], "db02"), "approved_plan was made on another host"),
+    (_resigned(_edit(["host", "machine_id"], "0" * 32)), "approved_plan was made on another host"),
+    (_resigned(_edit(["host", "hostname"], "db02")), "approved_plan was made on another host"),
     # older than the approval holds (4 h by default), or from the future
-    (lambda art: art.update(created_at=art["created_at"] - 14401), "approved_plan expired"),
-    (lambda art: art.update(created_at=art["created_at"] + 3600), "in the future"),
+    (_resigned(lambda art: art.update(created_at=art["created_at"] - 14401)), "approved_plan expired"),
+    (_resigned(lambda art: art.update(created_at=art["created_at"] + 3600)), "in the future"),
 ])
 def test_a_bad_approved_plan_is_an_error_and_nothing_is_read_or_changed(tamper, needle, env, approved, looks, run):
     bad = copy.deepcopy(approved)
@@ -261,7 +276,8 @@ def test_a_bad_approved_plan_is_an_error_and_nothing_is_read_or_changed(tamper, 
 
 
 def test_the_approval_expires_after_approved_plan_max_age(env, approved, looks, run):
-    stale = dict(approved, created_at=approved["created_at"] - 61)
+    stale = copy.deepcopy(approved)
+    _resigned(lambda art: art.update(created_at=art["created_at"] - 61))(stale)
     taken = looks(judged())
     out = run({"approved_plan": stale, "approved_plan_max_age": 60})
     assert out["failed"] and "expired" in out["msg"] and "more than approved_plan_max_age (60s)" in out["msg"]
