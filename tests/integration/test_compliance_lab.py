@@ -189,7 +189,7 @@ def test_roles_fix_reconfigure_and_verify_then_change_nothing(guest):
     # the compliance job now passes the multipath and iSCSI parts; the lab's LVM has no filter (not ours to fix)
     rc, result, out = compliance_job(guest, "-e", "sanfleet_compliance_lvm=false")
     if recheck_wwid_known(guest):
-        assert rc == 0 and result == {"compliant": True, "violations": []}, (result, out[-3000:])
+        assert rc == 0 and result == {"compliant": True, "status": "san", "violations": []}, (result, out[-3000:])
     else:
         # multipath-tools < 0.8.8 (bullseye's 0.8.5): the one violation no configuration can fix stays, and says
         # so (docs/compliance.md: upgrade multipath-tools)
