@@ -202,3 +202,26 @@ def test_documentation_is_valid_yaml_with_attributes():
     assert doc["attributes"]["platform"]["platforms"] == "posix"
     yaml.safe_load(stale_mpath_facts.EXAMPLES)
     yaml.safe_load(stale_mpath_facts.RETURN)
+
+
+@pytest.mark.xfail(strict=True, reason="review: a record's WWID in the bare NAA hex spelling (600a0980..., no type "
+                                       "nibble) passes validation unnormalised and a mapped LUN is judged stale_unmapped")
+def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
+    """Item 8 asks for one WWID form. san_validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
+    is, so `600a0980...` (the NAA-6 id as Windows, ESXi without `naa.`, and many inventory tools print it) stays
+    `600a0980...` and matches no device (`3600a0980...`): the map the record maps, every path down in an outage
+    answering LOGICAL UNIT NOT SUPPORTED from a wrong igroup edit, is judged stale_unmapped. Either normalise it
+    (32 hex digits starting 6 -> 3 + it) or refuse it; never judge against it."""
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    bare = dict(rec(1, 1), wwid=ontap_wwid(1)[1:])
+    assert bare["wwid"].startswith("600a0980")
+    truth = {"luns": [bare, rec(2, 2)], "targets": TARGETS, "problems": [], "initiators": [IQN], "collected_at": 1.0}
+    rc, out = run_module({"array_truth": truth}, capsys)
+    if out.get("failed"):
+        assert "wwid" in out["msg"]
+        return
+    kinds = dict((v["name"], v["kind"]) for v in out["ansible_facts"]["san"]["verdicts"])
+    assert kinds[ontap_wwid(1)] == "paths_down_but_mapped"
