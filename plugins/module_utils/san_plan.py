@@ -260,9 +260,12 @@ def host_unaccounted_opens(snapshot):
 
 
 def blocked_disks(snapshot):
-    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery): a
+    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery), and
+    those whose sysfs read gave no answer (host.unread_disks: a hung read is what a blocked disk looks like): a
     task killed there can be stuck closing a disk, which has no open count to see it by."""
-    return sorted(n for n, d in ((snapshot or {}).get("disks") or {}).items() if (d or {}).get("state") == "blocked")
+    snapshot = snapshot or {}
+    blocked = set(n for n, d in (snapshot.get("disks") or {}).items() if (d or {}).get("state") == "blocked")
+    return sorted(blocked | set((snapshot.get("host") or {}).get("unread_disks") or []))
 
 
 def exiting_allowance(maps, unmapped, closers, snapshot=None):

@@ -270,6 +270,9 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
     dm_unaccounted = _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs,
                                      openers_unknown)
+    for kname in _unread(raw, "dm", DM_RE):
+        # its sysfs read missed its deadline: its opens cannot be counted, and a closer may hold one of them
+        dm_unaccounted[kname] = {"name": None, "open_count": None, "unaccounted": None}
     wwpns = []
     fc_hosts = []
     for fc in init.get("fc_hosts") or []:
@@ -310,12 +313,20 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
                  # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
-                 "dm_unaccounted": dm_unaccounted},
+                 "dm_unaccounted": dm_unaccounted,
+                 # SCSI disks whose sysfs read gave no answer: maybe blocked (san_plan.blocked_disks)
+                 "unread_disks": _unread(raw, "sd", SD_RE)},
         "iscsi_sessions": sessions,
         "disks": disks,
         "maps": maps,
         "errors": errors,
     }
+
+
+def _unread(raw, kind, name_re):
+    """The sd or dm devices of the listing whose sysfs read gave no answer (it missed its deadline): not shown,
+    but neither proven absent nor idle."""
+    return sorted(n for n, d in (raw.get(kind) or {}).items() if d is None and name_re.match(n))
 
 
 def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs, openers_unknown):
