@@ -214,6 +214,46 @@ def read_blocks(root, names):
     return blocks
 
 
+def _nvme_transports(root, name):
+    """The transports (pcie, tcp, rdma, fc, loop) of the controllers behind NVMe namespace `name`: its own
+    controller's, else (a native multipath head, whose device is the subsystem) every controller's of the host."""
+    own = _read(_p(root, "/sys/block/%s/device/transport" % name))
+    if own:
+        return [own]
+    return sorted(set(t for t in (_read(_p(root, "/sys/class/nvme/%s/transport" % c))
+                                  for c in _listdir(_p(root, "/sys/class/nvme"))) if t))
+
+
+def read_other_blocks(root):
+    """{name: facts} for every block device of /sys/block that is neither sd nor dm: what tells whether its I/O can
+    wait indefinitely (san_snapshot.uncounted_block_devices). An nvme device has `transports`; a loop device
+    `bound` (its loop/ directory exists) and `backing_file` with `backing_on_network` (the file on a network or
+    FUSE mount of this host's table; None when the table or the file's name cannot be read)."""
+    out = {}
+    table = None
+    for name in _listdir(_p(root, "/sys/block")):
+        if SD_RE.match(name) or DM_RE.match(name):
+            continue
+        facts = {}
+        if name.startswith("nvme"):
+            facts["transports"] = _nvme_transports(root, name)
+        elif name.startswith("loop"):
+            bound = os.path.isdir(_p(root, "/sys/block/%s/loop" % name))
+            backing = _read(_p(root, "/sys/block/%s/loop/backing_file" % name)) if bound else None
+            on_network = None
+            if backing:
+                if table is None:
+                    text = _read(_p(root, "/proc/self/mountinfo"))
+                    table = _mount_table(text) if text is not None else False
+                if table:
+                    path = backing[:-len(" (deleted)")] if backing.endswith(" (deleted)") else backing
+                    on_network = _on_network_fs(path, table[0], table[1])
+            facts.update(bound=bound, size=_read(_p(root, "/sys/block/%s/size" % name)), backing_file=backing,
+                         backing_on_network=on_network)
+        out[name] = facts
+    return out
+
+
 def read_aliases(root, alias_dirs):
     """{device name: the /dev links of alias_dirs (by-id, mapper, ...) that name it}: what LVM's filters see.
     Resolving a /dev symlink does not open the device."""
@@ -619,6 +659,7 @@ def read_batch(root, names=None, limit=None):
         "procs_exiting": exiting,
         "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
+        "other_blocks": read_other_blocks(root),
     })
     return out
 
@@ -958,6 +999,8 @@ class Host(object):
                                           errors)
         raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
                                              errors) or []
+        raw["other_blocks"] = self._piece(read_other_blocks, (self.root,), "read of the other block devices "
+                                          "(nvme, loop, md, ...)", errors)
         return raw, errors
 
     def read_each(self, fn, names, errors, per_child=None):

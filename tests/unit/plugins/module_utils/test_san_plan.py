@@ -187,6 +187,7 @@ def counted(snap, **other_dm):
     keys), plus `other_dm` ({dm-N: unaccounted opens}: devices that are not multipath maps)."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
     host = snap.setdefault("host", {})
+    host.setdefault("uncounted_block_devices", [])  # no nvme, nbd, md, loop, ... whose I/O can wait
     host["dm_unaccounted"] = dict(
         (m["dm"], {"name": m["name"], "open_count": m.get("open_count"),
                    "unaccounted": None if m.get("openers_unknown") else san_users.unaccounted_opens(

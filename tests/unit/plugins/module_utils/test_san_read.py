@@ -486,7 +486,7 @@ def test_healthy_snapshot_shape(tmp_path):
                             "exiting_tasks": [],
                             "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
                                                "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}},
-                            "unread_disks": []}
+                            "unread_disks": [], "uncounted_block_devices": []}
     assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
             snap["disks"]["sdb"]["target_wwpn"]) == (IQN, TARGET, "127.0.0.2:3260", None)
     assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
@@ -1602,8 +1602,6 @@ def test_view_answers_like_map_and_disk_from_one_read(tmp_path):
         r.view(["../sdb"])
 
 
-@pytest.mark.xfail(strict=True, reason="review: a killed closer of a non-dm, non-SCSI device (NVMe) vouches for a "
-                                       "hidden open of a stale map")
 def test_review_a_closer_of_an_nvme_namespace_never_releases_a_stale_map(tmp_path):
     """exiting_allowance counts the unaccounted opens of every dm device and every blocked SCSI disk, and lets a
     stale map's unexplained opens through when the closers are as many. But a closer may be stuck in the last
@@ -1694,3 +1692,61 @@ def test_a_scsi_disk_whose_read_timed_out_counts_as_blocked(tmp_path):
     assert snap["host"]["unread_disks"] == ["sdd"]
     assert "sdd" not in snap["disks"]
     assert san_plan.blocked_disks(snap) == ["sdd"]
+
+
+def closer_and_hidden_open_plan(t):
+    """The plan for stale map dm-0 with one open nobody sees and one killed udev worker on the host."""
+    killed_task(t, 402)
+    t.maps["dm-0"]["open"] = 1
+    t.commands()
+    snap = t.reader(call=inline_call).snapshot(probe=False)
+    w = ontap_wwid(1)
+    snap["maps"][w].update(queueing=True, paths=[{"name": "sdb", "dm_state": "failed"},
+                                                 {"name": "sdd", "dm_state": "failed"}],
+                           probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
+    return snap, [s["action"] for s in out["steps"] if s["target"] == w], out
+
+
+def local_loop(t, name, backing):
+    t._write("/sys/block/%s/dev" % name, "7:0\n")
+    t._write("/sys/block/%s/size" % name, "2048\n")
+    t._write("/sys/block/%s/loop/backing_file" % name, backing + "\n")
+
+
+@pytest.mark.parametrize("setup", [
+    lambda t: None,
+    lambda t: (t._write("/sys/block/vda/dev", "254:0\n"), t._write("/sys/block/sr0/dev", "11:0\n")),
+    lambda t: (t._write("/sys/block/nvme0n1/dev", "259:0\n"), t._write("/sys/block/nvme0n1/device/transport",
+                                                                        "pcie\n")),
+    lambda t: (t._write("/sys/block/loop1/dev", "7:1\n"), t._write("/sys/block/loop1/size", "0\n")),  # unbound
+    lambda t: local_loop(t, "loop0", "/var/lib/images/disk.img"),
+], ids=["sd-and-dm-only", "vda-and-sr0", "pcie-nvme", "unbound-loop", "loop-on-local-fs"])
+def test_a_killed_closer_still_releases_a_stale_map_on_a_host_whose_other_disks_cannot_wait(tmp_path, setup):
+    t = healthy_lab(tmp_path)
+    setup(t)
+    snap, actions, _out = closer_and_hidden_open_plan(t)
+    assert snap["host"]["uncounted_block_devices"] == []
+    assert actions[:2] == ["disable_queueing", "verify_unused"]
+
+
+@pytest.mark.parametrize("setup,name", [
+    (lambda t: (t._write("/sys/block/nvme1n1/dev", "259:1\n"), t._write("/sys/block/nvme1n1/device/transport",
+                                                                         "tcp\n")), "nvme1n1"),
+    (lambda t: t._write("/sys/block/nbd0/dev", "43:0\n"), "nbd0"),
+    (lambda t: t._write("/sys/block/md127/dev", "9:127\n"), "md127"),
+    (lambda t: t._write("/sys/block/rbd0/dev", "252:0\n"), "rbd0"),
+    (lambda t: (t.mount("0:41", "/mnt/images", "filer:/images", fstype="nfs"),
+                local_loop(t, "loop0", "/mnt/images/disk.img")), "loop0"),
+    (lambda t: (t._write("/sys/block/loop2/dev", "7:2\n"), t._write("/sys/block/loop2/size", "2048\n"),
+                os.makedirs(t.path("/sys/block/loop2/loop"))), "loop2"),           # backing file unreadable
+    (lambda t: t._write("/sys/block/hd9/dev", "3:0\n"), "hd9"),                  # unknown: fails closed
+], ids=["nvme-tcp", "nbd", "md", "rbd", "loop-on-nfs", "loop-unreadable", "unknown"])
+def test_a_killed_closer_releases_nothing_while_a_block_device_that_can_wait_has_no_count(tmp_path, setup, name):
+    t = healthy_lab(tmp_path)
+    setup(t)
+    snap, actions, out = closer_and_hidden_open_plan(t)
+    assert [d["name"] for d in snap["host"]["uncounted_block_devices"]] == [name]
+    assert actions == []
+    assert name in [x for x in out["skipped"] if x["name"] == ontap_wwid(1)][0]["reason"]
