@@ -913,8 +913,9 @@ class View(object):
 
 
 def read_live_dm_names(root):
-    """The names of the dm devices there now (/sys/block/dm-*/dm/name and the /dev/mapper entries)."""
-    names = set(n for n in _listdir(_p(root, "/dev/mapper")) if n != "control")
+    """The names of the dm devices there now (/sys/block/dm-*/dm/name: a /dev/mapper entry is udev's, and outlives
+    its device until udev handles the remove event)."""
+    names = set()
     for dm in _listdir(_p(root, "/sys/block")):
         if DM_RE.match(dm):
             name = _read(_p(root, "/sys/block/%s/dm/name" % dm))
@@ -929,7 +930,8 @@ def read_references(root, unit_dir, files, wanted):
     live = read_live_dm_names(root)
 
     def is_live(value):
-        return san_refs.live_name(value, live, lambda path: os.path.lexists(_p(root, path)))
+        # exists, not lexists: a by-id link udev has not yet removed dangles, and names no live device
+        return san_refs.live_name(value, live, lambda path: os.path.exists(_p(root, path)))
     found = []
     for kind, path in files:
         try:
