@@ -411,15 +411,18 @@ def _on_network_fs(target, network, mounts):
     return False
 
 
-def _fd_on_network_fs(target, info, table):
-    """Is the file behind an fd on a network or FUSE mount of its opener's namespace? By the mount the kernel
-    names for it (fdinfo mnt_id), else by the innermost mount of that namespace holding its path."""
-    network, mounts, by_id = table
-    if not network:
-        return False
-    if info.get("mnt_id") in by_id:
-        return by_id[info["mnt_id"]]
-    return _on_network_fs(target, network, mounts)
+def _fd_on_network_fs(target, info, table, own_table, known_ids):
+    """Is the file behind an fd on a network or FUSE mount? By the mount the kernel names for it (fdinfo mnt_id),
+    looked up in every mount table read so far (`known_ids`, this reader's own included: mount ids are global,
+    and an fd opened before unshare() or passed over a socket lives on a mount of another namespace). Else by the
+    innermost mount holding its path in its opener's namespace, where the path the link shows lives. Not this
+    reader's table too: a device node under a path that is NFS here but tmpfs there would be skipped, and a
+    device in use look unused; a stat that hangs instead misses its deadline and leaves the openers unknown
+    (every device refused)."""
+    if info.get("mnt_id") in known_ids:
+        return known_ids[info["mnt_id"]]
+    network, mounts, _by_id = table
+    return bool(network) and _on_network_fs(target, network, mounts)
 
 
 def _fdinfo(path):
@@ -507,8 +510,8 @@ def read_procs(root, unreadable=None, exiting=None):
     processes holding block devices; `files` has the open_file_key of each fd, by device (or /dev name).
 
     Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
-    target that may be a device node (not only those under /dev), except files on a network or FUSE mount of the
-    opener's own mount namespace. Under a fixture root an absolute link target is resolved inside the root; what
+    target that may be a device node (not only those under /dev), except files on a network or FUSE mount: the
+    one fdinfo's mnt_id names in any mount table read (_fd_on_network_fs), else by the opener's own table. Under a fixture root an absolute link target is resolved inside the root; what
     cannot be stat'ed is kept by its /dev name. A pid whose fd directory exists but cannot be read is added to
     `unreadable` (the caller then does not know every opener). A process whose leader has exited has its fds
     read from its other threads (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
@@ -518,6 +521,8 @@ def read_procs(root, unreadable=None, exiting=None):
     me = str(os.getpid())
     tables = {}
     own_table = _network_mounts(root)
+    known_ids = dict(own_table[2])  # {mount id: is network} of every mount table read
+    any_network = bool(own_table[0])
     for pid in _listdir(_p(root, "/proc")):
         if not pid.isdigit() or pid == me:
             continue
@@ -549,8 +554,12 @@ def read_procs(root, unreadable=None, exiting=None):
                     continue
                 if table is None:
                     table = _opener_mounts(root, task, tables) or own_table
-                info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if table[0] else None
-                if info is not None and _fd_on_network_fs(target, info, table):
+                    for mount_id, is_network in table[2].items():
+                        known_ids.setdefault(mount_id, is_network)
+                    any_network = any_network or bool(table[0])
+                # a network mount in any table read: the fd's own mount decides (fdinfo), whatever namespace it is of
+                info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if any_network else None
+                if info is not None and _fd_on_network_fs(target, info, table, own_table, known_ids):
                     continue
                 if root in ("", "/"):
                     dev = _dev_of(root, link)[0]

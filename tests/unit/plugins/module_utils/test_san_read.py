@@ -1626,8 +1626,6 @@ def test_review_a_closer_of_an_nvme_namespace_never_releases_a_stale_map(tmp_pat
     assert [s["action"] for s in out["steps"] if s["target"] == w] == []
 
 
-@pytest.mark.xfail(strict=True, reason="review: an fd on the host's NFS mount held by a process whose own namespace "
-                                       "has no network mount is stat'ed (hang), where 49810b0 skipped it")
 def test_review_an_nfs_file_from_outside_the_opener_s_namespace_is_never_stated(tmp_path, monkeypatch):
     """The opener's mount table decides now, and an opener whose namespace has no network mount has every fd
     stat'ed (_fd_on_network_fs returns False at once, fdinfo unread). An fd opened before unshare(CLONE_NEWNS) +
