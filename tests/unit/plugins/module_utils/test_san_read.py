@@ -1716,8 +1716,8 @@ def local_loop(t, name, backing):
 @pytest.mark.parametrize("setup", [
     lambda t: None,
     lambda t: (t._write("/sys/block/vda/dev", "254:0\n"), t._write("/sys/block/sr0/dev", "11:0\n")),
-    lambda t: (t._write("/sys/block/nvme0n1/dev", "259:0\n"), t._write("/sys/block/nvme0n1/device/transport",
-                                                                        "pcie\n")),
+    lambda t: (t._write("/sys/block/nvme0n1/dev", "259:0\n"),
+               t._write("/sys/block/nvme0n1/device/transport", "pcie\n")),
     lambda t: (t._write("/sys/block/loop1/dev", "7:1\n"), t._write("/sys/block/loop1/size", "0\n")),  # unbound
     lambda t: local_loop(t, "loop0", "/var/lib/images/disk.img"),
 ], ids=["sd-and-dm-only", "vda-and-sr0", "pcie-nvme", "unbound-loop", "loop-on-local-fs"])
@@ -1730,8 +1730,8 @@ def test_a_killed_closer_still_releases_a_stale_map_on_a_host_whose_other_disks_
 
 
 @pytest.mark.parametrize("setup,name", [
-    (lambda t: (t._write("/sys/block/nvme1n1/dev", "259:1\n"), t._write("/sys/block/nvme1n1/device/transport",
-                                                                         "tcp\n")), "nvme1n1"),
+    (lambda t: (t._write("/sys/block/nvme1n1/dev", "259:1\n"),
+                t._write("/sys/block/nvme1n1/device/transport", "tcp\n")), "nvme1n1"),
     (lambda t: t._write("/sys/block/nbd0/dev", "43:0\n"), "nbd0"),
     (lambda t: t._write("/sys/block/md127/dev", "9:127\n"), "md127"),
     (lambda t: t._write("/sys/block/rbd0/dev", "252:0\n"), "rbd0"),
