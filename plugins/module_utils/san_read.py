@@ -513,8 +513,9 @@ def read_procs(root, unreadable=None, exiting=None):
     target that may be a device node (not only those under /dev), except files on a network or FUSE mount: the
     one fdinfo's mnt_id names in any mount table read (_fd_on_network_fs), else by the opener's own table. Under
     a fixture root an absolute link target is resolved inside the root; what cannot be stat'ed is kept by its /dev
-    name. A pid whose fd directory exists but cannot be read is added to `unreadable` (the caller then does not know every opener). A process whose leader has exited has its fds
-    read from its other threads (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
+    name. A pid whose fd directory exists but cannot be read is added to `unreadable` (the caller then does not
+    know every opener). A process whose leader has exited has its fds read from its other threads
+    (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
     table left (read_exiting) are added to `exiting`.
     """
     out = {}
