@@ -324,7 +324,7 @@ def test_a_killed_closer_never_lifts_another_refusal(change, kind):
 
 def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
     out = plan(closing_snapshot([CLOSER]), [{"kind": "serial_mismatch", "object": "map",
-                                                              "name": WWID, "wwid": WWID, "evidence": {}}])
+                                             "name": WWID, "wwid": WWID, "evidence": {}}])
     assert out["steps"] == [] and "open count 1" in out["skipped"][0]["reason"]
 
 
