@@ -51,7 +51,9 @@ def multipath_wwid(wwid):
 
     naa.X -> 3x and eui.X -> 2x (hex, lower case as scsi_id prints it); t10.X -> 1X with each run of blanks
     made one "_" and the ends trimmed (scsi_id --replace-whitespace): the T10 vendor id is text, its case is kept.
-    A form already in multipath notation is returned as is, hex lower-cased. None for nothing.
+    A bare NAA id as Windows, ESXi and inventory tools print it (32 hex digits starting with 6: NAA 6; 16 starting
+    with 5: NAA 5) -> 3 + it. A form already in multipath notation is returned as is, hex lower-cased. None for
+    nothing.
     """
     if wwid is None:
         return None
@@ -65,7 +67,19 @@ def multipath_wwid(wwid):
         return "2" + low[4:]
     if low.startswith("t10."):
         return "1" + re.sub(r"\s+", "_", value[4:].strip())
+    if is_hex(value) and ((len(low) == 32 and low[0] == "6") or (len(low) == 16 and low[0] == "5")):
+        return "3" + low
     return low if is_hex(value) else value
+
+
+# multipath's WWIDs (udev ID_SERIAL of a SCSI device) by VPD 0x83 designator type: 3 + NAA (16 or 32 hex digits),
+# 2 + EUI-64 (16, 24 or 32), 1 + T10 vendor id (text)
+_MULTIPATH_WWID = re.compile(r"^(?:3(?:[0-9a-f]{16}|[0-9a-f]{32})|2(?:[0-9a-f]{16}|[0-9a-f]{24}|[0-9a-f]{32})|1.+)$")
+
+
+def is_multipath_wwid(value):
+    """True for a WWID in a form multipath names maps by (what multipath_wwid gives for a kernel WWID)."""
+    return bool(value) and bool(_MULTIPATH_WWID.match(value))
 
 
 def normalize_initiator(value):

@@ -261,9 +261,12 @@ def host_unaccounted_opens(snapshot):
 
 
 def blocked_disks(snapshot):
-    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery): a
+    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery), and
+    those whose sysfs read gave no answer (host.unread_disks: a hung read is what a blocked disk looks like): a
     task killed there can be stuck closing a disk, which has no open count to see it by."""
-    return sorted(n for n, d in ((snapshot or {}).get("disks") or {}).items() if (d or {}).get("state") == "blocked")
+    snapshot = snapshot or {}
+    blocked = set(n for n, d in (snapshot.get("disks") or {}).items() if (d or {}).get("state") == "blocked")
+    return sorted(blocked | set((snapshot.get("host") or {}).get("unread_disks") or []))
 
 
 def exiting_allowance(maps, unmapped, closers, snapshot=None):
@@ -277,8 +280,10 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
     seen accounts for (host_unaccounted_opens: the chosen maps, but also a queueing map the array still maps, an
     LV, a crypt device), and let through only when the closers are at least as many. Each closer holds at least
     one such open, so then every unaccounted open on the host is a closer's, and none can be a hidden user's (a
-    mount in another namespace, drbd, ZFS). One open more anywhere, a device whose opens cannot be counted, or a
-    SCSI disk whose I/O waits (a closer may be stuck on it, out of sight), and nothing is let through: the maps
+    mount in another namespace, drbd, ZFS). One open more anywhere, a device whose opens cannot be counted, a
+    SCSI disk whose I/O waits or whose read hung, or any other block device whose I/O can wait (nvme over
+    fabrics, nbd, rbd, md, a loop device on NFS: host.uncounted_block_devices) -- a closer may be stuck on it,
+    out of sight -- and nothing is let through: the maps
     are refused before anything is touched. After queueing is off, verify_unused must still see each map's open
     count reach 0 (otherwise the act refuses and gives queueing back).
     """
@@ -310,6 +315,14 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
     if blocked:
         return {}, ("SCSI disk(s) %s wait for their transport (state blocked): a task exiting while closing one of "
                     "them holds no open any count shows" % ", ".join(blocked[:8]))
+    others = ((snapshot or {}).get("host") or {}).get("uncounted_block_devices")
+    if others is None:
+        return {}, ("the snapshot does not say which other block devices (nvme, loop, md, ...) the host has: a task "
+                    "exiting while closing one of them would hold an open no count shows")
+    if others:
+        return {}, ("block device(s) %s can wait for I/O and have no open count (%s): a task exiting while closing "
+                    "one of them holds an open no count shows"
+                    % (", ".join(o["name"] for o in others[:8]), "; ".join(o["why"] for o in others[:3])))
     return want, None
 
 

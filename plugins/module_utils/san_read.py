@@ -214,6 +214,46 @@ def read_blocks(root, names):
     return blocks
 
 
+def _nvme_transports(root, name):
+    """The transports (pcie, tcp, rdma, fc, loop) of the controllers behind NVMe namespace `name`: its own
+    controller's, else (a native multipath head, whose device is the subsystem) every controller's of the host."""
+    own = _read(_p(root, "/sys/block/%s/device/transport" % name))
+    if own:
+        return [own]
+    return sorted(set(t for t in (_read(_p(root, "/sys/class/nvme/%s/transport" % c))
+                                  for c in _listdir(_p(root, "/sys/class/nvme"))) if t))
+
+
+def read_other_blocks(root):
+    """{name: facts} for every block device of /sys/block that is neither sd nor dm: what tells whether its I/O can
+    wait indefinitely (san_snapshot.uncounted_block_devices). An nvme device has `transports`; a loop device
+    `bound` (its loop/ directory exists) and `backing_file` with `backing_on_network` (the file on a network or
+    FUSE mount of this host's table; None when the table or the file's name cannot be read)."""
+    out = {}
+    table = None
+    for name in _listdir(_p(root, "/sys/block")):
+        if SD_RE.match(name) or DM_RE.match(name):
+            continue
+        facts = {}
+        if name.startswith("nvme"):
+            facts["transports"] = _nvme_transports(root, name)
+        elif name.startswith("loop"):
+            bound = os.path.isdir(_p(root, "/sys/block/%s/loop" % name))
+            backing = _read(_p(root, "/sys/block/%s/loop/backing_file" % name)) if bound else None
+            on_network = None
+            if backing:
+                if table is None:
+                    text = _read(_p(root, "/proc/self/mountinfo"))
+                    table = _mount_table(text) if text is not None else False
+                if table:
+                    path = backing[:-len(" (deleted)")] if backing.endswith(" (deleted)") else backing
+                    on_network = _on_network_fs(path, table[0], table[1])
+            facts.update(bound=bound, size=_read(_p(root, "/sys/block/%s/size" % name)), backing_file=backing,
+                         backing_on_network=on_network)
+        out[name] = facts
+    return out
+
+
 def read_aliases(root, alias_dirs):
     """{device name: the /dev links of alias_dirs (by-id, mapper, ...) that name it}: what LVM's filters see.
     Resolving a /dev symlink does not open the device."""
@@ -371,15 +411,18 @@ def _on_network_fs(target, network, mounts):
     return False
 
 
-def _fd_on_network_fs(target, info, table):
-    """Is the file behind an fd on a network or FUSE mount of its opener's namespace? By the mount the kernel
-    names for it (fdinfo mnt_id), else by the innermost mount of that namespace holding its path."""
-    network, mounts, by_id = table
-    if not network:
-        return False
-    if info.get("mnt_id") in by_id:
-        return by_id[info["mnt_id"]]
-    return _on_network_fs(target, network, mounts)
+def _fd_on_network_fs(target, info, table, own_table, known_ids):
+    """Is the file behind an fd on a network or FUSE mount? By the mount the kernel names for it (fdinfo mnt_id),
+    looked up in every mount table read so far (`known_ids`, this reader's own included: mount ids are global,
+    and an fd opened before unshare() or passed over a socket lives on a mount of another namespace). Else by the
+    innermost mount holding its path in its opener's namespace, where the path the link shows lives. Not this
+    reader's table too: a device node under a path that is NFS here but tmpfs there would be skipped, and a
+    device in use look unused; a stat that hangs instead misses its deadline and leaves the openers unknown
+    (every device refused)."""
+    if info.get("mnt_id") in known_ids:
+        return known_ids[info["mnt_id"]]
+    network, mounts, _by_id = table
+    return bool(network) and _on_network_fs(target, network, mounts)
 
 
 def _fdinfo(path):
@@ -467,17 +510,20 @@ def read_procs(root, unreadable=None, exiting=None):
     processes holding block devices; `files` has the open_file_key of each fd, by device (or /dev name).
 
     Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
-    target that may be a device node (not only those under /dev), except files on a network or FUSE mount of the
-    opener's own mount namespace. Under a fixture root an absolute link target is resolved inside the root; what
-    cannot be stat'ed is kept by its /dev name. A pid whose fd directory exists but cannot be read is added to
-    `unreadable` (the caller then does not know every opener). A process whose leader has exited has its fds
-    read from its other threads (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
+    target that may be a device node (not only those under /dev), except files on a network or FUSE mount: the
+    one fdinfo's mnt_id names in any mount table read (_fd_on_network_fs), else by the opener's own table. Under
+    a fixture root an absolute link target is resolved inside the root; what cannot be stat'ed is kept by its /dev
+    name. A pid whose fd directory exists but cannot be read is added to `unreadable` (the caller then does not
+    know every opener). A process whose leader has exited has its fds read from its other threads
+    (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
     table left (read_exiting) are added to `exiting`.
     """
     out = {}
     me = str(os.getpid())
     tables = {}
     own_table = _network_mounts(root)
+    known_ids = dict(own_table[2])  # {mount id: is network} of every mount table read
+    any_network = bool(own_table[0])
     for pid in _listdir(_p(root, "/proc")):
         if not pid.isdigit() or pid == me:
             continue
@@ -509,8 +555,12 @@ def read_procs(root, unreadable=None, exiting=None):
                     continue
                 if table is None:
                     table = _opener_mounts(root, task, tables) or own_table
-                info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if table[0] else None
-                if info is not None and _fd_on_network_fs(target, info, table):
+                    for mount_id, is_network in table[2].items():
+                        known_ids.setdefault(mount_id, is_network)
+                    any_network = any_network or bool(table[0])
+                # a network mount in any table read: the fd's own mount decides (fdinfo), whatever namespace it is of
+                info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if any_network else None
+                if info is not None and _fd_on_network_fs(target, info, table, own_table, known_ids):
                     continue
                 if root in ("", "/"):
                     dev = _dev_of(root, link)[0]
@@ -619,6 +669,7 @@ def read_batch(root, names=None, limit=None):
         "procs_exiting": exiting,
         "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
+        "other_blocks": read_other_blocks(root),
     })
     return out
 
@@ -895,8 +946,9 @@ class View(object):
 
 
 def read_live_dm_names(root):
-    """The names of the dm devices there now (/sys/block/dm-*/dm/name and the /dev/mapper entries)."""
-    names = set(n for n in _listdir(_p(root, "/dev/mapper")) if n != "control")
+    """The names of the dm devices there now (/sys/block/dm-*/dm/name: a /dev/mapper entry is udev's, and outlives
+    its device until udev handles the remove event)."""
+    names = set()
     for dm in _listdir(_p(root, "/sys/block")):
         if DM_RE.match(dm):
             name = _read(_p(root, "/sys/block/%s/dm/name" % dm))
@@ -911,7 +963,8 @@ def read_references(root, unit_dir, files, wanted):
     live = read_live_dm_names(root)
 
     def is_live(value):
-        return san_refs.live_name(value, live, lambda path: os.path.lexists(_p(root, path)))
+        # exists, not lexists: a by-id link udev has not yet removed dangles, and names no live device
+        return san_refs.live_name(value, live, lambda path: os.path.exists(_p(root, path)))
     found = []
     for kind, path in files:
         try:
@@ -981,6 +1034,8 @@ class Host(object):
                                           errors)
         raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
                                              errors) or []
+        raw["other_blocks"] = self._piece(read_other_blocks, (self.root,), "read of the other block devices "
+                                          "(nvme, loop, md, ...)", errors)
         return raw, errors
 
     def read_each(self, fn, names, errors, per_child=None):

@@ -91,10 +91,12 @@ def _bounded(text, needle):
 
 
 def live_name(value, live_dm_names, exists):
-    """Does a live device still carry the name `value`? A dm device with that /dev/mapper name, or a /dev/disk/by-id
-    link that is there (`exists(path)`): such a line names a live device and is never reported nor touched."""
+    """Does a live device still carry the name `value`? A dm device with that /dev/mapper name (its name in sysfs:
+    a /dev/mapper entry outlives its device until udev handles the remove event), or a /dev/disk/by-id link that
+    resolves to a node that is there (`exists(path)`, never a dangling link's lexists): such a line names a live
+    device and is never reported nor touched."""
     if value.startswith(MAPPER):
-        return value[len(MAPPER):] in live_dm_names or exists(value)
+        return value[len(MAPPER):] in live_dm_names
     if value.startswith(BY_ID):
         return exists(value)
     return False

@@ -270,6 +270,9 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
     dm_unaccounted = _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs,
                                      openers_unknown)
+    for kname in _unread(raw, "dm", DM_RE):
+        # its sysfs read missed its deadline: its opens cannot be counted, and a closer may hold one of them
+        dm_unaccounted[kname] = {"name": None, "open_count": None, "unaccounted": None}
     wwpns = []
     fc_hosts = []
     for fc in init.get("fc_hosts") or []:
@@ -310,12 +313,63 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
                  # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
-                 "dm_unaccounted": dm_unaccounted},
+                 "dm_unaccounted": dm_unaccounted,
+                 # SCSI disks whose sysfs read gave no answer: maybe blocked (san_plan.blocked_disks)
+                 "unread_disks": _unread(raw, "sd", SD_RE),
+                 # block devices neither dm nor sd whose I/O can wait, which no count shows (exiting_allowance)
+                 "uncounted_block_devices": uncounted_block_devices(raw.get("other_blocks"))},
         "iscsi_sessions": sessions,
         "disks": disks,
         "maps": maps,
         "errors": errors,
     }
+
+
+# block devices on local hardware or memory: their I/O completes or fails, it never queues for a transport to return
+_LOCAL_BLOCK_RE = re.compile(r"^(vd[a-z]+|xvd[a-z]+|sr\d+|zram\d+|ram\d+|mmcblk\d+(boot\d+|rpmb)?)$")
+
+
+def _block_device_can_wait(name, facts):
+    """Why the I/O of block device `name` (neither sd nor dm) may wait indefinitely, or None when it cannot: a
+    task killed while closing it would hold an open no count shows. Anything not known to be local can wait."""
+    if _LOCAL_BLOCK_RE.match(name):
+        return None
+    if name.startswith("nvme"):
+        transports = facts.get("transports") or []
+        if transports and all(t == "pcie" for t in transports):
+            return None
+        return "NVMe over %s" % ("/".join(transports) if transports else "an unknown transport")
+    if name.startswith("loop"):
+        if facts.get("bound") is False and facts.get("size") == "0":
+            return None  # no file attached: no I/O
+        if facts.get("backing_on_network") is False:
+            return None
+        if facts.get("backing_file") is None:
+            return "loop device whose backing file cannot be read"
+        return "loop device on %s (a network or FUSE filesystem, or one not found in the mount table)" % (
+            facts["backing_file"])
+    return "%s devices can wait for what backs them (network, RAID, remote storage)" % (
+        re.sub(r"\d+.*$", "", name) or name)
+
+
+def uncounted_block_devices(other_blocks):
+    """[{name, why}] of the block devices that are neither dm nor sd and whose I/O can wait (nvme over fabrics, nbd,
+    rbd, md, drbd, a loop device on NFS, anything unknown): a killed task stuck closing one holds an open that no
+    count shows. None when they could not be read (san_read.read_other_blocks)."""
+    if other_blocks is None:
+        return None
+    out = []
+    for name, facts in sorted(other_blocks.items()):
+        why = _block_device_can_wait(name, facts or {})
+        if why:
+            out.append({"name": name, "why": why})
+    return out
+
+
+def _unread(raw, kind, name_re):
+    """The sd or dm devices of the listing whose sysfs read gave no answer (it missed its deadline): not shown,
+    but neither proven absent nor idle."""
+    return sorted(n for n, d in (raw.get(kind) or {}).items() if d is None and name_re.match(n))
 
 
 def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs, openers_unknown):

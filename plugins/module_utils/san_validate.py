@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import multipath_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+    is_multipath_wwid, multipath_wwid)
 
 SD_NAME = re.compile(r"^sd[a-z]{1,4}$")
 DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
@@ -141,7 +142,12 @@ def array_lun(record, index=0, where="array_luns"):
         if not isinstance(init, str):
             raise InvalidInput("%s.igroup_initiators[%d] must be a string, got %s" % (label, i, type(init).__name__))
     if record.get("wwid") is not None:
-        return dict(record, wwid=multipath_wwid(wwid(record["wwid"])))
+        normal = multipath_wwid(wwid(record["wwid"]))
+        if not is_multipath_wwid(normal):
+            # a spelling that no device's WWID takes would make the LUN it maps look unmapped: fail closed
+            raise InvalidInput("%s.wwid %r is in no form a device's WWID takes (naa.X, eui.X, t10.X, 3 + NAA, 2 + "
+                               "EUI-64, or a bare NAA 6/5 id of 32/16 hex digits)" % (label, record["wwid"]))
+        return dict(record, wwid=normal)
     if record.get("serial") is None:
         raise InvalidInput("%s has no wwid (nor an ONTAP serial to derive it from): it would match no device"
                            % label)

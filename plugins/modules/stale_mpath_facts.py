@@ -173,7 +173,12 @@ ansible_facts:
               be read. Such a task is typically a process killed while its read was queued on a map with no paths,
               and it holds the device open until that read ends.
             - C(dm_unaccounted) counts, for every device-mapper device (multipath maps, LVs, ...), the opens that no
-              process, holder, own mount or swap accounts for (C(unaccounted), null when they cannot be counted).
+              process, holder, own mount or swap accounts for (C(unaccounted), null when they cannot be counted,
+              and for a dm device whose sysfs read missed its deadline).
+            - C(unread_disks) names the SCSI disks whose sysfs read missed its deadline (counted as blocked).
+            - C(uncounted_block_devices) lists (name, why) the block devices that are neither dm nor sd and whose
+              I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem, any
+              unknown kind); null when they could not be read.
           type: dict
           returned: always
           sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], multipathd_running: true,

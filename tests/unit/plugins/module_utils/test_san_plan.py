@@ -187,6 +187,7 @@ def counted(snap, **other_dm):
     keys), plus `other_dm` ({dm-N: unaccounted opens}: devices that are not multipath maps)."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
     host = snap.setdefault("host", {})
+    host.setdefault("uncounted_block_devices", [])  # no nvme, nbd, md, loop, ... whose I/O can wait
     host["dm_unaccounted"] = dict(
         (m["dm"], {"name": m["name"], "open_count": m.get("open_count"),
                    "unaccounted": None if m.get("openers_unknown") else san_users.unaccounted_opens(
@@ -323,7 +324,7 @@ def test_a_killed_closer_never_lifts_another_refusal(change, kind):
 
 def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
     out = plan(closing_snapshot([CLOSER]), [{"kind": "serial_mismatch", "object": "map",
-                                                              "name": WWID, "wwid": WWID, "evidence": {}}])
+                                             "name": WWID, "wwid": WWID, "evidence": {}}])
     assert out["steps"] == [] and "open count 1" in out["skipped"][0]["reason"]
 
 

@@ -138,3 +138,32 @@ def test_cleaning_the_references_of_map_db_never_touches_a_live_device_s_line(en
     assert fstab[0] == san_refs.MARK + "/dev/mapper/db /srv/db xfs defaults 0 0"
     assert fstab[1] == "/dev/mapper/db-data /srv/data xfs defaults 0 0"
     assert fstab[2].startswith(san_refs.MARK) is not live_p1
+
+
+def test_review_a_dangling_by_id_link_left_by_a_slow_udev_does_not_hide_a_reference(env, run):
+    """udev removes /dev/disk/by-id links only when it handles the remove event; until then (udev busy or stuck,
+    the case the act already warns about) the link points at a node that is gone. That is no live device, but
+    live_name takes os.path.lexists for one, drops the field, and crypttab's line to the removed map goes
+    unreported (before the change it was reported)."""
+    link = os.path.join(env.root, "dev/disk/by-id/dm-uuid-mpath-%s" % WWID)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink("../../dm-3", link)          # dangling: dm-3 is gone
+    assert os.path.lexists(link) and not os.path.exists(link)
+    out = run({})
+    assert not out.get("failed"), out
+    assert ("crypttab", 1) in sorted((r["kind"], r["line"]) for r in out["references"])
+
+
+def test_a_dev_mapper_entry_left_by_a_slow_udev_does_not_hide_a_reference(env, run):
+    """/dev/mapper/NAME is udev's too: until it handles the remove event the entry (a link to the gone dm-3, or a
+    node) stays. A map is live only by its name in /sys/block/dm-*/dm/name, so fstab's line to the removed map is
+    still reported."""
+    mapper = os.path.join(env.root, "dev/mapper")
+    os.makedirs(mapper, exist_ok=True)
+    os.symlink("../dm-3", os.path.join(mapper, WWID))
+    with open(os.path.join(mapper, WWID + "-stale-node"), "w"):
+        pass
+    out = run({})
+    assert not out.get("failed"), out
+    assert ("fstab", 3) in sorted((r["kind"], r["line"]) for r in out["references"])
+    assert san_refs.live_name("/dev/mapper/%s-stale-node" % WWID, set(), os.path.exists) is False

@@ -176,6 +176,10 @@ def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
     ({"array_luns": [], "array_initiators": [""]}, "array_initiators[0] must be a non-empty string"),
     ({"array_truth": {"luns": ["x"]}}, "array_truth.luns[0] must be a dict"),
     ({"array_truth": {"luns": [], "targets": "x"}}, "array_truth.targets must be a list"),
+    # hex in no form a device's WWID takes (no designator type, a wrong length): it would match no device
+    ({"array_luns": [{"wwid": "600a0980383030"}]}, "array_luns[0].wwid '600a0980383030' is in no form"),
+    ({"array_luns": [{"wwid": "a" * 32}]}, "is in no form"),
+    ({"array_truth": {"luns": [{"wwid": "3600a09"}]}}, "array_truth.luns[0].wwid '3600a09' is in no form"),
 ])
 def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
     tree.commands()
@@ -201,3 +205,36 @@ def test_documentation_is_valid_yaml_with_attributes():
     assert doc["attributes"]["platform"]["platforms"] == "posix"
     yaml.safe_load(stale_mpath_facts.EXAMPLES)
     yaml.safe_load(stale_mpath_facts.RETURN)
+
+
+def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
+    """Item 8 asks for one WWID form. san_validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
+    is, so `600a0980...` (the NAA-6 id as Windows, ESXi without `naa.`, and many inventory tools print it) stays
+    `600a0980...` and matches no device (`3600a0980...`): the map the record maps, every path down in an outage
+    answering LOGICAL UNIT NOT SUPPORTED from a wrong igroup edit, is judged stale_unmapped. Either normalise it
+    (32 hex digits starting 6 -> 3 + it) or refuse it; never judge against it."""
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    bare = dict(rec(1, 1), wwid=ontap_wwid(1)[1:])
+    assert bare["wwid"].startswith("600a0980")
+    truth = {"luns": [bare, rec(2, 2)], "targets": TARGETS, "problems": [], "initiators": [IQN], "collected_at": 1.0}
+    rc, out = run_module({"array_truth": truth}, capsys)
+    if out.get("failed"):
+        assert "wwid" in out["msg"]
+        return
+    kinds = dict((v["name"], v["kind"]) for v in out["ansible_facts"]["san"]["verdicts"])
+    assert kinds[ontap_wwid(1)] == "paths_down_but_mapped"
+
+
+@pytest.mark.parametrize("given,normal", [
+    ("600A098038303053453F463045727A6F", "3600a098038303053453f463045727a6f"),   # NAA 6, bare (Windows, ESXi)
+    ("5000c500a1b2c3d4", "35000c500a1b2c3d4"),                                   # NAA 5, bare
+    ("naa.600a098038303053453f463045727a6f", "3600a098038303053453f463045727a6f"),
+    ("3600a098038303053453f463045727a6f", "3600a098038303053453f463045727a6f"),
+    ("eui.0025385b71b01234", "20025385b71b01234"),
+])
+def test_a_record_wwid_is_normalised_to_the_form_multipath_names_maps_by(given, normal):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+    assert san_validate.array_lun({"wwid": given})["wwid"] == normal
