@@ -72,8 +72,15 @@ def main(argv=None):
             cmd = ["ansible-playbook", "-i", str(inventory), str(TOP / "playbooks" / "audit.yml"),
                    "-e", "@%s" % extra_vars] + extra
             say(" ".join(cmd))
+            started = time.time()
             rc = subprocess.call(cmd, env=env, cwd=TOP)
             say("ONTAP simulator answered %d REST requests" % sim.request_count)
+    # the console shows one line per host and phase; the findings with their verdicts are in the report
+    report = TOP / (os.environ.get("SANFLEET_REPORT_DIR") or "sanfleet-reports") / "fleet.md"
+    if report.is_file() and report.stat().st_mtime >= started:   # this run's, not a leftover
+        say("the fleet report, %s:" % report)
+        sys.stdout.write(report.read_text())
+        sys.stdout.flush()
     if not args.keep and not was_running and os.environ.get("SANLAB_KEEP") != "1":
         lab.stop()
     else:
