@@ -5,14 +5,13 @@ import os
 import subprocess
 import time
 
-import pytest
 
 from ansible_collections.sanfleet.remediation.tests.integration import test_failure_paths as fp
-from ansible_collections.sanfleet.remediation.tests.integration.test_approved_plan import (  # noqa: F401 (fixture)
-    play, runbook_commands, shown, site)
+from ansible_collections.sanfleet.remediation.tests.integration import test_approved_plan as ap
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator
 
-fleet = fp.fleet  # the module-scoped fixture of the done-when test
+fleet = fp.fleet  # the module-scoped fixtures of the done-when and the approved-plan tests, shared by assignment
+site = ap.site
 
 
 def run_with_cluster(fleet, name, tag, cluster_update, *args):
@@ -54,12 +53,12 @@ def test_remediate_host_guard_refuses_a_blank_limit(fleet):
 
 
 def test_a_null_approved_entry_approves_nothing(site):
-    _plan_cmd, run_cmd = runbook_commands()
-    proc = play(site, run_cmd.replace("ansible-playbook", "mkdir -p $SANFLEET_REPORT_DIR; echo '{\"db01\": null}' > "
+    _plan_cmd, run_cmd = ap.runbook_commands()
+    proc = ap.play(site, run_cmd.replace("ansible-playbook", "mkdir -p $SANFLEET_REPORT_DIR; echo '{\"db01\": null}' > "
                                       "$SANFLEET_REPORT_DIR/sanfleet-plan.json; ansible-playbook"), "--check")
     if proc.returncode == 2:  # refused as bad input: fine too
         return
     assert proc.returncode == 0, proc.out[-4000:]
-    db01 = shown(proc.stdout, "db01")
+    db01 = ap.shown(proc.stdout, "db01")
     # a host the approver did not approve: nothing may run there (as with a missing host, {})
     assert db01["steps"] == [], db01

@@ -17,9 +17,10 @@ from ansible_collections.sanfleet.remediation.plugins.modules import stale_clean
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import WWID
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import test_stale_cleanup as base
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_stale_cleanup import judged
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_stale_cleanup_approved import (  # noqa: F401
-    approved, env)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import test_stale_cleanup_approved as approval
 
+env = approval.env            # the fixtures of the approved-plan tests, shared by assignment
+approved = approval.approved
 looks = base.looks
 MODULE = stale_cleanup
 DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
