@@ -54,8 +54,9 @@ def test_remediate_host_guard_refuses_a_blank_limit(fleet):
 
 def test_a_null_approved_entry_approves_nothing(site):
     _plan_cmd, run_cmd = ap.runbook_commands()
-    proc = ap.play(site, run_cmd.replace("ansible-playbook", "mkdir -p $SANFLEET_REPORT_DIR; echo '{\"db01\": null}' > "
-                                      "$SANFLEET_REPORT_DIR/sanfleet-plan.json; ansible-playbook"), "--check")
+    null_plan = ("mkdir -p $SANFLEET_REPORT_DIR; echo '{\"db01\": null}' > $SANFLEET_REPORT_DIR/sanfleet-plan.json; "
+                 "ansible-playbook")
+    proc = ap.play(site, run_cmd.replace("ansible-playbook", null_plan), "--check")
     if proc.returncode == 2:  # refused as bad input: fine too
         return
     assert proc.returncode == 0, proc.out[-4000:]
