@@ -2,7 +2,7 @@
 """Write docs/roles/<role>.md from roles/<role>/meta/argument_specs.yml (and defaults/main.yml).
 
     python scripts/role_docs.py           # write
-    python scripts/role_docs.py --check   # exit 1 when a page is out of date (tests/unit/test_role_docs.py)
+    python scripts/role_docs.py --check   # exit 1 when a page is out of date (tests/tooling/test_role_docs.py)
 """
 import sys
 from pathlib import Path

@@ -21,7 +21,7 @@ STAGES=${STAGES:-"lint build docs sanity units unit matrix lab molecule"}
 # The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
 # requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
 # before data tagging (AAP 2.5/2.6); 2.21 (requirements-dev.txt) runs everything with data tagging (since 2.19). 2.19
-# and 2.20 cost ~4 min of CI each and are left out to keep CI under 60 minutes. tests/unit/test_supported_versions.py
+# and 2.20 cost ~4 min of CI each and are left out to keep CI under 60 minutes. tests/tooling/test_supported_versions.py
 # checks it.
 SANFLEET_CORE_MATRIX=${SANFLEET_CORE_MATRIX:-"2.16.19 2.18.19"}
 SANLAB=${SANLAB:-1}
@@ -77,8 +77,8 @@ ansible_test_tree() {
   rm -rf "$tree/sanfleet/remediation"
   mkdir -p "$tree/sanfleet/remediation" "$tree/netapp"
   rsync -a --delete "$SANFLEET_ONTAP_TREE/ansible_collections/netapp/ontap/" "$tree/netapp/ontap/"
-  # tests/lab, benchmarks and scripts are development tooling, not collection content (build_ignore too)
-  git ls-files -co --exclude-standard -z -- . ':!tests/lab' ':!benchmarks' ':!scripts' |
+  # tests/lab, tests/tooling, benchmarks and scripts are development tooling, not collection content (build_ignore too)
+  git ls-files -co --exclude-standard -z -- . ':!tests/lab' ':!tests/tooling' ':!benchmarks' ':!scripts' |
     rsync -a --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
   (cd "$tree/sanfleet/remediation" && rm -rf .git && git init -q && git add -A >/dev/null 2>&1)
   echo "$tree/sanfleet/remediation"
@@ -124,7 +124,7 @@ lab_down() {
 }
 
 pytest_unit() {
-  python -m pytest -q -p no:cacheprovider tests/unit
+  python -m pytest -q -p no:cacheprovider tests/unit tests/tooling
 }
 
 pytest_lab() {  # every lab test on bookworm; on the other generations the every_suite ones and README command 1
