@@ -15,7 +15,9 @@ description:
   - "Multipath: every active warning of M(sanfleet.remediation.multipath_conf) C(state=audit), and every live map
     that queues without bound. iSCSI: every key or node record that M(sanfleet.remediation.iscsid_conf) would
     change in check mode. LVM: every warning of M(sanfleet.remediation.lvm_filter_info). Stale devices: the verdicts
-    C(stale_unmapped), C(serial_mismatch) and C(unexpected_visibility) of the array cross-check."
+    C(stale_unmapped), C(serial_mismatch) and C(unexpected_visibility) of the array cross-check. FC: the
+    C(rport_*) violations of the FC audit (docs/compliance.md), each target rport's timeouts against the
+    effective multipath settings (C(tmo_settings) of the multipath audit)."
   - C(info) findings (for example C(find_multipaths)) are not violations; they are reported by the audit only.
 options:
   _input:
@@ -35,7 +37,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - One dict per violation, with C(area) (multipath, iscsi, lvm, stale), C(check), C(object) and C(text).
+    - One dict per violation, with C(area) (multipath, iscsi, lvm, stale, fc), C(check), C(object) and C(text).
     - Where they apply also C(setting), C(value) and C(recommended) (the configuration key, its value in force and
       the value to set), C(device), C(wwid) and C(reason).
   type: list
@@ -43,6 +45,9 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import normalize_initiator
 
 STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
 
@@ -109,6 +114,24 @@ def compliance_violations(audit):
             if v.get("kind") in STALE_VERDICTS:
                 out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),
                               wwid=v.get("wwid"), reason=v.get("reason")))
+        out.extend(fc_violations(san, mp))
+    return out
+
+
+def fc_findings(san, multipath=None):
+    """Every finding of the FC audit of one host (module_utils/fc_audit.py), WWPNs in the report's form; the
+    rports are compared with the configuration when the multipath audit ran."""
+    settings = multipath.get("tmo_settings") if _ran(multipath) else None
+    return fc_audit.judge(san, settings or None, wwpn_form=normalize_initiator)
+
+
+def fc_violations(san, multipath=None):
+    out = []
+    for f in fc_findings(san, multipath):
+        if f["severity"] == "violation":
+            out.append(_v("fc", f["check"], f["object"], f["reason"], setting=f.get("setting"),
+                          value=f.get("value"), recommended=f.get("recommended"), device=f.get("device"),
+                          reason=f["reason"]))
     return out
 
 

@@ -279,7 +279,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         if fc.get("port_name"):
             wwpns.append(fc["port_name"])
         fc_hosts.append({"host": to_int((fc.get("host") or "").replace("host", "")), "wwpn": fc.get("port_name"),
-                         "port_state": fc.get("port_state")})
+                         "port_state": fc.get("port_state"), "node_name": fc.get("node_name"),
+                         "speed": fc.get("speed"), "fabric_name": fc.get("fabric_name")})
     fc_by_host = dict((f["host"], f["wwpn"]) for f in fc_hosts if f["host"] is not None)
     session_by_name = dict((s["session"], s) for s in raw.get("sessions") or [])
     for d in disks.values():
@@ -309,6 +310,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "collected_at": collected_at if collected_at is not None else time.time(),
         "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
+                 # None when /sys/class/fc_remote_ports was not read in time (errors says so)
+                 "fc_rports": fc_rports(raw.get("fc_rports")),
                  "multipathd_running": bool(multipathd_running),
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
@@ -323,6 +326,17 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "maps": maps,
         "errors": errors,
     }
+
+
+def fc_rports(raw_rports):
+    """The FC remote ports as read (san_read.read_fc_rports): attribute text, None where unreadable."""
+    if raw_rports is None:
+        return None
+    return [{"rport": r.get("rport"), "host": r.get("host"), "channel": r.get("channel"),
+             "port_name": r.get("port_name"), "node_name": r.get("node_name"), "port_state": r.get("port_state"),
+             "roles": r.get("roles"), "dev_loss_tmo": r.get("dev_loss_tmo"),
+             "fast_io_fail_tmo": r.get("fast_io_fail_tmo"), "scsi_target_id": to_int(r.get("scsi_target_id"))}
+            for r in raw_rports]
 
 
 # block devices on local hardware or memory: their I/O completes or fails, it never queues for a transport to return

@@ -271,6 +271,16 @@ live_maps_queueing:
   returned: always
   type: list
   elements: str
+tmo_settings:
+  description:
+    - What the FC audit compares each target rport's dev_loss_tmo / fast_io_fail_tmo with (docs/compliance.md, FC
+      timeouts), from the effective configuration - C(polling_interval), and C(no_path_retry), C(dev_loss_tmo),
+      C(fast_io_fail_tmo) of C(defaults), C(overrides), the C(devices) entries that set one (in order) and
+      C(multipaths) (C(no_path_retry) by wwid).
+  returned: always
+  type: dict
+  sample: {polling_interval: "5", defaults: {fast_io_fail_tmo: "5"}, overrides: {}, multipaths: [],
+           devices: [{vendor: NETAPP, product: LUN, no_path_retry: queue, dev_loss_tmo: infinity}]}
 effective_source:
   description: Where the effective configuration came from (C(multipathd show config) or C(multipath -t)).
   returned: always
@@ -347,6 +357,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
@@ -575,7 +586,7 @@ def main():
 
     host = MultipathTools(module)
     path = p["path"]
-    result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={},
+    result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={}, tmo_settings={},
                   live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,
                   reconfigured=False, apply_action="none", apply_reason=None, maps_without_active_path=[],
                   maps_failing_io=[], parse_error=None, errors=host.errors)
@@ -625,6 +636,7 @@ def main():
                         uxsock_supported=uxsock_supported, client_eff=client)
 
     findings, resolved = judge(effective_text)
+    result["tmo_settings"] = fc_audit.tmo_settings(mc.to_dict(mc.parse(effective_text, strict=False)))
     if not p["remove_queue_if_no_path"]:
         for f in findings:
             if f["check"] == "features_queue_if_no_path":

@@ -10,9 +10,12 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
+from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import (
+    compliance_violations, fc_findings)
+from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import normalize_initiator
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
 # which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA - nothing to check.
@@ -51,6 +54,20 @@ ACTIONS = {
     "san_device_accepted": "LVM scans this SAN device: reject it in global_filter (sd paths) or accept only "
                            "its multipath map.",
     "san_device_in_devices_file": "The LVM devices file lists this SAN device: replace it by its multipath map.",
+    "rport_tmo_mismatch": "multipathd did not apply its settings to this FC remote port: run 'multipathd "
+                          "reconfigure' (role multipath_config applies it with the fix) and audit again; while the "
+                          "rport is Blocked it cannot be written.",
+    "rport_fast_io_fail_off": "Set fast_io_fail_tmo (e.g. 5) for these LUNs in multipath.conf and reconfigure "
+                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo.",
+    "rport_dev_loss_long": "Set dev_loss_tmo to a number of seconds and no_path_retry to a number (role "
+                           "multipath_config) and reconfigure multipathd, so a dead rport and its devices go.",
+    "rport_down_with_devices": "The target port is down with devices below it: repair the fabric (zoning, "
+                               "target port, cable); if the LUNs are gone, judge them with the array's truth "
+                               "(audit with sanfleet_ontap) before removing anything.",
+    "fc_host_linkdown": "The HBA port has no link: check the cable, the SFP and the switch port (or disable "
+                        "the unused port).",
+    "fc_unreadable": "An FC attribute could not be read (or the settings not judged): look at the sysfs of the "
+                     "port named; its timeouts are not judged in this run.",
     "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
                          "suspended map) before trusting the LVM audit of this host.",
 }
@@ -312,7 +329,7 @@ def host_report(parts, host, run="audit"):
         # a host that failed or is not a SAN host: what it produced before is not a judgement of the host
         san = {}
         parts = {"errors": parts.get("errors")}
-    findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts)
+    findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
     if failed:
         check = "unreachable" if failed.get("unreachable") else "task_failed"
         what = failed.get("task") or ("connection" if failed.get("unreachable") else "task")
@@ -339,6 +356,9 @@ def host_report(parts, host, run="audit"):
                                         "again."))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
     areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
+    fc_ports = _fc_ports(san)
+    if fc_ports:
+        areas.append("fc")
     if san:
         areas.append("stale" if "verdicts" in san and not _array_blocking(san) else "host")
         if (san.get("array") or {}).get("problems"):
@@ -366,9 +386,32 @@ def host_report(parts, host, run="audit"):
     }
     if failed:
         report["errors"].append({"what": findings[-1]["object"], "msg": str(failed.get("msg") or "no message")})
+    if fc_ports:
+        report["fc"] = fc_ports
     if run == "remediate":
         report["remediation"] = _remediation(parts.get("plan"), applied)
     return report
+
+
+def _fc_rows(san, multipath):
+    """The FC audit's warnings (port states, unread attributes); its violations come through
+    compliance_violations, as the other audits' do."""
+    rows = []
+    for f in fc_findings(san, multipath) if san else []:
+        if f["severity"] == "violation":
+            continue
+        rows.append(_row("fc", f["check"], f["severity"], f["object"], f["reason"], device=f.get("device"),
+                         setting=f.get("setting"), value=f.get("value"), recommended=f.get("recommended")))
+    return rows
+
+
+def _fc_ports(san):
+    """Per host: the initiators (FC host ports) and the targets (target rports), WWPNs in the report's form;
+    None on a host without FC."""
+    host = (san or {}).get("host") or {}
+    if not host.get("fc_hosts") and not host.get("fc_rports"):
+        return None
+    return fc_audit.ports(san, wwpn_form=normalize_initiator)
 
 
 # JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a
@@ -378,6 +421,8 @@ AREA_CHECKS = {
                   "live_map_queueing"),
     "iscsi": ("node.session.scan",),
     "lvm": ("no_lvm_filter", "san_device_accepted"),
+    "fc": ("rport_tmo_mismatch", "rport_fast_io_fail_off", "rport_dev_loss_long", "rport_down_with_devices",
+           "fc_host_linkdown"),
     "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
     "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
 }
@@ -429,7 +474,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
             reason = ("no report yet (a later batch of the rollout)" if status == "not_run"
                       else "unreachable, or failed before its report: see the job output")
             host_rows.append({"host": host, "status": status, "counts": {s: 0 for s in SEVERITIES},
-                              "summary": {}, "reason": reason, "remediation": None})
+                              "summary": {}, "reason": reason, "remediation": None, "fc": None})
             if status == "failed":
                 rows.append(dict(_row("run", "unreachable_or_failed", "error", host, reason,
                                       action="Check the connection and the job output for this host, then run "
@@ -444,7 +489,8 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
                                                         for b in report["remediation"]["blocked"])
         host_rows.append({"host": host, "status": report["status"], "counts": report["counts"],
                           "summary": report.get("summary") or {}, "reason": reason,
-                          "remediation": (report.get("remediation") or {}).get("counts")})
+                          "remediation": (report.get("remediation") or {}).get("counts"),
+                          "fc": report.get("fc")})
         for f in report["findings"]:
             rows.append(dict(f, host=host, status=report["status"]))
     host_rows.sort(key=lambda h: (STATUS_RANK.get(h["status"], 99), -h["counts"].get("violation", 0),

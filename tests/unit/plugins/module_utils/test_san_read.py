@@ -482,7 +482,7 @@ def test_healthy_snapshot_shape(tmp_path):
     t = healthy_lab(tmp_path).commands()
     snap = t.reader().snapshot(probe=True)
     assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
-                            "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "multipathd_running": True,
+                            "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "fc_rports": [], "multipathd_running": True,
                             "exiting_tasks": [],
                             "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
                                                "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}},
@@ -788,7 +788,8 @@ def test_fc_disk_and_wwpn(tmp_path):
     t.commands(multipathd=False)
     snap = t.reader().snapshot(probe=False)
     assert snap["host"]["fc_wwpns"] == ["0x21000024ff3a0b1c"]
-    assert snap["host"]["fc_hosts"] == [{"host": 5, "wwpn": "0x21000024ff3a0b1c", "port_state": "Online"}]
+    assert [dict((k, h[k]) for k in ("host", "wwpn", "port_state")) for h in snap["host"]["fc_hosts"]] == [
+        {"host": 5, "wwpn": "0x21000024ff3a0b1c", "port_state": "Online"}]
     assert (snap["disks"]["sdb"]["transport"], snap["disks"]["sdb"]["lun"]) == ("fc", 7)
 
 

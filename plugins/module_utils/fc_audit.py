@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The FC audit (pure; no I/O): each target remote port's dev_loss_tmo / fast_io_fail_tmo against what multipathd
+should have written there from the effective multipath settings, and the FC ports' states.
+
+multipathd writes both timeouts to the rport of every FC path it adds (or reconfigures). The rules below follow
+multipath-tools' libmultipath/discovery.c (sysfs_set_scsi_tmo, sysfs_set_rport_tmo), libmultipath/propsel.c
+(select_dev_loss, select_fast_io_fail: overrides > device entry > defaults; fast_io_fail_tmo defaults to 5,
+dev_loss_tmo to "not set") and libmultipath/defaults.h (DEFAULT_CHECKINT 5, DEFAULT_DEV_LOSS_TMO 600,
+MAX_DEV_LOSS_TMO UINT_MAX), opensvc/multipath-tools c2fcdaf (2026-02):
+
+* no_path_retry N > 0 raises dev_loss_tmo to at least N x polling_interval, padded by one second per minute and
+  one default check interval (5 s); no_path_retry queue raises it to infinity (UINT_MAX);
+* dev_loss_tmo "infinity" is UINT_MAX; not set and not raised, multipathd leaves the rport's value alone;
+* fast_io_fail_tmo >= dev_loss_tmo is ignored: multipathd turns fast_io_fail off;
+* with fast_io_fail off (or 0) dev_loss_tmo is capped at 600 s unless no_path_retry is queue (the kernel refuses
+  more than 600 s without fast_io_fail).
+
+The snapshot's `host` carries what was read (san_snapshot: fc_hosts, fc_rports); `tmo_settings` is the part of
+the effective configuration (multipathd show config) these rules need, returned by multipath_conf state=audit.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+
+UINT_MAX = 4294967295
+DEFAULT_CHECKINT = 5
+DEFAULT_FAST_IO_FAIL = 5
+DEFAULT_DEV_LOSS_TMO = 600
+# A dead rport (and its sd devices) stays this long at least: past an hour it outlives any path outage worth
+# waiting for, and the stale devices it keeps are what the collection exists to clean up.
+DEV_LOSS_LONG = 3600
+TMO_KEYS = ("no_path_retry", "dev_loss_tmo", "fast_io_fail_tmo")
+DOWN_STATES = ("Blocked", "Not Present")
+LINK_DOWN_STATES = ("Linkdown", "Offline")
+
+# check kind -> severity (like the multipath checks: a setting that keeps stale devices is a violation, a state of
+# the fabric a warning, as some_paths_failed)
+CHECKS = {
+    "rport_tmo_mismatch": "violation",
+    "rport_fast_io_fail_off": "violation",
+    "rport_dev_loss_long": "violation",
+    "rport_down_with_devices": "warning",
+    "fc_host_linkdown": "warning",
+    "fc_unreadable": "warning",
+}
+
+
+def tmo_settings(eff):
+    """The part of an effective configuration (multipath_config.to_dict of `multipathd show config`) the rport
+    rules read: polling_interval, and no_path_retry / dev_loss_tmo / fast_io_fail_tmo of defaults, overrides,
+    the device entries that set one of them (in order: the later matching entry wins) and multipaths."""
+    def pick(values):
+        return dict((k, values[k]) for k in TMO_KEYS if values.get(k) is not None)
+    defaults = eff.get("defaults") or {}
+    return {
+        "polling_interval": defaults.get("polling_interval"),
+        "defaults": pick(defaults),
+        "overrides": pick(eff.get("overrides") or {}),
+        "devices": [dict(pick(e), vendor=e.get("vendor"), product=e.get("product"))
+                    for e in eff.get("devices") or [] if pick(e)],
+        "multipaths": [{"wwid": e.get("wwid"), "no_path_retry": e["no_path_retry"]}
+                       for e in eff.get("multipaths") or [] if e.get("no_path_retry") is not None],
+    }
+
+
+def _number(value):
+    text = str(value).strip().strip('"')
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
+def expected_tmo(settings, vendor, product, wwid=None):
+    """(dev_loss_tmo, fast_io_fail_tmo, problems) multipathd writes to the rport of a path of this device.
+    dev_loss_tmo: seconds (UINT_MAX = infinity) or None (left alone); fast_io_fail_tmo: seconds or "off"."""
+    problems = []
+    eff = {"defaults": settings.get("defaults") or {}, "overrides": settings.get("overrides") or {},
+           "devices": settings.get("devices") or []}
+    npr = next((e["no_path_retry"] for e in settings.get("multipaths") or []
+                if wwid and e.get("wwid") == wwid), None)
+    if npr is None:
+        npr = mc.resolve(eff, vendor or "", product or "", "no_path_retry")[0]
+    queue = str(npr).strip('"') == "queue"
+    retries = _number(npr) if npr is not None and not queue else None
+    checkint = DEFAULT_CHECKINT
+    if settings.get("polling_interval") is not None:
+        checkint = _number(settings["polling_interval"])
+        if checkint is None or checkint < 1:
+            problems.append("polling_interval %r is not a number of seconds" % settings["polling_interval"])
+            return None, None, problems
+    if retries is not None and retries > 0:
+        padded = retries * checkint
+        min_dev_loss = min(padded + padded // 60 + DEFAULT_CHECKINT, UINT_MAX)
+    elif queue:
+        min_dev_loss = UINT_MAX
+    else:
+        min_dev_loss = 0
+    raw_dev = mc.resolve(eff, vendor or "", product or "", "dev_loss_tmo")[0]
+    if raw_dev is None:
+        dev = 0
+    elif str(raw_dev).strip('"') == "infinity":
+        dev = UINT_MAX
+    else:
+        dev = _number(raw_dev)
+        if dev is None or dev < 0:
+            problems.append("dev_loss_tmo %r is not a number of seconds" % raw_dev)
+            return None, None, problems
+    raw_fast = mc.resolve(eff, vendor or "", product or "", "fast_io_fail_tmo")[0]
+    if raw_fast is None:
+        fast = DEFAULT_FAST_IO_FAIL
+    elif str(raw_fast).strip('"') in ("off", "-1"):
+        fast = "off"
+    else:
+        fast = _number(raw_fast)
+        if fast is None or fast < 0:
+            problems.append("fast_io_fail_tmo %r is not a number of seconds" % raw_fast)
+            return None, None, problems
+    if dev == 0 and min_dev_loss:
+        dev = min_dev_loss
+    elif dev < min_dev_loss:
+        dev = min_dev_loss
+    if dev and fast != "off" and fast > 0 and fast >= dev:
+        fast = "off"
+    if (fast == "off" or fast == 0) and dev > DEFAULT_DEV_LOSS_TMO and not queue:
+        dev = DEFAULT_DEV_LOSS_TMO
+    return (dev or None), fast, problems
+
+
+def observed_tmo(rport):
+    """(dev_loss_tmo seconds or None, fast_io_fail_tmo seconds / "off" / None) as read from the rport."""
+    dev = _number(rport.get("dev_loss_tmo")) if rport.get("dev_loss_tmo") is not None else None
+    raw = rport.get("fast_io_fail_tmo")
+    if raw is None:
+        fast = None
+    elif str(raw).strip() in ("off", "-1"):
+        fast = "off"
+    else:
+        fast = _number(raw)
+    return dev, fast
+
+
+def show_seconds(value):
+    if value is None:
+        return "(unread)"
+    return "infinity" if value == UINT_MAX else str(value)
+
+
+def is_target(rport):
+    """A remote port whose roles name FCP Target; unread roles count (judged, with their problem)."""
+    roles = rport.get("roles")
+    return roles is None or "FCP Target" in roles
+
+
+def rport_devices(snapshot, rport):
+    """The sd devices below this rport: its fc_host and its port_name (each disk's target_wwpn)."""
+    wwpn = normalize_initiator(rport.get("port_name") or "")
+    out = []
+    for d in (snapshot.get("disks") or {}).values():
+        if d.get("transport") == "fc" and d.get("host") == rport.get("host") and wwpn \
+                and normalize_initiator(d.get("target_wwpn") or "") == wwpn:
+            out.append(d)
+    return sorted(out, key=lambda d: d.get("name") or "")
+
+
+def _finding(check, obj, reason, **extra):
+    out = {"check": check, "severity": CHECKS[check], "object": obj, "reason": reason, "setting": None,
+           "value": None, "recommended": None, "device": None}
+    out.update(extra)
+    return out
+
+
+def judge(snapshot, settings=None, wwpn_form=normalize_initiator):
+    """Findings of the FC audit of one host. snapshot: ansible_facts.san (host.fc_hosts, host.fc_rports, disks);
+    settings: tmo_settings of the effective configuration, or None when the multipath audit did not run (then the
+    comparison with the configuration is left out, the other checks stay). wwpn_form: the display form of a
+    WWPN in the findings' objects."""
+    host = snapshot.get("host") or {}
+    findings = []
+    for h in host.get("fc_hosts") or []:
+        name = "host%s" % h.get("host")
+        wwpn = wwpn_form(h["wwpn"]) if h.get("wwpn") else name
+        unread = [k for k in ("wwpn", "port_state") if h.get(k) is None] + list(h.get("problems") or [])
+        if unread:
+            findings.append(_finding("fc_unreadable", wwpn, "FC host %s: %s not read" % (name, ", ".join(unread))))
+        if h.get("port_state") in LINK_DOWN_STATES:
+            findings.append(_finding(
+                "fc_host_linkdown", wwpn, "FC host port %s (%s) is %s: every path through it is down"
+                % (wwpn, name, h["port_state"]), setting="port_state", value=h["port_state"], recommended="Online"))
+    for r in host.get("fc_rports") or []:
+        if not is_target(r):
+            continue
+        wwpn = wwpn_form(r["port_name"]) if r.get("port_name") else r.get("rport") or "rport"
+        where = "target port %s (%s on host%s)" % (wwpn, r.get("rport"), r.get("host"))
+        unread = [k for k in ("port_name", "port_state", "roles", "dev_loss_tmo", "fast_io_fail_tmo")
+                  if r.get(k) is None] + list(r.get("problems") or [])
+        if unread:
+            findings.append(_finding("fc_unreadable", wwpn, "%s: %s not read; its timeouts are not judged"
+                                     % (where, ", ".join(unread))))
+        devices = rport_devices(snapshot, r)
+        names = [d["name"] for d in devices]
+        if r.get("port_state") in DOWN_STATES and devices:
+            findings.append(_finding(
+                "rport_down_with_devices", wwpn, "%s is %s with %d device(s) still below it: %s"
+                % (where, r["port_state"], len(names), ", ".join(names)), setting="port_state",
+                value=r["port_state"], device=", ".join(names)))
+        paths = [d for d in devices if d.get("map")]
+        if not paths:
+            continue  # multipathd sets the timeouts of its paths' rports only
+        dev, fast = observed_tmo(r)
+        if fast == "off":
+            findings.append(_finding(
+                "rport_fast_io_fail_off", wwpn, "%s: fast_io_fail_tmo is off: I/O on its paths waits for "
+                "dev_loss_tmo (%s s) before multipath fails over" % (where, show_seconds(dev)),
+                setting="fast_io_fail_tmo", value="off", recommended=str(DEFAULT_FAST_IO_FAIL)))
+        if dev is not None and dev >= DEV_LOSS_LONG:
+            findings.append(_finding(
+                "rport_dev_loss_long", wwpn, "%s: dev_loss_tmo is %s: a dead rport %s, and its sd devices stay "
+                "as stale devices" % (where, show_seconds(dev), "is never removed" if dev == UINT_MAX
+                                      else "is removed only after %d s" % dev),
+                setting="dev_loss_tmo", value=show_seconds(dev), recommended="a number of seconds below %d"
+                % DEV_LOSS_LONG))
+        if settings is None or unread:
+            continue
+        wanted = {}
+        for d in paths:
+            want_dev, want_fast, problems = expected_tmo(settings, d.get("vendor"), d.get("model"), d.get("wwid"))
+            if problems:
+                findings.append(_finding("fc_unreadable", wwpn, "%s: the multipath settings of %s cannot be "
+                                         "judged: %s" % (where, d["name"], "; ".join(problems))))
+                continue
+            wanted.setdefault((want_dev, want_fast), []).append(d["name"])
+        matches = [k for k in wanted if (k[0] is None or k[0] == dev) and k[1] == fast]
+        if wanted and not matches:
+            (want_dev, want_fast), via = sorted(wanted.items(), key=lambda kv: str(kv[0]))[0]
+            differ = []
+            if want_dev is not None and want_dev != dev:
+                differ.append("dev_loss_tmo %s (multipath wants %s)" % (show_seconds(dev), show_seconds(want_dev)))
+            if want_fast != fast:
+                differ.append("fast_io_fail_tmo %s (multipath wants %s)" % (fast, want_fast))
+            findings.append(_finding(
+                "rport_tmo_mismatch", wwpn, "%s: %s, from the effective multipath settings of its paths %s: "
+                "multipathd did not apply them%s" % (
+                    where, "; ".join(differ), ", ".join(via),
+                    " (it cannot while the rport is %s)" % r["port_state"] if r.get("port_state") in DOWN_STATES
+                    else ""),
+                setting="dev_loss_tmo" if want_dev is not None and want_dev != dev else "fast_io_fail_tmo",
+                value=show_seconds(dev) if want_dev is not None and want_dev != dev else str(fast),
+                recommended=show_seconds(want_dev) if want_dev is not None and want_dev != dev else str(want_fast),
+                device=", ".join(via)))
+    return findings
+
+
+def ports(snapshot, wwpn_form=normalize_initiator):
+    """What the reports list per host: initiators (the FC host ports) and targets (the target remote ports)."""
+    host = snapshot.get("host") or {}
+
+    def form(value):
+        return wwpn_form(value) if value else None
+    initiators = [{"host": "host%s" % h.get("host"), "wwpn": form(h.get("wwpn")), "node_name": form(h.get("node_name")),
+                   "state": h.get("port_state"), "speed": h.get("speed"), "fabric": h.get("fabric_name")}
+                  for h in host.get("fc_hosts") or []]
+    by_host = dict((h.get("host"), h.get("wwpn")) for h in host.get("fc_hosts") or [])
+    targets = []
+    for r in host.get("fc_rports") or []:
+        if not is_target(r):
+            continue
+        dev, fast = observed_tmo(r)
+        targets.append({"rport": r.get("rport"), "wwpn": form(r.get("port_name")),
+                        "node_name": form(r.get("node_name")), "state": r.get("port_state"),
+                        "initiator": form(by_host.get(r.get("host"))),
+                        "dev_loss_tmo": show_seconds(dev) if dev is not None else None,
+                        "fast_io_fail_tmo": str(fast) if fast is not None else None,
+                        "devices": [d["name"] for d in rport_devices(snapshot, r)]})
+    return {"initiators": initiators, "targets": targets}
