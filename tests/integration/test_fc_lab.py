@@ -18,6 +18,9 @@ target ports'), so FC devices are judged by the remote port WWPN each path goes 
   the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered`
   and untouched throughout.
 """
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -212,3 +215,60 @@ def test_fc_paths_down_while_mapped_and_uncovered_target(lab, tmp_path, fc_sim):
     finally:
         lab.ssh("umount -l /mnt/fc1 2>/dev/null; true", timeout=30)
         lab.fc_port_up("all", timeout=90)
+
+
+def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp_path):
+    """The FC audit on the real FCoE rports: one target rport's dev_loss_tmo written through sysfs to a value that
+    differs from what multipathd sets from the effective settings (the built-in NETAPP entry: no_path_retry queue,
+    dev_loss_tmo infinity); the audit playbook reports that rport by WWPN with both values, the other one only for
+    its infinite dev_loss_tmo, and lists the guest's initiator and target WWPNs. One LUN, no array: cheap."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import normalize_initiator
+
+    t_start = time.monotonic()
+    lab.reset()
+    fc = lab.fc_setup(luns=[1])["truth"]
+    rports = sorted(fc["rports"], key=lambda r: r["rport"])
+    assert len(rports) == 2 and all("FCP Target" in r["roles"] for r in rports), rports
+    changed, other = rports
+    assert changed["dev_loss_tmo"] == "4294967295" and changed["fast_io_fail_tmo"] == "5", changed
+    reports = tmp_path / "reports"
+    try:
+        sh(lab, "echo 300 > /sys/class/fc_remote_ports/%s/dev_loss_tmo" % changed["rport"])
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
+        env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+                   ANSIBLE_RETRY_FILES_ENABLED="False")
+        argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(ROOT / "playbooks" / "audit.yml"),
+                "-e", json.dumps({"sanfleet_hosts": "sanlab", "sanfleet_report_dir": str(reports)})]
+        t_play = time.monotonic()
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, cwd=str(ROOT),
+                              check=False)
+        play_s = time.monotonic() - t_play
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+        rep = json.loads((reports / "hosts" / "sanlab.json").read_text())
+        assert rep["schema_version"] == "1.2" and "fc" in rep["areas"]
+        by = {}
+        for f in rep["findings"]:
+            if f["area"] == "fc":
+                by.setdefault(f["check"], []).append(f)
+        wwpn, other_wwpn = normalize_initiator(changed["port_name"]), normalize_initiator(other["port_name"])
+        mismatch = by.get("rport_tmo_mismatch") or []
+        assert [f["object"] for f in mismatch] == [wwpn], by
+        assert (mismatch[0]["severity"], mismatch[0]["setting"], mismatch[0]["value"], mismatch[0]["recommended"]) \
+            == ("violation", "dev_loss_tmo", "300", "infinity"), mismatch
+        assert "dev_loss_tmo 300 (multipath wants infinity)" in mismatch[0]["reason"]
+        # the other rport keeps what multipathd wrote there: infinity, reported as such, not as a mismatch
+        assert [f["object"] for f in by.get("rport_dev_loss_long") or []] == [other_wwpn], by
+        initiators = {i["wwpn"] for i in rep["fc"]["initiators"]}
+        assert {normalize_initiator(w) for w in fc["initiator_wwpns"]} <= initiators
+        targets = {t["wwpn"]: t for t in rep["fc"]["targets"]}
+        assert set(targets) == {normalize_initiator(w) for w in fc["fc_wwpns"]}
+        assert (targets[wwpn]["dev_loss_tmo"], targets[wwpn]["fast_io_fail_tmo"]) == ("300", "5")
+        assert targets[other_wwpn]["dev_loss_tmo"] == "infinity"
+        md = (reports / "fleet.md").read_text()
+        assert "## Fibre Channel ports" in md
+        for w in fc["initiator_wwpns"] + fc["fc_wwpns"]:
+            assert normalize_initiator(w) in md, w
+        sys.stderr.write("[fc] audit names rport %s (dev_loss_tmo 300, multipath wants infinity): play %.1fs, test "
+                         "%.1fs\n" % (wwpn, play_s, time.monotonic() - t_start))
+    finally:
+        lab.ssh("echo 4294967295 > /sys/class/fc_remote_ports/%s/dev_loss_tmo; true" % changed["rport"], timeout=30)
