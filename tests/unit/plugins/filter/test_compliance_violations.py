@@ -43,3 +43,20 @@ def test_a_compliant_host_and_skipped_parts_give_nothing():
 def test_wrong_input_type_is_a_clear_error():
     with pytest.raises(AnsibleFilterError, match="expects a dict"):
         compliance_violations(["multipath"])
+
+
+def test_fc_rport_timeouts_are_violations_with_the_rport_wwpn():
+    san = {"host": {"fc_hosts": [{"host": 8, "wwpn": "0x2000025a1a0a0001", "port_state": "Linkdown"}],
+                    "fc_rports": [{"rport": "rport-8:0-0", "host": 8, "port_name": "0x2000025a1a0a0002",
+                                   "port_state": "Online", "roles": "FCP Target", "dev_loss_tmo": "300",
+                                   "fast_io_fail_tmo": "off"}]},
+           "disks": {"sdb": {"name": "sdb", "transport": "fc", "host": 8, "target_wwpn": "0x2000025a1a0a0002",
+                             "vendor": "NETAPP", "model": "LUN C-Mode", "wwid": "w", "map": "w"}}}
+    mp = {"remaining_findings": [], "tmo_settings": {"defaults": {"fast_io_fail_tmo": "5"}, "devices": [
+        {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "queue", "dev_loss_tmo": "infinity"}]}}
+    out = compliance_violations({"san": san, "multipath": mp})
+    assert sorted((v["area"], v["check"], v["object"]) for v in out) == [
+        ("fc", "rport_fast_io_fail_off", "20:00:02:5a:1a:0a:00:02"),
+        ("fc", "rport_tmo_mismatch", "20:00:02:5a:1a:0a:00:02")]
+    # the link state is a warning of the report, not a compliance violation
+    assert compliance_violations({"san": {"host": san["host"], "disks": {}}}) == []

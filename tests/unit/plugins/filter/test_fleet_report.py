@@ -251,3 +251,61 @@ def test_igroup_layout_names_a_cluster_it_could_not_read():
     [c] = igroup_layout(recs)
     assert c["cluster"] == "cl9" and c["igroups"] == 0
     assert c["problems"][0]["http_status"] == 503 and c["problems"][0]["cause"] == "unavailable"
+
+
+# FC: a host with two FC host ports and two target rports, one of which multipathd did not set
+FC_SAN = {
+    "collected_at": 1.5, "maps": {}, "iscsi_sessions": [], "errors": [],
+    "host": {"iscsi_iqn": None, "fc_wwpns": ["0x2000025a1a0a0001", "0x2000025a1a0b0001"], "multipathd_running": True,
+             "fc_hosts": [{"host": 8, "wwpn": "0x2000025a1a0a0001", "port_state": "Online", "node_name":
+                           "0x1000025a1a0a0001", "speed": "10 Gbit", "fabric_name": "0x0"},
+                          {"host": 10, "wwpn": "0x2000025a1a0b0001", "port_state": "Linkdown", "node_name": None,
+                           "speed": "unknown", "fabric_name": "0x0"}],
+             "fc_rports": [{"rport": "rport-8:0-0", "host": 8, "channel": 0, "port_name": "0x2000025a1a0a0002",
+                            "node_name": "0x1000025a1a0a0002", "port_state": "Online", "roles": "FCP Target",
+                            "dev_loss_tmo": "300", "fast_io_fail_tmo": "5", "scsi_target_id": 0},
+                           {"rport": "rport-10:0-0", "host": 10, "channel": 0, "port_name": "0x2000025a1a0b0002",
+                            "node_name": "0x1000025a1a0b0002", "port_state": "Blocked", "roles": "FCP Target",
+                            "dev_loss_tmo": "4294967295", "fast_io_fail_tmo": "5", "scsi_target_id": 0}]},
+    "disks": {"sdb": {"name": "sdb", "transport": "fc", "host": 8, "target_wwpn": "0x2000025a1a0a0002",
+                      "vendor": "NETAPP", "model": "LUN C-Mode", "wwid": "3600a0980aa", "map": "3600a0980aa"},
+              "sdc": {"name": "sdc", "transport": "fc", "host": 10, "target_wwpn": "0x2000025a1a0b0002",
+                      "vendor": "NETAPP", "model": "LUN C-Mode", "wwid": "3600a0980aa", "map": "3600a0980aa"}}}
+FC_MP = {"remaining_findings": [], "live_maps_queueing": [],
+         "tmo_settings": {"polling_interval": "5", "defaults": {"fast_io_fail_tmo": "5"}, "overrides": {},
+                          "multipaths": [], "devices": [{"vendor": "NETAPP", "product": "LUN",
+                                                         "no_path_retry": "queue", "dev_loss_tmo": "infinity"}]}}
+
+
+def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
+    rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["schema_version"] == "1.2" and "fc" in rep["areas"]
+    fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
+    assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
+                          ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),
+                          ("rport_down_with_devices", "20:00:02:5a:1a:0b:00:02"),
+                          ("rport_tmo_mismatch", "20:00:02:5a:1a:0a:00:02")]
+    mismatch = fc[("rport_tmo_mismatch", "20:00:02:5a:1a:0a:00:02")]
+    assert (mismatch["severity"], mismatch["setting"], mismatch["value"], mismatch["recommended"]) == (
+        "violation", "dev_loss_tmo", "300", "infinity")
+    assert "reconfigure" in mismatch["action"]
+    assert fc[("rport_down_with_devices", "20:00:02:5a:1a:0b:00:02")]["severity"] == "warning"
+    assert [i["wwpn"] for i in rep["fc"]["initiators"]] == ["20:00:02:5a:1a:0a:00:01", "20:00:02:5a:1a:0b:00:01"]
+    assert [(t["wwpn"], t["state"], t["dev_loss_tmo"], t["fast_io_fail_tmo"], t["initiator"])
+            for t in rep["fc"]["targets"]] == [
+        ("20:00:02:5a:1a:0a:00:02", "Online", "300", "5", "20:00:02:5a:1a:0a:00:01"),
+        ("20:00:02:5a:1a:0b:00:02", "Blocked", "infinity", "5", "20:00:02:5a:1a:0b:00:01")]
+    # the compliance job fails the host on the FC violations, as on the multipath ones
+    fleet = fleet_report([rep], ["h1"])
+    assert fleet["hosts"][0]["fc"] == rep["fc"] and fleet["hosts"][0]["status"] == "violation"
+    cases = {c["name"]: c["state"] for c in fleet["junit"][0]["cases"]}
+    assert cases["fc/rport_tmo_mismatch"] == "failed" and cases["fc/rport_fast_io_fail_off"] == "passed"
+
+
+def test_fc_without_the_multipath_audit_judges_the_rports_alone_and_a_host_without_fc_has_no_fc_part():
+    rep = host_report({"san": FC_SAN}, "h1", "audit")
+    assert "rport_tmo_mismatch" not in [f["check"] for f in rep["findings"]]
+    assert "rport_dev_loss_long" in [f["check"] for f in rep["findings"]]
+    rep = host_report({"san": SAN, "multipath": MP}, "h1", "audit")
+    assert "fc" not in rep and "fc" not in rep["areas"]

@@ -487,3 +487,12 @@ def test_an_unmanaged_map_whose_table_queues_is_reported_as_queueing(host, run_m
     assert res["live_maps_queueing"] == [WWIDS[1]]
     (f,) = [f for f in res["findings"] if f["check"] == "live_map_queueing"]
     assert "does not manage this map's queueing" in f["reason"]
+
+
+def test_audit_returns_the_timeout_settings_the_fc_audit_compares_rports_with(host, run_module):
+    res = run_module({"path": host.path})
+    netapp = [d for d in res["tmo_settings"]["devices"] if d["vendor"] == "NETAPP" and d["product"] == "LUN"]
+    assert netapp and netapp[-1]["no_path_retry"] == "queue" and netapp[-1]["dev_loss_tmo"] == "infinity"
+    assert set(res["tmo_settings"]) == {"polling_interval", "defaults", "overrides", "devices", "multipaths"}
+    assert all(set(d) - {"vendor", "product"} <= {"no_path_retry", "dev_loss_tmo", "fast_io_fail_tmo"}
+               for d in res["tmo_settings"]["devices"])
