@@ -167,7 +167,9 @@ ansible_facts:
           returned: always
         host:
           description:
-            - C(iscsi_iqn), C(fc_wwpns), C(fc_hosts) (host, wwpn, port_state) and C(multipathd_running).
+            - C(iscsi_iqn), C(fc_wwpns), C(fc_hosts) (host, wwpn, port_state, node_name, speed, fabric_name),
+              C(fc_rports) (every FC remote port - rport, host, channel, port_name, node_name, port_state, roles,
+              dev_loss_tmo, fast_io_fail_tmo, scsi_target_id; null where unreadable) and C(multipathd_running).
             - C(exiting_tasks) lists tasks exiting in D state with no file table left (pid, comm, frames). C(frames)
               names the block device last-close functions the kernel stack is in, or is null when the stack cannot
               be read. Such a task is typically a process killed while its read was queued on a map with no paths,
@@ -181,7 +183,7 @@ ansible_facts:
               unknown kind); null when they could not be read.
           type: dict
           returned: always
-          sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], multipathd_running: true,
+          sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], fc_rports: [], multipathd_running: true,
                    exiting_tasks: []}
         iscsi_sessions:
           description: One entry per iSCSI session (session, sid, host, target, portal, state, recovery_tmo).

@@ -17,6 +17,8 @@ target ports'), so FC devices are judged by the remote port WWPN each path goes 
   touched (`paths_down_but_mapped`). Then down again with dev_loss_tmo 10: past it (rports Not Present, sds gone,
   the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered`
   and untouched throughout.
+- test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set: the FC audit through the audit playbook on
+  the real rports: one rport's dev_loss_tmo written through sysfs, named by WWPN with both values.
 """
 import json
 import os
