@@ -314,3 +314,26 @@ def test_captured_blocked_rport_whose_dev_loss_was_lowered_while_online():
     assert "cannot while the rport is Blocked" in by["rport_tmo_mismatch"][0]["reason"]
     assert [f["object"] for f in by["rport_down_with_devices"]] == [wwpn]
     assert len(by["fc_host_linkdown"]) == 2  # fabric b: the initiator port and (lab artefact) the target port
+
+
+def test_a_hung_rport_read_is_named_and_leaves_fc_rports_unknown_not_empty(tmp_path):
+    """Every sysfs read has a deadline: when the batch and then the rport piece miss it, fc_rports is None (not
+    judged, not "no rport") and the error names the read."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import inline_call
+
+    t = SanTree(tmp_path / "root")
+    t.fc_host(5)
+    t.disk("sdb", "5:0:0:7", "8:16", fc="0x500a09818d2d6b1f", wwid="naa.600a0980aa")
+    t.commands(multipathd=False)
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn.__name__ in ("read_batch", "read_fc_rports"):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+
+    snapshot = t.reader(call=call, read_timeout=1.5).snapshot(probe=False)
+    assert snapshot["host"]["fc_rports"] is None
+    assert "read of /sys/class/fc_remote_ports" in [e["what"] for e in snapshot["errors"]]
+    assert snapshot["host"]["fc_hosts"][0]["wwpn"] == "0x21000024ff3a0b1c"
+    assert fa.ports(snapshot)["targets"] == []
