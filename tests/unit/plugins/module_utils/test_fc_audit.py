@@ -196,7 +196,8 @@ def test_timeouts_of_rports_without_multipath_paths_are_not_judged():
 
 
 def test_initiator_only_remote_ports_are_not_targets():
-    assert fa.judge(snap([rport(roles="FCP Initiator", dev="300", fast="off")]), settings(devices=[NETAPP_BUILTIN])) == []
+    initiator_only = snap([rport(roles="FCP Initiator", dev="300", fast="off")])
+    assert fa.judge(initiator_only, settings(devices=[NETAPP_BUILTIN])) == []
     assert fa.ports(snap([rport(roles="FCP Initiator")]))["targets"] == []
 
 
@@ -286,7 +287,8 @@ def test_captured_rports_are_read_as_sysfs_has_them(scenario):
             assert r[attr] == sysfs(root, r["rport"], attr), (r["rport"], attr)
         assert r["host"] == int(r["rport"][len("rport-"):].split(":")[0])
     targets = fa.ports(snapshot)["targets"]
-    assert {normalize_initiator(t["wwpn"]) for t in targets} >= {normalize_initiator(w) for w in truth["fc"]["fc_wwpns"]}
+    assert {normalize_initiator(t["wwpn"]) for t in targets} >= {
+        normalize_initiator(w) for w in truth["fc"]["fc_wwpns"]}
     speeds = {h["speed"] for h in snapshot["host"]["fc_hosts"]}
     assert speeds == {"10 Gbit"}
 
@@ -310,7 +312,8 @@ def test_captured_blocked_rport_whose_dev_loss_was_lowered_while_online():
     assert len(blocked) == 1
     wwpn = normalize_initiator(blocked[0]["port_name"])
     # capture.py wrote dev_loss_tmo 600 before the link went down: not what multipathd sets (infinity)
-    assert [(f["object"], f["value"], f["recommended"]) for f in by["rport_tmo_mismatch"]] == [(wwpn, "600", "infinity")]
+    assert [(f["object"], f["value"], f["recommended"]) for f in by["rport_tmo_mismatch"]] == [
+        (wwpn, "600", "infinity")]
     assert "cannot while the rport is Blocked" in by["rport_tmo_mismatch"][0]["reason"]
     assert [f["object"] for f in by["rport_down_with_devices"]] == [wwpn]
     assert len(by["fc_host_linkdown"]) == 2  # fabric b: the initiator port and (lab artefact) the target port
