@@ -60,8 +60,8 @@ def test_dev_loss_tmo_left_alone_without_setting_and_without_no_path_retry():
 
 
 def test_fast_io_fail_not_below_dev_loss_is_turned_off():
-    s = settings(defaults={"fast_io_fail_tmo": "30"}, devices=[{"vendor": "NETAPP", "product": "LUN",
-                                                                 "no_path_retry": "fail", "dev_loss_tmo": "30"}])
+    entry = {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "30"}
+    s = settings(defaults={"fast_io_fail_tmo": "30"}, devices=[entry])
     assert want(s) == (30, "off")
 
 
@@ -71,8 +71,8 @@ def test_dev_loss_capped_at_600_without_fast_io_fail_unless_queueing():
                                          "dev_loss_tmo": "900"}])
     assert want(s) == (600, "off")
     # 0 is not a positive fast_io_fail either
-    s = settings(defaults={"fast_io_fail_tmo": "0"}, devices=[{"vendor": "NETAPP", "product": "LUN",
-                                                                "no_path_retry": "fail", "dev_loss_tmo": "infinity"}])
+    entry = {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "infinity"}
+    s = settings(defaults={"fast_io_fail_tmo": "0"}, devices=[entry])
     assert want(s) == (600, 0)
     # no_path_retry queue: no cap (the kernel refuses it, which shows as a mismatch)
     assert want(settings(defaults=off, devices=[NETAPP_BUILTIN])) == (INF, "off")
