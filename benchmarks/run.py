@@ -43,9 +43,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 PARTS = ("host", "cleanup", "array")
-HOST_ROWS = ("stale_mpath_facts (module alone)", "stale_mpath_facts (end to end, Ansible)",
+HOST_ROWS = ("stale_mpath_facts (module alone)", "stale_mpath_facts detail=full (module alone)",
+             "stale_mpath_facts (end to end, Ansible)", "stale_mpath_facts detail=full (end to end, Ansible)",
              "ansible ping (fixed cost)", "multipath -ll", "multipathd show maps json", "lsscsi -i",
-             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json", "module peak RSS MiB")
+             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json", "module peak RSS MiB",
+             "module detail=full peak RSS MiB", "fact bytes (compact / full)", "fact nodes (compact / full)")
 ACT_LIMIT_S, ACT_LIMIT_MAPS = 60.0, 100
 
 
@@ -62,7 +64,7 @@ def host_rows(results):
     sizes = sorted(results, key=int)
     rows = []
     for key in HOST_ROWS:
-        unit = "" if key.endswith("MiB") else " s"
+        unit = "" if key.endswith(("MiB", ")")) and "module alone" not in key and "Ansible" not in key else " s"
         values = ("%s%s" % (results[s][key], unit) if key in results[s] else "not measured" for s in sizes)
         rows.append(("host", key, " · ".join("%s: %s" % pair for pair in zip(sizes, values)), "", ""))
     for name, measured, limit, met in targets(results):
