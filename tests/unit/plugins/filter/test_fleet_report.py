@@ -41,7 +41,7 @@ SAN = {
 def test_host_report_is_valid_against_the_schema_and_names_every_object():
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "1.1" and rep["status"] == "error"
+    assert rep["schema_version"] == "1.2" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section

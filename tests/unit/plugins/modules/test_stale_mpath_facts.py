@@ -59,7 +59,8 @@ def test_facts_without_array_truth(tree, capsys):
     rc, out = run_module({"probe_timeout": 3, "command_timeout": 4}, capsys)
     assert rc == 0 and out["changed"] is False
     san = out["ansible_facts"]["san"]
-    assert sorted(san["maps"]) == [ontap_wwid(1), ontap_wwid(2)]
+    # both maps are healthy: the default (compact) fact counts and lists them instead of detailing them
+    assert san["maps"] == {} and san["healthy"]["maps"]["wwids"] == [ontap_wwid(1), ontap_wwid(2)]
     assert san["findings"] == [] and "verdicts" not in san
     assert tree.seen == {"command_timeout": 4.0, "read_timeout": 4.0, "probe_timeout": 3.0}
 
@@ -75,7 +76,9 @@ def test_unmapped_lun_with_array_truth(tree, capsys):
     san = out["ansible_facts"]["san"]
     assert [(f["kind"], f["name"]) for f in san["findings"]] == [("all_paths_failed", ontap_wwid(1))]
     kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
-    assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
+    # compact (the default): the healthy map is counted, the stale one keeps its verdict and its map whole
+    assert kinds == {ontap_wwid(1): "stale_unmapped"} and san["healthy"]["maps"]["wwids"] == [ontap_wwid(2)]
+    assert sorted(san["maps"]) == [ontap_wwid(1)]
     assert san["array"] == {"records": 1, "targets": TARGETS, "problems": [], "initiators": [IQN],
                             "collected_at": None}
     # records without the target identities they cover judge nothing
@@ -97,7 +100,7 @@ def test_a_caller_truth_is_judged_only_for_the_initiators_it_names(tree, capsys)
     assert kinds == {ontap_wwid(1): "not_covered", ontap_wwid(2): "not_covered"}
     rc, out = run_module({"array_truth": dict(truth, initiators=["iqn.1994-05.com.redhat:another-host"])}, capsys)
     assert set(v["kind"] for v in out["ansible_facts"]["san"]["verdicts"]) == {"not_covered"}
-    rc, out = run_module({"array_truth": dict(truth, initiators=[IQN.upper()])}, capsys)
+    rc, out = run_module({"array_truth": dict(truth, initiators=[IQN.upper()]), "detail": "full"}, capsys)
     kinds = dict((v["name"], v["kind"]) for v in out["ansible_facts"]["san"]["verdicts"])
     assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
 
@@ -112,7 +115,7 @@ def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
         tree.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
     truth = {"luns": [rec(9, 1), rec(2, 2)], "targets": TARGETS, "problems": [], "initiators": [IQN],
              "collected_at": 1.0}
-    rc, out = run_module({"array_truth": truth}, capsys)
+    rc, out = run_module({"array_truth": truth, "detail": "full"}, capsys)
     san = out["ansible_facts"]["san"]
     assert sorted(san["maps"][ontap_wwid(1)]["probe"]) == ["sdb", "sdd"]
     assert san["maps"][ontap_wwid(2)]["probe"] == {}          # nothing hangs on map 2's paths: not probed
