@@ -180,13 +180,12 @@ options:
     default: 14400
   detail:
     description:
-      - The form of the returned RV(ansible_facts.san), as O(sanfleet.remediation.stale_mpath_facts#module:detail):
-        C(compact) summarises the healthy maps and paths, C(full) lists every map, disk and verdict. The plan is
+      - The form of the returned RV(ansible_facts.san), as O(sanfleet.remediation.stale_mpath_facts#module:detail)
+        - C(compact) summarises the healthy maps and paths, C(full) lists every map, disk and verdict. The plan is
         made from the full snapshot either way.
     type: str
     choices: [compact, full]
     default: compact
-    version_added: "1.1.0"
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts

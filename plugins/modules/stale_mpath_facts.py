@@ -103,7 +103,6 @@ options:
     type: str
     choices: [compact, full]
     default: compact
-    version_added: "1.1.0"
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - sanfleet.remediation.deadlines
