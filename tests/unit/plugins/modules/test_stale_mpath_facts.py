@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
@@ -241,3 +242,21 @@ def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys)
 def test_a_record_wwid_is_normalised_to_the_form_multipath_names_maps_by(given, normal):
     from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
     assert san_validate.array_lun({"wwid": given})["wwid"] == normal
+
+
+def test_detail_full_is_the_whole_snapshot_and_compact_its_summary(tree, capsys):
+    """detail=full returns the fact as before (every map, disk and verdict, no `healthy`); the default is the
+    compact form of that same snapshot (issue 31)."""
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    args = {"array_luns": [rec(2, 2)], "array_targets": TARGETS, "array_initiators": [IQN]}
+    _rc, full = run_module(dict(args, detail="full"), capsys)
+    _rc, compact = run_module(args, capsys)
+    full, compact = full["ansible_facts"]["san"], compact["ansible_facts"]["san"]
+    assert "healthy" not in full and sorted(full["maps"]) == [ontap_wwid(1), ontap_wwid(2)]
+    assert len(full["verdicts"]) == 2 and len(full["disks"]) == 5       # sda: the local disk, in no map
+    compact.pop("collected_at"), full.pop("collected_at")
+    assert compact == san_compact.compact(full)
+    assert compact["maps"] == {ontap_wwid(1): full["maps"][ontap_wwid(1)]}
