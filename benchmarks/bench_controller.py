@@ -183,6 +183,28 @@ def targets(result):
     return rows
 
 
+def extrapolate(small, big, fleet=10000, slices=(5, 10, 20, 40), cores=4, forks=20, module_wall_s=10.0):
+    """A table for `fleet` hosts sliced over AWX execution nodes, from two measured compact runs (`small`, `big`:
+    rows of audit(), fewer and more hosts). Assumptions (docs/performance.md says them too):
+    - controller memory is linear in the hosts of a slice: the two runs' peak RSS give base + per-host;
+    - controller CPU per host is the bigger run's (the fixed start-up cost spread over its hosts);
+    - a slice's wall time is the larger of its controller CPU spread over min(cores, forks) and its hosts'
+      module wall time (`module_wall_s` per host, the audit's three modules on a real host) over `forks`.
+    Returns [(slices, hosts per slice, minutes, controller GiB)]."""
+    per_host_mib = (big["peak_rss_mib"] - small["peak_rss_mib"]) / float(big["hosts"] - small["hosts"])
+    base_mib = big["peak_rss_mib"] - per_host_mib * big["hosts"]
+    rows = []
+    for n in slices:
+        per_slice = -(-fleet // n)
+        cpu_s = per_slice * big["controller_cpu_per_host_s"] / min(cores, forks)
+        remote_s = per_slice * module_wall_s / forks
+        rows.append((n, per_slice, round(max(cpu_s, remote_s) / 60.0, 1),
+                     round((base_mib + per_host_mib * per_slice) / 1024.0, 2)))
+    return {"per_host_mib": round(per_host_mib, 2), "base_mib": round(base_mib, 1), "rows": rows,
+            "assumptions": {"fleet": fleet, "cores": cores, "forks": forks, "module_wall_s": module_wall_s,
+                            "cpu_per_host_s": big["controller_cpu_per_host_s"]}}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hosts", type=int, default=200)
@@ -191,7 +213,19 @@ def main():
     ap.add_argument("--details", default="compact,full")
     ap.add_argument("--fixture-dir")
     ap.add_argument("--json")
+    ap.add_argument("--extrapolate", nargs=2, metavar=("SMALL_JSON", "BIG_JSON"),
+                    help="print the 10,000-host table from two earlier --json results (compact runs) and stop")
     args = ap.parse_args()
+    if args.extrapolate:
+        small, big = (next(r for r in json.loads(Path(f).read_text())["runs"] if r["detail"] == "compact")
+                      for f in args.extrapolate)
+        table = extrapolate(small, big)
+        print(json.dumps(dict((k, v) for k, v in table.items() if k != "rows")))
+        print("| slices | hosts per slice | minutes per slice | controller GiB per slice |")
+        print("| --- | --- | --- | --- |")
+        for row in table["rows"]:
+            print("| %d | %d | %.1f | %.2f |" % row)
+        return
     result = run(args.hosts, args.forks, args.luns, [d for d in args.details.split(",") if d], args.fixture_dir)
     for r in result["runs"]:
         print(json.dumps(r))
