@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -112,15 +113,23 @@ SG_INQ = "sg_inq on every sd"
 SLOW = (SG_INQ, "lsscsi -i")
 
 
-def guest_commands(payload):
-    return {
-        "stale_mpath_facts (module alone)": ["python3", payload],
+MODULE = "stale_mpath_facts (module alone)"
+MODULE_FULL = "stale_mpath_facts detail=full (module alone)"
+E2E = "stale_mpath_facts (end to end, Ansible)"
+E2E_FULL = "stale_mpath_facts detail=full (end to end, Ansible)"
+
+
+def guest_commands(payload, payload_full=None):
+    """The timed rows; `payload` is the module with its default (compact) fact, `payload_full` with detail=full."""
+    return dict({
+        MODULE: ["python3", payload],
+    }, **({MODULE_FULL: ["python3", payload_full]} if payload_full else {}), **{
         "multipath -ll": ["multipath", "-ll"],
         "multipathd show maps json": ["multipathd", "show", "maps", "json"],
         "lsscsi -i": ["lsscsi", "-i"],
         SG_INQ: ["sh", "-c", "for d in /dev/sd*; do sg_inq \"$d\" >/dev/null 2>&1; done"],
         "bare sysfs walk": ["python3", "-c", SYSFS_WALK],
-    }
+    })
 
 
 def ansible(inventory, module, env_extra=None, args=""):
@@ -188,13 +197,14 @@ def make_luns(lab, luns, timeout, udev="settle"):
     return setup
 
 
-def kept_payload(lab, inventory):
-    """Run the module once with kept remote files; return the AnsiballZ path it left in the guest."""
-    lab.ssh("rm -rf /root/.ansible/benchtmp", timeout=60)
+def kept_payload(lab, inventory, args="", tmp="/root/.ansible/benchtmp"):
+    """Run the module once with kept remote files (and `args`); return the AnsiballZ path it left in the guest,
+    which holds those arguments."""
+    lab.ssh("rm -rf %s" % tmp, timeout=60)
     ansible(inventory, "sanfleet.remediation.stale_mpath_facts",
             {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_PIPELINING": "false",
-             "ANSIBLE_REMOTE_TMP": "/root/.ansible/benchtmp"})
-    _rc, out, _err = lab.ssh("ls /root/.ansible/benchtmp/*/AnsiballZ_stale_mpath_facts.py", timeout=60, check=True)
+             "ANSIBLE_REMOTE_TMP": tmp}, args=args)
+    _rc, out, _err = lab.ssh("ls %s/*/AnsiballZ_stale_mpath_facts.py" % tmp, timeout=60, check=True)
     return out.split()[0]
 
 
@@ -203,8 +213,21 @@ def module_saw(lab, payload):
     its deadline, say) would make the timings those of a fallback path."""
     _rc, out, _err = lab.ssh(["python3", payload], timeout=3600, check=True)
     san = json.loads(out)["ansible_facts"]["san"]
-    return {"disks": len(san["disks"]), "maps": len(san["maps"]), "errors": san["errors"][:5],
-            "error_count": len(san["errors"])}
+    healthy = san.get("healthy") or {}
+    return {"disks": len(san["disks"]) + ((healthy.get("paths") or {}).get("count") or 0),
+            "maps": len(san["maps"]) + ((healthy.get("maps") or {}).get("count") or 0),
+            "healthy_maps": (healthy.get("maps") or {}).get("count"),
+            "result_bytes": len(out), "nodes": nodes(san),
+            "errors": san["errors"][:5], "error_count": len(san["errors"])}
+
+
+def nodes(value):
+    """Every dict, list and scalar of a JSON value: what Ansible's remove_values and encoder walk."""
+    if isinstance(value, dict):
+        return 1 + sum(nodes(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(nodes(v) for v in value)
+    return 1
 
 
 def med(values):
@@ -238,11 +261,13 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
         inventory = lab.inventory_path()
         ansible(inventory, "ansible.builtin.ping")       # warm the ssh control socket
         payload = kept_payload(lab, inventory)
+        payload_full = kept_payload(lab, inventory, "detail=full", "/root/.ansible/benchtmp-full")
         setup["module_saw"] = module_saw(lab, payload)
-        cmds = guest_commands(payload)
+        setup["module_saw_full"] = module_saw(lab, payload_full)
+        cmds = guest_commands(payload, payload_full)
         times = {k: [] for k in cmds}
-        rss = []
-        e2e, ping = [], []
+        rss, rss_full = [], []
+        e2e, e2e_full, ping = [], [], []
         for i in range(runs):
             # the per-device sg_inq loop and lsscsi -i are references, not targets, and cost minutes per run
             now = {k: v for k, v in cmds.items() if k not in SLOW or slow_runs is None or i < slow_runs}
@@ -251,19 +276,28 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
                 if r["rc"] != 0:
                     raise SystemExit("%s exited %s at %s LUNs" % (name, r["rc"], luns))
                 times[name].append(r["s"])
-                if name.startswith("stale_mpath_facts"):
+                if name == MODULE:
                     rss.append(r["rss_kib"])
+                elif name == MODULE_FULL:
+                    rss_full.append(r["rss_kib"])
             ping.append(ansible(inventory, "ansible.builtin.ping"))
             e2e.append(ansible(inventory, "sanfleet.remediation.stale_mpath_facts"))
+            e2e_full.append(ansible(inventory, "sanfleet.remediation.stale_mpath_facts", args="detail=full"))
             sys.stderr.write("[bench] %s LUNs run %d: %s, e2e %.2f s, ping %.2f s\n" % (
                 luns, i + 1, json.dumps(dict((k, round(v[-1], 3)) for k, v in times.items() if len(v) > i)),
                 e2e[-1], ping[-1]))
             sys.stderr.flush()
         row = {k: med(v) for k, v in times.items() if v}  # --slow-runs 0: those rows are not measured
-        row["stale_mpath_facts (end to end, Ansible)"] = med(e2e)
+        row[E2E] = med(e2e)
+        row[E2E_FULL] = med(e2e_full)
         row["ansible ping (fixed cost)"] = med(ping)
         row["bare walk + maps json"] = round(row["bare sysfs walk"] + row["multipathd show maps json"], 3)
         row["module peak RSS MiB"] = round(max(rss) / 1024.0, 1)
+        row["module detail=full peak RSS MiB"] = round(max(rss_full) / 1024.0, 1)
+        row["fact bytes (compact / full)"] = "%s / %s" % (setup["module_saw"]["result_bytes"],
+                                                          setup["module_saw_full"]["result_bytes"])
+        row["fact nodes (compact / full)"] = "%s / %s" % (setup["module_saw"]["nodes"],
+                                                          setup["module_saw_full"]["nodes"])
         row["setup"] = dict(setup, runs={k: len(v) for k, v in times.items()})
         if profile:
             lab.ssh("python3 %s explode" % payload, timeout=300, check=True)
@@ -276,19 +310,20 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
 
 
 def targets(results):
-    """The issue's host-scale targets against `results` (size -> row): [(target, measured, limit, met)]."""
+    """The issue's host-scale targets against `results` (size -> row): [(target, measured, limit, met)].
+    Issue 31: the module (compact fact, its default) <= 1.5x the floor, growth <= 2.1x per doubling."""
     sizes = sorted(results, key=int)
     big = results[sizes[-1]]
-    mod = big["stale_mpath_facts (module alone)"]
+    mod = big[MODULE]
     floor = big["bare walk + maps json"]
-    out = [("facts at %s LUNs <= 2x (bare sysfs walk + maps json)" % sizes[-1], "%.2f s" % mod,
-            "<= %.2f s" % (2 * floor), mod <= 2 * floor),
+    out = [("facts at %s LUNs <= 1.5x (bare sysfs walk + maps json)" % sizes[-1], "%.2f s (%.2fx)" % (
+            mod, mod / floor if floor else 0), "<= %.2f s" % (1.5 * floor), mod <= 1.5 * floor),
            ("facts at %s LUNs >= 10x faster than multipath -ll" % sizes[-1],
             "%.1fx (%.2f s vs %.2f s)" % (big["multipath -ll"] / mod if mod else 0, mod, big["multipath -ll"]),
             ">= 10x", mod * 10 <= big["multipath -ll"])]
     for a, b in zip(sizes, sizes[1:]):
-        ratio = results[b]["stale_mpath_facts (module alone)"] / results[a]["stale_mpath_facts (module alone)"]
-        limit = 1.1 * int(b) / int(a)
+        ratio = results[b][MODULE] / results[a][MODULE]
+        limit = 2.1 ** math.log2(int(b) / int(a))
         out.append(("facts growth %s -> %s LUNs" % (a, b), "x%.2f" % ratio, "<= x%.1f" % limit, ratio <= limit))
     return out
 

@@ -21,6 +21,10 @@ Parts (--only, comma separated; default all three):
            scenario lands).
   array    bench_ontap_lookup.measure: REST requests against the ONTAP simulator on the controller (no VM),
            --array-luns LUNs, --array-hosts hosts.
+  controller  bench_controller.run (issue 31, no VM): playbooks/audit.yml over --hosts fixture hosts of a generated
+           --controller-luns-LUN capture (benchmarks/make_big_fixture.py) at --forks, once per --details value
+           (compact, full): wall time, controller peak RSS/PSS, controller CPU per host, san fact bytes per host.
+           Not part of the default run: `--only controller --hosts 200`.
 
 --reuse FILE takes the parts not run now from an earlier --json (e.g. a long host run, then cleanup).
 Prints one markdown table (part | measured | value | target | verdict) and writes every raw number, the table,
@@ -42,10 +46,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-PARTS = ("host", "cleanup", "array")
-HOST_ROWS = ("stale_mpath_facts (module alone)", "stale_mpath_facts (end to end, Ansible)",
+PARTS = ("host", "cleanup", "array", "controller")
+HOST_ROWS = ("stale_mpath_facts (module alone)", "stale_mpath_facts detail=full (module alone)",
+             "stale_mpath_facts (end to end, Ansible)", "stale_mpath_facts detail=full (end to end, Ansible)",
              "ansible ping (fixed cost)", "multipath -ll", "multipathd show maps json", "lsscsi -i",
-             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json", "module peak RSS MiB")
+             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json", "module peak RSS MiB",
+             "module detail=full peak RSS MiB", "fact bytes (compact / full)", "fact nodes (compact / full)")
 ACT_LIMIT_S, ACT_LIMIT_MAPS = 60.0, 100
 
 
@@ -62,7 +68,7 @@ def host_rows(results):
     sizes = sorted(results, key=int)
     rows = []
     for key in HOST_ROWS:
-        unit = "" if key.endswith("MiB") else " s"
+        unit = "" if key.endswith(("MiB", ")")) and "module alone" not in key and "Ansible" not in key else " s"
         values = ("%s%s" % (results[s][key], unit) if key in results[s] else "not measured" for s in sizes)
         rows.append(("host", key, " · ".join("%s: %s" % pair for pair in zip(sizes, values)), "", ""))
     for name, measured, limit, met in targets(results):
@@ -131,6 +137,18 @@ def array_rows(summary, rows):
     return out
 
 
+def controller_rows(result):
+    from bench_controller import targets
+    rows = []
+    for r in result["runs"]:
+        rows.append(("controller", "%s: %d hosts x %d LUNs, forks %d" % (r["detail"], r["hosts"], result["luns"], r["forks"]),
+                     "wall %.0f s; peak RSS %.0f MiB (PSS %.0f MiB); controller CPU %.2f s/host; san fact %d bytes/host"
+                     % (r["wall_s"], r["peak_rss_mib"], r["peak_pss_mib"], r["controller_cpu_per_host_s"],
+                        r["fact"]["bytes"]), "", ""))
+    rows += [("controller", name, measured, limit, verdict(met)) for name, measured, limit, met in targets(result)]
+    return rows
+
+
 def print_table(rows, out=sys.stdout):
     out.write("| part | measured | value | target | verdict |\n| --- | --- | --- | --- | --- |\n")
     for row in rows:
@@ -140,7 +158,7 @@ def print_table(rows, out=sys.stdout):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="details: the module docstring",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default=",".join(PARTS), help="parts, comma separated: host,cleanup,array")
+    ap.add_argument("--only", default=",".join(PARTS[:3]), help="parts, comma separated: host,cleanup,array,controller")
     ap.add_argument("--luns", default="128,512,1024", help="host: LUN counts (x 2 paths)")
     ap.add_argument("--runs", type=int, default=5, help="host: runs per size (median)")
     ap.add_argument("--mem", type=int, default=4096, help="host: guest MiB")
@@ -162,6 +180,10 @@ def main():
     ap.add_argument("--lab-port", type=int, default=int(os.environ.get("SANLAB_PORT", "2222")))
     ap.add_argument("--array-luns", type=int, default=10000)
     ap.add_argument("--array-hosts", type=int, default=100)
+    ap.add_argument("--hosts", type=int, default=200, help="controller: fixture hosts")
+    ap.add_argument("--forks", type=int, default=20, help="controller: ansible forks")
+    ap.add_argument("--controller-luns", type=int, default=1024, help="controller: LUNs x 2 of each fixture host")
+    ap.add_argument("--details", default="compact,full", help="controller: san fact forms to run")
     ap.add_argument("--json", default="bench-results.json", help="write raw results and the table here")
     ap.add_argument("--reuse", help="a previous --json: parts not run now are taken from it (their load too)")
     args = ap.parse_args()
@@ -182,6 +204,7 @@ def main():
                 report["raw"][part] = raw = previous["raw"][part]
                 report["load"][part] = dict(previous["load"].get(part, {}), reused=args.reuse)
                 rows += (host_rows(raw) if part == "host" else cleanup_rows(raw, []) if part == "cleanup"
+                         else controller_rows(raw) if part == "controller"
                          else array_rows(raw["cluster"], raw["scenarios"]))
             continue
         before, t0 = load(), time.monotonic()
@@ -199,6 +222,11 @@ def main():
                 sys.stderr.write("[cleanup] %s\n" % json.dumps(result))
                 raw.append(result)
             rows += cleanup_rows(raw, wanted)
+        elif part == "controller":
+            import bench_controller
+            raw = bench_controller.run(args.hosts, args.forks, args.controller_luns,
+                                       [d for d in args.details.split(",") if d])
+            rows += controller_rows(raw)
         else:
             import bench_ontap_lookup
             summary, scenario_rows = bench_ontap_lookup.measure(args.array_luns, args.array_hosts)

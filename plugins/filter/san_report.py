@@ -67,6 +67,20 @@ def _usage(obj):
     return ", ".join(used) or "-"
 
 
+def _counted(counts):
+    return ", ".join("%s %s" % (n, key) for key, n in sorted((counts or {}).items())) or "-"
+
+
+def _healthy_lines(healthy):
+    """The summarised healthy maps of a compact fact (stale_mpath_facts detail=compact): counts, not rows."""
+    if not isinstance(healthy, dict):
+        return []
+    maps, paths = healthy.get("maps") or {}, healthy.get("paths") or {}
+    return ["%d healthy maps with %d paths, not listed (detail=full lists them): by array %s; paths %s; "
+            "by target %s" % (maps.get("count") or 0, paths.get("count") or 0, _counted(maps.get("by_array")),
+                              _counted(paths.get("by_state")), _counted(paths.get("by_target")))]
+
+
 def _verdict_index(san):
     index = {}
     for verdict in san.get("verdicts") or []:
@@ -107,6 +121,7 @@ def san_report(san, width=140):
         probes = mp.get("probe") or {}
         for path in paths:
             lines.append(_path_line(path, probes.get(path.get("name"))))
+    lines.extend(_healthy_lines(san.get("healthy")))
     orphans = [d for d in (san.get("disks") or {}).values() if not d.get("map")]
     if orphans:
         lines.append("")

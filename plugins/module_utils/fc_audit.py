@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
 
 UINT_MAX = 4294967295
@@ -156,14 +157,11 @@ def is_target(rport):
 
 
 def rport_devices(snapshot, rport):
-    """The sd devices below this rport: its fc_host and its port_name (each disk's target_wwpn)."""
-    wwpn = normalize_initiator(rport.get("port_name") or "")
-    out = []
-    for d in (snapshot.get("disks") or {}).values():
-        if d.get("transport") == "fc" and d.get("host") == rport.get("host") and wwpn \
-                and normalize_initiator(d.get("target_wwpn") or "") == wwpn:
-            out.append(d)
-    return sorted(out, key=lambda d: d.get("name") or "")
+    """The sd devices below this rport: as the snapshot recorded them with the rport (the compact fact keeps no
+    healthy disk), else found in the snapshot's disks (a hand-made snapshot)."""
+    if rport.get("devices") is not None:
+        return rport["devices"]
+    return san_snapshot.rport_devices(snapshot.get("disks"), rport)
 
 
 def _finding(check, obj, reason, **extra):

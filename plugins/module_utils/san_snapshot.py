@@ -17,7 +17,7 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
-    map_wwid, multipath_wwid, transport_of)
+    map_wwid, multipath_wwid, normalize_initiator, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 HCTL_RE = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
@@ -311,7 +311,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
                  # None when /sys/class/fc_remote_ports was not read in time (errors says so)
-                 "fc_rports": fc_rports(raw.get("fc_rports")),
+                 "fc_rports": fc_rports(raw.get("fc_rports"), disks),
                  "multipathd_running": bool(multipathd_running),
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
@@ -328,15 +328,35 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     }
 
 
-def fc_rports(raw_rports):
-    """The FC remote ports as read (san_read.read_fc_rports): attribute text, None where unreadable."""
+def fc_rports(raw_rports, disks=None):
+    """The FC remote ports as read (san_read.read_fc_rports): attribute text, None where unreadable; each with the
+    sd devices below it (`devices`), so that the FC audit needs no disk list (the compact fact summarises the
+    healthy ones)."""
     if raw_rports is None:
         return None
-    return [{"rport": r.get("rport"), "host": r.get("host"), "channel": r.get("channel"),
-             "port_name": r.get("port_name"), "node_name": r.get("node_name"), "port_state": r.get("port_state"),
-             "roles": r.get("roles"), "dev_loss_tmo": r.get("dev_loss_tmo"),
-             "fast_io_fail_tmo": r.get("fast_io_fail_tmo"), "scsi_target_id": to_int(r.get("scsi_target_id"))}
-            for r in raw_rports]
+    out = []
+    for r in raw_rports:
+        rport = {"rport": r.get("rport"), "host": r.get("host"), "channel": r.get("channel"),
+                 "port_name": r.get("port_name"), "node_name": r.get("node_name"), "port_state": r.get("port_state"),
+                 "roles": r.get("roles"), "dev_loss_tmo": r.get("dev_loss_tmo"),
+                 "fast_io_fail_tmo": r.get("fast_io_fail_tmo"), "scsi_target_id": to_int(r.get("scsi_target_id"))}
+        rport["devices"] = [dict((k, d.get(k)) for k in RPORT_DEVICE_FIELDS) for d in rport_devices(disks, rport)]
+        out.append(rport)
+    return out
+
+
+# what the FC audit needs of a device below a remote port (fc_audit.judge)
+RPORT_DEVICE_FIELDS = ("name", "vendor", "model", "wwid", "map")
+
+
+def rport_devices(disks, rport):
+    """The sd devices (snapshot disks) below a remote port: on its fc_host, behind its port_name (each disk's
+    target_wwpn), by name."""
+    wwpn = normalize_initiator(rport.get("port_name") or "")
+    out = [d for d in (disks or {}).values()
+           if d.get("transport") == "fc" and d.get("host") == rport.get("host") and wwpn
+           and normalize_initiator(d.get("target_wwpn") or "") == wwpn]
+    return sorted(out, key=lambda d: d.get("name") or "")
 
 
 # block devices on local hardware or memory: their I/O completes or fails, it never queues for a transport to return

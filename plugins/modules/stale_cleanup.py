@@ -178,6 +178,14 @@ options:
       is refused whole.
     type: int
     default: 14400
+  detail:
+    description:
+      - The form of the returned RV(ansible_facts.san), as O(sanfleet.remediation.stale_mpath_facts#module:detail)
+        - C(compact) summarises the healthy maps and paths, C(full) lists every map, disk and verdict. The plan is
+        made from the full snapshot either way.
+    type: str
+    choices: [compact, full]
+    default: compact
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
@@ -404,6 +412,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import config
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
@@ -441,6 +450,7 @@ def argument_spec():
         clean_references=dict(type="bool", default=False),
         approved_plan=dict(type="dict"),
         approved_plan_max_age=dict(type="int", default=san_approval.MAX_AGE),
+        detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
     )
 
 
@@ -642,7 +652,7 @@ def main():
     if p["approved_plan"] is not None:
         plan, result["approval"], result["approved_not_needed"] = approve(module, plan, san, p["approved_plan"])
     result["plan_seconds"] = round(host.clock() - started, 3)
-    result["ansible_facts"] = {"san": san}
+    result["ansible_facts"] = {"san": san_compact.shape(san, p["detail"])}
     result["errors"] = (san.get("errors") or []) + identity_errors
     result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],

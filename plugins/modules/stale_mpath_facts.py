@@ -87,6 +87,22 @@ options:
     type: list
     elements: str
     default: ['3600a0980']
+  detail:
+    description:
+      - How much of the healthy part of the host RV(ansible_facts.san) returns.
+      - C(compact) (the default) summarises the healthy maps and their paths in RV(ansible_facts.san.healthy)
+        (counts per state, per array and per target; the map names, WWIDs, dm names and path names as lists) and
+        leaves them out of RV(ansible_facts.san.maps), RV(ansible_facts.san.disks) and
+        RV(ansible_facts.san.verdicts). A map is healthy when the judge has nothing against it - every path
+        works, no finding of a fault (C(all_paths_failed), C(some_paths_failed), C(ghost_map)), no read error
+        names it and, when the array was asked, its verdict is C(healthy). Everything else (every other map and
+        disk, every finding, every other verdict, errors, array, corruption risks) keeps its full detail.
+      - C(full) returns every map, disk and verdict (the form of release 1.x before this option).
+      - The fact of a 1,024-LUN host is what Ansible encodes and the controller keeps for every host; see
+        docs/performance.md of the collection.
+    type: str
+    choices: [compact, full]
+    default: compact
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - sanfleet.remediation.deadlines
@@ -169,7 +185,8 @@ ansible_facts:
           description:
             - C(iscsi_iqn), C(fc_wwpns), C(fc_hosts) (host, wwpn, port_state, node_name, speed, fabric_name),
               C(fc_rports) (every FC remote port - rport, host, channel, port_name, node_name, port_state, roles,
-              dev_loss_tmo, fast_io_fail_tmo, scsi_target_id; null where unreadable) and C(multipathd_running).
+              dev_loss_tmo, fast_io_fail_tmo, scsi_target_id; null where unreadable; C(devices) the sd devices below
+              it, kept whole in the compact fact for the FC audit) and C(multipathd_running).
             - C(exiting_tasks) lists tasks exiting in D state with no file table left (pid, comm, frames). C(frames)
               names the block device last-close functions the kernel stack is in, or is null when the stack cannot
               be read. Such a task is typically a process killed while its read was queued on a map with no paths,
@@ -241,6 +258,19 @@ ansible_facts:
           type: list
           elements: dict
           returned: when O(array_luns) or O(array_truth) is given
+        healthy:
+          description:
+            - With O(detail=compact) only. The healthy maps and paths left out of C(maps), C(disks) and
+              C(verdicts) - C(maps) (C(count), C(by_array) keyed by WWID prefix and vendor/model, C(queueing),
+              C(names), C(wwids), C(dms)) and C(paths) (C(count), C(by_state) keyed by
+              dm_state/checker_state/dev_state, C(by_target) keyed by iSCSI target IQN@portal or FC target WWPN,
+              C(names)).
+          type: dict
+          returned: when O(detail=compact)
+          sample: {maps: {count: 2, by_array: {"3600a0980 NETAPP/LUN C-Mode": 2}, queueing: 2,
+                          names: [mpatha, mpathb], wwids: ["3600a0980...", "3600a0981..."], dms: [dm-0, dm-1]},
+                   paths: {count: 4, by_state: {active/ready/running: 4},
+                           by_target: {"iqn.2024-01.lab.san:target1@127.0.0.1:3260": 2}, names: [sda, sdb, sdc, sdd]}}
         errors:
           description: Partial failures (a probe or a device read that timed out, multipathd not running or not
             answering, an unparsable line); never silently dropped.
@@ -253,6 +283,7 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
@@ -269,6 +300,7 @@ def argument_spec():
         array_initiators=dict(type="list", elements="str"),
         array_truth=dict(type="dict"),
         array_wwid_prefixes=dict(type="list", elements="str", default=["3600a0980"]),
+        detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
     )
 
 
@@ -299,7 +331,7 @@ def main():
                              "nothing was changed)" % (exc.what, exc.seconds), what=exc.what, seconds=exc.seconds)
     except RuntimeError as exc:
         module.fail_json(msg="reading the SAN state failed: %s" % exc)
-    module.exit_json(changed=False, ansible_facts={"san": san})
+    module.exit_json(changed=False, ansible_facts={"san": san_compact.shape(san, p["detail"])})
 
 
 if __name__ == "__main__":

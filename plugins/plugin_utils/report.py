@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import (
     compliance_violations, fc_findings)
 from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import normalize_initiator
 
 SCHEMA_VERSION = "1.2"
@@ -268,7 +269,8 @@ def _summary(san):
     unread = _array_blocking(san)
     host = san.get("host") or {}
     maps = san.get("maps") or {}
-    disks = san.get("disks") or {}
+    healthy_maps = (san.get("healthy") or {}).get("maps") or {}
+    n_maps, n_disks = san_compact.counts(san)
     failed = 0
     for mp in maps.values():
         paths = mp.get("paths") or []
@@ -280,10 +282,12 @@ def _summary(san):
         "fc_wwpns": list(host.get("fc_wwpns") or []),
         "multipathd_running": host.get("multipathd_running"),
         "iscsi_sessions": len(san.get("iscsi_sessions") or []),
-        "maps": len(maps),
+        "maps": n_maps,
         "maps_all_paths_failed": failed,
-        "maps_queueing": sum(1 for mp in maps.values() if mp.get("queueing")),
-        "disks": len(disks),
+        "maps_queueing": sum(1 for mp in maps.values() if mp.get("queueing")) + (healthy_maps.get("queueing") or 0),
+        "disks": n_disks,
+        # the healthy verdicts a compact fact counts instead of listing (stale_mpath_facts detail=compact)
+        "healthy_verdicts_summarised": healthy_maps.get("count") or 0 if "verdicts" in san else 0,
         "array_checked": "verdicts" in san and not unread,
         "array_reason": ("; ".join(array_problem_text(p) for p in unread) if unread
                          else None if "verdicts" in san else "the array was not asked (no sanfleet_ontap)"),
@@ -531,6 +535,9 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
         if isinstance(report, dict):
             for v in report.get("verdicts") or []:
                 verdicts[v["kind"]] = verdicts.get(v["kind"], 0) + 1
+            summarised = (report.get("summary") or {}).get("healthy_verdicts_summarised") or 0
+            if summarised:
+                verdicts["healthy"] = verdicts.get("healthy", 0) + summarised
     by_check = {}
     for r in rows:
         by_check[r["check"]] = by_check.get(r["check"], 0) + 1

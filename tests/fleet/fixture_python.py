@@ -44,7 +44,10 @@ NOT_SAN_COMMANDS = (("dmsetup", "info", "-c", "--noheadings", "-o", "name,uuid,m
 
 
 def unpacked(scenario):
-    """<cache>/<scenario>, unpacked once per machine (a lock: many modules start at the same time)."""
+    """<cache>/<scenario>, unpacked once per machine (a lock: many modules start at the same time). A scenario
+    that is a directory is a tree already unpacked (benchmarks/make_big_fixture.py), used as it is."""
+    if os.path.isabs(scenario) and os.path.isdir(scenario):
+        return scenario
     cache = os.path.join(os.environ.get("SANFLEET_FIXTURE_CACHE") or "/tmp/sanfleet-fleet-fixtures-%d" % os.getuid())
     os.makedirs(cache, exist_ok=True)
     base = os.path.join(cache, scenario)
@@ -128,9 +131,25 @@ def install(scenario):
     basic.AnsibleModule.get_bin_path = get_bin_path
 
 
+def _log_cpu(path):
+    """Append this process's CPU seconds (and its children's) to `path`: what a benchmark subtracts from the
+    whole play's to get the controller's share (the fixture hosts' modules run on the controller machine)."""
+    import resource
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = "%.4f\n" % (own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
 def main():
     scenario, script = sys.argv[1], sys.argv[2]
     sys.argv = sys.argv[2:]
+    if os.environ.get("SANFLEET_FIXTURE_CPU_LOG"):
+        import atexit
+        atexit.register(_log_cpu, os.environ["SANFLEET_FIXTURE_CPU_LOG"])
     install(scenario)
     runpy.run_path(script, run_name="__main__")
 

@@ -255,7 +255,9 @@ def test_rports_read_from_sysfs_with_unreadable_attributes_as_none(tmp_path):
     host = t.reader().snapshot(probe=False)["host"]
     assert host["fc_rports"] == [{"rport": "rport-5:0-0", "host": 5, "channel": 0, "port_name": "0x500a09818d2d6b1f",
                                   "node_name": None, "port_state": None, "roles": None, "dev_loss_tmo": None,
-                                  "fast_io_fail_tmo": None, "scsi_target_id": None}]
+                                  "fast_io_fail_tmo": None, "scsi_target_id": None,
+                                  "devices": [{"name": "sdb", "vendor": "NETAPP", "model": "LUN C-Mode",
+                                               "wwid": "3600a0980aa", "map": None}]}]
     found = fa.judge({"host": host, "disks": {}})
     assert [f["check"] for f in found] == ["fc_unreadable"]
 

@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
@@ -59,7 +60,8 @@ def test_facts_without_array_truth(tree, capsys):
     rc, out = run_module({"probe_timeout": 3, "command_timeout": 4}, capsys)
     assert rc == 0 and out["changed"] is False
     san = out["ansible_facts"]["san"]
-    assert sorted(san["maps"]) == [ontap_wwid(1), ontap_wwid(2)]
+    # both maps are healthy: the default (compact) fact counts and lists them instead of detailing them
+    assert san["maps"] == {} and san["healthy"]["maps"]["wwids"] == [ontap_wwid(1), ontap_wwid(2)]
     assert san["findings"] == [] and "verdicts" not in san
     assert tree.seen == {"command_timeout": 4.0, "read_timeout": 4.0, "probe_timeout": 3.0}
 
@@ -75,7 +77,9 @@ def test_unmapped_lun_with_array_truth(tree, capsys):
     san = out["ansible_facts"]["san"]
     assert [(f["kind"], f["name"]) for f in san["findings"]] == [("all_paths_failed", ontap_wwid(1))]
     kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
-    assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
+    # compact (the default): the healthy map is counted, the stale one keeps its verdict and its map whole
+    assert kinds == {ontap_wwid(1): "stale_unmapped"} and san["healthy"]["maps"]["wwids"] == [ontap_wwid(2)]
+    assert sorted(san["maps"]) == [ontap_wwid(1)]
     assert san["array"] == {"records": 1, "targets": TARGETS, "problems": [], "initiators": [IQN],
                             "collected_at": None}
     # records without the target identities they cover judge nothing
@@ -97,7 +101,7 @@ def test_a_caller_truth_is_judged_only_for_the_initiators_it_names(tree, capsys)
     assert kinds == {ontap_wwid(1): "not_covered", ontap_wwid(2): "not_covered"}
     rc, out = run_module({"array_truth": dict(truth, initiators=["iqn.1994-05.com.redhat:another-host"])}, capsys)
     assert set(v["kind"] for v in out["ansible_facts"]["san"]["verdicts"]) == {"not_covered"}
-    rc, out = run_module({"array_truth": dict(truth, initiators=[IQN.upper()])}, capsys)
+    rc, out = run_module({"array_truth": dict(truth, initiators=[IQN.upper()]), "detail": "full"}, capsys)
     kinds = dict((v["name"], v["kind"]) for v in out["ansible_facts"]["san"]["verdicts"])
     assert kinds == {ontap_wwid(1): "stale_unmapped", ontap_wwid(2): "healthy"}
 
@@ -112,7 +116,7 @@ def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
         tree.run.set(["sg_inq", "-p", "0x80", "-r", sd], "\x00\ufffd\x00\x19" + live)
     truth = {"luns": [rec(9, 1), rec(2, 2)], "targets": TARGETS, "problems": [], "initiators": [IQN],
              "collected_at": 1.0}
-    rc, out = run_module({"array_truth": truth}, capsys)
+    rc, out = run_module({"array_truth": truth, "detail": "full"}, capsys)
     san = out["ansible_facts"]["san"]
     assert sorted(san["maps"][ontap_wwid(1)]["probe"]) == ["sdb", "sdd"]
     assert san["maps"][ontap_wwid(2)]["probe"] == {}          # nothing hangs on map 2's paths: not probed
@@ -238,3 +242,21 @@ def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys)
 def test_a_record_wwid_is_normalised_to_the_form_multipath_names_maps_by(given, normal):
     from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
     assert san_validate.array_lun({"wwid": given})["wwid"] == normal
+
+
+def test_detail_full_is_the_whole_snapshot_and_compact_its_summary(tree, capsys):
+    """detail=full returns the fact as before (every map, disk and verdict, no `healthy`); the default is the
+    compact form of that same snapshot (issue 31)."""
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    args = {"array_luns": [rec(2, 2)], "array_targets": TARGETS, "array_initiators": [IQN]}
+    _rc, full = run_module(dict(args, detail="full"), capsys)
+    _rc, compact = run_module(args, capsys)
+    full, compact = full["ansible_facts"]["san"], compact["ansible_facts"]["san"]
+    assert "healthy" not in full and sorted(full["maps"]) == [ontap_wwid(1), ontap_wwid(2)]
+    assert len(full["verdicts"]) == 2 and len(full["disks"]) == 5       # sda: the local disk, in no map
+    compact.pop("collected_at"), full.pop("collected_at")
+    assert compact == san_compact.compact(full)
+    assert compact["maps"] == {ontap_wwid(1): full["maps"][ontap_wwid(1)]}
