@@ -180,7 +180,7 @@ options:
     default: 14400
   detail:
     description:
-      - The form of the returned RV(ansible_facts.san), as O(sanfleet.remediation.stale_mpath_facts#module:detail)
+      - The form of the returned C(ansible_facts.san) (RV(ansible_facts)), as O(sanfleet.remediation.stale_mpath_facts#module:detail)
         - C(compact) summarises the healthy maps and paths, C(full) lists every map, disk and verdict. The plan is
         made from the full snapshot either way.
     type: str
