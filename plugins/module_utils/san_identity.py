@@ -24,8 +24,8 @@ DAEMON_OPENERS = frozenset(["multipathd"])
 # udev's probes get stuck in blkid on a queueing map (lab finding 2); disabling queueing makes their I/O fail
 # and they go away. Names as /proc/PID/comm shows them (15 characters at most) on every udev generation.
 # kpartx: with multipath-tools 0.11 / udev 257 (Debian trixie) the kpartx that udev runs on a map's change event
-# is what gets stuck reading the partition table of an unmapped queueing map (bookworm's 0.9.4 showed blkid);
-# partition maps it created would be holders, which are judged on their own.
+# is what gets stuck reading the partition table of an unmapped queueing map (lab finding 12; bookworm showed
+# blkid); partition maps it created would be holders, which are judged on their own.
 TRANSIENT_OPENERS = frozenset(["systemd-udevd", "(udev-worker)", "udev-worker", "udevd", "blkid", "udevadm",
                                "kpartx"])
 HARMLESS_OPENERS = DAEMON_OPENERS | TRANSIENT_OPENERS

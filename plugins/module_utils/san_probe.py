@@ -24,8 +24,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse imp
 SG_BIN = {"turs": "sg_turs", "inq": "sg_inq", "raw": "sg_raw"}
 TEST_UNIT_READY_CDB = ["00", "00", "00", "00", "00", "00"]
 # sg_turs 3.56 (sg3-utils 1.48, Debian trixie) can fail to set up its SG_IO v3 request: it prints "No SCSI
-# command (cdb) given [v3]" / "bad pass-through setup" and exits 0 without sending anything. sg_raw then
-# sends the same 6-byte TEST UNIT READY and prints status and sense in the words classify_probe reads.
+# command (cdb) given [v3]" / "bad pass-through setup" and exits 0 without sending anything (lab finding 13). sg_raw
+# then sends the same 6-byte TEST UNIT READY and prints status and sense in the words classify_probe reads.
 TUR_NOT_SENT_RE = re.compile(r"bad pass-through setup|No SCSI command \(cdb\) given")
 
 
