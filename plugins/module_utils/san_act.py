@@ -32,11 +32,11 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_re
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed, IdentityChanged
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
 
 _HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
-IDENTITY_MARK = "IDENTITY CHANGED:"
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
 MIN_COMMAND_SECONDS = 5.0
@@ -210,12 +210,14 @@ def _child_checked_write(sys_root, hctl, name, dev, attr, data):
         except OSError:
             names = []
         if name not in names:
-            raise ValueError("%s %s is no longer %s (found %s)" % (IDENTITY_MARK, hctl, name, names or "nothing"))
+            raise IdentityChanged("%s is no longer %s (found %s)" % (hctl, name, names or "nothing"), device=hctl,
+                                  identity={"expected": name, "found": names})
         if dev:
             with open(os.path.join(dev_dir, "block", name, "dev")) as fh:
                 now = fh.read().strip()
             if now != dev:
-                raise ValueError("%s %s/%s is %s, expected %s" % (IDENTITY_MARK, hctl, name, now, dev))
+                raise IdentityChanged("%s/%s is %s, expected %s" % (hctl, name, now, dev), device=hctl,
+                                      identity={"expected": dev, "found": now})
     with open(os.path.join(dev_dir, attr), "w") as fh:
         fh.write(data)
     return True
@@ -225,24 +227,28 @@ def _child_exclusive_open(node, dev):
     """(runs in a forked child) open the sd node O_EXCL|O_NONBLOCK and close it: EBUSY when the kernel has it
     claimed (a mount, dm/md, btrfs, ZFS, drbd, an LIO backstore, swap, another exclusive opener). Plain opens by
     processes do not conflict; the /proc scan names those. Only for a plain sd: never on a dm device that may
-    queue (lab finding 1). Returns "ok", "busy: <reason>" or raises ValueError when the node is not `dev`."""
+    queue (lab finding 1). Returns {"claimed", "reason" (when claimed), "answer" (as reported)}; raises
+    IdentityChanged when the node is not `dev`."""
     try:
         fd = os.open(node, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.EBUSY:
-            return "busy: %s" % os.strerror(exc.errno)
+            reason = os.strerror(exc.errno)
+            return {"claimed": True, "reason": reason, "answer": "busy: %s" % reason}
         if exc.errno in (errno.ENXIO, errno.ENODEV, errno.ENOMEDIUM):
             # the kernel checks the exclusive claim before the driver's open: an offline sd that refuses the
             # open has no exclusive holder
-            return "ok: not claimed (the driver refused the open: %s)" % os.strerror(exc.errno)
+            return {"claimed": False,
+                    "answer": "ok: not claimed (the driver refused the open: %s)" % os.strerror(exc.errno)}
         raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISBLK(st.st_mode) or "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)) != dev:
-            raise ValueError("%s %s is not block device %s" % (IDENTITY_MARK, node, dev))
+            raise IdentityChanged("%s is not block device %s" % (node, dev), device=node,
+                                  identity={"expected": dev})
     finally:
         os.close(fd)
-    return "ok"
+    return {"claimed": False, "answer": "ok"}
 
 
 def exclusive_open_check(host, d):
@@ -252,15 +258,21 @@ def exclusive_open_check(host, d):
     try:
         answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
     except RuntimeError as exc:
-        if IDENTITY_MARK in str(exc):
-            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() + "; nothing written")
+        if _identity_changed(exc):
+            raise Refused(target, "identity", exc.reason + "; nothing written")
         raise Refused(target, "open_count", "could not be opened exclusively to check for kernel users (%s); "
                       "not deleting" % exc)
-    if not answer.startswith("ok"):
+    if answer["claimed"]:
         raise Refused(target, "open_count", "is claimed by a kernel user (exclusive open: %s): a mount, LVM/dm, md, "
-                      "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting" % answer[6:],
-                      holder="exclusive open refused", evidence={"exclusive_open": answer})
-    return answer
+                      "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting"
+                      % answer["reason"],
+                      holder="exclusive open refused", evidence={"exclusive_open": answer["answer"]})
+    return answer["answer"]
+
+
+def _identity_changed(exc):
+    """Did the child refuse because the device is no longer the one checked (its kind, never its text)?"""
+    return isinstance(exc, ChildFailed) and exc.is_identity_change()
 
 
 def _child_write(path, data):
@@ -274,9 +286,8 @@ def _sysfs_write(host, fn, args, target, what):
     try:
         return host.sysfs(fn, args, what)
     except RuntimeError as exc:
-        if IDENTITY_MARK in str(exc):
-            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() +
-                          " — the kernel name or address was reused; nothing written")
+        if _identity_changed(exc):
+            raise Refused(target, "identity", exc.reason + " — the kernel name or address was reused; nothing written")
         raise ActFailed(target, "%s failed: %s" % (what, exc))
 
 

@@ -87,27 +87,40 @@ def _classify_openers(openers):
     return workload, transient
 
 
+# kinds of use (_uses): a transient opener goes away when queueing is disabled, every other kind is a user
+USE_TRANSIENT_OPENER = "transient_opener"
+
+
 def _usage(obj, own_holders=None):
-    """What uses a map or disk: holders (except own_holders), mounts, swap, openers."""
+    """What uses a map or disk, in words: holders (except own_holders), mounts, swap, openers."""
+    uses, evidence = _uses(obj, own_holders)
+    return [u["text"] for u in uses], evidence
+
+
+def _uses(obj, own_holders=None):
+    """What uses a map or disk: [{kind, text}] and the evidence. Callers decide by `kind`, never by the text."""
     holders = [h for h in obj.get("holders") or [] if h not in (own_holders or [])]
     workload, transient = _classify_openers(obj.get("openers"))
-    parts = []
+    uses = []
+
+    def use(kind, text):
+        uses.append({"kind": kind, "text": text})
     if obj.get("mountpoints"):
-        parts.append("mounted at %s" % ", ".join(obj["mountpoints"]))
+        use("mounted", "mounted at %s" % ", ".join(obj["mountpoints"]))
     if obj.get("swap"):
-        parts.append("used as swap")
+        use("swap", "used as swap")
     if holders:
-        parts.append("held by %s" % ", ".join(holders))
+        use("holder", "held by %s" % ", ".join(holders))
     for user in obj.get("kernel_users") or []:
-        parts.append("used by %s" % kernel_user_label(user))
+        use("kernel_user", "used by %s" % kernel_user_label(user))
     if obj.get("openers_unknown"):
-        parts.append("openers unknown (%s)" % obj["openers_unknown"])
+        use("openers_unknown", "openers unknown (%s)" % obj["openers_unknown"])
     for op in workload:
-        parts.append("open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
-                                                " via %s" % op["via"] if op.get("via") else ""))
+        use("opener", "open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
+                                                 " via %s" % op["via"] if op.get("via") else ""))
     for op in transient:
-        parts.append("open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
-                     % (op.get("pid"), op.get("comm")))
+        use(USE_TRANSIENT_OPENER, "open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
+            % (op.get("pid"), op.get("comm")))
     evidence = {
         "mountpoints": list(obj.get("mountpoints") or []),
         "swap": bool(obj.get("swap")),
@@ -118,7 +131,7 @@ def _usage(obj, own_holders=None):
     }
     if "open_count" in obj:
         evidence["open_count"] = obj.get("open_count")
-    return parts, evidence
+    return uses, evidence
 
 
 def host_findings(snapshot):
@@ -652,21 +665,20 @@ def corruption_risks(snapshot):
         if v.get("kind") != "serial_mismatch":
             continue
         if v.get("object") == "map":
-            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")))]
+            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")), None)]
         else:
             d = disks.get(v.get("name"))
-            objs = [("disk %s" % v.get("name"), d)]
+            # a path's own map is not its user here: the map is looked at on its own
+            objs = [("disk %s" % v.get("name"), d, set(m.get("dm") for m in maps.values()))]
             if d and d.get("map"):
-                objs.append(("its map %s" % d["map"], by_name.get(d["map"])))
-        map_dms = set(m.get("dm") for m in maps.values())
+                objs.append(("its map %s" % d["map"], by_name.get(d["map"]), None))
         users, openers = [], []
-        for label, obj in objs:
+        for label, obj, own_holders in objs:
             if not obj:
                 continue
-            # a path's own map is not its user here: the map is looked at on its own
-            parts, ev = _usage(obj, own_holders=map_dms if label.startswith("disk") else None)
+            uses, ev = _uses(obj, own_holders=own_holders)
             workload = [o for o in ev["openers"] if (o.get("comm") or "") not in TRANSIENT_OPENERS]
-            busy = [p for p in parts if "a udev worker" not in p]
+            busy = [u["text"] for u in uses if u["kind"] != USE_TRANSIENT_OPENER]
             if busy:
                 users.append("%s: %s" % (label, "; ".join(busy)))
                 openers.extend(workload)
