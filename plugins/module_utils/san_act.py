@@ -19,7 +19,6 @@ __metaclass__ = type
 
 import errno
 import os
-import re
 import signal
 import stat
 import threading
@@ -34,9 +33,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_va
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed, IdentityChanged
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import HCTL_RE, serial_matches
 
-_HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
 MIN_COMMAND_SECONDS = 5.0
@@ -863,7 +861,7 @@ def delete_disk(host, step):
         raise Refused("disk %s" % step["target"], "unknown", "is gone before delete (nothing written); "
                       "its identity cannot be re-checked")
     hctl = d["hctl"]
-    if not _HCTL.match(hctl or ""):
+    if not HCTL_RE.match(hctl or ""):
         raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
     if not d.get("map") and not d.get("holders"):
         detail["exclusive_open"] = exclusive_open_check(host, d)
@@ -918,7 +916,7 @@ def _disks_of(steps):
 # ---------------------------------------------------------------------------------------------- scan acts
 def scan_exact_lun(host, step):
     expect = step.get("expect") or {}
-    m = _HCTL.match(step["target"])
+    m = HCTL_RE.match(step["target"])
     if not m:
         raise Refused(step["target"], "invalid", "is not an H:C:T:L")
     h, c, t, lun = [int(x) for x in m.groups()]
@@ -1037,7 +1035,6 @@ def clean_references(host, refs, write):
 
 # ---------------------------------------------------------------------------------------------- executor
 ACT_ERRORS = (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError, ValueError)
-DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone", "rescan_disk")
 
 
 def _outcome(fn, *args):
@@ -1052,8 +1049,8 @@ def _read_for(host, steps):
     """One read of the host for `steps` (san_read.View), or None when it cannot be had in time: the steps then
     read what they need one by one, so a device that hangs the batch read costs only its own steps."""
     names = sorted(set((st.get("expect") or {}).get("name") or st["target"] for st in steps
-                       if st["action"] in DISK_ACTIONS))
-    maps = sorted(set(_map_key(st) for st in steps if st["action"] not in DISK_ACTIONS))
+                       if st["action"] in san_plan.SD_TARGET_ACTIONS))
+    maps = sorted(set(_map_key(st) for st in steps if st["action"] not in san_plan.SD_TARGET_ACTIONS))
     try:
         return host.reader.view(names, maps)
     except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
@@ -1384,6 +1381,4 @@ def _signal_name(signum):
 def host_for_module(params, **options):
     """The context the removal modules act through, its reader bound by the user's command deadline."""
     seconds = params["command_timeout"]
-    reader = san_read.Host(root="/", run=deadline.run, call=deadline.call, command_timeout=seconds,
-                           read_timeout=seconds, probe_timeout=min(8.0, seconds))
-    return ActContext(reader, command_timeout=seconds, **options)
+    return ActContext(san_read.reader_for(params), command_timeout=seconds, **options)

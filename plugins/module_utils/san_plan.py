@@ -29,6 +29,9 @@ MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone"
 DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
+# The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the
+# act reads these as disks, every other step by its map.
+SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
 # The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
 # san_act.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
 # its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.

@@ -370,8 +370,7 @@ class MultipathTools(object):
         self.module = module
         self.timeout = module.params["command_timeout"]
         self.errors = []
-        self.host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=self.timeout,
-                                  read_timeout=self.timeout)
+        self.host = san_read.reader_for(module.params)
 
     def bin(self, name, required=True):
         return self.module.get_bin_path(name, required=required)
