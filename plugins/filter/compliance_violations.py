@@ -42,74 +42,7 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
-
-
-def _v(area, check, obj, detail="", **extra):
-    text = "%s %s: %s%s" % (area, check, obj, (" (%s)" % detail) if detail else "")
-    out = {"area": area, "check": check, "object": obj, "text": text}
-    out.update(extra)
-    return out
-
-
-def _setting(key, value):
-    """'no_path_retry = queue': what a reader has to change, rather than only where it is."""
-    if not key:
-        return ""
-    return "%s = %s" % (key, "(not set)" if value in (None, "") else value)
-
-
-def _ran(result):
-    return isinstance(result, dict) and not result.get("skipped")
-
-
-def compliance_violations(audit):
-    if not isinstance(audit, dict):
-        raise AnsibleFilterError("compliance_violations expects a dict, got %s" % type(audit).__name__)
-    out = []
-    mp = audit.get("multipath")
-    if _ran(mp):
-        queueing = []
-        for f in mp.get("remaining_findings") or []:
-            if f.get("severity", "warning") != "warning":
-                continue
-            scope = f.get("scope") or ""
-            if f.get("check") == "live_map_queueing" and scope.startswith("map:"):
-                queueing.append(scope[len("map:"):])
-                continue
-            setting = _setting(f.get("key"), f.get("value"))
-            out.append(_v("multipath", f.get("check"), scope, "%s in %s" % (setting, scope) if setting else "",
-                          setting=f.get("key"), value=f.get("value"), recommended=f.get("recommended"),
-                          reason=f.get("reason")))
-        # one violation per queueing map, whether the audit reported it as a finding, in the list, or both
-        for name in queueing + [n for n in mp.get("live_maps_queueing") or [] if n not in queueing]:
-            out.append(_v("multipath", "live_map_queueing", name, "queues without bound", device=name,
-                          setting="features", value="queue_if_no_path"))
-    iscsi = audit.get("iscsi")
-    if _ran(iscsi):
-        for key, status in sorted((iscsi.get("file_changes") or {}).items()):
-            if status != "unchanged":
-                out.append(_v("iscsi", key, iscsi.get("path") or "iscsid.conf", "would be %s" % status,
-                              setting=key))
-        for r in iscsi.get("record_changes") or []:
-            out.append(_v("iscsi", r.get("key"), "%s %s" % (r.get("target"), r.get("portal")),
-                          "%s, not %s" % (r.get("before"), r.get("after")), setting=r.get("key"),
-                          value=r.get("before"), recommended=r.get("after")))
-    lvm = audit.get("lvm")
-    if _ran(lvm):
-        for f in lvm.get("findings") or []:
-            if f.get("severity", "warning") == "warning":
-                out.append(_v("lvm", f.get("check"), f.get("object"), f.get("reason") or "",
-                              device=f.get("object"), reason=f.get("reason")))
-    san = audit.get("san")
-    if isinstance(san, dict):
-        for v in san.get("verdicts") or []:
-            if v.get("kind") in STALE_VERDICTS:
-                out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),
-                              wwid=v.get("wwid"), reason=v.get("reason")))
-    return out
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 
 
 class FilterModule(object):

@@ -308,7 +308,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
         diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
     if diff:
         raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_plan._describe_diff(diff), evidence={"diff": diff})
+                      % san_plan.describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
@@ -329,11 +329,12 @@ def verify_identity(host, step, options=None):
     diff = san_plan.identity_diff(expect, d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
-                      "was reused or the LUN changed — nothing written" % san_plan._describe_diff(diff),
+                      "was reused or the LUN changed — nothing written" % san_plan.describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = host.disk_holders_now(d)
-    san_plan.check_disk_deletable(info, options, san_read.live_maps(host, d, info["holders"]))
+    own_map = host.map_now(d["map"]) if d.get("map") else None
+    san_plan.check_disk_deletable(info, options, san_read.live_maps(d, info["holders"], own_map))
     return d
 
 
@@ -405,7 +406,7 @@ def _send_queueing_off(host, step):
             not all(p.get("dm_state") == "failed" for p in m.get("paths") or []):
         # planned as dead (every path failed); a path came back since: its openers may be doing real I/O
         raise Refused("map %s" % name, "opener", "has openers (%s) and a path is no longer failed; it was planned "
-                      "as a dead map, not touching it" % ", ".join(san_plan._opener_label(o) for o in
+                      "as a dead map, not touching it" % ", ".join(san_plan.opener_label(o) for o in
                                                                    san_plan.workload_openers(m.get("openers"))),
                       evidence={"openers": m.get("openers"), "paths": m.get("paths")})
     if release:
@@ -943,7 +944,7 @@ def rescan_disk(host, step):
     diff = san_plan.identity_diff(expect, d, ("name", "hctl", "dev"))
     if diff:
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_plan._describe_diff(diff))
+                      % san_plan.describe_diff(diff))
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
     return {"outcome": "done", "hctl": d["hctl"]}
@@ -978,7 +979,7 @@ def verify_lun(host, step):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
-                        % (name, san_plan._describe_diff(bad)), {"diff": bad})
+                        % (name, san_plan.describe_diff(bad)), {"diff": bad})
     return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}
 
 

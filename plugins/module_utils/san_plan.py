@@ -121,7 +121,7 @@ def describe_holder(holder):
     return "%s holder %s" % (classify_holder(holder), label)
 
 
-def _opener_label(opener):
+def opener_label(opener):
     return "pid %s (%s)" % (opener.get("pid"), opener.get("comm"))
 
 
@@ -168,7 +168,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
                       evidence={"openers_unknown": info["openers_unknown"]})
     busy = workload_openers(info.get("openers"))
     if busy and not allow_openers:
-        labels = [_opener_label(o) for o in busy]
+        labels = [opener_label(o) for o in busy]
         raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
                       evidence={"openers": busy})
     if "open_count" in info and info["open_count"] is None:  # a map (a disk has no open count of its own)
@@ -178,7 +178,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
     open_count = info.get("open_count") or 0
     unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
     if unexplained and not (allow_openers and unexplained <= (exiting_opens or 0)):
-        named = ", ".join(_opener_label(o) for o in info.get("openers") or []) or "no process"
+        named = ", ".join(opener_label(o) for o in info.get("openers") or []) or "no process"
         raise Refused(target, "open_count",
                       "has open count %s, %s more than the openers seen (%s) explain: a kernel user, another "
                       "mount namespace, a short-lived opener, or a process killed while its I/O queued on the device "
@@ -358,7 +358,7 @@ def plan_map_flush(map_info, options=None):
     ]
     if release:
         settle = float(options.get("settle", RELEASE_SETTLE))
-        blocked = [_opener_label(o) for o in workload_openers(map_info.get("openers"))]
+        blocked = [opener_label(o) for o in workload_openers(map_info.get("openers"))]
         if exiting:
             blocked.append("%d killed task(s) still closing it" % exiting)
         steps.append(step("verify_unused", name, dict(released, settle=settle),
@@ -436,7 +436,7 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
         diff = identity_diff(want, disk)
         if diff:
             raise Refused("disk %s" % name, "identity", "is not the device the caller expected (%s); the kernel "
-                          "name may have been reused" % _describe_diff(diff), evidence={"diff": diff})
+                          "name may have been reused" % describe_diff(diff), evidence={"diff": diff})
         check_disk_deletable(disk, options, options.get("live_maps"))
         ident = disk_identity(disk)
         for key in ("wwid", "serial"):
@@ -454,7 +454,7 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
     return steps
 
 
-def _describe_diff(diff):
+def describe_diff(diff):
     return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
 
 

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live SCSI probes of sd paths: TEST UNIT READY, INQUIRY, VPD 0x80 (sg3-utils), each with the probe deadline.
 
-Only sd nodes are opened, never /dev/dm-* (lab finding 1). What an answer means is the judge's
-(san_judge.classify_probe); this module only asks.
+Only sd nodes are opened, never /dev/dm-* (lab finding 1). san_sense reads what each answer says; what that
+means for a path is the judge's (san_judge.path_state); this module only asks.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,7 +17,7 @@ import time
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_judge import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_sense import (
     OPEN_FAIL_RE, classify_probe, host_byte_failed)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import SD_RE
 

@@ -826,12 +826,12 @@ def disk_holders(host, disk):
     return describe_holders(host, names)
 
 
-def live_maps(host, disk, holders):
-    """The multipath maps a disk still belongs to, as the act's current read shows them (ActContext.map_now):
-    {map name and dm-N: map} of its own map, and
-    {dm-N: {name, dm}} of each holder (as disk_holders describes them) that is a multipath map."""
+def live_maps(disk, holders, own_map=None):
+    """The multipath maps a disk still belongs to: {map name and dm-N: map} of `own_map` (the disk's map as the
+    caller's current read shows it, None when it is gone), and {dm-N: {name, dm}} of each holder (as disk_holders
+    describes them) that is a multipath map."""
     out = {}
-    m = host.map_now(disk["map"]) if disk.get("map") else None
+    m = own_map if disk.get("map") else None
     if m is not None:
         out[disk["map"]] = out[m.get("dm")] = m
     for h in holders:

@@ -422,7 +422,7 @@ class MultipathTools(object):
                                     self.errors)
         disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows
-        disks = [d for d in disks if not (d["vendor"] and any(mc._rx_search(t["vendor"], d["vendor"]) for t in targets))]
+        disks = [d for d in disks if not (d["vendor"] and any(mc.rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)
         for disk in disks:
             disk["claimed"] = bool(disk["holder"])

@@ -10,7 +10,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 
 SCHEMA_VERSION = "1.1"
 SEVERITIES = ("error", "violation", "warning", "info")
