@@ -17,7 +17,6 @@ MAX_LINES = 80
 ALLOWED = {
     "module_utils/multipath_config.py::parse": 98,
     "module_utils/multipath_config.py::plan_fix": 91,
-    "module_utils/san_plan.py::plan_cleanup": 214,
     "module_utils/san_read.py::read_procs": 81,
     "module_utils/san_snapshot.py::assemble": 265,
     "modules/lvm_filter_info.py::main": 115,
