@@ -20,6 +20,8 @@ import signal
 import subprocess
 import time
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed
+
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 # After SIGKILL a healthy child is gone within milliseconds; one in D state never is.
 REAP_GRACE_SECONDS = 0.5
@@ -140,7 +142,8 @@ def call(fn, args=(), timeout=10.0, what=None):
     """Run fn(*args) in a forked child and return its JSON-able result within `timeout` seconds.
 
     The child keeps only its result pipe: /dev/null on 0-2, every other inherited fd closed (see _detach_fds).
-    Exceptions raised in the child come back as RuntimeError with the child's message.
+    Exceptions raised in the child come back as san_errors.ChildFailed (a RuntimeError) with the child's
+    message and, for a san_errors.SanError, its fields.
     """
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -151,8 +154,8 @@ def call(fn, args=(), timeout=10.0, what=None):
             _detach_fds(write_fd)
             try:
                 payload = {"ok": fn(*args)}
-            except Exception as exc:  # reported to the parent, which decides
-                payload = {"error": "%s: %s" % (type(exc).__name__, exc)}
+            except Exception as exc:  # reported to the parent (with its fields), which decides
+                payload = ChildFailed.payload(exc)
             data = json.dumps(payload).encode("utf-8")
             view = memoryview(data)
             while view:
@@ -188,7 +191,7 @@ def call(fn, args=(), timeout=10.0, what=None):
     except ValueError:  # a child killed while it wrote: a failed read like any other, never a crash of the module
         raise RuntimeError("%s: the child's answer was cut short" % (what or fn.__name__))
     if "error" in payload:
-        raise RuntimeError("%s: %s" % (what or fn.__name__, payload["error"]))
+        raise ChildFailed.from_payload(what or fn.__name__, payload)
     return payload["ok"]
 
 

@@ -454,7 +454,7 @@ def _lists(doc, name):
 # ---------------------------------------------------------------------------------------------
 # judge
 
-def _rx_search(pattern, value):
+def rx_search(pattern, value):
     try:
         return re.search(pattern, value) is not None
     except re.error:
@@ -467,7 +467,7 @@ def entry_matches(entry, vendor, product):
     p = entry.get("product")
     if v is None or p is None:  # validate_pctable (libmultipath/config.c) drops such an entry
         return False
-    return _rx_search(v, vendor) and _rx_search(p, product)
+    return rx_search(v, vendor) and rx_search(p, product)
 
 
 def entry_is_specific(entry, vendor, product):

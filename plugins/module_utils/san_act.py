@@ -19,7 +19,6 @@ __metaclass__ = type
 
 import errno
 import os
-import re
 import signal
 import stat
 import threading
@@ -32,11 +31,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import san_re
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed, IdentityChanged
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import serial_matches
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import HCTL_RE, serial_matches
 
-_HCTL = re.compile(r"^([0-9]+):([0-9]+):([0-9]+):([0-9]+)$")
-IDENTITY_MARK = "IDENTITY CHANGED:"
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).
 MIN_COMMAND_SECONDS = 5.0
@@ -210,12 +208,14 @@ def _child_checked_write(sys_root, hctl, name, dev, attr, data):
         except OSError:
             names = []
         if name not in names:
-            raise ValueError("%s %s is no longer %s (found %s)" % (IDENTITY_MARK, hctl, name, names or "nothing"))
+            raise IdentityChanged("%s is no longer %s (found %s)" % (hctl, name, names or "nothing"), device=hctl,
+                                  identity={"expected": name, "found": names})
         if dev:
             with open(os.path.join(dev_dir, "block", name, "dev")) as fh:
                 now = fh.read().strip()
             if now != dev:
-                raise ValueError("%s %s/%s is %s, expected %s" % (IDENTITY_MARK, hctl, name, now, dev))
+                raise IdentityChanged("%s/%s is %s, expected %s" % (hctl, name, now, dev), device=hctl,
+                                      identity={"expected": dev, "found": now})
     with open(os.path.join(dev_dir, attr), "w") as fh:
         fh.write(data)
     return True
@@ -225,24 +225,28 @@ def _child_exclusive_open(node, dev):
     """(runs in a forked child) open the sd node O_EXCL|O_NONBLOCK and close it: EBUSY when the kernel has it
     claimed (a mount, dm/md, btrfs, ZFS, drbd, an LIO backstore, swap, another exclusive opener). Plain opens by
     processes do not conflict; the /proc scan names those. Only for a plain sd: never on a dm device that may
-    queue (lab finding 1). Returns "ok", "busy: <reason>" or raises ValueError when the node is not `dev`."""
+    queue (lab finding 1). Returns {"claimed", "reason" (when claimed), "answer" (as reported)}; raises
+    IdentityChanged when the node is not `dev`."""
     try:
         fd = os.open(node, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.EBUSY:
-            return "busy: %s" % os.strerror(exc.errno)
+            reason = os.strerror(exc.errno)
+            return {"claimed": True, "reason": reason, "answer": "busy: %s" % reason}
         if exc.errno in (errno.ENXIO, errno.ENODEV, errno.ENOMEDIUM):
             # the kernel checks the exclusive claim before the driver's open: an offline sd that refuses the
             # open has no exclusive holder
-            return "ok: not claimed (the driver refused the open: %s)" % os.strerror(exc.errno)
+            return {"claimed": False,
+                    "answer": "ok: not claimed (the driver refused the open: %s)" % os.strerror(exc.errno)}
         raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISBLK(st.st_mode) or "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)) != dev:
-            raise ValueError("%s %s is not block device %s" % (IDENTITY_MARK, node, dev))
+            raise IdentityChanged("%s is not block device %s" % (node, dev), device=node,
+                                  identity={"expected": dev})
     finally:
         os.close(fd)
-    return "ok"
+    return {"claimed": False, "answer": "ok"}
 
 
 def exclusive_open_check(host, d):
@@ -252,15 +256,21 @@ def exclusive_open_check(host, d):
     try:
         answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
     except RuntimeError as exc:
-        if IDENTITY_MARK in str(exc):
-            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() + "; nothing written")
+        if _identity_changed(exc):
+            raise Refused(target, "identity", exc.reason + "; nothing written")
         raise Refused(target, "open_count", "could not be opened exclusively to check for kernel users (%s); "
                       "not deleting" % exc)
-    if not answer.startswith("ok"):
+    if answer["claimed"]:
         raise Refused(target, "open_count", "is claimed by a kernel user (exclusive open: %s): a mount, LVM/dm, md, "
-                      "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting" % answer[6:],
-                      holder="exclusive open refused", evidence={"exclusive_open": answer})
-    return answer
+                      "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting"
+                      % answer["reason"],
+                      holder="exclusive open refused", evidence={"exclusive_open": answer["answer"]})
+    return answer["answer"]
+
+
+def _identity_changed(exc):
+    """Did the child refuse because the device is no longer the one checked (its kind, never its text)?"""
+    return isinstance(exc, ChildFailed) and exc.is_identity_change()
 
 
 def _child_write(path, data):
@@ -274,9 +284,8 @@ def _sysfs_write(host, fn, args, target, what):
     try:
         return host.sysfs(fn, args, what)
     except RuntimeError as exc:
-        if IDENTITY_MARK in str(exc):
-            raise Refused(target, "identity", str(exc).split(IDENTITY_MARK, 1)[1].strip() +
-                          " — the kernel name or address was reused; nothing written")
+        if _identity_changed(exc):
+            raise Refused(target, "identity", exc.reason + " — the kernel name or address was reused; nothing written")
         raise ActFailed(target, "%s failed: %s" % (what, exc))
 
 
@@ -299,7 +308,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
         diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
     if diff:
         raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_plan._describe_diff(diff), evidence={"diff": diff})
+                      % san_plan.describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
@@ -320,11 +329,12 @@ def verify_identity(host, step, options=None):
     diff = san_plan.identity_diff(expect, d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
-                      "was reused or the LUN changed — nothing written" % san_plan._describe_diff(diff),
+                      "was reused or the LUN changed — nothing written" % san_plan.describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = host.disk_holders_now(d)
-    san_plan.check_disk_deletable(info, options, san_read.live_maps(host, d, info["holders"]))
+    own_map = host.map_now(d["map"]) if d.get("map") else None
+    san_plan.check_disk_deletable(info, options, san_read.live_maps(d, info["holders"], own_map))
     return d
 
 
@@ -396,7 +406,7 @@ def _send_queueing_off(host, step):
             not all(p.get("dm_state") == "failed" for p in m.get("paths") or []):
         # planned as dead (every path failed); a path came back since: its openers may be doing real I/O
         raise Refused("map %s" % name, "opener", "has openers (%s) and a path is no longer failed; it was planned "
-                      "as a dead map, not touching it" % ", ".join(san_plan._opener_label(o) for o in
+                      "as a dead map, not touching it" % ", ".join(san_plan.opener_label(o) for o in
                                                                    san_plan.workload_openers(m.get("openers"))),
                       evidence={"openers": m.get("openers"), "paths": m.get("paths")})
     if release:
@@ -852,7 +862,7 @@ def delete_disk(host, step):
         raise Refused("disk %s" % step["target"], "unknown", "is gone before delete (nothing written); "
                       "its identity cannot be re-checked")
     hctl = d["hctl"]
-    if not _HCTL.match(hctl or ""):
+    if not HCTL_RE.match(hctl or ""):
         raise Refused("disk %s" % d["name"], "identity", "has no valid H:C:T:L (%r)" % hctl)
     if not d.get("map") and not d.get("holders"):
         detail["exclusive_open"] = exclusive_open_check(host, d)
@@ -907,7 +917,7 @@ def _disks_of(steps):
 # ---------------------------------------------------------------------------------------------- scan acts
 def scan_exact_lun(host, step):
     expect = step.get("expect") or {}
-    m = _HCTL.match(step["target"])
+    m = HCTL_RE.match(step["target"])
     if not m:
         raise Refused(step["target"], "invalid", "is not an H:C:T:L")
     h, c, t, lun = [int(x) for x in m.groups()]
@@ -934,7 +944,7 @@ def rescan_disk(host, step):
     diff = san_plan.identity_diff(expect, d, ("name", "hctl", "dev"))
     if diff:
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_plan._describe_diff(diff))
+                      % san_plan.describe_diff(diff))
     _sysfs_write(host, _child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
     return {"outcome": "done", "hctl": d["hctl"]}
@@ -969,7 +979,7 @@ def verify_lun(host, step):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
-                        % (name, san_plan._describe_diff(bad)), {"diff": bad})
+                        % (name, san_plan.describe_diff(bad)), {"diff": bad})
     return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}
 
 
@@ -1026,7 +1036,6 @@ def clean_references(host, refs, write):
 
 # ---------------------------------------------------------------------------------------------- executor
 ACT_ERRORS = (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError, ValueError)
-DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone", "rescan_disk")
 
 
 def _outcome(fn, *args):
@@ -1041,8 +1050,8 @@ def _read_for(host, steps):
     """One read of the host for `steps` (san_read.View), or None when it cannot be had in time: the steps then
     read what they need one by one, so a device that hangs the batch read costs only its own steps."""
     names = sorted(set((st.get("expect") or {}).get("name") or st["target"] for st in steps
-                       if st["action"] in DISK_ACTIONS))
-    maps = sorted(set(_map_key(st) for st in steps if st["action"] not in DISK_ACTIONS))
+                       if st["action"] in san_plan.SD_TARGET_ACTIONS))
+    maps = sorted(set(_map_key(st) for st in steps if st["action"] not in san_plan.SD_TARGET_ACTIONS))
     try:
         return host.reader.view(names, maps)
     except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
@@ -1373,6 +1382,4 @@ def _signal_name(signum):
 def host_for_module(params, **options):
     """The context the removal modules act through, its reader bound by the user's command deadline."""
     seconds = params["command_timeout"]
-    reader = san_read.Host(root="/", run=deadline.run, call=deadline.call, command_timeout=seconds,
-                           read_timeout=seconds, probe_timeout=min(8.0, seconds))
-    return ActContext(reader, command_timeout=seconds, **options)
+    return ActContext(san_read.reader_for(params), command_timeout=seconds, **options)

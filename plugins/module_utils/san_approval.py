@@ -276,7 +276,7 @@ def gate(plan, snapshot, approved):
                 continue
             diff = _difference(theirs, listed)
             if diff:
-                changed.append("%s %s: %s" % (listed["action"], listed["target"], san_plan._describe_diff(diff)))
+                changed.append("%s %s: %s" % (listed["action"], listed["target"], san_plan.describe_diff(diff)))
         if not (missing or changed):
             continue
         kind, name = _unit_object(unit)

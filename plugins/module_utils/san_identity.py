@@ -17,6 +17,13 @@ import re
 MPATH_UUID_PREFIX = "mpath-"
 SAN_TRANSPORTS = ("iscsi", "fc")
 SESSION_RE = re.compile(r"^session(\d+)$")
+# An sd's kernel name: "sd" + base-26 letters (sd_format_disk_name: sda..sdz, sdaa..), at most 29 of them, the
+# kernel's own bound (DISK_NAME_LEN 32 with "sd" and the NUL). {1,4} (475,254 disks) was a guess below the kernel's;
+# no bound at all let any length through the input checks. Partitions (sda1) are not sd names.
+SD_NAME_RE = re.compile(r"^sd[a-z]{1,29}$")
+# H:C:T:L: host, channel and target are unsigned 32-bit (10 digits), the LUN 64-bit (20 digits: scsilun_to_int of
+# an extended LUN exceeds 10). ASCII digits only: "\d" also matches other scripts' digits.
+HCTL_RE = re.compile(r"^([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,20})$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 # multipathd keeps an fd on every path it watches.
@@ -24,8 +31,8 @@ DAEMON_OPENERS = frozenset(["multipathd"])
 # udev's probes get stuck in blkid on a queueing map (lab finding 2); disabling queueing makes their I/O fail
 # and they go away. Names as /proc/PID/comm shows them (15 characters at most) on every udev generation.
 # kpartx: with multipath-tools 0.11 / udev 257 (Debian trixie) the kpartx that udev runs on a map's change event
-# is what gets stuck reading the partition table of an unmapped queueing map (bookworm's 0.9.4 showed blkid);
-# partition maps it created would be holders, which are judged on their own.
+# is what gets stuck reading the partition table of an unmapped queueing map (lab finding 12; bookworm showed
+# blkid); partition maps it created would be holders, which are judged on their own.
 TRANSIENT_OPENERS = frozenset(["systemd-udevd", "(udev-worker)", "udev-worker", "udevd", "blkid", "udevadm",
                                "kpartx"])
 HARMLESS_OPENERS = DAEMON_OPENERS | TRANSIENT_OPENERS

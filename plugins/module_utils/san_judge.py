@@ -14,9 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
-import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import vpd80_serial
 # identity and the openers that are not a workload: one definition for every stage (san_identity)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
     DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator, serial_matches)
@@ -87,27 +85,40 @@ def _classify_openers(openers):
     return workload, transient
 
 
+# kinds of use (_uses): a transient opener goes away when queueing is disabled, every other kind is a user
+USE_TRANSIENT_OPENER = "transient_opener"
+
+
 def _usage(obj, own_holders=None):
-    """What uses a map or disk: holders (except own_holders), mounts, swap, openers."""
+    """What uses a map or disk, in words: holders (except own_holders), mounts, swap, openers."""
+    uses, evidence = _uses(obj, own_holders)
+    return [u["text"] for u in uses], evidence
+
+
+def _uses(obj, own_holders=None):
+    """What uses a map or disk: [{kind, text}] and the evidence. Callers decide by `kind`, never by the text."""
     holders = [h for h in obj.get("holders") or [] if h not in (own_holders or [])]
     workload, transient = _classify_openers(obj.get("openers"))
-    parts = []
+    uses = []
+
+    def use(kind, text):
+        uses.append({"kind": kind, "text": text})
     if obj.get("mountpoints"):
-        parts.append("mounted at %s" % ", ".join(obj["mountpoints"]))
+        use("mounted", "mounted at %s" % ", ".join(obj["mountpoints"]))
     if obj.get("swap"):
-        parts.append("used as swap")
+        use("swap", "used as swap")
     if holders:
-        parts.append("held by %s" % ", ".join(holders))
+        use("holder", "held by %s" % ", ".join(holders))
     for user in obj.get("kernel_users") or []:
-        parts.append("used by %s" % kernel_user_label(user))
+        use("kernel_user", "used by %s" % kernel_user_label(user))
     if obj.get("openers_unknown"):
-        parts.append("openers unknown (%s)" % obj["openers_unknown"])
+        use("openers_unknown", "openers unknown (%s)" % obj["openers_unknown"])
     for op in workload:
-        parts.append("open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
-                                                " via %s" % op["via"] if op.get("via") else ""))
+        use("opener", "open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
+                                                 " via %s" % op["via"] if op.get("via") else ""))
     for op in transient:
-        parts.append("open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
-                     % (op.get("pid"), op.get("comm")))
+        use(USE_TRANSIENT_OPENER, "open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
+            % (op.get("pid"), op.get("comm")))
     evidence = {
         "mountpoints": list(obj.get("mountpoints") or []),
         "swap": bool(obj.get("swap")),
@@ -118,7 +129,7 @@ def _usage(obj, own_holders=None):
     }
     if "open_count" in obj:
         evidence["open_count"] = obj.get("open_count")
-    return parts, evidence
+    return uses, evidence
 
 
 def host_findings(snapshot):
@@ -357,6 +368,210 @@ def _same_serial(a, b):
     return bool(a) and bool(b) and a.strip() == b.strip()
 
 
+class _Truth(object):
+    """What cross_check judges against: the host's initiators, the array records that apply to them (by WWID too),
+    the coverage indexes of the array's targets and the initiators the records were read for."""
+
+    def __init__(self, snapshot, array_luns, array_wwid_prefixes, array_targets, array_initiators):
+        self.snapshot = snapshot
+        host = snapshot.get("host") or {}
+        initiators = set()
+        if host.get("iscsi_iqn"):
+            initiators.add(normalize_initiator(host["iscsi_iqn"]))
+        for w in list(host.get("fc_wwpns") or []) + list(host.get("initiators") or []):
+            initiators.add(normalize_initiator(w))
+        for d in (snapshot.get("disks") or {}).values():
+            if d.get("initiator"):
+                initiators.add(normalize_initiator(d["initiator"]))
+        self.initiators = initiators
+        self.index = coverage_index(array_targets)
+        self.addresses = address_index(array_targets)
+        self.truth_initiators = None if array_initiators is None else set(
+            i if i == ALL_INITIATORS else normalize_initiator(i) for i in array_initiators)
+        self.prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
+        self.records = [r for r in (array_luns or []) if _applies(r, initiators)]
+        self.by_wwid = {}
+        for r in self.records:
+            if r.get("wwid"):
+                self.by_wwid.setdefault(r["wwid"].lower(), []).append(r)
+        self.iqn = host.get("iscsi_iqn")
+
+    def path_initiators(self, disk):
+        return _path_initiators(disk, self.snapshot, self.iqn)
+
+    def at_lun(self, disk, svm_key):
+        """Array records mapped at this disk's LUN id by the SVM that serves this path (cluster + SVM), for the
+        initiator and protocol the path uses (igroup)."""
+        lun = disk.get("lun")
+        if lun is None:
+            return None
+        path_inits = self.path_initiators(disk)
+        out = []
+        for r in self.records:
+            if r.get("lun_id") != lun or not _protocol_ok(r, disk.get("transport")):
+                continue
+            if (r.get("cluster"), r.get("svm")) != svm_key:
+                continue
+            if path_inits and r.get("igroup_initiators") and not any(
+                    normalize_initiator(i) in path_inits for i in r["igroup_initiators"]):
+                continue
+            out.append(r)
+        return out
+
+
+def _path_coverage(truth, disk, pev):
+    """(svm_key, path initiators, why not covered): the SVM whose data covers this path, or None and why."""
+    svm_key, why_not = serving_svm(disk, truth.index, truth.addresses)
+    path_inits = truth.path_initiators(disk)
+    not_read = _initiator_covered(path_inits, truth.truth_initiators) if path_inits else None
+    if svm_key is None:
+        return None, path_inits, "%s: %s" % (disk.get("name"), why_not)
+    if not path_inits:
+        return svm_key, path_inits, ("%s: the initiator this path logs in with is unknown (the kernel names none)"
+                                     % disk.get("name"))
+    if not_read:
+        return None, path_inits, "%s: %s" % (disk.get("name"), not_read)
+    pev["served_by"] = {"cluster": svm_key[0], "svm": svm_key[1]}
+    return svm_key, path_inits, None
+
+
+def _lun_reuse(disk, probe, cands, w, mine, pev):
+    """Why this path's LUN id now reaches another LU (live evidence only), or None."""
+    live = (probe or {}).get("serial_live")
+    why = None
+    # LUN id reuse needs live evidence: the serial the LU answers with now is not the serial of the LUN
+    # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
+    # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
+    # identity alone never decides.
+    host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
+    if live and host_differs and not any(_serial_of(live, r) for r in mine):
+        pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
+        live_hits = [r for r in cands if _serial_of(live, r)]
+        others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
+        if others:
+            why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
+                   "maps at LUN id %s, but the host holds this device as WWID %s" % (
+                       live, disk.get("serial"), others[0].get("path") or others[0].get("wwid"),
+                       disk.get("lun"), w))
+        elif not live_hits:
+            why = ("live VPD 0x80 serial %r (the host recorded %r) is not the serial of %s, which the "
+                   "array maps at LUN id %s" % (
+                       live, disk.get("serial"),
+                       ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
+                       disk.get("lun")))
+    elif w not in set((r.get("wwid") or "").lower() for r in cands):
+        pev["lun_id_reuse_unproven"] = ("the array maps another LUN at LUN id %s; no live serial "
+                                        "differs from the host's record, so no serial_mismatch"
+                                        % disk.get("lun"))
+    return why
+
+
+def _judge_path(truth, disk, state, probe, w, mine, seen):
+    """One path's evidence; counts it and records what it says in `seen` (working, failed, uncovered, served,
+    mismatches)."""
+    pev = {"name": disk.get("name"), "hctl": disk.get("hctl"), "lun": disk.get("lun"), "state": state,
+           "wwid": disk.get("wwid"), "serial": disk.get("serial")}
+    if probe:
+        pev["probe"] = dict(probe)
+    if state == "ok":
+        seen["working"] += 1
+    elif state == "failed":
+        seen["failed"] += 1
+    pev["target"] = disk.get("target_iqn") or disk.get("target_wwpn")
+    if disk.get("target_portal"):
+        pev["portal"] = disk["target_portal"]
+    svm_key, path_inits, uncovered = _path_coverage(truth, disk, pev)
+    if uncovered:
+        seen["uncovered"].append(uncovered)
+    else:
+        seen["served"].add(svm_key)
+    cands = truth.at_lun(disk, svm_key) if w.startswith(truth.prefixes) and svm_key and path_inits else None
+    if cands:
+        pev["array_at_lun"] = [_rec_summary(r) for r in cands]
+        why = _lun_reuse(disk, probe, cands, w, mine, pev)
+        if why:
+            pev["mismatch"] = why
+            seen["mismatches"].append((disk.get("name"), why))
+    elif cands is not None:
+        pev["array_at_lun"] = []
+    return pev
+
+
+def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
+    """The verdict from what the paths showed (see _judge_device)."""
+    working, failed = seen["working"], seen["failed"]
+    if not w.startswith(truth.prefixes):
+        return dict(base, kind="unknown_array", evidence=ev,
+                    reason="WWID %s starts with none of the configured array prefixes (%s)"
+                           % (wwid, ", ".join(truth.prefixes)))
+    if seen["uncovered"] or not path_count:
+        ev["not_covered"] = seen["uncovered"] or ["no path: nothing says which target serves it"]
+        return dict(base, kind="not_covered", evidence=ev,
+                    reason="not judged, the array data does not cover it (%s)%s" % (
+                        "; ".join(ev["not_covered"]),
+                        "; the array maps WWID %s to this host" % wwid if mine else ""))
+    if seen["mismatches"]:
+        return dict(base, kind="serial_mismatch", evidence=ev,
+                    reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in seen["mismatches"]))
+    if not mine:
+        if working and not failed:
+            return dict(base, kind="unexpected_visibility", evidence=ev,
+                        reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work"
+                               % (wwid, working))
+        if working:
+            return dict(base, kind="unexpected_visibility", evidence=ev,
+                        reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
+                               "work, %d fail" % (wwid, working, failed))
+        return dict(base, kind="stale_unmapped", evidence=ev,
+                    reason="the array no longer maps WWID %s to this host's initiators (%s) and "
+                           "no path works" % (wwid, ", ".join(sorted(truth.initiators)) or "none known"))
+    if failed or not working:
+        return dict(base, kind="paths_down_but_mapped", evidence=ev,
+                    reason="the array still maps %s (%s) to this host, but %d of %d path(s) fail: an "
+                           "outage, not a stale device" % (
+                               wwid, ", ".join(sorted(set(r.get("path") or "?" for r in mine))), failed,
+                               path_count))
+    return dict(base, kind="healthy", evidence=ev,
+                reason="mapped by the array (%s) and all %d path(s) work"
+                       % (", ".join(sorted(set(r.get("path") or "?" for r in mine))), working))
+
+
+def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
+    """The verdict of one map or map-less disk. path_items: [(disk, path_state, probe)]."""
+    w = (wwid or "").lower()
+    ev = dict(extra_ev)
+    mine = truth.by_wwid.get(w, [])
+    seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": []}
+    ev["paths"] = [_judge_path(truth, disk, state, probe, w, mine, seen) for disk, state, probe in path_items]
+    ev["array_mappings"] = [_rec_summary(r) for r in mine]
+    ev["coverage"] = [{"cluster": k[0], "svm": k[1]} for k in sorted(seen["served"], key=str)]
+    ev["working_paths"], ev["failed_paths"] = seen["working"], seen["failed"]
+    lun = None
+    for disk, _s, _p in path_items:
+        if disk.get("lun") is not None:
+            lun = disk["lun"]
+            break
+    base = {"object": obj_kind, "name": name, "wwid": wwid, "lun": lun}
+    return _verdict_kind(truth, base, ev, seen, wwid, w, mine, len(path_items))
+
+
+def _map_path_items(m, disks):
+    """[(disk, path_state, probe)] of a map's paths (a path without its sd gets its LUN from its H:C:T:L)."""
+    probes = m.get("probe") or {}
+    items = []
+    for p in m.get("paths") or []:
+        probe = probes.get(p.get("name"))
+        state, _r = path_state(p, probe)
+        disk = dict(disks.get(p.get("name")) or {"name": p.get("name"), "hctl": p.get("hctl")})
+        if disk.get("lun") is None and p.get("hctl"):
+            try:
+                disk["lun"] = int(p["hctl"].split(":")[3])
+            except (ValueError, IndexError):
+                pass
+        items.append((disk, state, probe))
+    return items
+
+
 def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_targets=None,
                 array_initiators=None):
     """Verdicts per map and per SAN sd without a map, from the snapshot and the array's LUN mappings.
@@ -371,181 +586,14 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_
     device is `not_covered` ("absent from the data" proves nothing for a cluster, SVM or initiator that was not
     read). Without array_targets or array_initiators nothing is covered.
     """
-    host = snapshot.get("host") or {}
-    initiators = set()
-    if host.get("iscsi_iqn"):
-        initiators.add(normalize_initiator(host["iscsi_iqn"]))
-    for w in list(host.get("fc_wwpns") or []) + list(host.get("initiators") or []):
-        initiators.add(normalize_initiator(w))
-    for d in (snapshot.get("disks") or {}).values():
-        if d.get("initiator"):
-            initiators.add(normalize_initiator(d["initiator"]))
-    index = coverage_index(array_targets)
-    addresses = address_index(array_targets)
-    truth_initiators = None if array_initiators is None else set(
-        i if i == ALL_INITIATORS else normalize_initiator(i) for i in array_initiators)
-    prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
-    records = [r for r in (array_luns or []) if _applies(r, initiators)]
-    by_wwid = {}
-    for r in records:
-        if r.get("wwid"):
-            by_wwid.setdefault(r["wwid"].lower(), []).append(r)
-
+    truth = _Truth(snapshot, array_luns, array_wwid_prefixes, array_targets, array_initiators)
     disks = snapshot.get("disks") or {}
-    iqn = host.get("iscsi_iqn")
-
-    def at_lun(disk, svm_key):
-        """Array records mapped at this disk's LUN id by the SVM that serves this path (cluster + SVM), for the
-        initiator and protocol the path uses (igroup)."""
-        lun = disk.get("lun")
-        if lun is None:
-            return None
-        path_inits = _path_initiators(disk, snapshot, iqn)
-        out = []
-        for r in records:
-            if r.get("lun_id") != lun or not _protocol_ok(r, disk.get("transport")):
-                continue
-            if (r.get("cluster"), r.get("svm")) != svm_key:
-                continue
-            if path_inits and r.get("igroup_initiators") and not any(
-                    normalize_initiator(i) in path_inits for i in r["igroup_initiators"]):
-                continue
-            out.append(r)
-        return out
-
-    def judge(obj_kind, name, wwid, path_items, extra_ev):
-        """path_items: [(disk, path_state, probe)]."""
-        w = (wwid or "").lower()
-        ev = dict(extra_ev)
-        ev["paths"] = []
-        working = failed = 0
-        mismatches = []
-        uncovered = []
-        served = set()
-        mine = by_wwid.get(w, [])
-        for disk, state, probe in path_items:
-            pev = {"name": disk.get("name"), "hctl": disk.get("hctl"), "lun": disk.get("lun"), "state": state,
-                   "wwid": disk.get("wwid"), "serial": disk.get("serial")}
-            if probe:
-                pev["probe"] = dict(probe)
-            if state == "ok":
-                working += 1
-            elif state == "failed":
-                failed += 1
-            svm_key, why_not = serving_svm(disk, index, addresses)
-            path_inits = _path_initiators(disk, snapshot, iqn)
-            pev["target"] = disk.get("target_iqn") or disk.get("target_wwpn")
-            if disk.get("target_portal"):
-                pev["portal"] = disk["target_portal"]
-            not_read = _initiator_covered(path_inits, truth_initiators) if path_inits else None
-            if svm_key is None:
-                uncovered.append("%s: %s" % (disk.get("name"), why_not))
-            elif not path_inits:
-                uncovered.append("%s: the initiator this path logs in with is unknown (the kernel names none)"
-                                 % disk.get("name"))
-            elif not_read:
-                uncovered.append("%s: %s" % (disk.get("name"), not_read))
-                svm_key = None
-            else:
-                served.add(svm_key)
-                pev["served_by"] = {"cluster": svm_key[0], "svm": svm_key[1]}
-            cands = at_lun(disk, svm_key) if w.startswith(prefixes) and svm_key and path_inits else None
-            if cands:
-                pev["array_at_lun"] = [_rec_summary(r) for r in cands]
-                live = (probe or {}).get("serial_live")
-                why = None
-                # LUN id reuse needs live evidence: the serial the LU answers with now is not the serial of the LUN
-                # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
-                # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
-                # identity alone never decides.
-                host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
-                if live and host_differs and not any(_serial_of(live, r) for r in mine):
-                    pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
-                    live_hits = [r for r in cands if _serial_of(live, r)]
-                    others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
-                    if others:
-                        why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
-                               "maps at LUN id %s, but the host holds this device as WWID %s" % (
-                                   live, disk.get("serial"), others[0].get("path") or others[0].get("wwid"),
-                                   disk.get("lun"), w))
-                    elif not live_hits:
-                        why = ("live VPD 0x80 serial %r (the host recorded %r) is not the serial of %s, which the "
-                               "array maps at LUN id %s" % (
-                                   live, disk.get("serial"),
-                                   ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
-                                   disk.get("lun")))
-                elif w not in set((r.get("wwid") or "").lower() for r in cands):
-                    pev["lun_id_reuse_unproven"] = ("the array maps another LUN at LUN id %s; no live serial "
-                                                    "differs from the host's record, so no serial_mismatch"
-                                                    % disk.get("lun"))
-                if why:
-                    pev["mismatch"] = why
-                    mismatches.append((disk.get("name"), why))
-            elif cands is not None:
-                pev["array_at_lun"] = []
-            ev["paths"].append(pev)
-        ev["array_mappings"] = [_rec_summary(r) for r in mine]
-        ev["coverage"] = [{"cluster": k[0], "svm": k[1]} for k in sorted(served, key=str)]
-        ev["working_paths"], ev["failed_paths"] = working, failed
-        lun = None
-        for disk, _s, _p in path_items:
-            if disk.get("lun") is not None:
-                lun = disk["lun"]
-                break
-        base = {"object": obj_kind, "name": name, "wwid": wwid, "lun": lun}
-
-        if not w.startswith(prefixes):
-            return dict(base, kind="unknown_array", evidence=ev,
-                        reason="WWID %s starts with none of the configured array prefixes (%s)"
-                               % (wwid, ", ".join(prefixes)))
-        if uncovered or not path_items:
-            ev["not_covered"] = uncovered or ["no path: nothing says which target serves it"]
-            return dict(base, kind="not_covered", evidence=ev,
-                        reason="not judged, the array data does not cover it (%s)%s" % (
-                            "; ".join(ev["not_covered"]),
-                            "; the array maps WWID %s to this host" % wwid if mine else ""))
-        if mismatches:
-            return dict(base, kind="serial_mismatch", evidence=ev,
-                        reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in mismatches))
-        if not mine:
-            if working and not failed:
-                return dict(base, kind="unexpected_visibility", evidence=ev,
-                            reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work"
-                                   % (wwid, working))
-            if working:
-                return dict(base, kind="unexpected_visibility", evidence=ev,
-                            reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
-                                   "work, %d fail" % (wwid, working, failed))
-            return dict(base, kind="stale_unmapped", evidence=ev,
-                        reason="the array no longer maps WWID %s to this host's initiators (%s) and "
-                               "no path works" % (wwid, ", ".join(sorted(initiators)) or "none known"))
-        if failed or not working:
-            return dict(base, kind="paths_down_but_mapped", evidence=ev,
-                        reason="the array still maps %s (%s) to this host, but %d of %d path(s) fail: an "
-                               "outage, not a stale device" % (
-                                   wwid, ", ".join(sorted(set(r.get("path") or "?" for r in mine))), failed,
-                                   len(path_items)))
-        return dict(base, kind="healthy", evidence=ev,
-                    reason="mapped by the array (%s) and all %d path(s) work"
-                           % (", ".join(sorted(set(r.get("path") or "?" for r in mine))), working))
-
     verdicts = []
     maps = snapshot.get("maps") or {}
     for wwid in sorted(maps):
         m = maps[wwid]
-        probes = m.get("probe") or {}
-        items = []
-        for p in m.get("paths") or []:
-            probe = probes.get(p.get("name"))
-            state, _r = path_state(p, probe)
-            disk = dict(disks.get(p.get("name")) or {"name": p.get("name"), "hctl": p.get("hctl")})
-            if disk.get("lun") is None and p.get("hctl"):
-                try:
-                    disk["lun"] = int(p["hctl"].split(":")[3])
-                except (ValueError, IndexError):
-                    pass
-            items.append((disk, state, probe))
-        v = judge("map", m.get("name"), wwid, items, {"dm": m.get("dm"), "queueing": m.get("queueing")})
+        v = _judge_device(truth, "map", m.get("name"), wwid, _map_path_items(m, disks),
+                          {"dm": m.get("dm"), "queueing": m.get("queueing")})
         verdicts.append(v)
         if v["kind"] == "serial_mismatch":
             verdicts.extend(_disk_mismatches(v, m, disks))
@@ -560,7 +608,7 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_
         extra = {"in_use": bool(parts)}
         if parts:
             extra["usage"] = uev
-        v = judge("disk", name, d.get("wwid"), [(d, state, probe)], extra)
+        v = _judge_device(truth, "disk", name, d.get("wwid"), [(d, state, probe)], extra)
         if v["kind"] == "serial_mismatch":
             cands = (v["evidence"]["paths"][0].get("array_at_lun") or []) if v["evidence"]["paths"] else []
             if len(cands) == 1:
@@ -652,21 +700,20 @@ def corruption_risks(snapshot):
         if v.get("kind") != "serial_mismatch":
             continue
         if v.get("object") == "map":
-            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")))]
+            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")), None)]
         else:
             d = disks.get(v.get("name"))
-            objs = [("disk %s" % v.get("name"), d)]
+            # a path's own map is not its user here: the map is looked at on its own
+            objs = [("disk %s" % v.get("name"), d, set(m.get("dm") for m in maps.values()))]
             if d and d.get("map"):
-                objs.append(("its map %s" % d["map"], by_name.get(d["map"])))
-        map_dms = set(m.get("dm") for m in maps.values())
+                objs.append(("its map %s" % d["map"], by_name.get(d["map"]), None))
         users, openers = [], []
-        for label, obj in objs:
+        for label, obj, own_holders in objs:
             if not obj:
                 continue
-            # a path's own map is not its user here: the map is looked at on its own
-            parts, ev = _usage(obj, own_holders=map_dms if label.startswith("disk") else None)
+            uses, ev = _uses(obj, own_holders=own_holders)
             workload = [o for o in ev["openers"] if (o.get("comm") or "") not in TRANSIENT_OPENERS]
-            busy = [p for p in parts if "a udev worker" not in p]
+            busy = [u["text"] for u in uses if u["kind"] != USE_TRANSIENT_OPENER]
             if busy:
                 users.append("%s: %s" % (label, "; ".join(busy)))
                 openers.extend(workload)
@@ -681,135 +728,3 @@ def corruption_risks(snapshot):
         out.append({"object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"), "lun": v.get("lun"),
                     "users": users, "openers": openers, "msg": msg})
     return out
-
-
-# --------------------------------------------------------------------------------------------------
-# live probe: what the answers of sg3-utils (1.46 and later) mean
-
-SENSE_KEY_RE = re.compile(r"Sense key:\s*([A-Za-z ]+?)\s*$", re.M)
-ADD_SENSE_RE = re.compile(r"Additional sense:\s*(.+?)\s*$", re.M)
-ASC_RE = re.compile(r"\bASC=([0-9a-fA-F]{2})\b")
-RAW_SENSE_RE = re.compile(r"Raw sense data \(in hex\)[^\n]*\n\s*((?:[0-9a-fA-F]{2}\s+){13,})")
-TRANSPORT_RE = re.compile(r"(Host_status=0x[0-9a-fA-F]+\s*\[[^\]]*\]|Driver_status=0x[0-9a-fA-F]+\s*\[[^\]]*\]|"
-                          r"\bDID_[A-Z_]+\b)")
-HOST_STATUS_RE = re.compile(r"Host_status=0x([0-9a-fA-F]+)")
-DRIVER_STATUS_RE = re.compile(r"Driver_status=0x([0-9a-fA-F]+)")
-PQUAL_RE = re.compile(r"PQual=(\d)\s+PDT=(\d+)")
-OPEN_FAIL_RE = re.compile(r"error opening file:.*?:\s*(.+)$", re.M)
-LUN_NOT_SUPPORTED_RE = re.compile(r"logical unit not supported", re.I)
-# sg3_utils exit statuses (include/sg_lib.h)
-SG_FILE_ERROR = 15
-SG_TIMEOUT = 33
-SG_OS_BASE = 50
-SENSE_CATEGORIES = (2, 3, 5, 6, 7, 9, 10, 11, 14, 17, 18, 20, 21, 22, 24, 25, 26, 27, 28, 29, 40, 41, 98)
-
-
-def host_byte_failed(text):
-    """A non-zero SCSI host byte (DID_*) or driver byte other than DRIVER_SENSE means no SCSI answer."""
-    m = HOST_STATUS_RE.search(text)
-    if m and int(m.group(1), 16) != 0:
-        return True
-    m = DRIVER_STATUS_RE.search(text)
-    if m and (int(m.group(1), 16) & 0x0F) not in (0, 0x08):
-        return True
-    return bool(re.search(r"\bDID_(?!OK\b)[A-Z_]+", text))
-
-
-def parse_sense(text):
-    """Sense key, additional sense and ASC out of sg3-utils text (plain, -v or -vv)."""
-    out = {"sense_key": None, "additional": None, "asc": None}
-    m = SENSE_KEY_RE.search(text or "")
-    if m:
-        out["sense_key"] = m.group(1).strip()
-    m = ADD_SENSE_RE.search(text or "")
-    if m:
-        out["additional"] = m.group(1).strip()
-    m = ASC_RE.search(text or "")
-    if m:
-        out["asc"] = int(m.group(1), 16)
-    m = RAW_SENSE_RE.search(text or "")
-    if m:
-        raw = [int(x, 16) for x in m.group(1).split()]
-        if raw and (raw[0] & 0x7F) in (0x70, 0x71) and len(raw) > 12:
-            out["asc"] = raw[12]
-        elif raw and (raw[0] & 0x7F) in (0x72, 0x73) and len(raw) > 2:
-            out["asc"] = raw[2]
-    if out["asc"] is None and out["additional"] and LUN_NOT_SUPPORTED_RE.search(out["additional"]):
-        out["asc"] = 0x25
-    return out
-
-
-def _sense_text(sense):
-    parts = [p for p in (sense.get("sense_key"), sense.get("additional")) if p]
-    return ": ".join(parts) if parts else None
-
-
-def classify_probe(tur, inq, vpd=None):
-    """Classify a live probe of one sd.
-
-    tur, inq, vpd: dicts {rc, stdout, stderr} of `sg_turs -v`, `sg_inq` and `sg_inq -p 0x80 -r`, or
-    {timeout: seconds} when the command hit its deadline, or None when it was not run.
-    Returns {result, sense, serial_live, pqual, pdt}.
-    """
-    res = {"result": "error", "sense": None, "serial_live": None, "pqual": None, "pdt": None}
-
-    def text_of(r):
-        return "%s\n%s" % (r.get("stdout") or "", r.get("stderr") or "")
-
-    if tur is None:
-        res["sense"] = "not probed"
-        return res
-    if tur.get("timeout") is not None:
-        res.update(result="no_answer", sense="TEST UNIT READY got no answer within %ss" % tur["timeout"])
-        return res
-    ttext = text_of(tur)
-    m = OPEN_FAIL_RE.search(ttext)
-    if m or tur.get("rc") == SG_FILE_ERROR:
-        res.update(result="no_answer", sense="cannot open the device: %s" % (m.group(1).strip() if m else ttext.strip()))
-        return res
-    if host_byte_failed(ttext):
-        found = TRANSPORT_RE.findall(ttext)
-        res.update(result="no_answer", sense="transport failure: %s" % " ".join(found))
-        return res
-    if tur.get("rc") == SG_TIMEOUT:
-        res.update(result="no_answer", sense="pass-through timeout")
-        return res
-
-    tsense = parse_sense(ttext)
-    itext = text_of(inq) if inq and inq.get("timeout") is None else ""
-    isense = parse_sense(itext) if itext else {"asc": None}
-    m = PQUAL_RE.search(itext) if itext else None
-    inquiry_pq = None  # (PQual, PDT), only when INQUIRY printed both
-    if m:
-        inquiry_pq = (int(m.group(1)), int(m.group(2)))
-        res["pqual"], res["pdt"] = inquiry_pq
-
-    if vpd and vpd.get("rc") == 0 and vpd.get("stdout"):
-        res["serial_live"] = vpd80_serial(vpd["stdout"], trust_length=False)
-
-    if tsense.get("asc") == 0x25 or isense.get("asc") == 0x25:
-        res.update(result="lun_not_supported", sense=_sense_text(tsense) or _sense_text(isense)
-                   or "Logical unit not supported")
-        return res
-    if inquiry_pq is not None and inquiry_pq[0] in (1, 3):
-        res.update(result="lun_not_supported",
-                   sense="INQUIRY: PQual=%d PDT=%d (no logical unit at this LUN)" % inquiry_pq)
-        return res
-    if tur.get("rc") == 0 and not tsense.get("sense_key"):
-        if inq is not None and inq.get("timeout") is not None:
-            res.update(result="no_answer", sense="INQUIRY got no answer within %ss" % inq["timeout"])
-        elif inq is None or inq.get("rc") == 0:
-            res.update(result="ready", sense=None)
-        elif host_byte_failed(itext):
-            res.update(result="no_answer", sense="INQUIRY transport failure: %s" % " ".join(TRANSPORT_RE.findall(itext)))
-        else:
-            res.update(result="error", sense="INQUIRY failed (rc=%s): %s" % (inq.get("rc"), itext.strip()))
-        return res
-    if tsense.get("sense_key") or tur.get("rc") in SENSE_CATEGORIES or "device not ready" in ttext:
-        res.update(result="not_ready", sense=_sense_text(tsense) or ttext.strip() or ("sg_turs rc=%s" % tur.get("rc")))
-        return res
-    if tur.get("rc", 0) > SG_OS_BASE and tur.get("rc") < 97:
-        res.update(result="no_answer", sense="OS error %d: %s" % (tur["rc"] - SG_OS_BASE, ttext.strip()))
-        return res
-    res.update(result="error", sense="sg_turs rc=%s: %s" % (tur.get("rc"), ttext.strip()))
-    return res

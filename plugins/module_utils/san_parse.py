@@ -14,7 +14,9 @@ __metaclass__ = type
 import json
 import re
 
-SD_RE = re.compile(r"^sd[a-z]+$")
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SD_NAME_RE
+
+SD_RE = SD_NAME_RE
 DM_RE = re.compile(r"^dm-\d+$")
 
 

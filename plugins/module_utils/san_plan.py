@@ -29,6 +29,9 @@ MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone"
 DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
+# The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the
+# act reads these as disks, every other step by its map.
+SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
 # The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
 # san_act.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
 # its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
@@ -118,7 +121,7 @@ def describe_holder(holder):
     return "%s holder %s" % (classify_holder(holder), label)
 
 
-def _opener_label(opener):
+def opener_label(opener):
     return "pid %s (%s)" % (opener.get("pid"), opener.get("comm"))
 
 
@@ -165,7 +168,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
                       evidence={"openers_unknown": info["openers_unknown"]})
     busy = workload_openers(info.get("openers"))
     if busy and not allow_openers:
-        labels = [_opener_label(o) for o in busy]
+        labels = [opener_label(o) for o in busy]
         raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
                       evidence={"openers": busy})
     if "open_count" in info and info["open_count"] is None:  # a map (a disk has no open count of its own)
@@ -175,7 +178,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
     open_count = info.get("open_count") or 0
     unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
     if unexplained and not (allow_openers and unexplained <= (exiting_opens or 0)):
-        named = ", ".join(_opener_label(o) for o in info.get("openers") or []) or "no process"
+        named = ", ".join(opener_label(o) for o in info.get("openers") or []) or "no process"
         raise Refused(target, "open_count",
                       "has open count %s, %s more than the openers seen (%s) explain: a kernel user, another "
                       "mount namespace, a short-lived opener, or a process killed while its I/O queued on the device "
@@ -355,7 +358,7 @@ def plan_map_flush(map_info, options=None):
     ]
     if release:
         settle = float(options.get("settle", RELEASE_SETTLE))
-        blocked = [_opener_label(o) for o in workload_openers(map_info.get("openers"))]
+        blocked = [opener_label(o) for o in workload_openers(map_info.get("openers"))]
         if exiting:
             blocked.append("%d killed task(s) still closing it" % exiting)
         steps.append(step("verify_unused", name, dict(released, settle=settle),
@@ -433,7 +436,7 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
         diff = identity_diff(want, disk)
         if diff:
             raise Refused("disk %s" % name, "identity", "is not the device the caller expected (%s); the kernel "
-                          "name may have been reused" % _describe_diff(diff), evidence={"diff": diff})
+                          "name may have been reused" % describe_diff(diff), evidence={"diff": diff})
         check_disk_deletable(disk, options, options.get("live_maps"))
         ident = disk_identity(disk)
         for key in ("wwid", "serial"):
@@ -451,7 +454,7 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
     return steps
 
 
-def _describe_diff(diff):
+def describe_diff(diff):
     return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
 
 
@@ -614,6 +617,206 @@ def _never_touched(verdict):
     return "%s: %s" % (text, verdict["reason"]) if verdict.get("kind") == "not_covered" and verdict.get("reason") else text
 
 
+def _blocked_plan(blockers, verdicts):
+    """The plan of a host whose truth may be incomplete or old: no removal at all, and why, by name."""
+    names = ", ".join(sorted(set(b["why"] for b in blockers)))
+    why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
+    return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
+            "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
+                         "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
+                         else _never_touched(v)} for v in verdicts or []]}
+
+
+def _skip(skipped, v, why):
+    skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "reason": why})
+
+
+class _Chosen(object):
+    """What plan_cleanup removes, from the verdicts: maps (dead: chosen because every path failed, the act checks
+    that again; unmapped: stale_unmapped), map-less disks and serial-mismatch disks with their verdicts."""
+
+    def __init__(self):
+        self.maps, self.dead, self.unmapped, self.disks, self.mismatches = [], set(), set(), [], []
+
+
+def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
+    """A stale_unmapped (or, under host_evidence, unknown_array) verdict: choose its map or disk, or skip it."""
+    kind, obj = v.get("kind"), v.get("object")
+    earlier = policy.get("earlier") or {}
+    if kind == "unknown_array":
+        m = map_for(v) if obj == "map" else None
+        em = (earlier.get("maps") or {}).get((m or {}).get("wwid")) if m else None
+        if m is None or not host_evidence_gone(m, em, snapshot.get("collected_at"),
+                                               earlier.get("collected_at"), policy.get("grace", 300)):
+            return _skip(skipped, v, "host evidence does not show the LU gone on every path for the grace time")
+    if obj == "map":
+        m = map_for(v)
+        if m is None:
+            return _skip(skipped, v, "map no longer present")
+        unproven = unproven_failures(m)
+        if unproven:
+            return _skip(skipped, v, "path(s) %s of map %s: failure not positively observed (working or state "
+                                     "unknown); removal needs every path's failure seen"
+                         % (", ".join(unproven), m.get("name")))
+        chosen.maps.append(m)
+        chosen.dead.add(m.get("name"))
+        if kind == "stale_unmapped":
+            chosen.unmapped.add(m.get("name"))
+        return None
+    d = (snapshot.get("disks") or {}).get(v.get("name"))
+    if d is None:
+        return _skip(skipped, v, "disk no longer present")
+    if unproven_failures(d, "disk"):
+        return _skip(skipped, v, "disk %s: failure not positively observed (working or state unknown)"
+                     % d.get("name"))
+    chosen.disks.append(d)
+    return None
+
+
+def _choose(snapshot, verdicts, policy, skipped):
+    """_Chosen from the verdicts; every verdict not chosen is in `skipped` with the reason."""
+    maps = snapshot.get("maps") or {}
+    disks = snapshot.get("disks") or {}
+    by_name = dict((m.get("name"), m) for m in maps.values())
+    mode = policy.get("policy", "array")
+    repair = policy.get("repair_mismatch", True)
+    chosen = _Chosen()
+
+    def map_for(v):
+        return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
+    for v in verdicts or []:
+        kind, obj = v.get("kind"), v.get("object")
+        if kind == "stale_unmapped" or (kind == "unknown_array" and mode == "host_evidence"):
+            _choose_stale(v, snapshot, policy, chosen, skipped, map_for)
+        elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(
+                "array_mappings"):
+            # LUN id reuse: the array no longer maps this map's WWID; its paths now reach another LU. The map goes
+            # first (its sds cannot be deleted while it holds them), the sds are then repaired one by one below.
+            m = map_for(v)
+            if m is None:
+                _skip(skipped, v, "map no longer present")
+                continue
+            chosen.maps.append(m)
+        elif kind == "serial_mismatch" and obj == "disk" and repair:
+            d = disks.get(v.get("name"))
+            if d is None:
+                _skip(skipped, v, "disk no longer present")
+                continue
+            chosen.mismatches.append((d, v))
+        else:
+            _skip(skipped, v, _never_touched(v))
+    return chosen
+
+
+def _plan_flushes(chosen, snapshot, policy, skipped):
+    """{map name: its flush steps} of the chosen maps the plan may flush; a refused one is in `skipped`."""
+    map_steps = {}
+    closers = exiting_closers(snapshot)
+    allowance, not_allowed = exiting_allowance(chosen.maps, chosen.unmapped, closers, snapshot)
+    for m in chosen.maps:
+        try:
+            map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in chosen.unmapped,
+                                                              exiting_opens=allowance.get(m.get("name"), 0)))
+        except Refused as exc:
+            reason = str(exc)
+            if exc.kind == "open_count" and closers and m.get("name") in chosen.unmapped:
+                reason += ("; the %d task(s) exiting on this host while closing a block device (%s) cannot account "
+                           "for it: %s" % (len(closers), ", ".join(_task_label(t) for t in closers[:5]),
+                                           not_allowed or "only a dead map the array no longer maps (queueing, "
+                                           "every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing "
+                                           "else in the way) can be held by one, and only as many opens as it "
+                                           "has closers for"))
+            skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": reason})
+    return map_steps
+
+
+class _Deletions(object):
+    """Plans the deletes of disks as they will be once the planned map flushes have run, and records what they
+    remove (delete_disks) and repair (repaired)."""
+
+    def __init__(self, maps, flushed, policy, skipped):
+        live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)
+        live.update(dict((m.get("dm"), m) for m in maps.values() if m.get("name") not in flushed))
+        self.opts = dict(policy, live_maps=live)
+        self.policy = policy
+        self.flushed = flushed
+        self.flushed_dms = set(m.get("dm") for m in maps.values() if m.get("name") in flushed)
+        self.skipped = skipped
+        self.delete_disks, self.repaired = [], []
+
+    def without_flushed_map(self, d):
+        """The disk as it will be once the planned map flush has run: no longer held by that map."""
+        dd = dict(d)
+        if dd.get("map") in self.flushed:
+            dd["holders"] = [h for h in dd.get("holders") or []
+                             if (h.get("name") if isinstance(h, dict) else h) not in self.flushed_dms]
+            dd["map"] = None
+        return dd
+
+    def delete(self, d, flush_buffers=True, after_flush=None, mismatch=None):
+        flush_buffers = flush_buffers and self.policy.get("flush_buffers", True)
+        try:
+            out = plan_disk_delete([self.without_flushed_map(d)], {}, dict(self.opts, flush_buffers=flush_buffers))
+        except Refused as exc:
+            self.skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
+            return None
+        if mismatch is None:
+            self.delete_disks.append(disk_identity(d))
+        else:
+            ev = mismatch.get("evidence") or {}
+            self.repaired.append(dict(disk_identity(d), expect_wwid=ev.get("array_wwid") or ev.get("expected_wwid"),
+                                      expect_serial=ev.get("array_serial") or ev.get("expected_serial")))
+        if after_flush:
+            for st in out:
+                if st["action"] == "delete_disk":
+                    st["expect"]["after_flush"] = after_flush
+        return out
+
+
+def _repair_steps(d, v):
+    """The exact rescan of a disk whose LUN id now reaches another LU, and the check of the LU it finds."""
+    ev = v.get("evidence") or {}
+    expect = {"wwid": ev.get("array_wwid") or ev.get("expected_wwid"),
+              "serial": ev.get("array_serial") or ev.get("expected_serial")}
+    hctl = d.get("hctl")
+    h, c, t, lun = [int(x) for x in hctl.split(":")]
+    out = [step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
+                                         "transport": d.get("transport"), "absent": True},
+                "exact rescan of %s after a serial mismatch" % hctl),
+           step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back")]
+    expect = dict((k, x) for k, x in expect.items() if x)
+    if expect:
+        out.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
+                        "the LUN must now show the array's serial"))
+    return out
+
+
+def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
+    """The steps of one removed map's unit: its flush, its paths' deletes, forgetting its WWID, then the rescans
+    of its paths that now reach another LU."""
+    name = m.get("name")
+    unit = "map %s" % name
+    tail = [st for st in body if st["action"] == "remove_wwid"]
+    group = _with_phase(_still_dead_at_act(body, name in dead), "flush", unit)
+    group = [st for st in group if st["action"] != "remove_wwid"]
+    rescans = []
+    for p in m.get("paths") or []:
+        d = disks.get(p.get("name"))
+        if d is None or d.get("name") in grouped:
+            continue
+        grouped.add(d.get("name"))
+        pair = mismatch_of.get(d.get("name"))
+        dels = deletions.delete(d, flush_buffers=pair is None, after_flush=m.get("wwid") or name,
+                                mismatch=pair[1] if pair else None)
+        if dels is None:
+            continue
+        _still_dead_at_act(dels, name in dead and pair is None)
+        group.extend(_with_phase(dels, "flush", unit))
+        if pair is not None:
+            rescans.extend(_with_phase(_repair_steps(*pair), "rescan", unit))
+    return group + _with_phase(tail, "flush", unit) + rescans
+
+
 def plan_cleanup(snapshot, verdicts, policy=None):
     """Ordered steps for a whole host. Returns {"steps": [...], "skipped": [...]}.
 
@@ -631,203 +834,45 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     Never touches paths_down_but_mapped, healthy or in-use devices; unknown_array only under host_evidence.
     """
     policy = policy or {}
-    mode = policy.get("policy", "array")
     blockers = removal_blockers(snapshot, verdicts, policy)
     if blockers:
-        # the truth may be incomplete or old: no removal at all on this host, and the plan says why, by name
-        names = ", ".join(sorted(set(b["why"] for b in blockers)))
-        why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
-        return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
-                "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
-                             "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
-                             else _never_touched(v)} for v in verdicts or []]}
+        return _blocked_plan(blockers, verdicts)
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
-    by_name = dict((m.get("name"), m) for m in maps.values())
-    earlier = policy.get("earlier") or {}
-    earlier_maps = earlier.get("maps") or {}
-    repair = policy.get("repair_mismatch", True)
     steps, skipped = [], []
-    flushed = set()
+    chosen = _choose(snapshot, verdicts, policy, skipped)
+    map_steps = _plan_flushes(chosen, snapshot, policy, skipped)
+    flushed = set(map_steps)
+    deletions = _Deletions(maps, flushed, policy, skipped)
     # what the steps remove, in plan order, for reports, --diff and the post-check (built with the steps)
-    flush_maps, delete_disks, repaired = [], [], []
-
-    def skip(v, why):
-        skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "reason": why})
-
-    def map_for(v):
-        return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
-
-    chosen_maps = []
-    dead = set()  # maps chosen because every path failed: the act checks that again before touching them
-    unmapped = set()
-    chosen_disks = []
-    mismatches = []
-    for v in verdicts or []:
-        kind, obj = v.get("kind"), v.get("object")
-        if kind == "stale_unmapped" or (kind == "unknown_array" and mode == "host_evidence"):
-            if kind == "unknown_array":
-                m = map_for(v) if obj == "map" else None
-                em = earlier_maps.get((m or {}).get("wwid")) if m else None
-                if m is None or not host_evidence_gone(m, em, snapshot.get("collected_at"),
-                                                       earlier.get("collected_at"), policy.get("grace", 300)):
-                    skip(v, "host evidence does not show the LU gone on every path for the grace time")
-                    continue
-            if obj == "map":
-                m = map_for(v)
-                if m is None:
-                    skip(v, "map no longer present")
-                    continue
-                unproven = unproven_failures(m)
-                if unproven:
-                    skip(v, "path(s) %s of map %s: failure not positively observed (working or state unknown); "
-                            "removal needs every path's failure seen" % (", ".join(unproven), m.get("name")))
-                    continue
-                chosen_maps.append(m)
-                dead.add(m.get("name"))
-                if kind == "stale_unmapped":
-                    unmapped.add(m.get("name"))
-            else:
-                d = disks.get(v.get("name"))
-                if d is None:
-                    skip(v, "disk no longer present")
-                    continue
-                if unproven_failures(d, "disk"):
-                    skip(v, "disk %s: failure not positively observed (working or state unknown)" % d.get("name"))
-                    continue
-                chosen_disks.append(d)
-        elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(
-                "array_mappings"):
-            # LUN id reuse: the array no longer maps this map's WWID; its paths now reach another LU. The map goes
-            # first (its sds cannot be deleted while it holds them), the sds are then repaired one by one below.
-            m = map_for(v)
-            if m is None:
-                skip(v, "map no longer present")
-                continue
-            chosen_maps.append(m)
-        elif kind == "serial_mismatch" and obj == "disk" and repair:
-            d = disks.get(v.get("name"))
-            if d is None:
-                skip(v, "disk no longer present")
-                continue
-            mismatches.append((d, v))
-        else:
-            skip(v, _never_touched(v))
-
-    map_steps = {}
-    closers = exiting_closers(snapshot)
-    allowance, not_allowed = exiting_allowance(chosen_maps, unmapped, closers, snapshot)
-    for m in chosen_maps:
-        try:
-            map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in unmapped,
-                                                              exiting_opens=allowance.get(m.get("name"), 0)))
-        except Refused as exc:
-            reason = str(exc)
-            if exc.kind == "open_count" and closers and m.get("name") in unmapped:
-                reason += ("; the %d task(s) exiting on this host while closing a block device (%s) cannot account "
-                           "for it: %s" % (len(closers), ", ".join(_task_label(t) for t in closers[:5]),
-                                           not_allowed or "only a dead map the array no longer maps (queueing, "
-                                           "every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing "
-                                           "else in the way) can be held by one, and only as many opens as it "
-                                           "has closers for"))
-            skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": reason})
-            continue
-        flushed.add(m.get("name"))
-    live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)
-    live.update(dict((m.get("dm"), m) for m in maps.values() if m.get("name") not in flushed))
-    opts = dict(policy, live_maps=live)
-    flushed_dms = set(m.get("dm") for m in maps.values() if m.get("name") in flushed)
-
-    def without_flushed_map(d):
-        """The disk as it will be once the planned map flush has run: no longer held by that map."""
-        dd = dict(d)
-        if dd.get("map") in flushed:
-            dd["holders"] = [h for h in dd.get("holders") or []
-                             if (h.get("name") if isinstance(h, dict) else h) not in flushed_dms]
-            dd["map"] = None
-        return dd
-
-    def deletion(d, flush_buffers=True, after_flush=None, mismatch=None):
-        flush_buffers = flush_buffers and policy.get("flush_buffers", True)
-        try:
-            out = plan_disk_delete([without_flushed_map(d)], {}, dict(opts, flush_buffers=flush_buffers))
-        except Refused as exc:
-            skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
-            return None
-        if mismatch is None:
-            delete_disks.append(disk_identity(d))
-        else:
-            ev = mismatch.get("evidence") or {}
-            repaired.append(dict(disk_identity(d), expect_wwid=ev.get("array_wwid") or ev.get("expected_wwid"),
-                                 expect_serial=ev.get("array_serial") or ev.get("expected_serial")))
-        if after_flush:
-            for st in out:
-                if st["action"] == "delete_disk":
-                    st["expect"]["after_flush"] = after_flush
-        return out
-
-    def repair(d, v):
-        ev = v.get("evidence") or {}
-        expect = {"wwid": ev.get("array_wwid") or ev.get("expected_wwid"),
-                  "serial": ev.get("array_serial") or ev.get("expected_serial")}
-        hctl = d.get("hctl")
-        h, c, t, lun = [int(x) for x in hctl.split(":")]
-        out = [step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
-                                             "transport": d.get("transport"), "absent": True},
-                    "exact rescan of %s after a serial mismatch" % hctl),
-               step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back")]
-        expect = dict((k, x) for k, x in expect.items() if x)
-        if expect:
-            out.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
-                            "the LUN must now show the array's serial"))
-        return out
+    flush_maps = []
 
     # A removed map and its paths are one unit. Between its flush and its paths' delete the other units' flushes
     # run; a path left behind can be assembled into the same map again by multipathd (find_multipaths no, or a
     # uevent) in that window, which delete_disk meets with a second flush of that map (expect.after_flush).
     # Paths that now reach another LU (serial_mismatch) are deleted with the others, without a buffer flush, and
     # scanned again only once every old-identity device of that map is gone.
-    mismatch_of = dict((d.get("name"), (d, v)) for d, v in mismatches)
+    mismatch_of = dict((d.get("name"), (d, v)) for d, v in chosen.mismatches)
     grouped = set()
-    for m in chosen_maps:
-        name = m.get("name")
-        if name not in flushed:
+    for m in chosen.maps:
+        if m.get("name") not in flushed:
             continue
-        body = map_steps[name]
-        unit = "map %s" % name
-        tail = [st for st in body if st["action"] == "remove_wwid"]
-        group = _with_phase(_still_dead_at_act(body, name in dead), "flush", unit)
-        group = [st for st in group if st["action"] != "remove_wwid"]
-        flush_maps.append(m.get("wwid") or name)
-        rescans = []
-        for p in m.get("paths") or []:
-            d = disks.get(p.get("name"))
-            if d is None or d.get("name") in grouped:
-                continue
-            grouped.add(d.get("name"))
-            pair = mismatch_of.get(d.get("name"))
-            dels = deletion(d, flush_buffers=pair is None, after_flush=m.get("wwid") or name,
-                            mismatch=pair[1] if pair else None)
-            if dels is None:
-                continue
-            _still_dead_at_act(dels, name in dead and pair is None)
-            group.extend(_with_phase(dels, "flush", unit))
-            if pair is not None:
-                rescans.extend(_with_phase(repair(*pair), "rescan", unit))
-        steps.extend(group + _with_phase(tail, "flush", unit) + rescans)
-    for d in chosen_disks:
+        flush_maps.append(m.get("wwid") or m.get("name"))
+        steps.extend(_map_unit(m, map_steps[m.get("name")], chosen.dead, disks, mismatch_of, deletions, grouped))
+    for d in chosen.disks:
         if d.get("name") in grouped:
             continue
-        steps.extend(_with_phase(_still_dead_at_act(deletion(d) or [], True), "delete", "disk %s" % d.get("name")))
-    for d, v in mismatches:
+        steps.extend(_with_phase(_still_dead_at_act(deletions.delete(d) or [], True), "delete",
+                                 "disk %s" % d.get("name")))
+    for d, v in chosen.mismatches:
         if d.get("name") in grouped:
             continue
-        dels = deletion(d, flush_buffers=False, mismatch=v)
+        dels = deletions.delete(d, flush_buffers=False, mismatch=v)
         if dels is None:
             continue
-        steps.extend(_with_phase(dels + repair(d, v), "rescan", "disk %s" % d.get("name")))
-    return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps, "delete_disks": delete_disks,
-            "mismatches": repaired}
+        steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
+    return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
+            "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired}
 
 
 def _still_dead_at_act(steps, dead):

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live SCSI probes of sd paths: TEST UNIT READY, INQUIRY, VPD 0x80 (sg3-utils), each with the probe deadline.
 
-Only sd nodes are opened, never /dev/dm-* (lab finding 1). What an answer means is the judge's
-(san_judge.classify_probe); this module only asks.
+Only sd nodes are opened, never /dev/dm-* (lab finding 1). san_sense reads what each answer says; what that
+means for a path is the judge's (san_judge.path_state); this module only asks.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,15 +17,15 @@ import time
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_judge import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_sense import (
     OPEN_FAIL_RE, classify_probe, host_byte_failed)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import SD_RE
 
 SG_BIN = {"turs": "sg_turs", "inq": "sg_inq", "raw": "sg_raw"}
 TEST_UNIT_READY_CDB = ["00", "00", "00", "00", "00", "00"]
 # sg_turs 3.56 (sg3-utils 1.48, Debian trixie) can fail to set up its SG_IO v3 request: it prints "No SCSI
-# command (cdb) given [v3]" / "bad pass-through setup" and exits 0 without sending anything. sg_raw then
-# sends the same 6-byte TEST UNIT READY and prints status and sense in the words classify_probe reads.
+# command (cdb) given [v3]" / "bad pass-through setup" and exits 0 without sending anything (lab finding 13). sg_raw
+# then sends the same 6-byte TEST UNIT READY and prints status and sense in the words classify_probe reads.
 TUR_NOT_SENT_RE = re.compile(r"bad pass-through setup|No SCSI command \(cdb\) given")
 
 

@@ -844,12 +844,12 @@ def disk_holders(host, disk):
     return describe_holders(host, names)
 
 
-def live_maps(host, disk, holders):
-    """The multipath maps a disk still belongs to, as the act's current read shows them (ActContext.map_now):
-    {map name and dm-N: map} of its own map, and
-    {dm-N: {name, dm}} of each holder (as disk_holders describes them) that is a multipath map."""
+def live_maps(disk, holders, own_map=None):
+    """The multipath maps a disk still belongs to: {map name and dm-N: map} of `own_map` (the disk's map as the
+    caller's current read shows it, None when it is gone), and {dm-N: {name, dm}} of each holder (as disk_holders
+    describes them) that is a multipath map."""
     out = {}
-    m = host.map_now(disk["map"]) if disk.get("map") else None
+    m = own_map if disk.get("map") else None
     if m is not None:
         out[disk["map"]] = out[m.get("dm")] = m
     for h in holders:
@@ -1009,14 +1009,29 @@ def read_references(root, unit_dir, files, wanted):
 # the reader
 
 
+# a module without its own probe_timeout option probes with at most this many seconds
+PROBE_TIMEOUT = 8.0
+
+
+def reader_for(params):
+    """The one way a module builds its reader: every command and every sysfs/proc read bounded by the user's
+    `command_timeout`, each probe by `probe_timeout` (a module without that option: the smaller of PROBE_TIMEOUT
+    and command_timeout)."""
+    seconds = params["command_timeout"]
+    probe = params.get("probe_timeout")
+    return Host(command_timeout=seconds, read_timeout=seconds,
+                probe_timeout=min(PROBE_TIMEOUT, seconds) if probe is None else probe)
+
+
 class Host(object):
     """This host, read with deadlines: the one object every module and the act functions read through."""
 
-    def __init__(self, root="/", run=deadline.run, call=deadline.call, command_timeout=10.0,
+    def __init__(self, root="/", run=None, call=None, command_timeout=10.0,
                  read_timeout=10.0, probe_timeout=8.0):
         self.root = root or "/"
-        self.run = run
-        self.call = call
+        # the runners of deadline unless given, looked up now (not when this module was imported)
+        self.run = run or deadline.run
+        self.call = call or deadline.call
         self.command_timeout = float(command_timeout)
         self.read_timeout = float(read_timeout)
         self.probe_timeout = float(probe_timeout)

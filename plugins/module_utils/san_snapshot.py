@@ -17,10 +17,8 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
-    map_wwid, multipath_wwid, normalize_initiator, transport_of)
+    HCTL_RE, map_wwid, multipath_wwid, normalize_initiator, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
-
-HCTL_RE = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
 
 
 def _dev_index(raw):

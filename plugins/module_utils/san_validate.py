@@ -10,12 +10,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
-    is_multipath_wwid, multipath_wwid)
+    HCTL_RE, SD_NAME_RE, is_multipath_wwid, multipath_wwid)
 
-SD_NAME = re.compile(r"^sd[a-z]{1,4}$")
+SD_NAME = SD_NAME_RE
 DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
 MAP_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
-HCTL = re.compile(r"^[0-9]{1,6}:[0-9]{1,6}:[0-9]{1,6}:[0-9]{1,10}$")
+HCTL = HCTL_RE
 # naa./eui. designators are hex (SPC-4 7.8.6); a t10 vendor id starts with a letter or digit
 WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|t10\.[0-9A-Za-z][0-9A-Za-z_.:-]{1,249})$")
 # ONTAP LUN serials are exactly 12 printable characters, e.g. "81LgM$V4waSp".

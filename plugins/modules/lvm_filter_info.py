@@ -105,6 +105,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
 
@@ -272,11 +273,9 @@ def analyse(scan):
 
 
 def split_lv_name(dm_name):
-    """'vg--data-lv_1' -> ('vg-data', 'lv_1') (device-mapper doubles the dashes inside names)."""
-    parts = re.split(r"(?<!-)-(?!-)", dm_name, maxsplit=1)
-    if len(parts) != 2:
-        return dm_name, ""
-    return parts[0].replace("--", "-"), parts[1].replace("--", "-")
+    """'vg--data-lv_1' -> ('vg-data', 'lv_1'): san_users.decode_lvm_name, the one decoder; a name that is not of
+    that form stays whole, as the VG, with no LV."""
+    return san_users.decode_lvm_name(dm_name) or (dm_name, "")
 
 
 def main():
@@ -292,8 +291,7 @@ def main():
     san_module.check_seconds(module, ("command_timeout",))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
-    host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=p["command_timeout"],
-                         read_timeout=p["command_timeout"])
+    host = san_read.reader_for(p)
 
     def run(argv):
         return host.command(argv, errors)

@@ -381,8 +381,7 @@ class MultipathTools(object):
         self.module = module
         self.timeout = module.params["command_timeout"]
         self.errors = []
-        self.host = san_read.Host(run=deadline.run, call=deadline.call, command_timeout=self.timeout,
-                                  read_timeout=self.timeout)
+        self.host = san_read.reader_for(module.params)
 
     def bin(self, name, required=True):
         return self.module.get_bin_path(name, required=required)
@@ -434,7 +433,7 @@ class MultipathTools(object):
                                     self.errors)
         disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows
-        disks = [d for d in disks if not (d["vendor"] and any(mc._rx_search(t["vendor"], d["vendor"]) for t in targets))]
+        disks = [d for d in disks if not (d["vendor"] and any(mc.rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)
         for disk in disks:
             disk["claimed"] = bool(disk["holder"])

@@ -254,7 +254,8 @@ def main():
         enriched = []
         for d in disks:
             e = dict(d, holders=san_read.disk_holders(host, d))
-            for key, m in san_read.live_maps(host, d, e["holders"]).items():
+            own_map = host.map_now(d["map"]) if d.get("map") else None
+            for key, m in san_read.live_maps(d, e["holders"], own_map).items():
                 live.setdefault(key, m)
             if p["flush_buffers"]:
                 e["probe"] = host.reader.probe_path(d["name"])

@@ -457,9 +457,7 @@ def argument_spec():
 def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
-    reader = san_read.Host(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
-                           probe_timeout=p["probe_timeout"])
-    return san_act.ActContext(reader, command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
+    return san_act.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
                               wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
                               allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 

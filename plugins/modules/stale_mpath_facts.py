@@ -307,9 +307,7 @@ def argument_spec():
 def collect(module, truth):
     """Snapshot + findings (+ verdicts), read by a san_read.Host bound by the module's deadlines."""
     p = module.params
-    reader = san_read.Host(command_timeout=p["command_timeout"], read_timeout=p["command_timeout"],
-                           probe_timeout=p["probe_timeout"])
-    san = san_facts.collect(reader, truth, p["array_wwid_prefixes"], probe=p["probe"])
+    san = san_facts.collect(san_read.reader_for(p), truth, p["array_wwid_prefixes"], probe=p["probe"])
     for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
     return san

@@ -105,13 +105,18 @@ class _ModuleShim:
 
 
 def normalize_initiator(value):
-    """Compare key of an initiator: the one normal form of san_identity.normalize_initiator (which the judge on
-    the host uses too), with a WWPN spelled aa:bb:...:hh as ONTAP does."""
-    key = san_identity.normalize_initiator(str(value))
+    """Compare key of an initiator: san_identity.normalize_initiator, the one normal form the judge on the host
+    compares with too (a WWPN as bare hex)."""
+    return san_identity.normalize_initiator(str(value))
+
+
+def ontap_wwpn(value):
+    """A WWPN spelled aa:bb:...:hh as ONTAP prints it (what the truth's fc_wwpns show); other names as given in
+    their normal form. For display only: compare normalize_initiator keys."""
+    key = normalize_initiator(value)
     match = _WWPN.match(key)
     if match:
-        digits = re.sub(r"[^0-9a-f]", "", match.group(1))
-        return ":".join(digits[i:i + 2] for i in range(0, 16, 2))
+        return ":".join(key[i:i + 2] for i in range(0, 16, 2))
     return key
 
 
@@ -308,7 +313,7 @@ def svm_targets(services, ip_lifs, fc_lifs):
             entry(rec)["iscsi_addresses"].append(address)
     for rec in fc_lifs:
         if rec.get("wwpn") and rec.get("data_protocol", "fcp") == "fcp":
-            entry(rec)["fc_wwpns"].append(normalize_initiator(rec["wwpn"]))
+            entry(rec)["fc_wwpns"].append(ontap_wwpn(rec["wwpn"]))
     return [out[k] for k in sorted(out, key=str)]
 
 
@@ -526,6 +531,7 @@ def classify_igroup(initiators, hosts_index=None):
     if not initiators:
         return "empty", "none", []
     norm = [normalize_initiator(i) for i in initiators]
+    hosts_index = {normalize_initiator(k): v for k, v in (hosts_index or {}).items()}
     owners = sorted({hosts_index[i] for i in norm if hosts_index and i in hosts_index})
     unknown = [i for i in norm if not (hosts_index and i in hosts_index)]
     unknown_iqns = [i for i in unknown if is_iqn(i)]
@@ -655,7 +661,7 @@ def array_truth(clusters, initiators, plugin_name, get=None):
     get = get or get_truth
     wanted = _wanted(initiators)
     out = {"luns": [], "targets": [], "problems": [], "clusters": [], "collected_at": None,
-           "initiators": [ALL_INITIATORS] if wanted is None else sorted(wanted)}
+           "initiators": [ALL_INITIATORS] if wanted is None else sorted(ontap_wwpn(i) for i in wanted)}
     for opts in clusters:
         try:
             truth, source = get(opts, plugin_name)

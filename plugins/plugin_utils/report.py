@@ -10,11 +10,10 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import (
-    compliance_violations, fc_findings)
 from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations, fc_findings
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 
 SCHEMA_VERSION = "1.2"
 SEVERITIES = ("error", "violation", "warning", "info")
@@ -415,7 +414,7 @@ def _fc_ports(san):
     host = (san or {}).get("host") or {}
     if not host.get("fc_hosts") and not host.get("fc_rports"):
         return None
-    return fc_audit.ports(san, wwpn_form=normalize_initiator)
+    return fc_audit.ports(san, wwpn_form=ontap_wwpn)
 
 
 # JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a

@@ -200,7 +200,7 @@ def test_lab_fc_truth_is_served_as_an_fc_svm(tmp_path):
                          initiators=host_wwpns + [truth["initiator_iqn"]])[0]
         fc_svm = [t for t in got["targets"] if t["svm"] == fc["svm"]]
         assert len(fc_svm) == 1
-        assert sorted(fc_svm[0]["fc_wwpns"]) == sorted(ontap.normalize_initiator(w) for w in fc["fc_wwpns"])
+        assert sorted(fc_svm[0]["fc_wwpns"]) == sorted(ontap.ontap_wwpn(w) for w in fc["fc_wwpns"])
         fc_recs = [r for r in got["luns"] if r["svm"] == fc["svm"]]
         assert untimed(fc_recs) == [dict(r, igroup_initiators=fc["initiator_wwpns"]) for r in fc["array_luns"]]
         assert {r["igroup_protocol"] for r in fc_recs} == {"fcp"}

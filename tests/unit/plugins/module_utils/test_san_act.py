@@ -21,6 +21,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed
 
 WWID = "3600a09803830447a4f244c4657616f6f"
 WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
@@ -206,8 +207,8 @@ class FakeEnv(object):
             self.exclusive_opens.append(args)
             self.events.append("exclusive_open")
             if self.exclusive_busy:
-                return "busy: Device or resource busy"
-            return "ok"
+                return {"claimed": True, "reason": "Device or resource busy", "answer": "busy: Device or resource busy"}
+            return {"claimed": False, "answer": "ok"}
         if fn is san_act._child_checked_write:
             kind = args[4]
         elif fn is san_act._child_write:
@@ -218,7 +219,7 @@ class FakeEnv(object):
         try:
             out = fn(*args)
         except Exception as exc:  # as deadline.call reports a child's exception
-            raise RuntimeError("%s: %s: %s" % (what, type(exc).__name__, exc))
+            raise ChildFailed.of(what, exc)
         if kind:
             self.writes.append((kind, args))
             self.events.append(kind)

@@ -24,11 +24,11 @@ import time
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_sense
 from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
@@ -1054,7 +1054,7 @@ def R(rc=0, out="", err=""):
     (R(99, "", "something odd\n"), None, None, "error", "rc=99"),
 ])
 def test_classify_probe(tur, inq, vpd, result, sense_part):
-    out = sj.classify_probe(tur, inq, vpd)
+    out = san_sense.classify_probe(tur, inq, vpd)
     assert out["result"] == result, out
     if sense_part:
         assert sense_part in out["sense"]

@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The compliance violations of one host from its audit results: shared by the compliance_violations filter and
+the reports (plugin_utils/report.py), so that the reports need no filter plugin."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
+
+STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
+
+
+def _v(area, check, obj, detail="", **extra):
+    text = "%s %s: %s%s" % (area, check, obj, (" (%s)" % detail) if detail else "")
+    out = {"area": area, "check": check, "object": obj, "text": text}
+    out.update(extra)
+    return out
+
+
+def _setting(key, value):
+    """'no_path_retry = queue': what a reader has to change, rather than only where it is."""
+    if not key:
+        return ""
+    return "%s = %s" % (key, "(not set)" if value in (None, "") else value)
+
+
+def _ran(result):
+    return isinstance(result, dict) and not result.get("skipped")
+
+
+def compliance_violations(audit):
+    if not isinstance(audit, dict):
+        raise AnsibleFilterError("compliance_violations expects a dict, got %s" % type(audit).__name__)
+    out = []
+    mp = audit.get("multipath")
+    if _ran(mp):
+        queueing = []
+        for f in mp.get("remaining_findings") or []:
+            if f.get("severity", "warning") != "warning":
+                continue
+            scope = f.get("scope") or ""
+            if f.get("check") == "live_map_queueing" and scope.startswith("map:"):
+                queueing.append(scope[len("map:"):])
+                continue
+            setting = _setting(f.get("key"), f.get("value"))
+            out.append(_v("multipath", f.get("check"), scope, "%s in %s" % (setting, scope) if setting else "",
+                          setting=f.get("key"), value=f.get("value"), recommended=f.get("recommended"),
+                          reason=f.get("reason")))
+        # one violation per queueing map, whether the audit reported it as a finding, in the list, or both
+        for name in queueing + [n for n in mp.get("live_maps_queueing") or [] if n not in queueing]:
+            out.append(_v("multipath", "live_map_queueing", name, "queues without bound", device=name,
+                          setting="features", value="queue_if_no_path"))
+    iscsi = audit.get("iscsi")
+    if _ran(iscsi):
+        for key, status in sorted((iscsi.get("file_changes") or {}).items()):
+            if status != "unchanged":
+                out.append(_v("iscsi", key, iscsi.get("path") or "iscsid.conf", "would be %s" % status,
+                              setting=key))
+        for r in iscsi.get("record_changes") or []:
+            out.append(_v("iscsi", r.get("key"), "%s %s" % (r.get("target"), r.get("portal")),
+                          "%s, not %s" % (r.get("before"), r.get("after")), setting=r.get("key"),
+                          value=r.get("before"), recommended=r.get("after")))
+    lvm = audit.get("lvm")
+    if _ran(lvm):
+        for f in lvm.get("findings") or []:
+            if f.get("severity", "warning") == "warning":
+                out.append(_v("lvm", f.get("check"), f.get("object"), f.get("reason") or "",
+                              device=f.get("object"), reason=f.get("reason")))
+    san = audit.get("san")
+    if isinstance(san, dict):
+        for v in san.get("verdicts") or []:
+            if v.get("kind") in STALE_VERDICTS:
+                out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),
+                              wwid=v.get("wwid"), reason=v.get("reason")))
+        out.extend(fc_violations(san, mp))
+    return out
+
+
+def fc_findings(san, multipath=None):
+    """Every finding of the FC audit of one host (module_utils/fc_audit.py), WWPNs in the report's form; the
+    rports are compared with the configuration when the multipath audit ran."""
+    settings = multipath.get("tmo_settings") if _ran(multipath) else None
+    return fc_audit.judge(san, settings or None, wwpn_form=ontap_wwpn)
+
+
+def fc_violations(san, multipath=None):
+    out = []
+    for f in fc_findings(san, multipath):
+        if f["severity"] == "violation":
+            out.append(_v("fc", f["check"], f["object"], f["reason"], setting=f.get("setting"),
+                          value=f.get("value"), recommended=f.get("recommended"), device=f.get("device"),
+                          reason=f["reason"]))
+    return out

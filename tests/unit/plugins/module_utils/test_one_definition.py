@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One definition each (issue 30): H:C:T:L and sd-name patterns, the disk actions and the reader's deadlines. Each
+test feeds the inputs on which the old copies disagreed. The initiator form: plugin_utils/test_one_initiator_form.py;
+the LVM name decoder: modules/test_one_lvm_decoder.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+
+PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
+
+
+def _sources():
+    for path in sorted(PLUGINS.rglob("*.py")):
+        yield path, ast.parse(path.read_text(), str(path))
+
+
+@pytest.mark.parametrize("hctl, ok", [
+    ("3:0:0:1", True),
+    ("1234567:0:0:1", True),               # a 32-bit host number: the old input check stopped at 6 digits
+    ("0:0:0:4611686018427387904", True),   # a 64-bit LUN: the old input check stopped at 10 digits
+    ("\u0663:0:0:1", False),               # an Arabic-Indic digit: the snapshot's \d took it
+    ("12345678901:0:0:1", False),
+    ("0:0:0:123456789012345678901", False),
+    ("3:0:0", False),
+])
+def test_one_hctl_pattern(hctl, ok):
+    for pattern in (san_identity.HCTL_RE, san_validate.HCTL, san_snapshot.HCTL_RE):
+        assert bool(pattern.match(hctl)) is ok, (pattern.pattern, hctl)
+
+
+@pytest.mark.parametrize("name, ok", [
+    ("sdb", True),
+    ("sdaaaaa", True),                     # the 475,255th disk: the old input check refused it
+    ("sd" + "z" * 29, True),               # the kernel's longest (DISK_NAME_LEN 32)
+    ("sd" + "z" * 30, False),              # longer than the kernel can name: the old reader's pattern took it
+    ("sda1", False),
+    ("sd", False),
+])
+def test_one_sd_name_pattern(name, ok):
+    for pattern in (san_identity.SD_NAME_RE, san_parse.SD_RE, san_validate.SD_NAME):
+        assert bool(pattern.match(name)) is ok, (pattern.pattern, name)
+
+
+def test_no_other_file_compiles_an_hctl_or_sd_name_pattern():
+    found = []
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile" and node.args \
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                text = node.args[0].value
+                if text.startswith("^sd[a-z]") or text.count(":") == 3 and "[0-9]" in text or r"(\d+):(\d+)" in text:
+                    found.append("%s:%d %s" % (path.name, node.lineno, text))
+    assert [f for f in found if not f.startswith("san_identity.py")] == [], found
+
+
+def test_one_set_of_actions_whose_target_is_an_sd():
+    """The plan's disk actions and the act's (which also read rescan_disk by its sd) were two lists."""
+    assert set(san_plan.DISK_ACTIONS) < set(san_plan.SD_TARGET_ACTIONS) <= set(san_plan.ACTIONS)
+    assert "rescan_disk" in san_plan.SD_TARGET_ACTIONS
+    assert not hasattr(san_act, "DISK_ACTIONS")
+
+
+@pytest.mark.parametrize("params, probe", [
+    ({"command_timeout": 3.0}, 3.0),                           # the disk modules: min(8, command_timeout)
+    ({"command_timeout": 30.0}, 8.0),
+    ({"command_timeout": 30.0, "probe_timeout": 5.0}, 5.0),    # stale_cleanup / stale_mpath_facts
+])
+def test_one_reader_builder(params, probe):
+    reader = san_read.reader_for(params)
+    assert (reader.command_timeout, reader.read_timeout, reader.probe_timeout) == (
+        params["command_timeout"], params["command_timeout"], probe)
+    assert reader.root == "/"
+
+
+def test_no_module_builds_its_own_reader():
+    builders = []
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Host" \
+                    and getattr(node.func.value, "id", None) == "san_read":
+                builders.append("%s:%d" % (path.name, node.lineno))
+    assert builders == []
