@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Adversarial review of the FC audit (branch i29-fcaudit): each test states a defect found in review and is
+marked xfail(strict): it fails on the reviewed code for the reason given, and passes once the defect is fixed."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
+from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit as fa
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_fc_audit import (
+    NETAPP_BUILTIN, T1, rport, settings, snap)
+
+# What the role multipath_config writes for NETAPP (docs/compliance.md): no_path_retry 30, dev_loss_tmo 60,
+# polling_interval 5 (the defaults' fast_io_fail_tmo 5).
+ROLE = settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")])
+
+GENERATIONS = ("multipathd 0.8.x/0.9.x (Debian bookworm 0.9.4, RHEL 8/9) write dev_loss_tmo = no_path_retry x "
+               "polling_interval (150 for the role's settings, no padding; the padding +n/60+5 is 0.10+/0.11 "
+               "only), and 0.9.x leaves an unset dev_loss_tmo alone even with no_path_retry: expected_tmo models "
+               "0.11 only, so every FC rport multipathd set correctly is a rport_tmo_mismatch violation")
+
+
+def _mismatches(found):
+    return [f for f in found if f["check"] == "rport_tmo_mismatch"]
+
+
+@pytest.mark.xfail(strict=True, reason=GENERATIONS)
+def test_role_settings_as_multipathd_0_9_4_writes_them_are_compliant():
+    # libmultipath/discovery.c 0.9.4 sysfs_set_scsi_tmo: min_dev_loss = no_path_retry * checkint = 30 * 5 = 150;
+    # pp->dev_loss 60 < 150 -> 150; fast_io_fail 5 < 150 stays. This is what a bookworm host's rport reads.
+    found = fa.judge(snap([rport(dev="150", fast="5")]), ROLE)
+    assert _mismatches(found) == []
+    # and through the compliance filter (the AWX job's verdict)
+    out = compliance_violations({"san": snap([rport(dev="150", fast="5")]),
+                                 "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
+    assert [v for v in out if v["check"] == "rport_tmo_mismatch"] == []
+
+
+@pytest.mark.xfail(strict=True, reason=GENERATIONS)
+def test_unset_dev_loss_is_left_alone_by_multipathd_0_9_4_even_with_no_path_retry():
+    # 0.9.4: `if (pp->dev_loss != DEV_LOSS_TMO_UNSET && pp->dev_loss < min_dev_loss)` - an unset dev_loss_tmo
+    # is not raised, sysfs_set_rport_tmo writes fast_io_fail_tmo only; the rport keeps the HBA driver's value.
+    s = settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "6"}])
+    found = fa.judge(snap([rport(dev="30", fast="5")]), s)
+    assert _mismatches(found) == []
+
+
+FOREIGN = ("scope: the FC audit judges the rports of every multipath device, not only the audited targets "
+           "(multipath_conf devices, NETAPP): an HPE 3PAR rport on its built-in hwtable entry (dev_loss_tmo "
+           "infinity, set by multipathd as designed) is a permanent rport_dev_loss_long compliance violation the "
+           "collection's remedy (role multipath_config, NETAPP entries) can never clear")
+
+
+@pytest.mark.xfail(strict=True, reason=FOREIGN)
+def test_a_non_netapp_arrays_rport_is_not_a_compliance_violation():
+    three_par = {"vendor": "3PARdata", "product": "VV", "no_path_retry": "18", "fast_io_fail_tmo": "10",
+                 "dev_loss_tmo": "infinity"}
+    s = settings(devices=[three_par, dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")],
+                 polling_interval="5")
+    san = snap([rport(dev="4294967295", fast="10")], disks={
+        "sdc": {"name": "sdc", "transport": "fc", "host": 8, "target_wwpn": T1, "vendor": "3PARdata",
+                "model": "VV", "wwid": "360002ac0000000000000000000001234", "map": "mpath3par"}})
+    # multipathd set exactly what its built-in 3PAR entry says: no mismatch
+    assert _mismatches(fa.judge(san, s)) == []
+    out = compliance_violations({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": s}})
+    assert out == []
+
+
+UNREAD = ("partial truth: an FC target rport whose dev_loss_tmo/fast_io_fail_tmo could not be read (fc_unreadable)"
+          " or the whole fc_remote_ports read that timed out (fc_rports None) is only a warning row: "
+          "compliance_violations returns [] and the AWX artifact says compliant: true with the timeouts unjudged")
+
+
+@pytest.mark.xfail(strict=True, reason=UNREAD)
+def test_an_unread_rport_timeout_does_not_read_as_compliant():
+    san = snap([rport(dev=None, fast="5")])
+    # the audit knows: fc_unreadable names the rport
+    assert [f["check"] for f in fa.judge(san, ROLE)] == ["fc_unreadable"]
+    out = compliance_violations({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
+    assert out != [], "an rport whose dev_loss_tmo was not read is reported compliant"
+
+
+@pytest.mark.xfail(strict=True, reason=UNREAD)
+def test_an_fc_host_whose_rport_read_timed_out_does_not_read_as_compliant():
+    san = snap(None)
+    san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
+    out = compliance_violations({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
+    assert out != [], "an FC host whose rports were not read at all is reported compliant"
