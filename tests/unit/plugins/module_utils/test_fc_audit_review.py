@@ -91,3 +91,32 @@ def test_an_fc_host_whose_rport_read_timed_out_does_not_read_as_compliant():
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
     out = compliance_violations({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
     assert out != [], "an FC host whose rports were not read at all is reported compliant"
+
+
+JUNIT = ("partial truth in the reports: the JUnit case fc/rport_tmo_mismatch (and the other rport_* cases) is "
+         "'passed' whenever the host has an FC port, also when it was never judged: no multipath audit "
+         "(sanfleet_audit_config false, tmo_settings absent), or fc_rports None after a timed-out read; it must be "
+         "skipped (or error), not passed")
+
+
+def _fc_cases(parts):
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
+    rep = host_report(parts, "h1", "audit")
+    fleet = fleet_report([rep], ["h1"])
+    return dict((c["name"], c["state"]) for c in fleet["junit"][0]["cases"] if c["area"] == "fc")
+
+
+@pytest.mark.xfail(strict=True, reason=JUNIT)
+def test_junit_does_not_pass_an_rport_comparison_that_was_not_made_without_the_multipath_audit():
+    # dev_loss_tmo 300 differs from the config, but the multipath audit did not run: not judged
+    san = snap([rport(dev="300", fast="5")])
+    assert fa.judge(san, None) == []
+    assert _fc_cases({"san": san, "multipath": {"skipped": True}})["fc/rport_tmo_mismatch"] != "passed"
+
+
+@pytest.mark.xfail(strict=True, reason=JUNIT)
+def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
+    san = snap(None)
+    san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
+    cases = _fc_cases({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
+    assert [n for n, s in sorted(cases.items()) if n.startswith("fc/rport_") and s == "passed"] == []
