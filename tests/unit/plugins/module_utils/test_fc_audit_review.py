@@ -19,10 +19,10 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.te
 # polling_interval 5 (the defaults' fast_io_fail_tmo 5).
 ROLE = settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")])
 
-GENERATIONS = ("multipathd 0.8.x/0.9.x (Debian bookworm 0.9.4, RHEL 8/9) write dev_loss_tmo = no_path_retry x "
-               "polling_interval (150 for the role's settings, no padding; the padding +n/60+5 is 0.10+/0.11 "
-               "only), and 0.9.x leaves an unset dev_loss_tmo alone even with no_path_retry: expected_tmo models "
-               "0.11 only, so every FC rport multipathd set correctly is a rport_tmo_mismatch violation")
+GENERATIONS = ("multipathd <= 0.9.8 (0.8.5, Debian bookworm 0.9.4, RHEL 8/9) write dev_loss_tmo = no_path_retry x "
+               "polling_interval (150 for the role's settings: the padding +n/60+5 came in 0.9.9), and < 0.10.2 "
+               "leaves an unset dev_loss_tmo alone even with no_path_retry: expected_tmo models >= 0.10.2 only, "
+               "so every FC rport those multipathd set correctly is a rport_tmo_mismatch violation")
 
 
 def _mismatches(found):
