@@ -387,7 +387,11 @@ def host_report(parts, host, run="audit"):
     if failed:
         report["errors"].append({"what": findings[-1]["object"], "msg": str(failed.get("msg") or "no message")})
     if fc_ports:
-        report["fc"] = fc_ports
+        mp = parts.get("multipath")
+        # whether the target rports were compared with the effective multipath settings (JUnit: a comparison
+        # not made is skipped, not passed)
+        report["fc"] = dict(fc_ports, tmo_compared=bool(fc_ports["targets"] is not None and _ran(mp)
+                                                        and mp.get("tmo_settings")))
     if run == "remediate":
         report["remediation"] = _remediation(parts.get("plan"), applied)
     return report
@@ -442,6 +446,9 @@ def _testcases(report, all_checks):
                 "state": "passed"}
         if area not in ran:
             case["state"] = "skipped"
+        elif area == "fc" and check.startswith("rport_") and not hits and _fc_unjudged(report, check):
+            case["state"] = "skipped"
+            case["message"] = _fc_unjudged(report, check)
         elif any(f["severity"] == "error" for f in hits):
             case["state"] = "error"
         elif any(f["severity"] == "violation" for f in hits):
@@ -450,6 +457,17 @@ def _testcases(report, all_checks):
             case["state"] = "passed"  # a warning is reported in the output, it does not fail the check
         cases.append(case)
     return cases
+
+
+def _fc_unjudged(report, check):
+    """Why this host's rport check was not made (the rports unread, or no multipath audit to compare with), or
+    None when it was."""
+    fc = report.get("fc") or {}
+    if "fc" not in report or fc.get("targets", []) is None:
+        return "the FC remote ports were not read"
+    if check == "rport_tmo_mismatch" and not fc.get("tmo_compared", True):
+        return "no multipath audit (tmo_settings) to compare the rports' timeouts with"
+    return None
 
 
 def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None):

@@ -1,14 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Adversarial review of the FC audit (branch i29-fcaudit): each test states a defect found in review and is
-marked xfail(strict): it fails on the reviewed code for the reason given, and passes once the defect is fixed."""
+"""Adversarial review of the FC audit (branch i29-fcaudit): each test states a defect found in review (the reason
+strings below); each failed on the reviewed code and passes since its fix."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
 from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit as fa
@@ -29,7 +27,6 @@ def _mismatches(found):
     return [f for f in found if f["check"] == "rport_tmo_mismatch"]
 
 
-@pytest.mark.xfail(strict=True, reason=GENERATIONS)
 def test_role_settings_as_multipathd_0_9_4_writes_them_are_compliant():
     # libmultipath/discovery.c 0.9.4 sysfs_set_scsi_tmo: min_dev_loss = no_path_retry * checkint = 30 * 5 = 150;
     # pp->dev_loss 60 < 150 -> 150; fast_io_fail 5 < 150 stays. This is what a bookworm host's rport reads.
@@ -41,7 +38,6 @@ def test_role_settings_as_multipathd_0_9_4_writes_them_are_compliant():
     assert [v for v in out if v["check"] == "rport_tmo_mismatch"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=GENERATIONS)
 def test_unset_dev_loss_is_left_alone_by_multipathd_0_9_4_even_with_no_path_retry():
     # 0.9.4: `if (pp->dev_loss != DEV_LOSS_TMO_UNSET && pp->dev_loss < min_dev_loss)` - an unset dev_loss_tmo
     # is not raised, sysfs_set_rport_tmo writes fast_io_fail_tmo only; the rport keeps the HBA driver's value.
@@ -56,7 +52,6 @@ FOREIGN = ("scope: the FC audit judges the rports of every multipath device, not
            "collection's remedy (role multipath_config, NETAPP entries) can never clear")
 
 
-@pytest.mark.xfail(strict=True, reason=FOREIGN)
 def test_a_non_netapp_arrays_rport_is_not_a_compliance_violation():
     three_par = {"vendor": "3PARdata", "product": "VV", "no_path_retry": "18", "fast_io_fail_tmo": "10",
                  "dev_loss_tmo": "infinity"}
@@ -76,7 +71,6 @@ UNREAD = ("partial truth: an FC target rport whose dev_loss_tmo/fast_io_fail_tmo
           "compliance_violations returns [] and the AWX artifact says compliant: true with the timeouts unjudged")
 
 
-@pytest.mark.xfail(strict=True, reason=UNREAD)
 def test_an_unread_rport_timeout_does_not_read_as_compliant():
     san = snap([rport(dev=None, fast="5")])
     # the audit knows: fc_unreadable names the rport
@@ -85,7 +79,6 @@ def test_an_unread_rport_timeout_does_not_read_as_compliant():
     assert out != [], "an rport whose dev_loss_tmo was not read is reported compliant"
 
 
-@pytest.mark.xfail(strict=True, reason=UNREAD)
 def test_an_fc_host_whose_rport_read_timed_out_does_not_read_as_compliant():
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
@@ -106,7 +99,6 @@ def _fc_cases(parts):
     return dict((c["name"], c["state"]) for c in fleet["junit"][0]["cases"] if c["area"] == "fc")
 
 
-@pytest.mark.xfail(strict=True, reason=JUNIT)
 def test_junit_does_not_pass_an_rport_comparison_that_was_not_made_without_the_multipath_audit():
     # dev_loss_tmo 300 differs from the config, but the multipath audit did not run: not judged
     san = snap([rport(dev="300", fast="5")])
@@ -114,7 +106,6 @@ def test_junit_does_not_pass_an_rport_comparison_that_was_not_made_without_the_m
     assert _fc_cases({"san": san, "multipath": {"skipped": True}})["fc/rport_tmo_mismatch"] != "passed"
 
 
-@pytest.mark.xfail(strict=True, reason=JUNIT)
 def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
@@ -122,9 +113,6 @@ def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
     assert [n for n, s in sorted(cases.items()) if n.startswith("fc/rport_") and s == "passed"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="partial truth in the report's fc part: fc_rports None (the read of "
-                   "/sys/class/fc_remote_ports timed out) is listed as targets: [] - the same as a host with no FC "
-                   "target at all; it must say unknown (null)")
 def test_the_report_does_not_list_unread_rports_as_no_targets():
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
     san = snap(None)
