@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
 from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
 from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit as fa
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_fc_audit import (
@@ -119,3 +121,99 @@ def test_the_report_does_not_list_unread_rports_as_no_targets():
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
     rep = host_report({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}}, "h1", "audit")
     assert rep["fc"]["targets"] != []
+
+
+# ------------------------------------------------------------------ the fixes' own rules, generation by generation
+
+
+def _want(s, version):
+    dev, fast, problems = fa.expected_tmo(dict(s, multipath_tools_version=version), "NETAPP", "LUN C-Mode")
+    assert problems == []
+    return dev, fast
+
+
+@pytest.mark.parametrize("version, role, unset", [
+    ("0.8.5", (150, 5), (None, 5)),     # no padding; unset dev_loss_tmo left alone
+    ("0.9.4", (150, 5), (None, 5)),
+    ("0.9.8", (150, 5), (None, 5)),
+    ("0.9.9", (157, 5), (None, 5)),     # padding 150 + 150 // 60 + 5; unset still left alone
+    ("0.10.0", (157, 5), (None, 5)),
+    ("0.10.2", (157, 5), (35, 5)),      # unset raised to the minimum 6 x 5 + 0 + 5
+    ("0.11.1", (157, 5), (35, 5)),
+])
+def test_each_multipath_tools_generation_has_its_own_rule(version, role, unset):
+    assert _want(ROLE, version) == role
+    assert _want(settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "6"}]), version) == unset
+
+
+def test_a_known_version_judges_by_its_own_rule_only_and_names_it():
+    # 150 is right for 0.9.4 but not for 0.11.1: with the version known, only its value passes
+    assert _mismatches(fa.judge(snap([rport(dev="150", fast="5")]), dict(ROLE, multipath_tools_version="0.9.4"))) \
+        == []
+    (f,) = _mismatches(fa.judge(snap([rport(dev="150", fast="5")]), dict(ROLE, multipath_tools_version="0.11.1")))
+    assert f["recommended"] == "157" and "multipath-tools 0.11.1 (rule >= 0.10.2)" in f["reason"]
+
+
+def test_an_unknown_version_says_so_and_lists_what_each_generation_would_write():
+    (f,) = _mismatches(fa.judge(snap([rport(dev="300", fast="5")]), ROLE))
+    assert "multipath-tools version unknown" in f["reason"]
+    assert "<= 0.9.8: dev_loss_tmo 150" in f["reason"] and ">= 0.10.2: dev_loss_tmo 157" in f["reason"]
+
+
+def test_the_scope_comes_from_the_audits_devices_option():
+    # the same NETAPP rport: judged under the default scope, for information only when the audit is about 3PAR
+    s = dict(ROLE, scope=[{"vendor": "3PARdata", "product": "VV"}])
+    found = fa.judge(snap([rport(dev="300", fast="off")]), s)
+    assert sorted(f["check"] for f in found) == ["rport_fast_io_fail_off", "rport_tmo_mismatch"]
+    assert set(f["severity"] for f in found) == {"info"} and all("for information" in f["reason"] for f in found)
+    assert set(f["severity"] for f in fa.judge(snap([rport(dev="300", fast="off")]), ROLE)) == {"violation"}
+
+
+def test_an_unread_rport_of_another_array_stays_a_warning():
+    s = dict(ROLE, scope=[{"vendor": "3PARdata", "product": "VV"}])
+    (f,) = fa.judge(snap([rport(dev=None, fast="5")]), s)
+    assert (f["check"], f["severity"]) == ("fc_unreadable", "warning")
+    assert compliance_violations({"san": snap([rport(dev=None, fast="5")]),
+                                  "multipath": {"remaining_findings": [], "tmo_settings": s}}) == []
+
+
+def test_fast_io_fail_turned_off_by_a_short_dev_loss_is_not_fixed_by_a_fast_io_fail_value():
+    # dev_loss_tmo 5 <= fast_io_fail_tmo 5: multipathd turns fast_io_fail off itself (0.9.4: no_path_retry fail)
+    s = settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "5"}])
+    (f,) = [f for f in fa.judge(snap([rport(dev="5", fast="off")]), s) if f["check"] == "rport_fast_io_fail_off"]
+    assert f["recommended"].startswith("dev_loss_tmo above fast_io_fail_tmo")
+    assert _mismatches(fa.judge(snap([rport(dev="5", fast="off")]), s)) == []
+
+
+def test_junit_passes_the_rport_comparison_when_it_was_made():
+    cases = _fc_cases({"san": snap([rport(dev="150", fast="5")]),
+                       "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
+    assert cases["fc/rport_tmo_mismatch"] == "passed" and cases["fc/rport_dev_loss_long"] == "passed"
+    # without the multipath audit only the comparison is skipped; the rport's own checks were made
+    cases = _fc_cases({"san": snap([rport(dev="150", fast="5")]), "multipath": {"skipped": True}})
+    assert cases["fc/rport_tmo_mismatch"] == "skipped" and cases["fc/rport_dev_loss_long"] == "passed"
+
+
+def test_the_report_marks_whether_the_rports_were_compared():
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+    san = snap([rport(dev="150", fast="5")])
+    assert host_report({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}}, "h1",
+                       "audit")["fc"]["tmo_compared"] is True
+    assert host_report({"san": san, "multipath": {"skipped": True}}, "h1", "audit")["fc"]["tmo_compared"] is False
+    rep = host_report({"san": snap(None), "multipath": {"remaining_findings": [], "tmo_settings": ROLE}}, "h1", "audit")
+    assert rep["fc"]["targets"] is None and rep["fc"]["tmo_compared"] is False
+
+
+def test_the_schema_accepts_unread_targets_and_the_comparison_flag():
+    import json
+    import os
+    import jsonschema
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+    with open(os.path.join(root, "meta", "schemas", "host_report.schema.json")) as f:
+        schema = json.load(f)
+    san = snap(None)
+    san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
+    rep = host_report({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}}, "h1", "audit")
+    jsonschema.validate(rep, schema)
+    jsonschema.validate(host_report({"san": snap([rport()]), "multipath": {"skipped": True}}, "h1", "audit"), schema)
