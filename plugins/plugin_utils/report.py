@@ -58,7 +58,9 @@ ACTIONS = {
                           "reconfigure' (role multipath_config applies it with the fix) and audit again; while the "
                           "rport is Blocked it cannot be written.",
     "rport_fast_io_fail_off": "Set fast_io_fail_tmo (e.g. 5) for these LUNs in multipath.conf and reconfigure "
-                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo.",
+                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo; when "
+                              "multipathd turned it off because dev_loss_tmo is not above it, raise dev_loss_tmo "
+                              "(the finding's recommendation).",
     "rport_dev_loss_long": "Set dev_loss_tmo to a number of seconds and no_path_retry to a number (role "
                            "multipath_config) and reconfigure multipathd, so a dead rport and its devices go.",
     "rport_down_with_devices": "The target port is down with devices below it: repair the fabric (zoning, "
@@ -67,7 +69,9 @@ ACTIONS = {
     "fc_host_linkdown": "The HBA port has no link: check the cable, the SFP and the switch port (or disable "
                         "the unused port).",
     "fc_unreadable": "An FC attribute could not be read (or the settings not judged): look at the sysfs of the "
-                     "port named; its timeouts are not judged in this run.",
+                     "port named; its timeouts are not judged in this run (a violation when a target port's "
+                     "timeouts, or the remote ports, were not read: the host is not known to comply); audit "
+                     "again.",
     "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
                          "suspended map) before trusting the LVM audit of this host.",
 }
