@@ -60,7 +60,8 @@ class FakeHost(object):
         self.local = []
         self.daemon_polls = 0
         # multipath -h of bookworm's 0.9.4: version line and usage on stderr
-        self.help = "multipath-tools v0.9.4 (01/01, 2023)\nUsage:\n  multipath [-v level] [-B|-d|-i|-q|-r] [-b file] [-p policy] [device]\n"
+        self.help = ("multipath-tools v0.9.4 (01/01, 2023)\nUsage:\n"
+                     "  multipath [-v level] [-B|-d|-i|-q|-r] [-b file] [-p policy] [device]\n")
 
     def call(self, fn, args=(), timeout=None, what=None):
         """The forked sysfs reads of the local disks: the listing, then the disks by name."""
