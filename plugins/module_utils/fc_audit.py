@@ -111,8 +111,7 @@ def expected_tmo(settings, vendor, product, wwid=None, gen=None):
     rule of the multipath-tools version in settings (or of `gen`, an entry of GENERATIONS; the newest rule when
     neither says). dev_loss_tmo: seconds (UINT_MAX = infinity) or None (left alone); fast_io_fail_tmo: seconds
     or "off"."""
-    dev, fast, problems, _ = _expected(settings, vendor, product, wwid, gen)
-    return dev, fast, problems
+    return _expected(settings, vendor, product, wwid, gen)[:3]
 
 
 def candidates(settings, vendor, product, wwid=None):
@@ -298,7 +297,7 @@ def judge(snapshot, settings=None, wwpn_form=normalize_initiator):
                 expected.extend((c, d["name"]) for c in found)
         if fast == "off":
             recommended = str(DEFAULT_FAST_IO_FAIL)
-            turned_off = [c for c, _ in expected if c[3]]
+            turned_off = [e[0] for e in expected if e[0][3]]
             if turned_off and len(turned_off) == len(expected):
                 # multipathd turns fast_io_fail off itself while dev_loss_tmo is not above it: a fast_io_fail_tmo
                 # alone would be turned off again
@@ -318,9 +317,9 @@ def judge(snapshot, settings=None, wwpn_form=normalize_initiator):
                 % DEV_LOSS_LONG, **severity))
         if not expected:
             continue
-        if any((c[0] is None or c[0] == dev) and c[1] == fast for c, _ in expected):
+        if any((e[0][0] is None or e[0][0] == dev) and e[0][1] == fast for e in expected):
             continue
-        (want_dev, want_fast, label, _), first = expected[0]
+        want_dev, want_fast, label = expected[0][0][:3]
         via = sorted(set(n for c, n in expected if (c[0], c[1]) == (want_dev, want_fast)))
         differ = []
         if want_dev is not None and want_dev != dev:
@@ -333,7 +332,7 @@ def judge(snapshot, settings=None, wwpn_form=normalize_initiator):
             rule = "multipath-tools version unknown: any value one of its generations would write is accepted " \
                    "(%s)" % "; ".join(sorted(set("%s: dev_loss_tmo %s, fast_io_fail_tmo %s" % (
                        c[2], show_seconds(c[0]) if c[0] is not None else "left alone", c[1])
-                       for c, _ in expected)))
+                       for c in (e[0] for e in expected))))
         findings.append(_finding(
             "rport_tmo_mismatch", wwpn, "%s: %s, from the effective multipath settings of its paths %s: "
             "multipathd did not apply them%s; %s%s" % (
