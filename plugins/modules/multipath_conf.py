@@ -277,9 +277,12 @@ tmo_settings:
       timeouts), from the effective configuration - C(polling_interval), and C(no_path_retry), C(dev_loss_tmo),
       C(fast_io_fail_tmo) of C(defaults), C(overrides), the C(devices) entries that set one (in order) and
       C(multipaths) (C(no_path_retry) by wwid).
+    - C(multipath_tools_version), the version C(multipath -h) names (null when it names none; then the FC audit
+      accepts what any multipath-tools generation would write), and C(scope), the O(devices) the FC audit judges.
   returned: always
   type: dict
   sample: {polling_interval: "5", defaults: {fast_io_fail_tmo: "5"}, overrides: {}, multipaths: [],
+           multipath_tools_version: "0.9.4", scope: [{vendor: NETAPP, product: LUN}],
            devices: [{vendor: NETAPP, product: LUN, no_path_retry: queue, dev_loss_tmo: infinity}]}
 effective_source:
   description: Where the effective configuration came from (C(multipathd show config) or C(multipath -t)).
@@ -396,6 +399,13 @@ class MultipathTools(object):
                 self.errors.append({"what": "multipath -t", "msg": res.describe()})
             return None
         return res.stdout
+
+    def tools_version(self):
+        """The multipath-tools version ("0.9.4"), from the first line `multipath -h` prints (to stderr, whatever its
+        exit code: multipath-tools v0.9.4 (01/01, 2023)); None when it does not say."""
+        res = self.run([self.bin("multipath"), "-h"], what="multipath -h (the multipath-tools version)")
+        version = fc_audit.parse_version((res.stdout or "") + (res.stderr or "")) if res is not None else None
+        return ".".join(str(n) for n in version) if version else None
 
     def running_config(self):
         binary = self.bin("multipathd", required=False)
@@ -635,7 +645,8 @@ def main():
                         uxsock_supported=uxsock_supported, client_eff=client)
 
     findings, resolved = judge(effective_text)
-    result["tmo_settings"] = fc_audit.tmo_settings(mc.to_dict(mc.parse(effective_text, strict=False)))
+    result["tmo_settings"] = dict(fc_audit.tmo_settings(mc.to_dict(mc.parse(effective_text, strict=False))),
+                                  multipath_tools_version=host.tools_version(), scope=targets)
     if not p["remove_queue_if_no_path"]:
         for f in findings:
             if f["check"] == "features_queue_if_no_path":

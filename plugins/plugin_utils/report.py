@@ -58,7 +58,9 @@ ACTIONS = {
                           "reconfigure' (role multipath_config applies it with the fix) and audit again; while the "
                           "rport is Blocked it cannot be written.",
     "rport_fast_io_fail_off": "Set fast_io_fail_tmo (e.g. 5) for these LUNs in multipath.conf and reconfigure "
-                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo.",
+                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo; when "
+                              "multipathd turned it off because dev_loss_tmo is not above it, raise dev_loss_tmo "
+                              "(the finding's recommendation).",
     "rport_dev_loss_long": "Set dev_loss_tmo to a number of seconds and no_path_retry to a number (role "
                            "multipath_config) and reconfigure multipathd, so a dead rport and its devices go.",
     "rport_down_with_devices": "The target port is down with devices below it: repair the fabric (zoning, "
@@ -67,7 +69,9 @@ ACTIONS = {
     "fc_host_linkdown": "The HBA port has no link: check the cable, the SFP and the switch port (or disable "
                         "the unused port).",
     "fc_unreadable": "An FC attribute could not be read (or the settings not judged): look at the sysfs of the "
-                     "port named; its timeouts are not judged in this run.",
+                     "port named; its timeouts are not judged in this run (a violation when a target port's "
+                     "timeouts, or the remote ports, were not read: the host is not known to comply); audit "
+                     "again.",
     "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
                          "suspended map) before trusting the LVM audit of this host.",
 }
@@ -390,7 +394,11 @@ def host_report(parts, host, run="audit"):
     if failed:
         report["errors"].append({"what": findings[-1]["object"], "msg": str(failed.get("msg") or "no message")})
     if fc_ports:
-        report["fc"] = fc_ports
+        mp = parts.get("multipath")
+        # whether the target rports were compared with the effective multipath settings (JUnit: a comparison
+        # not made is skipped, not passed)
+        report["fc"] = dict(fc_ports, tmo_compared=bool(fc_ports["targets"] is not None and _ran(mp)
+                                                        and mp.get("tmo_settings")))
     if run == "remediate":
         report["remediation"] = _remediation(parts.get("plan"), applied)
     return report
@@ -445,6 +453,9 @@ def _testcases(report, all_checks):
                 "state": "passed"}
         if area not in ran:
             case["state"] = "skipped"
+        elif area == "fc" and check.startswith("rport_") and not hits and _fc_unjudged(report, check):
+            case["state"] = "skipped"
+            case["message"] = _fc_unjudged(report, check)
         elif any(f["severity"] == "error" for f in hits):
             case["state"] = "error"
         elif any(f["severity"] == "violation" for f in hits):
@@ -453,6 +464,17 @@ def _testcases(report, all_checks):
             case["state"] = "passed"  # a warning is reported in the output, it does not fail the check
         cases.append(case)
     return cases
+
+
+def _fc_unjudged(report, check):
+    """Why this host's rport check was not made (the rports unread, or no multipath audit to compare with), or
+    None when it was."""
+    fc = report.get("fc") or {}
+    if "fc" not in report or fc.get("targets", []) is None:
+        return "the FC remote ports were not read"
+    if check == "rport_tmo_mismatch" and not fc.get("tmo_compared", True):
+        return "no multipath audit (tmo_settings) to compare the rports' timeouts with"
+    return None
 
 
 def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None):

@@ -20,7 +20,7 @@ ALLOWED = {
     "module_utils/san_read.py::read_procs": 81,
     "module_utils/san_snapshot.py::assemble": 268,
     "modules/lvm_filter_info.py::main": 115,
-    "modules/multipath_conf.py::main": 193,
+    "modules/multipath_conf.py::main": 194,
     "modules/stale_cleanup.py::main": 104,
     "plugin_utils/report.py::fleet_report": 106,
 }

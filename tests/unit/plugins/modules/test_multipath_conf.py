@@ -59,6 +59,9 @@ class FakeHost(object):
         self.keep_unadopted = True  # reconfigure leaves a map with no usable path unmanaged ("-"), as 0.9.4 did
         self.local = []
         self.daemon_polls = 0
+        # multipath -h of bookworm's 0.9.4: version line and usage on stderr
+        self.help = ("multipath-tools v0.9.4 (01/01, 2023)\nUsage:\n"
+                     "  multipath [-v level] [-B|-d|-i|-q|-r] [-b file] [-p policy] [device]\n")
 
     def call(self, fn, args=(), timeout=None, what=None):
         """The forked sysfs reads of the local disks: the listing, then the disks by name."""
@@ -113,6 +116,8 @@ class FakeHost(object):
             return ok("pid 1234 configure\n" if self.daemon_polls == 1 else "pid 1234 idle\n")
         if cmd.startswith("multipath -c"):
             return deadline.CommandResult(argv, 1, "", "", 0.01)
+        if cmd == "multipath -h":
+            return deadline.CommandResult(argv, 0, "", self.help, 0.01)
         raise AssertionError("unexpected command %s" % cmd)
 
 
@@ -493,6 +498,22 @@ def test_audit_returns_the_timeout_settings_the_fc_audit_compares_rports_with(ho
     res = run_module({"path": host.path})
     netapp = [d for d in res["tmo_settings"]["devices"] if d["vendor"] == "NETAPP" and d["product"] == "LUN"]
     assert netapp and netapp[-1]["no_path_retry"] == "queue" and netapp[-1]["dev_loss_tmo"] == "infinity"
-    assert set(res["tmo_settings"]) == {"polling_interval", "defaults", "overrides", "devices", "multipaths"}
+    assert set(res["tmo_settings"]) == {"polling_interval", "defaults", "overrides", "devices", "multipaths",
+                                        "multipath_tools_version", "scope"}
+    # the rules of the version multipathd runs (0.9.4: no padding, an unset dev_loss_tmo left alone), and the
+    # devices the audit is about (the FC audit judges their rports only)
+    assert res["tmo_settings"]["multipath_tools_version"] == "0.9.4"
+    assert res["tmo_settings"]["scope"] == [{"vendor": "NETAPP", "product": "LUN"}]
     assert all(set(d) - {"vendor", "product"} <= {"no_path_retry", "dev_loss_tmo", "fast_io_fail_tmo"}
                for d in res["tmo_settings"]["devices"])
+
+
+def test_a_multipath_h_that_hangs_or_names_no_version_leaves_the_version_unknown(host, run_module):
+    """The version read has the command deadline; unknown, the FC audit accepts every generation's value."""
+    host.hang.add("multipath -h")
+    res = run_module({"path": host.path})
+    assert res["tmo_settings"]["multipath_tools_version"] is None
+    assert [e for e in res["errors"] if e["what"].endswith("multipath -h")]
+    host.hang.clear()
+    host.help = "multipath: invalid option -- 'h'\n"
+    assert run_module({"path": host.path})["tmo_settings"]["multipath_tools_version"] is None
