@@ -20,10 +20,10 @@ SESSION_RE = re.compile(r"^session(\d+)$")
 # An sd's kernel name: "sd" + base-26 letters (sd_format_disk_name: sda..sdz, sdaa..), at most 29 of them, the
 # kernel's own bound (DISK_NAME_LEN 32 with "sd" and the NUL). {1,4} (475,254 disks) was a guess below the kernel's;
 # no bound at all let any length through the input checks. Partitions (sda1) are not sd names.
-SD_NAME_RE = re.compile(r"^sd[a-z]{1,29}$")
+SD_NAME_RE = re.compile(r"^sd[a-z]{1,29}\Z")  # \Z: "$" also matches before a final newline
 # H:C:T:L: host, channel and target are unsigned 32-bit (10 digits), the LUN 64-bit (20 digits: scsilun_to_int of
 # an extended LUN exceeds 10). ASCII digits only: "\d" also matches other scripts' digits.
-HCTL_RE = re.compile(r"^([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,20})$")
+HCTL_RE = re.compile(r"^([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,20})\Z")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 # multipathd keeps an fd on every path it watches.
