@@ -224,7 +224,8 @@ def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp
     differs from what multipathd sets from the effective settings (the built-in NETAPP entry: no_path_retry queue,
     dev_loss_tmo infinity); the audit playbook reports that rport by WWPN with both values, the other one only for
     its infinite dev_loss_tmo, and lists the guest's initiator and target WWPNs. One LUN, no array: cheap."""
-    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import normalize_initiator
+    # the reports spell WWPNs as ONTAP prints them (aa:bb:...); normalize_initiator is the bare-hex compare key
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 
     t_start = time.monotonic()
     lab.reset()
@@ -252,7 +253,7 @@ def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp
         for f in rep["findings"]:
             if f["area"] == "fc":
                 by.setdefault(f["check"], []).append(f)
-        wwpn, other_wwpn = normalize_initiator(changed["port_name"]), normalize_initiator(other["port_name"])
+        wwpn, other_wwpn = ontap_wwpn(changed["port_name"]), ontap_wwpn(other["port_name"])
         mismatch = by.get("rport_tmo_mismatch") or []
         assert [f["object"] for f in mismatch] == [wwpn], by
         assert (mismatch[0]["severity"], mismatch[0]["setting"], mismatch[0]["value"], mismatch[0]["recommended"]) \
@@ -261,15 +262,15 @@ def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp
         # the other rport keeps what multipathd wrote there: infinity, reported as such, not as a mismatch
         assert [f["object"] for f in by.get("rport_dev_loss_long") or []] == [other_wwpn], by
         initiators = {i["wwpn"] for i in rep["fc"]["initiators"]}
-        assert {normalize_initiator(w) for w in fc["initiator_wwpns"]} <= initiators
+        assert {ontap_wwpn(w) for w in fc["initiator_wwpns"]} <= initiators
         targets = {t["wwpn"]: t for t in rep["fc"]["targets"]}
-        assert set(targets) == {normalize_initiator(w) for w in fc["fc_wwpns"]}
+        assert set(targets) == {ontap_wwpn(w) for w in fc["fc_wwpns"]}
         assert (targets[wwpn]["dev_loss_tmo"], targets[wwpn]["fast_io_fail_tmo"]) == ("300", "5")
         assert targets[other_wwpn]["dev_loss_tmo"] == "infinity"
         md = (reports / "fleet.md").read_text()
         assert "## Fibre Channel ports" in md
         for w in fc["initiator_wwpns"] + fc["fc_wwpns"]:
-            assert normalize_initiator(w) in md, w
+            assert ontap_wwpn(w) in md, w
         sys.stderr.write("[fc] audit names rport %s (dev_loss_tmo 300, multipath wants infinity): play %.1fs, test "
                          "%.1fs\n" % (wwpn, play_s, time.monotonic() - t_start))
     finally:

@@ -55,6 +55,10 @@ def sims(tmp_path):
         sim.__exit__(None, None, None)
 
 
+# the healthy maps' verdicts (their coverage evidence) are what these tests inspect: the full fact (issue 31)
+FULL = {"sanfleet_facts_detail": "full"}
+
+
 def target2(lab, luns):
     return lab.agent("target2_setup", luns=luns, call_timeout=240)["truth"]
 
@@ -93,7 +97,7 @@ def test_uncovered_cluster_cut_with_blocked_writer(lab, tmp_path, sims):
         assert lab.ssh("test -e /tmp/w2.rc", timeout=30)[0] != 0, "the writer was not blocked"
 
         before = sh(lab, LISTING)
-        play = run_play(lab, sim1, tmp_path, tag="cluster2-cut")
+        play = run_play(lab, sim1, tmp_path, tag="cluster2-cut", extra=FULL)
         after = sh(lab, LISTING)
         assert play.rc == 0, play.out[-4000:]
         assert after == before
@@ -144,7 +148,8 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
     try:
         # one cluster, two SVMs (target1 = svm_sanlab, target2 = svm_sanlab2); read only svm_sanlab2
         both = sims(from_lab_truths([truth1, t2], cluster="sanlab"))
-        svm2 = run_play(lab, both, tmp_path, check=True, tag="svm2", clusters=[both.options(svm="svm_sanlab2")])
+        svm2 = run_play(lab, both, tmp_path, check=True, tag="svm2", clusters=[both.options(svm="svm_sanlab2")],
+                        extra=FULL)
         assert svm2.rc == 0, svm2.out[-4000:]
         assert svm2.plan["steps"] == [] and svm2.plan["blocked"] == []
         alone = left_alone(svm2)
@@ -178,7 +183,8 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
                          % (w21, w21))
         sds12 = sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % w12).split()
         t0 = time.monotonic()
-        proc = subprocess.run(argv, cwd=str(work), env=env, capture_output=True, text=True, timeout=900,
+        # the README's command as written, plus the full fact: the healthy LUN 1's evidence is inspected below
+        proc = subprocess.run(argv + ["-e", json.dumps(FULL)], cwd=str(work), env=env, capture_output=True, text=True, timeout=900,
                               check=False)
         seconds = time.monotonic() - t0
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
