@@ -29,7 +29,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils.san_snapshot 
     _path_identity, _unread, fc_rports, map_wwid, multipath_wwid, to_int, transport_of, uncounted_block_devices,
     vpd80_serial)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
-    CapturedRun, inline_call)
+    CapturedRun, healthy_lab, inline_call)
 
 time = san_snapshot.time
 
@@ -322,12 +322,9 @@ def _unpack(archive):
     return os.path.join(dest, scenario)
 
 
-def recorded_calls(archive, monkeypatch):
-    """Every assemble call (args, kwargs) the reader makes on a captured tree: snapshot, view of everything,
-    disk() of each sd, map() of each map."""
-    base = _unpack(archive)
-    reader = sr.Host(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
-                     call=inline_call)
+def recorded_calls(reader, monkeypatch):
+    """Every assemble call (args, kwargs) the reader makes: snapshot, view of everything, disk() of each sd, map()
+    of each map."""
     calls = []
     real = san_snapshot.assemble
 
@@ -345,6 +342,25 @@ def recorded_calls(archive, monkeypatch):
     return calls
 
 
+def _enriched(raw):
+    """raw with a btrfs mount (anonymous 0:N, source_dev) over every dm and sd device, 3 dup'd fds of each device
+    in every process, and every partition held by the first dm device: what no capture has (a source_dev and an
+    fd count need a real device node)."""
+    raw = copy.deepcopy(raw)
+    devs = sorted(d["dev"] for part in ("dm", "sd") for d in (raw.get(part) or {}).values() if d and d.get("dev"))
+    mounts = raw.get("mounts") or {}
+    if mounts.get("mountinfo") is not None:
+        mounts["mountinfo"] = mounts["mountinfo"] + [
+            {"dev": "0:%d" % (90 + i), "mountpoint": "/btrfs%d" % i, "source_dev": dev} for i, dev in enumerate(devs)]
+    for proc in (raw.get("procs") or {}).values():
+        proc["fds"] = dict((dev, 3) for dev in devs)  # dup'd fds
+    dm_names = sorted(n for n, d in (raw.get("dm") or {}).items() if d)
+    for sd in (raw.get("sd") or {}).values():
+        for part in (sd or {}).get("partitions") or []:
+            part["holders"] = list(part.get("holders") or []) + dm_names[:1]
+    return raw
+
+
 def variants(args):
     """The call itself and the call with one input gone or cut short, as a reader that ran out of time gives it."""
     raw = args[0]
@@ -356,6 +372,7 @@ def variants(args):
         changed = dict(raw)
         changed[key] = value
         yield "raw[%s]=%r" % (key, value), (changed,) + tuple(args[1:])
+    yield "btrfs over every device, dup'd fds, partitions held", (_enriched(raw),) + tuple(args[1:])
     if raw.get("sd"):
         first = sorted(raw["sd"])[0]
         changed = dict(raw, sd=dict(raw["sd"], **{first: None}))
@@ -381,7 +398,37 @@ def test_every_captured_tree_is_found():
 
 @pytest.mark.parametrize("archive", ARCHIVES)
 def test_assemble_gives_the_reference_snapshot(archive, monkeypatch):
-    calls = recorded_calls(archive, monkeypatch)
+    base = _unpack(archive)
+    reader = sr.Host(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
+                     call=inline_call)
+    assert_same_snapshots(recorded_calls(reader, monkeypatch))
+
+
+def used_lab(tmp_path):
+    """What the captures lack: an LV on a map opened (dup'd fds, by /dev and /dev/mapper name), a partition held,
+    a btrfs mount under its source device, swap by /dev/mapper name, an IPv6 portal, an unreadable /proc/PID/fd."""
+    t = healthy_lab(tmp_path)
+    t.disk("sdf", "3:0:0:3", "8:80", session=2, wwid="naa.600a0980aa", partitions=("8:81",))
+    t.dm("dm-2", "253:2", "vg-lv", "LVM-abcdef", slaves=())
+    t.hold("dm-0", "dm-2")
+    t.dm("dm-3", "253:3", "vg-swap", "LVM-swapuuid", slaves=())
+    t.hold("dm-1", "dm-3")
+    t.proc(4242, "postgres", fds=("/dev/dm-2", "/dev/dm-2", "/dev/mapper/vg-lv", "/dev/sdb"))
+    t.proc(77, "dd", fds=("/dev/sdf1",))
+    t.mount("0:45", "/srv/data", "/dev/mapper/vg-lv", fstype="btrfs")
+    t.mount("8:81", "/boot/efi", "/dev/sdf1")
+    t.swap("/dev/mapper/vg-swap")
+    t.iscsi_session(3, 4, "fd00::5")
+    t.iscsi_session(4, 5, "[fd00::6]")
+    t.commands()
+    return t
+
+
+def test_assemble_gives_the_reference_snapshot_of_a_host_in_use(tmp_path, monkeypatch):
+    assert_same_snapshots(recorded_calls(used_lab(tmp_path).reader(), monkeypatch))
+
+
+def assert_same_snapshots(calls):
     assert len(calls) >= 3
     compared = 0
     for args, kwargs in calls:
