@@ -17,7 +17,6 @@ MAX_LINES = 80
 ALLOWED = {
     "module_utils/multipath_config.py::parse": 98,
     "module_utils/multipath_config.py::plan_fix": 91,
-    "module_utils/san_read.py::read_procs": 81,
     "modules/lvm_filter_info.py::main": 115,
     "modules/multipath_conf.py::main": 194,
     "modules/stale_cleanup.py::main": 104,
