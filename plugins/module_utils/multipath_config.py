@@ -695,17 +695,8 @@ def _fix_values(section, recommended, changes, scope):
             s.set(new)
 
 
-def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
-    """Edit a copy of doc so that the file carries the recommended values. Returns (new_doc, changes).
-
-    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths, uxsock_timeout};
-    None leaves a key alone. scope: where the target values go, "devices" (one entry per target, merged with
-    the built-in entry) or "overrides" (every device of every array).
-    """
-    doc = copy.deepcopy(doc)
-    changes = []
-    eol = doc.eol
-    # 1. every scope of the file that explicitly sets a bad value
+def _fix_bad_values(doc, targets, recommended, changes):
+    """Every scope of the file that explicitly sets a bad value gets the recommended one."""
     for sec in doc.sections("defaults"):
         _fix_values(sec, recommended, changes, "defaults")
     for sec in doc.sections("overrides"):
@@ -720,39 +711,47 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
         for mp in mps.sections("multipath"):
             _fix_values(mp, recommended, changes, 'multipaths/multipath[wwid="%s"]' % mp.get("wwid"))
 
-    # 2. the target scope carries the recommended values
-    target_keys = [k for k in ("no_path_retry", "dev_loss_tmo", "flush_on_last_del") if recommended.get(k)]
-    if scope == "overrides":
-        secs = doc.sections("overrides") or [doc.add_section("overrides", eol, FIX_COMMENT)]
-        for key in target_keys:
-            before = secs[-1].get(key)
-            if before is not None and not is_bad(key, before):
-                continue
-            if secs[-1].set(key, recommended[key], eol):
-                changes.append({"scope": "overrides", "key": key, "before": before, "after": recommended[key]})
-    else:
-        for t in targets:
-            entry = None
-            for devs in doc.sections("devices"):
-                for dev in devs.sections("device"):
-                    if entry_is_specific(dev.values(), t["vendor"], t["product"]):
-                        entry = dev  # the last one wins, as in multipath-tools
-            if entry is None:
-                devs = doc.sections("devices")
-                devs = devs[-1] if devs else doc.add_section("devices", eol)
-                entry = devs.add_section("device", eol, FIX_COMMENT)
-                entry.set("vendor", t["vendor"], eol)
-                entry.set("product", t["product"], eol)
-            vals = entry.values()
-            label = 'devices/device[vendor="%s",product="%s"]' % (vals.get("vendor"), vals.get("product", ""))
-            for key in target_keys:
-                before = entry.get(key)
-                if before is not None and not is_bad(key, before):
-                    continue  # already bounded (no_path_retry 16, dev_loss_tmo 30): the owner's choice stands
-                if entry.set(key, recommended[key], eol):
-                    changes.append({"scope": label, "key": key, "before": before, "after": recommended[key]})
 
-    # 3. array-neutral settings go to defaults; a longer uxsock_timeout than asked is left as it is
+def _fix_overrides(doc, recommended, target_keys, changes):
+    """scope "overrides": the last overrides section (a new one when there is none) carries the target values."""
+    eol = doc.eol
+    secs = doc.sections("overrides") or [doc.add_section("overrides", eol, FIX_COMMENT)]
+    for key in target_keys:
+        before = secs[-1].get(key)
+        if before is not None and not is_bad(key, before):
+            continue
+        if secs[-1].set(key, recommended[key], eol):
+            changes.append({"scope": "overrides", "key": key, "before": before, "after": recommended[key]})
+
+
+def _fix_device_entries(doc, targets, recommended, target_keys, changes):
+    """scope "devices": each target's own device entry (a new one when there is none) carries the target values."""
+    eol = doc.eol
+    for t in targets:
+        entry = None
+        for devs in doc.sections("devices"):
+            for dev in devs.sections("device"):
+                if entry_is_specific(dev.values(), t["vendor"], t["product"]):
+                    entry = dev  # the last one wins, as in multipath-tools
+        if entry is None:
+            devs = doc.sections("devices")
+            devs = devs[-1] if devs else doc.add_section("devices", eol)
+            entry = devs.add_section("device", eol, FIX_COMMENT)
+            entry.set("vendor", t["vendor"], eol)
+            entry.set("product", t["product"], eol)
+        vals = entry.values()
+        label = 'devices/device[vendor="%s",product="%s"]' % (vals.get("vendor"), vals.get("product", ""))
+        for key in target_keys:
+            before = entry.get(key)
+            if before is not None and not is_bad(key, before):
+                continue  # already bounded (no_path_retry 16, dev_loss_tmo 30): the owner's choice stands
+            if entry.set(key, recommended[key], eol):
+                changes.append({"scope": label, "key": key, "before": before, "after": recommended[key]})
+
+
+def _fix_defaults(doc, recommended, changes):
+    """Array-neutral settings go to defaults; a longer uxsock_timeout than asked is left as it is."""
+    eol = doc.eol
     keep = {"uxsock_timeout": lambda before: (milliseconds(before) or 0) >= int(recommended["uxsock_timeout"])}
     for key in ("recheck_wwid", "find_multipaths", "uxsock_timeout"):
         want = recommended.get(key)
@@ -772,19 +771,45 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
         sec.set(key, want, eol)
         changes.append({"scope": "defaults", "key": key, "before": None, "after": want})
 
+
+def _blacklist_local_disks(doc, blacklist_wwids, changes):
+    """The WWIDs of local disks that multipath would claim go to the blacklist (once)."""
+    eol = doc.eol
+    secs = doc.sections("blacklist")
+    present = set(s.value for sec in secs for s in sec.settings("wwid"))
+    for wwid in blacklist_wwids:
+        if wwid in present:
+            continue
+        sec = secs[-1] if secs else doc.add_section("blacklist", eol)
+        secs = [sec]
+        sec.children.insert(sec._insert_at(), Setting(
+            '%swwid "%s"%s' % (sec.child_indent(), wwid, eol), "wwid", wwid, True))
+        present.add(wwid)
+        changes.append({"scope": "blacklist", "key": "wwid", "before": None, "after": wwid})
+
+
+def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
+    """Edit a copy of doc so that the file carries the recommended values. Returns (new_doc, changes).
+
+    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths, uxsock_timeout};
+    None leaves a key alone. scope: where the target values go, "devices" (one entry per target, merged with
+    the built-in entry) or "overrides" (every device of every array).
+    """
+    doc = copy.deepcopy(doc)
+    changes = []
+    # 1. every scope of the file that explicitly sets a bad value
+    _fix_bad_values(doc, targets, recommended, changes)
+    # 2. the target scope carries the recommended values
+    target_keys = [k for k in ("no_path_retry", "dev_loss_tmo", "flush_on_last_del") if recommended.get(k)]
+    if scope == "overrides":
+        _fix_overrides(doc, recommended, target_keys, changes)
+    else:
+        _fix_device_entries(doc, targets, recommended, target_keys, changes)
+    # 3. array-neutral settings go to defaults
+    _fix_defaults(doc, recommended, changes)
     # 4. local disks that multipath would claim
     if blacklist_wwids:
-        secs = doc.sections("blacklist")
-        present = set(s.value for sec in secs for s in sec.settings("wwid"))
-        for wwid in blacklist_wwids:
-            if wwid in present:
-                continue
-            sec = secs[-1] if secs else doc.add_section("blacklist", eol)
-            secs = [sec]
-            sec.children.insert(sec._insert_at(), Setting(
-                '%swwid "%s"%s' % (sec.child_indent(), wwid, eol), "wwid", wwid, True))
-            present.add(wwid)
-            changes.append({"scope": "blacklist", "key": "wwid", "before": None, "after": wwid})
+        _blacklist_local_disks(doc, blacklist_wwids, changes)
     return doc, changes
 
 

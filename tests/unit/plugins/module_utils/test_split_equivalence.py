@@ -386,13 +386,16 @@ def _parameter_sets(fn):
     return [dict(kv for part in combo for kv in part.items()) for combo in itertools.product(*axes)] or [{}]
 
 
-def run_tests_of(module, tmp_path):
+def run_tests_of(module, tmp_path, mentioning=None):
     """Runs every test function of a test module with each of its parameter sets (tmp_path and monkeypatch
     given fresh); returns how many ran. A skip is a skip; a failure of the test itself is not this test's
-    business (the module's own run reports it), a difference in the shadow is."""
+    business (the module's own run reports it), a difference in the shadow is. `mentioning`: only the tests
+    whose source names it (the others never reach it: no need to run them twice)."""
     ran = 0
     for name, fn in sorted(vars(module).items()):
         if not name.startswith("test_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
+            continue
+        if mentioning and mentioning not in inspect.getsource(fn):
             continue
         wanted = list(inspect.signature(fn).parameters)
         for n, params in enumerate(_parameter_sets(fn)):
@@ -435,3 +438,54 @@ def test_read_procs_reads_what_it_read_before(tmp_path, monkeypatch):
         sr.read_procs(root, [], [])
     assert shadow.differences == []
     assert ran > 100 and shadow.calls > 100, (ran, shadow.calls)
+
+
+# ---------------------------------------------------------------------------------- multipath_config
+
+
+def _config_texts():
+    """Every multipath.conf and `multipathd show config` text of the fixtures: files and captured commands."""
+    for path in sorted(glob.glob(os.path.join(FIXTURES, "config", "multipath*"))):
+        with open(path, "rb") as f:
+            yield f.read().decode("utf-8")
+    for root in _captured_roots():
+        commands = os.path.join(os.path.dirname(root), "commands")
+        for path in sorted(glob.glob(os.path.join(commands, "*.txt")) + [os.path.join(root, "etc", "multipath.conf")]):
+            if os.path.exists(path) and ("multipath" in os.path.basename(path) or path.endswith(".conf")):
+                with open(path, "rb") as f:
+                    yield f.read().decode("utf-8", "surrogateescape")
+
+
+# what no fixture has: a target's entry twice (the last one wins), uxsock_timeout equal to / below the one asked
+EDGE_TEXTS = [
+    "", "defaults {\n}\n",
+    'defaults {\n\tuxsock_timeout 4000\n\tfind_multipaths no\n}\ndefaults {\n\trecheck_wwid no\n}\n'
+    'devices {\n\tdevice {\n\t\tvendor "NETAPP"\n\t\tproduct "LUN"\n\t\tno_path_retry queue\n\t}\n'
+    '\tdevice {\n\t\tvendor "NETAPP"\n\t\tproduct "LUN"\n\t\tdev_loss_tmo infinity\n\t}\n}\n'
+    'overrides {\n\tno_path_retry 16\n}\nblacklist {\n\twwid "36001405aabbccdd"\n}\n',
+    "defaults {\n    uxsock_timeout 900\n}\n",
+]
+
+
+def _plan_fix_inputs(texts):
+    """plan_fix of each text with the recommendations and targets the tests use, both scopes, local WWIDs."""
+    recs = (test_multipath_config.REC, test_parser_properties.REC,
+            dict(test_multipath_config.REC, flush_on_last_del="always", find_multipaths="smart",
+                 uxsock_timeout="4000"),
+            dict(test_multipath_config.REC, uxsock_timeout="1000"))
+    for text in texts:
+        doc = mc.parse(text, strict=False)
+        for rec in recs:
+            for scope in ("devices", "overrides"):
+                mc.plan_fix(doc, test_multipath_config.TARGETS, rec, scope=scope)
+            mc.plan_fix(doc, test_multipath_config.TARGETS + [{"vendor": "PURE", "product": "FlashArray"}], rec,
+                        blacklist_wwids=("3600508b1001c5d6e", "3600508b1001c5d6e", "36001405aabbccdd"))
+
+
+def test_plan_fix_plans_what_it_planned_before(tmp_path, monkeypatch):
+    shadow = Shadow(monkeypatch, mc, "plan_fix", REFERENCE_PLAN_FIX)
+    ran = (run_tests_of(test_multipath_config, tmp_path, "plan_fix")
+           + run_tests_of(test_parser_properties, tmp_path, "plan_fix"))
+    _plan_fix_inputs(list(_config_texts()) + EDGE_TEXTS)
+    assert shadow.differences == []
+    assert ran > 10 and shadow.calls > 200, (ran, shadow.calls)
