@@ -307,6 +307,94 @@ def _format_value(value, quoted):
 # ---------------------------------------------------------------------------------------------
 # parser
 
+def _unreadable_line(cur, pending, raw):
+    """Tolerant mode: a line the tokenizer refuses is kept as it is (a bare keyword before it was no section)."""
+    if pending is not None:  # not a section after all
+        cur.children.append(pending[0])
+        cur.children.extend(Line(h) for h in pending[1])
+    cur.children.append(Line(raw))
+
+
+def _enter_pending(stack, pending, kinds, raw, indent, lineno, strict):
+    """The first line with tokens after a bare sublevel keyword ("defaults"): its "{" enters the section (True);
+    anything else leaves the keyword as a setting without a value (False)."""
+    cur = stack[-1]
+    name_setting, held = pending
+    if kinds == ["open"]:  # validate_config_strvec skips this "{" line; the section was entered already
+        if len(stack) > MAX_DEPTH:
+            raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
+        sec = Section(name_setting.key, name_setting.raw + "".join(held) + raw, indent)
+        cur.children.append(sec)
+        stack.append(sec)
+        return True
+    if strict:
+        raise ParseError(lineno - len(held) - 1, "section %r has no '{'" % name_setting.key, name_setting.raw)
+    cur.children.append(name_setting)
+    cur.children.extend(Line(h) for h in held)
+    return False
+
+
+def _parse_line(stack, tokens, raw, indent, lineno, strict):
+    """One line with tokens: a section's open or close, or a setting. Returns the new pending bare sublevel
+    keyword (Setting, [lines held]) or None."""
+    cur = stack[-1]
+    kinds = [t[0] for t in tokens]
+    if kinds == ["close"]:
+        if len(stack) == 1:
+            if strict:
+                raise ParseError(lineno, "'}' without an open section", raw)
+            cur.children.append(Line(raw))
+            return None
+        cur.close_raw = raw
+        stack.pop()
+        return None
+    if len(kinds) == 2 and kinds == ["word", "open"]:
+        if len(stack) > MAX_DEPTH:
+            raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
+        sec = Section(tokens[0][1], raw, indent)
+        cur.children.append(sec)
+        stack.append(sec)
+        return None
+    if "open" in kinds or "close" in kinds:
+        if strict:
+            raise ParseError(lineno, "braces must stand alone ('name {' or '}' on its own line)", raw)
+        cur.children.append(Line(raw))
+        return None
+    if kinds[0] != "word":
+        if strict:
+            raise ParseError(lineno, "a line must start with a keyword", raw)
+        cur.children.append(Line(raw))
+        return None
+    key = tokens[0][1]
+    if len(tokens) == 1:
+        if key in SUBLEVEL_KEYWORDS:
+            return (Setting(raw, key, None, False), [])
+        if key in SECTION_NAMES and strict:
+            raise ParseError(lineno, "the '{' of section %r must be on the same line: multipath-tools "
+                                     "drops a bare %r line ('missing value') and reads its body outside the "
+                                     "section" % (key, key), raw)
+        if strict:
+            raise ParseError(lineno, "keyword %r has no value" % key, raw)
+        cur.children.append(Setting(raw, key, None, False))
+        return None
+    vk, vtext, vstart, vend = tokens[1]
+    cur.children.append(Setting(raw, key, vtext, vk == "quoted", vstart, vend,
+                                extra=[t[1] for t in tokens[2:]]))
+    return None
+
+
+def _parse_end(stack, pending, lines, strict):
+    """The end of the text: a bare keyword still waiting for its "{", a section not closed."""
+    if pending is not None:
+        if strict:
+            raise ParseError(len(lines), "section %r has no '{'" % pending[0].key, pending[0].raw)
+        stack[-1].children.append(pending[0])
+        stack[-1].children.extend(Line(h) for h in pending[1])
+    if len(stack) > 1:
+        if strict:
+            raise ParseError(len(lines), "section %r is not closed" % stack[-1].name, stack[-1].open_raw)
+
+
 def parse(text, strict=True):
     """Parse multipath.conf text into a Document. Raises ParseError in strict mode."""
     doc = Document()
@@ -322,88 +410,25 @@ def parse(text, strict=True):
             raise ParseError(lineno, "line longer than the %d bytes multipath-tools reads at once" % (MAXBUF - 1), raw)
         content = daemon_content(raw)
         tokens, _comment, error = tokenize(content)
-        cur = stack[-1]
         if error:
             if strict:
                 raise ParseError(lineno, error, raw)
-            if pending is not None:  # not a section after all
-                cur.children.append(pending[0])
-                cur.children.extend(Line(h) for h in pending[1])
-                pending = None
-            cur.children.append(Line(raw))
+            _unreadable_line(stack[-1], pending, raw)
+            pending = None
             continue
         if not tokens:
             if pending is not None:
                 pending[1].append(raw)
             else:
-                cur.children.append(Line(raw))
+                stack[-1].children.append(Line(raw))
             continue
-        kinds = [t[0] for t in tokens]
         indent = content[:len(content) - len(content.lstrip(" \t"))]
         if pending is not None:
-            name_setting, held = pending
-            pending = None
-            if kinds == ["open"]:  # validate_config_strvec skips this "{" line; the section was entered already
-                if len(stack) > MAX_DEPTH:
-                    raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
-                sec = Section(name_setting.key, name_setting.raw + "".join(held) + raw, indent)
-                cur.children.append(sec)
-                stack.append(sec)
+            waiting, pending = pending, None
+            if _enter_pending(stack, waiting, [t[0] for t in tokens], raw, indent, lineno, strict):
                 continue
-            if strict:
-                raise ParseError(lineno - len(held) - 1, "section %r has no '{'" % name_setting.key, name_setting.raw)
-            cur.children.append(name_setting)
-            cur.children.extend(Line(h) for h in held)
-        if kinds == ["close"]:
-            if len(stack) == 1:
-                if strict:
-                    raise ParseError(lineno, "'}' without an open section", raw)
-                cur.children.append(Line(raw))
-                continue
-            cur.close_raw = raw
-            stack.pop()
-            continue
-        if len(kinds) == 2 and kinds == ["word", "open"]:
-            if len(stack) > MAX_DEPTH:
-                raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
-            sec = Section(tokens[0][1], raw, indent)
-            cur.children.append(sec)
-            stack.append(sec)
-            continue
-        if "open" in kinds or "close" in kinds:
-            if strict:
-                raise ParseError(lineno, "braces must stand alone ('name {' or '}' on its own line)", raw)
-            cur.children.append(Line(raw))
-            continue
-        if kinds[0] != "word":
-            if strict:
-                raise ParseError(lineno, "a line must start with a keyword", raw)
-            cur.children.append(Line(raw))
-            continue
-        key = tokens[0][1]
-        if len(tokens) == 1:
-            if key in SUBLEVEL_KEYWORDS:
-                pending = (Setting(raw, key, None, False), [])
-                continue
-            if key in SECTION_NAMES and strict:
-                raise ParseError(lineno, "the '{' of section %r must be on the same line: multipath-tools "
-                                         "drops a bare %r line ('missing value') and reads its body outside the "
-                                         "section" % (key, key), raw)
-            if strict:
-                raise ParseError(lineno, "keyword %r has no value" % key, raw)
-            cur.children.append(Setting(raw, key, None, False))
-            continue
-        vk, vtext, vstart, vend = tokens[1]
-        cur.children.append(Setting(raw, key, vtext, vk == "quoted", vstart, vend,
-                                    extra=[t[1] for t in tokens[2:]]))
-    if pending is not None:
-        if strict:
-            raise ParseError(len(lines), "section %r has no '{'" % pending[0].key, pending[0].raw)
-        stack[-1].children.append(pending[0])
-        stack[-1].children.extend(Line(h) for h in pending[1])
-    if len(stack) > 1:
-        if strict:
-            raise ParseError(len(lines), "section %r is not closed" % stack[-1].name, stack[-1].open_raw)
+        pending = _parse_line(stack, tokens, raw, indent, lineno, strict)
+    _parse_end(stack, pending, lines, strict)
     return doc
 
 

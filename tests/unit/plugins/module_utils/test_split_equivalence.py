@@ -489,3 +489,29 @@ def test_plan_fix_plans_what_it_planned_before(tmp_path, monkeypatch):
     _plan_fix_inputs(list(_config_texts()) + EDGE_TEXTS)
     assert shadow.differences == []
     assert ran > 10 and shadow.calls > 200, (ran, shadow.calls)
+
+
+def _parse_inputs(texts):
+    """parse, strict and tolerant, of each text, its CRLF form, every prefix of a short one (sections left open),
+    and the text with a bare sublevel keyword (its "{" on the next line, or never) and a stray brace added."""
+    for text in texts:
+        lines = text.splitlines(True)
+        variants = [text, text.replace("\n", "\r\n"), "defaults\n\n# held\n{\n" + text + "}\n",
+                    "devices\n" + text, text + "\nblacklist\n", text + "}\n", "x {\n" * 12 + text]
+        if len(lines) <= 80:  # the configuration files; not the long `multipathd show config` captures
+            variants += ["".join(lines[:n]) for n in range(1, len(lines))]
+        for variant in variants:
+            for strict in (True, False):
+                try:
+                    mc.parse(variant, strict=strict)
+                except mc.ParseError:
+                    pass
+
+
+def test_parse_reads_what_it_read_before(tmp_path, monkeypatch):
+    shadow = Shadow(monkeypatch, mc, "parse", REFERENCE_PARSE)
+    ran = (run_tests_of(test_multipath_config, tmp_path, "parse")
+           + run_tests_of(test_parser_properties, tmp_path, "parse"))
+    _parse_inputs(list(_config_texts()) + EDGE_TEXTS)
+    assert shadow.differences == []
+    assert ran > 30 and shadow.calls > 2000, (ran, shadow.calls)
