@@ -307,6 +307,94 @@ def _format_value(value, quoted):
 # ---------------------------------------------------------------------------------------------
 # parser
 
+def _unreadable_line(cur, pending, raw):
+    """Tolerant mode: a line the tokenizer refuses is kept as it is (a bare keyword before it was no section)."""
+    if pending is not None:  # not a section after all
+        cur.children.append(pending[0])
+        cur.children.extend(Line(h) for h in pending[1])
+    cur.children.append(Line(raw))
+
+
+def _enter_pending(stack, pending, kinds, raw, indent, lineno, strict):
+    """The first line with tokens after a bare sublevel keyword ("defaults"): its "{" enters the section (True);
+    anything else leaves the keyword as a setting without a value (False)."""
+    cur = stack[-1]
+    name_setting, held = pending
+    if kinds == ["open"]:  # validate_config_strvec skips this "{" line; the section was entered already
+        if len(stack) > MAX_DEPTH:
+            raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
+        sec = Section(name_setting.key, name_setting.raw + "".join(held) + raw, indent)
+        cur.children.append(sec)
+        stack.append(sec)
+        return True
+    if strict:
+        raise ParseError(lineno - len(held) - 1, "section %r has no '{'" % name_setting.key, name_setting.raw)
+    cur.children.append(name_setting)
+    cur.children.extend(Line(h) for h in held)
+    return False
+
+
+def _parse_line(stack, tokens, raw, indent, lineno, strict):
+    """One line with tokens: a section's open or close, or a setting. Returns the new pending bare sublevel
+    keyword (Setting, [lines held]) or None."""
+    cur = stack[-1]
+    kinds = [t[0] for t in tokens]
+    if kinds == ["close"]:
+        if len(stack) == 1:
+            if strict:
+                raise ParseError(lineno, "'}' without an open section", raw)
+            cur.children.append(Line(raw))
+            return None
+        cur.close_raw = raw
+        stack.pop()
+        return None
+    if len(kinds) == 2 and kinds == ["word", "open"]:
+        if len(stack) > MAX_DEPTH:
+            raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
+        sec = Section(tokens[0][1], raw, indent)
+        cur.children.append(sec)
+        stack.append(sec)
+        return None
+    if "open" in kinds or "close" in kinds:
+        if strict:
+            raise ParseError(lineno, "braces must stand alone ('name {' or '}' on its own line)", raw)
+        cur.children.append(Line(raw))
+        return None
+    if kinds[0] != "word":
+        if strict:
+            raise ParseError(lineno, "a line must start with a keyword", raw)
+        cur.children.append(Line(raw))
+        return None
+    key = tokens[0][1]
+    if len(tokens) == 1:
+        if key in SUBLEVEL_KEYWORDS:
+            return (Setting(raw, key, None, False), [])
+        if key in SECTION_NAMES and strict:
+            raise ParseError(lineno, "the '{' of section %r must be on the same line: multipath-tools "
+                                     "drops a bare %r line ('missing value') and reads its body outside the "
+                                     "section" % (key, key), raw)
+        if strict:
+            raise ParseError(lineno, "keyword %r has no value" % key, raw)
+        cur.children.append(Setting(raw, key, None, False))
+        return None
+    vk, vtext, vstart, vend = tokens[1]
+    cur.children.append(Setting(raw, key, vtext, vk == "quoted", vstart, vend,
+                                extra=[t[1] for t in tokens[2:]]))
+    return None
+
+
+def _parse_end(stack, pending, lines, strict):
+    """The end of the text: a bare keyword still waiting for its "{", a section not closed."""
+    if pending is not None:
+        if strict:
+            raise ParseError(len(lines), "section %r has no '{'" % pending[0].key, pending[0].raw)
+        stack[-1].children.append(pending[0])
+        stack[-1].children.extend(Line(h) for h in pending[1])
+    if len(stack) > 1:
+        if strict:
+            raise ParseError(len(lines), "section %r is not closed" % stack[-1].name, stack[-1].open_raw)
+
+
 def parse(text, strict=True):
     """Parse multipath.conf text into a Document. Raises ParseError in strict mode."""
     doc = Document()
@@ -322,88 +410,25 @@ def parse(text, strict=True):
             raise ParseError(lineno, "line longer than the %d bytes multipath-tools reads at once" % (MAXBUF - 1), raw)
         content = daemon_content(raw)
         tokens, _comment, error = tokenize(content)
-        cur = stack[-1]
         if error:
             if strict:
                 raise ParseError(lineno, error, raw)
-            if pending is not None:  # not a section after all
-                cur.children.append(pending[0])
-                cur.children.extend(Line(h) for h in pending[1])
-                pending = None
-            cur.children.append(Line(raw))
+            _unreadable_line(stack[-1], pending, raw)
+            pending = None
             continue
         if not tokens:
             if pending is not None:
                 pending[1].append(raw)
             else:
-                cur.children.append(Line(raw))
+                stack[-1].children.append(Line(raw))
             continue
-        kinds = [t[0] for t in tokens]
         indent = content[:len(content) - len(content.lstrip(" \t"))]
         if pending is not None:
-            name_setting, held = pending
-            pending = None
-            if kinds == ["open"]:  # validate_config_strvec skips this "{" line; the section was entered already
-                if len(stack) > MAX_DEPTH:
-                    raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
-                sec = Section(name_setting.key, name_setting.raw + "".join(held) + raw, indent)
-                cur.children.append(sec)
-                stack.append(sec)
+            waiting, pending = pending, None
+            if _enter_pending(stack, waiting, [t[0] for t in tokens], raw, indent, lineno, strict):
                 continue
-            if strict:
-                raise ParseError(lineno - len(held) - 1, "section %r has no '{'" % name_setting.key, name_setting.raw)
-            cur.children.append(name_setting)
-            cur.children.extend(Line(h) for h in held)
-        if kinds == ["close"]:
-            if len(stack) == 1:
-                if strict:
-                    raise ParseError(lineno, "'}' without an open section", raw)
-                cur.children.append(Line(raw))
-                continue
-            cur.close_raw = raw
-            stack.pop()
-            continue
-        if len(kinds) == 2 and kinds == ["word", "open"]:
-            if len(stack) > MAX_DEPTH:
-                raise ParseError(lineno, "sections nested deeper than %d levels" % MAX_DEPTH, raw)
-            sec = Section(tokens[0][1], raw, indent)
-            cur.children.append(sec)
-            stack.append(sec)
-            continue
-        if "open" in kinds or "close" in kinds:
-            if strict:
-                raise ParseError(lineno, "braces must stand alone ('name {' or '}' on its own line)", raw)
-            cur.children.append(Line(raw))
-            continue
-        if kinds[0] != "word":
-            if strict:
-                raise ParseError(lineno, "a line must start with a keyword", raw)
-            cur.children.append(Line(raw))
-            continue
-        key = tokens[0][1]
-        if len(tokens) == 1:
-            if key in SUBLEVEL_KEYWORDS:
-                pending = (Setting(raw, key, None, False), [])
-                continue
-            if key in SECTION_NAMES and strict:
-                raise ParseError(lineno, "the '{' of section %r must be on the same line: multipath-tools "
-                                         "drops a bare %r line ('missing value') and reads its body outside the "
-                                         "section" % (key, key), raw)
-            if strict:
-                raise ParseError(lineno, "keyword %r has no value" % key, raw)
-            cur.children.append(Setting(raw, key, None, False))
-            continue
-        vk, vtext, vstart, vend = tokens[1]
-        cur.children.append(Setting(raw, key, vtext, vk == "quoted", vstart, vend,
-                                    extra=[t[1] for t in tokens[2:]]))
-    if pending is not None:
-        if strict:
-            raise ParseError(len(lines), "section %r has no '{'" % pending[0].key, pending[0].raw)
-        stack[-1].children.append(pending[0])
-        stack[-1].children.extend(Line(h) for h in pending[1])
-    if len(stack) > 1:
-        if strict:
-            raise ParseError(len(lines), "section %r is not closed" % stack[-1].name, stack[-1].open_raw)
+        pending = _parse_line(stack, tokens, raw, indent, lineno, strict)
+    _parse_end(stack, pending, lines, strict)
     return doc
 
 
@@ -695,17 +720,8 @@ def _fix_values(section, recommended, changes, scope):
             s.set(new)
 
 
-def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
-    """Edit a copy of doc so that the file carries the recommended values. Returns (new_doc, changes).
-
-    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths, uxsock_timeout};
-    None leaves a key alone. scope: where the target values go, "devices" (one entry per target, merged with
-    the built-in entry) or "overrides" (every device of every array).
-    """
-    doc = copy.deepcopy(doc)
-    changes = []
-    eol = doc.eol
-    # 1. every scope of the file that explicitly sets a bad value
+def _fix_bad_values(doc, targets, recommended, changes):
+    """Every scope of the file that explicitly sets a bad value gets the recommended one."""
     for sec in doc.sections("defaults"):
         _fix_values(sec, recommended, changes, "defaults")
     for sec in doc.sections("overrides"):
@@ -720,39 +736,47 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
         for mp in mps.sections("multipath"):
             _fix_values(mp, recommended, changes, 'multipaths/multipath[wwid="%s"]' % mp.get("wwid"))
 
-    # 2. the target scope carries the recommended values
-    target_keys = [k for k in ("no_path_retry", "dev_loss_tmo", "flush_on_last_del") if recommended.get(k)]
-    if scope == "overrides":
-        secs = doc.sections("overrides") or [doc.add_section("overrides", eol, FIX_COMMENT)]
-        for key in target_keys:
-            before = secs[-1].get(key)
-            if before is not None and not is_bad(key, before):
-                continue
-            if secs[-1].set(key, recommended[key], eol):
-                changes.append({"scope": "overrides", "key": key, "before": before, "after": recommended[key]})
-    else:
-        for t in targets:
-            entry = None
-            for devs in doc.sections("devices"):
-                for dev in devs.sections("device"):
-                    if entry_is_specific(dev.values(), t["vendor"], t["product"]):
-                        entry = dev  # the last one wins, as in multipath-tools
-            if entry is None:
-                devs = doc.sections("devices")
-                devs = devs[-1] if devs else doc.add_section("devices", eol)
-                entry = devs.add_section("device", eol, FIX_COMMENT)
-                entry.set("vendor", t["vendor"], eol)
-                entry.set("product", t["product"], eol)
-            vals = entry.values()
-            label = 'devices/device[vendor="%s",product="%s"]' % (vals.get("vendor"), vals.get("product", ""))
-            for key in target_keys:
-                before = entry.get(key)
-                if before is not None and not is_bad(key, before):
-                    continue  # already bounded (no_path_retry 16, dev_loss_tmo 30): the owner's choice stands
-                if entry.set(key, recommended[key], eol):
-                    changes.append({"scope": label, "key": key, "before": before, "after": recommended[key]})
 
-    # 3. array-neutral settings go to defaults; a longer uxsock_timeout than asked is left as it is
+def _fix_overrides(doc, recommended, target_keys, changes):
+    """scope "overrides": the last overrides section (a new one when there is none) carries the target values."""
+    eol = doc.eol
+    secs = doc.sections("overrides") or [doc.add_section("overrides", eol, FIX_COMMENT)]
+    for key in target_keys:
+        before = secs[-1].get(key)
+        if before is not None and not is_bad(key, before):
+            continue
+        if secs[-1].set(key, recommended[key], eol):
+            changes.append({"scope": "overrides", "key": key, "before": before, "after": recommended[key]})
+
+
+def _fix_device_entries(doc, targets, recommended, target_keys, changes):
+    """scope "devices": each target's own device entry (a new one when there is none) carries the target values."""
+    eol = doc.eol
+    for t in targets:
+        entry = None
+        for devs in doc.sections("devices"):
+            for dev in devs.sections("device"):
+                if entry_is_specific(dev.values(), t["vendor"], t["product"]):
+                    entry = dev  # the last one wins, as in multipath-tools
+        if entry is None:
+            devs = doc.sections("devices")
+            devs = devs[-1] if devs else doc.add_section("devices", eol)
+            entry = devs.add_section("device", eol, FIX_COMMENT)
+            entry.set("vendor", t["vendor"], eol)
+            entry.set("product", t["product"], eol)
+        vals = entry.values()
+        label = 'devices/device[vendor="%s",product="%s"]' % (vals.get("vendor"), vals.get("product", ""))
+        for key in target_keys:
+            before = entry.get(key)
+            if before is not None and not is_bad(key, before):
+                continue  # already bounded (no_path_retry 16, dev_loss_tmo 30): the owner's choice stands
+            if entry.set(key, recommended[key], eol):
+                changes.append({"scope": label, "key": key, "before": before, "after": recommended[key]})
+
+
+def _fix_defaults(doc, recommended, changes):
+    """Array-neutral settings go to defaults; a longer uxsock_timeout than asked is left as it is."""
+    eol = doc.eol
     keep = {"uxsock_timeout": lambda before: (milliseconds(before) or 0) >= int(recommended["uxsock_timeout"])}
     for key in ("recheck_wwid", "find_multipaths", "uxsock_timeout"):
         want = recommended.get(key)
@@ -772,19 +796,45 @@ def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
         sec.set(key, want, eol)
         changes.append({"scope": "defaults", "key": key, "before": None, "after": want})
 
+
+def _blacklist_local_disks(doc, blacklist_wwids, changes):
+    """The WWIDs of local disks that multipath would claim go to the blacklist (once)."""
+    eol = doc.eol
+    secs = doc.sections("blacklist")
+    present = set(s.value for sec in secs for s in sec.settings("wwid"))
+    for wwid in blacklist_wwids:
+        if wwid in present:
+            continue
+        sec = secs[-1] if secs else doc.add_section("blacklist", eol)
+        secs = [sec]
+        sec.children.insert(sec._insert_at(), Setting(
+            '%swwid "%s"%s' % (sec.child_indent(), wwid, eol), "wwid", wwid, True))
+        present.add(wwid)
+        changes.append({"scope": "blacklist", "key": "wwid", "before": None, "after": wwid})
+
+
+def plan_fix(doc, targets, recommended, scope="devices", blacklist_wwids=()):
+    """Edit a copy of doc so that the file carries the recommended values. Returns (new_doc, changes).
+
+    recommended: {no_path_retry, dev_loss_tmo, recheck_wwid, flush_on_last_del, find_multipaths, uxsock_timeout};
+    None leaves a key alone. scope: where the target values go, "devices" (one entry per target, merged with
+    the built-in entry) or "overrides" (every device of every array).
+    """
+    doc = copy.deepcopy(doc)
+    changes = []
+    # 1. every scope of the file that explicitly sets a bad value
+    _fix_bad_values(doc, targets, recommended, changes)
+    # 2. the target scope carries the recommended values
+    target_keys = [k for k in ("no_path_retry", "dev_loss_tmo", "flush_on_last_del") if recommended.get(k)]
+    if scope == "overrides":
+        _fix_overrides(doc, recommended, target_keys, changes)
+    else:
+        _fix_device_entries(doc, targets, recommended, target_keys, changes)
+    # 3. array-neutral settings go to defaults
+    _fix_defaults(doc, recommended, changes)
     # 4. local disks that multipath would claim
     if blacklist_wwids:
-        secs = doc.sections("blacklist")
-        present = set(s.value for sec in secs for s in sec.settings("wwid"))
-        for wwid in blacklist_wwids:
-            if wwid in present:
-                continue
-            sec = secs[-1] if secs else doc.add_section("blacklist", eol)
-            secs = [sec]
-            sec.children.insert(sec._insert_at(), Setting(
-                '%swwid "%s"%s' % (sec.child_indent(), wwid, eol), "wwid", wwid, True))
-            present.add(wwid)
-            changes.append({"scope": "blacklist", "key": "wwid", "before": None, "after": wwid})
+        _blacklist_local_disks(doc, blacklist_wwids, changes)
     return doc, changes
 
 

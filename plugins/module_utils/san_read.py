@@ -522,6 +522,50 @@ def read_exiting(root, pid):
     return out
 
 
+def _open_devices(root, fd_tables, tables, own_table, known_ids, any_network):
+    """The block devices one process holds open through its fd tables [(task dir, fds)] (read_procs):
+    (names not stat'ed, {dev: fd count} in first-seen order, {dev or name: [open_file_key, ...]}, any_network
+    updated); `known_ids` and `tables` are read_procs' caches, filled here."""
+    names, counts, files, seen = [], {}, {}, set()
+    for task, task_fds in fd_tables:
+        table = None
+        for fd in task_fds:
+            link = "%s/fd/%s" % (task, fd)
+            try:
+                target = os.readlink(link)
+            except OSError:
+                continue
+            if target.startswith(_NOT_A_DEVICE) or not target.startswith("/"):
+                continue
+            if table is None:
+                table = _opener_mounts(root, task, tables) or own_table
+                for mount_id, is_network in table[2].items():
+                    known_ids.setdefault(mount_id, is_network)
+                any_network = any_network or bool(table[0])
+            # a network mount in any table read: the fd's own mount decides (fdinfo), whatever namespace it is of
+            info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if any_network else None
+            if info is not None and _fd_on_network_fs(target, info, table, own_table, known_ids):
+                continue
+            if root in ("", "/"):
+                dev = _dev_of(root, link)[0]
+            else:
+                dev = _dev_of(root, _p(root, target))[0]
+            if not dev and not target.startswith("/dev/"):
+                continue
+            if info is None:
+                info = _fdinfo("%s/fdinfo/%s" % (task, fd))
+            key = open_file_key(info)
+            if (fd, key) in seen:  # threads sharing one fd table show each fd once per thread
+                continue
+            seen.add((fd, key))
+            files.setdefault(dev or target, []).append(key)
+            if dev:
+                counts[dev] = counts.get(dev, 0) + 1  # in first-seen order: the devices, without a list search
+            elif target not in names:  # nodes not stat'ed: few
+                names.append(target)
+    return names, counts, files, any_network
+
+
 def read_procs(root, unreadable=None, exiting=None):
     """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}, files: {"8:16": [key, ...]}}} for
     processes holding block devices; `files` has the open_file_key of each fd, by device (or /dev name).
@@ -559,43 +603,8 @@ def read_procs(root, unreadable=None, exiting=None):
                 exiting.extend(read_exiting(root, pid))
             # the leader has exited (its file table is gone) while other threads hold theirs
             fd_tables = _task_fd_tables(root, pid, unreadable)
-        names, counts, files, seen = [], {}, {}, set()
-        for task, task_fds in fd_tables:
-            table = None
-            for fd in task_fds:
-                link = "%s/fd/%s" % (task, fd)
-                try:
-                    target = os.readlink(link)
-                except OSError:
-                    continue
-                if target.startswith(_NOT_A_DEVICE) or not target.startswith("/"):
-                    continue
-                if table is None:
-                    table = _opener_mounts(root, task, tables) or own_table
-                    for mount_id, is_network in table[2].items():
-                        known_ids.setdefault(mount_id, is_network)
-                    any_network = any_network or bool(table[0])
-                # a network mount in any table read: the fd's own mount decides (fdinfo), whatever namespace it is of
-                info = _fdinfo("%s/fdinfo/%s" % (task, fd)) if any_network else None
-                if info is not None and _fd_on_network_fs(target, info, table, own_table, known_ids):
-                    continue
-                if root in ("", "/"):
-                    dev = _dev_of(root, link)[0]
-                else:
-                    dev = _dev_of(root, _p(root, target))[0]
-                if not dev and not target.startswith("/dev/"):
-                    continue
-                if info is None:
-                    info = _fdinfo("%s/fdinfo/%s" % (task, fd))
-                key = open_file_key(info)
-                if (fd, key) in seen:  # threads sharing one fd table show each fd once per thread
-                    continue
-                seen.add((fd, key))
-                files.setdefault(dev or target, []).append(key)
-                if dev:
-                    counts[dev] = counts.get(dev, 0) + 1  # in first-seen order: the devices, without a list search
-                elif target not in names:  # nodes not stat'ed: few
-                    names.append(target)
+        names, counts, files, any_network = _open_devices(root, fd_tables, tables, own_table, known_ids,
+                                                          any_network)
         devs = list(counts)
         if devs or names:
             out[pid] = {"comm": _read(_p(root, "/proc/%s/comm" % pid)), "devs": devs, "names": names,

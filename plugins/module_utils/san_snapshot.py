@@ -56,11 +56,8 @@ def _mark_users(obj, users, openers_unknown):
         obj["openers_unknown"] = openers_unknown
 
 
-def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipathd_running=False,
-             collected_at=None, errors=None):
-    """Build the `san` snapshot (without probes, findings, verdicts) from what was read."""
-    errors = list(errors or [])
-    by_name, by_dev = _dev_index(raw)
+def _dm_names(raw, by_dev, dm_info):
+    """The dm devices read (kernel name -> facts) and dm name -> kernel name, from sysfs and `dmsetup info`."""
     dms = dict((n, d) for n, d in (raw.get("dm") or {}).items() if d)
     dm_by_dmname = dict((d.get("dm_name"), n) for n, d in dms.items() if d.get("dm_name"))
     if dm_info:
@@ -68,8 +65,11 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             kname = by_dev.get(info["dev"])
             if kname and name not in dm_by_dmname:
                 dm_by_dmname[name] = kname
+    return dms, dm_by_dmname
 
-    # who holds what open
+
+def _openers_by_dev(raw, by_name, dm_by_dmname):
+    """dev -> the processes that hold it open (pid, comm, fds when more than one, the keys of its open files)."""
     openers_by_dev = {}
     for pid, proc in sorted((raw.get("procs") or {}).items(), key=lambda kv: int(kv[0])):
         devs = list(proc.get("devs") or [])
@@ -89,17 +89,32 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                 # what tells its open files apart (san_read.open_file_key): the open count holds one per open file
                 entry["files"] = sorted(set(keys.get(dev) or []))
             openers_by_dev.setdefault(dev, []).append(entry)
-    mounts = (raw.get("mounts") or {}).get("mountinfo") or []
+    return openers_by_dev
+
+
+def _mounts_by_dev(raw):
+    """dev -> its mountpoints (a btrfs mount under its source device too)."""
     mounts_by_dev = {}
-    for m in mounts:
+    for m in (raw.get("mounts") or {}).get("mountinfo") or []:
         mounts_by_dev.setdefault(m["dev"], []).append(m["mountpoint"])
         if m.get("source_dev") and m["source_dev"] != m["dev"]:  # btrfs: 0:N, the source is the device
             mounts_by_dev.setdefault(m["source_dev"], []).append(m["mountpoint"])
+    return mounts_by_dev
+
+
+def _kernel_by_dev(raw, by_name):
+    """dev -> the kernel users (loop, LIO, btrfs) that hold it without a holders link."""
     kernel_by_dev = {}
     for u in raw.get("kernel_users") or []:
         dev = u.get("dev") or by_name.get(u.get("devname") or "")
         if dev:
             kernel_by_dev.setdefault(dev, []).append(dict((k, v) for k, v in u.items() if k not in ("dev", "devname")))
+    return kernel_by_dev
+
+
+def _openers_unknown(raw, errors):
+    """Why no device can be shown unused (None when every read of users finished); a missing mount table is an
+    error too."""
     openers_unknown = None
     if raw.get("procs") is None:
         openers_unknown = "the /proc/*/fd scan did not finish"
@@ -111,30 +126,47 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     if (raw.get("mounts") or {}).get("mountinfo") is None:
         errors.append({"what": "/proc/self/mountinfo", "msg": "not read: no device can be shown unmounted"})
         openers_unknown = openers_unknown or "the mount table (/proc/self/mountinfo) was not read"
+    return openers_unknown
 
-    def kernel_users(devs):
-        out = []
-        for dev in devs:
-            for u in kernel_by_dev.get(dev, []):
-                if u not in out:
-                    out.append(u)
-        return out
+
+def _swap_devs(raw, by_name, dm_by_dmname):
+    """The devs in use as swap."""
     swap_devs = set()
     for s in (raw.get("mounts") or {}).get("swaps") or []:
         kname = _dev_name_from_path(s, dm_by_dmname)
         if kname and by_name.get(kname):
             swap_devs.add(by_name[kname])
+    return swap_devs
 
-    def usage(devs_self, devs_below):
+
+class _Users(object):
+    """Who uses which dev, as read: openers, mounts, swap, kernel users, and why that may be incomplete."""
+
+    def __init__(self, raw, by_name, dm_by_dmname, errors):
+        self.openers_by_dev = _openers_by_dev(raw, by_name, dm_by_dmname)
+        self.mounts_by_dev = _mounts_by_dev(raw)
+        self.kernel_by_dev = _kernel_by_dev(raw, by_name)
+        self.openers_unknown = _openers_unknown(raw, errors)
+        self.swap_devs = _swap_devs(raw, by_name, dm_by_dmname)
+
+    def kernel_users(self, devs):
+        out = []
+        for dev in devs:
+            for u in self.kernel_by_dev.get(dev, []):
+                if u not in out:
+                    out.append(u)
+        return out
+
+    def usage(self, devs_self, devs_below):
         """mountpoints/swap over self+below; openers of self (+ below, marked via)."""
         mps, sw, ops = [], False, {}
         for dev, via in [(d, None) for d in devs_self] + list(devs_below):
-            for mp in mounts_by_dev.get(dev, []):
+            for mp in self.mounts_by_dev.get(dev, []):
                 if mp not in mps:
                     mps.append(mp)
-            if dev in swap_devs:
+            if dev in self.swap_devs:
                 sw = True
-            for op in openers_by_dev.get(dev, []):
+            for op in self.openers_by_dev.get(dev, []):
                 o = dict(op)
                 if via:
                     o["via"] = via
@@ -144,7 +176,45 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                 ops.setdefault((o["pid"], via or "", o.get("fds"), o.get("comm")), o)
         return mps, sw, [ops[k] for k in sorted(ops, key=lambda k: (k[0], k[1]))]
 
-    # maps (kernel truth: dm devices with an mpath- uuid)
+
+def _map_paths(raw, d, table, status, mpd_map, by_name, by_dev):
+    """A map's paths: the LOADED table (multipathd runs ahead of it: lab finding 11); sysfs slaves otherwise."""
+    path_devs = []
+    if table:
+        for g in table["groups"]:
+            path_devs.extend(g["paths"])
+    else:
+        path_devs = [by_name.get(s) or s for s in d.get("slaves") or []]
+    st_by_dev = {}
+    if status:
+        for g in status["groups"]:
+            for p in g["paths"]:
+                st_by_dev[p["dev"]] = dict(p, group_state=g["state"])
+    paths = []
+    for pdev in path_devs:
+        pname = by_dev.get(pdev) if ":" in pdev else pdev
+        pdev_num = pdev if ":" in pdev else by_name.get(pdev)
+        sd = (raw.get("sd") or {}).get(pname) or {}
+        st = st_by_dev.get(pdev) or st_by_dev.get(pdev_num) or {}
+        mp = (mpd_map.get("paths") or {}).get(pname) or {}
+        dm_state = None
+        if st:
+            dm_state = "active" if st["active"] else "failed"
+        paths.append({
+            "name": pname,
+            "hctl": os.path.basename(sd.get("device_path") or "") or None,
+            "dev": pdev_num,
+            "dm_state": dm_state,
+            "checker_state": mp.get("checker_state"),
+            "dev_state": sd.get("state") or mp.get("dev_state"),
+            "fail_count": st.get("fail_count"),
+            "group_state": st.get("group_state"),
+        })
+    return paths
+
+
+def _maps(raw, dms, dm_info, dm_table, dm_status, mpd, by_name, by_dev, users, errors):
+    """The maps (kernel truth: dm devices with an mpath- uuid) by WWID, and dm kernel name -> WWID."""
     maps = {}
     kname_to_wwid = {}
     tables, statuses = dm_table or {}, dm_status or {}
@@ -156,42 +226,10 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         mname = d.get("dm_name") or wwid
         kname_to_wwid[kname] = wwid
         table = tables.get(mname)
-        status = statuses.get(mname)
         mpd_map = mpd.get(mname) or mpd.get(wwid) or {}
-        # paths: the LOADED table (multipathd runs ahead of it: lab finding 11); sysfs slaves otherwise
-        path_devs = []
-        if table:
-            for g in table["groups"]:
-                path_devs.extend(g["paths"])
-        else:
-            path_devs = [by_name.get(s) or s for s in d.get("slaves") or []]
-        st_by_dev = {}
-        if status:
-            for g in status["groups"]:
-                for p in g["paths"]:
-                    st_by_dev[p["dev"]] = dict(p, group_state=g["state"])
-        paths = []
-        for pdev in path_devs:
-            pname = by_dev.get(pdev) if ":" in pdev else pdev
-            pdev_num = pdev if ":" in pdev else by_name.get(pdev)
-            sd = (raw.get("sd") or {}).get(pname) or {}
-            st = st_by_dev.get(pdev) or st_by_dev.get(pdev_num) or {}
-            mp = (mpd_map.get("paths") or {}).get(pname) or {}
-            dm_state = None
-            if st:
-                dm_state = "active" if st["active"] else "failed"
-            paths.append({
-                "name": pname,
-                "hctl": os.path.basename(sd.get("device_path") or "") or None,
-                "dev": pdev_num,
-                "dm_state": dm_state,
-                "checker_state": mp.get("checker_state"),
-                "dev_state": sd.get("state") or mp.get("dev_state"),
-                "fail_count": st.get("fail_count"),
-                "group_state": st.get("group_state"),
-            })
+        paths = _map_paths(raw, d, table, statuses.get(mname), mpd_map, by_name, by_dev)
         below = [(by_name.get(h), h) for h in d.get("holders") or [] if by_name.get(h)]
-        mps, sw, ops = usage([d.get("dev")], below)
+        mps, sw, ops = users.usage([d.get("dev")], below)
         info = (dm_info or {}).get(mname) or {}
         maps[wwid] = {
             "name": mname,
@@ -212,65 +250,61 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                             "features": mpd_map.get("features")} if mpd_map else None),
             "probe": {},
         }
-        _mark_users(maps[wwid], kernel_users([d.get("dev")] + [dev for dev, _h in below]), openers_unknown)
+        _mark_users(maps[wwid], users.kernel_users([d.get("dev")] + [dev for dev, _h in below]), users.openers_unknown)
         if table is None and dm_table is not None:
             errors.append({"what": "dmsetup table %s" % mname, "msg": "map %s has no multipath table line" % mname})
+    return maps, kname_to_wwid
 
-    # disks
-    disks = {}
-    for name, sd in sorted((raw.get("sd") or {}).items()):
-        if not sd:
-            continue
-        hctl = os.path.basename(sd.get("device_path") or "")
-        hm = HCTL_RE.match(hctl)
-        transport, session = transport_of(sd.get("sysfs_path"))
-        holders = list(sd.get("holders") or [])
-        parts = sd.get("partitions") or []
-        below = [(by_name.get(h), h) for h in holders if by_name.get(h)]
-        for part in parts:
-            for h in part.get("holders") or []:
-                if by_name.get(h):
-                    below.append((by_name[h], h))
-        # openers of the sd itself and its partitions; mounts/swap also one level down (holders)
-        self_devs = [sd.get("dev")] + [p.get("dev") for p in parts]
-        mps, sw, ops = usage(self_devs, below)
-        # an sd has no open count to explain: its openers without their open files' keys
-        ops = [dict((k, v) for k, v in o.items() if k != "files") for o in ops if "via" not in o]
-        map_name = None
-        for h in holders:
-            if h in kname_to_wwid:
-                map_name = maps[kname_to_wwid[h]]["name"]
-        raw80 = sd.get("vpd_pg80")
-        disks[name] = {
-            "name": name,
-            "hctl": hctl or None,
-            "host": int(hm.group(1)) if hm else None,
-            "lun": int(hm.group(4)) if hm else None,
-            "dev": sd.get("dev"),
-            "vendor": sd.get("vendor"),
-            "model": sd.get("model"),
-            "state": sd.get("state"),
-            "transport": transport,
-            "session": session,
-            "serial": vpd80_serial(bytes(bytearray(raw80))) if raw80 is not None else None,
-            "wwid": multipath_wwid(sd.get("wwid")),
-            "size_bytes": (to_int(sd.get("size")) or 0) * 512 if sd.get("size") is not None else None,
-            "holders": holders,
-            "partitions": [p["name"] for p in parts],
-            "mountpoints": mps,
-            "swap": sw,
-            "openers": ops,
-            "map": map_name,
-        }
-        _mark_users(disks[name], kernel_users(self_devs + [dev for dev, _h in below]), openers_unknown)
 
-    init = raw.get("initiators") or {}
-    iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
-    dm_unaccounted = _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs,
-                                     openers_unknown)
-    for kname in _unread(raw, "dm", DM_RE):
-        # its sysfs read missed its deadline: its opens cannot be counted, and a closer may hold one of them
-        dm_unaccounted[kname] = {"name": None, "open_count": None, "unaccounted": None}
+def _disk(name, sd, by_name, users, maps, kname_to_wwid):
+    """One sd device of the snapshot: identity, transport, usage (its partitions' and holders' too), its map."""
+    hctl = os.path.basename(sd.get("device_path") or "")
+    hm = HCTL_RE.match(hctl)
+    transport, session = transport_of(sd.get("sysfs_path"))
+    holders = list(sd.get("holders") or [])
+    parts = sd.get("partitions") or []
+    below = [(by_name.get(h), h) for h in holders if by_name.get(h)]
+    for part in parts:
+        for h in part.get("holders") or []:
+            if by_name.get(h):
+                below.append((by_name[h], h))
+    # openers of the sd itself and its partitions; mounts/swap also one level down (holders)
+    self_devs = [sd.get("dev")] + [p.get("dev") for p in parts]
+    mps, sw, ops = users.usage(self_devs, below)
+    # an sd has no open count to explain: its openers without their open files' keys
+    ops = [dict((k, v) for k, v in o.items() if k != "files") for o in ops if "via" not in o]
+    map_name = None
+    for h in holders:
+        if h in kname_to_wwid:
+            map_name = maps[kname_to_wwid[h]]["name"]
+    raw80 = sd.get("vpd_pg80")
+    disk = {
+        "name": name,
+        "hctl": hctl or None,
+        "host": int(hm.group(1)) if hm else None,
+        "lun": int(hm.group(4)) if hm else None,
+        "dev": sd.get("dev"),
+        "vendor": sd.get("vendor"),
+        "model": sd.get("model"),
+        "state": sd.get("state"),
+        "transport": transport,
+        "session": session,
+        "serial": vpd80_serial(bytes(bytearray(raw80))) if raw80 is not None else None,
+        "wwid": multipath_wwid(sd.get("wwid")),
+        "size_bytes": (to_int(sd.get("size")) or 0) * 512 if sd.get("size") is not None else None,
+        "holders": holders,
+        "partitions": [p["name"] for p in parts],
+        "mountpoints": mps,
+        "swap": sw,
+        "openers": ops,
+        "map": map_name,
+    }
+    _mark_users(disk, users.kernel_users(self_devs + [dev for dev, _h in below]), users.openers_unknown)
+    return disk
+
+
+def _fc_hosts(init):
+    """The initiator WWPNs and the FC HBA ports (fc_host) as read."""
     wwpns = []
     fc_hosts = []
     for fc in init.get("fc_hosts") or []:
@@ -279,11 +313,11 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         fc_hosts.append({"host": to_int((fc.get("host") or "").replace("host", "")), "wwpn": fc.get("port_name"),
                          "port_state": fc.get("port_state"), "node_name": fc.get("node_name"),
                          "speed": fc.get("speed"), "fabric_name": fc.get("fabric_name")})
-    fc_by_host = dict((f["host"], f["wwpn"]) for f in fc_hosts if f["host"] is not None)
-    session_by_name = dict((s["session"], s) for s in raw.get("sessions") or [])
-    for d in disks.values():
-        d["initiator"], d["target_iqn"], d["target_portal"], d["target_wwpn"] = _path_identity(
-            d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
+    return wwpns, fc_hosts
+
+
+def _sessions(raw):
+    """The iSCSI sessions of the snapshot, each with its portal as "address:port" ([v6]:port)."""
     sessions = []
     for s in raw.get("sessions") or []:
         portal = None
@@ -303,6 +337,33 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             "state": s.get("state"),
             "recovery_tmo": to_int(s.get("recovery_tmo")),
         })
+    return sessions
+
+
+def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipathd_running=False,
+             collected_at=None, errors=None):
+    """Build the `san` snapshot (without probes, findings, verdicts) from what was read."""
+    errors = list(errors or [])
+    by_name, by_dev = _dev_index(raw)
+    dms, dm_by_dmname = _dm_names(raw, by_dev, dm_info)
+    users = _Users(raw, by_name, dm_by_dmname, errors)
+    maps, kname_to_wwid = _maps(raw, dms, dm_info, dm_table, dm_status, mpd, by_name, by_dev, users, errors)
+    disks = dict((name, _disk(name, sd, by_name, users, maps, kname_to_wwid))
+                 for name, sd in sorted((raw.get("sd") or {}).items()) if sd)
+
+    init = raw.get("initiators") or {}
+    iqn, iqn_source, session_iqns = _kernel_iqn(init, raw.get("sessions") or [])
+    dm_unaccounted = _dm_unaccounted(dms, dm_info, dm_by_dmname, users.openers_by_dev, users.mounts_by_dev,
+                                     users.swap_devs, users.openers_unknown)
+    for kname in _unread(raw, "dm", DM_RE):
+        # its sysfs read missed its deadline: its opens cannot be counted, and a closer may hold one of them
+        dm_unaccounted[kname] = {"name": None, "open_count": None, "unaccounted": None}
+    wwpns, fc_hosts = _fc_hosts(init)
+    fc_by_host = dict((f["host"], f["wwpn"]) for f in fc_hosts if f["host"] is not None)
+    session_by_name = dict((s["session"], s) for s in raw.get("sessions") or [])
+    for d in disks.values():
+        d["initiator"], d["target_iqn"], d["target_portal"], d["target_wwpn"] = _path_identity(
+            d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
     initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
     return {
         "collected_at": collected_at if collected_at is not None else time.time(),
@@ -319,7 +380,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  "unread_disks": _unread(raw, "sd", SD_RE),
                  # block devices neither dm nor sd whose I/O can wait, which no count shows (exiting_allowance)
                  "uncounted_block_devices": uncounted_block_devices(raw.get("other_blocks"))},
-        "iscsi_sessions": sessions,
+        "iscsi_sessions": _sessions(raw),
         "disks": disks,
         "maps": maps,
         "errors": errors,

@@ -15,10 +15,6 @@ PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 MAX_LINES = 80
 # "<file under plugins/>::<function>" (a closure: "<outer>.<inner>") -> its length in lines today
 ALLOWED = {
-    "module_utils/multipath_config.py::parse": 98,
-    "module_utils/multipath_config.py::plan_fix": 91,
-    "module_utils/san_read.py::read_procs": 81,
-    "module_utils/san_snapshot.py::assemble": 268,
     "modules/lvm_filter_info.py::main": 115,
     "modules/multipath_conf.py::main": 194,
     "modules/stale_cleanup.py::main": 104,
