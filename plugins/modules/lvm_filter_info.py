@@ -278,58 +278,33 @@ def split_lv_name(dm_name):
     return san_users.decode_lvm_name(dm_name) or (dm_name, "")
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
-            use_pvs=dict(type="bool", default=True),
-            **san_module.deadline_options(command_timeout=30.0),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    san_module.check_seconds(module, ("command_timeout",))
-    errors = []
-    result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
-    host = san_read.reader_for(p)
-
-    def run(argv):
-        return host.command(argv, errors)
-
-    # filters -------------------------------------------------------------------------------------
+def read_filters(module, host, errors):
+    """(global_filter, filter, use_devicesfile, source): from lvmconfig when installed (what LVM itself merges),
+    else from lvm.conf; a read that fails is named in errors."""
     raw, source = {}, None
     lvmconfig = module.get_bin_path("lvmconfig")
     if lvmconfig:
         for key in ("global_filter", "filter", "use_devicesfile"):
-            res = run([lvmconfig, "devices/%s" % key])
+            res = host.command([lvmconfig, "devices/%s" % key], errors)
             if res is not None and res.rc == 0:
                 raw.update(parse_lvmconfig(res.stdout))
         source = "lvmconfig"
     else:
+        lvm_conf = module.params["lvm_conf"]
         try:
-            text, _exists = read_text(p["lvm_conf"])
+            text, _exists = read_text(lvm_conf)
             raw = parse_lvm_conf(text)
-            source = p["lvm_conf"]
+            source = lvm_conf
         except (IOError, OSError, LvmConfError) as exc:
-            errors.append({"what": p["lvm_conf"], "msg": safe_text(str(exc))})
+            errors.append({"what": lvm_conf, "msg": safe_text(str(exc))})
     gf = parse_lvm_array(raw["global_filter"]) if "global_filter" in raw else None
     fl = parse_lvm_array(raw["filter"]) if "filter" in raw else None
     use_df = raw.get("use_devicesfile", "0").strip('"') == "1"
-    result["filters"] = safe_data({"global_filter": gf, "filter": fl, "use_devicesfile": use_df, "source": source})
-    try:
-        compiled = [compile_filter(gf or []), compile_filter(fl or [])]
-    except (ValueError, re.error) as exc:
-        module.fail_json(msg=safe_text("cannot evaluate the LVM filter: %s" % exc), **result)
+    return gf, fl, use_df, source
 
-    # SAN devices ---------------------------------------------------------------------------------
-    try:
-        names = host.sysfs(san_read.read_block_names, (host.root,), "listing of /sys/block")
-        aliases = host.sysfs(san_read.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
-    except (deadline.DeadlineExceeded, RuntimeError) as exc:
-        module.fail_json(msg=str(exc), **result)
-    blocks = host.read_each(san_read.read_blocks, names, errors)
-    unread = sorted(n for n, b in blocks.items() if b is None)
-    devices, vgs = analyse({"blocks": dict((n, b) for n, b in blocks.items() if b is not None), "aliases": aliases})
+
+def mark_lvm_uses(devices, use_df, compiled):
+    """d["lvm_uses"]: the devices file names it (use_devicesfile=1), or both filters accept one of its names."""
     devices_file = ""
     if use_df:
         try:
@@ -341,10 +316,10 @@ def main():
             d["lvm_uses"] = any(n in devices_file for n in d["names"]) or bool(d["wwid"] and d["wwid"] in devices_file)
         else:
             d["lvm_uses"] = all(lvm_accepts(c, d["names"]) for c in compiled)
-    result["san_devices"] = devices
-    result["san_vgs"] = vgs
 
-    findings = result["findings"]
+
+def filter_findings(gf, fl, use_df, devices, unread, vgs, command_timeout):
+    findings = []
     if not use_df and gf is None and fl is None:
         findings.append({"check": "no_lvm_filter", "object": "lvm.conf", "severity": "warning",
                          "reason": "neither devices/global_filter nor devices/filter is set: LVM scans every SAN "
@@ -367,31 +342,75 @@ def main():
         # whether LVM scans it cannot be told: the audit does not pass a host it could not read whole
         findings.append({"check": "device_unreadable", "object": name, "severity": "warning",
                          "reason": "reading /sys/block/%s did not finish within %ss: whether it is a SAN device and "
-                                   "whether LVM scans it is unknown (see errors)" % (name, p["command_timeout"])})
+                                   "whether LVM scans it is unknown (see errors)" % (name, command_timeout)})
     for vg in vgs:
         findings.append({"check": "san_vg_active", "object": vg["vg"], "severity": "info", "devices": vg["devices"],
                          "reason": "this VG has active LVs on SAN devices: keep them out of the filter's reject "
                                    "list, and take them down before removing the LUNs"})
+    return findings
 
-    # pvs on SAN maps with a working path -----------------------------------------------------------
+
+def pvs_on_live_maps(module, host, devices, errors):
+    """pvs of the SAN maps that have a working path (asking LVM about a map without one can hang it); [] when
+    pvs or dmsetup is missing or did not answer."""
     pvs_bin = module.get_bin_path("pvs")
     dmsetup = module.get_bin_path("dmsetup")
-    if p["use_pvs"] and pvs_bin and dmsetup:
-        res = run([dmsetup, "status", "--target", "multipath"])
-        status = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)[0] if res is not None and res.rc == 0 else {}
-        active = dict((name, sum(p["active"] for g in st["groups"] for p in g["paths"])) for name, st in status.items())
-        safe = [d for d in devices if d["kind"] == "map" and active.get(d["map_name"] or "", 0) > 0]
-        if safe:
-            argv = [pvs_bin, "--reportformat", "json", "-o", "pv_name,vg_name,pv_uuid,dev_size"]
-            for d in safe:
-                argv += ["--devices", "/dev/%s" % d["name"]]
-            res = run(argv)
-            if res is not None and res.rc == 0:
-                try:
-                    report = json.loads(res.stdout)["report"][0]["pv"]
-                except (ValueError, KeyError, IndexError):
-                    report = []
-                result["pvs"] = [r for r in report if r.get("pv_name")]
+    if not (module.params["use_pvs"] and pvs_bin and dmsetup):
+        return []
+    res = host.command([dmsetup, "status", "--target", "multipath"], errors)
+    status = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)[0] if res is not None and res.rc == 0 else {}
+    active = dict((name, sum(p["active"] for g in st["groups"] for p in g["paths"])) for name, st in status.items())
+    safe = [d for d in devices if d["kind"] == "map" and active.get(d["map_name"] or "", 0) > 0]
+    if not safe:
+        return []
+    argv = [pvs_bin, "--reportformat", "json", "-o", "pv_name,vg_name,pv_uuid,dev_size"]
+    for d in safe:
+        argv += ["--devices", "/dev/%s" % d["name"]]
+    res = host.command(argv, errors)
+    if res is None or res.rc != 0:
+        return []
+    try:
+        report = json.loads(res.stdout)["report"][0]["pv"]
+    except (ValueError, KeyError, IndexError):
+        report = []
+    return [r for r in report if r.get("pv_name")]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
+            use_pvs=dict(type="bool", default=True),
+            **san_module.deadline_options(command_timeout=30.0),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    san_module.check_seconds(module, ("command_timeout",))
+    errors = []
+    result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
+    host = san_read.reader_for(p)
+
+    gf, fl, use_df, source = read_filters(module, host, errors)
+    result["filters"] = safe_data({"global_filter": gf, "filter": fl, "use_devicesfile": use_df, "source": source})
+    try:
+        compiled = [compile_filter(gf or []), compile_filter(fl or [])]
+    except (ValueError, re.error) as exc:
+        module.fail_json(msg=safe_text("cannot evaluate the LVM filter: %s" % exc), **result)
+
+    try:
+        names = host.sysfs(san_read.read_block_names, (host.root,), "listing of /sys/block")
+        aliases = host.sysfs(san_read.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
+    except (deadline.DeadlineExceeded, RuntimeError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    blocks = host.read_each(san_read.read_blocks, names, errors)
+    unread = sorted(n for n, b in blocks.items() if b is None)
+    devices, vgs = analyse({"blocks": dict((n, b) for n, b in blocks.items() if b is not None), "aliases": aliases})
+    mark_lvm_uses(devices, use_df, compiled)
+    result["san_devices"] = devices
+    result["san_vgs"] = vgs
+    result["findings"] = filter_findings(gf, fl, use_df, devices, unread, vgs, p["command_timeout"])
+    result["pvs"] = pvs_on_live_maps(module, host, devices, errors)
     module.exit_json(**result)
 
 

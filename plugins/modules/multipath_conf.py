@@ -542,37 +542,35 @@ def active(findings):
     return [f for f in findings if f["severity"] == "warning" and not f["shadowed"]]
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type="str", default="audit", choices=["audit", "present", "fixed", "restarted"]),
-            path=dict(type="path", default="/etc/multipath.conf"),
-            devices=dict(type="list", elements="dict", default=[{"vendor": "NETAPP", "product": "LUN"}],
-                         options=dict(vendor=dict(type="str", required=True),
-                                      product=dict(type="str", required=True))),
-            scope=dict(type="str", default="devices", choices=["devices", "overrides"]),
-            no_path_retry=dict(type="str", default="30"),
-            dev_loss_tmo=dict(type="str", default="60"),
-            remove_queue_if_no_path=dict(type="bool", default=True),
-            recheck_wwid=dict(type="bool", default=True),
-            flush_on_last_del=dict(type="str", choices=["yes", "no", "always", "unused", "never"]),
-            find_multipaths=dict(type="str", choices=["no", "yes", "off", "on", "greedy", "smart", "strict"]),
-            uxsock_timeout=dict(type="int"),
-            blacklist_local_disks=dict(type="bool", default=False),
-            restart=dict(type="bool", default=True),
-            force_restart=dict(type="bool", default=False),
-            backup=dict(type="bool", default=False),
-            **san_module.deadline_options(command_timeout=15.0),
-            restart_timeout=dict(type="float", default=120.0),
-            settle_timeout=dict(type="float", default=120.0),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    return dict(
+        state=dict(type="str", default="audit", choices=["audit", "present", "fixed", "restarted"]),
+        path=dict(type="path", default="/etc/multipath.conf"),
+        devices=dict(type="list", elements="dict", default=[{"vendor": "NETAPP", "product": "LUN"}],
+                     options=dict(vendor=dict(type="str", required=True),
+                                  product=dict(type="str", required=True))),
+        scope=dict(type="str", default="devices", choices=["devices", "overrides"]),
+        no_path_retry=dict(type="str", default="30"),
+        dev_loss_tmo=dict(type="str", default="60"),
+        remove_queue_if_no_path=dict(type="bool", default=True),
+        recheck_wwid=dict(type="bool", default=True),
+        flush_on_last_del=dict(type="str", choices=["yes", "no", "always", "unused", "never"]),
+        find_multipaths=dict(type="str", choices=["no", "yes", "off", "on", "greedy", "smart", "strict"]),
+        uxsock_timeout=dict(type="int"),
+        blacklist_local_disks=dict(type="bool", default=False),
+        restart=dict(type="bool", default=True),
+        force_restart=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        **san_module.deadline_options(command_timeout=15.0),
+        restart_timeout=dict(type="float", default=120.0),
+        settle_timeout=dict(type="float", default=120.0),
     )
-    p = module.params
-    if p["state"] == "fixed":
-        module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
-        p["state"] = "present"
-    targets = [{"vendor": d["vendor"], "product": d["product"]} for d in p["devices"]]
+
+
+def checked_targets(module):
+    """The audited device entries, or fail_json (nothing read, nothing changed) on one that multipath.conf cannot
+    carry or multipath-tools cannot compile."""
+    targets = [{"vendor": d["vendor"], "product": d["product"]} for d in module.params["devices"]]
     for t in targets:
         for field in ("vendor", "product"):
             if not SAFE_STRING.match(t[field]):
@@ -583,6 +581,11 @@ def main():
             except (re.error, OverflowError, RecursionError) as exc:
                 module.fail_json(msg="devices: %s %r is not a valid regular expression (multipath-tools matches it "
                                      "with regcomp): %s" % (field, t[field], exc))
+    return targets
+
+
+def check_settings(module):
+    p = module.params
     san_module.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
     if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
         module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
@@ -593,16 +596,35 @@ def main():
         module.fail_json(msg="uxsock_timeout is in milliseconds, from %d to %d; got %r"
                              % (UXSOCK_MIN_MS, UXSOCK_MAX_MS, p["uxsock_timeout"]))
 
-    host = MultipathTools(module)
-    path = p["path"]
-    result = dict(changed=False, state=p["state"], path=path, findings=[], remaining_findings=[], resolved={}, tmo_settings={},
-                  live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False, restarted=False,
-                  reconfigured=False, apply_action="none", apply_reason=None, maps_without_active_path=[],
-                  maps_failing_io=[], parse_error=None, errors=host.errors)
 
-    # observe -----------------------------------------------------------------------------------
+class ConfigJudge(object):
+    """The audit of one configuration text (the daemon's, the file's, the one after a fix) against the recommended
+    settings. `configured` (multipath -t) is what the clients read, uxsock_timeout included: it is re-read after a
+    write, and every later judgement uses the new one."""
+
+    def __init__(self, targets, audit_rec, file_eff, configured, supported, uxsock_supported):
+        self.targets, self.audit_rec, self.file_eff = targets, audit_rec, file_eff
+        self.configured, self.supported, self.uxsock_supported = configured, supported, uxsock_supported
+
+    def __call__(self, text):
+        eff = mc.to_dict(mc.parse(text, strict=False))
+        client = mc.to_dict(mc.parse(self.configured, strict=False)) if self.configured else None
+        return mc.audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff, recheck_supported=self.supported,
+                        uxsock_supported=self.uxsock_supported, client_eff=client)
+
+
+class Seen(object):
+    """What observe() read: the file (text, parsed document), the configuration texts, the judge, the live maps and
+    the local disks, and the recommended settings a fix would write."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def read_file(module, result):
+    path = module.params["path"]
     directory = missing_directory(path)
-    if directory and p["state"] == "present":
+    if directory and module.params["state"] == "present":
         module.fail_json(msg="%s: the directory %s does not exist (is multipath-tools installed?); nothing was "
                              "written" % (path, directory))
     try:
@@ -615,6 +637,13 @@ def main():
         doc = mc.parse(old_text) if existed else mc.new_document()
     except mc.ParseError as exc:
         result["parse_error"] = str(exc)
+    return old_text, existed, doc
+
+
+def observe(module, host, targets, result):
+    """Read the file, the effective configuration, the disks and the maps; judge them into result's findings."""
+    p = module.params
+    old_text, existed, doc = read_file(module, result)
     configured = host.configured_config()
     running = host.running_config()
     effective_text = running or configured
@@ -635,15 +664,8 @@ def main():
         "remove_queue_if_no_path": p["remove_queue_if_no_path"],
     }
     audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None, uxsock_timeout=uxsock)
-    file_eff = mc.to_dict(doc) if doc is not None else None
-
-    def judge(text):
-        eff = mc.to_dict(mc.parse(text, strict=False))
-        # uxsock_timeout is what the clients read from the file (multipath -t), not the daemon's copy
-        client = mc.to_dict(mc.parse(configured, strict=False)) if configured else None
-        return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
-                        uxsock_supported=uxsock_supported, client_eff=client)
-
+    judge = ConfigJudge(targets, audit_rec, mc.to_dict(doc) if doc is not None else None, configured, supported,
+                        uxsock_supported)
     findings, resolved = judge(effective_text)
     result["tmo_settings"] = dict(fc_audit.tmo_settings(mc.to_dict(mc.parse(effective_text, strict=False))),
                                   multipath_tools_version=host.tools_version(), scope=targets)
@@ -657,46 +679,57 @@ def main():
     findings.extend(map_findings(maps))
     result.update(findings=findings, resolved=resolved, live_maps=maps,
                   live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]])
+    return Seen(old_text=old_text, existed=existed, doc=doc, running=running, judge=judge, findings=findings,
+                recommended=recommended, disks=disks, maps=maps)
 
-    if p["state"] == "audit":
-        result["remaining_findings"] = active(findings)
-        module.exit_json(**result)
 
-    # plan + act --------------------------------------------------------------------------------
-    file_changed = False
-    daemon_keys, stale = [], []
-    if p["state"] == "present":
-        if doc is None:
-            module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
-                                 % (path, result["parse_error"]), **result)
-        wwids = [d["wwid"] for d in disks if d.get("claimed") and d.get("wwid")] if p["blacklist_local_disks"] else []
-        plan_rec = dict(recommended)
-        if not p["remove_queue_if_no_path"]:
-            plan_rec["remove_queue_if_no_path"] = False
-        new_doc, changes = mc.plan_fix(doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
-        new_text = mc.render(new_doc)
-        mc.parse(new_text)  # the editor never produces what the parser would refuse
-        file_changed = new_text != old_text or not existed
-        result["changes"] = safe_data(changes)
-        if module._diff:
-            result["diff"] = diff(old_text, new_text, path, existed)
-        daemon_keys = sorted(set(c["key"] for c in changes) - mc.CLIENT_ONLY_KEYS)
-        if file_changed and not existed:
-            daemon_keys = daemon_keys or ["(new file)"]
-        if file_changed and not module.check_mode:
-            result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
-                                               mode=0o644 if not existed else None)
-            result["changed"] = True  # whatever happens next, the file was written
-            configured = host.configured_config() or configured
-        # the daemon still runs settings that the (new) file no longer has
-        if running:
-            now = dict((_key(f), f["key"]) for f in active(judge(running)[0]) if f["fixable"])
-            later = set(_key(f) for f in active(judge(configured)[0]) if f["fixable"]) if configured else set()
-            stale = sorted(set(now[k] for k in set(now) - later))
-    daemon = "answers" if running else host.daemon_state()
+def fix_file(module, host, targets, seen, result):
+    """state=present: plan the file's fix, write it (not in check mode), and name the settings the daemon must
+    load. Returns (file_changed, daemon_keys, stale): the changed keys the daemon reads, and the settings the
+    running daemon has that the (new) file no longer has."""
+    p = module.params
+    path = p["path"]
+    if seen.doc is None:
+        module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
+                             % (path, result["parse_error"]), **result)
+    wwids = ([d["wwid"] for d in seen.disks if d.get("claimed") and d.get("wwid")]
+             if p["blacklist_local_disks"] else [])
+    plan_rec = dict(seen.recommended)
+    if not p["remove_queue_if_no_path"]:
+        plan_rec["remove_queue_if_no_path"] = False
+    new_doc, changes = mc.plan_fix(seen.doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
+    new_text = mc.render(new_doc)
+    mc.parse(new_text)  # the editor never produces what the parser would refuse
+    file_changed = new_text != seen.old_text or not seen.existed
+    result["changes"] = safe_data(changes)
+    if module._diff:
+        result["diff"] = diff(seen.old_text, new_text, path, seen.existed)
+    daemon_keys = sorted(set(c["key"] for c in changes) - mc.CLIENT_ONLY_KEYS)
+    if file_changed and not seen.existed:
+        daemon_keys = daemon_keys or ["(new file)"]
+    if file_changed and not module.check_mode:
+        result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
+                                           mode=0o644 if not seen.existed else None)
+        result["changed"] = True  # whatever happens next, the file was written
+        seen.judge.configured = host.configured_config() or seen.judge.configured
+    stale = []
+    if seen.running:
+        now = dict((_key(f), f["key"]) for f in active(seen.judge(seen.running)[0]) if f["fixable"])
+        later = (set(_key(f) for f in active(seen.judge(seen.judge.configured)[0]) if f["fixable"])
+                 if seen.judge.configured else set())
+        stale = sorted(set(now[k] for k in set(now) - later))
+    return file_changed, daemon_keys, stale
+
+
+def plan_daemon(module, host, targets, seen, daemon_keys, stale, result):
+    """What multipathd needs (none, reconfigure, start, restart or refused), from the daemon's state and the maps
+    that have no active path."""
+    p = module.params
+    daemon = "answers" if seen.running else host.daemon_state()
     status = host.path_status()
+    maps = seen.maps
     pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
-    if p["state"] == "present" and running:
+    if p["state"] == "present" and seen.running:
         # a map that still queues without bound under a fixed configuration was not (re)adopted by the daemon
         # (kept through a reconfigure while it had no usable path): once a path is back, a reconfigure adopts it
         readopt = [m["name"] for m in maps if m.get("unmanaged") and map_in_scope(m, targets)
@@ -706,34 +739,67 @@ def main():
     plan = mc.apply_plan(p["state"], daemon, daemon_keys, stale, pathless, p["force_restart"])
     result.update(apply_action=plan["action"], apply_reason=plan["reason"], maps_without_active_path=pathless,
                   maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none")
-    if p["state"] == "present":
-        result["changed"] = file_changed
+    return plan
+
+
+def apply_to_daemon(module, host, targets, seen, plan, result):
+    """Run the daemon's plan (unless check mode), verify it, and exit; returns when there is nothing to run."""
+    p = module.params
     act = plan["action"] != "none" and (p["state"] == "restarted" or p["restart"])
     if plan["action"] == "refused":
         if module.check_mode or not act:
             module.warn(plan["reason"])
-        else:
-            result["changed"] = file_changed
-            module.fail_json(msg="%s: refusing to restart multipathd: %s" % (path, plan["reason"]), **result)
-    elif act:
-        result["changed"] = True
-        if plan["maps_failing_io"]:
-            module.warn("force_restart: these maps have no active path and fail their queued I/O when multipathd "
-                        "stops: %s" % ", ".join(plan["maps_failing_io"]))
-        if module.check_mode:
-            module.exit_json(**result)
-        try:
-            host.apply(plan["action"], p["restart_timeout"])
-        except deadline.DeadlineExceeded as exc:
-            module.fail_json(msg=str(exc), **result)
-        result["restarted"] = plan["action"] in ("restart", "start")
-        result["reconfigured"] = plan["action"] == "reconfigure"
-        result["restart_needed"] = False
-        verify(module, host, targets, judge, result, p["settle_timeout"])
+            return
+        module.fail_json(msg="%s: refusing to restart multipathd: %s" % (p["path"], plan["reason"]), **result)
+    if not act:
+        return
+    result["changed"] = True
+    if plan["maps_failing_io"]:
+        module.warn("force_restart: these maps have no active path and fail their queued I/O when multipathd "
+                    "stops: %s" % ", ".join(plan["maps_failing_io"]))
+    if module.check_mode:
         module.exit_json(**result)
-    if file_changed and not module.check_mode and running:
+    try:
+        host.apply(plan["action"], p["restart_timeout"])
+    except deadline.DeadlineExceeded as exc:
+        module.fail_json(msg=str(exc), **result)
+    result["restarted"] = plan["action"] in ("restart", "start")
+    result["reconfigured"] = plan["action"] == "reconfigure"
+    result["restart_needed"] = False
+    verify(module, host, targets, seen.judge, result, p["settle_timeout"])
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    p = module.params
+    if p["state"] == "fixed":
+        module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
+        p["state"] = "present"
+    targets = checked_targets(module)
+    check_settings(module)
+    host = MultipathTools(module)
+    result = dict(changed=False, state=p["state"], path=p["path"], findings=[], remaining_findings=[], resolved={},
+                  tmo_settings={}, live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False,
+                  restarted=False, reconfigured=False, apply_action="none", apply_reason=None,
+                  maps_without_active_path=[], maps_failing_io=[], parse_error=None, errors=host.errors)
+    seen = observe(module, host, targets, result)
+    if p["state"] == "audit":
+        result["remaining_findings"] = active(seen.findings)
+        module.exit_json(**result)
+
+    file_changed, daemon_keys, stale = False, [], []
+    if p["state"] == "present":
+        file_changed, daemon_keys, stale = fix_file(module, host, targets, seen, result)
+    plan = plan_daemon(module, host, targets, seen, daemon_keys, stale, result)
+    if p["state"] == "present":
+        result["changed"] = file_changed
+    apply_to_daemon(module, host, targets, seen, plan, result)
+    findings = seen.findings
+    if file_changed and not module.check_mode and seen.running:
         # nothing for the daemon (a client-only setting): what remains is judged on the file just written
-        findings = judge(running)[0] + disk_findings(disks, p["blacklist_local_disks"]) + map_findings(maps)
+        findings = (seen.judge(seen.running)[0] + disk_findings(seen.disks, p["blacklist_local_disks"])
+                    + map_findings(seen.maps))
     result["remaining_findings"] = active(findings)
     module.exit_json(**result)
 

@@ -613,21 +613,10 @@ def approve(module, plan, san, approved):
     return plan, approval, matched["not_needed"]
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def read_and_plan(module, host, truth, result):
+    """Who this host is, its SAN state and the plan from it (approved: narrowed to the approved plan); fails,
+    changing nothing, on a read that did not finish or an input that does not hold. Returns (san, plan, this_host)."""
     p = module.params
-    result = dict(changed=False, steps=[], run=[], not_run=[], executed=[], blocked=[], left_alone=[], refused=[],
-                  flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
-                  removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
-    try:
-        truth = validate(module)
-    except san_validate.InvalidInput as exc:
-        module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
-    if truth is None:
-        # without the array truth nothing can be called stale: an empty plan, said loudly
-        module.warn("no array truth (array_truth or array_luns): nothing is judged stale, nothing is selected")
-
-    host = build_host(module)
     identity_errors = []
     this_host = host_identity(host, identity_errors)
     try:
@@ -652,6 +641,12 @@ def main():
     result["plan_seconds"] = round(host.clock() - started, 3)
     result["ansible_facts"] = {"san": san_compact.shape(san, p["detail"])}
     result["errors"] = (san.get("errors") or []) + identity_errors
+    return san, plan, this_host
+
+
+def report_plan(module, san, plan, result):
+    """The plan in the result, its blocks and corruption risks as warnings. Returns the maps the post-check must
+    not call healthy (those the plan flushes, and those whose LUN id now carries another LUN)."""
     result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
                   flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"])
@@ -661,7 +656,13 @@ def main():
         module.warn("no removal on this host: %s (%s)" % (b["why"], b["msg"]))
     for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
+    return exclude
 
+
+def select_steps(module, san, plan, this_host, result):
+    """The steps of the chosen phases (none while a corruption risk stands), with the plan artifact and diff of
+    exactly them: what check mode reports is what a real run executes."""
+    p = module.params
     everything = set(p["phases"]) == set(PHASES)
     selected = [st for st in plan["steps"] if everything or st.get("phase") in p["phases"]]
     if san.get("corruption_risks") and selected:
@@ -674,14 +675,15 @@ def main():
     result["plan_artifact"] = san_approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
         result["diff"] = plan_diff(san, plan, selected)
-    if module.check_mode:
-        result["changed"] = bool(selected)
-        module.exit_json(**result)
+    return selected
 
-    # Act: exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others.
-    # Each unit's first touch re-checks the truth's age against truth_max_age at that moment.
+
+def act(module, host, truth, selected, result):
+    """Exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others. Each
+    unit's first touch re-checks the truth's age against truth_max_age at that moment. Returns what stopped (None
+    when every unit ran to its end); exits at once when a signal interrupted the act."""
     host.truth_collected_at = (truth or {}).get("collected_at")
-    host.truth_max_age = p["truth_max_age"]
+    host.truth_max_age = module.params["truth_max_age"]
     stopped = None
     started = host.clock()
     try:
@@ -711,6 +713,31 @@ def main():
         result["interrupted"] = host.interrupted
         module.warn("%s came after the last step of the act: the post-check was not run" % host.interrupted)
         module.exit_json(**result)
+    return stopped
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    result = dict(changed=False, steps=[], run=[], not_run=[], executed=[], blocked=[], left_alone=[], refused=[],
+                  flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
+                  removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
+    try:
+        truth = validate(module)
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
+    if truth is None:
+        # without the array truth nothing can be called stale: an empty plan, said loudly
+        module.warn("no array truth (array_truth or array_luns): nothing is judged stale, nothing is selected")
+
+    host = build_host(module)
+    san, plan, this_host = read_and_plan(module, host, truth, result)
+    exclude = report_plan(module, san, plan, result)
+    selected = select_steps(module, san, plan, this_host, result)
+    if module.check_mode:
+        result["changed"] = bool(selected)
+        module.exit_json(**result)
+
+    stopped = act(module, host, truth, selected, result)
     started = host.clock()
     post_check(module, host, result, exclude)
     result["post_check_seconds"] = round(host.clock() - started, 3)
