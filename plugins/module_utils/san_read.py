@@ -1063,22 +1063,29 @@ class Host(object):
         listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
         raw = {"listing": listing, "sd": {}, "dm": {}}
         add_devices(raw, self.read_each(read_devices, devices_to_read(listing, names), errors, per_child=READ_CHUNK))
-        raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors) or {}
-        raw["fc_rports"] = self._piece(read_fc_rports, (self.root,), "read of /sys/class/fc_remote_ports", errors)
-        raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors) or []
+        # the pieces that missed their deadline, by name (host.unread_pieces): what they would show is unknown,
+        # not empty (a host whose initiator and session reads hung is not a host without SAN)
+        unread = raw["unread_pieces"] = []
+        raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors,
+                                        unread, "initiators") or {}
+        raw["fc_rports"] = self._piece(read_fc_rports, (self.root,), "read of /sys/class/fc_remote_ports", errors,
+                                       unread, "fc_rports")
+        raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors,
+                                      unread, "iscsi_sessions") or []
         raw["mounts"] = self._piece(read_mounts, (self.root,), "read of /proc/self/mountinfo and /proc/swaps",
-                                    errors) or {}
-        openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors) or {}
+                                    errors, unread, "mounts") or {}
+        openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors,
+                              unread, "openers") or {}
         raw["procs"], raw["procs_unreadable"] = openers.get("procs"), openers.get("unreadable")
         raw["procs_exiting"] = openers.get("exiting")
         if raw["procs"] is None:  # stays None: assemble marks every device "openers unknown" (refused)
             errors.append({"what": "openers", "msg": "openers unknown: the /proc/*/fd scan did not finish"})
         raw["kernel_users"] = self._piece(read_kernel_users, (self.root,), "read of loop, LIO and btrfs users",
-                                          errors)
+                                          errors, unread, "kernel_users")
         raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
-                                             errors) or []
+                                             errors, unread, "multipathd") or []
         raw["other_blocks"] = self._piece(read_other_blocks, (self.root,), "read of the other block devices "
-                                          "(nvme, loop, md, ...)", errors)
+                                          "(nvme, loop, md, ...)", errors, unread, "other_blocks")
         return raw, errors
 
     def read_each(self, fn, names, errors, per_child=None):
@@ -1107,13 +1114,15 @@ class Host(object):
                     out.update(self.read_each(fn, group, errors, READ_CHUNK if len(group) > READ_CHUNK else 1))
         return out
 
-    def _piece(self, fn, args, what, errors):
+    def _piece(self, fn, args, what, errors, unread, name):
+        """fn's answer, or None with the error in `errors` and `name` in `unread`."""
         try:
             return self.call(fn, args, timeout=self.read_timeout, what=what)
         except deadline.DeadlineExceeded as exc:
             errors.append({"what": what, "msg": str(exc)})
         except RuntimeError as exc:
             errors.append({"what": what, "msg": str(exc)})
+        unread.append(name)
         return None
 
     # -- commands -----------------------------------------------------------------------------------
@@ -1196,6 +1205,7 @@ class Host(object):
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)
         snap = san_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
+        snap["host"].update(san_snapshot.presence(raw, snap, table))
         if probe:
             san_probe.probe_snapshot(self, snap)
         return snap
