@@ -154,3 +154,31 @@ def test_compliance_iscsi_check_runs_when_the_reads_finish(tmp_path):
                       if task.get("name", "").startswith("Compare iscsid.conf"))
     variables["sanfleet_compliance_iscsi"] = True
     assert variables["sanfleet_host_state"] == "san" and holds(iscsi_task["when"], variables)
+
+
+# --------------------------------------------------------------------------------- CI: ansible-test units
+
+
+def _controller_imports(path):
+    """The imports of controller code (plugin_utils, ansible.* other than module_utils) in a test file."""
+    import ast
+    out = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        for name in names:
+            if ".plugin_utils" in name or (name.startswith("ansible.") and not name.startswith("ansible.module_utils")):
+                out.append(name)
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason="review fix-notsan R6: test_san_presence.py imports controller code in the "
+                                       "module_utils unit group")
+def test_the_module_utils_unit_tests_import_no_controller_code():
+    """ansible-test units runs tests/unit/plugins/module_utils as target (module) code, without the controller's
+    ansible package: test_san_presence.py imports plugin_utils.report (ansible.errors) at module level, so the
+    group fails to collect (`STAGES=units SANLAB=0 scripts/test.sh`: ModuleNotFoundError: No module named
+    'ansible.errors', units FAILED) - the lesson of the last CI."""
+    offenders = dict((p.name, _controller_imports(p))
+                     for p in sorted((nsd.ROOT / "tests" / "unit" / "plugins" / "module_utils").glob("test_*.py")))
+    assert dict((k, v) for k, v in offenders.items() if v) == {}
