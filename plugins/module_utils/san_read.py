@@ -867,6 +867,13 @@ def live_maps(disk, holders, own_map=None):
     return out
 
 
+def multipathd_seen(raw):
+    """True/False from the read's /proc scan for multipathd; None when that scan did not finish."""
+    if "multipathd" in (raw.get("unread_pieces") or []):
+        return None
+    return bool(raw.get("multipathd_pids"))
+
+
 def multipathd_running(host):
     """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
     activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
@@ -941,7 +948,8 @@ class View(object):
     def __init__(self, snap, raw):
         self.snap = snap
         self.raw = raw
-        self.multipathd_running = bool(raw.get("multipathd_pids"))
+        # None when the scan did not finish: the act asks again, under its own deadline (never "not running")
+        self.multipathd_running = multipathd_seen(raw)
         self.links = None  # {sd name: /dev/disk/by-id links}, read with the view by the steps that need them
         self._maps = {}
         for m in (snap.get("maps") or {}).values():
@@ -1173,6 +1181,12 @@ class Host(object):
         return info, table, status
 
     def _multipathd(self, running, errors, name=None):
+        if running is None:
+            # asking its socket could start it (socket activation) on a host whose admin stopped it
+            errors.append({"what": "multipathd", "msg": "whether multipathd runs is unknown (the /proc scan for it "
+                                                        "did not finish): multipathd was not asked; path checker "
+                                                        "states are unknown"})
+            return None
         if not running:
             errors.append({"what": "multipathd", "msg": "multipathd is not running: path checker states are "
                                                         "unknown; maps come from the kernel (sysfs, dmsetup) only"})
@@ -1201,7 +1215,7 @@ class Host(object):
         """The `san` snapshot of docs/design.md (without findings and verdicts)."""
         started = time.time()
         raw, errors = self._read_raw()
-        running = bool(raw.get("multipathd_pids"))
+        running = multipathd_seen(raw)
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)
         snap = san_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)

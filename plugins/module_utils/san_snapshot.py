@@ -371,7 +371,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
                  # None when /sys/class/fc_remote_ports was not read in time (errors says so)
                  "fc_rports": fc_rports(raw.get("fc_rports"), disks),
-                 "multipathd_running": bool(multipathd_running),
+                 # None: the /proc scan for it did not finish (host.unread_pieces), so whether it runs is unknown
+                 "multipathd_running": None if multipathd_running is None else bool(multipathd_running),
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
                  # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
@@ -399,7 +400,7 @@ def presence(raw, snap, dm_table):
     unread = sorted(raw.get("unread_pieces") or [])
     state, why = san_presence(host.get("initiators"), host.get("multipathd_running"), snap.get("maps"),
                               snap.get("disks"), snap.get("iscsi_sessions"), unread, host.get("unread_disks") or [],
-                              _unread(raw, "dm", DM_RE), dm_table)
+                              _unread(raw, "dm", DM_RE), dm_table, fc_hosts=host.get("fc_hosts"))
     return {"unread_pieces": unread, "san_presence": state, "san_presence_reason": why}
 
 
@@ -413,13 +414,16 @@ def _devices(kind, names, most=5):
 
 
 def san_presence(initiators, multipathd_running, maps, disks, sessions, unread_pieces=(), unread_disks=(),
-                 unread_dms=(), dm_table=None):
+                 unread_dms=(), dm_table=None, fc_hosts=None):
     """('san' | 'not_san' | 'unknown', why). A SAN host shows an initiator (iSCSI name, FC HBA), multipathd, a
     multipath map (sysfs or the dmsetup table), a SCSI disk or an iSCSI session. Only a host whose every read that
     could show one finished is not a SAN host: a hung read shows nothing, which is not "none" (fail closed)."""
     initiators, maps, disks, sessions = initiators or [], maps or {}, disks or {}, sessions or []
+    # an HBA is evidence by being listed: its port_name (the WWPN among the initiators) may not have read
+    hbas = ["host%s" % h.get("host") for h in fc_hosts or []]
     evidence = [what for what, shown in (
         ("initiators %s" % ", ".join(initiators), initiators),
+        ("FC HBA(s) %s" % ", ".join(hbas), hbas),
         ("multipathd running", multipathd_running),
         ("%d multipath map(s)" % max(len(maps), len(dm_table or {})), maps or dm_table),
         ("%d SCSI disk(s)" % len(disks), disks),

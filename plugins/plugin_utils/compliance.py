@@ -72,6 +72,12 @@ def compliance_violations(audit):
                               device=f.get("object"), reason=f.get("reason")))
     san = audit.get("san")
     if isinstance(san, dict):
+        # what a read that did not finish would show is unknown: the checks that depend on it (the iSCSI check on
+        # the initiator name, the FC audit on the rports) did not run, so the host is not reported compliant
+        for piece in (san.get("host") or {}).get("unread_pieces") or []:
+            out.append(_v("host", "read_unfinished", piece, "the read of %s did not finish" % piece,
+                          reason="the read of %s did not finish within its deadline: what it would show is unknown, "
+                                 "and the checks that depend on it did not run (see the read errors)" % piece))
         for v in san.get("verdicts") or []:
             if v.get("kind") in STALE_VERDICTS:
                 out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),

@@ -26,6 +26,8 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 # What to do, per check. The runbook (docs/runbook.md) explains each one at length.
 ACTIONS = {
+    "read_unfinished": "A read of the host did not finish within its deadline (often hung SAN I/O): find what "
+                       "hangs (read errors, D-state processes), then run the check again.",
     "stale_unmapped": "The array no longer maps this LUN: remove it with playbooks/remediate.yml (--check first).",
     "serial_mismatch": "The LUN id now carries another LUN: stop I/O on it; remediate repairs it (delete, exact "
                        "rescan, verify the serial).",

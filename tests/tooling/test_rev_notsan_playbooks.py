@@ -71,7 +71,6 @@ def iscsi_host_with_hung_pieces(tmp_path, hung):
 # --------------------------------------------------------------------------------- remediate: the rollout
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R1: remediate neither fails nor stops on an unknown host")
 def test_remediate_stops_the_rollout_on_a_host_whose_san_presence_is_unknown(tmp_path):
     """remediate.yml runs serial batches with max_fail_percentage 0: a batch that fails stops the rollout. audit
     and compliance fail an `unknown` host (its SAN-deciding reads hung: the typical sign of hung SAN I/O on it);
@@ -96,7 +95,6 @@ def test_remediate_stops_the_rollout_on_a_host_whose_san_presence_is_unknown(tmp
     assert "sanfleet_host_failed" in variables or failing, "an unknown host passes the batch"
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R3: remediate's report task needs host.san_presence")
 def test_remediate_builds_the_report_from_a_fact_without_san_presence():
     """A fact of the previous collection version (no host.san_presence; AWX 'Enable Fact Storage' or any
     fact_caching hands it back for a host that is unreachable now, or whose stale_cleanup facts task failed):
@@ -121,8 +119,6 @@ def test_remediate_builds_the_report_from_a_fact_without_san_presence():
 # --------------------------------------------------------------------------------- compliance: partial reads
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R2: a san host with unread initiator/session reads "
-                                       "skips the iSCSI check and is compliant")
 def test_compliance_does_not_pass_a_san_host_whose_iscsi_reads_did_not_finish(tmp_path):
     """The host shows SAN (multipathd, sdb), so it is `san`; its initiator-name and iSCSI-session reads missed
     their deadline (host.unread_pieces). compliance.yml gates the iscsid.conf check on host.iscsi_iqn, which is
@@ -172,8 +168,6 @@ def _controller_imports(path):
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R6: test_san_presence.py imports controller code in the "
-                                       "module_utils unit group")
 def test_the_module_utils_unit_tests_import_no_controller_code():
     """ansible-test units runs tests/unit/plugins/module_utils as target (module) code, without the controller's
     ansible package: test_san_presence.py imports plugin_utils.report (ansible.errors) at module level, so the

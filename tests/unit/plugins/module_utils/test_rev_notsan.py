@@ -36,7 +36,6 @@ def multipath_iscsi_host(tmp_path):
     return t.commands()
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R4: an FC HBA shows SAN only through its WWPN")
 def test_an_fc_hba_whose_port_name_cannot_be_read_is_not_a_host_without_san(tmp_path):
     """/sys/class/fc_host/host3 is there (an FC HBA: no LUN yet, link down, multipath-tools not installed) but its
     port_name did not read (_read gives None: the attribute gone under an HBA reset or driver reload between the
@@ -51,7 +50,6 @@ def test_an_fc_hba_whose_port_name_cannot_be_read_is_not_a_host_without_san(tmp_
     assert snap["host"]["san_presence"] != "not_san", snap["host"]["san_presence_reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R5: an unread multipathd scan reads as 'not running'")
 def test_a_multipathd_scan_that_did_not_finish_is_not_multipathd_not_running(tmp_path):
     """The scan of /proc for multipathd missed its deadline (unread_pieces names it), yet host.multipathd_running
     is False and the errors (the report's read_error rows, san_report's 'multipathd NOT running') claim
@@ -64,8 +62,6 @@ def test_a_multipathd_scan_that_did_not_finish_is_not_multipathd_not_running(tmp
     assert not any("multipathd is not running" in (e.get("msg") or "") for e in snap["errors"])
 
 
-@pytest.mark.xfail(strict=True, reason="review fix-notsan R5: the act's view takes an unread multipathd scan as "
-                                       "'not running'")
 def test_the_acts_view_does_not_take_an_unread_multipathd_scan_for_not_running(tmp_path):
     """Host.view() is the one read the act verifies a batch against (flush_map, disable_queueing via
     ActContext.multipathd_running). When its scan for multipathd misses the deadline the view says multipathd is

@@ -14,7 +14,6 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, SanTree, healthy_lab, inline_call, ontap_serial, ontap_wwid)
 
@@ -50,9 +49,9 @@ def test_a_san_host_whose_deciding_reads_hung_is_unknown_and_names_them(tmp_path
     t = iscsi_host_without_maps(tmp_path)
     snap = t.reader(call=hanging(("read_initiators", "read_sessions", "multipathd_pids"), ["sdb"])).snapshot()
     host = snap["host"]
-    # what the reads left looks like a host without SAN ...
+    # what the reads left looks like a host without SAN (multipathd: not known to run) ...
     assert (host["initiators"], host["multipathd_running"], snap["maps"], snap["disks"], snap["iscsi_sessions"]) == (
-        [], False, {}, {}, [])
+        [], None, {}, {}, [])
     # ... but the snapshot says which reads did not finish, and the decision is unknown
     assert host["unread_pieces"] == ["initiators", "iscsi_sessions", "multipathd"]
     assert host["unread_disks"] == ["sdb"]
@@ -116,12 +115,3 @@ def test_the_reason_names_a_few_of_many_devices_not_read():
     state, why = san_snapshot.san_presence([], False, {}, {}, [], unread_disks=["sd%03d" % i for i in range(2000)])
     assert state == "unknown" and "SCSI disks sd000, sd001, sd002, sd003, sd004 and 1995 more" in why
     assert len(why) < 300
-
-
-def test_the_report_of_an_unknown_host_says_why_and_is_an_error():
-    san = {"host": {"san_presence": "unknown", "san_presence_reason": "cannot tell: initiators",
-                    "initiators": [IQN]}, "maps": {}, "disks": {}, "errors": []}
-    report = host_report({"san": san}, "h1", run="remediate")
-    rows = [f for f in report["findings"] if f["check"] == "san_presence_unknown"]
-    assert [(f["severity"], f["reason"]) for f in rows] == [("error", "cannot tell: initiators")]
-    assert report["status"] == "error"
