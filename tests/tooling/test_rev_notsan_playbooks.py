@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Review of fix-notsan (host.san_presence), the playbook side: findings reproduced as strict xfails.
+"""Review of fix-notsan (host.san_presence), the playbook side: findings reproduced as tests (xfails until fixed).
 
-Each test states what must hold; it fails on the branch as reviewed (xfail strict) and passes once the finding is
+Each test states what must hold; it failed on the branch as reviewed and passes since the finding is
 fixed. The facts come from the real reader (test_not_san_decision's hosts, pieces made to miss their deadline),
 the playbooks' own tasks are rendered in order with their `when`."""
 

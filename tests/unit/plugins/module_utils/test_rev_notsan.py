@@ -1,16 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Review of fix-notsan (host.unread_pieces, host.san_presence), the reader side: findings reproduced as strict
-xfails through the real reader, pieces made to miss their deadline as in test_san_presence."""
+"""Review of fix-notsan (host.unread_pieces, host.san_presence), the reader side: findings reproduced as tests
+(xfails until fixed) through the real reader, pieces made to miss their deadline as in test_san_presence."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import os
-
-import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (

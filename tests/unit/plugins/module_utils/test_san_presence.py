@@ -15,7 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import deadli
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
-    IQN, SanTree, healthy_lab, inline_call, ontap_serial, ontap_wwid)
+    SanTree, healthy_lab, inline_call, ontap_serial, ontap_wwid)
 
 ALL_PIECES = ["fc_rports", "initiators", "iscsi_sessions", "kernel_users", "mounts", "multipathd", "openers",
               "other_blocks"]
