@@ -96,7 +96,8 @@ def san_report(san, width=140):
     lines.append(
         "initiator %s, FC WWPNs %s, multipathd %s"
         % (host.get("iscsi_iqn") or "-", ", ".join(host.get("fc_wwpns") or []) or "-",
-           "running" if host.get("multipathd_running") else "NOT running")
+           {True: "running", None: "UNKNOWN (the /proc scan did not finish)"}.get(host.get("multipathd_running"),
+                                                                                  "NOT running"))
     )
     for session in san.get("iscsi_sessions") or []:
         lines.append(

@@ -173,7 +173,8 @@ class ActContext(object):
         return self.view.disk_holders(disk) if self.view is not None else san_read.disk_holders(self, disk)
 
     def multipathd_running(self):
-        return self.view.multipathd_running if self.view is not None else san_read.multipathd_running(self)
+        seen = self.view.multipathd_running if self.view is not None else None
+        return seen if seen is not None else san_read.multipathd_running(self)
 
     def checkpoint(self):
         """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP nothing new starts, except

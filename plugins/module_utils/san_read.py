@@ -867,6 +867,13 @@ def live_maps(disk, holders, own_map=None):
     return out
 
 
+def multipathd_seen(raw):
+    """True/False from the read's /proc scan for multipathd; None when that scan did not finish."""
+    if "multipathd" in (raw.get("unread_pieces") or []):
+        return None
+    return bool(raw.get("multipathd_pids"))
+
+
 def multipathd_running(host):
     """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
     activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
@@ -941,7 +948,8 @@ class View(object):
     def __init__(self, snap, raw):
         self.snap = snap
         self.raw = raw
-        self.multipathd_running = bool(raw.get("multipathd_pids"))
+        # None when the scan did not finish: the act asks again, under its own deadline (never "not running")
+        self.multipathd_running = multipathd_seen(raw)
         self.links = None  # {sd name: /dev/disk/by-id links}, read with the view by the steps that need them
         self._maps = {}
         for m in (snap.get("maps") or {}).values():
@@ -1063,22 +1071,29 @@ class Host(object):
         listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
         raw = {"listing": listing, "sd": {}, "dm": {}}
         add_devices(raw, self.read_each(read_devices, devices_to_read(listing, names), errors, per_child=READ_CHUNK))
-        raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors) or {}
-        raw["fc_rports"] = self._piece(read_fc_rports, (self.root,), "read of /sys/class/fc_remote_ports", errors)
-        raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors) or []
+        # the pieces that missed their deadline, by name (host.unread_pieces): what they would show is unknown,
+        # not empty (a host whose initiator and session reads hung is not a host without SAN)
+        unread = raw["unread_pieces"] = []
+        raw["initiators"] = self._piece(read_initiators, (self.root,), "read of the initiator names", errors,
+                                        unread, "initiators") or {}
+        raw["fc_rports"] = self._piece(read_fc_rports, (self.root,), "read of /sys/class/fc_remote_ports", errors,
+                                       unread, "fc_rports")
+        raw["sessions"] = self._piece(read_sessions, (self.root,), "read of /sys/class/iscsi_session", errors,
+                                      unread, "iscsi_sessions") or []
         raw["mounts"] = self._piece(read_mounts, (self.root,), "read of /proc/self/mountinfo and /proc/swaps",
-                                    errors) or {}
-        openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors) or {}
+                                    errors, unread, "mounts") or {}
+        openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors,
+                              unread, "openers") or {}
         raw["procs"], raw["procs_unreadable"] = openers.get("procs"), openers.get("unreadable")
         raw["procs_exiting"] = openers.get("exiting")
         if raw["procs"] is None:  # stays None: assemble marks every device "openers unknown" (refused)
             errors.append({"what": "openers", "msg": "openers unknown: the /proc/*/fd scan did not finish"})
         raw["kernel_users"] = self._piece(read_kernel_users, (self.root,), "read of loop, LIO and btrfs users",
-                                          errors)
+                                          errors, unread, "kernel_users")
         raw["multipathd_pids"] = self._piece(multipathd_pids, (self.root,), "scan of /proc for multipathd",
-                                             errors) or []
+                                             errors, unread, "multipathd") or []
         raw["other_blocks"] = self._piece(read_other_blocks, (self.root,), "read of the other block devices "
-                                          "(nvme, loop, md, ...)", errors)
+                                          "(nvme, loop, md, ...)", errors, unread, "other_blocks")
         return raw, errors
 
     def read_each(self, fn, names, errors, per_child=None):
@@ -1107,13 +1122,15 @@ class Host(object):
                     out.update(self.read_each(fn, group, errors, READ_CHUNK if len(group) > READ_CHUNK else 1))
         return out
 
-    def _piece(self, fn, args, what, errors):
+    def _piece(self, fn, args, what, errors, unread, name):
+        """fn's answer, or None with the error in `errors` and `name` in `unread`."""
         try:
             return self.call(fn, args, timeout=self.read_timeout, what=what)
         except deadline.DeadlineExceeded as exc:
             errors.append({"what": what, "msg": str(exc)})
         except RuntimeError as exc:
             errors.append({"what": what, "msg": str(exc)})
+        unread.append(name)
         return None
 
     # -- commands -----------------------------------------------------------------------------------
@@ -1164,6 +1181,12 @@ class Host(object):
         return info, table, status
 
     def _multipathd(self, running, errors, name=None):
+        if running is None:
+            # asking its socket could start it (socket activation) on a host whose admin stopped it
+            errors.append({"what": "multipathd", "msg": "whether multipathd runs is unknown (the /proc scan for it "
+                                                        "did not finish): multipathd was not asked; path checker "
+                                                        "states are unknown"})
+            return None
         if not running:
             errors.append({"what": "multipathd", "msg": "multipathd is not running: path checker states are "
                                                         "unknown; maps come from the kernel (sysfs, dmsetup) only"})
@@ -1192,10 +1215,11 @@ class Host(object):
         """The `san` snapshot of docs/design.md (without findings and verdicts)."""
         started = time.time()
         raw, errors = self._read_raw()
-        running = bool(raw.get("multipathd_pids"))
+        running = multipathd_seen(raw)
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)
         snap = san_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
+        snap["host"].update(san_snapshot.presence(raw, snap, table))
         if probe:
             san_probe.probe_snapshot(self, snap)
         return snap

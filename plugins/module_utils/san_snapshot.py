@@ -371,7 +371,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
                  # None when /sys/class/fc_remote_ports was not read in time (errors says so)
                  "fc_rports": fc_rports(raw.get("fc_rports"), disks),
-                 "multipathd_running": bool(multipathd_running),
+                 # None: the /proc scan for it did not finish (host.unread_pieces), so whether it runs is unknown
+                 "multipathd_running": None if multipathd_running is None else bool(multipathd_running),
                  # killed tasks still inside a block device's last close (san_read.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
                  # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
@@ -385,6 +386,59 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "maps": maps,
         "errors": errors,
     }
+
+
+# the pieces whose answer alone can show a SAN host: initiator names and FC HBAs, iSCSI sessions, multipathd
+SAN_DECIDING_PIECES = ("initiators", "iscsi_sessions", "multipathd")
+
+
+def presence(raw, snap, dm_table):
+    """The host fields of the not-SAN decision (Host.snapshot adds them to the facts): `unread_pieces`, the reads
+    of sysfs and /proc that missed their deadline by name (san_read.Host._read_raw), and `san_presence` (san,
+    not_san or unknown) with `san_presence_reason` (san_presence): the one not-SAN decision of the playbooks."""
+    host = snap["host"]
+    unread = sorted(raw.get("unread_pieces") or [])
+    state, why = san_presence(host.get("initiators"), host.get("multipathd_running"), snap.get("maps"),
+                              snap.get("disks"), snap.get("iscsi_sessions"), unread, host.get("unread_disks") or [],
+                              _unread(raw, "dm", DM_RE), dm_table, fc_hosts=host.get("fc_hosts"))
+    return {"unread_pieces": unread, "san_presence": state, "san_presence_reason": why}
+
+
+def _devices(kind, names, most=5):
+    """['SCSI disks sda, sdb and 3 more'] (a host may have thousands not read), [] for none."""
+    names = list(names or [])
+    if not names:
+        return []
+    more = " and %d more" % (len(names) - most) if len(names) > most else ""
+    return ["%s%s %s%s" % (kind, "s" if len(names) > 1 else "", ", ".join(names[:most]), more)]
+
+
+def san_presence(initiators, multipathd_running, maps, disks, sessions, unread_pieces=(), unread_disks=(),
+                 unread_dms=(), dm_table=None, fc_hosts=None):
+    """('san' | 'not_san' | 'unknown', why). A SAN host shows an initiator (iSCSI name, FC HBA), multipathd, a
+    multipath map (sysfs or the dmsetup table), a SCSI disk or an iSCSI session. Only a host whose every read that
+    could show one finished is not a SAN host: a hung read shows nothing, which is not "none" (fail closed)."""
+    initiators, maps, disks, sessions = initiators or [], maps or {}, disks or {}, sessions or []
+    # an HBA is evidence by being listed: its port_name (the WWPN among the initiators) may not have read
+    hbas = ["host%s" % h.get("host") for h in fc_hosts or []]
+    evidence = [what for what, shown in (
+        ("initiators %s" % ", ".join(initiators), initiators),
+        ("FC HBA(s) %s" % ", ".join(hbas), hbas),
+        ("multipathd running", multipathd_running),
+        ("%d multipath map(s)" % max(len(maps), len(dm_table or {})), maps or dm_table),
+        ("%d SCSI disk(s)" % len(disks), disks),
+        ("%d iSCSI session(s)" % len(sessions), sessions)) if shown]
+    if evidence:
+        return "san", "; ".join(evidence)
+    unread = [p for p in SAN_DECIDING_PIECES if p in unread_pieces]
+    unread += _devices("SCSI disk", unread_disks)
+    if dm_table is None:  # without the multipath table, a dm device not read may be a map
+        unread += _devices("dm device", unread_dms)
+    if unread:
+        return "unknown", ("cannot tell whether this is a SAN host: nothing read shows SAN, but the read of %s did "
+                           "not finish (host.unread_pieces, host.unread_disks, errors)" % ", ".join(unread))
+    return "not_san", ("no initiator name, FC HBA, iSCSI session, multipath map or SCSI disk, multipathd not "
+                       "running, and every read that could show one finished")
 
 
 def fc_rports(raw_rports, disks=None):

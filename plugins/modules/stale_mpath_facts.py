@@ -195,6 +195,15 @@ ansible_facts:
               process, holder, own mount or swap accounts for (C(unaccounted), null when they cannot be counted,
               and for a dm device whose sysfs read missed its deadline).
             - C(unread_disks) names the SCSI disks whose sysfs read missed its deadline (counted as blocked).
+            - C(unread_pieces) names the other reads of sysfs and /proc that missed their deadline (C(initiators),
+              C(fc_rports), C(iscsi_sessions), C(mounts), C(openers), C(kernel_users), C(multipathd),
+              C(other_blocks)); what they would show is unknown, not empty.
+            - C(san_presence) is C(san), C(not_san) or C(unknown), and C(san_presence_reason) says why. C(san) when
+              an initiator name or FC HBA, multipathd, a multipath map (sysfs or C(dmsetup table)), a SCSI disk or
+              an iSCSI session shows; C(not_san) when none shows and every read that could show one finished;
+              C(unknown) when none shows but such a read did not finish (C(initiators), C(iscsi_sessions),
+              C(multipathd), a SCSI disk, a dm device when the multipath table did not answer). The playbooks
+              report an C(unknown) host as failed or in error, never as not a SAN host.
             - C(uncounted_block_devices) lists (name, why) the block devices that are neither dm nor sd and whose
               I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem, any
               unknown kind); null when they could not be read.

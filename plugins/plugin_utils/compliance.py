@@ -12,6 +12,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_aud
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 
 STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
+# the reads a compliance check depends on (host.unread_pieces): the initiator name gates the iSCSI check, the rports
+# the FC audit, and the three SAN-deciding reads whether the host is checked at all. The others (mounts, openers,
+# kernel users, other block devices) decide whether a device is in use, which remediation judges, not compliance.
+CHECKED_PIECES = ("initiators", "iscsi_sessions", "multipathd", "fc_rports")
 
 
 def _v(area, check, obj, detail="", **extra):
@@ -72,6 +76,12 @@ def compliance_violations(audit):
                               device=f.get("object"), reason=f.get("reason")))
     san = audit.get("san")
     if isinstance(san, dict):
+        # what a read that did not finish would show is unknown: the checks that depend on it (the iSCSI check on
+        # the initiator name, the FC audit on the rports) did not run, so the host is not reported compliant
+        for piece in [p for p in (san.get("host") or {}).get("unread_pieces") or [] if p in CHECKED_PIECES]:
+            out.append(_v("host", "read_unfinished", piece, "the read of %s did not finish" % piece,
+                          reason="the read of %s did not finish within its deadline: what it would show is unknown, "
+                                 "and the checks that depend on it did not run (see the read errors)" % piece))
         for v in san.get("verdicts") or []:
             if v.get("kind") in STALE_VERDICTS:
                 out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),

@@ -18,13 +18,16 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import 
 SCHEMA_VERSION = "1.2"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
-# which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA - nothing to check.
+# which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA, and every read that could show one
+# finished (host.san_presence of the facts) - nothing to check.
 STATUSES = ("failed", "error", "violation", "warning", "ok", "not_san", "not_run")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 # What to do, per check. The runbook (docs/runbook.md) explains each one at length.
 ACTIONS = {
+    "read_unfinished": "A read of the host did not finish within its deadline (often hung SAN I/O): find what "
+                       "hangs (read errors, D-state processes), then run the check again.",
     "stale_unmapped": "The array no longer maps this LUN: remove it with playbooks/remediate.yml (--check first).",
     "serial_mismatch": "The LUN id now carries another LUN: stop I/O on it; remediate repairs it (delete, exact "
                        "rescan, verify the serial).",
@@ -261,6 +264,11 @@ def _san_rows(san):
             continue  # the verdict says more than the host-only finding
         rows.append(_row("host", f.get("kind"), FACT_SEVERITY.get(f.get("kind"), "warning"), f.get("name"),
                          f.get("reason"), device=f.get("name"), wwid=f.get("wwid")))
+    host = san.get("host") if isinstance(san.get("host"), dict) else {}
+    if host.get("san_presence") == "unknown":
+        rows.append(_row("host", "san_presence_unknown", "error", "host", host.get("san_presence_reason") or "",
+                         action="Find what blocks the reads named (a hung path, a suspended map), then run again: "
+                                "until they finish the host is neither judged nor known to be without SAN."))
     for e in san.get("errors") or []:
         rows.append(_row("host", "read_error", "error", e.get("what"), e.get("msg"),
                          action="A read did not finish in time or failed: look at the device named; the rest of "

@@ -486,7 +486,9 @@ def test_healthy_snapshot_shape(tmp_path):
                             "exiting_tasks": [],
                             "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
                                                "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}},
-                            "unread_disks": [], "uncounted_block_devices": []}
+                            "unread_disks": [], "uncounted_block_devices": [], "unread_pieces": [],
+                            "san_presence": "san", "san_presence_reason": "initiators %s; multipathd running; 2 "
+                            "multipath map(s); 5 SCSI disk(s); 2 iSCSI session(s)" % IQN}
     assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
             snap["disks"]["sdb"]["target_wwpn"]) == (IQN, TARGET, "127.0.0.2:3260", None)
     assert [(s["session"], s["sid"], s["host"], s["target"], s["portal"], s["state"], s["recovery_tmo"])
