@@ -18,7 +18,6 @@ ALLOWED = {
     "modules/lvm_filter_info.py::main": 115,
     "modules/multipath_conf.py::main": 194,
     "modules/stale_cleanup.py::main": 104,
-    "plugin_utils/report.py::fleet_report": 106,
 }
 
 
