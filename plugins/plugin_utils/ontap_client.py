@@ -52,6 +52,7 @@ class _ModuleShim:
     def warn(self, msg):
         display.warning(str(msg))
 
+
 def _redact(text, secret):
     text = str(text)
     if secret and len(secret) >= 4:

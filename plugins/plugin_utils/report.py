@@ -55,8 +55,8 @@ def _violation_rows(parts):
             tail = (": %s" % v["reason"]) if v.get("reason") else ""
             reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"], tail)
         rows.append(finding_row(v["area"], v["check"], "violation", v["object"], reason, device=v.get("device"),
-                         setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
-                         wwid=v.get("wwid")))
+                                setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
+                                wwid=v.get("wwid")))
     return rows
 
 
@@ -80,7 +80,7 @@ def _info_rows(parts):
             if f.get("severity", "warning") == "warning":
                 continue
             rows.append(finding_row("lvm", f.get("check"), "info", f.get("object"), f.get("reason") or "",
-                             device=f.get("object")))
+                                    device=f.get("object")))
     return rows
 
 
@@ -93,8 +93,8 @@ def _array_rows(san):
         p = array_problem(prob)
         blocking = p["kind"] in ("lookup_failed", "no_cluster")
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
-                         p.get("cluster") or "sanfleet_ontap", "%s %s" % (p["meaning"], p["msg"]),
-                         action=p["action"]))
+                                p.get("cluster") or "sanfleet_ontap", "%s %s" % (p["meaning"], p["msg"]),
+                                action=p["action"]))
     return rows
 
 
@@ -112,21 +112,21 @@ def _san_rows(san):
         if kind == "not_covered" and unread:
             # not "served by no SVM the array covers": the array was not read at all
             rows.append(finding_row("stale", kind, "info", v.get("name"),
-                             "not judged against the array: " + "; ".join(array_problem_text(p) for p in unread),
-                             device=v.get("name"), wwid=v.get("wwid"),
-                             action="Fix the array access (the array finding of this host), then run again."))
+                                    "not judged against the array: " + "; ".join(array_problem_text(p) for p in unread),
+                                    device=v.get("name"), wwid=v.get("wwid"),
+                                    action="Fix the array access (the array finding of this host), then run again."))
             continue
         rows.append(finding_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"), v.get("reason"),
-                         device=v.get("name"), wwid=v.get("wwid")))
+                                device=v.get("name"), wwid=v.get("wwid")))
     for f in san.get("findings") or []:
         if f.get("name") in judged:
             continue  # the verdict says more than the host-only finding
         rows.append(finding_row("host", f.get("kind"), FACT_SEVERITY.get(f.get("kind"), "warning"), f.get("name"),
-                         f.get("reason"), device=f.get("name"), wwid=f.get("wwid")))
+                                f.get("reason"), device=f.get("name"), wwid=f.get("wwid")))
     for e in san.get("errors") or []:
         rows.append(finding_row("host", "read_error", "error", e.get("what"), e.get("msg"),
-                         action="A read did not finish in time or failed: look at the device named; the rest of "
-                                "the report is partial."))
+                                action="A read did not finish in time or failed: look at the device named; the rest of "
+                                       "the report is partial."))
     return rows
 
 
@@ -203,16 +203,16 @@ def host_report(parts, host, run="audit"):
         check = "unreachable" if failed.get("unreachable") else "task_failed"
         what = failed.get("task") or ("connection" if failed.get("unreachable") else "task")
         findings.append(finding_row("run", check, "error", what, str(failed.get("msg") or "no message"),
-                             action="Unreachable: check the connection (address, SSH, credentials, sudo), then run "
-                                    "again for this host (--limit)." if failed.get("unreachable") else
-                                    "The run stopped on this host at this task: read the message, fix the cause, "
-                                    "run again for this host (--limit)."))
+                                    action="Unreachable: check the connection (address, SSH, credentials, sudo), "
+                                           "then run again for this host (--limit)." if failed.get("unreachable") else
+                                           "The run stopped on this host at this task: read the message, fix the "
+                                           "cause, run again for this host (--limit)."))
     if not_san:
         findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON,
-                             action="Nothing to do; leave the host out of the SAN inventory group to skip it."))
+                                    action="Nothing to do; leave the host out of the SAN inventory group to skip it."))
     for e in parts.get("errors") or []:
         findings.append(finding_row("run", "task_error", "error", e.get("what"), e.get("msg"),
-                             action="A task failed on this host: see the job output; the report is partial."))
+                                    action="A task failed on this host: see the job output; the report is partial."))
     applied = parts.get("applied")
     if _ran(applied) and applied.get("failed"):
         # one row per unit stopped at act time (the other units ran to the end); older results name one step
@@ -220,9 +220,9 @@ def host_report(parts, host, run="audit"):
         for f in stopped:
             step = f.get("failed_step") or {}
             findings.append(finding_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
-                                 f.get("msg") or applied.get("msg") or "", device=step.get("target"),
-                                 action="The rollout stopped here: read the refusal, fix the cause, run --check "
-                                        "again."))
+                                        f.get("msg") or applied.get("msg") or "", device=step.get("target"),
+                                        action="The rollout stopped here: read the refusal, fix the cause, run --check "
+                                               "again."))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
     areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
     fc_ports = _fc_ports(san)
@@ -274,7 +274,7 @@ def _fc_rows(san, multipath):
         if f["severity"] == "violation":
             continue
         rows.append(finding_row("fc", f["check"], f["severity"], f["object"], f["reason"], device=f.get("device"),
-                         setting=f.get("setting"), value=f.get("value"), recommended=f.get("recommended")))
+                                setting=f.get("setting"), value=f.get("value"), recommended=f.get("recommended")))
     return rows
 
 
@@ -285,4 +285,3 @@ def _fc_ports(san):
     if not host.get("fc_hosts") and not host.get("fc_rports"):
         return None
     return fc_audit.ports(san, wwpn_form=ontap_wwpn)
-

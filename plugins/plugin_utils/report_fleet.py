@@ -71,7 +71,6 @@ def _fc_unjudged(report, check):
     return None
 
 
-
 def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None):
     """Rows (host x finding, worst first), counts and JUnit cases for the whole play.
 
