@@ -13,10 +13,9 @@ from pathlib import Path
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 MAX_LINES = 80
-# "<file under plugins/>::<function>" (a closure: "<outer>.<inner>") -> its length in lines today
-ALLOWED = {
-    "plugin_utils/report.py::fleet_report": 106,
-}
+# "<file under plugins/>::<function>" (a closure: "<outer>.<inner>") -> its length in lines today; empty since
+# issue 30 split the last ones (a function that must be longer is listed here, with its length)
+ALLOWED = {}
 
 
 def function_lengths(root=PLUGINS):

@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The REST client of one ONTAP cluster: netapp.ontap's ``OntapRestAPI`` through a small module stand-in whose
+params are built from ``na_ontap_host_argument_spec()`` defaults (so keys added by later netapp.ontap releases keep
+their defaults), GETs that page through ``_links.next`` with a page guard, and ONTAP's errors as messages without
+the password. No credential is ever put in a result or an error message."""
+
+from __future__ import annotations
+
+import warnings
+from urllib.parse import urlsplit
+
+from ansible.errors import AnsibleLookupError
+from ansible.utils.display import Display
+
+try:
+    from ansible_collections.netapp.ontap.plugins.module_utils.netapp import (
+        OntapRestAPI,
+        na_ontap_host_argument_spec,
+    )
+    NETAPP_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised only without netapp.ontap
+    OntapRestAPI = na_ontap_host_argument_spec = None
+    NETAPP_IMPORT_ERROR = exc
+
+display = Display()
+
+DEFAULT_TIMEOUT = 60
+DEFAULT_MAX_PAGES = 1000
+
+# The lookup options that are connection options of netapp.ontap, copied into the OntapRestAPI params.
+CONNECTION_KEYS = ("hostname", "username", "password", "cert_filepath", "key_filepath", "validate_certs", "http_port")
+
+
+class OntapError(AnsibleLookupError):
+    """An ONTAP request failed; the message names the endpoint and ONTAP's message and code."""
+
+
+class _ModuleShim:
+    """The few attributes of AnsibleModule that OntapRestAPI touches (netapp.ontap 23.x)."""
+
+    check_mode = False
+
+    def __init__(self, params, name):
+        self.params = params
+        self._name = name
+
+    def fail_json(self, msg=None, **kwargs):
+        raise AnsibleLookupError(str(msg))
+
+    def warn(self, msg):
+        display.warning(str(msg))
+
+
+def _redact(text, secret):
+    text = str(text)
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "********")
+    return text
+
+
+def format_ontap_error(verb, api, hostname, status, error):
+    """'ONTAP GET storage/luns on cl1 failed (HTTP 401): not authorized for that command (code 6)'."""
+    where = "ONTAP %s %s on %s failed" % (verb, api.split("?", 1)[0], hostname)
+    if status:
+        where += " (HTTP %s)" % status
+    if isinstance(error, dict):
+        msg = str(error.get("message") or "no message")
+        if error.get("code") not in (None, ""):
+            msg += " (code %s)" % error.get("code")
+        if error.get("target"):
+            msg += " (target %s)" % error.get("target")
+    else:
+        msg = str(error)
+    return "%s: %s" % (where, msg)
+
+
+def _ca_bundle(path):
+    """The CA bundle to verify the cluster with, or None for the system trust store. A blank path, or a file with
+    nothing in it (what AWX writes when a credential's CA field is left empty), means "no CA of its own"."""
+    if not path or not str(path).strip():
+        return None
+    try:
+        with open(path, "rb") as bundle:
+            if not bundle.read(65536).strip():
+                return None
+    except (IOError, OSError):
+        pass  # unreadable or missing: requests names the path in its error
+    return path
+
+
+class OntapClient:
+    """One connection to one cluster, through netapp.ontap's OntapRestAPI."""
+
+    def __init__(self, options, plugin_name, timeout=DEFAULT_TIMEOUT):
+        if NETAPP_IMPORT_ERROR is not None:
+            raise AnsibleLookupError("%s needs the netapp.ontap collection (>=23,<24) on the controller: %s"
+                                     % (plugin_name, NETAPP_IMPORT_ERROR))
+        self.hostname = options["hostname"]
+        self._secret = options.get("password")
+        params = {key: spec.get("default") for key, spec in na_ontap_host_argument_spec().items()}
+        params.update({key: options.get(key) for key in CONNECTION_KEYS})
+        params["use_rest"] = "always"
+        if params["validate_certs"] is None:
+            params["validate_certs"] = True
+        self.validate_certs = bool(params["validate_certs"])
+        if not params.get("cert_filepath") and not (params.get("username") and params.get("password") is not None):
+            raise AnsibleLookupError("%s: give username and password, or cert_filepath (and key_filepath)" % plugin_name)
+        try:
+            self.rest = OntapRestAPI(_ModuleShim(params, plugin_name), timeout=timeout)
+        except AnsibleLookupError as exc:
+            raise AnsibleLookupError(_redact(exc, self._secret))
+        ca_path = _ca_bundle(options.get("ca_path"))
+        if self.validate_certs and ca_path:
+            # requests takes a CA bundle path where it takes True; OntapRestAPI passes `verify` straight through.
+            self.rest.verify = ca_path
+        self.requests_made = 0
+
+    def redact(self, text):
+        """text without this connection's password."""
+        return _redact(text, self._secret)
+
+    def _get(self, api, params):
+        with warnings.catch_warnings():
+            if not self.validate_certs:
+                warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+            status, body, error = self.rest.send_request("GET", api, params)
+        self.requests_made += 1
+        display.vvvv("sanfleet ONTAP GET %s %s -> %s" % (api, params or "", status))
+        return status, body, error
+
+    def get_all(self, api, query, max_pages=DEFAULT_MAX_PAGES):
+        """Every record of a collection GET, following _links.next until it is absent."""
+        records, params, seen = [], dict(query or {}), set()
+        path = api
+        for page in range(max_pages):
+            status, body, error = self._get(path, params)
+            if error:
+                raise OntapError(_redact(format_ontap_error("GET", api, self.hostname, status, error), self._secret))
+            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+                # an empty 200, {} or a proxy's page is not an empty collection: "no records" would make every
+                # mapped LUN look unmapped
+                raise OntapError("ONTAP GET %s on %s: the answer (HTTP %s) has no records list; an answer that "
+                                 "is not ONTAP's collection shape is an error, not an empty collection"
+                                 % (api, self.hostname, status))
+            count = body.get("num_records")
+            if count is not None and (isinstance(count, bool) or count != len(body["records"])):
+                # ONTAP counts the records of the page it sends: fewer means a cut answer, whose missing records
+                # would make mapped LUNs look unmapped
+                raise OntapError("ONTAP GET %s on %s: page %d says num_records %r but holds %d records; a "
+                                 "truncated answer is an error, not a complete collection"
+                                 % (api, self.hostname, page + 1, count, len(body["records"])))
+            records.extend(body["records"])
+            href = ((body.get("_links") or {}).get("next") or {}).get("href")
+            if not href:
+                return records
+            path, params = self._next(api, href)
+            if path in seen:
+                raise OntapError("ONTAP GET %s on %s: _links.next repeats %s" % (api, self.hostname, href))
+            seen.add(path)
+        raise OntapError("ONTAP GET %s on %s: more than %d pages; raise max_pages or set page_size"
+                         % (api, self.hostname, max_pages))
+
+    def _next(self, api, href):
+        parts = urlsplit(href)
+        if not parts.path.startswith("/api/"):
+            raise OntapError("ONTAP GET %s on %s: unexpected _links.next %r" % (api, self.hostname, href))
+        path = parts.path[len("/api/"):]
+        return (path + "?" + parts.query if parts.query else path), None
+
+    def get_one(self, api, query):
+        status, body, error = self._get(api, query)
+        return status, body or {}, error

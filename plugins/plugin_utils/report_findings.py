@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a finding of a report says, shared by the host and fleet reports: severities and statuses with their order,
+the action per check, an array problem explained, and the shape of one finding row."""
+
+from __future__ import annotations
+
+import re
+
+SCHEMA_VERSION = "1.2"
+SEVERITIES = ("error", "violation", "warning", "info")
+# host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
+# which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA, and every read that could show one
+# finished (host.san_presence of the facts) - nothing to check.
+STATUSES = ("failed", "error", "violation", "warning", "ok", "not_san", "not_run")
+STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+# What to do, per check. The runbook (docs/runbook.md) explains each one at length.
+ACTIONS = {
+    "read_unfinished": "A read of the host did not finish within its deadline (often hung SAN I/O): find what "
+                       "hangs (read errors, D-state processes), then run the check again.",
+    "stale_unmapped": "The array no longer maps this LUN: remove it with playbooks/remediate.yml (--check first).",
+    "serial_mismatch": "The LUN id now carries another LUN: stop I/O on it; remediate repairs it (delete, exact "
+                       "rescan, verify the serial).",
+    "unexpected_visibility": "The host sees a LUN that is not mapped to its initiators: review the igroup layout "
+                             "(shared igroups) before removing anything.",
+    "paths_down_but_mapped": "The array still maps this LUN: repair the paths (network, target, zoning); never "
+                             "remove it.",
+    "unknown_array": "Not an ONTAP LUN: judge it by hand or with the host_evidence policy.",
+    "all_paths_failed": "Every path failed: run the audit with the array's truth to know whether it is stale.",
+    "some_paths_failed": "Some paths failed: check the network, the target portals and the zoning.",
+    "orphan_path": "A SAN disk that belongs to no map: check multipath's blacklist and find_multipaths, or the "
+                   "array's mapping.",
+    "ghost_map": "A map without paths: remove it with playbooks/remediate.yml when nothing uses it.",
+    "in_use": "The device is in use: stop the user (unmount, vgchange -an, close) before any removal.",
+    "live_map_queueing": "The map queues I/O forever when its paths fail: set no_path_retry to a number "
+                         "(role multipath_config, multipath_config_fix=true) and reload multipathd.",
+    "no_path_retry_queue": "Set no_path_retry to a number of checks (role multipath_config).",
+    "features_queue_if_no_path": "Remove queue_if_no_path from features (role multipath_config).",
+    "dev_loss_tmo_infinity": "Set dev_loss_tmo to a number of seconds (role multipath_config).",
+    "recheck_wwid_off": "Set recheck_wwid yes so a reused LUN id is not added to the old map (role multipath_config).",
+    "uxsock_timeout_short": "Raise uxsock_timeout in multipath.conf's defaults (role multipath_config, "
+                            "multipath_config_uxsock_timeout) so queries of multipathd do not time out on this host.",
+    "node.session.scan": "Set node.session.scan = manual in iscsid.conf and the node records (role "
+                         "iscsi_scan_manual), so a rescan adds only the LUNs you ask for.",
+    "no_lvm_filter": "Add an LVM global_filter (or a devices file) that accepts only the multipath maps of SAN "
+                     "LUNs, not their sd paths.",
+    "san_device_accepted": "LVM scans this SAN device: reject it in global_filter (sd paths) or accept only "
+                           "its multipath map.",
+    "san_device_in_devices_file": "The LVM devices file lists this SAN device: replace it by its multipath map.",
+    "rport_tmo_mismatch": "multipathd did not apply its settings to this FC remote port: run 'multipathd "
+                          "reconfigure' (role multipath_config applies it with the fix) and audit again; while the "
+                          "rport is Blocked it cannot be written.",
+    "rport_fast_io_fail_off": "Set fast_io_fail_tmo (e.g. 5) for these LUNs in multipath.conf and reconfigure "
+                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo; when "
+                              "multipathd turned it off because dev_loss_tmo is not above it, raise dev_loss_tmo "
+                              "(the finding's recommendation).",
+    "rport_dev_loss_long": "Set dev_loss_tmo to a number of seconds and no_path_retry to a number (role "
+                           "multipath_config) and reconfigure multipathd, so a dead rport and its devices go.",
+    "rport_down_with_devices": "The target port is down with devices below it: repair the fabric (zoning, "
+                               "target port, cable); if the LUNs are gone, judge them with the array's truth "
+                               "(audit with sanfleet_ontap) before removing anything.",
+    "fc_host_linkdown": "The HBA port has no link: check the cable, the SFP and the switch port (or disable "
+                        "the unused port).",
+    "fc_unreadable": "An FC attribute could not be read (or the settings not judged): look at the sysfs of the "
+                     "port named; its timeouts are not judged in this run (a violation when a target port's "
+                     "timeouts, or the remote ports, were not read: the host is not known to comply); audit "
+                     "again.",
+    "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
+                         "suspended map) before trusting the LVM audit of this host.",
+}
+DEFAULT_ACTION = "See docs/runbook.md for this check."
+
+
+# Why an ONTAP cluster could not be read, from the problem's message (the lookups keep only the message: it is what
+# their run-wide cache stores). (cause, pattern, what it means, what to do); the first match wins.
+_ARRAY_CAUSES = (
+    ("auth", r"HTTP 401\b",
+     "ONTAP refused the login: the user name or password (or client certificate) is wrong, or the account is "
+     "locked or has no http/ontapi access.",
+     "Fix the credential of this cluster (sanfleet_ontap or the AWX ONTAP credential) and check the account with "
+     "'security login show'. The run logs in once per cluster, so a wrong password does not lock the account."),
+    ("forbidden", r"HTTP 403\b",
+     "ONTAP accepted the login but the account's role may not read this API.",
+     "Give the account a read-only role on the cluster (or the SVM) that covers /api/storage/luns and "
+     "/api/protocols/san (docs/ontap.md)."),
+    ("not_found", r"HTTP 404\b",
+     "The address answers, but not with ONTAP's REST API (ONTAP 9.6 or later), or the SVM does not exist.",
+     "Check hostname and http_port: they must name the cluster management LIF, not a node or a proxy."),
+    ("unavailable", r"HTTP 5\d\d\b",
+     "ONTAP answered with a server error: its API service is unavailable (starting, overloaded, a takeover) or a "
+     "proxy in between failed.",
+     "Run again when the cluster is healthy ('cluster show', 'system services web show'); nothing was judged "
+     "against the array in this run."),
+    ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
+     "The TLS connection failed: the cluster's certificate is not signed by a CA the controller trusts, or the CA "
+     "file given is empty or missing.",
+     "Give ca_path (the CA that signed the cluster's certificate) or leave it out for the system trust store; in "
+     "AWX leave the credential's CA field blank rather than pasting an empty certificate."),
+    ("dns", r"Name or service not known|NameResolutionError|nodename nor servname|getaddrinfo|Temporary failure in "
+            r"name resolution",
+     "The cluster's hostname does not resolve on the controller.",
+     "Fix hostname in sanfleet_ontap (the cluster management LIF's name or address) or the controller's DNS."),
+    ("refused", r"Connection refused|Errno 111|NewConnectionError",
+     "Nothing accepts connections at that address and port: a wrong hostname or http_port, a firewall, or the "
+     "cluster management LIF is down.",
+     "Check hostname and http_port, and that the controller (or the AWX execution node) reaches the cluster "
+     "management LIF on HTTPS."),
+    ("timeout", r"timed out|Timeout|ConnectTimeout|ReadTimeout",
+     "The cluster did not answer in time.",
+     "Check the network path to the cluster management LIF; raise timeout in sanfleet_ontap for a slow cluster."),
+    ("not_ontap", r"no records list|not ONTAP|carries no cluster name|_links.next",
+     "The answer was not ONTAP's (a proxy's page, an empty answer, a broken paging link).",
+     "Point hostname at the cluster management LIF directly; see the message for the request that failed."),
+    ("config", r"sanfleet_ontap|hostname is required|give username and password|netapp.ontap",
+     "The cluster entry cannot be used as given.",
+     "Fix sanfleet_ontap (docs/ontap.md) or install what the message names."),
+)
+HTTP_STATUS = re.compile(r"\(HTTP (\d{3})\)|HTTP (\d{3})\b")
+
+
+def array_problem(problem):
+    """One problem of the array truth (ontap_truth / ontap_igroups: cluster, svm, kind, msg), explained: cause,
+    HTTP status (or None for a connection error), what it means and what to do."""
+    problem = problem if isinstance(problem, dict) else {"msg": str(problem)}
+    msg = str(problem.get("msg") or "")
+    kind = problem.get("kind") or "lookup_failed"
+    match = HTTP_STATUS.search(msg)
+    out = {"cluster": problem.get("cluster"), "svm": problem.get("svm"), "kind": kind, "msg": msg,
+           "http_status": int(match.group(1) or match.group(2)) if match else None}
+    if kind == "svm_scoped_login":
+        out.update(cause="svm_scoped_login", meaning="The account is scoped to an SVM: it may not see every "
+                   "mapping of the cluster, so nothing is removed on the strength of it.",
+                   action="Use a cluster-scoped read-only account, or accept that removals stay blocked.")
+    elif kind == "dropped_mapping":
+        out.update(cause="dropped_mapping", meaning="A LUN map names an igroup the igroups answer did not hold "
+                   "(the mapping changed between two requests).", action="Run again; it is transient.")
+    elif kind == "no_cluster":
+        out.update(cause="no_cluster", meaning="No ONTAP cluster was given, so no device was judged against "
+                   "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")
+    else:
+        for cause, pattern, meaning, action in _ARRAY_CAUSES:
+            if re.search(pattern, msg):
+                out.update(cause=cause, meaning=meaning, action=action)
+                break
+        else:
+            out.update(cause="other", meaning="The cluster could not be read.",
+                       action="Read the message; nothing was judged against this cluster in this run.")
+    return out
+
+
+def array_problem_text(p):
+    """'cluster cl1: HTTP 401 (auth): <meaning>'."""
+    where = "cluster %s%s" % (p.get("cluster") or "?", "/%s" % p["svm"] if p.get("svm") else "")
+    what = ("HTTP %s" % p["http_status"]) if p.get("http_status") else p.get("cause")
+    return "%s: %s (%s): %s" % (where, what, p.get("cause"), p.get("meaning"))
+
+
+def finding_row(area, check, severity, obj, reason="", device=None, setting=None, value=None, recommended=None,
+                wwid=None, action=None):
+    """One finding of a report (the row shape of meta/schemas/host_report.schema.json)."""
+    return {"area": area, "check": check, "severity": severity, "object": str(obj) if obj is not None else "",
+            "device": device, "wwid": wwid, "setting": setting, "value": None if value is None else str(value),
+            "recommended": None if recommended is None else str(recommended),
+            "reason": reason or "", "action": action or ACTIONS.get(check, DEFAULT_ACTION)}

@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The fleet report of a run: the hosts worst first, one row per host and finding, the JUnit cases per host and
+check, the counts and the array problems once per cluster (data only: the fleet_report role renders it)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
+    HTTP_STATUS,
+    SCHEMA_VERSION,
+    SEVERITIES,
+    SEVERITY_RANK,
+    STATUS_RANK,
+    STATUSES,
+    finding_row,
+)
+
+# JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a
+# dashboard shows a compliant host as passed cases rather than as nothing.
+AREA_CHECKS = {
+    "multipath": ("no_path_retry_queue", "features_queue_if_no_path", "dev_loss_tmo_infinity", "recheck_wwid_off",
+                  "live_map_queueing"),
+    "iscsi": ("node.session.scan",),
+    "lvm": ("no_lvm_filter", "san_device_accepted"),
+    "fc": ("rport_tmo_mismatch", "rport_fast_io_fail_off", "rport_dev_loss_long", "rport_down_with_devices",
+           "fc_host_linkdown"),
+    "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
+    "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
+}
+
+
+def _testcases(report, all_checks):
+    cases = []
+    ran = set(report["areas"]) | {"host"}
+    if "stale" in ran:
+        ran.add("host")
+    by_check = {}
+    for f in report["findings"]:
+        by_check.setdefault((f["area"], f["check"]), []).append(f)
+    for area, check in all_checks:
+        hits = [f for f in by_check.get((area, check), []) if f["severity"] in ("error", "violation", "warning")]
+        case = {"name": "%s/%s" % (area, check), "area": area, "check": check, "findings": hits,
+                "state": "passed"}
+        if area not in ran:
+            case["state"] = "skipped"
+        elif area == "fc" and check.startswith("rport_") and not hits and _fc_unjudged(report, check):
+            case["state"] = "skipped"
+            case["message"] = _fc_unjudged(report, check)
+        elif any(f["severity"] == "error" for f in hits):
+            case["state"] = "error"
+        elif any(f["severity"] == "violation" for f in hits):
+            case["state"] = "failed"
+        elif hits:
+            case["state"] = "passed"  # a warning is reported in the output, it does not fail the check
+        cases.append(case)
+    return cases
+
+
+def _fc_unjudged(report, check):
+    """Why this host's rport check was not made (the rports unread, or no multipath audit to compare with), or
+    None when it was."""
+    fc = report.get("fc") or {}
+    if "fc" not in report or fc.get("targets", []) is None:
+        return "the FC remote ports were not read"
+    if check == "rport_tmo_mismatch" and not fc.get("tmo_compared", True):
+        return "no multipath audit (tmo_settings) to compare the rports' timeouts with"
+    return None
+
+
+def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None):
+    """Rows (host x finding, worst first), counts and JUnit cases for the whole play.
+
+    reports: the per-host reports (a list, or a dict host -> report); undefined/None for hosts without one.
+    hosts: every host of the play (ansible_play_hosts_all). active_hosts: the hosts still in the play
+    (ansible_play_hosts): a host in neither reports nor active_hosts failed or was unreachable.
+    """
+    if not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("fleet_report expects the list of the play's hosts, got %s" % type(hosts).__name__)
+    index = _by_host(reports)
+    active = set(active_hosts if active_hosts is not None else hosts)
+    host_rows, rows = [], []
+    for host in hosts:
+        host_row, host_findings = _host_entry(host, index.get(host), host in active)
+        host_rows.append(host_row)
+        rows.extend(host_findings)
+    _sort_worst_first(host_rows, rows)
+    checks = _fleet_checks(index)
+    junit = [{"host": h["host"], "cases": _junit_cases(h, index.get(h["host"]), checks)}
+             for h in sorted(host_rows, key=lambda h: h["host"])]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": run,
+        "generated_at": generated_at,
+        "array": _fleet_array(index, host_rows),
+        "hosts": host_rows,
+        "rows": rows,
+        "junit": junit,
+        "counts": _fleet_counts(index, host_rows, rows),
+    }
+
+
+def _by_host(reports):
+    """{host: report} from a dict host -> report, or from a list of reports (those without a host left out)."""
+    if isinstance(reports, dict):
+        return dict(reports)
+    return {r["host"]: r for r in reports or [] if isinstance(r, dict) and r.get("host")}
+
+
+def _host_entry(host, report, active):
+    """(the host's row, its finding rows). Without a report, a host still in the play (active) is not run yet, any
+    other failed or was unreachable: one error row says so."""
+    if not isinstance(report, dict) or "status" not in report:
+        status = "not_run" if active else "failed"
+        reason = ("no report yet (a later batch of the rollout)" if status == "not_run"
+                  else "unreachable, or failed before its report: see the job output")
+        host_row = {"host": host, "status": status, "counts": {s: 0 for s in SEVERITIES},
+                    "summary": {}, "reason": reason, "remediation": None, "fc": None}
+        if status != "failed":
+            return host_row, []
+        return host_row, [dict(finding_row("run", "unreachable_or_failed", "error", host, reason,
+                                           action="Check the connection and the job output for this host, then run "
+                                                  "the audit again for it (--limit)."), host=host, status=status)]
+    reason = ""
+    if report["status"] in ("failed", "not_san"):
+        reason = next((f["reason"] for f in report["findings"] if f["check"] in (
+            "unreachable", "task_failed", "not_san")), "")
+    elif (report.get("remediation") or {}).get("blocked"):
+        reason = "no removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
+                                                    for b in report["remediation"]["blocked"])
+    host_row = {"host": host, "status": report["status"], "counts": report["counts"],
+                "summary": report.get("summary") or {}, "reason": reason,
+                "remediation": (report.get("remediation") or {}).get("counts"),
+                "fc": report.get("fc")}
+    return host_row, [dict(f, host=host, status=report["status"]) for f in report["findings"]]
+
+
+def _sort_worst_first(host_rows, rows):
+    """Hosts by status, then by how many violations and warnings; rows by severity, then in the hosts' order."""
+    host_rows.sort(key=lambda h: (STATUS_RANK.get(h["status"], 99), -h["counts"].get("violation", 0),
+                                  -h["counts"].get("warning", 0), h["host"]))
+    order = {h["host"]: i for i, h in enumerate(host_rows)}
+    rows.sort(key=lambda r: (SEVERITY_RANK[r["severity"]], order[r["host"]], r["area"], r["check"] or "",
+                             r["object"]))
+
+
+def _fleet_checks(index):
+    """(area, check) of every JUnit case: the checks of every area a report ran, every check that fired, and the
+    host checks."""
+    checks = set()
+    for report in index.values():
+        if isinstance(report, dict) and "findings" in report:
+            for area in report["areas"]:
+                checks.update((area, c) for c in AREA_CHECKS.get(area, ()))
+            checks.update((f["area"], f["check"]) for f in report["findings"]
+                          if f["severity"] in ("error", "violation", "warning"))
+    checks.update(("host", c) for c in AREA_CHECKS["host"])
+    return sorted(checks)
+
+
+def _junit_cases(h, report, checks):
+    """The JUnit cases of one host (its row h, its report or None): one per check, or the one case that says why the
+    host was not checked."""
+    if h["status"] == "not_san":
+        return [{"name": "run/san_host", "area": "run", "check": "san_host", "state": "skipped",
+                 "message": h["reason"], "findings": []}]
+    if isinstance(report, dict) and "findings" in report and h["status"] != "failed":
+        return _testcases(report, checks)
+    if h["status"] == "failed" and isinstance(report, dict):
+        return [{"name": "run/reachable", "area": "run", "check": f["check"], "state": "error",
+                 "findings": [f]} for f in report["findings"] if f["area"] == "run"][:1]
+    if h["status"] == "failed":
+        return [{"name": "run/reachable", "area": "run", "check": "reachable", "state": "error",
+                 "findings": [{"severity": "error", "object": h["host"], "reason": h["reason"],
+                               "action": "", "check": "unreachable_or_failed"}]}]
+    return [{"name": "run/reachable", "area": "run", "check": "reachable", "state": "skipped", "findings": []}]
+
+
+def _verdict_counts(index):
+    """How many verdicts of each kind the fleet's reports hold, the healthy ones a compact fact counts included."""
+    verdicts = {}
+    for report in index.values():
+        if isinstance(report, dict):
+            for v in report.get("verdicts") or []:
+                verdicts[v["kind"]] = verdicts.get(v["kind"], 0) + 1
+            summarised = (report.get("summary") or {}).get("healthy_verdicts_summarised") or 0
+            if summarised:
+                verdicts["healthy"] = verdicts.get("healthy", 0) + summarised
+    return verdicts
+
+
+def _fleet_counts(index, host_rows, rows):
+    by_check = {}
+    for r in rows:
+        by_check[r["check"]] = by_check.get(r["check"], 0) + 1
+    remediation = {"planned": 0, "refused": 0, "executed": 0}
+    for h in host_rows:
+        for k in remediation:
+            remediation[k] += (h.get("remediation") or {}).get(k, 0)
+    return {
+        "hosts": len(host_rows),
+        "by_status": {s: sum(1 for h in host_rows if h["status"] == s) for s in STATUSES},
+        "by_severity": {s: sum(1 for r in rows if r["severity"] == s) for s in SEVERITIES},
+        "by_verdict": dict(sorted(_verdict_counts(index).items())),
+        "by_check": dict(sorted(by_check.items())),
+        "remediation": remediation,
+    }
+
+
+def _fleet_array(index, host_rows):
+    """Per cluster problem, once for the fleet: cluster, cause, HTTP status, message, meaning, action, the hosts
+    whose devices it left unjudged."""
+    out = {}
+    for h in host_rows:
+        report = index.get(h["host"])
+        if not isinstance(report, dict):
+            continue
+        for f in report.get("findings") or []:
+            if f["area"] != "array":
+                continue
+            key = (f["object"], f["check"], f["reason"])
+            entry = out.setdefault(key, {"cluster": f["object"], "cause": f["check"][len("array_"):],
+                                         "severity": f["severity"], "reason": f["reason"], "action": f["action"],
+                                         "http_status": None, "hosts": []})
+            match = HTTP_STATUS.search(f["reason"])
+            if match:
+                entry["http_status"] = int(match.group(1) or match.group(2))
+            entry["hosts"].append(h["host"])
+    return sorted(out.values(), key=lambda e: (e["cluster"], e["cause"]))
