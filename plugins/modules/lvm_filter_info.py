@@ -101,13 +101,13 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import read_text, safe_data, safe_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
 
 ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
               "/dev/block")

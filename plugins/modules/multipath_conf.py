@@ -359,13 +359,13 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import (
     diff, missing_directory, read_text, safe_data, write_text)
 
 SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')

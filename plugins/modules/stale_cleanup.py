@@ -408,15 +408,15 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import config_write
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 PHASES = ("flush", "delete", "rescan")
 # units of a batch acted on at once (san_act.ActContext.workers): each command and sysfs write keeps its own

@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_judge import duplicate_identities
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.verdicts import duplicate_identities
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     ALL_INITIATORS,
     InvalidInput,
     ontap_wwid,

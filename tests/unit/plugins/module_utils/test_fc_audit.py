@@ -12,9 +12,9 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit as fa
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit as fa
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     SanTree, load_captured)
 
@@ -324,7 +324,7 @@ def test_captured_blocked_rport_whose_dev_loss_was_lowered_while_online():
 def test_a_hung_rport_read_is_named_and_leaves_fc_rports_unknown_not_empty(tmp_path):
     """Every sysfs read has a deadline: when the batch and then the rport piece miss it, fc_rports is None (not
     judged, not "no rport") and the error names the read."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import inline_call
 
     t = SanTree(tmp_path / "root")

@@ -28,10 +28,10 @@ NEWER_COMMANDS = ("multipath -t", "multipathd show config", "multipathd show map
 
 def api():
     """The collection functions under test, named by what they do. The ONE place that imports them."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as so
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as so
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
     from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf as iscsi
     from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lvm
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (

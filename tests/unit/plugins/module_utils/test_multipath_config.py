@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
 TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]

@@ -6,10 +6,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import split_lines
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi
 
 # derandomize: CI runs the same examples every time (a failure is reproducible, not a flake)

@@ -10,8 +10,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import FakeEnv, WWID, WWID2, second_map, two_units  # noqa: F401  (fakes)
 

@@ -17,11 +17,11 @@ import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 
 WWID = "3600a09803830447a4f244c4657616f6f"
 WWID2 = "3600a0980383044715a2b4c4d4e4f5051"

@@ -18,8 +18,8 @@ import json
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_generations as gen
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import load_captured
 

@@ -9,11 +9,11 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed, IdentityChanged
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_corruption_risk import reused
 
 MARK = "IDENTITY CHANGED:"

@@ -18,10 +18,10 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan as sp
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     load_captured)
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
 
@@ -520,8 +520,8 @@ def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp
 
 # ------------------------------------------------------------------------------------------------ issue 27 (truth)
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts  # noqa: E402
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan  # noqa: E402
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts  # noqa: E402
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan  # noqa: E402
 
 
 def cloned_target_lab(tmp_path, paths_state=None, queueing=None):

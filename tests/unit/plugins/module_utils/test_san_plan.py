@@ -11,8 +11,8 @@ import copy
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
 
 WWID = "3600a09803830447a4f244c4657616f6f"
 WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
@@ -185,7 +185,7 @@ def closing_snapshot(closers, open_count=1, **change):
 def counted(snap, **other_dm):
     """The snapshot with host.dm_unaccounted as san_snapshot.assemble counts it from its maps (kernel names as the
     keys), plus `other_dm` ({dm-N: unaccounted opens}: devices that are not multipath maps)."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     host = snap.setdefault("host", {})
     host.setdefault("uncounted_block_devices", [])  # no nvme, nbd, md, loop, ... whose I/O can wait
     host["dm_unaccounted"] = dict(
@@ -668,7 +668,7 @@ def test_kernel_users_without_holders_links_refuse_by_name(user, named):
     ("nodash", None),
 ])
 def test_lvm_dm_names_decode_to_vg_and_lv(dm_name, vg_lv):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     assert san_users.decode_lvm_name(dm_name) == vg_lv
 
 
@@ -679,6 +679,7 @@ def test_refusal_names_vg_and_lv():
 
 
 def test_judge_and_plan_share_one_harmless_opener_list():
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge, san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     assert set(san_judge.DAEMON_OPENERS) | set(san_judge.TRANSIENT_OPENERS) == set(san_plan.BENIGN_OPENERS)
     assert {"udevadm", "udevd"} <= san_users.HARMLESS_OPENERS

@@ -23,13 +23,13 @@ import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_sense
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sense as san_sense
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 IQN = "iqn.2024-01.lab.san:initiator"
@@ -1295,7 +1295,7 @@ def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, sec
 
 
 def test_open_files_are_the_fewest_the_fds_can_be():
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     a = {"pid": 1, "comm": "blkid", "files": ["25:100000"]}
     b = {"pid": 2, "comm": "blkid", "files": ["25:100000"]}    # fork(): may share a's open file
     c = {"pid": 3, "comm": "blkid", "files": ["25:100002"]}

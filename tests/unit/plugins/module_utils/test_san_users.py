@@ -10,9 +10,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     _blocknode, healthy_lab, ontap_wwid, proc_scan_times_out)
 

@@ -26,8 +26,8 @@ import types
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_multipath_config
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_parser_properties
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read

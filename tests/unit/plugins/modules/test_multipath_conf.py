@@ -5,8 +5,8 @@ import re
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
 from ansible_collections.sanfleet.remediation.plugins.modules import multipath_conf
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")

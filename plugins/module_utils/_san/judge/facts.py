@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The judged SAN snapshot of a host: read it (san_read.Host), then judge it against the array truth (san_judge).
+"""The judged SAN snapshot of a host: read it (observe.read.Host), then judge it against the array truth (san_judge).
 
 One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, verdicts,
 the extra probes a verdict hangs on, verdicts again, what the verdicts rest on (`array`), corruption risks.
@@ -11,8 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 DEFAULT_PREFIXES = ("3600a0980",)
 

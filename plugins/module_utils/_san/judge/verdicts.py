@@ -16,10 +16,10 @@ __metaclass__ = type
 import ipaddress
 
 # identity and the openers that are not a workload: one definition for every stage (san_identity)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator, serial_matches)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import ALL_INITIATORS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.users import kernel_user_label
 
 # checker states that mean the path does not work (multipathd's names)
 FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down")

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Plan the removal of stale SAN devices: pure functions, no I/O.
 
-Observed state (what `san_read.Host` returns) plus the caller's options go in; an ordered list of
-steps comes out. Check mode reports that list; a real run hands the same list to `san_act.execute`, which
+Observed state (what `observe.read.Host` returns) plus the caller's options go in; an ordered list of
+steps comes out. Check mode reports that list; a real run hands the same list to `act.execute.execute`, which
 runs exactly those steps in that order. A step is a dict::
 
     {"action": "flush_map", "target": "3600a0980...",
@@ -20,11 +20,11 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 
-# Actions understood by san_act.execute, in the order they may appear for one object.
+# Actions understood by act.execute.execute, in the order they may appear for one object.
 MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
 DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
@@ -33,7 +33,7 @@ ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
 # act reads these as disks, every other step by its map.
 SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
 # The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
-# san_act.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
+# act.execute.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
 # its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
 HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "flush_buffers", "delete_disk",
               "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
@@ -46,7 +46,7 @@ BENIGN_OPENERS = san_users.HARMLESS_OPENERS
 # How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.
 RELEASE_SETTLE = 10.0
 
-# Probe results (san_read.Host.probe_path) that mean "the device answers and has a medium".
+# Probe results (observe.read.Host.probe_path) that mean "the device answers and has a medium".
 ANSWERING = ("ready",)
 # Host evidence that the LU behind a path is gone (never "no answer": a dropped portal also gives none).
 LU_GONE = ("lun_not_supported", "pq1")
@@ -85,7 +85,7 @@ _PART_UUID = re.compile(r"^part[0-9]+-")
 def classify_holder(holder):
     """Kind of a block-device holder: lvm, kpartx, luks, dm-crypt, multipath, md, device-mapper or other.
 
-    `holder` is a name ("dm-5", "md127") or a dict {name, uuid, dm_name} (see san_act.describe_holders).
+    `holder` is a name ("dm-5", "md127") or a dict {name, uuid, dm_name} (see act.execute.describe_holders).
     """
     if isinstance(holder, dict):
         name = holder.get("name") or ""
@@ -229,7 +229,7 @@ def dead_unmapped_map(map_info, options=None):
 
     Its openers are then processes blocked in its queued I/O: no data can ever reach that LUN again, so
     disabling queueing first is safe; it makes their I/O fail (lab finding 2) and verify_unused re-checks.
-    san_act.disable_queueing probes every path again right before the act.
+    act.execute.disable_queueing probes every path again right before the act.
     """
     if not (options or {}).get("array_unmapped") or not map_info or not map_info.get("queueing"):
         return False
@@ -240,7 +240,7 @@ def dead_unmapped_map(map_info, options=None):
 
 
 def exiting_closers(snapshot):
-    """Tasks of this host exiting in D state inside a block device's last close (san_read.read_exiting): each
+    """Tasks of this host exiting in D state inside a block device's last close (observe.read.read_exiting): each
     holds one open of some device until the I/O that close waits for ends. Which device, /proc does not say."""
     return [t for t in ((snapshot or {}).get("host") or {}).get("exiting_tasks") or [] if t.get("frames")]
 
@@ -419,7 +419,7 @@ def flush_wanted(disk, probe, options):
 def plan_disk_delete(disk_infos, expected=None, options=None):
     """Steps that delete SCSI disks, in the given order: flush_buffers (if it answers), delete_disk, wait.
 
-    disk_infos: [disk dict as san_read.Host.disk() returns it, plus optional "probe" (probe_path result)].
+    disk_infos: [disk dict as observe.read.Host.disk() returns it, plus optional "probe" (probe_path result)].
     expected: {name: {hctl, dev, wwid, serial}} — what the caller saw; any difference refuses (names are reused).
     options: allow_non_san, flush_buffers (default True), live_maps ({name: map_info} of maps still present).
     """

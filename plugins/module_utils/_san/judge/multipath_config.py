@@ -39,7 +39,7 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import split_lines
 
 SECTION_NAMES = (
     "defaults", "blacklist", "blacklist_exceptions", "devices", "device", "overrides",
@@ -852,7 +852,7 @@ def new_document():
 # live maps
 
 def live_maps(show_maps, table):
-    """Merge the daemon's view (san_parse.parse_show_maps) and the kernel tables (san_parse.parse_dm_lines with
+    """Merge the daemon's view (observe.parse.parse_show_maps) and the kernel tables (observe.parse.parse_dm_lines with
     parse_multipath_table) into one list (sorted by name)."""
     names = sorted(set(show_maps) | set(table))
     out = []

@@ -24,16 +24,16 @@ import stat
 import threading
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed, IdentityChanged
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import HCTL_RE, serial_matches
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, serial_matches
 
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
 # map): a shrinking budget never gives a command less than this (or command_timeout, when that is smaller).

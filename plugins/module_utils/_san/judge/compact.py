@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
 
 DETAILS = ("compact", "full")
 FAULT_FINDINGS = ("all_paths_failed", "some_paths_failed", "ghost_map")

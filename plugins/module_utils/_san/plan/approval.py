@@ -30,9 +30,9 @@ import math
 import os
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import InvalidInput
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
 # what a step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk
@@ -53,7 +53,7 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 # ---------------------------------------------------------------------------------------------- read
 def read_host_identity(root):
     """{machine_id, hostname} of the host under `root` (/etc/machine-id, /proc/sys/kernel/hostname); None for what
-    cannot be read. Run in a child with a deadline (san_read.Host.sysfs or deadline.call)."""
+    cannot be read. Run in a child with a deadline (observe.read.Host.sysfs or deadline.call)."""
     out = {}
     for key, path in (("machine_id", "etc/machine-id"), ("hostname", "proc/sys/kernel/hostname")):
         try:

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Readers: the SAN state of this host (sysfs, /proc, dmsetup, multipathd), every kernel touch behind a deadline.
 
-Read only (module_utils/deadline.py):
+Read only (module_utils/_san/deadline.py):
 
 * sysfs and /proc are read in ONE forked child per snapshot (`deadline.call`), with up to READ_BATCH block
   devices; a host with more gets one more child per READ_BATCH devices, each with the full deadline (a host
@@ -33,14 +33,14 @@ import re
 import stat
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_probe
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SESSION_RE, map_wwid, transport_of
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as san_probe
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SESSION_RE, map_wwid, transport_of
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
     DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_mountinfo, parse_multipath_status,
     parse_multipath_table, parse_multipathd_json, parse_multipathd_paths, parse_swaps, PF_EXITING, PF_KTHREAD,
     block_release_frames, parse_proc_stat)
@@ -309,7 +309,7 @@ def read_initiators(root):
 
 def read_fc_rports(root):
     """(runs in a forked child) Every FC remote port: its attributes (None where unreadable) and its fc_host.
-    The FC audit (fc_audit.py) judges the target ones."""
+    The FC audit (_san/judge/fc_audit.py) judges the target ones."""
     out = []
     for name in _listdir(_p(root, "/sys/class/fc_remote_ports")):
         m = _RPORT_DIR.match(name)
@@ -715,7 +715,7 @@ def add_devices(raw, devices):
 
 # --------------------------------------------------------------------------------------------------
 # re-reads the act functions ask for right before they act (`host` is anything with sysfs() and path():
-# san_read.Host or san_act.ActContext); each read_* runs in a forked child
+# observe.read.Host or act.execute.ActContext); each read_* runs in a forked child
 
 
 def read_scsi_host(sys_root, h):
@@ -936,7 +936,7 @@ def _absent_disk(raw, name):
 class View(object):
     """The host as ONE read showed it (sysfs and /proc in one child, one dmsetup round for every map, one
     multipathd query): what a batch of act steps of one kind verifies identity against, instead of one re-read
-    per step (san_act.execute). Lookups answer like Host.map() and Host.disk()."""
+    per step (act.execute.execute). Lookups answer like Host.map() and Host.disk()."""
 
     def __init__(self, snap, raw):
         self.snap = snap

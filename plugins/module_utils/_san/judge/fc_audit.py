@@ -29,9 +29,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 
 import re
 
@@ -70,7 +70,7 @@ CHECKS = {
 
 
 def tmo_settings(eff):
-    """The part of an effective configuration (multipath_config.to_dict of `multipathd show config`) the rport
+    """The part of an effective configuration (judge.multipath_config.to_dict of `multipathd show config`) the rport
     rules read: polling_interval, and no_path_retry / dev_loss_tmo / fast_io_fail_tmo of defaults, overrides,
     the device entries that set one of them (in order: the later matching entry wins) and multipaths."""
     def pick(values):
