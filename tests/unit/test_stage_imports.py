@@ -5,8 +5,9 @@
 
 Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
 per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one
-above. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private names (`_name`). Every file in module_utils has a stage
-by its place, so a new file must be placed in a stage package before it can land."""
+above. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private
+names (`_name`). Every file in module_utils has a stage by its place, so a new file must be placed in a stage
+package before it can land."""
 
 from __future__ import absolute_import, division, print_function
 
