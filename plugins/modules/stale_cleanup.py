@@ -411,6 +411,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
@@ -419,7 +421,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 PHASES = ("flush", "delete", "rescan")
-# units of a batch acted on at once (san_act.ActContext.workers): each command and sysfs write keeps its own
+# units of a batch acted on at once (act_context.ActContext.workers): each command and sysfs write keeps its own
 # deadline; four keep a TCG guest's two vCPUs busy while commands wait on udev and the kernel
 ACT_WORKERS = 4
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
@@ -457,7 +459,7 @@ def argument_spec():
 def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
-    return san_act.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
+    return act_context.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
                               wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
                               allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 
@@ -555,10 +557,10 @@ def report_references(module, host, result, after):
     try:
         present = list(after.get("maps") or {}) + [d.get("wwid") for d in (after.get("disks") or {}).values()
                                                    if d and d.get("wwid")]
-        refs = san_act.references(host, result["executed"], present)
+        refs = act_refs.references(host, result["executed"], present)
         if refs and module.params["clean_references"]:
             backups = []
-            san_act.clean_references(host, refs, lambda path, text: backups.append(
+            act_refs.clean_references(host, refs, lambda path, text: backups.append(
                 config_write.write_text(module, path, text, backup=True)))
             result["reference_backups"] = [b for b in backups if b]
         elif refs:
@@ -686,7 +688,7 @@ def main():
     started = host.clock()
     try:
         result["executed"] = san_act.execute(selected, host) if selected else []
-    except san_act.ExecutionError as exc:
+    except act_context.ExecutionError as exc:
         stopped = exc.to_dict()
         msg = stopped.pop("msg")
         result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline

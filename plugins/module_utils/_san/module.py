@@ -13,6 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
@@ -49,7 +50,7 @@ def check_seconds(module, names, result=None, maximum=None):
 def fail_from(module, exc, result, what=None):
     """fail_json for the errors of reading, planning and acting, each in its words (`what` prefixes the message)."""
     prefix = "%s: " % what if what else ""
-    if isinstance(exc, san_act.ExecutionError):
+    if isinstance(exc, act_context.ExecutionError):
         failure = exc.to_dict()
         msg = failure.pop("msg")
         result.update(failure)  # executed, failed_step and refusal, deadline or queueing_restored
@@ -75,7 +76,7 @@ def execute(module, plan, host, result, changes=bool, report=None, what=None):
         module.exit_json(**result)
     try:
         result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
+    except act_context.ExecutionError as exc:
         result["executed"] = exc.executed
         result["changed"] = bool(changes(exc.executed))
         if report:

@@ -715,7 +715,7 @@ def add_devices(raw, devices):
 
 # --------------------------------------------------------------------------------------------------
 # re-reads the act functions ask for right before they act (`host` is anything with sysfs() and path():
-# observe.read.Host or act.execute.ActContext); each read_* runs in a forked child
+# observe.read.Host or act.context.ActContext); each read_* runs in a forked child
 
 
 def read_scsi_host(sys_root, h):

@@ -85,7 +85,7 @@ _PART_UUID = re.compile(r"^part[0-9]+-")
 def classify_holder(holder):
     """Kind of a block-device holder: lvm, kpartx, luks, dm-crypt, multipath, md, device-mapper or other.
 
-    `holder` is a name ("dm-5", "md127") or a dict {name, uuid, dm_name} (see act.execute.describe_holders).
+    `holder` is a name ("dm-5", "md127") or a dict {name, uuid, dm_name} (see observe.read.describe_holders).
     """
     if isinstance(holder, dict):
         name = holder.get("name") or ""
@@ -229,7 +229,7 @@ def dead_unmapped_map(map_info, options=None):
 
     Its openers are then processes blocked in its queued I/O: no data can ever reach that LUN again, so
     disabling queueing first is safe; it makes their I/O fail (lab finding 2) and verify_unused re-checks.
-    act.execute.disable_queueing probes every path again right before the act.
+    act.maps.disable_queueing probes every path again right before the act.
     """
     if not (options or {}).get("array_unmapped") or not map_info or not map_info.get("queueing"):
         return False
