@@ -105,6 +105,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import read_text, safe_data, safe_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
@@ -323,11 +324,11 @@ def main():
 
     # SAN devices ---------------------------------------------------------------------------------
     try:
-        names = host.sysfs(san_read.read_block_names, (host.root,), "listing of /sys/block")
-        aliases = host.sysfs(san_read.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
+        names = host.sysfs(obs_sysfs.read_block_names, (host.root,), "listing of /sys/block")
+        aliases = host.sysfs(obs_sysfs.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg=str(exc), **result)
-    blocks = host.read_each(san_read.read_blocks, names, errors)
+    blocks = host.read_each(obs_sysfs.read_blocks, names, errors)
     unread = sorted(n for n, b in blocks.items() if b is None)
     devices, vgs = analyse({"blocks": dict((n, b) for n, b in blocks.items() if b is not None), "aliases": aliases})
     devices_file = ""

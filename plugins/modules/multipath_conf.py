@@ -365,6 +365,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import (
     diff, missing_directory, read_text, safe_data, write_text)
 
@@ -434,12 +435,12 @@ class MultipathTools(object):
 
     def local_disks(self, targets):
         try:
-            names = self.host.sysfs(san_read.read_block_names, (self.host.root,), "listing of /sys/block")
+            names = self.host.sysfs(obs_sysfs.read_block_names, (self.host.root,), "listing of /sys/block")
         except (deadline.DeadlineExceeded, RuntimeError) as exc:
             self.errors.append({"what": "listing of /sys/block", "msg": str(exc)})
             return []
         # a disk whose read hangs is named in errors and left out: it is neither blacklisted nor reported
-        found = self.host.read_each(san_read.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
+        found = self.host.read_each(obs_sysfs.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
                                     self.errors)
         disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows

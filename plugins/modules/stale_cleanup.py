@@ -163,7 +163,7 @@ options:
         The run plans again from what the host and the array show now, then keeps only the units (a map with its
         paths, a disk, a repair) whose every step is in the approved plan with the same action, target, unit,
         phase and identity (WWID, dm uuid, sd names, H:C:T:L, major:minor; compared as the act's re-checks compare
-        them, C(san_plan.identity_diff)). A unit with a step the approver did not see, or whose device changed,
+        them, C(plan.steps.identity_diff)). A unit with a step the approver did not see, or whose device changed,
         is refused whole and named in RV(refused) (C(approval) says C(not_approved) or C(changed)). Approved steps
         the plan no longer needs are in RV(approved_not_needed).
       - An empty dict means that no plan was approved for this host (a host missing from the approved set), so
@@ -418,10 +418,11 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 PHASES = ("flush", "delete", "rescan")
-# units of a batch acted on at once (act_context.ActContext.workers): each command and sysfs write keeps its own
+# units of a batch acted on at once (act.context.ActContext.workers): each command and sysfs write keeps its own
 # deadline; four keep a TCG guest's two vCPUs busy while commands wait on udev and the kernel
 ACT_WORKERS = 4
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
@@ -475,7 +476,7 @@ def with_holder_names(host, san, errors):
     names = sorted(set(h for obj in list(san["maps"].values()) + list(san["disks"].values())
                        for h in obj.get("holders") or [] if isinstance(h, str) and h.startswith("dm-")))
     try:
-        described = dict((h["name"], h) for h in san_read.describe_holders(host, names))
+        described = dict((h["name"], h) for h in obs_reread.describe_holders(host, names))
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         described = {}
         errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})

@@ -38,7 +38,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.verdicts import duplicate_identities
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import duplicate_identities
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     ALL_INITIATORS,
     InvalidInput,

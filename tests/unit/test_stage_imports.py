@@ -159,7 +159,7 @@ def test_no_module_uses_another_modules_private_names():
 
 
 @pytest.mark.parametrize("source, bad", [
-    ("from %s.module_utils._san.judge.verdicts import path_state\n" % PACKAGE, True),   # observe -> judge
+    ("from %s.module_utils._san.judge.findings import path_state\n" % PACKAGE, True),   # observe -> judge
     ("from %s.module_utils._san.act import execute\n" % PACKAGE, True),                 # observe -> act
     ("from %s.module_utils._san import module\n" % PACKAGE, True),                      # observe -> modules
     ("from %s.module_utils._san.observe.parse import SD_RE\n" % PACKAGE, False),        # observe -> observe

@@ -14,9 +14,9 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 
 # no single kernel touch, wait or flush budget of these modules is meant to take longer
 MAX_SECONDS = 3600.0
@@ -59,7 +59,7 @@ def fail_from(module, exc, result, what=None):
         module.fail_json(msg="%srefused: %s; nothing changed" % (prefix, exc), refusal=exc.to_dict(), **result)
     if isinstance(exc, san_validate.InvalidInput):
         module.fail_json(msg="%sinvalid input: %s; nothing changed" % (prefix, exc), **result)
-    if isinstance(exc, (deadline.DeadlineExceeded, san_read.Unread)):
+    if isinstance(exc, (deadline.DeadlineExceeded, obs_reread.Unread)):
         module.fail_json(msg="%s%s; nothing changed" % (prefix, exc), **result)
     raise exc
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Running one kind of step over a batch: one read of the host for the batch (san_read.View), each step or each
+"""Running one kind of step over a batch: one read of the host for the batch (observe.reread.View), each step or each
 unit against it, polling until devices leave or appear; one step's error is that step's outcome."""
 
 from __future__ import absolute_import, division, print_function
@@ -11,9 +11,9 @@ __metaclass__ = type
 import threading
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed, Interrupted
 
 
@@ -22,7 +22,7 @@ def map_key(step):
 
 
 def disks_of(steps):
-    """[(sd name, H:C:T:L)] of disk steps, as san_read.leftovers reads them."""
+    """[(sd name, H:C:T:L)] of disk steps, as observe.reread.leftovers reads them."""
     return [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
             for st in steps]
 
@@ -39,11 +39,11 @@ def step_outcome(fn, *args):
 
 
 def read_for(host, steps):
-    """One read of the host for `steps` (san_read.View), or None when it cannot be had in time: the steps then
+    """One read of the host for `steps` (observe.reread.View), or None when it cannot be had in time: the steps then
     read what they need one by one, so a device that hangs the batch read costs only its own steps."""
     names = sorted(set((st.get("expect") or {}).get("name") or st["target"] for st in steps
-                       if st["action"] in san_plan.SD_TARGET_ACTIONS))
-    maps = sorted(set(map_key(st) for st in steps if st["action"] not in san_plan.SD_TARGET_ACTIONS))
+                       if st["action"] in plan_steps.SD_TARGET_ACTIONS))
+    maps = sorted(set(map_key(st) for st in steps if st["action"] not in plan_steps.SD_TARGET_ACTIONS))
     try:
         return host.reader.view(names, maps)
     except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
@@ -59,7 +59,7 @@ def each_step(host, steps, fn, read=True, links=False, before=None):
     out = []
     host.view = read_for(host, steps) if read else None
     if links and host.view is not None:
-        left = step_outcome(san_read.leftovers, host, disks_of(steps))
+        left = step_outcome(obs_reread.leftovers, host, disks_of(steps))
         host.view.links = None if isinstance(left, Exception) else dict((n, v["links"]) for n, v in left.items())
     try:
         results = each_unit(host, steps, fn, host.view, before)

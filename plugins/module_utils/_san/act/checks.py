@@ -9,8 +9,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
     ActFailed, UNIT_ATTENTION_RETRIES)
 
@@ -18,7 +21,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.cont
 def verify_map(host, step, allow_absent=True, allow_openers=False):
     """Re-read the map of `step` and compare it with step.expect; re-check that nothing uses it.
 
-    allow_openers: processes may hold it (a dead unmapped map, see san_plan.dead_unmapped_map), and so may as many
+    allow_openers: processes may hold it (a dead unmapped map, see plan.maps.dead_unmapped_map), and so may as many
     unseen opens as the plan attributed to killed tasks still closing it (expect.exiting_opens, never more); mounts,
     swap and holders still refuse. Returns the live map_info, or None when it is gone (and allow_absent)."""
     expect = step.get("expect") or {}
@@ -27,17 +30,17 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
         if allow_absent:
             return None
         raise ActFailed(step["target"], "map is gone")
-    diff = san_plan.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
+    diff = plan_steps.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
     new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
     if expect.get("slaves") is not None and new_paths:
         diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
     if diff:
         raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_plan.describe_diff(diff), evidence={"diff": diff})
+                      % plan_disks.describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
-    san_plan.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
+    plan_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
                               exiting_opens=expect.get("exiting_opens") or 0)
     return m
 
@@ -51,15 +54,15 @@ def verify_identity(host, step, options=None):
     d = host.disk_now(name)
     if d is None:
         return None
-    diff = san_plan.identity_diff(expect, d)
+    diff = plan_steps.identity_diff(expect, d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
-                      "was reused or the LUN changed — nothing written" % san_plan.describe_diff(diff),
+                      "was reused or the LUN changed — nothing written" % plan_disks.describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = host.disk_holders_now(d)
     own_map = host.map_now(d["map"]) if d.get("map") else None
-    san_plan.check_disk_deletable(info, options, san_read.live_maps(d, info["holders"], own_map))
+    plan_disks.check_disk_deletable(info, options, obs_reread.live_maps(d, info["holders"], own_map))
     return d
 
 
@@ -106,7 +109,7 @@ def verify_still_dead(host, step, obj, kind="map"):
     # a path that answers READY now is back even while the kernel's path state still says failed (the checker
     # has not run since the LUN was mapped again)
     alive = sorted(set(san_plan.unproven_failures(fresh, kind)) |
-                   set(n for n, r in probes.items() if (r or {}).get("result") in san_plan.ANSWERING))
+                   set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING))
     if alive:
         raise Refused(target, "came_back", "came back since the plan: path(s) %s no longer failed (probe now: %s); "
                       "the LUN may be mapped to this host again, nothing of it is removed"

@@ -14,8 +14,9 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 
 
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
@@ -116,7 +117,7 @@ class ActContext(object):
         # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, unit}};
         # execute() restores those of a unit when a later step of it fails (queueing off sticks until restored)
         self.queueing_off = {}
-        # the one read (san_read.View) a batch of steps of one kind checks identity against; None: read each now
+        # the one read (observe.reread.View) a batch of steps of one kind checks identity against; None: read each now
         self.view = None
         self._lock = threading.Lock()
         # what the executor had to do differently (a batch read that missed its deadline), for the result
@@ -138,7 +139,7 @@ class ActContext(object):
         links = getattr(self.view, "links", None)
         if links is not None and name in links:
             return links[name]
-        return san_read.by_id_links(self, name)
+        return obs_reread.by_id_links(self, name)
 
     def map_now(self, key):
         """The map as the batch's read shows it, or re-read now outside a batch; None when it does not exist."""
@@ -152,13 +153,13 @@ class ActContext(object):
 
     def holders_now(self, holders):
         names = [h.get("name") if isinstance(h, dict) else h for h in holders or []]
-        return self.view.holders(names) if self.view is not None else san_read.describe_holders(self, names)
+        return self.view.holders(names) if self.view is not None else obs_reread.describe_holders(self, names)
 
     def disk_holders_now(self, disk):
-        return self.view.disk_holders(disk) if self.view is not None else san_read.disk_holders(self, disk)
+        return self.view.disk_holders(disk) if self.view is not None else obs_reread.disk_holders(self, disk)
 
     def multipathd_running(self):
-        return self.view.multipathd_running if self.view is not None else san_read.multipathd_running(self)
+        return self.view.multipathd_running if self.view is not None else obs_reread.multipathd_running(self)
 
     def checkpoint(self):
         """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP nothing new starts, except

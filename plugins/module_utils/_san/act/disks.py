@@ -7,9 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
@@ -25,7 +25,7 @@ def flush_buffers(host, step):
     if d is None:
         return {"outcome": "already_absent"}
     probe = host.reader.probe_path(d["name"])
-    if not san_plan.flush_wanted(d, probe, {"flush_buffers": True}):
+    if not plan_disks.flush_wanted(d, probe, {"flush_buffers": True}):
         return {"outcome": "skipped", "why": "the device no longer answers as the same LU", "probe": probe}
     res = host.command(["blockdev", "--flushbufs", "/dev/%s" % d["name"]])
     if not res.ok:
@@ -96,7 +96,7 @@ def wait_disk_gone(host, steps):
     def gone(host, step, left):
         expect = step.get("expect") or {}
         name, hctl = expect.get("name") or step["target"], expect.get("hctl")
-        now = (left or {}).get(name) or san_read.leftovers(host, [(name, hctl)])[name]
+        now = (left or {}).get(name) or obs_reread.leftovers(host, [(name, hctl)])[name]
         reused = now["hctl_now"] is not None and now["hctl_now"] != hctl
         present = now["hctl_now"] is not None and not reused
         links = [] if reused else now["links"]
@@ -121,4 +121,4 @@ def wait_disk_gone(host, steps):
                          "by-id links: %s)" % (host.wait_timeout, present, hctl, at, links))
 
     return poll_steps(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False,
-                 prefetch=lambda h, pending: san_read.leftovers(h, disks_of(pending)))
+                 prefetch=lambda h, pending: obs_reread.leftovers(h, disks_of(pending)))

@@ -5,7 +5,7 @@
 refusal or failure; the module-facing entry points (`execute`, `act_one`, `host_for_module`).
 
 Every act re-reads identity right before it acts and returns a dict describing what it did (`outcome`: done |
-already_absent | skipped, plus details). A refusal on re-check raises san_plan.Refused; a failure raises
+already_absent | skipped, plus details). A refusal on re-check raises plan.steps.Refused; a failure raises
 ActFailed; a hung kernel touch raises deadline.DeadlineExceeded. Every read goes through san_read; the code
 that writes sysfs or opens a device is act/children.py's alone."""
 
@@ -80,7 +80,7 @@ def _batches(steps):
 def execute(steps, host):
     """Run `steps` (a san_plan list) in plan order, exactly.
 
-    Consecutive steps of one action are one batch: they share one read of the host (san_read.View: one forked
+    Consecutive steps of one action are one batch: they share one read of the host (observe.reread.View: one forked
     reader, one dmsetup round, one multipathd query) to re-check each step's identity against, and wait together
     with one read per round, instead of re-reading the host per step. The identity check in the child that
     writes to sysfs stays per write. Steps belong to units (`unit`; all one unit when absent): a refusal or

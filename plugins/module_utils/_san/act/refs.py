@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
 
 
@@ -38,7 +38,7 @@ def references(host, executed, still_present=()):
     wanted = san_refs.needles(wwids, maps, by_id)
     if not wanted:
         return []
-    refs = host.call(san_read.read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
+    refs = host.call(obs_reread.read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
                      timeout=host.command_timeout, what="read of fstab, crypttab, LVM devices file and mount units")
     for r in refs:
         r["action"] = "reported"

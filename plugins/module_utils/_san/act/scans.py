@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, serial_matches
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
@@ -24,14 +25,14 @@ def scan_exact_lun(host, step):
     if not m:
         raise Refused(step["target"], "invalid", "is not an H:C:T:L")
     h, c, t, lun = [int(x) for x in m.groups()]
-    info = san_read.scsi_host_info(host, h)
+    info = obs_reread.scsi_host_info(host, h)
     transport = (info or {}).get("transport")
     if transport not in SAN_TRANSPORTS and not host.allow_non_san:
         raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; not scanning"
                       % (h, transport or "absent"))
     if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
         raise Refused("host%d" % h, "no_target", "target %d:%d:%d is gone; not scanning" % (h, c, t))
-    if expect.get("absent") and san_read.disk_at(host, step["target"]) is not None:
+    if expect.get("absent") and obs_reread.disk_at(host, step["target"]) is not None:
         return {"outcome": "already_present"}
     data = "%d %d %d" % (c, t, lun)
     sysfs_write(host, child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
@@ -44,10 +45,10 @@ def rescan_disk(host, step):
     d = host.reader.disk(expect.get("name") or step["target"])
     if d is None:
         raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
-    diff = san_plan.identity_diff(expect, d, ("name", "hctl", "dev"))
+    diff = plan_steps.identity_diff(expect, d, ("name", "hctl", "dev"))
     if diff:
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_plan.describe_diff(diff))
+                      % plan_disks.describe_diff(diff))
     sysfs_write(host, child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
                  "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
     return {"outcome": "done", "hctl": d["hctl"]}
@@ -57,7 +58,7 @@ def wait_disk_present(host, step):
     hctl = step["target"]
     end = host.clock() + host.wait_timeout
     while True:
-        name = san_read.disk_at(host, hctl)
+        name = obs_reread.disk_at(host, hctl)
         if name:
             d = host.reader.disk(name)
             if d is not None and d.get("hctl") == hctl:
@@ -71,7 +72,7 @@ def verify_lun(host, step):
     """verify_identity step after a scan/rescan: the disk at H:C:T:L must show the expected WWID/serial."""
     expect = step.get("expect") or {}
     hctl = expect.get("hctl") or step["target"]
-    name = san_read.disk_at(host, hctl)
+    name = obs_reread.disk_at(host, hctl)
     d = host.reader.disk(name) if name else None
     if d is None:
         raise ActFailed(hctl, "no disk at %s to verify" % hctl)
@@ -82,5 +83,5 @@ def verify_lun(host, step):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
-                        % (name, san_plan.describe_diff(bad)), {"diff": bad})
+                        % (name, plan_disks.describe_diff(bad)), {"diff": bad})
     return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}

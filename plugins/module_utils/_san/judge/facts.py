@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 DEFAULT_PREFIXES = ("3600a0980",)
@@ -42,7 +44,7 @@ def check_prefixes(prefixes):
 def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     """Snapshot + findings (+ verdicts, array, corruption_risks when `truth` is given)."""
     san = reader.snapshot(probe=probe)
-    san["findings"] = san_judge.host_findings(san)
+    san["findings"] = judge_findings.host_findings(san)
     if truth is None:
         return san
     luns, targets = truth.get("luns") or [], truth.get("targets") or []
@@ -61,8 +63,8 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
                                                     array_initiators=initiators)
     # an identity under two SVMs blocks the host even when the truth's source did not say so (a caller's truth)
     problems = list(truth.get("problems") or [])
-    said = set(p.get("identity") for p in problems if p.get("kind") == san_judge.DUPLICATE_IDENTITY)
-    problems.extend(p for p in san_judge.duplicate_identities(targets) if p["identity"] not in said)
+    said = set(p.get("identity") for p in problems if p.get("kind") == judge_coverage.DUPLICATE_IDENTITY)
+    problems.extend(p for p in judge_coverage.duplicate_identities(targets) if p["identity"] not in said)
     san["array"] = {"records": len(luns), "targets": targets, "problems": problems, "initiators": initiators,
                     "collected_at": truth.get("collected_at")}
     san["corruption_risks"] = san_judge.corruption_risks(san)

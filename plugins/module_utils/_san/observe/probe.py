@@ -4,7 +4,7 @@
 """Live SCSI probes of sd paths: TEST UNIT READY, INQUIRY, VPD 0x80 (sg3-utils), each with the probe deadline.
 
 Only sd nodes are opened, never /dev/dm-* (lab finding 1). san_sense reads what each answer says; what that
-means for a path is the judge's (judge.verdicts.path_state); this module only asks.
+means for a path is the judge's (judge.findings.path_state); this module only asks.
 """
 
 from __future__ import absolute_import, division, print_function

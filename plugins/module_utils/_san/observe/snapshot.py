@@ -86,7 +86,7 @@ def _openers_by_dev(raw, by_name, dm_by_dmname):
             if (proc.get("fds") or {}).get(dev, 1) > 1:
                 entry["fds"] = proc["fds"][dev]  # fds, not opens: dup'd fds share one open file
             if keys is not None:
-                # what tells its open files apart (observe.read.open_file_key): the open count holds one per open file
+                # what tells its open files apart (observe.procs.open_file_key): the open count holds one per open file
                 entry["files"] = sorted(set(keys.get(dev) or []))
             openers_by_dev.setdefault(dev, []).append(entry)
     return openers_by_dev
@@ -372,11 +372,11 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  # None when /sys/class/fc_remote_ports was not read in time (errors says so)
                  "fc_rports": fc_rports(raw.get("fc_rports"), disks),
                  "multipathd_running": bool(multipathd_running),
-                 # killed tasks still inside a block device's last close (observe.read.read_exiting)
+                 # killed tasks still inside a block device's last close (observe.procs.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
-                 # every dm device's opens that nothing seen accounts for (plan.cleanup.exiting_allowance)
+                 # every dm device's opens that nothing seen accounts for (plan.maps.exiting_allowance)
                  "dm_unaccounted": dm_unaccounted,
-                 # SCSI disks whose sysfs read gave no answer: maybe blocked (plan.cleanup.blocked_disks)
+                 # SCSI disks whose sysfs read gave no answer: maybe blocked (plan.maps.blocked_disks)
                  "unread_disks": _unread(raw, "sd", SD_RE),
                  # block devices neither dm nor sd whose I/O can wait, which no count shows (exiting_allowance)
                  "uncounted_block_devices": uncounted_block_devices(raw.get("other_blocks"))},
@@ -388,7 +388,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
 
 
 def fc_rports(raw_rports, disks=None):
-    """The FC remote ports as read (observe.read.read_fc_rports): attribute text, None where unreadable; each with the
+    """The FC remote ports as read (observe.sysfs.read_fc_rports): attribute text, None where unreadable; each with the
     sd devices below it (`devices`), so that the FC audit needs no disk list (the compact fact summarises the
     healthy ones)."""
     if raw_rports is None:
@@ -448,7 +448,7 @@ def _block_device_can_wait(name, facts):
 def uncounted_block_devices(other_blocks):
     """[{name, why}] of the block devices that are neither dm nor sd and whose I/O can wait (nvme over fabrics, nbd,
     rbd, md, drbd, a loop device on NFS, anything unknown): a killed task stuck closing one holds an open that no
-    count shows. None when they could not be read (observe.read.read_other_blocks)."""
+    count shows. None when they could not be read (observe.sysfs.read_other_blocks)."""
     if other_blocks is None:
         return None
     out = []

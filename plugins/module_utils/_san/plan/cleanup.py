@@ -1,519 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plan the removal of stale SAN devices: pure functions, no I/O.
+"""Plan the removal of stale SAN devices from the judged host: pure functions, no I/O.
 
-Observed state (what `observe.read.Host` returns) plus the caller's options go in; an ordered list of
-steps comes out. Check mode reports that list; a real run hands the same list to `act.execute.execute`, which
-runs exactly those steps in that order. A step is a dict::
-
-    {"action": "flush_map", "target": "3600a0980...",
-     "expect": {...identity that san_act re-reads and compares right before acting...},
-     "reason": "why this step is needed"}
-
-A refusal is raised as `Refused`, carrying a structured error that names the holder (`to_dict()`).
+Observed state (what `observe.read.Host` returns) plus the verdicts and the caller's policy go in; an ordered
+list of steps (plan/steps.py) comes out. Check mode reports that list; a real run hands the same list to
+`act.execute.execute`, which runs exactly those steps in that order. The array gates (`removal_blockers`), the
+choice of units, their order by kind (HOST_ORDER) and the healthy baseline (`healthy_maps`) live here.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
+    HOST_ORDER, LU_GONE, Refused, disk_identity, step)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
+    exiting_allowance, exiting_closers, plan_map_flush, task_label)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import plan_disk_delete
 
-# Actions understood by act.execute.execute, in the order they may appear for one object.
-MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
-DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
-SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
-ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
-# The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the
-# act reads these as disks, every other step by its map.
-SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
-# The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
-# act.execute.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
-# its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
-HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "flush_buffers", "delete_disk",
-              "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 
-
-# Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
-# in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
-BENIGN_OPENERS = san_users.HARMLESS_OPENERS
-
-# How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.
-RELEASE_SETTLE = 10.0
-
-# Probe results (observe.read.Host.probe_path) that mean "the device answers and has a medium".
-ANSWERING = ("ready",)
-# Host evidence that the LU behind a path is gone (never "no answer": a dropped portal also gives none).
-LU_GONE = ("lun_not_supported", "pq1")
-
-
-class Refused(Exception):
-    """The plan (or an act, on re-check) refuses to touch `target`: nothing was changed by the refusal.
-
-    `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
-    unknown, invalid, not_san_host, no_target, came_back, truth_too_old, ...), `holder` names what holds the device
-    when there is one.
-    """
-
-    def __init__(self, target, kind, msg, holder=None, evidence=None):
-        self.target = target
-        self.kind = kind
-        self.holder = holder
-        self.evidence = evidence or {}
-        super(Refused, self).__init__("%s: %s" % (target, msg))
-
-    def to_dict(self):
-        return {"target": self.target, "kind": self.kind, "holder": self.holder, "msg": str(self),
-                "evidence": self.evidence}
-
-
-def step(action, target, expect=None, reason=""):
-    if action not in ACTIONS:
-        raise ValueError("unknown action %r" % action)
-    return {"action": action, "target": target, "expect": dict(expect or {}), "reason": reason}
-
-
-# ---------------------------------------------------------------------------------------------- holders/users
-_PART_UUID = re.compile(r"^part[0-9]+-")
-
-
-def classify_holder(holder):
-    """Kind of a block-device holder: lvm, kpartx, luks, dm-crypt, multipath, md, device-mapper or other.
-
-    `holder` is a name ("dm-5", "md127") or a dict {name, uuid, dm_name} (see observe.read.describe_holders).
-    """
-    if isinstance(holder, dict):
-        name = holder.get("name") or ""
-        uuid = holder.get("uuid") or ""
-    else:
-        name, uuid = str(holder), ""
-    if name.startswith("md"):
-        return "md"
-    if uuid.startswith("LVM-"):
-        return "lvm"
-    if _PART_UUID.match(uuid):
-        return "kpartx"
-    if uuid.startswith("CRYPT-LUKS"):
-        return "luks"
-    if uuid.startswith("CRYPT-"):
-        return "dm-crypt"
-    if uuid.startswith("mpath-"):
-        return "multipath"
-    if name.startswith("dm-"):
-        return "device-mapper"
-    return "other"
-
-
-def describe_holder(holder):
-    """"lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)": the names a person looks for, not only the dm device."""
-    if isinstance(holder, dict):
-        label = holder.get("name") or "?"
-        if holder.get("dm_name"):
-            vg_lv = san_users.decode_lvm_name(holder["dm_name"]) if classify_holder(holder) == "lvm" else None
-            label = "%s (%s%s)" % (label, holder["dm_name"], ": VG %s, LV %s" % vg_lv if vg_lv else "")
-    else:
-        label = str(holder)
-    return "%s holder %s" % (classify_holder(holder), label)
-
-
-def opener_label(opener):
-    return "pid %s (%s)" % (opener.get("pid"), opener.get("comm"))
-
-
-def workload_openers(openers):
-    return [o for o in (openers or []) if not san_users.harmless(o)]
-
-
-def benign_openers(openers):
-    return [o for o in (openers or []) if san_users.harmless(o)]
-
-
-def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiting_opens=0):
-    """Raise Refused naming the first user of a map or disk: mount, swap, holder, process, open count.
-
-    Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
-    accounted for elsewhere (for a disk: nothing; the map it belongs to is checked by the caller).
-    `allow_openers` skips the process check only (a dead map whose openers are blocked in its I/O, see
-    `dead_unmapped_map`); mounts, swap, holders, kernel users and the open count still refuse.
-    The open count is its own gate: minus the opens of the openers named and known (harmless ones, and the
-    allowed ones), it must be 0. Openers that could not be read ("openers unknown") refuse. With
-    `allow_openers`, up to `exiting_opens` opens that no process shows are let through: plan_cleanup attributes
-    them to killed tasks still closing a dead map (`exiting_allowance`), and verify_unused must see them go.
-    """
-    mounts = info.get("mountpoints") or []
-    if mounts:
-        raise Refused(target, "mounted", "is mounted on %s; unmount it first" % ", ".join(mounts),
-                      holder=mounts[0], evidence={"mountpoints": mounts})
-    if info.get("swap"):
-        raise Refused(target, "swap", "is in use as swap; swapoff it first", holder="swap")
-    holders = [h for h in (info.get("holders") or [])
-               if (h.get("name") if isinstance(h, dict) else h) not in ignore_holders]
-    if holders:
-        labels = [describe_holder(h) for h in holders]
-        raise Refused(target, "holder", "is held by %s; remove it first" % ", ".join(labels),
-                      holder=labels[0], evidence={"holders": holders})
-    users = info.get("kernel_users") or []
-    if users:
-        labels = [san_users.kernel_user_label(u) for u in users]
-        raise Refused(target, "kernel_user", "is used by %s (a kernel user without a holders link); release it "
-                      "first" % ", ".join(labels), holder=labels[0], evidence={"kernel_users": users})
-    if info.get("openers_unknown"):
-        raise Refused(target, "openers_unknown", "cannot be checked for processes holding it open (%s); "
-                      "not removing" % info["openers_unknown"], holder="openers unknown",
-                      evidence={"openers_unknown": info["openers_unknown"]})
-    busy = workload_openers(info.get("openers"))
-    if busy and not allow_openers:
-        labels = [opener_label(o) for o in busy]
-        raise Refused(target, "opener", "is open by %s" % ", ".join(labels), holder=labels[0],
-                      evidence={"openers": busy})
-    if "open_count" in info and info["open_count"] is None:  # a map (a disk has no open count of its own)
-        raise Refused(target, "open_count", "has an unknown open count (dmsetup info gave none for it): it is the one "
-                      "check that sees a user in another mount namespace or a kernel user without a holders link; "
-                      "not removing", holder="open count unknown", evidence={"open_count": None})
-    open_count = info.get("open_count") or 0
-    unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
-    if unexplained and not (allow_openers and unexplained <= (exiting_opens or 0)):
-        named = ", ".join(opener_label(o) for o in info.get("openers") or []) or "no process"
-        raise Refused(target, "open_count",
-                      "has open count %s, %s more than the openers seen (%s) explain: a kernel user, another "
-                      "mount namespace, a short-lived opener, or a process killed while its I/O queued on the device "
-                      "(it holds the device as it exits, with no open files left to see: a udev worker after its "
-                      "event timeout); not removing" % (open_count, unexplained, named),
-                      holder="open count %s" % open_count,
-                      evidence={"open_count": open_count, "unexplained": unexplained,
-                                "openers": info.get("openers") or []})
-
-
-# ---------------------------------------------------------------------------------------------- identity
-def map_identity(map_info):
-    return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
-            "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
-
-
-def disk_identity(disk):
-    return {"name": disk.get("name"), "hctl": disk.get("hctl"), "dev": disk.get("dev"), "wwid": disk.get("wwid"),
-            "serial": disk.get("serial")}
-
-
-IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
-
-
-def identity_diff(expected, actual, keys=IDENTITY_KEYS):
-    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
-    diff = {}
-    for key in keys:
-        want = (expected or {}).get(key)
-        if want in (None, ""):
-            continue
-        have = (actual or {}).get(key)
-        if key == "wwid" and isinstance(want, str) and isinstance(have, str):
-            same = want.lower() == have.lower()
-        else:
-            same = want == have
-        if not same:
-            diff[key] = {"expected": want, "actual": have}
-    return diff
-
-
-# ---------------------------------------------------------------------------------------------- map flush
-def dead_unmapped_map(map_info, options=None):
-    """True when the caller says the array no longer maps this LUN (`array_unmapped`, i.e. stale_unmapped) and
-    the live map can never complete an I/O: queueing on, every path failed, and every path's live probe said
-    LOGICAL UNIT NOT SUPPORTED (the array's own word that the LU is gone; absence from the array data or a path
-    that does not answer -- a cut portal -- is not enough).
-
-    Its openers are then processes blocked in its queued I/O: no data can ever reach that LUN again, so
-    disabling queueing first is safe; it makes their I/O fail (lab finding 2) and verify_unused re-checks.
-    act.maps.disable_queueing probes every path again right before the act.
-    """
-    if not (options or {}).get("array_unmapped") or not map_info or not map_info.get("queueing"):
-        return False
-    paths = map_info.get("paths") or []
-    probes = map_info.get("probe") or {}
-    return bool(paths) and all(p.get("dm_state") == "failed" and (probes.get(p.get("name")) or {}).get("result")
-                               == "lun_not_supported" for p in paths)
-
-
-def exiting_closers(snapshot):
-    """Tasks of this host exiting in D state inside a block device's last close (observe.read.read_exiting): each
-    holds one open of some device until the I/O that close waits for ends. Which device, /proc does not say."""
-    return [t for t in ((snapshot or {}).get("host") or {}).get("exiting_tasks") or [] if t.get("frames")]
-
-
-def _task_label(task):
-    return "pid %s (%s) in %s" % (task.get("pid"), task.get("comm"), "/".join(task.get("frames") or []))
-
-
-def host_unaccounted_opens(snapshot):
-    """(total, {dm-N: opens}) of the opens that nothing the host shows accounts for, over EVERY device-mapper device
-    of the host (chosen or not, mapped or not, multipath or not: snapshot host.dm_unaccounted), or (None, why)
-    when they cannot all be counted (a device without an open count, openers unknown, no such data)."""
-    counts = ((snapshot or {}).get("host") or {}).get("dm_unaccounted")
-    if counts is None:
-        return None, "the snapshot does not count the opens of every device-mapper device of the host"
-    unknown = sorted(k for k, c in counts.items() if (c or {}).get("unaccounted") is None)
-    if unknown:
-        return None, "the opens of %s cannot be counted (no open count, or openers unknown)" % ", ".join(unknown[:5])
-    per = dict((k, c["unaccounted"]) for k, c in counts.items() if c["unaccounted"])
-    return sum(per.values()), per
-
-
-def blocked_disks(snapshot):
-    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery), and
-    those whose sysfs read gave no answer (host.unread_disks: a hung read is what a blocked disk looks like): a
-    task killed there can be stuck closing a disk, which has no open count to see it by."""
-    snapshot = snapshot or {}
-    blocked = set(n for n, d in (snapshot.get("disks") or {}).items() if (d or {}).get("state") == "blocked")
-    return sorted(blocked | set((snapshot.get("host") or {}).get("unread_disks") or []))
-
-
-def exiting_allowance(maps, unmapped, closers, snapshot=None):
-    """({map name: opens let through as killed tasks still closing it}, why not) for the dead maps the array no
-    longer maps.
-
-    A process killed while its read queued on a map without paths (udev's blkid worker after its event timeout)
-    keeps the map open from inside its exit, with no file table left for the /proc scan to see. /proc does not
-    say which device such a task closes (not its stack, wchan, io or fd tables), so no closer can be tied to a
-    map. The opens are therefore counted over the whole host: every device-mapper device's opens that nothing
-    seen accounts for (host_unaccounted_opens: the chosen maps, but also a queueing map the array still maps, an
-    LV, a crypt device), and let through only when the closers are at least as many. Each closer holds at least
-    one such open, so then every unaccounted open on the host is a closer's, and none can be a hidden user's (a
-    mount in another namespace, drbd, ZFS). One open more anywhere, a device whose opens cannot be counted, a
-    SCSI disk whose I/O waits or whose read hung, or any other block device whose I/O can wait (nvme over
-    fabrics, nbd, rbd, md, a loop device on NFS: host.uncounted_block_devices) -- a closer may be stuck on it,
-    out of sight -- and nothing is let through: the maps
-    are refused before anything is touched. After queueing is off, verify_unused must still see each map's open
-    count reach 0 (otherwise the act refuses and gives queueing back).
-    """
-    want = {}
-    for m in maps:
-        if m.get("name") not in unmapped or not dead_unmapped_map(m, {"array_unmapped": True}):
-            continue
-        busy = workload_openers(m.get("openers"))
-        unexplained = san_users.unexplained_opens(m.get("open_count"), m.get("openers"), busy)
-        if not unexplained:
-            continue
-        try:
-            check_not_in_use(m, "map %s" % m.get("name"), allow_openers=True, exiting_opens=unexplained)
-        except Refused:
-            continue  # refused for what it is (mounted, held, a kernel user), never for the open count
-        want[m.get("name")] = unexplained
-    if not want:
-        return {}, None
-    total, per = host_unaccounted_opens(snapshot)
-    if total is None:
-        return {}, per
-    if total > len(closers):
-        return {}, ("%d open(s) on this host that nothing seen accounts for (%s), more than the %d task(s) exiting "
-                    "while closing a block device (%s): /proc does not say which device such a task closes, so "
-                    "an open of a map cannot be told from a hidden user's"
-                    % (total, ", ".join("%s %d" % (k, n) for k, n in sorted(per.items())[:8]), len(closers),
-                       ", ".join(_task_label(t) for t in closers[:5]) or "none"))
-    blocked = blocked_disks(snapshot)
-    if blocked:
-        return {}, ("SCSI disk(s) %s wait for their transport (state blocked): a task exiting while closing one of "
-                    "them holds no open any count shows" % ", ".join(blocked[:8]))
-    others = ((snapshot or {}).get("host") or {}).get("uncounted_block_devices")
-    if others is None:
-        return {}, ("the snapshot does not say which other block devices (nvme, loop, md, ...) the host has: a task "
-                    "exiting while closing one of them would hold an open no count shows")
-    if others:
-        return {}, ("block device(s) %s can wait for I/O and have no open count (%s): a task exiting while closing "
-                    "one of them holds an open no count shows"
-                    % (", ".join(o["name"] for o in others[:8]), "; ".join(o["why"] for o in others[:3])))
-    return want, None
-
-
-def plan_map_flush(map_info, options=None):
-    """Steps that remove one multipath map; [] when the map is absent (nothing to do).
-
-    options: force_remove (bool): let flush_map fall back to `dmsetup remove --force --retry` after the
-    targeted `multipath -f` retries; remove_wwid (bool, default True); array_unmapped (bool): the array no
-    longer maps this LUN. Then a dead map (see `dead_unmapped_map`) whose only users are processes is planned
-    as disable_queueing, verify_unused (their I/O fails, they must be gone within `settle` seconds, otherwise
-    the act refuses naming them), flush. Mounts, swap and holders refuse up front in every case.
-    """
-    options = options or {}
-    if not map_info:
-        return []
-    name = map_info.get("name") or map_info.get("wwid")
-    release = dead_unmapped_map(map_info, options)
-    exiting = int(options.get("exiting_opens") or 0) if release else 0
-    check_not_in_use(map_info, "map %s" % name, allow_openers=release, exiting_opens=exiting)
-    exiting = min(exiting, san_users.unexplained_opens(map_info.get("open_count"), map_info.get("openers"),
-                                                       workload_openers(map_info.get("openers"))))
-    ident = map_identity(map_info)
-    released = dict(ident, release_openers=True)
-    if exiting:
-        released["exiting_opens"] = exiting
-    steps = [
-        step("disable_queueing", name, released if release else ident,
-             "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid openers "
-             "go away, and the daemon keeps queueing off if a flush fails" % name),
-    ]
-    if release:
-        settle = float(options.get("settle", RELEASE_SETTLE))
-        blocked = [opener_label(o) for o in workload_openers(map_info.get("openers"))]
-        if exiting:
-            blocked.append("%d killed task(s) still closing it" % exiting)
-        steps.append(step("verify_unused", name, dict(released, settle=settle),
-                          "the array no longer maps %s and every path failed: with queueing off, the I/O of %s "
-                          "fails; wait up to %gs for every opener to leave and the open count to reach 0, refuse "
-                          "if one stays" % (name, ", ".join(blocked) or "any blocked opener", settle)))
-    steps += [
-        step("flush_map", name, dict(ident, force_remove=bool(options.get("force_remove"))),
-             "targeted multipath -f %s (this map only, no flush-all), retried within the deadline%s"
-             % (name, "; then dmsetup remove --force --retry (force_remove)" if options.get("force_remove") else "")),
-        step("wait_map_gone", name, {"wwid": ident["wwid"], "dm": ident["dm"], "dev": ident["dev"]},
-             "confirm the map and its dm device are gone"),
-    ]
-    if options.get("remove_wwid", True) and ident.get("wwid"):
-        steps.append(step("remove_wwid", ident["wwid"], {"wwid": ident["wwid"], "map_absent": True},
-                          "multipath -w %s: forget the WWID so the map is not recreated when a path reappears"
-                          % ident["wwid"]))
-    return steps
-
-
-# ---------------------------------------------------------------------------------------------- disk delete
-def check_disk_deletable(disk, options=None, live_maps=None):
-    """Raise Refused unless `disk` may be deleted. live_maps: {map name or dm name: map_info} still present."""
-    options = options or {}
-    name = disk.get("name")
-    target = "disk %s" % name
-    live_maps = live_maps or {}
-    owner = disk.get("map")
-    owner_info = live_maps.get(owner) if owner else None
-    if owner_info is None:
-        for holder in disk.get("holders") or []:
-            hname = holder.get("name") if isinstance(holder, dict) else holder
-            if hname in live_maps:
-                owner_info = live_maps[hname]
-                break
-    if owner_info is not None:
-        raise Refused(target, "live_map", "is a path of live multipath map %s (%s); flush the map first "
-                      "(multipath_flush)" % (owner_info.get("name"), owner_info.get("dm")),
-                      holder="multipath map %s" % owner_info.get("name"), evidence={"map": owner_info.get("name")})
-    transport = disk.get("transport")
-    if transport not in SAN_TRANSPORTS and not options.get("allow_non_san"):
-        raise Refused(target, "transport", "is on transport %r, not iSCSI/FC; refusing (allow_non_san)" % transport,
-                      evidence={"transport": transport})
-    check_not_in_use(disk, target)
-
-
-def flush_wanted(disk, probe, options):
-    """blockdev --flushbufs only when the device answers and still is the LU it was (a reused LUN must not
-    receive the old LU's buffers)."""
-    if not options.get("flush_buffers", True) or not probe:
-        return False
-    if probe.get("result") not in ANSWERING:
-        return False
-    live = probe.get("serial_live")
-    return live is None or live == disk.get("serial")
-
-
-def plan_disk_delete(disk_infos, expected=None, options=None):
-    """Steps that delete SCSI disks, in the given order: flush_buffers (if it answers), delete_disk, wait.
-
-    disk_infos: [disk dict as observe.read.Host.disk() returns it, plus optional "probe" (probe_path result)].
-    expected: {name: {hctl, dev, wwid, serial}} — what the caller saw; any difference refuses (names are reused).
-    options: allow_non_san, flush_buffers (default True), live_maps ({name: map_info} of maps still present).
-    """
-    options = options or {}
-    expected = expected or {}
-    steps = []
-    seen = set()
-    for disk in disk_infos:
-        name = disk.get("name")
-        if name in seen:
-            continue
-        seen.add(name)
-        want = expected.get(name) or {}
-        diff = identity_diff(want, disk)
-        if diff:
-            raise Refused("disk %s" % name, "identity", "is not the device the caller expected (%s); the kernel "
-                          "name may have been reused" % describe_diff(diff), evidence={"diff": diff})
-        check_disk_deletable(disk, options, options.get("live_maps"))
-        ident = disk_identity(disk)
-        for key in ("wwid", "serial"):
-            if want.get(key):
-                ident[key] = want[key]
-        if flush_wanted(disk, disk.get("probe"), options):
-            steps.append(step("flush_buffers", name, ident,
-                              "blockdev --flushbufs /dev/%s: the device still answers" % name))
-        steps.append(step("delete_disk", name, ident,
-                          "write 1 to /sys/class/scsi_device/%s/device/delete after re-reading identity"
-                          % ident["hctl"]))
-        steps.append(step("wait_disk_gone", name, {"name": name, "hctl": ident["hctl"], "dev": ident["dev"],
-                                                   "wwid": ident["wwid"]},
-                          "wait until /dev/%s, its H:C:T:L and its /dev/disk/by-id links are gone" % name))
-    return steps
-
-
-def describe_diff(diff):
-    return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
-
-
-# ---------------------------------------------------------------------------------------------- rescan
-def plan_rescan(hctl=None, host_info=None, existing=None, disk=None, expect=None, options=None):
-    """Steps for an exact-LUN scan (hctl) or the rescan of one existing disk (disk).
-
-    hctl: "H:C:T:L" to scan; host_info: {host, transport (iscsi|fc|other), targets: ["H:C:T"]};
-    existing: the disk currently at that H:C:T:L (or None). disk: a disk dict to rescan in place.
-    expect: {wwid, serial} the LUN must show afterwards (verified by a final verify_identity step).
-    options: allow_non_san.
-    """
-    options = options or {}
-    expect = dict((k, v) for k, v in (expect or {}).items() if v not in (None, ""))
-    steps = []
-    if disk is not None:
-        name = disk.get("name")
-        if disk.get("transport") not in SAN_TRANSPORTS and not options.get("allow_non_san"):
-            raise Refused("disk %s" % name, "transport", "is on transport %r, not iSCSI/FC; refusing "
-                          "(allow_non_san)" % disk.get("transport"))
-        ident = {"name": name, "hctl": disk.get("hctl"), "dev": disk.get("dev")}
-        steps.append(step("rescan_disk", name, ident,
-                          "write 1 to /sys/class/scsi_device/%s/device/rescan: re-read VPD (a reused LUN keeps the "
-                          "old serial in sysfs until rescanned)" % disk.get("hctl")))
-        if expect:
-            steps.append(step("verify_identity", disk.get("hctl"), dict(expect, hctl=disk.get("hctl")),
-                              "the LUN must now show the expected identity"))
-        return steps
-    if hctl is None:
-        raise ValueError("plan_rescan needs hctl or disk")
-    h, c, t, lun = [int(x) for x in hctl.split(":")]
-    host_info = host_info or {}
-    transport = host_info.get("transport")
-    if transport not in SAN_TRANSPORTS and not options.get("allow_non_san"):
-        raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; refusing to scan it"
-                      % (h, transport or "absent"))
-    if "%d:%d:%d" % (h, c, t) not in (host_info.get("targets") or []):
-        raise Refused("host%d" % h, "no_target", "host%d has no target %d:%d:%d (known: %s); an exact scan needs an "
-                      "existing target (wildcards are never used)" % (h, h, c, t,
-                                                                      ", ".join(host_info.get("targets") or [])
-                                                                      or "none"))
-    if existing is not None:
-        # already there: nothing to scan; verify only when the caller expects an identity
-        if expect:
-            steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
-                              "the LUN is already present; it must show the expected identity"))
-        return steps
-    steps.append(step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
-                                               "transport": transport, "absent": True},
-                      "write '%d %d %d' to /sys/class/scsi_host/host%d/scan (this exact LUN only, never a wildcard bus scan)"
-                      % (c, t, lun, h)))
-    steps.append(step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the new disk to appear"))
-    if expect:
-        steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl), "the new LUN must show the expected "
-                          "identity (serial/WWID from the array)"))
-    return steps
-
-
-# ---------------------------------------------------------------------------------------------- host cleanup
 def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
     """True when every path's live probe says the LU is gone now and said so `grace` seconds ago too.
 
@@ -533,8 +41,12 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
 
 # Removal verdicts: what plan_cleanup may select (unknown_array only under host_evidence).
 REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
+
+
 # How old the array truth may be, against the host snapshot it judges, before nothing is removed (seconds).
 TRUTH_MAX_AGE = 900.0
+
+
 # the truth is stamped by the controller's clock, the snapshot by the host's: a truth dated further ahead than
 # this is not fresh, its age is unknown (a clock wrong by minutes, or epoch milliseconds)
 TRUTH_CLOCK_SKEW = 300.0
@@ -592,7 +104,7 @@ def unproven_failures(obj, kind="map"):
         return [] if san_judge.disk_state(obj, obj.get("probe")) == "failed" else [obj.get("name")]
     probes = obj.get("probe") or {}
     return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
-            if san_judge.path_state(p, probes.get(p.get("name")))[0] != "failed"]
+            if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]
 
 
 def _with_phase(steps, phase, unit):
@@ -721,7 +233,7 @@ def _plan_flushes(chosen, snapshot, policy, skipped):
             reason = str(exc)
             if exc.kind == "open_count" and closers and m.get("name") in chosen.unmapped:
                 reason += ("; the %d task(s) exiting on this host while closing a block device (%s) cannot account "
-                           "for it: %s" % (len(closers), ", ".join(_task_label(t) for t in closers[:5]),
+                           "for it: %s" % (len(closers), ", ".join(task_label(t) for t in closers[:5]),
                                            not_allowed or "only a dead map the array no longer maps (queueing, "
                                            "every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing "
                                            "else in the way) can be held by one, and only as many opens as it "

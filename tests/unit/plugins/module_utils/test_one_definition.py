@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
@@ -71,8 +71,8 @@ def test_no_other_file_compiles_an_hctl_or_sd_name_pattern():
 
 def test_one_set_of_actions_whose_target_is_an_sd():
     """The plan's disk actions and the act's (which also read rescan_disk by its sd) were two lists."""
-    assert set(san_plan.DISK_ACTIONS) < set(san_plan.SD_TARGET_ACTIONS) <= set(san_plan.ACTIONS)
-    assert "rescan_disk" in san_plan.SD_TARGET_ACTIONS
+    assert set(plan_steps.DISK_ACTIONS) < set(plan_steps.SD_TARGET_ACTIONS) <= set(plan_steps.ACTIONS)
+    assert "rescan_disk" in plan_steps.SD_TARGET_ACTIONS
     assert not hasattr(san_act, "DISK_ACTIONS")
 
 

@@ -19,14 +19,17 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import scans as act_scans
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 
 WWID = "3600a09803830447a4f244c4657616f6f"
@@ -304,13 +307,13 @@ class FakeReader(object):
 
 
 class FakeView(object):
-    """san_read.View over FakeEnv's state at the time of the read."""
+    """observe.reread.View over FakeEnv's state at the time of the read."""
 
     def __init__(self, reader):
         env = reader.env
         self.root = env.root
         self.links = None
-        self.multipathd_running = bool(san_read.multipathd_pids(env.root))
+        self.multipathd_running = bool(obs_procs.multipathd_pids(env.root))
         self._disks = copy.deepcopy(dict((n, dict((k, v) for k, v in d.items() if not k.startswith("new_")))
                                          for n, d in env.disks.items()))
         self._maps = {}
@@ -325,7 +328,7 @@ class FakeView(object):
         return self._disks.get(name)
 
     def holders(self, names):
-        return san_read.read_holders(os.path.join(self.root, "sys"), names)
+        return obs_reread.read_holders(os.path.join(self.root, "sys"), names)
 
     def disk_holders(self, disk):
         return self.holders(disk.get("holders") or [])
@@ -358,12 +361,12 @@ def flush_plan(env, **opts):
     m = env.reader.map(WWID)
     if m and opts.get("array_unmapped"):     # planned from a probed snapshot, as stale_cleanup does
         m["probe"] = dict((p["name"], env.probes.get(p["name"], {"result": "no_answer"})) for p in m["paths"])
-    return san_plan.plan_map_flush(m, opts)
+    return plan_maps.plan_map_flush(m, opts)
 
 
 def delete_plan(env, names, expected=None, **opts):
     disks = [dict(env.reader.disk(n), probe=env.reader.probe_path(n)) for n in names]
-    return san_plan.plan_disk_delete(disks, expected or {}, opts)
+    return plan_disks.plan_disk_delete(disks, expected or {}, opts)
 
 
 def same_steps(plan, executed):
@@ -457,7 +460,7 @@ def test_map_identity_changed_between_plan_and_act_refuses(env):
     env.maps[WWID]["dm"], env.maps[WWID]["dev"] = "dm-7", "253:7"   # recreated under another dm device
     with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
-    assert isinstance(info.value.cause, san_plan.Refused) and info.value.cause.kind == "identity"
+    assert isinstance(info.value.cause, plan_steps.Refused) and info.value.cause.kind == "identity"
     assert env.commands == []
 
 
@@ -533,7 +536,7 @@ def test_dead_unmapped_map_with_blocked_reader_is_released_then_flushed(env):
     plan = flush_plan(env, array_unmapped=True)
     assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
                                            "remove_wwid"]
-    assert "pid 4242 (dd)" in plan[1]["reason"] and plan[1]["expect"]["settle"] == san_plan.RELEASE_SETTLE
+    assert "pid 4242 (dd)" in plan[1]["reason"] and plan[1]["expect"]["settle"] == plan_steps.RELEASE_SETTLE
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
     # queueing off strictly before any flush
@@ -551,7 +554,7 @@ def test_blocked_reader_that_stays_is_refused_after_the_settle_naming_it(env):
     assert "pid 4242 (dd)" in str(info.value) and "nothing flushed" in str(info.value)
     assert [e["action"] for e in info.value.executed] == ["disable_queueing"]
     assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
-    assert env.clock() - t0 <= san_plan.RELEASE_SETTLE + 2  # bounded
+    assert env.clock() - t0 <= plan_steps.RELEASE_SETTLE + 2  # bounded
 
 
 def test_dead_map_release_needs_every_path_failed_at_act_time(env):
@@ -623,7 +626,7 @@ def test_killed_closer_that_does_not_let_go_is_refused_and_queueing_given_back(e
     assert "open count 1" in str(info.value) and "nothing flushed" in str(info.value)
     assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
     assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID] and env.maps[WWID]["queueing"] is True
-    assert env.clock() - t0 <= san_plan.RELEASE_SETTLE + 2
+    assert env.clock() - t0 <= plan_steps.RELEASE_SETTLE + 2
 
 
 def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_any_command(env):
@@ -667,7 +670,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
-    with pytest.raises(san_plan.Refused) as info:
+    with pytest.raises(plan_steps.Refused) as info:
         san_act.act_one(env.host(), st)
     assert info.value.kind == "live_map"
     assert env.commands == []
@@ -765,7 +768,7 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
         return d
     act_disks.verify_identity = verify_then_race
     try:
-        with pytest.raises(san_plan.Refused) as info:
+        with pytest.raises(plan_steps.Refused) as info:
             act_disks.delete_disk(host, st)
     finally:
         act_disks.verify_identity = real_verify
@@ -926,7 +929,7 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     env.remove_disk("4:0:0:1")
-    with pytest.raises(san_plan.Refused) as info:
+    with pytest.raises(plan_steps.Refused) as info:
         act_disks.delete_disk(env.host(), st)
     assert info.value.kind == "unknown"
 
@@ -935,7 +938,7 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
 def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2)
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None,
+    plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
                                 expect={"wwid": WWID2})
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
@@ -949,7 +952,7 @@ def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
 def test_scan_verifies_the_new_identity(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)   # the array said WWID2
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None,
+    plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
                                 expect={"wwid": WWID2})
     with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
@@ -957,8 +960,8 @@ def test_scan_verifies_the_new_identity(env):
 
 
 def test_scan_refuses_a_non_san_host_at_act_time(env):
-    step = san_plan.step("scan_exact_lun", "0:0:0:5", {"absent": True})
-    with pytest.raises(san_plan.Refused) as info:
+    step = plan_steps.step("scan_exact_lun", "0:0:0:5", {"absent": True})
+    with pytest.raises(plan_steps.Refused) as info:
         act_scans.scan_exact_lun(env.host(), step)
     assert info.value.kind == "not_san_host"
     assert env.writes == []
@@ -967,7 +970,7 @@ def test_scan_refuses_a_non_san_host_at_act_time(env):
 def test_scan_hung_write_fails_clearly(env):
     env.hang.add("scan")
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None)
+    plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None)
     with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
@@ -977,7 +980,7 @@ def test_rescan_disk_refreshes_and_verifies(env):
     _orphan(env)
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = "81LgM$V4waSp", WWID2
     host = env.host()
-    plan = san_plan.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
+    plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
     executed = san_act.execute(plan, host)
     assert [e["action"] for e in executed] == ["rescan_disk", "verify_identity"]
     assert env.writes[0][1][4:] == ("rescan", "1")
@@ -985,7 +988,7 @@ def test_rescan_disk_refreshes_and_verifies(env):
 
 def test_rescan_refuses_a_reused_name(env):
     _orphan(env)
-    plan = san_plan.plan_rescan(disk=env.reader.disk("sdc"))
+    plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"))
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "5:0:0:4", "8:32", WWID2))
     with pytest.raises(act_context.ExecutionError) as info:
@@ -996,9 +999,9 @@ def test_rescan_refuses_a_reused_name(env):
 
 def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
     host = env.host()
-    assert san_read.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
-    assert san_read.scsi_host_info(host, 0)["transport"] == "other"
-    assert san_read.scsi_host_info(host, 42) is None
+    assert obs_reread.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
+    assert obs_reread.scsi_host_info(host, 0)["transport"] == "other"
+    assert obs_reread.scsi_host_info(host, 42) is None
 
 
 def test_unknown_action_is_refused(env):
@@ -1059,7 +1062,7 @@ def test_a_removed_map_gets_no_restore(env):
 
 def delete_plan_after_flush(env):
     d = dict(env.reader.disk("sdc"), map=None, holders=[])
-    return san_plan.plan_disk_delete([d], {}, {"flush_buffers": False})
+    return plan_disks.plan_disk_delete([d], {}, {"flush_buffers": False})
 
 
 def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(env):
@@ -1277,7 +1280,7 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
         took[hang] = env.clock.now - start
         # the batch timings say where the time went: the hang is in the delete batch, nowhere else
         batches = dict((b["action"], b["seconds"]) for b in host.batches)
-        assert [b["action"] for b in host.batches] == sorted(batches, key=san_plan.HOST_ORDER.index)
+        assert [b["action"] for b in host.batches] == sorted(batches, key=plan_steps.HOST_ORDER.index)
         assert (batches["delete_disk"] >= 10.0) == hang, host.batches
         assert all(secs < 10.0 for action, secs in batches.items() if action != "delete_disk"), host.batches
         assert sum(b["seconds"] for b in host.batches) <= took[hang] + 0.001 * len(host.batches)
@@ -1335,7 +1338,7 @@ def two_units(env):
     """Both maps as the plan gives them: one unit each (queueing off, flush, wait, delete its paths, forget)."""
     steps = []
     for wwid, paths in ((WWID, ("sdc", "sdd")), (WWID2, ("sde", "sdf"))):
-        body = san_plan.plan_map_flush(env.reader.map(wwid), {}) + san_plan.plan_disk_delete(
+        body = plan_maps.plan_map_flush(env.reader.map(wwid), {}) + plan_disks.plan_disk_delete(
             [dict(env.reader.disk(p), map=None, holders=[]) for p in paths], {}, {"flush_buffers": False})
         for st in body:
             st["unit"] = "map %s" % wwid
@@ -1505,7 +1508,7 @@ def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_tou
 
 
 def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
-    plan = dead([dict(st, unit="u") for st in flush_plan(env) + san_plan.plan_disk_delete(
+    plan = dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
     plan = san_plan.in_host_order(plan)
     orig = env.run
@@ -1553,7 +1556,7 @@ def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
 
 
 def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
-    plan = san_plan.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + san_plan.plan_disk_delete(
+    plan = san_plan.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
     executed = san_act.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not env.disks

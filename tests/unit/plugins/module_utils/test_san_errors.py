@@ -13,8 +13,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_corruption_risk import reused
 
 MARK = "IDENTITY CHANGED:"
@@ -25,7 +26,7 @@ def _raise(exc):
 
 
 class ForkingHost(object):
-    """The part of act_context.ActContext the sysfs helpers use, with the real forked child (deadline.call)."""
+    """The part of act.context.ActContext the sysfs helpers use, with the real forked child (deadline.call)."""
 
     def checkpoint(self):
         pass
@@ -113,6 +114,6 @@ def test_a_writer_named_like_the_judges_prose_is_still_a_corruption_risk(tmp_pat
 
 
 def test_uses_carry_their_kind():
-    uses, _ev = sj._uses({"mountpoints": ["/srv"], "openers": [{"pid": 1, "comm": "blkid"},
+    uses, _ev = judge_findings.uses_of({"mountpoints": ["/srv"], "openers": [{"pid": 1, "comm": "blkid"},
                                                                {"pid": 2, "comm": "dd"}]})
-    assert [u["kind"] for u in uses] == ["mounted", "opener", sj.USE_TRANSIENT_OPENER]
+    assert [u["kind"] for u in uses] == ["mounted", "opener", judge_findings.USE_TRANSIENT_OPENER]
