@@ -362,6 +362,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
@@ -444,7 +447,7 @@ class MultipathTools(object):
                                     self.errors)
         disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows
-        disks = [d for d in disks if not (d["vendor"] and any(mc.rx_search(t["vendor"], d["vendor"]) for t in targets))]
+        disks = [d for d in disks if not (d["vendor"] and any(judge_multipath_audit.rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)
         for disk in disks:
             disk["claimed"] = bool(disk["holder"])
@@ -498,7 +501,7 @@ class MultipathTools(object):
 
 
 def map_in_scope(m, targets):
-    return any(m.get("vendor") and mc.entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
+    return any(m.get("vendor") and judge_multipath_audit.entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
 
 
 def map_findings(maps):
@@ -613,8 +616,8 @@ def main():
     result["file_exists"] = existed
     doc = None
     try:
-        doc = mc.parse(old_text) if existed else mc.new_document()
-    except mc.ParseError as exc:
+        doc = judge_multipath_parse.parse(old_text) if existed else judge_multipath_fix.new_document()
+    except judge_multipath_parse.ParseError as exc:
         result["parse_error"] = str(exc)
     configured = host.configured_config()
     running = host.running_config()
@@ -636,17 +639,17 @@ def main():
         "remove_queue_if_no_path": p["remove_queue_if_no_path"],
     }
     audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None, uxsock_timeout=uxsock)
-    file_eff = mc.to_dict(doc) if doc is not None else None
+    file_eff = judge_multipath_audit.to_dict(doc) if doc is not None else None
 
     def judge(text):
-        eff = mc.to_dict(mc.parse(text, strict=False))
+        eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(text, strict=False))
         # uxsock_timeout is what the clients read from the file (multipath -t), not the daemon's copy
-        client = mc.to_dict(mc.parse(configured, strict=False)) if configured else None
-        return mc.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
+        client = judge_multipath_audit.to_dict(judge_multipath_parse.parse(configured, strict=False)) if configured else None
+        return judge_multipath_audit.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
                         uxsock_supported=uxsock_supported, client_eff=client)
 
     findings, resolved = judge(effective_text)
-    result["tmo_settings"] = dict(fc_audit.tmo_settings(mc.to_dict(mc.parse(effective_text, strict=False))),
+    result["tmo_settings"] = dict(fc_audit.tmo_settings(judge_multipath_audit.to_dict(judge_multipath_parse.parse(effective_text, strict=False))),
                                   multipath_tools_version=host.tools_version(), scope=targets)
     if not p["remove_queue_if_no_path"]:
         for f in findings:
@@ -674,9 +677,9 @@ def main():
         plan_rec = dict(recommended)
         if not p["remove_queue_if_no_path"]:
             plan_rec["remove_queue_if_no_path"] = False
-        new_doc, changes = mc.plan_fix(doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
-        new_text = mc.render(new_doc)
-        mc.parse(new_text)  # the editor never produces what the parser would refuse
+        new_doc, changes = judge_multipath_fix.plan_fix(doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
+        new_text = judge_multipath_parse.render(new_doc)
+        judge_multipath_parse.parse(new_text)  # the editor never produces what the parser would refuse
         file_changed = new_text != old_text or not existed
         result["changes"] = safe_data(changes)
         if module._diff:

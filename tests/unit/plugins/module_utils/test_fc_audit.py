@@ -13,7 +13,8 @@ import os
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit as fa
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     SanTree, load_captured)
@@ -269,7 +270,7 @@ def captured(scenario):
     reader, truth = load_captured(scenario)
     snapshot = reader.snapshot(probe=False)
     with open(os.path.join(reader.root, "..", "commands", "multipathd_show_config.txt")) as f:
-        eff = mc.to_dict(mc.parse(f.read(), strict=False))
+        eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(f.read(), strict=False))
     return snapshot, truth, fa.tmo_settings(eff), reader.root
 
 

@@ -27,7 +27,8 @@ import types
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import batch as obs_batch
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_multipath_config
@@ -481,16 +482,16 @@ def _plan_fix_inputs(texts):
                  uxsock_timeout="4000"),
             dict(test_multipath_config.REC, uxsock_timeout="1000"))
     for text in texts:
-        doc = mc.parse(text, strict=False)
+        doc = judge_multipath_parse.parse(text, strict=False)
         for rec in recs:
             for scope in ("devices", "overrides"):
-                mc.plan_fix(doc, test_multipath_config.TARGETS, rec, scope=scope)
-            mc.plan_fix(doc, test_multipath_config.TARGETS + [{"vendor": "PURE", "product": "FlashArray"}], rec,
+                judge_multipath_fix.plan_fix(doc, test_multipath_config.TARGETS, rec, scope=scope)
+            judge_multipath_fix.plan_fix(doc, test_multipath_config.TARGETS + [{"vendor": "PURE", "product": "FlashArray"}], rec,
                         blacklist_wwids=("3600508b1001c5d6e", "3600508b1001c5d6e", "36001405aabbccdd"))
 
 
 def test_plan_fix_plans_what_it_planned_before(tmp_path, monkeypatch):
-    shadow = Shadow(monkeypatch, mc, "plan_fix", REFERENCE_PLAN_FIX)
+    shadow = Shadow(monkeypatch, judge_multipath_fix, "plan_fix", REFERENCE_PLAN_FIX)
     ran = (run_tests_of(test_multipath_config, tmp_path, "plan_fix")
            + run_tests_of(test_parser_properties, tmp_path, "plan_fix"))
     _plan_fix_inputs(list(dict.fromkeys(_config_texts())) + EDGE_TEXTS)  # the captures share most texts
@@ -510,13 +511,14 @@ def _parse_inputs(texts):
         for variant in variants:
             for strict in (True, False):
                 try:
-                    mc.parse(variant, strict=strict)
-                except mc.ParseError:
+                    judge_multipath_parse.parse(variant, strict=strict)
+                except judge_multipath_parse.ParseError:
                     pass
 
 
 def test_parse_reads_what_it_read_before(tmp_path, monkeypatch):
-    shadow = Shadow(monkeypatch, mc, "parse", REFERENCE_PARSE)
+    shadow = Shadow(monkeypatch, judge_multipath_parse, "parse", REFERENCE_PARSE)
+    monkeypatch.setattr(judge_multipath_fix, "parse", shadow)  # plan_fix parses with its own import of parse
     ran = (run_tests_of(test_multipath_config, tmp_path, "parse")
            + run_tests_of(test_parser_properties, tmp_path, "parse"))
     _parse_inputs(list(dict.fromkeys(_config_texts())) + EDGE_TEXTS)  # the captures share most texts
