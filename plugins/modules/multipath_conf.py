@@ -646,7 +646,7 @@ def main():
         # uxsock_timeout is what the clients read from the file (multipath -t), not the daemon's copy
         client = judge_multipath_audit.to_dict(judge_multipath_parse.parse(configured, strict=False)) if configured else None
         return judge_multipath_audit.audit(eff, targets, audit_rec, file_eff=file_eff, recheck_supported=supported,
-                        uxsock_supported=uxsock_supported, client_eff=client)
+                                           uxsock_supported=uxsock_supported, client_eff=client)
 
     findings, resolved = judge(effective_text)
     result["tmo_settings"] = dict(fc_audit.tmo_settings(judge_multipath_audit.to_dict(judge_multipath_parse.parse(effective_text, strict=False))),

@@ -219,7 +219,7 @@ def main():
                                                      "open_count", "openers"))
         result["slaves"] = _slaves(host, m)
         plan = plan_maps.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
-                                              "array_unmapped": p["array_unmapped"]})
+                                               "array_unmapped": p["array_unmapped"]})
     except plan_steps.Refused as exc:
         san_module.fail_from(module, exc, result)
     except (deadline.DeadlineExceeded, obs_reread.Unread) as exc:

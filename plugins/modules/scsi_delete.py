@@ -262,8 +262,8 @@ def main():
                 e["probe"] = host.reader.probe_path(d["name"])
             enriched.append(e)
         plan = plan_disks.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
-                                                              "flush_buffers": p["flush_buffers"],
-                                                              "live_maps": live})
+                                                                "flush_buffers": p["flush_buffers"],
+                                                                "live_maps": live})
     except (plan_steps.Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, report=_removed)

@@ -169,7 +169,7 @@ def main():
             if existing is not None:
                 result["disk"] = existing.get("name")
             plan = plan_disks.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
-                                        options=opts)
+                                          options=opts)
     except (plan_steps.Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, changes=_scans)

@@ -461,8 +461,8 @@ def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
     return act_context.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                              wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
-                              allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
+                                  wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
+                                  allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 
 
 def observe(module, reader, truth):

@@ -84,7 +84,7 @@ def delete_disk(host, step):
         detail["exclusive_open"] = exclusive_open_check(host, d)
     links = host.by_id_now(d["name"])
     sysfs_write(host, child_checked_write, (host.path("/sys"), hctl, d["name"], d.get("dev"), "delete", "1"),
-                 "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
+                "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/delete" % hctl)
     detail.update(hctl=hctl, by_id=links)
     return detail
 
@@ -121,4 +121,4 @@ def wait_disk_gone(host, steps):
                          "by-id links: %s)" % (host.wait_timeout, present, hctl, at, links))
 
     return poll_steps(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False,
-                 prefetch=lambda h, pending: obs_reread.leftovers(h, disks_of(pending)))
+                      prefetch=lambda h, pending: obs_reread.leftovers(h, disks_of(pending)))

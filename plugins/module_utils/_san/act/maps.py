@@ -394,8 +394,8 @@ def _map_gone(host, step, _extra):
 
 def wait_map_gone(host, steps):
     return poll_steps(host, steps, _map_gone, lambda st: host.wait_timeout,
-                 lambda h, st: ActFailed("map %s" % st["target"], "still present %.0fs after the flush"
-                                         % h.wait_timeout))
+                      lambda h, st: ActFailed("map %s" % st["target"], "still present %.0fs after the flush"
+                                              % h.wait_timeout))
 
 
 def _forget_wwid(host, step):

@@ -36,7 +36,7 @@ def scan_exact_lun(host, step):
         return {"outcome": "already_present"}
     data = "%d %d %d" % (c, t, lun)
     sysfs_write(host, child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
-                 "host%d" % h, "write '%s' to /sys/class/scsi_host/host%d/scan" % (data, h))
+                "host%d" % h, "write '%s' to /sys/class/scsi_host/host%d/scan" % (data, h))
     return {"outcome": "done", "written": data, "host": "host%d" % h, "transport": transport}
 
 
@@ -50,7 +50,7 @@ def rescan_disk(host, step):
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
                       % plan_disks.describe_diff(diff))
     sysfs_write(host, child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
-                 "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
+                "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
     return {"outcome": "done", "hctl": d["hctl"]}
 
 

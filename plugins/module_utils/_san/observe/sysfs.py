@@ -183,7 +183,7 @@ def read_initiators(root):
     fc = []
     for h in listdir(rooted(root, "/sys/class/fc_host")):
         fc.append(dict(read_attrs(root, "/sys/class/fc_host/" + h, port_name="port_name", port_state="port_state",
-                              node_name="node_name", speed="speed", fabric_name="fabric_name"),
+                                  node_name="node_name", speed="speed", fabric_name="fabric_name"),
                        host=h))
     return {"iqn_file": iqn, "iscsi_hosts": iscsi_hosts, "fc_hosts": fc}
 
@@ -197,9 +197,9 @@ def read_fc_rports(root):
         if not m:
             continue
         out.append(dict(read_attrs(root, "/sys/class/fc_remote_ports/" + name, port_name="port_name",
-                               node_name="node_name", port_state="port_state", roles="roles",
-                               dev_loss_tmo="dev_loss_tmo", fast_io_fail_tmo="fast_io_fail_tmo",
-                               scsi_target_id="scsi_target_id"),
+                                   node_name="node_name", port_state="port_state", roles="roles",
+                                   dev_loss_tmo="dev_loss_tmo", fast_io_fail_tmo="fast_io_fail_tmo",
+                                   scsi_target_id="scsi_target_id"),
                         rport=name, host=int(m.group(1)), channel=int(m.group(2))))
     return out
 
@@ -227,7 +227,7 @@ def read_sessions(root):
                 break
         # initiator: the name this session logged in with (an iface's initiatorname overrides the file's)
         session = read_attrs(root, base, target="targetname", initiator="initiatorname", iface="ifacename",
-                         state="state", recovery_tmo="recovery_tmo")
+                             state="state", recovery_tmo="recovery_tmo")
         session.update(session=s, sid=sid, host=host, address=addr, port=port)
         sessions.append(session)
     return sessions

@@ -939,7 +939,7 @@ def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2)
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
-                                expect={"wwid": WWID2})
+                                  expect={"wwid": WWID2})
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
     assert env.writes[0][0] == "scan"
@@ -953,7 +953,7 @@ def test_scan_verifies_the_new_identity(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)   # the array said WWID2
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
-                                expect={"wwid": WWID2})
+                                  expect={"wwid": WWID2})
     with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_identity" and "wrong identity" in str(info.value)

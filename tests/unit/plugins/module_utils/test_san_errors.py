@@ -63,7 +63,7 @@ def test_an_identity_change_is_refused_whatever_its_words():
     host = ForkingHost()
     with pytest.raises(Refused) as info:
         act_children.sysfs_write(host, _raise, (IdentityChanged("sdc went away", device="4:0:0:1"),), "disk sdc",
-                             "write delete")
+                                 "write delete")
     assert info.value.kind == "identity"
     assert str(info.value).startswith("disk sdc: sdc went away — the kernel name or address was reused")
 
@@ -115,5 +115,5 @@ def test_a_writer_named_like_the_judges_prose_is_still_a_corruption_risk(tmp_pat
 
 def test_uses_carry_their_kind():
     uses, _ev = judge_findings.uses_of({"mountpoints": ["/srv"], "openers": [{"pid": 1, "comm": "blkid"},
-                                                               {"pid": 2, "comm": "dd"}]})
+                                                                             {"pid": 2, "comm": "dd"}]})
     assert [u["kind"] for u in uses] == ["mounted", "opener", judge_findings.USE_TRANSIENT_OPENER]

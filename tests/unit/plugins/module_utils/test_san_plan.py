@@ -100,7 +100,7 @@ def test_multipathd_and_stuck_udev_openers_are_not_a_workload(comm):
 def test_benign_opener_next_to_a_workload_still_refuses():
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}, {"pid": 8, "comm": "java"}],
-                                      open_count=2))
+                                       open_count=2))
     assert "java" in str(info.value) and "blkid" not in str(info.value)
 
 
@@ -322,7 +322,7 @@ def test_a_killed_closer_never_lifts_another_refusal(change, kind):
     assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(closing_snapshot([CLOSER], **change)["maps"][WWID],
-                                {"array_unmapped": True, "exiting_opens": 1})
+                                 {"array_unmapped": True, "exiting_opens": 1})
     assert info.value.kind == kind
 
 

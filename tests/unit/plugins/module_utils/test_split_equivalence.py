@@ -487,7 +487,7 @@ def _plan_fix_inputs(texts):
             for scope in ("devices", "overrides"):
                 judge_multipath_fix.plan_fix(doc, test_multipath_config.TARGETS, rec, scope=scope)
             judge_multipath_fix.plan_fix(doc, test_multipath_config.TARGETS + [{"vendor": "PURE", "product": "FlashArray"}], rec,
-                        blacklist_wwids=("3600508b1001c5d6e", "3600508b1001c5d6e", "36001405aabbccdd"))
+                                         blacklist_wwids=("3600508b1001c5d6e", "3600508b1001c5d6e", "36001405aabbccdd"))
 
 
 def test_plan_fix_plans_what_it_planned_before(tmp_path, monkeypatch):
