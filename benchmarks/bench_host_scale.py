@@ -92,7 +92,7 @@ GUEST_PROFILE = r"""
 import cProfile, io, json, pstats, sys, time
 sys.path.insert(0, sys.argv[1])
 sys.argv = sys.argv[:1] + [sys.argv[1] + "/args"]  # the arguments the kept run had
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 deadline.call = lambda fn, args=(), timeout=10.0, what=None: json.loads(json.dumps(fn(*args)))
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts as mod
 prof, out, t = cProfile.Profile(), sys.stdout, time.monotonic()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Deadline and file options of the host modules (module_utils/san_module.py builds and checks them).
+    # Deadline and file options of the host modules (module_utils/_san/module.py builds and checks them).
     # A module overrides only what differs (its default, a more precise description).
     DOCUMENTATION = r"""
 options:

@@ -143,10 +143,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import diff, missing_directory, read_text, write_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, missing_directory, read_text, write_text
 
 NO_RECORDS = 21  # ISCSI_ERR_NO_OBJS_FOUND
 NODE_LINE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")

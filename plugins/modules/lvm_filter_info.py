@@ -101,13 +101,14 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import read_text, safe_data, safe_text
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import read_text, safe_data, safe_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
 
 ALIAS_DIRS = ("/dev/mapper", "/dev/disk/by-id", "/dev/disk/by-path", "/dev/disk/by-uuid", "/dev/disk/by-label",
               "/dev/block")
@@ -399,11 +400,11 @@ def main():
         module.fail_json(msg=safe_text("cannot evaluate the LVM filter: %s" % exc), **result)
 
     try:
-        names = host.sysfs(san_read.read_block_names, (host.root,), "listing of /sys/block")
-        aliases = host.sysfs(san_read.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
+        names = host.sysfs(obs_sysfs.read_block_names, (host.root,), "listing of /sys/block")
+        aliases = host.sysfs(obs_sysfs.read_aliases, (host.root, ALIAS_DIRS), "read of the /dev links")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg=str(exc), **result)
-    blocks = host.read_each(san_read.read_blocks, names, errors)
+    blocks = host.read_each(obs_sysfs.read_blocks, names, errors)
     unread = sorted(n for n, b in blocks.items() if b is None)
     devices, vgs = analyse({"blocks": dict((n, b) for n, b in blocks.items() if b is not None), "aliases": aliases})
     mark_lvm_uses(devices, use_df, compiled)

@@ -359,13 +359,17 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import (
     diff, missing_directory, read_text, safe_data, write_text)
 
 SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
@@ -434,16 +438,16 @@ class MultipathTools(object):
 
     def local_disks(self, targets):
         try:
-            names = self.host.sysfs(san_read.read_block_names, (self.host.root,), "listing of /sys/block")
+            names = self.host.sysfs(obs_sysfs.read_block_names, (self.host.root,), "listing of /sys/block")
         except (deadline.DeadlineExceeded, RuntimeError) as exc:
             self.errors.append({"what": "listing of /sys/block", "msg": str(exc)})
             return []
         # a disk whose read hangs is named in errors and left out: it is neither blacklisted nor reported
-        found = self.host.read_each(san_read.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
+        found = self.host.read_each(obs_sysfs.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
                                     self.errors)
         disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows
-        disks = [d for d in disks if not (d["vendor"] and any(mc.rx_search(t["vendor"], d["vendor"]) for t in targets))]
+        disks = [d for d in disks if not (d["vendor"] and any(judge_multipath_audit.rx_search(t["vendor"], d["vendor"]) for t in targets))]
         binary = self.bin("multipath", required=False)
         for disk in disks:
             disk["claimed"] = bool(disk["holder"])
@@ -497,7 +501,7 @@ class MultipathTools(object):
 
 
 def map_in_scope(m, targets):
-    return any(m.get("vendor") and mc.entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
+    return any(m.get("vendor") and judge_multipath_audit.entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
 
 
 def map_findings(maps):
@@ -607,9 +611,9 @@ class ConfigJudge(object):
         self.configured, self.supported, self.uxsock_supported = configured, supported, uxsock_supported
 
     def __call__(self, text):
-        eff = mc.to_dict(mc.parse(text, strict=False))
-        client = mc.to_dict(mc.parse(self.configured, strict=False)) if self.configured else None
-        return mc.audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff, recheck_supported=self.supported,
+        eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(text, strict=False))
+        client = judge_multipath_audit.to_dict(judge_multipath_parse.parse(self.configured, strict=False)) if self.configured else None
+        return judge_multipath_audit.audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff, recheck_supported=self.supported,
                         uxsock_supported=self.uxsock_supported, client_eff=client)
 
 
@@ -634,8 +638,8 @@ def read_file(module, result):
     result["file_exists"] = existed
     doc = None
     try:
-        doc = mc.parse(old_text) if existed else mc.new_document()
-    except mc.ParseError as exc:
+        doc = judge_multipath_parse.parse(old_text) if existed else judge_multipath_fix.new_document()
+    except judge_multipath_parse.ParseError as exc:
         result["parse_error"] = str(exc)
     return old_text, existed, doc
 
@@ -664,10 +668,10 @@ def observe(module, host, targets, result):
         "remove_queue_if_no_path": p["remove_queue_if_no_path"],
     }
     audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None, uxsock_timeout=uxsock)
-    judge = ConfigJudge(targets, audit_rec, mc.to_dict(doc) if doc is not None else None, configured, supported,
+    judge = ConfigJudge(targets, audit_rec, judge_multipath_audit.to_dict(doc) if doc is not None else None, configured, supported,
                         uxsock_supported)
     findings, resolved = judge(effective_text)
-    result["tmo_settings"] = dict(fc_audit.tmo_settings(mc.to_dict(mc.parse(effective_text, strict=False))),
+    result["tmo_settings"] = dict(fc_audit.tmo_settings(judge_multipath_audit.to_dict(judge_multipath_parse.parse(effective_text, strict=False))),
                                   multipath_tools_version=host.tools_version(), scope=targets)
     if not p["remove_queue_if_no_path"]:
         for f in findings:
@@ -697,9 +701,9 @@ def fix_file(module, host, targets, seen, result):
     plan_rec = dict(seen.recommended)
     if not p["remove_queue_if_no_path"]:
         plan_rec["remove_queue_if_no_path"] = False
-    new_doc, changes = mc.plan_fix(seen.doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
-    new_text = mc.render(new_doc)
-    mc.parse(new_text)  # the editor never produces what the parser would refuse
+    new_doc, changes = judge_multipath_fix.plan_fix(seen.doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
+    new_text = judge_multipath_parse.render(new_doc)
+    judge_multipath_parse.parse(new_text)  # the editor never produces what the parser would refuse
     file_changed = new_text != seen.old_text or not seen.existed
     result["changes"] = safe_data(changes)
     if module._diff:

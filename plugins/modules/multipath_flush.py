@@ -155,13 +155,14 @@ failed_step:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
 def build_host(module):
@@ -210,18 +211,18 @@ def main():
         if m is None:
             module.exit_json(msg="map %s is not present" % key, **result)
         info = dict(m)
-        info["holders"] = san_read.describe_holders(host, m.get("holders"))
+        info["holders"] = obs_reread.describe_holders(host, m.get("holders"))
         if p["array_unmapped"] and m.get("queueing") and m.get("openers"):
             info["probe"] = dict((x["name"], host.reader.probe_path(x["name"])) for x in m.get("paths") or []
                                  if x.get("name"))
         result["map"] = dict((k, m.get(k)) for k in ("name", "wwid", "dm", "dev", "queueing", "features",
                                                      "open_count", "openers"))
         result["slaves"] = _slaves(host, m)
-        plan = san_plan.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
-                                              "array_unmapped": p["array_unmapped"]})
-    except san_plan.Refused as exc:
+        plan = plan_maps.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
+                                               "array_unmapped": p["array_unmapped"]})
+    except plan_steps.Refused as exc:
         san_module.fail_from(module, exc, result)
-    except (deadline.DeadlineExceeded, san_read.Unread) as exc:
+    except (deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result, "reading map %s" % key)
     san_module.execute(module, plan, host, result, what="map %s" % key)
     result["removed"] = [m.get("wwid")]

@@ -149,12 +149,13 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
 build_host = san_module.disk_host  # the tests act on a fake host through this name
@@ -207,13 +208,13 @@ def resolve(host, wanted, missing_ok):
         if kind == "name":
             d = host.reader.disk(value)
         else:
-            name = san_read.disk_at(host, value)
+            name = obs_reread.disk_at(host, value)
             d = host.reader.disk(name) if name else None
         if d is None:
             if missing_ok:
                 missing.append(value)
                 continue
-            raise san_plan.Refused(value, "unknown", "no such SCSI disk")
+            raise plan_steps.Refused(value, "unknown", "no such SCSI disk")
         disks.append(d)
         expected[d["name"]] = exp
     return disks, expected, missing
@@ -253,17 +254,17 @@ def main():
         live = {}
         enriched = []
         for d in disks:
-            e = dict(d, holders=san_read.disk_holders(host, d))
+            e = dict(d, holders=obs_reread.disk_holders(host, d))
             own_map = host.map_now(d["map"]) if d.get("map") else None
-            for key, m in san_read.live_maps(d, e["holders"], own_map).items():
+            for key, m in obs_reread.live_maps(d, e["holders"], own_map).items():
                 live.setdefault(key, m)
             if p["flush_buffers"]:
                 e["probe"] = host.reader.probe_path(d["name"])
             enriched.append(e)
-        plan = san_plan.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
-                                                              "flush_buffers": p["flush_buffers"],
-                                                              "live_maps": live})
-    except (san_plan.Refused, deadline.DeadlineExceeded, san_read.Unread) as exc:
+        plan = plan_disks.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
+                                                                "flush_buffers": p["flush_buffers"],
+                                                                "live_maps": live})
+    except (plan_steps.Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)

@@ -104,12 +104,13 @@ refusal:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
 build_host = san_module.disk_host  # the tests act on a fake host through this name
@@ -155,21 +156,21 @@ def main():
         if name is not None:
             disk = host.reader.disk(name)
             if disk is None:
-                raise san_plan.Refused(name, "unknown", "no such SCSI disk")
+                raise plan_steps.Refused(name, "unknown", "no such SCSI disk")
             result["disk"] = name
-            plan = san_plan.plan_rescan(disk=disk, expect=expect, options=opts)
+            plan = plan_disks.plan_rescan(disk=disk, expect=expect, options=opts)
         else:
             h = int(hctl.split(":")[0])
-            host_info = san_read.scsi_host_info(host, h)
-            at = san_read.disk_at(host, hctl)
+            host_info = obs_reread.scsi_host_info(host, h)
+            at = obs_reread.disk_at(host, hctl)
             existing = host.reader.disk(at) if at else None
             if at is not None and existing is None:
                 existing = {"name": at or None, "hctl": hctl}
             if existing is not None:
                 result["disk"] = existing.get("name")
-            plan = san_plan.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
-                                        options=opts)
-    except (san_plan.Refused, deadline.DeadlineExceeded, san_read.Unread) as exc:
+            plan = plan_disks.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
+                                          options=opts)
+    except (plan_steps.Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:

@@ -163,7 +163,7 @@ options:
         The run plans again from what the host and the array show now, then keeps only the units (a map with its
         paths, a disk, a repair) whose every step is in the approved plan with the same action, target, unit,
         phase and identity (WWID, dm uuid, sd names, H:C:T:L, major:minor; compared as the act's re-checks compare
-        them, C(san_plan.identity_diff)). A unit with a step the approver did not see, or whose device changed,
+        them, C(plan.steps.identity_diff)). A unit with a step the approver did not see, or whose device changed,
         is refused whole and named in RV(refused) (C(approval) says C(not_approved) or C(changed)). Approved steps
         the plan no longer needs are in RV(approved_not_needed).
       - An empty dict means that no plan was approved for this host (a host missing from the approved set), so
@@ -408,18 +408,21 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import config_write
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 PHASES = ("flush", "delete", "rescan")
-# units of a batch acted on at once (san_act.ActContext.workers): each command and sysfs write keeps its own
+# units of a batch acted on at once (act.context.ActContext.workers): each command and sysfs write keeps its own
 # deadline; four keep a TCG guest's two vCPUs busy while commands wait on udev and the kernel
 ACT_WORKERS = 4
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
@@ -457,9 +460,9 @@ def argument_spec():
 def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
-    return san_act.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                              wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
-                              allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
+    return act_context.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
+                                  wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
+                                  allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 
 
 def observe(module, reader, truth):
@@ -473,7 +476,7 @@ def with_holder_names(host, san, errors):
     names = sorted(set(h for obj in list(san["maps"].values()) + list(san["disks"].values())
                        for h in obj.get("holders") or [] if isinstance(h, str) and h.startswith("dm-")))
     try:
-        described = dict((h["name"], h) for h in san_read.describe_holders(host, names))
+        described = dict((h["name"], h) for h in obs_reread.describe_holders(host, names))
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         described = {}
         errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})
@@ -555,10 +558,10 @@ def report_references(module, host, result, after):
     try:
         present = list(after.get("maps") or {}) + [d.get("wwid") for d in (after.get("disks") or {}).values()
                                                    if d and d.get("wwid")]
-        refs = san_act.references(host, result["executed"], present)
+        refs = act_refs.references(host, result["executed"], present)
         if refs and module.params["clean_references"]:
             backups = []
-            san_act.clean_references(host, refs, lambda path, text: backups.append(
+            act_refs.clean_references(host, refs, lambda path, text: backups.append(
                 config_write.write_text(module, path, text, backup=True)))
             result["reference_backups"] = [b for b in backups if b]
         elif refs:
@@ -688,7 +691,7 @@ def act(module, host, truth, selected, result):
     started = host.clock()
     try:
         result["executed"] = san_act.execute(selected, host) if selected else []
-    except san_act.ExecutionError as exc:
+    except act_context.ExecutionError as exc:
         stopped = exc.to_dict()
         msg = stopped.pop("msg")
         result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline

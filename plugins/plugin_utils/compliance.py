@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 
 STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
@@ -91,7 +91,7 @@ def compliance_violations(audit):
 
 
 def fc_findings(san, multipath=None):
-    """Every finding of the FC audit of one host (module_utils/fc_audit.py), WWPNs in the report's form; the
+    """Every finding of the FC audit of one host (module_utils/_san/judge/fc_audit.py), WWPNs in the report's form; the
     rports are compared with the configuration when the multipath audit ran."""
     settings = multipath.get("tmo_settings") if _ran(multipath) else None
     return fc_audit.judge(san, settings or None, wwpn_form=ontap_wwpn)

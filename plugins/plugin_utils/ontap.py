@@ -29,8 +29,8 @@ import time
 
 from ansible.errors import AnsibleLookupError
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_judge import duplicate_identities
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import ALL_INITIATORS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import duplicate_identities
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
     DEFAULT_MAX_PAGES,

@@ -20,8 +20,8 @@ import time
 
 from ansible.utils.display import Display
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     InvalidInput,
     ontap_wwid,
 )

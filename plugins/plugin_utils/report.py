@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations, fc_findings
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (

@@ -12,7 +12,7 @@ import pathlib
 import jinja2
 import yaml
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 

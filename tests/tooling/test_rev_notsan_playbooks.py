@@ -15,7 +15,9 @@ import pytest
 import yaml
 from jinja2.nativetypes import NativeEnvironment
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline, san_compact, san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.tests.tooling import test_not_san_decision as nsd
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read as t

@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The imports obey the stage order of docs/design.md (issue 30).
 
-Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules; a module
-may import its own stage and the stages below it, never one above. Controller side: module_utils < plugin_utils <
-filter/lookup. No module reaches into another's private names (`_name`). Every file in module_utils has a stage
-here, so a new file must be placed before it can land."""
+Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
+per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one
+above. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private
+names (`_name`). Every file in module_utils has a stage by its place, so a new file must be placed in a stage
+package before it can land."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -22,22 +23,24 @@ PACKAGE = "ansible_collections.sanfleet.remediation.plugins"
 
 BASE, OBSERVE, JUDGE, PLAN, ACT, MODULES = range(6)
 STAGE_NAMES = ("base", "observe", "judge", "plan", "act", "modules")
-MODULE_UTILS = {
-    # identity forms, deadlines, error types, input checks, file primitives: below every stage
-    "san_identity": BASE, "deadline": BASE, "san_errors": BASE, "san_validate": BASE, "config_write": BASE,
-    # reading the host and making sense of what was read
-    "san_parse": OBSERVE, "san_sense": OBSERVE, "san_probe": OBSERVE, "san_read": OBSERVE, "san_snapshot": OBSERVE,
-    "san_users": OBSERVE, "san_refs": OBSERVE,
-    # pure decisions (device verdicts; config parse, compare and render)
-    "san_judge": JUDGE, "san_facts": JUDGE, "kv_config": JUDGE, "multipath_config": JUDGE, "fc_audit": JUDGE,
-    # the compact form of the judged snapshot (what the facts module returns)
-    "san_compact": JUDGE,
-    "san_plan": PLAN, "san_approval": PLAN,
-    "san_act": ACT,
-    "san_module": MODULES,
-}
+# module_utils/_san/<stage>/<file>.py: the stage is the package. Directly in _san/: identity forms, deadlines, error
+# types, input checks, file primitives (below every stage), and module.py, the modules' own stage.
+STAGE_PACKAGES = {"observe": OBSERVE, "judge": JUDGE, "plan": PLAN, "act": ACT}
+TOP_LEVEL = {"module.py": MODULES}
 # controller side, above all of module_utils
 PLUGIN_UTILS, CONTROLLER_PLUGINS = 10, 11
+NO_STAGE = -1
+
+
+def module_utils_rank(parts):
+    """The stage of a file by its place under module_utils/ (parts after it), NO_STAGE outside the packages."""
+    if len(parts) < 2 or parts[0] != "_san":
+        return NO_STAGE
+    if len(parts) == 2:
+        return TOP_LEVEL.get(parts[1], BASE)
+    if len(parts) == 3 and parts[1] in STAGE_PACKAGES:
+        return STAGE_PACKAGES[parts[1]]
+    return NO_STAGE
 
 
 def rank(path):
@@ -45,7 +48,7 @@ def rank(path):
     rel = path.relative_to(PLUGINS)
     kind, name = rel.parts[0], path.stem
     if kind == "module_utils":
-        return MODULE_UTILS.get(name, -1), "module_utils/%s" % name
+        return module_utils_rank(rel.parts[1:]), rel.as_posix()
     if kind == "modules":
         return MODULES, "modules/%s" % name
     if kind == "plugin_utils":
@@ -123,9 +126,25 @@ def violations(root=PLUGINS):
 
 
 def test_every_module_utils_file_has_a_stage():
-    files = sorted(p.stem for p in (PLUGINS / "module_utils").glob("*.py") if p.stem != "__init__")
-    assert [f for f in files if f not in MODULE_UTILS] == []
-    assert [f for f in MODULE_UTILS if f not in files] == []
+    files = sorted((PLUGINS / "module_utils").rglob("*.py"))
+    assert files, "no file found under module_utils"
+    assert [rank(f)[1] for f in files if rank(f)[0] == NO_STAGE] == []
+
+
+@pytest.mark.parametrize("rel, stage", [
+    ("_san/identity.py", BASE),
+    ("_san/__init__.py", BASE),
+    ("_san/observe/read.py", OBSERVE),
+    ("_san/judge/verdicts.py", JUDGE),
+    ("_san/plan/cleanup.py", PLAN),
+    ("_san/act/execute.py", ACT),
+    ("_san/module.py", MODULES),
+    ("san_read.py", NO_STAGE),                 # beside the package: placed nowhere
+    ("_san/report/x.py", NO_STAGE),            # a package that is no stage
+    ("_san/act/deep/x.py", NO_STAGE),          # below a stage package
+])
+def test_a_file_takes_the_stage_of_its_package(rel, stage):
+    assert rank(PLUGINS / "module_utils" / rel)[0] == stage
 
 
 def test_no_import_against_the_stage_order():
@@ -140,16 +159,18 @@ def test_no_module_uses_another_modules_private_names():
 
 
 @pytest.mark.parametrize("source, bad", [
-    ("from %s.module_utils.san_judge import classify_probe\n" % PACKAGE, True),    # observe -> judge
-    ("from %s.module_utils import san_act\n" % PACKAGE, True),                     # observe -> act
-    ("from %s.module_utils.san_parse import SD_RE\n" % PACKAGE, False),            # observe -> observe
-    ("from %s.module_utils.san_identity import HCTL_RE\n" % PACKAGE, False),       # observe -> base
-    ("from %s.plugin_utils import report\n" % PACKAGE, True),                      # target -> controller
+    ("from %s.module_utils._san.judge.findings import path_state\n" % PACKAGE, True),   # observe -> judge
+    ("from %s.module_utils._san.act import execute\n" % PACKAGE, True),                 # observe -> act
+    ("from %s.module_utils._san import module\n" % PACKAGE, True),                      # observe -> modules
+    ("from %s.module_utils._san.observe.parse import SD_RE\n" % PACKAGE, False),        # observe -> observe
+    ("from %s.module_utils._san.identity import HCTL_RE\n" % PACKAGE, False),           # observe -> base
+    ("from %s.module_utils._san import deadline\n" % PACKAGE, False),                   # observe -> base
+    ("from %s.plugin_utils import report\n" % PACKAGE, True),                            # target -> controller
 ])
 def test_the_check_sees_an_import_against_the_order(tmp_path, source, bad):
-    """The check itself, on a file placed as observe code (module_utils/san_read.py)."""
-    fake = tmp_path / "module_utils" / "san_read.py"
-    fake.parent.mkdir()
+    """The check itself, on a file placed as observe code (module_utils/_san/observe/read.py)."""
+    fake = tmp_path / "module_utils" / "_san" / "observe" / "read.py"
+    fake.parent.mkdir(parents=True)
     fake.write_text(source)
     found = []
     for lineno, target, _names in imports(fake):

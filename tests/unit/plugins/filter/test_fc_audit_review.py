@@ -11,7 +11,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit as fa
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit as fa
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_fc_audit import (
     NETAPP_BUILTIN, T1, rport, settings, snap)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_judge import (
     check, probe_live, rec)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (

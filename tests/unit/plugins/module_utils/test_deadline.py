@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 
 
 def test_run_returns_output_and_rc():
@@ -94,7 +94,7 @@ def test_call_reports_the_child_exception():
 # (local connection, ssh pipelining): the child must not hold that pipe.
 _MODULE = r'''
 import os, sys, time
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 
 def stuck(pidfile, mode):
     pid = os.fork()

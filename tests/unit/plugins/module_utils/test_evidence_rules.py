@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_plan import (
     WWID, a_disk, a_map)
 

@@ -12,9 +12,10 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import fc_audit as fa
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit as fa
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     SanTree, load_captured)
 
@@ -269,7 +270,7 @@ def captured(scenario):
     reader, truth = load_captured(scenario)
     snapshot = reader.snapshot(probe=False)
     with open(os.path.join(reader.root, "..", "commands", "multipathd_show_config.txt")) as f:
-        eff = mc.to_dict(mc.parse(f.read(), strict=False))
+        eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(f.read(), strict=False))
     return snapshot, truth, fa.tmo_settings(eff), reader.root
 
 
@@ -324,7 +325,7 @@ def test_captured_blocked_rport_whose_dev_loss_was_lowered_while_online():
 def test_a_hung_rport_read_is_named_and_leaves_fc_rports_unknown_not_empty(tmp_path):
     """Every sysfs read has a deadline: when the batch and then the rport piece miss it, fc_rports is None (not
     judged, not "no rport") and the error names the read."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import inline_call
 
     t = SanTree(tmp_path / "root")

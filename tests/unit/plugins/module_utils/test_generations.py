@@ -28,10 +28,11 @@ NEWER_COMMANDS = ("multipath -t", "multipathd show config", "multipathd show map
 
 def api():
     """The collection functions under test, named by what they do. The ONE place that imports them."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as so
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as so
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
     from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf as iscsi
     from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lvm
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
@@ -40,9 +41,9 @@ def api():
         multipathd_maps_json=so.parse_multipathd_json,
         dm_table=lambda text: so.parse_dm_lines(text, so.parse_multipath_table),
         dm_status=lambda text: so.parse_dm_lines(text, so.parse_multipath_status),
-        effective_multipath_config=lambda text: mc.to_dict(mc.parse(text, strict=False)),
-        value_in_force=mc.resolve,
-        audit_multipath=mc.audit,
+        effective_multipath_config=lambda text: judge_multipath_audit.to_dict(judge_multipath_parse.parse(text, strict=False)),
+        value_in_force=judge_multipath_audit.resolve,
+        audit_multipath=judge_multipath_audit.audit,
         node_list=iscsi.parse_nodes,
         session_list=iscsi.parse_sessions,
         node_record=kv.parse_record,

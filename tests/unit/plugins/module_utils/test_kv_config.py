@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
 

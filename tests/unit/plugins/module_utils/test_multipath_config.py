@@ -4,8 +4,11 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
 TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
@@ -25,44 +28,44 @@ def read(name):
 @pytest.mark.parametrize("name", GOOD_FILES)
 def test_round_trip_is_byte_identical(name):
     text = read(name)
-    assert mc.render(mc.parse(text)) == text
+    assert judge_multipath_parse.render(judge_multipath_parse.parse(text)) == text
 
 
 @pytest.mark.parametrize("name", GOOD_FILES)
 def test_round_trip_with_crlf(name):
     text = read(name).replace("\n", "\r\n")
-    assert mc.render(mc.parse(text)) == text
+    assert judge_multipath_parse.render(judge_multipath_parse.parse(text)) == text
 
 
 def test_round_trip_of_edge_cases():
     for text in ["", "\n", "# only a comment", "defaults {\n}", "defaults {\n}\n\n\n",
                  "defaults\n\n{\n  polling_interval 10\n}\n", "defaults {   # c\n\tx \"a b\"  ! c\n}  # end\n"]:
-        assert mc.render(mc.parse(text)) == text
+        assert judge_multipath_parse.render(judge_multipath_parse.parse(text)) == text
 
 
 @pytest.mark.parametrize("name,line", [("multipath.conf.broken", 5), ("multipath.conf.oneline", 1)])
 def test_strict_parser_refuses_what_it_cannot_represent(name, line):
-    with pytest.raises(mc.ParseError) as info:
-        mc.parse(read(name))
+    with pytest.raises(judge_multipath_parse.ParseError) as info:
+        judge_multipath_parse.parse(read(name))
     assert info.value.lineno == line
 
 
 @pytest.mark.parametrize("text", ["}\n", "defaults {\n", "defaults\n", "defaults {\n x 1\n}}\n", 'a "b\n', "{\n"])
 def test_strict_parser_refuses_unbalanced_input(text):
-    with pytest.raises(mc.ParseError):
-        mc.parse(text)
+    with pytest.raises(judge_multipath_parse.ParseError):
+        judge_multipath_parse.parse(text)
 
 
 def test_tolerant_parser_keeps_going():
-    doc = mc.parse("defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n", strict=False)
-    assert mc.to_dict(doc)["defaults"] == {"polling_interval": "3"}
-    assert mc.render(doc) == "defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n"
+    doc = judge_multipath_parse.parse("defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n", strict=False)
+    assert judge_multipath_audit.to_dict(doc)["defaults"] == {"polling_interval": "3"}
+    assert judge_multipath_parse.render(doc) == "defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n"
 
 
 # ----------------------------------------------------------------------------- structure
 
 def test_show_config_structure():
-    eff = mc.to_dict(mc.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
     assert "no_path_retry" not in eff["defaults"]  # unset in defaults: 0.9.4 does not print it
     assert eff["defaults"]["find_multipaths"] == "off"
     netapp = [d for d in eff["devices"] if d["vendor"] == "NETAPP"]
@@ -71,7 +74,7 @@ def test_show_config_structure():
                        "no_path_retry": "queue", "flush_on_last_del": "yes", "dev_loss_tmo": "infinity",
                        "user_friendly_names": "no"}]
     # E-Series shares the vendor regex but not the product: not an ONTAP entry
-    assert [d["product"] for d in eff["devices"] if mc.entry_matches(d, "NETAPP", "LUN C-Mode")] == ["LUN"]
+    assert [d["product"] for d in eff["devices"] if judge_multipath_audit.entry_matches(d, "NETAPP", "LUN C-Mode")] == ["LUN"]
     # the lab's own LIO-ORG entry follows the built-in "(LIO-ORG|SUSE)" one
     assert [d.get("no_path_retry") for d in eff["devices"] if "LIO-ORG" in d["vendor"]] == ["12", "fail"]
     assert eff["blacklist"]["devnode"] == ["^vd[a-z]", "!^(sd[a-z]|dasd[a-z]|nvme[0-9])"]
@@ -80,7 +83,7 @@ def test_show_config_structure():
 
 
 def test_file_structure_with_comments_and_odd_spacing():
-    eff = mc.to_dict(mc.parse(read("multipath.conf.overrides")))
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipath.conf.overrides")))
     assert eff["defaults"] == {"user_friendly_names": "no", "find_multipaths": "greedy", "recheck_wwid": "no"}
     assert eff["overrides"] == {"no_path_retry": "queue", "dev_loss_tmo": "infinity"}
     assert eff["multipaths"][0]["features"] == "1 queue_if_no_path"
@@ -88,12 +91,12 @@ def test_file_structure_with_comments_and_odd_spacing():
 
 
 def test_entry_matching_uses_regexes_and_spots_catch_alls():
-    assert mc.entry_matches({"vendor": "NETAPP", "product": "LUN"}, "NETAPP", "LUN C-Mode")
-    assert mc.entry_matches({"vendor": "NETAPP", "product": "LUN.*"}, "NETAPP", "LUN")
-    assert not mc.entry_matches({"vendor": "NVME", "product": "^NetApp ONTAP Controller"}, "NETAPP", "LUN")
-    assert mc.entry_matches({"vendor": ".*", "product": ".*"}, "NETAPP", "LUN")
-    assert not mc.entry_is_specific({"vendor": ".*", "product": ".*"}, "NETAPP", "LUN")
-    assert mc.entry_is_specific({"vendor": "^NETAPP$", "product": "LUN"}, "NETAPP", "LUN")
+    assert judge_multipath_audit.entry_matches({"vendor": "NETAPP", "product": "LUN"}, "NETAPP", "LUN C-Mode")
+    assert judge_multipath_audit.entry_matches({"vendor": "NETAPP", "product": "LUN.*"}, "NETAPP", "LUN")
+    assert not judge_multipath_audit.entry_matches({"vendor": "NVME", "product": "^NetApp ONTAP Controller"}, "NETAPP", "LUN")
+    assert judge_multipath_audit.entry_matches({"vendor": ".*", "product": ".*"}, "NETAPP", "LUN")
+    assert not judge_multipath_audit.entry_is_specific({"vendor": ".*", "product": ".*"}, "NETAPP", "LUN")
+    assert judge_multipath_audit.entry_is_specific({"vendor": "^NETAPP$", "product": "LUN"}, "NETAPP", "LUN")
 
 
 @pytest.mark.parametrize("before,after", [
@@ -103,7 +106,7 @@ def test_entry_matching_uses_regexes_and_spots_catch_alls():
     ("0", None),
 ])
 def test_features_without_queueing(before, after):
-    assert mc.features_without_queueing(before) == after
+    assert judge_multipath_audit.features_without_queueing(before) == after
 
 
 # ----------------------------------------------------------------------------- judge
@@ -114,8 +117,8 @@ def _checks(findings, active_only=True):
 
 
 def test_audit_of_debian_without_file_finds_the_netapp_builtin():
-    eff = mc.to_dict(mc.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
-    findings, resolved = mc.audit(eff, TARGETS, REC, file_eff=mc.to_dict(mc.parse("")))
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
+    findings, resolved = judge_multipath_audit.audit(eff, TARGETS, REC, file_eff=judge_multipath_audit.to_dict(judge_multipath_parse.parse("")))
     scope = 'devices/device[vendor="NETAPP",product="LUN"]'
     assert _checks(findings) == [("dev_loss_tmo_infinity", scope), ("no_path_retry_queue", scope),
                                  ("recheck_wwid_off", "defaults")]
@@ -127,18 +130,18 @@ def test_audit_of_debian_without_file_finds_the_netapp_builtin():
 
 
 def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
-    eff = mc.to_dict(mc.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
     eff["devices"].append({"vendor": "NETAPP", "product": "LUN.*", "no_path_retry": "30", "dev_loss_tmo": "60"})
     eff["defaults"]["recheck_wwid"] = "yes"
-    findings, resolved = mc.audit(eff, TARGETS, REC)
+    findings, resolved = judge_multipath_audit.audit(eff, TARGETS, REC)
     assert _checks(findings) == []
     assert sorted(f["check"] for f in findings if f["shadowed"]) == ["dev_loss_tmo_infinity", "no_path_retry_queue"]
     assert resolved["NETAPP/LUN"]["no_path_retry"]["value"] == "30"
 
 
 def test_audit_of_overrides_and_multipaths():
-    eff = mc.to_dict(mc.parse(read("multipath.conf.overrides")))
-    findings = mc.audit(eff, TARGETS, REC)[0]
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipath.conf.overrides")))
+    findings = judge_multipath_audit.audit(eff, TARGETS, REC)[0]
     assert _checks(findings) == [
         ("dev_loss_tmo_infinity", "overrides"),
         ("features_queue_if_no_path", 'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]'),
@@ -150,8 +153,8 @@ def test_audit_of_overrides_and_multipaths():
 
 
 def test_audit_without_recheck_wwid_support():
-    eff = mc.to_dict(mc.parse("defaults {\n no_path_retry 30\n}\n"))
-    findings = mc.audit(eff, TARGETS, REC, recheck_supported=False)[0]
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse("defaults {\n no_path_retry 30\n}\n"))
+    findings = judge_multipath_audit.audit(eff, TARGETS, REC, recheck_supported=False)[0]
     assert [f["check"] for f in findings if f["severity"] == "warning"] == ["recheck_wwid_unsupported"]
 
 
@@ -163,12 +166,12 @@ def test_audit_without_recheck_wwid_support():
     ("polling_interval 5", (None, "30000")),
 ])
 def test_audit_of_uxsock_timeout_against_the_asked_minimum(defaults, finding):
-    eff = mc.to_dict(mc.parse("defaults {\n %s\n}\n" % defaults))
-    findings = mc.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"))[0]
+    eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse("defaults {\n %s\n}\n" % defaults))
+    findings = judge_multipath_audit.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"))[0]
     got = [(f["value"], f["recommended"]) for f in findings if f["check"] == "uxsock_timeout_short"]
     assert got == ([finding] if finding else [])
-    assert "uxsock_timeout" not in [f["key"] for f in mc.audit(eff, TARGETS, REC)[0]]  # not asked: not judged
-    unsupported = mc.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"), uxsock_supported=False)[0]
+    assert "uxsock_timeout" not in [f["key"] for f in judge_multipath_audit.audit(eff, TARGETS, REC)[0]]  # not asked: not judged
+    unsupported = judge_multipath_audit.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"), uxsock_supported=False)[0]
     assert [f["check"] for f in unsupported if f["key"] == "uxsock_timeout"] == ["uxsock_timeout_unsupported"]
 
 
@@ -182,7 +185,7 @@ def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, afte
     text = "".join("defaults {\n\tuxsock_timeout %s\n}\n" % v for v in sections)
     rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
            "find_multipaths": None, "uxsock_timeout": "30000"}
-    new, changes = mc.plan_fix(mc.parse(text), TARGETS, rec)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, rec)
     assert [sec.get("uxsock_timeout") for sec in new.sections("defaults")] == after
     assert [(c["before"], c["after"]) for c in changes] == [
         (b, a) for b, a in zip(sections, after) if b != a]
@@ -191,19 +194,19 @@ def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, afte
 def test_fix_adds_uxsock_timeout_to_a_file_without_defaults():
     rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
            "find_multipaths": None, "uxsock_timeout": "30000"}
-    new, changes = mc.plan_fix(mc.new_document(), TARGETS, rec)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), TARGETS, rec)
     assert changes == [{"scope": "defaults", "key": "uxsock_timeout", "before": None, "after": "30000"}]
-    assert mc.to_dict(mc.parse(mc.render(new)))["defaults"] == {"uxsock_timeout": "30000"}
+    assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["defaults"] == {"uxsock_timeout": "30000"}
 
 
 # ----------------------------------------------------------------------------- plan
 
 def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
-    new, changes = mc.plan_fix(mc.new_document(), TARGETS, REC)
-    text = mc.render(new)
-    assert text == mc.NEW_FILE_HEADER + (
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), TARGETS, REC)
+    text = judge_multipath_parse.render(new)
+    assert text == judge_multipath_fix.NEW_FILE_HEADER + (
         "devices {\n"
-        "    # " + mc.FIX_COMMENT + "\n"
+        "    # " + judge_multipath_fix.FIX_COMMENT + "\n"
         "    device {\n"
         '        vendor "NETAPP"\n'
         '        product "LUN"\n'
@@ -219,14 +222,14 @@ def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
         ('devices/device[vendor="NETAPP",product="LUN"]', "dev_loss_tmo", "60"),
         ("defaults", "recheck_wwid", "yes")]
     # the result parses strictly and a second plan changes nothing
-    again, changes2 = mc.plan_fix(mc.parse(text), TARGETS, REC)
-    assert changes2 == [] and mc.render(again) == text
+    again, changes2 = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC)
+    assert changes2 == [] and judge_multipath_parse.render(again) == text
 
 
 def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
     text = read("multipath.conf.netapp")
-    new, changes = mc.plan_fix(mc.parse(text), TARGETS, REC)
-    out = mc.render(new)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC)
+    out = judge_multipath_parse.render(new)
     assert '        features                "2 pg_init_retries 50"\n' in out
     assert "        no_path_retry           30\n" in out
     assert "        dev_loss_tmo            60\n" in out
@@ -242,33 +245,33 @@ def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
 
 def test_fix_of_overrides_and_multipaths_keeps_comments_and_missing_final_newline():
     text = read("multipath.conf.overrides")
-    new, changes = mc.plan_fix(mc.parse(text), TARGETS, REC)
-    out = mc.render(new)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC)
+    out = judge_multipath_parse.render(new)
     assert "    no_path_retry   30     ! keep I/O on an ISSU\n" in out
     assert "    dev_loss_tmo 60\n" in out
     assert '\t\tfeatures "0"\n' in out
     assert "\trecheck_wwid yes\n" in out
     assert "! a hand-written file" in out
     assert out.endswith("# trailing comment, no final newline\n" + out.split("# trailing comment, no final newline\n")[1])
-    assert 'devices {\n    # ' + mc.FIX_COMMENT + '\n    device {\n        vendor "NETAPP"\n' in out
-    mc.parse(out)  # still valid
-    assert mc.plan_fix(mc.parse(out), TARGETS, REC)[1] == []
+    assert 'devices {\n    # ' + judge_multipath_fix.FIX_COMMENT + '\n    device {\n        vendor "NETAPP"\n' in out
+    judge_multipath_parse.parse(out)  # still valid
+    assert judge_multipath_fix.plan_fix(judge_multipath_parse.parse(out), TARGETS, REC)[1] == []
     scopes = sorted(set(c["scope"] for c in changes))
     assert scopes == ['defaults', 'devices/device[vendor="NETAPP",product="LUN"]',
                       'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]', 'overrides']
 
 
 def test_fix_in_overrides_scope():
-    new, changes = mc.plan_fix(mc.parse(read("multipath.conf.ubuntu")), TARGETS, REC, scope="overrides")
-    out = mc.render(new)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.ubuntu")), TARGETS, REC, scope="overrides")
+    out = judge_multipath_parse.render(new)
     assert out.startswith("defaults {\n    user_friendly_names yes\n    recheck_wwid yes\n}\n")
     assert "overrides {\n    no_path_retry 30\n    dev_loss_tmo 60\n}\n" in out
 
 
 def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
     text = read("multipath.conf.rhel")
-    new = mc.plan_fix(mc.parse(text), TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])[0]
-    out = mc.render(new)
+    new = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])[0]
+    out = judge_multipath_parse.render(new)
     assert out.startswith(text.split("defaults {")[0])
     assert '\tenable_foreign "^$"\n\trecheck_wwid yes\n}' in out
     assert 'blacklist {\n    wwid "35000c500a1b2c3d4"\n}' in out
@@ -276,16 +279,16 @@ def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
 
 
 def test_plan_does_not_touch_the_input_document():
-    doc = mc.parse(read("multipath.conf.netapp"))
-    before = mc.render(doc)
-    mc.plan_fix(doc, TARGETS, REC)
-    assert mc.render(doc) == before
+    doc = judge_multipath_parse.parse(read("multipath.conf.netapp"))
+    before = judge_multipath_parse.render(doc)
+    judge_multipath_fix.plan_fix(doc, TARGETS, REC)
+    assert judge_multipath_parse.render(doc) == before
 
 
 def test_recommended_none_leaves_keys_alone():
     rec = dict(REC, dev_loss_tmo=None, recheck_wwid=None)
-    new, changes = mc.plan_fix(mc.parse(read("multipath.conf.netapp")), TARGETS, rec)
-    assert "dev_loss_tmo            infinity" in mc.render(new)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.netapp")), TARGETS, rec)
+    assert "dev_loss_tmo            infinity" in judge_multipath_parse.render(new)
     assert [c["key"] for c in changes] == ["no_path_retry", "features"]
 
 
@@ -327,74 +330,74 @@ BOUNDS = {"no_path_retry": "30", "dev_loss_tmo": "60"}
     ("no_path_retry queue\x00junk", "queue"),
 ])
 def test_values_are_read_as_multipath_tools_reads_them(line, value):
-    doc = mc.parse("defaults {\n%s\n}\n" % line)
-    assert mc.to_dict(doc)["defaults"]["alias" if line.startswith("alias") else "no_path_retry"] == value
-    assert mc.render(doc) == "defaults {\n%s\n}\n" % line
+    doc = judge_multipath_parse.parse("defaults {\n%s\n}\n" % line)
+    assert judge_multipath_audit.to_dict(doc)["defaults"]["alias" if line.startswith("alias") else "no_path_retry"] == value
+    assert judge_multipath_parse.render(doc) == "defaults {\n%s\n}\n" % line
 
 
 def test_cr_vt_ff_are_not_line_breaks():
     text = "defaults {\n polling_interval 5\r no_path_retry queue\n\x0c\n}\n"
-    doc = mc.parse(text)
-    assert mc.to_dict(doc)["defaults"] == {"polling_interval": "5"} and mc.render(doc) == text
+    doc = judge_multipath_parse.parse(text)
+    assert judge_multipath_audit.to_dict(doc)["defaults"] == {"polling_interval": "5"} and judge_multipath_parse.render(doc) == text
 
 
 def test_glued_comment_fix_keeps_the_comment_a_comment():
-    doc = mc.parse('devices {\n device {\n  vendor "NETAPP"\n  product "LUN"\n  no_path_retry queue#by ops\n }\n}\n')
-    new, changes = mc.plan_fix(doc, TARGETS, BOUNDS)
-    text = mc.render(new)
+    doc = judge_multipath_parse.parse('devices {\n device {\n  vendor "NETAPP"\n  product "LUN"\n  no_path_retry queue#by ops\n }\n}\n')
+    new, changes = judge_multipath_fix.plan_fix(doc, TARGETS, BOUNDS)
+    text = judge_multipath_parse.render(new)
     assert "  no_path_retry 30 #by ops\n" in text
-    assert mc.to_dict(mc.parse(text))["devices"][-1]["no_path_retry"] == "30"
+    assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(text))["devices"][-1]["no_path_retry"] == "30"
 
 
 def test_device_without_product_is_dropped_and_gets_a_proper_entry():
     text = 'devices {\n    device {\n        vendor "NETAPP"\n        no_path_retry queue\n    }\n}\n'
-    assert not mc.entry_matches({"vendor": "NETAPP"}, "NETAPP", "LUN")
-    new, changes = mc.plan_fix(mc.parse(text), TARGETS, BOUNDS)
-    out = mc.render(new)
+    assert not judge_multipath_audit.entry_matches({"vendor": "NETAPP"}, "NETAPP", "LUN")
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, BOUNDS)
+    out = judge_multipath_parse.render(new)
     assert out.startswith(text[:-2])  # the dropped entry stays as it was
-    devices = mc.to_dict(mc.parse(out))["devices"]
+    devices = judge_multipath_audit.to_dict(judge_multipath_parse.parse(out))["devices"]
     assert devices[0] == {"vendor": "NETAPP", "no_path_retry": "queue"}
     assert devices[1] == {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30", "dev_loss_tmo": "60"}
 
 
 def test_bare_sublevel_keyword_enters_its_section_but_bare_overrides_is_refused():
-    doc = mc.parse("defaults\n{\n  polling_interval 10\n}\n")
-    assert mc.to_dict(doc)["defaults"] == {"polling_interval": "10"}
-    with pytest.raises(mc.ParseError) as err:
-        mc.parse("overrides\n{\n  no_path_retry queue\n}\n")
+    doc = judge_multipath_parse.parse("defaults\n{\n  polling_interval 10\n}\n")
+    assert judge_multipath_audit.to_dict(doc)["defaults"] == {"polling_interval": "10"}
+    with pytest.raises(judge_multipath_parse.ParseError) as err:
+        judge_multipath_parse.parse("overrides\n{\n  no_path_retry queue\n}\n")
     assert err.value.lineno == 1 and "same line" in str(err.value)
     # what the daemon does with it: the overrides body is not an overrides section
-    assert mc.to_dict(mc.parse("overrides\n{\n  no_path_retry queue\n}\n", strict=False))["overrides"] == {}
+    assert judge_multipath_audit.to_dict(judge_multipath_parse.parse("overrides\n{\n  no_path_retry queue\n}\n", strict=False))["overrides"] == {}
 
 
 @pytest.mark.parametrize("key, value", [("no_path_retry", "16"), ("no_path_retry", "fail"), ("dev_loss_tmo", "30")])
 def test_bounded_values_are_left_alone(key, value):
     text = ('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n        %s %s\n'
             '    }\n}\n' % (key, value))
-    new, changes = mc.plan_fix(mc.parse(text), TARGETS, BOUNDS)
-    assert mc.to_dict(mc.parse(mc.render(new)))["devices"][0][key] == value
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, BOUNDS)
+    assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["devices"][0][key] == value
     assert not [c for c in changes if c["key"] == key]
-    new, changes = mc.plan_fix(mc.parse("overrides {\n  %s %s\n}\n" % (key, value)), TARGETS, BOUNDS, scope="overrides")
-    assert mc.to_dict(mc.parse(mc.render(new)))["overrides"][key] == value
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse("overrides {\n  %s %s\n}\n" % (key, value)), TARGETS, BOUNDS, scope="overrides")
+    assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["overrides"][key] == value
 
 
 @pytest.mark.parametrize("strict", [True, False])
 def test_deep_nesting_is_refused_not_a_recursion_error(strict):
     text = "devices {\n" * 300 + "}\n" * 300
-    with pytest.raises(mc.ParseError) as err:
-        mc.parse(text, strict=strict)
+    with pytest.raises(judge_multipath_parse.ParseError) as err:
+        judge_multipath_parse.parse(text, strict=strict)
     assert "nested deeper" in str(err.value)
 
 
 def test_overlong_line_is_refused_in_strict_mode():
-    with pytest.raises(mc.ParseError):
-        mc.parse("defaults {\n  alias %s\n}\n" % ("x" * 1100))
+    with pytest.raises(judge_multipath_parse.ParseError):
+        judge_multipath_parse.parse("defaults {\n  alias %s\n}\n" % ("x" * 1100))
 
 
 def test_tolerant_parser_keeps_order_after_a_bare_section_word():
     # found by hypothesis: a bare "defaults" followed by an unreadable line
     text = 'defaults\n"\n'
-    assert mc.render(mc.parse(text, strict=False)) == text
+    assert judge_multipath_parse.render(judge_multipath_parse.parse(text, strict=False)) == text
 
 
 # --- apply_plan: how the written settings reach multipathd (issue 27 item 2) ------------------------------------------

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
 
@@ -65,14 +65,14 @@ def test_no_other_file_compiles_an_hctl_or_sd_name_pattern():
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 text = node.args[0].value
                 if text.startswith("^sd[a-z]") or text.count(":") == 3 and "[0-9]" in text or r"(\d+):(\d+)" in text:
-                    found.append("%s:%d %s" % (path.name, node.lineno, text))
-    assert [f for f in found if not f.startswith("san_identity.py")] == [], found
+                    found.append("%s:%d %s" % (path.relative_to(PLUGINS).as_posix(), node.lineno, text))
+    assert [f for f in found if not f.startswith("module_utils/_san/identity.py:")] == [], found
 
 
 def test_one_set_of_actions_whose_target_is_an_sd():
     """The plan's disk actions and the act's (which also read rescan_disk by its sd) were two lists."""
-    assert set(san_plan.DISK_ACTIONS) < set(san_plan.SD_TARGET_ACTIONS) <= set(san_plan.ACTIONS)
-    assert "rescan_disk" in san_plan.SD_TARGET_ACTIONS
+    assert set(plan_steps.DISK_ACTIONS) < set(plan_steps.SD_TARGET_ACTIONS) <= set(plan_steps.ACTIONS)
+    assert "rescan_disk" in plan_steps.SD_TARGET_ACTIONS
     assert not hasattr(san_act, "DISK_ACTIONS")
 
 

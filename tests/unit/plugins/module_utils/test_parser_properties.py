@@ -6,10 +6,12 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import kv_config as kv
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import split_lines
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi
 
 # derandomize: CI runs the same examples every time (a failure is reproducible, not a flake)
@@ -84,26 +86,26 @@ def test_kv_validated_values_read_back_exactly(value, key):
 def test_multipath_parse_is_total_and_round_trips(text):
     for strict in (True, False):
         try:
-            doc = mc.parse(text, strict=strict)
-        except mc.ParseError:
+            doc = judge_multipath_parse.parse(text, strict=strict)
+        except judge_multipath_parse.ParseError:
             continue
-        assert mc.render(doc) == text
-        mc.to_dict(doc)
+        assert judge_multipath_parse.render(doc) == text
+        judge_multipath_audit.to_dict(doc)
 
 
 @FAST
 @given(texts(MP_WORDS))
 def test_multipath_fix_reads_back_and_is_idempotent(text):
     try:
-        doc = mc.parse(text)
-    except mc.ParseError:
+        doc = judge_multipath_parse.parse(text)
+    except judge_multipath_parse.ParseError:
         return
-    new, _changes = mc.plan_fix(doc, TARGETS, REC)
-    out = mc.render(new)
-    reread = mc.parse(out)  # the editor never writes what the parser refuses
-    assert mc.plan_fix(reread, TARGETS, REC)[1] == []
-    eff = mc.to_dict(reread)
-    value, _scope = mc.resolve(eff, "NETAPP", "LUN", "no_path_retry")
+    new, _changes = judge_multipath_fix.plan_fix(doc, TARGETS, REC)
+    out = judge_multipath_parse.render(new)
+    reread = judge_multipath_parse.parse(out)  # the editor never writes what the parser refuses
+    assert judge_multipath_fix.plan_fix(reread, TARGETS, REC)[1] == []
+    eff = judge_multipath_audit.to_dict(reread)
+    value, _scope = judge_multipath_audit.resolve(eff, "NETAPP", "LUN", "no_path_retry")
     assert value is not None and value != "queue"
 
 
@@ -114,14 +116,14 @@ VALUES = st.text(alphabet=st.sampled_from(list('ab1 #!{}"\t') + ["\xe9"]), max_s
 @given(st.lists(st.tuples(st.sampled_from(["polling_interval", "alias", "no_path_retry", "features"]), VALUES),
                 max_size=6))
 def test_multipath_values_written_read_back(pairs):
-    doc = mc.new_document()
+    doc = judge_multipath_fix.new_document()
     sec = doc.add_section("defaults")
     want = {}
     for key, value in pairs:
         sec.set(key, value)
         want[key] = value
-    text = mc.render(doc)
-    assert mc.to_dict(mc.parse(text))["defaults"] == want
+    text = judge_multipath_parse.render(doc)
+    assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(text))["defaults"] == want
 
 
 # -- lvm.conf, dmsetup, multipathd JSON ---------------------------------------------------------------
@@ -219,13 +221,13 @@ MP_CR_WORDS = MP_WORDS + [" \r", "\r", "\udce9", "# caf\udce9"]
 @given(st.lists(st.sampled_from(MP_CR_WORDS + [" ", "\n", "\t", "\r\n", "\n"]), max_size=60).map("".join))
 def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
     try:
-        doc = mc.parse(text)
-    except mc.ParseError:
+        doc = judge_multipath_parse.parse(text)
+    except judge_multipath_parse.ParseError:
         return
-    out = mc.render(mc.plan_fix(doc, TARGETS, REC)[0])
+    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, TARGETS, REC)[0])
 
     def read(t):  # the token lines multipath-tools reads (read_line + alloc_strvec), blank ones included
-        return [[tok[1] for tok in mc.tokenize(mc.daemon_content(raw))[0]] for raw in split_lines(t)]
+        return [[tok[1] for tok in judge_multipath_parse.tokenize(judge_multipath_parse.daemon_content(raw))[0]] for raw in split_lines(t)]
     kept = iter(read(out))
     for tokens in read(text):
         assert any(other == tokens or (tokens and tokens[0] in REC and other[:1] == tokens[:1]) for other in kept), \
@@ -233,6 +235,6 @@ def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
     # blank and comment lines survive byte for byte (an unterminated last one may gain its newline)
     kept = iter(split_lines(out))
     for raw in split_lines(text):
-        if not mc.tokenize(mc.daemon_content(raw))[0]:
+        if not judge_multipath_parse.tokenize(judge_multipath_parse.daemon_content(raw))[0]:
             assert any(other == raw or (not raw.endswith("\n") and other in (raw + "\n", raw + "\r\n"))
                        for other in kept), (text, out, raw)

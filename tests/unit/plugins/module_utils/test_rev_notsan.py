@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     SanTree, inline_call, ontap_serial, ontap_wwid)
 

@@ -10,8 +10,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import FakeEnv, WWID, WWID2, second_map, two_units  # noqa: F401  (fakes)
 
@@ -43,7 +45,7 @@ def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units
         return orig_run(argv, timeout, what, data)
     host = env.host()
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(two_units(env), host)
     out = info.value.to_dict()
     assert any(f["unit"] == "map %s" % WWID for f in out["failures"])
@@ -58,5 +60,5 @@ def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
     the bound the re-check exists for never bites. Fail closed: an age below zero (beyond a small skew) is unknown."""
     now = 1.7e9
     host = env.host(truth_collected_at=now * 1000, truth_max_age=900, wall=lambda: now)
-    with pytest.raises(san_act.Refused):
-        san_act.verify_truth_age(host, "map %s" % WWID)
+    with pytest.raises(act_checks.Refused):
+        act_checks.verify_truth_age(host, "map %s" % WWID)

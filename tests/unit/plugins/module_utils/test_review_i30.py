@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import HCTL_RE, SD_NAME_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, SD_NAME_RE
 
 
 @pytest.mark.parametrize("value,pattern", [("sda\n", SD_NAME_RE), ("1:0:0:1\n", HCTL_RE)])

@@ -17,11 +17,20 @@ import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import scans as act_scans
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 
 WWID = "3600a09803830447a4f244c4657616f6f"
 WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
@@ -203,15 +212,15 @@ class FakeEnv(object):
 
     def _call(self, fn, args=(), timeout=10.0, what=None):
         kind = None
-        if fn is san_act._child_exclusive_open:  # the tree has no device nodes: the fake kernel answers
+        if fn is act_children._child_exclusive_open:  # the tree has no device nodes: the fake kernel answers
             self.exclusive_opens.append(args)
             self.events.append("exclusive_open")
             if self.exclusive_busy:
                 return {"claimed": True, "reason": "Device or resource busy", "answer": "busy: Device or resource busy"}
             return {"claimed": False, "answer": "ok"}
-        if fn is san_act._child_checked_write:
+        if fn is act_children.child_checked_write:
             kind = args[4]
-        elif fn is san_act._child_write:
+        elif fn is act_children.child_write:
             kind = "scan"
         if kind in self.hang or (kind == "delete" and args[2] in self.hang):
             self.clock.now += timeout
@@ -241,7 +250,7 @@ class FakeEnv(object):
         kw.setdefault("root", self.root)
         kw.setdefault("sleep", self.clock.sleep)
         kw.setdefault("clock", self.clock)
-        return san_act.ActContext(self.reader, run=self.run, call=self.call, **kw)
+        return act_context.ActContext(self.reader, run=self.run, call=self.call, **kw)
 
 
 class FakeReader(object):
@@ -298,13 +307,13 @@ class FakeReader(object):
 
 
 class FakeView(object):
-    """san_read.View over FakeEnv's state at the time of the read."""
+    """observe.reread.View over FakeEnv's state at the time of the read."""
 
     def __init__(self, reader):
         env = reader.env
         self.root = env.root
         self.links = None
-        self.multipathd_running = bool(san_read.multipathd_pids(env.root))
+        self.multipathd_running = bool(obs_procs.multipathd_pids(env.root))
         self._disks = copy.deepcopy(dict((n, dict((k, v) for k, v in d.items() if not k.startswith("new_")))
                                          for n, d in env.disks.items()))
         self._maps = {}
@@ -319,7 +328,7 @@ class FakeView(object):
         return self._disks.get(name)
 
     def holders(self, names):
-        return san_read.read_holders(os.path.join(self.root, "sys"), names)
+        return obs_reread.read_holders(os.path.join(self.root, "sys"), names)
 
     def disk_holders(self, disk):
         return self.holders(disk.get("holders") or [])
@@ -352,12 +361,12 @@ def flush_plan(env, **opts):
     m = env.reader.map(WWID)
     if m and opts.get("array_unmapped"):     # planned from a probed snapshot, as stale_cleanup does
         m["probe"] = dict((p["name"], env.probes.get(p["name"], {"result": "no_answer"})) for p in m["paths"])
-    return san_plan.plan_map_flush(m, opts)
+    return plan_maps.plan_map_flush(m, opts)
 
 
 def delete_plan(env, names, expected=None, **opts):
     disks = [dict(env.reader.disk(n), probe=env.reader.probe_path(n)) for n in names]
-    return san_plan.plan_disk_delete(disks, expected or {}, opts)
+    return plan_disks.plan_disk_delete(disks, expected or {}, opts)
 
 
 def same_steps(plan, executed):
@@ -396,7 +405,7 @@ def test_flush_retries_and_reenables_fail_if_no_path_after_a_failed_flush(env):
 
 def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
     env.flush_failures = 10 ** 6
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
     assert info.value.step["action"] == "flush_map"
     assert "still present" in str(info.value)
@@ -415,7 +424,7 @@ def test_force_remove_uses_dmsetup_only_when_asked(env):
 
 def test_hung_multipath_f_fails_clearly(env):
     env.hang.add("multipath -f")
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(flush_plan(env), env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert "multipath -f %s" % WWID in str(info.value)
@@ -441,7 +450,7 @@ def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
         return deadline.CommandResult(argv, 0, "ok", "", 0.01)  # says ok, changes nothing
     host = env.host()
     host.run = run
-    with pytest.raises(san_act.ActFailed) as info:
+    with pytest.raises(act_context.ActFailed) as info:
         san_act.act_one(host, flush_plan(env)[0])
     assert "queue_if_no_path" in str(info.value)
 
@@ -449,16 +458,16 @@ def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
 def test_map_identity_changed_between_plan_and_act_refuses(env):
     plan = flush_plan(env)
     env.maps[WWID]["dm"], env.maps[WWID]["dev"] = "dm-7", "253:7"   # recreated under another dm device
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
-    assert isinstance(info.value.cause, san_plan.Refused) and info.value.cause.kind == "identity"
+    assert isinstance(info.value.cause, plan_steps.Refused) and info.value.cause.kind == "identity"
     assert env.commands == []
 
 
 def test_new_path_on_the_map_between_plan_and_act_refuses(env):
     plan = flush_plan(env)
     env.maps[WWID]["paths"].append({"name": "sde"})
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "identity" and "sde" in str(info.value)
 
@@ -471,7 +480,7 @@ def test_new_path_on_the_map_between_plan_and_act_refuses(env):
 def test_map_becomes_used_between_plan_and_act_refuses(env, change, kind, holder):
     plan = flush_plan(env)
     env.maps[WWID].update(change)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == kind and holder in str(info.value)
     assert env.commands == []
@@ -480,7 +489,7 @@ def test_map_becomes_used_between_plan_and_act_refuses(env, change, kind, holder
 def test_holder_appearing_is_named_by_kind(env):
     plan = flush_plan(env)
     env.add_holder("dm-9", "LVM-abcdef", "vg0-lv0")
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert "lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)" in str(info.value)
 
@@ -527,7 +536,7 @@ def test_dead_unmapped_map_with_blocked_reader_is_released_then_flushed(env):
     plan = flush_plan(env, array_unmapped=True)
     assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
                                            "remove_wwid"]
-    assert "pid 4242 (dd)" in plan[1]["reason"] and plan[1]["expect"]["settle"] == san_plan.RELEASE_SETTLE
+    assert "pid 4242 (dd)" in plan[1]["reason"] and plan[1]["expect"]["settle"] == plan_steps.RELEASE_SETTLE
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
     # queueing off strictly before any flush
@@ -539,20 +548,20 @@ def test_blocked_reader_that_stays_is_refused_after_the_settle_naming_it(env):
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
     t0 = env.clock()
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_unused"
     assert "pid 4242 (dd)" in str(info.value) and "nothing flushed" in str(info.value)
     assert [e["action"] for e in info.value.executed] == ["disable_queueing"]
     assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
-    assert env.clock() - t0 <= san_plan.RELEASE_SETTLE + 2  # bounded
+    assert env.clock() - t0 <= plan_steps.RELEASE_SETTLE + 2  # bounded
 
 
 def test_dead_map_release_needs_every_path_failed_at_act_time(env):
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     env.maps[WWID]["paths"][0]["dm_state"] = "active"   # a path came back: the dd may do real I/O
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "pid 4242 (dd)" in str(info.value)
     assert env.commands == [] and WWID in env.maps
@@ -562,7 +571,7 @@ def test_dead_map_release_needs_every_path_to_say_lun_not_supported_at_act_time(
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     env.probes["sdd"] = {"result": "no_answer", "serial_live": None}   # its portal was cut since the plan
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing"
     assert "sdd: no_answer" in str(info.value) and "LOGICAL UNIT NOT SUPPORTED" in str(info.value)
@@ -573,7 +582,7 @@ def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     env.maps[WWID]["mountpoints"] = ["/data"]
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "/data" in str(info.value)
     assert env.commands == []
@@ -611,20 +620,20 @@ def test_killed_closer_that_does_not_let_go_is_refused_and_queueing_given_back(e
     host = killed_closer(env, releases=False)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     t0 = env.clock()
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_unused"
     assert "open count 1" in str(info.value) and "nothing flushed" in str(info.value)
     assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
     assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID] and env.maps[WWID]["queueing"] is True
-    assert env.clock() - t0 <= san_plan.RELEASE_SETTLE + 2
+    assert env.clock() - t0 <= plan_steps.RELEASE_SETTLE + 2
 
 
 def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_any_command(env):
     host = killed_closer(env)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     env.maps[WWID]["open_count"] = 2   # another user nobody named opened the map since the plan
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "open count 2" in str(info.value)
     assert env.commands == [] and WWID in env.maps
@@ -661,7 +670,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
-    with pytest.raises(san_plan.Refused) as info:
+    with pytest.raises(plan_steps.Refused) as info:
         san_act.act_one(env.host(), st)
     assert info.value.kind == "live_map"
     assert env.commands == []
@@ -717,7 +726,7 @@ def test_hung_flushbufs_fails_clearly(env):
     _orphan(env)
     env.probes["sdc"] = {"result": "ready", "serial_live": None}
     env.hang.add("blockdev")
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(delete_plan(env, ["sdc"]), env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert env.writes == []
@@ -729,7 +738,7 @@ def test_name_reused_between_plan_and_act_refuses_before_writing(env):
     # sdc went away and the name came back for another LUN at another address
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "identity" and "hctl" in str(info.value)
     assert env.writes == [] and "sdc" in env.disks
@@ -739,7 +748,7 @@ def test_lun_changed_under_the_same_address_refuses(env):
     _orphan(env)
     plan = delete_plan(env, ["sdc"])
     env.disks["sdc"]["wwid"] = WWID2
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "identity" and "wwid" in str(info.value)
     assert env.writes == []
@@ -749,7 +758,7 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     host = env.host()
-    real_verify = san_act.verify_identity
+    real_verify = act_disks.verify_identity
 
     def verify_then_race(h, s, o=None):
         d = real_verify(h, s, o)
@@ -757,12 +766,12 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
         env.remove_disk("4:0:0:1")
         env.add_disk(disk("sdq", "4:0:0:1", "65:0", WWID2))
         return d
-    san_act.verify_identity = verify_then_race
+    act_disks.verify_identity = verify_then_race
     try:
-        with pytest.raises(san_plan.Refused) as info:
-            san_act.delete_disk(host, st)
+        with pytest.raises(plan_steps.Refused) as info:
+            act_disks.delete_disk(host, st)
     finally:
-        san_act.verify_identity = real_verify
+        act_disks.verify_identity = real_verify
     assert info.value.kind == "identity"
     assert env.writes == []
 
@@ -772,7 +781,7 @@ def test_disk_in_live_map_refused_at_act_time(env):
     plan = delete_plan(env, ["sdc"])
     env.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc"])   # multipathd rebuilt the map
     env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = WWID, ["dm-3"]
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "live_map"
     assert env.writes == []
@@ -800,7 +809,7 @@ def run_unit_with_a_change_after_the_flush(env, change):
     in which multipathd could assemble the map again from a path not yet deleted. Returns executed, or the
     ExecutionError."""
     plan = unit_plan(env)
-    real_wait = san_act.wait_map_gone
+    real_wait = act_maps.wait_map_gone
 
     def wait_then_change(host, st):
         out = real_wait(host, st)
@@ -809,7 +818,7 @@ def run_unit_with_a_change_after_the_flush(env, change):
     san_act.ACT["wait_map_gone"] = wait_then_change
     try:
         return plan, san_act.execute(plan, env.host())
-    except san_act.ExecutionError as exc:
+    except act_context.ExecutionError as exc:
         return plan, exc
     finally:
         san_act.ACT["wait_map_gone"] = real_wait
@@ -829,7 +838,7 @@ def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_
 
 def test_another_map_holding_the_path_is_still_refused(env):
     _plan, err = run_unit_with_a_change_after_the_flush(env, lambda e: _rebuild(e, wwid=WWID2))
-    assert isinstance(err, san_act.ExecutionError)
+    assert isinstance(err, act_context.ExecutionError)
     assert err.cause.kind == "live_map" and WWID2 in str(err)
     assert env.writes == [] and WWID2 in env.maps
 
@@ -839,7 +848,7 @@ def test_rebuilt_map_that_is_in_use_is_refused_not_removed(env):
         _rebuild(e)
         e.maps[WWID]["openers"] = [{"pid": 42, "comm": "postgres"}]
     _plan, err = run_unit_with_a_change_after_the_flush(env, rebuilt_and_used)
-    assert isinstance(err, san_act.ExecutionError)
+    assert isinstance(err, act_context.ExecutionError)
     assert err.cause.kind == "opener" and "postgres" in str(err)
     assert env.writes == [] and WWID in env.maps
 
@@ -848,7 +857,7 @@ def test_disk_opened_by_a_process_between_plan_and_act_refuses(env):
     _orphan(env)
     plan = delete_plan(env, ["sdc"])
     env.disks["sdc"]["openers"] = [{"pid": 99, "comm": "dd"}]
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "opener" and "pid 99 (dd)" in str(info.value)
 
@@ -857,7 +866,7 @@ def test_hung_delete_write_fails_clearly_with_nothing_else_done(env):
     _orphan(env)
     env.hang.add("delete")
     plan = delete_plan(env, ["sdc", "sdd"])
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert "device/delete" in str(info.value) and "4:0:0:1" in str(info.value)
@@ -873,11 +882,11 @@ def test_real_deadline_call_abandons_a_blocking_write(env, tmp_path):
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     host = env.host(command_timeout=0.5)
     host.call = lambda fn, args=(), timeout=10.0, what=None: (
-        env.call(fn, args, timeout, what) if fn is san_act._child_exclusive_open
+        env.call(fn, args, timeout, what) if fn is act_children._child_exclusive_open
         else deadline.call(fn, args, timeout, what))
     t0 = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded) as info:
-        san_act.delete_disk(host, st)
+        act_disks.delete_disk(host, st)
     assert time.monotonic() - t0 < 5
     assert "4:0:0:1" in str(info.value)
 
@@ -886,7 +895,7 @@ def test_wait_disk_gone_times_out_when_links_stay(env):
     _orphan(env)
     env.kernel_removes = False
     plan = delete_plan(env, ["sdc"])
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host(wait_timeout=3))
     assert info.value.step["action"] == "wait_disk_gone"
     assert "still present" in str(info.value)
@@ -897,7 +906,7 @@ def test_wait_disk_gone_stops_the_unit_while_udev_keeps_the_links_and_says_what_
     # message says the kernel side is done, names the links and the WWID left, so an operator knows what remains
     env.udev_lags = True
     plan = unit_plan(env)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host(wait_timeout=3))
     assert info.value.step["action"] == "wait_disk_gone"
     assert "sdc" not in env.disks and "sdd" not in env.disks      # the kernel's part is done
@@ -920,8 +929,8 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     env.remove_disk("4:0:0:1")
-    with pytest.raises(san_plan.Refused) as info:
-        san_act.delete_disk(env.host(), st)
+    with pytest.raises(plan_steps.Refused) as info:
+        act_disks.delete_disk(env.host(), st)
     assert info.value.kind == "unknown"
 
 
@@ -929,8 +938,8 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
 def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2)
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None,
-                                expect={"wwid": WWID2})
+    plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
+                                  expect={"wwid": WWID2})
     executed = san_act.execute(plan, host)
     assert same_steps(plan, executed)
     assert env.writes[0][0] == "scan"
@@ -943,17 +952,17 @@ def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
 def test_scan_verifies_the_new_identity(env):
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)   # the array said WWID2
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None,
-                                expect={"wwid": WWID2})
-    with pytest.raises(san_act.ExecutionError) as info:
+    plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
+                                  expect={"wwid": WWID2})
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_identity" and "wrong identity" in str(info.value)
 
 
 def test_scan_refuses_a_non_san_host_at_act_time(env):
-    step = san_plan.step("scan_exact_lun", "0:0:0:5", {"absent": True})
-    with pytest.raises(san_plan.Refused) as info:
-        san_act.scan_exact_lun(env.host(), step)
+    step = plan_steps.step("scan_exact_lun", "0:0:0:5", {"absent": True})
+    with pytest.raises(plan_steps.Refused) as info:
+        act_scans.scan_exact_lun(env.host(), step)
     assert info.value.kind == "not_san_host"
     assert env.writes == []
 
@@ -961,8 +970,8 @@ def test_scan_refuses_a_non_san_host_at_act_time(env):
 def test_scan_hung_write_fails_clearly(env):
     env.hang.add("scan")
     host = env.host()
-    plan = san_plan.plan_rescan(hctl="4:0:0:2", host_info=san_read.scsi_host_info(host, 4), existing=None)
-    with pytest.raises(san_act.ExecutionError) as info:
+    plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None)
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
 
@@ -971,7 +980,7 @@ def test_rescan_disk_refreshes_and_verifies(env):
     _orphan(env)
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = "81LgM$V4waSp", WWID2
     host = env.host()
-    plan = san_plan.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
+    plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
     executed = san_act.execute(plan, host)
     assert [e["action"] for e in executed] == ["rescan_disk", "verify_identity"]
     assert env.writes[0][1][4:] == ("rescan", "1")
@@ -979,10 +988,10 @@ def test_rescan_disk_refreshes_and_verifies(env):
 
 def test_rescan_refuses_a_reused_name(env):
     _orphan(env)
-    plan = san_plan.plan_rescan(disk=env.reader.disk("sdc"))
+    plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"))
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "5:0:0:4", "8:32", WWID2))
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "identity"
     assert env.writes == []
@@ -990,13 +999,13 @@ def test_rescan_refuses_a_reused_name(env):
 
 def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
     host = env.host()
-    assert san_read.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
-    assert san_read.scsi_host_info(host, 0)["transport"] == "other"
-    assert san_read.scsi_host_info(host, 42) is None
+    assert obs_reread.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
+    assert obs_reread.scsi_host_info(host, 0)["transport"] == "other"
+    assert obs_reread.scsi_host_info(host, 42) is None
 
 
 def test_unknown_action_is_refused(env):
-    with pytest.raises(san_act.ExecutionError):
+    with pytest.raises(act_context.ExecutionError):
         san_act.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())
 
 
@@ -1004,7 +1013,7 @@ def test_unknown_action_is_refused(env):
 def test_refusal_after_disablequeueing_restores_queueing_and_says_so(env):
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_unused"
     assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID]
@@ -1025,7 +1034,7 @@ def test_flush_failure_restores_queueing(env):
         return res
     host = env.host(flush_timeout=5, retry_interval=1)
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(flush_plan(env), host)
     assert info.value.step["action"] == "flush_map"
     assert ["multipathd", "restorequeueing", "map", WWID] in env.commands
@@ -1034,7 +1043,7 @@ def test_flush_failure_restores_queueing(env):
 
 def test_later_failing_step_restores_queueing_of_a_map_still_there(env):
     env.hang.add("multipath -f")
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(flush_plan(env), env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert env.maps[WWID]["queueing"] is True
@@ -1044,7 +1053,7 @@ def test_later_failing_step_restores_queueing_of_a_map_still_there(env):
 def test_a_removed_map_gets_no_restore(env):
     plan = flush_plan(env) + delete_plan_after_flush(env)
     env.hang.add("delete")
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.step["action"] == "delete_disk"
     assert not any(c[1] == "restorequeueing" for c in env.commands)
@@ -1053,14 +1062,14 @@ def test_a_removed_map_gets_no_restore(env):
 
 def delete_plan_after_flush(env):
     d = dict(env.reader.disk("sdc"), map=None, holders=[])
-    return san_plan.plan_disk_delete([d], {}, {"flush_buffers": False})
+    return plan_disks.plan_disk_delete([d], {}, {"flush_buffers": False})
 
 
 def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(env):
     os.unlink(os.path.join(env.root, "proc/700/comm"))
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
-    with pytest.raises(san_act.ExecutionError):
+    with pytest.raises(act_context.ExecutionError):
         san_act.execute(plan, host)
     assert not any(c[0] == "multipathd" for c in env.commands)  # its socket would start it
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
@@ -1072,7 +1081,7 @@ def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):
     os.unlink(os.path.join(env.root, "proc/700/comm"))
     env.maps[WWID]["queueing"] = False
     env.flush_failures = 10 ** 6
-    with pytest.raises(san_act.ExecutionError):
+    with pytest.raises(act_context.ExecutionError):
         san_act.execute(flush_plan(env), env.host(flush_timeout=3, retry_interval=1))
     assert not any(c[-1] == "queue_if_no_path" for c in env.commands)
 
@@ -1106,7 +1115,7 @@ def test_a_killed_flush_resumes_the_map_and_restores_queueing(env):
         return orig(argv, timeout, what)
     host = env.host()
     host.run = run
-    with pytest.raises(san_act.ExecutionError):
+    with pytest.raises(act_context.ExecutionError):
         san_act.execute(flush_plan(env), host)
     assert env.maps[WWID].get("suspended") is False
     assert env.maps[WWID]["queueing"] is True
@@ -1123,14 +1132,14 @@ def test_flush_attempts_never_get_a_fraction_of_a_second(env):
         return orig(argv, timeout, what)
     host = env.host(flush_timeout=3, retry_interval=1, command_timeout=10)
     host.run = run
-    with pytest.raises(san_act.ExecutionError):
+    with pytest.raises(act_context.ExecutionError):
         san_act.execute(flush_plan(env), host)
     assert seen and min(seen) == 10
 
 
 def test_budgeted_commands_keep_a_floor():
-    h = san_act.ActContext(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
-    assert h.command(["true"], budget_end=100.2) == san_act.MIN_COMMAND_SECONDS
+    h = act_context.ActContext(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
+    assert h.command(["true"], budget_end=100.2) == act_context.MIN_COMMAND_SECONDS
     assert h.command(["true"], budget_end=100.2) >= 1
 
 
@@ -1146,7 +1155,7 @@ def test_plain_sd_claimed_by_a_kernel_user_is_not_deleted(env):
     plain_disk_env(env)
     plan = delete_plan(env, ["sdc"])
     env.exclusive_busy = True
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.cause.kind == "open_count" and "exclusive open" in str(info.value)
     assert not [w for w in env.writes if w[0] == "delete"]
@@ -1161,7 +1170,7 @@ def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
 
 
 def test_a_path_of_a_live_map_is_never_opened_exclusively(env):
-    with pytest.raises(san_act.ExecutionError):
+    with pytest.raises(act_context.ExecutionError):
         san_act.execute(delete_plan_after_flush(env), env.host())
     assert env.exclusive_opens == []
 
@@ -1171,9 +1180,9 @@ def test_exclusive_open_child_on_real_nodes(tmp_path):
     f = tmp_path / "sdz"
     f.write_text("")
     with pytest.raises(ValueError, match="IDENTITY CHANGED"):
-        san_act._child_exclusive_open(str(f), "8:32")
+        act_children._child_exclusive_open(str(f), "8:32")
     with pytest.raises(OSError):
-        san_act._child_exclusive_open(str(tmp_path / "absent"), "8:32")
+        act_children._child_exclusive_open(str(tmp_path / "absent"), "8:32")
 
 
 def test_verify_unused_waits_for_opens_nobody_named(env):
@@ -1188,7 +1197,7 @@ def test_verify_unused_waits_for_opens_nobody_named(env):
             env.maps[WWID]["open_count"] = 1   # an opener the /proc scan cannot see (another namespace)
         return res
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.step["action"] == "verify_unused" and info.value.cause.kind == "open_count"
     assert env.maps[WWID]["queueing"] is True
@@ -1262,7 +1271,7 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
         try:
             executed = san_act.execute(plan, host)
             assert not hang
-        except san_act.ExecutionError as exc:
+        except act_context.ExecutionError as exc:
             assert hang
             executed = exc.executed
             assert [(f["unit"], type(f["cause"]).__name__, f["step"]["target"]) for f in exc.failures] == [
@@ -1271,7 +1280,7 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
         took[hang] = env.clock.now - start
         # the batch timings say where the time went: the hang is in the delete batch, nowhere else
         batches = dict((b["action"], b["seconds"]) for b in host.batches)
-        assert [b["action"] for b in host.batches] == sorted(batches, key=san_plan.HOST_ORDER.index)
+        assert [b["action"] for b in host.batches] == sorted(batches, key=plan_steps.HOST_ORDER.index)
         assert (batches["delete_disk"] >= 10.0) == hang, host.batches
         assert all(secs < 10.0 for action, secs in batches.items() if action != "delete_disk"), host.batches
         assert sum(b["seconds"] for b in host.batches) <= took[hang] + 0.001 * len(host.batches)
@@ -1296,7 +1305,7 @@ def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path
     plan = host_plan(env, [WWID] + wwids)
     hung = sd_name(2 * 4 + 1)
     env.hang.add(hung)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host(workers=4))
     executed = info.value.executed
     assert [(f["unit"], f["step"]["target"]) for f in info.value.failures] == [("map %s" % wwids[4], hung)]
@@ -1329,7 +1338,7 @@ def two_units(env):
     """Both maps as the plan gives them: one unit each (queueing off, flush, wait, delete its paths, forget)."""
     steps = []
     for wwid, paths in ((WWID, ("sdc", "sdd")), (WWID2, ("sde", "sdf"))):
-        body = san_plan.plan_map_flush(env.reader.map(wwid), {}) + san_plan.plan_disk_delete(
+        body = plan_maps.plan_map_flush(env.reader.map(wwid), {}) + plan_disks.plan_disk_delete(
             [dict(env.reader.disk(p), map=None, holders=[]) for p in paths], {}, {"flush_buffers": False})
         for st in body:
             st["unit"] = "map %s" % wwid
@@ -1369,7 +1378,7 @@ def test_a_map_left_suspended_that_cannot_be_resumed_stops_its_unit_not_the_act(
         return orig(argv, timeout, what)
     host = env.host()
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(two_units(env), host)
     out = info.value.to_dict()
     (failure,) = out["failures"]
@@ -1388,7 +1397,7 @@ def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, mo
     def broken(host, steps):
         raise KeyError("a bug in the flush batch")
     monkeypatch.setitem(san_act.ACT, "flush_map", broken)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(two_units(env), env.host())
     out = info.value.to_dict()
     assert sorted(f["unit"] for f in out["failures"]) == sorted(["map %s" % WWID, "map %s" % WWID2])
@@ -1414,7 +1423,7 @@ def test_a_signal_during_the_flushes_gives_back_the_queueing_of_the_maps_not_flu
         return res
     host = env.host()   # one worker: the units' flushes run one after the other
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(two_units(env), host)
     out = info.value.to_dict()
     name = signal.Signals(sig).name
@@ -1438,12 +1447,12 @@ def test_a_signal_while_a_delete_write_runs_lets_the_write_finish_and_reports_it
 
     def call(fn, args=(), timeout=10.0, what=None):
         out = orig(fn, args, timeout, what)
-        if fn is san_act._child_checked_write:
+        if fn is act_children.child_checked_write:
             os.kill(os.getpid(), signal.SIGTERM)   # arrives while the forked writer runs
         return out
     host = env.host()
     host.call = call
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute([dict(st, unit="disk sdc") for st in plan], host)
     out = info.value.to_dict()
     assert [(e["action"], e["outcome"]) for e in out["executed"]] == [("delete_disk", "done")]
@@ -1465,7 +1474,7 @@ def test_restoring_after_a_signal_still_has_deadlines(env, killable):
         return res
     host = env.host(command_timeout=3)
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute([dict(st, unit="m") for st in flush_plan(env)], host)
     (restored,) = info.value.to_dict()["queueing_restored"]
     assert "could NOT be restored" in restored["msg"] and "3" in restored["msg"]
@@ -1490,7 +1499,7 @@ def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_tou
     paths failed (the checker has not run), but the probe answers READY: nothing of the unit is touched."""
     plan = dead([dict(st, unit="u") for st in flush_plan(env) + delete_plan_after_flush(env)])
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing"
@@ -1499,7 +1508,7 @@ def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_tou
 
 
 def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
-    plan = dead([dict(st, unit="u") for st in flush_plan(env) + san_plan.plan_disk_delete(
+    plan = dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
     plan = san_plan.in_host_order(plan)
     orig = env.run
@@ -1511,7 +1520,7 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
         return res
     host = env.host()
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "delete_disk"
@@ -1530,7 +1539,7 @@ def test_the_flush_batch_probes_again_before_multipath_f(env):
         return res
     host = env.host()
     host.run = run
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     assert info.value.to_dict()["refusal"]["kind"] == "came_back"
     assert not [c for c in env.commands if c[:2] == ["multipath", "-f"]]
@@ -1541,13 +1550,13 @@ def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
     plan = dead([dict(st, unit="u") for st in flush_plan(env)])
     env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
     env.probes["sdc"] = {"result": "unknown", "serial_live": None}
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
 
 
 def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
-    plan = san_plan.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + san_plan.plan_disk_delete(
+    plan = san_plan.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
     executed = san_act.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not env.disks
@@ -1558,7 +1567,7 @@ def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
 def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
     plan = [dict(st, unit="u") for st in flush_plan(env)]
     host = env.host(truth_collected_at=5000.0, truth_max_age=900, wall=lambda: 5000.0 + 901)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, host)
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "truth_too_old" and "901s old" in out["msg"] and not touches(env)
@@ -1577,6 +1586,6 @@ def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env)
                {"result": "ready", "sense": None, "serial_live": None}]
     orig = env.reader._probe_path
     env.reader._probe_path = lambda sd: answers.pop(0) if sd == "sdc" and answers else orig(sd)
-    with pytest.raises(san_act.ExecutionError) as info:
+    with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks

@@ -18,8 +18,9 @@ import json
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_generations as gen
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import load_captured
 
@@ -46,7 +47,7 @@ def judged(suite, scenario):
             capture = gen.capture(suite, scenario)
             san = gen.api().host_snapshot(capture.base)
             truth = capture.truth
-        san["findings"] = sj.host_findings(san)
+        san["findings"] = judge_findings.host_findings(san)
         luns, targets = list(truth["array_luns"]), _iscsi_targets(truth)
         for extra in ("fc", "target2"):
             part = truth.get(extra)

@@ -9,11 +9,13 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed, IdentityChanged
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_corruption_risk import reused
 
 MARK = "IDENTITY CHANGED:"
@@ -24,7 +26,7 @@ def _raise(exc):
 
 
 class ForkingHost(object):
-    """The part of san_act.ActContext the sysfs helpers use, with the real forked child (deadline.call)."""
+    """The part of act.context.ActContext the sysfs helpers use, with the real forked child (deadline.call)."""
 
     def checkpoint(self):
         pass
@@ -52,16 +54,16 @@ def test_a_child_error_crosses_the_pipe_with_its_fields():
 def test_a_child_message_that_contains_the_mark_is_a_failure_not_an_identity_refusal():
     """An OSError whose text happens to hold the old mark: the write failed, the device did not change."""
     host = ForkingHost()
-    with pytest.raises(san_act.ActFailed) as info:
-        san_act._sysfs_write(host, _raise, (OSError(5, "%s looks odd" % MARK),), "disk sdc", "write delete")
+    with pytest.raises(act_context.ActFailed) as info:
+        act_children.sysfs_write(host, _raise, (OSError(5, "%s looks odd" % MARK),), "disk sdc", "write delete")
     assert "write delete failed" in str(info.value)
 
 
 def test_an_identity_change_is_refused_whatever_its_words():
     host = ForkingHost()
     with pytest.raises(Refused) as info:
-        san_act._sysfs_write(host, _raise, (IdentityChanged("sdc went away", device="4:0:0:1"),), "disk sdc",
-                             "write delete")
+        act_children.sysfs_write(host, _raise, (IdentityChanged("sdc went away", device="4:0:0:1"),), "disk sdc",
+                                 "write delete")
     assert info.value.kind == "identity"
     assert str(info.value).startswith("disk sdc: sdc went away — the kernel name or address was reused")
 
@@ -72,14 +74,14 @@ def test_the_exclusive_open_check_refuses_on_an_identity_change_by_its_kind():
             return deadline.call(_raise, (IdentityChanged("/dev/sdc is not block device 8:32", device="/dev/sdc"),),
                                  what=what)
     with pytest.raises(Refused) as info:
-        san_act.exclusive_open_check(Host(), {"name": "sdc", "dev": "8:32"})
+        act_children.exclusive_open_check(Host(), {"name": "sdc", "dev": "8:32"})
     assert info.value.kind == "identity" and "nothing written" in str(info.value)
 
     class Odd(ForkingHost):
         def sysfs(self, fn, args, what):
             return deadline.call(_raise, (OSError(5, MARK + " in an I/O error"),), what=what)
     with pytest.raises(Refused) as info:
-        san_act.exclusive_open_check(Odd(), {"name": "sdc", "dev": "8:32"})
+        act_children.exclusive_open_check(Odd(), {"name": "sdc", "dev": "8:32"})
     assert info.value.kind == "open_count"
 
 
@@ -93,10 +95,10 @@ def test_the_exclusive_open_answer_is_read_by_its_fields(answer, refused):
         def sysfs(self, fn, args, what):
             return answer
     if not refused:
-        assert san_act.exclusive_open_check(Host(), {"name": "sdc", "dev": "8:32"}) == answer["answer"]
+        assert act_children.exclusive_open_check(Host(), {"name": "sdc", "dev": "8:32"}) == answer["answer"]
         return
     with pytest.raises(Refused) as info:
-        san_act.exclusive_open_check(Host(), {"name": "sdc", "dev": "8:32"})
+        act_children.exclusive_open_check(Host(), {"name": "sdc", "dev": "8:32"})
     assert info.value.kind == "open_count"
     assert "(exclusive open: Device or resource busy)" in str(info.value)
     assert info.value.evidence == {"exclusive_open": "busy: Device or resource busy"}
@@ -112,6 +114,6 @@ def test_a_writer_named_like_the_judges_prose_is_still_a_corruption_risk(tmp_pat
 
 
 def test_uses_carry_their_kind():
-    uses, _ev = sj._uses({"mountpoints": ["/srv"], "openers": [{"pid": 1, "comm": "blkid"},
-                                                               {"pid": 2, "comm": "dd"}]})
-    assert [u["kind"] for u in uses] == ["mounted", "opener", sj.USE_TRANSIENT_OPENER]
+    uses, _ev = judge_findings.uses_of({"mountpoints": ["/srv"], "openers": [{"pid": 1, "comm": "blkid"},
+                                                                             {"pid": 2, "comm": "dd"}]})
+    assert [u["kind"] for u in uses] == ["mounted", "opener", judge_findings.USE_TRANSIENT_OPENER]

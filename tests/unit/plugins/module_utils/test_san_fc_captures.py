@@ -18,10 +18,11 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan as sp
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     load_captured)
 
@@ -158,20 +159,20 @@ def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
     snap, truth, reader = snap_of("fc_healthy")
     sys_root = os.path.join(reader.root, "sys")
     for r in truth["fc"]["rports"]:
-        info = sr.read_scsi_host(sys_root, r["host"])
+        info = obs_reread.read_scsi_host(sys_root, r["host"])
         want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
         assert info == {"host": r["host"], "transport": "fc", "targets": [want]}, info
-        steps = sp.plan_rescan(hctl=want + ":7", host_info=info, existing=None)
+        steps = plan_disks.plan_rescan(hctl=want + ":7", host_info=info, existing=None)
         assert steps[0]["action"] == "scan_exact_lun"
         assert "write '%d %s 7' to /sys/class/scsi_host/host%d/scan" % (
             r["channel"], r["scsi_target_id"], r["host"]) in steps[0]["reason"]
     # the target-side fc_hosts have no SCSI target: nothing there can be scanned
     for h in truth["fc"]["fc_hosts"]:
         if h["role"] == "target":
-            info = sr.read_scsi_host(sys_root, h["host"])
+            info = obs_reread.read_scsi_host(sys_root, h["host"])
             assert info["transport"] == "fc" and info["targets"] == []
-            with pytest.raises(sp.Refused):
-                sp.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
+            with pytest.raises(plan_steps.Refused):
+                plan_disks.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
 
 
 @pytest.mark.parametrize("scenario", ["fc_healthy", "fc_rport_blocked"])
@@ -191,13 +192,13 @@ def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_p
                                   "target%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"]))
         assert os.path.isdir(target_dir), target_dir
         shutil.rmtree(target_dir)
-        info = sr.read_scsi_host(sys_root, r["host"])
+        info = obs_reread.read_scsi_host(sys_root, r["host"])
         want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
         if r["port_state"] == "Online":
             assert info["targets"] == [want], info
-            steps = sp.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
+            steps = plan_disks.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
             assert steps[0]["action"] == "scan_exact_lun" and steps[0]["target"] == want + ":1"
         else:
             assert info["targets"] == [], info
-            with pytest.raises(sp.Refused):
-                sp.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
+            with pytest.raises(plan_steps.Refused):
+                plan_disks.plan_rescan(hctl=want + ":1", host_info=info, existing=None)

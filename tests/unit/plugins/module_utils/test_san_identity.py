@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity as si
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as si
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
 @pytest.mark.parametrize("wwid,expected", [

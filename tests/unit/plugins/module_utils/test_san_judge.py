@@ -9,7 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
 
@@ -64,12 +66,12 @@ def kinds(items, obj=None):
 
 
 def test_healthy_host_has_no_findings(tmp_path):
-    assert sj.host_findings(snap_of(tmp_path)) == []
+    assert judge_findings.host_findings(snap_of(tmp_path)) == []
 
 
 def test_all_paths_failed_with_probe_evidence_never_says_stale(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
-    f = sj.host_findings(s)
+    f = judge_findings.host_findings(s)
     assert kinds(f) == [("all_paths_failed", "map", ontap_wwid(1))]
     ev = f[0]["evidence"]["paths"]
     assert [(p["name"], p["dm_state"], p["checker_state"], p["probe"]["result"]) for p in ev] == [
@@ -81,7 +83,7 @@ def test_all_paths_failed_with_probe_evidence_never_says_stale(tmp_path):
 def test_some_paths_failed(tmp_path):
     s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "test unit ready: transport: Host_status=0x01 "
                                                        "[DID_NO_CONNECT]\n"), "sdb": (0, "")})
-    f = sj.host_findings(s)
+    f = judge_findings.host_findings(s)
     assert kinds(f) == [("some_paths_failed", "map", ontap_wwid(1))]
     by = dict((p["name"], p) for p in f[0]["evidence"]["paths"])
     assert by["sdd"]["state"] == "failed" and by["sdd"]["probe"]["result"] == "no_answer"
@@ -94,13 +96,13 @@ def test_kernel_failed_path_counts_even_if_checker_says_ready():
     snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
         {"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"},
         {"name": "sdc", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}]}}, "disks": {}}
-    assert [f["kind"] for f in sj.host_findings(snap)] == ["some_paths_failed"]
+    assert [f["kind"] for f in judge_findings.host_findings(snap)] == ["some_paths_failed"]
 
 
 def test_offline_device_is_a_failed_path_even_if_dm_active():
     snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
         {"name": "sdb", "dm_state": "active", "checker_state": None, "dev_state": "offline"}]}}, "disks": {}}
-    f = sj.host_findings(snap)
+    f = judge_findings.host_findings(snap)
     assert [x["kind"] for x in f] == ["all_paths_failed"]
     assert "device offline" in f[0]["reason"]
 
@@ -108,7 +110,7 @@ def test_offline_device_is_a_failed_path_even_if_dm_active():
 def test_ghost_map(tmp_path):
     def setup(t):
         t.dm("dm-5", "253:5", ontap_wwid(5), "mpath-" + ontap_wwid(5))
-    f = sj.host_findings(snap_of(tmp_path, setup=setup))
+    f = judge_findings.host_findings(snap_of(tmp_path, setup=setup))
     assert kinds(f) == [("ghost_map", "map", ontap_wwid(5))]
 
 
@@ -117,7 +119,7 @@ def test_orphan_path_and_in_use_disk(tmp_path):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
         t.disk("sdg", "2:0:0:4", "8:96", session=1, wwid="naa." + ontap_wwid(4)[1:])
         t.mount("8:96", "/mnt/raw", "/dev/sdg")
-    f = sj.host_findings(snap_of(tmp_path, setup=setup, probe=False))
+    f = judge_findings.host_findings(snap_of(tmp_path, setup=setup, probe=False))
     assert kinds(f) == [("in_use", "disk", "sdg"), ("orphan_path", "disk", "sdf")]
     orphan = [x for x in f if x["kind"] == "orphan_path"][0]
     assert orphan["evidence"]["hctl"] == "2:0:0:3" and orphan["evidence"]["transport"] == "iscsi"
@@ -132,7 +134,7 @@ def test_in_use_map_names_mount_holder_and_opener(tmp_path):
         t.mount("253:2", "/srv/db", "/dev/mapper/vg-lv")
         t.proc(900, "postgres", fds=["/dev/dm-2"])
         t.proc(901, "(udev-worker)", fds=["/dev/dm-1"])
-    f = sj.host_findings(snap_of(tmp_path, setup=setup, probe=False))
+    f = judge_findings.host_findings(snap_of(tmp_path, setup=setup, probe=False))
     in_use = dict((x["name"], x) for x in f if x["kind"] == "in_use")
     m1 = in_use[ontap_wwid(1)]
     assert "mounted at /srv/db" in m1["reason"] and "held by dm-2" in m1["reason"]
@@ -144,7 +146,7 @@ def test_in_use_map_names_mount_holder_and_opener(tmp_path):
 
 
 def test_multipathd_alone_does_not_make_in_use(tmp_path):
-    f = sj.host_findings(snap_of(tmp_path, probe=False))
+    f = judge_findings.host_findings(snap_of(tmp_path, probe=False))
     assert not [x for x in f if x["kind"] == "in_use"]
 
 
@@ -322,12 +324,12 @@ def test_fc_initiator_matching_ignores_wwpn_format():
     ("0" + "80AbCdEfGh01".encode().hex(), True), ("80AbCdEfGh02", False), (None, None)])
 def test_serial_matches(observed, expected):
     r = rec(1, 1)
-    assert sj.serial_matches(observed, r["serial"], r.get("serial_hex")) is expected
+    assert judge_coverage.serial_matches(observed, r["serial"], r.get("serial_hex")) is expected
 
 
 def test_every_verdict_has_evidence_and_reason(tmp_path):
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
-    for v in check(s, [rec(2, 2)]) + sj.host_findings(s):
+    for v in check(s, [rec(2, 2)]) + judge_findings.host_findings(s):
         assert v["reason"] and isinstance(v["evidence"], dict) and v["evidence"]
 
 
@@ -345,7 +347,7 @@ def captured(scenario):
                 "iscsi_addresses": [p.rsplit(":", 1)[0] for p in truth["portals"]]}]
     verdicts = sj.cross_check(snap, truth["array_luns"], array_targets=targets,
                               array_initiators=snap["host"]["initiators"])
-    return snap, truth, sj.host_findings(snap), verdicts
+    return snap, truth, judge_findings.host_findings(snap), verdicts
 
 
 def maps_at_lun(snap, lun):
@@ -520,8 +522,8 @@ def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp
 
 # ------------------------------------------------------------------------------------------------ issue 27 (truth)
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_facts  # noqa: E402
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan  # noqa: E402
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts  # noqa: E402
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan  # noqa: E402
 
 
 def cloned_target_lab(tmp_path, paths_state=None, queueing=None):
@@ -592,10 +594,10 @@ def test_an_fc_port_listed_under_two_svms_covers_nothing():
 
 
 def test_portal_addresses_compare_in_one_form():
-    assert sj.portal_address("127.0.0.1:3260") == sj.address_key("127.0.0.1")
-    assert sj.portal_address("[FE80:0:0::1]:3260") == sj.address_key("fe80::1")
-    assert sj.portal_address("fe80::1:3260") != sj.address_key("fe80::1")     # unbracketed: never guessed
-    assert sj.portal_address("192.0.2.7") == "192.0.2.7"
+    assert judge_coverage.portal_address("127.0.0.1:3260") == judge_coverage.address_key("127.0.0.1")
+    assert judge_coverage.portal_address("[FE80:0:0::1]:3260") == judge_coverage.address_key("fe80::1")
+    assert judge_coverage.portal_address("fe80::1:3260") != judge_coverage.address_key("fe80::1")     # unbracketed: never guessed
+    assert judge_coverage.portal_address("192.0.2.7") == "192.0.2.7"
 
 
 def test_an_ipv6_session_is_covered_by_its_svms_address(tmp_path):
@@ -656,9 +658,9 @@ def test_a_path_whose_initiator_the_kernel_does_not_name_is_not_covered(tmp_path
 @pytest.mark.parametrize("result", ["no_answer", "not_ready"])
 def test_a_kernel_active_path_is_not_failed_by_a_timeout_or_not_ready(result):
     active = {"name": "sdb", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}
-    assert sj.path_state(active, {"result": result}) == ("ok", [])
-    assert sj.path_state(dict(active, dm_state="failed"), {"result": result})[0] == "failed"
-    assert sj.path_state(active, {"result": "lun_not_supported"}) == ("failed", ["probe lun_not_supported"])
+    assert judge_findings.path_state(active, {"result": result}) == ("ok", [])
+    assert judge_findings.path_state(dict(active, dm_state="failed"), {"result": result})[0] == "failed"
+    assert judge_findings.path_state(active, {"result": "lun_not_supported"}) == ("failed", ["probe lun_not_supported"])
     assert sj.disk_state({"state": "running"}, {"result": result}) == "ok"
     assert sj.disk_state({"state": "offline"}, {"result": result}) == "failed"
     assert sj.disk_state({"state": "running"}, {"result": "lun_not_supported"}) == "failed"

@@ -11,8 +11,12 @@ import copy
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 
 WWID = "3600a09803830447a4f244c4657616f6f"
 WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
@@ -35,7 +39,7 @@ def a_disk(name="sdc", hctl="4:0:0:1", dev="8:32", wwid=WWID, **kw):
 
 # ---------------------------------------------------------------------------------------------- map flush
 def test_map_flush_plan_order_and_format():
-    plan = san_plan.plan_map_flush(a_map())
+    plan = plan_maps.plan_map_flush(a_map())
     assert [s["action"] for s in plan] == ["disable_queueing", "flush_map", "wait_map_gone", "remove_wwid"]
     for s in plan:
         assert set(s) == {"action", "target", "expect", "reason"} and s["reason"]
@@ -47,22 +51,22 @@ def test_map_flush_plan_order_and_format():
 def test_map_flush_plan_is_pure_and_repeatable():
     m = a_map()
     before = copy.deepcopy(m)
-    assert san_plan.plan_map_flush(m) == san_plan.plan_map_flush(m)
+    assert plan_maps.plan_map_flush(m) == plan_maps.plan_map_flush(m)
     assert m == before
 
 
 def test_absent_map_plans_nothing():
-    assert san_plan.plan_map_flush(None) == []
+    assert plan_maps.plan_map_flush(None) == []
 
 
 def test_force_remove_and_keep_wwid_options():
-    plan = san_plan.plan_map_flush(a_map(), {"force_remove": True, "remove_wwid": False})
+    plan = plan_maps.plan_map_flush(a_map(), {"force_remove": True, "remove_wwid": False})
     assert plan[1]["expect"]["force_remove"] is True and "dmsetup remove --force" in plan[1]["reason"]
     assert [s["action"] for s in plan][-1] == "wait_map_gone"
 
 
 def test_never_a_wildcard_flush():
-    text = repr(san_plan.plan_map_flush(a_map(), {"force_remove": True}))
+    text = repr(plan_maps.plan_map_flush(a_map(), {"force_remove": True}))
     assert "-F" not in text and "del maps" not in text
 
 
@@ -81,7 +85,7 @@ def test_never_a_wildcard_flush():
 ])
 def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(a_map(**change))
+        plan_maps.plan_map_flush(a_map(**change))
     assert info.value.kind == kind
     assert named in str(info.value)
     assert info.value.to_dict()["holder"]
@@ -89,14 +93,14 @@ def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
 
 @pytest.mark.parametrize("comm", ["multipathd", "blkid", "(udev-worker)", "systemd-udevd"])
 def test_multipathd_and_stuck_udev_openers_are_not_a_workload(comm):
-    plan = san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": comm}], open_count=1))
+    plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": comm}], open_count=1))
     assert plan[0]["action"] == "disable_queueing"
 
 
 def test_benign_opener_next_to_a_workload_still_refuses():
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}, {"pid": 8, "comm": "java"}],
-                                      open_count=2))
+        plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}, {"pid": 8, "comm": "java"}],
+                                       open_count=2))
     assert "java" in str(info.value) and "blkid" not in str(info.value)
 
 
@@ -118,16 +122,16 @@ def test_openers_are_released_only_when_every_path_says_the_lu_is_gone(probe):
     # absence from the array data is not enough to fail a process's queued I/O: every path must answer LOGICAL
     # UNIT NOT SUPPORTED (the array's own word)
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(dead_map(probe=probe), {"array_unmapped": True})
+        plan_maps.plan_map_flush(dead_map(probe=probe), {"array_unmapped": True})
     assert info.value.kind == "opener"
 
 
 def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies():
-    plan = san_plan.plan_map_flush(dead_map(), {"array_unmapped": True})
+    plan = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})
     assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
                                            "remove_wwid"]
     assert plan[0]["expect"]["release_openers"] is True
-    assert plan[1]["expect"]["settle"] == san_plan.RELEASE_SETTLE and "pid 31 (dd)" in plan[1]["reason"]
+    assert plan[1]["expect"]["settle"] == plan_steps.RELEASE_SETTLE and "pid 31 (dd)" in plan[1]["reason"]
 
 
 @pytest.mark.parametrize("change", [
@@ -138,7 +142,7 @@ def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies
 def test_opener_of_a_map_that_is_not_dead_and_unmapped_still_refuses(change):
     opts = {} if not change else {"array_unmapped": True}
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(dict(dead_map(), **change), opts)
+        plan_maps.plan_map_flush(dict(dead_map(), **change), opts)
     assert info.value.kind == "opener" and "pid 31 (dd)" in str(info.value)
 
 
@@ -151,7 +155,7 @@ def test_opener_of_a_map_that_is_not_dead_and_unmapped_still_refuses(change):
 ])
 def test_dead_unmapped_map_still_refuses_mounts_and_holders_up_front(change, kind, named):
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(dict(dead_map(), **change), {"array_unmapped": True})
+        plan_maps.plan_map_flush(dict(dead_map(), **change), {"array_unmapped": True})
     assert info.value.kind == kind and named in str(info.value)
 
 
@@ -185,7 +189,7 @@ def closing_snapshot(closers, open_count=1, **change):
 def counted(snap, **other_dm):
     """The snapshot with host.dm_unaccounted as san_snapshot.assemble counts it from its maps (kernel names as the
     keys), plus `other_dm` ({dm-N: unaccounted opens}: devices that are not multipath maps)."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     host = snap.setdefault("host", {})
     host.setdefault("uncounted_block_devices", [])  # no nvme, nbd, md, loop, ... whose I/O can wait
     host["dm_unaccounted"] = dict(
@@ -317,8 +321,8 @@ def test_a_killed_closer_never_lifts_another_refusal(change, kind):
     assert [s for s in out["steps"] if s["target"] == WWID] == []
     assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(closing_snapshot([CLOSER], **change)["maps"][WWID],
-                                {"array_unmapped": True, "exiting_opens": 1})
+        plan_maps.plan_map_flush(closing_snapshot([CLOSER], **change)["maps"][WWID],
+                                 {"array_unmapped": True, "exiting_opens": 1})
     assert info.value.kind == kind
 
 
@@ -334,12 +338,12 @@ def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
     (None, "dm-6", "device-mapper"), (None, "nbd0", "other"),
 ])
 def test_classify_holder(uuid, name, kind):
-    assert san_plan.classify_holder({"name": name, "uuid": uuid}) == kind
+    assert plan_usage.classify_holder({"name": name, "uuid": uuid}) == kind
 
 
 # ---------------------------------------------------------------------------------------------- disk delete
 def test_disk_delete_plan_per_disk():
-    plan = san_plan.plan_disk_delete([a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
+    plan = plan_disks.plan_disk_delete([a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
     assert [(s["action"], s["target"]) for s in plan] == [
         ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
     assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
@@ -351,9 +355,9 @@ def test_flush_buffers_planned_only_for_an_answering_same_lu():
     gone = a_disk("sdd", "5:0:0:1", "8:48", probe={"result": "lun_not_supported", "serial_live": None})
     reused = a_disk("sde", "6:0:0:1", "8:64", probe={"result": "ready", "serial_live": "other-lu"})
     silent = a_disk("sdf", "7:0:0:1", "8:80", probe={"result": "no_answer", "serial_live": None})
-    plan = san_plan.plan_disk_delete([ready, gone, reused, silent])
+    plan = plan_disks.plan_disk_delete([ready, gone, reused, silent])
     assert [s["target"] for s in plan if s["action"] == "flush_buffers"] == ["sdc"]
-    off = san_plan.plan_disk_delete([ready], options={"flush_buffers": False})
+    off = plan_disks.plan_disk_delete([ready], options={"flush_buffers": False})
     assert "flush_buffers" not in [s["action"] for s in off]
 
 
@@ -370,21 +374,21 @@ def test_flush_buffers_planned_only_for_an_answering_same_lu():
 ])
 def test_disk_refusals(change, kind, named):
     with pytest.raises(Refused) as info:
-        san_plan.plan_disk_delete([a_disk(**change)])
+        plan_disks.plan_disk_delete([a_disk(**change)])
     assert info.value.kind == kind and named in str(info.value)
 
 
 def test_disk_of_a_live_map_is_refused():
     live = {WWID: a_map(), "dm-3": a_map()}
     with pytest.raises(Refused) as info:
-        san_plan.plan_disk_delete([a_disk(map=WWID, holders=["dm-3"])], options={"live_maps": live})
+        plan_disks.plan_disk_delete([a_disk(map=WWID, holders=["dm-3"])], options={"live_maps": live})
     assert info.value.kind == "live_map" and "flush the map first" in str(info.value)
     with pytest.raises(Refused):  # found through the holder even without the map field
-        san_plan.plan_disk_delete([a_disk(holders=["dm-3"])], options={"live_maps": live})
+        plan_disks.plan_disk_delete([a_disk(holders=["dm-3"])], options={"live_maps": live})
 
 
 def test_non_san_allowed_only_when_asked():
-    plan = san_plan.plan_disk_delete([a_disk(transport="other")], options={"allow_non_san": True})
+    plan = plan_disks.plan_disk_delete([a_disk(transport="other")], options={"allow_non_san": True})
     assert plan[0]["action"] == "delete_disk"
 
 
@@ -393,12 +397,12 @@ def test_non_san_allowed_only_when_asked():
 ])
 def test_identity_other_than_expected_is_refused(expected, key):
     with pytest.raises(Refused) as info:
-        san_plan.plan_disk_delete([a_disk()], {"sdc": expected})
+        plan_disks.plan_disk_delete([a_disk()], {"sdc": expected})
     assert info.value.kind == "identity" and key in info.value.evidence["diff"]
 
 
 def test_wwid_comparison_ignores_case():
-    assert san_plan.plan_disk_delete([a_disk()], {"sdc": {"wwid": WWID.upper()}})
+    assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": WWID.upper()}})
 
 
 # ---------------------------------------------------------------------------------------------- rescan
@@ -406,7 +410,7 @@ HOST4 = {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
 
 
 def test_exact_scan_plan():
-    plan = san_plan.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None, expect={"wwid": WWID2})
+    plan = plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None, expect={"wwid": WWID2})
     assert [s["action"] for s in plan] == ["scan_exact_lun", "wait_disk_present", "verify_identity"]
     assert plan[0]["expect"]["channel"] == 0 and plan[0]["expect"]["lun"] == 3
     assert "'0 0 3'" in plan[0]["reason"] and "- - -" not in repr([s["expect"] for s in plan])
@@ -414,28 +418,28 @@ def test_exact_scan_plan():
 
 def test_scan_refuses_non_san_and_missing_targets():
     with pytest.raises(Refused) as info:
-        san_plan.plan_rescan(hctl="0:0:0:3", host_info={"host": 0, "transport": "other", "targets": ["0:0:0"]})
+        plan_disks.plan_rescan(hctl="0:0:0:3", host_info={"host": 0, "transport": "other", "targets": ["0:0:0"]})
     assert info.value.kind == "not_san_host"
     with pytest.raises(Refused) as info:
-        san_plan.plan_rescan(hctl="9:0:0:3", host_info=None)
+        plan_disks.plan_rescan(hctl="9:0:0:3", host_info=None)
     assert info.value.kind == "not_san_host"
     with pytest.raises(Refused) as info:
-        san_plan.plan_rescan(hctl="4:0:1:3", host_info=HOST4)
+        plan_disks.plan_rescan(hctl="4:0:1:3", host_info=HOST4)
     assert info.value.kind == "no_target"
 
 
 def test_scan_of_a_present_lun_only_verifies():
-    assert san_plan.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk()) == []
-    plan = san_plan.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk(), expect={"wwid": WWID})
+    assert plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk()) == []
+    plan = plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk(), expect={"wwid": WWID})
     assert [s["action"] for s in plan] == ["verify_identity"]
 
 
 def test_rescan_existing_disk_plan_and_refusal():
-    plan = san_plan.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
+    plan = plan_disks.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
     assert [s["action"] for s in plan] == ["rescan_disk", "verify_identity"]
     assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"}
     with pytest.raises(Refused):
-        san_plan.plan_rescan(disk=a_disk(transport="other"))
+        plan_disks.plan_rescan(disk=a_disk(transport="other"))
 
 
 # ---------------------------------------------------------------------------------------------- host cleanup
@@ -609,7 +613,7 @@ def test_truth_max_age_is_the_callers_bound():
 def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
     # a udev blkid is visible, but it explains one open of two: someone else holds the map
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}], open_count=2))
+        plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}], open_count=2))
     assert info.value.kind == "open_count" and info.value.evidence["unexplained"] == 1
     assert "pid 7 (blkid)" in str(info.value)
 
@@ -617,24 +621,24 @@ def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
 def test_an_unknown_open_count_of_a_map_refuses_and_a_disk_has_none_to_know():
     # dmsetup info failed or had no line for the map: the gate that sees other mount namespaces must not read 0
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(a_map(open_count=None))
+        plan_maps.plan_map_flush(a_map(open_count=None))
     assert info.value.kind == "open_count" and "unknown open count" in str(info.value)
-    san_plan.check_not_in_use(a_disk(), "disk sdc")  # an sd has no open count of its own: not a refusal
+    plan_usage.check_not_in_use(a_disk(), "disk sdc")  # an sd has no open count of its own: not a refusal
 
 
 def test_open_count_counts_the_fds_of_each_harmless_opener():
-    plan = san_plan.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
+    plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
     assert plan[0]["action"] == "disable_queueing"
 
 
 def test_open_count_beyond_the_blocked_openers_of_a_dead_map_refuses():
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(dict(dead_map(), open_count=2), {"array_unmapped": True})
+        plan_maps.plan_map_flush(dict(dead_map(), open_count=2), {"array_unmapped": True})
     assert info.value.kind == "open_count"
 
 
 def test_dead_map_whose_opens_are_all_its_blocked_openers_is_planned():
-    plan = san_plan.plan_map_flush(dict(dead_map(), open_count=1), {"array_unmapped": True})
+    plan = plan_maps.plan_map_flush(dict(dead_map(), open_count=1), {"array_unmapped": True})
     assert plan[1]["action"] == "verify_unused"
 
 
@@ -643,9 +647,9 @@ def test_openers_unknown_refuse(obj):
     why = "the /proc/*/fd scan did not finish"
     with pytest.raises(Refused) as info:
         if obj == "map":
-            san_plan.plan_map_flush(a_map(openers_unknown=why))
+            plan_maps.plan_map_flush(a_map(openers_unknown=why))
         else:
-            san_plan.plan_disk_delete([a_disk(openers_unknown=why)])
+            plan_disks.plan_disk_delete([a_disk(openers_unknown=why)])
     assert info.value.kind == "openers_unknown" and why in str(info.value)
 
 
@@ -657,7 +661,7 @@ def test_openers_unknown_refuse(obj):
 ])
 def test_kernel_users_without_holders_links_refuse_by_name(user, named):
     with pytest.raises(Refused) as info:
-        san_plan.plan_disk_delete([a_disk(kernel_users=[user])])
+        plan_disks.plan_disk_delete([a_disk(kernel_users=[user])])
     assert info.value.kind == "kernel_user" and named in str(info.value)
 
 
@@ -668,17 +672,18 @@ def test_kernel_users_without_holders_links_refuse_by_name(user, named):
     ("nodash", None),
 ])
 def test_lvm_dm_names_decode_to_vg_and_lv(dm_name, vg_lv):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     assert san_users.decode_lvm_name(dm_name) == vg_lv
 
 
 def test_refusal_names_vg_and_lv():
     with pytest.raises(Refused) as info:
-        san_plan.plan_map_flush(a_map(holders=[{"name": "dm-9", "uuid": "LVM-x", "dm_name": "san--vg-db--lv"}]))
+        plan_maps.plan_map_flush(a_map(holders=[{"name": "dm-9", "uuid": "LVM-x", "dm_name": "san--vg-db--lv"}]))
     assert "VG san-vg, LV db-lv" in str(info.value)
 
 
 def test_judge_and_plan_share_one_harmless_opener_list():
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge, san_users
-    assert set(san_judge.DAEMON_OPENERS) | set(san_judge.TRANSIENT_OPENERS) == set(san_plan.BENIGN_OPENERS)
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+    assert set(judge_findings.DAEMON_OPENERS) | set(judge_findings.TRANSIENT_OPENERS) == set(plan_steps.BENIGN_OPENERS)
     assert {"udevadm", "udevd"} <= san_users.HARMLESS_OPENERS

@@ -23,13 +23,20 @@ import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_parse as sp
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_sense
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import batch as obs_batch
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import fs as obs_fs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sense as san_sense
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 IQN = "iqn.2024-01.lab.san:initiator"
@@ -747,13 +754,13 @@ def test_resolving_sysfs_links_through_o_path_gives_what_realpath_gives(tmp_path
     for name in os.listdir(t.path("/sys/block")):
         base = t.path("/sys/block/" + name)
         paths += [base, base + "/device", base + "/dev"]
-        paths += [os.path.join(base, d, n) for d in ("holders", "slaves") for n in sr._listdir(os.path.join(base, d))]
+        paths += [os.path.join(base, d, n) for d in ("holders", "slaves") for n in obs_fs.listdir(os.path.join(base, d))]
     paths += [t.path("/dev/disk/by-id/dangling"), t.path("/sys/block/sdzz"), t.path("/sys/block/sdb/../sdc")]
     assert len(paths) > 100
-    assert [sr._resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
-    assert sr._realpath(t.root, "/sys/block/sdb/device") == "/sys/devices/platform/host2/session1/target2:0:0/2:0:0:1"
+    assert [obs_fs.resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
+    assert obs_fs.realpath(t.root, "/sys/block/sdb/device") == "/sys/devices/platform/host2/session1/target2:0:0/2:0:0:1"
     monkeypatch.delattr(os, "O_PATH")  # a platform without it takes realpath
-    assert [sr._resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
+    assert [obs_fs.resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
 
 
 def test_a_mount_past_the_first_64_kib_of_mountinfo_is_seen(tmp_path):
@@ -909,14 +916,14 @@ def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypa
 
 def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
     t = healthy_lab(tmp_path).commands()
-    real = sr.read_sd
+    real = obs_sysfs.read_sd
 
     def slow_read_sd(root, name):
         if name == "sdc":
             time.sleep(30)
         return real(root, name)
 
-    monkeypatch.setattr(sr, "read_sd", slow_read_sd)
+    monkeypatch.setattr(obs_batch, "read_sd", slow_read_sd)
     started = time.monotonic()
     snap = t.reader(call=deadline.call, read_timeout=0.7).snapshot(probe=False)
     assert time.monotonic() - started < 8
@@ -1208,8 +1215,8 @@ def test_under_a_root_on_nfs_device_nodes_are_still_stated_and_only_network_file
     t.proc(902, "dd", fds=["/dev/sdf", "/mnt/scratch/out.img", "/mnt/scratch/fast/x", "/home/u/notes"])
     t.commands()
     stated = []
-    real = sr._dev_of
-    monkeypatch.setattr(sr, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
+    real = obs_procs._dev_of
+    monkeypatch.setattr(obs_procs, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
     d = t.reader().snapshot(probe=False)["disks"]["sdf"]
     assert {"pid": 902, "comm": "dd"} in d["openers"]
     assert "/dev/sdf" in stated and "/mnt/scratch/fast/x" in stated
@@ -1234,7 +1241,7 @@ def test_a_mount_table_that_cannot_be_read_makes_every_device_in_use(tmp_path, l
     for obj in (snap["maps"][ontap_wwid(1)], snap["disks"]["sdf"], snap["disks"]["sdb"]):
         assert "mount table" in obj["openers_unknown"]
     with pytest.raises(Refused) as info:
-        san_plan.check_not_in_use(snap["maps"][ontap_wwid(1)], "map")
+        plan_usage.check_not_in_use(snap["maps"][ontap_wwid(1)], "map")
     assert info.value.kind == "openers_unknown"
 
 
@@ -1246,7 +1253,7 @@ def test_a_device_whose_read_did_not_finish_is_neither_present_nor_absent(tmp_pa
     def call(fn, args=(), timeout=10.0, what=None):
         if fn.__name__ == "read_batch":
             raise deadline.DeadlineExceeded(what, timeout)
-        if fn is sr.read_devices and ("dm-1" in args[1] or "sdc" in args[1]):
+        if fn is obs_batch.read_devices and ("dm-1" in args[1] or "sdc" in args[1]):
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
 
@@ -1255,7 +1262,7 @@ def test_a_device_whose_read_did_not_finish_is_neither_present_nor_absent(tmp_pa
     assert v.map(ontap_wwid(1))["dm"] == "dm-0" and v.disk("sdb")["name"] == "sdb"
     for lookup, key in ((v.map, ontap_wwid(2)), (v.map, "dm-1"), (v.disk, "sdc"), (r.map, ontap_wwid(2)),
                         (r.disk, "sdc")):
-        with pytest.raises(sr.Unread, match="did not finish"):
+        with pytest.raises(obs_reread.Unread, match="did not finish"):
             lookup(key)
     assert v.disk("sdzz") is None  # never listed: absent
     clean = t.reader()
@@ -1290,14 +1297,14 @@ def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, sec
     assert m["openers"][0]["fds"] == 2
     if refused:
         with pytest.raises(Refused) as info:
-            san_plan.plan_map_flush(m, {"force_remove": True})
+            plan_maps.plan_map_flush(m, {"force_remove": True})
         assert info.value.kind == "open_count" and "open count 2, 1 more" in str(info.value)
     else:
-        assert san_plan.plan_map_flush(m, {"force_remove": True})[0]["action"] == "disable_queueing"
+        assert plan_maps.plan_map_flush(m, {"force_remove": True})[0]["action"] == "disable_queueing"
 
 
 def test_open_files_are_the_fewest_the_fds_can_be():
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     a = {"pid": 1, "comm": "blkid", "files": ["25:100000"]}
     b = {"pid": 2, "comm": "blkid", "files": ["25:100000"]}    # fork(): may share a's open file
     c = {"pid": 3, "comm": "blkid", "files": ["25:100002"]}
@@ -1346,7 +1353,7 @@ def test_fds_of_the_threads_of_a_process_whose_leader_has_exited_are_seen(tmp_pa
     snap = t.reader().snapshot(probe=False)
     assert [o for o in snap["disks"]["sdf"]["openers"] if o["pid"] != 612] == [{"pid": 5000, "comm": "java"}]
     with pytest.raises(Refused) as info:
-        san_plan.check_not_in_use(snap["disks"]["sdf"], "sdf")
+        plan_usage.check_not_in_use(snap["disks"]["sdf"], "sdf")
     assert info.value.kind == "opener" and "pid 5000 (java)" in str(info.value)
 
 
@@ -1385,8 +1392,8 @@ def test_network_filesystems_are_judged_in_the_opener_s_own_mount_namespace(tmp_
                                     "302 300 0:62 / /data rw - nfs4 filer:/data rw\n")
     t.commands()
     stated = []
-    real = sr._dev_of
-    monkeypatch.setattr(sr, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
+    real = obs_procs._dev_of
+    monkeypatch.setattr(obs_procs, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
     d = t.reader().snapshot(probe=False)["disks"]["sdf"]
     assert [o["pid"] for o in d["openers"] if o["comm"] != "multipathd"] == [903, 904]
     assert "/srv/vol/sdf" in stated and "/data/remote.log" not in stated
@@ -1482,7 +1489,7 @@ def test_a_killed_task_still_closing_a_device_is_reported_on_the_host(tmp_path):
 
 
 def test_this_live_process_is_not_an_exiting_task():
-    assert sr.read_exiting("/", os.getpid()) == []
+    assert obs_procs.read_exiting("/", os.getpid()) == []
 
 
 def proc_scan_times_out(fn, args=(), timeout=10, what=None):
@@ -1506,36 +1513,36 @@ def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
 def test_read_blocks_gives_transport_slaves_and_aliases(tmp_path):
     t = healthy_lab(tmp_path)
     t._link("/dev/mapper/" + ontap_wwid(1), "../dm-0")
-    blocks = sr.read_blocks(t.root, sr.read_block_names(t.root) + ["sdzz"])  # sdzz: gone since the listing
+    blocks = obs_sysfs.read_blocks(t.root, obs_sysfs.read_block_names(t.root) + ["sdzz"])  # sdzz: gone since the listing
     assert {n: b["transport"] for n, b in blocks.items() if n.startswith("sd")} == {
         "sda": "other", "sdb": "iscsi", "sdc": "iscsi", "sdd": "iscsi", "sde": "iscsi"}
     assert blocks["dm-0"]["slaves"] == ["sdb", "sdd"] and blocks["dm-0"]["uuid"] == "mpath-" + ontap_wwid(1)
     assert blocks["dm-0"]["transport"] is None and blocks["sda"]["uuid"] is None
     assert "sdzz" not in blocks
-    assert sr.read_aliases(t.root, ("/dev/mapper", "/dev/disk/by-id")) == {"dm-0": ["/dev/mapper/" + ontap_wwid(1)]}
+    assert obs_sysfs.read_aliases(t.root, ("/dev/mapper", "/dev/disk/by-id")) == {"dm-0": ["/dev/mapper/" + ontap_wwid(1)]}
 
 
 def test_read_local_disks_names_only_disks_on_no_san_transport(tmp_path):
     t = healthy_lab(tmp_path)
     t._write("/run/udev/data/b8:0", "S:disk/by-id/ata-QEMU_HARDDISK_QM00001\nE:ID_SERIAL=QEMU_HARDDISK_QM00001\n")
-    names = sr.read_block_names(t.root)
-    assert sr.read_local_disks(t.root, names) == {"sda": {
+    names = obs_sysfs.read_block_names(t.root)
+    assert obs_sysfs.read_local_disks(t.root, names) == {"sda": {
         "name": "sda", "dev": "8:0", "vendor": "ATA", "model": "QEMU HARDDISK", "holder": None,
         "wwid": "QEMU_HARDDISK_QM00001"}}
     t.dm("dm-7", "253:7", "QEMU_HARDDISK_QM00001", "mpath-QEMU_HARDDISK_QM00001", slaves=("sda",))
-    assert sr.read_local_disks(t.root, names)["sda"]["holder"] == "dm-7"
-    assert sr.read_local_disks(t.root, ["sdb", "sdc"]) == {}  # iSCSI paths
+    assert obs_sysfs.read_local_disks(t.root, names)["sda"]["holder"] == "dm-7"
+    assert obs_sysfs.read_local_disks(t.root, ["sdb", "sdc"]) == {}  # iSCSI paths
 
 
-@pytest.mark.parametrize("reader", [sr.read_blocks, sr.read_local_disks])
+@pytest.mark.parametrize("reader", [obs_sysfs.read_blocks, obs_sysfs.read_local_disks])
 def test_block_scans_of_a_large_host_are_read_in_batches_and_a_hung_device_is_named(tmp_path, monkeypatch, reader):
     """The configuration modules read every block device: on a 1,024-LUN host one child with one deadline would
     report a healthy host as an error, and one hung device would lose the whole scan."""
     t = many_luns(tmp_path)
     t.disk("sdat", "0:0:1:0", "66:160", vendor="ATA", model="SSD")  # a local disk past the first batch
-    names = sr.read_block_names(t.root)
+    names = obs_sysfs.read_block_names(t.root)
     whole = reader(t.root, names)
-    assert "sdat" in whole and len(whole) == (48 if reader is sr.read_blocks else 2)  # 46 sd and 2 maps; sda and sdat are local
+    assert "sdat" in whole and len(whole) == (48 if reader is obs_sysfs.read_blocks else 2)  # 46 sd and 2 maps; sda and sdat are local
     monkeypatch.setattr(sr, "READ_BATCH", 8)
     monkeypatch.setattr(sr, "READ_CHUNK", 4)
     sizes = []
@@ -1562,13 +1569,13 @@ def test_view_reads_the_paths_added_since_the_plan_and_names_the_one_that_hangs(
     t = healthy_lab(tmp_path).commands()
 
     def call(fn, args=(), timeout=10.0, what=None):
-        if fn is sr.read_devices and "sdd" in args[1]:
+        if fn is obs_batch.read_devices and "sdd" in args[1]:
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
 
     v = t.reader(call=call).view([], [ontap_wwid(1)])
     assert v.disk("sdb")["map"] == v.map(ontap_wwid(1))["name"]
-    with pytest.raises(sr.Unread):
+    with pytest.raises(obs_reread.Unread):
         v.disk("sdd")
     assert "sysfs read of /sys/block/sdd" in [e["what"] for e in v.map(ontap_wwid(1))["errors"]]
 
@@ -1646,8 +1653,8 @@ def test_review_an_nfs_file_from_outside_the_opener_s_namespace_is_never_stated(
                                     "401 400 0:71 / /dev rw - devtmpfs udev rw\n")
     t.commands()
     stated = []
-    real = sr._dev_of
-    monkeypatch.setattr(sr, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
+    real = obs_procs._dev_of
+    monkeypatch.setattr(obs_procs, "_dev_of", lambda root, path: stated.append(path[len(root):]) or real(root, path))
     d = t.reader().snapshot(probe=False)["disks"]["sdf"]
     assert 905 in [o["pid"] for o in d["openers"]]
     assert "/mnt/scratch/out.img" not in stated
@@ -1682,7 +1689,7 @@ def test_review_a_dm_device_whose_read_timed_out_is_never_counted_as_having_no_h
 
 def test_a_scsi_disk_whose_read_timed_out_counts_as_blocked(tmp_path):
     """A hung sysfs read of an sd is what a blocked disk looks like: a killed closer may be stuck closing it, so it
-    counts as blocked for the killed-closer allowance (san_plan.blocked_disks)."""
+    counts as blocked for the killed-closer allowance (plan_maps.blocked_disks)."""
     t = healthy_lab(tmp_path).commands()
 
     def call(fn, args=(), timeout=10, what=None):
@@ -1692,7 +1699,7 @@ def test_a_scsi_disk_whose_read_timed_out_counts_as_blocked(tmp_path):
     snap = t.reader(call=call).snapshot(probe=False)
     assert snap["host"]["unread_disks"] == ["sdd"]
     assert "sdd" not in snap["disks"]
-    assert san_plan.blocked_disks(snap) == ["sdd"]
+    assert plan_maps.blocked_disks(snap) == ["sdd"]
 
 
 def closer_and_hidden_open_plan(t):

@@ -10,9 +10,11 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge as sj
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     _blocknode, healthy_lab, ontap_wwid, proc_scan_times_out)
 
@@ -30,17 +32,17 @@ def test_a_loop_device_on_a_san_disk_is_in_use_and_named(tmp_path):
         _blocknode(t, "/dev/sdf", "8:80")
         t._write("/sys/block/loop2/loop/backing_file", "/dev/sdf\n")
     snap = plain_disk_snapshot(tmp_path, setup)
-    f = [x for x in sj.host_findings(snap) if x["kind"] == "in_use" and x["name"] == "sdf"]
+    f = [x for x in judge_findings.host_findings(snap) if x["kind"] == "in_use" and x["name"] == "sdf"]
     assert f and "loop device loop2 (backing file /dev/sdf)" in f[0]["reason"]
 
 
 def test_a_btrfs_member_is_in_use_and_refused(tmp_path):
     snap = plain_disk_snapshot(tmp_path, lambda t: t._mkdir("/sys/fs/btrfs/fsid-1/devices/sdf"))
-    f = [x for x in sj.host_findings(snap) if x["kind"] == "in_use" and x["name"] == "sdf"]
+    f = [x for x in judge_findings.host_findings(snap) if x["kind"] == "in_use" and x["name"] == "sdf"]
     assert f and "btrfs filesystem fsid-1" in f[0]["reason"]
-    assert not [x for x in sj.host_findings(snap) if x["kind"] == "orphan_path" and x["name"] == "sdf"]
-    with pytest.raises(san_plan.Refused) as info:
-        san_plan.plan_disk_delete([snap["disks"]["sdf"]])
+    assert not [x for x in judge_findings.host_findings(snap) if x["kind"] == "orphan_path" and x["name"] == "sdf"]
+    with pytest.raises(plan_steps.Refused) as info:
+        plan_disks.plan_disk_delete([snap["disks"]["sdf"]])
     assert info.value.kind == "kernel_user" and "btrfs filesystem fsid-1" in str(info.value)
 
 
@@ -49,9 +51,9 @@ def test_unknown_openers_are_a_finding_and_a_refusal(tmp_path):
     t.commands()
     snap = t.reader(call=proc_scan_times_out).snapshot(probe=False)
     m = snap["maps"][ontap_wwid(1)]
-    assert any("openers unknown" in x["reason"] for x in sj.host_findings(snap) if x["name"] == ontap_wwid(1))
-    with pytest.raises(san_plan.Refused) as info:
-        san_plan.plan_map_flush(m)
+    assert any("openers unknown" in x["reason"] for x in judge_findings.host_findings(snap) if x["name"] == ontap_wwid(1))
+    with pytest.raises(plan_steps.Refused) as info:
+        plan_maps.plan_map_flush(m)
     assert info.value.kind == "openers_unknown"
 
 

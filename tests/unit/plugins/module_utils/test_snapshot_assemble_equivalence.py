@@ -22,9 +22,9 @@ import tempfile
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_snapshot import (  # noqa: F401 (the copy's names)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.snapshot import (  # noqa: F401 (the copy's names)
     DM_RE, HCTL_RE, SD_RE, _clean_name, _dev_index, _dev_name_from_path, _dm_unaccounted, _kernel_iqn, _mark_users,
     _path_identity, _unread, fc_rports, map_wwid, multipath_wwid, to_int, transport_of, uncounted_block_devices,
     vpd80_serial)

@@ -20,14 +20,17 @@ import glob
 import inspect
 import itertools
 import os
+import re
 import tarfile
 import tempfile
 import types
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import batch as obs_batch
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_multipath_config
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_parser_properties
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read
@@ -419,6 +422,7 @@ def run_tests_of(module, tmp_path, mentioning=None):
 
 
 # ---------------------------------------------------------------------------------- san_read.read_procs
+FS_NAMES = {"p": "rooted", "read": "read_text", "listdir": "listdir"}
 
 
 def _captured_roots():
@@ -432,10 +436,14 @@ def _captured_roots():
 
 
 def test_read_procs_reads_what_it_read_before(tmp_path, monkeypatch):
-    shadow = Shadow(monkeypatch, sr, "read_procs", REFERENCE_READ_PROCS)
+    # read_procs moved to observe/procs.py and the path helpers it calls to observe/fs.py under public names
+    # (issue 30): the reference calls them by those names; the batch child calls read_procs from its own module
+    source = re.sub(r"(?<![\w.])_(p|read|listdir)\(", lambda m: FS_NAMES[m.group(1)] + "(", REFERENCE_READ_PROCS)
+    shadow = Shadow(monkeypatch, obs_procs, "read_procs", source)
+    monkeypatch.setattr(obs_batch, "read_procs", shadow)
     ran = run_tests_of(test_san_read, tmp_path)
     for root in _captured_roots():
-        sr.read_procs(root, [], [])
+        obs_procs.read_procs(root, [], [])
     assert shadow.differences == []
     assert ran > 100 and shadow.calls > 100, (ran, shadow.calls)
 
@@ -474,16 +482,16 @@ def _plan_fix_inputs(texts):
                  uxsock_timeout="4000"),
             dict(test_multipath_config.REC, uxsock_timeout="1000"))
     for text in texts:
-        doc = mc.parse(text, strict=False)
+        doc = judge_multipath_parse.parse(text, strict=False)
         for rec in recs:
             for scope in ("devices", "overrides"):
-                mc.plan_fix(doc, test_multipath_config.TARGETS, rec, scope=scope)
-            mc.plan_fix(doc, test_multipath_config.TARGETS + [{"vendor": "PURE", "product": "FlashArray"}], rec,
-                        blacklist_wwids=("3600508b1001c5d6e", "3600508b1001c5d6e", "36001405aabbccdd"))
+                judge_multipath_fix.plan_fix(doc, test_multipath_config.TARGETS, rec, scope=scope)
+            judge_multipath_fix.plan_fix(doc, test_multipath_config.TARGETS + [{"vendor": "PURE", "product": "FlashArray"}], rec,
+                                         blacklist_wwids=("3600508b1001c5d6e", "3600508b1001c5d6e", "36001405aabbccdd"))
 
 
 def test_plan_fix_plans_what_it_planned_before(tmp_path, monkeypatch):
-    shadow = Shadow(monkeypatch, mc, "plan_fix", REFERENCE_PLAN_FIX)
+    shadow = Shadow(monkeypatch, judge_multipath_fix, "plan_fix", REFERENCE_PLAN_FIX)
     ran = (run_tests_of(test_multipath_config, tmp_path, "plan_fix")
            + run_tests_of(test_parser_properties, tmp_path, "plan_fix"))
     _plan_fix_inputs(list(dict.fromkeys(_config_texts())) + EDGE_TEXTS)  # the captures share most texts
@@ -503,13 +511,14 @@ def _parse_inputs(texts):
         for variant in variants:
             for strict in (True, False):
                 try:
-                    mc.parse(variant, strict=strict)
-                except mc.ParseError:
+                    judge_multipath_parse.parse(variant, strict=strict)
+                except judge_multipath_parse.ParseError:
                     pass
 
 
 def test_parse_reads_what_it_read_before(tmp_path, monkeypatch):
-    shadow = Shadow(monkeypatch, mc, "parse", REFERENCE_PARSE)
+    shadow = Shadow(monkeypatch, judge_multipath_parse, "parse", REFERENCE_PARSE)
+    monkeypatch.setattr(judge_multipath_fix, "parse", shadow)  # plan_fix parses with its own import of parse
     ran = (run_tests_of(test_multipath_config, tmp_path, "parse")
            + run_tests_of(test_parser_properties, tmp_path, "parse"))
     _parse_inputs(list(dict.fromkeys(_config_texts())) + EDGE_TEXTS)  # the captures share most texts

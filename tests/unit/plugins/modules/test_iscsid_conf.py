@@ -6,7 +6,7 @@ import shutil
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.ansible_compat import WITH_INVOCATION
 

@@ -56,7 +56,7 @@ def test_non_positive_timeout_is_refused(run_module):
 def test_a_device_whose_read_hangs_is_a_warning_and_the_others_are_audited(tmp_path, monkeypatch, run_module):
     """One hung device costs its own deadline and a device_unreadable warning (the host is not reported
     compliant), not the audit of the others."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
         healthy_lab, inline_call)
     t = healthy_lab(tmp_path)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import healthy_lab
 

@@ -5,8 +5,8 @@ import re
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
 from ansible_collections.sanfleet.remediation.plugins.modules import multipath_conf
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
@@ -178,7 +178,7 @@ def test_fix_creates_the_file_reconfigures_once_and_verifies(host, run_module):
     assert host.calls.count("multipathd reconfigure") == 1
     assert not [c for c in host.calls if c.startswith("systemctl")]  # never a stop of the daemon
     text = open(host.path).read()
-    assert text.startswith(mc.NEW_FILE_HEADER) and "no_path_retry 30" in text and "recheck_wwid yes" in text
+    assert text.startswith(judge_multipath_fix.NEW_FILE_HEADER) and "no_path_retry 30" in text and "recheck_wwid yes" in text
     assert oct(os.stat(host.path).st_mode & 0o777) == "0o644"
     assert res["remaining_findings"] == [] and res["live_maps_queueing"] == []
     assert "backup_file" not in res or not res["backup_file"]  # nothing to back up

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2)

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import InvalidInput
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import WWID
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import test_stale_cleanup as base

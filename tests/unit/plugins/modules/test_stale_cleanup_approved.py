@@ -16,7 +16,7 @@ import json
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2, disk)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import test_stale_cleanup as base

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
@@ -240,7 +240,7 @@ def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys)
     ("eui.0025385b71b01234", "20025385b71b01234"),
 ])
 def test_a_record_wwid_is_normalised_to_the_form_multipath_names_maps_by(given, normal):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
     assert san_validate.array_lun({"wwid": given})["wwid"] == normal
 
 

@@ -429,7 +429,7 @@ def test_the_truth_says_which_initiators_its_records_were_read_for(sim):
                                  ("21:00:00:24:ff:3a:1b", "21000024ff3a1b"),        # not 8 bytes
                                  ("iqn.2024-01.lab.san:0x21000024ff3a1b2c", "iqn.2024-01.lab.san:21000024ff3a1b2c")])
 def test_one_normal_form_for_initiators_on_both_sides(a, b):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils import san_identity
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
     # what the lookup selects records by (controller) and what the judge compares paths by (host) agree
     assert (ontap.normalize_initiator(a) == ontap.normalize_initiator(b)) == \
         (san_identity.normalize_initiator(a) == san_identity.normalize_initiator(b))

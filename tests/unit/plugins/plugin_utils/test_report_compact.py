@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_compact import CAPTURES, judged
 

@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 
 DETAILS = ("compact", "full")
 FAULT_FINDINGS = ("all_paths_failed", "some_paths_failed", "ghost_map")
@@ -55,7 +55,7 @@ def healthy_maps(san):
         if not paths or wwid in faulty or (judged and kinds.get(wwid) != {"healthy"}):
             continue
         probes = m.get("probe") or {}
-        if any(san_judge.path_state(p, probes.get(p.get("name")))[0] != "ok" or p.get("name") in unsure
+        if any(judge_findings.path_state(p, probes.get(p.get("name")))[0] != "ok" or p.get("name") in unsure
                or p.get("name") is None for p in paths):
             continue
         if m.get("name") in unsure or m.get("dm") in unsure:

@@ -30,9 +30,10 @@ import math
 import os
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import MPATH_UUID_PREFIX
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import InvalidInput
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
 # what a step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk
@@ -53,7 +54,7 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 # ---------------------------------------------------------------------------------------------- read
 def read_host_identity(root):
     """{machine_id, hostname} of the host under `root` (/etc/machine-id, /proc/sys/kernel/hostname); None for what
-    cannot be read. Run in a child with a deadline (san_read.Host.sysfs or deadline.call)."""
+    cannot be read. Run in a child with a deadline (observe.read.Host.sysfs or deadline.call)."""
     out = {}
     for key, path in (("machine_id", "etc/machine-id"), ("hostname", "proc/sys/kernel/hostname")):
         try:
@@ -91,24 +92,24 @@ def _map_of(step, maps, by_name):
 
 def step_identity(step, snapshot, repairs=None):
     """{wwid, dm_uuid, sd, hctl, dev} of what `step` acts on, from the snapshot the plan was made from: for a map
-    step san_plan.map_identity (sd and hctl: its paths), for a disk step san_plan.disk_identity (dm_uuid: the map
+    step plan.steps.map_identity (sd and hctl: its paths), for a disk step plan.steps.disk_identity (dm_uuid: the map
     it is a path of), for a scan the H:C:T:L and the WWID the repair expects there (`repairs`: {hctl: wwid})."""
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
     action = step.get("action")
-    if action in san_plan.MAP_ACTIONS:
+    if action in plan_steps.MAP_ACTIONS:
         by_name = dict((m.get("name"), m) for m in maps.values())
         m = _map_of(step, maps, by_name)
         if m is None:
             expect = step.get("expect") or {}
             return {"wwid": expect.get("wwid"), "dm_uuid": None, "sd": None, "hctl": None, "dev": expect.get("dev")}
-        ident = san_plan.map_identity(m)
+        ident = plan_steps.map_identity(m)
         return {"wwid": ident["wwid"], "dm_uuid": MPATH_UUID_PREFIX + ident["wwid"] if ident["wwid"] else None,
                 "sd": ident["slaves"], "hctl": [(disks.get(s) or {}).get("hctl") for s in ident["slaves"]],
                 "dev": ident["dev"]}
-    if action in san_plan.DISK_ACTIONS:
+    if action in plan_steps.DISK_ACTIONS:
         d = disks.get(step.get("target")) or {}
-        ident = san_plan.disk_identity(d) if d else dict(step.get("expect") or {})
+        ident = plan_steps.disk_identity(d) if d else dict(step.get("expect") or {})
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
                 "sd": ident.get("name") or step.get("target"), "hctl": ident.get("hctl"), "dev": ident.get("dev")}
@@ -152,7 +153,7 @@ def _check_step(st, i):
     if set(st) != set(STEP_FIELDS):
         has = ", ".join(sorted(map(str, st)))
         raise InvalidInput("%s must have exactly the keys %s, has %s" % (where, ", ".join(STEP_FIELDS), has))
-    if st["action"] not in san_plan.ACTIONS:
+    if st["action"] not in plan_steps.ACTIONS:
         raise InvalidInput("%s.action %r is not an action of the plan" % (where, st["action"]))
     for key in ("target", "phase", "unit"):
         if not isinstance(st[key], str) or not st[key]:
@@ -229,11 +230,11 @@ def check_host(approved, host):
 # ---------------------------------------------------------------------------------------------- the gate
 def _difference(approved, current):
     """What differs between an approved step and the current one (both ways: a key known on one side only is a
-    difference too), with san_plan.identity_diff, the comparison the act's re-checks use."""
+    difference too), with plan.steps.identity_diff, the comparison the act's re-checks use."""
     want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"], forced=approved["forced"])
     have = dict(current["identity"], unit=current["unit"], phase=current["phase"], forced=current["forced"])
-    diff = san_plan.identity_diff(want, have, STEP_KEYS)
-    for key, d in san_plan.identity_diff(have, want, STEP_KEYS).items():
+    diff = plan_steps.identity_diff(want, have, STEP_KEYS)
+    for key, d in plan_steps.identity_diff(have, want, STEP_KEYS).items():
         diff.setdefault(key, {"expected": d["actual"], "actual": d["expected"]})
     return diff
 
@@ -276,7 +277,7 @@ def gate(plan, snapshot, approved):
                 continue
             diff = _difference(theirs, listed)
             if diff:
-                changed.append("%s %s: %s" % (listed["action"], listed["target"], san_plan.describe_diff(diff)))
+                changed.append("%s %s: %s" % (listed["action"], listed["target"], plan_disks.describe_diff(diff)))
         if not (missing or changed):
             continue
         kind, name = _unit_object(unit)
@@ -292,7 +293,7 @@ def gate(plan, snapshot, approved):
                              % (", ".join(missing), "it" if len(missing) == 1 else "them"))
             why = "changed" if changed else "not_approved"
             msg = "%s; run --check again and approve the new plan; not removing" % "; ".join(parts)
-        refusal = san_plan.Refused("%s %s" % (kind, name), why, msg)
+        refusal = plan_steps.Refused("%s %s" % (kind, name), why, msg)
         skipped.append({"kind": "refused", "object": kind, "name": name, "reason": str(refusal), "approval": why})
         refused_units.append(unit)
 

@@ -15,10 +15,10 @@ import os
 import re
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, map_wwid, multipath_wwid, normalize_initiator, transport_of)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import DM_RE, SD_RE, to_int, vpd80_serial
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 
 def _dev_index(raw):
@@ -86,7 +86,7 @@ def _openers_by_dev(raw, by_name, dm_by_dmname):
             if (proc.get("fds") or {}).get(dev, 1) > 1:
                 entry["fds"] = proc["fds"][dev]  # fds, not opens: dup'd fds share one open file
             if keys is not None:
-                # what tells its open files apart (san_read.open_file_key): the open count holds one per open file
+                # what tells its open files apart (observe.procs.open_file_key): the open count holds one per open file
                 entry["files"] = sorted(set(keys.get(dev) or []))
             openers_by_dev.setdefault(dev, []).append(entry)
     return openers_by_dev
@@ -373,11 +373,11 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  "fc_rports": fc_rports(raw.get("fc_rports"), disks),
                  # None: the /proc scan for it did not finish (host.unread_pieces), so whether it runs is unknown
                  "multipathd_running": None if multipathd_running is None else bool(multipathd_running),
-                 # killed tasks still inside a block device's last close (san_read.read_exiting)
+                 # killed tasks still inside a block device's last close (observe.procs.read_exiting)
                  "exiting_tasks": list(raw.get("procs_exiting") or []),
-                 # every dm device's opens that nothing seen accounts for (san_plan.exiting_allowance)
+                 # every dm device's opens that nothing seen accounts for (plan.maps.exiting_allowance)
                  "dm_unaccounted": dm_unaccounted,
-                 # SCSI disks whose sysfs read gave no answer: maybe blocked (san_plan.blocked_disks)
+                 # SCSI disks whose sysfs read gave no answer: maybe blocked (plan.maps.blocked_disks)
                  "unread_disks": _unread(raw, "sd", SD_RE),
                  # block devices neither dm nor sd whose I/O can wait, which no count shows (exiting_allowance)
                  "uncounted_block_devices": uncounted_block_devices(raw.get("other_blocks"))},
@@ -394,7 +394,7 @@ SAN_DECIDING_PIECES = ("initiators", "iscsi_sessions", "multipathd")
 
 def presence(raw, snap, dm_table):
     """The host fields of the not-SAN decision (Host.snapshot adds them to the facts): `unread_pieces`, the reads
-    of sysfs and /proc that missed their deadline by name (san_read.Host._read_raw), and `san_presence` (san,
+    of sysfs and /proc that missed their deadline by name (observe.read.Host._read_raw), and `san_presence` (san,
     not_san or unknown) with `san_presence_reason` (san_presence): the one not-SAN decision of the playbooks."""
     host = snap["host"]
     unread = sorted(raw.get("unread_pieces") or [])
@@ -442,7 +442,7 @@ def san_presence(initiators, multipathd_running, maps, disks, sessions, unread_p
 
 
 def fc_rports(raw_rports, disks=None):
-    """The FC remote ports as read (san_read.read_fc_rports): attribute text, None where unreadable; each with the
+    """The FC remote ports as read (observe.sysfs.read_fc_rports): attribute text, None where unreadable; each with the
     sd devices below it (`devices`), so that the FC audit needs no disk list (the compact fact summarises the
     healthy ones)."""
     if raw_rports is None:
@@ -458,7 +458,7 @@ def fc_rports(raw_rports, disks=None):
     return out
 
 
-# what the FC audit needs of a device below a remote port (fc_audit.judge)
+# what the FC audit needs of a device below a remote port (judge.fc_audit.judge)
 RPORT_DEVICE_FIELDS = ("name", "vendor", "model", "wwid", "map")
 
 
@@ -502,7 +502,7 @@ def _block_device_can_wait(name, facts):
 def uncounted_block_devices(other_blocks):
     """[{name, why}] of the block devices that are neither dm nor sd and whose I/O can wait (nvme over fabrics, nbd,
     rbd, md, drbd, a loop device on NFS, anything unknown): a killed task stuck closing one holds an open that no
-    count shows. None when they could not be read (san_read.read_other_blocks)."""
+    count shows. None when they could not be read (observe.sysfs.read_other_blocks)."""
     if other_blocks is None:
         return None
     out = []

@@ -36,7 +36,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.config_write import split_lines
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import split_lines
 
 C_SPACE = " \t\n\v\f\r"
 FGETS_BUFFER = 2048  # idbm_recinfo_config: char buffer[2048]

@@ -4,7 +4,7 @@
 """What the answers of sg3-utils (1.46 and later) say: sense, host/driver status and INQUIRY's peripheral
 qualifier read from sg_turs / sg_raw / sg_inq text into one probe result (ready, lun_not_supported, not_ready,
 no_answer, error). Pure text parsing, no I/O: the probe (san_probe, observe) reads its answers with it, and what a
-result means for a path is the judge's (san_judge.path_state). Moved out of san_judge so that the reader does not
+result means for a path is the judge's (judge.findings.path_state). Moved out of san_judge so that the reader does not
 import the judge.
 """
 
@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import vpd80_serial
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import vpd80_serial
 
 SENSE_KEY_RE = re.compile(r"Sense key:\s*([A-Za-z ]+?)\s*$", re.M)
 ADD_SENSE_RE = re.compile(r"Additional sense:\s*(.+?)\s*$", re.M)

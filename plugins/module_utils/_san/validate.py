@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, SD_NAME_RE, is_multipath_wwid, multipath_wwid)
 
 SD_NAME = SD_NAME_RE

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_errors import ChildFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 
 C_LOCALE = {"LC_ALL": "C", "LANG": "C", "LANGUAGE": "C"}
 # After SIGKILL a healthy child is gone within milliseconds; one in D state never is.
@@ -142,8 +142,8 @@ def call(fn, args=(), timeout=10.0, what=None):
     """Run fn(*args) in a forked child and return its JSON-able result within `timeout` seconds.
 
     The child keeps only its result pipe: /dev/null on 0-2, every other inherited fd closed (see _detach_fds).
-    Exceptions raised in the child come back as san_errors.ChildFailed (a RuntimeError) with the child's
-    message and, for a san_errors.SanError, its fields.
+    Exceptions raised in the child come back as errors.ChildFailed (a RuntimeError) with the child's
+    message and, for an errors.SanError, its fields.
     """
     read_fd, write_fd = os.pipe()
     pid = os.fork()

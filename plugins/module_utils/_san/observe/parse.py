@@ -14,7 +14,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SD_NAME_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SD_NAME_RE
 
 SD_RE = SD_NAME_RE
 DM_RE = re.compile(r"^dm-\d+$")

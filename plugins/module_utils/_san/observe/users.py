@@ -14,7 +14,7 @@ __metaclass__ = type
 import re
 
 # HARMLESS_OPENERS is re-exported: san_plan reads it here
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (  # noqa: F401 pylint: disable=unused-import
     HARMLESS_OPENERS, harmless)
 
 
@@ -26,14 +26,14 @@ def opener_fds(opener):
         return 1
 
 
-# an fd whose open file the reader could not tell apart (san_read.UNKNOWN_FILE)
+# an fd whose open file the reader could not tell apart (observe.procs.UNKNOWN_FILE)
 UNKNOWN_FILE = "?"
 
 
 def open_files(openers):
     """The fewest open files the fds of `openers` can be: the device's open count holds one per open FILE, and
     fds made by dup(), fork() or a passed fd share one. Fds are told apart only by what proves two open files
-    (san_read.open_file_key: the mount, the flags fcntl cannot change); fds alike, or one whose key is unknown,
+    (observe.procs.open_file_key: the mount, the flags fcntl cannot change); fds alike, or one whose key is unknown,
     may be one open file, across processes too. Openers read without keys (`files`) count their fds."""
     keys, unknown, counted = set(), False, 0
     for o in openers or []:

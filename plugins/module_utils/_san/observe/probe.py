@@ -4,7 +4,7 @@
 """Live SCSI probes of sd paths: TEST UNIT READY, INQUIRY, VPD 0x80 (sg3-utils), each with the probe deadline.
 
 Only sd nodes are opened, never /dev/dm-* (lab finding 1). san_sense reads what each answer says; what that
-means for a path is the judge's (san_judge.path_state); this module only asks.
+means for a path is the judge's (judge.findings.path_state); this module only asks.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,12 +14,12 @@ __metaclass__ = type
 import re
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_sense import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sense import (
     OPEN_FAIL_RE, classify_probe, host_byte_failed)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_parse import SD_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import SD_RE
 
 SG_BIN = {"turs": "sg_turs", "inq": "sg_inq", "raw": "sg_raw"}
 TEST_UNIT_READY_CDB = ["00", "00", "00", "00", "00", "00"]

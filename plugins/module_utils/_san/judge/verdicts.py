@@ -1,371 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Judge: pure functions from a host snapshot (+ array truth) to findings and verdicts. No I/O.
+"""Judge: pure functions from a host snapshot (+ array truth) to verdicts. No I/O.
 
-Host findings describe what the host shows (failed paths, orphan sds, maps without paths, use). They never
-call anything stale: a map whose active-path count is 0 may be an outage that comes back (anchors (e) 1).
 Only the cross-check with the array (what the array maps to this host's initiators, at which LUN id) says
-whether a device is stale, still mapped, or a LUN id now used by another LU.
+whether a device is stale, still mapped, or a LUN id now used by another LU; the host findings it builds on
+are judge/findings.py's, the truth's coverage judge/coverage.py's. In-use serial_mismatch devices are
+corruption risks.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-
-# identity and the openers that are not a workload: one definition for every stage (san_identity)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import (
-    DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator, serial_matches)
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_validate import ALL_INITIATORS
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_users import kernel_user_label
-
-# checker states that mean the path does not work (multipathd's names)
-FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down")
-# device states of an sd that cannot carry I/O
-FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
-# probe results that mean the device at that address does not answer as a working LUN
-PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
-# the probe results that may fail a path the kernel reports active: the target says no LU is there (sense
-# LOGICAL UNIT NOT SUPPORTED or INQUIRY peripheral qualifier 1/3, both classified lun_not_supported). A timeout
-# or NOT READY is what an ALUA transition (takeover, giveback) answers on a working path.
-PROBE_FAILS_ACTIVE = ("lun_not_supported",)
-
-
-def _probe_fails(probe, kernel_active):
-    result = (probe or {}).get("result")
-    return result in (PROBE_FAILS_ACTIVE if kernel_active else PROBE_FAILED)
-
-
-def path_state(path, probe=None):
-    """'ok', 'failed' or 'unknown' for one map path, with the reasons."""
-    reasons = []
-    if path.get("dm_state") == "failed":
-        reasons.append("kernel path state failed")
-    if path.get("checker_state") in FAILED_CHECKER_STATES:
-        reasons.append("checker %s" % path["checker_state"])
-    if path.get("dev_state") in FAILED_DEV_STATES:
-        reasons.append("device %s" % path["dev_state"])
-    if path.get("name") is None:
-        reasons.append("sd device not found")
-    if _probe_fails(probe, path.get("dm_state") == "active"):
-        reasons.append("probe %s" % probe["result"])
-    if reasons:
-        return "failed", reasons
-    if path.get("dm_state") == "active":
-        return "ok", []
-    return "unknown", ["kernel path state unknown"]
-
-
-def _path_evidence(path, probe):
-    ev = {
-        "name": path.get("name"),
-        "hctl": path.get("hctl"),
-        "dev": path.get("dev"),
-        "dm_state": path.get("dm_state"),
-        "checker_state": path.get("checker_state"),
-        "dev_state": path.get("dev_state"),
-    }
-    if probe:
-        ev["probe"] = dict(probe)
-    return ev
-
-
-def _classify_openers(openers):
-    workload, transient = [], []
-    for op in openers or []:
-        comm = op.get("comm") or ""
-        if comm in DAEMON_OPENERS:
-            continue
-        if comm in TRANSIENT_OPENERS:
-            transient.append(op)
-        else:
-            workload.append(op)
-    return workload, transient
-
-
-# kinds of use (_uses): a transient opener goes away when queueing is disabled, every other kind is a user
-USE_TRANSIENT_OPENER = "transient_opener"
-
-
-def _usage(obj, own_holders=None):
-    """What uses a map or disk, in words: holders (except own_holders), mounts, swap, openers."""
-    uses, evidence = _uses(obj, own_holders)
-    return [u["text"] for u in uses], evidence
-
-
-def _uses(obj, own_holders=None):
-    """What uses a map or disk: [{kind, text}] and the evidence. Callers decide by `kind`, never by the text."""
-    holders = [h for h in obj.get("holders") or [] if h not in (own_holders or [])]
-    workload, transient = _classify_openers(obj.get("openers"))
-    uses = []
-
-    def use(kind, text):
-        uses.append({"kind": kind, "text": text})
-    if obj.get("mountpoints"):
-        use("mounted", "mounted at %s" % ", ".join(obj["mountpoints"]))
-    if obj.get("swap"):
-        use("swap", "used as swap")
-    if holders:
-        use("holder", "held by %s" % ", ".join(holders))
-    for user in obj.get("kernel_users") or []:
-        use("kernel_user", "used by %s" % kernel_user_label(user))
-    if obj.get("openers_unknown"):
-        use("openers_unknown", "openers unknown (%s)" % obj["openers_unknown"])
-    for op in workload:
-        use("opener", "open by pid %s (%s)%s" % (op.get("pid"), op.get("comm"),
-                                                 " via %s" % op["via"] if op.get("via") else ""))
-    for op in transient:
-        use(USE_TRANSIENT_OPENER, "open by pid %s (%s, a udev worker: goes away when queueing is disabled)"
-            % (op.get("pid"), op.get("comm")))
-    evidence = {
-        "mountpoints": list(obj.get("mountpoints") or []),
-        "swap": bool(obj.get("swap")),
-        "holders": holders,
-        "openers": workload + transient,
-        "only_transient_openers": bool(transient) and not (workload or holders or obj.get("mountpoints")
-                                                           or obj.get("swap") or obj.get("kernel_users")),
-    }
-    if "open_count" in obj:
-        evidence["open_count"] = obj.get("open_count")
-    return uses, evidence
-
-
-def host_findings(snapshot):
-    """Findings from the host snapshot alone: all_paths_failed, some_paths_failed, ghost_map, orphan_path, in_use."""
-    findings = []
-    maps = snapshot.get("maps") or {}
-    for wwid in sorted(maps):
-        m = maps[wwid]
-        probes = m.get("probe") or {}
-        paths = m.get("paths") or []
-        evidence_paths = []
-        failed, ok, unknown = [], [], []
-        for p in paths:
-            probe = probes.get(p.get("name"))
-            state, reasons = path_state(p, probe)
-            ev = _path_evidence(p, probe)
-            ev["state"] = state
-            if reasons:
-                ev["reasons"] = reasons
-            evidence_paths.append(ev)
-            {"failed": failed, "ok": ok, "unknown": unknown}[state].append(p.get("name") or p.get("dev"))
-        base = {"object": "map", "name": m.get("name"), "wwid": wwid}
-        common_ev = {"paths": evidence_paths, "queueing": m.get("queueing"), "dm": m.get("dm"),
-                     "open_count": m.get("open_count")}
-        if not paths:
-            f = dict(base, kind="ghost_map",
-                     reason="map %s has no paths in its kernel table" % m.get("name"),
-                     evidence=common_ev)
-            findings.append(f)
-        elif failed and not ok and not unknown:
-            f = dict(base, kind="all_paths_failed",
-                     reason="every path of map %s fails (%s)%s" % (
-                         m.get("name"),
-                         "; ".join("%s: %s" % (e["name"], ", ".join(e.get("reasons", []))) for e in evidence_paths),
-                         "; I/O to it queues (queue_if_no_path)" if m.get("queueing") else ""),
-                     evidence=common_ev)
-            findings.append(f)
-        elif failed:
-            f = dict(base, kind="some_paths_failed",
-                     reason="map %s: %d of %d paths fail (%s); working: %s" % (
-                         m.get("name"), len(failed), len(paths), ", ".join(str(x) for x in failed),
-                         ", ".join(str(x) for x in ok + unknown)),
-                     evidence=common_ev)
-            findings.append(f)
-        parts, uev = _usage(m)
-        if parts:
-            findings.append(dict(base, kind="in_use",
-                                 reason="map %s is in use: %s" % (m.get("name"), "; ".join(parts)),
-                                 evidence=uev))
-    disks = snapshot.get("disks") or {}
-    map_dms = set(m.get("dm") for m in maps.values())
-    for name in sorted(disks):
-        d = disks[name]
-        if d.get("map") is not None:
-            continue
-        parts, uev = _usage(d, own_holders=[h for h in d.get("holders") or [] if h in map_dms])
-        base = {"object": "disk", "name": name, "wwid": d.get("wwid")}
-        if parts:
-            if d.get("transport") in SAN_TRANSPORTS:
-                findings.append(dict(base, kind="in_use",
-                                     reason="SAN disk %s (%s, no multipath map) is in use: %s"
-                                            % (name, d.get("hctl"), "; ".join(parts)),
-                                     evidence=uev))
-            continue
-        if d.get("transport") not in SAN_TRANSPORTS:
-            continue
-        ev = _disk_evidence(d)
-        findings.append(dict(base, kind="orphan_path",
-                             reason="SAN disk %s (%s, %s) belongs to no multipath map and nothing uses it"
-                                    % (name, d.get("hctl"), d.get("transport")),
-                             evidence=ev))
-    return findings
-
-
-def _disk_evidence(d):
-    ev = {k: d.get(k) for k in ("hctl", "dev", "state", "transport", "session", "serial", "wwid", "vendor",
-                                "model", "holders", "mountpoints", "swap", "openers")}
-    if d.get("probe"):
-        ev["probe"] = dict(d["probe"])
-    return ev
-
-
-# --------------------------------------------------------------------------------------------------
-# cross-check with the array
-
-
-def _serial_of(observed, record):
-    return serial_matches(observed, record.get("serial"), record.get("serial_hex"))
-
-
-def _applies(record, initiators):
-    """Is this mapping for one of this host's initiators? (Records without initiators are trusted as given.)"""
-    inits = record.get("igroup_initiators")
-    if not inits:
-        return True
-    return any(normalize_initiator(i) in initiators for i in inits)
-
-
-def _protocol_ok(record, transport):
-    proto = (record.get("igroup_protocol") or "mixed").lower()
-    if proto == "mixed" or transport not in SAN_TRANSPORTS:
-        return True
-    return (proto == "iscsi" and transport == "iscsi") or (proto in ("fcp", "fc") and transport == "fc")
-
-
-def _rec_summary(r):
-    return {k: r.get(k) for k in ("cluster", "svm", "path", "serial", "wwid", "lun_id", "igroup", "state")}
-
-
-def _path_initiators(disk, snapshot, iscsi_iqn):
-    """The initiator a path to this disk logs in with, as the kernel names it for that path: the iSCSI session's
-    initiatorname, the FC host port's WWPN. None when the kernel names none: the host-wide name (an iface may log
-    in with another; /etc/iscsi/initiatorname.iscsi may not be what the kernel uses) is never taken for it."""
-    if disk.get("initiator"):
-        return set([normalize_initiator(disk["initiator"])])
-    if disk.get("transport") == "fc":
-        for fc in (snapshot.get("host") or {}).get("fc_hosts") or []:
-            if fc.get("host") == disk.get("host") and fc.get("wwpn"):
-                return set([normalize_initiator(fc["wwpn"])])
-    return None
-
-
-# a target identity listed under two (cluster, SVM) entries of the array truth (docs/ontap.md)
-DUPLICATE_IDENTITY = "duplicate_target_identity"
-
-
-def _identities(target):
-    for name in target.get("iscsi_target_names") or []:
-        yield ("iqn", str(name).strip().lower())
-    for wwpn in target.get("fc_wwpns") or []:
-        yield ("wwpn", normalize_initiator(wwpn))
-
-
-def coverage_index(array_targets):
-    """{("iqn", name) or ("wwpn", hex): set of (cluster, svm)} from the target identities of the array truth.
-    More than one (cluster, svm) for an identity (a cloned or renamed target, identity-preserving DR or
-    migration) means nobody can say which of them serves a path to it."""
-    index = {}
-    for t in array_targets or []:
-        key = (t.get("cluster"), t.get("svm"))
-        for ident in _identities(t):
-            index.setdefault(ident, set()).add(key)
-    return index
-
-
-def duplicate_identities(array_targets):
-    """Problems ({cluster, svm, kind, identity, msg}) for each target identity listed under two (cluster, SVM)
-    entries: devices behind it are not judged, and a problem blocks every removal on the host."""
-    out = []
-    index = coverage_index(array_targets)
-    for ident in sorted(index):
-        svms = sorted(index[ident], key=str)
-        if len(svms) > 1:
-            where = ", ".join("%s/%s" % k for k in svms)
-            out.append({"cluster": svms[0][0], "svm": svms[0][1], "kind": DUPLICATE_IDENTITY,
-                        "identity": "%s %s" % ident,
-                        "msg": "target %s %s is listed under %d SVMs (%s): which one serves a path to it is "
-                               "unknown, so an outage there could look unmapped" % (ident + (len(svms), where))})
-    return out
-
-
-def address_key(address):
-    """An IP address in one comparable form (IPv6 compressed, lower case); other text stripped, lower case."""
-    text = str(address or "").strip().strip("[]")
-    try:
-        return ipaddress.ip_address(text).compressed
-    except ValueError:
-        return text.lower()
-
-
-def portal_address(portal):
-    """The address of an iSCSI portal "addr:port", "[v6]:port" or a bare address (san_snapshot brackets IPv6)."""
-    text = str(portal or "").strip()
-    if text.startswith("["):
-        return address_key(text[1:].split("]", 1)[0])
-    if text.count(":") == 1:
-        return address_key(text.split(":", 1)[0])
-    return address_key(text)
-
-
-def address_index(array_targets):
-    """{(cluster, svm): set of iSCSI data LIF addresses} of the array truth."""
-    out = {}
-    for t in array_targets or []:
-        key = (t.get("cluster"), t.get("svm"))
-        out.setdefault(key, set()).update(address_key(a) for a in t.get("iscsi_addresses") or [])
-    return out
-
-
-def serving_svm(disk, index, addresses):
-    """((cluster, svm), None) of the read SVM that serves the path to this disk -- by the session's target IQN
-    and portal address, or the FC remote port's WWPN, read from sysfs -- or (None, why not): then nothing the
-    array data says applies to it."""
-    if disk.get("transport") == "iscsi" and disk.get("target_iqn"):
-        ident, shown = ("iqn", disk["target_iqn"].strip().lower()), disk["target_iqn"]
-    elif disk.get("transport") == "fc" and disk.get("target_wwpn"):
-        ident, shown = ("wwpn", normalize_initiator(disk["target_wwpn"])), disk["target_wwpn"]
-    else:
-        return None, "target unknown: served by no SVM the array data covers"
-    svms = index.get(ident) or set()
-    if not svms:
-        return None, "target %s is served by no SVM the array data covers" % shown
-    if len(svms) > 1:
-        return None, "target %s is listed under %d SVMs (%s): which one serves it is unknown" % (
-            shown, len(svms), ", ".join("%s/%s" % k for k in sorted(svms, key=str)))
-    key = next(iter(svms))
-    if ident[0] == "iqn":
-        portal = disk.get("target_portal")
-        known = addresses.get(key) or set()
-        if not portal or portal_address(portal) not in known:
-            return None, "portal %s is not one of the iSCSI addresses of %s/%s (%s)" % (
-                portal or "unknown", key[0], key[1], ", ".join(sorted(known)) or "none read")
-    return key, None
-
-
-def served_by(disk, index, addresses=None):
-    """(cluster, svm) of the read SVM that serves the path to this disk, or None (serving_svm)."""
-    return serving_svm(disk, index, addresses or {})[0]
-
-
-def _initiator_covered(path_inits, truth_initiators):
-    """Why the records cannot hold this path's mappings (None when they can): they were read for other
-    initiators, or the truth does not say for which."""
-    if truth_initiators is None:
-        return "the array truth does not say which initiators its records were read for"
-    if ALL_INITIATORS in truth_initiators:
-        return None
-    missing = sorted(i for i in path_inits if i not in truth_initiators)
-    if missing:
-        return "initiator %s is not one the array truth was read for (%s)" % (
-            ", ".join(missing), ", ".join(sorted(truth_initiators)) or "none")
-    return None
-
-
-def _same_serial(a, b):
-    return bool(a) and bool(b) and a.strip() == b.strip()
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.findings import (
+    FAILED_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import (
+    address_index, coverage_index, disk_path_initiators, initiator_covered, protocol_ok, record_applies, record_summary,
+    same_serial, serial_of, serving_svm)
 
 
 class _Truth(object):
@@ -389,7 +44,7 @@ class _Truth(object):
         self.truth_initiators = None if array_initiators is None else set(
             i if i == ALL_INITIATORS else normalize_initiator(i) for i in array_initiators)
         self.prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
-        self.records = [r for r in (array_luns or []) if _applies(r, initiators)]
+        self.records = [r for r in (array_luns or []) if record_applies(r, initiators)]
         self.by_wwid = {}
         for r in self.records:
             if r.get("wwid"):
@@ -397,7 +52,7 @@ class _Truth(object):
         self.iqn = host.get("iscsi_iqn")
 
     def path_initiators(self, disk):
-        return _path_initiators(disk, self.snapshot, self.iqn)
+        return disk_path_initiators(disk, self.snapshot, self.iqn)
 
     def at_lun(self, disk, svm_key):
         """Array records mapped at this disk's LUN id by the SVM that serves this path (cluster + SVM), for the
@@ -408,7 +63,7 @@ class _Truth(object):
         path_inits = self.path_initiators(disk)
         out = []
         for r in self.records:
-            if r.get("lun_id") != lun or not _protocol_ok(r, disk.get("transport")):
+            if r.get("lun_id") != lun or not protocol_ok(r, disk.get("transport")):
                 continue
             if (r.get("cluster"), r.get("svm")) != svm_key:
                 continue
@@ -423,7 +78,7 @@ def _path_coverage(truth, disk, pev):
     """(svm_key, path initiators, why not covered): the SVM whose data covers this path, or None and why."""
     svm_key, why_not = serving_svm(disk, truth.index, truth.addresses)
     path_inits = truth.path_initiators(disk)
-    not_read = _initiator_covered(path_inits, truth.truth_initiators) if path_inits else None
+    not_read = initiator_covered(path_inits, truth.truth_initiators) if path_inits else None
     if svm_key is None:
         return None, path_inits, "%s: %s" % (disk.get("name"), why_not)
     if not path_inits:
@@ -443,10 +98,10 @@ def _lun_reuse(disk, probe, cands, w, mine, pev):
     # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
     # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
     # identity alone never decides.
-    host_differs = not _same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
-    if live and host_differs and not any(_serial_of(live, r) for r in mine):
+    host_differs = not same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
+    if live and host_differs and not any(serial_of(live, r) for r in mine):
         pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
-        live_hits = [r for r in cands if _serial_of(live, r)]
+        live_hits = [r for r in cands if serial_of(live, r)]
         others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
         if others:
             why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
@@ -487,7 +142,7 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
         seen["served"].add(svm_key)
     cands = truth.at_lun(disk, svm_key) if w.startswith(truth.prefixes) and svm_key and path_inits else None
     if cands:
-        pev["array_at_lun"] = [_rec_summary(r) for r in cands]
+        pev["array_at_lun"] = [record_summary(r) for r in cands]
         why = _lun_reuse(disk, probe, cands, w, mine, pev)
         if why:
             pev["mismatch"] = why
@@ -543,7 +198,7 @@ def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
     mine = truth.by_wwid.get(w, [])
     seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": []}
     ev["paths"] = [_judge_path(truth, disk, state, probe, w, mine, seen) for disk, state, probe in path_items]
-    ev["array_mappings"] = [_rec_summary(r) for r in mine]
+    ev["array_mappings"] = [record_summary(r) for r in mine]
     ev["coverage"] = [{"cluster": k[0], "svm": k[1]} for k in sorted(seen["served"], key=str)]
     ev["working_paths"], ev["failed_paths"] = seen["working"], seen["failed"]
     lun = None
@@ -604,7 +259,7 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_
             continue
         probe = d.get("probe")
         state = _disk_state(d, probe)
-        parts, uev = _usage(d, own_holders=[h for h in d.get("holders") or [] if h in map_dms])
+        parts, uev = usage_of(d, own_holders=[h for h in d.get("holders") or [] if h in map_dms])
         extra = {"in_use": bool(parts)}
         if parts:
             extra["usage"] = uev
@@ -673,7 +328,7 @@ def disk_state(disk, probe):
 
 def _disk_state(disk, probe):
     # a running sd is what the kernel reports active: only "no LU there" fails it (PROBE_FAILS_ACTIVE)
-    if _probe_fails(probe, disk.get("state") == "running"):
+    if probe_fails(probe, disk.get("state") == "running"):
         return "failed"
     if disk.get("state") in FAILED_DEV_STATES:
         return "failed"
@@ -684,7 +339,6 @@ def _disk_state(disk, probe):
     return "unknown"
 
 
-# --------------------------------------------------------------------------------------------------
 # corruption risk
 
 
@@ -711,7 +365,7 @@ def corruption_risks(snapshot):
         for label, obj, own_holders in objs:
             if not obj:
                 continue
-            uses, ev = _uses(obj, own_holders=own_holders)
+            uses, ev = uses_of(obj, own_holders=own_holders)
             workload = [o for o in ev["openers"] if (o.get("comm") or "") not in TRANSIENT_OPENERS]
             busy = [u["text"] for u in uses if u["kind"] != USE_TRANSIENT_OPENER]
             if busy:

@@ -11,11 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_plan import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 
 # no single kernel touch, wait or flush budget of these modules is meant to take longer
 MAX_SECONDS = 3600.0
@@ -49,7 +50,7 @@ def check_seconds(module, names, result=None, maximum=None):
 def fail_from(module, exc, result, what=None):
     """fail_json for the errors of reading, planning and acting, each in its words (`what` prefixes the message)."""
     prefix = "%s: " % what if what else ""
-    if isinstance(exc, san_act.ExecutionError):
+    if isinstance(exc, act_context.ExecutionError):
         failure = exc.to_dict()
         msg = failure.pop("msg")
         result.update(failure)  # executed, failed_step and refusal, deadline or queueing_restored
@@ -58,7 +59,7 @@ def fail_from(module, exc, result, what=None):
         module.fail_json(msg="%srefused: %s; nothing changed" % (prefix, exc), refusal=exc.to_dict(), **result)
     if isinstance(exc, san_validate.InvalidInput):
         module.fail_json(msg="%sinvalid input: %s; nothing changed" % (prefix, exc), **result)
-    if isinstance(exc, (deadline.DeadlineExceeded, san_read.Unread)):
+    if isinstance(exc, (deadline.DeadlineExceeded, obs_reread.Unread)):
         module.fail_json(msg="%s%s; nothing changed" % (prefix, exc), **result)
     raise exc
 
@@ -75,7 +76,7 @@ def execute(module, plan, host, result, changes=bool, report=None, what=None):
         module.exit_json(**result)
     try:
         result["executed"] = san_act.execute(plan, host)
-    except san_act.ExecutionError as exc:
+    except act_context.ExecutionError as exc:
         result["executed"] = exc.executed
         result["changed"] = bool(changes(exc.executed))
         if report:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The judged SAN snapshot of a host: read it (san_read.Host), then judge it against the array truth (san_judge).
+"""The judged SAN snapshot of a host: read it (observe.read.Host), then judge it against the array truth (san_judge).
 
 One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, verdicts,
 the extra probes a verdict hangs on, verdicts again, what the verdicts rest on (`array`), corruption risks.
@@ -11,8 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_judge
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 DEFAULT_PREFIXES = ("3600a0980",)
 
@@ -42,7 +44,7 @@ def check_prefixes(prefixes):
 def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     """Snapshot + findings (+ verdicts, array, corruption_risks when `truth` is given)."""
     san = reader.snapshot(probe=probe)
-    san["findings"] = san_judge.host_findings(san)
+    san["findings"] = judge_findings.host_findings(san)
     if truth is None:
         return san
     luns, targets = truth.get("luns") or [], truth.get("targets") or []
@@ -61,8 +63,8 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
                                                     array_initiators=initiators)
     # an identity under two SVMs blocks the host even when the truth's source did not say so (a caller's truth)
     problems = list(truth.get("problems") or [])
-    said = set(p.get("identity") for p in problems if p.get("kind") == san_judge.DUPLICATE_IDENTITY)
-    problems.extend(p for p in san_judge.duplicate_identities(targets) if p["identity"] not in said)
+    said = set(p.get("identity") for p in problems if p.get("kind") == judge_coverage.DUPLICATE_IDENTITY)
+    problems.extend(p for p in judge_coverage.duplicate_identities(targets) if p["identity"] not in said)
     san["array"] = {"records": len(luns), "targets": targets, "problems": problems, "initiators": initiators,
                     "collected_at": truth.get("collected_at")}
     san["corruption_risks"] = san_judge.corruption_risks(san)

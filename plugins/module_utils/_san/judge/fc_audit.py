@@ -29,9 +29,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils import multipath_config as mc
-from ansible_collections.sanfleet.remediation.plugins.module_utils import san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils.san_identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 
 import re
 
@@ -70,7 +70,7 @@ CHECKS = {
 
 
 def tmo_settings(eff):
-    """The part of an effective configuration (multipath_config.to_dict of `multipathd show config`) the rport
+    """The part of an effective configuration (judge.multipath_audit.to_dict of `multipathd show config`) the rport
     rules read: polling_interval, and no_path_retry / dev_loss_tmo / fast_io_fail_tmo of defaults, overrides,
     the device entries that set one of them (in order: the later matching entry wins) and multipaths."""
     def pick(values):
@@ -137,7 +137,7 @@ def _expected(settings, vendor, product, wwid, gen):
     npr = next((e["no_path_retry"] for e in settings.get("multipaths") or []
                 if wwid and e.get("wwid") == wwid), None)
     if npr is None:
-        npr = mc.resolve(eff, vendor or "", product or "", "no_path_retry")[0]
+        npr = judge_multipath_audit.resolve(eff, vendor or "", product or "", "no_path_retry")[0]
     queue = str(npr).strip('"') == "queue"
     retries = _number(npr) if npr is not None and not queue else None
     checkint = DEFAULT_CHECKINT
@@ -155,7 +155,7 @@ def _expected(settings, vendor, product, wwid, gen):
         min_dev_loss = UINT_MAX
     else:
         min_dev_loss = 0
-    raw_dev = mc.resolve(eff, vendor or "", product or "", "dev_loss_tmo")[0]
+    raw_dev = judge_multipath_audit.resolve(eff, vendor or "", product or "", "dev_loss_tmo")[0]
     if raw_dev is None:
         dev = 0
     elif str(raw_dev).strip('"') == "infinity":
@@ -165,7 +165,7 @@ def _expected(settings, vendor, product, wwid, gen):
         if dev is None or dev < 0:
             problems.append("dev_loss_tmo %r is not a number of seconds" % raw_dev)
             return None, None, problems, False
-    raw_fast = mc.resolve(eff, vendor or "", product or "", "fast_io_fail_tmo")[0]
+    raw_fast = judge_multipath_audit.resolve(eff, vendor or "", product or "", "fast_io_fail_tmo")[0]
     if raw_fast is None:
         fast = DEFAULT_FAST_IO_FAIL
     elif str(raw_fast).strip('"') in ("off", "-1"):
@@ -273,7 +273,7 @@ def _rport_findings(snapshot, r, settings, scope, wwpn_form):
     paths = [d for d in devices if d.get("map")]
     # the collection's remedy (multipath_conf, its devices) reaches these paths only: another array's rport
     # is for information
-    in_scope = any(d.get("vendor") and mc.entry_matches(t, d["vendor"], d.get("model") or "")
+    in_scope = any(d.get("vendor") and judge_multipath_audit.entry_matches(t, d["vendor"], d.get("model") or "")
                    for d in paths for t in scope)
     aside = "" if in_scope else (" (for information: its paths are not devices of the audit's scope %s)"
                                  % ", ".join("%s/%s" % (t.get("vendor"), t.get("product")) for t in scope))

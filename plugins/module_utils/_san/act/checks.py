@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Re-checks right before an act: identity of a map or disk against the plan's step (through the reader, never
+own reads), the array truth's age, and that a unit planned because every path failed is still dead."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
+    ActFailed, UNIT_ATTENTION_RETRIES)
+
+
+def verify_map(host, step, allow_absent=True, allow_openers=False):
+    """Re-read the map of `step` and compare it with step.expect; re-check that nothing uses it.
+
+    allow_openers: processes may hold it (a dead unmapped map, see plan.maps.dead_unmapped_map), and so may as many
+    unseen opens as the plan attributed to killed tasks still closing it (expect.exiting_opens, never more); mounts,
+    swap and holders still refuse. Returns the live map_info, or None when it is gone (and allow_absent)."""
+    expect = step.get("expect") or {}
+    m = host.map_now(expect.get("wwid") or step["target"])
+    if m is None:
+        if allow_absent:
+            return None
+        raise ActFailed(step["target"], "map is gone")
+    diff = plan_steps.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
+    new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
+    if expect.get("slaves") is not None and new_paths:
+        diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
+    if diff:
+        raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
+                      % plan_disks.describe_diff(diff), evidence={"diff": diff})
+    info = dict(m)
+    if m.get("holders"):
+        info["holders"] = host.holders_now(m.get("holders"))
+    plan_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
+                                exiting_opens=expect.get("exiting_opens") or 0)
+    return m
+
+
+def verify_identity(host, step, options=None):
+    """Re-read the disk of `step` (by name) and refuse if H:C:T:L, major:minor, WWID or serial differ from
+    step.expect, or if it is now in use or part of a live map. Returns the live disk, or None when gone."""
+    options = options or {}
+    expect = step.get("expect") or {}
+    name = expect.get("name") or step["target"]
+    d = host.disk_now(name)
+    if d is None:
+        return None
+    diff = plan_steps.identity_diff(expect, d)
+    if diff:
+        raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
+                      "was reused or the LUN changed — nothing written" % plan_disks.describe_diff(diff),
+                      evidence={"diff": diff})
+    info = dict(d)
+    info["holders"] = host.disk_holders_now(d)
+    own_map = host.map_now(d["map"]) if d.get("map") else None
+    plan_disks.check_disk_deletable(info, options, obs_reread.live_maps(d, info["holders"], own_map))
+    return d
+
+
+def verify_truth_age(host, target):
+    """Refuse when the array truth the plan judged with is older than truth_max_age NOW: the plan checked its age
+    against the host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
+    if host.truth_collected_at is None or host.truth_max_age is None:
+        return
+    age = host.wall() - float(host.truth_collected_at)
+    if -age > san_plan.TRUTH_CLOCK_SKEW:
+        raise Refused(target, "truth_age_unknown", "the array truth is dated %.0fs after this host's clock at act "
+                      "time: its age cannot be checked; nothing of it is touched" % -age,
+                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
+    if age > float(host.truth_max_age):
+        raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
+                      "have been mapped back since; nothing of it is touched" % (age, float(host.truth_max_age)),
+                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
+
+
+def _probe_past_unit_attention(host, sd):
+    """A probe of `sd`; once more when it answered UNIT ATTENTION (a LUN just mapped back reports its inventory
+    change to the first command, which the checker of a plain sd never consumed): the second answer says what
+    the LU is now."""
+    probe, seen = host.reader.probe_path(sd), []
+    while (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower() \
+            and len(seen) < UNIT_ATTENTION_RETRIES:  # one per pending condition (inventory change, power on, ...)
+        seen.append(probe.get("sense"))
+        probe = dict(host.reader.probe_path(sd), after_unit_attention=seen)
+    return probe
+
+
+def verify_still_dead(host, step, obj, kind="map"):
+    """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed): the truth's age
+    now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again (san_probe, with its
+    deadlines) and judged by the plan's own rule (san_plan.unproven_failures). A path that works again means the
+    LUN may be mapped back (the truth can be truth_max_age old): refused as `came_back`. Returns {sd: probe}."""
+    target = "%s %s" % (kind, obj.get("name"))
+    verify_truth_age(host, target)
+    if not (step.get("expect") or {}).get("dead"):
+        return {}
+    names = [p.get("name") for p in obj.get("paths") or []] if kind == "map" else [obj.get("name")]
+    probes = dict((n, _probe_past_unit_attention(host, n)) for n in names if n)
+    fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
+    # a path that answers READY now is back even while the kernel's path state still says failed (the checker
+    # has not run since the LUN was mapped again)
+    alive = sorted(set(san_plan.unproven_failures(fresh, kind)) |
+                   set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING))
+    if alive:
+        raise Refused(target, "came_back", "came back since the plan: path(s) %s no longer failed (probe now: %s); "
+                      "the LUN may be mapped to this host again, nothing of it is removed"
+                      % (", ".join(alive), ", ".join("%s: %s" % (n, (r or {}).get("result"))
+                                                     for n, r in sorted(probes.items()))),
+                      evidence={"paths": list(obj.get("paths") or []), "probes": probes,
+                                "state": obj.get("state")})
+    return probes

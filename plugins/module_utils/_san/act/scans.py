@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Targeted scans: the exact H:C:T:L of one LUN, a disk's rescan, wait for it, verify the LUN read back (never a
+`- - -` whole-bus rescan)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, serial_matches
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
+    child_checked_write, child_write, sysfs_write)
+
+
+def scan_exact_lun(host, step):
+    expect = step.get("expect") or {}
+    m = HCTL_RE.match(step["target"])
+    if not m:
+        raise Refused(step["target"], "invalid", "is not an H:C:T:L")
+    h, c, t, lun = [int(x) for x in m.groups()]
+    info = obs_reread.scsi_host_info(host, h)
+    transport = (info or {}).get("transport")
+    if transport not in SAN_TRANSPORTS and not host.allow_non_san:
+        raise Refused("host%d" % h, "not_san_host", "SCSI host%d is %s, not an iSCSI/FC host; not scanning"
+                      % (h, transport or "absent"))
+    if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
+        raise Refused("host%d" % h, "no_target", "target %d:%d:%d is gone; not scanning" % (h, c, t))
+    if expect.get("absent") and obs_reread.disk_at(host, step["target"]) is not None:
+        return {"outcome": "already_present"}
+    data = "%d %d %d" % (c, t, lun)
+    sysfs_write(host, child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
+                "host%d" % h, "write '%s' to /sys/class/scsi_host/host%d/scan" % (data, h))
+    return {"outcome": "done", "written": data, "host": "host%d" % h, "transport": transport}
+
+
+def rescan_disk(host, step):
+    expect = step.get("expect") or {}
+    d = host.reader.disk(expect.get("name") or step["target"])
+    if d is None:
+        raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
+    diff = plan_steps.identity_diff(expect, d, ("name", "hctl", "dev"))
+    if diff:
+        raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
+                      % plan_disks.describe_diff(diff))
+    sysfs_write(host, child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
+                "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
+    return {"outcome": "done", "hctl": d["hctl"]}
+
+
+def wait_disk_present(host, step):
+    hctl = step["target"]
+    end = host.clock() + host.wait_timeout
+    while True:
+        name = obs_reread.disk_at(host, hctl)
+        if name:
+            d = host.reader.disk(name)
+            if d is not None and d.get("hctl") == hctl:
+                return {"outcome": "done", "name": name}
+        if host.clock() >= end:
+            raise ActFailed(hctl, "no disk appeared within %.0fs of the scan" % host.wait_timeout)
+        host.sleep(host.poll_interval)
+
+
+def verify_lun(host, step):
+    """verify_identity step after a scan/rescan: the disk at H:C:T:L must show the expected WWID/serial."""
+    expect = step.get("expect") or {}
+    hctl = expect.get("hctl") or step["target"]
+    name = obs_reread.disk_at(host, hctl)
+    d = host.reader.disk(name) if name else None
+    if d is None:
+        raise ActFailed(hctl, "no disk at %s to verify" % hctl)
+    bad = {}
+    if expect.get("wwid") and (d.get("wwid") or "").lower() != expect["wwid"].lower():
+        bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
+    if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):
+        bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
+    if bad:
+        raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
+                        % (name, plan_disks.describe_diff(bad)), {"diff": bad})
+    return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The batch child: one forked child (deadline.call) reads the listing and up to READ_BATCH block devices with
+their openers and mounts at once; Host splits a host into batches and re-reads a batch that did not finish."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
+    read_dm, read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sd, read_sessions)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
+    multipathd_pids, read_kernel_users, read_mounts, read_procs)
+
+
+def devices_to_read(listing, names=None):
+    """The sd devices asked for (all when `names` is None) and every dm device of `listing`, in reading order."""
+    wanted = listing if names is None else [n for n in names if n in listing]
+    return [n for n in sorted(wanted) if SD_RE.match(n)] + [n for n in sorted(listing) if DM_RE.match(n)]
+
+
+def read_batch(root, names=None, limit=None):
+    """Everything from sysfs and /proc in one go (the child of deadline.call), with at most `limit` block devices:
+    the names of the others come back in "unread", for the next children."""
+    listing = read_listing(root)
+    devices = devices_to_read(listing, names)
+    now, later = (devices, []) if limit is None else (devices[:limit], devices[limit:])
+    unreadable, exiting = [], []
+    out = {"sd": {}, "dm": {}}
+    add_devices(out, read_devices(root, now))
+    out.update({
+        "listing": listing,
+        "unread": later,
+        "initiators": read_initiators(root),
+        "fc_rports": read_fc_rports(root),
+        "sessions": read_sessions(root),
+        "mounts": read_mounts(root),
+        "procs": read_procs(root, unreadable, exiting),
+        "procs_unreadable": unreadable,
+        "procs_exiting": exiting,
+        "kernel_users": read_kernel_users(root),
+        "multipathd_pids": multipathd_pids(root),
+        "other_blocks": read_other_blocks(root),
+    })
+    return out
+
+
+def read_devices(root, names):
+    """{name: sysfs of the device} for the given sd and dm devices (one child of Host.read_each)."""
+    return dict((n, read_sd(root, n) if SD_RE.match(n) else read_dm(root, n)) for n in names
+                if SD_RE.match(n) or DM_RE.match(n))
+
+
+def add_devices(raw, devices):
+    """Files a {name: device} read under raw["sd"] or raw["dm"]."""
+    for name, device in devices.items():
+        raw["sd" if SD_RE.match(name) else "dm"][name] = device

@@ -1,0 +1,324 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The act-time re-reads: what the act checks right before it changes anything (SCSI host targets, the disk at
+an H:C:T:L, by-id links, holders, leftovers, the wwids file, live dm names, references) and View, one read of
+the host per batch of steps. Each read_* here runs in a forked child (Host.sysfs)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import listdir, read_text, rooted
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import RPORT_DIR_RE, TARGET_DIR_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import multipathd_pids
+
+
+# re-reads the act functions ask for right before they act (`host` is anything with sysfs() and path():
+# observe.read.Host or act.context.ActContext); each read_* runs in a forked child
+
+
+def read_scsi_host(sys_root, h):
+    """(runs in a forked child) transport and existing targets of SCSI host h."""
+    base = os.path.join(sys_root, "class")
+    if os.path.exists(os.path.join(base, "iscsi_host", "host%d" % h)):
+        transport = "iscsi"
+    elif os.path.exists(os.path.join(base, "fc_host", "host%d" % h)):
+        transport = "fc"
+    elif os.path.exists(os.path.join(base, "scsi_host", "host%d" % h)):
+        transport = "other"
+    else:
+        return None
+    targets = []
+    dev = os.path.join(base, "scsi_host", "host%d" % h, "device")
+    level = [dev]
+    for depth in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
+        nxt = []
+        for d in level:
+            try:
+                entries = os.listdir(d)
+            except OSError:
+                continue
+            for e in entries:
+                m = TARGET_DIR_RE.match(e)
+                if m and int(m.group(1)) == h:
+                    targets.append("%s:%s:%s" % m.groups())
+                elif e.startswith("session") or e.startswith("rport-"):
+                    nxt.append(os.path.join(d, e))
+                    if transport == "fc" and e.startswith("rport-"):
+                        t = _fc_rport_target(os.path.join(d, e), e, h)
+                        if t:
+                            targets.append(t)
+        level = nxt
+    return {"host": h, "transport": transport, "targets": sorted(set(targets))}
+
+
+def _fc_rport_target(path, name, h):
+    """"H:C:T" an exact scan may address through this FC remote port, or None. The kernel removes a target
+    directory with its last LUN (a reused or unmapped only LUN), but the rport keeps its channel and
+    scsi_target_id, and a scan of "C T L" reaches it while the rport is Online (Marginal too) -- the kernel's
+    FC user scan looks up the rport, not the target directory. A Blocked or Not Present rport cannot be scanned."""
+    m = RPORT_DIR_RE.match(name)
+    if not m or int(m.group(1)) != h:
+        return None
+    attrs = os.path.join(path, "fc_remote_ports", name)
+    state = (read_text(os.path.join(attrs, "port_state")) or "").strip()
+    tid = (read_text(os.path.join(attrs, "scsi_target_id")) or "").strip()
+    if state not in ("Online", "Marginal") or not tid.isdigit():
+        return None
+    return "%d:%s:%s" % (h, m.group(2), tid)
+
+
+def scsi_host_info(host, h):
+    return host.sysfs(read_scsi_host, (host.path("/sys"), int(h)), "read SCSI host%d" % int(h))
+
+
+def read_disk_at(sys_root, hctl):
+    block = os.path.join(sys_root, "class", "scsi_device", hctl, "device", "block")
+    if not os.path.isdir(os.path.join(sys_root, "class", "scsi_device", hctl)):
+        return None
+    try:
+        names = sorted(os.listdir(block))
+    except OSError:
+        return ""  # a scsi_device without a block device (yet)
+    return names[0] if names else ""
+
+
+def disk_at(host, hctl):
+    """Name of the sd at H:C:T:L; "" when the scsi_device exists without a disk; None when absent."""
+    return host.sysfs(read_disk_at, (host.path("/sys"), hctl), "read scsi_device %s" % hctl)
+
+
+def read_links_to(by_id, names):
+    """{name: [/dev/disk/by-id entries linking to it]} for every name, from one listing of by_id."""
+    out = dict((n, []) for n in names)
+    for e in sorted(listdir(by_id)):
+        try:
+            target = os.path.basename(os.readlink(os.path.join(by_id, e)))
+        except OSError:
+            continue
+        if target in out:
+            out[target].append(e)
+    return out
+
+
+def by_id_links(host, name):
+    return host.sysfs(read_links_to, (host.path("/dev/disk/by-id"), [name]), "read /dev/disk/by-id")[name]
+
+
+def read_holders(sys_root, names):
+    out = []
+    for n in names:
+        d = {"name": n, "uuid": None, "dm_name": None}
+        for key, f in (("uuid", "uuid"), ("dm_name", "name")):
+            try:
+                with open(os.path.join(sys_root, "block", n, "dm", f)) as fh:
+                    d[key] = fh.read().strip()
+            except (IOError, OSError):
+                pass
+        out.append(d)
+    return out
+
+
+def describe_holders(host, holders):
+    """Holder names -> [{name, uuid, dm_name}] so refusals can say LVM/kpartx/LUKS/md (sysfs attributes only)."""
+    names = [h.get("name") if isinstance(h, dict) else h for h in holders or []]
+    if not names:
+        return []
+    return host.sysfs(read_holders, (host.path("/sys"), names), "read holders")
+
+
+def read_partition_holders(sys_root, name, parts):
+    out = []
+    for part in parts:
+        try:
+            out.extend(os.listdir(os.path.join(sys_root, "block", name, part, "holders")))
+        except OSError:
+            continue
+    return out
+
+
+def disk_holders(host, disk):
+    """Holders of a disk and of its partitions (an LVM PV on sdc1 holds sdc too), described by kind."""
+    names = [h.get("name") if isinstance(h, dict) else h for h in disk.get("holders") or []]
+    parts = [p for p in disk.get("partitions") or [] if isinstance(p, str) and p.startswith(disk.get("name") or "-")]
+    if parts:
+        for h in host.sysfs(read_partition_holders, (host.path("/sys"), disk["name"], parts),
+                            "read partition holders of %s" % disk["name"]):
+            if h not in names:
+                names.append(h)
+    return describe_holders(host, names)
+
+
+def live_maps(disk, holders, own_map=None):
+    """The multipath maps a disk still belongs to: {map name and dm-N: map} of `own_map` (the disk's map as the
+    caller's current read shows it, None when it is gone), and {dm-N: {name, dm}} of each holder (as disk_holders
+    describes them) that is a multipath map."""
+    out = {}
+    m = own_map if disk.get("map") else None
+    if m is not None:
+        out[disk["map"]] = out[m.get("dm")] = m
+    for h in holders:
+        if map_wwid(h.get("uuid")):
+            out.setdefault(h["name"], {"name": h.get("dm_name") or h["name"], "dm": h["name"]})
+    return out
+
+
+def multipathd_seen(raw):
+    """True/False from the read's /proc scan for multipathd; None when that scan did not finish."""
+    if "multipathd" in (raw.get("unread_pieces") or []):
+        return None
+    return bool(raw.get("multipathd_pids"))
+
+
+def multipathd_running(host):
+    """multipathd runs (found in /proc). A command to its socket when it does not would start it through socket
+    activation, on a host whose admin stopped it: the acts then use the kernel-side dmsetup forms."""
+    return bool(host.call(multipathd_pids, (host.root,), timeout=host.command_timeout,
+                          what="scan of /proc for multipathd"))
+
+
+def read_leftovers(sys_root, by_id, items):
+    """(runs in a forked child) what is left of deleted disks, for [[name, hctl], ...] in one pass: per name
+    {hctl_now: the H:C:T:L /sys/block/<name> belongs to now (None when gone), at: the disk at the old H:C:T:L
+    (read_disk_at), links: /dev/disk/by-id links to <name>}."""
+    links = read_links_to(by_id, set(name for name, _hctl in items))
+    out = {}
+    for name, hctl in items:
+        dev_link = os.path.join(sys_root, "block", name, "device")
+        hctl_now = os.path.basename(os.path.realpath(dev_link)) if os.path.exists(dev_link) else None
+        out[name] = {"hctl_now": hctl_now, "at": read_disk_at(sys_root, hctl) if hctl else None,
+                     "links": links[name]}
+    return out
+
+
+def leftovers(host, items):
+    return host.sysfs(read_leftovers, (host.path("/sys"), host.path("/dev/disk/by-id"), [list(i) for i in items]),
+                      "read of %d deleted disk(s) in sysfs and /dev/disk/by-id" % len(items))
+
+
+def read_wwids_listed(path, wwids):
+    """(runs in a forked child) {wwid: listed} for every wwid, from one read of the wwids file; None when it cannot
+    be read."""
+    try:
+        with open(path) as fh:
+            lines = set(line.strip() for line in fh)
+    except (IOError, OSError):
+        return None
+    return dict((w, "/%s/" % w in lines) for w in wwids)
+
+
+def wwids_listed(host, wwids_file, wwids):
+    return host.sysfs(read_wwids_listed, (host.path(wwids_file), list(wwids)), "read the wwids file")
+
+
+class Unread(RuntimeError):
+    """A device the read did not finish for: neither present nor absent can be claimed (an act step fails)."""
+
+
+def unread_names(raw, kind):
+    """The sd or dm names of a read whose sysfs read did not finish (their answer is None)."""
+    return sorted(n for n, d in (raw.get(kind) or {}).items() if d is None)
+
+
+def absent_map(raw, key):
+    """None for a map the read does not show, unless a dm device was not read: it may be that map."""
+    unread = unread_names(raw, "dm")
+    if unread:
+        raise Unread("cannot tell whether map %s is still there: the sysfs read of %s did not finish"
+                     % (key, ", ".join(unread)))
+    return None
+
+
+def absent_disk(raw, name):
+    """None for an sd the read does not show, unless its own sysfs read did not finish."""
+    if name in (raw.get("sd") or {}):
+        raise Unread("cannot tell whether %s is still there: its sysfs read did not finish" % name)
+    return None
+
+
+class View(object):
+    """The host as ONE read showed it (sysfs and /proc in one child, one dmsetup round for every map, one
+    multipathd query): what a batch of act steps of one kind verifies identity against, instead of one re-read
+    per step (act.execute.execute). Lookups answer like Host.map() and Host.disk()."""
+
+    def __init__(self, snap, raw):
+        self.snap = snap
+        self.raw = raw
+        # None when the scan did not finish: the act asks again, under its own deadline (never "not running")
+        self.multipathd_running = multipathd_seen(raw)
+        self.links = None  # {sd name: /dev/disk/by-id links}, read with the view by the steps that need them
+        self._maps = {}
+        for m in (snap.get("maps") or {}).values():
+            m["errors"] = snap.get("errors") or []
+            for key in (m.get("name"), m.get("dm"), m.get("wwid"), (m.get("wwid") or "").lower()):
+                if key:
+                    self._maps[key] = m
+
+    def map(self, name_or_wwid):
+        m = self._maps.get(name_or_wwid)
+        return m if m is not None else absent_map(self.raw, name_or_wwid)
+
+    def disk(self, name):
+        d = (self.snap.get("disks") or {}).get(name)
+        return d if d is not None else absent_disk(self.raw, name)
+
+    def holders(self, names):
+        """[{name, uuid, dm_name}] of holder names, from the dm devices of this read (describe_holders)."""
+        dms = self.raw.get("dm") or {}
+        return [{"name": n, "uuid": (dms.get(n) or {}).get("uuid"), "dm_name": (dms.get(n) or {}).get("dm_name")}
+                for n in names]
+
+    def disk_holders(self, disk):
+        """disk_holders() from this read: the holders of the disk and of its partitions."""
+        names = [h.get("name") if isinstance(h, dict) else h for h in disk.get("holders") or []]
+        for part in ((self.raw.get("sd") or {}).get(disk.get("name")) or {}).get("partitions") or []:
+            names.extend(h for h in part.get("holders") or [] if h not in names)
+        return self.holders(names)
+
+
+def read_live_dm_names(root):
+    """The names of the dm devices there now (/sys/block/dm-*/dm/name: a /dev/mapper entry is udev's, and outlives
+    its device until udev handles the remove event)."""
+    names = set()
+    for dm in listdir(rooted(root, "/sys/block")):
+        if DM_RE.match(dm):
+            name = read_text(rooted(root, "/sys/block/%s/dm/name" % dm))
+            if name:
+                names.add(name)
+    return names
+
+
+def read_references(root, unit_dir, files, wanted):
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir; a line
+    field naming a device that is still there (a live dm name, a by-id link present) is left out."""
+    live = read_live_dm_names(root)
+
+    def is_live(value):
+        # exists, not lexists: a by-id link udev has not yet removed dangles, and names no live device
+        return san_refs.live_name(value, live, lambda path: os.path.exists(rooted(root, path)))
+    found = []
+    for kind, path in files:
+        try:
+            with open(os.path.join(root, path.lstrip("/"))) as fh:
+                found.extend(san_refs.find_references(kind, path, fh.read(), wanted, is_live))
+        except (IOError, OSError):
+            continue
+    units = os.path.join(root, unit_dir.lstrip("/"))
+    try:
+        names = sorted(n for n in os.listdir(units) if n.endswith(".mount"))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(units, name)) as fh:
+                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
+                                                      is_live))
+        except (IOError, OSError):
+            continue
+    return found

@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The sysfs readers: block devices (sd, dm, the others), their attributes, holders and aliases, the local disks,
+the initiators, FC remote ports and iSCSI sessions. Each runs in a forked child (deadline.call); nothing here
+opens a device."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    SESSION_RE, map_wwid, transport_of)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import (
+    listdir, mount_table, on_network_fs, read_attrs, read_text, realpath, resolve, rooted)
+
+
+HOST_RE = re.compile(r"^host(\d+)$")
+
+
+TARGET_DIR_RE = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
+
+
+def read_listing(root):
+    """Names and major:minor of the sd and dm block devices."""
+    out = {}
+    for name in listdir(rooted(root, "/sys/block")):
+        if SD_RE.match(name) or DM_RE.match(name):
+            out[name] = read_text(rooted(root, "/sys/block/%s/dev" % name))
+    return out
+
+
+def _block(root, name, **files):
+    """(base, {name, dev, size, holders} + the given attribute files) of /sys/block/<name>; None when it is gone."""
+    base = "/sys/block/%s" % name
+    dev = read_text(rooted(root, base + "/dev"))
+    if dev is None and not os.path.isdir(rooted(root, base)):
+        return None, None
+    out = read_attrs(root, base, size="size", **files)
+    out.update(name=name, dev=dev, holders=listdir(rooted(root, base + "/holders")))
+    return base, out
+
+
+def read_sd(root, name):
+    base, out = _block(root, name, vendor="device/vendor", model="device/model", state="device/state",
+                       wwid="device/wwid")
+    if out is None:
+        return None
+    real = realpath(root, base)
+    devlink = realpath(root, base + "/device")
+    raw80 = read_text(rooted(root, base + "/device/vpd_pg80"), binary=True)
+    # FC: the remote port (the array's target port) this disk is reached through; its WWPN says which SVM serves it
+    rport = [c for c in (real or "").split("/") if c.startswith("rport-")]
+    rport_wwpn = read_text(rooted(root, "/sys/class/fc_remote_ports/%s/port_name" % rport[-1])) if rport else None
+    parts = []
+    for entry in listdir(rooted(root, base)):
+        if entry.startswith(name) and entry[len(name):].isdigit():
+            parts.append({
+                "name": entry,
+                "dev": read_text(rooted(root, "%s/%s/dev" % (base, entry))),
+                "holders": listdir(rooted(root, "%s/%s/holders" % (base, entry))),
+            })
+    out.update(sysfs_path=real, device_path=devlink, partitions=parts, rport_wwpn=rport_wwpn,
+               vpd_pg80=list(bytearray(raw80)) if raw80 is not None else None)
+    return out
+
+
+def read_dm(root, name):
+    base, out = _block(root, name, dm_name="dm/name", uuid="dm/uuid")
+    if out is not None:
+        out["slaves"] = listdir(rooted(root, base + "/slaves"))
+    return out
+
+
+def read_block_names(root):
+    """Every name in /sys/block (sd, dm, md, nvme, ...): the list a batched read of the devices goes through."""
+    return listdir(rooted(root, "/sys/block"))
+
+
+def read_blocks(root, names):
+    """{name: device} for the given names of /sys/block, with slaves, dm name and uuid, partitions and, for an
+    sd, its transport (one child of Host.read_each); a device gone since the listing is left out."""
+    blocks = {}
+    for name in names:
+        b = read_dm(root, name)  # dm_name and uuid stay None for a device that is not device-mapper
+        if b is None:
+            continue
+        b["partitions"] = [p for p in listdir(rooted(root, "/sys/block/" + name)) if p.startswith(name)]
+        b["transport"] = transport_of(realpath(root, "/sys/block/" + name))[0] if SD_RE.match(name) else None
+        blocks[name] = b
+    return blocks
+
+
+def _nvme_transports(root, name):
+    """The transports (pcie, tcp, rdma, fc, loop) of the controllers behind NVMe namespace `name`: its own
+    controller's, else (a native multipath head, whose device is the subsystem) every controller's of the host."""
+    own = read_text(rooted(root, "/sys/block/%s/device/transport" % name))
+    if own:
+        return [own]
+    return sorted(set(t for t in (read_text(rooted(root, "/sys/class/nvme/%s/transport" % c))
+                                  for c in listdir(rooted(root, "/sys/class/nvme"))) if t))
+
+
+def read_other_blocks(root):
+    """{name: facts} for every block device of /sys/block that is neither sd nor dm: what tells whether its I/O can
+    wait indefinitely (san_snapshot.uncounted_block_devices). An nvme device has `transports`; a loop device
+    `bound` (its loop/ directory exists) and `backing_file` with `backing_on_network` (the file on a network or
+    FUSE mount of this host's table; None when the table or the file's name cannot be read)."""
+    out = {}
+    table = None
+    for name in listdir(rooted(root, "/sys/block")):
+        if SD_RE.match(name) or DM_RE.match(name):
+            continue
+        facts = {}
+        if name.startswith("nvme"):
+            facts["transports"] = _nvme_transports(root, name)
+        elif name.startswith("loop"):
+            bound = os.path.isdir(rooted(root, "/sys/block/%s/loop" % name))
+            backing = read_text(rooted(root, "/sys/block/%s/loop/backing_file" % name)) if bound else None
+            on_network = None
+            if backing:
+                if table is None:
+                    text = read_text(rooted(root, "/proc/self/mountinfo"))
+                    table = mount_table(text) if text is not None else False
+                if table:
+                    path = backing[:-len(" (deleted)")] if backing.endswith(" (deleted)") else backing
+                    on_network = on_network_fs(path, table[0], table[1])
+            facts.update(bound=bound, size=read_text(rooted(root, "/sys/block/%s/size" % name)), backing_file=backing,
+                         backing_on_network=on_network)
+        out[name] = facts
+    return out
+
+
+def read_aliases(root, alias_dirs):
+    """{device name: the /dev links of alias_dirs (by-id, mapper, ...) that name it}: what LVM's filters see.
+    Resolving a /dev symlink does not open the device."""
+    aliases = {}
+    for d in alias_dirs:
+        for entry in listdir(rooted(root, d)):
+            full = os.path.join(d, entry)
+            aliases.setdefault(os.path.basename(resolve(rooted(root, full))), []).append(full)
+    return aliases
+
+
+def read_local_disks(root, names):
+    """{name: disk} for the sd among `names` on no iSCSI or FC transport (one child of Host.read_each): disk is
+    {name, dev, vendor, model, holder (the multipath map holding it), wwid (udev's ID_SERIAL, the name multipath
+    would give its map)}."""
+    out = {}
+    for name in names:
+        if not SD_RE.match(name) or transport_of(realpath(root, "/sys/block/" + name))[0] != "other":
+            continue
+        _base, sd = _block(root, name, vendor="device/vendor", model="device/model")
+        if sd is None:
+            continue
+        holder = None
+        for h in sd["holders"]:
+            if map_wwid(read_text(rooted(root, "/sys/block/%s/dm/uuid" % h))):
+                holder = h
+        wwid = None
+        for line in (read_text(rooted(root, "/run/udev/data/b%s" % sd["dev"])) or "").splitlines():
+            if line.startswith("E:ID_SERIAL="):
+                wwid = line.split("=", 1)[1].strip()
+        out[name] = {"name": name, "dev": sd["dev"], "vendor": sd["vendor"], "model": sd["model"], "holder": holder,
+                     "wwid": wwid}
+    return out
+
+
+def read_initiators(root):
+    iqn = None
+    text = read_text(rooted(root, "/etc/iscsi/initiatorname.iscsi"))
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line.startswith("InitiatorName="):
+            iqn = line.split("=", 1)[1].strip() or None
+    iscsi_hosts = {}
+    for h in listdir(rooted(root, "/sys/class/iscsi_host")):
+        iscsi_hosts[h] = read_text(rooted(root, "/sys/class/iscsi_host/%s/initiatorname" % h))
+    fc = []
+    for h in listdir(rooted(root, "/sys/class/fc_host")):
+        fc.append(dict(read_attrs(root, "/sys/class/fc_host/" + h, port_name="port_name", port_state="port_state",
+                                  node_name="node_name", speed="speed", fabric_name="fabric_name"),
+                       host=h))
+    return {"iqn_file": iqn, "iscsi_hosts": iscsi_hosts, "fc_hosts": fc}
+
+
+def read_fc_rports(root):
+    """(runs in a forked child) Every FC remote port: its attributes (None where unreadable) and its fc_host.
+    The FC audit (_san/judge/fc_audit.py) judges the target ones."""
+    out = []
+    for name in listdir(rooted(root, "/sys/class/fc_remote_ports")):
+        m = RPORT_DIR_RE.match(name)
+        if not m:
+            continue
+        out.append(dict(read_attrs(root, "/sys/class/fc_remote_ports/" + name, port_name="port_name",
+                                   node_name="node_name", port_state="port_state", roles="roles",
+                                   dev_loss_tmo="dev_loss_tmo", fast_io_fail_tmo="fast_io_fail_tmo",
+                                   scsi_target_id="scsi_target_id"),
+                        rport=name, host=int(m.group(1)), channel=int(m.group(2))))
+    return out
+
+
+def read_sessions(root):
+    sessions = []
+    for s in listdir(rooted(root, "/sys/class/iscsi_session")):
+        m = SESSION_RE.match(s)
+        if not m:
+            continue
+        base = "/sys/class/iscsi_session/%s" % s
+        real = realpath(root, base)
+        host = None
+        for comp in real.split("/"):
+            hm = HOST_RE.match(comp)
+            if hm:
+                host = int(hm.group(1))
+        sid = int(m.group(1))
+        addr = port = None
+        for c in listdir(rooted(root, "/sys/class/iscsi_connection")):
+            if c.startswith("connection%d:" % sid):
+                cbase = "/sys/class/iscsi_connection/%s" % c
+                addr = read_text(rooted(root, cbase + "/persistent_address")) or read_text(rooted(root, cbase + "/address"))
+                port = read_text(rooted(root, cbase + "/persistent_port")) or read_text(rooted(root, cbase + "/port"))
+                break
+        # initiator: the name this session logged in with (an iface's initiatorname overrides the file's)
+        session = read_attrs(root, base, target="targetname", initiator="initiatorname", iface="ifacename",
+                             state="state", recovery_tmo="recovery_tmo")
+        session.update(session=s, sid=sid, host=host, address=addr, port=port)
+        sessions.append(session)
+    return sessions
+
+
+RPORT_DIR_RE = re.compile(r"^rport-([0-9]+):([0-9]+)-([0-9]+)$")

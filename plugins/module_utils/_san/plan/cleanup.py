@@ -1,0 +1,427 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan the removal of stale SAN devices from the judged host: pure functions, no I/O.
+
+Observed state (what `observe.read.Host` returns) plus the verdicts and the caller's policy go in; an ordered
+list of steps (plan/steps.py) comes out. Check mode reports that list; a real run hands the same list to
+`act.execute.execute`, which runs exactly those steps in that order. The array gates (`removal_blockers`), the
+choice of units, their order by kind (HOST_ORDER) and the healthy baseline (`healthy_maps`) live here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
+    HOST_ORDER, LU_GONE, Refused, disk_identity, step)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
+    exiting_allowance, exiting_closers, plan_map_flush, task_label)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import plan_disk_delete
+
+
+def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
+    """True when every path's live probe says the LU is gone now and said so `grace` seconds ago too.
+
+    "no answer" never counts: a dropped portal gives no answer as well (lab finding 8).
+    """
+    probes = (map_info or {}).get("probe") or {}
+    paths = [p.get("name") for p in (map_info or {}).get("paths") or []]
+    if not paths or set(paths) - set(probes):
+        return False
+    if any((probes[p] or {}).get("result") not in LU_GONE for p in paths):
+        return False
+    if earlier_map is None or earlier_at is None or now is None or now - earlier_at < grace:
+        return False
+    old = earlier_map.get("probe") or {}
+    return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
+
+
+# Removal verdicts: what plan_cleanup may select (unknown_array only under host_evidence).
+REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
+
+
+# How old the array truth may be, against the host snapshot it judges, before nothing is removed (seconds).
+TRUTH_MAX_AGE = 900.0
+
+
+# the truth is stamped by the controller's clock, the snapshot by the host's: a truth dated further ahead than
+# this is not fresh, its age is unknown (a clock wrong by minutes, or epoch milliseconds)
+TRUTH_CLOCK_SKEW = 300.0
+
+
+def removal_blockers(snapshot, verdicts, policy=None):
+    """[{"why": name, "msg": text}]: reasons to plan no removal at all on this host, because the array truth the
+    verdicts rest on may be incomplete or old. Names: array_truth_unknown, array_lookup_problem, empty_truth,
+    unexpected_visibility, truth_age_unknown, truth_too_old."""
+    policy = policy or {}
+    verdicts = verdicts or []
+    array = snapshot.get("array")
+    blockers = []
+    if array is None:
+        if any(v.get("kind") in REMOVAL_KINDS for v in verdicts):
+            blockers.append({"why": "array_truth_unknown",
+                             "msg": "the snapshot does not say what array truth its verdicts rest on (san.array)"})
+        return blockers
+    for prob in array.get("problems") or []:
+        blockers.append({"why": "array_lookup_problem",
+                         "msg": "array lookup %s%s: %s (%s)" % (prob.get("cluster") or "?",
+                                                                "/%s" % prob["svm"] if prob.get("svm") else "",
+                                                                prob.get("kind"), prob.get("msg"))})
+    covered = [v for v in verdicts if (v.get("evidence") or {}).get("coverage")]
+    if covered and not array.get("records"):
+        blockers.append({"why": "empty_truth", "msg": "the array truth has no record while %d device(s) are "
+                                                      "served by the SVMs it covers" % len(covered)})
+    odd = [v.get("name") for v in covered if v.get("kind") == "unexpected_visibility"]
+    if odd:
+        blockers.append({"why": "unexpected_visibility", "msg": "covered device(s) %s work but the array maps them "
+                                                                "to none of this host's igroups: the array data may "
+                                                                "be incomplete" % ", ".join(odd)})
+    collected, now = array.get("collected_at"), snapshot.get("collected_at")
+    max_age = float(policy.get("truth_max_age", TRUTH_MAX_AGE))
+    if collected is None or now is None:
+        blockers.append({"why": "truth_age_unknown", "msg": "the array truth carries no collected_at; its age "
+                                                            "cannot be checked"})
+    elif float(collected) - now > TRUTH_CLOCK_SKEW:
+        blockers.append({"why": "truth_age_unknown", "msg": "the array truth is dated %.0fs after the host snapshot "
+                                                            "(more than the %gs two clocks may differ): its age "
+                                                            "cannot be checked (a wrong clock, or collected_at in "
+                                                            "milliseconds)" % (float(collected) - now,
+                                                                               TRUTH_CLOCK_SKEW)})
+    elif now - float(collected) > max_age:
+        blockers.append({"why": "truth_too_old", "msg": "the array truth was read %.0fs before the host snapshot "
+                                                        "(bound %gs)" % (now - float(collected), max_age)})
+    return blockers
+
+
+def unproven_failures(obj, kind="map"):
+    """Paths (of a map) or the disk itself whose failure is not positively observed: working, or unknown
+    (dmsetup status failed, checker pending, no state at all). Removal needs every failure observed; "no path
+    reported ok" is not the same. A map without any path has nothing to observe: only the array's word counts."""
+    if kind == "disk":
+        return [] if san_judge.disk_state(obj, obj.get("probe")) == "failed" else [obj.get("name")]
+    probes = obj.get("probe") or {}
+    return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
+            if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]
+
+
+def _with_phase(steps, phase, unit):
+    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units, and with
+    their unit (what one refusal or failure stops at act time)."""
+    for st in steps:
+        st["phase"] = phase
+        st["unit"] = unit
+    return steps
+
+
+def in_host_order(steps):
+    """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
+    rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
+    return [st for _i, st in sorted(enumerate(steps), key=lambda x: (rank[x[1]["action"]], x[0]))]
+
+
+def _never_touched(verdict):
+    """Why a device is left alone, with the judge's own reason where it names more (e.g. which target no SVM
+    covers, for not_covered), so the plan says which cluster or SVM data is missing."""
+    text = "%s is never touched by cleanup" % verdict.get("kind")
+    return "%s: %s" % (text, verdict["reason"]) if verdict.get("kind") == "not_covered" and verdict.get("reason") else text
+
+
+def _blocked_plan(blockers, verdicts):
+    """The plan of a host whose truth may be incomplete or old: no removal at all, and why, by name."""
+    names = ", ".join(sorted(set(b["why"] for b in blockers)))
+    why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
+    return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
+            "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
+                         "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
+                         else _never_touched(v)} for v in verdicts or []]}
+
+
+def _skip(skipped, v, why):
+    skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "reason": why})
+
+
+class _Chosen(object):
+    """What plan_cleanup removes, from the verdicts: maps (dead: chosen because every path failed, the act checks
+    that again; unmapped: stale_unmapped), map-less disks and serial-mismatch disks with their verdicts."""
+
+    def __init__(self):
+        self.maps, self.dead, self.unmapped, self.disks, self.mismatches = [], set(), set(), [], []
+
+
+def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
+    """A stale_unmapped (or, under host_evidence, unknown_array) verdict: choose its map or disk, or skip it."""
+    kind, obj = v.get("kind"), v.get("object")
+    earlier = policy.get("earlier") or {}
+    if kind == "unknown_array":
+        m = map_for(v) if obj == "map" else None
+        em = (earlier.get("maps") or {}).get((m or {}).get("wwid")) if m else None
+        if m is None or not host_evidence_gone(m, em, snapshot.get("collected_at"),
+                                               earlier.get("collected_at"), policy.get("grace", 300)):
+            return _skip(skipped, v, "host evidence does not show the LU gone on every path for the grace time")
+    if obj == "map":
+        m = map_for(v)
+        if m is None:
+            return _skip(skipped, v, "map no longer present")
+        unproven = unproven_failures(m)
+        if unproven:
+            return _skip(skipped, v, "path(s) %s of map %s: failure not positively observed (working or state "
+                                     "unknown); removal needs every path's failure seen"
+                         % (", ".join(unproven), m.get("name")))
+        chosen.maps.append(m)
+        chosen.dead.add(m.get("name"))
+        if kind == "stale_unmapped":
+            chosen.unmapped.add(m.get("name"))
+        return None
+    d = (snapshot.get("disks") or {}).get(v.get("name"))
+    if d is None:
+        return _skip(skipped, v, "disk no longer present")
+    if unproven_failures(d, "disk"):
+        return _skip(skipped, v, "disk %s: failure not positively observed (working or state unknown)"
+                     % d.get("name"))
+    chosen.disks.append(d)
+    return None
+
+
+def _choose(snapshot, verdicts, policy, skipped):
+    """_Chosen from the verdicts; every verdict not chosen is in `skipped` with the reason."""
+    maps = snapshot.get("maps") or {}
+    disks = snapshot.get("disks") or {}
+    by_name = dict((m.get("name"), m) for m in maps.values())
+    mode = policy.get("policy", "array")
+    repair = policy.get("repair_mismatch", True)
+    chosen = _Chosen()
+
+    def map_for(v):
+        return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
+    for v in verdicts or []:
+        kind, obj = v.get("kind"), v.get("object")
+        if kind == "stale_unmapped" or (kind == "unknown_array" and mode == "host_evidence"):
+            _choose_stale(v, snapshot, policy, chosen, skipped, map_for)
+        elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(
+                "array_mappings"):
+            # LUN id reuse: the array no longer maps this map's WWID; its paths now reach another LU. The map goes
+            # first (its sds cannot be deleted while it holds them), the sds are then repaired one by one below.
+            m = map_for(v)
+            if m is None:
+                _skip(skipped, v, "map no longer present")
+                continue
+            chosen.maps.append(m)
+        elif kind == "serial_mismatch" and obj == "disk" and repair:
+            d = disks.get(v.get("name"))
+            if d is None:
+                _skip(skipped, v, "disk no longer present")
+                continue
+            chosen.mismatches.append((d, v))
+        else:
+            _skip(skipped, v, _never_touched(v))
+    return chosen
+
+
+def _plan_flushes(chosen, snapshot, policy, skipped):
+    """{map name: its flush steps} of the chosen maps the plan may flush; a refused one is in `skipped`."""
+    map_steps = {}
+    closers = exiting_closers(snapshot)
+    allowance, not_allowed = exiting_allowance(chosen.maps, chosen.unmapped, closers, snapshot)
+    for m in chosen.maps:
+        try:
+            map_steps[m.get("name")] = plan_map_flush(m, dict(policy, array_unmapped=m.get("name") in chosen.unmapped,
+                                                              exiting_opens=allowance.get(m.get("name"), 0)))
+        except Refused as exc:
+            reason = str(exc)
+            if exc.kind == "open_count" and closers and m.get("name") in chosen.unmapped:
+                reason += ("; the %d task(s) exiting on this host while closing a block device (%s) cannot account "
+                           "for it: %s" % (len(closers), ", ".join(task_label(t) for t in closers[:5]),
+                                           not_allowed or "only a dead map the array no longer maps (queueing, "
+                                           "every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing "
+                                           "else in the way) can be held by one, and only as many opens as it "
+                                           "has closers for"))
+            skipped.append({"kind": "refused", "object": "map", "name": m.get("name"), "reason": reason})
+    return map_steps
+
+
+class _Deletions(object):
+    """Plans the deletes of disks as they will be once the planned map flushes have run, and records what they
+    remove (delete_disks) and repair (repaired)."""
+
+    def __init__(self, maps, flushed, policy, skipped):
+        live = dict((m.get("name"), m) for m in maps.values() if m.get("name") not in flushed)
+        live.update(dict((m.get("dm"), m) for m in maps.values() if m.get("name") not in flushed))
+        self.opts = dict(policy, live_maps=live)
+        self.policy = policy
+        self.flushed = flushed
+        self.flushed_dms = set(m.get("dm") for m in maps.values() if m.get("name") in flushed)
+        self.skipped = skipped
+        self.delete_disks, self.repaired = [], []
+
+    def without_flushed_map(self, d):
+        """The disk as it will be once the planned map flush has run: no longer held by that map."""
+        dd = dict(d)
+        if dd.get("map") in self.flushed:
+            dd["holders"] = [h for h in dd.get("holders") or []
+                             if (h.get("name") if isinstance(h, dict) else h) not in self.flushed_dms]
+            dd["map"] = None
+        return dd
+
+    def delete(self, d, flush_buffers=True, after_flush=None, mismatch=None):
+        flush_buffers = flush_buffers and self.policy.get("flush_buffers", True)
+        try:
+            out = plan_disk_delete([self.without_flushed_map(d)], {}, dict(self.opts, flush_buffers=flush_buffers))
+        except Refused as exc:
+            self.skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": str(exc)})
+            return None
+        if mismatch is None:
+            self.delete_disks.append(disk_identity(d))
+        else:
+            ev = mismatch.get("evidence") or {}
+            self.repaired.append(dict(disk_identity(d), expect_wwid=ev.get("array_wwid") or ev.get("expected_wwid"),
+                                      expect_serial=ev.get("array_serial") or ev.get("expected_serial")))
+        if after_flush:
+            for st in out:
+                if st["action"] == "delete_disk":
+                    st["expect"]["after_flush"] = after_flush
+        return out
+
+
+def _repair_steps(d, v):
+    """The exact rescan of a disk whose LUN id now reaches another LU, and the check of the LU it finds."""
+    ev = v.get("evidence") or {}
+    expect = {"wwid": ev.get("array_wwid") or ev.get("expected_wwid"),
+              "serial": ev.get("array_serial") or ev.get("expected_serial")}
+    hctl = d.get("hctl")
+    h, c, t, lun = [int(x) for x in hctl.split(":")]
+    out = [step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
+                                         "transport": d.get("transport"), "absent": True},
+                "exact rescan of %s after a serial mismatch" % hctl),
+           step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back")]
+    expect = dict((k, x) for k, x in expect.items() if x)
+    if expect:
+        out.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
+                        "the LUN must now show the array's serial"))
+    return out
+
+
+def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
+    """The steps of one removed map's unit: its flush, its paths' deletes, forgetting its WWID, then the rescans
+    of its paths that now reach another LU."""
+    name = m.get("name")
+    unit = "map %s" % name
+    tail = [st for st in body if st["action"] == "remove_wwid"]
+    group = _with_phase(_still_dead_at_act(body, name in dead), "flush", unit)
+    group = [st for st in group if st["action"] != "remove_wwid"]
+    rescans = []
+    for p in m.get("paths") or []:
+        d = disks.get(p.get("name"))
+        if d is None or d.get("name") in grouped:
+            continue
+        grouped.add(d.get("name"))
+        pair = mismatch_of.get(d.get("name"))
+        dels = deletions.delete(d, flush_buffers=pair is None, after_flush=m.get("wwid") or name,
+                                mismatch=pair[1] if pair else None)
+        if dels is None:
+            continue
+        _still_dead_at_act(dels, name in dead and pair is None)
+        group.extend(_with_phase(dels, "flush", unit))
+        if pair is not None:
+            rescans.extend(_with_phase(_repair_steps(*pair), "rescan", unit))
+    return group + _with_phase(tail, "flush", unit) + rescans
+
+
+def plan_cleanup(snapshot, verdicts, policy=None):
+    """Ordered steps for a whole host. Returns {"steps": [...], "skipped": [...]}.
+
+    Per removed map, one unit: disable queueing, (verify unused), flush, wait gone, delete each path, multipath -w,
+    then the exact rescan of its paths that now reach another LU. A stale disk without a map is a unit; so is a
+    serial mismatch outside a removed map (delete, exact rescan, verify). Every step carries `phase` (flush,
+    delete, rescan) and `unit`; the steps come in HOST_ORDER (every unit's steps of one kind side by side).
+    A path that multipathd assembles into its map again between the flush and the path's delete is handled at
+    act time (delete_disk flushes that map again: expect.after_flush).
+
+    policy: {policy: array|host_evidence, grace (s), earlier: an earlier snapshot (host_evidence),
+             allow_non_san, force_remove, flush_buffers, remove_wwid, repair_mismatch (default True)}.
+    A serial_mismatch map that the array no longer maps (LUN id reused for another LU) is flushed first when
+    repair_mismatch is on; its sds are then deleted and rescanned as serial_mismatch disks.
+    Never touches paths_down_but_mapped, healthy or in-use devices; unknown_array only under host_evidence.
+    """
+    policy = policy or {}
+    blockers = removal_blockers(snapshot, verdicts, policy)
+    if blockers:
+        return _blocked_plan(blockers, verdicts)
+    maps = snapshot.get("maps") or {}
+    disks = snapshot.get("disks") or {}
+    steps, skipped = [], []
+    chosen = _choose(snapshot, verdicts, policy, skipped)
+    map_steps = _plan_flushes(chosen, snapshot, policy, skipped)
+    flushed = set(map_steps)
+    deletions = _Deletions(maps, flushed, policy, skipped)
+    # what the steps remove, in plan order, for reports, --diff and the post-check (built with the steps)
+    flush_maps = []
+
+    # A removed map and its paths are one unit. Between its flush and its paths' delete the other units' flushes
+    # run; a path left behind can be assembled into the same map again by multipathd (find_multipaths no, or a
+    # uevent) in that window, which delete_disk meets with a second flush of that map (expect.after_flush).
+    # Paths that now reach another LU (serial_mismatch) are deleted with the others, without a buffer flush, and
+    # scanned again only once every old-identity device of that map is gone.
+    mismatch_of = dict((d.get("name"), (d, v)) for d, v in chosen.mismatches)
+    grouped = set()
+    for m in chosen.maps:
+        if m.get("name") not in flushed:
+            continue
+        flush_maps.append(m.get("wwid") or m.get("name"))
+        steps.extend(_map_unit(m, map_steps[m.get("name")], chosen.dead, disks, mismatch_of, deletions, grouped))
+    for d in chosen.disks:
+        if d.get("name") in grouped:
+            continue
+        steps.extend(_with_phase(_still_dead_at_act(deletions.delete(d) or [], True), "delete",
+                                 "disk %s" % d.get("name")))
+    for d, v in chosen.mismatches:
+        if d.get("name") in grouped:
+            continue
+        dels = deletions.delete(d, flush_buffers=False, mismatch=v)
+        if dels is None:
+            continue
+        steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
+    return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
+            "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired}
+
+
+def _still_dead_at_act(steps, dead):
+    """Mark the touching steps of a unit chosen because every path failed (expect.dead): before each batch's first
+    touch the act probes its paths again and refuses the unit as `came_back` when one works (san_act)."""
+    if dead:
+        for st in steps:
+            if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+                st["expect"]["dead"] = True
+    return steps
+
+
+def evidence_candidates(snapshot, verdicts):
+    """WWIDs of the unknown_array maps whose every path's probe says the LU is gone now: under host_evidence they
+    need a second look after the grace time (plan_cleanup with that snapshot as `earlier`)."""
+    maps = snapshot.get("maps") or {}
+    out = []
+    for v in verdicts or []:
+        if v.get("kind") != "unknown_array" or v.get("object") != "map":
+            continue
+        m = maps.get(v.get("wwid")) or {}
+        paths = [p.get("name") for p in m.get("paths") or []]
+        probes = m.get("probe") or {}
+        if paths and all((probes.get(p) or {}).get("result") in LU_GONE for p in paths):
+            out.append(v.get("wwid"))
+    return out
+
+
+def healthy_maps(snapshot, exclude=()):
+    """{wwid: sorted path names} of every map whose paths are all active, leaving out the WWIDs in `exclude`
+    (what a plan removes, and the new LUs of its serial-mismatch repairs): the baseline a cleanup must leave as
+    it found it. The one definition, applied to the snapshot before the run and to the one read after it."""
+    skip = set((w or "").lower() for w in exclude)
+    out = {}
+    for wwid, m in sorted((snapshot.get("maps") or {}).items()):
+        paths = m.get("paths") or []
+        if wwid.lower() in skip or not paths or any(p.get("dm_state") != "active" for p in paths):
+            continue
+        out[wwid] = sorted(p.get("name") for p in paths)
+    return out

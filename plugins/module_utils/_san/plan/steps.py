@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan's vocabulary: the actions and their order, a step (`step()`), the identity a step carries for the act
+to re-check (`map_identity`, `disk_identity`, `identity_diff`) and `Refused`, the structured refusal (kind,
+holder, evidence; `to_dict()`). A step is a dict::
+
+    {"action": "flush_map", "target": "3600a0980...",
+     "expect": {...identity that the act re-reads and compares right before acting...},
+     "reason": "why this step is needed"}
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+
+
+# Actions understood by act.execute.execute, in the order they may appear for one object.
+MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
+
+
+DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
+
+
+SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
+
+
+ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
+
+
+# The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the
+# act reads these as disks, every other step by its map.
+SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
+
+
+# The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
+# act.execute.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
+# its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
+HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "flush_buffers", "delete_disk",
+              "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
+
+
+# Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
+# in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
+BENIGN_OPENERS = san_users.HARMLESS_OPENERS
+
+
+# How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.
+RELEASE_SETTLE = 10.0
+
+
+# Probe results (observe.read.Host.probe_path) that mean "the device answers and has a medium".
+ANSWERING = ("ready",)
+
+
+# Host evidence that the LU behind a path is gone (never "no answer": a dropped portal also gives none).
+LU_GONE = ("lun_not_supported", "pq1")
+
+
+class Refused(Exception):
+    """The plan (or an act, on re-check) refuses to touch `target`: nothing was changed by the refusal.
+
+    `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
+    unknown, invalid, not_san_host, no_target, came_back, truth_too_old, ...), `holder` names what holds the device
+    when there is one.
+    """
+
+    def __init__(self, target, kind, msg, holder=None, evidence=None):
+        self.target = target
+        self.kind = kind
+        self.holder = holder
+        self.evidence = evidence or {}
+        super(Refused, self).__init__("%s: %s" % (target, msg))
+
+    def to_dict(self):
+        return {"target": self.target, "kind": self.kind, "holder": self.holder, "msg": str(self),
+                "evidence": self.evidence}
+
+
+def step(action, target, expect=None, reason=""):
+    if action not in ACTIONS:
+        raise ValueError("unknown action %r" % action)
+    return {"action": action, "target": target, "expect": dict(expect or {}), "reason": reason}
+
+
+def map_identity(map_info):
+    return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
+            "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
+
+
+def disk_identity(disk):
+    return {"name": disk.get("name"), "hctl": disk.get("hctl"), "dev": disk.get("dev"), "wwid": disk.get("wwid"),
+            "serial": disk.get("serial")}
+
+
+IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
+
+
+def identity_diff(expected, actual, keys=IDENTITY_KEYS):
+    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
+    diff = {}
+    for key in keys:
+        want = (expected or {}).get(key)
+        if want in (None, ""):
+            continue
+        have = (actual or {}).get(key)
+        if key == "wwid" and isinstance(want, str) and isinstance(have, str):
+            same = want.lower() == have.lower()
+        else:
+            same = want == have
+        if not same:
+            diff[key] = {"expected": want, "actual": have}
+    return diff
