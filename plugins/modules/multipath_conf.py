@@ -612,9 +612,11 @@ class ConfigJudge(object):
 
     def __call__(self, text):
         eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(text, strict=False))
-        client = judge_multipath_audit.to_dict(judge_multipath_parse.parse(self.configured, strict=False)) if self.configured else None
-        return judge_multipath_audit.audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff, recheck_supported=self.supported,
-                        uxsock_supported=self.uxsock_supported, client_eff=client)
+        client = (judge_multipath_audit.to_dict(judge_multipath_parse.parse(self.configured, strict=False))
+                  if self.configured else None)
+        return judge_multipath_audit.audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff,
+                                           recheck_supported=self.supported,
+                                           uxsock_supported=self.uxsock_supported, client_eff=client)
 
 
 class Seen(object):
