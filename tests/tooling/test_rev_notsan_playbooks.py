@@ -15,12 +15,12 @@ import pytest
 import yaml
 from jinja2.nativetypes import NativeEnvironment
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.tests.tooling import test_not_san_decision as nsd
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read as t
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_presence import (
+    hanging, iscsi_host_without_maps)
 
 
 ENV = NativeEnvironment()
@@ -56,18 +56,7 @@ def _role_tasks(role):
 def iscsi_host_with_hung_pieces(tmp_path, hung):
     """An iSCSI host (initiator name, a session, its LUN sdb, multipathd running) whose batch read and the
     pieces `hung` miss their deadline; sdb's own read finishes."""
-    tree = t.SanTree(tmp_path / "root")
-    tree.initiator()
-    tree.iscsi_session(1, 2, "127.0.0.1")
-    tree.disk("sdb", "2:0:0:1", "8:16", session=1, wwid="naa." + t.ontap_wwid(1)[1:],
-              serial="0" + t.ontap_serial(1).encode().hex())
-    tree.commands()
-
-    def call(fn, args=(), timeout=10.0, what=None):
-        if fn.__name__ in ("read_batch",) + tuple(hung):
-            raise deadline.DeadlineExceeded(what, timeout)
-        return t.inline_call(fn, args)
-    return tree.reader(call=call)
+    return iscsi_host_without_maps(tmp_path).reader(call=hanging(hung))
 
 
 # --------------------------------------------------------------------------------- remediate: the rollout

@@ -10,26 +10,15 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_presence import (
+    hanging, iscsi_host_without_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
-    SanTree, inline_call, ontap_serial, ontap_wwid)
-
-
-def hanging(functions=()):
-    def call(fn, args=(), timeout=10.0, what=None):
-        if fn.__name__ in ("read_batch",) + tuple(functions):
-            raise deadline.DeadlineExceeded(what, timeout)
-        return inline_call(fn, args)
-    return call
+    SanTree, ontap_wwid)
 
 
 def multipath_iscsi_host(tmp_path):
     """An iSCSI host with one LUN (sdb) under a multipath map, multipathd running."""
-    t = SanTree(tmp_path / "root")
-    t.initiator()
-    t.iscsi_session(1, 2, "127.0.0.1")
-    t.disk("sdb", "2:0:0:1", "8:16", session=1, wwid="naa." + ontap_wwid(1)[1:],
-           serial="0" + ontap_serial(1).encode().hex())
+    t = iscsi_host_without_maps(tmp_path)
     t.dm("dm-0", "253:0", ontap_wwid(1), "mpath-" + ontap_wwid(1), slaves=["sdb"])
     return t.commands()
 
