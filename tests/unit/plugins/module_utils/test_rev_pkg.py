@@ -24,6 +24,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_one_definition
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_plan import dead_map
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_presence import hanging
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import healthy_lab
 
 
 @pytest.mark.xfail(strict=True, reason="P1: plan/maps.py binds its own copy of RELEASE_SETTLE (`from plan.steps "
@@ -73,3 +75,14 @@ def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(mon
     monkeypatch.setattr(test_one_definition, "_sources", sources)
     with pytest.raises(AssertionError):
         test_one_definition.test_no_module_builds_its_own_reader()
+
+
+@pytest.mark.xfail(strict=True, reason="P5 (not the split's: a leftover of fix-notsan R5, the same at ffcd48e): "
+                                       "Host.map() still passes bool(raw['multipathd_pids']) where snapshot() and "
+                                       "View use multipathd_seen(raw), so an unread /proc scan says 'not running'")
+def test_a_map_reread_whose_multipathd_scan_hung_does_not_say_not_running(tmp_path):
+    t = healthy_lab(tmp_path).commands()
+    wwid = sorted(t.reader().snapshot(probe=False)["maps"])[0]
+    m = t.reader(call=hanging(("multipathd_pids",))).map(wwid)
+    assert not [e for e in m["errors"] if "multipathd is not running" in e["msg"]]
+    assert [e for e in m["errors"] if "whether multipathd runs is unknown" in e["msg"]]
