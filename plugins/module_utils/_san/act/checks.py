@@ -14,8 +14,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
-    ActFailed, UNIT_ATTENTION_RETRIES)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+
+# unit attentions a LUN may report before its real answer at the act-time probe (each probe consumes one)
+UNIT_ATTENTION_RETRIES = 3
 
 
 def verify_map(host, step, allow_absent=True, allow_openers=False):

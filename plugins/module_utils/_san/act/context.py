@@ -24,8 +24,6 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.ste
 MIN_COMMAND_SECONDS = 5.0
 
 
-# unit attentions a LUN may report before its real answer at the act-time probe (each probe consumes one)
-UNIT_ATTENTION_RETRIES = 3
 
 
 class ActFailed(Exception):

@@ -331,8 +331,9 @@ class Host(object):
         dm_name = target.get("dm_name") or map_wwid(target["uuid"])
         san_validate.map_name(dm_name)
         info, table, status = self._dm(errors, name=dm_name)
-        mpd = self._multipathd(bool(raw.get("multipathd_pids")), errors, name=dm_name)
-        snap = san_snapshot.assemble(raw, info, table, status, mpd, bool(raw.get("multipathd_pids")), time.time(), errors)
+        running = multipathd_seen(raw)
+        mpd = self._multipathd(running, errors, name=dm_name)
+        snap = san_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors)
         for m in snap["maps"].values():
             if m["dm"] == target["name"]:
                 m["errors"] = snap["errors"]

