@@ -24,8 +24,6 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.ste
 MIN_COMMAND_SECONDS = 5.0
 
 
-
-
 class ActFailed(Exception):
     """An act did not achieve its effect (command failed, device still present at the deadline, ...)."""
 
