@@ -30,6 +30,12 @@ SANLAB_PORT=${SANLAB_PORT:-2222}
 export SANLAB SANLAB_PORT
 RESULTS=()
 T_ALL=$(date +%s)
+# free space and inodes in the temp folder (ENOSPC is either): a stage that fails on a full disk says so here too
+disk_free() {
+  printf '%s and %s inodes' "$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR == 2 { printf "%.1f GiB", $4 / 1048576 }')" \
+    "$(df -Pi "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $4 }')"
+}
+DISK_AT_START=$(disk_free)
 failed=0
 
 stage() {  # stage NAME CMD...: run one stage, keep going, remember how it ended
@@ -215,4 +221,5 @@ esac
 
 printf '\n===== summary (%ss) =====\n' $(( $(date +%s) - T_ALL ))
 printf '%s\n' "${RESULTS[@]}"
+printf 'free in %s: %s at the start, %s at the end\n' "${TMPDIR:-/tmp}" "$DISK_AT_START" "$(disk_free)"
 exit $failed

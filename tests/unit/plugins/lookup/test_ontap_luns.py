@@ -164,7 +164,7 @@ def test_ontap_error_body(sim):
                                'Field "lun_maps" cannot be used in this context. (code 262197)')
 
 
-def test_lab_truth_dataset_agrees_with_the_lab():
+def test_lab_truth_dataset_agrees_with_the_lab(tmp_path):
     iqn = "iqn.2005-03.org.open-iscsi:sanlab"
     serials = ["80Lab-001+Ab", "80Lab-002+Ab"]
     truth = {
@@ -179,8 +179,7 @@ def test_lab_truth_dataset_agrees_with_the_lab():
                         "igroup_protocol": "iscsi", "igroup_os_type": "linux", "igroup_initiators": [iqn],
                         "state": "online", "size_bytes": 32 << 20} for i, s in enumerate(serials)],
     }
-    import tempfile
-    with OntapSimulator(from_lab_truth(truth), tempfile.mkdtemp()) as lab_sim:
+    with OntapSimulator(from_lab_truth(truth), str(tmp_path)) as lab_sim:
         assert run(lab_sim, [iqn]) == truth["array_luns"]
         assert len(lab_sim.dataset.luns) == 3            # the unmapped LU exists on the "array" too
 

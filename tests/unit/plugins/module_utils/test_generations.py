@@ -13,11 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import tarfile
-import tempfile
 from types import SimpleNamespace
 
 import pytest
+
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 SUITES = ("bullseye", "bookworm", "trixie")
@@ -68,10 +68,7 @@ def capture(suite, scenario):
         if not os.path.exists(archive):
             pytest.skip("no %s capture of %s (SANLAB_SUITE=%s python tests/lab/capture.py %s)"
                         % (suite, scenario, suite, scenario))
-        dest = tempfile.mkdtemp(prefix="sanfleet-%s-" % suite)
-        with tarfile.open(archive) as tar:
-            tar.extractall(dest, filter="tar")
-        base = os.path.join(dest, scenario)
+        base = os.path.join(captures.unpacked(archive), scenario)
         with open(os.path.join(base, "commands", "index.json")) as f:
             index = json.load(f)
         by_argv = dict((" ".join(meta["argv"]), slug) for slug, meta in index.items())

@@ -15,8 +15,6 @@ __metaclass__ = type
 
 import json
 import os
-import tarfile
-import tempfile
 import re
 import stat
 import time
@@ -24,6 +22,7 @@ import time
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import batch as obs_batch
@@ -410,20 +409,10 @@ class CapturedRun(FakeRun):
         return deadline.CommandResult(list(argv), rc, out, err, 0.01)
 
 
-_UNPACKED = {}
-
-
 def _unpacked(scenario):
     """Directory of a captured fixture, unpacked once per test run from <scenario>.tar.gz."""
-    if scenario not in _UNPACKED:
-        archive = os.path.join(FIXTURES, scenario + ".tar.gz")
-        if not os.path.exists(archive):
-            return None
-        dest = tempfile.mkdtemp(prefix="sanfleet-fixture-")
-        with tarfile.open(archive) as tar:
-            tar.extractall(dest, filter="tar")
-        _UNPACKED[scenario] = os.path.join(dest, scenario)
-    return _UNPACKED[scenario]
+    dest = captures.unpacked(os.path.join(FIXTURES, scenario + ".tar.gz"))
+    return None if dest is None else os.path.join(dest, scenario)
 
 
 def load_captured(scenario):
