@@ -148,6 +148,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import m
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, missing_directory, read_text, write_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.iscsiadm import Iscsiadm, IscsiadmFailed
 
+
 def masked(key, value):
     return "********" if kv_config.is_secret(key) and value not in (None, "", "<empty>") else value
 

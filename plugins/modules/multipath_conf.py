@@ -461,8 +461,8 @@ def observe(module, host, targets, result):
                   live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]])
     # what was read (the file's text and document, the configuration texts, the disks, the maps), the judge, and
     # the recommended settings a fix would write
-    return SimpleNamespace(old_text=old_text, existed=existed, doc=doc, running=running, judge=judge, findings=findings,
-                recommended=recommended, disks=disks, maps=maps)
+    return SimpleNamespace(old_text=old_text, existed=existed, doc=doc, running=running, judge=judge,
+                           findings=findings, recommended=recommended, disks=disks, maps=maps)
 
 
 def fix_file(module, host, targets, seen, result):

@@ -75,4 +75,3 @@ def test_the_file_measure(tmp_path):
     (tmp_path / "modules" / "m.py").write_text("a = 1\n" * (MAX_FILE_LINES + 1))
     (tmp_path / "u.py").write_text("a = 1\n")
     assert file_lengths(tmp_path) == {"modules/m.py": MAX_FILE_LINES + 1, "u.py": 1}
-

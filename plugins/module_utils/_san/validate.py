@@ -265,4 +265,3 @@ def multipath_settings(no_path_retry, dev_loss_tmo, uxsock_timeout):
     if uxsock_timeout is not None and not UXSOCK_MIN_MS <= uxsock_timeout <= UXSOCK_MAX_MS:
         raise InvalidInput("uxsock_timeout is in milliseconds, from %d to %d; got %r"
                            % (UXSOCK_MIN_MS, UXSOCK_MAX_MS, uxsock_timeout))
-

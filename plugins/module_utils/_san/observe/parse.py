@@ -361,4 +361,3 @@ def parse_sessions(text):
             out.append({"sid": int(m.group("sid")), "portal": m.group("portal"), "tpgt": m.group("tpgt"),
                         "target": m.group("target")})
     return out
-
