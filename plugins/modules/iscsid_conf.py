@@ -139,81 +139,18 @@ backup_file:
 """
 
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.iscsi_nodes import update_record
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, missing_directory, read_text, write_text
-
-NO_RECORDS = 21  # ISCSI_ERR_NO_OBJS_FOUND
-NODE_LINE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")
-SESSION_LINE = re.compile(r"^\S+:\s+\[(?P<sid>\d+)\]\s+(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")
-
-
-def parse_nodes(text):
-    """`iscsiadm -m node` -> [{portal, tpgt, target}] (one per target/portal, ifaces folded)."""
-    seen = []
-    for line in text.splitlines():
-        m = NODE_LINE.match(line.strip())
-        if m:
-            rec = {"portal": m.group("portal"), "tpgt": m.group("tpgt"), "target": m.group("target")}
-            if rec not in seen:
-                seen.append(rec)
-    return seen
-
-
-def parse_sessions(text):
-    out = []
-    for line in text.splitlines():
-        m = SESSION_LINE.match(line.strip())
-        if m:
-            out.append({"sid": int(m.group("sid")), "portal": m.group("portal"), "tpgt": m.group("tpgt"),
-                        "target": m.group("target")})
-    return out
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.iscsiadm import Iscsiadm, IscsiadmFailed
 
 
 def masked(key, value):
     return "********" if kv_config.is_secret(key) and value not in (None, "", "<empty>") else value
-
-
-class IscsiadmFailed(Exception):
-    def __init__(self, msg, **details):
-        super(IscsiadmFailed, self).__init__(msg)
-        self.details = details
-
-
-class Iscsiadm(object):
-    def __init__(self, binary, timeout):
-        self.binary = binary
-        self.timeout = timeout
-
-    def run(self, args, allow=(0,)):
-        argv = [self.binary] + args
-        try:
-            res = deadline.run(argv, self.timeout)
-        except deadline.DeadlineExceeded as exc:
-            raise IscsiadmFailed(str(exc))
-        if res.rc not in allow:
-            raise IscsiadmFailed(res.describe(), rc=res.rc, stdout=res.stdout, stderr=res.stderr)
-        return res
-
-    def nodes(self):
-        res = self.run(["-m", "node"], allow=(0, NO_RECORDS))
-        return parse_nodes(res.stdout) if res.rc == 0 else []
-
-    def records(self, target, portal):
-        """The node records of a target portal, one per iface."""
-        return kv_config.parse_records(self.run(["-m", "node", "-T", target, "-p", portal]).stdout)
-
-    def update(self, target, portal, key, value):
-        self.run(["-m", "node", "-T", target, "-p", portal, "-o", "update", "-n", key, "-v", value])
-
-    def sessions(self):
-        res = self.run(["-m", "session"], allow=(0, NO_RECORDS))
-        return parse_sessions(res.stdout) if res.rc == 0 else []
 
 
 def validated_keys(module):
@@ -252,7 +189,7 @@ def plan_records(adm, node_keys, result):
     """Read every node record; the updates needed, as [(target, portal, key, value)] (reads only)."""
     updates = []
     for rec in adm.nodes():
-        per_iface = adm.records(rec["target"], rec["portal"])
+        per_iface = kv_config.parse_records(adm.records_text(rec["target"], rec["portal"]))
         after = {}
         for key, value in node_keys.items():
             befores = [values.get(key) for values in per_iface]
@@ -329,7 +266,7 @@ def main():
             changed_records.add((target, portal))
             result["changed"] = True
             if not module.check_mode:
-                adm.update(target, portal, key, value)
+                update_record(adm, target, portal, key, value)
         if adm is not None:
             result["sessions"] = adm.sessions()
     except IscsiadmFailed as exc:

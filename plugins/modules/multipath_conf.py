@@ -354,196 +354,25 @@ errors:
   elements: dict
 """
 
-import re
 import time
+from types import SimpleNamespace
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import daemon as act_daemon
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_audit import (
+    ConfigJudge, active, disk_findings, map_findings, map_in_scope)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.multipath_tools import MultipathTools
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import (
     diff, missing_directory, read_text, safe_data, write_text)
-
-SAFE_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
-NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
-SECONDS = re.compile(r"^[0-9]{1,9}$")
-# below a second is no timeout for a daemon query; above an hour every caller's own deadline has long passed
-UXSOCK_MIN_MS = 1000
-UXSOCK_MAX_MS = 3600000
-
-
-class MultipathTools(object):
-    """multipath-tools on this host: its answers read through san_read.Host (deadlines, failures named in
-    `errors`), and the restart (the one act of state=present/restarted)."""
-
-    def __init__(self, module):
-        self.module = module
-        self.timeout = module.params["command_timeout"]
-        self.errors = []
-        self.host = san_read.reader_for(module.params)
-
-    def bin(self, name, required=True):
-        return self.module.get_bin_path(name, required=required)
-
-    def run(self, argv, timeout=None, what=None):
-        return self.host.command(argv, self.errors, timeout=timeout, what=what)
-
-    def configured_config(self):
-        res = self.run([self.bin("multipath"), "-t"])
-        if res is None or res.rc != 0 or "defaults {" not in res.stdout:
-            if res is not None:
-                self.errors.append({"what": "multipath -t", "msg": res.describe()})
-            return None
-        return res.stdout
-
-    def tools_version(self):
-        """The multipath-tools version ("0.9.4"), from the first line `multipath -h` prints (to stderr, whatever its
-        exit code: multipath-tools v0.9.4 (01/01, 2023)); None when it does not say."""
-        res = self.run([self.bin("multipath"), "-h"], what="multipath -h (the multipath-tools version)")
-        version = fc_audit.parse_version((res.stdout or "") + (res.stderr or "")) if res is not None else None
-        return ".".join(str(n) for n in version) if version else None
-
-    def running_config(self):
-        binary = self.bin("multipathd", required=False)
-        if not binary:
-            return None
-        res = self.run([binary, "show", "config"], what="multipathd show config (the daemon may be wedged)")
-        if res is None or res.rc != 0 or "defaults {" not in res.stdout:
-            return None
-        return res.stdout
-
-    def maps(self):
-        show = {}
-        binary = self.bin("multipathd", required=False)
-        if binary:
-            res = self.run([binary, "show", "maps", "raw", "format", san_parse.SHOW_MAPS_FORMAT])
-            if res is not None and res.rc == 0:
-                show = san_parse.parse_show_maps(res.stdout)
-        table = {}
-        dmsetup = self.bin("dmsetup", required=False)
-        if dmsetup:
-            res = self.run([dmsetup, "table", "--target", "multipath"])
-            if res is not None and res.rc == 0:
-                table, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_table)
-                self.errors.extend(errors)
-        return mc.live_maps(show, table)
-
-    def local_disks(self, targets):
-        try:
-            names = self.host.sysfs(obs_sysfs.read_block_names, (self.host.root,), "listing of /sys/block")
-        except (deadline.DeadlineExceeded, RuntimeError) as exc:
-            self.errors.append({"what": "listing of /sys/block", "msg": str(exc)})
-            return []
-        # a disk whose read hangs is named in errors and left out: it is neither blacklisted nor reported
-        found = self.host.read_each(obs_sysfs.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
-                                    self.errors)
-        disks = [found[n] for n in sorted(found) if found[n] is not None]
-        # disks of an audited array are not local, whatever transport the kernel shows
-        disks = [d for d in disks if not (d["vendor"] and any(judge_multipath_audit.rx_search(t["vendor"], d["vendor"]) for t in targets))]
-        binary = self.bin("multipath", required=False)
-        for disk in disks:
-            disk["claimed"] = bool(disk["holder"])
-            if disk["claimed"] or not binary:
-                continue
-            res = self.run([binary, "-c", "/dev/%s" % disk["name"]], timeout=min(self.timeout, 10))
-            disk["claimed"] = res is not None and res.rc == 0
-        return disks
-
-    def daemon_state(self):
-        """inactive (not running: starting it is safe) or unresponsive (running, but show config did not answer)."""
-        res = self.run([self.bin("systemctl"), "is-active", "multipathd.service"], timeout=min(self.timeout, 10))
-        if res is not None and res.stdout.strip() in ("inactive", "failed"):
-            return "inactive"
-        return "unresponsive"
-
-    def path_status(self):
-        """{map: parse_multipath_status} from the kernel, or None when dmsetup did not answer."""
-        dmsetup = self.bin("dmsetup", required=False)
-        if not dmsetup:
-            return None
-        res = self.run([dmsetup, "status", "--target", "multipath"])
-        if res is None or res.rc != 0:
-            return None
-        status, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)
-        self.errors.extend(errors)
-        return status
-
-    def apply(self, action, timeout):
-        """The one act: reconfigure (every map and its queueing kept), start, or restart (decided by apply_plan)."""
-        if action == "reconfigure":
-            argv = [self.bin("multipathd"), "reconfigure"]
-        else:
-            argv = [self.bin("systemctl"), action, "multipathd.service"]
-        res = deadline.run(argv, timeout, what=" ".join(argv[-2:]))
-        # multipathd answers "ok" (0.8.5 to 0.11.x); "fail" or a timeout means the daemon kept its old settings
-        if res.rc != 0 or (action == "reconfigure" and res.stdout.strip() not in ("ok", "")):
-            self.module.fail_json(msg="%s failed: %s" % (" ".join(argv[-2:]), res.describe()), changed=True)
-
-    def wait_running(self, settle):
-        end = time.monotonic() + settle
-        binary = self.bin("multipathd")
-        while True:
-            res = self.run([binary, "show", "daemon"], timeout=min(self.timeout, 10))
-            # "pid N idle" (between checker runs) or "pid N running" (checking); not "startup"/"configure"
-            if res is not None and res.rc == 0 and re.search(r"\b(idle|running)\b", res.stdout):
-                return True
-            if time.monotonic() >= end:
-                return False
-            time.sleep(1)
-
-
-def map_in_scope(m, targets):
-    return any(m.get("vendor") and judge_multipath_audit.entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
-
-
-def map_findings(maps):
-    out = []
-    for m in maps:
-        if m["queues_forever"]:
-            out.append({
-                "check": "live_map_queueing", "scope": "map:%s" % m["name"], "key": "queueing",
-                "value": m.get("queueing") or m.get("table_features"), "recommended": None, "severity": "warning",
-                "shadowed": False, "in_file": None, "fixable": False,
-                "reason": "this map queues I/O without bound when its paths are gone (multipathd queueing 'on'); "
-                          "it follows the configuration after multipathd reconfigure" if not m.get("unmanaged") else
-                          "multipathd does not manage this map's queueing ('-', kept through a reconfigure while it "
-                          "had no usable path) and its table queues: without bound until a reconfigure adopts it, "
-                          "which needs a path back (run the fix again then)",
-            })
-    return out
-
-
-def disk_findings(disks, fix):
-    out = []
-    for d in disks:
-        if not d.get("claimed"):
-            continue
-        out.append({
-            "check": "local_disk_not_blacklisted", "scope": "blacklist", "key": "wwid",
-            "value": "%s (%s %s%s)" % (d["name"], d.get("vendor") or "", d.get("model") or "",
-                                       ", in map %s" % d["holder"] if d.get("holder") else ""),
-            "recommended": d.get("wwid"), "severity": "warning", "shadowed": False, "in_file": None,
-            "fixable": bool(fix and d.get("wwid")),
-            "reason": "a local disk that multipath claims gets a map (and, with queueing, the hang risk of a SAN "
-                      "LUN); blacklist it by wwid",
-        })
-    return out
-
-
-def _key(f):
-    return (f["check"], f["scope"])
-
-
-def active(findings):
-    return [f for f in findings if f["severity"] == "warning" and not f["shadowed"]]
 
 
 def argument_spec():
@@ -571,60 +400,17 @@ def argument_spec():
     )
 
 
-def checked_targets(module):
-    """The audited device entries, or fail_json (nothing read, nothing changed) on one that multipath.conf cannot
-    carry or multipath-tools cannot compile."""
-    targets = [{"vendor": d["vendor"], "product": d["product"]} for d in module.params["devices"]]
-    for t in targets:
-        for field in ("vendor", "product"):
-            if not SAFE_STRING.match(t[field]):
-                module.fail_json(msg="devices: %s %r may not contain quotes, braces, '#', '!' or control characters"
-                                     % (field, t[field]))
-            try:
-                re.compile(t[field])
-            except (re.error, OverflowError, RecursionError) as exc:
-                module.fail_json(msg="devices: %s %r is not a valid regular expression (multipath-tools matches it "
-                                     "with regcomp): %s" % (field, t[field], exc))
-    return targets
-
-
-def check_settings(module):
+def checked_input(module):
+    """The audited device entries, or fail_json (nothing read, nothing changed) on an option multipath.conf cannot
+    carry (san_validate.multipath_devices, multipath_settings) or a deadline that is no number of seconds."""
     p = module.params
-    san_module.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
-    if p["no_path_retry"] is not None and not NO_PATH_RETRY.match(p["no_path_retry"]):
-        module.fail_json(msg="no_path_retry must be 'fail' or a number of checker intervals, got %r"
-                             % p["no_path_retry"])
-    if p["dev_loss_tmo"] is not None and not SECONDS.match(p["dev_loss_tmo"]):
-        module.fail_json(msg="dev_loss_tmo must be a number of seconds, got %r" % p["dev_loss_tmo"])
-    if p["uxsock_timeout"] is not None and not UXSOCK_MIN_MS <= p["uxsock_timeout"] <= UXSOCK_MAX_MS:
-        module.fail_json(msg="uxsock_timeout is in milliseconds, from %d to %d; got %r"
-                             % (UXSOCK_MIN_MS, UXSOCK_MAX_MS, p["uxsock_timeout"]))
-
-
-class ConfigJudge(object):
-    """The audit of one configuration text (the daemon's, the file's, the one after a fix) against the recommended
-    settings. `configured` (multipath -t) is what the clients read, uxsock_timeout included: it is re-read after a
-    write, and every later judgement uses the new one."""
-
-    def __init__(self, targets, audit_rec, file_eff, configured, supported, uxsock_supported):
-        self.targets, self.audit_rec, self.file_eff = targets, audit_rec, file_eff
-        self.configured, self.supported, self.uxsock_supported = configured, supported, uxsock_supported
-
-    def __call__(self, text):
-        eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(text, strict=False))
-        client = (judge_multipath_audit.to_dict(judge_multipath_parse.parse(self.configured, strict=False))
-                  if self.configured else None)
-        return judge_multipath_audit.audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff,
-                                           recheck_supported=self.supported,
-                                           uxsock_supported=self.uxsock_supported, client_eff=client)
-
-
-class Seen(object):
-    """What observe() read: the file (text, parsed document), the configuration texts, the judge, the live maps and
-    the local disks, and the recommended settings a fix would write."""
-
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    try:
+        targets = san_validate.multipath_devices(p["devices"])
+        san_module.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
+        san_validate.multipath_settings(p["no_path_retry"], p["dev_loss_tmo"], p["uxsock_timeout"])
+    except san_validate.InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+    return targets
 
 
 def read_file(module, result):
@@ -657,36 +443,26 @@ def observe(module, host, targets, result):
         module.fail_json(msg="cannot read the effective multipath configuration: neither 'multipathd show config' "
                              "nor 'multipath -t' answered", **result)
     result["effective_source"] = "multipathd show config" if running else "multipath -t"
-    tool_text = (configured or "") + (running or "")
-    supported = "recheck_wwid" in tool_text
-    uxsock_supported = "uxsock_timeout" in tool_text
+    recommended, audit_rec, supported, uxsock_supported = judge_multipath_audit.recommended_settings(
+        p, (configured or "") + (running or ""))
     result["recheck_wwid_supported"] = supported
-    uxsock = str(p["uxsock_timeout"]) if p["uxsock_timeout"] is not None else None
-    recommended = {
-        "no_path_retry": p["no_path_retry"], "dev_loss_tmo": p["dev_loss_tmo"],
-        "recheck_wwid": "yes" if p["recheck_wwid"] and supported else None,
-        "flush_on_last_del": p["flush_on_last_del"], "find_multipaths": p["find_multipaths"],
-        "uxsock_timeout": uxsock if uxsock_supported else None,
-        "remove_queue_if_no_path": p["remove_queue_if_no_path"],
-    }
-    audit_rec = dict(recommended, recheck_wwid="yes" if p["recheck_wwid"] else None, uxsock_timeout=uxsock)
     judge = ConfigJudge(targets, audit_rec, judge_multipath_audit.to_dict(doc) if doc is not None else None, configured, supported,
                         uxsock_supported)
     findings, resolved = judge(effective_text)
     result["tmo_settings"] = dict(fc_audit.tmo_settings(judge_multipath_audit.to_dict(judge_multipath_parse.parse(effective_text, strict=False))),
-                                  multipath_tools_version=host.tools_version(), scope=targets)
+                                  multipath_tools_version=fc_audit.tools_version(host.tools_help()), scope=targets)
     if not p["remove_queue_if_no_path"]:
-        for f in findings:
-            if f["check"] == "features_queue_if_no_path":
-                f["recommended"], f["fixable"] = None, False
-    disks = host.local_disks(targets)
+        judge_multipath_audit.without_queue_feature_fix(findings)
+    disks = host.local_disks(lambda vendor: any(judge_multipath_audit.rx_search(t["vendor"], vendor) for t in targets))
     findings.extend(disk_findings(disks, p["blacklist_local_disks"]))
-    maps = host.maps()
+    maps = mc.live_maps(*host.map_reads())
     findings.extend(map_findings(maps))
     result.update(findings=findings, resolved=resolved, live_maps=maps,
                   live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]])
-    return Seen(old_text=old_text, existed=existed, doc=doc, running=running, judge=judge, findings=findings,
-                recommended=recommended, disks=disks, maps=maps)
+    # what was read (the file's text and document, the configuration texts, the disks, the maps), the judge, and
+    # the recommended settings a fix would write
+    return SimpleNamespace(old_text=old_text, existed=existed, doc=doc, running=running, judge=judge,
+                           findings=findings, recommended=recommended, disks=disks, maps=maps)
 
 
 def fix_file(module, host, targets, seen, result):
@@ -698,32 +474,20 @@ def fix_file(module, host, targets, seen, result):
     if seen.doc is None:
         module.fail_json(msg="refusing to rewrite %s, it cannot be parsed faithfully (%s); fix it by hand"
                              % (path, result["parse_error"]), **result)
-    wwids = ([d["wwid"] for d in seen.disks if d.get("claimed") and d.get("wwid")]
-             if p["blacklist_local_disks"] else [])
-    plan_rec = dict(seen.recommended)
-    if not p["remove_queue_if_no_path"]:
-        plan_rec["remove_queue_if_no_path"] = False
-    new_doc, changes = judge_multipath_fix.plan_fix(seen.doc, targets, plan_rec, scope=p["scope"], blacklist_wwids=wwids)
-    new_text = judge_multipath_parse.render(new_doc)
-    judge_multipath_parse.parse(new_text)  # the editor never produces what the parser would refuse
+    new_text, changes = judge_multipath_fix.fixed_text(seen.doc, targets, seen.recommended, p["scope"],
+                                                       seen.disks if p["blacklist_local_disks"] else [],
+                                                       p["remove_queue_if_no_path"])
     file_changed = new_text != seen.old_text or not seen.existed
     result["changes"] = safe_data(changes)
     if module._diff:
         result["diff"] = diff(seen.old_text, new_text, path, seen.existed)
-    daemon_keys = sorted(set(c["key"] for c in changes) - mc.CLIENT_ONLY_KEYS)
-    if file_changed and not seen.existed:
-        daemon_keys = daemon_keys or ["(new file)"]
+    daemon_keys = mc.daemon_keys(changes, file_changed, seen.existed)
     if file_changed and not module.check_mode:
         result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
                                            mode=0o644 if not seen.existed else None)
         result["changed"] = True  # whatever happens next, the file was written
         seen.judge.configured = host.configured_config() or seen.judge.configured
-    stale = []
-    if seen.running:
-        now = dict((_key(f), f["key"]) for f in active(seen.judge(seen.running)[0]) if f["fixable"])
-        later = (set(_key(f) for f in active(seen.judge(seen.judge.configured)[0]) if f["fixable"])
-                 if seen.judge.configured else set())
-        stale = sorted(set(now[k] for k in set(now) - later))
+    stale = seen.judge.stale_settings(seen.running) if seen.running else []
     return file_changed, daemon_keys, stale
 
 
@@ -736,12 +500,7 @@ def plan_daemon(module, host, targets, seen, daemon_keys, stale, result):
     maps = seen.maps
     pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
     if p["state"] == "present" and seen.running:
-        # a map that still queues without bound under a fixed configuration was not (re)adopted by the daemon
-        # (kept through a reconfigure while it had no usable path): once a path is back, a reconfigure adopts it
-        readopt = [m["name"] for m in maps if m.get("unmanaged") and map_in_scope(m, targets)
-                   and m["name"] not in (pathless or [])]
-        if readopt and pathless is not None:
-            stale = sorted(set(stale) | set(["live map %s" % n for n in readopt]))
+        stale = mc.with_unadopted_maps(stale, maps, lambda m: map_in_scope(m, targets), pathless)
     plan = mc.apply_plan(p["state"], daemon, daemon_keys, stale, pathless, p["force_restart"])
     result.update(apply_action=plan["action"], apply_reason=plan["reason"], maps_without_active_path=pathless,
                   maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none")
@@ -766,7 +525,9 @@ def apply_to_daemon(module, host, targets, seen, plan, result):
     if module.check_mode:
         module.exit_json(**result)
     try:
-        host.apply(plan["action"], p["restart_timeout"])
+        act_daemon.apply(host, plan["action"], p["restart_timeout"])
+    except act_daemon.DaemonNotApplied as exc:
+        module.fail_json(msg=str(exc), changed=True)
     except deadline.DeadlineExceeded as exc:
         module.fail_json(msg=str(exc), **result)
     result["restarted"] = plan["action"] in ("restart", "start")
@@ -782,8 +543,7 @@ def main():
     if p["state"] == "fixed":
         module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
         p["state"] = "present"
-    targets = checked_targets(module)
-    check_settings(module)
+    targets = checked_input(module)
     host = MultipathTools(module)
     result = dict(changed=False, state=p["state"], path=p["path"], findings=[], remaining_findings=[], resolved={},
                   tmo_settings={}, live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False,
@@ -819,29 +579,17 @@ def verify(module, host, targets, judge, result, settle):
                              % (settle, what), **result)
     end = time.monotonic() + settle
     while True:
-        running = host.running_config()
-        remaining = [f for f in active(judge(running)[0]) if f["fixable"]] if running else []
-        maps = host.maps()
-        stuck = [m for m in maps if m["queues_forever"] and map_in_scope(m, targets)]
-        pathless = mc.maps_without_active_path(maps, host.path_status()) or []
-        # a map with no active path keeps the queueing it had until a path returns: no point waiting for it
-        if (running and not remaining and all(m["name"] in pathless for m in stuck)) or time.monotonic() >= end:
+        running, maps = host.running_config(), mc.live_maps(*host.map_reads())
+        remaining, stuck, pathless, settled = judge.after_apply(running, maps, host.path_status())
+        if settled or time.monotonic() >= end:
             break
         time.sleep(2)
     others = [m["name"] for m in maps if m["queues_forever"] and not map_in_scope(m, targets)]
     result.update(live_maps=maps, live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]],
                   remaining_findings=remaining + map_findings(stuck))
-    if not running:
-        module.fail_json(msg="multipathd does not answer 'show config' after the %s" % what, **result)
-    waiting = [m["name"] for m in stuck if m["name"] in pathless]
-    if waiting and not remaining and len(waiting) == len(stuck):
-        module.fail_json(msg="after the %s, maps with no active path still queue without bound: %s; multipathd "
-                             "applies the new setting to them once a path is back: run the fix again then (nothing "
-                             "was stopped, their queued I/O waits)" % (what, ", ".join(waiting)), **result)
-    if remaining or stuck:
-        module.fail_json(msg="after the %s multipathd still runs risky settings (%s) or maps still queue "
-                             "without bound (%s)" % (what, ", ".join(sorted(set(f["check"] for f in remaining))) or "none",
-                                                     ", ".join(m["name"] for m in stuck) or "none"), **result)
+    failure = judge_multipath_audit.settled_failure(what, running, remaining, stuck, pathless)
+    if failure:
+        module.fail_json(msg=failure, **result)
     if others:
         module.warn("maps of arrays outside 'devices' still queue without bound: %s" % ", ".join(others))
 

@@ -408,25 +408,20 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import post_check as act_post_check
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
-PHASES = ("flush", "delete", "rescan")
 # units of a batch acted on at once (act.context.ActContext.workers): each command and sysfs write keeps its own
 # deadline; four keep a TCG guest's two vCPUs busy while commands wait on udev and the kernel
 ACT_WORKERS = 4
-POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
-                  "repair_mismatch", "allow_non_san")
 
 
 def argument_spec():
@@ -444,7 +439,7 @@ def argument_spec():
         flush_buffers=dict(type="bool", default=True),
         repair_mismatch=dict(type="bool", default=True),
         allow_non_san=dict(type="bool", default=False),
-        phases=dict(type="list", elements="str", choices=list(PHASES), default=list(PHASES)),
+        phases=dict(type="list", elements="str", choices=list(cleanup_run.PHASES), default=list(cleanup_run.PHASES)),
         timeout=dict(type="float", default=60.0),
         wait_timeout=dict(type="float", default=30.0),
         command_timeout=dict(type="float", default=10.0),
@@ -460,9 +455,8 @@ def argument_spec():
 def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
-    return act_context.ActContext(san_read.reader_for(p), command_timeout=p["command_timeout"], flush_timeout=p["timeout"],
-                                  wait_timeout=p["wait_timeout"], wwids_file=p["wwids_file"],
-                                  allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
+    return san_act.host_for_module(p, flush_timeout=p["timeout"], wait_timeout=p["wait_timeout"],
+                                   wwids_file=p["wwids_file"], allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 
 
 def observe(module, reader, truth):
@@ -470,158 +464,12 @@ def observe(module, reader, truth):
     return san_facts.collect(reader, truth, module.params["array_wwid_prefixes"], probe=True)
 
 
-def with_holder_names(host, san, errors):
-    """A copy of the snapshot whose dm holders carry {name, uuid, dm_name}, so that a refusal can name an LVM
-    volume group, a partition map or a LUKS device (a disk's own map holder stays a name)."""
-    names = sorted(set(h for obj in list(san["maps"].values()) + list(san["disks"].values())
-                       for h in obj.get("holders") or [] if isinstance(h, str) and h.startswith("dm-")))
-    try:
-        described = dict((h["name"], h) for h in obs_reread.describe_holders(host, names))
-    except (deadline.DeadlineExceeded, RuntimeError) as exc:
-        described = {}
-        errors.append({"what": "read holders in sysfs", "msg": "holders not named: %s" % exc})
-
-    def named(holders):
-        return [described.get(h, h) if isinstance(h, str) else h for h in holders or []]
-    out = dict(san)
-    for key in ("maps", "disks"):
-        out[key] = dict((k, dict(obj, holders=named(obj.get("holders")))) for k, obj in san[key].items())
-    return out
-
-
-def decide(module, host, san, earlier=None):
-    """Decide: the plan of the whole host from one judged snapshot (san_plan.plan_cleanup)."""
-    try:
-        san_validate.snapshot_names(san)
-    except san_validate.InvalidInput as exc:
-        raise san_validate.InvalidInput("the host shows %s; nothing was planned" % exc)
-    policy = dict((k, module.params[k]) for k in POLICY_OPTIONS)
-    policy["earlier"] = earlier
-    errors = []
-    plan = san_plan.plan_cleanup(with_holder_names(host, san, errors), san.get("verdicts") or [], policy)
-    san.setdefault("errors", []).extend(errors)
-    return plan
-
-
-def query_and_decide(module, host, truth):
-    """One look, or under host_evidence two looks `grace` apart when the first shows another array's LU gone."""
-    p = module.params
-    san = observe(module, host.reader, truth)
-    plan = decide(module, host, san)
-    candidates = []
-    if p["policy"] == "host_evidence" and not plan["blocked"]:
-        candidates = san_plan.evidence_candidates(san, san.get("verdicts"))
-        if candidates:
-            host.sleep(p["grace"])
-            first, san = san, observe(module, host.reader, truth)
-            plan = decide(module, host, san, earlier=first)
-    return san, plan, candidates
-
-
-def device_lists(san, removed_maps=(), removed_disks=()):
-    maps = ["map %s (%s)" % (w, " ".join(sorted(p.get("name") for p in m.get("paths") or [])))
-            for w, m in sorted(san["maps"].items()) if w not in removed_maps]
-    disks = ["disk %s %s %s" % (n, d.get("hctl"), d.get("wwid")) for n, d in sorted(san["disks"].items())
-             if n not in removed_disks]
-    return "\n".join(maps + disks) + "\n"
-
-
-def plan_diff(san, plan, run):
-    """--diff: the host's maps and disks, and what is left of them once the selected steps have run."""
-    gone_maps = set(st["target"] for st in run if st["action"] == "flush_map")
-    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in gone_maps)
-    gone_disks = set(st["target"] for st in run if st["action"] == "delete_disk")
-    return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
-            "before": device_lists(san), "after": device_lists(san, gone_maps, gone_disks)}
-
-
-def post_check(module, host, result, exclude):
-    """Read the host once after the run: the healthy maps (same definition as before the run), removed maps still
-    present, and the lines that still name what was removed."""
-    try:
-        after = host.reader.snapshot(probe=False)
-    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-        result.update(healthy_after=None, maps_still_present=None, references=[],
-                      post_check_error="the host could not be read after the run: %s" % exc)
-        return
-    result["healthy_after"] = san_plan.healthy_maps(after, exclude)
-    present = set(w.lower() for w in after.get("maps") or {})
-    result["maps_still_present"] = [w for w in result["flush_maps"] if w.lower() in present]
-    result["references"] = []
-    if any(e["outcome"] == "done" for e in result["executed"]):
-        report_references(module, host, result, after)
-
-
-def report_references(module, host, result, after):
-    """fstab/crypttab/LVM devices file/mount unit lines that still name what was removed: reported, and
-    commented out only with clean_references."""
-    try:
-        present = list(after.get("maps") or {}) + [d.get("wwid") for d in (after.get("disks") or {}).values()
-                                                   if d and d.get("wwid")]
-        refs = act_refs.references(host, result["executed"], present)
-        if refs and module.params["clean_references"]:
-            backups = []
-            act_refs.clean_references(host, refs, lambda path, text: backups.append(
-                config_write.write_text(module, path, text, backup=True)))
-            result["reference_backups"] = [b for b in backups if b]
-        elif refs:
-            module.warn("%d line(s) still name a removed device (see 'references'): %s" % (
-                len(refs), "; ".join("%s:%s" % (r["file"], r["line"]) for r in refs)))
-    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-        refs = []
-        result["references_error"] = str(exc)
-    result["references"] = refs
-
-
-def validate(module):
-    p = module.params
-    for opt in ("timeout", "wait_timeout", "command_timeout", "probe_timeout"):
-        if not 0 < p[opt] <= 3600:  # NaN too
-            raise san_validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
-    if not p["grace"] >= 0:
-        raise san_validate.InvalidInput("grace must be a number of seconds >= 0, got %r" % p["grace"])
-    if not p["truth_max_age"] > 0:
-        raise san_validate.InvalidInput("truth_max_age must be > 0, got %r" % p["truth_max_age"])
-    san_facts.check_prefixes(p["array_wwid_prefixes"])
-    if not p["approved_plan_max_age"] > 0:
-        raise san_validate.InvalidInput("approved_plan_max_age must be > 0, got %r" % p["approved_plan_max_age"])
-    if p["approved_plan"] is not None:
-        san_approval.validate(p["approved_plan"], time.time(), p["approved_plan_max_age"])
-    return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
-
-
-def host_identity(host, errors):
-    """{machine_id, hostname} of this host, read with the command deadline (None for what cannot be read)."""
-    try:
-        return host.call(san_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
-                         what="read of /etc/machine-id and the hostname")
-    except (deadline.DeadlineExceeded, RuntimeError) as exc:
-        errors.append({"what": "read of /etc/machine-id and the hostname", "msg": str(exc)})
-        return {"machine_id": None, "hostname": None}
-
-
-def approve(module, plan, san, approved):
-    """The plan cut down to what `approved` allows (san_approval.gate), said in warnings and `approval`."""
-    plan, matched = san_approval.gate(plan, san, approved)
-    for unit in matched["refused"]:
-        module.warn("%s is refused: not as approved (see 'refused')" % unit)
-    if not approved:
-        module.warn("no plan was approved for this host: nothing is removed")
-    for st in matched["not_needed"]:
-        module.warn("approved, no longer needed: %s %s (%s)" % (st["action"], st["target"], st["why"]))
-    approval = {"digest": approved.get("digest"), "created_at": approved.get("created_at"),
-                "age": round(time.time() - approved["created_at"], 3) if approved else None,
-                "approved": len(approved.get("steps") or []), "refused": len(matched["refused"]),
-                "not_needed": len(matched["not_needed"])}
-    return plan, approval, matched["not_needed"]
-
-
 def read_and_plan(module, host, truth, result):
     """Who this host is, its SAN state and the plan from it (approved: narrowed to the approved plan); fails,
     changing nothing, on a read that did not finish or an input that does not hold. Returns (san, plan, this_host)."""
     p = module.params
     identity_errors = []
-    this_host = host_identity(host, identity_errors)
+    this_host = cleanup_run.host_identity(host, identity_errors)
     try:
         san_approval.check_host(p["approved_plan"], this_host)
     except san_validate.InvalidInput as exc:
@@ -629,7 +477,8 @@ def read_and_plan(module, host, truth, result):
         module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     started = host.clock()
     try:
-        san, plan, result["evidence_candidates"] = query_and_decide(module, host, truth)
+        san, plan, result["evidence_candidates"] = cleanup_run.query_and_decide(
+            p, host, lambda: observe(module, host.reader, truth))
     except deadline.DeadlineExceeded as exc:
         module.fail_json(msg="reading the SAN state failed: %s did not finish within %ss (a device may be hung; "
                              "nothing was changed)" % (exc.what, exc.seconds), **result)
@@ -640,7 +489,10 @@ def read_and_plan(module, host, truth, result):
 
     result["approval"] = None
     if p["approved_plan"] is not None:
-        plan, result["approval"], result["approved_not_needed"] = approve(module, plan, san, p["approved_plan"])
+        plan, result["approval"], result["approved_not_needed"], warnings = cleanup_run.approve(
+            plan, san, p["approved_plan"])
+        for warning in warnings:
+            module.warn(warning)
     result["plan_seconds"] = round(host.clock() - started, 3)
     result["ansible_facts"] = {"san": san_compact.shape(san, p["detail"])}
     result["errors"] = (san.get("errors") or []) + identity_errors
@@ -665,19 +517,13 @@ def report_plan(module, san, plan, result):
 def select_steps(module, san, plan, this_host, result):
     """The steps of the chosen phases (none while a corruption risk stands), with the plan artifact and diff of
     exactly them: what check mode reports is what a real run executes."""
-    p = module.params
-    everything = set(p["phases"]) == set(PHASES)
-    selected = [st for st in plan["steps"] if everything or st.get("phase") in p["phases"]]
-    if san.get("corruption_risks") and selected:
-        # a LUN that now reaches another LU is in use: touch nothing on this host, the caller fails it
-        module.warn("a corruption risk holds back all %d step(s) of the plan" % len(selected))
-        selected = []
+    selected, result["not_run"], held_back = cleanup_run.selected_steps(module.params["phases"], san, plan)
+    if held_back:
+        module.warn("a corruption risk holds back all %d step(s) of the plan" % held_back)
     result["run"] = selected
-    chosen = set(id(st) for st in selected)  # by identity: comparing step dicts is quadratic in a large plan
-    result["not_run"] = [st for st in plan["steps"] if id(st) not in chosen]
     result["plan_artifact"] = san_approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
-        result["diff"] = plan_diff(san, plan, selected)
+        result["diff"] = cleanup_run.plan_diff(san, plan, selected)
     return selected
 
 
@@ -725,7 +571,7 @@ def main():
                   flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
                   removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
     try:
-        truth = validate(module)
+        truth = cleanup_run.checked_truth(module.params)
     except san_validate.InvalidInput as exc:
         module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     if truth is None:
@@ -742,7 +588,7 @@ def main():
 
     stopped = act(module, host, truth, selected, result)
     started = host.clock()
-    post_check(module, host, result, exclude)
+    act_post_check.post_check(module, host, result, exclude)
     result["post_check_seconds"] = round(host.clock() - started, 3)
     if stopped:
         module.fail_json(msg="cleanup: %s" % stopped, **result)

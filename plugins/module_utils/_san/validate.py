@@ -228,3 +228,40 @@ def ontap_wwid(serial):
     """The host WWID of an ONTAP LUN: 3600a0980 followed by the hex of its 12-character serial."""
     _check(ONTAP_SERIAL, serial, "ONTAP LUN serial")
     return ONTAP_WWID_PREFIX + serial.encode("ascii").hex()
+
+
+# multipath.conf strings: no quote, brace, comment or control character can break out of a quoted value
+MULTIPATH_STRING = re.compile(r'^[^"\x00-\x1f\x7f{}#!]{1,128}$')
+NO_PATH_RETRY = re.compile(r"^(fail|[0-9]{1,6})$")
+CONFIG_SECONDS = re.compile(r"^[0-9]{1,9}$")
+# below a second is no timeout for a daemon query; above an hour every caller's own deadline has long passed
+UXSOCK_MIN_MS = 1000
+UXSOCK_MAX_MS = 3600000
+
+
+def multipath_devices(devices):
+    """The audited device entries ({vendor, product}); InvalidInput on one that multipath.conf cannot carry or
+    multipath-tools cannot compile."""
+    targets = [{"vendor": d["vendor"], "product": d["product"]} for d in devices]
+    for t in targets:
+        for field in ("vendor", "product"):
+            if not MULTIPATH_STRING.match(t[field]):
+                raise InvalidInput("devices: %s %r may not contain quotes, braces, '#', '!' or control characters"
+                                   % (field, t[field]))
+            try:
+                re.compile(t[field])
+            except (re.error, OverflowError, RecursionError) as exc:
+                raise InvalidInput("devices: %s %r is not a valid regular expression (multipath-tools matches it "
+                                   "with regcomp): %s" % (field, t[field], exc))
+    return targets
+
+
+def multipath_settings(no_path_retry, dev_loss_tmo, uxsock_timeout):
+    """InvalidInput unless the recommended values are ones multipath.conf takes (None: left alone)."""
+    if no_path_retry is not None and not NO_PATH_RETRY.match(no_path_retry):
+        raise InvalidInput("no_path_retry must be 'fail' or a number of checker intervals, got %r" % no_path_retry)
+    if dev_loss_tmo is not None and not CONFIG_SECONDS.match(dev_loss_tmo):
+        raise InvalidInput("dev_loss_tmo must be a number of seconds, got %r" % dev_loss_tmo)
+    if uxsock_timeout is not None and not UXSOCK_MIN_MS <= uxsock_timeout <= UXSOCK_MAX_MS:
+        raise InvalidInput("uxsock_timeout is in milliseconds, from %d to %d; got %r"
+                           % (UXSOCK_MIN_MS, UXSOCK_MAX_MS, uxsock_timeout))

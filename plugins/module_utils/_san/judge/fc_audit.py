@@ -393,3 +393,9 @@ def ports(snapshot, wwpn_form=normalize_initiator):
                         "fast_io_fail_tmo": str(fast) if fast is not None else None,
                         "devices": [d["name"] for d in rport_devices(snapshot, r)]})
     return {"initiators": initiators, "targets": targets}
+
+
+def tools_version(text):
+    """The multipath-tools version ("0.9.4") `multipath -h` names, None when it names none."""
+    version = parse_version(text)
+    return ".".join(str(n) for n in version) if version else None

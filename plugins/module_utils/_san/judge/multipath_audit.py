@@ -12,6 +12,9 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_config import (
+    maps_without_active_path)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_parse import NEVER_MATCH
 
 
@@ -271,3 +274,128 @@ def _recommendation(cid, key, value, recommended):
     if cid == "features_queue_if_no_path":
         return features_without_queueing(value)
     return recommended.get(key)
+
+
+class ConfigJudge(object):
+    """The audit of one configuration text (the daemon's, the file's, the one after a fix) against the recommended
+    settings. `configured` (multipath -t) is what the clients read, uxsock_timeout included: it is re-read after a
+    write, and every later judgement uses the new one."""
+
+    def __init__(self, targets, audit_rec, file_eff, configured, supported, uxsock_supported):
+        self.targets, self.audit_rec, self.file_eff = targets, audit_rec, file_eff
+        self.configured, self.supported, self.uxsock_supported = configured, supported, uxsock_supported
+
+    def __call__(self, text):
+        eff = to_dict(multipath_parse.parse(text, strict=False))
+        client = (to_dict(multipath_parse.parse(self.configured, strict=False))
+                  if self.configured else None)
+        return audit(eff, self.targets, self.audit_rec, file_eff=self.file_eff,
+                     recheck_supported=self.supported,
+                     uxsock_supported=self.uxsock_supported, client_eff=client)
+
+    def stale_settings(self, running):
+        """The keys of the fixable settings the running daemon has that the configured text no longer has."""
+        now = dict((_key(f), f["key"]) for f in active(self(running)[0]) if f["fixable"])
+        later = (set(_key(f) for f in active(self(self.configured)[0]) if f["fixable"])
+                 if self.configured else set())
+        return sorted(set(now[k] for k in set(now) - later))
+
+    def after_apply(self, running, maps, status):
+        """What is left after a reconfigure/start/restart, from the daemon's configuration (`running`, None when it
+        does not answer), the live maps and their kernel status: (the fixable findings left, the audited maps that
+        still queue without bound, the maps with no active path, settled: nothing more to wait for)."""
+        remaining = [f for f in active(self(running)[0]) if f["fixable"]] if running else []
+        stuck = [m for m in maps if m["queues_forever"] and map_in_scope(m, self.targets)]
+        pathless = maps_without_active_path(maps, status) or []
+        # a map with no active path keeps the queueing it had until a path returns: no point waiting for it
+        settled = bool(running and not remaining and all(m["name"] in pathless for m in stuck))
+        return remaining, stuck, pathless, settled
+
+
+def map_in_scope(m, targets):
+    return any(m.get("vendor") and entry_matches(t, m["vendor"], m.get("product") or "") for t in targets)
+
+
+def map_findings(maps):
+    out = []
+    for m in maps:
+        if m["queues_forever"]:
+            out.append({
+                "check": "live_map_queueing", "scope": "map:%s" % m["name"], "key": "queueing",
+                "value": m.get("queueing") or m.get("table_features"), "recommended": None, "severity": "warning",
+                "shadowed": False, "in_file": None, "fixable": False,
+                "reason": "this map queues I/O without bound when its paths are gone (multipathd queueing 'on'); "
+                          "it follows the configuration after multipathd reconfigure" if not m.get("unmanaged") else
+                          "multipathd does not manage this map's queueing ('-', kept through a reconfigure while it "
+                          "had no usable path) and its table queues: without bound until a reconfigure adopts it, "
+                          "which needs a path back (run the fix again then)",
+            })
+    return out
+
+
+def disk_findings(disks, fix):
+    out = []
+    for d in disks:
+        if not d.get("claimed"):
+            continue
+        out.append({
+            "check": "local_disk_not_blacklisted", "scope": "blacklist", "key": "wwid",
+            "value": "%s (%s %s%s)" % (d["name"], d.get("vendor") or "", d.get("model") or "",
+                                       ", in map %s" % d["holder"] if d.get("holder") else ""),
+            "recommended": d.get("wwid"), "severity": "warning", "shadowed": False, "in_file": None,
+            "fixable": bool(fix and d.get("wwid")),
+            "reason": "a local disk that multipath claims gets a map (and, with queueing, the hang risk of a SAN "
+                      "LUN); blacklist it by wwid",
+        })
+    return out
+
+
+def _key(f):
+    return (f["check"], f["scope"])
+
+
+def active(findings):
+    return [f for f in findings if f["severity"] == "warning" and not f["shadowed"]]
+
+
+def recommended_settings(params, tool_text):
+    """(what a fix writes, what the audit recommends, recheck_wwid known, uxsock_timeout known) from the module's
+    options and what multipath-tools knows (the configuration texts it printed, `tool_text`): a fix writes no
+    keyword the installed tools do not know; the audit names it either way."""
+    supported = "recheck_wwid" in tool_text
+    uxsock_supported = "uxsock_timeout" in tool_text
+    uxsock = str(params["uxsock_timeout"]) if params["uxsock_timeout"] is not None else None
+    recommended = {
+        "no_path_retry": params["no_path_retry"], "dev_loss_tmo": params["dev_loss_tmo"],
+        "recheck_wwid": "yes" if params["recheck_wwid"] and supported else None,
+        "flush_on_last_del": params["flush_on_last_del"], "find_multipaths": params["find_multipaths"],
+        "uxsock_timeout": uxsock if uxsock_supported else None,
+        "remove_queue_if_no_path": params["remove_queue_if_no_path"],
+    }
+    audit_rec = dict(recommended, recheck_wwid="yes" if params["recheck_wwid"] else None, uxsock_timeout=uxsock)
+    return recommended, audit_rec, supported, uxsock_supported
+
+
+def settled_failure(what, running, remaining, stuck, pathless):
+    """Why the daemon's state after the reconfigure/start/restart (`what`) is not the fixed one, or None."""
+    if not running:
+        return "multipathd does not answer 'show config' after the %s" % what
+    waiting = [m["name"] for m in stuck if m["name"] in pathless]
+    if waiting and not remaining and len(waiting) == len(stuck):
+        return ("after the %s, maps with no active path still queue without bound: %s; multipathd "
+                "applies the new setting to them once a path is back: run the fix again then (nothing "
+                "was stopped, their queued I/O waits)" % (what, ", ".join(waiting)))
+    if remaining or stuck:
+        return ("after the %s multipathd still runs risky settings (%s) or maps still queue "
+                "without bound (%s)" % (what, ", ".join(sorted(set(f["check"] for f in remaining))) or "none",
+                                        ", ".join(m["name"] for m in stuck) or "none"))
+    return None
+
+
+def without_queue_feature_fix(findings):
+    """The findings with queue_if_no_path in `features` reported but no longer fixable (remove_queue_if_no_path
+    false)."""
+    for f in findings:
+        if f["check"] == "features_queue_if_no_path":
+            f["recommended"], f["fixable"] = None, False
+    return findings

@@ -107,3 +107,21 @@ def apply_plan(state, daemon, daemon_keys, stale, pathless, force_restart):
         return plan
     plan.update(action="restart", reason=why, maps_failing_io=failing)
     return plan
+
+
+def daemon_keys(changes, file_changed, existed):
+    """The changed keys the daemon reads (client-only ones left out); a new file is one change for it."""
+    keys = sorted(set(c["key"] for c in changes) - CLIENT_ONLY_KEYS)
+    if file_changed and not existed:
+        keys = keys or ["(new file)"]
+    return keys
+
+
+def with_unadopted_maps(stale, maps, in_scope, pathless):
+    """`stale` and the audited maps (in_scope(map)) the daemon did not (re)adopt: a map that still queues without
+    bound under a fixed configuration was kept through a reconfigure while it had no usable path; once a path is
+    back, a reconfigure adopts it."""
+    readopt = [m["name"] for m in maps if m.get("unmanaged") and in_scope(m) and m["name"] not in (pathless or [])]
+    if readopt and pathless is not None:
+        stale = sorted(set(stale) | set(["live map %s" % n for n in readopt]))
+    return stale

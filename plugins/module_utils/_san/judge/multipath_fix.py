@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_parse import Setting, parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_parse import Setting, parse, render
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_audit import (
     CHECKS, entry_is_specific, entry_matches, features_without_queueing, is_bad, milliseconds)
 
@@ -165,3 +165,16 @@ NEW_FILE_HEADER = (
 
 def new_document():
     return parse(NEW_FILE_HEADER)
+
+
+def fixed_text(doc, targets, recommended, scope, blacklisted_disks, remove_queue_if_no_path):
+    """(the file's text with the fix, the changes): plan_fix of `doc` (blacklisting the WWIDs of the disks of
+    `blacklisted_disks` that multipath claims), rendered, and parsed back."""
+    blacklist_wwids = [d["wwid"] for d in blacklisted_disks if d.get("claimed") and d.get("wwid")]
+    plan_rec = dict(recommended)
+    if not remove_queue_if_no_path:
+        plan_rec["remove_queue_if_no_path"] = False
+    new_doc, changes = plan_fix(doc, targets, plan_rec, scope=scope, blacklist_wwids=blacklist_wwids)
+    new_text = render(new_doc)
+    parse(new_text)  # the editor never produces what the parser would refuse
+    return new_text, changes

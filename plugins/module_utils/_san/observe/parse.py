@@ -333,3 +333,31 @@ def parse_show_maps(text, sep="|"):
             "queues_forever": queueing == "on",
         }
     return out
+
+
+# iscsiadm -m node / -m session (open-iscsi): "portal,tpgt target", "tcp: [sid] portal,tpgt target (non-flash)"
+NODE_LINE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")
+SESSION_LINE = re.compile(r"^\S+:\s+\[(?P<sid>\d+)\]\s+(?P<portal>\S+),(?P<tpgt>-?\d+)\s+(?P<target>\S+)")
+
+
+def parse_nodes(text):
+    """`iscsiadm -m node` -> [{portal, tpgt, target}] (one per target/portal, ifaces folded)."""
+    seen = []
+    for line in text.splitlines():
+        m = NODE_LINE.match(line.strip())
+        if m:
+            rec = {"portal": m.group("portal"), "tpgt": m.group("tpgt"), "target": m.group("target")}
+            if rec not in seen:
+                seen.append(rec)
+    return seen
+
+
+def parse_sessions(text):
+    """`iscsiadm -m session` -> [{sid, portal, tpgt, target}]."""
+    out = []
+    for line in text.splitlines():
+        m = SESSION_LINE.match(line.strip())
+        if m:
+            out.append({"sid": int(m.group("sid")), "portal": m.group("portal"), "tpgt": m.group("tpgt"),
+                        "target": m.group("target")})
+    return out

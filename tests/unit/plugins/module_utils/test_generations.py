@@ -33,7 +33,6 @@ def api():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as so
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-    from ansible_collections.sanfleet.remediation.plugins.modules import iscsid_conf as iscsi
     from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lvm
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
         CapturedRun, inline_call)
@@ -44,8 +43,8 @@ def api():
         effective_multipath_config=lambda text: judge_multipath_audit.to_dict(judge_multipath_parse.parse(text, strict=False)),
         value_in_force=judge_multipath_audit.resolve,
         audit_multipath=judge_multipath_audit.audit,
-        node_list=iscsi.parse_nodes,
-        session_list=iscsi.parse_sessions,
+        node_list=so.parse_nodes,
+        session_list=so.parse_sessions,
         node_record=kv.parse_record,
         lvmconfig=lvm.parse_lvmconfig,
         lvm_array=lvm.parse_lvm_array,

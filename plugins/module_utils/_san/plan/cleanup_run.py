@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan-and-decide flow of module stale_cleanup: its inputs checked, who this host is, one look (or two,
+`grace` apart, under host_evidence) and the plan of the whole host from it (plan.cleanup.plan_cleanup), the plan
+cut down to an approved one, the steps of the chosen phases and the --diff of exactly them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+
+PHASES = ("flush", "delete", "rescan")
+POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
+                  "repair_mismatch", "allow_non_san")
+
+
+def checked_truth(p):
+    """The array truth of the module's options (None when none is given); InvalidInput on an option that does not
+    hold, before anything is read."""
+    for opt in ("timeout", "wait_timeout", "command_timeout", "probe_timeout"):
+        if not 0 < p[opt] <= 3600:  # NaN too
+            raise san_validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
+    if not p["grace"] >= 0:
+        raise san_validate.InvalidInput("grace must be a number of seconds >= 0, got %r" % p["grace"])
+    if not p["truth_max_age"] > 0:
+        raise san_validate.InvalidInput("truth_max_age must be > 0, got %r" % p["truth_max_age"])
+    san_facts.check_prefixes(p["array_wwid_prefixes"])
+    if not p["approved_plan_max_age"] > 0:
+        raise san_validate.InvalidInput("approved_plan_max_age must be > 0, got %r" % p["approved_plan_max_age"])
+    if p["approved_plan"] is not None:
+        san_approval.validate(p["approved_plan"], time.time(), p["approved_plan_max_age"])
+    return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
+
+
+def host_identity(host, errors):
+    """{machine_id, hostname} of this host, read with the command deadline (None for what cannot be read)."""
+    try:
+        return host.call(san_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
+                         what="read of /etc/machine-id and the hostname")
+    except (deadline.DeadlineExceeded, RuntimeError) as exc:
+        errors.append({"what": "read of /etc/machine-id and the hostname", "msg": str(exc)})
+        return {"machine_id": None, "hostname": None}
+
+
+def decide(p, host, san, earlier=None):
+    """Decide: the plan of the whole host from one judged snapshot (san_plan.plan_cleanup)."""
+    try:
+        san_validate.snapshot_names(san)
+    except san_validate.InvalidInput as exc:
+        raise san_validate.InvalidInput("the host shows %s; nothing was planned" % exc)
+    policy = dict((k, p[k]) for k in POLICY_OPTIONS)
+    policy["earlier"] = earlier
+    errors = []
+    plan = san_plan.plan_cleanup(with_holder_names(host, san, errors), san.get("verdicts") or [], policy)
+    san.setdefault("errors", []).extend(errors)
+    return plan
+
+
+def query_and_decide(p, host, look):
+    """One look (`look()`: the judged snapshot), or under host_evidence two looks `grace` apart when the first
+    shows another array's LU gone."""
+    san = look()
+    plan = decide(p, host, san)
+    candidates = []
+    if p["policy"] == "host_evidence" and not plan["blocked"]:
+        candidates = san_plan.evidence_candidates(san, san.get("verdicts"))
+        if candidates:
+            host.sleep(p["grace"])
+            first, san = san, look()
+            plan = decide(p, host, san, earlier=first)
+    return san, plan, candidates
+
+
+def approve(plan, san, approved):
+    """The plan cut down to what `approved` allows (san_approval.gate). Returns (plan, approval, not_needed,
+    warnings)."""
+    plan, matched = san_approval.gate(plan, san, approved)
+    warnings = ["%s is refused: not as approved (see 'refused')" % unit for unit in matched["refused"]]
+    if not approved:
+        warnings.append("no plan was approved for this host: nothing is removed")
+    warnings.extend("approved, no longer needed: %s %s (%s)" % (st["action"], st["target"], st["why"])
+                    for st in matched["not_needed"])
+    approval = {"digest": approved.get("digest"), "created_at": approved.get("created_at"),
+                "age": round(time.time() - approved["created_at"], 3) if approved else None,
+                "approved": len(approved.get("steps") or []), "refused": len(matched["refused"]),
+                "not_needed": len(matched["not_needed"])}
+    return plan, approval, matched["not_needed"], warnings
+
+
+def device_lists(san, removed_maps=(), removed_disks=()):
+    maps = ["map %s (%s)" % (w, " ".join(sorted(p.get("name") for p in m.get("paths") or [])))
+            for w, m in sorted(san["maps"].items()) if w not in removed_maps]
+    disks = ["disk %s %s %s" % (n, d.get("hctl"), d.get("wwid")) for n, d in sorted(san["disks"].items())
+             if n not in removed_disks]
+    return "\n".join(maps + disks) + "\n"
+
+
+def plan_diff(san, plan, run):
+    """--diff: the host's maps and disks, and what is left of them once the selected steps have run."""
+    gone_maps = set(st["target"] for st in run if st["action"] == "flush_map")
+    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in gone_maps)
+    gone_disks = set(st["target"] for st in run if st["action"] == "delete_disk")
+    return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
+            "before": device_lists(san), "after": device_lists(san, gone_maps, gone_disks)}
+
+
+def selected_steps(phases, san, plan):
+    """The steps of the chosen phases, none while a corruption risk stands (a LUN that now reaches another LU is in
+    use: touch nothing on this host, the caller fails it). Returns (steps, the plan's other steps, the number held
+    back by a risk)."""
+    everything = set(phases) == set(PHASES)
+    selected = [st for st in plan["steps"] if everything or st.get("phase") in phases]
+    held_back = 0
+    if san.get("corruption_risks") and selected:
+        selected, held_back = [], len(selected)
+    chosen = set(id(st) for st in selected)  # by identity: comparing step dicts is quadratic in a large plan
+    return selected, [st for st in plan["steps"] if id(st) not in chosen], held_back
