@@ -43,8 +43,8 @@ def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
 
 def test_a_wwid_of_a_wwid_is_itself_and_survives_copies():
     w = Wwid(W.upper())
-    assert Wwid(w) is w and copy.deepcopy(w) == W and type(copy.deepcopy(w)) is Wwid
-    assert map_wwid("mpath-" + W.upper()) == W and type(map_wwid("mpath-" + W)) is Wwid
+    assert Wwid(w) is w and copy.deepcopy(w) == W and isinstance(copy.deepcopy(w), Wwid)
+    assert map_wwid("mpath-" + W.upper()) == W and isinstance(map_wwid("mpath-" + W), Wwid)
     assert wwid_or_none(None) is None and wwid_or_none(" \x00") is None and map_wwid("LVM-abc") is None
 
 
@@ -58,7 +58,7 @@ def test_text_that_is_no_wwid_raises_the_validation_error(bad):
 def test_a_users_wwid_that_is_not_one_keeps_its_clear_error(bad):
     with pytest.raises(san_validate.InvalidInput, match="WWID .* is not valid"):
         san_validate.wwid(bad)
-    assert type(san_validate.wwid(W.upper())) is Wwid and san_validate.wwid(W.upper()) == W
+    assert isinstance(san_validate.wwid(W.upper()), Wwid) and san_validate.wwid(W.upper()) == W
 
 
 # ------------------------------------------------------------------------------------------------ the judge
