@@ -200,7 +200,7 @@ def resolve(host, wanted, missing_ok):
     for kind, value, exp in wanted:
         if kind == "wwid":
             snap = host.reader.snapshot(probe=False)
-            found = [d for d in (snap.get("disks") or {}).values() if (d.get("wwid") or "").lower() == value]
+            found = [d for d in (snap.get("disks") or {}).values() if d.get("wwid") == value]
             for d in sorted(found, key=lambda x: x.get("name")):
                 disks.append(d)
                 expected[d["name"]] = exp

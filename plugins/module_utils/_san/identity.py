@@ -38,10 +38,15 @@ TRANSIENT_OPENERS = frozenset(["systemd-udevd", "(udev-worker)", "udev-worker", 
 HARMLESS_OPENERS = DAEMON_OPENERS | TRANSIENT_OPENERS
 
 
+class InvalidInput(ValueError):
+    """Bad input, refused before anything is read or written (validate re-exports it: one error for the modules)."""
+
+
 def map_wwid(dm_uuid):
-    """The WWID of a multipath map from its dm uuid ("mpath-" + WWID); None for any other device-mapper device."""
+    """The WWID (a Wwid) of a multipath map from its dm uuid ("mpath-" + WWID); None for any other device-mapper
+    device."""
     uuid = dm_uuid or ""
-    return uuid[len(MPATH_UUID_PREFIX):] or None if uuid.startswith(MPATH_UUID_PREFIX) else None
+    return wwid_or_none(uuid[len(MPATH_UUID_PREFIX):]) if uuid.startswith(MPATH_UUID_PREFIX) else None
 
 
 def harmless(opener):
@@ -54,6 +59,12 @@ def is_hex(text):
 
 
 def multipath_wwid(wwid):
+    """The WWID as a Wwid (multipath's notation), from the kernel's `device/wwid` or a user's input; None for
+    nothing. See _normal_form."""
+    return wwid_or_none(wwid)
+
+
+def _normal_form(wwid):
     """The WWID as multipath names maps (udev ID_SERIAL), from the kernel's `device/wwid` or a user's input.
 
     naa.X -> 3x and eui.X -> 2x (hex, lower case as scsi_id prints it); t10.X -> 1X with each run of blanks
@@ -82,6 +93,45 @@ def multipath_wwid(wwid):
 # multipath's WWIDs (udev ID_SERIAL of a SCSI device) by VPD 0x83 designator type: 3 + NAA (16 or 32 hex digits),
 # 2 + EUI-64 (16, 24 or 32), 1 + T10 vendor id (text)
 _MULTIPATH_WWID = re.compile(r"^(?:3(?:[0-9a-f]{16}|[0-9a-f]{32})|2(?:[0-9a-f]{16}|[0-9a-f]{24}|[0-9a-f]{32})|1.+)$")
+
+
+# after _normal_form a WWID has no blank (t10 runs became "_"), no control character and no "/" (it names the
+# dm uuid and a line of the wwids file): text with one is not a WWID
+_NOT_IN_WWID = re.compile(r"[\s\x00-\x1f\x7f/]")
+
+
+class Wwid(str):
+    """A WWID in its one normal form (_normal_form: multipath's notation, hex in lower case, naa./eui./t10. and
+    bare NAA ids turned into 3/2/1 + id), built once where a WWID enters: the sysfs, dm and multipath reads, the
+    array truth, the user's options, the approved plan. Being a str it compares, hashes, sorts, formats and
+    serialises as that form: a Wwid equals the plain str of its normal form, so a lookup or membership test with
+    either side finds the other, and nothing after the entry normalises again (no `.lower()` outside this file).
+    Wwid of a Wwid is itself; text that is no WWID raises InvalidInput."""
+
+    __slots__ = ()
+
+    def __new__(cls, value):
+        if isinstance(value, Wwid):
+            return value
+        if not isinstance(value, str):
+            raise InvalidInput("WWID must be a string, got %s" % type(value).__name__)
+        normal = _normal_form(value)
+        if not normal or _NOT_IN_WWID.search(normal):
+            raise InvalidInput("WWID %r is not valid" % (value,))
+        return str.__new__(cls, normal)
+
+
+def wwid_or_none(value):
+    """Wwid(value), or None for None and blank text (a device without a WWID); other non-WWIDs raise."""
+    if value is None or (isinstance(value, str) and not value.strip().strip("\x00").strip()):
+        return None
+    return Wwid(value)
+
+
+def wwid_prefix(text):
+    """A WWID prefix (array_wwid_prefixes, hex) in the normal form's case: not a WWID, so without Wwid's prefix
+    rules (a bare NAA id -> 3 + it would change what it starts with)."""
+    return text.lower()
 
 
 def is_multipath_wwid(value):

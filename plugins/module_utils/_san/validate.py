@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, SD_NAME_RE, is_multipath_wwid, multipath_wwid)
+    HCTL_RE, SD_NAME_RE, InvalidInput, Wwid, is_multipath_wwid)
 
 SD_NAME = SD_NAME_RE
 DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
@@ -21,10 +21,6 @@ WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|t10\.[0
 # ONTAP LUN serials are exactly 12 printable characters, e.g. "81LgM$V4waSp".
 ONTAP_SERIAL = re.compile(r"^[\x21-\x7e]{12}$")
 ONTAP_WWID_PREFIX = "3600a0980"
-
-
-class InvalidInput(ValueError):
-    pass
 
 
 def _check(pattern, value, label):
@@ -52,7 +48,8 @@ def hctl(value):
 
 
 def wwid(value):
-    return _check(WWID, value, "WWID").lower()
+    """A user's or the array's WWID (the forms WWID accepts) as a Wwid, its one normal form."""
+    return Wwid(_check(WWID, value, "WWID"))
 
 
 DEV_T = re.compile(r"^[0-9]{1,7}:[0-9]{1,9}$")
@@ -142,7 +139,7 @@ def array_lun(record, index=0, where="array_luns"):
         if not isinstance(init, str):
             raise InvalidInput("%s.igroup_initiators[%d] must be a string, got %s" % (label, i, type(init).__name__))
     if record.get("wwid") is not None:
-        normal = multipath_wwid(wwid(record["wwid"]))
+        normal = wwid(record["wwid"])
         if not is_multipath_wwid(normal):
             # a spelling that no device's WWID takes would make the LUN it maps look unmapped: fail closed
             raise InvalidInput("%s.wwid %r is in no form a device's WWID takes (naa.X, eui.X, t10.X, 3 + NAA, 2 + "
@@ -227,7 +224,7 @@ def array_truth(truth):
 def ontap_wwid(serial):
     """The host WWID of an ONTAP LUN: 3600a0980 followed by the hex of its 12-character serial."""
     _check(ONTAP_SERIAL, serial, "ONTAP LUN serial")
-    return ONTAP_WWID_PREFIX + serial.encode("ascii").hex()
+    return Wwid(ONTAP_WWID_PREFIX + serial.encode("ascii").hex())
 
 
 # multipath.conf strings: no quote, brace, comment or control character can break out of a quoted value

@@ -38,11 +38,11 @@ def _rebuilt_map(host, step, refusal):
 
     Only a map with exactly the WWID that this run just removed qualifies (expect.after_flush); any other
     live map holding the disk stays a refusal."""
-    flushed = ((step.get("expect") or {}).get("after_flush") or "").lower()
+    flushed = (step.get("expect") or {}).get("after_flush")
     if not flushed or refusal.kind != "live_map":
         return None
     m = host.reader.map((refusal.evidence or {}).get("map") or "")
-    if m is None or (m.get("wwid") or "").lower() != flushed:
+    if m is None or m.get("wwid") != flushed:
         return None
     return m
 

@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 
@@ -24,8 +25,8 @@ def post_check(module, host, result, exclude):
                       post_check_error="the host could not be read after the run: %s" % exc)
         return
     result["healthy_after"] = san_plan.healthy_maps(after, exclude)
-    present = set(w.lower() for w in after.get("maps") or {})
-    result["maps_still_present"] = [w for w in result["flush_maps"] if w.lower() in present]
+    present = set(after.get("maps") or {})
+    result["maps_still_present"] = [w for w in result["flush_maps"] if Wwid(w) in present]
     result["references"] = []
     if any(e["outcome"] == "done" for e in result["executed"]):
         report_references(module, host, result, after)

@@ -19,13 +19,13 @@ def removed_identities(executed):
         if e.get("outcome") != "done":
             continue
         if e.get("action") == "wait_map_gone" and e.get("wwid"):
-            wwids.add(e["wwid"].lower())
+            wwids.add(e["wwid"])
         elif e.get("action") == "flush_map":
             maps.add(e.get("target"))
         elif e.get("action") == "delete_disk":
             by_id.update((e.get("detail") or {}).get("by_id") or [])
         elif e.get("action") == "wait_disk_gone" and e.get("wwid"):
-            wwids.add(e["wwid"].lower())
+            wwids.add(e["wwid"])
     return sorted(wwids), sorted(m for m in maps if m), sorted(by_id)
 
 
@@ -33,7 +33,7 @@ def references(host, executed, still_present=()):
     """Lines of fstab, crypttab, the LVM devices file and systemd mount units that still name a device this run
     removed (and that no live device carries any more: `still_present` lists WWIDs seen after the run)."""
     wwids, maps, by_id = removed_identities(executed)
-    present = set(w.lower() for w in still_present)
+    present = set(still_present)
     wwids = [w for w in wwids if w not in present]
     wanted = san_refs.needles(wwids, maps, by_id)
     if not wanted:

@@ -77,7 +77,7 @@ def verify_lun(host, step):
     if d is None:
         raise ActFailed(hctl, "no disk at %s to verify" % hctl)
     bad = {}
-    if expect.get("wwid") and (d.get("wwid") or "").lower() != expect["wwid"].lower():
+    if expect.get("wwid") and d.get("wwid") != expect["wwid"]:
         bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
     if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}

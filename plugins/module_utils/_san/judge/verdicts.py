@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    SAN_TRANSPORTS, TRANSIENT_OPENERS, normalize_initiator)
+    SAN_TRANSPORTS, TRANSIENT_OPENERS, Wwid, normalize_initiator, wwid_prefix)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.findings import (
     FAILED_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
@@ -43,12 +43,15 @@ class _Truth(object):
         self.addresses = address_index(array_targets)
         self.truth_initiators = None if array_initiators is None else set(
             i if i == ALL_INITIATORS else normalize_initiator(i) for i in array_initiators)
-        self.prefixes = tuple(p.lower() for p in (array_wwid_prefixes or ()))
-        self.records = [r for r in (array_luns or []) if record_applies(r, initiators)]
+        self.prefixes = tuple(wwid_prefix(p) for p in (array_wwid_prefixes or ()))
+        # a record's WWID as a Wwid (validate.array_lun built it; a caller's own record is built here): a raw
+        # spelling would miss the host's map, which would then look unmapped
+        self.records = [dict(r, wwid=Wwid(r["wwid"])) if r.get("wwid") else r
+                        for r in (array_luns or []) if record_applies(r, initiators)]
         self.by_wwid = {}
         for r in self.records:
             if r.get("wwid"):
-                self.by_wwid.setdefault(r["wwid"].lower(), []).append(r)
+                self.by_wwid.setdefault(r["wwid"], []).append(r)
         self.iqn = host.get("iscsi_iqn")
 
     def path_initiators(self, disk):
@@ -98,11 +101,11 @@ def _lun_reuse(disk, probe, cands, w, mine, pev):
     # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
     # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
     # identity alone never decides.
-    host_differs = not same_serial(live, disk.get("serial")) or (disk.get("wwid") or w).lower() != w
+    host_differs = not same_serial(live, disk.get("serial")) or (disk.get("wwid") or w) != w
     if live and host_differs and not any(serial_of(live, r) for r in mine):
         pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
         live_hits = [r for r in cands if serial_of(live, r)]
-        others = [r for r in live_hits if (r.get("wwid") or "").lower() != w]
+        others = [r for r in live_hits if r.get("wwid") != w]
         if others:
             why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
                    "maps at LUN id %s, but the host holds this device as WWID %s" % (
@@ -114,7 +117,7 @@ def _lun_reuse(disk, probe, cands, w, mine, pev):
                        live, disk.get("serial"),
                        ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
                        disk.get("lun")))
-    elif w not in set((r.get("wwid") or "").lower() for r in cands):
+    elif w not in set(r.get("wwid") for r in cands):
         pev["lun_id_reuse_unproven"] = ("the array maps another LUN at LUN id %s; no live serial "
                                         "differs from the host's record, so no serial_mismatch"
                                         % disk.get("lun"))
@@ -193,7 +196,7 @@ def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
 
 def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
     """The verdict of one map or map-less disk. path_items: [(disk, path_state, probe)]."""
-    w = (wwid or "").lower()
+    w = wwid or ""
     ev = dict(extra_ev)
     mine = truth.by_wwid.get(w, [])
     seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": []}
@@ -283,12 +286,12 @@ def paths_to_probe(snapshot, verdicts):
         m = maps.get(v.get("wwid"))
         if v.get("object") != "map" or m is None or v.get("kind") in ("not_covered", "unknown_array"):
             continue
-        w = (v.get("wwid") or "").lower()
+        w = v.get("wwid") or ""
         for pev in (v.get("evidence") or {}).get("paths") or []:
             name = pev.get("name")
             if not name or name in (m.get("probe") or {}):
                 continue
-            other_lu = any((r.get("wwid") or "").lower() != w for r in pev.get("array_at_lun") or [])
+            other_lu = any(r.get("wwid") != w for r in pev.get("array_at_lun") or [])
             if v.get("kind") == "unexpected_visibility" or other_lu:
                 out.append((v["wwid"], name))
     return out

@@ -286,11 +286,10 @@ class Host(object):
             san_validate.sd_name(n)
         raw, errors = self._read_raw(names=sorted(set(names)))
         wanted = set(maps)
-        wanted |= set(m.lower() for m in maps)
         paths = set()
         for kname, d in (raw.get("dm") or {}).items():
             wwid = map_wwid((d or {}).get("uuid"))
-            if wwid and wanted & set((kname, d.get("dm_name"), wwid, wwid.lower())):
+            if wwid and wanted & set((kname, d.get("dm_name"), wwid)):
                 paths.update(s for s in d.get("slaves") or [] if SD_RE.match(s) and s not in (raw.get("sd") or {}))
         # a path added since the plan: read it too, so the identity check sees it (one that hangs is named)
         add_devices(raw, self.read_each(read_devices, sorted(paths), errors))
@@ -319,7 +318,7 @@ class Host(object):
         target = None
         for kname, d in (raw.get("dm") or {}).items():
             wwid = map_wwid((d or {}).get("uuid"))
-            if wwid and name_or_wwid in (kname, d.get("dm_name"), wwid, wwid.lower()):
+            if wwid and name_or_wwid in (kname, d.get("dm_name"), wwid):
                 target = d
         if target is None:
             return absent_map(raw, name_or_wwid)

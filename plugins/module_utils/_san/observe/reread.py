@@ -256,7 +256,7 @@ class View(object):
         self._maps = {}
         for m in (snap.get("maps") or {}).values():
             m["errors"] = snap.get("errors") or []
-            for key in (m.get("name"), m.get("dm"), m.get("wwid"), (m.get("wwid") or "").lower()):
+            for key in (m.get("name"), m.get("dm"), m.get("wwid")):
                 if key:
                     self._maps[key] = m
 

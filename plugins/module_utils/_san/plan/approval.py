@@ -32,7 +32,8 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    MPATH_UUID_PREFIX, wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
@@ -165,6 +166,23 @@ def _check_step(st, i):
         raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(IDENTITY_KEYS)))
     for key in IDENTITY_KEYS:
         _check_identity_value(ident[key], "%s.identity.%s" % (where, key))
+    try:
+        _approved_step(st)
+    except InvalidInput as exc:
+        raise InvalidInput("%s: %s" % (where, exc))
+
+
+def _approved_step(st):
+    """An approved step with its WWIDs (identity.wwid, the WWID in identity.dm_uuid, a remove_wwid's target) built
+    as Wwid: the approved plan is where they enter, as the approver's file spells them; the digest was checked on
+    that spelling."""
+    ident = dict(st["identity"])
+    ident["wwid"] = wwid_or_none(ident["wwid"])
+    uuid = ident["dm_uuid"]
+    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX):
+        ident["dm_uuid"] = MPATH_UUID_PREFIX + wwid_or_none(uuid[len(MPATH_UUID_PREFIX):])
+    target = wwid_or_none(st["target"]) if st["action"] == "remove_wwid" else st["target"]
+    return dict(st, target=target, identity=ident)
 
 
 def validate(approved, now, max_age):
@@ -257,7 +275,8 @@ def gate(plan, snapshot, approved):
     `approved` {} (valid, see validate): nothing was approved for this host, every unit is refused."""
     mismatches = plan.get("mismatches") or []
     current = artifact_steps(plan["steps"], snapshot, mismatches)
-    index = dict(((st["action"], st["target"]), st) for st in approved.get("steps") or [])
+    approved_steps = [_approved_step(st) for st in approved.get("steps") or []]
+    index = dict(((st["action"], st["target"]), st) for st in approved_steps)
     units, order = {}, []
     for st, listed in zip(plan["steps"], current):
         unit = st.get("unit")
@@ -312,7 +331,7 @@ def gate(plan, snapshot, approved):
 
     planned = set((st["action"], st["target"]) for st in current)
     not_needed = []
-    for st in approved.get("steps") or []:
+    for st in approved_steps:
         if (st["action"], st["target"]) in planned:
             continue
         _kind, name = _unit_object(st["unit"])

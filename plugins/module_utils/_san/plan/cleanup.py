@@ -417,11 +417,11 @@ def healthy_maps(snapshot, exclude=()):
     """{wwid: sorted path names} of every map whose paths are all active, leaving out the WWIDs in `exclude`
     (what a plan removes, and the new LUs of its serial-mismatch repairs): the baseline a cleanup must leave as
     it found it. The one definition, applied to the snapshot before the run and to the one read after it."""
-    skip = set((w or "").lower() for w in exclude)
+    skip = set(exclude)
     out = {}
     for wwid, m in sorted((snapshot.get("maps") or {}).items()):
         paths = m.get("paths") or []
-        if wwid.lower() in skip or not paths or any(p.get("dm_state") != "active" for p in paths):
+        if wwid in skip or not paths or any(p.get("dm_state") != "active" for p in paths):
             continue
         out[wwid] = sorted(p.get("name") for p in paths)
     return out

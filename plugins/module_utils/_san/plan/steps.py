@@ -106,10 +106,6 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
         if want in (None, ""):
             continue
         have = (actual or {}).get(key)
-        if key == "wwid" and isinstance(want, str) and isinstance(have, str):
-            same = want.lower() == have.lower()
-        else:
-            same = want == have
-        if not same:
+        if want != have:
             diff[key] = {"expected": want, "actual": have}
     return diff

@@ -17,6 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 WWID = "3600a09803830447a4f244c4657616f6f"
 WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
@@ -402,7 +403,8 @@ def test_identity_other_than_expected_is_refused(expected, key):
 
 
 def test_wwid_comparison_ignores_case():
-    assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": WWID.upper()}})
+    # the caller's WWID enters as a Wwid (validate.wwid, as scsi_delete builds it): its case is gone there
+    assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": san_validate.wwid(WWID.upper())}})
 
 
 # ---------------------------------------------------------------------------------------------- rescan

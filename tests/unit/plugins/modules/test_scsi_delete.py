@@ -11,6 +11,7 @@ import os
 import pytest
 
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
 from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
     FakeEnv, WWID, WWID2, disk)
@@ -51,6 +52,16 @@ def test_by_wwid_deletes_all_paths_and_absent_wwid_is_unchanged(env, run):
     assert sorted(out["removed"]) == ["sdc", "sdd"]
     again = run({"wwid": WWID})
     assert again["changed"] is False and again["plan"] == [] and not again.get("failed")
+
+
+def test_by_a_t10_wwid_whose_vendor_text_is_upper_case(env, run):
+    """A t10 WWID keeps its vendor text's case in the normal form (the reader builds it as the kernel reports
+    it); resolve compares the user's WWID with the disk's as values: lowering the disk's side alone found no disk."""
+    kernel = Wwid("t10.LIO-ORG_block_1")
+    for name in ("sdc", "sdd"):
+        env.disks[name]["wwid"] = kernel
+    out = run({"wwid": "t10.LIO-ORG_block_1"})
+    assert not out.get("failed") and sorted(out["removed"]) == ["sdc", "sdd"]
 
 
 def test_devices_with_expected_identity(env, run):

@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""identity.Wwid, the one WWID value (issue 30): built where a WWID enters, equal to the plain str of its normal
+form, so that a membership test "does the array map this LU" can never turn False on spelling alone (that would
+read as "unmapped" and lead to removal)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid, map_wwid, wwid_or_none
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_judge import (
+    FAILED, LNS, check, rec, snap_of, verdict)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+    ontap_serial, ontap_wwid)
+
+W = ontap_wwid(1)
+
+
+# ------------------------------------------------------------------------------------------------ the value
+@pytest.mark.parametrize("spelling, normal", [
+    (W.upper(), W), ("naa." + W[1:].upper(), W), (W[1:].upper(), W), ("eui.0025385B71B0E3A1", "20025385b71b0e3a1"),
+    ("t10.LIO-ORG  block   1", "1LIO-ORG_block_1"), (" %s\n" % W, W),
+])
+def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
+    w = Wwid(spelling)
+    assert isinstance(w, str) and w == normal and normal == w and str(w) == normal
+    assert hash(w) == hash(normal) and {normal: 1}[w] == 1 and {w: 1}[normal] == 1
+    assert w in set([normal]) and normal in set([w]) and sorted([w, "0"]) == ["0", normal]
+    assert json.dumps({w: w}) == json.dumps({normal: normal}) and "%s" % w == normal and w + "" == normal
+
+
+def test_a_wwid_of_a_wwid_is_itself_and_survives_copies():
+    w = Wwid(W.upper())
+    assert Wwid(w) is w and copy.deepcopy(w) == W and isinstance(copy.deepcopy(w), Wwid)
+    assert map_wwid("mpath-" + W.upper()) == W and isinstance(map_wwid("mpath-" + W), Wwid)
+    assert wwid_or_none(None) is None and wwid_or_none(" \x00") is None and map_wwid("LVM-abc") is None
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"3600a0980", "", "   ", "3600a 0980", "3600a0980/x", "36\x01"])
+def test_text_that_is_no_wwid_raises_the_validation_error(bad):
+    with pytest.raises(san_validate.InvalidInput):
+        Wwid(bad)
+
+
+@pytest.mark.parametrize("bad", ["zz", "naa.", "36..00", "t10.", "3600a0980 ", "../etc"])
+def test_a_users_wwid_that_is_not_one_keeps_its_clear_error(bad):
+    with pytest.raises(san_validate.InvalidInput, match="WWID .* is not valid"):
+        san_validate.wwid(bad)
+    assert isinstance(san_validate.wwid(W.upper()), Wwid) and san_validate.wwid(W.upper()) == W
+
+
+# ------------------------------------------------------------------------------------------------ the judge
+def _all_paths_lun_not_supported(tmp_path):
+    return snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
+
+
+@pytest.mark.parametrize("upper", ["wwid", "serial"])
+def test_the_array_truth_in_upper_case_keeps_the_hosts_map_mapped_end_to_end(tmp_path, upper):
+    """The truth as the user/lookup gives it (validated: truth_of), against the host's lower-case map whose
+    paths all fail: mapped (an outage), never stale_unmapped; the same verdict as the lower-case truth."""
+    snap = _all_paths_lun_not_supported(tmp_path)
+    assert W in snap["maps"] and snap["maps"][W]["wwid"] == W
+    lower = rec(1, 1)
+    shouted = dict(lower, wwid=W.upper()) if upper == "wwid" else dict(lower, wwid=None)
+    if upper == "serial":
+        assert shouted["serial"] == ontap_serial(1)  # ONTAP serial -> WWID, lower-case hex whatever its letters
+    truth = san_facts.truth_of(array_luns=[shouted])
+    assert truth["luns"][0]["wwid"] == W
+    got = verdict(check(snap, truth["luns"]), W)
+    want = verdict(check(_all_paths_lun_not_supported(tmp_path / "again"), [lower]), W)
+    assert got["kind"] == want["kind"] == "paths_down_but_mapped", got
+    assert got["reason"] == want["reason"] and got["lun"] == 1
+
+
+def test_a_record_handed_to_the_judge_raw_in_upper_case_still_maps_the_lu(tmp_path):
+    """cross_check is where a caller's own records enter the judge: they are built as Wwid there."""
+    snap = _all_paths_lun_not_supported(tmp_path)
+    v = verdict(check(snap, [dict(rec(1, 1), wwid=W.upper())]), W)
+    assert v["kind"] == "paths_down_but_mapped" and v["evidence"]["array_mappings"][0]["path"] == "/vol/v1/lun1"
+
+
+# ------------------------------------------------------------------------------------------------ the act's lookups
+def test_an_upper_case_wwid_of_the_users_options_finds_the_map_the_act_checks(tmp_path):
+    """The user's WWID enters through validate.wwid; the act looks the map up by it (one key) in the read of the
+    host and its identity check sees no difference: the same as the lower-case WWID."""
+    snap = snap_of(tmp_path)
+    view = View(snap, {})
+    for spelling in (W, W.upper(), "naa." + W[1:].upper()):
+        key = san_validate.wwid(spelling)
+        m = view.map(key)
+        assert m is not None and m["wwid"] == W
+        assert plan_steps.identity_diff({"wwid": key, "name": m["name"]}, m) == {}
+    assert plan_steps.identity_diff({"wwid": san_validate.wwid(ontap_wwid(2))}, view.map(W))["wwid"]
+
+
+# ------------------------------------------------------------------------------------------------ the approved plan
+HOST = {"machine_id": "m1", "hostname": "h1"}
+
+
+def _plan():
+    snapshot = {"maps": {W: {"name": "mpatha", "wwid": Wwid(W), "dm": "dm-3", "dev": "253:3",
+                             "paths": [{"name": "sdb"}]}},
+                "disks": {"sdb": {"name": "sdb", "hctl": "2:0:0:1", "dev": "8:16", "wwid": Wwid(W), "map": "mpatha"}}}
+    steps = [dict(plan_steps.step("flush_map", "mpatha", {"wwid": Wwid(W), "name": "mpatha"}), unit="map mpatha",
+                  phase="flush"),
+             dict(plan_steps.step("remove_wwid", Wwid(W), {"wwid": Wwid(W), "map_absent": True}), unit="map mpatha",
+                  phase="flush")]
+    plan = {"steps": steps, "skipped": [], "flush_maps": [Wwid(W)], "delete_disks": [], "mismatches": []}
+    return plan, snapshot
+
+
+def _shouted(artifact):
+    out = copy.deepcopy(artifact)
+    for st in out["steps"]:
+        st["identity"]["wwid"] = st["identity"]["wwid"].upper()
+        st["identity"]["dm_uuid"] = "mpath-" + W.upper()
+        if st["action"] == "remove_wwid":
+            st["target"] = st["target"].upper()
+    out["digest"] = approval.digest(out["format"], out["host"], out["created_at"], out["steps"])
+    return out
+
+
+def test_an_approved_plan_in_upper_case_approves_the_same_units_as_in_lower_case():
+    plan, snapshot = _plan()
+    lower = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
+    assert lower["steps"][0]["identity"]["dm_uuid"] == "mpath-" + W
+    shouted = _shouted(lower)
+    results = []
+    for approved in (lower, shouted):
+        approval.validate(approved, 1001.0, approval.MAX_AGE)
+        out, seen = approval.gate(plan, snapshot, approved)
+        results.append((out["steps"], out["flush_maps"], out["skipped"], seen))
+    assert results[0] == results[1]
+    assert results[1][3] == {"refused": [], "not_needed": []} and results[1][0] == plan["steps"]
+
+
+def test_an_approved_plan_whose_wwid_is_no_wwid_is_refused_clearly():
+    plan, snapshot = _plan()
+    bad = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
+    bad["steps"][0]["identity"]["wwid"] = "3600a 0980"
+    bad["digest"] = approval.digest(bad["format"], bad["host"], bad["created_at"], bad["steps"])
+    with pytest.raises(san_validate.InvalidInput, match=r"approved_plan.steps\[0\]: WWID .* is not valid"):
+        approval.validate(bad, 1001.0, approval.MAX_AGE)
