@@ -103,12 +103,33 @@ _NOT_IN_WWID = re.compile(r"[\s\x00-\x1f\x7f/]")
 class Wwid(str):
     """A WWID in its one normal form (_normal_form: multipath's notation, hex in lower case, naa./eui./t10. and
     bare NAA ids turned into 3/2/1 + id), built once where a WWID enters: the sysfs, dm and multipath reads, the
-    array truth, the user's options, the approved plan. Being a str it compares, hashes, sorts, formats and
-    serialises as that form: a Wwid equals the plain str of its normal form, so a lookup or membership test with
-    either side finds the other, and nothing after the entry normalises again (no `.lower()` outside this file).
-    Wwid of a Wwid is itself; text that is no WWID raises InvalidInput."""
+    array truth, the user's options, the approved plan. Its str value is that form (what dmsetup -u, multipath -f
+    and -w and the wwids file need, a t10 vendor text in the kernel's case); it sorts, formats and serialises as
+    it. Nothing after the entry normalises again (no `.lower()` outside this file). Wwid of a Wwid is itself;
+    text that is no WWID raises InvalidInput.
+
+    Equality and hash are case-blind (the case-folded form): a t10 WWID keeps its vendor text's case, and a truth
+    record or a user's option in another case than the kernel's must still be the same LU, or a mapped map would
+    look unmapped (every comparison was case-blind before the Wwid). NAA and EUI forms are lower-case hex, so a
+    Wwid of those equals and hashes as the plain str of its form; a t10 Wwid with upper-case text equals such a
+    plain str but hashes as its folded form: key dicts and sets of WWIDs by Wwid, not by plain str."""
 
     __slots__ = ()
+
+    def _folded(self):
+        return str.casefold(self)
+
+    def __eq__(self, other):
+        if not isinstance(other, str):
+            return NotImplemented
+        return self._folded() == str.casefold(other)
+
+    def __ne__(self, other):
+        same = self.__eq__(other)
+        return same if same is NotImplemented else not same
+
+    def __hash__(self):
+        return hash(self._folded())
 
     def __new__(cls, value):
         if isinstance(value, Wwid):

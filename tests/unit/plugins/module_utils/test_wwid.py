@@ -36,8 +36,10 @@ W = ontap_wwid(1)
 def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
     w = Wwid(spelling)
     assert isinstance(w, str) and w == normal and normal == w and str(w) == normal
-    assert hash(w) == hash(normal) and {normal: 1}[w] == 1 and {w: 1}[normal] == 1
-    assert w in set([normal]) and normal in set([w]) and sorted([w, "0"]) == ["0", normal]
+    # hashes as the case-folded form: the plain str of a NAA/EUI form (lower-case hex) is that form
+    folded = normal.casefold()
+    assert hash(w) == hash(folded) and {folded: 1}[w] == 1 and {w: 1}[folded] == 1
+    assert w in set([folded]) and folded in set([w]) and sorted([w, "0"]) == ["0", normal]
     assert json.dumps({w: w}) == json.dumps({normal: normal}) and "%s" % w == normal and w + "" == normal
 
 
@@ -46,6 +48,25 @@ def test_a_wwid_of_a_wwid_is_itself_and_survives_copies():
     assert Wwid(w) is w and copy.deepcopy(w) == W and isinstance(copy.deepcopy(w), Wwid)
     assert map_wwid("mpath-" + W.upper()) == W and isinstance(map_wwid("mpath-" + W), Wwid)
     assert wwid_or_none(None) is None and wwid_or_none(" \x00") is None and map_wwid("LVM-abc") is None
+
+
+T10_KERNEL = "t10.LIO-ORG_block_1"        # the vendor text as the kernel reports it (VPD 0x83 type 1)
+
+
+def test_a_t10_wwid_in_another_case_is_the_same_wwid_and_keeps_its_own_text():
+    """A t10 vendor text keeps its case in the normal form, and the same LU spelled in another case (a truth
+    record, a user's option) is the same WWID: equal, one hash, one dict key, one set member."""
+    kernel, other = Wwid(T10_KERNEL), Wwid(T10_KERNEL.lower())
+    assert kernel == other and other == kernel and not kernel != other and not other != kernel
+    assert hash(kernel) == hash(other) and len({kernel: 1, other: 2}) == 1 and len(set([kernel, other])) == 1
+    assert {other: "mapped"}[kernel] == "mapped" and kernel in set([other]) and kernel in [other]
+    assert kernel == "1lio-org_block_1" and "1LIO-ORG_BLOCK_1" == kernel and kernel != Wwid(W)
+    # the str values are untouched: what dmsetup -u and multipath -w are given
+    assert str(kernel) == "1LIO-ORG_block_1" and str(other) == "1lio-org_block_1"
+    assert "mpath-" + kernel == "mpath-1LIO-ORG_block_1" and json.dumps([kernel]) == '["1LIO-ORG_block_1"]'
+    # NAA/EUI: lower-case hex as before, equal and hashing as the plain str
+    assert str(Wwid("naa." + W[1:].upper())) == W and hash(Wwid(W.upper())) == hash(W)
+    assert (kernel == 5) is False and (kernel != None) is True  # noqa: E711 (a non-str is never a WWID)
 
 
 @pytest.mark.parametrize("bad", [None, 5, b"3600a0980", "", "   ", "3600a 0980", "3600a0980/x", "36\x01"])
@@ -82,6 +103,31 @@ def test_the_array_truth_in_upper_case_keeps_the_hosts_map_mapped_end_to_end(tmp
     want = verdict(check(_all_paths_lun_not_supported(tmp_path / "again"), [lower]), W)
     assert got["kind"] == want["kind"] == "paths_down_but_mapped", got
     assert got["reason"] == want["reason"] and got["lun"] == 1
+
+
+def _t10_lu1(tree):
+    """LUN 1's paths (sdb, sdd) and map report a t10 WWID instead of NAA (LIO without naa designator)."""
+    for name, hctl, dev, sess in (("sdb", "2:0:0:1", "8:16", 1), ("sdd", "3:0:0:1", "8:48", 2)):
+        tree.disk(name, hctl, dev, session=sess, wwid="t10.LIO-ORG  block  1",
+                  serial="0" + ontap_serial(1).encode().hex())
+    tree.dm("dm-0", "253:0", "1LIO-ORG_block_1", "mpath-1LIO-ORG_block_1", slaves=("sdb", "sdd"))
+
+
+@pytest.mark.parametrize("spelling", ["t10.lio-org_block_1", "t10.LIO-ORG_BLOCK_1", "t10.Lio-Org_Block_1"])
+def test_a_t10_lu_in_the_array_truth_in_another_case_keeps_the_hosts_map_mapped_end_to_end(tmp_path, spelling):
+    """The kernel's t10 WWID (vendor text in its case) against the array truth's record of the same LU in another
+    case (validated: truth_of): the map whose paths all fail is mapped (an outage), never stale_unmapped."""
+    snap = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)}, setup=_t10_lu1)
+    kernel = "1LIO-ORG_block_1"
+    assert [str(w) for w in snap["maps"]].count(kernel) == 1
+    truth = san_facts.truth_of(array_luns=[dict(rec(1, 1), wwid=spelling), rec(2, 2)])
+    t10_array = ("1", "3600a0980")   # prefixes are hex: "1" is every t10 WWID
+    got = verdict(check(snap, truth["luns"], array_wwid_prefixes=t10_array), kernel)
+    assert got["kind"] == "paths_down_but_mapped" and got["lun"] == 1, got
+    # without the LU in the truth the same map is stale: the case-blind match is what keeps it
+    alone = verdict(check(snap, san_facts.truth_of(array_luns=[rec(2, 2)])["luns"], array_wwid_prefixes=t10_array),
+                    kernel)
+    assert alone["kind"] == "stale_unmapped", alone
 
 
 def test_a_record_handed_to_the_judge_raw_in_upper_case_still_maps_the_lu(tmp_path):

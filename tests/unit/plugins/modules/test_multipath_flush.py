@@ -10,9 +10,10 @@ __metaclass__ = type
 import pytest
 
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
 from ansible_collections.sanfleet.remediation.plugins.modules import multipath_flush
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
-    FakeEnv, WWID, WWID2)
+    FakeEnv, WWID, WWID2, disk, mpath)
 
 
 @pytest.fixture
@@ -37,6 +38,24 @@ def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, run):
     assert [s["name"] for s in real["slaves"]] == ["sdc", "sdd"]
     assert real["slaves"][0]["hctl"] == "4:0:0:1" and real["slaves"][0]["dev"] == "8:32"
     assert WWID not in env.maps
+
+
+def test_a_t10_wwid_in_another_case_flushes_the_map_by_the_kernels_text(env, run):
+    """The user's t10 WWID in lower case is the kernel's map (case-blind equality); what multipath -w (and -f: the
+    map's name is its WWID without user_friendly_names) is given is the WWID as the kernel reports it, vendor text
+    in its case (multipath matches it exactly)."""
+    t10 = Wwid("t10.LIO-ORG_block_1")       # as the reader builds it from the dm uuid
+    env.add_disk(disk("sde", "4:0:0:2", "8:64", t10, map_name=t10))
+    env.add_disk(disk("sdg", "5:0:0:2", "8:96", t10, map_name=t10))
+    env.maps[t10] = mpath(t10, "dm-4", "253:4", ["sde", "sdg"])
+    env._file("sys/block/dm-4/dm/uuid", "mpath-" + t10)
+    env._file("sys/block/dm-4/dm/name", t10)
+    out = run({"wwid": "t10.lio-org_block_1"})
+    assert not out.get("failed") and out["changed"] is True, out
+    argvs = [[str(a) for a in argv] for argv in env.commands]     # plain str: compared with their case
+    assert ["multipath", "-f", "1LIO-ORG_block_1"] in argvs and ["multipath", "-w", "1LIO-ORG_block_1"] in argvs
+    assert not any("1lio-org_block_1" in a for argv in argvs for a in argv)
+    assert t10 not in env.maps and WWID in env.maps
 
 
 def test_by_name_and_naa_form(env, run):

@@ -54,13 +54,15 @@ def test_by_wwid_deletes_all_paths_and_absent_wwid_is_unchanged(env, run):
     assert again["changed"] is False and again["plan"] == [] and not again.get("failed")
 
 
-def test_by_a_t10_wwid_whose_vendor_text_is_upper_case(env, run):
+@pytest.mark.parametrize("spelling", ["t10.LIO-ORG_block_1", "t10.lio-org_block_1"])
+def test_by_a_t10_wwid_whose_vendor_text_is_upper_case(env, run, spelling):
     """A t10 WWID keeps its vendor text's case in the normal form (the reader builds it as the kernel reports
-    it); resolve compares the user's WWID with the disk's as values: lowering the disk's side alone found no disk."""
+    it); resolve compares the user's WWID with the disk's as values: lowering the disk's side alone found no disk,
+    and the user's WWID in another case is the same LU."""
     kernel = Wwid("t10.LIO-ORG_block_1")
     for name in ("sdc", "sdd"):
         env.disks[name]["wwid"] = kernel
-    out = run({"wwid": "t10.LIO-ORG_block_1"})
+    out = run({"wwid": spelling})
     assert not out.get("failed") and sorted(out["removed"]) == ["sdc", "sdd"]
 
 
