@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Adversarial review of the issue-30 merge (i30-merge: modules split, identity.Wwid): each finding as a strict
+xfail that fails on the merged code. Remove the marker with the fix (the test then passes, or the marker fails)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid, map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_judge import (
+    FAILED, LNS, check, rec, snap_of, verdict)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import healthy_lab
+
+# a t10 WWID as the kernel and multipath spell it (LIO without a NAA designator): its vendor text keeps its case
+T10 = "1LIO-ORG_block_1"
+HOST = {"machine_id": "m1", "hostname": "h1"}
+
+
+# ------------------------------------------------------------------------------------------------ 1 (medium)
+class _NoView(object):
+    """A reader whose batch read is not to be had (each step reads on its own) and that shows no map: the map of
+    the WWID is gone, as remove_wwid requires."""
+
+    def view(self, names, maps):
+        raise RuntimeError("no batch read in this test")
+
+    def map(self, key):
+        return None
+
+
+@pytest.mark.xfail(strict=True, reason="review i30m #1: the wwids file read runs in a forked child whose answer "
+                                       "comes back through JSON, its keys plain str; looked up by the step's Wwid "
+                                       "(t10, upper case: another hash) a WWID still listed reads as removed")
+def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_removed(tmp_path):
+    (tmp_path / "etc" / "multipath").mkdir(parents=True)
+    # `multipath -w` answered 0 but the line is still there (another wwids_file, multipathd wrote it back, ...)
+    (tmp_path / "etc" / "multipath" / "wwids").write_text("/%s/\n" % T10)
+    sent = []
+
+    def run(argv, timeout=None, what=None):
+        sent.append(argv)
+        return deadline.CommandResult(argv, 0, "wwid '%s' removed" % argv[-1], "", 0.01)
+
+    host = act_context.ActContext(_NoView(), run=run, root=str(tmp_path))  # call: the real forked deadline.call
+    wwid = Wwid(T10)
+    step = dict(plan_steps.step("remove_wwid", wwid, {"wwid": wwid, "map_absent": True}), unit="map mpatha",
+                phase="flush")
+    [(_st, outcome, _t)] = act_maps.remove_wwid(host, [step])
+    assert sent == [["multipath", "-w", T10]]
+    assert isinstance(outcome, act_context.ActFailed), outcome  # today: {"outcome": "done", wwids_file_checked: True}
+    assert "still listed" in str(outcome)
+
+
+# ------------------------------------------------------------------------------------------------ 2 (medium)
+@pytest.mark.xfail(strict=True, reason="review i30m #2: one sd whose kernel wwid text Wwid refuses ('/' in a t10 "
+                                       "vendor text) makes the whole host's snapshot raise InvalidInput, a "
+                                       "ValueError (stale_mpath_facts catches only RuntimeError: a traceback)")
+def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole_hosts_read(tmp_path):
+    t = healthy_lab(tmp_path)
+    # a local ATA disk: the kernel prints its t10 designator as is (%pE escapes only non-printables)
+    t.disk("sdf", "0:0:1:0", "8:80", vendor="ATA", model="MSA/1000", wwid="t10.ATA     HP MSA/1000     QM00002")
+    t.commands()
+    snap = t.reader().snapshot(probe=False)  # today: InvalidInput "WWID 't10.ATA ...' is not valid"
+    assert len(snap["maps"]) == 2 and "sdb" in snap["disks"]
+    assert "sdf" in snap["disks"]  # reported, not removable: with no usable WWID it matches no truth record
+
+
+# ------------------------------------------------------------------------------------------------ 3 (low)
+def _artifact(wwid, name="mpatha"):
+    snapshot = {"maps": {wwid: {"name": name, "wwid": wwid, "dm": "dm-3", "dev": "253:3", "paths": [{"name": "sdb"}]}},
+                "disks": {"sdb": {"name": "sdb", "hctl": "2:0:0:1", "dev": "8:16", "wwid": wwid, "map": name}}}
+    steps = [dict(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}), unit="map %s" % name,
+                  phase="flush"),
+             dict(plan_steps.step("remove_wwid", wwid, {"wwid": wwid, "map_absent": True}), unit="map %s" % name,
+                  phase="flush")]
+    plan = {"steps": steps, "skipped": [], "flush_maps": [wwid], "delete_disks": [], "mismatches": []}
+    return plan, snapshot, json.loads(json.dumps(approval.plan_artifact(steps, snapshot, HOST, 1000.0)))
+
+
+def _redigest(artifact):
+    artifact["digest"] = approval.digest(artifact["format"], artifact["host"], artifact["created_at"],
+                                         artifact["steps"])
+    return artifact
+
+
+@pytest.mark.xfail(strict=True, reason="review i30m #3: approval._approved_step builds 'mpath-' + wwid_or_none(...): "
+                                       "an identity.dm_uuid of 'mpath-' alone gives 'mpath-' + None, a TypeError "
+                                       "(traceback) where bad input must get a clear InvalidInput")
+@pytest.mark.parametrize("uuid", ["mpath-", "mpath-   "])
+def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
+    _plan, _snap, artifact = _artifact(Wwid(T10))
+    bad = copy.deepcopy(artifact)
+    bad["steps"][0]["identity"]["dm_uuid"] = uuid
+    with pytest.raises(san_validate.InvalidInput, match="dm_uuid|WWID"):
+        approval.validate(_redigest(bad), 1001.0, approval.MAX_AGE)
+
+
+# ------------------------------------------------------------------------------------------------ 4 (low)
+@pytest.mark.xfail(strict=True, reason="review i30m #4: the approved plan's dm_uuid is compared as a plain str "
+                                       "('mpath-' + Wwid is a str): a t10 WWID in another case than the kernel's is "
+                                       "the same WWID (identity.wwid, remove_wwid target) but its dm_uuid is "
+                                       "refused as 'changed'; the fix of 024fb5b covers NAA hex only")
+def test_an_approved_plan_of_a_t10_map_in_another_case_approves_the_same_unit():
+    plan, snapshot, artifact = _artifact(Wwid(T10))
+    other = copy.deepcopy(artifact)
+    for st in other["steps"]:
+        st["identity"]["wwid"] = st["identity"]["wwid"].lower()
+        st["identity"]["dm_uuid"] = st["identity"]["dm_uuid"].lower()
+        if st["action"] == "remove_wwid":
+            st["target"] = st["target"].lower()
+    for approved in (artifact, _redigest(other)):
+        approval.validate(approved, 1001.0, approval.MAX_AGE)
+        out, seen = approval.gate(plan, snapshot, approved)
+        assert seen == {"refused": [], "not_needed": []}, out["skipped"]
+
+
+# ------------------------------------------------------------------------------------------------ 5 (low)
+def _t10_dell_lu1(tree):
+    """LUN 1's paths (sdb, sdd) and map with a t10 WWID whose vendor text starts with hex letters ("DELL")."""
+    for name, hctl, dev, sess in (("sdb", "2:0:0:1", "8:16", 1), ("sdd", "3:0:0:1", "8:48", 2)):
+        tree.disk(name, hctl, dev, session=sess, wwid="t10.DELL    MD32xx  1")
+    tree.dm("dm-0", "253:0", "1DELL_MD32xx_1", "mpath-1DELL_MD32xx_1", slaves=("sdb", "sdd"))
+
+
+@pytest.mark.xfail(strict=True, reason="review i30m #5: array_wwid_prefixes are lower-cased (wwid_prefix) but a t10 "
+                                       "WWID keeps its case and startswith is case-sensitive: prefix '1DE' (hex, as "
+                                       "check_prefixes requires) no longer covers 1DELL_...; before, both sides "
+                                       "were lower-cased and it did")
+def test_a_hex_prefix_covers_a_t10_wwid_whose_vendor_text_starts_with_hex_letters(tmp_path):
+    snap = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)}, setup=_t10_dell_lu1)
+    kernel = "1DELL_MD32xx_1"
+    assert Wwid(kernel) in snap["maps"]   # keys are Wwid: the plain str of a t10 in upper case hashes otherwise
+    luns = [dict(rec(1, 1), wwid=kernel)]
+    got = verdict(check(snap, luns, array_wwid_prefixes=("1DE",)), kernel)
+    assert got["kind"] == "paths_down_but_mapped", got   # today: unknown_array (not judged at all)
+
+
+# ------------------------------------------------------------------------------------------------ 6 (low)
+@pytest.mark.xfail(strict=True, reason="review i30m #6: map_wwid normalises the dm uuid's WWID (eui.X -> 2X, bare "
+                                       "NAA -> 3 + it), so 'mpath-' + the map's wwid (act.maps.dm_uuid: dmsetup -u, "
+                                       "multipath -w) no longer names the map whose uuid is mpath-eui.X "
+                                       "(dm-multipath over NVMe, uid ID_WWN); before, the suffix was kept as is")
+@pytest.mark.parametrize("uuid", ["mpath-eui.0025388b91b2e1c2", "mpath-600a098038303053453f463045494f41"])
+def test_the_dm_uuid_built_from_a_maps_wwid_is_the_maps_own_uuid(uuid):
+    m = {"name": "mpathb", "wwid": map_wwid(uuid)}
+    assert act_maps.dm_uuid(m) == uuid
