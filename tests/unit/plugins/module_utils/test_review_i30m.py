@@ -207,3 +207,24 @@ def test_a_map_left_suspended_is_resumed_whatever_the_spelling_of_its_uuid():
     host = _SuspendedMap(uuid)
     done = act_maps.resume_if_suspended(host, {"name": "mpathb", "wwid": map_wwid(uuid)})
     assert done is not None and not host.suspended, host.sent
+
+
+# ------------------------------------------------------------------------------------------------ 8 (low)
+@pytest.mark.xfail(strict=True, reason="review i30m #8: a map whose sysfs dm/name was not read is named by its "
+                                       "Wwid (snapshot._maps: mname = dm_name or wwid); the dmsetup table/status and "
+                                       "multipathd answers are dicts keyed by the plain name, and a t10 Wwid in upper "
+                                       "case hashes otherwise: the map loses its table, queueing and every path's "
+                                       "dm state, and the read reports 'no multipath table line'")
+def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_read(tmp_path):
+    t = healthy_lab(tmp_path)
+    for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):
+        t.disk(name, hctl, dev, session=sess, wwid="t10.LIO-ORG  block  7")
+    # user_friendly_names no: the map's name is its WWID, as dmsetup and multipathd print it
+    t.dm("dm-5", "253:5", "1LIO-ORG_block_7", "mpath-1LIO-ORG_block_7", slaves=("sdf", "sdg"))
+    t.commands()
+    (tmp_path / "root" / "sys" / "devices" / "virtual" / "block" / "dm-5" / "dm" / "name").unlink()
+    snap = t.reader().snapshot(probe=False)
+    [m] = [m for m in snap["maps"].values() if m["dm"] == "dm-5"]
+    assert m["queueing"] is False and m["features"], m
+    assert [(p["name"], p.get("dm_state")) for p in m["paths"]] == [("sdf", "active"), ("sdg", "active")]
+    assert not snap["errors"], snap["errors"]
