@@ -207,7 +207,7 @@ def main():
 
     host = build_host(module)
     try:
-        m = host.reader.map(key)
+        m = host.reader.map(key, any_case=True)
         if m is None:
             module.exit_json(msg="map %s is not present" % key, **result)
         info = dict(m)
@@ -220,7 +220,7 @@ def main():
         result["slaves"] = _slaves(host, m)
         plan = plan_maps.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
                                                "array_unmapped": p["array_unmapped"]})
-    except plan_steps.Refused as exc:
+    except (plan_steps.Refused, san_validate.InvalidInput) as exc:
         san_module.fail_from(module, exc, result)
     except (deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result, "reading map %s" % key)

@@ -200,10 +200,11 @@ def resolve(host, wanted, missing_ok):
     for kind, value, exp in wanted:
         if kind == "wwid":
             snap = host.reader.snapshot(probe=False)
-            found = [d for d in (snap.get("disks") or {}).values() if d.get("wwid") == value]
-            for d in sorted(found, key=lambda x: x.get("name")):
+            present = list((snap.get("disks") or {}).values())
+            value = san_identity.find_wwid(value, [d.get("wwid") for d in present])  # the kernel's spelling
+            for d in sorted((d for d in present if d.get("wwid") == value), key=lambda x: x.get("name")):
                 disks.append(d)
-                expected[d["name"]] = exp
+                expected[d["name"]] = dict(exp, wwid=value)
             continue
         if kind == "name":
             d = host.reader.disk(value)
@@ -216,6 +217,8 @@ def resolve(host, wanted, missing_ok):
                 continue
             raise plan_steps.Refused(value, "unknown", "no such SCSI disk")
         disks.append(d)
+        if san_identity.same_wwid(exp.get("wwid"), d.get("wwid")):
+            exp = dict(exp, wwid=d["wwid"])  # the user's spelling of the same WWID: the re-checks use the kernel's
         expected[d["name"]] = exp
     return disks, expected, missing
 
@@ -264,7 +267,7 @@ def main():
         plan = plan_disks.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
                                                                 "flush_buffers": p["flush_buffers"],
                                                                 "live_maps": live})
-    except (plan_steps.Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
+    except (plan_steps.Refused, san_validate.InvalidInput, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)

@@ -43,10 +43,18 @@ class InvalidInput(ValueError):
 
 
 def map_wwid(dm_uuid):
-    """The WWID (a Wwid) of a multipath map from its dm uuid ("mpath-" + WWID); None for any other device-mapper
-    device."""
+    """The WWID (a Wwid) of a multipath map from its dm uuid ("mpath-" + WWID), the uuid's text as it is: "mpath-"
+    + it must name the map again (dmsetup -u, multipath -w); None for any other device-mapper device and for
+    "mpath-" with nothing usable after it."""
     uuid = dm_uuid or ""
-    return wwid_or_none(uuid[len(MPATH_UUID_PREFIX):]) if uuid.startswith(MPATH_UUID_PREFIX) else None
+    if not uuid.startswith(MPATH_UUID_PREFIX):
+        return None
+    text = uuid[len(MPATH_UUID_PREFIX):]
+    try:
+        return _checked(Wwid, text, text)
+    except InvalidInput:
+        # not a name multipath gives a map (blank, "/", control characters): not one of its maps to us
+        return None
 
 
 def harmless(opener):
@@ -101,45 +109,72 @@ _NOT_IN_WWID = re.compile(r"[\s\x00-\x1f\x7f/]")
 
 
 class Wwid(str):
-    """A WWID in its one normal form (_normal_form: multipath's notation, hex in lower case, naa./eui./t10. and
-    bare NAA ids turned into 3/2/1 + id), built once where a WWID enters: the sysfs, dm and multipath reads, the
-    array truth, the user's options, the approved plan. Its str value is that form (what dmsetup -u, multipath -f
-    and -w and the wwids file need, a t10 vendor text in the kernel's case); it sorts, formats and serialises as
-    it. Nothing after the entry normalises again (no `.lower()` outside this file). Wwid of a Wwid is itself;
-    text that is no WWID raises InvalidInput.
+    """A WWID as multipath names the LU, built once where a WWID enters: the sysfs, dm and multipath reads, the
+    array truth, the user's options, the approved plan. Its str value is what dmsetup -u, multipath -f and -w and
+    the wwids file need: from an sd's `device/wwid`, a truth record or an option, the normal form (_normal_form:
+    hex lower case, naa./eui./t10. and bare NAA ids turned into 3/2/1 + id, a t10 vendor text in its own case);
+    from a map's dm uuid (map_wwid), the uuid's text as it is, since that is the name the kernel knows the map by
+    (mpath-eui.X under NVMe's ID_WWN). Nothing after the entry normalises again (no `.lower()` outside this file).
+    Wwid of a Wwid is itself; text that is no WWID raises InvalidInput.
 
-    Equality and hash are case-blind (the case-folded form): a t10 WWID keeps its vendor text's case, and a truth
-    record or a user's option in another case than the kernel's must still be the same LU, or a mapped map would
-    look unmapped (every comparison was case-blind before the Wwid). NAA and EUI forms are lower-case hex, so a
-    Wwid of those equals and hashes as the plain str of its form; a t10 Wwid with upper-case text equals such a
-    plain str but hashes as its folded form: key dicts and sets of WWIDs by Wwid, not by plain str."""
+    Equality and hash are the str's, exact: two t10 LUs may differ only in the case of their vendor text and the
+    kernel and multipath tell them apart, so the host's own devices are keyed by their exact text. Where a WWID
+    spelt by someone else (a truth record, an option, an approved plan) must find the host's, it goes through
+    wwid_key / same_wwid / find_wwid, which compare the normal form case-blind."""
 
     __slots__ = ()
-
-    def _folded(self):
-        return str.casefold(self)
-
-    def __eq__(self, other):
-        if not isinstance(other, str):
-            return NotImplemented
-        return self._folded() == str.casefold(other)
-
-    def __ne__(self, other):
-        same = self.__eq__(other)
-        return same if same is NotImplemented else not same
-
-    def __hash__(self):
-        return hash(self._folded())
 
     def __new__(cls, value):
         if isinstance(value, Wwid):
             return value
         if not isinstance(value, str):
             raise InvalidInput("WWID must be a string, got %s" % type(value).__name__)
-        normal = _normal_form(value)
-        if not normal or _NOT_IN_WWID.search(normal):
-            raise InvalidInput("WWID %r is not valid" % (value,))
-        return str.__new__(cls, normal)
+        return _checked(cls, _normal_form(value), value)
+
+
+def _checked(cls, text, value):
+    if not text or _NOT_IN_WWID.search(text):
+        raise InvalidInput("WWID %r is not valid" % (value,))
+    return str.__new__(cls, text)
+
+
+def wwid_key(wwid):
+    """The key under which WWIDs from different sources meet: the normal form, case-folded (a truth record or a
+    user may spell a t10 vendor text in another case than the kernel, a map's uuid may carry eui. or a bare NAA
+    id). For matching across sources only: the host's own devices are keyed by their exact text (Wwid). None for
+    nothing; text that is no WWID (never built as one) is its own key, folded."""
+    if not wwid:
+        return None
+    try:
+        return str.casefold(str(Wwid(str(wwid))))
+    except InvalidInput:
+        return str.casefold(str(wwid))
+
+
+def same_wwid(one, other):
+    """Do two spellings of a WWID name the same LU (wwid_key)? False when either is missing."""
+    return bool(one) and bool(other) and wwid_key(one) == wwid_key(other)
+
+
+def wwid_has_prefix(wwid, prefixes):
+    """Does the WWID start with one of the array prefixes (hex, see wwid_prefix), compared case-blind like
+    wwid_key? (A t10 vendor text starting with hex letters, 1DELL..., is under the prefix 1de.)"""
+    key = wwid_key(wwid) if wwid else None
+    return bool(key) and key.startswith(tuple(str.casefold(p) for p in prefixes))
+
+
+def find_wwid(wanted, known):
+    """The WWID among `known` (the host's, as the kernel spells them) that a user's `wanted` names: the same text,
+    else the only one with the same wwid_key; `wanted` itself when none is (nothing of that WWID is here).
+    InvalidInput when several differ from it only in case: say it in the kernel's spelling."""
+    known = dict((str(k), k) for k in known if k)
+    if str(wanted) in known:
+        return known[str(wanted)]
+    hits = sorted(k for k in known if same_wwid(k, wanted))
+    if len(hits) > 1:
+        raise InvalidInput("WWID %s names %d devices whose WWIDs differ only in case (%s): give it as the kernel "
+                           "spells it" % (wanted, len(hits), ", ".join(hits)))
+    return known[hits[0]] if hits else wanted
 
 
 def wwid_or_none(value):
@@ -147,6 +182,29 @@ def wwid_or_none(value):
     if value is None or (isinstance(value, str) and not value.strip().strip("\x00").strip()):
         return None
     return Wwid(value)
+
+
+def same_identity_value(key, expected, actual):
+    """Is `actual` the identity value `expected` names? A WWID (key wwid) and a map's dm uuid (dm_uuid: "mpath-"
+    + WWID) by wwid_key, since the expectation may be a user's or an approved plan's spelling; everything else
+    (names, H:C:T:L, major:minor, serials) as the same text."""
+    if key == "wwid":
+        return same_wwid(expected, actual)
+    if key == "dm_uuid":
+        mine, theirs = map_wwid(expected), map_wwid(actual)
+        if mine and theirs:
+            return same_wwid(mine, theirs)
+    return expected == actual
+
+
+def kernel_wwid(text):
+    """The Wwid of a WWID the kernel or udev reports (`device/wwid`, ID_SERIAL), or None. Text Wwid refuses (a t10
+    vendor text of a local disk may hold a "/": "t10.ATA HP MSA/1000") is None too: that one device has no usable
+    WWID, so it matches no array record and nothing removes it, and the rest of the host is still read."""
+    try:
+        return wwid_or_none(text)
+    except InvalidInput:
+        return None
 
 
 def wwid_prefix(text):

@@ -10,7 +10,6 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 
@@ -26,7 +25,7 @@ def post_check(module, host, result, exclude):
         return
     result["healthy_after"] = san_plan.healthy_maps(after, exclude)
     present = set(after.get("maps") or {})
-    result["maps_still_present"] = [w for w in result["flush_maps"] if Wwid(w) in present]
+    result["maps_still_present"] = [w for w in result["flush_maps"] if w in present]
     result["references"] = []
     if any(e["outcome"] == "done" for e in result["executed"]):
         report_references(module, host, result, after)

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    SAN_TRANSPORTS, TRANSIENT_OPENERS, Wwid, normalize_initiator, wwid_prefix)
+    SAN_TRANSPORTS, TRANSIENT_OPENERS, Wwid, normalize_initiator, same_wwid, wwid_has_prefix, wwid_key, wwid_prefix)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.findings import (
     FAILED_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
@@ -48,10 +48,11 @@ class _Truth(object):
         # spelling would miss the host's map, which would then look unmapped
         self.records = [dict(r, wwid=Wwid(r["wwid"])) if r.get("wwid") else r
                         for r in (array_luns or []) if record_applies(r, initiators)]
+        # by wwid_key: the array may spell a t10 vendor text in another case than the kernel (the same LU)
         self.by_wwid = {}
         for r in self.records:
             if r.get("wwid"):
-                self.by_wwid.setdefault(r["wwid"], []).append(r)
+                self.by_wwid.setdefault(wwid_key(r["wwid"]), []).append(r)
         self.iqn = host.get("iscsi_iqn")
 
     def path_initiators(self, disk):
@@ -101,11 +102,11 @@ def _lun_reuse(disk, probe, cands, w, mine, pev):
     # this WWID is, and differs from the host's record of the device (sysfs keeps the old VPD until a
     # rescan, lab finding 6; after one, sysfs itself holds another WWID than the map). Cached sysfs
     # identity alone never decides.
-    host_differs = not same_serial(live, disk.get("serial")) or (disk.get("wwid") or w) != w
+    host_differs = not same_serial(live, disk.get("serial")) or not same_wwid(disk.get("wwid") or w, w)
     if live and host_differs and not any(serial_of(live, r) for r in mine):
         pev["serial_live"], pev["serial_host"] = live, disk.get("serial")
         live_hits = [r for r in cands if serial_of(live, r)]
-        others = [r for r in live_hits if r.get("wwid") != w]
+        others = [r for r in live_hits if not same_wwid(r.get("wwid"), w)]
         if others:
             why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
                    "maps at LUN id %s, but the host holds this device as WWID %s" % (
@@ -117,7 +118,7 @@ def _lun_reuse(disk, probe, cands, w, mine, pev):
                        live, disk.get("serial"),
                        ", ".join(sorted(r.get("path") or r.get("wwid") or "?" for r in cands)),
                        disk.get("lun")))
-    elif w not in set(r.get("wwid") for r in cands):
+    elif not any(same_wwid(r.get("wwid"), w) for r in cands):
         pev["lun_id_reuse_unproven"] = ("the array maps another LUN at LUN id %s; no live serial "
                                         "differs from the host's record, so no serial_mismatch"
                                         % disk.get("lun"))
@@ -143,7 +144,7 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
         seen["uncovered"].append(uncovered)
     else:
         seen["served"].add(svm_key)
-    cands = truth.at_lun(disk, svm_key) if w.startswith(truth.prefixes) and svm_key and path_inits else None
+    cands = truth.at_lun(disk, svm_key) if wwid_has_prefix(w, truth.prefixes) and svm_key and path_inits else None
     if cands:
         pev["array_at_lun"] = [record_summary(r) for r in cands]
         why = _lun_reuse(disk, probe, cands, w, mine, pev)
@@ -158,7 +159,7 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
 def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
     """The verdict from what the paths showed (see _judge_device)."""
     working, failed = seen["working"], seen["failed"]
-    if not w.startswith(truth.prefixes):
+    if not wwid_has_prefix(w, truth.prefixes):
         return dict(base, kind="unknown_array", evidence=ev,
                     reason="WWID %s starts with none of the configured array prefixes (%s)"
                            % (wwid, ", ".join(truth.prefixes)))
@@ -198,7 +199,7 @@ def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
     """The verdict of one map or map-less disk. path_items: [(disk, path_state, probe)]."""
     w = wwid or ""
     ev = dict(extra_ev)
-    mine = truth.by_wwid.get(w, [])
+    mine = truth.by_wwid.get(wwid_key(w), []) if w else []
     seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": []}
     ev["paths"] = [_judge_path(truth, disk, state, probe, w, mine, seen) for disk, state, probe in path_items]
     ev["array_mappings"] = [record_summary(r) for r in mine]

@@ -17,7 +17,7 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, map_wwid, multipath_wwid, normalize_initiator, transport_of)
+    HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 
@@ -223,7 +223,7 @@ def _maps(raw, dms, dm_info, dm_table, dm_status, mpd, by_name, by_dev, users, e
         wwid = map_wwid(d.get("uuid"))
         if wwid is None:
             continue
-        mname = d.get("dm_name") or wwid
+        mname = d.get("dm_name") or str(wwid)  # the name dmsetup and multipathd print, a plain str
         kname_to_wwid[kname] = wwid
         table = tables.get(mname)
         mpd_map = mpd.get(mname) or mpd.get(wwid) or {}
@@ -290,7 +290,7 @@ def _disk(name, sd, by_name, users, maps, kname_to_wwid):
         "transport": transport,
         "session": session,
         "serial": vpd80_serial(bytes(bytearray(raw80))) if raw80 is not None else None,
-        "wwid": multipath_wwid(sd.get("wwid")),
+        "wwid": kernel_wwid(sd.get("wwid")),
         "size_bytes": (to_int(sd.get("size")) or 0) * 512 if sd.get("size") is not None else None,
         "holders": holders,
         "partitions": [p["name"] for p in parts],

@@ -13,7 +13,7 @@ import os
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    SESSION_RE, map_wwid, transport_of, wwid_or_none)
+    SESSION_RE, kernel_wwid, map_wwid, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import (
     listdir, mount_table, on_network_fs, read_attrs, read_text, realpath, resolve, rooted)
@@ -164,7 +164,7 @@ def read_local_disks(root, names):
         wwid = None
         for line in (read_text(rooted(root, "/run/udev/data/b%s" % sd["dev"])) or "").splitlines():
             if line.startswith("E:ID_SERIAL="):
-                wwid = wwid_or_none(line.split("=", 1)[1])
+                wwid = kernel_wwid(line.split("=", 1)[1])
         out[name] = {"name": name, "dev": sd["dev"], "vendor": sd["vendor"], "model": sd["model"], "holder": holder,
                      "wwid": wwid}
     return out

@@ -33,7 +33,7 @@ import re
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    MPATH_UUID_PREFIX, wwid_or_none)
+    MPATH_UUID_PREFIX, map_wwid, wwid_key, wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
@@ -179,10 +179,16 @@ def _approved_step(st):
     ident = dict(st["identity"])
     ident["wwid"] = wwid_or_none(ident["wwid"])
     uuid = ident["dm_uuid"]
-    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX):
-        ident["dm_uuid"] = MPATH_UUID_PREFIX + wwid_or_none(uuid[len(MPATH_UUID_PREFIX):])
+    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX) and map_wwid(uuid) is None:
+        raise InvalidInput("identity.dm_uuid %r names no WWID after %r" % (uuid, MPATH_UUID_PREFIX))
     target = wwid_or_none(st["target"]) if st["action"] == "remove_wwid" else st["target"]
     return dict(st, target=target, identity=ident)
+
+
+def _step_key(st):
+    """How an approved step finds the current one: its action and target, a remove_wwid's target (a WWID) by
+    wwid_key (the approver's file may spell a t10 vendor text in another case)."""
+    return (st["action"], wwid_key(st["target"]) if st["action"] == "remove_wwid" else st["target"])
 
 
 def validate(approved, now, max_age):
@@ -213,7 +219,7 @@ def validate(approved, now, max_age):
     seen = set()
     for i, st in enumerate(steps):
         _check_step(st, i)
-        key = (st["action"], st["target"])
+        key = _step_key(st)
         if key in seen:
             raise InvalidInput("approved_plan lists %s %s twice" % key)
         seen.add(key)
@@ -276,7 +282,7 @@ def gate(plan, snapshot, approved):
     mismatches = plan.get("mismatches") or []
     current = artifact_steps(plan["steps"], snapshot, mismatches)
     approved_steps = [_approved_step(st) for st in approved.get("steps") or []]
-    index = dict(((st["action"], st["target"]), st) for st in approved_steps)
+    index = dict((_step_key(st), st) for st in approved_steps)
     units, order = {}, []
     for st, listed in zip(plan["steps"], current):
         unit = st.get("unit")
@@ -290,7 +296,7 @@ def gate(plan, snapshot, approved):
     for unit in order:
         missing, changed = [], []
         for listed in units[unit]:
-            theirs = index.get((listed["action"], listed["target"]))
+            theirs = index.get(_step_key(listed))
             if theirs is None:
                 missing.append("%s %s" % (listed["action"], listed["target"]))
                 continue
@@ -329,10 +335,10 @@ def gate(plan, snapshot, approved):
         out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]
     out["skipped"] = skipped
 
-    planned = set((st["action"], st["target"]) for st in current)
+    planned = set(_step_key(st) for st in current)
     not_needed = []
     for st in approved_steps:
-        if (st["action"], st["target"]) in planned:
+        if _step_key(st) in planned:
             continue
         _kind, name = _unit_object(st["unit"])
         not_needed.append({"action": st["action"], "target": st["target"], "unit": st["unit"],

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import same_identity_value
 
 
 # Actions understood by act.execute.execute, in the order they may appear for one object.
@@ -106,6 +107,6 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
         if want in (None, ""):
             continue
         have = (actual or {}).get(key)
-        if want != have:
+        if not same_identity_value(key, want, have):
             diff[key] = {"expected": want, "actual": have}
     return diff

@@ -41,9 +41,6 @@ class _NoView(object):
         return None
 
 
-@pytest.mark.xfail(strict=True, reason="review i30m #1: the wwids file read runs in a forked child whose answer "
-                                       "comes back through JSON, its keys plain str; looked up by the step's Wwid "
-                                       "(t10, upper case: another hash) a WWID still listed reads as removed")
 def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_removed(tmp_path):
     (tmp_path / "etc" / "multipath").mkdir(parents=True)
     # `multipath -w` answered 0 but the line is still there (another wwids_file, multipathd wrote it back, ...)
@@ -65,9 +62,6 @@ def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_re
 
 
 # ------------------------------------------------------------------------------------------------ 2 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30m #2: one sd whose kernel wwid text Wwid refuses ('/' in a t10 "
-                                       "vendor text) makes the whole host's snapshot raise InvalidInput, a "
-                                       "ValueError (stale_mpath_facts catches only RuntimeError: a traceback)")
 def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole_hosts_read(tmp_path):
     t = healthy_lab(tmp_path)
     # a local ATA disk: the kernel prints its t10 designator as is (%pE escapes only non-printables)
@@ -96,9 +90,6 @@ def _redigest(artifact):
     return artifact
 
 
-@pytest.mark.xfail(strict=True, reason="review i30m #3: approval._approved_step builds 'mpath-' + wwid_or_none(...): "
-                                       "an identity.dm_uuid of 'mpath-' alone gives 'mpath-' + None, a TypeError "
-                                       "(traceback) where bad input must get a clear InvalidInput")
 @pytest.mark.parametrize("uuid", ["mpath-", "mpath-   "])
 def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
     _plan, _snap, artifact = _artifact(Wwid(T10))
@@ -109,10 +100,6 @@ def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
 
 
 # ------------------------------------------------------------------------------------------------ 4 (low)
-@pytest.mark.xfail(strict=True, reason="review i30m #4: the approved plan's dm_uuid is compared as a plain str "
-                                       "('mpath-' + Wwid is a str): a t10 WWID in another case than the kernel's is "
-                                       "the same WWID (identity.wwid, remove_wwid target) but its dm_uuid is "
-                                       "refused as 'changed'; the fix of 024fb5b covers NAA hex only")
 def test_an_approved_plan_of_a_t10_map_in_another_case_approves_the_same_unit():
     plan, snapshot, artifact = _artifact(Wwid(T10))
     other = copy.deepcopy(artifact)
@@ -135,10 +122,6 @@ def _t10_dell_lu1(tree):
     tree.dm("dm-0", "253:0", "1DELL_MD32xx_1", "mpath-1DELL_MD32xx_1", slaves=("sdb", "sdd"))
 
 
-@pytest.mark.xfail(strict=True, reason="review i30m #5: array_wwid_prefixes are lower-cased (wwid_prefix) but a t10 "
-                                       "WWID keeps its case and startswith is case-sensitive: prefix '1DE' (hex, as "
-                                       "check_prefixes requires) no longer covers 1DELL_...; before, both sides "
-                                       "were lower-cased and it did")
 def test_a_hex_prefix_covers_a_t10_wwid_whose_vendor_text_starts_with_hex_letters(tmp_path):
     snap = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)}, setup=_t10_dell_lu1)
     kernel = "1DELL_MD32xx_1"
@@ -149,10 +132,6 @@ def test_a_hex_prefix_covers_a_t10_wwid_whose_vendor_text_starts_with_hex_letter
 
 
 # ------------------------------------------------------------------------------------------------ 6 (low)
-@pytest.mark.xfail(strict=True, reason="review i30m #6: map_wwid normalises the dm uuid's WWID (eui.X -> 2X, bare "
-                                       "NAA -> 3 + it), so 'mpath-' + the map's wwid (act.maps.dm_uuid: dmsetup -u, "
-                                       "multipath -w) no longer names the map whose uuid is mpath-eui.X "
-                                       "(dm-multipath over NVMe, uid ID_WWN); before, the suffix was kept as is")
 @pytest.mark.parametrize("uuid", ["mpath-eui.0025388b91b2e1c2", "mpath-600a098038303053453f463045494f41"])
 def test_the_dm_uuid_built_from_a_maps_wwid_is_the_maps_own_uuid(uuid):
     m = {"name": "mpathb", "wwid": map_wwid(uuid)}
@@ -169,10 +148,6 @@ def _two_t10_lus_differing_in_case(tree):
     tree.dm("dm-6", "253:6", "mpathy", "mpath-1VEND_abc", slaves=("sdg",))
 
 
-@pytest.mark.xfail(strict=True, reason="review i30m #7: snapshot maps are keyed by Wwid, whose equality and hash "
-                                       "are case-blind: two distinct t10 LUs whose WWIDs differ only in case "
-                                       "collapse into one key, one map vanishes from the snapshot (never judged "
-                                       "or reported) and its paths are labelled with the other map's name")
 def test_two_maps_whose_t10_wwids_differ_only_in_case_are_both_in_the_snapshot(tmp_path):
     t = healthy_lab(tmp_path)
     _two_t10_lus_differing_in_case(t)
@@ -199,9 +174,6 @@ class _SuspendedMap(object):
         return deadline.CommandResult(argv, 0, "Name:              mpathb\nState:             %s\n" % state, "", 0.01)
 
 
-@pytest.mark.xfail(strict=True, reason="review i30m #6: with the rewritten WWID, resume_if_suspended asks dmsetup "
-                                       "info -u about a uuid that does not exist, reads no state and leaves a map "
-                                       "that a failed flush left SUSPENDED (all its I/O blocked) as it is")
 def test_a_map_left_suspended_is_resumed_whatever_the_spelling_of_its_uuid():
     uuid = "mpath-eui.0025388b91b2e1c2"
     host = _SuspendedMap(uuid)
@@ -210,11 +182,6 @@ def test_a_map_left_suspended_is_resumed_whatever_the_spelling_of_its_uuid():
 
 
 # ------------------------------------------------------------------------------------------------ 8 (low)
-@pytest.mark.xfail(strict=True, reason="review i30m #8: a map whose sysfs dm/name was not read is named by its "
-                                       "Wwid (snapshot._maps: mname = dm_name or wwid); the dmsetup table/status and "
-                                       "multipathd answers are dicts keyed by the plain name, and a t10 Wwid in upper "
-                                       "case hashes otherwise: the map loses its table, queueing and every path's "
-                                       "dm state, and the read reports 'no multipath table line'")
 def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_read(tmp_path):
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):
@@ -228,3 +195,28 @@ def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_
     assert m["queueing"] is False and m["features"], m
     assert [(p["name"], p.get("dm_state")) for p in m["paths"]] == [("sdf", "active"), ("sdg", "active")]
     assert not snap["errors"], snap["errors"]
+
+
+# ------------------------------------------------------------------------------------------------ after the fix
+def test_the_reader_finds_a_map_by_a_users_wwid_in_another_case_and_refuses_an_ambiguous_one(tmp_path):
+    """Host.map(any_case=True) is how multipath_flush finds the map of a user's WWID: the kernel's spelling of the
+    same LU, and a clear InvalidInput when two maps differ from it only in case (no guess between two LUs)."""
+    t = healthy_lab(tmp_path)
+    _two_t10_lus_differing_in_case(t)
+    t.commands()
+    host = t.reader()
+    assert host.map(Wwid("t10.VEND Abc"), any_case=True)["name"] == "mpathx"      # the exact text
+    assert host.map(Wwid("t10.VEND abc"), any_case=True)["name"] == "mpathy"
+    with pytest.raises(san_validate.InvalidInput, match="differ only in case"):
+        host.map(Wwid("t10.VEND ABC"), any_case=True)
+    assert host.map(Wwid("t10.VEND ABC")) is None          # the act's lookups: the kernel's text only
+
+
+def test_the_reader_finds_the_one_map_of_a_users_wwid_in_another_case(tmp_path):
+    t = healthy_lab(tmp_path)
+    for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):
+        t.disk(name, hctl, dev, session=sess, wwid="t10.LIO-ORG  block  7")
+    t.dm("dm-5", "253:5", "mpathq", "mpath-1LIO-ORG_block_7", slaves=("sdf", "sdg"))
+    t.commands()
+    m = t.reader().map(Wwid("t10.lio-org block 7"), any_case=True)
+    assert m["name"] == "mpathq" and m["wwid"] == "1LIO-ORG_block_7", m

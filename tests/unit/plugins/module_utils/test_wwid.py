@@ -15,7 +15,8 @@ import json
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid, map_wwid, wwid_or_none
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    Wwid, find_wwid, map_wwid, same_wwid, wwid_has_prefix, wwid_key, wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
@@ -36,37 +37,52 @@ W = ontap_wwid(1)
 def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
     w = Wwid(spelling)
     assert isinstance(w, str) and w == normal and normal == w and str(w) == normal
-    # hashes as the case-folded form: the plain str of a NAA/EUI form (lower-case hex) is that form
-    folded = normal.casefold()
-    assert hash(w) == hash(folded) and {folded: 1}[w] == 1 and {w: 1}[folded] == 1
-    assert w in set([folded]) and folded in set([w]) and sorted([w, "0"]) == ["0", normal]
+    # equality and hash are the str's: a dict keyed by Wwid is looked up by the plain text and back
+    assert hash(w) == hash(normal) and {normal: 1}[w] == 1 and {w: 1}[normal] == 1
+    assert w in set([normal]) and normal in set([w]) and sorted([w, "0"]) == ["0", normal]
     assert json.dumps({w: w}) == json.dumps({normal: normal}) and "%s" % w == normal and w + "" == normal
 
 
 def test_a_wwid_of_a_wwid_is_itself_and_survives_copies():
     w = Wwid(W.upper())
     assert Wwid(w) is w and copy.deepcopy(w) == W and isinstance(copy.deepcopy(w), Wwid)
-    assert map_wwid("mpath-" + W.upper()) == W and isinstance(map_wwid("mpath-" + W), Wwid)
+    # a map's WWID is its dm uuid's text as it is ("mpath-" + it names the map again); wwid_key meets the others
+    assert map_wwid("mpath-" + W.upper()) == W.upper() and isinstance(map_wwid("mpath-" + W), Wwid)
+    assert wwid_key(map_wwid("mpath-" + W.upper())) == W == wwid_key("naa." + W[1:].upper())
+    assert map_wwid("mpath-") is None and map_wwid("mpath- ") is None and map_wwid("mpath-a/b") is None
     assert wwid_or_none(None) is None and wwid_or_none(" \x00") is None and map_wwid("LVM-abc") is None
 
 
 T10_KERNEL = "t10.LIO-ORG_block_1"        # the vendor text as the kernel reports it (VPD 0x83 type 1)
 
 
-def test_a_t10_wwid_in_another_case_is_the_same_wwid_and_keeps_its_own_text():
-    """A t10 vendor text keeps its case in the normal form, and the same LU spelled in another case (a truth
-    record, a user's option) is the same WWID: equal, one hash, one dict key, one set member."""
+def test_a_t10_wwid_in_another_case_is_another_text_but_the_same_lu_by_its_key():
+    """A t10 vendor text keeps its case, and Wwid compares and hashes exactly (two LUs may differ only in case:
+    the kernel and multipath tell them apart). The same LU spelled in another case by a truth record or a user
+    meets the kernel's through wwid_key / same_wwid / find_wwid."""
     kernel, other = Wwid(T10_KERNEL), Wwid(T10_KERNEL.lower())
-    assert kernel == other and other == kernel and (kernel != other) is False and (other != kernel) is False
-    assert hash(kernel) == hash(other) and len({kernel: 1, other: 2}) == 1 and len(set([kernel, other])) == 1
-    assert {other: "mapped"}[kernel] == "mapped" and kernel in set([other]) and kernel in [other]
-    assert kernel == "1lio-org_block_1" and "1LIO-ORG_BLOCK_1" == kernel and kernel != Wwid(W)
+    assert kernel != other and len({kernel: 1, other: 2}) == 2 and kernel not in set([other])
+    assert same_wwid(kernel, other) and wwid_key(kernel) == wwid_key(other) == "1lio-org_block_1"
+    assert not same_wwid(kernel, Wwid(W)) and not same_wwid(kernel, None) and not same_wwid(None, None)
     # the str values are untouched: what dmsetup -u and multipath -w are given
     assert str(kernel) == "1LIO-ORG_block_1" and str(other) == "1lio-org_block_1"
     assert "mpath-" + kernel == "mpath-1LIO-ORG_block_1" and json.dumps([kernel]) == '["1LIO-ORG_block_1"]'
-    # NAA/EUI: lower-case hex as before, equal and hashing as the plain str
     assert str(Wwid("naa." + W[1:].upper())) == W and hash(Wwid(W.upper())) == hash(W)
     assert (kernel == 5) is False and (kernel != 5) is True and kernel not in (None, b"1LIO-ORG_block_1")
+
+
+def test_find_wwid_gives_the_kernels_spelling_and_refuses_an_ambiguous_one():
+    upper, lower = Wwid("t10.VEND Abc"), Wwid("t10.VEND abc")
+    assert find_wwid(Wwid("t10.vend ABC"), [upper, Wwid(W)]) is upper
+    assert find_wwid(lower, [upper, lower]) is lower           # the exact text wins
+    assert find_wwid(Wwid(W), [upper]) == W                    # not here: the user's own
+    with pytest.raises(san_validate.InvalidInput, match="differ only in case"):
+        find_wwid(Wwid("t10.VEND ABC"), [upper, lower])
+
+
+def test_a_prefix_covers_by_the_key():
+    assert wwid_has_prefix(Wwid("t10.DELL MD32xx 1"), ("1de",)) and wwid_has_prefix(Wwid(W), ("3600A0980",))
+    assert not wwid_has_prefix(Wwid(W), ()) and not wwid_has_prefix(None, ("3",))
 
 
 @pytest.mark.parametrize("bad", [None, 5, b"3600a0980", "", "   ", "3600a 0980", "3600a0980/x", "36\x01"])
