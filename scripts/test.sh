@@ -31,9 +31,11 @@ export SANLAB SANLAB_PORT
 RESULTS=()
 T_ALL=$(date +%s)
 # free space and inodes in the temp folder (ENOSPC is either): a stage that fails on a full disk says so here too
+TEMP_FOLDER=${TMPDIR:-/tmp}
+[ -d "$TEMP_FOLDER" ] || TEMP_FOLDER=/tmp    # Python's tempfile falls back the same way
 disk_free() {
-  printf '%s and %s inodes' "$(df -Pk "${TMPDIR:-/tmp}" | awk 'NR == 2 { printf "%.1f GiB", $4 / 1048576 }')" \
-    "$(df -Pi "${TMPDIR:-/tmp}" | awk 'NR == 2 { print $4 }')"
+  printf '%s and %s inodes' "$(df -Pk "$TEMP_FOLDER" | awk 'NR == 2 { printf "%.1f GiB", $4 / 1048576 }')" \
+    "$(df -Pi "$TEMP_FOLDER" | awk 'NR == 2 { print $4 }')"
 }
 DISK_AT_START=$(disk_free)
 failed=0
@@ -221,5 +223,5 @@ esac
 
 printf '\n===== summary (%ss) =====\n' $(( $(date +%s) - T_ALL ))
 printf '%s\n' "${RESULTS[@]}"
-printf 'free in %s: %s at the start, %s at the end\n' "${TMPDIR:-/tmp}" "$DISK_AT_START" "$(disk_free)"
+printf 'free in %s: %s at the start, %s at the end\n' "$TEMP_FOLDER" "$DISK_AT_START" "$(disk_free)"
 exit $failed

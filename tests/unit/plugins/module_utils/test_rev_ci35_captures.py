@@ -20,7 +20,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils im
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 
 
-
 def test_one_archive_named_two_ways_is_unpacked_once():
     archive = os.path.join(FIXTURES, "healthy.tar.gz")
     if not os.path.exists(archive):
