@@ -208,3 +208,38 @@ def transport_of(device_path):
     if any(c.startswith("rport-") for c in comps):
         return "fc", None
     return "other", None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The "same device?" rule: the identity a plan step carries for the act to re-check, the comparison of it with what
+# is read again, and the description of a difference. Here (not in plan/steps) since issue 30: identity owns every
+# identity form, and the plan (which builds a step's identity), the approval gate and the act's re-checks (which
+# compare it) all stand above it, so none of them needs another stage's rule.
+def map_identity(map_info):
+    return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
+            "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
+
+
+def disk_identity(disk):
+    return {"name": disk.get("name"), "hctl": disk.get("hctl"), "dev": disk.get("dev"), "wwid": disk.get("wwid"),
+            "serial": disk.get("serial")}
+
+
+IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
+
+
+def identity_diff(expected, actual, keys=IDENTITY_KEYS):
+    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
+    diff = {}
+    for key in keys:
+        want = (expected or {}).get(key)
+        if want in (None, ""):
+            continue
+        have = (actual or {}).get(key)
+        if want != have:
+            diff[key] = {"expected": want, "actual": have}
+    return diff
+
+
+def describe_diff(diff):
+    return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))

@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    SAN_TRANSPORTS, describe_diff, disk_identity, identity_diff)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, Refused, disk_identity, identity_diff, step)
+    ANSWERING, Refused, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.usage import check_not_in_use
 
 
@@ -86,10 +87,6 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
                                                    "wwid": ident["wwid"]},
                           "wait until /dev/%s, its H:C:T:L and its /dev/disk/by-id links are gone" % name))
     return steps
-
-
-def describe_diff(diff):
-    return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
 
 
 def plan_rescan(hctl=None, host_info=None, existing=None, disk=None, expect=None, options=None):
