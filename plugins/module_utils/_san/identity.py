@@ -243,3 +243,22 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
 
 def describe_diff(diff):
     return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
+
+
+def disk_step_identity(disk, expected=None):
+    """The identity a disk's flush_buffers and delete_disk steps carry: the disk's (disk_identity), with the WWID and
+    serial the caller expected where it gave them (scsi_delete's, which identity_diff found the same as the disk's)."""
+    ident = disk_identity(disk)
+    for key in ("wwid", "serial"):
+        if (expected or {}).get(key):
+            ident[key] = expected[key]
+    return ident
+
+
+# What wait_disk_gone carries: the disk to wait for, and its WWID for the act's hint to forget it by hand.
+GONE_KEYS = ("name", "hctl", "dev", "wwid")
+
+
+def gone_identity(ident):
+    """The part of a disk step's identity (disk_step_identity) that its wait_disk_gone step carries (GONE_KEYS)."""
+    return dict((key, ident[key]) for key in GONE_KEYS)
