@@ -4,7 +4,8 @@
 """Identity of SAN devices, once: WWID, serial and initiator forms, serial matching, transport, harmless openers.
 
 Every stage (read, judge, plan, act) and every module compares identities through these functions, so that the
-judge and the act can never disagree on what "the same LU" or "not a workload" means. Pure, no I/O.
+judge and the act can never disagree on what "the same LU" or "not a workload" means; the identity a plan step
+carries and the act's "same device?" re-check of it (`disk_identity`, `identity_diff`, at the end) too. Pure, no I/O.
 """
 
 from __future__ import absolute_import, division, print_function
