@@ -163,7 +163,7 @@ options:
         The run plans again from what the host and the array show now, then keeps only the units (a map with its
         paths, a disk, a repair) whose every step is in the approved plan with the same action, target, unit,
         phase and identity (WWID, dm uuid, sd names, H:C:T:L, major:minor; compared as the act's re-checks compare
-        them, C(plan.steps.identity_diff)). A unit with a step the approver did not see, or whose device changed,
+        them, C(identity.identity_diff)). A unit with a step the approver did not see, or whose device changed,
         is refused whole and named in RV(refused) (C(approval) says C(not_approved) or C(changed)). Approved steps
         the plan no longer needs are in RV(approved_not_needed).
       - An empty dict means that no plan was approved for this host (a host missing from the approved set), so

@@ -4,7 +4,8 @@
 """Identity of SAN devices, once: WWID, serial and initiator forms, serial matching, transport, harmless openers.
 
 Every stage (read, judge, plan, act) and every module compares identities through these functions, so that the
-judge and the act can never disagree on what "the same LU" or "not a workload" means. Pure, no I/O.
+judge and the act can never disagree on what "the same LU" or "not a workload" means; the identity a plan step
+carries and the act's "same device?" re-check of it (`disk_identity`, `identity_diff`, at the end) too. Pure, no I/O.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -266,3 +267,57 @@ def transport_of(device_path):
     if any(c.startswith("rport-") for c in comps):
         return "fc", None
     return "other", None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The "same device?" rule: the identity a plan step carries for the act to re-check, the comparison of it with what
+# is read again, and the description of a difference. Here (not in plan/steps) since issue 30: identity owns every
+# identity form, and the plan (which builds a step's identity), the approval gate and the act's re-checks (which
+# compare it) all stand above it, so none of them needs another stage's rule.
+def map_identity(map_info):
+    return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
+            "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
+
+
+def disk_identity(disk):
+    return {"name": disk.get("name"), "hctl": disk.get("hctl"), "dev": disk.get("dev"), "wwid": disk.get("wwid"),
+            "serial": disk.get("serial")}
+
+
+IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
+
+
+def identity_diff(expected, actual, keys=IDENTITY_KEYS):
+    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
+    diff = {}
+    for key in keys:
+        want = (expected or {}).get(key)
+        if want in (None, ""):
+            continue
+        have = (actual or {}).get(key)
+        if want != have:
+            diff[key] = {"expected": want, "actual": have}
+    return diff
+
+
+def describe_diff(diff):
+    return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
+
+
+def disk_step_identity(disk, expected=None):
+    """The identity a disk's flush_buffers and delete_disk steps carry: the disk's (disk_identity), with the WWID and
+    serial the caller expected where it gave them (scsi_delete's, which identity_diff found the same as the disk's)."""
+    ident = disk_identity(disk)
+    for key in ("wwid", "serial"):
+        if (expected or {}).get(key):
+            ident[key] = expected[key]
+    return ident
+
+
+# What wait_disk_gone carries: the disk to wait for, and its WWID for the act's hint to forget it by hand.
+GONE_KEYS = ("name", "hctl", "dev", "wwid")
+
+
+def gone_identity(ident):
+    """The part of a disk step's identity (disk_step_identity) that its wait_disk_gone step carries (GONE_KEYS)."""
+    return dict((key, ident[key]) for key in GONE_KEYS)

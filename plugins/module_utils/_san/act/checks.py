@@ -11,6 +11,7 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
@@ -32,13 +33,13 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
         if allow_absent:
             return None
         raise ActFailed(step["target"], "map is gone")
-    diff = plan_steps.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
+    diff = san_identity.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
     new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
     if expect.get("slaves") is not None and new_paths:
         diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
     if diff:
         raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % plan_disks.describe_diff(diff), evidence={"diff": diff})
+                      % san_identity.describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
@@ -56,10 +57,10 @@ def verify_identity(host, step, options=None):
     d = host.disk_now(name)
     if d is None:
         return None
-    diff = plan_steps.identity_diff(expect, d)
+    diff = san_identity.identity_diff(expect, d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
-                      "was reused or the LUN changed — nothing written" % plan_disks.describe_diff(diff),
+                      "was reused or the LUN changed — nothing written" % san_identity.describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = host.disk_holders_now(d)

@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, serial_matches
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    HCTL_RE, describe_diff, identity_diff, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, child_write, sysfs_write)
@@ -45,10 +44,10 @@ def rescan_disk(host, step):
     d = host.reader.disk(expect.get("name") or step["target"])
     if d is None:
         raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
-    diff = plan_steps.identity_diff(expect, d, ("name", "hctl", "dev"))
+    diff = identity_diff(expect, d, ("name", "hctl", "dev"))
     if diff:
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % plan_disks.describe_diff(diff))
+                      % describe_diff(diff))
     sysfs_write(host, child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
                 "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
     return {"outcome": "done", "hctl": d["hctl"]}
@@ -83,5 +82,5 @@ def verify_lun(host, step):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
-                        % (name, plan_disks.describe_diff(bad)), {"diff": bad})
+                        % (name, describe_diff(bad)), {"diff": bad})
     return {"outcome": "done", "name": name, "wwid": d.get("wwid"), "serial": d.get("serial")}

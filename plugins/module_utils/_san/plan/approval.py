@@ -4,7 +4,7 @@
 """The approved plan is the plan that runs: a check run's plan as an artifact, and the gate a later run passes.
 
 A check run (or any run) returns its plan as an artifact (`plan_artifact`): per step the action, target, phase,
-unit and the identity of what it acts on (WWID, dm uuid, sd names, H:C:T:L, dev_t), made with san_plan's
+unit and the identity of what it acts on (WWID, dm uuid, sd names, H:C:T:L, dev_t), made with identity's
 `map_identity` / `disk_identity` from the snapshot the plan was made from, and a digest over those steps.
 
 A run given that artifact as `approved_plan` plans from scratch as always (the host and the array may have
@@ -30,7 +30,7 @@ import math
 import os
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     MPATH_UUID_PREFIX, map_wwid, wwid_key, wwid_or_none)
@@ -93,7 +93,7 @@ def _map_of(step, maps, by_name):
 
 def step_identity(step, snapshot, repairs=None):
     """{wwid, dm_uuid, sd, hctl, dev} of what `step` acts on, from the snapshot the plan was made from: for a map
-    step plan.steps.map_identity (sd and hctl: its paths), for a disk step plan.steps.disk_identity (dm_uuid: the map
+    step identity.map_identity (sd and hctl: its paths), for a disk step identity.disk_identity (dm_uuid: the map
     it is a path of), for a scan the H:C:T:L and the WWID the repair expects there (`repairs`: {hctl: wwid})."""
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
@@ -104,13 +104,13 @@ def step_identity(step, snapshot, repairs=None):
         if m is None:
             expect = step.get("expect") or {}
             return {"wwid": expect.get("wwid"), "dm_uuid": None, "sd": None, "hctl": None, "dev": expect.get("dev")}
-        ident = plan_steps.map_identity(m)
+        ident = san_identity.map_identity(m)
         return {"wwid": ident["wwid"], "dm_uuid": MPATH_UUID_PREFIX + ident["wwid"] if ident["wwid"] else None,
                 "sd": ident["slaves"], "hctl": [(disks.get(s) or {}).get("hctl") for s in ident["slaves"]],
                 "dev": ident["dev"]}
     if action in plan_steps.DISK_ACTIONS:
         d = disks.get(step.get("target")) or {}
-        ident = plan_steps.disk_identity(d) if d else dict(step.get("expect") or {})
+        ident = san_identity.disk_identity(d) if d else dict(step.get("expect") or {})
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
                 "sd": ident.get("name") or step.get("target"), "hctl": ident.get("hctl"), "dev": ident.get("dev")}
@@ -254,11 +254,11 @@ def check_host(approved, host):
 # ---------------------------------------------------------------------------------------------- the gate
 def _difference(approved, current):
     """What differs between an approved step and the current one (both ways: a key known on one side only is a
-    difference too), with plan.steps.identity_diff, the comparison the act's re-checks use."""
+    difference too), with identity.identity_diff, the comparison the act's re-checks use."""
     want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"], forced=approved["forced"])
     have = dict(current["identity"], unit=current["unit"], phase=current["phase"], forced=current["forced"])
-    diff = plan_steps.identity_diff(want, have, STEP_KEYS)
-    for key, d in plan_steps.identity_diff(have, want, STEP_KEYS).items():
+    diff = san_identity.identity_diff(want, have, STEP_KEYS)
+    for key, d in san_identity.identity_diff(have, want, STEP_KEYS).items():
         diff.setdefault(key, {"expected": d["actual"], "actual": d["expected"]})
     return diff
 
@@ -302,7 +302,7 @@ def gate(plan, snapshot, approved):
                 continue
             diff = _difference(theirs, listed)
             if diff:
-                changed.append("%s %s: %s" % (listed["action"], listed["target"], plan_disks.describe_diff(diff)))
+                changed.append("%s %s: %s" % (listed["action"], listed["target"], san_identity.describe_diff(diff)))
         if not (missing or changed):
             continue
         kind, name = _unit_object(unit)

@@ -8,9 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    SAN_TRANSPORTS, describe_diff, disk_step_identity, gone_identity, identity_diff)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, Refused, disk_identity, identity_diff, step)
+    ANSWERING, Refused, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.usage import check_not_in_use
 
 
@@ -56,6 +57,8 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
     disk_infos: [disk dict as observe.read.Host.disk() returns it, plus optional "probe" (probe_path result)].
     expected: {name: {hctl, dev, wwid, serial}} — what the caller saw; any difference refuses (names are reused).
     options: allow_non_san, flush_buffers (default True), live_maps ({name: map_info} of maps still present).
+    The steps' identity (WWID included) is built by identity.disk_step_identity / gone_identity from the disk
+    record: this file names no WWID (docs/design.md, "A WWID's way from facts to delete").
     """
     options = options or {}
     expected = expected or {}
@@ -72,24 +75,16 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
             raise Refused("disk %s" % name, "identity", "is not the device the caller expected (%s); the kernel "
                           "name may have been reused" % describe_diff(diff), evidence={"diff": diff})
         check_disk_deletable(disk, options, options.get("live_maps"))
-        ident = disk_identity(disk)
-        for key in ("wwid", "serial"):
-            if want.get(key):
-                ident[key] = want[key]
+        ident = disk_step_identity(disk, want)
         if flush_wanted(disk, disk.get("probe"), options):
             steps.append(step("flush_buffers", name, ident,
                               "blockdev --flushbufs /dev/%s: the device still answers" % name))
         steps.append(step("delete_disk", name, ident,
                           "write 1 to /sys/class/scsi_device/%s/device/delete after re-reading identity"
                           % ident["hctl"]))
-        steps.append(step("wait_disk_gone", name, {"name": name, "hctl": ident["hctl"], "dev": ident["dev"],
-                                                   "wwid": ident["wwid"]},
+        steps.append(step("wait_disk_gone", name, gone_identity(ident),
                           "wait until /dev/%s, its H:C:T:L and its /dev/disk/by-id links are gone" % name))
     return steps
-
-
-def describe_diff(diff):
-    return ", ".join("%s expected %s, found %s" % (k, v["expected"], v["actual"]) for k, v in sorted(diff.items()))
 
 
 def plan_rescan(hctl=None, host_info=None, existing=None, disk=None, expect=None, options=None):

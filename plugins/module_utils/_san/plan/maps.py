@@ -11,7 +11,8 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    Refused, map_identity, step)
+    Refused, step)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.usage import (
     check_not_in_use, opener_label, workload_openers)
 

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The plan's vocabulary: the actions and their order, a step (`step()`), the identity a step carries for the act
-to re-check (`map_identity`, `disk_identity`, `identity_diff`) and `Refused`, the structured refusal (kind,
-holder, evidence; `to_dict()`). A step is a dict::
+"""The plan's vocabulary: the actions and their order, a step (`step()`) and `Refused`, the structured refusal
+(kind, holder, evidence; `to_dict()`). The identity a step carries for the act to re-check, and the comparison
+with it (`map_identity`, `disk_identity`, `identity_diff`), are identity.py's. A step is a dict::
 
     {"action": "flush_map", "target": "3600a0980...",
      "expect": {...identity that the act re-reads and compares right before acting...},
@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import same_identity_value
 
 
 # Actions understood by act.execute.execute, in the order they may appear for one object.
@@ -84,29 +83,3 @@ def step(action, target, expect=None, reason=""):
     if action not in ACTIONS:
         raise ValueError("unknown action %r" % action)
     return {"action": action, "target": target, "expect": dict(expect or {}), "reason": reason}
-
-
-def map_identity(map_info):
-    return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
-            "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
-
-
-def disk_identity(disk):
-    return {"name": disk.get("name"), "hctl": disk.get("hctl"), "dev": disk.get("dev"), "wwid": disk.get("wwid"),
-            "serial": disk.get("serial")}
-
-
-IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
-
-
-def identity_diff(expected, actual, keys=IDENTITY_KEYS):
-    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
-    diff = {}
-    for key in keys:
-        want = (expected or {}).get(key)
-        if want in (None, ""):
-            continue
-        have = (actual or {}).get(key)
-        if not same_identity_value(key, want, have):
-            diff[key] = {"expected": want, "actual": have}
-    return diff

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One definition each (issue 30): H:C:T:L and sd-name patterns, the disk actions and the reader's deadlines. Each
-test feeds the inputs on which the old copies disagreed. The initiator form: plugin_utils/test_one_initiator_form.py;
-the LVM name decoder: modules/test_one_lvm_decoder.py."""
+"""One definition each (issue 30): H:C:T:L and sd-name patterns, the disk actions, the "same device?" rule and the
+reader's deadlines. Each test feeds the inputs on which the old copies disagreed. The initiator form:
+plugin_utils/test_one_initiator_form.py; the LVM name decoder: modules/test_one_lvm_decoder.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -78,6 +78,24 @@ def test_one_set_of_actions_whose_target_is_an_sd():
     own_lists = [path.name for path in sorted(act_dir.glob("*.py"))
                  if hasattr(importlib.import_module("%s.%s" % (san_act.__package__, path.stem)), "DISK_ACTIONS")]
     assert own_lists == []
+
+
+SAME_DEVICE_RULE = ("map_identity", "disk_identity", "identity_diff", "describe_diff")
+
+
+def test_one_same_device_rule_in_identity():
+    """The identity a step carries and the "same device?" comparison are identity's (issue 30), defined nowhere
+    else: they were plan/steps' (and describe_diff plan/disks'), so the act and the approval gate reached into the
+    plan for the rule they re-check with."""
+    where = dict((name, []) for name in SAME_DEVICE_RULE)
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in where:
+                where[node.name].append(path.relative_to(PLUGINS).as_posix())
+    assert where == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
+    assert san_identity.identity_diff({"wwid": "3600a0980a", "name": "sdc", "hctl": None},
+                                      {"wwid": "3600a0980b", "name": "sdc", "hctl": "1:0:0:1"}) == {
+        "wwid": {"expected": "3600a0980a", "actual": "3600a0980b"}}
 
 
 @pytest.mark.parametrize("params, probe", [

@@ -16,7 +16,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    Wwid, find_wwid, map_wwid, same_wwid, wwid_has_prefix, wwid_key, wwid_or_none)
+    Wwid, find_wwid, identity_diff, map_wwid, same_wwid, wwid_has_prefix, wwid_key, wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
@@ -163,8 +163,8 @@ def test_an_upper_case_wwid_of_the_users_options_finds_the_map_the_act_checks(tm
         key = san_validate.wwid(spelling)
         m = view.map(key)
         assert m is not None and m["wwid"] == W
-        assert plan_steps.identity_diff({"wwid": key, "name": m["name"]}, m) == {}
-    assert plan_steps.identity_diff({"wwid": san_validate.wwid(ontap_wwid(2))}, view.map(W))["wwid"]
+        assert identity_diff({"wwid": key, "name": m["name"]}, m) == {}
+    assert identity_diff({"wwid": san_validate.wwid(ontap_wwid(2))}, view.map(W))["wwid"]
 
 
 # ------------------------------------------------------------------------------------------------ the approved plan
