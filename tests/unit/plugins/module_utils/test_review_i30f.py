@@ -162,3 +162,23 @@ def test_an_artifact_removing_two_lus_that_differ_only_in_case_is_valid_and_appr
     approval.validate(copy.deepcopy(artifact), 1001.0, approval.MAX_AGE)   # today: "lists remove_wwid ... twice"
     out, seen = approval.gate(plan, snapshot, artifact)
     assert seen == {"refused": [], "not_needed": []} and len(out["steps"]) == 4, out["skipped"]
+
+
+# ------------------------------------------------------------------------------------------------ 8 (low)
+@pytest.mark.xfail(strict=True, reason="review i30f #8: an approved step whose identity.dm_uuid is a list of strings "
+                                       "passes validate (_check_identity_value allows lists) and the gate's "
+                                       "same_identity_value calls map_wwid on it: AttributeError, a traceback from "
+                                       "stale_cleanup (cleanup_run.approve is outside its except clauses)")
+def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_traceback():
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_review_i30m import (
+        _artifact, _redigest)
+    plan, snapshot, artifact = _artifact(UPPER)
+    bad = copy.deepcopy(artifact)
+    bad["steps"][0]["identity"]["dm_uuid"] = ["mpath-" + UPPER]
+    _redigest(bad)
+    try:
+        approval.validate(bad, 1001.0, approval.MAX_AGE)
+        _out, seen = approval.gate(plan, snapshot, bad)      # today: AttributeError 'list' ... 'startswith'
+    except san_validate.InvalidInput:
+        return
+    assert seen["refused"] == ["map mpatha"]
