@@ -28,7 +28,7 @@ def _add_map(env, wwid, name, dm, dev, sd, hctl, sd_dev):
     d = disk(sd, hctl, sd_dev, wwid, map_name=name)
     d["holders"] = [dm]
     env.add_disk(d)
-    m = mpath(wwid, dm, "253:%s" % dm[3:], [sd])
+    m = mpath(wwid, dm, dev, [sd])
     m["name"] = name
     env.maps[wwid] = m
     env._file("sys/block/%s/dm/uuid" % dm, "mpath-" + wwid)
