@@ -182,3 +182,23 @@ def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_
     except san_validate.InvalidInput:
         return
     assert seen["refused"] == ["map mpatha"]
+
+
+# ------------------------------------------------------------------------------------------------ 9 (high)
+@pytest.mark.xfail(strict=True, reason="review i30f #9: the references after a removal match WWIDs case-blind "
+                                       "(observe.refs.needles and _hits lower both sides, a t10 vendor text too): "
+                                       "the LVM devices file line of the LIVE LU whose WWID differs only in case is "
+                                       "reported, and commented out under clean_references")
+def test_the_references_of_a_removed_t10_lu_do_not_name_the_live_lu_differing_only_in_case(tmp_path):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
+    env = FakeEnv(tmp_path)
+    env._file("sys/block/dm-6/dm/name", "mpathy")          # the live map of LU 1VEND_abc, a PV in use
+    env._file("sys/block/dm-6/dm/uuid", "mpath-" + LOWER)
+    env._file("etc/lvm/devices/system.devices", "VERSION=1.1.3\n"
+              "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathy PVID=Xb2c\n" % LOWER)
+    # this run removed LU 1VEND_Abc (map mpathx, path sdf); 1VEND_abc is still here
+    executed = [{"action": "flush_map", "target": "mpathx", "outcome": "done"},
+                {"action": "wait_map_gone", "target": "mpathx", "outcome": "done", "wwid": UPPER},
+                {"action": "wait_disk_gone", "target": "sdf", "outcome": "done", "wwid": UPPER}]
+    refs = act_refs.references(env.host(), executed, still_present=[LOWER, LOWER])
+    assert refs == [], refs        # today: the live PV's line, which clean_references would comment out
