@@ -201,10 +201,11 @@ def resolve(host, wanted, missing_ok):
         if kind == "wwid":
             snap = host.reader.snapshot(probe=False)
             present = list((snap.get("disks") or {}).values())
-            value = san_identity.find_wwid(value, [d.get("wwid") for d in present])  # the kernel's spelling
-            for d in sorted((d for d in present if d.get("wwid") == value), key=lambda x: x.get("name")):
+            san_identity.refuse_other_spelling(value, [d.get("wwid") for d in present])
+            found = [d for d in present if san_identity.wwid_matches(value, d.get("wwid"))]
+            for d in sorted(found, key=lambda x: x.get("name")):
                 disks.append(d)
-                expected[d["name"]] = dict(exp, wwid=value)
+                expected[d["name"]] = exp
             continue
         if kind == "name":
             d = host.reader.disk(value)
@@ -217,8 +218,6 @@ def resolve(host, wanted, missing_ok):
                 continue
             raise plan_steps.Refused(value, "unknown", "no such SCSI disk")
         disks.append(d)
-        if san_identity.same_wwid(exp.get("wwid"), d.get("wwid")):
-            exp = dict(exp, wwid=d["wwid"])  # the user's spelling of the same WWID: the re-checks use the kernel's
         expected[d["name"]] = exp
     return disks, expected, missing
 

@@ -119,9 +119,11 @@ class Wwid(str):
     Wwid of a Wwid is itself; text that is no WWID raises InvalidInput.
 
     Equality and hash are the str's, exact: two t10 LUs may differ only in the case of their vendor text and the
-    kernel and multipath tell them apart, so the host's own devices are keyed by their exact text. Where a WWID
-    spelt by someone else (a truth record, an option, an approved plan) must find the host's, it goes through
-    wwid_key / same_wwid / find_wwid, which compare the normal form case-blind."""
+    kernel and multipath tell them apart, so the host's own devices are keyed by their exact text. Two spellings
+    meet in two ways only: every guard before a change to the host (a user's WWID naming a device, the re-checks,
+    the approved plan) by wwid_text, the normal form with a t10 vendor text's case kept (same_identity_value,
+    wwid_matches); the array truth, which can only make a device look mapped, by wwid_key, also case-blind
+    (same_wwid)."""
 
     __slots__ = ()
 
@@ -139,21 +141,30 @@ def _checked(cls, text, value):
     return str.__new__(cls, text)
 
 
-def wwid_key(wwid):
-    """The key under which WWIDs from different sources meet: the normal form, case-folded (a truth record or a
-    user may spell a t10 vendor text in another case than the kernel, a map's uuid may carry eui. or a bare NAA
-    id). For matching across sources only: the host's own devices are keyed by their exact text (Wwid). None for
-    nothing; text that is no WWID (never built as one) is its own key, folded."""
+def wwid_text(wwid):
+    """The normal form of a WWID however it was spelt (a map's uuid text, upper-case hex, naa./eui. notation), a t10
+    vendor text in its own case: what two spellings of one LU share, and two LUs never do. Text that is no WWID is
+    itself; None for nothing."""
     if not wwid:
         return None
+    if not isinstance(wwid, str):
+        return wwid
     try:
-        return str.casefold(str(Wwid(str(wwid))))
+        return str(Wwid(str(wwid)))
     except InvalidInput:
-        return str.casefold(str(wwid))
+        return str(wwid)
+
+
+def wwid_key(wwid):
+    """wwid_text case-folded: how an array record finds the host's WWID (the array may spell a t10 vendor text in
+    another case). For the truth only, where a match makes a device look mapped, never unmapped: never for a guard
+    before a change (two LUs may differ only in case)."""
+    text = wwid_text(wwid)
+    return str.casefold(text) if isinstance(text, str) else text
 
 
 def same_wwid(one, other):
-    """Do two spellings of a WWID name the same LU (wwid_key)? False when either is missing."""
+    """Does an array record's WWID name this host WWID (wwid_key, case-blind)? False when either is missing."""
     return bool(one) and bool(other) and wwid_key(one) == wwid_key(other)
 
 
@@ -164,18 +175,24 @@ def wwid_has_prefix(wwid, prefixes):
     return bool(key) and key.startswith(tuple(str.casefold(p) for p in prefixes))
 
 
-def find_wwid(wanted, known):
-    """The WWID among `known` (the host's, as the kernel spells them) that a user's `wanted` names: the same text,
-    else the only one with the same wwid_key; `wanted` itself when none is (nothing of that WWID is here).
-    InvalidInput when several differ from it only in case: say it in the kernel's spelling."""
-    known = dict((str(k), k) for k in known if k)
-    if str(wanted) in known:
-        return known[str(wanted)]
-    hits = sorted(k for k in known if same_wwid(k, wanted))
-    if len(hits) > 1:
-        raise InvalidInput("WWID %s names %d devices whose WWIDs differ only in case (%s): give it as the kernel "
-                           "spells it" % (wanted, len(hits), ", ".join(hits)))
-    return known[hits[0]] if hits else wanted
+def wwid_matches(wanted, known):
+    """Does the host's WWID `known` name the LU of `wanted` (a user's option, an expectation)? The same wwid_text:
+    notation and hex case aside, exactly."""
+    return bool(wanted) and bool(known) and wwid_text(wanted) == wwid_text(known)
+
+
+def refuse_other_spelling(wanted, known):
+    """Raise InvalidInput when none of the host's WWIDs `known` is `wanted` (wwid_matches) but some differ from it
+    only in case: a user's t10 vendor text in another case than the kernel's names another LU, or none; say
+    which, never guess (a re-run after the named LU is gone would remove the other one)."""
+    known = [k for k in known if k]
+    if any(wwid_matches(wanted, k) for k in known):
+        return
+    others = sorted(set(str(k) for k in known if same_wwid(k, wanted)))
+    if others:
+        raise InvalidInput("WWID %s is not on this host as written; %s differ%s from it only in case (the kernel "
+                           "tells them apart): give the WWID as the kernel spells it" % (
+                               wanted, ", ".join(others), "s" if len(others) == 1 else ""))
 
 
 def wwid_or_none(value):
@@ -187,14 +204,14 @@ def wwid_or_none(value):
 
 def same_identity_value(key, expected, actual):
     """Is `actual` the identity value `expected` names? A WWID (key wwid) and a map's dm uuid (dm_uuid: "mpath-"
-    + WWID) by wwid_key, since the expectation may be a user's or an approved plan's spelling; everything else
-    (names, H:C:T:L, major:minor, serials) as the same text."""
+    + WWID) by wwid_text (notation and hex case aside, a t10 vendor text exactly: two LUs may differ only in its
+    case); everything else (names, H:C:T:L, major:minor, serials) as the same value."""
     if key == "wwid":
-        return same_wwid(expected, actual)
-    if key == "dm_uuid":
+        return wwid_text(expected) == wwid_text(actual)
+    if key == "dm_uuid" and isinstance(expected, str) and isinstance(actual, str):
         mine, theirs = map_wwid(expected), map_wwid(actual)
         if mine and theirs:
-            return same_wwid(mine, theirs)
+            return wwid_text(mine) == wwid_text(theirs)
     return expected == actual
 
 
@@ -206,6 +223,14 @@ def kernel_wwid(text):
         return wwid_or_none(text)
     except InvalidInput:
         return None
+
+
+def refused_wwid_text(text):
+    """The kernel's WWID text that kernel_wwid refused (stripped), to be named in the facts; None when it gave a
+    WWID or nothing."""
+    if kernel_wwid(text) is not None or not isinstance(text, str) or not text.strip().strip("\x00").strip():
+        return None
+    return text.strip().strip("\x00").strip()
 
 
 def wwid_prefix(text):
@@ -295,7 +320,7 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
         if want in (None, ""):
             continue
         have = (actual or {}).get(key)
-        if want != have:
+        if not same_identity_value(key, want, have):
             diff[key] = {"expected": want, "actual": have}
     return diff
 

@@ -12,7 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, describe_diff, identity_diff, serial_matches)
+    HCTL_RE, describe_diff, identity_diff, same_wwid, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, child_write, sysfs_write)
@@ -76,7 +76,8 @@ def verify_lun(host, step):
     if d is None:
         raise ActFailed(hctl, "no disk at %s to verify" % hctl)
     bad = {}
-    if expect.get("wwid") and d.get("wwid") != expect["wwid"]:
+    # after the scan, not before a change: the expectation may be the array's spelling (a repair), so case-blind
+    if expect.get("wwid") and not same_wwid(expect["wwid"], d.get("wwid")):
         bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
     if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):
         bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}

@@ -130,6 +130,8 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
     mismatches)."""
     pev = {"name": disk.get("name"), "hctl": disk.get("hctl"), "lun": disk.get("lun"), "state": state,
            "wwid": disk.get("wwid"), "serial": disk.get("serial")}
+    if disk.get("wwid_refused"):
+        pev["wwid_refused"] = disk["wwid_refused"]
     if probe:
         pev["probe"] = dict(probe)
     if state == "ok":
@@ -159,6 +161,11 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
 def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
     """The verdict from what the paths showed (see _judge_device)."""
     working, failed = seen["working"], seen["failed"]
+    if not w:
+        refused = sorted(set(p["wwid_refused"] for p in ev["paths"] if p.get("wwid_refused")))
+        return dict(base, kind="unknown_array", evidence=ev,
+                    reason="no usable WWID%s: not judged against the array" % (
+                        " (the kernel's text %s is not one)" % ", ".join(repr(t) for t in refused) if refused else ""))
     if not wwid_has_prefix(w, truth.prefixes):
         return dict(base, kind="unknown_array", evidence=ev,
                     reason="WWID %s starts with none of the configured array prefixes (%s)"
@@ -292,7 +299,7 @@ def paths_to_probe(snapshot, verdicts):
             name = pev.get("name")
             if not name or name in (m.get("probe") or {}):
                 continue
-            other_lu = any(r.get("wwid") != w for r in pev.get("array_at_lun") or [])
+            other_lu = any(not same_wwid(r.get("wwid"), w) for r in pev.get("array_at_lun") or [])
             if v.get("kind") == "unexpected_visibility" or other_lu:
                 out.append((v["wwid"], name))
     return out

@@ -35,7 +35,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as san_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid, find_wwid, map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    Wwid, map_wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
     DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_multipath_status, parse_multipath_table, parse_multipathd_json,
     parse_multipathd_paths)
@@ -308,25 +309,29 @@ class Host(object):
         snap = san_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
         return snap["disks"].get(name)
 
-    def map(self, name_or_wwid, any_case=False):
-        """One multipath map re-read now (by map name, WWID or dm-N); None when it does not exist. any_case: a
-        user's WWID may spell a t10 vendor text in another case than the kernel (identity.find_wwid; InvalidInput
-        when two maps differ only in case); the act's lookups are by the kernel's own text."""
+    def map(self, name_or_wwid, from_user=False):
+        """One multipath map re-read now (by map name, WWID or dm-N); None when it does not exist. from_user: the
+        key is a user's WWID, which finds its map by identity.wwid_matches (naa./upper-case hex spellings of the
+        map's uuid too) and is refused when only a map differing from it in the case of a t10 vendor text is here
+        (identity.refuse_other_spelling, InvalidInput); the act's lookups are by the kernel's own text."""
         if DM_RE.match(name_or_wwid or ""):
             san_validate.dm_name(name_or_wwid)
         else:
             san_validate.map_name(name_or_wwid)
         raw, errors = self._read_raw(names=[])
-        if any_case and isinstance(name_or_wwid, Wwid):
-            known = [map_wwid((d or {}).get("uuid")) for d in (raw.get("dm") or {}).values()]
-            name_or_wwid = find_wwid(name_or_wwid, known)
+        by_user = from_user and isinstance(name_or_wwid, Wwid)
         target = None
         for kname, d in (raw.get("dm") or {}).items():
             wwid = map_wwid((d or {}).get("uuid"))
-            if wwid and name_or_wwid in (kname, d.get("dm_name"), wwid):
+            if wwid and (name_or_wwid in (kname, d.get("dm_name"), wwid) or
+                         (by_user and wwid_matches(name_or_wwid, wwid))):
                 target = d
         if target is None:
-            return absent_map(raw, name_or_wwid)
+            absent = absent_map(raw, name_or_wwid)  # Unread when a dm device's read did not finish
+            if by_user:
+                refuse_other_spelling(name_or_wwid, [map_wwid((d or {}).get("uuid"))
+                                                     for d in (raw.get("dm") or {}).values()])
+            return absent
         slaves = list(target.get("slaves") or [])
         if slaves:
             more, errs = self._read_raw(names=slaves)

@@ -29,7 +29,9 @@ def needles(wwids=(), maps=(), by_id=()):
     kernel and udev spell them: matched only as the whole device name of a field, see _hits)."""
     out = set()
     for w in wwids:
-        w = (w or "").lower()
+        w = str(w or "")
+        if not _is_t10(w):
+            w = w.lower()  # hex: any case names the same LU
         if len(w) < 8:
             continue
         out.add(w)
@@ -67,15 +69,22 @@ def _name_hit(value, needle):
     return needle.startswith(MAPPER) and value.startswith(needle) and bool(_KPARTX.match(value[len(needle):]))
 
 
+def _is_t10(needle):
+    """A t10 WWID's needle (1..., mpath-1..., t10....): its vendor text is matched in its case, since two LUs may
+    differ only in it (a live LU's line must not read as the removed one's)."""
+    return needle.startswith(("1", "mpath-1", "t10."))
+
+
 def _hits(field, wanted):
     low = (field or "").lower()
     value = device_name(field)
     hits = []
     for n in wanted:
+        text = (field or "") if _is_t10(n) else low
         if n.startswith((MAPPER, BY_ID)):
             if _name_hit(value, n):
                 hits.append(n)
-        elif n in low and _bounded(low, n):
+        elif n in text and _bounded(text, n):
             hits.append(n)
     return hits
 
@@ -85,7 +94,7 @@ def _bounded(text, needle):
     for m in re.finditer(re.escape(needle), text):
         before = text[m.start() - 1:m.start()] if m.start() else ""
         after = text[m.end():m.end() + 1]
-        if (not after or not re.match(r"[0-9a-z]", after)) and (not before or not re.match(r"[0-9a-z]", before)):
+        if (not after or not re.match(r"[0-9a-zA-Z]", after)) and (not before or not re.match(r"[0-9a-zA-Z]", before)):
             return True
     return False
 

@@ -17,7 +17,7 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, transport_of)
+    HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, refused_wwid_text, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 
@@ -300,6 +300,9 @@ def _disk(name, sd, by_name, users, maps, kname_to_wwid):
         "map": map_name,
     }
     _mark_users(disk, users.kernel_users(self_devs + [dev for dev, _h in below]), users.openers_unknown)
+    refused = refused_wwid_text(sd.get("wwid"))
+    if refused:  # named only when there is one: every healthy disk would carry a null
+        disk["wwid_refused"] = refused
     return disk
 
 

@@ -33,7 +33,7 @@ import re
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    MPATH_UUID_PREFIX, map_wwid, wwid_key, wwid_or_none)
+    MPATH_UUID_PREFIX, map_wwid, wwid_or_none, wwid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
@@ -166,6 +166,10 @@ def _check_step(st, i):
         raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(IDENTITY_KEYS)))
     for key in IDENTITY_KEYS:
         _check_identity_value(ident[key], "%s.identity.%s" % (where, key))
+    for key in ("wwid", "dm_uuid"):
+        if not (ident[key] is None or isinstance(ident[key], str)):
+            raise InvalidInput("%s.identity.%s must be a string or null, got %s"
+                               % (where, key, type(ident[key]).__name__))
     try:
         _approved_step(st)
     except InvalidInput as exc:
@@ -187,8 +191,9 @@ def _approved_step(st):
 
 def _step_key(st):
     """How an approved step finds the current one: its action and target, a remove_wwid's target (a WWID) by
-    wwid_key (the approver's file may spell a t10 vendor text in another case)."""
-    return (st["action"], wwid_key(st["target"]) if st["action"] == "remove_wwid" else st["target"])
+    identity.wwid_text (naa. or upper-case hex spell the same WWID; a t10 vendor text in another case is another
+    LU, so two such LUs are two steps)."""
+    return (st["action"], wwid_text(st["target"]) if st["action"] == "remove_wwid" else st["target"])
 
 
 def validate(approved, now, max_age):

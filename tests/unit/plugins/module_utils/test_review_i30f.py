@@ -44,26 +44,17 @@ def _one_of_two_case_variant_lus_left(tree):
 
 
 # ------------------------------------------------------------------------------------------------ 1 (high)
-@pytest.mark.xfail(strict=True, reason="review i30f #1: find_wwid falls back to the only case-blind hit when the "
-                                       "exact-spelled LU is absent; Host.map(any_case=True) then returns another LU's "
-                                       "map (multipath_flush acts on it)")
 def test_a_users_wwid_does_not_find_another_lus_map_once_its_own_map_is_gone(tmp_path):
     """The host can hold two LUs whose WWIDs differ only in case (the fix's own premise). When the map of the one
     the user names is not here, "the only other-case hit" is not that LU: it is the other one."""
     t = healthy_lab(tmp_path)
     _one_of_two_case_variant_lus_left(t)
     t.commands()
-    try:
-        m = t.reader().map(LOWER, any_case=True)
-    except san_validate.InvalidInput:
-        m = None        # refusing to guess ("give it as the kernel spells it") is a fix too
-    assert m is None or m["wwid"] != UPPER, m   # today: mpathx, the map of 1VEND_Abc
+    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc differs from it only in case"):
+        t.reader().map(LOWER, from_user=True)   # on 3d7a95c: mpathx, the map of 1VEND_Abc
 
 
 # ------------------------------------------------------------------------------------------------ 2 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30f #2: Host.map(any_case=True) runs find_wwid over the dm devices "
-                                       "that were read; the exact-spelled map's unfinished read is skipped and the "
-                                       "other LU's map is returned (absent_map's Unread never reached)")
 def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_path):
     t = healthy_lab(tmp_path)
     for name, hctl, dev, text in (("sdf", "2:0:0:7", "8:80", "Abc"), ("sdg", "2:0:0:8", "8:96", "abc")):
@@ -81,17 +72,11 @@ def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_pat
     host = t.reader(call=call, read_timeout=1.5)
     with pytest.raises(obs_reread.Unread):
         host.map(Wwid("1VEND_abc"))                  # the exact lookup knows it cannot tell
-    try:
-        m = host.map(Wwid("t10.VEND abc"), any_case=True)
-    except (obs_reread.Unread, san_validate.InvalidInput):
-        m = None
-    assert m is None or m["name"] != "mpathx", m    # today: mpathx (1VEND_Abc), another LU
+    with pytest.raises(obs_reread.Unread):
+        host.map(Wwid("t10.VEND abc"), from_user=True)  # on 3d7a95c: mpathx (1VEND_Abc), another LU
 
 
 # ------------------------------------------------------------------------------------------------ 3 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30f #3: identity_diff compares WWIDs case-blind (same_identity_value) "
-                                       "in the re-check right before the sysfs delete: a path whose LU changed to one "
-                                       "whose WWID differs only in case passes rule 3")
 def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_path):
     env = FakeEnv(tmp_path)
     env._drop_map(env.maps[WWID])
@@ -100,15 +85,13 @@ def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_p
     env.add_disk(dict(disk("sdf", "4:0:0:7", "8:80", LOWER), serial=None))
     step = dict(plan_steps.step("delete_disk", "sdf", {"name": "sdf", "hctl": "4:0:0:7", "dev": "8:80",
                                                        "wwid": UPPER, "serial": None}), unit="disk sdf")
-    with pytest.raises(plan_steps.Refused, match="identity"):
-        act_disks.delete_disk(env.host(), step)      # today: written (the delete of LU 1VEND_abc's path)
+    with pytest.raises(plan_steps.Refused, match="wwid expected 1VEND_Abc, found 1VEND_abc") as refused:
+        act_disks.delete_disk(env.host(), step)      # on 3d7a95c: written (the delete of LU 1VEND_abc's path)
+    assert refused.value.kind == "identity", refused.value.to_dict()
     assert env.writes == []
 
 
 # ------------------------------------------------------------------------------------------------ 5 (low)
-@pytest.mark.xfail(strict=True, reason="review i30f #5: paths_to_probe compares the truth record's WWID with the "
-                                       "map's uuid text exactly: a map whose uuid is not in the normal form (upper "
-                                       "hex, a bare NAA id, a t10 case) has every path probed on every run")
 def test_a_healthy_map_whose_uuid_is_upper_case_hex_is_not_probed_for_lun_reuse(tmp_path):
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:3", "8:80", 1), ("sdg", "3:0:0:3", "8:96", 2)):
@@ -122,9 +105,6 @@ def test_a_healthy_map_whose_uuid_is_upper_case_hex_is_not_probed_for_lun_reuse(
 
 
 # ------------------------------------------------------------------------------------------------ 6 (low)
-@pytest.mark.xfail(strict=True, reason="review i30f #6: kernel_wwid drops a refused WWID text silently: a SAN disk "
-                                       "is judged with the reason 'WWID None starts with none of the configured "
-                                       "array prefixes' and nothing names the text the kernel gave")
 def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_path):
     t = healthy_lab(tmp_path)
     # an LIO LU whose unit serial (set by the admin) holds a "/": the kernel prints its t10 designator as is
@@ -149,9 +129,6 @@ def _map_steps(wwid, name, dm, dev, sd, hctl):
     return m, d, steps
 
 
-@pytest.mark.xfail(strict=True, reason="review i30f #7: approval keys a remove_wwid step by wwid_key: the artifact a "
-                                       "check run wrote for two stale LUs whose WWIDs differ only in case is refused "
-                                       "as 'lists remove_wwid twice'")
 def test_an_artifact_removing_two_lus_that_differ_only_in_case_is_valid_and_approves_both():
     m1, d1, s1 = _map_steps(UPPER, "mpathx", "dm-5", "253:5", "sdf", "2:0:0:7")
     m2, d2, s2 = _map_steps(LOWER, "mpathy", "dm-6", "253:6", "sdg", "2:0:0:8")
@@ -165,10 +142,6 @@ def test_an_artifact_removing_two_lus_that_differ_only_in_case_is_valid_and_appr
 
 
 # ------------------------------------------------------------------------------------------------ 8 (low)
-@pytest.mark.xfail(strict=True, reason="review i30f #8: an approved step whose identity.dm_uuid is a list of strings "
-                                       "passes validate (_check_identity_value allows lists) and the gate's "
-                                       "same_identity_value calls map_wwid on it: AttributeError, a traceback from "
-                                       "stale_cleanup (cleanup_run.approve is outside its except clauses)")
 def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_traceback():
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_review_i30m import (
         _artifact, _redigest)
@@ -185,10 +158,6 @@ def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_
 
 
 # ------------------------------------------------------------------------------------------------ 9 (high)
-@pytest.mark.xfail(strict=True, reason="review i30f #9: the references after a removal match WWIDs case-blind "
-                                       "(observe.refs.needles and _hits lower both sides, a t10 vendor text too): "
-                                       "the LVM devices file line of the LIVE LU whose WWID differs only in case is "
-                                       "reported, and commented out under clean_references")
 def test_the_references_of_a_removed_t10_lu_do_not_name_the_live_lu_differing_only_in_case(tmp_path):
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
     env = FakeEnv(tmp_path)

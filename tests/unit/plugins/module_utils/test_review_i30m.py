@@ -100,7 +100,10 @@ def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
 
 
 # ------------------------------------------------------------------------------------------------ 4 (low)
-def test_an_approved_plan_of_a_t10_map_in_another_case_approves_the_same_unit():
+def test_an_approved_plan_of_a_t10_map_is_matched_by_the_kernels_text_and_another_case_is_refused():
+    """As written by the check run (JSON round trip) the plan approves its unit. Its t10 WWIDs in another case (an
+    edited file, re-digested) name another LU to the kernel: the unit is refused as changed, never approved
+    (i30f #3: every guard before a change compares the vendor text exactly)."""
     plan, snapshot, artifact = _artifact(Wwid(T10))
     other = copy.deepcopy(artifact)
     for st in other["steps"]:
@@ -108,10 +111,14 @@ def test_an_approved_plan_of_a_t10_map_in_another_case_approves_the_same_unit():
         st["identity"]["dm_uuid"] = st["identity"]["dm_uuid"].lower()
         if st["action"] == "remove_wwid":
             st["target"] = st["target"].lower()
-    for approved in (artifact, _redigest(other)):
-        approval.validate(approved, 1001.0, approval.MAX_AGE)
-        out, seen = approval.gate(plan, snapshot, approved)
-        assert seen == {"refused": [], "not_needed": []}, out["skipped"]
+    approval.validate(artifact, 1001.0, approval.MAX_AGE)
+    out, seen = approval.gate(plan, snapshot, artifact)
+    assert seen == {"refused": [], "not_needed": []}, out["skipped"]
+    _redigest(other)
+    approval.validate(other, 1001.0, approval.MAX_AGE)
+    out, seen = approval.gate(plan, snapshot, other)
+    assert seen["refused"] == ["map mpatha"] and out["steps"] == [], seen
+    assert [s["approval"] for s in out["skipped"]] == ["changed"], out["skipped"]
 
 
 # ------------------------------------------------------------------------------------------------ 5 (low)
@@ -198,25 +205,28 @@ def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_
 
 
 # ------------------------------------------------------------------------------------------------ after the fix
-def test_the_reader_finds_a_map_by_a_users_wwid_in_another_case_and_refuses_an_ambiguous_one(tmp_path):
-    """Host.map(any_case=True) is how multipath_flush finds the map of a user's WWID: the kernel's spelling of the
-    same LU, and a clear InvalidInput when two maps differ from it only in case (no guess between two LUs)."""
+def test_the_reader_finds_a_map_by_a_users_wwid_in_its_own_case_only(tmp_path):
+    """Host.map(from_user=True) is how multipath_flush finds the map of a user's WWID: each of two maps differing
+    only in case by its own spelling, and a third spelling refused naming both (no guess between two LUs)."""
     t = healthy_lab(tmp_path)
     _two_t10_lus_differing_in_case(t)
     t.commands()
     host = t.reader()
-    assert host.map(Wwid("t10.VEND Abc"), any_case=True)["name"] == "mpathx"      # the exact text
-    assert host.map(Wwid("t10.VEND abc"), any_case=True)["name"] == "mpathy"
-    with pytest.raises(san_validate.InvalidInput, match="differ only in case"):
-        host.map(Wwid("t10.VEND ABC"), any_case=True)
+    assert host.map(Wwid("t10.VEND Abc"), from_user=True)["name"] == "mpathx"
+    assert host.map(Wwid("t10.VEND abc"), from_user=True)["name"] == "mpathy"
+    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc, 1VEND_abc differ from it only in case"):
+        host.map(Wwid("t10.VEND ABC"), from_user=True)
     assert host.map(Wwid("t10.VEND ABC")) is None          # the act's lookups: the kernel's text only
 
 
-def test_the_reader_finds_the_one_map_of_a_users_wwid_in_another_case(tmp_path):
+def test_the_reader_finds_a_map_whose_uuid_spells_its_wwid_in_another_notation(tmp_path):
+    """A map whose dm uuid carries upper-case hex (a uid_attribute other than udev's ID_SERIAL) is the user's
+    naa./lower-case WWID (identity.wwid_matches: notation and hex case aside); the map keeps its own text."""
     t = healthy_lab(tmp_path)
+    upper = "3600A098038303053453F463045494F77"
     for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):
-        t.disk(name, hctl, dev, session=sess, wwid="t10.LIO-ORG  block  7")
-    t.dm("dm-5", "253:5", "mpathq", "mpath-1LIO-ORG_block_7", slaves=("sdf", "sdg"))
+        t.disk(name, hctl, dev, session=sess, wwid="naa." + upper[1:])
+    t.dm("dm-5", "253:5", "mpathq", "mpath-" + upper, slaves=("sdf", "sdg"))
     t.commands()
-    m = t.reader().map(Wwid("t10.lio-org block 7"), any_case=True)
-    assert m["name"] == "mpathq" and m["wwid"] == "1LIO-ORG_block_7", m
+    m = t.reader().map(Wwid("naa." + upper[1:].lower()), from_user=True)
+    assert m["name"] == "mpathq" and m["wwid"] == upper, m

@@ -27,7 +27,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid, find_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    Wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
@@ -282,12 +283,16 @@ class FakeReader(object):
         d = self.env.disks.get(name)
         return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
 
-    def map(self, name_or_wwid, any_case=False):
+    def map(self, name_or_wwid, from_user=False):
         with self.env.lock:
             self.calls.append(("map", name_or_wwid))
-            if any_case and isinstance(name_or_wwid, Wwid):  # as san_read.Host.map: the user's spelling
-                name_or_wwid = find_wwid(name_or_wwid, [m["wwid"] for m in self.env.maps.values()])
             m = self._find(name_or_wwid)
+            if m is None and from_user and isinstance(name_or_wwid, Wwid):  # as observe.read.Host.map
+                known = [x["wwid"] for x in self.env.maps.values()]
+                hits = [x for x in self.env.maps.values() if wwid_matches(name_or_wwid, x["wwid"])]
+                m = hits[0] if hits else None
+                if m is None:
+                    refuse_other_spelling(name_or_wwid, known)
             return copy.deepcopy(m) if m else None
 
     def view(self, names=(), maps=()):

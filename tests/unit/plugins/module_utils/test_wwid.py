@@ -16,7 +16,8 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    Wwid, find_wwid, identity_diff, map_wwid, same_wwid, wwid_has_prefix, wwid_key, wwid_or_none)
+    Wwid, identity_diff, map_wwid, refuse_other_spelling, same_wwid, wwid_has_prefix, wwid_key, wwid_matches,
+    wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
@@ -71,13 +72,18 @@ def test_a_t10_wwid_in_another_case_is_another_text_but_the_same_lu_by_its_key()
     assert (kernel == 5) is False and (kernel != 5) is True and kernel not in (None, b"1LIO-ORG_block_1")
 
 
-def test_find_wwid_gives_the_kernels_spelling_and_refuses_an_ambiguous_one():
+def test_a_users_wwid_matches_its_own_spelling_only_and_names_the_other_case_when_refused():
+    """A user's WWID names a host WWID with the same normal form (naa./upper-case hex aside), a t10 vendor text in
+    its case: another case is another LU (or none), refused with the kernel's spelling named, never guessed."""
     upper, lower = Wwid("t10.VEND Abc"), Wwid("t10.VEND abc")
-    assert find_wwid(Wwid("t10.vend ABC"), [upper, Wwid(W)]) is upper
-    assert find_wwid(lower, [upper, lower]) is lower           # the exact text wins
-    assert find_wwid(Wwid(W), [upper]) == W                    # not here: the user's own
-    with pytest.raises(san_validate.InvalidInput, match="differ only in case"):
-        find_wwid(Wwid("t10.VEND ABC"), [upper, lower])
+    assert wwid_matches(Wwid("naa." + W[1:].upper()), W.upper()) and wwid_matches(upper, "1VEND_Abc")
+    assert not wwid_matches(Wwid("t10.vend ABC"), upper) and not wwid_matches(None, upper)
+    refuse_other_spelling(lower, [upper, lower])           # its own spelling is here: nothing to refuse
+    refuse_other_spelling(Wwid(W), [upper])                # nothing of it here: the caller's "not present"
+    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc differs from it only in case"):
+        refuse_other_spelling(Wwid("t10.vend ABC"), [upper, Wwid(W)])
+    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc, 1VEND_abc differ from it only in case"):
+        refuse_other_spelling(Wwid("t10.VEND ABC"), [upper, lower])
 
 
 def test_a_prefix_covers_by_the_key():

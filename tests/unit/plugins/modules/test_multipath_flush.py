@@ -40,22 +40,35 @@ def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, run):
     assert WWID not in env.maps
 
 
-def test_a_t10_wwid_in_another_case_flushes_the_map_by_the_kernels_text(env, run):
-    """The user's t10 WWID in lower case is the kernel's map (case-blind equality); what multipath -w (and -f: the
-    map's name is its WWID without user_friendly_names) is given is the WWID as the kernel reports it, vendor text
-    in its case (multipath matches it exactly)."""
+def _t10_map(env):
     t10 = Wwid("t10.LIO-ORG_block_1")       # as the reader builds it from the dm uuid
     env.add_disk(disk("sde", "4:0:0:2", "8:64", t10, map_name=t10))
     env.add_disk(disk("sdg", "5:0:0:2", "8:96", t10, map_name=t10))
     env.maps[t10] = mpath(t10, "dm-4", "253:4", ["sde", "sdg"])
     env._file("sys/block/dm-4/dm/uuid", "mpath-" + t10)
     env._file("sys/block/dm-4/dm/name", t10)
-    out = run({"wwid": "t10.lio-org_block_1"})
+    return t10
+
+
+def test_a_t10_wwid_flushes_the_map_by_the_kernels_text(env, run):
+    """What multipath -w (and -f: the map's name is its WWID without user_friendly_names) is given is the WWID as
+    the kernel reports it, vendor text in its case (multipath matches it exactly)."""
+    t10 = _t10_map(env)
+    out = run({"wwid": "t10.LIO-ORG_block_1"})
     assert not out.get("failed") and out["changed"] is True, out
     argvs = [[str(a) for a in argv] for argv in env.commands]     # plain str: compared with their case
     assert ["multipath", "-f", "1LIO-ORG_block_1"] in argvs and ["multipath", "-w", "1LIO-ORG_block_1"] in argvs
-    assert not any("1lio-org_block_1" in a for argv in argvs for a in argv)
     assert t10 not in env.maps and WWID in env.maps
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_t10_wwid_in_another_case_is_refused_naming_the_kernels_spelling(env, run, check):
+    """Another case of a t10 vendor text is another LU to the kernel and multipath: not guessed to be this map
+    (a re-run after the named map is gone would flush the other LU's); the message names the kernel's."""
+    t10 = _t10_map(env)
+    out = run({"wwid": "t10.lio-org_block_1"}, check=check)
+    assert out.get("failed") and "1LIO-ORG_block_1 differs from it only in case" in out["msg"], out
+    assert out["changed"] is False and env.commands == [] and t10 in env.maps
 
 
 def test_by_name_and_naa_form(env, run):

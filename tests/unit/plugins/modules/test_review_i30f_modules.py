@@ -36,8 +36,6 @@ def _add_map(env, wwid, name, dm, dev, sd, hctl, sd_dev):
 
 
 # ------------------------------------------------------------------------------------------------ 1 (high)
-@pytest.mark.xfail(strict=True, reason="review i30f #1: the same multipath_flush task run again flushes the map of "
-                                       "the other LU (find_wwid's case-blind fallback once the named map is gone)")
 def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(env, invoke_on_env):
     _add_map(env, UPPER, "mpathx", "dm-5", "253:5", "sdf", "4:0:0:7", "8:80")
     _add_map(env, LOWER, "mpathy", "dm-6", "253:6", "sdg", "4:0:0:8", "8:96")
@@ -49,9 +47,6 @@ def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(e
     assert again["changed"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="review i30f #1: the same scsi_delete task (wwid) run again deletes the "
-                                       "paths of the other LU (find_wwid's case-blind fallback once the named LU's "
-                                       "disks are gone)")
 def test_running_the_same_scsi_delete_again_does_not_delete_another_lus_disk(env, invoke_on_env):
     env._drop_map(env.maps[WWID])
     env.add_disk(disk("sdf", "4:0:0:7", "8:80", UPPER))
@@ -65,9 +60,6 @@ def test_running_the_same_scsi_delete_again_does_not_delete_another_lus_disk(env
 
 
 # ------------------------------------------------------------------------------------------------ 3 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30f #3: scsi_delete's devices[].wwid guard (names are reused) is "
-                                       "met case-blind and then rewritten to the kernel's text: the disk of another "
-                                       "LU whose WWID differs only in case is deleted")
 def test_scsi_delete_refuses_a_disk_that_is_now_another_lu_differing_only_in_case(env, invoke_on_env):
     env._drop_map(env.maps[WWID])
     # the caller saw sdf at 4:0:0:7 as LU 1VEND_Abc; LUN id 7 now reaches LU 1VEND_abc (sdf refreshed by a rescan)
@@ -79,9 +71,6 @@ def test_scsi_delete_refuses_a_disk_that_is_now_another_lu_differing_only_in_cas
 
 
 # ------------------------------------------------------------------------------------------------ 4 (low)
-@pytest.mark.xfail(strict=True, reason="review i30f #4: act.scans.verify_lun compares the expected WWID (a user's "
-                                       "expect_wwid, the array's for a repair) with the kernel's exactly: the right "
-                                       "t10 LU in another case fails as 'wrong identity after the scan'")
 def test_scsi_rescan_accepts_the_expected_t10_lu_in_another_case(env, invoke_on_env):
     env._drop_map(env.maps[WWID])
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", Wwid("t10.LIO-ORG block 2"))

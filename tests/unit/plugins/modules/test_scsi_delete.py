@@ -54,16 +54,26 @@ def test_by_wwid_deletes_all_paths_and_absent_wwid_is_unchanged(env, run):
     assert again["changed"] is False and again["plan"] == [] and not again.get("failed")
 
 
-@pytest.mark.parametrize("spelling", ["t10.LIO-ORG_block_1", "t10.lio-org_block_1"])
-def test_by_a_t10_wwid_whose_vendor_text_is_upper_case(env, run, spelling):
+def test_by_a_t10_wwid_whose_vendor_text_is_upper_case(env, run):
     """A t10 WWID keeps its vendor text's case in the normal form (the reader builds it as the kernel reports
-    it); resolve compares the user's WWID with the disk's as values: lowering the disk's side alone found no disk,
-    and the user's WWID in another case is the same LU."""
+    it); resolve compares the user's WWID with the disk's as values: lowering the disk's side alone found no disk."""
     kernel = Wwid("t10.LIO-ORG_block_1")
     for name in ("sdc", "sdd"):
         env.disks[name]["wwid"] = kernel
-    out = run({"wwid": spelling})
+    out = run({"wwid": "t10.LIO-ORG_block_1"})
     assert not out.get("failed") and sorted(out["removed"]) == ["sdc", "sdd"]
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_t10_wwid_in_another_case_is_refused_naming_the_kernels_spelling(env, run, check):
+    """Another case of a t10 vendor text is another LU to the kernel: the user's WWID is not guessed to be the
+    disk's (a re-run after the named LU is gone would delete the other one); the message names the kernel's."""
+    kernel = Wwid("t10.LIO-ORG_block_1")
+    for name in ("sdc", "sdd"):
+        env.disks[name]["wwid"] = kernel
+    out = run({"wwid": "t10.lio-org_block_1"}, check=check)
+    assert out.get("failed") and "1LIO-ORG_block_1 differs from it only in case" in out["msg"], out
+    assert out["changed"] is False and env.writes == [] and sorted(env.disks) >= ["sdc", "sdd"]
 
 
 def test_devices_with_expected_identity(env, run):
