@@ -155,13 +155,13 @@ failed_step:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
@@ -220,7 +220,7 @@ def main():
         result["slaves"] = _slaves(host, m)
         plan = plan_maps.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
                                                "array_unmapped": p["array_unmapped"]})
-    except (plan_steps.Refused, san_validate.InvalidInput) as exc:
+    except (Refused, san_validate.InvalidInput) as exc:
         san_module.fail_from(module, exc, result)
     except (deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result, "reading map %s" % key)

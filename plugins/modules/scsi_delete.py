@@ -149,12 +149,12 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
@@ -216,7 +216,7 @@ def resolve(host, wanted, missing_ok):
             if missing_ok:
                 missing.append(value)
                 continue
-            raise plan_steps.Refused(value, "unknown", "no such SCSI disk")
+            raise Refused(value, "unknown", "no such SCSI disk")
         disks.append(d)
         expected[d["name"]] = exp
     return disks, expected, missing
@@ -266,7 +266,7 @@ def main():
         plan = plan_disks.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
                                                                 "flush_buffers": p["flush_buffers"],
                                                                 "live_maps": live})
-    except (plan_steps.Refused, san_validate.InvalidInput, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
+    except (Refused, san_validate.InvalidInput, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)

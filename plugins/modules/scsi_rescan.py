@@ -104,12 +104,12 @@ refusal:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 
@@ -156,7 +156,7 @@ def main():
         if name is not None:
             disk = host.reader.disk(name)
             if disk is None:
-                raise plan_steps.Refused(name, "unknown", "no such SCSI disk")
+                raise Refused(name, "unknown", "no such SCSI disk")
             result["disk"] = name
             plan = plan_disks.plan_rescan(disk=disk, expect=expect, options=opts)
         else:
@@ -170,7 +170,7 @@ def main():
                 result["disk"] = existing.get("name")
             plan = plan_disks.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
                                           options=opts)
-    except (plan_steps.Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
+    except (Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
         san_module.fail_from(module, exc, result)
     san_module.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:

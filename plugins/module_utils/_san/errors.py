@@ -78,3 +78,23 @@ class ChildFailed(RuntimeError):
 
     def is_identity_change(self):
         return self.kind == IdentityChanged.kind
+
+
+class Refused(Exception):
+    """The plan, the in-use gate (judge.usage) or an act on re-check refuses to touch `target`: nothing was changed by the refusal.
+
+    `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
+    unknown, invalid, not_san_host, no_target, came_back, truth_too_old, ...), `holder` names what holds the device
+    when there is one.
+    """
+
+    def __init__(self, target, kind, msg, holder=None, evidence=None):
+        self.target = target
+        self.kind = kind
+        self.holder = holder
+        self.evidence = evidence or {}
+        super(Refused, self).__init__("%s: %s" % (target, msg))
+
+    def to_dict(self):
+        return {"target": self.target, "kind": self.kind, "holder": self.holder, "msg": str(self),
+                "evidence": self.evidence}

@@ -12,9 +12,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 
 # unit attentions a LUN may report before its real answer at the act-time probe (each probe consumes one)
@@ -43,7 +43,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
-    plan_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
+    judge_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
                                 exiting_opens=expect.get("exiting_opens") or 0)
     return m
 

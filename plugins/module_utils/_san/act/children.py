@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 

@@ -16,7 +16,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 
 
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended

@@ -5,7 +5,7 @@
 refusal or failure; the module-facing entry points (`execute`, `act_one`, `host_for_module`).
 
 Every act re-reads identity right before it acts and returns a dict describing what it did (`outcome`: done |
-already_absent | skipped, plus details). A refusal on re-check raises plan.steps.Refused; a failure raises
+already_absent | skipped, plus details). A refusal on re-check raises errors.Refused; a failure raises
 ActFailed; a hung kernel touch raises deadline.DeadlineExceeded. Every read goes through san_read; the code
 that writes sysfs or opens a device is act/children.py's alone."""
 

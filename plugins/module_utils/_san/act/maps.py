@@ -10,10 +10,10 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed, Interrupted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map, verify_still_dead
@@ -30,12 +30,12 @@ def _send_queueing_off(host, step):
         return {"outcome": "already_absent"}
     probed = verify_still_dead(host, step, m)
     name = m["name"]
-    if release and plan_usage.workload_openers(m.get("openers")) and \
+    if release and judge_usage.workload_openers(m.get("openers")) and \
             not all(p.get("dm_state") == "failed" for p in m.get("paths") or []):
         # planned as dead (every path failed); a path came back since: its openers may be doing real I/O
         raise Refused("map %s" % name, "opener", "has openers (%s) and a path is no longer failed; it was planned "
-                      "as a dead map, not touching it" % ", ".join(plan_usage.opener_label(o) for o in
-                                                                   plan_usage.workload_openers(m.get("openers"))),
+                      "as a dead map, not touching it" % ", ".join(judge_usage.opener_label(o) for o in
+                                                                   judge_usage.workload_openers(m.get("openers"))),
                       evidence={"openers": m.get("openers"), "paths": m.get("paths")})
     if release:
         # Failing a process's queued I/O needs the array's own word, now: every path answers LOGICAL UNIT NOT
@@ -172,7 +172,7 @@ def _unused(host, step, _extra):
     m = verify_map(host, step, allow_openers=True)
     if m is None:
         return {"outcome": "already_absent"}
-    if not plan_usage.workload_openers(m.get("openers")) and \
+    if not judge_usage.workload_openers(m.get("openers")) and \
             not san_users.unexplained_opens(m.get("open_count"), m.get("openers")):
         return {"outcome": "done"}
     return None
@@ -187,7 +187,7 @@ def _still_used(host, step):
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
     try:
-        plan_usage.check_not_in_use(info, "map %s" % m.get("name"))
+        judge_usage.check_not_in_use(info, "map %s" % m.get("name"))
     except Refused as exc:
         exc.args = ("%s (still there %.0fs after queueing was disabled; nothing flushed)" % (exc.args[0], settle),)
         return exc
@@ -355,7 +355,7 @@ def _flush_rounds(host, pending, running, done):
 def _wait_benign_gone(host, flushes, results):
     """After disabling queueing, stuck udev/blkid openers fail their I/O and leave; give them wait_timeout."""
     end = host.clock() + host.wait_timeout
-    waiting = [f for f in flushes if plan_usage.benign_openers(f.m.get("openers"))]
+    waiting = [f for f in flushes if judge_usage.benign_openers(f.m.get("openers"))]
     while waiting and host.clock() < end:
         host.sleep(host.poll_interval)
         host.view = read_for(host, [f.step for f in waiting])
@@ -368,7 +368,7 @@ def _wait_benign_gone(host, flushes, results):
                     waiting.remove(f)
                 elif not isinstance(m, Exception):
                     f.m = m
-                    if not plan_usage.benign_openers(m.get("openers")):
+                    if not judge_usage.benign_openers(m.get("openers")):
                         waiting.remove(f)
         finally:
             host.view = None

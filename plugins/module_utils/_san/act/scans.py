@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, describe_diff, identity_diff, same_wwid, serial_matches)

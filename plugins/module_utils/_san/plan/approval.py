@@ -30,6 +30,7 @@ import math
 import os
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
@@ -323,7 +324,7 @@ def gate(plan, snapshot, approved):
                              % (", ".join(missing), "it" if len(missing) == 1 else "them"))
             why = "changed" if changed else "not_approved"
             msg = "%s; run --check again and approve the new plan; not removing" % "; ".join(parts)
-        refusal = plan_steps.Refused("%s %s" % (kind, name), why, msg)
+        refusal = Refused("%s %s" % (kind, name), why, msg)
         skipped.append({"kind": "refused", "object": kind, "name": name, "reason": str(refusal), "approval": why})
         refused_units.append(unit)
 

@@ -15,8 +15,9 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    HOST_ORDER, LU_GONE, Refused, step)
+    HOST_ORDER, LU_GONE, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)

@@ -10,9 +10,10 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     SAN_TRANSPORTS, describe_diff, disk_step_identity, gone_identity, identity_diff)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, Refused, step)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.usage import check_not_in_use
+    ANSWERING, step)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
 
 
 def check_disk_deletable(disk, options=None, live_maps=None):

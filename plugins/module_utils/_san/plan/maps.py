@@ -10,10 +10,11 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    Refused, step)
+    step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.usage import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import (
     check_not_in_use, opener_label, workload_openers)
 
 

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The plan's vocabulary: the actions and their order, a step (`step()`) and `Refused`, the structured refusal
-(kind, holder, evidence; `to_dict()`). The identity a step carries for the act to re-check, and the comparison
+"""The plan's vocabulary: the actions and their order and a step (`step()`); a refusal is errors.Refused. The identity a step carries for the act to re-check, and the comparison
 with it (`map_identity`, `disk_identity`, `identity_diff`), are identity.py's. A step is a dict::
 
     {"action": "flush_map", "target": "3600a0980...",
@@ -57,26 +56,6 @@ ANSWERING = ("ready",)
 
 # Host evidence that the LU behind a path is gone (never "no answer": a dropped portal also gives none).
 LU_GONE = ("lun_not_supported", "pq1")
-
-
-class Refused(Exception):
-    """The plan (or an act, on re-check) refuses to touch `target`: nothing was changed by the refusal.
-
-    `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
-    unknown, invalid, not_san_host, no_target, came_back, truth_too_old, ...), `holder` names what holds the device
-    when there is one.
-    """
-
-    def __init__(self, target, kind, msg, holder=None, evidence=None):
-        self.target = target
-        self.kind = kind
-        self.holder = holder
-        self.evidence = evidence or {}
-        super(Refused, self).__init__("%s: %s" % (target, msg))
-
-    def to_dict(self):
-        return {"target": self.target, "kind": self.kind, "holder": self.holder, "msg": str(self),
-                "evidence": self.evidence}
 
 
 def step(action, target, expect=None, reason=""):

@@ -98,6 +98,25 @@ def test_one_same_device_rule_in_identity():
         "wwid": {"expected": "3600a0980a", "actual": "3600a0980b"}}
 
 
+IN_USE_RULE = ("classify_holder", "describe_holder", "opener_label", "workload_openers", "benign_openers",
+               "check_not_in_use")
+
+
+def test_one_in_use_rule_in_judge_usage():
+    """Every "in use?" rule (holders by kind, workload and harmless openers, the gate that refuses a device in use)
+    is judge/usage's (issue 30), defined nowhere else: it was plan/usage's, a judgement living in the plan. Its
+    refusal type is errors.Refused, below every stage, so the judge raises what the plan and the act raise."""
+    where = dict((name, []) for name in IN_USE_RULE)
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in where:
+                where[node.name].append(path.relative_to(PLUGINS).as_posix())
+    assert where == dict((name, ["module_utils/_san/judge/usage.py"]) for name in IN_USE_RULE)
+    classes = [(path.relative_to(PLUGINS).as_posix(), node.name) for path, tree in _sources()
+               for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == "Refused"]
+    assert classes == [("module_utils/_san/errors.py", "Refused")]
+
+
 @pytest.mark.parametrize("params, probe", [
     ({"command_timeout": 3.0}, 3.0),                           # the disk modules: min(8, command_timeout)
     ({"command_timeout": 30.0}, 8.0),

@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
@@ -60,5 +61,5 @@ def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
     the bound the re-check exists for never bites. Fail closed: an age below zero (beyond a small skew) is unknown."""
     now = 1.7e9
     host = env.host(truth_collected_at=now * 1000, truth_max_age=900, wall=lambda: now)
-    with pytest.raises(act_checks.Refused):
+    with pytest.raises(Refused):
         act_checks.verify_truth_age(host, "map %s" % WWID)

@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
@@ -85,7 +86,7 @@ def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_p
     env.add_disk(dict(disk("sdf", "4:0:0:7", "8:80", LOWER), serial=None))
     step = dict(plan_steps.step("delete_disk", "sdf", {"name": "sdf", "hctl": "4:0:0:7", "dev": "8:80",
                                                        "wwid": UPPER, "serial": None}), unit="disk sdf")
-    with pytest.raises(plan_steps.Refused, match="wwid expected 1VEND_Abc, found 1VEND_abc") as refused:
+    with pytest.raises(Refused, match="wwid expected 1VEND_Abc, found 1VEND_abc") as refused:
         act_disks.delete_disk(env.host(), step)      # on 3d7a95c: written (the delete of LU 1VEND_abc's path)
     assert refused.value.kind == "identity", refused.value.to_dict()
     assert env.writes == []

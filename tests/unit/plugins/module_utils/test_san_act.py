@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
@@ -468,7 +469,7 @@ def test_map_identity_changed_between_plan_and_act_refuses(env):
     env.maps[WWID]["dm"], env.maps[WWID]["dev"] = "dm-7", "253:7"   # recreated under another dm device
     with pytest.raises(act_context.ExecutionError) as info:
         san_act.execute(plan, env.host())
-    assert isinstance(info.value.cause, plan_steps.Refused) and info.value.cause.kind == "identity"
+    assert isinstance(info.value.cause, Refused) and info.value.cause.kind == "identity"
     assert env.commands == []
 
 
@@ -678,7 +679,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
-    with pytest.raises(plan_steps.Refused) as info:
+    with pytest.raises(Refused) as info:
         san_act.act_one(env.host(), st)
     assert info.value.kind == "live_map"
     assert env.commands == []
@@ -776,7 +777,7 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
         return d
     act_disks.verify_identity = verify_then_race
     try:
-        with pytest.raises(plan_steps.Refused) as info:
+        with pytest.raises(Refused) as info:
             act_disks.delete_disk(host, st)
     finally:
         act_disks.verify_identity = real_verify
@@ -937,7 +938,7 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     env.remove_disk("4:0:0:1")
-    with pytest.raises(plan_steps.Refused) as info:
+    with pytest.raises(Refused) as info:
         act_disks.delete_disk(env.host(), st)
     assert info.value.kind == "unknown"
 
@@ -969,7 +970,7 @@ def test_scan_verifies_the_new_identity(env):
 
 def test_scan_refuses_a_non_san_host_at_act_time(env):
     step = plan_steps.step("scan_exact_lun", "0:0:0:5", {"absent": True})
-    with pytest.raises(plan_steps.Refused) as info:
+    with pytest.raises(Refused) as info:
         act_scans.scan_exact_lun(env.host(), step)
     assert info.value.kind == "not_san_host"
     assert env.writes == []

@@ -15,7 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_corruption_risk import reused
 
 MARK = "IDENTITY CHANGED:"

@@ -18,9 +18,9 @@ import os
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
@@ -171,7 +171,7 @@ def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
         if h["role"] == "target":
             info = obs_reread.read_scsi_host(sys_root, h["host"])
             assert info["transport"] == "fc" and info["targets"] == []
-            with pytest.raises(plan_steps.Refused):
+            with pytest.raises(Refused):
                 plan_disks.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
 
 
@@ -200,5 +200,5 @@ def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_p
             assert steps[0]["action"] == "scan_exact_lun" and steps[0]["target"] == want + ":1"
         else:
             assert info["targets"] == [], info
-            with pytest.raises(plan_steps.Refused):
+            with pytest.raises(Refused):
                 plan_disks.plan_rescan(hctl=want + ":1", host_info=info, existing=None)

@@ -15,8 +15,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 
 WWID = "3600a09803830447a4f244c4657616f6f"
@@ -339,7 +339,7 @@ def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
     (None, "dm-6", "device-mapper"), (None, "nbd0", "other"),
 ])
 def test_classify_holder(uuid, name, kind):
-    assert plan_usage.classify_holder({"name": name, "uuid": uuid}) == kind
+    assert judge_usage.classify_holder({"name": name, "uuid": uuid}) == kind
 
 
 # ---------------------------------------------------------------------------------------------- disk delete
@@ -625,7 +625,7 @@ def test_an_unknown_open_count_of_a_map_refuses_and_a_disk_has_none_to_know():
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(open_count=None))
     assert info.value.kind == "open_count" and "unknown open count" in str(info.value)
-    plan_usage.check_not_in_use(a_disk(), "disk sdc")  # an sd has no open count of its own: not a refusal
+    judge_usage.check_not_in_use(a_disk(), "disk sdc")  # an sd has no open count of its own: not a refusal
 
 
 def test_open_count_counts_the_fds_of_each_harmless_opener():

@@ -33,9 +33,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import usage as plan_usage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sense as san_sense
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 IQN = "iqn.2024-01.lab.san:initiator"
@@ -1230,7 +1230,7 @@ def test_a_mount_table_that_cannot_be_read_makes_every_device_in_use(tmp_path, l
     for obj in (snap["maps"][ontap_wwid(1)], snap["disks"]["sdf"], snap["disks"]["sdb"]):
         assert "mount table" in obj["openers_unknown"]
     with pytest.raises(Refused) as info:
-        plan_usage.check_not_in_use(snap["maps"][ontap_wwid(1)], "map")
+        judge_usage.check_not_in_use(snap["maps"][ontap_wwid(1)], "map")
     assert info.value.kind == "openers_unknown"
 
 
@@ -1342,7 +1342,7 @@ def test_fds_of_the_threads_of_a_process_whose_leader_has_exited_are_seen(tmp_pa
     snap = t.reader().snapshot(probe=False)
     assert [o for o in snap["disks"]["sdf"]["openers"] if o["pid"] != 612] == [{"pid": 5000, "comm": "java"}]
     with pytest.raises(Refused) as info:
-        plan_usage.check_not_in_use(snap["disks"]["sdf"], "sdf")
+        judge_usage.check_not_in_use(snap["disks"]["sdf"], "sdf")
     assert info.value.kind == "opener" and "pid 5000 (java)" in str(info.value)
 
 

@@ -10,10 +10,10 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     _blocknode, healthy_lab, ontap_wwid, proc_scan_times_out)
@@ -41,7 +41,7 @@ def test_a_btrfs_member_is_in_use_and_refused(tmp_path):
     f = [x for x in judge_findings.host_findings(snap) if x["kind"] == "in_use" and x["name"] == "sdf"]
     assert f and "btrfs filesystem fsid-1" in f[0]["reason"]
     assert not [x for x in judge_findings.host_findings(snap) if x["kind"] == "orphan_path" and x["name"] == "sdf"]
-    with pytest.raises(plan_steps.Refused) as info:
+    with pytest.raises(Refused) as info:
         plan_disks.plan_disk_delete([snap["disks"]["sdf"]])
     assert info.value.kind == "kernel_user" and "btrfs filesystem fsid-1" in str(info.value)
 
@@ -52,7 +52,7 @@ def test_unknown_openers_are_a_finding_and_a_refusal(tmp_path):
     snap = t.reader(call=proc_scan_times_out).snapshot(probe=False)
     m = snap["maps"][ontap_wwid(1)]
     assert any("openers unknown" in x["reason"] for x in judge_findings.host_findings(snap) if x["name"] == ontap_wwid(1))
-    with pytest.raises(plan_steps.Refused) as info:
+    with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(m)
     assert info.value.kind == "openers_unknown"
 

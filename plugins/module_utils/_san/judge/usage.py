@@ -11,7 +11,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 
 
 _PART_UUID = re.compile(r"^part[0-9]+-")
