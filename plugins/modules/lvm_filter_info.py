@@ -36,6 +36,7 @@ options:
     default: 30
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.audit_detail
   - sanfleet.remediation.deadlines
 attributes:
   check_mode:
@@ -69,15 +70,22 @@ findings:
     - No filter, SAN devices the filter accepts, SAN devices listed in the devices file, SAN-backed VGs.
     - C(device_unreadable) (a warning) for a block device whose sysfs read did not finish within O(command_timeout);
       whether LVM scans it is unknown.
+    - With O(detail=compact), one C(san_device_accepted) (C(san_device_in_devices_file)) finding per kind of SAN
+      device, object C(maps) (severity warning) or C(paths) (info), with C(count) and C(devices), the sorted names.
   returned: always
   type: list
   elements: dict
-  sample: [{check: no_lvm_filter, object: lvm.conf, reason: "...", severity: warning}]
+  sample:
+    - {check: no_lvm_filter, object: lvm.conf, reason: "...", severity: warning}
+    - {check: san_device_accepted, object: maps, severity: warning, reason: "...", count: 2, devices: [dm-0, dm-1]}
 san_devices:
-  description: Every SAN device (maps and paths) with its names and whether LVM would use it.
+  description:
+    - With O(detail=full), a list of every SAN device (maps and paths) with its names and whether LVM would use it.
+    - With O(detail=compact), a dict - C(count), C(by_kind) (C(map), C(path)), C(lvm_uses) (how many LVM would use)
+      and C(names), the sorted device names.
   returned: always
-  type: list
-  elements: dict
+  type: raw
+  sample: {count: 6, by_kind: {map: 2, path: 4}, lvm_uses: 6, names: [dm-0, dm-1, sdb, sdc, sdd, sde]}
 san_vgs:
   description: VGs with active LVs on SAN devices.
   returned: always
@@ -103,6 +111,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
@@ -382,11 +392,13 @@ def main():
         argument_spec=dict(
             lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
             use_pvs=dict(type="bool", default=True),
+            detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
             **san_module.deadline_options(command_timeout=30.0),
         ),
         supports_check_mode=True,
     )
     p = module.params
+    san_module.exits_shaped(module, lambda result: compact_audit.lvm_result(result, p["detail"]))
     san_module.check_seconds(module, ("command_timeout",))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)

@@ -158,6 +158,7 @@ options:
     default: 120
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - sanfleet.remediation.audit_detail
   - sanfleet.remediation.deadlines
 attributes:
   check_mode:
@@ -228,6 +229,8 @@ findings:
     scope:
       description: C(defaults), C(overrides), C(devices/device[vendor="..",product=".."]), C(multipaths/multipath[wwid=".."]), C(blacklist) or C(map:<name>).
       type: str
+    maps: {description: "O(detail=compact): the maps of a C(live_map_queueing) finding (scope C(maps)), sorted.", type: list, elements: str}
+    count: {description: "O(detail=compact): how many maps a C(live_map_queueing) finding is about.", type: int}
     key: {description: The configuration key., type: str}
     value: {description: The value in force., type: str}
     recommended: {description: The value the fix writes (null when none)., type: str}
@@ -237,18 +240,12 @@ findings:
     in_file: {description: The value is written in the file (false = built-in; null = unknown)., type: bool}
     fixable: {description: State present changes it., type: bool}
   sample:
-    - check: no_path_retry_queue
-      scope: devices/device[vendor="NETAPP",product="LUN"]
-      key: no_path_retry
-      value: queue
-      recommended: "30"
-      severity: warning
-      shadowed: false
-      in_file: false
-      fixable: true
-      reason: no_path_retry queue keeps I/O queued forever when every path is gone ...
+    - {check: no_path_retry_queue, scope: 'devices/device[vendor="NETAPP",product="LUN"]', key: no_path_retry,
+       value: queue, recommended: "30", severity: warning, shadowed: false, in_file: false, fixable: true,
+       reason: no_path_retry queue keeps I/O queued forever when every path is gone ...}
+    - {check: live_map_queueing, scope: maps, key: queueing, value: "on", severity: warning, count: 2, maps: [mpatha, mpathb]}
 remaining_findings:
-  description: Active warnings left after the fix and restart (state present/restarted; empty on success).
+  description: Active warnings left after the fix and restart (state present/restarted; empty on success), as RV(findings).
   returned: always
   type: list
   elements: dict
@@ -258,10 +255,9 @@ resolved:
   type: dict
   sample: {"NETAPP/LUN": {"no_path_retry": {"value": "queue", "scope": "devices/device[vendor=\"NETAPP\",product=\"LUN\"]"}}}
 live_maps:
-  description: Every dm-multipath map with multipathd's queueing state and the features of its kernel table.
+  description: Every map, its queueing and table features (O(detail=full), the sample); O(detail=compact) counts (docs/compliance.md).
   returned: always
-  type: list
-  elements: dict
+  type: raw
   sample:
     - {name: 3600a098038304c61622d3030312b4162, wwid: 3600a098038304c61622d3030312b4162, dm: dm-3, queueing: "on",
        active_paths: 2, vendor: NETAPP, product: LUN C-Mode, table_features: queue_if_no_path pg_init_retries 50,
@@ -361,6 +357,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import daemon as act_daemon
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
@@ -397,6 +395,7 @@ def argument_spec():
         **san_module.deadline_options(command_timeout=15.0),
         restart_timeout=dict(type="float", default=120.0),
         settle_timeout=dict(type="float", default=120.0),
+        detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
     )
 
 
@@ -540,6 +539,7 @@ def apply_to_daemon(module, host, targets, seen, plan, result):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
+    san_module.exits_shaped(module, lambda result: compact_audit.multipath_result(result, p["detail"]))
     if p["state"] == "fixed":
         module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
         p["state"] = "present"

@@ -32,6 +32,14 @@ def deadline_options(command_timeout=10.0, timeout=None, wwids_file=False):
     return spec
 
 
+def exits_shaped(module, shape):
+    """Every exit_json and fail_json of `module` returns shape(result) (the form its `detail` option asks for),
+    whichever of its exits a run takes."""
+    exit_json, fail_json = module.exit_json, module.fail_json
+    module.exit_json = lambda **result: exit_json(**shape(result))
+    module.fail_json = lambda msg, **result: fail_json(msg=msg, **shape(result))
+
+
 def disk_host(module):
     """The act context of the disk modules (scsi_delete, scsi_rescan): waits bounded by their `timeout`."""
     p = module.params

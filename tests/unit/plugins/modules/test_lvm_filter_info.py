@@ -72,7 +72,7 @@ def test_a_device_whose_read_hangs_is_a_warning_and_the_others_are_audited(tmp_p
         return inline_call(fn, args)
 
     monkeypatch.setattr(lfi.deadline, "call", call)
-    res = run_module({"lvm_conf": str(conf), "command_timeout": 5})
+    res = run_module({"lvm_conf": str(conf), "command_timeout": 5, "detail": "full"})
     assert [e["what"] for e in res["errors"]] == ["sysfs read of dm-0, dm-1, sda, sdb, sdc, sdd, sde",
                                                   "sysfs read of /sys/block/sdd"]
     unreadable = [f for f in res["findings"] if f["check"] == "device_unreadable"]

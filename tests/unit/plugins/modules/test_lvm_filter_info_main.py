@@ -38,7 +38,7 @@ def test_no_filter_every_san_device_is_scanned_and_pvs_asked_of_the_maps(lab, tm
     pv = {"pv_name": "/dev/dm-0", "vg_name": "vg_san", "pv_uuid": "u1", "dev_size": "1.00g"}
     lab.run.set(PVS + ["--devices", "/dev/dm-0", "--devices", "/dev/dm-1"],
                 json.dumps({"report": [{"pv": [pv, {"pv_name": ""}]}]}))
-    result = run_module({"lvm_conf": conf(tmp_path, "devices {\n}\n")})
+    result = run_module({"lvm_conf": conf(tmp_path, "devices {\n}\n"), "detail": "full"})
     assert result["filters"] == {"global_filter": None, "filter": None, "use_devicesfile": False,
                                  "source": str(tmp_path / "lvm.conf")}
     assert checks(result) == sorted([("no_lvm_filter", "lvm.conf")] + [
@@ -52,7 +52,7 @@ def test_no_filter_every_san_device_is_scanned_and_pvs_asked_of_the_maps(lab, tm
 
 def test_a_global_filter_that_rejects_the_san_leaves_nothing_scanned(lab, tmp_path, run_module):
     result = run_module({"lvm_conf": conf(tmp_path, 'devices {\n global_filter = [ "r|.*|" ]\n}\n'),
-                         "use_pvs": False})
+                         "use_pvs": False, "detail": "full"})
     assert result["filters"]["global_filter"] == ["r|.*|"]
     assert checks(result) == []
     assert all(d["lvm_uses"] is False for d in result["san_devices"])
@@ -77,7 +77,7 @@ def test_lvmconfig_is_read_when_installed_and_an_unreadable_lvm_conf_is_named_in
     lab.run.set(["lvmconfig", "devices/global_filter"], 'global_filter=["r|^/dev/sd.*|"]\n')
     lab.run.set(["lvmconfig", "devices/filter"], "", rc=5, stderr="Configuration node devices/filter not found")
     lab.run.set(["lvmconfig", "devices/use_devicesfile"], "", rc=5)
-    result = run_module({"lvm_conf": str(tmp_path / "missing.conf"), "use_pvs": False})
+    result = run_module({"lvm_conf": str(tmp_path / "missing.conf"), "use_pvs": False, "detail": "full"})
     assert result["filters"]["source"] == "lvmconfig" and result["filters"]["global_filter"] == ["r|^/dev/sd.*|"]
     assert checks(result) == [("san_device_accepted", "dm-0"), ("san_device_accepted", "dm-1")]
     lab.installed.discard("lvmconfig")

@@ -148,7 +148,7 @@ NETAPP_SCOPE = 'devices/device[vendor="NETAPP",product="LUN"]'
 
 
 def test_audit_of_a_debian_host_without_file(host, run_module):
-    res = run_module({"path": host.path})
+    res = run_module({"path": host.path, "detail": "full"})
     assert res["changed"] is False and res["file_exists"] is False
     assert res["effective_source"] == "multipathd show config"
     assert res["recheck_wwid_supported"] is True
@@ -238,7 +238,7 @@ def test_restart_false_reports_restart_needed(host, run_module):
 
 def test_verification_fails_when_maps_still_queue(host, run_module):
     host.after_restart = (FIXED_CONFIG, "on")
-    res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 1, "detail": "full"})
     assert res["failed"] is True and "still queue" in res["msg"] and res["changed"] is True
     assert [f["check"] for f in res["remaining_findings"]] == ["live_map_queueing", "live_map_queueing"]
 
@@ -466,7 +466,7 @@ def test_a_map_kept_unmanaged_by_the_reconfigure_is_named_and_adopted_once_its_p
     """0.9.4, in the lab: a reconfigure while a map has no usable path keeps the map (its I/O stays queued) but leaves
     its queueing unmanaged ('-', queue_if_no_path in the table): unbounded until a later reconfigure adopts it."""
     host.dead = {WWIDS[0]}
-    res = run_module({"path": host.path, "state": "present", "settle_timeout": 3600})
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 3600, "detail": "full"})
     assert res["failed"] is True and res["apply_action"] == "reconfigure" and res["changed"] is True
     assert "maps with no active path still queue without bound: %s" % WWIDS[0] in res["msg"]
     assert "run the fix again" in res["msg"]
