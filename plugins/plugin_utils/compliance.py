@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 
@@ -16,6 +17,8 @@ STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
 # the FC audit, and the three SAN-deciding reads whether the host is checked at all. The others (mounts, openers,
 # kernel users, other block devices) decide whether a device is in use, which remediation judges, not compliance.
 CHECKED_PIECES = ("initiators", "iscsi_sessions", "multipathd", "fc_rports")
+# how many of a violation's maps or devices its text names (the violation carries them all in `devices`)
+NAMES_IN_TEXT = 5
 
 
 def _v(area, check, obj, detail="", **extra):
@@ -42,22 +45,7 @@ def compliance_violations(audit):
     out = []
     mp = audit.get("multipath")
     if _ran(mp):
-        queueing = []
-        for f in mp.get("remaining_findings") or []:
-            if f.get("severity", "warning") != "warning":
-                continue
-            scope = f.get("scope") or ""
-            if f.get("check") == "live_map_queueing" and scope.startswith("map:"):
-                queueing.append(scope[len("map:"):])
-                continue
-            setting = _setting(f.get("key"), f.get("value"))
-            out.append(_v("multipath", f.get("check"), scope, "%s in %s" % (setting, scope) if setting else "",
-                          setting=f.get("key"), value=f.get("value"), recommended=f.get("recommended"),
-                          reason=f.get("reason")))
-        # one violation per queueing map, whether the audit reported it as a finding, in the list, or both
-        for name in queueing + [n for n in mp.get("live_maps_queueing") or [] if n not in queueing]:
-            out.append(_v("multipath", "live_map_queueing", name, "queues without bound", device=name,
-                          setting="features", value="queue_if_no_path"))
+        out.extend(_multipath_violations(compact_audit.multipath_result(mp, "compact")))
     iscsi = audit.get("iscsi")
     if _ran(iscsi):
         for key, status in sorted((iscsi.get("file_changes") or {}).items()):
@@ -70,8 +58,13 @@ def compliance_violations(audit):
                           value=r.get("before"), recommended=r.get("after")))
     lvm = audit.get("lvm")
     if _ran(lvm):
-        for f in lvm.get("findings") or []:
-            if f.get("severity", "warning") == "warning":
+        for f in compact_audit.lvm_result(lvm, "compact").get("findings") or []:
+            if f.get("severity", "warning") != "warning":
+                continue
+            if isinstance(f.get("devices"), list):
+                out.append(_grouped("lvm", f.get("check"), f["devices"], f.get("object"), f.get("reason") or "",
+                                    reason=f.get("reason")))
+            else:
                 out.append(_v("lvm", f.get("check"), f.get("object"), f.get("reason") or "",
                               device=f.get("object"), reason=f.get("reason")))
     san = audit.get("san")
@@ -87,6 +80,43 @@ def compliance_violations(audit):
                 out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),
                               wwid=v.get("wwid"), reason=v.get("reason")))
         out.extend(fc_violations(san, mp))
+    return out
+
+
+def names_text(names, limit=NAMES_IN_TEXT):
+    """'a, b, c' or 'a, b, c, d, e and 1,019 more': a list of maps or devices in a line an operator reads."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else "%s and %s more" % (shown, "{:,}".format(len(names) - limit))
+
+
+def _grouped(area, check, names, kind, detail, **extra):
+    """One violation for every map or device of one finding: the object is the one name, or '<count> <kind>'; all
+    the names are in `devices`."""
+    names = sorted(names)
+    obj = names[0] if len(names) == 1 else "%d %s" % (len(names), kind)
+    return _v(area, check, obj, "%s: %s" % (detail, names_text(names)) if detail else names_text(names),
+              device=names[0] if len(names) == 1 else None, devices=names, count=len(names), **extra)
+
+
+def _multipath_violations(mp):
+    """The violations of a multipath audit in its compact form (compact_audit.multipath_result): one per setting
+    and scope, and one for every map that queues without bound, whether the audit reported it as a finding, in
+    live_maps_queueing, or both."""
+    out, queueing = [], set(mp.get("live_maps_queueing") or [])
+    for f in mp.get("remaining_findings") or []:
+        if f.get("severity", "warning") != "warning":
+            continue
+        if f.get("check") == "live_map_queueing":
+            queueing.update(f.get("maps") or [])
+            continue
+        scope = f.get("scope") or ""
+        setting = _setting(f.get("key"), f.get("value"))
+        out.append(_v("multipath", f.get("check"), scope, "%s in %s" % (setting, scope) if setting else "",
+                      setting=f.get("key"), value=f.get("value"), recommended=f.get("recommended"),
+                      reason=f.get("reason")))
+    if queueing:
+        out.append(_grouped("multipath", "live_map_queueing", queueing, "maps", "queue without bound",
+                            setting="features", value="queue_if_no_path"))
     return out
 
 

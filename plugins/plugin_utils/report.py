@@ -12,7 +12,12 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations, fc_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import (
+    compliance_violations,
+    fc_findings,
+    names_text,
+)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
     SCHEMA_VERSION,
@@ -50,13 +55,17 @@ def _violation_rows(parts):
     for v in compliance_violations(parts):
         reason = v.get("reason") or v["text"]
         if v["check"] == "live_map_queueing":
-            reason = "the live table of map %s has queue_if_no_path: I/O to it hangs when its paths fail" % v["object"]
+            reason = ("the live table of map %s has queue_if_no_path: I/O to it hangs when its paths fail" % v["device"]
+                      if v.get("device") else "the live tables of these maps have queue_if_no_path: I/O to them hangs "
+                      "when their paths fail: %s" % names_text(v["devices"]))
+        elif v.get("devices") and not v.get("device"):
+            reason = "%s: %s" % (reason, names_text(v["devices"]))
         if v.get("setting") and v["area"] == "multipath" and v["check"] != "live_map_queueing":
             tail = (": %s" % v["reason"]) if v.get("reason") else ""
             reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"], tail)
         rows.append(finding_row(v["area"], v["check"], "violation", v["object"], reason, device=v.get("device"),
                                 setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
-                                wwid=v.get("wwid")))
+                                wwid=v.get("wwid"), devices=v.get("devices")))
     return rows
 
 
@@ -65,7 +74,7 @@ def _info_rows(parts):
     rows = []
     mp = parts.get("multipath")
     if _ran(mp):
-        for f in mp.get("remaining_findings") or []:
+        for f in compact_audit.multipath_result(mp, "compact").get("remaining_findings") or []:
             if f.get("severity", "warning") == "warning":
                 continue
             scope = f.get("scope") or ""
@@ -76,8 +85,15 @@ def _info_rows(parts):
                 recommended=f.get("recommended")))
     lvm = parts.get("lvm")
     if _ran(lvm):
-        for f in lvm.get("findings") or []:
+        for f in compact_audit.lvm_result(lvm, "compact").get("findings") or []:
             if f.get("severity", "warning") == "warning":
+                continue
+            names = f.get("devices")
+            if isinstance(names, list):
+                # one row for every device of the finding (compact_audit): the names in `devices`
+                rows.append(finding_row("lvm", f.get("check"), "info", names[0] if len(names) == 1 else "%d %s" % (
+                    len(names), f.get("object")), "%s: %s" % (f.get("reason") or "", names_text(names)),
+                    device=names[0] if len(names) == 1 else None, devices=names))
                 continue
             rows.append(finding_row("lvm", f.get("check"), "info", f.get("object"), f.get("reason") or "",
                                     device=f.get("object")))

@@ -22,14 +22,15 @@ def test_every_warning_and_stale_verdict_is_a_violation_and_info_is_not():
     out = compliance_violations({"multipath": MP, "iscsi": ISCSI, "lvm": LVM, "san": SAN})
     assert [(v["area"], v["check"], v["object"]) for v in out] == [
         ("multipath", "no_path_retry_queue", 'devices/device[vendor="NETAPP",product="LUN"]'),
-        ("multipath", "live_map_queueing", "3600a0980aa"),
-        ("multipath", "live_map_queueing", "3600a0980bb"),
+        ("multipath", "live_map_queueing", "2 maps"),
         ("iscsi", "node.session.scan", "iscsid.conf"),
         ("iscsi", "node.session.scan", "iqn.t 127.0.0.1:3260"),
         ("lvm", "no_lvm_filter", "lvm.conf"),
         ("stale", "stale_unmapped", "b"),
         ("stale", "serial_mismatch", "sdd")]
-    assert "queue" in out[0]["text"] and "auto, not manual" in out[4]["text"]
+    assert "queue" in out[0]["text"] and "auto, not manual" in out[3]["text"]
+    # one violation for every queueing map, whether a finding or the list named it (or both): all of them in devices
+    assert out[1]["devices"] == ["3600a0980aa", "3600a0980bb"] and out[1]["count"] == 2 and out[1]["device"] is None
 
 
 def test_a_compliant_host_and_skipped_parts_give_nothing():
