@@ -122,6 +122,22 @@ def fact_bytes(inv, detail, env):
             "maps_summarised": (healthy.get("maps") or {}).get("count", 0)}
 
 
+def audit_bytes(inv, detail, env):
+    """Bytes of one fixture host's multipath_conf and lvm_filter_info results in the form `detail` (the audit
+    playbook passes sanfleet_facts_detail to both through multipath_config_detail), and of their biggest keys."""
+    out = {}
+    for module in ("multipath_conf", "lvm_filter_info"):
+        res = subprocess.run(["ansible", "big0000", "-i", str(inv), "-o", "-m", "sanfleet.remediation." + module,
+                              "-a", "detail=%s" % detail], capture_output=True, text=True, env=env, check=False)
+        line = res.stdout.strip().splitlines()[-1] if res.stdout.strip() else ""
+        if "=>" not in line:
+            raise SystemExit("%s of one fixture host failed: %s %s" % (module, res.stdout[-1500:], res.stderr[-1500:]))
+        result = json.loads(line.split("=>", 1)[1])
+        out[module] = {"bytes": len(json.dumps(result)),
+                       "keys": dict((k, len(json.dumps(v))) for k, v in result.items() if len(json.dumps(v)) > 1000)}
+    return out
+
+
 def audit(inv, hosts, forks, detail, workdir, env):
     cpu_log = workdir / ("module-cpu-%s.log" % detail)
     if cpu_log.exists():
@@ -161,8 +177,11 @@ def run(hosts=200, forks=20, luns=1024, details=("compact", "full"), fixture_dir
     for detail in details:
         facts = fact_bytes(inv, detail, env)
         log.write("[controller] %s: one host's san fact %s\n" % (detail, json.dumps(facts)))
+        audits = audit_bytes(inv, detail, env)
+        log.write("[controller] %s: one host's multipath/LVM audit results %s\n" % (detail, json.dumps(audits)))
         before = "%.2f %.2f %.2f" % os.getloadavg()
-        row = dict(audit(inv, hosts, forks, detail, workdir, env), load_before=before, fact=facts)
+        row = dict(audit(inv, hosts, forks, detail, workdir, env), load_before=before, fact=facts,
+                   audit_results=audits)
         log.write("[controller] %s\n" % json.dumps(row))
         log.flush()
         out["runs"].append(row)
