@@ -122,4 +122,3 @@ def test_the_compact_form_of_a_compact_result_is_itself_and_the_full_one_is_left
     compact = shape(full, "compact")
     assert shape(compact, "compact") == compact
     assert shape(full, "full") is full and json.dumps(full) == before
-

@@ -23,6 +23,7 @@ HOST_READER = san_read.reader_for  # multipath_conf's, before the lab fixture gi
 with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "meta", "schemas", "host_report.schema.json")) as _f:
     SCHEMA = json.load(_f)
 
+
 def _queueing(host):  # noqa: F811
     """The default fake host: every NETAPP map queues (no_path_retry queue)."""
 
