@@ -61,7 +61,7 @@ def compliance_violations(audit):
         for f in compact_audit.lvm_result(lvm, "compact").get("findings") or []:
             if f.get("severity", "warning") != "warning":
                 continue
-            if isinstance(f.get("devices"), list):
+            if f.get("check") in compact_audit.PER_DEVICE_CHECKS and isinstance(f.get("devices"), list):
                 out.append(_grouped("lvm", f.get("check"), f["devices"], f.get("object"), f.get("reason") or "",
                                     reason=f.get("reason")))
             else:

@@ -89,8 +89,9 @@ def _info_rows(parts):
             if f.get("severity", "warning") == "warning":
                 continue
             names = f.get("devices")
-            if isinstance(names, list):
-                # one row for every device of the finding (compact_audit): the names in `devices`
+            if f.get("check") in compact_audit.PER_DEVICE_CHECKS and isinstance(names, list):
+                # one row for every device of the finding (compact_audit): the names in `devices`; other findings
+                # with `devices` (san_vg_active: the VG's devices) are about their object, not a group
                 rows.append(finding_row("lvm", f.get("check"), "info", names[0] if len(names) == 1 else "%d %s" % (
                     len(names), f.get("object")), "%s: %s" % (f.get("reason") or "", names_text(names)),
                     device=names[0] if len(names) == 1 else None, devices=names))

@@ -61,3 +61,12 @@ def test_fc_rport_timeouts_are_violations_with_the_rport_wwpn():
         ("fc", "rport_tmo_mismatch", "20:00:02:5a:1a:0a:00:02")]
     # the link state is a warning of the report, not a compliance violation
     assert compliance_violations({"san": {"host": san["host"], "disks": {}}}) == []
+
+
+def test_a_warning_lvm_finding_that_names_its_devices_stays_about_its_object():
+    # only the per-device checks (compact_audit.PER_DEVICE_CHECKS) are merged into '<n> maps': a finding about a VG
+    # that lists the VG's devices (as san_vg_active does) is one violation about the VG, whatever its severity
+    vg = {"check": "san_vg_active", "object": "vg_data", "severity": "warning", "devices": ["dm-3"], "reason": "r"}
+    lvm = {"findings": [vg], "san_devices": [{"name": "dm-3", "kind": "map"}]}
+    (v,) = compliance_violations({"lvm": lvm})
+    assert (v["object"], v["device"], v.get("count")) == ("vg_data", "vg_data", None)

@@ -28,9 +28,6 @@ def _lvm(vgs, detail):
                                   "names": ["dm-3", "dm-4", "dm-5"]}}
 
 
-@pytest.mark.xfail(strict=True, reason="rev-i31f: report._info_rows takes every info LVM finding that carries a "
-                                       "'devices' list for a compact group: san_vg_active (which names its VG's "
-                                       "SAN devices in 'devices' since before issue 31) loses the VG's name")
 @pytest.mark.parametrize("detail", ["full", "compact"])
 def test_rev_i31f_san_vg_active_row_still_names_its_vg(detail):
     vgs = [{"vg": "vg_data", "lvs": ["lv_db"], "devices": ["dm-3"], "source": "device-mapper"},
