@@ -226,6 +226,8 @@ def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp
     its infinite dev_loss_tmo, and lists the guest's initiator and target WWPNs. One LUN, no array: cheap."""
     # the reports spell WWPNs as ONTAP prints them (aa:bb:...); normalize_initiator is the bare-hex compare key
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
+    # the version the reports write, not a copy of it that the next schema change leaves behind
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import SCHEMA_VERSION
 
     t_start = time.monotonic()
     lab.reset()
@@ -248,7 +250,7 @@ def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp
         play_s = time.monotonic() - t_play
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         rep = json.loads((reports / "hosts" / "sanlab.json").read_text())
-        assert rep["schema_version"] == "1.2" and "fc" in rep["areas"]
+        assert rep["schema_version"] == SCHEMA_VERSION and "fc" in rep["areas"]
         by = {}
         for f in rep["findings"]:
             if f["area"] == "fc":
