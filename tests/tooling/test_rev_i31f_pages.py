@@ -88,11 +88,9 @@ def test_rev_i31f_lab_tests_expect_the_schema_version_the_reports_write():
     assert expected and set(expected) == {SCHEMA_VERSION}, expected
 
 
-@pytest.mark.xfail(strict=True, reason="rev-i31f: the multipath_config role's report lists the scopes of the "
-                                       "warnings before the fix: compact says 'maps' where full named each map "
-                                       "('map:<name>'); with the fix on, the maps that queued before it are "
-                                       "named nowhere in the role's output")
 def test_rev_i31f_role_report_names_the_maps_that_queued_before_the_fix():
+    # rev-i31f: the role's report listed the scopes of the warnings before the fix: compact said 'maps' where full
+    # named each map ('map:<name>'), so with the fix on the maps that queued before it were named nowhere
     try:
         from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
         shape = compact_audit.multipath_result
@@ -110,3 +108,4 @@ def test_rev_i31f_role_report_names_the_maps_that_queued_before_the_fix():
         multipath_config_before=shape(full, detail))) for detail in ("full", "compact"))
     assert all(m in shown["full"] for m in QUEUEING)
     assert [m for m in QUEUEING if m not in shown["compact"]] == [], shown["compact"]
+    assert shown["compact"] == shown["full"]  # the same list from either form
