@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """Review of i31-findings (compact multipath/LVM audits, issue 31): what the fleet pages and the deprecated role
-still say. Each test is a strict xfail until the defect is fixed."""
+still say. Each test was a strict xfail until its fix; each now holds the fix."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -39,11 +39,9 @@ def test_rev_i31f_every_queueing_map_is_named_in_the_fleet_pages(page):
     assert [m for m in QUEUEING if m not in text] == []
 
 
-@pytest.mark.xfail(strict=True, reason="rev-i31f: the deprecated multipath_audit role 'keeps the results the old "
-                                       "playbooks read', but multipath_audit_before now has the compact shape "
-                                       "(live_maps a dict, live_map_queueing scope 'maps') unless the caller knows "
-                                       "the new multipath_config_detail")
 def test_rev_i31f_deprecated_multipath_audit_role_keeps_the_result_shape_old_playbooks_read():
+    # rev-i31f: the deprecated role 'keeps the results the old playbooks read', but multipath_audit_before had the
+    # compact shape (live_maps a dict, live_map_queueing scope 'maps') unless the caller knew multipath_config_detail
     tasks = yaml.safe_load((ROOT / "roles" / "multipath_audit" / "tasks" / "main.yml").read_text())
     (include,) = [t for t in tasks if "ansible.builtin.include_role" in t]
     defaults = yaml.safe_load((ROOT / "roles" / "multipath_config" / "defaults" / "main.yml").read_text())

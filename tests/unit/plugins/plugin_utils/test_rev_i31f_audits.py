@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """Review of i31-findings (compact multipath/LVM audits, issue 31): report rows that the compact shaping changed
-for findings it does not merge. Each test is a strict xfail until the defect is fixed."""
+for findings it does not merge. The test was a strict xfail until its fix; it now holds the fix."""
 import json
 import os
 
