@@ -48,11 +48,25 @@ def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_th
             command_timeout=params["command_timeout"]))
         out = invoke(multipath_flush, {"wwid": W1}, check=True)
         assert not out.get("failed"), out
-        # the map of LU W1 (mpatha), or a refusal: never the map of LU W2 (on ba200eb with alias_last: map "W1",
+        # the map of LU W1 (mpatha), never the map of LU W2 (on ba200eb with alias_last: map "W1",
         # WWID W2, and a plan of flush_map W1 + remove_wwid W2)
         assert out["map"]["wwid"] == W1 and out["map"]["name"] == "mpatha", (alias_last, out["map"], out["plan"])
         assert [s["target"] for s in out["plan"] if s["action"] == "remove_wwid"] == [W1], out["plan"]
 
+
+
+@pytest.mark.xfail(strict=True, reason="review i30g #1: Host.map matches a map name= against every map's WWID too, the "
+                                       "last hit wins: name=W1 plans the flush of LU W1's map mpatha instead of the "
+                                       "map named W1")
+def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
+    for alias_last in (False, True):
+        t = _alias_tree(tmp_path / str(alias_last), alias_last)
+        monkeypatch.setattr(san_read, "reader_for", lambda params, t=t: t.reader(
+            command_timeout=params["command_timeout"]))
+        out = invoke(multipath_flush, {"name": W1}, check=True)
+        assert not out.get("failed"), out
+        # the map named W1 (LU W2), never LU W1's map by its WWID (on ba200eb with alias_last False: mpatha)
+        assert out["map"]["name"] == W1 and out["map"]["wwid"] == W2, (alias_last, out["map"], out["plan"])
 
 # ------------------------------------------------------------------------------------------------ 4 (medium)
 def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
