@@ -96,6 +96,8 @@ def _normal_form(wwid):
         return "1" + re.sub(r"\s+", "_", value[4:].strip())
     if is_hex(value) and ((len(low) == 32 and low[0] == "6") or (len(low) == 16 and low[0] == "5")):
         return "3" + low
+    if value.startswith("1"):
+        return value  # a t10 vendor id in multipath's notation: text, even when all its characters are hex
     return low if is_hex(value) else value
 
 

@@ -84,17 +84,23 @@ def _hits(field, wanted):
         if n.startswith((MAPPER, BY_ID)):
             if _name_hit(value, n):
                 hits.append(n)
-        elif n in text and _bounded(text, n):
+        elif n in text and _bounded(text, n, _T10_NAME if _is_t10(n) else _HEX_NAME):
             hits.append(n)
     return hits
 
 
-def _bounded(text, needle):
+# what continues a name: a hex WWID's digits; a t10 WWID's vendor text also holds "_", "." and ":" (1VEND_abc is
+# not 1VEND_abc_2), while "-" still ends it (scsi-1VEND_abc-part1)
+_HEX_NAME = re.compile(r"[0-9a-zA-Z]")
+_T10_NAME = re.compile(r"[0-9a-zA-Z_.:]")
+
+
+def _bounded(text, needle, name_char=_HEX_NAME):
     """The needle is a whole name in the field, not part of a longer WWID (…6f vs …6f0, x36… vs 36…)."""
     for m in re.finditer(re.escape(needle), text):
         before = text[m.start() - 1:m.start()] if m.start() else ""
         after = text[m.end():m.end() + 1]
-        if (not after or not re.match(r"[0-9a-zA-Z]", after)) and (not before or not re.match(r"[0-9a-zA-Z]", before)):
+        if (not after or not name_char.match(after)) and (not before or not name_char.match(before)):
             return True
     return False
 

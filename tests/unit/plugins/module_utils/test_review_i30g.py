@@ -24,9 +24,6 @@ HEX_UPPER, HEX_LOWER = Wwid("t10.ABCDEF0123456789"), Wwid("t10.abcdef0123456789"
 
 
 # ------------------------------------------------------------------------------------------------ 2 (low)
-@pytest.mark.xfail(strict=True, reason="review i30g #2: wwid_text re-normalises a Wwid's str, and _normal_form lowers "
-                                       "any all-hex text: a t10 vendor text of hex characters only is compared "
-                                       "case-blind by every guard (wwid_matches, identity_diff, _step_key)")
 def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guards(tmp_path):
     assert (HEX_UPPER, HEX_LOWER) == ("1ABCDEF0123456789", "1abcdef0123456789")   # Wwid keeps the case: two LUs
     # only the upper-case LU is here; the user names the other one (its map gone, as in review i30f #1)
@@ -42,9 +39,6 @@ def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guar
 
 
 # ------------------------------------------------------------------------------------------------ 3 (low)
-@pytest.mark.xfail(strict=True, reason="review i30g #3: observe.refs._bounded takes '_' as a name boundary; in a t10 "
-                                       "WWID '_' is part of the name (blanks made '_'), so a removed 1VEND_abc names "
-                                       "the live LU 1VEND_abc_2's LVM devices file line")
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins(tmp_path):
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
     removed, live = Wwid("t10.VEND abc"), Wwid("t10.VEND abc 2")       # "1VEND_abc", "1VEND_abc_2"

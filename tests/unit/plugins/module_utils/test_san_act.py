@@ -285,16 +285,19 @@ class FakeReader(object):
         return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
 
     def map(self, name_or_wwid, from_user=False):
+        """As observe.read.Host.map: a user's WWID by the maps' WWIDs only (refused when only another case of it is
+        here); any other key by name or dm-N first, then by WWID."""
         with self.env.lock:
             self.calls.append(("map", name_or_wwid))
-            m = self._find(name_or_wwid)
-            if m is None and from_user and isinstance(name_or_wwid, Wwid):  # as observe.read.Host.map
-                known = [x["wwid"] for x in self.env.maps.values()]
-                hits = [x for x in self.env.maps.values() if wwid_matches(name_or_wwid, x["wwid"])]
-                m = hits[0] if hits else None
-                if m is None:
-                    refuse_other_spelling(name_or_wwid, known)
-            return copy.deepcopy(m) if m else None
+            maps = list(self.env.maps.values())
+            if from_user and isinstance(name_or_wwid, Wwid):
+                hits = [m for m in maps if wwid_matches(name_or_wwid, m["wwid"])]
+                if not hits:
+                    refuse_other_spelling(name_or_wwid, [m["wwid"] for m in maps])
+            else:
+                hits = ([m for m in maps if name_or_wwid in (m["name"], m["dm"])] or
+                        [m for m in maps if name_or_wwid == m["wwid"]])
+            return copy.deepcopy(hits[0]) if hits else None
 
     def view(self, names=(), maps=()):
         """One read of the whole fake host, as san_read.Host.view answers it: copies, frozen at the read."""

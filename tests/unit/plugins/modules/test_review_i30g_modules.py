@@ -37,9 +37,6 @@ def _alias_tree(tmp_path, alias_last):
 
 
 # ------------------------------------------------------------------------------------------------ 1 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30g #1: Host.map(from_user=True) matches a user's WWID against every "
-                                       "map's dm name and kname too, the last hit wins: wwid=W1 plans the flush (and "
-                                       "multipath -w removal) of the map of LU W2 whose alias is the text W1")
 def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
         tmp_path, monkeypatch, invoke):
     for alias_last in (False, True):
@@ -55,9 +52,6 @@ def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_th
 
 
 
-@pytest.mark.xfail(strict=True, reason="review i30g #1: Host.map matches a map name= against every map's WWID too, the "
-                                       "last hit wins: name=W1 plans the flush of LU W1's map mpatha instead of the "
-                                       "map named W1")
 def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
     for alias_last in (False, True):
         t = _alias_tree(tmp_path / str(alias_last), alias_last)
@@ -89,10 +83,6 @@ def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
         call=call, read_timeout=1.5, command_timeout=params["command_timeout"]))
 
 
-@pytest.mark.xfail(strict=True, reason="review i30g #4: scsi_delete resolves a wwid over a snapshot whose sd reads "
-                                       "did not all finish: refuse_other_spelling says the named LU 'is not on this "
-                                       "host' and tells the operator to give the other LU's spelling (Host.map answers "
-                                       "Unread first, i30f #2); without the other LU it finds nothing and exits ok")
 @pytest.mark.parametrize("other_lu", [True, False])
 def test_scsi_delete_by_wwid_over_an_unfinished_read_says_it_cannot_tell(tmp_path, monkeypatch, invoke, other_lu):
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
@@ -111,10 +101,6 @@ def env(tmp_path):
     return FakeEnv(tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="review i30g #5: the refusal of a t10 WWID in another case says 'give the WWID "
-                                       "as the kernel spells it' naming 1LIO-ORG_block_1 (the facts' and the plan's "
-                                       "spelling too), but validate.WWID accepts a t10 WWID only as t10.<text>: the "
-                                       "spelling it asks for is refused as 'not valid'")
 def test_the_spelling_a_refusal_asks_for_is_accepted(env, invoke_on_env):
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_multipath_flush import _t10_map
     t10 = _t10_map(env)                                    # map 1LIO-ORG_block_1
