@@ -83,3 +83,25 @@ def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
     act_maps._after_failed_flush(host, m, detail)
     # on 995ca68: only mpath-W2 (the alias map) is looked at; mpatha stays SUSPENDED, detail says nothing
     assert ["dmsetup", "resume", "-u", "mpath-" + W1] in [c[0] for c in t.run.calls], (t.run.calls, detail)
+
+
+# ------------------------------------------------------------------------------------------------ 2 (low)
+@pytest.mark.xfail(strict=True, reason="review i30h #2: refs._T10_NAME lets '-' end a t10 name (for -part1), so a "
+                   "removed 1LIO-ORG_lun names the LVM devices-file line of the live LU 1LIO-ORG_lun-2 (IDNAME is "
+                   "no /dev/mapper or by-id name, so no liveness check spares it): i30g #3 with '-' for '_'")
+def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins_before_a_dash(tmp_path):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import FakeEnv
+    # LIO derives the t10 id from the backstore name; backstores "lun" and "lun-2" are two LUs
+    removed, live = Wwid("t10.LIO-ORG lun"), Wwid("t10.LIO-ORG lun-2")    # "1LIO-ORG_lun", "1LIO-ORG_lun-2"
+    env = FakeEnv(tmp_path)
+    env._file("sys/block/dm-6/dm/name", "mpathy")          # the live map of LU 1LIO-ORG_lun-2, a PV in use
+    env._file("sys/block/dm-6/dm/uuid", "mpath-" + live)
+    env._file("etc/lvm/devices/system.devices", "VERSION=1.1.3\n"
+              "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathx PVID=Xa1b\n"
+              "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathy PVID=Xb2c\n" % (removed, live))
+    executed = [{"action": "flush_map", "target": "mpathx", "outcome": "done"},
+                {"action": "wait_map_gone", "target": "mpathx", "outcome": "done", "wwid": removed}]
+    refs = act_refs.references(env.host(), executed, still_present=[live])
+    # the removed LU's own line (positive control), never the live one's (on 995ca68: lines 2 and 3)
+    assert [r["line"] for r in refs] == [2], refs
