@@ -95,11 +95,18 @@ _HEX_NAME = re.compile(r"[0-9a-zA-Z]")
 _T10_NAME = re.compile(r"[0-9a-zA-Z_.:]")
 
 
+# after a t10 name a "-" ends it only before a partition suffix (scsi-1LIO-ORG_lun-part1): the vendor text holds
+# "-" itself (1LIO-ORG_lun is not 1LIO-ORG_lun-2)
+_T10_DASH_END = re.compile(r"-part[0-9]+(?![0-9a-zA-Z_.:-])")
+
+
 def _bounded(text, needle, name_char=_HEX_NAME):
     """The needle is a whole name in the field, not part of a longer WWID (…6f vs …6f0, x36… vs 36…)."""
     for m in re.finditer(re.escape(needle), text):
         before = text[m.start() - 1:m.start()] if m.start() else ""
         after = text[m.end():m.end() + 1]
+        if after == "-" and name_char is _T10_NAME and not _T10_DASH_END.match(text, m.end()):
+            continue
         if (not after or not name_char.match(after)) and (not before or not name_char.match(before)):
             return True
     return False

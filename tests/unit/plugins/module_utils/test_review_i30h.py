@@ -34,9 +34,6 @@ def _lu_w1(tmp_path, alias_last):
 
 
 # ------------------------------------------------------------------------------------------------ 1 (high)
-@pytest.mark.xfail(strict=True, reason="review i30h #1: the act looks a planned map up by its kernel WWID "
-                   "(batch.map_key = expect.wwid) and Host.map now answers a NAME first: the map aliased with that "
-                   "WWID text (another LU's) is what the act re-checks; View.map is last-wins by snapshot order")
 def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_path):
     for alias_last in (False, True):
         _t, host, m, step = _lu_w1(tmp_path, alias_last)
@@ -52,9 +49,6 @@ def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_p
                 host.view = None
 
 
-@pytest.mark.xfail(strict=True, reason="review i30h #1: restore_queueing re-reads the map by its WWID "
-                   "(Host.map, name first): finds the alias map of another LU, says 'identity changed' and leaves "
-                   "queueing OFF on the map this run turned it off on")
 def test_queueing_is_given_back_to_the_map_it_was_taken_from(tmp_path):
     t, host, m, _step = _lu_w1(tmp_path, alias_last=False)
     host.queueing_off[W1] = {"name": "mpatha", "dm": m["dm"], "was_queueing": True, "multipathd": True,
@@ -66,9 +60,6 @@ def test_queueing_is_given_back_to_the_map_it_was_taken_from(tmp_path):
     assert ["multipathd", "restorequeueing", "map", "mpatha"] in [c[0] for c in t.run.calls], out
 
 
-@pytest.mark.xfail(strict=True, reason="review i30h #1: after a failed/killed multipath -f, _after_failed_flush "
-                   "re-reads the map by its WWID (name first): it checks the alias map (LU W2) for SUSPENDED and "
-                   "leaves the flushed map suspended, silently")
 def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
     t, host, m, _step = _lu_w1(tmp_path, alias_last=False)
     states = {"mpath-" + W1: ["SUSPENDED", "ACTIVE"], "mpath-" + W2: ["ACTIVE", "ACTIVE"]}
@@ -86,9 +77,6 @@ def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ 2 (low)
-@pytest.mark.xfail(strict=True, reason="review i30h #2: refs._T10_NAME lets '-' end a t10 name (for -part1), so a "
-                   "removed 1LIO-ORG_lun names the LVM devices-file line of the live LU 1LIO-ORG_lun-2 (IDNAME is "
-                   "no /dev/mapper or by-id name, so no liveness check spares it): i30g #3 with '-' for '_'")
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins_before_a_dash(tmp_path):
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import FakeEnv

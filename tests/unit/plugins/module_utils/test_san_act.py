@@ -284,9 +284,9 @@ class FakeReader(object):
         d = self.env.disks.get(name)
         return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
 
-    def map(self, name_or_wwid, from_user=False):
+    def map(self, name_or_wwid, from_user=False, by_name=False):
         """As observe.read.Host.map: a user's WWID by the maps' WWIDs only (refused when only another case of it is
-        here); any other key by name or dm-N first, then by WWID."""
+        here); a user's name by name or dm-N first, then by WWID; any other key by WWID first."""
         with self.env.lock:
             self.calls.append(("map", name_or_wwid))
             maps = list(self.env.maps.values())
@@ -295,8 +295,9 @@ class FakeReader(object):
                 if not hits:
                     refuse_other_spelling(name_or_wwid, [m["wwid"] for m in maps])
             else:
-                hits = ([m for m in maps if name_or_wwid in (m["name"], m["dm"])] or
-                        [m for m in maps if name_or_wwid == m["wwid"]])
+                named = [m for m in maps if name_or_wwid in (m["name"], m["dm"])]
+                of_wwid = [m for m in maps if name_or_wwid == m["wwid"]]
+                hits = (named or of_wwid) if by_name else (of_wwid or named)
             return copy.deepcopy(hits[0]) if hits else None
 
     def view(self, names=(), maps=()):
