@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Adversarial review (round 4) of 7120141 (Host.map / View.map look a key up among the maps' WWIDs first), seen
+through scsi_delete on a built sysfs tree with the real reader: each finding a strict xfail that fails on 7120141.
+Remove the marker with the fix. The act's side is in tests/unit/plugins/module_utils/test_review_i30k.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_review_i30g_modules import (
+    W1, W2, _alias_tree)
+
+
+# ------------------------------------------------------------------------------------------------ 1 (medium)
+@pytest.mark.xfail(strict=True, reason="review i30k #1: scsi_delete looks a disk's own map up by its NAME "
+                   "(host.map_now(d['map'])), and Host.map now answers a map whose WWID equals that name first: sdc "
+                   "of the map aliased 'W1' (LU W2) is refused as a path of mpatha (LU W1), and the operator is "
+                   "told to flush the map of another LU")
+def test_scsi_delete_names_the_map_a_disk_belongs_to_not_the_map_of_the_lu_its_name_spells(
+        tmp_path, monkeypatch, invoke):
+    from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
+    for alias_last in (False, True):
+        t = _alias_tree(tmp_path / str(alias_last), alias_last)
+        monkeypatch.setattr(san_read, "reader_for", lambda params, t=t: t.reader(
+            command_timeout=params["command_timeout"]))
+        out = invoke(scsi_delete, {"name": ["sdc"]}, check=True)
+        assert out.get("failed"), out  # sdc is a path of a live map: refused, either way
+        # sdc (WWID W2) is a path of the map named W1 (LU W2); on 7120141 the refusal says "live multipath map
+        # mpatha", LU W1's map: "flush the map first (multipath_flush)" points the operator at another LU
+        assert "live multipath map %s " % W1 in out["msg"] and "mpatha" not in out["msg"], (alias_last, out["msg"])
