@@ -55,3 +55,44 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
             rebuilt = act_disks._rebuilt_map(host, step, exc.value)
             # on 7120141: None (mpatha's WWID is W1): delete_disk refuses instead of flushing LU W2's rebuilt map
             assert rebuilt is not None and rebuilt["wwid"] == W2, (alias_last, view, rebuilt)
+
+
+# ------------------------------------------------------------------------------------------------ 2 (low)
+@pytest.mark.xfail(strict=True, reason="review i30k #2: cleanup_run.plan_diff takes a flush_map's target (a map "
+                   "NAME) as a key of san['maps'] (keyed by WWID): flushing LU W2's map aliased 'W1' shows LU W1's "
+                   "map (mpatha) leaving too in --check --diff, which the real run never touches")
+def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_spells():
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
+    san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
+                    W2: {"name": W1, "wwid": W2, "paths": [{"name": "sdc"}]}},
+           "disks": {}}
+    run = [{"action": "flush_map", "target": W1, "unit": 1, "expect": {"name": W1, "wwid": W2}}]
+    diff = cleanup_run.plan_diff(san, {"steps": run}, run)
+    # on 7120141 (and before): "after" lists no map at all; LU W1's map mpatha is shown removed
+    assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]
+
+
+# ------------------------------------------------------------------------------------------------ 3 (low)
+@pytest.mark.xfail(strict=True, reason="review i30k #3: approval.gate drops a refused unit's flush_map TARGETS (map "
+                   "names) from flush_maps (WWIDs): with LU W2's map aliased 'W1' refused, LU W1's approved map "
+                   "leaves flush_maps, so the post-check's maps_still_present never reports it if it stays")
+def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_in_flush_maps():
+    import json
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
+    snapshot = {"maps": {}, "disks": {}}
+    steps = []
+    for n, (wwid, name) in enumerate(((Wwid(W1), "mpatha"), (Wwid(W2), W1))):
+        snapshot["maps"][wwid] = {"name": name, "wwid": wwid, "dm": "dm-%d" % n, "dev": "253:%d" % n,
+                                  "paths": [{"name": "sd%s" % "bc"[n]}]}
+        steps.append(dict(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}), unit="map %s" % name,
+                          phase="flush"))
+    plan = {"steps": steps, "skipped": [], "flush_maps": [Wwid(W1), Wwid(W2)], "delete_disks": [], "mismatches": []}
+    artifact = json.loads(json.dumps(approval.plan_artifact(steps, snapshot, {"name": "h1"}, 1000.0)))
+    artifact["steps"] = [st for st in artifact["steps"] if st["unit"] == "map mpatha"]  # LU W2's unit not approved
+    out, seen = approval.gate(plan, snapshot, artifact)
+    assert seen["refused"] == ["map %s" % W1], seen
+    assert [st["target"] for st in out["steps"]] == ["mpatha"], out["steps"]
+    # on 7120141 (and before): [] -- the approved flush of mpatha (LU W1) is still run, but no longer reported
+    assert out["flush_maps"] == [W1], out["flush_maps"]
