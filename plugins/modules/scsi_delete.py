@@ -261,7 +261,7 @@ def main():
         enriched = []
         for d in disks:
             e = dict(d, holders=obs_reread.disk_holders(host, d))
-            own_map = host.map_now(d["map"]) if d.get("map") else None
+            own_map = host.map_now(d["map"], "name") if d.get("map") else None
             for key, m in obs_reread.live_maps(d, e["holders"], own_map).items():
                 live.setdefault(key, m)
             if p["flush_buffers"]:

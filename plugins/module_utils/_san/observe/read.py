@@ -309,14 +309,15 @@ class Host(object):
         snap = san_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
         return snap["disks"].get(name)
 
-    def map(self, name_or_wwid, from_user=False, by_name=False):
-        """One multipath map re-read now (by WWID, map name or dm-N); None when it does not exist. A key is looked
-        for among the maps' WWIDs first, then their names (the act looks a planned map up by its WWID, and a map
-        may be aliased with another LU's WWID text); by_name: a user's map name, among the names first. from_user:
-        the key is a user's WWID, which names a map by its WWID only (identity.wwid_matches: naa. and upper-case
-        hex spellings of the uuid too) and is refused when only a map differing from it in the case of a t10
-        vendor text is here (identity.refuse_other_spelling). Two maps answering one key are refused
-        (InvalidInput), never picked between."""
+    def map(self, name_or_wwid, by="any", from_user=False):
+        """One multipath map re-read now; None when it does not exist. by "wwid": among the maps' WWIDs only (the
+        act's lookup of a planned map); by "name": among their names and dm-N only (a disk's own map, a user's
+        map name); "any": WWIDs first, then names. A map may be aliased with another LU's WWID text, so a lookup
+        that knows what its key is never falls back to the other kind. from_user: the key is a user's WWID, which
+        names a map by its WWID only (identity.wwid_matches: naa. and upper-case hex spellings of the uuid too)
+        and is refused when only a map differing from it in the case of a t10 vendor text is here
+        (identity.refuse_other_spelling). Two maps answering one key are refused (InvalidInput), never picked
+        between."""
         if DM_RE.match(name_or_wwid or ""):
             san_validate.dm_name(name_or_wwid)
         else:
@@ -325,12 +326,12 @@ class Host(object):
         maps = [(kname, d, map_wwid((d or {}).get("uuid"))) for kname, d in sorted((raw.get("dm") or {}).items())]
         maps = [(kname, d, wwid) for kname, d, wwid in maps if wwid]
         by_user = from_user and isinstance(name_or_wwid, Wwid)
-        named = [d for kname, d, _w in maps if name_or_wwid in (kname, d.get("dm_name"))]
-        of_wwid = [d for _k, d, wwid in maps if name_or_wwid == wwid]
+        named = [d for kname, d, _w in maps if name_or_wwid in (kname, d.get("dm_name"))] if by != "wwid" else []
+        of_wwid = [d for _k, d, wwid in maps if name_or_wwid == wwid] if by != "name" else []
         if by_user:
             hits = [d for _k, d, wwid in maps if wwid_matches(name_or_wwid, wwid)]
         else:
-            hits = (named or of_wwid) if by_name else (of_wwid or named)
+            hits = of_wwid or named
         if len(hits) > 1:
             raise san_validate.InvalidInput("%s names %d multipath maps (%s): give one map's name or dm-N" % (
                 name_or_wwid, len(hits), ", ".join("%s (%s)" % (d.get("dm_name"), d.get("name")) for d in hits)))

@@ -264,9 +264,11 @@ class View(object):
                 if key:
                     self._by_name[key] = m
 
-    def map(self, name_or_wwid):
-        m = self._by_wwid.get(name_or_wwid)
-        if m is None:
+    def map(self, name_or_wwid, by="any"):
+        """As Host.map: by "wwid" among the maps' WWIDs only, by "name" among their names and dm-N only, "any"
+        WWIDs first."""
+        m = self._by_wwid.get(name_or_wwid) if by in ("wwid", "any") else None
+        if m is None and by in ("name", "any"):
             m = self._by_name.get(name_or_wwid)
         return m if m is not None else absent_map(self.raw, name_or_wwid)
 

@@ -35,10 +35,6 @@ def _sdc_step(tmp_path, alias_last):
 
 
 # ------------------------------------------------------------------------------------------------ 1 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30k #1: verify_identity looks the disk's own map up by its NAME "
-                   "(host.map_now(d['map'])), WWID-first since 7120141: sdc, a path of the map aliased 'W1' (LU W2), "
-                   "is refused as a path of mpatha (LU W1); _rebuilt_map then re-reads 'mpatha', whose WWID is not the "
-                   "flushed W2, and the map multipathd rebuilt under its alias is never flushed again")
 def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_path):
     for alias_last in (False, True):
         _t, host, step = _sdc_step(tmp_path, alias_last)
@@ -58,9 +54,6 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
 
 
 # ------------------------------------------------------------------------------------------------ 2 (low)
-@pytest.mark.xfail(strict=True, reason="review i30k #2: cleanup_run.plan_diff takes a flush_map's target (a map "
-                   "NAME) as a key of san['maps'] (keyed by WWID): flushing LU W2's map aliased 'W1' shows LU W1's "
-                   "map (mpatha) leaving too in --check --diff, which the real run never touches")
 def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_spells():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
     san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
@@ -73,9 +66,6 @@ def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_
 
 
 # ------------------------------------------------------------------------------------------------ 3 (low)
-@pytest.mark.xfail(strict=True, reason="review i30k #3: approval.gate drops a refused unit's flush_map TARGETS (map "
-                   "names) from flush_maps (WWIDs): with LU W2's map aliased 'W1' refused, LU W1's approved map "
-                   "leaves flush_maps, so the post-check's maps_still_present never reports it if it stays")
 def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_in_flush_maps():
     import json
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
@@ -111,10 +101,6 @@ def _only_the_alias_map_left(tmp_path):
     return t, ActContext(t.reader(), run=t.run, sleep=lambda s: None)
 
 
-@pytest.mark.xfail(strict=True, reason="review i30k #4: after its lookup among WWIDs finds nothing, Host.map/View.map "
-                   "fall back to the maps' NAMES: once LU W1's map mpatha is gone, the act's lookup by W1 finds LU "
-                   "W2's map aliased 'W1': wait_map_gone says 'still present', the flush rounds retry a map that is "
-                   "gone, remove_wwid refuses to forget W1")
 def test_a_flushed_map_is_gone_though_another_lus_map_is_aliased_with_its_wwid(tmp_path):
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
     t, host = _only_the_alias_map_left(tmp_path)
@@ -123,7 +109,7 @@ def test_a_flushed_map_is_gone_though_another_lus_map_is_aliased_with_its_wwid(t
         host.view = read_for(host, [step]) if view else None
         try:
             # on 7120141: the map named W1 (LU W2, dm-1)
-            assert host.map_now(W1) is None, view
+            assert host.map_now(W1, "wwid") is None, view   # the act looks a planned WWID up among WWIDs only
             assert act_maps._map_gone(host, step, None) == {"outcome": "done"}, view
         finally:
             host.view = None

@@ -284,9 +284,9 @@ class FakeReader(object):
         d = self.env.disks.get(name)
         return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
 
-    def map(self, name_or_wwid, from_user=False, by_name=False):
+    def map(self, name_or_wwid, by="any", from_user=False):
         """As observe.read.Host.map: a user's WWID by the maps' WWIDs only (refused when only another case of it is
-        here); a user's name by name or dm-N first, then by WWID; any other key by WWID first."""
+        here); by "wwid" among WWIDs only, by "name" among names and dm-N only, "any" WWIDs first."""
         with self.env.lock:
             self.calls.append(("map", name_or_wwid))
             maps = list(self.env.maps.values())
@@ -295,9 +295,9 @@ class FakeReader(object):
                 if not hits:
                     refuse_other_spelling(name_or_wwid, [m["wwid"] for m in maps])
             else:
-                named = [m for m in maps if name_or_wwid in (m["name"], m["dm"])]
-                of_wwid = [m for m in maps if name_or_wwid == m["wwid"]]
-                hits = (named or of_wwid) if by_name else (of_wwid or named)
+                named = [m for m in maps if name_or_wwid in (m["name"], m["dm"])] if by != "wwid" else []
+                of_wwid = [m for m in maps if name_or_wwid == m["wwid"]] if by != "name" else []
+                hits = of_wwid or named
             return copy.deepcopy(hits[0]) if hits else None
 
     def view(self, names=(), maps=()):
@@ -329,13 +329,16 @@ class FakeView(object):
         self.multipathd_running = bool(obs_procs.multipathd_pids(env.root))
         self._disks = copy.deepcopy(dict((n, dict((k, v) for k, v in d.items() if not k.startswith("new_")))
                                          for n, d in env.disks.items()))
-        self._maps = {}
+        self._by_wwid, self._by_name = {}, {}
         for m in copy.deepcopy(list(env.maps.values())):
-            for key in (m["wwid"], m["name"], m["dm"]):
-                self._maps[key] = m
+            self._by_wwid[m["wwid"]] = m
+            for key in (m["name"], m["dm"]):
+                self._by_name[key] = m
 
-    def map(self, key):
-        return self._maps.get(key)
+    def map(self, key, by="any"):
+        """As observe.reread.View.map."""
+        m = self._by_wwid.get(key) if by in ("wwid", "any") else None
+        return m if m is not None or by == "wwid" else self._by_name.get(key)
 
     def disk(self, name):
         return self._disks.get(name)

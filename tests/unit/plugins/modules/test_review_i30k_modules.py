@@ -17,10 +17,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_re
 
 
 # ------------------------------------------------------------------------------------------------ 1 (medium)
-@pytest.mark.xfail(strict=True, reason="review i30k #1: scsi_delete looks a disk's own map up by its NAME "
-                   "(host.map_now(d['map'])), and Host.map now answers a map whose WWID equals that name first: sdc "
-                   "of the map aliased 'W1' (LU W2) is refused as a path of mpatha (LU W1), and the operator is "
-                   "told to flush the map of another LU")
 def test_scsi_delete_names_the_map_a_disk_belongs_to_not_the_map_of_the_lu_its_name_spells(
         tmp_path, monkeypatch, invoke):
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
