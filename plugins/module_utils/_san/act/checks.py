@@ -44,7 +44,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
     judge_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
-                                exiting_opens=expect.get("exiting_opens") or 0)
+                                 exiting_opens=expect.get("exiting_opens") or 0)
     return m
 
 

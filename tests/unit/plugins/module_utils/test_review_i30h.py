@@ -9,8 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
-
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map

@@ -51,7 +51,6 @@ def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_th
         assert [s["target"] for s in out["plan"] if s["action"] == "remove_wwid"] == [W1], out["plan"]
 
 
-
 def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
     for alias_last in (False, True):
         t = _alias_tree(tmp_path / str(alias_last), alias_last)
@@ -61,6 +60,7 @@ def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatc
         assert not out.get("failed"), out
         # the map named W1 (LU W2), never LU W1's map by its WWID (on ba200eb with alias_last False: mpatha)
         assert out["map"]["name"] == W1 and out["map"]["wwid"] == W2, (alias_last, out["map"], out["plan"])
+
 
 # ------------------------------------------------------------------------------------------------ 4 (medium)
 def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
