@@ -65,3 +65,61 @@ def test_the_fake_hosts_commands_address_a_map_as_the_real_tools_do(tmp_path):
     env.run(["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"], 5.0)
     # on 489225a: the alias map (uuid mpath-WWID2, named WWID) loses queueing, LU WWID's map keeps it
     assert (env.maps[WWID]["queueing"], env.maps[WWID2]["queueing"]) == (False, True), env.maps
+
+
+# ------------------------------------------------------------------------------------------------ 3 (high)
+def _multipathd_finds(arg, maps):
+    """The map multipathd's CLI handlers (disablequeueing, restorequeueing, show map) act on for `arg`:
+    libmultipath find_mp_by_str: sscanf(arg, "dm-%d%c") == 1 (a dm-N) by minor FIRST, then by alias, then by WWID.
+    maps: [{name, minor, wwid}]."""
+    import re
+    m = re.match(r"^dm-\s*([+-]?[0-9]+)$", arg)
+    if m:
+        hit = [x for x in maps if x["minor"] == int(m.group(1))]
+        if hit:
+            return hit[0]
+    for key in ("name", "wwid"):
+        hit = [x for x in maps if x[key] == arg]
+        if hit:
+            return hit[0]
+    return None
+
+
+@pytest.mark.xfail(strict=True, reason="review i30n #3: act.maps._set_queueing addresses multipathd by the map's "
+                                       "name; multipathd reads a name \"dm-N\" as the minor N first")
+def test_queueing_is_turned_off_on_the_planned_map_not_on_the_dm_n_its_name_spells(tmp_path):
+    """A map name is validate.map_name's: "dm-1" is one (multipath.conf `alias dm-1`, or a name carried over
+    from another host). LU W1's map is the kernel's dm-0, named "dm-1"; the kernel's dm-1 is LU W2's map mpathb,
+    live. The act verifies LU W1's map by its WWID (right), then sends `multipathd disablequeueing map dm-1`:
+    multipathd reads a "dm-N" argument as a minor number before any alias (find_mp_by_str), so queueing goes off
+    on mpathb, LU W2's live map: a path outage there now fails its I/O instead of queueing, until the unit times
+    out (the planned map still queues) and restorequeueing -- addressed the same way -- gives it back. Host.map
+    treats such a name as a name (by="name"), multipathd does not. Fix: address multipathd by the map's kernel
+    dm-N (m["dm"], verified with the WWID), which every multipathd resolves by minor, to that map only."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+        SanTree, inline_call, ontap_wwid)
+    t = SanTree(tmp_path / "root")
+    t.initiator()
+    t.iscsi_session(1, 2, "127.0.0.1")
+    for name, hctl, dev, n in (("sdb", "2:0:0:1", "8:16", 1), ("sdc", "2:0:0:2", "8:32", 2)):
+        t.disk(name, hctl, dev, session=1, wwid="naa." + ontap_wwid(n)[1:])
+    t.dm("dm-0", "253:0", "dm-1", "mpath-" + W1, slaves=("sdb",))      # LU W1, the map to remove
+    t.dm("dm-1", "253:1", "mpathb", "mpath-" + W2, slaves=("sdc",))    # LU W2, live
+    t = t.commands(queueing={"dm-1": True, "mpathb": True})
+    kernel = [{"name": "dm-1", "minor": 0, "wwid": W1}, {"name": "mpathb", "minor": 1, "wwid": W2}]
+    for arg in ("dm-1", "dm-0", "mpathb", W1, W2):
+        for verb in ("disablequeueing", "restorequeueing"):
+            t.run.set(["multipathd", verb, "map", arg], "ok\n")
+    host = ActContext(t.reader(), run=t.run, call=inline_call, root=t.root, sleep=lambda s: None)
+    m = t.reader().map(W1, "wwid")
+    assert (m["name"], m["dm"]) == ("dm-1", "dm-0"), m
+    step = [st for st in plan_maps.plan_map_flush(m, {}) if st["action"] == "disable_queueing"][0]
+    act_maps._send_queueing_off(host, dict(step, unit="map dm-1"))
+    sent = [argv for argv, _t in t.run.calls if argv[:1] == ["multipathd"] and argv[1].endswith("queueing")]
+    assert sent, t.run.calls
+    for argv in sent:
+        # on 489225a: `multipathd disablequeueing map dm-1` -> mpathb (minor 1), LU W2's live map
+        assert _multipathd_finds(argv[3], kernel)["wwid"] == W1, (argv, _multipathd_finds(argv[3], kernel))
