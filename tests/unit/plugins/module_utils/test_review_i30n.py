@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Adversarial review (round 5) of 489225a (a lookup that knows its key's kind never falls back to the other):
-the lookups left that still fall back from a map's name to a WWID, each a strict xfail that fails on 489225a.
-Remove the marker with the fix."""
+the lookups left that still fall back from a map's name to a WWID, and a name multipathd reads as a dm-N: each a
+strict xfail that fails on 489225a. Most severe: #3. Remove the marker with the fix."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -44,8 +44,9 @@ def test_an_alias_map_keeps_its_own_checker_states_under_multipathd_show_paths(t
 def test_the_fake_hosts_commands_address_a_map_as_the_real_tools_do(tmp_path):
     """FakeEnv (test_san_act) answers `multipath -f NAME`, `multipathd (dis|restore)queueing map NAME` and
     `dmsetup ... -u mpath-WWID` through FakeReader._find, which takes the first map whose WWID, name OR dm-N is
-    the key. The real tools do not: `dmsetup -u` addresses the dm uuid only, `multipath -f` the dm name, multipathd
-    `map X` the alias (or dm-N). With a map aliased like another LU's WWID (the scenario of rounds 3-5) the fake
+    the key. The real tools do not: `dmsetup -u` addresses the dm uuid only, `multipath -f` the dm name (delegated
+    as multipathd `del map X`: libdevmapper by name), multipathd `(dis|restore)queueing map X` a dm-N by minor,
+    then the alias, then the WWID (find_mp_by_str). With a map aliased like another LU's WWID (the scenario of rounds 3-5) the fake
     flushes or un-queues the other LU's map, so an act test on FakeEnv with aliases proves the wrong thing (the
     SanTree-based alias tests do not use FakeEnv). Fix: _find(key, by) with "uuid" for -u and "name" (+ dm-N)
     for the others."""
