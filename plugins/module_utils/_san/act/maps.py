@@ -12,6 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
@@ -96,7 +97,10 @@ def _set_queueing(host, m, enable, running, log):
     the dm uuid that was verified. Raises ActFailed when neither form is accepted."""
     name = m["name"]
     if running:
-        res = host.command(["multipathd", "restorequeueing" if enable else "disablequeueing", "map", name])
+        # multipathd reads a "dm-<n>" argument as a minor number before any alias: a map aliased "dm-1" is
+        # addressed by its own verified dm-N, or its name would be the kernel's dm-1, another map
+        key = m["dm"] if m.get("dm") and DM_RE.match(name) else name
+        res = host.command(["multipathd", "restorequeueing" if enable else "disablequeueing", "map", key])
         log.append(res.describe())
         if res.ok and not res.stdout.strip().lower().startswith("fail"):
             return

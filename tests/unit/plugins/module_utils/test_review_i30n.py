@@ -17,8 +17,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_re
 
 
 # ------------------------------------------------------------------------------------------------ 1 (low)
-@pytest.mark.xfail(strict=True, reason="review i30n #1: observe.snapshot._maps looks multipathd's answer up by the "
-                                       "map's name, then by its WWID (mpd.get(mname) or mpd.get(wwid))")
 def test_an_alias_map_keeps_its_own_checker_states_under_multipathd_show_paths(tmp_path):
     """multipathd's answer is keyed by map NAME (`show maps json`) or by path WWID (the `show paths raw format`
     fallback, when the JSON cannot be had). _maps looks a map up by its name first, then by its WWID: under the
@@ -39,8 +37,6 @@ def test_an_alias_map_keeps_its_own_checker_states_under_multipathd_show_paths(t
 
 
 # ------------------------------------------------------------------------------------------------ 2 (low, tests)
-@pytest.mark.xfail(strict=True, reason="review i30n #2: FakeEnv's command emulation (FakeReader._find) resolves "
-                                       "a command's map by WWID, name or dm-N, first match in insertion order")
 def test_the_fake_hosts_commands_address_a_map_as_the_real_tools_do(tmp_path):
     """FakeEnv (test_san_act) answers `multipath -f NAME`, `multipathd (dis|restore)queueing map NAME` and
     `dmsetup ... -u mpath-WWID` through FakeReader._find, which takes the first map whose WWID, name OR dm-N is
@@ -86,8 +82,6 @@ def _multipathd_finds(arg, maps):
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="review i30n #3: act.maps._set_queueing addresses multipathd by the map's "
-                                       "name; multipathd reads a name \"dm-N\" as the minor N first")
 def test_queueing_is_turned_off_on_the_planned_map_not_on_the_dm_n_its_name_spells(tmp_path):
     """A map name is validate.map_name's: "dm-1" is one (multipath.conf `alias dm-1`, or a name carried over
     from another host). LU W1's map is the kernel's dm-0, named "dm-1"; the kernel's dm-1 is LU W2's map mpathb,

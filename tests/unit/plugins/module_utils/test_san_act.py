@@ -151,28 +151,28 @@ class FakeEnv(object):
             raise deadline.DeadlineExceeded(what or " ".join(argv), timeout)
         rc, out = 0, ""
         if argv[:2] in (["multipathd", "disablequeueing"], ["multipathd", "restorequeueing"]):
-            m = self.reader._find(argv[3])
+            m = self.reader._find(argv[3], ("dm", "name", "wwid") if argv[3].startswith("dm-") else ("name", "wwid"))
             if m is None:
                 rc, out = 1, "fail"
             else:
                 m["queueing"] = argv[1] == "restorequeueing"
                 out = "ok"
         elif argv[:2] == ["dmsetup", "message"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m:
                 m["queueing"] = argv[-1] == "queue_if_no_path"
         elif argv[:2] == ["dmsetup", "info"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m is None:
                 rc, out = 1, "Device does not exist."
             else:
                 out = "Name: %s\nState: %s\n" % (m["name"], "SUSPENDED" if m.get("suspended") else "ACTIVE")
         elif argv[:2] == ["dmsetup", "resume"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m is not None:
                 m["suspended"] = False
         elif argv[:2] == ["multipath", "-f"]:
-            m = self.reader._find(argv[2])
+            m = self.reader._find(argv[2], ("name", "dm"))
             if m is not None and self.flush_failures > 0:
                 self.flush_failures -= 1
                 m["queueing"] = True  # lab finding 3: queueing is restored after a failed flush
@@ -180,7 +180,7 @@ class FakeEnv(object):
             elif m is not None:
                 self._drop_map(m)
         elif argv[:2] == ["dmsetup", "remove"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m is not None:
                 self._drop_map(m)
         elif argv[:2] == ["multipath", "-w"]:
@@ -195,10 +195,10 @@ class FakeEnv(object):
 
     @staticmethod
     def _uuid_key(argv):
-        """dmsetup addresses a map by `-u mpath-<wwid>` (san_act) or by name."""
+        """(key, kinds) of a dmsetup command: `-u mpath-<wwid>` (the act) by the uuid's WWID only, else by name."""
         if "-u" in argv:
-            return argv[argv.index("-u") + 1][len("mpath-"):]
-        return argv[2]
+            return argv[argv.index("-u") + 1][len("mpath-"):], ("wwid",)
+        return argv[2], ("name",)
 
     def _drop_map(self, m):
         del self.maps[m["wwid"]]
@@ -263,10 +263,13 @@ class FakeReader(object):
         self.env = env
         self.calls = []
 
-    def _find(self, key):
-        for m in self.env.maps.values():
-            if key in (m["wwid"], m["name"], m["dm"]):
-                return m
+    def _find(self, key, kinds=("wwid", "name", "dm")):
+        """The map a tool addresses by `key`, looking at `kinds` in that order (as the tool does: dmsetup -u by the
+        uuid's WWID, multipath -f by name, multipathd's queueing commands by dm-N, then alias, then WWID)."""
+        for kind in kinds:
+            for m in self.env.maps.values():
+                if key == m[kind]:
+                    return m
         return None
 
     def _disk_at(self, hctl):
