@@ -39,9 +39,10 @@ def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guar
 
 
 # ------------------------------------------------------------------------------------------------ 3 (low)
-def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins(tmp_path):
+def references_after_removing(tmp_path, removed, live):
+    """The references act.refs reports after LU `removed`'s map mpathx was flushed, with LU `live`'s map mpathy (a
+    PV in use) still there; the LVM devices file names both, line 2 the removed one."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
-    removed, live = Wwid("t10.VEND abc"), Wwid("t10.VEND abc 2")       # "1VEND_abc", "1VEND_abc_2"
     env = FakeEnv(tmp_path)
     env._file("sys/block/dm-6/dm/name", "mpathy")          # the live map of LU 1VEND_abc_2, a PV in use
     env._file("sys/block/dm-6/dm/uuid", "mpath-" + live)
@@ -50,6 +51,11 @@ def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_
               "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathy PVID=Xb2c\n" % (removed, live))
     executed = [{"action": "flush_map", "target": "mpathx", "outcome": "done"},
                 {"action": "wait_map_gone", "target": "mpathx", "outcome": "done", "wwid": removed}]
-    refs = act_refs.references(env.host(), executed, still_present=[live])
+    return act_refs.references(env.host(), executed, still_present=[live])
+
+
+def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins(tmp_path):
+    removed, live = Wwid("t10.VEND abc"), Wwid("t10.VEND abc 2")       # "1VEND_abc", "1VEND_abc_2"
+    refs = references_after_removing(tmp_path, removed, live)
     # the removed LU's own line (positive control), never the live one's (on ba200eb: lines 2 and 3)
     assert [r["line"] for r in refs] == [2], refs

@@ -76,18 +76,10 @@ def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ 2 (low)
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins_before_a_dash(tmp_path):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import FakeEnv
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_review_i30g import (
+        references_after_removing)
     # LIO derives the t10 id from the backstore name; backstores "lun" and "lun-2" are two LUs
     removed, live = Wwid("t10.LIO-ORG lun"), Wwid("t10.LIO-ORG lun-2")    # "1LIO-ORG_lun", "1LIO-ORG_lun-2"
-    env = FakeEnv(tmp_path)
-    env._file("sys/block/dm-6/dm/name", "mpathy")          # the live map of LU 1LIO-ORG_lun-2, a PV in use
-    env._file("sys/block/dm-6/dm/uuid", "mpath-" + live)
-    env._file("etc/lvm/devices/system.devices", "VERSION=1.1.3\n"
-              "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathx PVID=Xa1b\n"
-              "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathy PVID=Xb2c\n" % (removed, live))
-    executed = [{"action": "flush_map", "target": "mpathx", "outcome": "done"},
-                {"action": "wait_map_gone", "target": "mpathx", "outcome": "done", "wwid": removed}]
-    refs = act_refs.references(env.host(), executed, still_present=[live])
+    refs = references_after_removing(tmp_path, removed, live)
     # the removed LU's own line (positive control), never the live one's (on 995ca68: lines 2 and 3)
     assert [r["line"] for r in refs] == [2], refs
