@@ -326,12 +326,11 @@ class Host(object):
         maps = [(kname, d, map_wwid((d or {}).get("uuid"))) for kname, d in sorted((raw.get("dm") or {}).items())]
         maps = [(kname, d, wwid) for kname, d, wwid in maps if wwid]
         by_user = from_user and isinstance(name_or_wwid, Wwid)
-        named = [d for kname, d, _w in maps if name_or_wwid in (kname, d.get("dm_name"))] if by != "wwid" else []
-        of_wwid = [d for _k, d, wwid in maps if name_or_wwid == wwid] if by != "name" else []
         if by_user:
             hits = [d for _k, d, wwid in maps if wwid_matches(name_or_wwid, wwid)]
         else:
-            hits = of_wwid or named
+            hits = ([d for _k, d, wwid in maps if by != "name" and name_or_wwid == wwid] or
+                    [d for kname, d, _w in maps if by != "wwid" and name_or_wwid in (kname, d.get("dm_name"))])
         if len(hits) > 1:
             raise san_validate.InvalidInput("%s names %d multipath maps (%s): give one map's name or dm-N" % (
                 name_or_wwid, len(hits), ", ".join("%s (%s)" % (d.get("dm_name"), d.get("name")) for d in hits)))

@@ -80,11 +80,13 @@ def _hits(field, wanted):
     value = device_name(field)
     hits = []
     for n in wanted:
-        text = (field or "") if _is_t10(n) else low
         if n.startswith((MAPPER, BY_ID)):
             if _name_hit(value, n):
                 hits.append(n)
-        elif n in text and _bounded(text, n, _T10_NAME if _is_t10(n) else _HEX_NAME):
+            continue
+        t10 = _is_t10(n)
+        text = (field or "") if t10 else low
+        if n in text and _bounded(text, n, _T10_NAME if t10 else _HEX_NAME):
             hits.append(n)
     return hits
 

@@ -36,13 +36,19 @@ def _alias_tree(tmp_path, alias_last):
     return t.commands()
 
 
-# ------------------------------------------------------------------------------------------------ 1 (medium)
-def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
-        tmp_path, monkeypatch, invoke):
+def alias_hosts(tmp_path, monkeypatch):
+    """Each order of _alias_tree in turn (alias map first or last), the modules' reader pointed at it."""
     for alias_last in (False, True):
         t = _alias_tree(tmp_path / str(alias_last), alias_last)
         monkeypatch.setattr(san_read, "reader_for", lambda params, t=t: t.reader(
             command_timeout=params["command_timeout"]))
+        yield alias_last
+
+
+# ------------------------------------------------------------------------------------------------ 1 (medium)
+def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
+        tmp_path, monkeypatch, invoke):
+    for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(multipath_flush, {"wwid": W1}, check=True)
         assert not out.get("failed"), out
         # the map of LU W1 (mpatha), never the map of LU W2 (on ba200eb with alias_last: map "W1",
@@ -52,10 +58,7 @@ def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_th
 
 
 def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
-    for alias_last in (False, True):
-        t = _alias_tree(tmp_path / str(alias_last), alias_last)
-        monkeypatch.setattr(san_read, "reader_for", lambda params, t=t: t.reader(
-            command_timeout=params["command_timeout"]))
+    for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(multipath_flush, {"name": W1}, check=True)
         assert not out.get("failed"), out
         # the map named W1 (LU W2), never LU W1's map by its WWID (on ba200eb with alias_last False: mpatha)

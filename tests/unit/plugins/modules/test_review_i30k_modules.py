@@ -9,19 +9,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.test_review_i30g_modules import (
-    W1, _alias_tree)
+    W1, alias_hosts)
 
 
 # ------------------------------------------------------------------------------------------------ 1 (medium)
 def test_scsi_delete_names_the_map_a_disk_belongs_to_not_the_map_of_the_lu_its_name_spells(
         tmp_path, monkeypatch, invoke):
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
-    for alias_last in (False, True):
-        t = _alias_tree(tmp_path / str(alias_last), alias_last)
-        monkeypatch.setattr(san_read, "reader_for", lambda params, t=t: t.reader(
-            command_timeout=params["command_timeout"]))
+    for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(scsi_delete, {"name": ["sdc"]}, check=True)
         assert out.get("failed"), out  # sdc is a path of a live map: refused, either way
         # sdc (WWID W2) is a path of the map named W1 (LU W2); on 7120141 the refusal says "live multipath map
