@@ -207,7 +207,7 @@ def main():
 
     host = build_host(module)
     try:
-        m = host.reader.map(key, from_user=True)
+        m = host.reader.map(key, by="name" if p["name"] is not None else "wwid", from_user=p["wwid"] is not None)
         if m is None:
             module.exit_json(msg="map %s is not present" % key, **result)
         info = dict(m)

@@ -200,6 +200,10 @@ def resolve(host, wanted, missing_ok):
     for kind, value, exp in wanted:
         if kind == "wwid":
             snap = host.reader.snapshot(probe=False)
+            unread = (snap.get("host") or {}).get("unread_disks") or []
+            if unread:  # one of them may hold the WWID: neither "not here" nor "only these paths" can be said
+                raise obs_reread.Unread("cannot tell which disks hold WWID %s: the sysfs read of %s did not finish"
+                                        % (value, ", ".join(unread)))
             present = list((snap.get("disks") or {}).values())
             san_identity.refuse_other_spelling(value, [d.get("wwid") for d in present])
             found = [d for d in present if san_identity.wwid_matches(value, d.get("wwid"))]
@@ -257,7 +261,7 @@ def main():
         enriched = []
         for d in disks:
             e = dict(d, holders=obs_reread.disk_holders(host, d))
-            own_map = host.map_now(d["map"]) if d.get("map") else None
+            own_map = host.map_now(d["map"], "name") if d.get("map") else None
             for key, m in obs_reread.live_maps(d, e["holders"], own_map).items():
                 live.setdefault(key, m)
             if p["flush_buffers"]:

@@ -96,6 +96,8 @@ def _normal_form(wwid):
         return "1" + re.sub(r"\s+", "_", value[4:].strip())
     if is_hex(value) and ((len(low) == 32 and low[0] == "6") or (len(low) == 16 and low[0] == "5")):
         return "3" + low
+    if value.startswith("1"):
+        return value  # a t10 vendor id in multipath's notation: text, even when all its characters are hex
     return low if is_hex(value) else value
 
 
@@ -195,9 +197,14 @@ def refuse_other_spelling(wanted, known):
                                wanted, ", ".join(others), "s" if len(others) == 1 else ""))
 
 
+def _stripped(text):
+    """WWID text without the blanks and NULs the kernel pads it with ("" for blank text)."""
+    return text.strip().strip("\x00").strip()
+
+
 def wwid_or_none(value):
     """Wwid(value), or None for None and blank text (a device without a WWID); other non-WWIDs raise."""
-    if value is None or (isinstance(value, str) and not value.strip().strip("\x00").strip()):
+    if value is None or (isinstance(value, str) and not _stripped(value)):
         return None
     return Wwid(value)
 
@@ -228,9 +235,9 @@ def kernel_wwid(text):
 def refused_wwid_text(text):
     """The kernel's WWID text that kernel_wwid refused (stripped), to be named in the facts; None when it gave a
     WWID or nothing."""
-    if kernel_wwid(text) is not None or not isinstance(text, str) or not text.strip().strip("\x00").strip():
+    if not isinstance(text, str) or kernel_wwid(text) is not None:
         return None
-    return text.strip().strip("\x00").strip()
+    return _stripped(text) or None
 
 
 def wwid_prefix(text):

@@ -16,8 +16,9 @@ SD_NAME = SD_NAME_RE
 DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
 MAP_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
 HCTL = HCTL_RE
-# naa./eui. designators are hex (SPC-4 7.8.6); a t10 vendor id starts with a letter or digit
-WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|t10\.[0-9A-Za-z][0-9A-Za-z_.:-]{1,249})$")
+# naa./eui. designators are hex (SPC-4 7.8.6); a t10 vendor id starts with a letter or digit, written t10.<text> or
+# as multipath, the facts and the plans print it, 1<text> (blanks already "_")
+WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|(?:t10\.|1)[0-9A-Za-z][0-9A-Za-z_.:-]{1,249})$")
 # ONTAP LUN serials are exactly 12 printable characters, e.g. "81LgM$V4waSp".
 ONTAP_SERIAL = re.compile(r"^[\x21-\x7e]{12}$")
 ONTAP_WWID_PREFIX = "3600a0980"

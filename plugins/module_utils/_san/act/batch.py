@@ -21,6 +21,12 @@ def map_key(step):
     return (step.get("expect") or {}).get("wwid") or step["target"]
 
 
+def map_by(step):
+    """How map_key is looked for: a planned WWID among the maps' WWIDs only, a name among names only (a map may be
+    aliased with another LU's WWID text)."""
+    return "wwid" if (step.get("expect") or {}).get("wwid") else "name"
+
+
 def disks_of(steps):
     """[(sd name, H:C:T:L)] of disk steps, as observe.reread.leftovers reads them."""
     return [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))

@@ -28,7 +28,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
     unseen opens as the plan attributed to killed tasks still closing it (expect.exiting_opens, never more); mounts,
     swap and holders still refuse. Returns the live map_info, or None when it is gone (and allow_absent)."""
     expect = step.get("expect") or {}
-    m = host.map_now(expect.get("wwid") or step["target"])
+    m = host.map_now(expect.get("wwid") or step["target"], "wwid" if expect.get("wwid") else "name")
     if m is None:
         if allow_absent:
             return None
@@ -44,7 +44,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
     judge_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
-                                exiting_opens=expect.get("exiting_opens") or 0)
+                                 exiting_opens=expect.get("exiting_opens") or 0)
     return m
 
 
@@ -64,7 +64,7 @@ def verify_identity(host, step, options=None):
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = host.disk_holders_now(d)
-    own_map = host.map_now(d["map"]) if d.get("map") else None
+    own_map = host.map_now(d["map"], "name") if d.get("map") else None
     plan_disks.check_disk_deletable(info, options, obs_reread.live_maps(d, info["holders"], own_map))
     return d
 

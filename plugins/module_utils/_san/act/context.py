@@ -137,9 +137,10 @@ class ActContext(object):
             return links[name]
         return obs_reread.by_id_links(self, name)
 
-    def map_now(self, key):
-        """The map as the batch's read shows it, or re-read now outside a batch; None when it does not exist."""
-        return self.view.map(key) if self.view is not None else self.reader.map(key)
+    def map_now(self, key, by="any"):
+        """The map as the batch's read shows it, or re-read now outside a batch; None when it does not exist. by:
+        "wwid" or "name" (observe.read.Host.map)."""
+        return self.view.map(key, by) if self.view is not None else self.reader.map(key, by)
 
     def disk_now(self, name):
         if self.view is not None:

@@ -41,7 +41,7 @@ def _rebuilt_map(host, step, refusal):
     flushed = (step.get("expect") or {}).get("after_flush")
     if not flushed or refusal.kind != "live_map":
         return None
-    m = host.reader.map((refusal.evidence or {}).get("map") or "")
+    m = host.reader.map((refusal.evidence or {}).get("map") or "", "name")
     if m is None or m.get("wwid") != flushed:
         return None
     return m

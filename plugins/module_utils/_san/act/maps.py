@@ -12,13 +12,14 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed, Interrupted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map, verify_still_dead
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import (
-    each_step, each_unit, map_key, poll_steps, read_for, step_outcome)
+    each_step, each_unit, map_by, map_key, poll_steps, read_for, step_outcome)
 
 
 def _send_queueing_off(host, step):
@@ -56,12 +57,12 @@ def _send_queueing_off(host, step):
 
 
 def _queueing_is_off(host, step, _extra):
-    m = host.map_now(map_key(step))
+    m = host.map_now(map_key(step), map_by(step))
     return True if m is None or m.get("queueing") is False else None
 
 
 def _queueing_still_on(host, step):
-    m = host.reader.map(map_key(step))
+    m = host.reader.map(map_key(step), map_by(step))
     if m is None or m.get("queueing") is False:
         return True
     return ActFailed("map %s" % step["target"], "the live table %s %.0fs after disablequeueing"
@@ -96,7 +97,10 @@ def _set_queueing(host, m, enable, running, log):
     the dm uuid that was verified. Raises ActFailed when neither form is accepted."""
     name = m["name"]
     if running:
-        res = host.command(["multipathd", "restorequeueing" if enable else "disablequeueing", "map", name])
+        # multipathd reads a "dm-<n>" argument as a minor number before any alias: a map aliased "dm-1" is
+        # addressed by its own verified dm-N, or its name would be the kernel's dm-1, another map
+        key = m["dm"] if m.get("dm") and DM_RE.match(name) else name
+        res = host.command(["multipathd", "restorequeueing" if enable else "disablequeueing", "map", key])
         log.append(res.describe())
         if res.ok and not res.stdout.strip().lower().startswith("fail"):
             return
@@ -117,7 +121,7 @@ def restore_queueing(host, wwid):
         return None
     out = {"map": record["name"], "commands": [], "queueing_now": None}
     try:
-        m = host.reader.map(wwid)
+        m = host.reader.map(wwid, "wwid")
         if m is None:
             out["msg"] = "map %s is gone: no queueing to restore" % record["name"]
             return out
@@ -133,7 +137,7 @@ def restore_queueing(host, wwid):
             out["resumed"] = resumed
         if record["multipathd"] or record["was_queueing"]:
             _set_queueing(host, m, True, record["multipathd"], out["commands"])
-        now = host.reader.map(wwid)
+        now = host.reader.map(wwid, "wwid")
         out["queueing_now"] = None if now is None else now.get("queueing")
         out["msg"] = "queueing on map %s restored (queue_if_no_path now %s)" % (
             record["name"], {True: "on", False: "off", None: "unknown"}[out["queueing_now"]])
@@ -253,7 +257,7 @@ def _force_or_fail(host, f):
         res = host.command(["dmsetup", "remove", "--force", "--retry", "-u", dm_uuid(m)])
         attempts.append({"forced": res.describe(), "rc": res.rc})
         f.detail["method"] = "dmsetup remove --force --retry"
-        left = host.reader.map(m.get("wwid") or name)
+        left = host.reader.map(m.get("wwid") or name, "wwid" if m.get("wwid") else "name")
         if left is None:
             return f.detail
         _after_failed_flush(host, left, f.detail)
@@ -325,7 +329,7 @@ def _flush_rounds(host, pending, running, done):
         host.view = read_for(host, [f.step for f in pending])
         try:
             for f in list(pending):
-                if step_outcome(host.map_now, map_key(f.step)) is None:
+                if step_outcome(host.map_now, map_key(f.step), map_by(f.step)) is None:
                     done(f, f.detail)
         finally:
             host.view = None
@@ -361,7 +365,7 @@ def _wait_benign_gone(host, flushes, results):
         host.view = read_for(host, [f.step for f in waiting])
         try:
             for f in list(waiting):
-                m = step_outcome(host.map_now, map_key(f.step))
+                m = step_outcome(host.map_now, map_key(f.step), map_by(f.step))
                 if m is None:
                     results[id(f.step)] = f.detail
                     flushes.remove(f)
@@ -377,7 +381,7 @@ def _wait_benign_gone(host, flushes, results):
 def _after_failed_flush(host, m, detail):
     """A flush that failed (or was killed) may leave the map suspended: resume it, and say so."""
     try:
-        live = host.reader.map(m.get("wwid") or m["name"])
+        live = host.reader.map(m.get("wwid") or m["name"], "wwid" if m.get("wwid") else "name")
         resumed = resume_if_suspended(host, live) if live is not None else None
     except deadline.DeadlineExceeded as exc:
         resumed = "could not check whether map %s is suspended: %s" % (m["name"], exc)
@@ -386,7 +390,7 @@ def _after_failed_flush(host, m, detail):
 
 
 def _map_gone(host, step, _extra):
-    if host.map_now(map_key(step)) is None:
+    if host.map_now(map_key(step), map_by(step)) is None:
         host.queueing_off.pop((step.get("expect") or {}).get("wwid"), None)
         return {"outcome": "done"}
     return None
@@ -400,7 +404,7 @@ def wait_map_gone(host, steps):
 
 def _forget_wwid(host, step):
     wwid = map_key(step)
-    if host.map_now(wwid) is not None:
+    if host.map_now(wwid, "wwid") is not None:
         raise Refused("wwid %s" % wwid, "live_map", "its map is still present; not removing it from the wwids file")
     res = host.command(["multipath", "-w", wwid])
     if not res.ok:

@@ -309,28 +309,36 @@ class Host(object):
         snap = san_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
         return snap["disks"].get(name)
 
-    def map(self, name_or_wwid, from_user=False):
-        """One multipath map re-read now (by map name, WWID or dm-N); None when it does not exist. from_user: the
-        key is a user's WWID, which finds its map by identity.wwid_matches (naa./upper-case hex spellings of the
-        map's uuid too) and is refused when only a map differing from it in the case of a t10 vendor text is here
-        (identity.refuse_other_spelling, InvalidInput); the act's lookups are by the kernel's own text."""
+    def map(self, name_or_wwid, by="any", from_user=False):
+        """One multipath map re-read now; None when it does not exist. by "wwid": among the maps' WWIDs only (the
+        act's lookup of a planned map); by "name": among their names and dm-N only (a disk's own map, a user's
+        map name); "any": WWIDs first, then names. A map may be aliased with another LU's WWID text, so a lookup
+        that knows what its key is never falls back to the other kind. from_user: the key is a user's WWID, which
+        names a map by its WWID only (identity.wwid_matches: naa. and upper-case hex spellings of the uuid too)
+        and is refused when only a map differing from it in the case of a t10 vendor text is here
+        (identity.refuse_other_spelling). Two maps answering one key are refused (InvalidInput), never picked
+        between."""
         if DM_RE.match(name_or_wwid or ""):
             san_validate.dm_name(name_or_wwid)
         else:
             san_validate.map_name(name_or_wwid)
         raw, errors = self._read_raw(names=[])
+        maps = [(kname, d, map_wwid((d or {}).get("uuid"))) for kname, d in sorted((raw.get("dm") or {}).items())]
+        maps = [(kname, d, wwid) for kname, d, wwid in maps if wwid]
         by_user = from_user and isinstance(name_or_wwid, Wwid)
-        target = None
-        for kname, d in (raw.get("dm") or {}).items():
-            wwid = map_wwid((d or {}).get("uuid"))
-            if wwid and (name_or_wwid in (kname, d.get("dm_name"), wwid) or
-                         (by_user and wwid_matches(name_or_wwid, wwid))):
-                target = d
+        if by_user:
+            hits = [d for _k, d, wwid in maps if wwid_matches(name_or_wwid, wwid)]
+        else:
+            hits = ([d for _k, d, wwid in maps if by != "name" and name_or_wwid == wwid] or
+                    [d for kname, d, _w in maps if by != "wwid" and name_or_wwid in (kname, d.get("dm_name"))])
+        if len(hits) > 1:
+            raise san_validate.InvalidInput("%s names %d multipath maps (%s): give one map's name or dm-N" % (
+                name_or_wwid, len(hits), ", ".join("%s (%s)" % (d.get("dm_name"), d.get("name")) for d in hits)))
+        target = hits[0] if hits else None
         if target is None:
             absent = absent_map(raw, name_or_wwid)  # Unread when a dm device's read did not finish
             if by_user:
-                refuse_other_spelling(name_or_wwid, [map_wwid((d or {}).get("uuid"))
-                                                     for d in (raw.get("dm") or {}).values()])
+                refuse_other_spelling(name_or_wwid, [wwid for _k, _d, wwid in maps])
             return absent
         slaves = list(target.get("slaves") or [])
         if slaves:

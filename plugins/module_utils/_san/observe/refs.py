@@ -80,21 +80,36 @@ def _hits(field, wanted):
     value = device_name(field)
     hits = []
     for n in wanted:
-        text = (field or "") if _is_t10(n) else low
         if n.startswith((MAPPER, BY_ID)):
             if _name_hit(value, n):
                 hits.append(n)
-        elif n in text and _bounded(text, n):
+            continue
+        t10 = _is_t10(n)
+        text = (field or "") if t10 else low
+        if n in text and _bounded(text, n, _T10_NAME if t10 else _HEX_NAME):
             hits.append(n)
     return hits
 
 
-def _bounded(text, needle):
+# what continues a name: a hex WWID's digits; a t10 WWID's vendor text also holds "_", "." and ":" (1VEND_abc is
+# not 1VEND_abc_2), while "-" still ends it (scsi-1VEND_abc-part1)
+_HEX_NAME = re.compile(r"[0-9a-zA-Z]")
+_T10_NAME = re.compile(r"[0-9a-zA-Z_.:]")
+
+
+# after a t10 name a "-" ends it only before a partition suffix (scsi-1LIO-ORG_lun-part1): the vendor text holds
+# "-" itself (1LIO-ORG_lun is not 1LIO-ORG_lun-2)
+_T10_DASH_END = re.compile(r"-part[0-9]+(?![0-9a-zA-Z_.:-])")
+
+
+def _bounded(text, needle, name_char=_HEX_NAME):
     """The needle is a whole name in the field, not part of a longer WWID (…6f vs …6f0, x36… vs 36…)."""
     for m in re.finditer(re.escape(needle), text):
         before = text[m.start() - 1:m.start()] if m.start() else ""
         after = text[m.end():m.end() + 1]
-        if (not after or not re.match(r"[0-9a-zA-Z]", after)) and (not before or not re.match(r"[0-9a-zA-Z]", before)):
+        if after == "-" and name_char is _T10_NAME and not _T10_DASH_END.match(text, m.end()):
+            continue
+        if (not after or not name_char.match(after)) and (not before or not name_char.match(before)):
             return True
     return False
 

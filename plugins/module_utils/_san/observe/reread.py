@@ -253,15 +253,23 @@ class View(object):
         # None when the scan did not finish: the act asks again, under its own deadline (never "not running")
         self.multipathd_running = multipathd_seen(raw)
         self.links = None  # {sd name: /dev/disk/by-id links}, read with the view by the steps that need them
-        self._maps = {}
+        # by WWID apart from by name: a map may be aliased with another LU's WWID text, and the act looks a planned
+        # map up by its WWID (Host.map's order: the WWID first, then the name)
+        self._by_wwid, self._by_name = {}, {}
         for m in (snap.get("maps") or {}).values():
             m["errors"] = snap.get("errors") or []
-            for key in (m.get("name"), m.get("dm"), m.get("wwid")):
+            if m.get("wwid"):
+                self._by_wwid[m["wwid"]] = m
+            for key in (m.get("name"), m.get("dm")):
                 if key:
-                    self._maps[key] = m
+                    self._by_name[key] = m
 
-    def map(self, name_or_wwid):
-        m = self._maps.get(name_or_wwid)
+    def map(self, name_or_wwid, by="any"):
+        """As Host.map: by "wwid" among the maps' WWIDs only, by "name" among their names and dm-N only, "any"
+        WWIDs first."""
+        m = self._by_wwid.get(name_or_wwid) if by in ("wwid", "any") else None
+        if m is None and by in ("name", "any"):
+            m = self._by_name.get(name_or_wwid)
         return m if m is not None else absent_map(self.raw, name_or_wwid)
 
     def disk(self, name):

@@ -213,6 +213,17 @@ def _map_paths(raw, d, table, status, mpd_map, by_name, by_dev):
     return paths
 
 
+def _multipathd_entry(mpd, name, wwid):
+    """multipathd's answer for one map, by the key its parser used: `show maps json` keys by map name (the entry
+    names it), the `show paths raw format` fallback by the paths' WWID (no name). Never across kinds: a map may be
+    aliased with another LU's WWID text."""
+    named = mpd.get(name)
+    if named is not None and named.get("name") is not None:
+        return named
+    keyed = mpd.get(wwid)
+    return keyed if keyed is not None and keyed.get("name") is None else {}
+
+
 def _maps(raw, dms, dm_info, dm_table, dm_status, mpd, by_name, by_dev, users, errors):
     """The maps (kernel truth: dm devices with an mpath- uuid) by WWID, and dm kernel name -> WWID."""
     maps = {}
@@ -226,7 +237,7 @@ def _maps(raw, dms, dm_info, dm_table, dm_status, mpd, by_name, by_dev, users, e
         mname = d.get("dm_name") or str(wwid)  # the name dmsetup and multipathd print, a plain str
         kname_to_wwid[kname] = wwid
         table = tables.get(mname)
-        mpd_map = mpd.get(mname) or mpd.get(wwid) or {}
+        mpd_map = _multipathd_entry(mpd, mname, wwid)
         paths = _map_paths(raw, d, table, statuses.get(mname), mpd_map, by_name, by_dev)
         below = [(by_name.get(h), h) for h in d.get("holders") or [] if by_name.get(h)]
         mps, sw, ops = users.usage([d.get("dev")], below)

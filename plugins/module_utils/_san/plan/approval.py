@@ -332,8 +332,9 @@ def gate(plan, snapshot, approved):
     if refused_units:
         gone = set(refused_units)
         dropped = [st for st in plan["steps"] if st.get("unit") in gone]
-        no_flush = set(st["target"] for st in dropped if st["action"] == "flush_map")
-        no_flush |= set((st.get("expect") or {}).get("wwid") for st in dropped if st["action"] == "flush_map")
+        # flush_maps lists WWIDs: a flush step's target is a map name, which may spell another LU's WWID
+        no_flush = set((st.get("expect") or {}).get("wwid") or st["target"] for st in dropped
+                       if st["action"] == "flush_map")
         no_delete = set(st["target"] for st in dropped if st["action"] == "delete_disk")
         out["steps"] = [st for st in plan["steps"] if st.get("unit") not in gone]
         out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]

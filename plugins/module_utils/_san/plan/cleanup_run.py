@@ -106,8 +106,11 @@ def device_lists(san, removed_maps=(), removed_disks=()):
 
 def plan_diff(san, plan, run):
     """--diff: the host's maps and disks, and what is left of them once the selected steps have run."""
-    gone_maps = set(st["target"] for st in run if st["action"] == "flush_map")
-    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in gone_maps)
+    # san["maps"] is keyed by WWID; a flush step's target is a name, which may spell another LU's WWID
+    flushed = [st for st in run if st["action"] == "flush_map"]
+    gone_maps = set((st.get("expect") or {}).get("wwid") for st in flushed) - set([None])
+    names = set(st["target"] for st in flushed if not (st.get("expect") or {}).get("wwid"))
+    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in names)
     gone_disks = set(st["target"] for st in run if st["action"] == "delete_disk")
     return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
             "before": device_lists(san), "after": device_lists(san, gone_maps, gone_disks)}

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The plan's vocabulary: the actions and their order and a step (`step()`); a refusal is errors.Refused. The identity a step carries for the act to re-check, and the comparison
-with it (`map_identity`, `disk_identity`, `identity_diff`), are identity.py's. A step is a dict::
+"""The plan's vocabulary: the actions and their order and a step (`step()`); a refusal is errors.Refused. The
+identity a step carries for the act to re-check, and the comparison with it (`map_identity`, `disk_identity`,
+`identity_diff`), are identity.py's. A step is a dict::
 
     {"action": "flush_map", "target": "3600a0980...",
      "expect": {...identity that the act re-reads and compares right before acting...},

@@ -83,16 +83,21 @@ def test_one_set_of_actions_whose_target_is_an_sd():
 SAME_DEVICE_RULE = ("map_identity", "disk_identity", "identity_diff", "describe_diff")
 
 
-def test_one_same_device_rule_in_identity():
-    """The identity a step carries and the "same device?" comparison are identity's (issue 30), defined nowhere
-    else: they were plan/steps' (and describe_diff plan/disks'), so the act and the approval gate reached into the
-    plan for the rule they re-check with."""
-    where = dict((name, []) for name in SAME_DEVICE_RULE)
+def _defined_in(names):
+    """{function name: [files under plugins/ that define it]}."""
+    where = dict((name, []) for name in names)
     for path, tree in _sources():
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name in where:
                 where[node.name].append(path.relative_to(PLUGINS).as_posix())
-    assert where == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
+    return where
+
+
+def test_one_same_device_rule_in_identity():
+    """The identity a step carries and the "same device?" comparison are identity's (issue 30), defined nowhere
+    else: they were plan/steps' (and describe_diff plan/disks'), so the act and the approval gate reached into the
+    plan for the rule they re-check with."""
+    assert _defined_in(SAME_DEVICE_RULE) == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
     assert san_identity.identity_diff({"wwid": "3600a0980a", "name": "sdc", "hctl": None},
                                       {"wwid": "3600a0980b", "name": "sdc", "hctl": "1:0:0:1"}) == {
         "wwid": {"expected": "3600a0980a", "actual": "3600a0980b"}}
@@ -106,12 +111,7 @@ def test_one_in_use_rule_in_judge_usage():
     """Every "in use?" rule (holders by kind, workload and harmless openers, the gate that refuses a device in use)
     is judge/usage's (issue 30), defined nowhere else: it was plan/usage's, a judgement living in the plan. Its
     refusal type is errors.Refused, below every stage, so the judge raises what the plan and the act raise."""
-    where = dict((name, []) for name in IN_USE_RULE)
-    for path, tree in _sources():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name in where:
-                where[node.name].append(path.relative_to(PLUGINS).as_posix())
-    assert where == dict((name, ["module_utils/_san/judge/usage.py"]) for name in IN_USE_RULE)
+    assert _defined_in(IN_USE_RULE) == dict((name, ["module_utils/_san/judge/usage.py"]) for name in IN_USE_RULE)
     classes = [(path.relative_to(PLUGINS).as_posix(), node.name) for path, tree in _sources()
                for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == "Refused"]
     assert classes == [("module_utils/_san/errors.py", "Refused")]

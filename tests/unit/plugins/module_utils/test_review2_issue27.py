@@ -33,10 +33,10 @@ def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units
     orig_map = env.reader.map
     state = {"restoring": False}
 
-    def map_(key):
+    def map_(key, *args, **kwargs):
         if state["restoring"] and key == WWID:
             raise san_validate.InvalidInput("multipath map name 'db data' is not valid")
-        return orig_map(key)
+        return orig_map(key, *args, **kwargs)
     env.reader.map = map_
     orig_run = env.run
 

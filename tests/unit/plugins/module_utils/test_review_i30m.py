@@ -37,7 +37,7 @@ class _NoView(object):
     def view(self, names, maps):
         raise RuntimeError("no batch read in this test")
 
-    def map(self, key):
+    def map(self, key, by="any"):
         return None
 
 

@@ -151,28 +151,28 @@ class FakeEnv(object):
             raise deadline.DeadlineExceeded(what or " ".join(argv), timeout)
         rc, out = 0, ""
         if argv[:2] in (["multipathd", "disablequeueing"], ["multipathd", "restorequeueing"]):
-            m = self.reader._find(argv[3])
+            m = self.reader._find(argv[3], ("dm", "name", "wwid") if argv[3].startswith("dm-") else ("name", "wwid"))
             if m is None:
                 rc, out = 1, "fail"
             else:
                 m["queueing"] = argv[1] == "restorequeueing"
                 out = "ok"
         elif argv[:2] == ["dmsetup", "message"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m:
                 m["queueing"] = argv[-1] == "queue_if_no_path"
         elif argv[:2] == ["dmsetup", "info"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m is None:
                 rc, out = 1, "Device does not exist."
             else:
                 out = "Name: %s\nState: %s\n" % (m["name"], "SUSPENDED" if m.get("suspended") else "ACTIVE")
         elif argv[:2] == ["dmsetup", "resume"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m is not None:
                 m["suspended"] = False
         elif argv[:2] == ["multipath", "-f"]:
-            m = self.reader._find(argv[2])
+            m = self.reader._find(argv[2], ("name", "dm"))
             if m is not None and self.flush_failures > 0:
                 self.flush_failures -= 1
                 m["queueing"] = True  # lab finding 3: queueing is restored after a failed flush
@@ -180,7 +180,7 @@ class FakeEnv(object):
             elif m is not None:
                 self._drop_map(m)
         elif argv[:2] == ["dmsetup", "remove"]:
-            m = self.reader._find(self._uuid_key(argv))
+            m = self.reader._find(*self._uuid_key(argv))
             if m is not None:
                 self._drop_map(m)
         elif argv[:2] == ["multipath", "-w"]:
@@ -195,10 +195,10 @@ class FakeEnv(object):
 
     @staticmethod
     def _uuid_key(argv):
-        """dmsetup addresses a map by `-u mpath-<wwid>` (san_act) or by name."""
+        """(key, kinds) of a dmsetup command: `-u mpath-<wwid>` (the act) by the uuid's WWID only, else by name."""
         if "-u" in argv:
-            return argv[argv.index("-u") + 1][len("mpath-"):]
-        return argv[2]
+            return argv[argv.index("-u") + 1][len("mpath-"):], ("wwid",)
+        return argv[2], ("name",)
 
     def _drop_map(self, m):
         del self.maps[m["wwid"]]
@@ -263,10 +263,13 @@ class FakeReader(object):
         self.env = env
         self.calls = []
 
-    def _find(self, key):
-        for m in self.env.maps.values():
-            if key in (m["wwid"], m["name"], m["dm"]):
-                return m
+    def _find(self, key, kinds=("wwid", "name", "dm")):
+        """The map a tool addresses by `key`, looking at `kinds` in that order (as the tool does: dmsetup -u by the
+        uuid's WWID, multipath -f by name, multipathd's queueing commands by dm-N, then alias, then WWID)."""
+        for kind in kinds:
+            for m in self.env.maps.values():
+                if key == m[kind]:
+                    return m
         return None
 
     def _disk_at(self, hctl):
@@ -284,17 +287,21 @@ class FakeReader(object):
         d = self.env.disks.get(name)
         return copy.deepcopy(dict((k, v) for k, v in d.items() if not k.startswith("new_"))) if d else None
 
-    def map(self, name_or_wwid, from_user=False):
+    def map(self, name_or_wwid, by="any", from_user=False):
+        """As observe.read.Host.map: a user's WWID by the maps' WWIDs only (refused when only another case of it is
+        here); by "wwid" among WWIDs only, by "name" among names and dm-N only, "any" WWIDs first."""
         with self.env.lock:
             self.calls.append(("map", name_or_wwid))
-            m = self._find(name_or_wwid)
-            if m is None and from_user and isinstance(name_or_wwid, Wwid):  # as observe.read.Host.map
-                known = [x["wwid"] for x in self.env.maps.values()]
-                hits = [x for x in self.env.maps.values() if wwid_matches(name_or_wwid, x["wwid"])]
-                m = hits[0] if hits else None
-                if m is None:
-                    refuse_other_spelling(name_or_wwid, known)
-            return copy.deepcopy(m) if m else None
+            maps = list(self.env.maps.values())
+            if from_user and isinstance(name_or_wwid, Wwid):
+                hits = [m for m in maps if wwid_matches(name_or_wwid, m["wwid"])]
+                if not hits:
+                    refuse_other_spelling(name_or_wwid, [m["wwid"] for m in maps])
+            else:
+                named = [m for m in maps if name_or_wwid in (m["name"], m["dm"])] if by != "wwid" else []
+                of_wwid = [m for m in maps if name_or_wwid == m["wwid"]] if by != "name" else []
+                hits = of_wwid or named
+            return copy.deepcopy(hits[0]) if hits else None
 
     def view(self, names=(), maps=()):
         """One read of the whole fake host, as san_read.Host.view answers it: copies, frozen at the read."""
@@ -325,13 +332,16 @@ class FakeView(object):
         self.multipathd_running = bool(obs_procs.multipathd_pids(env.root))
         self._disks = copy.deepcopy(dict((n, dict((k, v) for k, v in d.items() if not k.startswith("new_")))
                                          for n, d in env.disks.items()))
-        self._maps = {}
+        self._by_wwid, self._by_name = {}, {}
         for m in copy.deepcopy(list(env.maps.values())):
-            for key in (m["wwid"], m["name"], m["dm"]):
-                self._maps[key] = m
+            self._by_wwid[m["wwid"]] = m
+            for key in (m["name"], m["dm"]):
+                self._by_name[key] = m
 
-    def map(self, key):
-        return self._maps.get(key)
+    def map(self, key, by="any"):
+        """As observe.reread.View.map."""
+        m = self._by_wwid.get(key) if by in ("wwid", "any") else None
+        return m if m is not None or by == "wwid" else self._by_name.get(key)
 
     def disk(self, name):
         return self._disks.get(name)
