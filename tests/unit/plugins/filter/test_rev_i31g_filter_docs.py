@@ -42,3 +42,19 @@ def test_rev_i31g_filter_docs_say_how_a_violation_about_several_maps_names_them(
         # reason' and 'every live map that queues without bound'; host_report: 'Every finding names its object (the
         # map, disk, ...)': neither says that the maps of one finding are in devices, the object '<count> maps'
         assert "C(devices)" in doc, (module.__name__, doc)
+
+
+@pytest.mark.xfail(strict=True, reason="rev-i31g: schema 1.3 is a minor version, but a live_map_queueing row no "
+                                       "longer names its map in device/object (one row for all, device null)")
+def test_rev_i31g_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+
+    report = host_report({"multipath": {"remaining_findings": [], "live_maps_queueing": QUEUEING}}, "host1",
+                         "compliance")
+    # meta/schemas/host_report.schema.json and the host_report filter: 'the major number changes when a field
+    # changes meaning or goes away, the minor when fields are added'. A reader of 1.2 took the queueing maps from
+    # the rows' device (object): af0799c one row per map; 1.3 one row, object '8 maps', device null, the names in
+    # the new field devices, which such a reader does not know
+    if report["schema_version"].split(".")[0] == "1":
+        rows = [r for r in report["findings"] if r["check"] == "live_map_queueing"]
+        assert sorted(r["device"] for r in rows) == QUEUEING, [(r["object"], r["device"]) for r in rows]
