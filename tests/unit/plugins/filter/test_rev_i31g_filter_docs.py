@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """Second review of i31-findings (compact multipath/LVM audits, issue 31): what the filters' own documentation
-(ansible-doc -t filter) says of the violations and report rows about several maps. Strict xfail until its fix."""
+(ansible-doc -t filter) and the report's schema version say of the violations and report rows about several maps.
+Each test is a strict xfail until its fix."""
 import pytest
 import yaml
 
