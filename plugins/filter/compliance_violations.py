@@ -18,6 +18,11 @@ description:
     C(stale_unmapped), C(serial_mismatch) and C(unexpected_visibility) of the array cross-check. FC: the
     C(rport_*) violations of the FC audit (docs/compliance.md), each target rport's timeouts against the
     effective multipath settings (C(tmo_settings) of the multipath audit)."
+  - "One violation per check and reason, not per map or device: the live maps that queue without bound are one
+    C(live_map_queueing) violation, the SAN devices LVM scans one C(san_device_accepted) per kind. Such a violation
+    lists every name, sorted, in C(devices) and their number in C(count); with one name, C(object) and C(device)
+    are that name, with more C(object) is C(<count> maps) (or C(paths)) and C(device) null. The results of the audits may be in either form
+    (C(detail=compact) or C(full)): the violations are the same."
   - C(info) findings (for example C(find_multipaths)) are not violations; they are reported by the audit only.
 options:
   _input:
@@ -40,6 +45,7 @@ _value:
     - One dict per violation, with C(area) (multipath, iscsi, lvm, stale, fc), C(check), C(object) and C(text).
     - Where they apply also C(setting), C(value) and C(recommended) (the configuration key, its value in force and
       the value to set), C(device), C(wwid) and C(reason).
+    - A violation about several maps or devices also carries C(devices) (every name, sorted) and C(count).
   type: list
   elements: dict
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "2.0"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
 # which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA, and every read that could show one
@@ -162,7 +162,7 @@ def array_problem_text(p):
 def finding_row(area, check, severity, obj, reason="", device=None, setting=None, value=None, recommended=None,
                 wwid=None, action=None, devices=None):
     """One finding of a report (the row shape of meta/schemas/host_report.schema.json). devices: the maps or devices
-    of a finding about several (one row for all of them; since schema 1.3), else absent."""
+    of a finding about several (one row for all of them; since schema 2.0), else absent."""
     row = {"area": area, "check": check, "severity": severity, "object": str(obj) if obj is not None else "",
            "device": device, "wwid": wwid, "setting": setting, "value": None if value is None else str(value),
            "recommended": None if recommended is None else str(recommended),

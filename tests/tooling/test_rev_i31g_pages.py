@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """Second review of i31-findings (compact multipath/LVM audits, issue 31): the report files a CI dashboard reads.
-Each test is a strict xfail until its fix."""
+Each test failed on the review commit (strict xfail) and passes since its fix."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,7 +10,6 @@ import pathlib
 import xml.etree.ElementTree as ET
 
 import jinja2
-import pytest
 from ansible.plugins.filter.core import flatten
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
@@ -30,8 +29,6 @@ def _junit():
     return env.get_template("junit.xml.j2").render(fleet_report=fleet)
 
 
-@pytest.mark.xfail(strict=True, reason="rev-i31g: junit.xml names five of a grouped row's maps (1c8c120 fixed only "
-                                       "fleet.md/fleet.html); af0799c named every queueing map there")
 def test_rev_i31g_junit_names_every_queueing_map_of_the_failed_case():
     root = ET.fromstring(_junit())
     (case,) = [c for c in root.iter("testcase") if c.get("name") == "multipath/live_map_queueing"]

@@ -41,7 +41,7 @@ SAN = {
 def test_host_report_is_valid_against_the_schema_and_names_every_object():
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "1.3" and rep["status"] == "error"
+    assert rep["schema_version"] == "2.0" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -280,7 +280,7 @@ FC_MP = {"remaining_findings": [], "live_maps_queueing": [],
 def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "1.3" and "fc" in rep["areas"]
+    assert rep["schema_version"] == "2.0" and "fc" in rep["areas"]
     fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
     assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
                           ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 """Second review of i31-findings (compact multipath/LVM audits, issue 31): what the filters' own documentation
 (ansible-doc -t filter) and the report's schema version say of the violations and report rows about several maps.
-Each test is a strict xfail until its fix."""
-import pytest
+Each test failed on the review commit (strict xfail) and passes since its fix."""
 import yaml
 
 from ansible_collections.sanfleet.remediation.plugins.filter import compliance_violations as cv_filter
@@ -30,9 +29,6 @@ def _doc_text(module):
     return " ".join(" ".join(str(t) for t in text).split())
 
 
-@pytest.mark.xfail(strict=True, reason="rev-i31g: the compliance_violations and host_report filters' docs still "
-                                       "describe one violation/row per queueing map named by object, with no "
-                                       "devices/count")
 def test_rev_i31g_filter_docs_say_how_a_violation_about_several_maps_names_them():
     (v,) = compliance_violations({"multipath": {"remaining_findings": [], "live_maps_queueing": QUEUEING}})
     # the code: one violation whose object is a count, every name in devices (issue 31)
@@ -45,8 +41,6 @@ def test_rev_i31g_filter_docs_say_how_a_violation_about_several_maps_names_them(
         assert "C(devices)" in doc, (module.__name__, doc)
 
 
-@pytest.mark.xfail(strict=True, reason="rev-i31g: schema 1.3 is a minor version, but a live_map_queueing row no "
-                                       "longer names its map in device/object (one row for all, device null)")
 def test_rev_i31g_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
 
