@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
 
 STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
 # the reads a compliance check depends on (host.unread_pieces): the initiator name gates the iSCSI check, the rports

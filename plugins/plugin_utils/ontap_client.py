@@ -14,16 +14,6 @@ from urllib.parse import urlsplit
 from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
-try:
-    from ansible_collections.netapp.ontap.plugins.module_utils.netapp import (
-        OntapRestAPI,
-        na_ontap_host_argument_spec,
-    )
-    NETAPP_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised only without netapp.ontap
-    OntapRestAPI = na_ontap_host_argument_spec = None
-    NETAPP_IMPORT_ERROR = exc
-
 display = Display()
 
 DEFAULT_TIMEOUT = 60
@@ -90,16 +80,30 @@ def _ca_bundle(path):
     return path
 
 
+def _netapp(plugin_name):
+    """netapp.ontap's (OntapRestAPI, na_ontap_host_argument_spec), imported when a cluster is asked, not with this
+    module: the report and compliance filters import this package in every Ansible worker that renders them, and
+    netapp.ontap's module_utils costs each of those workers a deprecation warning's stack walk and requests' import
+    (~0.1-0.3 s per worker, issue 31's controller profile)."""
+    try:
+        from ansible_collections.netapp.ontap.plugins.module_utils.netapp import (
+            OntapRestAPI,
+            na_ontap_host_argument_spec,
+        )
+    except ImportError as exc:
+        raise AnsibleLookupError("%s needs the netapp.ontap collection (>=23,<24) on the controller: %s"
+                                 % (plugin_name, exc))
+    return OntapRestAPI, na_ontap_host_argument_spec
+
+
 class OntapClient:
     """One connection to one cluster, through netapp.ontap's OntapRestAPI."""
 
     def __init__(self, options, plugin_name, timeout=DEFAULT_TIMEOUT):
-        if NETAPP_IMPORT_ERROR is not None:
-            raise AnsibleLookupError("%s needs the netapp.ontap collection (>=23,<24) on the controller: %s"
-                                     % (plugin_name, NETAPP_IMPORT_ERROR))
+        rest_api, host_argument_spec = _netapp(plugin_name)
         self.hostname = options["hostname"]
         self._secret = options.get("password")
-        params = {key: spec.get("default") for key, spec in na_ontap_host_argument_spec().items()}
+        params = {key: spec.get("default") for key, spec in host_argument_spec().items()}
         params.update({key: options.get(key) for key in CONNECTION_KEYS})
         params["use_rest"] = "always"
         if params["validate_certs"] is None:
@@ -108,7 +112,7 @@ class OntapClient:
         if not params.get("cert_filepath") and not (params.get("username") and params.get("password") is not None):
             raise AnsibleLookupError("%s: give username and password, or cert_filepath (and key_filepath)" % plugin_name)
         try:
-            self.rest = OntapRestAPI(_ModuleShim(params, plugin_name), timeout=timeout)
+            self.rest = rest_api(_ModuleShim(params, plugin_name), timeout=timeout)
         except AnsibleLookupError as exc:
             raise AnsibleLookupError(_redact(exc, self._secret))
         ca_path = _ca_bundle(options.get("ca_path"))

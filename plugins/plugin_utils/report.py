@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance im
     fc_findings,
     names_text,
 )
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap import ontap_wwpn
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
     SCHEMA_VERSION,
     SEVERITIES,
