@@ -17,8 +17,9 @@ description:
   - Every finding names its object (the map, disk, setting, file or iSCSI node record), says why in C(reason)
     and what to do in C(action). A finding about several maps or devices (every queueing map, the SAN devices
     LVM scans) is one row for all of them since schema 2.0, every name, sorted, in C(devices); C(object) is
-    C(<count> maps) (or C(paths)) and C(device) null, or both are the name when there is one. Severities are V(error), V(violation) (what the compliance job fails a host on,
-    the same list as P(sanfleet.remediation.compliance_violations#filter)), V(warning) and V(info).
+    C(<count> maps) (or C(paths)) and C(device) null, or both are the name when there is one. Severities are
+    V(error), V(violation) (what the compliance job fails a host on, the same list as
+    P(sanfleet.remediation.compliance_violations#filter)), V(warning) and V(info).
 options:
   _input:
     description:

@@ -50,6 +50,6 @@ def test_rev_i31g_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
     # changes meaning or goes away, the minor when fields are added'. A reader of 1.2 took the queueing maps from
     # the rows' device (object): af0799c one row per map; 1.3 one row, object '8 maps', device null, the names in
     # the new field devices, which such a reader does not know
-    if report["schema_version"].split(".")[0] == "1":
+    if report["schema_version"].split(".", maxsplit=1)[0] == "1":
         rows = [r for r in report["findings"] if r["check"] == "live_map_queueing"]
         assert sorted(r["device"] for r in rows) == QUEUEING, [(r["object"], r["device"]) for r in rows]

@@ -23,7 +23,8 @@ FILTERS = ("host_report", "fleet_report", "compliance_violations", "san_report",
 
 def _imported_after(code):
     """The sanfleet/netapp modules a fresh interpreter holds after running `code`."""
-    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith(('ansible_collections.netapp', 'ansible_collections.sanfleet')))))"
+    wanted = "('ansible_collections.netapp', 'ansible_collections.sanfleet')"
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith(%s))))" % wanted
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
     return json.loads(out.stdout.strip().splitlines()[-1])
