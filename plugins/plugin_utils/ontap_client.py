@@ -93,6 +93,10 @@ def _netapp(plugin_name):
     except ImportError as exc:
         raise AnsibleLookupError("%s needs the netapp.ontap collection (>=23,<24) on the controller: %s"
                                  % (plugin_name, exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        # a broken install is a read that failed: one problem per cluster, which blocks removals, not a traceback
+        raise AnsibleLookupError("%s could not import the netapp.ontap collection on the controller: %s: %s"
+                                 % (plugin_name, type(exc).__name__, exc))
     return OntapRestAPI, na_ontap_host_argument_spec
 
 

@@ -48,3 +48,15 @@ def test_without_netapp_ontap_a_client_says_what_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, NETAPP, None)
     with pytest.raises(AnsibleLookupError, match=r"ontap_luns needs the netapp.ontap collection \(>=23,<24\)"):
         ontap_client.OntapClient({"hostname": "c1", "username": "u", "password": "secret-pw"}, "ontap_luns")
+
+
+def test_a_broken_netapp_ontap_is_a_failed_read_not_a_traceback(monkeypatch):
+    # e.g. a half-installed collection: its module raises something other than ImportError when imported
+    class Broken(type(sys)):
+        def __getattr__(self, name):
+            raise RuntimeError("netapp.ontap is half installed")
+
+    monkeypatch.setitem(sys.modules, NETAPP, Broken(NETAPP))
+    with pytest.raises(AnsibleLookupError, match=r"ontap_truth could not import the netapp.ontap collection on the "
+                                                 r"controller: RuntimeError: netapp.ontap is half installed"):
+        ontap_client.OntapClient({"hostname": "c1", "username": "u", "password": "secret-pw"}, "ontap_truth")
