@@ -15,15 +15,21 @@ import yaml
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "roles" / "fleet_report" / "templates"
 QUEUEING = ["3600a098038304c61622d30303%02d2b4162" % i for i in range(8)]
 
 
-def _pages():
-    """fleet.md and fleet.html of a compliance run over one host whose eight NETAPP maps queue without bound."""
+def queueing_fleet():
+    """The fleet report of a compliance run over one host whose eight NETAPP maps queue without bound."""
     report = host_report({"multipath": {"remaining_findings": [], "findings": [], "live_maps_queueing": QUEUEING}},
                          "host1", "compliance")
-    fleet = fleet_report([report], ["host1"], ["host1"], generated_at="2026-11-25T02:00:00Z", run="compliance")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT / "roles" / "fleet_report" / "templates")))
+    return fleet_report([report], ["host1"], ["host1"], generated_at="2026-11-25T02:00:00Z", run="compliance")
+
+
+def _pages():
+    """fleet.md and fleet.html of queueing_fleet()."""
+    fleet = queueing_fleet()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
     return dict((name, env.get_template(name).render(fleet_report=fleet, fleet_report_igroups=[],
                                                      fleet_report_run="compliance"))
                 for name in ("fleet.md.j2", "fleet.html.j2"))

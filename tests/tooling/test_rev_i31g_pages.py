@@ -6,25 +6,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pathlib
 import xml.etree.ElementTree as ET
 
 import jinja2
 from ansible.plugins.filter.core import flatten
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-QUEUEING = ["3600a098038304c61622d30303%02d2b4162" % i for i in range(8)]
+from ansible_collections.sanfleet.remediation.tests.tooling.test_rev_i31f_pages import QUEUEING, TEMPLATES, queueing_fleet
 
 
 def _junit():
-    """junit.xml of a compliance run over one host whose eight NETAPP maps queue without bound."""
-    report = host_report({"multipath": {"remaining_findings": [], "findings": [], "live_maps_queueing": QUEUEING}},
-                         "host1", "compliance")
-    fleet = fleet_report([report], ["host1"], ["host1"], generated_at="2026-11-25T05:00:00Z", run="compliance")
-    env = jinja2.Environment(trim_blocks=True,
-                             loader=jinja2.FileSystemLoader(str(ROOT / "roles" / "fleet_report" / "templates")))
+    """junit.xml of test_rev_i31f_pages.queueing_fleet()."""
+    fleet = queueing_fleet()
+    env = jinja2.Environment(trim_blocks=True, loader=jinja2.FileSystemLoader(str(TEMPLATES)))
     env.filters["flatten"] = flatten  # Ansible's, as the template module has it
     return env.get_template("junit.xml.j2").render(fleet_report=fleet)
 
