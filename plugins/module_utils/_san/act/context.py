@@ -34,8 +34,8 @@ class ActFailed(Exception):
 
 
 class Interrupted(Exception):
-    """The module got SIGTERM, SIGHUP or SIGINT during the act (a task `timeout:`, a dropped connection, a job
-    timeout, Ctrl-C): no new kernel touch starts; the one in flight ends within its own deadline."""
+    """The module got SIGTERM, SIGHUP or SIGINT during the act (a stopped job or service, a dropped ssh session,
+    Ctrl-C): no new kernel touch starts; the one in flight ends within its own deadline."""
 
     def __init__(self, signame):
         self.signame = signame

@@ -102,7 +102,8 @@ def execute(steps, host):
             halt = (exc, current[-1] if current else None)
         escaping = halt[0] if halt is not None and not isinstance(halt[0], Exception) else None
         if isinstance(escaping, KeyboardInterrupt):  # SIGINT before the handler, or raised: reported as SIGINT
-            halt, escaping = (Interrupted("SIGINT"), halt[1]), None
+            host.interrupted = host.interrupted or "SIGINT"
+            halt, escaping = (Interrupted(host.interrupted), halt[1]), None
         if halt is not None:
             failures.extend(_halt(host, steps, halt, executed, stopped))
     if escaping is not None:
@@ -195,7 +196,7 @@ def _halt(host, steps, halt, executed, stopped):
 
 
 def _signals_end_the_act(host):
-    """For the act's duration: SIGTERM, SIGHUP and SIGINT (a task `timeout:`, a dropped connection, a job timeout,
+    """For the act's duration: SIGTERM, SIGHUP and SIGINT (a stopped job or service, a dropped ssh session,
     Ctrl-C) only mark the act interrupted; the kernel touch in flight (a command, a forked writer) ends within its
     own deadline, no new one starts (ActContext.checkpoint), and execute() gives back the queueing of every unit
     before the module reports and exits. The previous handlers come back after the act. SIGKILL cannot be
