@@ -13,8 +13,8 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (  # noqa: F401 pylint: disable=unused-import
-    WWID, WWID2, env, second_map, two_units)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+    WWID, WWID2, FakeEnv, second_map, two_units)
 
 # where the act is cut: (what, does it match this command or sysfs write)
 POINTS = {
@@ -26,6 +26,11 @@ POINTS = {
     "delete": lambda argv: argv == ["delete"],
     "multipath -w": lambda argv: argv[:2] == ["multipath", "-w"],
 }
+
+
+@pytest.fixture
+def env(tmp_path):
+    return FakeEnv(tmp_path)
 
 
 def cut_at(env, host, point, exc_type):
