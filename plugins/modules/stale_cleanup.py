@@ -44,9 +44,10 @@ description:
   - Before a unit's first touch in each flush and delete batch, the act measures the age of the array truth again
     (refused beyond O(truth_max_age)) and, for a unit chosen because every path failed, probes every path again;
     a path that works refuses the unit as C(came_back) (the LUN may be mapped back), nothing of that unit removed.
-  - SIGTERM or SIGHUP during the act (a task C(timeout), a dropped connection, a job timeout) ends it. The command
+  - SIGTERM, SIGHUP or SIGINT during the act (a dropped ssh session, a stopped job, Ctrl-C) ends it. The command
     in flight ends within its deadline, nothing new starts, the queueing of every unit that turned it off is given
-    back, and the module fails naming what it did (RV(interrupted)).
+    back, and the module fails naming what it did (RV(interrupted)); any other exit from the act gives it back
+    first too. A task C(timeout) sends the module no signal; SIGKILL cannot be handled.
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
     RV(maps_still_present)) and for RV(references).
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
@@ -343,7 +344,7 @@ queueing_restored:
   type: list
   elements: dict
 interrupted:
-  description: The signal (C(SIGTERM) or C(SIGHUP)) that ended the act; the units not finished stopped, their
+  description: The signal (C(SIGTERM), C(SIGHUP) or C(SIGINT)) that ended the act; the units not finished stopped, their
     queueing was given back, and the module exited without the post-check.
   returned: when a signal ended the act
   type: str
@@ -543,7 +544,7 @@ def act(module, host, truth, selected, result):
         result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline
         units = set(st.get("unit") for st in selected)
         if host.interrupted:
-            # SIGTERM/SIGHUP: queueing was given back; report at once, no post-check, and exit
+            # SIGTERM/SIGHUP/SIGINT: queueing was given back; report at once, no post-check, and exit
             result.update(act_seconds=round(host.clock() - started, 3), act_batches=list(host.batches),
                           interrupted=host.interrupted, changed=any(e["outcome"] == "done" for e in result["executed"]))
             module.fail_json(msg="cleanup interrupted by %s during the act: %d of %d units stopped before their "

@@ -205,8 +205,9 @@ ansible_facts:
               C(multipathd), a SCSI disk, a dm device when the multipath table did not answer). The playbooks
               report an C(unknown) host as failed or in error, never as not a SAN host.
             - C(uncounted_block_devices) lists (name, why) the block devices that are neither dm nor sd and whose
-              I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem, any
-              unknown kind); null when they could not be read.
+              I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem or on a
+              filesystem over a SAN map or disk, or whose file's devices cannot be told, any unknown kind); null
+              when they could not be read.
           type: dict
           returned: always
           sample: {iscsi_iqn: "iqn.2024-01.lab.san:initiator", fc_wwpns: [], fc_hosts: [], fc_rports: [], multipathd_running: true,

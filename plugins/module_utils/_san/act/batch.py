@@ -120,19 +120,25 @@ def each_unit(host, steps, fn, view, before=None):
         host.view = view
         return results
     queue = [u[1] for u in units]
+    escaped = []
 
     def worker():
         while True:
             with host._lock:
-                if not queue:
+                if not queue or escaped:
                     return
                 unit_steps = queue.pop(0)
-            work(unit_steps)
+            try:
+                work(unit_steps)
+            except BaseException as exc:  # pylint: disable=broad-except  # SystemExit & co. end a thread silently
+                escaped.append(exc)
     threads = [threading.Thread(target=worker) for _i in range(min(host.workers, len(queue)))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if escaped:
+        raise escaped[0]  # in the act's own thread: execute() gives every unit's queueing back, then raises it
     return results
 
 

@@ -34,8 +34,8 @@ class ActFailed(Exception):
 
 
 class Interrupted(Exception):
-    """The module got SIGTERM or SIGHUP during the act (a task `timeout:`, a dropped connection, a job timeout):
-    no new kernel touch starts; the one in flight ends within its own deadline."""
+    """The module got SIGTERM, SIGHUP or SIGINT during the act (a stopped job or service, a dropped ssh session,
+    Ctrl-C): no new kernel touch starts; the one in flight ends within its own deadline."""
 
     def __init__(self, signame):
         self.signame = signame
@@ -107,7 +107,7 @@ class ActContext(object):
         self.truth_collected_at = truth_collected_at
         self.truth_max_age = truth_max_age
         self.wall = wall
-        # the signal (SIGTERM, SIGHUP) that ends the act, set by its handler; while `restoring`, touches go on
+        # the signal (SIGTERM, SIGHUP, SIGINT) that ends the act, set by its handler; while `restoring`, touches go on
         self.interrupted = None
         self.restoring = False
         # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, unit}};
@@ -160,7 +160,7 @@ class ActContext(object):
         return seen if seen is not None else obs_reread.multipathd_running(self)
 
     def checkpoint(self):
-        """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP nothing new starts, except
+        """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP/SIGINT nothing new starts, except
         giving queueing back."""
         if self.interrupted and not self.restoring:
             raise Interrupted(self.interrupted)

@@ -85,52 +85,66 @@ def execute(steps, host):
     with one read per round, instead of re-reading the host per step. The identity check in the child that
     writes to sysfs stays per write. Steps belong to units (`unit`; all one unit when absent): a refusal or
     failure stops the rest of its own unit and gives back the queueing that unit turned off; the other units go
-    on. SIGTERM or SIGHUP during the act (handlers installed for its duration only), or an error that escapes a
-    batch, stops every unit not finished and gives back the queueing of every map this run turned off.
+    on. SIGTERM, SIGHUP or SIGINT during the act (handlers installed for its duration only), or an error that
+    escapes a batch, stops every unit not finished and gives back the queueing of every map this run turned off;
+    so does anything else leaving the act (SystemExit, GeneratorExit: given back first, then raised again).
     Returns [{action, target, unit, elapsed, outcome, detail}] of the executed steps; raises ExecutionError
     after the last step when a unit stopped."""
     for st in steps:
         if st.get("action") not in ACT:
             raise ExecutionError(ValueError("unknown action %r" % st.get("action")), st, [])
-    executed, failures, stopped, finished = [], [], set(), set()
+    executed, failures, stopped = [], [], set()
     with _signals_end_the_act(host):
-        halt = None  # (the error that ends the whole act, the batch it ended in)
-        for batch in _batches(steps):
-            batch = [st for st in batch if st.get("unit") not in stopped]
-            if not batch:
-                continue
-            if host.interrupted:
-                halt = (Interrupted(host.interrupted), batch)
-                break
-            started = host.clock()
-            try:
-                outcomes = ACT[batch[0]["action"]](host, batch)
-            except Exception as exc:  # an error outside any step's own outcome: the act cannot go on safely
-                halt = (exc, batch)
-                break
-            finally:
-                host.batches.append({"action": batch[0]["action"], "steps": len(batch),
-                                     "seconds": round(host.clock() - started, 3)})
-            for st, result, seconds in outcomes:
-                if result is None:  # its unit stopped at another step of this batch
-                    continue
-                if isinstance(result, Exception):
-                    unit = st.get("unit")
-                    stopped.add(unit)
-                    failures.append({"unit": unit, "cause": result, "step": st,
-                                     "restored": _restore_unit(host, unit)})
-                    continue
-                executed.append(_executed(st, result, seconds))
-            if host.interrupted:
-                halt = (Interrupted(host.interrupted), None)
-                break
+        current = []  # the batch running now, for the message of an error that escapes it
+        try:
+            halt = _run_batches(steps, host, executed, failures, stopped, current)
+        except BaseException as exc:  # pylint: disable=broad-except  # anything leaving the act gives queueing back
+            halt = (exc, current[-1] if current else None)
+        escaping = halt[0] if halt is not None and not isinstance(halt[0], Exception) else None
+        if isinstance(escaping, KeyboardInterrupt):  # SIGINT before the handler, or raised: reported as SIGINT
+            host.interrupted = host.interrupted or "SIGINT"
+            halt, escaping = (Interrupted(host.interrupted), halt[1]), None
         if halt is not None:
             failures.extend(_halt(host, steps, halt, executed, stopped))
+    if escaping is not None:
+        # SystemExit, GeneratorExit, ...: the process is ending on purpose; queueing is back, let it end as asked
+        raise escaping
     if failures:
         first = failures[0]
         raise ExecutionError(first["cause"], first["step"], executed,
                              [r for f in failures for r in f["restored"]], failures)
     return executed
+
+
+def _run_batches(steps, host, executed, failures, stopped, current):
+    """The batches of execute() in plan order; (the error that ends the whole act, its batch) or None."""
+    for batch in _batches(steps):
+        batch = [st for st in batch if st.get("unit") not in stopped]
+        if not batch:
+            continue
+        if host.interrupted:
+            return Interrupted(host.interrupted), batch
+        current.append(batch)
+        started = host.clock()
+        try:
+            outcomes = ACT[batch[0]["action"]](host, batch)
+        except Exception as exc:  # an error outside any step's own outcome: the act cannot go on safely
+            return exc, batch
+        finally:
+            host.batches.append({"action": batch[0]["action"], "steps": len(batch),
+                                 "seconds": round(host.clock() - started, 3)})
+        for st, result, seconds in outcomes:
+            if result is None:  # its unit stopped at another step of this batch
+                continue
+            if isinstance(result, Exception):
+                unit = st.get("unit")
+                stopped.add(unit)
+                failures.append({"unit": unit, "cause": result, "step": st, "restored": _restore_unit(host, unit)})
+                continue
+            executed.append(_executed(st, result, seconds))
+        if host.interrupted:
+            return Interrupted(host.interrupted), None
+    return None
 
 
 def _executed(st, result, seconds):
@@ -160,7 +174,8 @@ def _halt(host, steps, halt, executed, stopped):
     cause, batch = halt
     if not isinstance(cause, Interrupted):
         cause = ActFailed("act", "stopped on an error outside any step's outcome while running the %s steps (%s: %s);"
-                          " every unit not finished was stopped" % (batch[0]["action"], type(cause).__name__, cause))
+                          " every unit not finished was stopped" % (batch[0]["action"] if batch else "act's",
+                                                                    type(cause).__name__, cause))
     done = set((e["action"], e["target"], e.get("unit")) for e in executed)
     out, seen = [], set(stopped)
     for st in steps:
@@ -181,15 +196,18 @@ def _halt(host, steps, halt, executed, stopped):
 
 
 def _signals_end_the_act(host):
-    """For the act's duration: SIGTERM and SIGHUP (a task `timeout:`, a dropped connection, a job timeout) only
-    mark the act interrupted; the kernel touch in flight (a command, a forked writer) ends within its own deadline,
-    no new one starts (ActContext.checkpoint), and execute() gives back the queueing of every unit before the
-    module reports and exits. The previous handlers come back after the act."""
+    """For the act's duration: SIGTERM, SIGHUP and SIGINT (a stopped job or service, a dropped ssh session,
+    Ctrl-C) only mark the act interrupted; the kernel touch in flight (a command, a forked writer) ends within its
+    own deadline, no new one starts (ActContext.checkpoint), and execute() gives back the queueing of every unit
+    before the module reports and exits. The previous handlers come back after the act. SIGKILL cannot be
+    handled (docs/removal.md, "Every abort restores queueing")."""
     return _SignalGuard(host)
 
 
 class _SignalGuard(object):
-    SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+    # SIGINT too: Python's own handler raises KeyboardInterrupt wherever the act stands (between a flush's
+    # suspend and its remove, or with queueing off and no restore), which `except Exception` lets through
+    SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, n))
 
     def __init__(self, host):
         self.host = host

@@ -243,6 +243,13 @@ def _attempt_flush(host, f, running):
     except deadline.DeadlineExceeded:
         _after_failed_flush(host, f.m, f.detail)
         raise
+    except BaseException:
+        # cut by anything else (KeyboardInterrupt, SystemExit): the map may be left suspended all the same
+        try:
+            _after_failed_flush(host, f.m, f.detail)
+        except Exception:  # pylint: disable=broad-except  # the error that cut the flush is the one to report
+            pass
+        raise
     f.detail["attempts"].append({"rc": res.rc, "out": (res.stdout + res.stderr).strip()[-400:],
                                  "elapsed": res.elapsed})
 

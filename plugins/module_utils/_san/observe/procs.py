@@ -12,6 +12,11 @@ import errno
 import os
 import stat
 
+try:
+    import ctypes  # stdlib, but not in every build: without it every thread's fd table is read (fd_table_comparer)
+except ImportError:
+    ctypes = None
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
     parse_mountinfo, parse_swaps, PF_EXITING, PF_KTHREAD, block_release_frames, parse_proc_stat)
@@ -121,13 +126,44 @@ def open_file_key(info):
     return "%s:%o" % (info.get("mnt_id") or "", info["flags"] & ~_MUTABLE_FLAGS)
 
 
-def _task_fd_tables(root, pid, unreadable):
+# kcmp(2) by machine (os.uname): kcmp(pid, tid, KCMP_FILES, 0, 0) is 0 when two tasks share one fd table
+_KCMP_SYSCALL = {"x86_64": 312, "i386": 349, "i686": 349, "aarch64": 272, "riscv64": 272, "loongarch64": 272,
+                 "ppc64le": 354, "ppc64": 354, "s390x": 343, "armv7l": 378}
+_KCMP_FILES = 2
+
+
+def fd_table_comparer(root):
+    """same(pid, tid): True when thread `tid` shares the fd table of its leader `pid`, False or None (cannot tell)
+    otherwise. A thread that called unshare(CLONE_FILES) has a table of its own, which /proc/PID/fd (the leader's)
+    does not show: it starts as a copy of the leader's and then opens and closes on its own. kcmp(KCMP_FILES) is
+    the kernel's own answer, one system call per thread; comparing the tables' listings would not do (two tables
+    can list the same fd numbers and link targets for different open files, and a listing per thread costs a
+    readlink per fd). Where kcmp cannot be called (a fixture tree, another machine, no ctypes or libc, a kernel
+    without CONFIG_KCMP, a denied call) no thread is taken to share its leader's table: every thread's table is
+    read, which is slower and never misses one."""
+    number = _KCMP_SYSCALL.get(os.uname()[4]) if root in ("", "/") and ctypes is not None else None
+    try:
+        syscall = ctypes.CDLL(None, use_errno=True).syscall if number is not None else None
+    except (OSError, AttributeError):
+        number = None
+    if number is None:
+        return lambda pid, tid: None
+
+    def same(pid, tid):
+        answer = syscall(ctypes.c_long(number), ctypes.c_long(int(pid)), ctypes.c_long(int(tid)),
+                         ctypes.c_long(_KCMP_FILES), ctypes.c_long(0), ctypes.c_long(0))
+        return True if answer == 0 else (False if answer > 0 else None)
+    return same
+
+
+def _task_fd_tables(root, pid, unreadable, shares_leader=None):
     """[(task dir, fd names)] of the threads of `pid` whose own fd table is readable: what still holds files when
-    the thread group leader has exited (its /proc/PID/fd is empty then) while other threads run on."""
+    the thread group leader has exited (its /proc/PID/fd is empty then) while other threads run on, or, with
+    `shares_leader` (fd_table_comparer), the threads under a live leader not known to share its table."""
     base = rooted(root, "/proc/%s" % pid)
     out = []
     for tid in listdir(base + "/task"):
-        if tid == str(pid):
+        if tid == str(pid) or (shares_leader is not None and shares_leader(pid, tid) is True):
             continue
         task = "%s/task/%s" % (base, tid)
         try:
@@ -220,11 +256,12 @@ def read_procs(root, unreadable=None, exiting=None):
     a fixture root an absolute link target is resolved inside the root; what cannot be stat'ed is kept by its /dev
     name. A pid whose fd directory exists but cannot be read is added to `unreadable` (the caller then does not
     know every opener). A process whose leader has exited has its fds read from its other threads
-    (/proc/PID/task/TID/fd). Tasks exiting with a device still open and no file
-    table left (read_exiting) are added to `exiting`.
+    (/proc/PID/task/TID/fd), and so has every thread with an fd table of its own (fd_table_comparer). Tasks
+    exiting with a device still open and no file table left (read_exiting) are added to `exiting`.
     """
     out = {}
     me = str(os.getpid())
+    shares_leader = fd_table_comparer(root)
     tables = {}
     own_table = _network_mounts(root)
     known_ids = dict(own_table[2])  # {mount id: is network} of every mount table read
@@ -241,8 +278,11 @@ def read_procs(root, unreadable=None, exiting=None):
                 unreadable.append({"pid": int(pid), "comm": read_text(rooted(root, "/proc/%s/comm" % pid)),
                                    "error": os.strerror(exc.errno or 0)})
             continue
-        fd_tables = [(base, fds)]
-        if not fds:
+        if fds:
+            # a thread with a table of its own (unshare(CLONE_FILES)) holds files the leader's does not show; an
+            # open file seen through two tables (copied by the unshare) is one key of `files`, counted once
+            fd_tables = [(base, fds)] + _task_fd_tables(root, pid, unreadable, shares_leader)
+        else:
             if exiting is not None:
                 exiting.extend(read_exiting(root, pid))
             # the leader has exited (its file table is gone) while other threads hold theirs

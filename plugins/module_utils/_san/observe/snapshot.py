@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
@@ -394,7 +393,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  # SCSI disks whose sysfs read gave no answer: maybe blocked (plan.maps.blocked_disks)
                  "unread_disks": _unread(raw, "sd", SD_RE),
                  # block devices neither dm nor sd whose I/O can wait, which no count shows (exiting_allowance)
-                 "uncounted_block_devices": uncounted_block_devices(raw.get("other_blocks"))},
+                 "uncounted_block_devices": san_users.uncounted_block_devices(raw.get("other_blocks"))},
         "iscsi_sessions": _sessions(raw),
         "disks": disks,
         "maps": maps,
@@ -484,47 +483,6 @@ def rport_devices(disks, rport):
            if d.get("transport") == "fc" and d.get("host") == rport.get("host") and wwpn
            and normalize_initiator(d.get("target_wwpn") or "") == wwpn]
     return sorted(out, key=lambda d: d.get("name") or "")
-
-
-# block devices on local hardware or memory: their I/O completes or fails, it never queues for a transport to return
-_LOCAL_BLOCK_RE = re.compile(r"^(vd[a-z]+|xvd[a-z]+|sr\d+|zram\d+|ram\d+|mmcblk\d+(boot\d+|rpmb)?)$")
-
-
-def _block_device_can_wait(name, facts):
-    """Why the I/O of block device `name` (neither sd nor dm) may wait indefinitely, or None when it cannot: a
-    task killed while closing it would hold an open no count shows. Anything not known to be local can wait."""
-    if _LOCAL_BLOCK_RE.match(name):
-        return None
-    if name.startswith("nvme"):
-        transports = facts.get("transports") or []
-        if transports and all(t == "pcie" for t in transports):
-            return None
-        return "NVMe over %s" % ("/".join(transports) if transports else "an unknown transport")
-    if name.startswith("loop"):
-        if facts.get("bound") is False and facts.get("size") == "0":
-            return None  # no file attached: no I/O
-        if facts.get("backing_on_network") is False:
-            return None
-        if facts.get("backing_file") is None:
-            return "loop device whose backing file cannot be read"
-        return "loop device on %s (a network or FUSE filesystem, or one not found in the mount table)" % (
-            facts["backing_file"])
-    return "%s devices can wait for what backs them (network, RAID, remote storage)" % (
-        re.sub(r"\d+.*$", "", name) or name)
-
-
-def uncounted_block_devices(other_blocks):
-    """[{name, why}] of the block devices that are neither dm nor sd and whose I/O can wait (nvme over fabrics, nbd,
-    rbd, md, drbd, a loop device on NFS, anything unknown): a killed task stuck closing one holds an open that no
-    count shows. None when they could not be read (observe.sysfs.read_other_blocks)."""
-    if other_blocks is None:
-        return None
-    out = []
-    for name, facts in sorted(other_blocks.items()):
-        why = _block_device_can_wait(name, facts or {})
-        if why:
-            out.append({"name": name, "why": why})
-    return out
 
 
 def _unread(raw, kind, name_re):

@@ -11,10 +11,12 @@ __metaclass__ = type
 
 import os
 import re
+import stat
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     SESSION_RE, kernel_wwid, map_wwid, transport_of)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
+    DM_RE, SD_RE, parse_mountinfo)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import (
     listdir, mount_table, on_network_fs, read_attrs, read_text, realpath, resolve, rooted)
 
@@ -107,11 +109,12 @@ def _nvme_transports(root, name):
 
 def read_other_blocks(root):
     """{name: facts} for every block device of /sys/block that is neither sd nor dm: what tells whether its I/O can
-    wait indefinitely (san_snapshot.uncounted_block_devices). An nvme device has `transports`; a loop device
+    wait indefinitely (san_users.uncounted_block_devices). An nvme device has `transports`; a loop device
     `bound` (its loop/ directory exists) and `backing_file` with `backing_on_network` (the file on a network or
-    FUSE mount of this host's table; None when the table or the file's name cannot be read)."""
+    FUSE mount of this host's table; None when the table or the file's name cannot be read) and, for a file on no
+    network or FUSE mount, `backing` (read_loop_backing: the block devices the file's filesystem sits on)."""
     out = {}
-    table = None
+    mounts = None
     for name in listdir(rooted(root, "/sys/block")):
         if SD_RE.match(name) or DM_RE.match(name):
             continue
@@ -123,15 +126,86 @@ def read_other_blocks(root):
             backing = read_text(rooted(root, "/sys/block/%s/loop/backing_file" % name)) if bound else None
             on_network = None
             if backing:
-                if table is None:
+                if mounts is None:
                     text = read_text(rooted(root, "/proc/self/mountinfo"))
-                    table = mount_table(text) if text is not None else False
-                if table:
+                    mounts = (mount_table(text), parse_mountinfo(text)) if text is not None else False
+                if mounts:
                     path = backing[:-len(" (deleted)")] if backing.endswith(" (deleted)") else backing
-                    on_network = on_network_fs(path, table[0], table[1])
+                    on_network = on_network_fs(path, mounts[0][0], mounts[0][1])
             facts.update(bound=bound, size=read_text(rooted(root, "/sys/block/%s/size" % name)), backing_file=backing,
                          backing_on_network=on_network)
+            if on_network is False and not backing.endswith(" (deleted)"):
+                # never stat'ed on a network mount (a server gone hangs it); on a local one a stat answers from
+                # the inode cache, and a hang misses the read's deadline (other_blocks unread: no allowance)
+                facts["backing"] = read_loop_backing(root, name, backing, mounts[1])
         out[name] = facts
+    return out
+
+
+def read_loop_backing(root, name, path, mountinfo):
+    """What loop device `name`'s backing file `path` lies on: {dev (major:minor of the file's filesystem, st_dev;
+    of the node itself, st_rdev, when the file is a block device), device (it is one), file_size, offset (the
+    loop's), mount ({dev, fstype, mountpoint} of the innermost mount of this host's table holding the path; None
+    when none does), stack (read_block_stack of dev)}; None when the file cannot be stat'ed. The path is the one
+    the kernel prints from this reader's root: a file of another mount namespace may name another file here, which
+    the judge catches where the file's device is not its mount's or the loop is larger than the file."""
+    try:
+        st = os.stat(rooted(root, path))
+    except OSError:
+        return None
+    device = stat.S_ISBLK(st.st_mode)
+    num = st.st_rdev if device else st.st_dev
+    dev = "%d:%d" % (os.major(num), os.minor(num))
+    holding = None
+    for m in mountinfo or []:  # the innermost: the longest mount point, of equal ones the later (on top)
+        prefix = m["mountpoint"].rstrip("/") + "/"
+        if path.startswith(prefix) and (holding is None or len(prefix) >= len(holding["mountpoint"].rstrip("/") + "/")):
+            holding = m
+    return {"dev": dev, "device": device, "file_size": None if device else st.st_size,
+            "offset": read_text(rooted(root, "/sys/block/%s/loop/offset" % name)),
+            "mount": None if holding is None else dict((k, holding.get(k)) for k in ("dev", "fstype", "mountpoint")),
+            "stack": read_block_stack(root, dev)}
+
+
+# how deep a stack of block devices is followed (a partition on an LV on a crypt device on a map is 4)
+STACK_LIMIT = 16
+
+
+def _whole_device(root, name):
+    """The device a partition is part of (sda1 -> sda, nvme0n1p2 -> nvme0n1), else the name itself."""
+    real = realpath(root, "/sys/class/block/" + name)
+    if os.path.exists(rooted(root, real + "/partition")):
+        return os.path.basename(os.path.dirname(real))
+    return name
+
+
+def read_block_stack(root, dev):
+    """[{name, under: [names], dm_uuid (dm) | transport (sd) | transports (nvme)}] of block device `dev`
+    (major:minor; a partition stands for its whole device) and of every device it is stacked on (dm and md
+    slaves, their partitions' devices), top first; None when one of them is not in sysfs (an anonymous 0:N of
+    btrfs, ZFS, overlay, tmpfs, ...) or the stack is deeper than STACK_LIMIT."""
+    real = realpath(root, "/sys/dev/block/" + dev)
+    if dev.startswith("0:") or not os.path.isdir(rooted(root, real)):
+        return None
+    out, todo, seen = [], [_whole_device(root, os.path.basename(real))], set()
+    while todo:
+        name = todo.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        base = "/sys/block/" + name
+        if len(seen) > STACK_LIMIT or not os.path.isdir(rooted(root, base)):
+            return None
+        entry = {"name": name, "under": sorted(set(_whole_device(root, s)
+                                                   for s in listdir(rooted(root, base + "/slaves"))))}
+        if DM_RE.match(name):
+            entry["dm_uuid"] = read_text(rooted(root, base + "/dm/uuid"))
+        elif SD_RE.match(name):
+            entry["transport"] = transport_of(realpath(root, base))[0]
+        elif name.startswith("nvme"):
+            entry["transports"] = _nvme_transports(root, name)
+        todo.extend(entry["under"])
+        out.append(entry)
     return out
 
 

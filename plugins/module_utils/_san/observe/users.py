@@ -4,7 +4,8 @@
 """Who uses a block device, in words a person looks for: pure helpers shared by san_judge and san_plan.
 
 The openers that are not a workload come from san_identity; one decoder of device-mapper names (LVM's VG and LV), one
-label for a kernel user found without a holders link. No I/O.
+label for a kernel user found without a holders link; which block devices without an open count can wait, where a
+killed task closing one is a user nobody sees (uncounted_block_devices). No I/O.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -90,3 +91,106 @@ def kernel_user_label(user):
     if detail:
         text += " (%s)" % detail
     return text
+
+
+# block devices on local hardware or memory: their I/O completes or fails, it never queues for a transport to return
+_LOCAL_BLOCK_RE = re.compile(r"^(vd[a-z]+|xvd[a-z]+|sr\d+|zram\d+|ram\d+|mmcblk\d+(boot\d+|rpmb)?)$")
+# filesystems in memory: a file on one has no block device under it, and its I/O never waits for one
+_MEMORY_FS = ("tmpfs", "ramfs")
+# device-mapper kinds whose own I/O does not wait (what they sit on decides, and is in the stack): LVM's LVs but
+# the thin pools (queue_if_no_space) and VDO, LUKS/dm-crypt, kpartx partitions
+_DM_PASSING = ("LVM-", "CRYPT-", "part")
+_DM_WAITING_LVM = ("-tpool", "-pool", "-vpool", "-vdata")
+
+
+def _nvme_can_wait(facts):
+    transports = facts.get("transports") or []
+    if transports and all(t == "pcie" for t in transports):
+        return None
+    return "NVMe over %s" % ("/".join(transports) if transports else "an unknown transport")
+
+
+def _stacked_can_wait(entry, other_blocks, depth):
+    """Why one device under a loop device's backing file (observe.sysfs.read_block_stack) may wait, or None."""
+    name, uuid = entry.get("name") or "", entry.get("dm_uuid") or ""
+    if name.startswith("dm-"):
+        if uuid.startswith("mpath-"):
+            return "multipath map %s (it queues while no path is up)" % name
+        if uuid.startswith(_DM_PASSING) and not uuid.endswith(_DM_WAITING_LVM):
+            return None  # what it sits on is in the stack too
+        return "device-mapper device %s of a kind that may hold I/O (dm uuid %s)" % (name, uuid or "unreadable")
+    if name.startswith("sd"):
+        if entry.get("transport") in ("iscsi", "fc"):
+            return "SAN disk %s (%s): it waits for its transport" % (name, entry["transport"])
+        return None if entry.get("transport") == "other" else "disk %s on an unknown transport" % name
+    if name.startswith("loop"):
+        return block_device_can_wait(name, (other_blocks or {}).get(name), other_blocks, depth + 1)
+    return block_device_can_wait(name, entry, other_blocks, depth + 1)
+
+
+def _loop_can_wait(name, facts, other_blocks, depth):
+    """Why loop device `name` may wait, or None: it waits when anything under its backing file's filesystem can
+    (a file on ext4 on a multipath map queues with that map); not knowing what is under it is waiting too."""
+    if facts.get("bound") is False and facts.get("size") == "0":
+        return None  # no file attached: no I/O
+    if facts.get("backing_file") is None:
+        return "loop device whose backing file cannot be read"
+    if facts.get("backing_on_network") is not False:
+        return "loop device on %s (a network or FUSE filesystem, or one not found in the mount table)" % (
+            facts["backing_file"])
+    backing = facts.get("backing")
+    if not backing:
+        return "loop device on %s, a file that cannot be stat'ed here (deleted, or of another mount namespace)" % (
+            facts["backing_file"])
+    if not backing.get("device"):
+        mount = backing.get("mount") or {}
+        if mount.get("dev") != backing.get("dev"):
+            return ("loop device on %s, whose filesystem (%s) is not the one of the mount holding that path (%s): "
+                    "which device is under it cannot be told" % (facts["backing_file"], backing.get("dev"),
+                                                                 mount.get("dev")))
+        try:
+            fits = int(facts.get("size")) * 512 <= int(backing.get("file_size")) - int(backing.get("offset") or 0)
+        except (TypeError, ValueError):
+            fits = False
+        if not fits:
+            return ("loop device on %s, a file smaller than the loop: the path names another file here (another "
+                    "mount namespace), or the file shrank" % facts["backing_file"])
+        if mount.get("fstype") in _MEMORY_FS:
+            return None
+    for entry in backing.get("stack") or [{"name": None}]:
+        why = _stacked_can_wait(entry, other_blocks, depth) if entry.get("name") else (
+            "the block devices under %s cannot be read" % backing.get("dev"))
+        if why:
+            return "loop device on %s: %s" % (facts["backing_file"], why)
+    return None
+
+
+def block_device_can_wait(name, facts, other_blocks=None, depth=0):
+    """Why the I/O of block device `name` (neither sd nor dm, or one under a loop device's file) may wait
+    indefinitely, or None when it cannot: a task killed while closing it would hold an open no count shows.
+    Anything not known to be local can wait."""
+    if facts is None or depth > 8:
+        return "%s could not be read" % name
+    if _LOCAL_BLOCK_RE.match(name):
+        return None
+    if name.startswith("nvme"):
+        return _nvme_can_wait(facts)
+    if name.startswith("loop"):
+        return _loop_can_wait(name, facts, other_blocks, depth)
+    return "%s devices can wait for what backs them (network, RAID, remote storage)" % (
+        re.sub(r"\d+.*$", "", name) or name)
+
+
+def uncounted_block_devices(other_blocks):
+    """[{name, why}] of the block devices that are neither dm nor sd and whose I/O can wait (nvme over fabrics, nbd,
+    rbd, md, drbd, a loop device on NFS or on a filesystem on a SAN map, anything unknown): a killed task stuck
+    closing one holds an open that no count shows. None when they could not be read
+    (observe.sysfs.read_other_blocks)."""
+    if other_blocks is None:
+        return None
+    out = []
+    for name, facts in sorted(other_blocks.items()):
+        why = block_device_can_wait(name, facts or {}, other_blocks)
+        if why:
+            out.append({"name": name, "why": why})
+    return out

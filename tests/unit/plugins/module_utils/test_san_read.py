@@ -1706,10 +1706,41 @@ def closer_and_hidden_open_plan(t):
     return snap, [s["action"] for s in out["steps"] if s["target"] == w], out
 
 
-def local_loop(t, name, backing):
+def local_loop(t, name, backing, sectors=2048):
     t._write("/sys/block/%s/dev" % name, "7:0\n")
-    t._write("/sys/block/%s/size" % name, "2048\n")
+    t._write("/sys/block/%s/size" % name, "%d\n" % sectors)
     t._write("/sys/block/%s/loop/backing_file" % name, backing + "\n")
+
+
+def sysfs_dev(t, dev, directory):
+    """/sys/dev/block/<dev> and /sys/class/block/<name> pointing at a device's sysfs directory, as the kernel links
+    them."""
+    for link in ("/sys/dev/block/%s" % dev, "/sys/class/block/%s" % os.path.basename(directory)):
+        t._link(link, os.path.relpath(t.path(directory), os.path.dirname(t.path(link))))
+
+
+def loop_file(t, name, path="/srv/images/disk.img", sectors=2048, file_sectors=2048, fstype="ext4", mount_dev=None):
+    """Loop device `name` on a real file of the tree, on a filesystem mounted at the file's directory. The file's
+    st_dev is this machine's, so the tree's sysfs says which device that number is (sysfs_dev); returns it."""
+    full = t.path(path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "wb") as f:
+        f.truncate(file_sectors * 512)
+    st = os.stat(full)
+    dev = "%d:%d" % (os.major(st.st_dev), os.minor(st.st_dev))
+    if dev.startswith("0:"):
+        pytest.skip("the test's files lie on an anonymous filesystem (%s): no block device number to stand for" % dev)
+    t.mount(mount_dev or dev, os.path.dirname(path), "/dev/images", fstype=fstype)
+    local_loop(t, name, path, sectors)
+    return dev
+
+
+def virtio_disk(t, dev):
+    """A local virtio disk vda with device number `dev`."""
+    vdir = "/sys/devices/pci0000:00/0000:00:05.0/virtio2/block/vda"
+    t._write(vdir + "/dev", dev + "\n")
+    t._link("/sys/block/vda", "../devices/pci0000:00/0000:00:05.0/virtio2/block/vda")
+    sysfs_dev(t, dev, vdir)
 
 
 @pytest.mark.parametrize("setup", [
@@ -1718,7 +1749,7 @@ def local_loop(t, name, backing):
     lambda t: (t._write("/sys/block/nvme0n1/dev", "259:0\n"),
                t._write("/sys/block/nvme0n1/device/transport", "pcie\n")),
     lambda t: (t._write("/sys/block/loop1/dev", "7:1\n"), t._write("/sys/block/loop1/size", "0\n")),  # unbound
-    lambda t: local_loop(t, "loop0", "/var/lib/images/disk.img"),
+    lambda t: virtio_disk(t, loop_file(t, "loop0")),
 ], ids=["sd-and-dm-only", "vda-and-sr0", "pcie-nvme", "unbound-loop", "loop-on-local-fs"])
 def test_a_killed_closer_still_releases_a_stale_map_on_a_host_whose_other_disks_cannot_wait(tmp_path, setup):
     t = healthy_lab(tmp_path)
