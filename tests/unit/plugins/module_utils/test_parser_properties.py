@@ -2,8 +2,9 @@
 """Property-based tests of every text parser: any input gives data or the parser's own error, never another
 exception, and what the editors write reads back as written (hypothesis)."""
 import json
+import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
@@ -212,6 +213,59 @@ def test_kv_set_changes_what_iscsid_reads_of_that_key_only(text, key, value):
     for raw in split_lines(text):
         if kv.KVLine(raw).key != key:
             assert any(raw == other for other in kept), (raw, out)
+
+
+# what open-iscsi's idbm_recinfo_config reads, written apart from kv_config so that the editor is not checked
+# against its own reading: fgets lines (cut after each LF only: CR, VT, FF, \x1c-\x1e, \x85, \u2028 are
+# characters of the line, unlike for str.splitlines), a last line without LF and a line holding a NUL skipped,
+# stripped of C white space, blank and '#'/';' lines skipped; the name ends at the first white space or '=', which
+# is consumed, and a '=' must follow; the last line read wins
+_C_SPACE = " \t\n\v\f\r"
+_IDBM_LINE = re.compile(r"([^ \t\n\v\f\r=]+)[ \t\n\v\f\r=][ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.+)\Z", re.S)
+
+
+def iscsid_reads(text):
+    out = {}
+    for line in text.split("\n")[:-1]:
+        line = line.strip(_C_SPACE)
+        if "\x00" in line or not line or line[0] in "#;":
+            continue
+        m = _IDBM_LINE.match(line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+# whole lines: a setting or a commented one, with or without a note, ended by LF, CRLF, a bare CR, nothing (the last
+# line) or a character str.splitlines breaks at and fgets does not
+ISCSI_LINES = st.lists(st.tuples(
+    st.sampled_from(["", "#", "# ", " ", "\t", "\r"]), st.sampled_from(["node.session.scan", "node.startup", "x"]),
+    st.sampled_from([" = ", "=", " ="]), st.sampled_from(["auto", "manual", "automatic", ""]),
+    st.sampled_from(["", " # trailing", "\t#n", " #\r"]),
+    st.sampled_from(["\n", "\r\n", "\r", "", "\x0c", "\x85\n", "\u2028", "\r\r\n"])).map("".join),
+    max_size=8).map("".join)
+LINE_BREAKS_OF_SPLITLINES = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@FAST
+@example("node.session.scan = auto # trailing\r", "node.session.scan", "manual")
+@given(st.one_of(st.lists(st.sampled_from(CR_ISCSI + LINE_BREAKS_OF_SPLITLINES), max_size=40).map("".join),
+                 ISCSI_LINES),
+       st.sampled_from(["node.session.scan", "node.startup"]), st.sampled_from(["manual", "auto"]))
+def test_kv_set_is_read_by_iscsid_and_a_second_set_changes_nothing(text, key, value):
+    """A set() that open-iscsi does not read: the new line glued behind a kept comment by a bare CR (fgets splits at
+    LF only, so '# trailing\rkey = v' is one comment line), and a second run that adds the line again."""
+    doc = kv.parse(text)
+    doc.set(key, value)
+    out = doc.render()
+    read = iscsid_reads(out)
+    assert read.get(key) == value, (text, out)
+    before = iscsid_reads(text)
+    read.pop(key)
+    before.pop(key, None)
+    assert read == before, (text, out)  # every other key reads as before
+    again = kv.parse(out)
+    assert again.set(key, value) == "unchanged" and again.render() == out, (text, out)
 
 
 MP_CR_WORDS = MP_WORDS + [" \r", "\r", "\udce9", "# caf\udce9"]
