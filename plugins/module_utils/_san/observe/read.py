@@ -346,7 +346,8 @@ class Host(object):
             raw["sd"] = more.get("sd") or {}
             errors.extend(errs)
         dm_name = target.get("dm_name") or map_wwid(target["uuid"])
-        san_validate.map_name(dm_name)
+        # the kernel's name, not the user's: no dmsetup or multipathd command is given it (nor a message as itself)
+        san_validate.refuse_odd_map({"name": dm_name})
         info, table, status = self._dm(errors, name=dm_name)
         running = multipathd_seen(raw)
         mpd = self._multipathd(running, errors, name=dm_name)
