@@ -748,3 +748,13 @@ def test_a_map_whose_name_no_step_may_carry_is_never_planned_for_a_flush(change)
         plan_maps.plan_map_flush(a_map(**change), {"array_unmapped": True})
     assert err.value.kind == "odd_name" and ascii(list(change.values())[0]) in str(err.value)
     assert not any(c < " " for c in str(err.value))
+
+
+def test_a_holder_whose_dm_name_holds_a_newline_is_named_escaped_in_the_refusal():
+    """The refusal of a map held by a dm device named "data\\nflush ok" printed the kernel's name as it is: a line
+    break and a forged second line in the message. It is shown escaped."""
+    holder = {"name": "dm-9", "uuid": "CRYPT-PLAIN-x", "dm_name": "data\nflush ok"}
+    with pytest.raises(Refused) as err:
+        plan_maps.plan_map_flush(a_map(holders=[holder]))
+    assert err.value.kind == "holder" and "'data\\nflush ok'" in str(err.value)
+    assert not any(c < " " for c in str(err.value))
