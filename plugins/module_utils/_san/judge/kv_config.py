@@ -218,9 +218,11 @@ def is_secret(key):
 
 
 def parse_record(text):
-    """One node record (``key = value`` per line) -> dict."""
+    """One node record (``key = value`` per line) -> dict. Lines end at LF only, as iscsiadm prints them: a value
+    holding a CR, \x85 or U+2028 (a CHAP user name) cut by str.splitlines would read as a line of its own, a key
+    it names included."""
     out = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith("#") or " = " not in line:
             continue
         key, sep, value = line.partition(" = ")
@@ -232,7 +234,7 @@ def parse_records(text):
     """`iscsiadm -m node -T T -p P` output -> [dict], one per record: a target portal reached through several
     ifaces (iface0, iface1 bound to two NICs) has one record per iface, each with its own values."""
     records, current = [], []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith("# BEGIN RECORD") and current:
             records.append(parse_record("\n".join(current)))
             current = []

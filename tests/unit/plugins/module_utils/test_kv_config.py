@@ -255,3 +255,13 @@ def test_a_note_on_an_unterminated_cr_line_moves_above_the_key_on_a_line_of_its_
     assert out.split("\n")[-2] == "node.session.scan = manual"  # a line of its own for fgets, not a comment's tail
     again = kv.parse(out)
     assert again.set("node.session.scan", "manual") == "unchanged" and again.render() == out
+
+
+@pytest.mark.parametrize("odd", ["\r", "\x85", "\u2028", "\x0c"])
+def test_a_node_record_value_holding_a_line_break_of_splitlines_stays_that_value(odd):
+    """iscsiadm prints one record line per LF; str.splitlines also cut at CR, \x85, U+2028 and FF, so a value holding
+    one (a CHAP user name) read as a line of its own, and a key named after it read as that record's value."""
+    text = ("# BEGIN RECORD 2.1.8\nnode.session.auth.username = u%snode.startup = automatic\n"
+            "node.startup = manual\n# END RECORD\n" % odd)
+    assert kv.parse_records(text) == [{"node.session.auth.username": "u%snode.startup = automatic" % odd,
+                                       "node.startup": "manual"}]
