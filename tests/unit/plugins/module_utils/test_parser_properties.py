@@ -292,3 +292,34 @@ def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
         if not judge_multipath_parse.tokenize(judge_multipath_parse.daemon_content(raw))[0]:
             assert any(other == raw or (not raw.endswith("\n") and other in (raw + "\n", raw + "\r\n"))
                        for other in kept), (text, out, raw)
+
+
+def multipathd_lines(text):
+    """What multipath-tools' read_line keeps of each line, written apart from multipath_parse: fgets cuts at LF only,
+    then strtok(buf, "\\n\\r") ends the line at its first CR or LF after any leading ones (a NUL ends it too)."""
+    out = []
+    for line in text.split("\n"):
+        line = line.split("\x00", 1)[0]
+        lead = len(line) - len(line.lstrip("\r"))
+        cut = line.find("\r", lead)
+        out.append(line if cut < 0 else line[:cut])
+    return out
+
+
+@FAST
+@example("defaults {\n    polling_interval 5\n}\r")
+@example("devices {\n}\n# note\r")
+@given(st.lists(st.sampled_from(MP_CR_WORDS + [" ", "\n", "\t", "\r\n", "\n"]), max_size=60).map("".join))
+def test_multipath_fix_writes_no_line_multipathd_cuts_at_a_cr(text):
+    """A line the fix writes that multipathd reads only up to a CR before it (the new setting glued behind the bare
+    CR of an unterminated last line, as iscsid_conf once did): every line the fix adds is read whole."""
+    try:
+        doc = judge_multipath_parse.parse(text)
+    except judge_multipath_parse.ParseError:
+        return
+    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, TARGETS, REC)[0])
+    before = set(text.split("\n"))
+    read = multipathd_lines(out)
+    for raw, kept in zip(out.split("\n"), read):
+        if raw not in before and raw.strip(" \t\r"):
+            assert kept == raw.rstrip("\r"), (text, out, raw)
