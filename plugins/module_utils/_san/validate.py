@@ -114,10 +114,10 @@ def disk_refusal(d):
     return _refusal(checks)
 
 
-def _paths_of(m, disks):
-    """The sd names of a map: its paths, and the disks that name it as their map."""
+def _paths_of(m, by_map):
+    """The sd names of a map: its paths, and the disks that name it as their map (`by_map`: map name -> sd names)."""
     names = set(p.get("name") for p in m.get("paths") or [] if p.get("name"))
-    return names | set(n for n, d in disks.items() if d.get("map") is not None and d.get("map") == m.get("name"))
+    return names | by_map.get(m.get("name"), set())
 
 
 def _records(san):
@@ -148,6 +148,10 @@ def refused_units(san):
     judged and planned as usual, and a refused unit still counts in every in-use and coverage rule (it is a
     device; it is only never acted on). A record that is no dict is no snapshot of ours: InvalidInput."""
     maps, disks = _records(san)
+    by_map = {}
+    for n, d in disks.items():
+        if d.get("map") is not None:
+            by_map.setdefault(d["map"], set()).add(n)
     odd_maps, odd_disks = {}, {}
     for key, m in maps.items():
         why = _refusal([("key", key, map_name)]) or map_refusal(m)
@@ -161,7 +165,7 @@ def refused_units(san):
     while changed:  # two maps may share a path (a snapshot of ours never shows that, a hand-made one may)
         changed = False
         for key, m in maps.items():
-            paths = _paths_of(m, disks)
+            paths = _paths_of(m, by_map)
             bad = sorted(n for n in paths if n in odd_disks)
             if key not in odd_maps and bad:
                 odd_maps[key], changed = "map %s: its path %s" % (shown(key), odd_disks[bad[0]]), True
