@@ -181,8 +181,8 @@ def _name_unjudged_refusals(refused, verdicts, map_for, maps, disks, skipped):
 def _refuse_odd(skipped, v, why, acts):
     """A verdict whose unit no step may act on: `refused` when the plan would have acted on it, else left alone as
     its kind says; named either way, its names shown escaped (validate.shown)."""
-    note = ("%s is text no step may carry: nothing acts on this map or its paths (they still count in every in-use "
-            "and coverage rule)" % why)
+    note = ("%s is text no step may carry: nothing acts on this unit (a map and its paths; it still counts in every "
+            "in-use and coverage rule)" % why)
     if acts:
         skipped.append({"kind": "refused", "object": v.get("object"), "name": shown(v.get("name")), "reason": note})
     else:
