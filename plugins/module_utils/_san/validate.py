@@ -9,16 +9,18 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, SD_NAME_RE, InvalidInput, Wwid, is_multipath_wwid)
 
 SD_NAME = SD_NAME_RE
-DM_NAME = re.compile(r"^dm-[0-9]{1,6}$")
-MAP_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
+# \Z, not $: "$" also matches before a final newline ("mpatha\n" is no map name)
+DM_NAME = re.compile(r"^dm-[0-9]{1,6}\Z")
+MAP_NAME = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}\Z")
 HCTL = HCTL_RE
 # naa./eui. designators are hex (SPC-4 7.8.6); a t10 vendor id starts with a letter or digit, written t10.<text> or
 # as multipath, the facts and the plans print it, 1<text> (blanks already "_")
-WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|(?:t10\.|1)[0-9A-Za-z][0-9A-Za-z_.:-]{1,249})$")
+WWID = re.compile(r"^(?:[0-9a-fA-F]{2,64}|(?:eui|naa)\.[0-9a-fA-F]{8,64}|(?:t10\.|1)[0-9A-Za-z][0-9A-Za-z_.:-]{1,249})\Z")
 # ONTAP LUN serials are exactly 12 printable characters, e.g. "81LgM$V4waSp".
 ONTAP_SERIAL = re.compile(r"^[\x21-\x7e]{12}$")
 ONTAP_WWID_PREFIX = "3600a0980"
@@ -53,51 +55,124 @@ def wwid(value):
     return Wwid(_check(WWID, value, "WWID"))
 
 
-DEV_T = re.compile(r"^[0-9]{1,7}:[0-9]{1,9}$")
+DEV_T = re.compile(r"^[0-9]{1,7}:[0-9]{1,9}\Z")
 
 
 def dev_t(value):
     return _check(DEV_T, value, "major:minor")
 
 
-def snapshot_names(san):
-    """Every name of a SAN snapshot that a plan would copy into its steps, checked before planning:
-    maps (key, name, wwid, dm, paths), disks (key, name, hctl, dev, map, holders), verdicts (name, wwid)."""
-    for key, m in (san.get("maps") or {}).items():
-        map_name(key)
-        if not isinstance(m, dict):
-            raise InvalidInput("map %r must be a dict" % (key,))
-        for field in ("name", "wwid"):
-            if m.get(field) is not None:
-                map_name(m[field])
-        if m.get("dm") is not None:
-            dm_name(m["dm"])
-        if m.get("dev") is not None:
-            dev_t(m["dev"])
-        for path in m.get("paths") or []:
-            if not isinstance(path, dict):
-                raise InvalidInput("a path of map %r must be a dict" % (key,))
-            sd_name(path.get("name"))
-    for key, d in (san.get("disks") or {}).items():
-        sd_name(key)
-        if not isinstance(d, dict):
-            raise InvalidInput("disk %r must be a dict" % (key,))
-        if d.get("name") is not None:
-            sd_name(d["name"])
-        if d.get("hctl") is not None:
-            hctl(d["hctl"])
-        if d.get("dev") is not None:
-            dev_t(d["dev"])
+def shown(text):
+    """Text the host gave (a map's name or WWID, a device name) as a message carries it: as it is when it is a name
+    the validators accept, else as a quoted ASCII literal (ascii()), so that no control character, newline, line
+    separator or other non-ASCII character of it reaches a message, a warning or a diff as itself."""
+    if isinstance(text, str) and MAP_NAME.match(text) and ".." not in text:
+        return str(text)
+    return ascii(text)
+
+
+def _refusal(checks):
+    """'<label> <value shown>' of the first (label, value, validator) whose value the validator refuses, or None."""
+    for label, value, check in checks:
+        try:
+            check(value)
+        except InvalidInput:
+            return "%s %s" % (label, shown(value))
+    return None
+
+
+def map_refusal(m):
+    """Why no step may act on this map of the host, or None: its name, WWID, dm name, major:minor or a path's name
+    is text the validators refuse. The kernel and multipath accept more than MAP_NAME (a t10 WWID with "(", an alias
+    with "@" or a newline), but a step names its map by them, and a command line, the wwids file and the messages
+    would carry them."""
+    checks = [(label, m.get(field), check) for label, field, check in (
+        ("name", "name", map_name), ("WWID", "wwid", map_name), ("dm", "dm", dm_name), ("major:minor", "dev", dev_t))
+        if m.get(field) is not None]
+    checks.extend(("path", p.get("name"), sd_name) for p in m.get("paths") or [])
+    return _refusal(checks)
+
+
+def refuse_odd_map(map_info):
+    """Refused (kind odd_name) when a name of the map is text no step may carry (map_refusal): nothing reads it by
+    that name again, queues, flushes or forgets it, whoever asks (stale_cleanup, multipath_flush by its other name,
+    the act's re-check)."""
+    why = map_refusal(map_info)
+    if why:
+        raise Refused("map %s" % shown(map_info.get("name") or map_info.get("wwid")), "odd_name",
+                      "its %s is text no step may carry (a name is [A-Za-z0-9_.:+-], at most 128 characters): "
+                      "nothing acts on this map or its paths" % why, evidence={"refused": why})
+
+
+def disk_refusal(d):
+    """Why no step may act on this sd of the host, or None: its name, H:C:T:L, major:minor, map or a holder is text
+    the validators refuse."""
+    checks = [(label, d.get(field), check) for label, field, check in (
+        ("name", "name", sd_name), ("H:C:T:L", "hctl", hctl), ("major:minor", "dev", dev_t), ("map", "map", map_name))
+        if d.get(field) is not None]
+    checks.extend(("holder", h.get("name") if isinstance(h, dict) else h, map_name) for h in d.get("holders") or [])
+    return _refusal(checks)
+
+
+def _paths_of(m, by_map):
+    """The sd names of a map: its paths, and the disks that name it as their map (`by_map`: map name -> sd names)."""
+    names = set(p.get("name") for p in m.get("paths") or [] if p.get("name"))
+    return names | by_map.get(m.get("name"), set())
+
+
+def _records(san):
+    """(maps, disks) of a snapshot, InvalidInput when a map, a path, a disk or a verdict is no dict."""
+    maps, disks = dict(san.get("maps") or {}), dict(san.get("disks") or {})
+    for kind, records in (("map", maps), ("disk", disks)):
+        for key, record in records.items():
+            if not isinstance(record, dict):
+                raise InvalidInput("%s %s must be a dict" % (kind, shown(key)))
+    for key, m in maps.items():
+        if not all(isinstance(p, dict) for p in m.get("paths") or []):
+            raise InvalidInput("a path of map %s must be a dict" % shown(key))
+    if not all(isinstance(v, dict) for v in san.get("verdicts") or []):
+        raise InvalidInput("each verdict must be a dict")
+    return maps, disks
+
+
+def verdict_refusal(v):
+    """Why no step may carry the names of a verdict (a map's name and WWID, a disk's name and WWID), or None."""
+    return _refusal([(field, v.get(field), sd_name if (field, v.get("object")) == ("name", "disk") else map_name)
+                     for field in ("name", "wwid") if v.get(field) is not None])
+
+
+def refused_units(san):
+    """{"maps": {map key: why}, "disks": {sd name: why}}: the units of a SAN snapshot no step may act on, because a
+    name a step would carry is text the validators refuse (map_refusal, disk_refusal; a key that is no name). A map
+    and its paths are one unit: a refused map refuses its paths, a refused path its map. The rest of the host is
+    judged and planned as usual, and a refused unit still counts in every in-use and coverage rule (it is a
+    device; it is only never acted on). A record that is no dict is no snapshot of ours: InvalidInput."""
+    maps, disks = _records(san)
+    by_map = {}
+    for n, d in disks.items():
         if d.get("map") is not None:
-            map_name(d["map"])
-        for holder in d.get("holders") or []:
-            map_name(holder)
-    for v in san.get("verdicts") or []:
-        if not isinstance(v, dict):
-            raise InvalidInput("each verdict must be a dict")
-        for field in ("name", "wwid"):
-            if v.get(field) is not None:
-                map_name(v[field])
+            by_map.setdefault(d["map"], set()).add(n)
+    odd_maps, odd_disks = {}, {}
+    for key, m in maps.items():
+        why = _refusal([("key", key, map_name)]) or map_refusal(m)
+        if why:
+            odd_maps[key] = "map %s: %s" % (shown(key), why)
+    for key, d in disks.items():
+        why = _refusal([("key", key, sd_name)]) or disk_refusal(d)
+        if why:
+            odd_disks[key] = "disk %s: %s" % (shown(key), why)
+    changed = True
+    while changed:  # two maps may share a path (a snapshot of ours never shows that, a hand-made one may)
+        changed = False
+        for key, m in maps.items():
+            paths = _paths_of(m, by_map)
+            bad = sorted(n for n in paths if n in odd_disks)
+            if key not in odd_maps and bad:
+                odd_maps[key], changed = "map %s: its path %s" % (shown(key), odd_disks[bad[0]]), True
+            for n in paths if key in odd_maps else ():
+                if n not in odd_disks:
+                    odd_disks[n], changed = "disk %s: a path of %s" % (shown(n), odd_maps[key]), True
+    return {"maps": odd_maps, "disks": odd_disks}
 
 
 def positive_seconds(value, label, maximum=float("inf")):

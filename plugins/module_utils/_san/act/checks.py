@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
@@ -33,6 +34,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
         if allow_absent:
             return None
         raise ActFailed(step["target"], "map is gone")
+    san_validate.refuse_odd_map(m)  # a name no step may carry now (renamed since the plan) refuses too
     diff = san_identity.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
     new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
     if expect.get("slaves") is not None and new_paths:

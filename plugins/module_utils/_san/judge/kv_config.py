@@ -26,8 +26,10 @@ that iscsid reads, in the form ``key = value`` ending with a newline:
   * otherwise the first commented default (``# key = value`` / ``#key=value``) is activated in place;
   * otherwise ``key = value`` is appended, above an unterminated last line (which iscsid skips: ending it would
     make iscsid read it);
-  * the line written always ends with LF (``\r\n`` when the replaced line had it): a line that ends in a bare CR
-    at the end of the file is skipped by iscsid.
+  * every line written (the setting, the note moved above it, a line commented out) ends with LF (``\r\n`` when
+    the replaced line had it): a bare CR is no line end for fgets, so a note written with the bare CR of an
+    unterminated last line (``key = v # note\r``) would carry the new setting inside its comment line, and a
+    line that ends in a bare CR at the end of the file is skipped by iscsid.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -147,9 +149,14 @@ class KVDocument(object):
         """Lines written as settings that iscsid skips (``key=value``, no final newline)."""
         return [line.raw.rstrip("\r\n") for line in self.lines if line.meant and key in (None, line.key)]
 
+    def _line_end(self, eol):
+        """The end of a line written in place of one that ended with `eol`: fgets ends a line at LF only, so a bare
+        CR (the unterminated last line "key = v # note\r") would glue the next line to it (and iscsid skips a last
+        line without LF)."""
+        return eol if eol.endswith("\n") else self.eol
+
     def _canonical(self, key, value, indent, eol):
-        # fgets: only LF ends a line, and iscsid skips a line without one ("key = v\r" at the end of the file)
-        return KVLine("%s%s = %s%s" % (indent, key, value, eol if eol.endswith("\n") else self.eol))
+        return KVLine("%s%s = %s%s" % (indent, key, value, self._line_end(eol)))
 
     def set(self, key, value):
         """Returns 'unchanged', 'modified', 'activated' or 'added'."""
@@ -164,11 +171,11 @@ class KVDocument(object):
                 new = [self._canonical(key, value, line.indent, line.eol)]
                 trailing = _TRAILING_COMMENT.match(line.value or "")
                 if trailing and not is_secret(key):
-                    new.insert(0, KVLine("%s%s%s" % (line.indent, trailing.group("comment"), line.eol or self.eol)))
+                    new.insert(0, KVLine("%s%s%s" % (line.indent, trailing.group("comment"), self._line_end(line.eol))))
                 self.lines[last:last + 1] = new
                 for i in meant[:-1]:  # iscsid reads one value per key: keep the others as comments
                     old = self.lines[i]
-                    self.lines[i] = KVLine("#" + old.raw.rstrip("\r\n") + (old.eol or self.eol))
+                    self.lines[i] = KVLine("#" + old.raw.rstrip("\r\n") + self._line_end(old.eol))
             return result
         for i, line in enumerate(self.lines):
             if not line.active and line.key == key:
@@ -211,9 +218,11 @@ def is_secret(key):
 
 
 def parse_record(text):
-    """One node record (``key = value`` per line) -> dict."""
+    """One node record (``key = value`` per line) -> dict. Lines end at LF only, as iscsiadm prints them: a value
+    holding a CR, \x85 or U+2028 (a CHAP user name) cut by str.splitlines would read as a line of its own, a key
+    it names included."""
     out = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith("#") or " = " not in line:
             continue
         key, sep, value = line.partition(" = ")
@@ -225,7 +234,7 @@ def parse_records(text):
     """`iscsiadm -m node -T T -p P` output -> [dict], one per record: a target portal reached through several
     ifaces (iface0, iface1 bound to two NICs) has one record per iface, each with its own values."""
     records, current = [], []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.startswith("# BEGIN RECORD") and current:
             records.append(parse_record("\n".join(current)))
             current = []

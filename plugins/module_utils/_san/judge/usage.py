@@ -12,6 +12,7 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
 
 
 _PART_UUID = re.compile(r"^part[0-9]+-")
@@ -45,14 +46,16 @@ def classify_holder(holder):
 
 
 def describe_holder(holder):
-    """"lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)": the names a person looks for, not only the dm device."""
+    """"lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)": the names a person looks for, not only the dm device. The names
+    are the host's (a dm name may hold a newline): shown escaped when they are no valid name (validate.shown)."""
     if isinstance(holder, dict):
-        label = holder.get("name") or "?"
+        label = shown(holder["name"]) if holder.get("name") else "?"
         if holder.get("dm_name"):
             vg_lv = san_users.decode_lvm_name(holder["dm_name"]) if classify_holder(holder) == "lvm" else None
-            label = "%s (%s%s)" % (label, holder["dm_name"], ": VG %s, LV %s" % vg_lv if vg_lv else "")
+            vg_lv = tuple(shown(n) for n in vg_lv) if vg_lv else None
+            label = "%s (%s%s)" % (label, shown(holder["dm_name"]), ": VG %s, LV %s" % vg_lv if vg_lv else "")
     else:
-        label = str(holder)
+        label = shown(str(holder))
     return "%s holder %s" % (classify_holder(holder), label)
 
 

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     SAN_TRANSPORTS, TRANSIENT_OPENERS, Wwid, normalize_initiator, same_wwid, wwid_has_prefix, wwid_key, wwid_prefix)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, shown
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.findings import (
     FAILED_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import (
@@ -111,7 +111,7 @@ def _lun_reuse(disk, probe, cands, w, mine, pev):
             why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now "
                    "maps at LUN id %s, but the host holds this device as WWID %s" % (
                        live, disk.get("serial"), others[0].get("path") or others[0].get("wwid"),
-                       disk.get("lun"), w))
+                       disk.get("lun"), shown(w)))
         elif not live_hits:
             why = ("live VPD 0x80 serial %r (the host recorded %r) is not the serial of %s, which the "
                    "array maps at LUN id %s" % (
@@ -218,7 +218,8 @@ def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
             lun = disk["lun"]
             break
     base = {"object": obj_kind, "name": name, "wwid": wwid, "lun": lun}
-    return _verdict_kind(truth, base, ev, seen, wwid, w, mine, len(path_items))
+    # the reasons name the WWID as the host gave it: shown escaped when it is no name (a newline, a control character)
+    return _verdict_kind(truth, base, ev, seen, shown(wwid) if wwid else wwid, w, mine, len(path_items))
 
 
 def _map_path_items(m, disks):
@@ -327,7 +328,7 @@ def _disk_mismatches(map_verdict, m, disks):
         d = disks.get(pev["name"]) or {}
         out.append({"kind": "serial_mismatch", "object": "disk", "name": pev["name"],
                     "wwid": d.get("wwid") or m.get("wwid"), "lun": pev.get("lun"),
-                    "reason": "path %s of map %s: %s" % (pev["name"], m.get("name"), pev["mismatch"]),
+                    "reason": "path %s of map %s: %s" % (shown(pev["name"]), shown(m.get("name")), pev["mismatch"]),
                     "evidence": ev})
     return out
 
@@ -365,13 +366,13 @@ def corruption_risks(snapshot):
         if v.get("kind") != "serial_mismatch":
             continue
         if v.get("object") == "map":
-            objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")), None)]
+            objs = [("map %s" % shown(v.get("name")), maps.get(v.get("wwid")) or by_name.get(v.get("name")), None)]
         else:
             d = disks.get(v.get("name"))
             # a path's own map is not its user here: the map is looked at on its own
-            objs = [("disk %s" % v.get("name"), d, set(m.get("dm") for m in maps.values()))]
+            objs = [("disk %s" % shown(v.get("name")), d, set(m.get("dm") for m in maps.values()))]
             if d and d.get("map"):
-                objs.append(("its map %s" % d["map"], by_name.get(d["map"]), None))
+                objs.append(("its map %s" % shown(d["map"]), by_name.get(d["map"]), None))
         users, openers = [], []
         for label, obj, own_holders in objs:
             if not obj:
@@ -388,7 +389,8 @@ def corruption_risks(snapshot):
         msg = ("CORRUPTION RISK: %s %s (WWID %s, LUN id %s) now reaches another LU: %s. It is IN USE - %s. "
                "Writes to it may land on another host's data. Stop %s now, unmount / deactivate what holds it, "
                "then let the serial_mismatch repair remove and rescan it (remediate)."
-               % (v.get("object"), v.get("name"), v.get("wwid"), v.get("lun"), v.get("reason"), " | ".join(users),
+               % (v.get("object"), shown(v.get("name")), shown(v.get("wwid")), v.get("lun"), v.get("reason"),
+                  " | ".join(users),
                   "the writers (%s)" % who if who else "every user named here"))
         out.append({"object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"), "lun": v.get("lun"),
                     "users": users, "openers": openers, "msg": msg})

@@ -15,6 +15,7 @@ import json
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SD_NAME_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
 
 SD_RE = SD_NAME_RE
 DM_RE = re.compile(r"^dm-\d+$")
@@ -78,6 +79,20 @@ def block_release_frames(stack_text):
     return found
 
 
+def lines(text):
+    """The lines of the kernel's or a tool's text as they are cut: at LF only. str.splitlines also cuts at CR, VT, FF,
+    \x1c-\x1e, \x85 and U+2028/2029, which a name the kernel accepts may hold (a dm name, a mount point, a swap
+    file): a line cut there is read wrong, and the part after the cut reads as a line of its own."""
+    return (text or "").split("\n")
+
+
+def fields_of(line, blanks=" \t"):
+    """The fields of one line, separated by runs of `blanks` only: the kernel separates mountinfo's with " " and
+    /proc/swaps' with " " and TAB (escaping those in a name), libmount fstab's with " " and TAB. str.split() with no
+    argument also splits at FF, \x1c-\x1f, \x85, U+2028, ... inside a name."""
+    return [f for f in re.split("[%s]+" % re.escape(blanks), line) if f]
+
+
 def unescape_mount(text):
     """/proc/self/mountinfo and /proc/swaps escape blanks as octal (\\040)."""
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
@@ -86,12 +101,12 @@ def unescape_mount(text):
 def parse_mountinfo(text):
     """[{mount_id, dev: "253:2", mountpoint, source, fstype}] from /proc/self/mountinfo (or /proc/PID/mountinfo)."""
     mounts = []
-    for line in (text or "").splitlines():
+    for line in lines(text):
         if " - " not in line:
             continue
         left, right = line.split(" - ", 1)
-        fields = left.split()
-        rfields = right.split()
+        fields = fields_of(left, " ")
+        rfields = fields_of(right, " ")
         if len(fields) < 5:
             continue
         mounts.append({
@@ -107,10 +122,10 @@ def parse_mountinfo(text):
 def parse_swaps(text):
     """Filenames from /proc/swaps."""
     names = []
-    for n, line in enumerate((text or "").splitlines()):
+    for n, line in enumerate(lines(text)):
         if n == 0 and line.startswith("Filename"):
             continue
-        parts = line.split()
+        parts = fields_of(line)
         if parts:
             names.append(unescape_mount(parts[0]))
     return names
@@ -118,7 +133,7 @@ def parse_swaps(text):
 
 def _rows(text, width, sep="|"):
     """The fields (stripped) of each line of `text` that has exactly `width` of them."""
-    for line in (text or "").splitlines():
+    for line in lines(text):
         fields = [f.strip() for f in line.split(sep)]
         if len(fields) == width:
             yield fields
@@ -126,8 +141,12 @@ def _rows(text, width, sep="|"):
 
 def parse_dm_info(text):
     """`dmsetup info -c --noheadings --separator '|' -o name,uuid,major,minor,open` -> {name: {...}}."""
-    out = {}
+    out, twice = {}, set()
     for name, uuid, major, minor, opened in _rows(text, 5):
+        if name in out or name in twice:  # printed twice: neither row is that device's (parse_dm_lines)
+            twice.add(name)
+            out.pop(name, None)
+            continue
         try:
             out[name] = {"name": name, "uuid": uuid, "dev": "%d:%d" % (int(major), int(minor)),
                          "open_count": int(opened)}
@@ -231,19 +250,27 @@ def parse_multipath_status(args):
 
 
 def parse_dm_lines(text, parser):
-    """Parse every `name: ... multipath ...` line of dmsetup table/status. -> ({name: parsed}, [errors])."""
-    maps, errors = {}, []
-    for line in (text or "").splitlines():
+    """Parse every `name: ... multipath ...` line of dmsetup table/status. -> ({name: parsed}, [errors]). A name
+    printed twice (a dm name holding a newline can print a line that reads as another map's) is no map's: dropped,
+    and said in errors."""
+    maps, errors, twice = {}, [], set()
+    for line in lines(text):
         if not line.strip() or line.startswith("No devices found"):
             continue
         split = _split_dm_line(line)
         if split is None:
             continue
         name, args = split
+        if name in maps or name in twice:
+            twice.add(name)
+            maps.pop(name, None)
+            errors.append({"what": "dmsetup lines of %s" % shown(name), "msg": "the name is printed twice: neither "
+                           "line is taken as that map's"})
+            continue
         try:
             maps[name] = parser(args)
         except DmParseError as exc:
-            errors.append({"what": "dmsetup line of %s" % name, "msg": "%s: %r" % (exc, line.strip())})
+            errors.append({"what": "dmsetup line of %s" % shown(name), "msg": "%s: %r" % (exc, line.strip())})
     return maps, errors
 
 
@@ -316,7 +343,7 @@ def parse_show_maps(text, sep="|"):
     """`multipathd show maps raw format SHOW_MAPS_FORMAT` -> {name: {name, wwid, dm, queueing, active_paths, vendor,
     product, queues_forever}}"""
     out = {}
-    for line in (text or "").splitlines():
+    for line in lines(text):
         parts = line.split(sep)
         if len(parts) < 4 or parts[0].strip() in ("", "name"):
             continue

@@ -38,7 +38,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     Wwid, map_wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
-    DM_RE, SD_RE, parse_dm_info, parse_dm_lines, parse_multipath_status, parse_multipath_table, parse_multipathd_json,
+    DM_RE, SD_RE, lines, parse_dm_info, parse_dm_lines, parse_multipath_status, parse_multipath_table, parse_multipathd_json,
     parse_multipathd_paths)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
     read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sessions)
@@ -229,7 +229,7 @@ class Host(object):
                 continue
             text = res.stdout
             if name:  # one device: dmsetup prints its line without the "name: " prefix
-                text = "".join("%s: %s\n" % (name, line) for line in text.splitlines() if line.strip())
+                text = "".join("%s: %s\n" % (name, line) for line in lines(text) if line.strip())
             maps, errs = parse_dm_lines(text, parser)
             errors.extend(errs)
             parsed.append(maps)
@@ -346,7 +346,8 @@ class Host(object):
             raw["sd"] = more.get("sd") or {}
             errors.extend(errs)
         dm_name = target.get("dm_name") or map_wwid(target["uuid"])
-        san_validate.map_name(dm_name)
+        # the kernel's name, not the user's: no dmsetup or multipathd command is given it (nor a message as itself)
+        san_validate.refuse_odd_map({"name": dm_name})
         info, table, status = self._dm(errors, name=dm_name)
         running = multipathd_seen(raw)
         mpd = self._multipathd(running, errors, name=dm_name)

@@ -16,6 +16,9 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import split_lines
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import fields_of
+
 MARK = "# removed by sanfleet.remediation (device gone): "
 
 # the files that can name a SAN device by WWID or by-id link; (kind, path)
@@ -128,10 +131,10 @@ def live_name(value, live_dm_names, exists):
 
 def _fields(kind, line):
     """The field(s) of a line that name the device, or None for comments and blank lines."""
-    text = line.strip()
+    text = line.strip(" \t\n\v\f\r")
     if not text or text.startswith("#"):
         return None
-    parts = text.split()
+    parts = fields_of(text)  # libmount splits fields at blanks and TABs only, not at \r, \x85 or U+2028 in a name
     if kind == "fstab":
         return parts[:1]
     if kind == "crypttab":
@@ -147,7 +150,8 @@ def find_references(kind, path, text, wanted, is_live=None):
     """[{kind, file, line (1-based), text, matches}] for the lines of `text` that name one of `wanted`; a field
     whose device name a live device still carries (`is_live(name)`, see live_name) matches nothing."""
     out = []
-    for n, line in enumerate((text or "").splitlines(), 1):
+    for n, raw in enumerate(split_lines(text or ""), 1):  # lines as libmount and lvm cut them: at LF only
+        line = raw.rstrip("\r\n")
         fields = _fields(kind, line)
         if not fields:
             continue
@@ -159,8 +163,10 @@ def find_references(kind, path, text, wanted, is_live=None):
 
 
 def commented_out(text, line_numbers):
-    """`text` with the given lines (1-based) commented out behind MARK; the rest byte for byte the same."""
-    lines = (text or "").splitlines(True)
+    """`text` with the given lines (1-based, cut at LF only as find_references counts them) commented out behind
+    MARK; the rest byte for byte the same. str.splitlines would cut at a CR or U+2028 inside a line, and the mark
+    would land in the middle of the line the reader sees."""
+    lines = split_lines(text or "")
     for n in sorted(set(line_numbers)):
         if 1 <= n <= len(lines) and not lines[n - 1].startswith(MARK):
             lines[n - 1] = MARK + lines[n - 1]

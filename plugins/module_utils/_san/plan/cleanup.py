@@ -16,6 +16,8 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
+    refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
     HOST_ORDER, LU_GONE, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
@@ -76,7 +78,7 @@ def removal_blockers(snapshot, verdicts, policy=None):
     if covered and not array.get("records"):
         blockers.append({"why": "empty_truth", "msg": "the array truth has no record while %d device(s) are "
                                                       "served by the SVMs it covers" % len(covered)})
-    odd = [v.get("name") for v in covered if v.get("kind") == "unexpected_visibility"]
+    odd = [shown(v.get("name")) for v in covered if v.get("kind") == "unexpected_visibility"]
     if odd:
         blockers.append({"why": "unexpected_visibility", "msg": "covered device(s) %s work but the array maps them "
                                                                 "to none of this host's igroups: the array data may "
@@ -136,13 +138,55 @@ def _blocked_plan(blockers, verdicts):
     names = ", ".join(sorted(set(b["why"] for b in blockers)))
     why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
     return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
-            "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"),
+            "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")),
                          "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
                          else _never_touched(v)} for v in verdicts or []]}
 
 
 def _skip(skipped, v, why):
-    skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "reason": why})
+    skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")), "reason": why})
+
+
+def _unit_refusal(v, refused, map_for, maps):
+    """Why no step may act on the unit of verdict `v` (validate.refused_units: a name a step would carry is text
+    the validators refuse), or None."""
+    why = verdict_refusal(v)
+    if why:
+        return "%s %s: %s" % (v.get("object"), shown(v.get("name")), why)
+    if v.get("object") == "map":
+        m = map_for(v)
+        return next((why for k, why in refused["maps"].items() if m is not None and maps[k] is m), None)
+    return refused["disks"].get(v.get("name"))
+
+
+def _name_unjudged_refusals(refused, verdicts, map_for, maps, disks, skipped):
+    """The refused units no verdict speaks of (a disk with a name no step may carry has no verdict): named too, as
+    `refused`; a path is named with its map."""
+    judged_maps = set(id(map_for(v)) for v in verdicts or [] if v.get("object") == "map")
+    judged_disks = set(v.get("name") for v in verdicts or [] if v.get("object") == "disk")
+    paths = set()
+    for key, why in sorted(refused["maps"].items()):
+        m = maps[key]
+        paths.update(p.get("name") for p in m.get("paths") or [])
+        paths.update(n for n, d in disks.items() if d.get("map") is not None and d.get("map") == m.get("name"))
+        if id(m) not in judged_maps:
+            skipped.append({"kind": "refused", "object": "map", "name": shown(m.get("name") or key),
+                            "reason": "%s is text no step may carry: nothing acts on this map or its paths" % why})
+    for name, why in sorted(refused["disks"].items()):
+        if name not in judged_disks and name not in paths:
+            skipped.append({"kind": "refused", "object": "disk", "name": shown(name),
+                            "reason": "%s is text no step may carry: nothing acts on this disk" % why})
+
+
+def _refuse_odd(skipped, v, why, acts):
+    """A verdict whose unit no step may act on: `refused` when the plan would have acted on it, else left alone as
+    its kind says; named either way, its names shown escaped (validate.shown)."""
+    note = ("%s is text no step may carry: nothing acts on this unit (a map and its paths; it still counts in every "
+            "in-use and coverage rule)" % why)
+    if acts:
+        skipped.append({"kind": "refused", "object": v.get("object"), "name": shown(v.get("name")), "reason": note})
+    else:
+        _skip(skipped, v, "%s; %s" % (_never_touched(v), note))
 
 
 class _Chosen(object):
@@ -188,8 +232,10 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
 
 
 def _choose(snapshot, verdicts, policy, skipped):
-    """_Chosen from the verdicts; every verdict not chosen is in `skipped` with the reason."""
+    """_Chosen from the verdicts; every verdict not chosen is in `skipped` with the reason, a unit whose names no
+    step may carry too (_unit_refusal)."""
     maps = snapshot.get("maps") or {}
+    refused = refused_units(snapshot)
     disks = snapshot.get("disks") or {}
     by_name = dict((m.get("name"), m) for m in maps.values())
     mode = policy.get("policy", "array")
@@ -200,7 +246,10 @@ def _choose(snapshot, verdicts, policy, skipped):
         return maps.get(v.get("wwid")) or by_name.get(v.get("name"))
     for v in verdicts or []:
         kind, obj = v.get("kind"), v.get("object")
-        if kind == "stale_unmapped" or (kind == "unknown_array" and mode == "host_evidence"):
+        odd = _unit_refusal(v, refused, map_for, maps)
+        if odd:
+            _refuse_odd(skipped, v, odd, kind in REMOVAL_KINDS or (kind == "unknown_array" and mode == "host_evidence"))
+        elif kind == "stale_unmapped" or (kind == "unknown_array" and mode == "host_evidence"):
             _choose_stale(v, snapshot, policy, chosen, skipped, map_for)
         elif kind == "serial_mismatch" and obj == "map" and repair and not (v.get("evidence") or {}).get(
                 "array_mappings"):
@@ -219,6 +268,7 @@ def _choose(snapshot, verdicts, policy, skipped):
             chosen.mismatches.append((d, v))
         else:
             _skip(skipped, v, _never_touched(v))
+    _name_unjudged_refusals(refused, verdicts, map_for, maps, disks, skipped)
     return chosen
 
 

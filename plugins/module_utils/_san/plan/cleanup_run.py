@@ -52,9 +52,11 @@ def host_identity(host, errors):
 
 
 def decide(p, host, san, earlier=None):
-    """Decide: the plan of the whole host from one judged snapshot (san_plan.plan_cleanup)."""
+    """Decide: the plan of the whole host from one judged snapshot (san_plan.plan_cleanup). A unit whose names no
+    step may carry is refused there, by name, and the rest planned (san_validate.refused_units); only a snapshot
+    that is not of our shape refuses the whole host."""
     try:
-        san_validate.snapshot_names(san)
+        san_validate.refused_units(san)
     except san_validate.InvalidInput as exc:
         raise san_validate.InvalidInput("the host shows %s; nothing was planned" % exc)
     policy = dict((k, p[k]) for k in POLICY_OPTIONS)
@@ -97,10 +99,12 @@ def approve(plan, san, approved):
 
 
 def device_lists(san, removed_maps=(), removed_disks=()):
-    maps = ["map %s (%s)" % (w, " ".join(sorted(p.get("name") for p in m.get("paths") or [])))
+    # names as the host gives them may hold a newline or a control character: shown escaped (san_validate.shown)
+    shown = san_validate.shown
+    maps = ["map %s (%s)" % (shown(w), " ".join(sorted(shown(p.get("name")) for p in m.get("paths") or [])))
             for w, m in sorted(san["maps"].items()) if w not in removed_maps]
-    disks = ["disk %s %s %s" % (n, d.get("hctl"), d.get("wwid")) for n, d in sorted(san["disks"].items())
-             if n not in removed_disks]
+    disks = ["disk %s %s %s" % (shown(n), shown(d.get("hctl")), shown(d.get("wwid")))
+             for n, d in sorted(san["disks"].items()) if n not in removed_disks]
     return "\n".join(maps + disks) + "\n"
 
 

@@ -14,13 +14,18 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
     ANSWERING, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import disk_refusal, shown
 
 
 def check_disk_deletable(disk, options=None, live_maps=None):
     """Raise Refused unless `disk` may be deleted. live_maps: {map name or dm name: map_info} still present."""
     options = options or {}
     name = disk.get("name")
-    target = "disk %s" % name
+    target = "disk %s" % shown(name)
+    why = disk_refusal(disk)
+    if why:
+        raise Refused(target, "odd_name", "its %s is text no step may carry: nothing deletes it" % why,
+                      evidence={"refused": why})
     live_maps = live_maps or {}
     owner = disk.get("map")
     owner_info = live_maps.get(owner) if owner else None
@@ -31,9 +36,10 @@ def check_disk_deletable(disk, options=None, live_maps=None):
                 owner_info = live_maps[hname]
                 break
     if owner_info is not None:
+        owner = shown(owner_info.get("name"))
         raise Refused(target, "live_map", "is a path of live multipath map %s (%s); flush the map first "
-                      "(multipath_flush)" % (owner_info.get("name"), owner_info.get("dm")),
-                      holder="multipath map %s" % owner_info.get("name"), evidence={"map": owner_info.get("name")})
+                      "(multipath_flush)" % (owner, shown(owner_info.get("dm"))),
+                      holder="multipath map %s" % owner, evidence={"map": owner_info.get("name")})
     transport = disk.get("transport")
     if transport not in SAN_TRANSPORTS and not options.get("allow_non_san"):
         raise Refused(target, "transport", "is on transport %r, not iSCSI/FC; refusing (allow_non_san)" % transport,

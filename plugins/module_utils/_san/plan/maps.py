@@ -14,6 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
     step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import refuse_odd_map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import (
     check_not_in_use, opener_label, workload_openers)
 
@@ -139,6 +140,7 @@ def plan_map_flush(map_info, options=None):
     if not map_info:
         return []
     name = map_info.get("name") or map_info.get("wwid")
+    refuse_odd_map(map_info)  # a name no step may carry (validate.map_refusal)
     release = dead_unmapped_map(map_info, options)
     exiting = int(options.get("exiting_opens") or 0) if release else 0
     check_not_in_use(map_info, "map %s" % name, allow_openers=release, exiting_opens=exiting)

@@ -42,8 +42,9 @@ def test_set_leaves_one_active_line_and_comments_out_the_others():
     out = doc.render()
     assert out.count("node.session.scan = manual\n") == 1
     assert "\n#node.session.scan = auto\n" in out  # the earlier occurrence, kept as a comment
-    assert len(out.splitlines()) == len(text.splitlines())
-    assert [b for a, b in zip(text.splitlines(), out.splitlines()) if a != b] == [
+    # lines as iscsid's fgets cuts them (LF only), never str.splitlines (which also cuts at CR, VT, FF, \x85, ...)
+    assert len(out.split("\n")) == len(text.split("\n"))
+    assert [b for a, b in zip(text.split("\n"), out.split("\n")) if a != b] == [
         "#node.session.scan = auto", "node.session.scan = manual"]
     assert kv.parse(out).get("node.session.scan") == "manual"
     assert kv.parse(out).set("node.session.scan", "manual") == "unchanged"
@@ -53,9 +54,9 @@ def test_set_activates_a_commented_default_in_place():
     text = read("iscsid.conf.debian12")
     doc = kv.parse(text)
     assert doc.set("node.session.auth.authmethod", "CHAP") == "activated"
-    out = doc.render().splitlines()
+    out = doc.render().split("\n")
     assert out[66] == "node.session.auth.authmethod = CHAP"
-    assert len(out) == len(text.splitlines())
+    assert len(out) == len(text.split("\n"))
 
 
 def test_set_writes_the_form_iscsid_reads_and_appends_when_absent():
@@ -242,3 +243,25 @@ def test_a_duplicate_ending_in_cr_never_leaves_the_key_unread():
     out = doc.render()
     assert out == "#node.startup = automatic\nnode.startup = manual\n"
     assert kv.parse(out).get("node.startup") == "manual"
+
+
+def test_a_note_on_an_unterminated_cr_line_moves_above_the_key_on_a_line_of_its_own():
+    """The note of the last line 'key = v # note\\r' (no LF) written back with its bare CR: fgets reads the note and
+    the new setting as one line starting with '#', so iscsid keeps the old value and every run adds the line again."""
+    doc = kv.parse("x = 1\nnode.session.scan = auto # trailing\r")
+    assert doc.set("node.session.scan", "manual") == "modified"
+    out = doc.render()
+    assert out == "x = 1\n# trailing\nnode.session.scan = manual\n"
+    assert out.split("\n")[-2] == "node.session.scan = manual"  # a line of its own for fgets, not a comment's tail
+    again = kv.parse(out)
+    assert again.set("node.session.scan", "manual") == "unchanged" and again.render() == out
+
+
+@pytest.mark.parametrize("odd", ["\r", "\x85", "\u2028", "\x0c"])
+def test_a_node_record_value_holding_a_line_break_of_splitlines_stays_that_value(odd):
+    """iscsiadm prints one record line per LF; str.splitlines also cut at CR, \x85, U+2028 and FF, so a value holding
+    one (a CHAP user name) read as a line of its own, and a key named after it read as that record's value."""
+    text = ("# BEGIN RECORD 2.1.8\nnode.session.auth.username = u%snode.startup = automatic\n"
+            "node.startup = manual\n# END RECORD\n" % odd)
+    assert kv.parse_records(text) == [{"node.session.auth.username": "u%snode.startup = automatic" % odd,
+                                       "node.startup": "manual"}]

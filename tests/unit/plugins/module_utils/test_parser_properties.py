@@ -2,8 +2,9 @@
 """Property-based tests of every text parser: any input gives data or the parser's own error, never another
 exception, and what the editors write reads back as written (hypothesis)."""
 import json
+import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config as kv
@@ -214,6 +215,59 @@ def test_kv_set_changes_what_iscsid_reads_of_that_key_only(text, key, value):
             assert any(raw == other for other in kept), (raw, out)
 
 
+# what open-iscsi's idbm_recinfo_config reads, written apart from kv_config so that the editor is not checked
+# against its own reading: fgets lines (cut after each LF only: CR, VT, FF, \x1c-\x1e, \x85, \u2028 are
+# characters of the line, unlike for str.splitlines), a last line without LF and a line holding a NUL skipped,
+# stripped of C white space, blank and '#'/';' lines skipped; the name ends at the first white space or '=', which
+# is consumed, and a '=' must follow; the last line read wins
+_C_SPACE = " \t\n\v\f\r"
+_IDBM_LINE = re.compile(r"([^ \t\n\v\f\r=]+)[ \t\n\v\f\r=][ \t\n\v\f\r]*=[ \t\n\v\f\r]*(.+)\Z", re.S)
+
+
+def iscsid_reads(text):
+    out = {}
+    for line in text.split("\n")[:-1]:
+        line = line.strip(_C_SPACE)
+        if "\x00" in line or not line or line[0] in "#;":
+            continue
+        m = _IDBM_LINE.match(line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+# whole lines: a setting or a commented one, with or without a note, ended by LF, CRLF, a bare CR, nothing (the last
+# line) or a character str.splitlines breaks at and fgets does not
+ISCSI_LINES = st.lists(st.tuples(
+    st.sampled_from(["", "#", "# ", " ", "\t", "\r"]), st.sampled_from(["node.session.scan", "node.startup", "x"]),
+    st.sampled_from([" = ", "=", " ="]), st.sampled_from(["auto", "manual", "automatic", ""]),
+    st.sampled_from(["", " # trailing", "\t#n", " #\r"]),
+    st.sampled_from(["\n", "\r\n", "\r", "", "\x0c", "\x85\n", "\u2028", "\r\r\n"])).map("".join),
+    max_size=8).map("".join)
+LINE_BREAKS_OF_SPLITLINES = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
+
+
+@FAST
+@example("node.session.scan = auto # trailing\r", "node.session.scan", "manual")
+@given(st.one_of(st.lists(st.sampled_from(CR_ISCSI + LINE_BREAKS_OF_SPLITLINES), max_size=40).map("".join),
+                 ISCSI_LINES),
+       st.sampled_from(["node.session.scan", "node.startup"]), st.sampled_from(["manual", "auto"]))
+def test_kv_set_is_read_by_iscsid_and_a_second_set_changes_nothing(text, key, value):
+    """A set() that open-iscsi does not read: the new line glued behind a kept comment by a bare CR (fgets splits at
+    LF only, so '# trailing\rkey = v' is one comment line), and a second run that adds the line again."""
+    doc = kv.parse(text)
+    doc.set(key, value)
+    out = doc.render()
+    read = iscsid_reads(out)
+    assert read.get(key) == value, (text, out)
+    before = iscsid_reads(text)
+    read.pop(key)
+    before.pop(key, None)
+    assert read == before, (text, out)  # every other key reads as before
+    again = kv.parse(out)
+    assert again.set(key, value) == "unchanged" and again.render() == out, (text, out)
+
+
 MP_CR_WORDS = MP_WORDS + [" \r", "\r", "\udce9", "# caf\udce9"]
 
 
@@ -238,3 +292,34 @@ def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
         if not judge_multipath_parse.tokenize(judge_multipath_parse.daemon_content(raw))[0]:
             assert any(other == raw or (not raw.endswith("\n") and other in (raw + "\n", raw + "\r\n"))
                        for other in kept), (text, out, raw)
+
+
+def multipathd_lines(text):
+    """What multipath-tools' read_line keeps of each line, written apart from multipath_parse: fgets cuts at LF only,
+    then strtok(buf, "\\n\\r") ends the line at its first CR or LF after any leading ones (a NUL ends it too)."""
+    out = []
+    for line in text.split("\n"):
+        line = line.split("\x00", 1)[0]
+        lead = len(line) - len(line.lstrip("\r"))
+        cut = line.find("\r", lead)
+        out.append(line if cut < 0 else line[:cut])
+    return out
+
+
+@FAST
+@example("defaults {\n    polling_interval 5\n}\r")
+@example("devices {\n}\n# note\r")
+@given(st.lists(st.sampled_from(MP_CR_WORDS + [" ", "\n", "\t", "\r\n", "\n"]), max_size=60).map("".join))
+def test_multipath_fix_writes_no_line_multipathd_cuts_at_a_cr(text):
+    """A line the fix writes that multipathd reads only up to a CR before it (the new setting glued behind the bare
+    CR of an unterminated last line, as iscsid_conf once did): every line the fix adds is read whole."""
+    try:
+        doc = judge_multipath_parse.parse(text)
+    except judge_multipath_parse.ParseError:
+        return
+    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, TARGETS, REC)[0])
+    before = set(text.split("\n"))
+    read = multipathd_lines(out)
+    for raw, kept in zip(out.split("\n"), read):
+        if raw not in before and raw.strip(" \t\r"):
+            assert kept == raw.rstrip("\r"), (text, out, raw)

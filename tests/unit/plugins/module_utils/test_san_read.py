@@ -465,6 +465,42 @@ def test_parse_dm_truncated_line_is_an_error_not_a_crash():
     assert errors and errors[0]["what"] == "dmsetup line of x"
 
 
+@pytest.mark.parametrize("odd", ["\x85", "\u2028", "\x0c", "\x1c", "\r"])
+def test_a_dm_name_with_a_character_splitlines_breaks_at_keeps_its_own_lines(odd):
+    """dmsetup prints a name as the kernel has it; str.splitlines cut its line at \x85, U+2028, FF, \x1c or CR, so
+    that map had no table (and the part after the cut read as a line of another map)."""
+    name = "db" + odd + "x"
+    table = ("%s: 0 2097152 multipath 1 queue_if_no_path 0 1 1 service-time 0 1 1 8:16 1\n"
+             "mpatha: 0 2097152 multipath 0 0 1 1 service-time 0 1 1 8:32 1\n" % name)
+    maps, errors = sp.parse_dm_lines(table, sp.parse_multipath_table)
+    assert sorted(maps) == sorted([name, "mpatha"]) and errors == []
+    assert maps[name]["queueing"] is True and maps["mpatha"]["queueing"] is False
+    info = sp.parse_dm_info("%s|mpath-1x|253|2|1\nmpatha|mpath-3600a|253|3|0\n" % name)
+    assert info[name]["open_count"] == 1 and info["mpatha"]["open_count"] == 0
+
+
+def test_a_dm_name_with_a_newline_cannot_pass_its_line_off_as_another_maps():
+    """A dm name "evil\nmpatha" prints a line that reads as mpatha's: neither is taken as mpatha's (its table and
+    open count are unknown, which refuses any act on it), and the errors say so."""
+    table = ("evil\nmpatha: 0 2097152 multipath 0 0 1 1 service-time 0 1 1 8:48 1\n"
+             "mpatha: 0 2097152 multipath 1 queue_if_no_path 0 1 1 service-time 0 1 1 8:32 1\n")
+    maps, errors = sp.parse_dm_lines(table, sp.parse_multipath_table)
+    assert "mpatha" not in maps and [e["what"] for e in errors] == ["dmsetup lines of mpatha"]
+    info = sp.parse_dm_info("evil\nmpatha|mpath-3600b|253|4|0\nmpatha|mpath-3600a|253|3|1\n")
+    assert "mpatha" not in info
+
+
+@pytest.mark.parametrize("odd", ["\x85", "\u2028", "\x0c", "\x1c"])
+def test_a_mount_or_swap_file_with_a_character_splitlines_breaks_at_is_still_seen(odd):
+    """The kernel escapes only blank, TAB, LF and backslash in mountinfo and /proc/swaps: a mount point or swap file
+    with \x85, U+2028, FF or \x1c was cut in two by str.splitlines (or str.split), and the device looked unused."""
+    m = sp.parse_mountinfo("36 25 253:2 / /mnt/a%sb rw,relatime shared:1 - ext4 /dev/mapper/db rw\n" % odd)
+    assert [(x["dev"], x["mountpoint"], x["source"]) for x in m] == [("253:2", "/mnt/a%sb" % odd, "/dev/mapper/db")]
+    swaps = sp.parse_swaps("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                           "/swap/a%sb                               file\t\t1048572\t\t0\t\t-2\n" % odd)
+    assert swaps == ["/swap/a%sb" % odd]
+
+
 def test_parse_mountinfo_unescapes_and_keeps_dev():
     m = sp.parse_mountinfo("36 25 253:2 / /mnt/my\\040data rw,relatime shared:1 - ext4 /dev/mapper/3600a rw\n")
     assert m == [{"mount_id": "36", "dev": "253:2", "mountpoint": "/mnt/my data", "fstype": "ext4",

@@ -71,6 +71,34 @@ def test_a_t10_wwid_in_another_case_is_refused_naming_the_kernels_spelling(env, 
     assert out["changed"] is False and env.commands == [] and t10 in env.maps
 
 
+def _odd_map(env, name, wwid):
+    """A map the kernel and multipath accept whose alias or WWID is text no step may carry."""
+    env.add_disk(disk("sde", "4:0:0:2", "8:64", wwid, map_name=name))
+    env.add_disk(disk("sdg", "5:0:0:2", "8:96", wwid, map_name=name))
+    for n in ("sde", "sdg"):
+        env.disks[n]["holders"] = ["dm-4"]
+        env.probes[n] = dict(env.probes["sdc"])
+    env.maps[wwid] = dict(mpath(wwid, "dm-4", "253:4", ["sde", "sdg"]), name=name)
+    env._file("sys/block/dm-4/dm/uuid", "mpath-" + wwid)
+    env._file("sys/block/dm-4/dm/name", name)
+
+
+@pytest.mark.parametrize("name,wwid,args,shown", [
+    ("mpath@x", WWID2, {"wwid": WWID2}, "name 'mpath@x'"),              # an alias with "@", named by its WWID
+    ("mpath\nx", WWID2, {"wwid": WWID2}, "name 'mpath\\nx'"),          # an alias with a newline
+    ("mpathb", "1LIO-ORG_Some(thing)", {"name": "mpathb"}, "WWID '1LIO-ORG_Some(thing)'"),  # a t10 WWID with "("
+])
+@pytest.mark.parametrize("check", [True, False])
+def test_a_map_whose_name_no_step_may_carry_is_never_flushed(env, run, name, wwid, args, shown, check):
+    """multipath_flush given a fine name or WWID of a map whose other name is text the validators refuse flushed
+    it, queueing off, multipath -f and multipath -w included. It is refused, the name shown escaped, nothing run."""
+    _odd_map(env, name, wwid)
+    out = run(args, check=check)
+    assert out.get("failed") and "no step may carry" in out["msg"], out
+    assert shown in out["msg"] and not any(c < " " for c in out["msg"]), out["msg"]
+    assert out["changed"] is False and env.commands == [] and wwid in env.maps and out.get("plan", []) == []
+
+
 def test_by_name_and_naa_form(env, run):
     out = run({"wwid": "naa." + WWID[1:]}, check=True)
     assert out["plan"][0]["target"] == WWID
@@ -144,6 +172,8 @@ def test_stuck_blkid_is_not_a_workload(env, run):
     ({"name": "../../dev/sda"}, "map name"),
     ({"name": "a..b"}, "map name"),
     ({"name": "map/x"}, "map name"),
+    ({"name": "mpath@x"}, "map name"),          # the user's name: refused as input, whatever the kernel accepts
+    ({"name": "mpatha\n"}, "map name"),        # "$" matched before a final newline
     ({"wwid": ["3600a0980"]}, "WWID"),
     ({"wwid": "naa.........."}, "WWID"),
     ({"wwid": "eui.--------"}, "WWID"),

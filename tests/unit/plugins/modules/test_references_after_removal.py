@@ -167,3 +167,18 @@ def test_a_dev_mapper_entry_left_by_a_slow_udev_does_not_hide_a_reference(env, r
     assert not out.get("failed"), out
     assert ("fstab", 3) in sorted((r["kind"], r["line"]) for r in out["references"])
     assert san_refs.live_name("/dev/mapper/%s-stale-node" % WWID, set(), os.path.exists) is False
+
+
+@pytest.mark.parametrize("odd", ["\r", "\x85", "\u2028", "\x0c"])
+def test_a_line_is_commented_out_whole_where_the_reader_cuts_lines(odd):
+    """fstab, crypttab and the devices file are read line by line at LF: str.splitlines cut a line at a CR, \x85,
+    U+2028 or FF inside it, so the reference after the cut was commented out in the middle of the reader's line
+    (its first half still read as the entry) and a line number past it named another line."""
+    text = "UUID=1 / ext4 defaults 0 1\n# note%s/dev/mapper/db /data xfs defaults 0 0\n/dev/mapper/db /db xfs defaults 0 0\n" % odd
+    refs = san_refs.find_references("fstab", "/etc/fstab", text, san_refs.needles(maps=["db"]))
+    assert [(r["line"], r["text"]) for r in refs] == [(3, "/dev/mapper/db /db xfs defaults 0 0")]
+    out = san_refs.commented_out(text, [r["line"] for r in refs])
+    assert out.split("\n")[:3] == text.split("\n")[:2] + [san_refs.MARK + "/dev/mapper/db /db xfs defaults 0 0"]
+    # libmount cuts fields at blanks and TABs only: a CR, \x85 or U+2028 inside a device name is part of it
+    other = "/dev/mapper/db%sx /data xfs defaults 0 0\n" % odd
+    assert san_refs.find_references("fstab", "/etc/fstab", other, san_refs.needles(maps=["db"])) == []

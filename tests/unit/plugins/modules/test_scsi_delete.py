@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
 from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
-    FakeEnv, WWID, WWID2, disk)
+    FakeEnv, WWID, WWID2, disk, mpath)
 
 
 @pytest.fixture
@@ -231,3 +231,18 @@ def test_by_id_links_must_vanish(env, run):
     out = run({"name": ["sdc"]})
     assert out["executed"][0]["detail"]["by_id"] == ["scsi-%s-sdc" % WWID]
     assert not any(l.endswith("-sdc") for l in os.listdir(os.path.join(env.root, "dev/disk/by-id")))
+
+
+@pytest.mark.parametrize("name,kind", [("mpath\nx", "odd_name"), ("mpath@x", "odd_name")])
+def test_a_path_of_a_map_whose_name_no_step_may_carry_is_never_deleted(env, run, name, kind):
+    """The paths of a live map whose alias is text the validators refuse: never deleted, and the refusal shows the
+    name escaped (a newline in the kernel's name reached the message as a line break)."""
+    env.maps[WWID] = dict(mpath(WWID, "dm-3", "253:3", ["sdc", "sdd"]), name=name)
+    env._file("sys/block/dm-3/dm/uuid", "mpath-" + WWID)
+    env._file("sys/block/dm-3/dm/name", name)
+    for n in ("sdc", "sdd"):
+        env.disks[n].update(map=name, holders=["dm-3"])
+    out = run({"name": ["sdc"]})
+    assert out["failed"] and out["refusal"]["kind"] == kind, out
+    assert ascii(name) in out["msg"] and not any(c < " " for c in out["msg"]), out["msg"]
+    assert env.writes == [] and "sdc" in env.disks

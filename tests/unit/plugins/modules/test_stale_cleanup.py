@@ -322,19 +322,44 @@ def test_array_truth_reaches_the_judge_normalised(env, looks, run, monkeypatch):
 
 
 @pytest.mark.parametrize("mutate,needle", [
-    (lambda s: s["maps"].update({"../../etc": dict(s["maps"][WWID], name="../../etc")}), "map name"),
-    (lambda s: s["maps"][WWID].update(name="a/b"), "map name"),
-    (lambda s: s["maps"][WWID].update(dm="dm-1; reboot"), "device-mapper name"),
-    (lambda s: s["maps"][WWID]["paths"][0].update(name="../sda"), "SCSI disk name"),
-    (lambda s: s["disks"].update({"sd$(id)": {}}), "SCSI disk name"),
-    (lambda s: s["disks"][sorted(s["disks"])[0]].update(hctl="0:0:0:0; x"), "H:C:T:L"),
-    (lambda s: s["verdicts"][0].update(name="../../x"), "map name"),
+    (lambda s: s["maps"].update({"../../etc": dict(s["maps"][WWID], name="../../etc")}), "'../../etc'"),
+    (lambda s: s["maps"][WWID].update(name="a/b"), "name 'a/b'"),
+    (lambda s: s["maps"][WWID].update(name="mpath@x"), "name 'mpath@x'"),
+    (lambda s: s["maps"][WWID].update(name="mpath\nflush_map sdg"), "name 'mpath\\nflush_map sdg'"),
+    (lambda s: s["maps"][WWID].update(dm="dm-1; reboot"), "dm 'dm-1; reboot'"),
+    (lambda s: s["maps"][WWID]["paths"][0].update(name="../sda"), "path '../sda'"),
+    (lambda s: s["disks"].update({"sd$(id)": {"transport": "iscsi"}}), "key 'sd$(id)'"),
+    (lambda s: s["disks"]["sdc"].update(hctl="0:0:0:0; x"), "H:C:T:L '0:0:0:0; x'"),
+    (lambda s: s["verdicts"][0].update(name="../../x"), "'../../x'"),
 ])
-def test_hostile_names_are_refused_before_planning(mutate, needle, plan):
+def test_a_name_no_step_may_carry_refuses_its_unit_and_the_rest_is_planned(mutate, needle, plan):
+    """One map, path or disk whose name the validators refuse (a t10 WWID with "(", an alias with "@" or a newline:
+    the kernel accepts them) failed the whole host's plan on every run. Now that unit alone is refused, named with
+    the name escaped (no newline or control character in the result's text), and no step touches it; the other
+    stale map is planned."""
     s = san()
+    s["verdicts"][2]["kind"] = "stale_unmapped"  # OTHER: stale too, every path answering LU not supported
     mutate(s)
     out = plan({}, s)
-    assert out["failed"] and needle in out["msg"] and "nothing was planned" in out["msg"], out.get("msg")
+    assert not out.get("failed"), out.get("msg")
+    touched = set(st["target"] for st in out["steps"]) | set(st["expect"].get("wwid") for st in out["steps"])
+    assert touched & set(["a/b", "mpath@x", "../../etc", "../sda", "sd$(id)"]) == set(), out["steps"]
+    # the odd unit is the stale map WWID and its paths, except for the odd disk, which is no path of it
+    assert (touched & set([WWID, "sdc", "sdd"]) == set()) is ("sd$(id)" not in s["disks"]), out["steps"]
+    assert ("flush_map", OTHER) in pairs(out["steps"]) and ("delete_disk", "sdg") in pairs(out["steps"])
+    named = [r for r in out["refused"] if needle in r["name"] + r["reason"]]
+    assert named, out["refused"]
+    for r in out["refused"] + out["left_alone"]:
+        assert not any(c < " " or c == "\x7f" for c in r["name"] + r["reason"]), r
+
+
+def test_a_snapshot_record_that_is_no_dict_is_refused_before_planning(plan):
+    """A snapshot not of our shape (a map record that is no dict) still refuses the whole host: it is no read of
+    ours, so nothing of it can be trusted."""
+    s = san()
+    s["maps"]["x"] = "not a map"
+    out = plan({}, s)
+    assert out["failed"] and "must be a dict" in out["msg"] and "nothing was planned" in out["msg"], out.get("msg")
     assert out["steps"] == []
 
 
