@@ -74,15 +74,16 @@ def verify_truth_age(host, target):
     against the host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
     if host.truth_collected_at is None or host.truth_max_age is None:
         return
-    age = host.wall() - float(host.truth_collected_at)
-    if -age > san_plan.TRUTH_CLOCK_SKEW:
-        raise Refused(target, "truth_age_unknown", "the array truth is dated %.0fs after this host's clock at act "
-                      "time: its age cannot be checked; nothing of it is touched" % -age,
-                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
-    if age > float(host.truth_max_age):
+    collected, max_age, now = host.truth_collected_at, host.truth_max_age, host.wall()
+    unknown = san_plan.truth_age_unknown(collected, now, max_age)
+    if unknown:
+        raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % unknown,
+                      evidence={"truth_collected_at": collected, "truth_max_age": max_age})
+    age = now - collected
+    if age > max_age:
         raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
-                      "have been mapped back since; nothing of it is touched" % (age, float(host.truth_max_age)),
-                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
+                      "have been mapped back since; nothing of it is touched" % (age, max_age),
+                      evidence={"truth_age": round(age, 1), "truth_max_age": max_age})
 
 
 def _probe_past_unit_attention(host, sd):

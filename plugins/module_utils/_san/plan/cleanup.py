@@ -16,6 +16,7 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
     HOST_ORDER, LU_GONE, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
@@ -35,7 +36,9 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
         return False
     if any((probes[p] or {}).get("result") not in LU_GONE for p in paths):
         return False
-    if earlier_map is None or earlier_at is None or now is None or now - earlier_at < grace:
+    # two looks need two finite times (a NaN would pass `now - earlier_at < grace` as not too soon)
+    if earlier_map is None or not san_validate.is_epoch(earlier_at) or not san_validate.is_epoch(now) or \
+            not now - earlier_at >= grace:
         return False
     old = earlier_map.get("probe") or {}
     return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
@@ -52,6 +55,27 @@ TRUTH_MAX_AGE = 900.0
 # the truth is stamped by the controller's clock, the snapshot by the host's: a truth dated further ahead than
 # this is not fresh, its age is unknown (a clock wrong by minutes, or epoch milliseconds)
 TRUTH_CLOCK_SKEW = 300.0
+
+
+def truth_age_unknown(collected, now, max_age):
+    """Why the truth's age cannot be checked against `max_age` at `now` (None when it can): a time or bound that is
+    not a finite number (a NaN makes every comparison false and would pass every gate; bool, text, infinity or a
+    negative time are no time either), or a truth dated ahead of the clock by more than two clocks may differ."""
+    if collected is None:
+        return "the array truth carries no collected_at; its age cannot be checked"
+    if not san_validate.is_epoch(collected):
+        return "the array truth's collected_at %r is not a finite number of epoch seconds: its age is unknown" % (
+            collected,)
+    if not san_validate.is_epoch(now):
+        return "the host's time %r is not a finite number of epoch seconds: the truth's age is unknown" % (now,)
+    if not san_validate.is_epoch(max_age) or not max_age > 0:
+        return "truth_max_age %r is not a finite number of seconds > 0: the truth's age cannot be bounded" % (
+            max_age,)
+    if collected - now > TRUTH_CLOCK_SKEW:
+        return ("the array truth is dated %.0fs after the host's clock (more than the %gs two clocks may differ): its "
+                "age cannot be checked (a wrong clock, or collected_at in milliseconds)" % (collected - now,
+                                                                                         TRUTH_CLOCK_SKEW))
+    return None
 
 
 def removal_blockers(snapshot, verdicts, policy=None):
@@ -82,19 +106,13 @@ def removal_blockers(snapshot, verdicts, policy=None):
                                                                 "to none of this host's igroups: the array data may "
                                                                 "be incomplete" % ", ".join(odd)})
     collected, now = array.get("collected_at"), snapshot.get("collected_at")
-    max_age = float(policy.get("truth_max_age", TRUTH_MAX_AGE))
-    if collected is None or now is None:
-        blockers.append({"why": "truth_age_unknown", "msg": "the array truth carries no collected_at; its age "
-                                                            "cannot be checked"})
-    elif float(collected) - now > TRUTH_CLOCK_SKEW:
-        blockers.append({"why": "truth_age_unknown", "msg": "the array truth is dated %.0fs after the host snapshot "
-                                                            "(more than the %gs two clocks may differ): its age "
-                                                            "cannot be checked (a wrong clock, or collected_at in "
-                                                            "milliseconds)" % (float(collected) - now,
-                                                                               TRUTH_CLOCK_SKEW)})
-    elif now - float(collected) > max_age:
+    max_age = policy.get("truth_max_age", TRUTH_MAX_AGE)
+    unknown = truth_age_unknown(collected, now, max_age)
+    if unknown:
+        blockers.append({"why": "truth_age_unknown", "msg": unknown})
+    elif now - collected > max_age:
         blockers.append({"why": "truth_too_old", "msg": "the array truth was read %.0fs before the host snapshot "
-                                                        "(bound %gs)" % (now - float(collected), max_age)})
+                                                        "(bound %gs)" % (now - collected, max_age)})
     return blockers
 
 

@@ -1594,6 +1594,20 @@ def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
                                           wall=lambda: 5000.0 + 899))
 
 
+@pytest.mark.parametrize("collected,bound", [(float("nan"), 900), (float("inf"), 900), ("5000", 900), (True, 900),
+                                              (5000.0, float("nan")), (5000.0, float("inf"))])
+def test_a_truth_time_or_bound_that_is_no_finite_number_is_refused_at_act_time(env, collected, bound):
+    """The act measures the truth's age again before a unit's first touch; with a NaN collected_at or bound both
+    comparisons (dated ahead, too old) are false and the unit was touched. The age is unknown: nothing of it."""
+    plan = [dict(st, unit="u") for st in flush_plan(env)]
+    host = env.host(truth_collected_at=collected, truth_max_age=bound, wall=lambda: 5000.0 + 10 ** 6)
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, host)
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "truth_age_unknown" and "not a finite number" in out["msg"], out["msg"]
+    assert not touches(env) and env.maps[WWID]["queueing"] is True
+
+
 def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env):
     """The first command to a LUN just mapped back gets UNIT ATTENTION (REPORTED LUNS DATA HAS CHANGED), which
     the judge counts as failed (not_ready); the second says READY."""

@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
 
@@ -700,3 +701,16 @@ def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tm
     assert truth["luns"][1]["wwid"] == ontap_wwid(2)
     v = verdict(check(s, truth["luns"]), ontap_wwid(2))
     assert v["kind"] == "paths_down_but_mapped", v
+
+
+def test_the_truth_is_as_old_as_its_oldest_dated_record():
+    """truth_of took min() over the records' times as given (a leading NaN stays, a record without a time was
+    left out) and the array_truth form ignored its records' times: a truth could look fresher than a read it
+    holds. Its age is now its oldest read, and unknown (None) when a record's time is missing."""
+    dated = [dict(rec(1, 1), collected_at=1.7e9), dict(rec(2, 2), collected_at=1.7e9 - 50)]
+    assert san_facts.truth_of(array_luns=dated)["collected_at"] == 1.7e9 - 50
+    assert san_facts.truth_of(array_luns=dated + [rec(3, 3)])["collected_at"] is None
+    truth = {"luns": dated, "targets": TARGETS, "initiators": [IQN], "collected_at": 1.7e9}
+    assert san_facts.truth_of(truth)["collected_at"] == 1.7e9 - 50
+    with pytest.raises(san_validate.InvalidInput, match="collected_at must be a number of epoch seconds"):
+        san_facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)

@@ -611,6 +611,48 @@ def test_truth_max_age_is_the_callers_bound():
     assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 120})["blocked"] == []
 
 
+@pytest.mark.parametrize("collected", [float("nan"), float("inf"), float("-inf"), -5.0, True, "999.0", [990.0]])
+def test_a_truth_time_that_is_no_finite_number_is_an_unknown_age(collected):
+    """A NaN collected_at (`.nan` in YAML, NaN in JSON) makes every comparison false: neither 'dated ahead' nor
+    'too old' bites and the removal is planned. Infinity, a negative time, a bool (True is an int) or text are no
+    time either: the truth's age is unknown and nothing is removed."""
+    snap = snapshot()
+    snap["array"]["collected_at"] = collected
+    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
+    assert "not a finite number" in out["blocked"][0]["msg"]
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), None, "1000"])
+def test_a_host_snapshot_time_that_is_no_finite_number_is_an_unknown_age(now):
+    """The other side of the age: the snapshot's own collected_at. NaN there passes both comparisons too."""
+    snap = snapshot()
+    snap["collected_at"] = now
+    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
+
+
+@pytest.mark.parametrize("bound", [float("nan"), float("inf"), 0, -1, True, "900"])
+def test_a_truth_max_age_that_is_no_finite_positive_number_bounds_nothing(bound):
+    """`now - collected > NaN` (or > infinity) is never true: a truth of any age would pass the gate."""
+    snap = snapshot()
+    snap["array"]["collected_at"] = 1000.0 - 10 ** 6
+    out = san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": bound})
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
+
+
+@pytest.mark.parametrize("earlier_at", [float("nan"), float("-inf"), None])
+def test_host_evidence_needs_two_finite_times_grace_apart(earlier_at):
+    """`now - NaN < grace` is false: a first look dated NaN would count as taken long enough ago."""
+    v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    early = snapshot(at=0.0)
+    early["collected_at"] = earlier_at
+    out = san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
+    assert out["steps"] == []
+    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": float("nan"),
+                                                 "earlier": snapshot(at=0.0)})["steps"] == []
+
+
 # ---------------------------------------------------------------------------------------------- in use means in use
 def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
     # a udev blkid is visible, but it explains one open of two: someone else holds the map
