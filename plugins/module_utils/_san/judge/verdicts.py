@@ -17,7 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
     SAN_TRANSPORTS, TRANSIENT_OPENERS, Wwid, normalize_initiator, same_wwid, wwid_has_prefix, wwid_key, wwid_prefix)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.findings import (
-    FAILED_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
+    FAILED_DEV_STATES, TRANSIENT_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import (
     address_index, coverage_index, disk_path_initiators, initiator_covered, protocol_ok, record_applies, record_summary,
     same_serial, serial_of, serving_svm)
@@ -158,6 +158,10 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
     return pev
 
 
+def _unknown_text(count):
+    return " and %d may (state unknown: not failed by the array's word)" % count if count else ""
+
+
 def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
     """The verdict from what the paths showed (see _judge_device)."""
     working, failed = seen["working"], seen["failed"]
@@ -180,14 +184,17 @@ def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
         return dict(base, kind="serial_mismatch", evidence=ev,
                     reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in seen["mismatches"]))
     if not mine:
-        if working and not failed:
+        # a path that works, or whose state is unknown (a transient transport state on a path the kernel calls
+        # active), may still reach this LU: the truth may be incomplete, never "stale"
+        maybe = path_count - working - failed
+        if (working or maybe) and not failed:
             return dict(base, kind="unexpected_visibility", evidence=ev,
-                        reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work"
-                               % (wwid, working))
-        if working:
+                        reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work%s"
+                               % (wwid, working, _unknown_text(maybe)))
+        if working or maybe:
             return dict(base, kind="unexpected_visibility", evidence=ev,
                         reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
-                               "work, %d fail" % (wwid, working, failed))
+                               "work%s, %d fail" % (wwid, working, _unknown_text(maybe), failed))
         return dict(base, kind="stale_unmapped", evidence=ev,
                     reason="the array no longer maps WWID %s to this host's initiators (%s) and "
                            "no path works" % (wwid, ", ".join(sorted(truth.initiators)) or "none known"))
@@ -338,9 +345,12 @@ def disk_state(disk, probe):
 
 
 def _disk_state(disk, probe):
-    # a running sd is what the kernel reports active: only "no LU there" fails it (PROBE_FAILS_ACTIVE)
-    if probe_fails(probe, disk.get("state") == "running"):
+    # a running sd is what the kernel reports active, and a blocked one waits for its session or remote port to
+    # recover (its I/O may complete in a moment): only "no LU there" fails either (PROBE_FAILS_ACTIVE)
+    if probe_fails(probe, disk.get("state") == "running" or disk.get("state") in TRANSIENT_DEV_STATES):
         return "failed"
+    if disk.get("state") in TRANSIENT_DEV_STATES:
+        return "unknown"
     if disk.get("state") in FAILED_DEV_STATES:
         return "failed"
     if probe and probe.get("result") == "ready":
