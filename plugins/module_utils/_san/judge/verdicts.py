@@ -155,6 +155,9 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
             seen["mismatches"].append((disk.get("name"), why))
     elif cands is not None:
         pev["array_at_lun"] = []
+    if not pev.get("mismatch") and (state != "failed" or (probe or {}).get("result") == "ready"):
+        # not proven to reach another LU, and not proven dead: it may still reach this map's own LU
+        seen["own"].append(disk.get("name") or disk.get("hctl"))
     return pev
 
 
@@ -180,6 +183,14 @@ def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
                     reason="not judged, the array data does not cover it (%s)%s" % (
                         "; ".join(ev["not_covered"]),
                         "; the array maps WWID %s to this host" % wwid if mine else ""))
+    if seen["mismatches"] and not mine and seen["own"]:
+        # only paths proven to reach another LU are repaired; one that still works (or may) reaches this LU, which
+        # the truth does not list: the truth may be incomplete (blocks the host)
+        return dict(base, kind="unexpected_visibility", evidence=ev,
+                    reason="the array maps WWID %s to none of this host's igroups, yet path(s) %s still work or may "
+                           "(not proven to reach another LU); LUN id reuse on %s" % (
+                               wwid, ", ".join(str(n) for n in seen["own"]),
+                               "; ".join("%s: %s" % m for m in seen["mismatches"])))
     if seen["mismatches"]:
         return dict(base, kind="serial_mismatch", evidence=ev,
                     reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in seen["mismatches"]))
@@ -214,7 +225,7 @@ def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
     w = wwid or ""
     ev = dict(extra_ev)
     mine = truth.by_wwid.get(wwid_key(w), []) if w else []
-    seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": []}
+    seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": [], "own": []}
     ev["paths"] = [_judge_path(truth, disk, state, probe, w, mine, seen) for disk, state, probe in path_items]
     ev["array_mappings"] = [record_summary(r) for r in mine]
     ev["coverage"] = [{"cluster": k[0], "svm": k[1]} for k in sorted(seen["served"], key=str)]
@@ -372,7 +383,10 @@ def corruption_risks(snapshot):
     disks = snapshot.get("disks") or {}
     out = []
     for v in snapshot.get("verdicts") or []:
-        if v.get("kind") != "serial_mismatch":
+        # a map with a path that reaches another LU is a risk whatever its verdict (unexpected_visibility when
+        # another path still reaches its own LU)
+        if v.get("kind") != "serial_mismatch" and not any(
+                p.get("mismatch") for p in (v.get("evidence") or {}).get("paths") or []):
             continue
         if v.get("object") == "map":
             objs = [("map %s" % v.get("name"), maps.get(v.get("wwid")) or by_name.get(v.get("name")), None)]

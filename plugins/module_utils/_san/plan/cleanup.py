@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    HOST_ORDER, LU_GONE, step)
+    ANSWERING, HOST_ORDER, LU_GONE, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
@@ -205,6 +205,45 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
     return None
 
 
+def other_lu_serials(m, verdicts, disks):
+    """{sd: the live VPD 0x80 serial it answered with} of the paths of map `m` that a serial_mismatch verdict proves
+    to reach another LU (the act probes them again and needs the same answer: act.checks.verify_still_dead)."""
+    names = set(p.get("name") for p in m.get("paths") or [])
+    out = {}
+    for v in verdicts or []:
+        if v.get("kind") != "serial_mismatch" or v.get("object") != "disk" or v.get("name") not in names:
+            continue
+        out[v["name"]] = _live_serial(v, disks.get(v["name"]) or {}, (m.get("probe") or {}).get(v["name"]))
+    return out
+
+
+def _live_serial(v, d, probe=None):
+    """The live serial a serial_mismatch verdict rests on (its evidence, else the probe of the snapshot)."""
+    ev = v.get("evidence") or {}
+    for p in (ev.get("probe"), ((ev.get("paths") or [{}])[0] or {}).get("probe"), probe, d.get("probe")):
+        if (p or {}).get("result") == "ready" and (p or {}).get("serial_live"):
+            return p["serial_live"]
+    return None
+
+
+def _mismatch_unproven(m, other_lu):
+    """Why a serial_mismatch map may not be flushed (None when it may): a path not proven to reach another LU that
+    is not positively failed, or that answers (it may still reach this map's own LU, which the truth does not list:
+    the judge calls that unexpected_visibility), or a mismatching path without the live serial that proves it."""
+    probes = m.get("probe") or {}
+    alive = [p.get("name") or p.get("dev") or "?" for p in m.get("paths") or [] if p.get("name") not in other_lu and (
+        judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed" or
+        (probes.get(p.get("name")) or {}).get("result") in ANSWERING)]
+    if alive:
+        return ("path(s) %s of map %s are not proven to reach another LU nor failed: they may still reach its own LU; "
+                "only paths proven to reach another LU are repaired" % (", ".join(alive), m.get("name")))
+    unproven = sorted(n for n, serial in other_lu.items() if not serial)
+    if unproven:
+        return ("path(s) %s of map %s: no live VPD 0x80 serial proves they reach another LU" % (
+            ", ".join(unproven), m.get("name")))
+    return None
+
+
 def _choose(snapshot, verdicts, policy, skipped):
     """_Chosen from the verdicts; every verdict not chosen is in `skipped` with the reason."""
     maps = snapshot.get("maps") or {}
@@ -227,6 +266,10 @@ def _choose(snapshot, verdicts, policy, skipped):
             m = map_for(v)
             if m is None:
                 _skip(skipped, v, "map no longer present")
+                continue
+            why = _mismatch_unproven(m, other_lu_serials(m, verdicts, disks))
+            if why:
+                _skip(skipped, v, why)
                 continue
             chosen.maps.append(m)
         elif kind == "serial_mismatch" and obj == "disk" and repair:
@@ -328,8 +371,15 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
     of its paths that now reach another LU."""
     name = m.get("name")
     unit = "map %s" % name
+    probes = m.get("probe") or {}
+    # a serial-mismatch map's unit: the act needs the same proof again, each path still failed or still answering
+    # as the other LU it answered as now (expect.other_lu)
+    other_lu = None if name in dead else dict(
+        (p.get("name"), _live_serial(mismatch_of[p.get("name")][1], mismatch_of[p.get("name")][0],
+                                     probes.get(p.get("name"))))
+        for p in m.get("paths") or [] if p.get("name") in mismatch_of)
     tail = [st for st in body if st["action"] == "remove_wwid"]
-    group = _with_phase(_still_dead_at_act(body, name in dead), "flush", unit)
+    group = _with_phase(_still_dead_at_act(body, name in dead, other_lu), "flush", unit)
     group = [st for st in group if st["action"] != "remove_wwid"]
     rescans = []
     for p in m.get("paths") or []:
@@ -342,7 +392,7 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
                                 mismatch=pair[1] if pair else None)
         if dels is None:
             continue
-        _still_dead_at_act(dels, name in dead and pair is None)
+        _still_dead_at_act(dels, name in dead and pair is None, other_lu)
         group.extend(_with_phase(dels, "flush", unit))
         if pair is not None:
             rescans.extend(_with_phase(_repair_steps(*pair), "rescan", unit))
@@ -399,21 +449,31 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     for d, v in chosen.mismatches:
         if d.get("name") in grouped:
             continue
+        serial = _live_serial(v, d)
+        if not serial:
+            skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": "serial_mismatch "
+                            "without the live VPD 0x80 serial that proves it reaches another LU"})
+            continue
         dels = deletions.delete(d, flush_buffers=False, mismatch=v)
         if dels is None:
             continue
+        dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
             "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired}
 
 
-def _still_dead_at_act(steps, dead):
-    """Mark the touching steps of a unit chosen because every path failed (expect.dead): before each batch's first
-    touch the act probes its paths again and refuses the unit as `came_back` when one works (san_act)."""
-    if dead:
-        for st in steps:
-            if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+def _still_dead_at_act(steps, dead, other_lu=None):
+    """Mark the touching steps of a unit chosen because every path failed (expect.dead), or because its paths reach
+    another LU (expect.other_lu: {sd: the live serial it answered with}; every other path of it failed): before each
+    batch's first touch the act probes its paths again and refuses the unit as `came_back` when a failed one works,
+    or one that reached another LU no longer answers as that LU (act.checks.verify_still_dead)."""
+    for st in steps:
+        if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+            if dead:
                 st["expect"]["dead"] = True
+            if other_lu is not None:
+                st["expect"]["other_lu"] = dict(other_lu)
     return steps
 
 

@@ -779,3 +779,53 @@ def test_a_blocked_plain_disk_is_unknown_not_failed(tmp_path):
     assert sj.disk_state(s["disks"]["sdf"], s["disks"]["sdf"]["probe"]) == "unknown"
     assert verdict(check(s, [rec(1, 1), rec(2, 2)]), "sdf", obj="disk")["kind"] == "unexpected_visibility"
     assert sj.disk_state(dict(s["disks"]["sdf"]), {"result": "lun_not_supported"}) == "failed"
+
+
+def one_path_reused(tmp_path, own_state=None):
+    """Map 1 (sdb, sdd) the truth does not list; the array maps LU 9 at its LUN id 1. sdb answers as LU 9 (the LUN id
+    was reused), sdd still answers with map 1's own serial (own_state: its dm/checker/sd state)."""
+    t = healthy_lab(tmp_path)
+    t.commands(paths_state={"sdd": own_state} if own_state else None)
+    s = t.reader().snapshot(probe=False)
+    probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(9).encode().hex(), sds=("sdb",))
+    probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(1).encode().hex(), sds=("sdd",))
+    return s
+
+
+def test_a_path_still_answering_as_the_maps_own_lu_makes_a_reused_map_unexpected_visibility(tmp_path):
+    """One path of a map the truth does not list answers as another LU, the other still as the map's own LU: the
+    map was serial_mismatch, the host not blocked, the map flushed and its working path deleted. That working path
+    reaches an LU the truth does not list: unexpected_visibility, which blocks the host; no path is repaired."""
+    s = one_path_reused(tmp_path)
+    vs = check(s, [rec(9, 1), rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "unexpected_visibility", v
+    assert "sdd" in v["reason"] and "LUN id reuse on sdb" in v["reason"]
+    assert [x for x in vs if x["object"] == "disk"] == []           # nothing to repair
+    s["array"] = {"records": 2, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
+    s["verdicts"] = vs
+    out = san_plan.plan_cleanup(s, vs)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
+
+
+def test_a_reused_map_in_use_is_still_a_corruption_risk_when_a_path_reaches_its_own_lu(tmp_path):
+    """Writes through sdb land on LU 9 whatever the map's verdict: the risk turns the run red as before."""
+    s = one_path_reused(tmp_path)
+    s["verdicts"] = check(s, [rec(9, 1), rec(2, 2)])
+    s["maps"][ontap_wwid(1)]["mountpoints"] = ["/srv/db"]
+    risks = sj.corruption_risks(s)
+    assert [(r["object"], r["name"]) for r in risks if r["object"] == "map"] == [("map", ontap_wwid(1))]
+    assert all("/srv/db" in r["msg"] for r in risks)
+
+
+def test_a_reused_map_whose_other_paths_are_failed_is_still_serial_mismatch(tmp_path):
+    """Every path not proven to reach another LU is failed by the kernel and the array's word: the repair stands."""
+    t = healthy_lab(tmp_path)
+    t.commands(paths_state={"sdd": FAILED})
+    t.run.set(["sg_turs", "-v", "sdd"], "", rc=5, stderr=LNS)
+    t.run.set(["sg_inq", "sdd"], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    s = t.reader().snapshot(probe=True)
+    probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(9).encode().hex(), sds=("sdb",))
+    vs = check(s, [rec(9, 1), rec(2, 2)])
+    assert verdict(vs, ontap_wwid(1))["kind"] == "serial_mismatch"
+    assert kinds([x for x in vs if x["object"] == "disk"]) == [("serial_mismatch", "disk", "sdb")]

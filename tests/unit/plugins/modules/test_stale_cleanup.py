@@ -193,7 +193,8 @@ def test_paths_down_but_mapped_is_never_touched(plan):
 def test_reused_lun_flushes_the_old_map_then_repairs_each_path(plan):
     s = san()
     s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}]
-    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab"}
+    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab",
+          "probe": {"result": "ready", "serial_live": "80Lab-001+Ab"}}
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": []}},
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
@@ -224,7 +225,7 @@ def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(plan):
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": [{"path": "/vol/v/l"}]}},
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
-                      "evidence": {"array_wwid": NEW}}]
+                      "evidence": {"array_wwid": NEW, "probe": {"result": "ready", "serial_live": "80Lab-001+Ab"}}}]
     out = plan({}, s)
     assert out["steps"] == [] and out["refused"][0]["name"] == "sdc" and "live multipath map" in \
         out["refused"][0]["reason"]
