@@ -94,11 +94,11 @@ options:
     choices: [array, host_evidence]
     default: array
   grace:
-    description: Seconds between the two looks of O(policy=host_evidence).
+    description: Seconds between the two looks of O(policy=host_evidence) (a finite number, at least 0).
     type: float
     default: 120
   truth_max_age:
-    description: Seconds the array truth may be older than the host snapshot; beyond it nothing is removed.
+    description: Seconds (finite, above 0) the array truth may be older than the host snapshot; beyond it nothing is removed.
     type: float
     default: 900
   force_remove:

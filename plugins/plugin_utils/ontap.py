@@ -30,7 +30,7 @@ import time
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import duplicate_identities
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, is_epoch, oldest_time
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
     DEFAULT_MAX_PAGES,
@@ -92,7 +92,11 @@ def _read_cache(path, ttl):
             entry = json.load(handle)
     except (OSError, ValueError):
         return None
-    if entry.get("format") != CACHE_FORMAT or time.time() - entry.get("stored_at", 0) > ttl:
+    if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+        return None
+    # a stored_at that is no time (NaN: `age > ttl` is never true) would keep the entry for ever
+    stored = entry.get("stored_at")
+    if not is_epoch(stored) or not time.time() - stored <= ttl:
         return None
     return entry
 
@@ -267,6 +271,7 @@ def array_truth(clusters, initiators, plugin_name, get=None):
                                 "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
                                 "source": source})
     out["problems"].extend(duplicate_identities(out["targets"]))
-    times = [c["collected_at"] for c in out["clusters"] if c.get("collected_at")]
-    out["collected_at"] = min(times) if times else None
+    # the oldest read; unknown (None) when a cluster's time is not a finite epoch (never dropped: the truth would
+    # look as fresh as the other clusters' reads)
+    out["collected_at"] = oldest_time(c.get("collected_at") for c in out["clusters"])
     return out

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
@@ -184,6 +185,26 @@ def positive_seconds(value, label, maximum=float("inf")):
     return value
 
 
+def is_epoch(value):
+    """A time the truth-age gates can compare: a finite number of epoch seconds >= 0. Not bool (True is an int),
+    NaN (every comparison with it is false: it would switch the gates off), infinity or text."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+
+
+def oldest_time(times):
+    """The oldest of `times` (epoch seconds), or None when there is none or any of them is not an epoch (is_epoch):
+    then the age of what they date is unknown. Never min() over them as given: min() keeps a leading NaN."""
+    times = list(times)
+    if not times or not all(is_epoch(t) for t in times):
+        return None
+    return min(times)
+
+
+def _check_epoch(value, label):
+    if value is not None and not is_epoch(value):
+        raise InvalidInput("%s must be a number of epoch seconds (finite, not negative), got %r" % (label, value))
+
+
 # the array truth record (docs/design.md): field -> accepted types
 _ARRAY_LUN_FIELDS = {
     "cluster": (str,), "svm": (str,), "path": (str,), "uuid": (str,), "serial": (str,), "serial_hex": (str,),
@@ -207,6 +228,7 @@ def array_lun(record, index=0, where="array_luns"):
         if isinstance(value, bool) or not isinstance(value, types):
             raise InvalidInput("%s.%s must be %s, got %s %r" % (
                 label, key, " or ".join(t.__name__ for t in types), type(value).__name__, value))
+    _check_epoch(record.get("collected_at"), "%s.collected_at" % label)
     if record.get("wwid") is not None:
         wwid(record["wwid"])
     if record.get("lun_id") is not None and not 0 <= record["lun_id"] < 2 ** 64:
@@ -261,6 +283,7 @@ def array_targets(targets, where="array_targets"):
             if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
                 raise InvalidInput("%s.%s must be %s, got %s %r" % (
                     label, key, " or ".join(t.__name__ for t in types), type(value).__name__, value))
+        _check_epoch(target.get("collected_at"), "%s.collected_at" % label)
         for key in _ARRAY_TARGET_LISTS:
             if target.get(key) is not None:
                 _string_list(target[key], "%s.%s" % (label, key))
@@ -287,13 +310,16 @@ def array_truth(truth):
         if not isinstance(prob, dict):
             raise InvalidInput("array_truth.problems[%d] must be a dict, got %s" % (n, type(prob).__name__))
     collected = truth.get("collected_at")
-    if collected is not None and (isinstance(collected, bool) or not isinstance(collected, (int, float))):
-        raise InvalidInput("array_truth.collected_at must be a number (epoch seconds), got %r" % (collected,))
+    _check_epoch(collected, "array_truth.collected_at")
     out = dict(truth)
     out["luns"] = [array_lun(rec, i, "array_truth.luns") for i, rec in enumerate(luns or [])]
     out["targets"] = array_targets(truth.get("targets"), "array_truth.targets")
     out["problems"] = list(problems or [])
     out["initiators"] = array_initiators(truth.get("initiators"))
+    if collected is not None:
+        # the truth is as old as its oldest read: a record or target dated before collected_at makes it that old
+        dated = [x.get("collected_at") for x in out["luns"] + out["targets"] if x.get("collected_at") is not None]
+        out["collected_at"] = oldest_time([collected] + dated)
     return out
 
 

@@ -76,15 +76,16 @@ def verify_truth_age(host, target):
     against the host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
     if host.truth_collected_at is None or host.truth_max_age is None:
         return
-    age = host.wall() - float(host.truth_collected_at)
-    if -age > san_plan.TRUTH_CLOCK_SKEW:
-        raise Refused(target, "truth_age_unknown", "the array truth is dated %.0fs after this host's clock at act "
-                      "time: its age cannot be checked; nothing of it is touched" % -age,
-                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
-    if age > float(host.truth_max_age):
+    collected, max_age, now = host.truth_collected_at, host.truth_max_age, host.wall()
+    unknown = san_plan.truth_age_unknown(collected, now, max_age)
+    if unknown:
+        raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % unknown,
+                      evidence={"truth_collected_at": collected, "truth_max_age": max_age})
+    age = now - collected
+    if age > max_age:
         raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
-                      "have been mapped back since; nothing of it is touched" % (age, float(host.truth_max_age)),
-                      evidence={"truth_age": round(age, 1), "truth_max_age": float(host.truth_max_age)})
+                      "have been mapped back since; nothing of it is touched" % (age, max_age),
+                      evidence={"truth_age": round(age, 1), "truth_max_age": max_age})
 
 
 def _probe_past_unit_attention(host, sd):
@@ -100,26 +101,43 @@ def _probe_past_unit_attention(host, sd):
 
 
 def verify_still_dead(host, step, obj, kind="map"):
-    """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed): the truth's age
-    now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again (san_probe, with its
-    deadlines) and judged by the plan's own rule (san_plan.unproven_failures). A path that works again means the
-    LUN may be mapped back (the truth can be truth_max_age old): refused as `came_back`. Returns {sd: probe}."""
+    """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed; expect.other_lu:
+    planned because its paths reach another LU, {sd: the live serial each answered with}, every other path failed):
+    the truth's age now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again
+    (san_probe, with its deadlines). A path planned as failed must still be failed by the plan's own rule
+    (san_plan.unproven_failures) and not answer; a path planned as reaching another LU must still answer READY as
+    that LU. Anything else means the LUN may be mapped back (the truth can be truth_max_age old): refused as
+    `came_back`. Returns {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
     verify_truth_age(host, target)
-    if not (step.get("expect") or {}).get("dead"):
+    expect = step.get("expect") or {}
+    other_lu = expect.get("other_lu")
+    if not expect.get("dead") and other_lu is None:
         return {}
+    other_lu = other_lu or {}
     names = [p.get("name") for p in obj.get("paths") or []] if kind == "map" else [obj.get("name")]
     probes = dict((n, _probe_past_unit_attention(host, n)) for n in names if n)
     fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
     # a path that answers READY now is back even while the kernel's path state still says failed (the checker
     # has not run since the LUN was mapped again)
-    alive = sorted(set(san_plan.unproven_failures(fresh, kind)) |
-                   set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING))
-    if alive:
-        raise Refused(target, "came_back", "came back since the plan: path(s) %s no longer failed (probe now: %s); "
-                      "the LUN may be mapped to this host again, nothing of it is removed"
-                      % (", ".join(alive), ", ".join("%s: %s" % (n, (r or {}).get("result"))
+    alive = sorted(n for n in set(san_plan.unproven_failures(fresh, kind)) |
+                   set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING)
+                   if n not in other_lu)
+    moved = sorted(n for n in names if n in other_lu and not _answers_as(probes.get(n), other_lu[n]))
+    if alive or moved:
+        what = (["path(s) %s no longer failed" % ", ".join(alive)] if alive else []) + (
+            ["path(s) %s no longer answer as the other LU they reached at plan time" % ", ".join(moved)] if moved else [])
+        raise Refused(target, "came_back", "came back since the plan: %s (probe now: %s); the LUN may be mapped to "
+                      "this host again, nothing of it is removed" % (
+                          "; ".join(what), ", ".join("%s: %s" % (n, (r or {}).get("result"))
                                                      for n, r in sorted(probes.items()))),
                       evidence={"paths": list(obj.get("paths") or []), "probes": probes,
-                                "state": obj.get("state")})
+                                "state": obj.get("state"), "other_lu": other_lu})
     return probes
+
+
+def _answers_as(probe, serial):
+    """The probe answers READY with this live VPD 0x80 serial (the same LU as at plan time)."""
+    live = (probe or {}).get("serial_live")
+    return (probe or {}).get("result") in plan_steps.ANSWERING and bool(serial) and bool(live) and \
+        live.strip() == serial.strip()

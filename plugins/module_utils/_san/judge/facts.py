@@ -30,9 +30,10 @@ def truth_of(array_truth=None, array_luns=None, array_targets=None, array_initia
         return san_validate.array_truth(array_truth)
     if array_luns is None:
         return None
-    times = [r.get("collected_at") for r in luns if isinstance(r.get("collected_at"), (int, float))]
+    # the oldest read of a record (or of a target that is dated); unknown (None) when a record carries no time
+    times = [r.get("collected_at") for r in luns] + [t["collected_at"] for t in targets if t.get("collected_at") is not None]
     return {"luns": luns, "targets": targets, "problems": [], "initiators": initiators,
-            "collected_at": min(times) if times else None}
+            "collected_at": san_validate.oldest_time(times)}
 
 
 def check_prefixes(prefixes):

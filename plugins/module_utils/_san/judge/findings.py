@@ -22,6 +22,11 @@ FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down
 FAILED_DEV_STATES = ("offline", "transport-offline", "blocked", "cancel", "deleted", "del")
 
 
+# device states of an sd whose I/O waits while its session or remote port recovers (a failover): the path is neither
+# working nor failed, and may work again in a moment
+TRANSIENT_DEV_STATES = ("blocked",)
+
+
 # probe results that mean the device at that address does not answer as a working LUN
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
 
@@ -38,7 +43,14 @@ def probe_fails(probe, kernel_active):
 
 
 def path_state(path, probe=None):
-    """'ok', 'failed' or 'unknown' for one map path, with the reasons."""
+    """'ok', 'failed' or 'unknown' for one map path, with the reasons.
+
+    On a path the kernel calls active (dm_state active) only the array's own word fails it: LOGICAL UNIT NOT
+    SUPPORTED or peripheral qualifier 1/3 (PROBE_FAILS_ACTIVE). Anything else the host shows against it (an sd
+    `blocked` or `transport-offline` while its session or remote port recovers, a checker that timed out or says
+    faulty before multipathd has failed the path, an sd not found) is a transient state: unknown, never failed,
+    so that it can never make a working map stale."""
+    kernel_active = path.get("dm_state") == "active"
     reasons = []
     if path.get("dm_state") == "failed":
         reasons.append("kernel path state failed")
@@ -48,11 +60,13 @@ def path_state(path, probe=None):
         reasons.append("device %s" % path["dev_state"])
     if path.get("name") is None:
         reasons.append("sd device not found")
-    if probe_fails(probe, path.get("dm_state") == "active"):
-        reasons.append("probe %s" % probe["result"])
+    if probe_fails(probe, kernel_active):
+        return "failed", reasons + ["probe %s" % probe["result"]]
+    if kernel_active and reasons:
+        return "unknown", reasons + ["the kernel path is active: only the array's word (LU not supported) fails it"]
     if reasons:
         return "failed", reasons
-    if path.get("dm_state") == "active":
+    if kernel_active:
         return "ok", []
     return "unknown", ["kernel path state unknown"]
 

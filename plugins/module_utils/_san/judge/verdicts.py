@@ -17,7 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
     SAN_TRANSPORTS, TRANSIENT_OPENERS, Wwid, normalize_initiator, same_wwid, wwid_has_prefix, wwid_key, wwid_prefix)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, shown
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.findings import (
-    FAILED_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
+    FAILED_DEV_STATES, TRANSIENT_DEV_STATES, USE_TRANSIENT_OPENER, path_state, probe_fails, usage_of, uses_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import (
     address_index, coverage_index, disk_path_initiators, initiator_covered, protocol_ok, record_applies, record_summary,
     same_serial, serial_of, serving_svm)
@@ -155,7 +155,14 @@ def _judge_path(truth, disk, state, probe, w, mine, seen):
             seen["mismatches"].append((disk.get("name"), why))
     elif cands is not None:
         pev["array_at_lun"] = []
+    if not pev.get("mismatch") and (state != "failed" or (probe or {}).get("result") == "ready"):
+        # not proven to reach another LU, and not proven dead: it may still reach this map's own LU
+        seen["own"].append(disk.get("name") or disk.get("hctl"))
     return pev
+
+
+def _unknown_text(count):
+    return " and %d may (state unknown: not failed by the array's word)" % count if count else ""
 
 
 def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
@@ -176,18 +183,29 @@ def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
                     reason="not judged, the array data does not cover it (%s)%s" % (
                         "; ".join(ev["not_covered"]),
                         "; the array maps WWID %s to this host" % wwid if mine else ""))
+    if seen["mismatches"] and not mine and seen["own"]:
+        # only paths proven to reach another LU are repaired; one that still works (or may) reaches this LU, which
+        # the truth does not list: the truth may be incomplete (blocks the host)
+        return dict(base, kind="unexpected_visibility", evidence=ev,
+                    reason="the array maps WWID %s to none of this host's igroups, yet path(s) %s still work or may "
+                           "(not proven to reach another LU); LUN id reuse on %s" % (
+                               wwid, ", ".join(str(n) for n in seen["own"]),
+                               "; ".join("%s: %s" % m for m in seen["mismatches"])))
     if seen["mismatches"]:
         return dict(base, kind="serial_mismatch", evidence=ev,
                     reason="LUN id reuse: %s" % "; ".join("%s: %s" % m for m in seen["mismatches"]))
     if not mine:
-        if working and not failed:
+        # a path that works, or whose state is unknown (a transient transport state on a path the kernel calls
+        # active), may still reach this LU: the truth may be incomplete, never "stale"
+        maybe = path_count - working - failed
+        if (working or maybe) and not failed:
             return dict(base, kind="unexpected_visibility", evidence=ev,
-                        reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work"
-                               % (wwid, working))
-        if working:
+                        reason="the array maps WWID %s to none of this host's igroups, yet %d path(s) work%s"
+                               % (wwid, working, _unknown_text(maybe)))
+        if working or maybe:
             return dict(base, kind="unexpected_visibility", evidence=ev,
                         reason="the array maps WWID %s to none of this host's igroups; %d path(s) still "
-                               "work, %d fail" % (wwid, working, failed))
+                               "work%s, %d fail" % (wwid, working, _unknown_text(maybe), failed))
         return dict(base, kind="stale_unmapped", evidence=ev,
                     reason="the array no longer maps WWID %s to this host's initiators (%s) and "
                            "no path works" % (wwid, ", ".join(sorted(truth.initiators)) or "none known"))
@@ -207,7 +225,7 @@ def _judge_device(truth, obj_kind, name, wwid, path_items, extra_ev):
     w = wwid or ""
     ev = dict(extra_ev)
     mine = truth.by_wwid.get(wwid_key(w), []) if w else []
-    seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": []}
+    seen = {"working": 0, "failed": 0, "uncovered": [], "served": set(), "mismatches": [], "own": []}
     ev["paths"] = [_judge_path(truth, disk, state, probe, w, mine, seen) for disk, state, probe in path_items]
     ev["array_mappings"] = [record_summary(r) for r in mine]
     ev["coverage"] = [{"cluster": k[0], "svm": k[1]} for k in sorted(seen["served"], key=str)]
@@ -339,9 +357,12 @@ def disk_state(disk, probe):
 
 
 def _disk_state(disk, probe):
-    # a running sd is what the kernel reports active: only "no LU there" fails it (PROBE_FAILS_ACTIVE)
-    if probe_fails(probe, disk.get("state") == "running"):
+    # a running sd is what the kernel reports active, and a blocked one waits for its session or remote port to
+    # recover (its I/O may complete in a moment): only "no LU there" fails either (PROBE_FAILS_ACTIVE)
+    if probe_fails(probe, disk.get("state") == "running" or disk.get("state") in TRANSIENT_DEV_STATES):
         return "failed"
+    if disk.get("state") in TRANSIENT_DEV_STATES:
+        return "unknown"
     if disk.get("state") in FAILED_DEV_STATES:
         return "failed"
     if probe and probe.get("result") == "ready":
@@ -363,7 +384,10 @@ def corruption_risks(snapshot):
     disks = snapshot.get("disks") or {}
     out = []
     for v in snapshot.get("verdicts") or []:
-        if v.get("kind") != "serial_mismatch":
+        # a map with a path that reaches another LU is a risk whatever its verdict (unexpected_visibility when
+        # another path still reaches its own LU)
+        if v.get("kind") != "serial_mismatch" and not any(
+                p.get("mismatch") for p in (v.get("evidence") or {}).get("paths") or []):
             continue
         if v.get("object") == "map":
             objs = [("map %s" % shown(v.get("name")), maps.get(v.get("wwid")) or by_name.get(v.get("name")), None)]

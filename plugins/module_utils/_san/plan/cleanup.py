@@ -16,10 +16,11 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    HOST_ORDER, LU_GONE, step)
+    ANSWERING, HOST_ORDER, LU_GONE, step)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
@@ -37,7 +38,9 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
         return False
     if any((probes[p] or {}).get("result") not in LU_GONE for p in paths):
         return False
-    if earlier_map is None or earlier_at is None or now is None or now - earlier_at < grace:
+    # two looks need two finite times (a NaN would pass `now - earlier_at < grace` as not too soon)
+    if earlier_map is None or not san_validate.is_epoch(earlier_at) or not san_validate.is_epoch(now) or \
+            not now - earlier_at >= grace:
         return False
     old = earlier_map.get("probe") or {}
     return all((old.get(p) or {}).get("result") in LU_GONE for p in paths)
@@ -54,6 +57,27 @@ TRUTH_MAX_AGE = 900.0
 # the truth is stamped by the controller's clock, the snapshot by the host's: a truth dated further ahead than
 # this is not fresh, its age is unknown (a clock wrong by minutes, or epoch milliseconds)
 TRUTH_CLOCK_SKEW = 300.0
+
+
+def truth_age_unknown(collected, now, max_age):
+    """Why the truth's age cannot be checked against `max_age` at `now` (None when it can): a time or bound that is
+    not a finite number (a NaN makes every comparison false and would pass every gate; bool, text, infinity or a
+    negative time are no time either), or a truth dated ahead of the clock by more than two clocks may differ."""
+    if collected is None:
+        return "the array truth carries no collected_at; its age cannot be checked"
+    if not san_validate.is_epoch(collected):
+        return "the array truth's collected_at %r is not a finite number of epoch seconds: its age is unknown" % (
+            collected,)
+    if not san_validate.is_epoch(now):
+        return "the host's time %r is not a finite number of epoch seconds: the truth's age is unknown" % (now,)
+    if not san_validate.is_epoch(max_age) or not max_age > 0:
+        return "truth_max_age %r is not a finite number of seconds > 0: the truth's age cannot be bounded" % (
+            max_age,)
+    if collected - now > TRUTH_CLOCK_SKEW:
+        return ("the array truth is dated %.0fs after the host's clock (more than the %gs two clocks may differ): its "
+                "age cannot be checked (a wrong clock, or collected_at in milliseconds)" % (collected - now,
+                                                                                         TRUTH_CLOCK_SKEW))
+    return None
 
 
 def removal_blockers(snapshot, verdicts, policy=None):
@@ -84,19 +108,13 @@ def removal_blockers(snapshot, verdicts, policy=None):
                                                                 "to none of this host's igroups: the array data may "
                                                                 "be incomplete" % ", ".join(odd)})
     collected, now = array.get("collected_at"), snapshot.get("collected_at")
-    max_age = float(policy.get("truth_max_age", TRUTH_MAX_AGE))
-    if collected is None or now is None:
-        blockers.append({"why": "truth_age_unknown", "msg": "the array truth carries no collected_at; its age "
-                                                            "cannot be checked"})
-    elif float(collected) - now > TRUTH_CLOCK_SKEW:
-        blockers.append({"why": "truth_age_unknown", "msg": "the array truth is dated %.0fs after the host snapshot "
-                                                            "(more than the %gs two clocks may differ): its age "
-                                                            "cannot be checked (a wrong clock, or collected_at in "
-                                                            "milliseconds)" % (float(collected) - now,
-                                                                               TRUTH_CLOCK_SKEW)})
-    elif now - float(collected) > max_age:
+    max_age = policy.get("truth_max_age", TRUTH_MAX_AGE)
+    unknown = truth_age_unknown(collected, now, max_age)
+    if unknown:
+        blockers.append({"why": "truth_age_unknown", "msg": unknown})
+    elif now - collected > max_age:
         blockers.append({"why": "truth_too_old", "msg": "the array truth was read %.0fs before the host snapshot "
-                                                        "(bound %gs)" % (now - float(collected), max_age)})
+                                                        "(bound %gs)" % (now - collected, max_age)})
     return blockers
 
 
@@ -231,6 +249,45 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
     return None
 
 
+def other_lu_serials(m, verdicts, disks):
+    """{sd: the live VPD 0x80 serial it answered with} of the paths of map `m` that a serial_mismatch verdict proves
+    to reach another LU (the act probes them again and needs the same answer: act.checks.verify_still_dead)."""
+    names = set(p.get("name") for p in m.get("paths") or [])
+    out = {}
+    for v in verdicts or []:
+        if v.get("kind") != "serial_mismatch" or v.get("object") != "disk" or v.get("name") not in names:
+            continue
+        out[v["name"]] = _live_serial(v, disks.get(v["name"]) or {}, (m.get("probe") or {}).get(v["name"]))
+    return out
+
+
+def _live_serial(v, d, probe=None):
+    """The live serial a serial_mismatch verdict rests on (its evidence, else the probe of the snapshot)."""
+    ev = v.get("evidence") or {}
+    for p in (ev.get("probe"), ((ev.get("paths") or [{}])[0] or {}).get("probe"), probe, d.get("probe")):
+        if (p or {}).get("result") == "ready" and (p or {}).get("serial_live"):
+            return p["serial_live"]
+    return None
+
+
+def _mismatch_unproven(m, other_lu):
+    """Why a serial_mismatch map may not be flushed (None when it may): a path not proven to reach another LU that
+    is not positively failed, or that answers (it may still reach this map's own LU, which the truth does not list:
+    the judge calls that unexpected_visibility), or a mismatching path without the live serial that proves it."""
+    probes = m.get("probe") or {}
+    alive = [p.get("name") or p.get("dev") or "?" for p in m.get("paths") or [] if p.get("name") not in other_lu and (
+        judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed" or
+        (probes.get(p.get("name")) or {}).get("result") in ANSWERING)]
+    if alive:
+        return ("path(s) %s of map %s are not proven to reach another LU nor failed: they may still reach its own LU; "
+                "only paths proven to reach another LU are repaired" % (", ".join(alive), m.get("name")))
+    unproven = sorted(n for n, serial in other_lu.items() if not serial)
+    if unproven:
+        return ("path(s) %s of map %s: no live VPD 0x80 serial proves they reach another LU" % (
+            ", ".join(unproven), m.get("name")))
+    return None
+
+
 def _choose(snapshot, verdicts, policy, skipped):
     """_Chosen from the verdicts; every verdict not chosen is in `skipped` with the reason, a unit whose names no
     step may carry too (_unit_refusal)."""
@@ -258,6 +315,10 @@ def _choose(snapshot, verdicts, policy, skipped):
             m = map_for(v)
             if m is None:
                 _skip(skipped, v, "map no longer present")
+                continue
+            why = _mismatch_unproven(m, other_lu_serials(m, verdicts, disks))
+            if why:
+                _skip(skipped, v, why)
                 continue
             chosen.maps.append(m)
         elif kind == "serial_mismatch" and obj == "disk" and repair:
@@ -360,8 +421,15 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
     of its paths that now reach another LU."""
     name = m.get("name")
     unit = "map %s" % name
+    probes = m.get("probe") or {}
+    # a serial-mismatch map's unit: the act needs the same proof again, each path still failed or still answering
+    # as the other LU it answered as now (expect.other_lu)
+    other_lu = None if name in dead else dict(
+        (p.get("name"), _live_serial(mismatch_of[p.get("name")][1], mismatch_of[p.get("name")][0],
+                                     probes.get(p.get("name"))))
+        for p in m.get("paths") or [] if p.get("name") in mismatch_of)
     tail = [st for st in body if st["action"] == "remove_wwid"]
-    group = _with_phase(_still_dead_at_act(body, name in dead), "flush", unit)
+    group = _with_phase(_still_dead_at_act(body, name in dead, other_lu), "flush", unit)
     group = [st for st in group if st["action"] != "remove_wwid"]
     rescans = []
     for p in m.get("paths") or []:
@@ -374,7 +442,7 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
                                 mismatch=pair[1] if pair else None)
         if dels is None:
             continue
-        _still_dead_at_act(dels, name in dead and pair is None)
+        _still_dead_at_act(dels, name in dead and pair is None, other_lu)
         group.extend(_with_phase(dels, "flush", unit))
         if pair is not None:
             rescans.extend(_with_phase(_repair_steps(*pair), "rescan", unit))
@@ -431,21 +499,31 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     for d, v in chosen.mismatches:
         if d.get("name") in grouped:
             continue
+        serial = _live_serial(v, d)
+        if not serial:
+            skipped.append({"kind": "refused", "object": "disk", "name": d.get("name"), "reason": "serial_mismatch "
+                            "without the live VPD 0x80 serial that proves it reaches another LU"})
+            continue
         dels = deletions.delete(d, flush_buffers=False, mismatch=v)
         if dels is None:
             continue
+        dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
             "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired}
 
 
-def _still_dead_at_act(steps, dead):
-    """Mark the touching steps of a unit chosen because every path failed (expect.dead): before each batch's first
-    touch the act probes its paths again and refuses the unit as `came_back` when one works (san_act)."""
-    if dead:
-        for st in steps:
-            if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+def _still_dead_at_act(steps, dead, other_lu=None):
+    """Mark the touching steps of a unit chosen because every path failed (expect.dead), or because its paths reach
+    another LU (expect.other_lu: {sd: the live serial it answered with}; every other path of it failed): before each
+    batch's first touch the act probes its paths again and refuses the unit as `came_back` when a failed one works,
+    or one that reached another LU no longer answers as that LU (act.checks.verify_still_dead)."""
+    for st in steps:
+        if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
+            if dead:
                 st["expect"]["dead"] = True
+            if other_lu is not None:
+                st["expect"]["other_lu"] = dict(other_lu)
     return steps
 
 

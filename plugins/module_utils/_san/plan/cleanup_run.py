@@ -29,10 +29,10 @@ def checked_truth(p):
     for opt in ("timeout", "wait_timeout", "command_timeout", "probe_timeout"):
         if not 0 < p[opt] <= 3600:  # NaN too
             raise san_validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
-    if not p["grace"] >= 0:
-        raise san_validate.InvalidInput("grace must be a number of seconds >= 0, got %r" % p["grace"])
-    if not p["truth_max_age"] > 0:
-        raise san_validate.InvalidInput("truth_max_age must be > 0, got %r" % p["truth_max_age"])
+    if not san_validate.is_epoch(p["grace"]):  # NaN and infinity too: the host would sleep forever
+        raise san_validate.InvalidInput("grace must be a finite number of seconds >= 0, got %r" % p["grace"])
+    # NaN or infinity would switch the truth-age gates off (every comparison with NaN is false)
+    san_validate.positive_seconds(p["truth_max_age"], "truth_max_age")
     san_facts.check_prefixes(p["array_wwid_prefixes"])
     if not p["approved_plan_max_age"] > 0:
         raise san_validate.InvalidInput("approved_plan_max_age must be > 0, got %r" % p["approved_plan_max_age"])

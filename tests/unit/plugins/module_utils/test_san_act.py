@@ -1596,6 +1596,88 @@ def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
                                           wall=lambda: 5000.0 + 899))
 
 
+@pytest.mark.parametrize("collected,bound", [(float("nan"), 900), (float("inf"), 900), ("5000", 900), (True, 900),
+                                              (5000.0, float("nan")), (5000.0, float("inf"))])
+def test_a_truth_time_or_bound_that_is_no_finite_number_is_refused_at_act_time(env, collected, bound):
+    """The act measures the truth's age again before a unit's first touch; with a NaN collected_at or bound both
+    comparisons (dated ahead, too old) are false and the unit was touched. The age is unknown: nothing of it."""
+    plan = [dict(st, unit="u") for st in flush_plan(env)]
+    host = env.host(truth_collected_at=collected, truth_max_age=bound, wall=lambda: 5000.0 + 10 ** 6)
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, host)
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "truth_age_unknown" and "not a finite number" in out["msg"], out["msg"]
+    assert not touches(env) and env.maps[WWID]["queueing"] is True
+
+
+OTHER_LU = {"result": "ready", "sense": None, "serial_live": "80AbOTHERLU9", "elapsed": 0.01}
+
+
+def reused_map_plan(env):
+    """The flush phase of a serial-mismatch map unit planned by plan_cleanup on the fake host: sdc answers as another
+    LU (its LUN id was reused), sdd is failed with the array's word (LU not supported)."""
+    env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
+    env.probes["sdc"] = dict(OTHER_LU)
+    snap = env.reader.snapshot()
+    snap["maps"][WWID]["probe"] = dict((n, env.reader.probe_path(n)) for n in ("sdc", "sdd"))
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    verdicts = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
+                 "evidence": {"array_mappings": []}},
+                {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
+                 "evidence": {"array_wwid": WWID2, "probe": snap["maps"][WWID]["probe"]["sdc"]}}]
+    plan = san_plan.plan_cleanup(snap, verdicts)
+    assert plan["blocked"] == [] and plan["flush_maps"] == [WWID], plan["skipped"]
+    return [st for st in plan["steps"] if st["phase"] == "flush"]
+
+
+def test_a_reused_map_unit_runs_while_its_paths_still_prove_it(env):
+    plan = reused_map_plan(env)
+    executed = san_act.execute(plan, env.host())
+    assert same_steps(plan, executed) and WWID not in env.maps and not {"sdc", "sdd"} & set(env.disks)
+    probes = [c[1] for c in env.reader.calls if c[0] == "probe"]
+    assert probes[2:] == ["sdc", "sdd"] * 3      # (after the plan's own) queueing off, flush, delete batches
+
+
+@pytest.mark.parametrize("sdc_now,sdd_now", [
+    (dict(OTHER_LU, serial_live="80Ab" + WWID[-8:]), None),     # the map's own LU answers at that LUN id again
+    ({"result": "no_answer", "serial_live": None}, None),        # no proof it reaches another LU any more
+    (None, {"result": "ready", "serial_live": "80Ab" + WWID[-8:]}),   # the failed path answers again
+])
+def test_a_reused_map_unit_is_probed_again_and_refused_when_the_proof_is_gone(env, sdc_now, sdd_now):
+    """A serial-mismatch map was flushed and its paths deleted with no act-time probe: a LUN mapped back between
+    the plan and the act lost its working path. The act now probes every path before the unit's first touch: a
+    mismatching path must still answer as the other LU, every other path must still be failed."""
+    plan = reused_map_plan(env)
+    if sdc_now:
+        env.probes["sdc"] = sdc_now
+    if sdd_now:
+        env.probes["sdd"] = sdd_now
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing", out["msg"]
+    assert not touches(env) and WWID in env.maps and {"sdc", "sdd"} <= set(env.disks)
+
+
+def test_a_reused_disk_is_probed_again_before_its_delete(env):
+    """A serial-mismatch disk outside a removed map: its delete needs it still answering as the other LU."""
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    env.probes["sdc"] = dict(OTHER_LU)
+    snap = env.reader.snapshot()
+    snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
+    snap["disks"]["sdc"]["probe"] = env.reader.probe_path("sdc")
+    verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
+                 "evidence": {"array_wwid": WWID2, "probe": snap["disks"]["sdc"]["probe"]}}]
+    plan = [st for st in san_plan.plan_cleanup(snap, verdicts)["steps"] if st["action"] == "delete_disk"]
+    assert plan and plan[0]["expect"]["other_lu"] == {"sdc": OTHER_LU["serial_live"]}
+    env.probes["sdc"] = dict(OTHER_LU, serial_live="80Ab" + WWID[-8:])
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks
+
+
 def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env):
     """The first command to a LUN just mapped back gets UNIT ATTENTION (REPORTED LUNS DATA HAS CHANGED), which
     the judge counts as failed (not_ready); the second says READY."""

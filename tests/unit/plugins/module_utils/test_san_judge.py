@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as sj
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
     IQN, TARGET, healthy_lab, ontap_serial, ontap_wwid)
 
@@ -99,12 +100,15 @@ def test_kernel_failed_path_counts_even_if_checker_says_ready():
     assert [f["kind"] for f in judge_findings.host_findings(snap)] == ["some_paths_failed"]
 
 
-def test_offline_device_is_a_failed_path_even_if_dm_active():
-    snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
-        {"name": "sdb", "dm_state": "active", "checker_state": None, "dev_state": "offline"}]}}, "disks": {}}
-    f = judge_findings.host_findings(snap)
-    assert [x["kind"] for x in f] == ["all_paths_failed"]
-    assert "device offline" in f[0]["reason"]
+def test_an_offline_device_under_an_active_kernel_path_is_unknown_not_failed():
+    """The kernel path is active: only the array's word (LU not supported) fails it. An sd state the kernel has
+    not acted on yet is unknown (named in the reasons); with that word the path is failed."""
+    path = {"name": "sdb", "dm_state": "active", "checker_state": None, "dev_state": "offline"}
+    snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [path]}}, "disks": {}}
+    assert judge_findings.host_findings(snap) == []
+    state, reasons = judge_findings.path_state(path)
+    assert state == "unknown" and "device offline" in reasons
+    assert judge_findings.path_state(path, {"result": "lun_not_supported"})[0] == "failed"
 
 
 def test_ghost_map(tmp_path):
@@ -700,3 +704,128 @@ def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tm
     assert truth["luns"][1]["wwid"] == ontap_wwid(2)
     v = verdict(check(s, truth["luns"]), ontap_wwid(2))
     assert v["kind"] == "paths_down_but_mapped", v
+
+
+def test_the_truth_is_as_old_as_its_oldest_dated_record():
+    """truth_of took min() over the records' times as given (a leading NaN stays, a record without a time was
+    left out) and the array_truth form ignored its records' times: a truth could look fresher than a read it
+    holds. Its age is now its oldest read, and unknown (None) when a record's time is missing."""
+    dated = [dict(rec(1, 1), collected_at=1.7e9), dict(rec(2, 2), collected_at=1.7e9 - 50)]
+    assert san_facts.truth_of(array_luns=dated)["collected_at"] == 1.7e9 - 50
+    assert san_facts.truth_of(array_luns=dated + [rec(3, 3)])["collected_at"] is None
+    truth = {"luns": dated, "targets": TARGETS, "initiators": [IQN], "collected_at": 1.7e9}
+    assert san_facts.truth_of(truth)["collected_at"] == 1.7e9 - 50
+    with pytest.raises(san_validate.InvalidInput, match="collected_at must be a number of epoch seconds"):
+        san_facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)
+
+
+# a dm-active path during a failover: the sd waits for its session or remote port to recover (blocked,
+# transport-offline), or the checker timed out before multipathd failed the path
+TRANSIENT = [("A", "i/o timeout", "running"), ("A", "ready", "blocked"), ("A", "faulty", "transport-offline"),
+             ("A", "i/o timeout", "blocked")]
+
+
+def sd_states(**states):
+    """A snap_of setup: the sysfs state of these sds (what the snapshot's path dev_state reads first)."""
+    return lambda t: [t.set_state(sd, st) for sd, st in states.items()]
+
+
+@pytest.mark.parametrize("state", TRANSIENT)
+def test_a_transient_transport_state_on_an_active_path_keeps_an_unmapped_map_from_being_stale(tmp_path, state):
+    """A working map missing from an incomplete truth must block the host (unexpected_visibility). A blocked sd or
+    a timed-out checker under a dm-active path counted as failed: the map became stale_unmapped and was planned
+    for removal. On an active path only the array's word fails it; the probe the judge asks for times out."""
+    s = snap_of(tmp_path, {"sdc": state, "sde": state}, probe=False, setup=sd_states(sdc=state[2], sde=state[2]))
+    for sd in ("sdc", "sde"):
+        s["maps"][ontap_wwid(2)]["probe"][sd] = {"result": "no_answer", "sense": None, "serial_live": None}
+    vs = check(s, [rec(1, 1)])
+    v = verdict(vs, ontap_wwid(2))
+    assert v["kind"] == "unexpected_visibility" and "state unknown" in v["reason"], v
+    assert [p["state"] for p in v["evidence"]["paths"]] == ["unknown", "unknown"]
+    s["array"] = {"records": 1, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
+    s["verdicts"] = vs
+    out = san_plan.plan_cleanup(s, vs)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
+
+
+def test_one_path_failed_by_the_kernel_and_one_blocked_under_an_active_path_is_no_stale_map(tmp_path):
+    """One path is failed in the kernel, the other is dm-active with a blocked sd (its rport recovering): the
+    second may still carry I/O, so the map is not stale_unmapped."""
+    s = snap_of(tmp_path, {"sdc": FAILED, "sde": ("A", "ready", "blocked")}, {"sdc": (5, LNS)}, probe=False,
+                setup=sd_states(sde="blocked"))
+    s["maps"][ontap_wwid(2)]["probe"]["sde"] = {"result": "no_answer", "sense": None, "serial_live": None}
+    v = verdict(check(s, [rec(1, 1)]), ontap_wwid(2))
+    assert v["kind"] == "unexpected_visibility" and "1 fail" in v["reason"], v
+
+
+def test_the_arrays_word_still_fails_a_blocked_active_path(tmp_path):
+    """Only LOGICAL UNIT NOT SUPPORTED (or peripheral qualifier 1/3) from the array fails a dm-active path: with it
+    on every path the unmapped map is stale as before."""
+    s = snap_of(tmp_path, {"sdc": ("A", "ready", "blocked"), "sde": ("A", "i/o timeout", "running")}, probe=False,
+                setup=sd_states(sdc="blocked"))
+    for sd in ("sdc", "sde"):
+        s["maps"][ontap_wwid(2)]["probe"][sd] = {"result": "lun_not_supported", "sense": "05/25/00"}
+    assert verdict(check(s, [rec(1, 1)]), ontap_wwid(2))["kind"] == "stale_unmapped"
+
+
+def test_a_blocked_plain_disk_is_unknown_not_failed(tmp_path):
+    """An sd without a map that is blocked (its session recovering) does not answer a probe: that is no proof the
+    LU is gone. It was failed, so a disk the truth does not list became stale_unmapped and was deleted."""
+    def setup(t):
+        t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:], state="blocked")
+    s = snap_of(tmp_path, setup=setup, probe=False)
+    s["disks"]["sdf"]["probe"] = {"result": "no_answer"}
+    assert s["disks"]["sdf"]["state"] == "blocked"
+    assert sj.disk_state(s["disks"]["sdf"], s["disks"]["sdf"]["probe"]) == "unknown"
+    assert verdict(check(s, [rec(1, 1), rec(2, 2)]), "sdf", obj="disk")["kind"] == "unexpected_visibility"
+    assert sj.disk_state(dict(s["disks"]["sdf"]), {"result": "lun_not_supported"}) == "failed"
+
+
+def one_path_reused(tmp_path, own_state=None):
+    """Map 1 (sdb, sdd) the truth does not list; the array maps LU 9 at its LUN id 1. sdb answers as LU 9 (the LUN id
+    was reused), sdd still answers with map 1's own serial (own_state: its dm/checker/sd state)."""
+    t = healthy_lab(tmp_path)
+    t.commands(paths_state={"sdd": own_state} if own_state else None)
+    s = t.reader().snapshot(probe=False)
+    probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(9).encode().hex(), sds=("sdb",))
+    probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(1).encode().hex(), sds=("sdd",))
+    return s
+
+
+def test_a_path_still_answering_as_the_maps_own_lu_makes_a_reused_map_unexpected_visibility(tmp_path):
+    """One path of a map the truth does not list answers as another LU, the other still as the map's own LU: the
+    map was serial_mismatch, the host not blocked, the map flushed and its working path deleted. That working path
+    reaches an LU the truth does not list: unexpected_visibility, which blocks the host; no path is repaired."""
+    s = one_path_reused(tmp_path)
+    vs = check(s, [rec(9, 1), rec(2, 2)])
+    v = verdict(vs, ontap_wwid(1))
+    assert v["kind"] == "unexpected_visibility", v
+    assert "sdd" in v["reason"] and "LUN id reuse on sdb" in v["reason"]
+    assert [x for x in vs if x["object"] == "disk"] == []           # nothing to repair
+    s["array"] = {"records": 2, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
+    s["verdicts"] = vs
+    out = san_plan.plan_cleanup(s, vs)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
+
+
+def test_a_reused_map_in_use_is_still_a_corruption_risk_when_a_path_reaches_its_own_lu(tmp_path):
+    """Writes through sdb land on LU 9 whatever the map's verdict: the risk turns the run red as before."""
+    s = one_path_reused(tmp_path)
+    s["verdicts"] = check(s, [rec(9, 1), rec(2, 2)])
+    s["maps"][ontap_wwid(1)]["mountpoints"] = ["/srv/db"]
+    risks = sj.corruption_risks(s)
+    assert [(r["object"], r["name"]) for r in risks if r["object"] == "map"] == [("map", ontap_wwid(1))]
+    assert all("/srv/db" in r["msg"] for r in risks)
+
+
+def test_a_reused_map_whose_other_paths_are_failed_is_still_serial_mismatch(tmp_path):
+    """Every path not proven to reach another LU is failed by the kernel and the array's word: the repair stands."""
+    t = healthy_lab(tmp_path)
+    t.commands(paths_state={"sdd": FAILED})
+    t.run.set(["sg_turs", "-v", "sdd"], "", rc=5, stderr=LNS)
+    t.run.set(["sg_inq", "sdd"], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    s = t.reader().snapshot(probe=True)
+    probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(9).encode().hex(), sds=("sdb",))
+    vs = check(s, [rec(9, 1), rec(2, 2)])
+    assert verdict(vs, ontap_wwid(1))["kind"] == "serial_mismatch"
+    assert kinds([x for x in vs if x["object"] == "disk"]) == [("serial_mismatch", "disk", "sdb")]

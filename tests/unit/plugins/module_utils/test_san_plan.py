@@ -494,13 +494,56 @@ def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_re
 
 def test_cleanup_repairs_a_serial_mismatch():
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
-                 "evidence": {"array_wwid": WWID2}}]
+                 "evidence": {"array_wwid": WWID2, "probe": {"result": "ready", "serial_live": "new"}}}]
     out = san_plan.plan_cleanup(snapshot(), verdicts)
     assert [s["action"] for s in out["steps"]] == ["delete_disk", "wait_disk_gone", "scan_exact_lun",
                                                    "wait_disk_present", "verify_identity"]
     assert out["steps"][-1]["expect"]["wwid"] == WWID2
     assert {s["phase"] for s in out["steps"]} == {"rescan"}
     assert "after_flush" not in out["steps"][0]["expect"]
+    # the act probes it again and deletes it only while it still answers as that other LU
+    assert out["steps"][0]["expect"]["other_lu"] == {"sdf": "new"}
+
+
+def reused_map_snapshot(sdd_state="active", sdd_probe=None):
+    """Map WWID the truth no longer lists: sdc answers as another LU (serial_mismatch), sdd in `sdd_state`."""
+    snap = snapshot()
+    m = snap["maps"][WWID]
+    m["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": sdd_state}]
+    m["probe"] = {"sdc": {"result": "ready", "serial_live": "new"},
+                  "sdd": sdd_probe or {"result": "ready", "serial_live": "80Ab" + WWID[-8:]}}
+    verdicts = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
+                 "evidence": {"array_mappings": []}},
+                {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
+                 "evidence": {"array_wwid": WWID2, "probe": m["probe"]["sdc"]}}]
+    return snap, verdicts
+
+
+def test_a_reused_map_with_a_path_not_proven_to_reach_another_lu_is_not_flushed():
+    """Only paths proven to reach another LU are repaired: a serial_mismatch map whose other path works (or only
+    may be failed) was flushed and that working path deleted. The plan keeps its own guard."""
+    for sdd_state, sdd_probe in (("active", None), ("failed", {"result": "ready", "serial_live": "x"}),
+                                 ("active", {"result": "no_answer"})):
+        snap, verdicts = reused_map_snapshot(sdd_state, sdd_probe)
+        out = san_plan.plan_cleanup(snap, verdicts)
+        assert not [st for st in out["steps"] if st["target"] in (WWID, "sdd")], out["steps"]
+        why = dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
+        assert "sdd" in why and "not proven to reach another LU" in why
+
+
+def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
+    """With its other path failed by the array's word the map unit is planned, and every touching step carries
+    the live serial each mismatching path answered with (expect.other_lu): the act probes again before it acts."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    out = san_plan.plan_cleanup(snap, verdicts)
+    touching = [st for st in out["steps"] if st["action"] in ("disable_queueing", "flush_map", "delete_disk")]
+    assert [st["target"] for st in touching] == [WWID, WWID, "sdc", "sdd"]
+    assert all(st["expect"]["other_lu"] == {"sdc": "new"} and "dead" not in st["expect"] for st in touching)
+    # a mismatching path without the live serial that proves it: not planned
+    del snap["maps"][WWID]["probe"]["sdc"]["serial_live"]
+    del verdicts[1]["evidence"]["probe"]
+    out = san_plan.plan_cleanup(snap, verdicts)
+    assert out["steps"] == [] and "no live VPD 0x80 serial" in dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
 
 
 def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
@@ -609,6 +652,48 @@ def test_truth_max_age_is_the_callers_bound():
     snap["array"]["collected_at"] = 1000.0 - 100
     assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 60})["blocked"][0]["why"] == "truth_too_old"
     assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 120})["blocked"] == []
+
+
+@pytest.mark.parametrize("collected", [float("nan"), float("inf"), float("-inf"), -5.0, True, "999.0", [990.0]])
+def test_a_truth_time_that_is_no_finite_number_is_an_unknown_age(collected):
+    """A NaN collected_at (`.nan` in YAML, NaN in JSON) makes every comparison false: neither 'dated ahead' nor
+    'too old' bites and the removal is planned. Infinity, a negative time, a bool (True is an int) or text are no
+    time either: the truth's age is unknown and nothing is removed."""
+    snap = snapshot()
+    snap["array"]["collected_at"] = collected
+    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
+    assert "not a finite number" in out["blocked"][0]["msg"]
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), None, "1000"])
+def test_a_host_snapshot_time_that_is_no_finite_number_is_an_unknown_age(now):
+    """The other side of the age: the snapshot's own collected_at. NaN there passes both comparisons too."""
+    snap = snapshot()
+    snap["collected_at"] = now
+    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
+
+
+@pytest.mark.parametrize("bound", [float("nan"), float("inf"), 0, -1, True, "900"])
+def test_a_truth_max_age_that_is_no_finite_positive_number_bounds_nothing(bound):
+    """`now - collected > NaN` (or > infinity) is never true: a truth of any age would pass the gate."""
+    snap = snapshot()
+    snap["array"]["collected_at"] = 1000.0 - 10 ** 6
+    out = san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": bound})
+    assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
+
+
+@pytest.mark.parametrize("earlier_at", [float("nan"), float("-inf"), None])
+def test_host_evidence_needs_two_finite_times_grace_apart(earlier_at):
+    """`now - NaN < grace` is false: a first look dated NaN would count as taken long enough ago."""
+    v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    early = snapshot(at=0.0)
+    early["collected_at"] = earlier_at
+    out = san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
+    assert out["steps"] == []
+    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": float("nan"),
+                                                 "earlier": snapshot(at=0.0)})["steps"] == []
 
 
 # ---------------------------------------------------------------------------------------------- in use means in use

@@ -193,7 +193,8 @@ def test_paths_down_but_mapped_is_never_touched(plan):
 def test_reused_lun_flushes_the_old_map_then_repairs_each_path(plan):
     s = san()
     s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}]
-    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab"}
+    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab",
+          "probe": {"result": "ready", "serial_live": "80Lab-001+Ab"}}
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": []}},
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
@@ -224,7 +225,7 @@ def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(plan):
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": [{"path": "/vol/v/l"}]}},
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
-                      "evidence": {"array_wwid": NEW}}]
+                      "evidence": {"array_wwid": NEW, "probe": {"result": "ready", "serial_live": "80Lab-001+Ab"}}}]
     out = plan({}, s)
     assert out["steps"] == [] and out["refused"][0]["name"] == "sdc" and "live multipath map" in \
         out["refused"][0]["reason"]
@@ -300,6 +301,15 @@ GOOD_RECORD = {"cluster": "c1", "svm": "svm1", "path": "/vol/v/l1", "serial": "8
     ({"luns": [], "initiators": "iqn.x"}, "array_truth.initiators must be a list"),
     ({"luns": [], "initiators": [""]}, "array_truth.initiators[0] must be a non-empty string"),
     ({"luns": [], "collected_at": "yesterday"}, "array_truth.collected_at must be a number"),
+    # a NaN (`.nan` in YAML, NaN in JSON) would switch every truth-age gate off; infinity and a negative time are
+    # no time either
+    ({"luns": [], "collected_at": float("nan")}, "array_truth.collected_at must be a number of epoch seconds"),
+    ({"luns": [], "collected_at": float("inf")}, "array_truth.collected_at must be a number of epoch seconds"),
+    ({"luns": [], "collected_at": -1.0}, "array_truth.collected_at must be a number of epoch seconds"),
+    ({"luns": [dict(GOOD_RECORD, collected_at=float("nan"))]},
+     "array_truth.luns[0].collected_at must be a number of epoch seconds"),
+    ({"luns": [], "targets": [{"cluster": "c1", "svm": "s", "collected_at": float("nan")}]},
+     "array_truth.targets[0].collected_at must be a number of epoch seconds"),
 ])
 def test_bad_array_truth_fails_before_anything_is_read_or_changed(truth, needle, env, looks, run):
     taken = looks(judged())
@@ -369,6 +379,11 @@ def test_a_snapshot_record_that_is_no_dict_is_refused_before_planning(plan):
     ({"command_timeout": 0}, "command_timeout must be between"),
     ({"grace": -1}, "grace must be"),
     ({"truth_max_age": 0}, "truth_max_age must be"),
+    # NaN or infinity would bound nothing: `age > NaN` is never true
+    ({"truth_max_age": "nan"}, "truth_max_age must be"),
+    ({"truth_max_age": "inf"}, "truth_max_age must be"),
+    ({"grace": "inf"}, "grace must be"),
+    ({"array_truth": None, "array_luns": [dict(GOOD_RECORD, collected_at=float("nan"))]}, "collected_at must be"),
 ])
 def test_bad_timeouts_are_refused_by_name(args, needle, env, looks, run):
     taken = looks(judged())

@@ -99,8 +99,10 @@ def test_check_run_returns_its_plan_as_an_artifact(env, looks, run):
 
 def test_repair_scans_carry_the_identity_the_lun_must_show(plan):
     s = san()
-    s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}]
-    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab"}
+    # sdc answers as another LU (live serial); sdd is failed with the array's word: only then is the map flushed
+    s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "failed"}]
+    ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab",
+          "probe": {"result": "ready", "serial_live": "80Lab-001+Ab"}}
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": []}},
                      {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,

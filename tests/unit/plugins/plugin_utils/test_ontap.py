@@ -458,3 +458,35 @@ def test_a_target_identity_of_two_clusters_is_a_problem(tmp_path):
         truth = ontap.array_truth(ontap.cluster_list([one.options(cache_ttl=0), two.options(cache_ttl=0)]),
                                   ["iqn.1994-05.com.redhat:h1"], "t")
     assert [(p["kind"], p["identity"]) for p in truth["problems"]] == [("duplicate_target_identity", "iqn " + same)]
+
+
+@pytest.mark.parametrize("fetched_at", [float("nan"), None, -1.0, "1700000000"])
+def test_a_cluster_read_whose_time_is_no_finite_epoch_makes_the_truth_age_unknown(fetched_at):
+    """The truth's collected_at is its oldest cluster read. min() keeps a leading NaN (and a cluster without a
+    time was dropped from it): the truth looked as fresh as the other cluster's read, or NaN switched the age gates
+    off. A read whose time is not a finite epoch makes the age unknown (None: the planner removes nothing)."""
+    reads = {"a": {"cluster": "cl1", "fetched_at": fetched_at, "targets": []},
+             "b": {"cluster": "cl2", "fetched_at": 1.7e9, "targets": []}}
+
+    def get(opts, _plugin):
+        return dict(reads[opts["hostname"]], luns=[], igroups=[]), "fetched"
+    truth = ontap.array_truth([{"hostname": "a"}, {"hostname": "b"}], ["iqn.1994-05.com.redhat:h1"], "t", get=get)
+    assert truth["problems"] == [] and len(truth["clusters"]) == 2
+    assert truth["collected_at"] is None
+    reads["a"]["fetched_at"] = 1.7e9 - 5
+    truth = ontap.array_truth([{"hostname": "a"}, {"hostname": "b"}], ["iqn.1994-05.com.redhat:h1"], "t", get=get)
+    assert truth["collected_at"] == 1.7e9 - 5
+
+
+def test_a_cache_entry_stored_at_nan_is_fetched_again(sim):
+    """`time.time() - NaN > ttl` is never true: an entry stored at NaN would be served for ever."""
+    opts = sim.options(cache_ttl=60)
+    assert ontap.get_truth(opts, "t")[1] == "fetched"
+    path = os.path.join(ontap._cache_dir(), ontap.cache_key(opts) + ".json")
+    with open(path) as handle:
+        entry = json.load(handle)
+    entry["stored_at"] = float("nan")
+    with open(path, "w") as handle:
+        json.dump(entry, handle)
+    ontap._MEMO.clear()
+    assert ontap.get_truth(opts, "t")[1] == "fetched"
