@@ -161,16 +161,17 @@ def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
     for r in truth["fc"]["rports"]:
         info = obs_reread.read_scsi_host(sys_root, r["host"])
         want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
-        assert info == {"host": r["host"], "transport": "fc", "targets": [want]}, info
+        assert info == {"host": r["host"], "transport": "fc", "targets": [want],
+                        "target_ports": {want: [r["port_name"]]}}, info
         steps = plan_disks.plan_rescan(hctl=want + ":7", host_info=info, existing=None)
-        assert steps[0]["action"] == "scan_exact_lun"
+        assert steps[0]["action"] == "scan_exact_lun" and steps[0]["expect"]["target_wwpn"] == r["port_name"]
         assert "write '%d %s 7' to /sys/class/scsi_host/host%d/scan" % (
             r["channel"], r["scsi_target_id"], r["host"]) in steps[0]["reason"]
     # the target-side fc_hosts have no SCSI target: nothing there can be scanned
     for h in truth["fc"]["fc_hosts"]:
         if h["role"] == "target":
             info = obs_reread.read_scsi_host(sys_root, h["host"])
-            assert info["transport"] == "fc" and info["targets"] == []
+            assert info["transport"] == "fc" and info["targets"] == [] and info["target_ports"] == {}
             with pytest.raises(Refused):
                 plan_disks.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
 
