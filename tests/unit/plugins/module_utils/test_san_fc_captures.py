@@ -270,3 +270,32 @@ def test_a_mixed_igroup_without_this_hosts_fc_ports_maps_nothing_at_the_fc_paths
     for wwid in fc["mapped"].values():
         assert vs[wwid]["kind"] == "healthy", vs[wwid]
         assert [p["array_at_lun"] for p in vs[wwid]["evidence"]["paths"]] == [[], []], vs[wwid]
+
+
+def test_a_marginal_rport_is_read_as_working_never_as_dead_or_gone(tmp_path):
+    """Marginal (the fabric reported a degraded link, FPIN: the rport still carries I/O) on every rport of the
+    captured healthy fabric: the maps stay healthy against the array, nothing is stale or repaired, the FC
+    audit does not report the rports down, and their targets stay exact-scan targets."""
+    import shutil
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+        CapturedRun, inline_call)
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+    _snap, truth, reader = snap_of("fc_healthy")
+    root = str(tmp_path / "root")
+    shutil.copytree(reader.root, root, symlinks=True)
+    for r in truth["fc"]["rports"]:
+        with open(os.path.join(root, "sys", "class", "fc_remote_ports", r["rport"], "port_state"), "w") as fh:
+            fh.write("Marginal\n")
+    marginal = sr.Host(root=root, run=CapturedRun(os.path.join(os.path.dirname(reader.root), "commands")),
+                       call=inline_call).snapshot(probe=True)
+    rports = dict((r["rport"], r["port_state"]) for r in marginal["host"]["fc_rports"])
+    assert set(rports[r["rport"]] for r in truth["fc"]["rports"]) == {"Marginal"}
+    fc = truth["fc"]
+    vs = by_map(judge(marginal, fc, fc_targets(fc)))
+    for wwid in fc["mapped"].values():
+        assert vs[wwid]["kind"] == "healthy", vs[wwid]
+    assert [f for f in fc_audit.judge(marginal) if f["check"] == "rport_down_with_devices"] == []
+    for r in fc["rports"]:
+        info = obs_reread.read_scsi_host(os.path.join(root, "sys"), r["host"])
+        assert info["targets"] == ["%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])], info
