@@ -11,8 +11,11 @@ target ports'), so FC devices are judged by the remote port WWPN each path goes 
   other LUs, the old map of LUN 3 mounted. Run 1: corruption risk -> the host fails, nothing is touched. The
   user unmounts; run 2: LUN 2's map, paths and wwids entry removed; the old LUN 1 and 3 devices removed and each
   LUN scanned again with the exact `C T L` of each rport's target on its own initiator host (never issue_lip,
-  never a wildcard, never a target-side host), the new LUs verified by the array's identity.
-- test_fc_paths_down_while_mapped_and_uncovered_target: both target ports down while the LUNs stay mapped, a
+  never a wildcard, never a target-side host) through the remote port expected there, the new LUs verified by
+  the array's identity.
+- test_fc_paths_down_while_mapped_and_uncovered_target: first one fabric down while the other stays up (fabric a's
+  rport Blocked, fabric b Online): nothing removed, every map kept with its one working path. Then both target
+  ports down while the LUNs stay mapped, a
   second FC target (cluster sanlab_fc2, not queried) healthy beside them. While the rports are Blocked: nothing
   touched (`paths_down_but_mapped`). Then down again with dev_loss_tmo 10: past it (rports Not Present, sds gone,
   the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered`
