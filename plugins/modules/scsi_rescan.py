@@ -16,6 +16,9 @@ description:
   - With O(hctl), writes C(C T L) to C(/sys/class/scsi_host/hostH/scan). Host H must be an iSCSI or FC host
     that already has target C(H:C:T). The module never writes the wildcard C(- - -) and never scans other hosts.
     If a disk already sits at that address, nothing is scanned.
+  - On an FC host the target is an Online or Marginal remote port whose C(scsi_target_id) is T (not the rport
+    numbered T), and the step names that port's WWPN; right before the write the port at C(H:C:T) is read again,
+    and another port there (or none) refuses the scan.
   - With O(name), writes C(1) to the disk's C(device/rescan) after re-checking its name, H:C:T:L and major:minor.
     This makes the kernel re-read the VPD pages, since a reused LUN keeps the old serial in sysfs until rescanned.
   - With O(expect_wwid) and/or O(expect_serial), a last step verifies that the LUN now shows that identity,

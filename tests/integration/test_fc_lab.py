@@ -11,8 +11,11 @@ target ports'), so FC devices are judged by the remote port WWPN each path goes 
   other LUs, the old map of LUN 3 mounted. Run 1: corruption risk -> the host fails, nothing is touched. The
   user unmounts; run 2: LUN 2's map, paths and wwids entry removed; the old LUN 1 and 3 devices removed and each
   LUN scanned again with the exact `C T L` of each rport's target on its own initiator host (never issue_lip,
-  never a wildcard, never a target-side host), the new LUs verified by the array's identity.
-- test_fc_paths_down_while_mapped_and_uncovered_target: both target ports down while the LUNs stay mapped, a
+  never a wildcard, never a target-side host) through the remote port expected there, the new LUs verified by
+  the array's identity.
+- test_fc_paths_down_while_mapped_and_uncovered_target: first one fabric down while the other stays up (fabric a's
+  rport Blocked, fabric b Online): nothing removed, every map kept with its one working path. Then both target
+  ports down while the LUNs stay mapped, a
   second FC target (cluster sanlab_fc2, not queried) healthy beside them. While the rports are Blocked: nothing
   touched (`paths_down_but_mapped`). Then down again with dev_loss_tmo 10: past it (rports Not Present, sds gone,
   the mounted map left with zero paths) nothing is touched either. The second target's LUN is `not_covered`
@@ -75,10 +78,17 @@ def verdicts(play):
     return dict((v["name"], v) for v in judged[-1]["verdicts"] if v.get("object") == "map")
 
 
+def wwpn_key(wwpn):
+    """A WWPN as bare lower-case hex: sysfs prints 0x2000..., ONTAP and the agent's truth 20:00:..."""
+    text = str(wwpn).strip().lower()
+    return (text[2:] if text.startswith("0x") else text).replace(":", "")
+
+
 def fc_initiator_targets(fc):
-    """{"H:C:T" of every initiator rport's SCSI target} (what an exact FC scan may address)."""
-    return set("%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"]) for r in fc["rports"]
-               if r["port_state"] == "Online" and int(r["scsi_target_id"]) >= 0)
+    """{"H:C:T" of every initiator rport's SCSI target: its port WWPN} (what an exact FC scan may address, and
+    the remote port that must answer there)."""
+    return dict(("%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"]), wwpn_key(r["port_name"]))
+                for r in fc["rports"] if r["port_state"] == "Online" and int(r["scsi_target_id"]) >= 0)
 
 
 def test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned(lab, tmp_path, fc_sim):
@@ -136,9 +146,14 @@ def test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned(lab, tmp_path
             sorted(scan_targets)
         for s in scans:
             h, c, t, lun = s["target"].split(":")
-            assert s["detail"].get("written", "%s %s %s" % (c, t, lun)) == "%s %s %s" % (c, t, lun), s
-            assert s["detail"].get("transport", "fc") == "fc", s
+            # each scan ran (not already_present, not skipped) and wrote exactly "C T L" to its initiator host,
+            # through the rport the plan expected at that target
+            assert s["outcome"] == "done", s
+            assert s["detail"]["written"] == "%s %s %s" % (c, t, lun), s
+            assert (s["detail"]["host"], s["detail"]["transport"]) == ("host%s" % h, "fc"), s
+            assert wwpn_key(s["detail"]["target_wwpn"]) == scan_targets["%s:%s:%s" % (h, c, t)], s
             assert not any(x in str(s) for x in SCSI_SCAN_WRITES), s
+        assert len(scans) == 4, scans        # LUNs 1 and 3, once per fabric
         verified = [s for s in ran if s["action"] == "verify_identity"]
         assert verified and all(s["outcome"] == "done" for s in verified), verified
         gone = sh(lab, "dmsetup ls --target multipath; ls /sys/class/scsi_device")
@@ -157,6 +172,47 @@ def test_fc_reuse_refused_while_mounted_then_cleaned_and_rescanned(lab, tmp_path
         lab.ssh("umount /mnt/fc3 2>/dev/null; true", timeout=30)
 
 
+def map_paths(lab, wwid):
+    """{sd: "active"|"failed"} of a map's paths as the loaded dm table and status show them."""
+    st = lab.status()["maps"].get(wwid) or {}
+    return dict((p["sd"], p["dm_state"]) for p in st.get("paths") or [])
+
+
+def one_fabric_down(lab, sim, tmp_path, fc, wwids):
+    """Fabric a's target port down (rport Blocked, dev_loss_tmo 900), fabric b up, through remediate.yml: nothing
+    is removed, each map keeps both sds, its fabric a path failed and its fabric b path active, and the mounted
+    one still takes a synced write through the one path left. Returns the play."""
+    a_wwpn = wwpn_key(fc["fc_wwpns"][0])            # fabrics in order a, b (sanlab_agent fc_fabrics)
+    on_a = set(d["name"] for d in fc["disks"] if wwpn_key(d["target_wwpn"]) == a_wwpn)
+    on_b = set(d["name"] for d in fc["disks"]) - on_a
+    assert len(on_a) == len(on_b) == len(wwids), fc["disks"]
+    lab.fc_port_down("a", dev_loss_tmo=900)
+    assert lab.fc_wait_rports("Blocked", fabric="a", timeout=30)["ok"]
+    for wid in wwids:
+        assert lab.wait_paths(wid, state="failed", n=1, timeout=60)["ok"]
+    states = dict((r["port_name"] and wwpn_key(r["port_name"]), r["port_state"]) for r in lab.fc_truth()["rports"])
+    assert states == {a_wwpn: "Blocked", wwpn_key(fc["fc_wwpns"][1]): "Online"}, states
+    paths_before = dict((wid, map_paths(lab, wid)) for wid in wwids)
+    for wid, paths in paths_before.items():
+        assert sorted(paths.values()) == ["active", "failed"], (wid, paths)
+        assert set(p for p, st in paths.items() if st == "failed") <= on_a, (wid, paths)
+
+    before = sh(lab, LISTING)
+    play = run_play(lab, sim, tmp_path, tag="fc-one-fabric", timeout=600)
+    assert play.rc == 0, play.out[-4000:]
+    assert play.executed() == [] and play.plan["steps"] == [], play.plan["steps"]
+    assert play.plan["flush_maps"] == [] and play.plan["delete_disks"] == [], play.plan
+    assert sh(lab, LISTING) == before
+    judged = verdicts(play)
+    for wid in wwids:
+        assert judged[wid]["kind"] == "paths_down_but_mapped", judged[wid]
+        assert (judged[wid]["evidence"]["working_paths"], judged[wid]["evidence"]["failed_paths"]) == (1, 1), \
+            judged[wid]
+        assert map_paths(lab, wid) == paths_before[wid]
+    sh(lab, "echo one-path > /mnt/fc1/one.txt && sync -f /mnt/fc1/one.txt && cat /mnt/fc1/one.txt", timeout=60)
+    return play
+
+
 def test_fc_paths_down_while_mapped_and_uncovered_target(lab, tmp_path, fc_sim):
     t_start = time.monotonic()
     lab.reset()
@@ -171,8 +227,12 @@ def test_fc_paths_down_while_mapped_and_uncovered_target(lab, tmp_path, fc_sim):
                 % (w1, w1), timeout=120)
         t2_before = sh(lab, "dmsetup table %s; ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves"
                        % (w21, w21))
-        # Blocked for as long as the play runs (dev_loss_tmo can only be changed while an rport is Online)
-        lab.fc_port_down("all", dev_loss_tmo=900)
+        # one fabric down, the other up: fabric a's target port goes, its rport is Blocked for as long as the play
+        # runs (dev_loss_tmo can only be changed while an rport is Online); every map keeps its fabric b path
+        one = one_fabric_down(lab, sim, tmp_path, fc, (w1, w2))
+
+        # then fabric b goes too: both rports Blocked
+        lab.fc_port_down("b", dev_loss_tmo=900)
         assert lab.fc_wait_rports("Blocked", timeout=30)["ok"]
         for wid in (w1, w2):
             assert lab.wait_paths(wid, state="failed", timeout=60)["ok"]
@@ -188,7 +248,10 @@ def test_fc_paths_down_while_mapped_and_uncovered_target(lab, tmp_path, fc_sim):
         assert kinds[w1] == kinds[w2] == "paths_down_but_mapped", kinds
         judged = verdicts(blocked)
         assert judged[w21]["kind"] == "not_covered", judged[w21]
-        assert "served by no SVM" in judged[w21]["reason"], judged[w21]
+        # each path is uncovered for its FC remote port's WWPN (not "target unknown", not an iSCSI reason)
+        assert sorted(judged[w21]["evidence"]["not_covered"]) == sorted(
+            "%s: target %s is served by no SVM the array data covers" % (d["name"], d["target_wwpn"])
+            for d in fc2["disks"]), judged[w21]
 
         assert {r["port_state"] for r in lab.fc_truth()["rports"]} == {"Blocked"}
 
@@ -210,9 +273,9 @@ def test_fc_paths_down_while_mapped_and_uncovered_target(lab, tmp_path, fc_sim):
         assert sh(lab, "dmsetup table %s; ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves"
                   % (w21, w21)) == t2_before
         assert lab.wait_paths(w21, state="active", timeout=30)["ok"]
-        sys.stderr.write("[fc] paths down while mapped: blocked play %.1fs, after dev_loss_tmo play %.1fs "
-                         "(map %s kind %s); test %.1fs\n"
-                         % (blocked.seconds, zero.seconds, w1, verdicts(zero).get(w1, {}).get("kind"),
+        sys.stderr.write("[fc] paths down while mapped: one fabric down play %.1fs, blocked play %.1fs, after "
+                         "dev_loss_tmo play %.1fs (map %s kind %s); test %.1fs\n"
+                         % (one.seconds, blocked.seconds, zero.seconds, w1, verdicts(zero).get(w1, {}).get("kind"),
                             time.monotonic() - t_start))
     finally:
         lab.ssh("umount -l /mnt/fc1 2>/dev/null; true", timeout=30)

@@ -12,7 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, describe_diff, identity_diff, same_wwid, serial_matches)
+    HCTL_RE, describe_diff, identity_diff, normalize_initiator, same_wwid, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, child_write, sysfs_write)
@@ -31,12 +31,32 @@ def scan_exact_lun(host, step):
                       % (h, transport or "absent"))
     if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
         raise Refused("host%d" % h, "no_target", "target %d:%d:%d is gone; not scanning" % (h, c, t))
+    answered = _same_target_port(info, "%d:%d:%d" % (h, c, t), expect) if transport == "fc" else None
     if expect.get("absent") and obs_reread.disk_at(host, step["target"]) is not None:
         return {"outcome": "already_present"}
     data = "%d %d %d" % (c, t, lun)
     sysfs_write(host, child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
                 "host%d" % h, "write '%s' to /sys/class/scsi_host/host%d/scan" % (data, h))
-    return {"outcome": "done", "written": data, "host": "host%d" % h, "transport": transport}
+    out = {"outcome": "done", "written": data, "host": "host%d" % h, "transport": transport}
+    if answered:
+        out["target_wwpn"] = answered
+    return out
+
+
+def _same_target_port(info, hct, expect):
+    """The FC remote port at target H:C:T now (re-read), which must be the one the plan expected (its port_name):
+    the rport number is not the target id, and another port at that target is another array port -- a scan there
+    would find another LU at this LUN id. Refused when the plan names none or another port answers."""
+    want = expect.get("target_wwpn")
+    ports = [p for p in ((info or {}).get("target_ports") or {}).get(hct) or [] if p]
+    if not want:
+        raise Refused("host%s" % hct.split(":")[0], "target_port", "the plan names no FC remote port for target "
+                      "%s (found %s); not scanning" % (hct, ", ".join(ports) or "none"))
+    if [normalize_initiator(p) for p in ports] != [normalize_initiator(want)]:
+        raise Refused("host%s" % hct.split(":")[0], "target_port", "target %s is reached through remote port %s, "
+                      "not %s as planned; not scanning" % (hct, ", ".join(ports) or "(none read)", want),
+                      evidence={"expected": want, "found": ports})
+    return ports[0]
 
 
 def rescan_disk(host, step):

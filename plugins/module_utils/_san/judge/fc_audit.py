@@ -44,6 +44,9 @@ DEFAULT_DEV_LOSS_TMO = 600
 DEV_LOSS_LONG = 3600
 TMO_KEYS = ("no_path_retry", "dev_loss_tmo", "fast_io_fail_tmo")
 DOWN_STATES = ("Blocked", "Not Present")
+# the rport states in which its paths carry I/O: Marginal is a degraded link the fabric reported (FPIN), not a
+# dead one. Any other state -- down, or one this audit does not know -- is not known to carry I/O (fail closed)
+UP_STATES = ("Online", "Marginal")
 LINK_DOWN_STATES = ("Linkdown", "Offline")
 
 # What multipath_conf audits when its `devices` option is left alone: the scope of a tmo_settings without one.
@@ -256,10 +259,12 @@ def _host_port_findings(host, wwpn_form):
         unread = [k for k in ("wwpn", "port_state") if h.get(k) is None] + list(h.get("problems") or [])
         if unread:
             findings.append(_finding("fc_unreadable", wwpn, "FC host %s: %s not read" % (name, ", ".join(unread))))
-        if h.get("port_state") in LINK_DOWN_STATES:
+        if h.get("port_state") is not None and h["port_state"] not in UP_STATES:
             findings.append(_finding(
-                "fc_host_linkdown", wwpn, "FC host port %s (%s) is %s: every path through it is down"
-                % (wwpn, name, h["port_state"]), setting="port_state", value=h["port_state"], recommended="Online"))
+                "fc_host_linkdown", wwpn, "FC host port %s (%s) is %s: every path through it is %s"
+                % (wwpn, name, h["port_state"], "down" if h["port_state"] in LINK_DOWN_STATES else
+                   "not known to carry I/O (not Online or Marginal)"), setting="port_state", value=h["port_state"],
+                recommended="Online"))
     return findings
 
 
@@ -285,11 +290,12 @@ def _rport_findings(snapshot, r, settings, scope, wwpn_form):
         findings.append(_finding("fc_unreadable", wwpn, "%s: %s not read; its timeouts are not judged%s"
                                  % (where, ", ".join(unread), ", the host is not known to comply"
                                     if unjudged else ""), **({"severity": "violation"} if unjudged else {})))
-    if r.get("port_state") in DOWN_STATES and devices:
+    if r.get("port_state") is not None and r["port_state"] not in UP_STATES and devices:
         findings.append(_finding(
-            "rport_down_with_devices", wwpn, "%s is %s with %d device(s) still below it: %s"
-            % (where, r["port_state"], len(names), ", ".join(names)), setting="port_state",
-            value=r["port_state"], device=", ".join(names)))
+            "rport_down_with_devices", wwpn, "%s is %s%s with %d device(s) still below it: %s"
+            % (where, r["port_state"], "" if r["port_state"] in DOWN_STATES else
+               " (not Online or Marginal: not known to carry I/O)", len(names), ", ".join(names)),
+            setting="port_state", value=r["port_state"], device=", ".join(names)))
     if not paths:
         return findings  # multipathd sets the timeouts of its paths' rports only
     expected = []

@@ -24,7 +24,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 
 
 def read_scsi_host(sys_root, h):
-    """(runs in a forked child) transport and existing targets of SCSI host h."""
+    """(runs in a forked child) transport and existing targets of SCSI host h; on an FC host also `target_ports`:
+    {"H:C:T": [port_name of each remote port whose channel and scsi_target_id are C and T, as sysfs prints it]},
+    whatever the rport's state -- the rport number (rport-H:C-N) is not the target id."""
     base = os.path.join(sys_root, "class")
     if os.path.exists(os.path.join(base, "iscsi_host", "host%d" % h)):
         transport = "iscsi"
@@ -35,6 +37,7 @@ def read_scsi_host(sys_root, h):
     else:
         return None
     targets = []
+    ports = {}
     dev = os.path.join(base, "scsi_host", "host%d" % h, "device")
     level = [dev]
     for depth in range(3):  # iSCSI: device/sessionN/targetH:C:T, FC: device/rport-H:C-N/targetH:C:T
@@ -46,32 +49,45 @@ def read_scsi_host(sys_root, h):
                 continue
             for e in entries:
                 m = TARGET_DIR_RE.match(e)
-                if m and int(m.group(1)) == h:
+                # FC: a target is scannable by its rport's state, not by its directory (a Blocked rport keeps
+                # it until dev_loss_tmo; a state not known here is no scan target either)
+                if m and int(m.group(1)) == h and transport != "fc":
                     targets.append("%s:%s:%s" % m.groups())
                 elif e.startswith("session") or e.startswith("rport-"):
                     nxt.append(os.path.join(d, e))
                     if transport == "fc" and e.startswith("rport-"):
-                        t = _fc_rport_target(os.path.join(d, e), e, h)
-                        if t:
-                            targets.append(t)
+                        hct, wwpn, scannable = _fc_rport_target(os.path.join(d, e), e, h)
+                        if hct:
+                            ports.setdefault(hct, []).append(wwpn)
+                        if scannable:
+                            targets.append(hct)
         level = nxt
-    return {"host": h, "transport": transport, "targets": sorted(set(targets))}
+    out = {"host": h, "transport": transport, "targets": sorted(set(targets))}
+    if transport == "fc":
+        out["target_ports"] = dict((k, sorted(v, key=str)) for k, v in ports.items())
+    return out
+
+
+# the rport states a scan of "C T L" reaches (the kernel's fc_user_scan_tgt); any other, or one not read, cannot
+FC_SCANNABLE_STATES = ("Online", "Marginal")
 
 
 def _fc_rport_target(path, name, h):
-    """"H:C:T" an exact scan may address through this FC remote port, or None. The kernel removes a target
-    directory with its last LUN (a reused or unmapped only LUN), but the rport keeps its channel and
-    scsi_target_id, and a scan of "C T L" reaches it while the rport is Online (Marginal too) -- the kernel's
-    FC user scan looks up the rport, not the target directory. A Blocked or Not Present rport cannot be scanned."""
+    """("H:C:T" of this FC remote port's SCSI target or None, its port_name, may an exact scan address it). The
+    kernel removes a target directory with its last LUN (a reused or unmapped only LUN), but the rport keeps its
+    channel and scsi_target_id, and a scan of "C T L" reaches it while the rport is Online (Marginal too) -- the
+    kernel's FC user scan looks up the rport, not the target directory. A Blocked or Not Present rport, or one in
+    a state not read or not known, cannot be scanned."""
     m = RPORT_DIR_RE.match(name)
     if not m or int(m.group(1)) != h:
-        return None
+        return None, None, False
     attrs = os.path.join(path, "fc_remote_ports", name)
     state = (read_text(os.path.join(attrs, "port_state")) or "").strip()
     tid = (read_text(os.path.join(attrs, "scsi_target_id")) or "").strip()
-    if state not in ("Online", "Marginal") or not tid.isdigit():
-        return None
-    return "%d:%s:%s" % (h, m.group(2), tid)
+    if not tid.isdigit():
+        return None, None, False
+    wwpn = (read_text(os.path.join(attrs, "port_name")) or "").strip() or None
+    return "%d:%s:%s" % (h, m.group(2), tid), wwpn, state in FC_SCANNABLE_STATES
 
 
 def scsi_host_info(host, h):

@@ -24,7 +24,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.ste
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import plan_disk_delete
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import (
+    exact_scan_step, plan_disk_delete)
 
 
 def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
@@ -404,10 +405,9 @@ def _repair_steps(d, v):
     expect = {"wwid": ev.get("array_wwid") or ev.get("expected_wwid"),
               "serial": ev.get("array_serial") or ev.get("expected_serial")}
     hctl = d.get("hctl")
-    h, c, t, lun = [int(x) for x in hctl.split(":")]
-    out = [step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
-                                         "transport": d.get("transport"), "absent": True},
-                "exact rescan of %s after a serial mismatch" % hctl),
+    # on FC, the remote port this path went through: the act refuses when another port answers at its target
+    out = [exact_scan_step(hctl, d.get("transport"), d.get("target_wwpn"),
+                           "exact rescan of %s after a serial mismatch" % hctl),
            step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the LUN to come back")]
     expect = dict((k, x) for k, x in expect.items() if x)
     if expect:

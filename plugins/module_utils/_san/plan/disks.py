@@ -137,12 +137,33 @@ def plan_rescan(hctl=None, host_info=None, existing=None, disk=None, expect=None
             steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl),
                               "the LUN is already present; it must show the expected identity"))
         return steps
-    steps.append(step("scan_exact_lun", hctl, {"host": h, "channel": c, "target": t, "lun": lun,
-                                               "transport": transport, "absent": True},
-                      "write '%d %d %d' to /sys/class/scsi_host/host%d/scan (this exact LUN only, never a wildcard bus scan)"
-                      % (c, t, lun, h)))
+    wwpn = target_port(host_info, h, c, t) if transport == "fc" else None
+    steps.append(exact_scan_step(hctl, transport, wwpn, "write '%d %d %d' to /sys/class/scsi_host/host%d/scan (this "
+                                 "exact LUN only, never a wildcard bus scan)" % (c, t, lun, h)))
     steps.append(step("wait_disk_present", hctl, {"hctl": hctl}, "wait for the new disk to appear"))
     if expect:
         steps.append(step("verify_identity", hctl, dict(expect, hctl=hctl), "the new LUN must show the expected "
                           "identity (serial/WWID from the array)"))
     return steps
+
+
+def target_port(host_info, h, c, t):
+    """The port_name of the one FC remote port at target H:C:T (host_info's target_ports, observe.reread), or
+    Refused: an FC scan names the port it must reach, and the act refuses if another answers there."""
+    hct = "%d:%d:%d" % (h, c, t)
+    ports = [p for p in ((host_info or {}).get("target_ports") or {}).get(hct) or [] if p]
+    if len(ports) != 1:
+        raise Refused("host%d" % h, "target_port", "the FC remote port at target %s is %s; an exact FC scan must "
+                      "know which port it reaches" % (hct, "ambiguous (%s)" % ", ".join(ports) if ports
+                                                      else "not known"))
+    return ports[0]
+
+
+def exact_scan_step(hctl, transport, target_wwpn, reason):
+    """The scan_exact_lun step of one H:C:T:L; on FC it carries the WWPN of the remote port expected at that
+    target (the act re-reads the port there and refuses another: act.scans.scan_exact_lun)."""
+    h, c, t, lun = [int(x) for x in hctl.split(":")]
+    ident = {"host": h, "channel": c, "target": t, "lun": lun, "transport": transport, "absent": True}
+    if transport == "fc":
+        ident["target_wwpn"] = target_wwpn
+    return step("scan_exact_lun", hctl, ident, reason)

@@ -212,6 +212,27 @@ def test_rport_down_with_devices_below_it(state):
     assert "rport_down_with_devices" not in [x["check"] for x in fa.judge(snap([rport(state=state)], disks={}))]
 
 
+@pytest.mark.parametrize("state", ["Offline", "Error", "Unknown", "Deleted", "Lost in space"])
+def test_an_rport_in_a_state_the_audit_does_not_know_is_not_taken_for_up(state):
+    """Only Online and Marginal rports carry I/O; any other state (Offline, Error, one a newer kernel adds, text
+    that is no state) with devices below it is reported as the down states are, saying the state is not known:
+    a state missing from a list of down states must not read as up."""
+    found = fa.judge(snap([rport(state=state)]), settings(devices=[NETAPP_BUILTIN]))
+    f = [x for x in found if x["check"] == "rport_down_with_devices"]
+    assert [(x["object"], x["value"], x["device"]) for x in f] == [(normalize_initiator(T1), state, "sdb")], found
+    assert "is %s (not Online or Marginal: not known to carry I/O)" % state in f[0]["reason"]
+
+
+def test_a_marginal_rport_is_not_down_and_its_timeouts_are_still_judged():
+    """Marginal (the fabric reported a degraded link, FPIN): its paths carry I/O, so it is not reported down, and
+    its timeouts are compared with the configuration as an Online rport's."""
+    assert checks(fa.judge(snap([rport(state="Marginal", dev="4294967295")]), settings(devices=[NETAPP_BUILTIN]))) \
+        == [("rport_dev_loss_long", normalize_initiator(T1))]
+    found = fa.judge(snap([rport(state="Marginal", dev="300")]), settings(devices=[NETAPP_BUILTIN]))
+    assert checks(found) == [("rport_tmo_mismatch", normalize_initiator(T1))]
+    assert "cannot while" not in found[0]["reason"]
+
+
 def test_a_disk_of_another_fc_host_or_target_is_not_below_the_rport():
     other = snap([rport(state="Blocked")])
     other["disks"]["sdb"]["host"] = 9
@@ -225,6 +246,16 @@ def test_fc_host_port_linkdown():
     found = fa.judge(snap([], hosts=hosts))
     assert checks(found) == [("fc_host_linkdown", normalize_initiator(I1))]
     assert found[0]["severity"] == "warning"
+
+
+@pytest.mark.parametrize("state, reported", [("Online", False), ("Marginal", False), ("Offline", True),
+                                             ("Blocked", True), ("Error", True), ("Lost in space", True)])
+def test_an_fc_host_port_in_a_state_not_known_to_carry_io_is_reported(state, reported):
+    """As for the rports: Online and Marginal carry I/O; Linkdown/Offline are down, and any other state, one the
+    audit does not know included, is not taken for up."""
+    hosts = [{"host": 8, "wwpn": I1, "port_state": state, "node_name": None, "speed": None, "fabric_name": None}]
+    found = fa.judge(snap([], hosts=hosts))
+    assert checks(found) == ([("fc_host_linkdown", normalize_initiator(I1))] if reported else []), found
 
 
 def test_unreadable_values_are_none_and_a_problem_never_a_guess():

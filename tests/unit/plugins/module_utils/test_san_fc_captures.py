@@ -161,16 +161,17 @@ def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
     for r in truth["fc"]["rports"]:
         info = obs_reread.read_scsi_host(sys_root, r["host"])
         want = "%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])
-        assert info == {"host": r["host"], "transport": "fc", "targets": [want]}, info
+        assert info == {"host": r["host"], "transport": "fc", "targets": [want],
+                        "target_ports": {want: [r["port_name"]]}}, info
         steps = plan_disks.plan_rescan(hctl=want + ":7", host_info=info, existing=None)
-        assert steps[0]["action"] == "scan_exact_lun"
+        assert steps[0]["action"] == "scan_exact_lun" and steps[0]["expect"]["target_wwpn"] == r["port_name"]
         assert "write '%d %s 7' to /sys/class/scsi_host/host%d/scan" % (
             r["channel"], r["scsi_target_id"], r["host"]) in steps[0]["reason"]
     # the target-side fc_hosts have no SCSI target: nothing there can be scanned
     for h in truth["fc"]["fc_hosts"]:
         if h["role"] == "target":
             info = obs_reread.read_scsi_host(sys_root, h["host"])
-            assert info["transport"] == "fc" and info["targets"] == []
+            assert info["transport"] == "fc" and info["targets"] == [] and info["target_ports"] == {}
             with pytest.raises(Refused):
                 plan_disks.plan_rescan(hctl="%d:0:0:1" % h["host"], host_info=info, existing=None)
 
@@ -202,3 +203,99 @@ def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_p
             assert info["targets"] == [], info
             with pytest.raises(Refused):
                 plan_disks.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
+
+
+def svm_targets(truth):
+    """The iSCSI target's SVM and the FC target's SVM (cluster sanlab) as ontap_truth returns them."""
+    first = truth["array_luns"][0]
+    return fc_targets(truth["fc"]) + [{"cluster": first["cluster"], "svm": first["svm"],
+                                       "iscsi_target_names": [truth["target_iqn"]], "fc_wwpns": [],
+                                       "iscsi_addresses": [p.rsplit(":", 1)[0] for p in truth["portals"]]}]
+
+
+def in_igroup(records, protocol, initiators):
+    """The records as mapped through one igroup of each SVM of this protocol holding these initiators."""
+    return [dict(r, igroup="ig_" + protocol, igroup_protocol=protocol, igroup_initiators=list(initiators))
+            for r in records]
+
+
+@pytest.mark.parametrize("scenario", ["fc_healthy", "fc_unmapped"])
+def test_a_mixed_igroup_maps_its_luns_to_the_iscsi_and_the_fc_paths_alike(scenario):
+    """ONTAP igroup protocol `mixed` (the host's IQN and its FC WWPNs in one igroup per SVM): each path is judged
+    against the mixed record at its own LUN id in the SVM that serves it, iSCSI and FC alike, and the verdicts
+    are those of per-protocol igroups: mapped maps healthy, the FC LUN no longer mapped stale_unmapped. A judge
+    that took `mixed` for one protocol only would find no record at an FC (or iSCSI) path's LUN id."""
+    snap, truth, _reader = snap_of(scenario)
+    fc = truth["fc"]
+    inits = [truth["initiator_iqn"]] + fc["initiator_wwpns"]
+    records = truth["array_luns"] + fc["array_luns"]
+    per_protocol = by_map(sj.cross_check(snap, records, array_targets=svm_targets(truth), array_initiators=inits))
+    vs = by_map(sj.cross_check(snap, in_igroup(records, "mixed", inits), array_targets=svm_targets(truth),
+                               array_initiators=inits))
+    assert dict((w, v["kind"]) for w, v in vs.items()) == dict((w, v["kind"]) for w, v in per_protocol.items())
+    for lun, wwid in list(fc["mapped"].items()) + list(truth["mapped"].items()):
+        if wwid not in vs or not wwid.startswith("3600a0980"):
+            continue
+        assert vs[wwid]["kind"] == "healthy", vs[wwid]
+        for p in vs[wwid]["evidence"]["paths"]:
+            assert [(r["igroup"], r["wwid"], r["lun_id"]) for r in p["array_at_lun"]] == [
+                ("ig_mixed", wwid, int(lun))], p
+    gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]]
+    for wwid in gone:
+        assert vs[wwid]["kind"] == "stale_unmapped", vs[wwid]
+    assert len(gone) == (1 if scenario == "fc_unmapped" else 0)
+
+
+def test_an_igroup_of_the_other_protocol_is_no_record_at_an_fc_paths_lun_id():
+    """The same igroup as `iscsi` (the FC WWPNs in an iSCSI igroup cannot log in over FC): the FC paths find no
+    record at their LUN id, where the mixed igroup gave one: the protocol is what tells them apart."""
+    snap, truth, _reader = snap_of("fc_healthy")
+    fc = truth["fc"]
+    inits = [truth["initiator_iqn"]] + fc["initiator_wwpns"]
+    vs = by_map(sj.cross_check(snap, in_igroup(fc["array_luns"], "iscsi", inits), array_targets=svm_targets(truth),
+                               array_initiators=inits))
+    for wwid in fc["mapped"].values():
+        assert [p["array_at_lun"] for p in vs[wwid]["evidence"]["paths"]] == [[], []], vs[wwid]
+
+
+def test_a_mixed_igroup_without_this_hosts_fc_ports_maps_nothing_at_the_fc_paths_lun_id():
+    """A mixed igroup holding only the host's IQN: the FC paths' initiators are not in it, so no record of it is
+    at their LUN id (no LUN-reuse evidence from another host's mapping); the LU it maps is still this host's
+    (mapped to its IQN), so its map is never judged unmapped."""
+    snap, truth, _reader = snap_of("fc_healthy")
+    fc = truth["fc"]
+    inits = [truth["initiator_iqn"]] + fc["initiator_wwpns"]
+    vs = by_map(sj.cross_check(snap, in_igroup(fc["array_luns"], "mixed", [truth["initiator_iqn"]]),
+                               array_targets=svm_targets(truth), array_initiators=inits))
+    for wwid in fc["mapped"].values():
+        assert vs[wwid]["kind"] == "healthy", vs[wwid]
+        assert [p["array_at_lun"] for p in vs[wwid]["evidence"]["paths"]] == [[], []], vs[wwid]
+
+
+def test_a_marginal_rport_is_read_as_working_never_as_dead_or_gone(tmp_path):
+    """Marginal (the fabric reported a degraded link, FPIN: the rport still carries I/O) on every rport of the
+    captured healthy fabric: the maps stay healthy against the array, nothing is stale or repaired, the FC
+    audit does not report the rports down, and their targets stay exact-scan targets."""
+    import shutil
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+        CapturedRun, inline_call)
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+    _snap, truth, reader = snap_of("fc_healthy")
+    root = str(tmp_path / "root")
+    shutil.copytree(reader.root, root, symlinks=True)
+    for r in truth["fc"]["rports"]:
+        with open(os.path.join(root, "sys", "class", "fc_remote_ports", r["rport"], "port_state"), "w") as fh:
+            fh.write("Marginal\n")
+    marginal = sr.Host(root=root, run=CapturedRun(os.path.join(os.path.dirname(reader.root), "commands")),
+                       call=inline_call).snapshot(probe=True)
+    rports = dict((r["rport"], r["port_state"]) for r in marginal["host"]["fc_rports"])
+    assert set(rports[r["rport"]] for r in truth["fc"]["rports"]) == {"Marginal"}
+    fc = truth["fc"]
+    vs = by_map(judge(marginal, fc, fc_targets(fc)))
+    for wwid in fc["mapped"].values():
+        assert vs[wwid]["kind"] == "healthy", vs[wwid]
+    assert [f for f in fc_audit.judge(marginal) if f["check"] == "rport_down_with_devices"] == []
+    for r in fc["rports"]:
+        info = obs_reread.read_scsi_host(os.path.join(root, "sys"), r["host"])
+        assert info["targets"] == ["%d:%d:%s" % (r["host"], r["channel"], r["scsi_target_id"])], info

@@ -436,6 +436,29 @@ def test_scan_of_a_present_lun_only_verifies():
     assert [s["action"] for s in plan] == ["verify_identity"]
 
 
+HOST7_FC = {"host": 7, "transport": "fc", "targets": ["7:0:0", "7:0:2"],
+            "target_ports": {"7:0:0": ["0x200100a098aa0001"], "7:0:2": ["0x200200a098aa0002"]}}
+
+
+def test_fc_exact_scan_step_names_the_port_expected_at_its_target():
+    """The FC scan step carries the port_name of the rport at its H:C:T (the act refuses another port there); an
+    iSCSI step carries none."""
+    plan = plan_disks.plan_rescan(hctl="7:0:2:4", host_info=HOST7_FC, existing=None)
+    assert plan[0]["expect"] == {"host": 7, "channel": 0, "target": 2, "lun": 4, "transport": "fc", "absent": True,
+                                 "target_wwpn": "0x200200a098aa0002"}
+    assert "target_wwpn" not in plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None)[0]["expect"]
+
+
+@pytest.mark.parametrize("ports", [{}, {"7:0:2": []}, {"7:0:2": [None]},
+                                   {"7:0:2": ["0x200200a098aa0002", "0x200900a098aa0009"]}])
+def test_fc_exact_scan_of_a_target_whose_port_is_unknown_or_ambiguous_is_refused(ports):
+    """Which array port an FC scan reaches must be known to plan it: a target whose rport port_name was not read,
+    or two ports claiming one target id, refuses (nothing to check the act against)."""
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_rescan(hctl="7:0:2:4", host_info=dict(HOST7_FC, target_ports=ports), existing=None)
+    assert info.value.kind == "target_port"
+
+
 def test_rescan_existing_disk_plan_and_refusal():
     plan = plan_disks.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
     assert [s["action"] for s in plan] == ["rescan_disk", "verify_identity"]
@@ -544,6 +567,20 @@ def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
     del verdicts[1]["evidence"]["probe"]
     out = san_plan.plan_cleanup(snap, verdicts)
     assert out["steps"] == [] and "no live VPD 0x80 serial" in dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
+
+
+def test_fc_serial_mismatch_repair_scans_through_the_port_the_path_went_through():
+    """The repair's exact scan of an FC path names the remote port of the path it replaces (its target_wwpn,
+    read from the rport the sd sat below): the act refuses when another port answers at that target."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(transport="fc", hctl="7:0:2:5", target_wwpn="0x200200a098aa0002",
+                                probe={"result": "ready", "serial_live": "new"})  # the proof a repair needs
+    verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
+                 "evidence": {"array_wwid": WWID2}}]
+    scan = [s for s in san_plan.plan_cleanup(snap, verdicts)["steps"] if s["action"] == "scan_exact_lun"]
+    assert [(s["target"], s["expect"]) for s in scan] == [("7:0:2:5", {
+        "host": 7, "channel": 0, "target": 2, "lun": 5, "transport": "fc", "absent": True,
+        "target_wwpn": "0x200200a098aa0002"})]
 
 
 def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():

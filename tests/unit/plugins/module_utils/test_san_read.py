@@ -130,6 +130,7 @@ class SanTree(object):
         self.root = str(root)
         self.sd = {}      # name -> info
         self.maps = {}    # dm -> info
+        self.rports = {}  # (host, channel, scsi target id) -> rport number (fc_rport)
         self.mounts = []
         self.swaps = []
         self.run = FakeRun()
@@ -191,6 +192,25 @@ class SanTree(object):
         self._write(hdir + "/fc_host/host%d/port_state" % host, state + "\n")
         self._link("/sys/class/fc_host/host%d" % host, "../../devices/pci0000:00/0000:00:03.0/host%d/fc_host/host%d"
                    % (host, host))
+        # the SCSI host as the act reads it (observe.reread.read_scsi_host) and scans it (its `scan` file)
+        self._write(hdir + "/scsi_host/host%d/scan" % host, "")
+        self._link(hdir + "/scsi_host/host%d/device" % host, "../../../host%d" % host)
+        self._link("/sys/class/scsi_host/host%d" % host, "../../devices/pci0000:00/0000:00:03.0/host%d/scsi_host/"
+                   "host%d" % (host, host))
+
+    def fc_rport(self, host, number, wwpn, target_id, state="Online", roles="FCP Target", channel=0):
+        """The FC remote port rport-H:C-N. The FC transport numbers rports in the order they arrive on the host;
+        the SCSI target id is bound to the port (by WWPN) and given to FCP targets only (-1: none): the two are
+        different numbers. Disks at H:C:<target_id>:L are then made below this rport (disk(fc=True))."""
+        name = "rport-%d:%d-%d" % (host, channel, number)
+        rdir = "/sys/devices/pci0000:00/0000:00:03.0/host%d/%s" % (host, name)
+        for attr, value in (("port_name", wwpn), ("node_name", "0x2000" + wwpn[6:]), ("port_state", state),
+                            ("roles", roles), ("scsi_target_id", str(target_id)), ("dev_loss_tmo", "60"),
+                            ("fast_io_fail_tmo", "5")):
+            self._write("%s/fc_remote_ports/%s/%s" % (rdir, name, attr), value + "\n")
+        self._link("/sys/class/fc_remote_ports/%s" % name, "../../%s/fc_remote_ports/%s" % (rdir[5:], name))
+        if target_id >= 0:
+            self.rports[(host, channel, target_id)] = number
 
     def disk(self, name, hctl, dev, session=None, fc=False, wwid=None, serial=None, vendor="NETAPP",
              model="LUN C-Mode", state="running", size_sectors=2097152, partitions=()):
@@ -199,9 +219,11 @@ class SanTree(object):
         if session is not None:
             parent = "devices/platform/host%d/session%d/target%d:%d:%d" % (h, session, h, c, t)
         elif fc:
-            parent = "devices/pci0000:00/0000:00:03.0/host%d/rport-%d:0-%d/target%d:%d:%d" % (h, h, t, h, c, t)
+            # below the rport whose SCSI target this is (fc_rport), else rport-H:C-T (rport number = target id)
+            number = self.rports.get((h, c, t), t)
+            parent = "devices/pci0000:00/0000:00:03.0/host%d/rport-%d:%d-%d/target%d:%d:%d" % (h, h, c, number, h, c, t)
             if isinstance(fc, str):
-                rport = "rport-%d:0-%d" % (h, t)
+                rport = "rport-%d:%d-%d" % (h, c, number)
                 self._write("/sys/%s/../fc_remote_ports/%s/port_name" % (parent, rport), fc + "\n")
                 self._link("/sys/class/fc_remote_ports/%s" % rport, "../../%s/../fc_remote_ports/%s"
                            % (parent, rport))
@@ -1170,6 +1192,50 @@ def test_fc_disk_names_the_target_port_it_is_reached_through(tmp_path):
     t.commands(multipathd=False)
     d = t.reader().snapshot(probe=False)["disks"]["sdb"]
     assert (d["initiator"], d["target_wwpn"], d["target_iqn"]) == ("0x21000024ff3a0b1c", "0x200500a098000001", None)
+
+
+# FC array ports (LIF WWPNs) of a dual-fabric host: 5x on host5's fabric, 6x on host6's
+FC_PORTS = {"5a": "0x200100a098aa0001", "5b": "0x200200a098aa0002", "5c": "0x200300a098aa0003",
+            "6a": "0x200400a098bb0001", "6c": "0x200500a098bb0003"}
+# sd -> (H:C:T:L, the port it is reached through)
+FC_DISKS = {"sdb": ("5:0:0:1", "5c"), "sdc": ("5:0:1:1", "5a"), "sdd": ("5:0:2:1", "5b"), "sde": ("5:0:2:2", "5b"),
+            "sdf": ("6:0:0:1", "6a"), "sdg": ("6:0:1:1", "6c")}
+
+
+def fc_several_rports(tmp_path):
+    """host5 and host6 (one per fabric) with several array ports each, as a host zoned to several LIFs sees them:
+    rport numbers in arrival order, SCSI target ids bound by WWPN, never equal (on host5 an initiator-only port
+    arrived first: rport-5:0-0, no SCSI target). rport-5:0-1 is target 2, rport-5:0-2 target 0, rport-5:0-3
+    target 1; rport-6:0-0 target 1, rport-6:0-1 target 0. The disks are FC_DISKS."""
+    t = SanTree(tmp_path / "root")
+    t.fc_host(5, wwpn="0x21000024ff3a0b1c")
+    t.fc_host(6, wwpn="0x21000024ff3a0b1d")
+    t.fc_rport(5, 0, "0x21000024ff990001", -1, roles="FCP Initiator")
+    for host, number, port, target_id in ((5, 1, "5b", 2), (5, 2, "5c", 0), (5, 3, "5a", 1), (6, 0, "6c", 1),
+                                          (6, 1, "6a", 0)):
+        t.fc_rport(host, number, FC_PORTS[port], target_id)
+    for i, name in enumerate(sorted(FC_DISKS)):
+        t.disk(name, FC_DISKS[name][0], "8:%d" % (16 * (i + 1)), fc=True, wwid="naa." + ontap_wwid(10 + i)[1:])
+    t.commands(multipathd=False)
+    return t
+
+
+def test_each_fc_disk_is_read_with_the_port_of_its_own_rport_not_of_the_rport_numbered_as_its_target(tmp_path):
+    """Several rports per host, rport number != SCSI target id: a reader that took the port of rport-H:C-<T>
+    (or any other than the rport the sd sits below) names another array port, and the judge then asks another
+    SVM about the path."""
+    snap = fc_several_rports(tmp_path).reader().snapshot(probe=False)
+    inits = {5: "0x21000024ff3a0b1c", 6: "0x21000024ff3a0b1d"}
+    got = dict((n, (d["hctl"], d["target_wwpn"], d["initiator"], d["transport"])) for n, d in snap["disks"].items())
+    assert got == dict((n, (hctl, FC_PORTS[port], inits[int(hctl[0])], "fc")) for n, (hctl, port) in FC_DISKS.items())
+    below = dict((r["rport"], (r["port_name"], r["scsi_target_id"], [d["name"] for d in r["devices"]]))
+                 for r in snap["host"]["fc_rports"])
+    assert below == {"rport-5:0-0": ("0x21000024ff990001", -1, []),
+                     "rport-5:0-1": (FC_PORTS["5b"], 2, ["sdd", "sde"]),
+                     "rport-5:0-2": (FC_PORTS["5c"], 0, ["sdb"]),
+                     "rport-5:0-3": (FC_PORTS["5a"], 1, ["sdc"]),
+                     "rport-6:0-0": (FC_PORTS["6c"], 1, ["sdg"]),
+                     "rport-6:0-1": (FC_PORTS["6a"], 0, ["sdf"])}
 
 
 # ---------------------------------------------------------------------------------------------- in use means in use

@@ -490,3 +490,33 @@ def test_a_cache_entry_stored_at_nan_is_fetched_again(sim):
         json.dump(entry, handle)
     ontap._MEMO.clear()
     assert ontap.get_truth(opts, "t")[1] == "fetched"
+
+
+MIXED = {
+    "cluster": "cl1", "svms": ["svmx"],
+    "igroups": [{"name": "ig_mixed", "svm": "svmx", "protocol": "mixed",
+                 "initiators": ["iqn.1994-05.com.redhat:h1", "20:00:00:25:b5:00:00:0a", "20:00:00:25:b5:00:00:0b"]}],
+    "luns": [{"path": "/vol/vx/lun%d" % i, "svm": "svmx", "serial": "mixedSerl%03d" % i,
+              "maps": [{"igroup": "ig_mixed", "lun_id": i}]} for i in range(1, 3)],
+    "targets": {"svmx": {"iscsi": "iqn.1992-08.com.netapp:sn.cl1:vs.8", "addresses": ["192.0.2.21"],
+                         "fc_wwpns": ["20:07:00:a0:98:00:00:01"]}},
+}
+
+
+@pytest.mark.parametrize("initiators", [["iqn.1994-05.com.redhat:h1"], ["0x20000025b500000a"],
+                                        ["iqn.1994-05.com.redhat:h1", "20:00:00:25:b5:00:00:0b"]])
+def test_a_mixed_igroup_is_read_for_its_iscsi_and_its_fc_initiators(tmp_path, initiators):
+    """An igroup of protocol mixed (ONTAP: iSCSI and FC initiators in one igroup) is selected by any of its
+    initiators, of either kind, and its records carry the protocol and every initiator it holds, so the judge
+    applies them to the host's iSCSI and FC paths (judge.coverage.protocol_ok); its SVM's targets name both the
+    iSCSI target and the FC LIFs. Records for other initiators select nothing."""
+    with OntapSimulator(from_description(MIXED), str(tmp_path)) as server:
+        clusters = ontap.cluster_list(server.options(cache_ttl=0))
+        truth = ontap.array_truth(clusters, initiators, "t")
+        assert truth["problems"] == []
+        assert [(r["lun_id"], r["igroup"], r["igroup_protocol"], sorted(r["igroup_initiators"]))
+                for r in truth["luns"]] == [(i, "ig_mixed", "mixed", sorted(MIXED["igroups"][0]["initiators"]))
+                                            for i in (1, 2)]
+        assert [(t["svm"], t["iscsi_target_names"], t["fc_wwpns"]) for t in truth["targets"]] == [
+            ("svmx", ["iqn.1992-08.com.netapp:sn.cl1:vs.8"], ["20:07:00:a0:98:00:00:01"])]
+        assert ontap.array_truth(clusters, ["iqn.1994-05.com.redhat:h2"], "t")["luns"] == []
