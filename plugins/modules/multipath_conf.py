@@ -336,7 +336,7 @@ queueing_changes:
     C(before) and C(after) (V(queue), V(fail), a number of checker intervals, or V(unknown)) and C(io_fails_after),
     the seconds until its queued I/O would fail once the daemon takes it (0 at once, null never). Null when the
     maps could not be listed.
-  returned: always
+  returned: when O(state) is V(present) or V(restarted)
   type: list
   elements: dict
   sample: [{map: 3600a098038304c61622d3030312b4162, before: queue, after: fail, io_fails_after: 0}]
@@ -552,8 +552,7 @@ def main():
     result = dict(changed=False, state=p["state"], path=p["path"], findings=[], remaining_findings=[], resolved={},
                   tmo_settings={}, live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False,
                   restarted=False, reconfigured=False, apply_action="none", apply_reason=None,
-                  maps_without_active_path=[], maps_failing_io=[], queueing_changes=[], parse_error=None,
-                  errors=host.errors)
+                  maps_without_active_path=[], maps_failing_io=[], parse_error=None, errors=host.errors)
     seen = observe(module, host, targets, result)
     if p["state"] == "audit":
         result["remaining_findings"] = active(seen.findings)
