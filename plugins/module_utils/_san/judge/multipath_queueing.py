@@ -7,8 +7,8 @@ A `multipathd reconfigure`, or the start of a stopped multipathd, gives every ma
 selects (no_path_retry, else queue_if_no_path in features; multipaths > overrides > devices > defaults). On a map
 with no usable path, `fail` (or a features value without queue_if_no_path and no no_path_retry) ends its queued
 I/O with an error at once, a number N starts a countdown to that of N x polling_interval seconds. `queueing_changes`
-names the maps without an active path whose queueing the loaded configuration would change; judge.multipath_config
-.apply_plan holds the reconfigure/start back over them unless forced."""
+names the maps without an active path whose queueing the loaded configuration would change;
+`judge.multipath_config.apply_plan` holds the reconfigure/start back over them unless forced (`daemon_plan`)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -116,9 +116,9 @@ def _text(mode):
 
 
 def queueing_changes(maps, pathless, running, base, new_file):
-    """[{map, before, after, io_fails_after}] for each map of `pathless` (judge.multipath_config
-    .maps_without_active_path: no active path, or a count nobody could read) whose queueing loading the new
-    configuration would change, sorted by name; None when the maps are unknown (`pathless` None).
+    """[{map, before, after, io_fails_after}] for each map of `pathless` (`maps_without_active_path`: no active
+    path, or a count nobody could read) whose queueing loading the new configuration would change, sorted by name;
+    None when the maps are unknown (`pathless` None).
 
     maps: judge.multipath_config.live_maps. running: the configuration multipathd runs (None: it does not answer);
     base: the one `multipath -t` read before this run's write (the built-in entries, /etc/multipath/conf.d);
