@@ -138,8 +138,10 @@ def queueing_changes(maps, pathless, running, base, new_file):
         alone = configured_queueing([base], m) if base is not None else after
         if before is not None and after is not None and before == after == alone:
             continue
-        out.append({"map": name, "before": _text(before), "after": _text(after),
-                    "io_fails_after": _soonest(io_fails_after(after, interval), io_fails_after(alone, interval))})
+        # what the new file gives it, and what a conf.d file that beats the file would (when that is a change too)
+        outcomes = [after] + ([alone] if alone not in (after, before) else [])
+        out.append({"map": name, "before": _text(before), "after": " or ".join(_text(o) for o in outcomes),
+                    "io_fails_after": _soonest(*[io_fails_after(o, interval) for o in outcomes])})
     return out
 
 

@@ -122,3 +122,12 @@ def test_a_stopped_daemon_is_judged_on_the_kernel_table():
                   "table_queue_if_no_path": True}
     got = changes(netapp_file("no_path_retry 30"), maps=[table_only], running=None)
     assert got == [{"map": "mpatha", "before": "queue", "after": "unknown", "io_fails_after": 0}]
+
+
+def test_a_conf_d_entry_that_may_beat_the_file_counts():
+    """multipath -t (base) holds /etc/multipath/conf.d too, read after the main file: when its entry and the file's
+    disagree, either may be the one the daemon takes, so the map counts as changed if either changes it."""
+    base = eff(SHOW_CONFIG)
+    base["devices"].append({"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail"})  # from conf.d
+    assert changes(netapp_file("no_path_retry queue"), base=base) == [
+        {"map": "mpatha", "before": "queue", "after": "queue or fail", "io_fails_after": 0}]
