@@ -24,8 +24,9 @@ description:
     that multipath claims although they should be blacklisted.
   - With O(state=present) it writes the recommended values into C(/etc/multipath.conf) (creating it when
     absent), keeping comments and unrelated content byte for byte, then applies them with C(multipathd reconfigure)
-    (every map and its queueing stay; a stopped multipathd is started) and checks that no live map still queues
-    without bound. It never stops multipathd while a map has no active path (see O(force_restart)).
+    (every map stays; a stopped multipathd is started) and checks that no live map still queues without bound.
+    It never stops multipathd while a map has no active path (see O(force_restart)), and never gives a map with no
+    active path another queueing (see O(force_queueing_change)).
   - The file is written only if it parses; a file the parser cannot represent faithfully is never
     rewritten (the module fails and names the line).
   - Every command runs with a hard deadline; a wedged multipathd cannot hang the play.
@@ -138,7 +139,19 @@ options:
         daemon that does not answer) is therefore refused while any map has no active path, or while that cannot
         be read; the refusal names the maps.
       - V(true) restarts anyway and names, as a warning and in RV(maps_failing_io), the maps whose queued I/O
-        fails. A C(multipathd reconfigure) never needs it.
+        fails. A C(multipathd reconfigure) or start never needs it (see O(force_queueing_change)).
+    type: bool
+    default: false
+  force_queueing_change:
+    description:
+      - A C(multipathd reconfigure), or the start of a stopped multipathd, gives every map the queueing of the new
+        configuration (C(no_path_retry), else C(queue_if_no_path) in C(features)). On a map with no active path,
+        V(fail) fails its queued I/O at once and a number N after N x C(polling_interval) seconds. So the
+        reconfigure/start is deferred (RV(apply_action) V(deferred); the file is written, the task fails unless in
+        check mode or with O(restart=false)) while it would change the queueing of a map with no active path, or of
+        a map whose paths or settings cannot be read; RV(queueing_changes) names them and when their I/O would fail.
+        Run the fix again once their paths are back.
+      - V(true) applies it anyway and names those maps as a warning and in RV(maps_failing_io).
     type: bool
     default: false
   backup:
@@ -280,22 +293,10 @@ tmo_settings:
   sample: {polling_interval: "5", defaults: {fast_io_fail_tmo: "5"}, overrides: {}, multipaths: [],
            multipath_tools_version: "0.9.4", scope: [{vendor: NETAPP, product: LUN}],
            devices: [{vendor: NETAPP, product: LUN, no_path_retry: queue, dev_loss_tmo: infinity}]}
-effective_source:
-  description: Where the effective configuration came from (C(multipathd show config) or C(multipath -t)).
-  returned: always
-  type: str
-recheck_wwid_supported:
-  description: The installed multipath-tools knows C(recheck_wwid).
-  returned: always
-  type: bool
-file_exists:
-  description: The file existed before the run.
-  returned: always
-  type: bool
-parse_error:
-  description: Why the file could not be parsed (null when it could). A fix refuses to write such a file.
-  returned: always
-  type: str
+effective_source: {description: "Where the effective configuration came from (C(multipathd show config) or C(multipath -t)).", returned: always, type: str}
+recheck_wwid_supported: {description: The installed multipath-tools knows C(recheck_wwid)., returned: always, type: bool}
+file_exists: {description: The file existed before the run., returned: always, type: bool}
+parse_error: {description: "Why the file could not be parsed (null when it could). A fix refuses to write such a file.", returned: always, type: str}
 changes:
   description: The edits made to the file (or that would be made, in check mode).
   returned: always
@@ -306,39 +307,41 @@ changes:
       key: no_path_retry
       before: null
       after: "30"
-restart_needed:
-  description: The daemon must be given the file (RV(apply_action) is not V(none)) and this run did not do it.
-  returned: always
-  type: bool
+restart_needed: {description: "The daemon must be given the file (RV(apply_action) is not V(none)) and this run did not do it.", returned: always, type: bool}
 apply_action:
   description: >-
     How the settings reach multipathd, the same in check mode: V(none) (nothing the daemon reads changed, e.g.
     C(uxsock_timeout) alone), V(reconfigure), V(start) (it was not running), V(restart) (state restarted, or a daemon
-    that does not answer), V(refused) (a restart while maps have no active path, without O(force_restart)).
+    that does not answer), V(refused) (a restart while maps have no active path, without O(force_restart)),
+    V(deferred) (a reconfigure/start that changes the queueing of maps with no active path, without
+    O(force_queueing_change)).
   returned: always
   type: str
-apply_reason:
-  description: Why RV(apply_action) (for V(refused), the maps whose I/O a stop would fail).
-  returned: always
-  type: str
+apply_reason: {description: "Why RV(apply_action) (for V(refused) and V(deferred), the maps and what to do).", returned: always, type: str}
 maps_without_active_path:
-  description: Maps with no path the kernel can send I/O to (C(dmsetup status), else multipathd's count).
+  description: "Maps with no path the kernel can send I/O to (C(dmsetup status), else multipathd's count; unknown counts as none)."
   returned: always
   type: list
   elements: str
 maps_failing_io:
-  description: The maps whose queued I/O a stop of multipathd fails (refused, or forced with O(force_restart)).
+  description: >-
+    The maps whose queued I/O the daemon change fails: a stop (refused, or forced with O(force_restart)), or a
+    reconfigure/start that changes their queueing (deferred, or forced with O(force_queueing_change)).
   returned: always
   type: list
   elements: str
-restarted:
-  description: multipathd was restarted or started by this run.
-  returned: always
-  type: bool
-reconfigured:
-  description: multipathd was reconfigured by this run.
-  returned: always
-  type: bool
+queueing_changes:
+  description: >-
+    Every map with no active path (or none that can be counted) whose queueing the new configuration changes:
+    C(before) and C(after) (V(queue), V(fail), a number of checker intervals, or V(unknown)) and C(io_fails_after),
+    the seconds until its queued I/O would fail once the daemon takes it (0 at once, null never). Null when the
+    maps could not be listed.
+  returned: when O(state) is V(present) or V(restarted)
+  type: list
+  elements: dict
+  sample: [{map: 3600a098038304c61622d3030312b4162, before: queue, after: fail, io_fails_after: 0}]
+restarted: {description: multipathd was restarted or started by this run., returned: always, type: bool}
+reconfigured: {description: multipathd was reconfigured by this run., returned: always, type: bool}
 backup_file:
   description: The backup made before writing.
   returned: when backup is true and the file changed
@@ -350,7 +353,6 @@ errors:
   elements: dict
 """
 
-import time
 from types import SimpleNamespace
 
 from ansible.module_utils.basic import AnsibleModule
@@ -364,6 +366,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_fix as judge_multipath_fix
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_queueing
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_audit import (
     ConfigJudge, active, disk_findings, map_findings, map_in_scope)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
@@ -391,6 +394,7 @@ def argument_spec():
         blacklist_local_disks=dict(type="bool", default=False),
         restart=dict(type="bool", default=True),
         force_restart=dict(type="bool", default=False),
+        force_queueing_change=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         **san_module.deadline_options(command_timeout=15.0),
         restart_timeout=dict(type="float", default=120.0),
@@ -461,7 +465,8 @@ def observe(module, host, targets, result):
     # what was read (the file's text and document, the configuration texts, the disks, the maps), the judge, and
     # the recommended settings a fix would write
     return SimpleNamespace(old_text=old_text, existed=existed, doc=doc, running=running, judge=judge,
-                           findings=findings, recommended=recommended, disks=disks, maps=maps)
+                           findings=findings, recommended=recommended, disks=disks, maps=maps, configured=configured,
+                           new_file=judge_multipath_audit.to_dict(doc) if doc is not None else None)
 
 
 def fix_file(module, host, targets, seen, result):
@@ -481,6 +486,7 @@ def fix_file(module, host, targets, seen, result):
     if module._diff:
         result["diff"] = diff(seen.old_text, new_text, path, seen.existed)
     daemon_keys = mc.daemon_keys(changes, file_changed, seen.existed)
+    seen.new_file = judge_multipath_audit.to_dict(judge_multipath_parse.parse(new_text))
     if file_changed and not module.check_mode:
         result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
                                            mode=0o644 if not seen.existed else None)
@@ -491,18 +497,17 @@ def fix_file(module, host, targets, seen, result):
 
 
 def plan_daemon(module, host, targets, seen, daemon_keys, stale, result):
-    """What multipathd needs (none, reconfigure, start, restart or refused), from the daemon's state and the maps
-    that have no active path."""
+    """What multipathd needs (none, reconfigure, start, restart, deferred or refused), from the daemon's state, the
+    maps that have no active path and what the new configuration does to their queueing."""
     p = module.params
     daemon = "answers" if seen.running else host.daemon_state()
-    status = host.path_status()
-    maps = seen.maps
-    pathless = mc.maps_without_active_path(maps if (maps or status is not None) else None, status)
-    if p["state"] == "present" and seen.running:
-        stale = mc.with_unadopted_maps(stale, maps, lambda m: map_in_scope(m, targets), pathless)
-    plan = mc.apply_plan(p["state"], daemon, daemon_keys, stale, pathless, p["force_restart"])
+    plan, pathless, queueing = multipath_queueing.daemon_plan(
+        p["state"], daemon, (daemon_keys, stale), (seen.maps, host.path_status(), seen.running, seen.configured),
+        seen.new_file, {"restart": p["force_restart"], "queueing_change": p["force_queueing_change"]},
+        lambda m: map_in_scope(m, targets))
     result.update(apply_action=plan["action"], apply_reason=plan["reason"], maps_without_active_path=pathless,
-                  maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none")
+                  maps_failing_io=plan["maps_failing_io"], restart_needed=plan["action"] != "none",
+                  queueing_changes=queueing)
     return plan
 
 
@@ -510,17 +515,16 @@ def apply_to_daemon(module, host, targets, seen, plan, result):
     """Run the daemon's plan (unless check mode), verify it, and exit; returns when there is nothing to run."""
     p = module.params
     act = plan["action"] != "none" and (p["state"] == "restarted" or p["restart"])
-    if plan["action"] == "refused":
+    if plan["action"] in ("refused", "deferred"):
         if module.check_mode or not act:
             module.warn(plan["reason"])
             return
-        module.fail_json(msg="%s: refusing to restart multipathd: %s" % (p["path"], plan["reason"]), **result)
+        module.fail_json(msg="%s: %s" % (p["path"], plan["reason"]), **result)
     if not act:
         return
     result["changed"] = True
-    if plan["maps_failing_io"]:
-        module.warn("force_restart: these maps have no active path and fail their queued I/O when multipathd "
-                    "stops: %s" % ", ".join(plan["maps_failing_io"]))
+    if plan["warning"]:
+        module.warn(plan["warning"])
     if module.check_mode:
         module.exit_json(**result)
     try:
@@ -574,16 +578,11 @@ def verify(module, host, targets, judge, result, settle):
     """After the reconfigure/start/restart: the daemon runs the fixed settings and no audited map queues without
     bound."""
     what = result["apply_action"]
-    if not host.wait_running(settle):
+    read = act_daemon.settled(host, judge, settle)
+    if read is None:
         module.fail_json(msg="multipathd did not become ready (show daemon: idle or running) within %ss after the %s"
                              % (settle, what), **result)
-    end = time.monotonic() + settle
-    while True:
-        running, maps = host.running_config(), mc.live_maps(*host.map_reads())
-        remaining, stuck, pathless, settled = judge.after_apply(running, maps, host.path_status())
-        if settled or time.monotonic() >= end:
-            break
-        time.sleep(2)
+    running, maps, remaining, stuck, pathless = read
     others = [m["name"] for m in maps if m["queues_forever"] and not map_in_scope(m, targets)]
     result.update(live_maps=maps, live_maps_queueing=[m["name"] for m in maps if m["queues_forever"]],
                   remaining_findings=remaining + map_findings(stuck))

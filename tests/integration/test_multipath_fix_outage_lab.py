@@ -1,14 +1,18 @@
-"""The multipath fix in the middle of an outage (issue 27 item 2), on the lab's real kernel (bookworm, 0.9.4).
+"""The multipath fix in the middle of an outage, on the lab's real kernel (bookworm, 0.9.4).
 
 A writer does O_DIRECT writes of a known pattern to a NETAPP map; both portals are dropped, so its next write
 queues in dm-multipath (the built-in NETAPP entry: no_path_retry queue). The multipath_config role then fixes the
-configuration (multipath_config_fix: true). The former restart of multipathd turned queueing off on every map
-(queue_without_daemon no) and the writer got I/O errors; the reconfigure must keep its write queued. After the
-portals return, the writer goes on, and every block reads back as written.
+configuration (multipath_config_fix: true), twice in the same outage:
 
-multipathd 0.9.4 keeps a map none of whose paths is usable through the reconfigure as it was (its I/O stays queued)
-but leaves its queueing unmanaged ('-', queue_if_no_path in the table): the run says so, naming the map, and the
-run after the portals return adopts it (bounded queueing).
+- with multipath_config_no_path_retry: fail, which a reconfigure would give the map at once (its queued write fails);
+- with the defaults (no_path_retry 30), which would start a 30 x polling_interval (2 s in the lab) countdown to that;
+  the outage is then held longer than that countdown.
+
+The former restart of multipathd turned queueing off on every map (queue_without_daemon no), the reconfigure that
+replaced it gave the map the new queueing; both failed the writer's I/O. Now the role writes the file, leaves the
+daemon as it is (never stopped, never reconfigured), and fails naming the map and when its I/O would have failed.
+After the portals return the writer goes on without an error, every block reads back as written, and the run after
+that applies the file (reconfigure: bounded queueing).
 """
 import os
 import re
@@ -25,8 +29,7 @@ pytestmark = pytest.mark.lab
 TOP = Path(__file__).resolve().parents[2]
 WWID = "3600a098038304c61622d3030312b4162"  # LUN 1 of the baseline (NETAPP, 2 paths)
 BLOCKS = 24
-# the fix writes a bounded no_path_retry; 300 checker intervals (>= 600 s in the lab) leave the map queueing for
-# the whole test, so what is tested is the daemon change, not the countdown the setting asks for
+POLLING_INTERVAL = 2   # tests/lab/guest/multipath.conf
 PLAYBOOK = """\
 - name: Fix multipath in an outage
   hosts: sanlab
@@ -35,10 +38,9 @@ PLAYBOOK = """\
     - role: sanfleet.remediation.multipath_config
       vars:
         multipath_config_fix: true
-        multipath_config_no_path_retry: "300"
         multipath_config_lvm: false
         multipath_config_backup: false
-"""
+%s"""
 # O_DIRECT writes of block i = b"sanfleet-%06d-" * 256 (4 KiB), one every 0.3 s; each result logged with a time
 WRITER = r"""
 import mmap, os, sys, time
@@ -89,10 +91,10 @@ def wait_for(what, predicate, timeout, step=1.0):
         time.sleep(step)
 
 
-def run_role(lab):
+def run_role(lab, extra=""):
     with tempfile.TemporaryDirectory() as tmp:
         pb = Path(tmp) / "fix.yml"
-        pb.write_text(PLAYBOOK)
+        pb.write_text(PLAYBOOK % extra)
         env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="default")
         t0 = time.monotonic()
         proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(pb)], cwd=str(TOP),
@@ -102,6 +104,28 @@ def run_role(lab):
 
 def queueing_of(lab):
     return sh(lab, "multipathd show maps raw format '%%n|%%Q' | grep %s" % WWID).strip().split("|")[1]
+
+
+def no_errors(lab):
+    log = writer_log(lab)
+    assert not [line for line in log if line.startswith("error")], log
+    return log
+
+
+def deferred_in_the_outage(lab, pid, extra, after, fails):
+    """One role run with every path of the map down: the file is written, the daemon neither stopped nor
+    reconfigured, the task fails naming the map and when its I/O would have failed; the writer still waits."""
+    proc, seconds = run_role(lab, extra)
+    out = proc.stdout
+    assert proc.returncode != 0 and "RUNNING HANDLER" not in out, out[-4000:]
+    assert "%s (queue -> %s: its queued I/O fails %s)" % (WWID, after, fails) in out, out[-4000:]
+    assert "multipathd is not given it (no reconfigure)" in out and "once a path of each is back" in out
+    assert "no_path_retry %s" % after in sh(lab, "cat /etc/multipath.conf")
+    assert sh(lab, "systemctl show -p MainPID --value multipathd.service").strip() == pid  # never stopped
+    assert queueing_of(lab) == "on" and "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)  # not reconfigured
+    log = no_errors(lab)
+    assert "done" not in log
+    return seconds
 
 
 def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
@@ -124,24 +148,18 @@ def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
         assert len(writer_log(lab)) == stuck and "done" not in writer_log(lab)
 
         pid = sh(lab, "systemctl show -p MainPID --value multipathd.service").strip()
-        proc, play_seconds = run_role(lab)
-        assert "RUNNING HANDLER" not in proc.stdout
-        assert sh(lab, "systemctl show -p MainPID --value multipathd.service").strip() == pid  # never stopped
-        assert "no_path_retry 300" in sh(lab, "cat /etc/multipath.conf")
-        # applied by reconfigure: the kernel still queues the map's I/O and its writer got no error
-        assert "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)
-        log = writer_log(lab)
-        assert not [line for line in log if line.startswith("error")], log
-        assert "done" not in log
-        # the run says which map could not take the setting yet, and why; it did not wait settle_timeout for it
-        sys.stderr.write("[mpconf outage] role run in the outage: rc %d, %s queueing %r\n"
-                         % (proc.returncode, WWID, queueing_of(lab)))
-        if proc.returncode != 0:
-            assert queueing_of(lab) == "-"
-            assert "maps with no active path still queue without bound: %s" % WWID in proc.stdout, \
-                proc.stdout[-4000:]
-        else:   # a multipath-tools that adopts the map at once (recovery with the new no_path_retry)
-            assert re.match(r"^\d+ (chk|sec)$", queueing_of(lab)), queueing_of(lab)
+        fail_seconds = deferred_in_the_outage(lab, pid, "        multipath_config_no_path_retry: fail\n", "fail",
+                                              "at once")
+        # the same host as before the run (the daemon never took the file): the defaults next
+        lab.put_file("/etc/multipath.conf", original)
+        countdown = 30 * POLLING_INTERVAL
+        default_seconds = deferred_in_the_outage(lab, pid, "", "30", "after %d s" % countdown)
+        held_from = time.monotonic()
+        # longer than the countdown the reconfigure would have started: the write still waits, queueing is still on
+        time.sleep(countdown + 10)
+        assert queueing_of(lab) == "on"
+        no_errors(lab)
+        held = time.monotonic() - held_from
     finally:
         lab.restore_portal()
     try:
@@ -149,13 +167,15 @@ def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
         assert not [line for line in log if line.startswith("error")], log
         assert len([line for line in log if line.startswith("ok")]) == BLOCKS, log
         assert sh(lab, "python3 /tmp/outage-reader.py /dev/mapper/%s %d" % (WWID, BLOCKS)).split() == ["bad"]
-        # with its paths back, the run again adopts the map: bounded queueing, and the role passes
+        # with its paths back, the run applies the file: reconfigure, bounded queueing, and the role passes
+        for name in sh(lab, "dmsetup ls --target multipath | awk '{print $1}'").split():  # every map, not only ours
+            assert lab.wait_paths(name, "active", timeout=90)["ok"], name
         again, again_seconds = run_role(lab)
         assert again.returncode == 0, (again.stdout[-4000:], again.stderr[-2000:])
         assert re.match(r"^\d+ (chk|sec)$", queueing_of(lab)), queueing_of(lab)
-        sys.stderr.write("[mpconf outage] role run %.1f s (rc %d) with every path of %s down, %.1f s after; "
-                         "test %.1f s\n" % (play_seconds, proc.returncode, WWID, again_seconds,
-                                            time.monotonic() - t_start))
+        sys.stderr.write("[mpconf outage] role runs in the outage %.1f s (fail) and %.1f s (defaults), outage held "
+                         "%.1f s after the second; %.1f s after the portals returned; test %.1f s\n"
+                         % (fail_seconds, default_seconds, held, again_seconds, time.monotonic() - t_start))
     finally:
         lab.ssh("kill $(cat /tmp/outage-writer.pid) 2>/dev/null; rm -f /tmp/outage-writer.*", timeout=30)
         lab.put_file("/etc/multipath.conf", original)

@@ -52,16 +52,17 @@ def maps_without_active_path(maps, status):
 
     maps: live_maps() (multipathd's active path count); status: {name: parse_multipath_status(...)} from
     `dmsetup status --target multipath`, the kernel's own view, which wins. A map neither source can count is
-    listed too: unknown is not safe. Returns None when neither source answered (nothing can be said)."""
+    listed too, and one whose status line did not parse (None): unknown is not safe. Returns None when neither
+    source answered (nothing can be said)."""
     if maps is None and status is None:
         return None
     names = set(m["name"] for m in maps or []) | set(status or {})
     show = dict((m["name"], m) for m in maps or [])
     out = []
     for name in names:
-        kernel = (status or {}).get(name)
-        if kernel is not None:
-            active = sum(1 for g in kernel["groups"] for p in g["paths"] if p["active"])
+        if status and name in status:  # the kernel's view; a line that did not parse (None) counts no path
+            kernel = status[name]
+            active = sum(1 for g in kernel["groups"] for p in g["paths"] if p["active"]) if kernel else 0
         else:
             active = (show.get(name) or {}).get("active_paths")
         if not active:  # 0 or unknown
@@ -69,44 +70,80 @@ def maps_without_active_path(maps, status):
     return sorted(out)
 
 
-def apply_plan(state, daemon, daemon_keys, stale, pathless, force_restart):
+UNKNOWN_MAPS = "(unknown: neither multipathd nor dmsetup listed the maps)"
+
+
+def apply_plan(state, daemon, daemon_keys, stale, pathless, force, queueing):
     """How the written configuration reaches multipathd: the one decision state=present/restarted acts on.
 
     state: present | restarted. daemon: answers (show config answered) | inactive (not running) | unresponsive
     (running but not answering). daemon_keys: the keys the write changed that the daemon reads (client-only keys
     left out). stale: the keys whose running value the file no longer has. pathless: maps_without_active_path()
-    (None = unknown). Returns {action: none|reconfigure|start|restart|refused, reason, maps_failing_io}.
+    (None = unknown). force: {restart, queueing_change} (the operator's overrides). queueing:
+    judge.multipath_queueing.queueing_changes() (None = unknown). Returns {action: none|reconfigure|start|restart|
+    deferred|refused, reason, maps_failing_io, warning (what a forced change costs, or None)}.
 
     A stopping multipathd with queue_without_daemon no (the default) turns queueing off on every map, so a map with
     no active path fails its queued I/O at once: a stop/restart is refused while any map has none (or while that is
-    unknown) unless force_restart; reconfigure keeps every map and its queueing."""
-    plan = {"action": "none", "reason": None, "maps_failing_io": []}
+    unknown) unless force["restart"]. A reconfigure or start keeps the maps but gives each the queueing of the new
+    configuration: it is deferred while that changes the queueing of a map with no active path (or of maps nobody
+    could list) unless force["queueing_change"]."""
+    plan = {"action": "none", "reason": None, "maps_failing_io": [], "warning": None}
     needed = sorted(set(daemon_keys) | set(stale))
     if state == "present" and not needed:
         plan["reason"] = "nothing for the daemon to apply"
         return plan
     if daemon == "inactive":
         plan.update(action="start", reason="multipathd is not running; starting it reads the file")
-        return plan
+        return held_for_queueing(plan, queueing, force["queueing_change"])
     restart_keys = sorted(set(needed) & RESTART_ONLY_KEYS)
     if state == "present" and daemon == "answers" and not restart_keys:
         plan.update(action="reconfigure", reason="multipathd reconfigure applies %s" % ", ".join(needed))
-        return plan
+        return held_for_queueing(plan, queueing, force["queueing_change"])
     if state == "restarted":
         why = "a restart was asked for (state=restarted)"
     elif daemon != "answers":
         why = "multipathd runs but does not answer, so it cannot reconfigure"
     else:
         why = "multipathd reconfigure does not change %s" % ", ".join(restart_keys)
-    failing = ["(unknown: neither multipathd nor dmsetup listed the maps)"] if pathless is None else list(pathless)
-    if failing and not force_restart:
+    failing = [UNKNOWN_MAPS] if pathless is None else list(pathless)
+    if failing and not force["restart"]:
         plan.update(action="refused", maps_failing_io=failing,
                     reason="%s, but stopping multipathd turns queueing off on every map (queue_without_daemon no) "
                            "and these maps have no active path: their queued I/O would fail at once: %s; retry when "
                            "their paths are back, or set force_restart" % (why, ", ".join(failing)))
         return plan
     plan.update(action="restart", reason=why, maps_failing_io=failing)
+    if failing:
+        plan["warning"] = ("force_restart: these maps have no active path and fail their queued I/O when multipathd "
+                           "stops: %s" % ", ".join(failing))
     return plan
+
+
+def held_for_queueing(plan, queueing, force):
+    """A reconfigure/start `plan`, deferred when it changes the queueing of maps with no active path (`queueing`,
+    None when the maps are unknown) and not forced; forced, it goes ahead and names them in maps_failing_io."""
+    if queueing is not None and not queueing:
+        return plan
+    failing = [c["map"] for c in queueing] if queueing is not None else [UNKNOWN_MAPS]
+    what = ", ".join(describe(c) for c in queueing) if queueing is not None else UNKNOWN_MAPS
+    if force:
+        plan.update(maps_failing_io=failing, warning="force_queueing_change: the %s changes the queueing of maps "
+                                                     "with no active path: %s" % (plan["action"], what))
+        return plan
+    plan.update(action="deferred", maps_failing_io=failing,
+                reason="the file is written but multipathd is not given it (no %s): these maps have no active path "
+                       "(or it cannot be read) and the new settings change their queueing: %s. Run the fix again once "
+                       "a path of each is back (it applies the file then, keeping their queued I/O), or set "
+                       "force_queueing_change to apply it now" % (plan["action"], what))
+    return plan
+
+
+def describe(change):
+    """'NAME (queue -> fail: its queued I/O fails at once)'."""
+    seconds = change["io_fails_after"]
+    when = ("at once" if seconds == 0 else "after %d s" % seconds) if seconds is not None else "never (it queues)"
+    return "%s (%s -> %s: its queued I/O fails %s)" % (change["map"], change["before"], change["after"], when)
 
 
 def daemon_keys(changes, file_changed, existed):

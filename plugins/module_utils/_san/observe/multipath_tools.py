@@ -105,15 +105,19 @@ class MultipathTools(object):
         return "unresponsive"
 
     def path_status(self):
-        """{map: parse_multipath_status} from the kernel, or None when dmsetup did not answer."""
+        """{map: parse_multipath_status} from the kernel, or None when dmsetup did not answer. A map whose line does
+        not parse is there as None (named in errors): its paths cannot be counted, which counts as none active."""
         dmsetup = self.bin("dmsetup", required=False)
         if not dmsetup:
             return None
         res = self.run([dmsetup, "status", "--target", "multipath"])
         if res is None or res.rc != 0:
             return None
-        status, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)
+        status, errors = san_parse.parse_dm_lines(res.stdout, _status_or_error)
         self.errors.extend(errors)
+        for name in sorted(n for n, s in status.items() if isinstance(s, san_parse.DmParseError)):
+            self.errors.append({"what": "dmsetup status line of %s" % name, "msg": str(status[name])})
+            status[name] = None
         return status
 
     def wait_running(self, settle):
@@ -127,3 +131,11 @@ class MultipathTools(object):
             if time.monotonic() >= end:
                 return False
             time.sleep(1)
+
+
+def _status_or_error(args):
+    """parse_multipath_status, or the DmParseError that says why the line does not parse."""
+    try:
+        return san_parse.parse_multipath_status(args)
+    except san_parse.DmParseError as exc:
+        return exc

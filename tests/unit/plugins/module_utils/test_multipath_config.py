@@ -420,7 +420,7 @@ def test_tolerant_parser_keeps_order_after_a_bare_section_word():
 ])
 def test_apply_plan_never_stops_the_daemon_over_a_map_without_path(state, daemon, keys, stale, pathless, force,
                                                                    action, failing):
-    plan = mc.apply_plan(state, daemon, keys, stale, pathless, force)
+    plan = mc.apply_plan(state, daemon, keys, stale, pathless, {"restart": force, "queueing_change": False}, [])
     assert (plan["action"], plan["maps_failing_io"]) == (action, failing)
     if action == "refused":
         assert all(m in plan["reason"] for m in failing) and "force_restart" in plan["reason"]
@@ -439,3 +439,24 @@ def test_maps_without_active_path_trusts_the_kernel_and_lists_the_unknown():
     assert mc.maps_without_active_path(maps, status) == ["b", "c", "d"]
     assert mc.maps_without_active_path(None, None) is None
     assert mc.maps_without_active_path([], {}) == []
+
+
+@pytest.mark.parametrize("daemon,force,action,failing", [
+    ("answers", False, "deferred", ["m1"]),
+    ("inactive", False, "deferred", ["m1"]),        # a start gives the maps their queueing as well
+    ("answers", True, "reconfigure", ["m1"]),
+    ("inactive", True, "start", ["m1"]),
+])
+def test_apply_plan_defers_a_reconfigure_or_start_that_changes_the_queueing_of_a_map_without_path(daemon, force,
+                                                                                                 action, failing):
+    """A reconfigure/start that gives a map with no active path another queueing is deferred unless forced (then the
+    maps are named in maps_failing_io and in the warning); force_restart does not stand in for it."""
+    change = [{"map": "m1", "before": "queue", "after": "fail", "io_fails_after": 0}]
+    plan = mc.apply_plan("present", daemon, ["no_path_retry"], [], ["m1"], {"restart": True, "queueing_change": force},
+                         change)
+    assert (plan["action"], plan["maps_failing_io"]) == (action, failing)
+    assert "m1 (queue -> fail: its queued I/O fails at once)" in (plan["warning"] if force else plan["reason"])
+    # maps nobody could list: held as well
+    unknown = mc.apply_plan("present", daemon, ["no_path_retry"], [], None, {"restart": False, "queueing_change": False},
+                            None)
+    assert unknown["action"] == "deferred" and unknown["maps_failing_io"] == [mc.UNKNOWN_MAPS]

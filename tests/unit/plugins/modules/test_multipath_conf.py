@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import os
 import re
+import time
 
 import pytest
 from ansible.module_utils import basic
@@ -33,11 +34,12 @@ def show_maps(queueing, per_map=None):
     return "\n".join(lines) + "\n"
 
 
-def dm_status(dead):
+def dm_status(dead, garbled=()):
     lines = []
     for w in WWIDS + ["360014055a1a00000000400080005a1ab"]:
         state = "F" if w in dead else "A"
-        lines.append("%s: 0 65536 multipath 2 0 0 0 1 1 A 0 2 2 8:16 %s 0 0 1 8:80 %s 0 0 1\n" % (w, state, state))
+        line = "%s: 0 65536 multipath 2 0 0 0 1 1 A 0 2 2 8:16 %s 0 0 1 8:80 %s 0 0 1\n" % (w, state, state)
+        lines.append(line.replace(" 0 0 1 8:80", " x 0 1 8:80") if w in garbled else line)
     return "".join(lines)
 
 
@@ -54,6 +56,7 @@ class FakeHost(object):
         self.active = "active"     # systemctl is-active
         self.dead = set()          # maps whose every path the kernel has failed (dmsetup status: F)
         self.status_answers = True
+        self.status_garbled = set()  # maps whose dmsetup status line does not parse
         self.reconfigure_reply = "ok"
         self.map_queueing = {}     # per map, over `queueing`
         self.keep_unadopted = True  # reconfigure leaves a map with no usable path unmanaged ("-"), as 0.9.4 did
@@ -110,7 +113,7 @@ class FakeHost(object):
         if cmd == "dmsetup status --target multipath":
             if not self.status_answers:
                 return deadline.CommandResult(argv, 1, "", "dm error", 0.01)
-            return ok(dm_status(self.dead))
+            return ok(dm_status(self.dead, self.status_garbled))
         if cmd == "multipathd show daemon":
             self.daemon_polls += 1
             return ok("pid 1234 configure\n" if self.daemon_polls == 1 else "pid 1234 idle\n")
@@ -133,7 +136,7 @@ def host(monkeypatch, tmp_path):
             return "/sbin/" + name
         return real(self, name, required=required, opt_dirs=opt_dirs)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
-    monkeypatch.setattr(multipath_conf.time, "sleep", lambda s: None)
+    monkeypatch.setattr(time, "sleep", lambda s: None)  # the settling loop's pauses
     return fake
 
 
@@ -373,23 +376,83 @@ def fixed(host):
     host.after_restart = (FIXED_CONFIG, "30 chk")
 
 
-def test_fix_in_an_outage_reconfigures_and_never_stops_the_daemon(host, run_module):
+def daemon_untouched(host):
+    return "multipathd reconfigure" not in host.calls and not [c for c in host.calls if c.startswith("systemctl")]
+
+
+def test_fix_in_an_outage_defers_the_reconfigure_that_would_start_a_countdown(host, run_module):
+    """The default no_path_retry 30 given by a reconfigure to a map with no active path that queued without bound
+    starts a 30 x polling_interval countdown to EIO on its queued writes: the file is written, the daemon untouched,
+    the map named with when its I/O would fail."""
     host.dead = {WWIDS[0]}
-    host.keep_unadopted = False  # the map enters recovery with the new no_path_retry (set_no_path_retry)
     res = run_module({"path": host.path, "state": "present"})
-    assert not res.get("failed"), res.get("msg")
-    assert res["apply_action"] == "reconfigure" and res["reconfigured"] is True and res["restarted"] is False
-    assert res["maps_without_active_path"] == [WWIDS[0]] and res["maps_failing_io"] == []
-    assert host.calls.count("multipathd reconfigure") == 1
-    assert not [c for c in host.calls if c.startswith("systemctl")]
+    assert res["failed"] is True and res["changed"] is True and res["apply_action"] == "deferred"
+    assert res["maps_without_active_path"] == [WWIDS[0]] and res["maps_failing_io"] == [WWIDS[0]]
+    assert res["queueing_changes"] == [{"map": WWIDS[0], "before": "queue", "after": "30", "io_fails_after": 60}]
+    assert "%s (queue -> 30: its queued I/O fails after 60 s)" % WWIDS[0] in res["msg"]
+    assert "force_queueing_change" in res["msg"] and "once a path of each is back" in res["msg"]
+    assert daemon_untouched(host) and "no_path_retry 30" in open(host.path).read()
+    assert res["restart_needed"] is True and res["reconfigured"] is False
 
 
-def test_check_mode_reports_the_reconfigure_a_real_run_makes(host, run_module):
+def test_fix_with_no_path_retry_fail_in_an_outage_keeps_the_queued_io(host, run_module):
+    """no_path_retry fail (the module's own example, scope overrides) reaching a map with no active path would fail
+    its queued writes at once; the run said maps_failing_io: [] and reconfigured."""
+    host.dead = {WWIDS[1]}
+    res = run_module({"path": host.path, "state": "present", "scope": "overrides", "no_path_retry": "fail"})
+    assert res["failed"] is True and res["apply_action"] == "deferred" and res["maps_failing_io"] == [WWIDS[1]]
+    assert res["queueing_changes"] == [{"map": WWIDS[1], "before": "queue", "after": "fail", "io_fails_after": 0}]
+    assert "its queued I/O fails at once" in res["msg"] and daemon_untouched(host)
+
+
+def test_check_mode_reports_the_deferral_a_real_run_makes(host, run_module):
+    """Check mode plans what the real run does: the deferred reconfigure, as a warning, the map named."""
     host.dead = {WWIDS[1]}
     res = run_module({"path": host.path, "state": "present"}, check=True)
-    assert res["apply_action"] == "reconfigure" and res["restart_needed"] is True and res["changed"] is True
-    assert res["maps_without_active_path"] == [WWIDS[1]]
-    assert "multipathd reconfigure" not in host.calls and not [c for c in host.calls if c.startswith("systemctl")]
+    assert res["apply_action"] == "deferred" and res["restart_needed"] is True and res["changed"] is True
+    assert not res.get("failed") and res["maps_failing_io"] == [WWIDS[1]]
+    assert res["maps_without_active_path"] == [WWIDS[1]] and WWIDS[1] in str(res.get("warnings"))
+    assert daemon_untouched(host) and not os.path.exists(host.path)
+
+
+def test_a_map_whose_status_line_does_not_parse_counts_as_without_path(host, run_module):
+    """An unparseable kernel status is no proof of a working path, whatever multipathd counts: the map is held."""
+    host.status_garbled = {WWIDS[0]}
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["maps_without_active_path"] == [WWIDS[0]] and res["apply_action"] == "deferred"
+    assert [c["map"] for c in res["queueing_changes"]] == [WWIDS[0]] and daemon_untouched(host)
+    assert [e for e in res["errors"] if e["what"] == "dmsetup status line of %s" % WWIDS[0]]
+
+
+def test_maps_that_nobody_can_list_hold_the_reconfigure(host, run_module):
+    """Neither multipathd's maps nor dmsetup answer: which maps lose their queueing is unknown, so none may."""
+    host.hang.add("multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s")
+    host.status_answers = False
+    host.hang.add("dmsetup table --target multipath")
+    res = run_module({"path": host.path, "state": "present"})
+    assert res["apply_action"] == "deferred" and res["queueing_changes"] is None
+    assert res["maps_failing_io"] == ["(unknown: neither multipathd nor dmsetup listed the maps)"]
+    assert daemon_untouched(host)
+
+
+def test_forced_queueing_change_reconfigures_and_names_the_maps(host, run_module):
+    """force_queueing_change is the operator's decision: the reconfigure runs, the maps and their time are named."""
+    host.dead = {WWIDS[0]}
+    host.keep_unadopted = False  # the map enters recovery with the new no_path_retry (set_no_path_retry)
+    res = run_module({"path": host.path, "state": "present", "force_queueing_change": True})
+    assert not res.get("failed"), res.get("msg")
+    assert res["apply_action"] == "reconfigure" and res["reconfigured"] is True and res["maps_failing_io"] == [WWIDS[0]]
+    assert "after 60 s" in str(res.get("warnings")) and "force_queueing_change" in str(res.get("warnings"))
+    assert host.calls.count("multipathd reconfigure") == 1 and not [c for c in host.calls if c.startswith("systemctl")]
+
+
+def test_a_pathless_map_whose_queueing_stays_does_not_hold_the_reconfigure(host, run_module):
+    """The LIO-ORG map has no active path but keeps no_path_retry fail: only the NETAPP maps change, and they have
+    paths."""
+    host.dead = {"360014055a1a00000000400080005a1ab"}
+    res = run_module({"path": host.path, "state": "present"})
+    assert not res.get("failed"), res.get("msg")
+    assert res["apply_action"] == "reconfigure" and res["queueing_changes"] == [] and res["maps_failing_io"] == []
 
 
 def test_uxsock_timeout_alone_needs_nothing_from_the_daemon(host, run_module):
@@ -433,11 +496,21 @@ def test_forced_restart_names_the_maps_that_fail_their_io(host, run_module):
 def test_a_stopped_daemon_is_started(host, run_module):
     host.hang.update(["multipathd show config", "multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s"])
     host.active = "inactive"
-    host.dead = {WWIDS[0]}
     res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
     assert res["apply_action"] == "start"
     assert host.calls.count("systemctl start multipathd.service") == 1
     assert "systemctl restart multipathd.service" not in host.calls
+
+
+def test_a_stopped_daemon_is_not_started_over_a_queueing_map_without_path(host, run_module):
+    """Starting multipathd gives every map the configured queueing: a map whose table queues and that has no path
+    would get the countdown (or fail at once); its array is unknown without the daemon, so it is held."""
+    host.hang.update(["multipathd show config", "multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s"])
+    host.active = "inactive"
+    host.dead = {WWIDS[0]}
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
+    assert res["failed"] is True and res["apply_action"] == "deferred" and res["maps_failing_io"] == [WWIDS[0]]
+    assert "no start" in res["msg"] and not [c for c in host.calls if c.startswith("systemctl s")]
 
 
 @pytest.mark.parametrize("status_answers", [True, False])
@@ -466,7 +539,8 @@ def test_a_map_kept_unmanaged_by_the_reconfigure_is_named_and_adopted_once_its_p
     """0.9.4, in the lab: a reconfigure while a map has no usable path keeps the map (its I/O stays queued) but leaves
     its queueing unmanaged ('-', queue_if_no_path in the table): unbounded until a later reconfigure adopts it."""
     host.dead = {WWIDS[0]}
-    res = run_module({"path": host.path, "state": "present", "settle_timeout": 3600, "detail": "full"})
+    res = run_module({"path": host.path, "state": "present", "settle_timeout": 3600, "detail": "full",
+                      "force_queueing_change": True})
     assert res["failed"] is True and res["apply_action"] == "reconfigure" and res["changed"] is True
     assert "maps with no active path still queue without bound: %s" % WWIDS[0] in res["msg"]
     assert "run the fix again" in res["msg"]
