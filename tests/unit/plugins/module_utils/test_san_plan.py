@@ -689,3 +689,15 @@ def test_judge_and_plan_share_one_harmless_opener_list():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
     assert set(judge_findings.DAEMON_OPENERS) | set(judge_findings.TRANSIENT_OPENERS) == set(plan_steps.BENIGN_OPENERS)
     assert {"udevadm", "udevd"} <= san_users.HARMLESS_OPENERS
+
+
+def test_without_the_array_truth_the_plan_says_why_nothing_is_removed():
+    """Without ONTAP (no cluster, no array_truth) stale_cleanup planned nothing and said no reason: `blocked` (the
+    role's no_removal_because) was empty, as for a host with nothing stale."""
+    snapshot = {"collected_at": 100.0, "maps": {}, "disks": {}, "array": None}
+    verdicts = [{"kind": "unknown_array", "object": "map", "name": "3600a0980aa", "wwid": "3600a0980aa"}]
+    plan = san_plan.plan_cleanup(snapshot, verdicts, {"policy": "array"})
+    assert plan["steps"] == [] and [b["why"] for b in plan["blocked"]] == ["no_array_truth"]
+    assert "no array truth was given" in plan["blocked"][0]["msg"]
+    # host_evidence may remove another array's dead maps without the array: not blocked for the missing truth
+    assert san_plan.removal_blockers(snapshot, verdicts, {"policy": "host_evidence"}) == []
