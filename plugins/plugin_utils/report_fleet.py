@@ -232,6 +232,12 @@ def array_gate(fleet):
             "%s %s (%s; %d host(s) not judged against it): %s" % (
                 a["cluster"], ("HTTP %s" % a["http_status"]) if a.get("http_status") else a["cause"], a["cause"],
                 len(a["hosts"]), (a.get("action") or "").split(". ")[0].rstrip(".")) for a in unread)
+    if counts.get("unreadable"):
+        # only hosts with no SAN device were asked (their reports carry no array finding): the same outage
+        reasons = sorted(set((h.get("summary") or {}).get("array_reason") or "" for h in fleet.get("hosts") or []
+                             if (h.get("summary") or {}).get("array_state") == "unreadable"))
+        return "the array could not be read for %d host(s): %s; every report is written" % (
+            counts["unreadable"], "; ".join(reasons))
     if counts.get("not_covered") and not counts.get("checked"):
         return ("the array was read, but no host was judged against it: no device of %d host(s) is served by a "
                 "cluster or SVM that was read (is sanfleet_ontap the right list?); every report is written"

@@ -342,6 +342,9 @@ def test_a_failed_host_says_what_happened_to_the_array(unreachable):
     jsonschema.validate(rep, SCHEMA)
     assert rep["status"] == "not_san" and rep["summary"]["array_state"] == "unreadable"
     assert "HTTP 401" in rep["summary"]["array_reason"]
+    # asked in vain for it alone: the job still fails on the array, and says why
+    assert fleet_report([rep], ["web1"])["array_gate"].startswith(
+        "the array could not be read for 1 host(s): cluster cl1.example.com: HTTP 401 (auth)")
     rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}}, "not_san": True}, "web1", "audit")
     assert rep["summary"]["array_reason"] == "the array was not asked for this host (not a SAN host)"
 
