@@ -179,7 +179,48 @@ def _summary(san):
         "array_checked": "verdicts" in san and not unread,
         "array_reason": ("; ".join(array_problem_text(p) for p in unread) if unread
                          else None if "verdicts" in san else "the array was not asked (no sanfleet_ontap)"),
+        "array_state": _array_state(san, unread),
     }
+
+
+def _array_state(san, unread):
+    """unreadable (a cluster could not be read), not_covered (read, but no device of the host is served by what was
+    read: every verdict not_covered), checked, or not_asked (no array truth)."""
+    if unread:
+        return "unreadable"
+    if "verdicts" not in san:
+        return "not_asked"
+    verdicts = san.get("verdicts") or []
+    summarised = ((san.get("healthy") or {}).get("maps") or {}).get("count") or 0
+    if verdicts and not summarised and all(v.get("kind") == "not_covered" for v in verdicts):
+        return "not_covered"
+    return "checked"
+
+
+def _array_of(san, truth):
+    """The array part of what this host was judged by: the facts' own (san.array), else the truth the run read for
+    it (ontap_truth_result: the playbooks pass it as the part `array`), else None (not asked)."""
+    if isinstance(san.get("array"), dict):
+        return san["array"]
+    return truth if isinstance(truth, dict) else None
+
+
+def _array_outcome(summary, array, failed, not_san):
+    """summary's array fields for a host that failed or is not a SAN host: what happened to the array for it (asked
+    and refused, read but the host was not judged, or not asked and why), never a guess."""
+    unread = _array_blocking({"array": array}) if array else []
+    if unread:
+        state, reason = "unreadable", "; ".join(array_problem_text(p) for p in unread)
+    elif array:
+        state, reason = "read_not_judged", "the array was read, but %s" % (
+            "the host failed before its devices were judged" if failed else "the host has no SAN device to judge")
+    else:
+        state = "not_asked"
+        why = "not a SAN host"
+        if failed:
+            why = "unreachable" if failed.get("unreachable") else "failed at %s" % (failed.get("task") or "a task")
+        reason = "the array was not asked for this host (%s)" % why
+    return dict(summary, array_checked=False, array_reason=reason, array_state=state)
 
 
 def _steps(steps):
@@ -205,8 +246,32 @@ def _remediation(plan, applied):
     return out
 
 
+UNREVIEWED_REASON = ("this real run executed the plan it made itself, which nobody approved "
+                     "(sanfleet_allow_unreviewed: a hand-run emergency)")
 NOT_SAN_REASON = ("not a SAN host: no multipath-tools, no iSCSI initiator name, no FC HBA, no SAN disk; nothing "
                   "was checked")
+
+
+def _run_rows(failed, array, approval):
+    """The rows of how the run went for the host: an unreviewed plan, the array a failed host was asked in vain,
+    the failure (unreachable or the task that stopped it)."""
+    rows = []
+    if approval == "unreviewed":
+        rows.append(finding_row("remediate", "unreviewed_plan", "warning", "plan", UNREVIEWED_REASON,
+                                action="Review what this run executed (remediation.executed); next time run --check, "
+                                       "approve sanfleet-plan.json and pass it to the run."))
+    if not failed:
+        return rows
+    if array:
+        rows.extend(_array_rows({"array": array}))
+    check = "unreachable" if failed.get("unreachable") else "task_failed"
+    what = failed.get("task") or ("connection" if failed.get("unreachable") else "task")
+    rows.append(finding_row("run", check, "error", what, str(failed.get("msg") or "no message"),
+                            action="Unreachable: check the connection (address, SSH, credentials, sudo), then run "
+                                   "again for this host (--limit)." if failed.get("unreachable") else
+                                   "The run stopped on this host at this task: read the message, fix the cause, run "
+                                   "again for this host (--limit)."))
+    return rows
 
 
 def host_report(parts, host, run="audit"):
@@ -217,19 +282,15 @@ def host_report(parts, host, run="audit"):
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
     failed = parts.get("failed") if isinstance(parts.get("failed"), dict) else None
     not_san = bool(parts.get("not_san")) and not failed
+    array = _array_of(san, parts.get("array"))
+    approval = parts.get("approval")
     if failed or not_san:
-        # a host that failed or is not a SAN host: what it produced before is not a judgement of the host
+        # a host that failed or is not a SAN host: what it produced before is not a judgement of the host; what
+        # happened to the array for it is said all the same (an outage the array rows name)
         san = {}
         parts = {"errors": parts.get("errors")}
     findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
-    if failed:
-        check = "unreachable" if failed.get("unreachable") else "task_failed"
-        what = failed.get("task") or ("connection" if failed.get("unreachable") else "task")
-        findings.append(finding_row("run", check, "error", what, str(failed.get("msg") or "no message"),
-                                    action="Unreachable: check the connection (address, SSH, credentials, sudo), "
-                                           "then run again for this host (--limit)." if failed.get("unreachable") else
-                                           "The run stopped on this host at this task: read the message, fix the "
-                                           "cause, run again for this host (--limit)."))
+    findings.extend(_run_rows(failed, array, approval))
     if not_san:
         findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON,
                                     action="Nothing to do; leave the host out of the SAN inventory group to skip it."))
@@ -268,7 +329,8 @@ def host_report(parts, host, run="audit"):
         "status": status,
         "areas": areas,
         "counts": counts,
-        "summary": _summary(san),
+        "summary": _summary(san) if not (failed or not_san) else _array_outcome(_summary(san), array, failed,
+                                                                                     not_san),
         "verdicts": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"),
                       "lun": v.get("lun"), "reason": v.get("reason"), "evidence": v.get("evidence") or {}}
                      for v in san.get("verdicts") or []],
@@ -285,7 +347,7 @@ def host_report(parts, host, run="audit"):
         report["fc"] = dict(fc_ports, tmo_compared=bool(fc_ports["targets"] is not None and _ran(mp)
                                                         and mp.get("tmo_settings")))
     if run == "remediate":
-        report["remediation"] = _remediation(parts.get("plan"), applied)
+        report["remediation"] = dict(_remediation(parts.get("plan"), applied), approval=approval)
     return report
 
 

@@ -91,7 +91,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
     checks = _fleet_checks(index)
     junit = [{"host": h["host"], "cases": _junit_cases(h, index.get(h["host"]), checks)}
              for h in sorted(host_rows, key=lambda h: h["host"])]
-    return {
+    fleet = {
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "generated_at": generated_at,
@@ -101,6 +101,8 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
         "junit": junit,
         "counts": _fleet_counts(index, host_rows, rows),
     }
+    fleet["array_gate"] = array_gate(fleet)
+    return fleet
 
 
 def _by_host(reports):
@@ -200,6 +202,12 @@ def _fleet_counts(index, host_rows, rows):
     for h in host_rows:
         for k in remediation:
             remediation[k] += (h.get("remediation") or {}).get(k, 0)
+    # the hosts a real run remediated with sanfleet_allow_unreviewed: a plan nobody approved
+    remediation["unreviewed"] = sum(1 for r in index.values() if isinstance(r, dict)
+                                    and (r.get("remediation") or {}).get("approval") == "unreviewed")
+    # per host, what happened to the array (summary.array_state): the job's array gate reads it
+    array = dict((state, sum(1 for h in host_rows if (h.get("summary") or {}).get("array_state") == state))
+                 for state in ARRAY_STATES)
     return {
         "hosts": len(host_rows),
         "by_status": {s: sum(1 for h in host_rows if h["status"] == s) for s in STATUSES},
@@ -207,7 +215,34 @@ def _fleet_counts(index, host_rows, rows):
         "by_verdict": dict(sorted(_verdict_counts(index).items())),
         "by_check": dict(sorted(by_check.items())),
         "remediation": remediation,
+        "array": array,
     }
+
+
+ARRAY_STATES = ("checked", "not_covered", "unreadable", "read_not_judged", "not_asked")
+
+
+def array_gate(fleet):
+    """The one line that fails a job whose array was not read (sanfleet_require_array), or '' when it was: a cluster
+    that could not be read for some host, or a cluster given and no host judged against it."""
+    counts = (fleet.get("counts") or {}).get("array") or {}
+    unread = [a for a in fleet.get("array") or [] if a.get("severity") == "error"]
+    if unread:
+        return "the array could not be read: %s; every report is written" % "; ".join(
+            "%s %s (%s; %d host(s) not judged against it): %s" % (
+                a["cluster"], ("HTTP %s" % a["http_status"]) if a.get("http_status") else a["cause"], a["cause"],
+                len(a["hosts"]), (a.get("action") or "").split(". ")[0].rstrip(".")) for a in unread)
+    if counts.get("unreadable"):
+        # only hosts with no SAN device were asked (their reports carry no array finding): the same outage
+        reasons = sorted(set((h.get("summary") or {}).get("array_reason") or "" for h in fleet.get("hosts") or []
+                             if (h.get("summary") or {}).get("array_state") == "unreadable"))
+        return "the array could not be read for %d host(s): %s; every report is written" % (
+            counts["unreadable"], "; ".join(reasons))
+    if counts.get("not_covered") and not counts.get("checked"):
+        return ("the array was read, but no host was judged against it: no device of %d host(s) is served by a "
+                "cluster or SVM that was read (is sanfleet_ontap the right list?); every report is written"
+                % counts["not_covered"])
+    return ""
 
 
 def _fleet_array(index, host_rows):

@@ -133,3 +133,107 @@ def test_a_plan_file_that_is_no_mapping_is_refused(site):
     proc = play(site, run_cmd.replace("ansible-playbook", "mkdir -p $SANFLEET_REPORT_DIR; echo '[\"db01\"]' > "
                                       "$SANFLEET_REPORT_DIR/sanfleet-plan.json; ansible-playbook"), "--check")
     assert proc.returncode == 2 and "must be a mapping of inventory host" in proc.out, proc.out[-4000:]
+
+
+def run_command(site, *extra):
+    """The runbook's run command without its approved plan (the unsafe path), `extra` appended."""
+    _plan_cmd, run_cmd = runbook_commands()
+    without = re.sub(r" -e sanfleet_approved_plan_file=\S+", "", run_cmd)
+    assert without != run_cmd
+    return play(site, without, *extra)
+
+
+def test_a_real_run_without_an_approved_plan_refuses_before_touching_a_host(site):
+    """A real run without sanfleet_approved_plan skipped the approval gate and executed the plan it made itself,
+    which nobody saw (the AWX run template launched alone did that to the whole group). It refuses now, with one
+    line, before any host is touched, and the reports say why."""
+    proc = run_command(site)
+    assert proc.returncode == 2, proc.out[-4000:]
+    refusals = [line for line in proc.stdout.splitlines()
+                if line.startswith("fatal:") and "refused: a real run needs the approved plan" in line]
+    assert len(refusals) == 1 and refusals[0].startswith("fatal: [db01]: FAILED!"), proc.out[-4000:]
+    # nothing was touched: the host was not even reached, the module never ran
+    assert "Read the SAN state of the host" not in proc.stdout and "Reach the host" in proc.stdout
+    reports = next((site / "reports").iterdir())
+    doc = json.loads((reports / "hosts" / "db01.json").read_text())
+    assert doc["status"] == "failed" and doc["remediation"]["approval"] == "refused"
+    assert doc["remediation"]["executed"] == [] and doc["summary"]["collected_at"] is None
+    assert doc["summary"]["array_reason"] == "the array was not asked for this host (failed at approval)"
+
+
+def test_the_role_alone_refuses_a_real_run_without_an_approved_plan(site):
+    """stale_cleanup (the role) ran its own plan when stale_cleanup_approved_plan was null."""
+    (site / "role.yml").write_text(yaml.safe_dump([{
+        "hosts": "db02", "gather_facts": False,
+        "tasks": [{"ansible.builtin.include_role": {"name": "sanfleet.remediation.stale_cleanup"}}]}]))
+    proc = play(site, "ansible-playbook -i inventory role.yml")
+    assert proc.returncode == 2 and "db02: refused: a real run needs the approved plan" in proc.out, proc.out[-4000:]
+    assert "Read the SAN state of the host" not in proc.stdout
+    # --tags plan removes nothing: it needs no approval
+    proc = play(site, "ansible-playbook -i inventory role.yml --tags plan")
+    assert proc.returncode == 0, proc.out[-4000:]
+
+
+def test_the_emergency_override_shows_in_the_reports_the_artifact_and_the_console(site):
+    """sanfleet_allow_unreviewed runs the plan the run makes itself: the console, every report and the artifact
+    sanfleet_report say that nobody reviewed it."""
+    proc = run_command(site, "--limit", "db02", "-e", "sanfleet_allow_unreviewed=true")
+    assert proc.returncode == 0, proc.out[-4000:]
+    assert "UNREVIEWED: sanfleet_allow_unreviewed is set" in proc.stdout
+    assert "UNREVIEWED plan (sanfleet_allow_unreviewed) on 1 host(s)" in proc.stdout
+    assert custom_stats(proc.stdout)["sanfleet_report"]["counts"]["remediation"]["unreviewed"] == 1
+    reports = next((site / "reports").iterdir())
+    doc = json.loads((reports / "hosts" / "db02.json").read_text())
+    assert doc["remediation"]["approval"] == "unreviewed"
+    assert "unreviewed_plan" in [f["check"] for f in doc["findings"]]
+    assert "unreviewed_plan" in (reports / "fleet.md").read_text() + (reports / "junit.xml").read_text()
+
+
+@pytest.fixture
+def site_with_a_host_down(site):
+    """The site with db00 first in the inventory, unreachable (nothing listens on port 1)."""
+    inventory = yaml.safe_load((site / "inventory").read_text())
+    hosts = {"db00": {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
+                      "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}}
+    hosts.update(inventory["all"]["children"]["db"]["hosts"])
+    inventory["all"]["children"]["db"]["hosts"] = hosts
+    (site / "inventory").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    return site
+
+
+def test_the_plan_reads_every_host_at_once_and_records_an_unreachable_one(site_with_a_host_down):
+    """--check kept serial 1 and max_fail_percentage 0: the hosts were planned one after the other, and one
+    unreachable host stopped the plan of every host after it. The plan run now reads every host in one batch,
+    records the unreachable one in the plan and the reports, and goes on; the real run keeps its batches."""
+    site = site_with_a_host_down
+    plan_cmd, run_cmd = runbook_commands()
+    proc = play(site, plan_cmd)
+    assert proc.returncode == 4, proc.out[-4000:]  # unreachable wins (docs/reports.md)
+    # one batch: the reports were written once, with every host
+    assert proc.stdout.count("TASK [sanfleet.remediation.fleet_report : The fleet summary]") == 1, proc.out[-4000:]
+    reports = next((site / "reports").iterdir())
+    approved = json.loads((reports / "sanfleet-plan.json").read_text())
+    assert sorted(approved) == ["db00", "db01", "db02"]
+    assert approved["db00"]["not_planned"] is True and approved["db00"]["unreachable"] is True
+    assert "port 1: Connection refused" in approved["db00"]["msg"]
+    assert ("flush_map", STALE) in [(s["action"], s["target"]) for s in approved["db01"]["steps"]]
+    assert sorted(p.stem for p in (reports / "hosts").glob("*.json")) == ["db00", "db01", "db02"]
+    assert json.loads((reports / "hosts" / "db00.json").read_text())["status"] == "failed"
+    # the plan of a host that was not planned approves nothing there (and the file is still a valid approval)
+    proc = play(site, run_cmd.replace("--limit db01", "--limit db01,db02"), "--check")
+    assert proc.returncode == 0, proc.out[-4000:]
+    assert shown(proc.stdout, "db01")["refused"] == []
+    # the real run keeps its batches and its fail budget: db00 first, unreachable, stops the rollout
+    proc = play(site, run_cmd.replace("--limit db01", "--limit db00,db02"))
+    assert proc.returncode == 4, proc.out[-4000:]
+    assert "db02" not in [line.split()[0] for line in proc.stdout.split("PLAY RECAP")[-1].splitlines() if line.strip()]
+
+
+def test_without_the_array_the_plan_says_why_nothing_is_planned(site):
+    """Without ONTAP (no cluster, no array truth) stale_cleanup planned nothing and no_removal_because was empty."""
+    plan_cmd, _run_cmd = runbook_commands()
+    proc = play(site, plan_cmd, "--limit", "db01", "-e", "'{\"stale_cleanup_array_truth\": {}}'")
+    assert proc.returncode == 0, proc.out[-4000:]
+    shown_plan = shown(proc.stdout, "db01")
+    assert shown_plan["steps"] == [] and shown_plan["no_removal_because"] == ["no_array_truth"], shown_plan
+    assert "no array truth was given" in proc.out

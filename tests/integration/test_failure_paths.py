@@ -152,6 +152,13 @@ def assert_reports_name_the_failure(proc, expect):
     assert docs[NOT_SAN]["status"] == "not_san" and docs[NOT_SAN]["counts"]["error"] == 0
     assert docs[DOWN]["status"] == "failed"
     assert "port 1: Connection refused" in docs[DOWN]["findings"][0]["reason"]
+    # every host's report says what happened to the array for it: never "not asked (no sanfleet_ontap)" when a
+    # cluster was given
+    assert docs[DOWN]["summary"]["array_state"] == "not_asked"
+    assert docs[DOWN]["summary"]["array_reason"] == "the array was not asked for this host (unreachable)"
+    assert all("no sanfleet_ontap" not in (doc["summary"].get("array_reason") or "") for doc in docs.values())
+    # the job fails on the array with one line, after every report was written
+    assert "the array could not be read: 127.0.0.1 %s" % expect.strip("()") in proc.stdout, proc.stdout[-3000:]
     md = (reports / "fleet.md").read_text()
     assert "## Array problems" in md and "| 127.0.0.1 | " in md and expect in md
     assert "1 failed" in md and "1 not_san" in md
@@ -179,6 +186,13 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
     if failure != "refused":
         # group_vars reached the lookup, which logged in once for the fleet (the failure is cached for the run)
         assert proc.requests == 1, proc.requests
+    if name == "remediate":
+        # the not-SAN host was asked too (stale_cleanup reads the truth first): its report says the array refused
+        not_san = json.loads((proc.reports / "hosts" / (NOT_SAN + ".json")).read_text())["summary"]
+        assert not_san["array_state"] == "unreadable" and "HTTP 503" in not_san["array_reason"], not_san
+    else:
+        not_san = json.loads((proc.reports / "hosts" / (NOT_SAN + ".json")).read_text())["summary"]
+        assert not_san["array_reason"] == "the array was not asked for this host (not a SAN host)", not_san
     if name == "remediate":
         doc = json.loads((proc.reports / "hosts" / "node01-unmapped.json").read_text())
         assert doc["remediation"]["counts"]["planned"] == 0

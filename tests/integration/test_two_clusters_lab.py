@@ -26,7 +26,6 @@ import pytest
 from test_remediate_lab import CALLBACK, LISTING, mapped, run_play, sh  # noqa: I100 (same directory)
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 
 try:
     from ansible_collections.sanfleet.remediation.tests.ontap_sim import (OntapSimulator, from_lab_truth,
@@ -126,13 +125,13 @@ def test_uncovered_cluster_cut_with_blocked_writer(lab, tmp_path, sims):
         lab.restore_portal()
 
 
-def readme_run_command():
-    """The README's real (not check mode) remediate command, exactly as the README shows it."""
-    for line in README.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith("ansible-playbook") and "sanfleet.remediation.remediate" in line and "--check" not in line:
-            return line.split()
-    raise AssertionError("README shows no remediate command without --check")
+def readme_commands():
+    """The README's plan (--check) and run (with the plan file) remediate commands, exactly as the README shows
+    them (tests/unit/test_readme_remediate.py runs them on fixture hosts)."""
+    from ansible_collections.sanfleet.remediation.tests.unit.test_readme_remediate import readme_remediate_commands
+    plan, run = readme_remediate_commands()
+    assert "--check" in plan and "--check" not in run, (plan, run)
+    return plan, run
 
 
 def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
@@ -162,9 +161,8 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
 
         # the README's command against cluster 1 only, db01 being the lab VM
         sim1 = sims(from_lab_truth(truth1))
-        argv = readme_run_command()
+        plan_argv, argv = readme_commands()
         assert argv[:4] == ["ansible-playbook", "-i", "inventory.ini", "sanfleet.remediation.remediate"], argv
-        assert "--limit" in argv and "db01" in argv[argv.index("--limit") + 1].split(","), argv
         assert "@ontap.yml" in argv and argv[argv.index("@ontap.yml") - 1] == "-e", argv
         work = tmp_path / "readme"
         work.mkdir()
@@ -182,8 +180,12 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
         maps_before = sh(lab, "dmsetup table %s; ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves"
                          % (w21, w21))
         sds12 = sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % w12).split()
+        # the README's plan command as written: it writes the plan file its run command reads
+        proc = subprocess.run(plan_argv, cwd=str(work), env=env, capture_output=True, text=True, timeout=900,
+                              check=False)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
         t0 = time.monotonic()
-        # the README's command as written, plus the full fact: the healthy LUN 1's evidence is inspected below
+        # the README's run command as written, plus the full fact: the healthy LUN 1's evidence is inspected below
         proc = subprocess.run(argv + ["-e", json.dumps(FULL)], cwd=str(work), env=env, capture_output=True, text=True, timeout=900,
                               check=False)
         seconds = time.monotonic() - t0

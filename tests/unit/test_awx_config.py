@@ -260,3 +260,74 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
     remediate = (ROOT / "playbooks" / "remediate.yml").read_text()
     for var in ("sanfleet_hosts", "sanfleet_serial"):
         assert var in survey and var in remediate
+
+
+def _remediate_task(name):
+    play = load(ROOT / "playbooks" / "remediate.yml")[0]
+    return next(t for t in play["pre_tasks"] if t.get("name") == name)
+
+
+def _holds(when, variables):
+    env = jinja2.nativetypes.NativeEnvironment()
+    env.filters["bool"] = lambda value: value in (True, "True", "true", "yes", "1", 1)
+    env.tests["defined"] = lambda value: not isinstance(value, jinja2.Undefined)
+    return all(env.from_string("{{ %s }}" % c).render(**variables) is True for c in when)
+
+
+def test_the_run_template_launched_alone_refuses_and_never_sets_the_override(config):
+    """The run template can be launched alone (limit san_hosts): without sanfleet_approved_plan the approval gate was
+    skipped and the whole group was remediated with a plan nobody saw. remediate.yml now refuses a real run without
+    an approved plan; the template must not set the override, and the workflow's run (the check job's artifact
+    sanfleet_approved_plan handed on) must pass the gate."""
+    jts = by_name(config["controller_templates"])
+    run = jts[DATA["sanfleet_awx_run_template"]]
+    assert "sanfleet_allow_unreviewed" not in json.dumps(config)
+    assert not set(run.get("extra_vars") or {}) & {"sanfleet_approved_plan", "sanfleet_approved_plan_file"}
+    gate = _remediate_task("A real run runs an approved plan (sanfleet_approved_plan or sanfleet_approved_plan_file) only")
+    assert gate["ansible.builtin.set_fact"]["sanfleet_host_failed"]["task"] == "approval"
+    alone = dict(run.get("extra_vars") or {}, ansible_check_mode=False)
+    assert _holds(gate["when"], alone), "the run template launched alone is not refused"
+    # the workflow: the check job publishes sanfleet_approved_plan (set_stats), AWX hands it to the run node
+    remediate = (ROOT / "playbooks" / "remediate.yml").read_text()
+    assert "sanfleet_approved_plan: \"{{ sanfleet_plan }}\"" in remediate
+    assert not _holds(gate["when"], dict(alone, sanfleet_approved_plan={"h1": {}}))
+    # the plan job is check mode: it is never refused
+    assert jts[DATA["sanfleet_awx_plan_template"]]["job_type"] == "check"
+    assert not _holds(gate["when"], dict(alone, ansible_check_mode=True))
+
+
+def _budget(page):
+    """(approval, rollout, plan max age) seconds as `page` documents the time budget."""
+    import re
+    text = (ROOT / "docs" / page).read_text()
+    m = re.search(r"`sanfleet_awx_approval_timeout`\s+\((\d+) s\)\s+\+\s+`sanfleet_awx_rollout_window`\s+\((\d+) s\)"
+                  r"\s+=\s+`sanfleet_awx_plan_max_age`\s+\((\d+) s", text)
+    assert m, "docs/%s does not document the time budget" % page
+    return tuple(int(g) for g in m.groups())
+
+
+def test_approval_window_and_plan_age_add_up_to_the_maintenance_window(config):
+    """The approval node's timeout (4 h) and the plan's max age (4 h, measured on each host when its turn comes)
+    shared one budget: a late approval left no time for the rollout, and a long serial rollout started failing
+    half-way. Two settings now (the approval timeout and the rollout window, the run job's timeout), and the plan
+    holds for their sum."""
+    wf = config["controller_workflows"][0]
+    raw_wf = DATA["controller_workflows"][0]
+    approve = {n["identifier"]: n for n in raw_wf["workflow_nodes"]}["approve"]["unified_job_template"]
+    assert approve["timeout"] == "{{ sanfleet_awx_approval_timeout }}"
+    raw_run = by_name(DATA["controller_templates"])["{{ sanfleet_awx_run_template }}"]
+    assert raw_run["timeout"] == "{{ sanfleet_awx_rollout_window }}"
+    assert raw_run["extra_vars"]["stale_cleanup_approved_plan_max_age"] == "{{ sanfleet_awx_plan_max_age }}"
+    run = by_name(config["controller_templates"])[DATA["sanfleet_awx_run_template"]]
+    approval = {n["identifier"]: n for n in wf["workflow_nodes"]}["approve"]["unified_job_template"]["timeout"]
+    max_age = run["extra_vars"]["stale_cleanup_approved_plan_max_age"]
+    assert max_age == approval + run["timeout"] and isinstance(max_age, int)
+    # the variable the run job gets is the role's
+    spec = yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "meta" / "argument_specs.yml").read_text())
+    assert "stale_cleanup_approved_plan_max_age" in spec["argument_specs"]["main"]["options"]
+    # other windows add up too
+    other = rendered({"sanfleet_awx_approval_timeout": 3600, "sanfleet_awx_rollout_window": 6 * 3600})
+    assert by_name(other["controller_templates"])[DATA["sanfleet_awx_run_template"]]["extra_vars"][
+        "stale_cleanup_approved_plan_max_age"] == 7 * 3600
+    for page in ("awx.md", "runbook.md"):
+        assert _budget(page) == (approval, run["timeout"], max_age), page

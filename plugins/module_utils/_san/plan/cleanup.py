@@ -83,8 +83,8 @@ def truth_age_unknown(collected, now, max_age):
 
 def removal_blockers(snapshot, verdicts, policy=None):
     """[{"why": name, "msg": text}]: reasons to plan no removal at all on this host, because the array truth the
-    verdicts rest on may be incomplete or old. Names: array_truth_unknown, array_lookup_problem, empty_truth,
-    unexpected_visibility, truth_age_unknown, truth_too_old."""
+    verdicts rest on may be incomplete or old, or is missing. Names: array_truth_unknown, no_array_truth,
+    array_lookup_problem, empty_truth, unexpected_visibility, truth_age_unknown, truth_too_old."""
     policy = policy or {}
     verdicts = verdicts or []
     array = snapshot.get("array")
@@ -93,6 +93,11 @@ def removal_blockers(snapshot, verdicts, policy=None):
         if any(v.get("kind") in REMOVAL_KINDS for v in verdicts):
             blockers.append({"why": "array_truth_unknown",
                              "msg": "the snapshot does not say what array truth its verdicts rest on (san.array)"})
+        elif policy.get("policy", "array") == "array":
+            # nothing can be stale_unmapped without the array's word: say so rather than plan nothing silently
+            blockers.append({"why": "no_array_truth",
+                             "msg": "no array truth was given (no cluster in sanfleet_ontap, no ONTAP_* environment, "
+                                    "no array_truth): under policy array nothing is removed without the array's word"})
         return blockers
     for prob in array.get("problems") or []:
         blockers.append({"why": "array_lookup_problem",

@@ -309,3 +309,74 @@ def test_fc_without_the_multipath_audit_judges_the_rports_alone_and_a_host_witho
     assert "rport_dev_loss_long" in [f["check"] for f in rep["findings"]]
     rep = host_report({"san": SAN, "multipath": MP}, "h1", "audit")
     assert "fc" not in rep and "fc" not in rep["areas"]
+
+
+AUTH = "ONTAP GET cluster on cl1.example.com failed (HTTP 401): not authorized for that command (code 6)"
+
+
+@pytest.mark.parametrize("unreachable", [True, False])
+def test_a_failed_host_says_what_happened_to_the_array(unreachable):
+    """A failed, unreachable or not-SAN host's report always said "the array was not asked (no sanfleet_ontap)",
+    even when a cluster was given, asked and refused: the array outage was hidden behind the host's failure."""
+    failed = {"msg": "boom", "unreachable": unreachable, "task": "Audit the LVM filter"}
+    truth = {"luns": [], "targets": [], "collected_at": 1.0,
+             "problems": [{"cluster": "cl1.example.com", "svm": None, "kind": "lookup_failed", "msg": AUTH}]}
+    # asked and refused: the array part the run read for the host
+    rep = host_report({"failed": failed, "san": {}, "array": truth}, "down", "audit")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["summary"]["array_state"] == "unreadable" and "HTTP 401" in rep["summary"]["array_reason"]
+    assert [(f["area"], f["check"]) for f in rep["findings"] if f["area"] == "array"] == [("array", "array_auth")]
+    # asked and read: the host failed before its devices were judged
+    read = dict(truth, problems=[])
+    rep = host_report({"failed": failed, "san": {}, "array": read}, "down", "audit")
+    assert rep["summary"]["array_state"] == "read_not_judged"
+    assert rep["summary"]["array_reason"] == "the array was read, but the host failed before its devices were judged"
+    # not asked: why
+    rep = host_report({"failed": failed, "san": SAN}, "down", "audit")
+    assert rep["summary"]["array_state"] == "not_asked"
+    assert rep["summary"]["array_reason"] == "the array was not asked for this host (%s)" % (
+        "unreachable" if unreachable else "failed at Audit the LVM filter")
+    # a not-SAN host that was asked (stale_cleanup reads the truth first)
+    rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}, "array": truth}, "not_san": True}, "web1",
+                      "remediate")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["status"] == "not_san" and rep["summary"]["array_state"] == "unreadable"
+    assert "HTTP 401" in rep["summary"]["array_reason"]
+    # asked in vain for it alone: the job still fails on the array, and says why
+    assert fleet_report([rep], ["web1"])["array_gate"].startswith(
+        "the array could not be read for 1 host(s): cluster cl1.example.com: HTTP 401 (auth)")
+    rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}}, "not_san": True}, "web1", "audit")
+    assert rep["summary"]["array_reason"] == "the array was not asked for this host (not a SAN host)"
+
+
+def test_a_job_whose_array_was_not_read_has_one_line_to_fail_with():
+    """audit and remediate returned 0 when every cluster was unreadable (a wrong password): a scheduled job stayed
+    green with nothing checked. The fleet report gives the one line the playbooks fail the job with."""
+    unread = host_report({"san": _unread_san(AUTH)}, "h1", "audit")
+    fleet = fleet_report([unread, host_report({"san": SAN}, "h2")], ["h1", "h2"])
+    assert fleet["counts"]["array"]["unreadable"] == 1 and fleet["counts"]["array"]["checked"] == 1
+    assert fleet["array_gate"].startswith("the array could not be read: cl1.example.com HTTP 401 (auth; 1 host(s) "
+                                          "not judged against it): Fix the credential of this cluster")
+    assert "\n" not in fleet["array_gate"]
+    # read, but no device of any host is served by what was read: nothing was judged against the array either
+    covered_nothing = json.loads(json.dumps(_unread_san(AUTH)))
+    covered_nothing["array"]["problems"] = []
+    rep = host_report({"san": covered_nothing}, "h1", "audit")
+    assert rep["summary"]["array_state"] == "not_covered"
+    assert fleet_report([rep], ["h1"])["array_gate"].startswith("the array was read, but no host was judged")
+    # judged, or not asked at all (host evidence only): nothing to fail on
+    assert fleet_report([host_report({"san": SAN}, "h2")], ["h2"])["array_gate"] == ""
+    no_truth = {k: v for k, v in SAN.items() if k != "verdicts"}
+    assert fleet_report([host_report({"san": no_truth}, "h3")], ["h3"])["array_gate"] == ""
+
+
+def test_an_unreviewed_run_shows_in_the_report_and_the_counts():
+    """sanfleet_allow_unreviewed: the run executes a plan nobody approved; every report and the counts of the
+    artifact say so."""
+    plan = {"steps": [], "refused": [], "blocked": []}
+    rep = host_report({"san": SAN, "plan": plan, "applied": plan, "approval": "unreviewed"}, "h1", "remediate")
+    jsonschema.validate(rep, SCHEMA)
+    assert rep["remediation"]["approval"] == "unreviewed"
+    assert [f["severity"] for f in rep["findings"] if f["check"] == "unreviewed_plan"] == ["warning"]
+    approved = host_report({"san": SAN, "plan": plan, "applied": plan, "approval": "approved"}, "h2", "remediate")
+    assert fleet_report([rep, approved], ["h1", "h2"])["counts"]["remediation"]["unreviewed"] == 1

@@ -880,3 +880,15 @@ def test_a_holder_whose_dm_name_holds_a_newline_is_named_escaped_in_the_refusal(
         plan_maps.plan_map_flush(a_map(holders=[holder]))
     assert err.value.kind == "holder" and "'data\\nflush ok'" in str(err.value)
     assert not any(c < " " for c in str(err.value))
+
+
+def test_without_the_array_truth_the_plan_says_why_nothing_is_removed():
+    """Without ONTAP (no cluster, no array_truth) stale_cleanup planned nothing and said no reason: `blocked` (the
+    role's no_removal_because) was empty, as for a host with nothing stale."""
+    snapshot = {"collected_at": 100.0, "maps": {}, "disks": {}, "array": None}
+    verdicts = [{"kind": "unknown_array", "object": "map", "name": "3600a0980aa", "wwid": "3600a0980aa"}]
+    plan = san_plan.plan_cleanup(snapshot, verdicts, {"policy": "array"})
+    assert plan["steps"] == [] and [b["why"] for b in plan["blocked"]] == ["no_array_truth"]
+    assert "no array truth was given" in plan["blocked"][0]["msg"]
+    # host_evidence may remove another array's dead maps without the array: not blocked for the missing truth
+    assert san_plan.removal_blockers(snapshot, verdicts, {"policy": "host_evidence"}) == []
