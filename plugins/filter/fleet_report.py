@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: fleet_report
 short_description: The fleet view of the per-host reports, worst first
-version_added: 0.2.0
+version_added: 0.1.0
 author: sanfleet.remediation contributors
 description:
   - Takes the per-host reports of P(sanfleet.remediation.host_report#filter) and returns the data the templates of

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: host_report
 short_description: The per-host report of an audit, compliance or remediation run
-version_added: 0.2.0
+version_added: 0.1.0
 author: sanfleet.remediation contributors
 description:
   - Turns what one host produced in a run into one document, the per-host JSON report that the

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: igroup_layout
 short_description: Igroups that let hosts see LUNs meant for others
-version_added: 0.2.0
+version_added: 0.1.0
 author: sanfleet.remediation contributors
 description:
   - Takes the records of the C(sanfleet.remediation.ontap_igroups) lookup (called with C(hosts), the inventory

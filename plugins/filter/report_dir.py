@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: report_dir
 short_description: The reports' directory as an absolute path on the controller, relative to where you run from
-version_added: 0.2.0
+version_added: 0.1.0
 author: sanfleet.remediation contributors
 description:
   - Returns the absolute form of a directory of the controller. A relative path is taken relative to the working

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ontap_truth
 author: sanfleet.remediation contributors (@sanfleet)
-version_added: 1.1.0
+version_added: 0.1.0
 short_description: The array truth of one host from several ONTAP clusters (records, covered targets, problems)
 description:
   - Reads every cluster of O(clusters) (the C(sanfleet_ontap) variable) in bulk, once per run per cluster (the

@@ -11,7 +11,7 @@ DOCUMENTATION = r"""
 ---
 module: stale_mpath_facts
 short_description: Report the SAN state of a Linux host (multipath maps, SCSI paths, use) as facts
-version_added: "1.0.0"
+version_added: "0.1.0"
 description:
   - Reads the SCSI disks, dm-multipath maps, iSCSI sessions and initiator names of the host and returns them
     as C(ansible_facts.san), with host findings (failed paths, maps without paths, SAN disks without a map,
