@@ -25,9 +25,9 @@ AREA_CHECKS = {
     "multipath": ("no_path_retry_queue", "features_queue_if_no_path", "dev_loss_tmo_infinity", "recheck_wwid_off",
                   "live_map_queueing"),
     "iscsi": ("node.session.scan",),
-    "lvm": ("no_lvm_filter", "san_device_accepted"),
+    "lvm": ("no_lvm_filter", "san_device_accepted", "san_device_in_devices_file"),
     "fc": ("rport_tmo_mismatch", "rport_fast_io_fail_off", "rport_dev_loss_long", "rport_down_with_devices",
-           "fc_host_linkdown"),
+           "fc_host_linkdown", "fc_unreadable"),
     "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
     "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
 }
