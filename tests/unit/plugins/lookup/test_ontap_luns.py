@@ -269,3 +269,46 @@ def test_a_real_play_reads_the_cluster_once_for_all_hosts(tmp_path):
         few = dict(sorted(hosts.items())[:4])
         _ansible_playbook(big, tmp_path, few, cache_ttl=300, extra_env={"SANFLEET_ONTAP_NO_DISK_CACHE": "1"})
         assert big.request_count == ontap.REQUESTS_PER_CLUSTER * len(few)          # the in-process cache alone is not shared by workers
+
+
+def _types(value):
+    """Every type in a lookup result, recursively."""
+    if isinstance(value, dict):
+        return {type(value)}.union(*[_types(v) for v in value.values()], *[_types(k) for k in value])
+    if isinstance(value, (list, tuple)):
+        return {type(value)}.union(*[_types(v) for v in value])
+    return {type(value)}
+
+
+def test_lookup_results_hold_plain_types_only(sim):
+    """A str subclass (identity.Wwid) in a lookup's records is stored in a variable: ansible-core 2.19+ warns
+    "Type 'Wwid' is unsupported in variable storage" for every set_fact of the array truth."""
+    plain = {dict, list, str, int, float, bool, type(None)}
+    luns = lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables={}, **sim.options())
+    igroups = lookup_plugin("sanfleet.remediation.ontap_igroups").run([IQN1], variables={}, **sim.options())
+    [truth] = lookup_plugin("sanfleet.remediation.ontap_truth").run([], variables={}, clusters=[sim.options()],
+                                                                     initiators=[IQN1])
+    assert luns and igroups and truth["luns"]
+    assert _types(luns) <= plain and _types(igroups) <= plain and _types(truth) <= plain, (
+        _types(luns) | _types(igroups) | _types(truth)) - plain
+
+
+def test_netapp_ontaps_error_log_stays_off_stderr(sim):
+    """netapp.ontap's OntapRestAPI logs every HTTP error with logging.error on a logger without a handler: Python's
+    last-resort handler printed "401: Endpoint error: ..." on the controller's stderr, outside Ansible's display and
+    its -v levels. A process of its own: pytest's log capture would hide the last-resort handler."""
+    options = sim.options(cache_ttl=0)
+    sim.users["admin"] = "rotated"
+    code = textwrap.dedent("""
+        import json, sys
+        from ansible_collections.sanfleet.remediation.tests.ontap_sim import lookup_plugin
+        [truth] = lookup_plugin("sanfleet.remediation.ontap_truth").run(
+            [], variables={}, clusters=[json.loads(sys.argv[1])], initiators=[sys.argv[2]])
+        print(json.dumps(truth["problems"]))
+    """)
+    tree = os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)[0]
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(options), IQN1], capture_output=True, text=True,
+                          timeout=120, check=False, env=dict(os.environ, PYTHONPATH=tree))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "HTTP 401" in json.loads(proc.stdout.strip().splitlines()[-1])[0]["msg"]
+    assert "401" not in proc.stderr, proc.stderr
