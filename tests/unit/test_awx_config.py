@@ -222,6 +222,20 @@ def test_credential_type_injects_only_declared_inputs_and_a_blank_ca_is_the_syst
     assert cred["credential_type"] == ct["name"] and set(cred["inputs"]) <= set(fields)
 
 
+def test_the_password_reaches_the_job_as_a_file_never_in_its_environment(config):
+    """An injected environment variable is part of the environment ansible-runner writes into its artifacts
+    (artifacts/<id>/command, env.list): ONTAP_PASSWORD held the cluster's password in plain text there. The password
+    goes into a file injector (AWX: 0600 in the job's private data dir, removed after the job) and the environment
+    names the file."""
+    ct = config["controller_credential_types"][0]
+    env = jinja2.Environment()
+    for name, value in ct["injectors"]["env"].items():
+        assert "password" not in jinja2.meta.find_undeclared_variables(env.parse(value)), name
+    tower = {"filename": {"password_file": "/runner/env/tmpPW", "ca_file": "/runner/env/tmpCA"}}
+    assert env.from_string(ct["injectors"]["env"]["ONTAP_PASSWORD_FILE"]).render(tower=tower) == "/runner/env/tmpPW"
+    assert env.from_string(ct["injectors"]["file"]["template.password_file"]).render(password="s3cret") == "s3cret"
+
+
 def test_compliance_job_is_sliced_read_only_and_scheduled(config):
     jt = by_name(config["controller_templates"])[DATA["sanfleet_awx_compliance_template"]]
     assert jt["job_type"] == "run" and jt["timeout"] > 0 and jt["job_slice_count"] > 1

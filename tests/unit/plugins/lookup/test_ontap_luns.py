@@ -312,3 +312,64 @@ def test_netapp_ontaps_error_log_stays_off_stderr(sim):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "HTTP 401" in json.loads(proc.stdout.strip().splitlines()[-1])[0]["msg"]
     assert "401" not in proc.stderr, proc.stderr
+
+
+def _runner_artifacts_text(tmp_path, sim, env):
+    """ansible-runner (how AWX and ansible-navigator run a job) runs a play whose ontap_luns lookup takes its
+    cluster from the ONTAP_* environment `env`; returns the run, its set_stats and every byte runner left in its
+    artifacts."""
+    ansible_runner = pytest.importorskip("ansible_runner")
+    pdd = tmp_path / "runner"
+    (pdd / "env").mkdir(parents=True)
+    (pdd / "project").mkdir()
+    (pdd / "project" / "truth.yml").write_text(textwrap.dedent("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - ansible.builtin.set_stats:
+                data:
+                  luns: "{{ query('sanfleet.remediation.ontap_luns', iqn) | length }}"
+    """))
+    (pdd / "env" / "envvars").write_text(json.dumps(dict(
+        env, ANSIBLE_COLLECTIONS_PATH=os.environ["ANSIBLE_COLLECTIONS_PATH"], ONTAP_HOSTNAME="127.0.0.1",
+        ONTAP_USERNAME="admin", ONTAP_CA_PATH=sim.options()["ca_path"])))
+    (pdd / "env" / "extravars").write_text(json.dumps({"iqn": IQN1, "ontap_http_port": sim.port}))
+    run = ansible_runner.run(private_data_dir=str(pdd), playbook="truth.yml", quiet=True, timeout=120)
+    [stats] = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+    text = "\n".join(p.read_text(errors="replace") for p in (pdd / "artifacts").rglob("*") if p.is_file())
+    return run, stats["event_data"]["artifact_data"], text
+
+
+def test_a_password_file_keeps_the_password_out_of_runner_artifacts(sim, tmp_path):
+    """ansible-runner writes the job's whole environment into artifacts/<id>/command: a password given as
+    ONTAP_PASSWORD rests there in plain text. ONTAP_PASSWORD_FILE names a file instead, and the cluster is read
+    with the password from it (unknown before: the lookup had no password and failed)."""
+    secret = sim.options()["password"]
+    pw = tmp_path / "ontap.pw"
+    pw.write_text(secret + "\n")
+    pw.chmod(0o600)
+    run, data, text = _runner_artifacts_text(tmp_path / "file", sim, {"ONTAP_PASSWORD_FILE": str(pw)})
+    assert run.rc == 0 and data["luns"] == 7, (data, run.stdout.read()[-2000:])
+    assert secret not in text and str(pw) in text
+    # what the documentation warns about: the environment variable lands in the artifacts
+    run, data, text = _runner_artifacts_text(tmp_path / "env", sim, {"ONTAP_PASSWORD": secret})
+    assert run.rc == 0 and data["luns"] == 7
+    assert secret in text
+
+
+def test_an_unreadable_password_file_is_a_named_cluster_problem(sim, tmp_path):
+    """A password file that is missing or empty is the cluster's read failing (a problem that blocks removals),
+    named by its path, never a traceback or a login with an empty password."""
+    truth_lookup = lookup_plugin("sanfleet.remediation.ontap_truth")
+    empty = tmp_path / "empty.pw"
+    empty.write_text("\n")
+    for path, why in ((tmp_path / "missing.pw", "cannot read the password file"), (empty, "is empty")):
+        opts = dict(sim.options(), password_file=str(path))
+        del opts["password"]
+        [truth] = truth_lookup.run([], variables={}, clusters=[opts], initiators=[IQN1])
+        [problem] = truth["problems"]
+        assert problem["kind"] == "lookup_failed" and why in problem["msg"] and str(path) in problem["msg"]
+    assert sim.request_count == 0
+    # the ONTAP_* environment names the file too
+    assert ontap.cluster_list([], env={"ONTAP_HOSTNAME": "cl1", "ONTAP_PASSWORD_FILE": "/run/pw"})[0][
+        "password_file"] == "/run/pw"
