@@ -229,10 +229,11 @@ def cluster_list(clusters, env=None):
         if not env.get("ONTAP_HOSTNAME"):
             return []
         clusters = [{"hostname": env["ONTAP_HOSTNAME"], "username": env.get("ONTAP_USERNAME"),
-                     "password": env.get("ONTAP_PASSWORD"), "password_file": env.get("ONTAP_PASSWORD_FILE") or None,
-                     "ca_path": env.get("ONTAP_CA_PATH") or None,
+                     "password": env.get("ONTAP_PASSWORD"), "ca_path": env.get("ONTAP_CA_PATH") or None,
                      "svm": env.get("ONTAP_SVM") or None,
                      "validate_certs": str(env.get("ONTAP_VALIDATE_CERTS", "true")).strip().lower() in _TRUE}]
+        if env.get("ONTAP_PASSWORD_FILE"):
+            clusters[0]["password_file"] = env["ONTAP_PASSWORD_FILE"]
     if not isinstance(clusters, list):
         raise AnsibleLookupError("sanfleet_ontap: expected a list of clusters, got %s" % type(clusters).__name__)
     out = []

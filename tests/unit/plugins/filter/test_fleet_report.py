@@ -341,3 +341,20 @@ def test_junit_lists_every_lvm_and_fc_check_of_an_area_that_ran():
     assert cases[("h1", "lvm/san_device_in_devices_file")] == "passed"
     assert cases[("h1", "lvm/san_device_accepted")] == "passed"
     assert cases[("h2", "fc/fc_unreadable")] == "passed"
+
+
+def test_merge_slices_keeps_every_slice_and_names_the_hosts_no_slice_reported():
+    """A slice's key that is not sanfleet_slice_<job id>, or its data not a dict, would be merged silently into a
+    wrong run; an expected host no slice reported (its slice ended in error) must not vanish: it is failed."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import merge_slices
+    ok = {"compliant": True, "status": "ok", "violations": []}
+    merged = merge_slices({"sanfleet_slice_7": {"hosts": ["b"], "compliance": {"b": ok}, "reports": {"b": {"host": "b"}}},
+                           "sanfleet_slice_5": {"hosts": ["a", "c"], "compliance": {"a": ok}, "reports": {}}},
+                          ["a", "b", "c", "d"])
+    assert merged["hosts"] == ["a", "b", "c", "d"] and merged["missing"] == ["d"] and merged["slices"] == 2
+    assert merged["compliance"]["a"] == ok and merged["compliance"]["b"] == ok
+    assert merged["compliance"]["c"]["status"] == merged["compliance"]["d"]["status"] == "failed"
+    assert list(merged["reports"]) == ["b"]
+    for bad in ({"sanfleet_report": {}}, {"sanfleet_slice_1": []}, []):
+        with pytest.raises(AnsibleFilterError, match="merge_slices"):
+            merge_slices(bad)
