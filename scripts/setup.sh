@@ -8,10 +8,16 @@
 #
 # What it does:
 #   1. finds a Python >= 3.12 (PATH, then pyenv, then common prefixes);
-#   2. makes a venv keyed by the hash of requirements-dev.txt and installs the pinned tools;
+#   2. makes a venv keyed by the hash of requirements-dev.txt and installs the pinned tools (under a lock, built
+#      aside and renamed into place, so that setup.sh runs of several checkouts at once share one cache safely;
+#      a venv that lost its bin/python is rebuilt);
 #   3. installs netapp.ontap into the project's own collections tree, taken from the PyPI `ansible`
 #      package (Galaxy is not needed), and links this checkout in as sanfleet.remediation;
-#   4. installs the host packages the SAN lab needs (qemu, debootstrap) and chromium (the fleet report's
+#   4. gives the checkout an ANSIBLE_HOME of its own: ansible-lint (offline, with ANSIBLE_COLLECTIONS_PATH set) keeps
+#      its cache, with the mock roles of .ansible-lint that it creates and removes on every run, in ANSIBLE_HOME
+#      (ansible_compat.prerun.get_cache_dir); with ~/.ansible shared, two checkouts' lint runs removed each other's
+#      mocks. ansible-test keeps using ~/.ansible/test;
+#   5. installs the host packages the SAN lab needs (qemu, debootstrap) and chromium (the fleet report's
 #      browser test) when they are missing.
 set -euo pipefail
 
@@ -41,44 +47,90 @@ find_python() {
   return 1
 }
 
-if [ ! -x "$VENV/bin/ansible-playbook" ] || [ ! -f "$VENV/.complete" ]; then
-  PY=$(find_python) || { log "no Python >= 3.12 found (PATH, ~/.pyenv/versions); install one"; exit 1; }
-  log "creating $VENV with $PY ($("$PY" -V 2>&1))"
-  rm -rf "$VENV"
+# Several checkouts (and CI beside them) share $CACHE and run this at the same time: one lock serialises the
+# builds, every build happens aside (a directory of its own) and is put into place by a rename, so a venv or tree
+# that someone uses is never removed under them, and a broken one (.complete but no working bin/python) is healed.
+LOCK="$CACHE/.setup.lock"
+locked() {  # locked CMD...: run CMD holding the cache's lock (another setup.sh may be building: wait for it)
   mkdir -p "$CACHE"
-  "$PY" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-  if [ -n "$CORE" ]; then
-    "$VENV/bin/python" -m pip install -q "ansible-core==$CORE" -r "$CORE_REQ" >&2
-  else
-    "$VENV/bin/python" -m pip install -q -r "$REQ" >&2
+  ( flock -w 3600 9 || { log "waited an hour for $LOCK"; exit 1; }; "$@" ) 9>"$LOCK"
+}
+put_in_place() {  # put_in_place LINK DEST: DEST becomes the link LINK by one rename; what DEST was goes away after
+  local old=
+  if [ -L "$2" ]; then
+    old=$(readlink "$2")
+    case "$old" in "$CACHE"/builds/*) ;; *) old= ;; esac
+  elif [ -e "$2" ]; then
+    old="$CACHE/builds/.old-$(basename "$2")-$$"
+    mv -T "$2" "$old"
   fi
-  touch "$VENV/.complete"
+  mv -T "$1" "$2"
+  [ -z "$old" ] || [ "$old" = "$(readlink "$2")" ] || rm -rf "$old"
+}
+venv_ok() {
+  [ -f "$1/.complete" ] && [ -x "$1/bin/ansible-playbook" ] && "$1/bin/python" -c '' >/dev/null 2>&1
+}
+build_venv() {
+  venv_ok "$VENV" && return 0  # built by the setup.sh we waited for
+  local py build
+  py=$(find_python) || { log "no Python >= 3.12 found (PATH, ~/.pyenv/versions); install one"; return 1; }
+  mkdir -p "$CACHE/builds"
+  build=$(mktemp -d "$CACHE/builds/$(basename "$VENV").XXXXXX")
+  chmod 755 "$build"
+  log "creating $VENV (in $build) with $py ($("$py" -V 2>&1))"
+  "$py" -m venv "$build"
+  "$build/bin/python" -m pip install -q --upgrade pip >&2
+  if [ -n "$CORE" ]; then
+    "$build/bin/python" -m pip install -q "ansible-core==$CORE" -r "$CORE_REQ" >&2
+  else
+    "$build/bin/python" -m pip install -q -r "$REQ" >&2
+  fi
+  touch "$build/.complete"
+  # $VENV is a link to the build (a venv cannot move: its scripts name their own path)
+  ln -sfn "$build" "$VENV.new.$$"
+  put_in_place "$VENV.new.$$" "$VENV"
+}
+if ! venv_ok "$VENV"; then
+  locked build_venv
 fi
 
 # netapp.ontap from the `ansible` wheel: only that collection is unpacked.
 ONTAP_VERSION_WANTED=$(sed -n 's/^# netapp.ontap from ansible==\(.*\)$/\1/p' "$REQ")
-if [ ! -f "$COLL/ansible_collections/netapp/ontap/MANIFEST.json" ]; then
+unpack_ontap() {
+  [ -f "$COLL/ansible_collections/netapp/ontap/MANIFEST.json" ] && return 0
   log "unpacking netapp.ontap from ansible==$ONTAP_VERSION_WANTED"
+  local tmp build
+  mkdir -p "$CACHE/builds"
   tmp=$(mktemp -d)
+  build=$(mktemp -d "$CACHE/builds/$(basename "$COLL").XXXXXX")
+  chmod 755 "$build"
   "$VENV/bin/python" -m pip download -q --no-deps -d "$tmp" "ansible==$ONTAP_VERSION_WANTED" >&2
-  rm -rf "$COLL"
-  mkdir -p "$COLL"
-  "$VENV/bin/python" - "$tmp"/ansible-*.whl "$COLL" <<'EOF'
+  "$VENV/bin/python" - "$tmp"/ansible-*.whl "$build" <<'PYEOF'
 import sys, zipfile
 wheel, dest = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(wheel) as zf:
     members = [m for m in zf.namelist() if m.startswith("ansible_collections/netapp/ontap/")]
     zf.extractall(dest, members)
-EOF
+PYEOF
   rm -rf "$tmp"
+  test -f "$build/ansible_collections/netapp/ontap/MANIFEST.json"
+  # the checkouts' links name $COLL/ansible_collections/...: $COLL is a link to the build, switched by a rename
+  ln -sfn "$build" "$COLL.new.$$"
+  put_in_place "$COLL.new.$$" "$COLL"
+}
+if [ ! -f "$COLL/ansible_collections/netapp/ontap/MANIFEST.json" ]; then
+  locked unpack_ontap
 fi
 # Each checkout gets its own tree (a CI clone and a working copy must never import each other's code):
 # netapp.ontap linked from the shared cache, this checkout linked in as sanfleet.remediation.
 TREE="$CACHE/checkouts/$(printf '%s' "$TOP" | sha256sum | cut -c1-12)"
 mkdir -p "$TREE/ansible_collections/sanfleet" "$TREE/ansible_collections/netapp"
-ln -sfn "$COLL/ansible_collections/netapp/ontap" "$TREE/ansible_collections/netapp/ontap"
-ln -sfn "$TOP" "$TREE/ansible_collections/sanfleet/remediation"
+link() {  # link TARGET NAME: NAME points to TARGET, replaced by a rename (ln -sfn unlinks first: a moment without)
+  [ "$(readlink "$2" 2>/dev/null)" = "$1" ] && return 0
+  ln -sfn "$1" "$2.new.$$" && mv -T "$2.new.$$" "$2"
+}
+link "$COLL/ansible_collections/netapp/ontap" "$TREE/ansible_collections/netapp/ontap"
+link "$TOP" "$TREE/ansible_collections/sanfleet/remediation"
 
 # ansible-test downloads a pip bootstrap script from a host we cannot reach; give it ours.
 PIP_FOR_ANSIBLE_TEST=$("$VENV/bin/python" -c 'from ansible_test._internal.python_requirements import get_venv_packages
@@ -98,7 +150,10 @@ if "cert" not in settings and os.path.exists("/etc/pip.conf"):
     cp.read(["/etc/pip.conf", os.path.expanduser("~/.config/pip/pip.conf")])
     settings.update({k: cp.get("global", k) for k in keep if cp.has_option("global", k)})
 src = open(sys.argv[1]).read().replace("PIP_SETTINGS = {}", "PIP_SETTINGS = %r" % settings, 1)
-open(sys.argv[2], "w").write(src)
+# written aside and renamed: another setup.sh may be writing it too, and ansible-test may be reading it
+tmp = "%s.%d" % (sys.argv[2], os.getpid())
+open(tmp, "w").write(src)
+os.replace(tmp, sys.argv[2])
 EOF
 fi
 
@@ -121,4 +176,5 @@ export PATH='$VENV/bin':"\$PATH"
 export ANSIBLE_COLLECTIONS_PATH='$TREE'
 export SANFLEET_COLLECTIONS='$TREE'
 export SANFLEET_ONTAP_TREE='$COLL'
+export ANSIBLE_HOME='$TREE/ansible-home'
 EOF

@@ -33,6 +33,18 @@ options:
       - name: ONTAP_PASSWORD
     vars:
       - name: ontap_password
+  password_file:
+    description:
+      - File holding the password of O(username) (one trailing newline is ignored), read when no O(password) is
+        given. The file is where the secret rests; unlike C(ONTAP_PASSWORD), no environment, extra var or
+        ansible-runner artifact (C(artifacts/<id>/command) holds the whole environment) then holds the password.
+      - A file that cannot be read, or an empty one, is a cluster that could not be read, named by the file's path.
+    type: path
+    version_added: 0.1.0
+    env:
+      - name: ONTAP_PASSWORD_FILE
+    vars:
+      - name: ontap_password_file
   cert_filepath:
     description: Client certificate (PEM) for certificate authentication; takes precedence over the password.
     type: path

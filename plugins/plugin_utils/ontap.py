@@ -115,6 +115,7 @@ def get_truth(options, plugin_name, fetch=None):
     100 (ONTAP locks accounts after repeated failures). ``cache_ttl: 0`` turns both caches off.
     Returns (truth, source) where source is ``fetched``, ``memory`` or ``disk``.
     """
+    options = with_password_file(options)
     ttl = int(options.get("cache_ttl") if options.get("cache_ttl") is not None else DEFAULT_CACHE_TTL)
     fetch = fetch or (lambda: fetch_truth(
         OntapClient(options, plugin_name, timeout=options.get("timeout") or DEFAULT_TIMEOUT),
@@ -173,13 +174,36 @@ def _unwrap(entry):
     return entry["truth"]
 
 
+def with_password_file(options):
+    """The options with the password read from ``password_file`` (ONTAP_PASSWORD_FILE) when no password is given:
+    the file is where the secret rests, so that no environment variable, extra var or runner artifact holds it
+    (ansible-runner writes its whole environment to artifacts/<id>/command). One trailing newline is dropped. A
+    file that cannot be read is this cluster's read failing (a problem that blocks removals), named by its path."""
+    path = options.get("password_file")
+    options = {k: v for k, v in options.items() if k != "password_file"}
+    if not path or options.get("password") not in (None, ""):
+        return options
+    try:
+        with open(os.path.expanduser(str(path)), "r", encoding="utf-8") as handle:
+            secret = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnsibleLookupError("ONTAP %s: cannot read the password file %s: %s"
+                                 % (options.get("hostname"), path, getattr(exc, "strerror", None) or type(exc).__name__))
+    secret = secret[:-1] if secret.endswith("\n") else secret
+    secret = secret[:-1] if secret.endswith("\r") else secret
+    if not secret:
+        raise AnsibleLookupError("ONTAP %s: the password file %s is empty" % (options.get("hostname"), path))
+    options["password"] = secret
+    return options
+
+
 def clear_memory_cache():
     _MEMO.clear()
 
 
 def lookup_options(plugin):
     """The connection and cache options of a lookup, read after set_options()."""
-    names = CONNECTION_KEYS + ("ca_path", "svm", "page_size", "max_pages", "cache_ttl", "timeout")
+    names = CONNECTION_KEYS + ("password_file", "ca_path", "svm", "page_size", "max_pages", "cache_ttl", "timeout")
     opts = {name: plugin.get_option(name) for name in names}
     if not opts.get("hostname"):
         raise AnsibleLookupError("%s: hostname is required (option, ONTAP_HOSTNAME or ontap_hostname)"
@@ -190,7 +214,7 @@ def lookup_options(plugin):
 # ------------------------------------------------------------------------------------------- many clusters
 
 # The keys of one cluster entry of `sanfleet_ontap` (docs/ontap.md); user/pass are accepted as aliases.
-CLUSTER_KEYS = CONNECTION_KEYS + ("ca_path", "svm", "page_size", "max_pages", "timeout", "cache_ttl")
+CLUSTER_KEYS = CONNECTION_KEYS + ("password_file", "ca_path", "svm", "page_size", "max_pages", "timeout", "cache_ttl")
 _CLUSTER_ALIASES = {"user": "username", "pass": "password"}
 _TRUE = ("1", "true", "yes", "on")
 
@@ -212,6 +236,8 @@ def cluster_list(clusters, env=None):
                      "password": env.get("ONTAP_PASSWORD"), "ca_path": env.get("ONTAP_CA_PATH") or None,
                      "svm": env.get("ONTAP_SVM") or None,
                      "validate_certs": str(env.get("ONTAP_VALIDATE_CERTS", "true")).strip().lower() in _TRUE}]
+        if env.get("ONTAP_PASSWORD_FILE"):
+            clusters[0]["password_file"] = env["ONTAP_PASSWORD_FILE"]
     if not isinstance(clusters, list):
         raise AnsibleLookupError("sanfleet_ontap: expected a list of clusters, got %s" % type(clusters).__name__)
     out = []

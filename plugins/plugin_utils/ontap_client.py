@@ -8,6 +8,7 @@ the password. No credential is ever put in a result or an error message."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from urllib.parse import urlsplit
 
@@ -15,6 +16,12 @@ from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
 display = Display()
+
+# netapp.ontap's OntapRestAPI logs every HTTP error with LOG.error on this logger and configures no handler (unless
+# its trace_apis feature writes a file): Python's last-resort handler then printed each error on the controller's
+# stderr, beside Ansible's display. The errors reach the user through our OntapError messages (redacted, named); a
+# handler of its own keeps the last resort out, and a logging configuration of the user's still gets the records.
+logging.getLogger("ansible_collections.netapp.ontap.plugins.module_utils.netapp").addHandler(logging.NullHandler())
 
 DEFAULT_TIMEOUT = 60
 DEFAULT_MAX_PAGES = 1000

@@ -33,6 +33,12 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
 
 display = Display()
 
+
+def plain_wwid(serial):
+    """The WWID of an ONTAP LUN serial as a plain str: the records are lookup results, Ansible variables, and
+    ansible-core 2.19+ warns on every str subclass it stores (identity.Wwid), converting it anyway."""
+    return str(ontap_wwid(serial))
+
 # Fields asked for: only what the records use.  lun_maps.* is an "expensive" LUN field: ONTAP returns it only when
 # named.  The nested igroup of a LUN map carries initiators only from ONTAP 9.16, so initiators come from igroups.
 LUN_FIELDS = ("uuid,name,svm.name,serial_number,status.state,space.size,"
@@ -213,7 +219,7 @@ def lun_records(truth, initiators=None, problems=None):
             igroup = by_uuid[lmap["igroup_uuid"]]
             serial = lun["serial"]
             try:
-                wwid = ontap_wwid(serial)
+                wwid = plain_wwid(serial)
             except InvalidInput as exc:
                 raise OntapError("ONTAP %s: LUN %s has serial number %r, not 12 characters: %s"
                                  % (truth["cluster"], lun["path"], serial, exc))
@@ -276,7 +282,7 @@ def igroup_records(truth, initiators=None, hosts=None):
         for lmap in lun["maps"]:
             serial = lun["serial"]
             try:
-                wwid = ontap_wwid(serial)
+                wwid = plain_wwid(serial)
             except InvalidInput:
                 wwid = None
             maps.setdefault(lmap["igroup_uuid"], []).append({

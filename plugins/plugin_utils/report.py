@@ -70,19 +70,23 @@ def _violation_rows(parts):
 
 
 def _info_rows(parts):
-    """Findings the audits report below the violation line (C(info), shadowed), so a reader sees them too."""
+    """Findings the audits report below the violation line (C(info), shadowed), so a reader sees them too.
+    multipath_conf's `remaining_findings` holds the active warnings only (judge.multipath_audit.active): these are
+    in its `findings`."""
     rows = []
     mp = parts.get("multipath")
     if _ran(mp):
-        for f in compact_audit.multipath_result(mp, "compact").get("remaining_findings") or []:
-            if f.get("severity", "warning") == "warning":
+        for f in compact_audit.multipath_result(mp, "compact").get("findings") or []:
+            if f.get("severity", "warning") == "warning" and not f.get("shadowed"):
                 continue
             scope = f.get("scope") or ""
             setting = f.get("key")
             reason = "%s = %s in %s" % (setting, f.get("value"), scope) if setting else scope
-            rows.append(finding_row("multipath", f.get("check"), "info", scope, "%s%s" % (
-                reason, (": %s" % f["reason"]) if f.get("reason") else ""), setting=setting, value=f.get("value"),
-                recommended=f.get("recommended")))
+            tail = (": %s" % f["reason"]) if f.get("reason") else ""
+            if f.get("shadowed"):
+                tail += " (a scope of higher precedence overrides it: nothing to fix here)"
+            rows.append(finding_row("multipath", f.get("check"), "info", scope, reason + tail, setting=setting,
+                                    value=f.get("value"), recommended=f.get("recommended")))
     lvm = parts.get("lvm")
     if _ran(lvm):
         for f in compact_audit.lvm_result(lvm, "compact").get("findings") or []:

@@ -25,9 +25,9 @@ AREA_CHECKS = {
     "multipath": ("no_path_retry_queue", "features_queue_if_no_path", "dev_loss_tmo_infinity", "recheck_wwid_off",
                   "live_map_queueing"),
     "iscsi": ("node.session.scan",),
-    "lvm": ("no_lvm_filter", "san_device_accepted"),
+    "lvm": ("no_lvm_filter", "san_device_accepted", "san_device_in_devices_file"),
     "fc": ("rport_tmo_mismatch", "rport_fast_io_fail_off", "rport_dev_loss_long", "rport_down_with_devices",
-           "fc_host_linkdown"),
+           "fc_host_linkdown", "fc_unreadable"),
     "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
     "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
 }
@@ -265,3 +265,36 @@ def _fleet_array(index, host_rows):
                 entry["http_status"] = int(match.group(1) or match.group(2))
             entry["hosts"].append(h["host"])
     return sorted(out.values(), key=lambda e: (e["cluster"], e["cause"]))
+
+
+SLICE_PREFIX = "sanfleet_slice_"
+
+
+def merge_slices(slices, expected_hosts=None):
+    """One run's data from the artifacts of the slices of a sliced job: ``slices`` maps each slice's artifact key
+    (``sanfleet_slice_<job id>``) to what that slice published (``hosts``, ``compliance``, ``reports``).
+
+    AWX merges the artifacts of a sliced job's slices by top-level key, the last slice to finish winning
+    (WorkflowJob.get_effective_artifacts, docs/awx.md): a key of every slice's own survives that merge, one shared
+    key does not. Returns ``{hosts, compliance, reports, slices, missing}``: every host of every slice, plus
+    ``expected_hosts`` that no slice reported (a slice that ended in error publishes nothing), in ``missing``, and
+    not compliant (status failed) like every host without a compliance entry."""
+    if not isinstance(slices, dict):
+        raise AnsibleFilterError("merge_slices expects the slices' artifacts (a dict key -> data), got %s"
+                                 % type(slices).__name__)
+    hosts, compliance, reports = [], {}, {}
+    for key in sorted(slices):
+        data = slices[key]
+        if not key.startswith(SLICE_PREFIX) or not isinstance(data, dict):
+            raise AnsibleFilterError("merge_slices: %r is not a slice's artifact (%s<job id>: {hosts, compliance, "
+                                     "reports})" % (key, SLICE_PREFIX))
+        for host in data.get("hosts") or []:
+            if host not in hosts:
+                hosts.append(host)
+        compliance.update(data.get("compliance") or {})
+        reports.update(data.get("reports") or {})
+    missing = [h for h in expected_hosts or [] if h not in hosts]
+    for host in missing + [h for h in hosts if h not in compliance]:
+        compliance[host] = {"compliant": False, "status": "failed", "violations": []}
+    return {"hosts": sorted(hosts + missing), "compliance": compliance, "reports": reports,
+            "slices": len(slices), "missing": missing}

@@ -246,3 +246,96 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
         ("stale_unmapped", stale), ("unknown_array", "360014055a1a00000000400080005a1ab")}
     md = (reports / "fleet.md").read_text()
     assert "Remediation: %d steps planned, 0 executed, 0 refused." % per_unmapped in md
+
+
+def awx_merge_artifacts(slice_jobs):
+    """The artifacts a sliced job hands to the next workflow node, by AWX's own rule: WorkflowJob.get_effective_artifacts
+    (awx/main/models/workflow.py lines 736-755 at ansible/awx e21dd0a0933fd544d1fe2513c54fe41203775eb5) walks the
+    slice jobs ordered by ('finished', 'id'), keeps those 'successful' or 'failed', and dict.update()s their artifacts
+    (Job.get_effective_artifacts, awx/main/models/jobs.py lines 788-792: the set_stats data); the next node gets the
+    result as extra vars (WorkflowJobNode.get_job_kwargs, workflow.py lines 346-372). slice_jobs: (finished, id,
+    status, artifacts) per slice."""
+    merged = {}
+    for _finished, _job_id, status, artifacts in sorted(slice_jobs, key=lambda j: (j[0], j[1])):
+        if status in ("successful", "failed"):
+            merged.update(artifacts)
+    return merged
+
+
+def awx_slices(hosts, count):
+    """AWX's slicing of an inventory: hosts ordered by name, slice n (1-based) = hosts[n-1::count]
+    (Inventory.get_script_data and get_sliced_hosts, awx/main/models/inventory.py lines 296-309)."""
+    ordered = sorted(hosts)
+    return [ordered[n::count] for n in range(count)]
+
+
+def test_sliced_compliance_adds_up_through_the_merge_node(tmp_path):
+    """A sliced compliance job: each slice ran compliance.yml on its hosts and published sanfleet_compliance and
+    sanfleet_report; AWX's merge of the slices' artifacts (by top-level key, last finished wins) left the next node
+    one slice's hosts, and each slice's fleet page held its own hosts only. Three slices of the fixture fleet, run as
+    AWX runs them (ansible-runner, one inventory slice each, awx_job_id), merged by AWX's rule, then the merge node
+    (compliance_merge.yml) with the merged artifacts as extra vars: its artifact and its fleet pages cover every
+    host."""
+    _shims(tmp_path / "bin")
+    hosts = {}
+    for i, scenario in enumerate(SCENARIOS):
+        hosts["node%02d-%s" % (i, scenario)] = {"ansible_connection": "local",
+                                                "ansible_python_interpreter": str(tmp_path / "bin" / ("python-" + scenario))}
+    hosts["node99-down"] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
+                            "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+    env = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"], "ANSIBLE_HOST_KEY_CHECKING": "False"}
+    common = {"sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}
+
+    def run(name, playbook, inventory_hosts, extravars):
+        pdd = tmp_path / name
+        (pdd / "inventory").mkdir(parents=True)
+        (pdd / "env").mkdir()
+        (pdd / "inventory" / "hosts.json").write_text(json.dumps(
+            {"san_hosts": {"hosts": {h: hosts[h] for h in inventory_hosts}}}))
+        (pdd / "env" / "envvars").write_text(json.dumps(dict(env, SANFLEET_REPORT_DIR=str(pdd / "reports"))))
+        (pdd / "env" / "extravars").write_text(json.dumps(extravars))
+        job = ansible_runner.run(private_data_dir=str(pdd), ident=name, project_dir=str(REPO),
+                                 playbook=str(REPO / "playbooks" / playbook), forks=6, quiet=True, timeout=300)
+        job.reports = pdd / "reports"
+        return job
+
+    slice_jobs = []
+    for n, part in enumerate(awx_slices(hosts, 3)):
+        job = run("slice%d" % n, "compliance.yml", part,
+                  dict(common, awx_job_id=100 + n, sanfleet_slice_artifacts=True))
+        assert job.status == "failed"  # its non-compliant hosts fail
+        # each slice's page holds its own hosts only
+        assert len(json.loads((job.reports / "fleet.json").read_text())["hosts"]) == len(part)
+        slice_jobs.append((n, 100 + n, job.status, _artifact_data(job)))
+    merged = awx_merge_artifacts(slice_jobs)
+    last = awx_slices(hosts, 3)[-1]
+    # the shared keys are the last slice's: what the next node got before
+    assert sorted(merged["sanfleet_compliance"]) == sorted(last)
+    assert merged["sanfleet_report"]["counts"]["hosts"] == len(last)
+    assert sorted(k for k in merged if k.startswith("sanfleet_slice_")) == [
+        "sanfleet_slice_100", "sanfleet_slice_101", "sanfleet_slice_102"]
+
+    job = run("merge", "compliance_merge.yml", list(hosts), dict(common, **merged))
+    assert job.status == "failed" and "hosts are not compliant" in job.stdout.read()
+    data = _artifact_data(job)
+    assert sorted(data["sanfleet_compliance"]) == sorted(hosts)
+    assert data["sanfleet_compliance"]["node99-down"]["status"] == "failed"
+    assert data["sanfleet_compliance"]["node01-unmapped"]["violations"]
+    counts = data["sanfleet_report"]["counts"]
+    assert counts["hosts"] == len(hosts) and counts["by_status"]["failed"] == 1
+    assert counts["by_status"]["violation"] == len(SCENARIOS)
+    fleet = json.loads((job.reports / "fleet.json").read_text())
+    assert sorted(h["host"] for h in fleet["hosts"]) == sorted(hosts)
+    assert sorted(p.stem for p in (job.reports / "hosts").glob("*.json")) == sorted(hosts)
+    junit = ET.parse(job.reports / "junit.xml").getroot()
+    assert sorted(s.get("name") for s in junit.findall("testsuite")) == sorted(hosts)
+    assert "%d hosts: 1 failed, %d violation." % (len(hosts), len(SCENARIOS)) in (job.reports / "fleet.md").read_text()
+
+    # a slice that ended in error published nothing: its hosts are failed, named, and the merge fails on them
+    lost = awx_merge_artifacts(slice_jobs[:1] + [(9, 101, "error", {})] + slice_jobs[2:])
+    job = run("merge-lost", "compliance_merge.yml", list(hosts), dict(common, sanfleet_compliance_fail=False, **lost))
+    assert job.status == "failed"
+    data = _artifact_data(job)
+    lost_hosts = awx_slices(hosts, 3)[1]
+    assert all(data["sanfleet_compliance"][h]["status"] == "failed" for h in lost_hosts)
+    assert "were reported by no slice" in job.stdout.read()

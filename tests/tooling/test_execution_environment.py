@@ -1,7 +1,6 @@
 """The execution environment files are complete: ansible-builder reads the collection's EE metadata and writes a
 full build context. No container engine runs here (no podman/docker, no registry), so the image itself is not
-built: the context is checked instead (Containerfile steps, every file it copies, the requirements it installs).
-Also: collections/requirements.yml, which an AWX project sync installs, resolves this collection."""
+built: the context is checked instead (Containerfile steps, every file it copies, the requirements it installs)."""
 import json
 import os
 import subprocess
@@ -88,29 +87,14 @@ def test_ansible_builder_create_writes_a_complete_context_from_this_checkouts_ta
     with tarfile.open(built) as tar:
         assert tar.extractfile("meta/runtime.yml").read() == (ROOT / "meta" / "runtime.yml").read_bytes()
     assert "ansible-core>=2.21,<2.22" in containerfile and "ansible-runner" in containerfile
+    # where the image's collections are: the last entry of an AWX job's collections path, after the project's
+    # requirements_collections (tests/unit/test_awx_config.py, docs/awx.md)
+    assert '--collections-path "/usr/share/ansible/collections"' in containerfile
     # every file the Containerfile copies from the context is there
     for line in containerfile.splitlines():
         if line.startswith("COPY ") and "--from=" not in line:
             src = line.split()[1]
             assert (ctx / src).exists(), line
-
-
-def test_awx_project_requirements_resolve_this_collection(tmp_path):
-    req = yaml.safe_load((ROOT / "collections" / "requirements.yml").read_text())["collections"]
-    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
-    ontap = next(c for c in req if c["name"] == "netapp.ontap")
-    assert ontap["version"] == galaxy["dependencies"]["netapp.ontap"]
-    local = [c for c in req if c.get("type") == "dir"]
-    assert local == [{"name": ".", "type": "dir"}]
-    # AWX runs the project update from the project's root: install the dir entry the same way (no Galaxy here)
-    only_local = tmp_path / "requirements.yml"
-    only_local.write_text(yaml.safe_dump({"collections": local}))
-    _run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-r", str(only_local),
-          "-p", str(tmp_path / "installed")], ROOT, env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "none")})
-    manifest = json.loads((tmp_path / "installed" / "ansible_collections" / "sanfleet" / "remediation"
-                           / "MANIFEST.json").read_text())
-    assert manifest["collection_info"]["name"] == "remediation"
-    assert manifest["collection_info"]["dependencies"] == {"netapp.ontap": ontap["version"]}
 
 
 def test_tarball_keeps_test_tooling_out(tmp_path):

@@ -16,6 +16,7 @@ resolve, the server-side checks (survey spec schema, rrule, injector templates),
 node and of slicing.
 """
 import json
+import re
 from pathlib import Path
 
 import jinja2
@@ -144,7 +145,7 @@ def test_every_item_passes_the_roles_and_the_awx_awx_argument_specs(config):
         for item in items:
             validate(ROLE_OF[var], item)
             count += 1
-    assert count == 11
+    assert count == 13
 
 
 def test_the_check_would_catch_a_wrong_option_type_or_an_ignored_key(config):
@@ -189,10 +190,13 @@ def test_nothing_dangles_in_the_repository(config):
         assert (ROOT / jt["playbook"]).is_file()
         assert jt["project"] == project["name"] and jt["inventory"] in by_name(config["controller_inventories"])
         assert jt["execution_environment"] in ees
+        if jt["name"] == DATA["sanfleet_awx_compliance_merge_template"]:
+            assert "credentials" not in jt  # it reads the slices' artifacts on the controller: no host, no array
+            continue
         # the machine credential is made by hand in AWX (a secret); the ONTAP one is created here
         assert [c for c in jt["credentials"] if c not in credentials] == [DATA["sanfleet_awx_machine_credential"]]
     for schedule in config["controller_schedules"]:
-        assert schedule["unified_job_template"] in by_name(config["controller_templates"])
+        assert schedule["unified_job_template"] in by_name(config["controller_workflows"])
     configure = load(AWX / "configure.yml")[0]
     assert configure["vars_files"] == ["sanfleet.yml"] and configure["roles"] == ["infra.aap_configuration.dispatch"]
 
@@ -222,16 +226,31 @@ def test_credential_type_injects_only_declared_inputs_and_a_blank_ca_is_the_syst
     assert cred["credential_type"] == ct["name"] and set(cred["inputs"]) <= set(fields)
 
 
+def test_the_password_reaches_the_job_as_a_file_never_in_its_environment(config):
+    """An injected environment variable is part of the environment ansible-runner writes into its artifacts
+    (artifacts/<id>/command, env.list): ONTAP_PASSWORD held the cluster's password in plain text there. The password
+    goes into a file injector (AWX: 0600 in the job's private data dir, removed after the job) and the environment
+    names the file."""
+    ct = config["controller_credential_types"][0]
+    env = jinja2.Environment()
+    for name, value in ct["injectors"]["env"].items():
+        assert "password" not in jinja2.meta.find_undeclared_variables(env.parse(value)), name
+    tower = {"filename": {"password_file": "/runner/env/tmpPW", "ca_file": "/runner/env/tmpCA"}}
+    assert env.from_string(ct["injectors"]["env"]["ONTAP_PASSWORD_FILE"]).render(tower=tower) == "/runner/env/tmpPW"
+    assert env.from_string(ct["injectors"]["file"]["template.password_file"]).render(password="s3cret") == "s3cret"
+
+
 def test_compliance_job_is_sliced_read_only_and_scheduled(config):
     jt = by_name(config["controller_templates"])[DATA["sanfleet_awx_compliance_template"]]
     assert jt["job_type"] == "run" and jt["timeout"] > 0 and jt["job_slice_count"] > 1
     assert isinstance(jt["job_slice_count"], int) and isinstance(jt["forks"], int)
-    play = load(ROOT / jt["playbook"])[0]
+    play = load(collection_playbook(jt))[0]
     assert play["gather_facts"] is False  # hardware facts hang on a stale queueing map
-    compliance = (ROOT / jt["playbook"]).read_text()
+    compliance = collection_playbook(jt).read_text()
     assert all(var in compliance for var in jt["extra_vars"])
     schedule = config["controller_schedules"][0]
-    assert schedule["unified_job_template"] == jt["name"]
+    workflow = by_name(config["controller_workflows"])[schedule["unified_job_template"]]
+    assert [n["unified_job_template"]["name"] for n in workflow["workflow_nodes"]][0] == jt["name"]
     assert schedule["rrule"].startswith("DTSTART:") and " RRULE:FREQ=DAILY;" in schedule["rrule"]
 
 
@@ -250,7 +269,7 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
     assert not (run.get("related") or {}).get("success_nodes")
     for node in (plan, run):
         jt = jts[node["unified_job_template"]["name"]]
-        assert jt["playbook"] == "playbooks/remediate.yml" and jt["job_slice_count"] == 1
+        assert collection_playbook(jt) == ROOT / "playbooks" / "remediate.yml" and jt["job_slice_count"] == 1
         # the limit, the survey answers and the check job's artifacts (sanfleet_approved_plan) reach the job
         assert jt["ask_limit_on_launch"] and jt["ask_variables_on_launch"]
     assert wf["ask_limit_on_launch"] and wf["survey_enabled"]
@@ -331,3 +350,81 @@ def test_approval_window_and_plan_age_add_up_to_the_maintenance_window(config):
         "stale_cleanup_approved_plan_max_age"] == 7 * 3600
     for page in ("awx.md", "runbook.md"):
         assert _budget(page) == (approval, run["timeout"], max_age), page
+
+
+# --- the collection the jobs run (AWX's sources at ansible/awx e21dd0a0933fd544d1fe2513c54fe41203775eb5) ---------
+AWX_COMMIT = "e21dd0a0933fd544d1fe2513c54fe41203775eb5"
+# awx/main/utils/ansible.py line 20: a project file AWX offers as a job template's playbook
+AWX_PLAYBOOK_RE = re.compile(r'^\s*?-?\s*?(?:hosts|(ansible\.builtin\.)?include|(ansible\.builtin\.)?import_playbook):\s*?.*?$')
+# awx/playbooks/project_update.yml lines 217-270: what a project sync installs with ansible-galaxy, into the
+# project's requirements_collections / requirements_roles cache
+AWX_PROJECT_REQUIREMENTS = ("roles/requirements.yml", "roles/requirements.yaml", "collections/requirements.yml",
+                            "collections/requirements.yaml", "requirements.yml", "requirements.yaml")
+# ansible-builder 3's Containerfile installs the EE's collections here (tests/tooling/test_execution_environment.py)
+EE_COLLECTIONS = "/usr/share/ansible/collections"
+
+
+def awx_job_collections_path(env=None, ansible_cfg=None):
+    """ANSIBLE_COLLECTIONS_PATHS of a job, as RunJob.build_env builds it (awx/main/tasks/jobs.py lines 929-947): the
+    defaults, the job's environment or the project's ansible.cfg before them, and first of all
+    /runner/requirements_collections, where RunProjectUpdate.make_local_copy (lines 1365-1383) copies what the project
+    sync installed."""
+    paths = "~/.ansible/collections:/usr/share/ansible/collections".split(":")
+    given = (env or {}).get("ANSIBLE_COLLECTIONS_PATHS") or ansible_cfg
+    if given:
+        for path in given.split(":"):
+            if path not in paths:
+                paths = [given] + paths
+    return ["/runner/requirements_collections"] + paths
+
+
+def collection_playbook(jt):
+    """The collection playbook a job template's wrapper imports (extensions/awx/playbooks/)."""
+    [play] = load(ROOT / jt["playbook"])
+    name = play["ansible.builtin.import_playbook"]
+    assert name.startswith("sanfleet.remediation."), name
+    return ROOT / "playbooks" / (name.split(".", 2)[2] + ".yml")
+
+
+def test_the_project_sync_installs_no_collection_so_jobs_run_the_execution_environments():
+    """collections/requirements.yml named the project itself (`name: .`, type dir): every project sync installed
+    the branch into requirements_collections, which AWX puts first on the job's collections path, ahead of the
+    image's pinned copy: jobs ran the branch's code under the release's version. The project installs nothing."""
+    present = [p for p in AWX_PROJECT_REQUIREMENTS if (ROOT / p).exists()]
+    assert present == [], "AWX's project sync installs these, ahead of the execution environment: %s" % present
+    path = awx_job_collections_path()
+    assert path.index("/runner/requirements_collections") < path.index(EE_COLLECTIONS)
+    # with nothing in requirements_collections (nor in the runner user's ~/.ansible of the image), the first tree
+    # holding sanfleet.remediation on that path is the image's
+    holding = {EE_COLLECTIONS}
+    assert next(p for p in path if p in holding) == EE_COLLECTIONS
+
+
+def test_every_job_template_runs_the_collections_playbook_from_the_execution_environment(config):
+    """A job template names a playbook file of the project (the branch): each is a wrapper that AWX lists as a
+    playbook and that imports the collection's own playbook, which the execution environment pins."""
+    for jt in config["controller_templates"]:
+        text = (ROOT / jt["playbook"]).read_text()
+        assert jt["playbook"].startswith("extensions/awx/playbooks/"), jt["playbook"]
+        assert any(AWX_PLAYBOOK_RE.match(line) for line in text.splitlines()), jt["playbook"]
+        [play] = load(ROOT / jt["playbook"])
+        assert set(play) == {"name", "ansible.builtin.import_playbook"}, play
+        assert collection_playbook(jt).is_file()
+    built = yaml.safe_load((ROOT / "galaxy.yml").read_text())["build_ignore"]
+    assert "playbooks" not in built  # the tarball, so the image, holds them
+
+
+def test_the_compliance_schedule_runs_the_sliced_job_then_the_merge_of_its_slices(config):
+    """Scheduled alone, a sliced job leaves N jobs whose artifacts AWX merges by top-level key (the last slice
+    wins) and N fleet pages of a slice each. The schedule runs a workflow: the sliced job, then, whatever the slices
+    ended with, the merge node, which sees every slice's sanfleet_slice_<job id> as extra vars."""
+    jts = by_name(config["controller_templates"])
+    workflow = by_name(config["controller_workflows"])[DATA["sanfleet_awx_compliance_workflow"]]
+    nodes = {n["identifier"]: n for n in workflow["workflow_nodes"]}
+    sliced = jts[nodes["compliance"]["unified_job_template"]["name"]]
+    merge = jts[nodes["merge"]["unified_job_template"]["name"]]
+    assert sliced["job_slice_count"] > 1 and sliced["extra_vars"]["sanfleet_slice_artifacts"] is True
+    assert [n["identifier"] for n in nodes["compliance"]["related"]["always_nodes"]] == ["merge"]
+    assert collection_playbook(merge) == ROOT / "playbooks" / "compliance_merge.yml"
+    assert merge["job_slice_count"] == 1 and merge["extra_vars"]["sanfleet_hosts"] == sliced["extra_vars"]["sanfleet_hosts"]
+    assert merge["limit"] == sliced["limit"]

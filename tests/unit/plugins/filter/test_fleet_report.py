@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((ROOT / "meta" / "schemas" / "host_report.schema.json").read_text())
 NETAPP = 'devices/device[vendor="NETAPP",product="LUN"]'
 
-MP = {"remaining_findings": [
-    {"check": "no_path_retry_queue", "scope": NETAPP, "key": "no_path_retry", "value": "queue", "recommended": "30",
-     "reason": "queues forever", "severity": "warning"},
-    {"check": "find_multipaths", "scope": "defaults", "key": "find_multipaths", "value": "no", "severity": "info"}],
-    "live_maps_queueing": ["3600a0980aa"]}
+# multipath_conf's result as the module shapes it: every finding in `findings`, the active warnings (not shadowed)
+# in `remaining_findings` (judge.multipath_audit.active)
+_NPR = {"check": "no_path_retry_queue", "scope": NETAPP, "key": "no_path_retry", "value": "queue", "recommended": "30",
+        "reason": "queues forever", "severity": "warning", "shadowed": False}
+MP = {"findings": [_NPR, {"check": "find_multipaths", "scope": "defaults", "key": "find_multipaths", "value": "no",
+                          "severity": "info", "shadowed": False}],
+      "remaining_findings": [_NPR], "live_maps_queueing": ["3600a0980aa"]}
 LVM = {"findings": [
     {"check": "san_device_accepted", "object": "sdb", "severity": "info", "reason": "the filter accepts sdb"},
     {"check": "san_device_accepted", "object": "3600a0980aa", "severity": "warning", "reason": "accepts the map"}]}
@@ -380,3 +382,50 @@ def test_an_unreviewed_run_shows_in_the_report_and_the_counts():
     assert [f["severity"] for f in rep["findings"] if f["check"] == "unreviewed_plan"] == ["warning"]
     approved = host_report({"san": SAN, "plan": plan, "applied": plan, "approval": "approved"}, "h2", "remediate")
     assert fleet_report([rep, approved], ["h1", "h2"])["counts"]["remediation"]["unreviewed"] == 1
+
+
+def test_an_info_finding_of_the_real_multipath_audit_reaches_the_report():
+    """multipath_conf keeps only the active warnings in remaining_findings: a report built from it alone dropped
+    find_multipaths (info) and every shadowed finding. The module's own result (audit_full/mp_audit.json)."""
+    mp = json.loads((ROOT / "tests" / "unit" / "fixtures" / "audit_full" / "mp_audit.json").read_text())
+    assert "find_multipaths" not in [f["check"] for f in mp["remaining_findings"]]
+    rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}, "findings": []}, "multipath": mp}, "h1", "audit")
+    jsonschema.validate(rep, SCHEMA)
+    [fm] = [f for f in rep["findings"] if f["check"] == "find_multipaths"]
+    assert (fm["area"], fm["severity"], fm["object"], fm["setting"]) == ("multipath", "info", "defaults", "find_multipaths")
+    assert fm["reason"].startswith("find_multipaths = ")
+    # a warning a higher scope overrides is shown as info, never as a violation
+    shadowed = dict(mp, findings=mp["findings"] + [dict(_NPR, scope="defaults", shadowed=True)])
+    rep = host_report({"san": {"findings": []}, "multipath": shadowed}, "h1", "audit")
+    rows = [f for f in rep["findings"] if f["check"] == "no_path_retry_queue" and f["object"] == "defaults"]
+    assert [f["severity"] for f in rows] == ["info"] and "overrides it" in rows[0]["reason"]
+
+
+def test_junit_lists_every_lvm_and_fc_check_of_an_area_that_ran():
+    """A check missing from report_fleet.AREA_CHECKS has no JUnit case on a host where it passed: it appears only
+    on the runs where it fails, and a CI history cannot tell "passed" from "never checked"
+    (san_device_in_devices_file, fc_unreadable)."""
+    rep = host_report({"san": {"findings": []}, "lvm": {"findings": []}}, "h1", "audit")
+    fc = host_report({"san": FC_SAN, "multipath": FC_MP}, "h2", "audit")
+    fleet = fleet_report([rep, fc], ["h1", "h2"])
+    cases = {(s["host"], c["name"]): c["state"] for s in fleet["junit"] for c in s["cases"]}
+    assert cases[("h1", "lvm/san_device_in_devices_file")] == "passed"
+    assert cases[("h1", "lvm/san_device_accepted")] == "passed"
+    assert cases[("h2", "fc/fc_unreadable")] == "passed"
+
+
+def test_merge_slices_keeps_every_slice_and_names_the_hosts_no_slice_reported():
+    """A slice's key that is not sanfleet_slice_<job id>, or its data not a dict, would be merged silently into a
+    wrong run; an expected host no slice reported (its slice ended in error) must not vanish: it is failed."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import merge_slices
+    ok = {"compliant": True, "status": "ok", "violations": []}
+    merged = merge_slices({"sanfleet_slice_7": {"hosts": ["b"], "compliance": {"b": ok}, "reports": {"b": {"host": "b"}}},
+                           "sanfleet_slice_5": {"hosts": ["a", "c"], "compliance": {"a": ok}, "reports": {}}},
+                          ["a", "b", "c", "d"])
+    assert merged["hosts"] == ["a", "b", "c", "d"] and merged["missing"] == ["d"] and merged["slices"] == 2
+    assert merged["compliance"]["a"] == ok and merged["compliance"]["b"] == ok
+    assert merged["compliance"]["c"]["status"] == merged["compliance"]["d"]["status"] == "failed"
+    assert list(merged["reports"]) == ["b"]
+    for bad in ({"sanfleet_report": {}}, {"sanfleet_slice_1": []}, []):
+        with pytest.raises(AnsibleFilterError, match="merge_slices"):
+            merge_slices(bad)

@@ -121,3 +121,35 @@ def test_shared_igroups_in_a_big_cluster(tmp_path):
         assert all(r["sharing"] == "per_host" for r in recs if r["name"].startswith("ig_host"))
         assert sum(len(r["lun_maps"]) for r in recs) == len(ds.maps)
         assert big.request_count == ontap.REQUESTS_PER_CLUSTER
+
+
+def test_the_audit_asks_every_cluster_any_host_names_once_each(tmp_path):
+    """The audit's igroup layout runs once (run_once): built from the first host's sanfleet_ontap, it read only that
+    host's cluster, and a second cluster named in another group's group_vars was never asked (nor the layout
+    shown). Two groups, two clusters, this machine as both hosts (local connection; no SAN, so only the layout
+    asks the array)."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with OntapSimulator(from_description(DESC), str(tmp_path / "a")) as one, \
+            OntapSimulator(from_description(dict(DESC, cluster="cl2")), str(tmp_path / "b")) as two:
+        local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "ansible_become": False}
+        inventory = {"all": {"children": {
+            "east": {"hosts": {"h1": local}, "vars": {"sanfleet_ontap": [one.options()]}},
+            "west": {"hosts": {"h2": local}, "vars": {"sanfleet_ontap": [two.options()]}},
+            # a third host naming the first cluster again: still one read of it
+            "north": {"hosts": {"h3": local}, "vars": {"sanfleet_ontap": one.options()}}}}}
+        (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", SANFLEET_REPORT_DIR=str(tmp_path / "reports"))
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                               "inventory.yml", "sanfleet.remediation.audit"], cwd=str(tmp_path), env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
+        assert len(one.requests_to("protocols/san/igroups")) == 1
+        assert len(two.requests_to("protocols/san/igroups")) == 1
+        html = (tmp_path / "reports" / "fleet.html").read_text()
+        assert "netapp1!" not in proc.stdout + proc.stderr + html

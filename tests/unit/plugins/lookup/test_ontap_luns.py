@@ -269,3 +269,107 @@ def test_a_real_play_reads_the_cluster_once_for_all_hosts(tmp_path):
         few = dict(sorted(hosts.items())[:4])
         _ansible_playbook(big, tmp_path, few, cache_ttl=300, extra_env={"SANFLEET_ONTAP_NO_DISK_CACHE": "1"})
         assert big.request_count == ontap.REQUESTS_PER_CLUSTER * len(few)          # the in-process cache alone is not shared by workers
+
+
+def _types(value):
+    """Every type in a lookup result, recursively."""
+    if isinstance(value, dict):
+        return {type(value)}.union(*[_types(v) for v in value.values()], *[_types(k) for k in value])
+    if isinstance(value, (list, tuple)):
+        return {type(value)}.union(*[_types(v) for v in value])
+    return {type(value)}
+
+
+def test_lookup_results_hold_plain_types_only(sim):
+    """A str subclass (identity.Wwid) in a lookup's records is stored in a variable: ansible-core 2.19+ warns
+    "Type 'Wwid' is unsupported in variable storage" for every set_fact of the array truth."""
+    plain = {dict, list, str, int, float, bool, type(None)}
+    luns = lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables={}, **sim.options())
+    igroups = lookup_plugin("sanfleet.remediation.ontap_igroups").run([IQN1], variables={}, **sim.options())
+    [truth] = lookup_plugin("sanfleet.remediation.ontap_truth").run([], variables={}, clusters=[sim.options()],
+                                                                     initiators=[IQN1])
+    assert luns and igroups and truth["luns"]
+    assert _types(luns) <= plain and _types(igroups) <= plain and _types(truth) <= plain, (
+        _types(luns) | _types(igroups) | _types(truth)) - plain
+
+
+def test_netapp_ontaps_error_log_stays_off_stderr(sim):
+    """netapp.ontap's OntapRestAPI logs every HTTP error with logging.error on a logger without a handler: Python's
+    last-resort handler printed "401: Endpoint error: ..." on the controller's stderr, outside Ansible's display and
+    its -v levels. A process of its own: pytest's log capture would hide the last-resort handler."""
+    options = sim.options(cache_ttl=0)
+    sim.users["admin"] = "rotated"
+    code = textwrap.dedent("""
+        import json, sys
+        from ansible_collections.sanfleet.remediation.tests.ontap_sim import lookup_plugin
+        [truth] = lookup_plugin("sanfleet.remediation.ontap_truth").run(
+            [], variables={}, clusters=[json.loads(sys.argv[1])], initiators=[sys.argv[2]])
+        print(json.dumps(truth["problems"]))
+    """)
+    tree = os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)[0]
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(options), IQN1], capture_output=True, text=True,
+                          timeout=120, check=False, env=dict(os.environ, PYTHONPATH=tree))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "HTTP 401" in json.loads(proc.stdout.strip().splitlines()[-1])[0]["msg"]
+    assert "401" not in proc.stderr, proc.stderr
+
+
+def _runner_artifacts_text(tmp_path, sim, env):
+    """ansible-runner (how AWX and ansible-navigator run a job) runs a play whose ontap_luns lookup takes its
+    cluster from the ONTAP_* environment `env`; returns the run, its set_stats and every byte runner left in its
+    artifacts."""
+    ansible_runner = pytest.importorskip("ansible_runner")
+    pdd = tmp_path / "runner"
+    (pdd / "env").mkdir(parents=True)
+    (pdd / "project").mkdir()
+    (pdd / "project" / "truth.yml").write_text(textwrap.dedent("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - ansible.builtin.set_stats:
+                data:
+                  luns: "{{ query('sanfleet.remediation.ontap_luns', iqn) | length }}"
+    """))
+    (pdd / "env" / "envvars").write_text(json.dumps(dict(
+        env, ANSIBLE_COLLECTIONS_PATH=os.environ["ANSIBLE_COLLECTIONS_PATH"], ONTAP_HOSTNAME="127.0.0.1",
+        ONTAP_USERNAME="admin", ONTAP_CA_PATH=sim.options()["ca_path"])))
+    (pdd / "env" / "extravars").write_text(json.dumps({"iqn": IQN1, "ontap_http_port": sim.port}))
+    run = ansible_runner.run(private_data_dir=str(pdd), playbook="truth.yml", quiet=True, timeout=120)
+    [stats] = [e for e in run.events if e.get("event") == "playbook_on_stats"]
+    text = "\n".join(p.read_text(errors="replace") for p in (pdd / "artifacts").rglob("*") if p.is_file())
+    return run, stats["event_data"]["artifact_data"], text
+
+
+def test_a_password_file_keeps_the_password_out_of_runner_artifacts(sim, tmp_path):
+    """ansible-runner writes the job's whole environment into artifacts/<id>/command: a password given as
+    ONTAP_PASSWORD rests there in plain text. ONTAP_PASSWORD_FILE names a file instead, and the cluster is read
+    with the password from it (unknown before: the lookup had no password and failed)."""
+    secret = sim.options()["password"]
+    pw = tmp_path / "ontap.pw"
+    pw.write_text(secret + "\n")
+    pw.chmod(0o600)
+    run, data, text = _runner_artifacts_text(tmp_path / "file", sim, {"ONTAP_PASSWORD_FILE": str(pw)})
+    assert run.rc == 0 and data["luns"] == 7, (data, run.stdout.read()[-2000:])
+    assert secret not in text and str(pw) in text
+    # what the documentation warns about: the environment variable lands in the artifacts
+    run, data, text = _runner_artifacts_text(tmp_path / "env", sim, {"ONTAP_PASSWORD": secret})
+    assert run.rc == 0 and data["luns"] == 7
+    assert secret in text
+
+
+def test_an_unreadable_password_file_is_a_named_cluster_problem(sim, tmp_path):
+    """A password file that is missing or empty is the cluster's read failing (a problem that blocks removals),
+    named by its path, never a traceback or a login with an empty password."""
+    truth_lookup = lookup_plugin("sanfleet.remediation.ontap_truth")
+    empty = tmp_path / "empty.pw"
+    empty.write_text("\n")
+    for path, why in ((tmp_path / "missing.pw", "cannot read the password file"), (empty, "is empty")):
+        opts = dict(sim.options(), password_file=str(path))
+        del opts["password"]
+        [truth] = truth_lookup.run([], variables={}, clusters=[opts], initiators=[IQN1])
+        [problem] = truth["problems"]
+        assert problem["kind"] == "lookup_failed" and why in problem["msg"] and str(path) in problem["msg"]
+    assert sim.request_count == 0
+    # the ONTAP_* environment names the file too
+    assert ontap.cluster_list([], env={"ONTAP_HOSTNAME": "cl1", "ONTAP_PASSWORD_FILE": "/run/pw"})[0][
+        "password_file"] == "/run/pw"
