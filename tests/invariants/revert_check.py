@@ -15,6 +15,7 @@ exits 1 when one is not caught.
     source <(scripts/setup.sh)
     python tests/invariants/revert_check.py                    # every entry, 400 examples per test
     python tests/invariants/revert_check.py --examples 1000 F1 F6
+    python tests/invariants/revert_check.py -k "opener or approved" F1 F7
     python tests/invariants/revert_check.py --without ''       # once every hole below is closed
 
 While holes are still open on HEAD, the tests they break fail on HEAD too and could not show a revert: --without
@@ -73,7 +74,7 @@ def sh(argv, cwd, env=None, check=True):
     return res
 
 
-def failing_tests(tree, examples, seed, without):
+def failing_tests(tree, examples, seed, without, select=None):
     """The test ids of the suite that fail in `tree` (a checkout), and pytest's tail."""
     collections = scratch_collections(tree)
     # the repository's conftest.py puts SANFLEET_COLLECTIONS first on sys.path: the scratch copy's tree
@@ -81,7 +82,8 @@ def failing_tests(tree, examples, seed, without):
                SANFLEET_COLLECTIONS=collections, ANSIBLE_COLLECTIONS_PATH=collections)
     try:
         res = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--runxfail", "-o", "addopts=",
-                  "--hypothesis-seed=%d" % seed, SUITE], cwd=tree, env=env, check=False)
+                  "--hypothesis-seed=%d" % seed, SUITE] + (["-k", select] if select else []),
+                 cwd=tree, env=env, check=False)
     finally:
         shutil.rmtree(collections, ignore_errors=True)
     failed = sorted(set(re.findall(r"^FAILED (\S+)", res.stdout, re.M)))
@@ -140,6 +142,7 @@ def main():
     ap.add_argument("only", nargs="*", help="entries whose name starts with one of these (F1, item 2, ...)")
     ap.add_argument("--examples", type=int, default=400, help="examples per invariant test (default 400)")
     ap.add_argument("--seed", type=int, default=37)
+    ap.add_argument("-k", dest="select", help="only the invariant tests pytest -k selects (quicker)")
     ap.add_argument("--without", default=OPEN_TRIGGERS, help="generator values to leave out (default: the "
                     "triggers of the holes still open, %(default)s)")
     args = ap.parse_args()
@@ -147,7 +150,7 @@ def main():
 
     base = scratch("head")
     try:
-        baseline, tail = failing_tests(base, args.examples, args.seed, args.without)
+        baseline, tail = failing_tests(base, args.examples, args.seed, args.without, args.select)
     finally:
         drop(base)
     print("HEAD: %d failing invariant test(s)%s" % (len(baseline), (": " + ", ".join(baseline)) if baseline else ""))
@@ -161,7 +164,7 @@ def main():
         tree = scratch(name)
         try:
             take_back(tree, how)
-            failed, _ = failing_tests(tree, args.examples, args.seed, args.without)
+            failed, _ = failing_tests(tree, args.examples, args.seed, args.without, args.select)
         finally:
             drop(tree)
         new = [t.split("::")[-1] for t in failed if t not in baseline]
