@@ -133,18 +133,23 @@ def approved_plan_only_narrows(world, out, approved, changed):
             assert (e["action"], e["target"]) in allowed, "%s %s ran without approval" % (e["action"], e["target"])
     if changed:
         m = world.maps[0]
-        assert not out.touches.touched(m), "map %s changed after approval, yet %s" % (
-            m["name"], sorted(out.touches.touched(m)))
+        assert not out.touches.touched(m), "map %s changed after approval, yet %s (world %r)" % (
+            m["name"], sorted(out.touches.touched(m)), world.spec)
 
 
 def change_identity_after_approval(world):
-    """The first map's first path is another device now (a new sd at the same address: new major:minor)."""
-    p = world.maps[0]["paths"][0]
-    d = world.env.disks[p["name"]]
-    d["dev"] = "8:%d" % (int(d["dev"].split(":")[1]) + 1000)
-    for path in world.env.maps[world.maps[0]["wwid"]]["paths"]:
-        if path["name"] == p["name"]:
-            path["dev"] = d["dev"]
+    """The first map is another device now: recreated under another dm device (new dm-N and major:minor), which
+    every step of its unit names in its identity."""
+    m = world.maps[0]
+    live = world.env.maps[m["wwid"]]
+    old, new = live["dm"], "dm-%d" % (60 + m["index"])
+    live["dm"], live["dev"] = new, "253:%d" % (60 + m["index"])
+    world.env._file("sys/block/%s/dm/uuid" % new, "mpath-" + m["wwid"])
+    world.env._file("sys/block/%s/dm/name" % new, live["name"])
+    for p in m["paths"]:
+        disk = world.env.disks[p["name"]]
+        disk["holders"] = [new if h == old else h for h in disk["holders"]]
+    m["dm"], m["dev"] = new, live["dev"]
 
 
 ALL_RULES = (mapped_devices_are_kept, unexplained_openers_are_kept, unusable_truth_removes_nothing,
