@@ -143,9 +143,11 @@ FAULTS = st.one_of(
     st.tuples(st.just("clock_jump"), st.just(0)),
 )
 
-# a healthy map the array maps to this host: its record makes the truth non-empty, so that the others are judged
-ANCHOR = dict(MAP_USUAL, mapped=True, paths=[dict(PATH_USUAL, lun=9, dm_state="active", checker="ready",
-                                                  probe="ready", answers_as="own")])
+# a healthy map the array maps to this host (in an igroup with another host's initiator too): its
+# record makes the truth non-empty, so that the others are judged
+ANCHOR = dict(MAP_USUAL, mapped=True, shared_igroup=True,
+              paths=[dict(PATH_USUAL, svm=0, lun=9, dm_state="active", checker="ready", probe="ready",
+                          answers_as="own")])
 
 
 def worlds(focus=(), max_maps=3, **usual_path):
@@ -374,11 +376,11 @@ class World(object):
             cluster, svm_name = SVMS[svm][0], SVMS[svm][1]
             groups = []
             if m["mapped"]:
-                groups.append([INIT])
+                groups.append([INIT, OTHER_INIT] if m.get("shared_igroup") else [INIT])
             if m["mapped_to_other_only"]:
                 groups.append([OTHER_INIT])
             for g in groups:
-                if "*" in reads or any(i.lower() == g[0].lower() for i in reads):
+                if "*" in reads or any(i.lower() == x.lower() for i in reads for x in g):
                     records.append(self._record(cluster, svm_name, wwid(m["index"]), serial(m["index"]), lun, g,
                                                 collected))
             if m["other_lu_at_lun"]:
