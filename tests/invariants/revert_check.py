@@ -164,10 +164,13 @@ def main():
         tree = scratch(name)
         try:
             take_back(tree, how)
-            failed, _ = failing_tests(tree, args.examples, args.seed, args.without, args.select)
+            failed, tail = failing_tests(tree, args.examples, args.seed, args.without, args.select)
         finally:
             drop(tree)
         new = [t.split("::")[-1] for t in failed if t not in baseline]
+        if new:   # the falsifying examples Hypothesis found, for the record
+            print("== %s\n%s" % (name, "\n".join(re.findall(r"^E +(?:AssertionError: .*|Failing test case.*)$", tail,
+                                                               re.M))))
         rows.append((name, "caught" if new else "NOT CAUGHT", ", ".join(new)))
         missed += not new
     width = max(len(r[0]) for r in rows)
