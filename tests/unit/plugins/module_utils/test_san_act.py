@@ -26,6 +26,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import scans as act_scans
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as obs_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
@@ -70,6 +71,9 @@ class FakeEnv(object):
         self.exclusive_busy = False  # a kernel user claims the plain sd (O_EXCL open fails with EBUSY)
         self.exclusive_opens = []
         self.events = []
+        # what a generated world adds to the snapshot besides disks and maps (host, iscsi_sessions, ...); with it
+        # the snapshot is probed as observe.probe.probe_snapshot probes (test_house_rules' worlds)
+        self.snapshot_extra = None
         self.lock = threading.RLock()
         self.reader = FakeReader(self)
         for h in (4, 5):
@@ -309,7 +313,7 @@ class FakeReader(object):
             self.calls.append(("view", tuple(names), tuple(maps)))
             return FakeView(self)
 
-    def probe_path(self, sd):
+    def probe_path(self, sd, errors=None):
         with self.env.lock:
             return self._probe_path(sd)
 
@@ -318,8 +322,26 @@ class FakeReader(object):
         return copy.deepcopy(self.env.probes.get(sd, {"result": "no_answer", "serial_live": None}))
 
     def snapshot(self, probe=True):
-        return {"collected_at": self.env.clock(), "disks": dict((n, self.disk(n)) for n in self.env.disks),
+        snap = {"collected_at": self.env.clock(), "disks": dict((n, self.disk(n)) for n in self.env.disks),
                 "maps": dict((w, self.map(w)) for w in self.env.maps)}
+        if self.env.snapshot_extra is not None:
+            snap.update(copy.deepcopy(self.env.snapshot_extra))
+            snap.setdefault("errors", [])
+            if probe:
+                self._probe(snap)
+        return snap
+
+    def _probe(self, snap):
+        """As observe.probe.probe_snapshot: every path of a map with a path not active and ready, every SAN disk
+        without a map."""
+        for m in snap["maps"].values():
+            m.setdefault("probe", {})
+            if not all(obs_probe._path_ok(p) for p in m["paths"]):
+                for p in m["paths"]:
+                    m["probe"][p["name"]] = self.probe_path(p["name"])
+        for name, d in snap["disks"].items():
+            if d.get("map") is None and d.get("transport") in ("iscsi", "fc"):
+                d["probe"] = self.probe_path(name)
 
 
 class FakeView(object):
