@@ -330,8 +330,16 @@ class World(object):
             facts = {"bound": lp["backing"] != "unbound", "size": "0" if lp["backing"] == "unbound" else "2048",
                      "backing_file": None if lp["backing"] == "unreadable" else "/var/lib/snapd/snaps/s%d.snap" % k,
                      "backing_on_network": {"nfs": True, "unreadable": None}.get(lp["backing"], False)}
-            if lp["backing"] == "on_map" and self.maps:
-                facts["waits_on"] = self.maps[lp["on"] % len(self.maps)]["name"]   # ground truth only
+            if lp["backing"] in ("on_map", "local_disk"):
+                # what observe.sysfs.read_loop_backing reads: the file's filesystem device, its mount, the stack
+                under = self.maps[lp["on"] % len(self.maps)] if lp["backing"] == "on_map" and self.maps else None
+                dev = under["dev"] if under else "254:1"
+                facts["backing"] = {"dev": dev, "device": False, "file_size": 2048 * 512, "offset": "0",
+                                    "mount": {"dev": dev, "fstype": "ext4", "mountpoint": "/var/lib/snapd"},
+                                    "stack": [{"name": under["dm"], "dm_uuid": "mpath-" + under["wwid"]}] if under
+                                    else [{"name": "vda"}]}
+                if under:
+                    facts["waits_on"] = under["name"]   # ground truth only
             loops[name] = facts
         for n, (kind, k) in enumerate(self.spec["closers"]):
             if kind == "map" and self.maps:
@@ -355,7 +363,7 @@ class World(object):
         env.snapshot_extra = {
             "host": {"iscsi_iqn": INIT, "initiators": [INIT], "fc_wwpns": [], "exiting_tasks": closers,
                      "dm_unaccounted": unaccounted, "unread_disks": [], "unread_pieces": [],
-                     "uncounted_block_devices": obs_snapshot.uncounted_block_devices(other_blocks)},
+                     "uncounted_block_devices": obs_users.uncounted_block_devices(other_blocks)},
             "iscsi_sessions": [{"session": "session%d" % (3 + s), "sid": 3 + s, "host": 4 + s, "target": SVMS[s][2],
                                 "portal": "%s:3260" % SVMS[s][3], "initiator": INIT, "iface": "default",
                                 "state": "LOGGED_IN"} for s in (0, 1)],

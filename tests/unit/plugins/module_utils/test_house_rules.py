@@ -170,17 +170,6 @@ def _run_rule(spec, rule):
 
 
 # ---------------------------------------------------------------------------------------------- the tests
-OPEN_NAN = pytest.mark.xfail(strict=True, reason="open: a NaN collected_at passes every truth-age comparison")
-OPEN_TRANSIENT = pytest.mark.xfail(strict=True, reason="open: an active path whose sd is blocked or whose checker "
-                                                       "timed out counts as failed; a serial-mismatch map skips the "
-                                                       "failure proof")
-OPEN_LOOP_THREAD = pytest.mark.xfail(strict=True, reason="open: a loop on a local fs on a SAN map counts as unable "
-                                                         "to wait; a thread with its own fd table is not scanned")
-OPEN_SIGINT = pytest.mark.xfail(strict=True, reason="open: KeyboardInterrupt passes the act's except Exception "
-                                                    "and leaves queueing off")
-OPEN_ODD_NAME = pytest.mark.xfail(strict=True, reason="open: one odd map name fails the whole host's plan")
-OPEN_RECONFIGURE = pytest.mark.xfail(strict=True, reason="open: a reconfigure that changes no_path_retry/features "
-                                                         "is not checked against maps with no active path")
 
 
 @RULES
@@ -191,7 +180,6 @@ def test_a_lun_the_array_maps_to_this_host_is_never_removed(spec):
     _run_rule(spec, mapped_devices_are_kept)
 
 
-@OPEN_LOOP_THREAD
 @RULES
 @given(hw.worlds(("opener", "hidden", "sd_opener", "closers", "loops")))
 def test_a_device_with_an_opener_no_one_explains_is_never_touched(spec):
@@ -201,7 +189,6 @@ def test_a_device_with_an_opener_no_one_explains_is_never_touched(spec):
     _run_rule(spec, unexplained_openers_are_kept)
 
 
-@OPEN_NAN
 @RULES
 @given(hw.worlds(("collected",)))
 def test_a_truth_of_unknown_or_excessive_age_removes_nothing(spec):
@@ -210,7 +197,6 @@ def test_a_truth_of_unknown_or_excessive_age_removes_nothing(spec):
     _run_rule(spec, unusable_truth_removes_nothing)
 
 
-@OPEN_TRANSIENT
 @RULES
 @given(hw.worlds(("checker", "dev_state", "answers_as", "other_lu_at_lun"), max_maps=2, dm_state="active",
                  probe="no_answer"))
@@ -220,7 +206,6 @@ def test_an_active_path_fails_only_by_the_arrays_own_word(spec):
     _run_rule(spec, active_paths_fail_only_by_the_arrays_word)
 
 
-@OPEN_SIGINT
 @RULES
 @given(hw.worlds(("fault",)))
 def test_queueing_is_back_after_any_error_or_signal(spec):
@@ -259,7 +244,6 @@ def _without_odd_names(spec):
     return dict(spec, maps=[dict(m, odd_name=None) for m in spec["maps"]])
 
 
-@OPEN_ODD_NAME
 @RULES
 @given(hw.worlds(("odd_name",)).filter(lambda s: any(m["odd_name"] for m in s["maps"])))
 def test_one_odd_map_name_changes_no_other_units_plan(spec):
@@ -285,7 +269,6 @@ CONFIG_CHANGES = st.lists(st.sampled_from(["no_path_retry", "features", "dev_los
                                            "uxsock_timeout", "recheck_wwid", "uid_attrs"]), max_size=3, unique=True)
 
 
-@OPEN_RECONFIGURE
 @RULES
 @given(changes=CONFIG_CHANGES, stale=st.lists(st.sampled_from(["no_path_retry", "features", "polling_interval"]),
                                                max_size=2, unique=True),
