@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
-    fd_info, plain_san_disk)
+    _blocknode, fd_info, plain_san_disk)
 
 
 def test_a_thread_with_its_own_fd_table_under_a_live_leader_is_an_opener(tmp_path):
@@ -54,6 +54,29 @@ def test_an_open_file_seen_through_the_leader_s_table_and_a_copy_of_it_counts_on
     fd_info(t, 6000, 3, task=6001)
     procs = obs_procs.read_procs(t.root)
     assert procs["6000"]["devs"] == ["8:80"] and procs["6000"]["files"] == {"8:80": ["25:100000"]}
+
+
+@pytest.mark.xfail(strict=True, reason="read_procs dedupes fds across a process's fd tables by (fd number, open-file key) "
+                                       "without the device: a thread's own fd N on the disk hides behind the leader's fd N on another")
+def test_a_thread_s_own_fd_on_a_disk_is_seen_when_the_leader_s_same_fd_number_holds_another_device(tmp_path):
+    """After unshare(CLONE_FILES) a thread's table numbers its fds on its own: its fd 9 (sdf, opened since) and the
+    leader's fd 9 (sdf1) are two open files of two devices. The scan skipped an fd whose (number, open-file key)
+    it had already seen in another table of the process, whatever device it held, so with the same flags and mount
+    the thread's open of sdf was dropped and sdf looked unused by this process."""
+    t = plain_san_disk(tmp_path)
+    t.proc(6000, "qemu", fds=["pipe:[4242]"])            # the leader lives
+    _blocknode(t, "/dev/loop0", "7:0")
+    t._link("/proc/6000/fd/9", "/dev/loop0")             # the leader's fd 9: a loop device
+    fd_info(t, 6000, 9)
+    t._write("/proc/6000/task/6001/comm", "iothread\n")
+    t._link("/proc/6000/task/6001/fd/9", "/dev/sdf")     # the thread's own fd 9: the SAN disk
+    fd_info(t, 6000, 9, task=6001)
+    procs = obs_procs.read_procs(t.root)
+    assert sorted(procs["6000"]["devs"]) == ["7:0", "8:80"], procs["6000"]
+    t.commands()
+    snap = t.reader().snapshot(probe=False)
+    with pytest.raises(Refused):  # the scan must name the process: sdf is in use
+        judge_usage.check_not_in_use(snap["disks"]["sdf"], "sdf")
 
 
 CHILD = textwrap.dedent("""

@@ -1118,6 +1118,26 @@ def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(en
     assert env.maps[WWID]["queueing"] is True
 
 
+@pytest.mark.xfail(strict=True, reason="disable_queueing records was_queueing=bool(None) when the act-time table read "
+                                       "gave no queueing; without multipathd the restore then skips the map, queueing stays off")
+def test_queueing_turned_off_on_a_map_whose_table_read_failed_is_given_back_without_multipathd(env):
+    """The plan saw the dead map queueing; at act time the batch's read of its table gave nothing (a dmsetup table that
+    missed its deadline, or a line dropped as printed twice: queueing None). disable_queueing sent fail_if_no_path all
+    the same and recorded was_queueing as bool(None), False; verify_unused then refused (the reader stays), and
+    without multipathd the restore sends queue_if_no_path only for a map that was queueing: it sent nothing, and the
+    map the run found queueing was left failing I/O, reported as 'restored'."""
+    os.unlink(os.path.join(env.root, "proc/700/comm"))  # multipathd not running: the acts use dmsetup by uuid
+    host, _events = blocked_reader(env, leaves=False)
+    plan = flush_plan(env, array_unmapped=True)
+    assert plan[0]["action"] == "disable_queueing"
+    env.maps[WWID]["queueing"] = None  # what the act's read of the map shows when its table line was not read
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, host)
+    assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
+    assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "queue_if_no_path"] in env.commands, \
+        info.value.to_dict().get("queueing_restored")
+
+
 def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):
     os.unlink(os.path.join(env.root, "proc/700/comm"))
     env.maps[WWID]["queueing"] = False

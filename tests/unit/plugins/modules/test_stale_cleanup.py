@@ -602,3 +602,16 @@ def test_a_signal_after_the_last_step_exits_at_once_with_every_step_done(env, lo
     assert not out.get("failed"), out.get("msg")
     assert out["interrupted"] == "SIGHUP" and "post_check_seconds" not in out
     assert out["removed_maps"] == [WWID] and WWID not in env.maps and not env.disks
+
+
+@pytest.mark.xfail(strict=True, reason="grace has no upper bound: a finite huge value (1e10 s) passes and host_evidence "
+                                       "sleeps it (a hung play, or OverflowError from time.sleep)")
+@pytest.mark.parametrize("grace", [1e10, 1e300])
+def test_a_grace_longer_than_any_deadline_is_refused_by_name(grace, env, looks, run):
+    """grace is the wait between the two looks of host_evidence, taken by the module itself: a finite but huge
+    value passed the check (only NaN, infinity and negatives were refused), so the module slept for centuries
+    (the play hangs, against 'every wait has a deadline') or time.sleep raised OverflowError (a traceback)."""
+    taken = looks(judged())
+    out = run({"grace": grace})
+    assert out.get("failed") and "grace must be" in out["msg"] and "nothing was read or changed" in out["msg"]
+    assert taken == [] and env.commands == [] and env.writes == []
