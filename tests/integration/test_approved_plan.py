@@ -258,3 +258,20 @@ def test_a_check_run_of_the_approved_plan_leaves_the_approved_file_as_approved(s
     assert proc.returncode == 0, proc.out[-4000:]
     assert sorted(json.loads(plan_file.read_text())) == ["db01", "db02"], plan_file.read_text()[:2000]
     assert plan_file.read_text() == approved
+
+
+@pytest.mark.xfail(strict=True, reason="an approved plan file that cannot be read (or a plan that is no mapping) "
+                                       "fails the host in pre_tasks, outside any rescue: no report is written")
+def test_an_unreadable_approved_plan_file_is_refused_with_every_report_written(site):
+    """The run command given a plan file that is not there (a typo, yesterday's $(date +%F) directory): the lookup
+    fails in the pre_tasks, which have no rescue, so the host leaves the play before post_tasks and neither its
+    report nor the fleet pages are written, where every other refusal (no plan at all) writes them and says why."""
+    _plan_cmd, run_cmd = runbook_commands()
+    missing = run_cmd.replace("sanfleet-plan.json", "missing-plan.json")
+    assert missing != run_cmd
+    proc = play(site, missing)
+    assert proc.returncode == 2 and "missing-plan.json" in proc.out, proc.out[-4000:]
+    reports = list((site / "reports").glob("*/hosts/db01.json"))
+    assert len(reports) == 1, proc.out[-4000:]
+    doc = json.loads(reports[0].read_text())
+    assert doc["status"] == "failed" and "missing-plan.json" in json.dumps(doc["findings"])
