@@ -281,6 +281,21 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
         assert var in survey and var in remediate
 
 
+
+@pytest.mark.xfail(strict=True, reason="one unreachable host fails the plan job (rc 4), and the workflow reaches its "
+                                       "approval only from a successful plan job: nobody's plan can be approved")
+def test_a_plan_job_with_one_unreachable_host_still_reaches_the_approval(config):
+    """The check run records an unreachable (or failed) host in sanfleet-plan.json as not_planned and plans the
+    others (tests/integration/test_approved_plan.py: the run's rc is 4, so AWX marks the plan job failed), but the
+    workflow goes from the plan node to the approval on success only (success_nodes: AWX's WorkflowDAG runs them
+    after a 'successful' job only), so one host down in the fleet stops the approval, and the rollout, of every
+    other host. A not_planned entry approves nothing, so the approval may follow a failed plan job."""
+    wf = config["controller_workflows"][0]
+    plan = {n["identifier"]: n for n in wf["workflow_nodes"]}["plan"]
+    after_failure = [n["identifier"] for kind in ("failure_nodes", "always_nodes")
+                     for n in (plan.get("related") or {}).get(kind) or []]
+    assert "approve" in after_failure, plan["related"]
+
 def _remediate_task(name):
     play = load(ROOT / "playbooks" / "remediate.yml")[0]
     return next(t for t in play["pre_tasks"] if t.get("name") == name)
