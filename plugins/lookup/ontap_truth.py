@@ -30,8 +30,8 @@ options:
   clusters:
     description:
       - The clusters, each a dict with C(hostname) and C(username)/C(password) (or C(username)/C(password_file), a
-        file holding the password, or C(cert_filepath)/C(key_filepath)), and optionally C(svm), C(ca_path), C(validate_certs) (default true), C(http_port), C(page_size),
-        C(max_pages), C(timeout), C(cache_ttl). One dict is taken as a list of one.
+        file holding the password, or C(cert_filepath)/C(key_filepath)), and optionally C(svm), C(ca_path),
+        C(validate_certs) (default true), C(http_port), C(page_size), C(max_pages), C(timeout), C(cache_ttl). One dict is taken as a list of one.
       - Without clusters, the one cluster of the C(ONTAP_*) environment (C(ONTAP_HOSTNAME), C(ONTAP_USERNAME),
         C(ONTAP_PASSWORD) or C(ONTAP_PASSWORD_FILE), C(ONTAP_CA_PATH), C(ONTAP_VALIDATE_CERTS), C(ONTAP_SVM)).
     type: raw

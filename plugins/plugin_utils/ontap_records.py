@@ -39,6 +39,7 @@ def plain_wwid(serial):
     ansible-core 2.19+ warns on every str subclass it stores (identity.Wwid), converting it anyway."""
     return str(ontap_wwid(serial))
 
+
 # Fields asked for: only what the records use.  lun_maps.* is an "expensive" LUN field: ONTAP returns it only when
 # named.  The nested igroup of a LUN map carries initiators only from ONTAP 9.16, so initiators come from igroups.
 LUN_FIELDS = ("uuid,name,svm.name,serial_number,status.state,space.size,"

@@ -333,8 +333,8 @@ def host_report(parts, host, run="audit"):
         "status": status,
         "areas": areas,
         "counts": counts,
-        "summary": _summary(san) if not (failed or not_san) else _array_outcome(_summary(san), array, failed,
-                                                                                     not_san),
+        "summary": _summary(san) if not (failed or not_san) else _array_outcome(
+            _summary(san), array, failed, not_san),
         "verdicts": [{"kind": v.get("kind"), "object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"),
                       "lun": v.get("lun"), "reason": v.get("reason"), "evidence": v.get("evidence") or {}}
                      for v in san.get("verdicts") or []],

@@ -50,16 +50,19 @@ FINDINGS = [
      "patch:F6-no-act-time-recheck.patch"),
     ("F7 the approved plan does not narrow the run (5ba6879)",
      "patch:F7-approval-does-not-narrow.patch"),
-    # Issue 37 items 1-8: the integrator adds each fix's commit after the merge, e.g.
-    # ("item 2 a NaN collected_at passes every truth-age gate", "commit:<sha of the fix>"),
-    ("item 1 a reconfigure that changes no_path_retry/features reaches maps with no active path", None),
-    ("item 2 a NaN collected_at passes every truth-age gate", None),
-    ("item 3 a blocked sd / checker timeout fails an active path", None),
-    ("item 4 a loop device on a local fs on a SAN map counts as unable to wait", None),
-    ("item 5 a serial-mismatch map skips the failure proof and the incomplete-truth guard", None),
-    ("item 6 a thread with its own fd table is not scanned", None),
-    ("item 7 SIGINT (KeyboardInterrupt) leaves queueing off", None),
-    ("item 8 one odd map name blocks the whole host", None),
+    # Issue 37 items 1-8: each a small patch that reopens the hole on today's code (the fixes came as branches whose
+    # commits no longer revert cleanly on the merged tree)
+    ("item 1 a reconfigure that changes no_path_retry/features reaches maps with no active path",
+     "patch:item1-reconfigure-unchecked.patch"),
+    ("item 2 a NaN collected_at passes every truth-age gate", "patch:item2-nan-truth-time.patch"),
+    ("item 3 a blocked sd / checker timeout fails an active path", "patch:item3-transient-is-failed.patch"),
+    ("item 4 a loop device on a local fs on a SAN map counts as unable to wait",
+     "patch:item4-loop-on-local-fs-trusted.patch"),
+    ("item 5 a serial-mismatch map skips the failure proof and the incomplete-truth guard",
+     "patch:item5-mismatch-unproven.patch"),
+    ("item 6 a thread with its own fd table is not scanned", "patch:item6-thread-tables-unread.patch"),
+    ("item 7 SIGINT (KeyboardInterrupt) leaves queueing off", "patch:item7-baseexception-escapes.patch"),
+    ("item 8 one odd map name blocks the whole host", "patch:item8-odd-name-refuses-host.patch"),
 ]
 
 # the triggers of issue 37's holes while they are open on HEAD (see --without); empty once they are closed
@@ -169,8 +172,8 @@ def main():
             drop(tree)
         new = [t.split("::")[-1] for t in failed if t not in baseline]
         if new:   # the falsifying examples Hypothesis found, for the record
-            print("== %s\n%s" % (name, "\n".join(re.findall(r"^E +(?:AssertionError: .*|Failing test case.*)$", tail,
-                                                               re.M))))
+            found = re.findall(r"^E +(?:AssertionError: .*|Failing test case.*)$", tail, re.M)
+            print("== %s\n%s" % (name, "\n".join(found)))
         rows.append((name, "caught" if new else "NOT CAUGHT", ", ".join(new)))
         missed += not new
     width = max(len(r[0]) for r in rows)

@@ -76,8 +76,8 @@ def truth_age_unknown(collected, now, max_age):
             max_age,)
     if collected - now > TRUTH_CLOCK_SKEW:
         return ("the array truth is dated %.0fs after the host's clock (more than the %gs two clocks may differ): its "
-                "age cannot be checked (a wrong clock, or collected_at in milliseconds)" % (collected - now,
-                                                                                         TRUTH_CLOCK_SKEW))
+                "age cannot be checked (a wrong clock, or collected_at in milliseconds)" % (
+                    collected - now, TRUTH_CLOCK_SKEW))
     return None
 
 

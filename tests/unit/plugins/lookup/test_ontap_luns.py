@@ -286,8 +286,8 @@ def test_lookup_results_hold_plain_types_only(sim):
     plain = {dict, list, str, int, float, bool, type(None)}
     luns = lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables={}, **sim.options())
     igroups = lookup_plugin("sanfleet.remediation.ontap_igroups").run([IQN1], variables={}, **sim.options())
-    [truth] = lookup_plugin("sanfleet.remediation.ontap_truth").run([], variables={}, clusters=[sim.options()],
-                                                                     initiators=[IQN1])
+    [truth] = lookup_plugin("sanfleet.remediation.ontap_truth").run(
+        [], variables={}, clusters=[sim.options()], initiators=[IQN1])
     assert luns and igroups and truth["luns"]
     assert _types(luns) <= plain and _types(igroups) <= plain and _types(truth) <= plain, (
         _types(luns) | _types(igroups) | _types(truth)) - plain

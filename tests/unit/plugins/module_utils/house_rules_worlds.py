@@ -28,7 +28,6 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as obs_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as obs_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
@@ -542,12 +541,12 @@ def run(world, check=False, approved=None):
     try:
         truth = cleanup_run.checked_truth(p)
         san_approval.check_host(p["approved_plan"], THIS_HOST)
-        out.san, out.plan, _ = cleanup_run.query_and_decide(
-            p, host, lambda: san_facts.collect(host.reader, truth, p["array_wwid_prefixes"], probe=True))
+        out.san, out.plan = cleanup_run.query_and_decide(
+            p, host, lambda: san_facts.collect(host.reader, truth, p["array_wwid_prefixes"], probe=True))[:2]
         plan = out.plan
         if p["approved_plan"] is not None:
-            plan, _, _, _ = cleanup_run.approve(plan, out.san, p["approved_plan"])
-        out.selected, _, _ = cleanup_run.selected_steps(p["phases"], out.san, plan)
+            plan = cleanup_run.approve(plan, out.san, p["approved_plan"])[0]
+        out.selected = cleanup_run.selected_steps(p["phases"], out.san, plan)[0]
         out.artifact = san_approval.plan_artifact(out.selected, out.san, THIS_HOST, time.time(),
                                                   plan["mismatches"])
     except san_validate.InvalidInput as exc:

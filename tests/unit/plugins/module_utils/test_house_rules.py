@@ -290,8 +290,8 @@ def _now_mode(managed, table_queues, running):
        state=st.sampled_from(["present", "restarted"]), daemon=st.sampled_from(["answers", "inactive", "unresponsive"]),
        listed=st.booleans(), stale=st.lists(st.sampled_from(["no_path_retry", "polling_interval"]), max_size=2,
                                             unique=True))
-def test_a_config_change_never_reaches_a_map_without_an_active_path(maps, running, wanted, state, daemon, listed,
-                                                                   stale):
+def test_a_config_change_never_reaches_a_map_without_an_active_path(
+        maps, running, wanted, state, daemon, listed, stale):
     """Fails when multipath_conf lets the daemon load (reconfigure, start or restart) a configuration that gives a
     map with no active path (or an unknown count, or maps nobody could list) another queueing than it has, unforced:
     with fail its queued I/O fails at once, with a number a countdown to EIO starts that it did not have."""
@@ -303,8 +303,8 @@ def test_a_config_change_never_reaches_a_map_without_an_active_path(maps, runnin
     reads = (live if listed else [], None, conf % running if daemon == "answers" else None, conf % running)
     keys = ["no_path_retry"] if wanted != running else []
     new_file = mc_audit.to_dict(mc_parse.parse(conf % wanted))
-    plan, _, _ = mc_queueing.daemon_plan(state, daemon, (keys, stale), reads, new_file,
-                                         {"restart": False, "queueing_change": False}, lambda m: True)
+    plan = mc_queueing.daemon_plan(state, daemon, (keys, stale), reads, new_file,
+                                         {"restart": False, "queueing_change": False}, lambda m: True)[0]
     if plan["action"] not in ("reconfigure", "start", "restart"):
         return
     assert listed, "%s with no map listed (which maps lose their queueing is unknown): %s" % (plan["action"], plan)

@@ -30,7 +30,12 @@ def netapp_file(setting):
     return eff('devices {\n device {\n  vendor "NETAPP"\n  product "LUN"\n  %s\n }\n}\n' % setting)
 
 
-def changes(new_file, maps=(NETAPP, LIO), pathless=("mpatha",), running=RUNNING, base=RUNNING):
+DEFAULT = object()  # the running configuration (a shared dict as a default argument would be pylint's warning)
+
+
+def changes(new_file, maps=(NETAPP, LIO), pathless=("mpatha",), running=DEFAULT, base=DEFAULT):
+    running = RUNNING if running is DEFAULT else running
+    base = RUNNING if base is DEFAULT else base
     return mq.queueing_changes(list(maps), list(pathless), running, base, new_file)
 
 
@@ -63,8 +68,8 @@ def test_a_map_whose_queueing_does_not_change_is_not_affected():
     ('"1 queue_if_no_path"', '"0"', "queue", "fail", 0),            # queue_if_no_path removed = fail
     ('"1 queue_if_no_path"', '"1 queue_if_no_path"', None, None, None),
 ])
-def test_features_without_queue_if_no_path_is_a_change_to_fail(running_features, new_features, before, after,
-                                                              seconds):
+def test_features_without_queue_if_no_path_is_a_change_to_fail(
+        running_features, new_features, before, after, seconds):
     """With no_path_retry unset, removing queue_if_no_path from features fails the map's I/O like fail does."""
     text = ('devices {\n device {\n  vendor "ACME"\n  product "X"\n  features %s\n }\n}\n')
     acme = dict(NETAPP, name="acme", vendor="ACME", product="X", queueing="-")

@@ -447,8 +447,8 @@ def test_maps_without_active_path_trusts_the_kernel_and_lists_the_unknown():
     ("answers", True, "reconfigure", ["m1"]),
     ("inactive", True, "start", ["m1"]),
 ])
-def test_apply_plan_defers_a_reconfigure_or_start_that_changes_the_queueing_of_a_map_without_path(daemon, force,
-                                                                                                 action, failing):
+def test_apply_plan_defers_a_reconfigure_or_start_that_changes_the_queueing_of_a_map_without_path(
+        daemon, force, action, failing):
     """A reconfigure/start that gives a map with no active path another queueing is deferred unless forced (then the
     maps are named in maps_failing_io and in the warning); force_restart does not stand in for it."""
     change = [{"map": "m1", "before": "queue", "after": "fail", "io_fails_after": 0}]

@@ -1639,7 +1639,7 @@ def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
 
 
 @pytest.mark.parametrize("collected,bound", [(float("nan"), 900), (float("inf"), 900), ("5000", 900), (True, 900),
-                                              (5000.0, float("nan")), (5000.0, float("inf"))])
+                                             (5000.0, float("nan")), (5000.0, float("inf"))])
 def test_a_truth_time_or_bound_that_is_no_finite_number_is_refused_at_act_time(env, collected, bound):
     """The act measures the truth's age again before a unit's first touch; with a NaN collected_at or bound both
     comparisons (dated ahead, too old) are false and the unit was touched. The age is unknown: nothing of it."""

@@ -113,8 +113,8 @@ def san_disk_sdf(t):
     (loop_on_node("/dev/dm-1", "253:1", lambda t: sysfs_dev(t, "253:1", "/sys/devices/virtual/block/dm-1")),
      "multipath map dm-1"),
     (lambda t: local_loop(t, "loop0", "/srv/images/gone.img"), "cannot be stat'ed"),      # another namespace's
-    (on_file(lambda t, dev: virtio_disk(t, dev), mount_dev="8:99"), "is not the one of the mount"),
-    (on_file(lambda t, dev: virtio_disk(t, dev), sectors=4096), "a file smaller than the loop"),
+    (on_file(virtio_disk, mount_dev="8:99"), "is not the one of the mount"),
+    (on_file(virtio_disk, sectors=4096), "a file smaller than the loop"),
     (on_file(lambda t, dev: None), "cannot be read"),                                   # its device not in sysfs
 ], ids=["ext4-on-a-kpartx-partition-of-a-san-map", "ext4-on-an-lv-on-a-san-disk", "node-of-a-san-disk",
         "node-of-a-san-map", "file-not-found-here", "file-not-on-its-path-s-mount", "loop-larger-than-its-file",
@@ -136,7 +136,7 @@ def test_a_loop_device_on_a_local_filesystem_that_can_wait_stops_the_killed_clos
 
 
 @pytest.mark.parametrize("setup", [
-    on_file(lambda t, dev: virtio_disk(t, dev)),
+    on_file(virtio_disk),
     on_file(lv_on("sda")),                                       # an LV on the local SATA disk
     on_file(lambda t, dev: None, fstype="tmpfs"),                # in memory: no device under it
 ], ids=["ext4-on-a-virtio-disk", "ext4-on-an-lv-on-a-local-disk", "tmpfs"])
