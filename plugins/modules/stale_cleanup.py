@@ -94,7 +94,7 @@ options:
     choices: [array, host_evidence]
     default: array
   grace:
-    description: Seconds between the two looks of O(policy=host_evidence) (a finite number, at least 0).
+    description: Seconds between the two looks of O(policy=host_evidence), from 0 to 3600.
     type: float
     default: 120
   truth_max_age:

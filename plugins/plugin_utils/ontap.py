@@ -94,9 +94,10 @@ def _read_cache(path, ttl):
         return None
     if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
         return None
-    # a stored_at that is no time (NaN: `age > ttl` is never true) would keep the entry for ever
+    # a stored_at that is no time (NaN: `age > ttl` is never true) would keep the entry for ever, and one ahead of
+    # the clock (written while it ran ahead) until that time: its age is negative, never above ttl
     stored = entry.get("stored_at")
-    if not is_epoch(stored) or not time.time() - stored <= ttl:
+    if not is_epoch(stored) or not 0 <= time.time() - stored <= ttl:
         return None
     return entry
 

@@ -50,10 +50,23 @@ def _send_queueing_off(host, step):
                           evidence={"probes": probes})
     detail = {"outcome": "done", "commands": []}
     running = host.multipathd_running()
-    host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": bool(m.get("queueing")),
+    host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": _was_queueing(m, release),
                                     "multipathd": running, "unit": step.get("unit")}
     _set_queueing(host, m, False, running, detail["commands"])
     return detail
+
+
+def _was_queueing(m, release):
+    """Whether map `m` queued before this run turned queueing off, what the restore gives back without multipathd.
+    A table read that gave no queueing state (None: missed its deadline, a dropped line) is not "it did not queue":
+    a released dead map was planned only while queueing (plan.maps.dead_unmapped_map), so it did; any other map is
+    refused before anything is sent (its restore could neither be skipped nor impose queueing it never had)."""
+    if m.get("queueing") is not None:
+        return bool(m["queueing"])
+    if release:
+        return True
+    raise Refused("map %s" % m["name"], "unknown", "its queueing state could not be read now (the live table gave "
+                  "none): queueing is not turned off, since what to give back is unknown", evidence={"map": m})
 
 
 def _queueing_is_off(host, step, _extra):

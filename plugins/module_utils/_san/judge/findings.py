@@ -31,9 +31,9 @@ TRANSIENT_DEV_STATES = ("blocked",)
 PROBE_FAILED = ("lun_not_supported", "not_ready", "no_answer")
 
 
-# the probe results that may fail a path the kernel reports active: the target says no LU is there (sense
-# LOGICAL UNIT NOT SUPPORTED or INQUIRY peripheral qualifier 1/3, both classified lun_not_supported). A timeout
-# or NOT READY is what an ALUA transition (takeover, giveback) answers on a working path.
+# the probe results that may fail a path the kernel has not failed (active, or its state not read): the target
+# says no LU is there (sense LOGICAL UNIT NOT SUPPORTED or INQUIRY peripheral qualifier 1/3, both classified
+# lun_not_supported). A timeout or NOT READY is what an ALUA transition (takeover, giveback) answers on a working path.
 PROBE_FAILS_ACTIVE = ("lun_not_supported",)
 
 
@@ -45,14 +45,15 @@ def probe_fails(probe, kernel_active):
 def path_state(path, probe=None):
     """'ok', 'failed' or 'unknown' for one map path, with the reasons.
 
-    On a path the kernel calls active (dm_state active) only the array's own word fails it: LOGICAL UNIT NOT
-    SUPPORTED or peripheral qualifier 1/3 (PROBE_FAILS_ACTIVE). Anything else the host shows against it (an sd
-    `blocked` or `transport-offline` while its session or remote port recovers, a checker that timed out or says
-    faulty before multipathd has failed the path, an sd not found) is a transient state: unknown, never failed,
-    so that it can never make a working map stale."""
-    kernel_active = path.get("dm_state") == "active"
+    Only the kernel's own word (dm_state failed) or the array's fails a path: LOGICAL UNIT NOT SUPPORTED or
+    peripheral qualifier 1/3 (PROBE_FAILS_ACTIVE). On a path the kernel has not failed (active, or its state not
+    read: no dmsetup status line for the map) anything else the host shows (an sd `blocked` or `transport-offline`
+    while its session or remote port recovers, a checker that timed out or says faulty before multipathd has failed
+    the path, an sd not found, a probe that timed out or answered NOT READY) is a transient state: unknown, never
+    failed, so that it can never make a working map stale."""
+    kernel_failed = path.get("dm_state") == "failed"
     reasons = []
-    if path.get("dm_state") == "failed":
+    if kernel_failed:
         reasons.append("kernel path state failed")
     if path.get("checker_state") in FAILED_CHECKER_STATES:
         reasons.append("checker %s" % path["checker_state"])
@@ -60,13 +61,14 @@ def path_state(path, probe=None):
         reasons.append("device %s" % path["dev_state"])
     if path.get("name") is None:
         reasons.append("sd device not found")
-    if probe_fails(probe, kernel_active):
+    if probe_fails(probe, not kernel_failed):
         return "failed", reasons + ["probe %s" % probe["result"]]
-    if kernel_active and reasons:
-        return "unknown", reasons + ["the kernel path is active: only the array's word (LU not supported) fails it"]
-    if reasons:
+    if kernel_failed:
         return "failed", reasons
-    if kernel_active:
+    if reasons:
+        return "unknown", reasons + ["the kernel path state is %s, not failed: only the array's word (LU not supported) "
+                                     "fails it" % (path.get("dm_state") or "not read")]
+    if path.get("dm_state") == "active":
         return "ok", []
     return "unknown", ["kernel path state unknown"]
 

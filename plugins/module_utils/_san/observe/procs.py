@@ -235,9 +235,11 @@ def _open_devices(root, fd_tables, tables, own_table, known_ids, any_network):
             if info is None:
                 info = _fdinfo("%s/fdinfo/%s" % (task, fd))
             key = open_file_key(info)
-            if (fd, key) in seen:  # threads sharing one fd table show each fd once per thread
+            # threads sharing one fd table show each fd once per thread; a table of its own (unshare) numbers its
+            # fds on its own, so the same number on another device is another open file
+            if (fd, dev or target, key) in seen:
                 continue
-            seen.add((fd, key))
+            seen.add((fd, dev or target, key))
             files.setdefault(dev or target, []).append(key)
             if dev:
                 counts[dev] = counts.get(dev, 0) + 1  # in first-seen order: the devices, without a list search

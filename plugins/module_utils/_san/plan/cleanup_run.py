@@ -29,8 +29,9 @@ def checked_truth(p):
     for opt in ("timeout", "wait_timeout", "command_timeout", "probe_timeout"):
         if not 0 < p[opt] <= 3600:  # NaN too
             raise san_validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
-    if not san_validate.is_epoch(p["grace"]):  # NaN and infinity too: the host would sleep forever
-        raise san_validate.InvalidInput("grace must be a finite number of seconds >= 0, got %r" % p["grace"])
+    # NaN, infinity and a finite but huge wait too: the module sleeps it itself (a hung play, or OverflowError)
+    if not san_validate.is_epoch(p["grace"]) or p["grace"] > 3600:
+        raise san_validate.InvalidInput("grace must be a number of seconds between 0 and 3600, got %r" % p["grace"])
     # NaN or infinity would switch the truth-age gates off (every comparison with NaN is false)
     san_validate.positive_seconds(p["truth_max_age"], "truth_max_age")
     san_facts.check_prefixes(p["array_wwid_prefixes"])

@@ -56,8 +56,6 @@ def test_an_open_file_seen_through_the_leader_s_table_and_a_copy_of_it_counts_on
     assert procs["6000"]["devs"] == ["8:80"] and procs["6000"]["files"] == {"8:80": ["25:100000"]}
 
 
-@pytest.mark.xfail(strict=True, reason="read_procs dedupes fds across a process's fd tables by (fd number, open-file key) "
-                                       "without the device: a thread's own fd N on the disk hides behind the leader's fd N on another")
 def test_a_thread_s_own_fd_on_a_disk_is_seen_when_the_leader_s_same_fd_number_holds_another_device(tmp_path):
     """After unshare(CLONE_FILES) a thread's table numbers its fds on its own: its fd 9 (sdf, opened since) and the
     leader's fd 9 (sdf1) are two open files of two devices. The scan skipped an fd whose (number, open-file key)

@@ -1118,8 +1118,6 @@ def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(en
     assert env.maps[WWID]["queueing"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="disable_queueing records was_queueing=bool(None) when the act-time table read "
-                                       "gave no queueing; without multipathd the restore then skips the map, queueing stays off")
 def test_queueing_turned_off_on_a_map_whose_table_read_failed_is_given_back_without_multipathd(env):
     """The plan saw the dead map queueing; at act time the batch's read of its table gave nothing (a dmsetup table that
     missed its deadline, or a line dropped as printed twice: queueing None). disable_queueing sent fail_if_no_path all
@@ -1136,6 +1134,18 @@ def test_queueing_turned_off_on_a_map_whose_table_read_failed_is_given_back_with
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "queue_if_no_path"] in env.commands, \
         info.value.to_dict().get("queueing_restored")
+
+
+def test_queueing_is_not_turned_off_on_a_map_whose_queueing_cannot_be_read_now(env):
+    """Fails when disable_queueing sends fail_if_no_path to a map (not a released dead map) whose act-time table read
+    gave no queueing state: without multipathd its restore could only skip it or impose queueing it never had."""
+    os.unlink(os.path.join(env.root, "proc/700/comm"))
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = None
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert not any(c[-1] in ("fail_if_no_path", "queue_if_no_path") for c in env.commands), env.commands
+    assert info.value.to_dict()["failures"][0]["refusal"]["kind"] == "unknown", info.value.to_dict()
 
 
 def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):

@@ -831,8 +831,6 @@ def test_a_reused_map_whose_other_paths_are_failed_is_still_serial_mismatch(tmp_
     assert kinds([x for x in vs if x["object"] == "disk"]) == [("serial_mismatch", "disk", "sdb")]
 
 
-@pytest.mark.xfail(strict=True, reason="path_state fails a blocked sd whose dm path state was not read (dmsetup status "
-                                       "unanswered): a transient state read as final, the unmapped map becomes stale")
 def test_a_blocked_path_whose_kernel_state_was_not_read_keeps_an_unmapped_map_from_being_stale(tmp_path):
     """dmsetup status did not list the map (no answer, a cut read: dm_state None) while its sds are blocked, their
     session recovering. The kernel's own path state is unknown and blocked is a transient transport state (a plain

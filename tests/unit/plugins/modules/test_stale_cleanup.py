@@ -604,8 +604,6 @@ def test_a_signal_after_the_last_step_exits_at_once_with_every_step_done(env, lo
     assert out["removed_maps"] == [WWID] and WWID not in env.maps and not env.disks
 
 
-@pytest.mark.xfail(strict=True, reason="grace has no upper bound: a finite huge value (1e10 s) passes and host_evidence "
-                                       "sleeps it (a hung play, or OverflowError from time.sleep)")
 @pytest.mark.parametrize("grace", [1e10, 1e300])
 def test_a_grace_longer_than_any_deadline_is_refused_by_name(grace, env, looks, run):
     """grace is the wait between the two looks of host_evidence, taken by the module itself: a finite but huge

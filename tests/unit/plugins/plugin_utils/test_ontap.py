@@ -493,8 +493,6 @@ def test_a_cache_entry_stored_at_nan_is_fetched_again(sim):
     assert ontap.get_truth(opts, "t")[1] == "fetched"
 
 
-@pytest.mark.xfail(strict=True, reason="_read_cache keeps an entry stored in the future (a finite stored_at ahead of the "
-                                       "clock): its age is negative, never above cache_ttl, so it is served until that time")
 def test_a_cache_entry_stored_in_the_future_is_fetched_again(sim):
     """A controller whose clock was ahead when it wrote the cache (unsynced at boot, corrected since) leaves an entry
     dated a day ahead: `now - stored_at` is negative, never above cache_ttl, and the array data of that read was
