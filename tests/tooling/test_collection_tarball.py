@@ -150,3 +150,18 @@ def test_ansible_lint_passes_on_the_installed_collection(installed):
     proc = subprocess.run([str(BIN / "ansible-lint"), "--nocolor"], cwd=str(installed), capture_output=True,
                           text=True, timeout=900, check=False, env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_the_version_galaxy_yml_builds_is_released_or_the_next_one():
+    """galaxy.yml's version is either released in changelogs/changelog.yaml (and no fragment waits for it), or newer
+    than every release there (work towards it): a tarball never carries a version whose changes were never
+    written down, nor one older than a release."""
+    changelog = yaml.safe_load((ROOT / "changelogs" / "changelog.yaml").read_text())
+    released = sorted((_version(v) for v in changelog.get("releases") or {}), reverse=True)
+    version = _version(GALAXY["version"])
+    fragments = [p.name for p in (ROOT / "changelogs" / "fragments").glob("*.y*ml")]
+    if version in released:
+        assert fragments == [], "%s is released, yet fragments wait for a release: bump galaxy.yml's version" % (
+            GALAXY["version"],)
+    else:
+        assert not released or version > released[0], (GALAXY["version"], released[0])
