@@ -35,7 +35,7 @@ TEMP_FOLDER=${TMPDIR:-/tmp}
 [ -d "$TEMP_FOLDER" ] || TEMP_FOLDER=/tmp    # Python's tempfile falls back the same way
 disk_free() {
   printf '%s and %s inodes' "$(df -Pk "$TEMP_FOLDER" | awk 'NR == 2 { printf "%.1f GiB", $4 / 1048576 }')" \
- tests/lab, tests/tooling, benchmarks and scripts are development tooling"$(df -Pi "$TEMP_FOLDER" | awk 'NR == 2 { print $4 }')"
+    "$(df -Pi "$TEMP_FOLDER" | awk 'NR == 2 { print $4 }')"
 }
 DISK_AT_START=$(disk_free)
 failed=0
@@ -72,9 +72,9 @@ build() {
 docs() {
   local kind name rc=0
   for kind in module lookup filter; do
- tests/lab, tests/tooling, benchmarks and scripts are development toolingfor name in $(ansible-doc -t "$kind" -l sanfleet.remediation 2>/dev/null | awk '{print $1}'); do
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  if ansible-doc -t "$kind" "$name" >/dev/null; then echo "ansible-doc $kind $name: ok"; else echo "ansible-doc $kind $name: FAILED"; rc=1; fi
- tests/lab, tests/tooling, benchmarks and scripts are development toolingdone
+    for name in $(ansible-doc -t "$kind" -l sanfleet.remediation 2>/dev/null | awk '{print $1}'); do
+      if ansible-doc -t "$kind" "$name" >/dev/null; then echo "ansible-doc $kind $name: ok"; else echo "ansible-doc $kind $name: FAILED"; rc=1; fi
+    done
   done
   return $rc
 }
@@ -85,9 +85,10 @@ ansible_test_tree() {
   rm -rf "$tree/sanfleet/remediation"
   mkdir -p "$tree/sanfleet/remediation" "$tree/netapp"
   rsync -a --delete "$SANFLEET_ONTAP_TREE/ansible_collections/netapp/ontap/" "$tree/netapp/ontap/"
-  # tests/lab, tests/tooling, tests/invariants, benchmarks and scripts are development tooling, not collection content (build_ignore too)
+  # tests/lab, tests/tooling, tests/invariants, benchmarks and scripts are development tooling, not collection content
+  # (build_ignore too)
   git ls-files -co --exclude-standard -z -- . ':!tests/lab' ':!tests/tooling' ':!tests/invariants' ':!benchmarks' ':!scripts' |
- tests/lab, tests/tooling, benchmarks and scripts are development toolingrsync -a --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
+    rsync -a --from0 --files-from=- ./ "$tree/sanfleet/remediation/"
   (cd "$tree/sanfleet/remediation" && rm -rf .git && git init -q && git add -A >/dev/null 2>&1)
   echo "$tree/sanfleet/remediation"
 }
@@ -97,7 +98,7 @@ sanity() {
   dir=$(ansible_test_tree)
   # shellcheck and pslint need tools this machine does not have; every other test runs.
   (cd "$dir" && ansible-test sanity --python 3.12 --requirements --skip-test shellcheck --skip-test pslint 2>&1 |
- tests/lab, tests/tooling, benchmarks and scripts are development tooling grep -vE 'is ignored: it is neither|^(Collecting|Downloading|Installing|Successfully|Using cached|Looking in)')
+     grep -vE 'is ignored: it is neither|^(Collecting|Downloading|Installing|Successfully|Using cached|Looking in)')
 }
 
 units() {
@@ -119,7 +120,7 @@ img = lab.ensure_built()
 built = time.monotonic() - t0
 lab.start(reuse=True)
 print("[lab] %s image %s (build or cache %.0f s), boot-to-ssh %s s, start+setup %.0f s"
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  % (lab.suite, img, built, lab.boot_seconds, time.monotonic() - t0 - built), file=sys.stderr)
+      % (lab.suite, img, built, lab.boot_seconds, time.monotonic() - t0 - built), file=sys.stderr)
 print(lab.inventory_path())
 EOF
 ) || return 1
@@ -138,11 +139,11 @@ pytest_unit() {
 pytest_lab() {  # every lab test on bookworm; on the other generations the every_suite ones and README command 1
   # --durations: the lab stages are most of CI's 60 minutes; the slowest tests are named in every log
   if [ "$SANLAB_SUITE" = bookworm ]; then
- tests/lab, tests/tooling, benchmarks and scripts are development toolingpython -m pytest -q -p no:cacheprovider --durations=12 tests/integration
+    python -m pytest -q -p no:cacheprovider --durations=12 tests/integration
   else
- tests/lab, tests/tooling, benchmarks and scripts are development toolingpython -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
- tests/lab, tests/tooling, benchmarks and scripts are development tooling[ "$SANLAB" = 1 ] || return 0
- tests/lab, tests/tooling, benchmarks and scripts are development toolinglab_audit
+    python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
+    [ "$SANLAB" = 1 ] || return 0
+    lab_audit
   fi
 }
 
@@ -156,7 +157,7 @@ lab_audit() {  # README command 1 on the running VM: the audit must name the unm
   tail -n 25 "$log"
   if [ "$rc" != 0 ]; then rm -f "$log"; echo "lab-audit.sh: rc $rc"; return 1; fi
   if ! grep -q stale_unmapped "$log" || ! grep -q serial_mismatch "$log"; then
- tests/lab, tests/tooling, benchmarks and scripts are development toolingrm -f "$log"; echo "lab-audit.sh: the audit did not report stale_unmapped and serial_mismatch"; return 1
+    rm -f "$log"; echo "lab-audit.sh: the audit did not report stale_unmapped and serial_mismatch"; return 1
   fi
   rm -f "$log"
 }
@@ -174,23 +175,23 @@ matrix_core() {  # matrix_core VERSION: the three parts on one ansible-core (run
   echo "--- ansible-core $core: $(ansible --version | head -n 1)"
   python -m pytest -q -p no:cacheprovider -n 2 tests/unit || failed+=(units)
   SANFLEET_FLEET_HOSTS=5 python -m pytest -q -p no:cacheprovider tests/integration/test_fleet_runner.py \
- tests/lab, tests/tooling, benchmarks and scripts are development tooling-k "not chromium" || failed+=(fleet)
+    -k "not chromium" || failed+=(fleet)
   local dir
   dir=$(ansible_test_tree)
   (cd "$dir" &&
    ansible-test sanity --python 3.12 --requirements --test ansible-doc --test import --test runtime-metadata \
- tests/lab, tests/tooling, benchmarks and scripts are development tooling   --test validate-modules 2>&1 |
- tests/lab, tests/tooling, benchmarks and scripts are development tooling grep -vE 'is ignored: it is neither|^ *(Collecting|Downloading|Installing|Successfully|Using cached|Looking in|Requirement already|Attempting|Found existing|Uninstalling|Processing|━)') ||
- tests/lab, tests/tooling, benchmarks and scripts are development toolingfailed+=(sanity)
+       --test validate-modules 2>&1 |
+     grep -vE 'is ignored: it is neither|^ *(Collecting|Downloading|Installing|Successfully|Using cached|Looking in|Requirement already|Attempting|Found existing|Uninstalling|Processing|━)') ||
+    failed+=(sanity)
   [ ${#failed[@]} = 0 ] || { echo "--- ansible-core $core: FAILED: ${failed[*]}"; return 1; }
 }
 
 matrix() {
   local core rc=0 t0
   for core in $SANFLEET_CORE_MATRIX; do
- tests/lab, tests/tooling, benchmarks and scripts are development toolingt0=$(date +%s)
- tests/lab, tests/tooling, benchmarks and scripts are development tooling(matrix_core "$core") || rc=1
- tests/lab, tests/tooling, benchmarks and scripts are development toolingecho "--- ansible-core $core: $(( $(date +%s) - t0 ))s"
+    t0=$(date +%s)
+    (matrix_core "$core") || rc=1
+    echo "--- ansible-core $core: $(( $(date +%s) - t0 ))s"
   done
   return $rc
 }
@@ -208,17 +209,17 @@ stage unit pytest_unit
 stage matrix matrix
 case " $STAGES " in
   *" lab "*|*" molecule "*)
- tests/lab, tests/tooling, benchmarks and scripts are development toolingtrap lab_down EXIT
- tests/lab, tests/tooling, benchmarks and scripts are development toolingfor SANLAB_SUITE in $SANLAB_SUITES; do
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  export SANLAB_SUITE
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  t_suite=$(date +%s)
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  if ! lab_up; then RESULTS+=("lab-boot($SANLAB_SUITE) FAILED"); failed=1; lab_down; continue; fi
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  stage lab pytest_lab
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  [ "$SANLAB_SUITE" = bookworm ] && stage molecule molecule_all
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  lab_down
- tests/lab, tests/tooling, benchmarks and scripts are development tooling  RESULTS+=("$(printf 'lab(%s) %ss incl. image and boot' "$SANLAB_SUITE" $(( $(date +%s) - t_suite )))")
- tests/lab, tests/tooling, benchmarks and scripts are development toolingdone
- tests/lab, tests/tooling, benchmarks and scripts are development toolingunset SANLAB_REUSE SANLAB_INVENTORY ;;
+    trap lab_down EXIT
+    for SANLAB_SUITE in $SANLAB_SUITES; do
+      export SANLAB_SUITE
+      t_suite=$(date +%s)
+      if ! lab_up; then RESULTS+=("lab-boot($SANLAB_SUITE) FAILED"); failed=1; lab_down; continue; fi
+      stage lab pytest_lab
+      [ "$SANLAB_SUITE" = bookworm ] && stage molecule molecule_all
+      lab_down
+      RESULTS+=("$(printf 'lab(%s) %ss incl. image and boot' "$SANLAB_SUITE" $(( $(date +%s) - t_suite )))")
+    done
+    unset SANLAB_REUSE SANLAB_INVENTORY ;;
 esac
 
 printf '\n===== summary (%ss) =====\n' $(( $(date +%s) - T_ALL ))
