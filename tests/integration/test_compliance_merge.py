@@ -70,8 +70,6 @@ def test_merge_of_slices_whose_array_could_not_be_read_fails(tmp_path):
     assert job.status == "failed" and "the array could not be read" in out, out[-3000:]
 
 
-@pytest.mark.xfail(strict=True, reason="the merge template's limit (san_hosts, passed by AWX as -l) excludes the merge "
-                                       "play's localhost: no hosts matched, the merge job does nothing and ends green")
 def test_merge_node_with_its_job_templates_limit_merges_the_slices(tmp_path):
     """AWX runs a job template with `ansible-playbook -l <its limit>` (RunJob.build_args), and the merge template
     carries limit san_hosts like the sliced job it follows. compliance_merge.yml's play targets localhost (the
