@@ -25,8 +25,6 @@ def _lab_truth(scenario):
         return json.load(tar.extractfile("%s/truth.json" % scenario))
 
 
-@pytest.mark.xfail(strict=True, reason="compliance_merge.yml has no sanfleet_require_array gate: a sliced run whose "
-                                       "array could not be read ends green at the merge node")
 def test_merge_of_slices_whose_array_could_not_be_read_fails(tmp_path):
     """Every slice of a sliced compliance job could not read its cluster (a wrong password): each slice fails on
     sanfleet_require_array after its reports. The workflow runs the merge node always, and AWX takes a failed node
