@@ -239,8 +239,6 @@ def test_without_the_array_the_plan_says_why_nothing_is_planned(site):
     assert "no array truth was given" in proc.out
 
 
-@pytest.mark.xfail(strict=True, reason="a --check run given the approved plan file rewrites that same file (its "
-                                       "--limit's hosts only, re-dated): the other hosts' approval is lost")
 def test_a_check_run_of_the_approved_plan_leaves_the_approved_file_as_approved(site):
     """The runbook's run command with --check ("shows what it would run, against the approved plan") reads
     $SANFLEET_REPORT_DIR/sanfleet-plan.json and, being a check run, writes its own plan to that same path: the file
