@@ -239,8 +239,6 @@ def test_without_the_array_the_plan_says_why_nothing_is_planned(site):
     assert "no array truth was given" in proc.out
 
 
-@pytest.mark.xfail(strict=True, reason="a --check run given the approved plan file rewrites that same file (its "
-                                       "--limit's hosts only, re-dated): the other hosts' approval is lost")
 def test_a_check_run_of_the_approved_plan_leaves_the_approved_file_as_approved(site):
     """The runbook's run command with --check ("shows what it would run, against the approved plan") reads
     $SANFLEET_REPORT_DIR/sanfleet-plan.json and, being a check run, writes its own plan to that same path: the file
@@ -260,8 +258,6 @@ def test_a_check_run_of_the_approved_plan_leaves_the_approved_file_as_approved(s
     assert plan_file.read_text() == approved
 
 
-@pytest.mark.xfail(strict=True, reason="an approved plan file that cannot be read (or a plan that is no mapping) "
-                                       "fails the host in pre_tasks, outside any rescue: no report is written")
 def test_an_unreadable_approved_plan_file_is_refused_with_every_report_written(site):
     """The run command given a plan file that is not there (a typo, yesterday's $(date +%F) directory): the lookup
     fails in the pre_tasks, which have no rescue, so the host leaves the play before post_tasks and neither its
@@ -275,3 +271,34 @@ def test_an_unreadable_approved_plan_file_is_refused_with_every_report_written(s
     assert len(reports) == 1, proc.out[-4000:]
     doc = json.loads(reports[0].read_text())
     assert doc["status"] == "failed" and "missing-plan.json" in json.dumps(doc["findings"])
+
+
+def test_a_plan_whose_check_run_planned_no_host_is_refused_by_the_run(site_with_a_host_down):
+    """The AWX approval follows the plan job on always (one host down fails the job and must not stop the others'
+    approval). A check run that planned no host at all (or could not read its array) publishes a plan that
+    approves nothing; approved and handed to the run as AWX hands artifacts (extra vars), it ran nothing and ended
+    green. The check run publishes sanfleet_plan_failed with it, and the run refuses every host with that reason,
+    before touching one, its reports written."""
+    site = site_with_a_host_down
+    plan_cmd, run_cmd = runbook_commands()
+    proc = play(site, plan_cmd, "--limit", "db00")
+    assert proc.returncode == 4, proc.out[-4000:]
+    artifacts = custom_stats(proc.stdout)
+    assert list(artifacts["sanfleet_approved_plan"]) == ["db00"], artifacts
+    assert "no host could be planned" in artifacts["sanfleet_plan_failed"], artifacts
+    (site / "artifacts.json").write_text(json.dumps(dict((k, artifacts[k]) for k in (
+        "sanfleet_approved_plan", "sanfleet_plan_failed"))))
+    for report_dir in (site / "reports").iterdir():
+        for report in report_dir.glob("hosts/*.json"):
+            report.unlink()
+    run = re.sub(r"-e sanfleet_approved_plan_file=\S+", "-e @artifacts.json", run_cmd).replace("--limit db01",
+                                                                                                "--limit db02")
+    proc = play(site, run)
+    assert proc.returncode == 2 and "the check run that made the approved plan failed as a whole" in proc.out, \
+        proc.out[-4000:]
+    assert "Read the SAN state of the host" not in proc.stdout
+    doc = json.loads(next((site / "reports").glob("*/hosts/db02.json")).read_text())
+    assert doc["status"] == "failed" and "no host could be planned" in json.dumps(doc["findings"])
+    # a plan with one host down is not failed as a whole: the others' plans are approved and run
+    proc = play(site, plan_cmd)
+    assert proc.returncode == 4 and custom_stats(proc.stdout)["sanfleet_plan_failed"] == "", proc.out[-4000:]

@@ -25,8 +25,6 @@ def _lab_truth(scenario):
         return json.load(tar.extractfile("%s/truth.json" % scenario))
 
 
-@pytest.mark.xfail(strict=True, reason="compliance_merge.yml has no sanfleet_require_array gate: a sliced run whose "
-                                       "array could not be read ends green at the merge node")
 def test_merge_of_slices_whose_array_could_not_be_read_fails(tmp_path):
     """Every slice of a sliced compliance job could not read its cluster (a wrong password): each slice fails on
     sanfleet_require_array after its reports. The workflow runs the merge node always, and AWX takes a failed node
@@ -70,8 +68,6 @@ def test_merge_of_slices_whose_array_could_not_be_read_fails(tmp_path):
     assert job.status == "failed" and "the array could not be read" in out, out[-3000:]
 
 
-@pytest.mark.xfail(strict=True, reason="the merge template's limit (san_hosts, passed by AWX as -l) excludes the merge "
-                                       "play's localhost: no hosts matched, the merge job does nothing and ends green")
 def test_merge_node_with_its_job_templates_limit_merges_the_slices(tmp_path):
     """AWX runs a job template with `ansible-playbook -l <its limit>` (RunJob.build_args), and the merge template
     carries limit san_hosts like the sliced job it follows. compliance_merge.yml's play targets localhost (the
@@ -107,3 +103,21 @@ def test_merge_node_with_its_job_templates_limit_merges_the_slices(tmp_path):
     out = job.stdout.read()
     assert job.status == "failed" and "hosts are not compliant" in out, out[-3000:]
     assert (tmp_path / "merge" / "reports" / "fleet.json").is_file()
+
+
+def test_merge_under_a_limit_that_leaves_no_host_of_the_fleet_fails(tmp_path):
+    """A limit (the workflow's, given at launch) that names hosts of the inventory but none of sanfleet_hosts: the
+    merge play matched no host ("no hosts matched", rc 0) and the nightly workflow ended green with nothing merged.
+    It fails now with one line naming the limit."""
+    import subprocess
+    import sys
+    (tmp_path / "inventory").write_text("[san_hosts]\nnode00 ansible_connection=local\n"
+                                        "[other]\nother00 ansible_connection=local\n")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", SANFLEET_REPORT_DIR=str(tmp_path / "reports"),
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run(["ansible-playbook", "-i", "inventory", str(REPO / "playbooks" / "compliance_merge.yml"),
+                           "-e", "sanfleet_hosts=san_hosts", "-l", "other"], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "the limit other leaves no host of sanfleet_hosts (san_hosts)" in out, out[-3000:]
+    assert not (tmp_path / "reports").exists()

@@ -264,7 +264,7 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
     assert approve["unified_job_template"]["type"] == "workflow_approval"
     # hours, not a day: a plan is only as good as the state it was made from
     assert 3600 <= approve["unified_job_template"]["timeout"] <= 8 * 3600
-    assert [n["identifier"] for n in plan["related"]["success_nodes"]] == ["approve"]
+    assert [n["identifier"] for n in plan["related"]["always_nodes"]] == ["approve"]
     assert [n["identifier"] for n in approve["related"]["success_nodes"]] == ["run"]
     assert not (run.get("related") or {}).get("success_nodes")
     for node in (plan, run):
@@ -282,8 +282,6 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
 
 
 
-@pytest.mark.xfail(strict=True, reason="one unreachable host fails the plan job (rc 4), and the workflow reaches its "
-                                       "approval only from a successful plan job: nobody's plan can be approved")
 def test_a_plan_job_with_one_unreachable_host_still_reaches_the_approval(config):
     """The check run records an unreachable (or failed) host in sanfleet-plan.json as not_planned and plans the
     others (tests/integration/test_approved_plan.py: the run's rc is 4, so AWX marks the plan job failed), but the
