@@ -291,8 +291,8 @@ def test_a_plan_whose_check_run_planned_no_host_is_refused_by_the_run(site_with_
     for report_dir in (site / "reports").iterdir():
         for report in report_dir.glob("hosts/*.json"):
             report.unlink()
-    run = re.sub(r"-e sanfleet_approved_plan_file=\S+", "-e @artifacts.json", run_cmd).replace("--limit db01",
-                                                                                                "--limit db02")
+    run = re.sub(r"-e sanfleet_approved_plan_file=\S+", "-e @artifacts.json", run_cmd)
+    run = run.replace("--limit db01", "--limit db02")
     proc = play(site, run)
     assert proc.returncode == 2 and "the check run that made the approved plan failed as a whole" in proc.out, \
         proc.out[-4000:]

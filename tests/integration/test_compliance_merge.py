@@ -55,8 +55,8 @@ def test_merge_of_slices_whose_array_could_not_be_read_fails(tmp_path):
 
         slice_jobs = []
         for n, part in enumerate(awx_slices(hosts, 2)):
-            job = run("slice%d" % n, "compliance.yml", part, dict(common, awx_job_id=200 + n,
-                                                                   sanfleet_slice_artifacts=True))
+            job = run("slice%d" % n, "compliance.yml", part,
+                      dict(common, awx_job_id=200 + n, sanfleet_slice_artifacts=True))
             out = job.stdout.read()
             # each slice: the array could not be read, the slice fails after its reports
             assert job.status == "failed" and "the array could not be read" in out, out[-3000:]

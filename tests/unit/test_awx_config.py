@@ -281,7 +281,6 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
         assert var in survey and var in remediate
 
 
-
 def test_a_plan_job_with_one_unreachable_host_still_reaches_the_approval(config):
     """The check run records an unreachable (or failed) host in sanfleet-plan.json as not_planned and plans the
     others (tests/integration/test_approved_plan.py: the run's rc is 4, so AWX marks the plan job failed), but the
@@ -293,6 +292,7 @@ def test_a_plan_job_with_one_unreachable_host_still_reaches_the_approval(config)
     after_failure = [n["identifier"] for kind in ("failure_nodes", "always_nodes")
                      for n in (plan.get("related") or {}).get(kind) or []]
     assert "approve" in after_failure, plan["related"]
+
 
 def _remediate_task(name):
     play = load(ROOT / "playbooks" / "remediate.yml")[0]
