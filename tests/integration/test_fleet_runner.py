@@ -203,8 +203,9 @@ def test_html_page_in_headless_chromium(fleet_run, tmp_path):
 
 def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     """The remediation job's check run (the first node of the AWX workflow) over one host per capture, with the
-    capture's array truth, in batches of two (the reports are rewritten after each): the plan is in the per-host
-    reports and its counts in the artifact data; nothing is executed."""
+    capture's array truth and sanfleet_serial 2 (which the check run ignores: it plans every host at once; the real
+    run keeps the batches): the plan is in the per-host reports and its counts in the artifact data; nothing is
+    executed."""
     pdd = tmp_path / "runner"
     _shims(pdd / "bin")
     hosts = {}
@@ -238,7 +239,8 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
         assert rem["executed"] == [] and rem["counts"]["executed"] == 0
     per_unmapped = planned["node01-unmapped"]["counts"]["planned"]
     assert per_unmapped >= 4
-    assert data["counts"]["remediation"] == {"planned": per_unmapped, "executed": 0, "refused": 0}
+    # a check run plans: nothing unreviewed ran (sanfleet_allow_unreviewed counts only real runs that used it)
+    assert data["counts"]["remediation"] == {"planned": per_unmapped, "executed": 0, "refused": 0, "unreviewed": 0}
     assert data["counts"]["by_status"]["not_run"] == 0  # the last batch's report has every host
     verdicts = json.loads((reports / "hosts" / "node01-unmapped.json").read_text())["verdicts"]
     # the LIO placeholder LUN 0 is not an ONTAP LUN: unknown_array, left alone
