@@ -124,6 +124,8 @@ def test_plan_approve_apply_as_the_runbook_says(site):
     assert proc.returncode == 0, proc.out[-4000:]
     report = remediation(reports, "db01")
     assert report["executed"] == [] and report["planned"] == []
+    # the report says no plan was approved for the host, not that it ran an approved one
+    assert report["approval"] == "not_in_plan", report
     assert report["refused"] and all("no plan was approved for this host" in r["reason"] for r in report["refused"])
     assert STALE in [r["name"] for r in report["refused"]]
 
@@ -271,6 +273,8 @@ def test_an_unreadable_approved_plan_file_is_refused_with_every_report_written(s
     assert len(reports) == 1, proc.out[-4000:]
     doc = json.loads(reports[0].read_text())
     assert doc["status"] == "failed" and "missing-plan.json" in json.dumps(doc["findings"])
+    # the report does not claim the host ran an approved plan
+    assert doc["remediation"]["approval"] == "refused", doc["remediation"]
 
 
 def test_a_plan_whose_check_run_planned_no_host_is_refused_by_the_run(site_with_a_host_down):
