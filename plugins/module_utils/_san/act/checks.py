@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
@@ -88,15 +89,15 @@ def verify_truth_age(host, target):
                       evidence={"truth_age": round(age, 1), "truth_max_age": max_age})
 
 
-def _probe_past_unit_attention(host, sd):
+def _probe_past_unit_attention(host, sd, errors=None):
     """A probe of `sd`; once more when it answered UNIT ATTENTION (a LUN just mapped back reports its inventory
     change to the first command, which the checker of a plain sd never consumed): the second answer says what
-    the LU is now."""
-    probe, seen = host.reader.probe_path(sd), []
+    the LU is now. A command of it that hit its deadline is noted in `errors`."""
+    probe, seen = host.reader.probe_path(sd, errors), []
     while (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower() \
             and len(seen) < UNIT_ATTENTION_RETRIES:  # one per pending condition (inventory change, power on, ...)
         seen.append(probe.get("sense"))
-        probe = dict(host.reader.probe_path(sd), after_unit_attention=seen)
+        probe = dict(host.reader.probe_path(sd, errors), after_unit_attention=seen)
     return probe
 
 
@@ -116,7 +117,8 @@ def verify_still_dead(host, step, obj, kind="map"):
         return {}
     other_lu = other_lu or {}
     names = [p.get("name") for p in obj.get("paths") or []] if kind == "map" else [obj.get("name")]
-    probes = dict((n, _probe_past_unit_attention(host, n)) for n in names if n)
+    hung = dict((n, []) for n in names if n)  # sd -> the probe's commands that hit their deadline
+    probes = dict((n, _probe_past_unit_attention(host, n, hung[n])) for n in names if n)
     fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
     # a path that answers READY now is back even while the kernel's path state still says failed (the checker
     # has not run since the LUN was mapped again)
@@ -124,6 +126,8 @@ def verify_still_dead(host, step, obj, kind="map"):
                    set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING)
                    if n not in other_lu)
     moved = sorted(n for n in names if n in other_lu and not _answers_as(probes.get(n), other_lu[n]))
+    if alive and not moved:
+        _stop_on_a_hang(host, target, alive, probes, hung)
     if alive or moved:
         what = (["path(s) %s no longer failed" % ", ".join(alive)] if alive else []) + (
             ["path(s) %s no longer answer as the other LU they reached at plan time" % ", ".join(moved)] if moved else [])
@@ -134,6 +138,19 @@ def verify_still_dead(host, step, obj, kind="map"):
                       evidence={"paths": list(obj.get("paths") or []), "probes": probes,
                                 "state": obj.get("state"), "other_lu": other_lu})
     return probes
+
+
+def _stop_on_a_hang(host, target, alive, probes, hung):
+    """Every path not proven failed any more got no answer within its probe's deadline and none answers: the device
+    hangs since the plan (its portal or remote port went silent), which says nothing of its LUN coming back. The
+    unit stops on that deadline, named (rule 5); a path that answers proves the LUN back (came_back) whatever the
+    others do."""
+    if any((r or {}).get("result") in plan_steps.ANSWERING for r in probes.values()):
+        return
+    if all((probes.get(n) or {}).get("result") == "no_answer" and hung.get(n) for n in alive):
+        raise deadline.DeadlineExceeded(
+            "the re-check of %s before its first touch: the probe of %s" % (target, ", ".join(alive)),
+            host.reader.probe_timeout)
 
 
 def _answers_as(probe, serial):

@@ -39,7 +39,7 @@ def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
     monkeypatch.setattr(act_checks, "UNIT_ATTENTION_RETRIES", 1)
     probes = []
 
-    def probe_path(sd):
+    def probe_path(sd, errors=None):
         probes.append(sd)
         return {"result": "not_ready", "sense": "Unit Attention: inquiry data has changed"}
 

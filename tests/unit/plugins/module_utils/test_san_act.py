@@ -1746,6 +1746,57 @@ def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env)
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks
 
 
+
+class SilentPortal(object):
+    """What observe.probe.probe_path runs its commands through, for a device whose portal went silent after the
+    plan (nftables drop, no RST): every command hits its deadline."""
+    probe_timeout = 5.0
+
+    def path(self, p):
+        return p
+
+    def run(self, argv, timeout, what=None):
+        raise deadline.DeadlineExceeded(what or argv[0], timeout)
+
+
+def hung_since_the_plan(env, names):
+    """env's reader probes `names` as the real probe does on a silent portal (its deadline, an error noted)."""
+    orig = env.reader.probe_path
+    env.reader.probe_timeout = SilentPortal.probe_timeout   # the deadline the real reader probes with
+    env.reader.probe_path = lambda sd, errors=None: (obs_probe.probe_path(SilentPortal(), sd, errors) if sd in names
+                                                     else orig(sd, errors))
+
+
+def test_a_dead_disk_that_hangs_since_the_plan_stops_its_unit_on_the_probe_deadline(env):
+    """A dead plain disk whose portal went silent after the plan (the lab's target2 disk among twenty maps): the
+    re-check's probe before its first touch gets no answer within its deadline. That is a hang, not the LUN coming
+    back: the unit stops with the deadline named (rule 5: a clear error when a device hangs), nothing of it touched.
+    Fails when the hang is reported as a `came_back` refusal ("no longer failed")."""
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    hung_since_the_plan(env, ["sdc"])
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert "refusal" not in out and out["deadline"]["seconds"] == SilentPortal.probe_timeout, out
+    assert "sdc" in out["deadline"]["what"] and "hung" in out["msg"], out["msg"]
+    assert not env.writes and "sdc" in env.disks
+
+
+def test_a_map_path_that_hangs_beside_one_answering_again_is_still_came_back(env):
+    """A dead map whose one path answers READY again while the other hangs: the LUN is back (the answer proves it),
+    whatever the hung path does; refused as came_back, never reported as a mere deadline."""
+    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
+    env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
+    hung_since_the_plan(env, ["sdc"])
+    with pytest.raises(act_context.ExecutionError) as info:
+        san_act.execute(plan, env.host())
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
+
+
 # ---------------------------------------------------------------------------------------------- FC scans
 def fc_tree(tmp_path):
     """(tree, act context) of a host with several FC rports per SCSI host whose numbers are not their target

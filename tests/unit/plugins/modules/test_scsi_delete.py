@@ -95,8 +95,8 @@ def test_name_reused_between_plan_and_act_is_refused(env, run):
     """The device changes after the module planned (simulated inside the reader's first probe)."""
     orig = env.reader.probe_path
 
-    def probe_then_swap(sd):
-        res = orig(sd)
+    def probe_then_swap(sd, errors=None):
+        res = orig(sd, errors)
         if sd == "sdc" and env.disks.get("sdc", {}).get("hctl") == "4:0:0:1":
             env.remove_disk("4:0:0:1")
             env.add_disk(disk("sdc", "6:0:0:3", "8:32", WWID2))
