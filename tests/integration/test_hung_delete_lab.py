@@ -163,6 +163,9 @@ class CutWhenActing(threading.Thread):
             self.error = exc
 
 
+@pytest.mark.xfail(strict=False, reason="rebuilt so the disk hangs after the plan; not yet run to the end in the lab "
+                   "(three setups under host load 12-28 timed out before the play): an XPASS in the lab stage's log is "
+                   "the proof this mark waits for")
 def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_path):
     """Issue 10 §1 on the real kernel: 20 stale unmapped maps of target1 and one stale plain disk of target2 (its LUN
     unmapped: LOGICAL UNIT NOT SUPPORTED, judged stale like the maps), on a session whose recovery_tmo is 600 s.
