@@ -57,7 +57,7 @@ options:
     type: bool
     default: false
   command_timeout:
-    description: Deadline in seconds for each C(iscsiadm) call (a positive number).
+    description: Deadline in seconds for each C(iscsiadm) call and for the write (and fsync) of O(path) (a positive number).
     default: 20
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -145,7 +145,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.iscsi_nodes import update_record
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, missing_directory, read_text, write_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, missing_directory, read_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.iscsiadm import Iscsiadm, IscsiadmFailed
 
 
@@ -258,8 +258,8 @@ def main():
     if file_changed:
         result["changed"] = True
         if not module.check_mode:
-            result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
-                                               mode=0o600 if not existed else None)
+            result["backup_file"] = san_module.write_config(module, path, new_text, result,
+                                                            mode=0o600 if not existed else None)
     changed_records = set()
     try:
         for target, portal, key, value in updates:

@@ -159,7 +159,7 @@ options:
     type: bool
     default: false
   command_timeout:
-    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup) and the sysfs scan.
+    description: Deadline in seconds for each query command (multipathd, multipath, dmsetup), the sysfs scan and the write (and fsync) of O(path).
     default: 15
   restart_timeout:
     description: Deadline in seconds for C(multipathd reconfigure) or C(systemctl start|restart multipathd.service).
@@ -373,7 +373,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import m
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.multipath_tools import MultipathTools
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import (
-    diff, missing_directory, read_text, safe_data, write_text)
+    diff, missing_directory, read_text, safe_data)
 
 
 def argument_spec():
@@ -488,8 +488,8 @@ def fix_file(module, host, targets, seen, result):
     daemon_keys = mc.daemon_keys(changes, file_changed, seen.existed)
     seen.new_file = judge_multipath_audit.to_dict(judge_multipath_parse.parse(new_text))
     if file_changed and not module.check_mode:
-        result["backup_file"] = write_text(module, path, new_text, backup=p["backup"],
-                                           mode=0o644 if not seen.existed else None)
+        result["backup_file"] = san_module.write_config(module, path, new_text, result,
+                                                        mode=0o644 if not seen.existed else None)
         result["changed"] = True  # whatever happens next, the file was written
         seen.judge.configured = host.configured_config() or seen.judge.configured
     stale = seen.judge.stale_settings(seen.running) if seen.running else []

@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place that writes a configuration file (act): temp file in the same directory, fsync,
-optional backup (``AnsibleModule.backup_local``), then ``AnsibleModule.atomic_move`` (which keeps the
-owner, mode and SELinux context of an existing file)."""
+"""The one place that writes a configuration file (act): temp file in the same directory, written and fsynced
+under a deadline, optional backup (``AnsibleModule.backup_local``), then ``AnsibleModule.atomic_move`` (which
+keeps the owner, mode and SELinux context of an existing file)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,6 +11,8 @@ __metaclass__ = type
 
 import os
 import tempfile
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 
 
 def split_lines(text):
@@ -66,16 +68,28 @@ def diff(before, after, path, existed=True):
     }
 
 
-def write_text(module, path, text, backup=False, mode=None):
-    """Atomically replace path with text. Returns the backup file name ('' when none was made)."""
+def _write_synced(tmp, data):
+    """Write and fsync the temp file, in a forked child (deadline.call): on a filesystem whose disk stops
+    answering (a root on a SAN LUN whose paths all failed, queueing), the fsync waits in D state; the module must
+    not wait with it."""
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return True
+
+
+def write_text(module, path, text, backup=False, mode=None, timeout=10.0):
+    """Atomically replace path with text. Returns the backup file name ('' when none was made). Raises
+    deadline.DeadlineExceeded when the data is not on disk within `timeout` seconds (path is then unchanged),
+    errors.ChildFailed when the write fails."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
     existed = os.path.exists(path)
     fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8", "surrogateescape"))
-            f.flush()
-            os.fsync(f.fileno())
+        deadline.call(_write_synced, (tmp, text.encode("utf-8", "surrogateescape")), timeout=timeout,
+                      what="write and fsync %s" % path)
         backup_file = module.backup_local(path) if backup and existed else ""
         module.atomic_move(tmp, path, unsafe_writes=False)
     finally:

@@ -16,7 +16,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import write_text
 
 # no single kernel touch, wait or flush budget of these modules is meant to take longer
 MAX_SECONDS = 3600.0
@@ -70,6 +71,16 @@ def fail_from(module, exc, result, what=None):
     if isinstance(exc, (deadline.DeadlineExceeded, obs_reread.Unread)):
         module.fail_json(msg="%s%s; nothing changed" % (prefix, exc), **result)
     raise exc
+
+
+def write_config(module, path, text, result, mode=None):
+    """A config module's file write (`backup` and `command_timeout` from its options); a write that fails or
+    does not reach the disk in time fails the module naming the file, which is left as it was."""
+    try:
+        return write_text(module, path, text, backup=module.params["backup"], mode=mode,
+                          timeout=module.params["command_timeout"])
+    except (deadline.DeadlineExceeded, ChildFailed) as exc:
+        module.fail_json(msg="%s was not written: %s" % (path, exc), **result)
 
 
 def execute(module, plan, host, result, changes=bool, report=None, what=None):

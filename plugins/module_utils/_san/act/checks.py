@@ -105,8 +105,8 @@ def verify_still_dead(host, step, obj, kind="map"):
     """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed; expect.other_lu:
     planned because its paths reach another LU, {sd: the live serial each answered with}, every other path failed):
     the truth's age now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again
-    (san_probe, with its deadlines). A path planned as failed must still be failed by the plan's own rule
-    (san_plan.unproven_failures) and not answer; a path planned as reaching another LU must still answer READY as
+    (observe.probe, with its deadlines). A path planned as failed must still be failed by the plan's own rule
+    (plan.cleanup.unproven_failures) and not answer; a path planned as reaching another LU must still answer READY as
     that LU. Anything else means the LUN may be mapped back (the truth can be truth_max_age old): refused as
     `came_back`. Returns {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The executor: runs a plan's steps (san_plan) exactly, in batches of one kind, and stops a unit at its first
+"""The executor: runs a plan's steps (plan.cleanup) exactly, in batches of one kind, and stops a unit at its first
 refusal or failure; the module-facing entry points (`execute`, `act_one`, `host_for_module`).
 
 Every act re-reads identity right before it acts and returns a dict describing what it did (`outcome`: done |
 already_absent | skipped, plus details). A refusal on re-check raises errors.Refused; a failure raises
-ActFailed; a hung kernel touch raises deadline.DeadlineExceeded. Every read goes through san_read; the code
+ActFailed; a hung kernel touch raises deadline.DeadlineExceeded. Every read goes through observe.read; the code
 that writes sysfs or opens a device is act/children.py's alone."""
 
 from __future__ import absolute_import, division, print_function
@@ -78,7 +78,7 @@ def _batches(steps):
 
 
 def execute(steps, host):
-    """Run `steps` (a san_plan list) in plan order, exactly.
+    """Run `steps` (a plan.cleanup list) in plan order, exactly.
 
     Consecutive steps of one action are one batch: they share one read of the host (observe.reread.View: one forked
     reader, one dmsetup round, one multipathd query) to re-check each step's identity against, and wait together

@@ -41,7 +41,8 @@ def report_references(module, host, result, after):
         if refs and module.params["clean_references"]:
             backups = []
             act_refs.clean_references(host, refs, lambda path, text: backups.append(
-                config_write.write_text(module, path, text, backup=True)))
+                config_write.write_text(module, path, text, backup=True,
+                                        timeout=host.command_timeout)))
             result["reference_backups"] = [b for b in backups if b]
         elif refs:
             module.warn("%d line(s) still name a removed device (see 'references'): %s" % (

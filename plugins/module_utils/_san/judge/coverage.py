@@ -103,7 +103,7 @@ def address_key(address):
 
 
 def portal_address(portal):
-    """The address of an iSCSI portal "addr:port", "[v6]:port" or a bare address (san_snapshot brackets IPv6)."""
+    """The address of an iSCSI portal "addr:port", "[v6]:port" or a bare address (observe.snapshot brackets IPv6)."""
     text = str(portal or "").strip()
     if text.startswith("["):
         return address_key(text[1:].split("]", 1)[0])

@@ -4,7 +4,7 @@
 """Parsers: the text the kernel and the multipath tools print -> data. Pure (no I/O), total on any input.
 
 dmsetup info/table/status of dm-multipath, multipathd (JSON and raw formats), /proc/self/mountinfo, /proc/swaps
-and VPD page 0x80. The readers (san_read) feed them; multipath_conf and lvm_filter_info use the same ones.
+and VPD page 0x80. The readers (observe.read) feed them; multipath_conf and lvm_filter_info use the same ones.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live SCSI probes of sd paths: TEST UNIT READY, INQUIRY, VPD 0x80 (sg3-utils), each with the probe deadline.
 
-Only sd nodes are opened, never /dev/dm-* (lab finding 1). san_sense reads what each answer says; what that
+Only sd nodes are opened, never /dev/dm-* (lab finding 1). observe.sense reads what each answer says; what that
 means for a path is the judge's (judge.findings.path_state); this module only asks.
 """
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """After removal, nothing should point at the ghost: find (pure) the lines of /etc/fstab, /etc/crypttab, the LVM
 devices file and systemd mount units that name a removed WWID, map or /dev/disk/by-id link, and render the text
-with those lines commented out (only when the user opts in; the write itself is config_write's).
+with those lines commented out (only when the user opts in; the write itself is files.write_text's).
 
 A reference is matched on the field that names the device (fstab/crypttab source, the devices file IDNAME and
 DEVNAME, a unit's What=), never on a comment, so that a mount by UUID= or LABEL= (which cannot be tied to a WWID

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the answers of sg3-utils (1.46 and later) say: sense, host/driver status and INQUIRY's peripheral
 qualifier read from sg_turs / sg_raw / sg_inq text into one probe result (ready, lun_not_supported, not_ready,
-no_answer, error). Pure text parsing, no I/O: the probe (san_probe, observe) reads its answers with it, and what a
-result means for a path is the judge's (judge.findings.path_state). Moved out of san_judge so that the reader does not
+no_answer, error). Pure text parsing, no I/O: the probe (observe.probe) reads its answers with it, and what a
+result means for a path is the judge's (judge.findings.path_state). It lives in observe so that the reader does not
 import the judge.
 """
 

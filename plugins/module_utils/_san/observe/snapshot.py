@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Snapshot assembly: what the readers read -> the `san` snapshot of docs/design.md. Pure, no I/O.
 
-Joins sysfs, /proc, dmsetup and multipathd into disks and maps: identity (san_identity), usage (holders, mounts,
+Joins sysfs, /proc, dmsetup and multipathd into disks and maps: identity (`identity.py`), usage (holders, mounts,
 swap, openers, kernel users) and the path identity the cross-check needs (initiator, target, portal).
 """
 

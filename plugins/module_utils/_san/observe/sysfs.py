@@ -109,7 +109,7 @@ def _nvme_transports(root, name):
 
 def read_other_blocks(root):
     """{name: facts} for every block device of /sys/block that is neither sd nor dm: what tells whether its I/O can
-    wait indefinitely (san_users.uncounted_block_devices). An nvme device has `transports`; a loop device
+    wait indefinitely (observe.users.uncounted_block_devices). An nvme device has `transports`; a loop device
     `bound` (its loop/ directory exists) and `backing_file` with `backing_on_network` (the file on a network or
     FUSE mount of this host's table; None when the table or the file's name cannot be read) and, for a file on no
     network or FUSE mount, `backing` (read_loop_backing: the block devices the file's filesystem sits on)."""

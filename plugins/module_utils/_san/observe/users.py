@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Who uses a block device, in words a person looks for: pure helpers shared by san_judge and san_plan.
+"""Who uses a block device, in words a person looks for: pure helpers shared by the judge and the plan.
 
-The openers that are not a workload come from san_identity; one decoder of device-mapper names (LVM's VG and LV), one
+The openers that are not a workload come from identity; one decoder of device-mapper names (LVM's VG and LV), one
 label for a kernel user found without a holders link; which block devices without an open count can wait, where a
 killed task closing one is a user nobody sees (uncounted_block_devices). No I/O.
 """
@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import re
 
-# HARMLESS_OPENERS is re-exported: san_plan reads it here
+# HARMLESS_OPENERS is re-exported: plan.steps reads it here
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (  # noqa: F401 pylint: disable=unused-import
     HARMLESS_OPENERS, harmless)
 

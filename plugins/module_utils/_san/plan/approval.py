@@ -280,7 +280,7 @@ def _left_alone_reason(name, skipped, snapshot):
 
 
 def gate(plan, snapshot, approved):
-    """The plan (san_plan.plan_cleanup's dict) cut down to the units whose every step is in `approved` with the same
+    """The plan (plan.cleanup.plan_cleanup's dict) cut down to the units whose every step is in `approved` with the same
     identity. Returns (plan, approval): the plan with the other units' steps taken out of steps, flush_maps,
     delete_disks and mismatches and each of those units in skipped as refused, by name, with the reason;
     approval: {refused: [unit], not_needed: [approved steps the plan no longer has, with why]}.

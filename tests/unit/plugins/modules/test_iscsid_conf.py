@@ -157,6 +157,20 @@ def test_hung_iscsiadm_fails_with_a_deadline(adm, conf, monkeypatch, run_module)
     assert res["failed"] is True and "did not finish within 1" in res["msg"]
 
 
+def test_a_write_that_hangs_fails_the_module_and_changes_nothing(adm, conf, monkeypatch, run_module):
+    """iscsid.conf on a disk that stops answering (its fsync never returns) hung the module; it must fail at
+    its deadline naming the file, the file and the node records unchanged."""
+    def hang(fn, args=(), timeout=10.0, what=None):
+        assert fn.__name__ == "_write_synced"
+        raise deadline.DeadlineExceeded(what, timeout)
+    monkeypatch.setattr(deadline, "call", hang)
+    before = open(conf).read()
+    records = dict(adm.records)
+    res = run_module({"path": conf, "command_timeout": 1})
+    assert res["failed"] is True and "iscsid.conf was not written" in res["msg"] and "within 1" in res["msg"]
+    assert open(conf).read() == before and adm.records == records
+
+
 def test_invalid_values_change_nothing(adm, conf, run_module):
     before = open(conf).read()
     for value in ("x" * 10240, "", "$(id)", ["manual"], "man\x00ual"):

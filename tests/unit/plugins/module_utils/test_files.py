@@ -1,0 +1,55 @@
+import os
+import time
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files
+
+
+class _Module(object):
+    """What write_text uses of AnsibleModule: a backup copy and the final rename."""
+
+    def __init__(self):
+        self.backups = []
+
+    def backup_local(self, path):
+        backup = path + ".bak"
+        with open(path, "rb") as src, open(backup, "wb") as dst:
+            dst.write(src.read())
+        self.backups.append(backup)
+        return backup
+
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        assert unsafe_writes is False
+        os.rename(src, dest)
+
+
+def _hung_fsync(_fd):
+    time.sleep(30)
+
+
+def test_write_text_replaces_the_file_and_keeps_a_backup(tmp_path):
+    """A write that leaves the old text, no backup, or its temp file behind."""
+    target = tmp_path / "multipath.conf"
+    target.write_text("old\n")
+    module = _Module()
+    backup = files.write_text(module, str(target), "new\n", backup=True, timeout=5)
+    assert target.read_text() == "new\n"
+    assert backup == module.backups[0] and (tmp_path / "multipath.conf.bak").read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["multipath.conf", "multipath.conf.bak"]
+
+
+def test_write_text_gives_up_when_the_disk_does_not_answer(tmp_path, monkeypatch):
+    """A config file on a filesystem whose disk hangs (the fsync never returns: a root on a SAN LUN whose paths
+    all failed) hung the module and the play; the write must end at its deadline, the file unchanged."""
+    target = tmp_path / "multipath.conf"
+    target.write_text("old\n")
+    monkeypatch.setattr(files.os, "fsync", _hung_fsync)
+    started = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded) as info:
+        files.write_text(_Module(), str(target), "new\n", backup=True, timeout=0.5)
+    assert time.monotonic() - started < 5
+    assert "multipath.conf" in str(info.value)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["multipath.conf"]
