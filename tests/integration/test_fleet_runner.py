@@ -225,7 +225,8 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     for host in hosts:
         assert len([ln for ln in lines if ln.startswith(host + ": ")]) == 2, (host, console[-3000:])
     assert lines[-1].startswith("SUMMARY: 5 hosts ("), lines[-5:]
-    assert len(lines) <= 40, console
+    # (ansible-core 2.16 also shows the report directory's --diff: the callback hides no diff)
+    assert len(lines) <= 12 * len(hosts) + 20, console
     data = _artifact_data(run)["sanfleet_report"]
     assert data["run"] == "remediate"
     # the unmapped host: one stale map with its two paths (disable queueing, verify unused, flush, wait, delete
