@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 
 LAB_DIR = Path(__file__).resolve().parents[1] / "lab"
-if str(LAB_DIR) not in sys.path:
-    sys.path.insert(0, str(LAB_DIR))
+# tests/fleet: the fixture fleet's helpers (fleet_hosts), shared with benchmarks/bench_console.py
+for _helpers in (LAB_DIR, LAB_DIR.parent / "fleet"):
+    if str(_helpers) not in sys.path:
+        sys.path.insert(0, str(_helpers))
 
 from sanlab import Lab  # noqa: E402
 

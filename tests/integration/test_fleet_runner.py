@@ -11,29 +11,20 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
+from fleet_hosts import DOWN_HOST, SCENARIOS, shims as _shims, truth as _truth
 
 ansible_runner = pytest.importorskip("ansible_runner")
 
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = ("healthy", "unmapped", "mounted", "orphan", "portal_cut")
 # the ansible-core matrix (scripts/test.sh matrix) runs one host per scenario: SANFLEET_FLEET_HOSTS=5
 N_HOSTS = int(os.environ.get("SANFLEET_FLEET_HOSTS") or 24)
 ARTIFACTS = Path(os.environ.get("SANFLEET_TEST_ARTIFACTS") or (REPO / "tests" / "output" / "artifacts"))
-
-
-def _shims(bindir):
-    bindir.mkdir(parents=True, exist_ok=True)
-    for s in SCENARIOS:
-        shim = bindir / ("python-" + s)
-        shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n' % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py", s))
-        shim.chmod(0o755)
 
 
 def _artifact_data(run):
@@ -41,25 +32,6 @@ def _artifact_data(run):
     stats = [e for e in run.events if e.get("event") == "playbook_on_stats"]
     assert len(stats) == 1
     return stats[0]["event_data"]["artifact_data"]
-
-
-def _truth(scenario):
-    """The array truth the lab had when the scenario was captured, in the array-truth contract (docs/ontap.md):
-    the ontap_luns records and the one target they cover (the lab's target IQN and portals), read just now."""
-    import tarfile
-    import time
-    with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
-        lab = json.load(tar.extractfile("%s/truth.json" % scenario))
-    now = time.time()
-    first = (lab["array_luns"] or [{}])[0]
-    cluster, svm = first.get("cluster", "sanlab"), first.get("svm", "svm_sanlab")
-    return {"luns": [dict(r, collected_at=now) for r in lab["array_luns"]],
-            "targets": [{"cluster": cluster, "svm": svm, "iscsi_target_names": [lab["target_iqn"]],
-                         "iscsi_addresses": [p.rsplit(":", 1)[0] for p in lab["portals"]], "fc_wwpns": [],
-                         "collected_at": now}],
-            "problems": [], "initiators": [lab["initiator_iqn"]], "collected_at": now,
-            "clusters": [{"cluster": cluster, "hostname": "captured", "svm": None, "collected_at": now,
-                          "requests": 0, "source": "capture"}]}
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +44,16 @@ def fleet_run(tmp_path_factory):
         hosts["node%02d-%s" % (i, scenario)] = {"ansible_connection": "local",
                                                 "ansible_python_interpreter": str(pdd / "bin" / ("python-" + scenario))}
     # unreachable: nothing listens on port 1
-    hosts["node99-down"] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
-                            "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+    hosts["node99-down"] = dict(DOWN_HOST)
     (pdd / "inventory").mkdir()
     (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
     (pdd / "env").mkdir()
     reports = pdd / "artifacts" / "fleet" / "sanfleet-reports"
+    # the console as an operator sees it with the collection's stdout callback (docs/reports.md "Console output"):
+    # ansible-runner keeps its own callback for the events and inherits the one ANSIBLE_STDOUT_CALLBACK names
     envvars = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
-               "SANFLEET_REPORT_DIR": str(reports), "ANSIBLE_HOST_KEY_CHECKING": "False"}
+               "SANFLEET_REPORT_DIR": str(reports), "ANSIBLE_HOST_KEY_CHECKING": "False",
+               "ANSIBLE_STDOUT_CALLBACK": "sanfleet.remediation.fleet"}
     (pdd / "env" / "envvars").write_text(json.dumps(envvars))
     (pdd / "env" / "extravars").write_text(json.dumps({
         "sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}))
@@ -89,6 +63,7 @@ def fleet_run(tmp_path_factory):
                              timeout=300)
     run.wall = time.monotonic() - started
     run.reports = reports
+    run.console = run.stdout.read()
     print("fleet compliance run: %d hosts in %.1f s, reports in %s" % (len(hosts), run.wall, reports))
     return run
 
@@ -110,6 +85,23 @@ def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
     assert len(data["sanfleet_compliance"]) == N_HOSTS + 1 and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
     assert data["sanfleet_compliance"]["node99-down"]["status"] == "failed"
     assert "port 1: Connection refused" in data["sanfleet_report"]["failed"]["node99-down"]
+
+
+def test_compliance_console_is_one_line_per_host_with_the_summary_last(fleet_run):
+    """The compliance job printed 882 lines for 26 hosts with the fleet summary in the middle (before the hosts
+    that fail after the reports). With the collection's stdout callback: each host's result line once, every failed
+    and unreachable host's error in full, and the summary as the last line."""
+    lines = fleet_run.console.rstrip("\n").splitlines()
+    hosts = ["node%02d-%s" % (i, SCENARIOS[i % len(SCENARIOS)]) for i in range(N_HOSTS)] + ["node99-down"]
+    for host in hosts:
+        assert len([ln for ln in lines if ln.startswith(host + ": ")]) == 1, (host, fleet_run.console[-3000:])
+        assert "fatal: [%s]: " % host in fleet_run.console  # non-compliant hosts fail, the unreachable one too
+    assert "fatal: [node99-down]: UNREACHABLE!" in fleet_run.console
+    assert lines[-1].startswith("SUMMARY: %d hosts (1 failed, %d violation)" % (N_HOSTS + 1, N_HOSTS)), lines[-5:]
+    assert [ln for ln in lines if "hosts (1 failed" in ln] == [lines[-1]]
+    assert not [ln for ln in lines if ln.startswith(("ok: [", "skipping: [", "included: "))]
+    # what is left per host: its result line and its failure (task banner, error, fatal line)
+    assert len(lines) <= 12 * len(hosts) + 20, (len(lines), fleet_run.console[-3000:])
 
 
 def test_fleet_report_content(fleet_run):
@@ -218,12 +210,23 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     (pdd / "env").mkdir()
     reports = pdd / "artifacts" / "plan" / "sanfleet-reports"
     (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
-                                                     "SANFLEET_REPORT_DIR": str(reports)}))
+                                                     "SANFLEET_REPORT_DIR": str(reports),
+                                                     "ANSIBLE_STDOUT_CALLBACK": "sanfleet.remediation.fleet"}))
     (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts", "sanfleet_serial": 2}))
     run = ansible_runner.run(private_data_dir=str(pdd), ident="plan", project_dir=str(REPO),
                              playbook=str(REPO / "playbooks" / "remediate.yml"), cmdline="--check --diff",
                              forks=5, quiet=True, timeout=170)
     assert run.status == "successful" and run.rc == 0, (run.status, run.rc)
+    # the console (148 lines per host before, no batch line): the batch, per host its plan and its result line, the
+    # unmapped host's --diff, the fleet summary last
+    console = run.stdout.read()
+    lines = console.rstrip("\n").splitlines()
+    assert "batch 1 of 1: 5 hosts (node00-healthy .. node04-portal_cut), 0 of 5 hosts done before it" in lines
+    for host in hosts:
+        assert len([ln for ln in lines if ln.startswith(host + ": ")]) == 2, (host, console[-3000:])
+    assert lines[-1].startswith("SUMMARY: 5 hosts ("), lines[-5:]
+    # (ansible-core 2.16 also shows the report directory's --diff: the callback hides no diff)
+    assert len(lines) <= 12 * len(hosts) + 20, console
     data = _artifact_data(run)["sanfleet_report"]
     assert data["run"] == "remediate"
     # the unmapped host: one stale map with its two paths (disable queueing, verify unused, flush, wait, delete
@@ -248,6 +251,32 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
         ("stale_unmapped", stale), ("unknown_array", "360014055a1a00000000400080005a1ab")}
     md = (reports / "fleet.md").read_text()
     assert "Remediation: %d steps planned, 0 executed, 0 refused." % per_unmapped in md
+
+
+def test_the_rolling_run_says_which_batch_runs(tmp_path):
+    """A real run (nothing to remove: healthy fixture hosts, sanfleet_allow_unreviewed) in the batches of a serial list
+    [1, 2] over three hosts: each batch prints "batch N of M" once, numbered as Ansible cut the hosts (the first
+    batch one host, the second two), and the summary of the last batch is the console's last line."""
+    pdd = tmp_path / "runner"
+    _shims(pdd / "bin")
+    hosts = {"node%02d-healthy" % i: {"ansible_connection": "local", "stale_cleanup_array_truth": _truth("healthy"),
+                                      "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")} for i in range(3)}
+    (pdd / "inventory").mkdir(parents=True)
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env").mkdir()
+    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+                                                     "SANFLEET_REPORT_DIR": str(pdd / "reports"),
+                                                     "ANSIBLE_STDOUT_CALLBACK": "sanfleet.remediation.fleet"}))
+    (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts", "sanfleet_serial": [1, 2],
+                                                       "sanfleet_allow_unreviewed": True}))
+    run = ansible_runner.run(private_data_dir=str(pdd), ident="roll", project_dir=str(REPO),
+                             playbook=str(REPO / "playbooks" / "remediate.yml"), forks=5, quiet=True, timeout=240)
+    console = run.stdout.read()
+    assert run.status == "successful" and run.rc == 0, (run.status, run.rc, console[-3000:])
+    assert [ln for ln in console.splitlines() if ln.startswith("batch ")] == [
+        "batch 1 of 2: 1 host (node00-healthy), 0 of 3 hosts done before it",
+        "batch 2 of 2: 2 hosts (node01-healthy .. node02-healthy), 1 of 3 hosts done before it"]
+    assert console.rstrip("\n").splitlines()[-1].startswith("SUMMARY: 3 hosts ("), console[-2000:]
 
 
 def awx_merge_artifacts(slice_jobs):
@@ -283,8 +312,7 @@ def test_sliced_compliance_adds_up_through_the_merge_node(tmp_path):
     for i, scenario in enumerate(SCENARIOS):
         hosts["node%02d-%s" % (i, scenario)] = {"ansible_connection": "local",
                                                 "ansible_python_interpreter": str(tmp_path / "bin" / ("python-" + scenario))}
-    hosts["node99-down"] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
-                            "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+    hosts["node99-down"] = dict(DOWN_HOST)
     env = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"], "ANSIBLE_HOST_KEY_CHECKING": "False"}
     common = {"sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}
 

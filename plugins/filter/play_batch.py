@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: play_batch
+short_description: Which batch of a serial play this is ("batch 2 of 5"), from the play's hosts and its serial
+version_added: 0.2.0
+author: sanfleet.remediation contributors
+description:
+  - >-
+    Ansible runs a play with C(serial) in batches and tells a task the hosts of the current batch
+    (C(ansible_play_batch)) and of the whole play (C(ansible_play_hosts_all), after C(--limit)), not the batch's
+    number. This filter cuts C(ansible_play_hosts_all) into batches the way Ansible does
+    (C(PlaybookExecutor._get_serialized_batches) - a number, a percentage of the play's hosts, or a list of them
+    whose last entry repeats) and finds the batch whose first host is the first of C(ansible_play_batch).
+  - >-
+    C(--limit) narrows both lists alike, so the count is of the limited hosts. The play must keep the inventory's
+    order (no C(order) keyword, as in remediate.yml) - C(ansible_play_hosts_all) is in that order.
+options:
+  _input:
+    description: C(ansible_play_batch), the hosts of the current batch.
+    type: list
+    elements: str
+    required: true
+  hosts:
+    description: C(ansible_play_hosts_all), every host of the play in the play's order.
+    type: list
+    elements: str
+    required: true
+  serial:
+    description: The play's C(serial) as the play has it (a number, a percentage such as C(25%), or a list of them).
+    type: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Say which batch runs now
+  ansible.builtin.debug:
+    msg: "{{ ansible_play_batch | sanfleet.remediation.play_batch(ansible_play_hosts_all, 2) }}"
+  run_once: true
+"""
+
+RETURN = r"""
+_value:
+  description: C(batch N of M), the batch's host count and its first and last host, and the hosts done before it.
+  type: str
+  sample: "batch 2 of 5: 2 hosts (db03 .. db04), 2 of 10 hosts done before it"
+"""
+
+from ansible.errors import AnsibleFilterError
+
+
+def _size(value, total):
+    """One entry of serial as a host count, as ansible.utils.helpers.pct_to_int (min_value 1) counts it."""
+    text = str(value).strip()
+    try:
+        if text.endswith("%"):
+            return int((int(text[:-1]) / 100.0) * total) or 1
+        return int(text)
+    except ValueError:
+        raise AnsibleFilterError("play_batch: serial must be a number or a percentage, got %r" % (value,)) from None
+
+
+def batch_sizes(serial, total):
+    """The sizes of the batches Ansible cuts `total` hosts into for `serial`."""
+    entries = list(serial) if isinstance(serial, (list, tuple)) else [serial]
+    entries = entries or [0]
+    sizes, left, index = [], total, 0
+    while left > 0:
+        size = _size(entries[index], total)
+        if size <= 0:
+            sizes.append(left)
+            break
+        sizes.append(min(size, left))
+        left -= sizes[-1]
+        index = min(index + 1, len(entries) - 1)
+    return sizes
+
+
+def play_batch(batch, hosts, serial):
+    if not isinstance(batch, (list, tuple)) or not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("play_batch: expected ansible_play_batch and ansible_play_hosts_all (lists)")
+    if not batch or batch[0] not in hosts:
+        raise AnsibleFilterError("play_batch: the batch's first host is not among the play's hosts")
+    before = list(hosts).index(batch[0])
+    sizes = batch_sizes(serial, len(hosts))
+    starts = [sum(sizes[:n]) for n in range(len(sizes))]
+    number = starts.index(before) + 1 if before in starts else None
+    if number is None:
+        raise AnsibleFilterError("play_batch: no batch of serial %r starts at host %s" % (serial, batch[0]))
+    span = batch[0] if len(batch) == 1 else "%s .. %s" % (batch[0], batch[-1])
+    return "batch %d of %d: %d host%s (%s), %d of %d hosts done before it" % (
+        number, len(sizes), len(batch), "" if len(batch) == 1 else "s", span, before, len(hosts))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"play_batch": play_batch}

@@ -1,0 +1,45 @@
+"""TEST ONLY. The fixture fleet's inventory pieces, shared by tests/integration/test_fleet_runner.py and
+benchmarks/bench_console.py: the interpreter shims of the captured scenarios (fixture_python.py) and the array truth
+each scenario was captured with."""
+import json
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = ("healthy", "unmapped", "mounted", "orphan", "portal_cut")
+# nothing listens on port 1: the unreachable host of a fleet
+DOWN_HOST = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
+             "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+
+
+def shims(bindir):
+    """bindir/python-<scenario>: the interpreter that gives the local machine that scenario's SAN state."""
+    bindir.mkdir(parents=True, exist_ok=True)
+    for s in SCENARIOS:
+        shim = bindir / ("python-" + s)
+        shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n' % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py", s))
+        shim.chmod(0o755)
+
+
+def fixture_host(bindir, scenario):
+    """The inventory variables of one fixture host of `scenario` (shims in bindir)."""
+    return {"ansible_connection": "local", "ansible_python_interpreter": str(bindir / ("python-" + scenario))}
+
+
+def truth(scenario):
+    """The array truth the lab had when the scenario was captured, in the array-truth contract (docs/ontap.md):
+    the ontap_luns records and the one target they cover (the lab's target IQN and portals), read just now."""
+    with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
+        lab = json.load(tar.extractfile("%s/truth.json" % scenario))
+    now = time.time()
+    first = (lab["array_luns"] or [{}])[0]
+    cluster, svm = first.get("cluster", "sanlab"), first.get("svm", "svm_sanlab")
+    return {"luns": [dict(r, collected_at=now) for r in lab["array_luns"]],
+            "targets": [{"cluster": cluster, "svm": svm, "iscsi_target_names": [lab["target_iqn"]],
+                         "iscsi_addresses": [p.rsplit(":", 1)[0] for p in lab["portals"]], "fc_wwpns": [],
+                         "collected_at": now}],
+            "problems": [], "initiators": [lab["initiator_iqn"]], "collected_at": now,
+            "clusters": [{"cluster": cluster, "hostname": "captured", "svm": None, "collected_at": now,
+                          "requests": 0, "source": "capture"}]}
