@@ -205,7 +205,7 @@ def targets(result):
 
 def extrapolate(small, big, fleet=10000, slices=(10, 20, 40, 100, 400), cores=4, forks=20, module_wall_s=10.0):
     """A table for `fleet` hosts sliced over AWX execution nodes, from two measured compact runs (`small`, `big`:
-    rows of audit(), fewer and more hosts). Assumptions (docs/performance.md says them too):
+    rows of audit(), fewer and more hosts). Assumptions (the results file of a run says them too):
     - controller memory is linear in the hosts of a slice: the two runs' peak PSS give base + per-host (PSS,
       not the summed RSS: the forked workers share the main process's pages, which RSS counts once per fork);
     - controller CPU per host is the bigger run's (the fixed start-up cost spread over its hosts);
@@ -234,6 +234,7 @@ def main():
     ap.add_argument("--details", default="compact,full")
     ap.add_argument("--fixture-dir")
     ap.add_argument("--json")
+    ap.add_argument("--record", help="also write the run as a results file for docs/performance.md's table")
     ap.add_argument("--extrapolate", nargs=2, metavar=("SMALL_JSON", "BIG_JSON"),
                     help="print the 10,000-host table from two earlier --json results (compact runs) and stop")
     args = ap.parse_args()
@@ -254,6 +255,11 @@ def main():
         print("- %s: %s (target %s) -> %s" % (name, measured, limit, "met" if met else "MISSED"))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
+    if args.record:
+        import results_file
+        results_file.write(args.record, "controller: audit.yml over %d fixture hosts of %d LUNs x 2" % (args.hosts, args.luns),
+                           results_file.command("benchmarks/bench_controller.py", sys.argv[1:]),
+                           results_file.controller_figures(result))
 
 
 if __name__ == "__main__":

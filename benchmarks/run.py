@@ -29,6 +29,8 @@ Parts (--only, comma separated; default all three):
 --reuse FILE takes the parts not run now from an earlier --json (e.g. a long host run, then cleanup).
 Prints one markdown table (part | measured | value | target | verdict) and writes every raw number, the table,
 the controller's CPU and its load average before and after each part to --json (default bench-results.json).
+--record FILE also writes the run as a results file (benchmarks/results/<date>-<what>.json, schema in
+benchmarks/results_file.py) whose figures feed docs/performance.md's top table (results_file.py update).
 The load matters: the VMs are TCG guests on a shared 2-core machine, so other work on it slows them.
 Not a test: nothing here is timed by scripts/test.sh. docs/performance.md has the results and what each row means.
 """
@@ -38,6 +40,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -186,6 +189,7 @@ def main():
     ap.add_argument("--details", default="compact,full", help="controller: san fact forms to run")
     ap.add_argument("--json", default="bench-results.json", help="write raw results and the table here")
     ap.add_argument("--reuse", help="a previous --json: parts not run now are taken from it (their load too)")
+    ap.add_argument("--record", help="also write the run as a results file for docs/performance.md's table")
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -244,6 +248,33 @@ def main():
             " (from %s)" % seen["reused"] if "reused" in seen else ""))
     Path(args.json).write_text(json.dumps(report, indent=1))
     print("raw results: %s" % args.json)
+    if args.record:
+        record(args.record, report["raw"], report["load"])
+
+
+def figures(raw):
+    """The figures of docs/performance.md's top table that the parts in `raw` measured."""
+    import results_file
+    out = {}
+    if "host" in raw:
+        out.update(results_file.host_figures(raw["host"]))
+    if "cleanup" in raw:
+        out.update(results_file.cleanup_figures(raw["cleanup"]))
+    if "controller" in raw:
+        out.update(results_file.controller_figures(raw["controller"]))
+    if "array" in raw:
+        from bench_ontap_lookup import AUDIT_ROW
+        req = next(r[1] for r in raw["array"]["scenarios"] if r[0].startswith(AUDIT_ROW))
+        out["array-requests-per-cluster"] = results_file.measured(req, "requests")
+    return out
+
+
+def record(path, raw, loads):
+    import results_file
+    results_file.write(path, "benchmarks/run.py: %s" % ", ".join(sorted(raw)),
+                       results_file.command("benchmarks/run.py", [shlex.quote(a) for a in sys.argv[1:]]),
+                       figures(raw), notes="load average (1/5/15) per part: %s" % json.dumps(loads))
+    print("results file: %s" % path)
 
 
 if __name__ == "__main__":

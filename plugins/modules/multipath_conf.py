@@ -113,7 +113,7 @@ options:
     description:
       - Milliseconds that multipathd's clients (C(multipathd show ...), this collection's facts and cleanup) wait
         for the daemon, set in C(defaults). The built-in 4000 is short on a host with thousands of paths, where the
-        daemon answers late while its checkers run (docs/performance.md).
+        daemon answers late while its checkers run (lab finding 14, docs/lab-findings.md).
       - C(null) (default) leaves it alone. A value already in force that is as long or longer is kept.
       - Reported as C(uxsock_timeout_unsupported) and not written when multipath-tools does not know the keyword.
     type: int

@@ -241,7 +241,7 @@ def audit(eff, targets, recommended, file_eff=None, recheck_supported=True, uxso
 UXSOCK_REASON = (
     "multipathd's clients (multipathd show ..., the collection's facts and cleanup) give up after uxsock_timeout "
     "ms; on a host with thousands of paths the daemon, busy with its checkers, answers later than the built-in "
-    "4000 ms and the query fails (docs/performance.md: 'show maps json' at 2,048 paths)")
+    "4000 ms and the query fails (lab finding 14: 'show maps json' at 2,048 paths)")
 
 
 def milliseconds(value):

@@ -1,0 +1,119 @@
+"""docs/performance.md's top table agrees with the results files in benchmarks/results/ it cites."""
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results"
+DOC = ROOT / "docs" / "performance.md"
+LINK = re.compile(r"^\[([^\]]+\.json)\]\(\.\./benchmarks/results/([^)]+\.json)\)$")
+FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9][a-z0-9.-]*\.json$")
+
+
+def results_file():
+    spec = importlib.util.spec_from_file_location("results_file", ROOT / "benchmarks" / "results_file.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RF = results_file()
+ROWS = RF.table_rows(DOC.read_text())
+
+
+def good_file():
+    return {"schema": 1, "date": "2026-11-25", "what": "host facts", "command": "python benchmarks/run.py --only host",
+            "commit": "d24d557", "machine": "2 vCPUs, TCG", "figures": {"facts-1024": {"value": 19.745, "unit": "s"}}}
+
+
+def test_the_top_table_is_found():
+    """The parser stops finding the table (a renamed column) and every other check here passes on nothing."""
+    assert len(ROWS) >= 20, sorted(ROWS)
+    assert {"facts-1024-vs-floor", "controller-cpu-per-host-200", "cleanup-act-100"} <= set(ROWS)
+
+
+@pytest.mark.parametrize("path", sorted(RESULTS.glob("*.json")), ids=lambda p: p.name)
+def test_every_results_file_is_well_formed(path):
+    """A results file without a date, command, machine or numeric figures with units, or named for another date."""
+    data = json.loads(path.read_text())
+    assert RF.problems(data) == []
+    match = FILE_NAME.match(path.name)
+    assert match, "%s: name is not <date>-<what>.json" % path.name
+    assert match.group(1) == data["date"], "%s: the name's date is not the run's" % path.name
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda d: d.pop("command"), "command is missing or empty"),
+    (lambda d: d.update(date="25.11.2026"), "date is not YYYY-MM-DD"),
+    (lambda d: d["figures"]["facts-1024"].pop("unit"), "figure facts-1024 has unit None"),
+    (lambda d: d["figures"]["facts-1024"].update(value="19.7 s"), "figure facts-1024 has no numeric value"),
+    (lambda d: d.update(figures={}), "figures is missing or empty"),
+    (lambda d: d.update(commit="HEAD"), "commit is not a git hash or null"),
+])
+def test_a_malformed_results_file_is_reported(change, problem):
+    """The schema check lets a file through that lacks what a reader needs to trust or reproduce its figures."""
+    data = good_file()
+    assert RF.problems(data) == []
+    change(data)
+    assert any(p.startswith(problem) for p in RF.problems(data)), RF.problems(data)
+
+
+@pytest.mark.parametrize("row_id", sorted(ROWS))
+def test_every_table_figure_is_the_figure_of_the_file_it_cites(row_id):
+    """A figure, date, command or verdict in the top table that its results file does not hold (an edited
+    number, a verdict that contradicts the target, a link to a file that is gone)."""
+    row = ROWS[row_id]
+    match = LINK.match(row["results"])
+    assert match and match.group(1) == match.group(2), "%s: results cell is not a link to one file: %r" % (
+        row_id, row["results"])
+    data = RF.load(RESULTS / match.group(2))
+    assert row_id in data["figures"], "%s: %s holds no figure of that id" % (row_id, match.group(2))
+    figure = data["figures"][row_id]
+    assert row["today"] == RF.render(figure)
+    assert row["date"] == data["date"]
+    assert row["command"].strip("`") == data["command"]
+    assert row["verdict"] == RF.verdict(row["target"], figure)
+
+
+@pytest.mark.parametrize("row_id", sorted(ROWS))
+def test_every_row_has_a_command_and_a_bound(row_id):
+    """A row nobody can reproduce (no command, not even 'command not recorded') or that does not say what
+    bounds it."""
+    row = ROWS[row_id]
+    command = row["command"].strip("`").strip()
+    assert command == RF.NOT_RECORDED or re.search(r"benchmarks/\w+\.py|scripts/test\.sh|pytest tests/", command), (
+        "%s: %r runs none of the project's benchmarks or tests" % (row_id, command))
+    assert row["bounded by"].strip(), row_id
+    assert row["target"] == "—" or RF.TARGET.match(row["target"]), "%s: target %r is not '≤ N unit'" % (
+        row_id, row["target"])
+
+
+def test_update_sets_a_row_from_a_results_file(tmp_path):
+    """A benchmark run cannot put its figure into the table (issue 41 adds rows this way), or touches rows the
+    file does not hold."""
+    path = tmp_path / "2026-11-26-host.json"
+    data = good_file()
+    data["date"] = "2026-11-26"
+    data["figures"]["facts-1024"]["value"] = 12.5
+    path.write_text(json.dumps(data))
+    header = "| %s |\n| %s |\n" % (" | ".join(RF.COLUMNS), " | ".join("---" for _ in RF.COLUMNS))
+    text = header + "| `facts-1024` | module | ≤ 13.9 s | | | | | | reads |\n| `other` | x | — | 1 s | — | d | r | c | b |\n"
+    rows = RF.table_rows(RF.update(text, path))
+    assert rows["facts-1024"]["today"] == "12.5 s" and rows["facts-1024"]["verdict"] == "met"
+    assert rows["facts-1024"]["date"] == "2026-11-26"
+    assert rows["facts-1024"]["command"] == "`python benchmarks/run.py --only host`"
+    assert rows["facts-1024"]["results"] == "[2026-11-26-host.json](../benchmarks/results/2026-11-26-host.json)"
+    assert rows["other"]["today"] == "1 s"
+
+
+def test_results_files_named_in_the_docs_exist():
+    """A doc that sends the reader to a results file that was renamed or never written."""
+    named = set()
+    for doc in list((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]:
+        named.update(re.findall(r"\b(\d{4}-\d{2}-\d{2}-[a-z0-9.-]+\.json)\b", doc.read_text()))
+    assert named, "no results file is named in the docs: the pattern no longer matches"
+    missing = sorted(n for n in named if not (RESULTS / n).exists())
+    assert not missing, missing
