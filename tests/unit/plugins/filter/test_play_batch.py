@@ -46,3 +46,15 @@ def test_what_no_batch_of_the_play_is_an_error(batch, hosts, serial):
     """A batch that is not one the serial cuts (or a wrong input) is an error, never a made-up number."""
     with pytest.raises(AnsibleFilterError):
         play_batch(batch, hosts, serial)
+
+
+@pytest.mark.xfail(strict=True, raises=AnsibleFilterError, reason="play_batch parses serial with int(str(value)); ansible-core's pct_to_int takes int(value)")
+@pytest.mark.parametrize("serial", [2.0, [1, 2.0]])
+def test_a_serial_ansible_accepts_is_named_not_an_error(serial):
+    """A float serial (sanfleet_serial: 2.0 in group_vars, a float AWX survey field): ansible-core cuts the batches
+    (pct_to_int: int(2.0)) but the filter raised, and remediate.yml's batch line is run_once, so its failure failed
+    every host of the batch before the reports were written. Every serial Ansible cuts must be named."""
+    batches = ansible_batches(serial, HOSTS)
+    for n, batch in enumerate(batches, 1):
+        names = [h if isinstance(h, str) else h.name for h in batch]
+        assert play_batch(names, HOSTS, serial).startswith("batch %d of %d:" % (n, len(batches)))

@@ -1,10 +1,12 @@
 import os
+import signal
 import time
 
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
 
 
 class _Module(object):
@@ -51,5 +53,39 @@ def test_write_text_gives_up_when_the_disk_does_not_answer(tmp_path, monkeypatch
         files.write_text(_Module(), str(target), "new\n", backup=True, timeout=0.5)
     assert time.monotonic() - started < 5
     assert "multipath.conf" in str(info.value)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["multipath.conf"]
+
+
+class _Failed(Exception):
+    """AnsibleModule.fail_json's exit, as a test can catch it."""
+
+
+class _ConfigModule(_Module):
+    """What san_module.write_config uses of AnsibleModule besides write_text's: its options and fail_json."""
+
+    params = {"backup": False, "command_timeout": 5}
+
+    def fail_json(self, **kwargs):
+        raise _Failed(kwargs)
+
+
+def _writer_killed(_fd):
+    os.kill(os.getpid(), signal.SIGKILL)  # the forked writer, killed mid-write (OOM killer, an operator's kill -9)
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeError,
+                   reason="deadline.call raises a plain RuntimeError for a child that died without an answer; "
+                          "write_config catches DeadlineExceeded and ChildFailed only")
+def test_a_writer_killed_mid_write_fails_the_module_naming_the_file(tmp_path, monkeypatch):
+    """A forked writer killed before it answered (SIGKILL, OOM) raised a bare RuntimeError out of the config module
+    (a MODULE FAILURE traceback, without the result gathered so far): the module must fail with a message naming
+    the file, which is left as it was, without its temp file."""
+    target = tmp_path / "multipath.conf"
+    target.write_text("old\n")
+    monkeypatch.setattr(files.os, "fsync", _writer_killed)
+    with pytest.raises(_Failed) as info:
+        san_module.write_config(_ConfigModule(), str(target), "new\n", {"changed": False})
+    assert "multipath.conf was not written" in info.value.args[0]["msg"]
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["multipath.conf"]
