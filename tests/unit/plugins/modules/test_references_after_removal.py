@@ -9,9 +9,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
@@ -182,3 +184,23 @@ def test_a_line_is_commented_out_whole_where_the_reader_cuts_lines(odd):
     # libmount cuts fields at blanks and TABs only: a CR, \x85 or U+2028 inside a device name is part of it
     other = "/dev/mapper/db%sx /data xfs defaults 0 0\n" % odd
     assert san_refs.find_references("fstab", "/etc/fstab", other, san_refs.needles(maps=["db"])) == []
+
+
+@pytest.mark.xfail(strict=True, reason="report_references sets references=[] and no reference_backups when a later "
+                                       "file's write raises: the files already edited are not reported")
+def test_a_reference_file_edited_before_a_later_write_failed_is_reported(env, run, monkeypatch):
+    """clean_references edits the files one by one (crypttab, then fstab, ...). When the write of a later one missed
+    its deadline (its filesystem hung) the result said references: [] and no reference_backups, so the crypttab
+    already edited (a boot-time change) and its backup were reported nowhere: every file changed must be in the
+    result with its backup."""
+    real = config_files._write_synced
+
+    def fstab_hangs(tmp, data):
+        if ".fstab." in os.path.basename(tmp):
+            time.sleep(30)
+        return real(tmp, data)
+    monkeypatch.setattr(config_files, "_write_synced", fstab_hangs)
+    out = run({"clean_references": True, "command_timeout": 1})
+    assert read(env, "etc/crypttab").startswith(san_refs.MARK)  # crypttab was edited before fstab's write hung
+    assert read(env, "etc/fstab") == FSTAB
+    assert "crypttab" in str(out.get("reference_backups")), out
