@@ -95,7 +95,7 @@ def test_readme_remediate_command_reads_every_cluster_of_sanfleet_ontap(tmp_path
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
         assert "netapp1!" not in proc.stdout + proc.stderr
         # each cluster read once, in bulk
-        assert one.request_count == two.request_count == 6
+        assert one.request_count == two.request_count == 7      # 6 SAN collections + nvme/services
         plan = shown_plan(proc.stdout)
         # nothing planned, and why: this machine has no SAN device, so nothing is stale
         assert plan["array_truth"] is True and plan["array_problems"] == []
