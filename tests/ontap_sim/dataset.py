@@ -46,7 +46,7 @@ class Dataset:
         self.nvme_services = []    # ONTAP nvme_service objects: {svm, enabled}
         self.nvme_subsystems = []  # ONTAP nvme_subsystem objects without subsystem_maps
         self.namespaces = []       # ONTAP nvme_namespace objects without subsystem_map / status.mapped
-        self.nvme_maps = []        # {svm, subsystem_uuid, namespace_uuid, namespace_name, nsid, anagrpid}
+        self.nvme_maps = []        # {svm, subsystem_uuid, subsystem_name, namespace_uuid, namespace_name, nsid, anagrpid}
 
     # -- building
     def svm(self, name):
@@ -109,7 +109,7 @@ class Dataset:
         return rec
 
     def map_namespace(self, namespace, subsystem, nsid, anagrpid=None):
-        self.nvme_maps.append({"svm": dict(subsystem["svm"]), "subsystem_uuid": subsystem["uuid"],
+        self.nvme_maps.append({"svm": dict(subsystem["svm"]), "subsystem_uuid": subsystem["uuid"], "subsystem_name": subsystem["name"],
                                "namespace_uuid": namespace["uuid"], "namespace_name": namespace["name"],
                                "nsid": str(nsid), "anagrpid": anagrpid or "%08xh" % int(nsid)})
 

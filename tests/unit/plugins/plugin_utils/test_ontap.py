@@ -37,11 +37,7 @@ def sim(tmp_path):
         yield server
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memory_cache():
-    ontap.clear_memory_cache()
-    yield
-    ontap.clear_memory_cache()
+pytestmark = pytest.mark.usefixtures("fresh_ontap_memory_cache")
 
 
 def client(sim, **extra):

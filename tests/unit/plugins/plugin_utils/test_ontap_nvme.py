@@ -34,15 +34,7 @@ def sim(tmp_path):
         yield server
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memory_cache():
-    ontap.clear_memory_cache()
-    yield
-    ontap.clear_memory_cache()
-
-
-def client(sim, **extra):
-    return ontap.OntapClient(sim.options(**extra), "sanfleet.remediation.test")
+pytestmark = pytest.mark.usefixtures("fresh_ontap_memory_cache")
 
 
 def host_truth(sim, initiators=(H1,), **extra):
@@ -52,7 +44,7 @@ def host_truth(sim, initiators=(H1,), **extra):
 def test_nvme_is_read_in_bulk_with_named_fields_beside_the_san_truth(sim):
     """Each NVMe collection is one request with the fields the records use (an unnamed expensive field such as
     anagrpid would come back absent), filtered to NVMe/TCP LIFs on the server."""
-    truth = ontap.fetch_truth(client(sim))
+    truth = ontap.fetch_truth(ontap.OntapClient(sim.options(), "t"))
     assert truth["nvme"]["state"] == "read" and sim.request_count == truth["requests"] == WITH_NVME == 11
     assert sim.requests_to("protocols/nvme/subsystems")[0]["query"] == {"fields": ontap_nvme.NVME_SUBSYSTEM_FIELDS}
     assert sim.requests_to("storage/namespaces")[0]["query"] == {"fields": ontap_nvme.NAMESPACE_FIELDS}
