@@ -69,7 +69,7 @@ def _shared_identities(hosts_keys):
     for host in sorted(hosts_keys):
         for ident, spelling in hosts_keys[host].items():
             holders.setdefault(ident, []).append((host, spelling))
-    return [(kind, held[0][1], [h for h, _s in held]) for (kind, _key), held in sorted(holders.items())
+    return [(ident[0], held[0][1], [host for host, spelling in held]) for ident, held in sorted(holders.items())
             if len(held) > 1]
 
 
