@@ -195,8 +195,8 @@ def fleet_identity_violations(reports, shared_igroups=None, igroups=None):
         if isinstance(report, dict) and report.get("host"):
             out[report["host"]] = [
                 {"area": AREA, "check": f["check"], "object": f["object"], "reason": f["reason"],
-                 "hosts": f.get("hosts") or [], "text": "%s %s: %s (%s)" % (AREA, f["check"], f["object"],
-                                                                             ", ".join(f.get("hosts") or []))}
+                 "hosts": f.get("hosts") or [],
+                 "text": "%s %s: %s (%s)" % (AREA, f["check"], f["object"], ", ".join(f.get("hosts") or []))}
                 for f in report.get("findings") or [] if f.get("area") == AREA and f["severity"] == "violation"]
     return out
 

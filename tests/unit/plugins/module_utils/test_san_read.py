@@ -595,7 +595,7 @@ def test_nvme_host_identity_is_the_first_line_as_nvme_cli_reads_it(tmp_path):
     (None, None, {}),  # absent: nothing to compare, nothing unknown
     (b"", None, {}),  # an empty file is no file (nvme-cli then generates one)
     (NQN + "\r\n", "not-a-uuid", {"/etc/nvme/hostnqn": "its first line is not an NQN",
-                                 "/etc/nvme/hostid": "its first line is not a UUID"}),
+                                  "/etc/nvme/hostid": "its first line is not a UUID"}),
     (b"nqn.2014-08.org.example:\xff\n", None, {"/etc/nvme/hostnqn": "its first line is not UTF-8"}),
     ("nqn.2014-08.org.nvmexpress:uuid:not-a-uuid", None, {"/etc/nvme/hostnqn": "its first line is not an NQN"}),
 ])
