@@ -11,7 +11,7 @@ version_added: 0.2.0
 author: sanfleet.remediation contributors
 description:
   - Takes the per-host reports of P(sanfleet.remediation.host_report#filter) and returns them with the fleet
-    findings of each host (area C(fleet), severity C(violation)): C(shared_initiator_identity) for every iSCSI
+    findings of each host (area C(fleet), severity C(violation)) - C(shared_initiator_identity) for every iSCSI
     initiator name, FC WWPN, NVMe host NQN or host ID two or more of the hosts hold (a cloned image), and
     C(igroup_spans_hosts) for every igroup whose initiators belong to several of the hosts, unless declared shared.
   - iSCSI names compare case-blind, WWPNs as hex, host NQNs exactly, host IDs as UUIDs. A host whose identities

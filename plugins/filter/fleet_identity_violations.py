@@ -10,7 +10,7 @@ short_description: Per host, the compliance violations of the identities and igr
 version_added: 0.2.0
 author: sanfleet.remediation contributors
 description:
-  - The fleet findings of P(sanfleet.remediation.fleet_identity#filter) as compliance violations, per host: what
+  - The fleet findings of P(sanfleet.remediation.fleet_identity#filter) as compliance violations, per host, which
     the compliance job adds to each host's own violations (docs/compliance.md, "Fleet identity").
 options:
   _input:
