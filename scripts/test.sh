@@ -71,7 +71,7 @@ build() {
 
 docs() {
   local kind name rc=0
-  for kind in module lookup filter; do
+  for kind in module lookup filter callback; do
     for name in $(ansible-doc -t "$kind" -l sanfleet.remediation 2>/dev/null | awk '{print $1}'); do
       if ansible-doc -t "$kind" "$name" >/dev/null; then echo "ansible-doc $kind $name: ok"; else echo "ansible-doc $kind $name: FAILED"; rc=1; fi
     done

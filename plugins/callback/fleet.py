@@ -9,7 +9,8 @@ name: fleet
 type: stdout
 short_description: One line per host for what a fleet run reports, errors in full, the fleet summary last
 version_added: 0.2.0
-author: sanfleet.remediation contributors
+author:
+  - sanfleet.remediation contributors (@sanfleet)
 description:
   - >-
     A stdout callback for the collection's playbooks (audit, compliance, remediate) run over many hosts. At the

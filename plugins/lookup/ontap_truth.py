@@ -81,6 +81,13 @@ _raw:
       type: list
       elements: dict
     collected_at: {description: Epoch seconds of the oldest cluster read., type: float}
+    nvme:
+      description:
+        - "The NVMe truth (docs/ontap.md, NVMe truth): namespaces (one per mapped namespace whose subsystem allows
+          one of the host's NQNs), targets (cluster, svm, nvme_service_enabled, subsystem_nqns, tcp_addresses),
+          host_nqns, problems (those of the NVMe read, and of every cluster read that failed as a whole), clusters
+          (state read, no_nvme or unreadable), collected_at."
+      type: dict
 """
 
 from ansible.errors import AnsibleLookupError
@@ -103,7 +110,8 @@ class LookupModule(LookupBase):
         clusters = ontap.cluster_list(self.get_option("clusters"))
         truth = ontap.array_truth(clusters, self.get_option("initiators"), "sanfleet.remediation.ontap_truth")
         if not clusters:
-            truth["problems"].append({"cluster": None, "svm": None, "kind": "no_cluster",
-                                      "msg": "no ONTAP cluster given (sanfleet_ontap is empty and ONTAP_HOSTNAME "
-                                             "is not set)"})
+            problem = {"cluster": None, "svm": None, "kind": "no_cluster",
+                       "msg": "no ONTAP cluster given (sanfleet_ontap is empty and ONTAP_HOSTNAME is not set)"}
+            truth["problems"].append(problem)
+            truth["nvme"]["problems"].append(dict(problem))
         return [truth]

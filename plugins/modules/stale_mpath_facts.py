@@ -187,6 +187,10 @@ ansible_facts:
               C(fc_rports) (every FC remote port - rport, host, channel, port_name, node_name, port_state, roles,
               dev_loss_tmo, fast_io_fail_tmo, scsi_target_id; null where unreadable; C(devices) the sd devices below
               it, kept whole in the compact fact for the FC audit) and C(multipathd_running).
+            - C(nvme_hostnqn) and C(nvme_hostid), the NVMe host identity (the first line of /etc/nvme/hostnqn and
+              /etc/nvme/hostid, as nvme-cli reads them; the host ID in lower case), null when the file is absent;
+              C(nvme_identity_unread) names each of those files that could not be read or holds no NQN or UUID
+              (unknown, not absent). The fleet report compares them across the inventory (docs/reports.md).
             - C(exiting_tasks) lists tasks exiting in D state with no file table left (pid, comm, frames). C(frames)
               names the block device last-close functions the kernel stack is in, or is null when the stack cannot
               be read. Such a task is typically a process killed while its read was queued on a map with no paths,

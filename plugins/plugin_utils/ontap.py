@@ -38,6 +38,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
     OntapClient,
     OntapError,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import nvme_records, nvme_targets, wanted_host_nqns
 # also the names the lookups and their tests use as ontap.<name>, from where they live
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import (  # pylint: disable=unused-import
     CACHE_FORMAT,
@@ -267,38 +268,74 @@ def array_truth(clusters, initiators, plugin_name, get=None):
 
     ``{luns: [records], targets: [{cluster, svm, iscsi_target_names, iscsi_addresses, fc_wwpns, collected_at}],
     problems: [{cluster, svm, kind, msg}], clusters: [{cluster, hostname, svm, collected_at, requests, source}],
-    initiators: [the initiators the records were read for, or "*" for every mapping], collected_at: oldest read}``.
+    initiators: [the initiators the records were read for, or "*" for every mapping], collected_at: oldest read,
+    nvme: {namespaces, targets, host_nqns, problems, clusters}}`` (the NVMe truth: docs/ontap.md).
 
     A cluster whose read fails is a problem (``lookup_failed``), not an exception: the other clusters are still
     judged, and the planner plans no removal on a host with problems and says why. So is a target identity
-    listed under two SVMs (``duplicate_target_identity``).
+    listed under two SVMs (``duplicate_target_identity``). A failed NVMe read is a problem of the NVMe truth only
+    (``nvme.problems``): it says nothing about the SCSI devices; a failed cluster read is a problem of both.
     """
     get = get or get_truth
     wanted = wanted_initiators(initiators)
     out = {"luns": [], "targets": [], "problems": [], "clusters": [], "collected_at": None,
            "initiators": [ALL_INITIATORS] if wanted is None else sorted(ontap_wwpn(i) for i in wanted)}
+    nvme = new_nvme_truth(wanted)
     for opts in clusters:
         try:
             truth, source = get(opts, plugin_name)
         except AnsibleLookupError as exc:
-            out["problems"].append({"cluster": opts.get("hostname"), "svm": opts.get("svm"), "kind": "lookup_failed",
-                                    "msg": str(exc)})
+            _cluster_problem(out, nvme, {"cluster": opts.get("hostname"), "svm": opts.get("svm"),
+                                         "kind": "lookup_failed", "msg": str(exc)})
             continue
         for warning in truth.get("warnings") or []:
-            out["problems"].append(dict(warning, cluster=truth["cluster"], svm=opts.get("svm")))
+            _cluster_problem(out, nvme, dict(warning, cluster=truth["cluster"], svm=opts.get("svm")))
         try:
             out["luns"].extend(lun_records(truth, initiators, out["problems"]))
         except OntapError as exc:
-            out["problems"].append({"cluster": truth["cluster"], "svm": opts.get("svm"), "kind": "lookup_failed",
-                                    "msg": str(exc)})
+            _cluster_problem(out, nvme, {"cluster": truth["cluster"], "svm": opts.get("svm"), "kind": "lookup_failed",
+                                         "msg": str(exc)})
             continue
         out["targets"].extend(dict(t, cluster=truth["cluster"], collected_at=truth["fetched_at"])
                               for t in truth.get("targets") or [])
         out["clusters"].append({"cluster": truth["cluster"], "hostname": opts.get("hostname"), "svm": opts.get("svm"),
                                 "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
                                 "source": source})
+        add_nvme_truth(nvme, truth, opts)
     out["problems"].extend(duplicate_identities(out["targets"]))
+    nvme["problems"].extend(duplicate_identities(nvme["targets"]))
     # the oldest read; unknown (None) when a cluster's time is not a finite epoch (never dropped: the truth would
     # look as fresh as the other clusters' reads)
     out["collected_at"] = oldest_time(c.get("collected_at") for c in out["clusters"])
+    nvme["collected_at"] = oldest_time(c.get("collected_at") for c in nvme["clusters"])
+    out["nvme"] = nvme
     return out
+
+
+def _cluster_problem(out, nvme, problem):
+    """A problem of the whole cluster read: the SCSI and the NVMe truth are both possibly incomplete."""
+    out["problems"].append(problem)
+    nvme["problems"].append(dict(problem))
+
+
+def new_nvme_truth(wanted):
+    """The empty NVMe truth of a host whose initiators' normal forms are ``wanted`` (None: every mapping)."""
+    nqns = wanted_host_nqns(wanted)
+    return {"namespaces": [], "targets": [], "problems": [], "clusters": [], "collected_at": None,
+            "host_nqns": [ALL_INITIATORS] if nqns is None else sorted(nqns)}
+
+
+def add_nvme_truth(nvme, truth, opts):
+    """One cluster's NVMe read into the host's NVMe truth: its records and targets when it was read, a problem when
+    it could not be (``unreadable``: fail closed), nothing but its state when ONTAP said it serves no NVMe."""
+    read = truth.get("nvme") or {"state": "unreadable", "reason": "the cluster read carries no NVMe part"}
+    cluster, when = truth["cluster"], truth["fetched_at"]
+    nvme["clusters"].append({"cluster": cluster, "hostname": opts.get("hostname"), "svm": opts.get("svm"),
+                             "state": read["state"], "reason": read.get("reason"), "collected_at": when})
+    if read["state"] not in ("read", "no_nvme"):
+        nvme["problems"].append({"cluster": cluster, "svm": opts.get("svm"), "kind": "lookup_failed",
+                                 "msg": read.get("reason") or "the NVMe read failed"})
+        return
+    wanted = None if nvme["host_nqns"] == [ALL_INITIATORS] else set(nvme["host_nqns"])
+    nvme["namespaces"].extend(nvme_records(read, cluster, wanted, nvme["problems"], when))
+    nvme["targets"].extend(dict(t, cluster=cluster, collected_at=when) for t in nvme_targets(read))

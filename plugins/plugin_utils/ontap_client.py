@@ -31,7 +31,10 @@ CONNECTION_KEYS = ("hostname", "username", "password", "cert_filepath", "key_fil
 
 
 class OntapError(AnsibleLookupError):
-    """An ONTAP request failed; the message names the endpoint and ONTAP's message and code."""
+    """An ONTAP request failed; the message names the endpoint and ONTAP's message and code. ``ontap_code`` is
+    ONTAP's error code (text) when ONTAP answered one, else None: a caller may act on a documented code only."""
+
+    ontap_code = None
 
 
 class _ModuleShim:
@@ -152,7 +155,10 @@ class OntapClient:
         for page in range(max_pages):
             status, body, error = self._get(path, params)
             if error:
-                raise OntapError(_redact(format_ontap_error("GET", api, self.hostname, status, error), self._secret))
+                failed = OntapError(_redact(format_ontap_error("GET", api, self.hostname, status, error), self._secret))
+                if isinstance(error, dict) and error.get("code") not in (None, ""):
+                    failed.ontap_code = str(error["code"])
+                raise failed
             if not isinstance(body, dict) or not isinstance(body.get("records"), list):
                 # an empty 200, {} or a proxy's page is not an empty collection: "no records" would make every
                 # mapped LUN look unmapped

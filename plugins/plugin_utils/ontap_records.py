@@ -6,8 +6,9 @@ from it.
 
 * ``fetch_truth`` reads one cluster (optionally one SVM) in bulk: ``/api/cluster``, ``/api/svm/svms`` (only with an
   SVM), ``/api/protocols/san/igroups``, ``/api/storage/luns`` and what identifies each SVM on the wire
-  (``/api/protocols/san/iscsi/services``, ``/api/network/ip/interfaces``, ``/api/network/fc/interfaces``) --
-  6 requests for a 10,000-LUN cluster (7 with an SVM).
+  (``/api/protocols/san/iscsi/services``, ``/api/network/ip/interfaces``, ``/api/network/fc/interfaces``), and its
+  NVMe side (``ontap_nvme.fetch_nvme``) -- 7 requests for a 10,000-LUN cluster without NVMe (+1 with an SVM, +4
+  when an SVM serves NVMe).
 * ``lun_records`` / ``igroup_records`` are pure selections on that truth.
 
 No credential is ever put in a truth, a record or an error message.
@@ -30,6 +31,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
     OntapError,
     format_ontap_error,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import NVME_REQUESTS_WITHOUT_SERVICE, fetch_nvme
 
 display = Display()
 
@@ -54,10 +56,10 @@ IP_INTERFACE_FIELDS = "svm.name,ip.address,services,enabled"
 FC_INTERFACE_FIELDS = "svm.name,wwpn,data_protocol,enabled"
 
 # GETs of one cluster read whose collections fit one page: cluster, igroups, luns, iscsi/services, ip and fc
-# interfaces (+1 for svm/svms with an SVM).
-REQUESTS_PER_CLUSTER = 6
-# the format of a truth (and of the run cache's entries that hold one)
-CACHE_FORMAT = 2
+# interfaces, nvme/services (+1 for svm/svms with an SVM; +4 when an SVM serves NVMe: ontap_nvme).
+REQUESTS_PER_CLUSTER = 6 + NVME_REQUESTS_WITHOUT_SERVICE
+# the format of a truth (and of the run cache's entries that hold one); 3: the truth carries its NVMe read
+CACHE_FORMAT = 3
 
 _WWPN = re.compile(r"^(?:0x)?([0-9a-f]{2}(?:[:-]?[0-9a-f]{2}){7})$")
 
@@ -117,6 +119,7 @@ def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
                              max_pages)
     fc_lifs = client.get_all("network/fc/interfaces", dict(common, data_protocol="fcp", fields=FC_INTERFACE_FIELDS),
                              max_pages)
+    nvme = fetch_nvme(client, common, max_pages)    # never raises: its state says what it proves
     return {
         "format": CACHE_FORMAT,
         "cluster": cluster.get("name") or client.hostname,
@@ -129,6 +132,7 @@ def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
         "igroups": [_slim_igroup(r) for r in igroups],
         "luns": [_slim_lun(r) for r in luns],
         "targets": svm_targets(services, ip_lifs, fc_lifs),
+        "nvme": nvme,
         "warnings": warnings_,
     }
 

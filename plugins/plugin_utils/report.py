@@ -31,6 +31,11 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findin
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import (  # pylint: disable=unused-import
     fleet_report,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identity import (  # pylint: disable=unused-import
+    fleet_identity,
+    fleet_identity_violations,
+    host_identities,
+)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_igroups import (  # pylint: disable=unused-import
     igroup_layout,
 )
@@ -163,6 +168,7 @@ def _summary(san):
     maps = san.get("maps") or {}
     healthy_maps = (san.get("healthy") or {}).get("maps") or {}
     n_maps, n_disks = san_compact.counts(san)
+    identities, identities_unread = host_identities(san)
     failed = 0
     for mp in maps.values():
         paths = mp.get("paths") or []
@@ -172,6 +178,9 @@ def _summary(san):
         "collected_at": san.get("collected_at"),
         "iscsi_iqn": host.get("iscsi_iqn"),
         "fc_wwpns": list(host.get("fc_wwpns") or []),
+        # the initiator identities the fleet compares across hosts (report_identity.py), and what was not read
+        "identities": identities,
+        "identities_unread": identities_unread,
         "multipathd_running": host.get("multipathd_running"),
         "iscsi_sessions": len(san.get("iscsi_sessions") or []),
         "maps": n_maps,

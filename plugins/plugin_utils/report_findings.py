@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
 # which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA, and every read that could show one
@@ -69,6 +69,13 @@ ACTIONS = {
                      "port named; its timeouts are not judged in this run (a violation when a target port's "
                      "timeouts, or the remote ports, were not read: the host is not known to comply); audit "
                      "again.",
+    "shared_initiator_identity": "Two hosts hold the same initiator identity (a cloned image): give each host its "
+                                 "own (iSCSI: a new InitiatorName in /etc/iscsi/initiatorname.iscsi; NVMe: nvme "
+                                 "gen-hostnqn into /etc/nvme/hostnqn and a new /etc/nvme/hostid), log its sessions "
+                                 "in again, and fix the igroups and subsystems on the array before any remediation.",
+    "igroup_spans_hosts": "This igroup holds the initiators of several hosts: give each host its own igroup, or "
+                          "declare it in sanfleet_shared_igroups (cluster/svm/igroup) if the sharing is meant "
+                          "(a cluster's shared datastore).",
     "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
                          "suspended map) before trusting the LVM audit of this host.",
 }

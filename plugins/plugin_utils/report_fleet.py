@@ -18,6 +18,11 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findin
     STATUSES,
     finding_row,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identity import (
+    FLEET_CHECKS,
+    fleet_entries,
+    fleet_identity,
+)
 
 # JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a
 # dashboard shows a compliant host as passed cases rather than as nothing.
@@ -30,6 +35,8 @@ AREA_CHECKS = {
            "fc_host_linkdown", "fc_unreadable"),
     "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
     "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
+    # across the hosts of one report (report_identity.py): an identity or an igroup two hosts share
+    "fleet": FLEET_CHECKS,
 }
 
 
@@ -50,6 +57,9 @@ def _testcases(report, all_checks):
         elif area == "fc" and check.startswith("rport_") and not hits and _fc_unjudged(report, check):
             case["state"] = "skipped"
             case["message"] = _fc_unjudged(report, check)
+        elif area == "fleet" and not hits and check in _fleet_unjudged(report):
+            case["state"] = "skipped"
+            case["message"] = _fleet_unjudged(report)[check]
         elif any(f["severity"] == "error" for f in hits):
             case["state"] = "error"
         elif any(f["severity"] == "violation" for f in hits):
@@ -71,16 +81,24 @@ def _fc_unjudged(report, check):
     return None
 
 
-def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None):
+def _fleet_unjudged(report):
+    """{fleet check: why it was not (fully) made for this host} (report_identity.fleet_identity)."""
+    return (report.get("summary") or {}).get("fleet_not_compared") or {}
+
+
+def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None, igroups=None, shared_igroups=None):
     """Rows (host x finding, worst first), counts and JUnit cases for the whole play.
 
     reports: the per-host reports (a list, or a dict host -> report); undefined/None for hosts without one.
     hosts: every host of the play (ansible_play_hosts_all). active_hosts: the hosts still in the play
-    (ansible_play_hosts): a host in neither reports nor active_hosts failed or was unreachable.
+    (ansible_play_hosts): a host in neither reports nor active_hosts failed or was unreachable. igroups (records of
+    the ontap_igroups lookup) and shared_igroups: the fleet identity checks (report_identity.fleet_identity).
     """
     if not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError("fleet_report expects the list of the play's hosts, got %s" % type(hosts).__name__)
-    index = _by_host(reports)
+    if not isinstance(reports, (list, tuple, dict)):
+        reports = []
+    index = _by_host(fleet_identity(reports, igroups=igroups, shared_igroups=shared_igroups))
     active = set(active_hosts if active_hosts is not None else hosts)
     host_rows, rows = [], []
     for host in hosts:
@@ -96,6 +114,8 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None)
         "run": run,
         "generated_at": generated_at,
         "array": _fleet_array(index, host_rows),
+        # each identity or igroup several hosts share, once (its rows are per host)
+        "fleet": fleet_entries(index),
         "hosts": host_rows,
         "rows": rows,
         "junit": junit,

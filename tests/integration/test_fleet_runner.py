@@ -85,6 +85,12 @@ def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
     assert len(data["sanfleet_compliance"]) == N_HOSTS + 1 and not any(h["compliant"] for h in data["sanfleet_compliance"].values())
     assert data["sanfleet_compliance"]["node99-down"]["status"] == "failed"
     assert "port 1: Connection refused" in data["sanfleet_report"]["failed"]["node99-down"]
+    # the fixture hosts are captures of one lab host: they hold its initiator name, as cloned images do; each is
+    # not compliant for it, and the violation names every one of them (docs/compliance.md "Fleet identity")
+    for host, entry in data["sanfleet_compliance"].items():
+        shared = [v for v in entry["violations"] if v["check"] == "shared_initiator_identity"]
+        assert len(shared) == (0 if host == "node99-down" else 1), (host, entry["violations"])
+        assert not shared or (len(shared[0]["hosts"]) == N_HOSTS and host in shared[0]["hosts"])
 
 
 def test_compliance_console_is_one_line_per_host_with_the_summary_last(fleet_run):
@@ -141,6 +147,9 @@ def test_fleet_report_content(fleet_run):
     failed = {(c.get("classname").rsplit(".", 1)[1], c.get("name")) for c in junit.iter("testcase")
               if c.find("failure") is not None}
     assert ("node01-unmapped", "multipath/no_path_retry_queue") in failed
+    # one initiator name held by every fixture host: a failed fleet case on each, the identity once in the page
+    assert {h for h, case in failed if case == "fleet/shared_initiator_identity"} == set(docs)
+    assert "iqn.2024-01.lab.san:initiator | %d: node00-healthy, " % N_HOSTS in md.split("## Fleet identity")[1]
     assert junit.find("testsuite[@name='node99-down']/testcase/error") is not None
     shutil.copytree(reports, ARTIFACTS / "fleet-reports", dirs_exist_ok=True)
     print("fleet report: %s" % (ARTIFACTS / "fleet-reports" / "fleet.md"))

@@ -46,7 +46,7 @@ FINDINGS = [
      "patch:F4-fds-not-open-files-no-thread-tables.patch"),
     ("F5 a truth that names no initiators covers all; an identity under two SVMs goes to one (003c22a)",
      "patch:F5-truth-initiators-and-duplicate-identities.patch"),
-    ("F6 no act-time re-check: truth age now, came_back (h27 act, documented by bd8fd73)",
+    ("F6 no act-time re-check: truth age now, came_back of a dead unit (b22d64a, documented by bd8fd73)",
      "patch:F6-no-act-time-recheck.patch"),
     ("F7 the approved plan does not narrow the run (5ba6879)",
      "patch:F7-approval-does-not-narrow.patch"),

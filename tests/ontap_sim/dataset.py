@@ -8,10 +8,13 @@ Static description (every key but ``luns``/``igroups`` optional)::
      "luns": [{"path": "/vol/v1/lun1", "svm": "svm1", "serial": "80AbCdEf12-+", "size_bytes": 1073741824,
                "state": "online", "maps": [{"igroup": "host1", "lun_id": 1}]}],
      "targets": {"svm1": {"iscsi": "iqn.1992-08.com.netapp:sn.1:vs.2", "addresses": ["192.0.2.10"],
-                          "fc_wwpns": ["20:01:00:a0:98:00:00:01"]}}}
+                          "fc_wwpns": ["20:01:00:a0:98:00:00:01"]}},
+     "nvme": {"svm1": {"addresses": ["192.0.2.20"], "subsystems": [{"name": "sub_h1",
+              "hosts": ["nqn.2014-08.org.nvmexpress:uuid:..."], "namespaces": [{"path": "/vol/v1/ns1", "nsid": 1}]}]}}}
 
 Every SVM gets an iSCSI service (target name generated like ONTAP's ``iqn.1992-08.com.netapp:sn.<hex>:vs.<n>``
-unless ``targets`` names it); LIFs exist only as ``targets`` lists them.
+unless ``targets`` names it); LIFs exist only as ``targets`` lists them. NVMe (a service, NVMe/TCP LIFs,
+subsystems with their host NQNs, namespaces and their maps) exists only on the SVMs ``nvme`` lists.
 
 The result is a :class:`Dataset` holding ONTAP-shaped objects (field names and types of ONTAP's REST schema).
 """
@@ -40,6 +43,10 @@ class Dataset:
         self.iscsi_services = []   # ONTAP iscsi_service objects: {svm, target: {name, alias}, enabled}
         self.ip_interfaces = []    # ONTAP ip_interface objects: {uuid, name, svm, ip: {address}, services, ...}
         self.fc_interfaces = []    # ONTAP fc_interface objects: {uuid, name, svm, wwpn, data_protocol, ...}
+        self.nvme_services = []    # ONTAP nvme_service objects: {svm, enabled}
+        self.nvme_subsystems = []  # ONTAP nvme_subsystem objects without subsystem_maps
+        self.namespaces = []       # ONTAP nvme_namespace objects without subsystem_map / status.mapped
+        self.nvme_maps = []        # {svm, subsystem_uuid, subsystem_name, namespace_uuid, namespace_name, nsid, anagrpid}
 
     # -- building
     def svm(self, name):
@@ -70,6 +77,41 @@ class Dataset:
             self.fc_interfaces.append({"uuid": _uuid("fclif", svm, wwpn), "name": "%s_fc_%d" % (svm, n),
                                        "svm": dict(ref), "wwpn": wwpn, "wwnn": "20:00" + wwpn[5:],
                                        "data_protocol": "fcp", "enabled": True, "state": "up"})
+
+    def set_nvme(self, svm, addresses=(), enabled=True, lif_state="up"):
+        """An NVMe service on the SVM and its NVMe/TCP data LIFs (service data_nvme_tcp)."""
+        ref = self.svm(svm)
+        if not any(s["svm"]["name"] == svm for s in self.nvme_services):
+            self.nvme_services.append({"svm": dict(ref), "enabled": enabled})
+        for n, address in enumerate(addresses):
+            self.ip_interfaces.append({"uuid": _uuid("nvmelif", svm, address), "name": "%s_nvme_tcp_%d" % (svm, n),
+                                       "svm": dict(ref), "ip": {"address": address, "family": "ipv4", "netmask": "24"},
+                                       "enabled": True, "state": lif_state, "scope": "svm",
+                                       "services": ["data_core", "data_nvme_tcp"]})
+
+    def add_subsystem(self, name, svm="svm1", hosts=(), os_type="linux", nqn=None):
+        rec = {"uuid": _uuid("subsystem", svm, name), "name": name, "svm": self.svm(svm), "os_type": os_type,
+               "target_nqn": nqn or "nqn.1992-08.com.netapp:sn.%s:subsystem.%s"
+               % (self.cluster["uuid"].replace("-", ""), name),
+               "serial_number": "w" + _uuid("subsystem-serial", svm, name).replace("-", "")[:19],
+               "delete_on_unmap": False, "hosts": [{"nqn": h} for h in hosts]}
+        self.nvme_subsystems.append(rec)
+        return rec
+
+    def add_namespace(self, path, svm="svm1", size_bytes=1 << 30, state="online", os_type="linux"):
+        parts = path.strip("/").split("/")
+        rec = {"uuid": _uuid("namespace", svm, path), "name": path, "svm": self.svm(svm), "os_type": os_type,
+               "enabled": True, "status": {"state": state, "container_state": "online", "read_only": False},
+               "space": {"size": int(size_bytes), "used": 0, "block_size": 4096},
+               "location": {"namespace": parts[-1], "volume": {"name": parts[1] if len(parts) > 2 else "vol0",
+                                                               "uuid": _uuid("vol", svm, parts[1])}}}
+        self.namespaces.append(rec)
+        return rec
+
+    def map_namespace(self, namespace, subsystem, nsid, anagrpid=None):
+        self.nvme_maps.append({"svm": dict(subsystem["svm"]), "subsystem_uuid": subsystem["uuid"], "subsystem_name": subsystem["name"],
+                               "namespace_uuid": namespace["uuid"], "namespace_name": namespace["name"],
+                               "nsid": str(nsid), "anagrpid": anagrpid or "%08xh" % int(nsid)})
 
     def add_igroup(self, name, svm="svm1", protocol="iscsi", os_type="linux", initiators=(), uuid_=None):
         rec = {"uuid": uuid_ or _uuid("igroup", svm, name), "name": name, "svm": self.svm(svm),
@@ -133,6 +175,8 @@ def from_description(desc):
     for svm, tgt in (desc.get("targets") or {}).items():
         ds.set_targets(svm, iscsi=tgt.get("iscsi"), addresses=tgt.get("addresses", ()),
                        fc_wwpns=tgt.get("fc_wwpns", ()))
+    for svm, nvme in (desc.get("nvme") or {}).items():
+        add_nvme_svm(ds, svm, nvme)
     for lun in desc.get("luns", []):
         svm = lun.get("svm", "svm1")
         rec = ds.add_lun(lun["path"], lun["serial"], svm=svm, size_bytes=lun.get("size_bytes", 1 << 30),
@@ -140,6 +184,21 @@ def from_description(desc):
         for m in lun.get("maps", []):
             ds.map(rec, ds.igroup_by_name(svm, m["igroup"]), m["lun_id"])
     return ds
+
+
+def add_nvme_svm(ds, svm, nvme):
+    """``{"addresses": [...], "enabled": true, "lif_state": "up", "subsystems": [{"name", "hosts": [nqn...],
+    "nqn": optional, "namespaces": [{"path", "nsid", "state", "size_bytes"}]}], "unmapped": [path...]}``"""
+    ds.set_nvme(svm, addresses=nvme.get("addresses", ()), enabled=nvme.get("enabled", True),
+                lif_state=nvme.get("lif_state", "up"))
+    for sub in nvme.get("subsystems", []):
+        subsystem = ds.add_subsystem(sub["name"], svm=svm, hosts=sub.get("hosts", ()), nqn=sub.get("nqn"))
+        for ns in sub.get("namespaces", []):
+            namespace = ds.add_namespace(ns["path"], svm=svm, size_bytes=ns.get("size_bytes", 1 << 30),
+                                         state=ns.get("state", "online"))
+            ds.map_namespace(namespace, subsystem, ns["nsid"])
+    for path in nvme.get("unmapped", []):
+        ds.add_namespace(path, svm=svm)
 
 
 def from_lab_truth(truth):

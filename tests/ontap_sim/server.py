@@ -62,6 +62,23 @@ SCHEMAS = {
     "network/fc/interfaces": {
         "uuid": L, "name": L, "svm": REF_SVM, "wwpn": L, "wwnn": L, "data_protocol": L, "enabled": L, "state": L,
         "port_address": L, "_links": LINKS},
+    "protocols/nvme/services": {"svm": REF_SVM, "enabled": L, "_links": LINKS},
+    "protocols/nvme/subsystems": {
+        "uuid": L, "name": L, "svm": REF_SVM, "os_type": L, "comment": L, "target_nqn": L, "serial_number": L,
+        "delete_on_unmap": L,
+        "hosts": [{"nqn": L, "_links": LINKS}],
+        "subsystem_maps": [{"namespace": {"uuid": L, "name": L}, "nsid": L, "anagrpid": L}],
+        "_links": LINKS},
+    "storage/namespaces": {
+        "uuid": L, "name": L, "svm": REF_SVM, "os_type": L, "enabled": L, "comment": L,
+        "status": {"state": L, "container_state": L, "read_only": L, "mapped": L},
+        "space": {"size": L, "used": L, "block_size": L},
+        "location": {"namespace": L, "volume": {"name": L, "uuid": L}},
+        "subsystem_map": {"nsid": L, "anagrpid": L, "subsystem": {"uuid": L, "name": L}, "_links": LINKS},
+        "_links": LINKS},
+    "protocols/nvme/subsystem-maps": {
+        "svm": REF_SVM, "subsystem": {"uuid": L, "name": L, "_links": LINKS},
+        "namespace": {"uuid": L, "name": L, "_links": LINKS}, "nsid": L, "anagrpid": L, "_links": LINKS},
 }
 DEFAULT_FIELDS = {
     "cluster": ["name", "uuid", "version", "_links"],
@@ -72,14 +89,77 @@ DEFAULT_FIELDS = {
     "protocols/san/iscsi/services": ["svm", "_links"],
     "network/ip/interfaces": ["uuid", "name", "_links"],
     "network/fc/interfaces": ["uuid", "name", "_links"],
+    "protocols/nvme/services": ["svm", "_links"],
+    "protocols/nvme/subsystems": ["uuid", "name", "svm", "_links"],
+    "storage/namespaces": ["uuid", "name", "_links"],
+    "protocols/nvme/subsystem-maps": ["svm", "subsystem.uuid", "subsystem.name", "namespace.uuid", "namespace.name",
+                                      "_links"],
 }
-EXPENSIVE = {
+EXPENSIVE = {     # the netapp-ontap resources' "Expensive properties"
     "storage/luns": ["lun_maps", "status.mapped"],
     "protocols/san/igroups": ["lun_maps"],
+    "storage/namespaces": ["subsystem_map", "status.mapped"],
+    "protocols/nvme/subsystems": ["subsystem_maps"],
+    "protocols/nvme/subsystem-maps": ["anagrpid"],
 }
 CURSOR = {
     "protocols/san/lun-maps": ["lun.uuid", "igroup.uuid"],
     "protocols/san/iscsi/services": ["svm.uuid"],
+    "protocols/nvme/services": ["svm.uuid"],
+    "protocols/nvme/subsystem-maps": ["subsystem.uuid", "namespace.uuid"],
+}
+
+
+def _copy(rec, api, key="uuid"):
+    out = json.loads(json.dumps(rec))
+    out["_links"] = {"self": {"href": "/api/%s/%s" % (api, _values(rec, key)[0])}}
+    return out
+
+
+def _nvme_subsystems(ds):
+    rows = []
+    for sub in ds.nvme_subsystems:
+        rec = _copy(sub, "protocols/nvme/subsystems")
+        rec["subsystem_maps"] = [{"namespace": {"uuid": m["namespace_uuid"], "name": m["namespace_name"]},
+                                  "nsid": m["nsid"], "anagrpid": m["anagrpid"]}
+                                 for m in ds.nvme_maps if m["subsystem_uuid"] == sub["uuid"]]
+        rows.append(rec)
+    return rows
+
+
+def _nvme_namespaces(ds):
+    subsystems = {s["uuid"]: s for s in ds.nvme_subsystems}
+    rows = []
+    for ns in ds.namespaces:
+        rec = _copy(ns, "storage/namespaces")
+        maps = [m for m in ds.nvme_maps if m["namespace_uuid"] == ns["uuid"]]
+        rec["status"]["mapped"] = bool(maps)
+        sub = subsystems.get(maps[0]["subsystem_uuid"]) if maps else None
+        if sub:      # ONTAP maps a namespace to one subsystem at most
+            rec["subsystem_map"] = {"nsid": maps[0]["nsid"], "anagrpid": maps[0]["anagrpid"],
+                                    "subsystem": {"uuid": sub["uuid"], "name": sub["name"]}}
+        rows.append(rec)
+    return rows
+
+
+def _nvme_maps(ds):
+    subsystems = {s["uuid"]: s for s in ds.nvme_subsystems}
+    rows = []
+    for m in ds.nvme_maps:
+        sub = subsystems.get(m["subsystem_uuid"]) or {"name": m.get("subsystem_name"), "svm": m["svm"]}
+        rows.append({"svm": dict(sub["svm"]), "subsystem": {"uuid": m["subsystem_uuid"], "name": sub["name"]},
+                     "namespace": {"uuid": m["namespace_uuid"], "name": m["namespace_name"]}, "nsid": m["nsid"],
+                     "anagrpid": m["anagrpid"],
+                     "_links": {"self": {"href": "/api/protocols/nvme/subsystem-maps/%s/%s"
+                                         % (m["subsystem_uuid"], m["namespace_uuid"])}}})
+    return rows
+
+
+NVME_ROWS = {
+    "protocols/nvme/services": lambda ds: [_copy(s, "protocols/nvme/services", "svm.uuid") for s in ds.nvme_services],
+    "protocols/nvme/subsystems": _nvme_subsystems,
+    "storage/namespaces": _nvme_namespaces,
+    "protocols/nvme/subsystem-maps": _nvme_maps,
 }
 
 
@@ -389,6 +469,8 @@ class OntapSimulator:
             rows = ds.ip_interfaces if api == "network/ip/interfaces" else ds.fc_interfaces
             return [dict(json.loads(json.dumps(r)), _links={"self": {"href": "/api/%s/%s" % (api, r["uuid"])}})
                     for r in rows]
+        if api in NVME_ROWS:
+            return NVME_ROWS[api](ds)
         igroups = {g["uuid"]: g for g in ds.igroups}
         luns = {l["uuid"]: l for l in ds.luns}
         if api == "storage/luns":

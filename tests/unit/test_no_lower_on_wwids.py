@@ -21,7 +21,7 @@ ALLOWED = {
     ("module_utils/_san/act/checks.py", "_probe_past_unit_attention"):
         (1, "sense text of a probe ('unit attention'), not a WWID"),
     ("module_utils/_san/act/maps.py", "_set_queueing"): (1, "dmsetup message's stdout ('fail...'), not a WWID"),
-    ("module_utils/_san/judge/coverage.py", "_identities"): (1, "a target IQN of the array truth, not a WWID"),
+    ("module_utils/_san/judge/coverage.py", "_identities"): (2, "a target IQN or NVMe subsystem NQN of the array truth, not a WWID"),
     ("module_utils/_san/judge/coverage.py", "address_key"): (1, "a portal address (host name), not a WWID"),
     ("module_utils/_san/judge/coverage.py", "protocol_ok"): (1, "an igroup protocol keyword, not a WWID"),
     ("module_utils/_san/judge/coverage.py", "serving_svm"): (1, "the target IQN a path logs in to, not a WWID"),

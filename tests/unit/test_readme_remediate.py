@@ -95,7 +95,7 @@ def test_readme_remediate_command_reads_every_cluster_of_sanfleet_ontap(tmp_path
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
         assert "netapp1!" not in proc.stdout + proc.stderr
         # each cluster read once, in bulk
-        assert one.request_count == two.request_count == 6
+        assert one.request_count == two.request_count == 7      # 6 SAN collections + nvme/services
         plan = shown_plan(proc.stdout)
         # nothing planned, and why: this machine has no SAN device, so nothing is stale
         assert plan["array_truth"] is True and plan["array_problems"] == []
@@ -106,7 +106,7 @@ def test_readme_remediate_command_reads_every_cluster_of_sanfleet_ontap(tmp_path
         proc = run_as_written(tmp_path, clusters)
         plan = shown_plan(proc.stdout)
         assert plan["array_problems"] == ["lookup_failed"]
-        assert [e["status"] for e in two.request_log[6:]] == [401]
+        assert [e["status"] for e in two.request_log[7:]] == [401]      # after the first run's 7 requests
         assert plan["no_removal_because"] == ["array_lookup_problem"]
         assert "no removal on this host: array_lookup_problem" in proc.stdout + proc.stderr
         # a cluster that cannot be read fails the job once every report is written, with one line that names it

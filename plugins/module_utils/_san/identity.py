@@ -265,6 +265,56 @@ def normalize_initiator(value):
     return v
 
 
+# The NVMe host identity (NVM Express Base Specification, "NVMe Qualified Names"): an NQN is
+# "nqn.yyyy-mm.<reverse domain>:<string>", or "nqn.2014-08.org.nvmexpress:uuid:<UUID>", at most 223 bytes of UTF-8.
+# Refused here besides: blanks, commas and control characters (a CR left by an editor, a trailing blank), which the
+# connect string "hostnqn=...,hostid=..." the kernel parses cannot carry as one NQN.
+NQN_MAX_BYTES = 223
+_NQN = re.compile(r"^nqn\.[0-9]{4}-(?:0[1-9]|1[0-2])\.[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:[^\s,\x00-\x1f\x7f]+\Z")
+_UUID_NQN_PREFIX = "nqn.2014-08.org.nvmexpress:uuid:"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def nvme_host_nqn(text):
+    """The host NQN as given (NQNs compare exactly: libnvme's nvme_lookup_host and the kernel compare them with
+    strcmp), or None when the text is no NQN."""
+    if not isinstance(text, str) or len(text.encode("utf-8")) > NQN_MAX_BYTES or not _NQN.match(text):
+        return None
+    if text.startswith(_UUID_NQN_PREFIX) and not _UUID.match(text[len(_UUID_NQN_PREFIX):]):
+        return None
+    return text
+
+
+def nvme_host_id(text):
+    """The host ID as a UUID in lower case (the kernel parses hostid= with uuid_parse: the case of its hex is not
+    part of it), or None when the text is no UUID."""
+    if not isinstance(text, str) or not _UUID.match(text):
+        return None
+    return text.lower()
+
+
+# How each kind of initiator identity compares across hosts (the fleet's shared-identity check): iSCSI names
+# case-blind (RFC 3720 3.2.6.1: iSCSI names are case-folded by iSCSI-nameprep), WWPNs as bare hex, host NQNs
+# exactly, host IDs as UUIDs.
+IDENTITY_KINDS = ("iscsi", "fc", "nvme_hostnqn", "nvme_hostid")
+
+
+def identity_key(kind, value):
+    """The key two hosts' identities of one kind are the same by; None for a value that is no identity."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if kind == "iscsi":
+        return value.strip().lower()
+    if kind == "fc":
+        key = normalize_initiator(value)
+        return key if is_hex(key) else None
+    if kind == "nvme_hostnqn":
+        return nvme_host_nqn(value)
+    if kind == "nvme_hostid":
+        return nvme_host_id(value)
+    raise ValueError("unknown identity kind %r" % (kind,))
+
+
 def serial_matches(observed, serial, serial_hex=None):
     """Does a VPD 0x80 serial (sysfs or live) belong to the LU with this ONTAP serial?
 

@@ -63,6 +63,8 @@ def _identities(target):
         yield ("iqn", str(name).strip().lower())
     for wwpn in target.get("fc_wwpns") or []:
         yield ("wwpn", normalize_initiator(wwpn))
+    for nqn in target.get("subsystem_nqns") or []:   # NVMe targets (ontap_nvme): the subsystem's NQN
+        yield ("nqn", str(nqn).strip().lower())
 
 
 def coverage_index(array_targets):

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import parse_mountinfo
@@ -36,23 +37,43 @@ def read_text(path, binary=False):
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
-    chunks = []
     try:
-        # os.read straight into bytes: a buffered file object per sysfs attribute costs ~1.5x on a host with
-        # thousands of devices
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        data = _read_all(fd)
     except OSError:
         return None
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     if binary:
         return data
     return data.decode("utf-8", "replace").strip()
+
+
+def read_config_file(path):
+    """("ok", bytes) | ("absent", None) | ("unreadable", why) of a small configuration file: absent only when the
+    file (or a directory above it) does not exist; any other failure is unreadable, which is unknown, not absent."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "absent", None
+        return "unreadable", exc.strerror or str(exc)
+    try:
+        return "ok", _read_all(fd)
+    except OSError as exc:
+        return "unreadable", exc.strerror or str(exc)
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd):
+    """Every byte of an open file. os.read straight into bytes: a buffered file object per sysfs attribute costs
+    ~1.5x on a host with thousands of devices."""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def listdir(path):

@@ -16,7 +16,7 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, refused_wwid_text, transport_of)
+    HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, nvme_host_id, nvme_host_nqn, refused_wwid_text, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 
@@ -378,10 +378,14 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         d["initiator"], d["target_iqn"], d["target_portal"], d["target_wwpn"] = _path_identity(
             d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
     initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
+    hostnqn, hostid, nvme_unread = nvme_host(init.get("nvme_host"))
     return {
         "collected_at": collected_at if collected_at is not None else time.time(),
         "host": {"iscsi_iqn": iqn, "iscsi_iqn_source": iqn_source, "iscsi_iqn_file": init.get("iqn_file"),
                  "initiators": initiators, "fc_wwpns": wwpns, "fc_hosts": fc_hosts,
+                 # the NVMe host identity (/etc/nvme/hostnqn, hostid): None when absent; a file that could not be
+                 # read or holds no NQN/UUID is named in nvme_identity_unread (unknown, not absent)
+                 "nvme_hostnqn": hostnqn, "nvme_hostid": hostid, "nvme_identity_unread": nvme_unread,
                  # None when /sys/class/fc_remote_ports was not read in time (errors says so)
                  "fc_rports": fc_rports(raw.get("fc_rports"), disks),
                  # None: the /proc scan for it did not finish (host.unread_pieces), so whether it runs is unknown
@@ -512,6 +516,27 @@ def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, s
 def _clean_name(value):
     value = (value or "").strip()
     return None if value in ("", "<NULL>", "(null)", "default") else value
+
+
+NVME_HOST_CHECKS = (("hostnqn", "/etc/nvme/hostnqn", nvme_host_nqn, "an NQN"),
+                    ("hostid", "/etc/nvme/hostid", nvme_host_id, "a UUID"))
+
+
+def nvme_host(read):
+    """(host NQN, host ID, {file: why}) of what observe.sysfs.read_nvme_host read: a file that is absent gives
+    None; one that could not be read, or whose first line is not what it must be, gives None and why (unknown:
+    the host is not known to be without one, nor to hold a unique one)."""
+    values, unread = {}, {}
+    for key, path, form, what in NVME_HOST_CHECKS:
+        got = (read or {}).get(key) or {"state": "unread"}
+        values[key] = form(got.get("text")) if got["state"] == "ok" else None
+        if got["state"] == "ok" and values[key] is None:
+            unread[path] = "its first line is not %s: %s" % (what, ascii(got.get("text")))
+        elif got["state"] == "undecodable":
+            unread[path] = "its first line is not UTF-8: %s" % got.get("text")
+        elif got["state"] not in ("ok", "absent"):
+            unread[path] = "not read: %s" % (got.get("text") or got["state"])
+    return values["hostnqn"], values["hostid"], unread
 
 
 def _kernel_iqn(init, sessions):

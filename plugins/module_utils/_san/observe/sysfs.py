@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
     DM_RE, SD_RE, parse_mountinfo)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import (
-    listdir, mount_table, on_network_fs, read_attrs, read_text, realpath, resolve, rooted)
+    listdir, mount_table, on_network_fs, read_attrs, read_config_file, read_text, realpath, resolve, rooted)
 
 
 HOST_RE = re.compile(r"^host(\d+)$")
@@ -259,7 +259,30 @@ def read_initiators(root):
         fc.append(dict(read_attrs(root, "/sys/class/fc_host/" + h, port_name="port_name", port_state="port_state",
                                   node_name="node_name", speed="speed", fabric_name="fabric_name"),
                        host=h))
-    return {"iqn_file": iqn, "iscsi_hosts": iscsi_hosts, "fc_hosts": fc}
+    return {"iqn_file": iqn, "iscsi_hosts": iscsi_hosts, "fc_hosts": fc, "nvme_host": read_nvme_host(root)}
+
+
+NVME_HOST_FILES = (("hostnqn", "/etc/nvme/hostnqn"), ("hostid", "/etc/nvme/hostid"))
+
+
+def read_nvme_host(root):
+    """The NVMe host identity files as nvme-cli reads them (libnvme nvmf_read_file: the text before the first LF,
+    nothing else stripped; an empty file is no file): {key: {state: ok|absent|unreadable|undecodable, text}}."""
+    out = {}
+    for key, path in NVME_HOST_FILES:
+        state, data = read_config_file(rooted(root, path))
+        if state != "ok":
+            out[key] = {"state": state, "text": data}
+            continue
+        first = data.split(b"\n", 1)[0]
+        if not data:
+            out[key] = {"state": "absent", "text": None}
+            continue
+        try:
+            out[key] = {"state": "ok", "text": first.decode("utf-8")}
+        except UnicodeDecodeError:
+            out[key] = {"state": "undecodable", "text": ascii(first)}
+    return out
 
 
 def read_fc_rports(root):

@@ -43,7 +43,7 @@ SAN = {
 def test_host_report_is_valid_against_the_schema_and_names_every_object():
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.0" and rep["status"] == "error"
+    assert rep["schema_version"] == "2.1" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -282,7 +282,7 @@ FC_MP = {"remaining_findings": [], "live_maps_queueing": [],
 def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.0" and "fc" in rep["areas"]
+    assert rep["schema_version"] == "2.1" and "fc" in rep["areas"]
     fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
     assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
                           ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),
@@ -429,3 +429,18 @@ def test_merge_slices_keeps_every_slice_and_names_the_hosts_no_slice_reported():
     for bad in ({"sanfleet_report": {}}, {"sanfleet_slice_1": []}, []):
         with pytest.raises(AnsibleFilterError, match="merge_slices"):
             merge_slices(bad)
+
+
+def test_every_configuration_check_has_an_action_and_is_documented():
+    """A check added to a report but left out of report_fleet.AREA_CHECKS, report_findings.ACTIONS or
+    docs/compliance.md has no JUnit case when it passes, the generic 'see the runbook' as its action, or no
+    documentation (the fleet checks shared_initiator_identity and igroup_spans_hosts)."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import AREA_CHECKS
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import ACTIONS
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identity import FLEET_CHECKS
+    compliance = (ROOT / "docs" / "compliance.md").read_text()
+    assert tuple(AREA_CHECKS["fleet"]) == FLEET_CHECKS
+    for area in ("multipath", "iscsi", "lvm", "fc", "fleet"):
+        for check in AREA_CHECKS[area]:
+            assert check in ACTIONS, check
+            assert "`%s`" % check in compliance, check

@@ -103,10 +103,10 @@ def test_paging_across_several_pages(sim):
     recs = run(sim, [IQN1, IQN2], page_size=3)
     assert recs == sim.dataset.expected_records([IQN1, IQN2])
     # 14 LUNs / 2 per page = 7 pages, 4 igroups / 2 = 2 pages, /api/cluster, and one page each of the iSCSI
-    # services (2 SVMs) and of the iSCSI and FC interfaces (none in this dataset)
+    # services (2 SVMs), of the iSCSI and FC interfaces (none in this dataset) and of the NVMe services (none)
     assert len(sim.requests_to("storage/luns")) == 7
     assert len(sim.requests_to("protocols/san/igroups")) == 2
-    assert sim.request_count == 13
+    assert sim.request_count == 14
     assert all(e["query"]["max_records"] == "3" for e in sim.request_log[1:])
 
 

@@ -134,12 +134,19 @@ LOOP = st.fixed_dictionaries({
 # what a killed task (D state, exiting, no file table) is stuck closing: a map, or a loop device
 CLOSER = st.tuples(st.sampled_from(["loop", "map"]), st.integers(0, 2))
 
-# during the act: an error, SIGINT (KeyboardInterrupt) or SIGTERM right after the n-th command; a LUN mapped back
-# (its paths work again) or the clock passing truth_max_age between the plan and the act
+# a change between the plan and the act (0) or between two batches of the act (after its n-th): a LUN mapped back
+# (its paths work and answer as its own LU again), or the clock passing truth_max_age -- what the act's re-check
+# before each batch's first destructive touch of a unit is for (a LUN mapped back after the queueing batch, say)
+AFTER_BATCH = st.integers(0, 4)
+BETWEEN = st.one_of(
+    st.tuples(st.just("comes_back"), st.integers(0, 2), AFTER_BATCH),
+    st.tuples(st.just("clock_jump"), st.just(0), AFTER_BATCH),
+)
+
+# during the act: an error, SIGINT (KeyboardInterrupt) or SIGTERM right after the n-th command, or a change BETWEEN
 FAULTS = st.one_of(
     st.tuples(st.sampled_from(allowed(["error", "interrupt", "sigterm"])), st.integers(0, 6)),
-    st.tuples(st.just("comes_back"), st.integers(0, 2)),
-    st.tuples(st.just("clock_jump"), st.just(0)),
+    BETWEEN,
 )
 
 # a healthy map the array maps to this host (in an igroup with another host's initiator too): its
@@ -151,9 +158,11 @@ ANCHOR = dict(MAP_USUAL, mapped=True, shared_igroup=True,
 
 def worlds(focus=(), max_maps=3, **usual_path):
     """Worlds mostly near one where something is removed; `focus` names the dimensions drawn in full every time
-    (e.g. "collected", "sd_opener", "fault", "closers") and `usual_path` what a path usually is, so that a rule's
-    test reaches its corner cases within the CI budget."""
+    (e.g. "collected", "sd_opener", "fault", "closers"; "between": a change BETWEEN the plan and the act in every
+    world, with the anchor's record and no approved plan, so that the act has something to remove when it comes) and
+    `usual_path` what a path usually is, so that a rule's test reaches its corner cases within the CI budget."""
     focus = set(focus)
+    between = "between" in focus
 
     def part(usual, choices):
         wide = dict((k, v) for k, v in choices.items() if k in focus)
@@ -164,7 +173,8 @@ def worlds(focus=(), max_maps=3, **usual_path):
     path = part(dict(PATH_USUAL, **usual_path), PATH_CHOICES)
     one_map = st.tuples(part(MAP_USUAL, MAP_CHOICES), st.lists(path, min_size=1, max_size=2)).map(
         lambda t: dict(t[0], paths=t[1]))
-    maps = st.tuples(st.lists(one_map, min_size=1, max_size=max_maps), st.sampled_from([True, True, True, False])).map(
+    maps = st.tuples(st.lists(one_map, min_size=1, max_size=max_maps),
+                     st.sampled_from([True] if between else [True, True, True, False])).map(
         lambda t: t[0] + [ANCHOR] if t[1] else t[0])
     return st.fixed_dictionaries({
         "maps": maps,
@@ -172,10 +182,12 @@ def worlds(focus=(), max_maps=3, **usual_path):
         "loops": st.lists(LOOP, min_size=1 if "loops" in focus else 0, max_size=2),
         "closers": st.lists(CLOSER, min_size=1 if "closers" in focus else 0, max_size=2),
         "force_remove": st.booleans(),
-        "fault": FAULTS if "fault" in focus else st.one_of(st.just(None), st.just(None), FAULTS),
+        "fault": FAULTS if "fault" in focus else BETWEEN if between else st.one_of(
+            st.just(None), st.just(None), FAULTS),
         # approval: none, the check run's own plan, or a part of it, or one whose device changed after approval
-        "approval": st.sampled_from(["all", "first_unit", "nothing", "changed_after"] if "approval" in focus else
-                                    [None, None, None, "all", "first_unit", "nothing", "changed_after"]),
+        "approval": st.just(None) if between else st.sampled_from(
+            ["all", "first_unit", "nothing", "changed_after"] if "approval" in focus else
+            [None, None, None, "all", "first_unit", "nothing", "changed_after"]),
     })
 
 
@@ -206,6 +218,9 @@ class World(object):
         self.mapped = set()       # map names the array maps to this host's initiator (ground truth)
         self.queued_before = {}
         self.procs = []
+        self.mapped_back = set()  # map names whose LUN a change BETWEEN mapped back (ground truth from then on)
+        self.changed_at = None    # (commands, sysfs writes) of the fake kernel when a change BETWEEN came
+        self.changed_clock = None  # the host's clock then
         self._build_maps()
         self._build_procs()
         self._build_host()
@@ -430,12 +445,13 @@ class World(object):
 class Touches(object):
     """What reached the fake kernel, by map name / sd name."""
 
-    def __init__(self, world):
+    def __init__(self, world, since=(0, 0)):
+        """Every touch, or those after `since` (commands, sysfs writes: World.changed_at)."""
         self.world = world
         env = world.env
         names = dict((m["wwid"], m["name"]) for m in world.maps)
         self.queueing_off, self.flushed, self.deleted, self.flushbufs = set(), set(), set(), set()
-        for argv in env.commands:
+        for argv in env.commands[since[0]:]:
             if argv[:2] == ["multipathd", "disablequeueing"]:
                 self.queueing_off.add(self._map(argv[3]))
             elif argv[:2] == ["dmsetup", "message"] and argv[-1] == "fail_if_no_path":
@@ -446,7 +462,7 @@ class Touches(object):
                 self.flushed.add(names.get(argv[-1][len("mpath-"):]))
             elif argv[:2] == ["blockdev", "--flushbufs"]:
                 self.flushbufs.add(os.path.basename(argv[2]))
-        for kind, args in env.writes:
+        for kind, args in env.writes[since[1]:]:
             if kind == "delete":
                 self.deleted.add(args[2])
 
@@ -477,6 +493,8 @@ class Outcome(object):
         self.artifact = None
         self.touches = None
         self.act_time = None
+        self.after_change = None  # Touches since a change BETWEEN came (None: it never came)
+        self.batches = 0          # batches the act ran
 
 
 def _fault_runner(world, fault):
@@ -507,20 +525,46 @@ def _fault_runner(world, fault):
 
 
 def _apply_between(world, fault):
-    """A change between the plan and the act: a LUN mapped back (its paths work again), or time passing."""
+    """A change BETWEEN: a LUN mapped back (its paths that are still there work and answer as its own LU again,
+    its map too if not flushed yet), or time passing. Notes when it came (World.changed_at, changed_clock)."""
     env = world.env
-    if not fault:
-        return
+    world.changed_at = (len(env.commands), len(env.writes))
     if fault[0] == "comes_back" and world.maps:
         m = world.maps[fault[1] % len(world.maps)]
-        world.mapped.add(m["name"])
-        for p in env.maps[m["wwid"]]["paths"]:
+        world.mapped_back.add(m["name"])
+        live = env.maps.get(m["wwid"])
+        for p in live["paths"] if live is not None else []:
             p.update(dm_state="active", checker_state="ready", dev_state="running")
-            env.probes[p["name"]] = {"result": "ready", "sense": "", "serial_live": serial(m["index"]),
-                                     "elapsed": 0.01}
-            env.disks[p["name"]]["state"] = "running"
+        for sd in [p["name"] for p in m["paths"] if p["name"] in env.disks]:
+            env.probes[sd] = {"result": "ready", "sense": "", "serial_live": serial(m["index"]), "elapsed": 0.01}
+            env.disks[sd]["state"] = "running"
     elif fault[0] == "clock_jump":
         env.clock.now += MAX_AGE + 60
+    world.changed_clock = env.clock()
+
+
+class _ChangeAfterBatch(list):
+    """ActContext.batches (execute() appends each batch when it ends) that brings the change BETWEEN after the
+    act's n-th batch, before the next one starts."""
+
+    def __init__(self, world, fault):
+        super(_ChangeAfterBatch, self).__init__()
+        self.world, self.fault = world, fault
+
+    def append(self, item):
+        super(_ChangeAfterBatch, self).append(item)
+        if len(self) == self.fault[2]:
+            _apply_between(self.world, self.fault)
+
+
+def _between(world, host, fault):
+    """The world's change BETWEEN, before the act or after its n-th batch."""
+    if not fault or fault[0] not in ("comes_back", "clock_jump"):
+        return
+    if fault[2]:
+        host.batches = _ChangeAfterBatch(world, fault)
+    else:
+        _apply_between(world, fault)
 
 
 def host_for(world):
@@ -556,7 +600,7 @@ def run(world, check=False, approved=None):
     if check:
         out.touches = Touches(world)
         return out
-    _apply_between(world, fault)
+    _between(world, host, fault)
     host.run = _fault_runner(world, fault)
     host.truth_collected_at = (truth or {}).get("collected_at")
     host.truth_max_age = p["truth_max_age"]
@@ -568,6 +612,9 @@ def run(world, check=False, approved=None):
     except BaseException as exc:  # pylint: disable=broad-except  # a signal or an error the act let escape
         out.error = exc
     out.touches = Touches(world)
+    out.batches = len(host.batches)
+    if world.changed_at is not None:
+        out.after_change = Touches(world, world.changed_at)
     return out
 
 

@@ -63,11 +63,14 @@ def _approved(spec):
 
 # ---------------------------------------------------------------------------------------------- the invariants
 def mapped_devices_are_kept(world, out):
-    """Rule 2: nothing of a map the array maps to this host's initiator is flushed or deleted."""
-    for m in world.maps:
-        if m["name"] in world.mapped:
-            assert not (out.touches.touched(m) & REMOVING), (
-                "map %s is mapped to this host, yet %s" % (m["name"], sorted(out.touches.touched(m))))
+    """Rule 2: nothing of a map the array maps to this host's initiator is flushed or deleted; nothing of one whose
+    LUN was mapped back after the plan once it came back (before the act or between two of its batches)."""
+    again = " again since %r" % (world.spec.get("fault"),)
+    for mapped, touches, when in ((world.mapped, out.touches, ""), (world.mapped_back, out.after_change, again)):
+        for m in world.maps:
+            if m["name"] in mapped:
+                assert not (touches.touched(m) & REMOVING), (
+                    "map %s is mapped to this host%s, yet %s" % (m["name"], when, sorted(touches.touched(m))))
 
 
 def unexplained_openers_are_kept(world, out):
@@ -89,14 +92,28 @@ def unexplained_openers_are_kept(world, out):
 
 
 def unusable_truth_removes_nothing(world, out):
-    """Rule 2: a truth whose age is unknown, not finite, or past truth_max_age (at plan or act time) removes
-    nothing."""
+    """Rule 2: a truth whose age is unknown, not finite, or past truth_max_age (at plan time, when the act starts,
+    or from a change between two of its batches on) removes nothing."""
     at = world.truth["collected_at"]
-    now = out.act_time if out.act_time is not None else world.env.clock()
-    if not hw.finite(at) or now - at > hw.MAX_AGE or at - now > TRUTH_CLOCK_SKEW:
-        assert not out.touches.removing() and not out.touches.queueing_off, (
-            "truth collected_at=%r at %r (max age %s), yet flushed %s deleted %s" % (
-                at, now, hw.MAX_AGE, sorted(out.touches.flushed), sorted(out.touches.deleted)))
+    start = out.act_time if out.act_time is not None else world.env.clock()
+    for now, touches in ((start, out.touches), (world.changed_clock, out.after_change)):
+        if touches is not None and (not hw.finite(at) or now - at > hw.MAX_AGE or at - now > TRUTH_CLOCK_SKEW):
+            assert not touches.removing() and not touches.queueing_off, (
+                "truth collected_at=%r at %r (max age %s), yet flushed %s deleted %s queueing off %s" % (
+                    at, now, hw.MAX_AGE, sorted(touches.flushed), sorted(touches.deleted),
+                    sorted(touches.queueing_off)))
+
+
+def changes_since_the_plan_stop_the_removal(world, out):
+    """The act's re-check before each batch's first destructive touch of a unit: a LUN mapped back after the plan
+    (before the act or between two of its batches) keeps what is left of it, a truth that grew older than
+    truth_max_age removes nothing from then on (the two rules above, on a world with such a change)."""
+    after = world.spec["fault"][2]
+    # the change comes unless the act never reached it (no plan, or fewer batches than `after`)
+    assert world.changed_at is not None or out.act_time is None or out.batches < after, (
+        "the change after batch %d never came (%d batches)" % (after, out.batches))
+    mapped_devices_are_kept(world, out)
+    unusable_truth_removes_nothing(world, out)
 
 
 def active_paths_fail_only_by_the_arrays_word(world, out):
@@ -201,6 +218,16 @@ def test_a_truth_of_unknown_or_excessive_age_removes_nothing(spec):
     """Fails when a truth with no, a non-finite (NaN, inf) or a too old collected_at, at plan or at act time, lets
     anything be flushed, deleted or lose its queueing."""
     _run_rule(spec, unusable_truth_removes_nothing)
+
+
+@RULES
+@given(hw.worlds(("between",)))
+def test_a_lun_mapped_back_or_a_truth_grown_too_old_after_the_plan_is_not_removed(spec):
+    """Fails when the world changes after the plan -- before the act or between two of its batches (after the
+    queueing batch, after the flush) -- and the act goes on: a LUN mapped back (its paths answer again as its own LU)
+    still flushed or deleted, or anything flushed, deleted or its queueing turned off once the truth is older than
+    truth_max_age (no re-check of the truth's age and of the paths before a batch's destructive touch)."""
+    _run_rule(spec, changes_since_the_plan_stop_the_removal)
 
 
 @RULES

@@ -1746,7 +1746,6 @@ def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env)
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks
 
 
-
 class SilentPortal(object):
     """What observe.probe.probe_path runs its commands through, for a device whose portal went silent after the
     plan (nftables drop, no RST): every command hits its deadline."""

@@ -95,3 +95,21 @@ def test_udev_and_multipathd_are_harmless_everywhere():
     ("LVM-abcdef", None), ("mpath-", None), ("", None), (None, None)])
 def test_map_wwid(uuid, expected):
     assert si.map_wwid(uuid) == expected
+
+
+def test_identity_keys_compare_each_kind_as_its_protocol_does():
+    """A fleet check that lower-cased NQNs would report two hosts whose NQNs differ in case (two names for libnvme
+    and the kernel, which strcmp them) as a clone; one that compared IQNs or host IDs exactly would miss a clone
+    spelled in another case (iSCSI names are case-folded, a host ID is a UUID), and WWPNs in another notation."""
+    nqn = "nqn.2014-08.org.nvmexpress:uuid:4C4C4544-0042-3410-8058-B4C04F305A32"
+    assert si.identity_key("nvme_hostnqn", nqn) != si.identity_key("nvme_hostnqn", nqn.lower())
+    assert si.identity_key("nvme_hostnqn", nqn) == nqn
+    assert si.identity_key("nvme_hostnqn", "nqn.2014-08.com.example:host 1") is None
+    assert si.identity_key("nvme_hostnqn", "nqn.2014-08.com.example:" + "x" * 200) is None  # > 223 bytes
+    assert si.identity_key("nvme_hostnqn", "nqn.1992-08.com.netapp:sn.abc:subsystem.s1") is not None
+    assert si.identity_key("iscsi", "iqn.1994-05.com.RedHat:Node1") == si.identity_key(
+        "iscsi", "iqn.1994-05.com.redhat:node1")
+    assert si.identity_key("fc", "0x21000024FF3A0B1C") == si.identity_key("fc", "21:00:00:24:ff:3a:0b:1c")
+    assert si.identity_key("nvme_hostid", "4C4C4544-0042-3410-8058-B4C04F305A32") == (
+        "4c4c4544-0042-3410-8058-b4c04f305a32")
+    assert si.identity_key("fc", "not-a-wwpn") is None and si.identity_key("iscsi", "  ") is None

@@ -164,6 +164,12 @@ class SanTree(object):
     def initiator(self, iqn=IQN):
         self._write("/etc/iscsi/initiatorname.iscsi", "## DO NOT EDIT\nInitiatorName=%s\n" % iqn)
 
+    def nvme_host(self, hostnqn=None, hostid=None):
+        """/etc/nvme/hostnqn and hostid, byte for byte (None: no file)."""
+        for name, content in (("hostnqn", hostnqn), ("hostid", hostid)):
+            if content is not None:
+                self._write("/etc/nvme/" + name, content)
+
     def iscsi_session(self, sid, host, address, port=3260, target=TARGET, state="LOGGED_IN", recovery_tmo=5,
                       initiator=IQN, iface="default"):
         hostdir = "/sys/devices/platform/host%d" % host
@@ -537,6 +543,7 @@ def test_healthy_snapshot_shape(tmp_path):
     snap = t.reader().snapshot(probe=True)
     assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
                             "initiators": [IQN], "fc_wwpns": [], "fc_hosts": [], "fc_rports": [], "multipathd_running": True,
+                            "nvme_hostnqn": None, "nvme_hostid": None, "nvme_identity_unread": {},
                             "exiting_tasks": [],
                             "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
                                                "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}},
@@ -567,6 +574,52 @@ def test_healthy_snapshot_shape(tmp_path):
     assert m["probe"] == {}          # healthy maps are not probed
     assert snap["errors"] == []
     assert not any(c[0][0].startswith("sg_") for c in t.run.calls)
+
+
+NQN = "nqn.2014-08.org.nvmexpress:uuid:4C4C4544-0042-3410-8058-B4C04F305A32"
+
+
+def test_nvme_host_identity_is_the_first_line_as_nvme_cli_reads_it(tmp_path):
+    """The host NQN is what libnvme reads (the text before the first LF, case kept: NQNs compare exactly), the host
+    ID a UUID in one case (the kernel parses it): a reader that lower-cased the NQN, or kept a second line, would
+    call two different NQNs the same or miss a clone."""
+    t = healthy_lab(tmp_path)
+    t.nvme_host(NQN + "\n# written by the image build\n", "4C4C4544-0042-3410-8058-B4C04F305A32\n")
+    host = t.commands().reader().snapshot()["host"]
+    assert (host["nvme_hostnqn"], host["nvme_hostid"], host["nvme_identity_unread"]) == (
+        NQN, "4c4c4544-0042-3410-8058-b4c04f305a32", {})
+    assert host["initiators"] == [IQN]  # not an initiator of the SCSI truth, nor evidence of SAN by itself
+
+
+@pytest.mark.parametrize("hostnqn,hostid,unread", [
+    (None, None, {}),  # absent: nothing to compare, nothing unknown
+    (b"", None, {}),  # an empty file is no file (nvme-cli then generates one)
+    (NQN + "\r\n", "not-a-uuid", {"/etc/nvme/hostnqn": "its first line is not an NQN",
+                                  "/etc/nvme/hostid": "its first line is not a UUID"}),
+    (b"nqn.2014-08.org.example:\xff\n", None, {"/etc/nvme/hostnqn": "its first line is not UTF-8"}),
+    ("nqn.2014-08.org.nvmexpress:uuid:not-a-uuid", None, {"/etc/nvme/hostnqn": "its first line is not an NQN"}),
+])
+def test_nvme_host_identity_absent_is_none_and_malformed_is_named(tmp_path, hostnqn, hostid, unread):
+    """Absent is None; a first line that is no NQN/UUID (a CR an editor left, bytes that are not UTF-8) is not an
+    identity and is named as unknown, never taken for 'no identity'."""
+    t = healthy_lab(tmp_path)
+    t.nvme_host(hostnqn, hostid)
+    host = t.commands().reader().snapshot()["host"]
+    assert (host["nvme_hostnqn"], host["nvme_hostid"]) == (None, None)
+    assert sorted(host["nvme_identity_unread"]) == sorted(unread)
+    for path, why in unread.items():
+        assert host["nvme_identity_unread"][path].startswith(why)
+
+
+def test_an_unreadable_nvme_host_file_is_unknown_not_absent(tmp_path):
+    """A hostnqn that cannot be read (here a directory: EISDIR; on a host EACCES or EIO) is not 'no hostnqn': a
+    reader that returned None for both would report the host as holding no NVMe identity, so never a clone."""
+    t = healthy_lab(tmp_path)
+    t._mkdir("/etc/nvme/hostnqn")
+    host = t.commands().reader().snapshot()["host"]
+    assert host["nvme_hostnqn"] is None
+    assert host["nvme_identity_unread"]["/etc/nvme/hostnqn"].startswith("not read: ")
+    assert "/etc/nvme/hostid" not in host["nvme_identity_unread"]
 
 
 def test_each_command_runs_once_with_its_deadline(tmp_path):

@@ -18,7 +18,8 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client
 
 NETAPP = "ansible_collections.netapp.ontap.plugins.module_utils.netapp"
-FILTERS = ("host_report", "fleet_report", "compliance_violations", "san_report", "igroup_layout", "report_dir")
+FILTERS = ("host_report", "fleet_report", "compliance_violations", "san_report", "igroup_layout", "report_dir",
+           "fleet_identity", "fleet_identity_violations")
 
 
 def _imported_after(code):

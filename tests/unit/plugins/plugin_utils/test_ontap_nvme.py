@@ -1,0 +1,207 @@
+"""plugin_utils/ontap_nvme.py against the ONTAP simulator: the NVMe reads beside the SAN ones (bulk, paging, a cut
+or refused read is unreadable, "no NVMe" only when ONTAP says so), the NVMe truth records, and the fields checked
+against the netapp-ontap library's schemas."""
+
+import json
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_nvme
+from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_description
+from ansible_collections.sanfleet.remediation.tests.ontap_sim.schema import unknown_fields
+
+H1 = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
+H2 = "nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000"
+DESC = {
+    "cluster": "cl1",
+    "svms": ["svm1", "svm2"],
+    "igroups": [{"name": "ig_h1", "svm": "svm1", "initiators": ["iqn.1994-05.com.redhat:h1"]}],
+    "luns": [{"path": "/vol/v1/lun1", "svm": "svm1", "serial": "80AbCd+/-$01", "maps": [{"igroup": "ig_h1", "lun_id": 1}]}],
+    "nvme": {"svm1": {"addresses": ["192.0.2.31", "192.0.2.32"],
+                      "subsystems": [{"name": "sub_h1", "hosts": [H1],
+                                      "namespaces": [{"path": "/vol/nv1/ns%d" % i, "nsid": i} for i in (1, 2, 3)]},
+                                     {"name": "sub_h2", "hosts": [H2],
+                                      "namespaces": [{"path": "/vol/nv1/other", "nsid": 1}]}],
+                      "unmapped": ["/vol/nv1/loose"]}},
+}
+# the SAN truth's collections, nvme/services, then subsystems, namespaces, subsystem-maps, NVMe/TCP LIFs
+WITH_NVME = ontap.REQUESTS_PER_CLUSTER + ontap_nvme.NVME_REQUESTS_WITH_SERVICE - ontap_nvme.NVME_REQUESTS_WITHOUT_SERVICE
+
+
+@pytest.fixture
+def sim(tmp_path):
+    with OntapSimulator(from_description(DESC), str(tmp_path)) as server:
+        yield server
+
+
+pytestmark = pytest.mark.usefixtures("fresh_ontap_memory_cache")
+
+
+def host_truth(sim, initiators=(H1,), **extra):
+    return ontap.array_truth(ontap.cluster_list(sim.options(cache_ttl=0, **extra)), list(initiators), "t")
+
+
+def test_nvme_is_read_in_bulk_with_named_fields_beside_the_san_truth(sim):
+    """Each NVMe collection is one request with the fields the records use (an unnamed expensive field such as
+    anagrpid would come back absent), filtered to NVMe/TCP LIFs on the server."""
+    truth = ontap.fetch_truth(ontap.OntapClient(sim.options(), "t"))
+    assert truth["nvme"]["state"] == "read" and sim.request_count == truth["requests"] == WITH_NVME == 11
+    assert sim.requests_to("protocols/nvme/subsystems")[0]["query"] == {"fields": ontap_nvme.NVME_SUBSYSTEM_FIELDS}
+    assert sim.requests_to("storage/namespaces")[0]["query"] == {"fields": ontap_nvme.NAMESPACE_FIELDS}
+    assert sim.requests_to("protocols/nvme/subsystem-maps")[0]["query"] == {"fields": ontap_nvme.NVME_MAP_FIELDS}
+    lifs = [e["query"] for e in sim.requests_to("network/ip/interfaces")]
+    assert {"services": "data_nvme_tcp", "fields": ontap_nvme.NVME_INTERFACE_FIELDS} in lifs
+    assert {m["anagrpid"] for m in truth["nvme"]["maps"]} == {"00000001h", "00000002h", "00000003h"}
+    assert "netapp1!" not in json.dumps(truth)
+
+
+def test_nvme_records_are_the_namespaces_of_the_subsystems_that_allow_the_host_nqn(sim):
+    """A host gets the namespaces mapped to subsystems holding its NQN, each with the subsystem NQN (the target
+    identity), its host NQNs and the SVM's NVMe/TCP LIFs with their state; not another host's, not unmapped ones."""
+    nvme = host_truth(sim, ["iqn.1994-05.com.redhat:h1", H1.upper()])["nvme"]
+    assert nvme["problems"] == [] and nvme["host_nqns"] == [H1]
+    assert [r["name"] for r in nvme["namespaces"]] == ["/vol/nv1/ns1", "/vol/nv1/ns2", "/vol/nv1/ns3"]
+    rec = nvme["namespaces"][0]
+    assert rec["subsystem"] == "sub_h1" and rec["subsystem_nqn"].endswith(":subsystem.sub_h1")
+    assert rec["subsystem_nqn"].startswith("nqn.1992-08.com.netapp:sn.") and rec["host_nqns"] == [H1]
+    assert rec["nsid"] == "1" and rec["state"] == "online" and rec["size_bytes"] == 1 << 30 and rec["cluster"] == "cl1"
+    assert sorted((lif["address"], lif["state"]) for lif in rec["tcp_lifs"]) == [("192.0.2.31", "up"), ("192.0.2.32", "up")]
+    assert rec["uuid"] and rec["subsystem_serial"] and rec["collected_at"] == nvme["collected_at"]
+    (target,) = nvme["targets"]
+    assert target["svm"] == "svm1" and target["nvme_service_enabled"] is True and target["cluster"] == "cl1"
+    assert sorted(target["subsystem_nqns"]) == sorted(s["target_nqn"] for s in sim.dataset.nvme_subsystems)
+    assert sorted(target["tcp_addresses"]) == ["192.0.2.31", "192.0.2.32"]
+    assert [(c["cluster"], c["state"]) for c in nvme["clusters"]] == [("cl1", "read")]
+
+
+def test_a_host_without_an_nqn_gets_no_nvme_record_and_covers_no_nqn(sim):
+    """The NVMe records are read for the host NQNs given: IQNs alone select no namespace (and name no host NQN the
+    family could be covered by); no initiators at all reads every mapping ("*")."""
+    nvme = host_truth(sim, ["iqn.1994-05.com.redhat:h1"])["nvme"]
+    assert nvme["namespaces"] == [] and nvme["host_nqns"] == []
+    every = ontap.array_truth(ontap.cluster_list(sim.options(cache_ttl=0)), None, "t")["nvme"]
+    assert every["host_nqns"] == ["*"] and len(every["namespaces"]) == 4
+
+
+def test_nvme_reads_follow_the_pages(sim):
+    """ONTAP ending pages early (return_timeout) must not lose namespaces or maps: a missing map makes a mapped
+    namespace look unmapped."""
+    sim.page_cap = 1
+    nvme = host_truth(sim)["nvme"]
+    assert len(nvme["namespaces"]) == 3 and nvme["problems"] == []
+    assert len(sim.requests_to("storage/namespaces")) == 5 and len(sim.requests_to("protocols/nvme/subsystem-maps")) == 4
+
+
+@pytest.mark.parametrize("api", ["protocols/nvme/services", "storage/namespaces", "protocols/nvme/subsystem-maps"])
+def test_a_cut_nvme_page_makes_the_nvme_truth_unreadable_not_smaller(sim, api):
+    """A page holding fewer records than its num_records is a failed NVMe read (a problem of the NVMe truth), never
+    a complete one, and never "no NVMe"; the SCSI truth of the same cluster stays usable."""
+    sim.short_pages[api] = 1
+    truth = host_truth(sim, ["iqn.1994-05.com.redhat:h1", H1])
+    nvme = truth["nvme"]
+    assert [(c["state"]) for c in nvme["clusters"]] == ["unreadable"]
+    assert [p["kind"] for p in nvme["problems"]] == ["lookup_failed"] and "num_records" in nvme["problems"][0]["msg"]
+    assert nvme["namespaces"] == [] and nvme["targets"] == []
+    assert truth["problems"] == [] and len(truth["luns"]) == 1
+
+
+@pytest.mark.parametrize("status,message,code", [
+    (403, "not authorized for that command", 6),
+    (500, "Internal error. Wait a few minutes, then try the command again.", 8),
+    (400, "NVMe is not allowed for the specified SVM.", 2621507),
+])
+def test_a_refused_nvme_read_is_unreadable(sim, status, message, code):
+    """A login without rights on the NVMe API, an internal error or any other error code is not "this cluster
+    serves no NVMe": the NVMe truth is unreadable (fail closed), named with ONTAP's message and code."""
+    sim.errors["protocols/nvme/subsystems"] = (status, message, code)
+    nvme = host_truth(sim)["nvme"]
+    assert nvme["clusters"][0]["state"] == "unreadable" and nvme["targets"] == []
+    assert "(code %s)" % code in nvme["problems"][0]["msg"] and "HTTP %d" % status in nvme["problems"][0]["msg"]
+
+
+def test_the_nvme_license_error_code_means_no_nvme(sim):
+    """ONTAP's error code 1115127 ("The cluster lacks a valid NVMe license.") proves the cluster serves no NVMe:
+    covered, no NVMe target, no problem; the message says why."""
+    sim.errors["protocols/nvme/services"] = (400, "The cluster lacks a valid NVMe license.", 1115127)
+    nvme = host_truth(sim)["nvme"]
+    assert nvme["problems"] == [] and nvme["targets"] == [] and nvme["namespaces"] == []
+    assert nvme["clusters"][0]["state"] == "no_nvme" and "NVMe license" in nvme["clusters"][0]["reason"]
+
+
+def test_a_cluster_without_an_nvme_service_is_no_nvme_in_one_request(tmp_path):
+    """No SVM with an NVMe service (ONTAP's answer, a collection with no record) is "no NVMe", read with one request
+    (the SAN-only cluster pays one GET for it)."""
+    with OntapSimulator(from_description(dict(DESC, nvme={})), str(tmp_path)) as server:
+        truth = host_truth(server)
+        assert truth["nvme"]["clusters"][0]["state"] == "no_nvme" and truth["nvme"]["problems"] == []
+        assert server.request_count == ontap.REQUESTS_PER_CLUSTER
+        assert server.requests_to("protocols/nvme/subsystems") == []
+
+
+def test_an_nvme_answer_without_records_is_unreadable_not_no_nvme(sim):
+    """An empty 200 or a proxy's page on the NVMe services is no proof of "no NVMe service": unreadable."""
+    sim.raw_answers["protocols/nvme/services"] = (200, "")
+    nvme = host_truth(sim)["nvme"]
+    assert nvme["clusters"][0]["state"] == "unreadable" and nvme["problems"][0]["kind"] == "lookup_failed"
+
+
+def test_a_map_to_a_subsystem_the_subsystems_read_did_not_return_is_a_problem(sim):
+    """A subsystem created between the subsystems and the maps reads: its namespaces' records would be missing, so
+    the NVMe truth names the dropped mapping as a problem."""
+    sim.dataset.nvme_subsystems = [s for s in sim.dataset.nvme_subsystems if s["name"] != "sub_h1"]
+    nvme = host_truth(sim)["nvme"]
+    assert {p["kind"] for p in nvme["problems"]} == {"dropped_mapping"} and len(nvme["problems"]) == 3
+
+
+def test_a_subsystem_nqn_of_two_svms_is_a_problem(tmp_path):
+    """One subsystem NQN under two SVMs (identity-preserving SVM DR, a clone): which SVM serves a controller to it
+    is unknown, so "absent from the records" proves nothing there."""
+    nqn = "nqn.1992-08.com.netapp:sn.0123:subsystem.dr"
+    desc = dict(DESC, nvme={"svm1": {"subsystems": [{"name": "dr", "hosts": [H1], "nqn": nqn}]},
+                            "svm2": {"subsystems": [{"name": "dr", "hosts": [H1], "nqn": nqn}]}})
+    with OntapSimulator(from_description(desc), str(tmp_path)) as server:
+        nvme = host_truth(server)["nvme"]
+        assert [p["kind"] for p in nvme["problems"]] == ["duplicate_target_identity"]
+        assert nqn in nvme["problems"][0]["msg"]
+
+
+def test_a_failed_cluster_read_is_a_problem_of_the_nvme_truth_too(sim):
+    """A cluster that cannot be read at all covers no NVMe device either: its lookup_failed is in both lists."""
+    clusters = ontap.cluster_list(sim.options(cache_ttl=0))
+    sim.users["admin"] = "rotated"
+    truth = ontap.array_truth(clusters, [H1], "t")
+    assert [p["kind"] for p in truth["problems"]] == ["lookup_failed"]
+    assert [p["kind"] for p in truth["nvme"]["problems"]] == ["lookup_failed"] and truth["nvme"]["clusters"] == []
+
+
+def test_the_nvme_read_is_cached_with_the_cluster_read(sim):
+    """The NVMe read shares the run cache of the cluster read: a second host costs no request."""
+    clusters = ontap.cluster_list(sim.options())
+    first = ontap.array_truth(clusters, [H1], "t")
+    count = sim.request_count
+    second = ontap.array_truth(clusters, [H2], "t")
+    assert sim.request_count == count == WITH_NVME
+    assert [r["name"] for r in first["nvme"]["namespaces"]] != [r["name"] for r in second["nvme"]["namespaces"]]
+    assert [r["name"] for r in second["nvme"]["namespaces"]] == ["/vol/nv1/other"]
+
+
+def test_the_simulator_returns_expensive_nvme_fields_only_when_named(sim):
+    """The simulator must behave as ONTAP does, or a client forgetting to name subsystem_map or anagrpid would pass
+    here and get nothing from a real cluster."""
+    body = ontap.OntapClient(sim.options(), "t").get_all("storage/namespaces", {"fields": "*"})
+    assert body and all("subsystem_map" not in r and "mapped" not in r["status"] for r in body)
+    maps = ontap.OntapClient(sim.options(), "t").get_all("protocols/nvme/subsystem-maps", {"fields": "*"})
+    assert maps and all("anagrpid" not in m for m in maps)
+
+
+def test_every_field_the_nvme_reads_ask_for_is_in_the_netapp_ontap_schema():
+    """A field name ONTAP does not know is an error on a real cluster (the simulator, built by hand, could agree
+    with a typo): every NVMe field and filter is checked against netapp-ontap's resource schemas."""
+    from netapp_ontap import resources     # requirements-dev.txt: netapp-ontap
+    asked = [(resources.NvmeService, ontap_nvme.NVME_SERVICE_FIELDS),
+             (resources.NvmeSubsystem, ontap_nvme.NVME_SUBSYSTEM_FIELDS),
+             (resources.NvmeNamespace, ontap_nvme.NAMESPACE_FIELDS),
+             (resources.NvmeSubsystemMap, ontap_nvme.NVME_MAP_FIELDS),
+             (resources.IpInterface, ontap_nvme.NVME_INTERFACE_FIELDS + ",services,svm.name")]
+    assert {cls.__name__: unknown_fields(cls, fields) for cls, fields in asked} == {cls.__name__: [] for cls, x in asked}
+    assert unknown_fields(resources.NvmeNamespace, "uuid,nguid,subsystem_map.nsid") == ["nguid"]   # the check can fail
