@@ -34,6 +34,14 @@ options:
     description: The play's C(serial) as the play has it (a number, a percentage such as C(25%), or a list of them).
     type: raw
     required: true
+  default:
+    description:
+      - >-
+        The text to return, followed by the reason in parentheses, when the batch cannot be named (a serial
+        Ansible would not cut, hosts that are not the play's) instead of failing the task. remediate.yml's batch
+        line is run once: its failure would fail every host of the batch before any report is written.
+      - Without it such a batch is an error.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -51,16 +59,14 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.helpers import pct_to_int
 
 
 def _size(value, total):
-    """One entry of serial as a host count, as ansible.utils.helpers.pct_to_int (min_value 1) counts it."""
-    text = str(value).strip()
+    """One entry of serial as a host count: ansible-core's own pct_to_int (int(value) of a number, so 2.0 is 2)."""
     try:
-        if text.endswith("%"):
-            return int((int(text[:-1]) / 100.0) * total) or 1
-        return int(text)
-    except ValueError:
+        return pct_to_int(value, total)
+    except (TypeError, ValueError):
         raise AnsibleFilterError("play_batch: serial must be a number or a percentage, got %r" % (value,)) from None
 
 
@@ -80,7 +86,17 @@ def batch_sizes(serial, total):
     return sizes
 
 
-def play_batch(batch, hosts, serial):
+def play_batch(batch, hosts, serial, default=None):
+    """The batch line; with `default`, a batch that cannot be named is that text and the reason, not an error."""
+    try:
+        return _batch_line(batch, hosts, serial)
+    except AnsibleFilterError as error:
+        if default is None:
+            raise
+        return "%s (%s)" % (default, error)
+
+
+def _batch_line(batch, hosts, serial):
     if not isinstance(batch, (list, tuple)) or not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError("play_batch: expected ansible_play_batch and ansible_play_hosts_all (lists)")
     if not batch or batch[0] not in hosts:
