@@ -21,6 +21,10 @@ description:
     C(default) callback prints them (with the task's banner). It ends with a recap of the hosts that failed or were
     unreachable and then the fleet summary (the task that sets C(fleet_report_console=summary)), so the summary is
     the last line of the run whatever failed before it.
+  - >-
+    A serial play's summary of the batches done is also printed when the next batch starts, after that batch's
+    failures: an interrupted run (Ctrl-C, a cancelled AWX job) ends without a recap, and still says which hosts it
+    did and where their reports are.
   - With C(-v) and more it prints what the C(default) callback prints, and the fleet summary once more at the end.
   - >-
     Turn it on with C(ANSIBLE_STDOUT_CALLBACK=sanfleet.remediation.fleet) or C(stdout_callback) in
@@ -77,6 +81,7 @@ class CallbackModule(DefaultCallback):
     def __init__(self):
         super().__init__()
         self._fleet_summary = None
+        self._summary_shown = True
 
     def _detailed(self):
         return self._display.verbosity > 0
@@ -98,6 +103,7 @@ class CallbackModule(DefaultCallback):
         res = _dict_of(result)
         if _mark(_task_of(result)) == "summary" and "msg" in res:
             self._fleet_summary = _one_line(res["msg"])
+            self._summary_shown = False
             return True
         return False
 
@@ -112,9 +118,17 @@ class CallbackModule(DefaultCallback):
             shown = {k: v for k, v in res.items() if not k.startswith("_") and k not in ("changed", "failed")}
             self._show(result, shown.get("msg", shown))
 
+    def _show_summary_of_the_batches_done(self):
+        """A rolling run's summary of its batches done, printed when the next batch starts: an interrupted run (Ctrl-C,
+        AWX's cancel) never sends v2_playbook_on_stats, and the failures of its batch came before (summary last)."""
+        if self._fleet_summary is not None and not self._summary_shown:
+            self._display.display("SUMMARY: %s" % self._fleet_summary)
+            self._summary_shown = True
+
     def v2_playbook_on_play_start(self, play):
         if self._detailed():
             return super().v2_playbook_on_play_start(play)
+        self._show_summary_of_the_batches_done()  # Ansible starts each batch of a serial play as a play
         self._play = play
         check = " [CHECK MODE]" if play.check_mode and self.get_option("check_mode_markers") else ""
         self._display.display("PLAY [%s]%s" % (play.get_name().strip(), check))

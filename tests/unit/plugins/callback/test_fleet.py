@@ -204,8 +204,6 @@ INTERRUPTED_PLAYBOOK = """
 """
 
 
-@pytest.mark.xfail(strict=True, reason="the callback keeps the fleet summary for v2_playbook_on_stats, which an "
-                                       "interrupted ansible-playbook never sends")
 def test_the_fleet_summary_of_the_batches_done_is_printed_when_the_run_is_interrupted(site):
     """The callback held the fleet summary back for the end of the run: a run interrupted in its second batch (Ctrl-C,
     exit 99, no recap) printed no summary at all, where the default callback had printed the one written after the
