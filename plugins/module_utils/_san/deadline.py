@@ -143,7 +143,8 @@ def call(fn, args=(), timeout=10.0, what=None):
 
     The child keeps only its result pipe: /dev/null on 0-2, every other inherited fd closed (see _detach_fds).
     Exceptions raised in the child come back as errors.ChildFailed (a RuntimeError) with the child's
-    message and, for an errors.SanError, its fields.
+    message and, for an errors.SanError, its fields; a child that died without a whole answer is a ChildFailed
+    too (error_type NoAnswer or AnswerCutShort, no fields).
     """
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -184,12 +185,14 @@ def call(fn, args=(), timeout=10.0, what=None):
     finally:
         os.close(read_fd)
     _reap(pid, max(end, time.monotonic() + REAP_GRACE_SECONDS))
+    # a child killed before or while it answered (SIGKILL, the OOM killer): a failure of the call like any other,
+    # which every caller's handling of ChildFailed covers, never a crash of the module
     if not chunks:
-        raise RuntimeError("%s: child exited without an answer" % (what or fn.__name__))
+        raise ChildFailed(what or fn.__name__, "NoAnswer", "the child exited without an answer (killed?)")
     try:
         payload = json.loads(b"".join(chunks).decode("utf-8"))
-    except ValueError:  # a child killed while it wrote: a failed read like any other, never a crash of the module
-        raise RuntimeError("%s: the child's answer was cut short" % (what or fn.__name__))
+    except ValueError:
+        raise ChildFailed(what or fn.__name__, "AnswerCutShort", "the child's answer was cut short (killed?)")
     if "error" in payload:
         raise ChildFailed.from_payload(what or fn.__name__, payload)
     return payload["ok"]

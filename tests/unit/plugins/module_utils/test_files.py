@@ -74,9 +74,6 @@ def _writer_killed(_fd):
     os.kill(os.getpid(), signal.SIGKILL)  # the forked writer, killed mid-write (OOM killer, an operator's kill -9)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="deadline.call raises a plain RuntimeError for a child that died without an answer; "
-                          "write_config catches DeadlineExceeded and ChildFailed only")
 def test_a_writer_killed_mid_write_fails_the_module_naming_the_file(tmp_path, monkeypatch):
     """A forked writer killed before it answered (SIGKILL, OOM) raised a bare RuntimeError out of the config module
     (a MODULE FAILURE traceback, without the result gathered so far): the module must fail with a message naming
