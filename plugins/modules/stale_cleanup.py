@@ -318,10 +318,22 @@ deleted_disks:
   elements: str
 references:
   description: Lines that still name a removed device, each with C(kind), C(file), C(line), C(text), C(matches)
-    and C(action) (reported or commented_out).
+    and C(action) (reported or commented_out). When a file's edit failed (RV(references_error)), the lines of the
+    files edited before it are still here, commented_out, and those of the others reported.
   returned: when not in check mode
   type: list
   elements: dict
+reference_backups:
+  description: The backup of each file whose lines were commented out (O(clean_references)), also when a later
+    file's edit failed.
+  returned: when O(clean_references) commented out lines
+  type: list
+  elements: str
+references_error:
+  description: Why the lines that still name a removed device could not be read or commented out (the read, or
+    the write of a file, failed or missed its deadline).
+  returned: when that failed
+  type: str
 failed_step:
   description: The first step that failed (every one is in RV(failures)).
   returned: on failure while executing

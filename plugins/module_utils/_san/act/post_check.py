@@ -33,21 +33,23 @@ def post_check(module, host, result, exclude):
 
 def report_references(module, host, result, after):
     """fstab/crypttab/LVM devices file/mount unit lines that still name what was removed: reported, and
-    commented out only with clean_references."""
+    commented out only with clean_references. Files are edited one by one: when a later one fails, the earlier
+    ones stay in the result (their lines commented_out, their backups) beside references_error."""
+    refs, backups, cleaning = [], [], False
     try:
         present = list(after.get("maps") or {}) + [d.get("wwid") for d in (after.get("disks") or {}).values()
                                                    if d and d.get("wwid")]
         refs = act_refs.references(host, result["executed"], present)
-        if refs and module.params["clean_references"]:
-            backups = []
+        cleaning = bool(refs) and module.params["clean_references"]
+        if cleaning:
             act_refs.clean_references(host, refs, lambda path, text: backups.append(
                 config_write.write_text(module, path, text, backup=True,
                                         timeout=host.command_timeout)))
-            result["reference_backups"] = [b for b in backups if b]
         elif refs:
             module.warn("%d line(s) still name a removed device (see 'references'): %s" % (
                 len(refs), "; ".join("%s:%s" % (r["file"], r["line"]) for r in refs)))
     except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
-        refs = []
         result["references_error"] = str(exc)
     result["references"] = refs
+    if cleaning:
+        result["reference_backups"] = [b for b in backups if b]

@@ -186,8 +186,6 @@ def test_a_line_is_commented_out_whole_where_the_reader_cuts_lines(odd):
     assert san_refs.find_references("fstab", "/etc/fstab", other, san_refs.needles(maps=["db"])) == []
 
 
-@pytest.mark.xfail(strict=True, reason="report_references sets references=[] and no reference_backups when a later "
-                                       "file's write raises: the files already edited are not reported")
 def test_a_reference_file_edited_before_a_later_write_failed_is_reported(env, run, monkeypatch):
     """clean_references edits the files one by one (crypttab, then fstab, ...). When the write of a later one missed
     its deadline (its filesystem hung) the result said references: [] and no reference_backups, so the crypttab
