@@ -308,8 +308,6 @@ def test_a_plan_whose_check_run_planned_no_host_is_refused_by_the_run(site_with_
     assert proc.returncode == 4 and custom_stats(proc.stdout)["sanfleet_plan_failed"] == "", proc.out[-4000:]
 
 
-@pytest.mark.xfail(strict=True, reason="remediate.yml derives not_in_plan from stale_cleanup_approved_plan, which is "
-                                       "set only for a host not failed before the approved plan is read")
 def test_an_unreachable_host_the_approved_plan_has_no_plan_for_is_reported_not_in_plan(site_with_a_host_down):
     """The real run of an approved set in which db00 is {not_planned: true} (down during the check run), with db00
     down again: its report said approval 'approved' (a real run of an approved plan), where the approved set has
@@ -323,3 +321,19 @@ def test_an_unreachable_host_the_approved_plan_has_no_plan_for_is_reported_not_i
     newest = max((site / "reports").glob("*/hosts/db00.json"), key=lambda p: p.stat().st_mtime)  # the run's
     doc = json.loads(newest.read_text())
     assert doc["remediation"]["approval"] == "not_in_plan", doc["remediation"]
+
+
+def test_an_unreachable_host_whose_approved_plan_file_cannot_be_read_is_reported_refused(site_with_a_host_down):
+    """The run command given a plan file that is not there, with db00 down: the approved plan was not read for a host
+    already failed, so its report said approval 'approved' (a real run of an approved plan). It says refused, and
+    keeps its own error (unreachable)."""
+    _plan_cmd, run_cmd = runbook_commands()
+    missing = run_cmd.replace("sanfleet-plan.json", "missing-plan.json").replace("--limit db01", "--limit db00")
+    assert "--limit db00" in missing and "missing-plan.json" in missing
+    proc = play(site_with_a_host_down, missing)
+    assert proc.returncode == 4, proc.out[-4000:]  # unreachable wins (docs/reports.md)
+    reports = list((site_with_a_host_down / "reports").glob("*/hosts/db00.json"))
+    assert len(reports) == 1, proc.out[-4000:]
+    doc = json.loads(reports[0].read_text())
+    assert doc["remediation"]["approval"] == "refused", doc["remediation"]
+    assert "missing-plan.json" not in json.dumps(doc["findings"]) and "unreachable" in json.dumps(doc).lower()
