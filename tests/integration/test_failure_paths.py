@@ -177,11 +177,7 @@ def assert_reports_name_the_failure(proc, expect):
     ("audit", "wrong_password", (), "HTTP 401"),
     ("compliance", "refused", ("-e", "sanfleet_compliance_iscsi=false", "-e", "sanfleet_compliance_lvm=false"),
      "(refused)"),
-    pytest.param("remediate", "503", ("--check", "-e", "sanfleet_hosts=san", "-e", "sanfleet_serial=10"), "HTTP 503",
-                 marks=pytest.mark.xfail(strict=False, reason=(
-                     "open regression, bisected to the console merge (a90a136; passes at 02dc970): in remediate --check "
-                     "the not-SAN fixture host node08-nosan is reported with a SAN host's facts (8 disks, 4 maps, the "
-                     "lab IQN) and status error instead of not_san; cause not found yet"))),
+    ("remediate", "503", ("--check", "-e", "sanfleet_hosts=san", "-e", "sanfleet_serial=10"), "HTTP 503"),
 ])
 def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure, args, expect):
     proc = run_playbook(fleet, name, failure, *args)
