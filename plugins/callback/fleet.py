@@ -95,7 +95,8 @@ class CallbackModule(DefaultCallback):
 
     def _show(self, result, text):
         task = _task_of(result)
-        prefix = "" if task.run_once else "%s: " % self.host_label(result)
+        # a line about the play, not a host (run_once, or marked so: the batch line), is printed bare
+        prefix = "" if task.run_once or _mark(task) == "play" else "%s: " % self.host_label(result)
         self._display.display(prefix + _one_line(text))
 
     def _keep_summary(self, result):
