@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one place that writes a configuration file (act): temp file in the same directory, written and fsynced
-under a deadline, optional backup (``AnsibleModule.backup_local``), then ``AnsibleModule.atomic_move`` (which
-keeps the owner, mode and SELinux context of an existing file)."""
+under a deadline, optional backup (a preserved copy named as ``AnsibleModule.backup_local`` names it), then
+``AnsibleModule.atomic_move`` (which keeps the owner, mode and SELinux context of an existing file)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import os
 import tempfile
+import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 
@@ -82,19 +83,46 @@ def _write_synced(tmp, data):
 def write_text(module, path, text, backup=False, mode=None, timeout=10.0):
     """Atomically replace path with text. Returns the backup file name ('' when none was made). Raises
     deadline.DeadlineExceeded when the data is not on disk within `timeout` seconds (path is then unchanged),
-    errors.ChildFailed when the write fails."""
+    errors.ChildFailed when the child's write fails, OSError naming `path` when the temp file, the backup or the
+    move fails (path is then unchanged): a caller that already changed the host keeps its result."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
     existed = os.path.exists(path)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    except OSError as exc:   # a read-only or full /etc
+        raise _named_error(exc, "cannot create a temp file beside %s: %s" % (path, exc.strerror or exc))
     os.close(fd)
     try:
         deadline.call(_write_synced, (tmp, text.encode("utf-8", "surrogateescape")), timeout=timeout,
                       what="write and fsync %s" % path)
-        backup_file = module.backup_local(path) if backup and existed else ""
-        module.atomic_move(tmp, path, unsafe_writes=False)
+        backup_file = _step(path, "the backup", _backup, module, path) if backup and existed else ""
+        _step(path, "the move into place", module.atomic_move, tmp, path, unsafe_writes=False)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     if not existed and mode is not None:
         os.chmod(path, mode)
     return backup_file
+
+
+def _backup(module, path):
+    """A preserved copy (owner, mode, SELinux context) named as AnsibleModule.backup_local names it, made without
+    backup_local: before ansible-core 2.19 its failure is a fail_json, which would end a module that has already
+    removed devices without their result."""
+    backup_file = "%s.%s.%s" % (path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S~", time.localtime()))
+    module.preserved_copy(path, backup_file)
+    return backup_file
+
+
+def _step(path, what, func, *args, **kwargs):
+    """func(*args, **kwargs); any error (OSError, shutil.Error, or the plain Exception AnsibleModule.atomic_move
+    raises since ansible-core 2.19) becomes an OSError that names the file."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # pylint: disable=broad-except  # re-raised as OSError naming the file
+        raise _named_error(exc, "%s of %s failed: %s" % (what, path, exc))
+
+
+def _named_error(exc, message):
+    code = getattr(exc, "errno", None)
+    return OSError(code, message) if code else OSError(message)

@@ -79,7 +79,7 @@ def write_config(module, path, text, result, mode=None):
     try:
         return write_text(module, path, text, backup=module.params["backup"], mode=mode,
                           timeout=module.params["command_timeout"])
-    except (deadline.DeadlineExceeded, ChildFailed) as exc:
+    except (deadline.DeadlineExceeded, ChildFailed, OSError) as exc:
         module.fail_json(msg="%s was not written: %s" % (path, exc), **result)
 
 

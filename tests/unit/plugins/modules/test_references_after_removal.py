@@ -204,10 +204,6 @@ def test_a_reference_file_edited_before_a_later_write_failed_is_reported(env, ru
     assert "crypttab" in str(out.get("reference_backups")), out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "report_references catches DeadlineExceeded, RuntimeError and OSError only: AnsibleModule.backup_local and "
-    "atomic_move raise a plain Exception (fail_json before 2.19), so a later file whose backup or rename fails ends "
-    "the module without its result: the removed maps and the crypttab edited before are reported nowhere"))
 def test_a_later_reference_file_whose_backup_fails_keeps_the_removals_and_earlier_edits_reported(env, run, monkeypatch):
     """The backup of fstab (made in the module's process, after the child wrote the new text) fails: /etc is full.
     crypttab was edited before it; the result must still carry the maps removed, the crypttab edit and its backup,
