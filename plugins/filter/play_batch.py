@@ -17,6 +17,10 @@ description:
     (C(PlaybookExecutor._get_serialized_batches) - a number, a percentage of the play's hosts, or a list of them
     whose last entry repeats) and finds the batch whose first host is the first of C(ansible_play_batch).
   - >-
+    A batch whose size is not the one O(serial) cuts at that place is not named (an error, or O(default)): the play
+    keyword C(serial) is templated before any host's variables are known, so a value set in the inventory reaches
+    the tasks but not the play.
+  - >-
     C(--limit) narrows both lists alike, so the count is of the limited hosts. The play must keep the inventory's
     order (no C(order) keyword, as in remediate.yml) - C(ansible_play_hosts_all) is in that order.
 options:
@@ -38,8 +42,9 @@ options:
     description:
       - >-
         The text to return, followed by the reason in parentheses, when the batch cannot be named (a serial
-        Ansible would not cut, hosts that are not the play's) instead of failing the task. remediate.yml's batch
-        line is run once: its failure would fail every host of the batch before any report is written.
+        Ansible would not cut, hosts that are not the play's, a batch of another size) instead of failing the
+        task. remediate.yml's batch line is said by the batch's first host: its failure would fail that host
+        before any report is written.
       - Without it such a batch is an error.
     type: str
 """
@@ -48,7 +53,7 @@ EXAMPLES = r"""
 - name: Say which batch runs now
   ansible.builtin.debug:
     msg: "{{ ansible_play_batch | sanfleet.remediation.play_batch(ansible_play_hosts_all, 2) }}"
-  run_once: true
+  when: inventory_hostname == ansible_play_batch[0]
 """
 
 RETURN = r"""
@@ -107,6 +112,12 @@ def _batch_line(batch, hosts, serial):
     number = starts.index(before) + 1 if before in starts else None
     if number is None:
         raise AnsibleFilterError("play_batch: no batch of serial %r starts at host %s" % (serial, batch[0]))
+    if len(batch) != sizes[number - 1]:
+        # the play keyword serial is templated before any host's variables are known: a value set in the inventory
+        # or group_vars reaches the tasks (and this filter) but not the play, which cuts batches of its default
+        raise AnsibleFilterError("play_batch: the play cut a batch of %d host(s) where serial %r cuts %d: the play's "
+                                 "serial is not that value (one set in the inventory or group_vars is not seen by "
+                                 "the play: pass it as an extra var, -e)" % (len(batch), serial, sizes[number - 1]))
     span = batch[0] if len(batch) == 1 else "%s .. %s" % (batch[0], batch[-1])
     return "batch %d of %d: %d host%s (%s), %d of %d hosts done before it" % (
         number, len(sizes), len(batch), "" if len(batch) == 1 else "s", span, before, len(hosts))

@@ -65,3 +65,13 @@ def test_a_batch_line_with_a_default_never_fails_the_task(batch, hosts, serial):
     was written. With a default, a batch it cannot name is that text and the reason, never an error."""
     line = play_batch(batch, hosts, serial, default="batch not named")
     assert line.startswith("batch not named (play_batch: "), line
+
+
+@pytest.mark.parametrize("batch, serial", [(["db01"], 2), (["db01", "db02"], 1), (["db01", "db02", "db03"], [1, 5])])
+def test_a_batch_the_serial_does_not_cut_is_not_named(batch, serial):
+    """sanfleet_serial: 2 in the inventory: the play keyword serial never sees it (templated before any host's
+    variables) and cuts batches of 1, while the batch line did see it and said 'batch 1 of 5: 1 host'. A batch whose
+    size is not the one the serial cuts at its place is not named, and the reason says to pass serial with -e."""
+    with pytest.raises(AnsibleFilterError, match="pass it as an extra var"):
+        play_batch(batch, HOSTS, serial)
+    assert play_batch(batch, HOSTS, serial, default="batch not named").startswith("batch not named (")

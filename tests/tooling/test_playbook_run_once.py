@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""No run_once task runs before a play has read the hosts' facts.
+
+On ansible-core 2.19+ a run_once task hands the facts layer of its one result (debug and set_fact give an empty
+one) to every host of the batch, and a host with no facts yet stores that very dict as its own
+(vars/manager.py set_host_facts): from then on the facts every host reads are written into one shared dict, and a
+host is judged and reported with another host's SAN facts. Once each host holds facts of its own a run_once task
+only merges into them. The one exception is ansible.builtin.assert delegated to the controller, which hands back
+no facts layer. tests/integration/test_approved_plan.py shows the effect through the playbook itself.
+"""
+import pathlib
+
+import pytest
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PLAYBOOKS = sorted((REPO / "playbooks").glob("*.yml"))
+FACTS_READ = ("sanfleet.remediation.stale_mpath_facts", "stale_mpath_facts")
+NO_FACTS_LAYER = ("ansible.builtin.assert", "assert")
+
+
+def _flat(tasks):
+    for task in tasks or []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from _flat(task.get(key))
+
+
+def _roles_that_read_facts():
+    return set("sanfleet.remediation.%s" % path.parents[1].name for path in (REPO / "roles").glob("*/tasks/*.yml")
+               if any(name in path.read_text() for name in FACTS_READ))
+
+
+def _reads_facts(task, roles):
+    for key in ("ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role"):
+        if isinstance(task.get(key), dict) and task[key].get("name") in roles:
+            return True
+    return any(name in task for name in FACTS_READ)
+
+
+def tasks_before_the_facts(play, roles):
+    """The tasks of `play` that run before its hosts' facts are read (None: the play never reads them): every
+    task up to the first facts module or role that runs it (remediate.yml's stale_cleanup)."""
+    before = []
+    for section in ("pre_tasks", "roles", "tasks", "post_tasks"):
+        entries = play.get(section) or []
+        if section == "roles":
+            if any((r.get("role") or r.get("name")) in roles if isinstance(r, dict) else r in roles for r in entries):
+                return before
+            continue
+        for task in _flat(entries):
+            if _reads_facts(task, roles):
+                return before
+            before.append(task)
+    return None
+
+
+def run_once_before_the_facts(playbook, roles=None):
+    roles = _roles_that_read_facts() if roles is None else roles
+    found = []
+    for play in yaml.safe_load(playbook.read_text()) or []:
+        if play.get("gather_facts", True) not in (False, "false", "no"):
+            continue    # facts gathered first: every host holds its own before any task
+        for task in tasks_before_the_facts(play, roles) or []:
+            if task.get("run_once") in (True, "true", "yes") and not any(name in task for name in NO_FACTS_LAYER):
+                found.append("%s: %s" % (playbook.name, task.get("name")))
+    return found
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS, ids=[p.name for p in PLAYBOOKS])
+def test_no_run_once_task_runs_before_the_hosts_facts_are_read(playbook):
+    """Fails when a run_once task (other than a controller-side assert) precedes a play's facts read."""
+    assert run_once_before_the_facts(playbook) == []
+
+
+def test_the_rule_finds_a_run_once_debug_before_the_facts(tmp_path):
+    """The rule itself: a run_once debug in pre_tasks of a play whose role reads the facts is found, one after the
+    facts module is not, nor one of a play that never reads facts."""
+    book = tmp_path / "book.yml"
+    book.write_text(yaml.safe_dump([
+        {"hosts": "all", "gather_facts": False, "roles": ["sanfleet.remediation.r"],
+         "pre_tasks": [{"name": "batch line", "ansible.builtin.debug": {"msg": "x"}, "run_once": True},
+                       {"name": "check", "ansible.builtin.assert": {"that": [True]}, "run_once": True}]},
+        {"hosts": "all", "gather_facts": False,
+         "tasks": [{"name": "facts", "block": [{"name": "read", "sanfleet.remediation.stale_mpath_facts": {}}]},
+                   {"name": "layout", "ansible.builtin.set_fact": {"x": 1}, "run_once": True}]},
+        {"hosts": "all", "gather_facts": False,
+         "tasks": [{"name": "merge", "ansible.builtin.set_fact": {"x": 1}, "run_once": True}]},
+        {"hosts": "all", "gather_facts": False,
+         "tasks": [{"name": "late line", "ansible.builtin.debug": {"msg": "x"}, "run_once": True},
+                   {"name": "plan", "ansible.builtin.include_role": {"name": "sanfleet.remediation.r"}}]},
+    ]))
+    assert run_once_before_the_facts(book, {"sanfleet.remediation.r"}) == ["book.yml: batch line",
+                                                                           "book.yml: late line"]
