@@ -29,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
@@ -60,16 +61,9 @@ GENERATIONS = (
     ((0, 0, 0), "<= 0.9.8", False, False),
 )
 
-# check kind -> severity (like the multipath checks: a setting that keeps stale devices is a violation, a state of
-# the fabric a warning, as some_paths_failed)
-CHECKS = {
-    "rport_tmo_mismatch": "violation",
-    "rport_fast_io_fail_off": "violation",
-    "rport_dev_loss_long": "violation",
-    "rport_down_with_devices": "warning",
-    "fc_host_linkdown": "warning",
-    "fc_unreadable": "warning",
-}
+# check -> severity (check_registry, area fc: like the multipath checks, a setting that keeps stale devices is a
+# violation, a state of the fabric a warning, as some_paths_failed)
+CHECKS = check_registry.severities("fc")
 
 
 def tmo_settings(eff):
