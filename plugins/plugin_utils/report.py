@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import (
     compliance_violations,
@@ -165,7 +165,7 @@ def _summary(san):
     host = san.get("host") or {}
     maps = san.get("maps") or {}
     healthy_maps = (san.get("healthy") or {}).get("maps") or {}
-    n_maps, n_disks = san_compact.counts(san)
+    n_maps, n_disks = compact.counts(san)
     identities, identities_unread = host_identities(san)
     failed = 0
     for mp in maps.values():

@@ -13,7 +13,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed, Interrupted
@@ -190,7 +190,7 @@ def _unused(host, step, _extra):
     if m is None:
         return {"outcome": "already_absent"}
     if not judge_usage.workload_openers(m.get("openers")) and \
-            not san_users.unexplained_opens(m.get("open_count"), m.get("openers")):
+            not users.unexplained_opens(m.get("open_count"), m.get("openers")):
         return {"outcome": "done"}
     return None
 
