@@ -20,7 +20,7 @@ Read only (module_utils/_san/deadline.py):
 `Host` is the one object the modules and the act functions read this host through; the act functions' own
 re-reads of identity (SCSI host targets, the disk at an H:C:T:L, holders, by-id links, the wwids file) are
 the `read_*` children of observe/reread.py, run by `Host.sysfs`; the snapshot's readers are observe/sysfs.py,
-observe/procs.py and the batch child of observe/batch.py. `root` prefixes every /sys, /proc, /etc and /dev path
+observe/procs.py and the reading child of observe/read_child.py. `root` prefixes every /sys, /proc, /etc and /dev path
 so that unit tests read a captured fixture tree.
 """
 
@@ -44,7 +44,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sessions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_kernel_users, read_mounts, read_openers)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.batch import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.read_child import (
     add_devices, devices_to_read, read_batch, read_devices)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import (
     View, absent_disk, absent_map, multipathd_seen)
