@@ -214,7 +214,7 @@ def _still_used(host, step):
 def verify_unused(host, steps):
     """After disable_queueing on a dead unmapped map: the processes blocked in its I/O get an error and leave.
     Poll (each map bounded by its expect.settle, at most wait_timeout) until no process, mount or holder uses it;
-    refuse naming the opener that stays. Benign openers (udev/blkid) are left to flush_map."""
+    refuse naming the opener that stays. Harmless openers (udev/blkid) are left to flush_map."""
     out = []
     for st, r, t in poll_steps(host, steps, _unused, lambda st: _settle(host, st), _still_used):
         if isinstance(r, dict) and r.get("outcome") == "done":
@@ -328,7 +328,7 @@ def flush_map(host, steps):
         results[id(f.step)] = result
         pending.remove(f)
     try:
-        _wait_benign_gone(host, pending, results)
+        _wait_harmless_gone(host, pending, results)
         _flush_rounds(host, pending, running, done)
     except Interrupted as exc:  # the maps not flushed yet stop here; execute() gives their queueing back
         for f in list(pending):
@@ -376,10 +376,10 @@ def _flush_rounds(host, pending, running, done):
             host.view = None
 
 
-def _wait_benign_gone(host, flushes, results):
+def _wait_harmless_gone(host, flushes, results):
     """After disabling queueing, stuck udev/blkid openers fail their I/O and leave; give them wait_timeout."""
     end = host.clock() + host.wait_timeout
-    waiting = [f for f in flushes if judge_usage.benign_openers(f.m.get("openers"))]
+    waiting = [f for f in flushes if judge_usage.harmless_openers(f.m.get("openers"))]
     while waiting and host.clock() < end:
         host.sleep(host.poll_interval)
         host.view = read_for(host, [f.step for f in waiting])
@@ -392,7 +392,7 @@ def _wait_benign_gone(host, flushes, results):
                     waiting.remove(f)
                 elif not isinstance(m, Exception):
                     f.m = m
-                    if not judge_usage.benign_openers(m.get("openers")):
+                    if not judge_usage.harmless_openers(m.get("openers")):
                         waiting.remove(f)
         finally:
             host.view = None

@@ -67,14 +67,14 @@ def workload_openers(openers):
     return [o for o in (openers or []) if not observe_users.harmless(o)]
 
 
-def benign_openers(openers):
+def harmless_openers(openers):
     return [o for o in (openers or []) if observe_users.harmless(o)]
 
 
 def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiting_opens=0):
     """Raise Refused naming the first user of a map or disk: mount, swap, holder, process, open count.
 
-    Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
+    Harmless openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
     accounted for elsewhere (for a disk: nothing; the map it belongs to is checked by the caller).
     `allow_openers` skips the process check only (a dead map whose openers are blocked in its I/O, see
     `dead_unmapped_map`); mounts, swap, holders, kernel users and the open count still refuse.
