@@ -15,6 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import (
+    STALE_VERDICTS,
     compliance_violations,
     fc_findings,
     names_text,
@@ -44,8 +45,6 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_igroup
 # the severity of a host finding's and a verdict's row (check_registry); a healthy verdict has no row
 FACT_SEVERITY = check_registry.severities("host")
 VERDICT_SEVERITY = dict(check_registry.severities("stale"), healthy=None)
-# the verdicts that are violations: they come through compliance_violations
-STALE_VIOLATIONS = check_registry.ids("stale", severity="violation")
 
 
 def _array_blocking(san):
@@ -133,7 +132,7 @@ def _san_rows(san):
     unread = _array_blocking(san)
     for v in san.get("verdicts") or []:
         kind = v.get("kind")
-        if kind == "healthy" or kind in STALE_VIOLATIONS:
+        if kind == "healthy" or kind in STALE_VERDICTS:  # the violations come through compliance_violations
             if kind != "healthy":
                 judged.add(v.get("name"))
             continue
