@@ -144,7 +144,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.iscsi_nodes import update_record
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import kv_config
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, missing_directory, read_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.iscsiadm import Iscsiadm, IscsiadmFailed
 
@@ -164,7 +164,7 @@ def validated_keys(module):
             keys[key] = kv_config.validate_value(key, value)
         except kv_config.ParseError as exc:
             module.fail_json(msg="keys: %s" % exc)
-    san_module.check_seconds(module, ("command_timeout",))
+    skeleton.check_seconds(module, ("command_timeout",))
     return keys
 
 
@@ -221,7 +221,7 @@ def main():
             update_node_records=dict(type="bool", default=True),
             create=dict(type="bool", default=True),
             backup=dict(type="bool", default=False),
-            **san_module.deadline_options(command_timeout=20.0),
+            **skeleton.deadline_options(command_timeout=20.0),
         ),
         supports_check_mode=True,
     )
@@ -258,8 +258,8 @@ def main():
     if file_changed:
         result["changed"] = True
         if not module.check_mode:
-            result["backup_file"] = san_module.write_config(module, path, new_text, result,
-                                                            mode=0o600 if not existed else None)
+            result["backup_file"] = skeleton.write_config(module, path, new_text, result,
+                                                          mode=0o600 if not existed else None)
     changed_records = set()
     try:
         for target, portal, key, value in updates:

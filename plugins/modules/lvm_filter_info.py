@@ -110,13 +110,13 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import read_text, safe_data, safe_text
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX, SAN_TRANSPORTS, map_wwid
 
@@ -284,9 +284,9 @@ def analyse(scan):
 
 
 def split_lv_name(dm_name):
-    """'vg--data-lv_1' -> ('vg-data', 'lv_1'): san_users.decode_lvm_name, the one decoder; a name that is not of
+    """'vg--data-lv_1' -> ('vg-data', 'lv_1'): observe.users.decode_lvm_name, the one decoder; a name that is not of
     that form stays whole, as the VG, with no LV."""
-    return san_users.decode_lvm_name(dm_name) or (dm_name, "")
+    return users.decode_lvm_name(dm_name) or (dm_name, "")
 
 
 def read_filters(module, host, errors):
@@ -369,7 +369,7 @@ def pvs_on_live_maps(module, host, devices, errors):
     if not (module.params["use_pvs"] and pvs_bin and dmsetup):
         return []
     res = host.command([dmsetup, "status", "--target", "multipath"], errors)
-    status = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_status)[0] if res is not None and res.rc == 0 else {}
+    status = parse.parse_dm_lines(res.stdout, parse.parse_multipath_status)[0] if res is not None and res.rc == 0 else {}
     active = dict((name, sum(p["active"] for g in st["groups"] for p in g["paths"])) for name, st in status.items())
     safe = [d for d in devices if d["kind"] == "map" and active.get(d["map_name"] or "", 0) > 0]
     if not safe:
@@ -392,17 +392,17 @@ def main():
         argument_spec=dict(
             lvm_conf=dict(type="path", default="/etc/lvm/lvm.conf"),
             use_pvs=dict(type="bool", default=True),
-            detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
-            **san_module.deadline_options(command_timeout=30.0),
+            detail=dict(type="str", choices=list(compact.DETAILS), default="compact"),
+            **skeleton.deadline_options(command_timeout=30.0),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    san_module.exits_shaped(module, lambda result: compact_audit.lvm_result(result, p["detail"]))
-    san_module.check_seconds(module, ("command_timeout",))
+    skeleton.exits_shaped(module, lambda result: compact_audit.lvm_result(result, p["detail"]))
+    skeleton.check_seconds(module, ("command_timeout",))
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
-    host = san_read.reader_for(p)
+    host = read.reader_for(p)
 
     gf, fl, use_df, source = read_filters(module, host, errors)
     result["filters"] = safe_data({"global_filter": gf, "filter": fl, "use_devicesfile": use_df, "source": source})

@@ -359,7 +359,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import daemon as act_daemon
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_config as mc
@@ -369,8 +369,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_queueing
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_audit import (
     ConfigJudge, active, disk_findings, map_findings, map_in_scope)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.multipath_tools import MultipathTools
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import (
     diff, missing_directory, read_text, safe_data)
@@ -396,22 +396,22 @@ def argument_spec():
         force_restart=dict(type="bool", default=False),
         force_queueing_change=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
-        **san_module.deadline_options(command_timeout=15.0),
+        **skeleton.deadline_options(command_timeout=15.0),
         restart_timeout=dict(type="float", default=120.0),
         settle_timeout=dict(type="float", default=120.0),
-        detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
+        detail=dict(type="str", choices=list(compact.DETAILS), default="compact"),
     )
 
 
 def checked_input(module):
     """The audited device entries, or fail_json (nothing read, nothing changed) on an option multipath.conf cannot
-    carry (san_validate.multipath_devices, multipath_settings) or a deadline that is no number of seconds."""
+    carry (validate.multipath_devices, multipath_settings) or a deadline that is no number of seconds."""
     p = module.params
     try:
-        targets = san_validate.multipath_devices(p["devices"])
-        san_module.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
-        san_validate.multipath_settings(p["no_path_retry"], p["dev_loss_tmo"], p["uxsock_timeout"])
-    except san_validate.InvalidInput as exc:
+        targets = validate.multipath_devices(p["devices"])
+        skeleton.check_seconds(module, ("command_timeout", "restart_timeout", "settle_timeout"))
+        validate.multipath_settings(p["no_path_retry"], p["dev_loss_tmo"], p["uxsock_timeout"])
+    except validate.InvalidInput as exc:
         module.fail_json(msg=str(exc))
     return targets
 
@@ -488,8 +488,8 @@ def fix_file(module, host, targets, seen, result):
     daemon_keys = mc.daemon_keys(changes, file_changed, seen.existed)
     seen.new_file = judge_multipath_audit.to_dict(judge_multipath_parse.parse(new_text))
     if file_changed and not module.check_mode:
-        result["backup_file"] = san_module.write_config(module, path, new_text, result,
-                                                        mode=0o644 if not seen.existed else None)
+        result["backup_file"] = skeleton.write_config(module, path, new_text, result,
+                                                      mode=0o644 if not seen.existed else None)
         result["changed"] = True  # whatever happens next, the file was written
         seen.judge.configured = host.configured_config() or seen.judge.configured
     stale = seen.judge.stale_settings(seen.running) if seen.running else []
@@ -543,7 +543,7 @@ def apply_to_daemon(module, host, targets, seen, plan, result):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    san_module.exits_shaped(module, lambda result: compact_audit.multipath_result(result, p["detail"]))
+    skeleton.exits_shaped(module, lambda result: compact_audit.multipath_result(result, p["detail"]))
     if p["state"] == "fixed":
         module.deprecate("state=fixed is now state=present", version="2.0.0", collection_name="sanfleet.remediation")
         p["state"] = "present"

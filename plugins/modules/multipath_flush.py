@@ -157,17 +157,17 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 
 def build_host(module):
     p = module.params
-    return san_act.host_for_module(p, flush_timeout=p["timeout"], wait_timeout=p["timeout"], wwids_file=p["wwids_file"])
+    return execute.host_for_module(p, flush_timeout=p["timeout"], wait_timeout=p["timeout"], wwids_file=p["wwids_file"])
 
 
 def _slaves(host, m):
@@ -188,7 +188,7 @@ def main():
             force_remove=dict(type="bool", default=False),
             array_unmapped=dict(type="bool", default=False),
             remove_wwid=dict(type="bool", default=True),
-            **san_module.deadline_options(timeout=60.0, wwids_file=True),
+            **skeleton.deadline_options(timeout=60.0, wwids_file=True),
         ),
         mutually_exclusive=[("wwid", "name")],
         required_one_of=[("wwid", "name")],
@@ -198,12 +198,12 @@ def main():
     result = dict(changed=False, plan=[], executed=[], slaves=[], removed=[])
     try:
         if p["wwid"] is not None:
-            key = san_identity.multipath_wwid(san_validate.wwid(p["wwid"]))
+            key = identity.multipath_wwid(validate.wwid(p["wwid"]))
         else:
-            key = san_validate.map_name(p["name"])
-    except san_validate.InvalidInput as exc:
-        san_module.fail_from(module, exc, result)
-    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
+            key = validate.map_name(p["name"])
+    except validate.InvalidInput as exc:
+        skeleton.fail_from(module, exc, result)
+    skeleton.check_seconds(module, ("timeout", "command_timeout"), result, skeleton.MAX_SECONDS)
 
     host = build_host(module)
     try:
@@ -220,11 +220,11 @@ def main():
         result["slaves"] = _slaves(host, m)
         plan = plan_maps.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
                                                "array_unmapped": p["array_unmapped"]})
-    except (Refused, san_validate.InvalidInput) as exc:
-        san_module.fail_from(module, exc, result)
+    except (Refused, validate.InvalidInput) as exc:
+        skeleton.fail_from(module, exc, result)
     except (deadline.DeadlineExceeded, obs_reread.Unread) as exc:
-        san_module.fail_from(module, exc, result, "reading map %s" % key)
-    san_module.execute(module, plan, host, result, what="map %s" % key)
+        skeleton.fail_from(module, exc, result, "reading map %s" % key)
+    skeleton.execute(module, plan, host, result, what="map %s" % key)
     result["removed"] = [m.get("wwid")]
     module.exit_json(**result)
 

@@ -151,42 +151,42 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 
-build_host = san_module.disk_host  # the tests act on a fake host through this name
+build_host = skeleton.disk_host  # the tests act on a fake host through this name
 
 
 def _validated(p):
     """[(selector kind, value, expected identity)], all input validated before anything is read."""
     wanted = []
     for n in p["name"] or []:
-        wanted.append(("name", san_validate.sd_name(n), {"name": n}))
+        wanted.append(("name", validate.sd_name(n), {"name": n}))
     for h in p["hctl"] or []:
-        wanted.append(("hctl", san_validate.hctl(h), {"hctl": h}))
+        wanted.append(("hctl", validate.hctl(h), {"hctl": h}))
     for i, d in enumerate(p["devices"] or []):
         exp = {}
         if d.get("name") is not None:
-            exp["name"] = san_validate.sd_name(d["name"])
+            exp["name"] = validate.sd_name(d["name"])
         if d.get("hctl") is not None:
-            exp["hctl"] = san_validate.hctl(d["hctl"])
+            exp["hctl"] = validate.hctl(d["hctl"])
         if d.get("wwid") is not None:
-            exp["wwid"] = san_identity.multipath_wwid(san_validate.wwid(d["wwid"]))
+            exp["wwid"] = identity.multipath_wwid(validate.wwid(d["wwid"]))
         if d.get("dev") is not None:
             if not isinstance(d["dev"], str) or not _DEV_RE.match(d["dev"]):
-                raise san_validate.InvalidInput("devices[%d].dev %r is not major:minor" % (i, d["dev"]))
+                raise validate.InvalidInput("devices[%d].dev %r is not major:minor" % (i, d["dev"]))
             exp["dev"] = d["dev"]
         if d.get("serial") is not None:
             exp["serial"] = str(d["serial"])
         if "name" not in exp and "hctl" not in exp:
-            raise san_validate.InvalidInput("devices[%d] needs name or hctl" % i)
+            raise validate.InvalidInput("devices[%d] needs name or hctl" % i)
         wanted.append(("name", exp["name"], exp) if "name" in exp else ("hctl", exp["hctl"], exp))
     if p["wwid"] is not None:
-        w = san_identity.multipath_wwid(san_validate.wwid(p["wwid"]))
+        w = identity.multipath_wwid(validate.wwid(p["wwid"]))
         wanted.append(("wwid", w, {"wwid": w}))
     return wanted
 
@@ -205,8 +205,8 @@ def resolve(host, wanted, missing_ok):
                 raise obs_reread.Unread("cannot tell which disks hold WWID %s: the sysfs read of %s did not finish"
                                         % (value, ", ".join(unread)))
             present = list((snap.get("disks") or {}).values())
-            san_identity.refuse_other_spelling(value, [d.get("wwid") for d in present])
-            found = [d for d in present if san_identity.wwid_matches(value, d.get("wwid"))]
+            identity.refuse_other_spelling(value, [d.get("wwid") for d in present])
+            found = [d for d in present if identity.wwid_matches(value, d.get("wwid"))]
             for d in sorted(found, key=lambda x: x.get("name")):
                 disks.append(d)
                 expected[d["name"]] = exp
@@ -238,7 +238,7 @@ def main():
             missing_ok=dict(type="bool", default=False),
             allow_non_san=dict(type="bool", default=False),
             flush_buffers=dict(type="bool", default=True),
-            **san_module.deadline_options(timeout=30.0),
+            **skeleton.deadline_options(timeout=30.0),
         ),
         mutually_exclusive=[("name", "hctl", "wwid", "devices")],
         required_one_of=[("name", "hctl", "wwid", "devices")],
@@ -248,11 +248,11 @@ def main():
     result = dict(changed=False, plan=[], executed=[], removed=[], missing=[])
     try:
         wanted = _validated(p)
-    except san_validate.InvalidInput as exc:
-        san_module.fail_from(module, exc, result)
+    except validate.InvalidInput as exc:
+        skeleton.fail_from(module, exc, result)
     if not wanted:  # empty lists: nothing asked, nothing to do
         module.exit_json(msg="no device given", **result)
-    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
+    skeleton.check_seconds(module, ("timeout", "command_timeout"), result, skeleton.MAX_SECONDS)
 
     host = build_host(module)
     try:
@@ -270,9 +270,9 @@ def main():
         plan = plan_disks.plan_disk_delete(enriched, expected, {"allow_non_san": p["allow_non_san"],
                                                                 "flush_buffers": p["flush_buffers"],
                                                                 "live_maps": live})
-    except (Refused, san_validate.InvalidInput, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
-        san_module.fail_from(module, exc, result)
-    san_module.execute(module, plan, host, result, report=_removed)
+    except (Refused, validate.InvalidInput, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
+        skeleton.fail_from(module, exc, result)
+    skeleton.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)
 
 

@@ -109,14 +109,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 
-build_host = san_module.disk_host  # the tests act on a fake host through this name
+build_host = skeleton.disk_host  # the tests act on a fake host through this name
 
 
 def _scans(steps):
@@ -131,7 +131,7 @@ def main():
             expect_wwid=dict(type="str"),
             expect_serial=dict(type="str"),
             allow_non_san=dict(type="bool", default=False),
-            **san_module.deadline_options(timeout=30.0),
+            **skeleton.deadline_options(timeout=30.0),
         ),
         mutually_exclusive=[("hctl", "name")],
         required_one_of=[("hctl", "name")],
@@ -140,18 +140,18 @@ def main():
     p = module.params
     result = dict(changed=False, plan=[], executed=[])
     try:
-        hctl = san_validate.hctl(p["hctl"]) if p["hctl"] is not None else None
-        name = san_validate.sd_name(p["name"]) if p["name"] is not None else None
+        hctl = validate.hctl(p["hctl"]) if p["hctl"] is not None else None
+        name = validate.sd_name(p["name"]) if p["name"] is not None else None
         expect = {}
         if p["expect_wwid"] is not None:
-            expect["wwid"] = san_identity.multipath_wwid(san_validate.wwid(p["expect_wwid"]))
+            expect["wwid"] = identity.multipath_wwid(validate.wwid(p["expect_wwid"]))
         if p["expect_serial"] is not None:
             if not p["expect_serial"] or len(p["expect_serial"]) > 256 or not p["expect_serial"].isprintable():
-                raise san_validate.InvalidInput("expect_serial %r is not valid" % p["expect_serial"])
+                raise validate.InvalidInput("expect_serial %r is not valid" % p["expect_serial"])
             expect["serial"] = p["expect_serial"]
-    except san_validate.InvalidInput as exc:
-        san_module.fail_from(module, exc, result)
-    san_module.check_seconds(module, ("timeout", "command_timeout"), result, san_module.MAX_SECONDS)
+    except validate.InvalidInput as exc:
+        skeleton.fail_from(module, exc, result)
+    skeleton.check_seconds(module, ("timeout", "command_timeout"), result, skeleton.MAX_SECONDS)
 
     host = build_host(module)
     opts = {"allow_non_san": p["allow_non_san"]}
@@ -174,8 +174,8 @@ def main():
             plan = plan_disks.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
                                           options=opts)
     except (Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
-        san_module.fail_from(module, exc, result)
-    san_module.execute(module, plan, host, result, changes=_scans)
+        skeleton.fail_from(module, exc, result)
+    skeleton.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:
         if s["detail"].get("name"):
             result["disk"] = s["detail"]["name"]

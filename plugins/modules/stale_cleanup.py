@@ -14,8 +14,8 @@ short_description: Find and remove the stale SAN devices of a host in one run - 
 version_added: "0.1.0"
 description:
   - Reads the host (SCSI disks, multipath maps, use, live probes), judges every map and SAN disk against the array
-    truth, plans the removal of what the policy allows (C(san_plan.plan_cleanup)) and, unless in check mode, runs
-    exactly that plan (C(san_act.execute)), all in one module run. Nothing travels between tasks.
+    truth, plans the removal of what the policy allows (C(plan.cleanup.plan_cleanup)) and, unless in check mode, runs
+    exactly that plan (C(act.execute.execute)), all in one module run. Nothing travels between tasks.
   - A removed map and its paths are one unit of the plan (C(unit) of each step), run in this one run. A path left
     behind for the length of another task could be assembled into the same map again by C(multipathd) before it
     is deleted; within the run, a map rebuilt that way is flushed again before its path is deleted.
@@ -289,7 +289,7 @@ evidence_candidates:
   elements: str
 healthy_before:
   description: WWID to sorted path names of every map whose paths were all active and that the plan neither
-    removes nor creates (C(san_plan.healthy_maps)).
+    removes nor creates (C(plan.cleanup.healthy_maps)).
   returned: always
   type: dict
 healthy_after:
@@ -422,15 +422,15 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import post_check as act_post_check
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 # units of a batch acted on at once (act.context.ActContext.workers): each command and sysfs write keeps its own
 # deadline; four keep a TCG guest's two vCPUs busy while commands wait on udev and the kernel
@@ -443,7 +443,7 @@ def argument_spec():
         array_luns=dict(type="list", elements="dict"),
         array_targets=dict(type="list", elements="dict"),
         array_initiators=dict(type="list", elements="str"),
-        array_wwid_prefixes=dict(type="list", elements="str", default=list(san_facts.DEFAULT_PREFIXES)),
+        array_wwid_prefixes=dict(type="list", elements="str", default=list(facts.DEFAULT_PREFIXES)),
         policy=dict(type="str", default="array", choices=["array", "host_evidence"]),
         grace=dict(type="float", default=120.0),
         truth_max_age=dict(type="float", default=900.0),
@@ -460,21 +460,21 @@ def argument_spec():
         wwids_file=dict(type="path", default="/etc/multipath/wwids"),
         clean_references=dict(type="bool", default=False),
         approved_plan=dict(type="dict"),
-        approved_plan_max_age=dict(type="int", default=san_approval.MAX_AGE),
-        detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
+        approved_plan_max_age=dict(type="int", default=approval.MAX_AGE),
+        detail=dict(type="str", choices=list(compact.DETAILS), default="compact"),
     )
 
 
 def build_host(module):
     """The Host every read and act goes through: the reader and runners bound by the module's deadlines."""
     p = module.params
-    return san_act.host_for_module(p, flush_timeout=p["timeout"], wait_timeout=p["wait_timeout"],
+    return execute.host_for_module(p, flush_timeout=p["timeout"], wait_timeout=p["wait_timeout"],
                                    wwids_file=p["wwids_file"], allow_non_san=p["allow_non_san"], workers=ACT_WORKERS)
 
 
 def observe(module, reader, truth):
-    """Query: the judged snapshot of the host (san_facts.collect), with live probes."""
-    return san_facts.collect(reader, truth, module.params["array_wwid_prefixes"], probe=True)
+    """Query: the judged snapshot of the host (judge.facts.collect), with live probes."""
+    return facts.collect(reader, truth, module.params["array_wwid_prefixes"], probe=True)
 
 
 def read_and_plan(module, host, truth, result):
@@ -484,8 +484,8 @@ def read_and_plan(module, host, truth, result):
     identity_errors = []
     this_host = cleanup_run.host_identity(host, identity_errors)
     try:
-        san_approval.check_host(p["approved_plan"], this_host)
-    except san_validate.InvalidInput as exc:
+        approval.check_host(p["approved_plan"], this_host)
+    except validate.InvalidInput as exc:
         result["errors"] = identity_errors
         module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     started = host.clock()
@@ -495,7 +495,7 @@ def read_and_plan(module, host, truth, result):
     except deadline.DeadlineExceeded as exc:
         module.fail_json(msg="reading the SAN state failed: %s did not finish within %ss (a device may be hung; "
                              "nothing was changed)" % (exc.what, exc.seconds), **result)
-    except san_validate.InvalidInput as exc:
+    except validate.InvalidInput as exc:
         module.fail_json(msg=str(exc), **result)
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         module.fail_json(msg="reading or planning failed: %s; nothing changed" % exc, **result)
@@ -507,7 +507,7 @@ def read_and_plan(module, host, truth, result):
         for warning in warnings:
             module.warn(warning)
     result["plan_seconds"] = round(host.clock() - started, 3)
-    result["ansible_facts"] = {"san": san_compact.shape(san, p["detail"])}
+    result["ansible_facts"] = {"san": compact.shape(san, p["detail"])}
     result["errors"] = (san.get("errors") or []) + identity_errors
     return san, plan, this_host
 
@@ -519,7 +519,7 @@ def report_plan(module, san, plan, result):
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
                   flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"])
     exclude = plan["flush_maps"] + [m["expect_wwid"] for m in plan["mismatches"] if m.get("expect_wwid")]
-    result["healthy_before"] = san_plan.healthy_maps(san, exclude)
+    result["healthy_before"] = cleanup.healthy_maps(san, exclude)
     for b in plan["blocked"]:
         module.warn("no removal on this host: %s (%s)" % (b["why"], b["msg"]))
     for risk in san.get("corruption_risks") or []:
@@ -534,7 +534,7 @@ def select_steps(module, san, plan, this_host, result):
     if held_back:
         module.warn("a corruption risk holds back all %d step(s) of the plan" % held_back)
     result["run"] = selected
-    result["plan_artifact"] = san_approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
+    result["plan_artifact"] = approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
         result["diff"] = cleanup_run.plan_diff(san, plan, selected)
     return selected
@@ -549,7 +549,7 @@ def act(module, host, truth, selected, result):
     stopped = None
     started = host.clock()
     try:
-        result["executed"] = san_act.execute(selected, host) if selected else []
+        result["executed"] = execute.execute(selected, host) if selected else []
     except act_context.ExecutionError as exc:
         stopped = exc.to_dict()
         msg = stopped.pop("msg")
@@ -585,7 +585,7 @@ def main():
                   removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
     try:
         truth = cleanup_run.checked_truth(module.params)
-    except san_validate.InvalidInput as exc:
+    except validate.InvalidInput as exc:
         module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     if truth is None:
         # without the array truth nothing can be called stale: an empty plan, said loudly

@@ -297,31 +297,31 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as san_module
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 
 def argument_spec():
     return dict(
         probe=dict(type="bool", default=True),
         probe_timeout=dict(type="float", default=8.0),
-        **san_module.deadline_options(),
+        **skeleton.deadline_options(),
         array_luns=dict(type="list", elements="dict"),
         array_targets=dict(type="list", elements="dict"),
         array_initiators=dict(type="list", elements="str"),
         array_truth=dict(type="dict"),
         array_wwid_prefixes=dict(type="list", elements="str", default=["3600a0980"]),
-        detail=dict(type="str", choices=list(san_compact.DETAILS), default="compact"),
+        detail=dict(type="str", choices=list(compact.DETAILS), default="compact"),
     )
 
 
 def collect(module, truth):
-    """Snapshot + findings (+ verdicts), read by a san_read.Host bound by the module's deadlines."""
+    """Snapshot + findings (+ verdicts), read by a observe.read.Host bound by the module's deadlines."""
     p = module.params
-    san = san_facts.collect(san_read.reader_for(p), truth, p["array_wwid_prefixes"], probe=p["probe"])
+    san = facts.collect(read.reader_for(p), truth, p["array_wwid_prefixes"], probe=p["probe"])
     for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
     return san
@@ -330,11 +330,11 @@ def collect(module, truth):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    san_module.check_seconds(module, ("probe_timeout", "command_timeout"))
+    skeleton.check_seconds(module, ("probe_timeout", "command_timeout"))
     try:
-        truth = san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
-        san_facts.check_prefixes(p["array_wwid_prefixes"])
-    except san_validate.InvalidInput as exc:
+        truth = facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
+        facts.check_prefixes(p["array_wwid_prefixes"])
+    except validate.InvalidInput as exc:
         module.fail_json(msg="invalid input: %s; nothing was read" % exc)
     try:
         san = collect(module, truth)
@@ -343,7 +343,7 @@ def main():
                              "nothing was changed)" % (exc.what, exc.seconds), what=exc.what, seconds=exc.seconds)
     except RuntimeError as exc:
         module.fail_json(msg="reading the SAN state failed: %s" % exc)
-    module.exit_json(changed=False, ansible_facts={"san": san_compact.shape(san, p["detail"])})
+    module.exit_json(changed=False, ansible_facts={"san": compact.shape(san, p["detail"])})
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
 
-STALE_VERDICTS = ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
+# the verdicts that are compliance violations (stale_unmapped, serial_mismatch, unexpected_visibility)
+STALE_VERDICTS = check_registry.ids("stale", severity="violation")
 # the reads a compliance check depends on (host.unread_pieces): the initiator name gates the iSCSI check, the rports
 # the FC audit, and the three SAN-deciding reads whether the host is checked at all. The others (mounts, openers,
 # kernel users, other block devices) decide whether a device is in use, which remediation judges, not compliance.

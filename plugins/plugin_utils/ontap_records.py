@@ -21,7 +21,7 @@ import time
 
 from ansible.utils.display import Display
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     InvalidInput,
     ontap_wwid,
@@ -65,9 +65,9 @@ _WWPN = re.compile(r"^(?:0x)?([0-9a-f]{2}(?:[:-]?[0-9a-f]{2}){7})$")
 
 
 def normalize_initiator(value):
-    """Compare key of an initiator: san_identity.normalize_initiator, the one normal form the judge on the host
+    """Compare key of an initiator: identity.normalize_initiator, the one normal form the judge on the host
     compares with too (a WWPN as bare hex)."""
-    return san_identity.normalize_initiator(str(value))
+    return identity.normalize_initiator(str(value))
 
 
 def ontap_wwpn(value):

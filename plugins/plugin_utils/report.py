@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import (
+    STALE_VERDICTS,
     compliance_violations,
     fc_findings,
     names_text,
@@ -40,9 +42,9 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_igroup
     igroup_layout,
 )
 
-FACT_SEVERITY = {"in_use": "warning", "all_paths_failed": "warning", "ghost_map": "warning",
-                 "orphan_path": "warning", "some_paths_failed": "warning"}
-VERDICT_SEVERITY = {"healthy": None, "paths_down_but_mapped": "warning", "unknown_array": "info"}
+# the severity of a host finding's and a verdict's row (check_registry); a healthy verdict has no row
+FACT_SEVERITY = check_registry.severities("host")
+VERDICT_SEVERITY = dict(check_registry.severities("stale"), healthy=None)
 
 
 def _array_blocking(san):
@@ -130,7 +132,7 @@ def _san_rows(san):
     unread = _array_blocking(san)
     for v in san.get("verdicts") or []:
         kind = v.get("kind")
-        if kind == "healthy" or kind in ("stale_unmapped", "serial_mismatch", "unexpected_visibility"):
+        if kind == "healthy" or kind in STALE_VERDICTS:  # the violations come through compliance_violations
             if kind != "healthy":
                 judged.add(v.get("name"))
             continue
@@ -151,14 +153,9 @@ def _san_rows(san):
                                 f.get("reason"), device=f.get("name"), wwid=f.get("wwid")))
     host = san.get("host") if isinstance(san.get("host"), dict) else {}
     if host.get("san_presence") == "unknown":
-        rows.append(finding_row("host", "san_presence_unknown", "error", "host", host.get("san_presence_reason") or "",
-                                action="Find what blocks the reads named (a hung path, a suspended map), then run "
-                                       "again: until they finish the host is neither judged nor known to be without "
-                                       "SAN."))
+        rows.append(finding_row("host", "san_presence_unknown", "error", "host", host.get("san_presence_reason") or ""))
     for e in san.get("errors") or []:
-        rows.append(finding_row("host", "read_error", "error", e.get("what"), e.get("msg"),
-                                action="A read did not finish in time or failed: look at the device named; the rest of "
-                                       "the report is partial."))
+        rows.append(finding_row("host", "read_error", "error", e.get("what"), e.get("msg")))
     return rows
 
 
@@ -167,7 +164,7 @@ def _summary(san):
     host = san.get("host") or {}
     maps = san.get("maps") or {}
     healthy_maps = (san.get("healthy") or {}).get("maps") or {}
-    n_maps, n_disks = san_compact.counts(san)
+    n_maps, n_disks = compact.counts(san)
     identities, identities_unread = host_identities(san)
     failed = 0
     for mp in maps.values():
@@ -305,8 +302,7 @@ def host_report(parts, host, run="audit"):
     findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
     findings.extend(_run_rows(failed, array, approval))
     if not_san:
-        findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON,
-                                    action="Nothing to do; leave the host out of the SAN inventory group to skip it."))
+        findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON))
     for e in parts.get("errors") or []:
         findings.append(finding_row("run", "task_error", "error", e.get("what"), e.get("msg"),
                                     action="A task failed on this host: see the job output; the report is partial."))

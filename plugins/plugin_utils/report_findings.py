@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
+
 SCHEMA_VERSION = "2.1"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
@@ -18,67 +20,9 @@ STATUSES = ("failed", "error", "violation", "warning", "ok", "not_san", "not_run
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
-# What to do, per check. The runbook (docs/runbook.md) explains each one at length.
-ACTIONS = {
-    "read_unfinished": "A read of the host did not finish within its deadline (often hung SAN I/O): find what "
-                       "hangs (read errors, D-state processes), then run the check again.",
-    "stale_unmapped": "The array no longer maps this LUN: remove it with playbooks/remediate.yml (--check first).",
-    "serial_mismatch": "The LUN id now carries another LUN: stop I/O on it; remediate repairs it (delete, exact "
-                       "rescan, verify the serial).",
-    "unexpected_visibility": "The host sees a LUN that is not mapped to its initiators: review the igroup layout "
-                             "(shared igroups) before removing anything.",
-    "paths_down_but_mapped": "The array still maps this LUN: repair the paths (network, target, zoning); never "
-                             "remove it.",
-    "unknown_array": "Not an ONTAP LUN: judge it by hand or with the host_evidence policy.",
-    "all_paths_failed": "Every path failed: run the audit with the array's truth to know whether it is stale.",
-    "some_paths_failed": "Some paths failed: check the network, the target portals and the zoning.",
-    "orphan_path": "A SAN disk that belongs to no map: check multipath's blacklist and find_multipaths, or the "
-                   "array's mapping.",
-    "ghost_map": "A map without paths: remove it with playbooks/remediate.yml when nothing uses it.",
-    "in_use": "The device is in use: stop the user (unmount, vgchange -an, close) before any removal.",
-    "live_map_queueing": "The map queues I/O forever when its paths fail: set no_path_retry to a number "
-                         "(role multipath_config, multipath_config_fix=true) and reload multipathd.",
-    "no_path_retry_queue": "Set no_path_retry to a number of checks (role multipath_config).",
-    "features_queue_if_no_path": "Remove queue_if_no_path from features (role multipath_config).",
-    "dev_loss_tmo_infinity": "Set dev_loss_tmo to a number of seconds (role multipath_config).",
-    "recheck_wwid_off": "Set recheck_wwid yes so a reused LUN id is not added to the old map (role multipath_config).",
-    "uxsock_timeout_short": "Raise uxsock_timeout in multipath.conf's defaults (role multipath_config, "
-                            "multipath_config_uxsock_timeout) so queries of multipathd do not time out on this host.",
-    "node.session.scan": "Set node.session.scan = manual in iscsid.conf and the node records (role "
-                         "iscsi_scan_manual), so a rescan adds only the LUNs you ask for.",
-    "no_lvm_filter": "Add an LVM global_filter (or a devices file) that accepts only the multipath maps of SAN "
-                     "LUNs, not their sd paths.",
-    "san_device_accepted": "LVM scans this SAN device: reject it in global_filter (sd paths) or accept only "
-                           "its multipath map.",
-    "san_device_in_devices_file": "The LVM devices file lists this SAN device: replace it by its multipath map.",
-    "rport_tmo_mismatch": "multipathd did not apply its settings to this FC remote port: run 'multipathd "
-                          "reconfigure' (role multipath_config applies it with the fix) and audit again; while the "
-                          "rport is Blocked it cannot be written.",
-    "rport_fast_io_fail_off": "Set fast_io_fail_tmo (e.g. 5) for these LUNs in multipath.conf and reconfigure "
-                              "multipathd, so I/O fails over in seconds rather than after dev_loss_tmo; when "
-                              "multipathd turned it off because dev_loss_tmo is not above it, raise dev_loss_tmo "
-                              "(the finding's recommendation).",
-    "rport_dev_loss_long": "Set dev_loss_tmo to a number of seconds and no_path_retry to a number (role "
-                           "multipath_config) and reconfigure multipathd, so a dead rport and its devices go.",
-    "rport_down_with_devices": "The target port is down with devices below it: repair the fabric (zoning, "
-                               "target port, cable); if the LUNs are gone, judge them with the array's truth "
-                               "(audit with sanfleet_ontap) before removing anything.",
-    "fc_host_linkdown": "The HBA port has no link: check the cable, the SFP and the switch port (or disable "
-                        "the unused port).",
-    "fc_unreadable": "An FC attribute could not be read (or the settings not judged): look at the sysfs of the "
-                     "port named; its timeouts are not judged in this run (a violation when a target port's "
-                     "timeouts, or the remote ports, were not read: the host is not known to comply); audit "
-                     "again.",
-    "shared_initiator_identity": "Two hosts hold the same initiator identity (a cloned image): give each host its "
-                                 "own (iSCSI: a new InitiatorName in /etc/iscsi/initiatorname.iscsi; NVMe: nvme "
-                                 "gen-hostnqn into /etc/nvme/hostnqn and a new /etc/nvme/hostid), log its sessions "
-                                 "in again, and fix the igroups and subsystems on the array before any remediation.",
-    "igroup_spans_hosts": "This igroup holds the initiators of several hosts: give each host its own igroup, or "
-                          "declare it in sanfleet_shared_igroups (cluster/svm/igroup) if the sharing is meant "
-                          "(a cluster's shared datastore).",
-    "device_unreadable": "Reading this device's sysfs did not finish: find what blocks it (a hung path, a "
-                         "suspended map) before trusting the LVM audit of this host.",
-}
+# What to do, per check (module_utils/_san/check_registry.py). The runbook (docs/runbook.md) explains each one at
+# length.
+ACTIONS = check_registry.actions()
 DEFAULT_ACTION = "See docs/runbook.md for this check."
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
     HTTP_STATUS,
     SCHEMA_VERSION,
@@ -19,25 +20,14 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findin
     finding_row,
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identity import (
-    FLEET_CHECKS,
     fleet_entries,
     fleet_identity,
 )
 
 # JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a
-# dashboard shows a compliant host as passed cases rather than as nothing.
-AREA_CHECKS = {
-    "multipath": ("no_path_retry_queue", "features_queue_if_no_path", "dev_loss_tmo_infinity", "recheck_wwid_off",
-                  "live_map_queueing"),
-    "iscsi": ("node.session.scan",),
-    "lvm": ("no_lvm_filter", "san_device_accepted", "san_device_in_devices_file"),
-    "fc": ("rport_tmo_mismatch", "rport_fast_io_fail_off", "rport_dev_loss_long", "rport_down_with_devices",
-           "fc_host_linkdown", "fc_unreadable"),
-    "stale": ("stale_unmapped", "serial_mismatch", "unexpected_visibility", "paths_down_but_mapped"),
-    "host": ("all_paths_failed", "some_paths_failed", "orphan_path", "ghost_map", "in_use", "read_error"),
-    # across the hosts of one report (report_identity.py): an identity or an igroup two hosts share
-    "fleet": FLEET_CHECKS,
-}
+# dashboard shows a compliant host as passed cases rather than as nothing (check_registry: `junit`; the fleet's
+# across the hosts of one report, report_identity.py).
+AREA_CHECKS = check_registry.junit_checks()
 
 
 def _testcases(report, all_checks):

@@ -13,6 +13,7 @@ from fnmatch import fnmatchcase
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import IDENTITY_KINDS, identity_key
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
     SEVERITIES,
@@ -20,9 +21,10 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findin
 )
 
 AREA = "fleet"
-SHARED_IDENTITY = "shared_initiator_identity"
-IGROUP_SPANS_HOSTS = "igroup_spans_hosts"
-FLEET_CHECKS = (SHARED_IDENTITY, IGROUP_SPANS_HOSTS)
+# the fleet's checks (check_registry, area fleet): get() fails on an id the registry lacks
+SHARED_IDENTITY = check_registry.get("shared_initiator_identity").id
+IGROUP_SPANS_HOSTS = check_registry.get("igroup_spans_hosts").id
+FLEET_CHECKS = check_registry.ids(AREA)
 KIND_NAMES = {"iscsi": "iSCSI initiator name", "fc": "FC WWPN", "nvme_hostnqn": "NVMe host NQN",
               "nvme_hostid": "NVMe host ID"}
 # the host statuses whose reports judge the host (failed and not_san reports carry no identity)

@@ -27,6 +27,8 @@ SD_NAME_RE = re.compile(r"^sd[a-z]{1,29}\Z")  # \Z: "$" also matches before a fi
 HCTL_RE = re.compile(r"^([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,20})\Z")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
+# The harmless openers: processes known not to be a workload (the one name of the concept; docs/design.md,
+# glossary). Two kinds, because they behave differently: the daemon stays, the transient udev probes leave.
 # multipathd keeps an fd on every path it watches.
 DAEMON_OPENERS = frozenset(["multipathd"])
 # udev's probes get stuck in blkid on a queueing map (lab finding 2); disabling queueing makes their I/O fail

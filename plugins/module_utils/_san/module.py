@@ -12,10 +12,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as act_execute
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import write_text
 
@@ -44,15 +44,15 @@ def exits_shaped(module, shape):
 def disk_host(module):
     """The act context of the disk modules (scsi_delete, scsi_rescan): waits bounded by their `timeout`."""
     p = module.params
-    return san_act.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
+    return act_execute.host_for_module(p, wait_timeout=p["timeout"], allow_non_san=p["allow_non_san"])
 
 
 def check_seconds(module, names, result=None, maximum=None):
     """Fail (changing nothing) unless each option is a positive finite number of seconds (at most `maximum`)."""
     try:
         for name in names:
-            san_validate.positive_seconds(module.params[name], name, maximum=maximum or float("inf"))
-    except san_validate.InvalidInput as exc:
+            validate.positive_seconds(module.params[name], name, maximum=maximum or float("inf"))
+    except validate.InvalidInput as exc:
         module.fail_json(msg="%s; nothing changed" % exc, **(result or {}))
 
 
@@ -66,7 +66,7 @@ def fail_from(module, exc, result, what=None):
         module.fail_json(msg=prefix + msg, **result)
     if isinstance(exc, Refused):
         module.fail_json(msg="%srefused: %s; nothing changed" % (prefix, exc), refusal=exc.to_dict(), **result)
-    if isinstance(exc, san_validate.InvalidInput):
+    if isinstance(exc, validate.InvalidInput):
         module.fail_json(msg="%sinvalid input: %s; nothing changed" % (prefix, exc), **result)
     if isinstance(exc, (deadline.DeadlineExceeded, obs_reread.Unread)):
         module.fail_json(msg="%s%s; nothing changed" % (prefix, exc), **result)
@@ -94,7 +94,7 @@ def execute(module, plan, host, result, changes=bool, report=None, what=None):
     if module.check_mode or not plan:
         module.exit_json(**result)
     try:
-        result["executed"] = san_act.execute(plan, host)
+        result["executed"] = act_execute.execute(plan, host)
     except act_context.ExecutionError as exc:
         result["executed"] = exc.executed
         result["changed"] = bool(changes(exc.executed))

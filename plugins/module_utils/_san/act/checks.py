@@ -9,11 +9,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
@@ -35,14 +35,14 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
         if allow_absent:
             return None
         raise ActFailed(step["target"], "map is gone")
-    san_validate.refuse_odd_map(m)  # a name no step may carry now (renamed since the plan) refuses too
-    diff = san_identity.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
+    validate.refuse_odd_map(m)  # a name no step may carry now (renamed since the plan) refuses too
+    diff = identity.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
     new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
     if expect.get("slaves") is not None and new_paths:
         diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
     if diff:
         raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
-                      % san_identity.describe_diff(diff), evidence={"diff": diff})
+                      % identity.describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
@@ -60,10 +60,10 @@ def verify_identity(host, step, options=None):
     d = host.disk_now(name)
     if d is None:
         return None
-    diff = san_identity.identity_diff(expect, d)
+    diff = identity.identity_diff(expect, d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
-                      "was reused or the LUN changed — nothing written" % san_identity.describe_diff(diff),
+                      "was reused or the LUN changed — nothing written" % identity.describe_diff(diff),
                       evidence={"diff": diff})
     info = dict(d)
     info["holders"] = host.disk_holders_now(d)
@@ -78,7 +78,7 @@ def verify_truth_age(host, target):
     if host.truth_collected_at is None or host.truth_max_age is None:
         return
     collected, max_age, now = host.truth_collected_at, host.truth_max_age, host.wall()
-    unknown = san_plan.truth_age_unknown(collected, now, max_age)
+    unknown = cleanup.truth_age_unknown(collected, now, max_age)
     if unknown:
         raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % unknown,
                       evidence={"truth_collected_at": collected, "truth_max_age": max_age})
@@ -122,7 +122,7 @@ def verify_still_dead(host, step, obj, kind="map"):
     fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
     # a path that answers READY now is back even while the kernel's path state still says failed (the checker
     # has not run since the LUN was mapped again)
-    alive = sorted(n for n in set(san_plan.unproven_failures(fresh, kind)) |
+    alive = sorted(n for n in set(cleanup.unproven_failures(fresh, kind)) |
                    set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING)
                    if n not in other_lu)
     moved = sorted(n for n in names if n in other_lu and not _answers_as(probes.get(n), other_lu[n]))

@@ -13,9 +13,9 @@ import threading
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 
 
@@ -120,7 +120,7 @@ class ActContext(object):
         self.notes = []
         self.batches = []  # [{action, steps, seconds}] per executed batch: where the act's time went
 
-    path = san_read.Host.path
+    path = read.Host.path
 
     @property
     def view(self):
@@ -144,7 +144,7 @@ class ActContext(object):
 
     def disk_now(self, name):
         if self.view is not None:
-            san_validate.sd_name(name)
+            validate.sd_name(name)
             return self.view.disk(name)
         return self.reader.disk(name)
 

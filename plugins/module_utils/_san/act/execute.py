@@ -16,7 +16,7 @@ __metaclass__ = type
 import signal
 import threading
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as observe_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
     ActContext, ActFailed, ExecutionError, Interrupted)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_still_dead
@@ -240,4 +240,4 @@ def _signal_name(signum):
 def host_for_module(params, **options):
     """The context the removal modules act through, its reader bound by the user's command deadline."""
     seconds = params["command_timeout"]
-    return ActContext(san_read.reader_for(params), command_timeout=seconds, **options)
+    return ActContext(observe_read.reader_for(params), command_timeout=seconds, **options)

@@ -13,7 +13,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import MPATH_UUID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed, Interrupted
@@ -190,7 +190,7 @@ def _unused(host, step, _extra):
     if m is None:
         return {"outcome": "already_absent"}
     if not judge_usage.workload_openers(m.get("openers")) and \
-            not san_users.unexplained_opens(m.get("open_count"), m.get("openers")):
+            not users.unexplained_opens(m.get("open_count"), m.get("openers")):
         return {"outcome": "done"}
     return None
 
@@ -214,7 +214,7 @@ def _still_used(host, step):
 def verify_unused(host, steps):
     """After disable_queueing on a dead unmapped map: the processes blocked in its I/O get an error and leave.
     Poll (each map bounded by its expect.settle, at most wait_timeout) until no process, mount or holder uses it;
-    refuse naming the opener that stays. Benign openers (udev/blkid) are left to flush_map."""
+    refuse naming the opener that stays. Harmless openers (udev/blkid) are left to flush_map."""
     out = []
     for st, r, t in poll_steps(host, steps, _unused, lambda st: _settle(host, st), _still_used):
         if isinstance(r, dict) and r.get("outcome") == "done":
@@ -328,7 +328,7 @@ def flush_map(host, steps):
         results[id(f.step)] = result
         pending.remove(f)
     try:
-        _wait_benign_gone(host, pending, results)
+        _wait_harmless_gone(host, pending, results)
         _flush_rounds(host, pending, running, done)
     except Interrupted as exc:  # the maps not flushed yet stop here; execute() gives their queueing back
         for f in list(pending):
@@ -376,10 +376,10 @@ def _flush_rounds(host, pending, running, done):
             host.view = None
 
 
-def _wait_benign_gone(host, flushes, results):
+def _wait_harmless_gone(host, flushes, results):
     """After disabling queueing, stuck udev/blkid openers fail their I/O and leave; give them wait_timeout."""
     end = host.clock() + host.wait_timeout
-    waiting = [f for f in flushes if judge_usage.benign_openers(f.m.get("openers"))]
+    waiting = [f for f in flushes if judge_usage.harmless_openers(f.m.get("openers"))]
     while waiting and host.clock() < end:
         host.sleep(host.poll_interval)
         host.view = read_for(host, [f.step for f in waiting])
@@ -392,7 +392,7 @@ def _wait_benign_gone(host, flushes, results):
                     waiting.remove(f)
                 elif not isinstance(m, Exception):
                     f.m = m
-                    if not judge_usage.benign_openers(m.get("openers")):
+                    if not judge_usage.harmless_openers(m.get("openers")):
                         waiting.remove(f)
         finally:
             host.view = None

@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_write
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 
 
 def post_check(module, host, result, exclude):
@@ -23,7 +23,7 @@ def post_check(module, host, result, exclude):
         result.update(healthy_after=None, maps_still_present=None, references=[],
                       post_check_error="the host could not be read after the run: %s" % exc)
         return
-    result["healthy_after"] = san_plan.healthy_maps(after, exclude)
+    result["healthy_after"] = cleanup.healthy_maps(after, exclude)
     present = set(after.get("maps") or {})
     result["maps_still_present"] = [w for w in result["flush_maps"] if w in present]
     result["references"] = []

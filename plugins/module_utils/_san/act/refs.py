@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as observe_refs
 
 
 def removed_identities(executed):
@@ -35,10 +35,10 @@ def references(host, executed, still_present=()):
     wwids, maps, by_id = removed_identities(executed)
     present = set(still_present)
     wwids = [w for w in wwids if w not in present]
-    wanted = san_refs.needles(wwids, maps, by_id)
+    wanted = observe_refs.needles(wwids, maps, by_id)
     if not wanted:
         return []
-    refs = host.call(obs_reread.read_references, (host.root, san_refs.UNIT_DIR, list(san_refs.FILES), wanted),
+    refs = host.call(obs_reread.read_references, (host.root, observe_refs.UNIT_DIR, list(observe_refs.FILES), wanted),
                      timeout=host.command_timeout, what="read of fstab, crypttab, LVM devices file and mount units")
     for r in refs:
         r["action"] = "reported"
@@ -56,7 +56,7 @@ def clean_references(host, refs, write):
     for path, items in sorted(by_file.items()):
         with open(host.path(path)) as fh:
             text = fh.read()
-        write(host.path(path), san_refs.commented_out(text, [r["line"] for r in items]))
+        write(host.path(path), observe_refs.commented_out(text, [r["line"] for r in items]))
         for r in items:
             r["action"] = "commented_out"
     return refs

@@ -28,8 +28,11 @@ __metaclass__ = type
 import json
 from collections import Counter
 
-PER_MAP_CHECKS = ("live_map_queueing",)
-PER_DEVICE_CHECKS = ("san_device_accepted", "san_device_in_devices_file")
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
+
+# the checks whose findings about single maps / devices the compact form merges (check_registry: `grouped`)
+PER_MAP_CHECKS = check_registry.ids(grouped="maps")
+PER_DEVICE_CHECKS = check_registry.ids(grouped="devices")
 MAP_SCOPE = "map:"
 MAPS_SCOPE = "maps"
 

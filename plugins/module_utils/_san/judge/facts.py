@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The judged SAN snapshot of a host: read it (observe.read.Host), then judge it against the array truth (san_judge).
+"""The judged SAN snapshot of a host: read it (observe.read.Host), then judge it against the array truth (judge.verdicts).
 
 One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, verdicts,
 the extra probes a verdict hangs on, verdicts again, what the verdicts rest on (`array`), corruption risks.
@@ -11,35 +11,35 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 DEFAULT_PREFIXES = ("3600a0980",)
 
 
 def truth_of(array_truth=None, array_luns=None, array_targets=None, array_initiators=None):
     """The array-truth contract ({luns, targets, problems, initiators, collected_at}) from either input form;
-    None without any. Validated and normalised (san_validate.array_truth); bad input raises
-    san_validate.InvalidInput before anything is read."""
-    luns = [san_validate.array_lun(rec, i) for i, rec in enumerate(array_luns or [])]
-    targets = san_validate.array_targets(array_targets)
-    initiators = san_validate.array_initiators(array_initiators, "array_initiators")
+    None without any. Validated and normalised (validate.array_truth); bad input raises
+    validate.InvalidInput before anything is read."""
+    luns = [validate.array_lun(rec, i) for i, rec in enumerate(array_luns or [])]
+    targets = validate.array_targets(array_targets)
+    initiators = validate.array_initiators(array_initiators, "array_initiators")
     if array_truth is not None:
-        return san_validate.array_truth(array_truth)
+        return validate.array_truth(array_truth)
     if array_luns is None:
         return None
     # the oldest read of a record (or of a target that is dated); unknown (None) when a record carries no time
     times = [r.get("collected_at") for r in luns] + [t["collected_at"] for t in targets if t.get("collected_at") is not None]
     return {"luns": luns, "targets": targets, "problems": [], "initiators": initiators,
-            "collected_at": san_validate.oldest_time(times)}
+            "collected_at": validate.oldest_time(times)}
 
 
 def check_prefixes(prefixes):
     for prefix in prefixes or []:
         if not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
-            raise san_validate.InvalidInput("array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)
+            raise validate.InvalidInput("array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)
 
 
 def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
@@ -51,22 +51,22 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     luns, targets = truth.get("luns") or [], truth.get("targets") or []
     initiators = truth.get("initiators")
     prefixes = tuple(prefixes or ())
-    san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
+    san["verdicts"] = verdicts.cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
     if probe:
         # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
         # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
         # (INQUIRY peripheral qualifier 1/3 says the LU is gone).
-        todo = san_judge.paths_to_probe(san, san["verdicts"])
+        todo = verdicts.paths_to_probe(san, san["verdicts"])
         for wwid, sd in todo:
             san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
         if todo:
-            san["verdicts"] = san_judge.cross_check(san, luns, prefixes, array_targets=targets,
-                                                    array_initiators=initiators)
+            san["verdicts"] = verdicts.cross_check(san, luns, prefixes, array_targets=targets,
+                                                   array_initiators=initiators)
     # an identity under two SVMs blocks the host even when the truth's source did not say so (a caller's truth)
     problems = list(truth.get("problems") or [])
     said = set(p.get("identity") for p in problems if p.get("kind") == judge_coverage.DUPLICATE_IDENTITY)
     problems.extend(p for p in judge_coverage.duplicate_identities(targets) if p["identity"] not in said)
     san["array"] = {"records": len(luns), "targets": targets, "problems": problems, "initiators": initiators,
                     "collected_at": truth.get("collected_at")}
-    san["corruption_risks"] = san_judge.corruption_risks(san)
+    san["corruption_risks"] = verdicts.corruption_risks(san)
     return san

@@ -19,7 +19,7 @@ MAX_DEV_LOSS_TMO UINT_MAX), opensvc/multipath-tools c2fcdaf (2026-02):
 * with fast_io_fail off (or 0) dev_loss_tmo is capped at 600 s unless no_path_retry is queue (the kernel refuses
   more than 600 s without fast_io_fail).
 
-The snapshot's `host` carries what was read (san_snapshot: fc_hosts, fc_rports); `tmo_settings` is the part of
+The snapshot's `host` carries what was read (observe.snapshot: fc_hosts, fc_rports); `tmo_settings` is the part of
 the effective configuration (multipathd show config) these rules need, returned by multipath_conf state=audit,
 with the multipath-tools version it talked to (`multipath_tools_version`, None when unknown: then any value one
 of the generations would write is accepted) and the audit's scope (`scope`, its `devices` option).
@@ -29,8 +29,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as observe_snapshot
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 
 import re
@@ -60,16 +61,9 @@ GENERATIONS = (
     ((0, 0, 0), "<= 0.9.8", False, False),
 )
 
-# check kind -> severity (like the multipath checks: a setting that keeps stale devices is a violation, a state of
-# the fabric a warning, as some_paths_failed)
-CHECKS = {
-    "rport_tmo_mismatch": "violation",
-    "rport_fast_io_fail_off": "violation",
-    "rport_dev_loss_long": "violation",
-    "rport_down_with_devices": "warning",
-    "fc_host_linkdown": "warning",
-    "fc_unreadable": "warning",
-}
+# check -> severity (check_registry, area fc: like the multipath checks, a setting that keeps stale devices is a
+# violation, a state of the fabric a warning, as some_paths_failed)
+CHECKS = check_registry.severities("fc")
 
 
 def tmo_settings(eff):
@@ -221,7 +215,7 @@ def rport_devices(snapshot, rport):
     healthy disk), else found in the snapshot's disks (a hand-made snapshot)."""
     if rport.get("devices") is not None:
         return rport["devices"]
-    return san_snapshot.rport_devices(snapshot.get("disks"), rport)
+    return observe_snapshot.rport_devices(snapshot.get("disks"), rport)
 
 
 def _finding(check, obj, reason, **extra):

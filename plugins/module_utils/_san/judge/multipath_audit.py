@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.multipath_config import (
     maps_without_active_path)
@@ -97,20 +98,13 @@ def has_queue_feature(features):
 
 
 CHECKS = (
-    # check id, key, bad-value test, reason
-    ("no_path_retry_queue", "no_path_retry", lambda v: v == "queue",
-     "no_path_retry queue keeps I/O queued forever when every path is gone; processes touching the map "
-     "(blkid, lvm, udev, sync, Ansible's own fact gathering) hang in D state and cannot be killed"),
-    ("features_queue_if_no_path", "features", has_queue_feature,
-     "queue_if_no_path in features means unbounded queueing when no_path_retry is not set"),
-    ("dev_loss_tmo_infinity", "dev_loss_tmo", lambda v: v == "infinity",
-     "dev_loss_tmo infinity keeps dead FC/SAS remote ports (and their sd devices) forever; multipathd also "
-     "forces it to infinity while no_path_retry is queue"),
-    ("recheck_wwid_off", "recheck_wwid", lambda v: v in ("no", "0"),
-     "without recheck_wwid yes a reused LUN number rejoins the old map when its path comes back, and I/O "
-     "reaches the new volume (lab finding 6)"),
+    # check id, key, bad-value test, reason (what the check means: check_registry)
+    ("no_path_retry_queue", "no_path_retry", lambda v: v == "queue", check_registry.meaning("no_path_retry_queue")),
+    ("features_queue_if_no_path", "features", has_queue_feature, check_registry.meaning("features_queue_if_no_path")),
+    ("dev_loss_tmo_infinity", "dev_loss_tmo", lambda v: v == "infinity", check_registry.meaning("dev_loss_tmo_infinity")),
+    ("recheck_wwid_off", "recheck_wwid", lambda v: v in ("no", "0"), check_registry.meaning("recheck_wwid_off")),
     ("flush_on_last_del_off", "flush_on_last_del", lambda v: v in ("no", "never", "0"),
-     "with flush_on_last_del off a map whose last path was deleted stays, still queueing when it queues"),
+     check_registry.meaning("flush_on_last_del_off")),
 )
 
 

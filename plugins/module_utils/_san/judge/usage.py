@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as observe_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
 
@@ -51,7 +51,7 @@ def describe_holder(holder):
     if isinstance(holder, dict):
         label = shown(holder["name"]) if holder.get("name") else "?"
         if holder.get("dm_name"):
-            vg_lv = san_users.decode_lvm_name(holder["dm_name"]) if classify_holder(holder) == "lvm" else None
+            vg_lv = observe_users.decode_lvm_name(holder["dm_name"]) if classify_holder(holder) == "lvm" else None
             vg_lv = tuple(shown(n) for n in vg_lv) if vg_lv else None
             label = "%s (%s%s)" % (label, shown(holder["dm_name"]), ": VG %s, LV %s" % vg_lv if vg_lv else "")
     else:
@@ -64,17 +64,17 @@ def opener_label(opener):
 
 
 def workload_openers(openers):
-    return [o for o in (openers or []) if not san_users.harmless(o)]
+    return [o for o in (openers or []) if not observe_users.harmless(o)]
 
 
-def benign_openers(openers):
-    return [o for o in (openers or []) if san_users.harmless(o)]
+def harmless_openers(openers):
+    return [o for o in (openers or []) if observe_users.harmless(o)]
 
 
 def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiting_opens=0):
     """Raise Refused naming the first user of a map or disk: mount, swap, holder, process, open count.
 
-    Benign openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
+    Harmless openers (multipathd, udev's blkid) are not users; `ignore_holders` lists holder names that are
     accounted for elsewhere (for a disk: nothing; the map it belongs to is checked by the caller).
     `allow_openers` skips the process check only (a dead map whose openers are blocked in its I/O, see
     `dead_unmapped_map`); mounts, swap, holders, kernel users and the open count still refuse.
@@ -97,7 +97,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
                       holder=labels[0], evidence={"holders": holders})
     users = info.get("kernel_users") or []
     if users:
-        labels = [san_users.kernel_user_label(u) for u in users]
+        labels = [observe_users.kernel_user_label(u) for u in users]
         raise Refused(target, "kernel_user", "is used by %s (a kernel user without a holders link); release it "
                       "first" % ", ".join(labels), holder=labels[0], evidence={"kernel_users": users})
     if info.get("openers_unknown"):
@@ -114,7 +114,7 @@ def check_not_in_use(info, target, ignore_holders=(), allow_openers=False, exiti
                       "check that sees a user in another mount namespace or a kernel user without a holders link; "
                       "not removing", holder="open count unknown", evidence={"open_count": None})
     open_count = info.get("open_count") or 0
-    unexplained = san_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
+    unexplained = observe_users.unexplained_opens(open_count, info.get("openers"), busy if allow_openers else ())
     if unexplained and not (allow_openers and unexplained <= (exiting_opens or 0)):
         named = ", ".join(opener_label(o) for o in info.get("openers") or []) or "no process"
         raise Refused(target, "open_count",

@@ -13,20 +13,20 @@ import re
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as san_parse
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sysfs as obs_sysfs
 
 
 class MultipathTools(object):
-    """multipath-tools on this host: its answers read through san_read.Host (deadlines, failures named in
+    """multipath-tools on this host: its answers read through observe.read.Host (deadlines, failures named in
     `errors`)."""
 
     def __init__(self, module):
         self.module = module
         self.timeout = module.params["command_timeout"]
         self.errors = []
-        self.host = san_read.reader_for(module.params)
+        self.host = read.reader_for(module.params)
 
     def bin(self, name, required=True):
         return self.module.get_bin_path(name, required=required)
@@ -62,15 +62,15 @@ class MultipathTools(object):
         show = {}
         binary = self.bin("multipathd", required=False)
         if binary:
-            res = self.run([binary, "show", "maps", "raw", "format", san_parse.SHOW_MAPS_FORMAT])
+            res = self.run([binary, "show", "maps", "raw", "format", parse.SHOW_MAPS_FORMAT])
             if res is not None and res.rc == 0:
-                show = san_parse.parse_show_maps(res.stdout)
+                show = parse.parse_show_maps(res.stdout)
         table = {}
         dmsetup = self.bin("dmsetup", required=False)
         if dmsetup:
             res = self.run([dmsetup, "table", "--target", "multipath"])
             if res is not None and res.rc == 0:
-                table, errors = san_parse.parse_dm_lines(res.stdout, san_parse.parse_multipath_table)
+                table, errors = parse.parse_dm_lines(res.stdout, parse.parse_multipath_table)
                 self.errors.extend(errors)
         return show, table
 
@@ -83,7 +83,7 @@ class MultipathTools(object):
             self.errors.append({"what": "listing of /sys/block", "msg": str(exc)})
             return []
         # a disk whose read hangs is named in errors and left out: it is neither blacklisted nor reported
-        found = self.host.read_each(obs_sysfs.read_local_disks, [n for n in names if san_parse.SD_RE.match(n)],
+        found = self.host.read_each(obs_sysfs.read_local_disks, [n for n in names if parse.SD_RE.match(n)],
                                     self.errors)
         disks = [found[n] for n in sorted(found) if found[n] is not None]
         # disks of an audited array are not local, whatever transport the kernel shows
@@ -113,9 +113,9 @@ class MultipathTools(object):
         res = self.run([dmsetup, "status", "--target", "multipath"])
         if res is None or res.rc != 0:
             return None
-        status, errors = san_parse.parse_dm_lines(res.stdout, _status_or_error)
+        status, errors = parse.parse_dm_lines(res.stdout, _status_or_error)
         self.errors.extend(errors)
-        for name in sorted(n for n, s in status.items() if isinstance(s, san_parse.DmParseError)):
+        for name in sorted(n for n, s in status.items() if isinstance(s, parse.DmParseError)):
             self.errors.append({"what": "dmsetup status line of %s" % name, "msg": str(status[name])})
             status[name] = None
         return status
@@ -136,6 +136,6 @@ class MultipathTools(object):
 def _status_or_error(args):
     """parse_multipath_status, or the DmParseError that says why the line does not parse."""
     try:
-        return san_parse.parse_multipath_status(args)
-    except san_parse.DmParseError as exc:
+        return parse.parse_multipath_status(args)
+    except parse.DmParseError as exc:
         return exc

@@ -15,7 +15,7 @@ import re
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sense import (
     OPEN_FAIL_RE, classify_probe, host_byte_failed)
@@ -45,7 +45,7 @@ def probe_snapshot(host, snap):
 
 def probe_path(host, sd, errors=None):
     """Live probe of one sd: TEST UNIT READY, standard INQUIRY, VPD 0x80 (sg3-utils), each with the probe deadline."""
-    san_validate.sd_name(sd)
+    validate.sd_name(sd)
     node = host.path("/dev/%s" % sd)
     started = time.monotonic()
     results = {}

@@ -17,7 +17,7 @@ try:
 except ImportError:
     ctypes = None
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as observe_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
     parse_mountinfo, parse_swaps, PF_EXITING, PF_KTHREAD, block_release_frames, parse_proc_stat)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import (
@@ -112,7 +112,7 @@ _MUTABLE_FLAGS = sum(set(getattr(os, flag, 0) for flag in _FD_OR_FCNTL_FLAGS))  
 
 
 # an fd whose open file cannot be told apart from the others (fdinfo unreadable)
-UNKNOWN_FILE = san_users.UNKNOWN_FILE
+UNKNOWN_FILE = observe_users.UNKNOWN_FILE
 
 
 def open_file_key(info):

@@ -11,7 +11,7 @@ Read only (module_utils/_san/deadline.py):
   smaller children, down to one per device, so that the one that hangs is named in `errors` and the rest is
   kept.
 * commands (`dmsetup`, `multipathd`) run through `deadline.run`, each once per snapshot; the live SCSI probes
-  are san_probe's.
+  are observe.probe's.
 * `/dev/dm-*` is never opened (a queueing map without paths hangs its opener: lab finding 1). Openers are
   found with `os.stat` on /proc/*/fd links (st_rdev), which does not open the device.
 * multipathd is only asked when it runs (found in /proc): connecting to its socket would start it through
@@ -20,7 +20,7 @@ Read only (module_utils/_san/deadline.py):
 `Host` is the one object the modules and the act functions read this host through; the act functions' own
 re-reads of identity (SCSI host targets, the disk at an H:C:T:L, holders, by-id links, the wwids file) are
 the `read_*` children of observe/reread.py, run by `Host.sysfs`; the snapshot's readers are observe/sysfs.py,
-observe/procs.py and the batch child of observe/batch.py. `root` prefixes every /sys, /proc, /etc and /dev path
+observe/procs.py and the reading child of observe/read_child.py. `root` prefixes every /sys, /proc, /etc and /dev path
 so that unit tests read a captured fixture tree.
 """
 
@@ -32,9 +32,9 @@ import os
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as san_probe
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as observe_probe
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as observe_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     Wwid, map_wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
@@ -44,7 +44,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sessions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_kernel_users, read_mounts, read_openers)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.batch import (
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.read_child import (
     add_devices, devices_to_read, read_batch, read_devices)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import (
     View, absent_disk, absent_map, multipathd_seen)
@@ -274,17 +274,17 @@ class Host(object):
         running = multipathd_seen(raw)
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)
-        snap = san_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
-        snap["host"].update(san_snapshot.presence(raw, snap, table))
+        snap = observe_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
+        snap["host"].update(observe_snapshot.presence(raw, snap, table))
         if probe:
-            san_probe.probe_snapshot(self, snap)
+            observe_probe.probe_snapshot(self, snap)
         return snap
 
     def view(self, names=(), maps=()):
         """One read of the host (View) for the sds `names` and the multipath maps `maps` (names or WWIDs) with
         every path they have now, whatever the number of devices asked for."""
         for n in names:
-            san_validate.sd_name(n)
+            validate.sd_name(n)
         raw, errors = self._read_raw(names=sorted(set(names)))
         wanted = set(maps)
         paths = set()
@@ -297,16 +297,16 @@ class Host(object):
         running = bool(raw.get("multipathd_pids"))
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)
-        return View(san_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors), raw)
+        return View(observe_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors), raw)
 
     def disk(self, name):
         """Identity and usage of ONE sd, re-read now; None when it does not exist."""
-        san_validate.sd_name(name)
+        validate.sd_name(name)
         raw, errors = self._read_raw(names=[name])
         if not (raw.get("sd") or {}).get(name):
             return absent_disk(raw, name)
         info, table, status = self._dm(errors)
-        snap = san_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
+        snap = observe_snapshot.assemble(raw, info, table, status, None, False, time.time(), errors)
         return snap["disks"].get(name)
 
     def map(self, name_or_wwid, by="any", from_user=False):
@@ -319,9 +319,9 @@ class Host(object):
         (identity.refuse_other_spelling). Two maps answering one key are refused (InvalidInput), never picked
         between."""
         if DM_RE.match(name_or_wwid or ""):
-            san_validate.dm_name(name_or_wwid)
+            validate.dm_name(name_or_wwid)
         else:
-            san_validate.map_name(name_or_wwid)
+            validate.map_name(name_or_wwid)
         raw, errors = self._read_raw(names=[])
         maps = [(kname, d, map_wwid((d or {}).get("uuid"))) for kname, d in sorted((raw.get("dm") or {}).items())]
         maps = [(kname, d, wwid) for kname, d, wwid in maps if wwid]
@@ -332,7 +332,7 @@ class Host(object):
             hits = ([d for _k, d, wwid in maps if by != "name" and name_or_wwid == wwid] or
                     [d for kname, d, _w in maps if by != "wwid" and name_or_wwid in (kname, d.get("dm_name"))])
         if len(hits) > 1:
-            raise san_validate.InvalidInput("%s names %d multipath maps (%s): give one map's name or dm-N" % (
+            raise validate.InvalidInput("%s names %d multipath maps (%s): give one map's name or dm-N" % (
                 name_or_wwid, len(hits), ", ".join("%s (%s)" % (d.get("dm_name"), d.get("name")) for d in hits)))
         target = hits[0] if hits else None
         if target is None:
@@ -347,11 +347,11 @@ class Host(object):
             errors.extend(errs)
         dm_name = target.get("dm_name") or map_wwid(target["uuid"])
         # the kernel's name, not the user's: no dmsetup or multipathd command is given it (nor a message as itself)
-        san_validate.refuse_odd_map({"name": dm_name})
+        validate.refuse_odd_map({"name": dm_name})
         info, table, status = self._dm(errors, name=dm_name)
         running = multipathd_seen(raw)
         mpd = self._multipathd(running, errors, name=dm_name)
-        snap = san_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors)
+        snap = observe_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors)
         for m in snap["maps"].values():
             if m["dm"] == target["name"]:
                 m["errors"] = snap["errors"]
@@ -359,8 +359,8 @@ class Host(object):
         return None
 
     def probe_path(self, sd, errors=None):
-        """Live probe of one sd (san_probe.probe_path)."""
-        return san_probe.probe_path(self, sd, errors)
+        """Live probe of one sd (observe.probe.probe_path)."""
+        return observe_probe.probe_path(self, sd, errors)
 
     def path(self, *parts):
         """A host path under `root` (a fixture tree in tests)."""

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import listdir, read_text, rooted
@@ -325,12 +325,12 @@ def read_references(root, unit_dir, files, wanted):
 
     def is_live(value):
         # exists, not lexists: a by-id link udev has not yet removed dangles, and names no live device
-        return san_refs.live_name(value, live, lambda path: os.path.exists(rooted(root, path)))
+        return refs.live_name(value, live, lambda path: os.path.exists(rooted(root, path)))
     found = []
     for kind, path in files:
         try:
             with open(os.path.join(root, path.lstrip("/"))) as fh:
-                found.extend(san_refs.find_references(kind, path, fh.read(), wanted, is_live))
+                found.extend(refs.find_references(kind, path, fh.read(), wanted, is_live))
         except (IOError, OSError):
             continue
     units = os.path.join(root, unit_dir.lstrip("/"))
@@ -341,8 +341,8 @@ def read_references(root, unit_dir, files, wanted):
     for name in names:
         try:
             with open(os.path.join(units, name)) as fh:
-                found.extend(san_refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
-                                                      is_live))
+                found.extend(refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
+                                                  is_live))
         except (IOError, OSError):
             continue
     return found

@@ -14,7 +14,7 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as observe_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, nvme_host_id, nvme_host_nqn, refused_wwid_text, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
@@ -397,7 +397,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
                  # SCSI disks whose sysfs read gave no answer: maybe blocked (plan.maps.blocked_disks)
                  "unread_disks": _unread(raw, "sd", SD_RE),
                  # block devices neither dm nor sd whose I/O can wait, which no count shows (exiting_allowance)
-                 "uncounted_block_devices": san_users.uncounted_block_devices(raw.get("other_blocks"))},
+                 "uncounted_block_devices": observe_users.uncounted_block_devices(raw.get("other_blocks"))},
         "iscsi_sessions": _sessions(raw),
         "disks": disks,
         "maps": maps,
@@ -498,7 +498,7 @@ def _unread(raw, kind, name_re):
 def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, swap_devs, openers_unknown):
     """{dm-N: {name, open_count, unaccounted}} for EVERY device-mapper device of the host (multipath maps, LVM,
     kpartx, crypt, ...): the opens that no process, holder, own mount or swap accounts for
-    (san_users.unaccounted_opens). `unaccounted` is None where it cannot be counted: no open count from
+    (observe.users.unaccounted_opens). `unaccounted` is None where it cannot be counted: no open count from
     dmsetup, or openers unknown. A task killed while closing a device holds one of these; so does a user
     nobody sees (a mount in another namespace, drbd, ZFS)."""
     info_by_kname = dict((dm_by_dmname.get(name), info) for name, info in (dm_info or {}).items())
@@ -507,7 +507,7 @@ def _dm_unaccounted(dms, dm_info, dm_by_dmname, openers_by_dev, mounts_by_dev, s
         info = info_by_kname.get(kname) or {}
         dev = d.get("dev")
         count = info.get("open_count") if info.get("dev") in (None, dev) else None
-        unaccounted = None if openers_unknown else san_users.unaccounted_opens(
+        unaccounted = None if openers_unknown else observe_users.unaccounted_opens(
             count, openers_by_dev.get(dev), d.get("holders"), bool(mounts_by_dev.get(dev)), dev in swap_devs)
         out[kname] = {"name": d.get("dm_name"), "open_count": count, "unaccounted": unaccounted}
     return out

@@ -31,7 +31,7 @@ import os
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     MPATH_UUID_PREFIX, map_wwid, wwid_or_none, wwid_text)
@@ -105,13 +105,13 @@ def step_identity(step, snapshot, repairs=None):
         if m is None:
             expect = step.get("expect") or {}
             return {"wwid": expect.get("wwid"), "dm_uuid": None, "sd": None, "hctl": None, "dev": expect.get("dev")}
-        ident = san_identity.map_identity(m)
+        ident = identity.map_identity(m)
         return {"wwid": ident["wwid"], "dm_uuid": MPATH_UUID_PREFIX + ident["wwid"] if ident["wwid"] else None,
                 "sd": ident["slaves"], "hctl": [(disks.get(s) or {}).get("hctl") for s in ident["slaves"]],
                 "dev": ident["dev"]}
     if action in plan_steps.DISK_ACTIONS:
         d = disks.get(step.get("target")) or {}
-        ident = san_identity.disk_identity(d) if d else dict(step.get("expect") or {})
+        ident = identity.disk_identity(d) if d else dict(step.get("expect") or {})
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
                 "sd": ident.get("name") or step.get("target"), "hctl": ident.get("hctl"), "dev": ident.get("dev")}
@@ -263,8 +263,8 @@ def _difference(approved, current):
     difference too), with identity.identity_diff, the comparison the act's re-checks use."""
     want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"], forced=approved["forced"])
     have = dict(current["identity"], unit=current["unit"], phase=current["phase"], forced=current["forced"])
-    diff = san_identity.identity_diff(want, have, STEP_KEYS)
-    for key, d in san_identity.identity_diff(have, want, STEP_KEYS).items():
+    diff = identity.identity_diff(want, have, STEP_KEYS)
+    for key, d in identity.identity_diff(have, want, STEP_KEYS).items():
         diff.setdefault(key, {"expected": d["actual"], "actual": d["expected"]})
     return diff
 
@@ -308,7 +308,7 @@ def gate(plan, snapshot, approved):
                 continue
             diff = _difference(theirs, listed)
             if diff:
-                changed.append("%s %s: %s" % (listed["action"], listed["target"], san_identity.describe_diff(diff)))
+                changed.append("%s %s: %s" % (listed["action"], listed["target"], identity.describe_diff(diff)))
         if not (missing or changed):
             continue
         kind, name = _unit_object(unit)

@@ -13,10 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as san_judge
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts as judge_verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
@@ -40,7 +40,7 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
     if any((probes[p] or {}).get("result") not in LU_GONE for p in paths):
         return False
     # two looks need two finite times (a NaN would pass `now - earlier_at < grace` as not too soon)
-    if earlier_map is None or not san_validate.is_epoch(earlier_at) or not san_validate.is_epoch(now) or \
+    if earlier_map is None or not validate.is_epoch(earlier_at) or not validate.is_epoch(now) or \
             not now - earlier_at >= grace:
         return False
     old = earlier_map.get("probe") or {}
@@ -66,12 +66,12 @@ def truth_age_unknown(collected, now, max_age):
     negative time are no time either), or a truth dated ahead of the clock by more than two clocks may differ."""
     if collected is None:
         return "the array truth carries no collected_at; its age cannot be checked"
-    if not san_validate.is_epoch(collected):
+    if not validate.is_epoch(collected):
         return "the array truth's collected_at %r is not a finite number of epoch seconds: its age is unknown" % (
             collected,)
-    if not san_validate.is_epoch(now):
+    if not validate.is_epoch(now):
         return "the host's time %r is not a finite number of epoch seconds: the truth's age is unknown" % (now,)
-    if not san_validate.is_epoch(max_age) or not max_age > 0:
+    if not validate.is_epoch(max_age) or not max_age > 0:
         return "truth_max_age %r is not a finite number of seconds > 0: the truth's age cannot be bounded" % (
             max_age,)
     if collected - now > TRUTH_CLOCK_SKEW:
@@ -129,7 +129,7 @@ def unproven_failures(obj, kind="map"):
     (dmsetup status failed, checker pending, no state at all). Removal needs every failure observed; "no path
     reported ok" is not the same. A map without any path has nothing to observe: only the array's word counts."""
     if kind == "disk":
-        return [] if san_judge.disk_state(obj, obj.get("probe")) == "failed" else [obj.get("name")]
+        return [] if judge_verdicts.disk_state(obj, obj.get("probe")) == "failed" else [obj.get("name")]
     probes = obj.get("probe") or {}
     return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
             if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]

@@ -12,11 +12,11 @@ __metaclass__ = type
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 
 PHASES = ("flush", "delete", "rescan")
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
@@ -28,24 +28,24 @@ def checked_truth(p):
     hold, before anything is read."""
     for opt in ("timeout", "wait_timeout", "command_timeout", "probe_timeout"):
         if not 0 < p[opt] <= 3600:  # NaN too
-            raise san_validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
+            raise validate.InvalidInput("%s must be between 0 and 3600 seconds, got %s" % (opt, p[opt]))
     # NaN, infinity and a finite but huge wait too: the module sleeps it itself (a hung play, or OverflowError)
-    if not san_validate.is_epoch(p["grace"]) or p["grace"] > 3600:
-        raise san_validate.InvalidInput("grace must be a number of seconds between 0 and 3600, got %r" % p["grace"])
+    if not validate.is_epoch(p["grace"]) or p["grace"] > 3600:
+        raise validate.InvalidInput("grace must be a number of seconds between 0 and 3600, got %r" % p["grace"])
     # NaN or infinity would switch the truth-age gates off (every comparison with NaN is false)
-    san_validate.positive_seconds(p["truth_max_age"], "truth_max_age")
-    san_facts.check_prefixes(p["array_wwid_prefixes"])
+    validate.positive_seconds(p["truth_max_age"], "truth_max_age")
+    facts.check_prefixes(p["array_wwid_prefixes"])
     if not p["approved_plan_max_age"] > 0:
-        raise san_validate.InvalidInput("approved_plan_max_age must be > 0, got %r" % p["approved_plan_max_age"])
+        raise validate.InvalidInput("approved_plan_max_age must be > 0, got %r" % p["approved_plan_max_age"])
     if p["approved_plan"] is not None:
-        san_approval.validate(p["approved_plan"], time.time(), p["approved_plan_max_age"])
-    return san_facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
+        plan_approval.validate(p["approved_plan"], time.time(), p["approved_plan_max_age"])
+    return facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
 
 
 def host_identity(host, errors):
     """{machine_id, hostname} of this host, read with the command deadline (None for what cannot be read)."""
     try:
-        return host.call(san_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
+        return host.call(plan_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
                          what="read of /etc/machine-id and the hostname")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         errors.append({"what": "read of /etc/machine-id and the hostname", "msg": str(exc)})
@@ -53,17 +53,17 @@ def host_identity(host, errors):
 
 
 def decide(p, host, san, earlier=None):
-    """Decide: the plan of the whole host from one judged snapshot (san_plan.plan_cleanup). A unit whose names no
-    step may carry is refused there, by name, and the rest planned (san_validate.refused_units); only a snapshot
+    """Decide: the plan of the whole host from one judged snapshot (plan.cleanup.plan_cleanup). A unit whose names no
+    step may carry is refused there, by name, and the rest planned (validate.refused_units); only a snapshot
     that is not of our shape refuses the whole host."""
     try:
-        san_validate.refused_units(san)
-    except san_validate.InvalidInput as exc:
-        raise san_validate.InvalidInput("the host shows %s; nothing was planned" % exc)
+        validate.refused_units(san)
+    except validate.InvalidInput as exc:
+        raise validate.InvalidInput("the host shows %s; nothing was planned" % exc)
     policy = dict((k, p[k]) for k in POLICY_OPTIONS)
     policy["earlier"] = earlier
     errors = []
-    plan = san_plan.plan_cleanup(with_holder_names(host, san, errors), san.get("verdicts") or [], policy)
+    plan = cleanup.plan_cleanup(with_holder_names(host, san, errors), san.get("verdicts") or [], policy)
     san.setdefault("errors", []).extend(errors)
     return plan
 
@@ -75,7 +75,7 @@ def query_and_decide(p, host, look):
     plan = decide(p, host, san)
     candidates = []
     if p["policy"] == "host_evidence" and not plan["blocked"]:
-        candidates = san_plan.evidence_candidates(san, san.get("verdicts"))
+        candidates = cleanup.evidence_candidates(san, san.get("verdicts"))
         if candidates:
             host.sleep(p["grace"])
             first, san = san, look()
@@ -84,9 +84,9 @@ def query_and_decide(p, host, look):
 
 
 def approve(plan, san, approved):
-    """The plan cut down to what `approved` allows (san_approval.gate). Returns (plan, approval, not_needed,
+    """The plan cut down to what `approved` allows (plan.approval.gate). Returns (plan, approval, not_needed,
     warnings)."""
-    plan, matched = san_approval.gate(plan, san, approved)
+    plan, matched = plan_approval.gate(plan, san, approved)
     warnings = ["%s is refused: not as approved (see 'refused')" % unit for unit in matched["refused"]]
     if not approved:
         warnings.append("no plan was approved for this host: nothing is removed")
@@ -100,8 +100,8 @@ def approve(plan, san, approved):
 
 
 def device_lists(san, removed_maps=(), removed_disks=()):
-    # names as the host gives them may hold a newline or a control character: shown escaped (san_validate.shown)
-    shown = san_validate.shown
+    # names as the host gives them may hold a newline or a control character: shown escaped (validate.shown)
+    shown = validate.shown
     maps = ["map %s (%s)" % (shown(w), " ".join(sorted(shown(p.get("name")) for p in m.get("paths") or [])))
             for w, m in sorted(san["maps"].items()) if w not in removed_maps]
     disks = ["disk %s %s %s" % (shown(n), shown(d.get("hctl")), shown(d.get("wwid")))

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
@@ -93,7 +93,7 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
         if m.get("name") not in unmapped or not dead_unmapped_map(m, {"array_unmapped": True}):
             continue
         busy = workload_openers(m.get("openers"))
-        unexplained = san_users.unexplained_opens(m.get("open_count"), m.get("openers"), busy)
+        unexplained = users.unexplained_opens(m.get("open_count"), m.get("openers"), busy)
         if not unexplained:
             continue
         try:
@@ -144,8 +144,8 @@ def plan_map_flush(map_info, options=None):
     release = dead_unmapped_map(map_info, options)
     exiting = int(options.get("exiting_opens") or 0) if release else 0
     check_not_in_use(map_info, "map %s" % name, allow_openers=release, exiting_opens=exiting)
-    exiting = min(exiting, san_users.unexplained_opens(map_info.get("open_count"), map_info.get("openers"),
-                                                       workload_openers(map_info.get("openers"))))
+    exiting = min(exiting, users.unexplained_opens(map_info.get("open_count"), map_info.get("openers"),
+                                                   workload_openers(map_info.get("openers"))))
     ident = map_identity(map_info)
     released = dict(ident, release_openers=True)
     if exiting:

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 
 
 # Actions understood by act.execute.execute, in the order they may appear for one object.
@@ -44,7 +44,7 @@ HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
 # in blkid on a queueing map (lab finding 2). Disabling queueing makes their I/O fail and they go away.
-BENIGN_OPENERS = san_users.HARMLESS_OPENERS
+HARMLESS_OPENERS = users.HARMLESS_OPENERS
 
 
 # How long verify_unused waits, after queueing is off, for openers blocked in a dead map's I/O to leave.

@@ -103,7 +103,7 @@ def test_one_same_device_rule_in_identity():
         "wwid": {"expected": "3600a0980a", "actual": "3600a0980b"}}
 
 
-IN_USE_RULE = ("classify_holder", "describe_holder", "opener_label", "workload_openers", "benign_openers",
+IN_USE_RULE = ("classify_holder", "describe_holder", "opener_label", "workload_openers", "harmless_openers",
                "check_not_in_use")
 
 

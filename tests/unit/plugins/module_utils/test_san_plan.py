@@ -809,7 +809,7 @@ def test_refusal_names_vg_and_lv():
 def test_judge_and_plan_share_one_harmless_opener_list():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
-    assert set(judge_findings.DAEMON_OPENERS) | set(judge_findings.TRANSIENT_OPENERS) == set(plan_steps.BENIGN_OPENERS)
+    assert set(judge_findings.DAEMON_OPENERS) | set(judge_findings.TRANSIENT_OPENERS) == set(plan_steps.HARMLESS_OPENERS)
     assert {"udevadm", "udevd"} <= san_users.HARMLESS_OPENERS
 
 

@@ -25,7 +25,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import batch as obs_batch
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read_child as obs_read_child
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import fs as obs_fs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
@@ -1023,7 +1023,7 @@ def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
             time.sleep(30)
         return real(root, name)
 
-    monkeypatch.setattr(obs_batch, "read_sd", slow_read_sd)
+    monkeypatch.setattr(obs_read_child, "read_sd", slow_read_sd)
     started = time.monotonic()
     snap = t.reader(call=deadline.call, read_timeout=0.7).snapshot(probe=False)
     assert time.monotonic() - started < 8
@@ -1397,7 +1397,7 @@ def test_a_device_whose_read_did_not_finish_is_neither_present_nor_absent(tmp_pa
     def call(fn, args=(), timeout=10.0, what=None):
         if fn.__name__ == "read_batch":
             raise deadline.DeadlineExceeded(what, timeout)
-        if fn is obs_batch.read_devices and ("dm-1" in args[1] or "sdc" in args[1]):
+        if fn is obs_read_child.read_devices and ("dm-1" in args[1] or "sdc" in args[1]):
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
 
@@ -1713,7 +1713,7 @@ def test_view_reads_the_paths_added_since_the_plan_and_names_the_one_that_hangs(
     t = healthy_lab(tmp_path).commands()
 
     def call(fn, args=(), timeout=10.0, what=None):
-        if fn is obs_batch.read_devices and "sdd" in args[1]:
+        if fn is obs_read_child.read_devices and "sdd" in args[1]:
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
 

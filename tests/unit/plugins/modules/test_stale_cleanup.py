@@ -321,7 +321,7 @@ def test_bad_array_truth_fails_before_anything_is_read_or_changed(truth, needle,
 
 def test_array_truth_reaches_the_judge_normalised(env, looks, run, monkeypatch):
     seen = []
-    monkeypatch.setattr(stale_cleanup.san_facts, "collect",
+    monkeypatch.setattr(stale_cleanup.facts, "collect",
                         lambda reader, truth, prefixes, probe: seen.append(truth) or judged([])(reader))
     record = dict(GOOD_RECORD, wwid="naa." + NEW[1:].upper())
     out = run({"array_truth": {"luns": [record, dict(GOOD_RECORD, wwid=None)], "targets": [], "problems": [],

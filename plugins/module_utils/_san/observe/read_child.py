@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The batch child: one forked child (deadline.call) reads the listing and up to READ_BATCH block devices with
+"""The reading child: one forked child (deadline.call) reads the listing and up to READ_BATCH block devices with
 their openers and mounts at once; Host splits a host into batches and re-reads a batch that did not finish."""
 
 from __future__ import absolute_import, division, print_function
