@@ -382,3 +382,29 @@ def test_a_serial_set_in_the_inventory_is_refused_not_misnamed(site):
     assert "give sanfleet_serial with -e" in json.dumps(doc), doc
     assert not doc["remediation"].get("executed"), doc["remediation"]
     assert not (reports / "hosts" / "db02.json").exists()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the 'batches' gate compares ansible_play_batch (which leaves out the hosts an earlier play of the same run "
+    "failed or found unreachable, play._removed_hosts) with the batch serial cuts from ansible_play_hosts_all (which "
+    "keeps them): a batch of 2 that lost db01 is 'batch not named (no batch of serial 2 starts at host db02)' and "
+    "db02 is refused, told to give sanfleet_serial with -e, which it was"))
+def test_a_host_failed_by_an_earlier_play_does_not_refuse_the_rest_of_its_batch(site):
+    """A wrapper playbook: a pre-flight play fails db01, then imports remediate; sanfleet_serial=2 as an extra var
+    and an approved plan that approves nothing (nothing is touched). db01 does not run (Ansible drops a failed
+    host), db02 runs its approved (empty) plan: it must not be refused at 'batches'."""
+    (site / "preflight.yml").write_text(yaml.safe_dump([
+        {"name": "pre-flight", "hosts": "db", "gather_facts": False,
+         "tasks": [{"name": "db01 is drained elsewhere", "ansible.builtin.fail": {"msg": "not today"},
+                    "when": "inventory_hostname == 'db01'"}]},
+        {"ansible.builtin.import_playbook": "sanfleet.remediation.remediate"}]))
+    (site / "plan.json").write_text(json.dumps({"db01": None, "db02": None}))
+    _plan_cmd, run_cmd = runbook_commands()
+    command = re.sub(r" --limit \S+| -e sanfleet_serial=\S+| -e sanfleet_approved_plan_file=\S+", "", run_cmd)
+    command = command.replace(" sanfleet.remediation.remediate ", " preflight.yml ")
+    proc = play(site, command, "--limit", "db01,db02", "-e", "sanfleet_serial=2",
+                "-e", "sanfleet_approved_plan_file=%s" % (site / "plan.json"))
+    reports = next((site / "reports").iterdir())
+    doc = json.loads((reports / "hosts" / "db02.json").read_text())
+    assert "batch not named" not in json.dumps(doc), proc.out[-4000:]
+    assert doc["remediation"]["approval"] == "not_in_plan", doc["remediation"]

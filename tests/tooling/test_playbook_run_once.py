@@ -94,3 +94,21 @@ def test_the_rule_finds_a_run_once_debug_before_the_facts(tmp_path):
     ]))
     assert run_once_before_the_facts(book, {"sanfleet.remediation.r"}) == ["book.yml: batch line",
                                                                            "book.yml: late line"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "tasks_before_the_facts stops at the include_role of a role that reads the facts and never looks inside it: a "
+    "run_once task the role runs before its own facts read (stale_cleanup/tasks/main.yml before facts.yml) hands "
+    "the same shared facts dict to every host of the batch and is not found"))
+def test_a_run_once_task_inside_a_role_before_its_facts_read_is_found(tmp_path, monkeypatch):
+    """A run_once debug added at the top of roles/stale_cleanup/tasks/main.yml runs before that role's
+    stale_mpath_facts, i.e. before remediate.yml's facts read, exactly as the UNREVIEWED line did."""
+    import shutil
+    for part in ("playbooks", "roles"):
+        shutil.copytree(str(REPO / part), str(tmp_path / part))
+    main = tmp_path / "roles" / "stale_cleanup" / "tasks" / "main.yml"
+    tasks = yaml.safe_load(main.read_text())
+    main.write_text(yaml.safe_dump([{"name": "say the phases", "ansible.builtin.debug": {"msg": "x"},
+                                     "run_once": True}] + tasks))
+    monkeypatch.setitem(globals(), "REPO", tmp_path)
+    assert run_once_before_the_facts(tmp_path / "playbooks" / "remediate.yml") != []
