@@ -38,6 +38,14 @@ options:
     description: The play's C(serial) as the play has it (a number, a percentage such as C(25%), or a list of them).
     type: raw
     required: true
+  active:
+    description:
+      - >-
+        C(ansible_play_hosts), the play's hosts not failed or unreachable. A host an earlier play of the same run
+        failed stays in C(ansible_play_hosts_all) but is in no batch: with this list such a host is known as lost,
+        and the batch it left is still named. Without it, a batch that lost a host is not the serial's.
+    type: list
+    elements: str
   default:
     description:
       - >-
@@ -91,36 +99,40 @@ def batch_sizes(serial, total):
     return sizes
 
 
-def play_batch(batch, hosts, serial, default=None):
+def play_batch(batch, hosts, serial, default=None, active=None):
     """The batch line; with `default`, a batch that cannot be named is that text and the reason, not an error."""
     try:
-        return _batch_line(batch, hosts, serial)
+        return _batch_line(batch, hosts, serial, active)
     except AnsibleFilterError as error:
         if default is None:
             raise
         return "%s (%s)" % (default, error)
 
 
-def _batch_line(batch, hosts, serial):
+def _batch_line(batch, hosts, serial, active):
     if not isinstance(batch, (list, tuple)) or not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError("play_batch: expected ansible_play_batch and ansible_play_hosts_all (lists)")
     if not batch or batch[0] not in hosts:
         raise AnsibleFilterError("play_batch: the batch's first host is not among the play's hosts")
-    before = list(hosts).index(batch[0])
+    hosts = list(hosts)
     sizes = batch_sizes(serial, len(hosts))
     starts = [sum(sizes[:n]) for n in range(len(sizes))]
-    number = starts.index(before) + 1 if before in starts else None
-    if number is None:
-        raise AnsibleFilterError("play_batch: no batch of serial %r starts at host %s" % (serial, batch[0]))
-    if len(batch) != sizes[number - 1]:
+    at = hosts.index(batch[0])
+    number = max(n for n, start in enumerate(starts, 1) if start <= at)
+    cut = hosts[starts[number - 1]:starts[number - 1] + sizes[number - 1]]
+    # hosts an earlier play of the run failed or found unreachable are in ansible_play_hosts_all but in no batch
+    # (nor in ansible_play_hosts, `active`): the batch Ansible cut lost them, it is still the serial's batch
+    lost = [h for h in cut if h not in batch and active is not None and h not in active]
+    if list(batch) != [h for h in cut if h not in lost]:
         # the play keyword serial is templated before any host's variables are known: a value set in the inventory
         # or group_vars reaches the tasks (and this filter) but not the play, which cuts batches of its default
-        raise AnsibleFilterError("play_batch: the play cut a batch of %d host(s) where serial %r cuts %d: the play's "
-                                 "serial is not that value (one set in the inventory or group_vars is not seen by "
-                                 "the play: pass it as an extra var, -e)" % (len(batch), serial, sizes[number - 1]))
+        raise AnsibleFilterError("play_batch: the play cut a batch of %d host(s) from %s where serial %r cuts %d from "
+                                 "%s: the play's serial is not that value (one set in the inventory or group_vars is "
+                                 "not seen by the play: pass it as an extra var, -e)"
+                                 % (len(batch), batch[0], serial, sizes[number - 1], cut[0]))
     span = batch[0] if len(batch) == 1 else "%s .. %s" % (batch[0], batch[-1])
     return "batch %d of %d: %d host%s (%s), %d of %d hosts done before it" % (
-        number, len(sizes), len(batch), "" if len(batch) == 1 else "s", span, before, len(hosts))
+        number, len(sizes), len(batch), "" if len(batch) == 1 else "s", span, starts[number - 1], len(hosts))
 
 
 class FilterModule(object):

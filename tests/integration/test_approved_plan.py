@@ -384,11 +384,6 @@ def test_a_serial_set_in_the_inventory_is_refused_not_misnamed(site):
     assert not (reports / "hosts" / "db02.json").exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the 'batches' gate compares ansible_play_batch (which leaves out the hosts an earlier play of the same run "
-    "failed or found unreachable, play._removed_hosts) with the batch serial cuts from ansible_play_hosts_all (which "
-    "keeps them): a batch of 2 that lost db01 is 'batch not named (no batch of serial 2 starts at host db02)' and "
-    "db02 is refused, told to give sanfleet_serial with -e, which it was"))
 def test_a_host_failed_by_an_earlier_play_does_not_refuse_the_rest_of_its_batch(site):
     """A wrapper playbook: a pre-flight play fails db01, then imports remediate; sanfleet_serial=2 as an extra var
     and an approved plan that approves nothing (nothing is touched). db01 does not run (Ansible drops a failed

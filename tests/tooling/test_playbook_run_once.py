@@ -21,49 +21,67 @@ FACTS_READ = ("sanfleet.remediation.stale_mpath_facts", "stale_mpath_facts")
 NO_FACTS_LAYER = ("ansible.builtin.assert", "assert")
 
 
-def _flat(tasks):
+def _role_tasks(ref):
+    """The task list a role reference runs ({'name': ..., 'tasks_from': ...} or a role name), [] for a role
+    that is not this collection's."""
+    name = ref.get("name") or ref.get("role") if isinstance(ref, dict) else ref
+    if not isinstance(name, str) or not name.startswith("sanfleet.remediation."):
+        return [], None
+    tasks_dir = REPO / "roles" / name.split(".")[-1] / "tasks"
+    entry = (ref.get("tasks_from") if isinstance(ref, dict) else None) or "main"
+    path = tasks_dir / (entry if entry.endswith(".yml") else entry + ".yml")
+    return (yaml.safe_load(path.read_text()) or []) if path.exists() else [], tasks_dir
+
+
+def _walk(tasks, tasks_dir, before):
+    """Appends to `before` the tasks run before the facts read, roles' and task files' own tasks included; True
+    once the facts read is reached."""
     for task in tasks or []:
-        yield task
-        for key in ("block", "rescue", "always"):
-            yield from _flat(task.get(key))
-
-
-def _roles_that_read_facts():
-    return set("sanfleet.remediation.%s" % path.parents[1].name for path in (REPO / "roles").glob("*/tasks/*.yml")
-               if any(name in path.read_text() for name in FACTS_READ))
-
-
-def _reads_facts(task, roles):
-    for key in ("ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role"):
-        if isinstance(task.get(key), dict) and task[key].get("name") in roles:
+        if any(name in task for name in FACTS_READ):
             return True
-    return any(name in task for name in FACTS_READ)
+        for key in ("ansible.builtin.include_role", "ansible.builtin.import_role", "include_role", "import_role"):
+            if key in task:
+                role_tasks, role_dir = _role_tasks(task[key])
+                if role_dir is not None and _walk(role_tasks, role_dir, before):
+                    return True
+        for key in ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks", "import_tasks",
+                    "include_tasks"):
+            if key in task and tasks_dir is not None:
+                target = task[key] if isinstance(task[key], str) else task[key].get("file")
+                path = tasks_dir / target
+                if path.exists() and _walk(yaml.safe_load(path.read_text()), tasks_dir, before):
+                    return True
+        before.append(task)
+        for key in ("block", "rescue", "always"):
+            if _walk(task.get(key), tasks_dir, before):
+                return True
+    return False
 
 
-def tasks_before_the_facts(play, roles):
+def tasks_before_the_facts(play):
     """The tasks of `play` that run before its hosts' facts are read (None: the play never reads them): every
-    task up to the first facts module or role that runs it (remediate.yml's stale_cleanup)."""
+    task up to the first facts module, the tasks of the roles and task files it runs on the way included
+    (remediate.yml's stale_cleanup reads them in its own facts.yml)."""
     before = []
     for section in ("pre_tasks", "roles", "tasks", "post_tasks"):
         entries = play.get(section) or []
         if section == "roles":
-            if any((r.get("role") or r.get("name")) in roles if isinstance(r, dict) else r in roles for r in entries):
-                return before
+            for ref in entries:
+                role_tasks, role_dir = _role_tasks(ref)
+                if _walk(role_tasks, role_dir, before):
+                    return before
             continue
-        for task in _flat(entries):
-            if _reads_facts(task, roles):
-                return before
-            before.append(task)
+        if _walk(entries, None, before):
+            return before
     return None
 
 
-def run_once_before_the_facts(playbook, roles=None):
-    roles = _roles_that_read_facts() if roles is None else roles
+def run_once_before_the_facts(playbook):
     found = []
     for play in yaml.safe_load(playbook.read_text()) or []:
         if play.get("gather_facts", True) not in (False, "false", "no"):
             continue    # facts gathered first: every host holds its own before any task
-        for task in tasks_before_the_facts(play, roles) or []:
+        for task in tasks_before_the_facts(play) or []:
             if task.get("run_once") in (True, "true", "yes") and not any(name in task for name in NO_FACTS_LAYER):
                 found.append("%s: %s" % (playbook.name, task.get("name")))
     return found
@@ -75,9 +93,14 @@ def test_no_run_once_task_runs_before_the_hosts_facts_are_read(playbook):
     assert run_once_before_the_facts(playbook) == []
 
 
-def test_the_rule_finds_a_run_once_debug_before_the_facts(tmp_path):
-    """The rule itself: a run_once debug in pre_tasks of a play whose role reads the facts is found, one after the
-    facts module is not, nor one of a play that never reads facts."""
+def test_the_rule_finds_a_run_once_debug_before_the_facts(tmp_path, monkeypatch):
+    """The rule itself: a run_once debug in pre_tasks of a play whose role reads the facts (in a task file of its
+    own) is found, one after the facts module is not, nor one of a play that never reads facts."""
+    tasks = tmp_path / "roles" / "r" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text(yaml.safe_dump([{"name": "facts", "ansible.builtin.import_tasks": "facts.yml"}]))
+    (tasks / "facts.yml").write_text(yaml.safe_dump([{"name": "read", "sanfleet.remediation.stale_mpath_facts": {}}]))
+    monkeypatch.setitem(globals(), "REPO", tmp_path)
     book = tmp_path / "book.yml"
     book.write_text(yaml.safe_dump([
         {"hosts": "all", "gather_facts": False, "roles": ["sanfleet.remediation.r"],
@@ -92,14 +115,9 @@ def test_the_rule_finds_a_run_once_debug_before_the_facts(tmp_path):
          "tasks": [{"name": "late line", "ansible.builtin.debug": {"msg": "x"}, "run_once": True},
                    {"name": "plan", "ansible.builtin.include_role": {"name": "sanfleet.remediation.r"}}]},
     ]))
-    assert run_once_before_the_facts(book, {"sanfleet.remediation.r"}) == ["book.yml: batch line",
-                                                                           "book.yml: late line"]
+    assert run_once_before_the_facts(book) == ["book.yml: batch line", "book.yml: late line"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tasks_before_the_facts stops at the include_role of a role that reads the facts and never looks inside it: a "
-    "run_once task the role runs before its own facts read (stale_cleanup/tasks/main.yml before facts.yml) hands "
-    "the same shared facts dict to every host of the batch and is not found"))
 def test_a_run_once_task_inside_a_role_before_its_facts_read_is_found(tmp_path, monkeypatch):
     """A run_once debug added at the top of roles/stale_cleanup/tasks/main.yml runs before that role's
     stale_mpath_facts, i.e. before remediate.yml's facts read, exactly as the UNREVIEWED line did."""

@@ -95,8 +95,13 @@ def write_text(module, path, text, backup=False, mode=None, timeout=10.0):
     try:
         deadline.call(_write_synced, (tmp, text.encode("utf-8", "surrogateescape")), timeout=timeout,
                       what="write and fsync %s" % path)
-        backup_file = _step(path, "the backup", _backup, module, path) if backup and existed else ""
-        _step(path, "the move into place", module.atomic_move, tmp, path, unsafe_writes=False)
+        backup_file = _step(module, path, "the backup", _backup, module, path) if backup and existed else ""
+        try:
+            _step(module, path, "the move into place", module.atomic_move, tmp, path, unsafe_writes=False)
+        except OSError as exc:
+            if not backup_file:
+                raise
+            raise _named_error(exc, "%s (%s is unchanged; its backup %s was kept)" % (exc, path, backup_file))
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -114,13 +119,30 @@ def _backup(module, path):
     return backup_file
 
 
-def _step(path, what, func, *args, **kwargs):
-    """func(*args, **kwargs); any error (OSError, shutil.Error, or the plain Exception AnsibleModule.atomic_move
-    raises since ansible-core 2.19) becomes an OSError that names the file."""
+def _step(module, path, what, func, *args, **kwargs):
+    """func(*args, **kwargs) with module.fail_json raising instead of exiting: atomic_move (before ansible-core
+    2.19) and preserved_copy (its SELinux context or attributes, every version) end the module with fail_json, and a
+    module that has already removed devices must report them. Any error (OSError, shutil.Error, the fail_json, the
+    plain Exception atomic_move raises since 2.19) becomes an OSError that names the file and keeps the cause."""
+    def raise_instead(msg="failed", **_kwargs):
+        raise _FailJson(msg)
+    own = module.__dict__.get("fail_json")
+    module.fail_json = raise_instead
     try:
         return func(*args, **kwargs)
     except Exception as exc:  # pylint: disable=broad-except  # re-raised as OSError naming the file
-        raise _named_error(exc, "%s of %s failed: %s" % (what, path, exc))
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        detail = str(exc) if cause is exc else "%s (%s)" % (exc, cause)
+        raise _named_error(cause, "%s of %s failed: %s" % (what, path, detail))
+    finally:
+        if own is None:
+            del module.fail_json     # the class's own again
+        else:
+            module.fail_json = own
+
+
+class _FailJson(Exception):
+    """AnsibleModule.fail_json called inside a write step, raised instead of exiting."""
 
 
 def _named_error(exc, message):

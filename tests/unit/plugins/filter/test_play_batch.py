@@ -75,3 +75,15 @@ def test_a_batch_the_serial_does_not_cut_is_not_named(batch, serial):
     with pytest.raises(AnsibleFilterError, match="pass it as an extra var"):
         play_batch(batch, HOSTS, serial)
     assert play_batch(batch, HOSTS, serial, default="batch not named").startswith("batch not named (")
+
+
+def test_a_batch_that_lost_a_host_to_an_earlier_play_is_still_named():
+    """A wrapper playbook failed db01 in an earlier play: it stays in ansible_play_hosts_all but is in no batch. With
+    ansible_play_hosts (active) the batch that lost it is still the serial's; without, it is not named."""
+    active = [h for h in HOSTS if h != "db01"]
+    assert play_batch(["db02"], HOSTS, 2, active=active) == "batch 1 of 5: 1 host (db02), 0 of 10 hosts done before it"
+    assert play_batch(["db03", "db04"], HOSTS, 2, active=active).startswith("batch 2 of 5: 2 hosts")
+    with pytest.raises(AnsibleFilterError):
+        play_batch(["db02"], HOSTS, 2)
+    with pytest.raises(AnsibleFilterError, match="extra var"):    # db02 is active: the batch is not the serial's
+        play_batch(["db01"], HOSTS, 2, active=HOSTS)

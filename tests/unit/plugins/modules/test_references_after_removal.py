@@ -224,15 +224,6 @@ def test_a_later_reference_file_whose_backup_fails_keeps_the_removals_and_earlie
     assert "fstab" in str(out.get("references_error")), out
 
 
-def _core_before_2_19():
-    from ansible.release import __version__
-    return tuple(int(x) for x in __version__.split(".")[:2]) < (2, 19)
-
-
-@pytest.mark.xfail(_core_before_2_19(), strict=True, reason=(
-    "files._step catches Exception only: before ansible-core 2.19 AnsibleModule.atomic_move reports a failed rename "
-    "with fail_json (SystemExit), so the module ends with 'Could not replace file' and without removed_maps, the "
-    "crypttab edit and its backup"))
 def test_a_later_reference_file_whose_move_fails_keeps_the_removals_and_earlier_edits_reported(env, run, monkeypatch):
     """The rename of fstab's temp file onto fstab fails (EIO: the root filesystem's disk errors). crypttab was edited
     before it; the result must still carry the maps removed, the crypttab edit and its backup, and a
@@ -252,10 +243,6 @@ def test_a_later_reference_file_whose_move_fails_keeps_the_removals_and_earlier_
     assert "fstab" in str(out.get("references_error")), out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "files._backup calls AnsibleModule.preserved_copy, whose SELinux step (set_context_if_different) and attribute "
-    "step (set_attributes_if_different) report a failure with fail_json (SystemExit), which files._step's "
-    "'except Exception' does not catch: the module ends without removed_maps and the crypttab edited before"))
 def test_a_later_reference_file_whose_backup_label_fails_keeps_the_removals_and_earlier_edits_reported(
         env, run, monkeypatch):
     """SELinux enforcing: the backup copy of fstab is made, but setting fstab's context on it fails (lsetfilecon:
