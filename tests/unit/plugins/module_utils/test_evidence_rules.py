@@ -14,7 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_plan import (
     WWID, a_disk, a_map)
 
-STALE_MAP = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}]
+STALE_MAP_ONLY = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}]
 
 
 def snap_with(paths, probe=None, disk_kw=None):
@@ -32,7 +32,7 @@ FAILED = {"dm_state": "failed", "checker_state": "faulty", "dev_state": "running
 
 def test_every_path_failed_positively_is_planned():
     snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
-    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    out = san_plan.plan_cleanup(snap, STALE_MAP_ONLY)
     assert out["steps"][0]["action"] == "disable_queueing"
 
 
@@ -43,7 +43,7 @@ def test_every_path_failed_positively_is_planned():
 ])
 def test_a_path_in_an_unknown_state_is_not_dead(unknown):
     snap = snap_with([dict(FAILED, name="sdc"), dict(unknown, name="sdd")])
-    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    out = san_plan.plan_cleanup(snap, STALE_MAP_ONLY)
     assert out["steps"] == []
     assert "sdd" in out["skipped"][0]["reason"] and "not positively observed" in out["skipped"][0]["reason"]
 
@@ -51,12 +51,12 @@ def test_a_path_in_an_unknown_state_is_not_dead(unknown):
 def test_a_probe_that_says_the_lu_is_gone_is_positive_evidence():
     snap = snap_with([dict(FAILED, name="sdc"), {"name": "sdd", "dm_state": None}],
                      probe={"sdd": {"result": "lun_not_supported"}})
-    assert san_plan.plan_cleanup(snap, STALE_MAP)["steps"]
+    assert san_plan.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
 
 
 def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
     snap = snap_with([])
-    assert san_plan.plan_cleanup(snap, STALE_MAP)["steps"][0]["action"] == "disable_queueing"
+    assert san_plan.plan_cleanup(snap, STALE_MAP_ONLY)["steps"][0]["action"] == "disable_queueing"
     unknown = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     out = san_plan.plan_cleanup(snap, unknown, {"policy": "host_evidence", "earlier": snap, "grace": 0})
     assert out["steps"] == [] and "host evidence" in out["skipped"][0]["reason"]

@@ -11,7 +11,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
 
 FIX = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
-TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
+NETAPP_TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
 REC = {"no_path_retry": "30", "dev_loss_tmo": "60", "recheck_wwid": "yes",
        "flush_on_last_del": None, "find_multipaths": None}
 GOOD_FILES = ["multipath.conf.rhel", "multipath.conf.ubuntu", "multipath.conf.netapp",
@@ -118,7 +118,7 @@ def _checks(findings, active_only=True):
 
 def test_audit_of_debian_without_file_finds_the_netapp_builtin():
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
-    findings, resolved = judge_multipath_audit.audit(eff, TARGETS, REC, file_eff=judge_multipath_audit.to_dict(judge_multipath_parse.parse("")))
+    findings, resolved = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC, file_eff=judge_multipath_audit.to_dict(judge_multipath_parse.parse("")))
     scope = 'devices/device[vendor="NETAPP",product="LUN"]'
     assert _checks(findings) == [("dev_loss_tmo_infinity", scope), ("no_path_retry_queue", scope),
                                  ("recheck_wwid_off", "defaults")]
@@ -133,7 +133,7 @@ def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
     eff["devices"].append({"vendor": "NETAPP", "product": "LUN.*", "no_path_retry": "30", "dev_loss_tmo": "60"})
     eff["defaults"]["recheck_wwid"] = "yes"
-    findings, resolved = judge_multipath_audit.audit(eff, TARGETS, REC)
+    findings, resolved = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC)
     assert _checks(findings) == []
     assert sorted(f["check"] for f in findings if f["shadowed"]) == ["dev_loss_tmo_infinity", "no_path_retry_queue"]
     assert resolved["NETAPP/LUN"]["no_path_retry"]["value"] == "30"
@@ -141,7 +141,7 @@ def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
 
 def test_audit_of_overrides_and_multipaths():
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipath.conf.overrides")))
-    findings = judge_multipath_audit.audit(eff, TARGETS, REC)[0]
+    findings = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC)[0]
     assert _checks(findings) == [
         ("dev_loss_tmo_infinity", "overrides"),
         ("features_queue_if_no_path", 'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]'),
@@ -154,7 +154,7 @@ def test_audit_of_overrides_and_multipaths():
 
 def test_audit_without_recheck_wwid_support():
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse("defaults {\n no_path_retry 30\n}\n"))
-    findings = judge_multipath_audit.audit(eff, TARGETS, REC, recheck_supported=False)[0]
+    findings = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC, recheck_supported=False)[0]
     assert [f["check"] for f in findings if f["severity"] == "warning"] == ["recheck_wwid_unsupported"]
 
 
@@ -167,11 +167,11 @@ def test_audit_without_recheck_wwid_support():
 ])
 def test_audit_of_uxsock_timeout_against_the_asked_minimum(defaults, finding):
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse("defaults {\n %s\n}\n" % defaults))
-    findings = judge_multipath_audit.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"))[0]
+    findings = judge_multipath_audit.audit(eff, NETAPP_TARGETS, dict(REC, uxsock_timeout="30000"))[0]
     got = [(f["value"], f["recommended"]) for f in findings if f["check"] == "uxsock_timeout_short"]
     assert got == ([finding] if finding else [])
-    assert "uxsock_timeout" not in [f["key"] for f in judge_multipath_audit.audit(eff, TARGETS, REC)[0]]  # not asked: not judged
-    unsupported = judge_multipath_audit.audit(eff, TARGETS, dict(REC, uxsock_timeout="30000"), uxsock_supported=False)[0]
+    assert "uxsock_timeout" not in [f["key"] for f in judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC)[0]]  # not asked: not judged
+    unsupported = judge_multipath_audit.audit(eff, NETAPP_TARGETS, dict(REC, uxsock_timeout="30000"), uxsock_supported=False)[0]
     assert [f["check"] for f in unsupported if f["key"] == "uxsock_timeout"] == ["uxsock_timeout_unsupported"]
 
 
@@ -185,7 +185,7 @@ def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, afte
     text = "".join("defaults {\n\tuxsock_timeout %s\n}\n" % v for v in sections)
     rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
            "find_multipaths": None, "uxsock_timeout": "30000"}
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, rec)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, rec)
     assert [sec.get("uxsock_timeout") for sec in new.sections("defaults")] == after
     assert [(c["before"], c["after"]) for c in changes] == [
         (b, a) for b, a in zip(sections, after) if b != a]
@@ -194,7 +194,7 @@ def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, afte
 def test_fix_adds_uxsock_timeout_to_a_file_without_defaults():
     rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
            "find_multipaths": None, "uxsock_timeout": "30000"}
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), TARGETS, rec)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), NETAPP_TARGETS, rec)
     assert changes == [{"scope": "defaults", "key": "uxsock_timeout", "before": None, "after": "30000"}]
     assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["defaults"] == {"uxsock_timeout": "30000"}
 
@@ -202,7 +202,7 @@ def test_fix_adds_uxsock_timeout_to_a_file_without_defaults():
 # ----------------------------------------------------------------------------- plan
 
 def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), TARGETS, REC)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), NETAPP_TARGETS, REC)
     text = judge_multipath_parse.render(new)
     assert text == judge_multipath_fix.NEW_FILE_HEADER + (
         "devices {\n"
@@ -222,13 +222,13 @@ def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
         ('devices/device[vendor="NETAPP",product="LUN"]', "dev_loss_tmo", "60"),
         ("defaults", "recheck_wwid", "yes")]
     # the result parses strictly and a second plan changes nothing
-    again, changes2 = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC)
+    again, changes2 = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC)
     assert changes2 == [] and judge_multipath_parse.render(again) == text
 
 
 def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
     text = read("multipath.conf.netapp")
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC)
     out = judge_multipath_parse.render(new)
     assert '        features                "2 pg_init_retries 50"\n' in out
     assert "        no_path_retry           30\n" in out
@@ -245,7 +245,7 @@ def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
 
 def test_fix_of_overrides_and_multipaths_keeps_comments_and_missing_final_newline():
     text = read("multipath.conf.overrides")
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC)
     out = judge_multipath_parse.render(new)
     assert "    no_path_retry   30     ! keep I/O on an ISSU\n" in out
     assert "    dev_loss_tmo 60\n" in out
@@ -255,14 +255,14 @@ def test_fix_of_overrides_and_multipaths_keeps_comments_and_missing_final_newlin
     assert out.endswith("# trailing comment, no final newline\n" + out.split("# trailing comment, no final newline\n")[1])
     assert 'devices {\n    # ' + judge_multipath_fix.FIX_COMMENT + '\n    device {\n        vendor "NETAPP"\n' in out
     judge_multipath_parse.parse(out)  # still valid
-    assert judge_multipath_fix.plan_fix(judge_multipath_parse.parse(out), TARGETS, REC)[1] == []
+    assert judge_multipath_fix.plan_fix(judge_multipath_parse.parse(out), NETAPP_TARGETS, REC)[1] == []
     scopes = sorted(set(c["scope"] for c in changes))
     assert scopes == ['defaults', 'devices/device[vendor="NETAPP",product="LUN"]',
                       'multipaths/multipath[wwid="3600a098038314c674d245634776153700"]', 'overrides']
 
 
 def test_fix_in_overrides_scope():
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.ubuntu")), TARGETS, REC, scope="overrides")
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.ubuntu")), NETAPP_TARGETS, REC, scope="overrides")
     out = judge_multipath_parse.render(new)
     assert out.startswith("defaults {\n    user_friendly_names yes\n    recheck_wwid yes\n}\n")
     assert "overrides {\n    no_path_retry 30\n    dev_loss_tmo 60\n}\n" in out
@@ -270,7 +270,7 @@ def test_fix_in_overrides_scope():
 
 def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
     text = read("multipath.conf.rhel")
-    new = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])[0]
+    new = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])[0]
     out = judge_multipath_parse.render(new)
     assert out.startswith(text.split("defaults {")[0])
     assert '\tenable_foreign "^$"\n\trecheck_wwid yes\n}' in out
@@ -281,13 +281,13 @@ def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
 def test_plan_does_not_touch_the_input_document():
     doc = judge_multipath_parse.parse(read("multipath.conf.netapp"))
     before = judge_multipath_parse.render(doc)
-    judge_multipath_fix.plan_fix(doc, TARGETS, REC)
+    judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, REC)
     assert judge_multipath_parse.render(doc) == before
 
 
 def test_recommended_none_leaves_keys_alone():
     rec = dict(REC, dev_loss_tmo=None, recheck_wwid=None)
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.netapp")), TARGETS, rec)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.netapp")), NETAPP_TARGETS, rec)
     assert "dev_loss_tmo            infinity" in judge_multipath_parse.render(new)
     assert [c["key"] for c in changes] == ["no_path_retry", "features"]
 
@@ -343,7 +343,7 @@ def test_cr_vt_ff_are_not_line_breaks():
 
 def test_glued_comment_fix_keeps_the_comment_a_comment():
     doc = judge_multipath_parse.parse('devices {\n device {\n  vendor "NETAPP"\n  product "LUN"\n  no_path_retry queue#by ops\n }\n}\n')
-    new, changes = judge_multipath_fix.plan_fix(doc, TARGETS, BOUNDS)
+    new, changes = judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, BOUNDS)
     text = judge_multipath_parse.render(new)
     assert "  no_path_retry 30 #by ops\n" in text
     assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(text))["devices"][-1]["no_path_retry"] == "30"
@@ -352,7 +352,7 @@ def test_glued_comment_fix_keeps_the_comment_a_comment():
 def test_device_without_product_is_dropped_and_gets_a_proper_entry():
     text = 'devices {\n    device {\n        vendor "NETAPP"\n        no_path_retry queue\n    }\n}\n'
     assert not judge_multipath_audit.entry_matches({"vendor": "NETAPP"}, "NETAPP", "LUN")
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, BOUNDS)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, BOUNDS)
     out = judge_multipath_parse.render(new)
     assert out.startswith(text[:-2])  # the dropped entry stays as it was
     devices = judge_multipath_audit.to_dict(judge_multipath_parse.parse(out))["devices"]
@@ -374,10 +374,10 @@ def test_bare_sublevel_keyword_enters_its_section_but_bare_overrides_is_refused(
 def test_bounded_values_are_left_alone(key, value):
     text = ('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n        %s %s\n'
             '    }\n}\n' % (key, value))
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), TARGETS, BOUNDS)
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, BOUNDS)
     assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["devices"][0][key] == value
     assert not [c for c in changes if c["key"] == key]
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse("overrides {\n  %s %s\n}\n" % (key, value)), TARGETS, BOUNDS, scope="overrides")
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse("overrides {\n  %s %s\n}\n" % (key, value)), NETAPP_TARGETS, BOUNDS, scope="overrides")
     assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["overrides"][key] == value
 
 

@@ -28,8 +28,8 @@ ISCSI_WORDS = ["node.session.scan", "node.startup", "=", " = ", "manual", "auto"
                " ", "\t", "\x0b", "\x0c", "# note"]
 LVM_WORDS = ["devices", "global_filter", "filter", "use_devicesfile", "=", "{", "}", "[", "]", ",", '"a|.*|"',
              '"r|^/dev/sd[a-z]$|"', "'a|x|'", "1", "#", '"', "\\", "\n", " "]
-TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
-REC = {"no_path_retry": "30", "dev_loss_tmo": "60", "recheck_wwid": "yes"}
+NETAPP_TARGETS = [{"vendor": "NETAPP", "product": "LUN"}]
+FIX_REC = {"no_path_retry": "30", "dev_loss_tmo": "60", "recheck_wwid": "yes"}
 
 
 def texts(words):
@@ -101,10 +101,10 @@ def test_multipath_fix_reads_back_and_is_idempotent(text):
         doc = judge_multipath_parse.parse(text)
     except judge_multipath_parse.ParseError:
         return
-    new, _changes = judge_multipath_fix.plan_fix(doc, TARGETS, REC)
+    new, _changes = judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, FIX_REC)
     out = judge_multipath_parse.render(new)
     reread = judge_multipath_parse.parse(out)  # the editor never writes what the parser refuses
-    assert judge_multipath_fix.plan_fix(reread, TARGETS, REC)[1] == []
+    assert judge_multipath_fix.plan_fix(reread, NETAPP_TARGETS, FIX_REC)[1] == []
     eff = judge_multipath_audit.to_dict(reread)
     value, _scope = judge_multipath_audit.resolve(eff, "NETAPP", "LUN", "no_path_retry")
     assert value is not None and value != "queue"
@@ -278,13 +278,13 @@ def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
         doc = judge_multipath_parse.parse(text)
     except judge_multipath_parse.ParseError:
         return
-    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, TARGETS, REC)[0])
+    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, FIX_REC)[0])
 
     def read(t):  # the token lines multipath-tools reads (read_line + alloc_strvec), blank ones included
         return [[tok[1] for tok in judge_multipath_parse.tokenize(judge_multipath_parse.daemon_content(raw))[0]] for raw in split_lines(t)]
     kept = iter(read(out))
     for tokens in read(text):
-        assert any(other == tokens or (tokens and tokens[0] in REC and other[:1] == tokens[:1]) for other in kept), \
+        assert any(other == tokens or (tokens and tokens[0] in FIX_REC and other[:1] == tokens[:1]) for other in kept), \
             (text, out, tokens)
     # blank and comment lines survive byte for byte (an unterminated last one may gain its newline)
     kept = iter(split_lines(out))
@@ -317,7 +317,7 @@ def test_multipath_fix_writes_no_line_multipathd_cuts_at_a_cr(text):
         doc = judge_multipath_parse.parse(text)
     except judge_multipath_parse.ParseError:
         return
-    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, TARGETS, REC)[0])
+    out = judge_multipath_parse.render(judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, FIX_REC)[0])
     before = set(text.split("\n"))
     read = multipathd_lines(out)
     for raw, kept in zip(out.split("\n"), read):

@@ -29,7 +29,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.te
 _SNAPS = {}
 
 
-def snap_of(scenario):
+def fc_snap_of(scenario):
     """(snapshot, truth, reader) of a capture, built once per run."""
     if scenario not in _SNAPS:
         reader, truth = load_captured(scenario)
@@ -64,7 +64,7 @@ def norm(values):
 def test_fc_disks_are_read_from_the_rport_tree(scenario):
     """Every sd below an rport is an FC disk whose target WWPN is the rport's port_name and whose initiator is
     its fc_host's WWPN; each of the FC target's maps has one path per fabric."""
-    snap, truth, _reader = snap_of(scenario)
+    snap, truth, _reader = fc_snap_of(scenario)
     fc = truth["fc"]
     disks = fc_disks(snap)
     want = dict((d["name"], d) for d in fc["disks"])
@@ -86,7 +86,7 @@ def test_fc_disks_are_read_from_the_rport_tree(scenario):
 
 
 def test_initiators_come_from_fc_host():
-    snap, truth, _reader = snap_of("fc_healthy")
+    snap, truth, _reader = fc_snap_of("fc_healthy")
     host = snap["host"]
     assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["fc_wwpns"])
     assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["initiators"])
@@ -96,7 +96,7 @@ def test_initiators_come_from_fc_host():
 
 
 def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
-    snap, truth, _reader = snap_of("fc_healthy")
+    snap, truth, _reader = fc_snap_of("fc_healthy")
     fc = truth["fc"]
     vs = by_map(judge(snap, fc, fc_targets(fc)))
     for wwid in fc["mapped"].values():
@@ -108,7 +108,7 @@ def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
 
 
 def test_unmapped_fc_lun_is_stale_by_rport_coverage():
-    snap, truth, _reader = snap_of("fc_unmapped")
+    snap, truth, _reader = fc_snap_of("fc_unmapped")
     fc = truth["fc"]
     gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]]
     assert len(gone) == 1
@@ -123,7 +123,7 @@ def test_unmapped_fc_lun_is_stale_by_rport_coverage():
 def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
     """A map with a path through a target port the fetched data does not name is not judged: absent from the
     data is not unmapped."""
-    snap, truth, _reader = snap_of("fc_unmapped")
+    snap, truth, _reader = fc_snap_of("fc_unmapped")
     fc = truth["fc"]
     gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]][0]
     vs = by_map(judge(snap, fc, fc_targets(fc, fc["fc_wwpns"][:1])))
@@ -132,7 +132,7 @@ def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
 
 
 def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
-    snap, truth, _reader = snap_of("fc_rport_blocked")
+    snap, truth, _reader = fc_snap_of("fc_rport_blocked")
     fc = truth["fc"]
     blocked = [r for r in fc["rports"] if r["port_state"] == "Blocked"]
     assert len(blocked) == 1 and blocked[0]["dev_loss_tmo"] == "600"
@@ -144,7 +144,7 @@ def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
 
 
 def test_second_fc_target_of_an_unqueried_cluster_is_not_covered():
-    snap, truth, _reader = snap_of("fc_two_targets")
+    snap, truth, _reader = fc_snap_of("fc_two_targets")
     fc, fc2 = truth["fc"], truth["fc_target2"]
     vs = by_map(judge(snap, fc, fc_targets(fc)))
     for wwid in fc2["mapped"].values():
@@ -156,7 +156,7 @@ def test_second_fc_target_of_an_unqueried_cluster_is_not_covered():
 
 
 def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
-    snap, truth, reader = snap_of("fc_healthy")
+    snap, truth, reader = fc_snap_of("fc_healthy")
     sys_root = os.path.join(reader.root, "sys")
     for r in truth["fc"]["rports"]:
         info = obs_reread.read_scsi_host(sys_root, r["host"])
@@ -182,7 +182,7 @@ def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_p
     deleted, then the exact rescan refused "target gone"). The rport keeps its channel and scsi_target_id and the
     kernel's FC scan reaches it while it is Online: the target stays addressable. A Blocked rport is not."""
     import shutil
-    _snap, truth, reader = snap_of(scenario)
+    _snap, truth, reader = fc_snap_of(scenario)
     root = str(tmp_path / "root")
     shutil.copytree(reader.root, root, symlinks=True)
     sys_root = os.path.join(root, "sys")
@@ -225,7 +225,7 @@ def test_a_mixed_igroup_maps_its_luns_to_the_iscsi_and_the_fc_paths_alike(scenar
     against the mixed record at its own LUN id in the SVM that serves it, iSCSI and FC alike, and the verdicts
     are those of per-protocol igroups: mapped maps healthy, the FC LUN no longer mapped stale_unmapped. A judge
     that took `mixed` for one protocol only would find no record at an FC (or iSCSI) path's LUN id."""
-    snap, truth, _reader = snap_of(scenario)
+    snap, truth, _reader = fc_snap_of(scenario)
     fc = truth["fc"]
     inits = [truth["initiator_iqn"]] + fc["initiator_wwpns"]
     records = truth["array_luns"] + fc["array_luns"]
@@ -249,7 +249,7 @@ def test_a_mixed_igroup_maps_its_luns_to_the_iscsi_and_the_fc_paths_alike(scenar
 def test_an_igroup_of_the_other_protocol_is_no_record_at_an_fc_paths_lun_id():
     """The same igroup as `iscsi` (the FC WWPNs in an iSCSI igroup cannot log in over FC): the FC paths find no
     record at their LUN id, where the mixed igroup gave one: the protocol is what tells them apart."""
-    snap, truth, _reader = snap_of("fc_healthy")
+    snap, truth, _reader = fc_snap_of("fc_healthy")
     fc = truth["fc"]
     inits = [truth["initiator_iqn"]] + fc["initiator_wwpns"]
     vs = by_map(sj.cross_check(snap, in_igroup(fc["array_luns"], "iscsi", inits), array_targets=svm_targets(truth),
@@ -262,7 +262,7 @@ def test_a_mixed_igroup_without_this_hosts_fc_ports_maps_nothing_at_the_fc_paths
     """A mixed igroup holding only the host's IQN: the FC paths' initiators are not in it, so no record of it is
     at their LUN id (no LUN-reuse evidence from another host's mapping); the LU it maps is still this host's
     (mapped to its IQN), so its map is never judged unmapped."""
-    snap, truth, _reader = snap_of("fc_healthy")
+    snap, truth, _reader = fc_snap_of("fc_healthy")
     fc = truth["fc"]
     inits = [truth["initiator_iqn"]] + fc["initiator_wwpns"]
     vs = by_map(sj.cross_check(snap, in_igroup(fc["array_luns"], "mixed", [truth["initiator_iqn"]]),
@@ -281,7 +281,7 @@ def test_a_marginal_rport_is_read_as_working_never_as_dead_or_gone(tmp_path):
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
         CapturedRun, inline_call)
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
-    _snap, truth, reader = snap_of("fc_healthy")
+    _snap, truth, reader = fc_snap_of("fc_healthy")
     root = str(tmp_path / "root")
     shutil.copytree(reader.root, root, symlinks=True)
     for r in truth["fc"]["rports"]:
