@@ -97,7 +97,7 @@ def install(scenario):
     from ansible.module_utils import basic
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read as t
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
 
     base = unpacked(scenario)
     captured = t.CapturedRun(os.path.join(base, "commands"))

@@ -8,20 +8,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.ansible_compat import patch_module_args
 
+
 TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET], "iscsi_addresses": ["127.0.0.1", "127.0.0.2"]}]
 
+
 _Real = san_read.Host
+
+
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
        "Additional sense: Logical unit not supported\n")
 
@@ -211,7 +214,7 @@ def test_documentation_is_valid_yaml_with_attributes():
     yaml.safe_load(stale_mpath_facts.RETURN)
 
 
-def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
+def test_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
     """Item 8 asks for one WWID form. san_validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
     is, so `600a0980...` (the NAA-6 id as Windows, ESXi without `naa.`, and many inventory tools print it) stays
     `600a0980...` and matches no device (`3600a0980...`): the map the record maps, every path down in an outage

@@ -1,19 +1,40 @@
-"""plugin_utils/ontap.py against the ONTAP simulator: paging, errors, caching across forked workers."""
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/plugin_utils/ontap.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import json
 import os
+import pytest
 import ssl
 import time
-import urllib.request
-
-import pytest
+import urllib
 
 from ansible.errors import AnsibleLookupError
-
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_records
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_records
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_description, generated
 from ansible_collections.sanfleet.remediation.tests.ontap_sim.schema import unknown_fields
+
+
+@pytest.mark.parametrize("spelling", ["50:0A:09:81:00:00:00:01", "0x500a098100000001", "50-0a-09-81-00-00-00-01",
+                                      "500A098100000001"])
+def test_the_controller_and_the_host_key_an_initiator_alike(spelling):
+    """ONTAP's aa:bb:... was the controller's key, bare hex the host's."""
+    assert ontap.normalize_initiator(spelling) == san_identity.normalize_initiator(spelling) == "500a098100000001"
+    # what the truth shows keeps ONTAP's spelling
+    assert ontap.ontap_wwpn(spelling) == "50:0a:09:81:00:00:00:01"
+
+
+def test_an_iqn_keys_alike_on_both_sides():
+    iqn = " IQN.2024-01.lab.san:Initiator "
+    assert ontap.normalize_initiator(iqn) == san_identity.normalize_initiator(iqn) == "iqn.2024-01.lab.san:initiator"
+    assert ontap.ontap_wwpn(iqn) == "iqn.2024-01.lab.san:initiator"
+
 
 DESC = {
     "cluster": "cl1",
