@@ -9,15 +9,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pathlib
+
 import yaml
+from jinja2.nativetypes import NativeEnvironment
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
-    compact as san_compact, facts as san_facts)
+    compact, facts as judge_facts)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
-from jinja2.nativetypes import NativeEnvironment
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ def hung_san_host(tmp_path):
 
 def facts(reader):
     """ansible_facts.san as stale_mpath_facts returns it by default (detail=compact, no array)."""
-    return san_compact.shape(san_facts.collect(reader, probe=False), "compact")
+    return compact.shape(judge_facts.collect(reader, probe=False), "compact")
 
 
 # ------------------------------------------------------------------------------------------------ playbooks

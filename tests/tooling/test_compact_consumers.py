@@ -11,7 +11,7 @@ import jinja2
 import pathlib
 import yaml
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -37,5 +37,5 @@ def test_audit_set_stats_lists_the_same_verdicts_from_either_form():
     template = jinja2.Environment().from_string(_set_stats_template())
     full = _san()
     out = [template.render(ansible_facts={"san": s}, inventory_hostname="h1", sanfleet_host_state="ok")
-           for s in (full, san_compact.compact(full))]
+           for s in (full, compact.compact(full))]
     assert out[0] == out[1]

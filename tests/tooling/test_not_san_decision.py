@@ -13,8 +13,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib
+import importlib.util
 import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr

@@ -14,7 +14,7 @@ __metaclass__ = type
 import yaml
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
-    compact as san_compact, facts as san_facts)
+    compact, facts)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.tests.tooling import helpers as nsd
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -118,7 +118,7 @@ def test_compliance_does_not_pass_a_san_host_whose_iscsi_reads_did_not_finish(tm
     reported compliant - the fail-open this fix closes for not_san, one piece of evidence later
     (docs/compliance.md: what cannot be read is not reported compliant)."""
     reader = iscsi_host_with_hung_pieces(tmp_path, ("read_initiators", "read_sessions"))
-    san = san_compact.shape(san_facts.collect(reader, probe=False), "compact")
+    san = compact.shape(facts.collect(reader, probe=False), "compact")
     assert san["host"]["san_presence"] == "san"
     assert san["host"]["unread_pieces"] == ["initiators", "iscsi_sessions"]
     variables = nsd.decide("compliance.yml", san)
@@ -136,7 +136,7 @@ def test_compliance_does_not_pass_a_san_host_whose_iscsi_reads_did_not_finish(tm
 def test_compliance_iscsi_check_runs_when_the_reads_finish(tmp_path):
     """The control of the test above: with every piece read, the same host's iSCSI check runs."""
     reader = iscsi_host_with_hung_pieces(tmp_path, ())
-    san = san_compact.shape(san_facts.collect(reader, probe=False), "compact")
+    san = compact.shape(facts.collect(reader, probe=False), "compact")
     variables = nsd.decide("compliance.yml", san)
     iscsi_task = next(task for task, _when in _walk(nsd.play("compliance.yml")["tasks"])
                       if task.get("name", "").startswith("Compare iscsid.conf"))
@@ -165,6 +165,7 @@ def test_the_module_utils_unit_tests_import_no_controller_code():
     ansible package: a test file there that imports plugin_utils.report (ansible.errors) at module level, so the
     group fails to collect (`STAGES=units SANLAB=0 scripts/test.sh`: ModuleNotFoundError: No module named
     'ansible.errors', units FAILED) - the lesson of the last CI."""
-    offenders = dict((p.name, _controller_imports(p))
-                     for p in sorted((nsd.ROOT / "tests" / "unit" / "plugins" / "module_utils").glob("test_*.py")))
+    base = nsd.ROOT / "tests" / "unit" / "plugins" / "module_utils"
+    offenders = dict((str(p.relative_to(base)), _controller_imports(p)) for p in sorted(base.rglob("*.py")))
+    assert len(offenders) > 20         # the tests moved under _san/<stage>/ are read too
     assert dict((k, v) for k, v in offenders.items() if v) == {}

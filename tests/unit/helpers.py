@@ -10,11 +10,12 @@ __metaclass__ = type
 
 import json
 import os
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures
-from pathlib import Path
-from types import SimpleNamespace
 
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -36,7 +37,7 @@ def api():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit as judge_multipath_audit
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_parse as judge_multipath_parse
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as so
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
     from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lvm
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
         CapturedRun, inline_call)
@@ -52,7 +53,7 @@ def api():
         node_record=kv.parse_record,
         lvmconfig=lvm.parse_lvmconfig,
         lvm_array=lvm.parse_lvm_array,
-        host_snapshot=lambda base: san_read.Host(root=os.path.join(base, "root"),
+        host_snapshot=lambda base: read.Host(root=os.path.join(base, "root"),
                                                  run=CapturedRun(os.path.join(base, "commands")),
                                                  call=inline_call).snapshot(probe=True),
     )

@@ -23,13 +23,13 @@ import time
 
 from hypothesis import strategies as st
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as san_act
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as judge_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as obs_users
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv, disk, mpath
@@ -51,7 +51,7 @@ def serial(i, other=False):
 
 
 def wwid(i, other=False):
-    return san_validate.ontap_wwid(serial(i, other))
+    return validate.ontap_wwid(serial(i, other))
 
 
 def sd_name(n):
@@ -584,16 +584,16 @@ def run(world, check=False, approved=None):
     host = host_for(world)
     try:
         truth = cleanup_run.checked_truth(p)
-        san_approval.check_host(p["approved_plan"], THIS_HOST)
+        approval.check_host(p["approved_plan"], THIS_HOST)
         out.san, out.plan = cleanup_run.query_and_decide(
-            p, host, lambda: san_facts.collect(host.reader, truth, p["array_wwid_prefixes"], probe=True))[:2]
+            p, host, lambda: judge_facts.collect(host.reader, truth, p["array_wwid_prefixes"], probe=True))[:2]
         plan = out.plan
         if p["approved_plan"] is not None:
             plan = cleanup_run.approve(plan, out.san, p["approved_plan"])[0]
         out.selected = cleanup_run.selected_steps(p["phases"], out.san, plan)[0]
-        out.artifact = san_approval.plan_artifact(out.selected, out.san, THIS_HOST, time.time(),
+        out.artifact = approval.plan_artifact(out.selected, out.san, THIS_HOST, time.time(),
                                                   plan["mismatches"])
-    except san_validate.InvalidInput as exc:
+    except validate.InvalidInput as exc:
         out.error = exc
         out.touches = Touches(world)
         return out
@@ -606,7 +606,7 @@ def run(world, check=False, approved=None):
     host.truth_max_age = p["truth_max_age"]
     out.act_time = env.clock()
     try:
-        out.executed = san_act.execute(out.selected, host) if out.selected else []
+        out.executed = execute.execute(out.selected, host) if out.selected else []
     except act_context.ExecutionError as exc:
         out.error, out.executed = exc, exc.executed
     except BaseException as exc:  # pylint: disable=broad-except  # a signal or an error the act let escape

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures

@@ -62,7 +62,7 @@ def _approved(spec):
     if kind == "first_unit" and steps:
         unit = steps[0]["unit"]
         steps = [s for s in steps if s["unit"] == unit]
-    art = dict(art, steps=steps, digest=hw.san_approval.digest(art["format"], art["host"], art["created_at"], steps))
+    art = dict(art, steps=steps, digest=hw.approval.digest(art["format"], art["host"], art["created_at"], steps))
     return art, (kind == "changed_after")
 
 
@@ -293,8 +293,8 @@ def test_one_odd_map_name_changes_no_other_units_plan(spec):
         with_odd = hw.run(box.world(spec, "odd"), check=True)
         renamed = hw.run(box.world(_without_odd_names(spec), "named"), check=True)
     # refused whole for the name: the same host with every name valid is not (a bad truth time refuses both)
-    assert not isinstance(with_odd.error, hw.san_validate.InvalidInput) or isinstance(
-        renamed.error, hw.san_validate.InvalidInput), "the whole host was refused for one name: %s" % with_odd.error
+    assert not isinstance(with_odd.error, hw.validate.InvalidInput) or isinstance(
+        renamed.error, hw.validate.InvalidInput), "the whole host was refused for one name: %s" % with_odd.error
 
     def others(out, names):
         units = set("map %s" % n for n in names)

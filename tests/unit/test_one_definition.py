@@ -15,11 +15,11 @@ import pytest
 import sys
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import (
-    identity as san_identity, validate as san_validate)
+    identity, validate)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    disks as act_disks, execute as san_act)
+    disks as act_disks, execute)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
-    parse as san_parse, read as san_read, snapshot as san_snapshot)
+    parse, read, snapshot)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.helpers import PLUGINS
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -41,7 +41,7 @@ def _sources():
     ("3:0:0", False),
 ])
 def test_one_hctl_pattern(hctl, ok):
-    for pattern in (san_identity.HCTL_RE, san_validate.HCTL, san_snapshot.HCTL_RE):
+    for pattern in (identity.HCTL_RE, validate.HCTL, snapshot.HCTL_RE):
         assert bool(pattern.match(hctl)) is ok, (pattern.pattern, hctl)
 
 
@@ -54,7 +54,7 @@ def test_one_hctl_pattern(hctl, ok):
     ("sd", False),
 ])
 def test_one_sd_name_pattern(name, ok):
-    for pattern in (san_identity.SD_NAME_RE, san_parse.SD_RE, san_validate.SD_NAME):
+    for pattern in (identity.SD_NAME_RE, parse.SD_RE, validate.SD_NAME):
         assert bool(pattern.match(name)) is ok, (pattern.pattern, name)
 
 
@@ -76,7 +76,7 @@ def test_one_set_of_actions_whose_target_is_an_sd():
     assert "rescan_disk" in plan_steps.SD_TARGET_ACTIONS
     act_dir = PLUGINS / "module_utils" / "_san" / "act"
     own_lists = [path.name for path in sorted(act_dir.glob("*.py"))
-                 if hasattr(importlib.import_module("%s.%s" % (san_act.__package__, path.stem)), "DISK_ACTIONS")]
+                 if hasattr(importlib.import_module("%s.%s" % (execute.__package__, path.stem)), "DISK_ACTIONS")]
     assert own_lists == []
 
 
@@ -98,7 +98,7 @@ def test_one_same_device_rule_in_identity():
     else: they were plan/steps' (and describe_diff plan/disks'), so the act and the approval gate reached into the
     plan for the rule they re-check with."""
     assert _defined_in(SAME_DEVICE_RULE) == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
-    assert san_identity.identity_diff({"wwid": "3600a0980a", "name": "sdc", "hctl": None},
+    assert identity.identity_diff({"wwid": "3600a0980a", "name": "sdc", "hctl": None},
                                       {"wwid": "3600a0980b", "name": "sdc", "hctl": "1:0:0:1"}) == {
         "wwid": {"expected": "3600a0980a", "actual": "3600a0980b"}}
 
@@ -123,13 +123,13 @@ def test_one_in_use_rule_in_judge_usage():
     ({"command_timeout": 30.0, "probe_timeout": 5.0}, 5.0),    # stale_cleanup / stale_mpath_facts
 ])
 def test_one_reader_builder(params, probe):
-    reader = san_read.reader_for(params)
+    reader = read.reader_for(params)
     assert (reader.command_timeout, reader.read_timeout, reader.probe_timeout) == (
         params["command_timeout"], params["command_timeout"], probe)
     assert reader.root == "/"
 
 
-READER_MODULE = san_read.__name__
+READER_MODULE = read.__name__
 
 
 def _reader_names(tree):

@@ -8,8 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
-
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.sanfleet.remediation.plugins.filter.compliance_violations import compliance_violations
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit as fa
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.filter.helpers import ROLE, _fc_cases, _mismatches

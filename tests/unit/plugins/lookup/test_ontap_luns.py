@@ -9,12 +9,13 @@ __metaclass__ = type
 
 import json
 import os
-import pytest
 import subprocess
 import sys
 import textwrap
 
+import pytest
 from ansible.errors import AnsibleLookupError
+
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
     OntapSimulator, from_description, from_lab_truth, from_lab_truths, generated, lookup_plugin)

@@ -10,14 +10,15 @@ __metaclass__ = type
 
 import copy
 import os
-import pytest
 import re
 import time
 
+import pytest
 from ansible.module_utils import basic
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info, stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, disk, mpath)
@@ -28,7 +29,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 def lab(tmp_path, monkeypatch):
     """The healthy two-map tree as this host; programs found by their bare name, lvmconfig not installed."""
     t = healthy_lab(tmp_path).commands()
-    monkeypatch.setattr(san_read, "reader_for", lambda params: t.reader(command_timeout=params["command_timeout"]))
+    monkeypatch.setattr(read, "reader_for", lambda params: t.reader(command_timeout=params["command_timeout"]))
     installed = {"dmsetup", "pvs"}
     monkeypatch.setattr(lvm_filter_info.AnsibleModule, "get_bin_path",
                         lambda self, name, required=False, opt_dirs=None: name if name in installed else None)

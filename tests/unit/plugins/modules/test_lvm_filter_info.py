@@ -8,17 +8,18 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+
 import pytest
+from hypothesis import given
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
-    read as san_read, users as san_users)
+    read, users)
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi, lvm_filter_info
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import FAST, texts
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import healthy_lab
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import conf
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
     lab)
-from hypothesis import given
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import conf
 
 
 LVM_WORDS = ["devices", "global_filter", "filter", "use_devicesfile", "=", "{", "}", "[", "]", ",", '"a|.*|"',
@@ -98,8 +99,8 @@ def test_a_device_whose_read_hangs_is_a_warning_and_the_others_are_audited(tmp_p
     conf = tmp_path / "lvm.conf"
     conf.write_text('devices {\n    global_filter = [ "a|.*|" ]\n}\n')
     monkeypatch.setattr(lfi.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: None)
-    real_host = lfi.san_read.Host
-    monkeypatch.setattr(lfi.san_read, "Host", lambda **kw: real_host(root=t.root, **kw))
+    real_host = lfi.read.Host
+    monkeypatch.setattr(lfi.read, "Host", lambda **kw: real_host(root=t.root, **kw))
 
     def call(fn, args=(), timeout=10.0, what=None):
         if fn.__name__ == "read_blocks" and "sdd" in args[1]:
@@ -154,7 +155,7 @@ def test_a_global_filter_that_rejects_the_san_leaves_nothing_scanned(lab, tmp_pa
 
 def test_only_filter_set_and_a_map_without_a_working_path_is_not_asked(tmp_path, monkeypatch, run_module):
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "offline"), "sdd": ("F", "faulty", "offline")})
-    monkeypatch.setattr(san_read, "reader_for", lambda params: t.reader(command_timeout=params["command_timeout"]))
+    monkeypatch.setattr(read, "reader_for", lambda params: t.reader(command_timeout=params["command_timeout"]))
     monkeypatch.setattr(lvm_filter_info.AnsibleModule, "get_bin_path",
                         lambda self, name, required=False, opt_dirs=None: name if name != "lvmconfig" else None)
     t.run.set(PVS + ["--devices", "/dev/dm-1"], json.dumps({"report": [{"pv": []}]}))
@@ -189,7 +190,7 @@ def test_a_filter_lvm_cannot_evaluate_fails_naming_it(lab, tmp_path, run_module)
     ("vg-pool_tdata", ("vg", "pool_tdata")),
 ])
 def test_one_lvm_name_decoder(dm_name, vg_lv):
-    assert san_users.decode_lvm_name(dm_name) == vg_lv
+    assert users.decode_lvm_name(dm_name) == vg_lv
     assert lvm_filter_info.split_lv_name(dm_name) == vg_lv
 
 

@@ -8,8 +8,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import pytest
 import re
+
+import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     multipath_fix as judge_multipath_fix)

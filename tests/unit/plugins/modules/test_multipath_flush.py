@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import multipath_flush
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, WWID, WWID2, alias_hosts, disk, mpath)
@@ -293,7 +293,7 @@ def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
         if fn.__name__ == "read_batch" or (fn.__name__ == "read_devices" and "sdg" in args[1]):
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
-    monkeypatch.setattr(san_read, "reader_for", lambda params: t.reader(
+    monkeypatch.setattr(read, "reader_for", lambda params: t.reader(
         call=call, read_timeout=1.5, command_timeout=params["command_timeout"]))
 
 

@@ -1,18 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""stale_cleanup: one run observes, judges, plans and acts. It acts on the fake host of _san/act/helpers.py (FakeEnv); its query
-stage (san_facts.collect: snapshot + judge, tested in test_stale_mpath_facts and judge/test_verdicts) is replaced by a
-judged snapshot, either the fake host's own or a hand-made one (then only check mode, the plan is the subject)."""
+"""stale_cleanup: one run observes, judges, plans and acts. It acts on the fake host FakeEnv
+(tests/unit/plugins/module_utils/_san/act/helpers.py); its query stage (judge.facts.collect: snapshot + judge,
+tested in test_stale_mpath_facts and judge/test_verdicts) is replaced by a judged snapshot, either the fake host's
+own or a hand-made one (then only check mode, the plan is the subject)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import os
-import pytest
 import signal
 import time
+
+import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
@@ -36,7 +38,7 @@ def env(tmp_path):
     e.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))   # a stale disk without a map
     e.disks["sdf"]["probe"] = {"result": "lun_not_supported", "serial_live": None}  # its failure is observed
     # and still is when the act probes it again before its first touch (a running disk that does not answer is
-    # not dead: it may only be slow, san_judge.PROBE_FAILS_ACTIVE)
+    # not dead: it may only be slow, judge.findings.PROBE_FAILS_ACTIVE)
     e.probes["sdf"] = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None}
     return e
 

@@ -12,20 +12,19 @@ import jsonschema
 import os
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as judge_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info, multipath_conf
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import report
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import CAPTURES, judged
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.conftest import invoke
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
     host, lab)
 
 
-HOST_READER = san_read.reader_for  # multipath_conf's, before the lab fixture gives lvm_filter_info its tree
+HOST_READER = read.reader_for  # multipath_conf's, before the lab fixture gives lvm_filter_info its tree
 
 
 with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "meta", "schemas", "host_report.schema.json")) as _f:
@@ -78,16 +77,16 @@ def test_compliance_and_report_verdicts_are_the_same_compact_and_full(host, lab,
     monkeypatch.setattr(lvm_filter_info.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: (
         "/sbin/" + name if name in ("multipath", "multipathd", "dmsetup", "systemctl") else
         name if name in lab.installed else None))
-    lab_reader = san_read.reader_for
+    lab_reader = read.reader_for
     state(host)
     results = {}
     for detail in ("full", "compact"):
         host.calls[:], host.daemon_polls = [], 0
         before = (host.running, host.queueing, dict(host.map_queueing))
-        monkeypatch.setattr(san_read, "reader_for", HOST_READER)
+        monkeypatch.setattr(read, "reader_for", HOST_READER)
         mp_res = invoke(multipath_conf, dict(args, path=host.path, detail=detail))
         assert "effective_source" in mp_res, mp_res.get("msg")
-        monkeypatch.setattr(san_read, "reader_for", lab_reader)
+        monkeypatch.setattr(read, "reader_for", lab_reader)
         host.running, host.queueing, host.map_queueing = before[0], before[1], before[2]
         if os.path.exists(host.path):
             os.remove(host.path)
@@ -115,7 +114,7 @@ def test_compliance_and_report_verdicts_are_the_same_compact_and_full(host, lab,
 @pytest.mark.parametrize("suite,scenario", CAPTURES)
 def test_the_host_report_says_the_same_from_either_form(suite, scenario):
     full = judged(suite, scenario)
-    compact = san_compact.compact(full)
+    compact = judge_compact.compact(full)
     before = report.host_report({"san": full}, "h1", "audit")
     after = report.host_report({"san": compact}, "h1", "audit")
     summarised = compact["healthy"]["maps"]["count"]

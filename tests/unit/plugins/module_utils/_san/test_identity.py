@@ -9,16 +9,17 @@ __metaclass__ = type
 
 import copy
 import json
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import (
-    deadline, identity as si, validate as san_validate)
+    deadline, identity as si, validate)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
     context as act_context, maps as act_maps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, SD_NAME_RE, Wwid, identity_diff, map_wwid, normalize_initiator, refuse_other_spelling,
     same_identity_value, same_wwid, wwid_has_prefix, wwid_key, wwid_matches, wwid_or_none)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval, steps as plan_steps
@@ -101,7 +102,7 @@ def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guar
     t.disk("sdf", "2:0:0:7", "8:80", session=1, wwid="t10.ABCDEF0123456789")
     t.dm("dm-5", "253:5", "mpathx", "mpath-" + HEX_UPPER, slaves=("sdf",))
     t.commands()
-    with pytest.raises(san_validate.InvalidInput, match="differs from it only in case"):
+    with pytest.raises(validate.InvalidInput, match="differs from it only in case"):
         t.reader().map(HEX_LOWER, from_user=True)     # on ba200eb: mpathx, the map of the other LU
     assert not wwid_matches(HEX_LOWER, HEX_UPPER)
     assert not same_identity_value("wwid", HEX_UPPER, HEX_LOWER)
@@ -178,7 +179,7 @@ def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
     _plan, _snap, artifact = _artifact(Wwid(T10))
     bad = copy.deepcopy(artifact)
     bad["steps"][0]["identity"]["dm_uuid"] = uuid
-    with pytest.raises(san_validate.InvalidInput, match="dm_uuid|WWID"):
+    with pytest.raises(validate.InvalidInput, match="dm_uuid|WWID"):
         approval.validate(_redigest(bad), 1001.0, approval.MAX_AGE)
 
 
@@ -266,7 +267,7 @@ def test_the_reader_finds_a_map_by_a_users_wwid_in_its_own_case_only(tmp_path):
     host = t.reader()
     assert host.map(Wwid("t10.VEND Abc"), from_user=True)["name"] == "mpathx"
     assert host.map(Wwid("t10.VEND abc"), from_user=True)["name"] == "mpathy"
-    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc, 1VEND_abc differ from it only in case"):
+    with pytest.raises(validate.InvalidInput, match="1VEND_Abc, 1VEND_abc differ from it only in case"):
         host.map(Wwid("t10.VEND ABC"), from_user=True)
     assert host.map(Wwid("t10.VEND ABC")) is None          # the act's lookups: the kernel's text only
 
@@ -338,7 +339,7 @@ def test_user_wwid_and_kernel_wwid_meet_in_one_form():
     """What a user passes (validated) and what the reader derives from sysfs compare equal as strings."""
     kernel = si.multipath_wwid("naa.600a098038314c674d24563477615370")
     for given in ("3600A098038314C674D24563477615370", "naa.600A098038314C674D24563477615370"):
-        assert si.multipath_wwid(san_validate.wwid(given)) == kernel
+        assert si.multipath_wwid(validate.wwid(given)) == kernel
 
 
 @pytest.mark.parametrize("observed,expected", [
@@ -468,9 +469,9 @@ def test_a_users_wwid_matches_its_own_spelling_only_and_names_the_other_case_whe
     assert not wwid_matches(Wwid("t10.vend ABC"), upper) and not wwid_matches(None, upper)
     refuse_other_spelling(lower, [upper, lower])           # its own spelling is here: nothing to refuse
     refuse_other_spelling(Wwid(W), [upper])                # nothing of it here: the caller's "not present"
-    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc differs from it only in case"):
+    with pytest.raises(validate.InvalidInput, match="1VEND_Abc differs from it only in case"):
         refuse_other_spelling(Wwid("t10.vend ABC"), [upper, Wwid(W)])
-    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc, 1VEND_abc differ from it only in case"):
+    with pytest.raises(validate.InvalidInput, match="1VEND_Abc, 1VEND_abc differ from it only in case"):
         refuse_other_spelling(Wwid("t10.VEND ABC"), [upper, lower])
 
 
@@ -481,15 +482,15 @@ def test_a_prefix_covers_by_the_key():
 
 @pytest.mark.parametrize("bad", [None, 5, b"3600a0980", "", "   ", "3600a 0980", "3600a0980/x", "36\x01"])
 def test_text_that_is_no_wwid_raises_the_validation_error(bad):
-    with pytest.raises(san_validate.InvalidInput):
+    with pytest.raises(validate.InvalidInput):
         Wwid(bad)
 
 
 @pytest.mark.parametrize("bad", ["zz", "naa.", "36..00", "t10.", "3600a0980 ", "../etc"])
 def test_a_users_wwid_that_is_not_one_keeps_its_clear_error(bad):
-    with pytest.raises(san_validate.InvalidInput, match="WWID .* is not valid"):
-        san_validate.wwid(bad)
-    assert isinstance(san_validate.wwid(W.upper()), Wwid) and san_validate.wwid(W.upper()) == W
+    with pytest.raises(validate.InvalidInput, match="WWID .* is not valid"):
+        validate.wwid(bad)
+    assert isinstance(validate.wwid(W.upper()), Wwid) and validate.wwid(W.upper()) == W
 
 
 # ------------------------------------------------------------------------------------------------ the judge
@@ -507,7 +508,7 @@ def test_the_array_truth_in_upper_case_keeps_the_hosts_map_mapped_end_to_end(tmp
     shouted = dict(lower, wwid=W.upper()) if upper == "wwid" else dict(lower, wwid=None)
     if upper == "serial":
         assert shouted["serial"] == ontap_serial(1)  # ONTAP serial -> WWID, lower-case hex whatever its letters
-    truth = san_facts.truth_of(array_luns=[shouted])
+    truth = facts.truth_of(array_luns=[shouted])
     assert truth["luns"][0]["wwid"] == W
     got = verdict(check(snap, truth["luns"]), W)
     want = verdict(check(_all_paths_lun_not_supported(tmp_path / "again"), [lower]), W)
@@ -530,12 +531,12 @@ def test_a_t10_lu_in_the_array_truth_in_another_case_keeps_the_hosts_map_mapped_
     snap = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)}, setup=_t10_lu1)
     kernel = "1LIO-ORG_block_1"
     assert [str(w) for w in snap["maps"]].count(kernel) == 1
-    truth = san_facts.truth_of(array_luns=[dict(rec(1, 1), wwid=spelling), rec(2, 2)])
+    truth = facts.truth_of(array_luns=[dict(rec(1, 1), wwid=spelling), rec(2, 2)])
     t10_array = ("1", "3600a0980")   # prefixes are hex: "1" is every t10 WWID
     got = verdict(check(snap, truth["luns"], array_wwid_prefixes=t10_array), kernel)
     assert got["kind"] == "paths_down_but_mapped" and got["lun"] == 1, got
     # without the LU in the truth the same map is stale: the case-blind match is what keeps it
-    alone = verdict(check(snap, san_facts.truth_of(array_luns=[rec(2, 2)])["luns"], array_wwid_prefixes=t10_array),
+    alone = verdict(check(snap, facts.truth_of(array_luns=[rec(2, 2)])["luns"], array_wwid_prefixes=t10_array),
                     kernel)
     assert alone["kind"] == "stale_unmapped", alone
 
@@ -554,11 +555,11 @@ def test_an_upper_case_wwid_of_the_users_options_finds_the_map_the_act_checks(tm
     snap = snap_of(tmp_path)
     view = View(snap, {})
     for spelling in (W, W.upper(), "naa." + W[1:].upper()):
-        key = san_validate.wwid(spelling)
+        key = validate.wwid(spelling)
         m = view.map(key)
         assert m is not None and m["wwid"] == W
         assert identity_diff({"wwid": key, "name": m["name"]}, m) == {}
-    assert identity_diff({"wwid": san_validate.wwid(ontap_wwid(2))}, view.map(W))["wwid"]
+    assert identity_diff({"wwid": validate.wwid(ontap_wwid(2))}, view.map(W))["wwid"]
 
 
 # ------------------------------------------------------------------------------------------------ the approved plan
@@ -607,5 +608,5 @@ def test_an_approved_plan_whose_wwid_is_no_wwid_is_refused_clearly():
     bad = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
     bad["steps"][0]["identity"]["wwid"] = "3600a 0980"
     bad["digest"] = approval.digest(bad["format"], bad["host"], bad["created_at"], bad["steps"])
-    with pytest.raises(san_validate.InvalidInput, match=r"approved_plan.steps\[0\]: WWID .* is not valid"):
+    with pytest.raises(validate.InvalidInput, match=r"approved_plan.steps\[0\]: WWID .* is not valid"):
         approval.validate(bad, 1001.0, approval.MAX_AGE)

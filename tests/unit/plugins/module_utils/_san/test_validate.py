@@ -9,14 +9,14 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import healthy_lab
 
 
 def test_sd_name_validation_refuses_a_trailing_newline():
     with pytest.raises(Exception):
-        san_validate.sd_name("sda\n")
+        validate.sd_name("sda\n")
 
 
 def _one_of_two_case_variant_lus_left(tree):
@@ -33,5 +33,5 @@ def test_a_users_wwid_does_not_find_another_lus_map_once_its_own_map_is_gone(tmp
     t = healthy_lab(tmp_path)
     _one_of_two_case_variant_lus_left(t)
     t.commands()
-    with pytest.raises(san_validate.InvalidInput, match="1VEND_Abc differs from it only in case"):
+    with pytest.raises(validate.InvalidInput, match="1VEND_Abc differs from it only in case"):
         t.reader().map(LOWER, from_user=True)   # on 3d7a95c: mpathx, the map of 1VEND_Abc

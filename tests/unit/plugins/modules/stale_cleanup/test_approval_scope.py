@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID
@@ -45,10 +45,10 @@ def test_a_forced_flush_the_approver_never_saw_does_not_run(env, approved, looks
 
 def test_an_expired_plan_with_an_edited_created_at_is_refused(approved):
     now = time.time()
-    old = dict(approved, created_at=now - 2 * san_approval.MAX_AGE)   # as a check run made it long ago
-    old["digest"] = san_approval.digest(old["format"], old["host"], old["created_at"], old["steps"])
+    old = dict(approved, created_at=now - 2 * plan_approval.MAX_AGE)   # as a check run made it long ago
+    old["digest"] = plan_approval.digest(old["format"], old["host"], old["created_at"], old["steps"])
     with pytest.raises(InvalidInput, match="expired"):
-        san_approval.validate(old, now, san_approval.MAX_AGE)
+        plan_approval.validate(old, now, plan_approval.MAX_AGE)
     revived = dict(old, created_at=now)   # the steps and the digest untouched
     with pytest.raises(InvalidInput, match="digest does not match"):
-        san_approval.validate(revived, now, san_approval.MAX_AGE)
+        plan_approval.validate(revived, now, plan_approval.MAX_AGE)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as san_approval
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2, disk
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as base
@@ -204,7 +204,7 @@ def _resigned(tamper):
     """An artifact that another host, or an earlier check run, really made: edited, then digested as made."""
     def edit(art):
         tamper(art)
-        art["digest"] = san_approval.digest(art["format"], art["host"], art["created_at"], art["steps"])
+        art["digest"] = approval.digest(art["format"], art["host"], art["created_at"], art["steps"])
     return edit
 
 

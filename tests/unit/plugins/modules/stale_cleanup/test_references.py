@@ -13,7 +13,7 @@ import pytest
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_files
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as san_refs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as obs_refs
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2)
@@ -84,11 +84,11 @@ def test_clean_references_comments_out_exactly_those_lines_with_a_backup(env, ru
     out = run({"clean_references": True})
     assert not out.get("failed"), out
     fstab = read(env, "etc/fstab").splitlines()
-    assert fstab[2].startswith(san_refs.MARK) and fstab[3].startswith(san_refs.MARK)
+    assert fstab[2].startswith(obs_refs.MARK) and fstab[3].startswith(obs_refs.MARK)
     assert [ln for n, ln in enumerate(fstab) if n not in (2, 3)] == \
         [ln for n, ln in enumerate(FSTAB.splitlines()) if n not in (2, 3)]   # the other map's line stays
     devices = read(env, "etc/lvm/devices/system.devices").splitlines()
-    assert devices[2].startswith(san_refs.MARK) and not devices[3].startswith(san_refs.MARK)
+    assert devices[2].startswith(obs_refs.MARK) and not devices[3].startswith(obs_refs.MARK)
     assert read(env, "etc/systemd/system/srv-old.mount") == UNIT   # units are reported, never edited
     assert len(out["reference_backups"]) == 3
     assert all(os.path.exists(b) for b in out["reference_backups"])
@@ -105,7 +105,7 @@ def test_check_mode_reads_no_references(env, run):
     ("LABEL=%s /x xfs defaults 0 0" % WWID, True),
 ])
 def test_matching_is_on_whole_names(line, hit):
-    found = san_refs.find_references("fstab", "/etc/fstab", line + "\n", san_refs.needles([WWID], [WWID]))
+    found = obs_refs.find_references("fstab", "/etc/fstab", line + "\n", obs_refs.needles([WWID], [WWID]))
     assert bool(found) is hit
 
 
@@ -120,10 +120,10 @@ def test_matching_is_on_whole_names(line, hit):
 def test_a_map_name_matches_only_as_the_whole_device_name(line, hit):
     """Issue 27 item 12: the name of a removed map `db` was matched as a prefix, and `/dev/mapper/db-data` (a live
     LV) was commented out of fstab."""
-    found = san_refs.find_references("fstab", "/etc/fstab", line + "\n", san_refs.needles([], ["db"]))
+    found = obs_refs.find_references("fstab", "/etc/fstab", line + "\n", obs_refs.needles([], ["db"]))
     assert bool(found) is hit
     devices = "IDTYPE=devname IDNAME=%s DEVNAME=%s PVID=abc\n" % (line.split()[0], line.split()[0])
-    assert bool(san_refs.find_references("lvm_devices", "/x", devices, san_refs.needles([], ["db"]))) is hit
+    assert bool(obs_refs.find_references("lvm_devices", "/x", devices, obs_refs.needles([], ["db"]))) is hit
 
 
 ALIAS_FSTAB = ("/dev/mapper/db /srv/db xfs defaults 0 0\n"
@@ -146,9 +146,9 @@ def test_cleaning_the_references_of_map_db_never_touches_a_live_device_s_line(en
     assert not out.get("failed"), out
     assert sorted(r["line"] for r in out["references"] if r["kind"] == "fstab") == ([1] if live_p1 else [1, 3])
     fstab = read(env, "etc/fstab").splitlines()
-    assert fstab[0] == san_refs.MARK + "/dev/mapper/db /srv/db xfs defaults 0 0"
+    assert fstab[0] == obs_refs.MARK + "/dev/mapper/db /srv/db xfs defaults 0 0"
     assert fstab[1] == "/dev/mapper/db-data /srv/data xfs defaults 0 0"
-    assert fstab[2].startswith(san_refs.MARK) is not live_p1
+    assert fstab[2].startswith(obs_refs.MARK) is not live_p1
 
 
 def test_a_dangling_by_id_link_left_by_a_slow_udev_does_not_hide_a_reference(env, run):
@@ -177,7 +177,7 @@ def test_a_dev_mapper_entry_left_by_a_slow_udev_does_not_hide_a_reference(env, r
     out = run({})
     assert not out.get("failed"), out
     assert ("fstab", 3) in sorted((r["kind"], r["line"]) for r in out["references"])
-    assert san_refs.live_name("/dev/mapper/%s-stale-node" % WWID, set(), os.path.exists) is False
+    assert obs_refs.live_name("/dev/mapper/%s-stale-node" % WWID, set(), os.path.exists) is False
 
 
 @pytest.mark.parametrize("odd", ["\r", "\x85", "\u2028", "\x0c"])
@@ -186,13 +186,13 @@ def test_a_line_is_commented_out_whole_where_the_reader_cuts_lines(odd):
     U+2028 or FF inside it, so the reference after the cut was commented out in the middle of the reader's line
     (its first half still read as the entry) and a line number past it named another line."""
     text = "UUID=1 / ext4 defaults 0 1\n# note%s/dev/mapper/db /data xfs defaults 0 0\n/dev/mapper/db /db xfs defaults 0 0\n" % odd
-    refs = san_refs.find_references("fstab", "/etc/fstab", text, san_refs.needles(maps=["db"]))
+    refs = obs_refs.find_references("fstab", "/etc/fstab", text, obs_refs.needles(maps=["db"]))
     assert [(r["line"], r["text"]) for r in refs] == [(3, "/dev/mapper/db /db xfs defaults 0 0")]
-    out = san_refs.commented_out(text, [r["line"] for r in refs])
-    assert out.split("\n")[:3] == text.split("\n")[:2] + [san_refs.MARK + "/dev/mapper/db /db xfs defaults 0 0"]
+    out = obs_refs.commented_out(text, [r["line"] for r in refs])
+    assert out.split("\n")[:3] == text.split("\n")[:2] + [obs_refs.MARK + "/dev/mapper/db /db xfs defaults 0 0"]
     # libmount cuts fields at blanks and TABs only: a CR, \x85 or U+2028 inside a device name is part of it
     other = "/dev/mapper/db%sx /data xfs defaults 0 0\n" % odd
-    assert san_refs.find_references("fstab", "/etc/fstab", other, san_refs.needles(maps=["db"])) == []
+    assert obs_refs.find_references("fstab", "/etc/fstab", other, obs_refs.needles(maps=["db"])) == []
 
 
 def test_a_reference_file_edited_before_a_later_write_failed_is_reported(env, run, monkeypatch):
@@ -208,6 +208,6 @@ def test_a_reference_file_edited_before_a_later_write_failed_is_reported(env, ru
         return real(tmp, data)
     monkeypatch.setattr(config_files, "_write_synced", fstab_hangs)
     out = run({"clean_references": True, "command_timeout": 1})
-    assert read(env, "etc/crypttab").startswith(san_refs.MARK)  # crypttab was edited before fstab's write hung
+    assert read(env, "etc/crypttab").startswith(obs_refs.MARK)  # crypttab was edited before fstab's write hung
     assert read(env, "etc/fstab") == FSTAB
     assert "crypttab" in str(out.get("reference_backups")), out

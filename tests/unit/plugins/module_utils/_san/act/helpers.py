@@ -10,10 +10,11 @@ __metaclass__ = type
 
 import copy
 import os
-import pytest
 import shutil
 import signal
 import threading
+
+import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
@@ -23,9 +24,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     Wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
-    probe as obs_probe, procs as obs_procs, read as san_read, reread as obs_reread)
+    probe as obs_probe, procs as obs_procs, read, reread as obs_reread)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
-    cleanup as san_plan, disks as plan_disks, maps as plan_maps)
+    cleanup, disks as plan_disks, maps as plan_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     SanTree, ontap_wwid)
 
@@ -92,7 +93,7 @@ class FakeEnv(object):
         self._mk("sys/class/scsi_host/host0/device/target0:0:0")  # a local (non-SAN) host
         self._file("sys/class/scsi_host/host0/scan", "")
         self._file("etc/multipath/wwids", "/%s/\n/%s/\n" % (WWID, WWID2))
-        self._file("proc/700/comm", "multipathd\n")  # multipathd runs (san_act asks it only then)
+        self._file("proc/700/comm", "multipathd\n")  # multipathd runs (the act asks it only then)
         self.add_disk(disk("sdc", "4:0:0:1", "8:32", WWID, map_name=WWID))
         self.add_disk(disk("sdd", "5:0:0:1", "8:48", WWID, map_name=WWID))
         self.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc", "sdd"])
@@ -270,7 +271,7 @@ class FakeEnv(object):
 
 
 class FakeReader(object):
-    """The interface of san_read.Host, answering from FakeEnv's state (copies, like a re-read)."""
+    """The interface of observe.read.Host, answering from FakeEnv's state (copies, like a re-read)."""
 
     def __init__(self, env):
         self.env = env
@@ -317,7 +318,7 @@ class FakeReader(object):
             return copy.deepcopy(hits[0]) if hits else None
 
     def view(self, names=(), maps=()):
-        """One read of the whole fake host, as san_read.Host.view answers it: copies, frozen at the read."""
+        """One read of the whole fake host, as observe.read.Host.view answers it: copies, frozen at the read."""
         with self.env.lock:
             self.calls.append(("view", tuple(names), tuple(maps)))
             return FakeView(self)
@@ -494,7 +495,7 @@ def stale_maps(env, n):
 def host_plan(env, wwids):
     snap = env.reader.snapshot()
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-    return san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}
+    return cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}
                                         for w in wwids])["steps"]
 
 
@@ -518,7 +519,7 @@ def two_units(env):
         for st in body:
             st["unit"] = "map %s" % wwid
         steps.extend(body)
-    return san_plan.in_host_order(steps)
+    return cleanup.in_host_order(steps)
 
 
 class Killed(BaseException):
@@ -539,7 +540,7 @@ def killable():
 
 # ---------------------------------------------------------------------------------------------- still dead at act time
 def dead(steps):
-    """The steps of a unit the plan chose because every path failed, marked as san_plan.plan_cleanup marks them."""
+    """The steps of a unit the plan chose because every path failed, marked as plan.cleanup.plan_cleanup marks them."""
     for st in steps:
         if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
             st["expect"]["dead"] = True
@@ -570,6 +571,6 @@ def alias_hosts(tmp_path, monkeypatch):
     """Each order of _alias_tree in turn (alias map first or last), the modules' reader pointed at it."""
     for alias_last in (False, True):
         t = _alias_tree(tmp_path / str(alias_last), alias_last)
-        monkeypatch.setattr(san_read, "reader_for", lambda params, t=t: t.reader(
+        monkeypatch.setattr(read, "reader_for", lambda params, t=t: t.reader(
             command_timeout=params["command_timeout"]))
         yield alias_last

@@ -7,8 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
 from types import SimpleNamespace
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
 
 
 def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):

@@ -8,13 +8,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import pytest
 import signal
 import time
 
+import pytest
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    children as act_children, context as act_context, disks as act_disks, execute as san_act)
+    children as act_children, context as act_context, disks as act_disks, execute)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     _orphan, delete_plan)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
@@ -64,7 +65,7 @@ def test_a_signal_while_a_delete_write_runs_lets_the_write_finish_and_reports_it
     host = env.host()
     host.call = call
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute([dict(st, unit="disk sdc") for st in plan], host)
+        execute.execute([dict(st, unit="disk sdc") for st in plan], host)
     out = info.value.to_dict()
     assert [(e["action"], e["outcome"]) for e in out["executed"]] == [("delete_disk", "done")]
     assert "sdc" not in env.disks

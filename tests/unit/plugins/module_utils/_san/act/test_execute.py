@@ -11,13 +11,13 @@ import os
 import pytest
 import signal
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, validate as validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    checks as act_checks, children as act_children, context as act_context, execute as san_act, maps as act_maps)
+    checks as act_checks, children as act_children, context as act_context, execute, maps as act_maps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as obs_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
-    cleanup as san_plan, disks as plan_disks)
+    cleanup, disks as plan_disks)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, _orphan, blocked_reader, dead, delete_plan, disk, flush_plan, host_plan, killed_closer,
     mpath, same_steps, sd_name, second_map, stale_maps, two_units)
@@ -73,7 +73,7 @@ def test_anything_leaving_the_act_gives_queueing_back_and_resumes_first(env, exc
     host = env.host(workers=workers)
     cut_at(env, host, point, exc_type)
     try:
-        san_act.execute(two_units(env), host)
+        execute.execute(two_units(env), host)
     except BaseException as exc:  # pylint: disable=broad-except  # what leaves the act is the subject here
         caught = exc
     else:
@@ -93,9 +93,9 @@ def test_anything_leaving_the_act_gives_queueing_back_and_resumes_first(env, exc
 
 
 def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units(env):
-    """Item 3: 'every exception leaving the act restores the queueing of every unit'. restore_queueing catches
+    """'Every exception leaving the act restores the queueing of every unit'. restore_queueing catches
     (ActFailed, DeadlineExceeded, RuntimeError, OSError) but not ValueError, which ACT_ERRORS itself expects from a
-    read (san_validate.InvalidInput: a map re-read whose kernel dm name the validator rejects, a parse error)."""
+    read (validate.InvalidInput: a map re-read whose kernel dm name the validator rejects, a parse error)."""
     second_map(env)
     env.hang.add("multipath -f")        # the first map's flush times out: its unit stops, queueing is given back
     orig_map = env.reader.map
@@ -103,7 +103,7 @@ def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units
 
     def map_(key, *args, **kwargs):
         if state["restoring"] and key == WWID:
-            raise san_validate.InvalidInput("multipath map name 'db data' is not valid")
+            raise validate.InvalidInput("multipath map name 'db data' is not valid")
         return orig_map(key, *args, **kwargs)
     env.reader.map = map_
     orig_run = env.run
@@ -115,7 +115,7 @@ def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units
     host = env.host()
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(two_units(env), host)
+        execute.execute(two_units(env), host)
     out = info.value.to_dict()
     assert any(f["unit"] == "map %s" % WWID for f in out["failures"])
     # the other unit's map never loses its queueing for good
@@ -136,7 +136,7 @@ def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
 # ---------------------------------------------------------------------------------------------- map removal
 def test_flush_map_executes_exactly_the_plan_in_order(env):
     plan = flush_plan(env)
-    executed = san_act.execute(plan, env.host())
+    executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed)
     assert [c[:2] for c in env.commands] == [["multipathd", "disablequeueing"], ["multipath", "-f"],
                                              ["multipath", "-w"]]
@@ -148,7 +148,7 @@ def test_flush_map_executes_exactly_the_plan_in_order(env):
 
 def test_never_flush_all_maps(env):
     env.flush_failures = 3
-    san_act.execute(flush_plan(env), env.host())
+    execute.execute(flush_plan(env), env.host())
     flat = [a for c in env.commands for a in c]
     assert "-F" not in flat
     assert all(c[:2] != ["multipathd", "del"] or c[2] != "maps" for c in env.commands)
@@ -156,7 +156,7 @@ def test_never_flush_all_maps(env):
 
 def test_flush_retries_and_reenables_fail_if_no_path_after_a_failed_flush(env):
     env.flush_failures = 2
-    executed = san_act.execute(flush_plan(env), env.host())
+    executed = execute.execute(flush_plan(env), env.host())
     flush = [e for e in executed if e["action"] == "flush_map"][0]
     assert len([a for a in flush["detail"]["attempts"] if "out" in a]) == 3
     # queueing came back after each failure (lab finding 3): disablequeueing again before every retry
@@ -166,7 +166,7 @@ def test_flush_retries_and_reenables_fail_if_no_path_after_a_failed_flush(env):
 def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
     env.flush_failures = 10 ** 6
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
+        execute.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
     assert info.value.step["action"] == "flush_map"
     assert "still present" in str(info.value)
     assert not any(c[0] == "dmsetup" and c[1] == "remove" for c in env.commands)
@@ -177,7 +177,7 @@ def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
 def test_force_remove_uses_dmsetup_only_when_asked(env):
     env.flush_failures = 10 ** 6
     plan = flush_plan(env, force_remove=True)
-    executed = san_act.execute(plan, env.host(flush_timeout=8, retry_interval=1))
+    executed = execute.execute(plan, env.host(flush_timeout=8, retry_interval=1))
     assert ["dmsetup", "remove", "--force", "--retry", "-u", "mpath-" + WWID] in env.commands
     assert executed[1]["detail"]["method"] == "dmsetup remove --force --retry"
 
@@ -185,7 +185,7 @@ def test_force_remove_uses_dmsetup_only_when_asked(env):
 def test_hung_multipath_f_fails_clearly(env):
     env.hang.add("multipath -f")
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(flush_plan(env), env.host())
+        execute.execute(flush_plan(env), env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert "multipath -f %s" % WWID in str(info.value)
     assert info.value.to_dict()["deadline"]["seconds"] == 10.0
@@ -199,7 +199,7 @@ def test_disable_queueing_falls_back_to_dm_message_and_rechecks_live_table(env):
         return env.run(argv, timeout, what)
     host = env.host()
     host.run = run
-    san_act.act_one(host, flush_plan(env)[0])
+    execute.act_one(host, flush_plan(env)[0])
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
     assert env.maps[WWID]["queueing"] is False
 
@@ -211,7 +211,7 @@ def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
     host = env.host()
     host.run = run
     with pytest.raises(act_context.ActFailed) as info:
-        san_act.act_one(host, flush_plan(env)[0])
+        execute.act_one(host, flush_plan(env)[0])
     assert "queue_if_no_path" in str(info.value)
 
 
@@ -219,7 +219,7 @@ def test_map_identity_changed_between_plan_and_act_refuses(env):
     plan = flush_plan(env)
     env.maps[WWID]["dm"], env.maps[WWID]["dev"] = "dm-7", "253:7"   # recreated under another dm device
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert isinstance(info.value.cause, Refused) and info.value.cause.kind == "identity"
     assert env.commands == []
 
@@ -228,7 +228,7 @@ def test_new_path_on_the_map_between_plan_and_act_refuses(env):
     plan = flush_plan(env)
     env.maps[WWID]["paths"].append({"name": "sde"})
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "identity" and "sde" in str(info.value)
 
 
@@ -241,7 +241,7 @@ def test_map_becomes_used_between_plan_and_act_refuses(env, change, kind, holder
     plan = flush_plan(env)
     env.maps[WWID].update(change)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == kind and holder in str(info.value)
     assert env.commands == []
 
@@ -250,7 +250,7 @@ def test_holder_appearing_is_named_by_kind(env):
     plan = flush_plan(env)
     env.add_holder("dm-9", "LVM-abcdef", "vg0-lv0")
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert "lvm holder dm-9 (vg0-lv0: VG vg0, LV lv0)" in str(info.value)
 
 
@@ -267,7 +267,7 @@ def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
         return res
     host = env.host()
     host.run = run
-    executed = san_act.execute(plan, host)
+    executed = execute.execute(plan, host)
     assert same_steps(plan, executed)
     assert WWID not in env.maps
 
@@ -277,7 +277,7 @@ def test_dead_map_release_needs_every_path_failed_at_act_time(env):
     plan = flush_plan(env, array_unmapped=True)
     env.maps[WWID]["paths"][0]["dm_state"] = "active"   # a path came back: the dd may do real I/O
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "pid 4242 (dd)" in str(info.value)
     assert env.commands == [] and WWID in env.maps
 
@@ -287,7 +287,7 @@ def test_dead_map_release_needs_every_path_to_say_lun_not_supported_at_act_time(
     plan = flush_plan(env, array_unmapped=True)
     env.probes["sdd"] = {"result": "no_answer", "serial_live": None}   # its portal was cut since the plan
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing"
     assert "sdd: no_answer" in str(info.value) and "LOGICAL UNIT NOT SUPPORTED" in str(info.value)
     assert env.commands == [] and WWID in env.maps
@@ -298,7 +298,7 @@ def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
     plan = flush_plan(env, array_unmapped=True)
     env.maps[WWID]["mountpoints"] = ["/data"]
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "/data" in str(info.value)
     assert env.commands == []
 
@@ -307,7 +307,7 @@ def test_dead_map_held_by_a_killed_closer_is_flushed_once_its_open_count_reaches
     host = killed_closer(env)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     assert [s["action"] for s in plan][:3] == ["disable_queueing", "verify_unused", "flush_map"]
-    executed = san_act.execute(plan, host)
+    executed = execute.execute(plan, host)
     assert same_steps(plan, executed)
     assert env.commands.index(["multipathd", "disablequeueing", "map", WWID]) < \
         env.commands.index(["multipath", "-f", WWID])
@@ -319,7 +319,7 @@ def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_an
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     env.maps[WWID]["open_count"] = 2   # another user nobody named opened the map since the plan
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "disable_queueing" and "open count 2" in str(info.value)
     assert env.commands == [] and WWID in env.maps
 
@@ -343,10 +343,10 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
                                        "frames": ["blkdev_close", "blkdev_put", "blkdev_flush_mapping"]}]}
     verdicts = [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w} for w in (WWID, c)]
     verdicts.append({"kind": "paths_down_but_mapped", "object": "map", "name": b, "wwid": b})
-    out = san_plan.plan_cleanup(counted(snap), verdicts)
+    out = cleanup.plan_cleanup(counted(snap), verdicts)
     assert not [s for s in out["steps"] if WWID in (s["target"], s["unit"].split()[-1])]
     assert [x["name"] for x in out["skipped"] if x["kind"] == "refused"] == [WWID]
-    executed = san_act.execute(out["steps"], env.host())
+    executed = execute.execute(out["steps"], env.host())
     assert same_steps(out["steps"], executed)
     assert not [argv for argv in env.commands if WWID in " ".join(argv)]
     assert ["multipathd", "disablequeueing", "map", c] in env.commands and c not in env.maps
@@ -356,7 +356,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
     with pytest.raises(Refused) as info:
-        san_act.act_one(env.host(), st)
+        execute.act_one(env.host(), st)
     assert info.value.kind == "live_map"
     assert env.commands == []
 
@@ -364,7 +364,7 @@ def test_remove_wwid_refuses_while_the_map_is_live(env):
 def test_map_already_gone_at_act_time_is_not_an_error(env):
     plan = flush_plan(env)
     env._drop_map(env.maps[WWID])
-    executed = san_act.execute(plan, env.host())
+    executed = execute.execute(plan, env.host())
     assert [e["outcome"] for e in executed][:2] == ["already_absent", "already_absent"]
     assert not any(c[:2] == ["multipath", "-f"] for c in env.commands)
 
@@ -372,7 +372,7 @@ def test_map_already_gone_at_act_time_is_not_an_error(env):
 def test_delete_disks_executes_exactly_the_plan(env):
     _orphan(env)
     plan = delete_plan(env, ["sdc", "sdd"])
-    executed = san_act.execute(plan, env.host())
+    executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed)
     assert [w[1][1] for w in env.writes] == ["4:0:0:1", "5:0:0:1"]
     assert env.writes[0][1][4:] == ("delete", "1")
@@ -387,7 +387,7 @@ def test_flush_buffers_only_when_the_device_answers_as_the_same_lu(env):
     plan = delete_plan(env, ["sdc", "sdd"])
     assert [s["action"] for s in plan] == ["flush_buffers", "delete_disk", "wait_disk_gone",
                                            "delete_disk", "wait_disk_gone"]
-    san_act.execute(plan, env.host())
+    execute.execute(plan, env.host())
     assert ["blockdev", "--flushbufs", "/dev/sdc"] in env.commands
     assert ["blockdev", "--flushbufs", "/dev/sdd"] not in env.commands
 
@@ -397,7 +397,7 @@ def test_flush_buffers_skipped_when_the_device_stopped_answering(env):
     env.probes["sdc"] = {"result": "ready", "serial_live": None}
     plan = delete_plan(env, ["sdc"])
     env.probes["sdc"] = {"result": "no_answer", "serial_live": None}
-    executed = san_act.execute(plan, env.host())
+    executed = execute.execute(plan, env.host())
     assert executed[0]["outcome"] == "skipped"
     assert not any(c[0] == "blockdev" for c in env.commands)
 
@@ -407,7 +407,7 @@ def test_hung_flushbufs_fails_clearly(env):
     env.probes["sdc"] = {"result": "ready", "serial_live": None}
     env.hang.add("blockdev")
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(delete_plan(env, ["sdc"]), env.host())
+        execute.execute(delete_plan(env, ["sdc"]), env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert env.writes == []
 
@@ -419,7 +419,7 @@ def test_name_reused_between_plan_and_act_refuses_before_writing(env):
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "identity" and "hctl" in str(info.value)
     assert env.writes == [] and "sdc" in env.disks
 
@@ -429,7 +429,7 @@ def test_lun_changed_under_the_same_address_refuses(env):
     plan = delete_plan(env, ["sdc"])
     env.disks["sdc"]["wwid"] = WWID2
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "identity" and "wwid" in str(info.value)
     assert env.writes == []
 
@@ -440,7 +440,7 @@ def test_disk_in_live_map_refused_at_act_time(env):
     env.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc"])   # multipathd rebuilt the map
     env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = WWID, ["dm-3"]
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "live_map"
     assert env.writes == []
 
@@ -458,7 +458,7 @@ def unit_plan(env):
     """What plan_cleanup makes of one stale map: the map, its paths right after it, multipath -w."""
     snap = env.reader.snapshot()
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-    return san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])[
+    return cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])[
         "steps"]
 
 
@@ -473,13 +473,13 @@ def run_unit_with_a_change_after_the_flush(env, change):
         out = real_wait(host, st)
         change(env)
         return out
-    san_act.ACT["wait_map_gone"] = wait_then_change
+    execute.ACT["wait_map_gone"] = wait_then_change
     try:
-        return plan, san_act.execute(plan, env.host())
+        return plan, execute.execute(plan, env.host())
     except act_context.ExecutionError as exc:
         return plan, exc
     finally:
-        san_act.ACT["wait_map_gone"] = real_wait
+        execute.ACT["wait_map_gone"] = real_wait
 
 
 def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_delete(env):
@@ -516,7 +516,7 @@ def test_disk_opened_by_a_process_between_plan_and_act_refuses(env):
     plan = delete_plan(env, ["sdc"])
     env.disks["sdc"]["openers"] = [{"pid": 99, "comm": "dd"}]
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "opener" and "pid 99 (dd)" in str(info.value)
 
 
@@ -525,7 +525,7 @@ def test_hung_delete_write_fails_clearly_with_nothing_else_done(env):
     env.hang.add("delete")
     plan = delete_plan(env, ["sdc", "sdd"])
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert "device/delete" in str(info.value) and "4:0:0:1" in str(info.value)
     assert info.value.executed == []
@@ -536,7 +536,7 @@ def test_wait_disk_gone_times_out_when_links_stay(env):
     env.kernel_removes = False
     plan = delete_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host(wait_timeout=3))
+        execute.execute(plan, env.host(wait_timeout=3))
     assert info.value.step["action"] == "wait_disk_gone"
     assert "still present" in str(info.value)
 
@@ -547,7 +547,7 @@ def test_wait_disk_gone_stops_the_unit_while_udev_keeps_the_links_and_says_what_
     env.udev_lags = True
     plan = unit_plan(env)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host(wait_timeout=3))
+        execute.execute(plan, env.host(wait_timeout=3))
     assert info.value.step["action"] == "wait_disk_gone"
     assert "sdc" not in env.disks and "sdd" not in env.disks      # the kernel's part is done
     msg = str(info.value)
@@ -561,13 +561,13 @@ def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
     st = delete_plan(env, ["sdc"])[-1]
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
-    out = san_act.act_one(env.host(), st)
+    out = execute.act_one(env.host(), st)
     assert out["name_reused_by"] == "4:0:0:9"
 
 
 def test_unknown_action_is_refused(env):
     with pytest.raises(act_context.ExecutionError):
-        san_act.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())
+        execute.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())
 
 
 # ---------------------------------------------------------------------------------------------- restored on abort
@@ -575,7 +575,7 @@ def test_refusal_after_disablequeueing_restores_queueing_and_says_so(env):
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "verify_unused"
     assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID]
     assert env.maps[WWID]["queueing"] is True
@@ -596,7 +596,7 @@ def test_flush_failure_restores_queueing(env):
     host = env.host(flush_timeout=5, retry_interval=1)
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(flush_plan(env), host)
+        execute.execute(flush_plan(env), host)
     assert info.value.step["action"] == "flush_map"
     assert ["multipathd", "restorequeueing", "map", WWID] in env.commands
     assert env.maps[WWID]["queueing"] is True and info.value.to_dict()["queueing_restored"]
@@ -605,7 +605,7 @@ def test_flush_failure_restores_queueing(env):
 def test_later_failing_step_restores_queueing_of_a_map_still_there(env):
     env.hang.add("multipath -f")
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(flush_plan(env), env.host())
+        execute.execute(flush_plan(env), env.host())
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
     assert env.maps[WWID]["queueing"] is True
     assert "restored" in str(info.value)
@@ -615,7 +615,7 @@ def test_a_removed_map_gets_no_restore(env):
     plan = flush_plan(env) + delete_plan_after_flush(env)
     env.hang.add("delete")
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.step["action"] == "delete_disk"
     assert not any(c[1] == "restorequeueing" for c in env.commands)
     assert "queueing_restored" not in info.value.to_dict()
@@ -631,7 +631,7 @@ def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(en
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
     with pytest.raises(act_context.ExecutionError):
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert not any(c[0] == "multipathd" for c in env.commands)  # its socket would start it
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
     assert env.commands[-1] == ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "queue_if_no_path"]
@@ -650,7 +650,7 @@ def test_queueing_turned_off_on_a_map_whose_table_read_failed_is_given_back_with
     assert plan[0]["action"] == "disable_queueing"
     env.maps[WWID]["queueing"] = None  # what the act's read of the map shows when its table line was not read
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] in env.commands
     assert ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "queue_if_no_path"] in env.commands, \
         info.value.to_dict().get("queueing_restored")
@@ -663,7 +663,7 @@ def test_queueing_is_not_turned_off_on_a_map_whose_queueing_cannot_be_read_now(e
     plan = flush_plan(env)
     env.maps[WWID]["queueing"] = None
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert not any(c[-1] in ("fail_if_no_path", "queue_if_no_path") for c in env.commands), env.commands
     assert info.value.to_dict()["failures"][0]["refusal"]["kind"] == "unknown", info.value.to_dict()
 
@@ -673,7 +673,7 @@ def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):
     env.maps[WWID]["queueing"] = False
     env.flush_failures = 10 ** 6
     with pytest.raises(act_context.ExecutionError):
-        san_act.execute(flush_plan(env), env.host(flush_timeout=3, retry_interval=1))
+        execute.execute(flush_plan(env), env.host(flush_timeout=3, retry_interval=1))
     assert not any(c[-1] == "queue_if_no_path" for c in env.commands)
 
 
@@ -688,7 +688,7 @@ def test_a_map_left_suspended_by_a_failed_flush_is_resumed(env):
         return res
     host = env.host()
     host.run = run
-    executed = san_act.execute(flush_plan(env), host)
+    executed = execute.execute(flush_plan(env), host)
     flush = [e for e in executed if e["action"] == "flush_map"][0]
     assert ["dmsetup", "resume", "-u", "mpath-" + WWID] in env.commands
     assert "SUSPENDED" in flush["detail"]["resumed"][0]
@@ -707,7 +707,7 @@ def test_a_killed_flush_resumes_the_map_and_restores_queueing(env):
     host = env.host()
     host.run = run
     with pytest.raises(act_context.ExecutionError):
-        san_act.execute(flush_plan(env), host)
+        execute.execute(flush_plan(env), host)
     assert env.maps[WWID].get("suspended") is False
     assert env.maps[WWID]["queueing"] is True
 
@@ -724,7 +724,7 @@ def test_flush_attempts_never_get_a_fraction_of_a_second(env):
     host = env.host(flush_timeout=3, retry_interval=1, command_timeout=10)
     host.run = run
     with pytest.raises(act_context.ExecutionError):
-        san_act.execute(flush_plan(env), host)
+        execute.execute(flush_plan(env), host)
     assert seen and min(seen) == 10
 
 
@@ -747,14 +747,14 @@ def test_plain_sd_claimed_by_a_kernel_user_is_not_deleted(env):
     plan = delete_plan(env, ["sdc"])
     env.exclusive_busy = True
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "open_count" and "exclusive open" in str(info.value)
     assert not [w for w in env.writes if w[0] == "delete"]
 
 
 def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
     plain_disk_env(env)
-    executed = san_act.execute(delete_plan(env, ["sdc"]), env.host())
+    executed = execute.execute(delete_plan(env, ["sdc"]), env.host())
     assert env.events.index("exclusive_open") == env.events.index("delete") - 1
     assert env.exclusive_opens[0][1] == "8:32" and env.exclusive_opens[0][0].endswith("/dev/sdc")
     assert [e for e in executed if e["action"] == "delete_disk"][0]["detail"]["exclusive_open"] == "ok"
@@ -762,7 +762,7 @@ def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
 
 def test_a_path_of_a_live_map_is_never_opened_exclusively(env):
     with pytest.raises(act_context.ExecutionError):
-        san_act.execute(delete_plan_after_flush(env), env.host())
+        execute.execute(delete_plan_after_flush(env), env.host())
     assert env.exclusive_opens == []
 
 
@@ -779,7 +779,7 @@ def test_verify_unused_waits_for_opens_nobody_named(env):
         return res
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "verify_unused" and info.value.cause.kind == "open_count"
     assert env.maps[WWID]["queueing"] is True
 
@@ -793,7 +793,7 @@ def test_a_batch_re_reads_the_host_once_per_kind_not_once_per_map(tmp_path):
         wwids = stale_maps(env, n)
         plan = host_plan(env, [WWID] + wwids)
         env.reader.calls[:] = []
-        executed = san_act.execute(plan, env.host())
+        executed = execute.execute(plan, env.host())
         assert same_steps(plan, executed) and not env.maps and not env.disks
         assert sorted(u for u in set(e["unit"] for e in executed)) == sorted("map %s" % w for w in [WWID] + wwids)
         reads[n] = [c[0] for c in env.reader.calls if c[0] in ("view", "map", "disk")]
@@ -811,7 +811,7 @@ def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path
     hung = sd_name(2 * 4 + 1)
     env.hang.add(hung)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host(workers=4))
+        execute.execute(plan, env.host(workers=4))
     executed = info.value.executed
     assert [(f["unit"], f["step"]["target"]) for f in info.value.failures] == [("map %s" % wwids[4], hung)]
     ran = sorted((e["action"], e["target"]) for e in executed)
@@ -846,7 +846,7 @@ def test_a_map_left_suspended_that_cannot_be_resumed_stops_its_unit_not_the_act(
     host = env.host()
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(two_units(env), host)
+        execute.execute(two_units(env), host)
     out = info.value.to_dict()
     (failure,) = out["failures"]
     assert failure["unit"] == "map %s" % WWID and failure["failed_step"]["action"] == "flush_map"
@@ -863,9 +863,9 @@ def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, mo
 
     def broken(host, steps):
         raise KeyError("a bug in the flush batch")
-    monkeypatch.setitem(san_act.ACT, "flush_map", broken)
+    monkeypatch.setitem(execute.ACT, "flush_map", broken)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(two_units(env), env.host())
+        execute.execute(two_units(env), env.host())
     out = info.value.to_dict()
     assert sorted(f["unit"] for f in out["failures"]) == sorted(["map %s" % WWID, "map %s" % WWID2])
     assert all(f["failed_step"]["action"] == "flush_map" for f in out["failures"])
@@ -892,7 +892,7 @@ def test_a_signal_during_the_flushes_gives_back_the_queueing_of_the_maps_not_flu
     host = env.host()   # one worker: the units' flushes run one after the other
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(two_units(env), host)
+        execute.execute(two_units(env), host)
     out = info.value.to_dict()
     name = signal.Signals(sig).name
     assert host.interrupted == name and "interrupted by %s" % name in out["msg"]
@@ -920,7 +920,7 @@ def test_restoring_after_a_signal_still_has_deadlines(env, killable):
     host = env.host(command_timeout=3)
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute([dict(st, unit="m") for st in flush_plan(env)], host)
+        execute.execute([dict(st, unit="m") for st in flush_plan(env)], host)
     (restored,) = info.value.to_dict()["queueing_restored"]
     assert "could NOT be restored" in restored["msg"] and "3" in restored["msg"]
 
@@ -936,7 +936,7 @@ def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_tou
     plan = dead([dict(st, unit="u") for st in flush_plan(env) + delete_plan_after_flush(env)])
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing"
     assert "came back" in out["msg"] and "sdd: ready" in out["msg"]
@@ -955,7 +955,7 @@ def test_the_flush_batch_probes_again_before_multipath_f(env):
     host = env.host()
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.to_dict()["refusal"]["kind"] == "came_back"
     assert not [c for c in env.commands if c[:2] == ["multipath", "-f"]]
     assert env.maps[WWID]["queueing"] is True    # given back: the unit turned it off
@@ -966,7 +966,7 @@ def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
     env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
     env.probes["sdc"] = {"result": "unknown", "serial_live": None}
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
 
 
@@ -974,10 +974,10 @@ def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
     plan = [dict(st, unit="u") for st in flush_plan(env)]
     host = env.host(truth_collected_at=5000.0, truth_max_age=900, wall=lambda: 5000.0 + 901)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "truth_too_old" and "901s old" in out["msg"] and not touches(env)
-    assert san_act.execute(plan, env.host(truth_collected_at=5000.0, truth_max_age=900,
+    assert execute.execute(plan, env.host(truth_collected_at=5000.0, truth_max_age=900,
                                           wall=lambda: 5000.0 + 899))
 
 
@@ -989,7 +989,7 @@ def test_a_truth_time_or_bound_that_is_no_finite_number_is_refused_at_act_time(e
     plan = [dict(st, unit="u") for st in flush_plan(env)]
     host = env.host(truth_collected_at=collected, truth_max_age=bound, wall=lambda: 5000.0 + 10 ** 6)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "truth_age_unknown" and "not a finite number" in out["msg"], out["msg"]
     assert not touches(env) and env.maps[WWID]["queueing"] is True
@@ -1010,14 +1010,14 @@ def reused_map_plan(env):
                  "evidence": {"array_mappings": []}},
                 {"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
                  "evidence": {"array_wwid": WWID2, "probe": snap["maps"][WWID]["probe"]["sdc"]}}]
-    plan = san_plan.plan_cleanup(snap, verdicts)
+    plan = cleanup.plan_cleanup(snap, verdicts)
     assert plan["blocked"] == [] and plan["flush_maps"] == [WWID], plan["skipped"]
     return [st for st in plan["steps"] if st["phase"] == "flush"]
 
 
 def test_a_reused_map_unit_runs_while_its_paths_still_prove_it(env):
     plan = reused_map_plan(env)
-    executed = san_act.execute(plan, env.host())
+    executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not {"sdc", "sdd"} & set(env.disks)
     probes = [c[1] for c in env.reader.calls if c[0] == "probe"]
     assert probes[2:] == ["sdc", "sdd"] * 3      # (after the plan's own) queueing off, flush, delete batches
@@ -1038,7 +1038,7 @@ def test_a_reused_map_unit_is_probed_again_and_refused_when_the_proof_is_gone(en
     if sdd_now:
         env.probes["sdd"] = sdd_now
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing", out["msg"]
     assert not touches(env) and WWID in env.maps and {"sdc", "sdd"} <= set(env.disks)
@@ -1055,11 +1055,11 @@ def test_a_reused_disk_is_probed_again_before_its_delete(env):
     snap["disks"]["sdc"]["probe"] = env.reader.probe_path("sdc")
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
                  "evidence": {"array_wwid": WWID2, "probe": snap["disks"]["sdc"]["probe"]}}]
-    plan = [st for st in san_plan.plan_cleanup(snap, verdicts)["steps"] if st["action"] == "delete_disk"]
+    plan = [st for st in cleanup.plan_cleanup(snap, verdicts)["steps"] if st["action"] == "delete_disk"]
     assert plan and plan[0]["expect"]["other_lu"] == {"sdc": OTHER_LU["serial_live"]}
     env.probes["sdc"] = dict(OTHER_LU, serial_live="80Ab" + WWID[-8:])
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks
 
 
@@ -1075,7 +1075,7 @@ def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env)
     orig = env.reader._probe_path
     env.reader._probe_path = lambda sd: answers.pop(0) if sd == "sdc" and answers else orig(sd)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not env.writes and "sdc" in env.disks
 
 
@@ -1110,7 +1110,7 @@ def test_a_dead_disk_that_hangs_since_the_plan_stops_its_unit_on_the_probe_deadl
     plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
     hung_since_the_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     out = info.value.to_dict()
     assert "refusal" not in out and out["deadline"]["seconds"] == SilentPortal.probe_timeout, out
     assert "sdc" in out["deadline"]["what"] and "hung" in out["msg"], out["msg"]
@@ -1125,5 +1125,5 @@ def test_a_map_path_that_hangs_beside_one_answering_again_is_still_came_back(env
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
     hung_since_the_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)

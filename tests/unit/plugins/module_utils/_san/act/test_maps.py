@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
@@ -16,7 +18,6 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
     maps as plan_maps, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import dead_map
-from types import SimpleNamespace
 
 
 def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):

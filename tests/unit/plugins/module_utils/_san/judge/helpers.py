@@ -11,13 +11,14 @@ __metaclass__ = type
 import json
 import os
 
+from hypothesis import HealthCheck, settings, strategies as st
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     findings as judge_findings, verdicts as sj)
 from ansible_collections.sanfleet.remediation.tests.unit import helpers as gen
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     IQN, TARGET, healthy_lab, load_captured, ontap_serial, ontap_wwid)
-from hypothesis import HealthCheck, settings, strategies as st
 
 
 def reused(tmp_path, setup=None):

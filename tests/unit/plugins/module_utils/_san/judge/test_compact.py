@@ -17,7 +17,7 @@ __metaclass__ = type
 import json
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as judge_compact
 from ansible_collections.sanfleet.remediation.tests.unit import helpers as gen
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import CAPTURES, judged
 
@@ -31,7 +31,7 @@ def nodes(value):
 
 
 def not_healthy(full):
-    """Maps the full form itself shows something wrong with, read without san_compact: a path not active/ready,
+    """Maps the full form itself shows something wrong with, read without judge.compact: a path not active/ready,
     a verdict other than healthy, a finding of a fault. Compact must keep every one of them whole."""
     bad = set()
     for wwid, m in full["maps"].items():
@@ -46,7 +46,7 @@ def not_healthy(full):
 @pytest.mark.parametrize("suite,scenario", CAPTURES)
 def test_every_unhealthy_device_keeps_every_field_and_the_healthy_ones_are_counted(suite, scenario):
     full = judged(suite, scenario)
-    compact = san_compact.compact(full)
+    compact = judge_compact.compact(full)
     assert full == judged(suite, scenario)                        # the full snapshot is left as it was
     healthy = compact["healthy"]
     for wwid in not_healthy(full):
@@ -71,8 +71,8 @@ def test_every_unhealthy_device_keeps_every_field_and_the_healthy_ones_are_count
     assert all(v["kind"] == "healthy" for v in full["verdicts"] if v["wwid"] in gone and v["object"] == "map")
     for key in ("findings", "errors", "array", "corruption_risks", "iscsi_sessions", "collected_at"):
         assert compact[key] == full[key], key
-    assert san_compact.counts(compact) == san_compact.counts(full) == (len(full["maps"]), len(full["disks"]))
-    assert san_compact.shape(full, "full") == full and "healthy" not in san_compact.shape(full, "full")
+    assert judge_compact.counts(compact) == judge_compact.counts(full) == (len(full["maps"]), len(full["disks"]))
+    assert judge_compact.shape(full, "full") == full and "healthy" not in judge_compact.shape(full, "full")
 
 
 @pytest.mark.parametrize("suite", gen.SUITES)
@@ -81,7 +81,7 @@ def test_compact_is_a_fraction_of_full_on_a_healthy_host(suite):
     full = judged(suite, "healthy")
     for key in ("verdicts", "array", "corruption_risks"):
         del full[key]
-    compact = san_compact.compact(full)
+    compact = judge_compact.compact(full)
     assert compact["maps"] == {} and compact["healthy"]["maps"]["count"] == len(full["maps"]) >= 4
     assert len(json.dumps(compact)) * 3 < len(json.dumps(full))
     assert nodes(compact) * 3 < nodes(full)
@@ -95,13 +95,13 @@ def test_a_healthy_verdict_is_not_enough_when_a_path_is_not_ok():
     first, second = sorted(set(full["maps"]) - placeholder)[:2]
     full["maps"][first]["paths"][0]["dm_state"] = None
     full["errors"].append({"what": "probe of %s" % full["maps"][second]["paths"][1]["name"], "msg": "timed out"})
-    compact = san_compact.compact(full)
+    compact = judge_compact.compact(full)
     assert set(compact["maps"]) == {first, second} | placeholder
     assert compact["maps"][first] == full["maps"][first]
     # without the array (no verdicts) the host findings alone decide
     del full["verdicts"]
-    assert set(san_compact.compact(full)["maps"]) == {first, second}
-    assert san_compact.compact(full)["healthy"]["maps"]["count"] == len(full["maps"]) - 2
+    assert set(judge_compact.compact(full)["maps"]) == {first, second}
+    assert judge_compact.compact(full)["healthy"]["maps"]["count"] == len(full["maps"]) - 2
 
 
 def test_an_unhealthy_verdict_keeps_a_map_whose_paths_all_work():
@@ -111,6 +111,6 @@ def test_an_unhealthy_verdict_keeps_a_map_whose_paths_all_work():
     for v in full["verdicts"]:
         if v["wwid"] == wwid:
             v["kind"] = "unexpected_visibility"
-    compact = san_compact.compact(full)
+    compact = judge_compact.compact(full)
     assert compact["maps"] == dict((w, full["maps"][w]) for w in placeholder | {wwid})
     assert sorted(v["wwid"] for v in compact["verdicts"] if v["object"] == "map") == sorted(placeholder | {wwid})

@@ -9,9 +9,9 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, rec, snap_of, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -29,14 +29,14 @@ def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(
         assert v["kind"] == "not_covered" and "is listed under 2 SVMs (c1/svm1, c2/svmB)" in v["reason"], v
     # the same truth through the module's query stage: a problem in san.array, so the planner removes nothing
     truth = {"luns": C1, "targets": both, "problems": [], "initiators": [IQN], "collected_at": 1.0}
-    san = san_facts.collect(t.reader(), truth, probe=False)
+    san = facts.collect(t.reader(), truth, probe=False)
     assert [(p["kind"], p["identity"]) for p in san["array"]["problems"]] == [
         ("duplicate_target_identity", "iqn " + TARGET)]
-    blockers = san_plan.removal_blockers(san, san["verdicts"])
+    blockers = cleanup.removal_blockers(san, san["verdicts"])
     assert any(b["why"] == "array_lookup_problem" and "duplicate_target_identity" in b["msg"] for b in blockers)
     # said once when the lookup said it already
     truth["problems"] = list(san["array"]["problems"])
-    assert len(san_facts.collect(t.reader(), truth, probe=False)["array"]["problems"]) == 1
+    assert len(facts.collect(t.reader(), truth, probe=False)["array"]["problems"]) == 1
 
 
 @pytest.mark.parametrize("spelling", ["naa", "serial_only"])
@@ -48,7 +48,7 @@ def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tm
         record["wwid"] = "naa." + record["wwid"][1:].upper()
     else:
         del record["wwid"]
-    truth = san_facts.truth_of({"luns": [rec(1, 1), record], "targets": TARGETS, "initiators": [IQN]})
+    truth = facts.truth_of({"luns": [rec(1, 1), record], "targets": TARGETS, "initiators": [IQN]})
     assert truth["luns"][1]["wwid"] == ontap_wwid(2)
     v = verdict(check(s, truth["luns"]), ontap_wwid(2))
     assert v["kind"] == "paths_down_but_mapped", v
@@ -59,9 +59,9 @@ def test_the_truth_is_as_old_as_its_oldest_dated_record():
     left out) and the array_truth form ignored its records' times: a truth could look fresher than a read it
     holds. Its age is now its oldest read, and unknown (None) when a record's time is missing."""
     dated = [dict(rec(1, 1), collected_at=1.7e9), dict(rec(2, 2), collected_at=1.7e9 - 50)]
-    assert san_facts.truth_of(array_luns=dated)["collected_at"] == 1.7e9 - 50
-    assert san_facts.truth_of(array_luns=dated + [rec(3, 3)])["collected_at"] is None
+    assert facts.truth_of(array_luns=dated)["collected_at"] == 1.7e9 - 50
+    assert facts.truth_of(array_luns=dated + [rec(3, 3)])["collected_at"] is None
     truth = {"luns": dated, "targets": TARGETS, "initiators": [IQN], "collected_at": 1.7e9}
-    assert san_facts.truth_of(truth)["collected_at"] == 1.7e9 - 50
-    with pytest.raises(san_validate.InvalidInput, match="collected_at must be a number of epoch seconds"):
-        san_facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)
+    assert facts.truth_of(truth)["collected_at"] == 1.7e9 - 50
+    with pytest.raises(validate.InvalidInput, match="collected_at must be a number of epoch seconds"):
+        facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)

@@ -8,13 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
+from hypothesis import given, strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     multipath_audit as judge_multipath_audit, multipath_fix as judge_multipath_fix,
     multipath_parse as judge_multipath_parse)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     FAST, FIX_REC, MP_WORDS, NETAPP_TARGETS, REC, read, texts)
-from hypothesis import given, strategies as st
 
 
 def test_tolerant_parser_keeps_going():

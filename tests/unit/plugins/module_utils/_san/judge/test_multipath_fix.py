@@ -8,14 +8,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+
 import pytest
+from hypothesis import example, given, strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import split_lines
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     multipath_fix as judge_multipath_fix, multipath_parse as judge_multipath_parse)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     FAST, FIX_REC, MP_WORDS, NETAPP_TARGETS, REC, read)
-from hypothesis import example, given, strategies as st
 
 
 @pytest.mark.parametrize("sections,after", [

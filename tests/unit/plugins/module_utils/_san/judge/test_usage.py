@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline

@@ -10,13 +10,14 @@ __metaclass__ = type
 
 import json
 import os
-import pytest
 import re
 import stat
 
+import pytest
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures
 
 
@@ -595,7 +596,7 @@ def closer_and_hidden_open_plan(t):
                                                  {"name": "sdd", "dm_state": "failed"}],
                            probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
     return snap, [s["action"] for s in out["steps"] if s["target"] == w], out
 
 

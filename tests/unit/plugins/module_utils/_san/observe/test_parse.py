@@ -8,13 +8,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+
 import pytest
+from hypothesis import given, strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse as sp
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import FAST
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     KILLED_WORKER_STACK, KILLED_WORKER_STAT, vpd80)
-from hypothesis import given, strategies as st
 
 
 DM_TOKENS = st.lists(st.one_of(st.sampled_from(["0", "1", "2", "3", "-1", "queue_if_no_path", "A", "F", "E",

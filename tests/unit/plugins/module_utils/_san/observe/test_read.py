@@ -9,11 +9,12 @@ __metaclass__ = type
 
 import json
 import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
-    read as sr, read as san_read, snapshot as san_snapshot)
+    read as sr, read, snapshot)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, _alias_tree)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -83,8 +84,8 @@ def test_an_alias_map_keeps_its_own_checker_states_under_multipathd_show_paths(t
     healthy. Fix: look the answer up by the kind its parser keyed it by (JSON: name; show paths: WWID)."""
     for alias_last in (False, True):
         t = _alias_tree(tmp_path / str(alias_last), alias_last)
-        t.run.set(san_read.CMD_MPD_JSON, "", rc=1, stderr="fail")  # an older multipathd, or a JSON it cannot give
-        t.run.set(san_read.CMD_MPD_PATHS, "sdb|8:16|active|ready|running|%s\nsdc|8:32|active|faulty|running|%s\n"
+        t.run.set(read.CMD_MPD_JSON, "", rc=1, stderr="fail")  # an older multipathd, or a JSON it cannot give
+        t.run.set(read.CMD_MPD_PATHS, "sdb|8:16|active|ready|running|%s\nsdc|8:32|active|faulty|running|%s\n"
                   % (W1, W2))
         snap = t.reader().snapshot(probe=False)
         states = dict((p["name"], p["checker_state"]) for m in snap["maps"].values() for p in m["paths"])
@@ -246,13 +247,13 @@ def test_a_disk_whose_read_hung_on_a_host_showing_nothing_else_is_unknown(tmp_pa
     ({"mpatha": {"groups": []}}, "san"),  # a map in the table, even if its sysfs read hung
 ])
 def test_a_dm_device_not_read_counts_only_when_the_multipath_table_does_not_answer(dm_table, expected):
-    state, why = san_snapshot.san_presence([], False, {}, {}, [], unread_dms=["dm-0"], dm_table=dm_table)
+    state, why = snapshot.san_presence([], False, {}, {}, [], unread_dms=["dm-0"], dm_table=dm_table)
     assert state == expected
     assert ("dm device dm-0" in why) == (expected == "unknown")
 
 
 def test_the_reason_names_a_few_of_many_devices_not_read():
-    state, why = san_snapshot.san_presence([], False, {}, {}, [], unread_disks=["sd%03d" % i for i in range(2000)])
+    state, why = snapshot.san_presence([], False, {}, {}, [], unread_disks=["sd%03d" % i for i in range(2000)])
     assert state == "unknown" and "SCSI disks sd000, sd001, sd002, sd003, sd004 and 1995 more" in why
     assert len(why) < 300
 
@@ -892,15 +893,15 @@ def test_swap_on_a_partition_marks_the_disk(tmp_path):
 
 
 def test_open_files_are_the_fewest_the_fds_can_be():
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
     a = {"pid": 1, "comm": "blkid", "files": ["25:100000"]}
     b = {"pid": 2, "comm": "blkid", "files": ["25:100000"]}    # fork(): may share a's open file
     c = {"pid": 3, "comm": "blkid", "files": ["25:100002"]}
     unknown = {"pid": 4, "comm": "blkid", "files": ["?"]}
-    assert san_users.open_files([a, b]) == 1 and san_users.open_files([a, c]) == 2
-    assert san_users.open_files([a, unknown]) == 1 and san_users.open_files([unknown]) == 1
-    assert san_users.open_files([{"pid": 5, "comm": "x", "fds": 2}]) == 2   # read without keys: its fds
-    assert san_users.unexplained_opens(3, [a, b, c]) == 1
+    assert users.open_files([a, b]) == 1 and users.open_files([a, c]) == 2
+    assert users.open_files([a, unknown]) == 1 and users.open_files([unknown]) == 1
+    assert users.open_files([{"pid": 5, "comm": "x", "fds": 2}]) == 2   # read without keys: its fds
+    assert users.unexplained_opens(3, [a, b, c]) == 1
 
 
 def test_the_opens_nothing_accounts_for_are_counted_on_every_dm_device(tmp_path):

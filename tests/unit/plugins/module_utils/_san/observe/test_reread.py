@@ -8,11 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    context as act_context, execute as san_act)
+    context as act_context, execute)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
@@ -30,7 +31,7 @@ def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
                                   expect={"wwid": WWID2})
-    executed = san_act.execute(plan, host)
+    executed = execute.execute(plan, host)
     assert same_steps(plan, executed)
     assert env.writes[0][0] == "scan"
     path, data = env.writes[0][1]
@@ -45,7 +46,7 @@ def test_scan_verifies_the_new_identity(env):
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
                                   expect={"wwid": WWID2})
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "verify_identity" and "wrong identity" in str(info.value)
 
 
@@ -54,7 +55,7 @@ def test_scan_hung_write_fails_clearly(env):
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None)
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert isinstance(info.value.cause, deadline.DeadlineExceeded)
 
 

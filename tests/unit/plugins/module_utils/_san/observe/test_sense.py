@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sense as san_sense
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import sense
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import STD_INQ_OK
 
 
@@ -62,7 +62,7 @@ def R(rc=0, out="", err=""):
     (R(99, "", "something odd\n"), None, None, "error", "rc=99"),
 ])
 def test_classify_probe(tur, inq, vpd, result, sense_part):
-    out = san_sense.classify_probe(tur, inq, vpd)
+    out = sense.classify_probe(tur, inq, vpd)
     assert out["result"] == result, out
     if sense_part:
         assert sense_part in out["sense"]

@@ -9,11 +9,11 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as san_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot
 
 
 def test_a_snapshot_without_a_collection_time_gets_now():
     before = time.time()
-    snap = san_snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
+    snap = snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
     assert before <= snap["collected_at"] <= time.time()
     assert snap["disks"] == {} and snap["maps"] == {}

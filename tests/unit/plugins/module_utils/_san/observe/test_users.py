@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """In use means in use, from observe to judge: kernel users and unknown openers through the real pipeline
-(SanTree fixture trees -> san_read -> san_judge / san_plan)."""
+(SanTree fixture trees -> observe.read -> judge / plan)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     disks as plan_disks, maps as plan_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -60,9 +60,9 @@ def test_unknown_openers_are_a_finding_and_a_refusal(tmp_path):
 
 def test_unexplained_opens_ignore_openers_of_holders():
     openers = [{"pid": 1, "comm": "blkid", "via": "dm-9"}, {"pid": 2, "comm": "blkid"}]
-    assert san_users.unexplained_opens(2, openers) == 1
-    assert san_users.unexplained_opens(1, openers) == 0
-    assert san_users.unexplained_opens(None, []) == 0
+    assert users.unexplained_opens(2, openers) == 1
+    assert users.unexplained_opens(1, openers) == 0
+    assert users.unexplained_opens(None, []) == 0
 
 
 # ---------------------------------------------------------------------------------------------- loop devices under

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 
 
@@ -55,14 +55,14 @@ def closing_snapshot(closers, open_count=1, **change):
 
 
 def counted(snap, **other_dm):
-    """The snapshot with host.dm_unaccounted as san_snapshot.assemble counts it from its maps (kernel names as the
+    """The snapshot with host.dm_unaccounted as observe.snapshot.assemble counts it from its maps (kernel names as the
     keys), plus `other_dm` ({dm-N: unaccounted opens}: devices that are not multipath maps)."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
     host = snap.setdefault("host", {})
     host.setdefault("uncounted_block_devices", [])  # no nvme, nbd, md, loop, ... whose I/O can wait
     host["dm_unaccounted"] = dict(
         (m["dm"], {"name": m["name"], "open_count": m.get("open_count"),
-                   "unaccounted": None if m.get("openers_unknown") else san_users.unaccounted_opens(
+                   "unaccounted": None if m.get("openers_unknown") else users.unaccounted_opens(
                        m.get("open_count"), m.get("openers"), [h["name"] if isinstance(h, dict) else h
                                                                for h in m.get("holders") or []],
                        bool(m.get("mountpoints")), m.get("swap"))})
@@ -73,7 +73,7 @@ def counted(snap, **other_dm):
 
 
 def plan(snap, verdicts, **other_dm):
-    return san_plan.plan_cleanup(counted(snap, **other_dm), verdicts)
+    return cleanup.plan_cleanup(counted(snap, **other_dm), verdicts)
 
 
 # ---------------------------------------------------------------------------------------------- host cleanup

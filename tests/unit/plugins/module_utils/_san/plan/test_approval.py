@@ -9,9 +9,10 @@ __metaclass__ = type
 
 import copy
 import json
+
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval, steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
 
@@ -50,5 +51,5 @@ def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_
     bad = copy.deepcopy(artifact)
     bad["steps"][0]["identity"]["dm_uuid"] = ["mpath-" + UPPER]
     _redigest(bad)
-    with pytest.raises(san_validate.InvalidInput, match=r"steps\[0\]\.identity\.dm_uuid must be a string or null"):
+    with pytest.raises(validate.InvalidInput, match=r"steps\[0\]\.identity\.dm_uuid must be a string or null"):
         approval.validate(bad, 1001.0, approval.MAX_AGE)   # on 3d7a95c the gate raised AttributeError

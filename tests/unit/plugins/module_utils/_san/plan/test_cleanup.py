@@ -10,7 +10,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup as san_plan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     TARGETS, check, one_path_reused, rec, sd_states, snap_of, verdict)
@@ -38,7 +38,7 @@ FAILED = {"dm_state": "failed", "checker_state": "faulty", "dev_state": "running
 
 def test_every_path_failed_positively_is_planned():
     snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
-    out = san_plan.plan_cleanup(snap, STALE_MAP_ONLY)
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
     assert out["steps"][0]["action"] == "disable_queueing"
 
 
@@ -49,7 +49,7 @@ def test_every_path_failed_positively_is_planned():
 ])
 def test_a_path_in_an_unknown_state_is_not_dead(unknown):
     snap = snap_with([dict(FAILED, name="sdc"), dict(unknown, name="sdd")])
-    out = san_plan.plan_cleanup(snap, STALE_MAP_ONLY)
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
     assert out["steps"] == []
     assert "sdd" in out["skipped"][0]["reason"] and "not positively observed" in out["skipped"][0]["reason"]
 
@@ -57,14 +57,14 @@ def test_a_path_in_an_unknown_state_is_not_dead(unknown):
 def test_a_probe_that_says_the_lu_is_gone_is_positive_evidence():
     snap = snap_with([dict(FAILED, name="sdc"), {"name": "sdd", "dm_state": None}],
                      probe={"sdd": {"result": "lun_not_supported"}})
-    assert san_plan.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
+    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
 
 
 def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
     snap = snap_with([])
-    assert san_plan.plan_cleanup(snap, STALE_MAP_ONLY)["steps"][0]["action"] == "disable_queueing"
+    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"][0]["action"] == "disable_queueing"
     unknown = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
-    out = san_plan.plan_cleanup(snap, unknown, {"policy": "host_evidence", "earlier": snap, "grace": 0})
+    out = cleanup.plan_cleanup(snap, unknown, {"policy": "host_evidence", "earlier": snap, "grace": 0})
     assert out["steps"] == [] and "host evidence" in out["skipped"][0]["reason"]
 
 
@@ -73,9 +73,9 @@ def test_a_stale_plain_disk_needs_its_failure_observed():
             "disks": {"sdf": a_disk("sdf", "4:0:0:5", "8:80", state="running")},
             "array": {"records": 1, "targets": [], "problems": [], "collected_at": 990.0}}
     verdicts = [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}]
-    assert san_plan.plan_cleanup(snap, verdicts)["steps"] == []
+    assert cleanup.plan_cleanup(snap, verdicts)["steps"] == []
     snap["disks"]["sdf"]["probe"] = {"result": "lun_not_supported"}
-    assert [s["action"] for s in san_plan.plan_cleanup(snap, verdicts)["steps"]] == ["delete_disk", "wait_disk_gone"]
+    assert [s["action"] for s in cleanup.plan_cleanup(snap, verdicts)["steps"]] == ["delete_disk", "wait_disk_gone"]
 
 
 @pytest.mark.parametrize("result", ["no_answer", "not_ready"])
@@ -88,7 +88,7 @@ def test_an_alua_transition_on_a_working_unmapped_map_blocks_the_host(tmp_path, 
     v = verdict(check(s, [rec(1, 1)]), ontap_wwid(2))
     assert v["kind"] == "unexpected_visibility", v
     s["array"] = {"records": 1, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
-    assert "unexpected_visibility" in [b["why"] for b in san_plan.removal_blockers(s, [v])]
+    assert "unexpected_visibility" in [b["why"] for b in cleanup.removal_blockers(s, [v])]
 
 
 # a dm-active path during a failover: the sd waits for its session or remote port to recover (blocked,
@@ -111,7 +111,7 @@ def test_a_transient_transport_state_on_an_active_path_keeps_an_unmapped_map_fro
     assert [p["state"] for p in v["evidence"]["paths"]] == ["unknown", "unknown"]
     s["array"] = {"records": 1, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
     s["verdicts"] = vs
-    out = san_plan.plan_cleanup(s, vs)
+    out = cleanup.plan_cleanup(s, vs)
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
 
 
@@ -127,7 +127,7 @@ def test_a_path_still_answering_as_the_maps_own_lu_makes_a_reused_map_unexpected
     assert [x for x in vs if x["object"] == "disk"] == []           # nothing to repair
     s["array"] = {"records": 2, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
     s["verdicts"] = vs
-    out = san_plan.plan_cleanup(s, vs)
+    out = cleanup.plan_cleanup(s, vs)
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
 
 
@@ -147,17 +147,17 @@ def test_a_blocked_path_whose_kernel_state_was_not_read_keeps_an_unmapped_map_fr
     assert v["kind"] != "stale_unmapped", v
     s["array"] = {"records": 1, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
     s["verdicts"] = vs
-    assert not [st for st in san_plan.plan_cleanup(s, vs)["steps"] if st["action"] == "flush_map"]
+    assert not [st for st in cleanup.plan_cleanup(s, vs)["steps"] if st["action"] == "flush_map"]
 
 
 def test_cleanup_releases_only_stale_unmapped_dead_maps():
     snap = snapshot()
     snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "failed"}],
                               openers=[{"pid": 31, "comm": "dd"}], open_count=1)
-    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
     assert [s["action"] for s in out["steps"]][:3] == ["disable_queueing", "verify_unused", "flush_map"]
     mism = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}]
-    out = san_plan.plan_cleanup(snap, mism)
+    out = cleanup.plan_cleanup(snap, mism)
     assert out["steps"] == [] and "pid 31 (dd)" in out["skipped"][0]["reason"]
 
 
@@ -239,18 +239,18 @@ def test_killed_closers_release_nothing_unless_every_open_on_the_host_is_counted
     snap = counted(outage_snapshot([CLOSER], **b_change))
     for kname, n in other_dm.items():
         snap["host"]["dm_unaccounted"][kname] = {"name": "vg0-lv0", "open_count": n, "unaccounted": n}
-    out = san_plan.plan_cleanup(snap, OUTAGE)
+    out = cleanup.plan_cleanup(snap, OUTAGE)
     assert [s for s in out["steps"] if s["target"] == WWID] == []
     assert why in [x for x in out["skipped"] if x["name"] == WWID][0]["reason"]
 
 
 def test_killed_closers_release_nothing_without_the_host_wide_count_or_while_a_disk_is_blocked():
     snap = closing_snapshot([CLOSER])
-    out = san_plan.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])    # no host.dm_unaccounted
+    out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])    # no host.dm_unaccounted
     assert out["steps"] == [] and "does not count the opens" in out["skipped"][0]["reason"]
     snap = counted(closing_snapshot([CLOSER]))
     snap["disks"]["sdf"]["state"] = "blocked"     # a closer may be stuck on it, with no open count to show it
-    out = san_plan.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
+    out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
     assert out["steps"] == [] and "sdf" in out["skipped"][0]["reason"] and "blocked" in out["skipped"][0]["reason"]
 
 
@@ -273,7 +273,7 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
     verdicts = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
                 {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2},
                 {"kind": "paths_down_but_mapped", "object": "map", "name": "x", "wwid": "36"}]
-    out = san_plan.plan_cleanup(snapshot(), verdicts, {"policy": "array"})
+    out = cleanup.plan_cleanup(snapshot(), verdicts, {"policy": "array"})
     acts = [(s["action"], s["target"]) for s in out["steps"]]
     # the map and its paths are one unit: the map is gone before its paths are deleted, they are gone before
     # multipath -w; steps of one kind side by side (one read of the host for them at act time)
@@ -290,7 +290,7 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
 def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_repairs_are_not():
     """Issue 27 §6: the act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
     works on paths that answer (another LU), so its steps carry no such mark."""
-    out = san_plan.plan_cleanup(snapshot(), [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
+    out = cleanup.plan_cleanup(snapshot(), [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
     marked = [(s["action"], s["target"]) for s in out["steps"] if s["expect"].get("dead")]
     assert marked == [("disable_queueing", WWID), ("flush_map", WWID), ("delete_disk", "sdc"), ("delete_disk", "sdd")]
     snap = snapshot()
@@ -299,14 +299,14 @@ def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_re
     verdicts = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}] + [
         {"kind": "serial_mismatch", "object": "disk", "name": n, "wwid": WWID, "evidence": {"array_wwid": WWID2}}
         for n in ("sdc", "sdd")]
-    out = san_plan.plan_cleanup(snap, verdicts)
+    out = cleanup.plan_cleanup(snap, verdicts)
     assert out["steps"] and not [s for s in out["steps"] if s["expect"].get("dead")]
 
 
 def test_cleanup_repairs_a_serial_mismatch():
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
                  "evidence": {"array_wwid": WWID2, "probe": {"result": "ready", "serial_live": "new"}}}]
-    out = san_plan.plan_cleanup(snapshot(), verdicts)
+    out = cleanup.plan_cleanup(snapshot(), verdicts)
     assert [s["action"] for s in out["steps"]] == ["delete_disk", "wait_disk_gone", "scan_exact_lun",
                                                    "wait_disk_present", "verify_identity"]
     assert out["steps"][-1]["expect"]["wwid"] == WWID2
@@ -336,7 +336,7 @@ def test_a_reused_map_with_a_path_not_proven_to_reach_another_lu_is_not_flushed(
     for sdd_state, sdd_probe in (("active", None), ("failed", {"result": "ready", "serial_live": "x"}),
                                  ("active", {"result": "no_answer"})):
         snap, verdicts = reused_map_snapshot(sdd_state, sdd_probe)
-        out = san_plan.plan_cleanup(snap, verdicts)
+        out = cleanup.plan_cleanup(snap, verdicts)
         assert not [st for st in out["steps"] if st["target"] in (WWID, "sdd")], out["steps"]
         why = dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
         assert "sdd" in why and "not proven to reach another LU" in why
@@ -346,14 +346,14 @@ def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
     """With its other path failed by the array's word the map unit is planned, and every touching step carries
     the live serial each mismatching path answered with (expect.other_lu): the act probes again before it acts."""
     snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
-    out = san_plan.plan_cleanup(snap, verdicts)
+    out = cleanup.plan_cleanup(snap, verdicts)
     touching = [st for st in out["steps"] if st["action"] in ("disable_queueing", "flush_map", "delete_disk")]
     assert [st["target"] for st in touching] == [WWID, WWID, "sdc", "sdd"]
     assert all(st["expect"]["other_lu"] == {"sdc": "new"} and "dead" not in st["expect"] for st in touching)
     # a mismatching path without the live serial that proves it: not planned
     del snap["maps"][WWID]["probe"]["sdc"]["serial_live"]
     del verdicts[1]["evidence"]["probe"]
-    out = san_plan.plan_cleanup(snap, verdicts)
+    out = cleanup.plan_cleanup(snap, verdicts)
     assert out["steps"] == [] and "no live VPD 0x80 serial" in dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
 
 
@@ -365,7 +365,7 @@ def test_fc_serial_mismatch_repair_scans_through_the_port_the_path_went_through(
                                 probe={"result": "ready", "serial_live": "new"})  # the proof a repair needs
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
                  "evidence": {"array_wwid": WWID2}}]
-    scan = [s for s in san_plan.plan_cleanup(snap, verdicts)["steps"] if s["action"] == "scan_exact_lun"]
+    scan = [s for s in cleanup.plan_cleanup(snap, verdicts)["steps"] if s["action"] == "scan_exact_lun"]
     assert [(s["target"], s["expect"]) for s in scan] == [("7:0:2:5", {
         "host": 7, "channel": 0, "target": 2, "lun": 5, "transport": "fc", "absent": True,
         "target_wwpn": "0x200200a098aa0002"})]
@@ -380,7 +380,7 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
     verdicts = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}] + [
         {"kind": "serial_mismatch", "object": "disk", "name": n, "wwid": WWID, "evidence": {"array_wwid": WWID2}}
         for n in ("sdc", "sdd")]
-    out = san_plan.plan_cleanup(snap, verdicts)
+    out = cleanup.plan_cleanup(snap, verdicts)
     acts = [(s["action"], s["target"], s["phase"]) for s in out["steps"]]
     assert acts == [("disable_queueing", WWID, "flush"), ("flush_map", WWID, "flush"),
                     ("wait_map_gone", WWID, "flush"), ("delete_disk", "sdc", "flush"),
@@ -395,20 +395,20 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
 def test_cleanup_skips_in_use_maps_with_the_reason():
     snap = snapshot()
     snap["maps"][WWID]["mountpoints"] = ["/data"]
-    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
     assert out["steps"] == [] and "mounted" in out["skipped"][0]["reason"]
 
 
 def test_unknown_array_needs_host_evidence_policy_and_grace():
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
-    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "array"})["steps"] == []
+    assert cleanup.plan_cleanup(snapshot(), v, {"policy": "array"})["steps"] == []
     # host evidence, but not yet for the grace time
     early = snapshot(at=900.0)
-    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300,
+    assert cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300,
                                                  "earlier": early})["steps"] == []
     # for the grace time on every path
     early = snapshot(at=600.0)
-    out = san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
+    out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
     assert out["steps"][0]["action"] == "disable_queueing"
 
 
@@ -416,7 +416,7 @@ def test_unknown_array_needs_host_evidence_policy_and_grace():
 def test_host_evidence_never_on_no_answer(result):
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     probes = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": result}}
-    out = san_plan.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
+    out = cleanup.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
                                                              "earlier": snapshot(at=0.0, probes=probes)})
     assert out["steps"] == []
 
@@ -429,7 +429,7 @@ STALE_MAP = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": W
 
 
 def test_complete_fresh_truth_plans_the_removal():
-    out = san_plan.plan_cleanup(snapshot(), STALE_MAP)
+    out = cleanup.plan_cleanup(snapshot(), STALE_MAP)
     assert out["blocked"] == [] and out["steps"][0]["action"] == "disable_queueing"
 
 
@@ -453,7 +453,7 @@ def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
         del snap["array"]
     else:
         snap["array"].update(change)
-    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    out = cleanup.plan_cleanup(snap, STALE_MAP)
     assert out["steps"] == []
     assert [b["why"] for b in out["blocked"]] == [why]
     left = dict((s["name"], s["reason"]) for s in out["skipped"])
@@ -463,11 +463,11 @@ def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
 
 def test_a_covered_map_the_array_does_not_map_but_that_works_blocks_removals():
     odd = dict(STALE_MAP[1], kind="unexpected_visibility")
-    out = san_plan.plan_cleanup(snapshot(), [STALE_MAP[0], odd])
+    out = cleanup.plan_cleanup(snapshot(), [STALE_MAP[0], odd])
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
     assert WWID2 in out["blocked"][0]["msg"]
     # not covered (another cluster's LUN): reported, never planned, and no reason to distrust the rest
-    out = san_plan.plan_cleanup(snapshot(), [STALE_MAP[0], dict(odd, kind="not_covered", evidence={})])
+    out = cleanup.plan_cleanup(snapshot(), [STALE_MAP[0], dict(odd, kind="not_covered", evidence={})])
     assert out["blocked"] == [] and out["steps"]
     assert ("not_covered", WWID2) in [(s["kind"], s["name"]) for s in out["skipped"]]
 
@@ -475,8 +475,8 @@ def test_a_covered_map_the_array_does_not_map_but_that_works_blocks_removals():
 def test_truth_max_age_is_the_callers_bound():
     snap = snapshot()
     snap["array"]["collected_at"] = 1000.0 - 100
-    assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 60})["blocked"][0]["why"] == "truth_too_old"
-    assert san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 120})["blocked"] == []
+    assert cleanup.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 60})["blocked"][0]["why"] == "truth_too_old"
+    assert cleanup.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 120})["blocked"] == []
 
 
 @pytest.mark.parametrize("collected", [float("nan"), float("inf"), float("-inf"), -5.0, True, "999.0", [990.0]])
@@ -486,7 +486,7 @@ def test_a_truth_time_that_is_no_finite_number_is_an_unknown_age(collected):
     time either: the truth's age is unknown and nothing is removed."""
     snap = snapshot()
     snap["array"]["collected_at"] = collected
-    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    out = cleanup.plan_cleanup(snap, STALE_MAP)
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
     assert "not a finite number" in out["blocked"][0]["msg"]
 
@@ -496,7 +496,7 @@ def test_a_host_snapshot_time_that_is_no_finite_number_is_an_unknown_age(now):
     """The other side of the age: the snapshot's own collected_at. NaN there passes both comparisons too."""
     snap = snapshot()
     snap["collected_at"] = now
-    out = san_plan.plan_cleanup(snap, STALE_MAP)
+    out = cleanup.plan_cleanup(snap, STALE_MAP)
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
 
 
@@ -505,7 +505,7 @@ def test_a_truth_max_age_that_is_no_finite_positive_number_bounds_nothing(bound)
     """`now - collected > NaN` (or > infinity) is never true: a truth of any age would pass the gate."""
     snap = snapshot()
     snap["array"]["collected_at"] = 1000.0 - 10 ** 6
-    out = san_plan.plan_cleanup(snap, STALE_MAP, {"truth_max_age": bound})
+    out = cleanup.plan_cleanup(snap, STALE_MAP, {"truth_max_age": bound})
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["truth_age_unknown"], out["blocked"]
 
 
@@ -515,9 +515,9 @@ def test_host_evidence_needs_two_finite_times_grace_apart(earlier_at):
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     early = snapshot(at=0.0)
     early["collected_at"] = earlier_at
-    out = san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
+    out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
     assert out["steps"] == []
-    assert san_plan.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": float("nan"),
+    assert cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": float("nan"),
                                                  "earlier": snapshot(at=0.0)})["steps"] == []
 
 
@@ -528,8 +528,8 @@ def test_host_evidence_needs_two_finite_times_grace_apart(earlier_at):
     ("nodash", None),
 ])
 def test_lvm_dm_names_decode_to_vg_and_lv(dm_name, vg_lv):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
-    assert san_users.decode_lvm_name(dm_name) == vg_lv
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
+    assert users.decode_lvm_name(dm_name) == vg_lv
 
 
 # ------------------------------------------------------------------ a map whose name no step may carry (one unit)
@@ -548,12 +548,12 @@ def odd_alias_host(tmp_path, alias="db(prod)@x"):
 
 def judged_and_decided(t, luns):
     import time
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import TARGETS
     host = t.reader()
     truth = {"luns": luns, "targets": TARGETS, "initiators": ["*"], "problems": [], "collected_at": time.time()}
-    san = san_facts.collect(host, truth, ("3600a0980",), probe=False)
+    san = facts.collect(host, truth, ("3600a0980",), probe=False)
     policy = dict((k, None) for k in cleanup_run.POLICY_OPTIONS)
     policy.update(policy="array", grace=0, truth_max_age=900.0, repair_mismatch=True, flush_buffers=True)
     return san, cleanup_run.decide(policy, host, san)
@@ -586,11 +586,11 @@ def test_without_the_array_truth_the_plan_says_why_nothing_is_removed():
     role's no_removal_because) was empty, as for a host with nothing stale."""
     snapshot = {"collected_at": 100.0, "maps": {}, "disks": {}, "array": None}
     verdicts = [{"kind": "unknown_array", "object": "map", "name": "3600a0980aa", "wwid": "3600a0980aa"}]
-    plan = san_plan.plan_cleanup(snapshot, verdicts, {"policy": "array"})
+    plan = cleanup.plan_cleanup(snapshot, verdicts, {"policy": "array"})
     assert plan["steps"] == [] and [b["why"] for b in plan["blocked"]] == ["no_array_truth"]
     assert "no array truth was given" in plan["blocked"][0]["msg"]
     # host_evidence may remove another array's dead maps without the array: not blocked for the missing truth
-    assert san_plan.removal_blockers(snapshot, verdicts, {"policy": "host_evidence"}) == []
+    assert cleanup.removal_blockers(snapshot, verdicts, {"policy": "host_evidence"}) == []
 
 
 def test_a_closer_of_an_nvme_namespace_never_releases_a_stale_map(tmp_path):
@@ -613,7 +613,7 @@ def test_a_closer_of_an_nvme_namespace_never_releases_a_stale_map(tmp_path):
                                                  {"name": "sdd", "dm_state": "failed"}],
                            probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
     assert [s["action"] for s in out["steps"] if s["target"] == w] == []
 
 
@@ -640,5 +640,5 @@ def test_a_dm_device_whose_read_timed_out_is_never_counted_as_having_no_hidden_o
                                                  {"name": "sdd", "dm_state": "failed"}],
                            probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-    out = san_plan.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
     assert [s["action"] for s in out["steps"] if s["target"] == w] == []

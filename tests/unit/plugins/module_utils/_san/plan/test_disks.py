@@ -9,12 +9,12 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    context as act_context, execute as san_act)
+    context as act_context, execute)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
-    cleanup as san_plan, disks as plan_disks, maps as plan_maps)
+    cleanup, disks as plan_disks, maps as plan_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     WWID, WWID2, _orphan, dead, disk, flush_plan, same_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
@@ -28,7 +28,7 @@ def test_rescan_disk_refreshes_and_verifies(env):
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = "81LgM$V4waSp", WWID2
     host = env.host()
     plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
-    executed = san_act.execute(plan, host)
+    executed = execute.execute(plan, host)
     assert [e["action"] for e in executed] == ["rescan_disk", "verify_identity"]
     assert env.writes[0][1][4:] == ("rescan", "1")
 
@@ -39,7 +39,7 @@ def test_rescan_refuses_a_reused_name(env):
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "5:0:0:4", "8:32", WWID2))
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, env.host())
+        execute.execute(plan, env.host())
     assert info.value.cause.kind == "identity"
     assert env.writes == []
 
@@ -47,7 +47,7 @@ def test_rescan_refuses_a_reused_name(env):
 def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
     plan = dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
-    plan = san_plan.in_host_order(plan)
+    plan = cleanup.in_host_order(plan)
     orig = env.run
 
     def run(argv, timeout, what=None, data=None):
@@ -58,7 +58,7 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
     host = env.host()
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "delete_disk"
     assert out["failed_step"]["target"] == "sdc"     # checked before the unit's first delete, not at sdd's own
@@ -66,9 +66,9 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
 
 
 def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
-    plan = san_plan.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
+    plan = cleanup.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
-    executed = san_act.execute(plan, env.host())
+    executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not env.disks
     probes = [c[1] for c in env.reader.calls if c[0] == "probe"]
     assert probes == ["sdc", "sdd"] * 3     # queueing off, flush, delete: each batch probes both paths first
@@ -136,7 +136,7 @@ def test_identity_other_than_expected_is_refused(expected, key):
 
 def test_wwid_comparison_ignores_case():
     # the caller's WWID enters as a Wwid (validate.wwid, as scsi_delete builds it): its case is gone there
-    assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": san_validate.wwid(WWID.upper())}})
+    assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": validate.wwid(WWID.upper())}})
 
 
 # ---------------------------------------------------------------------------------------------- rescan

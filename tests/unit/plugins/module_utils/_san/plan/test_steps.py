@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    context as act_context, execute as san_act)
+    context as act_context, execute)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, blocked_reader, flush_plan, host_plan, killed_closer, same_steps, sd_name, stale_maps)
@@ -25,7 +25,7 @@ def test_dead_unmapped_map_with_blocked_reader_is_released_then_flushed(env):
     assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
                                            "remove_wwid"]
     assert "pid 4242 (dd)" in plan[1]["reason"] and plan[1]["expect"]["settle"] == plan_steps.RELEASE_SETTLE
-    executed = san_act.execute(plan, host)
+    executed = execute.execute(plan, host)
     assert same_steps(plan, executed)
     # queueing off strictly before any flush
     assert events.index(["multipathd", "disablequeueing"]) < events.index(["multipath", "-f"])
@@ -37,7 +37,7 @@ def test_blocked_reader_that_stays_is_refused_after_the_settle_naming_it(env):
     plan = flush_plan(env, array_unmapped=True)
     t0 = env.clock()
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "verify_unused"
     assert "pid 4242 (dd)" in str(info.value) and "nothing flushed" in str(info.value)
     assert [e["action"] for e in info.value.executed] == ["disable_queueing"]
@@ -50,7 +50,7 @@ def test_killed_closer_that_does_not_let_go_is_refused_and_queueing_given_back(e
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     t0 = env.clock()
     with pytest.raises(act_context.ExecutionError) as info:
-        san_act.execute(plan, host)
+        execute.execute(plan, host)
     assert info.value.step["action"] == "verify_unused"
     assert "open count 1" in str(info.value) and "nothing flushed" in str(info.value)
     assert ["multipath", "-f", WWID] not in env.commands and WWID in env.maps
@@ -72,7 +72,7 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
         host = env.host(command_timeout=10.0)
         start = env.clock.now
         try:
-            executed = san_act.execute(plan, host)
+            executed = execute.execute(plan, host)
             assert not hang
         except act_context.ExecutionError as exc:
             assert hang
@@ -102,6 +102,6 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
 
 def test_judge_and_plan_share_one_harmless_opener_list():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as san_users
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
     assert set(judge_findings.DAEMON_OPENERS) | set(judge_findings.TRANSIENT_OPENERS) == set(plan_steps.BENIGN_OPENERS)
-    assert {"udevadm", "udevd"} <= san_users.HARMLESS_OPENERS
+    assert {"udevadm", "udevd"} <= users.HARMLESS_OPENERS
