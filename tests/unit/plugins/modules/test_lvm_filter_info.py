@@ -99,8 +99,8 @@ def test_a_device_whose_read_hangs_is_a_warning_and_the_others_are_audited(tmp_p
     conf = tmp_path / "lvm.conf"
     conf.write_text('devices {\n    global_filter = [ "a|.*|" ]\n}\n')
     monkeypatch.setattr(lfi.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: None)
-    real_host = lfi.read.Host
-    monkeypatch.setattr(lfi.read, "Host", lambda **kw: real_host(root=t.root, **kw))
+    real_host = lfi.san_read.Host
+    monkeypatch.setattr(lfi.san_read, "Host", lambda **kw: real_host(root=t.root, **kw))
 
     def call(fn, args=(), timeout=10.0, what=None):
         if fn.__name__ == "read_blocks" and "sdd" in args[1]:

@@ -244,7 +244,6 @@ def _add_map(env, wwid, name, dm, dev, sd, hctl, sd_dev):
     env._file("sys/block/%s/dm/name" % dm, name)
 
 
-# ------------------------------------------------------------------------------------------------ 1 (high)
 def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(env, invoke_on_env):
     _add_map(env, UPPER, "mpathx", "dm-5", "253:5", "sdf", "4:0:0:7", "8:80")
     _add_map(env, LOWER, "mpathy", "dm-6", "253:6", "sdg", "4:0:0:8", "8:96")
@@ -256,7 +255,6 @@ def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(e
     assert again["changed"] is False
 
 
-# ------------------------------------------------------------------------------------------------ 1 (medium)
 def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
         tmp_path, monkeypatch, invoke):
     for alias_last in alias_hosts(tmp_path, monkeypatch):
@@ -276,7 +274,6 @@ def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatc
         assert out["map"]["name"] == W1 and out["map"]["wwid"] == W2, (alias_last, out["map"], out["plan"])
 
 
-# ------------------------------------------------------------------------------------------------ 4 (medium)
 def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
     """LU 1VEND_abc's disk sdg is here, but its sysfs read does not finish (a hung device); with other_lu, the disk
     sdf of LU 1VEND_Abc (differing only in case) is here and reads fine."""
@@ -308,7 +305,6 @@ def test_scsi_delete_by_wwid_over_an_unfinished_read_says_it_cannot_tell(tmp_pat
     assert out.get("failed") and "sdg" in out["msg"] and "as the kernel spells it" not in out["msg"], out
 
 
-# ------------------------------------------------------------------------------------------------ 5 (low)
 @pytest.fixture
 def env(tmp_path):
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv

@@ -20,7 +20,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 UPPER, LOWER = Wwid("t10.VEND Abc"), Wwid("t10.VEND abc")     # "1VEND_Abc", "1VEND_abc"
 
 
-# ------------------------------------------------------------------------------------------------ 3 (low)
 def references_after_removing(tmp_path, removed, live):
     """The references act.refs reports after LU `removed`'s map mpathx was flushed, with LU `live`'s map mpathy (a
     PV in use) still there; the LVM devices file names both, line 2 the removed one."""
@@ -39,7 +38,6 @@ def references_after_removing(tmp_path, removed, live):
 HOST = {"machine_id": "m1", "hostname": "h1"}
 
 
-# ------------------------------------------------------------------------------------------------ 3 (low)
 def _artifact(wwid, name="mpatha"):
     snapshot = {"maps": {wwid: {"name": name, "wwid": wwid, "dm": "dm-3", "dev": "253:3", "paths": [{"name": "sdb"}]}},
                 "disks": {"sdb": {"name": "sdb", "hctl": "2:0:0:1", "dev": "8:16", "wwid": wwid, "map": name}}}

@@ -37,7 +37,6 @@ def test_a_name_with_a_trailing_newline_is_not_a_kernel_name(value, pattern):
     assert pattern.match(value) is None
 
 
-# ------------------------------------------------------------------------------------------------ 2 (medium)
 def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_path):
     t = healthy_lab(tmp_path)
     for name, hctl, dev, text in (("sdf", "2:0:0:7", "8:80", "Abc"), ("sdg", "2:0:0:8", "8:96", "abc")):
@@ -59,7 +58,6 @@ def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_pat
         host.map(Wwid("t10.VEND abc"), from_user=True)  # on 3d7a95c: mpathx (1VEND_Abc), another LU
 
 
-# ------------------------------------------------------------------------------------------------ 6 (low)
 def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_path):
     t = healthy_lab(tmp_path)
     # an LIO LU whose unit serial (set by the admin) holds a "/": the kernel prints its t10 designator as is
@@ -73,7 +71,6 @@ def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_pa
     assert "vol/7" in json.dumps([snap["errors"], snap["disks"]["sdf"], v]), "the refused text is named nowhere"
 
 
-# ------------------------------------------------------------------------------------------------ 9 (high)
 def test_the_references_of_a_removed_t10_lu_do_not_name_the_live_lu_differing_only_in_case(tmp_path):
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
     env = FakeEnv(tmp_path)
@@ -94,7 +91,6 @@ def test_the_references_of_a_removed_t10_lu_do_not_name_the_live_lu_differing_on
 HEX_UPPER, HEX_LOWER = Wwid("t10.ABCDEF0123456789"), Wwid("t10.abcdef0123456789")
 
 
-# ------------------------------------------------------------------------------------------------ 2 (low)
 def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guards(tmp_path):
     assert (HEX_UPPER, HEX_LOWER) == ("1ABCDEF0123456789", "1abcdef0123456789")   # Wwid keeps the case: two LUs
     # only the upper-case LU is here; the user names the other one (its map gone, as in review i30f #1)
@@ -116,7 +112,6 @@ def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_
     assert [r["line"] for r in refs] == [2], refs
 
 
-# ------------------------------------------------------------------------------------------------ 2 (low)
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins_before_a_dash(tmp_path):
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import (
         references_after_removing)
@@ -131,7 +126,6 @@ def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_
 T10 = "1LIO-ORG_block_1"
 
 
-# ------------------------------------------------------------------------------------------------ 1 (medium)
 class _NoView(object):
     """A reader whose batch read is not to be had (each step reads on its own) and that shows no map: the map of
     the WWID is gone, as remove_wwid requires."""
@@ -163,7 +157,6 @@ def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_re
     assert "still listed" in str(outcome)
 
 
-# ------------------------------------------------------------------------------------------------ 2 (medium)
 def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole_hosts_read(tmp_path):
     t = healthy_lab(tmp_path)
     # a local ATA disk: the kernel prints its t10 designator as is (%pE escapes only non-printables)
@@ -183,7 +176,6 @@ def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
         approval.validate(_redigest(bad), 1001.0, approval.MAX_AGE)
 
 
-# ------------------------------------------------------------------------------------------------ 4 (low)
 def test_an_approved_plan_of_a_t10_map_is_matched_by_the_kernels_text_and_another_case_is_refused():
     """As written by the check run (JSON round trip) the plan approves its unit. Its t10 WWIDs in another case (an
     edited file, re-digested) name another LU to the kernel: the unit is refused as changed, never approved
@@ -205,7 +197,6 @@ def test_an_approved_plan_of_a_t10_map_is_matched_by_the_kernels_text_and_anothe
     assert [s["approval"] for s in out["skipped"]] == ["changed"], out["skipped"]
 
 
-# ------------------------------------------------------------------------------------------------ 5 (low)
 def _t10_dell_lu1(tree):
     """LUN 1's paths (sdb, sdd) and map with a t10 WWID whose vendor text starts with hex letters ("DELL")."""
     for name, hctl, dev, sess in (("sdb", "2:0:0:1", "8:16", 1), ("sdd", "3:0:0:1", "8:48", 2)):
@@ -222,7 +213,6 @@ def test_a_hex_prefix_covers_a_t10_wwid_whose_vendor_text_starts_with_hex_letter
     assert got["kind"] == "paths_down_but_mapped", got   # today: unknown_array (not judged at all)
 
 
-# ------------------------------------------------------------------------------------------------ 7 (medium)
 def _two_t10_lus_differing_in_case(tree):
     """Two LUs whose t10 vendor-specific ids differ only in case (distinct to the kernel and to multipath, which
     compare WWIDs byte for byte), each with its own map."""
@@ -241,7 +231,6 @@ def test_two_maps_whose_t10_wwids_differ_only_in_case_are_both_in_the_snapshot(t
     assert snap["disks"]["sdf"]["map"] == "mpathx" and snap["disks"]["sdg"]["map"] == "mpathy"
 
 
-# ------------------------------------------------------------------------------------------------ 8 (low)
 def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_read(tmp_path):
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):

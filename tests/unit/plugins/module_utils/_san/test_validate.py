@@ -26,7 +26,6 @@ def _one_of_two_case_variant_lus_left(tree):
     tree.dm("dm-5", "253:5", "mpathx", "mpath-1VEND_Abc", slaves=("sdf",))
 
 
-# ------------------------------------------------------------------------------------------------ 1 (high)
 def test_a_users_wwid_does_not_find_another_lus_map_once_its_own_map_is_gone(tmp_path):
     """The host can hold two LUs whose WWIDs differ only in case (the fix's own premise). When the map of the one
     the user names is not here, "the only other-case hit" is not that LU: it is the other one."""

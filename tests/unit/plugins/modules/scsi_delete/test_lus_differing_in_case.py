@@ -33,7 +33,6 @@ def test_running_the_same_scsi_delete_again_does_not_delete_another_lus_disk(env
     assert again["changed"] is False
 
 
-# ------------------------------------------------------------------------------------------------ 3 (medium)
 def test_scsi_delete_refuses_a_disk_that_is_now_another_lu_differing_only_in_case(env, invoke_on_env):
     env._drop_map(env.maps[WWID])
     # the caller saw sdf at 4:0:0:7 as LU 1VEND_Abc; LUN id 7 now reaches LU 1VEND_abc (sdf refreshed by a rescan)

@@ -13,7 +13,6 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.cont
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
 
 
-# ------------------------------------------------------------------------------------------------ 1 (high)
 def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_path):
     for alias_last in (False, True):
         _t, host, m, step = _lu_w1(tmp_path, alias_last)
@@ -29,7 +28,6 @@ def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_p
                 host.view = None
 
 
-# ------------------------------------------------------------------------------------------------ 2 (low)
 def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_spells():
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
     san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
@@ -41,7 +39,6 @@ def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_
     assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]
 
 
-# ------------------------------------------------------------------------------------------------ 3 (low)
 def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_in_flush_maps():
     import json
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
@@ -64,7 +61,6 @@ def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_
     assert out["flush_maps"] == [W1], out["flush_maps"]
 
 
-# ------------------------------------------------------------------------------------------------ 4 (medium)
 def _only_the_alias_map_left(tmp_path):
     """LU W1's map mpatha has just been flushed; LU W2's map, aliased "W1", is still here (dm-1, path sdc)."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import SanTree

@@ -22,7 +22,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
 
 
-# ------------------------------------------------------------------------------------------------ 3 (medium)
 def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_path):
     env = FakeEnv(tmp_path)
     env._drop_map(env.maps[WWID])
@@ -51,7 +50,6 @@ def _sdc_step(tmp_path, alias_last):
     return t, host, step
 
 
-# ------------------------------------------------------------------------------------------------ 1 (medium)
 def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_path):
     for alias_last in (False, True):
         _t, host, step = _sdc_step(tmp_path, alias_last)

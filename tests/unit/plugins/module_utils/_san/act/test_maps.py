@@ -55,7 +55,6 @@ def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
     assert ["dmsetup", "resume", "-u", "mpath-" + W1] in [c[0] for c in t.run.calls], (t.run.calls, detail)
 
 
-# ------------------------------------------------------------------------------------------------ 6 (low)
 @pytest.mark.parametrize("uuid", ["mpath-eui.0025388b91b2e1c2", "mpath-600a098038303053453f463045494f41"])
 def test_the_dm_uuid_built_from_a_maps_wwid_is_the_maps_own_uuid(uuid):
     m = {"name": "mpathb", "wwid": map_wwid(uuid)}

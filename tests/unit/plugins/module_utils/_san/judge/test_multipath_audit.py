@@ -208,7 +208,8 @@ def test_bounded_values_are_left_alone(key, value):
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, BOUNDS)
     assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["devices"][0][key] == value
     assert not [c for c in changes if c["key"] == key]
-    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse("overrides {\n  %s %s\n}\n" % (key, value)), NETAPP_TARGETS, BOUNDS, scope="overrides")
+    new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse("overrides {\n  %s %s\n}\n" % (key, value)),
+                                                NETAPP_TARGETS, BOUNDS, scope="overrides")
     assert judge_multipath_audit.to_dict(judge_multipath_parse.parse(judge_multipath_parse.render(new)))["overrides"][key] == value
 
 

@@ -71,7 +71,6 @@ def test_other_refusals_fail_the_host_only_behind_the_option():
     assert defaults["stale_cleanup_fail_on_refusal"] is False
 
 
-# ------------------------------------------------------------------------------------------------ 5 (low)
 def test_a_healthy_map_whose_uuid_is_upper_case_hex_is_not_probed_for_lun_reuse(tmp_path):
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:3", "8:80", 1), ("sdg", "3:0:0:3", "8:96", 2)):

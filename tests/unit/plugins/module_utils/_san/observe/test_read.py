@@ -74,7 +74,6 @@ def test_control_a_view_read_in_full_sees_multipathd_running(tmp_path):
     assert snap["host"]["multipathd_running"] is True and snap["host"]["unread_pieces"] == []
 
 
-# ------------------------------------------------------------------------------------------------ 1 (low)
 def test_an_alias_map_keeps_its_own_checker_states_under_multipathd_show_paths(tmp_path):
     """multipathd's answer is keyed by map NAME (`show maps json`) or by path WWID (the `show paths raw format`
     fallback, when the JSON cannot be had). _maps looks a map up by its name first, then by its WWID: under the
@@ -122,7 +121,6 @@ def test_the_fake_hosts_commands_address_a_map_as_the_real_tools_do(tmp_path):
     assert (env.maps[WWID]["queueing"], env.maps[WWID2]["queueing"]) == (False, True), env.maps
 
 
-# ------------------------------------------------------------------------------------------------ 3 (high)
 def _multipathd_finds(arg, maps):
     """The map multipathd's CLI handlers (disablequeueing, restorequeueing, show map) act on for `arg`:
     libmultipath find_mp_by_str: sscanf(arg, "dm-%d%c") == 1 (a dm-N) by minor FIRST, then by alias, then by WWID.

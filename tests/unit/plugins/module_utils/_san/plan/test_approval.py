@@ -20,7 +20,6 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 HOST = {"machine_id": "m1", "hostname": "h1"}
 
 
-# ------------------------------------------------------------------------------------------------ 7 (low)
 def _map_steps(wwid, name, dm, dev, sd, hctl):
     m = {"name": name, "wwid": wwid, "dm": dm, "dev": dev, "paths": [{"name": sd}]}
     d = {"name": sd, "hctl": hctl, "dev": "8:%d" % (16 * int(dm[3:])), "wwid": wwid, "map": name}
@@ -43,7 +42,6 @@ def test_an_artifact_removing_two_lus_that_differ_only_in_case_is_valid_and_appr
     assert seen == {"refused": [], "not_needed": []} and len(out["steps"]) == 4, out["skipped"]
 
 
-# ------------------------------------------------------------------------------------------------ 8 (low)
 def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_traceback():
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import (
         _artifact, _redigest)
