@@ -248,3 +248,10 @@ def test_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
     if report["schema_version"].split(".", maxsplit=1)[0] == "1":
         rows = [r for r in report["findings"] if r["check"] == "live_map_queueing"]
         assert sorted(r["device"] for r in rows) == QUEUEING, [(r["object"], r["device"]) for r in rows]
+
+
+def test_junit_does_not_pass_an_rport_comparison_that_was_not_made_without_the_multipath_audit():
+    # dev_loss_tmo 300 differs from the config, but the multipath audit did not run: not judged
+    san = snap([rport(dev="300", fast="5")])
+    assert fa.judge(san, None) == []
+    assert _fc_cases({"san": san, "multipath": {"skipped": True}})["fc/rport_tmo_mismatch"] != "passed"
