@@ -54,8 +54,8 @@ def api():
         lvmconfig=lvm.parse_lvmconfig,
         lvm_array=lvm.parse_lvm_array,
         host_snapshot=lambda base: read.Host(root=os.path.join(base, "root"),
-                                                 run=CapturedRun(os.path.join(base, "commands")),
-                                                 call=inline_call).snapshot(probe=True),
+                                             run=CapturedRun(os.path.join(base, "commands")),
+                                             call=inline_call).snapshot(probe=True),
     )
 
 

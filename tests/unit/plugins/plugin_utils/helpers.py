@@ -9,5 +9,4 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-
 QUEUEING = ["mpath%s" % c for c in "abcdefgh"]

@@ -23,7 +23,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval, steps as plan_steps
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv, disk
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import (
     LOWER, UPPER, _artifact, _redigest, references_after_removing)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (

@@ -496,7 +496,7 @@ def host_plan(env, wwids):
     snap = env.reader.snapshot()
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     return cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}
-                                        for w in wwids])["steps"]
+                                       for w in wwids])["steps"]
 
 
 # ---------------------------------------------------------------------------------------------- a crash or a signal

@@ -405,7 +405,7 @@ def test_unknown_array_needs_host_evidence_policy_and_grace():
     # host evidence, but not yet for the grace time
     early = snapshot(at=900.0)
     assert cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300,
-                                                 "earlier": early})["steps"] == []
+                                                "earlier": early})["steps"] == []
     # for the grace time on every path
     early = snapshot(at=600.0)
     out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
@@ -417,7 +417,7 @@ def test_host_evidence_never_on_no_answer(result):
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     probes = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": result}}
     out = cleanup.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
-                                                             "earlier": snapshot(at=0.0, probes=probes)})
+                                                            "earlier": snapshot(at=0.0, probes=probes)})
     assert out["steps"] == []
 
 
@@ -518,7 +518,7 @@ def test_host_evidence_needs_two_finite_times_grace_apart(earlier_at):
     out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
     assert out["steps"] == []
     assert cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": float("nan"),
-                                                 "earlier": snapshot(at=0.0)})["steps"] == []
+                                                "earlier": snapshot(at=0.0)})["steps"] == []
 
 
 @pytest.mark.parametrize("dm_name,vg_lv", [

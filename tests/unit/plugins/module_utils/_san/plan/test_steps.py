@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
     context as act_context, execute)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
