@@ -176,7 +176,7 @@ matrix_core() {  # matrix_core VERSION: the three parts on one ansible-core (run
   echo "--- ansible-core $core: $(ansible --version | head -n 1)"
   # the house-rule invariants (Hypothesis, ~2 min) run once, in stage units: they drive module_utils' judge, plan and
   # act against a fake host, code that imports nothing of ansible-core
-  python -m pytest -q -p no:cacheprovider -n 2 --ignore tests/unit/plugins/module_utils/test_house_rules.py tests/unit ||
+  python -m pytest -q -p no:cacheprovider -n 2 --ignore tests/unit/test_house_rules.py tests/unit ||
     failed+=(units)
   SANFLEET_FLEET_HOSTS=5 python -m pytest -q -p no:cacheprovider tests/integration/test_fleet_runner.py \
     -k "not chromium" || failed+=(fleet)

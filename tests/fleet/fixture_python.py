@@ -11,7 +11,7 @@ captured trees in one run, without VMs. It lives under tests/, which build_ignor
 tarball, and nothing in the shipped modules or plugins knows about it: a user cannot reach it by accident.
 
 What it changes, in this process only, before the AnsiballZ payload runs:
-- san_read.Host (the reader of every module, multipath_conf's too) reads the fixture's sysfs/proc/etc tree and
+- observe.read.Host (the reader of every module, multipath_conf's too) reads the fixture's sysfs/proc/etc tree and
   answers commands from the fixture's captured outputs (the CapturedRun of the unit tests), with the deadline
   helper inlined for its reads (no fork per batch);
 - deadline.run answers every other command from the same capture (multipath_conf: `multipathd show config` from
@@ -96,8 +96,8 @@ def install(scenario):
     sys.path.extend(p for p in (os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "").split(os.pathsep) if p)
     from ansible.module_utils import basic
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read as t
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
 
     base = unpacked(scenario)
     captured = t.CapturedRun(os.path.join(base, "commands"))
@@ -118,12 +118,12 @@ def install(scenario):
             return t.inline_call(fn, args, timeout, what)
         return real_call(fn, args, timeout=timeout, what=what)
 
-    reader_init = san_read.Host.__init__
+    reader_init = read.Host.__init__
 
     def init(self, root="/", run=None, call=None, **kw):
         reader_init(self, root=os.path.join(base, "root"), run=fixture_run, call=fixture_call, **kw)
 
-    san_read.Host.__init__ = init
+    read.Host.__init__ = init
     deadline.run = fixture_run
     deadline.call = fixture_call
 

@@ -7,7 +7,7 @@
 For every entry of FINDINGS: a scratch copy of HEAD (`git worktree add --detach` under /tmp), the fix taken back
 there (`git revert --no-commit <commit>`, or a stored patch under tests/invariants/patches/ that reopens the hole
 on today's code, for fixes whose commits no longer revert cleanly), then the invariant suite
-(tests/unit/plugins/module_utils/test_house_rules.py) with --runxfail, a larger example budget
+(tests/unit/test_house_rules.py) with --runxfail, a larger example budget
 (SANFLEET_INVARIANT_EXAMPLES) and a fixed seed. HEAD itself runs first with the same examples: an entry is caught
 when a test that passes on HEAD fails with the fix taken back. Prints a table finding -> caught / not caught and
 exits 1 when one is not caught.
@@ -35,7 +35,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-SUITE = "tests/unit/plugins/module_utils/test_house_rules.py"
+SUITE = "tests/unit/test_house_rules.py"
 ORIGINAL_COLLECTIONS = os.environ.get("SANFLEET_COLLECTIONS")
 
 # (name, how to take the fix back: "commit:<sha>" or "patch:<file under tests/invariants/patches>")
@@ -129,8 +129,9 @@ def scratch(label):
     os.rmdir(path)
     sh(["git", "worktree", "add", "--detach", "-q", path, "HEAD"], cwd=REPO)
     # the suite and its patches as they are now (possibly not yet committed)
-    for rel in (SUITE, "tests/unit/plugins/module_utils/house_rules_worlds.py",
-                "tests/unit/plugins/module_utils/test_san_act.py"):
+    for rel in (SUITE, "tests/unit/house_rules_worlds.py",
+                "tests/unit/plugins/module_utils/_san/act/helpers.py",
+                "tests/unit/plugins/module_utils/_san/observe/helpers.py"):
         shutil.copy(os.path.join(REPO, rel), os.path.join(path, rel))
     return path
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 UNPACKING = [
-    "tests/unit/plugins/module_utils/test_san_read.py::test_captured_fixture_reads_cleanly",
-    "tests/unit/plugins/module_utils/test_generations.py::test_node_records_and_sessions",
+    "tests/unit/plugins/module_utils/_san/observe/test_read.py::test_captured_fixture_reads_cleanly",
+    "tests/unit/test_generations.py::test_node_records_and_sessions",
 ]
 SLOW_EXIT = '''
 import atexit, time

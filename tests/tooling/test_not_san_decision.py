@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The not-SAN decision of audit.yml, compliance.yml and remediate.yml, end to end: the real reader (its pieces
-made to miss their deadlines as in test_san_read), the facts as stale_mpath_facts returns them (compact), the
+made to miss their deadlines as in the observe tests), the facts as stale_mpath_facts returns them (compact), the
 playbooks' own tasks that decide the host's state (rendered as Ansible would: set_fact tasks of the read block in
 order, with their `when`), and the host report built from the parts the playbook gives the fleet_report role.
 
@@ -15,43 +15,14 @@ __metaclass__ = type
 
 import importlib.util
 import os
-import pathlib
 
 import pytest
-import yaml
-from jinja2.nativetypes import NativeEnvironment
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as san_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import test_san_read as t
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-ENV = NativeEnvironment()
-
-
-# ------------------------------------------------------------------------------------------------ hosts
-
-def hung_san_host(tmp_path):
-    """An iSCSI host (initiator name, a session, its LUN as sdb, multipathd running, no map yet) whose batch read
-    and whose initiator, session, multipathd and sdb reads all miss their deadline: the listing of /sys/block and
-    dmsetup (no map) answer."""
-    tree = t.SanTree(tmp_path / "root")
-    tree.initiator()
-    tree.iscsi_session(1, 2, "127.0.0.1")
-    tree.disk("sdb", "2:0:0:1", "8:16", session=1, wwid="naa." + t.ontap_wwid(1)[1:],
-              serial="0" + t.ontap_serial(1).encode().hex())
-    tree.commands()
-    hung = ("read_batch", "read_initiators", "read_sessions", "multipathd_pids")
-
-    def call(fn, args=(), timeout=10.0, what=None):
-        if fn.__name__ in hung or (fn is sr.read_devices and "sdb" in args[1]):
-            raise deadline.DeadlineExceeded(what, timeout)
-        return t.inline_call(fn, args)
-
-    return tree.reader(call=call)
+from ansible_collections.sanfleet.remediation.tests.tooling.helpers import (
+    ROOT, decide, facts, hung_san_host, play, render)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
 
 
 def healthy_san_host(tmp_path):
@@ -74,53 +45,6 @@ def nosan_host(tmp_path):
         return captured(argv, timeout, what)
 
     return sr.Host(root=os.path.join(base, "root"), run=run, call=t.inline_call)
-
-
-def facts(reader):
-    """ansible_facts.san as stale_mpath_facts returns it by default (detail=compact, no array)."""
-    return san_compact.shape(san_facts.collect(reader, probe=False), "compact")
-
-
-# ------------------------------------------------------------------------------------------------ playbooks
-
-def render(value, variables):
-    if isinstance(value, dict):
-        return dict((k, render(v, variables)) for k, v in value.items())
-    if isinstance(value, list):
-        return [render(v, variables) for v in value]
-    if isinstance(value, str) and "{{" in value:
-        out = ENV.from_string(value).render(**variables)
-        return {"True": True, "False": False}.get(out, out) if isinstance(out, str) else out
-    return value
-
-
-def holds(when, variables):
-    conditions = when if isinstance(when, list) else [when]
-    return all(render("{{ %s }}" % c, variables) in (True, "True") for c in conditions if c is not None)
-
-
-def _tasks(tasks):
-    for task in tasks:
-        yield task
-        for key in ("block", "rescue", "always"):
-            for sub in _tasks(task.get(key) or []):
-                yield sub
-
-
-def play(name):
-    return yaml.safe_load((ROOT / "playbooks" / name).read_text())[0]
-
-
-def decide(name, san):
-    """The variables after the playbook's set_fact tasks that come before its SAN checks (the host state and a
-    recorded failure), run in order with their `when`, as Ansible runs them after a module that read `san`."""
-    variables = {"ansible_facts": {"san": san}, "sanfleet_facts_result": {}, "inventory_hostname": "h1"}
-    for task in _tasks(play(name)["tasks"]):
-        if task.get("name", "").startswith("The SAN checks"):
-            break
-        if "ansible.builtin.set_fact" in task and holds(task.get("when"), variables):
-            variables.update(render(task["ansible.builtin.set_fact"], variables))
-    return variables
 
 
 def report_parts(name, variables, section):

@@ -1,4 +1,11 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """sanfleet.remediation.ontap_luns through ansible's lookup loader, against the live ONTAP simulator."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import json
 import os
@@ -7,7 +14,6 @@ import sys
 import textwrap
 
 import pytest
-
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
@@ -15,8 +21,13 @@ from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
     OntapSimulator, from_description, from_lab_truth, from_lab_truths, generated, lookup_plugin)
 from ansible_collections.sanfleet.remediation.tests.ontap_sim.certs import CA
 
+
 IQN1 = "iqn.1994-05.com.redhat:h1"
+
+
 IQN2 = "iqn.1994-05.com.redhat:h2"
+
+
 DESC = {
     "cluster": "cl1",
     "svms": ["svm1", "svm2"],
@@ -35,6 +46,8 @@ DESC = {
         "maps": [{"igroup": "ig_fc", "lun_id": 10 + i}]} for i in range(3)]
     + [{"path": "/vol/v1/unmapped", "svm": "svm1", "serial": "unMapped1234"}],
 }
+
+
 KEYS = ["cluster", "svm", "path", "uuid", "serial", "serial_hex", "wwid", "lun_id", "igroup", "igroup_protocol",
         "igroup_os_type", "igroup_initiators", "state", "size_bytes", "collected_at"]
 
@@ -188,7 +201,7 @@ def test_lab_fc_truth_is_served_as_an_fc_svm(tmp_path):
     """The lab's FC target (sanlab-agent fc_truth, as captured in fc_unmapped): an SVM whose FC LIF WWPNs are the
     target ports', an FC igroup of the initiator WWPNs; a host asking with the kernel's spelling of its WWPNs
     (0x... from fc_host) gets the FC records and the LIF WWPNs that decide coverage."""
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
         load_captured)
     _reader, truth = load_captured("fc_unmapped")
     fc = truth["fc"]

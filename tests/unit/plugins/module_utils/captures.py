@@ -36,7 +36,7 @@ def remove_all():
 def unpacked(archive):
     """The folder a capture archive unpacks to (<scenario>/ inside it), or None when the archive is not there.
 
-    Keyed by the file, not by how the path is spelt: test_san_read is imported under two names (from the checkout
+    Keyed by the file, not by how the path is spelt: a helpers module is imported under two names (from the checkout
     and through the collections tree), each with its own FIXTURES spelling."""
     if not os.path.exists(archive):
         return None

@@ -1,24 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/modules/multipath_flush.py`."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
 import pytest
 
-
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import multipath_flush
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
-    FakeEnv, WWID, WWID2, disk, mpath)
-
-
-@pytest.fixture
-def env(tmp_path):
-    return FakeEnv(tmp_path)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    W1, W2, WWID, WWID2, alias_hosts, disk, mpath)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import LOWER, UPPER, _t10_map
 
 
 MODULE = multipath_flush
@@ -38,16 +33,6 @@ def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, run):
     assert [s["name"] for s in real["slaves"]] == ["sdc", "sdd"]
     assert real["slaves"][0]["hctl"] == "4:0:0:1" and real["slaves"][0]["dev"] == "8:32"
     assert WWID not in env.maps
-
-
-def _t10_map(env):
-    t10 = Wwid("t10.LIO-ORG_block_1")       # as the reader builds it from the dm uuid
-    env.add_disk(disk("sde", "4:0:0:2", "8:64", t10, map_name=t10))
-    env.add_disk(disk("sdg", "5:0:0:2", "8:96", t10, map_name=t10))
-    env.maps[t10] = mpath(t10, "dm-4", "253:4", ["sde", "sdg"])
-    env._file("sys/block/dm-4/dm/uuid", "mpath-" + t10)
-    env._file("sys/block/dm-4/dm/name", t10)
-    return t10
 
 
 def test_a_t10_wwid_flushes_the_map_by_the_kernels_text(env, run):
@@ -246,3 +231,90 @@ def test_array_unmapped_releases_openers_only_when_every_path_says_the_lu_is_gon
     env.probes["sdd"] = {"result": "no_answer", "serial_live": None}      # a cut portal says nothing
     out = run({"wwid": WWID, "array_unmapped": True}, check=True)
     assert out["failed"] and out["refusal"]["kind"] == "opener" and env.commands == []
+
+
+def _add_map(env, wwid, name, dm, dev, sd, hctl, sd_dev):
+    d = disk(sd, hctl, sd_dev, wwid, map_name=name)
+    d["holders"] = [dm]
+    env.add_disk(d)
+    m = mpath(wwid, dm, dev, [sd])
+    m["name"] = name
+    env.maps[wwid] = m
+    env._file("sys/block/%s/dm/uuid" % dm, "mpath-" + wwid)
+    env._file("sys/block/%s/dm/name" % dm, name)
+
+
+def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(env, invoke_on_env):
+    _add_map(env, UPPER, "mpathx", "dm-5", "253:5", "sdf", "4:0:0:7", "8:80")
+    _add_map(env, LOWER, "mpathy", "dm-6", "253:6", "sdg", "4:0:0:8", "8:96")
+    first = invoke_on_env(multipath_flush, {"wwid": "t10.VEND_abc"})
+    assert not first.get("failed") and first["removed"] == [LOWER] and LOWER not in env.maps, first
+    env.commands[:] = []
+    again = invoke_on_env(multipath_flush, {"wwid": "t10.VEND_abc"})      # a playbook re-run: nothing to do
+    assert UPPER in env.maps and env.commands == [], again              # today: mpathx (1VEND_Abc) flushed
+    assert again["changed"] is False
+
+
+def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
+        tmp_path, monkeypatch, invoke):
+    for alias_last in alias_hosts(tmp_path, monkeypatch):
+        out = invoke(multipath_flush, {"wwid": W1}, check=True)
+        assert not out.get("failed"), out
+        # the map of LU W1 (mpatha), never the map of LU W2 (on ba200eb with alias_last: map "W1",
+        # WWID W2, and a plan of flush_map W1 + remove_wwid W2)
+        assert out["map"]["wwid"] == W1 and out["map"]["name"] == "mpatha", (alias_last, out["map"], out["plan"])
+        assert [s["target"] for s in out["plan"] if s["action"] == "remove_wwid"] == [W1], out["plan"]
+
+
+def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
+    for alias_last in alias_hosts(tmp_path, monkeypatch):
+        out = invoke(multipath_flush, {"name": W1}, check=True)
+        assert not out.get("failed"), out
+        # the map named W1 (LU W2), never LU W1's map by its WWID (on ba200eb with alias_last False: mpatha)
+        assert out["map"]["name"] == W1 and out["map"]["wwid"] == W2, (alias_last, out["map"], out["plan"])
+
+
+def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
+    """LU 1VEND_abc's disk sdg is here, but its sysfs read does not finish (a hung device); with other_lu, the disk
+    sdf of LU 1VEND_Abc (differing only in case) is here and reads fine."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+        healthy_lab, inline_call)
+    t = healthy_lab(tmp_path)
+    disks = (("sdf", "2:0:0:7", "8:80", "Abc"), ("sdg", "2:0:0:8", "8:96", "abc"))
+    for name, hctl, dev, text in disks if other_lu else disks[1:]:
+        t.disk(name, hctl, dev, session=1, wwid="t10.VEND    %s" % text)
+    t.commands()
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn.__name__ == "read_batch" or (fn.__name__ == "read_devices" and "sdg" in args[1]):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+    monkeypatch.setattr(read, "reader_for", lambda params: t.reader(
+        call=call, read_timeout=1.5, command_timeout=params["command_timeout"]))
+
+
+@pytest.mark.parametrize("other_lu", [True, False])
+def test_scsi_delete_by_wwid_over_an_unfinished_read_says_it_cannot_tell(tmp_path, monkeypatch, invoke, other_lu):
+    from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
+    _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu)
+    out = invoke(scsi_delete, {"wwid": "t10.VEND_abc"}, check=True)
+    # on ba200eb: other_lu -> "WWID 1VEND_abc is not on this host as written; 1VEND_Abc differs from it only in
+    # case ...: give the WWID as the kernel spells it" (the re-run it asks for deletes LU 1VEND_Abc's sdf);
+    # no other_lu -> not failed, plan [] ("nothing of that WWID here": its disk sdg is, unread)
+    assert out.get("failed") and "sdg" in out["msg"] and "as the kernel spells it" not in out["msg"], out
+
+
+@pytest.fixture
+def env(tmp_path):
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv
+    return FakeEnv(tmp_path)
+
+
+def test_the_spelling_a_refusal_asks_for_is_accepted(env, invoke_on_env):
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import _t10_map
+    t10 = _t10_map(env)                                    # map 1LIO-ORG_block_1
+    refused = invoke_on_env(multipath_flush, {"wwid": "t10.lio-org_block_1"}, check=True)
+    assert refused.get("failed") and "%s differs from it only in case" % t10 in refused["msg"], refused
+    out = invoke_on_env(multipath_flush, {"wwid": str(t10)}, check=True)     # as the message (and the facts) spell it
+    assert not out.get("failed") and out["map"]["wwid"] == t10, out.get("msg")   # on ba200eb: "... is not valid"

@@ -1,18 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/modules/scsi_rescan.py`."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-
 import pytest
 
-
 from ansible_collections.sanfleet.remediation.plugins.modules import scsi_rescan
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, disk)
+
 
 NEW_SERIAL = "81LgM$V4waSp"
 

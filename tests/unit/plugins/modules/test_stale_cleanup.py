@@ -1,34 +1,35 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""stale_cleanup: one run observes, judges, plans and acts. It acts on the fake host of test_san_act; its query
-stage (san_facts.collect: snapshot + judge, tested in test_stale_mpath_facts and test_san_judge) is replaced by a
-judged snapshot, either the fake host's own or a hand-made one (then only check mode, the plan is the subject)."""
+"""stale_cleanup: one run observes, judges, plans and acts. It acts on the fake host FakeEnv
+(tests/unit/plugins/module_utils/_san/act/helpers.py); its query stage (judge.facts.collect: snapshot + judge,
+tested in test_stale_mpath_facts and judge/test_verdicts) is replaced by a judged snapshot, either the fake host's
+own or a hand-made one (then only check mode, the plan is the subject)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import os
 import signal
 import time
 
 import pytest
 
-
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_act import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, disk, mpath)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (
+    NEW, OTHER, STALE, judged, pairs, san)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+    looks, plan)
+
 
 MODULE = stale_cleanup
+
+
 # an array truth is given (what it says is in the verdicts of the judged snapshots below)
 DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
-
-NEW = "3600a098038304c61622d3030312b4162"
-OTHER = "360014055a1a00000000400080005a1ab"
-STALE = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
-         {"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID2}]
 
 
 @pytest.fixture
@@ -37,94 +38,9 @@ def env(tmp_path):
     e.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))   # a stale disk without a map
     e.disks["sdf"]["probe"] = {"result": "lun_not_supported", "serial_live": None}  # its failure is observed
     # and still is when the act probes it again before its first touch (a running disk that does not answer is
-    # not dead: it may only be slow, san_judge.PROBE_FAILS_ACTIVE)
+    # not dead: it may only be slow, judge.findings.PROBE_FAILS_ACTIVE)
     e.probes["sdf"] = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None}
     return e
-
-
-@pytest.fixture
-def looks(monkeypatch):
-    """looks(*snapshots): the query stage returns these judged snapshots, one per look (a callable is called with
-    the reader). Returns the list of looks taken."""
-    def install(*snapshots):
-        taken = []
-
-        def observe(module, reader, truth):
-            snap = snapshots[min(len(taken), len(snapshots) - 1)]
-            snap = snap(reader) if callable(snap) else copy.deepcopy(snap)
-            taken.append(snap)
-            return snap
-        monkeypatch.setattr(stale_cleanup, "observe", observe)
-        return taken
-    return install
-
-
-def judged(verdicts=None, then=None):
-    """The fake host's own snapshot, probed as the reader probes a map that is not healthy, with verdicts; `then`
-    changes the host after the look (between plan and act)."""
-    def look(reader):
-        snap = reader.snapshot()
-        snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
-        for m in snap["maps"].values():
-            m["probe"] = dict((p["name"], reader.probe_path(p["name"])) for p in m["paths"])
-        snap["verdicts"] = copy.deepcopy(STALE if verdicts is None else verdicts)
-        snap["errors"] = []
-        if then:
-            then()
-        return snap
-    return look
-
-
-def pairs(steps):
-    return [(s["action"], s["target"]) for s in steps]
-
-
-# ------------------------------------------------------------------------------------- a hand-made host: the plan
-def a_map(wwid, dm, paths, state="active", **kw):
-    m = {"name": wwid, "wwid": wwid, "dm": dm, "dev": "253:%s" % dm[3:], "queueing": True, "open_count": 0,
-         "holders": [], "mountpoints": [], "openers": [], "swap": False,
-         "paths": [{"name": p, "dm_state": state} for p in paths], "probe": {}}
-    m.update(kw)
-    return m
-
-
-def a_disk(name, hctl, dev, wwid, dm=None, **kw):
-    d = {"name": name, "hctl": hctl, "dev": dev, "wwid": wwid, "serial": "0" + wwid[9:], "transport": "iscsi",
-         "holders": [dm] if dm else [], "mountpoints": [], "swap": False, "openers": [], "map": wwid if dm else None,
-         "state": "running", "lun": int(hctl.split(":")[3])}
-    d.update(kw)
-    return d
-
-
-def san(at=1000.0):
-    gone = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}}
-    return {
-        "collected_at": at, "errors": [],
-        "array": {"records": 2, "targets": [], "problems": [], "collected_at": at - 10},
-        "host": {"iscsi_iqn": "iqn.2024-01.lab.san:initiator", "fc_wwpns": []},
-        "maps": {WWID: a_map(WWID, "dm-3", ["sdc", "sdd"], state="failed", probe=gone),
-                 WWID2: a_map(WWID2, "dm-4", ["sde", "sdf"]),
-                 OTHER: a_map(OTHER, "dm-5", ["sdg", "sdh"], state="failed",
-                              probe={"sdg": {"result": "lun_not_supported"}, "sdh": {"result": "lun_not_supported"}})},
-        "disks": {"sdc": a_disk("sdc", "4:0:0:1", "8:32", WWID, "dm-3"),
-                  "sdd": a_disk("sdd", "5:0:0:1", "8:48", WWID, "dm-3"),
-                  "sde": a_disk("sde", "4:0:0:2", "8:64", WWID2, "dm-4"),
-                  "sdf": a_disk("sdf", "5:0:0:2", "8:80", WWID2, "dm-4"),
-                  "sdg": a_disk("sdg", "4:0:0:0", "8:96", OTHER, "dm-5"),
-                  "sdh": a_disk("sdh", "5:0:0:0", "8:112", OTHER, "dm-5")},
-        "verdicts": [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
-                     {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2},
-                     {"kind": "unknown_array", "object": "map", "name": OTHER, "wwid": OTHER}],
-    }
-
-
-@pytest.fixture
-def plan(run, looks):
-    """plan(args, *snapshots): the module in check mode over hand-made judged snapshots."""
-    def call(args, *snapshots):
-        looks(*(snapshots or (san(),)))
-        return run(args, check=True)
-    return call
 
 
 def test_stale_map_then_its_paths_in_plan_order(plan):

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The stale_mpath_facts module end to end over a SanTree fixture (san_read.Host pointed at the tree)."""
+"""The stale_mpath_facts module end to end over a SanTree fixture (observe.read.Host pointed at the tree)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -12,16 +12,20 @@ import json
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as san_read
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as san_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as judge_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_mpath_facts
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils.test_san_read import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     IQN, TARGET, healthy_lab, inline_call, ontap_serial, ontap_wwid, timeout_answer)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.ansible_compat import patch_module_args
 
+
 TARGETS = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [TARGET], "iscsi_addresses": ["127.0.0.1", "127.0.0.2"]}]
 
-_Real = san_read.Host
+
+_Real = read.Host
+
+
 LNS = ("test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
        "Additional sense: Logical unit not supported\n")
 
@@ -42,7 +46,7 @@ def tree(tmp_path, monkeypatch):
         seen.update(kw)
         return _Real(root=t.root, run=t.run, call=inline_call, **kw)
 
-    monkeypatch.setattr(san_read, "Host", reader)
+    monkeypatch.setattr(read, "Host", reader)
     t.seen = seen
     return t
 
@@ -148,7 +152,7 @@ def test_probe_timeout_is_partial(tree, capsys):
 
 def test_hung_core_read_fails_naming_it(tree, capsys):
     tree.commands()
-    tree.run.answers[tuple(san_read.CMD_DM_STATUS)] = timeout_answer
+    tree.run.answers[tuple(read.CMD_DM_STATUS)] = timeout_answer
     rc, out = run_module({}, capsys)
     assert rc == 1 and out["failed"] is True
     assert "dmsetup status --target multipath" in out["msg"] and "did not finish" in out["msg"]
@@ -160,7 +164,7 @@ def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
     def call(fn, args=(), timeout=10.0, what=None):
         raise deadline.DeadlineExceeded(what, timeout)
 
-    monkeypatch.setattr(san_read, "Host",
+    monkeypatch.setattr(read, "Host",
                         lambda **kw: _Real(root=tree.root, run=tree.run, call=call, **kw))
     rc, out = run_module({}, capsys)
     assert rc == 1 and "listing of /sys/block" in out["msg"]
@@ -211,8 +215,8 @@ def test_documentation_is_valid_yaml_with_attributes():
     yaml.safe_load(stale_mpath_facts.RETURN)
 
 
-def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
-    """Item 8 asks for one WWID form. san_validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
+def test_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
+    """Item 8 asks for one WWID form. validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
     is, so `600a0980...` (the NAA-6 id as Windows, ESXi without `naa.`, and many inventory tools print it) stays
     `600a0980...` and matches no device (`3600a0980...`): the map the record maps, every path down in an outage
     answering LOGICAL UNIT NOT SUPPORTED from a wrong igroup edit, is judged stale_unmapped. Either normalise it
@@ -240,8 +244,8 @@ def test_review_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys)
     ("eui.0025385b71b01234", "20025385b71b01234"),
 ])
 def test_a_record_wwid_is_normalised_to_the_form_multipath_names_maps_by(given, normal):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate as san_validate
-    assert san_validate.array_lun({"wwid": given})["wwid"] == normal
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+    assert validate.array_lun({"wwid": given})["wwid"] == normal
 
 
 def _timeless(node):
@@ -269,5 +273,5 @@ def test_detail_full_is_the_whole_snapshot_and_compact_its_summary(tree, capsys)
     compact.pop("collected_at"), full.pop("collected_at")
     # two runs: the probes' own timing (`elapsed`, rounded to ms) may differ between them, nothing else may
     compact, full = _timeless(compact), _timeless(full)
-    assert compact == san_compact.compact(full)
+    assert compact == judge_compact.compact(full)
     assert compact["maps"] == {ontap_wwid(1): full["maps"][ontap_wwid(1)]}

@@ -1,4 +1,11 @@
-"""plugin_utils/ontap.py against the ONTAP simulator: paging, errors, caching across forked workers."""
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/plugin_utils/ontap.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import json
 import os
@@ -7,13 +14,28 @@ import time
 import urllib.request
 
 import pytest
-
 from ansible.errors import AnsibleLookupError
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_records
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_records
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_description, generated
 from ansible_collections.sanfleet.remediation.tests.ontap_sim.schema import unknown_fields
+
+
+@pytest.mark.parametrize("spelling", ["50:0A:09:81:00:00:00:01", "0x500a098100000001", "50-0a-09-81-00-00-00-01",
+                                      "500A098100000001"])
+def test_the_controller_and_the_host_key_an_initiator_alike(spelling):
+    """ONTAP's aa:bb:... was the controller's key, bare hex the host's."""
+    assert ontap.normalize_initiator(spelling) == identity.normalize_initiator(spelling) == "500a098100000001"
+    # what the truth shows keeps ONTAP's spelling
+    assert ontap.ontap_wwpn(spelling) == "50:0a:09:81:00:00:00:01"
+
+
+def test_an_iqn_keys_alike_on_both_sides():
+    iqn = " IQN.2024-01.lab.san:Initiator "
+    assert ontap.normalize_initiator(iqn) == identity.normalize_initiator(iqn) == "iqn.2024-01.lab.san:initiator"
+    assert ontap.ontap_wwpn(iqn) == "iqn.2024-01.lab.san:initiator"
+
 
 DESC = {
     "cluster": "cl1",
@@ -254,7 +276,7 @@ def test_cache_key_separates_identities_and_svms(sim):
 
 @pytest.mark.parametrize("value,expected", [
     ("IQN.1994-05.COM.redhat:H1", "iqn.1994-05.com.redhat:h1"),
-    # one normal form with the host's (san_identity): a WWPN is bare hex; ontap_wwpn spells it as ONTAP does
+    # one normal form with the host's (_san/identity.py): a WWPN is bare hex; ontap_wwpn spells it as ONTAP does
     ("0x21000024FF3A1B2C", "21000024ff3a1b2c"),
     ("21:00:00:24:FF:3A:1B:2C", "21000024ff3a1b2c"),
     ("2100-0024-ff3a-1b2c", "21000024ff3a1b2c"),
@@ -416,7 +438,7 @@ def test_the_cache_lock_file_is_0600_whatever_the_umask(sim, umask):
 def test_the_truth_says_which_initiators_its_records_were_read_for(sim):
     clusters = ontap.cluster_list(sim.options(cache_ttl=0))
     truth = ontap.array_truth(clusters, ["IQN.1994-05.com.redhat:H1", "0x20000025B5000001"], "t")
-    # ONTAP's spelling; the judge compares them through san_identity.normalize_initiator like its own side
+    # ONTAP's spelling; the judge compares them through identity.normalize_initiator like its own side
     assert truth["initiators"] == ["20:00:00:25:b5:00:00:01", "iqn.1994-05.com.redhat:h1"]
     assert ontap.array_truth(clusters, None, "t")["initiators"] == ["*"]          # every mapping was read
     assert ontap.array_truth(clusters, [], "t")["initiators"] == []
@@ -428,10 +450,10 @@ def test_the_truth_says_which_initiators_its_records_were_read_for(sim):
                                  ("21:00:00:24:ff:3a:1b", "21000024ff3a1b"),        # not 8 bytes
                                  ("iqn.2024-01.lab.san:0x21000024ff3a1b2c", "iqn.2024-01.lab.san:21000024ff3a1b2c")])
 def test_one_normal_form_for_initiators_on_both_sides(a, b):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity as san_identity
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
     # what the lookup selects records by (controller) and what the judge compares paths by (host) agree
     assert (ontap.normalize_initiator(a) == ontap.normalize_initiator(b)) == \
-        (san_identity.normalize_initiator(a) == san_identity.normalize_initiator(b))
+        (identity.normalize_initiator(a) == identity.normalize_initiator(b))
 
 
 def test_a_target_identity_of_two_svms_is_a_problem(tmp_path):

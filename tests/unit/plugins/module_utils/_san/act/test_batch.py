@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/act/batch.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
+
+
+def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_path):
+    for alias_last in (False, True):
+        _t, host, m, step = _lu_w1(tmp_path, alias_last)
+        for view in (False, True):
+            host.view = read_for(host, [step]) if view else None
+            try:
+                live = host.map_now(step["expect"]["wwid"])
+                # on 995ca68: the map named W1 (LU W2) without a view, either order; with a view when alias_last
+                assert (live["name"], live["wwid"]) == ("mpatha", W1), (alias_last, view, live["name"])
+                # and so the real run's re-check refuses what check mode planned ("identity changed")
+                assert verify_map(host, step)["name"] == "mpatha"
+            finally:
+                host.view = None
+
+
+def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_spells():
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
+    san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
+                    W2: {"name": W1, "wwid": W2, "paths": [{"name": "sdc"}]}},
+           "disks": {}}
+    run = [{"action": "flush_map", "target": W1, "unit": 1, "expect": {"name": W1, "wwid": W2}}]
+    diff = cleanup_run.plan_diff(san, {"steps": run}, run)
+    # on 7120141 (and before): "after" lists no map at all; LU W1's map mpatha is shown removed
+    assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]
+
+
+def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_in_flush_maps():
+    import json
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
+    snapshot = {"maps": {}, "disks": {}}
+    steps = []
+    for n, (wwid, name) in enumerate(((Wwid(W1), "mpatha"), (Wwid(W2), W1))):
+        snapshot["maps"][wwid] = {"name": name, "wwid": wwid, "dm": "dm-%d" % n, "dev": "253:%d" % n,
+                                  "paths": [{"name": "sd%s" % "bc"[n]}]}
+        steps.append(dict(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}), unit="map %s" % name,
+                          phase="flush"))
+    plan = {"steps": steps, "skipped": [], "flush_maps": [Wwid(W1), Wwid(W2)], "delete_disks": [], "mismatches": []}
+    artifact = json.loads(json.dumps(approval.plan_artifact(steps, snapshot, {"name": "h1"}, 1000.0)))
+    artifact["steps"] = [st for st in artifact["steps"] if st["unit"] == "map mpatha"]  # LU W2's unit not approved
+    out, seen = approval.gate(plan, snapshot, artifact)
+    assert seen["refused"] == ["map %s" % W1], seen
+    assert [st["target"] for st in out["steps"]] == ["mpatha"], out["steps"]
+    # on 7120141 (and before): [] -- the approved flush of mpatha (LU W1) is still run, but no longer reported
+    assert out["flush_maps"] == [W1], out["flush_maps"]
+
+
+def _only_the_alias_map_left(tmp_path):
+    """LU W1's map mpatha has just been flushed; LU W2's map, aliased "W1", is still here (dm-1, path sdc)."""
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import SanTree
+    t = SanTree(tmp_path / "root")
+    t.initiator()
+    t.iscsi_session(1, 2, "127.0.0.1")
+    t.disk("sdc", "2:0:0:2", "8:32", session=1, wwid="naa." + W2[1:])
+    t.dm("dm-1", "253:1", W1, "mpath-" + W2, slaves=("sdc",))
+    t = t.commands()
+    return t, ActContext(t.reader(), run=t.run, sleep=lambda s: None)
+
+
+def test_a_flushed_map_is_gone_though_another_lus_map_is_aliased_with_its_wwid(tmp_path):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
+    t, host = _only_the_alias_map_left(tmp_path)
+    step = {"action": "wait_map_gone", "target": "mpatha", "unit": 1, "expect": {"name": "mpatha", "wwid": W1}}
+    for view in (False, True):
+        host.view = read_for(host, [step]) if view else None
+        try:
+            # on 7120141: the map named W1 (LU W2, dm-1)
+            assert host.map_now(W1, "wwid") is None, view   # the act looks a planned WWID up among WWIDs only
+            assert act_maps._map_gone(host, step, None) == {"outcome": "done"}, view
+        finally:
+            host.view = None

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/act/disks.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    FakeEnv, W1, W2, WWID, WWID2, _alias_tree, _orphan, delete_plan, disk)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
+    env)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
+
+
+def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_path):
+    env = FakeEnv(tmp_path)
+    env._drop_map(env.maps[WWID])
+    # planned: sdf at 4:0:0:7 is LU 1VEND_Abc. Since then the array reused LUN id 7 for LU 1VEND_abc and a rescan
+    # refreshed device/wwid: same name, H:C:T:L and major:minor, another LU (no VPD 0x80 serial read)
+    env.add_disk(dict(disk("sdf", "4:0:0:7", "8:80", LOWER), serial=None))
+    step = dict(plan_steps.step("delete_disk", "sdf", {"name": "sdf", "hctl": "4:0:0:7", "dev": "8:80",
+                                                       "wwid": UPPER, "serial": None}), unit="disk sdf")
+    with pytest.raises(Refused, match="wwid expected 1VEND_Abc, found 1VEND_abc") as refused:
+        act_disks.delete_disk(env.host(), step)      # on 3d7a95c: written (the delete of LU 1VEND_abc's path)
+    assert refused.value.kind == "identity", refused.value.to_dict()
+    assert env.writes == []
+
+
+def _sdc_step(tmp_path, alias_last):
+    """The alias tree of review i30g #1 (LU W1's map mpatha; LU W2's map aliased "W1", path sdc): the plan flushed
+    LU W2's map and deletes its path sdc (expect.after_flush W2); multipathd has assembled the map again from sdc,
+    under its configured alias W1 (the alias is multipath.conf's: a rebuilt map gets it again)."""
+    t = _alias_tree(tmp_path / str(alias_last), alias_last)
+    host = ActContext(t.reader(), run=t.run, sleep=lambda s: None)
+    d = t.reader().disk("sdc")
+    assert d["map"] == W1 and d["wwid"] == W2, d
+    step = {"action": "delete_disk", "target": "sdc", "unit": 1,
+            "expect": {"name": "sdc", "hctl": d["hctl"], "dev": d["dev"], "wwid": d["wwid"], "serial": d["serial"],
+                       "after_flush": W2}}
+    return t, host, step
+
+
+def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_path):
+    for alias_last in (False, True):
+        _t, host, step = _sdc_step(tmp_path, alias_last)
+        for view in (False, True):
+            host.view = read_for(host, [dict(step, action="flush_map", target=W1, expect={"wwid": W2})]) \
+                if view else None
+            try:
+                with pytest.raises(Refused) as exc:
+                    verify_identity(host, step)
+                # on 7120141: {"map": "mpatha"} (LU W1), the map named like sdc's map is not the map sdc is in
+                assert exc.value.evidence.get("map") == W1, (alias_last, view, exc.value.evidence)
+            finally:
+                host.view = None
+            rebuilt = act_disks._rebuilt_map(host, step, exc.value)
+            # on 7120141: None (mpatha's WWID is W1): delete_disk refuses instead of flushing LU W2's rebuilt map
+            assert rebuilt is not None and rebuilt["wwid"] == W2, (alias_last, view, rebuilt)
+
+
+def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
+    _orphan(env)
+    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    host = env.host()
+    real_verify = act_disks.verify_identity
+
+    def verify_then_race(h, s, o=None):
+        d = real_verify(h, s, o)
+        # between the reader's re-read and the write, sdc is replaced at 4:0:0:1 by sdq
+        env.remove_disk("4:0:0:1")
+        env.add_disk(disk("sdq", "4:0:0:1", "65:0", WWID2))
+        return d
+    act_disks.verify_identity = verify_then_race
+    try:
+        with pytest.raises(Refused) as info:
+            act_disks.delete_disk(host, st)
+    finally:
+        act_disks.verify_identity = real_verify
+    assert info.value.kind == "identity"
+    assert env.writes == []
+
+
+def test_disk_gone_before_delete_is_refused_not_guessed(env):
+    _orphan(env)
+    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    env.remove_disk("4:0:0:1")
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    assert info.value.kind == "unknown"

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/act/maps.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from types import SimpleNamespace
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
+    maps as plan_maps, steps as plan_steps)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import dead_map
+
+
+def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):
+    monkeypatch.setattr(plan_steps, "RELEASE_SETTLE", 3.0)
+    planned = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})[1]
+    assert planned["action"] == "verify_unused"
+    acted = act_maps._settle(SimpleNamespace(wait_timeout=60.0), {"expect": {}})  # a step without its own settle
+    assert planned["expect"]["settle"] == acted == 3.0
+
+
+def test_queueing_is_given_back_to_the_map_it_was_taken_from(tmp_path):
+    t, host, m, _step = _lu_w1(tmp_path, alias_last=False)
+    host.queueing_off[W1] = {"name": "mpatha", "dm": m["dm"], "was_queueing": True, "multipathd": True,
+                             "unit": 1}
+    t.run.set(["dmsetup", "info", "-u", "mpath-" + W1], "Name: mpatha\nState: ACTIVE\n")
+    t.run.set(["multipathd", "restorequeueing", "map", "mpatha"], "ok\n")
+    out = act_maps.restore_queueing(host, W1)
+    # on 995ca68: "map mpatha is now dm-0, not dm-1: queueing NOT restored (identity changed)"
+    assert ["multipathd", "restorequeueing", "map", "mpatha"] in [c[0] for c in t.run.calls], out
+
+
+def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
+    t, host, m, _step = _lu_w1(tmp_path, alias_last=False)
+    states = {"mpath-" + W1: ["SUSPENDED", "ACTIVE"], "mpath-" + W2: ["ACTIVE", "ACTIVE"]}
+
+    def info(argv, _timeout):
+        seen = states[argv[-1]]
+        return 0, "State: %s\n" % (seen.pop(0) if len(seen) > 1 else seen[0]), ""
+    for uuid in states:
+        t.run.answers[("dmsetup", "info", "-u", uuid)] = info
+        t.run.set(["dmsetup", "resume", "-u", uuid], "")
+    detail = {}
+    act_maps._after_failed_flush(host, m, detail)
+    # on 995ca68: only mpath-W2 (the alias map) is looked at; mpatha stays SUSPENDED, detail says nothing
+    assert ["dmsetup", "resume", "-u", "mpath-" + W1] in [c[0] for c in t.run.calls], (t.run.calls, detail)
+
+
+@pytest.mark.parametrize("uuid", ["mpath-eui.0025388b91b2e1c2", "mpath-600a098038303053453f463045494f41"])
+def test_the_dm_uuid_built_from_a_maps_wwid_is_the_maps_own_uuid(uuid):
+    m = {"name": "mpathb", "wwid": map_wwid(uuid)}
+    assert act_maps.dm_uuid(m) == uuid
+
+
+class _SuspendedMap(object):
+    """dmsetup answering for one map by its real dm uuid only (as the kernel does): SUSPENDED until resumed."""
+
+    def __init__(self, uuid):
+        self.uuid, self.suspended, self.sent = uuid, True, []
+
+    def command(self, argv, what=None, budget_end=None):
+        self.sent.append(argv)
+        if argv[-1] != self.uuid:
+            return deadline.CommandResult(argv, 1, "", "Device does not exist.\nCommand failed.", 0.01)
+        if argv[:2] == ["dmsetup", "resume"]:
+            self.suspended = False
+            return deadline.CommandResult(argv, 0, "", "", 0.01)
+        state = "SUSPENDED" if self.suspended else "ACTIVE"
+        return deadline.CommandResult(argv, 0, "Name:              mpathb\nState:             %s\n" % state, "", 0.01)
+
+
+def test_a_map_left_suspended_is_resumed_whatever_the_spelling_of_its_uuid():
+    uuid = "mpath-eui.0025388b91b2e1c2"
+    host = _SuspendedMap(uuid)
+    done = act_maps.resume_if_suspended(host, {"name": "mpathb", "wwid": map_wwid(uuid)})
+    assert done is not None and not host.suspended, host.sent

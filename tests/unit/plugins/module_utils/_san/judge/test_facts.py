@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/judge/facts.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, rec, snap_of, verdict)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+    IQN, TARGET, ontap_wwid)
+
+
+def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(tmp_path):
+    t = cloned_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
+    cut(t, ("sdf", "sdg"))
+    both = TARGETS + [dict(TARGETS2[0], iscsi_target_names=[TARGET])]
+    s = t.reader().snapshot(probe=True)
+    vs = check(s, C1, array_targets=both)
+    for w in (ontap_wwid(1), ontap_wwid(2), ontap_wwid(21)):
+        v = verdict(vs, w)
+        assert v["kind"] == "not_covered" and "is listed under 2 SVMs (c1/svm1, c2/svmB)" in v["reason"], v
+    # the same truth through the module's query stage: a problem in san.array, so the planner removes nothing
+    truth = {"luns": C1, "targets": both, "problems": [], "initiators": [IQN], "collected_at": 1.0}
+    san = facts.collect(t.reader(), truth, probe=False)
+    assert [(p["kind"], p["identity"]) for p in san["array"]["problems"]] == [
+        ("duplicate_target_identity", "iqn " + TARGET)]
+    blockers = cleanup.removal_blockers(san, san["verdicts"])
+    assert any(b["why"] == "array_lookup_problem" and "duplicate_target_identity" in b["msg"] for b in blockers)
+    # said once when the lookup said it already
+    truth["problems"] = list(san["array"]["problems"])
+    assert len(facts.collect(t.reader(), truth, probe=False)["array"]["problems"]) == 1
+
+
+@pytest.mark.parametrize("spelling", ["naa", "serial_only"])
+def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tmp_path, spelling):
+    # the LUN is mapped and in an outage: never stale_unmapped, whatever form the caller's record gives its identity
+    s = snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)})
+    record = rec(2, 2)
+    if spelling == "naa":
+        record["wwid"] = "naa." + record["wwid"][1:].upper()
+    else:
+        del record["wwid"]
+    truth = facts.truth_of({"luns": [rec(1, 1), record], "targets": TARGETS, "initiators": [IQN]})
+    assert truth["luns"][1]["wwid"] == ontap_wwid(2)
+    v = verdict(check(s, truth["luns"]), ontap_wwid(2))
+    assert v["kind"] == "paths_down_but_mapped", v
+
+
+def test_the_truth_is_as_old_as_its_oldest_dated_record():
+    """truth_of took min() over the records' times as given (a leading NaN stays, a record without a time was
+    left out) and the array_truth form ignored its records' times: a truth could look fresher than a read it
+    holds. Its age is now its oldest read, and unknown (None) when a record's time is missing."""
+    dated = [dict(rec(1, 1), collected_at=1.7e9), dict(rec(2, 2), collected_at=1.7e9 - 50)]
+    assert facts.truth_of(array_luns=dated)["collected_at"] == 1.7e9 - 50
+    assert facts.truth_of(array_luns=dated + [rec(3, 3)])["collected_at"] is None
+    truth = {"luns": dated, "targets": TARGETS, "initiators": [IQN], "collected_at": 1.7e9}
+    assert facts.truth_of(truth)["collected_at"] == 1.7e9 - 50
+    with pytest.raises(validate.InvalidInput, match="collected_at must be a number of epoch seconds"):
+        facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)

@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/plan/disks.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
+    context as act_context, execute)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
+    cleanup, disks as plan_disks, maps as plan_maps)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    WWID, WWID2, _orphan, dead, disk, flush_plan, same_steps)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
+    env)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
+    a_disk, a_map, plan)
+
+
+def test_rescan_disk_refreshes_and_verifies(env):
+    _orphan(env)
+    env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = "81LgM$V4waSp", WWID2
+    host = env.host()
+    plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"), expect={"wwid": WWID2, "serial": "81LgM$V4waSp"})
+    executed = execute.execute(plan, host)
+    assert [e["action"] for e in executed] == ["rescan_disk", "verify_identity"]
+    assert env.writes[0][1][4:] == ("rescan", "1")
+
+
+def test_rescan_refuses_a_reused_name(env):
+    _orphan(env)
+    plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"))
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdc", "5:0:0:4", "8:32", WWID2))
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    assert info.value.cause.kind == "identity"
+    assert env.writes == []
+
+
+def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
+    plan = dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
+        [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
+    plan = cleanup.in_host_order(plan)
+    orig = env.run
+
+    def run(argv, timeout, what=None, data=None):
+        res = orig(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"]:   # mapped back right after the flush: sdd answers again
+            env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
+        return res
+    host = env.host()
+    host.run = run
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, host)
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "delete_disk"
+    assert out["failed_step"]["target"] == "sdc"     # checked before the unit's first delete, not at sdd's own
+    assert not env.writes and set(env.disks) >= {"sdc", "sdd"}
+
+
+def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
+    plan = cleanup.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
+        [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
+    executed = execute.execute(plan, env.host())
+    assert same_steps(plan, executed) and WWID not in env.maps and not env.disks
+    probes = [c[1] for c in env.reader.calls if c[0] == "probe"]
+    assert probes == ["sdc", "sdd"] * 3     # queueing off, flush, delete: each batch probes both paths first
+
+
+# ---------------------------------------------------------------------------------------------- disk delete
+def test_disk_delete_plan_per_disk():
+    plan = plan_disks.plan_disk_delete([a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
+    assert [(s["action"], s["target"]) for s in plan] == [
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
+    assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
+                                 "serial": "80Ab" + WWID[-8:]}
+
+
+def test_flush_buffers_planned_only_for_an_answering_same_lu():
+    ready = a_disk(probe={"result": "ready", "serial_live": "80Ab" + WWID[-8:]})
+    gone = a_disk("sdd", "5:0:0:1", "8:48", probe={"result": "lun_not_supported", "serial_live": None})
+    reused = a_disk("sde", "6:0:0:1", "8:64", probe={"result": "ready", "serial_live": "other-lu"})
+    silent = a_disk("sdf", "7:0:0:1", "8:80", probe={"result": "no_answer", "serial_live": None})
+    plan = plan_disks.plan_disk_delete([ready, gone, reused, silent])
+    assert [s["target"] for s in plan if s["action"] == "flush_buffers"] == ["sdc"]
+    off = plan_disks.plan_disk_delete([ready], options={"flush_buffers": False})
+    assert "flush_buffers" not in [s["action"] for s in off]
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/mnt/x"]}, "mounted", "/mnt/x"),
+    ({"swap": True}, "swap", "swap"),
+    ({"holders": [{"name": "dm-9", "uuid": "LVM-abc", "dm_name": "vg-lv"}]}, "holder", "lvm holder"),
+    ({"holders": [{"name": "md1", "uuid": None}]}, "holder", "md holder md1"),
+    ({"holders": [{"name": "dm-8", "uuid": "CRYPT-LUKS2-q", "dm_name": "luks-q"}]}, "holder", "luks holder"),
+    ({"holders": [{"name": "dm-7", "uuid": "part1-sdc", "dm_name": "sdc1"}]}, "holder", "kpartx holder"),
+    ({"openers": [{"pid": 12, "comm": "mkfs.xfs"}]}, "opener", "pid 12 (mkfs.xfs)"),
+    ({"transport": "other"}, "transport", "not iSCSI/FC"),
+    ({"transport": None}, "transport", "not iSCSI/FC"),
+])
+def test_disk_refusals(change, kind, named):
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk(**change)])
+    assert info.value.kind == kind and named in str(info.value)
+
+
+def test_disk_of_a_live_map_is_refused():
+    live = {WWID: a_map(), "dm-3": a_map()}
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk(map=WWID, holders=["dm-3"])], options={"live_maps": live})
+    assert info.value.kind == "live_map" and "flush the map first" in str(info.value)
+    with pytest.raises(Refused):  # found through the holder even without the map field
+        plan_disks.plan_disk_delete([a_disk(holders=["dm-3"])], options={"live_maps": live})
+
+
+def test_non_san_allowed_only_when_asked():
+    plan = plan_disks.plan_disk_delete([a_disk(transport="other")], options={"allow_non_san": True})
+    assert plan[0]["action"] == "delete_disk"
+
+
+@pytest.mark.parametrize("expected,key", [
+    ({"hctl": "4:0:0:9"}, "hctl"), ({"dev": "8:33"}, "dev"), ({"wwid": WWID2}, "wwid"), ({"serial": "x"}, "serial"),
+])
+def test_identity_other_than_expected_is_refused(expected, key):
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk()], {"sdc": expected})
+    assert info.value.kind == "identity" and key in info.value.evidence["diff"]
+
+
+def test_wwid_comparison_ignores_case():
+    # the caller's WWID enters as a Wwid (validate.wwid, as scsi_delete builds it): its case is gone there
+    assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": validate.wwid(WWID.upper())}})
+
+
+# ---------------------------------------------------------------------------------------------- rescan
+HOST4 = {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
+
+
+def test_exact_scan_plan():
+    plan = plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None, expect={"wwid": WWID2})
+    assert [s["action"] for s in plan] == ["scan_exact_lun", "wait_disk_present", "verify_identity"]
+    assert plan[0]["expect"]["channel"] == 0 and plan[0]["expect"]["lun"] == 3
+    assert "'0 0 3'" in plan[0]["reason"] and "- - -" not in repr([s["expect"] for s in plan])
+
+
+def test_scan_refuses_non_san_and_missing_targets():
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_rescan(hctl="0:0:0:3", host_info={"host": 0, "transport": "other", "targets": ["0:0:0"]})
+    assert info.value.kind == "not_san_host"
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_rescan(hctl="9:0:0:3", host_info=None)
+    assert info.value.kind == "not_san_host"
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_rescan(hctl="4:0:1:3", host_info=HOST4)
+    assert info.value.kind == "no_target"
+
+
+def test_scan_of_a_present_lun_only_verifies():
+    assert plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk()) == []
+    plan = plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk(), expect={"wwid": WWID})
+    assert [s["action"] for s in plan] == ["verify_identity"]
+
+
+HOST7_FC = {"host": 7, "transport": "fc", "targets": ["7:0:0", "7:0:2"],
+            "target_ports": {"7:0:0": ["0x200100a098aa0001"], "7:0:2": ["0x200200a098aa0002"]}}
+
+
+def test_fc_exact_scan_step_names_the_port_expected_at_its_target():
+    """The FC scan step carries the port_name of the rport at its H:C:T (the act refuses another port there); an
+    iSCSI step carries none."""
+    plan = plan_disks.plan_rescan(hctl="7:0:2:4", host_info=HOST7_FC, existing=None)
+    assert plan[0]["expect"] == {"host": 7, "channel": 0, "target": 2, "lun": 4, "transport": "fc", "absent": True,
+                                 "target_wwpn": "0x200200a098aa0002"}
+    assert "target_wwpn" not in plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None)[0]["expect"]
+
+
+@pytest.mark.parametrize("ports", [{}, {"7:0:2": []}, {"7:0:2": [None]},
+                                   {"7:0:2": ["0x200200a098aa0002", "0x200900a098aa0009"]}])
+def test_fc_exact_scan_of_a_target_whose_port_is_unknown_or_ambiguous_is_refused(ports):
+    """Which array port an FC scan reaches must be known to plan it: a target whose rport port_name was not read,
+    or two ports claiming one target id, refuses (nothing to check the act against)."""
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_rescan(hctl="7:0:2:4", host_info=dict(HOST7_FC, target_ports=ports), existing=None)
+    assert info.value.kind == "target_port"
+
+
+def test_rescan_existing_disk_plan_and_refusal():
+    plan = plan_disks.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
+    assert [s["action"] for s in plan] == ["rescan_disk", "verify_identity"]
+    assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"}
+    with pytest.raises(Refused):
+        plan_disks.plan_rescan(disk=a_disk(transport="other"))
+
+
+@pytest.mark.parametrize("obj", ["map", "disk"])
+def test_openers_unknown_refuse(obj):
+    why = "the /proc/*/fd scan did not finish"
+    with pytest.raises(Refused) as info:
+        if obj == "map":
+            plan_maps.plan_map_flush(a_map(openers_unknown=why))
+        else:
+            plan_disks.plan_disk_delete([a_disk(openers_unknown=why)])
+    assert info.value.kind == "openers_unknown" and why in str(info.value)
+
+
+@pytest.mark.parametrize("user,named", [
+    ({"kind": "btrfs", "name": "3c1e-uuid", "detail": "member sdc"}, "btrfs filesystem 3c1e-uuid"),
+    ({"kind": "lio", "name": "iblock_0/lun1", "detail": "udev_path /dev/sdc"}, "LIO backstore iblock_0/lun1"),
+    ({"kind": "loop", "name": "loop3", "detail": "backing file /mnt/x/img"}, "loop device loop3"),
+    ({"kind": "mount", "name": "/srv/zfs", "detail": "zfs"}, "filesystem /srv/zfs"),
+])
+def test_kernel_users_without_holders_links_refuse_by_name(user, named):
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk(kernel_users=[user])])
+    assert info.value.kind == "kernel_user" and named in str(info.value)

@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/plan/maps.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
+    maps as plan_maps, steps as plan_steps)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+    _blocknode, fd_info, healthy_lab, ontap_wwid)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
+    CLOSER, STALE, a_map, closing_snapshot, dead_map, plan)
+
+
+# ---------------------------------------------------------------------------------------------- map flush
+def test_map_flush_plan_order_and_format():
+    plan = plan_maps.plan_map_flush(a_map())
+    assert [s["action"] for s in plan] == ["disable_queueing", "flush_map", "wait_map_gone", "remove_wwid"]
+    for s in plan:
+        assert set(s) == {"action", "target", "expect", "reason"} and s["reason"]
+    assert plan[0]["expect"] == {"name": WWID, "wwid": WWID, "dm": "dm-3", "dev": "253:3", "slaves": ["sdc", "sdd"]}
+    assert plan[1]["expect"]["force_remove"] is False
+    assert plan[3]["target"] == WWID
+
+
+def test_map_flush_plan_is_pure_and_repeatable():
+    m = a_map()
+    before = copy.deepcopy(m)
+    assert plan_maps.plan_map_flush(m) == plan_maps.plan_map_flush(m)
+    assert m == before
+
+
+def test_absent_map_plans_nothing():
+    assert plan_maps.plan_map_flush(None) == []
+
+
+def test_force_remove_and_keep_wwid_options():
+    plan = plan_maps.plan_map_flush(a_map(), {"force_remove": True, "remove_wwid": False})
+    assert plan[1]["expect"]["force_remove"] is True and "dmsetup remove --force" in plan[1]["reason"]
+    assert [s["action"] for s in plan][-1] == "wait_map_gone"
+
+
+def test_never_a_wildcard_flush():
+    text = repr(plan_maps.plan_map_flush(a_map(), {"force_remove": True}))
+    assert "-F" not in text and "del maps" not in text
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/srv/db"]}, "mounted", "/srv/db"),
+    ({"swap": True}, "swap", "swap"),
+    ({"holders": [{"name": "dm-9", "uuid": "LVM-Xyz123", "dm_name": "vg0-lv0"}]}, "holder", "lvm holder dm-9"),
+    ({"holders": [{"name": "dm-10", "uuid": "part1-mpath-" + WWID, "dm_name": WWID + "p1"}]}, "holder",
+     "kpartx holder dm-10"),
+    ({"holders": [{"name": "dm-11", "uuid": "CRYPT-LUKS2-abc-luks", "dm_name": "luks-abc"}]}, "holder",
+     "luks holder dm-11"),
+    ({"holders": [{"name": "md127", "uuid": None, "dm_name": None}]}, "holder", "md holder md127"),
+    ({"holders": ["dm-12"]}, "holder", "device-mapper holder dm-12"),
+    ({"openers": [{"pid": 4242, "comm": "postgres"}], "open_count": 1}, "opener", "pid 4242 (postgres)"),
+    ({"open_count": 2}, "open_count", "open count 2"),
+])
+def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(a_map(**change))
+    assert info.value.kind == kind
+    assert named in str(info.value)
+    assert info.value.to_dict()["holder"]
+
+
+@pytest.mark.parametrize("comm", ["multipathd", "blkid", "(udev-worker)", "systemd-udevd"])
+def test_multipathd_and_stuck_udev_openers_are_not_a_workload(comm):
+    plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": comm}], open_count=1))
+    assert plan[0]["action"] == "disable_queueing"
+
+
+def test_benign_opener_next_to_a_workload_still_refuses():
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}, {"pid": 8, "comm": "java"}],
+                                       open_count=2))
+    assert "java" in str(info.value) and "blkid" not in str(info.value)
+
+
+@pytest.mark.parametrize("probe", [
+    {},                                                                                     # not probed
+    {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "no_answer"}},               # a cut portal
+    {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "not_ready"}},
+])
+def test_openers_are_released_only_when_every_path_says_the_lu_is_gone(probe):
+    # absence from the array data is not enough to fail a process's queued I/O: every path must answer LOGICAL
+    # UNIT NOT SUPPORTED (the array's own word)
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(dead_map(probe=probe), {"array_unmapped": True})
+    assert info.value.kind == "opener"
+
+
+def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies():
+    plan = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})
+    assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
+                                           "remove_wwid"]
+    assert plan[0]["expect"]["release_openers"] is True
+    assert plan[1]["expect"]["settle"] == plan_steps.RELEASE_SETTLE and "pid 31 (dd)" in plan[1]["reason"]
+
+
+@pytest.mark.parametrize("change", [
+    {},                                                                  # the array still maps it (not said)
+    {"queueing": False},                                                 # not queueing: the opener is not blocked
+    {"paths": [{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "active"}]},  # a live path
+])
+def test_opener_of_a_map_that_is_not_dead_and_unmapped_still_refuses(change):
+    opts = {} if not change else {"array_unmapped": True}
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(dict(dead_map(), **change), opts)
+    assert info.value.kind == "opener" and "pid 31 (dd)" in str(info.value)
+
+
+@pytest.mark.parametrize("change,kind,named", [
+    ({"mountpoints": ["/data"]}, "mounted", "/data"),
+    ({"holders": [{"name": "dm-7", "uuid": "LVM-xyz", "dm_name": "vgsan-lv0"}]}, "holder", "vgsan-lv0"),
+    ({"holders": [{"name": "dm-8", "uuid": "part1-mpath-x", "dm_name": "x1"}]}, "holder", "kpartx"),
+    ({"swap": True}, "swap", "swap"),
+    ({"openers": [], "open_count": 2}, "open_count", "open count 2"),
+])
+def test_dead_unmapped_map_still_refuses_mounts_and_holders_up_front(change, kind, named):
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(dict(dead_map(), **change), {"array_unmapped": True})
+    assert info.value.kind == kind and named in str(info.value)
+
+
+@pytest.mark.parametrize("change,kind", [
+    ({"mountpoints": ["/data"]}, "mounted"),
+    ({"holders": [{"name": "dm-7", "uuid": "LVM-xyz", "dm_name": "vgsan-lv0"}]}, "holder"),
+    ({"kernel_users": [{"kind": "btrfs", "name": "f00d", "detail": "member dm-3"}]}, "kernel_user"),
+    ({"openers_unknown": "/proc/PID/fd unreadable for pid 9"}, "openers_unknown"),
+])
+def test_a_killed_closer_never_lifts_another_refusal(change, kind):
+    out = plan(closing_snapshot([CLOSER], **change), [dict(STALE, name=WWID, wwid=WWID)])
+    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(closing_snapshot([CLOSER], **change)["maps"][WWID],
+                                 {"array_unmapped": True, "exiting_opens": 1})
+    assert info.value.kind == kind
+
+
+# ---------------------------------------------------------------------------------------------- in use means in use
+def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
+    # a udev blkid is visible, but it explains one open of two: someone else holds the map
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}], open_count=2))
+    assert info.value.kind == "open_count" and info.value.evidence["unexplained"] == 1
+    assert "pid 7 (blkid)" in str(info.value)
+
+
+def test_open_count_counts_the_fds_of_each_harmless_opener():
+    plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
+    assert plan[0]["action"] == "disable_queueing"
+
+
+def test_open_count_beyond_the_blocked_openers_of_a_dead_map_refuses():
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(dict(dead_map(), open_count=2), {"array_unmapped": True})
+    assert info.value.kind == "open_count"
+
+
+def test_dead_map_whose_opens_are_all_its_blocked_openers_is_planned():
+    plan = plan_maps.plan_map_flush(dict(dead_map(), open_count=1), {"array_unmapped": True})
+    assert plan[1]["action"] == "verify_unused"
+
+
+def test_refusal_names_vg_and_lv():
+    with pytest.raises(Refused) as info:
+        plan_maps.plan_map_flush(a_map(holders=[{"name": "dm-9", "uuid": "LVM-x", "dm_name": "san--vg-db--lv"}]))
+    assert "VG san-vg, LV db-lv" in str(info.value)
+
+
+@pytest.mark.parametrize("change", [{"name": "mpath@x"}, {"wwid": "1LIO-ORG_Some(thing)"}, {"name": "a\nb"}])
+def test_a_map_whose_name_no_step_may_carry_is_never_planned_for_a_flush(change):
+    """plan_map_flush (stale_cleanup, multipath_flush) of a map whose alias or WWID the validators refuse: refused,
+    kind odd_name, the name shown escaped."""
+    with pytest.raises(Refused) as err:
+        plan_maps.plan_map_flush(a_map(**change), {"array_unmapped": True})
+    assert err.value.kind == "odd_name" and ascii(list(change.values())[0]) in str(err.value)
+    assert not any(c < " " for c in str(err.value))
+
+
+def test_a_holder_whose_dm_name_holds_a_newline_is_named_escaped_in_the_refusal():
+    """The refusal of a map held by a dm device named "data\\nflush ok" printed the kernel's name as it is: a line
+    break and a forged second line in the message. It is shown escaped."""
+    holder = {"name": "dm-9", "uuid": "CRYPT-PLAIN-x", "dm_name": "data\nflush ok"}
+    with pytest.raises(Refused) as err:
+        plan_maps.plan_map_flush(a_map(holders=[holder]))
+    assert err.value.kind == "holder" and "'data\\nflush ok'" in str(err.value)
+    assert not any(c < " " for c in str(err.value))
+
+
+@pytest.mark.parametrize("second,refused", [
+    ({"flags": "0100000"}, True),                     # dup(): one open file, whatever O_CLOEXEC says per fd
+    ({"flags": "0100000", "pos": "4096"}, True),      # a position proves nothing: it moves
+    ({"flags": "0104000"}, True),                     # O_NONBLOCK can be set on an open file by fcntl
+    ({"flags": "0100002"}, False),                    # opened read-write: another open file
+    ({"flags": "0100000", "mnt_id": "26"}, False),    # opened through another mount: another open file
+])
+def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, second, refused):
+    """Issue 27 item 9: the open count gate subtracted a harmless opener's fds, but dm counts open files: blkid
+    holding one open file through two fds (dup) hid a real open, and force_remove would then `dmsetup remove
+    --force` a map still open. An fd counts as its own open file only when /proc proves it one."""
+    t = healthy_lab(tmp_path)
+    _blocknode(t, "/dev/dm-0", "253:0")
+    t.proc(77, "blkid", fds=["/dev/dm-0", "/dev/dm-0"])
+    fd_info(t, 77, 3, flags="02100000")
+    fd_info(t, 77, 4, **second)
+    t.maps["dm-0"]["open"] = 2
+    t.commands()
+    m = t.reader().snapshot(probe=False)["maps"][ontap_wwid(1)]
+    assert m["openers"][0]["fds"] == 2
+    if refused:
+        with pytest.raises(Refused) as info:
+            plan_maps.plan_map_flush(m, {"force_remove": True})
+        assert info.value.kind == "open_count" and "open count 2, 1 more" in str(info.value)
+    else:
+        assert plan_maps.plan_map_flush(m, {"force_remove": True})[0]["action"] == "disable_queueing"
+
+
+def test_a_scsi_disk_whose_read_timed_out_counts_as_blocked(tmp_path):
+    """A hung sysfs read of an sd is what a blocked disk looks like: a killed closer may be stuck closing it, so it
+    counts as blocked for the killed-closer allowance (plan_maps.blocked_disks)."""
+    t = healthy_lab(tmp_path).commands()
+
+    def call(fn, args=(), timeout=10, what=None):
+        if fn.__name__ == "read_batch" or (fn.__name__ == "read_devices" and "sdd" in args[1]):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return fn(*args)
+    snap = t.reader(call=call).snapshot(probe=False)
+    assert snap["host"]["unread_disks"] == ["sdd"]
+    assert "sdd" not in snap["disks"]
+    assert plan_maps.blocked_disks(snap) == ["sdd"]

@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/deadline.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import pytest
+import time
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+
+
+def test_run_returns_output_and_rc():
+    res = deadline.run(["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=5)
+    assert (res.rc, res.stdout, res.stderr) == (3, "out\n", "err\n")
+
+
+def test_run_gives_up_at_the_deadline():
+    started = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded) as info:
+        deadline.run(["sleep", "30"], timeout=0.5, what="sleep on a hung device")
+    assert time.monotonic() - started < 3
+    assert "sleep on a hung device" in str(info.value)
+
+
+def test_run_kills_the_whole_process_group():
+    # a grandchild holding the pipe open must not keep us waiting either
+    started = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded):
+        deadline.run(["sh", "-c", "sleep 30 & sleep 30"], timeout=0.5)
+    assert time.monotonic() - started < 3
+
+
+def test_run_refuses_a_shell_line():
+    with pytest.raises(ValueError):
+        deadline.run("multipath -ll", timeout=1)
+
+
+def _answer(x):
+    return {"twice": x * 2}
+
+
+def _hang():
+    time.sleep(60)
+
+
+def _boom():
+    raise OSError("no such device")
+
+
+def test_call_returns_the_child_result():
+    assert deadline.call(_answer, (21,), timeout=5) == {"twice": 42}
+
+
+def test_call_abandons_a_child_past_its_deadline():
+    started = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded) as info:
+        deadline.call(_hang, timeout=0.5, what="read /sys/block/sdz/device/vpd_pg80")
+    assert time.monotonic() - started < 3
+    assert "sdz" in str(info.value)
+
+
+def _answer_then_stay():
+    """Answer on the result pipe (the only fd above 2 left to the child), close it, and do not exit: what a child
+    looks like whose exit blocks in D state on the last close of a device it left open."""
+    import json
+    fd = max(int(n) for n in os.listdir("/proc/self/fd") if int(n) > 2 and os.path.exists("/proc/self/fd/" + n))
+    os.write(fd, json.dumps({"ok": "answered"}).encode())
+    os.close(fd)
+    time.sleep(60)
+
+
+def test_call_does_not_wait_past_its_deadline_for_a_child_that_answered_but_does_not_exit():
+    started = time.monotonic()
+    assert deadline.call(_answer_then_stay, timeout=1.0) == "answered"
+    assert time.monotonic() - started < 5
+
+
+def _answer_cut_short():
+    fd = max(int(n) for n in os.listdir("/proc/self/fd") if int(n) > 2 and os.path.exists("/proc/self/fd/" + n))
+    os.write(fd, b'{"ok": {"sdb": {"holders": ["dm-')
+    os._exit(0)
+
+
+def test_a_cut_answer_is_a_failed_read_not_a_crash():
+    # read_each and the pieces split and retry on RuntimeError; a ValueError would end the module
+    with pytest.raises(RuntimeError, match="cut short"):
+        deadline.call(_answer_cut_short, timeout=5, what="sysfs read of sdb")
+
+
+def test_call_reports_the_child_exception():
+    with pytest.raises(RuntimeError, match="no such device"):
+        deadline.call(_boom, timeout=5)
+
+
+# A module process whose deadline child outlives the deadline (a D-state child cannot be killed; here a
+# grandchild that escaped into its own session plays that part). Ansible reads the module's stdout to EOF
+# (local connection, ssh pipelining): the child must not hold that pipe.
+_MODULE = r'''
+import os, sys, time
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+
+def stuck(pidfile, mode):
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        with open(pidfile, "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(60)
+        os._exit(0)
+    if mode == "call":
+        time.sleep(60)
+    return None
+
+mode, pidfile = sys.argv[1], sys.argv[2]
+try:
+    if mode == "call":
+        deadline.call(stuck, (pidfile, mode), timeout=0.5, what="write to a blocked device")
+    else:
+        deadline.run([sys.executable, "-c", "import os,sys,time\n"
+                      "if os.fork()==0:\n"
+                      " os.setsid(); open(sys.argv[1],'w').write(str(os.getpid())); time.sleep(60)\n"
+                      "time.sleep(60)", pidfile], timeout=0.5)
+except deadline.DeadlineExceeded as exc:
+    print("failed on time: %s" % exc)
+    sys.stdout.flush()
+'''
+
+
+@pytest.mark.parametrize("mode", ["call", "run"])
+def test_an_abandoned_child_does_not_hold_the_module_stdout(tmp_path, mode):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pidfile = tmp_path / "stuck.pid"
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", _MODULE, mode, str(pidfile)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    try:
+        out, err = proc.communicate(timeout=20)  # reads stdout AND stderr to EOF, like Ansible
+        elapsed = time.monotonic() - started
+        assert b"failed on time" in out, err
+        assert elapsed < 15
+        stuck = int(pidfile.read_text())
+        os.kill(stuck, 0)  # the stuck child was still alive when the reader got EOF
+    finally:
+        proc.kill()
+        if pidfile.exists() and pidfile.read_text():
+            try:
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _open_fds():
+    import os
+    out = []
+    for fd in sorted(int(x) for x in os.listdir("/proc/self/fd")):
+        try:
+            out.append(os.readlink("/proc/self/fd/%d" % fd))
+        except OSError:
+            pass  # the fd of the listing itself
+    return out
+
+
+def test_call_child_keeps_only_its_result_pipe(tmp_path):
+    inherited = open(str(tmp_path / "module.log"), "w")  # a stand-in for an inherited socket or log file
+    try:
+        seen = deadline.call(_open_fds, timeout=5)
+    finally:
+        inherited.close()
+    assert seen[:3] == ["/dev/null"] * 3
+    assert not any("module.log" in target for target in seen)
+    assert [t for t in seen[3:] if not t.startswith("/proc/")] == [t for t in seen[3:] if t.startswith("pipe:")]
+    assert len([t for t in seen[3:] if t.startswith("pipe:")]) == 1
+
+
+def _std_targets():
+    import os
+    return [os.readlink("/proc/self/fd/%d" % fd) for fd in (0, 1, 2)]
+
+
+def test_call_child_has_dev_null_on_0_to_2():
+    assert deadline.call(_std_targets, timeout=5) == ["/dev/null"] * 3

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""netapp.ontap's client is imported when a cluster is asked, not by the report and compliance filters (issue 31:
+every Ansible worker that rendered a host report paid netapp.ontap's import and its deprecation warning's stack
+walk, ~30 % of the audit's controller CPU in the 1,024-LUN controller profile)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import pytest
+import subprocess
+import sys
+
+from ansible.errors import AnsibleLookupError
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client
+
+
+NETAPP = "ansible_collections.netapp.ontap.plugins.module_utils.netapp"
+
+
+FILTERS = ("host_report", "fleet_report", "compliance_violations", "san_report", "igroup_layout", "report_dir",
+           "fleet_identity", "fleet_identity_violations")
+
+
+def _imported_after(code):
+    """The sanfleet/netapp modules a fresh interpreter holds after running `code`."""
+    wanted = "('ansible_collections.netapp', 'ansible_collections.sanfleet')"
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith(%s))))" % wanted
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_report_and_compliance_filters_do_not_import_netapp_ontap():
+    code = "\n".join("import ansible_collections.sanfleet.remediation.plugins.filter.%s" % f for f in FILTERS)
+    modules = _imported_after(code)
+    assert "ansible_collections.sanfleet.remediation.plugins.filter.host_report" in modules  # the probe works
+    assert [m for m in modules if m.startswith("ansible_collections.netapp")] == []
+
+
+def test_a_client_imports_netapp_ontap_when_it_is_built():
+    code = ("from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client\n"
+            "ontap_client.OntapClient({'hostname': 'c1', 'username': 'u', 'password': 'p'}, 'ontap_luns')")
+    assert NETAPP in _imported_after(code)
+
+
+def test_without_netapp_ontap_a_client_says_what_is_missing(monkeypatch):
+    # None in sys.modules makes the import raise ImportError, as on a controller without the collection
+    monkeypatch.setitem(sys.modules, NETAPP, None)
+    with pytest.raises(AnsibleLookupError, match=r"ontap_luns needs the netapp.ontap collection \(>=23,<24\)"):
+        ontap_client.OntapClient({"hostname": "c1", "username": "u", "password": "secret-pw"}, "ontap_luns")
+
+
+def test_a_broken_netapp_ontap_is_a_failed_read_not_a_traceback(monkeypatch):
+    # e.g. a half-installed collection: its module raises something other than ImportError when imported
+    class Broken(type(sys)):
+        def __getattr__(self, name):
+            raise RuntimeError("netapp.ontap is half installed")
+
+    monkeypatch.setitem(sys.modules, NETAPP, Broken(NETAPP))
+    with pytest.raises(AnsibleLookupError, match=r"ontap_truth could not import the netapp.ontap collection on the "
+                                                 r"controller: RuntimeError: netapp.ontap is half installed"):
+        ontap_client.OntapClient({"hostname": "c1", "username": "u", "password": "secret-pw"}, "ontap_truth")

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/plugin_utils/report.py`."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import jsonschema
+import os
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as judge_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
+from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info, multipath_conf
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import report
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import CAPTURES, judged
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+    host, lab)
+
+
+HOST_READER = read.reader_for  # multipath_conf's, before the lab fixture gives lvm_filter_info its tree
+
+
+with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "meta", "schemas", "host_report.schema.json")) as _f:
+    SCHEMA = json.load(_f)
+
+
+def _queueing(host):  # noqa: F811
+    """The default fake host: every NETAPP map queues (no_path_retry queue)."""
+
+
+def _unmanaged(host):  # noqa: F811
+    host.map_queueing = {mp.WWIDS[1]: "-"}
+
+
+def _fixed(host):  # noqa: F811
+    mp.fixed(host)
+
+
+def _fixed_one_unmanaged(host):  # noqa: F811
+    mp.fixed(host)
+    host.map_queueing = {mp.WWIDS[0]: "-"}
+
+
+MP_STATES = [(_queueing, {}, False), (_unmanaged, {}, False), (_fixed, {}, True), (_fixed_one_unmanaged, {}, False),
+             # a fix whose verification fails: the maps still queue after the reconfigure
+             (lambda h: setattr(h, "after_restart", (mp.FIXED_CONFIG, "on")),
+              {"state": "present", "settle_timeout": 1}, False)]
+
+
+LVM_STATES = [("devices {\n}\n", False), ('devices {\n global_filter = [ "r|.*|" ]\n}\n', True),
+              ('devices {\n global_filter = [ "r|^/dev/sd.*|" ]\n}\n', False),
+              # the maps rejected, their sd paths accepted: info (multipath_component_detection skips them)
+              ('devices {\n global_filter = [ "r|^/dev/dm-.*|", "r|^/dev/mapper/.*|", "r|^/dev/disk/.*|" ]\n}\n',
+               True)]
+
+
+def _verdicts(parts):
+    violations = compliance_violations(parts)
+    report = host_report(parts, "host1", "compliance")
+    jsonschema.validate(report, SCHEMA)
+    return {"compliant": not violations, "violations": violations, "status": report["status"],
+            "counts": report["counts"], "rows": report["findings"]}
+
+
+@pytest.mark.parametrize("state, args, compliant", MP_STATES)
+@pytest.mark.parametrize("lvm_conf, lvm_compliant", LVM_STATES)
+def test_compliance_and_report_verdicts_are_the_same_compact_and_full(host, lab, tmp_path, invoke, monkeypatch,  # noqa: F811
+                                                                      state, args, compliant, lvm_conf, lvm_compliant):
+    # both fake hosts at once: multipath-tools for multipath_conf, the SAN tree's programs for lvm_filter_info
+    monkeypatch.setattr(lvm_filter_info.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: (
+        "/sbin/" + name if name in ("multipath", "multipathd", "dmsetup", "systemctl") else
+        name if name in lab.installed else None))
+    lab_reader = read.reader_for
+    state(host)
+    results = {}
+    for detail in ("full", "compact"):
+        host.calls[:], host.daemon_polls = [], 0
+        before = (host.running, host.queueing, dict(host.map_queueing))
+        monkeypatch.setattr(read, "reader_for", HOST_READER)
+        mp_res = invoke(multipath_conf, dict(args, path=host.path, detail=detail))
+        assert "effective_source" in mp_res, mp_res.get("msg")
+        monkeypatch.setattr(read, "reader_for", lab_reader)
+        host.running, host.queueing, host.map_queueing = before[0], before[1], before[2]
+        if os.path.exists(host.path):
+            os.remove(host.path)
+        lvm_res = invoke(lvm_filter_info, {"lvm_conf": lvm_main.conf(tmp_path, lvm_conf), "use_pvs": False,
+                                           "detail": detail})
+        results[detail] = _verdicts({"multipath": mp_res, "lvm": lvm_res})
+    assert results["compact"] == results["full"]
+    assert results["full"]["compliant"] is (compliant and lvm_compliant)
+    # every queueing map and every SAN device LVM would use is named, in one violation each
+    violations = results["compact"]["violations"]
+    queueing = [v for v in violations if v["check"] == "live_map_queueing"]
+    assert len(queueing) == (0 if compliant else 1)
+    if queueing:
+        assert set(queueing[0]["devices"]) <= set(mp.WWIDS) and queueing[0]["count"] == len(queueing[0]["devices"])
+    accepted = [v for v in violations if v["check"] == "san_device_accepted"]
+    assert [v["devices"] for v in accepted] == ([] if lvm_compliant else [["dm-0", "dm-1"]])
+    # and the report has one row per finding, not one per map or device
+    rows = results["compact"]["rows"]
+    assert len([r for r in rows if r["check"] == "live_map_queueing"]) == len(queueing)
+    assert [(r["object"], r["devices"]) for r in rows if r["check"] == "san_device_accepted"] == (
+        [("2 maps", ["dm-0", "dm-1"])] * (not lvm_compliant)
+        + [("4 paths", ["sdb", "sdc", "sdd", "sde"])] * ("r|.*|" not in lvm_conf and "r|^/dev/sd" not in lvm_conf))
+
+
+@pytest.mark.parametrize("suite,scenario", CAPTURES)
+def test_the_host_report_says_the_same_from_either_form(suite, scenario):
+    full = judged(suite, scenario)
+    compact = judge_compact.compact(full)
+    before = report.host_report({"san": full}, "h1", "audit")
+    after = report.host_report({"san": compact}, "h1", "audit")
+    summarised = compact["healthy"]["maps"]["count"]
+    assert after["summary"] == dict(before["summary"], healthy_verdicts_summarised=summarised)
+    assert before["summary"]["healthy_verdicts_summarised"] == 0
+    # every finding row, count and status the same; the verdicts but the summarised healthy ones
+    for key in ("status", "areas", "counts", "findings", "errors"):
+        assert after[key] == before[key], key
+    assert after["verdicts"] == [v for v in before["verdicts"]
+                                 if not (v["kind"] == "healthy" and v["wwid"] in compact["healthy"]["maps"]["wwids"])]
+    # and the fleet report counts the same verdicts
+    fleet = [report.fleet_report({"h1": r}, ["h1"], generated_at=1.0, run="audit") for r in (before, after)]
+    assert fleet[0]["counts"] == fleet[1]["counts"] and fleet[0]["rows"] == fleet[1]["rows"]
+
+
+IQN = "iqn.2024-01.lab.san:initiator"
+
+
+def test_the_report_of_an_unknown_host_says_why_and_is_an_error():
+    san = {"host": {"san_presence": "unknown", "san_presence_reason": "cannot tell: initiators",
+                    "initiators": [IQN]}, "maps": {}, "disks": {}, "errors": []}
+    report = host_report({"san": san}, "h1", run="remediate")
+    rows = [f for f in report["findings"] if f["check"] == "san_presence_unknown"]
+    assert [(f["severity"], f["reason"]) for f in rows] == [("error", "cannot tell: initiators")]
+    assert report["status"] == "error"
+
+
+def test_a_san_host_with_a_read_that_did_not_finish_is_not_compliant():
+    san = {"host": {"san_presence": "san", "unread_pieces": ["initiators", "iscsi_sessions"], "initiators": []},
+           "maps": {}, "disks": {}, "errors": []}
+    rows = [(v["area"], v["check"], v["object"]) for v in compliance_violations({"san": san})]
+    assert rows == [("host", "read_unfinished", "initiators"), ("host", "read_unfinished", "iscsi_sessions")]
+    report = host_report({"san": san}, "h1", run="compliance")
+    assert report["status"] == "violation"
+    assert [f["check"] for f in report["findings"] if f["severity"] == "violation"] == ["read_unfinished"] * 2
+    # the reads that decide "in use" are remediation's, not a compliance check's
+    san["host"]["unread_pieces"] = ["mounts", "openers"]
+    assert compliance_violations({"san": san}) == []
+
+
+def _lvm(vgs, detail):
+    """lvm_filter_info's result on a host whose SAN maps a global_filter rejects (their sd paths accepted: info) and
+    whose VGs `vgs` sit on SAN maps; findings as the module's own filter_findings writes them."""
+    devices = [{"name": "dm-%d" % i, "kind": "map", "names": ["/dev/dm-%d" % i], "wwid": "3600a0980%02d" % i,
+                "map_name": "mpath%d" % i, "lvm_uses": False} for i in range(3, 6)]
+    findings = lvm_filter_info.filter_findings(["r|^/dev/dm-.*|"], None, False, devices, [], vgs, 30)
+    result = {"changed": False, "filters": {"global_filter": ["r|^/dev/dm-.*|"], "filter": None,
+                                            "use_devicesfile": False, "source": "lvmconfig"},
+              "findings": findings, "san_devices": devices, "san_vgs": vgs, "pvs": [], "errors": []}
+    return result if detail == "full" else {
+        **result, "san_devices": {"count": 3, "by_kind": {"map": 3}, "lvm_uses": 0,
+                                  "names": ["dm-3", "dm-4", "dm-5"]}}
+
+
+@pytest.mark.parametrize("detail", ["full", "compact"])
+def test_san_vg_active_row_still_names_its_vg(detail):
+    vgs = [{"vg": "vg_data", "lvs": ["lv_db"], "devices": ["dm-3"], "source": "device-mapper"},
+           {"vg": "vg_logs", "lvs": ["lv_a", "lv_b"], "devices": ["dm-4", "dm-5"], "source": "device-mapper"}]
+    report = host_report({"lvm": _lvm(vgs, detail)}, "host1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    rows = [r for r in report["findings"] if r["check"] == "san_vg_active"]
+    # af0799c: one row per VG, object (and device) the VG: the VG an operator must deactivate before the LUNs go.
+    # i31-findings: object 'dm-3' (the one device) and '2 vg_logs', device dm-3 / None: vg_data is named nowhere
+    assert sorted(r["object"] for r in rows) == ["vg_data", "vg_logs"], [(r["object"], r["device"]) for r in rows]
