@@ -252,18 +252,24 @@ def probe_live(t, snap, wwid, live, sds=("sdb", "sdd")):
 C1 = [rec(1, 1), rec(2, 2)]
 
 
-def cloned_target_lab(tmp_path, paths_state=None, queueing=None):
-    """Cluster 2 (not read) serves LUN 21 with the same target name as the read svm1 (a cloned or renamed target,
-    identity-preserving DR or migration), at its own portals 127.0.0.3 / .4."""
+def two_target_lab(tmp_path, paths_state=None, queueing=None, target=TARGET2):
+    """A second array target (a second cluster, or with target=TARGET the read svm1's name on cluster 2: a cloned
+    or renamed target, identity-preserving DR or migration) serving its own LUN 1 (WWID 21) over two more sessions,
+    at its own portals 127.0.0.3 / .4."""
     t = healthy_lab(tmp_path)
-    t.iscsi_session(3, 4, "127.0.0.3", target=TARGET)
-    t.iscsi_session(4, 5, "127.0.0.4", target=TARGET)
+    t.iscsi_session(3, 4, "127.0.0.3", target=target)
+    t.iscsi_session(4, 5, "127.0.0.4", target=target)
     for name, hctl, dev, sess in (("sdf", "4:0:0:1", "8:80", 3), ("sdg", "5:0:0:1", "8:96", 4)):
         t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(21)[1:],
                serial="0" + ontap_serial(21).encode().hex())
     t.dm("dm-2", "253:2", ontap_wwid(21), "mpath-" + ontap_wwid(21), slaves=("sdf", "sdg"))
     t.commands(paths_state=paths_state, queueing=queueing)
     return t
+
+
+def cloned_target_lab(tmp_path, paths_state=None, queueing=None):
+    """Cluster 2 (not read) serves LUN 21 with the same target name as the read svm1."""
+    return two_target_lab(tmp_path, paths_state, queueing, target=TARGET)
 
 
 def cut(t, sds):

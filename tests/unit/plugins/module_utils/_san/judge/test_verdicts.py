@@ -14,7 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
     findings as judge_findings, verdicts as sj, verdicts as judge_verdicts)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     C1, FAILED, LNS, TARGET2, TARGETS, TARGETS2, check, cloned_target_lab, cut, fc_snap_of, fc_targets, judge, kinds,
-    norm, one_path_reused, probe_live, rec, reused, sd_states, snap_of, verdict)
+    norm, one_path_reused, probe_live, rec, reused, sd_states, snap_of, two_target_lab, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     IQN, healthy_lab, load_captured, ontap_serial, ontap_wwid)
 from pathlib import Path
@@ -441,18 +441,6 @@ def test_captured_mounted():
 # ------------------------------------------------------------------------------------------------ coverage
 # Two-target hosts: the lab target (cluster c1, svm1, LUN 1 and 2) and a second array target standing for a second
 # cluster (c2, svmB) exporting its own LUN 1 (WWID 21) over two more sessions.
-
-
-def two_target_lab(tmp_path, paths_state=None, queueing=None):
-    t = healthy_lab(tmp_path)
-    t.iscsi_session(3, 4, "127.0.0.3", target=TARGET2)
-    t.iscsi_session(4, 5, "127.0.0.4", target=TARGET2)
-    for name, hctl, dev, sess in (("sdf", "4:0:0:1", "8:80", 3), ("sdg", "5:0:0:1", "8:96", 4)):
-        t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(21)[1:],
-               serial="0" + ontap_serial(21).encode().hex())
-    t.dm("dm-2", "253:2", ontap_wwid(21), "mpath-" + ontap_wwid(21), slaves=("sdf", "sdg"))
-    t.commands(paths_state=paths_state, queueing=queueing)
-    return t
 
 
 C2 = [rec(21, 1, cluster="c2", svm="svmB", igroup="ig_c2")]
