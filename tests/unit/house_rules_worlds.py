@@ -592,7 +592,7 @@ def run(world, check=False, approved=None):
             plan = cleanup_run.approve(plan, out.san, p["approved_plan"])[0]
         out.selected = cleanup_run.selected_steps(p["phases"], out.san, plan)[0]
         out.artifact = approval.plan_artifact(out.selected, out.san, THIS_HOST, time.time(),
-                                                  plan["mismatches"])
+                                              plan["mismatches"])
     except validate.InvalidInput as exc:
         out.error = exc
         out.touches = Touches(world)

@@ -20,7 +20,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.tests.unit.helpers import SCENARIOS, api, capture
-from ansible_collections.sanfleet.remediation.tests.unit.helpers import suite  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.helpers import suite  # noqa: F401,F811 pylint: disable=unused-import
 
 
 def netapp_lus(truth):

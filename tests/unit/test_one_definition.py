@@ -99,7 +99,7 @@ def test_one_same_device_rule_in_identity():
     plan for the rule they re-check with."""
     assert _defined_in(SAME_DEVICE_RULE) == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
     assert identity.identity_diff({"wwid": "3600a0980a", "name": "sdc", "hctl": None},
-                                      {"wwid": "3600a0980b", "name": "sdc", "hctl": "1:0:0:1"}) == {
+                                  {"wwid": "3600a0980b", "name": "sdc", "hctl": "1:0:0:1"}) == {
         "wwid": {"expected": "3600a0980a", "actual": "3600a0980b"}}
 
 

@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info, multipath_conf
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host, lab)
 
 

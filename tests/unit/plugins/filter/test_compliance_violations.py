@@ -120,7 +120,7 @@ def test_a_non_netapp_arrays_rport_is_not_a_compliance_violation():
     three_par = {"vendor": "3PARdata", "product": "VV", "no_path_retry": "18", "fast_io_fail_tmo": "10",
                  "dev_loss_tmo": "infinity"}
     s = daemon_settings(devices=[three_par, dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")],
-                 polling_interval="5")
+                        polling_interval="5")
     san = snap([rport(dev="4294967295", fast="10")], disks={
         "sdc": {"name": "sdc", "transport": "fc", "host": 8, "target_wwpn": T1, "vendor": "3PARdata",
                 "model": "VV", "wwid": "360002ac0000000000000000000001234", "map": "mpath3par"}})

@@ -17,7 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info as lfi, lvm_filter_info
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import FAST, texts
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import healthy_lab
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     lab)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import conf
 

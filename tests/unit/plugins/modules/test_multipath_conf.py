@@ -17,7 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.modules import multipath_conf
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (
     FIX, FIXED_CONFIG, NETAPP_BLOCK, SHOW_CONFIG, WWIDS, fixed)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host)
 
 

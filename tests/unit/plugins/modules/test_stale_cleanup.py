@@ -21,7 +21,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     FakeEnv, WWID, WWID2, disk, mpath)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (
     NEW, OTHER, STALE, judged, pairs, san)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     looks, plan)
 
 

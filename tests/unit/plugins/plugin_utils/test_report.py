@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance im
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import CAPTURES, judged
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host, lab)
 
 

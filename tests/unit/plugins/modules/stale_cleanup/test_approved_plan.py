@@ -16,12 +16,12 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2, disk
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as base
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import NEW, judged, pairs, san
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.stale_cleanup.helpers import MACHINE_ID, looks
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.stale_cleanup.helpers import (  # noqa: F401,F811 (fixtures)
-    approved, env)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.stale_cleanup.helpers import MACHINE_ID
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.stale_cleanup.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
+    approved, env, looks)
 
 
 plan = base.plan

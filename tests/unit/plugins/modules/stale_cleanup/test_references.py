@@ -227,7 +227,7 @@ def test_a_later_reference_file_whose_backup_fails_keeps_the_removals_and_earlie
         return real(src, dst, *a, **kw)
     monkeypatch.setattr(shutil, "copy2", full)
     out = run({"clean_references": True})
-    assert read(env, "etc/crypttab").startswith(san_refs.MARK)  # crypttab was edited before fstab's backup failed
+    assert read(env, "etc/crypttab").startswith(obs_refs.MARK)  # crypttab was edited before fstab's backup failed
     assert out.get("removed_maps") == [WWID], out
     assert "crypttab" in str(out.get("reference_backups")), out
     assert "fstab" in str(out.get("references_error")), out
@@ -246,7 +246,7 @@ def test_a_later_reference_file_whose_move_fails_keeps_the_removals_and_earlier_
         return real(src, dst, *a, **kw)
     monkeypatch.setattr(os, "rename", eio)
     out = run({"clean_references": True})
-    assert read(env, "etc/crypttab").startswith(san_refs.MARK) and read(env, "etc/fstab") == FSTAB
+    assert read(env, "etc/crypttab").startswith(obs_refs.MARK) and read(env, "etc/fstab") == FSTAB
     assert out.get("removed_maps") == [WWID], out
     assert "crypttab" in str(out.get("reference_backups")), out
     assert "fstab" in str(out.get("references_error")), out
@@ -271,7 +271,7 @@ def test_a_later_reference_file_whose_backup_label_fails_keeps_the_removals_and_
         ["unconfined_u", "object_r", "etc_t", "s0"] if "~" in str(path) else ["system_u", "object_r", "etc_t", "s0"]))
     monkeypatch.setattr(basic, "selinux", types.SimpleNamespace(lsetfilecon=lsetfilecon), raising=False)
     out = run({"clean_references": True})
-    assert read(env, "etc/crypttab").startswith(san_refs.MARK) and read(env, "etc/fstab") == FSTAB
+    assert read(env, "etc/crypttab").startswith(obs_refs.MARK) and read(env, "etc/fstab") == FSTAB
     assert out.get("removed_maps") == [WWID], out
     assert "crypttab" in str(out.get("reference_backups")), out
     assert "fstab" in str(out.get("references_error")), out

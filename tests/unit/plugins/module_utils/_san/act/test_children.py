@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
     children as act_children, context as act_context, disks as act_disks, execute)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     _orphan, delete_plan)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     env, killable)
 
 

@@ -21,7 +21,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, _orphan, blocked_reader, dead, delete_plan, disk, flush_plan, host_plan, killed_closer,
     mpath, same_steps, sd_name, second_map, stale_maps, two_units)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     killable)
 
 

@@ -104,7 +104,7 @@ def test_no_path_retry_times_polling_interval_raises_dev_loss_tmo_with_padding()
     assert want(daemon_settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")])) == (157, 5)
     # the polling_interval of defaults is the check interval: 30 x 2 = 60, + 1, + 5
     assert want(daemon_settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")],
-                         polling_interval="2")) == (66, 5)
+                                polling_interval="2")) == (66, 5)
     # a dev_loss_tmo above the minimum stays
     assert want(daemon_settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="12", dev_loss_tmo="120")])) == (120, 5)
 
@@ -126,7 +126,7 @@ def test_fast_io_fail_not_below_dev_loss_is_turned_off():
 def test_dev_loss_capped_at_600_without_fast_io_fail_unless_queueing():
     off = {"fast_io_fail_tmo": "off"}
     s = daemon_settings(defaults=off, devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30",
-                                         "dev_loss_tmo": "900"}])
+                                                "dev_loss_tmo": "900"}])
     assert want(s) == (600, "off")
     # 0 is not a positive fast_io_fail either
     entry = {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "infinity"}
@@ -143,12 +143,12 @@ def test_scopes_multipaths_beat_overrides_beat_devices_beat_defaults():
     assert want(s) == (200, 5)
     # multipaths holds no_path_retry per wwid (not the timeouts)
     s = daemon_settings(devices=[dict(NETAPP_BUILTIN, dev_loss_tmo="60")],
-                 multipaths=[{"wwid": "3600a0980aa", "no_path_retry": "24"}])
+                        multipaths=[{"wwid": "3600a0980aa", "no_path_retry": "24"}])
     assert want(s, wwid="3600a0980aa") == (24 * 5 + 2 + 5, 5)
     assert want(s, wwid="3600a0980bb") == (INF, 5)
     # the later matching device entry wins; an entry of another array does not apply
     s = daemon_settings(devices=[NETAPP_BUILTIN, {"vendor": "NETAPP", "product": "LUN", "dev_loss_tmo": "45"},
-                          {"vendor": "HITACHI", "product": ".*", "dev_loss_tmo": "5"}])
+                                 {"vendor": "HITACHI", "product": ".*", "dev_loss_tmo": "5"}])
     assert want(s) == (INF, 5)  # still raised by no_path_retry queue
     s["devices"][0] = {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail"}
     assert want(s) == (45, 5)
@@ -209,7 +209,7 @@ def test_without_the_multipath_audit_only_the_rport_itself_is_judged():
 
 def test_fast_io_fail_off_on_an_fc_path():
     s = daemon_settings(defaults={"fast_io_fail_tmo": "off"},
-                 devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30", "dev_loss_tmo": "60"}])
+                        devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30", "dev_loss_tmo": "60"}])
     found = fa.judge(snap([rport(dev="157", fast="off")]), s)
     assert checks(found) == [("rport_fast_io_fail_off", normalize_initiator(T1))]
     assert (found[0]["severity"], found[0]["value"]) == ("violation", "off")

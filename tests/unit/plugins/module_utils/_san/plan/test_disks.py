@@ -17,9 +17,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
     cleanup, disks as plan_disks, maps as plan_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     WWID, WWID2, _orphan, dead, disk, flush_plan, same_steps)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 (fixtures)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     env)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (  # noqa: F401 pylint: disable=unused-import
     a_disk, a_map, plan)
 
 
