@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Every task of the roles and playbooks that runs multipath_conf or lvm_filter_info passes `detail` (issue 31): a
+"""Every task of the roles and playbooks that runs multipath_conf or lvm_filter_info passes `detail`: a
 task that forgets it returns the module's default whatever sanfleet_facts_detail says."""
 import pathlib
 

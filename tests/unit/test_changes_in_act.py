@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The commands that change a host's daemons and records are built only in the act stage (docs/design.md, "Every
-change to a host, in one list"; issue 30): a command line (a list literal) that reconfigures or (re)starts
+change to a host, in one list"): a command line (a list literal) that reconfigures or (re)starts
 multipathd, or updates an iSCSI node record, appears in no file outside plugins/module_utils/_san/act/."""
 
 from __future__ import absolute_import, division, print_function

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""No ad-hoc case normalisation outside identity.py (issue 30): a WWID is an identity.Wwid, built once where it
+"""No ad-hoc case normalisation outside identity.py: a WWID is an identity.Wwid, built once where it
 enters, and compared as a value after that. A `.lower()` (or `.casefold()`) anywhere else in module_utils or the
 modules is either on something that is not a WWID, listed here with its reason, or a second normal form."""
 

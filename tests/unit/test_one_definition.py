@@ -94,7 +94,7 @@ def _defined_in(names):
 
 
 def test_one_same_device_rule_in_identity():
-    """The identity a step carries and the "same device?" comparison are identity's (issue 30), defined nowhere
+    """The identity a step carries and the "same device?" comparison are identity's, defined nowhere
     else: they were plan/steps' (and describe_diff plan/disks'), so the act and the approval gate reached into the
     plan for the rule they re-check with."""
     assert _defined_in(SAME_DEVICE_RULE) == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
@@ -109,7 +109,7 @@ IN_USE_RULE = ("classify_holder", "describe_holder", "opener_label", "workload_o
 
 def test_one_in_use_rule_in_judge_usage():
     """Every "in use?" rule (holders by kind, workload and harmless openers, the gate that refuses a device in use)
-    is judge/usage's (issue 30), defined nowhere else: it was plan/usage's, a judgement living in the plan. Its
+    is judge/usage's, defined nowhere else: it was plan/usage's, a judgement living in the plan. Its
     refusal type is errors.Refused, below every stage, so the judge raises what the plan and the act raise."""
     assert _defined_in(IN_USE_RULE) == dict((name, ["module_utils/_san/judge/usage.py"]) for name in IN_USE_RULE)
     classes = [(path.relative_to(PLUGINS).as_posix(), node.name) for path, tree in _sources()
@@ -166,12 +166,14 @@ def test_no_module_builds_its_own_reader():
 
 
 def test_the_one_list_check_sees_a_disk_action_list_in_any_act_file(monkeypatch):
+    """Fails when the one-list check misses a second disk action list defined in an act file."""
     monkeypatch.setattr(act_disks, "DISK_ACTIONS", ("flush_buffers", "delete_disk"), raising=False)
     with pytest.raises(AssertionError):
         test_one_set_of_actions_whose_target_is_an_sd()
 
 
 def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(monkeypatch):
+    """Fails when the one-reader check misses a module building a reader through the read module's own name."""
     source = ("from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read\n"
               "host = read.Host(root='/')\n")
 
@@ -184,6 +186,7 @@ def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(mon
 
 
 def test_a_map_reread_whose_multipathd_scan_hung_does_not_say_not_running(tmp_path):
+    """Fails when a map re-read whose multipathd process scan hung says multipathd is not running."""
     t = healthy_lab(tmp_path).commands()
     wwid = sorted(t.reader().snapshot(probe=False)["maps"])[0]
     m = t.reader(call=hanging(("multipathd_pids",))).map(wwid)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ONTAP truth task is written once (issue 30): roles/ontap_truth asks the ontap_truth lookup, and the audit and
+"""The ONTAP truth task is written once: roles/ontap_truth asks the ontap_truth lookup, and the audit and
 compliance playbooks and the stale_cleanup role import that role (statically, so that the importing task's tags and
 condition reach it) instead of writing the lookup call themselves. The cluster list stays no_log."""
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The imports obey the stage order of docs/design.md (issue 30).
+"""The imports obey the stage order of docs/design.md.
 
 Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
 per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A WWID passes at most 5 files from the read to the sysfs delete (issue 30; docs/design.md, "A WWID's way from
+"""A WWID passes at most 5 files from the read to the sysfs delete (docs/design.md, "A WWID's way from
 facts to delete"): identity, observe/snapshot, judge/verdicts, plan/cleanup, act/checks. The plan files the disk
 delete's steps pass through besides plan/cleanup (plan/disks builds them, plan/steps makes the step dict) take the
 identity a step carries from identity.py and name no WWID themselves: a "wwid" key written in one of them is the

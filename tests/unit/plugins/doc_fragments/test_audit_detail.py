@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""multipath_conf's and lvm_filter_info's `detail` (issue 31): full is the result of before the option byte for byte
+"""multipath_conf's and lvm_filter_info's `detail`: full is the result of before the option byte for byte
 (tests/unit/fixtures/audit_full, written by the modules of af0799c on these fake hosts), compact says one finding per
 check with the maps' or devices' names, and loses nothing a finding said but a device's alias names."""
 

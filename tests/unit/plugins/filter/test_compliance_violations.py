@@ -100,6 +100,7 @@ GENERATIONS = ("multipathd <= 0.9.8 (0.8.5, Debian bookworm 0.9.4, RHEL 8/9) wri
 
 
 def test_role_settings_as_multipathd_0_9_4_writes_them_are_compliant():
+    """Fails when rport timeouts as multipathd 0.9.4 writes the role's settings are reported as a mismatch."""
     # libmultipath/discovery.c 0.9.4 sysfs_set_scsi_tmo: min_dev_loss = no_path_retry * checkint = 30 * 5 = 150;
     # pp->dev_loss 60 < 150 -> 150; fast_io_fail 5 < 150 stays. This is what a bookworm host's rport reads.
     found = fa.judge(snap([rport(dev="150", fast="5")]), ROLE)
@@ -117,6 +118,7 @@ FOREIGN = ("scope: the FC audit judges the rports of every multipath device, not
 
 
 def test_a_non_netapp_arrays_rport_is_not_a_compliance_violation():
+    """Fails when a 3PAR rport set as multipathd's built-in 3PAR entry says is reported as a violation."""
     three_par = {"vendor": "3PARdata", "product": "VV", "no_path_retry": "18", "fast_io_fail_tmo": "10",
                  "dev_loss_tmo": "infinity"}
     s = daemon_settings(devices=[three_par, dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")],
@@ -136,6 +138,7 @@ UNREAD = ("partial truth: an FC target rport whose dev_loss_tmo/fast_io_fail_tmo
 
 
 def test_an_unread_rport_timeout_does_not_read_as_compliant():
+    """Fails when an rport whose dev_loss_tmo was not read is reported compliant."""
     san = snap([rport(dev=None, fast="5")])
     # the audit knows: fc_unreadable names the rport
     assert [f["check"] for f in fa.judge(san, ROLE)] == ["fc_unreadable"]
@@ -144,6 +147,7 @@ def test_an_unread_rport_timeout_does_not_read_as_compliant():
 
 
 def test_an_fc_host_whose_rport_read_timed_out_does_not_read_as_compliant():
+    """Fails when an FC host whose rport read timed out is reported compliant."""
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
     out = compliance_violations({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
@@ -157,6 +161,7 @@ JUNIT = ("partial truth in the reports: the JUnit case fc/rport_tmo_mismatch (an
 
 
 def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
+    """Fails when JUnit passes any rport check on a host whose rports were not read."""
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
     cases = _fc_cases({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
@@ -164,6 +169,7 @@ def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
 
 
 def test_the_report_does_not_list_unread_rports_as_no_targets():
+    """Fails when the report lists a host whose rports were not read as having no FC targets."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
@@ -190,11 +196,13 @@ def _want(s, version):
     ("0.11.1", (157, 5), (35, 5)),
 ])
 def test_each_multipath_tools_generation_has_its_own_rule(version, role, unset):
+    """Fails when a multipath-tools version gets another generation's dev_loss_tmo/fast_io_fail_tmo rule."""
     assert _want(ROLE, version) == role
     assert _want(daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "6"}]), version) == unset
 
 
 def test_an_unread_rport_of_another_array_stays_a_warning():
+    """Fails when an unread rport outside the audit's scope becomes a violation instead of a warning."""
     s = dict(ROLE, scope=[{"vendor": "3PARdata", "product": "VV"}])
     (f,) = fa.judge(snap([rport(dev=None, fast="5")]), s)
     assert (f["check"], f["severity"]) == ("fc_unreadable", "warning")
@@ -203,6 +211,7 @@ def test_an_unread_rport_of_another_array_stays_a_warning():
 
 
 def test_junit_passes_the_rport_comparison_when_it_was_made():
+    """Fails when JUnit does not pass a comparison that was made, or skips the rport's own checks without it."""
     cases = _fc_cases({"san": snap([rport(dev="150", fast="5")]),
                        "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
     assert cases["fc/rport_tmo_mismatch"] == "passed" and cases["fc/rport_dev_loss_long"] == "passed"
@@ -212,6 +221,7 @@ def test_junit_passes_the_rport_comparison_when_it_was_made():
 
 
 def test_the_report_marks_whether_the_rports_were_compared():
+    """Fails when the report does not say whether the rports were compared with the multipath settings."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
     san = snap([rport(dev="150", fast="5")])
     assert host_report({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}}, "h1",
@@ -222,6 +232,7 @@ def test_the_report_marks_whether_the_rports_were_compared():
 
 
 def test_the_schema_accepts_unread_targets_and_the_comparison_flag():
+    """Fails when the host report schema refuses unread FC targets or the tmo_compared flag."""
     import json
     import os
     import jsonschema
@@ -251,6 +262,7 @@ def test_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
 
 
 def test_junit_does_not_pass_an_rport_comparison_that_was_not_made_without_the_multipath_audit():
+    """Fails when JUnit passes the rport comparison although the multipath audit did not run."""
     # dev_loss_tmo 300 differs from the config, but the multipath audit did not run: not judged
     san = snap([rport(dev="300", fast="5")])
     assert fa.judge(san, None) == []

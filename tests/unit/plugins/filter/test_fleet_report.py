@@ -155,7 +155,7 @@ def test_wrong_input_is_a_clear_error(call):
         call()
 
 
-# ---------------------------------------------------------------- issue 28: failure paths in the reports
+# ---------------------------------------------------------------- failure paths in the reports
 
 def _unread_san(msg, cluster="cl1.example.com"):
     """The facts of a host whose only cluster could not be read: every map not_covered."""
@@ -178,7 +178,7 @@ def _unread_san(msg, cluster="cl1.example.com"):
      "tls", None),
 ])
 def test_an_unread_cluster_is_named_in_the_host_report_and_the_array_is_not_checked(msg, cause, status):
-    """issue 28: with a wrong password every map was not_covered, array_checked true, and 401 appeared nowhere."""
+    """With a wrong password every map was not_covered, array_checked true, and 401 appeared nowhere."""
     rep = host_report({"san": _unread_san(msg)}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
     assert rep["summary"]["array_checked"] is False
@@ -207,7 +207,7 @@ def test_a_host_that_was_read_with_the_array_is_array_checked():
 
 @pytest.mark.parametrize("unreachable", [True, False])
 def test_a_failed_host_carries_its_own_error_text_into_every_report(unreachable):
-    """issue 28: failed hosts said only 'unreachable, or failed before its report: see the job output'."""
+    """Failed hosts said only 'unreachable, or failed before its report: see the job output'."""
     msg = ("Failed to connect to the host via ssh: ssh: connect to host 10.0.0.9 port 22: Connection refused"
            if unreachable else "Failed to find required executable \"lvmconfig\"")
     failed = {"msg": msg, "unreachable": unreachable, "task": None if unreachable else "Audit the LVM filter"}

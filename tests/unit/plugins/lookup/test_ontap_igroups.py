@@ -96,7 +96,7 @@ def test_error_names_endpoint(sim):
 
 @pytest.mark.parametrize("failure", ["wrong_password", "refused", "503"])
 def test_a_cluster_that_cannot_be_read_is_a_problem_record_not_an_exception(sim, failure):
-    """issue 28: a raise inside the audit's igroups template killed the play before its reports."""
+    """A raise inside the audit's igroups template killed the play before its reports."""
     opts = {}
     if failure == "wrong_password":
         opts["password"] = "Wr0ng+pa/ss"

@@ -246,7 +246,7 @@ def test_a_portal_with_one_iface_left_on_auto_scan_is_found_and_updated(adm, con
     assert again["record_changes"] == [] and again["changed"] is False
 
 
-# issue 27 item 14: found by property tests against how iscsid reads the file -------------------------------------
+# found by property tests against how iscsid reads the file -------------------------------------------------------
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

@@ -245,6 +245,7 @@ def _add_map(env, wwid, name, dm, dev, sd, hctl, sd_dev):
 
 
 def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(env, invoke_on_env):
+    """Fails when re-running multipath_flush by WWID flushes another LU's map differing only in case."""
     _add_map(env, UPPER, "mpathx", "dm-5", "253:5", "sdf", "4:0:0:7", "8:80")
     _add_map(env, LOWER, "mpathy", "dm-6", "253:6", "sdg", "4:0:0:8", "8:96")
     first = invoke_on_env(multipath_flush, {"wwid": "t10.VEND_abc"})
@@ -257,6 +258,7 @@ def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(e
 
 def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
         tmp_path, monkeypatch, invoke):
+    """Fails when multipath_flush by WWID plans another LU's map that is named like that WWID."""
     for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(multipath_flush, {"wwid": W1}, check=True)
         assert not out.get("failed"), out
@@ -267,6 +269,7 @@ def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_th
 
 
 def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
+    """Fails when multipath_flush by name plans the map of the LU whose WWID that name spells."""
     for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(multipath_flush, {"name": W1}, check=True)
         assert not out.get("failed"), out
@@ -296,6 +299,7 @@ def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
 
 @pytest.mark.parametrize("other_lu", [True, False])
 def test_scsi_delete_by_wwid_over_an_unfinished_read_says_it_cannot_tell(tmp_path, monkeypatch, invoke, other_lu):
+    """Fails when scsi_delete by WWID over an unfinished read plans nothing or asks for another LU's spelling."""
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
     _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu)
     out = invoke(scsi_delete, {"wwid": "t10.VEND_abc"}, check=True)
@@ -312,6 +316,7 @@ def env(tmp_path):
 
 
 def test_the_spelling_a_refusal_asks_for_is_accepted(env, invoke_on_env):
+    """Fails when multipath_flush refuses the WWID spelling its own case refusal asked for."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import _t10_map
     t10 = _t10_map(env)                                    # map 1LIO-ORG_block_1
     refused = invoke_on_env(multipath_flush, {"wwid": "t10.lio-org_block_1"}, check=True)

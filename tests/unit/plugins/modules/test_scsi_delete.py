@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 def test_scsi_delete_names_the_map_a_disk_belongs_to_not_the_map_of_the_lu_its_name_spells(
         tmp_path, monkeypatch, invoke):
+    """Fails when scsi_delete's refusal names the map of the LU the disk's map name spells, not the disk's map."""
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
     for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(scsi_delete, {"name": ["sdc"]}, check=True)

@@ -443,7 +443,7 @@ def test_a_corruption_risk_holds_back_every_step(env, looks, run):
     assert env.commands == [] and env.writes == [] and WWID in env.maps
 
 
-# ------------------------------------------------------------------------------------- issue 27: act-time re-checks
+# ------------------------------------------------------------------------------------- act-time re-checks
 def test_a_lun_mapped_back_between_plan_and_act_is_refused_as_came_back(env, looks, run):
     def map_back():
         env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None}   # the kernel still says failed

@@ -216,7 +216,7 @@ def test_documentation_is_valid_yaml_with_attributes():
 
 
 def test_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
-    """Item 8 asks for one WWID form. validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
+    """A WWID has one form. validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
     is, so `600a0980...` (the NAA-6 id as Windows, ESXi without `naa.`, and many inventory tools print it) stays
     `600a0980...` and matches no device (`3600a0980...`): the map the record maps, every path down in an outage
     answering LOGICAL UNIT NOT SUPPORTED from a wrong igroup edit, is judged stale_unmapped. Either normalise it
@@ -259,7 +259,7 @@ def _timeless(node):
 
 def test_detail_full_is_the_whole_snapshot_and_compact_its_summary(tree, capsys):
     """detail=full returns the fact as before (every map, disk and verdict, no `healthy`); the default is the
-    compact form of that same snapshot (issue 31)."""
+    compact form of that same snapshot."""
     tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
         tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)

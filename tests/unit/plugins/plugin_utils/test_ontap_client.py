@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""netapp.ontap's client is imported when a cluster is asked, not by the report and compliance filters (issue 31:
+"""netapp.ontap's client is imported when a cluster is asked, not by the report and compliance filters (else
 every Ansible worker that rendered a host report paid netapp.ontap's import and its deprecation warning's stack
 walk, ~30 % of the audit's controller CPU in the 1,024-LUN controller profile)."""
 

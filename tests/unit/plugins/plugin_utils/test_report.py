@@ -177,5 +177,5 @@ def test_san_vg_active_row_still_names_its_vg(detail):
     jsonschema.validate(report, SCHEMA)
     rows = [r for r in report["findings"] if r["check"] == "san_vg_active"]
     # af0799c: one row per VG, object (and device) the VG: the VG an operator must deactivate before the LUNs go.
-    # i31-findings: object 'dm-3' (the one device) and '2 vg_logs', device dm-3 / None: vg_data is named nowhere
+    # before it: object 'dm-3' (the one device) and '2 vg_logs', device dm-3 / None: vg_data is named nowhere
     assert sorted(r["object"] for r in rows) == ["vg_data", "vg_logs"], [(r["object"], r["device"]) for r in rows]

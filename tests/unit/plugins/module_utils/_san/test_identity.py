@@ -34,10 +34,12 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 @pytest.mark.parametrize("value,pattern", [("sda\n", SD_NAME_RE), ("1:0:0:1\n", HCTL_RE)])
 def test_a_name_with_a_trailing_newline_is_not_a_kernel_name(value, pattern):
+    """Fails when an sd name or H:C:T:L with a trailing newline matches the kernel-name pattern."""
     assert pattern.match(value) is None
 
 
 def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_path):
+    """Fails when a user's WWID over an unfinished read resolves to a map of another LU differing in case."""
     t = healthy_lab(tmp_path)
     for name, hctl, dev, text in (("sdf", "2:0:0:7", "8:80", "Abc"), ("sdg", "2:0:0:8", "8:96", "abc")):
         t.disk(name, hctl, dev, session=1, wwid="t10.VEND    %s" % text)
@@ -59,6 +61,7 @@ def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_pat
 
 
 def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_path):
+    """Fails when a disk whose WWID text is refused is removable, or reported without that text."""
     t = healthy_lab(tmp_path)
     # an LIO LU whose unit serial (set by the admin) holds a "/": the kernel prints its t10 designator as is
     t.disk("sdf", "2:0:0:7", "8:80", session=1, wwid="t10.LIO-ORG block7 vol/7")
@@ -72,6 +75,7 @@ def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_pa
 
 
 def test_the_references_of_a_removed_t10_lu_do_not_name_the_live_lu_differing_only_in_case(tmp_path):
+    """Fails when a removed t10 LU's references include a live LU whose WWID differs only in case."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
     env = FakeEnv(tmp_path)
     env._file("sys/block/dm-6/dm/name", "mpathy")          # the live map of LU 1VEND_abc, a PV in use
@@ -92,8 +96,9 @@ HEX_UPPER, HEX_LOWER = Wwid("t10.ABCDEF0123456789"), Wwid("t10.abcdef0123456789"
 
 
 def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guards(tmp_path):
+    """Fails when a guard takes two t10 WWIDs of hex letters differing only in case for one LU."""
     assert (HEX_UPPER, HEX_LOWER) == ("1ABCDEF0123456789", "1abcdef0123456789")   # Wwid keeps the case: two LUs
-    # only the upper-case LU is here; the user names the other one (its map gone, as in review i30f #1)
+    # only the upper-case LU is here; the user names the other one (its map gone)
     t = healthy_lab(tmp_path)
     t.disk("sdf", "2:0:0:7", "8:80", session=1, wwid="t10.ABCDEF0123456789")
     t.dm("dm-5", "253:5", "mpathx", "mpath-" + HEX_UPPER, slaves=("sdf",))
@@ -106,6 +111,7 @@ def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guar
 
 
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins(tmp_path):
+    """Fails when a removed t10 LU's references include a live LU whose WWID begins with the removed one."""
     removed, live = Wwid("t10.VEND abc"), Wwid("t10.VEND abc 2")       # "1VEND_abc", "1VEND_abc_2"
     refs = references_after_removing(tmp_path, removed, live)
     # the removed LU's own line (positive control), never the live one's (on ba200eb: lines 2 and 3)
@@ -113,6 +119,7 @@ def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_
 
 
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins_before_a_dash(tmp_path):
+    """Fails when a removed t10 LU's references include a live LU whose WWID is the removed one plus a dash."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import (
         references_after_removing)
     # LIO derives the t10 id from the backstore name; backstores "lun" and "lun-2" are two LUs
@@ -138,6 +145,7 @@ class _NoView(object):
 
 
 def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_removed(tmp_path):
+    """Fails when remove_wwid reports done while the t10 WWID is still listed in the wwids file."""
     (tmp_path / "etc" / "multipath").mkdir(parents=True)
     # `multipath -w` answered 0 but the line is still there (another wwids_file, multipathd wrote it back, ...)
     (tmp_path / "etc" / "multipath" / "wwids").write_text("/%s/\n" % T10)
@@ -158,6 +166,7 @@ def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_re
 
 
 def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole_hosts_read(tmp_path):
+    """Fails when one disk whose WWID text the Wwid type refuses fails the whole host's read."""
     t = healthy_lab(tmp_path)
     # a local ATA disk: the kernel prints its t10 designator as is (%pE escapes only non-printables)
     t.disk("sdf", "0:0:1:0", "8:80", vendor="ATA", model="MSA/1000", wwid="t10.ATA     HP MSA/1000     QM00002")
@@ -169,6 +178,7 @@ def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole
 
 @pytest.mark.parametrize("uuid", ["mpath-", "mpath-   "])
 def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
+    """Fails when an approved plan whose dm_uuid names no WWID is accepted or refused without a clear error."""
     _plan, _snap, artifact = _artifact(Wwid(T10))
     bad = copy.deepcopy(artifact)
     bad["steps"][0]["identity"]["dm_uuid"] = uuid
@@ -179,7 +189,7 @@ def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
 def test_an_approved_plan_of_a_t10_map_is_matched_by_the_kernels_text_and_another_case_is_refused():
     """As written by the check run (JSON round trip) the plan approves its unit. Its t10 WWIDs in another case (an
     edited file, re-digested) name another LU to the kernel: the unit is refused as changed, never approved
-    (i30f #3: every guard before a change compares the vendor text exactly)."""
+    (every guard before a change compares the vendor text exactly)."""
     plan, snapshot, artifact = _artifact(Wwid(T10))
     other = copy.deepcopy(artifact)
     for st in other["steps"]:
@@ -205,6 +215,7 @@ def _t10_dell_lu1(tree):
 
 
 def test_a_hex_prefix_covers_a_t10_wwid_whose_vendor_text_starts_with_hex_letters(tmp_path):
+    """Fails when a hex array prefix misses a t10 WWID whose vendor text starts with hex letters."""
     snap = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)}, setup=_t10_dell_lu1)
     kernel = "1DELL_MD32xx_1"
     assert Wwid(kernel) in snap["maps"]   # keys are Wwid: the plain str of a t10 in upper case hashes otherwise
@@ -223,6 +234,7 @@ def _two_t10_lus_differing_in_case(tree):
 
 
 def test_two_maps_whose_t10_wwids_differ_only_in_case_are_both_in_the_snapshot(tmp_path):
+    """Fails when two maps whose t10 WWIDs differ only in case are merged into one in the snapshot."""
     t = healthy_lab(tmp_path)
     _two_t10_lus_differing_in_case(t)
     t.commands()
@@ -232,6 +244,7 @@ def test_two_maps_whose_t10_wwids_differ_only_in_case_are_both_in_the_snapshot(t
 
 
 def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_read(tmp_path):
+    """Fails when a map named by its t10 WWID loses its table and paths because its sysfs name was not read."""
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):
         t.disk(name, hctl, dev, session=sess, wwid="t10.LIO-ORG  block  7")
@@ -335,7 +348,7 @@ def test_user_wwid_and_kernel_wwid_meet_in_one_form():
     ("80AbCdEfGh01", True),
     ("80AbCdEfGh01".encode().hex(), True),
     ("80AbCdEfGh01".encode().hex().upper(), True),
-    ("0" + "80AbCdEfGh01".encode().hex(), True),  # LIO with NetApp identity (lab finding 7)
+    ("0" + "80AbCdEfGh01".encode().hex(), True),  # LIO with NetApp identity (as in the lab)
     ("  80AbCdEfGh01 ", True),
     ("80AbCdEfGh02", False),
     ("80AbCdEfGh02".encode().hex(), False),

@@ -221,7 +221,7 @@ def _ident0(key, value):
     (_ident0("dev", "8:99"), "digest does not match"),
     (lambda art: art["steps"].append(dict(copy.deepcopy(art["steps"][0]), target="sdz")), "digest does not match"),
     (lambda art: art["steps"].pop(), "digest does not match"),
-    # an expired approval made young again, or moved to another host, by editing the file (review-3)
+    # an expired approval made young again, or moved to another host, by editing the file
     (lambda art: art.update(created_at=art["created_at"] + 60), "digest does not match"),
     (_edit(["host", "hostname"], "db02"), "digest does not match"),
     (_edit(["digest"], "0" * 64), "digest does not match"),

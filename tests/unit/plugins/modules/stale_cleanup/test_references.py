@@ -118,7 +118,7 @@ def test_matching_is_on_whole_names(line, hit):
     ("/dev/mapper/db-part2 /srv/x xfs defaults 0 0", True),
 ])
 def test_a_map_name_matches_only_as_the_whole_device_name(line, hit):
-    """Issue 27 item 12: the name of a removed map `db` was matched as a prefix, and `/dev/mapper/db-data` (a live
+    """The name of a removed map `db` was matched as a prefix, and `/dev/mapper/db-data` (a live
     LV) was commented out of fstab."""
     found = obs_refs.find_references("fstab", "/etc/fstab", line + "\n", obs_refs.needles([], ["db"]))
     assert bool(found) is hit

@@ -123,7 +123,7 @@ def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units
 
 
 def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
-    """Item 6: the act measures the truth's age with the managed host's wall clock against a collected_at stamped
+    """The act measures the truth's age with the managed host's wall clock against a collected_at stamped
     elsewhere (the controller, the array data). A collected_at after 'now' (milliseconds instead of seconds, a
     controller clock ahead) gives a negative age, which passes `age > truth_max_age` at plan and act time alike:
     the bound the re-check exists for never bites. Fail closed: an age below zero (beyond a small skew) is unknown."""
@@ -159,7 +159,7 @@ def test_flush_retries_and_reenables_fail_if_no_path_after_a_failed_flush(env):
     executed = execute.execute(flush_plan(env), env.host())
     flush = [e for e in executed if e["action"] == "flush_map"][0]
     assert len([a for a in flush["detail"]["attempts"] if "out" in a]) == 3
-    # queueing came back after each failure (lab finding 3): disablequeueing again before every retry
+    # queueing came back after each failure (as in the lab): disablequeueing again before every retry
     assert env.commands.count(["multipathd", "disablequeueing", "map", WWID]) == 3
 
 
@@ -325,7 +325,7 @@ def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_an
 
 
 def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_hidden_user(env):
-    """Issue 27 item 1: a udev worker killed on map B (the array still maps it; every path down) and one open nobody
+    """A udev worker killed on map B (the array still maps it; every path down) and one open nobody
     sees on stale map A (a hidden user: a mount in another namespace). Before, the closer was pooled against the
     chosen maps only: A got `multipathd disablequeueing` (the user's queued writes failed) before verify_unused
     refused. Now A is refused in the plan and the act sends it nothing; the clean stale map C is removed."""
@@ -785,7 +785,7 @@ def test_verify_unused_waits_for_opens_nobody_named(env):
 
 
 def test_a_batch_re_reads_the_host_once_per_kind_not_once_per_map(tmp_path):
-    """Issue 10: cleaning N maps costs one host re-read per kind of step, whatever N; each map and path still has
+    """Cleaning N maps costs one host re-read per kind of step, whatever N; each map and path still has
     its identity checked (against that read) and each sysfs write re-checks in its child."""
     reads = {}
     for n in (2, 12):
@@ -829,7 +829,7 @@ def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path
 
 
 def test_a_map_left_suspended_that_cannot_be_resumed_stops_its_unit_not_the_act(env):
-    """Issue 27 §3: the post-flush resume check failing (outside any step's outcome) escaped execute() as a bare
+    """The post-flush resume check failing (outside any step's outcome) escaped execute() as a bare
     ActFailed: no restorequeueing, no `executed`, no `failures`."""
     second_map(env)
     orig = env.run
@@ -878,7 +878,7 @@ def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, mo
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_during_the_flushes_gives_back_the_queueing_of_the_maps_not_flushed(env, killable, sig):
-    """Issue 27 §3: SIGTERM/SIGHUP/SIGINT (task timeout, dropped connection, job timeout, Ctrl-C) while the maps are
+    """SIGTERM/SIGHUP/SIGINT (task timeout, dropped connection, job timeout, Ctrl-C) while the maps are
     flushed: the flush in flight ends, no other map is flushed, nothing is deleted, and every map still there
     queues again. SIGINT was left to Python's handler: KeyboardInterrupt ended the act with queueing off."""
     second_map(env)
@@ -931,7 +931,7 @@ def touches(env):
 
 
 def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_touch(env):
-    """Issue 27 §6: the truth can be truth_max_age old; the LUN was mapped back since. The kernel still says the
+    """The truth can be truth_max_age old; the LUN was mapped back since. The kernel still says the
     paths failed (the checker has not run), but the probe answers READY: nothing of the unit is touched."""
     plan = dead([dict(st, unit="u") for st in flush_plan(env) + delete_plan_after_flush(env)])
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The compact `san` fact (issue 31) on the real captured trees: three Debian generations of the iSCSI scenarios,
+"""The compact `san` fact on the real captured trees: three Debian generations of the iSCSI scenarios,
 the FC captures and the two-target host, each judged against its capture's own array truth.
 
 Compact keeps every device the judge has something against exactly as the full form has it, counts and lists the

@@ -27,6 +27,7 @@ GENERATIONS = ("multipathd <= 0.9.8 (0.8.5, Debian bookworm 0.9.4, RHEL 8/9) wri
 
 
 def test_unset_dev_loss_is_left_alone_by_multipathd_0_9_4_even_with_no_path_retry():
+    """Fails when an unset dev_loss_tmo is expected raised under 0.9.4, which leaves it alone."""
     # 0.9.4: `if (pp->dev_loss != DEV_LOSS_TMO_UNSET && pp->dev_loss < min_dev_loss)` - an unset dev_loss_tmo
     # is not raised, sysfs_set_rport_tmo writes fast_io_fail_tmo only; the rport keeps the HBA driver's value.
     s = daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "6"}])
@@ -52,6 +53,7 @@ JUNIT = ("partial truth in the reports: the JUnit case fc/rport_tmo_mismatch (an
 
 
 def test_a_known_version_judges_by_its_own_rule_only_and_names_it():
+    """Fails when a known multipath-tools version is judged by another version's rule or is not named."""
     # 150 is right for 0.9.4 but not for 0.11.1: with the version known, only its value passes
     assert _mismatches(fa.judge(snap([rport(dev="150", fast="5")]), dict(ROLE, multipath_tools_version="0.9.4"))) \
         == []
@@ -60,12 +62,14 @@ def test_a_known_version_judges_by_its_own_rule_only_and_names_it():
 
 
 def test_an_unknown_version_says_so_and_lists_what_each_generation_would_write():
+    """Fails when an unknown multipath-tools version is not named, or each generation's value is not listed."""
     (f,) = _mismatches(fa.judge(snap([rport(dev="300", fast="5")]), ROLE))
     assert "multipath-tools version unknown" in f["reason"]
     assert "<= 0.9.8: dev_loss_tmo 150" in f["reason"] and ">= 0.10.2: dev_loss_tmo 157" in f["reason"]
 
 
 def test_the_scope_comes_from_the_audits_devices_option():
+    """Fails when an rport outside the audit's devices scope is judged a violation, not for information."""
     # the same NETAPP rport: judged under the default scope, for information only when the audit is about 3PAR
     s = dict(ROLE, scope=[{"vendor": "3PARdata", "product": "VV"}])
     found = fa.judge(snap([rport(dev="300", fast="off")]), s)
@@ -75,6 +79,7 @@ def test_the_scope_comes_from_the_audits_devices_option():
 
 
 def test_fast_io_fail_turned_off_by_a_short_dev_loss_is_not_fixed_by_a_fast_io_fail_value():
+    """Fails when fast_io_fail off due to a short dev_loss_tmo is told to set fast_io_fail, not raise dev_loss."""
     # dev_loss_tmo 5 <= fast_io_fail_tmo 5: multipathd turns fast_io_fail off itself (0.9.4: no_path_retry fail)
     s = daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "5"}])
     (f,) = [f for f in fa.judge(snap([rport(dev="5", fast="off")]), s) if f["check"] == "rport_fast_io_fail_off"]
@@ -411,5 +416,5 @@ def test_a_hung_rport_read_is_named_and_leaves_fc_rports_unknown_not_empty(tmp_p
     assert snapshot["host"]["fc_rports"] is None
     assert "read of /sys/class/fc_remote_ports" in [e["what"] for e in snapshot["errors"]]
     assert snapshot["host"]["fc_hosts"][0]["wwpn"] == "0x21000024ff3a0b1c"
-    # unknown, not "no target" (the review's defect 5: [] read like a host without FC targets)
+    # unknown, not "no target" ([] read like a host without FC targets)
     assert fa.ports(snapshot)["targets"] is None

@@ -46,7 +46,7 @@ def test_some_paths_failed(tmp_path):
 
 
 def test_kernel_failed_path_counts_even_if_checker_says_ready():
-    # multipathd's view runs ahead of the kernel table (lab finding 11); the kernel wins
+    # multipathd's view runs ahead of the kernel table (seen in the lab); the kernel wins
     snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
         {"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"},
         {"name": "sdc", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}]}}, "disks": {}}

@@ -76,7 +76,7 @@ def test_set_writes_the_form_iscsid_reads_and_appends_when_absent():
     assert doc.set("node.startup", "manual") == "modified"
     assert doc.set("iscsid.safe_logout", "No") == "modified"
     assert doc.set("node.session.scan", "manual") == "added"
-    # the unterminated "last = 1" is not read by iscsid and stays so: the new line goes above it (issue 27 item 14)
+    # the unterminated "last = 1" is not read by iscsid and stays so: the new line goes above it
     assert doc.render() == ("# hdr\nnode.startup = manual\n  iscsid.safe_logout = No\nnode.session.scan = manual\n"
                             "last = 1")
 
@@ -223,7 +223,7 @@ def test_invalid_values_are_refused(key, value, words):
     assert words in str(err.value)
 
 
-# issue 27 item 14: a line ending in CR (fgets: only LF ends a line; iscsid strips the CR as white space) ------------
+# a line ending in CR (fgets: only LF ends a line; iscsid strips the CR as white space) ------------------------------
 
 def test_setting_a_key_on_its_unterminated_cr_line_is_read_and_idempotent():
     doc = kv.parse("x = 1\nnode.session.scan = auto\r")
@@ -324,7 +324,7 @@ def test_kv_validated_values_read_back_exactly(value, key):
     assert kv.parse(doc.render()).get(key) == written
 
 
-# -- issue 27 item 14: edits against how the daemons read the files: CR endings, unterminated lines, Latin-1 --------
+# -- edits against how the daemons read the files: CR endings, unterminated lines, Latin-1 --------
 
 CR_ISCSI = ISCSI_WORDS + ["\r", " \r", "auto\r", "\udce9", "# caf\udce9", "x = 1"]
 

@@ -36,7 +36,7 @@ def test_live_maps_merge_daemon_and_table():
     assert maps[1]["table_features"] == "queue_if_no_path pg_init_retries 50"
 
 
-# --- apply_plan: how the written settings reach multipathd (issue 27 item 2) ------------------------------------------
+# --- apply_plan: how the written settings reach multipathd -------------------------------------------------------------
 
 @pytest.mark.parametrize("state,daemon,keys,stale,pathless,force,action,failing", [
     ("present", "answers", [], [], ["m1"], False, "none", []),                       # nothing written for the daemon

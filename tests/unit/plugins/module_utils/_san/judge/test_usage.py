@@ -60,7 +60,7 @@ def test_a_mount_table_that_cannot_be_read_makes_every_device_in_use(tmp_path, l
 
 
 def test_fds_of_the_threads_of_a_process_whose_leader_has_exited_are_seen(tmp_path):
-    """Issue 27 item 10: the leader of a threaded process exited (a zombie, its /proc/PID/fd empty) while a thread
+    """The leader of a threaded process exited (a zombie, its /proc/PID/fd empty) while a thread
     still holds the disk open: only /proc/PID/task/TID/fd shows it."""
     t = plain_san_disk(tmp_path)
     t.proc(5000, "java", fds=[])

@@ -72,6 +72,7 @@ def test_other_refusals_fail_the_host_only_behind_the_option():
 
 
 def test_a_healthy_map_whose_uuid_is_upper_case_hex_is_not_probed_for_lun_reuse(tmp_path):
+    """Fails when a healthy map whose dm uuid is upper-case hex is still probed for LUN reuse."""
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:3", "8:80", 1), ("sdg", "3:0:0:3", "8:96", 2)):
         t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(3)[1:])
@@ -267,7 +268,7 @@ def test_cached_sysfs_identity_alone_never_gives_serial_mismatch(tmp_path):
 
 
 def test_lun_id_reuse_with_live_serial_gives_map_and_disk_verdicts(tmp_path):
-    # lab finding 6: LUN 1 now maps another LU (n=9); the old map's paths came back active ready; the live VPD 0x80
+    # as seen in the lab: LUN 1 now maps another LU (n=9); the old map's paths came back active ready; the live VPD 0x80
     # of the working paths (hex form, as LIO answers) is LU 9's and differs from what the host recorded
     t = healthy_lab(tmp_path)
     t.commands()

@@ -59,7 +59,7 @@ def test_the_acts_view_does_not_take_an_unread_multipathd_scan_for_not_running(t
     """Host.view() is the one read the act verifies a batch against (flush_map, disable_queueing via
     ActContext.multipathd_running). When its scan for multipathd misses the deadline the view says multipathd is
     not running, so the act turns queueing off with `dmsetup message ... fail_if_no_path` (which a running
-    multipathd undoes, lab finding 3) and records multipathd: false for the restore - on a host where it runs."""
+    multipathd undoes, as seen in the lab) and records multipathd: false for the restore - on a host where it runs."""
     t = multipath_iscsi_host(tmp_path)
     view = t.reader(call=hanging(("multipathd_pids",))).view(names=["sdb"], maps=[ontap_wwid(1)])
     assert view.map(ontap_wwid(1)) is not None  # the map was read
@@ -67,6 +67,7 @@ def test_the_acts_view_does_not_take_an_unread_multipathd_scan_for_not_running(t
 
 
 def test_control_a_view_read_in_full_sees_multipathd_running(tmp_path):
+    """Fails when a view or snapshot read in full does not see multipathd running (control for the hung cases)."""
     t = multipath_iscsi_host(tmp_path)
     assert t.reader(call=hanging()).view(names=["sdb"], maps=[ontap_wwid(1)]).multipathd_running is True
     snap = t.reader(call=hanging()).snapshot(probe=False)
@@ -902,7 +903,7 @@ def test_open_files_are_the_fewest_the_fds_can_be():
 
 
 def test_the_opens_nothing_accounts_for_are_counted_on_every_dm_device(tmp_path):
-    """Issue 27 item 1: killed closers are matched against every device-mapper device's opens, chosen or not: an
+    """Killed closers are matched against every device-mapper device's opens, chosen or not: an
     LV (dm-2 on map dm-0) and a map the array still maps count as much as a stale map."""
     t = healthy_lab(tmp_path)
     t.dm("dm-2", "253:2", "vg0-lv0", "LVM-abcdef")
@@ -981,7 +982,7 @@ def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
 
 
 def test_view_answers_like_map_and_disk_from_one_read(tmp_path):
-    """The act's batch read (issue 10): one sysfs child, one dmsetup round and one multipathd query for any number
+    """The act's batch read: one sysfs child, one dmsetup round and one multipathd query for any number
     of maps and disks, answering each lookup as map() and disk() do."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
     r = t.reader()

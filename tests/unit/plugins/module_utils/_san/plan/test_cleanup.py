@@ -28,7 +28,7 @@ def snap_with(paths, probe=None, disk_kw=None):
     disks = {}
     for p in paths:
         disks[p["name"]] = a_disk(p["name"], map=WWID, holders=["dm-3"], **(disk_kw or {}))
-    # a complete, fresh array truth (issue 12's gates): what is tested here is the host evidence alone
+    # a complete, fresh array truth (the truth gates pass): what is tested here is the host evidence alone
     return {"collected_at": 1000.0, "maps": {WWID: m}, "disks": disks,
             "array": {"records": 1, "targets": [], "problems": [], "collected_at": 990.0}}
 
@@ -214,7 +214,7 @@ OUTAGE = [dict(STALE, name=WWID, wwid=WWID),
 
 
 def test_a_killed_closer_of_a_mapped_map_in_an_outage_never_releases_a_stale_map():
-    """Issue 27 item 1: the closers were compared with the opens of the chosen maps only. B's killed worker
+    """The closers were compared with the opens of the chosen maps only. B's killed worker
     "explained" A's open, which a hidden user holds (a mount in another namespace, drbd, ZFS): A got
     disable_queueing and the user's queued writes failed. Every device's opens are counted now: 2 opens, 1
     closer, and A is refused before anything is touched."""
@@ -288,7 +288,7 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
 
 
 def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_repairs_are_not():
-    """Issue 27 §6: the act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
+    """The act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
     works on paths that answer (another LU), so its steps carry no such mark."""
     out = cleanup.plan_cleanup(snapshot(), [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
     marked = [(s["action"], s["target"]) for s in out["steps"] if s["expect"].get("dead")]
@@ -442,7 +442,7 @@ def test_complete_fresh_truth_plans_the_removal():
     ({"records": 0}, "empty_truth"),
     ({"collected_at": None}, "truth_age_unknown"),
     ({"collected_at": 1000.0 - 901}, "truth_too_old"),
-    # stamped by a clock minutes ahead, or in epoch milliseconds: never "fresh" (review-2)
+    # stamped by a clock minutes ahead, or in epoch milliseconds: never "fresh"
     ({"collected_at": 1000.0 + 301}, "truth_age_unknown"),
     ({"collected_at": 1000.0 * 1000}, "truth_age_unknown"),
     (None, "array_truth_unknown"),

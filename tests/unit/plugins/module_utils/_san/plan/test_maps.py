@@ -210,7 +210,7 @@ def test_a_holder_whose_dm_name_holds_a_newline_is_named_escaped_in_the_refusal(
     ({"flags": "0100000", "mnt_id": "26"}, False),    # opened through another mount: another open file
 ])
 def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, second, refused):
-    """Issue 27 item 9: the open count gate subtracted a harmless opener's fds, but dm counts open files: blkid
+    """The open count gate subtracted a harmless opener's fds, but dm counts open files: blkid
     holding one open file through two fds (dup) hid a real open, and force_remove would then `dmsetup remove
     --force` a map still open. An fd counts as its own open file only when /proc proves it one."""
     t = healthy_lab(tmp_path)
