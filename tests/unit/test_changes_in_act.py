@@ -33,6 +33,7 @@ def changing_commands(path):
 
 
 def test_host_changing_commands_are_built_only_in_act():
+    """Fails when a command that changes the host is built outside the act stage."""
     outside = ["%s:%d %s" % (path.relative_to(PLUGINS), line, what)
                for path in sorted(PLUGINS.rglob("*.py")) if ACT not in path.parents
                for line, what in changing_commands(path)]
@@ -40,11 +41,13 @@ def test_host_changing_commands_are_built_only_in_act():
 
 
 def test_the_act_stage_builds_them():
+    """Fails when the act stage no longer builds the host-changing commands the check looks for."""
     found = sorted(what for path in sorted(ACT.glob("*.py")) for _line, what in changing_commands(path))
     assert found == ["iscsiadm -o update", "multipathd reconfigure", "systemctl <start|restart> multipathd.service"]
 
 
 def test_the_check_sees_them(tmp_path):
+    """Fails when the check misses a host-changing command line, or takes a read-only one for one."""
     src = ('a = [binary, "reconfigure"]\nb = [s, action, "multipathd.service"]\nc = [s, "is-active", "multipathd.service"]\n'
            'd = ["-m", "node", "-o", "update", "-n", k]\ne = ["-m", "node", "-o", "show"]\n')
     (tmp_path / "m.py").write_text(src)

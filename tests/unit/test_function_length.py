@@ -43,11 +43,13 @@ def function_lengths(root=PLUGINS):
 
 
 def test_no_new_function_over_the_limit():
+    """Fails when a function in plugins/ not listed in ALLOWED is longer than MAX_LINES."""
     long_ones = {k: v for k, v in function_lengths().items() if v > MAX_LINES}
     assert {k: v for k, v in long_ones.items() if k not in ALLOWED} == {}
 
 
 def test_the_listed_ones_never_grow_and_leave_the_list_when_short():
+    """Fails when a listed long function grows, or stays listed once short enough."""
     lengths = function_lengths()
     grown = {k: (lengths[k], v) for k, v in ALLOWED.items() if k in lengths and lengths[k] > v}
     assert grown == {}, "longer than listed (now, listed)"
@@ -56,6 +58,7 @@ def test_the_listed_ones_never_grow_and_leave_the_list_when_short():
 
 
 def test_the_measure(tmp_path):
+    """Fails when a function's, closure's or method's length is measured wrongly."""
     src = "def f():\n    def g():\n        pass\n    return g\n\n\nclass C:\n    def m(self):\n        pass\n"
     (tmp_path / "x.py").write_text(src)
     assert function_lengths(tmp_path) == {"x.py::f": 4, "x.py::f.g": 2, "x.py::C.m": 2}
@@ -82,12 +85,14 @@ def file_lengths(root=PLUGINS):
 
 
 def test_no_file_over_the_limit():
+    """Fails when a file in plugins/ has more than MAX_FILE_LINES lines of code."""
     lengths = file_lengths()
     assert "modules/stale_cleanup.py" in lengths and "module_utils/_san/module.py" in lengths
     assert {k: v for k, v in lengths.items() if v > MAX_FILE_LINES} == {}
 
 
 def test_the_file_measure(tmp_path):
+    """Fails when a file's length of code is measured wrongly."""
     (tmp_path / "modules").mkdir()
     (tmp_path / "modules" / "m.py").write_text("a = 1\n" * (MAX_FILE_LINES + 1))
     (tmp_path / "u.py").write_text("a = 1\n")

@@ -41,6 +41,7 @@ def _sources():
     ("3:0:0", False),
 ])
 def test_one_hctl_pattern(hctl, ok):
+    """Fails when the H:C:T:L pattern refuses a kernel address or accepts a non-ASCII or too long one."""
     for pattern in (identity.HCTL_RE, validate.HCTL, snapshot.HCTL_RE):
         assert bool(pattern.match(hctl)) is ok, (pattern.pattern, hctl)
 
@@ -54,11 +55,13 @@ def test_one_hctl_pattern(hctl, ok):
     ("sd", False),
 ])
 def test_one_sd_name_pattern(name, ok):
+    """Fails when an sd name pattern refuses a kernel name or accepts one the kernel cannot give."""
     for pattern in (identity.SD_NAME_RE, parse.SD_RE, validate.SD_NAME):
         assert bool(pattern.match(name)) is ok, (pattern.pattern, name)
 
 
 def test_no_other_file_compiles_an_hctl_or_sd_name_pattern():
+    """Fails when a file other than identity.py compiles an H:C:T:L or sd name pattern."""
     found = []
     for path, tree in _sources():
         for node in ast.walk(tree):
@@ -123,6 +126,7 @@ def test_one_in_use_rule_in_judge_usage():
     ({"command_timeout": 30.0, "probe_timeout": 5.0}, 5.0),    # stale_cleanup / stale_mpath_facts
 ])
 def test_one_reader_builder(params, probe):
+    """Fails when the one reader builder sets other timeouts or root than the modules ask."""
     reader = read.reader_for(params)
     assert (reader.command_timeout, reader.read_timeout, reader.probe_timeout) == (
         params["command_timeout"], params["command_timeout"], probe)
@@ -150,6 +154,7 @@ def _reader_names(tree):
 
 
 def test_no_module_builds_its_own_reader():
+    """Fails when a module builds its own reader instead of calling reader_for."""
     builders = []
     for path, tree in _sources():
         if path.name == "read.py" and path.parent.name == "observe":

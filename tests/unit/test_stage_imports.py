@@ -126,6 +126,7 @@ def violations(root=PLUGINS):
 
 
 def test_every_module_utils_file_has_a_stage():
+    """Fails when a module_utils file sits in no stage."""
     files = sorted((PLUGINS / "module_utils").rglob("*.py"))
     assert files, "no file found under module_utils"
     assert [rank(f)[1] for f in files if rank(f)[0] == NO_STAGE] == []
@@ -144,14 +145,17 @@ def test_every_module_utils_file_has_a_stage():
     ("_san/act/deep/x.py", NO_STAGE),          # below a stage package
 ])
 def test_a_file_takes_the_stage_of_its_package(rel, stage):
+    """Fails when a file is given another stage than its package's."""
     assert rank(PLUGINS / "module_utils" / rel)[0] == stage
 
 
 def test_no_import_against_the_stage_order():
+    """Fails when a stage imports a later stage."""
     assert violations() == []
 
 
 def test_no_module_uses_another_modules_private_names():
+    """Fails when a module uses another module's private names."""
     found = []
     for path in sorted(PLUGINS.rglob("*.py")):
         found.extend(private_uses(path))

@@ -40,6 +40,7 @@ SAN = {"verdicts": [{"kind": "healthy", "name": "a"}, {"kind": "stale_unmapped",
 
 
 def test_every_warning_and_stale_verdict_is_a_violation_and_info_is_not():
+    """Fails when a warning or stale verdict is not a compliance violation, or an info finding is."""
     out = compliance_violations({"multipath": MP, "iscsi": ISCSI, "lvm": LVM, "san": SAN})
     assert [(v["area"], v["check"], v["object"]) for v in out] == [
         ("multipath", "no_path_retry_queue", 'devices/device[vendor="NETAPP",product="LUN"]'),
@@ -55,6 +56,7 @@ def test_every_warning_and_stale_verdict_is_a_violation_and_info_is_not():
 
 
 def test_a_compliant_host_and_skipped_parts_give_nothing():
+    """Fails when a compliant host or a skipped part gives a violation."""
     clean = {"multipath": {"remaining_findings": [], "live_maps_queueing": []},
              "iscsi": {"skipped": True, "file_changes": {"node.session.scan": "modified"}},
              "lvm": {"changed": False, "skipped": True}, "san": {"verdicts": [{"kind": "healthy", "name": "a"}]}}
@@ -63,11 +65,13 @@ def test_a_compliant_host_and_skipped_parts_give_nothing():
 
 
 def test_wrong_input_type_is_a_clear_error():
+    """Fails when compliance_violations given a non-dict does not raise a clear error."""
     with pytest.raises(AnsibleFilterError, match="expects a dict"):
         compliance_violations(["multipath"])
 
 
 def test_fc_rport_timeouts_are_violations_with_the_rport_wwpn():
+    """Fails when FC rport timeout findings are not violations named by the rport's WWPN."""
     san = {"host": {"fc_hosts": [{"host": 8, "wwpn": "0x2000025a1a0a0001", "port_state": "Linkdown"}],
                     "fc_rports": [{"rport": "rport-8:0-0", "host": 8, "port_name": "0x2000025a1a0a0002",
                                    "port_state": "Online", "roles": "FCP Target", "dev_loss_tmo": "300",
@@ -85,6 +89,7 @@ def test_fc_rport_timeouts_are_violations_with_the_rport_wwpn():
 
 
 def test_a_warning_lvm_finding_that_names_its_devices_stays_about_its_object():
+    """Fails when an LVM finding about a VG that lists its devices is merged into a device count."""
     # only the per-device checks (compact_audit.PER_DEVICE_CHECKS) are merged into '<n> maps': a finding about a VG
     # that lists the VG's devices (as san_vg_active does) is one violation about the VG, whatever its severity
     vg = {"check": "san_vg_active", "object": "vg_data", "severity": "warning", "devices": ["dm-3"], "reason": "r"}
@@ -248,6 +253,7 @@ def test_the_schema_accepts_unread_targets_and_the_comparison_flag():
 
 
 def test_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
+    """Fails when a schema 1.x report hides the queueing maps from a reader of the row's device."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
 
     report = host_report({"multipath": {"remaining_findings": [], "live_maps_queueing": QUEUEING}}, "host1",

@@ -334,6 +334,7 @@ def test_fc_disks_are_read_from_the_rport_tree(scenario):
     (None, None),
 ])
 def test_multipath_wwid(wwid, expected):
+    """Fails when a sysfs WWID is not put in multipath's notation, case kept for t10 only."""
     assert si.multipath_wwid(wwid) == expected
 
 
@@ -356,10 +357,12 @@ def test_user_wwid_and_kernel_wwid_meet_in_one_form():
     (None, None),
 ])
 def test_serial_matches(observed, expected):
+    """Fails when a unit serial is not matched in ASCII, hex or LIO form, or another serial matches."""
     assert si.serial_matches(observed, "80AbCdEfGh01") is expected
 
 
 def test_serial_matches_prefers_the_records_hex_and_needs_a_serial():
+    """Fails when a serial is not matched against the record's hex, or matches without a record serial."""
     assert si.serial_matches("0abcd", "", serial_hex="ABCD") is True
     assert si.serial_matches("81LgM$V4waSq", "81LgM$V4waSp") is False
     assert si.serial_matches("x", None) is False
@@ -373,6 +376,7 @@ def test_serial_matches_prefers_the_records_hex_and_needs_a_serial():
     (None, ""),
 ])
 def test_normalize_initiator(value, expected):
+    """Fails when an IQN or WWPN is not put in one comparable form."""
     assert si.normalize_initiator(value) == expected
 
 
@@ -383,10 +387,12 @@ def test_normalize_initiator(value, expected):
     (None, ("other", None)),
 ])
 def test_transport_of(path, expected):
+    """Fails when a disk's sysfs path gives the wrong transport or iSCSI session."""
     assert si.transport_of(path) == expected
 
 
 def test_udev_and_multipathd_are_harmless_everywhere():
+    """Fails when udev, blkid or multipathd is not a harmless opener, or a workload is."""
     for comm in ("udevadm", "udevd", "systemd-udevd", "(udev-worker)", "blkid", "multipathd"):
         assert si.harmless({"comm": comm})
     assert not si.harmless({"comm": "postgres"})
@@ -397,6 +403,7 @@ def test_udev_and_multipathd_are_harmless_everywhere():
     ("part1-mpath-3600a098038314c674d24563477615370", None),  # a kpartx partition of a map is not the map
     ("LVM-abcdef", None), ("mpath-", None), ("", None), (None, None)])
 def test_map_wwid(uuid, expected):
+    """Fails when a WWID is read from a dm uuid that is not a multipath map's."""
     assert si.map_wwid(uuid) == expected
 
 
@@ -427,6 +434,7 @@ W = ontap_wwid(1)
     ("t10.LIO-ORG  block   1", "1LIO-ORG_block_1"), (" %s\n" % W, W),
 ])
 def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
+    """Fails when a Wwid is not its normal form as a str, equal and hashed alike."""
     w = Wwid(spelling)
     assert isinstance(w, str) and w == normal and normal == w and str(w) == normal
     # equality and hash are the str's: a dict keyed by Wwid is looked up by the plain text and back
@@ -436,6 +444,7 @@ def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
 
 
 def test_a_wwid_of_a_wwid_is_itself_and_survives_copies():
+    """Fails when a Wwid is rebuilt from a Wwid, loses its type when copied, or a bad uuid gives one."""
     w = Wwid(W.upper())
     assert Wwid(w) is w and copy.deepcopy(w) == W and isinstance(copy.deepcopy(w), Wwid)
     # a map's WWID is its dm uuid's text as it is ("mpath-" + it names the map again); wwid_key meets the others
@@ -478,18 +487,21 @@ def test_a_users_wwid_matches_its_own_spelling_only_and_names_the_other_case_whe
 
 
 def test_a_prefix_covers_by_the_key():
+    """Fails when an array WWID prefix is not compared by the WWID's key."""
     assert wwid_has_prefix(Wwid("t10.DELL MD32xx 1"), ("1de",)) and wwid_has_prefix(Wwid(W), ("3600A0980",))
     assert not wwid_has_prefix(Wwid(W), ()) and not wwid_has_prefix(None, ("3",))
 
 
 @pytest.mark.parametrize("bad", [None, 5, b"3600a0980", "", "   ", "3600a 0980", "3600a0980/x", "36\x01"])
 def test_text_that_is_no_wwid_raises_the_validation_error(bad):
+    """Fails when text that is no WWID is accepted or raises another error."""
     with pytest.raises(validate.InvalidInput):
         Wwid(bad)
 
 
 @pytest.mark.parametrize("bad", ["zz", "naa.", "36..00", "t10.", "3600a0980 ", "../etc"])
 def test_a_users_wwid_that_is_not_one_keeps_its_clear_error(bad):
+    """Fails when a user's bad WWID does not get a clear error, or a good one in upper case is refused."""
     with pytest.raises(validate.InvalidInput, match="WWID .* is not valid"):
         validate.wwid(bad)
     assert isinstance(validate.wwid(W.upper()), Wwid) and validate.wwid(W.upper()) == W
@@ -592,6 +604,7 @@ def _shouted(artifact):
 
 
 def test_an_approved_plan_in_upper_case_approves_the_same_units_as_in_lower_case():
+    """Fails when an approved plan's NAA WWIDs in upper case approve other units than in lower case."""
     plan, snapshot = _plan()
     lower = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
     assert lower["steps"][0]["identity"]["dm_uuid"] == "mpath-" + W
@@ -606,6 +619,7 @@ def test_an_approved_plan_in_upper_case_approves_the_same_units_as_in_lower_case
 
 
 def test_an_approved_plan_whose_wwid_is_no_wwid_is_refused_clearly():
+    """Fails when an approved plan whose WWID is no WWID is accepted or refused without a clear error."""
     plan, snapshot = _plan()
     bad = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
     bad["steps"][0]["identity"]["wwid"] = "3600a 0980"

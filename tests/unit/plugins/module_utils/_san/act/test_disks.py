@@ -71,6 +71,7 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
 
 
 def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
+    """Fails when a delete writes to an address another disk took between the re-check and the write."""
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     host = env.host()
@@ -93,6 +94,7 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
 
 
 def test_disk_gone_before_delete_is_refused_not_guessed(env):
+    """Fails when a disk gone before its delete is guessed at instead of refused."""
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     env.remove_disk("4:0:0:1")

@@ -193,6 +193,7 @@ def test_network_filesystems_are_judged_in_the_opener_s_own_mount_namespace(tmp_
 
 
 def test_this_live_process_is_not_an_exiting_task():
+    """Fails when a live process is read as an exiting task."""
     assert obs_procs.read_exiting("/", os.getpid()) == []
 
 
