@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Every task of the roles and playbooks that runs multipath_conf or lvm_filter_info passes `detail` (issue 31): a
+"""Every task of the roles and playbooks that runs multipath_conf or lvm_filter_info passes `detail`: a
 task that forgets it returns the module's default whatever sanfleet_facts_detail says."""
 import pathlib
 
@@ -21,6 +21,7 @@ def _tasks(node):
 
 
 def test_every_audit_task_passes_detail():
+    """Fails when a role or playbook task runs multipath_conf or lvm_filter_info without passing detail."""
     files = sorted(ROOT.glob("roles/*/tasks/*.yml")) + sorted(ROOT.glob("roles/*/handlers/*.yml")) + sorted(
         ROOT.glob("playbooks/*.yml"))
     seen = []

@@ -119,6 +119,7 @@ def by_name(items):
 
 
 def test_every_list_is_an_infra_aap_configuration_variable_its_roles_read(config):
+    """Fails when the AWX config holds a list infra.aap_configuration's roles would not apply."""
     expected = {"controller_execution_environments", "controller_credential_types",
                 "controller_credentials", "controller_projects", "controller_inventories",
                 "controller_inventory_sources", "controller_templates", "controller_schedules", "controller_workflows"}
@@ -136,6 +137,7 @@ def test_every_list_is_an_infra_aap_configuration_variable_its_roles_read(config
 
 
 def test_every_item_passes_the_roles_and_the_awx_awx_argument_specs(config):
+    """Fails when an AWX config item breaks the argument specs of the roles or of awx.awx."""
     count = 0
     for var, items in config.items():
         facts = INFRA["roles"][ROLE_OF[var]]
@@ -149,6 +151,7 @@ def test_every_item_passes_the_roles_and_the_awx_awx_argument_specs(config):
 
 
 def test_the_check_would_catch_a_wrong_option_type_or_an_ignored_key(config):
+    """Fails when the spec check lets a wrong option type or an ignored key through."""
     jt = dict(config["controller_templates"][0])
     with pytest.raises(AssertionError, match="reads no"):
         validate("controller_job_templates", dict(jt, slice_count=4))
@@ -159,6 +162,7 @@ def test_the_check_would_catch_a_wrong_option_type_or_an_ignored_key(config):
 
 
 def test_names_are_variables(config):
+    """Fails when an AWX object's name is written out instead of taken from its variable."""
     renamed = rendered({"sanfleet_awx_organization": "storage", "sanfleet_awx_project": "san-tools",
                         "sanfleet_awx_run_template": "SAN cleanup"})
     assert {i["organization"] for v in ("controller_projects", "controller_templates", "controller_credentials")
@@ -174,6 +178,7 @@ def test_names_are_variables(config):
 
 
 def test_nothing_dangles_in_the_repository(config):
+    """Fails when the AWX config names a file, inventory or image the repository does not hold."""
     project = config["controller_projects"][0]
     source = config["controller_inventory_sources"][0]
     assert source["source"] == "scm" and source["source_project"] == project["name"]
@@ -202,6 +207,7 @@ def test_nothing_dangles_in_the_repository(config):
 
 
 def test_credential_type_injects_only_declared_inputs_and_a_blank_ca_is_the_system_store(config):
+    """Fails when the credential type injects an undeclared input or a blank CA distrusts the system store."""
     ct = config["controller_credential_types"][0]
     fields = {f["id"]: f for f in ct["inputs"]["fields"]}
     assert fields["password"].get("secret") is True
@@ -241,6 +247,7 @@ def test_the_password_reaches_the_job_as_a_file_never_in_its_environment(config)
 
 
 def test_compliance_job_is_sliced_read_only_and_scheduled(config):
+    """Fails when the compliance job is not sliced, read-only, bounded in time and scheduled."""
     jt = by_name(config["controller_templates"])[DATA["sanfleet_awx_compliance_template"]]
     assert jt["job_type"] == "run" and jt["timeout"] > 0 and jt["job_slice_count"] > 1
     assert isinstance(jt["job_slice_count"], int) and isinstance(jt["forks"], int)
@@ -255,6 +262,7 @@ def test_compliance_job_is_sliced_read_only_and_scheduled(config):
 
 
 def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(config):
+    """Fails when the remediation workflow is not check, approval within hours, then run, with its survey."""
     jts = by_name(config["controller_templates"])
     wf = config["controller_workflows"][0]
     nodes = {n["identifier"]: n for n in wf["workflow_nodes"]}

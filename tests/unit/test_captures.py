@@ -23,6 +23,7 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def test_one_archive_named_two_ways_is_unpacked_once():
+    """Fails when one capture archive reached through two folder paths is unpacked twice."""
     archive = os.path.join(FIXTURES, "healthy.tar.gz")
     if not os.path.exists(archive):
         pytest.skip("no healthy capture")

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""No function in plugins/ over MAX_LINES lines (issue 30), closures included. Today's offenders are listed with
+"""No function in plugins/ over MAX_LINES lines, closures included. Today's offenders are listed with
 their length: a listed one may shrink (then lower or drop its entry) but never grow, and a new one fails. No file in
 plugins/ (modules, module_utils, controller plugins alike) over MAX_FILE_LINES lines of code: a plugin's
 DOCUMENTATION, EXAMPLES and RETURN strings are not counted (they stay in the plugin, where ansible-doc, ansible-test's
@@ -18,8 +18,8 @@ from pathlib import Path
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 MAX_LINES = 80
 MAX_FILE_LINES = 600
-# "<file under plugins/>::<function>" (a closure: "<outer>.<inner>") -> its length in lines today; empty since
-# issue 30 split the last ones (a function that must be longer is listed here, with its length)
+# "<file under plugins/>::<function>" (a closure: "<outer>.<inner>") -> its length in lines today; empty now
+# that none is over (a function that must be longer is listed here, with its length)
 ALLOWED = {}
 
 
@@ -43,11 +43,13 @@ def function_lengths(root=PLUGINS):
 
 
 def test_no_new_function_over_the_limit():
+    """Fails when a function in plugins/ not listed in ALLOWED is longer than MAX_LINES."""
     long_ones = {k: v for k, v in function_lengths().items() if v > MAX_LINES}
     assert {k: v for k, v in long_ones.items() if k not in ALLOWED} == {}
 
 
 def test_the_listed_ones_never_grow_and_leave_the_list_when_short():
+    """Fails when a listed long function grows, or stays listed once short enough."""
     lengths = function_lengths()
     grown = {k: (lengths[k], v) for k, v in ALLOWED.items() if k in lengths and lengths[k] > v}
     assert grown == {}, "longer than listed (now, listed)"
@@ -56,6 +58,7 @@ def test_the_listed_ones_never_grow_and_leave_the_list_when_short():
 
 
 def test_the_measure(tmp_path):
+    """Fails when a function's, closure's or method's length is measured wrongly."""
     src = "def f():\n    def g():\n        pass\n    return g\n\n\nclass C:\n    def m(self):\n        pass\n"
     (tmp_path / "x.py").write_text(src)
     assert function_lengths(tmp_path) == {"x.py::f": 4, "x.py::f.g": 2, "x.py::C.m": 2}
@@ -82,12 +85,14 @@ def file_lengths(root=PLUGINS):
 
 
 def test_no_file_over_the_limit():
+    """Fails when a file in plugins/ has more than MAX_FILE_LINES lines of code."""
     lengths = file_lengths()
     assert "modules/stale_cleanup.py" in lengths and "module_utils/_san/module.py" in lengths
     assert {k: v for k, v in lengths.items() if v > MAX_FILE_LINES} == {}
 
 
 def test_the_file_measure(tmp_path):
+    """Fails when a file's length of code is measured wrongly."""
     (tmp_path / "modules").mkdir()
     (tmp_path / "modules" / "m.py").write_text("a = 1\n" * (MAX_FILE_LINES + 1))
     (tmp_path / "u.py").write_text("a = 1\n")

@@ -32,6 +32,7 @@ def netapp_lus(truth):
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_multipathd_maps_json_finds_every_map_and_path(suite, scenario):
+    """Fails when a Debian generation's multipathd JSON is read with a map or path missing."""
     cap = capture(suite, scenario)
     maps = api().multipathd_maps_json(cap.out("multipathd show maps json"))
     wanted = set(cap.meta["lab_maps"])
@@ -46,6 +47,7 @@ def test_multipathd_maps_json_finds_every_map_and_path(suite, scenario):
 
 @pytest.mark.parametrize("scenario", ["healthy", "unmapped"])
 def test_multipathd_one_map_json_is_the_same_map(suite, scenario):
+    """Fails when multipathd's one-map JSON reads otherwise than the same map in the list."""
     cap = capture(suite, scenario)
     p = api()
     every = p.multipathd_maps_json(cap.out("multipathd show maps json"))
@@ -58,6 +60,7 @@ def test_multipathd_one_map_json_is_the_same_map(suite, scenario):
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_dmsetup_table_and_status_parse_without_errors(suite, scenario):
+    """Fails when a Debian generation's dmsetup table or status does not parse cleanly."""
     cap = capture(suite, scenario)
     p = api()
     tables, t_err = p.dm_table(cap.out("dmsetup table --target multipath"))
@@ -73,6 +76,7 @@ def test_dmsetup_table_and_status_parse_without_errors(suite, scenario):
 
 
 def test_unmapped_lun_fails_both_paths_in_every_generation(suite):
+    """Fails when an unmapped LUN's paths do not both read failed in some generation."""
     cap = capture(suite, "unmapped")
     healthy = capture(suite, "healthy")
     gone = set(healthy.truth["mapped"].values()) - set(cap.truth["mapped"].values())
@@ -87,6 +91,7 @@ def test_unmapped_lun_fails_both_paths_in_every_generation(suite):
 
 @pytest.mark.parametrize("cmd", ["multipathd show config", "multipath -t"])
 def test_effective_config_has_the_builtin_netapp_entry_and_the_lab_defaults(suite, cmd):
+    """Fails when a generation's effective config misses the built-in NETAPP entry or lab defaults."""
     cap = capture(suite, "healthy")
     p = api()
     eff = p.effective_multipath_config(cap.out(cmd))
@@ -99,6 +104,7 @@ def test_effective_config_has_the_builtin_netapp_entry_and_the_lab_defaults(suit
 
 
 def test_recheck_wwid_is_in_the_defaults_exactly_when_the_tool_prints_it(suite):
+    """Fails when recheck_wwid is read as set where the tool does not print it, or the reverse."""
     cap = capture(suite, "healthy")
     p = api()
     for cmd in ("multipathd show config", "multipath -t"):
@@ -111,6 +117,7 @@ def test_recheck_wwid_is_in_the_defaults_exactly_when_the_tool_prints_it(suite):
 
 
 def test_audit_flags_the_netapp_queueing_and_what_the_tool_cannot_fix(suite):
+    """Fails when the audit of a generation misses the NETAPP queueing or what it cannot fix."""
     cap = capture(suite, "healthy")
     p = api()
     text = cap.out("multipathd show config")
@@ -130,6 +137,7 @@ def test_audit_flags_the_netapp_queueing_and_what_the_tool_cannot_fix(suite):
 
 
 def test_node_records_and_sessions(suite):
+    """Fails when a generation's iSCSI node records or sessions are misread."""
     cap = capture(suite, "healthy")
     p = api()
     target = cap.truth["target_iqn"]
@@ -149,6 +157,7 @@ def test_node_records_and_sessions(suite):
 
 
 def test_lvmconfig_answers_what_the_lvm_module_reads(suite):
+    """Fails when a generation's lvmconfig answers otherwise than the LVM module expects."""
     cap = capture(suite, "healthy")
     p = api()
     default_cmd = "lvmconfig --typeconfig default devices/use_devicesfile"
@@ -176,6 +185,7 @@ def test_lvmconfig_answers_what_the_lvm_module_reads(suite):
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_snapshot_from_the_sysfs_tree(suite, scenario):
+    """Fails when a generation's captured sysfs tree gives a snapshot unlike its truth."""
     cap = capture(suite, scenario)
     snap = api().host_snapshot(cap.base)
     truth = cap.truth

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""No ad-hoc case normalisation outside identity.py (issue 30): a WWID is an identity.Wwid, built once where it
+"""No ad-hoc case normalisation outside identity.py: a WWID is an identity.Wwid, built once where it
 enters, and compared as a value after that. A `.lower()` (or `.casefold()`) anywhere else in module_utils or the
 modules is either on something that is not a WWID, listed here with its reason, or a second normal form."""
 
@@ -68,6 +68,7 @@ def all_case_calls():
 
 
 def test_no_case_normalisation_outside_identity_but_the_listed_ones():
+    """Fails when code outside identity.py changes a value's case and is not listed with its reason."""
     found = all_case_calls()
     unlisted = dict((k, n) for k, n in found.items() if n > ALLOWED.get(k, (0, ""))[0])
     assert not unlisted, ("case normalisation outside identity.py (build the WWID as identity.Wwid where it "
@@ -75,12 +76,14 @@ def test_no_case_normalisation_outside_identity_but_the_listed_ones():
 
 
 def test_the_allow_list_names_only_calls_that_exist():
+    """Fails when the allow list names case calls the code no longer has."""
     found = all_case_calls()
     stale = [k for k, (n, _why) in ALLOWED.items() if found.get(k, 0) < n]
     assert not stale, "ALLOWED lists calls the code no longer has (remove them): %s" % stale
 
 
 def test_the_scan_finds_a_lower_call(tmp_path):
+    """Fails when the scan misses a lower() or casefold() call."""
     source = tmp_path / "x.py"
     source.write_text("def f(w):\n    return w.lower() == 'a'\n\n\nX = 'B'.casefold()\n")
     assert case_calls(source) == {"f": 1, "<module>": 1}

@@ -41,6 +41,7 @@ def _sources():
     ("3:0:0", False),
 ])
 def test_one_hctl_pattern(hctl, ok):
+    """Fails when the H:C:T:L pattern refuses a kernel address or accepts a non-ASCII or too long one."""
     for pattern in (identity.HCTL_RE, validate.HCTL, snapshot.HCTL_RE):
         assert bool(pattern.match(hctl)) is ok, (pattern.pattern, hctl)
 
@@ -54,11 +55,13 @@ def test_one_hctl_pattern(hctl, ok):
     ("sd", False),
 ])
 def test_one_sd_name_pattern(name, ok):
+    """Fails when an sd name pattern refuses a kernel name or accepts one the kernel cannot give."""
     for pattern in (identity.SD_NAME_RE, parse.SD_RE, validate.SD_NAME):
         assert bool(pattern.match(name)) is ok, (pattern.pattern, name)
 
 
 def test_no_other_file_compiles_an_hctl_or_sd_name_pattern():
+    """Fails when a file other than identity.py compiles an H:C:T:L or sd name pattern."""
     found = []
     for path, tree in _sources():
         for node in ast.walk(tree):
@@ -94,7 +97,7 @@ def _defined_in(names):
 
 
 def test_one_same_device_rule_in_identity():
-    """The identity a step carries and the "same device?" comparison are identity's (issue 30), defined nowhere
+    """The identity a step carries and the "same device?" comparison are identity's, defined nowhere
     else: they were plan/steps' (and describe_diff plan/disks'), so the act and the approval gate reached into the
     plan for the rule they re-check with."""
     assert _defined_in(SAME_DEVICE_RULE) == dict((name, ["module_utils/_san/identity.py"]) for name in SAME_DEVICE_RULE)
@@ -109,7 +112,7 @@ IN_USE_RULE = ("classify_holder", "describe_holder", "opener_label", "workload_o
 
 def test_one_in_use_rule_in_judge_usage():
     """Every "in use?" rule (holders by kind, workload and harmless openers, the gate that refuses a device in use)
-    is judge/usage's (issue 30), defined nowhere else: it was plan/usage's, a judgement living in the plan. Its
+    is judge/usage's, defined nowhere else: it was plan/usage's, a judgement living in the plan. Its
     refusal type is errors.Refused, below every stage, so the judge raises what the plan and the act raise."""
     assert _defined_in(IN_USE_RULE) == dict((name, ["module_utils/_san/judge/usage.py"]) for name in IN_USE_RULE)
     classes = [(path.relative_to(PLUGINS).as_posix(), node.name) for path, tree in _sources()
@@ -123,6 +126,7 @@ def test_one_in_use_rule_in_judge_usage():
     ({"command_timeout": 30.0, "probe_timeout": 5.0}, 5.0),    # stale_cleanup / stale_mpath_facts
 ])
 def test_one_reader_builder(params, probe):
+    """Fails when the one reader builder sets other timeouts or root than the modules ask."""
     reader = read.reader_for(params)
     assert (reader.command_timeout, reader.read_timeout, reader.probe_timeout) == (
         params["command_timeout"], params["command_timeout"], probe)
@@ -150,6 +154,7 @@ def _reader_names(tree):
 
 
 def test_no_module_builds_its_own_reader():
+    """Fails when a module builds its own reader instead of calling reader_for."""
     builders = []
     for path, tree in _sources():
         if path.name == "read.py" and path.parent.name == "observe":
@@ -166,12 +171,14 @@ def test_no_module_builds_its_own_reader():
 
 
 def test_the_one_list_check_sees_a_disk_action_list_in_any_act_file(monkeypatch):
+    """Fails when the one-list check misses a second disk action list defined in an act file."""
     monkeypatch.setattr(act_disks, "DISK_ACTIONS", ("flush_buffers", "delete_disk"), raising=False)
     with pytest.raises(AssertionError):
         test_one_set_of_actions_whose_target_is_an_sd()
 
 
 def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(monkeypatch):
+    """Fails when the one-reader check misses a module building a reader through the read module's own name."""
     source = ("from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read\n"
               "host = read.Host(root='/')\n")
 
@@ -184,6 +191,7 @@ def test_the_one_reader_check_sees_a_reader_built_under_the_modules_own_name(mon
 
 
 def test_a_map_reread_whose_multipathd_scan_hung_does_not_say_not_running(tmp_path):
+    """Fails when a map re-read whose multipathd process scan hung says multipathd is not running."""
     t = healthy_lab(tmp_path).commands()
     wwid = sorted(t.reader().snapshot(probe=False)["maps"])[0]
     m = t.reader(call=hanging(("multipathd_pids",))).map(wwid)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ONTAP truth task is written once (issue 30): roles/ontap_truth asks the ontap_truth lookup, and the audit and
+"""The ONTAP truth task is written once: roles/ontap_truth asks the ontap_truth lookup, and the audit and
 compliance playbooks and the stale_cleanup role import that role (statically, so that the importing task's tags and
 condition reach it) instead of writing the lookup call themselves. The cluster list stays no_log."""
 
@@ -34,6 +34,7 @@ def tasks(node):
 
 
 def test_the_lookup_is_called_in_one_task_only():
+    """Fails when the ONTAP truth lookup is called in more than one task, or without its guard."""
     files = sorted(str(p.relative_to(ROOT)) for d in ("playbooks", "roles") for p in (ROOT / d).rglob("*.yml")
                    if LOOKUP_CALL.search(p.read_text()))
     assert files == ["roles/ontap_truth/tasks/main.yml"]
@@ -45,6 +46,7 @@ def test_the_lookup_is_called_in_one_task_only():
 
 
 def test_the_playbooks_and_stale_cleanup_import_the_role_and_read_its_fact():
+    """Fails when a playbook or stale_cleanup does not import the truth role and read its fact."""
     for rel in CONSUMERS:
         found = list(tasks(yaml.safe_load((ROOT / rel).read_text())))
         imports = [t for t in found if (t.get("ansible.builtin.import_role") or {}).get("name") == ROLE]
@@ -54,5 +56,6 @@ def test_the_playbooks_and_stale_cleanup_import_the_role_and_read_its_fact():
 
 
 def test_the_cluster_list_is_no_log():
+    """Fails when the ONTAP cluster list, with its credentials, is not no_log."""
     spec = yaml.safe_load((ROOT / "roles" / "ontap_truth" / "meta" / "argument_specs.yml").read_text())
     assert spec["argument_specs"]["main"]["options"]["ontap_truth_clusters"]["no_log"] is True

@@ -74,12 +74,14 @@ def _strings(obj):
 
 
 def test_every_plugin_has_examples():
+    """Fails when a plugin has no EXAMPLES."""
     missing = [p.relative_to(ROOT).as_posix() for p in SOURCES if not (examples(p) or "").strip()]
     assert missing == []
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: "%s/%s" % (p.parent.name, p.stem))
 def test_examples_resolve_their_plugins_and_pass_syntax_check(path, tmp_path):
+    """Fails when a plugin's EXAMPLES name a plugin that does not exist or fail syntax check."""
     data = yaml.safe_load(examples(path))
     assert isinstance(data, list) and data
     plays = data if all("hosts" in d for d in data) else [{"name": "EXAMPLES of %s" % path.stem, "hosts": "all",
@@ -103,6 +105,7 @@ def test_examples_resolve_their_plugins_and_pass_syntax_check(path, tmp_path):
 
 
 def test_the_check_catches_a_lookup_called_as_a_module(tmp_path):
+    """Fails when the examples check lets a lookup called as a module through."""
     bad = [{"name": "wrong", "sanfleet.remediation.ontap_luns": {"hostname": "x"}}]
     playbook = tmp_path / "bad.yml"
     playbook.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": bad}]))

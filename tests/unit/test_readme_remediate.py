@@ -86,6 +86,7 @@ def shown_plan(stdout):
 
 
 def test_readme_remediate_command_reads_every_cluster_of_sanfleet_ontap(tmp_path):
+    """Fails when the README's remediate command misses a cluster of sanfleet_ontap or shows a password."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with OntapSimulator(from_description(DESC), str(tmp_path / "a")) as one, \

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The imports obey the stage order of docs/design.md (issue 30).
+"""The imports obey the stage order of docs/design.md.
 
 Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
 per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one
@@ -126,6 +126,7 @@ def violations(root=PLUGINS):
 
 
 def test_every_module_utils_file_has_a_stage():
+    """Fails when a module_utils file sits in no stage."""
     files = sorted((PLUGINS / "module_utils").rglob("*.py"))
     assert files, "no file found under module_utils"
     assert [rank(f)[1] for f in files if rank(f)[0] == NO_STAGE] == []
@@ -144,14 +145,17 @@ def test_every_module_utils_file_has_a_stage():
     ("_san/act/deep/x.py", NO_STAGE),          # below a stage package
 ])
 def test_a_file_takes_the_stage_of_its_package(rel, stage):
+    """Fails when a file is given another stage than its package's."""
     assert rank(PLUGINS / "module_utils" / rel)[0] == stage
 
 
 def test_no_import_against_the_stage_order():
+    """Fails when a stage imports a later stage."""
     assert violations() == []
 
 
 def test_no_module_uses_another_modules_private_names():
+    """Fails when a module uses another module's private names."""
     found = []
     for path in sorted(PLUGINS.rglob("*.py")):
         found.extend(private_uses(path))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A WWID passes at most 5 files from the read to the sysfs delete (issue 30; docs/design.md, "A WWID's way from
+"""A WWID passes at most 5 files from the read to the sysfs delete (docs/design.md, "A WWID's way from
 facts to delete"): identity, observe/snapshot, judge/verdicts, plan/cleanup, act/checks. The plan files the disk
 delete's steps pass through besides plan/cleanup (plan/disks builds them, plan/steps makes the step dict) take the
 identity a step carries from identity.py and name no WWID themselves: a "wwid" key written in one of them is the
@@ -44,6 +44,7 @@ def wwid_names(source):
 
 
 def test_wwid_names_finds_a_key_but_not_prose():
+    """Fails when the WWID scan misses a wwid key or counts prose."""
     source = ('"""A wwid in a docstring."""\nx = {"wwid": 1}\ny = d.get("expect_wwid")\nz = "the WWID of %s" % n\n'
               'step("remove_wwid", w)\n')
     assert wwid_names(source) == [2, 3]
@@ -51,5 +52,6 @@ def test_wwid_names_finds_a_key_but_not_prose():
 
 @pytest.mark.parametrize("rel", PASS_ALONG)
 def test_plan_files_beside_cleanup_name_no_wwid(rel):
+    """Fails when a plan file beside cleanup handles the WWID itself."""
     path = PLUGINS / rel
     assert wwid_names(path.read_text()) == [], "%s handles the WWID itself (a 6th file on its way)" % rel

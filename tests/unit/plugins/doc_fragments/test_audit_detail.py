@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""multipath_conf's and lvm_filter_info's `detail` (issue 31): full is the result of before the option byte for byte
+"""multipath_conf's and lvm_filter_info's `detail`: full is the result of before the option byte for byte
 (tests/unit/fixtures/audit_full, written by the modules of af0799c on these fake hosts), compact says one finding per
 check with the maps' or devices' names, and loses nothing a finding said but a device's alias names."""
 
@@ -56,14 +56,17 @@ def lvm_audit(tmp_path, invoke, detail=None):
 
 @pytest.mark.parametrize("unmanaged, name", [(False, "mp_audit.json"), (True, "mp_audit_unmanaged.json")])
 def test_multipath_conf_detail_full_is_the_result_of_before_byte_for_byte(host, invoke, unmanaged, name):  # noqa: F811
+    """Fails when multipath_conf with detail full returns other than its result before compact existed."""
     assert as_text(mp_audit(host, invoke, "full", unmanaged), host.path, "@PATH@") == golden(name)
 
 
 def test_lvm_filter_info_detail_full_is_the_result_of_before_byte_for_byte(lab, tmp_path, invoke):  # noqa: F811
+    """Fails when lvm_filter_info with detail full returns other than its result before compact existed."""
     assert as_text(lvm_audit(tmp_path, invoke, "full"), str(tmp_path), "@TMP@") == golden("lvm_nofilter.json")
 
 
 def test_multipath_conf_compact_is_the_default_one_finding_per_check_with_the_sorted_map_names(host, invoke):  # noqa: F811
+    """Fails when compact multipath_conf does not merge the per-map findings into one naming every map."""
     full = json.loads(golden("mp_audit.json").replace("@PATH@", host.path))
     res = mp_audit(host, invoke)
     for key in ("findings", "remaining_findings"):
@@ -86,6 +89,7 @@ def test_multipath_conf_compact_is_the_default_one_finding_per_check_with_the_so
 
 
 def test_multipath_conf_compact_keeps_apart_maps_the_audit_says_different_things_of(host, invoke):  # noqa: F811
+    """Fails when compact multipath_conf merges maps the audit says different things of."""
     res = mp_audit(host, invoke, unmanaged=True)
     queueing = [f for f in res["findings"] if f["check"] == "live_map_queueing"]
     assert [(f["value"], f["maps"], f["count"]) for f in queueing] == [("on", [mp.WWIDS[0]], 1),
@@ -95,6 +99,7 @@ def test_multipath_conf_compact_keeps_apart_maps_the_audit_says_different_things
 
 
 def test_multipath_conf_compact_shapes_a_failed_verification_too(host, run_module):  # noqa: F811
+    """Fails when a failed verification's remaining findings are not compacted like the others."""
     host.after_restart = (mp.FIXED_CONFIG, "on")
     res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
     assert res["failed"] is True and "still queue" in res["msg"]
@@ -107,6 +112,7 @@ MODULE = multipath_conf
 
 
 def test_lvm_filter_info_compact_is_the_default_one_finding_per_kind_of_device(lab, tmp_path, invoke):  # noqa: F811
+    """Fails when compact lvm_filter_info does not merge per-device findings by kind, or loses one."""
     full = json.loads(golden("lvm_nofilter.json").replace("@TMP@", str(tmp_path)))
     res = lvm_audit(tmp_path, invoke)
     per_device = [f for f in res["findings"] if f["check"] == "san_device_accepted"]
@@ -129,6 +135,7 @@ def test_lvm_filter_info_compact_is_the_default_one_finding_per_kind_of_device(l
 @pytest.mark.parametrize("name, shape", [("mp_audit_unmanaged.json", compact_audit.multipath_result),
                                          ("lvm_nofilter.json", compact_audit.lvm_result)])
 def test_the_compact_form_of_a_compact_result_is_itself_and_the_full_one_is_left_alone(name, shape):
+    """Fails when compacting twice changes the result, or the full form is altered."""
     full = json.loads(golden(name))
     before = json.dumps(full)
     compact = shape(full, "compact")

@@ -40,6 +40,7 @@ SAN = {"verdicts": [{"kind": "healthy", "name": "a"}, {"kind": "stale_unmapped",
 
 
 def test_every_warning_and_stale_verdict_is_a_violation_and_info_is_not():
+    """Fails when a warning or stale verdict is not a compliance violation, or an info finding is."""
     out = compliance_violations({"multipath": MP, "iscsi": ISCSI, "lvm": LVM, "san": SAN})
     assert [(v["area"], v["check"], v["object"]) for v in out] == [
         ("multipath", "no_path_retry_queue", 'devices/device[vendor="NETAPP",product="LUN"]'),
@@ -55,6 +56,7 @@ def test_every_warning_and_stale_verdict_is_a_violation_and_info_is_not():
 
 
 def test_a_compliant_host_and_skipped_parts_give_nothing():
+    """Fails when a compliant host or a skipped part gives a violation."""
     clean = {"multipath": {"remaining_findings": [], "live_maps_queueing": []},
              "iscsi": {"skipped": True, "file_changes": {"node.session.scan": "modified"}},
              "lvm": {"changed": False, "skipped": True}, "san": {"verdicts": [{"kind": "healthy", "name": "a"}]}}
@@ -63,11 +65,13 @@ def test_a_compliant_host_and_skipped_parts_give_nothing():
 
 
 def test_wrong_input_type_is_a_clear_error():
+    """Fails when compliance_violations given a non-dict does not raise a clear error."""
     with pytest.raises(AnsibleFilterError, match="expects a dict"):
         compliance_violations(["multipath"])
 
 
 def test_fc_rport_timeouts_are_violations_with_the_rport_wwpn():
+    """Fails when FC rport timeout findings are not violations named by the rport's WWPN."""
     san = {"host": {"fc_hosts": [{"host": 8, "wwpn": "0x2000025a1a0a0001", "port_state": "Linkdown"}],
                     "fc_rports": [{"rport": "rport-8:0-0", "host": 8, "port_name": "0x2000025a1a0a0002",
                                    "port_state": "Online", "roles": "FCP Target", "dev_loss_tmo": "300",
@@ -85,6 +89,7 @@ def test_fc_rport_timeouts_are_violations_with_the_rport_wwpn():
 
 
 def test_a_warning_lvm_finding_that_names_its_devices_stays_about_its_object():
+    """Fails when an LVM finding about a VG that lists its devices is merged into a device count."""
     # only the per-device checks (compact_audit.PER_DEVICE_CHECKS) are merged into '<n> maps': a finding about a VG
     # that lists the VG's devices (as san_vg_active does) is one violation about the VG, whatever its severity
     vg = {"check": "san_vg_active", "object": "vg_data", "severity": "warning", "devices": ["dm-3"], "reason": "r"}
@@ -100,6 +105,7 @@ GENERATIONS = ("multipathd <= 0.9.8 (0.8.5, Debian bookworm 0.9.4, RHEL 8/9) wri
 
 
 def test_role_settings_as_multipathd_0_9_4_writes_them_are_compliant():
+    """Fails when rport timeouts as multipathd 0.9.4 writes the role's settings are reported as a mismatch."""
     # libmultipath/discovery.c 0.9.4 sysfs_set_scsi_tmo: min_dev_loss = no_path_retry * checkint = 30 * 5 = 150;
     # pp->dev_loss 60 < 150 -> 150; fast_io_fail 5 < 150 stays. This is what a bookworm host's rport reads.
     found = fa.judge(snap([rport(dev="150", fast="5")]), ROLE)
@@ -117,6 +123,7 @@ FOREIGN = ("scope: the FC audit judges the rports of every multipath device, not
 
 
 def test_a_non_netapp_arrays_rport_is_not_a_compliance_violation():
+    """Fails when a 3PAR rport set as multipathd's built-in 3PAR entry says is reported as a violation."""
     three_par = {"vendor": "3PARdata", "product": "VV", "no_path_retry": "18", "fast_io_fail_tmo": "10",
                  "dev_loss_tmo": "infinity"}
     s = daemon_settings(devices=[three_par, dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")],
@@ -136,6 +143,7 @@ UNREAD = ("partial truth: an FC target rport whose dev_loss_tmo/fast_io_fail_tmo
 
 
 def test_an_unread_rport_timeout_does_not_read_as_compliant():
+    """Fails when an rport whose dev_loss_tmo was not read is reported compliant."""
     san = snap([rport(dev=None, fast="5")])
     # the audit knows: fc_unreadable names the rport
     assert [f["check"] for f in fa.judge(san, ROLE)] == ["fc_unreadable"]
@@ -144,6 +152,7 @@ def test_an_unread_rport_timeout_does_not_read_as_compliant():
 
 
 def test_an_fc_host_whose_rport_read_timed_out_does_not_read_as_compliant():
+    """Fails when an FC host whose rport read timed out is reported compliant."""
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
     out = compliance_violations({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
@@ -157,6 +166,7 @@ JUNIT = ("partial truth in the reports: the JUnit case fc/rport_tmo_mismatch (an
 
 
 def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
+    """Fails when JUnit passes any rport check on a host whose rports were not read."""
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
     cases = _fc_cases({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
@@ -164,6 +174,7 @@ def test_junit_does_not_pass_the_rport_checks_when_the_rports_were_not_read():
 
 
 def test_the_report_does_not_list_unread_rports_as_no_targets():
+    """Fails when the report lists a host whose rports were not read as having no FC targets."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
     san = snap(None)
     san["errors"] = [{"what": "read of /sys/class/fc_remote_ports", "msg": "timed out after 1.5 s"}]
@@ -190,11 +201,13 @@ def _want(s, version):
     ("0.11.1", (157, 5), (35, 5)),
 ])
 def test_each_multipath_tools_generation_has_its_own_rule(version, role, unset):
+    """Fails when a multipath-tools version gets another generation's dev_loss_tmo/fast_io_fail_tmo rule."""
     assert _want(ROLE, version) == role
     assert _want(daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "6"}]), version) == unset
 
 
 def test_an_unread_rport_of_another_array_stays_a_warning():
+    """Fails when an unread rport outside the audit's scope becomes a violation instead of a warning."""
     s = dict(ROLE, scope=[{"vendor": "3PARdata", "product": "VV"}])
     (f,) = fa.judge(snap([rport(dev=None, fast="5")]), s)
     assert (f["check"], f["severity"]) == ("fc_unreadable", "warning")
@@ -203,6 +216,7 @@ def test_an_unread_rport_of_another_array_stays_a_warning():
 
 
 def test_junit_passes_the_rport_comparison_when_it_was_made():
+    """Fails when JUnit does not pass a comparison that was made, or skips the rport's own checks without it."""
     cases = _fc_cases({"san": snap([rport(dev="150", fast="5")]),
                        "multipath": {"remaining_findings": [], "tmo_settings": ROLE}})
     assert cases["fc/rport_tmo_mismatch"] == "passed" and cases["fc/rport_dev_loss_long"] == "passed"
@@ -212,6 +226,7 @@ def test_junit_passes_the_rport_comparison_when_it_was_made():
 
 
 def test_the_report_marks_whether_the_rports_were_compared():
+    """Fails when the report does not say whether the rports were compared with the multipath settings."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
     san = snap([rport(dev="150", fast="5")])
     assert host_report({"san": san, "multipath": {"remaining_findings": [], "tmo_settings": ROLE}}, "h1",
@@ -222,6 +237,7 @@ def test_the_report_marks_whether_the_rports_were_compared():
 
 
 def test_the_schema_accepts_unread_targets_and_the_comparison_flag():
+    """Fails when the host report schema refuses unread FC targets or the tmo_compared flag."""
     import json
     import os
     import jsonschema
@@ -237,6 +253,7 @@ def test_the_schema_accepts_unread_targets_and_the_comparison_flag():
 
 
 def test_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
+    """Fails when a schema 1.x report hides the queueing maps from a reader of the row's device."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
 
     report = host_report({"multipath": {"remaining_findings": [], "live_maps_queueing": QUEUEING}}, "host1",
@@ -251,6 +268,7 @@ def test_a_schema_1_reader_still_finds_the_queueing_maps_in_the_rows():
 
 
 def test_junit_does_not_pass_an_rport_comparison_that_was_not_made_without_the_multipath_audit():
+    """Fails when JUnit passes the rport comparison although the multipath audit did not run."""
     # dev_loss_tmo 300 differs from the config, but the multipath audit did not run: not judged
     san = snap([rport(dev="300", fast="5")])
     assert fa.judge(san, None) == []

@@ -41,6 +41,7 @@ SAN = {
 
 
 def test_host_report_is_valid_against_the_schema_and_names_every_object():
+    """Fails when the host report breaks its schema or a finding does not name its object and value."""
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
     assert rep["schema_version"] == "2.1" and rep["status"] == "error"
@@ -67,6 +68,7 @@ def test_host_report_is_valid_against_the_schema_and_names_every_object():
 
 
 def test_remediation_part_counts_planned_refused_executed():
+    """Fails when the remediation part miscounts planned, refused or executed steps."""
     plan = {"steps": [{"action": "flush_map", "target": "3600a0980aa", "reason": "stale"},
                       {"action": "delete_disk", "target": "sdb"}],
             "refused": [{"kind": "refused", "object": "map", "name": "3600a0980dd", "reason": "in use: mounted"}]}
@@ -94,6 +96,7 @@ def test_every_unit_stopped_at_act_time_is_a_row():
 
 
 def test_a_clean_host_is_ok_and_valid():
+    """Fails when a clean host is not ok or its report breaks the schema."""
     rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}, "findings": []},
                        "multipath": {"remaining_findings": [], "live_maps_queueing": []}}, "h2")
     jsonschema.validate(rep, SCHEMA)
@@ -101,6 +104,7 @@ def test_a_clean_host_is_ok_and_valid():
 
 
 def test_fleet_report_worst_first_with_failed_and_not_run_hosts():
+    """Fails when the fleet report does not list the worst hosts first, failed and not run included."""
     bad = host_report({"san": SAN, "multipath": MP}, "bad", "audit")
     warn = host_report({"san": {"findings": [SAN["findings"][1]]}}, "warn", "audit")
     ok = host_report({"san": {"findings": []}}, "ok", "audit")
@@ -128,6 +132,7 @@ def test_fleet_report_worst_first_with_failed_and_not_run_hosts():
 
 
 def test_igroup_layout_shared_igroups_multi_host_initiators_and_luns_via_two_igroups():
+    """Fails when the igroup layout misses shared igroups, initiators in several, or LUNs via two."""
     lun = {"path": "/vol/v/l1", "lun_id": 1, "wwid": "3600a0980l1"}
     records = [
         {"cluster": "c1", "svm": "s", "name": "all_nodes", "initiators": ["iqn.a", "iqn.b"], "hosts": ["a", "b"],
@@ -151,11 +156,12 @@ def test_igroup_layout_shared_igroups_multi_host_initiators_and_luns_via_two_igr
 @pytest.mark.parametrize("call", [lambda: host_report([], "h"), lambda: host_report({}, ""),
                                   lambda: fleet_report([], "h"), lambda: igroup_layout({})])
 def test_wrong_input_is_a_clear_error(call):
+    """Fails when a report filter given wrong input does not raise a clear error."""
     with pytest.raises(AnsibleFilterError):
         call()
 
 
-# ---------------------------------------------------------------- issue 28: failure paths in the reports
+# ---------------------------------------------------------------- failure paths in the reports
 
 def _unread_san(msg, cluster="cl1.example.com"):
     """The facts of a host whose only cluster could not be read: every map not_covered."""
@@ -178,7 +184,7 @@ def _unread_san(msg, cluster="cl1.example.com"):
      "tls", None),
 ])
 def test_an_unread_cluster_is_named_in_the_host_report_and_the_array_is_not_checked(msg, cause, status):
-    """issue 28: with a wrong password every map was not_covered, array_checked true, and 401 appeared nowhere."""
+    """With a wrong password every map was not_covered, array_checked true, and 401 appeared nowhere."""
     rep = host_report({"san": _unread_san(msg)}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
     assert rep["summary"]["array_checked"] is False
@@ -199,6 +205,7 @@ def test_an_unread_cluster_is_named_in_the_host_report_and_the_array_is_not_chec
 
 
 def test_a_host_that_was_read_with_the_array_is_array_checked():
+    """Fails when a host judged against the array is not marked array_checked, or one not judged is."""
     rep = host_report({"san": SAN}, "h1")
     assert rep["summary"]["array_checked"] is True and rep["summary"]["array_reason"] is None
     assert host_report({"san": {k: v for k, v in SAN.items() if k != "verdicts"}}, "h1")["summary"][
@@ -207,7 +214,7 @@ def test_a_host_that_was_read_with_the_array_is_array_checked():
 
 @pytest.mark.parametrize("unreachable", [True, False])
 def test_a_failed_host_carries_its_own_error_text_into_every_report(unreachable):
-    """issue 28: failed hosts said only 'unreachable, or failed before its report: see the job output'."""
+    """Failed hosts said only 'unreachable, or failed before its report: see the job output'."""
     msg = ("Failed to connect to the host via ssh: ssh: connect to host 10.0.0.9 port 22: Connection refused"
            if unreachable else "Failed to find required executable \"lvmconfig\"")
     failed = {"msg": msg, "unreachable": unreachable, "task": None if unreachable else "Audit the LVM filter"}
@@ -226,6 +233,7 @@ def test_a_failed_host_carries_its_own_error_text_into_every_report(unreachable)
 
 
 def test_a_host_without_san_is_not_san_info_not_failed():
+    """Fails when a host without SAN is reported failed or in error instead of not_san."""
     rep = host_report({"san": {"host": {}, "maps": {}, "disks": {}}, "not_san": True}, "web1", "audit")
     jsonschema.validate(rep, SCHEMA)
     assert rep["status"] == "not_san" and rep["counts"]["error"] == 0
@@ -238,6 +246,7 @@ def test_a_host_without_san_is_not_san_info_not_failed():
 
 
 def test_remediation_part_says_why_nothing_was_planned():
+    """Fails when the report does not say why no removal was planned."""
     plan = {"steps": [], "refused": [], "blocked": [{"why": "array_lookup_problem", "msg": "array lookup cl1: "
                                                      "lookup_failed (HTTP 401)"}]}
     rep = host_report({"san": SAN, "plan": plan, "applied": plan}, "h1", "remediate")
@@ -248,6 +257,7 @@ def test_remediation_part_says_why_nothing_was_planned():
 
 
 def test_igroup_layout_names_a_cluster_it_could_not_read():
+    """Fails when the igroup layout does not name a cluster it could not read and why."""
     recs = [{"cluster": "cl9", "svm": None, "problem": {"cluster": "cl9", "svm": None, "kind": "lookup_failed",
                                                         "msg": "ONTAP GET cluster on cl9 failed (HTTP 503): busy"}}]
     [c] = igroup_layout(recs)
@@ -280,6 +290,7 @@ FC_MP = {"remaining_findings": [], "live_maps_queueing": [],
 
 
 def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
+    """Fails when the FC part does not name rports by WWPN or list initiators and targets."""
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
     assert rep["schema_version"] == "2.1" and "fc" in rep["areas"]
@@ -306,6 +317,7 @@ def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
 
 
 def test_fc_without_the_multipath_audit_judges_the_rports_alone_and_a_host_without_fc_has_no_fc_part():
+    """Fails when rports are compared without the multipath audit, or a host without FC gets an FC part."""
     rep = host_report({"san": FC_SAN}, "h1", "audit")
     assert "rport_tmo_mismatch" not in [f["check"] for f in rep["findings"]]
     assert "rport_dev_loss_long" in [f["check"] for f in rep["findings"]]

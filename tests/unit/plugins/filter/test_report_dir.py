@@ -8,6 +8,7 @@ from ansible_collections.sanfleet.remediation.plugins.filter.report_dir import r
 
 
 def test_a_relative_dir_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    """Fails when a relative report dir is resolved against $PWD instead of the working directory."""
     monkeypatch.chdir(tmp_path)
     # $PWD is what a shell left behind: a subprocess started with another cwd keeps its parent's
     monkeypatch.setenv("PWD", "/somewhere/else")
@@ -16,6 +17,7 @@ def test_a_relative_dir_is_relative_to_the_working_directory(tmp_path, monkeypat
 
 
 def test_absolute_and_home_paths(tmp_path, monkeypatch):
+    """Fails when an absolute or ~ report dir is not kept or expanded."""
     monkeypatch.setenv("HOME", str(tmp_path))
     assert report_dir("/var/lib/sanfleet-reports/42") == "/var/lib/sanfleet-reports/42"
     assert report_dir("~/r") == os.path.join(str(tmp_path), "r")
@@ -23,5 +25,6 @@ def test_absolute_and_home_paths(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("bad", ["", "  ", None, 3])
 def test_no_path_is_an_error(bad):
+    """Fails when an empty or non-string report dir is accepted."""
     with pytest.raises(AnsibleFilterError):
         report_dir(bad)

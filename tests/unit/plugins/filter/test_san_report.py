@@ -31,6 +31,7 @@ def _san(**extra):
 
 
 def test_report_shows_paths_probe_usage_orphans_and_findings():
+    """Fails when the SAN report omits paths, probe results, usage, orphan disks or findings."""
     text = "\n".join(san_report(_san()))
     assert "1/2" in text and "yes" in text
     assert "mounted on /srv/a" in text
@@ -41,6 +42,7 @@ def test_report_shows_paths_probe_usage_orphans_and_findings():
 
 
 def test_report_lists_verdicts_when_the_array_was_consulted():
+    """Fails when the SAN report omits the verdicts of an array cross-check."""
     verdict = {"kind": "paths_down_but_mapped", "object": "map", "name": WWID, "wwid": WWID, "reason": "still mapped"}
     text = "\n".join(san_report(_san(verdicts=[verdict])))
     assert "=> paths_down_but_mapped" in text
@@ -48,10 +50,12 @@ def test_report_lists_verdicts_when_the_array_was_consulted():
 
 
 def test_long_lines_are_cut_to_the_width():
+    """Fails when a SAN report line is longer than the width asked."""
     san = _san(findings=[{"kind": "in_use", "object": "map", "name": "x", "reason": "y" * 500}])
     assert max(len(line) for line in san_report(san, width=80)) <= 80
 
 
 def test_rejects_what_is_not_the_san_facts():
+    """Fails when the SAN report accepts what is not the san facts."""
     with pytest.raises(AnsibleFilterError):
         san_report(["not", "facts"])

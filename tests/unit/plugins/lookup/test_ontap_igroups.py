@@ -48,6 +48,7 @@ def by_name(recs):
 
 
 def test_every_igroup_with_maps_and_sharing(sim):
+    """Fails when an igroup is missing, or its LUN maps, sharing or protocol are wrong."""
     recs = by_name(run(sim))
     assert set(recs) == {"ig_h1", "ig_backend", "ig_fc", "ig_empty", "ig_other"}
     assert [(m["lun_id"], m["path"]) for m in recs["ig_h1"]["lun_maps"]] == [(1, "/vol/v1/lun1"), (3, "/vol/v1/lun3")]
@@ -63,6 +64,7 @@ def test_every_igroup_with_maps_and_sharing(sim):
 
 
 def test_hosts_option_judges_fc_and_iscsi(sim):
+    """Fails when the hosts option does not judge which hosts share an FC or iSCSI igroup."""
     hosts = {"node1": [IQN1.upper(), "0x20000025b5000001", "0x20000025b5000002"], "node2": [IQN2]}
     recs = by_name(run(sim, hosts=hosts))
     assert (recs["ig_fc"]["sharing"], recs["ig_fc"]["hosts"], recs["ig_fc"]["sharing_basis"]) == \
@@ -72,22 +74,26 @@ def test_hosts_option_judges_fc_and_iscsi(sim):
 
 
 def test_initiator_filter_is_case_insensitive(sim):
+    """Fails when the initiator filter depends on the IQN's case."""
     assert set(by_name(run(sim, [IQN2.upper()]))) == {"ig_backend"}
     assert set(by_name(run(sim, initiators=[IQN1]))) == {"ig_h1", "ig_backend"}
 
 
 def test_svm_filter(sim):
+    """Fails when the svm option returns igroups of another SVM or does not query by it."""
     assert set(by_name(run(sim, svm="svm2"))) == {"ig_other"}
     assert sim.requests_to("protocols/san/igroups")[0]["query"]["svm.name"] == "svm2"
 
 
 def test_shares_the_cache_with_ontap_luns(sim):
+    """Fails when ontap_igroups and ontap_luns do not share one cached read of the cluster."""
     run(sim, cache_ttl=60)
     lookup_plugin("sanfleet.remediation.ontap_luns").run([IQN1], variables={}, **sim.options(cache_ttl=60))
     assert sim.request_count == ontap.REQUESTS_PER_CLUSTER
 
 
 def test_error_names_endpoint(sim):
+    """Fails when an ONTAP error is not a lookup problem naming the endpoint and status."""
     sim.errors["protocols/san/igroups"] = (403, "not authorized for that command", "6")
     [rec] = run(sim)
     assert rec["cluster"] == "127.0.0.1" and rec["problem"]["kind"] == "lookup_failed"
@@ -96,7 +102,7 @@ def test_error_names_endpoint(sim):
 
 @pytest.mark.parametrize("failure", ["wrong_password", "refused", "503"])
 def test_a_cluster_that_cannot_be_read_is_a_problem_record_not_an_exception(sim, failure):
-    """issue 28: a raise inside the audit's igroups template killed the play before its reports."""
+    """A raise inside the audit's igroups template killed the play before its reports."""
     opts = {}
     if failure == "wrong_password":
         opts["password"] = "Wr0ng+pa/ss"
@@ -113,6 +119,7 @@ def test_a_cluster_that_cannot_be_read_is_a_problem_record_not_an_exception(sim,
 
 
 def test_shared_igroups_in_a_big_cluster(tmp_path):
+    """Fails when shared igroups are misjudged or requests grow with a cluster of 10,000 LUNs."""
     ds, hosts = generated(n_luns=10000, n_hosts=100, shared_igroups=2)
     with OntapSimulator(ds, str(tmp_path)) as big:
         recs = run(big, hosts=hosts)

@@ -80,6 +80,7 @@ def run(sim, terms=(), variables=None, **options):
 
 
 def test_records_have_the_design_shape_and_match_the_array(sim):
+    """Fails when a LUN record's fields or values differ from the array's, or more requests are made."""
     recs = run(sim, [IQN1])
     assert recs == sim.dataset.expected_records([IQN1])
     assert all(list(r) + ["collected_at"] == KEYS for r in recs)
@@ -94,17 +95,20 @@ def test_records_have_the_design_shape_and_match_the_array(sim):
 
 
 def test_initiators_compare_case_insensitively(sim):
+    """Fails when initiators are compared in their case."""
     assert run(sim, [IQN1.upper()]) == run(sim, [IQN1])
     assert run(sim, initiators=["Iqn.1994-05.COM.RedHat:H2"]) == sim.dataset.expected_records([IQN2])
 
 
 def test_wwpns_in_host_spelling_match(sim):
+    """Fails when a WWPN in the host's 0x spelling does not match ONTAP's."""
     recs = run(sim, ["0x20000025B5000002"])
     assert [r["path"] for r in recs] == ["/vol/v2/fc0", "/vol/v2/fc1", "/vol/v2/fc2"]
     assert {r["state"] for r in recs} == {"offline"} and recs[0]["igroup_protocol"] == "fcp"
 
 
 def test_no_initiators_means_every_mapping_and_empty_means_none(sim):
+    """Fails when no initiators does not mean every mapping, or an empty list any."""
     assert run(sim) == sim.dataset.expected_records()
     assert len(run(sim)) == 13
     assert run(sim, initiators=[]) == []
@@ -112,6 +116,7 @@ def test_no_initiators_means_every_mapping_and_empty_means_none(sim):
 
 
 def test_paging_across_several_pages(sim):
+    """Fails when records are lost or requested again across pages."""
     sim.page_cap = 2                         # ONTAP's return_timeout stop, on top of max_records
     recs = run(sim, [IQN1, IQN2], page_size=3)
     assert recs == sim.dataset.expected_records([IQN1, IQN2])
@@ -124,6 +129,7 @@ def test_paging_across_several_pages(sim):
 
 
 def test_svm_filter(sim):
+    """Fails when the svm option returns LUNs of another SVM, or an unknown SVM is not an error."""
     recs = run(sim, [IQN2], svm="svm2")
     assert {r["svm"] for r in recs} == {"svm2"} and len(recs) == 3
     assert sim.requests_to("svm/svms")[0]["query"]["name"] == "svm2"
@@ -135,6 +141,7 @@ def test_svm_filter(sim):
 
 
 def test_options_from_variables_and_environment(sim, monkeypatch):
+    """Fails when options are not taken from variables and the environment."""
     opts = sim.options()
     monkeypatch.setenv("ONTAP_PASSWORD", opts["password"])
     variables = {"ontap_hostname": "127.0.0.1", "ontap_http_port": opts["http_port"], "ontap_username": "admin",
@@ -144,6 +151,7 @@ def test_options_from_variables_and_environment(sim, monkeypatch):
 
 
 def test_auth_failure(sim):
+    """Fails when an authentication failure is not named clearly or shows the password."""
     with pytest.raises(AnsibleLookupError) as info:
         run(sim, [IQN1], password="Not-The-Password")
     msg = str(info.value)
@@ -152,6 +160,7 @@ def test_auth_failure(sim):
 
 
 def test_tls_failure_with_validate_certs_default(sim, tmp_path):
+    """Fails when an untrusted certificate is accepted by default."""
     other = CA(str(tmp_path), name="some other CA")
     with pytest.raises(AnsibleLookupError) as info:
         run(sim, [IQN1], ca_path=other.path, validate_certs=None)      # validate_certs left at its default
@@ -160,16 +169,19 @@ def test_tls_failure_with_validate_certs_default(sim, tmp_path):
 
 
 def test_tls_trusts_requests_ca_bundle(sim, monkeypatch):
+    """Fails when REQUESTS_CA_BUNDLE is not trusted."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_path)
     assert len(run(sim, [IQN1], ca_path=None)) == 7
 
 
 def test_validate_certs_false_skips_verification(sim, tmp_path):
+    """Fails when validate_certs false still verifies the certificate."""
     other = CA(str(tmp_path), name="unrelated CA")
     assert len(run(sim, [IQN1], ca_path=other.path, validate_certs=False)) == 7
 
 
 def test_ontap_error_body(sim):
+    """Fails when ONTAP's error message and code are not in the lookup error."""
     sim.errors["storage/luns"] = (400, 'Field "lun_maps" cannot be used in this context.', "262197")
     with pytest.raises(AnsibleLookupError) as info:
         run(sim, [IQN1])
@@ -178,6 +190,7 @@ def test_ontap_error_body(sim):
 
 
 def test_lab_truth_dataset_agrees_with_the_lab(tmp_path):
+    """Fails when the lab's truth dataset gives other records than the lab's array."""
     iqn = "iqn.2005-03.org.open-iscsi:sanlab"
     serials = ["80Lab-001+Ab", "80Lab-002+Ab"]
     truth = {
@@ -221,6 +234,7 @@ def test_lab_fc_truth_is_served_as_an_fc_svm(tmp_path):
 
 
 def test_ten_thousand_luns_hundred_hosts_few_requests(tmp_path):
+    """Fails when 10,000 LUNs for 100 hosts take more than a cluster's fixed requests."""
     ds, hosts = generated(n_luns=10000, n_hosts=100)
     with OntapSimulator(ds, str(tmp_path)) as big:
         seen = 0

@@ -185,7 +185,7 @@ def host(monkeypatch, tmp_path):
     return fake
 
 
-# --- how the settings reach multipathd (issue 27 item 2) ------------------------------------------------------------
+# --- how the settings reach multipathd ---------------------------------------------------------------------------------
 # A stopping multipathd with queue_without_daemon no (the default) turns queueing off on every map: a map with no
 # active path fails its queued I/O at once. So the fix reconfigures, and a stop/restart waits for the paths.
 

@@ -75,6 +75,7 @@ MODULE = iscsid_conf
 
 
 def test_sets_manual_scan_in_file_and_records(adm, conf, run_module):
+    """Fails when iscsid_conf does not set manual scan in the file and every node record, with a backup."""
     before = open(conf).read()
     res = run_module({"path": conf, "backup": True})
     assert res["changed"] is True
@@ -95,6 +96,7 @@ def test_sets_manual_scan_in_file_and_records(adm, conf, run_module):
 
 
 def test_check_mode_changes_nothing(adm, conf, run_module):
+    """Fails when iscsid_conf's check mode writes the file or the records, or hides what it would do."""
     before = open(conf).read()
     res = run_module({"path": conf}, check=True, diff=True)
     assert res["changed"] is True and len(res["record_changes"]) == 2
@@ -105,6 +107,7 @@ def test_check_mode_changes_nothing(adm, conf, run_module):
 
 
 def test_activates_commented_default_and_masks_passwords(adm, conf, run_module):
+    """Fails when a commented default is not activated, or a password shows in the result."""
     res = run_module({"path": conf, "keys": {"node.session.auth.password": "s3cret",
                                              "node.session.auth.authmethod": "CHAP"},
                       "update_node_records": False}, diff=True)
@@ -115,6 +118,7 @@ def test_activates_commented_default_and_masks_passwords(adm, conf, run_module):
 
 
 def test_password_values_are_masked_in_the_invocation_too(adm, conf, run_module):
+    """Fails when a password value shows in the module's invocation."""
     # ansible-core < 2.19 always returns the module's arguments (the callback prints them at -vvv), 2.19+ with
     # inject_invocation; `keys` is not no_log as a whole (it holds node.session.scan), its secret values are.
     res = run_module({"path": conf, "keys": {"node.session.auth.password": "s3cret",
@@ -125,6 +129,7 @@ def test_password_values_are_masked_in_the_invocation_too(adm, conf, run_module)
 
 
 def test_file_is_created_when_absent(adm, tmp_path, run_module):
+    """Fails when an absent iscsid.conf is not created, or is readable by others."""
     path = str(tmp_path / "new.conf")
     res = run_module({"path": path, "update_node_records": False})
     assert res["changed"] is True and open(path).read() == "node.session.scan = manual\n"
@@ -132,6 +137,7 @@ def test_file_is_created_when_absent(adm, tmp_path, run_module):
 
 
 def test_no_records_and_no_sessions(adm, conf, run_module):
+    """Fails when a host without node records or sessions is not handled."""
     adm.records.clear()
     adm.sessions[:] = []
     res = run_module({"path": conf})
@@ -139,17 +145,20 @@ def test_no_records_and_no_sessions(adm, conf, run_module):
 
 
 def test_only_node_keys_go_to_records(adm, conf, run_module):
+    """Fails when a key that is not node.* is written to the node records."""
     res = run_module({"path": conf, "keys": {"iscsid.safe_logout": True}})
     assert "iscsid.safe_logout = Yes\n" in open(conf).read()
     assert res["record_changes"] == [] and adm.calls == []
 
 
 def test_bad_key_is_refused(adm, conf, run_module):
+    """Fails when a malformed key is accepted."""
     res = run_module({"path": conf, "keys": {"bad key": "x"}})
     assert res["failed"] is True and adm.calls == []
 
 
 def test_hung_iscsiadm_fails_with_a_deadline(adm, conf, monkeypatch, run_module):
+    """Fails when a hung iscsiadm is not stopped at its deadline."""
     def hang(argv, timeout, what=None, data=None):
         raise deadline.DeadlineExceeded(" ".join(argv), timeout)
     monkeypatch.setattr(deadline, "run", hang)
@@ -172,6 +181,7 @@ def test_a_write_that_hangs_fails_the_module_and_changes_nothing(adm, conf, monk
 
 
 def test_invalid_values_change_nothing(adm, conf, run_module):
+    """Fails when an invalid value is written or changes anything."""
     before = open(conf).read()
     for value in ("x" * 10240, "", "$(id)", ["manual"], "man\x00ual"):
         res = run_module({"path": conf, "keys": {"node.session.scan": value}})
@@ -181,11 +191,13 @@ def test_invalid_values_change_nothing(adm, conf, run_module):
 
 @pytest.mark.parametrize("timeout", [0, -1, "nan", "inf"])
 def test_non_positive_command_timeout_is_refused_by_name(adm, conf, run_module, timeout):
+    """Fails when a zero, negative, NaN or infinite command_timeout is accepted."""
     res = run_module({"path": conf, "command_timeout": timeout})
     assert res["failed"] is True and "command_timeout must be a positive" in res["msg"] and adm.calls == []
 
 
 def test_missing_directory_is_a_clear_refusal(adm, tmp_path, run_module):
+    """Fails when a missing /etc/iscsi is created, or refused without saying why."""
     path = str(tmp_path / "no-iscsi" / "iscsid.conf")
     res = run_module({"path": path})
     assert res["failed"] is True and "does not exist" in res["msg"] and "is open-iscsi installed" in res["msg"]
@@ -193,6 +205,7 @@ def test_missing_directory_is_a_clear_refusal(adm, tmp_path, run_module):
 
 
 def test_missing_iscsiadm_fails_before_the_file_is_written(adm, conf, monkeypatch, run_module):
+    """Fails when the file is written though iscsiadm is missing."""
     before = open(conf).read()
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: None)
     res = run_module({"path": conf})
@@ -201,6 +214,7 @@ def test_missing_iscsiadm_fails_before_the_file_is_written(adm, conf, monkeypatc
 
 
 def test_failing_iscsiadm_read_fails_before_the_file_is_written(adm, conf, monkeypatch, run_module):
+    """Fails when the file is written though reading the node records failed."""
     before = open(conf).read()
 
     def broken(argv, timeout, what=None, data=None):
@@ -212,6 +226,7 @@ def test_failing_iscsiadm_read_fails_before_the_file_is_written(adm, conf, monke
 
 
 def test_a_failed_record_update_after_the_write_reports_changed(adm, conf, monkeypatch, run_module):
+    """Fails when a record update failing after the file write hides that the file changed."""
     real = adm.run
 
     def update_fails(argv, timeout, what=None, data=None):
@@ -225,6 +240,7 @@ def test_a_failed_record_update_after_the_write_reports_changed(adm, conf, monke
 
 
 def test_non_utf8_file_is_kept_byte_exact_and_reported_safely(adm, tmp_path, run_module):
+    """Fails when a non-UTF-8 iscsid.conf is not kept byte for byte, or its diff cannot be shown."""
     path = tmp_path / "iscsid.conf"
     path.write_bytes(b"# Latin-1 caf\xe9\nnode.session.scan = auto\n")
     res = run_module({"path": str(path), "update_node_records": False}, diff=True)
@@ -246,7 +262,7 @@ def test_a_portal_with_one_iface_left_on_auto_scan_is_found_and_updated(adm, con
     assert again["record_changes"] == [] and again["changed"] is False
 
 
-# issue 27 item 14: found by property tests against how iscsid reads the file -------------------------------------
+# found by property tests against how iscsid reads the file -------------------------------------------------------
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -259,6 +275,7 @@ LINES = st.sampled_from([b"# caf\xe9 r\xe9seau\n", b"#\xff\xfe\n", b"node.sessio
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(LINES, max_size=6).map(b"".join))
 def test_check_mode_diff_is_what_the_real_run_writes(adm, tmp_path, run_module, raw):
+    """Fails when the check-mode diff differs from what the real run writes."""
     path = tmp_path / "iscsid.conf"
     path.write_bytes(raw)
     dry = run_module({"path": str(path), "update_node_records": False}, check=True, diff=True)

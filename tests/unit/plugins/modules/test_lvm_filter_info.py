@@ -31,6 +31,7 @@ LVM_WORDS = ["devices", "global_filter", "filter", "use_devicesfile", "=", "{", 
 @FAST
 @given(texts(LVM_WORDS))
 def test_lvm_conf_parse_is_total(text):
+    """Fails when the lvm.conf parser raises anything but LvmConfError on any text."""
     try:
         out = lfi.parse_lvm_conf(text)
     except lfi.LvmConfError:
@@ -48,11 +49,13 @@ def filters(text):
 
 
 def test_brackets_inside_patterns_do_not_end_the_array():
+    """Fails when a bracket inside a filter pattern ends the array."""
     text = 'devices {\n    global_filter = [ "a|^/dev/sd[a-z]$|", "r|.*|" ]\n}\n'
     assert filters(text) == {"global_filter": ["a|^/dev/sd[a-z]$|", "r|.*|"]}
 
 
 def test_comments_strings_and_nested_sections():
+    """Fails when comments, strings or other sections are taken for the devices filters."""
     text = ('# devices { global_filter = [ "a|x|" ] }\nconfig {\n  checks = 1\n}\ndevices {\n'
             '    dir = "/dev"  # a comment with { and [\n'
             '    filter = [ "r|/dev/mapper/x{2}|",\n               \'a|.*|\' ]   # multi-line\n'
@@ -63,17 +66,20 @@ def test_comments_strings_and_nested_sections():
 
 
 def test_escaped_quotes_in_a_pattern():
+    """Fails when an escaped quote in a filter pattern ends the string."""
     assert filters('devices {\n filter = [ "a|\\"x\\"|" ]\n}\n') == {"filter": ['a|\\"x\\"|']}
 
 
 @pytest.mark.parametrize("text", ['devices {\n filter = [ "a|x|\n}\n', "}\n", "devices {\n filter = [ \"a\"\n",
                                   "devices {\n" * 100 + "}\n" * 100])
 def test_unreadable_files_raise_the_parser_error(text):
+    """Fails when an unbalanced or too deeply nested lvm.conf raises other than LvmConfError."""
     with pytest.raises(lfi.LvmConfError):
         lfi.parse_lvm_conf(text)
 
 
 def test_fallback_reads_bytes_and_reports_non_utf8_safely(tmp_path, monkeypatch, run_module):
+    """Fails when lvm.conf read without lvmconfig breaks on non-UTF-8 bytes."""
     conf = tmp_path / "lvm.conf"
     conf.write_bytes(b'# Latin-1 r\xe9seau\ndevices {\n    global_filter = [ "a|^/dev/sd[a-z]$|", "r|.*|" ]\n}\n')
     monkeypatch.setattr(lfi.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: None)
@@ -85,6 +91,7 @@ def test_fallback_reads_bytes_and_reports_non_utf8_safely(tmp_path, monkeypatch,
 
 
 def test_non_positive_timeout_is_refused(run_module):
+    """Fails when a command_timeout of 0 is accepted."""
     res = run_module({"command_timeout": 0})
     assert res["failed"] is True and "command_timeout must be a positive" in res["msg"]
 
@@ -129,6 +136,7 @@ def checks(result):
 
 
 def test_no_filter_every_san_device_is_scanned_and_pvs_asked_of_the_maps(lab, tmp_path, run_module):
+    """Fails when a host without filter is not reported with each SAN device LVM scans, or pvs is not asked."""
     pv = {"pv_name": "/dev/dm-0", "vg_name": "vg_san", "pv_uuid": "u1", "dev_size": "1.00g"}
     lab.run.set(PVS + ["--devices", "/dev/dm-0", "--devices", "/dev/dm-1"],
                 json.dumps({"report": [{"pv": [pv, {"pv_name": ""}]}]}))
@@ -145,6 +153,7 @@ def test_no_filter_every_san_device_is_scanned_and_pvs_asked_of_the_maps(lab, tm
 
 
 def test_a_global_filter_that_rejects_the_san_leaves_nothing_scanned(lab, tmp_path, run_module):
+    """Fails when a global_filter rejecting the SAN still reports devices or runs pvs."""
     result = run_module({"lvm_conf": conf(tmp_path, 'devices {\n global_filter = [ "r|.*|" ]\n}\n'),
                          "use_pvs": False, "detail": "full"})
     assert result["filters"]["global_filter"] == ["r|.*|"]
@@ -154,6 +163,7 @@ def test_a_global_filter_that_rejects_the_san_leaves_nothing_scanned(lab, tmp_pa
 
 
 def test_only_filter_set_and_a_map_without_a_working_path_is_not_asked(tmp_path, monkeypatch, run_module):
+    """Fails when filter without global_filter is not flagged, or pvs is asked of a map without a path."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "offline"), "sdd": ("F", "faulty", "offline")})
     monkeypatch.setattr(read, "reader_for", lambda params: t.reader(command_timeout=params["command_timeout"]))
     monkeypatch.setattr(lvm_filter_info.AnsibleModule, "get_bin_path",
@@ -167,6 +177,7 @@ def test_only_filter_set_and_a_map_without_a_working_path_is_not_asked(tmp_path,
 
 
 def test_lvmconfig_is_read_when_installed_and_an_unreadable_lvm_conf_is_named_in_errors(lab, tmp_path, run_module):
+    """Fails when lvmconfig is not preferred when installed, or an unreadable lvm.conf is not named."""
     lab.installed.add("lvmconfig")
     lab.run.set(["lvmconfig", "devices/global_filter"], 'global_filter=["r|^/dev/sd.*|"]\n')
     lab.run.set(["lvmconfig", "devices/filter"], "", rc=5, stderr="Configuration node devices/filter not found")
@@ -180,6 +191,7 @@ def test_lvmconfig_is_read_when_installed_and_an_unreadable_lvm_conf_is_named_in
 
 
 def test_a_filter_lvm_cannot_evaluate_fails_naming_it(lab, tmp_path, run_module):
+    """Fails when a filter LVM cannot evaluate is guessed at instead of failing."""
     result = run_module({"lvm_conf": conf(tmp_path, 'devices {\n global_filter = [ "x|a|" ]\n}\n')})
     assert result["failed"] and "cannot evaluate the LVM filter" in result["msg"]
 
@@ -190,9 +202,11 @@ def test_a_filter_lvm_cannot_evaluate_fails_naming_it(lab, tmp_path, run_module)
     ("vg-pool_tdata", ("vg", "pool_tdata")),
 ])
 def test_one_lvm_name_decoder(dm_name, vg_lv):
+    """Fails when the module and observe decode LVM dm names differently."""
     assert users.decode_lvm_name(dm_name) == vg_lv
     assert lvm_filter_info.split_lv_name(dm_name) == vg_lv
 
 
 def test_a_name_that_is_no_lv_stays_whole_in_the_lvm_report():
+    """Fails when a dm name that is no LV is split in the LVM report."""
     assert lvm_filter_info.split_lv_name("mpatha") == ("mpatha", "")

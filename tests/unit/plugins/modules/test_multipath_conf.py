@@ -35,6 +35,7 @@ NETAPP_SCOPE = 'devices/device[vendor="NETAPP",product="LUN"]'
 
 
 def test_audit_of_a_debian_host_without_file(host, run_module):
+    """Fails when the audit of a host without multipath.conf misses its built-in findings or writes a file."""
     res = run_module({"path": host.path, "detail": "full"})
     assert res["changed"] is False and res["file_exists"] is False
     assert res["effective_source"] == "multipathd show config"
@@ -50,6 +51,7 @@ def test_audit_of_a_debian_host_without_file(host, run_module):
 
 
 def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, run_module):
+    """Fails when a check-mode fix writes the file or restarts multipathd, or shows no diff."""
     res = run_module({"path": host.path, "state": "present"}, check=True, diff=True)
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
     assert 'vendor "NETAPP"' in res["diff"]["after"] and res["diff"]["before"] == ""
@@ -59,6 +61,7 @@ def test_fix_in_check_mode_reports_the_diff_and_touches_nothing(host, run_module
 
 
 def test_fix_creates_the_file_reconfigures_once_and_verifies(host, run_module):
+    """Fails when the fix does not create the file, reconfigure once and verify, or is not idempotent."""
     res = run_module({"path": host.path, "state": "present", "backup": True})
     assert res["changed"] is True and res["reconfigured"] is True and res["restart_needed"] is False
     assert res["restarted"] is False and res["apply_action"] == "reconfigure"
@@ -78,6 +81,7 @@ def test_fix_creates_the_file_reconfigures_once_and_verifies(host, run_module):
 
 
 def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, run_module):
+    """Fails when fixing an existing file loses its content or its backup."""
     with open(os.path.join(FIX, "multipath.conf.netapp")) as f:
         original = f.read()
     with open(host.path, "w") as f:
@@ -91,6 +95,7 @@ def test_fix_of_an_existing_file_with_backup_keeps_its_content(host, run_module)
 
 
 def test_fix_refuses_a_file_it_cannot_parse(host, run_module):
+    """Fails when the fix rewrites a file it cannot parse, or the audit of it fails."""
     with open(os.path.join(FIX, "multipath.conf.broken")) as f:
         broken = f.read()
     with open(host.path, "w") as f:
@@ -104,6 +109,7 @@ def test_fix_refuses_a_file_it_cannot_parse(host, run_module):
 
 
 def test_wedged_daemon_falls_back_to_multipath_t(host, run_module):
+    """Fails when a wedged multipathd does not make the audit fall back to multipath -t."""
     host.hang.add("multipathd show config")
     res = run_module({"path": host.path})
     assert res["effective_source"] == "multipath -t"
@@ -112,6 +118,7 @@ def test_wedged_daemon_falls_back_to_multipath_t(host, run_module):
 
 
 def test_restart_false_reports_restart_needed(host, run_module):
+    """Fails when restart false hides that the daemon still needs a reconfigure."""
     res = run_module({"path": host.path, "state": "present", "restart": False})
     assert res["changed"] is True and res["restart_needed"] is True and res["restarted"] is False
     assert res["apply_action"] == "reconfigure" and "multipathd reconfigure" not in host.calls
@@ -124,6 +131,7 @@ def test_restart_false_reports_restart_needed(host, run_module):
 
 
 def test_verification_fails_when_maps_still_queue(host, run_module):
+    """Fails when maps still queueing after the fix are not a failure."""
     host.after_restart = (FIXED_CONFIG, "on")
     res = run_module({"path": host.path, "state": "present", "settle_timeout": 1, "detail": "full"})
     assert res["failed"] is True and "still queue" in res["msg"] and res["changed"] is True
@@ -131,6 +139,7 @@ def test_verification_fails_when_maps_still_queue(host, run_module):
 
 
 def test_state_restarted_restarts_and_verifies(host, run_module):
+    """Fails when state restarted does not restart multipathd once and verify."""
     host.running = FIXED_CONFIG
     host.queueing = "30 chk"
     host.after_restart = (FIXED_CONFIG, "30 chk")
@@ -140,6 +149,7 @@ def test_state_restarted_restarts_and_verifies(host, run_module):
 
 
 def test_overrides_scope_and_fail(host, run_module):
+    """Fails when the overrides scope or no_path_retry fail is not written as asked."""
     res = run_module({"path": host.path, "state": "present", "scope": "overrides", "no_path_retry": "fail",
                       "restart": False})
     text = open(host.path).read()
@@ -148,6 +158,7 @@ def test_overrides_scope_and_fail(host, run_module):
 
 
 def test_local_disk_blacklist(host, run_module):
+    """Fails when a local disk in a map is not reported, or not blacklisted when asked."""
     host.local = [{"name": "sda", "dev": "8:0", "vendor": "ATA", "model": "SSD", "holder": "dm-7",
                    "wwid": "35000c500a1b2c3d4"}]
     res = run_module({"path": host.path})
@@ -158,6 +169,7 @@ def test_local_disk_blacklist(host, run_module):
 
 
 def test_a_local_disk_whose_read_hangs_is_named_and_the_others_blacklisted(host, run_module):
+    """Fails when a local disk whose read hangs is not named, or blocks the others' blacklisting."""
     host.local = [{"name": n, "dev": "8:%d" % (16 * i), "vendor": "ATA", "model": "SSD", "holder": "dm-%d" % (7 + i),
                    "wwid": "35000c500a1b2c3d%d" % i} for i, n in enumerate(("sda", "sdb", "sdc"))]
     host.hang = {"sdb"}
@@ -184,17 +196,20 @@ def test_a_local_disk_whose_read_hangs_is_named_and_the_others_blacklisted(host,
     ({"uxsock_timeout": "30s"}, "uxsock_timeout"),
 ])
 def test_bad_input_is_refused_before_any_read(host, args, msg, run_module):
+    """Fails when bad multipath_conf input is not refused before anything is read."""
     res = run_module(dict(args, path=host.path, state="fixed"))
     assert res["failed"] is True and msg in res["msg"] and host.calls == []
 
 
 def test_missing_directory_is_refused_for_a_fix(host, tmp_path, run_module):
+    """Fails when a fix into a directory that does not exist is tried."""
     path = str(tmp_path / "no-such-dir" / "multipath.conf")
     res = run_module({"path": path, "state": "present"})
     assert res["failed"] is True and "does not exist" in res["msg"] and host.calls == []
 
 
 def test_non_utf8_file_is_fixed_byte_exact_and_reported_safely(host, run_module):
+    """Fails when a non-UTF-8 file is not fixed byte for byte, or its diff cannot be shown."""
     raw = (b"# r\xe9seau SAN (Latin-1)\ndefaults {\n    user_friendly_names no\n}\n"
            b"devices {\n    device {\n        vendor \"NETAPP\"\n        product \"LUN\"\n"
            b"        no_path_retry queue\n    }\n}\n")
@@ -208,6 +223,7 @@ def test_non_utf8_file_is_fixed_byte_exact_and_reported_safely(host, run_module)
 
 
 def test_glued_comment_is_seen_and_fixed(host, run_module):
+    """Fails when a value with a glued comment is not seen and fixed, comment kept."""
     with open(host.path, "w") as f:
         f.write('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n'
                 '        no_path_retry queue#by ops\n    }\n}\n')
@@ -219,12 +235,14 @@ def test_glued_comment_is_seen_and_fixed(host, run_module):
 
 
 def test_state_fixed_is_the_deprecated_name_of_present(host, run_module):
+    """Fails when state fixed does not act as present with a deprecation."""
     res = run_module({"path": host.path, "state": "fixed"}, check=True)
     assert res["state"] == "present" and res["changed"] is True
     assert "state=fixed is now state=present" in str(res.get("deprecations"))
 
 
 def test_uxsock_timeout_is_audited_written_to_defaults_and_verified_after_the_restart(host, run_module):
+    """Fails when a short uxsock_timeout is not fixed in defaults, or a longer one is lowered."""
     audit = run_module({"path": host.path, "uxsock_timeout": 30000})
     short = [f for f in audit["findings"] if f["check"] == "uxsock_timeout_short"]
     assert [(f["scope"], f["value"], f["recommended"], f["fixable"]) for f in short] == [
@@ -242,6 +260,7 @@ def test_uxsock_timeout_is_audited_written_to_defaults_and_verified_after_the_re
 
 
 def test_uxsock_timeout_unknown_to_multipath_tools_is_reported_and_not_written(host, run_module):
+    """Fails when uxsock_timeout is written for a multipath-tools that does not know it."""
     host.running = SHOW_CONFIG.replace("\tuxsock_timeout 4000\n", "")
     assert "uxsock_timeout" not in host.running
     host.configured = lambda: host.running
@@ -331,6 +350,7 @@ def test_a_pathless_map_whose_queueing_stays_does_not_hold_the_reconfigure(host,
 
 
 def test_uxsock_timeout_alone_needs_nothing_from_the_daemon(host, run_module):
+    """Fails when a uxsock_timeout change alone reconfigures or restarts multipathd."""
     run_module({"path": host.path, "state": "present"})
     host.calls[:] = []
     res = run_module({"path": host.path, "state": "present", "uxsock_timeout": 30000})
@@ -345,6 +365,7 @@ def test_uxsock_timeout_alone_needs_nothing_from_the_daemon(host, run_module):
 
 
 def test_restart_is_refused_while_a_map_has_no_active_path(host, run_module):
+    """Fails when multipathd is restarted while a map has no active path."""
     fixed(host)
     host.dead = {WWIDS[1]}
     res = run_module({"path": host.path, "state": "restarted"})
@@ -359,6 +380,7 @@ def test_restart_is_refused_while_a_map_has_no_active_path(host, run_module):
 
 
 def test_forced_restart_names_the_maps_that_fail_their_io(host, run_module):
+    """Fails when a forced restart does not name the maps that will fail their I/O."""
     fixed(host)
     host.dead = {WWIDS[0]}
     res = run_module({"path": host.path, "state": "restarted", "force_restart": True, "settle_timeout": 5})
@@ -369,6 +391,7 @@ def test_forced_restart_names_the_maps_that_fail_their_io(host, run_module):
 
 
 def test_a_stopped_daemon_is_started(host, run_module):
+    """Fails when a stopped multipathd is restarted instead of started."""
     host.hang.update(["multipathd show config", "multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s"])
     host.active = "inactive"
     res = run_module({"path": host.path, "state": "present", "settle_timeout": 1})
@@ -390,6 +413,7 @@ def test_a_stopped_daemon_is_not_started_over_a_queueing_map_without_path(host, 
 
 @pytest.mark.parametrize("status_answers", [True, False])
 def test_a_daemon_that_does_not_answer_is_not_restarted_under_maps_without_path(host, run_module, status_answers):
+    """Fails when a daemon that does not answer is restarted while a map may have no path."""
     host.hang.update(["multipathd show config", "multipathd show maps raw format %s" % "%n|%w|%d|%Q|%N|%s"])
     host.dead = {WWIDS[0]}
     host.status_answers = status_answers
@@ -404,6 +428,7 @@ def test_a_daemon_that_does_not_answer_is_not_restarted_under_maps_without_path(
 
 
 def test_a_failed_reconfigure_fails_and_restarts_nothing(host, run_module):
+    """Fails when a failed reconfigure is not a failure or is followed by a restart."""
     host.reconfigure_reply = "fail"
     res = run_module({"path": host.path, "state": "present"})
     assert res["failed"] is True and "multipathd reconfigure failed" in res["msg"] and res["changed"] is True
@@ -435,6 +460,7 @@ def test_a_map_kept_unmanaged_by_the_reconfigure_is_named_and_adopted_once_its_p
 
 
 def test_an_unmanaged_map_whose_table_queues_is_reported_as_queueing(host, run_module):
+    """Fails when a map multipathd does not manage, whose table queues, is not reported."""
     fixed(host)
     host.map_queueing = {WWIDS[1]: "-"}
     res = run_module({"path": host.path})
@@ -444,6 +470,7 @@ def test_an_unmanaged_map_whose_table_queues_is_reported_as_queueing(host, run_m
 
 
 def test_audit_returns_the_timeout_settings_the_fc_audit_compares_rports_with(host, run_module):
+    """Fails when the audit does not return the timeout settings, version and scope the FC audit uses."""
     res = run_module({"path": host.path})
     netapp = [d for d in res["tmo_settings"]["devices"] if d["vendor"] == "NETAPP" and d["product"] == "LUN"]
     assert netapp and netapp[-1]["no_path_retry"] == "queue" and netapp[-1]["dev_loss_tmo"] == "infinity"

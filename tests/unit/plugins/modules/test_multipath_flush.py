@@ -20,6 +20,7 @@ MODULE = multipath_flush
 
 
 def test_check_mode_plan_equals_what_a_real_run_executes(env, tmp_path, run):
+    """Fails when multipath_flush's check mode changes anything or plans other than the real run does."""
     planned = run({"wwid": WWID}, check=True)
     assert planned["changed"] is True and planned["executed"] == []
     assert env.commands == [] and WWID in env.maps        # check mode changed nothing
@@ -85,6 +86,7 @@ def test_a_map_whose_name_no_step_may_carry_is_never_flushed(env, run, name, wwi
 
 
 def test_by_name_and_naa_form(env, run):
+    """Fails when a map is not found by name or by its NAA WWID form."""
     out = run({"wwid": "naa." + WWID[1:]}, check=True)
     assert out["plan"][0]["target"] == WWID
     out = run({"name": WWID}, check=True)
@@ -92,12 +94,14 @@ def test_by_name_and_naa_form(env, run):
 
 
 def test_absent_map_is_not_changed(env, run):
+    """Fails when flushing an absent map reports a change or runs a command."""
     out = run({"wwid": WWID2})
     assert out["changed"] is False and out["plan"] == [] and not out.get("failed")
     assert env.commands == []
 
 
 def test_never_dash_capital_f(env, run):
+    """Fails when a failing flush ever runs multipath -F."""
     env.flush_failures = 2
     run({"wwid": WWID, "timeout": 30})
     assert all("-F" not in c for c in env.commands)
@@ -110,6 +114,7 @@ def test_never_dash_capital_f(env, run):
     ({"open_count": 1}, "open_count", "open count 1"),
 ])
 def test_in_use_refused_with_nothing_changed(env, change, kind, named, run):
+    """Fails when an in-use map is flushed, or the refusal does not name why."""
     env.maps[WWID].update(change)
     out = run({"wwid": WWID})
     assert out["failed"] and out["refusal"]["kind"] == kind and named in out["msg"]
@@ -123,6 +128,7 @@ def test_in_use_refused_with_nothing_changed(env, change, kind, named, run):
     ("CRYPT-LUKS2-0a1b-luks", "luks-0a1b", "luks holder dm-9 (luks-0a1b)"),
 ])
 def test_holders_refused_and_named(env, uuid, dm_name, label, run):
+    """Fails when a map with an LVM, kpartx or LUKS holder is flushed or the holder is not named."""
     env.add_holder("dm-9", uuid, dm_name)
     out = run({"wwid": WWID})
     assert out["failed"] and out["refusal"]["kind"] == "holder" and label in out["msg"]
@@ -130,12 +136,14 @@ def test_holders_refused_and_named(env, uuid, dm_name, label, run):
 
 
 def test_md_holder_refused(env, run):
+    """Fails when a map held by an md array is flushed."""
     env.maps[WWID]["holders"].append("md127")
     out = run({"wwid": WWID})
     assert out["failed"] and "md holder md127" in out["msg"]
 
 
 def test_stuck_blkid_is_not_a_workload(env, run):
+    """Fails when a stuck blkid blocks the flush of a map it leaves once queueing is off."""
     env.maps[WWID]["openers"] = [{"pid": 5, "comm": "blkid"}]
     env.maps[WWID]["open_count"] = 1
     orig = env.run
@@ -166,6 +174,7 @@ def test_stuck_blkid_is_not_a_workload(env, run):
     ({"wwid": "t10.A..B"}, "WWID"),
 ])
 def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
+    """Fails when bad multipath_flush input is not refused before anything is read."""
     out = run(args)
     assert out["failed"] and needle in out["msg"] and "nothing changed" in out["msg"]
     assert env.commands == [] and env.reader.calls == []
@@ -181,12 +190,14 @@ def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
     {"wwid": WWID, "command_timeout": 0},
 ])
 def test_wrong_types_and_combinations_fail(env, args, run):
+    """Fails when multipath_flush accepts wrong argument types or combinations."""
     out = run(args)
     assert out["failed"]
     assert env.commands == []
 
 
 def test_hung_flush_fails_clearly(env, run):
+    """Fails when a hung multipath -f is not reported with its deadline and step."""
     env.hang.add("multipath -f")
     out = run({"wwid": WWID, "command_timeout": 3})
     assert out["failed"] and "did not finish within 3.0s" in out["msg"]
@@ -207,6 +218,7 @@ def test_failure_during_execution_carries_msg_executed_and_step(env, run):
 
 
 def test_failing_flush_reports_and_keeps_wwid(env, run):
+    """Fails when a flush that keeps failing forces the removal or forgets the WWID."""
     env.flush_failures = 10 ** 6
     out = run({"wwid": WWID, "timeout": 4})
     assert out["failed"] and "still present" in out["msg"]
@@ -215,6 +227,7 @@ def test_failing_flush_reports_and_keeps_wwid(env, run):
 
 
 def test_force_remove_only_behind_the_option(env, run):
+    """Fails when force_remove does not fall back to dmsetup remove, as planned."""
     env.flush_failures = 10 ** 6
     planned = run({"wwid": WWID, "timeout": 8, "force_remove": True}, check=True)
     out = run({"wwid": WWID, "timeout": 8, "force_remove": True})
@@ -224,6 +237,7 @@ def test_force_remove_only_behind_the_option(env, run):
 
 
 def test_array_unmapped_releases_openers_only_when_every_path_says_the_lu_is_gone(env, run):
+    """Fails when array_unmapped releases openers before every path answers LU not supported."""
     env.maps[WWID]["openers"] = [{"pid": 4242, "comm": "dd"}]
     env.maps[WWID]["open_count"] = 1
     out = run({"wwid": WWID, "array_unmapped": True}, check=True)
@@ -245,6 +259,7 @@ def _add_map(env, wwid, name, dm, dev, sd, hctl, sd_dev):
 
 
 def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(env, invoke_on_env):
+    """Fails when re-running multipath_flush by WWID flushes another LU's map differing only in case."""
     _add_map(env, UPPER, "mpathx", "dm-5", "253:5", "sdf", "4:0:0:7", "8:80")
     _add_map(env, LOWER, "mpathy", "dm-6", "253:6", "sdg", "4:0:0:8", "8:96")
     first = invoke_on_env(multipath_flush, {"wwid": "t10.VEND_abc"})
@@ -257,6 +272,7 @@ def test_running_the_same_multipath_flush_again_does_not_flush_another_lus_map(e
 
 def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_that_wwid(
         tmp_path, monkeypatch, invoke):
+    """Fails when multipath_flush by WWID plans another LU's map that is named like that WWID."""
     for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(multipath_flush, {"wwid": W1}, check=True)
         assert not out.get("failed"), out
@@ -267,6 +283,7 @@ def test_multipath_flush_by_wwid_never_plans_the_map_of_another_lu_named_like_th
 
 
 def test_multipath_flush_by_name_plans_the_map_of_that_name(tmp_path, monkeypatch, invoke):
+    """Fails when multipath_flush by name plans the map of the LU whose WWID that name spells."""
     for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(multipath_flush, {"name": W1}, check=True)
         assert not out.get("failed"), out
@@ -296,6 +313,7 @@ def _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu):
 
 @pytest.mark.parametrize("other_lu", [True, False])
 def test_scsi_delete_by_wwid_over_an_unfinished_read_says_it_cannot_tell(tmp_path, monkeypatch, invoke, other_lu):
+    """Fails when scsi_delete by WWID over an unfinished read plans nothing or asks for another LU's spelling."""
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
     _two_case_variant_disks_one_unread(tmp_path, monkeypatch, other_lu)
     out = invoke(scsi_delete, {"wwid": "t10.VEND_abc"}, check=True)
@@ -312,6 +330,7 @@ def env(tmp_path):
 
 
 def test_the_spelling_a_refusal_asks_for_is_accepted(env, invoke_on_env):
+    """Fails when multipath_flush refuses the WWID spelling its own case refusal asked for."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import _t10_map
     t10 = _t10_map(env)                                    # map 1LIO-ORG_block_1
     refused = invoke_on_env(multipath_flush, {"wwid": "t10.lio-org_block_1"}, check=True)

@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 def test_scsi_delete_names_the_map_a_disk_belongs_to_not_the_map_of_the_lu_its_name_spells(
         tmp_path, monkeypatch, invoke):
+    """Fails when scsi_delete's refusal names the map of the LU the disk's map name spells, not the disk's map."""
     from ansible_collections.sanfleet.remediation.plugins.modules import scsi_delete
     for alias_last in alias_hosts(tmp_path, monkeypatch):
         out = invoke(scsi_delete, {"name": ["sdc"]}, check=True)
@@ -39,6 +40,7 @@ MODULE = scsi_delete
 
 
 def test_check_mode_plan_equals_what_a_real_run_executes(env, run):
+    """Fails when scsi_delete's check mode changes anything or plans other than the real run does."""
     env.probes["sdc"] = {"result": "ready", "serial_live": env.disks["sdc"]["serial"]}
     planned = run({"name": ["sdc", "sdd"]}, check=True)
     assert planned["changed"] and planned["executed"] == [] and env.writes == [] and env.commands == []
@@ -54,11 +56,13 @@ def test_check_mode_plan_equals_what_a_real_run_executes(env, run):
 
 
 def test_by_hctl(env, run):
+    """Fails when scsi_delete by H:C:T:L deletes another disk."""
     out = run({"hctl": ["5:0:0:1"]})
     assert out["removed"] == ["sdd"] and "sdc" in env.disks
 
 
 def test_by_wwid_deletes_all_paths_and_absent_wwid_is_unchanged(env, run):
+    """Fails when scsi_delete by WWID misses a path, or a WWID already gone is not unchanged."""
     out = run({"wwid": WWID})
     assert sorted(out["removed"]) == ["sdc", "sdd"]
     again = run({"wwid": WWID})
@@ -88,12 +92,14 @@ def test_a_t10_wwid_in_another_case_is_refused_naming_the_kernels_spelling(env, 
 
 
 def test_devices_with_expected_identity(env, run):
+    """Fails when scsi_delete refuses a device matching its expected identity."""
     dev = {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID, "serial": env.disks["sdc"]["serial"]}
     out = run({"devices": [dev]})
     assert out["removed"] == ["sdc"]
 
 
 def test_name_reused_before_the_run_is_refused(env, run):
+    """Fails when scsi_delete deletes a name reused for another LUN since the caller saw it."""
     # the caller saw sdc at 4:0:0:1; now sdc is another LUN at 4:0:0:9
     env.remove_disk("4:0:0:1")
     env.add_disk(disk("sdc", "4:0:0:9", "8:32", WWID2))
@@ -125,6 +131,7 @@ def test_name_reused_between_plan_and_act_is_refused(env, run):
     ({"transport": "other", "session": None}, "transport", "not iSCSI/FC"),
 ])
 def test_refusals_change_nothing(env, change, kind, named, run):
+    """Fails when one refused disk lets scsi_delete delete the others of the request."""
     env.disks["sdc"].update(change)
     out = run({"name": ["sdd", "sdc"]})
     assert out["failed"] and out["refusal"]["kind"] == kind and named in out["msg"]
@@ -138,6 +145,7 @@ def test_refusals_change_nothing(env, change, kind, named, run):
     ("part1-sdc", "sdc1", "kpartx holder dm-20"),
 ])
 def test_holders_refused(env, uuid, dm_name, label, run):
+    """Fails when scsi_delete deletes a disk with an LVM, LUKS or kpartx holder, or does not name it."""
     env.add_holder("dm-20", uuid, dm_name, of="sdc")
     out = run({"name": ["sdc"]})
     assert out["failed"] and out["refusal"]["kind"] == "holder" and label in out["msg"]
@@ -145,12 +153,14 @@ def test_holders_refused(env, uuid, dm_name, label, run):
 
 
 def test_md_holder_refused(env, run):
+    """Fails when scsi_delete deletes a disk held by an md array."""
     env.disks["sdc"]["holders"].append("md5")
     out = run({"name": ["sdc"]})
     assert out["failed"] and "md holder md5" in out["msg"]
 
 
 def test_holder_of_a_partition_refused(env, run):
+    """Fails when scsi_delete deletes a disk whose partition has a holder."""
     env._mk("sys/block/sdc/sdc1/holders/dm-21")
     env._file("sys/block/dm-21/dm/uuid", "LVM-onpartition")
     env._file("sys/block/dm-21/dm/name", "vg2-lv")
@@ -160,6 +170,7 @@ def test_holder_of_a_partition_refused(env, run):
 
 
 def test_part_of_live_map_refused(env, run):
+    """Fails when scsi_delete deletes a path of a live multipath map."""
     env.maps[WWID] = {"name": "mpatha", "wwid": WWID, "dm": "dm-3", "dev": "253:3", "queueing": False,
                       "open_count": 0, "holders": [], "mountpoints": [], "openers": [], "paths": [{"name": "sdc"}]}
     env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = "mpatha", ["dm-3"]
@@ -168,12 +179,14 @@ def test_part_of_live_map_refused(env, run):
 
 
 def test_non_san_allowed_only_when_asked(env, run):
+    """Fails when scsi_delete does not delete a non-SAN disk though allow_non_san was given."""
     env.disks["sdc"]["transport"] = "other"
     out = run({"name": ["sdc"], "allow_non_san": True})
     assert out["removed"] == ["sdc"]
 
 
 def test_unknown_device_fails_or_is_reported_missing(env, run):
+    """Fails when an unknown device is not refused, or not reported missing with missing_ok."""
     out = run({"name": ["sdz"]})
     assert out["failed"] and out["refusal"]["kind"] == "unknown" and "sdz" in out["msg"]
     out = run({"hctl": ["9:0:0:9"]})
@@ -193,6 +206,7 @@ def test_unknown_device_fails_or_is_reported_missing(env, run):
     ({"devices": [{"name": "sdc", "dev": "eight:32"}]}, "major:minor"),
 ])
 def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
+    """Fails when bad scsi_delete input is not refused before anything is read."""
     out = run(args)
     assert out["failed"] and needle in out["msg"] and "nothing changed" in out["msg"]
     assert env.reader.calls == [] and env.writes == []
@@ -207,11 +221,13 @@ def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
     {"devices": [{"name": "sdc", "colour": "red"}]},
 ])
 def test_wrong_types_fail(env, args, run):
+    """Fails when scsi_delete accepts wrong argument types or combinations."""
     out = run(args)
     assert out["failed"] and env.writes == []
 
 
 def test_hung_delete_write_fails_clearly(env, run):
+    """Fails when a hung delete write is not reported with its deadline and address."""
     env.hang.add("delete")
     out = run({"name": ["sdc"], "command_timeout": 2})
     assert out["failed"] and "did not finish within 2.0s" in out["msg"] and "4:0:0:1" in out["msg"]
@@ -219,6 +235,7 @@ def test_hung_delete_write_fails_clearly(env, run):
 
 
 def test_device_that_does_not_vanish_fails_after_the_wait(env, run):
+    """Fails when a disk that does not vanish is reported gone, or the delete is hidden."""
     env.kernel_removes = False
     out = run({"name": ["sdc"], "timeout": 2})
     assert out["failed"] and "still present" in out["msg"]
@@ -239,6 +256,7 @@ def test_failure_during_execution_carries_msg_executed_and_step(env, run):
 
 
 def test_by_id_links_must_vanish(env, run):
+    """Fails when a deleted disk's by-id links are left behind or not reported."""
     out = run({"name": ["sdc"]})
     assert out["executed"][0]["detail"]["by_id"] == ["scsi-%s-sdc" % WWID]
     assert not any(l.endswith("-sdc") for l in os.listdir(os.path.join(env.root, "dev/disk/by-id")))

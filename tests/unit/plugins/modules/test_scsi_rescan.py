@@ -28,6 +28,7 @@ MODULE = scsi_rescan
 
 
 def test_exact_scan_check_mode_equals_real_run(env, run):
+    """Fails when scsi_rescan's check mode writes, or plans other than the real run does."""
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2, serial=NEW_SERIAL)
     args = {"hctl": "4:0:0:2", "expect_wwid": WWID2, "expect_serial": NEW_SERIAL}
     planned = run(args, check=True)
@@ -42,6 +43,7 @@ def test_exact_scan_check_mode_equals_real_run(env, run):
 
 
 def test_never_a_wildcard_scan(env, run):
+    """Fails when scsi_rescan writes a wildcard scan or accepts one."""
     env.pending_luns["5:0:0:7"] = disk("sdf", "5:0:0:7", "8:80", WWID2)
     run({"hctl": "5:0:0:7"})
     assert [w[1][1] for w in env.writes] == ["0 0 7"]
@@ -51,17 +53,20 @@ def test_never_a_wildcard_scan(env, run):
 
 
 def test_present_lun_is_not_rescanned(env, run):
+    """Fails when a LUN already present is rescanned."""
     out = run({"hctl": "4:0:0:1"})
     assert out["changed"] is False and out["plan"] == [] and env.writes == []
     assert out["disk"] == "sdc"
 
 
 def test_non_san_host_refused(env, run):
+    """Fails when scsi_rescan scans a host that is not iSCSI or FC."""
     out = run({"hctl": "0:0:0:4"})
     assert out["failed"] and out["refusal"]["kind"] == "not_san_host" and env.writes == []
 
 
 def test_unknown_host_or_target_refused(env, run):
+    """Fails when scsi_rescan scans a host or target the kernel does not have."""
     out = run({"hctl": "9:0:0:1"})
     assert out["failed"] and out["refusal"]["kind"] == "not_san_host"
     out = run({"hctl": "4:0:3:1"})
@@ -70,6 +75,7 @@ def test_unknown_host_or_target_refused(env, run):
 
 
 def test_wrong_identity_after_scan_fails(env, run):
+    """Fails when a scanned LUN answering as another LU than expected is accepted."""
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)
     out = run({"hctl": "4:0:0:2", "expect_wwid": WWID2})
     assert out["failed"] and out["failed_step"]["action"] == "verify_identity"
@@ -77,6 +83,7 @@ def test_wrong_identity_after_scan_fails(env, run):
 
 
 def test_lun_that_never_appears_fails_after_the_wait(env, run):
+    """Fails when a LUN that never appears after the scan is not a failure."""
     out = run({"hctl": "4:0:0:6", "timeout": 2})
     assert out["failed"] and out["failed_step"]["action"] == "wait_disk_present"
 
@@ -93,6 +100,7 @@ def test_failure_during_execution_carries_msg_executed_and_step(env, run):
 
 
 def test_rescan_existing_disk_after_serial_mismatch(env, run):
+    """Fails when a disk rescan after a serial mismatch does not run as planned."""
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = NEW_SERIAL, WWID2
     planned = run({"name": "sdc", "expect_wwid": WWID2}, check=True)
     out = run({"name": "sdc", "expect_wwid": WWID2})
@@ -103,6 +111,7 @@ def test_rescan_existing_disk_after_serial_mismatch(env, run):
 
 
 def test_rescan_unknown_and_non_san_disk(env, run):
+    """Fails when scsi_rescan rescans an unknown or non-SAN disk."""
     out = run({"name": "sdz"})
     assert out["failed"] and out["refusal"]["kind"] == "unknown"
     env.disks["sdc"]["transport"] = "other"
@@ -112,6 +121,7 @@ def test_rescan_unknown_and_non_san_disk(env, run):
 
 
 def test_hung_scan_write_fails_clearly(env, run):
+    """Fails when a hung scan write is not reported with its deadline."""
     env.hang.add("scan")
     out = run({"hctl": "4:0:0:2", "command_timeout": 2})
     assert out["failed"] and "did not finish within 2.0s" in out["msg"]
@@ -125,6 +135,7 @@ def test_hung_scan_write_fails_clearly(env, run):
     ({"hctl": "4:0:0:2", "expect_serial": "a\nb"}, "expect_serial"),
 ])
 def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
+    """Fails when bad scsi_rescan input is not refused before anything is read."""
     out = run(args)
     assert out["failed"] and needle in out["msg"] and env.reader.calls == [] and env.writes == []
 
@@ -133,5 +144,6 @@ def test_bad_input_fails_before_anything_is_read(env, args, needle, run):
     {}, {"hctl": "4:0:0:1", "name": "sdc"}, {"hctl": "4:0:0:2", "timeout": "x"}, {"hctl": "4:0:0:2", "lun": 3},
 ])
 def test_wrong_types_and_combinations_fail(env, args, run):
+    """Fails when scsi_rescan accepts wrong argument types or combinations."""
     out = run(args)
     assert out["failed"] and env.writes == []

@@ -44,6 +44,7 @@ def env(tmp_path):
 
 
 def test_stale_map_then_its_paths_in_plan_order(plan):
+    """Fails when a stale map and its paths are planned out of order or reported wrongly."""
     out = plan({})
     assert not out.get("failed") and out["changed"] is True
     assert pairs(out["steps"]) == pairs(out["run"]) == [
@@ -73,6 +74,7 @@ def test_stale_map_then_its_paths_in_plan_order(plan):
     ({"holders": ["dm-9"]}, "lvm holder dm-9 (vg_data-lv0: VG vg_data, LV lv0)"),
 ])
 def test_in_use_map_is_refused_naming_the_holder(change, named, env, plan):
+    """Fails when an in-use stale map is planned, or its refusal does not name the holder."""
     env._file("sys/block/dm-9/dm/uuid", "LVM-abcdef\n")
     env._file("sys/block/dm-9/dm/name", "vg_data-lv0\n")
     s = san()
@@ -83,6 +85,7 @@ def test_in_use_map_is_refused_naming_the_holder(change, named, env, plan):
 
 
 def test_reader_blocked_on_a_dead_unmapped_map_is_released_not_refused(plan):
+    """Fails when a reader blocked on a dead unmapped map refuses it instead of being released."""
     s = san()
     s["maps"][WWID].update(openers=[{"pid": 4242, "comm": "dd"}], open_count=1)
     out = plan({}, s)
@@ -92,6 +95,7 @@ def test_reader_blocked_on_a_dead_unmapped_map_is_released_not_refused(plan):
 
 
 def test_udev_blkid_opener_is_not_a_workload(plan):
+    """Fails when a udev blkid opener keeps a stale map from being flushed."""
     s = san()
     s["maps"][WWID]["openers"] = [{"pid": 77, "comm": "blkid"}]
     s["maps"][WWID]["open_count"] = 1
@@ -99,6 +103,7 @@ def test_udev_blkid_opener_is_not_a_workload(plan):
 
 
 def test_paths_down_but_mapped_is_never_touched(plan):
+    """Fails when a mapped LUN in an outage gets any step."""
     s = san()
     s["verdicts"][0]["kind"] = "paths_down_but_mapped"
     out = plan({}, s)
@@ -107,6 +112,7 @@ def test_paths_down_but_mapped_is_never_touched(plan):
 
 
 def test_reused_lun_flushes_the_old_map_then_repairs_each_path(plan):
+    """Fails when a reused LUN's old map is not flushed before each path is repaired."""
     s = san()
     s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}]
     ev = {"array_wwid": NEW, "array_serial": "80Lab-001+Ab",
@@ -137,6 +143,7 @@ def test_reused_lun_flushes_the_old_map_then_repairs_each_path(plan):
 
 
 def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(plan):
+    """Fails when a mismatched path of a map the array still maps is forced out."""
     s = san()
     s["verdicts"] = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID,
                       "evidence": {"array_mappings": [{"path": "/vol/v/l"}]}},
@@ -148,6 +155,7 @@ def test_mismatch_path_of_a_map_still_mapped_is_refused_not_forced(plan):
 
 
 def test_host_evidence_looks_twice_grace_apart(env, plan):
+    """Fails when host evidence does not look twice, grace apart, before removing another array's map."""
     t0 = env.clock()
     out = plan({"policy": "host_evidence", "grace": 5}, san(at=990.0), san(at=1000.0))
     assert out["evidence_candidates"] == [OTHER] and out["flush_maps"] == [WWID, OTHER]
@@ -164,6 +172,7 @@ def test_host_evidence_looks_twice_grace_apart(env, plan):
 
 @pytest.mark.parametrize("result", ["no_answer", "ready", "not_ready"])
 def test_host_evidence_never_counts_no_answer(result, env, plan):
+    """Fails when host evidence counts a path that did not answer LU not supported."""
     s = san()
     s["maps"][OTHER]["probe"]["sdh"] = {"result": result}
     t0 = env.clock()
@@ -176,6 +185,7 @@ def test_host_evidence_never_counts_no_answer(result, env, plan):
 
 
 def test_without_array_truth_nothing_is_selected(monkeypatch, plan):
+    """Fails when a run without array truth plans anything or does not warn."""
     # Once anything of the controller is imported (other test files do), ansible-core routes module
     # warnings to its display instead of the result, so record them at the source.
     said = []
@@ -192,6 +202,7 @@ def test_without_array_truth_nothing_is_selected(monkeypatch, plan):
     ({"array_wwid_prefixes": ["36x"]}, "not a hex WWID prefix"),
 ])
 def test_bad_array_input_fails_before_anything_is_read(args, needle, env, looks, run):
+    """Fails when bad array_luns or prefixes are not refused before anything is read."""
     taken = looks(judged())
     out = run(dict(args, array_truth=None))
     assert out["failed"] and needle in out["msg"] and taken == [] and env.commands == []
@@ -228,6 +239,7 @@ GOOD_RECORD = {"cluster": "c1", "svm": "svm1", "path": "/vol/v/l1", "serial": "8
      "array_truth.targets[0].collected_at must be a number of epoch seconds"),
 ])
 def test_bad_array_truth_fails_before_anything_is_read_or_changed(truth, needle, env, looks, run):
+    """Fails when a malformed array_truth is not refused, by name, before anything is read."""
     taken = looks(judged())
     out = run({"array_truth": dict({"targets": [], "problems": [], "initiators": ["*"], "collected_at": 1.0},
                                    **truth)})
@@ -236,6 +248,7 @@ def test_bad_array_truth_fails_before_anything_is_read_or_changed(truth, needle,
 
 
 def test_array_truth_reaches_the_judge_normalised(env, looks, run, monkeypatch):
+    """Fails when the array truth reaches the judge with WWIDs not normalised."""
     seen = []
     monkeypatch.setattr(stale_cleanup.facts, "collect",
                         lambda reader, truth, prefixes, probe: seen.append(truth) or judged([])(reader))
@@ -302,6 +315,7 @@ def test_a_snapshot_record_that_is_no_dict_is_refused_before_planning(plan):
     ({"array_truth": None, "array_luns": [dict(GOOD_RECORD, collected_at=float("nan"))]}, "collected_at must be"),
 ])
 def test_bad_timeouts_are_refused_by_name(args, needle, env, looks, run):
+    """Fails when a negative, zero, NaN or infinite timeout or age is accepted."""
     taken = looks(judged())
     out = run(args)
     assert out["failed"] and needle in out["msg"] and "nothing was read or changed" in out["msg"]
@@ -309,6 +323,7 @@ def test_bad_timeouts_are_refused_by_name(args, needle, env, looks, run):
 
 
 def test_a_failed_lookup_blocks_every_removal_and_says_why(plan):
+    """Fails when a failed array lookup does not block every removal on the host, with why."""
     s = san()
     s["array"]["problems"] = [{"cluster": "cl2", "svm": None, "kind": "lookup_failed", "msg": "HTTP 401"}]
     out = plan({"policy": "host_evidence", "grace": 5}, s)
@@ -319,6 +334,7 @@ def test_a_failed_lookup_blocks_every_removal_and_says_why(plan):
 
 
 def test_diff_shows_the_devices_before_and_after_the_plan(invoke_on_env, looks):
+    """Fails when the diff does not show the devices before and after the plan."""
     looks(san())
     out = invoke_on_env(stale_cleanup, dict(DEFAULT_ARGS, _ansible_diff=True), check=True)
     before, after = out["diff"]["before"], out["diff"]["after"]
@@ -329,6 +345,7 @@ def test_diff_shows_the_devices_before_and_after_the_plan(invoke_on_env, looks):
 
 # ------------------------------------------------------------------------------------- the fake host: plan and act
 def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, looks, run):
+    """Fails when check mode changes anything or the real run executes other than it listed."""
     looks(judged())
     chk = run({}, check=True)
     assert chk["changed"] is True and chk["executed"] == [] and pairs(chk["run"]) == pairs(chk["steps"])
@@ -355,6 +372,7 @@ def test_check_mode_lists_the_plan_and_a_real_run_executes_exactly_it(env, looks
 
 
 def test_the_post_check_reports_a_healthy_map_that_lost_a_path(env, looks, run):
+    """Fails when the post-check misses a healthy map that lost a path during the run."""
     env.add_disk(disk("sde", "4:0:0:2", "8:64", WWID2, map_name=WWID2))
     env.add_disk(disk("sdg", "5:0:0:2", "8:96", WWID2, map_name=WWID2))
     env.maps[WWID2] = mpath(WWID2, "dm-4", "253:4", ["sde", "sdg"])
@@ -370,6 +388,7 @@ def test_the_post_check_reports_a_healthy_map_that_lost_a_path(env, looks, run):
 
 
 def test_phases_select_whole_units(env, looks, run):
+    """Fails when phases run part of a unit, or do not report what was not run."""
     looks(judged())
     out = run({"phases": ["delete"]})
     assert pairs(out["executed"]) == [("delete_disk", "sdf"), ("wait_disk_gone", "sdf")]
@@ -379,12 +398,14 @@ def test_phases_select_whole_units(env, looks, run):
 
 
 def test_unknown_phase_is_refused_by_the_argument_spec(env, looks, run):
+    """Fails when an unknown phase is accepted."""
     looks(judged())
     out = run({"phases": ["everything"]})
     assert out["failed"] and "phases" in out["msg"] and env.commands == []
 
 
 def test_a_step_that_changed_since_the_plan_stops_its_unit_and_only_its_unit(env, looks, run):
+    """Fails when a step that changed since the plan does not stop its unit, or stops the others."""
     def reuse_name():
         env.disks["sdd"]["dev"] = "8:99"   # the kernel gave the name to another device
     looks(judged(then=reuse_name))
@@ -403,6 +424,7 @@ def test_a_step_that_changed_since_the_plan_stops_its_unit_and_only_its_unit(env
 
 
 def test_force_remove_is_planned_only_when_given(env, looks, run):
+    """Fails when a forced removal is planned without force_remove."""
     looks(judged())
     flush = [s for s in run({}, check=True)["steps"] if s["action"] == "flush_map"][0]
     assert flush["expect"]["force_remove"] is False and "force" not in flush["reason"]
@@ -411,6 +433,7 @@ def test_force_remove_is_planned_only_when_given(env, looks, run):
 
 
 def test_blocked_openers_are_released_only_on_a_map_the_array_unmapped(env, looks, run):
+    """Fails when blocked openers are released on a map the array did not say is unmapped."""
     env.maps[WWID]["openers"] = [{"pid": 77, "comm": "dd"}]
     env.maps[WWID]["open_count"] = 1
     looks(judged())
@@ -425,12 +448,14 @@ def test_blocked_openers_are_released_only_on_a_map_the_array_unmapped(env, look
 
 
 def test_empty_plan_is_not_a_change(env, looks, run):
+    """Fails when an empty plan reports a change or runs a command."""
     looks(judged([{"kind": "healthy", "object": "map", "name": WWID, "wwid": WWID}]))
     out = run({})
     assert out["changed"] is False and not out.get("failed") and out["steps"] == [] and env.commands == []
 
 
 def test_a_corruption_risk_holds_back_every_step(env, looks, run):
+    """Fails when any step runs on a host with a corruption risk."""
     def risky(reader):
         snap = judged()(reader)
         snap["corruption_risks"] = [{"object": "disk", "name": "sde", "msg": "sde is mounted on /data"}]
@@ -443,8 +468,9 @@ def test_a_corruption_risk_holds_back_every_step(env, looks, run):
     assert env.commands == [] and env.writes == [] and WWID in env.maps
 
 
-# ------------------------------------------------------------------------------------- issue 27: act-time re-checks
+# ------------------------------------------------------------------------------------- act-time re-checks
 def test_a_lun_mapped_back_between_plan_and_act_is_refused_as_came_back(env, looks, run):
+    """Fails when a LUN mapped back between plan and act is removed, or other units stop."""
     def map_back():
         env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None}   # the kernel still says failed
     looks(judged(then=map_back))
@@ -457,6 +483,7 @@ def test_a_lun_mapped_back_between_plan_and_act_is_refused_as_came_back(env, loo
 
 
 def test_the_truth_is_measured_against_truth_max_age_again_at_act_time(env, looks, run):
+    """Fails when the act runs on an array truth older than truth_max_age."""
     looks(judged())
     truth = dict(DEFAULT_ARGS["array_truth"], collected_at=time.time() - 1000)
     out = run({"array_truth": truth, "truth_max_age": 900})
@@ -465,6 +492,7 @@ def test_the_truth_is_measured_against_truth_max_age_again_at_act_time(env, look
 
 
 def test_sigterm_during_the_act_gives_queueing_back_and_reports_without_the_post_check(env, looks, run):
+    """Fails when SIGTERM during the act leaves queueing off or is not reported as an interruption."""
     env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2, map_name=WWID2), holders=["dm-4"]))
     env.maps[WWID2] = mpath(WWID2, "dm-4", "253:4", ["sde"])
     env._file("sys/block/dm-4/dm/uuid", "mpath-" + WWID2)
@@ -498,6 +526,7 @@ def test_sigterm_during_the_act_gives_queueing_back_and_reports_without_the_post
 
 
 def test_a_signal_after_the_last_step_exits_at_once_with_every_step_done(env, looks, run):
+    """Fails when a signal after the last step fails the run or waits for the post-check, every step done."""
     orig = env.run
 
     def run_cmd(argv, timeout, what=None, data=None):

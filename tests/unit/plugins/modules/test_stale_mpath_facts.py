@@ -60,6 +60,7 @@ def run_module(args, capsys):
 
 
 def test_facts_without_array_truth(tree, capsys):
+    """Fails when facts without array truth are not compact, have verdicts, or ignore the timeouts."""
     tree.commands()
     rc, out = run_module({"probe_timeout": 3, "command_timeout": 4}, capsys)
     assert rc == 0 and out["changed"] is False
@@ -71,6 +72,7 @@ def test_facts_without_array_truth(tree, capsys):
 
 
 def test_unmapped_lun_with_array_truth(tree, capsys):
+    """Fails when an unmapped LUN with array truth is not found and judged, or check mode changes."""
     tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
         tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
@@ -95,6 +97,7 @@ def test_unmapped_lun_with_array_truth(tree, capsys):
 
 
 def test_a_caller_truth_is_judged_only_for_the_initiators_it_names(tree, capsys):
+    """Fails when a caller's truth judges paths over initiators it does not name."""
     tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
         tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
@@ -111,6 +114,7 @@ def test_a_caller_truth_is_judged_only_for_the_initiators_it_names(tree, capsys)
 
 
 def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
+    """Fails when a serial mismatch is judged without probing the working paths first."""
     # the array now maps LU 9 at LUN id 1; the host's healthy map 1 is probed (live VPD 0x80) before any verdict
     tree.commands()
     live = "0" + ontap_serial(9).encode().hex()
@@ -130,6 +134,7 @@ def test_array_truth_probes_working_paths_before_serial_mismatch(tree, capsys):
 
 
 def test_probe_false_sends_no_scsi_command(tree, capsys):
+    """Fails when probe false sends a SCSI command."""
     tree.commands(paths_state={"sdb": ("F", "faulty", "running")})
     rc, out = run_module({"probe": False}, capsys)
     assert rc == 0
@@ -138,6 +143,7 @@ def test_probe_false_sends_no_scsi_command(tree, capsys):
 
 
 def test_probe_timeout_is_partial(tree, capsys):
+    """Fails when a probe timeout fails the facts instead of being reported."""
     tree.commands(paths_state={"sdb": ("F", "faulty", "running")})
     tree.run.answers[("sg_turs", "-v", "sdb")] = timeout_answer
     tree.run.set(["sg_turs", "-v", "sdd"], "")
@@ -151,6 +157,7 @@ def test_probe_timeout_is_partial(tree, capsys):
 
 
 def test_hung_core_read_fails_naming_it(tree, capsys):
+    """Fails when a hung dmsetup status does not fail the module naming it."""
     tree.commands()
     tree.run.answers[tuple(read.CMD_DM_STATUS)] = timeout_answer
     rc, out = run_module({}, capsys)
@@ -159,6 +166,7 @@ def test_hung_core_read_fails_naming_it(tree, capsys):
 
 
 def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
+    """Fails when a hung /sys/block listing does not fail the module naming it."""
     tree.commands()
 
     def call(fn, args=(), timeout=10.0, what=None):
@@ -190,6 +198,7 @@ def test_hung_listing_fails_naming_it(tree, capsys, monkeypatch):
     ({"array_truth": {"luns": [{"wwid": "3600a09"}]}}, "array_truth.luns[0].wwid '3600a09' is in no form"),
 ])
 def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
+    """Fails when bad stale_mpath_facts input is not refused before reading."""
     tree.commands()
     rc, out = run_module(args, capsys)
     assert rc == 1 and msg in out["msg"]
@@ -197,6 +206,7 @@ def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
 
 
 def test_documentation_is_valid_yaml_with_attributes():
+    """Fails when the module's documentation is not valid YAML or differs from its argument spec."""
     import yaml
     doc = yaml.safe_load(stale_mpath_facts.DOCUMENTATION)
     assert doc["module"] == "stale_mpath_facts"
@@ -216,7 +226,7 @@ def test_documentation_is_valid_yaml_with_attributes():
 
 
 def test_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
-    """Item 8 asks for one WWID form. validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
+    """A WWID has one form. validate.WWID accepts any 2-64 hex digits and multipath_wwid returns hex as
     is, so `600a0980...` (the NAA-6 id as Windows, ESXi without `naa.`, and many inventory tools print it) stays
     `600a0980...` and matches no device (`3600a0980...`): the map the record maps, every path down in an outage
     answering LOGICAL UNIT NOT SUPPORTED from a wrong igroup edit, is judged stale_unmapped. Either normalise it
@@ -244,6 +254,7 @@ def test_a_bare_naa_hex_wwid_never_makes_a_mapped_lun_stale(tree, capsys):
     ("eui.0025385b71b01234", "20025385b71b01234"),
 ])
 def test_a_record_wwid_is_normalised_to_the_form_multipath_names_maps_by(given, normal):
+    """Fails when a record's WWID is not put in the form multipath names maps by."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
     assert validate.array_lun({"wwid": given})["wwid"] == normal
 
@@ -259,7 +270,7 @@ def _timeless(node):
 
 def test_detail_full_is_the_whole_snapshot_and_compact_its_summary(tree, capsys):
     """detail=full returns the fact as before (every map, disk and verdict, no `healthy`); the default is the
-    compact form of that same snapshot (issue 31)."""
+    compact form of that same snapshot."""
     tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
         tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)

@@ -34,8 +34,9 @@ def _doc_text(module):
 
 
 def test_filter_docs_say_how_a_violation_about_several_maps_names_them():
+    """Fails when the filters' docs do not say that the maps of one violation are listed in devices."""
     (v,) = compliance_violations({"multipath": {"remaining_findings": [], "live_maps_queueing": QUEUEING}})
-    # the code: one violation whose object is a count, every name in devices (issue 31)
+    # the code: one violation whose object is a count, every name in devices
     assert (v["object"], v["device"], v["devices"], v["count"]) == ("8 maps", None, QUEUEING, 8)
     for module in (cv_filter, hr_filter):
         doc = _doc_text(module)

@@ -32,6 +32,7 @@ def test_the_controller_and_the_host_key_an_initiator_alike(spelling):
 
 
 def test_an_iqn_keys_alike_on_both_sides():
+    """Fails when the controller and the host key one IQN differently."""
     iqn = " IQN.2024-01.lab.san:Initiator "
     assert ontap.normalize_initiator(iqn) == identity.normalize_initiator(iqn) == "iqn.2024-01.lab.san:initiator"
     assert ontap.ontap_wwpn(iqn) == "iqn.2024-01.lab.san:initiator"
@@ -83,6 +84,7 @@ def raw_get(sim, path, auth=("admin", "netapp1!")):
 
 
 def test_simulator_speaks_ontap_shapes(sim):
+    """Fails when the ONTAP simulator's answers, fields or paging differ from ONTAP's."""
     status, body = raw_get(sim, "/api/storage/luns")
     assert status == 200 and body["num_records"] == 10
     assert set(body["records"][0]) == {"uuid", "name", "_links"}          # key fields only by default
@@ -99,6 +101,7 @@ def test_simulator_speaks_ontap_shapes(sim):
 
 
 def test_simulator_errors_look_like_ontap(sim):
+    """Fails when the ONTAP simulator's errors differ from ONTAP's, or are not logged."""
     status, body = raw_get(sim, "/api/storage/luns?bogus=1")
     assert status == 400
     assert body == {"error": {"message": 'Unexpected argument "bogus".', "code": "262179", "target": "bogus"}}
@@ -111,6 +114,7 @@ def test_simulator_errors_look_like_ontap(sim):
 
 
 def test_get_all_follows_next_across_pages(sim):
+    """Fails when paging does not follow next links with the same query until the end."""
     sim.page_cap = 3            # ONTAP stopping early (return_timeout) even though max_records is larger
     c = client(sim)
     recs = c.get_all("storage/luns", {"fields": "uuid,serial_number", "max_records": 100})
@@ -122,6 +126,7 @@ def test_get_all_follows_next_across_pages(sim):
 
 
 def test_get_all_page_guard(sim):
+    """Fails when paging goes on past its page limit."""
     sim.page_cap = 1
     with pytest.raises(AnsibleLookupError, match="more than 3 pages"):
         client(sim).get_all("storage/luns", {}, max_pages=3)
@@ -129,6 +134,7 @@ def test_get_all_page_guard(sim):
 
 
 def test_fetch_truth_asks_only_named_fields(sim):
+    """Fails when the truth read asks for unnamed fields, more requests, or keeps the password."""
     truth = ontap.fetch_truth(client(sim))
     assert truth["cluster"] == "cl1" and truth["requests"] == ontap.REQUESTS_PER_CLUSTER
     luns = sim.requests_to("storage/luns")[0]["query"]
@@ -137,6 +143,7 @@ def test_fetch_truth_asks_only_named_fields(sim):
 
 
 def test_ten_thousand_luns_in_one_request_per_collection(tmp_path):
+    """Fails when 10,000 LUNs take more than one request per collection."""
     ds, hosts = generated(n_luns=10000, n_hosts=100)
     with OntapSimulator(ds, str(tmp_path)) as big:
         truth = ontap.fetch_truth(client(big))
@@ -148,6 +155,7 @@ def test_ten_thousand_luns_in_one_request_per_collection(tmp_path):
 
 
 def test_error_names_endpoint_message_and_code(sim):
+    """Fails when an ONTAP error does not name the endpoint, status, message and code."""
     sim.errors["protocols/san/igroups"] = (500, "Internal error. Wait a few minutes, then try the command again.",
                                            "8")
     with pytest.raises(AnsibleLookupError) as info:
@@ -158,6 +166,7 @@ def test_error_names_endpoint_message_and_code(sim):
 
 
 def test_auth_failure_does_not_echo_the_password(sim):
+    """Fails when an authentication failure shows the password or does not say what failed."""
     with pytest.raises(AnsibleLookupError) as info:
         ontap.fetch_truth(client(sim, password="s3cret-Passw0rd"))
     msg = str(info.value)
@@ -166,6 +175,7 @@ def test_auth_failure_does_not_echo_the_password(sim):
 
 
 def test_client_certificate_auth(sim):
+    """Fails when a client certificate cannot log in without a password."""
     cert, key = sim.client_cert("admin")
     opts = sim.options(cert_filepath=cert, key_filepath=key)
     opts.pop("password")
@@ -176,6 +186,7 @@ def test_client_certificate_auth(sim):
 
 @pytest.mark.parametrize("blank", ["", "  \n", "file"])
 def test_a_blank_ca_means_the_system_trust_store(blank, sim, tmp_path):
+    """Fails when a blank CA path or empty CA file does not mean the system trust store."""
     # AWX writes a credential's empty CA field as an empty file and passes its path (ONTAP_CA_PATH): that is
     # "no CA of its own", not "trust nothing" (an X509 error on every run) nor "trust anything"
     path = blank
@@ -189,11 +200,13 @@ def test_a_blank_ca_means_the_system_trust_store(blank, sim, tmp_path):
 
 
 def test_missing_credentials(sim):
+    """Fails when a cluster without a password or certificate is not a clear error."""
     with pytest.raises(AnsibleLookupError, match="username and password, or cert_filepath"):
         client(sim, password=None)
 
 
 def test_svm_scoped_account_falls_back_to_hostname(sim):
+    """Fails when an SVM-scoped account cannot read its SVM's truth."""
     sim.users["vsadmin"] = "vs-pass-1"
     sim.svm_scoped["vsadmin"] = "svm2"
     truth = ontap.fetch_truth(client(sim, username="vsadmin", password="vs-pass-1"), svm="svm2")
@@ -229,6 +242,7 @@ def _fetch_in_children(sim, n, **extra):
 
 
 def test_memory_cache_serves_repeated_calls(sim):
+    """Fails when repeated reads are not served from memory, or cache_ttl 0 is."""
     opts = sim.options(cache_ttl=60)
     assert ontap.get_truth(opts, "t")[1] == "fetched"
     assert ontap.get_truth(opts, "t")[1] == "memory"
@@ -239,6 +253,7 @@ def test_memory_cache_serves_repeated_calls(sim):
 
 @pytest.mark.filterwarnings("ignore:This process")
 def test_disk_cache_is_shared_by_forked_workers(sim):
+    """Fails when forked workers read the cluster more than once."""
     results = _fetch_in_children(sim, 8, cache_ttl=60)
     assert all(r[0] == "ok" and r[2] == 10 for r in results)
     assert sorted(r[1] for r in results).count("fetched") == 1
@@ -247,12 +262,14 @@ def test_disk_cache_is_shared_by_forked_workers(sim):
 
 @pytest.mark.filterwarnings("ignore:This process")
 def test_failures_are_cached_so_one_wrong_password_is_one_login(sim):
+    """Fails when a wrong password is tried once per worker (account lockout)."""
     results = _fetch_in_children(sim, 6, password="wrong-password", cache_ttl=60)
     assert all(r[0] == "error" and "HTTP 401" in r[1] and "wrong-password" not in r[1] for r in results)
     assert sim.request_count == 1
 
 
 def test_cache_files_hold_no_credentials(sim):
+    """Fails when a cache file or its name holds a credential, or the cache dir is not private."""
     ontap.get_truth(sim.options(cache_ttl=60), "t")
     cache_dir = os.path.join(ontap._run_tmp_dir(), "sanfleet-ontap")
     assert oct(os.stat(cache_dir).st_mode & 0o777) == "0o700"
@@ -265,6 +282,7 @@ def test_cache_files_hold_no_credentials(sim):
 
 
 def test_cache_key_separates_identities_and_svms(sim):
+    """Fails when two identities or SVMs share a cache entry."""
     base = sim.options()
     keys = {ontap.cache_key(base), ontap.cache_key(dict(base, svm="svm1")), ontap.cache_key(dict(base, password="x")),
             ontap.cache_key(dict(base, username="other")), ontap.cache_key(dict(base, http_port=1))}
@@ -284,6 +302,7 @@ def test_cache_key_separates_identities_and_svms(sim):
     ("21-00-00-24-ff-3a-1b-2c", "21000024ff3a1b2c"),
 ])
 def test_normalize_initiator(value, expected):
+    """Fails when an IQN or WWPN spelling is not put in the one normal form."""
     assert ontap.normalize_initiator(value) == expected
 
 
@@ -299,10 +318,12 @@ def test_normalize_initiator(value, expected):
     (["iqn.a:h1", "iqn.a:other"], {"iqn.a:h1": "n1"}, ("shared", "hosts", ["n1"])),
 ])
 def test_classify_igroup(inits, hosts, expected):
+    """Fails when an igroup is classified as shared, per host or empty wrongly."""
     assert ontap.classify_igroup(inits, hosts) == expected
 
 
 def test_lun_records_refuse_a_bad_serial():
+    """Fails when a LUN with a serial that gives no WWID becomes a record."""
     truth = {"cluster": "c", "igroups": [{"uuid": "g", "name": "g", "svm": "s", "protocol": "iscsi",
                                           "os_type": "linux", "initiators": ["iqn.a:h"]}],
              "luns": [{"uuid": "l", "path": "/vol/v/l", "svm": "s", "serial": "short", "state": "online",
@@ -321,6 +342,7 @@ TWO_SVMS = dict(DESC, targets={
 @pytest.mark.parametrize("text", ["", "{}", '{"num_records": 0}', "<html><body>Proxy login</body></html>",
                                   '{"records": null}'])
 def test_an_answer_without_records_is_an_error_not_an_empty_collection(sim, text):
+    """Fails when an answer without a records list reads as an empty collection."""
     sim.raw_answers["storage/luns"] = (200, text)
     # netapp.ontap itself refuses a body that is not JSON ("Expecting json"); the rest is ours
     with pytest.raises(AnsibleLookupError, match="no records list|Expecting json"):
@@ -330,12 +352,14 @@ def test_an_answer_without_records_is_an_error_not_an_empty_collection(sim, text
 
 
 def test_a_cluster_answer_without_a_name_is_an_error(sim):
+    """Fails when a cluster answer without a name is accepted."""
     sim.raw_answers["cluster"] = (200, "{}")
     with pytest.raises(AnsibleLookupError, match="no cluster name"):
         ontap.fetch_truth(client(sim))
 
 
 def test_fetch_truth_reads_target_identity_per_svm_in_bulk(tmp_path):
+    """Fails when target names, addresses or WWPNs are not read per SVM in bulk."""
     with OntapSimulator(from_description(TWO_SVMS), str(tmp_path)) as server:
         truth = ontap.fetch_truth(client(server))
         assert server.request_count == ontap.REQUESTS_PER_CLUSTER == 7
@@ -352,6 +376,7 @@ def test_fetch_truth_reads_target_identity_per_svm_in_bulk(tmp_path):
 
 
 def test_array_truth_of_two_clusters_and_one_that_fails(tmp_path):
+    """Fails when one failing cluster loses the other's truth or is not a problem."""
     second = {"cluster": "cl2", "svms": ["svmB"],
               "igroups": [{"name": "ig_h1", "svm": "svmB", "initiators": ["iqn.1994-05.com.redhat:h1"]}],
               "luns": [{"path": "/vol/b/lun1", "svm": "svmB", "serial": "cl2Serial001",
@@ -376,6 +401,7 @@ def test_array_truth_of_two_clusters_and_one_that_fails(tmp_path):
 
 
 def test_svm_scoped_login_and_dropped_mapping_are_problems(sim):
+    """Fails when an SVM-scoped login or a dropped mapping is not reported as a problem."""
     sim.users["vsadmin"] = "vs-pass-1"
     sim.svm_scoped["vsadmin"] = "svm2"
     truth = ontap.array_truth(ontap.cluster_list(sim.options(username="vsadmin", password="vs-pass-1", svm="svm2",
@@ -389,6 +415,7 @@ def test_svm_scoped_login_and_dropped_mapping_are_problems(sim):
 
 
 def test_cluster_list_forms():
+    """Fails when a cluster list form is misread, or a bad key or missing hostname accepted."""
     env = {"ONTAP_HOSTNAME": "c1", "ONTAP_USERNAME": "u", "ONTAP_PASSWORD": "p", "ONTAP_VALIDATE_CERTS": "false"}
     assert ontap.cluster_list([], env) == [{"hostname": "c1", "username": "u", "password": "p", "ca_path": None,
                                             "svm": None, "validate_certs": False}]
@@ -401,11 +428,12 @@ def test_cluster_list_forms():
         ontap.cluster_list([{"hostname": "c"}, {"username": "u"}], {})
 
 
-# ------------------------------------------------------------------------------------------- issue 27 (truth)
+# ------------------------------------------------------------------------------------------- the array truth
 
 
 @pytest.mark.parametrize("short", [1, 3])
 def test_a_page_with_fewer_records_than_its_num_records_is_an_error(sim, short):
+    """Fails when a page shorter than its num_records is taken as the whole collection."""
     # no _links.next: before, the cut page was taken as the whole collection and its LUNs as unmapped
     sim.short_pages["storage/luns"] = short
     with pytest.raises(ontap.OntapError, match=r"num_records 10 but holds %d records" % (10 - short)):
@@ -416,6 +444,7 @@ def test_a_page_with_fewer_records_than_its_num_records_is_an_error(sim, short):
 
 
 def test_a_short_page_in_the_middle_of_paging_is_an_error(sim):
+    """Fails when a short page in the middle of paging is accepted."""
     sim.page_cap = 4
     sim.short_pages["storage/luns"] = 1
     with pytest.raises(ontap.OntapError, match="page 1 says num_records 4 but holds 3"):
@@ -424,6 +453,7 @@ def test_a_short_page_in_the_middle_of_paging_is_an_error(sim):
 
 @pytest.mark.parametrize("umask", [0o000, 0o022])
 def test_the_cache_lock_file_is_0600_whatever_the_umask(sim, umask):
+    """Fails when a cache or lock file is readable by others under some umask."""
     old = os.umask(umask)
     try:
         ontap.get_truth(sim.options(cache_ttl=60), "t")
@@ -436,6 +466,7 @@ def test_the_cache_lock_file_is_0600_whatever_the_umask(sim, umask):
 
 
 def test_the_truth_says_which_initiators_its_records_were_read_for(sim):
+    """Fails when the truth does not say which initiators its records were read for."""
     clusters = ontap.cluster_list(sim.options(cache_ttl=0))
     truth = ontap.array_truth(clusters, ["IQN.1994-05.com.redhat:H1", "0x20000025B5000001"], "t")
     # ONTAP's spelling; the judge compares them through identity.normalize_initiator like its own side
@@ -450,6 +481,7 @@ def test_the_truth_says_which_initiators_its_records_were_read_for(sim):
                                  ("21:00:00:24:ff:3a:1b", "21000024ff3a1b"),        # not 8 bytes
                                  ("iqn.2024-01.lab.san:0x21000024ff3a1b2c", "iqn.2024-01.lab.san:21000024ff3a1b2c")])
 def test_one_normal_form_for_initiators_on_both_sides(a, b):
+    """Fails when the lookup and the judge normalise initiators differently."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
     # what the lookup selects records by (controller) and what the judge compares paths by (host) agree
     assert (ontap.normalize_initiator(a) == ontap.normalize_initiator(b)) == \
@@ -457,6 +489,7 @@ def test_one_normal_form_for_initiators_on_both_sides(a, b):
 
 
 def test_a_target_identity_of_two_svms_is_a_problem(tmp_path):
+    """Fails when one target name served by two SVMs is not a problem."""
     # a cloned SVM (or identity-preserving DR) answers with the same target name as svm1
     same = "iqn.1992-08.com.netapp:sn.cl1:vs.3"
     desc = dict(TWO_SVMS, targets={"svm1": {"iscsi": same, "addresses": ["192.0.2.11"]},
@@ -469,6 +502,7 @@ def test_a_target_identity_of_two_svms_is_a_problem(tmp_path):
 
 
 def test_a_target_identity_of_two_clusters_is_a_problem(tmp_path):
+    """Fails when one target name served by two clusters is not a problem."""
     same = "iqn.1992-08.com.netapp:sn.cl1:vs.3"
     second = {"cluster": "cl2", "svms": ["svmB"], "igroups": [], "luns": [],
               "targets": {"svmB": {"iscsi": same, "addresses": ["198.51.100.1"]}}}

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""netapp.ontap's client is imported when a cluster is asked, not by the report and compliance filters (issue 31:
+"""netapp.ontap's client is imported when a cluster is asked, not by the report and compliance filters (else
 every Ansible worker that rendered a host report paid netapp.ontap's import and its deprecation warning's stack
 walk, ~30 % of the audit's controller CPU in the 1,024-LUN controller profile)."""
 
@@ -36,6 +36,7 @@ def _imported_after(code):
 
 
 def test_the_report_and_compliance_filters_do_not_import_netapp_ontap():
+    """Fails when the report or compliance filters import netapp.ontap."""
     code = "\n".join("import ansible_collections.sanfleet.remediation.plugins.filter.%s" % f for f in FILTERS)
     modules = _imported_after(code)
     assert "ansible_collections.sanfleet.remediation.plugins.filter.host_report" in modules  # the probe works
@@ -43,12 +44,14 @@ def test_the_report_and_compliance_filters_do_not_import_netapp_ontap():
 
 
 def test_a_client_imports_netapp_ontap_when_it_is_built():
+    """Fails when building an ONTAP client does not import netapp.ontap."""
     code = ("from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client\n"
             "ontap_client.OntapClient({'hostname': 'c1', 'username': 'u', 'password': 'p'}, 'ontap_luns')")
     assert NETAPP in _imported_after(code)
 
 
 def test_without_netapp_ontap_a_client_says_what_is_missing(monkeypatch):
+    """Fails when a missing netapp.ontap is not a clear error naming the collection."""
     # None in sys.modules makes the import raise ImportError, as on a controller without the collection
     monkeypatch.setitem(sys.modules, NETAPP, None)
     with pytest.raises(AnsibleLookupError, match=r"ontap_luns needs the netapp.ontap collection \(>=23,<24\)"):
@@ -56,6 +59,7 @@ def test_without_netapp_ontap_a_client_says_what_is_missing(monkeypatch):
 
 
 def test_a_broken_netapp_ontap_is_a_failed_read_not_a_traceback(monkeypatch):
+    """Fails when a broken netapp.ontap raises a traceback instead of a lookup error."""
     # e.g. a half-installed collection: its module raises something other than ImportError when imported
     class Broken(type(sys)):
         def __getattr__(self, name):

@@ -73,6 +73,7 @@ def _verdicts(parts):
 @pytest.mark.parametrize("lvm_conf, lvm_compliant", LVM_STATES)
 def test_compliance_and_report_verdicts_are_the_same_compact_and_full(host, lab, tmp_path, invoke, monkeypatch,  # noqa: F811
                                                                       state, args, compliant, lvm_conf, lvm_compliant):
+    """Fails when compliance or the report judges a host differently from compact and full results."""
     # both fake hosts at once: multipath-tools for multipath_conf, the SAN tree's programs for lvm_filter_info
     monkeypatch.setattr(lvm_filter_info.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: (
         "/sbin/" + name if name in ("multipath", "multipathd", "dmsetup", "systemctl") else
@@ -113,6 +114,7 @@ def test_compliance_and_report_verdicts_are_the_same_compact_and_full(host, lab,
 
 @pytest.mark.parametrize("suite,scenario", CAPTURES)
 def test_the_host_report_says_the_same_from_either_form(suite, scenario):
+    """Fails when the host report says otherwise from the compact fact than from the full one."""
     full = judged(suite, scenario)
     compact = judge_compact.compact(full)
     before = report.host_report({"san": full}, "h1", "audit")
@@ -134,6 +136,7 @@ IQN = "iqn.2024-01.lab.san:initiator"
 
 
 def test_the_report_of_an_unknown_host_says_why_and_is_an_error():
+    """Fails when a host whose SAN presence is unknown is not an error saying why."""
     san = {"host": {"san_presence": "unknown", "san_presence_reason": "cannot tell: initiators",
                     "initiators": [IQN]}, "maps": {}, "disks": {}, "errors": []}
     report = host_report({"san": san}, "h1", run="remediate")
@@ -143,6 +146,7 @@ def test_the_report_of_an_unknown_host_says_why_and_is_an_error():
 
 
 def test_a_san_host_with_a_read_that_did_not_finish_is_not_compliant():
+    """Fails when a SAN host with an unfinished read is compliant."""
     san = {"host": {"san_presence": "san", "unread_pieces": ["initiators", "iscsi_sessions"], "initiators": []},
            "maps": {}, "disks": {}, "errors": []}
     rows = [(v["area"], v["check"], v["object"]) for v in compliance_violations({"san": san})]
@@ -171,11 +175,12 @@ def _lvm(vgs, detail):
 
 @pytest.mark.parametrize("detail", ["full", "compact"])
 def test_san_vg_active_row_still_names_its_vg(detail):
+    """Fails when an active SAN VG's row is not named by its VG."""
     vgs = [{"vg": "vg_data", "lvs": ["lv_db"], "devices": ["dm-3"], "source": "device-mapper"},
            {"vg": "vg_logs", "lvs": ["lv_a", "lv_b"], "devices": ["dm-4", "dm-5"], "source": "device-mapper"}]
     report = host_report({"lvm": _lvm(vgs, detail)}, "host1", "audit")
     jsonschema.validate(report, SCHEMA)
     rows = [r for r in report["findings"] if r["check"] == "san_vg_active"]
     # af0799c: one row per VG, object (and device) the VG: the VG an operator must deactivate before the LUNs go.
-    # i31-findings: object 'dm-3' (the one device) and '2 vg_logs', device dm-3 / None: vg_data is named nowhere
+    # the failure: object 'dm-3' (the one device) and '2 vg_logs', device dm-3 / None: vg_data is named nowhere
     assert sorted(r["object"] for r in rows) == ["vg_data", "vg_logs"], [(r["object"], r["device"]) for r in rows]

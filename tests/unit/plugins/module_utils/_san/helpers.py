@@ -15,8 +15,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv
 
 
-# two LUs whose t10 vendor-specific ids differ only in case: distinct to the kernel and to multipath (review i30m
-# #7, which the fix keeps apart by keying the host's devices by their exact text)
+# two LUs whose t10 vendor-specific ids differ only in case: distinct to the kernel and to multipath (the
+# code keeps them apart by keying the host's devices by their exact text)
 UPPER, LOWER = Wwid("t10.VEND Abc"), Wwid("t10.VEND abc")     # "1VEND_Abc", "1VEND_abc"
 
 

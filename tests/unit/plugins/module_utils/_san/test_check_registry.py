@@ -187,16 +187,19 @@ def test_every_check_the_code_emits_is_seen_by_the_scan():
 
 
 def test_every_registry_entry_has_its_section_in_the_compliance_page():
+    """Fails when a registered check has no section in docs/compliance.md."""
     assert undocumented(CHECKS, COMPLIANCE.read_text()) == []
 
 
 def test_the_compliance_page_documents_no_check_the_registry_lacks():
+    """Fails when docs/compliance.md documents a check the registry lacks."""
     text = COMPLIANCE.read_text()
     assert len(documented_checks(text)) >= 30
     assert not_in_registry(CHECKS, text) == []
 
 
 def test_every_entry_is_complete_and_ids_are_unique():
+    """Fails when a registry entry lacks a field, has an unknown area or severity, or shares an id."""
     assert len(set(c.id for c in CHECKS)) == len(CHECKS)
     for c in CHECKS:
         assert c.area in check_registry.AREAS, c
@@ -218,6 +221,7 @@ def test_every_entry_is_complete_and_ids_are_unique():
     ('text = check_registry.meaning("no_such_check")\n', "?"),
 ])
 def test_the_code_scan_fails_on_an_unregistered_id(tmp_path, source, area):
+    """Fails when the code scan misses an unregistered check id in any of the forms the code uses."""
     path = tmp_path / "m.py"
     path.write_text(source)
     assert unregistered(emitted(path, "judge/m.py")) == ["judge/m.py:1 %s/no_such_check" % area]
@@ -233,6 +237,7 @@ def test_the_code_scan_keeps_its_exceptions_narrow(tmp_path):
 
 
 def test_the_text_scan_fails_on_an_unregistered_id_in_a_template(tmp_path):
+    """Fails when the text scan misses an unregistered check id in a template."""
     path = tmp_path / "t.j2"
     path.write_text("{% for f in findings | selectattr('check', 'equalto', 'no_such_check') %}\n"
                     "{% if f.check == 'stale_unmapped' or f.check == 'other_check' %}x{% endif %}{% endfor %}\n")
@@ -240,6 +245,7 @@ def test_the_text_scan_fails_on_an_unregistered_id_in_a_template(tmp_path):
 
 
 def test_the_doc_scans_fail_on_a_missing_section_or_an_undocumented_check():
+    """Fails when the doc scans miss a missing section, a check not named there, or an extra one."""
     text = COMPLIANCE.read_text()
     missing_anchor = Check("no_lvm_filter", "lvm", "violation", "m", "a", "no-such-section", False, None)
     wrong_section = Check("no_lvm_filter", "lvm", "violation", "m", "a", "checks-and-default-remedies", False, None)
@@ -252,6 +258,7 @@ def test_the_doc_scans_fail_on_a_missing_section_or_an_undocumented_check():
 
 
 def test_slug_is_githubs():
+    """Fails when a heading's anchor is not the one GitHub makes."""
     assert slug("FC timeouts (per remote port, `module_utils/_san/judge/fc_audit.py`)") == \
         "fc-timeouts-per-remote-port-module_utils_sanjudgefc_auditpy"
     assert slug("Checks and default remedies") == "checks-and-default-remedies"

@@ -15,11 +15,13 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 
 
 def test_run_returns_output_and_rc():
+    """Fails when a command's stdout, stderr or exit code are not returned."""
     res = deadline.run(["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=5)
     assert (res.rc, res.stdout, res.stderr) == (3, "out\n", "err\n")
 
 
 def test_run_gives_up_at_the_deadline():
+    """Fails when a command past its deadline is waited for or not named."""
     started = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded) as info:
         deadline.run(["sleep", "30"], timeout=0.5, what="sleep on a hung device")
@@ -28,6 +30,7 @@ def test_run_gives_up_at_the_deadline():
 
 
 def test_run_kills_the_whole_process_group():
+    """Fails when a grandchild holding the pipe keeps run waiting past the deadline."""
     # a grandchild holding the pipe open must not keep us waiting either
     started = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded):
@@ -36,6 +39,7 @@ def test_run_kills_the_whole_process_group():
 
 
 def test_run_refuses_a_shell_line():
+    """Fails when run accepts a shell command line instead of an argument list."""
     with pytest.raises(ValueError):
         deadline.run("multipath -ll", timeout=1)
 
@@ -53,10 +57,12 @@ def _boom():
 
 
 def test_call_returns_the_child_result():
+    """Fails when a forked call does not return its child's result."""
     assert deadline.call(_answer, (21,), timeout=5) == {"twice": 42}
 
 
 def test_call_abandons_a_child_past_its_deadline():
+    """Fails when a forked call waits for a hung child past its deadline or does not name it."""
     started = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded) as info:
         deadline.call(_hang, timeout=0.5, what="read /sys/block/sdz/device/vpd_pg80")
@@ -75,6 +81,7 @@ def _answer_then_stay():
 
 
 def test_call_does_not_wait_past_its_deadline_for_a_child_that_answered_but_does_not_exit():
+    """Fails when a child that answered but does not exit keeps the call waiting."""
     started = time.monotonic()
     assert deadline.call(_answer_then_stay, timeout=1.0) == "answered"
     assert time.monotonic() - started < 5
@@ -87,12 +94,14 @@ def _answer_cut_short():
 
 
 def test_a_cut_answer_is_a_failed_read_not_a_crash():
+    """Fails when a child's answer cut short raises other than the RuntimeError reads retry on."""
     # read_each and the pieces split and retry on RuntimeError; a ValueError would end the module
     with pytest.raises(RuntimeError, match="cut short"):
         deadline.call(_answer_cut_short, timeout=5, what="sysfs read of sdb")
 
 
 def test_call_reports_the_child_exception():
+    """Fails when an exception in the child is not raised in the caller."""
     with pytest.raises(RuntimeError, match="no such device"):
         deadline.call(_boom, timeout=5)
 
@@ -133,6 +142,7 @@ except deadline.DeadlineExceeded as exc:
 
 @pytest.mark.parametrize("mode", ["call", "run"])
 def test_an_abandoned_child_does_not_hold_the_module_stdout(tmp_path, mode):
+    """Fails when an abandoned child keeps the module's stdout open, so Ansible waits on it."""
     import os
     import signal
     import subprocess
@@ -170,6 +180,7 @@ def _open_fds():
 
 
 def test_call_child_keeps_only_its_result_pipe(tmp_path):
+    """Fails when a forked child keeps an inherited file or socket open besides its result pipe."""
     inherited = open(str(tmp_path / "module.log"), "w")  # a stand-in for an inherited socket or log file
     try:
         seen = deadline.call(_open_fds, timeout=5)
@@ -187,4 +198,5 @@ def _std_targets():
 
 
 def test_call_child_has_dev_null_on_0_to_2():
+    """Fails when a forked child's stdin, stdout or stderr is not /dev/null."""
     assert deadline.call(_std_targets, timeout=5) == ["/dev/null"] * 3

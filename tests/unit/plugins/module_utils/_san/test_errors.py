@@ -40,6 +40,7 @@ class ForkingHost(object):
 
 
 def test_a_child_error_crosses_the_pipe_with_its_fields():
+    """Fails when an error in a child loses its kind, fields or text crossing the pipe."""
     with pytest.raises(ChildFailed) as info:
         deadline.call(_raise, (IdentityChanged("4:0:0:1 is no longer sdc (found sdd)", device="4:0:0:1",
                                                identity={"expected": "sdc", "found": ["sdd"]}),), what="write")
@@ -61,6 +62,7 @@ def test_a_child_message_that_contains_the_mark_is_a_failure_not_an_identity_ref
 
 
 def test_an_identity_change_is_refused_whatever_its_words():
+    """Fails when an identity change in a sysfs write is recognised by its words, not its kind."""
     host = ForkingHost()
     with pytest.raises(Refused) as info:
         act_children.sysfs_write(host, _raise, (IdentityChanged("sdc went away", device="4:0:0:1"),), "disk sdc",
@@ -70,6 +72,7 @@ def test_an_identity_change_is_refused_whatever_its_words():
 
 
 def test_the_exclusive_open_check_refuses_on_an_identity_change_by_its_kind():
+    """Fails when the exclusive open check reads an identity change by its text, not its kind."""
     class Host(ForkingHost):
         def sysfs(self, fn, args, what):
             return deadline.call(_raise, (IdentityChanged("/dev/sdc is not block device 8:32", device="/dev/sdc"),),
@@ -92,6 +95,7 @@ def test_the_exclusive_open_check_refuses_on_an_identity_change_by_its_kind():
     ({"claimed": False, "answer": "ok"}, False),
 ])
 def test_the_exclusive_open_answer_is_read_by_its_fields(answer, refused):
+    """Fails when the exclusive open answer is read by its text instead of its claimed field."""
     class Host(ForkingHost):
         def sysfs(self, fn, args, what):
             return answer
@@ -115,6 +119,7 @@ def test_a_writer_named_like_the_judges_prose_is_still_a_corruption_risk(tmp_pat
 
 
 def test_uses_carry_their_kind():
+    """Fails when a use of a device does not carry its kind (mounted, opener, transient opener)."""
     uses, _ev = judge_findings.uses_of({"mountpoints": ["/srv"], "openers": [{"pid": 1, "comm": "blkid"},
                                                                              {"pid": 2, "comm": "dd"}]})
     assert [u["kind"] for u in uses] == ["mounted", "opener", judge_findings.USE_TRANSIENT_OPENER]

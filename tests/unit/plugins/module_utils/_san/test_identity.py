@@ -34,10 +34,12 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 @pytest.mark.parametrize("value,pattern", [("sda\n", SD_NAME_RE), ("1:0:0:1\n", HCTL_RE)])
 def test_a_name_with_a_trailing_newline_is_not_a_kernel_name(value, pattern):
+    """Fails when an sd name or H:C:T:L with a trailing newline matches the kernel-name pattern."""
     assert pattern.match(value) is None
 
 
 def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_path):
+    """Fails when a user's WWID over an unfinished read resolves to a map of another LU differing in case."""
     t = healthy_lab(tmp_path)
     for name, hctl, dev, text in (("sdf", "2:0:0:7", "8:80", "Abc"), ("sdg", "2:0:0:8", "8:96", "abc")):
         t.disk(name, hctl, dev, session=1, wwid="t10.VEND    %s" % text)
@@ -59,6 +61,7 @@ def test_a_users_wwid_is_not_resolved_case_blind_over_an_unfinished_read(tmp_pat
 
 
 def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_path):
+    """Fails when a disk whose WWID text is refused is removable, or reported without that text."""
     t = healthy_lab(tmp_path)
     # an LIO LU whose unit serial (set by the admin) holds a "/": the kernel prints its t10 designator as is
     t.disk("sdf", "2:0:0:7", "8:80", session=1, wwid="t10.LIO-ORG block7 vol/7")
@@ -72,6 +75,7 @@ def test_a_san_disk_whose_wwid_text_is_refused_is_reported_with_that_text(tmp_pa
 
 
 def test_the_references_of_a_removed_t10_lu_do_not_name_the_live_lu_differing_only_in_case(tmp_path):
+    """Fails when a removed t10 LU's references include a live LU whose WWID differs only in case."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import refs as act_refs
     env = FakeEnv(tmp_path)
     env._file("sys/block/dm-6/dm/name", "mpathy")          # the live map of LU 1VEND_abc, a PV in use
@@ -92,8 +96,9 @@ HEX_UPPER, HEX_LOWER = Wwid("t10.ABCDEF0123456789"), Wwid("t10.abcdef0123456789"
 
 
 def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guards(tmp_path):
+    """Fails when a guard takes two t10 WWIDs of hex letters differing only in case for one LU."""
     assert (HEX_UPPER, HEX_LOWER) == ("1ABCDEF0123456789", "1abcdef0123456789")   # Wwid keeps the case: two LUs
-    # only the upper-case LU is here; the user names the other one (its map gone, as in review i30f #1)
+    # only the upper-case LU is here; the user names the other one (its map gone)
     t = healthy_lab(tmp_path)
     t.disk("sdf", "2:0:0:7", "8:80", session=1, wwid="t10.ABCDEF0123456789")
     t.dm("dm-5", "253:5", "mpathx", "mpath-" + HEX_UPPER, slaves=("sdf",))
@@ -106,6 +111,7 @@ def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guar
 
 
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins(tmp_path):
+    """Fails when a removed t10 LU's references include a live LU whose WWID begins with the removed one."""
     removed, live = Wwid("t10.VEND abc"), Wwid("t10.VEND abc 2")       # "1VEND_abc", "1VEND_abc_2"
     refs = references_after_removing(tmp_path, removed, live)
     # the removed LU's own line (positive control), never the live one's (on ba200eb: lines 2 and 3)
@@ -113,6 +119,7 @@ def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_
 
 
 def test_the_references_of_a_removed_t10_lu_do_not_name_a_live_lu_whose_wwid_it_begins_before_a_dash(tmp_path):
+    """Fails when a removed t10 LU's references include a live LU whose WWID is the removed one plus a dash."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import (
         references_after_removing)
     # LIO derives the t10 id from the backstore name; backstores "lun" and "lun-2" are two LUs
@@ -138,6 +145,7 @@ class _NoView(object):
 
 
 def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_removed(tmp_path):
+    """Fails when remove_wwid reports done while the t10 WWID is still listed in the wwids file."""
     (tmp_path / "etc" / "multipath").mkdir(parents=True)
     # `multipath -w` answered 0 but the line is still there (another wwids_file, multipathd wrote it back, ...)
     (tmp_path / "etc" / "multipath" / "wwids").write_text("/%s/\n" % T10)
@@ -158,6 +166,7 @@ def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_re
 
 
 def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole_hosts_read(tmp_path):
+    """Fails when one disk whose WWID text the Wwid type refuses fails the whole host's read."""
     t = healthy_lab(tmp_path)
     # a local ATA disk: the kernel prints its t10 designator as is (%pE escapes only non-printables)
     t.disk("sdf", "0:0:1:0", "8:80", vendor="ATA", model="MSA/1000", wwid="t10.ATA     HP MSA/1000     QM00002")
@@ -169,6 +178,7 @@ def test_one_disk_with_a_wwid_text_the_wwid_type_refuses_does_not_fail_the_whole
 
 @pytest.mark.parametrize("uuid", ["mpath-", "mpath-   "])
 def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
+    """Fails when an approved plan whose dm_uuid names no WWID is accepted or refused without a clear error."""
     _plan, _snap, artifact = _artifact(Wwid(T10))
     bad = copy.deepcopy(artifact)
     bad["steps"][0]["identity"]["dm_uuid"] = uuid
@@ -179,7 +189,7 @@ def test_an_approved_plan_whose_dm_uuid_names_no_wwid_is_refused_clearly(uuid):
 def test_an_approved_plan_of_a_t10_map_is_matched_by_the_kernels_text_and_another_case_is_refused():
     """As written by the check run (JSON round trip) the plan approves its unit. Its t10 WWIDs in another case (an
     edited file, re-digested) name another LU to the kernel: the unit is refused as changed, never approved
-    (i30f #3: every guard before a change compares the vendor text exactly)."""
+    (every guard before a change compares the vendor text exactly)."""
     plan, snapshot, artifact = _artifact(Wwid(T10))
     other = copy.deepcopy(artifact)
     for st in other["steps"]:
@@ -205,6 +215,7 @@ def _t10_dell_lu1(tree):
 
 
 def test_a_hex_prefix_covers_a_t10_wwid_whose_vendor_text_starts_with_hex_letters(tmp_path):
+    """Fails when a hex array prefix misses a t10 WWID whose vendor text starts with hex letters."""
     snap = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)}, setup=_t10_dell_lu1)
     kernel = "1DELL_MD32xx_1"
     assert Wwid(kernel) in snap["maps"]   # keys are Wwid: the plain str of a t10 in upper case hashes otherwise
@@ -223,6 +234,7 @@ def _two_t10_lus_differing_in_case(tree):
 
 
 def test_two_maps_whose_t10_wwids_differ_only_in_case_are_both_in_the_snapshot(tmp_path):
+    """Fails when two maps whose t10 WWIDs differ only in case are merged into one in the snapshot."""
     t = healthy_lab(tmp_path)
     _two_t10_lus_differing_in_case(t)
     t.commands()
@@ -232,6 +244,7 @@ def test_two_maps_whose_t10_wwids_differ_only_in_case_are_both_in_the_snapshot(t
 
 
 def test_a_map_named_by_its_t10_wwid_keeps_its_table_when_its_sysfs_name_is_not_read(tmp_path):
+    """Fails when a map named by its t10 WWID loses its table and paths because its sysfs name was not read."""
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:7", "8:80", 1), ("sdg", "3:0:0:7", "8:96", 2)):
         t.disk(name, hctl, dev, session=sess, wwid="t10.LIO-ORG  block  7")
@@ -321,6 +334,7 @@ def test_fc_disks_are_read_from_the_rport_tree(scenario):
     (None, None),
 ])
 def test_multipath_wwid(wwid, expected):
+    """Fails when a sysfs WWID is not put in multipath's notation, case kept for t10 only."""
     assert si.multipath_wwid(wwid) == expected
 
 
@@ -335,7 +349,7 @@ def test_user_wwid_and_kernel_wwid_meet_in_one_form():
     ("80AbCdEfGh01", True),
     ("80AbCdEfGh01".encode().hex(), True),
     ("80AbCdEfGh01".encode().hex().upper(), True),
-    ("0" + "80AbCdEfGh01".encode().hex(), True),  # LIO with NetApp identity (lab finding 7)
+    ("0" + "80AbCdEfGh01".encode().hex(), True),  # LIO with NetApp identity (as in the lab)
     ("  80AbCdEfGh01 ", True),
     ("80AbCdEfGh02", False),
     ("80AbCdEfGh02".encode().hex(), False),
@@ -343,10 +357,12 @@ def test_user_wwid_and_kernel_wwid_meet_in_one_form():
     (None, None),
 ])
 def test_serial_matches(observed, expected):
+    """Fails when a unit serial is not matched in ASCII, hex or LIO form, or another serial matches."""
     assert si.serial_matches(observed, "80AbCdEfGh01") is expected
 
 
 def test_serial_matches_prefers_the_records_hex_and_needs_a_serial():
+    """Fails when a serial is not matched against the record's hex, or matches without a record serial."""
     assert si.serial_matches("0abcd", "", serial_hex="ABCD") is True
     assert si.serial_matches("81LgM$V4waSq", "81LgM$V4waSp") is False
     assert si.serial_matches("x", None) is False
@@ -360,6 +376,7 @@ def test_serial_matches_prefers_the_records_hex_and_needs_a_serial():
     (None, ""),
 ])
 def test_normalize_initiator(value, expected):
+    """Fails when an IQN or WWPN is not put in one comparable form."""
     assert si.normalize_initiator(value) == expected
 
 
@@ -370,10 +387,12 @@ def test_normalize_initiator(value, expected):
     (None, ("other", None)),
 ])
 def test_transport_of(path, expected):
+    """Fails when a disk's sysfs path gives the wrong transport or iSCSI session."""
     assert si.transport_of(path) == expected
 
 
 def test_udev_and_multipathd_are_harmless_everywhere():
+    """Fails when udev, blkid or multipathd is not a harmless opener, or a workload is."""
     for comm in ("udevadm", "udevd", "systemd-udevd", "(udev-worker)", "blkid", "multipathd"):
         assert si.harmless({"comm": comm})
     assert not si.harmless({"comm": "postgres"})
@@ -384,6 +403,7 @@ def test_udev_and_multipathd_are_harmless_everywhere():
     ("part1-mpath-3600a098038314c674d24563477615370", None),  # a kpartx partition of a map is not the map
     ("LVM-abcdef", None), ("mpath-", None), ("", None), (None, None)])
 def test_map_wwid(uuid, expected):
+    """Fails when a WWID is read from a dm uuid that is not a multipath map's."""
     assert si.map_wwid(uuid) == expected
 
 
@@ -414,6 +434,7 @@ W = ontap_wwid(1)
     ("t10.LIO-ORG  block   1", "1LIO-ORG_block_1"), (" %s\n" % W, W),
 ])
 def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
+    """Fails when a Wwid is not its normal form as a str, equal and hashed alike."""
     w = Wwid(spelling)
     assert isinstance(w, str) and w == normal and normal == w and str(w) == normal
     # equality and hash are the str's: a dict keyed by Wwid is looked up by the plain text and back
@@ -423,6 +444,7 @@ def test_a_wwid_is_its_normal_form_as_a_str(spelling, normal):
 
 
 def test_a_wwid_of_a_wwid_is_itself_and_survives_copies():
+    """Fails when a Wwid is rebuilt from a Wwid, loses its type when copied, or a bad uuid gives one."""
     w = Wwid(W.upper())
     assert Wwid(w) is w and copy.deepcopy(w) == W and isinstance(copy.deepcopy(w), Wwid)
     # a map's WWID is its dm uuid's text as it is ("mpath-" + it names the map again); wwid_key meets the others
@@ -465,18 +487,21 @@ def test_a_users_wwid_matches_its_own_spelling_only_and_names_the_other_case_whe
 
 
 def test_a_prefix_covers_by_the_key():
+    """Fails when an array WWID prefix is not compared by the WWID's key."""
     assert wwid_has_prefix(Wwid("t10.DELL MD32xx 1"), ("1de",)) and wwid_has_prefix(Wwid(W), ("3600A0980",))
     assert not wwid_has_prefix(Wwid(W), ()) and not wwid_has_prefix(None, ("3",))
 
 
 @pytest.mark.parametrize("bad", [None, 5, b"3600a0980", "", "   ", "3600a 0980", "3600a0980/x", "36\x01"])
 def test_text_that_is_no_wwid_raises_the_validation_error(bad):
+    """Fails when text that is no WWID is accepted or raises another error."""
     with pytest.raises(validate.InvalidInput):
         Wwid(bad)
 
 
 @pytest.mark.parametrize("bad", ["zz", "naa.", "36..00", "t10.", "3600a0980 ", "../etc"])
 def test_a_users_wwid_that_is_not_one_keeps_its_clear_error(bad):
+    """Fails when a user's bad WWID does not get a clear error, or a good one in upper case is refused."""
     with pytest.raises(validate.InvalidInput, match="WWID .* is not valid"):
         validate.wwid(bad)
     assert isinstance(validate.wwid(W.upper()), Wwid) and validate.wwid(W.upper()) == W
@@ -579,6 +604,7 @@ def _shouted(artifact):
 
 
 def test_an_approved_plan_in_upper_case_approves_the_same_units_as_in_lower_case():
+    """Fails when an approved plan's NAA WWIDs in upper case approve other units than in lower case."""
     plan, snapshot = _plan()
     lower = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
     assert lower["steps"][0]["identity"]["dm_uuid"] == "mpath-" + W
@@ -593,6 +619,7 @@ def test_an_approved_plan_in_upper_case_approves_the_same_units_as_in_lower_case
 
 
 def test_an_approved_plan_whose_wwid_is_no_wwid_is_refused_clearly():
+    """Fails when an approved plan whose WWID is no WWID is accepted or refused without a clear error."""
     plan, snapshot = _plan()
     bad = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
     bad["steps"][0]["identity"]["wwid"] = "3600a 0980"

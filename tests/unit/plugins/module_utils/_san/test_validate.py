@@ -15,6 +15,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_sd_name_validation_refuses_a_trailing_newline():
+    """Fails when the sd name validator accepts a name with a trailing newline."""
     with pytest.raises(Exception):
         validate.sd_name("sda\n")
 

@@ -22,6 +22,7 @@ def env(tmp_path):
 
 
 def test_running_the_same_scsi_delete_again_does_not_delete_another_lus_disk(env, invoke_on_env):
+    """Fails when re-running scsi_delete by WWID deletes another LU's disk differing only in case."""
     env._drop_map(env.maps[WWID])
     env.add_disk(disk("sdf", "4:0:0:7", "8:80", UPPER))
     env.add_disk(disk("sdg", "4:0:0:8", "8:96", LOWER))
@@ -34,6 +35,7 @@ def test_running_the_same_scsi_delete_again_does_not_delete_another_lus_disk(env
 
 
 def test_scsi_delete_refuses_a_disk_that_is_now_another_lu_differing_only_in_case(env, invoke_on_env):
+    """Fails when scsi_delete deletes a disk that is now another LU whose WWID differs only in case."""
     env._drop_map(env.maps[WWID])
     # the caller saw sdf at 4:0:0:7 as LU 1VEND_Abc; LUN id 7 now reaches LU 1VEND_abc (sdf refreshed by a rescan)
     env.add_disk(disk("sdf", "4:0:0:7", "8:80", LOWER))

@@ -21,6 +21,7 @@ def env(tmp_path):
 
 
 def test_scsi_rescan_accepts_the_expected_t10_lu_in_another_case(env, invoke_on_env):
+    """Fails when scsi_rescan refuses the expected t10 LU because the user spelt its WWID in another case."""
     env._drop_map(env.maps[WWID])
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", Wwid("t10.LIO-ORG block 2"))
     out = invoke_on_env(scsi_rescan, {"hctl": "4:0:0:2", "expect_wwid": "t10.lio-org_block_2"})

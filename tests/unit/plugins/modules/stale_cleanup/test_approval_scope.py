@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Review 3 (issue 27 item 15): what the approved plan does not cover, each reproduced a finding of the review (were strict xfails until fixed)."""
+"""What an approved plan does not cover does not run: a flush it did not force, a plan whose age was edited."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -35,6 +35,7 @@ DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "coll
 
 
 def test_a_forced_flush_the_approver_never_saw_does_not_run(env, approved, looks, run):
+    """Fails when force_remove on the run forces a flush the approved plan held unforced."""
     assert not any(st["forced"] for st in approved["steps"])
     looks(judged())
     out = run({"approved_plan": approved, "force_remove": True}, check=True)
@@ -44,6 +45,7 @@ def test_a_forced_flush_the_approver_never_saw_does_not_run(env, approved, looks
 
 
 def test_an_expired_plan_with_an_edited_created_at_is_refused(approved):
+    """Fails when an expired plan is accepted, or revived by an edited created_at the digest misses."""
     now = time.time()
     old = dict(approved, created_at=now - 2 * plan_approval.MAX_AGE)   # as a check run made it long ago
     old["digest"] = plan_approval.digest(old["format"], old["host"], old["created_at"], old["steps"])

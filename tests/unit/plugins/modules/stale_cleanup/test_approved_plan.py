@@ -50,6 +50,7 @@ def untouched(env):
 
 # ------------------------------------------------------------------------------------------- the artifact
 def test_check_run_returns_its_plan_as_an_artifact(env, looks, run):
+    """Fails when a check run's plan artifact differs from its run, or its digest cannot be checked."""
     looks(judged())
     chk = run({}, check=True)
     art = chk["plan_artifact"]
@@ -79,6 +80,7 @@ def test_check_run_returns_its_plan_as_an_artifact(env, looks, run):
 
 
 def test_repair_scans_carry_the_identity_the_lun_must_show(plan):
+    """Fails when an approved repair scan does not carry the identity the LUN must show."""
     s = san()
     # sdc answers as another LU (live serial); sdd is failed with the array's word: only then is the map flushed
     s["maps"][WWID]["paths"] = [{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "failed"}]
@@ -97,6 +99,7 @@ def test_repair_scans_carry_the_identity_the_lun_must_show(plan):
 
 # ------------------------------------------------------------------------------------------- the gate
 def test_the_approved_plan_runs_as_approved(env, approved, looks, run):
+    """Fails when an approved plan does not run exactly its steps, or the approval is misreported."""
     looks(judged())
     out = run({"approved_plan": approved})
     assert not out.get("failed"), (out.get("msg"), out.get("failures"))
@@ -117,6 +120,7 @@ def test_the_approved_plan_runs_as_approved(env, approved, looks, run):
     (lambda e: e.disks["sdc"].update(hctl="4:0:0:9"), WWID, "hctl expected 4:0:0:1, found 4:0:0:9"),
 ])
 def test_a_changed_identity_refuses_its_unit_by_name_and_only_it(change, named, needle, env, approved, looks, run):
+    """Fails when a device whose identity changed since approval runs, or stops other units."""
     change(env)
     looks(judged())
     out = run({"approved_plan": approved})
@@ -135,6 +139,7 @@ def test_a_changed_identity_refuses_its_unit_by_name_and_only_it(change, named, 
 
 
 def test_a_step_the_approver_never_saw_refuses_its_unit(env, looks, run):
+    """Fails when a step or unit the approver never saw runs."""
     # approved while only the map was stale, and without multipath -w; now sdf is stale too, and the run would
     # forget the map's WWID: steps the approver did not see
     looks(judged([{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}]))
@@ -158,6 +163,7 @@ def test_a_step_the_approver_never_saw_refuses_its_unit(env, looks, run):
 
 
 def test_approved_but_no_longer_needed_is_reported(env, approved, looks, run):
+    """Fails when approved steps no longer needed are run, refused, or not reported."""
     env.remove_disk("4:0:0:7")          # sdf went away by itself
     looks(judged())
     out = run({"approved_plan": approved})
@@ -170,6 +176,7 @@ def test_approved_but_no_longer_needed_is_reported(env, approved, looks, run):
 
 
 def test_a_host_without_an_approved_plan_removes_nothing(env, looks, run):
+    """Fails when a host the approved plan does not cover removes anything."""
     looks(judged())
     out = run({"approved_plan": {}})
     assert not out.get("failed") and out["changed"] is False and out["executed"] == [] and untouched(env)
@@ -180,6 +187,7 @@ def test_a_host_without_an_approved_plan_removes_nothing(env, looks, run):
 
 
 def test_check_mode_with_an_approved_plan_shows_exactly_what_the_run_does(env, approved, looks, run):
+    """Fails when check mode with an approved plan shows other steps than the real run does."""
     env.disks["sdf"]["dev"] = "8:99"
     looks(judged())
     chk = run({"approved_plan": approved}, check=True)
@@ -221,7 +229,7 @@ def _ident0(key, value):
     (_ident0("dev", "8:99"), "digest does not match"),
     (lambda art: art["steps"].append(dict(copy.deepcopy(art["steps"][0]), target="sdz")), "digest does not match"),
     (lambda art: art["steps"].pop(), "digest does not match"),
-    # an expired approval made young again, or moved to another host, by editing the file (review-3)
+    # an expired approval made young again, or moved to another host, by editing the file
     (lambda art: art.update(created_at=art["created_at"] + 60), "digest does not match"),
     (_edit(["host", "hostname"], "db02"), "digest does not match"),
     (_edit(["digest"], "0" * 64), "digest does not match"),
@@ -249,6 +257,7 @@ def _ident0(key, value):
     (_resigned(lambda art: art.update(created_at=art["created_at"] + 3600)), "in the future"),
 ])
 def test_a_bad_approved_plan_is_an_error_and_nothing_is_read_or_changed(tamper, needle, env, approved, looks, run):
+    """Fails when a tampered or malformed approved plan is not an error before anything is read."""
     bad = copy.deepcopy(approved)
     tamper(bad)
     taken = looks(judged())
@@ -259,6 +268,7 @@ def test_a_bad_approved_plan_is_an_error_and_nothing_is_read_or_changed(tamper, 
 
 
 def test_the_approval_expires_after_approved_plan_max_age(env, approved, looks, run):
+    """Fails when an approval older than approved_plan_max_age runs, or a max age of 0 is accepted."""
     stale = copy.deepcopy(approved)
     _resigned(lambda art: art.update(created_at=art["created_at"] - 61))(stale)
     taken = looks(judged())
@@ -272,6 +282,7 @@ def test_the_approval_expires_after_approved_plan_max_age(env, approved, looks, 
 
 
 def test_a_host_whose_identity_cannot_be_read_refuses_an_approved_plan(env, approved, looks, run, tmp_path):
+    """Fails when a host whose machine identity cannot be read runs an approved plan."""
     (tmp_path / "etc" / "machine-id").unlink()
     (tmp_path / "proc" / "sys" / "kernel" / "hostname").unlink()
     taken = looks(judged())

@@ -71,6 +71,7 @@ def stale_map(env, monkeypatch):
 
 
 def test_references_are_reported_and_nothing_is_edited_by_default(env, run):
+    """Fails when references to removed devices are not reported, or a file is edited by default."""
     out = run({})
     assert not out.get("failed"), out
     found = sorted((r["kind"], r["line"]) for r in out["references"])
@@ -81,6 +82,7 @@ def test_references_are_reported_and_nothing_is_edited_by_default(env, run):
 
 
 def test_clean_references_comments_out_exactly_those_lines_with_a_backup(env, run):
+    """Fails when clean_references edits other lines, edits units, or leaves no backup."""
     out = run({"clean_references": True})
     assert not out.get("failed"), out
     fstab = read(env, "etc/fstab").splitlines()
@@ -95,6 +97,7 @@ def test_clean_references_comments_out_exactly_those_lines_with_a_backup(env, ru
 
 
 def test_check_mode_reads_no_references(env, run):
+    """Fails when check mode reads or edits references."""
     out = run({"clean_references": True}, check=True)
     assert "references" not in out and read(env, "etc/fstab") == FSTAB
 
@@ -105,6 +108,7 @@ def test_check_mode_reads_no_references(env, run):
     ("LABEL=%s /x xfs defaults 0 0" % WWID, True),
 ])
 def test_matching_is_on_whole_names(line, hit):
+    """Fails when a reference is matched by prefix to a longer name, or a partition or label is missed."""
     found = obs_refs.find_references("fstab", "/etc/fstab", line + "\n", obs_refs.needles([WWID], [WWID]))
     assert bool(found) is hit
 
@@ -118,7 +122,7 @@ def test_matching_is_on_whole_names(line, hit):
     ("/dev/mapper/db-part2 /srv/x xfs defaults 0 0", True),
 ])
 def test_a_map_name_matches_only_as_the_whole_device_name(line, hit):
-    """Issue 27 item 12: the name of a removed map `db` was matched as a prefix, and `/dev/mapper/db-data` (a live
+    """The name of a removed map `db` was matched as a prefix, and `/dev/mapper/db-data` (a live
     LV) was commented out of fstab."""
     found = obs_refs.find_references("fstab", "/etc/fstab", line + "\n", obs_refs.needles([], ["db"]))
     assert bool(found) is hit

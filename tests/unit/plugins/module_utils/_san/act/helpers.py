@@ -32,7 +32,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def _lu_w1(tmp_path, alias_last):
-    """The alias tree of review i30g #1 (LU W1's map mpatha; LU W2's map aliased "W1") and an act context on it;
+    """The alias tree (LU W1's map mpatha; LU W2's map aliased "W1") and an act context on it;
     the step identity multipath_flush wwid=W1 (or stale_cleanup) plans for LU W1's map mpatha."""
     t = _alias_tree(tmp_path / str(alias_last), alias_last)
     host = ActContext(t.reader(), run=t.run, sleep=lambda s: None)
@@ -189,7 +189,7 @@ class FakeEnv(object):
             m = self.reader._find(argv[2], ("name", "dm"))
             if m is not None and self.flush_failures > 0:
                 self.flush_failures -= 1
-                m["queueing"] = True  # lab finding 3: queueing is restored after a failed flush
+                m["queueing"] = True  # as seen in the lab: queueing is restored after a failed flush
                 rc, out = 1, "%s: map in use" % argv[2]
             elif m is not None:
                 self._drop_map(m)

@@ -14,6 +14,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_path):
+    """Fails when the act finds a map named like the planned WWID instead of the map with that WWID."""
     for alias_last in (False, True):
         _t, host, m, step = _lu_w1(tmp_path, alias_last)
         for view in (False, True):
@@ -29,6 +30,7 @@ def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_p
 
 
 def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_spells():
+    """Fails when the check-mode diff shows the map of the LU a flushed map's name spells as removed."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
     san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
                     W2: {"name": W1, "wwid": W2, "paths": [{"name": "sdc"}]}},
@@ -40,6 +42,7 @@ def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_
 
 
 def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_in_flush_maps():
+    """Fails when refusing a map named like another LU's WWID drops that LU's approved map from flush_maps."""
     import json
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
@@ -74,6 +77,7 @@ def _only_the_alias_map_left(tmp_path):
 
 
 def test_a_flushed_map_is_gone_though_another_lus_map_is_aliased_with_its_wwid(tmp_path):
+    """Fails when wait_map_gone sees a flushed map still there because another LU's map is named like its WWID."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
     t, host = _only_the_alias_map_left(tmp_path)
     step = {"action": "wait_map_gone", "target": "mpatha", "unit": 1, "expect": {"name": "mpatha", "wwid": W1}}

@@ -13,6 +13,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 
 
 def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
+    """Fails when the unit attention retry bound is not read from where it is defined."""
     monkeypatch.setattr(act_checks, "UNIT_ATTENTION_RETRIES", 1)
     probes = []
 

@@ -51,6 +51,7 @@ def test_exclusive_open_child_on_real_nodes(tmp_path):
 
 
 def test_a_signal_while_a_delete_write_runs_lets_the_write_finish_and_reports_it(env, killable):
+    """Fails when SIGTERM during a delete write kills the write, or the report hides that it was done."""
     for d in env.disks.values():
         d["map"], d["holders"] = None, []
     env.maps.clear()

@@ -23,6 +23,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_path):
+    """Fails when the recheck before a delete takes a disk now of an LU differing only in case as the same."""
     env = FakeEnv(tmp_path)
     env._drop_map(env.maps[WWID])
     # planned: sdf at 4:0:0:7 is LU 1VEND_Abc. Since then the array reused LUN id 7 for LU 1VEND_abc and a rescan
@@ -37,7 +38,7 @@ def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_p
 
 
 def _sdc_step(tmp_path, alias_last):
-    """The alias tree of review i30g #1 (LU W1's map mpatha; LU W2's map aliased "W1", path sdc): the plan flushed
+    """The alias tree (LU W1's map mpatha; LU W2's map aliased "W1", path sdc): the plan flushed
     LU W2's map and deletes its path sdc (expect.after_flush W2); multipathd has assembled the map again from sdc,
     under its configured alias W1 (the alias is multipath.conf's: a rebuilt map gets it again)."""
     t = _alias_tree(tmp_path / str(alias_last), alias_last)
@@ -51,6 +52,7 @@ def _sdc_step(tmp_path, alias_last):
 
 
 def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_path):
+    """Fails when the act's refusal of a disk names a map named like its map, or misses that map rebuilt."""
     for alias_last in (False, True):
         _t, host, step = _sdc_step(tmp_path, alias_last)
         for view in (False, True):
@@ -69,6 +71,7 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
 
 
 def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
+    """Fails when a delete writes to an address another disk took between the re-check and the write."""
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     host = env.host()
@@ -91,6 +94,7 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
 
 
 def test_disk_gone_before_delete_is_refused_not_guessed(env):
+    """Fails when a disk gone before its delete is guessed at instead of refused."""
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
     env.remove_disk("4:0:0:1")

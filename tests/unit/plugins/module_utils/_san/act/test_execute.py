@@ -123,7 +123,7 @@ def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units
 
 
 def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
-    """Item 6: the act measures the truth's age with the managed host's wall clock against a collected_at stamped
+    """The act measures the truth's age with the managed host's wall clock against a collected_at stamped
     elsewhere (the controller, the array data). A collected_at after 'now' (milliseconds instead of seconds, a
     controller clock ahead) gives a negative age, which passes `age > truth_max_age` at plan and act time alike:
     the bound the re-check exists for never bites. Fail closed: an age below zero (beyond a small skew) is unknown."""
@@ -135,6 +135,7 @@ def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
 
 # ---------------------------------------------------------------------------------------------- map removal
 def test_flush_map_executes_exactly_the_plan_in_order(env):
+    """Fails when a map flush runs other steps or commands than planned, in another order, or leaves the WWID."""
     plan = flush_plan(env)
     executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed)
@@ -147,6 +148,7 @@ def test_flush_map_executes_exactly_the_plan_in_order(env):
 
 
 def test_never_flush_all_maps(env):
+    """Fails when a failing flush ever falls back to flushing all maps (multipath -F, del maps)."""
     env.flush_failures = 3
     execute.execute(flush_plan(env), env.host())
     flat = [a for c in env.commands for a in c]
@@ -155,15 +157,17 @@ def test_never_flush_all_maps(env):
 
 
 def test_flush_retries_and_reenables_fail_if_no_path_after_a_failed_flush(env):
+    """Fails when a failed flush is not retried with queueing turned off again before each try."""
     env.flush_failures = 2
     executed = execute.execute(flush_plan(env), env.host())
     flush = [e for e in executed if e["action"] == "flush_map"][0]
     assert len([a for a in flush["detail"]["attempts"] if "out" in a]) == 3
-    # queueing came back after each failure (lab finding 3): disablequeueing again before every retry
+    # queueing came back after each failure (as in the lab): disablequeueing again before every retry
     assert env.commands.count(["multipathd", "disablequeueing", "map", WWID]) == 3
 
 
 def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
+    """Fails when a flush past its deadline forces the removal or forgets the WWID of the live map."""
     env.flush_failures = 10 ** 6
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
@@ -175,6 +179,7 @@ def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
 
 
 def test_force_remove_uses_dmsetup_only_when_asked(env):
+    """Fails when force_remove does not fall back to dmsetup remove --force, or hides that it did."""
     env.flush_failures = 10 ** 6
     plan = flush_plan(env, force_remove=True)
     executed = execute.execute(plan, env.host(flush_timeout=8, retry_interval=1))
@@ -183,6 +188,7 @@ def test_force_remove_uses_dmsetup_only_when_asked(env):
 
 
 def test_hung_multipath_f_fails_clearly(env):
+    """Fails when a hung multipath -f is not stopped at its deadline and named in the error."""
     env.hang.add("multipath -f")
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(flush_plan(env), env.host())
@@ -192,6 +198,7 @@ def test_hung_multipath_f_fails_clearly(env):
 
 
 def test_disable_queueing_falls_back_to_dm_message_and_rechecks_live_table(env):
+    """Fails when queueing is not turned off by dmsetup message once multipathd refuses, or not re-checked."""
     def run(argv, timeout, what=None, data=None):
         if argv[0] == "multipathd":
             env.commands.append(list(argv))
@@ -205,6 +212,7 @@ def test_disable_queueing_falls_back_to_dm_message_and_rechecks_live_table(env):
 
 
 def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
+    """Fails when disable_queueing trusts a command's ok while the live table still queues."""
     def run(argv, timeout, what=None, data=None):
         env.commands.append(list(argv))
         return deadline.CommandResult(argv, 0, "ok", "", 0.01)  # says ok, changes nothing
@@ -216,6 +224,7 @@ def test_disable_queueing_fails_if_the_table_keeps_queueing(env):
 
 
 def test_map_identity_changed_between_plan_and_act_refuses(env):
+    """Fails when a map recreated under another dm device since the plan is flushed."""
     plan = flush_plan(env)
     env.maps[WWID]["dm"], env.maps[WWID]["dev"] = "dm-7", "253:7"   # recreated under another dm device
     with pytest.raises(act_context.ExecutionError) as info:
@@ -225,6 +234,7 @@ def test_map_identity_changed_between_plan_and_act_refuses(env):
 
 
 def test_new_path_on_the_map_between_plan_and_act_refuses(env):
+    """Fails when a map that gained a path since the plan is flushed."""
     plan = flush_plan(env)
     env.maps[WWID]["paths"].append({"name": "sde"})
     with pytest.raises(act_context.ExecutionError) as info:
@@ -238,6 +248,7 @@ def test_new_path_on_the_map_between_plan_and_act_refuses(env):
     ({"openers": [{"pid": 4242, "comm": "postgres"}], "open_count": 1}, "opener", "postgres"),
 ])
 def test_map_becomes_used_between_plan_and_act_refuses(env, change, kind, holder):
+    """Fails when a map mounted, used as swap or opened since the plan is flushed."""
     plan = flush_plan(env)
     env.maps[WWID].update(change)
     with pytest.raises(act_context.ExecutionError) as info:
@@ -247,6 +258,7 @@ def test_map_becomes_used_between_plan_and_act_refuses(env, change, kind, holder
 
 
 def test_holder_appearing_is_named_by_kind(env):
+    """Fails when a holder that appeared since the plan is not named by kind (lvm, VG, LV) in the refusal."""
     plan = flush_plan(env)
     env.add_holder("dm-9", "LVM-abcdef", "vg0-lv0")
     with pytest.raises(act_context.ExecutionError) as info:
@@ -255,6 +267,7 @@ def test_holder_appearing_is_named_by_kind(env):
 
 
 def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
+    """Fails when a udev worker stuck on the map blocks a flush it leaves once queueing is off."""
     env.maps[WWID]["openers"] = [{"pid": 77, "comm": "(udev-worker)"}]
     env.maps[WWID]["open_count"] = 1
     plan = flush_plan(env)   # benign opener: planned
@@ -273,6 +286,7 @@ def test_stuck_udev_opener_goes_away_after_disabling_queueing(env):
 
 
 def test_dead_map_release_needs_every_path_failed_at_act_time(env):
+    """Fails when a dead map's opener is released though one of its paths came back active."""
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     env.maps[WWID]["paths"][0]["dm_state"] = "active"   # a path came back: the dd may do real I/O
@@ -283,6 +297,7 @@ def test_dead_map_release_needs_every_path_failed_at_act_time(env):
 
 
 def test_dead_map_release_needs_every_path_to_say_lun_not_supported_at_act_time(env):
+    """Fails when a dead map is released while one of its paths no longer answers LU not supported."""
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     env.probes["sdd"] = {"result": "no_answer", "serial_live": None}   # its portal was cut since the plan
@@ -294,6 +309,7 @@ def test_dead_map_release_needs_every_path_to_say_lun_not_supported_at_act_time(
 
 
 def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
+    """Fails when a mounted map is touched at all because the array unmapped it and its paths are dead."""
     host, _events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     env.maps[WWID]["mountpoints"] = ["/data"]
@@ -304,6 +320,7 @@ def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
 
 
 def test_dead_map_held_by_a_killed_closer_is_flushed_once_its_open_count_reaches_0(env):
+    """Fails when a dead map held only by a killed closer is not flushed once its open count reaches 0."""
     host = killed_closer(env)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     assert [s["action"] for s in plan][:3] == ["disable_queueing", "verify_unused", "flush_map"]
@@ -315,6 +332,7 @@ def test_dead_map_held_by_a_killed_closer_is_flushed_once_its_open_count_reaches
 
 
 def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_any_command(env):
+    """Fails when more unattributed opens at act time than the plan counted do not refuse before any command."""
     host = killed_closer(env)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     env.maps[WWID]["open_count"] = 2   # another user nobody named opened the map since the plan
@@ -325,7 +343,7 @@ def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_an
 
 
 def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_hidden_user(env):
-    """Issue 27 item 1: a udev worker killed on map B (the array still maps it; every path down) and one open nobody
+    """A udev worker killed on map B (the array still maps it; every path down) and one open nobody
     sees on stale map A (a hidden user: a mount in another namespace). Before, the closer was pooled against the
     chosen maps only: A got `multipathd disablequeueing` (the user's queued writes failed) before verify_unused
     refused. Now A is refused in the plan and the act sends it nothing; the clean stale map C is removed."""
@@ -354,6 +372,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
 
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):
+    """Fails when remove_wwid forgets the WWID of a map that is still live."""
     st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
     with pytest.raises(Refused) as info:
         execute.act_one(env.host(), st)
@@ -362,6 +381,7 @@ def test_remove_wwid_refuses_while_the_map_is_live(env):
 
 
 def test_map_already_gone_at_act_time_is_not_an_error(env):
+    """Fails when a map already gone at act time is an error or is flushed again."""
     plan = flush_plan(env)
     env._drop_map(env.maps[WWID])
     executed = execute.execute(plan, env.host())
@@ -370,6 +390,7 @@ def test_map_already_gone_at_act_time_is_not_an_error(env):
 
 
 def test_delete_disks_executes_exactly_the_plan(env):
+    """Fails when a disk delete writes other devices than planned or leaves the disks and their links."""
     _orphan(env)
     plan = delete_plan(env, ["sdc", "sdd"])
     executed = execute.execute(plan, env.host())
@@ -381,6 +402,7 @@ def test_delete_disks_executes_exactly_the_plan(env):
 
 
 def test_flush_buffers_only_when_the_device_answers_as_the_same_lu(env):
+    """Fails when buffers are flushed into a device that now answers as another LU."""
     _orphan(env)
     env.probes["sdc"] = {"result": "ready", "serial_live": env.disks["sdc"]["serial"]}
     env.probes["sdd"] = {"result": "ready", "serial_live": "someone-else"}  # reused LUN: never flush into it
@@ -393,6 +415,7 @@ def test_flush_buffers_only_when_the_device_answers_as_the_same_lu(env):
 
 
 def test_flush_buffers_skipped_when_the_device_stopped_answering(env):
+    """Fails when buffers are flushed to a device that stopped answering since the plan."""
     _orphan(env)
     env.probes["sdc"] = {"result": "ready", "serial_live": None}
     plan = delete_plan(env, ["sdc"])
@@ -403,6 +426,7 @@ def test_flush_buffers_skipped_when_the_device_stopped_answering(env):
 
 
 def test_hung_flushbufs_fails_clearly(env):
+    """Fails when a hung blockdev --flushbufs is not stopped at its deadline, or the delete still runs."""
     _orphan(env)
     env.probes["sdc"] = {"result": "ready", "serial_live": None}
     env.hang.add("blockdev")
@@ -413,6 +437,7 @@ def test_hung_flushbufs_fails_clearly(env):
 
 
 def test_name_reused_between_plan_and_act_refuses_before_writing(env):
+    """Fails when a disk name reused for another LUN since the plan is deleted."""
     _orphan(env)
     plan = delete_plan(env, ["sdc"])
     # sdc went away and the name came back for another LUN at another address
@@ -425,6 +450,7 @@ def test_name_reused_between_plan_and_act_refuses_before_writing(env):
 
 
 def test_lun_changed_under_the_same_address_refuses(env):
+    """Fails when a disk whose WWID changed under the same address since the plan is deleted."""
     _orphan(env)
     plan = delete_plan(env, ["sdc"])
     env.disks["sdc"]["wwid"] = WWID2
@@ -435,6 +461,7 @@ def test_lun_changed_under_the_same_address_refuses(env):
 
 
 def test_disk_in_live_map_refused_at_act_time(env):
+    """Fails when a disk that became a path of a rebuilt live map is deleted."""
     _orphan(env)
     plan = delete_plan(env, ["sdc"])
     env.maps[WWID] = mpath(WWID, "dm-3", "253:3", ["sdc"])   # multipathd rebuilt the map
@@ -483,6 +510,7 @@ def run_unit_with_a_change_after_the_flush(env, change):
 
 
 def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_delete(env):
+    """Fails when a map rebuilt after the flush is not removed again, the planned way, before the delete."""
     plan, executed = run_unit_with_a_change_after_the_flush(env, _rebuild)
     assert same_steps(plan, executed)
     first = [e for e in executed if e["action"] == "delete_disk"][0]
@@ -495,6 +523,7 @@ def test_map_rebuilt_from_its_paths_after_the_flush_is_removed_again_before_the_
 
 
 def test_another_map_holding_the_path_is_still_refused(env):
+    """Fails when a path now held by another LU's map is deleted."""
     _plan, err = run_unit_with_a_change_after_the_flush(env, lambda e: _rebuild(e, wwid=WWID2))
     assert isinstance(err, act_context.ExecutionError)
     assert err.cause.kind == "live_map" and WWID2 in str(err)
@@ -502,6 +531,7 @@ def test_another_map_holding_the_path_is_still_refused(env):
 
 
 def test_rebuilt_map_that_is_in_use_is_refused_not_removed(env):
+    """Fails when a rebuilt map that is in use is removed instead of refused."""
     def rebuilt_and_used(e):
         _rebuild(e)
         e.maps[WWID]["openers"] = [{"pid": 42, "comm": "postgres"}]
@@ -512,6 +542,7 @@ def test_rebuilt_map_that_is_in_use_is_refused_not_removed(env):
 
 
 def test_disk_opened_by_a_process_between_plan_and_act_refuses(env):
+    """Fails when a disk a process opened since the plan is deleted."""
     _orphan(env)
     plan = delete_plan(env, ["sdc"])
     env.disks["sdc"]["openers"] = [{"pid": 99, "comm": "dd"}]
@@ -521,6 +552,7 @@ def test_disk_opened_by_a_process_between_plan_and_act_refuses(env):
 
 
 def test_hung_delete_write_fails_clearly_with_nothing_else_done(env):
+    """Fails when a hung sysfs delete write is not named in the error, or other steps still run."""
     _orphan(env)
     env.hang.add("delete")
     plan = delete_plan(env, ["sdc", "sdd"])
@@ -532,6 +564,7 @@ def test_hung_delete_write_fails_clearly_with_nothing_else_done(env):
 
 
 def test_wait_disk_gone_times_out_when_links_stay(env):
+    """Fails when wait_disk_gone reports done while the disk is still present."""
     _orphan(env)
     env.kernel_removes = False
     plan = delete_plan(env, ["sdc"])
@@ -542,6 +575,7 @@ def test_wait_disk_gone_times_out_when_links_stay(env):
 
 
 def test_wait_disk_gone_stops_the_unit_while_udev_keeps_the_links_and_says_what_is_left(env):
+    """Fails when udev lagging forgets the WWID anyway, or the error does not say what is left to do."""
     # the kernel removed the disks, udev has not caught up: the unit stops before forgetting the WWID, and the
     # message says the kernel side is done, names the links and the WWID left, so an operator knows what remains
     env.udev_lags = True
@@ -557,6 +591,7 @@ def test_wait_disk_gone_stops_the_unit_while_udev_keeps_the_links_and_says_what_
 
 
 def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
+    """Fails when wait_disk_gone waits on a disk name the kernel gave to another address."""
     _orphan(env)
     st = delete_plan(env, ["sdc"])[-1]
     env.remove_disk("4:0:0:1")
@@ -566,12 +601,14 @@ def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
 
 
 def test_unknown_action_is_refused(env):
+    """Fails when a step with an action the act does not know is run or ignored."""
     with pytest.raises(act_context.ExecutionError):
         execute.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())
 
 
 # ---------------------------------------------------------------------------------------------- restored on abort
 def test_refusal_after_disablequeueing_restores_queueing_and_says_so(env):
+    """Fails when a refusal after queueing was turned off leaves it off or does not say it was restored."""
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
     with pytest.raises(act_context.ExecutionError) as info:
@@ -585,6 +622,7 @@ def test_refusal_after_disablequeueing_restores_queueing_and_says_so(env):
 
 
 def test_flush_failure_restores_queueing(env):
+    """Fails when a flush that fails for good leaves the map's queueing off."""
     env.flush_failures = 10 ** 6
     orig = env.run
 
@@ -603,6 +641,7 @@ def test_flush_failure_restores_queueing(env):
 
 
 def test_later_failing_step_restores_queueing_of_a_map_still_there(env):
+    """Fails when a step failing after disable_queueing leaves the map that is still there without queueing."""
     env.hang.add("multipath -f")
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(flush_plan(env), env.host())
@@ -612,6 +651,7 @@ def test_later_failing_step_restores_queueing_of_a_map_still_there(env):
 
 
 def test_a_removed_map_gets_no_restore(env):
+    """Fails when queueing is restored on a map the run removed."""
     plan = flush_plan(env) + delete_plan_after_flush(env)
     env.hang.add("delete")
     with pytest.raises(act_context.ExecutionError) as info:
@@ -627,6 +667,7 @@ def delete_plan_after_flush(env):
 
 
 def test_without_multipathd_the_acts_use_dmsetup_by_uuid_and_restore_that_way(env):
+    """Fails when a host without multipathd gets multipathd commands, or queueing is not restored by dmsetup."""
     os.unlink(os.path.join(env.root, "proc/700/comm"))
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
@@ -669,6 +710,7 @@ def test_queueing_is_not_turned_off_on_a_map_whose_queueing_cannot_be_read_now(e
 
 
 def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):
+    """Fails when queueing is turned on for a map that did not queue before the act."""
     os.unlink(os.path.join(env.root, "proc/700/comm"))
     env.maps[WWID]["queueing"] = False
     env.flush_failures = 10 ** 6
@@ -678,6 +720,7 @@ def test_no_queue_if_no_path_is_sent_to_a_map_that_did_not_queue(env):
 
 
 def test_a_map_left_suspended_by_a_failed_flush_is_resumed(env):
+    """Fails when a map a failed flush left suspended is not resumed."""
     env.flush_failures = 1
     orig = env.run
 
@@ -695,6 +738,7 @@ def test_a_map_left_suspended_by_a_failed_flush_is_resumed(env):
 
 
 def test_a_killed_flush_resumes_the_map_and_restores_queueing(env):
+    """Fails when a flush killed at its deadline leaves the map suspended or without queueing."""
     orig = env.run
 
     def run(argv, timeout, what=None, data=None):
@@ -713,6 +757,7 @@ def test_a_killed_flush_resumes_the_map_and_restores_queueing(env):
 
 
 def test_flush_attempts_never_get_a_fraction_of_a_second(env):
+    """Fails when a flush retry near the deadline gets less than a command's full timeout."""
     env.flush_failures = 10 ** 6
     seen = []
     orig = env.run
@@ -729,6 +774,7 @@ def test_flush_attempts_never_get_a_fraction_of_a_second(env):
 
 
 def test_budgeted_commands_keep_a_floor():
+    """Fails when a command near the end of its budget gets less than the minimum command time."""
     h = act_context.ActContext(None, run=lambda argv, timeout, what=None: timeout, clock=lambda: 100.0, command_timeout=10)
     assert h.command(["true"], budget_end=100.2) == act_context.MIN_COMMAND_SECONDS
     assert h.command(["true"], budget_end=100.2) >= 1
@@ -743,6 +789,7 @@ def plain_disk_env(env):
 
 
 def test_plain_sd_claimed_by_a_kernel_user_is_not_deleted(env):
+    """Fails when a plain sd a kernel user holds open exclusively is deleted."""
     plain_disk_env(env)
     plan = delete_plan(env, ["sdc"])
     env.exclusive_busy = True
@@ -753,6 +800,7 @@ def test_plain_sd_claimed_by_a_kernel_user_is_not_deleted(env):
 
 
 def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
+    """Fails when a plain sd is not opened exclusively right before its delete write."""
     plain_disk_env(env)
     executed = execute.execute(delete_plan(env, ["sdc"]), env.host())
     assert env.events.index("exclusive_open") == env.events.index("delete") - 1
@@ -761,6 +809,7 @@ def test_plain_sd_is_opened_exclusively_right_before_the_delete(env):
 
 
 def test_a_path_of_a_live_map_is_never_opened_exclusively(env):
+    """Fails when the act opens a path of a live map exclusively."""
     with pytest.raises(act_context.ExecutionError):
         execute.execute(delete_plan_after_flush(env), env.host())
     assert env.exclusive_opens == []
@@ -785,7 +834,7 @@ def test_verify_unused_waits_for_opens_nobody_named(env):
 
 
 def test_a_batch_re_reads_the_host_once_per_kind_not_once_per_map(tmp_path):
-    """Issue 10: cleaning N maps costs one host re-read per kind of step, whatever N; each map and path still has
+    """Cleaning N maps costs one host re-read per kind of step, whatever N; each map and path still has
     its identity checked (against that read) and each sysfs write re-checks in its child."""
     reads = {}
     for n in (2, 12):
@@ -829,7 +878,7 @@ def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path
 
 
 def test_a_map_left_suspended_that_cannot_be_resumed_stops_its_unit_not_the_act(env):
-    """Issue 27 §3: the post-flush resume check failing (outside any step's outcome) escaped execute() as a bare
+    """The post-flush resume check failing (outside any step's outcome) escaped execute() as a bare
     ActFailed: no restorequeueing, no `executed`, no `failures`."""
     second_map(env)
     orig = env.run
@@ -859,6 +908,7 @@ def test_a_map_left_suspended_that_cannot_be_resumed_stops_its_unit_not_the_act(
 
 
 def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, monkeypatch):
+    """Fails when a bug escaping a batch leaves any unit's queueing off or its failure unreported."""
     second_map(env)
 
     def broken(host, steps):
@@ -878,7 +928,7 @@ def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, mo
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_during_the_flushes_gives_back_the_queueing_of_the_maps_not_flushed(env, killable, sig):
-    """Issue 27 §3: SIGTERM/SIGHUP/SIGINT (task timeout, dropped connection, job timeout, Ctrl-C) while the maps are
+    """SIGTERM/SIGHUP/SIGINT (task timeout, dropped connection, job timeout, Ctrl-C) while the maps are
     flushed: the flush in flight ends, no other map is flushed, nothing is deleted, and every map still there
     queues again. SIGINT was left to Python's handler: KeyboardInterrupt ended the act with queueing off."""
     second_map(env)
@@ -907,6 +957,7 @@ def test_a_signal_during_the_flushes_gives_back_the_queueing_of_the_maps_not_flu
 
 
 def test_restoring_after_a_signal_still_has_deadlines(env, killable):
+    """Fails when restoring queueing after SIGTERM waits without a deadline or hides that it failed."""
     orig = env.run
 
     def run(argv, timeout, what=None, data=None):
@@ -931,7 +982,7 @@ def touches(env):
 
 
 def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_touch(env):
-    """Issue 27 §6: the truth can be truth_max_age old; the LUN was mapped back since. The kernel still says the
+    """The truth can be truth_max_age old; the LUN was mapped back since. The kernel still says the
     paths failed (the checker has not run), but the probe answers READY: nothing of the unit is touched."""
     plan = dead([dict(st, unit="u") for st in flush_plan(env) + delete_plan_after_flush(env)])
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
@@ -944,6 +995,7 @@ def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_tou
 
 
 def test_the_flush_batch_probes_again_before_multipath_f(env):
+    """Fails when the flush batch does not probe again and flushes a map whose path came back."""
     plan = dead([dict(st, unit="u") for st in flush_plan(env)])
     orig = env.run
 
@@ -962,6 +1014,7 @@ def test_the_flush_batch_probes_again_before_multipath_f(env):
 
 
 def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
+    """Fails when a dead map is flushed though the kernel no longer calls one of its paths failed."""
     plan = dead([dict(st, unit="u") for st in flush_plan(env)])
     env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
     env.probes["sdc"] = {"result": "unknown", "serial_live": None}
@@ -971,6 +1024,7 @@ def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
 
 
 def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
+    """Fails when the act runs on an array truth older than truth_max_age, or refuses a younger one."""
     plan = [dict(st, unit="u") for st in flush_plan(env)]
     host = env.host(truth_collected_at=5000.0, truth_max_age=900, wall=lambda: 5000.0 + 901)
     with pytest.raises(act_context.ExecutionError) as info:
@@ -1016,6 +1070,7 @@ def reused_map_plan(env):
 
 
 def test_a_reused_map_unit_runs_while_its_paths_still_prove_it(env):
+    """Fails when a reused-LUN map unit is not probed again before each batch, or does not run when proven."""
     plan = reused_map_plan(env)
     executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not {"sdc", "sdd"} & set(env.disks)

@@ -21,6 +21,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):
+    """Fails when the plan and the act read the release settle time from two different places."""
     monkeypatch.setattr(plan_steps, "RELEASE_SETTLE", 3.0)
     planned = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})[1]
     assert planned["action"] == "verify_unused"
@@ -29,6 +30,7 @@ def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):
 
 
 def test_queueing_is_given_back_to_the_map_it_was_taken_from(tmp_path):
+    """Fails when queueing is not restored to the map it was taken from because another map has its name."""
     t, host, m, _step = _lu_w1(tmp_path, alias_last=False)
     host.queueing_off[W1] = {"name": "mpatha", "dm": m["dm"], "was_queueing": True, "multipathd": True,
                              "unit": 1}
@@ -40,6 +42,7 @@ def test_queueing_is_given_back_to_the_map_it_was_taken_from(tmp_path):
 
 
 def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
+    """Fails when a failed flush resumes a map named like the flushed one and leaves the flushed map suspended."""
     t, host, m, _step = _lu_w1(tmp_path, alias_last=False)
     states = {"mpath-" + W1: ["SUSPENDED", "ACTIVE"], "mpath-" + W2: ["ACTIVE", "ACTIVE"]}
 
@@ -57,6 +60,7 @@ def test_a_map_left_suspended_by_a_failed_flush_is_the_one_resumed(tmp_path):
 
 @pytest.mark.parametrize("uuid", ["mpath-eui.0025388b91b2e1c2", "mpath-600a098038303053453f463045494f41"])
 def test_the_dm_uuid_built_from_a_maps_wwid_is_the_maps_own_uuid(uuid):
+    """Fails when the dm uuid built from a map's WWID differs from the uuid the map has."""
     m = {"name": "mpathb", "wwid": map_wwid(uuid)}
     assert act_maps.dm_uuid(m) == uuid
 
@@ -79,6 +83,7 @@ class _SuspendedMap(object):
 
 
 def test_a_map_left_suspended_is_resumed_whatever_the_spelling_of_its_uuid():
+    """Fails when a suspended map whose dm uuid is not spelt mpath-<lower hex> is not resumed."""
     uuid = "mpath-eui.0025388b91b2e1c2"
     host = _SuspendedMap(uuid)
     done = act_maps.resume_if_suspended(host, {"name": "mpathb", "wwid": map_wwid(uuid)})

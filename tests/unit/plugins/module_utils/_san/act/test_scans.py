@@ -20,6 +20,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_scan_refuses_a_non_san_host_at_act_time(env):
+    """Fails when the act scans a SCSI host that is not iSCSI or FC."""
     step = plan_steps.step("scan_exact_lun", "0:0:0:5", {"absent": True})
     with pytest.raises(Refused) as info:
         act_scans.scan_exact_lun(env.host(), step)

@@ -22,7 +22,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def reused(tmp_path, setup=None):
-    """Lab finding 6: LUN id 1 now maps another LU (n=9); the old map of WWID 1 is still there, and its paths
+    """As seen in the lab: LUN id 1 now maps another LU (n=9); the old map of WWID 1 is still there, and its paths
     answer with LU 9's serial (the live evidence serial_mismatch needs)."""
     t = healthy_lab(tmp_path)
     if setup:

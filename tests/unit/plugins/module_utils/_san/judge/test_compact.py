@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The compact `san` fact (issue 31) on the real captured trees: three Debian generations of the iSCSI scenarios,
+"""The compact `san` fact on the real captured trees: three Debian generations of the iSCSI scenarios,
 the FC captures and the two-target host, each judged against its capture's own array truth.
 
 Compact keeps every device the judge has something against exactly as the full form has it, counts and lists the
@@ -45,6 +45,7 @@ def not_healthy(full):
 
 @pytest.mark.parametrize("suite,scenario", CAPTURES)
 def test_every_unhealthy_device_keeps_every_field_and_the_healthy_ones_are_counted(suite, scenario):
+    """Fails when compacting alters the full fact, drops a field of an unhealthy device, or miscounts."""
     full = judged(suite, scenario)
     compact = judge_compact.compact(full)
     assert full == judged(suite, scenario)                        # the full snapshot is left as it was
@@ -77,6 +78,7 @@ def test_every_unhealthy_device_keeps_every_field_and_the_healthy_ones_are_count
 
 @pytest.mark.parametrize("suite", gen.SUITES)
 def test_compact_is_a_fraction_of_full_on_a_healthy_host(suite):
+    """Fails when the compact fact of a healthy host is not a small fraction of the full one."""
     # the host's own view (an audit without the array: no verdicts), where every map of the capture is healthy
     full = judged(suite, "healthy")
     for key in ("verdicts", "array", "corruption_risks"):
@@ -105,6 +107,7 @@ def test_a_healthy_verdict_is_not_enough_when_a_path_is_not_ok():
 
 
 def test_an_unhealthy_verdict_keeps_a_map_whose_paths_all_work():
+    """Fails when a map whose paths all work but whose verdict is not healthy is left out of the compact fact."""
     full = judged("bookworm", "healthy")
     placeholder = set(v["wwid"] for v in full["verdicts"] if v["kind"] != "healthy")
     wwid = sorted(set(full["maps"]) - placeholder)[0]

@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(tmp_path):
+    """Fails when a target name listed under two SVMs covers a map or does not block removals on the host."""
     t = cloned_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
     cut(t, ("sdf", "sdg"))
     both = TARGETS + [dict(TARGETS2[0], iscsi_target_names=[TARGET])]
@@ -41,6 +42,7 @@ def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(
 
 @pytest.mark.parametrize("spelling", ["naa", "serial_only"])
 def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tmp_path, spelling):
+    """Fails when a record in another WWID spelling or without one no longer maps its LUN, making it stale."""
     # the LUN is mapped and in an outage: never stale_unmapped, whatever form the caller's record gives its identity
     s = snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)})
     record = rec(2, 2)

@@ -27,6 +27,7 @@ GENERATIONS = ("multipathd <= 0.9.8 (0.8.5, Debian bookworm 0.9.4, RHEL 8/9) wri
 
 
 def test_unset_dev_loss_is_left_alone_by_multipathd_0_9_4_even_with_no_path_retry():
+    """Fails when an unset dev_loss_tmo is expected raised under 0.9.4, which leaves it alone."""
     # 0.9.4: `if (pp->dev_loss != DEV_LOSS_TMO_UNSET && pp->dev_loss < min_dev_loss)` - an unset dev_loss_tmo
     # is not raised, sysfs_set_rport_tmo writes fast_io_fail_tmo only; the rport keeps the HBA driver's value.
     s = daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "6"}])
@@ -52,6 +53,7 @@ JUNIT = ("partial truth in the reports: the JUnit case fc/rport_tmo_mismatch (an
 
 
 def test_a_known_version_judges_by_its_own_rule_only_and_names_it():
+    """Fails when a known multipath-tools version is judged by another version's rule or is not named."""
     # 150 is right for 0.9.4 but not for 0.11.1: with the version known, only its value passes
     assert _mismatches(fa.judge(snap([rport(dev="150", fast="5")]), dict(ROLE, multipath_tools_version="0.9.4"))) \
         == []
@@ -60,12 +62,14 @@ def test_a_known_version_judges_by_its_own_rule_only_and_names_it():
 
 
 def test_an_unknown_version_says_so_and_lists_what_each_generation_would_write():
+    """Fails when an unknown multipath-tools version is not named, or each generation's value is not listed."""
     (f,) = _mismatches(fa.judge(snap([rport(dev="300", fast="5")]), ROLE))
     assert "multipath-tools version unknown" in f["reason"]
     assert "<= 0.9.8: dev_loss_tmo 150" in f["reason"] and ">= 0.10.2: dev_loss_tmo 157" in f["reason"]
 
 
 def test_the_scope_comes_from_the_audits_devices_option():
+    """Fails when an rport outside the audit's devices scope is judged a violation, not for information."""
     # the same NETAPP rport: judged under the default scope, for information only when the audit is about 3PAR
     s = dict(ROLE, scope=[{"vendor": "3PARdata", "product": "VV"}])
     found = fa.judge(snap([rport(dev="300", fast="off")]), s)
@@ -75,6 +79,7 @@ def test_the_scope_comes_from_the_audits_devices_option():
 
 
 def test_fast_io_fail_turned_off_by_a_short_dev_loss_is_not_fixed_by_a_fast_io_fail_value():
+    """Fails when fast_io_fail off due to a short dev_loss_tmo is told to set fast_io_fail, not raise dev_loss."""
     # dev_loss_tmo 5 <= fast_io_fail_tmo 5: multipathd turns fast_io_fail off itself (0.9.4: no_path_retry fail)
     s = daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "5"}])
     (f,) = [f for f in fa.judge(snap([rport(dev="5", fast="off")]), s) if f["check"] == "rport_fast_io_fail_off"]
@@ -95,11 +100,13 @@ def want(s, vendor="NETAPP", product="LUN C-Mode", wwid=None):
 
 
 def test_builtin_netapp_entry_wants_infinity_and_fast_io_fail_5():
+    """Fails when the built-in NETAPP entry is not expected to give dev_loss_tmo infinity and fast_io_fail 5."""
     # no_path_retry queue raises dev_loss_tmo to infinity; fast_io_fail_tmo keeps the default 5
     assert want(daemon_settings(devices=[NETAPP_BUILTIN])) == (INF, 5)
 
 
 def test_no_path_retry_times_polling_interval_raises_dev_loss_tmo_with_padding():
+    """Fails when dev_loss_tmo is not raised to no_path_retry x polling interval plus multipathd's padding."""
     # 30 x 5 = 150, + 150 // 60 = 2, + one default check interval 5
     assert want(daemon_settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")])) == (157, 5)
     # the polling_interval of defaults is the check interval: 30 x 2 = 60, + 1, + 5
@@ -110,6 +117,7 @@ def test_no_path_retry_times_polling_interval_raises_dev_loss_tmo_with_padding()
 
 
 def test_dev_loss_tmo_left_alone_without_setting_and_without_no_path_retry():
+    """Fails when an unset dev_loss_tmo is expected changed without a number of retries."""
     s = daemon_settings(devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail"}])
     assert want(s) == (None, 5)
     # a number of retries sets it even when dev_loss_tmo is not set
@@ -118,12 +126,14 @@ def test_dev_loss_tmo_left_alone_without_setting_and_without_no_path_retry():
 
 
 def test_fast_io_fail_not_below_dev_loss_is_turned_off():
+    """Fails when a fast_io_fail_tmo not below dev_loss_tmo is not expected turned off."""
     entry = {"vendor": "NETAPP", "product": "LUN", "no_path_retry": "fail", "dev_loss_tmo": "30"}
     s = daemon_settings(defaults={"fast_io_fail_tmo": "30"}, devices=[entry])
     assert want(s) == (30, "off")
 
 
 def test_dev_loss_capped_at_600_without_fast_io_fail_unless_queueing():
+    """Fails when dev_loss_tmo without a positive fast_io_fail is not capped at 600, or is under queue."""
     off = {"fast_io_fail_tmo": "off"}
     s = daemon_settings(defaults=off, devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30",
                                                 "dev_loss_tmo": "900"}])
@@ -137,6 +147,7 @@ def test_dev_loss_capped_at_600_without_fast_io_fail_unless_queueing():
 
 
 def test_scopes_multipaths_beat_overrides_beat_devices_beat_defaults():
+    """Fails when a setting is taken from the wrong scope or device entry, as multipathd would not."""
     s = daemon_settings(defaults={"dev_loss_tmo": "100"}, devices=[NETAPP_BUILTIN])
     assert want(s) == (INF, 5)
     s = daemon_settings(devices=[NETAPP_BUILTIN], overrides={"no_path_retry": "fail", "dev_loss_tmo": "200"})
@@ -155,6 +166,7 @@ def test_scopes_multipaths_beat_overrides_beat_devices_beat_defaults():
 
 
 def test_unparseable_settings_are_problems_not_guesses():
+    """Fails when a setting multipathd cannot parse is guessed at instead of reported."""
     dev, fast, problems = fa.expected_tmo(daemon_settings(devices=[dict(NETAPP_BUILTIN, dev_loss_tmo="soon")]),
                                           "NETAPP", "LUN C-Mode")
     assert (dev, fast) == (None, None) and "dev_loss_tmo" in problems[0]
@@ -163,6 +175,7 @@ def test_unparseable_settings_are_problems_not_guesses():
 
 
 def test_tmo_settings_keep_only_what_the_rules_read_in_order():
+    """Fails when the kept timeout settings drop, add or reorder what the rules read."""
     eff = {"defaults": {"polling_interval": "2", "fast_io_fail_tmo": "5", "find_multipaths": "no"},
            "overrides": {}, "devices": [{"vendor": "X", "product": "Y", "path_checker": "tur"}, NETAPP_BUILTIN,
                                         {"vendor": "NETAPP", "product": "LUN", "dev_loss_tmo": "60"}],
@@ -178,11 +191,13 @@ def checks(findings):
 
 
 def test_rport_as_multipathd_set_it_has_no_mismatch():
+    """Fails when an rport set as multipathd sets it is reported as a mismatch."""
     found = fa.judge(snap([rport(dev="4294967295", fast="5")]), daemon_settings(devices=[NETAPP_BUILTIN]))
     assert checks(found) == [("rport_dev_loss_long", normalize_initiator(T1))]
 
 
 def test_rport_dev_loss_that_differs_from_the_config_is_a_mismatch_naming_both_values():
+    """Fails when an rport's dev_loss_tmo differing from the config is not a mismatch naming both values."""
     found = fa.judge(snap([rport(dev="300")]), daemon_settings(devices=[NETAPP_BUILTIN]))
     assert checks(found) == [("rport_tmo_mismatch", normalize_initiator(T1))]
     f = found[0]
@@ -195,6 +210,7 @@ def test_rport_dev_loss_that_differs_from_the_config_is_a_mismatch_naming_both_v
 
 
 def test_fast_io_fail_that_differs_is_a_mismatch_too():
+    """Fails when an rport's fast_io_fail_tmo differing from the config is not a mismatch."""
     s = daemon_settings(devices=[dict(NETAPP_BUILTIN, no_path_retry="30", dev_loss_tmo="60")])
     found = fa.judge(snap([rport(dev="157", fast="10")]), s)
     assert checks(found) == [("rport_tmo_mismatch", normalize_initiator(T1))]
@@ -203,11 +219,13 @@ def test_fast_io_fail_that_differs_is_a_mismatch_too():
 
 
 def test_without_the_multipath_audit_only_the_rport_itself_is_judged():
+    """Fails when an rport is compared with settings the multipath audit did not read."""
     assert checks(fa.judge(snap([rport(dev="300")]), None)) == []
     assert checks(fa.judge(snap([rport(dev="300")]), {})) == []
 
 
 def test_fast_io_fail_off_on_an_fc_path():
+    """Fails when fast_io_fail off on an rport of multipath paths is not a violation."""
     s = daemon_settings(defaults={"fast_io_fail_tmo": "off"},
                         devices=[{"vendor": "NETAPP", "product": "LUN", "no_path_retry": "30", "dev_loss_tmo": "60"}])
     found = fa.judge(snap([rport(dev="157", fast="off")]), s)
@@ -218,6 +236,7 @@ def test_fast_io_fail_off_on_an_fc_path():
 @pytest.mark.parametrize("dev, long", [("4294967295", True), ("86400", True), ("3600", True), ("3599", False),
                                        ("60", False)])
 def test_dev_loss_infinite_or_huge_on_fc(dev, long):
+    """Fails when an rport's dev_loss_tmo of an hour or more is not flagged, or a shorter one is."""
     found = fa.judge(snap([rport(dev=dev)]), None)
     assert checks(found) == ([("rport_dev_loss_long", normalize_initiator(T1))] if long else [])
     if dev == "4294967295":
@@ -225,6 +244,7 @@ def test_dev_loss_infinite_or_huge_on_fc(dev, long):
 
 
 def test_timeouts_of_rports_without_multipath_paths_are_not_judged():
+    """Fails when the timeouts of an rport without multipath paths are judged."""
     # multipathd writes the timeouts of the rports of its paths only: a tape or an unmapped target keeps the
     # kernel's values
     bare = snap([rport(dev="4294967295", fast="off")], disks={})
@@ -235,6 +255,7 @@ def test_timeouts_of_rports_without_multipath_paths_are_not_judged():
 
 
 def test_initiator_only_remote_ports_are_not_targets():
+    """Fails when an initiator-only remote port is judged or listed as a target."""
     initiator_only = snap([rport(roles="FCP Initiator", dev="300", fast="off")])
     assert fa.judge(initiator_only, daemon_settings(devices=[NETAPP_BUILTIN])) == []
     assert fa.ports(snap([rport(roles="FCP Initiator")]))["targets"] == []
@@ -242,6 +263,7 @@ def test_initiator_only_remote_ports_are_not_targets():
 
 @pytest.mark.parametrize("state", ["Blocked", "Not Present"])
 def test_rport_down_with_devices_below_it(state):
+    """Fails when a down rport with devices below it is not a warning, or one without devices is."""
     found = fa.judge(snap([rport(state=state)]), daemon_settings(devices=[NETAPP_BUILTIN]))
     assert ("rport_down_with_devices", normalize_initiator(T1)) in checks(found)
     f = [x for x in found if x["check"] == "rport_down_with_devices"][0]
@@ -272,6 +294,7 @@ def test_a_marginal_rport_is_not_down_and_its_timeouts_are_still_judged():
 
 
 def test_a_disk_of_another_fc_host_or_target_is_not_below_the_rport():
+    """Fails when a disk of another FC host or target counts as below the rport."""
     other = snap([rport(state="Blocked")])
     other["disks"]["sdb"]["host"] = 9
     assert fa.judge(other) == []
@@ -280,6 +303,7 @@ def test_a_disk_of_another_fc_host_or_target_is_not_below_the_rport():
 
 
 def test_fc_host_port_linkdown():
+    """Fails when an FC host port in Linkdown is not a warning."""
     hosts = [{"host": 8, "wwpn": I1, "port_state": "Linkdown", "node_name": None, "speed": None, "fabric_name": None}]
     found = fa.judge(snap([], hosts=hosts))
     assert checks(found) == [("fc_host_linkdown", normalize_initiator(I1))]
@@ -297,6 +321,7 @@ def test_an_fc_host_port_in_a_state_not_known_to_carry_io_is_reported(state, rep
 
 
 def test_unreadable_values_are_none_and_a_problem_never_a_guess():
+    """Fails when an unreadable rport or host value is guessed at instead of None and fc_unreadable."""
     found = fa.judge(snap([rport(dev=None)]), daemon_settings(devices=[NETAPP_BUILTIN]))
     assert checks(found) == [("fc_unreadable", normalize_initiator(T1))]
     assert "dev_loss_tmo" in found[0]["reason"]
@@ -306,6 +331,7 @@ def test_unreadable_values_are_none_and_a_problem_never_a_guess():
 
 
 def test_ports_list_initiators_and_targets_in_the_given_form():
+    """Fails when the port list changes its fields or ignores the caller's WWPN form."""
     p = fa.ports(snap([rport(dev="300")]), wwpn_form=lambda w: w.upper())
     assert p["initiators"] == [{"host": "host8", "wwpn": I1.upper(), "node_name": None, "state": "Online",
                                 "speed": "10 Gbit", "fabric": "0x0"}]
@@ -318,6 +344,7 @@ def test_ports_list_initiators_and_targets_in_the_given_form():
 
 
 def test_rports_read_from_sysfs_with_unreadable_attributes_as_none(tmp_path):
+    """Fails when an rport's unreadable sysfs attributes are not None, or are not reported."""
     t = SanTree(tmp_path / "root")
     t.fc_host(5)
     t.disk("sdb", "5:0:0:7", "8:16", fc="0x500a09818d2d6b1f", wwid="naa.600a0980aa")
@@ -350,6 +377,7 @@ def sysfs(root, rp, attr):
 
 @pytest.mark.parametrize("scenario", ["fc_healthy", "fc_unmapped", "fc_rport_blocked", "fc_two_targets"])
 def test_captured_rports_are_read_as_sysfs_has_them(scenario):
+    """Fails when a captured host's rports are not read as its sysfs has them."""
     snapshot, truth, _s, root = captured(scenario)
     rports = snapshot["host"]["fc_rports"]
     assert rports and sorted(r["rport"] for r in rports) == sorted(os.listdir(os.path.join(
@@ -366,6 +394,7 @@ def test_captured_rports_are_read_as_sysfs_has_them(scenario):
 
 
 def test_captured_healthy_fabric_matches_the_builtin_netapp_settings():
+    """Fails when the captured healthy fabric does not match the built-in NETAPP settings."""
     snapshot, truth, s, _root = captured("fc_healthy")
     # the lab keeps the built-in NETAPP entry: multipathd wrote infinity and 5 to both target rports
     assert want(s) == (INF, 5)
@@ -375,6 +404,7 @@ def test_captured_healthy_fabric_matches_the_builtin_netapp_settings():
 
 
 def test_captured_blocked_rport_whose_dev_loss_was_lowered_while_online():
+    """Fails when the captured blocked rport with a lowered dev_loss_tmo is not found and explained."""
     snapshot, truth, s, _root = captured("fc_rport_blocked")
     found = fa.judge(snapshot, s)
     by = {}
@@ -411,5 +441,5 @@ def test_a_hung_rport_read_is_named_and_leaves_fc_rports_unknown_not_empty(tmp_p
     assert snapshot["host"]["fc_rports"] is None
     assert "read of /sys/class/fc_remote_ports" in [e["what"] for e in snapshot["errors"]]
     assert snapshot["host"]["fc_hosts"][0]["wwpn"] == "0x21000024ff3a0b1c"
-    # unknown, not "no target" (the review's defect 5: [] read like a host without FC targets)
+    # unknown, not "no target" ([] read like a host without FC targets)
     assert fa.ports(snapshot)["targets"] is None

@@ -20,10 +20,12 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_healthy_host_has_no_findings(tmp_path):
+    """Fails when a healthy host has findings."""
     assert judge_findings.host_findings(snap_of(tmp_path)) == []
 
 
 def test_all_paths_failed_with_probe_evidence_never_says_stale(tmp_path):
+    """Fails when all paths failed is not found with its probe evidence, or the host finding calls it stale."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     f = judge_findings.host_findings(s)
     assert kinds(f) == [("all_paths_failed", "map", ontap_wwid(1))]
@@ -35,6 +37,7 @@ def test_all_paths_failed_with_probe_evidence_never_says_stale(tmp_path):
 
 
 def test_some_paths_failed(tmp_path):
+    """Fails when a map with one of two paths failed is not some_paths_failed with each path's state."""
     s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "test unit ready: transport: Host_status=0x01 "
                                                        "[DID_NO_CONNECT]\n"), "sdb": (0, "")})
     f = judge_findings.host_findings(s)
@@ -46,7 +49,8 @@ def test_some_paths_failed(tmp_path):
 
 
 def test_kernel_failed_path_counts_even_if_checker_says_ready():
-    # multipathd's view runs ahead of the kernel table (lab finding 11); the kernel wins
+    """Fails when a path the kernel failed counts as working because multipathd's checker says ready."""
+    # multipathd's view runs ahead of the kernel table (seen in the lab); the kernel wins
     snap = {"maps": {"w": {"name": "w", "wwid": "w", "paths": [
         {"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"},
         {"name": "sdc", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}]}}, "disks": {}}
@@ -65,6 +69,7 @@ def test_an_offline_device_under_an_active_kernel_path_is_unknown_not_failed():
 
 
 def test_ghost_map(tmp_path):
+    """Fails when a multipath map without paths is not found as a ghost map."""
     def setup(t):
         t.dm("dm-5", "253:5", ontap_wwid(5), "mpath-" + ontap_wwid(5))
     f = judge_findings.host_findings(snap_of(tmp_path, setup=setup))
@@ -72,6 +77,7 @@ def test_ghost_map(tmp_path):
 
 
 def test_orphan_path_and_in_use_disk(tmp_path):
+    """Fails when a SAN disk without a map is not an orphan, a mounted one not in use, or sda is either."""
     def setup(t):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
         t.disk("sdg", "2:0:0:4", "8:96", session=1, wwid="naa." + ontap_wwid(4)[1:])
@@ -85,6 +91,7 @@ def test_orphan_path_and_in_use_disk(tmp_path):
 
 
 def test_in_use_map_names_mount_holder_and_opener(tmp_path):
+    """Fails when an in-use map does not name its mount, holder and opener, or udev workers are not transient."""
     def setup(t):
         t.dm("dm-2", "253:2", "vg-lv", "LVM-abc")
         t.hold("dm-0", "dm-2")
@@ -103,11 +110,13 @@ def test_in_use_map_names_mount_holder_and_opener(tmp_path):
 
 
 def test_multipathd_alone_does_not_make_in_use(tmp_path):
+    """Fails when multipathd holding a map open makes it in use."""
     f = judge_findings.host_findings(snap_of(tmp_path, probe=False))
     assert not [x for x in f if x["kind"] == "in_use"]
 
 
 def test_every_verdict_has_evidence_and_reason(tmp_path):
+    """Fails when a verdict or finding has no reason or no evidence."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     for v in check(s, [rec(2, 2)]) + judge_findings.host_findings(s):
         assert v["reason"] and isinstance(v["evidence"], dict) and v["evidence"]
@@ -115,6 +124,7 @@ def test_every_verdict_has_evidence_and_reason(tmp_path):
 
 @pytest.mark.parametrize("result", ["no_answer", "not_ready"])
 def test_a_kernel_active_path_is_not_failed_by_a_timeout_or_not_ready(result):
+    """Fails when a kernel-active path or running disk is failed by a probe timeout or not ready."""
     active = {"name": "sdb", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}
     assert judge_findings.path_state(active, {"result": result}) == ("ok", [])
     assert judge_findings.path_state(dict(active, dm_state="failed"), {"result": result})[0] == "failed"

@@ -28,6 +28,7 @@ def read(name):
 @pytest.mark.parametrize("name", ["iscsid.conf.debian12", "iscsid.conf.debian12-lab", "iscsiadm-node-record-2.1.8.txt"])
 @pytest.mark.parametrize("crlf", [False, True])
 def test_round_trip_is_byte_identical(name, crlf):
+    """Fails when an iscsid.conf or node record does not render back byte for byte, CRLF or not."""
     text = read(name)
     if crlf:
         text = text.replace("\n", "\r\n")
@@ -36,10 +37,12 @@ def test_round_trip_is_byte_identical(name, crlf):
 
 @pytest.mark.parametrize("text", ["", "\n", "a=b", "  a  =  b  \n# c\n", "garbage line without equals\n", "=\n"])
 def test_round_trip_edge_cases(text):
+    """Fails when an empty, unterminated or malformed key=value text does not render back as it was."""
     assert kv.parse(text).render() == text
 
 
 def test_get_and_items_follow_iscsid_last_wins():
+    """Fails when a key's value is not the last active one, as iscsid reads it."""
     doc = kv.parse(read("iscsid.conf.debian12-lab"))
     assert doc.get("node.session.scan") == "automatic"
     assert doc.get("node.startup") == "manual"
@@ -48,6 +51,7 @@ def test_get_and_items_follow_iscsid_last_wins():
 
 
 def test_set_leaves_one_active_line_and_comments_out_the_others():
+    """Fails when setting a key leaves another active line for it, or changes other lines."""
     text = read("iscsid.conf.debian12-lab")
     doc = kv.parse(text)
     assert doc.set("node.session.scan", "manual") == "modified"
@@ -63,6 +67,7 @@ def test_set_leaves_one_active_line_and_comments_out_the_others():
 
 
 def test_set_activates_a_commented_default_in_place():
+    """Fails when setting a key does not activate its commented default line in place."""
     text = read("iscsid.conf.debian12")
     doc = kv.parse(text)
     assert doc.set("node.session.auth.authmethod", "CHAP") == "activated"
@@ -72,16 +77,18 @@ def test_set_activates_a_commented_default_in_place():
 
 
 def test_set_writes_the_form_iscsid_reads_and_appends_when_absent():
+    """Fails when setting a key writes a form iscsid does not read, or appends after an unterminated line."""
     doc = kv.parse("# hdr\nnode.startup=automatic\n  iscsid.safe_logout   =   Yes\nlast = 1")
     assert doc.set("node.startup", "manual") == "modified"
     assert doc.set("iscsid.safe_logout", "No") == "modified"
     assert doc.set("node.session.scan", "manual") == "added"
-    # the unterminated "last = 1" is not read by iscsid and stays so: the new line goes above it (issue 27 item 14)
+    # the unterminated "last = 1" is not read by iscsid and stays so: the new line goes above it
     assert doc.render() == ("# hdr\nnode.startup = manual\n  iscsid.safe_logout = No\nnode.session.scan = manual\n"
                             "last = 1")
 
 
 def test_set_keeps_crlf():
+    """Fails when editing a CRLF file writes LF line endings."""
     doc = kv.parse("a = 1\r\nb = 2\r\n")
     doc.set("c", "3")
     doc.set("a", "0")
@@ -89,11 +96,13 @@ def test_set_keeps_crlf():
 
 
 def test_prose_comments_are_not_activated():
+    """Fails when a prose comment naming a key is activated as a setting."""
     doc = kv.parse("# set node.session.scan to manual if you like\n")
     assert doc.set("node.session.scan", "manual") == "added"
 
 
 def test_mask_secrets():
+    """Fails when a password, active or commented, is not masked, or another value is."""
     text = "node.session.auth.password = s3cret\n#node.session.auth.password_in = x\nnode.startup = manual\n"
     masked = kv.mask_secrets(text)
     assert "s3cret" not in masked and "node.session.auth.password = ********\n" in masked
@@ -102,6 +111,7 @@ def test_mask_secrets():
 
 
 def test_parse_records_gives_one_record_per_iface():
+    """Fails when iscsiadm's output of several node records is not one record per iface."""
     one = read("iscsiadm-node-record-2.1.8.txt")
     two = one + one.replace("iface.iscsi_ifacename = default", "iface.iscsi_ifacename = iface1").replace(
         "node.session.scan = auto", "node.session.scan = manual")
@@ -113,6 +123,7 @@ def test_parse_records_gives_one_record_per_iface():
 
 
 def test_parse_record():
+    """Fails when a node record's values, including <empty>, are not read as iscsiadm prints them."""
     rec = kv.parse_record(read("iscsiadm-node-record-2.1.8.txt"))
     assert rec["node.session.scan"] == "auto"
     assert rec["node.name"] == "iqn.2024-01.lab.san:target1"
@@ -138,10 +149,12 @@ def test_parse_record():
     ("node.session.scan = manual\x00\n", None),
 ])
 def test_read_setting_follows_idbm(line, read):
+    """Fails when a line is read otherwise than iscsid's idbm reads it."""
     assert kv.read_setting(line) == read
 
 
 def test_no_space_form_and_unterminated_last_line_are_rewritten():
+    """Fails when a line iscsid does not read (no spaces, no newline) is not rewritten in a form it reads."""
     doc = kv.parse("node.session.scan=manual\nnode.startup = manual")
     assert doc.get("node.session.scan") is None and doc.get("node.startup") is None
     assert doc.unread() == ["node.session.scan=manual", "node.startup = manual"]
@@ -153,12 +166,14 @@ def test_no_space_form_and_unterminated_last_line_are_rewritten():
 
 
 def test_trailing_comment_moves_to_a_comment_line_above():
+    """Fails when a trailing comment stays part of the value when the key is set."""
     doc = kv.parse("node.session.scan = auto # by ops, ticket 42\n")
     assert doc.set("node.session.scan", "manual") == "modified"
     assert doc.render() == "# by ops, ticket 42\nnode.session.scan = manual\n"
 
 
 def test_cr_vt_ff_inside_a_line_are_not_line_breaks():
+    """Fails when CR, VT or FF inside a line are taken as line breaks, which iscsid does not do."""
     text = "a = 1\x0bnode.session.scan = auto\nb = 2\rnode.startup = automatic\n\x0c\n"
     doc = kv.parse(text)
     assert len(doc.lines) == 3 and doc.render() == text
@@ -168,12 +183,14 @@ def test_cr_vt_ff_inside_a_line_are_not_line_breaks():
 
 
 def test_duplicates_with_the_same_value_are_reduced_to_one():
+    """Fails when duplicate lines of a key with the same value are not reduced to one."""
     doc = kv.parse("node.session.scan = manual\nx = 1\nnode.session.scan = manual\n")
     assert doc.set("node.session.scan", "manual") == "modified"
     assert doc.render() == "#node.session.scan = manual\nx = 1\nnode.session.scan = manual\n"
 
 
 def test_non_utf8_bytes_survive_an_edit():
+    """Fails when non-UTF-8 bytes in the file are changed by an edit."""
     raw = b"# caf\xe9 Latin-1 comment\nnode.session.scan = auto\n"
     text = raw.decode("utf-8", "surrogateescape")
     doc = kv.parse(text)
@@ -193,6 +210,7 @@ def test_non_utf8_bytes_survive_an_edit():
      "/bin/systemctl start iscsid.socket iscsiuio.socket"),
 ])
 def test_valid_values(key, value, out):
+    """Fails when a valid value is refused or written otherwise than iscsid expects."""
     assert kv.validate_value(key, value) == out
 
 
@@ -218,14 +236,16 @@ def test_valid_values(key, value, out):
     ("node.session.scan", "manual # note", "not one of"),
 ])
 def test_invalid_values_are_refused(key, value, words):
+    """Fails when a value iscsid would misread, or a shell command, is accepted."""
     with pytest.raises(kv.ParseError) as err:
         kv.validate_value(key, value)
     assert words in str(err.value)
 
 
-# issue 27 item 14: a line ending in CR (fgets: only LF ends a line; iscsid strips the CR as white space) ------------
+# a line ending in CR (fgets: only LF ends a line; iscsid strips the CR as white space) ------------------------------
 
 def test_setting_a_key_on_its_unterminated_cr_line_is_read_and_idempotent():
+    """Fails when setting a key on its unterminated CR line writes a line iscsid skips, or repeats."""
     doc = kv.parse("x = 1\nnode.session.scan = auto\r")
     assert doc.set("node.session.scan", "manual") == "modified"
     out = doc.render()
@@ -239,6 +259,7 @@ def test_setting_a_key_on_its_unterminated_cr_line_is_read_and_idempotent():
 
 
 def test_an_unread_duplicate_ending_in_cr_is_left_as_it_is_when_another_key_is_added():
+    """Fails when adding a key after an unread CR duplicate makes iscsid read that duplicate."""
     # iscsid reads node.startup = manual; the unterminated duplicate is skipped. Ending it with a newline to append
     # after it would make iscsid read auto: the new line goes above it, the duplicate stays byte for byte
     text = "node.startup = manual\nnode.startup = auto\r"
@@ -250,6 +271,7 @@ def test_an_unread_duplicate_ending_in_cr_is_left_as_it_is_when_another_key_is_a
 
 
 def test_a_duplicate_ending_in_cr_never_leaves_the_key_unread():
+    """Fails when setting a key whose duplicate ends in CR leaves iscsid reading no value for it."""
     doc = kv.parse("node.startup = automatic\nnode.startup = automatic\r")
     assert doc.set("node.startup", "manual") == "modified"
     out = doc.render()
@@ -288,6 +310,7 @@ ISCSI_WORDS = ["node.session.scan", "node.startup", "=", " = ", "manual", "auto"
 @FAST
 @given(texts(ISCSI_WORDS))
 def test_kv_parse_is_total_and_round_trips(text):
+    """Fails when the key=value parser raises on any text or does not render it back."""
     doc = kv.parse(text)
     assert doc.render() == text
     for line in doc.lines:
@@ -298,6 +321,7 @@ def test_kv_parse_is_total_and_round_trips(text):
 @FAST
 @given(texts(ISCSI_WORDS), st.sampled_from(["manual", "auto"]))
 def test_kv_set_leaves_one_line_iscsid_reads(text, value):
+    """Fails when a set leaves other than one active line iscsid reads, or is not idempotent."""
     doc = kv.parse(text)
     doc.set("node.session.scan", value)
     out = doc.render()
@@ -315,6 +339,7 @@ def test_kv_set_leaves_one_line_iscsid_reads(text, value):
                         "node.session.auth.password", "node.session.auth.chap_algs", "iscsid.startup",
                         "node.conn[0].iscsi.HeaderDigest", "some.unknown.key"]))
 def test_kv_validated_values_read_back_exactly(value, key):
+    """Fails when a validated value does not read back exactly as written."""
     try:
         written = kv.validate_value(key, value)
     except kv.ParseError:
@@ -324,7 +349,7 @@ def test_kv_validated_values_read_back_exactly(value, key):
     assert kv.parse(doc.render()).get(key) == written
 
 
-# -- issue 27 item 14: edits against how the daemons read the files: CR endings, unterminated lines, Latin-1 --------
+# -- edits against how the daemons read the files: CR endings, unterminated lines, Latin-1 --------
 
 CR_ISCSI = ISCSI_WORDS + ["\r", " \r", "auto\r", "\udce9", "# caf\udce9", "x = 1"]
 
@@ -333,6 +358,7 @@ CR_ISCSI = ISCSI_WORDS + ["\r", " \r", "auto\r", "\udce9", "# caf\udce9", "x = 1
 @given(st.lists(st.sampled_from(CR_ISCSI), max_size=40).map("".join),
        st.sampled_from(["node.session.scan", "node.startup"]), st.sampled_from(["manual", "auto"]))
 def test_kv_set_changes_what_iscsid_reads_of_that_key_only(text, key, value):
+    """Fails when setting a key changes what iscsid reads of another key or other lines."""
     doc = kv.parse(text)
     before = doc.items()
     doc.set(key, value)

@@ -18,6 +18,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_tolerant_parser_keeps_going():
+    """Fails when the tolerant parser stops at a bad section or does not render the text back."""
     doc = judge_multipath_parse.parse("defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n", strict=False)
     assert judge_multipath_audit.to_dict(doc)["defaults"] == {"polling_interval": "3"}
     assert judge_multipath_parse.render(doc) == "defaults { x }\ndefaults {\n  polling_interval 3\n}\n}\n"
@@ -26,6 +27,7 @@ def test_tolerant_parser_keeps_going():
 # ----------------------------------------------------------------------------- structure
 
 def test_show_config_structure():
+    """Fails when multipathd 0.9.4's show config is not read into its sections and entries."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
     assert "no_path_retry" not in eff["defaults"]  # unset in defaults: 0.9.4 does not print it
     assert eff["defaults"]["find_multipaths"] == "off"
@@ -44,6 +46,7 @@ def test_show_config_structure():
 
 
 def test_file_structure_with_comments_and_odd_spacing():
+    """Fails when a multipath.conf with comments and odd spacing is not read into its sections."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipath.conf.overrides")))
     assert eff["defaults"] == {"user_friendly_names": "no", "find_multipaths": "greedy", "recheck_wwid": "no"}
     assert eff["overrides"] == {"no_path_retry": "queue", "dev_loss_tmo": "infinity"}
@@ -52,6 +55,7 @@ def test_file_structure_with_comments_and_odd_spacing():
 
 
 def test_entry_matching_uses_regexes_and_spots_catch_alls():
+    """Fails when device entries are not matched by regex, or a catch-all counts as specific."""
     assert judge_multipath_audit.entry_matches({"vendor": "NETAPP", "product": "LUN"}, "NETAPP", "LUN C-Mode")
     assert judge_multipath_audit.entry_matches({"vendor": "NETAPP", "product": "LUN.*"}, "NETAPP", "LUN")
     assert not judge_multipath_audit.entry_matches({"vendor": "NVME", "product": "^NetApp ONTAP Controller"}, "NETAPP", "LUN")
@@ -67,6 +71,7 @@ def test_entry_matching_uses_regexes_and_spots_catch_alls():
     ("0", None),
 ])
 def test_features_without_queueing(before, after):
+    """Fails when queue_if_no_path is not removed from a features string with its count fixed."""
     assert judge_multipath_audit.features_without_queueing(before) == after
 
 
@@ -78,6 +83,7 @@ def _checks(findings, active_only=True):
 
 
 def test_audit_of_debian_without_file_finds_the_netapp_builtin():
+    """Fails when the audit of a host without multipath.conf misses the built-in NETAPP entry's settings."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
     findings, resolved = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC, file_eff=judge_multipath_audit.to_dict(judge_multipath_parse.parse("")))
     scope = 'devices/device[vendor="NETAPP",product="LUN"]'
@@ -91,6 +97,7 @@ def test_audit_of_debian_without_file_finds_the_netapp_builtin():
 
 
 def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
+    """Fails when a built-in entry shadowed by a later user entry is still reported."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipathd-show-config-0.9.4.txt"), strict=False))
     eff["devices"].append({"vendor": "NETAPP", "product": "LUN.*", "no_path_retry": "30", "dev_loss_tmo": "60"})
     eff["defaults"]["recheck_wwid"] = "yes"
@@ -101,6 +108,7 @@ def test_audit_marks_a_builtin_shadowed_by_a_later_user_entry():
 
 
 def test_audit_of_overrides_and_multipaths():
+    """Fails when queueing set in overrides or a multipaths entry is not found."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse(read("multipath.conf.overrides")))
     findings = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC)[0]
     assert _checks(findings) == [
@@ -114,6 +122,7 @@ def test_audit_of_overrides_and_multipaths():
 
 
 def test_audit_without_recheck_wwid_support():
+    """Fails when a multipath-tools without recheck_wwid is not warned about."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse("defaults {\n no_path_retry 30\n}\n"))
     findings = judge_multipath_audit.audit(eff, NETAPP_TARGETS, REC, recheck_supported=False)[0]
     assert [f["check"] for f in findings if f["severity"] == "warning"] == ["recheck_wwid_unsupported"]
@@ -127,6 +136,7 @@ def test_audit_without_recheck_wwid_support():
     ("polling_interval 5", (None, "30000")),
 ])
 def test_audit_of_uxsock_timeout_against_the_asked_minimum(defaults, finding):
+    """Fails when uxsock_timeout is judged wrongly against the asked minimum, or judged when not asked."""
     eff = judge_multipath_audit.to_dict(judge_multipath_parse.parse("defaults {\n %s\n}\n" % defaults))
     findings = judge_multipath_audit.audit(eff, NETAPP_TARGETS, dict(REC, uxsock_timeout="30000"))[0]
     got = [(f["value"], f["recommended"]) for f in findings if f["check"] == "uxsock_timeout_short"]
@@ -137,6 +147,7 @@ def test_audit_of_uxsock_timeout_against_the_asked_minimum(defaults, finding):
 
 
 def test_fix_adds_uxsock_timeout_to_a_file_without_defaults():
+    """Fails when the fix cannot add uxsock_timeout to a file without a defaults section."""
     rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
            "find_multipaths": None, "uxsock_timeout": "30000"}
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), NETAPP_TARGETS, rec)
@@ -161,18 +172,21 @@ BOUNDS = {"no_path_retry": "30", "dev_loss_tmo": "60"}
     ("no_path_retry queue\x00junk", "queue"),
 ])
 def test_values_are_read_as_multipath_tools_reads_them(line, value):
+    """Fails when a value is read otherwise than multipath-tools reads it, or not rendered back."""
     doc = judge_multipath_parse.parse("defaults {\n%s\n}\n" % line)
     assert judge_multipath_audit.to_dict(doc)["defaults"]["alias" if line.startswith("alias") else "no_path_retry"] == value
     assert judge_multipath_parse.render(doc) == "defaults {\n%s\n}\n" % line
 
 
 def test_cr_vt_ff_are_not_line_breaks():
+    """Fails when CR, VT or FF end a line, which multipath-tools does not do."""
     text = "defaults {\n polling_interval 5\r no_path_retry queue\n\x0c\n}\n"
     doc = judge_multipath_parse.parse(text)
     assert judge_multipath_audit.to_dict(doc)["defaults"] == {"polling_interval": "5"} and judge_multipath_parse.render(doc) == text
 
 
 def test_glued_comment_fix_keeps_the_comment_a_comment():
+    """Fails when fixing a value with a glued comment makes the comment part of the value."""
     doc = judge_multipath_parse.parse('devices {\n device {\n  vendor "NETAPP"\n  product "LUN"\n  no_path_retry queue#by ops\n }\n}\n')
     new, changes = judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, BOUNDS)
     text = judge_multipath_parse.render(new)
@@ -181,6 +195,7 @@ def test_glued_comment_fix_keeps_the_comment_a_comment():
 
 
 def test_device_without_product_is_dropped_and_gets_a_proper_entry():
+    """Fails when a device entry without product is edited or matched instead of a proper entry added."""
     text = 'devices {\n    device {\n        vendor "NETAPP"\n        no_path_retry queue\n    }\n}\n'
     assert not judge_multipath_audit.entry_matches({"vendor": "NETAPP"}, "NETAPP", "LUN")
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, BOUNDS)
@@ -192,6 +207,7 @@ def test_device_without_product_is_dropped_and_gets_a_proper_entry():
 
 
 def test_bare_sublevel_keyword_enters_its_section_but_bare_overrides_is_refused():
+    """Fails when a bare section keyword is read otherwise than multipathd reads it."""
     doc = judge_multipath_parse.parse("defaults\n{\n  polling_interval 10\n}\n")
     assert judge_multipath_audit.to_dict(doc)["defaults"] == {"polling_interval": "10"}
     with pytest.raises(judge_multipath_parse.ParseError) as err:
@@ -203,6 +219,7 @@ def test_bare_sublevel_keyword_enters_its_section_but_bare_overrides_is_refused(
 
 @pytest.mark.parametrize("key, value", [("no_path_retry", "16"), ("no_path_retry", "fail"), ("dev_loss_tmo", "30")])
 def test_bounded_values_are_left_alone(key, value):
+    """Fails when the fix changes a value already within the bounds."""
     text = ('devices {\n    device {\n        vendor "NETAPP"\n        product "LUN"\n        %s %s\n'
             '    }\n}\n' % (key, value))
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, BOUNDS)
@@ -218,6 +235,7 @@ def test_bounded_values_are_left_alone(key, value):
 @FAST
 @given(texts(MP_WORDS))
 def test_multipath_parse_is_total_and_round_trips(text):
+    """Fails when the multipath.conf parser raises other than ParseError or does not render text back."""
     for strict in (True, False):
         try:
             doc = judge_multipath_parse.parse(text, strict=strict)
@@ -230,6 +248,7 @@ def test_multipath_parse_is_total_and_round_trips(text):
 @FAST
 @given(texts(MP_WORDS))
 def test_multipath_fix_reads_back_and_is_idempotent(text):
+    """Fails when a fixed file does not parse, the fix is not idempotent, or the result still queues."""
     try:
         doc = judge_multipath_parse.parse(text)
     except judge_multipath_parse.ParseError:
@@ -250,6 +269,7 @@ VALUES = st.text(alphabet=st.sampled_from(list('ab1 #!{}"\t') + ["\xe9"]), max_s
 @given(st.lists(st.tuples(st.sampled_from(["polling_interval", "alias", "no_path_retry", "features"]), VALUES),
                 max_size=6))
 def test_multipath_values_written_read_back(pairs):
+    """Fails when values written into a multipath.conf do not read back as written."""
     doc = judge_multipath_fix.new_document()
     sec = doc.add_section("defaults")
     want = {}

@@ -29,6 +29,7 @@ SHOW_MAPS = """\
 
 
 def test_live_maps_merge_daemon_and_table():
+    """Fails when the live maps do not merge multipathd's queueing with the kernel table's features."""
     maps = mc.live_maps(sp.parse_show_maps(SHOW_MAPS), sp.parse_dm_lines(TABLE, sp.parse_multipath_table)[0])
     assert [(m["name"][-2:], m["queueing"], m["queues_forever"], m["table_queue_if_no_path"]) for m in maps] == [
         ("ef", None, False, False), ("31", "on", True, True), ("32", "30 chk", False, False)]
@@ -36,7 +37,7 @@ def test_live_maps_merge_daemon_and_table():
     assert maps[1]["table_features"] == "queue_if_no_path pg_init_retries 50"
 
 
-# --- apply_plan: how the written settings reach multipathd (issue 27 item 2) ------------------------------------------
+# --- apply_plan: how the written settings reach multipathd -------------------------------------------------------------
 
 @pytest.mark.parametrize("state,daemon,keys,stale,pathless,force,action,failing", [
     ("present", "answers", [], [], ["m1"], False, "none", []),                       # nothing written for the daemon
@@ -56,6 +57,7 @@ def test_live_maps_merge_daemon_and_table():
 ])
 def test_apply_plan_never_stops_the_daemon_over_a_map_without_path(state, daemon, keys, stale, pathless, force,
                                                                    action, failing):
+    """Fails when applying settings restarts or stops multipathd while a map has no active path."""
     plan = mc.apply_plan(state, daemon, keys, stale, pathless, {"restart": force, "queueing_change": False}, [])
     assert (plan["action"], plan["maps_failing_io"]) == (action, failing)
     if action == "refused":
@@ -63,10 +65,12 @@ def test_apply_plan_never_stops_the_daemon_over_a_map_without_path(state, daemon
 
 
 def test_uxsock_timeout_is_a_client_only_setting():
+    """Fails when uxsock_timeout is treated as a setting the daemon must be restarted or reconfigured for."""
     assert "uxsock_timeout" in mc.CLIENT_ONLY_KEYS and not mc.CLIENT_ONLY_KEYS & mc.RESTART_ONLY_KEYS
 
 
 def test_maps_without_active_path_trusts_the_kernel_and_lists_the_unknown():
+    """Fails when a map without an active path is missed because multipathd counts paths the kernel failed."""
     maps = [{"name": "a", "active_paths": 2}, {"name": "b", "active_paths": 2}, {"name": "c", "active_paths": None},
             {"name": "d", "active_paths": 0}]
     status = {"b": {"groups": [{"state": "E", "paths": [{"dev": "8:16", "active": False, "fail_count": 1}]}]},

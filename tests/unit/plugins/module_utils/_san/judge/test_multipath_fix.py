@@ -26,6 +26,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     (["60000", "2000"], ["60000", "30000"]),  # the later section wins in multipath-tools: only it is raised
 ])
 def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, after):
+    """Fails when the fix does not raise a short uxsock_timeout in the section read, or lowers a longer one."""
     text = "".join("defaults {\n\tuxsock_timeout %s\n}\n" % v for v in sections)
     rec = {"no_path_retry": None, "dev_loss_tmo": None, "recheck_wwid": None, "flush_on_last_del": None,
            "find_multipaths": None, "uxsock_timeout": "30000"}
@@ -38,6 +39,7 @@ def test_fix_raises_a_short_uxsock_timeout_and_keeps_a_longer_one(sections, afte
 # ----------------------------------------------------------------------------- plan
 
 def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
+    """Fails when fixing an absent multipath.conf does not write the NETAPP device entry and defaults."""
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_fix.new_document(), NETAPP_TARGETS, REC)
     text = judge_multipath_parse.render(new)
     assert text == judge_multipath_fix.NEW_FILE_HEADER + (
@@ -63,6 +65,7 @@ def test_fix_of_an_absent_file_creates_a_netapp_device_entry():
 
 
 def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
+    """Fails when fixing NetApp's recommended file adds an entry or changes lines beyond the fixed ones."""
     text = read("multipath.conf.netapp")
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC)
     out = judge_multipath_parse.render(new)
@@ -80,6 +83,7 @@ def test_fix_of_the_netapp_recommended_file_edits_its_entry_in_place():
 
 
 def test_fix_of_overrides_and_multipaths_keeps_comments_and_missing_final_newline():
+    """Fails when fixing overrides and multipaths loses comments, or is not idempotent."""
     text = read("multipath.conf.overrides")
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC)
     out = judge_multipath_parse.render(new)
@@ -98,6 +102,7 @@ def test_fix_of_overrides_and_multipaths_keeps_comments_and_missing_final_newlin
 
 
 def test_fix_in_overrides_scope():
+    """Fails when a fix asked for the overrides scope writes the values elsewhere."""
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.ubuntu")), NETAPP_TARGETS, REC, scope="overrides")
     out = judge_multipath_parse.render(new)
     assert out.startswith("defaults {\n    user_friendly_names yes\n    recheck_wwid yes\n}\n")
@@ -105,6 +110,7 @@ def test_fix_in_overrides_scope():
 
 
 def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
+    """Fails when fixing the RHEL file loses its blacklist exceptions or indent, or misses a blacklisted WWID."""
     text = read("multipath.conf.rhel")
     new = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(text), NETAPP_TARGETS, REC, blacklist_wwids=["35000c500a1b2c3d4"])[0]
     out = judge_multipath_parse.render(new)
@@ -115,6 +121,7 @@ def test_fix_of_the_rhel_file_keeps_blacklist_exceptions_and_tab_indent():
 
 
 def test_plan_does_not_touch_the_input_document():
+    """Fails when planning a fix changes the document it was given."""
     doc = judge_multipath_parse.parse(read("multipath.conf.netapp"))
     before = judge_multipath_parse.render(doc)
     judge_multipath_fix.plan_fix(doc, NETAPP_TARGETS, REC)
@@ -122,6 +129,7 @@ def test_plan_does_not_touch_the_input_document():
 
 
 def test_recommended_none_leaves_keys_alone():
+    """Fails when a key recommended as None is changed by the fix."""
     rec = dict(REC, dev_loss_tmo=None, recheck_wwid=None)
     new, changes = judge_multipath_fix.plan_fix(judge_multipath_parse.parse(read("multipath.conf.netapp")), NETAPP_TARGETS, rec)
     assert "dev_loss_tmo            infinity" in judge_multipath_parse.render(new)
@@ -134,6 +142,7 @@ MP_CR_WORDS = MP_WORDS + [" \r", "\r", "\udce9", "# caf\udce9"]
 @FAST
 @given(st.lists(st.sampled_from(MP_CR_WORDS + [" ", "\n", "\t", "\r\n", "\n"]), max_size=60).map("".join))
 def test_multipath_fix_keeps_every_line_the_daemon_reads(text):
+    """Fails when the fix drops or changes a line multipathd reads other than the fixed keys."""
     try:
         doc = judge_multipath_parse.parse(text)
     except judge_multipath_parse.ParseError:

@@ -26,10 +26,12 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     (None, "dm-6", "device-mapper"), (None, "nbd0", "other"),
 ])
 def test_classify_holder(uuid, name, kind):
+    """Fails when a holder is classified as the wrong kind (lvm, kpartx, luks, md, ...)."""
     assert judge_usage.classify_holder({"name": name, "uuid": uuid}) == kind
 
 
 def test_an_unknown_open_count_of_a_map_refuses_and_a_disk_has_none_to_know():
+    """Fails when a map's unknown open count reads as 0, or a disk is refused for having none."""
     # dmsetup info failed or had no line for the map: the gate that sees other mount namespaces must not read 0
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(open_count=None))
@@ -39,6 +41,7 @@ def test_an_unknown_open_count_of_a_map_refuses_and_a_disk_has_none_to_know():
 
 @pytest.mark.parametrize("lose", ["file", "deadline"])
 def test_a_mount_table_that_cannot_be_read_makes_every_device_in_use(tmp_path, lose):
+    """Fails when an unread mount table lets a device count as unused."""
     t = plain_san_disk(tmp_path)
     t.mount("253:0", "/srv/pv-data", "/dev/mapper/" + ontap_wwid(1))
     t.commands()
@@ -60,7 +63,7 @@ def test_a_mount_table_that_cannot_be_read_makes_every_device_in_use(tmp_path, l
 
 
 def test_fds_of_the_threads_of_a_process_whose_leader_has_exited_are_seen(tmp_path):
-    """Issue 27 item 10: the leader of a threaded process exited (a zombie, its /proc/PID/fd empty) while a thread
+    """The leader of a threaded process exited (a zombie, its /proc/PID/fd empty) while a thread
     still holds the disk open: only /proc/PID/task/TID/fd shows it."""
     t = plain_san_disk(tmp_path)
     t.proc(5000, "java", fds=[])

@@ -24,12 +24,14 @@ ROOT = Path(__file__).resolve().parents[6]
 
 
 def test_an_idle_serial_mismatch_is_no_corruption_risk(tmp_path):
+    """Fails when a reused LUN nobody writes to is reported as a corruption risk."""
     s = reused(tmp_path)
     assert [v for v in s["verdicts"] if v["kind"] == "serial_mismatch"]
     assert sj.corruption_risks(s) == []
 
 
 def test_a_writer_on_a_reused_lun_is_named_with_what_to_do(tmp_path):
+    """Fails when a writer on a reused LUN is not named as a corruption risk with what to do, map and paths."""
     def setup(t):
         t.mount("253:0", "/srv/db", "/dev/mapper/" + ontap_wwid(1))
         t.proc(4242, "postgres", fds=["/dev/dm-0"])
@@ -45,6 +47,7 @@ def test_a_writer_on_a_reused_lun_is_named_with_what_to_do(tmp_path):
 
 
 def test_a_udev_probe_alone_is_no_writer(tmp_path):
+    """Fails when a udev worker probing a reused LUN counts as a writer."""
     def setup(t):
         t.proc(77, "(udev-worker)", fds=["/dev/dm-0"])
     assert sj.corruption_risks(reused(tmp_path, setup)) == []
@@ -56,6 +59,7 @@ def _tasks(path):
 
 
 def test_every_run_fails_the_host_on_a_corruption_risk():
+    """Fails when an audit, compliance or cleanup run does not always fail a host with a corruption risk."""
     for path in ("playbooks/audit.yml", "playbooks/compliance.yml", "roles/stale_cleanup/tasks/cleanup.yml"):
         fails = [t for t in _tasks(path) if "ansible.builtin.fail" in t]
         risk = [t for t in fails if "corruption_risks" in str(t.get("when"))]
@@ -64,6 +68,7 @@ def test_every_run_fails_the_host_on_a_corruption_risk():
 
 
 def test_other_refusals_fail_the_host_only_behind_the_option():
+    """Fails when a cleanup refusal fails the host without stale_cleanup_fail_on_refusal set."""
     tasks = _tasks("roles/stale_cleanup/tasks/main.yml")
     refusal = [t for t in tasks if "ansible.builtin.fail" in t]
     assert len(refusal) == 1 and "stale_cleanup_fail_on_refusal | bool" in refusal[0]["when"]
@@ -72,6 +77,7 @@ def test_other_refusals_fail_the_host_only_behind_the_option():
 
 
 def test_a_healthy_map_whose_uuid_is_upper_case_hex_is_not_probed_for_lun_reuse(tmp_path):
+    """Fails when a healthy map whose dm uuid is upper-case hex is still probed for LUN reuse."""
     t = healthy_lab(tmp_path)
     for name, hctl, dev, sess in (("sdf", "2:0:0:3", "8:80", 1), ("sdg", "3:0:0:3", "8:96", 2)):
         t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(3)[1:])
@@ -84,6 +90,7 @@ def test_a_healthy_map_whose_uuid_is_upper_case_hex_is_not_probed_for_lun_reuse(
 
 
 def test_initiators_come_from_fc_host():
+    """Fails when the FC initiator WWPNs are not read from the fc_host ports."""
     snap, truth, _reader = fc_snap_of("fc_healthy")
     host = snap["host"]
     assert norm(truth["fc"]["initiator_wwpns"]) <= norm(host["fc_wwpns"])
@@ -94,6 +101,7 @@ def test_initiators_come_from_fc_host():
 
 
 def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
+    """Fails when healthy FC maps are not healthy against the FC SVM, or other targets' maps are covered."""
     snap, truth, _reader = fc_snap_of("fc_healthy")
     fc = truth["fc"]
     vs = by_map(judge(snap, fc, fc_targets(fc)))
@@ -106,6 +114,7 @@ def test_healthy_fc_maps_are_healthy_against_the_fc_svm():
 
 
 def test_unmapped_fc_lun_is_stale_by_rport_coverage():
+    """Fails when an unmapped FC LUN covered by its remote port is not judged stale_unmapped."""
     snap, truth, _reader = fc_snap_of("fc_unmapped")
     fc = truth["fc"]
     gone = [lu["wwid"] for lu in fc["lus"] if not lu["mapped"]]
@@ -130,6 +139,7 @@ def test_one_fc_lif_missing_from_the_data_leaves_the_map_not_covered():
 
 
 def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
+    """Fails when mapped LUNs whose paths failed behind a blocked rport are judged stale."""
     snap, truth, _reader = fc_snap_of("fc_rport_blocked")
     fc = truth["fc"]
     blocked = [r for r in fc["rports"] if r["port_state"] == "Blocked"]
@@ -142,6 +152,7 @@ def test_blocked_rport_paths_failed_but_mapped_are_never_stale():
 
 
 def test_second_fc_target_of_an_unqueried_cluster_is_not_covered():
+    """Fails when LUNs of an FC target no SVM read serves are judged instead of not_covered."""
     snap, truth, _reader = fc_snap_of("fc_two_targets")
     fc, fc2 = truth["fc"], truth["fc_target2"]
     vs = by_map(judge(snap, fc, fc_targets(fc)))
@@ -224,6 +235,7 @@ FC_TARGET = "0x200500a098000001"
 
 
 def test_healthy_cross_check(tmp_path):
+    """Fails when mapped LUNs with working paths are not healthy or lack their array mapping."""
     vs = check(snap_of(tmp_path), [rec(1, 1), rec(2, 2)])
     assert kinds(vs) == [("healthy", "map", ontap_wwid(1)), ("healthy", "map", ontap_wwid(2))]
     v = verdict(vs, ontap_wwid(1))
@@ -231,6 +243,7 @@ def test_healthy_cross_check(tmp_path):
 
 
 def test_unmapped_lun_is_stale_unmapped(tmp_path):
+    """Fails when an unmapped LUN whose paths answer LU not supported is not stale_unmapped."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     vs = check(s, [rec(2, 2)])
     v = verdict(vs, ontap_wwid(1))
@@ -241,6 +254,7 @@ def test_unmapped_lun_is_stale_unmapped(tmp_path):
 
 
 def test_outage_of_a_mapped_lun_is_never_stale(tmp_path):
+    """Fails when a mapped LUN whose paths all lost their connection is judged stale."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED},
                 {"sdb": (0, "Host_status=0x01 [DID_NO_CONNECT]\n"), "sdd": (0, "Host_status=0x01 [DID_NO_CONNECT]\n")})
     v = verdict(check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
@@ -249,6 +263,7 @@ def test_outage_of_a_mapped_lun_is_never_stale(tmp_path):
 
 
 def test_one_path_down_but_mapped(tmp_path):
+    """Fails when a mapped LUN with one failed path is not paths_down_but_mapped."""
     s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "Host_status=0x0f [DID_TRANSPORT_FAILFAST]\n"),
                                             "sdb": (0, "")})
     v = verdict(check(s, [rec(1, 1), rec(2, 2)]), ontap_wwid(1))
@@ -257,6 +272,7 @@ def test_one_path_down_but_mapped(tmp_path):
 
 
 def test_cached_sysfs_identity_alone_never_gives_serial_mismatch(tmp_path):
+    """Fails when a LUN id reuse is judged serial_mismatch from cached sysfs identity without live evidence."""
     # The array maps another LU at LUN id 1; the host's map (WWID 1) is healthy and was not probed. Without live
     # evidence this is no serial_mismatch (two arrays both exporting LUN 1 look the same), only unexpected visibility.
     vs = check(snap_of(tmp_path), [rec(9, 1), rec(2, 2)])
@@ -267,7 +283,8 @@ def test_cached_sysfs_identity_alone_never_gives_serial_mismatch(tmp_path):
 
 
 def test_lun_id_reuse_with_live_serial_gives_map_and_disk_verdicts(tmp_path):
-    # lab finding 6: LUN 1 now maps another LU (n=9); the old map's paths came back active ready; the live VPD 0x80
+    """Fails when a live serial of another LU at the LUN id does not give map and disk serial_mismatch."""
+    # as seen in the lab: LUN 1 now maps another LU (n=9); the old map's paths came back active ready; the live VPD 0x80
     # of the working paths (hex form, as LIO answers) is LU 9's and differs from what the host recorded
     t = healthy_lab(tmp_path)
     t.commands()
@@ -287,6 +304,7 @@ def test_lun_id_reuse_with_live_serial_gives_map_and_disk_verdicts(tmp_path):
 
 
 def test_live_serial_equal_to_the_hosts_record_is_no_mismatch(tmp_path):
+    """Fails when a live serial equal to the host's record is judged serial_mismatch."""
     t = healthy_lab(tmp_path)
     t.commands()
     s = probe_live(t, t.reader().snapshot(), ontap_wwid(1), "0" + ontap_serial(1).encode().hex())
@@ -294,6 +312,7 @@ def test_live_serial_equal_to_the_hosts_record_is_no_mismatch(tmp_path):
 
 
 def test_lun_id_reuse_by_live_serial(tmp_path):
+    """Fails when a mapped LUN id answering with another LU's live serial is not serial_mismatch."""
     # map still mapped (at LUN 1) per array, but the live serial at LUN 1 is another LUN's (lab c3, hex form)
     t = healthy_lab(tmp_path)
     t.commands(paths_state={"sdd": FAILED})
@@ -310,6 +329,7 @@ def test_lun_id_reuse_by_live_serial(tmp_path):
 
 
 def test_live_serial_of_the_right_lun_in_ascii_or_hex_is_accepted(tmp_path):
+    """Fails when the right LU's live serial in ASCII or hex form is taken for another LU."""
     for live in (ontap_serial(1), ontap_serial(1).encode().hex(), "0" + ontap_serial(1).encode().hex()):
         t = healthy_lab(tmp_path / live)
         t.commands(paths_state={"sdd": FAILED})
@@ -322,6 +342,7 @@ def test_live_serial_of_the_right_lun_in_ascii_or_hex_is_accepted(tmp_path):
 
 
 def test_unexpected_visibility(tmp_path):
+    """Fails when a LUN the array maps to no igroup of this host, with working paths, is not flagged."""
     # the array maps LUN 2 to no igroup of this host, yet its paths work (e.g. the LIO LUN 0 trap)
     vs = check(snap_of(tmp_path), [rec(1, 1), rec(2, 2, initiators=["iqn.other:host"])])
     assert verdict(vs, ontap_wwid(2))["kind"] == "unexpected_visibility"
@@ -329,6 +350,7 @@ def test_unexpected_visibility(tmp_path):
 
 
 def test_unknown_array(tmp_path):
+    """Fails when a disk of an array outside the WWID prefixes is judged, or one within is not."""
     def setup(t):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa.60014055a1a00000000000000000003")
     s = snap_of(tmp_path, setup=setup, probe=False)
@@ -341,6 +363,7 @@ def test_unknown_array(tmp_path):
 
 
 def test_orphan_disk_verdicts(tmp_path):
+    """Fails when a mapped orphan disk is not healthy, an offline unmapped one is not stale, or sda is judged."""
     def setup(t):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
         t.disk("sdg", "2:0:0:4", "8:96", session=1, wwid="naa." + ontap_wwid(4)[1:], state="offline")
@@ -352,12 +375,14 @@ def test_orphan_disk_verdicts(tmp_path):
 
 
 def test_records_for_other_hosts_do_not_count(tmp_path):
+    """Fails when another host's mapping of a LUN keeps this host's unmapped map from being stale."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     vs = check(s, [rec(1, 1, initiators=["iqn.1998-01.com.vmware:other"]), rec(2, 2)])
     assert verdict(vs, ontap_wwid(1))["kind"] == "stale_unmapped"
 
 
 def test_fc_initiator_matching_ignores_wwpn_format():
+    """Fails when an FC initiator is not matched across WWPN spellings, or another WWPN is."""
     snap = {"host": {"iscsi_iqn": None, "fc_wwpns": ["0x21000024ff3a0b1c"],
                      "fc_hosts": [{"host": 5, "wwpn": "0x21000024ff3a0b1c"}]},
             "maps": {ontap_wwid(7): {"name": ontap_wwid(7), "wwid": ontap_wwid(7), "dm": "dm-0", "paths": [
@@ -390,6 +415,7 @@ def maps_at_lun(snap, lun):
 
 
 def test_captured_healthy():
+    """Fails when the captured healthy host has findings or a LUN not healthy, or LIO's LUN 0 is judged."""
     snap, truth, findings, verdicts = captured("healthy")
     assert [f for f in findings if f["kind"] != "in_use"] == []
     for r in truth["array_luns"]:
@@ -399,6 +425,7 @@ def test_captured_healthy():
 
 
 def test_captured_unmapped():
+    """Fails when the captured unmapped LUN is not stale_unmapped, or the mapped ones not healthy."""
     snap, truth, findings, verdicts = captured("unmapped")
     (wwid,) = maps_at_lun(snap, 2)
     assert snap["maps"][wwid]["queueing"] is True
@@ -411,6 +438,7 @@ def test_captured_unmapped():
 
 
 def test_captured_portal_cut():
+    """Fails when the captured cut portal makes a mapped LUN stale instead of paths_down_but_mapped."""
     snap, truth, findings, verdicts = captured("portal_cut")
     for r in truth["array_luns"]:
         f = [x for x in findings if x["name"] == r["wwid"]]
@@ -421,6 +449,7 @@ def test_captured_portal_cut():
 
 
 def test_captured_orphan():
+    """Fails when the captured orphan paths are not found as orphans of their mapped LUN."""
     snap, truth, findings, verdicts = captured("orphan")
     orphans = [f for f in findings if f["kind"] == "orphan_path"]
     assert len(orphans) == 2 and set(f["wwid"] for f in orphans) == set([truth["mapped"]["3"]])
@@ -430,6 +459,7 @@ def test_captured_orphan():
 
 
 def test_captured_mounted():
+    """Fails when the captured mounted map is not reported in use or not healthy."""
     snap, truth, findings, verdicts = captured("mounted")
     wwid = truth["mapped"]["1"]
     assert snap["maps"][wwid]["mountpoints"] == ["/mnt/lab1"]
@@ -447,6 +477,7 @@ C2 = [rec(21, 1, cluster="c2", svm="svmB", igroup="ig_c2")]
 
 
 def test_second_cluster_not_queried_its_dead_queueing_map_is_not_covered(tmp_path):
+    """Fails when a dead map of a cluster not read is judged instead of not_covered."""
     # scenario (a): cluster 2's portals are cut (no answer), its map queues; only cluster 1 was read
     t = two_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
     for sd in ("sdf", "sdg"):
@@ -462,6 +493,7 @@ def test_second_cluster_not_queried_its_dead_queueing_map_is_not_covered(tmp_pat
 
 
 def test_lun_id_one_on_two_targets_is_matched_per_svm(tmp_path):
+    """Fails when LUN id 1 on two targets is matched across SVMs, giving a serial_mismatch."""
     # scenario (b): both targets export LUN 1; the idle, healthy LUN 1 of cluster 2 even answers with its own live
     # serial (which is not cluster 1's LUN 1): with cluster 2 not read it is not judged, with both read both are
     # healthy -- never serial_mismatch
@@ -480,6 +512,7 @@ def test_lun_id_one_on_two_targets_is_matched_per_svm(tmp_path):
 
 
 def test_a_map_with_one_uncovered_path_is_not_covered(tmp_path):
+    """Fails when a map with one path through a target nobody read is judged."""
     # the same LU reached through a target nobody read (e.g. a second cluster of an active-sync pair)
     t = two_target_lab(tmp_path, {"sdb": FAILED, "sdd": FAILED})
     s = t.reader().snapshot(probe=False)
@@ -489,12 +522,14 @@ def test_a_map_with_one_uncovered_path_is_not_covered(tmp_path):
 
 
 def test_no_target_identities_means_nothing_is_covered(tmp_path):
+    """Fails when maps are judged though the truth names no target identities."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     vs = check(s, [rec(2, 2)], array_targets=None)
     assert sorted(set(v["kind"] for v in vs)) == ["not_covered"]
 
 
 def test_unknown_initiator_gets_no_removal_verdicts(tmp_path):
+    """Fails when a path whose initiator is unknown gets a verdict that could remove it."""
     s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED}, {"sdb": (5, LNS), "sdd": (5, LNS)})
     s["host"].update(iscsi_iqn=None, initiators=[])
     for d in s["disks"].values():
@@ -506,6 +541,7 @@ def test_unknown_initiator_gets_no_removal_verdicts(tmp_path):
 
 
 def test_active_ready_paths_with_peripheral_qualifier_1_are_gone(tmp_path):
+    """Fails when active ready paths whose INQUIRY says peripheral qualifier 1 are not stale when covered."""
     # the LU is unmapped but its paths still answer TEST UNIT READY, active ready (LIO's LUN 0): INQUIRY's
     # peripheral qualifier 1 is the array's own word that there is no LU there; with coverage that is stale
     t = healthy_lab(tmp_path)
@@ -523,6 +559,7 @@ def test_active_ready_paths_with_peripheral_qualifier_1_are_gone(tmp_path):
 
 
 def test_unknown_array_keeps_host_evidence_policy_and_is_never_stale_by_absence(tmp_path):
+    """Fails when an offline disk of an unknown array is judged stale by its absence from the truth."""
     def setup(t):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa.60014055a1a00000000000000000003", state="offline")
     s = snap_of(tmp_path, setup=setup, probe=False)
@@ -530,6 +567,7 @@ def test_unknown_array_keeps_host_evidence_policy_and_is_never_stale_by_absence(
 
 
 def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp_path):
+    """Fails when a map whose rescanned paths show another LU in sysfs and live is not serial_mismatch."""
     # sdb and sdd were rescanned: sysfs and the live VPD both say LU 9, the map still holds WWID 1
     t = healthy_lab(tmp_path)
     t.commands()
@@ -542,6 +580,7 @@ def test_after_a_rescan_sysfs_holds_the_new_identity_and_the_map_the_old_one(tmp
 
 
 def test_a_target_name_shared_with_an_unread_cluster_covers_only_the_read_svms_portals(tmp_path):
+    """Fails when a target name shared with an unread cluster covers portals other than the read SVM's."""
     # cluster 2's portals are cut and its map queues: an outage, which must never read as "unmapped"
     t = cloned_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
     cut(t, ("sdf", "sdg"))
@@ -555,6 +594,7 @@ def test_a_target_name_shared_with_an_unread_cluster_covers_only_the_read_svms_p
 
 
 def test_an_fc_port_listed_under_two_svms_covers_nothing():
+    """Fails when an FC target port listed under two SVMs covers a path."""
     snap = {"host": {"fc_hosts": [{"host": 5, "wwpn": "0x21000024ff3a0b1c"}]},
             "maps": {ontap_wwid(7): {"name": ontap_wwid(7), "wwid": ontap_wwid(7), "dm": "dm-0", "paths": [
                 {"name": "sdb", "hctl": "5:0:0:7", "dm_state": "failed", "checker_state": "faulty",
@@ -569,6 +609,7 @@ def test_an_fc_port_listed_under_two_svms_covers_nothing():
 
 
 def test_an_ipv6_session_is_covered_by_its_svms_address(tmp_path):
+    """Fails when an IPv6 session is not covered by its SVM's address in another spelling."""
     def setup(t):
         t.iscsi_session(1, 2, "fd00::10")
         t.iscsi_session(2, 3, "fd00::11")
@@ -587,6 +628,7 @@ def per_iface_lab(tmp_path):
 
 
 def test_a_path_over_an_initiator_the_truth_was_not_read_for_is_not_covered(tmp_path):
+    """Fails when a path over an initiator the truth was not read for is judged."""
     s = per_iface_lab(tmp_path)
     # the lookup was asked for the file's IQN only: its records cannot hold iface1's mappings
     v = verdict(check(s, [rec(1, 1, initiators=(IQN, "iqn.2024-01.lab.san:iface1"))], array_initiators=[IQN]),
@@ -602,6 +644,7 @@ def test_a_path_over_an_initiator_the_truth_was_not_read_for_is_not_covered(tmp_
 
 
 def test_a_truth_that_does_not_name_its_initiators_covers_nothing(tmp_path):
+    """Fails when a truth that does not say which initiators it was read for covers a path."""
     s = snap_of(tmp_path, {"sdc": FAILED, "sde": FAILED}, {"sdc": (5, LNS), "sde": (5, LNS)})
     vs = check(s, [rec(1, 1)], array_initiators=None)
     assert {v["kind"] for v in vs} == {"not_covered"}
@@ -609,6 +652,7 @@ def test_a_truth_that_does_not_name_its_initiators_covers_nothing(tmp_path):
 
 
 def test_a_path_whose_initiator_the_kernel_does_not_name_is_not_covered(tmp_path):
+    """Fails when a path whose initiator the kernel does not name is judged by the initiator file's IQN."""
     # no initiatorname in the session (nor an iSCSI host name); /etc/iscsi/initiatorname.iscsi is never used for it
     def setup(t):
         import glob
@@ -624,6 +668,7 @@ def test_a_path_whose_initiator_the_kernel_does_not_name_is_not_covered(tmp_path
 
 
 def test_an_orphan_running_disk_that_does_not_answer_is_not_stale(tmp_path):
+    """Fails when a running orphan disk that does not answer is judged stale."""
     def setup(t):
         t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
     s = snap_of(tmp_path, setup=setup, probe=False)
@@ -709,6 +754,7 @@ def wwids(truth):
 
 
 def test_the_capture_is_two_targets_with_overlapping_lun_ids(host):
+    """Fails when the two-target capture no longer holds two targets with overlapping LUN ids."""
     snap, t1, t2 = host
     assert t1["target_iqn"] != t2["target_iqn"]
     assert set(wwids(t2)) <= set(range(1, 4)) and set(wwids(t2)) & set(wwids(t1))
@@ -722,6 +768,7 @@ def test_the_capture_is_two_targets_with_overlapping_lun_ids(host):
 
 
 def test_only_cluster_1_read_leaves_cluster_2_not_covered(host):
+    """Fails when cluster 2's LUNs are judged though only cluster 1 was read."""
     snap, t1, t2 = host
     vs = by_map(sj.cross_check(snap, t1["array_luns"], array_targets=targets(t1),
                                array_initiators=snap["host"]["initiators"]))
@@ -748,6 +795,7 @@ def test_only_cluster_2_read_never_calls_cluster_1_devices_stale(host):
 
 @pytest.mark.parametrize("one_cluster", [False, True], ids=["two-clusters", "two-svms-of-one-cluster"])
 def test_both_read_keeps_lun_id_matches_per_svm(host, one_cluster):
+    """Fails when, both read, LUN ids are matched across SVMs instead of per SVM."""
     snap, t1, t2 = host
     records = t1["array_luns"] + t2["array_luns"]
     covered = targets(t1) + targets(t2)

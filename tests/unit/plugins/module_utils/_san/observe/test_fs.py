@@ -14,6 +14,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_resolving_sysfs_links_through_o_path_gives_what_realpath_gives(tmp_path, monkeypatch):
+    """Fails when resolving sysfs links through O_PATH, or without it, differs from realpath."""
     t = many_luns(tmp_path)
     t._link("/dev/disk/by-id/dangling", "../../sdzz")
     paths = []

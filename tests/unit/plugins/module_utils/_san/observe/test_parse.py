@@ -26,6 +26,7 @@ DM_TOKENS = st.lists(st.one_of(st.sampled_from(["0", "1", "2", "3", "-1", "queue
 @FAST
 @given(DM_TOKENS)
 def test_dm_table_and_status_parsers_raise_only_their_error(args):
+    """Fails when the dm table or status parser raises anything but DmParseError."""
     for parser in (sp.parse_multipath_table, sp.parse_multipath_status):
         try:
             parser(args)
@@ -36,6 +37,7 @@ def test_dm_table_and_status_parsers_raise_only_their_error(args):
 @FAST
 @given(st.lists(st.text(max_size=60), max_size=8).map("\n".join))
 def test_dm_lines_parser_never_raises(text):
+    """Fails when the dmsetup output parsers raise on any text."""
     sp.parse_dm_lines(text, sp.parse_multipath_table)
     sp.parse_dm_lines(text, sp.parse_multipath_status)
     sp.parse_dm_info(text)
@@ -50,6 +52,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size
 @FAST
 @given(st.one_of(JSON.map(json.dumps), st.text(max_size=80)))
 def test_multipathd_json_parser_raises_only_value_error(text):
+    """Fails when the multipathd JSON parser raises anything but ValueError."""
     try:
         sp.parse_multipathd_json(text)
     except ValueError:
@@ -57,6 +60,7 @@ def test_multipathd_json_parser_raises_only_value_error(text):
 
 
 def test_multipathd_json_deep_nesting_is_a_value_error():
+    """Fails when deeply nested multipathd JSON raises RecursionError or is accepted."""
     for text in ("[" * 1500 + "]" * 1500, '{"maps": ' + "[" * 100000 + "]" * 100000 + "}"):
         try:
             sp.parse_multipathd_json(text)
@@ -70,12 +74,14 @@ def test_multipathd_json_deep_nesting_is_a_value_error():
 
 
 def test_vpd80_serial_strips_header_nuls_and_blanks():
+    """Fails when a VPD 0x80 serial keeps its header, NULs or blanks, or an empty one is not None."""
     assert sp.vpd80_serial(vpd80("  80AbCdEfGh01\x00\x00")) == "80AbCdEfGh01"
     assert sp.vpd80_serial(b"\x00\x80\x00") is None
     assert sp.vpd80_serial(None) is None
 
 
 def test_parse_dm_table_and_status_with_two_groups_and_hwhandler():
+    """Fails when a dm table and status with two path groups and a hardware handler are misread."""
     table = ("3600a0980aa: 0 2097152 multipath 3 queue_if_no_path pg_init_retries 50 1 alua 2 1 "
              "service-time 0 1 1 8:16 1 service-time 0 1 1 8:48 1\n")
     status = "3600a0980aa: 0 2097152 multipath 2 1 0 0 2 1 A 0 1 2 8:16 F 3 0 1 E 0 1 2 8:48 A 0 0 1\n"
@@ -92,6 +98,7 @@ def test_parse_dm_table_and_status_with_two_groups_and_hwhandler():
 
 
 def test_parse_dm_truncated_line_is_an_error_not_a_crash():
+    """Fails when a truncated dmsetup line crashes the parser or yields a map."""
     maps, errors = sp.parse_dm_lines("x: 0 100 multipath 1 queue_if_no_path 0 1 1 service-time 0 2 1 8:16\n",
                                      sp.parse_multipath_table)
     assert maps == {}
@@ -135,6 +142,7 @@ def test_a_mount_or_swap_file_with_a_character_splitlines_breaks_at_is_still_see
 
 
 def test_parse_mountinfo_unescapes_and_keeps_dev():
+    """Fails when mountinfo's escaped mount point or device number are not read as the kernel means."""
     m = sp.parse_mountinfo("36 25 253:2 / /mnt/my\\040data rw,relatime shared:1 - ext4 /dev/mapper/3600a rw\n")
     assert m == [{"mount_id": "36", "dev": "253:2", "mountpoint": "/mnt/my data", "fstype": "ext4",
                   "source": "/dev/mapper/3600a"}]
@@ -145,6 +153,7 @@ def test_parse_mountinfo_unescapes_and_keeps_dev():
     ["0", "0", "99999999999", "1"], ["\u0661"],
 ])
 def test_dm_table_parser_raises_its_parse_error_on_malformed_tokens(args):
+    """Fails when the dm table parser accepts malformed tokens or raises another error."""
     with pytest.raises(sp.DmParseError):
         sp.parse_multipath_table(args)
 
@@ -155,16 +164,19 @@ def test_dm_table_parser_raises_its_parse_error_on_malformed_tokens(args):
     "[" * 1500 + "]" * 1500,
 ])
 def test_multipathd_json_parser_raises_value_error_on_malformed_input(text):
+    """Fails when malformed multipathd JSON is accepted or raises another error."""
     with pytest.raises(ValueError):
         sp.parse_multipathd_json(text)
 
 
 def test_multipathd_json_path_with_an_odd_dev_is_skipped():
+    """Fails when a multipathd JSON path with an odd dev is kept or crashes the parser."""
     out = sp.parse_multipathd_json('{"maps": [{"name": "m", "path_groups": [{"paths": [{"dev": ["x"]}, 7]}]}]}')
     assert out["m"]["paths"] == {}
 
 
 def test_proc_stat_is_parsed_after_the_last_parenthesis():
+    """Fails when /proc/PID/stat is misread for a comm holding parentheses or a short line."""
     assert sp.parse_proc_stat(KILLED_WORKER_STAT) == ("D", 4195660)
     assert sp.parse_proc_stat("7 (a) b) c) S 1 7 7 0 -1 4194560 0 0") == ("S", 4194560)
     assert sp.parse_proc_stat("") == (None, None) and sp.parse_proc_stat("9 (x) R 1") == (None, None)
@@ -186,6 +198,7 @@ def as_stack(names):
 
 
 def test_block_release_frames_of_a_killed_worker():
+    """Fails when a killed task's block device close frames are missed, or other frames are taken for them."""
     assert sp.block_release_frames(KILLED_WORKER_STACK) == ["blkdev_flush_mapping", "blkdev_put", "blkdev_close"]
     assert sp.block_release_frames(as_stack(STACK_5_10)) == ["__blkdev_put", "blkdev_close"]
     assert sp.block_release_frames(as_stack(STACK_6_12)) == ["blkdev_flush_mapping", "bdev_release",

@@ -168,7 +168,7 @@ def test_under_a_root_on_nfs_device_nodes_are_still_stated_and_only_network_file
 
 @pytest.mark.parametrize("with_fdinfo", [True, False])
 def test_network_filesystems_are_judged_in_the_opener_s_own_mount_namespace(tmp_path, monkeypatch, with_fdinfo):
-    """Issue 27 item 10: "on a network filesystem" was judged with the host's mount table. A container whose /srv
+    """Whether a file is on a network filesystem was judged with the host's mount table. A container whose /srv
     is its own tmpfs (with a device node in it) under a host whose /srv is NFS had its opener skipped, and its
     NFS file /data/remote.log, on the host's ext4 root, was stat'ed (a hang when the server is gone)."""
     t = plain_san_disk(tmp_path)
@@ -193,6 +193,7 @@ def test_network_filesystems_are_judged_in_the_opener_s_own_mount_namespace(tmp_
 
 
 def test_this_live_process_is_not_an_exiting_task():
+    """Fails when a live process is read as an exiting task."""
     assert obs_procs.read_exiting("/", os.getpid()) == []
 
 

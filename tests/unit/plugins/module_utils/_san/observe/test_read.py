@@ -59,7 +59,7 @@ def test_the_acts_view_does_not_take_an_unread_multipathd_scan_for_not_running(t
     """Host.view() is the one read the act verifies a batch against (flush_map, disable_queueing via
     ActContext.multipathd_running). When its scan for multipathd misses the deadline the view says multipathd is
     not running, so the act turns queueing off with `dmsetup message ... fail_if_no_path` (which a running
-    multipathd undoes, lab finding 3) and records multipathd: false for the restore - on a host where it runs."""
+    multipathd undoes, as seen in the lab) and records multipathd: false for the restore - on a host where it runs."""
     t = multipath_iscsi_host(tmp_path)
     view = t.reader(call=hanging(("multipathd_pids",))).view(names=["sdb"], maps=[ontap_wwid(1)])
     assert view.map(ontap_wwid(1)) is not None  # the map was read
@@ -67,6 +67,7 @@ def test_the_acts_view_does_not_take_an_unread_multipathd_scan_for_not_running(t
 
 
 def test_control_a_view_read_in_full_sees_multipathd_running(tmp_path):
+    """Fails when a view or snapshot read in full does not see multipathd running (control for the hung cases)."""
     t = multipath_iscsi_host(tmp_path)
     assert t.reader(call=hanging()).view(names=["sdb"], maps=[ontap_wwid(1)]).multipathd_running is True
     snap = t.reader(call=hanging()).snapshot(probe=False)
@@ -184,6 +185,7 @@ PIECE_FUNCTIONS = ("read_initiators", "read_fc_rports", "read_sessions", "read_m
 
 
 def test_a_san_host_whose_deciding_reads_hung_is_unknown_and_names_them(tmp_path):
+    """Fails when a host whose deciding reads hung reads as not SAN, or the reads that hung are not named."""
     t = iscsi_host_without_maps(tmp_path)
     snap = t.reader(call=hanging(("read_initiators", "read_sessions", "multipathd_pids"), ["sdb"])).snapshot()
     host = snap["host"]
@@ -199,6 +201,7 @@ def test_a_san_host_whose_deciding_reads_hung_is_unknown_and_names_them(tmp_path
 
 
 def test_every_piece_that_misses_its_deadline_is_named(tmp_path):
+    """Fails when a piece of the read that missed its deadline is not listed, or a read sd stops showing SAN."""
     t = iscsi_host_without_maps(tmp_path)
     snap = t.reader(call=hanging(PIECE_FUNCTIONS)).snapshot(probe=False)
     assert snap["host"]["unread_pieces"] == ALL_PIECES
@@ -207,11 +210,13 @@ def test_every_piece_that_misses_its_deadline_is_named(tmp_path):
 
 
 def test_a_host_read_in_one_batch_has_no_unread_piece(tmp_path):
+    """Fails when a host read in full in one batch lists an unread piece or is not SAN."""
     snap = healthy_lab(tmp_path).commands().reader().snapshot(probe=False)
     assert snap["host"]["unread_pieces"] == [] and snap["host"]["san_presence"] == "san"
 
 
 def test_a_hung_read_on_a_host_that_shows_san_otherwise_is_san(tmp_path):
+    """Fails when a hung read makes a host that shows SAN by its other reads unknown."""
     t = iscsi_host_without_maps(tmp_path)
     snap = t.reader(call=hanging(("read_initiators", "read_sessions"))).snapshot(probe=False)
     assert snap["host"]["unread_pieces"] == ["initiators", "iscsi_sessions"]
@@ -220,6 +225,7 @@ def test_a_hung_read_on_a_host_that_shows_san_otherwise_is_san(tmp_path):
 
 
 def test_a_host_without_san_read_in_full_is_not_san(tmp_path):
+    """Fails when a host without SAN is not not_san, or an unread piece that cannot show SAN changes it."""
     t = SanTree(tmp_path / "root").commands(multipathd=False)
     snap = t.reader().snapshot()
     assert snap["host"]["san_presence"] == "not_san" and snap["host"]["unread_pieces"] == []
@@ -230,6 +236,7 @@ def test_a_host_without_san_read_in_full_is_not_san(tmp_path):
 
 
 def test_a_disk_whose_read_hung_on_a_host_showing_nothing_else_is_unknown(tmp_path):
+    """Fails when a host whose only disk read hung reads as not SAN instead of unknown."""
     t = SanTree(tmp_path / "root")
     t.disk("sda", "0:0:0:0", "8:0", vendor="ATA", model="QEMU HARDDISK")
     t.commands(multipathd=False)
@@ -244,12 +251,14 @@ def test_a_disk_whose_read_hung_on_a_host_showing_nothing_else_is_unknown(tmp_pa
     ({"mpatha": {"groups": []}}, "san"),  # a map in the table, even if its sysfs read hung
 ])
 def test_a_dm_device_not_read_counts_only_when_the_multipath_table_does_not_answer(dm_table, expected):
+    """Fails when an unread dm device decides SAN presence though the multipath table answered."""
     state, why = snapshot.san_presence([], False, {}, {}, [], unread_dms=["dm-0"], dm_table=dm_table)
     assert state == expected
     assert ("dm device dm-0" in why) == (expected == "unknown")
 
 
 def test_the_reason_names_a_few_of_many_devices_not_read():
+    """Fails when the reason for thousands of unread devices lists them all instead of a few and a count."""
     state, why = snapshot.san_presence([], False, {}, {}, [], unread_disks=["sd%03d" % i for i in range(2000)])
     assert state == "unknown" and "SCSI disks sd000, sd001, sd002, sd003, sd004 and 1995 more" in why
     assert len(why) < 300
@@ -259,6 +268,7 @@ def test_the_reason_names_a_few_of_many_devices_not_read():
 
 
 def test_healthy_snapshot_shape(tmp_path):
+    """Fails when the snapshot of a healthy host changes its fields or their values."""
     t = healthy_lab(tmp_path).commands()
     snap = t.reader().snapshot(probe=True)
     assert snap["host"] == {"iscsi_iqn": IQN, "iscsi_iqn_source": "session", "iscsi_iqn_file": IQN,
@@ -343,6 +353,7 @@ def test_an_unreadable_nvme_host_file_is_unknown_not_absent(tmp_path):
 
 
 def test_each_command_runs_once_with_its_deadline(tmp_path):
+    """Fails when a snapshot runs a command twice, another command, or one without its deadline."""
     t = healthy_lab(tmp_path).commands()
     t.reader(command_timeout=3.5).snapshot(probe=False)
     argvs = [tuple(c[0]) for c in t.run.calls]
@@ -352,6 +363,7 @@ def test_each_command_runs_once_with_its_deadline(tmp_path):
 
 
 def test_sysfs_batch_runs_in_one_deadline_call(tmp_path):
+    """Fails when the sysfs and /proc read is not one call under one deadline."""
     t = healthy_lab(tmp_path).commands()
     calls = []
 
@@ -364,6 +376,7 @@ def test_sysfs_batch_runs_in_one_deadline_call(tmp_path):
 
 
 def test_real_fork_call_returns_the_same_snapshot(tmp_path):
+    """Fails when reading through the real forked deadline call gives another snapshot than inline."""
     t = healthy_lab(tmp_path).commands()
     a = t.reader(call=deadline.call).snapshot(probe=False)
     b = t.reader().snapshot(probe=False)
@@ -373,6 +386,7 @@ def test_real_fork_call_returns_the_same_snapshot(tmp_path):
 
 
 def test_queueing_comes_from_the_live_table(tmp_path):
+    """Fails when a map's queueing is not taken from its live dm table's features."""
     t = healthy_lab(tmp_path).commands(queueing={ontap_wwid(1): True})
     snap = t.reader().snapshot(probe=False)
     assert snap["maps"][ontap_wwid(1)]["queueing"] is True
@@ -381,6 +395,7 @@ def test_queueing_comes_from_the_live_table(tmp_path):
 
 
 def test_empty_host(tmp_path):
+    """Fails when a host without SAN reads with disks, maps, sessions or an initiator, or hides no multipathd."""
     t = SanTree(tmp_path / "root").commands(multipathd=False)
     snap = t.reader().snapshot()
     assert (snap["disks"], snap["maps"], snap["iscsi_sessions"]) == ({}, {}, [])
@@ -389,6 +404,7 @@ def test_empty_host(tmp_path):
 
 
 def test_multipathd_not_running_is_never_contacted(tmp_path):
+    """Fails when multipathd not running is contacted (its socket would start it) or not reported."""
     t = healthy_lab(tmp_path).commands(multipathd=False)
     snap = t.reader().snapshot(probe=False)
     assert not any(c[0][0] == "multipathd" for c in t.run.calls)
@@ -400,6 +416,7 @@ def test_multipathd_not_running_is_never_contacted(tmp_path):
 
 
 def test_multipathd_binary_missing(tmp_path):
+    """Fails when a missing multipathd binary loses the kernel's path states or is not reported."""
     t = healthy_lab(tmp_path).commands()
     del t.run.answers[tuple(sr.CMD_MPD_JSON)]   # FakeRun raises OSError (ENOENT) like a missing binary
     snap = t.reader().snapshot(probe=False)
@@ -409,6 +426,7 @@ def test_multipathd_binary_missing(tmp_path):
 
 
 def test_malformed_multipathd_json_falls_back_to_raw_paths(tmp_path):
+    """Fails when multipathd's malformed JSON does not fall back to its plain path list."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
     t.run.set(sr.CMD_MPD_JSON, '{"major_version": 0, "maps": [{"name" : "x", "paths" : 2,,}]}')
     t.run.set(sr.CMD_MPD_PATHS, "sdb|8:16|active|ready|running|%s\nsdd|8:48|failed|faulty|running|%s\n"
@@ -421,6 +439,7 @@ def test_malformed_multipathd_json_falls_back_to_raw_paths(tmp_path):
 
 
 def test_malformed_json_and_no_fallback_keeps_kernel_view(tmp_path):
+    """Fails when multipathd answering neither JSON nor paths loses the kernel's maps."""
     t = healthy_lab(tmp_path).commands()
     t.run.set(sr.CMD_MPD_JSON, "not json at all")
     t.run.set(sr.CMD_MPD_PATHS, "", rc=1, stderr="timeout receiving packet")
@@ -431,6 +450,7 @@ def test_malformed_json_and_no_fallback_keeps_kernel_view(tmp_path):
 
 
 def test_failed_paths_are_probed_and_healthy_maps_are_not(tmp_path):
+    """Fails when failed paths are not probed, healthy maps or dm devices are, or a probe has no deadline."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running"),
                                                     "sdd": ("F", "faulty", "running")})
     lns = ("    test unit ready cdb: 00 00 00 00 00 00 \ntest unit ready:\n"
@@ -466,6 +486,7 @@ RAW_TUR_LU_GONE = ("    cdb to send: [00 00 00 00 00 00]\nSCSI Status: Check Con
 
 
 def test_tur_not_sent_by_sg_turs_is_sent_with_sg_raw(tmp_path):
+    """Fails when a TEST UNIT READY sg_turs did not send is not sent with sg_raw."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running"),
                                                     "sdd": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
@@ -481,6 +502,7 @@ def test_tur_not_sent_by_sg_turs_is_sent_with_sg_raw(tmp_path):
 
 
 def test_tur_sent_with_sg_raw_reads_good_status_as_ready(tmp_path):
+    """Fails when sg_raw's GOOD status to TEST UNIT READY is not read as ready."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
         t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr=TURS_NOT_SENT)
@@ -491,6 +513,7 @@ def test_tur_sent_with_sg_raw_reads_good_status_as_ready(tmp_path):
 
 
 def test_tur_not_sent_and_no_sg_raw_is_an_error_not_ready(tmp_path):
+    """Fails when a TEST UNIT READY that could not be sent at all reads as ready."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running")})
     for sd in ("sdb", "sdd"):
         t.run.set(["sg_turs", "-v", sd], "", rc=0, stderr=TURS_NOT_SENT)
@@ -501,6 +524,7 @@ def test_tur_not_sent_and_no_sg_raw_is_an_error_not_ready(tmp_path):
 
 
 def test_probe_timeout_is_no_answer_and_listed_in_errors(tmp_path):
+    """Fails when a probe timeout is not no_answer and listed, or more is sent to that device after it."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
     t.run.answers[("sg_turs", "-v", "sdd")] = timeout_answer
     snap = t.reader().snapshot(probe=True)
@@ -513,6 +537,7 @@ def test_probe_timeout_is_no_answer_and_listed_in_errors(tmp_path):
 
 
 def test_live_serial_is_read_when_the_device_answers(tmp_path):
+    """Fails when the live unit serial of a device that answers is not read into its probe."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdb": ("F", "faulty", "running")})
     new = "0" + ontap_serial(9).encode().hex()
     for sd in ("sdb", "sdd"):
@@ -526,6 +551,7 @@ def test_live_serial_is_read_when_the_device_answers(tmp_path):
 
 
 def test_orphan_san_disk_is_probed(tmp_path):
+    """Fails when a SAN disk without a map is not probed, or a healthy or local disk is."""
     t = healthy_lab(tmp_path)
     t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:])
     t.commands()
@@ -539,6 +565,7 @@ def test_orphan_san_disk_is_probed(tmp_path):
 
 
 def test_mounted_map_with_partition_holder_and_openers(tmp_path):
+    """Fails when a map's partition holder, its mount or its openers are missed or counted on the wrong device."""
     t = healthy_lab(tmp_path)
     t.dm("dm-2", "253:2", ontap_wwid(1) + "-part1", "part1-mpath-" + ontap_wwid(1))
     t.hold("dm-0", "dm-2")
@@ -560,6 +587,7 @@ def test_mounted_map_with_partition_holder_and_openers(tmp_path):
 
 
 def test_disk_mounted_through_its_map_and_swap(tmp_path):
+    """Fails when a mount or swap on a map is not shown on the map and its paths."""
     t = healthy_lab(tmp_path)
     t.mount("253:0", "/mnt/a", "/dev/mapper/" + ontap_wwid(1))
     t.swap("/dev/dm-1")
@@ -587,6 +615,7 @@ def test_a_mount_past_the_first_64_kib_of_mountinfo_is_seen(tmp_path):
 
 
 def test_partition_of_a_plain_san_disk(tmp_path):
+    """Fails when a plain SAN disk's partition, its mount or its openers are not shown on the disk."""
     t = healthy_lab(tmp_path)
     t.disk("sdf", "2:0:0:3", "8:80", session=1, wwid="naa." + ontap_wwid(3)[1:], partitions=("8:81",))
     t.mount("8:81", "/boot/efi", "/dev/sdf1", fstype="vfat")
@@ -599,6 +628,7 @@ def test_partition_of_a_plain_san_disk(tmp_path):
 
 
 def test_fc_disk_and_wwpn(tmp_path):
+    """Fails when an FC host's WWPN and port, or an FC disk's transport and LUN, are not read."""
     t = SanTree(tmp_path / "root")
     t.fc_host(5)
     t.disk("sdb", "5:0:0:7", "8:16", fc=True, wwid="naa." + ontap_wwid(7)[1:])
@@ -611,6 +641,7 @@ def test_fc_disk_and_wwpn(tmp_path):
 
 
 def test_ghost_map_without_paths(tmp_path):
+    """Fails when a map without paths is dropped from the snapshot or probed."""
     t = SanTree(tmp_path / "root")
     t.dm("dm-0", "253:0", ontap_wwid(4), "mpath-" + ontap_wwid(4))
     t.commands()
@@ -622,6 +653,7 @@ def test_ghost_map_without_paths(tmp_path):
 
 
 def test_hung_device_read_is_named_and_the_rest_kept(tmp_path):
+    """Fails when one hung device read loses the other devices, is not named, or drops the map's path."""
     t = healthy_lab(tmp_path).commands()
 
     def call(fn, args=(), timeout=10.0, what=None):
@@ -681,6 +713,7 @@ def test_a_host_with_more_devices_than_a_batch_is_read_in_one_child_per_batch(tm
 
 
 def test_a_hung_device_in_a_later_batch_is_named_and_the_other_batches_kept(tmp_path, monkeypatch):
+    """Fails when a device hung in a later batch loses the other batches or is not narrowed down and named."""
     t = many_luns(tmp_path)
     monkeypatch.setattr(sr, "READ_BATCH", 8)
     monkeypatch.setattr(sr, "READ_CHUNK", 4)
@@ -703,6 +736,7 @@ def test_a_hung_device_in_a_later_batch_is_named_and_the_other_batches_kept(tmp_
 
 
 def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypatch):
+    """Fails when reading in batches through the real fork gives another snapshot than one read."""
     t = many_luns(tmp_path)
     whole = t.reader(call=deadline.call).snapshot(probe=False)
     monkeypatch.setattr(sr, "READ_BATCH", 8)
@@ -714,6 +748,7 @@ def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypa
 
 
 def test_hung_dmsetup_raises_naming_the_command(tmp_path):
+    """Fails when a hung dmsetup table does not raise a deadline error naming the command."""
     t = healthy_lab(tmp_path).commands()
     t.run.answers[tuple(sr.CMD_DM_TABLE)] = timeout_answer
     with pytest.raises(deadline.DeadlineExceeded) as info:
@@ -722,6 +757,7 @@ def test_hung_dmsetup_raises_naming_the_command(tmp_path):
 
 
 def test_hung_multipathd_is_partial(tmp_path):
+    """Fails when a hung multipathd loses the kernel's maps or is not reported."""
     t = healthy_lab(tmp_path).commands()
     t.run.answers[tuple(sr.CMD_MPD_JSON)] = timeout_answer
     t.run.answers[tuple(sr.CMD_MPD_PATHS)] = timeout_answer
@@ -734,6 +770,7 @@ def test_hung_multipathd_is_partial(tmp_path):
 
 
 def test_disk_rereads_one_device(tmp_path):
+    """Fails when a disk re-read does not show a reused sd name's new identity, or accepts a path."""
     t = healthy_lab(tmp_path).commands()
     r = t.reader()
     assert r.disk("sdb")["wwid"] == ontap_wwid(1)
@@ -750,6 +787,7 @@ def test_disk_rereads_one_device(tmp_path):
 
 
 def test_map_by_name_wwid_or_dm(tmp_path):
+    """Fails when a map is not found by WWID or dm name, a missing one is found, or a path is accepted."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
     r = t.reader()
     for key in (ontap_wwid(1), "dm-0"):
@@ -784,6 +822,7 @@ def test_map_reread_asks_only_for_that_map(tmp_path):
 
 @pytest.mark.parametrize("scenario", ["healthy", "unmapped", "portal_cut", "orphan", "mounted"])
 def test_captured_fixture_reads_cleanly(scenario):
+    """Fails when a captured lab host does not read with its truth's initiator, portals, maps and paths."""
     reader, truth = load_captured(scenario)
     snap = reader.snapshot(probe=True)
     assert snap["host"]["iscsi_iqn"] == truth["initiator_iqn"]
@@ -815,6 +854,7 @@ def test_initiator_comes_from_the_kernel_session_not_the_file(tmp_path):
 
 
 def test_initiator_file_is_the_flagged_last_resort(tmp_path):
+    """Fails when the initiator taken from initiatorname.iscsi alone is not flagged as from the file."""
     t = SanTree(tmp_path / "root")
     t.initiator("iqn.1994-05.com.redhat:fromfile")
     t.commands(multipathd=False)
@@ -823,6 +863,7 @@ def test_initiator_file_is_the_flagged_last_resort(tmp_path):
 
 
 def test_fc_disk_names_the_target_port_it_is_reached_through(tmp_path):
+    """Fails when an FC disk does not name the initiator and target port it is reached through."""
     t = SanTree(tmp_path / "root")
     t.fc_host(5)
     t.disk("sdb", "5:0:1:7", "8:16", fc="0x200500a098000001", wwid="naa." + ontap_wwid(7)[1:])
@@ -850,6 +891,7 @@ def test_each_fc_disk_is_read_with_the_port_of_its_own_rport_not_of_the_rport_nu
 
 
 def test_openers_are_matched_by_device_number_wherever_the_node_lives(tmp_path):
+    """Fails when an opener of a device node outside /dev is missed, or its opens are not counted."""
     t = plain_san_disk(tmp_path)
     # a Kubernetes volumeDevices path: a device node outside /dev, opened twice
     node = "/var/lib/kubelet/plugins/kubernetes.io/csi/volumeDevices/publish/pvc-1/pod-1"
@@ -867,6 +909,7 @@ def test_openers_are_matched_by_device_number_wherever_the_node_lives(tmp_path):
     ("btrfs", lambda t: t._mkdir("/sys/fs/btrfs/5d1e0c4a-fsid/devices/sdf1"), "5d1e0c4a-fsid"),
 ])
 def test_kernel_users_without_holders_links_are_found(tmp_path, kind, make, named):
+    """Fails when a loop, LIO or btrfs kernel user of a disk without a holders link is missed."""
     t = plain_san_disk(tmp_path)
     make(t)
     t.commands()
@@ -876,6 +919,7 @@ def test_kernel_users_without_holders_links_are_found(tmp_path, kind, make, name
 
 
 def test_a_btrfs_mount_with_an_anonymous_device_number_is_found_by_its_source(tmp_path):
+    """Fails when a btrfs mount, whose device number is anonymous, is not found by its source device."""
     t = plain_san_disk(tmp_path)
     t.mount("0:52", "/srv/btr", "/dev/sdf1", fstype="btrfs")
     t.commands()
@@ -883,6 +927,7 @@ def test_a_btrfs_mount_with_an_anonymous_device_number_is_found_by_its_source(tm
 
 
 def test_swap_on_a_partition_marks_the_disk(tmp_path):
+    """Fails when swap on a partition does not mark its disk as swap."""
     t = plain_san_disk(tmp_path)
     t.swap("/dev/sdf1")
     t.commands()
@@ -890,6 +935,7 @@ def test_swap_on_a_partition_marks_the_disk(tmp_path):
 
 
 def test_open_files_are_the_fewest_the_fds_can_be():
+    """Fails when fds that may share one open file are counted as more open files than they can be."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
     a = {"pid": 1, "comm": "blkid", "files": ["25:100000"]}
     b = {"pid": 2, "comm": "blkid", "files": ["25:100000"]}    # fork(): may share a's open file
@@ -902,7 +948,7 @@ def test_open_files_are_the_fewest_the_fds_can_be():
 
 
 def test_the_opens_nothing_accounts_for_are_counted_on_every_dm_device(tmp_path):
-    """Issue 27 item 1: killed closers are matched against every device-mapper device's opens, chosen or not: an
+    """Killed closers are matched against every device-mapper device's opens, chosen or not: an
     LV (dm-2 on map dm-0) and a map the array still maps count as much as a stale map."""
     t = healthy_lab(tmp_path)
     t.dm("dm-2", "253:2", "vg0-lv0", "LVM-abcdef")
@@ -926,6 +972,7 @@ def test_the_opens_nothing_accounts_for_are_counted_on_every_dm_device(tmp_path)
 
 
 def test_a_thread_fd_table_that_cannot_be_read_makes_openers_unknown(tmp_path, monkeypatch):
+    """Fails when a thread's unreadable fd table is skipped instead of making the openers unknown."""
     t = plain_san_disk(tmp_path)
     t.proc(5000, "java", fds=[])
     t._mkdir("/proc/5000/task/5001/fd")
@@ -942,6 +989,7 @@ def test_a_thread_fd_table_that_cannot_be_read_makes_openers_unknown(tmp_path, m
 
 
 def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):
+    """Fails when a process's unreadable fd directory is skipped instead of making the openers unknown."""
     t = plain_san_disk(tmp_path)
     t.proc(950, "secretd", fds=[])
     t.commands()
@@ -958,6 +1006,7 @@ def test_unreadable_fd_directory_makes_openers_unknown(tmp_path, monkeypatch):
 
 
 def test_a_killed_task_still_closing_a_device_is_reported_on_the_host(tmp_path):
+    """Fails when a killed task still closing a block device is not reported, or a sleeping task is."""
     t = plain_san_disk(tmp_path)
     killed_task(t, 402)
     killed_task(t, 403, stack=None)                               # stack unreadable: listed, frames unknown
@@ -974,6 +1023,7 @@ def test_a_killed_task_still_closing_a_device_is_reported_on_the_host(tmp_path):
 
 
 def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
+    """Fails when a /proc fd scan that timed out reads as no openers instead of unknown."""
     t = plain_san_disk(tmp_path)
     t.commands()
     snap = t.reader(call=proc_scan_times_out).snapshot(probe=False)
@@ -981,7 +1031,7 @@ def test_a_proc_scan_that_times_out_makes_openers_unknown(tmp_path):
 
 
 def test_view_answers_like_map_and_disk_from_one_read(tmp_path):
-    """The act's batch read (issue 10): one sysfs child, one dmsetup round and one multipathd query for any number
+    """The act's batch read: one sysfs child, one dmsetup round and one multipathd query for any number
     of maps and disks, answering each lookup as map() and disk() do."""
     t = healthy_lab(tmp_path).commands(paths_state={"sdd": ("F", "faulty", "running")})
     r = t.reader()
@@ -1014,6 +1064,7 @@ def test_view_answers_like_map_and_disk_from_one_read(tmp_path):
     lambda t: virtio_disk(t, loop_file(t, "loop0")),
 ], ids=["sd-and-dm-only", "vda-and-sr0", "pcie-nvme", "unbound-loop", "loop-on-local-fs"])
 def test_a_killed_closer_still_releases_a_stale_map_on_a_host_whose_other_disks_cannot_wait(tmp_path, setup):
+    """Fails when block devices that cannot hold a hidden open stop a killed closer's stale map release."""
     t = healthy_lab(tmp_path)
     setup(t)
     snap, actions, _out = closer_and_hidden_open_plan(t)
@@ -1034,6 +1085,7 @@ def test_a_killed_closer_still_releases_a_stale_map_on_a_host_whose_other_disks_
     (lambda t: t._write("/sys/block/hd9/dev", "3:0\n"), "hd9"),                  # unknown: fails closed
 ], ids=["nvme-tcp", "nbd", "md", "rbd", "loop-on-nfs", "loop-unreadable", "unknown"])
 def test_a_killed_closer_releases_nothing_while_a_block_device_that_can_wait_has_no_count(tmp_path, setup, name):
+    """Fails when a killed closer releases a map while a device that can hold an open has no count."""
     t = healthy_lab(tmp_path)
     setup(t)
     snap, actions, out = closer_and_hidden_open_plan(t)

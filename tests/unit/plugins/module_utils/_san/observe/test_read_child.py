@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_a_really_hung_read_with_the_real_fork(tmp_path, monkeypatch):
+    """Fails when a really hung sysfs read with the real fork is not abandoned in time with the rest kept."""
     t = healthy_lab(tmp_path).commands()
     real = obs_sysfs.read_sd
 

@@ -27,6 +27,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 # ---------------------------------------------------------------------------------------------- scanning
 def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
+    """Fails when a scan writes other than channel, target and LUN to the right host, or a wildcard."""
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2)
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
@@ -41,6 +42,7 @@ def test_exact_scan_writes_c_t_l_to_the_right_host_only(env):
 
 
 def test_scan_verifies_the_new_identity(env):
+    """Fails when a scanned LUN answering as another LU than expected is accepted."""
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID)   # the array said WWID2
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None,
@@ -51,6 +53,7 @@ def test_scan_verifies_the_new_identity(env):
 
 
 def test_scan_hung_write_fails_clearly(env):
+    """Fails when a hung scan write is not stopped at its deadline."""
     env.hang.add("scan")
     host = env.host()
     plan = plan_disks.plan_rescan(hctl="4:0:0:2", host_info=obs_reread.scsi_host_info(host, 4), existing=None)
@@ -60,6 +63,7 @@ def test_scan_hung_write_fails_clearly(env):
 
 
 def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
+    """Fails when a SCSI host's transport or targets are misread, or a missing host is not None."""
     host = env.host()
     assert obs_reread.scsi_host_info(host, 4) == {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
     assert obs_reread.scsi_host_info(host, 0)["transport"] == "other"
@@ -67,6 +71,7 @@ def test_host_info_reads_targets_of_iscsi_and_local_hosts(env):
 
 
 def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
+    """Fails when an FC exact LUN scan is not addressed to its rport's channel and target."""
     snap, truth, reader = fc_snap_of("fc_healthy")
     sys_root = os.path.join(reader.root, "sys")
     for r in truth["fc"]["rports"]:

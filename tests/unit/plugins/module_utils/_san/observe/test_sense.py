@@ -62,6 +62,7 @@ def R(rc=0, out="", err=""):
     (R(99, "", "something odd\n"), None, None, "error", "rc=99"),
 ])
 def test_classify_probe(tur, inq, vpd, result, sense_part):
+    """Fails when a probe's sg_turs, sg_inq and VPD answers are classified as the wrong result."""
     out = sense.classify_probe(tur, inq, vpd)
     assert out["result"] == result, out
     if sense_part:

@@ -13,6 +13,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 
 
 def test_a_snapshot_without_a_collection_time_gets_now():
+    """Fails when a snapshot assembled without a collection time gets none or a wrong one."""
     before = time.time()
     snap = snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
     assert before <= snap["collected_at"] <= time.time()

@@ -20,6 +20,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_read_blocks_gives_transport_slaves_and_aliases(tmp_path):
+    """Fails when block devices' transport, slaves, uuid or aliases are misread, or a vanished one kept."""
     t = healthy_lab(tmp_path)
     t._link("/dev/mapper/" + ontap_wwid(1), "../dm-0")
     blocks = obs_sysfs.read_blocks(t.root, obs_sysfs.read_block_names(t.root) + ["sdzz"])  # sdzz: gone since the listing
@@ -32,6 +33,7 @@ def test_read_blocks_gives_transport_slaves_and_aliases(tmp_path):
 
 
 def test_read_local_disks_names_only_disks_on_no_san_transport(tmp_path):
+    """Fails when a local disk is misread or a SAN path is taken for a local disk."""
     t = healthy_lab(tmp_path)
     t._write("/run/udev/data/b8:0", "S:disk/by-id/ata-QEMU_HARDDISK_QM00001\nE:ID_SERIAL=QEMU_HARDDISK_QM00001\n")
     names = obs_sysfs.read_block_names(t.root)

@@ -29,6 +29,7 @@ def plain_disk_snapshot(tmp_path, setup):
 
 
 def test_a_loop_device_on_a_san_disk_is_in_use_and_named(tmp_path):
+    """Fails when a loop device backed by a SAN disk does not make it in use, by name."""
     def setup(t):
         _blocknode(t, "/dev/sdf", "8:80")
         t._write("/sys/block/loop2/loop/backing_file", "/dev/sdf\n")
@@ -38,6 +39,7 @@ def test_a_loop_device_on_a_san_disk_is_in_use_and_named(tmp_path):
 
 
 def test_a_btrfs_member_is_in_use_and_refused(tmp_path):
+    """Fails when a btrfs member disk is an orphan rather than in use, or is planned for delete."""
     snap = plain_disk_snapshot(tmp_path, lambda t: t._mkdir("/sys/fs/btrfs/fsid-1/devices/sdf"))
     f = [x for x in judge_findings.host_findings(snap) if x["kind"] == "in_use" and x["name"] == "sdf"]
     assert f and "btrfs filesystem fsid-1" in f[0]["reason"]
@@ -48,6 +50,7 @@ def test_a_btrfs_member_is_in_use_and_refused(tmp_path):
 
 
 def test_unknown_openers_are_a_finding_and_a_refusal(tmp_path):
+    """Fails when unknown openers are not reported or do not refuse the flush."""
     t = healthy_lab(tmp_path)
     t.commands()
     snap = t.reader(call=proc_scan_times_out).snapshot(probe=False)
@@ -59,6 +62,7 @@ def test_unknown_openers_are_a_finding_and_a_refusal(tmp_path):
 
 
 def test_unexplained_opens_ignore_openers_of_holders():
+    """Fails when an opener of a holder is counted against the map's own open count."""
     openers = [{"pid": 1, "comm": "blkid", "via": "dm-9"}, {"pid": 2, "comm": "blkid"}]
     assert users.unexplained_opens(2, openers) == 1
     assert users.unexplained_opens(1, openers) == 0

@@ -31,6 +31,7 @@ def _map_steps(wwid, name, dm, dev, sd, hctl):
 
 
 def test_an_artifact_removing_two_lus_that_differ_only_in_case_is_valid_and_approves_both():
+    """Fails when a plan removing two LUs that differ only in case is invalid or has one of them refused."""
     m1, d1, s1 = _map_steps(UPPER, "mpathx", "dm-5", "253:5", "sdf", "2:0:0:7")
     m2, d2, s2 = _map_steps(LOWER, "mpathy", "dm-6", "253:6", "sdg", "2:0:0:8")
     snapshot = {"maps": {UPPER: m1, LOWER: m2}, "disks": {"sdf": d1, "sdg": d2}}
@@ -43,6 +44,7 @@ def test_an_artifact_removing_two_lus_that_differ_only_in_case_is_valid_and_appr
 
 
 def test_an_approved_dm_uuid_that_is_a_list_is_a_clear_error_or_a_refusal_not_a_traceback():
+    """Fails when an approved plan whose dm_uuid is a list raises a traceback, not a clear InvalidInput."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import (
         _artifact, _redigest)
     _plan, _snapshot, artifact = _artifact(UPPER)

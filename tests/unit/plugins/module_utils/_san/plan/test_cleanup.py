@@ -28,7 +28,7 @@ def snap_with(paths, probe=None, disk_kw=None):
     disks = {}
     for p in paths:
         disks[p["name"]] = a_disk(p["name"], map=WWID, holders=["dm-3"], **(disk_kw or {}))
-    # a complete, fresh array truth (issue 12's gates): what is tested here is the host evidence alone
+    # a complete, fresh array truth (the truth gates pass): what is tested here is the host evidence alone
     return {"collected_at": 1000.0, "maps": {WWID: m}, "disks": disks,
             "array": {"records": 1, "targets": [], "problems": [], "collected_at": 990.0}}
 
@@ -37,6 +37,7 @@ FAILED = {"dm_state": "failed", "checker_state": "faulty", "dev_state": "running
 
 
 def test_every_path_failed_positively_is_planned():
+    """Fails when a stale map whose every path is observed failed is not planned."""
     snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
     out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
     assert out["steps"][0]["action"] == "disable_queueing"
@@ -48,6 +49,7 @@ def test_every_path_failed_positively_is_planned():
     {},                                                                      # nothing known
 ])
 def test_a_path_in_an_unknown_state_is_not_dead(unknown):
+    """Fails when a path in an unknown state counts as dead and its map is planned."""
     snap = snap_with([dict(FAILED, name="sdc"), dict(unknown, name="sdd")])
     out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
     assert out["steps"] == []
@@ -55,12 +57,14 @@ def test_a_path_in_an_unknown_state_is_not_dead(unknown):
 
 
 def test_a_probe_that_says_the_lu_is_gone_is_positive_evidence():
+    """Fails when a probe answering LU not supported does not count as proof the path is dead."""
     snap = snap_with([dict(FAILED, name="sdc"), {"name": "sdd", "dm_state": None}],
                      probe={"sdd": {"result": "lun_not_supported"}})
     assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
 
 
 def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
+    """Fails when a map without paths is removed on host evidence alone, or not on the array's word."""
     snap = snap_with([])
     assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"][0]["action"] == "disable_queueing"
     unknown = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
@@ -69,6 +73,7 @@ def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
 
 
 def test_a_stale_plain_disk_needs_its_failure_observed():
+    """Fails when a stale plain disk is deleted before its failure is observed."""
     snap = {"collected_at": 1000.0, "maps": {},
             "disks": {"sdf": a_disk("sdf", "4:0:0:5", "8:80", state="running")},
             "array": {"records": 1, "targets": [], "problems": [], "collected_at": 990.0}}
@@ -80,6 +85,7 @@ def test_a_stale_plain_disk_needs_its_failure_observed():
 
 @pytest.mark.parametrize("result", ["no_answer", "not_ready"])
 def test_an_alua_transition_on_a_working_unmapped_map_blocks_the_host(tmp_path, result):
+    """Fails when an ALUA transition on a working unmapped map reads as proof the LU is gone."""
     # takeover/giveback: the paths of covered map 2 are active, the probe the judge asks for (the array does not map
     # it) times out or answers NOT READY. That is no proof the LU is gone: unexpected_visibility, the host blocked.
     s = snap_of(tmp_path, probe=False)
@@ -151,6 +157,7 @@ def test_a_blocked_path_whose_kernel_state_was_not_read_keeps_an_unmapped_map_fr
 
 
 def test_cleanup_releases_only_stale_unmapped_dead_maps():
+    """Fails when a map's opener is released for any verdict but stale_unmapped."""
     snap = snapshot()
     snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "failed"}],
                               openers=[{"pid": 31, "comm": "dd"}], open_count=1)
@@ -162,6 +169,7 @@ def test_cleanup_releases_only_stale_unmapped_dead_maps():
 
 
 def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_count_0():
+    """Fails when a dead map held by a killed closer is not released, or not made to reach open count 0."""
     out = plan(closing_snapshot([CLOSER]), [dict(STALE, name=WWID, wwid=WWID)])
     steps = [s for s in out["steps"] if s["target"] == WWID]
     assert [s["action"] for s in steps][:3] == ["disable_queueing", "verify_unused", "flush_map"]
@@ -179,12 +187,14 @@ def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_coun
     ([CLOSER], 1, {"queueing": False}),                                 # not queueing: nothing to wait for
 ])
 def test_an_unexplained_open_without_a_killed_closer_to_match_it_still_refuses(closers, open_count, change):
+    """Fails when an open no killed closer can explain lets the map be released."""
     out = plan(closing_snapshot(closers, open_count, **change), [dict(STALE, name=WWID, wwid=WWID)])
     assert [s for s in out["steps"] if s["target"] == WWID] == []
     assert "open count %d" % open_count in out["skipped"][0]["reason"]
 
 
 def test_killed_closers_are_pooled_over_every_dead_map():
+    """Fails when one killed closer vouches for the opens of two dead maps."""
     # /proc does not say which device an exiting task closes: one closer cannot vouch for two maps
     snap = closing_snapshot([CLOSER])
     snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
@@ -214,7 +224,7 @@ OUTAGE = [dict(STALE, name=WWID, wwid=WWID),
 
 
 def test_a_killed_closer_of_a_mapped_map_in_an_outage_never_releases_a_stale_map():
-    """Issue 27 item 1: the closers were compared with the opens of the chosen maps only. B's killed worker
+    """The closers were compared with the opens of the chosen maps only. B's killed worker
     "explained" A's open, which a hidden user holds (a mount in another namespace, drbd, ZFS): A got
     disable_queueing and the user's queued writes failed. Every device's opens are counted now: 2 opens, 1
     closer, and A is refused before anything is touched."""
@@ -236,6 +246,7 @@ def test_a_killed_closer_of_a_mapped_map_in_an_outage_never_releases_a_stale_map
     ({}, {"open_count": None}, "cannot be counted"),                     # B's open count unknown
 ])
 def test_killed_closers_release_nothing_unless_every_open_on_the_host_is_counted(other_dm, b_change, why):
+    """Fails when a killed closer releases a map while an open on the host cannot be counted."""
     snap = counted(outage_snapshot([CLOSER], **b_change))
     for kname, n in other_dm.items():
         snap["host"]["dm_unaccounted"][kname] = {"name": "vg0-lv0", "open_count": n, "unaccounted": n}
@@ -245,6 +256,7 @@ def test_killed_closers_release_nothing_unless_every_open_on_the_host_is_counted
 
 
 def test_killed_closers_release_nothing_without_the_host_wide_count_or_while_a_disk_is_blocked():
+    """Fails when a killed closer releases a map without a host-wide open count or with a disk blocked."""
     snap = closing_snapshot([CLOSER])
     out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])    # no host.dm_unaccounted
     assert out["steps"] == [] and "does not count the opens" in out["skipped"][0]["reason"]
@@ -255,6 +267,7 @@ def test_killed_closers_release_nothing_without_the_host_wide_count_or_while_a_d
 
 
 def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
+    """Fails when a map refused for another reason uses up a killed closer another map needs."""
     snap = closing_snapshot([CLOSER])
     snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
                                probe={"sde": {"result": "lun_not_supported"}}, mountpoints=["/old"])
@@ -264,12 +277,14 @@ def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
 
 
 def test_a_killed_closer_is_not_let_through_for_a_map_the_array_may_still_map():
+    """Fails when a killed closer lets a map the array may still map be released."""
     out = plan(closing_snapshot([CLOSER]), [{"kind": "serial_mismatch", "object": "map",
                                              "name": WWID, "wwid": WWID, "evidence": {}}])
     assert out["steps"] == [] and "open count 1" in out["skipped"][0]["reason"]
 
 
 def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
+    """Fails when the cleanup unit runs out of order or touches a map that is not stale_unmapped."""
     verdicts = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID},
                 {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2},
                 {"kind": "paths_down_but_mapped", "object": "map", "name": "x", "wwid": "36"}]
@@ -288,7 +303,7 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
 
 
 def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_repairs_are_not():
-    """Issue 27 §6: the act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
+    """The act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
     works on paths that answer (another LU), so its steps carry no such mark."""
     out = cleanup.plan_cleanup(snapshot(), [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
     marked = [(s["action"], s["target"]) for s in out["steps"] if s["expect"].get("dead")]
@@ -304,6 +319,7 @@ def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_re
 
 
 def test_cleanup_repairs_a_serial_mismatch():
+    """Fails when a serial mismatch disk is not deleted, rescanned and verified as the array's LU."""
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
                  "evidence": {"array_wwid": WWID2, "probe": {"result": "ready", "serial_live": "new"}}}]
     out = cleanup.plan_cleanup(snapshot(), verdicts)
@@ -393,6 +409,7 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
 
 
 def test_cleanup_skips_in_use_maps_with_the_reason():
+    """Fails when an in-use stale map is planned or skipped without its reason."""
     snap = snapshot()
     snap["maps"][WWID]["mountpoints"] = ["/data"]
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
@@ -400,6 +417,7 @@ def test_cleanup_skips_in_use_maps_with_the_reason():
 
 
 def test_unknown_array_needs_host_evidence_policy_and_grace():
+    """Fails when an unknown array's map is removed without the host_evidence policy and its grace time."""
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     assert cleanup.plan_cleanup(snapshot(), v, {"policy": "array"})["steps"] == []
     # host evidence, but not yet for the grace time
@@ -414,6 +432,7 @@ def test_unknown_array_needs_host_evidence_policy_and_grace():
 
 @pytest.mark.parametrize("result", ["no_answer", "not_ready", "error", "ready"])
 def test_host_evidence_never_on_no_answer(result):
+    """Fails when host evidence removes a map while one of its paths did not answer LU not supported."""
     v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     probes = {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": result}}
     out = cleanup.plan_cleanup(snapshot(probes=probes), v, {"policy": "host_evidence", "grace": 300,
@@ -429,6 +448,7 @@ STALE_MAP = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": W
 
 
 def test_complete_fresh_truth_plans_the_removal():
+    """Fails when a complete, fresh array truth does not plan a stale map's removal."""
     out = cleanup.plan_cleanup(snapshot(), STALE_MAP)
     assert out["blocked"] == [] and out["steps"][0]["action"] == "disable_queueing"
 
@@ -442,12 +462,13 @@ def test_complete_fresh_truth_plans_the_removal():
     ({"records": 0}, "empty_truth"),
     ({"collected_at": None}, "truth_age_unknown"),
     ({"collected_at": 1000.0 - 901}, "truth_too_old"),
-    # stamped by a clock minutes ahead, or in epoch milliseconds: never "fresh" (review-2)
+    # stamped by a clock minutes ahead, or in epoch milliseconds: never "fresh"
     ({"collected_at": 1000.0 + 301}, "truth_age_unknown"),
     ({"collected_at": 1000.0 * 1000}, "truth_age_unknown"),
     (None, "array_truth_unknown"),
 ])
 def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
+    """Fails when an incomplete, old or misdated array truth plans a removal, or does not say why."""
     snap = snapshot()
     if change is None:
         del snap["array"]
@@ -462,6 +483,7 @@ def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
 
 
 def test_a_covered_map_the_array_does_not_map_but_that_works_blocks_removals():
+    """Fails when a working covered map the array does not map does not block removals on the host."""
     odd = dict(STALE_MAP[1], kind="unexpected_visibility")
     out = cleanup.plan_cleanup(snapshot(), [STALE_MAP[0], odd])
     assert out["steps"] == [] and [b["why"] for b in out["blocked"]] == ["unexpected_visibility"]
@@ -473,6 +495,7 @@ def test_a_covered_map_the_array_does_not_map_but_that_works_blocks_removals():
 
 
 def test_truth_max_age_is_the_callers_bound():
+    """Fails when the array truth's age is not bounded by the caller's truth_max_age."""
     snap = snapshot()
     snap["array"]["collected_at"] = 1000.0 - 100
     assert cleanup.plan_cleanup(snap, STALE_MAP, {"truth_max_age": 60})["blocked"][0]["why"] == "truth_too_old"
@@ -528,6 +551,7 @@ def test_host_evidence_needs_two_finite_times_grace_apart(earlier_at):
     ("nodash", None),
 ])
 def test_lvm_dm_names_decode_to_vg_and_lv(dm_name, vg_lv):
+    """Fails when an LVM dm name is not decoded into its VG and LV, dashes unescaped."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
     assert users.decode_lvm_name(dm_name) == vg_lv
 

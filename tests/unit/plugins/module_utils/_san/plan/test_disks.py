@@ -24,6 +24,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_rescan_disk_refreshes_and_verifies(env):
+    """Fails when a disk rescan does not write rescan and verify the new identity."""
     _orphan(env)
     env.disks["sdc"]["new_serial"], env.disks["sdc"]["new_wwid"] = "81LgM$V4waSp", WWID2
     host = env.host()
@@ -34,6 +35,7 @@ def test_rescan_disk_refreshes_and_verifies(env):
 
 
 def test_rescan_refuses_a_reused_name(env):
+    """Fails when a rescan writes to a disk name reused for another LUN since the plan."""
     _orphan(env)
     plan = plan_disks.plan_rescan(disk=env.reader.disk("sdc"))
     env.remove_disk("4:0:0:1")
@@ -45,6 +47,7 @@ def test_rescan_refuses_a_reused_name(env):
 
 
 def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
+    """Fails when a path answering again between the flush and the delete does not stop the unit."""
     plan = dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
     plan = cleanup.in_host_order(plan)
@@ -66,6 +69,7 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
 
 
 def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
+    """Fails when a still dead unit is not removed, or its paths are not probed before each batch."""
     plan = cleanup.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
     executed = execute.execute(plan, env.host())
@@ -76,6 +80,7 @@ def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
 
 # ---------------------------------------------------------------------------------------------- disk delete
 def test_disk_delete_plan_per_disk():
+    """Fails when the delete plan is not a delete and a wait per disk with its identity."""
     plan = plan_disks.plan_disk_delete([a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
     assert [(s["action"], s["target"]) for s in plan] == [
         ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
@@ -84,6 +89,7 @@ def test_disk_delete_plan_per_disk():
 
 
 def test_flush_buffers_planned_only_for_an_answering_same_lu():
+    """Fails when buffers are flushed to a disk that does not answer as the same LU, or when turned off."""
     ready = a_disk(probe={"result": "ready", "serial_live": "80Ab" + WWID[-8:]})
     gone = a_disk("sdd", "5:0:0:1", "8:48", probe={"result": "lun_not_supported", "serial_live": None})
     reused = a_disk("sde", "6:0:0:1", "8:64", probe={"result": "ready", "serial_live": "other-lu"})
@@ -106,12 +112,14 @@ def test_flush_buffers_planned_only_for_an_answering_same_lu():
     ({"transport": None}, "transport", "not iSCSI/FC"),
 ])
 def test_disk_refusals(change, kind, named):
+    """Fails when a disk in use, held or not SAN is planned for delete, or the refusal does not name why."""
     with pytest.raises(Refused) as info:
         plan_disks.plan_disk_delete([a_disk(**change)])
     assert info.value.kind == kind and named in str(info.value)
 
 
 def test_disk_of_a_live_map_is_refused():
+    """Fails when a path of a live map is planned for delete."""
     live = {WWID: a_map(), "dm-3": a_map()}
     with pytest.raises(Refused) as info:
         plan_disks.plan_disk_delete([a_disk(map=WWID, holders=["dm-3"])], options={"live_maps": live})
@@ -121,6 +129,7 @@ def test_disk_of_a_live_map_is_refused():
 
 
 def test_non_san_allowed_only_when_asked():
+    """Fails when a non-SAN disk is not deleted though allow_non_san was asked."""
     plan = plan_disks.plan_disk_delete([a_disk(transport="other")], options={"allow_non_san": True})
     assert plan[0]["action"] == "delete_disk"
 
@@ -129,12 +138,14 @@ def test_non_san_allowed_only_when_asked():
     ({"hctl": "4:0:0:9"}, "hctl"), ({"dev": "8:33"}, "dev"), ({"wwid": WWID2}, "wwid"), ({"serial": "x"}, "serial"),
 ])
 def test_identity_other_than_expected_is_refused(expected, key):
+    """Fails when a disk whose identity differs from the expected one is planned for delete."""
     with pytest.raises(Refused) as info:
         plan_disks.plan_disk_delete([a_disk()], {"sdc": expected})
     assert info.value.kind == "identity" and key in info.value.evidence["diff"]
 
 
 def test_wwid_comparison_ignores_case():
+    """Fails when an expected NAA WWID in upper case refuses the same disk."""
     # the caller's WWID enters as a Wwid (validate.wwid, as scsi_delete builds it): its case is gone there
     assert plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": validate.wwid(WWID.upper())}})
 
@@ -144,6 +155,7 @@ HOST4 = {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
 
 
 def test_exact_scan_plan():
+    """Fails when a rescan scans more than the exact channel, target and LUN."""
     plan = plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None, expect={"wwid": WWID2})
     assert [s["action"] for s in plan] == ["scan_exact_lun", "wait_disk_present", "verify_identity"]
     assert plan[0]["expect"]["channel"] == 0 and plan[0]["expect"]["lun"] == 3
@@ -151,6 +163,7 @@ def test_exact_scan_plan():
 
 
 def test_scan_refuses_non_san_and_missing_targets():
+    """Fails when a scan of a non-SAN host or a target the host lacks is planned."""
     with pytest.raises(Refused) as info:
         plan_disks.plan_rescan(hctl="0:0:0:3", host_info={"host": 0, "transport": "other", "targets": ["0:0:0"]})
     assert info.value.kind == "not_san_host"
@@ -163,6 +176,7 @@ def test_scan_refuses_non_san_and_missing_targets():
 
 
 def test_scan_of_a_present_lun_only_verifies():
+    """Fails when a scan of a LUN already present is planned instead of a verify."""
     assert plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk()) == []
     plan = plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk(), expect={"wwid": WWID})
     assert [s["action"] for s in plan] == ["verify_identity"]
@@ -192,6 +206,7 @@ def test_fc_exact_scan_of_a_target_whose_port_is_unknown_or_ambiguous_is_refused
 
 
 def test_rescan_existing_disk_plan_and_refusal():
+    """Fails when a rescan of an existing disk does not verify it, or a non-SAN disk is rescanned."""
     plan = plan_disks.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
     assert [s["action"] for s in plan] == ["rescan_disk", "verify_identity"]
     assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"}
@@ -201,6 +216,7 @@ def test_rescan_existing_disk_plan_and_refusal():
 
 @pytest.mark.parametrize("obj", ["map", "disk"])
 def test_openers_unknown_refuse(obj):
+    """Fails when a map or disk whose openers are unknown is planned."""
     why = "the /proc/*/fd scan did not finish"
     with pytest.raises(Refused) as info:
         if obj == "map":
@@ -217,6 +233,7 @@ def test_openers_unknown_refuse(obj):
     ({"kind": "mount", "name": "/srv/zfs", "detail": "zfs"}, "filesystem /srv/zfs"),
 ])
 def test_kernel_users_without_holders_links_refuse_by_name(user, named):
+    """Fails when a disk used by btrfs, LIO, loop or a mount without a holders link is planned."""
     with pytest.raises(Refused) as info:
         plan_disks.plan_disk_delete([a_disk(kernel_users=[user])])
     assert info.value.kind == "kernel_user" and named in str(info.value)

@@ -24,6 +24,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 # ---------------------------------------------------------------------------------------------- map flush
 def test_map_flush_plan_order_and_format():
+    """Fails when a map flush plan changes its steps, their order or their fields."""
     plan = plan_maps.plan_map_flush(a_map())
     assert [s["action"] for s in plan] == ["disable_queueing", "flush_map", "wait_map_gone", "remove_wwid"]
     for s in plan:
@@ -34,6 +35,7 @@ def test_map_flush_plan_order_and_format():
 
 
 def test_map_flush_plan_is_pure_and_repeatable():
+    """Fails when planning a map flush changes the map or gives another plan on a second call."""
     m = a_map()
     before = copy.deepcopy(m)
     assert plan_maps.plan_map_flush(m) == plan_maps.plan_map_flush(m)
@@ -41,16 +43,19 @@ def test_map_flush_plan_is_pure_and_repeatable():
 
 
 def test_absent_map_plans_nothing():
+    """Fails when an absent map gets a plan."""
     assert plan_maps.plan_map_flush(None) == []
 
 
 def test_force_remove_and_keep_wwid_options():
+    """Fails when force_remove or remove_wwid false are not followed by the plan."""
     plan = plan_maps.plan_map_flush(a_map(), {"force_remove": True, "remove_wwid": False})
     assert plan[1]["expect"]["force_remove"] is True and "dmsetup remove --force" in plan[1]["reason"]
     assert [s["action"] for s in plan][-1] == "wait_map_gone"
 
 
 def test_never_a_wildcard_flush():
+    """Fails when a map flush plan can flush all maps."""
     text = repr(plan_maps.plan_map_flush(a_map(), {"force_remove": True}))
     assert "-F" not in text and "del maps" not in text
 
@@ -69,6 +74,7 @@ def test_never_a_wildcard_flush():
     ({"open_count": 2}, "open_count", "open count 2"),
 ])
 def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
+    """Fails when a map in use is planned, or the refusal does not name the holder."""
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(**change))
     assert info.value.kind == kind
@@ -78,11 +84,13 @@ def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
 
 @pytest.mark.parametrize("comm", ["multipathd", "blkid", "(udev-worker)", "systemd-udevd"])
 def test_multipathd_and_stuck_udev_openers_are_not_a_workload(comm):
+    """Fails when multipathd or a stuck udev opener counts as a workload."""
     plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": comm}], open_count=1))
     assert plan[0]["action"] == "disable_queueing"
 
 
 def test_benign_opener_next_to_a_workload_still_refuses():
+    """Fails when a harmless opener hides a workload on the same map."""
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}, {"pid": 8, "comm": "java"}],
                                        open_count=2))
@@ -95,6 +103,7 @@ def test_benign_opener_next_to_a_workload_still_refuses():
     {"sdc": {"result": "lun_not_supported"}, "sdd": {"result": "not_ready"}},
 ])
 def test_openers_are_released_only_when_every_path_says_the_lu_is_gone(probe):
+    """Fails when a map's openers are released before every path answers LU not supported."""
     # absence from the array data is not enough to fail a process's queued I/O: every path must answer LOGICAL
     # UNIT NOT SUPPORTED (the array's own word)
     with pytest.raises(Refused) as info:
@@ -103,6 +112,7 @@ def test_openers_are_released_only_when_every_path_says_the_lu_is_gone(probe):
 
 
 def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies():
+    """Fails when a dead unmapped map with a blocked opener is flushed without release and verify."""
     plan = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})
     assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
                                            "remove_wwid"]
@@ -116,6 +126,7 @@ def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies
     {"paths": [{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "active"}]},  # a live path
 ])
 def test_opener_of_a_map_that_is_not_dead_and_unmapped_still_refuses(change):
+    """Fails when the opener of a map that is not dead and unmapped is released."""
     opts = {} if not change else {"array_unmapped": True}
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(dict(dead_map(), **change), opts)
@@ -130,6 +141,7 @@ def test_opener_of_a_map_that_is_not_dead_and_unmapped_still_refuses(change):
     ({"openers": [], "open_count": 2}, "open_count", "open count 2"),
 ])
 def test_dead_unmapped_map_still_refuses_mounts_and_holders_up_front(change, kind, named):
+    """Fails when a dead unmapped map with a mount, holder or swap is planned."""
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(dict(dead_map(), **change), {"array_unmapped": True})
     assert info.value.kind == kind and named in str(info.value)
@@ -142,6 +154,7 @@ def test_dead_unmapped_map_still_refuses_mounts_and_holders_up_front(change, kin
     ({"openers_unknown": "/proc/PID/fd unreadable for pid 9"}, "openers_unknown"),
 ])
 def test_a_killed_closer_never_lifts_another_refusal(change, kind):
+    """Fails when a killed closer lets through a map refused for another reason."""
     out = plan(closing_snapshot([CLOSER], **change), [dict(STALE, name=WWID, wwid=WWID)])
     assert [s for s in out["steps"] if s["target"] == WWID] == []
     assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
@@ -153,6 +166,7 @@ def test_a_killed_closer_never_lifts_another_refusal(change, kind):
 
 # ---------------------------------------------------------------------------------------------- in use means in use
 def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
+    """Fails when a harmless opener hides an open count it cannot explain."""
     # a udev blkid is visible, but it explains one open of two: someone else holds the map
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid"}], open_count=2))
@@ -161,22 +175,26 @@ def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
 
 
 def test_open_count_counts_the_fds_of_each_harmless_opener():
+    """Fails when a harmless opener's several fds are not counted against the open count."""
     plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
     assert plan[0]["action"] == "disable_queueing"
 
 
 def test_open_count_beyond_the_blocked_openers_of_a_dead_map_refuses():
+    """Fails when a dead map with more opens than its blocked openers explain is planned."""
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(dict(dead_map(), open_count=2), {"array_unmapped": True})
     assert info.value.kind == "open_count"
 
 
 def test_dead_map_whose_opens_are_all_its_blocked_openers_is_planned():
+    """Fails when a dead map whose opens are all its blocked openers is refused."""
     plan = plan_maps.plan_map_flush(dict(dead_map(), open_count=1), {"array_unmapped": True})
     assert plan[1]["action"] == "verify_unused"
 
 
 def test_refusal_names_vg_and_lv():
+    """Fails when a refusal for an LVM holder does not name its VG and LV."""
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(a_map(holders=[{"name": "dm-9", "uuid": "LVM-x", "dm_name": "san--vg-db--lv"}]))
     assert "VG san-vg, LV db-lv" in str(info.value)
@@ -210,7 +228,7 @@ def test_a_holder_whose_dm_name_holds_a_newline_is_named_escaped_in_the_refusal(
     ({"flags": "0100000", "mnt_id": "26"}, False),    # opened through another mount: another open file
 ])
 def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, second, refused):
-    """Issue 27 item 9: the open count gate subtracted a harmless opener's fds, but dm counts open files: blkid
+    """The open count gate subtracted a harmless opener's fds, but dm counts open files: blkid
     holding one open file through two fds (dup) hid a real open, and force_remove would then `dmsetup remove
     --force` a map still open. An fd counts as its own open file only when /proc proves it one."""
     t = healthy_lab(tmp_path)

@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 
 def test_dead_unmapped_map_with_blocked_reader_is_released_then_flushed(env):
+    """Fails when a blocked reader of a dead unmapped map is not released before the flush."""
     host, events = blocked_reader(env)
     plan = flush_plan(env, array_unmapped=True)
     assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
@@ -32,6 +33,7 @@ def test_dead_unmapped_map_with_blocked_reader_is_released_then_flushed(env):
 
 
 def test_blocked_reader_that_stays_is_refused_after_the_settle_naming_it(env):
+    """Fails when a blocked reader that stays is not refused after a bounded settle, naming it."""
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
     t0 = env.clock()
@@ -45,6 +47,7 @@ def test_blocked_reader_that_stays_is_refused_after_the_settle_naming_it(env):
 
 
 def test_killed_closer_that_does_not_let_go_is_refused_and_queueing_given_back(env):
+    """Fails when a killed closer that keeps the map open does not refuse and give queueing back."""
     host = killed_closer(env, releases=False)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
     t0 = env.clock()
@@ -100,6 +103,7 @@ def test_a_delete_that_hangs_costs_the_other_units_at_most_its_own_deadline(tmp_
 
 
 def test_judge_and_plan_share_one_harmless_opener_list():
+    """Fails when the judge and the plan use different lists of harmless openers."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
     assert set(judge_findings.DAEMON_OPENERS) | set(judge_findings.TRANSIENT_OPENERS) == set(plan_steps.HARMLESS_OPENERS)
