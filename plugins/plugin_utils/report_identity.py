@@ -8,7 +8,6 @@ Audit only: the findings go into the hosts' reports (area `fleet`), nothing here
 
 from __future__ import annotations
 
-import copy
 from fnmatch import fnmatchcase
 
 from ansible.errors import AnsibleFilterError
@@ -125,8 +124,15 @@ def fleet_identity(reports, igroups=None, shared_igroups=None):
     if igroups is not None and not isinstance(igroups, (list, tuple)):
         raise AnsibleFilterError("fleet_identity: igroups must be the ontap_igroups records (a list)")
     shared_igroups = _checked_list(shared_igroups, "shared_igroups (sanfleet_shared_igroups)") or []
-    out = copy.deepcopy(reports)
-    items = list(out.values()) if isinstance(out, dict) else list(out)
+    # one new dict per report: _apply replaces its keys and mutates nothing inside them, so the caller's reports
+    # stay as they were without a deep copy (on ansible-core 2.19+ the reports are lazy containers of hostvars,
+    # and a deep copy of those is most of a report task's controller time)
+    if isinstance(reports, dict):
+        out = dict((host, dict(r) if isinstance(r, dict) else r) for host, r in reports.items())
+        items = list(out.values())
+    else:
+        out = [dict(r) if isinstance(r, dict) else r for r in reports]
+        items = out
     judged = {r["host"]: r for r in items if isinstance(r, dict) and r.get("host") and r.get("status") in _JUDGED}
     hosts_keys = dict((h, _keys((r.get("summary") or {}).get("identities"))) for h, r in judged.items())
     rows = dict((h, []) for h in judged)
