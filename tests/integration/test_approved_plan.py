@@ -403,3 +403,15 @@ def test_a_host_failed_by_an_earlier_play_does_not_refuse_the_rest_of_its_batch(
     doc = json.loads((reports / "hosts" / "db02.json").read_text())
     assert "batch not named" not in json.dumps(doc), proc.out[-4000:]
     assert doc["remediation"]["approval"] == "not_in_plan", doc["remediation"]
+
+
+def test_a_null_approved_entry_approves_nothing(site):
+    """`{"db01": null}` in the approved plan: a host the approver did not approve gets no step, as a missing one."""
+    _plan_cmd, run_cmd = runbook_commands()
+    null_plan = ("mkdir -p $SANFLEET_REPORT_DIR; echo '{\"db01\": null}' > $SANFLEET_REPORT_DIR/sanfleet-plan.json; "
+                 "ansible-playbook")
+    proc = play(site, run_cmd.replace("ansible-playbook", null_plan), "--check")
+    if proc.returncode == 2:  # refused as bad input: fine too
+        return
+    assert proc.returncode == 0, proc.out[-4000:]
+    assert shown(proc.stdout, "db01")["steps"] == []

@@ -1,6 +1,6 @@
-"""Issue 28, done when: audit.yml, compliance.yml and remediate.yml --check over ten fixture hosts (eight captured
-SAN hosts, one host without SAN, one unreachable) with `sanfleet_ontap` only in the inventory's group_vars and an
-ONTAP cluster (the simulator) that fails: a wrong password, a refused connection, an answer 503. Each playbook is
+"""audit.yml, compliance.yml and remediate.yml --check over seven fixture hosts (five captured
+SAN hosts, one per scenario, one host without SAN, one unreachable) with `sanfleet_ontap` only in the inventory's
+group_vars and an ONTAP cluster (the simulator) that fails: a wrong password, a refused connection, an answer 503. Each playbook is
 run by its FQCN from another directory than the project's (a tmp dir, as a user runs it), at -vvvv.
 
 Asserted: every report (fleet.md, fleet.html, fleet.json, junit.xml, hosts/<host>.json) is written in the run
@@ -35,8 +35,8 @@ from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimula
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = ("healthy", "unmapped", "mounted", "orphan", "portal_cut")
-SAN_HOSTS = ["node%02d-%s" % (i, SCENARIOS[i % len(SCENARIOS)]) for i in range(8)]
-NOT_SAN, DOWN = "node08-nosan", "node99-down"
+SAN_HOSTS = ["node%02d-%s" % (i, scenario) for i, scenario in enumerate(SCENARIOS)]
+NOT_SAN, DOWN = "node%02d-nosan" % len(SAN_HOSTS), "node99-down"
 HOSTS = SAN_HOSTS + [NOT_SAN, DOWN]
 USER = "sanfleet_audit"
 # every encoding differs from the plain text: a quote and a backslash (JSON), '+', '/', '=' and a space (URL)
@@ -89,8 +89,9 @@ def files_inside_the_collection():
     return {str(f): f.stat().st_mtime_ns for d in INSIDE if d.is_dir() for f in d.rglob("*") if f.is_file()}
 
 
-def run_playbook(fleet, name, failure, *args, verbosity="-vvvv"):
-    """Run sanfleet.remediation.<name> from a fresh directory with sanfleet_ontap only in group_vars/san.yml."""
+def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None):
+    """Run sanfleet.remediation.<name> from a fresh directory with sanfleet_ontap only in group_vars/san.yml;
+    `cluster_update` changes that cluster entry (a malformed one)."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
     (run / "inventory" / "group_vars").mkdir(parents=True)
     (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {"hosts": fleet["hosts"]}}}}))
@@ -104,6 +105,7 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv"):
             cluster["http_port"] = 1
         elif failure == "503":
             sim.errors["cluster"] = (503, "Service Unavailable", "0")
+        cluster.update(cluster_update or {})
         (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
         cwd = run / "cwd"
         cwd.mkdir()
@@ -169,7 +171,7 @@ def assert_reports_name_the_failure(proc, expect):
     assert "ssh: connect to host 127.0.0.1 port 1" in junit and "array_" in junit
     # the console: the fleet summary at the end names the hosts by status, the array problem and the reports
     tail = proc.stdout[proc.stdout.rindex("The fleet summary"):]
-    assert "10 hosts (1 failed" in tail and "1 not_san" in tail and "ARRAY 127.0.0.1" in tail
+    assert "%d hosts (1 failed" % len(HOSTS) in tail and "1 not_san" in tail and "ARRAY 127.0.0.1" in tail
     assert str(reports) + "/fleet.html" in tail
 
 
@@ -208,3 +210,18 @@ def test_remediate_never_targets_an_implicit_all(fleet):
     assert "name the hosts with -e sanfleet_hosts=<group or pattern> or --limit" in proc.stdout + proc.stderr
     assert "Read the SAN state" not in proc.stdout and proc.requests == 0
     assert not proc.reports.exists()
+
+
+def test_audit_writes_every_report_with_a_malformed_cluster_entry(fleet):
+    """A cluster entry whose port is no number must not cost the operator the reports of the whole fleet."""
+    proc = run_playbook(fleet, "audit", "bad_port", verbosity=None, cluster_update={"http_port": "443x"})
+    assert (proc.reports / "fleet.json").is_file(), proc.stdout[-3000:]
+    assert sorted(p.stem for p in (proc.reports / "hosts").glob("*.json")) == sorted(HOSTS)
+
+
+def test_remediate_refuses_a_blank_limit(fleet):
+    """`--limit " "` names no host: remediate.yml must refuse it as it refuses no limit at all."""
+    proc = run_playbook(fleet, "remediate", "blank_limit", "--check", "--limit", " ", verbosity=None)
+    assert proc.returncode == 2, proc.stdout[-2000:]
+    assert "name the hosts with -e sanfleet_hosts=<group or pattern> or --limit" in proc.stdout + proc.stderr
+    assert "Read the SAN state" not in proc.stdout and proc.requests == 0
