@@ -2,7 +2,7 @@
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
 #   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
-#                                   lab tests, molecule
+#                                   the fixture-fleet integration tests, lab tests, molecule
 #   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
 #   SANLAB=0 scripts/test.sh        everything but the real-kernel lab (lab tests are then skipped, and say so)
@@ -11,13 +11,14 @@
 # The lab stage runs once per Debian generation in SANLAB_SUITES (bookworm bullseye trixie): ONE VM per
 # generation (SANLAB_PORT, default 2222), booted once, stopped after. On bookworm every lab test runs and molecule
 # shares its VM; on bullseye and trixie the tests marked every_suite run, plus README command 1
-# (scripts/lab-audit.sh) on the same VM.
+# (scripts/lab-audit.sh) on the same VM. The integration tests that need no VM (the fixture fleet and the ONTAP
+# simulator: stage fleet) run before any VM boots, two at a time.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 eval "$(scripts/setup.sh)"
-STAGES=${STAGES:-"lint build docs sanity units unit matrix lab molecule"}
+STAGES=${STAGES:-"lint build docs sanity units unit matrix fleet lab molecule"}
 # The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
 # requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
 # before data tagging (AAP 2.5/2.6); 2.21 (requirements-dev.txt) runs everything with data tagging (since 2.19). 2.19
@@ -137,10 +138,15 @@ pytest_unit() {  # tests/tooling: what ansible-test units cannot run (it copies 
   python -m pytest -q -p no:cacheprovider -n 2 tests/tooling
 }
 
+pytest_fleet() {  # the integration tests without a VM (fixture hosts, the ONTAP simulator, ansible-runner), two
+  # test files at a time (each file's module fixtures are built once), on cores no lab VM shares
+  python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=8 -m "not lab" tests/integration
+}
+
 pytest_lab() {  # every lab test on bookworm; on the other generations the every_suite ones and README command 1
   # --durations: the lab stages are most of CI's 60 minutes; the slowest tests are named in every log
   if [ "$SANLAB_SUITE" = bookworm ]; then
-    python -m pytest -q -p no:cacheprovider --durations=12 tests/integration
+    python -m pytest -q -p no:cacheprovider --durations=12 -m lab tests/integration
   else
     python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
     [ "$SANLAB" = 1 ] || return 0
@@ -211,6 +217,7 @@ stage sanity sanity
 stage units units
 stage unit pytest_unit
 stage matrix matrix
+stage fleet pytest_fleet
 case " $STAGES " in
   *" lab "*|*" molecule "*)
     trap lab_down EXIT

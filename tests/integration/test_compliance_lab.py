@@ -132,7 +132,6 @@ def test_audit_finds_the_netapp_builtin_queueing(guest):
     assert set(lvm["san_devices"]["by_kind"]) == {"map", "path"}  # detail: compact (the default) counts them
 
 
-@pytest.mark.every_suite
 def test_compliance_job_fails_the_host_naming_its_violations_and_writes_nothing(guest):
     files = "sha256sum /etc/multipath.conf /etc/iscsi/iscsid.conf; iscsiadm -m node -o show | sha256sum"
     before = ssh(guest, files)

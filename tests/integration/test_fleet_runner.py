@@ -1,10 +1,11 @@
-"""The compliance job over a fleet of 25 hosts, run the way AWX runs it (ansible-runner, private data dir), and
+"""The compliance job over a fleet of 11 hosts, run the way AWX runs it (ansible-runner, private data dir), and
 its HTML report checked in a real headless browser (Debian's chromium).
 
-The hosts: 24 'fixture hosts' (tests/fleet/fixture_python.py: a test-only interpreter that gives the local
-machine the SAN state of a captured lab tree, five scenarios in turn) and one unreachable host. No VM: this test
-runs without the lab. The iSCSI and LVM parts of the job are off: they read this machine's own iscsid.conf and
-lvm.conf, which the captures do not hold.
+The hosts: 10 'fixture hosts' (tests/fleet/fixture_python.py: a test-only interpreter that gives the local
+machine the SAN state of a captured lab tree, five scenarios in turn: each on two hosts) and one unreachable
+host. The fleet's size is a benchmark's subject (benchmarks/), not this test's: its assertions hold for any count.
+No VM: this test runs without the lab. The iSCSI and LVM parts of the job are off: they read this machine's own
+iscsid.conf and lvm.conf, which the captures do not hold.
 """
 import json
 import os
@@ -23,7 +24,7 @@ ansible_runner = pytest.importorskip("ansible_runner")
 
 REPO = Path(__file__).resolve().parents[2]
 # the ansible-core matrix (scripts/test.sh matrix) runs one host per scenario: SANFLEET_FLEET_HOSTS=5
-N_HOSTS = int(os.environ.get("SANFLEET_FLEET_HOSTS") or 24)
+N_HOSTS = int(os.environ.get("SANFLEET_FLEET_HOSTS") or 10)
 ARTIFACTS = Path(os.environ.get("SANFLEET_TEST_ARTIFACTS") or (REPO / "tests" / "output" / "artifacts"))
 
 
@@ -68,7 +69,7 @@ def fleet_run(tmp_path_factory):
     return run
 
 
-def test_compliance_job_over_25_hosts_with_ansible_runner(fleet_run):
+def test_compliance_job_over_a_fleet_with_ansible_runner(fleet_run):
     run = fleet_run
     # non-compliant hosts fail (ansible-playbook rc 2), an unreachable one wins (rc 4): docs/reports.md
     assert run.status == "failed" and run.rc == 4, (run.status, run.rc)

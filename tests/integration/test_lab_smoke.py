@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-pytestmark = [pytest.mark.lab, pytest.mark.every_suite]
+pytestmark = pytest.mark.lab
 
 NETAPP_PREFIX = "3600a0980"
 
@@ -33,6 +33,7 @@ def _disks_of(status, lun_id):
     return [d for d in status["disks"] if d["lun"] == lun_id]
 
 
+@pytest.mark.every_suite
 def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
     lab = clean_lab
     truth = lab.truth()
@@ -64,6 +65,7 @@ def test_baseline_maps_have_two_paths_and_ontap_wwids(clean_lab):
         assert lu0[0]["placeholder"] and not lu0[0]["netapp"] and not st["maps"][lu0[0]["wwid"]]["queueing"]
 
 
+@pytest.mark.every_suite
 def test_multipath_conf_keeps_builtin_netapp_entry(lab):
     rc, out, err = lab.ssh("multipathd show config", timeout=30)
     assert rc == 0

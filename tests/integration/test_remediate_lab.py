@@ -297,7 +297,6 @@ def test_both_portals_cut(lab, tmp_path, sim_factory):
         lab.restore_portal()
 
 
-@pytest.mark.every_suite
 def test_reused_lun_and_blocked_reader(lab, tmp_path, sim_factory):
     """5: LUN 1 reused for a new LU; 6: a reader blocked on unmapped queueing LUN 2, in the same run."""
     lab.reset()
