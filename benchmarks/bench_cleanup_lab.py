@@ -112,7 +112,7 @@ def bench(lab, n, tmp, settle=600):
 def bench_hung_device(lab, n, tmp):
     """Hook for issue 10's "hung device among n": one stale device that hangs, n - 1 that must still go, at a cost
     of at most the hung device's own deadline. The lab test test_hung_delete_lab.py::
-    test_a_hung_disk_among_stale_maps_stops_only_its_own_unit proves it on the real kernel (numbers in
+    test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit proves it on the real kernel (numbers in
     docs/performance.md); this bench does not time it and returns None. A timed version would return
     {"playbook_s", "act_task_s", "extra_s" (act_task_s minus the act of the same n - 1 maps without the blocked
     one), "deadline_s" (the blocked step's deadline), "others_removed" (of n - 1)}; run.py prints the row."""

@@ -122,7 +122,7 @@ def cleanup_rows(results, wanted):
             h = r["hung"]
             if h is None:
                 rows.append(("cleanup", "hung device among %d" % r["n"], "not timed here: proven by the lab test "
-                             "SANFLEET_HUNG_MAPS=20 test_hung_delete_lab.py::test_a_hung_disk_among_stale_maps_stops_only_its_own_unit "
+                             "test_hung_delete_lab.py::test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit "
                              "(docs/performance.md)", "others removed; cost <= its deadline", ""))
             else:
                 met = h["others_removed"] == r["n"] - 1 and h["extra_s"] <= h["deadline_s"]

@@ -163,23 +163,21 @@ class CutWhenActing(threading.Thread):
             self.error = exc
 
 
-def test_a_hung_disk_among_stale_maps_stops_only_its_own_unit(lab, tmp_path):
-    """On the real kernel: 8 stale unmapped maps of target1 and one stale plain disk of target2 (its LUN
+def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_path):
+    """Issue 10 §1 on the real kernel: 20 stale unmapped maps of target1 and one stale plain disk of target2 (its LUN
     unmapped: LOGICAL UNIT NOT SUPPORTED, judged stale like the maps), on a session whose recovery_tmo is 600 s.
     One remediate run through the playbook, batched. Once the run is acting (the first map is gone), the disk's
     portal is silently dropped (nftables drop, no RST): every command sent to the disk from then on hangs, the act's
-    re-check of it before its first touch included. The 8 maps and their 16 paths must be removed, the disk's unit
+    re-check of it before its first touch included. The 20 maps and their 40 paths must be removed, the disk's unit
     alone stopped with its deadline named (or an opener refusal: the stuck probe holds it open), nothing of the disk
     removed, and the play must end (no hang). Fails when a hang mid-act stops other units, hangs the play, or is
-    reported as anything but a deadline. Eight maps by default: the act batches steps by kind, not by count, so the
-    maps' steps run in the same batches before and after the disk's at any count; docs/performance.md's
-    hung-disk-cost row runs it with SANFLEET_HUNG_MAPS=20."""
-    n = int(os.environ.get("SANFLEET_HUNG_MAPS") or 8)
-    # n + 1 LUNs: the last stays mapped and healthy (an array truth without a record for this host blocks every
+    reported as anything but a deadline."""
+    n = 20
+    # 21 LUNs: the 21st stays mapped and healthy (an array truth without a record for this host blocks every
     # removal: empty_truth); slow under TCG on a loaded host
     try:
         lab.agent("reset", call_timeout=1500, luns=n + 1, mode="auto")
-    except LabError:    # the setup's own wait for n + 2 maps (90 s) can be too short on a loaded host: wait longer
+    except LabError:    # the setup's own wait for 22 maps (90 s) can be too short on a loaded host: wait longer
         waited = lab.agent("wait_maps", call_timeout=1000, count=n + 2, paths=2, timeout=900)
         assert waited["ok"], waited
     lab.agent("target2_setup", luns=[1], multipath=False, call_timeout=240)
@@ -193,7 +191,7 @@ def test_a_hung_disk_among_stale_maps_stops_only_its_own_unit(lab, tmp_path):
     for lun in range(1, n + 1):
         lab.unmap_lun(lun)
     unmap_target2_lun(lab, 1)
-    for w in wwids:     # multipathd's checker of 2n + 4 paths in a TCG guest on a loaded host: minutes, not seconds
+    for w in wwids:     # multipathd's checker of 44 paths in a TCG guest on a loaded host: minutes, not seconds
         assert lab.wait_paths(w, state="failed", timeout=300)["ok"], w
     wait_lun_not_supported(lab, sd)
     cutter = CutWhenActing(lab, "127.0.0.3", wwids, limit=1500)
@@ -202,22 +200,22 @@ def test_a_hung_disk_among_stale_maps_stops_only_its_own_unit(lab, tmp_path):
         sess = session_of(lab, "127.0.0.3")
         assert sess["state"] == "LOGGED_IN" and sess["recovery_tmo"] == "600", sess
         assert sh(lab, "cat /sys/block/%s/device/state" % sd).strip() == "running"   # healthy-stale at the plan
-        # the array: target1's n LUNs and target2's LUN 1 unmapped from this host; both targets covered
+        # the array: target1's 20 LUNs and target2's LUN 1 unmapped from this host; both targets covered
         t2 = dict(lab.agent("target2_truth"), array_luns=[], svm="svm_sanlab2", igroup="ig_sanlab2")
         with OntapSimulator(from_lab_truths([lab.truth(), t2], cluster="sanlab"), str(tmp_path)) as sim:
             cutter.start()
             try:
                 play = run_play(lab, sim, tmp_path, extra=dict(FAST, stale_cleanup_command_timeout=COMMAND_TIMEOUT),
-                                timeout=1500, tag="hung-among-maps")
+                                timeout=1500, tag="hung-among-20")
             finally:
                 cutter.stop.set()
                 cutter.join(60)
         results = play.results("stale_cleanup")
         assert len(results) == 1, (play.rc, play.out[-6000:])
         res = results[0]
-        sys.stderr.write("[hung among %d maps] portal cut %ss after the play started (%s of %d maps still loaded); rc=%s "
+        sys.stderr.write("[hung among 20] portal cut %ss after the play started (%s of %d maps still loaded); rc=%s "
                          "play %.1fs act %ss; batches: %s; failures: %s\n"
-                         % (n, cutter.cut_after and round(cutter.cut_after, 1), cutter.maps_left, n, play.rc,
+                         % (cutter.cut_after and round(cutter.cut_after, 1), cutter.maps_left, n, play.rc,
                             play.seconds, res.get("act_seconds"), json.dumps(res.get("act_batches")),
                             json.dumps(res.get("failures"))[:2000]))
         assert cutter.error is None and cutter.cut_after is not None, (cutter.error, play.out[-3000:])
