@@ -180,10 +180,11 @@ matrix_core() {  # matrix_core VERSION: the three parts on one ansible-core (run
   env=$(scripts/setup.sh --core "$core") || { echo "--- ansible-core $core: FAILED: no venv"; return 1; }
   eval "$env"
   echo "--- ansible-core $core: $(ansible --version | head -n 1)"
-  # the house-rule invariants (Hypothesis, ~2 min) run once, in stage units: they drive module_utils' judge, plan and
-  # act against a fake host, code that imports nothing of ansible-core
-  python -m pytest -q -p no:cacheprovider -n 2 --ignore tests/unit/test_house_rules.py tests/unit ||
-    failed+=(units)
+  # the house-rule invariants (Hypothesis, ~2 min) and the module_utils tests run once, in stage units: they drive
+  # module_utils' observe, judge, plan and act against fake hosts, code whose tests import nothing of ansible-core
+  # (tests/tooling/test_test_layout.py keeps it so); the modules' tests run it here through each AnsibleModule
+  python -m pytest -q -p no:cacheprovider -n 2 --ignore tests/unit/test_house_rules.py \
+    --ignore tests/unit/plugins/module_utils tests/unit || failed+=(units)
   SANFLEET_FLEET_HOSTS=5 python -m pytest -q -p no:cacheprovider tests/integration/test_fleet_runner.py \
     -k "not chromium" || failed+=(fleet)
   local dir

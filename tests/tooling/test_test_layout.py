@@ -9,7 +9,9 @@
 - no file under tests/unit, tests/tooling or tests/fleet imports a test_*.py module: shared builders live in
   conftest.py or the folder's helpers.py;
 - no file or test is named after a review, an issue or a work session (rev, review, issue27, i30, ci35, ...): a
-  test is named for the failure it catches.
+  test is named for the failure it catches (unit, tooling and integration tests alike);
+- the tests of module_utils import nothing of ansible-core: they run once, and the ansible-core matrix of
+  scripts/test.sh leaves them out (the modules' tests run that code through each version's AnsibleModule).
 """
 
 import ast
@@ -63,7 +65,7 @@ def imports_of_test_files(root):
 def history_names(root):
     """Files, folders and test functions whose name carries a review, an issue or a session."""
     out = []
-    for path in _py_files(root, ("tests/unit", "tests/tooling")):
+    for path in _py_files(root, ("tests/unit", "tests/tooling", "tests/integration")):
         rel = path.relative_to(root)
         if any(HISTORY.match(tok) for part in rel.with_suffix("").parts for tok in part.split("_")):
             out.append(str(rel))
@@ -71,6 +73,21 @@ def history_names(root):
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name.lower().startswith("test"):
                 if any(HISTORY.match(tok) for tok in node.name.split("_")):
                     out.append("%s::%s" % (rel, node.name))
+    return out
+
+
+def ansible_core_imports_of_module_utils_tests(root):
+    """(file, module) for every import of ansible-core (`ansible`, `ansible.*`) by the module_utils tests."""
+    out = []
+    for path in _py_files(root, ("tests/unit/plugins/module_utils",)):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                mods = [node.module]
+            else:
+                continue
+            out.extend((str(path.relative_to(root)), m) for m in mods if m == "ansible" or m.startswith("ansible."))
     return out
 
 
@@ -89,6 +106,12 @@ def test_no_test_file_imports_another_test_file():
 def test_no_test_is_named_for_when_it_came():
     """Catches names like test_review_i30f.py or test_rev_i31g_...: they say when a test came, not what it guards."""
     assert history_names(ROOT) == []
+
+
+def test_the_module_utils_tests_import_nothing_of_ansible_core():
+    """Catches a module_utils test that depends on the ansible-core version: the matrix, which runs the unit tests
+    on each supported version, leaves the module_utils tests out."""
+    assert ansible_core_imports_of_module_utils_tests(ROOT) == []
 
 
 # the checks above fail on a tree that breaks them --------------------------------------------------------------
@@ -138,3 +161,15 @@ def test_the_name_check_fails_on_a_test_named_for_when_it_came_and_not_on_ordina
         "def test_rev_i31f_every_map_is_named():\n    pass\n\n\n"
         "def test_an_unreviewed_run_and_its_sessions_and_revisions_are_shown():\n    pass\n")
     assert history_names(tree) == ["tests/tooling/test_pages.py::test_rev_i31f_every_map_is_named"]
+
+
+def test_the_ansible_core_check_fails_on_a_module_utils_test_importing_it(tmp_path):
+    """The check above finds `from ansible.module_utils.basic import AnsibleModule` and `import ansible`, and not the
+    collection's own `ansible_collections` imports."""
+    folder = tmp_path / "tests" / "unit" / "plugins" / "module_utils"
+    folder.mkdir(parents=True)
+    (folder / "test_a.py").write_text("from ansible.module_utils.basic import AnsibleModule\nimport ansible\n"
+                                      "from ansible_collections.sanfleet.remediation.plugins import x\n")
+    assert ansible_core_imports_of_module_utils_tests(tmp_path) == [
+        ("tests/unit/plugins/module_utils/test_a.py", "ansible.module_utils.basic"),
+        ("tests/unit/plugins/module_utils/test_a.py", "ansible")]
