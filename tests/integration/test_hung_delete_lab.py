@@ -169,8 +169,9 @@ def unanswered_since_the_cut(stopped, sd):
     proven dead any more, so nothing of it is touched. The refusal's kind is came_back, its probe says otherwise."""
     refusal = stopped.get("refusal") or {}
     probe = ((refusal.get("evidence") or {}).get("probes") or {}).get(sd) or {}
+    # observe.sense names every fast transport failure so (DID_TRANSPORT_DISRUPTED, DID_NO_CONNECT, ...)
     return refusal.get("kind") == "came_back" and probe.get("result") == "no_answer" and \
-        "TRANSPORT" in (probe.get("sense") or "")
+        "transport failure" in (probe.get("sense") or "").lower()
 
 
 def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_path):
