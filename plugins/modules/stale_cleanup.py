@@ -43,7 +43,8 @@ description:
     planning do not stop the others.
   - Before a unit's first touch in each flush and delete batch, the act measures the age of the array truth again
     (refused beyond O(truth_max_age)) and, for a unit chosen because every path failed, probes every path again;
-    a path that works refuses it as C(came_back), a hung one stops it with C(deadline); nothing of it removed.
+    a path that works refuses it as C(came_back), a hung one stops it with C(deadline), one whose transport fails at
+    once (the session or remote port is down) refuses it as C(unanswered); nothing of it removed.
   - SIGTERM, SIGHUP or SIGINT during the act (a dropped ssh session, a stopped job, Ctrl-C) ends it. The command
     in flight ends within its deadline, nothing new starts, the queueing of every unit that turned it off is given
     back, and the module fails naming what it did (RV(interrupted)); any other exit from the act gives it back
@@ -345,7 +346,8 @@ refusal:
 failures:
   description: Every unit stopped at act time, each with C(unit), C(failed_step), C(msg) and C(refusal) or
     C(deadline). A unit whose path works again at act time is refused with C(refusal.kind=came_back) (one that
-    hangs stops with C(deadline)); a truth older than O(truth_max_age) at its first touch with C(refusal.kind=truth_too_old).
+    hangs stops with C(deadline), one whose paths fail at once without an answer with C(refusal.kind=unanswered)); a
+    truth older than O(truth_max_age) at its first touch with C(refusal.kind=truth_too_old).
   returned: on failure while executing
   type: list
   elements: dict

@@ -166,12 +166,10 @@ class CutWhenActing(threading.Thread):
 def unanswered_since_the_cut(stopped, sd):
     """The disk's re-check refused it because its probe got no answer, from a transport the cut disrupted (the
     session saw the drop before the probe was sent: the command fails at once instead of hanging): the disk is not
-    proven dead any more, so nothing of it is touched. The refusal's kind is came_back, its probe says otherwise."""
+    proven dead any more, and not come back either, so nothing of it is touched, as `unanswered`."""
     refusal = stopped.get("refusal") or {}
     probe = ((refusal.get("evidence") or {}).get("probes") or {}).get(sd) or {}
-    # observe.sense names every fast transport failure so (DID_TRANSPORT_DISRUPTED, DID_NO_CONNECT, ...)
-    return refusal.get("kind") == "came_back" and probe.get("result") == "no_answer" and \
-        "transport failure" in (probe.get("sense") or "").lower()
+    return refusal.get("kind") == "unanswered" and probe.get("result") == "no_answer"
 
 
 def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_path):

@@ -108,7 +108,8 @@ def verify_still_dead(host, step, obj, kind="map"):
     (observe.probe, with its deadlines). A path planned as failed must still be failed by the plan's own rule
     (plan.cleanup.unproven_failures) and not answer; a path planned as reaching another LU must still answer READY as
     that LU. Anything else means the LUN may be mapped back (the truth can be truth_max_age old): refused as
-    `came_back`. Returns {sd: probe}."""
+    `came_back`, unless what changed is only that those paths no longer answer at all (_stop_on_silence). Returns
+    {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
     verify_truth_age(host, target)
     expect = step.get("expect") or {}
@@ -127,7 +128,7 @@ def verify_still_dead(host, step, obj, kind="map"):
                    if n not in other_lu)
     moved = sorted(n for n in names if n in other_lu and not _answers_as(probes.get(n), other_lu[n]))
     if alive and not moved:
-        _stop_on_a_hang(host, target, alive, probes, hung)
+        _stop_on_silence(host, target, obj, kind, alive, probes, hung)
     if alive or moved:
         what = (["path(s) %s no longer failed" % ", ".join(alive)] if alive else []) + (
             ["path(s) %s no longer answer as the other LU they reached at plan time" % ", ".join(moved)] if moved else [])
@@ -140,17 +141,28 @@ def verify_still_dead(host, step, obj, kind="map"):
     return probes
 
 
-def _stop_on_a_hang(host, target, alive, probes, hung):
-    """Every path not proven failed any more got no answer within its probe's deadline and none answers: the device
-    hangs since the plan (its portal or remote port went silent), which says nothing of its LUN coming back. The
-    unit stops on that deadline, named (rule 5); a path that answers proves the LUN back (came_back) whatever the
-    others do."""
+def _stop_on_silence(host, target, obj, kind, alive, probes, hung):
+    """Every path not proven failed any more gets no answer now, and none answers: its portal or remote port went
+    silent (the probe hangs) or its transport is down or recovering (the probe fails at once: DID_TRANSPORT_DISRUPTED,
+    DID_NO_CONNECT, the device cannot be opened). That no longer proves the LU gone, and says nothing of it coming
+    back, so the unit stops under its own name: on the probe's deadline (rule 5) when every such path hung, else
+    refused as `unanswered`. A path that answers, or that the kernel has reinstated since the plan (its dm state
+    active: multipathd's checker got an answer), proves the LUN back (came_back) whatever the others do."""
     if any((r or {}).get("result") in plan_steps.ANSWERING for r in probes.values()):
         return
-    if all((probes.get(n) or {}).get("result") == "no_answer" and hung.get(n) for n in alive):
+    if kind == "map" and any(p.get("dm_state") == "active" for p in obj.get("paths") or [] if p.get("name") in alive):
+        return
+    if not all((probes.get(n) or {}).get("result") == "no_answer" for n in alive):
+        return
+    if all(hung.get(n) for n in alive):
         raise deadline.DeadlineExceeded(
             "the re-check of %s before its first touch: the probe of %s" % (target, ", ".join(alive)),
             host.reader.probe_timeout)
+    raise Refused(target, "unanswered", "path(s) %s no longer answer since the plan (probe now: %s): the portal or "
+                  "remote port may be down or recovering, which proves the LU neither gone nor back; nothing of it "
+                  "is removed" % (", ".join(alive), "; ".join("%s: %s" % (n, (probes.get(n) or {}).get("sense"))
+                                                              for n in alive)),
+                  evidence={"paths": list(obj.get("paths") or []), "probes": probes, "state": obj.get("state")})
 
 
 def _answers_as(probe, serial):

@@ -1182,3 +1182,62 @@ def test_a_map_path_that_hangs_beside_one_answering_again_is_still_came_back(env
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
+
+
+class DisruptedTransport(SilentPortal):
+    """As SilentPortal, for a transport the kernel already knows is down (the session saw the drop, the remote port
+    is blocked): the command fails at once with a host byte instead of hanging."""
+
+    def run(self, argv, timeout, what=None):
+        return deadline.CommandResult(argv, 0, "", "test unit ready: transport: Host_status=0x0e "
+                                      "[DID_TRANSPORT_DISRUPTED]\n"
+                                      "Driver_status=0x00 [DRIVER_OK]\n", 0.01)
+
+
+def disrupted_since_the_plan(env, names):
+    orig = env.reader.probe_path
+    env.reader.probe_path = lambda sd, errors=None: (obs_probe.probe_path(DisruptedTransport(), sd, errors)
+                                                     if sd in names else orig(sd, errors))
+
+
+def test_a_dead_disk_whose_transport_fails_fast_since_the_plan_is_refused_as_unanswered(env):
+    """The dead plain disk's portal went down after the plan and the session noticed first: the re-check's probe
+    fails at once (DID_TRANSPORT_DISRUPTED). The LU's absence is no longer proven, and nothing says it came back:
+    the unit is refused as `unanswered`, naming the probe's sense, never as came_back ("the LUN may be mapped to this
+    host again"), and nothing of it is touched. Fails when a silent transport is read as a LUN mapped back, or as
+    still dead."""
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    disrupted_since_the_plan(env, ["sdc"])
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "unanswered" and "deadline" not in out, out
+    assert "DID_TRANSPORT_DISRUPTED" in out["msg"] and "mapped to this host again" not in out["msg"], out["msg"]
+    assert not env.writes and "sdc" in env.disks
+
+
+def test_a_dead_map_whose_paths_hang_or_fail_fast_is_refused_as_unanswered(env):
+    """One path of a dead map hangs, the other fails at once: neither answers, so the LUN is neither proven gone
+    nor back: refused as `unanswered` (not a deadline: one path did not hang; not came_back)."""
+    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    hung_since_the_plan(env, ["sdc"])
+    disrupted_since_the_plan(env, ["sdd"])
+    env.maps[WWID]["paths"][1].update(dm_state=None)     # its dmsetup status line not read this time
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "unanswered" and not touches(env), out
+
+
+def test_a_map_path_the_kernel_reinstated_is_came_back_even_when_the_probe_fails_fast(env):
+    """multipathd reinstated a path of a dead map (dm state active: its checker got an answer) and the act's probe
+    then fails at once: the kernel's word that the path works proves the LUN back; refused as came_back."""
+    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
+    disrupted_since_the_plan(env, [p["name"] for p in env.maps[WWID]["paths"]])
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
