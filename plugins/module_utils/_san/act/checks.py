@@ -14,6 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
@@ -128,7 +129,7 @@ def verify_still_dead(host, step, obj, kind="map"):
                    if n not in other_lu)
     moved = sorted(n for n in names if n in other_lu and not _answers_as(probes.get(n), other_lu[n]))
     if alive and not moved:
-        _stop_on_silence(host, target, obj, kind, alive, probes, hung)
+        _stop_on_silence(host, target, obj, kind, alive, probes, hung, other_lu)
     if alive or moved:
         what = (["path(s) %s no longer failed" % ", ".join(alive)] if alive else []) + (
             ["path(s) %s no longer answer as the other LU they reached at plan time" % ", ".join(moved)] if moved else [])
@@ -141,16 +142,22 @@ def verify_still_dead(host, step, obj, kind="map"):
     return probes
 
 
-def _stop_on_silence(host, target, obj, kind, alive, probes, hung):
-    """Every path not proven failed any more gets no answer now, and none answers: its portal or remote port went
-    silent (the probe hangs) or its transport is down or recovering (the probe fails at once: DID_TRANSPORT_DISRUPTED,
-    DID_NO_CONNECT, the device cannot be opened). That no longer proves the LU gone, and says nothing of it coming
-    back, so the unit stops under its own name: on the probe's deadline (rule 5) when every such path hung, else
-    refused as `unanswered`. A path that answers, or that the kernel has reinstated since the plan (its dm state
-    active: multipathd's checker got an answer), proves the LUN back (came_back) whatever the others do."""
-    if any((r or {}).get("result") in plan_steps.ANSWERING for r in probes.values()):
+def _stop_on_silence(host, target, obj, kind, alive, probes, hung, other_lu):
+    """Every path not proven failed any more gets no answer now, and nothing else answers: its portal or remote port
+    went silent (the probe hangs) or its transport is down or recovering (the probe fails at once:
+    DID_TRANSPORT_DISRUPTED, DID_NO_CONNECT, the device cannot be opened). That no longer proves the LU gone, and says
+    nothing of it coming back, so the unit stops under its own name: on the probe's deadline (rule 5) when every
+    such path hung, else refused as `unanswered`. The LUN is back (came_back) whatever the others do when a path
+    answers READY (other than as the other LU it reached at plan time), when TEST UNIT READY got an answer before
+    INQUIRY failed, when the LU reported a UNIT ATTENTION (its inventory changed) before the retry failed, or when
+    multipathd has a path up again since the plan (the kernel reinstated it, or its checker says ready)."""
+    if any((r or {}).get("result") in plan_steps.ANSWERING for n, r in probes.items() if n not in other_lu):
         return
-    if kind == "map" and any(p.get("dm_state") == "active" for p in obj.get("paths") or [] if p.get("name") in alive):
+    if any((probes.get(n) or {}).get("tur_answered") or (probes.get(n) or {}).get("after_unit_attention")
+           for n in alive):
+        return
+    if kind == "map" and any(p.get("dm_state") == "active" or p.get("checker_state") in judge_findings.CHECKER_UP_STATES
+                             for p in obj.get("paths") or [] if p.get("name") in alive):
         return
     if not all((probes.get(n) or {}).get("result") == "no_answer" for n in alive):
         return

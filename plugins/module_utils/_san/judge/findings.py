@@ -16,6 +16,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 
 # checker states that mean the path does not work (multipathd's names)
 FAILED_CHECKER_STATES = ("faulty", "shaky", "i/o timeout", "disconnected", "down")
+# multipathd checker states of a path that answers (a standby path answers too)
+CHECKER_UP_STATES = ("ready", "ghost")
 
 
 # device states of an sd that cannot carry I/O

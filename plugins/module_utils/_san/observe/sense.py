@@ -79,9 +79,10 @@ def classify_probe(tur, inq, vpd=None):
 
     tur, inq, vpd: dicts {rc, stdout, stderr} of `sg_turs -v`, `sg_inq` and `sg_inq -p 0x80 -r`, or
     {timeout: seconds} when the command hit its deadline, or None when it was not run.
-    Returns {result, sense, serial_live, pqual, pdt}.
+    Returns {result, sense, serial_live, pqual, pdt, tur_answered}; tur_answered: TEST UNIT READY got a SCSI status
+    back (GOOD or CHECK CONDITION): a LU answered at that address, whatever INQUIRY did next.
     """
-    res = {"result": "error", "sense": None, "serial_live": None, "pqual": None, "pdt": None}
+    res = {"result": "error", "sense": None, "serial_live": None, "pqual": None, "pdt": None, "tur_answered": False}
 
     def text_of(r):
         return "%s\n%s" % (r.get("stdout") or "", r.get("stderr") or "")
@@ -106,6 +107,7 @@ def classify_probe(tur, inq, vpd=None):
         return res
 
     tsense = parse_sense(ttext)
+    res["tur_answered"] = (tur.get("rc") == 0 and not tsense.get("sense_key")) or bool(tsense.get("sense_key"))
     itext = text_of(inq) if inq and inq.get("timeout") is None else ""
     isense = parse_sense(itext) if itext else {"asc": None}
     m = PQUAL_RE.search(itext) if itext else None

@@ -1241,3 +1241,72 @@ def test_a_map_path_the_kernel_reinstated_is_came_back_even_when_the_probe_fails
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
     assert info.value.to_dict()["refusal"]["kind"] == "came_back" and not touches(env)
+
+
+def stop_kind(out):
+    """How the act stopped a unit: its refusal's kind, or `deadline`."""
+    return (out.get("refusal") or {}).get("kind") or ("deadline" if "deadline" in out else None)
+
+
+def plain_dead_disk(env):
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    return dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+
+
+def test_a_map_path_multipathd_checks_ready_is_came_back_when_its_dm_status_was_not_read(env):
+    """multipathd's checker says a path of a dead map is ready again (its dmsetup status line not read this time)
+    and the act's probe then fails at once: the checker's answer proves the LUN back; came_back, not unanswered."""
+    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    env.maps[WWID]["paths"][0].update(dm_state=None, checker_state="ready")
+    disrupted_since_the_plan(env, ["sdc"])
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    assert stop_kind(info.value.to_dict()) == "came_back" and not touches(env)
+
+
+@pytest.mark.parametrize("silence,kind", [(disrupted_since_the_plan, "unanswered"), (hung_since_the_plan, "deadline")])
+def test_a_serial_mismatch_map_whose_failed_path_goes_silent_is_not_came_back(env, silence, kind):
+    """A map whose one path reaches another LU (answering READY as that LU, as planned) and whose failed path goes
+    silent since the plan: the planned answer of the other LU proves nothing of the map's own LU coming back; the
+    unit stops as unanswered (the silent path failed at once) or on the deadline (it hung), never came_back."""
+    plan = reused_map_plan(env)
+    env.maps[WWID]["paths"][1].update(dm_state=None)
+    silence(env, ["sdd"])
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    assert stop_kind(info.value.to_dict()) == kind and not touches(env)
+
+
+class TurGoodInquiryDisrupted(DisruptedTransport):
+    """TEST UNIT READY answers GOOD (a LU is at that address), then INQUIRY fails on the transport."""
+
+    def run(self, argv, timeout, what=None):
+        if argv[0] == "sg_turs":
+            return deadline.CommandResult(argv, 0, "", "", 0.01)
+        return deadline.CommandResult(argv, 35, "", "inquiry: transport: Host_status=0x0e [DID_TRANSPORT_DISRUPTED]\n"
+                                      "Driver_status=0x00 [DRIVER_OK]\n", 0.01)
+
+
+def test_a_dead_disk_whose_test_unit_ready_answers_is_came_back_though_its_inquiry_fails_fast(env):
+    """A LU answered TEST UNIT READY at the dead disk's address; that its INQUIRY then failed on the transport does
+    not make the answer unsaid: came_back, not unanswered."""
+    plan = plain_dead_disk(env)
+    env.reader.probe_path = lambda sd, errors=None: obs_probe.probe_path(TurGoodInquiryDisrupted(), sd, errors)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    assert stop_kind(info.value.to_dict()) == "came_back" and not env.writes and "sdc" in env.disks
+
+
+def test_a_unit_attention_then_a_fast_transport_failure_is_came_back(env):
+    """The LU reported REPORTED LUNS DATA HAS CHANGED (the mapping changed) and the probe's retry then failed on the
+    transport: the UNIT ATTENTION was the LU's answer; came_back, not unanswered."""
+    plan = plain_dead_disk(env)
+    answers = [{"result": "not_ready", "sense": "Unit Attention: Reported luns data has changed"},
+               {"result": "no_answer", "sense": "transport failure: DID_TRANSPORT_DISRUPTED", "serial_live": None}]
+    orig = env.reader._probe_path
+    env.reader._probe_path = lambda sd: answers.pop(0) if sd == "sdc" and answers else orig(sd)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    assert stop_kind(info.value.to_dict()) == "came_back" and not env.writes and "sdc" in env.disks
