@@ -5,7 +5,7 @@
 
 Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
 per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one
-above. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private
+above. Controller side: module_utils < plugin_utils < filter/lookup/action. No module reaches into another's private
 names (`_name`). Every file in module_utils has a stage by its place, so a new file must be placed in a stage
 package before it can land."""
 
@@ -53,7 +53,7 @@ def rank(path):
         return MODULES, "modules/%s" % name
     if kind == "plugin_utils":
         return PLUGIN_UTILS, "plugin_utils/%s" % name
-    if kind in ("filter", "lookup"):
+    if kind in ("filter", "lookup", "action"):
         return CONTROLLER_PLUGINS, "%s/%s" % (kind, name)
     return None
 
