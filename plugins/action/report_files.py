@@ -16,7 +16,8 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_fi
 
 ARGUMENT_SPEC = {
     "dir": {"type": "str", "required": True},
-    "json_files": {"type": "dict", "required": True},
+    "json_files": {"type": "dict", "default": {}},
+    "text_files": {"type": "dict", "default": {}},
     "mode": {"type": "str", "default": "0644"},
 }
 
@@ -41,10 +42,15 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="report_files: mode must be an octal file mode, got %r" % (args["mode"],))
         # every name and every content first: a bad one writes nothing
         try:
-            files = sorted((file_name(name, ".json"), (to_nice_json(data, indent=1) + "\n").encode("utf-8"))
-                           for name, data in args["json_files"].items())
+            files = sorted([(file_name(name, ".json"), (to_nice_json(data, indent=1) + "\n").encode("utf-8"))
+                            for name, data in args["json_files"].items()] +
+                           [(file_name(name), _text(name, text).encode("utf-8"))
+                            for name, text in args["text_files"].items()])
         except (ValueError, TypeError) as exc:
             return dict(result, failed=True, msg="report_files: nothing written: %s" % exc)
+        if len(set(name for name, _data in files)) < len(files):
+            return dict(result, failed=True, msg="report_files: nothing written: a file is named twice (%s)"
+                        % ", ".join(sorted(name for name, _data in files)))
         written = []
         if self._task.check_mode:
             written = [name for name, data in files if differs(os.path.join(directory, name), data)]
@@ -53,3 +59,11 @@ class ActionModule(ActionBase):
             written = [name for name, data in files if atomic_write(os.path.join(directory, name), data, mode)]
         return dict(result, changed=bool(written), written=written, unchanged=len(files) - len(written),
                     dir=directory)
+
+
+def _text(name, text):
+    """The content of a text file: text only. A templated value that came out as data (ansible-core before 2.19
+    turns a result that reads as a Python literal into one) would be written in another form than rendered."""
+    if not isinstance(text, str):
+        raise TypeError("the content of %s is %s, not text" % (name, type(text).__name__))
+    return text

@@ -14,7 +14,7 @@ short_description: Write JSON files on the controller, one per name, each replac
 version_added: 0.2.0
 description:
   - Writes each value of O(json_files) as C(<dir>/<name>.json) (C(to_nice_json) with indent 1, one newline at the
-    end) on the B(controller), in the controller's own process: no module runs, whatever the task's host or
+    end), and each value of O(text_files) as C(<dir>/<name>), on the B(controller), in the controller's own process: no module runs, whatever the task's host or
     connection. The fleet_report role writes each host's report with it; a C(copy) task per host costs two module
     runs per host.
   - Each file is written to a temporary file in O(dir) and renamed over the old one, so a reader sees the old file
@@ -31,7 +31,13 @@ options:
   json_files:
     description: File name (without C(.json)) to the data written as JSON in it.
     type: dict
-    required: true
+    default: {}
+  text_files:
+    description:
+      - File name to the text written in it as it is (UTF-8), for example a page rendered with the
+        C(ansible.builtin.template) lookup. A value that is not text fails the task.
+    type: dict
+    default: {}
   mode:
     description: The files' mode, octal.
     type: str
@@ -77,7 +83,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(argument_spec=dict(dir=dict(type="str", required=True),
-                                              json_files=dict(type="dict", required=True),
+                                              json_files=dict(type="dict", default={}),
+                                              text_files=dict(type="dict", default={}),
                                               mode=dict(type="str", default="0644")),
                            supports_check_mode=True)
     module.fail_json(msg="report_files runs on the controller as an action; it was run as a module on a host")

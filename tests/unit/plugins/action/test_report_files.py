@@ -62,3 +62,25 @@ def test_a_relative_directory_or_a_mode_that_is_no_mode_fails(tmp_path, args, wh
     out = run(dict({"dir": str(tmp_path), "json_files": REPORTS}, **args))
     assert out["failed"] and why in out["msg"], out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_text_files_are_written_as_given_beside_the_json_ones(tmp_path):
+    page = "# SAN fleet report\n\nÄ host | ok\n"
+    out = run({"dir": str(tmp_path), "json_files": {"fleet": {"hosts": []}}, "text_files": {"fleet.md": page}})
+    assert sorted(out["written"]) == ["fleet.json", "fleet.md"], out
+    assert (tmp_path / "fleet.md").read_text(encoding="utf-8") == page
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, ["x"], 5, None])
+def test_a_text_file_whose_content_came_out_as_data_fails_and_writes_nothing(tmp_path, value):
+    """ansible-core before 2.19 turns a rendered page that reads as a Python literal into data: writing it would
+    give the page in another form than rendered."""
+    out = run({"dir": str(tmp_path), "json_files": REPORTS, "text_files": {"fleet.md": value}})
+    assert out["failed"] and "not text" in out["msg"], out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_file_named_twice_fails_and_writes_nothing(tmp_path):
+    out = run({"dir": str(tmp_path), "json_files": {"fleet": {}}, "text_files": {"fleet.json": "{}"}})
+    assert out["failed"] and "named twice" in out["msg"], out
+    assert list(tmp_path.iterdir()) == []
