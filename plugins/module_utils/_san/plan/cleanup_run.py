@@ -15,6 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.host_identity import read_host_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 
@@ -45,7 +46,7 @@ def checked_truth(p):
 def host_identity(host, errors):
     """{machine_id, hostname} of this host, read with the command deadline (None for what cannot be read)."""
     try:
-        return host.call(plan_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
+        return host.call(read_host_identity, (host.root,), timeout=host.command_timeout,
                          what="read of /etc/machine-id and the hostname")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         errors.append({"what": "read of /etc/machine-id and the hostname", "msg": str(exc)})
