@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The imports obey the stage order of docs/design.md.
 
-Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
-per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one
-above. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private
+Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < run < modules, one
+package per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never
+one above. run is a module's orchestration of the stages below it (the host calls, the clock, the sleeps), so that
+plan/ and judge/ stay pure. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private
 names (`_name`). Every file in module_utils has a stage by its place, so a new file must be placed in a stage
 package before it can land."""
 
@@ -21,11 +22,11 @@ import pytest
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 PACKAGE = "ansible_collections.sanfleet.remediation.plugins"
 
-BASE, OBSERVE, JUDGE, PLAN, ACT, MODULES = range(6)
-STAGE_NAMES = ("base", "observe", "judge", "plan", "act", "modules")
+BASE, OBSERVE, JUDGE, PLAN, ACT, RUN, MODULES = range(7)
+STAGE_NAMES = ("base", "observe", "judge", "plan", "act", "run", "modules")
 # module_utils/_san/<stage>/<file>.py: the stage is the package. Directly in _san/: identity forms, deadlines, error
 # types, input checks, file primitives (below every stage), and module.py, the modules' own stage.
-STAGE_PACKAGES = {"observe": OBSERVE, "judge": JUDGE, "plan": PLAN, "act": ACT}
+STAGE_PACKAGES = {"observe": OBSERVE, "judge": JUDGE, "plan": PLAN, "act": ACT, "run": RUN}
 TOP_LEVEL = {"module.py": MODULES}
 # controller side, above all of module_utils
 PLUGIN_UTILS, CONTROLLER_PLUGINS = 10, 11
@@ -139,6 +140,7 @@ def test_every_module_utils_file_has_a_stage():
     ("_san/judge/verdicts.py", JUDGE),
     ("_san/plan/cleanup.py", PLAN),
     ("_san/act/execute.py", ACT),
+    ("_san/run/cleanup.py", RUN),
     ("_san/module.py", MODULES),
     ("san_read.py", NO_STAGE),                 # beside the package: placed nowhere
     ("_san/report/x.py", NO_STAGE),            # a package that is no stage

@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan-and-decide flow of module stale_cleanup: its inputs checked, who this host is, one look (or two,
 `grace` apart, under host_evidence) and the plan of the whole host from it (plan.cleanup.plan_cleanup), the plan
-cut down to an approved one, the steps of the chosen phases and the --diff of exactly them."""
+cut down to an approved one, the steps of the chosen phases and the --diff of exactly them.
+
+The run stage (above act, below the modules): it calls the host (reads with deadlines, the grace sleep, the clock)
+and the pure stages in turn, so that plan/ and judge/ need not."""
 
 from __future__ import absolute_import, division, print_function
 
