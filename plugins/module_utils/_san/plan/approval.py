@@ -16,8 +16,7 @@ the paths' delete) is worse than not running it. Approved steps the plan no long
 The digest is an integrity check (an edited or truncated plan is refused), not a signature: who may approve is
 the workflow's business (AWX's approval node and its permissions).
 
-The read of the host's identity is the only I/O here (`read_host_identity`, run with a deadline by the caller);
-everything else is pure.
+Pure, no I/O: the host's identity it compares is read by observe.host_identity (with a deadline, by the caller).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +26,6 @@ __metaclass__ = type
 import hashlib
 import json
 import math
-import os
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
@@ -51,21 +49,6 @@ MAX_AGE = 14400
 # a plan made this far in the future (the host's clock stepped back) is not trusted
 FUTURE_SKEW = 300
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-# ---------------------------------------------------------------------------------------------- read
-def read_host_identity(root):
-    """{machine_id, hostname} of the host under `root` (/etc/machine-id, /proc/sys/kernel/hostname); None for what
-    cannot be read. Run in a child with a deadline (observe.read.Host.sysfs or deadline.call)."""
-    out = {}
-    for key, path in (("machine_id", "etc/machine-id"), ("hostname", "proc/sys/kernel/hostname")):
-        try:
-            with open(os.path.join(root or "/", path), "rb") as handle:
-                text = handle.read(4096).decode("utf-8", "replace").strip()
-        except (IOError, OSError):
-            text = ""
-        out[key] = text or None
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- the artifact
