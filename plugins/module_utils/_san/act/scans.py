@@ -12,7 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, describe_diff, identity_diff, normalize_initiator, same_wwid, serial_matches)
+    HCTL_RE, RESCAN_CHECK, Identity, describe_diff, normalize_initiator, same_wwid, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, child_write, sysfs_write)
@@ -64,7 +64,7 @@ def rescan_disk(host, step):
     d = host.reader.disk(expect.get("name") or step["target"])
     if d is None:
         raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
-    diff = identity_diff(expect, d, ("name", "hctl", "dev"))
+    diff = Identity.expected(expect, RESCAN_CHECK).differs_from(d)
     if diff:
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
                       % describe_diff(diff))
