@@ -470,7 +470,8 @@ def describe_diff(diff):
 
 def disk_step_identity(disk, expected=None):
     """The identity a disk's flush_buffers and delete_disk steps carry: the disk's (disk_identity), with the WWID and
-    serial the caller expected where it gave them (scsi_delete's, which identity_diff found the same as the disk's)."""
+    serial the caller expected where it gave them (scsi_delete's, in the disk's own spelling, which
+    Identity.differs_from found exactly the disk's)."""
     ident = disk_identity(disk)
     for key in ("wwid", "serial"):
         if (expected or {}).get(key):
