@@ -9,13 +9,14 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import kernel_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    TARGETS, check, one_path_reused, rec, sd_states, snap_of, verdict)
+    TARGETS, check, one_path_reused, probe_live, rec, sd_states, snap_of, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    healthy_lab, inline_call, killed_task, ontap_wwid)
+    healthy_lab, inline_call, killed_task, ontap_serial, ontap_wwid)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
     CLOSER, STALE, a_disk, a_map, closing_snapshot, counted, plan, snapshot)
 
@@ -618,3 +619,25 @@ def test_a_dm_device_whose_read_timed_out_is_never_counted_as_having_no_hidden_o
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
     assert [s["action"] for s in out["steps"] if s["target"] == w] == []
+
+
+@pytest.mark.parametrize("spell", [
+    lambda w: "naa." + w[1:].upper(), str.upper, lambda w: w[1:], lambda w: None])   # None: the ONTAP serial's
+def test_a_repair_expects_the_arrays_lu_in_the_kernels_spelling(tmp_path, spell):
+    """Fails when a serial-mismatch repair's verify step (and its `mismatches` entry) expects the array's LU in the
+    array's spelling of its WWID instead of the one the kernel gives it (lower-case hex after 3): the array truth
+    enters through validate.array_lun (a caller's raw record through the judge's _Truth), and what is built from it
+    is compared after the scan."""
+    t = healthy_lab(tmp_path)
+    t.commands()
+    snap = probe_live(t, t.reader().snapshot(), ontap_wwid(1), "0" + ontap_serial(9).encode().hex())
+    snap["array"] = {"records": 2, "targets": [], "problems": [], "collected_at": snap["collected_at"] - 10}
+    record = validate.array_lun(dict(rec(9, 1), wwid=spell(ontap_wwid(9))))
+    out = cleanup.plan_cleanup(snap, check(snap, [record, rec(2, 2)]))
+    kernel = kernel_wwid("naa." + ontap_wwid(9)[1:])       # how observe spells LU 9 once the scan finds it
+    assert [st["expect"]["wwid"] for st in out["steps"] if st["action"] == "verify_identity"] == [kernel, kernel]
+    assert [m["expect_wwid"] for m in out["mismatches"]] == [kernel, kernel]
+    raw = dict(rec(9, 1), wwid=spell(ontap_wwid(9))) if spell(ontap_wwid(9)) else None
+    if raw:   # a caller's own record, handed to the judge as it is
+        out = cleanup.plan_cleanup(snap, check(snap, [raw, rec(2, 2)]))
+        assert [st["expect"]["wwid"] for st in out["steps"] if st["action"] == "verify_identity"] == [kernel, kernel]
