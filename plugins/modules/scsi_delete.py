@@ -181,7 +181,11 @@ def _validated(p):
                 raise validate.InvalidInput("devices[%d].dev %r is not major:minor" % (i, d["dev"]))
             exp["dev"] = d["dev"]
         if d.get("serial") is not None:
-            exp["serial"] = str(d["serial"])
+            # a serial that is no text, or blank, would not be compared at all (identity_diff skips "")
+            if not isinstance(d["serial"], str) or not d["serial"].strip() or len(d["serial"]) > 256 \
+                    or not d["serial"].isprintable():
+                raise validate.InvalidInput("devices[%d].serial %r is not a serial" % (i, d["serial"]))
+            exp["serial"] = d["serial"]
         if "name" not in exp and "hctl" not in exp:
             raise validate.InvalidInput("devices[%d] needs name or hctl" % i)
         wanted.append(("name", exp["name"], exp) if "name" in exp else ("hctl", exp["hctl"], exp))

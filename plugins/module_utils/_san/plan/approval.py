@@ -32,7 +32,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    MPATH_UUID_PREFIX, in_host_spelling, map_wwid, wwid_or_none)
+    MPATH_UUID_PREFIX, map_wwid, wwid_matches, wwid_or_none, wwid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
@@ -177,27 +177,39 @@ def _approved_step(st):
     return dict(st, target=target, identity=ident)
 
 
-def _host_wwids(current):
-    """The WWIDs of the current plan's steps (artifact_steps) as this host spells them: a map's its dm uuid's text,
-    a disk's its normal form."""
-    out = set()
-    for st in current:
-        ident = st["identity"]
-        out.update(w for w in (ident.get("wwid"), map_wwid(ident.get("dm_uuid")) if isinstance(
-            ident.get("dm_uuid"), str) else None, st["target"] if st["action"] == "remove_wwid" else None) if w)
-    return out
+def _current_steps(current):
+    """The current plan's steps (artifact_steps) by the key an approved step finds its own with: (action, target),
+    a remove_wwid's target (a WWID) by its normal form (wwid_text: notation and the case of hex aside, a t10 vendor
+    text exactly), since the approved plan is an outside spelling of it."""
+    return dict((_spelling_key(st["action"], st["target"]), st) for st in current)
 
 
-def _in_host_spelling(st, host_wwids):
-    """An approved step (_approved_step) with its WWIDs in this host's own spelling (identity.in_host_spelling
-    against `host_wwids`, _host_wwids): the approved plan is an outside spelling, converted here, at the edge, so
-    that the gate compares it with the current plan exactly."""
-    ident = dict(st["identity"])
-    ident["wwid"] = in_host_spelling(ident["wwid"], host_wwids)
-    uuid = ident["dm_uuid"]
-    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX):
-        ident["dm_uuid"] = MPATH_UUID_PREFIX + in_host_spelling(str(map_wwid(uuid)), host_wwids)
-    target = in_host_spelling(st["target"], host_wwids) if st["action"] == "remove_wwid" else st["target"]
+def _spelling_key(action, target):
+    return (action, wwid_text(target) if action == "remove_wwid" and target else target)
+
+
+def _spelt_as(outside, mine):
+    """`mine` (the host's spelling) where it names the LU `outside` names (wwid_matches), else `outside` as it is:
+    a WWID that names another LU stays itself and differs."""
+    return mine if outside and mine and wwid_matches(outside, mine) else outside
+
+
+def _in_host_spelling(st, current_steps):
+    """An approved step (_approved_step) with its WWIDs in this host's own spelling: each field as the current plan's
+    step of the same action and target spells it (the map's dm uuid text for a map's fields, the kernel's normal
+    form for a disk's: one LU can be spelt both ways on one host, so each field is taken from its own step, never
+    from a pool of the host's spellings). The approved plan is an outside spelling, converted here, at the edge, so
+    that the gate compares it with the current plan exactly; a field that names another LU stays as approved."""
+    mine = current_steps.get(_spelling_key(st["action"], st["target"]))
+    if mine is None:
+        return st
+    ident, theirs = dict(st["identity"]), mine["identity"]
+    ident["wwid"] = _spelt_as(ident["wwid"], theirs.get("wwid"))
+    uuid, host_uuid = ident["dm_uuid"], theirs.get("dm_uuid")
+    if isinstance(uuid, str) and isinstance(host_uuid, str) and uuid.startswith(MPATH_UUID_PREFIX) and \
+            host_uuid.startswith(MPATH_UUID_PREFIX) and wwid_matches(map_wwid(uuid), map_wwid(host_uuid)):
+        ident["dm_uuid"] = host_uuid
+    target = mine["target"] if st["action"] == "remove_wwid" else st["target"]
     return dict(st, target=target, identity=ident)
 
 
@@ -297,8 +309,8 @@ def gate(plan, snapshot, approved):
     `approved` {} (valid, see validate): nothing was approved for this host, every unit is refused."""
     mismatches = plan.get("mismatches") or []
     current = artifact_steps(plan["steps"], snapshot, mismatches)
-    host_wwids = _host_wwids(current)
-    approved_steps = [_in_host_spelling(_approved_step(st), host_wwids) for st in approved.get("steps") or []]
+    current_steps = _current_steps(current)
+    approved_steps = [_in_host_spelling(_approved_step(st), current_steps) for st in approved.get("steps") or []]
     index = dict((_step_key(st), st) for st in approved_steps)
     units, order = {}, []
     for st, listed in zip(plan["steps"], current):

@@ -297,3 +297,12 @@ def test_a_users_device_naming_another_lu_is_refused_whatever_its_spelling(env, 
     out = run({"devices": [{"name": "sdc", "hctl": "4:0:0:1", "wwid": "naa." + WWID2[1:].upper()}]})
     assert out.get("failed") and out["refusal"]["kind"] == "identity", out
     assert "sdc" in env.disks and env.writes == []
+
+
+@pytest.mark.parametrize("serial", ["", "   ", "a\nb"])
+def test_an_expected_serial_that_is_blank_or_not_printable_is_a_clear_error(serial):
+    """An empty expectation would not be compared at all (the identity check skips ""): the delete would go on
+    without the serial check the caller asked for."""
+    p = {"name": None, "hctl": None, "wwid": None, "devices": [{"name": "sdc", "serial": serial}]}
+    with pytest.raises(scsi_delete.validate.InvalidInput):
+        scsi_delete._validated(p)

@@ -9,12 +9,15 @@ __metaclass__ = type
 
 import copy
 import json
+import os
 
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity, validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval, steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval, cleanup, steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge import helpers as judge_helpers
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import ontap_wwid
 
 
 HOST = {"machine_id": "m1", "hostname": "h1"}
@@ -111,3 +114,41 @@ def test_an_approved_plan_naming_another_wwid_still_refuses_its_unit(wwid):
     other["digest"] = approval.digest(other["format"], other["host"], other["created_at"], other["steps"])
     steps, seen, why = _gated(plan, snapshot, other)
     assert seen["refused"] == ["map mpatha"] and steps == [] and why == ["changed"], seen
+
+
+def _gate_of_its_own_plan(s, prefixes=None):
+    """A check run's own plan of snapshot `s`, approved as it is (its artifact through JSON, as a file gives it),
+    through the gate: (plan, approval)."""
+    s["array"] = {"records": 1, "targets": judge_helpers.TARGETS, "problems": [], "collected_at": s["collected_at"]}
+    kw = {"array_wwid_prefixes": prefixes} if prefixes else {}
+    plan = cleanup.plan_cleanup(s, judge_helpers.check(s, [judge_helpers.rec(1, 1)], **kw))
+    assert any(st["action"] == "delete_disk" for st in plan["steps"]), plan
+    artifact = json.loads(json.dumps(approval.plan_artifact(plan["steps"], s, HOST, 1000.0, plan.get("mismatches"))))
+    approval.validate(copy.deepcopy(artifact), 1001.0, approval.MAX_AGE)
+    return plan, approval.gate(plan, s, artifact)
+
+
+@pytest.mark.parametrize("uuid_case", [str.lower, str.upper])
+def test_a_check_runs_own_plan_passes_the_gate_whatever_case_the_maps_dm_uuid_has(tmp_path, uuid_case):
+    """The map's dm uuid in upper-case hex, its paths' WWID in the kernel's lower case: one LU, two spellings on one
+    host. Fails when the gate turns the approved WWIDs into one spelling for every step (refusing the check run's
+    own, unchanged plan)."""
+    def setup(t):
+        t.dm("dm-1", "253:1", "mpathb", "mpath-" + uuid_case(ontap_wwid(2)), slaves=("sdc", "sde"))
+    s = judge_helpers.snap_of(tmp_path, {"sdc": judge_helpers.FAILED, "sde": judge_helpers.FAILED},
+                              {"sdc": (5, judge_helpers.LNS), "sde": (5, judge_helpers.LNS)}, setup=setup)
+    plan, (out, seen) = _gate_of_its_own_plan(s)
+    assert seen["refused"] == [], [x.get("reason") for x in out["skipped"] if x.get("approval")]
+    assert sorted(set(st["unit"] for st in out["steps"])) == sorted(set(st["unit"] for st in plan["steps"]))
+
+
+def test_a_check_runs_own_plan_passes_the_gate_for_an_eui_map_of_other_spelt_paths(tmp_path):
+    """A map whose dm uuid is `mpath-eui.<HEX>` over paths the kernel spells 2<hex>."""
+    def setup(t):
+        for sd in ("sdc", "sde"):
+            t._write(os.path.dirname(os.path.dirname(t.sd[sd]["bdir"])) + "/wwid", "eui.0025388b91b2e1c2\n")
+        t.dm("dm-1", "253:1", "mpathb", "mpath-eui.0025388B91B2E1C2", slaves=("sdc", "sde"))
+    s = judge_helpers.snap_of(tmp_path, {"sdc": judge_helpers.FAILED, "sde": judge_helpers.FAILED},
+                              {"sdc": (5, judge_helpers.LNS), "sde": (5, judge_helpers.LNS)}, setup=setup)
+    _plan, (out, seen) = _gate_of_its_own_plan(s, ("3600a0980", "2002538"))
+    assert seen["refused"] == [], [x.get("reason") for x in out["skipped"] if x.get("approval")]
