@@ -179,6 +179,10 @@ def _multipath_findings(read, ctrls):
 def _iopolicy_findings(read, ctrls):
     """nvme_iopolicy: the I/O policy of an ONTAP NVM subsystem is not one NetApp recommends."""
     findings = []
+    if read.get("subsystems") is None:
+        return [_nvme_finding("nvme_unreadable", "/sys/class/nvme-subsystem", "/sys/class/nvme-subsystem could not be "
+                              "listed: no ONTAP subsystem's iopolicy is judged, the host is not known to comply",
+                              severity="violation", setting="iopolicy")]
     fabrics = set(c["name"] for c in ctrls if c["fabrics"])
     for s in subsystems(read):
         # a subsystem whose model was not read is ONTAP when a controller of it says so (controllers() falls back
@@ -233,7 +237,7 @@ def _controller_findings(c):
     missing, bad = [], []
     if c["fabrics"] is None:
         missing.append("transport")
-    if c["ontap"] is None:
+    if c["ontap"] is None and c["kind"] == "io":
         missing.append("model")
     if c["fabrics"] and c["kind"] == "io":
         if c["ctrl_loss_tmo"] is None:
@@ -356,7 +360,7 @@ def _discovery_findings(read):
 
 def audit(read):
     """What nvme_conf returns: {applicable, applicable_reason, findings, native_multipath, subsystems, controllers,
-    host_identity, discovery, units} (the parts None when the read did not finish)."""
+    host_identity, discovery, units} (a part None when it was not read)."""
     applicable, why = applicability(read)
     read_ok = read or {}
     hostnqn, hostid, unread = observe_snapshot.nvme_host(read_ok.get("host"))
@@ -365,8 +369,9 @@ def audit(read):
         "applicable_reason": why,
         "findings": judge(read),
         "native_multipath": (read_ok.get("multipath") or {}).get("text") if read is not None else None,
-        "subsystems": subsystems(read) if read is not None else None,
-        "controllers": controllers(read) if read is not None else None,
+        # None: not read (unknown, not none)
+        "subsystems": subsystems(read) if read_ok.get("subsystems") is not None else None,
+        "controllers": controllers(read) if read_ok.get("controllers") is not None else None,
         "host_identity": {"hostnqn": hostnqn, "hostid": hostid, "unread": unread} if read is not None else None,
         "discovery": read_ok.get("files") if read is not None else None,
         "units": read_ok.get("units") if read is not None else None,

@@ -302,3 +302,24 @@ def test_the_audits_list_of_checks_is_the_registrys():
     assert set(nvme_audit.CHECKS) == {
         "nvme_native_multipath_off", "nvme_iopolicy", "nvme_ctrl_loss_unbounded", "nvme_hostnqn_invalid",
         "nvme_hostid_invalid", "nvme_autoconnect_off", "nvme_unreadable"}
+
+
+def test_subsystems_that_cannot_be_listed_leave_the_iopolicy_unknown_not_compliant(tmp_path):
+    """/sys/class/nvme-subsystem whose listing fails (a link to itself: ELOOP) hides every subsystem's iopolicy: one
+    nvme_unreadable violation, never 'no ONTAP subsystem, nothing to judge'."""
+    t = ontap(tmp_path)
+    os.unlink(t.path("/sys/class/nvme-subsystem/nvme-subsys0"))
+    os.rmdir(t.path("/sys/class/nvme-subsystem"))
+    t._link("/sys/class/nvme-subsystem", "nvme-subsystem")
+    result = audit(t)
+    assert result["subsystems"] is None  # unknown, not none
+    assert checks(result) == [("nvme_unreadable", "violation", "/sys/class/nvme-subsystem")]
+
+
+def test_a_discovery_controller_whose_model_is_not_read_is_no_violation(tmp_path):
+    """A discovery controller carries no namespace and none of its settings is judged: a model it does not show is a
+    warning at most, not a violation of a host that otherwise complies."""
+    t = ontap(tmp_path)
+    t.nvme_subsystem(5, NVME_ONTAP_DISCOVERY_NQN, model=None, subsystype="discovery")
+    t.nvme_ctrl(5, 5, NVME_ONTAP_DISCOVERY_NQN, cntrltype="discovery", model=None, ctrl_loss_tmo="off")
+    assert checks(audit(t)) == []
