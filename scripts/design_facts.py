@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "design.md"
 SAN = ROOT / "plugins" / "module_utils" / "_san"
-STAGES = ("observe", "judge", "plan", "act")
+STAGES = ("observe", "judge", "plan", "act", "run")
 # (what the doc calls it, the name in validate.py)
 VALID_INPUTS = (("sd names", "SD_NAME"), ("dm names", "DM_NAME"), ("map names", "MAP_NAME"), ("H:C:T:L", "HCTL"),
                 ("WWIDs", "WWID"))

@@ -209,7 +209,7 @@ def resolve(host, wanted, missing_ok):
             found = [d for d in present if identity.wwid_matches(value, d.get("wwid"))]
             for d in sorted(found, key=lambda x: x.get("name")):
                 disks.append(d)
-                expected[d["name"]] = exp
+                expected[d["name"]] = _in_host_spelling(exp, d)
             continue
         if kind == "name":
             d = host.reader.disk(value)
@@ -222,8 +222,17 @@ def resolve(host, wanted, missing_ok):
                 continue
             raise Refused(value, "unknown", "no such SCSI disk")
         disks.append(d)
-        expected[d["name"]] = exp
+        expected[d["name"]] = _in_host_spelling(exp, d)
     return disks, expected, missing
+
+
+def _in_host_spelling(exp, d):
+    """The caller's expected identity with its WWID (an outside spelling: naa., hex in any case) as disk `d` spells
+    it when it names the same LU (identity.in_host_spelling), so that the plan and the act compare it exactly; one
+    that names another LU stays itself and refuses the disk."""
+    if not exp.get("wwid"):
+        return exp
+    return dict(exp, wwid=identity.in_host_spelling(exp["wwid"], [d.get("wwid")]))
 
 
 def main():

@@ -431,7 +431,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 # units of a batch acted on at once (act.context.ActContext.workers): each command and sysfs write keeps its own
@@ -454,7 +454,7 @@ def argument_spec():
         flush_buffers=dict(type="bool", default=True),
         repair_mismatch=dict(type="bool", default=True),
         allow_non_san=dict(type="bool", default=False),
-        phases=dict(type="list", elements="str", choices=list(cleanup_run.PHASES), default=list(cleanup_run.PHASES)),
+        phases=dict(type="list", elements="str", choices=list(run_cleanup.PHASES), default=list(run_cleanup.PHASES)),
         timeout=dict(type="float", default=60.0),
         wait_timeout=dict(type="float", default=30.0),
         command_timeout=dict(type="float", default=10.0),
@@ -484,7 +484,7 @@ def read_and_plan(module, host, truth, result):
     changing nothing, on a read that did not finish or an input that does not hold. Returns (san, plan, this_host)."""
     p = module.params
     identity_errors = []
-    this_host = cleanup_run.host_identity(host, identity_errors)
+    this_host = run_cleanup.host_identity(host, identity_errors)
     try:
         approval.check_host(p["approved_plan"], this_host)
     except validate.InvalidInput as exc:
@@ -492,7 +492,7 @@ def read_and_plan(module, host, truth, result):
         module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     started = host.clock()
     try:
-        san, plan, result["evidence_candidates"] = cleanup_run.query_and_decide(
+        san, plan, result["evidence_candidates"] = run_cleanup.query_and_decide(
             p, host, lambda: observe(module, host.reader, truth))
     except deadline.DeadlineExceeded as exc:
         module.fail_json(msg="reading the SAN state failed: %s did not finish within %ss (a device may be hung; "
@@ -504,7 +504,7 @@ def read_and_plan(module, host, truth, result):
 
     result["approval"] = None
     if p["approved_plan"] is not None:
-        plan, result["approval"], result["approved_not_needed"], warnings = cleanup_run.approve(
+        plan, result["approval"], result["approved_not_needed"], warnings = run_cleanup.approve(
             plan, san, p["approved_plan"])
         for warning in warnings:
             module.warn(warning)
@@ -532,13 +532,13 @@ def report_plan(module, san, plan, result):
 def select_steps(module, san, plan, this_host, result):
     """The steps of the chosen phases (none while a corruption risk stands), with the plan artifact and diff of
     exactly them: what check mode reports is what a real run executes."""
-    selected, result["not_run"], held_back = cleanup_run.selected_steps(module.params["phases"], san, plan)
+    selected, result["not_run"], held_back = run_cleanup.selected_steps(module.params["phases"], san, plan)
     if held_back:
         module.warn("a corruption risk holds back all %d step(s) of the plan" % held_back)
     result["run"] = selected
     result["plan_artifact"] = approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
-        result["diff"] = cleanup_run.plan_diff(san, plan, selected)
+        result["diff"] = run_cleanup.plan_diff(san, plan, selected)
     return selected
 
 
@@ -586,7 +586,7 @@ def main():
                   flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
                   removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
     try:
-        truth = cleanup_run.checked_truth(module.params)
+        truth = run_cleanup.checked_truth(module.params)
     except validate.InvalidInput as exc:
         module.fail_json(msg="invalid input: %s; nothing was read or changed" % exc, **result)
     if truth is None:

@@ -31,6 +31,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import duplicate_identities
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, is_epoch, oldest_time
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import atomic_write
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
     DEFAULT_MAX_PAGES,
@@ -104,10 +105,7 @@ def _read_cache(path, ttl):
 
 
 def _write_cache(path, entry):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(entry, handle)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(entry).encode("utf-8"), mode=0o600)
 
 
 def get_truth(options, plugin_name, fetch=None):

@@ -289,6 +289,37 @@ def test_the_rolling_run_says_which_batch_runs(tmp_path):
     assert console.rstrip("\n").splitlines()[-1].startswith("SUMMARY: 3 hosts ("), console[-2000:]
 
 
+def test_the_audit_without_an_array_writes_every_report(tmp_path):
+    """playbooks/audit.yml with no ONTAP cluster (the audit as a first run makes it, before any credential): no igroup
+    is read, so the fleet check igroup_spans_hosts is skipped, and every report is written. Fails when a variable
+    the run leaves unset reaches the report role in a form its argument spec refuses (ansible-core before 2.19
+    renders `default(None)` as an empty string), which would leave the run without any report."""
+    pdd = tmp_path / "runner"
+    _shims(pdd / "bin")
+    hosts = dict(("node%02d-healthy" % i, {"ansible_connection": "local",
+                                           "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")})
+                 for i in range(2))
+    (pdd / "inventory").mkdir(parents=True)
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env").mkdir()
+    reports = pdd / "reports"
+    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+                                                     "SANFLEET_REPORT_DIR": str(reports)}))
+    (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts"}))
+    run = ansible_runner.run(private_data_dir=str(pdd), ident="audit", project_dir=str(REPO),
+                             playbook=str(REPO / "playbooks" / "audit.yml"), forks=2, quiet=True, timeout=240)
+    console = run.stdout.read()
+    assert run.rc == 0, (run.status, run.rc, console[-3000:])
+    assert sorted(p.name for p in (reports / "hosts").iterdir()) == sorted("%s.json" % h for h in hosts), console[-2000:]
+    for name in ("fleet.html", "fleet.md", "junit.xml"):
+        assert (reports / name).stat().st_size > 0
+    fleet = json.loads((reports / "fleet.json").read_text())
+    assert sorted(h["host"] for h in fleet["hosts"]) == sorted(hosts)
+    for host in hosts:
+        report = json.loads((reports / "hosts" / ("%s.json" % host)).read_text())
+        assert report["host"] == host and report["status"] != "failed", report.get("reason")
+
+
 def awx_merge_artifacts(slice_jobs):
     """The artifacts a sliced job hands to the next workflow node, by AWX's own rule: WorkflowJob.get_effective_artifacts
     (awx/main/models/workflow.py lines 736-755 at ansible/awx e21dd0a0933fd544d1fe2513c54fe41203775eb5) walks the

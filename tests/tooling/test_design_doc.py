@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "design.md"
 PLUGINS = ROOT / "plugins"
 SAN = PLUGINS / "module_utils" / "_san"
-STAGES = ("observe", "judge", "plan", "act")
+STAGES = ("observe", "judge", "plan", "act", "run")
 BASE_NAMES = ("identity", "deadline", "errors", "validate", "files", "module")
 # words of a command line that changes the host (multipath -f/-w, dmsetup remove/resume/message, multipathd
 # (dis|restore)queueing/reconfigure, blockdev --flushbufs, iscsiadm -o update, systemctl start/restart)

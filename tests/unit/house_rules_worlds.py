@@ -7,7 +7,7 @@ A world is what is TRUE on a host and its arrays (which LUs the arrays map to th
 holds a device open, what a killed task is stuck closing), and what the host and the fetched array truth SHOW of it.
 `build` turns a world into the project's fake host (FakeEnv of tests/unit/plugins/module_utils/_san/act/helpers.py; /proc trees and device nodes for the
 openers, read by the real observe.procs scanner) and the module options; `run` drives the functions stale_cleanup's
-module calls -- judge (judge.facts.collect), plan (plan.cleanup_run), approval gate (plan.approval), act
+module calls -- judge (judge.facts.collect), the run (run.cleanup), approval gate (plan.approval), act
 (act.execute.execute) -- and records every touch of the fake kernel. Only test_house_rules imports this module."""
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +30,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as obs_users
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeEnv, disk, mpath
 
@@ -583,14 +583,14 @@ def run(world, check=False, approved=None):
     fault = None if check else world.spec.get("fault")
     host = host_for(world)
     try:
-        truth = cleanup_run.checked_truth(p)
+        truth = run_cleanup.checked_truth(p)
         approval.check_host(p["approved_plan"], THIS_HOST)
-        out.san, out.plan = cleanup_run.query_and_decide(
+        out.san, out.plan = run_cleanup.query_and_decide(
             p, host, lambda: judge_facts.collect(host.reader, truth, p["array_wwid_prefixes"], probe=True))[:2]
         plan = out.plan
         if p["approved_plan"] is not None:
-            plan = cleanup_run.approve(plan, out.san, p["approved_plan"])[0]
-        out.selected = cleanup_run.selected_steps(p["phases"], out.san, plan)[0]
+            plan = run_cleanup.approve(plan, out.san, p["approved_plan"])[0]
+        out.selected = run_cleanup.selected_steps(p["phases"], out.san, plan)[0]
         out.artifact = approval.plan_artifact(out.selected, out.san, THIS_HOST, time.time(),
                                               plan["mismatches"])
     except validate.InvalidInput as exc:

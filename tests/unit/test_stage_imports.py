@@ -3,11 +3,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The imports obey the stage order of docs/design.md.
 
-Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < modules, one package
-per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never one
-above. Controller side: module_utils < plugin_utils < filter/lookup. No module reaches into another's private
-names (`_name`). Every file in module_utils has a stage by its place, so a new file must be placed in a stage
-package before it can land."""
+Target side: base (identity, deadline, errors, input checks) < observe < judge < plan < act < run < modules, one
+package per stage (module_utils/_san/<stage>/); a module may import its own stage and the stages below it, never
+one above. run is a module's orchestration of the stages below it (the host calls, the clock, the sleeps), so that
+plan/ and judge/ stay pure: they import nothing that reads or changes the host and open no file (`impurities`), and
+observe/ imports nothing of judge/ (it reads, the judge judges). Controller side: module_utils < plugin_utils <
+filter/lookup/action. No module reaches into another's private names (`_name`). Every file in module_utils has a stage by
+its place, so a new file must be placed in a stage package before it can land."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,11 +23,11 @@ import pytest
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 PACKAGE = "ansible_collections.sanfleet.remediation.plugins"
 
-BASE, OBSERVE, JUDGE, PLAN, ACT, MODULES = range(6)
-STAGE_NAMES = ("base", "observe", "judge", "plan", "act", "modules")
+BASE, OBSERVE, JUDGE, PLAN, ACT, RUN, MODULES = range(7)
+STAGE_NAMES = ("base", "observe", "judge", "plan", "act", "run", "modules")
 # module_utils/_san/<stage>/<file>.py: the stage is the package. Directly in _san/: identity forms, deadlines, error
 # types, input checks, file primitives (below every stage), and module.py, the modules' own stage.
-STAGE_PACKAGES = {"observe": OBSERVE, "judge": JUDGE, "plan": PLAN, "act": ACT}
+STAGE_PACKAGES = {"observe": OBSERVE, "judge": JUDGE, "plan": PLAN, "act": ACT, "run": RUN}
 TOP_LEVEL = {"module.py": MODULES}
 # controller side, above all of module_utils
 PLUGIN_UTILS, CONTROLLER_PLUGINS = 10, 11
@@ -53,7 +55,7 @@ def rank(path):
         return MODULES, "modules/%s" % name
     if kind == "plugin_utils":
         return PLUGIN_UTILS, "plugin_utils/%s" % name
-    if kind in ("filter", "lookup"):
+    if kind in ("filter", "lookup", "action"):
         return CONTROLLER_PLUGINS, "%s/%s" % (kind, name)
     return None
 
@@ -125,6 +127,79 @@ def violations(root=PLUGINS):
     return out
 
 
+# plan/ and judge/ are pure: what they know comes in as arguments (the snapshot, the truth, `now`), so the same input
+# gives the same plan in check mode and in the real run, and no judgement can hang on a device
+PURE_STAGES = ("plan", "judge")
+# stdlib modules that touch the host, a submodule (os.path) too: files, processes, sockets, signals, the clock
+IO_MODULES = {"os", "io", "subprocess", "socket", "time", "select", "signal", "fcntl", "glob", "shutil", "tempfile",
+              "pathlib", "datetime", "multiprocessing", "ctypes", "mmap"}
+# the base modules (directly in _san/) that touch the host: deadline forks, runs commands and reads the clock; files
+# opens, writes, fsyncs and renames. check_registry, errors, identity and validate are pure
+IO_BASE = {"deadline.py", "files.py"}
+# the one I/O use plan/ and judge/ keep, by name: a pure function that lives in an I/O base module. The module itself
+# (`from _san import files`) or any other name of it still fails
+PURE_NAMES_OF_IO_BASE = {
+    # fgets' cut of a config text into lines (str.split at LF, no I/O); judge/kv_config.py and
+    # judge/multipath_parse.py parse iscsid.conf and multipath.conf with it, files.py writes them
+    ("files.py", "split_lines"),
+}
+
+
+def stdlib_imports(path):
+    """[(lineno, top-level module)] of the modules a file imports that are not ours."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.append((node.lineno, node.module.split(".")[0]))
+    return out
+
+
+def opens(path):
+    """[lineno] of every call of open(), os.open, io.open, fdopen... in a file."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("open", "fdopen"):
+                out.append(node.lineno)
+    return out
+
+
+def io_base_imports(path):
+    """[(lineno, base file, name or None)] of the imports of an I/O base module not allowed by name."""
+    out = []
+    for lineno, target, names in imports(path):
+        if target.name in IO_BASE and target.parent.name == "_san":
+            out.extend((lineno, target.name, n) for n in names or (None,)
+                       if (target.name, n) not in PURE_NAMES_OF_IO_BASE)
+    return out
+
+
+def impurities(root=PLUGINS):
+    """What a file of plan/ or judge/ does that reads or changes the host: an I/O module imported, an I/O base module
+    imported (but for PURE_NAMES_OF_IO_BASE), a file opened."""
+    out = []
+    for stage in PURE_STAGES:
+        for path in sorted((root / "module_utils" / "_san" / stage).glob("*.py")):
+            label = "%s/%s" % (stage, path.name)
+            out += ["%s:%d imports %s" % (label, n, mod) for n, mod in stdlib_imports(path) if mod in IO_MODULES]
+            out += ["%s:%d imports %s%s" % (label, n, base, " " + name if name else "")
+                    for n, base, name in io_base_imports(path)]
+            out += ["%s:%d calls open" % (label, n) for n in opens(path)]
+    return out
+
+
+def observe_judging(root=PLUGINS):
+    """The imports of judge/ by observe/: observe reads, the judge says what it means."""
+    out = []
+    for path in sorted((root / "module_utils" / "_san" / "observe").glob("*.py")):
+        out += ["observe/%s:%d imports judge/%s" % (path.name, n, target.name) for n, target, _names in imports(path)
+                if target.parent.name == "judge" and target.parent.parent.name == "_san"]
+    return out
+
+
 def test_every_module_utils_file_has_a_stage():
     """Fails when a module_utils file sits in no stage."""
     files = sorted((PLUGINS / "module_utils").rglob("*.py"))
@@ -139,6 +214,7 @@ def test_every_module_utils_file_has_a_stage():
     ("_san/judge/verdicts.py", JUDGE),
     ("_san/plan/cleanup.py", PLAN),
     ("_san/act/execute.py", ACT),
+    ("_san/run/cleanup.py", RUN),
     ("_san/module.py", MODULES),
     ("san_read.py", NO_STAGE),                 # beside the package: placed nowhere
     ("_san/report/x.py", NO_STAGE),            # a package that is no stage
@@ -181,3 +257,58 @@ def test_the_check_sees_an_import_against_the_order(tmp_path, source, bad):
         if rank(target)[0] > OBSERVE:
             found.append((lineno, target.name))
     assert bool(found) is bad
+
+
+def test_plan_and_judge_read_nothing_and_change_nothing():
+    """Fails when a file of plan/ or judge/ imports a module that touches the host or opens a file: the reads belong
+    to observe/, the host calls of a module's run to run/, the changes to act/."""
+    assert impurities() == []
+
+
+def test_every_pure_name_of_an_io_module_is_still_used():
+    """Fails when PURE_NAMES_OF_IO_BASE allows a name plan/ and judge/ no longer import (the allowance would
+    outlive its reason)."""
+    used = set()
+    for stage in PURE_STAGES:
+        for path in (PLUGINS / "module_utils" / "_san" / stage).glob("*.py"):
+            used.update((target.name, n) for _l, target, names in imports(path) for n in names)
+    assert sorted(PURE_NAMES_OF_IO_BASE - used) == []
+
+
+def test_observe_imports_nothing_of_the_judge():
+    """Fails when observe/ imports judge/ (observe reads; what it means is the judge's)."""
+    assert observe_judging() == []
+
+
+@pytest.mark.parametrize("source, found", [
+    ("import os\n", ["plan/x.py:1 imports os"]),
+    ("import os.path\n", ["plan/x.py:1 imports os"]),
+    ("from time import time\n", ["plan/x.py:1 imports time"]),
+    ("import re\nimport subprocess\n", ["plan/x.py:2 imports subprocess"]),
+    ("def f(p):\n    return open(p).read()\n", ["plan/x.py:2 calls open"]),
+    ("from %s.module_utils._san import deadline\n" % PACKAGE, ["plan/x.py:1 imports deadline.py"]),
+    ("from %s.module_utils._san.files import write_text\n" % PACKAGE, ["plan/x.py:1 imports files.py write_text"]),
+    ("from %s.module_utils._san import files\n" % PACKAGE, ["plan/x.py:1 imports files.py"]),
+    ("from %s.module_utils._san.files import split_lines\n" % PACKAGE, []),      # pure, allowed by name
+    ("import re\nimport json\n", []),
+    ("from %s.module_utils._san.identity import wwid_text\n" % PACKAGE, []),     # a pure base module
+])
+def test_the_purity_check_sees_io_in_a_plan_file(tmp_path, source, found):
+    """The check itself, on a file placed in plan/ (module_utils/_san/plan/x.py)."""
+    fake = tmp_path / "module_utils" / "_san" / "plan" / "x.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(source)
+    assert impurities(tmp_path) == found
+
+
+@pytest.mark.parametrize("source, bad", [
+    ("from %s.module_utils._san.judge import findings\n" % PACKAGE, True),
+    ("from %s.module_utils._san.judge.findings import path_state\n" % PACKAGE, True),
+    ("from %s.module_utils._san.observe.parse import SD_RE\n" % PACKAGE, False),
+])
+def test_the_check_sees_observe_importing_the_judge(tmp_path, source, bad):
+    """The observe -> judge check itself, on a file placed in observe/."""
+    fake = tmp_path / "module_utils" / "_san" / "observe" / "x.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(source)
+    assert bool(observe_judging(tmp_path)) is bad

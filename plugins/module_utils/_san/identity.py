@@ -5,7 +5,10 @@
 
 Every stage (read, judge, plan, act) and every module compares identities through these functions, so that the
 judge and the act can never disagree on what "the same LU" or "not a workload" means; the identity a plan step
-carries and the act's "same device?" re-check of it (`disk_identity`, `identity_diff`, at the end) too. Pure, no I/O.
+carries and the act's "same device?" re-check of it (`Identity`, `identity_diff`, at the end) too. Pure, no I/O.
+
+An outside spelling of a WWID (a user's, the array's, an approved plan's) is turned into the host's own where it
+enters (`Wwid`, `in_host_spelling`); inside, identities compare exactly, as multipath-tools does.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -124,10 +127,11 @@ class Wwid(str):
 
     Equality and hash are the str's, exact: two t10 LUs may differ only in the case of their vendor text and the
     kernel and multipath tell them apart, so the host's own devices are keyed by their exact text. Two spellings
-    meet in two ways only: every guard before a change to the host (a user's WWID naming a device, the re-checks,
-    the approved plan) by wwid_text, the normal form with a t10 vendor text's case kept (same_identity_value,
-    wwid_matches); the array truth, which can only make a device look mapped, by wwid_key, also case-blind
-    (same_wwid)."""
+    meet in two ways only: where an outside spelling enters (a user's WWID naming a device, an approved plan), by
+    wwid_text, the normal form with a t10 vendor text's case kept (wwid_matches, refuse_other_spelling,
+    in_host_spelling), which turns it into the host's own spelling, so that everything after it (the plan's steps,
+    the act's re-checks, the approval gate) compares exactly (Identity.differs_from, identity_diff); the array
+    truth, which can only make a device look mapped, by wwid_key, also case-blind (same_wwid)."""
 
     __slots__ = ()
 
@@ -185,6 +189,20 @@ def wwid_matches(wanted, known):
     return bool(wanted) and bool(known) and wwid_text(wanted) == wwid_text(known)
 
 
+def in_host_spelling(wwid, host_wwids):
+    """An outside WWID (a user's option, the array truth, an approved plan: naa./eui. notation, hex in any case) as
+    this host spells it, so that what comes after compares exactly: the one WWID of `host_wwids` (the host's own: a
+    map's dm uuid text, a disk's normal form) that names the same LU (wwid_matches: notation and the case of hex
+    aside, a t10 vendor text exactly), else its normal form (a Wwid), which is how the kernel spells an NAA or EUI-64
+    id (lower-case hex after 3 or 2). None for nothing; text that is no WWID raises InvalidInput. A t10 vendor text
+    in another case stays itself: it names another LU, or none."""
+    outside = wwid_or_none(wwid)
+    if outside is None:
+        return None
+    mine = set(w for w in host_wwids or () if w and wwid_matches(outside, w))
+    return mine.pop() if len(mine) == 1 else outside
+
+
 def refuse_other_spelling(wanted, known):
     """Raise InvalidInput when none of the host's WWIDs `known` is `wanted` (wwid_matches) but some differ from it
     only in case: a user's t10 vendor text in another case than the kernel's names another LU, or none; say
@@ -209,19 +227,6 @@ def wwid_or_none(value):
     if value is None or (isinstance(value, str) and not _stripped(value)):
         return None
     return Wwid(value)
-
-
-def same_identity_value(key, expected, actual):
-    """Is `actual` the identity value `expected` names? A WWID (key wwid) and a map's dm uuid (dm_uuid: "mpath-"
-    + WWID) by wwid_text (notation and hex case aside, a t10 vendor text exactly: two LUs may differ only in its
-    case); everything else (names, H:C:T:L, major:minor, serials) as the same value."""
-    if key == "wwid":
-        return wwid_text(expected) == wwid_text(actual)
-    if key == "dm_uuid" and isinstance(expected, str) and isinstance(actual, str):
-        mine, theirs = map_wwid(expected), map_wwid(actual)
-        if mine and theirs:
-            return wwid_text(mine) == wwid_text(theirs)
-    return expected == actual
 
 
 def kernel_wwid(text):
@@ -355,9 +360,9 @@ def transport_of(device_path):
 
 # ---------------------------------------------------------------------------------------------------------------
 # The "same device?" rule: the identity a plan step carries for the act to re-check, the comparison of it with what
-# is read again, and the description of a difference. Here (not in plan/steps) since issue 30: identity owns every
-# identity form, and the plan (which builds a step's identity), the approval gate and the act's re-checks (which
-# compare it) all stand above it, so none of them needs another stage's rule.
+# is read again (exact: Identity.differs_from, identity_diff), and the description of a difference. Here, not in
+# plan/steps: identity owns every identity form, and the plan (which builds a step's identity), the approval gate
+# and the act's re-checks (which compare it) all stand above it, so none of them needs another stage's rule.
 def map_identity(map_info):
     return {"name": map_info.get("name"), "wwid": map_info.get("wwid"), "dm": map_info.get("dm"),
             "dev": map_info.get("dev"), "slaves": sorted(p.get("name") for p in map_info.get("paths") or [])}
@@ -372,16 +377,91 @@ IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
 
 
 def identity_diff(expected, actual, keys=IDENTITY_KEYS):
-    """{key: {"expected": x, "actual": y}} for every key the caller expects that differs now."""
+    """{key: {"expected": x, "actual": y}} for every key the caller expects (not None, not "") that is not the same
+    value now, exactly: both sides are in the host's own spelling (an outside spelling is converted where it enters,
+    in_host_spelling), so a WWID compares as multipath-tools compares it, as text."""
     diff = {}
     for key in keys:
         want = (expected or {}).get(key)
-        if want in (None, ""):
+        if want is None or (isinstance(want, str) and not want):
             continue
         have = (actual or {}).get(key)
-        if not same_identity_value(key, want, have):
+        if not want == have:  # not `!=`: NaN is never the same value, not even as itself
             diff[key] = {"expected": want, "actual": have}
     return diff
+
+
+# What each re-check of the act compares: a map before queueing off, flush and forced removal (verify_map: the
+# paths it has now may not include one the plan did not see), a disk before its buffers' flush and its delete
+# (verify_identity), a disk before its rescan (rescan_disk: not its WWID or serial, which the rescan is there to
+# read again).
+MAP_CHECK = ("name", "wwid", "dm", "dev", "slaves")
+DISK_CHECK = IDENTITY_KEYS
+RESCAN_CHECK = ("name", "hctl", "dev")
+IDENTITY_FIELDS = IDENTITY_KEYS + ("dm", "slaves")
+
+
+class Identity(object):
+    """What the act re-reads and compares before it touches a device: name, H:C:T:L, major:minor, WWID, serial, and
+    for a map its dm-N and its paths (slaves). Immutable, and in the host's own spelling (a map's WWID its dm uuid's
+    text, a disk's its normal form, as the reads build them): every outside spelling (a user's WWID, the array
+    truth, an approved plan) was converted where it entered (in_host_spelling), so `differs_from` compares exactly.
+
+    A field that is None (or "") is not compared: an identity built for a check carries only that check's fields
+    (`expected`, with MAP_CHECK, DISK_CHECK or RESCAN_CHECK). `slaves` (a tuple) is compared as "no path the plan
+    did not see": a path gone since is no difference, an added one is, and () expects no path at all."""
+
+    __slots__ = IDENTITY_FIELDS
+
+    def __init__(self, name=None, hctl=None, dev=None, wwid=None, serial=None, dm=None, slaves=None):
+        values = {"name": name, "hctl": hctl, "dev": dev, "wwid": wwid, "serial": serial, "dm": dm,
+                  "slaves": None if slaves is None else tuple(slaves)}
+        for key in IDENTITY_FIELDS:
+            object.__setattr__(self, key, values[key])
+
+    @classmethod
+    def expected(cls, expect, fields=IDENTITY_FIELDS):
+        """The identity a step's `expect` (its wire form, a dict) names, with only `fields` carried."""
+        expect = expect or {}
+        return cls(**dict((key, expect.get(key)) for key in fields))
+
+    def __setattr__(self, key, value):
+        raise AttributeError("an Identity is immutable")
+
+    def __delattr__(self, key):
+        raise AttributeError("an Identity is immutable")
+
+    def as_dict(self):
+        """{field: value} of the fields it carries (slaves as a list)."""
+        out = dict((key, getattr(self, key)) for key in IDENTITY_FIELDS if getattr(self, key) is not None)
+        if "slaves" in out:
+            out["slaves"] = list(out["slaves"])
+        return out
+
+    def differs_from(self, live):
+        """{key: {"expected": x, "actual": y}} for each carried field that the live device (a map or disk record as
+        observe reads it, or an Identity) does not have exactly; {} when it is the device this identity names.
+        For slaves, "actual" lists the paths the plan did not see."""
+        now = live.as_dict() if isinstance(live, Identity) else (live or {})
+        diff = identity_diff(self.as_dict(), now, IDENTITY_KEYS + ("dm",))
+        if self.slaves is not None:
+            paths = now.get("slaves") if isinstance(live, Identity) else [p.get("name") for p in now.get("paths") or []]
+            added = sorted(set(paths or []) - set(self.slaves))
+            if added:
+                diff["slaves"] = {"expected": list(self.slaves), "actual": added}
+        return diff
+
+    def __eq__(self, other):
+        return isinstance(other, Identity) and all(getattr(self, k) == getattr(other, k) for k in IDENTITY_FIELDS)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, k) for k in IDENTITY_FIELDS))
+
+    def __repr__(self):
+        return "Identity(%s)" % ", ".join("%s=%r" % kv for kv in sorted(self.as_dict().items()))
 
 
 def describe_diff(diff):
@@ -390,7 +470,8 @@ def describe_diff(diff):
 
 def disk_step_identity(disk, expected=None):
     """The identity a disk's flush_buffers and delete_disk steps carry: the disk's (disk_identity), with the WWID and
-    serial the caller expected where it gave them (scsi_delete's, which identity_diff found the same as the disk's)."""
+    serial the caller expected where it gave them (scsi_delete's, in the disk's own spelling, which
+    Identity.differs_from found exactly the disk's)."""
     ident = disk_identity(disk)
     for key in ("wwid", "serial"):
         if (expected or {}).get(key):

@@ -25,7 +25,8 @@ UNIT_ATTENTION_RETRIES = 3
 
 
 def verify_map(host, step, allow_absent=True, allow_openers=False):
-    """Re-read the map of `step` and compare it with step.expect; re-check that nothing uses it.
+    """Re-read the map of `step` and compare it with step.expect (as an identity.Identity of MAP_CHECK: name, WWID,
+    dm-N, major:minor, no path the plan did not see; exactly); re-check that nothing uses it.
 
     allow_openers: processes may hold it (a dead unmapped map, see plan.maps.dead_unmapped_map), and so may as many
     unseen opens as the plan attributed to killed tasks still closing it (expect.exiting_opens, never more); mounts,
@@ -37,10 +38,7 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
             return None
         raise ActFailed(step["target"], "map is gone")
     validate.refuse_odd_map(m)  # a name no step may carry now (renamed since the plan) refuses too
-    diff = identity.identity_diff(expect, m, ("name", "wwid", "dm", "dev"))
-    new_paths = sorted(set(p.get("name") for p in m.get("paths") or []) - set(expect.get("slaves") or []))
-    if expect.get("slaves") is not None and new_paths:
-        diff["slaves"] = {"expected": expect.get("slaves"), "actual": new_paths}
+    diff = identity.Identity.expected(expect, identity.MAP_CHECK).differs_from(m)
     if diff:
         raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
                       % identity.describe_diff(diff), evidence={"diff": diff})
@@ -54,14 +52,15 @@ def verify_map(host, step, allow_absent=True, allow_openers=False):
 
 def verify_identity(host, step, options=None):
     """Re-read the disk of `step` (by name) and refuse if H:C:T:L, major:minor, WWID or serial differ from
-    step.expect, or if it is now in use or part of a live map. Returns the live disk, or None when gone."""
+    step.expect (an identity.Identity of DISK_CHECK, compared exactly), or if it is now in use or part of a live
+    map. Returns the live disk, or None when gone."""
     options = options or {}
     expect = step.get("expect") or {}
     name = expect.get("name") or step["target"]
     d = host.disk_now(name)
     if d is None:
         return None
-    diff = identity.identity_diff(expect, d)
+    diff = identity.Identity.expected(expect, identity.DISK_CHECK).differs_from(d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
                       "was reused or the LUN changed — nothing written" % identity.describe_diff(diff),

@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, Identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, exclusive_open_check, sysfs_write)
@@ -42,7 +42,7 @@ def _rebuilt_map(host, step, refusal):
     if not flushed or refusal.kind != "live_map":
         return None
     m = host.reader.map((refusal.evidence or {}).get("map") or "", "name")
-    if m is None or m.get("wwid") != flushed:
+    if m is None or Identity(wwid=flushed).differs_from(m):
         return None
     return m
 

@@ -12,7 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, describe_diff, identity_diff, normalize_initiator, same_wwid, serial_matches)
+    HCTL_RE, RESCAN_CHECK, Identity, describe_diff, normalize_initiator, same_wwid, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, child_write, sysfs_write)
@@ -64,7 +64,7 @@ def rescan_disk(host, step):
     d = host.reader.disk(expect.get("name") or step["target"])
     if d is None:
         raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
-    diff = identity_diff(expect, d, ("name", "hctl", "dev"))
+    diff = Identity.expected(expect, RESCAN_CHECK).differs_from(d)
     if diff:
         raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
                       % describe_diff(diff))
@@ -96,7 +96,12 @@ def verify_lun(host, step):
     if d is None:
         raise ActFailed(hctl, "no disk at %s to verify" % hctl)
     bad = {}
-    # after the scan, not before a change: the expectation may be the array's spelling (a repair), so case-blind
+    # Not an identity re-check before a change (nothing is changed after it), and the one comparison that is not
+    # Identity.differs_from: the expectation names an LU that was not on the host when it entered (scsi_rescan's
+    # expect_wwid/expect_serial, a repair's WWID and serial from the array truth). Its NAA or EUI-64 id enters in the
+    # kernel's spelling, but the case of a t10 vendor text and the form of the serial (ASCII or LIO's hex, lab
+    # finding 7) are the device's, which no edge can read before the scan: compared as the array truth is (wwid_key,
+    # serial_matches), as the judge that chose the repair compared them.
     if expect.get("wwid") and not same_wwid(expect["wwid"], d.get("wwid")):
         bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
     if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):

@@ -16,8 +16,7 @@ the paths' delete) is worse than not running it. Approved steps the plan no long
 The digest is an integrity check (an edited or truncated plan is refused), not a signature: who may approve is
 the workflow's business (AWX's approval node and its permissions).
 
-The read of the host's identity is the only I/O here (`read_host_identity`, run with a deadline by the caller);
-everything else is pure.
+Pure, no I/O: the host's identity it compares is read by observe.host_identity (with a deadline, by the caller).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,14 +26,13 @@ __metaclass__ = type
 import hashlib
 import json
 import math
-import os
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    MPATH_UUID_PREFIX, map_wwid, wwid_or_none, wwid_text)
+    MPATH_UUID_PREFIX, in_host_spelling, map_wwid, wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
@@ -51,21 +49,6 @@ MAX_AGE = 14400
 # a plan made this far in the future (the host's clock stepped back) is not trusted
 FUTURE_SKEW = 300
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-# ---------------------------------------------------------------------------------------------- read
-def read_host_identity(root):
-    """{machine_id, hostname} of the host under `root` (/etc/machine-id, /proc/sys/kernel/hostname); None for what
-    cannot be read. Run in a child with a deadline (observe.read.Host.sysfs or deadline.call)."""
-    out = {}
-    for key, path in (("machine_id", "etc/machine-id"), ("hostname", "proc/sys/kernel/hostname")):
-        try:
-            with open(os.path.join(root or "/", path), "rb") as handle:
-                text = handle.read(4096).decode("utf-8", "replace").strip()
-        except (IOError, OSError):
-            text = ""
-        out[key] = text or None
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- the artifact
@@ -172,29 +155,57 @@ def _check_step(st, i):
             raise InvalidInput("%s.identity.%s must be a string or null, got %s"
                                % (where, key, type(ident[key]).__name__))
     try:
-        _approved_step(st)
+        return _approved_step(st)
     except InvalidInput as exc:
         raise InvalidInput("%s: %s" % (where, exc))
 
 
 def _approved_step(st):
-    """An approved step with its WWIDs (identity.wwid, the WWID in identity.dm_uuid, a remove_wwid's target) built
-    as Wwid: the approved plan is where they enter, as the approver's file spells them; the digest was checked on
-    that spelling."""
+    """An approved step with its WWIDs (identity.wwid, the WWID in identity.dm_uuid, a remove_wwid's target) in
+    their normal form (Wwid): the approved plan is where they enter, as the approver's file spells them (naa. or
+    upper-case hex spell the same WWID; a t10 vendor text keeps its case: in another case it is another LU); the
+    digest was checked on that spelling. The gate then turns them into this host's own spelling (_in_host_spelling)
+    and compares exactly."""
     ident = dict(st["identity"])
     ident["wwid"] = wwid_or_none(ident["wwid"])
     uuid = ident["dm_uuid"]
-    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX) and map_wwid(uuid) is None:
-        raise InvalidInput("identity.dm_uuid %r names no WWID after %r" % (uuid, MPATH_UUID_PREFIX))
+    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX):
+        if map_wwid(uuid) is None:
+            raise InvalidInput("identity.dm_uuid %r names no WWID after %r" % (uuid, MPATH_UUID_PREFIX))
+        ident["dm_uuid"] = MPATH_UUID_PREFIX + wwid_or_none(str(map_wwid(uuid)))
     target = wwid_or_none(st["target"]) if st["action"] == "remove_wwid" else st["target"]
     return dict(st, target=target, identity=ident)
 
 
+def _host_wwids(current):
+    """The WWIDs of the current plan's steps (artifact_steps) as this host spells them: a map's its dm uuid's text,
+    a disk's its normal form."""
+    out = set()
+    for st in current:
+        ident = st["identity"]
+        out.update(w for w in (ident.get("wwid"), map_wwid(ident.get("dm_uuid")) if isinstance(
+            ident.get("dm_uuid"), str) else None, st["target"] if st["action"] == "remove_wwid" else None) if w)
+    return out
+
+
+def _in_host_spelling(st, host_wwids):
+    """An approved step (_approved_step) with its WWIDs in this host's own spelling (identity.in_host_spelling
+    against `host_wwids`, _host_wwids): the approved plan is an outside spelling, converted here, at the edge, so
+    that the gate compares it with the current plan exactly."""
+    ident = dict(st["identity"])
+    ident["wwid"] = in_host_spelling(ident["wwid"], host_wwids)
+    uuid = ident["dm_uuid"]
+    if isinstance(uuid, str) and uuid.startswith(MPATH_UUID_PREFIX):
+        ident["dm_uuid"] = MPATH_UUID_PREFIX + in_host_spelling(str(map_wwid(uuid)), host_wwids)
+    target = in_host_spelling(st["target"], host_wwids) if st["action"] == "remove_wwid" else st["target"]
+    return dict(st, target=target, identity=ident)
+
+
 def _step_key(st):
-    """How an approved step finds the current one: its action and target, a remove_wwid's target (a WWID) by
-    identity.wwid_text (naa. or upper-case hex spell the same WWID; a t10 vendor text in another case is another
-    LU, so two such LUs are two steps)."""
-    return (st["action"], wwid_text(st["target"]) if st["action"] == "remove_wwid" else st["target"])
+    """How an approved step finds the current one: its action and target, exactly (a remove_wwid's target, a WWID,
+    in the host's spelling on both sides: _in_host_spelling; a t10 vendor text in another case is another LU, so
+    two such LUs are two steps)."""
+    return (st["action"], st["target"])
 
 
 def validate(approved, now, max_age):
@@ -224,8 +235,7 @@ def validate(approved, now, max_age):
         raise InvalidInput("approved_plan.steps must be a list, got %s" % type(steps).__name__)
     seen = set()
     for i, st in enumerate(steps):
-        _check_step(st, i)
-        key = _step_key(st)
+        key = _step_key(_check_step(st, i))
         if key in seen:
             raise InvalidInput("approved_plan lists %s %s twice" % key)
         seen.add(key)
@@ -260,7 +270,7 @@ def check_host(approved, host):
 # ---------------------------------------------------------------------------------------------- the gate
 def _difference(approved, current):
     """What differs between an approved step and the current one (both ways: a key known on one side only is a
-    difference too), with identity.identity_diff, the comparison the act's re-checks use."""
+    difference too), with identity.identity_diff: exactly, the approved step's WWIDs in the host's spelling."""
     want = dict(approved["identity"], unit=approved["unit"], phase=approved["phase"], forced=approved["forced"])
     have = dict(current["identity"], unit=current["unit"], phase=current["phase"], forced=current["forced"])
     diff = identity.identity_diff(want, have, STEP_KEYS)
@@ -287,7 +297,8 @@ def gate(plan, snapshot, approved):
     `approved` {} (valid, see validate): nothing was approved for this host, every unit is refused."""
     mismatches = plan.get("mismatches") or []
     current = artifact_steps(plan["steps"], snapshot, mismatches)
-    approved_steps = [_approved_step(st) for st in approved.get("steps") or []]
+    host_wwids = _host_wwids(current)
+    approved_steps = [_in_host_spelling(_approved_step(st), host_wwids) for st in approved.get("steps") or []]
     index = dict((_step_key(st), st) for st in approved_steps)
     units, order = {}, []
     for st, listed in zip(plan["steps"], current):

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    SAN_TRANSPORTS, describe_diff, disk_step_identity, gone_identity, identity_diff)
+    DISK_CHECK, SAN_TRANSPORTS, Identity, describe_diff, disk_step_identity, gone_identity)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
     ANSWERING, step)
@@ -62,7 +62,8 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
     """Steps that delete SCSI disks, in the given order: flush_buffers (if it answers), delete_disk, wait.
 
     disk_infos: [disk dict as observe.read.Host.disk() returns it, plus optional "probe" (probe_path result)].
-    expected: {name: {hctl, dev, wwid, serial}} — what the caller saw; any difference refuses (names are reused).
+    expected: {name: {hctl, dev, wwid, serial}} — what the caller saw, in the host's spelling (the module converted
+    a user's WWID where it entered); any difference refuses (names are reused), compared exactly.
     options: allow_non_san, flush_buffers (default True), live_maps ({name: map_info} of maps still present).
     The steps' identity (WWID included) is built by identity.disk_step_identity / gone_identity from the disk
     record: this file names no WWID (docs/design.md, "A WWID's way from facts to delete").
@@ -77,7 +78,7 @@ def plan_disk_delete(disk_infos, expected=None, options=None):
             continue
         seen.add(name)
         want = expected.get(name) or {}
-        diff = identity_diff(want, disk)
+        diff = Identity.expected(want, DISK_CHECK).differs_from(disk)
         if diff:
             raise Refused("disk %s" % name, "identity", "is not the device the caller expected (%s); the kernel "
                           "name may have been reused" % describe_diff(diff), evidence={"diff": diff})

@@ -337,3 +337,14 @@ def test_the_spelling_a_refusal_asks_for_is_accepted(env, invoke_on_env):
     assert refused.get("failed") and "%s differs from it only in case" % t10 in refused["msg"], refused
     out = invoke_on_env(multipath_flush, {"wwid": str(t10)}, check=True)     # as the message (and the facts) spell it
     assert not out.get("failed") and out["map"]["wwid"] == t10, out.get("msg")   # on ba200eb: "... is not valid"
+
+
+@pytest.mark.parametrize("spelling", [WWID.upper(), "naa." + WWID[1:], "naa." + WWID[1:].upper(), WWID[1:]])
+def test_a_users_wwid_in_another_spelling_plans_with_the_maps_own(env, run, spelling):
+    """Fails when a user's WWID in another notation or hex case reaches the steps in the user's spelling (the act
+    looks the map up and compares it exactly) or keeps its map from being flushed and forgotten."""
+    planned = run({"wwid": spelling}, check=True)
+    assert {s["expect"].get("wwid") for s in planned["plan"]} == {WWID}, planned["plan"]
+    out = run({"wwid": spelling})
+    assert not out.get("failed") and out["removed"] == [WWID], out.get("msg")
+    assert ["multipath", "-w", WWID] in [[str(a) for a in argv] for argv in env.commands] and WWID not in env.maps

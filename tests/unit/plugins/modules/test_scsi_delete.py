@@ -275,3 +275,25 @@ def test_a_path_of_a_map_whose_name_no_step_may_carry_is_never_deleted(env, run,
     assert out["failed"] and out["refusal"]["kind"] == kind, out
     assert ascii(name) in out["msg"] and not any(c < " " for c in out["msg"]), out["msg"]
     assert env.writes == [] and "sdc" in env.disks
+
+
+@pytest.mark.parametrize("spelling", [WWID.upper(), "naa." + WWID[1:], "naa." + WWID[1:].upper(), WWID[1:]])
+@pytest.mark.parametrize("how", ["wwid", "devices"])
+def test_a_users_wwid_in_another_spelling_enters_as_the_disks_and_deletes_it(env, run, spelling, how):
+    """Fails when a user's WWID in another notation or hex case reaches the plan in the user's spelling (the act
+    compares exactly) or keeps the disk it names from being deleted."""
+    args = {"wwid": spelling} if how == "wwid" else {"devices": [{"name": "sdc", "hctl": "4:0:0:1", "wwid": spelling}]}
+    planned = run(args, check=True)
+    assert not planned.get("failed"), planned["msg"]
+    wanted = set(s["expect"].get("wwid") for s in planned["plan"] if s["target"] == "sdc")
+    assert wanted == {WWID}, planned["plan"]          # the kernel's spelling, exactly
+    out = run(args)
+    assert not out.get("failed"), out["msg"]
+    assert "sdc" in out["removed"] and "sdc" not in env.disks
+
+
+def test_a_users_device_naming_another_lu_is_refused_whatever_its_spelling(env, run):
+    """Fails when the conversion of a user's WWID to the disk's spelling lets a disk of another LU be deleted."""
+    out = run({"devices": [{"name": "sdc", "hctl": "4:0:0:1", "wwid": "naa." + WWID2[1:].upper()}]})
+    assert out.get("failed") and out["refusal"]["kind"] == "identity", out
+    assert "sdc" in env.disks and env.writes == []

@@ -147,3 +147,15 @@ def test_wrong_types_and_combinations_fail(env, args, run):
     """Fails when scsi_rescan accepts wrong argument types or combinations."""
     out = run(args)
     assert out["failed"] and env.writes == []
+
+
+@pytest.mark.parametrize("spelling", [WWID2.upper(), "naa." + WWID2[1:], "naa." + WWID2[1:].upper(), WWID2[1:]])
+def test_an_expected_wwid_in_another_spelling_enters_as_the_kernel_spells_the_lu(env, run, spelling):
+    """Fails when expect_wwid in another notation or hex case reaches the verify step in the user's spelling instead
+    of the kernel's (lower-case hex after 3), or does not verify the LU it names after the scan."""
+    env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2, serial=NEW_SERIAL)
+    planned = run({"hctl": "4:0:0:2", "expect_wwid": spelling}, check=True)
+    assert planned["plan"][-1]["action"] == "verify_identity" and planned["plan"][-1]["expect"]["wwid"] == WWID2
+    out = run({"hctl": "4:0:0:2", "expect_wwid": spelling})
+    assert not out.get("failed"), out["msg"]
+    assert out["executed"][-1]["detail"]["wwid"] == WWID2 and out["disk"] == "sde"

@@ -17,8 +17,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import (
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
     context as act_context, maps as act_maps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, SD_NAME_RE, Wwid, identity_diff, map_wwid, normalize_initiator, refuse_other_spelling,
-    same_identity_value, same_wwid, wwid_has_prefix, wwid_key, wwid_matches, wwid_or_none)
+    DISK_CHECK, HCTL_RE, MAP_CHECK, RESCAN_CHECK, SD_NAME_RE, Identity, Wwid, identity_diff, in_host_spelling,
+    map_wwid, normalize_initiator, refuse_other_spelling, same_wwid, wwid_has_prefix, wwid_key, wwid_matches,
+    wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
@@ -106,7 +107,7 @@ def test_a_t10_vendor_text_of_hex_characters_is_compared_in_its_case_by_the_guar
     with pytest.raises(validate.InvalidInput, match="differs from it only in case"):
         t.reader().map(HEX_LOWER, from_user=True)     # on ba200eb: mpathx, the map of the other LU
     assert not wwid_matches(HEX_LOWER, HEX_UPPER)
-    assert not same_identity_value("wwid", HEX_UPPER, HEX_LOWER)
+    assert Identity(wwid=HEX_UPPER).differs_from({"wwid": HEX_LOWER})
     assert identity_diff({"wwid": HEX_UPPER}, {"wwid": HEX_LOWER}) != {}
 
 
@@ -626,3 +627,122 @@ def test_an_approved_plan_whose_wwid_is_no_wwid_is_refused_clearly():
     bad["digest"] = approval.digest(bad["format"], bad["host"], bad["created_at"], bad["steps"])
     with pytest.raises(validate.InvalidInput, match=r"approved_plan.steps\[0\]: WWID .* is not valid"):
         approval.validate(bad, 1001.0, approval.MAX_AGE)
+
+
+# ------------------------------------------------------------------------------------------------ the step's identity
+DISK_NOW = {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": Wwid(W), "serial": "80Lab-001+Ab",
+            "map": None, "holders": []}
+OTHER_VALUE = {"name": "sdd", "hctl": "4:0:0:2", "dev": "8:48", "wwid": Wwid(ontap_wwid(2)), "serial": "other",
+               "dm": "dm-4"}
+
+
+@pytest.mark.parametrize("key", sorted(OTHER_VALUE))
+def test_an_identity_differs_from_a_device_on_each_field_it_carries(key):
+    """Fails when a field the step's identity carries is not compared, or a difference is reported otherwise than
+    {key: {expected, actual}}."""
+    live = dict(DISK_NOW, dm="dm-3")
+    mine = Identity.expected(live)
+    assert mine.differs_from(live) == {}
+    assert mine.differs_from(dict(live, **{key: OTHER_VALUE[key]})) == {
+        key: {"expected": live[key], "actual": OTHER_VALUE[key]}}
+    assert mine.differs_from(dict(live, **{key: None})) == {key: {"expected": live[key], "actual": None}}
+
+
+@pytest.mark.parametrize("spelling", [W.upper(), "naa." + W[1:], "NAA." + W[1:].upper(), W[1:], "mpath-" + W])
+def test_an_identity_compares_a_wwid_exactly(spelling):
+    """Fails when the act's comparison takes another spelling of the WWID for the host's own: an outside spelling is
+    converted where it enters (in_host_spelling), never inside."""
+    assert Identity(wwid=Wwid(W)).differs_from({"wwid": spelling}) == {
+        "wwid": {"expected": W, "actual": spelling}}
+    assert Identity(wwid=spelling).differs_from({"wwid": Wwid(W)})
+    assert Identity(wwid=in_host_spelling(spelling if spelling[:6] != "mpath-" else W, [Wwid(W)])).differs_from(
+        {"wwid": Wwid(W)}) == {}
+
+
+def test_an_identity_carries_only_the_fields_of_its_check():
+    """Fails when the identity built for a check compares a field that check does not: a rescan is there to read
+    the WWID and serial again, a map has no H:C:T:L or serial."""
+    changed = dict(DISK_NOW, wwid=Wwid(ontap_wwid(2)), serial="other")
+    assert Identity.expected(DISK_NOW, RESCAN_CHECK).differs_from(changed) == {}
+    assert set(Identity.expected(DISK_NOW, DISK_CHECK).differs_from(changed)) == {"wwid", "serial"}
+    assert Identity.expected(DISK_NOW, RESCAN_CHECK) == Identity(name="sdc", hctl="4:0:0:1", dev="8:32")
+    assert Identity.expected(dict(DISK_NOW, slaves=["sdc"]), MAP_CHECK).hctl is None
+
+
+def test_an_identity_gives_the_diff_identity_diff_gives():
+    """Fails when the typed identity and the wire form's comparison disagree on a difference."""
+    expect = dict(DISK_NOW, hctl="4:0:0:9", serial=None)
+    assert Identity.expected(expect, DISK_CHECK).differs_from(DISK_NOW) == identity_diff(expect, DISK_NOW) == {
+        "hctl": {"expected": "4:0:0:9", "actual": "4:0:0:1"}}
+
+
+def test_a_maps_identity_refuses_a_path_it_did_not_see_not_one_gone():
+    """Fails when a map's identity lets a path added since the plan through, or refuses the map for a path gone."""
+    m = {"name": "mpatha", "wwid": Wwid(W), "dm": "dm-3", "dev": "253:3",
+         "paths": [{"name": "sdc"}, {"name": "sdd"}]}
+    mine = Identity.expected(dict(m, slaves=["sdc", "sdd"]), MAP_CHECK)
+    assert mine.differs_from(m) == {}
+    assert mine.differs_from(dict(m, paths=[{"name": "sdd"}])) == {}
+    assert mine.differs_from(dict(m, paths=m["paths"] + [{"name": "sdq"}])) == {
+        "slaves": {"expected": ["sdc", "sdd"], "actual": ["sdq"]}}
+    assert Identity(slaves=[]).differs_from(m) == {"slaves": {"expected": [], "actual": ["sdc", "sdd"]}}
+    assert Identity.expected(m, MAP_CHECK).differs_from(dict(m, paths=m["paths"] + [{"name": "sdq"}])) == {}
+
+
+@pytest.mark.parametrize("nothing", [None, ""])
+def test_an_identity_does_not_compare_what_it_does_not_expect(nothing):
+    """Fails when a field the step leaves empty (None, "") refuses a device."""
+    assert Identity(name="sdc", wwid=nothing, serial=nothing, hctl=nothing).differs_from(DISK_NOW) == {}
+    assert Identity.expected({"name": "sdc", "wwid": nothing}).differs_from({"name": "sdc"}) == {}
+
+
+@pytest.mark.parametrize("live", [None, "", float("nan")])
+def test_an_expected_value_differs_from_a_missing_empty_or_nan_live_one(live):
+    """Fails when a value the step expects matches a device that reads none, an empty text or NaN."""
+    for key in ("name", "hctl", "dev", "wwid", "serial", "dm"):
+        diff = Identity(**{key: "x1"}).differs_from({key: live})
+        assert list(diff) == [key] and diff[key]["expected"] == "x1", (key, diff)
+
+
+def test_a_nan_expected_value_is_never_the_same_value():
+    """Fails when an expectation of NaN (a damaged step) matches anything, NaN itself included."""
+    nan = float("nan")
+    for key in ("serial", "dev"):
+        assert key in Identity(**{key: nan}).differs_from({key: nan})
+        assert key in Identity(**{key: nan}).differs_from({key: "8:32"})
+    assert identity_diff({"dev": nan}, {"dev": nan}) != {}
+
+
+def test_an_identity_cannot_be_changed_and_is_a_value():
+    """Fails when a step's identity can be changed after it was built, or two of the same device are not equal."""
+    mine = Identity.expected(DISK_NOW)
+    with pytest.raises(AttributeError):
+        mine.wwid = "3600a0980aaaa"
+    with pytest.raises(AttributeError):
+        del mine.name
+    assert mine == Identity.expected(dict(DISK_NOW)) and hash(mine) == hash(Identity.expected(dict(DISK_NOW)))
+    assert mine != Identity.expected(dict(DISK_NOW, serial="other")) and "sdc" in repr(mine)
+
+
+@pytest.mark.parametrize("outside", [W.upper(), "naa." + W[1:], "NAA." + W[1:].upper(), W[1:], W[1:].upper()])
+def test_an_outside_wwid_enters_in_the_hosts_spelling(outside):
+    """Fails when a user's, the array's or an approved plan's WWID in another notation or hex case is not turned into
+    the host's own spelling: a disk's normal form, a map's dm uuid text (an EUI-64 map under NVMe's ID_WWN)."""
+    assert in_host_spelling(outside, [Wwid(ontap_wwid(2)), Wwid(W)]) == W
+    assert in_host_spelling(outside, []) == W                  # an LU not on the host: the kernel's form of NAA
+    eui = map_wwid("mpath-eui.0025388B91B2E1C2")
+    assert in_host_spelling("20025388b91b2e1c2", [eui]) == "eui.0025388B91B2E1C2"
+    assert in_host_spelling("EUI.0025388b91b2e1c2", [eui, Wwid(W)]) == "eui.0025388B91B2E1C2"
+
+
+def test_an_outside_wwid_of_another_lu_stays_another_lu():
+    """Fails when an outside WWID is turned into the spelling of another LU: a t10 vendor text in another case, a
+    really different WWID, or a spelling two host WWIDs share (never picked between)."""
+    assert in_host_spelling(Wwid(ontap_wwid(2)), [Wwid(W)]) == ontap_wwid(2)
+    assert in_host_spelling("t10.VEND abc", [UPPER]) == LOWER
+    assert in_host_spelling(LOWER, [UPPER, LOWER]) == LOWER and in_host_spelling(UPPER, [UPPER, LOWER]) == UPPER
+    eui = map_wwid("mpath-eui.0025388B91B2E1C2")
+    assert in_host_spelling("eui.0025388b91b2e1c2", [eui, Wwid("eui.0025388b91b2e1c2")]) == "20025388b91b2e1c2"
+    assert in_host_spelling(None, [Wwid(W)]) is None and in_host_spelling("  ", [Wwid(W)]) is None
+    with pytest.raises(validate.InvalidInput):
+        in_host_spelling("3600a 0980", [Wwid(W)])

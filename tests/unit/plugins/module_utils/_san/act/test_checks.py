@@ -9,7 +9,14 @@ __metaclass__ = type
 
 from types import SimpleNamespace
 
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    FakeEnv, WWID, WWID2, disk)
 
 
 def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
@@ -23,3 +30,33 @@ def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
 
     act_checks._probe_past_unit_attention(SimpleNamespace(reader=SimpleNamespace(probe_path=probe_path)), "sdc")
     assert len(probes) == 2  # the first answer and one retry
+
+
+def test_the_recheck_before_a_delete_compares_the_wwid_exactly(tmp_path):
+    """Fails when the act's re-check normalises a step's WWID again (an upper-case or naa. spelling taken for the
+    host's): every outside spelling is converted where it enters, so inside only the host's own spelling is the
+    same device."""
+    env = FakeEnv(tmp_path)
+    env._drop_map(env.maps[WWID])
+    env.add_disk(disk("sdf", "4:0:0:7", "8:80", WWID2))
+    planned = dict(identity.disk_identity(env.host().disk_now("sdf")))
+    assert act_checks.verify_identity(env.host(), plan_steps.step("delete_disk", "sdf", planned))["name"] == "sdf"
+    for spelling in (WWID2.upper(), "naa." + WWID2[1:]):
+        step = plan_steps.step("delete_disk", "sdf", dict(planned, wwid=spelling))
+        with pytest.raises(Refused, match="wwid expected %s, found %s" % (spelling, WWID2)) as refused:
+            act_checks.verify_identity(env.host(), step)
+        assert refused.value.kind == "identity" and refused.value.evidence["diff"] == {
+            "wwid": {"expected": spelling, "actual": WWID2}}
+
+
+def test_the_map_recheck_takes_the_steps_wire_form_with_its_paths(tmp_path):
+    """Fails when the map re-check stops taking a step's expect dict (the wire form the plan and the tests write) or
+    lets a path added since the plan through."""
+    env = FakeEnv(tmp_path)
+    m = env.host().map_now(WWID, "wwid")
+    step = plan_steps.step("flush_map", m["name"], identity.map_identity(m))
+    assert act_checks.verify_map(env.host(), step)["wwid"] == WWID
+    fewer = plan_steps.step("flush_map", m["name"], dict(identity.map_identity(m), slaves=["sdc"]))
+    with pytest.raises(Refused, match="slaves expected") as refused:
+        act_checks.verify_map(env.host(), fewer)
+    assert refused.value.evidence["diff"] == {"slaves": {"expected": ["sdc"], "actual": ["sdd"]}}

@@ -112,3 +112,16 @@ def test_fc_scan_reaches_an_online_or_marginal_rport_only(tmp_path, state, scann
     with pytest.raises(Refused) as refused:
         act_scans.scan_exact_lun(host, plan[0])
     assert refused.value.kind == "no_target" and scan_file(tree, 5) == ""
+
+
+def test_the_recheck_before_a_rescan_compares_name_address_and_dev_only(env):
+    """Fails when the re-check before a disk's rescan compares the WWID or serial (what the rescan is there to read
+    again: a reused LUN keeps the old VPD until then) or lets another major:minor through."""
+    d = env.host().disk_now("sdc")
+    old_lu = {"name": "sdc", "hctl": d["hctl"], "dev": d["dev"], "wwid": "3600a0980aaaa", "serial": "old"}
+    out = act_scans.rescan_disk(env.host(), plan_steps.step("rescan_disk", "sdc", old_lu))
+    assert out == {"outcome": "done", "hctl": d["hctl"]} and env.writes[0][1][4:] == ("rescan", "1")
+    env.writes[:] = []
+    with pytest.raises(Refused, match="dev expected 8:99") as refused:
+        act_scans.rescan_disk(env.host(), plan_steps.step("rescan_disk", "sdc", dict(old_lu, dev="8:99")))
+    assert refused.value.kind == "identity" and env.writes == []

@@ -9,13 +9,14 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import kernel_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    TARGETS, check, one_path_reused, rec, sd_states, snap_of, verdict)
+    TARGETS, check, one_path_reused, probe_live, rec, sd_states, snap_of, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    healthy_lab, inline_call, killed_task, ontap_wwid)
+    healthy_lab, inline_call, killed_task, ontap_serial, ontap_wwid)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
     CLOSER, STALE, a_disk, a_map, closing_snapshot, counted, plan, snapshot)
 
@@ -557,54 +558,6 @@ def test_lvm_dm_names_decode_to_vg_and_lv(dm_name, vg_lv):
 
 
 # ------------------------------------------------------------------ a map whose name no step may carry (one unit)
-def odd_alias_host(tmp_path, alias="db(prod)@x"):
-    """The lab host (LUNs 1 and 2 on two sessions) with a third map, LUN 3, aliased with characters the kernel and
-    multipath accept and validate.MAP_NAME does not; every path works."""
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-        healthy_lab, ontap_serial, ontap_wwid)
-    t = healthy_lab(tmp_path)
-    for name, hctl, dev, sess in (("sdf", "2:0:0:3", "8:80", 1), ("sdg", "3:0:0:3", "8:96", 2)):
-        t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(3)[1:],
-               serial="0" + ontap_serial(3).encode().hex())
-    t.dm("dm-2", "253:2", alias, "mpath-" + ontap_wwid(3), slaves=("sdf", "sdg"))
-    return t.commands()
-
-
-def judged_and_decided(t, luns):
-    import time
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup_run
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import TARGETS
-    host = t.reader()
-    truth = {"luns": luns, "targets": TARGETS, "initiators": ["*"], "problems": [], "collected_at": time.time()}
-    san = facts.collect(host, truth, ("3600a0980",), probe=False)
-    policy = dict((k, None) for k in cleanup_run.POLICY_OPTIONS)
-    policy.update(policy="array", grace=0, truth_max_age=900.0, repair_mismatch=True, flush_buffers=True)
-    return san, cleanup_run.decide(policy, host, san)
-
-
-def test_a_working_map_with_an_odd_alias_still_blocks_the_host_as_unexpected_visibility(tmp_path):
-    """A map whose alias no step may carry made the whole host's plan fail on every run; now it is planned around,
-    but it is still a device: working, covered and mapped by no record, it still raises the incomplete-truth
-    blocker (unexpected_visibility), the alias shown escaped in the message."""
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import rec
-    san, plan = judged_and_decided(odd_alias_host(tmp_path), [rec(1, 1), rec(2, 2)])
-    odd = [v for v in san["verdicts"] if v["name"] == "db(prod)@x"]
-    assert [v["kind"] for v in odd] == ["unexpected_visibility"], san["verdicts"]
-    assert plan["steps"] == [] and [b["why"] for b in plan["blocked"]] == ["unexpected_visibility"], plan
-    assert "'db(prod)@x'" in plan["blocked"][0]["msg"] and "db(prod)@x work" not in plan["blocked"][0]["msg"]
-
-
-def test_a_mapped_map_with_an_odd_alias_is_named_and_left_alone(tmp_path):
-    """The same map mapped by the array: the host is planned (no failure for the whole host), and the map is named,
-    escaped, as a unit nothing acts on."""
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import rec
-    san, plan = judged_and_decided(odd_alias_host(tmp_path, "db\u2028(prod)"), [rec(1, 1), rec(2, 2), rec(3, 3)])
-    assert plan["blocked"] == [] and plan["steps"] == []
-    odd = [s for s in plan["skipped"] if s["name"] == ascii("db\u2028(prod)")]
-    assert odd and "no step may carry" in odd[0]["reason"] and "\u2028" not in odd[0]["reason"], plan["skipped"]
-
-
 def test_without_the_array_truth_the_plan_says_why_nothing_is_removed():
     """Without ONTAP (no cluster, no array_truth) stale_cleanup planned nothing and said no reason: `blocked` (the
     role's no_removal_because) was empty, as for a host with nothing stale."""
@@ -666,3 +619,25 @@ def test_a_dm_device_whose_read_timed_out_is_never_counted_as_having_no_hidden_o
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
     assert [s["action"] for s in out["steps"] if s["target"] == w] == []
+
+
+@pytest.mark.parametrize("spell", [
+    lambda w: "naa." + w[1:].upper(), str.upper, lambda w: w[1:], lambda w: None])   # None: the ONTAP serial's
+def test_a_repair_expects_the_arrays_lu_in_the_kernels_spelling(tmp_path, spell):
+    """Fails when a serial-mismatch repair's verify step (and its `mismatches` entry) expects the array's LU in the
+    array's spelling of its WWID instead of the one the kernel gives it (lower-case hex after 3): the array truth
+    enters through validate.array_lun (a caller's raw record through the judge's _Truth), and what is built from it
+    is compared after the scan."""
+    t = healthy_lab(tmp_path)
+    t.commands()
+    snap = probe_live(t, t.reader().snapshot(), ontap_wwid(1), "0" + ontap_serial(9).encode().hex())
+    snap["array"] = {"records": 2, "targets": [], "problems": [], "collected_at": snap["collected_at"] - 10}
+    record = validate.array_lun(dict(rec(9, 1), wwid=spell(ontap_wwid(9))))
+    out = cleanup.plan_cleanup(snap, check(snap, [record, rec(2, 2)]))
+    kernel = kernel_wwid("naa." + ontap_wwid(9)[1:])       # how observe spells LU 9 once the scan finds it
+    assert [st["expect"]["wwid"] for st in out["steps"] if st["action"] == "verify_identity"] == [kernel, kernel]
+    assert [m["expect_wwid"] for m in out["mismatches"]] == [kernel, kernel]
+    raw = dict(rec(9, 1), wwid=spell(ontap_wwid(9))) if spell(ontap_wwid(9)) else None
+    if raw:   # a caller's own record, handed to the judge as it is
+        out = cleanup.plan_cleanup(snap, check(snap, [raw, rec(2, 2)]))
+        assert [st["expect"]["wwid"] for st in out["steps"] if st["action"] == "verify_identity"] == [kernel, kernel]

@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The plan-and-decide flow of module stale_cleanup: its inputs checked, who this host is, one look (or two,
 `grace` apart, under host_evidence) and the plan of the whole host from it (plan.cleanup.plan_cleanup), the plan
-cut down to an approved one, the steps of the chosen phases and the --diff of exactly them."""
+cut down to an approved one, the steps of the chosen phases and the --diff of exactly them.
+
+The run stage (above act, below the modules): it calls the host (reads with deadlines, the grace sleep, the clock)
+and the pure stages in turn, so that plan/ and judge/ need not."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -15,6 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.host_identity import read_host_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 
@@ -45,7 +49,7 @@ def checked_truth(p):
 def host_identity(host, errors):
     """{machine_id, hostname} of this host, read with the command deadline (None for what cannot be read)."""
     try:
-        return host.call(plan_approval.read_host_identity, (host.root,), timeout=host.command_timeout,
+        return host.call(read_host_identity, (host.root,), timeout=host.command_timeout,
                          what="read of /etc/machine-id and the hostname")
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         errors.append({"what": "read of /etc/machine-id and the hostname", "msg": str(exc)})

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/run/cleanup.py` (stale_cleanup's plan-and-decide flow)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import TARGETS, rec
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+    healthy_lab, ontap_serial, ontap_wwid)
+
+
+def odd_alias_host(tmp_path, alias="db(prod)@x"):
+    """The lab host (LUNs 1 and 2 on two sessions) with a third map, LUN 3, aliased with characters the kernel and
+    multipath accept and validate.MAP_NAME does not; every path works."""
+    t = healthy_lab(tmp_path)
+    for name, hctl, dev, sess in (("sdf", "2:0:0:3", "8:80", 1), ("sdg", "3:0:0:3", "8:96", 2)):
+        t.disk(name, hctl, dev, session=sess, wwid="naa." + ontap_wwid(3)[1:],
+               serial="0" + ontap_serial(3).encode().hex())
+    t.dm("dm-2", "253:2", alias, "mpath-" + ontap_wwid(3), slaves=("sdf", "sdg"))
+    return t.commands()
+
+
+def judged_and_decided(t, luns):
+    host = t.reader()
+    truth = {"luns": luns, "targets": TARGETS, "initiators": ["*"], "problems": [], "collected_at": time.time()}
+    san = facts.collect(host, truth, ("3600a0980",), probe=False)
+    policy = dict((k, None) for k in run_cleanup.POLICY_OPTIONS)
+    policy.update(policy="array", grace=0, truth_max_age=900.0, repair_mismatch=True, flush_buffers=True)
+    return san, run_cleanup.decide(policy, host, san)
+
+
+def test_a_working_map_with_an_odd_alias_still_blocks_the_host_as_unexpected_visibility(tmp_path):
+    """A map whose alias no step may carry made the whole host's plan fail on every run; now it is planned around,
+    but it is still a device: working, covered and mapped by no record, it still raises the incomplete-truth
+    blocker (unexpected_visibility), the alias shown escaped in the message."""
+    san, plan = judged_and_decided(odd_alias_host(tmp_path), [rec(1, 1), rec(2, 2)])
+    odd = [v for v in san["verdicts"] if v["name"] == "db(prod)@x"]
+    assert [v["kind"] for v in odd] == ["unexpected_visibility"], san["verdicts"]
+    assert plan["steps"] == [] and [b["why"] for b in plan["blocked"]] == ["unexpected_visibility"], plan
+    assert "'db(prod)@x'" in plan["blocked"][0]["msg"] and "db(prod)@x work" not in plan["blocked"][0]["msg"]
+
+
+def test_a_mapped_map_with_an_odd_alias_is_named_and_left_alone(tmp_path):
+    """The same map mapped by the array: the host is planned (no failure for the whole host), and the map is named,
+    escaped, as a unit nothing acts on."""
+    san, plan = judged_and_decided(odd_alias_host(tmp_path, "db\u2028(prod)"), [rec(1, 1), rec(2, 2), rec(3, 3)])
+    assert plan["blocked"] == [] and plan["steps"] == []
+    odd = [s for s in plan["skipped"] if s["name"] == ascii("db\u2028(prod)")]
+    assert odd and "no step may carry" in odd[0]["reason"] and "\u2028" not in odd[0]["reason"], plan["skipped"]
+
+
+def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_spells():
+    """Fails when the check-mode diff shows the map of the LU a flushed map's name spells as removed."""
+    san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
+                    W2: {"name": W1, "wwid": W2, "paths": [{"name": "sdc"}]}},
+           "disks": {}}
+    run = [{"action": "flush_map", "target": W1, "unit": 1, "expect": {"name": W1, "wwid": W2}}]
+    diff = run_cleanup.plan_diff(san, {"steps": run}, run)
+    # on 7120141 (and before): "after" lists no map at all; LU W1's map mpatha is shown removed
+    assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import controller_files
+
+
+def test_a_new_file_is_written_whole_with_its_mode_and_no_temporary_file_left(tmp_path):
+    path = tmp_path / "a.json"
+    assert controller_files.atomic_write(str(path), b"{}\n", mode=0o640) is True
+    assert path.read_bytes() == b"{}\n" and stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert os.listdir(str(tmp_path)) == ["a.json"]
+
+
+def test_an_equal_file_is_left_as_it_is_and_a_different_one_replaced(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_bytes(b"old")
+    inode = path.stat().st_ino
+    assert controller_files.atomic_write(str(path), b"old") is False and path.stat().st_ino == inode
+    assert controller_files.atomic_write(str(path), b"new") is True
+    assert path.read_bytes() == b"new" and path.stat().st_ino != inode    # renamed over, not rewritten in place
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    path.write_bytes(b"old")
+
+    def no_rename(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(controller_files.os, "replace", no_rename)
+    with pytest.raises(OSError):
+        controller_files.atomic_write(str(path), b"new")
+    assert path.read_bytes() == b"old" and os.listdir(str(tmp_path)) == ["a.json"]
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "../a", "a\0b", None, 5, "x" * 251])
+def test_what_is_not_one_file_name_is_refused(name):
+    with pytest.raises(ValueError):
+        controller_files.file_name(name, ".json")
+
+
+@pytest.mark.parametrize("name", ["db01", "..", ".", "db01.example.com", "host name", "ключ"])
+def test_a_host_name_with_its_suffix_is_one_file_name(name):
+    assert controller_files.file_name(name, ".json") == name + ".json"
