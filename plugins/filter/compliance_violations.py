@@ -17,7 +17,8 @@ description:
     change in check mode. LVM: every warning of M(sanfleet.remediation.lvm_filter_info). Stale devices: the verdicts
     C(stale_unmapped), C(serial_mismatch) and C(unexpected_visibility) of the array cross-check. FC: the
     C(rport_*) violations of the FC audit (docs/compliance.md), each target rport's timeouts against the
-    effective multipath settings (C(tmo_settings) of the multipath audit)."
+    effective multipath settings (C(tmo_settings) of the multipath audit). NVMe over Fabrics: every violation of
+    M(sanfleet.remediation.nvme_conf) (none on a host without an NVMe-oF controller)."
   - "One violation per check and reason, not per map or device: the live maps that queue without bound are one
     C(live_map_queueing) violation, the SAN devices LVM scans one C(san_device_accepted) per kind. Such a violation
     lists every name, sorted, in C(devices) and their number in C(count); with one name, C(object) and C(device)
@@ -26,8 +27,8 @@ description:
   - C(info) findings (for example C(find_multipaths)) are not violations; they are reported by the audit only.
 options:
   _input:
-    description: "A dict with any of C(multipath), C(iscsi), C(lvm) (the registered module results) and C(san)
-      (C(ansible_facts.san)). A missing or skipped part contributes nothing."
+    description: "A dict with any of C(multipath), C(iscsi), C(lvm), C(nvme) (the registered module results) and
+      C(san) (C(ansible_facts.san)). A missing or skipped part contributes nothing."
     type: dict
     required: true
 """
@@ -42,7 +43,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - One dict per violation, with C(area) (multipath, iscsi, lvm, stale, fc), C(check), C(object) and C(text).
+    - One dict per violation, with C(area) (multipath, iscsi, lvm, stale, fc, nvme), C(check), C(object) and
+      C(text).
     - Where they apply also C(setting), C(value) and C(recommended) (the configuration key, its value in force and
       the value to set), C(device), C(wwid) and C(reason).
     - A violation about several maps or devices also carries C(devices) (every name, sorted) and C(count).

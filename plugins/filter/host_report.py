@@ -23,8 +23,8 @@ description:
 options:
   _input:
     description:
-      - A dict with any of C(san) (C(ansible_facts.san)), C(multipath), C(iscsi), C(lvm) (registered results of
-        the config audits), C(plan) and C(applied) (the registered result of
+      - A dict with any of C(san) (C(ansible_facts.san)), C(multipath), C(iscsi), C(lvm), C(nvme) (registered
+        results of the config audits), C(plan) and C(applied) (the registered result of
         M(sanfleet.remediation.stale_cleanup) for both - its plan and what it ran) and C(errors)
         (a list of C({what, msg})). A missing or skipped part contributes nothing.
     type: dict

@@ -69,6 +69,9 @@ def compliance_violations(audit):
             else:
                 out.append(_v("lvm", f.get("check"), f.get("object"), f.get("reason") or "",
                               device=f.get("object"), reason=f.get("reason")))
+    nvme = audit.get("nvme")
+    if _ran(nvme):
+        out.extend(nvme_violations(nvme))
     san = audit.get("san")
     if isinstance(san, dict):
         # what a read that did not finish would show is unknown: the checks that depend on it (the iSCSI check on
@@ -136,4 +139,16 @@ def fc_violations(san, multipath=None):
             out.append(_v("fc", f["check"], f["object"], f["reason"], setting=f.get("setting"),
                           value=f.get("value"), recommended=f.get("recommended"), device=f.get("device"),
                           reason=f["reason"]))
+    return out
+
+
+def nvme_violations(nvme):
+    """The violations of the NVMe-oF audit (module nvme_conf, module_utils/_san/judge/nvme_audit.py): its findings of
+    severity violation, one per finding (a host without NVMe-oF has none)."""
+    out = []
+    for f in nvme.get("findings") or []:
+        if f.get("severity") == "violation":
+            out.append(_v("nvme", f.get("check"), f.get("object"), f.get("reason") or "", setting=f.get("setting"),
+                          value=f.get("value"), recommended=f.get("recommended"), device=f.get("device"),
+                          reason=f.get("reason")))
     return out

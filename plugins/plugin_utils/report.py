@@ -299,7 +299,8 @@ def host_report(parts, host, run="audit"):
         # happened to the array for it is said all the same (an outage the array rows name)
         san = {}
         parts = {"errors": parts.get("errors")}
-    findings = _violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
+    findings = (_violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
+                + _nvme_rows(parts.get("nvme")))
     findings.extend(_run_rows(failed, array, approval))
     if not_san:
         findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON))
@@ -321,6 +322,9 @@ def host_report(parts, host, run="audit"):
     fc_ports = _fc_ports(san)
     if fc_ports:
         areas.append("fc")
+    nvme = _nvme_part(parts.get("nvme"))
+    if nvme and nvme["applicable"] is not False:
+        areas.append("nvme")
     if san:
         areas.append("stale" if "verdicts" in san and not _array_blocking(san) else "host")
         if (san.get("array") or {}).get("problems"):
@@ -355,6 +359,8 @@ def host_report(parts, host, run="audit"):
         # not made is skipped, not passed)
         report["fc"] = dict(fc_ports, tmo_compared=bool(fc_ports["targets"] is not None and _ran(mp)
                                                         and mp.get("tmo_settings")))
+    if nvme:
+        report["nvme"] = nvme
     if run == "remediate":
         report["remediation"] = dict(_remediation(parts.get("plan"), applied), approval=approval)
     return report
@@ -379,3 +385,38 @@ def _fc_ports(san):
     if not host.get("fc_hosts") and not host.get("fc_rports"):
         return None
     return fc_audit.ports(san, wwpn_form=ontap_wwpn)
+
+
+def _nvme_rows(nvme):
+    """The NVMe-oF audit's warnings and info rows (module nvme_conf); its violations come through
+    compliance_violations, as the other audits' do."""
+    rows = []
+    for f in nvme.get("findings") or [] if _ran(nvme) else []:
+        if f.get("severity") == "violation":
+            continue
+        rows.append(finding_row("nvme", f.get("check"), f.get("severity") or "warning", f.get("object"),
+                                f.get("reason") or "", device=f.get("device"), setting=f.get("setting"),
+                                value=f.get("value"), recommended=f.get("recommended")))
+    return rows
+
+
+# what the report keeps of each NVMe-oF controller and subsystem (module nvme_conf's controllers, subsystems)
+NVME_CONTROLLER_FIELDS = ("name", "subsysnqn", "transport", "address", "state", "kind", "ontap", "ctrl_loss_tmo",
+                          "fast_io_fail_tmo")
+NVME_SUBSYSTEM_FIELDS = ("name", "subsysnqn", "model", "ontap", "iopolicy")
+
+
+def _nvme_part(nvme):
+    """Per host that ran the NVMe-oF audit: whether it applied (and why not), native multipath, and its fabrics
+    controllers and their subsystems (a local PCIe drive is left out); None when the audit did not run."""
+    if not _ran(nvme) or "applicable" not in nvme:
+        return None
+    ctrls = [c for c in nvme.get("controllers") or [] if c.get("fabrics") is not False]
+    names = set(c.get("name") for c in ctrls)
+    subs = [s for s in nvme.get("subsystems") or [] if names & set(s.get("controllers") or [])]
+    return {"applicable": nvme["applicable"], "reason": nvme.get("applicable_reason"),
+            "native_multipath": nvme.get("native_multipath"),
+            "controllers": None if nvme.get("controllers") is None else [
+                dict((k, c.get(k)) for k in NVME_CONTROLLER_FIELDS) for c in ctrls],
+            "subsystems": None if nvme.get("subsystems") is None else [
+                dict((k, s.get(k)) for k in NVME_SUBSYSTEM_FIELDS) for s in subs]}

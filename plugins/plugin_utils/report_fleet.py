@@ -44,6 +44,8 @@ def _testcases(report, all_checks):
                 "state": "passed"}
         if area not in ran:
             case["state"] = "skipped"
+            if area == "nvme" and (report.get("nvme") or {}).get("applicable") is False:
+                case["message"] = report["nvme"]["reason"]  # no NVMe-oF controller: not applicable, said so
         elif area == "fc" and check.startswith("rport_") and not hits and _fc_unjudged(report, check):
             case["state"] = "skipped"
             case["message"] = _fc_unjudged(report, check)
@@ -130,7 +132,7 @@ def _host_entry(host, report, active):
         reason = ("no report yet (a later batch of the rollout)" if status == "not_run"
                   else "unreachable, or failed before its report: see the job output")
         host_row = {"host": host, "status": status, "counts": {s: 0 for s in SEVERITIES},
-                    "summary": {}, "reason": reason, "remediation": None, "fc": None}
+                    "summary": {}, "reason": reason, "remediation": None, "fc": None, "nvme": None}
         if status != "failed":
             return host_row, []
         return host_row, [dict(finding_row("run", "unreachable_or_failed", "error", host, reason,
@@ -146,7 +148,7 @@ def _host_entry(host, report, active):
     host_row = {"host": host, "status": report["status"], "counts": report["counts"],
                 "summary": report.get("summary") or {}, "reason": reason,
                 "remediation": (report.get("remediation") or {}).get("counts"),
-                "fc": report.get("fc")}
+                "fc": report.get("fc"), "nvme": report.get("nvme")}
     return host_row, [dict(f, host=host, status=report["status"]) for f in report["findings"]]
 
 

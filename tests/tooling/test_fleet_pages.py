@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 import yaml
 
 from ansible.plugins.filter.core import flatten
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import nvme_result
 from ansible_collections.sanfleet.remediation.tests.tooling.helpers import QUEUEING, ROOT, TEMPLATES, queueing_fleet
 
 
@@ -124,3 +125,20 @@ def test_junit_names_every_queueing_map_of_the_failed_case():
     # af0799c: one violation per map, each named ('8 violation(s): <map>, <map>, ...'); i31-findings: '1
     # violation(s): 8 maps' and a reason naming five ('... and 3 more'): the dashboard cannot find mpath 5-7
     assert [m for m in QUEUEING if m not in text] == []
+
+
+def test_the_fleet_page_lists_the_nvme_controllers_of_the_hosts_it_judged(tmp_path):
+    """fleet.md's NVMe over Fabrics section lists each judged host's controllers with state and ctrl_loss_tmo, and
+    leaves out a host the audit found without NVMe-oF (not applicable: nothing to list)."""
+    san = {"host": {"san_presence": "san", "initiators": ["iqn.h1"]}, "maps": {}, "disks": {}, "errors": []}
+    reports = {"nvme-host": host_report({"san": san, "nvme": nvme_result(tmp_path / "a", ctrl_loss_tmo="off",
+                                                                         state="connecting")}, "nvme-host", "audit"),
+               "scsi-host": host_report({"san": san, "nvme": nvme_result(tmp_path / "b", paths=0)}, "scsi-host",
+                                        "audit")}
+    fleet = fleet_report(reports, ["nvme-host", "scsi-host"], generated_at=1.0, run="audit")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
+    page = env.get_template("fleet.md.j2").render(fleet_report=fleet, fleet_report_igroups=[], fleet_report_run="audit")
+    section = page[page.index("## NVMe over Fabrics"):page.index("## Findings, worst first")]
+    assert "### nvme-host" in section and "scsi-host" not in section
+    assert "| nvme0 | " in section and "| connecting | io | off | off |" in section
+    assert "| nvme-subsys0 | " in section and "| yes | round-robin |" in section

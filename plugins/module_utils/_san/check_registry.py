@@ -5,12 +5,12 @@
 findings and verdicts of the `san` fact), its area, its severity in a report, what it means, what to do, and the
 section of docs/compliance.md that explains it (`doc`: the heading's anchor).
 
-The producers (judge/multipath_audit.py, judge/fc_audit.py, the modules lvm_filter_info and iscsid_conf, the
-`san` fact's findings and verdicts, plugin_utils/report_identity.py) emit these ids; compliance, the host and fleet
-reports (the action per check, the JUnit cases of every area, the severities) and the fleet pages read them from
-here. Its unit test (test_check_registry, beside the other tests of _san) fails when the code emits an id this
-registry lacks, or when an entry has no section in docs/compliance.md (or the page documents a check that is not
-here).
+The producers (judge/multipath_audit.py, judge/fc_audit.py, judge/nvme_audit.py, the modules lvm_filter_info and
+iscsid_conf, the `san` fact's findings and verdicts, plugin_utils/report_identity.py) emit these ids; compliance, the
+host and fleet reports (the action per check, the JUnit cases of every area, the severities) and the fleet pages
+read them from here. Its unit test (test_check_registry, beside the other tests of _san) fails when the code emits
+an id this registry lacks, or when an entry has no section in docs/compliance.md (or the page documents a check that
+is not here).
 
 Not checks: the rows about how the run went (areas `array`, `run`, `remediate`: docs/reports.md) and the `healthy`
 verdict (no row). The iSCSI area's check is the iscsid.conf key a run asked for (iscsid_conf's `keys`): its
@@ -30,10 +30,11 @@ from collections import namedtuple
 # grouped: "maps" / "devices" when the compact form merges its findings about single maps / devices into one
 Check = namedtuple("Check", "id area severity meaning action doc junit grouped")
 
-AREAS = ("multipath", "iscsi", "lvm", "fc", "stale", "host", "fleet")
+AREAS = ("multipath", "iscsi", "lvm", "fc", "nvme", "stale", "host", "fleet")
 
 _MULTIPATH = "checks-and-default-remedies"
 _FC = "fc-timeouts-per-remote-port-module_utils_sanjudgefc_auditpy"
+_NVME = "nvme-over-fabrics-nvme_conf-module_utils_sanjudgenvme_auditpy"
 _LVM = "lvm-filter-lvm_filter_info"
 _ISCSI = "iscsi-scan-iscsid_conf"
 _FLEET = "fleet-identity-across-the-hosts-of-one-report-pluginsplugin_utilsreport_identitypy"
@@ -153,6 +154,46 @@ CHECKS = (
            "An FC attribute could not be read (or the settings not judged): look at the sysfs of the port named; "
            "its timeouts are not judged in this run (a violation when a target port's timeouts, or the remote "
            "ports, were not read: the host is not known to comply); audit again.", _FC, junit=True),
+    # NVMe over Fabrics (judge/nvme_audit.py, module nvme_conf): the severity is the audit's own; a host without a
+    # fabrics controller has none of them (the area is not applicable)
+    _check("nvme_native_multipath_off", "nvme", "violation",
+           "native NVMe multipath is off (nvme_core.multipath=N, or a kernel without it) on a host with NVMe-oF "
+           "controllers of an ONTAP subsystem: every path is a device of its own and the kernel does not follow ANA",
+           "Turn native NVMe multipath on: nvme_core.multipath=Y on the kernel command line (RHEL 8: grubby "
+           "--args=nvme_core.multipath=Y --update-kernel ALL), reboot, audit again.", _NVME, junit=True),
+    _check("nvme_iopolicy", "nvme", "violation",
+           "an ONTAP NVMe subsystem's I/O policy is numa (the kernel's default), not round-robin or queue-depth as "
+           "NetApp recommends",
+           "Set the subsystem's iopolicy to queue-depth (round-robin on a kernel without it): NetApp's udev rule of "
+           "nvme-cli (71-nvmf-netapp.rules) does it for every ONTAP subsystem; udevadm control --reload, then "
+           "udevadm trigger --subsystem-match=nvme-subsystem.", _NVME, junit=True),
+    _check("nvme_ctrl_loss_unbounded", "nvme", "violation",
+           "a fabrics controller's ctrl_loss_tmo is off: when its target port is gone it reconnects forever and, "
+           "with fast_io_fail_tmo off, I/O with no live path stays queued (the NVMe form of no_path_retry queue)",
+           "Give the controllers a bounded ctrl_loss_tmo (nvme connect --ctrl-loss-tmo=SECONDS, the same option in "
+           "discovery.conf, ctrl_loss_tmo of the port in config.json; the kernel's default is 600) and override the "
+           "udev rule of nvme-cli that sets -1 for ONTAP NVMe/TCP (docs/compliance.md says why this differs from "
+           "NetApp's own).", _NVME, junit=True),
+    _check("nvme_hostnqn_invalid", "nvme", "violation",
+           "/etc/nvme/hostnqn is absent or its first line is no NQN: the host NQN a connect sends is not a fixed "
+           "identity the ONTAP subsystems can list",
+           "Write the host's own NQN to /etc/nvme/hostnqn (nvme gen-hostnqn > /etc/nvme/hostnqn), make the ONTAP "
+           "subsystems list it (vserver nvme subsystem host add), connect again.", _NVME, junit=True),
+    _check("nvme_hostid_invalid", "nvme", "warning",
+           "/etc/nvme/hostid is absent or its first line is no UUID: the host ID a connect sends is not fixed",
+           "Write a UUID to /etc/nvme/hostid (the one of the host NQN's uuid: part when it has one), connect "
+           "again.", _NVME, junit=True),
+    _check("nvme_autoconnect_off", "nvme", "warning",
+           "a boot unit of nvme-cli that NetApp's pages verify enabled (nvmf-autoconnect, nvmefc-boot-connections "
+           "on NVMe/FC) is not, or nvmf-autoconnect has nothing to connect for the NVMe/TCP controllers",
+           "Enable it (systemctl enable nvmf-autoconnect.service; on NVMe/FC also nvmefc-boot-connections.service) "
+           "and list the ONTAP SVMs' discovery controllers in /etc/nvme/discovery.conf (or config.json), so the "
+           "connections come back after a reboot.", _NVME, junit=True),
+    _check("nvme_unreadable", "nvme", "warning",
+           "an NVMe setting could not be read or reads a value the kernel does not print (a violation when it "
+           "leaves a violation's check unjudged: the host is not known to comply)",
+           "Look at the sysfs attribute or file named (a hung controller, permissions); it is not judged in this "
+           "run; audit again.", _NVME, junit=True),
     # stale: the verdicts of the array cross-check (judge/verdicts.py), in the `san` fact's `verdicts`
     _check("stale_unmapped", "stale", "violation",
            "the array no longer maps this LUN to the host's initiators, and no path works",

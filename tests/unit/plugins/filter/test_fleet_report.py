@@ -8,6 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import (
     fleet_report, host_report, igroup_layout)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import nvme_result
 
 ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((ROOT / "meta" / "schemas" / "host_report.schema.json").read_text())
@@ -44,7 +45,7 @@ def test_host_report_is_valid_against_the_schema_and_names_every_object():
     """Fails when the host report breaks its schema or a finding does not name its object and value."""
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.1" and rep["status"] == "error"
+    assert rep["schema_version"] == "2.2" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -293,7 +294,7 @@ def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
     """Fails when the FC part does not name rports by WWPN or list initiators and targets."""
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.1" and "fc" in rep["areas"]
+    assert rep["schema_version"] == "2.2" and "fc" in rep["areas"]
     fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
     assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
                           ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),
@@ -452,7 +453,27 @@ def test_every_configuration_check_has_an_action_and_is_documented():
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identity import FLEET_CHECKS
     compliance = (ROOT / "docs" / "compliance.md").read_text()
     assert tuple(AREA_CHECKS["fleet"]) == FLEET_CHECKS
-    for area in ("multipath", "iscsi", "lvm", "fc", "fleet"):
+    for area in ("multipath", "iscsi", "lvm", "fc", "nvme", "fleet"):
         for check in AREA_CHECKS[area]:
             assert check in ACTIONS, check
             assert "`%s`" % check in compliance, check
+
+
+NVME_SAN = {"host": {"san_presence": "san", "initiators": ["iqn.h1"]}, "maps": {}, "disks": {}, "errors": []}
+
+
+def test_nvme_junit_cases_are_skipped_with_the_reason_on_a_host_without_nvme_of(tmp_path):
+    """A host whose NVMe-oF audit found no fabrics controller: every nvme case is skipped saying it was not
+    applicable (never passed, which would claim it was checked); a host with one gets them judged, its unbounded
+    controller a failed case, and its row carries the nvme part the fleet page lists."""
+    reports = {"h1": host_report({"san": NVME_SAN, "nvme": nvme_result(tmp_path / "h1", ctrl_loss_tmo="off")},
+                                 "h1", "compliance"),
+               "h2": host_report({"san": NVME_SAN, "nvme": nvme_result(tmp_path / "h2", paths=0)}, "h2", "compliance")}
+    fleet = fleet_report(reports, ["h1", "h2"])
+    cases = dict((j["host"], dict((c["name"], c) for c in j["cases"] if c["area"] == "nvme")) for j in fleet["junit"])
+    assert cases["h1"]["nvme/nvme_ctrl_loss_unbounded"]["state"] == "failed"
+    assert cases["h1"]["nvme/nvme_iopolicy"]["state"] == "passed"
+    assert set(c["state"] for c in cases["h2"].values()) == {"skipped"}
+    assert cases["h2"]["nvme/nvme_iopolicy"]["message"].startswith("not applicable: no NVMe over Fabrics controller")
+    rows = dict((h["host"], h) for h in fleet["hosts"])
+    assert rows["h1"]["nvme"]["controllers"][0]["ctrl_loss_tmo"] == "off" and rows["h2"]["nvme"]["applicable"] is False

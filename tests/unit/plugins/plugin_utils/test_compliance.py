@@ -7,12 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import yaml
 
 from ansible_collections.sanfleet.remediation.plugins.filter import (
     compliance_violations as cv_filter, host_report as hr_filter)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import QUEUEING
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import QUEUEING, nvme_result
 
 
 def _doc_text(module):
@@ -44,3 +46,22 @@ def test_filter_docs_say_how_a_violation_about_several_maps_names_them():
         # reason' and 'every live map that queues without bound'; host_report: 'Every finding names its object (the
         # map, disk, ...)': neither says that the maps of one finding are in devices, the object '<count> maps'
         assert "C(devices)" in doc, (module.__name__, doc)
+
+
+def test_the_nvme_audits_violations_are_compliance_violations_and_its_warnings_are_not(tmp_path):
+    """A controller that reconnects forever (ctrl_loss_tmo off) is a violation of area nvme with its setting and
+    value; the disabled autoconnect unit (a warning) is a report row, not a violation."""
+    def disable(tree):
+        os.unlink(tree.path("/etc/systemd/system/default.target.wants/nvmf-autoconnect.service"))
+    nvme = nvme_result(tmp_path / "root", setup=disable, paths=1, ctrl_loss_tmo="off")
+    assert sorted(f["check"] for f in nvme["findings"]) == ["nvme_autoconnect_off", "nvme_ctrl_loss_unbounded"]
+    (v,) = compliance_violations({"nvme": nvme})
+    assert (v["area"], v["check"], v["object"], v["setting"], v["value"]) == (
+        "nvme", "nvme_ctrl_loss_unbounded", "nvme0", "ctrl_loss_tmo", "off")
+    assert v["text"].startswith("nvme nvme_ctrl_loss_unbounded: nvme0 (")
+
+
+def test_a_host_without_nvme_of_or_whose_nvme_audit_was_skipped_has_no_nvme_violation(tmp_path):
+    """Not applicable (no fabrics controller) and not run (skipped) both add nothing."""
+    assert compliance_violations({"nvme": nvme_result(tmp_path / "root", paths=0)}) == []
+    assert compliance_violations({"nvme": {"skipped": True}}) == []

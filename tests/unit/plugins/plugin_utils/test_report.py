@@ -22,6 +22,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host, lab)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import nvme_result
 
 
 HOST_READER = read.reader_for  # multipath_conf's, before the lab fixture gives lvm_filter_info its tree
@@ -184,3 +185,47 @@ def test_san_vg_active_row_still_names_its_vg(detail):
     # af0799c: one row per VG, object (and device) the VG: the VG an operator must deactivate before the LUNs go.
     # the failure: object 'dm-3' (the one device) and '2 vg_logs', device dm-3 / None: vg_data is named nowhere
     assert sorted(r["object"] for r in rows) == ["vg_data", "vg_logs"], [(r["object"], r["device"]) for r in rows]
+
+
+NVME_SAN = {"host": {"san_presence": "san", "initiators": [IQN]}, "maps": {}, "disks": {}, "errors": []}
+
+
+def test_an_nvme_of_host_reports_area_nvme_its_controllers_and_its_rows(tmp_path):
+    """The NVMe-oF audit of a host with fabrics controllers: area nvme, the violation through compliance, the
+    warning as a row, and the part `nvme` with every fabrics controller's ctrl_loss_tmo as sysfs prints it and
+    each subsystem's iopolicy (a local PCIe drive left out); valid against the schema."""
+    def local_drive_and_no_hostid(tree):
+        tree.nvme_subsystem(7, "nqn.2014.08.org.nvmexpress:144d144dlocal", model="SAMSUNG MZQL21T9", iopolicy="numa")
+        tree.nvme_ctrl(7, 7, "nqn.2014.08.org.nvmexpress:144d144dlocal", transport="pcie")
+        os.unlink(tree.path("/etc/nvme/hostid"))
+    nvme = nvme_result(tmp_path / "root", setup=local_drive_and_no_hostid, ctrl_loss_tmo="off", state="connecting")
+    report = host_report({"san": NVME_SAN, "nvme": nvme}, "h1", "compliance")
+    jsonschema.validate(report, SCHEMA)
+    assert "nvme" in report["areas"] and report["status"] == "violation"
+    rows = sorted((f["severity"], f["check"], f["object"]) for f in report["findings"] if f["area"] == "nvme")
+    assert rows == [("violation", "nvme_ctrl_loss_unbounded", "nvme0"), ("violation", "nvme_ctrl_loss_unbounded", "nvme1"),
+                    ("warning", "nvme_hostid_invalid", "/etc/nvme/hostid")]
+    part = report["nvme"]
+    assert (part["applicable"], part["native_multipath"]) == (True, "Y")
+    assert [(c["name"], c["state"], c["ctrl_loss_tmo"], c["fast_io_fail_tmo"]) for c in part["controllers"]] == [
+        ("nvme0", "connecting", "off", "off"), ("nvme1", "connecting", "off", "off")]
+    assert [(s["name"], s["iopolicy"], s["ontap"]) for s in part["subsystems"]] == [("nvme-subsys0", "round-robin", True)]
+
+
+def test_a_host_without_nvme_of_says_not_applicable_and_has_no_nvme_area(tmp_path):
+    """The audit ran, no fabrics controller: no nvme row, the area not listed, and the part says why."""
+    report = host_report({"san": NVME_SAN, "nvme": nvme_result(tmp_path / "root", paths=0)}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    assert "nvme" not in report["areas"] and not [f for f in report["findings"] if f["area"] == "nvme"]
+    assert report["nvme"]["applicable"] is False and report["nvme"]["reason"].startswith("not applicable")
+
+
+def test_an_nvme_audit_that_could_not_read_is_in_the_area_and_not_compliant():
+    """The read missed its deadline: the area is listed (it was not shown to be without NVMe-oF), the controllers
+    null (unknown, not none), one nvme_unreadable violation."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_audit
+    report = host_report({"san": NVME_SAN, "nvme": dict(nvme_audit.audit(None), changed=False)}, "h1", "compliance")
+    jsonschema.validate(report, SCHEMA)
+    assert "nvme" in report["areas"] and report["nvme"]["controllers"] is None
+    assert [(f["check"], f["severity"]) for f in report["findings"] if f["area"] == "nvme"] == [
+        ("nvme_unreadable", "violation")]

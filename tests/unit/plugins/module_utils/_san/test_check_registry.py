@@ -28,7 +28,7 @@ NOT_CHECKS = ("healthy", "unreachable_or_failed")
 # the files where `kind` is a check id: the `san` fact's host findings and verdicts
 KIND_FILES = ("judge/findings.py", "judge/verdicts.py")
 # function -> (index of the area argument or a fixed area, index of the check argument)
-EMITTERS = {"finding_row": (0, 1), "_v": (0, 1), "_grouped": (0, 1), "_finding": ("fc", 0)}
+EMITTERS = {"finding_row": (0, 1), "_v": (0, 1), "_grouped": (0, 1), "_finding": ("fc", 0), "_nvme_finding": ("nvme", 0)}
 REGISTRY_CALLS = ("get", "meaning")
 # a template, task or module example that tests a finding's check (or a fact's kind):
 # selectattr('check', 'equalto', 'x'), f.check == 'x', f['check'] == 'x'
@@ -216,6 +216,7 @@ def test_every_entry_is_complete_and_ids_are_unique():
     ('row = finding_row("lvm", "no_such_check", "warning", obj)\n', "lvm"),
     ('v = _v("multipath", "no_such_check", scope)\n', "multipath"),
     ('f = _finding("no_such_check", wwpn, "why")\n', "fc"),
+    ('f = _nvme_finding("no_such_check", ctrl, "why")\n', "nvme"),
     ('f = dict(base, check="no_such_check")\n', "?"),
     ('NEW_CHECKS = (("no_such_check", "key", None, "why"),)\n', "?"),
     ('text = check_registry.meaning("no_such_check")\n', "?"),
@@ -269,8 +270,9 @@ def test_slug_is_githubs():
 def test_the_lists_of_the_audits_are_the_registrys():
     """Fails when a judge keeps a check list of its own (the reports' lists: plugin_utils/test_report_findings.py)."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit, fc_audit
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import multipath_audit, nvme_audit
     assert fc_audit.CHECKS == dict((c.id, c.severity) for c in CHECKS if c.area == "fc")
+    assert nvme_audit.CHECKS == dict((c.id, c.severity) for c in CHECKS if c.area == "nvme")
     assert compact_audit.PER_MAP_CHECKS == ("live_map_queueing",)
     assert compact_audit.PER_DEVICE_CHECKS == ("san_device_accepted", "san_device_in_devices_file")
     for cid, _key, _bad, reason in multipath_audit.CHECKS:

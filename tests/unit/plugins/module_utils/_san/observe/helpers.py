@@ -52,6 +52,15 @@ IQN = "iqn.2024-01.lab.san:initiator"
 TARGET = "iqn.2024-01.lab.san:target1"
 
 
+# an ONTAP NVMe subsystem (the NQN form `vserver nvme subsystem show` and NetApp's host pages print), the model it
+# reports, a host identity of the form nvme gen-hostnqn writes
+NVME_ONTAP_NQN = "nqn.1992-08.com.netapp:sn.51a3c9846e0c11f08f5dd039eaa7dfc9:subsystem.Nvme38"
+NVME_ONTAP_DISCOVERY_NQN = "nqn.1992-08.com.netapp:sn.51a3c9846e0c11f08f5dd039eaa7dfc9:discovery"
+NVME_ONTAP_MODEL = "NetApp ONTAP Controller"
+NVME_HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:4c4c4544-0056-5410-8048-b9c04f425633"
+NVME_HOSTID = "4c4c4544-0056-5410-8048-b9c04f425633"
+
+
 def ontap_serial(n):
     return "80AbCdEfGh%02d" % n
 
@@ -179,6 +188,80 @@ class SanTree(object):
         for name, content in (("hostnqn", hostnqn), ("hostid", hostid)):
             if content is not None:
                 self._write("/etc/nvme/" + name, content)
+
+    # -- NVMe (observe/nvme.py): the files as the kernel prints them (drivers/nvme/host/sysfs.c, multipath.c, a
+    # line and its LF each), under the directories the kernel makes them in
+    def nvme_core(self, multipath="Y"):
+        """/sys/module/nvme_core/parameters/multipath: a bool module parameter, printed "Y\\n" or "N\\n"
+        (kernel/params.c param_get_bool; multipath.c module_param_cb(multipath, ...)). None: nvme_core without the
+        parameter (CONFIG_NVME_MULTIPATH off)."""
+        self._mkdir("/sys/module/nvme_core")
+        if multipath is not None:
+            self._write("/sys/module/nvme_core/parameters/multipath", multipath + "\n")
+
+    def nvme_subsystem(self, n, nqn, model=NVME_ONTAP_MODEL, iopolicy="round-robin", subsystype="nvm"):
+        """/sys/class/nvme-subsystem/nvme-subsysN -> devices/virtual/nvme-subsystem/nvme-subsysN: subsysnqn ("%s\\n"),
+        model (the 40-byte Identify field, blank padded: "%.*s\\n"), subsystype (nvm / discovery) and iopolicy
+        (nvme_iopolicy_names) (sysfs.c nvme_subsys_show_nqn/_type, subsys_model_show; multipath.c
+        nvme_subsys_iopolicy_show). None leaves a file out (an older kernel: no subsystype)."""
+        base = "/sys/devices/virtual/nvme-subsystem/nvme-subsys%d" % n
+        self._mkdir(base)
+        for attr, value in (("subsysnqn", nqn), ("model", None if model is None else model.ljust(40)),
+                            ("subsystype", subsystype), ("iopolicy", iopolicy)):
+            if value is not None:
+                self._write("%s/%s" % (base, attr), value + "\n")
+        self._link("/sys/class/nvme-subsystem/nvme-subsys%d" % n, "../../devices/virtual/nvme-subsystem/nvme-subsys%d"
+                   % n)
+
+    def nvme_ctrl(self, n, subsys, nqn, transport="tcp", state="live", ctrl_loss_tmo="600", fast_io_fail_tmo="off",
+                  reconnect_delay="10", cntrltype="io", model=NVME_ONTAP_MODEL, address=None):
+        """/sys/class/nvme/nvmeN: a fabrics controller below devices/virtual/nvme-fabrics/ctl (a pcie one below its
+        PCI function), with transport (ctrl->ops->name), state (nvme_sysfs_show_state), subsysnqn, model, cntrltype,
+        address (nvmf_get_address: "traddr=...,trsvcid=..."), and, fabrics only (visible when ctrl->opts),
+        ctrl_loss_tmo ("off" or max_reconnects x reconnect_delay), fast_io_fail_tmo and reconnect_delay ("off" or
+        seconds) (sysfs.c); the subsystem's link to it (core.c nvme_init_subsystem: sysfs_create_link). A value None
+        leaves its file out."""
+        fabrics = transport != "pcie"
+        rel = ("devices/virtual/nvme-fabrics/ctl/nvme%d" % n if fabrics
+               else "devices/pci0000:00/0000:00:04.0/nvme/nvme%d" % n)
+        if address is None and fabrics:
+            address = "traddr=192.168.30.%d,trsvcid=4420,src_addr=192.168.30.15" % (40 + n)
+        attrs = [("transport", transport), ("state", state), ("subsysnqn", nqn), ("cntrltype", cntrltype),
+                 ("model", None if model is None else model.ljust(40)), ("address", address)]
+        if fabrics:
+            attrs += [("ctrl_loss_tmo", ctrl_loss_tmo), ("fast_io_fail_tmo", fast_io_fail_tmo),
+                      ("reconnect_delay", reconnect_delay), ("dhchap_secret", "DHHC-1:00:secret-never-read:")]
+        self._mkdir("/sys/" + rel)
+        for attr, value in attrs:
+            if value is not None:
+                self._write("/sys/%s/%s" % (rel, attr), value + "\n")
+        self._link("/sys/class/nvme/nvme%d" % n, "../../%s" % rel)
+        if subsys is not None:
+            self._link("/sys/devices/virtual/nvme-subsystem/nvme-subsys%d/nvme%d" % (subsys, n),
+                       "../../../%s" % rel[len("devices/"):])
+
+    def systemd_unit(self, unit, enabled=True, wants="default.target.wants", masked=False):
+        """nvme-cli's unit file in /usr/lib/systemd/system; enabled: the link `systemctl enable` makes for its
+        WantedBy=default.target (/etc/systemd/system/default.target.wants/<unit>); masked: /etc/systemd/system/<unit>
+        -> /dev/null (systemctl mask)."""
+        self._write("/usr/lib/systemd/system/" + unit, "[Unit]\n[Service]\n[Install]\nWantedBy=default.target\n")
+        if enabled:
+            self._link("/etc/systemd/system/%s/%s" % (wants, unit), "/usr/lib/systemd/system/" + unit)
+        if masked:
+            self._link("/etc/systemd/system/" + unit, "/dev/null")
+
+    def ontap_nvme_tcp(self, paths=2, **ctrl):
+        """An NVMe/TCP host of one ONTAP subsystem (nvme-subsys0) over `paths` controllers nvme0.., multipath Y,
+        hostnqn and hostid, discovery.conf with one discovery controller, nvmf-autoconnect enabled."""
+        self.nvme_core("Y")
+        self.nvme_subsystem(0, NVME_ONTAP_NQN)
+        for i in range(paths):
+            self.nvme_ctrl(i, 0, NVME_ONTAP_NQN, **ctrl)
+        self.nvme_host(NVME_HOSTNQN + "\n", NVME_HOSTID + "\n")
+        self._write("/etc/nvme/discovery.conf", "# Used for extracting default parameters for discovery\n"
+                                                "--transport=tcp --traddr=192.168.30.48 --trsvcid=8009\n")
+        self.systemd_unit("nvmf-autoconnect.service")
+        return self
 
     def iscsi_session(self, sid, host, address, port=3260, target=TARGET, state="LOGGED_IN", recovery_tmo=5,
                       initiator=IQN, iface="default"):

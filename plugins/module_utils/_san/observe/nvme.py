@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nvme_conf's reads (run in a forked child, deadline.call through Host.sysfs): the NVMe controllers and subsystems
+in sysfs, the native multipath switch of nvme_core, the host identity files, the discovery configuration of
+nvme-cli and whether its boot units are enabled. Read only; nothing here opens a device, runs a command or asks
+systemd (the unit's state is read from the links `systemctl enable` makes).
+
+What the kernel prints there (drivers/nvme/host/sysfs.c, core.c before 6.8; multipath.c; fabrics.c):
+
+* /sys/class/nvme/nvmeX: `transport` (ctrl->ops->name: tcp, rdma, fc, pcie, loop), `state` (new, live, resetting,
+  connecting, deleting, "deleting (no IO)", dead, else "unknown state"), `subsysnqn`, `model`, `address`,
+  `cntrltype` (io, discovery, admin; 5.18+), and on a fabrics controller only (ctrl->opts) `ctrl_loss_tmo`
+  ("off" when max_reconnects is -1, else max_reconnects x reconnect_delay seconds), `fast_io_fail_tmo` and
+  `reconnect_delay` ("off" for -1, else seconds);
+* /sys/class/nvme-subsystem/nvme-subsysN: `subsysnqn`, `model` (the 40 bytes of the Identify field, blank padded),
+  `subsystype` (nvm, discovery; 5.18+), `iopolicy` (CONFIG_NVME_MULTIPATH: numa, round-robin, queue-depth since
+  6.11), and a link named after each of its controllers (nvme_init_subsystem: sysfs_create_link);
+* /sys/module/nvme_core/parameters/multipath: a bool parameter, printed Y or N (param_get_bool); absent when the
+  kernel has no native multipath (CONFIG_NVME_MULTIPATH off).
+
+Secrets a controller shows (dhchap_secret, dhchap_ctrl_secret, tls_key) are never read.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import re
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import read_config_file, rooted
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import read_nvme_host
+
+CTRL_RE = re.compile(r"^nvme([0-9]{1,9})\Z")
+SUBSYS_RE = re.compile(r"^nvme-subsys([0-9]{1,9})\Z")
+CTRL_ATTRS = ("transport", "state", "subsysnqn", "model", "cntrltype", "address", "ctrl_loss_tmo",
+              "fast_io_fail_tmo", "reconnect_delay")
+SUBSYS_ATTRS = ("subsysnqn", "model", "subsystype", "iopolicy")
+MULTIPATH_PARAM = "/sys/module/nvme_core/parameters/multipath"
+NVME_CORE = "/sys/module/nvme_core"
+DISCOVERY_CONF = "/etc/nvme/discovery.conf"
+CONFIG_JSON = "/etc/nvme/config.json"
+# the boot units of nvme-cli NetApp's host pages have verified enabled: nvmf-autoconnect (connect-all at boot from
+# discovery.conf / config.json) and nvmefc-boot-connections (NVMe/FC: replays the FC discovery events at boot)
+UNITS = ("nvmf-autoconnect.service", "nvmefc-boot-connections.service")
+# where systemd looks for unit files and the .wants/.requires links `systemctl enable` makes (systemd.unit(5),
+# "Unit File Load Path"; /lib/systemd/system on hosts without a merged /usr)
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
+             "/lib/systemd/system")
+MASK_DIRS = ("/etc/systemd/system", "/run/systemd/system")
+
+
+def _text(root, path):
+    """("ok", text stripped) | ("absent", None) | ("unreadable", why) of one sysfs attribute or small file."""
+    state, data = read_config_file(rooted(root, path))
+    if state != "ok":
+        return state, data
+    return "ok", data.decode("utf-8", "replace").strip()
+
+
+def _attrs(root, base, names):
+    """{name: text or None} of base/<name>, and `unread`: the names whose read failed (absent is not unread)."""
+    out, unread = {}, []
+    for name in names:
+        state, text = _text(root, "%s/%s" % (base, name))
+        out[name] = text if state == "ok" else None
+        if state == "unreadable":
+            unread.append(name)
+    out["unread"] = unread
+    return out
+
+
+def _entries(root, path):
+    """("ok", sorted names) | ("absent", []) | ("unreadable", why) of a directory."""
+    try:
+        return "ok", sorted(os.listdir(rooted(root, path)))
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "absent", []
+        return "unreadable", exc.strerror or str(exc)
+
+
+def read_controllers(root):
+    """[{name, <CTRL_ATTRS>, unread}] of /sys/class/nvme, or None when the class cannot be listed."""
+    state, names = _entries(root, "/sys/class/nvme")
+    if state == "unreadable":
+        return None
+    return [dict(_attrs(root, "/sys/class/nvme/" + n, CTRL_ATTRS), name=n) for n in names if CTRL_RE.match(n)]
+
+
+def read_subsystems(root):
+    """[{name, <SUBSYS_ATTRS>, controllers: [nvmeX], unread}] of /sys/class/nvme-subsystem, or None when the class
+    cannot be listed."""
+    state, names = _entries(root, "/sys/class/nvme-subsystem")
+    if state == "unreadable":
+        return None
+    out = []
+    for n in names:
+        if not SUBSYS_RE.match(n):
+            continue
+        base = "/sys/class/nvme-subsystem/" + n
+        sub = dict(_attrs(root, base, SUBSYS_ATTRS), name=n)
+        listed, entries = _entries(root, base)
+        sub["controllers"] = [e for e in entries if CTRL_RE.match(e)] if listed == "ok" else None
+        if listed == "unreadable":
+            sub["unread"].append("controllers")
+        out.append(sub)
+    return out
+
+
+def read_multipath_param(root):
+    """{state: ok|absent|unreadable, text, module_loaded}: nvme_core's `multipath` parameter as printed."""
+    state, text = _text(root, MULTIPATH_PARAM)
+    return {"state": state, "text": text, "module_loaded": os.path.isdir(rooted(root, NVME_CORE))}
+
+
+def read_discovery_files(root):
+    """{path: {state, entries}}: discovery.conf (entries: its lines that are neither blank nor a # comment, the
+    ones `nvme connect-all` reads) and config.json (entries None: its presence is what the unit checks)."""
+    out = {}
+    for path in (DISCOVERY_CONF, CONFIG_JSON):
+        state, data = read_config_file(rooted(root, path))
+        entries = None
+        if state == "ok" and path == DISCOVERY_CONF:
+            entries = sum(1 for line in data.split(b"\n") if line.strip() and not line.strip().startswith(b"#"))
+        out[path] = {"state": state, "entries": entries, "why": data if state == "unreadable" else None}
+    return out
+
+
+def unit_state(root, unit):
+    """{state: enabled|disabled|masked|not_installed|unknown, where, unread} of one unit, from the files alone:
+    masked (a link to /dev/null in /etc or /run), enabled (a link of that name in any <unit>.wants or .requires
+    directory of the load path), installed (its file in the load path). A directory that cannot be read makes a
+    unit not found enabled `unknown`, never `disabled`."""
+    unread = []
+    for d in MASK_DIRS:
+        path = rooted(root, "%s/%s" % (d, unit))
+        if os.path.islink(path):
+            try:
+                if os.readlink(path) == "/dev/null":
+                    return {"state": "masked", "where": "%s/%s" % (d, unit), "unread": []}
+            except OSError as exc:
+                unread.append("%s/%s: %s" % (d, unit, exc.strerror or exc))
+    installed = False
+    for d in UNIT_DIRS:
+        state, names = _entries(root, d)
+        if state == "unreadable":
+            unread.append("%s: %s" % (d, names))
+            continue
+        installed = installed or unit in names
+        for sub in names:
+            if not sub.endswith((".wants", ".requires")):
+                continue
+            sub_state, links = _entries(root, "%s/%s" % (d, sub))
+            if sub_state == "unreadable":
+                unread.append("%s/%s: %s" % (d, sub, links))
+            elif unit in links:
+                return {"state": "enabled", "where": "%s/%s/%s" % (d, sub, unit), "unread": []}
+    if unread:
+        return {"state": "unknown", "where": None, "unread": unread}
+    return {"state": "disabled" if installed else "not_installed", "where": None, "unread": []}
+
+
+def read_nvme_fabrics(root):
+    """(runs in a forked child) Everything the NVMe-oF audit (judge/nvme_audit.py) judges: {multipath, controllers,
+    subsystems, host (observe.sysfs.read_nvme_host), files, units}."""
+    return {
+        "multipath": read_multipath_param(root),
+        "controllers": read_controllers(root),
+        "subsystems": read_subsystems(root),
+        "host": read_nvme_host(root),
+        "files": read_discovery_files(root),
+        "units": dict((u, unit_state(root, u)) for u in UNITS),
+    }
