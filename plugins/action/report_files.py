@@ -12,14 +12,17 @@ import os
 from ansible.plugins.action import ActionBase
 from ansible.plugins.filter.core import to_nice_json
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import atomic_write, differs, file_name
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import (
+    atomic_write, differs, file_name, make_dirs)
 
 ARGUMENT_SPEC = {
     "dir": {"type": "str", "required": True},
     "json_files": {"type": "dict", "default": {}},
     "text_files": {"type": "dict", "default": {}},
-    "mode": {"type": "str", "default": "0644"},
+    # raw: an int is the mode itself (YAML's unquoted 0644 is 420), a string is octal, as the copy module takes it
+    "mode": {"type": "raw", "default": "0644"},
 }
+DIR_MODE = 0o755
 
 
 class ActionModule(ActionBase):
@@ -34,31 +37,70 @@ class ActionModule(ActionBase):
         if not os.path.isabs(directory):
             return dict(result, failed=True, msg="report_files: dir must be an absolute path on the controller, got %r"
                         % (directory,))
-        try:
-            mode = int(args["mode"], 8)
-            if not 0 <= mode <= 0o7777:
-                raise ValueError(args["mode"])
-        except ValueError:
+        mode = _mode(args["mode"])
+        if mode is None:
             return dict(result, failed=True, msg="report_files: mode must be an octal file mode, got %r" % (args["mode"],))
-        # every name and every content first: a bad one writes nothing
-        try:
-            files = sorted([(file_name(name, ".json"), (to_nice_json(data, indent=1) + "\n").encode("utf-8"))
-                            for name, data in args["json_files"].items()] +
-                           [(file_name(name), _text(name, text).encode("utf-8"))
-                            for name, text in args["text_files"].items()])
-        except (ValueError, TypeError) as exc:
-            return dict(result, failed=True, msg="report_files: nothing written: %s" % exc)
-        if len(set(name for name, _data in files)) < len(files):
+        names = [file_name_or_none(name, ".json") for name in args["json_files"]] + \
+            [file_name_or_none(name) for name in args["text_files"]]
+        if len(set(n for n in names if n)) < len([n for n in names if n]):
             return dict(result, failed=True, msg="report_files: nothing written: a file is named twice (%s)"
-                        % ", ".join(sorted(name for name, _data in files)))
-        written = []
+                        % ", ".join(sorted(n for n in names if n)))
+        # each file on its own: one host whose name is no file name, or whose file cannot be written, costs the
+        # others nothing (the reports are written whatever a host does); the task fails naming what was not written
+        files, failures = [], []
+        for name, data in args["json_files"].items():
+            _prepare(files, failures, name, ".json", lambda d=data: to_nice_json(d, indent=1) + "\n")
+        for name, text in args["text_files"].items():
+            _prepare(files, failures, name, "", lambda n=name, t=text: _text(n, t))
+        written, unchanged = [], []
         if self._task.check_mode:
-            written = [name for name, data in files if differs(os.path.join(directory, name), data)]
+            for name, data in sorted(files):
+                (written if differs(os.path.join(directory, name), data) else unchanged).append(name)
         else:
-            os.makedirs(directory, mode=0o755, exist_ok=True)
-            written = [name for name, data in files if atomic_write(os.path.join(directory, name), data, mode)]
-        return dict(result, changed=bool(written), written=written, unchanged=len(files) - len(written),
-                    dir=directory)
+            try:
+                make_dirs(directory, DIR_MODE)
+            except OSError as exc:
+                return dict(result, failed=True, msg="report_files: nothing written: cannot make %s: %s"
+                            % (directory, exc))
+            for name, data in sorted(files):
+                try:
+                    (written if atomic_write(os.path.join(directory, name), data, mode) else unchanged).append(name)
+                except OSError as exc:
+                    failures.append("%s: %s" % (name, exc))
+        out = dict(result, changed=bool(written), written=written, unchanged=len(unchanged), dir=directory)
+        if failures:
+            out.update(failed=True, not_written=failures,
+                       msg="report_files: not written: %s (the others were written)" % "; ".join(failures))
+        return out
+
+
+def _prepare(files, failures, name, suffix, content):
+    """(file name, bytes) of one file into `files`, or why not into `failures`."""
+    try:
+        files.append((file_name(name, suffix), content().encode("utf-8")))
+    except (ValueError, TypeError) as exc:
+        failures.append(str(exc))
+
+
+def file_name_or_none(name, suffix=""):
+    try:
+        return file_name(name, suffix)
+    except ValueError:
+        return None
+
+
+def _mode(value):
+    """The file mode of the option: an int as it is, a string as octal; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        mode = value
+    else:
+        try:
+            mode = int(str(value), 8)
+        except ValueError:
+            return None
+    return mode if 0 <= mode <= 0o7777 else None
 
 
 def _text(name, text):

@@ -19,9 +19,12 @@ description:
     runs per host.
   - Each file is written to a temporary file in O(dir) and renamed over the old one, so a reader sees the old file
     or the new one. A file whose content is already the same is left as it is (not C(changed)).
-  - Every name and value is checked before anything is written; a name that is not one file name (a C(/), C(..),
-    a NUL, empty) fails the task and writes nothing.
-  - O(dir) is created (mode 0755) when it does not exist.
+  - Each file is checked and written on its own. A name that is not one file name (a C(/), a NUL, empty), a value
+    that cannot be written, or a file that cannot be replaced fails the task naming it (RV(not_written)), after
+    every other file was written: one host's odd name costs the other hosts nothing. Two values for one file name
+    fail the task before anything is written.
+  - O(dir) and the directories above it that are missing are created with mode 0755 whatever the umask; O(dir)
+    gets mode 0755 when it exists. A file whose content is already the same gets O(mode) if it has another.
 author: sanfleet.remediation contributors
 options:
   dir:
@@ -39,8 +42,9 @@ options:
     type: dict
     default: {}
   mode:
-    description: The files' mode, octal.
-    type: str
+    description: The files' mode, whatever the umask; an octal string (C("0644")) or the number itself (YAML's
+      unquoted C(0644)).
+    type: raw
     default: "0644"
 attributes:
   check_mode:
@@ -72,6 +76,11 @@ unchanged:
   description: How many files already held the same content.
   returned: always
   type: int
+not_written:
+  description: Each file that was not written, with why.
+  returned: when a file was not written
+  type: list
+  elements: str
 dir:
   description: The directory written to.
   returned: always
@@ -85,7 +94,7 @@ def main():
     module = AnsibleModule(argument_spec=dict(dir=dict(type="str", required=True),
                                               json_files=dict(type="dict", default={}),
                                               text_files=dict(type="dict", default={}),
-                                              mode=dict(type="str", default="0644")),
+                                              mode=dict(type="raw", default="0644")),
                            supports_check_mode=True)
     module.fail_json(msg="report_files runs on the controller as an action; it was run as a module on a host")
 

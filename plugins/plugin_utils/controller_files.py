@@ -24,9 +24,11 @@ def differs(path, data):
 
 
 def atomic_write(path, data, mode=0o644):
-    """Write bytes `data` to `path` through a temporary file in the same directory and a rename. Returns whether
-    the file's content changed (an equal file is left as it is, its mode included)."""
+    """Write bytes `data` to `path` through a temporary file in the same directory and a rename, with `mode` whatever
+    the umask. Returns whether the file's content changed (an equal file keeps its inode; its mode is set)."""
     if not differs(path, data):
+        if os.path.isfile(path) and not os.path.islink(path) and (os.stat(path).st_mode & 0o7777) != mode:
+            os.chmod(path, mode)
         return False
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
     try:
@@ -39,6 +41,27 @@ def atomic_write(path, data, mode=0o644):
             os.unlink(tmp)
         raise
     return True
+
+
+def make_dirs(path, mode=0o755):
+    """`path` and the directories above it that are missing, each with `mode` whatever the umask; `path` itself gets
+    `mode` when it exists already (as the file module's state=directory does)."""
+    missing = []
+    head = path
+    while head and not os.path.isdir(head):
+        missing.append(head)
+        parent = os.path.dirname(head)
+        if parent == head:
+            break
+        head = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, mode)
+        except FileExistsError:
+            pass
+        os.chmod(directory, mode)
+    if not missing and (os.stat(path).st_mode & 0o7777) != mode:
+        os.chmod(path, mode)
 
 
 def file_name(name, suffix=""):

@@ -320,6 +320,32 @@ def test_the_audit_without_an_array_writes_every_report(tmp_path):
         assert report["host"] == host and report["status"] != "failed", report.get("reason")
 
 
+def test_a_host_whose_name_is_no_file_name_costs_the_others_no_report(tmp_path):
+    """An inventory name with a `/` (YAML and INI inventories accept it), here an unreachable host: its JSON report
+    cannot be a file of hosts/, so the run fails naming it, after the other host's report, the fleet pages and the
+    job's artifact were written."""
+    pdd = tmp_path / "runner"
+    _shims(pdd / "bin")
+    hosts = {"db01-healthy": {"ansible_connection": "local", "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")},
+             "rack1/db02": dict(DOWN_HOST)}
+    (pdd / "inventory").mkdir(parents=True)
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env").mkdir()
+    reports = pdd / "reports"
+    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+                                                     "SANFLEET_REPORT_DIR": str(reports)}))
+    (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts"}))
+    run = ansible_runner.run(private_data_dir=str(pdd), ident="odd", project_dir=str(REPO),
+                             playbook=str(REPO / "playbooks" / "audit.yml"), forks=2, quiet=True, timeout=240)
+    console = run.stdout.read()
+    assert run.rc != 0 and "rack1/db02.json" in console, (run.rc, console[-3000:])
+    assert sorted(p.name for p in (reports / "hosts").iterdir()) == ["db01-healthy.json"]
+    for name in ("fleet.json", "fleet.html", "fleet.md", "junit.xml"):
+        assert (reports / name).stat().st_size > 0, name
+    assert sorted(h["host"] for h in json.loads((reports / "fleet.json").read_text())["hosts"]) == sorted(hosts)
+    assert "sanfleet_report" in _artifact_data(run)
+
+
 def awx_merge_artifacts(slice_jobs):
     """The artifacts a sliced job hands to the next workflow node, by AWX's own rule: WorkflowJob.get_effective_artifacts
     (awx/main/models/workflow.py lines 736-755 at ansible/awx e21dd0a0933fd544d1fe2513c54fe41203775eb5) walks the
