@@ -14,18 +14,19 @@ short_description: Write JSON files on the controller, one per name, each replac
 version_added: 0.2.0
 description:
   - Writes each value of O(json_files) as C(<dir>/<name>.json) (C(to_nice_json) with indent 1, one newline at the
-    end), and each value of O(text_files) as C(<dir>/<name>), on the B(controller), in the controller's own process: no module runs, whatever the task's host or
-    connection. The fleet_report role writes each host's report with it; a C(copy) task per host costs two module
-    runs per host.
+    end), and each value of O(text_files) as C(<dir>/<name>), on the B(controller), in the controller's own
+    process (no module runs, whatever the task's host or connection). The fleet_report role writes each host's
+    report and the fleet pages with it; a C(copy) or C(template) task per file costs two module runs.
   - Each file is written to a temporary file in O(dir) and renamed over the old one, so a reader sees the old file
     or the new one. A file whose content is already the same is left as it is (not C(changed)).
   - Each file is checked and written on its own. A name that is not one file name (a C(/), a NUL, empty), a value
     that cannot be written, or a file that cannot be replaced fails the task naming it (RV(not_written)), after
-    every other file was written: one host's odd name costs the other hosts nothing. Two values for one file name
+    every other file was written, so one host's odd name costs the other hosts nothing. Two values for one file name
     fail the task before anything is written.
   - O(dir) and the directories above it that are missing are created with mode 0755 whatever the umask; O(dir)
     gets mode 0755 when it exists. A file whose content is already the same gets O(mode) if it has another.
-author: sanfleet.remediation contributors
+author:
+  - sanfleet.remediation contributors (@sanfleet)
 options:
   dir:
     description: The directory, an absolute path on the controller.
@@ -52,6 +53,7 @@ attributes:
     description: Reports the files that would change, writes nothing.
   diff_mode:
     support: none
+    description: The files are reports, not configuration; no diff is shown.
   action:
     support: full
     description: Runs on the controller only.

@@ -67,8 +67,10 @@ def test_a_read_that_misses_its_deadline_is_unknown_and_named(host, run_module, 
 
     def hung(params):
         reader = host.reader(command_timeout=params["command_timeout"], read_timeout=params["command_timeout"])
-        reader.call = lambda fn, args=(), timeout=10.0, what=None: (_ for _ in ()).throw(
-            deadline.DeadlineExceeded(what, timeout))
+
+        def call(fn, args=(), timeout=10.0, what=None):
+            raise deadline.DeadlineExceeded(what, timeout)
+        reader.call = call
         return reader
     monkeypatch.setattr(read, "reader_for", hung)
     result = run_module({"command_timeout": 3})
