@@ -2,6 +2,7 @@
 (test/integration/targets/callback_default): a small playbook run by ansible-playbook with the callback, its output
 read line by line. Two local hosts and one unreachable one; every kind of result a fleet run produces."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -212,7 +213,10 @@ def test_the_fleet_summary_of_the_batches_done_is_printed_when_the_run_is_interr
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="sanfleet.remediation.fleet", ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="False", PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     # exec: the shell's pid ($$) is ansible-playbook's, which the playbook interrupts
+    # Ctrl-C as a terminal sends it: the run gets SIGINT's default disposition, whatever this test process has (an
+    # ignored SIGINT is inherited across exec, and Python then installs no KeyboardInterrupt handler)
     proc = subprocess.run(["sh", "-c", 'FLEET_MAIN_PID=$$ exec ansible-playbook -i hosts.ini interrupted.yml'],
-                          cwd=str(site), env=env, capture_output=True, text=True, timeout=120, check=False)
+                          cwd=str(site), env=env, capture_output=True, text=True, timeout=120, check=False,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.returncode == 99, proc.stdout + proc.stderr  # ansible-playbook's "User interrupted execution"
     assert "1 hosts done. Reports: here" in proc.stdout, proc.stdout
