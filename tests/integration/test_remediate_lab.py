@@ -439,9 +439,12 @@ def test_killed_reader_holding_a_dead_map(lab, tmp_path, sim_factory):
             time.sleep(1)
             holders, exiting = guest_tasks(lab, w2)
         opens = int(sh(lab, "dmsetup info -c --noheadings -o open %s" % w2).strip())
-        assert opens >= 1 and not holders and exiting, \
-            "the kernel did not keep the map open from a killed task (open %s, holders %s, exiting %s)" % (
-                opens, holders, exiting)
+        if not (opens >= 1 and not holders and exiting):
+            # the guest's kernel, not the collection: the SIGKILL did not reach the reader within 60 s (its read sat
+            # in an uninterruptible wait, seen once on bullseye's 5.10), so the scenario (a killed task holding the
+            # map from inside its exit) was not reached and there is nothing of the cleanup to judge
+            pytest.skip("the kernel did not keep the map open from a killed task in its exit (open %s, holders %s, "
+                        "exiting %s): scenario not reached" % (opens, holders, exiting))
         sds2 = map_sds(lab, w2)
         sim = sim_factory(lab)
 
