@@ -289,16 +289,10 @@ def test_the_rolling_run_says_which_batch_runs(tmp_path):
     assert console.rstrip("\n").splitlines()[-1].startswith("SUMMARY: 3 hosts ("), console[-2000:]
 
 
-def test_the_audit_without_an_array_writes_every_report(tmp_path):
-    """playbooks/audit.yml with no ONTAP cluster (the audit as a first run makes it, before any credential): no igroup
-    is read, so the fleet check igroup_spans_hosts is skipped, and every report is written. Fails when a variable
-    the run leaves unset reaches the report role in a form its argument spec refuses (ansible-core before 2.19
-    renders `default(None)` as an empty string), which would leave the run without any report."""
-    pdd = tmp_path / "runner"
+def audit_run(pdd, hosts):
+    """playbooks/audit.yml through ansible-runner over `hosts` (fixture shims under pdd/bin), no ONTAP cluster:
+    (run, console, report directory)."""
     _shims(pdd / "bin")
-    hosts = dict(("node%02d-healthy" % i, {"ansible_connection": "local",
-                                           "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")})
-                 for i in range(2))
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
     (pdd / "env").mkdir()
@@ -308,7 +302,19 @@ def test_the_audit_without_an_array_writes_every_report(tmp_path):
     (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts"}))
     run = ansible_runner.run(private_data_dir=str(pdd), ident="audit", project_dir=str(REPO),
                              playbook=str(REPO / "playbooks" / "audit.yml"), forks=2, quiet=True, timeout=240)
-    console = run.stdout.read()
+    return run, run.stdout.read(), reports
+
+
+def test_the_audit_without_an_array_writes_every_report(tmp_path):
+    """playbooks/audit.yml with no ONTAP cluster (the audit as a first run makes it, before any credential): no igroup
+    is read, so the fleet check igroup_spans_hosts is skipped, and every report is written. Fails when a variable
+    the run leaves unset reaches the report role in a form its argument spec refuses (ansible-core before 2.19
+    renders `default(None)` as an empty string), which would leave the run without any report."""
+    pdd = tmp_path / "runner"
+    hosts = dict(("node%02d-healthy" % i, {"ansible_connection": "local",
+                                           "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")})
+                 for i in range(2))
+    run, console, reports = audit_run(pdd, hosts)
     assert run.rc == 0, (run.status, run.rc, console[-3000:])
     assert sorted(p.name for p in (reports / "hosts").iterdir()) == sorted("%s.json" % h for h in hosts), console[-2000:]
     for name in ("fleet.html", "fleet.md", "junit.xml"):
@@ -325,19 +331,9 @@ def test_a_host_whose_name_is_no_file_name_costs_the_others_no_report(tmp_path):
     cannot be a file of hosts/, so the run fails naming it, after the other host's report, the fleet pages and the
     job's artifact were written."""
     pdd = tmp_path / "runner"
-    _shims(pdd / "bin")
     hosts = {"db01-healthy": {"ansible_connection": "local", "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")},
              "rack1/db02": dict(DOWN_HOST)}
-    (pdd / "inventory").mkdir(parents=True)
-    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
-    (pdd / "env").mkdir()
-    reports = pdd / "reports"
-    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
-                                                     "SANFLEET_REPORT_DIR": str(reports)}))
-    (pdd / "env" / "extravars").write_text(json.dumps({"sanfleet_hosts": "san_hosts"}))
-    run = ansible_runner.run(private_data_dir=str(pdd), ident="odd", project_dir=str(REPO),
-                             playbook=str(REPO / "playbooks" / "audit.yml"), forks=2, quiet=True, timeout=240)
-    console = run.stdout.read()
+    run, console, reports = audit_run(pdd, hosts)
     assert run.rc != 0 and "rack1/db02.json" in console, (run.rc, console[-3000:])
     assert sorted(p.name for p in (reports / "hosts").iterdir()) == ["db01-healthy.json"]
     for name in ("fleet.json", "fleet.html", "fleet.md", "junit.xml"):
