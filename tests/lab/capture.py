@@ -46,6 +46,7 @@ GUEST_COLLECT = r'''
 import base64, glob, io, json, os, re, stat, subprocess, sys, tarfile, time
 spec = json.loads(sys.argv[1])
 EXCLUDE_DIRS = set(spec["exclude_dirs"])
+EXCLUDE_FILES = set(spec["exclude_files"])
 buf = io.BytesIO()
 tar = tarfile.open(fileobj=buf, mode="w:gz")
 seen = set()     # tar members written
@@ -65,7 +66,7 @@ def add_link(path):
     ti = tarfile.TarInfo(path.lstrip("/")); ti.type = tarfile.SYMTYPE; ti.linkname = os.readlink(path)
     tar.addfile(ti)
 def add_file(path, data=None):
-    if path in seen: return
+    if path in seen or os.path.basename(path) in EXCLUDE_FILES: return
     if data is None:
         try:
             st = os.lstat(path)
@@ -117,9 +118,9 @@ for p in spec["files"]:
     elif os.path.exists(p):
         add_file(p)
 # processes holding SAN block devices open, or with a cwd/root/fd below a SAN mount (links + comm, cmdline)
-devre = re.compile(r"^/dev/(sd[a-z]+|dm-\d+|mapper/.+)$")
+devre = re.compile(r"^/dev/(sd[a-z]+|dm-\d+|mapper/.+|nvme\d+n\d+)$")
 san_majmin = set()
-for b in glob.glob("/sys/block/sd*") + glob.glob("/sys/block/dm-*"):
+for b in glob.glob("/sys/block/sd*") + glob.glob("/sys/block/dm-*") + glob.glob("/sys/block/nvme*"):
     try:
         san_majmin.add(open(b + "/dev").read().strip())
     except OSError:
@@ -166,14 +167,20 @@ SPEC = {
         ["/sys/class/iscsi_session/*", None], ["/sys/class/iscsi_connection/*", None],
         ["/sys/class/iscsi_host/*", None], ["/sys/class/fc_host/*", None],
         ["/sys/class/fc_remote_ports/*", None], ["/sys/class/fc_transport/*", None],
-        ["/sys/class/block/*", r"^(sd[a-z]+|dm-\d+)$"], ["/sys/block/*", r"^(sd[a-z]+|dm-\d+)$"],
+        ["/sys/class/block/*", r"^(sd[a-z]+|dm-\d+|nvme\d+(c\d+)?n\d+)$"],
+        ["/sys/block/*", r"^(sd[a-z]+|dm-\d+|nvme\d+(c\d+)?n\d+)$"],
+        ["/sys/class/nvme/*", None], ["/sys/class/nvme-subsystem/*", None],
     ],
     # FCoE hosts (the lab's FC fabric) live below their net device: .../net/fcai/ctlr_N/hostH/rport-H:0-R/...
     "tree_globs": ["/sys/devices/platform/host*", "/sys/devices/virtual/block/dm-*",
-                   "/sys/devices/virtual/net/fc*/ctlr_*/host*"],
+                   "/sys/devices/virtual/net/fc*/ctlr_*/host*", "/sys/devices/virtual/nvme-fabrics/ctl/nvme*",
+                   "/sys/devices/virtual/nvme-subsystem/nvme-subsys*"],
     "exclude_dirs": ["power", "trace", "integrity", "mq", "queue", "bsg", "scsi_generic", "hctx", "iosched"],
+    # an NVMe controller's secrets are never copied (the lab sets none; a host with DH-HMAC-CHAP or TLS would)
+    "exclude_files": ["dhchap_secret", "dhchap_ctrl_secret", "tls_key", "tls_configured_key", "tls_keyring"],
     "files": ["/proc/self/mountinfo", "/proc/swaps", "/proc/partitions", "/etc/iscsi/initiatorname.iscsi",
-              "/etc/iscsi/iscsid.conf", "/etc/multipath.conf", "/etc/multipath/wwids", "/etc/os-release"],
+              "/etc/iscsi/iscsid.conf", "/etc/multipath.conf", "/etc/multipath/wwids", "/etc/os-release",
+              "/etc/nvme/hostnqn", "/etc/nvme/hostid", "/sys/module/nvme_core/parameters/multipath"],
 }
 
 COMMANDS = [
@@ -315,6 +322,47 @@ def sc_fc_rport_blocked(lab):
     time.sleep(4)
 
 
+def sc_nvme_healthy(lab):
+    """The iSCSI baseline plus the NVMe/TCP SVM: subsystem ss_sanlab with namespaces 1 and 2 on two LIFs
+    (127.0.0.5 ANA optimized, 127.0.0.6 non-optimized), both controllers live (ctrl_loss_tmo 600), native
+    multipath: heads nvme0n1 and nvme0n2 with two paths each."""
+    lab.reset()
+    lab.agent("nvme_setup", nsids=[1, 2])
+
+
+def sc_nvme_stale(lab):
+    """NVMe namespaces 1-3, ctrl_loss_tmo off (-1); namespace 1 mounted at /mnt/nvme1; both LIFs cut, namespace 2
+    unmapped while no controller could hear it, LIF a (127.0.0.5) deleted, LIF b restored: the controller to LIF
+    b live again (its rescan dropped namespace 2's path), the one to LIF a connecting forever; nvme0n2 left with
+    one path through it."""
+    lab.reset()
+    lab.agent("nvme_setup", nsids=[1, 2, 3], ctrl_loss_tmo=-1)
+    lab.ssh("mkfs.ext4 -q -F /dev/nvme0n1 && mkdir -p /mnt/nvme1 && mount /dev/nvme0n1 /mnt/nvme1", timeout=120,
+            check=True)
+    lab.agent("nvme_cut_lif", lif="all")
+    res = lab.agent("nvme_wait_controllers", state="connecting", timeout=60)
+    if not res["ok"]:
+        raise LabError("nvme_stale: controllers not connecting: %s" % res)
+    lab.agent("nvme_unmap", nsid=2)
+    lab.agent("nvme_delete_lif", lif="a")
+    lab.agent("nvme_restore_lif", lif="all")
+    res = lab.agent("nvme_wait_controllers", state="live", lif="b", timeout=60)
+    if not res["ok"]:
+        raise LabError("nvme_stale: LIF b's controller not live: %s" % res)
+    time.sleep(3)   # its namespace rescan
+
+
+def sc_nvme_outage(lab):
+    """NVMe namespaces 1 and 2, ctrl_loss_tmo off; both LIFs cut: both controllers connecting, every namespace
+    still mapped on the array (an outage, never stale)."""
+    lab.reset()
+    lab.agent("nvme_setup", nsids=[1, 2], ctrl_loss_tmo=-1)
+    lab.agent("nvme_cut_lif", lif="all")
+    res = lab.agent("nvme_wait_controllers", state="connecting", timeout=60)
+    if not res["ok"]:
+        raise LabError("nvme_outage: controllers not connecting: %s" % res)
+
+
 def sc_fc_two_targets(lab):
     """fc_healthy plus a second FC target (cluster sanlab_fc2) on its own fabric c: NETAPP LUN 1 (serial
     82FcL-001+Cd), one path; FC LUN 2 of the first target unmapped (paths failed)."""
@@ -325,7 +373,8 @@ def sc_fc_two_targets(lab):
 SCENARIOS = {"healthy": sc_healthy, "unmapped": sc_unmapped, "portal_cut": sc_portal_cut, "orphan": sc_orphan,
              "mounted": sc_mounted, "two_targets": sc_two_targets, "fc_healthy": sc_fc_healthy,
              "fc_unmapped": sc_fc_unmapped, "fc_rport_blocked": sc_fc_rport_blocked,
-             "fc_two_targets": sc_fc_two_targets}
+             "fc_two_targets": sc_fc_two_targets, "nvme_healthy": sc_nvme_healthy, "nvme_stale": sc_nvme_stale,
+             "nvme_outage": sc_nvme_outage}
 
 
 # --------------------------------------------------------------------------------------------- capture
@@ -387,6 +436,9 @@ print(json.dumps(res))
         fc2 = lab.fc_truth(target2=True)
         if fc2["target_configured"]:
             truth["fc_target2"] = fc2
+    nvme = lab.agent("nvme_truth")
+    if nvme["controllers"] or nvme["namespaces"]:
+        truth["nvme"] = nvme            # the NVMe/TCP SVM (svm_sanlab_nvme) and the host's view of it
     (dest / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
     _, kver, _ = lab.ssh("uname -r", timeout=30)
     _, pkgs, _ = lab.ssh("dpkg-query -W -f '${Package} ${Version}\\n' multipath-tools open-iscsi linux-image-amd64 "

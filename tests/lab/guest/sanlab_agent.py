@@ -929,13 +929,14 @@ def openers(devs, mounts):
 
 # ---------------------------------------------------------------------------------------------- nftables
 def nft_cut(ip):
-    if ip not in PORTALS + PORTALS2:
-        raise AgentError("unknown portal %r (lab portals: %s)" % (ip, PORTALS + PORTALS2))
+    ports = dict([(p, PORT) for p in PORTALS + PORTALS2] + [(a, NVME_TRSVCID) for _, a, _ in NVME_LIFS])
+    if ip not in ports:
+        raise AgentError("unknown portal %r (lab portals: %s)" % (ip, sorted(ports)))
     # the chain is not called "out": nftables 0.9.8 (bullseye) parses that as a keyword
     ruleset = ("table inet %s {\n chain %s { type filter hook output priority 0; policy accept;\n"
                "  ip daddr %s tcp dport %d drop comment \"cut %s\"\n"
                "  ip saddr %s tcp sport %d drop comment \"cut %s\"\n }\n}\n") % (
-        NFT_TABLE, NFT_CHAIN, ip, PORT, ip, ip, PORT, ip)
+        NFT_TABLE, NFT_CHAIN, ip, ports[ip], ip, ip, ports[ip], ip)
     if ip in nft_cuts():
         return
     run(["nft", "-f", "-"], timeout=10, check=True, input_text=ruleset)
@@ -1443,6 +1444,9 @@ def v_reset(luns=BASELINE_LUNS, mode="auto"):
     gone_fc = fc_remove()
     if gone_fc:
         res["fc_removed"] = gone_fc
+    gone_nvme = nvme_remove()
+    if gone_nvme:
+        res["nvme_removed"] = gone_nvme
     if mode in ("auto", "soft"):
         try:
             res.update(soft_reset(luns=luns))
@@ -1471,6 +1475,7 @@ def hard_reset(luns=BASELINE_LUNS, setup=True):
 
     target2_remove()       # its maps and sds are not the lab's: they would come back behind the teardown
     fc_remove()
+    nvme_remove()
     nft_restore()
     restore_pristine()
     mark("portals")
@@ -2319,6 +2324,312 @@ def v_fc_remove(target2=None):
 
 
 
+# ---------------------------------------------------------------------------------------------- NVMe/TCP
+# One ONTAP-like SVM serving NVMe/TCP: a subsystem (allowed host NQNs: this guest's) with namespaces of fixed
+# UUIDs, on two LIFs (nvmet ports) in one ANA group each: optimized on the "home node" LIF a, non-optimized on b,
+# as ONTAP reports a namespace on its HA pair. The host connects to both through /dev/nvme-fabrics (the kernel's
+# own interface; nvme-cli is not needed and not installed). Native multipath (nvme_core multipath=Y) makes one
+# head nvmeXnY per namespace with a hidden path nvmeXcZnY per controller.
+NVMET = "/sys/kernel/config/nvmet"
+NVME_LUN_DIR = "/srv/nvmens"
+NVME_STATE = "/var/lib/sanlab/nvme.json"       # the array's namespaces, mapped or not (ONTAP keeps unmapped ones)
+NVME_SVM_UUID = "5a1e7c0d-9e4f-11ef-9a3b-00a0985ab001"
+NVME_ARRAY = {"cluster": "sanlab", "svm": "svm_sanlab_nvme", "subsystem": "ss_sanlab", "volume": "/vol/sanlab_nvme",
+              "os_type": "linux"}
+NVME_NQN = "nqn.1992-08.com.netapp:sn.%s:subsystem.%s" % (NVME_SVM_UUID.replace("-", ""), NVME_ARRAY["subsystem"])
+NVME_LIFS = (("a", "127.0.0.5", "optimized"), ("b", "127.0.0.6", "non-optimized"))
+NVME_TRSVCID = 4420
+NVME_MODEL = "NetApp ONTAP Controller"
+NVME_SERIAL = "81NSANLABNVME01"
+NVME_HOST_FILES = ("/etc/nvme/hostnqn", "/etc/nvme/hostid")
+NVME_HOST_MARK = "/var/lib/sanlab/nvme-host-written"   # the agent wrote the host files: nvme_remove takes them away
+
+
+def nvme_subsys_dir():
+    return NVMET + "/subsystems/" + NVME_NQN
+
+
+def nvme_port_dir(lif):
+    return NVMET + "/ports/%d" % (1 + [f for f, _, _ in NVME_LIFS].index(lif))
+
+
+def nvme_ns_uuid(nsid, gen):
+    import uuid
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab-nvme:%d:%d" % (int(nsid), int(gen))))
+
+
+def nvme_load():
+    try:
+        with open(NVME_STATE) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"namespaces": [], "host_nqns": [], "lifs_deleted": []}
+
+
+def nvme_save(state):
+    os.makedirs(os.path.dirname(NVME_STATE), exist_ok=True)
+    with open(NVME_STATE + ".tmp", "w") as f:
+        json.dump(state, f, sort_keys=True)
+    os.rename(NVME_STATE + ".tmp", NVME_STATE)
+
+
+def nvme_host_identity():
+    """(host NQN, host ID): /etc/nvme/hostnqn and hostid as nvme-cli's install writes them (created here, from the
+    machine ID, when absent; removed by nvme_remove then)."""
+    import uuid
+    ids = [rd(p) for p in NVME_HOST_FILES]
+    if all(ids):
+        return ids[0], ids[1]
+    host_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "sanlab-host:" + (rd("/etc/machine-id") or "sanlab")))
+    os.makedirs("/etc/nvme", exist_ok=True)
+    wr(NVME_HOST_FILES[0], "nqn.2014-08.org.nvmexpress:uuid:%s\n" % host_id)
+    wr(NVME_HOST_FILES[1], host_id + "\n")
+    wr(NVME_HOST_MARK, "1")
+    return rd(NVME_HOST_FILES[0]), rd(NVME_HOST_FILES[1])
+
+
+def nvme_host_controllers():
+    """[{name, state, traddr, trsvcid, subsysnqn, ctrl_loss_tmo}] of the host's controllers to the lab subsystem."""
+    out = []
+    for name in sorted(os.listdir("/sys/class/nvme")) if os.path.isdir("/sys/class/nvme") else []:
+        base = "/sys/class/nvme/" + name
+        if rd(base + "/subsysnqn") != NVME_NQN:
+            continue
+        addr = dict(kv.split("=", 1) for kv in (rd(base + "/address") or "").split(",") if "=" in kv)
+        out.append({"name": name, "state": rd(base + "/state"), "traddr": addr.get("traddr"),
+                    "trsvcid": addr.get("trsvcid"), "ctrl_loss_tmo": rd(base + "/ctrl_loss_tmo")})
+    return out
+
+
+def nvme_host_namespaces():
+    """[{head, nsid, uuid, paths: [{name, controller, ana_state}]}] of the lab subsystem's namespaces on the host."""
+    subsys = None
+    for n in os.listdir("/sys/class/nvme-subsystem") if os.path.isdir("/sys/class/nvme-subsystem") else []:
+        if rd("/sys/class/nvme-subsystem/%s/subsysnqn" % n) == NVME_NQN:
+            subsys = "/sys/class/nvme-subsystem/" + n
+    if subsys is None:
+        return []
+    heads = {}
+    for e in os.listdir(subsys):
+        if re.match(r"^nvme\d+n\d+$", e):
+            heads[e] = {"head": e, "nsid": int(rd(subsys + "/" + e + "/nsid") or 0),
+                        "uuid": rd(subsys + "/" + e + "/uuid"), "dev": rd(subsys + "/" + e + "/dev"), "paths": []}
+    for c in nvme_host_controllers():
+        base = "/sys/class/nvme/" + c["name"]
+        for e in os.listdir(base):
+            m = re.match(r"^(nvme\d+)c\d+(n\d+)$", e)
+            if m and m.group(1) + m.group(2) in heads:
+                heads[m.group(1) + m.group(2)]["paths"].append(
+                    {"name": e, "controller": c["name"], "ana_state": rd(base + "/" + e + "/ana_state")})
+    return sorted(heads.values(), key=lambda h: h["nsid"])
+
+
+def nvme_connect(lif, ctrl_loss_tmo=None):
+    address = dict((f, a) for f, a, _ in NVME_LIFS)[lif]
+    hostnqn, hostid = nvme_host_identity()
+    opts = "transport=tcp,traddr=%s,trsvcid=%d,nqn=%s,hostnqn=%s,hostid=%s,reconnect_delay=2" % (
+        address, NVME_TRSVCID, NVME_NQN, hostnqn, hostid)
+    if ctrl_loss_tmo is not None:
+        opts += ",ctrl_loss_tmo=%d" % int(ctrl_loss_tmo)
+    write_deadline("/dev/nvme-fabrics", opts, timeout=20)
+    log("NVMe connected to LIF %s (%s)" % (lif, address))
+
+
+def nvme_export(ns):
+    """The namespace's nvmet entry in the subsystem, enabled (its backing file and UUID from the array state)."""
+    d = nvme_subsys_dir() + "/namespaces/%d" % ns["nsid"]
+    if not os.path.isdir(d):
+        os.mkdir(d)
+    wr(d + "/device_path", ns["backing"])
+    wr(d + "/device_uuid", ns["uuid"])
+    wr(d + "/device_nguid", ns["uuid"].replace("-", "")[:32])
+    wr(d + "/enable", "1")
+
+
+def nvme_unexport(nsid):
+    d = nvme_subsys_dir() + "/namespaces/%d" % int(nsid)
+    if os.path.isdir(d):
+        wr(d + "/enable", "0")
+        os.rmdir(d)
+
+
+def nvme_wait(nsids, paths, timeout):
+    t0 = time.monotonic()
+    while True:
+        heads = dict((h["nsid"], h) for h in nvme_host_namespaces())
+        ok = set(heads) == set(nsids) and all(len(heads[n]["paths"]) == paths for n in nsids)
+        if ok or time.monotonic() - t0 > timeout:
+            return {"ok": ok, "elapsed": round(time.monotonic() - t0, 2),
+                    "heads": sorted((h["head"], h["nsid"], len(h["paths"])) for h in heads.values())}
+        time.sleep(0.3)
+
+
+def v_nvme_setup(nsids=(1, 2), size_mb=16, ctrl_loss_tmo=None, timeout=60):
+    """The NVMe SVM: subsystem, namespaces `nsids`, both LIFs, and this host connected to each LIF."""
+    for mod in ("nvmet", "nvmet-tcp", "nvme-tcp"):
+        run(["modprobe", mod], timeout=30, check=True)
+    nvme_remove()
+    hostnqn, _ = nvme_host_identity()
+    os.makedirs(NVME_LUN_DIR, exist_ok=True)
+    sub = nvme_subsys_dir()
+    os.mkdir(sub)
+    wr(sub + "/attr_allow_any_host", "0")
+    wr(sub + "/attr_model", NVME_MODEL)
+    wr(sub + "/attr_serial", NVME_SERIAL)
+    host = NVMET + "/hosts/" + hostnqn
+    if not os.path.isdir(host):
+        os.mkdir(host)
+    os.symlink(host, sub + "/allowed_hosts/" + hostnqn)
+    state = {"namespaces": [], "host_nqns": [hostnqn], "lifs_deleted": []}
+    for nsid in nsids:
+        backing = "%s/ns%dg0.img" % (NVME_LUN_DIR, int(nsid))
+        with open(backing, "wb") as f:
+            f.truncate(int(size_mb) << 20)
+        ns = {"nsid": int(nsid), "gen": 0, "uuid": nvme_ns_uuid(nsid, 0), "backing": backing,
+              "name": "%s/ns%dg0" % (NVME_ARRAY["volume"], int(nsid)), "mapped": True, "size_bytes": int(size_mb) << 20}
+        nvme_export(ns)
+        state["namespaces"].append(ns)
+    for lif, address, ana in NVME_LIFS:
+        port = nvme_port_dir(lif)
+        os.mkdir(port)
+        for attr, value in (("addr_trtype", "tcp"), ("addr_adrfam", "ipv4"), ("addr_traddr", address),
+                            ("addr_trsvcid", str(NVME_TRSVCID))):
+            wr(port + "/" + attr, value)
+        wr(port + "/ana_groups/1/ana_state", ana)
+        os.symlink(sub, port + "/subsystems/" + NVME_NQN)
+    nvme_save(state)
+    for lif, _, _ in NVME_LIFS:
+        nvme_connect(lif, ctrl_loss_tmo)
+    waited = nvme_wait([int(n) for n in nsids], len(NVME_LIFS), timeout)
+    if not waited["ok"]:
+        raise AgentError("NVMe namespaces not up: %s" % waited)
+    return {"waited": waited, "truth": v_nvme_truth()}
+
+
+def v_nvme_truth():
+    """The array side (ONTAP's view: namespaces mapped or not, the subsystem's host NQNs, the LIFs) and the host
+    side (controllers, namespace heads and their paths)."""
+    state = nvme_load()
+    cuts = nft_cuts()
+    return {"subsystem_nqn": NVME_NQN, "array": dict(NVME_ARRAY, svm_uuid=NVME_SVM_UUID),
+            "namespaces": state["namespaces"], "host_nqns": state["host_nqns"],
+            "lifs": [{"name": "lif_nvme_%s" % lif, "address": address, "ana_state": ana,
+                      "deleted": lif in state["lifs_deleted"], "cut": address in cuts}
+                     for lif, address, ana in NVME_LIFS],
+            "host_nqn": rd(NVME_HOST_FILES[0]), "host_id": rd(NVME_HOST_FILES[1]),
+            "controllers": nvme_host_controllers(), "heads": nvme_host_namespaces()}
+
+
+def v_nvme_unmap(nsid):
+    """Remove the namespace's subsystem map (the namespace stays on the array, unmapped). A live controller gets
+    the namespace-changed event and the kernel drops the path; a disconnected one does not know."""
+    state = nvme_load()
+    ns = next((n for n in state["namespaces"] if n["nsid"] == int(nsid) and n["mapped"]), None)
+    if ns is None:
+        raise AgentError("NVMe namespace %s is not mapped" % nsid)
+    nvme_unexport(ns["nsid"])
+    ns["mapped"] = False
+    nvme_save(state)
+    return {"unmapped": ns}
+
+
+def v_nvme_cut_lif(lif="all"):
+    """The LIF(s) unreachable (nftables): the controller goes connecting, its paths stop answering."""
+    lifs = [(f, a) for f, a, _ in NVME_LIFS if lif in ("all", f)]
+    for _, address in lifs:
+        nft_cut(address)
+    return {"cut": [a for _, a in lifs]}
+
+
+def v_nvme_restore_lif(lif="all"):
+    lifs = [(f, a) for f, a, _ in NVME_LIFS if lif in ("all", f)]
+    for _, address in lifs:
+        nft_restore(address)
+    return {"restored": [a for _, a in lifs]}
+
+
+def v_nvme_delete_lif(lif):
+    """The LIF deleted from the SVM: its nvmet port goes away. The host's controller to it reconnects to an address
+    nothing serves any more (forever under ctrl_loss_tmo -1)."""
+    state = nvme_load()
+    port = nvme_port_dir(lif)
+    link = port + "/subsystems/" + NVME_NQN
+    if os.path.islink(link):
+        os.unlink(link)
+    if os.path.isdir(port):
+        os.rmdir(port)
+    if lif not in state["lifs_deleted"]:
+        state["lifs_deleted"].append(lif)
+    nvme_save(state)
+    return {"deleted": lif}
+
+
+def v_nvme_wait_controllers(state="connecting", lif="all", timeout=60):
+    addresses = [a for f, a, _ in NVME_LIFS if lif in ("all", f)]
+    t0 = time.monotonic()
+    while True:
+        cs = [c for c in nvme_host_controllers() if c["traddr"] in addresses]
+        ok = len(cs) == len(addresses) and all(c["state"] == state for c in cs)
+        if ok or time.monotonic() - t0 > timeout:
+            return {"ok": ok, "elapsed": round(time.monotonic() - t0, 2),
+                    "controllers": [(c["name"], c["traddr"], c["state"]) for c in cs]}
+        time.sleep(0.3)
+
+
+def nvme_remove():
+    """The host's controllers to the lab subsystem deleted, then the target taken away (no-op when absent)."""
+    did = []
+    heads = set(h["dev"] for h in nvme_host_namespaces())
+    for majmin, mountpoint in mountinfo():
+        if majmin in heads:
+            run(["umount", "-l", mountpoint], timeout=15)
+            did.append("%s unmounted" % mountpoint)
+    for c in nvme_host_controllers():
+        for address in nft_cuts():
+            if address == c["traddr"]:
+                nft_restore(address)
+        write_deadline("/sys/class/nvme/%s/delete_controller" % c["name"], "1", timeout=30)
+        did.append("controller %s deleted" % c["name"])
+    for _, address, _ in NVME_LIFS:
+        if address in nft_cuts():
+            nft_restore(address)
+    if os.path.isdir(NVMET):
+        for lif, _, _ in NVME_LIFS:
+            port = nvme_port_dir(lif)
+            if os.path.isdir(port):
+                for e in os.listdir(port + "/subsystems"):
+                    os.unlink(port + "/subsystems/" + e)
+                os.rmdir(port)
+                did.append("port of LIF %s removed" % lif)
+        sub = nvme_subsys_dir()
+        if os.path.isdir(sub):
+            for e in os.listdir(sub + "/namespaces"):
+                nvme_unexport(int(e))
+            for e in os.listdir(sub + "/allowed_hosts"):
+                os.unlink(sub + "/allowed_hosts/" + e)
+            os.rmdir(sub)
+            did.append("subsystem removed")
+        for e in os.listdir(NVMET + "/hosts"):
+            os.rmdir(NVMET + "/hosts/" + e)
+    if os.path.isdir(NVME_LUN_DIR):
+        for e in os.listdir(NVME_LUN_DIR):
+            os.unlink(NVME_LUN_DIR + "/" + e)
+    if os.path.exists(NVME_STATE):
+        os.unlink(NVME_STATE)
+    if os.path.exists(NVME_HOST_MARK):
+        for p in NVME_HOST_FILES + (NVME_HOST_MARK,):
+            if os.path.exists(p):
+                os.unlink(p)
+        did.append("host NQN files removed")
+    if did:
+        log("NVMe removed: %s" % did)
+    return did
+
+
+def v_nvme_remove():
+    return {"did": nvme_remove()}
+
+
 VERBS = {
     "setup": v_setup, "reset": v_reset, "hard_reset": lambda **a: hard_reset(**a), "truth": lambda: truth(), "status": v_status,
     "create_lun": v_create_lun, "map_lun": v_map_lun, "unmap_lun": v_unmap_lun, "delete_lun": v_delete_lun,
@@ -2331,6 +2642,9 @@ VERBS = {
     "fc_reuse_lun": v_fc_reuse_lun, "fc_port_down": v_fc_port_down, "fc_port_up": v_fc_port_up,
     "fc_wait_rports": v_fc_wait_rports, "fc_remove": v_fc_remove,
     "fc_rescan": lambda lun_id, target2=False: fc_scan_lun(int(lun_id), target2),
+    "nvme_setup": v_nvme_setup, "nvme_truth": v_nvme_truth, "nvme_unmap": v_nvme_unmap,
+    "nvme_cut_lif": v_nvme_cut_lif, "nvme_restore_lif": v_nvme_restore_lif, "nvme_delete_lif": v_nvme_delete_lif,
+    "nvme_wait_controllers": v_nvme_wait_controllers, "nvme_remove": v_nvme_remove,
 }
 
 
