@@ -241,6 +241,22 @@ ansible_facts:
             - C(probe) maps a path name to C(result), C(sense), C(serial_live), C(pqual), C(pdt), C(elapsed).
           type: dict
           returned: always
+        nvme:
+          description:
+            - The NVMe controllers and namespaces as sysfs shows them (read only; no NVMe command is sent), or
+              null when they could not be read in time (C(nvme) is then in RV(ansible_facts.san.host.unread_pieces)).
+            - C(controllers), each with name, transport (tcp, rdma, fc, pcie, loop), state (live, connecting,
+              resetting, deleting, ...), subsysnqn, hostnqn, cntlid, cntrltype, address (traddr, trsvcid, ...) and
+              ctrl_loss_tmo (C(off) reconnects forever).
+            - C(namespaces), each a native multipath head (or, with multipath off, a controller's own namespace
+              device) with name, dev, nsid, uuid, nguid, wwid, size_bytes, subsystem, subsysnqn, multipath,
+              holders, mountpoints, swap, openers and paths; each path has name, controller, controller_state,
+              transport, traddr, trsvcid, ana_state and ana_grpid. A path's ana_state is the last the kernel
+              heard; a path whose controller is not C(live) does not answer, whatever it says.
+            - An NVMe over fabrics controller (tcp, rdma, fc) makes the host a SAN host
+              (RV(ansible_facts.san.host.san_presence)). NVMe namespaces are reported, not yet judged stale.
+          type: dict
+          returned: always
         findings:
           description:
             - Host findings C(all_paths_failed), C(some_paths_failed), C(ghost_map), C(orphan_path), C(in_use),

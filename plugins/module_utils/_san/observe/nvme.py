@@ -31,13 +31,27 @@ import os
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import read_config_file, rooted
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import to_int
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import read_nvme_host
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.users import mark_users
 
 CTRL_RE = re.compile(r"^nvme([0-9]{1,9})\Z")
+# a namespace's block device: the head of native multipath (nvme<subsystem>n<namespace>) in the subsystem's
+# directory, or, without native multipath, the controller's own device in the controller's; a path device
+# (nvme<subsystem>c<controller>n<namespace>, multipath.c nvme_mpath_set_disk_name) belongs to the head of its name
+# without the c<controller>
+NAMESPACE_RE = re.compile(r"^nvme([0-9]{1,9})n([0-9]{1,9})\Z")
+PATH_RE = re.compile(r"^(nvme[0-9]{1,9})c[0-9]{1,9}(n[0-9]{1,9})\Z")
 SUBSYS_RE = re.compile(r"^nvme-subsys([0-9]{1,9})\Z")
 CTRL_ATTRS = ("transport", "state", "subsysnqn", "model", "cntrltype", "address", "ctrl_loss_tmo",
               "fast_io_fail_tmo", "reconnect_delay")
 SUBSYS_ATTRS = ("subsysnqn", "model", "subsystype", "iopolicy")
+# what the device inventory adds for each controller (the host NQN it connected as, its controller ID)
+DEVICE_CTRL_ATTRS = CTRL_ATTRS + ("hostnqn", "cntlid")
+# cached by the kernel at the last namespace scan (drivers/nvme/host/sysfs.c, multipath.c): reading them sends
+# nothing to the controller, so a dead path answers at once
+NAMESPACE_ATTRS = ("dev", "nsid", "uuid", "nguid", "wwid", "size", "ro")
+PATH_ATTRS = ("ana_state", "ana_grpid", "nsid")
 MULTIPATH_PARAM = "/sys/module/nvme_core/parameters/multipath"
 NVME_CORE = "/sys/module/nvme_core"
 DISCOVERY_CONF = "/etc/nvme/discovery.conf"
@@ -82,12 +96,12 @@ def _entries(root, path):
         return "unreadable", exc.strerror or str(exc)
 
 
-def read_controllers(root):
-    """[{name, <CTRL_ATTRS>, unread}] of /sys/class/nvme, or None when the class cannot be listed."""
+def read_controllers(root, attrs=CTRL_ATTRS):
+    """[{name, <attrs>, unread}] of /sys/class/nvme, or None when the class cannot be listed."""
     state, names = _entries(root, "/sys/class/nvme")
     if state == "unreadable":
         return None
-    return [dict(_attrs(root, "/sys/class/nvme/" + n, CTRL_ATTRS), name=n) for n in names if CTRL_RE.match(n)]
+    return [dict(_attrs(root, "/sys/class/nvme/" + n, attrs), name=n) for n in names if CTRL_RE.match(n)]
 
 
 def read_subsystems(root):
@@ -174,3 +188,105 @@ def read_nvme_fabrics(root):
         "files": read_discovery_files(root),
         "units": dict((u, unit_state(root, u)) for u in UNITS),
     }
+
+
+def _namespace(root, base, name):
+    """{name, <NAMESPACE_ATTRS>, holders, paths: [], unread} of the namespace device base/name."""
+    ns = dict(_attrs(root, "%s/%s" % (base, name), NAMESPACE_ATTRS), name=name, paths=[])
+    listed, holders = _entries(root, "/sys/block/%s/holders" % name)
+    ns["holders"] = holders if listed == "ok" else None
+    if listed == "unreadable":
+        ns["unread"].append("holders")
+    return ns
+
+
+def read_nvme_devices(root):
+    """(runs in a forked child) The host's NVMe controllers and namespaces as sysfs shows them: {controllers:
+    [{name, <DEVICE_CTRL_ATTRS>, unread}], namespaces: [{name, subsystem, multipath, <NAMESPACE_ATTRS>, holders,
+    paths: [{name, controller, <PATH_ATTRS>, unread}], unread}], unread: [what could not be listed]}; None when
+    /sys/class/nvme cannot be listed. A head of native multipath has a path per controller that still knows the
+    namespace; a namespace without native multipath is its controller's own device and its own one path."""
+    controllers = read_controllers(root, DEVICE_CTRL_ATTRS)
+    if controllers is None:
+        return None
+    unread, namespaces = [], {}
+    state, subsystems = _entries(root, "/sys/class/nvme-subsystem")
+    if state == "unreadable":
+        unread.append("/sys/class/nvme-subsystem")
+    for sub in subsystems:
+        if not SUBSYS_RE.match(sub):
+            continue
+        base = "/sys/class/nvme-subsystem/" + sub
+        listed, entries = _entries(root, base)
+        if listed == "unreadable":
+            unread.append(base)
+        for e in entries:
+            if NAMESPACE_RE.match(e):
+                namespaces[e] = dict(_namespace(root, base, e), subsystem=sub, multipath=True)
+    for ctrl in controllers:
+        base = "/sys/class/nvme/" + ctrl["name"]
+        listed, entries = _entries(root, base)
+        if listed == "unreadable":
+            unread.append(base)
+        for e in entries:
+            head = PATH_RE.match(e)
+            if head:
+                path = dict(_attrs(root, "%s/%s" % (base, e), PATH_ATTRS), name=e, controller=ctrl["name"])
+                owner = namespaces.get(head.group(1) + head.group(2))
+                if owner is None:   # a path whose head the subsystem's listing did not show: kept, not dropped
+                    owner = namespaces.setdefault(head.group(1) + head.group(2), {
+                        "name": head.group(1) + head.group(2), "subsystem": None, "multipath": True, "paths": [],
+                        "holders": None, "unread": ["head"]})
+                owner["paths"].append(path)
+            elif NAMESPACE_RE.match(e):
+                ns = dict(_namespace(root, base, e), subsystem=None, multipath=False)
+                ns["paths"].append(dict(_attrs(root, "%s/%s" % (base, e), PATH_ATTRS), name=e,
+                                        controller=ctrl["name"]))
+                namespaces[e] = ns
+    return {"controllers": controllers, "namespaces": [namespaces[k] for k in sorted(namespaces)], "unread": unread}
+
+
+def _address(text):
+    """{traddr, trsvcid, host_traddr, src_addr, ...} of a controller's `address` ("traddr=127.0.0.5,trsvcid=4420,
+    src_addr=127.0.0.1"; nvmf_get_address prints the key=value pairs its options set), {} when unread."""
+    return dict(kv.split("=", 1) for kv in (text or "").split(",") if "=" in kv)
+
+
+def _nvme_controller(c):
+    return {"name": c["name"], "transport": c.get("transport"), "state": c.get("state"),
+            "subsysnqn": c.get("subsysnqn"), "hostnqn": c.get("hostnqn"), "cntlid": c.get("cntlid"),
+            "cntrltype": c.get("cntrltype"), "address": _address(c.get("address")),
+            "ctrl_loss_tmo": c.get("ctrl_loss_tmo"), "unread": list(c.get("unread") or [])}
+
+
+def assemble_nvme(read, users):
+    """The snapshot's `nvme` (observe.snapshot.assemble): the controllers and namespaces of read_nvme_devices, each
+    namespace with its users found as a multipath map's are (`users`: snapshot's reading of mounts, swap, openers
+    and kernel users) and each path with its controller's state and address. None when they were not read
+    (unknown, not absent)."""
+    if read is None:
+        return None
+    controllers = dict((c["name"], _nvme_controller(c)) for c in read.get("controllers") or [])
+    namespaces = []
+    for ns in read.get("namespaces") or []:
+        dev = ns.get("dev")
+        mountpoints, swap, openers = users.usage([dev] if dev else [], [])
+        paths = []
+        for p in ns.get("paths") or []:
+            ctrl = controllers.get(p["controller"]) or {}
+            paths.append({"name": p["name"], "controller": p["controller"], "ana_state": p.get("ana_state"),
+                          "ana_grpid": p.get("ana_grpid"), "controller_state": ctrl.get("state"),
+                          "transport": ctrl.get("transport"), "traddr": (ctrl.get("address") or {}).get("traddr"),
+                          "trsvcid": (ctrl.get("address") or {}).get("trsvcid"),
+                          "subsysnqn": ctrl.get("subsysnqn"), "unread": list(p.get("unread") or [])})
+        entry = {"name": ns["name"], "dev": dev, "nsid": to_int(ns.get("nsid")), "uuid": ns.get("uuid"),
+                 "nguid": ns.get("nguid"), "wwid": ns.get("wwid"),
+                 "size_bytes": (to_int(ns.get("size")) or 0) * 512 if ns.get("size") is not None else None,
+                 "subsystem": ns.get("subsystem"), "multipath": ns.get("multipath"),
+                 "subsysnqn": next((p["subsysnqn"] for p in paths if p["subsysnqn"]), None),
+                 "paths": paths, "holders": ns.get("holders"), "mountpoints": mountpoints, "swap": swap,
+                 "openers": openers, "unread": list(ns.get("unread") or [])}
+        mark_users(entry, users.kernel_users([dev] if dev else []), users.openers_unknown)
+        namespaces.append(entry)
+    return {"controllers": [controllers[k] for k in sorted(controllers)], "namespaces": namespaces,
+            "unread": list(read.get("unread") or [])}

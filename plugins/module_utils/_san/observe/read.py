@@ -42,6 +42,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     parse_multipathd_paths)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
     read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sessions)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_nvme_devices
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_kernel_users, read_mounts, read_openers)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.read_child import (
@@ -150,6 +151,8 @@ class Host(object):
                                              errors, unread, "multipathd") or []
         raw["other_blocks"] = self._piece(read_other_blocks, (self.root,), "read of the other block devices "
                                           "(nvme, loop, md, ...)", errors, unread, "other_blocks")
+        raw["nvme"] = self._piece(read_nvme_devices, (self.root,), "read of the NVMe controllers and namespaces",
+                                  errors, unread, "nvme")
         return raw, errors
 
     def read_each(self, fn, names, errors, per_child=None):

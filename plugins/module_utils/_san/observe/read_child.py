@@ -13,6 +13,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     read_dm, read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sd, read_sessions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_kernel_users, read_mounts, read_procs)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_nvme_devices
 
 
 def devices_to_read(listing, names=None):
@@ -43,6 +44,7 @@ def read_batch(root, names=None, limit=None):
         "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
         "other_blocks": read_other_blocks(root),
+        "nvme": read_nvme_devices(root),
     })
     return out
 

@@ -15,6 +15,7 @@ import os
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as observe_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     HCTL_RE, kernel_wwid, map_wwid, normalize_initiator, nvme_host_id, nvme_host_nqn, refused_wwid_text, transport_of)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
@@ -45,14 +46,6 @@ def _dev_name_from_path(path, dm_names):
     if SD_RE.match(base.rstrip("0123456789")) or DM_RE.match(base):
         return base
     return None
-
-
-def _mark_users(obj, users, openers_unknown):
-    """Kernel users without a holders link, and "openers unknown": keys present only when there is something."""
-    if users:
-        obj["kernel_users"] = users
-    if openers_unknown:
-        obj["openers_unknown"] = openers_unknown
 
 
 def _dm_names(raw, by_dev, dm_info):
@@ -260,7 +253,8 @@ def _maps(raw, dms, dm_info, dm_table, dm_status, mpd, by_name, by_dev, users, e
                             "features": mpd_map.get("features")} if mpd_map else None),
             "probe": {},
         }
-        _mark_users(maps[wwid], users.kernel_users([d.get("dev")] + [dev for dev, _h in below]), users.openers_unknown)
+        observe_users.mark_users(maps[wwid], users.kernel_users([d.get("dev")] + [dev for dev, _h in below]),
+                                 users.openers_unknown)
         if table is None and dm_table is not None:
             errors.append({"what": "dmsetup table %s" % mname, "msg": "map %s has no multipath table line" % mname})
     return maps, kname_to_wwid
@@ -309,7 +303,7 @@ def _disk(name, sd, by_name, users, maps, kname_to_wwid):
         "openers": ops,
         "map": map_name,
     }
-    _mark_users(disk, users.kernel_users(self_devs + [dev for dev, _h in below]), users.openers_unknown)
+    observe_users.mark_users(disk, users.kernel_users(self_devs + [dev for dev, _h in below]), users.openers_unknown)
     refused = refused_wwid_text(sd.get("wwid"))
     if refused:  # named only when there is one: every healthy disk would carry a null
         disk["wwid_refused"] = refused
@@ -401,12 +395,15 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "iscsi_sessions": _sessions(raw),
         "disks": disks,
         "maps": maps,
+        # NVMe controllers and namespaces (native multipath heads with their paths): None when not read
+        "nvme": observe_nvme.assemble_nvme(raw.get("nvme"), users),
         "errors": errors,
     }
 
 
-# the pieces whose answer alone can show a SAN host: initiator names and FC HBAs, iSCSI sessions, multipathd
-SAN_DECIDING_PIECES = ("initiators", "iscsi_sessions", "multipathd")
+# the pieces whose answer alone can show a SAN host: initiator names and FC HBAs, iSCSI sessions, multipathd, NVMe
+# over fabrics controllers
+SAN_DECIDING_PIECES = ("initiators", "iscsi_sessions", "multipathd", "nvme")
 
 
 def presence(raw, snap, dm_table):
@@ -414,10 +411,13 @@ def presence(raw, snap, dm_table):
     of sysfs and /proc that missed their deadline by name (observe.read.Host._read_raw), and `san_presence` (san,
     not_san or unknown) with `san_presence_reason` (san_presence): the one not-SAN decision of the playbooks."""
     host = snap["host"]
-    unread = sorted(raw.get("unread_pieces") or [])
+    # /sys/class/nvme not listable (read_nvme_devices None) inside a batch read that finished: unread all the same
+    nvme_unlisted = {"nvme"} if "nvme" in raw and raw["nvme"] is None else set()
+    unread = sorted(set(raw.get("unread_pieces") or []) | nvme_unlisted)
     state, why = san_presence(host.get("initiators"), host.get("multipathd_running"), snap.get("maps"),
                               snap.get("disks"), snap.get("iscsi_sessions"), unread, host.get("unread_disks") or [],
-                              _unread(raw, "dm", DM_RE), dm_table, fc_hosts=host.get("fc_hosts"))
+                              _unread(raw, "dm", DM_RE), dm_table, fc_hosts=host.get("fc_hosts"),
+                              nvme_controllers=(snap.get("nvme") or {}).get("controllers"))
     return {"unread_pieces": unread, "san_presence": state, "san_presence_reason": why}
 
 
@@ -431,16 +431,21 @@ def _devices(kind, names, most=5):
 
 
 def san_presence(initiators, multipathd_running, maps, disks, sessions, unread_pieces=(), unread_disks=(),
-                 unread_dms=(), dm_table=None, fc_hosts=None):
+                 unread_dms=(), dm_table=None, fc_hosts=None, nvme_controllers=None):
     """('san' | 'not_san' | 'unknown', why). A SAN host shows an initiator (iSCSI name, FC HBA), multipathd, a
-    multipath map (sysfs or the dmsetup table), a SCSI disk or an iSCSI session. Only a host whose every read that
-    could show one finished is not a SAN host: a hung read shows nothing, which is not "none" (fail closed)."""
+    multipath map (sysfs or the dmsetup table), a SCSI disk, an iSCSI session or an NVMe over fabrics controller.
+    Only a host whose every read that could show one finished is not a SAN host: a hung read shows nothing, which
+    is not "none" (fail closed)."""
     initiators, maps, disks, sessions = initiators or [], maps or {}, disks or {}, sessions or []
     # an HBA is evidence by being listed: its port_name (the WWPN among the initiators) may not have read
     hbas = ["host%s" % h.get("host") for h in fc_hosts or []]
+    # a controller whose transport did not read may be a fabric one: evidence too (only pcie and loop are not)
+    fabric = ["%s (%s)" % (c["name"], c.get("transport") or "transport unread") for c in nvme_controllers or []
+              if c.get("transport") not in ("pcie", "loop")]
     evidence = [what for what, shown in (
         ("initiators %s" % ", ".join(initiators), initiators),
         ("FC HBA(s) %s" % ", ".join(hbas), hbas),
+        ("NVMe over fabrics controller(s) %s" % ", ".join(fabric), fabric),
         ("multipathd running", multipathd_running),
         ("%d multipath map(s)" % max(len(maps), len(dm_table or {})), maps or dm_table),
         ("%d SCSI disk(s)" % len(disks), disks),
@@ -454,8 +459,8 @@ def san_presence(initiators, multipathd_running, maps, disks, sessions, unread_p
     if unread:
         return "unknown", ("cannot tell whether this is a SAN host: nothing read shows SAN, but the read of %s did "
                            "not finish (host.unread_pieces, host.unread_disks, errors)" % ", ".join(unread))
-    return "not_san", ("no initiator name, FC HBA, iSCSI session, multipath map or SCSI disk, multipathd not "
-                       "running, and every read that could show one finished")
+    return "not_san", ("no initiator name, FC HBA, iSCSI session, multipath map, SCSI disk or NVMe over fabrics "
+                       "controller, multipathd not running, and every read that could show one finished")
 
 
 def fc_rports(raw_rports, disks=None):

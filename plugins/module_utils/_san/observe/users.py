@@ -19,6 +19,14 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
     HARMLESS_OPENERS, harmless)
 
 
+def mark_users(obj, users, openers_unknown):
+    """Kernel users without a holders link, and "openers unknown": keys present only when there is something."""
+    if users:
+        obj["kernel_users"] = users
+    if openers_unknown:
+        obj["openers_unknown"] = openers_unknown
+
+
 def opener_fds(opener):
     """How many opens of the device one opener accounts for (an opener without a count is one)."""
     try:

@@ -240,6 +240,42 @@ class SanTree(object):
             self._link("/sys/devices/virtual/nvme-subsystem/nvme-subsys%d/nvme%d" % (subsys, n),
                        "../../../%s" % rel[len("devices/"):])
 
+    def nvme_head(self, subsys, instance, nsid, uuid, dev, sectors=32768):
+        """A native multipath head nvme<subsys>n<instance> in its subsystem's directory (multipath.c
+        nvme_mpath_alloc_disk: the head's parent is the subsystem), /sys/block's link to it, and the attributes
+        sysfs.c prints from the namespace IDs of the last scan: nsid ("%d"), uuid and nguid ("%pU"), wwid
+        ("uuid.%pU" when the namespace has a UUID), dev, size (512-byte sectors), ro; an empty holders/."""
+        name = "nvme%dn%d" % (subsys, instance)
+        base = "/sys/devices/virtual/nvme-subsystem/nvme-subsys%d/%s" % (subsys, name)
+        for attr, value in (("nsid", str(nsid)), ("uuid", uuid), ("nguid", uuid), ("wwid", "uuid." + uuid),
+                            ("dev", dev), ("size", str(sectors)), ("ro", "0")):
+            self._write("%s/%s" % (base, attr), value + "\n")
+        self._mkdir(base + "/holders")
+        self._link("/sys/block/" + name, "../devices/virtual/nvme-subsystem/nvme-subsys%d/%s" % (subsys, name))
+        return name
+
+    def nvme_path(self, ctrl, subsys, instance, nsid, ana_state="optimized", ana_grpid=1):
+        """The hidden path device nvme<subsys>c<ctrl>n<instance> below its fabrics controller (multipath.c
+        nvme_mpath_set_disk_name), with ana_state (nvme_ana_state_names) and ana_grpid, and /sys/block's link."""
+        name = "nvme%dc%dn%d" % (subsys, ctrl, instance)
+        base = "/sys/devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name)
+        for attr, value in (("ana_state", ana_state), ("ana_grpid", str(ana_grpid)), ("nsid", str(nsid))):
+            self._write("%s/%s" % (base, attr), value + "\n")
+        self._link("/sys/block/" + name, "../devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name))
+        return name
+
+    def nvme_private_namespace(self, ctrl, instance, nsid, uuid, dev):
+        """Without native multipath (nvme_core multipath=N) a namespace is its controller's own block device
+        nvme<ctrl>n<instance>, below the controller."""
+        name = "nvme%dn%d" % (ctrl, instance)
+        base = "/sys/devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name)
+        for attr, value in (("nsid", str(nsid)), ("uuid", uuid), ("nguid", uuid), ("wwid", "uuid." + uuid),
+                            ("dev", dev), ("size", "32768"), ("ro", "0")):
+            self._write("%s/%s" % (base, attr), value + "\n")
+        self._mkdir(base + "/holders")
+        self._link("/sys/block/" + name, "../devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name))
+        return name
+
     def systemd_unit(self, unit, enabled=True, wants="default.target.wants", masked=False):
         """nvme-cli's unit file in /usr/lib/systemd/system; enabled: the link `systemctl enable` makes for its
         WantedBy=default.target (/etc/systemd/system/default.target.wants/<unit>); masked: /etc/systemd/system/<unit>

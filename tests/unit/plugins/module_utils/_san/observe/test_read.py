@@ -17,7 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, _alias_tree)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    FC_DISKS, FC_PORTS, IQN, STD_INQ_OK, SanTree, TARGET, _blocknode, closer_and_hidden_open_plan, fc_several_rports,
+    FC_DISKS, FC_PORTS, IQN, NVME_ONTAP_NQN, STD_INQ_OK, SanTree, TARGET, _blocknode, closer_and_hidden_open_plan, fc_several_rports,
     fd_info, hanging, healthy_lab, inline_call, iscsi_host_without_maps, killed_task, load_captured, local_loop,
     loop_file, many_luns, ontap_serial, ontap_wwid, plain_san_disk, proc_scan_times_out, timeout_answer, virtio_disk)
 
@@ -1092,3 +1092,26 @@ def test_a_killed_closer_releases_nothing_while_a_block_device_that_can_wait_has
     assert [d["name"] for d in snap["host"]["uncounted_block_devices"]] == [name]
     assert actions == []
     assert name in [x for x in out["skipped"] if x["name"] == ontap_wwid(1)][0]["reason"]
+
+
+def test_a_host_whose_only_san_is_nvme_over_fabrics_is_a_san_host(tmp_path):
+    """An NVMe/TCP host has no initiator name, session, map or SCSI disk: its fabrics controller is the evidence.
+    A local pcie drive is not."""
+    t = SanTree(tmp_path / "root")
+    t.nvme_ctrl(0, None, "nqn.2014.08.org.nvmexpress:uuid:local", transport="pcie", model="QEMU NVMe Ctrl")
+    snap = t.commands(multipathd=False).reader().snapshot(probe=False)
+    assert snap["host"]["san_presence"] == "not_san", snap["host"]["san_presence_reason"]
+    t.nvme_ctrl(1, None, NVME_ONTAP_NQN, transport="tcp")
+    snap = t.reader().snapshot(probe=False)
+    assert snap["host"]["san_presence"] == "san"
+    assert snap["host"]["san_presence_reason"] == "NVMe over fabrics controller(s) nvme1 (tcp)"
+
+
+def test_an_nvme_read_that_hung_leaves_a_host_showing_nothing_else_unknown(tmp_path):
+    """The NVMe read can alone show a SAN host: when it misses its deadline, a host otherwise bare is unknown, and
+    its namespaces are None (not read), not an empty list."""
+    t = SanTree(tmp_path / "root").commands(multipathd=False)
+    snap = t.reader(call=hanging(("read_nvme_devices",))).snapshot(probe=False)
+    assert snap["host"]["unread_pieces"] == ["nvme"]
+    assert snap["host"]["san_presence"] == "unknown"
+    assert snap["nvme"] is None
