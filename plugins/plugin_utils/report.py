@@ -322,7 +322,7 @@ def host_report(parts, host, run="audit"):
     fc_ports = _fc_ports(san)
     if fc_ports:
         areas.append("fc")
-    nvme = _nvme_part(parts.get("nvme"))
+    nvme = _nvme_part(parts.get("nvme"), san.get("nvme"))
     if nvme and nvme["applicable"] is not False:
         areas.append("nvme")
     if san:
@@ -404,11 +404,33 @@ def _nvme_rows(nvme):
 NVME_CONTROLLER_FIELDS = ("name", "subsysnqn", "transport", "address", "state", "kind", "ontap", "ctrl_loss_tmo",
                           "fast_io_fail_tmo")
 NVME_SUBSYSTEM_FIELDS = ("name", "subsysnqn", "model", "ontap", "iopolicy")
+# what the report keeps of each path of a namespace (the facts' nvme.namespaces[].paths)
+NVME_PATH_FIELDS = ("name", "controller", "controller_state", "traddr", "trsvcid", "ana_state")
 
 
-def _nvme_part(nvme):
-    """Per host that ran the NVMe-oF audit: whether it applied (and why not), native multipath, and its fabrics
-    controllers and their subsystems (a local PCIe drive is left out); None when the audit did not run."""
+def _nvme_namespaces(devices):
+    """The namespaces of the host's facts (stale_mpath_facts `nvme`) behind fabrics controllers, each with its
+    users and each path with its controller's state; None when they were not read."""
+    if not isinstance(devices, dict):
+        return None
+    fabric = set(c.get("name") for c in devices.get("controllers") or [] if c.get("transport") not in ("pcie", "loop"))
+    out = []
+    for ns in devices.get("namespaces") or []:
+        paths = ns.get("paths") or []
+        if not fabric & set(p.get("controller") for p in paths):
+            continue
+        out.append({"name": ns.get("name"), "nsid": ns.get("nsid"), "uuid": ns.get("uuid"),
+                    "subsysnqn": ns.get("subsysnqn"), "size_bytes": ns.get("size_bytes"),
+                    "mountpoints": list(ns.get("mountpoints") or []), "holders": ns.get("holders"),
+                    "openers": [{"pid": o.get("pid"), "comm": o.get("comm")} for o in ns.get("openers") or []],
+                    "paths": [dict((k, p.get(k)) for k in NVME_PATH_FIELDS) for p in paths]})
+    return out
+
+
+def _nvme_part(nvme, devices=None):
+    """Per host that ran the NVMe-oF audit: whether it applied (and why not), native multipath, its fabrics
+    controllers and their subsystems (a local PCIe drive is left out), and the namespaces behind them with their
+    users (`devices`: the facts' `nvme`); None when the audit did not run."""
     if not _ran(nvme) or "applicable" not in nvme:
         return None
     ctrls = [c for c in nvme.get("controllers") or [] if c.get("fabrics") is not False]
@@ -419,4 +441,5 @@ def _nvme_part(nvme):
             "controllers": None if nvme.get("controllers") is None else [
                 dict((k, c.get(k)) for k in NVME_CONTROLLER_FIELDS) for c in ctrls],
             "subsystems": None if nvme.get("subsystems") is None else [
-                dict((k, s.get(k)) for k in NVME_SUBSYSTEM_FIELDS) for s in subs]}
+                dict((k, s.get(k)) for k in NVME_SUBSYSTEM_FIELDS) for s in subs],
+            "namespaces": _nvme_namespaces(devices)}

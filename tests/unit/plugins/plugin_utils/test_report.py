@@ -23,6 +23,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host, lab)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import nvme_result
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import load_captured
 
 
 HOST_READER = read.reader_for  # multipath_conf's, before the lab fixture gives lvm_filter_info its tree
@@ -229,3 +230,23 @@ def test_an_nvme_audit_that_could_not_read_is_in_the_area_and_not_compliant():
     assert "nvme" in report["areas"] and report["nvme"]["controllers"] is None
     assert [(f["check"], f["severity"]) for f in report["findings"] if f["area"] == "nvme"] == [
         ("nvme_unreadable", "violation")]
+
+
+def test_the_nvme_part_lists_each_fabrics_namespace_with_its_users_and_each_paths_controller_state(tmp_path):
+    """The namespaces of the facts (captured on a real kernel: nvme_stale) reach the report: the mounted one with
+    its mountpoint, the one the array unmapped with its one path through the connecting controller, whose ANA
+    state still says optimized. Without the controller's state beside it, a reader would take that path for a good
+    one. A report whose facts did not read NVMe says null, not []. Valid against the schema."""
+    reader, _truth = load_captured("nvme_stale")
+    san = reader.snapshot(probe=False)
+    nvme = nvme_result(tmp_path / "root")
+    report = host_report({"san": san, "nvme": nvme}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    namespaces = dict((n["name"], n) for n in report["nvme"]["namespaces"])
+    assert sorted(namespaces) == ["nvme0n1", "nvme0n2", "nvme0n3"]
+    assert namespaces["nvme0n1"]["mountpoints"] == ["/mnt/nvme1"] and namespaces["nvme0n2"]["mountpoints"] == []
+    assert [(p["controller_state"], p["traddr"], p["ana_state"]) for p in namespaces["nvme0n2"]["paths"]] == [
+        ("connecting", "127.0.0.5", "optimized")]
+    unread = host_report({"san": dict(san, nvme=None), "nvme": nvme}, "h1", "audit")
+    jsonschema.validate(unread, SCHEMA)
+    assert unread["nvme"]["namespaces"] is None
