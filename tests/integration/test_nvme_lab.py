@@ -1,0 +1,94 @@
+"""NVMe/TCP on a real kernel (issue 39), through the public audit playbook.
+
+The lab's NVMe/TCP SVM (tests/lab/guest/sanlab_agent.py, "NVMe/TCP"): an nvmet subsystem with NetApp's model and
+an ONTAP-form NQN, namespaces of fixed UUIDs, two LIFs (nvmet ports 127.0.0.5 ANA optimized, 127.0.0.6
+non-optimized); the guest connects to both through /dev/nvme-fabrics with native multipath.
+
+- test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing: the state lab findings 15 and 16 describe
+  (namespace 1 mounted, namespace 2 unmapped while both LIFs were cut, LIF a deleted, LIF b back,
+  ctrl_loss_tmo off). audit.yml names each namespace with its users and each path with its controller's state
+  beside the ANA state the kernel kept, flags the unbounded ctrl_loss_tmo of both controllers, and touches
+  nothing: the controllers, namespaces and paths are the same after it. The udev worker that blocks in the
+  namespace's queued I/O is named as its opener (lab finding 17).
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from test_remediate_lab import sh  # noqa: I100 (same directory)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.lab
+
+# what must not change while the audit runs: every NVMe block device, each controller's state and address
+NVME_LISTING = ("ls /sys/block | grep nvme; for c in /sys/class/nvme/nvme*; do echo $c $(cat $c/state) "
+                "$(cat $c/address); done; findmnt -n -o SOURCE,TARGET /mnt/nvme1")
+
+
+def run_audit(lab, reports):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
+    env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+               ANSIBLE_RETRY_FILES_ENABLED="False")
+    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(ROOT / "playbooks" / "audit.yml"),
+            "-e", json.dumps({"sanfleet_hosts": "sanlab", "sanfleet_report_dir": str(reports)})]
+    t0 = time.monotonic()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, cwd=str(ROOT), check=False)
+    return proc, time.monotonic() - t0
+
+
+def test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing(lab, tmp_path):
+    t_start = time.monotonic()
+    lab.reset()
+    try:
+        truth = lab.agent("nvme_setup", nsids=[1, 2, 3], ctrl_loss_tmo=-1)["truth"]
+        uuids = dict((n["nsid"], n["uuid"]) for n in truth["namespaces"])
+        sh(lab, "mkfs.ext4 -q -F /dev/nvme0n1 && mkdir -p /mnt/nvme1 && mount /dev/nvme0n1 /mnt/nvme1", timeout=120)
+        lab.agent("nvme_cut_lif", lif="all")
+        assert lab.agent("nvme_wait_controllers", state="connecting", timeout=60)["ok"]
+        lab.agent("nvme_unmap", nsid=2)
+        lab.agent("nvme_delete_lif", lif="a")
+        lab.agent("nvme_restore_lif", lif="all")
+        assert lab.agent("nvme_wait_controllers", state="live", lif="b", timeout=60)["ok"]
+        truth = lab.agent("nvme_truth")
+        heads = dict((h["nsid"], h) for h in truth["heads"])
+        # the state of lab finding 16: namespace 2 kept with its one path through the controller to the deleted LIF
+        assert [p["controller"] for p in heads[2]["paths"]] == [
+            c["name"] for c in truth["controllers"] if c["traddr"] == "127.0.0.5"], truth
+        dead = heads[2]["paths"][0]["controller"]
+        before = sh(lab, NVME_LISTING)
+
+        reports = tmp_path / "reports"
+        proc, play_s = run_audit(lab, reports)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+        assert sh(lab, NVME_LISTING) == before
+
+        rep = json.loads((reports / "hosts" / "sanlab.json").read_text())
+        assert "nvme" in rep["areas"], rep["areas"]
+        part = rep["nvme"]
+        controllers = dict((c["name"], c) for c in part["controllers"])
+        assert controllers[dead]["state"] == "connecting" and controllers[dead]["ctrl_loss_tmo"] == "off"
+        unbounded = sorted(f["object"] for f in rep["findings"] if f["check"] == "nvme_ctrl_loss_unbounded")
+        assert unbounded == sorted(controllers), rep["findings"]
+        namespaces = dict((n["nsid"], n) for n in part["namespaces"])
+        assert sorted(namespaces) == [1, 2, 3]
+        for nsid, ns in namespaces.items():
+            assert ns["uuid"] == uuids[nsid] and ns["subsysnqn"] == truth["subsystem_nqn"], ns
+        assert namespaces[1]["mountpoints"] == ["/mnt/nvme1"]
+        assert namespaces[1]["openers"] == []
+        # namespace 2 queues its I/O (a controller to it is connecting): udev's probe of the path change blocks in
+        # it (lab finding 17), an opener that is no workload, named as what it is
+        assert namespaces[2]["mountpoints"] == []
+        assert all("udev" in (o["comm"] or "") for o in namespaces[2]["openers"]), namespaces[2]["openers"]
+        assert [(p["controller"], p["controller_state"], p["traddr"], p["ana_state"])
+                for p in namespaces[2]["paths"]] == [(dead, "connecting", "127.0.0.5", "optimized")]
+        assert sorted(p["controller_state"] for p in namespaces[3]["paths"]) == ["connecting", "live"]
+        sys.stderr.write("[nvme] audit of 3 namespaces, 2 controllers (one to a deleted LIF): play %.1fs, test "
+                         "%.1fs\n" % (play_s, time.monotonic() - t_start))
+    finally:
+        lab.agent("nvme_remove")
