@@ -24,15 +24,13 @@ target ports'), so FC devices are judged by the remote port WWPN each path goes 
   the real rports: one rport's dev_loss_tmo written through sysfs, named by WWPN with both values.
 """
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from test_remediate_lab import LISTING, run_play, sh, wwids_active  # noqa: I100 (same directory)
+from test_remediate_lab import LISTING, run_audit, run_play, sh, wwids_active  # noqa: I100 (same directory)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -305,15 +303,7 @@ def test_fc_audit_names_the_rport_whose_timeouts_multipathd_did_not_set(lab, tmp
     reports = tmp_path / "reports"
     try:
         sh(lab, "echo 300 > /sys/class/fc_remote_ports/%s/dev_loss_tmo" % changed["rport"])
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
-        env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
-                   ANSIBLE_RETRY_FILES_ENABLED="False")
-        argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(ROOT / "playbooks" / "audit.yml"),
-                "-e", json.dumps({"sanfleet_hosts": "sanlab", "sanfleet_report_dir": str(reports)})]
-        t_play = time.monotonic()
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, cwd=str(ROOT),
-                              check=False)
-        play_s = time.monotonic() - t_play
+        proc, play_s = run_audit(lab, reports)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         rep = json.loads((reports / "hosts" / "sanlab.json").read_text())
         assert rep["schema_version"] == SCHEMA_VERSION and "fc" in rep["areas"]

@@ -12,34 +12,18 @@ non-optimized); the guest connects to both through /dev/nvme-fabrics with native
   namespace's queued I/O is named as its opener (lab finding 17).
 """
 import json
-import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from test_remediate_lab import sh  # noqa: I100 (same directory)
-
-ROOT = Path(__file__).resolve().parents[2]
+from test_remediate_lab import run_audit, sh  # noqa: I100 (same directory)
 
 pytestmark = pytest.mark.lab
 
 # what must not change while the audit runs: every NVMe block device, each controller's state and address
 NVME_LISTING = ("ls /sys/block | grep nvme; for c in /sys/class/nvme/nvme*; do echo $c $(cat $c/state) "
                 "$(cat $c/address); done; findmnt -n -o SOURCE,TARGET /mnt/nvme1")
-
-
-def run_audit(lab, reports):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
-    env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
-               ANSIBLE_RETRY_FILES_ENABLED="False")
-    argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(ROOT / "playbooks" / "audit.yml"),
-            "-e", json.dumps({"sanfleet_hosts": "sanlab", "sanfleet_report_dir": str(reports)})]
-    t0 = time.monotonic()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, cwd=str(ROOT), check=False)
-    return proc, time.monotonic() - t0
 
 
 def test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing(lab, tmp_path):
