@@ -21,13 +21,14 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as observe_snapshot
 
 # the subsystem model ONTAP reports (Identify Controller MN; NetApp's udev rule and host pages match it); sysfs prints
 # the 40-byte field blank padded, compared here without the padding (as udev's ATTR{model}== does)
 ONTAP_MODEL = "NetApp ONTAP Controller"
-# the transports of NVMe over Fabrics this audit judges (ctrl->ops->name); pcie is local, loop a kernel test target
-FABRICS = ("tcp", "fc", "rdma")
+# the transports of NVMe over Fabrics this audit judges (ctrl->ops->name): the facts' own list
+FABRICS = observe_nvme.FABRIC_TRANSPORTS
 # nvme_iopolicy_names (multipath.c): numa (the kernel's default), round-robin, queue-depth (6.11+)
 IOPOLICIES = ("numa", "round-robin", "queue-depth")
 RECOMMENDED_IOPOLICIES = ("round-robin", "queue-depth")

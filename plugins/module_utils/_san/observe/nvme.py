@@ -32,7 +32,8 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import read_config_file, rooted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import to_int
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import read_nvme_host
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
+    read_nvme_host, read_partitions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.users import mark_users
 
 CTRL_RE = re.compile(r"^nvme([0-9]{1,9})\Z")
@@ -52,6 +53,14 @@ DEVICE_CTRL_ATTRS = CTRL_ATTRS + ("hostnqn", "cntlid")
 # nothing to the controller, so a dead path answers at once
 NAMESPACE_ATTRS = ("dev", "nsid", "uuid", "nguid", "wwid", "size", "ro")
 PATH_ATTRS = ("ana_state", "ana_grpid", "nsid")
+# the transports of NVMe over fabrics (drivers/nvme/host: nvme-tcp, nvme-fc, nvme-rdma); every other one (pcie,
+# loop, apple-nvme, ...) is a local drive or a file
+FABRIC_TRANSPORTS = ("tcp", "fc", "rdma")
+
+
+def is_fabrics(transport):
+    """A controller of NVMe over fabrics, or one whose transport was not read (it may be one: fail closed)."""
+    return transport is None or transport in FABRIC_TRANSPORTS
 MULTIPATH_PARAM = "/sys/module/nvme_core/parameters/multipath"
 NVME_CORE = "/sys/module/nvme_core"
 DISCOVERY_CONF = "/etc/nvme/discovery.conf"
@@ -191,12 +200,14 @@ def read_nvme_fabrics(root):
 
 
 def _namespace(root, base, name):
-    """{name, <NAMESPACE_ATTRS>, holders, paths: [], unread} of the namespace device base/name."""
+    """{name, <NAMESPACE_ATTRS>, holders, partitions: [{name, dev, holders}], paths: [], unread} of the namespace
+    device base/name."""
     ns = dict(_attrs(root, "%s/%s" % (base, name), NAMESPACE_ATTRS), name=name, paths=[])
     listed, holders = _entries(root, "/sys/block/%s/holders" % name)
     ns["holders"] = holders if listed == "ok" else None
     if listed == "unreadable":
         ns["unread"].append("holders")
+    ns["partitions"] = read_partitions(root, "/sys/block/" + name, name, separator="p")
     return ns
 
 
@@ -220,9 +231,13 @@ def read_nvme_devices(root):
         listed, entries = _entries(root, base)
         if listed == "unreadable":
             unread.append(base)
+        # the subsystem's controllers: a head whose paths are all gone still belongs to them (fabrics or not)
+        members = [e for e in entries if CTRL_RE.match(e)]
+        nqn_state, nqn = _text(root, base + "/subsysnqn")
         for e in entries:
             if NAMESPACE_RE.match(e):
-                namespaces[e] = dict(_namespace(root, base, e), subsystem=sub, multipath=True)
+                namespaces[e] = dict(_namespace(root, base, e), subsystem=sub, multipath=True,
+                                     subsystem_controllers=members, subsystem_nqn=nqn if nqn_state == "ok" else None)
     for ctrl in controllers:
         base = "/sys/class/nvme/" + ctrl["name"]
         listed, entries = _entries(root, base)
@@ -236,10 +251,12 @@ def read_nvme_devices(root):
                 if owner is None:   # a path whose head the subsystem's listing did not show: kept, not dropped
                     owner = namespaces.setdefault(head.group(1) + head.group(2), {
                         "name": head.group(1) + head.group(2), "subsystem": None, "multipath": True, "paths": [],
-                        "holders": None, "unread": ["head"]})
+                        "holders": None, "partitions": [], "subsystem_controllers": [ctrl["name"]],
+                        "unread": ["head"]})
                 owner["paths"].append(path)
             elif NAMESPACE_RE.match(e):
-                ns = dict(_namespace(root, base, e), subsystem=None, multipath=False)
+                ns = dict(_namespace(root, base, e), subsystem=None, multipath=False,
+                          subsystem_controllers=[ctrl["name"]])
                 ns["paths"].append(dict(_attrs(root, "%s/%s" % (base, e), PATH_ATTRS), name=e,
                                         controller=ctrl["name"]))
                 namespaces[e] = ns
@@ -259,18 +276,27 @@ def _nvme_controller(c):
             "ctrl_loss_tmo": c.get("ctrl_loss_tmo"), "unread": list(c.get("unread") or [])}
 
 
-def assemble_nvme(read, users):
+def _on_fabrics(names, controllers):
+    return not names or any(is_fabrics((controllers.get(c) or {}).get("transport")) for c in names)
+
+
+def assemble_nvme(read, users, by_name=None):
     """The snapshot's `nvme` (observe.snapshot.assemble): the controllers and namespaces of read_nvme_devices, each
     namespace with its users found as a multipath map's are (`users`: snapshot's reading of mounts, swap, openers
     and kernel users) and each path with its controller's state and address. None when they were not read
     (unknown, not absent)."""
     if read is None:
         return None
+    by_name = by_name or {}
     controllers = dict((c["name"], _nvme_controller(c)) for c in read.get("controllers") or [])
     namespaces = []
     for ns in read.get("namespaces") or []:
         dev = ns.get("dev")
-        mountpoints, swap, openers = users.usage([dev] if dev else [], [])
+        parts = ns.get("partitions") or []
+        # as for an sd: the namespace and its partitions, and one level down what holds them (LVM, dm-crypt, md)
+        holders = list(ns.get("holders") or []) + [h for p in parts for h in p.get("holders") or []]
+        self_devs = [d for d in [dev] + [p.get("dev") for p in parts] if d]
+        mountpoints, swap, openers = users.usage(self_devs, [(by_name[h], h) for h in holders if by_name.get(h)])
         paths = []
         for p in ns.get("paths") or []:
             ctrl = controllers.get(p["controller"]) or {}
@@ -283,10 +309,15 @@ def assemble_nvme(read, users):
                  "nguid": ns.get("nguid"), "wwid": ns.get("wwid"),
                  "size_bytes": (to_int(ns.get("size")) or 0) * 512 if ns.get("size") is not None else None,
                  "subsystem": ns.get("subsystem"), "multipath": ns.get("multipath"),
-                 "subsysnqn": next((p["subsysnqn"] for p in paths if p["subsysnqn"]), None),
-                 "paths": paths, "holders": ns.get("holders"), "mountpoints": mountpoints, "swap": swap,
-                 "openers": openers, "unread": list(ns.get("unread") or [])}
-        mark_users(entry, users.kernel_users([dev] if dev else []), users.openers_unknown)
+                 "subsysnqn": next((p["subsysnqn"] for p in paths if p["subsysnqn"]), ns.get("subsystem_nqn")),
+                 "paths": paths, "holders": None if ns.get("holders") is None else holders,
+                 "partitions": [p["name"] for p in parts], "mountpoints": mountpoints, "swap": swap,
+                 "openers": openers, "unread": list(ns.get("unread") or []),
+                 # on a fabrics subsystem: by its paths' controllers, or its subsystem's when it has no path left;
+                 # with no controller at all nothing shows it is local (fail closed)
+                 "fabrics": _on_fabrics(set(p["controller"] for p in paths) |
+                                        set(ns.get("subsystem_controllers") or []), controllers)}
+        mark_users(entry, users.kernel_users(self_devs), users.openers_unknown)
         namespaces.append(entry)
     return {"controllers": [controllers[k] for k in sorted(controllers)], "namespaces": namespaces,
             "unread": list(read.get("unread") or [])}

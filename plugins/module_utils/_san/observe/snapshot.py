@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users as observe_users
@@ -21,20 +22,25 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE, to_int, vpd80_serial
 
 
+# an NVMe namespace device or one of its partitions, as /proc/swaps and /sys/fs/btrfs name it
+NVME_BLOCK_RE = re.compile(r"^nvme[0-9]{1,9}n[0-9]{1,9}(p[0-9]{1,9})?\Z")
+
+
 def _dev_index(raw):
-    """name -> dev and dev -> name for all sd, their partitions and dm devices."""
+    """name -> dev and dev -> name for all sd, their partitions, dm devices and NVMe namespaces."""
     by_name, by_dev = {}, {}
     for name, dev in (raw.get("listing") or {}).items():
         if dev:
             by_name[name] = dev
             by_dev[dev] = name
-    for sd in (raw.get("sd") or {}).values():
-        if not sd:
-            continue
-        for part in sd.get("partitions") or []:
-            if part.get("dev"):
-                by_name[part["name"]] = part["dev"]
-                by_dev[part["dev"]] = part["name"]
+    # the sds' partitions, and the NVMe namespaces with theirs (what swap and btrfs name them by)
+    named = [part for sd in (raw.get("sd") or {}).values() if sd for part in sd.get("partitions") or []]
+    for ns in (raw.get("nvme") or {}).get("namespaces") or []:
+        named += [ns] + list(ns.get("partitions") or [])
+    for entry in named:
+        if entry.get("dev"):
+            by_name[entry["name"]] = entry["dev"]
+            by_dev[entry["dev"]] = entry["name"]
     return by_name, by_dev
 
 
@@ -43,7 +49,7 @@ def _dev_name_from_path(path, dm_names):
     if path.startswith("/dev/mapper/"):
         return dm_names.get(path[len("/dev/mapper/"):])
     base = os.path.basename(path)
-    if SD_RE.match(base.rstrip("0123456789")) or DM_RE.match(base):
+    if SD_RE.match(base.rstrip("0123456789")) or DM_RE.match(base) or NVME_BLOCK_RE.match(base):
         return base
     return None
 
@@ -371,7 +377,15 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
     for d in disks.values():
         d["initiator"], d["target_iqn"], d["target_portal"], d["target_wwpn"] = _path_identity(
             d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
-    initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns))
+    nvme = observe_nvme.assemble_nvme(raw.get("nvme"), users, by_name)
+    for where in (nvme or {}).get("unread") or []:
+        errors.append({"what": "read of %s" % where, "msg": "could not be listed: NVMe namespaces or paths below it "
+                                                           "are missing from this read"})
+    # the host NQNs the kernel's NVMe-oF controllers connected with (not /etc/nvme/hostnqn alone: nvme-cli writes
+    # it on hosts without any NVMe-oF): what the array maps namespaces to, as session IQNs are for LUNs
+    nqns = [c["hostnqn"] for c in (nvme or {}).get("controllers") or []
+            if c.get("hostnqn") and observe_nvme.is_fabrics(c.get("transport"))]
+    initiators = sorted(set(session_iqns + ([iqn] if iqn else []) + wwpns + nqns))
     hostnqn, hostid, nvme_unread = nvme_host(init.get("nvme_host"))
     return {
         "collected_at": collected_at if collected_at is not None else time.time(),
@@ -396,7 +410,7 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
         "disks": disks,
         "maps": maps,
         # NVMe controllers and namespaces (native multipath heads with their paths): None when not read
-        "nvme": observe_nvme.assemble_nvme(raw.get("nvme"), users),
+        "nvme": nvme,
         "errors": errors,
     }
 
@@ -439,9 +453,9 @@ def san_presence(initiators, multipathd_running, maps, disks, sessions, unread_p
     initiators, maps, disks, sessions = initiators or [], maps or {}, disks or {}, sessions or []
     # an HBA is evidence by being listed: its port_name (the WWPN among the initiators) may not have read
     hbas = ["host%s" % h.get("host") for h in fc_hosts or []]
-    # a controller whose transport did not read may be a fabric one: evidence too (only pcie and loop are not)
+    # a controller whose transport did not read may be a fabric one: evidence too
     fabric = ["%s (%s)" % (c["name"], c.get("transport") or "transport unread") for c in nvme_controllers or []
-              if c.get("transport") not in ("pcie", "loop")]
+              if observe_nvme.is_fabrics(c.get("transport"))]
     evidence = [what for what, shown in (
         ("initiators %s" % ", ".join(initiators), initiators),
         ("FC HBA(s) %s" % ", ".join(hbas), hbas),

@@ -47,6 +47,15 @@ def _block(root, name, **files):
     return base, out
 
 
+def read_partitions(root, base, name, separator=""):
+    """[{name, dev, holders}] of the partitions of block device `name`, the entries <name><separator><N> of its
+    directory `base` (sdb1; nvme0n1p1: a name that ends in a digit takes a "p")."""
+    prefix = name + separator
+    return [{"name": entry, "dev": read_text(rooted(root, "%s/%s/dev" % (base, entry))),
+             "holders": listdir(rooted(root, "%s/%s/holders" % (base, entry)))}
+            for entry in listdir(rooted(root, base)) if entry.startswith(prefix) and entry[len(prefix):].isdigit()]
+
+
 def read_sd(root, name):
     base, out = _block(root, name, vendor="device/vendor", model="device/model", state="device/state",
                        wwid="device/wwid")
@@ -58,14 +67,7 @@ def read_sd(root, name):
     # FC: the remote port (the array's target port) this disk is reached through; its WWPN says which SVM serves it
     rport = [c for c in (real or "").split("/") if c.startswith("rport-")]
     rport_wwpn = read_text(rooted(root, "/sys/class/fc_remote_ports/%s/port_name" % rport[-1])) if rport else None
-    parts = []
-    for entry in listdir(rooted(root, base)):
-        if entry.startswith(name) and entry[len(name):].isdigit():
-            parts.append({
-                "name": entry,
-                "dev": read_text(rooted(root, "%s/%s/dev" % (base, entry))),
-                "holders": listdir(rooted(root, "%s/%s/holders" % (base, entry))),
-            })
+    parts = read_partitions(root, base, name)
     out.update(sysfs_path=real, device_path=devlink, partitions=parts, rport_wwpn=rport_wwpn,
                vpd_pg80=list(bytearray(raw80)) if raw80 is not None else None)
     return out

@@ -230,3 +230,56 @@ def test_an_outage_keeps_every_path_and_its_last_ana_state_on_a_real_kernel():
     assert len(paths) == 4 and set(p["controller_state"] for p in paths) == {"connecting"}
     assert sorted(p["ana_state"] for p in paths) == ["non-optimized", "non-optimized", "optimized", "optimized"]
     assert all(n["mapped"] for n in truth["nvme"]["namespaces"])
+
+
+def test_the_host_nqns_the_fabrics_controllers_connected_with_are_initiators_and_the_file_alone_is_not(tmp_path):
+    """The array maps namespaces to the host NQN a controller connected with (the controller's hostnqn): it is an
+    initiator the array truth is read for. /etc/nvme/hostnqn alone (nvme-cli writes it on hosts without NVMe-oF) is
+    no initiator and does not make a SAN host."""
+    t = tree(tmp_path)
+    t.nvme_host("nqn.2014-08.org.nvmexpress:uuid:0000aaaa-0000-0000-0000-000000000001\n", None)
+    snap = t.commands(multipathd=False).reader().snapshot(probe=False)
+    assert snap["host"]["initiators"] == [] and snap["host"]["san_presence"] == "not_san"
+    t.nvme_subsystem(0, NVME_ONTAP_NQN)
+    t.nvme_ctrl(0, 0, NVME_ONTAP_NQN)
+    t._write("/sys/devices/virtual/nvme-fabrics/ctl/nvme0/hostnqn", "nqn.2014-08.org.nvmexpress:uuid:CONNECTED\n")
+    snap = t.reader().snapshot(probe=False)
+    assert snap["host"]["initiators"] == ["nqn.2014-08.org.nvmexpress:uuid:CONNECTED"]
+
+
+def _one_namespace_over_two_paths(tmp_path):
+    t = tree(tmp_path).ontap_nvme_tcp(paths=2)
+    t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
+    t.nvme_path(0, 0, 1, nsid=1)
+    t.nvme_path(1, 0, 1, nsid=1, ana_state="non-optimized")
+    return t
+
+
+def test_a_namespace_mounted_through_its_partition_is_not_shown_unmounted(tmp_path):
+    """The filesystem is on nvme0n1p1 (a name ending in a digit takes a "p"): the namespace is in use."""
+    t = _one_namespace_over_two_paths(tmp_path)
+    part = "/sys/devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1/nvme0n1p1"
+    t._write(part + "/dev", "259:2\n")
+    t._write(part + "/partition", "1\n")
+    t._mkdir(part + "/holders")
+    t.mount("259:2", "/srv/data", "/dev/nvme0n1p1")
+    (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    assert (ns["mountpoints"], ns["partitions"]) == (["/srv/data"], ["nvme0n1p1"]), ns
+
+
+def test_a_namespace_in_use_as_swap_is_not_shown_unused(tmp_path):
+    """/proc/swaps names the device by path: an NVMe name must resolve to the namespace as an sd name does."""
+    t = _one_namespace_over_two_paths(tmp_path)
+    t.swap("/dev/nvme0n1")
+    (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    assert ns["swap"] is True, ns
+
+
+def test_a_namespace_that_is_a_btrfs_member_has_that_kernel_user(tmp_path):
+    """A btrfs member leaves no holders link: /sys/fs/btrfs/<fsid>/devices/<name> is the one trace."""
+    t = _one_namespace_over_two_paths(tmp_path)
+    fsid = "0f5b3c2a-1d4e-4f60-8a7b-9c0d1e2f3a4b"
+    t._link("/sys/fs/btrfs/%s/devices/nvme0n1" % fsid,
+            "../../../../devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1")
+    (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    assert [u["kind"] for u in ns.get("kernel_users") or []] == ["btrfs"], ns

@@ -18,3 +18,14 @@ def test_a_snapshot_without_a_collection_time_gets_now():
     snap = snapshot.assemble({"listing": {}, "sd": {}, "dm": {}})
     assert before <= snap["collected_at"] <= time.time()
     assert snap["disks"] == {} and snap["maps"] == {}
+
+
+def test_a_local_nvme_controller_of_another_driver_does_not_make_a_san_host():
+    """Only tcp, fc and rdma are NVMe over fabrics: apple-nvme (ctrl->ops->name of a local Apple controller) is a
+    local drive like pcie; a transport that could not be read may be a fabric one."""
+    state, why = snapshot.san_presence([], False, {}, {}, [], nvme_controllers=[
+        {"name": "nvme0", "transport": "apple-nvme", "state": "live"}])
+    assert state == "not_san", why
+    state, why = snapshot.san_presence([], False, {}, {}, [], nvme_controllers=[
+        {"name": "nvme0", "transport": None, "state": "live"}])
+    assert state == "san", why
