@@ -201,12 +201,15 @@ ansible_facts:
             - C(unread_disks) names the SCSI disks whose sysfs read missed its deadline (counted as blocked).
             - C(unread_pieces) names the other reads of sysfs and /proc that missed their deadline (C(initiators),
               C(fc_rports), C(iscsi_sessions), C(mounts), C(openers), C(kernel_users), C(multipathd),
-              C(other_blocks)); what they would show is unknown, not empty.
+              C(other_blocks), C(nvme)); what they would show is unknown, not empty.
+            - C(initiators) are the names the array maps devices to - the iSCSI names (the sessions' and the
+              host's), the FC host ports' WWPNs and the host NQNs the NVMe over fabrics controllers connected with.
             - C(san_presence) is C(san), C(not_san) or C(unknown), and C(san_presence_reason) says why. C(san) when
-              an initiator name or FC HBA, multipathd, a multipath map (sysfs or C(dmsetup table)), a SCSI disk or
-              an iSCSI session shows; C(not_san) when none shows and every read that could show one finished;
-              C(unknown) when none shows but such a read did not finish (C(initiators), C(iscsi_sessions),
-              C(multipathd), a SCSI disk, a dm device when the multipath table did not answer). The playbooks
+              an initiator name or FC HBA, multipathd, a multipath map (sysfs or C(dmsetup table)), a SCSI disk,
+              an iSCSI session or an NVMe over fabrics controller shows; C(not_san) when none shows and every read
+              that could show one finished; C(unknown) when none shows but such a read did not finish
+              (C(initiators), C(iscsi_sessions), C(multipathd), C(nvme), a SCSI disk, a dm device when the
+              multipath table did not answer). The playbooks
               report an C(unknown) host as failed or in error, never as not a SAN host.
             - C(uncounted_block_devices) lists (name, why) the block devices that are neither dm nor sd and whose
               I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem or on a
@@ -244,7 +247,7 @@ ansible_facts:
         nvme:
           description:
             - The NVMe controllers and namespaces as sysfs shows them (read only; no NVMe command is sent), or
-              null when they could not be read in time (C(nvme) is then in RV(ansible_facts.san.host.unread_pieces)).
+              null when they could not be read in time (C(nvme) is then in C(host.unread_pieces)).
             - C(controllers), each with name, transport (tcp, rdma, fc, pcie, loop), state (live, connecting,
               resetting, deleting, ...), subsysnqn, hostnqn, cntlid, cntrltype, address (traddr, trsvcid, ...) and
               ctrl_loss_tmo (C(off) reconnects forever).
@@ -254,9 +257,25 @@ ansible_facts:
               transport, traddr, trsvcid, ana_state and ana_grpid. A path's ana_state is the last the kernel
               heard; a path whose controller is not C(live) does not answer, whatever it says.
             - An NVMe over fabrics controller (tcp, rdma, fc) makes the host a SAN host
-              (RV(ansible_facts.san.host.san_presence)). NVMe namespaces are reported, not yet judged stale.
+              (C(host.san_presence)). NVMe namespaces are judged in
+              RV(ansible_facts.san.nvme_verdicts); no module removes them yet.
           type: dict
           returned: always
+        nvme_verdicts:
+          description:
+            - The NVMe namespaces and controllers behind fabrics transports judged against the NVMe part of the
+              array truth (O(array_truth) key C(nvme), docs/ontap.md), or null when the NVMe devices were not read.
+            - C(namespaces), one verdict each - C(healthy), C(paths_down_but_mapped), C(stale_unmapped) (the array
+              maps its subsystem NQN and NSID to none of the host NQNs it was read for, and no path answers, each
+              goes through a controller that is not live), C(unexpected_visibility) (not mapped, yet a live
+              controller presents it), C(uuid_mismatch) (another namespace at that NSID), C(not_covered),
+              C(unknown_array) (the NVMe truth has a problem) or C(unread) - with name, nsid, uuid, subsysnqn,
+              reason and evidence (its paths).
+            - C(controllers), one each - C(healthy) (live), C(controller_down) or C(lif_gone) (not live, and its
+              address is no NVMe/TCP LIF of the SVM serving its subsystem any more) - with the namespaces behind it
+              and, when not live, C(sole_path_of) (the namespaces not shown stale that answer through no other path).
+          type: dict
+          returned: when O(array_truth) has C(nvme)
         findings:
           description:
             - Host findings C(all_paths_failed), C(some_paths_failed), C(ghost_map), C(orphan_path), C(in_use),

@@ -84,8 +84,20 @@ def compliance_violations(audit):
             if v.get("kind") in STALE_VERDICTS:
                 out.append(_v("stale", v.get("kind"), v.get("name"), v.get("wwid") or "", device=v.get("name"),
                               wwid=v.get("wwid"), reason=v.get("reason")))
+        for v in nvme_judged(san):
+            if v.get("kind") in STALE_VERDICTS:
+                out.append(_v("stale", v.get("kind"), v.get("name"), v.get("subsysnqn") or "", device=v.get("name"),
+                              reason=v.get("reason")))
         out.extend(fc_violations(san, mp))
     return out
+
+
+def nvme_judged(san):
+    """The NVMe namespaces' and controllers' verdicts of a `san` fact (stale_mpath_facts nvme_verdicts), [] when
+    the NVMe devices were not judged."""
+    judged = san.get("nvme_verdicts") if isinstance(san.get("nvme_verdicts"), dict) else {}
+    return [v for v in list(judged.get("namespaces") or []) + list(judged.get("controllers") or [])
+            if isinstance(v, dict)]
 
 
 def names_text(names, limit=NAMES_IN_TEXT):

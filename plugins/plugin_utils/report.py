@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance im
     compliance_violations,
     fc_findings,
     names_text,
+    nvme_judged,
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
@@ -146,6 +147,16 @@ def _san_rows(san):
             continue
         rows.append(finding_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"), v.get("reason"),
                                 device=v.get("name"), wwid=v.get("wwid")))
+    for v in nvme_judged(san):
+        kind = v.get("kind")
+        if kind in STALE_VERDICTS or kind in ("healthy", "controller_down"):
+            continue  # the violations come through compliance_violations; a controller down is its namespaces' rows
+        if kind == "unread":
+            rows.append(finding_row("nvme", "nvme_unreadable", "warning", v.get("name"), v.get("reason"),
+                                    device=v.get("name")))
+        else:
+            rows.append(finding_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"),
+                                    v.get("reason"), device=v.get("name")))
     for f in san.get("findings") or []:
         if f.get("name") in judged:
             continue  # the verdict says more than the host-only finding
@@ -322,7 +333,7 @@ def host_report(parts, host, run="audit"):
     fc_ports = _fc_ports(san)
     if fc_ports:
         areas.append("fc")
-    nvme = _nvme_part(parts.get("nvme"), san.get("nvme"))
+    nvme = _nvme_part(parts.get("nvme"), san.get("nvme"), san.get("nvme_verdicts"))
     if nvme and nvme["applicable"] is not False:
         areas.append("nvme")
     if san:
@@ -408,26 +419,50 @@ NVME_SUBSYSTEM_FIELDS = ("name", "subsysnqn", "model", "ontap", "iopolicy")
 NVME_PATH_FIELDS = ("name", "controller", "controller_state", "traddr", "trsvcid", "ana_state")
 
 
-def _nvme_namespaces(devices):
+def _nvme_verdicts(verdicts, key):
+    """{name: verdict} of the facts' nvme_verdicts `key` (namespaces, controllers); {} when not judged."""
+    return dict((v.get("name"), v) for v in (verdicts or {}).get(key) or [] if isinstance(v, dict))
+
+
+def _nvme_namespaces(devices, verdicts=None):
     """The namespaces of the host's facts (stale_mpath_facts `nvme`) behind fabrics controllers, each with its
-    users and each path with its controller's state; None when they were not read."""
+    users, each path with its controller's state, and its verdict (`nvme_verdicts`; null when not judged); None
+    when they were not read."""
     if not isinstance(devices, dict):
         return None
-    fabric = set(c.get("name") for c in devices.get("controllers") or [] if c.get("transport") not in ("pcie", "loop"))
+    judged = _nvme_verdicts(verdicts, "namespaces")
     out = []
     for ns in devices.get("namespaces") or []:
-        paths = ns.get("paths") or []
-        if not fabric & set(p.get("controller") for p in paths):
+        if not ns.get("fabrics", True):
             continue
+        paths = ns.get("paths") or []
+        # what was not read is said, never left as "unused": openers_unknown, the namespace's unread pieces
         out.append({"name": ns.get("name"), "nsid": ns.get("nsid"), "uuid": ns.get("uuid"),
                     "subsysnqn": ns.get("subsysnqn"), "size_bytes": ns.get("size_bytes"),
                     "mountpoints": list(ns.get("mountpoints") or []), "holders": ns.get("holders"),
+                    "partitions": list(ns.get("partitions") or []), "swap": bool(ns.get("swap")),
+                    "kernel_users": list(ns.get("kernel_users") or []),
+                    "openers_unknown": ns.get("openers_unknown"), "unread": list(ns.get("unread") or []),
                     "openers": [{"pid": o.get("pid"), "comm": o.get("comm")} for o in ns.get("openers") or []],
-                    "paths": [dict((k, p.get(k)) for k in NVME_PATH_FIELDS) for p in paths]})
+                    "paths": [dict((k, p.get(k)) for k in NVME_PATH_FIELDS) for p in paths],
+                    "verdict": _verdict_of(judged.get(ns.get("name")))})
     return out
 
 
-def _nvme_part(nvme, devices=None):
+def _verdict_of(verdict):
+    return None if verdict is None else {"kind": verdict.get("kind"), "reason": verdict.get("reason")}
+
+
+def _nvme_controller_verdicts(verdicts):
+    """The fabrics controllers as judged (lif_gone, controller_down, healthy) with what depends on each; None when
+    not judged."""
+    if not isinstance(verdicts, dict):
+        return None
+    return [{"name": v.get("name"), "kind": v.get("kind"), "reason": v.get("reason"), "traddr": v.get("traddr"),
+             "sole_path_of": v.get("sole_path_of")} for v in verdicts.get("controllers") or []]
+
+
+def _nvme_part(nvme, devices=None, verdicts=None):
     """Per host that ran the NVMe-oF audit: whether it applied (and why not), native multipath, its fabrics
     controllers and their subsystems (a local PCIe drive is left out), and the namespaces behind them with their
     users (`devices`: the facts' `nvme`); None when the audit did not run."""
@@ -442,4 +477,5 @@ def _nvme_part(nvme, devices=None):
                 dict((k, c.get(k)) for k in NVME_CONTROLLER_FIELDS) for c in ctrls],
             "subsystems": None if nvme.get("subsystems") is None else [
                 dict((k, s.get(k)) for k in NVME_SUBSYSTEM_FIELDS) for s in subs],
-            "namespaces": _nvme_namespaces(devices)}
+            "namespaces": _nvme_namespaces(devices, verdicts),
+            "controller_verdicts": _nvme_controller_verdicts(verdicts)}

@@ -218,6 +218,18 @@ CHECKS = (
            "no SVM the fetched truth covers serves this device, so it was not judged against the array",
            "Check that sanfleet_ontap lists every cluster and SVM that serves this host, then run again.",
            _DEVICES),
+    # the NVMe family's own verdicts (judge/nvme_verdicts.py, the `san` fact's `nvme_verdicts`); its namespaces
+    # share the kinds above
+    _check("uuid_mismatch", "stale", "violation",
+           "the NSID of the NVMe subsystem now carries another namespace: the host's namespace has the old UUID",
+           "Another namespace now sits at this NSID: stop I/O on the host's namespace; no playbook removes NVMe "
+           "devices yet: rescan its controllers by hand once nothing uses it.", _DEVICES, junit=True),
+    _check("lif_gone", "stale", "violation",
+           "an NVMe controller that is not live reconnects to an address no NVMe/TCP LIF of the SVM serving its "
+           "subsystem has any more",
+           "The LIF is gone: once its sole_path_of is empty (no mapped namespace answers through it alone), delete "
+           "that one controller (echo 1 > /sys/class/nvme/<controller>/delete_controller), never nvme "
+           "disconnect-all; no playbook does it yet.", _DEVICES, junit=True),
     # host: the findings of the host alone (judge/findings.py), in the `san` fact's `findings`, and the reads
     _check("all_paths_failed", "host", "warning",
            "every path of a map fails",

@@ -14,6 +14,7 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 DEFAULT_PREFIXES = ("3600a0980",)
@@ -27,7 +28,10 @@ def truth_of(array_truth=None, array_luns=None, array_targets=None, array_initia
     targets = validate.array_targets(array_targets)
     initiators = validate.array_initiators(array_initiators, "array_initiators")
     if array_truth is not None:
-        return validate.array_truth(array_truth)
+        checked = validate.array_truth(array_truth)
+        if checked.get("nvme") is not None:
+            nvme_verdicts.NvmeTruth(checked["nvme"])   # its contract checked before anything is read
+        return checked
     if array_luns is None:
         return None
     # the oldest read of a record (or of a target that is dated); unknown (None) when a record carries no time
@@ -69,4 +73,8 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     san["array"] = {"records": len(luns), "targets": targets, "problems": problems, "initiators": initiators,
                     "collected_at": truth.get("collected_at")}
     san["corruption_risks"] = verdicts.corruption_risks(san)
+    if truth.get("nvme") is not None:
+        # the NVMe family: namespaces and controllers judged against the NVMe truth (reported, never removed yet)
+        san["nvme_verdicts"] = nvme_verdicts.cross_check(san.get("nvme"), truth["nvme"],
+                                                         (san.get("host") or {}).get("nvme_hostnqn"))
     return san

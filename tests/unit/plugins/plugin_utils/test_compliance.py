@@ -65,3 +65,26 @@ def test_a_host_without_nvme_of_or_whose_nvme_audit_was_skipped_has_no_nvme_viol
     """Not applicable (no fabrics controller) and not run (skipped) both add nothing."""
     assert compliance_violations({"nvme": nvme_result(tmp_path / "root", paths=0)}) == []
     assert compliance_violations({"nvme": {"skipped": True}}) == []
+
+
+def test_a_stale_nvme_namespace_and_a_controller_to_a_lif_gone_are_violations():
+    """The NVMe verdicts count in the compliance job as the SCSI ones do: the namespace the array unmapped behind a
+    dead controller, and that controller, each one violation naming it; the namespaces mapped with one path down
+    are not violations (an outage). Without NVMe verdicts (no NVMe truth) nothing is added."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+        load_captured)
+    reader, lab = load_captured("nvme_stale")
+    san = reader.snapshot(probe=False)
+    nvme = lab["nvme"]
+    where = {"cluster": "sanlab", "svm": "svm_sanlab_nvme"}
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], {
+        "namespaces": [dict(where, uuid=n["uuid"], nsid=n["nsid"], subsystem_nqn=nvme["subsystem_nqn"],
+                            host_nqns=nvme["host_nqns"]) for n in nvme["namespaces"] if n["mapped"]],
+        "targets": [dict(where, subsystem_nqns=[nvme["subsystem_nqn"]], tcp_addresses=["127.0.0.6"])],
+        "host_nqns": nvme["host_nqns"], "problems": []}, san["host"]["nvme_hostnqn"])
+    dead = next(c["name"] for c in nvme["controllers"] if c["state"] == "connecting")
+    violations = [(v["area"], v["check"], v["object"]) for v in compliance_violations({"san": san})]
+    assert sorted(violations) == [("stale", "lif_gone", dead), ("stale", "stale_unmapped", "nvme0n2")]
+    del san["nvme_verdicts"]
+    assert compliance_violations({"san": san}) == []

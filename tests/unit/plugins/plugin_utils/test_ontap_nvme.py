@@ -205,3 +205,25 @@ def test_every_field_the_nvme_reads_ask_for_is_in_the_netapp_ontap_schema():
              (resources.IpInterface, ontap_nvme.NVME_INTERFACE_FIELDS + ",services,svm.name")]
     assert {cls.__name__: unknown_fields(cls, fields) for cls, fields in asked} == {cls.__name__: [] for cls, x in asked}
     assert unknown_fields(resources.NvmeNamespace, "uuid,nguid,subsystem_map.nsid") == ["nguid"]   # the check can fail
+
+
+def test_the_truth_read_from_the_array_judges_the_captured_host_as_the_lab_left_it(tmp_path):
+    """End to end without a VM: the simulator serves the NVMe SVM the lab had (nvme_stale: namespace 2 unmapped,
+    LIF 127.0.0.5 deleted), the lookup reads it for the host NQN the guest's controllers connected with, and the
+    NVMe judge on the captured host finds namespace 2 stale and the controller to the deleted LIF gone. Read for
+    another host's NQN, the same array proves nothing about this host: every namespace is not_covered."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
+    from ansible_collections.sanfleet.remediation.tests.ontap_sim import from_lab_truths
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+        load_captured)
+    reader, lab = load_captured("nvme_stale")
+    san = reader.snapshot(probe=False)
+    nqns = [i for i in san["host"]["initiators"] if i.startswith("nqn.")]
+    assert nqns == lab["nvme"]["host_nqns"]
+    with OntapSimulator(from_lab_truths([lab, lab["nvme"]]), str(tmp_path)) as server:
+        for initiators, expected in ((san["host"]["initiators"], "stale_unmapped"), ([H2], "not_covered")):
+            truth = ontap.array_truth(ontap.cluster_list(server.options(cache_ttl=0)), list(initiators), "t")
+            judged = nvme_verdicts.cross_check(san["nvme"], truth["nvme"], san["host"]["nvme_hostnqn"])
+            kinds = dict((v["name"], v["kind"]) for v in judged["namespaces"])
+            assert kinds["nvme0n2"] == expected, judged
+    assert [c["kind"] for c in judged["controllers"] if c["state"] != "live"] == ["lif_gone"]

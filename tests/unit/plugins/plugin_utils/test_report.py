@@ -247,6 +247,97 @@ def test_the_nvme_part_lists_each_fabrics_namespace_with_its_users_and_each_path
     assert namespaces["nvme0n1"]["mountpoints"] == ["/mnt/nvme1"] and namespaces["nvme0n2"]["mountpoints"] == []
     assert [(p["controller_state"], p["traddr"], p["ana_state"]) for p in namespaces["nvme0n2"]["paths"]] == [
         ("connecting", "127.0.0.5", "optimized")]
+    assert set(n["verdict"] for n in namespaces.values()) == {None} and report["nvme"]["controller_verdicts"] is None
     unread = host_report({"san": dict(san, nvme=None), "nvme": nvme}, "h1", "audit")
     jsonschema.validate(unread, SCHEMA)
     assert unread["nvme"]["namespaces"] is None
+
+
+def test_the_nvme_part_carries_each_namespaces_verdict_and_what_depends_on_each_dead_controller(tmp_path):
+    """With an NVMe truth the facts judge the namespaces (stale_mpath_facts nvme_verdicts): the report says which
+    one is stale_unmapped and that the controller to the deleted LIF is the sole path of nothing."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
+    reader, lab = load_captured("nvme_stale")
+    san = reader.snapshot(probe=False)
+    nvme = lab["nvme"]
+    where = {"cluster": "sanlab", "svm": "svm_sanlab_nvme"}
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], {
+        "namespaces": [dict(where, uuid=n["uuid"], nsid=n["nsid"], subsystem_nqn=nvme["subsystem_nqn"],
+                            host_nqns=nvme["host_nqns"]) for n in nvme["namespaces"] if n["mapped"]],
+        "targets": [dict(where, subsystem_nqns=[nvme["subsystem_nqn"]], tcp_addresses=["127.0.0.6"])],
+        "host_nqns": nvme["host_nqns"], "problems": []}, san["host"]["nvme_hostnqn"])
+    report = host_report({"san": san, "nvme": nvme_result(tmp_path / "root")}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    kinds = dict((n["name"], n["verdict"]["kind"]) for n in report["nvme"]["namespaces"])
+    assert kinds == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
+                     "nvme0n3": "paths_down_but_mapped"}
+    gone = [c for c in report["nvme"]["controller_verdicts"] if c["kind"] == "lif_gone"]
+    assert [(c["traddr"], c["sole_path_of"]) for c in gone] == [("127.0.0.5", [])]
+
+
+NS_UUID = "6d1a3f2e-0b4c-4e5f-9a8b-7c6d5e4f3a21"
+
+
+def _nvme_host_report(tmp_path, setup):
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import SanTree
+    t = SanTree(tmp_path / "root").ontap_nvme_tcp(paths=2)
+    setup(t)
+    san = t.commands(multipathd=False).reader().snapshot(probe=False)
+    report_ = host_report({"san": san, "nvme": nvme_result(tmp_path / "nvme")}, "h1", "audit")
+    jsonschema.validate(report_, SCHEMA)
+    return san, report_
+
+
+def test_a_mounted_fabrics_namespace_left_without_paths_stays_in_the_report(tmp_path):
+    """A head kept after its last path went (delayed removal, or a controller not listed) is still the fabrics
+    subsystem's, and still mounted: the report keeps it."""
+    def setup(t):
+        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
+        t.mount("259:1", "/srv/data", "/dev/nvme0n1")
+    san, rep = _nvme_host_report(tmp_path, setup)
+    assert [(n["name"], n["mountpoints"]) for n in rep["nvme"]["namespaces"]] == [("nvme0n1", ["/srv/data"])]
+
+
+def test_a_namespace_whose_head_was_not_read_is_not_reported_unmounted_silently(tmp_path, monkeypatch):
+    """The subsystem's directory could not be listed: the head's users are unknown. The report says so (the
+    namespace's `unread`, and a read error naming the directory), never a bare "not mounted"."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("/sys/class/nvme-subsystem/nvme-subsys0"):
+            raise OSError(5, "Input/output error")
+        return real_listdir(path)
+
+    def setup(t):
+        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
+        t.nvme_path(0, 0, 1, nsid=1)
+        t.nvme_path(1, 0, 1, nsid=1)
+        t.mount("259:1", "/srv/data", "/dev/nvme0n1")
+        monkeypatch.setattr(nvme.os, "listdir", listdir)
+    san, rep = _nvme_host_report(tmp_path, setup)
+    (ns,) = rep["nvme"]["namespaces"]
+    assert ns["unread"] == ["head"]
+    assert any("nvme-subsys0" in e["what"] for e in rep["errors"]), rep["errors"]
+    assert any(f["check"] == "read_error" and "nvme-subsys0" in f["object"] for f in rep["findings"])
+
+
+def test_a_namespace_whose_openers_are_unknown_says_so(tmp_path, monkeypatch):
+    """One process's fd table could not be read: no device can be shown unopened, and the report's namespace
+    carries why, beside an openers list that may be incomplete."""
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("/proc/900/fd"):
+            raise PermissionError(13, "Permission denied")
+        return real_listdir(path)
+
+    def setup(t):
+        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
+        t.nvme_path(0, 0, 1, nsid=1)
+        t.nvme_path(1, 0, 1, nsid=1)
+        t.proc(900, "db", fds=[])
+        monkeypatch.setattr(os, "listdir", listdir)
+    san, rep = _nvme_host_report(tmp_path, setup)
+    (ns,) = rep["nvme"]["namespaces"]
+    assert "pid 900" in (ns["openers_unknown"] or ""), ns

@@ -20,4 +20,5 @@ def test_the_lists_of_the_reports_are_the_registrys():
     assert report_fleet.AREA_CHECKS == dict((a, tuple(c.id for c in CHECKS if c.area == a and c.junit))
                                             for a in check_registry.AREAS)
     assert report_identity.FLEET_CHECKS == report_fleet.AREA_CHECKS["fleet"]
-    assert compliance.STALE_VERDICTS == ("stale_unmapped", "serial_mismatch", "unexpected_visibility")
+    assert compliance.STALE_VERDICTS == ("stale_unmapped", "serial_mismatch", "unexpected_visibility",
+                                         "uuid_mismatch", "lif_gone")

@@ -23,10 +23,11 @@ PLUGINS = ROOT / "plugins"
 COMPLIANCE = ROOT / "docs" / "compliance.md"
 # rows about how the run went, not checks of a host (docs/reports.md): the array problems, the run, remediate
 NOT_CHECK_AREAS = ("array", "run", "remediate")
-# a verdict with no report row; the run's row of a host without a report (report_fleet's JUnit, area run)
-NOT_CHECKS = ("healthy", "unreachable_or_failed")
-# the files where `kind` is a check id: the `san` fact's host findings and verdicts
-KIND_FILES = ("judge/findings.py", "judge/verdicts.py")
+# a verdict with no report row (an NVMe controller down is its namespaces' rows; a namespace not read is an
+# nvme_unreadable row); the run's row of a host without a report (report_fleet's JUnit, area run)
+NOT_CHECKS = ("healthy", "controller_down", "unread", "unreachable_or_failed")
+# the files where `kind` is a check id: the `san` fact's host findings and verdicts, the NVMe family's verdicts
+KIND_FILES = ("judge/findings.py", "judge/verdicts.py", "judge/nvme_verdicts.py")
 # function -> (index of the area argument or a fixed area, index of the check argument)
 EMITTERS = {"finding_row": (0, 1), "_v": (0, 1), "_grouped": (0, 1), "_finding": ("fc", 0), "_nvme_finding": ("nvme", 0)}
 REGISTRY_CALLS = ("get", "meaning")

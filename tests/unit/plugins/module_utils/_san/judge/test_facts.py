@@ -15,7 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, rec, snap_of, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    IQN, TARGET, ontap_wwid)
+    IQN, TARGET, load_captured, ontap_wwid)
 
 
 def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(tmp_path):
@@ -67,3 +67,25 @@ def test_the_truth_is_as_old_as_its_oldest_dated_record():
     assert facts.truth_of(truth)["collected_at"] == 1.7e9 - 50
     with pytest.raises(validate.InvalidInput, match="collected_at must be a number of epoch seconds"):
         facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)
+
+
+def test_an_nvme_truth_that_is_not_the_contract_is_refused_before_anything_is_read():
+    """array_truth.nvme is checked with the rest of the truth: a namespace record without an NSID is bad input."""
+    with pytest.raises(validate.InvalidInput, match="array_truth.nvme.namespaces"):
+        facts.truth_of({"luns": [], "nvme": {"namespaces": [{"subsystem_nqn": "nqn.x"}]}})
+
+
+def test_the_nvme_namespaces_are_judged_beside_the_scsi_devices_when_the_truth_has_nvme():
+    """A truth with an NVMe part gives nvme_verdicts (the namespace the array unmapped behind a dead controller is
+    stale_unmapped); a truth without one gives none: no NVMe truth is not an NVMe truth that maps nothing."""
+    reader, lab = load_captured("nvme_stale")
+    nvme = lab["nvme"]
+    where = {"cluster": "sanlab", "svm": "svm_sanlab_nvme"}
+    truth = facts.truth_of({"luns": [], "nvme": {
+        "namespaces": [dict(where, uuid=n["uuid"], nsid=n["nsid"], subsystem_nqn=nvme["subsystem_nqn"],
+                            host_nqns=nvme["host_nqns"]) for n in nvme["namespaces"] if n["mapped"]],
+        "targets": [dict(where, subsystem_nqns=[nvme["subsystem_nqn"]], tcp_addresses=["127.0.0.6"])],
+        "host_nqns": nvme["host_nqns"], "problems": []}})
+    san = facts.collect(reader, truth, probe=False)
+    assert dict((v["name"], v["kind"]) for v in san["nvme_verdicts"]["namespaces"])["nvme0n2"] == "stale_unmapped"
+    assert "nvme_verdicts" not in facts.collect(reader, facts.truth_of({"luns": []}), probe=False)

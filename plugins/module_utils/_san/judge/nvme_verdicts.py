@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The NVMe family's judge (pure): each namespace behind a fabrics controller, and each fabrics controller, against
+the NVMe truth of the array (docs/ontap.md, "NVMe truth"). Nothing here reads or writes.
+
+What identifies a namespace on both sides: the subsystem NQN its controllers report and its NSID in that
+subsystem (a subsystem map is exactly that pair), cross-checked by its UUID (sysfs `uuid`: the UUID descriptor of
+Identify Namespace, which nvme-cli's `nvme netapp ontapdevices` prints as the ONTAP namespace's UUID). Another UUID
+at the same pair is another namespace at that NSID: a reused NSID, never stale.
+
+What the kernel keeps (lab findings 15, 16): a live controller drops an unmapped namespace on its own at the
+namespace-changed event; a controller that is not live cannot hear it, and keeps its path with the last ANA state
+it had. So a path answers only through a live controller in an accessible ANA state, and only a namespace none of
+whose paths answers can be one the array no longer maps.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import InvalidInput, normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
+
+# the ANA states a path can do I/O in (NVMe base spec, "Asymmetric Namespace Access"; nvme_ana_state_names)
+ANA_USABLE = ("optimized", "non-optimized")
+
+
+class NvmeTruthError(InvalidInput):
+    """The NVMe truth is not the documented contract (a caller's bad input: nothing is read or judged)."""
+
+
+def _list(value, what):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise NvmeTruthError("%s must be a list, got %s" % (what, type(value).__name__))
+    for n, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise NvmeTruthError("%s[%d] must be a dict, got %s" % (what, n, type(item).__name__))
+    return value
+
+
+def _nqn(value):
+    return normalize_initiator(value) if isinstance(value, str) and value.strip() else None
+
+
+def _nsid(value):
+    """An NSID as a positive int; None for anything else (a bool, a float, text that is no number, 0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) or None
+    return None
+
+
+def _uuid(value):
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+class NvmeTruth(object):
+    """The NVMe truth, indexed: the SVM serving each subsystem NQN (with its NVMe/TCP addresses), the mapping of
+    each (subsystem NQN, NSID) and the host NQNs it was read for."""
+
+    def __init__(self, nvme):
+        if not isinstance(nvme, dict):
+            raise NvmeTruthError("array_truth.nvme must be a dict, got %s" % type(nvme).__name__)
+        self.problems = _list(nvme.get("problems"), "array_truth.nvme.problems")
+        host_nqns = nvme.get("host_nqns")
+        if host_nqns is not None and not (isinstance(host_nqns, list) and all(isinstance(h, str) for h in host_nqns)):
+            raise NvmeTruthError("array_truth.nvme.host_nqns must be a list of strings")
+        self.every_host = host_nqns is not None and "*" in host_nqns
+        self.host_nqns = set(_nqn(h) for h in host_nqns or [] if h != "*") - set([None])
+        self.serving = {}        # subsystem NQN -> [(cluster, svm)]
+        self.addresses = {}      # (cluster, svm) -> set of address keys
+        for n, t in enumerate(_list(nvme.get("targets"), "array_truth.nvme.targets")):
+            key = (t.get("cluster"), t.get("svm"))
+            for field in ("subsystem_nqns", "tcp_addresses"):
+                if not isinstance(t.get(field) or [], list):
+                    raise NvmeTruthError("array_truth.nvme.targets[%d].%s must be a list" % (n, field))
+            self.addresses.setdefault(key, set()).update(address_key(a) for a in t.get("tcp_addresses") or [])
+            for nqn in t.get("subsystem_nqns") or []:
+                if _nqn(nqn):
+                    self.serving.setdefault(_nqn(nqn), []).append(key)
+        self.mapped = {}         # (subsystem NQN, nsid) -> [record]
+        for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
+            nsid, nqn = _nsid(rec.get("nsid")), _nqn(rec.get("subsystem_nqn"))
+            if nsid is None or nqn is None:
+                raise NvmeTruthError("array_truth.nvme.namespaces[%d] needs a subsystem_nqn and a positive nsid, "
+                                     "got %r and %r" % (n, rec.get("subsystem_nqn"), rec.get("nsid")))
+            self.mapped.setdefault((nqn, nsid), []).append(rec)
+
+    def svm_of(self, subsysnqn):
+        """The one (cluster, svm) serving this subsystem NQN; None when none or several do (not covered)."""
+        svms = self.serving.get(_nqn(subsysnqn)) or []
+        return svms[0] if len(set(svms)) == 1 else None
+
+    def read_for(self, hostnqn):
+        return self.every_host or (_nqn(hostnqn) in self.host_nqns)
+
+
+def _usable(path):
+    return path.get("controller_state") == "live" and path.get("ana_state") in ANA_USABLE
+
+
+def _path_evidence(path):
+    return dict((k, path.get(k)) for k in ("name", "controller", "controller_state", "traddr", "ana_state"))
+
+
+def _verdict(ns, kind, reason, **extra):
+    out = {"object": "namespace", "name": ns.get("name"), "nsid": ns.get("nsid"), "uuid": ns.get("uuid"),
+           "subsysnqn": ns.get("subsysnqn"), "kind": kind, "reason": reason,
+           "evidence": {"paths": [_path_evidence(p) for p in ns.get("paths") or []]}}
+    out.update(extra)
+    return out
+
+
+def _unread(ns, controllers):
+    """What about this namespace was not read (a judge of it would guess)."""
+    missing = ["%s of %s" % (", ".join(ns["unread"]), ns.get("name"))] if ns.get("unread") else []
+    for p in ns.get("paths") or []:
+        ctrl = controllers.get(p.get("controller")) or {}
+        if p.get("unread") or ctrl.get("unread") or p.get("controller_state") is None:
+            missing.append("path %s (controller %s)" % (p.get("name"), p.get("controller")))
+    if ns.get("nsid") is None or ns.get("subsysnqn") is None or not ns.get("paths"):
+        missing.append("the NSID, subsystem or paths of %s" % ns.get("name"))
+    return missing
+
+
+def judge_namespace(ns, controllers, truth, host_nqn):
+    """One namespace's verdict ({object, name, nsid, uuid, subsysnqn, kind, reason, evidence, ...})."""
+    if truth.problems:
+        return _verdict(ns, kind="unknown_array", reason="the NVMe truth is incomplete: %s"
+                        % "; ".join(str(p.get("msg") or p.get("kind")) for p in truth.problems))
+    missing = _unread(ns, controllers)
+    if missing:
+        return _verdict(ns, kind="unread", reason="not judged: %s could not be read" % "; ".join(missing))
+    svm = truth.svm_of(ns["subsysnqn"])
+    hostnqns = set(_nqn((controllers.get(p["controller"]) or {}).get("hostnqn") or host_nqn)
+                   for p in ns["paths"])
+    if svm is None:
+        return _verdict(ns, kind="not_covered", reason="subsystem %s is served by no SVM whose NVMe was read (or by several)"
+                        % ns["subsysnqn"])
+    if None in hostnqns or not all(truth.read_for(h) for h in hostnqns):
+        return _verdict(ns, kind="not_covered", reason="the array was not read for host NQN %s"
+                        % ", ".join(sorted(str(h) for h in hostnqns)))
+    usable = [p for p in ns["paths"] if _usable(p)]
+    records = [r for r in truth.mapped.get((_nqn(ns["subsysnqn"]), ns["nsid"])) or []
+               if hostnqns & set(_nqn(h) for h in r.get("host_nqns") or [])]
+    where = {"cluster": svm[0], "svm": svm[1]}
+    if records:
+        uuids = set(_uuid(r.get("uuid")) for r in records)
+        if _uuid(ns.get("uuid")) is None or uuids != set([_uuid(ns.get("uuid"))]):
+            return _verdict(ns, kind="uuid_mismatch", reason="NSID %s of %s is now namespace %s on the array, the host has %s: "
+                            "another namespace at this NSID (CORRUPTION RISK if it is written)"
+                            % (ns["nsid"], ns["subsysnqn"], ", ".join(sorted(str(u) for u in uuids)), ns.get("uuid")),
+                            array=where, records=[r.get("name") for r in records])
+        if len(usable) == len(ns["paths"]):
+            return _verdict(ns, kind="healthy", reason="mapped to this host, every path live", array=where)
+        return _verdict(ns, kind="paths_down_but_mapped", reason="mapped to this host; %d of %d paths do not answer (an outage, "
+                        "never stale)" % (len(ns["paths"]) - len(usable), len(ns["paths"])), array=where)
+    if usable:
+        return _verdict(ns, kind="unexpected_visibility", reason="the array maps NSID %s of %s to none of %s, yet a live "
+                        "controller presents it: the truth may be older than the host" % (
+                            ns["nsid"], ns["subsysnqn"], ", ".join(sorted(hostnqns))), array=where)
+    return _verdict(ns, kind="stale_unmapped", reason="%s (%s) no longer maps NSID %s of %s to this host, and no path answers "
+                    "(each through a controller that is not live)" % (svm[1], svm[0], ns["nsid"], ns["subsysnqn"]),
+                    array=where)
+
+
+def judge_controller(ctrl, namespaces, verdicts, truth):
+    """One fabrics controller's verdict: healthy, controller_down, lif_gone; with the namespaces behind it and, for
+    one that is not live, `sole_path_of`: the namespaces that answer through no other path and are still mapped
+    (deleting the controller would take them away)."""
+    behind = [ns for ns in namespaces if any(p.get("controller") == ctrl["name"] for p in ns.get("paths") or [])]
+    out = {"object": "controller", "name": ctrl["name"], "subsysnqn": ctrl.get("subsysnqn"),
+           "state": ctrl.get("state"), "traddr": (ctrl.get("address") or {}).get("traddr"),
+           "namespaces": [ns.get("name") for ns in behind]}
+    if ctrl.get("state") == "live":
+        return dict(out, kind="healthy", reason="live")
+    kinds = dict((v["name"], v["kind"]) for v in verdicts)
+    out["sole_path_of"] = [ns.get("name") for ns in behind
+                           if kinds.get(ns.get("name")) != "stale_unmapped"
+                           and not any(_usable(p) for p in ns.get("paths") or [] if p.get("controller") != ctrl["name"])]
+    svm = None if truth is None or truth.problems else truth.svm_of(ctrl.get("subsysnqn"))
+    if svm is not None and out["traddr"] and address_key(out["traddr"]) not in truth.addresses.get(svm, set()):
+        return dict(out, kind="lif_gone", array={"cluster": svm[0], "svm": svm[1]},
+                    reason="%s, reconnecting to %s, which no NVMe/TCP LIF of %s (%s) has any more"
+                           % (ctrl.get("state"), out["traddr"], svm[1], svm[0]))
+    return dict(out, kind="controller_down", reason="%s: an outage unless the array says otherwise" % ctrl.get("state"))
+
+
+def cross_check(nvme_devices, nvme_truth, host_nqn):
+    """{namespaces: [verdict], controllers: [verdict]} for the namespaces and controllers behind fabrics
+    transports; None when the devices were not read. Raises NvmeTruthError on a truth that is not the contract."""
+    if nvme_devices is None:
+        return None
+    truth = NvmeTruth(nvme_truth)
+    controllers = dict((c["name"], c) for c in nvme_devices.get("controllers") or [])
+    fabric = dict((n, c) for n, c in controllers.items() if is_fabrics(c.get("transport")))
+    namespaces = [ns for ns in nvme_devices.get("namespaces") or [] if ns.get("fabrics")]
+    verdicts = [judge_namespace(ns, controllers, truth, host_nqn) for ns in namespaces]
+    return {"namespaces": verdicts,
+            "controllers": [judge_controller(c, namespaces, verdicts, truth) for _, c in sorted(fabric.items())]}
