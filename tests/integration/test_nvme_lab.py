@@ -9,7 +9,9 @@ non-optimized); the guest connects to both through /dev/nvme-fabrics with native
   ctrl_loss_tmo off). audit.yml names each namespace with its users and each path with its controller's state
   beside the ANA state the kernel kept, flags the unbounded ctrl_loss_tmo of both controllers, and touches
   nothing: the controllers, namespaces and paths are the same after it. The udev worker that blocks in the
-  namespace's queued I/O is named as its opener (lab finding 17).
+  namespace's queued I/O is named as its opener (lab finding 17). Judged against the ONTAP simulator serving the
+  lab's SVM, namespace 2 is stale_unmapped, the mapped ones an outage of one path, and the controller to the
+  deleted LIF lif_gone, the sole path of nothing.
 """
 import json
 import sys
@@ -18,6 +20,7 @@ import time
 import pytest
 
 from test_remediate_lab import run_audit, sh  # noqa: I100 (same directory)
+from test_two_clusters_lab import OntapSimulator, from_lab_truths  # noqa: I100
 
 pytestmark = pytest.mark.lab
 
@@ -48,7 +51,8 @@ def test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing(lab, tm
         before = sh(lab, NVME_LISTING)
 
         reports = tmp_path / "reports"
-        proc, play_s = run_audit(lab, reports)
+        with OntapSimulator(from_lab_truths([lab.truth(), truth]), str(tmp_path / "sim")) as sim:
+            proc, play_s = run_audit(lab, reports, sim)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         assert sh(lab, NVME_LISTING) == before
 
@@ -72,6 +76,12 @@ def test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing(lab, tm
         assert [(p["controller"], p["controller_state"], p["traddr"], p["ana_state"])
                 for p in namespaces[2]["paths"]] == [(dead, "connecting", "127.0.0.5", "optimized")]
         assert sorted(p["controller_state"] for p in namespaces[3]["paths"]) == ["connecting", "live"]
+        # judged against the array the simulator serves (the lab's SVM: namespace 2 unmapped, LIF a deleted)
+        assert dict((n, ns["verdict"]["kind"]) for n, ns in namespaces.items()) == {
+            1: "paths_down_but_mapped", 2: "stale_unmapped", 3: "paths_down_but_mapped"}
+        gone = [(c["name"], c["traddr"], c["sole_path_of"]) for c in part["controller_verdicts"]
+                if c["kind"] == "lif_gone"]
+        assert gone == [(dead, "127.0.0.5", [])], part["controller_verdicts"]
         sys.stderr.write("[nvme] audit of 3 namespaces, 2 controllers (one to a deleted LIF): play %.1fs, test "
                          "%.1fs\n" % (play_s, time.monotonic() - t_start))
     finally:

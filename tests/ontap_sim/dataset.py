@@ -98,9 +98,9 @@ class Dataset:
         self.nvme_subsystems.append(rec)
         return rec
 
-    def add_namespace(self, path, svm="svm1", size_bytes=1 << 30, state="online", os_type="linux"):
+    def add_namespace(self, path, svm="svm1", size_bytes=1 << 30, state="online", os_type="linux", uuid_=None):
         parts = path.strip("/").split("/")
-        rec = {"uuid": _uuid("namespace", svm, path), "name": path, "svm": self.svm(svm), "os_type": os_type,
+        rec = {"uuid": uuid_ or _uuid("namespace", svm, path), "name": path, "svm": self.svm(svm), "os_type": os_type,
                "enabled": True, "status": {"state": state, "container_state": "online", "read_only": False},
                "space": {"size": int(size_bytes), "used": 0, "block_size": 4096},
                "location": {"namespace": parts[-1], "volume": {"name": parts[1] if len(parts) > 2 else "vol0",
@@ -227,8 +227,25 @@ def from_lab_truths(truths, cluster="sanlab"):
     return ds
 
 
+def add_lab_nvme(ds, truth):
+    """The lab's NVMe/TCP SVM (``sanlab-agent nvme_truth``): its NVMe service, the LIFs it still has, its subsystem
+    (the agent's NQN and host NQNs) and every namespace, mapped or not, with the UUID the guest sees."""
+    svm = truth["array"]["svm"]
+    ds.set_nvme(svm, addresses=[lif["address"] for lif in truth["lifs"] if not lif["deleted"]])
+    subsystem = ds.add_subsystem(truth["array"]["subsystem"], svm=svm, hosts=truth["host_nqns"],
+                                 nqn=truth["subsystem_nqn"])
+    for ns in truth["namespaces"]:
+        namespace = ds.add_namespace(ns["name"], svm=svm, size_bytes=ns["size_bytes"], uuid_=ns["uuid"])
+        if ns["mapped"]:
+            ds.map_namespace(namespace, subsystem, ns["nsid"])
+    return ds
+
+
 def add_lab_target(ds, truth):
-    """Add one lab target's SVM, igroup, LUNs and mappings (``truth`` as from_lab_truth takes it) to ``ds``."""
+    """Add one lab target's SVM, igroup, LUNs and mappings (``truth`` as from_lab_truth takes it) to ``ds``; the
+    lab's NVMe SVM when ``truth`` is its nvme_truth."""
+    if truth.get("subsystem_nqn"):
+        return add_lab_nvme(ds, truth)
     array_luns = truth.get("array_luns") or []
     first = array_luns[0] if array_luns else {}
     # a target whose LUNs are all unmapped has no records to name its SVM: the truth may name it
