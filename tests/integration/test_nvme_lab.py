@@ -51,6 +51,7 @@ def test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing(lab, tm
         before = sh(lab, NVME_LISTING)
 
         reports = tmp_path / "reports"
+        (tmp_path / "sim").mkdir()
         with OntapSimulator(from_lab_truths([lab.truth(), truth]), str(tmp_path / "sim")) as sim:
             proc, play_s = run_audit(lab, reports, sim)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
