@@ -292,12 +292,18 @@ def nvme_host_nqn(text):
     return text
 
 
-def nvme_host_id(text):
-    """The host ID as a UUID in lower case (the kernel parses hostid= with uuid_parse: the case of its hex is not
-    part of it), or None when the text is no UUID."""
-    if not isinstance(text, str) or not _UUID.match(text):
+def uuid_text(text):
+    """A UUID in lower case (its hex's case is not part of it: uuid_parse, %pU), or None when the text is no UUID:
+    the host ID of NVMe, a namespace's UUID as sysfs prints it and as ONTAP's REST API gives it."""
+    if not isinstance(text, str) or not _UUID.match(text.strip()):
         return None
-    return text.lower()
+    return text.strip().lower()
+
+
+def nvme_host_id(text):
+    """The host ID as a UUID in lower case (the kernel parses hostid= with uuid_parse), or None when the text is no
+    UUID."""
+    return uuid_text(text) if isinstance(text, str) and _UUID.match(text) else None
 
 
 # How each kind of initiator identity compares across hosts (the fleet's shared-identity check): iSCSI names

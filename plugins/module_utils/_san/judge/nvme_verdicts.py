@@ -19,7 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import InvalidInput, normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    InvalidInput, normalize_initiator, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 
@@ -55,10 +56,6 @@ def _nsid(value):
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip()) or None
     return None
-
-
-def _uuid(value):
-    return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
 
 class NvmeTruth(object):
@@ -152,8 +149,8 @@ def judge_namespace(ns, controllers, truth, host_nqn):
                if hostnqns & set(_nqn(h) for h in r.get("host_nqns") or [])]
     where = {"cluster": svm[0], "svm": svm[1]}
     if records:
-        uuids = set(_uuid(r.get("uuid")) for r in records)
-        if _uuid(ns.get("uuid")) is None or uuids != set([_uuid(ns.get("uuid"))]):
+        uuids = set(uuid_text(r.get("uuid")) for r in records)
+        if uuid_text(ns.get("uuid")) is None or uuids != set([uuid_text(ns.get("uuid"))]):
             return _verdict(ns, kind="uuid_mismatch", reason="NSID %s of %s is now namespace %s on the array, the host has %s: "
                             "another namespace at this NSID (CORRUPTION RISK if it is written)"
                             % (ns["nsid"], ns["subsysnqn"], ", ".join(sorted(str(u) for u in uuids)), ns.get("uuid")),

@@ -57,10 +57,6 @@ PATH_ATTRS = ("ana_state", "ana_grpid", "nsid")
 # loop, apple-nvme, ...) is a local drive or a file
 FABRIC_TRANSPORTS = ("tcp", "fc", "rdma")
 
-
-def is_fabrics(transport):
-    """A controller of NVMe over fabrics, or one whose transport was not read (it may be one: fail closed)."""
-    return transport is None or transport in FABRIC_TRANSPORTS
 MULTIPATH_PARAM = "/sys/module/nvme_core/parameters/multipath"
 NVME_CORE = "/sys/module/nvme_core"
 DISCOVERY_CONF = "/etc/nvme/discovery.conf"
@@ -73,6 +69,11 @@ UNITS = ("nvmf-autoconnect.service", "nvmefc-boot-connections.service")
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
              "/lib/systemd/system")
 MASK_DIRS = ("/etc/systemd/system", "/run/systemd/system")
+
+
+def is_fabrics(transport):
+    """A controller of NVMe over fabrics, or one whose transport was not read (it may be one: fail closed)."""
+    return transport is None or transport in FABRIC_TRANSPORTS
 
 
 def _text(root, path):

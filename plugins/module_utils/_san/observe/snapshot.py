@@ -379,8 +379,8 @@ def assemble(raw, dm_info=None, dm_table=None, dm_status=None, mpd=None, multipa
             d, session_by_name, fc_by_host, (raw.get("sd") or {}).get(d["name"]) or {})
     nvme = observe_nvme.assemble_nvme(raw.get("nvme"), users, by_name)
     for where in (nvme or {}).get("unread") or []:
-        errors.append({"what": "read of %s" % where, "msg": "could not be listed: NVMe namespaces or paths below it "
-                                                           "are missing from this read"})
+        errors.append({"what": "read of %s" % where,
+                       "msg": "could not be listed: NVMe namespaces or paths below it are missing from this read"})
     # the host NQNs the kernel's NVMe-oF controllers connected with (not /etc/nvme/hostnqn alone: nvme-cli writes
     # it on hosts without any NVMe-oF): what the array maps namespaces to, as session IQNs are for LUNs
     nqns = [c["hostnqn"] for c in (nvme or {}).get("controllers") or []

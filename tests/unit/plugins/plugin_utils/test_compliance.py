@@ -15,6 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.filter import (
     compliance_violations as cv_filter, host_report as hr_filter)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import QUEUEING, nvme_result
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import nvme_array_truth
 
 
 def _doc_text(module):
@@ -76,14 +77,9 @@ def test_a_stale_nvme_namespace_and_a_controller_to_a_lif_gone_are_violations():
         load_captured)
     reader, lab = load_captured("nvme_stale")
     san = reader.snapshot(probe=False)
-    nvme = lab["nvme"]
-    where = {"cluster": "sanlab", "svm": "svm_sanlab_nvme"}
-    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], {
-        "namespaces": [dict(where, uuid=n["uuid"], nsid=n["nsid"], subsystem_nqn=nvme["subsystem_nqn"],
-                            host_nqns=nvme["host_nqns"]) for n in nvme["namespaces"] if n["mapped"]],
-        "targets": [dict(where, subsystem_nqns=[nvme["subsystem_nqn"]], tcp_addresses=["127.0.0.6"])],
-        "host_nqns": nvme["host_nqns"], "problems": []}, san["host"]["nvme_hostnqn"])
-    dead = next(c["name"] for c in nvme["controllers"] if c["state"] == "connecting")
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"]),
+                                                     san["host"]["nvme_hostnqn"])
+    dead = next(c["name"] for c in lab["nvme"]["controllers"] if c["state"] == "connecting")
     violations = [(v["area"], v["check"], v["object"]) for v in compliance_violations({"san": san})]
     assert sorted(violations) == [("stale", "lif_gone", dead), ("stale", "stale_unmapped", "nvme0n2")]
     del san["nvme_verdicts"]

@@ -18,7 +18,8 @@ from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import report
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import CAPTURES, judged
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    CAPTURES, judged, nvme_array_truth)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host, lab)
@@ -259,13 +260,8 @@ def test_the_nvme_part_carries_each_namespaces_verdict_and_what_depends_on_each_
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
     reader, lab = load_captured("nvme_stale")
     san = reader.snapshot(probe=False)
-    nvme = lab["nvme"]
-    where = {"cluster": "sanlab", "svm": "svm_sanlab_nvme"}
-    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], {
-        "namespaces": [dict(where, uuid=n["uuid"], nsid=n["nsid"], subsystem_nqn=nvme["subsystem_nqn"],
-                            host_nqns=nvme["host_nqns"]) for n in nvme["namespaces"] if n["mapped"]],
-        "targets": [dict(where, subsystem_nqns=[nvme["subsystem_nqn"]], tcp_addresses=["127.0.0.6"])],
-        "host_nqns": nvme["host_nqns"], "problems": []}, san["host"]["nvme_hostnqn"])
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"]),
+                                                     san["host"]["nvme_hostnqn"])
     report = host_report({"san": san, "nvme": nvme_result(tmp_path / "root")}, "h1", "audit")
     jsonschema.validate(report, SCHEMA)
     kinds = dict((n["name"], n["verdict"]["kind"]) for n in report["nvme"]["namespaces"])
@@ -278,14 +274,30 @@ def test_the_nvme_part_carries_each_namespaces_verdict_and_what_depends_on_each_
 NS_UUID = "6d1a3f2e-0b4c-4e5f-9a8b-7c6d5e4f3a21"
 
 
-def _nvme_host_report(tmp_path, setup):
+def _nvme_host_report(tmp_path, setup, namespace=False):
+    """(san, host report) of an NVMe/TCP host over two controllers; `namespace`: with nvme0n1 on both paths."""
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import SanTree
     t = SanTree(tmp_path / "root").ontap_nvme_tcp(paths=2)
+    if namespace:
+        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
+        t.nvme_path(0, 0, 1, nsid=1)
+        t.nvme_path(1, 0, 1, nsid=1)
     setup(t)
     san = t.commands(multipathd=False).reader().snapshot(probe=False)
     report_ = host_report({"san": san, "nvme": nvme_result(tmp_path / "nvme")}, "h1", "audit")
     jsonschema.validate(report_, SCHEMA)
     return san, report_
+
+
+def _listing_fails(monkeypatch, suffix, error):
+    """os.listdir of the path ending in `suffix` raises `error` (every reader lists through the os module)."""
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if str(path).endswith(suffix):
+            raise error
+        return real_listdir(path)
+    monkeypatch.setattr(os, "listdir", listdir)
 
 
 def test_a_mounted_fabrics_namespace_left_without_paths_stays_in_the_report(tmp_path):
@@ -301,21 +313,10 @@ def test_a_mounted_fabrics_namespace_left_without_paths_stays_in_the_report(tmp_
 def test_a_namespace_whose_head_was_not_read_is_not_reported_unmounted_silently(tmp_path, monkeypatch):
     """The subsystem's directory could not be listed: the head's users are unknown. The report says so (the
     namespace's `unread`, and a read error naming the directory), never a bare "not mounted"."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme
-    real_listdir = os.listdir
-
-    def listdir(path):
-        if str(path).endswith("/sys/class/nvme-subsystem/nvme-subsys0"):
-            raise OSError(5, "Input/output error")
-        return real_listdir(path)
-
     def setup(t):
-        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
-        t.nvme_path(0, 0, 1, nsid=1)
-        t.nvme_path(1, 0, 1, nsid=1)
         t.mount("259:1", "/srv/data", "/dev/nvme0n1")
-        monkeypatch.setattr(nvme.os, "listdir", listdir)
-    san, rep = _nvme_host_report(tmp_path, setup)
+        _listing_fails(monkeypatch, "/sys/class/nvme-subsystem/nvme-subsys0", OSError(5, "Input/output error"))
+    san, rep = _nvme_host_report(tmp_path, setup, namespace=True)
     (ns,) = rep["nvme"]["namespaces"]
     assert ns["unread"] == ["head"]
     assert any("nvme-subsys0" in e["what"] for e in rep["errors"]), rep["errors"]
@@ -325,19 +326,9 @@ def test_a_namespace_whose_head_was_not_read_is_not_reported_unmounted_silently(
 def test_a_namespace_whose_openers_are_unknown_says_so(tmp_path, monkeypatch):
     """One process's fd table could not be read: no device can be shown unopened, and the report's namespace
     carries why, beside an openers list that may be incomplete."""
-    real_listdir = os.listdir
-
-    def listdir(path):
-        if str(path).endswith("/proc/900/fd"):
-            raise PermissionError(13, "Permission denied")
-        return real_listdir(path)
-
     def setup(t):
-        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
-        t.nvme_path(0, 0, 1, nsid=1)
-        t.nvme_path(1, 0, 1, nsid=1)
         t.proc(900, "db", fds=[])
-        monkeypatch.setattr(os, "listdir", listdir)
-    san, rep = _nvme_host_report(tmp_path, setup)
+        _listing_fails(monkeypatch, "/proc/900/fd", PermissionError(13, "Permission denied"))
+    san, rep = _nvme_host_report(tmp_path, setup, namespace=True)
     (ns,) = rep["nvme"]["namespaces"]
     assert "pid 900" in (ns["openers_unknown"] or ""), ns

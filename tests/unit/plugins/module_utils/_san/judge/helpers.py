@@ -291,3 +291,16 @@ def one_path_reused(tmp_path, own_state=None):
     probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(9).encode().hex(), sds=("sdb",))
     probe_live(t, s, ontap_wwid(1), "0" + ontap_serial(1).encode().hex(), sds=("sdd",))
     return s
+
+
+def nvme_array_truth(lab):
+    """The NVMe truth (docs/ontap.md contract) ONTAP would give for the lab's NVMe SVM as a capture's truth.json
+    records it (`nvme`): its mapped namespaces, its subsystem NQN, the addresses of the LIFs it still has."""
+    where = {"cluster": lab["array"]["cluster"], "svm": lab["array"]["svm"]}
+    return {
+        "namespaces": [dict(where, uuid=n["uuid"], name=n["name"], nsid=n["nsid"], subsystem_nqn=lab["subsystem_nqn"],
+                            host_nqns=list(lab["host_nqns"])) for n in lab["namespaces"] if n["mapped"]],
+        "targets": [dict(where, nvme_service_enabled=True, subsystem_nqns=[lab["subsystem_nqn"]],
+                         tcp_addresses=[lif["address"] for lif in lab["lifs"] if not lif["deleted"]])],
+        "host_nqns": list(lab["host_nqns"]), "problems": [], "clusters": [dict(where, state="read")],
+    }

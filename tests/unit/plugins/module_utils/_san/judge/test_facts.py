@@ -13,7 +13,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, rec, snap_of, verdict)
+    C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, nvme_array_truth, rec, snap_of, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     IQN, TARGET, load_captured, ontap_wwid)
 
@@ -79,13 +79,7 @@ def test_the_nvme_namespaces_are_judged_beside_the_scsi_devices_when_the_truth_h
     """A truth with an NVMe part gives nvme_verdicts (the namespace the array unmapped behind a dead controller is
     stale_unmapped); a truth without one gives none: no NVMe truth is not an NVMe truth that maps nothing."""
     reader, lab = load_captured("nvme_stale")
-    nvme = lab["nvme"]
-    where = {"cluster": "sanlab", "svm": "svm_sanlab_nvme"}
-    truth = facts.truth_of({"luns": [], "nvme": {
-        "namespaces": [dict(where, uuid=n["uuid"], nsid=n["nsid"], subsystem_nqn=nvme["subsystem_nqn"],
-                            host_nqns=nvme["host_nqns"]) for n in nvme["namespaces"] if n["mapped"]],
-        "targets": [dict(where, subsystem_nqns=[nvme["subsystem_nqn"]], tcp_addresses=["127.0.0.6"])],
-        "host_nqns": nvme["host_nqns"], "problems": []}})
+    truth = facts.truth_of({"luns": [], "nvme": nvme_array_truth(lab["nvme"])})
     san = facts.collect(reader, truth, probe=False)
     assert dict((v["name"], v["kind"]) for v in san["nvme_verdicts"]["namespaces"])["nvme0n2"] == "stale_unmapped"
     assert "nvme_verdicts" not in facts.collect(reader, facts.truth_of({"luns": []}), probe=False)

@@ -13,26 +13,14 @@ import copy
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts as nv
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import nvme_array_truth
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import load_captured
 
 
 def captured(scenario):
     """(the host's snapshot, the lab's NVMe truth as the array tells it: the docs/ontap.md contract)."""
     reader, truth = load_captured(scenario)
-    return reader.snapshot(probe=False), array_truth(truth["nvme"])
-
-
-def array_truth(lab):
-    """What ONTAP would answer for the lab's SVM: its mapped namespaces, its subsystem NQN, the addresses of the
-    LIFs it still has."""
-    where = {"cluster": lab["array"]["cluster"], "svm": lab["array"]["svm"]}
-    return {
-        "namespaces": [dict(where, uuid=n["uuid"], name=n["name"], nsid=n["nsid"], subsystem_nqn=lab["subsystem_nqn"],
-                            host_nqns=list(lab["host_nqns"])) for n in lab["namespaces"] if n["mapped"]],
-        "targets": [dict(where, nvme_service_enabled=True, subsystem_nqns=[lab["subsystem_nqn"]],
-                         tcp_addresses=[lif["address"] for lif in lab["lifs"] if not lif["deleted"]])],
-        "host_nqns": list(lab["host_nqns"]), "problems": [], "clusters": [dict(where, state="read")],
-    }
+    return reader.snapshot(probe=False), nvme_array_truth(truth["nvme"])
 
 
 def judged(san, truth):
