@@ -118,11 +118,13 @@ def _array_rows(san):
     error, what it means and what to do."""
     array = san.get("array") if isinstance(san.get("array"), dict) else {}
     rows = []
-    for prob in array.get("problems") or []:
+    # the NVMe read's problems leave the NVMe devices unjudged, as the SAN ones leave the LUNs
+    for prob, what in [(p, "") for p in array.get("problems") or []] + [
+            (p, "NVMe: ") for p in array.get("nvme_problems") or [] if isinstance(p, dict)]:
         p = array_problem(prob)
         blocking = p["kind"] in ("lookup_failed", "no_cluster")
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
-                                p.get("cluster") or "sanfleet_ontap", "%s %s" % (p["meaning"], p["msg"]),
+                                p.get("cluster") or "sanfleet_ontap", "%s%s %s" % (what, p["meaning"], p["msg"]),
                                 action=p["action"]))
     return rows
 

@@ -75,6 +75,7 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     san["corruption_risks"] = verdicts.corruption_risks(san)
     if truth.get("nvme") is not None:
         # the NVMe family: namespaces and controllers judged against the NVMe truth (reported, never removed yet)
-        san["nvme_verdicts"] = nvme_verdicts.cross_check(san.get("nvme"), truth["nvme"],
-                                                         (san.get("host") or {}).get("nvme_hostnqn"))
+        san["nvme_verdicts"] = nvme_verdicts.cross_check(san.get("nvme"), truth["nvme"])
+        # the NVMe read's own problems (a 403 on the NVMe collections): rows of the report beside the SAN ones
+        san["array"]["nvme_problems"] = list(truth["nvme"].get("problems") or [])
     return san

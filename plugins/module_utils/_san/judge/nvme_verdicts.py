@@ -11,13 +11,21 @@ at the same pair is another namespace at that NSID: a reused NSID, never stale.
 
 What the kernel keeps (lab findings 15, 16): a live controller drops an unmapped namespace on its own at the
 namespace-changed event; a controller that is not live cannot hear it, and keeps its path with the last ANA state
-it had. So a path answers only through a live controller in an accessible ANA state, and only a namespace none of
-whose paths answers can be one the array no longer maps.
+it had. So a namespace a live controller still presents is mapped, whatever its ANA state says (the truth is then
+older than the host), and only one whose every controller is not live can be one the array no longer maps.
+
+What the truth covers: the SVM serving a subsystem NQN, and only at its NVMe/TCP addresses. A path to another
+address may be another cluster's LIF presenting the same subsystem (SnapMirror active sync): a namespace the SVM
+read does not map is then not covered (never stale), and the controller to it is the sole path of that namespace.
+NVMe/FC is never covered (its LIFs are not read). The host NQN is the one each controller connected with, never
+the host-wide /etc/nvme/hostnqn.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     InvalidInput, normalize_initiator, uuid_text)
@@ -26,6 +34,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 
 # the ANA states a path can do I/O in (NVMe base spec, "Asymmetric Namespace Access"; nvme_ana_state_names)
 ANA_USABLE = ("optimized", "non-optimized")
+DIGITS = re.compile(r"^[0-9]{1,10}\Z")
 
 
 class NvmeTruthError(InvalidInput):
@@ -43,17 +52,31 @@ def _list(value, what):
     return value
 
 
+def _strings(value, what, empty=True):
+    """A list of non-blank strings, else NvmeTruthError (a string is no list of them: never iterated by letter)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value) or not (
+            empty or value):
+        raise NvmeTruthError("%s must be a list of %sstrings, got %r" % (what, "" if empty else "one or more ", value))
+    return value
+
+
+def _name(value, what):
+    if value is not None and not isinstance(value, str):
+        raise NvmeTruthError("%s must be a string, got %s" % (what, type(value).__name__))
+    return value
+
+
 def _nqn(value):
     return normalize_initiator(value) if isinstance(value, str) and value.strip() else None
 
 
 def _nsid(value):
-    """An NSID as a positive int; None for anything else (a bool, a float, text that is no number, 0)."""
+    """An NSID as a positive int; None for anything else (a bool, a float, text that is not ASCII digits, 0)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and DIGITS.match(value.strip()):
         return int(value.strip()) or None
     return None
 
@@ -67,27 +90,29 @@ class NvmeTruth(object):
             raise NvmeTruthError("array_truth.nvme must be a dict, got %s" % type(nvme).__name__)
         self.problems = _list(nvme.get("problems"), "array_truth.nvme.problems")
         host_nqns = nvme.get("host_nqns")
-        if host_nqns is not None and not (isinstance(host_nqns, list) and all(isinstance(h, str) for h in host_nqns)):
-            raise NvmeTruthError("array_truth.nvme.host_nqns must be a list of strings")
+        if host_nqns is not None:
+            _strings(host_nqns, "array_truth.nvme.host_nqns")
         self.every_host = host_nqns is not None and "*" in host_nqns
         self.host_nqns = set(_nqn(h) for h in host_nqns or [] if h != "*") - set([None])
         self.serving = {}        # subsystem NQN -> [(cluster, svm)]
         self.addresses = {}      # (cluster, svm) -> set of address keys
         for n, t in enumerate(_list(nvme.get("targets"), "array_truth.nvme.targets")):
-            key = (t.get("cluster"), t.get("svm"))
-            for field in ("subsystem_nqns", "tcp_addresses"):
-                if not isinstance(t.get(field) or [], list):
-                    raise NvmeTruthError("array_truth.nvme.targets[%d].%s must be a list" % (n, field))
-            self.addresses.setdefault(key, set()).update(address_key(a) for a in t.get("tcp_addresses") or [])
-            for nqn in t.get("subsystem_nqns") or []:
-                if _nqn(nqn):
-                    self.serving.setdefault(_nqn(nqn), []).append(key)
+            where = "array_truth.nvme.targets[%d]" % n
+            key = (_name(t.get("cluster"), where + ".cluster"), _name(t.get("svm"), where + ".svm"))
+            nqns = _strings(t.get("subsystem_nqns") or [], where + ".subsystem_nqns")
+            addresses = _strings(t.get("tcp_addresses") or [], where + ".tcp_addresses")
+            self.addresses.setdefault(key, set()).update(address_key(a) for a in addresses)
+            for nqn in nqns:
+                self.serving.setdefault(_nqn(nqn), []).append(key)
         self.mapped = {}         # (subsystem NQN, nsid) -> [record]
         for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
+            where = "array_truth.nvme.namespaces[%d]" % n
             nsid, nqn = _nsid(rec.get("nsid")), _nqn(rec.get("subsystem_nqn"))
             if nsid is None or nqn is None:
-                raise NvmeTruthError("array_truth.nvme.namespaces[%d] needs a subsystem_nqn and a positive nsid, "
-                                     "got %r and %r" % (n, rec.get("subsystem_nqn"), rec.get("nsid")))
+                raise NvmeTruthError("%s needs a subsystem_nqn and a positive nsid, got %r and %r"
+                                     % (where, rec.get("subsystem_nqn"), rec.get("nsid")))
+            # the host NQNs the namespace's subsystem allows: never read as "none" when missing or malformed
+            _strings(rec.get("host_nqns"), where + ".host_nqns", empty=False)
             self.mapped.setdefault((nqn, nsid), []).append(rec)
 
     def svm_of(self, subsysnqn):
@@ -98,8 +123,16 @@ class NvmeTruth(object):
     def read_for(self, hostnqn):
         return self.every_host or (_nqn(hostnqn) in self.host_nqns)
 
+    def lif_of(self, svm, transport, traddr):
+        """Is (transport, traddr) an NVMe/TCP address of the SVM? None when the truth cannot say: not TCP (NVMe/FC
+        LIFs are not read), no address, or an SVM whose NVMe/TCP LIF list came back empty."""
+        addresses = self.addresses.get(svm) or set()
+        if transport != "tcp" or not traddr or not addresses:
+            return None
+        return address_key(traddr) in addresses
 
-def _usable(path):
+
+def _answers(path):
     return path.get("controller_state") == "live" and path.get("ana_state") in ANA_USABLE
 
 
@@ -127,70 +160,98 @@ def _unread(ns, controllers):
     return missing
 
 
-def judge_namespace(ns, controllers, truth, host_nqn):
+def _not_read_for(ns, svm, controllers, truth):
+    """Why the truth cannot say whether this namespace is mapped to this host (None when it can)."""
+    if svm is None:
+        return "subsystem %s is served by no SVM whose NVMe was read (or by several)" % ns["subsysnqn"]
+    for p in ns["paths"]:
+        hostnqn = (controllers.get(p["controller"]) or {}).get("hostnqn")
+        if not _nqn(hostnqn):
+            return "controller %s shows no host NQN it connected with" % p["controller"]
+        if not truth.read_for(hostnqn):
+            return "the array was not read for host NQN %s (controller %s)" % (hostnqn, p["controller"])
+    return None
+
+
+def _off_the_svm(ns, svm, controllers, truth):
+    """Why a record's absence proves nothing for this namespace: a path to an address that is no NVMe/TCP LIF of
+    the SVM read (another cluster may present the subsystem there; NVMe/FC LIFs are not read). None when every
+    path reaches one of its LIFs."""
+    for p in ns["paths"]:
+        transport = (controllers.get(p["controller"]) or {}).get("transport")
+        if not truth.lif_of(svm, transport, p.get("traddr")):
+            return ("path %s reaches %s %s, which is no NVMe/TCP LIF of %s (%s) that was read: another cluster may "
+                    "present this subsystem there" % (p["name"], transport, p.get("traddr"), svm[1], svm[0]))
+    return None
+
+
+def judge_namespace(ns, controllers, truth):
     """One namespace's verdict ({object, name, nsid, uuid, subsysnqn, kind, reason, evidence, ...})."""
     if truth.problems:
-        return _verdict(ns, kind="unknown_array", reason="the NVMe truth is incomplete: %s"
+        return _verdict(ns, kind="not_covered", reason="not judged: the NVMe truth is incomplete (%s)"
                         % "; ".join(str(p.get("msg") or p.get("kind")) for p in truth.problems))
     missing = _unread(ns, controllers)
     if missing:
         return _verdict(ns, kind="unread", reason="not judged: %s could not be read" % "; ".join(missing))
     svm = truth.svm_of(ns["subsysnqn"])
-    hostnqns = set(_nqn((controllers.get(p["controller"]) or {}).get("hostnqn") or host_nqn)
-                   for p in ns["paths"])
-    if svm is None:
-        return _verdict(ns, kind="not_covered", reason="subsystem %s is served by no SVM whose NVMe was read (or by several)"
-                        % ns["subsysnqn"])
-    if None in hostnqns or not all(truth.read_for(h) for h in hostnqns):
-        return _verdict(ns, kind="not_covered", reason="the array was not read for host NQN %s"
-                        % ", ".join(sorted(str(h) for h in hostnqns)))
-    usable = [p for p in ns["paths"] if _usable(p)]
+    why = _not_read_for(ns, svm, controllers, truth)
+    if why:
+        return _verdict(ns, kind="not_covered", reason=why)
+    hostnqns = set(_nqn(controllers[p["controller"]]["hostnqn"]) for p in ns["paths"])
     records = [r for r in truth.mapped.get((_nqn(ns["subsysnqn"]), ns["nsid"])) or []
-               if hostnqns & set(_nqn(h) for h in r.get("host_nqns") or [])]
+               if hostnqns & set(_nqn(h) for h in r["host_nqns"])]
     where = {"cluster": svm[0], "svm": svm[1]}
+    answering = [p for p in ns["paths"] if _answers(p)]
     if records:
         uuids = set(uuid_text(r.get("uuid")) for r in records)
         if uuid_text(ns.get("uuid")) is None or uuids != set([uuid_text(ns.get("uuid"))]):
-            return _verdict(ns, kind="uuid_mismatch", reason="NSID %s of %s is now namespace %s on the array, the host has %s: "
-                            "another namespace at this NSID (CORRUPTION RISK if it is written)"
+            return _verdict(ns, kind="uuid_mismatch", reason="NSID %s of %s is now namespace %s on the array, "
+                            "the host has %s: another namespace at this NSID (CORRUPTION RISK if it is written)"
                             % (ns["nsid"], ns["subsysnqn"], ", ".join(sorted(str(u) for u in uuids)), ns.get("uuid")),
                             array=where, records=[r.get("name") for r in records])
-        if len(usable) == len(ns["paths"]):
+        if len(answering) == len(ns["paths"]):
             return _verdict(ns, kind="healthy", reason="mapped to this host, every path live", array=where)
-        return _verdict(ns, kind="paths_down_but_mapped", reason="mapped to this host; %d of %d paths do not answer (an outage, "
-                        "never stale)" % (len(ns["paths"]) - len(usable), len(ns["paths"])), array=where)
-    if usable:
-        return _verdict(ns, kind="unexpected_visibility", reason="the array maps NSID %s of %s to none of %s, yet a live "
-                        "controller presents it: the truth may be older than the host" % (
-                            ns["nsid"], ns["subsysnqn"], ", ".join(sorted(hostnqns))), array=where)
-    return _verdict(ns, kind="stale_unmapped", reason="%s (%s) no longer maps NSID %s of %s to this host, and no path answers "
-                    "(each through a controller that is not live)" % (svm[1], svm[0], ns["nsid"], ns["subsysnqn"]),
-                    array=where)
+        return _verdict(ns, kind="paths_down_but_mapped", reason="mapped to this host; %d of %d paths do not answer "
+                        "(an outage, never stale)" % (len(ns["paths"]) - len(answering), len(ns["paths"])),
+                        array=where)
+    why = _off_the_svm(ns, svm, controllers, truth)
+    if why:
+        return _verdict(ns, kind="not_covered", reason="not mapped by %s, but %s" % (svm[1], why), array=where)
+    live = [p["name"] for p in ns["paths"] if p["controller_state"] == "live"]
+    if live:
+        # a live controller drops an unmapped namespace by itself (lab finding 15), whatever the ANA state says
+        return _verdict(ns, kind="unexpected_visibility", reason="the array maps NSID %s of %s to none of %s, yet "
+                        "live controllers present it (%s): the truth may be older than the host" % (
+                            ns["nsid"], ns["subsysnqn"], ", ".join(sorted(hostnqns)), ", ".join(live)), array=where)
+    return _verdict(ns, kind="stale_unmapped", reason="%s (%s) no longer maps NSID %s of %s to this host, and no "
+                    "controller to it is live" % (svm[1], svm[0], ns["nsid"], ns["subsysnqn"]), array=where)
 
 
-def judge_controller(ctrl, namespaces, verdicts, truth):
+def judge_controller(ctrl, namespaces, verdicts, truth, unread):
     """One fabrics controller's verdict: healthy, controller_down, lif_gone; with the namespaces behind it and, for
-    one that is not live, `sole_path_of`: the namespaces that answer through no other path and are still mapped
-    (deleting the controller would take them away)."""
+    one that is not live, `sole_path_of`: the namespaces not shown stale that answer through no other path
+    (deleting the controller would take them away); None when the read of the namespaces was incomplete (`unread`:
+    what could not be listed), for a namespace not seen may hang on it."""
     behind = [ns for ns in namespaces if any(p.get("controller") == ctrl["name"] for p in ns.get("paths") or [])]
+    traddr = (ctrl.get("address") or {}).get("traddr")
     out = {"object": "controller", "name": ctrl["name"], "subsysnqn": ctrl.get("subsysnqn"),
-           "state": ctrl.get("state"), "traddr": (ctrl.get("address") or {}).get("traddr"),
+           "state": ctrl.get("state"), "transport": ctrl.get("transport"), "traddr": traddr,
            "namespaces": [ns.get("name") for ns in behind]}
     if ctrl.get("state") == "live":
         return dict(out, kind="healthy", reason="live")
     kinds = dict((v["name"], v["kind"]) for v in verdicts)
-    out["sole_path_of"] = [ns.get("name") for ns in behind
-                           if kinds.get(ns.get("name")) != "stale_unmapped"
-                           and not any(_usable(p) for p in ns.get("paths") or [] if p.get("controller") != ctrl["name"])]
-    svm = None if truth is None or truth.problems else truth.svm_of(ctrl.get("subsysnqn"))
-    if svm is not None and out["traddr"] and address_key(out["traddr"]) not in truth.addresses.get(svm, set()):
+    out["sole_path_of"] = None if unread else [
+        ns.get("name") for ns in behind if kinds.get(ns.get("name")) != "stale_unmapped"
+        and not any(_answers(p) for p in ns.get("paths") or [] if p.get("controller") != ctrl["name"])]
+    svm = None if truth.problems else truth.svm_of(ctrl.get("subsysnqn"))
+    if svm is not None and truth.lif_of(svm, ctrl.get("transport"), traddr) is False:
         return dict(out, kind="lif_gone", array={"cluster": svm[0], "svm": svm[1]},
                     reason="%s, reconnecting to %s, which no NVMe/TCP LIF of %s (%s) has any more"
-                           % (ctrl.get("state"), out["traddr"], svm[1], svm[0]))
+                           % (ctrl.get("state"), traddr, svm[1], svm[0]))
     return dict(out, kind="controller_down", reason="%s: an outage unless the array says otherwise" % ctrl.get("state"))
 
 
-def cross_check(nvme_devices, nvme_truth, host_nqn):
+def cross_check(nvme_devices, nvme_truth):
     """{namespaces: [verdict], controllers: [verdict]} for the namespaces and controllers behind fabrics
     transports; None when the devices were not read. Raises NvmeTruthError on a truth that is not the contract."""
     if nvme_devices is None:
@@ -199,6 +260,7 @@ def cross_check(nvme_devices, nvme_truth, host_nqn):
     controllers = dict((c["name"], c) for c in nvme_devices.get("controllers") or [])
     fabric = dict((n, c) for n, c in controllers.items() if is_fabrics(c.get("transport")))
     namespaces = [ns for ns in nvme_devices.get("namespaces") or [] if ns.get("fabrics")]
-    verdicts = [judge_namespace(ns, controllers, truth, host_nqn) for ns in namespaces]
-    return {"namespaces": verdicts,
-            "controllers": [judge_controller(c, namespaces, verdicts, truth) for _, c in sorted(fabric.items())]}
+    verdicts = [judge_namespace(ns, controllers, truth) for ns in namespaces]
+    unread = list(nvme_devices.get("unread") or [])
+    return {"namespaces": verdicts, "controllers": [judge_controller(c, namespaces, verdicts, truth, unread)
+                                                    for _, c in sorted(fabric.items())]}

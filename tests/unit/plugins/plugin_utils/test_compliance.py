@@ -15,7 +15,8 @@ from ansible_collections.sanfleet.remediation.plugins.filter import (
     compliance_violations as cv_filter, host_report as hr_filter)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import QUEUEING, nvme_result
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import nvme_array_truth
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    NVME_LAB_LIFS, nvme_array_truth)
 
 
 def _doc_text(module):
@@ -70,17 +71,20 @@ def test_a_host_without_nvme_of_or_whose_nvme_audit_was_skipped_has_no_nvme_viol
 
 def test_a_stale_nvme_namespace_and_a_controller_to_a_lif_gone_are_violations():
     """The NVMe verdicts count in the compliance job as the SCSI ones do: the namespace the array unmapped behind a
-    dead controller, and that controller, each one violation naming it; the namespaces mapped with one path down
-    are not violations (an outage). Without NVMe verdicts (no NVMe truth) nothing is added."""
+    dead controller, or the controller to a LIF gone, each one violation naming it; the namespaces mapped with one
+    path down are not violations (an outage). Without NVMe verdicts (no NVMe truth) nothing is added."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
         load_captured)
     reader, lab = load_captured("nvme_stale")
     san = reader.snapshot(probe=False)
-    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"]),
-                                                     san["host"]["nvme_hostnqn"])
     dead = next(c["name"] for c in lab["nvme"]["controllers"] if c["state"] == "connecting")
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"], lifs=NVME_LAB_LIFS))
     violations = [(v["area"], v["check"], v["object"]) for v in compliance_violations({"san": san})]
-    assert sorted(violations) == [("stale", "lif_gone", dead), ("stale", "stale_unmapped", "nvme0n2")]
+    assert violations == [("stale", "stale_unmapped", "nvme0n2")]
+    # LIF a deleted: the controller to it is a violation; the namespace reached only there is not judged
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"]))
+    violations = [(v["area"], v["check"], v["object"]) for v in compliance_violations({"san": san})]
+    assert violations == [("stale", "lif_gone", dead)]
     del san["nvme_verdicts"]
     assert compliance_violations({"san": san}) == []

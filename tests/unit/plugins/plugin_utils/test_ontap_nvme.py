@@ -208,10 +208,11 @@ def test_every_field_the_nvme_reads_ask_for_is_in_the_netapp_ontap_schema():
 
 
 def test_the_truth_read_from_the_array_judges_the_captured_host_as_the_lab_left_it(tmp_path):
-    """End to end without a VM: the simulator serves the NVMe SVM the lab had (nvme_stale: namespace 2 unmapped,
-    LIF 127.0.0.5 deleted), the lookup reads it for the host NQN the guest's controllers connected with, and the
-    NVMe judge on the captured host finds namespace 2 stale and the controller to the deleted LIF gone. Read for
-    another host's NQN, the same array proves nothing about this host: every namespace is not_covered."""
+    """End to end without a VM: the simulator serves the NVMe SVM the lab had (nvme_stale: namespace 2 unmapped),
+    the lookup reads it for the host NQN the guest's controllers connected with, and the NVMe judge on the captured
+    host finds namespace 2 stale while the SVM still has LIF 127.0.0.5. Read for another host's NQN, the same array
+    proves nothing about this host. With LIF 127.0.0.5 deleted (as the lab left it) the controller to it is
+    lif_gone, and namespace 2, reached only there, is not judged."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
     from ansible_collections.sanfleet.remediation.tests.ontap_sim import from_lab_truths
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -220,10 +221,14 @@ def test_the_truth_read_from_the_array_judges_the_captured_host_as_the_lab_left_
     san = reader.snapshot(probe=False)
     nqns = [i for i in san["host"]["initiators"] if i.startswith("nqn.")]
     assert nqns == lab["nvme"]["host_nqns"]
-    with OntapSimulator(from_lab_truths([lab, lab["nvme"]]), str(tmp_path)) as server:
-        for initiators, expected in ((san["host"]["initiators"], "stale_unmapped"), ([H2], "not_covered")):
+    kept = dict(lab["nvme"], lifs=[dict(lif, deleted=False) for lif in lab["nvme"]["lifs"]])
+    for svm, initiators, expected, dead in ((kept, san["host"]["initiators"], "stale_unmapped", "controller_down"),
+                                            (kept, [H2], "not_covered", "controller_down"),
+                                            (lab["nvme"], san["host"]["initiators"], "not_covered", "lif_gone")):
+        work = tmp_path / str(len(list(tmp_path.iterdir())))
+        work.mkdir()
+        with OntapSimulator(from_lab_truths([lab, svm]), str(work)) as server:
             truth = ontap.array_truth(ontap.cluster_list(server.options(cache_ttl=0)), list(initiators), "t")
-            judged = nvme_verdicts.cross_check(san["nvme"], truth["nvme"], san["host"]["nvme_hostnqn"])
-            kinds = dict((v["name"], v["kind"]) for v in judged["namespaces"])
-            assert kinds["nvme0n2"] == expected, judged
-    assert [c["kind"] for c in judged["controllers"] if c["state"] != "live"] == ["lif_gone"]
+        judged = nvme_verdicts.cross_check(san["nvme"], truth["nvme"])
+        assert dict((v["name"], v["kind"]) for v in judged["namespaces"])["nvme0n2"] == expected, judged
+        assert [c["kind"] for c in judged["controllers"] if c["state"] != "live"] == [dead]

@@ -255,20 +255,19 @@ def test_the_nvme_part_lists_each_fabrics_namespace_with_its_users_and_each_path
 
 
 def test_the_nvme_part_carries_each_namespaces_verdict_and_what_depends_on_each_dead_controller(tmp_path):
-    """With an NVMe truth the facts judge the namespaces (stale_mpath_facts nvme_verdicts): the report says which
-    one is stale_unmapped and that the controller to the deleted LIF is the sole path of nothing."""
+    """With an NVMe truth the facts judge the namespaces (stale_mpath_facts nvme_verdicts): the report gives each
+    namespace's verdict, and the controller to the deleted LIF with the namespace that depends on it alone."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
     reader, lab = load_captured("nvme_stale")
     san = reader.snapshot(probe=False)
-    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"]),
-                                                     san["host"]["nvme_hostnqn"])
+    san["nvme_verdicts"] = nvme_verdicts.cross_check(san["nvme"], nvme_array_truth(lab["nvme"]))
     report = host_report({"san": san, "nvme": nvme_result(tmp_path / "root")}, "h1", "audit")
     jsonschema.validate(report, SCHEMA)
     kinds = dict((n["name"], n["verdict"]["kind"]) for n in report["nvme"]["namespaces"])
-    assert kinds == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
+    assert kinds == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "not_covered",
                      "nvme0n3": "paths_down_but_mapped"}
     gone = [c for c in report["nvme"]["controller_verdicts"] if c["kind"] == "lif_gone"]
-    assert [(c["traddr"], c["sole_path_of"]) for c in gone] == [("127.0.0.5", [])]
+    assert [(c["traddr"], c["sole_path_of"]) for c in gone] == [("127.0.0.5", ["nvme0n2"])]
 
 
 NS_UUID = "6d1a3f2e-0b4c-4e5f-9a8b-7c6d5e4f3a21"
@@ -332,3 +331,23 @@ def test_a_namespace_whose_openers_are_unknown_says_so(tmp_path, monkeypatch):
     san, rep = _nvme_host_report(tmp_path, setup, namespace=True)
     (ns,) = rep["nvme"]["namespaces"]
     assert "pid 900" in (ns["openers_unknown"] or ""), ns
+
+
+def test_an_nvme_truth_that_could_not_be_read_is_an_error_row_and_judges_nothing():
+    """The NVMe read refused (403) while the SAN read went fine: every namespace is not judged (not_covered, with
+    the cause), and the report has the array error row a failed SAN read gets, so a host with only NVMe devices is
+    not `ok`."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = load_captured("nvme_stale")
+    nvme = nvme_array_truth(lab["nvme"])
+    failed = "ONTAP sanlab: GET /api/protocols/nvme/subsystems: HTTP 403 (the login has no NVMe rights)"
+    nvme["problems"] = [{"cluster": "sanlab", "svm": None, "kind": "lookup_failed", "msg": failed}]
+    truth = facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [], "collected_at": 1.0,
+                            "nvme": nvme})
+    san = facts.collect(reader, truth, probe=False)
+    assert set(v["kind"] for v in san["nvme_verdicts"]["namespaces"]) == {"not_covered"}
+    report = host_report({"san": san}, "h1", "compliance")
+    jsonschema.validate(report, SCHEMA)
+    rows = [(f["area"], f["severity"]) for f in report["findings"] if "403" in (f["reason"] or "")]
+    assert ("array", "error") in rows, rows
+    assert report["status"] == "error"

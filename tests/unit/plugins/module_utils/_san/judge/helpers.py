@@ -293,14 +293,21 @@ def one_path_reused(tmp_path, own_state=None):
     return s
 
 
-def nvme_array_truth(lab):
+def nvme_array_truth(lab, lifs=None):
     """The NVMe truth (docs/ontap.md contract) ONTAP would give for the lab's NVMe SVM as a capture's truth.json
-    records it (`nvme`): its mapped namespaces, its subsystem NQN, the addresses of the LIFs it still has."""
+    records it (`nvme`): its mapped namespaces, its subsystem NQN, the addresses of its LIFs (`lifs`; by default
+    those it still has)."""
     where = {"cluster": lab["array"]["cluster"], "svm": lab["array"]["svm"]}
+    if lifs is None:
+        lifs = [lif["address"] for lif in lab["lifs"] if not lif["deleted"]]
     return {
         "namespaces": [dict(where, uuid=n["uuid"], name=n["name"], nsid=n["nsid"], subsystem_nqn=lab["subsystem_nqn"],
                             host_nqns=list(lab["host_nqns"])) for n in lab["namespaces"] if n["mapped"]],
         "targets": [dict(where, nvme_service_enabled=True, subsystem_nqns=[lab["subsystem_nqn"]],
-                         tcp_addresses=[lif["address"] for lif in lab["lifs"] if not lif["deleted"]])],
+                         tcp_addresses=list(lifs))],
         "host_nqns": list(lab["host_nqns"]), "problems": [], "clusters": [dict(where, state="read")],
     }
+
+
+# both LIFs of the lab's NVMe SVM: what the array has when LIF a was only cut, not deleted
+NVME_LAB_LIFS = ["127.0.0.5", "127.0.0.6"]

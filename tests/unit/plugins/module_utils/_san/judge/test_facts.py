@@ -13,7 +13,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, nvme_array_truth, rec, snap_of, verdict)
+    C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, NVME_LAB_LIFS, nvme_array_truth, rec, snap_of,
+    verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     IQN, TARGET, load_captured, ontap_wwid)
 
@@ -76,10 +77,12 @@ def test_an_nvme_truth_that_is_not_the_contract_is_refused_before_anything_is_re
 
 
 def test_the_nvme_namespaces_are_judged_beside_the_scsi_devices_when_the_truth_has_nvme():
-    """A truth with an NVMe part gives nvme_verdicts (the namespace the array unmapped behind a dead controller is
-    stale_unmapped); a truth without one gives none: no NVMe truth is not an NVMe truth that maps nothing."""
+    """A truth with an NVMe part gives nvme_verdicts (the namespace the array unmapped behind a dead controller, to
+    a LIF the SVM still has, is stale_unmapped) and the NVMe read's problems beside the array's; a truth without
+    one gives none: no NVMe truth is not an NVMe truth that maps nothing."""
     reader, lab = load_captured("nvme_stale")
-    truth = facts.truth_of({"luns": [], "nvme": nvme_array_truth(lab["nvme"])})
+    truth = facts.truth_of({"luns": [], "nvme": nvme_array_truth(lab["nvme"], lifs=NVME_LAB_LIFS)})
     san = facts.collect(reader, truth, probe=False)
     assert dict((v["name"], v["kind"]) for v in san["nvme_verdicts"]["namespaces"])["nvme0n2"] == "stale_unmapped"
+    assert san["array"]["nvme_problems"] == []
     assert "nvme_verdicts" not in facts.collect(reader, facts.truth_of({"luns": []}), probe=False)

@@ -9,11 +9,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import errno
+import os
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts as nv
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import nvme_array_truth
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    NVME_LAB_LIFS, nvme_array_truth)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import load_captured
 
 
@@ -24,7 +29,7 @@ def captured(scenario):
 
 
 def judged(san, truth):
-    out = nv.cross_check(san["nvme"], truth, san["host"]["nvme_hostnqn"])
+    out = nv.cross_check(san["nvme"], truth)
     return (dict((v["name"], v) for v in out["namespaces"]), dict((v["name"], v) for v in out["controllers"]))
 
 
@@ -32,19 +37,34 @@ def kinds(verdicts):
     return dict((name, v["kind"]) for name, v in verdicts.items())
 
 
-def test_the_namespace_unmapped_behind_a_dead_controller_is_stale_and_its_controller_is_to_a_lif_gone():
-    """nvme_stale (lab finding 16): namespace 2 unmapped, its one path through the controller that reconnects to
-    the deleted LIF. It alone is stale; the two mapped ones keep a live path and are an outage of one path; the
-    controller is to a LIF gone, and no mapped namespace depends on it alone."""
+def test_the_namespace_unmapped_behind_a_dead_controller_is_stale_while_the_array_has_its_lif():
+    """nvme_stale (lab finding 16) as an array that has both LIFs (LIF a only unreachable): namespace 2 unmapped,
+    its one path through the controller that reconnects to LIF a. It alone is stale; the two mapped ones keep a live
+    path (an outage of one path); the dead controller is down, and no namespace not stale depends on it alone."""
     san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     namespaces, controllers = judged(san, truth)
     assert kinds(namespaces) == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
                                  "nvme0n3": "paths_down_but_mapped"}
     dead = namespaces["nvme0n2"]["evidence"]["paths"][0]["controller"]
-    assert controllers[dead]["kind"] == "lif_gone" and controllers[dead]["traddr"] == "127.0.0.5"
-    assert controllers[dead]["sole_path_of"] == []
+    assert (controllers[dead]["kind"], controllers[dead]["sole_path_of"]) == ("controller_down", [])
     assert sorted(controllers[dead]["namespaces"]) == ["nvme0n1", "nvme0n2", "nvme0n3"]
     assert [c["kind"] for n, c in controllers.items() if n != dead] == ["healthy"]
+
+
+def test_a_lif_the_svm_no_longer_has_is_gone_and_proves_nothing_about_what_it_reached():
+    """nvme_stale as the lab left the array: LIF a (127.0.0.5) deleted. The controller reconnecting to it is
+    lif_gone; the namespace the SVM no longer maps, reached only there, is not covered (another cluster may present
+    the subsystem at that address: SnapMirror active sync), so that controller is its sole path. The namespaces the
+    SVM maps are judged as mapped whatever other address reaches them."""
+    san, truth = captured("nvme_stale")
+    namespaces, controllers = judged(san, truth)
+    assert kinds(namespaces) == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "not_covered",
+                                 "nvme0n3": "paths_down_but_mapped"}
+    assert "127.0.0.5" in namespaces["nvme0n2"]["reason"]
+    dead = namespaces["nvme0n2"]["evidence"]["paths"][0]["controller"]
+    assert (controllers[dead]["kind"], controllers[dead]["traddr"]) == ("lif_gone", "127.0.0.5")
+    assert controllers[dead]["sole_path_of"] == ["nvme0n2"]
 
 
 def test_an_outage_is_never_stale_and_its_controllers_are_down_not_gone():
@@ -68,13 +88,14 @@ def test_a_live_healthy_host_is_healthy():
 def test_a_mapped_namespace_whose_only_answering_path_is_a_dead_controllers_is_named_as_depending_on_it():
     """The controller that must not be deleted: a mapped namespace with no live path but through it."""
     san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     nvme = copy.deepcopy(san["nvme"])
     ns1 = next(n for n in nvme["namespaces"] if n["name"] == "nvme0n1")
     for p in ns1["paths"]:
         if p["controller_state"] == "live":
             p["ana_state"] = "inaccessible"
     _, controllers = judged(dict(san, nvme=nvme), truth)
-    dead = next(c for c in controllers.values() if c["kind"] == "lif_gone")
+    dead = next(c for c in controllers.values() if c["kind"] == "controller_down")
     assert dead["sole_path_of"] == ["nvme0n1"]
 
 
@@ -82,6 +103,7 @@ def test_the_same_nsid_with_another_uuid_is_another_namespace_not_the_host_ones(
     """A reused NSID: the array maps NSID 2 again, to a new namespace. The host's old nvme0n2 is not stale and not
     healthy: it is a corruption risk."""
     san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     truth["namespaces"].append(dict(truth["namespaces"][0], nsid=2, uuid="0f0e0d0c-0b0a-4908-8706-050403020100",
                                     name="/vol/sanlab_nvme/new"))
     namespaces, _ = judged(san, truth)
@@ -89,7 +111,7 @@ def test_the_same_nsid_with_another_uuid_is_another_namespace_not_the_host_ones(
 
 
 @pytest.mark.parametrize("change, kind", [
-    (lambda t: t.update(problems=[{"kind": "lookup_failed", "msg": "ONTAP c2: HTTP 503"}]), "unknown_array"),
+    (lambda t: t.update(problems=[{"kind": "lookup_failed", "msg": "ONTAP c2: HTTP 503"}]), "not_covered"),
     (lambda t: t["targets"][0].update(subsystem_nqns=[]), "not_covered"),
     (lambda t: t["targets"].append(dict(t["targets"][0], svm="svm_dr")), "not_covered"),
     (lambda t: t.update(host_nqns=["nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000000"]),
@@ -98,9 +120,9 @@ def test_the_same_nsid_with_another_uuid_is_another_namespace_not_the_host_ones(
 def test_what_the_truth_does_not_provably_cover_is_never_stale(change, kind):
     """Partial truth: a problem anywhere in the NVMe read, a subsystem no SVM read serves, one two SVMs claim (DR,
     a clone), a truth read for another host NQN. Namespace 2's absence proves nothing then, and the dead controller
-    is its sole path: deleting it would take away a namespace not shown unmapped. (Its LIF is gone all the same
-    when the SVM's LIFs were read: they do not depend on the host NQN.)"""
+    is its sole path: deleting it would take away a namespace not shown unmapped."""
     san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     change(truth)
     namespaces, controllers = judged(san, truth)
     assert set(kinds(namespaces).values()) == {kind}
@@ -110,6 +132,7 @@ def test_what_the_truth_does_not_provably_cover_is_never_stale(change, kind):
 
 def test_a_truth_read_for_every_host_covers_this_one():
     san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     truth["host_nqns"] = ["*"]
     assert kinds(judged(san, truth)[0])["nvme0n2"] == "stale_unmapped"
 
@@ -124,6 +147,7 @@ def test_a_live_controller_presenting_a_namespace_the_array_does_not_map_is_not_
 
 def test_a_path_whose_controller_state_was_not_read_is_unread_not_dead():
     san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     nvme = copy.deepcopy(san["nvme"])
     ns2 = next(n for n in nvme["namespaces"] if n["name"] == "nvme0n2")
     ns2["paths"][0]["controller_state"] = None
@@ -131,7 +155,7 @@ def test_a_path_whose_controller_state_was_not_read_is_unread_not_dead():
 
 
 def test_nvme_devices_not_read_give_no_verdict():
-    assert nv.cross_check(None, {"namespaces": []}, None) is None
+    assert nv.cross_check(None, {"namespaces": []}) is None
 
 
 @pytest.mark.parametrize("truth", [
@@ -145,3 +169,118 @@ def test_nvme_devices_not_read_give_no_verdict():
 def test_a_truth_that_is_not_the_contract_is_refused_with_its_field(truth):
     with pytest.raises(nv.NvmeTruthError, match="array_truth.nvme"):
         nv.NvmeTruth(truth)
+
+
+def namespace(nvme, name):
+    return next(n for n in nvme["namespaces"] if n["name"] == name)
+
+
+@pytest.mark.parametrize("ana_state", ["change", "inaccessible", None])
+def test_a_namespace_a_live_controller_still_presents_is_never_stale_whatever_its_ana_state(ana_state):
+    """Lab finding 15: a live controller drops an unmapped namespace by itself, so one it still presents is mapped
+    (the truth is older than the host). Its ANA state does not change that: `change` is a transition (takeover,
+    giveback), `inaccessible` a node that cannot serve it right now, none at all what nvme_core multipath=N shows."""
+    san, truth = captured("nvme_healthy")
+    truth["namespaces"] = [n for n in truth["namespaces"] if n["nsid"] != 2]
+    nvme = copy.deepcopy(san["nvme"])
+    for p in namespace(nvme, "nvme0n2")["paths"]:
+        assert p["controller_state"] == "live"
+        p["ana_state"] = ana_state
+    namespaces, _ = judged(dict(san, nvme=nvme), truth)
+    assert namespaces["nvme0n2"]["kind"] == "unexpected_visibility", namespaces["nvme0n2"]["reason"]
+
+
+def _one_controller_reconnecting(transport, traddr_of):
+    """nvme_healthy with nvme0 `connecting` (a transient fabric outage), nvme1 live: every namespace answers through
+    nvme1, so nvme0 is the sole path of nothing, and a lif_gone verdict would make it deletable."""
+    san, truth = captured("nvme_healthy")
+    nvme = copy.deepcopy(san["nvme"])
+    for c in nvme["controllers"]:
+        c["transport"] = transport
+        c["address"] = dict(c["address"], traddr=traddr_of(c["name"]))
+        if c["name"] == "nvme0":
+            c["state"] = "connecting"
+    for ns in nvme["namespaces"]:
+        for p in ns["paths"]:
+            p["transport"], p["traddr"] = transport, traddr_of(p["controller"])
+            if p["controller"] == "nvme0":
+                p["controller_state"] = "connecting"
+    return dict(san, nvme=nvme), truth
+
+
+def test_a_reconnecting_nvme_fc_controller_is_not_to_a_lif_gone():
+    """NVMe/FC: traddr is the target port's WWNN:WWPN, never an NVMe/TCP address, and an FC SVM has no
+    tcp_addresses: a controller reconnecting through a fabric blip is controller_down."""
+    san, truth = _one_controller_reconnecting(
+        "fc", lambda c: "nn-0x204600a098cbcac6:pn-0x20%s00a098cbcac6" % ("47" if c == "nvme0" else "48"))
+    truth["targets"][0]["tcp_addresses"] = []
+    _, controllers = judged(san, truth)
+    assert controllers["nvme0"]["kind"] == "controller_down", controllers["nvme0"]
+
+
+def test_an_svm_whose_nvme_tcp_lif_list_came_back_empty_proves_no_lif_gone():
+    """'Absent from the fetched data' is not 'deleted': an SVM with no NVMe/TCP address in the truth."""
+    san, truth = _one_controller_reconnecting("tcp", lambda c: "127.0.0.5" if c == "nvme0" else "127.0.0.6")
+    truth["targets"][0]["tcp_addresses"] = []
+    _, controllers = judged(san, truth)
+    assert controllers["nvme0"]["kind"] == "controller_down", controllers["nvme0"]
+
+
+def test_a_controller_whose_directory_could_not_be_listed_is_the_sole_path_of_unknown(monkeypatch):
+    """nvme_outage with LIF a deleted on the array: both mapped namespaces depend on nvme0. If /sys/class/nvme/nvme0
+    cannot be listed its paths are unknown, not absent: sole_path_of is None (unknown), never []."""
+    reader, lab = load_captured("nvme_outage")
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if str(path).endswith("/sys/class/nvme/nvme0"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_listdir(path)
+    monkeypatch.setattr(os, "listdir", listdir)
+    san = reader.snapshot(probe=False)
+    assert "/sys/class/nvme/nvme0" in san["nvme"]["unread"]
+    _, controllers = judged(san, nvme_array_truth(lab["nvme"], lifs=["127.0.0.6"]))
+    assert controllers["nvme0"]["sole_path_of"] is None, controllers["nvme0"]
+
+
+def test_a_controller_whose_host_nqn_is_not_shown_is_not_judged_by_the_host_wide_file():
+    """Kernels before 5.7 show no `hostnqn`; the controller may have connected with another NQN than
+    /etc/nvme/hostnqn (nvme connect --hostnqn): its namespaces are not covered, never judged by the file's NQN."""
+    san, truth = captured("nvme_outage")
+    nvme = copy.deepcopy(san["nvme"])
+    for c in nvme["controllers"]:
+        c["hostnqn"] = None
+    truth["host_nqns"] = ["*"]
+    for rec in truth["namespaces"]:
+        rec["host_nqns"] = ["nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-555555555555"]
+    namespaces, _ = judged(dict(san, nvme=nvme), truth)
+    assert set(v["kind"] for v in namespaces.values()) == {"not_covered"}
+
+
+@pytest.mark.parametrize("host_nqns", ["nqn.2014-08.org.nvmexpress:uuid:f8ef028b-c48a-5fbd-a2ff-f2c02501602c",
+                                       None, "missing", []])
+def test_a_record_whose_host_nqns_is_not_a_list_of_nqns_is_refused_never_read_as_unmapped(host_nqns):
+    """A record's host_nqns as a string (iterated letter by letter it would match no NQN), missing, or empty is not
+    the contract: refused, never taken for 'mapped to none of the host's NQNs' (stale in an outage)."""
+    san, truth = captured("nvme_outage")
+    rec = next(r for r in truth["namespaces"] if r["nsid"] == 2)
+    if host_nqns == "missing":
+        del rec["host_nqns"]
+    else:
+        rec["host_nqns"] = host_nqns
+    with pytest.raises(nv.NvmeTruthError, match="host_nqns"):
+        judged(san, truth)
+
+
+@pytest.mark.parametrize("nvme", [
+    {"namespaces": [{"subsystem_nqn": "nqn.1992-08.com.netapp:sn.x:subsystem.s", "nsid": "\u00b2"}]},
+    {"namespaces": [{"subsystem_nqn": "nqn.1992-08.com.netapp:sn.x:subsystem.s", "nsid": "\u2460"}]},
+    {"targets": [{"cluster": ["c1"], "svm": "svm1", "subsystem_nqns": [], "tcp_addresses": []}]},
+    {"targets": [{"cluster": "c1", "svm": {"name": "svm1"}, "subsystem_nqns": [], "tcp_addresses": []}]},
+    {"targets": [{"cluster": "c1", "svm": "svm1", "subsystem_nqns": [], "tcp_addresses": [""]}]},
+])
+def test_an_nvme_truth_with_odd_values_is_refused_with_a_clear_error_not_a_traceback(nvme):
+    """Bad input is InvalidInput (the modules' 'invalid input: ...; nothing was read'): a superscript or circled
+    digit passes str.isdigit() but not int(); an unhashable cluster or SVM cannot key the index; a blank address."""
+    with pytest.raises(validate.InvalidInput, match="array_truth.nvme"):
+        facts.truth_of({"luns": [], "nvme": nvme})
