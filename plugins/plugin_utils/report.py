@@ -118,9 +118,12 @@ def _array_rows(san):
     error, what it means and what to do."""
     array = san.get("array") if isinstance(san.get("array"), dict) else {}
     rows = []
-    # the NVMe read's problems leave the NVMe devices unjudged, as the SAN ones leave the LUNs
+    # the NVMe read's own problems leave the NVMe devices unjudged, as the SAN ones leave the LUNs; a cluster that
+    # could not be read at all is in both lists (ontap_truth): one row
+    said = set((p.get("cluster"), p.get("kind"), p.get("msg")) for p in array.get("problems") or [])
     for prob, what in [(p, "") for p in array.get("problems") or []] + [
-            (p, "NVMe: ") for p in array.get("nvme_problems") or [] if isinstance(p, dict)]:
+            (p, "NVMe: ") for p in array.get("nvme_problems") or []
+            if isinstance(p, dict) and (p.get("cluster"), p.get("kind"), p.get("msg")) not in said]:
         p = array_problem(prob)
         blocking = p["kind"] in ("lookup_failed", "no_cluster")
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",

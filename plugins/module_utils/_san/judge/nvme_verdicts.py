@@ -262,5 +262,5 @@ def cross_check(nvme_devices, nvme_truth):
     namespaces = [ns for ns in nvme_devices.get("namespaces") or [] if ns.get("fabrics")]
     verdicts = [judge_namespace(ns, controllers, truth) for ns in namespaces]
     unread = list(nvme_devices.get("unread") or [])
-    return {"namespaces": verdicts, "controllers": [judge_controller(c, namespaces, verdicts, truth, unread)
-                                                    for _, c in sorted(fabric.items())]}
+    return {"namespaces": verdicts, "controllers": [judge_controller(fabric[name], namespaces, verdicts, truth, unread)
+                                                    for name in sorted(fabric)]}

@@ -351,3 +351,25 @@ def test_an_nvme_truth_that_could_not_be_read_is_an_error_row_and_judges_nothing
     rows = [(f["area"], f["severity"]) for f in report["findings"] if "403" in (f["reason"] or "")]
     assert ("array", "error") in rows, rows
     assert report["status"] == "error"
+
+
+def test_a_cluster_that_could_not_be_read_at_all_is_one_array_row_not_one_per_truth():
+    """ontap_truth puts a cluster it could not read into the SAN problems and the NVMe ones: the report says it
+    once; an NVMe-only problem of the same cluster is a row of its own."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = load_captured("nvme_stale")
+    refused = {"cluster": "c1", "svm": None, "kind": "lookup_failed", "msg": "ONTAP c1: HTTP 401 (not authorized)"}
+    nvme = nvme_array_truth(lab["nvme"])
+    nvme["problems"] = [dict(refused)]
+    truth = facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [dict(refused)],
+                            "collected_at": 1.0, "nvme": nvme})
+    san = facts.collect(reader, truth, probe=False)
+    rows = [f for f in host_report({"san": san}, "h1", "audit")["findings"] if f["area"] == "array"]
+    assert len(rows) == 1 and "401" in rows[0]["reason"], rows
+    nvme["problems"].append({"cluster": "c1", "svm": None, "kind": "lookup_failed",
+                             "msg": "ONTAP c1: GET /api/protocols/nvme/subsystems: HTTP 403"})
+    san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"],
+                                                "problems": [dict(refused)], "collected_at": 1.0, "nvme": nvme}),
+                        probe=False)
+    rows = [f for f in host_report({"san": san}, "h1", "audit")["findings"] if f["area"] == "array"]
+    assert [("403" in r["reason"], r["reason"].startswith("NVMe: ")) for r in rows] == [(False, False), (True, True)]

@@ -94,7 +94,7 @@ def test_a_mapped_namespace_whose_only_answering_path_is_a_dead_controllers_is_n
     for p in ns1["paths"]:
         if p["controller_state"] == "live":
             p["ana_state"] = "inaccessible"
-    _, controllers = judged(dict(san, nvme=nvme), truth)
+    controllers = judged(dict(san, nvme=nvme), truth)[1]
     dead = next(c for c in controllers.values() if c["kind"] == "controller_down")
     assert dead["sole_path_of"] == ["nvme0n1"]
 
@@ -106,7 +106,7 @@ def test_the_same_nsid_with_another_uuid_is_another_namespace_not_the_host_ones(
     truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
     truth["namespaces"].append(dict(truth["namespaces"][0], nsid=2, uuid="0f0e0d0c-0b0a-4908-8706-050403020100",
                                     name="/vol/sanlab_nvme/new"))
-    namespaces, _ = judged(san, truth)
+    namespaces = judged(san, truth)[0]
     assert namespaces["nvme0n2"]["kind"] == "uuid_mismatch" and "CORRUPTION RISK" in namespaces["nvme0n2"]["reason"]
 
 
@@ -186,7 +186,7 @@ def test_a_namespace_a_live_controller_still_presents_is_never_stale_whatever_it
     for p in namespace(nvme, "nvme0n2")["paths"]:
         assert p["controller_state"] == "live"
         p["ana_state"] = ana_state
-    namespaces, _ = judged(dict(san, nvme=nvme), truth)
+    namespaces = judged(dict(san, nvme=nvme), truth)[0]
     assert namespaces["nvme0n2"]["kind"] == "unexpected_visibility", namespaces["nvme0n2"]["reason"]
 
 
@@ -214,7 +214,7 @@ def test_a_reconnecting_nvme_fc_controller_is_not_to_a_lif_gone():
     san, truth = _one_controller_reconnecting(
         "fc", lambda c: "nn-0x204600a098cbcac6:pn-0x20%s00a098cbcac6" % ("47" if c == "nvme0" else "48"))
     truth["targets"][0]["tcp_addresses"] = []
-    _, controllers = judged(san, truth)
+    controllers = judged(san, truth)[1]
     assert controllers["nvme0"]["kind"] == "controller_down", controllers["nvme0"]
 
 
@@ -222,7 +222,7 @@ def test_an_svm_whose_nvme_tcp_lif_list_came_back_empty_proves_no_lif_gone():
     """'Absent from the fetched data' is not 'deleted': an SVM with no NVMe/TCP address in the truth."""
     san, truth = _one_controller_reconnecting("tcp", lambda c: "127.0.0.5" if c == "nvme0" else "127.0.0.6")
     truth["targets"][0]["tcp_addresses"] = []
-    _, controllers = judged(san, truth)
+    controllers = judged(san, truth)[1]
     assert controllers["nvme0"]["kind"] == "controller_down", controllers["nvme0"]
 
 
@@ -239,7 +239,7 @@ def test_a_controller_whose_directory_could_not_be_listed_is_the_sole_path_of_un
     monkeypatch.setattr(os, "listdir", listdir)
     san = reader.snapshot(probe=False)
     assert "/sys/class/nvme/nvme0" in san["nvme"]["unread"]
-    _, controllers = judged(san, nvme_array_truth(lab["nvme"], lifs=["127.0.0.6"]))
+    controllers = judged(san, nvme_array_truth(lab["nvme"], lifs=["127.0.0.6"]))[1]
     assert controllers["nvme0"]["sole_path_of"] is None, controllers["nvme0"]
 
 
@@ -253,7 +253,7 @@ def test_a_controller_whose_host_nqn_is_not_shown_is_not_judged_by_the_host_wide
     truth["host_nqns"] = ["*"]
     for rec in truth["namespaces"]:
         rec["host_nqns"] = ["nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-555555555555"]
-    namespaces, _ = judged(dict(san, nvme=nvme), truth)
+    namespaces = judged(dict(san, nvme=nvme), truth)[0]
     assert set(v["kind"] for v in namespaces.values()) == {"not_covered"}
 
 
