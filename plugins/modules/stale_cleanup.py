@@ -51,6 +51,14 @@ description:
     first too. A task C(timeout) sends the module no signal; SIGKILL cannot be handled.
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
     RV(maps_still_present)) and for RV(references).
+  - NVMe over fabrics (native NVMe multipath): deletes an NVMe-oF controller that is not live (sysfs
+    C(delete_controller), what C(nvme disconnect -d) writes; never a disconnect of all) when it reconnects to an
+    address no NVMe/TCP LIF of the serving SVM has any more (C(lif_gone)) and every namespace behind it answers
+    through another live path or is unmapped, or when every namespace behind it is C(stale_unmapped). Every
+    unmapped namespace that goes with it must be unused; one still mapped that reaches it alone, or the whole NVMe
+    part when the NVMe truth is incomplete, empty or older than the host, refuses it (RV(left_alone)). Right before
+    the write the act reads its subsystem NQN, transport, address, host NQN, controller ID, state and the
+    namespaces behind it again, and the writing child the identity and state once more.
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
   - Every run returns its plan as RV(plan_artifact). Given back as O(approved_plan) (the plan a person approved),
     a later run plans from scratch as always and then runs only the units whose every step is in the approved plan
@@ -307,6 +315,18 @@ maps_still_present:
   returned: when not in check mode
   type: list
   elements: str
+delete_controllers:
+  description: The NVMe-oF controllers the plan deletes, in plan order, each with its identity (C(name),
+    C(subsysnqn), C(transport), C(address), C(hostnqn), C(cntlid)), its verdict C(kind), the C(namespaces) behind
+    it (each with C(uuid), C(nsid) and C(role) C(stays) or C(unmapped)) and those that go with it (C(vanishing)).
+  returned: always
+  type: list
+  elements: dict
+deleted_controllers:
+  description: The NVMe-oF controllers deleted, as names.
+  returned: always
+  type: list
+  elements: str
 removed_maps:
   description: The maps removed, as names.
   returned: always
@@ -519,7 +539,8 @@ def report_plan(module, san, plan, result):
     not call healthy (those the plan flushes, and those whose LUN id now carries another LUN)."""
     result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
-                  flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"])
+                  flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"],
+                  delete_controllers=plan["delete_controllers"])
     exclude = plan["flush_maps"] + [m["expect_wwid"] for m in plan["mismatches"] if m.get("expect_wwid")]
     result["healthy_before"] = cleanup.healthy_maps(san, exclude)
     for b in plan["blocked"]:
@@ -572,6 +593,7 @@ def act(module, host, truth, selected, result):
     done = [e for e in result["executed"] if e["outcome"] == "done"]
     result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
     result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
+    result["deleted_controllers"] = [e["target"] for e in done if e["action"] == "delete_controller"]
     result["changed"] = bool(done)
     if host.interrupted:  # the signal came after the last step: every step ran; exit now, without the post-check
         result["interrupted"] = host.interrupted
@@ -583,8 +605,9 @@ def act(module, host, truth, selected, result):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     result = dict(changed=False, steps=[], run=[], not_run=[], executed=[], blocked=[], left_alone=[], refused=[],
-                  flush_maps=[], delete_disks=[], mismatches=[], evidence_candidates=[], healthy_before={},
-                  removed_maps=[], deleted_disks=[], errors=[], approved_not_needed=[])
+                  flush_maps=[], delete_disks=[], mismatches=[], delete_controllers=[], evidence_candidates=[],
+                  healthy_before={}, removed_maps=[], deleted_disks=[], deleted_controllers=[], errors=[],
+                  approved_not_needed=[])
     try:
         truth = run_cleanup.checked_truth(module.params)
     except validate.InvalidInput as exc:

@@ -382,6 +382,23 @@ def disk_identity(disk):
 IDENTITY_KEYS = ("name", "hctl", "dev", "wwid", "serial")
 
 
+def address_text(address):
+    """An NVMe-oF controller's transport address (the key=value pairs of its sysfs `address`, as a dict) as one text,
+    its pairs sorted: the host's own spelling of it, compared exactly."""
+    return ",".join("%s=%s" % kv for kv in sorted((address or {}).items())) or None
+
+
+def controller_identity(ctrl):
+    """What names one NVMe-oF controller (a record of observe.nvme.assemble_nvme): its kernel name, which is reused,
+    and what a reused name would not repeat: the subsystem it connects to, the transport and its address, the host
+    NQN it connected as and the controller ID the subsystem gave it."""
+    return {"name": ctrl.get("name"), "subsysnqn": ctrl.get("subsysnqn"), "transport": ctrl.get("transport"),
+            "address": address_text(ctrl.get("address")), "hostnqn": ctrl.get("hostnqn"), "cntlid": ctrl.get("cntlid")}
+
+
+CONTROLLER_KEYS = ("name", "subsysnqn", "transport", "address", "hostnqn", "cntlid")
+
+
 def identity_diff(expected, actual, keys=IDENTITY_KEYS):
     """{key: {"expected": x, "actual": y}} for every key the caller expects (not None, not "") that is not the same
     value now, exactly: both sides are in the host's own spelling (an outside spelling is converted where it enters,
@@ -404,12 +421,15 @@ def identity_diff(expected, actual, keys=IDENTITY_KEYS):
 MAP_CHECK = ("name", "wwid", "dm", "dev", "slaves")
 DISK_CHECK = IDENTITY_KEYS
 RESCAN_CHECK = ("name", "hctl", "dev")
-IDENTITY_FIELDS = IDENTITY_KEYS + ("dm", "slaves")
+# an NVMe-oF controller before its delete (act.nvme): compared with controller_identity of the live one
+CONTROLLER_CHECK = CONTROLLER_KEYS
+IDENTITY_FIELDS = IDENTITY_KEYS + ("dm", "slaves") + CONTROLLER_KEYS[1:]
 
 
 class Identity(object):
-    """What the act re-reads and compares before it touches a device: name, H:C:T:L, major:minor, WWID, serial, and
-    for a map its dm-N and its paths (slaves). Immutable, and in the host's own spelling (a map's WWID its dm uuid's
+    """What the act re-reads and compares before it touches a device: name, H:C:T:L, major:minor, WWID, serial, for
+    a map its dm-N and its paths (slaves), for an NVMe-oF controller its subsystem NQN, transport, address, host NQN
+    and controller ID (controller_identity). Immutable, and in the host's own spelling (a map's WWID its dm uuid's
     text, a disk's its normal form, as the reads build them): every outside spelling (a user's WWID, the array
     truth, an approved plan) was converted where it entered (in_host_spelling), so `differs_from` compares exactly.
 
@@ -419,9 +439,13 @@ class Identity(object):
 
     __slots__ = IDENTITY_FIELDS
 
-    def __init__(self, name=None, hctl=None, dev=None, wwid=None, serial=None, dm=None, slaves=None):
-        values = {"name": name, "hctl": hctl, "dev": dev, "wwid": wwid, "serial": serial, "dm": dm,
-                  "slaves": None if slaves is None else tuple(slaves)}
+    def __init__(self, name=None, hctl=None, dev=None, wwid=None, serial=None, dm=None, slaves=None, **controller):
+        unknown = set(controller) - set(CONTROLLER_KEYS)
+        if unknown:
+            raise TypeError("Identity has no field %s" % ", ".join(sorted(unknown)))
+        values = dict((key, controller.get(key)) for key in CONTROLLER_KEYS)
+        values.update({"name": name, "hctl": hctl, "dev": dev, "wwid": wwid, "serial": serial, "dm": dm,
+                       "slaves": None if slaves is None else tuple(slaves)})
         for key in IDENTITY_FIELDS:
             object.__setattr__(self, key, values[key])
 
@@ -449,7 +473,7 @@ class Identity(object):
         observe reads it, or an Identity) does not have exactly; {} when it is the device this identity names.
         For slaves, "actual" lists the paths the plan did not see."""
         now = live.as_dict() if isinstance(live, Identity) else (live or {})
-        diff = identity_diff(self.as_dict(), now, IDENTITY_KEYS + ("dm",))
+        diff = identity_diff(self.as_dict(), now, IDENTITY_KEYS + ("dm",) + CONTROLLER_KEYS[1:])
         if self.slaves is not None:
             paths = now.get("slaves") if isinstance(live, Identity) else [p.get("name") for p in now.get("paths") or []]
             added = sorted(set(paths or []) - set(self.slaves))

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The only code that writes sysfs or opens a device: the forked children (deadline.call) that re-check identity
-and write, or hold an O_EXCL open of a plain sd (never /dev/dm-*: lab finding 1), and the parent-side wrapper
+and write (an sd's delete or rescan, an NVMe-oF controller's delete), or hold an O_EXCL open of a plain sd (never /dev/dm-*: lab finding 1), and the parent-side wrapper
 that turns their errors into ActFailed or a refusal."""
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +16,8 @@ import stat
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import address_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import parse_address
 
 
 def child_checked_write(sys_root, hctl, name, dev, attr, data):
@@ -38,6 +40,33 @@ def child_checked_write(sys_root, hctl, name, dev, attr, data):
                                       identity={"expected": dev, "found": now})
     with open(os.path.join(dev_dir, attr), "w") as fh:
         fh.write(data)
+    return True
+
+
+def child_delete_controller(sys_root, name, expected, states):
+    """(runs in a forked child) write 1 to class/nvme/<name>/delete_controller only if <name> still connects to
+    the subsystem NQN, with the transport, address and host NQN `expected` holds, and is in one of `states` (not
+    live) — read microseconds before the write."""
+    base = os.path.join(sys_root, "class", "nvme", name)
+    now = {}
+    for attr in ("subsysnqn", "transport", "address", "hostnqn", "state"):
+        try:
+            with open(os.path.join(base, attr)) as fh:
+                now[attr] = fh.read().strip()
+        except (IOError, OSError) as exc:
+            raise IdentityChanged("%s/%s cannot be read (%s)" % (name, attr, exc), device=name,
+                                  identity={"expected": expected.get(attr), "found": None})
+    now["address"] = address_text(parse_address(now["address"]))
+    for attr in ("subsysnqn", "transport", "address", "hostnqn"):
+        if now[attr] != expected.get(attr):
+            raise IdentityChanged("%s has %s %s, expected %s" % (name, attr, now[attr], expected.get(attr)),
+                                  device=name, identity={"expected": expected.get(attr), "found": now[attr]})
+    if now["state"] not in states:
+        raise IdentityChanged("%s is %s now, not one of %s (it reconnected or is going already)"
+                              % (name, now["state"], ", ".join(states)), device=name,
+                              identity={"expected": list(states), "found": now["state"]})
+    with open(os.path.join(base, "delete_controller"), "w") as fh:
+        fh.write("1")
     return True
 
 

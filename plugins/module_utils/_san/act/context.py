@@ -155,6 +155,12 @@ class ActContext(object):
     def disk_holders_now(self, disk):
         return self.view.disk_holders(disk) if self.view is not None else obs_reread.disk_holders(self, disk)
 
+    def nvme_now(self):
+        """The NVMe part of the host (observe.nvme.assemble_nvme, with every namespace's users) as the batch's read
+        shows it, or read now outside a batch; None when its read did not finish."""
+        view = self.view if self.view is not None else self.reader.view()
+        return view.snap.get("nvme")
+
     def multipathd_running(self):
         seen = self.view.multipathd_running if self.view is not None else None
         return seen if seen is not None else obs_reread.multipathd_running(self)

@@ -27,6 +27,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.disk
     delete_disk, flush_buffers, wait_disk_gone)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.scans import (
     rescan_disk, scan_exact_lun, verify_lun, wait_disk_present)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.nvme import (
+    delete_controller, wait_controller_gone)
 
 
 def act_one(host, step):
@@ -63,6 +65,8 @@ ACT = {
     "rescan_disk": _single(rescan_disk),
     "wait_disk_present": _single(wait_disk_present),
     "verify_identity": _single(verify_lun),
+    "delete_controller": _single(delete_controller, read=True),
+    "wait_controller_gone": wait_controller_gone,
 }
 
 

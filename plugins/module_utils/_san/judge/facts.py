@@ -74,8 +74,11 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
                     "collected_at": truth.get("collected_at")}
     san["corruption_risks"] = verdicts.corruption_risks(san)
     if truth.get("nvme") is not None:
-        # the NVMe family: namespaces and controllers judged against the NVMe truth (reported, never removed yet)
+        # the NVMe family: namespaces and controllers judged against the NVMe truth (plan.nvme deletes controllers)
         san["nvme_verdicts"] = nvme_verdicts.cross_check(san.get("nvme"), truth["nvme"])
         # the NVMe read's own problems (a 403 on the NVMe collections): rows of the report beside the SAN ones
         san["array"]["nvme_problems"] = list(truth["nvme"].get("problems") or [])
+        # how many namespace records the NVMe truth holds: none while it covers this host's subsystems is an empty
+        # answer, never "every namespace unmapped" (plan.nvme)
+        san["array"]["nvme_records"] = len(truth["nvme"].get("namespaces") or [])
     return san

@@ -264,16 +264,37 @@ def read_nvme_devices(root):
     return {"controllers": controllers, "namespaces": [namespaces[k] for k in sorted(namespaces)], "unread": unread}
 
 
-def _address(text):
+def parse_address(text):
     """{traddr, trsvcid, host_traddr, src_addr, ...} of a controller's `address` ("traddr=127.0.0.5,trsvcid=4420,
     src_addr=127.0.0.1"; nvmf_get_address prints the key=value pairs its options set), {} when unread."""
     return dict(kv.split("=", 1) for kv in (text or "").split(",") if "=" in kv)
 
 
+def read_left(root, controllers, namespaces):
+    """(runs in a forked child) What is left of NVMe-oF controllers and namespace devices after their delete:
+    {controllers: {name: {subsysnqn, transport, address, hostnqn, cntlid, state, unread} or None}, namespaces:
+    {name: uuid, or None when not there}}. A name there again may be another device: the caller compares
+    identities."""
+    out = {"controllers": {}, "namespaces": {}}
+    for name in controllers:
+        base = "/sys/class/nvme/" + name
+        if not os.path.lexists(rooted(root, base)):
+            out["controllers"][name] = None
+            continue
+        attrs = _attrs(root, base, ("subsysnqn", "transport", "address", "hostnqn", "cntlid", "state"))
+        attrs["address"] = parse_address(attrs.get("address"))
+        out["controllers"][name] = dict(attrs, name=name)
+    for name in namespaces:
+        state, text = _text(root, "/sys/block/%s/uuid" % name)
+        present = state != "absent" or os.path.lexists(rooted(root, "/sys/block/" + name))
+        out["namespaces"][name] = (text if state == "ok" else "(not read: %s)" % state) if present else None
+    return out
+
+
 def _nvme_controller(c):
     return {"name": c["name"], "transport": c.get("transport"), "state": c.get("state"),
             "subsysnqn": c.get("subsysnqn"), "hostnqn": c.get("hostnqn"), "cntlid": c.get("cntlid"),
-            "cntrltype": c.get("cntrltype"), "address": _address(c.get("address")),
+            "cntrltype": c.get("cntrltype"), "address": parse_address(c.get("address")),
             "ctrl_loss_tmo": c.get("ctrl_loss_tmo"), "unread": list(c.get("unread") or [])}
 
 

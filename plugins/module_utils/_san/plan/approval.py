@@ -38,9 +38,11 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate
 FORMAT = 1
 # what a step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk
 IDENTITY_KEYS = ("wwid", "dm_uuid", "sd", "hctl", "dev")
+# and for an NVMe-oF controller's step, one more: the controller's identity and the namespaces behind it, as one text
+CONTROLLER_IDENTITY_KEYS = IDENTITY_KEYS + ("controller",)
 # an approved step is the same step when these are the same too
 # and they do the same: `forced` is a flush_map that may fall back to dmsetup remove --force (force_remove)
-STEP_KEYS = IDENTITY_KEYS + ("unit", "phase", "forced")
+STEP_KEYS = CONTROLLER_IDENTITY_KEYS + ("unit", "phase", "forced")
 ARTIFACT_KEYS = ("format", "host", "created_at", "digest", "steps")
 HOST_KEYS = ("machine_id", "hostname")
 STEP_FIELDS = ("action", "target", "phase", "unit", "forced", "identity")
@@ -65,7 +67,7 @@ def digest(fmt, host, created_at, steps):
 
 
 def _unit_object(unit):
-    """("map", name) or ("disk", name) of a unit label ("map <name>", "disk <name>")."""
+    """("map", name), ("disk", name) or ("controller", name) of a unit label ("map <name>", ...)."""
     kind, _sep, name = (unit or "").partition(" ")
     return kind, name
 
@@ -98,9 +100,23 @@ def step_identity(step, snapshot, repairs=None):
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
                 "sd": ident.get("name") or step.get("target"), "hctl": ident.get("hctl"), "dev": ident.get("dev")}
+    if action in plan_steps.CONTROLLER_ACTIONS:
+        return controller_step_identity(step)
     hctl = step.get("target")
     return {"wwid": (repairs or {}).get(hctl) or (step.get("expect") or {}).get("wwid"), "dm_uuid": None,
             "sd": None, "hctl": hctl, "dev": None}
+
+
+def controller_step_identity(step):
+    """The identity of an NVMe-oF controller's step: no WWID, dm uuid, sd or H:C:T:L, and `controller`, the text of
+    what the act re-checks (identity.controller_identity, with the namespaces behind it or those that go with it)."""
+    expect = step.get("expect") or {}
+    seen = dict((key, expect.get(key)) for key in identity.CONTROLLER_KEYS)
+    for key in ("namespaces", "vanishing"):
+        if key in expect:
+            seen[key] = expect[key]
+    return {"wwid": None, "dm_uuid": None, "sd": None, "hctl": None, "dev": None,
+            "controller": json.dumps(seen, sort_keys=True, separators=(",", ":"))}
 
 
 def artifact_steps(steps, snapshot, mismatches=()):
@@ -146,9 +162,10 @@ def _check_step(st, i):
     if not isinstance(st["forced"], bool):
         raise InvalidInput("%s.forced must be true or false, got %r" % (where, st["forced"]))
     ident = st["identity"]
-    if not isinstance(ident, dict) or set(ident) != set(IDENTITY_KEYS):
-        raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(IDENTITY_KEYS)))
-    for key in IDENTITY_KEYS:
+    keys = CONTROLLER_IDENTITY_KEYS if st["action"] in plan_steps.CONTROLLER_ACTIONS else IDENTITY_KEYS
+    if not isinstance(ident, dict) or set(ident) != set(keys):
+        raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(keys)))
+    for key in keys:
         _check_identity_value(ident[key], "%s.identity.%s" % (where, key))
     for key in ("wwid", "dm_uuid"):
         if not (ident[key] is None or isinstance(ident[key], str)):
@@ -295,7 +312,8 @@ def _left_alone_reason(name, skipped, snapshot):
     for s in skipped or []:
         if s.get("name") == name:
             return s.get("reason")
-    if name not in (snapshot.get("disks") or {}) and not any(
+    controllers = [c.get("name") for c in (snapshot.get("nvme") or {}).get("controllers") or []]
+    if name not in (snapshot.get("disks") or {}) and name not in controllers and not any(
             name in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items()):
         return "%s is no longer on this host" % name
     return "no longer in the plan"

@@ -26,6 +26,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.map
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import (
     exact_scan_step, plan_disk_delete)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 
 
 def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
@@ -162,6 +163,7 @@ def _blocked_plan(blockers, verdicts):
     names = ", ".join(sorted(set(b["why"] for b in blockers)))
     why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
     return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
+            "delete_controllers": [],
             "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")),
                          "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
                          else _never_touched(v)} for v in verdicts or []]}
@@ -459,7 +461,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
 
     Per removed map, one unit: disable queueing, (verify unused), flush, wait gone, delete each path, multipath -w,
     then the exact rescan of its paths that now reach another LU. A stale disk without a map is a unit; so is a
-    serial mismatch outside a removed map (delete, exact rescan, verify). Every step carries `phase` (flush,
+    serial mismatch outside a removed map (delete, exact rescan, verify); so is an NVMe-oF controller that is not
+    live and takes nothing mapped away with it (plan.nvme.plan_nvme). Every step carries `phase` (flush,
     delete, rescan) and `unit`; the steps come in HOST_ORDER (every unit's steps of one kind side by side).
     A path that multipathd assembles into its map again between the flush and the path's delete is handled at
     act time (delete_disk flushes that map again: expect.after_flush).
@@ -514,8 +517,13 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             continue
         dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
+    # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away
+    nvme = plan_nvme(snapshot)
+    steps.extend(nvme["steps"])
+    skipped.extend(nvme["skipped"])
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
-            "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired}
+            "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired,
+            "delete_controllers": nvme["delete_controllers"]}
 
 
 def _still_dead_at_act(steps, dead, other_lu=None):

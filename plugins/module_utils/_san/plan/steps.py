@@ -27,7 +27,11 @@ DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
 SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
 
 
-ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS
+# The NVMe family's (plan/nvme.py): an NVMe-oF controller that is not live, deleted, and waited for.
+CONTROLLER_ACTIONS = ("delete_controller", "wait_controller_gone")
+
+
+ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS + CONTROLLER_ACTIONS
 
 
 # The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the
@@ -39,7 +43,8 @@ SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
 # act.execute.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
 # its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
 HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "flush_buffers", "delete_disk",
-              "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
+              "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity",
+              "delete_controller", "wait_controller_gone")
 
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck

@@ -10,15 +10,17 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
 
 from hypothesis import HealthCheck, settings, strategies as st
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
-    findings as judge_findings, verdicts as sj)
+    facts, findings as judge_findings, verdicts as sj)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as observe_read
 from ansible_collections.sanfleet.remediation.tests.unit import helpers as gen
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    IQN, TARGET, healthy_lab, load_captured, ontap_serial, ontap_wwid)
+    IQN, TARGET, CapturedRun, healthy_lab, inline_call, load_captured, ontap_serial, ontap_wwid)
 
 
 def reused(tmp_path, setup=None):
@@ -311,3 +313,29 @@ def nvme_array_truth(lab, lifs=None):
 
 # both LIFs of the lab's NVMe SVM: what the array has when LIF a was only cut, not deleted
 NVME_LAB_LIFS = ["127.0.0.5", "127.0.0.6"]
+
+
+def nvme_host(tmp_path, scenario, drop=()):
+    """(a reader of a copy of the captured NVMe lab `scenario`, the lab's truth) with the sysfs entries `drop` (names
+    of namespace heads or of paths, e.g. "nvme0n2", "nvme0c0n1") removed, as the kernel removes them: the tree the
+    plan reads is the one the act re-reads and writes to."""
+    reader, truth = load_captured(scenario)
+    root = str(tmp_path / "root")
+    shutil.copytree(reader.root, root, symlinks=True)
+    devices = os.path.join(root, "sys", "devices", "virtual")
+    for name in drop:
+        for where, _dirs, files in list(os.walk(devices)):
+            if os.path.basename(where) == name:
+                shutil.rmtree(where)
+        link = os.path.join(root, "sys", "block", name)
+        if os.path.lexists(link):
+            os.unlink(link)
+    return observe_read.Host(root=root, run=CapturedRun(os.path.join(os.path.dirname(reader.root), "commands")),
+                             call=inline_call), truth
+
+
+def nvme_judged(reader, nvme_truth, collected_at):
+    """The judged snapshot (judge.facts.collect) of `reader` against an array truth with only the NVMe part."""
+    truth = {"luns": [], "targets": [], "problems": [], "initiators": None, "collected_at": collected_at,
+             "nvme": nvme_truth}
+    return facts.collect(reader, truth, probe=False)

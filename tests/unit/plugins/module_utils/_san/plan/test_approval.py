@@ -152,3 +152,47 @@ def test_a_check_runs_own_plan_passes_the_gate_for_an_eui_map_of_other_spelt_pat
                               {"sdc": (5, judge_helpers.LNS), "sde": (5, judge_helpers.LNS)}, setup=setup)
     _plan, (out, seen) = _gate_of_its_own_plan(s, ("3600a0980", "2002538"))
     assert seen["refused"] == [], [x.get("reason") for x in out["skipped"] if x.get("approval")]
+
+
+def _nvme_plan(tmp_path, change=None):
+    import time
+    reader, lab = judge_helpers.nvme_host(tmp_path, "nvme_stale", ("nvme0n2", "nvme0c0n2"))
+    san = judge_helpers.nvme_judged(reader, judge_helpers.nvme_array_truth(lab["nvme"]), time.time())
+    if change:
+        change(san)
+    return san, cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array"})
+
+
+HOST = {"machine_id": "m1", "hostname": "h1"}
+
+
+def test_an_nvme_controller_unit_is_approved_by_its_identity_and_refused_when_the_controller_changed(tmp_path):
+    """A check run's artifact lists the controller's steps with the identity the act re-checks (subsystem NQN,
+    transport, address, host NQN, controller ID, the namespaces behind it); it passes validation and the gate. A
+    later plan of another controller under the same name (another controller ID), or with another namespace behind
+    it, is refused by name."""
+    san, plan = _nvme_plan(tmp_path / "a")
+    artifact = approval.plan_artifact(plan["steps"], san, HOST, 1000.0)
+    assert [(s["action"], s["unit"]) for s in artifact["steps"]] == [
+        ("delete_controller", "controller nvme0"), ("wait_controller_gone", "controller nvme0")]
+    seen = json.loads(artifact["steps"][0]["identity"]["controller"])
+    assert seen["address"] == "traddr=127.0.0.5,trsvcid=4420" and sorted(seen["namespaces"]) == ["nvme0n1", "nvme0n3"]
+    approval.validate(artifact, 1000.0, 60)
+    gated, matched = approval.gate(plan, san, artifact)
+    assert matched["refused"] == [] and len(gated["steps"]) == 2
+
+    def reused(s):
+        [c for c in s["nvme"]["controllers"] if c["name"] == "nvme0"][0]["cntlid"] = "77"
+    san2, plan2 = _nvme_plan(tmp_path / "b", reused)
+    gated, matched = approval.gate(plan2, san2, artifact)
+    assert matched["refused"] == ["controller nvme0"] and gated["steps"] == []
+    assert "cntlid" in gated["skipped"][-1]["reason"] or "controller expected" in gated["skipped"][-1]["reason"]
+
+
+def test_an_approved_controller_step_without_its_controller_identity_is_invalid():
+    st = {"action": "delete_controller", "target": "nvme0", "phase": "delete", "unit": "controller nvme0",
+          "forced": False, "identity": dict((k, None) for k in approval.IDENTITY_KEYS)}
+    artifact = {"format": approval.FORMAT, "host": HOST, "created_at": 1000.0, "steps": [st],
+                "digest": approval.digest(approval.FORMAT, HOST, 1000.0, [st])}
+    with pytest.raises(validate.InvalidInput, match="controller"):
+        approval.validate(artifact, 1000.0, 60)

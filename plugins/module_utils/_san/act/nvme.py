@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The NVMe family's act: delete an NVMe-oF controller that is not live (plan.nvme), then wait for it and for the
+namespaces it alone reached to leave.
+
+Right before the write, against one read of the host: the truth's age, the controller's identity (a kernel name
+is reused: its subsystem NQN, transport, address, host NQN and controller ID), its state (not live: one that
+reconnected since the plan is left), each namespace behind it (no path the plan did not see, the same UUID and
+NSID), a namespace that stays still answering through another live path, an unmapped one still unused and shown
+by no live controller. The forked writer reads the identity and state once more before it writes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    CONTROLLER_CHECK, Identity, controller_identity, describe_diff)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_left
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
+    DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import child_delete_controller
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+
+
+def _namespaces_check(host, name, target, planned, nvme):
+    """Refuse unless every namespace behind the controller now is one the plan saw, as it saw it, and still in the
+    role it was planned in. Returns their names."""
+    now = behind([ns for ns in nvme.get("namespaces") or [] if ns.get("fabrics")], name)
+    for ns in now:
+        want = planned.get(ns["name"])
+        if want is None:
+            raise Refused(target, "identity", "namespace %s reaches it now and was not in the plan; not deleting"
+                          % ns["name"], evidence={"namespace": ns["name"]})
+        if (ns.get("uuid"), ns.get("nsid")) != (want.get("uuid"), want.get("nsid")):
+            raise Refused(target, "identity", "namespace %s is UUID %s NSID %s now, planned as UUID %s NSID %s: the "
+                          "kernel name was reused; not deleting" % (ns["name"], ns.get("uuid"), ns.get("nsid"),
+                                                                   want.get("uuid"), want.get("nsid")))
+        if want.get("role") == STAYS and not answers_elsewhere(ns, [name]):
+            raise Refused(target, "sole_path", "namespace %s answers through no other live path now: deleting %s "
+                          "would take it away" % (ns["name"], name))
+        if want.get("role") == UNMAPPED:
+            live = [p["name"] for p in ns.get("paths") or [] if p.get("controller_state") == "live"]
+            if live:
+                raise Refused(target, "came_back", "namespace %s, which the array no longer mapped, is presented by "
+                              "a live controller again (%s): it may be mapped to this host again" % (
+                                  ns["name"], ", ".join(live)))
+            info = dict(ns)
+            if ns.get("holders"):
+                info["holders"] = host.holders_now(ns["holders"])
+            check_not_in_use(info, "namespace %s" % ns["name"])
+    return sorted(ns["name"] for ns in now)
+
+
+def delete_controller(host, step):
+    """Delete the NVMe-oF controller of `step` after re-checking it (see the module docstring)."""
+    expect = step.get("expect") or {}
+    name = step["target"]
+    target = "controller %s" % name
+    verify_truth_age(host, target)
+    nvme = host.nvme_now()
+    if nvme is None or nvme.get("unread"):
+        raise Refused(target, "unread", "the NVMe read did not finish (%s): not deleting"
+                      % ", ".join((nvme or {}).get("unread") or ["no answer"]))
+    ctrl = dict((c["name"], c) for c in nvme.get("controllers") or []).get(name)
+    if ctrl is None:
+        return {"outcome": "already_absent"}
+    diff = Identity.expected(expect, CONTROLLER_CHECK).differs_from(controller_identity(ctrl))
+    if diff:
+        raise Refused(target, "identity", "is not the controller that was planned (%s): the kernel name was reused "
+                      "or it connected elsewhere; nothing written" % describe_diff(diff), evidence={"diff": diff})
+    if ctrl.get("state") not in DELETABLE_STATES:
+        raise Refused(target, "came_back" if ctrl.get("state") == "live" else "state",
+                      "is %s now, not one of %s: not deleting" % (ctrl.get("state"), ", ".join(DELETABLE_STATES)))
+    namespaces = _namespaces_check(host, name, target, expect.get("namespaces") or {}, nvme)
+    host.checkpoint()
+    try:
+        host.sysfs(child_delete_controller, (host.path("/sys"), name, dict(expect), DELETABLE_STATES),
+                   "write of delete_controller of %s" % name)
+    except ChildFailed as exc:
+        if exc.is_identity_change():
+            raise Refused(target, "identity", "%s; nothing written" % exc.reason)
+        raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+    except RuntimeError as exc:  # the deadline's own errors
+        raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+    return {"outcome": "done", "namespaces": namespaces}
+
+
+def wait_controller_gone(host, steps):
+    """Wait until each deleted controller is gone (its name gone, or carrying another controller's identity) with
+    the namespaces it alone reached (`vanishing`): one forked sysfs read per round for all of them."""
+    seen = {}
+
+    def left(host, pending):
+        names = [st["target"] for st in pending]
+        vanishing = sorted(set(n for st in pending for n in (st.get("expect") or {}).get("vanishing") or []))
+        return host.sysfs(read_left, (host.root, names, vanishing), "read of the deleted NVMe controllers")
+
+    def gone(host, step, now):
+        if now is None:
+            now = left(host, [step])
+        expect = step.get("expect") or {}
+        ctrl = now["controllers"].get(step["target"])
+        still = ctrl is not None and not Identity.expected(expect, CONTROLLER_CHECK).differs_from(
+            controller_identity(ctrl))
+        namespaces = [n for n in expect.get("vanishing") or [] if now["namespaces"].get(n) is not None]
+        if not still and not namespaces:
+            return {"outcome": "done", "namespaces_gone": list(expect.get("vanishing") or [])}
+        seen[id(step)] = (ctrl.get("state") if still else None, namespaces)
+        return None
+
+    def not_gone(host, step):
+        state, namespaces = seen.get(id(step), (None, None))
+        return ActFailed("controller %s" % step["target"], "not gone %.0fs after its delete (controller: %s; "
+                         "namespaces still there: %s)" % (host.wait_timeout, state or "gone",
+                                                          ", ".join(namespaces or []) or "none"))
+
+    return poll_steps(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False, prefetch=left)

@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan the NVMe family's removal (pure): which NVMe-oF controllers to delete, and nothing else.
+
+The one removal NVMe needs is the delete of a controller that is not live (sysfs `delete_controller`, what
+`nvme disconnect -d` writes): a namespace the array unmapped is dropped by a live controller on its own (lab
+finding 15), and what lingers is a namespace whose every controller reconnects and cannot hear the change (finding
+16). Never a blanket disconnect: one controller at a time, and only when deleting it takes nothing that is still
+mapped to this host away. A controller is deleted when either
+
+* it reconnects to an address no NVMe/TCP LIF of the serving SVM has any more (`lif_gone`), and every namespace
+  behind it answers through another live path or is one the array no longer maps (`sole_path_of` is []), or
+* it is down, and every namespace behind it is one the array no longer maps to this host (its subsystem has
+  nothing left for this host through it); a down controller that carries a mapped namespace is an outage and
+  stays, whatever else it carries.
+
+Every unmapped namespace behind a deleted controller must be unused (mounts, swap, holders, kernel users, openers
+that are a workload; udev's probe blocked in its queued I/O is no workload, lab finding 17). A namespace that
+answers elsewhere may be in use: only its dead path goes.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import controller_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nvme_verdicts import ANA_USABLE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import (
+    CTRL_RE, NAMESPACE_RE, is_fabrics)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
+
+# the states of a controller that is not live and may be deleted (drivers/nvme/host/core.c nvme_state_names): it
+# retries its connection or was given up; `new` is a controller being set up, `deleting` one already going
+DELETABLE_STATES = ("connecting", "resetting", "dead")
+# roles of a namespace behind a deleted controller: it keeps a live path elsewhere, or the array maps it no more
+STAYS, UNMAPPED = "stays", "unmapped"
+
+
+def answers_elsewhere(ns, controllers):
+    """Does the namespace answer through a live path of a controller not in `controllers`?"""
+    return any(p.get("controller") not in controllers and p.get("controller_state") == "live"
+               and p.get("ana_state") in ANA_USABLE for p in ns.get("paths") or [])
+
+
+def behind(ns_list, name):
+    return [ns for ns in ns_list if any(p.get("controller") == name for p in ns.get("paths") or [])]
+
+
+def _blockers(snapshot, nvme, verdicts):
+    """Why no NVMe controller of this host is deleted (a truth that cannot be trusted for NVMe), or None."""
+    array = snapshot.get("array") or {}
+    if array.get("nvme_problems"):
+        return "the NVMe truth is incomplete: %s" % "; ".join(
+            str(p.get("msg") or p.get("kind")) for p in array["nvme_problems"])
+    if nvme.get("unread"):
+        return "the NVMe read did not list %s" % ", ".join(nvme["unread"])
+    kinds = dict((v.get("name"), v.get("kind")) for v in verdicts.get("namespaces") or [])
+    odd = sorted(n for n, k in kinds.items() if k == "unexpected_visibility")
+    if odd:
+        return ("namespace(s) %s are presented by live controllers but mapped to no host NQN of this host in the "
+                "NVMe truth: it may be older than the host or incomplete" % ", ".join(shown(n) for n in odd))
+    if not array.get("nvme_records") and UNMAPPED_KIND in kinds.values():
+        return "the NVMe truth has no namespace record while it covers this host's subsystems (an empty answer)"
+    return None
+
+
+UNMAPPED_KIND = "stale_unmapped"
+
+
+def _refuse(skipped, name, why):
+    skipped.append({"kind": "refused", "object": "controller", "name": shown(name), "reason": why})
+
+
+def _choose(nvme, verdicts, skipped):
+    """The controllers to delete, each with the namespaces behind it; the others that are not live in skipped."""
+    namespaces = [ns for ns in nvme.get("namespaces") or [] if ns.get("fabrics")]
+    kinds = dict((v.get("name"), v.get("kind")) for v in verdicts.get("namespaces") or [])
+    records = dict((c.get("name"), c) for c in nvme.get("controllers") or [])
+    chosen = []
+    for v in verdicts.get("controllers") or []:
+        name, kind = v.get("name"), v.get("kind")
+        if kind == "healthy":
+            continue
+        ctrl = records.get(name) or {}
+        ns_behind = behind(namespaces, name)
+        mapped = sorted(ns["name"] for ns in ns_behind if kinds.get(ns.get("name")) != UNMAPPED_KIND)
+        why = None
+        if not CTRL_RE.match(name or "") or not all(NAMESPACE_RE.match(ns.get("name") or "") for ns in ns_behind):
+            why = "a name no step may carry"
+        elif ctrl.get("unread") or not is_fabrics(ctrl.get("transport")) or not ctrl.get("subsysnqn"):
+            why = "its identity (transport, subsystem NQN, address) was not fully read"
+        elif ctrl.get("state") not in DELETABLE_STATES:
+            why = "its state is %s, not one of %s" % (shown(ctrl.get("state")), ", ".join(DELETABLE_STATES))
+        elif v.get("sole_path_of") is None:
+            why = "the namespaces behind it were not all read: one not seen may hang on it"
+        elif v.get("sole_path_of"):
+            why = ("the sole path of %s, which the array still maps or whose mapping is not known: deleting it would "
+                   "take them away" % ", ".join(shown(n) for n in v["sole_path_of"]))
+        elif kind == "controller_down" and (mapped or not ns_behind):
+            why = ("down, an outage while the SVM still has its address: %s" % (
+                "it also carries %s, which the array still maps (or is not judged)" % ", ".join(shown(n) for n in mapped)
+                if mapped else "it carries no namespace the array unmapped"))
+        elif kind not in ("lif_gone", "controller_down"):
+            why = "its verdict is %s" % shown(kind)
+        if why:
+            _refuse(skipped, name, "controller %s (%s) is not deleted: %s" % (shown(name), v.get("reason"), why))
+            continue
+        chosen.append((ctrl, v, ns_behind))
+    return chosen, kinds
+
+
+def _users_refusal(ns):
+    """Why an unmapped namespace behind a deleted controller holds it (in use), or None."""
+    try:
+        check_not_in_use(ns, "namespace %s" % ns.get("name"))
+    except Refused as exc:
+        return str(exc)
+    return None
+
+
+def plan_nvme(snapshot):
+    """{steps, skipped, delete_controllers} of the NVMe family for the judged snapshot (san with `nvme` and
+    `nvme_verdicts`); no step when the NVMe truth cannot be trusted for this host (said in skipped)."""
+    nvme, verdicts = snapshot.get("nvme"), snapshot.get("nvme_verdicts")
+    out = {"steps": [], "skipped": [], "delete_controllers": []}
+    if not nvme or not verdicts:
+        return out
+    down = [v for v in verdicts.get("controllers") or [] if v.get("kind") != "healthy"]
+    blocked = _blockers(snapshot, nvme, verdicts)
+    if blocked:
+        for v in down:
+            _refuse(out["skipped"], v.get("name"), "controller %s is not deleted: %s" % (shown(v.get("name")), blocked))
+        return out
+    chosen, kinds = _choose(nvme, verdicts, out["skipped"])
+    for ctrl, v, ns_behind in chosen:
+        roles, refusals = {}, []
+        for ns in ns_behind:
+            if kinds.get(ns["name"]) == UNMAPPED_KIND:
+                roles[ns["name"]] = UNMAPPED
+                why = _users_refusal(ns)
+                if why:
+                    refusals.append(why)
+            elif answers_elsewhere(ns, [ctrl["name"]]):
+                roles[ns["name"]] = STAYS
+            else:
+                refusals.append("namespace %s answers through no other live path" % shown(ns["name"]))
+        if refusals:
+            _refuse(out["skipped"], ctrl["name"], "controller %s is not deleted: %s" % (shown(ctrl["name"]),
+                                                                                       "; ".join(refusals)))
+            continue
+        ident = controller_identity(ctrl)
+        expect = dict(ident, namespaces=dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"),
+                                                            "role": roles[ns["name"]]}) for ns in ns_behind))
+        # the namespaces this controller alone still reaches: they go with it (their other controllers, if any,
+        # are deleted by their own units, which wait for them in turn)
+        alone = sorted(ns["name"] for ns in ns_behind if roles[ns["name"]] == UNMAPPED and
+                       set(p.get("controller") for p in ns.get("paths") or []) == set([ctrl["name"]]))
+        unit = "controller %s" % ctrl["name"]
+        reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
+        steps = [step("delete_controller", ctrl["name"], expect, reason),
+                 step("wait_controller_gone", ctrl["name"], dict(ident, vanishing=alone), reason)]
+        for st in steps:
+            st["phase"], st["unit"] = "delete", unit
+        out["steps"].extend(steps)
+        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=expect["namespaces"],
+                                              vanishing=alone))
+    return out

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/act/nvme.py` (and the writer `act/children.child_delete_controller`): the
+act re-reads a copy of a state captured on a real kernel (nvme_stale), the plan made from it, and what changed in
+between; the kernel's answer to the write (the controller and its paths go, and a namespace head with no path left)
+is played on the copy."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import time
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import child_delete_controller
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ExecutionError
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import inline_call
+
+
+class Kernel(object):
+    """deadline.call without the fork, and the kernel's answer to a write of delete_controller on the tree: the
+    controller goes with its paths, and a namespace head with no path left. `before_write` runs first (what changes
+    between the act's read and the writer's); `removes` False: the kernel does not finish the delete."""
+
+    def __init__(self, root):
+        self.root = root
+        self.writes = []
+        self.before_write = None
+        self.removes = True
+        self.hangs = False
+
+    def sys(self, *parts):
+        return os.path.join(self.root, "sys", *parts)
+
+    def __call__(self, fn, args=(), timeout=10.0, what=None):
+        if fn is child_delete_controller:
+            if self.before_write:
+                self.before_write(self)
+            if self.hangs:
+                raise deadline.DeadlineExceeded(what, timeout)
+            try:
+                out = inline_call(fn, args, timeout, what)
+            except Exception as exc:  # as deadline.call reports a child's exception
+                raise ChildFailed.of(what, exc)
+            self.writes.append(args[1])
+            if self.removes:
+                self.remove_controller(args[1])
+            return out
+        return inline_call(fn, args, timeout, what)
+
+    def remove_controller(self, name):
+        link = self.sys("class", "nvme", name)
+        shutil.rmtree(os.path.realpath(link))
+        os.unlink(link)
+        subsystems = self.sys("devices", "virtual", "nvme-subsystem")
+        for sub in os.listdir(subsystems):
+            base = os.path.join(subsystems, sub)
+            if os.path.lexists(os.path.join(base, name)):
+                os.unlink(os.path.join(base, name))
+        for entry in os.listdir(self.sys("block")):
+            if entry.startswith("nvme") and not os.path.exists(self.sys("block", entry)):
+                os.unlink(self.sys("block", entry))
+        # a head whose last path went: the kernel removes its disk (nvme_mpath_shutdown_disk)
+        paths = set(e for e in os.listdir(self.sys("block")) if "c" in e[4:])
+        for sub in os.listdir(subsystems):
+            base = os.path.join(subsystems, sub)
+            for head in [e for e in os.listdir(base) if e.startswith("nvme") and "n" in e[4:] and "c" not in e[4:]]:
+                if not any(p.startswith(head.split("n")[0] + "n" + head.split("n")[1] + "c") and
+                           p.endswith("n" + head.split("n")[2]) for p in paths):
+                    shutil.rmtree(os.path.join(base, head))
+                    if os.path.lexists(self.sys("block", head)):
+                        os.unlink(self.sys("block", head))
+
+    def write(self, rel, text):
+        with open(self.sys(*rel.split("/")), "w") as fh:
+            fh.write(text + "\n")
+
+
+def planned(tmp_path, drop, lifs=None, act_on=None):
+    """(steps planned from the copy, its act context, the Kernel of the tree the act runs on: the same copy unless
+    `act_on` names a drop list for another copy)."""
+    reader, lab = nvme_host(tmp_path / "plan", "nvme_stale", drop)
+    san = nvme_judged(reader, nvme_array_truth(lab["nvme"], lifs), time.time())
+    steps = plan_nvme(san)["steps"]
+    if act_on is not None:
+        reader, _lab = nvme_host(tmp_path / "act", "nvme_stale", act_on)
+    kernel = Kernel(reader.root)
+    host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
+                      truth_collected_at=time.time(), truth_max_age=900.0)
+    return steps, host, kernel
+
+
+LIF_GONE = ("nvme0n2", "nvme0c0n2")      # LIF a deleted, namespace 2 already dropped: nvme0 carries 1 and 3
+ALL_UNMAPPED = ("nvme0c0n1", "nvme0c0n3")  # nvme0 carries only namespace 2, which the array no longer maps
+
+
+def present(kernel, *names):
+    return [n for n in names if os.path.lexists(kernel.sys("block", n)) or os.path.lexists(kernel.sys("class", "nvme", n))]
+
+
+def test_the_controller_to_a_deleted_lif_is_deleted_alone_and_its_namespaces_stay(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    executed = execute.execute(steps, host)
+    assert [(e["action"], e["target"], e["outcome"]) for e in executed] == [
+        ("delete_controller", "nvme0", "done"), ("wait_controller_gone", "nvme0", "done")]
+    assert kernel.writes == ["nvme0"]
+    assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n3") == ["nvme1", "nvme0n1", "nvme0n3"]
+
+
+def test_the_down_controller_of_an_unmapped_namespace_is_deleted_and_the_namespace_goes_with_it(tmp_path):
+    steps, host, kernel = planned(tmp_path, ALL_UNMAPPED, lifs=NVME_LAB_LIFS)
+    executed = execute.execute(steps, host)
+    assert executed[1]["detail"]["namespaces_gone"] == ["nvme0n2"]
+    assert present(kernel, "nvme0", "nvme0n2", "nvme1", "nvme0n1") == ["nvme1", "nvme0n1"]
+
+
+def refusal(steps, host):
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    return info.value.to_dict()
+
+
+@pytest.mark.parametrize("change,kind,words", [
+    (lambda k: k.write("class/nvme/nvme0/address", "traddr=127.0.0.9,trsvcid=4420"), "identity", "address"),
+    (lambda k: k.write("class/nvme/nvme0/subsysnqn", "nqn.2014-08.org.example:other"), "identity", "subsysnqn"),
+    (lambda k: k.write("class/nvme/nvme0/cntlid", "77"), "identity", "cntlid"),
+    (lambda k: k.write("class/nvme/nvme0/state", "live"), "came_back", "live"),
+    (lambda k: k.write("class/nvme/nvme0/state", "deleting"), "state", "deleting"),
+    (lambda k: k.write("class/nvme/nvme1/state", "connecting"), "sole_path", "nvme0n1"),
+])
+def test_a_controller_that_changed_since_the_plan_is_not_deleted(tmp_path, change, kind, words):
+    """Between the plan and the act: the name reused by another controller, the controller live again or going
+    already, the other path of a namespace that stays gone down. Nothing is written."""
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    change(kernel)
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == kind and words in out["msg"], out
+    assert kernel.writes == [] and present(kernel, "nvme0") == ["nvme0"]
+
+
+def test_a_namespace_behind_the_controller_that_the_plan_did_not_see_keeps_it(tmp_path):
+    """The plan saw nvme0 carry namespaces 1 and 3; at act time it carries 2 as well."""
+    steps, host, kernel = planned(tmp_path, LIF_GONE, act_on=())
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "identity" and "nvme0n2" in out["msg"] and kernel.writes == []
+
+
+def test_an_unmapped_namespace_held_since_the_plan_keeps_its_controller(tmp_path):
+    steps, host, kernel = planned(tmp_path, ALL_UNMAPPED, lifs=NVME_LAB_LIFS)
+    os.mkdir(kernel.sys("block", "nvme0n2", "holders", "dm-9"))
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "holder" and "nvme0n2" in out["msg"] and kernel.writes == []
+
+
+def test_the_writer_reads_the_state_again_and_writes_nothing_to_a_controller_live_again(tmp_path):
+    """The controller reconnects after the act's read, before the write: the forked writer's own read refuses."""
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    kernel.before_write = lambda k: k.write("class/nvme/nvme0/state", "live")
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "identity" and "live" in out["msg"]
+    assert kernel.writes == [] and present(kernel, "nvme0") == ["nvme0"]
+
+
+def test_a_write_that_hangs_stops_the_unit_with_its_deadline(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    kernel.hangs = True
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    assert isinstance(info.value.cause, deadline.DeadlineExceeded)
+    assert [e["action"] for e in info.value.executed] == []
+
+
+def test_a_controller_the_kernel_does_not_remove_fails_its_wait(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    kernel.removes = False
+    out = refusal(steps, host)
+    assert "not gone" in out["msg"] and kernel.writes == ["nvme0"]
+
+
+def test_a_controller_already_gone_at_act_time_is_already_absent(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    kernel.remove_controller("nvme0")
+    executed = execute.execute(steps, host)
+    assert [e["outcome"] for e in executed] == ["already_absent", "done"] and kernel.writes == []
+
+
+def test_the_truth_too_old_at_act_time_deletes_nothing(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    host.truth_collected_at = time.time() - 2000
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
