@@ -51,14 +51,16 @@ description:
     first too. A task C(timeout) sends the module no signal; SIGKILL cannot be handled.
   - After a real run the host is read once more, for the post-check (RV(healthy_after) against RV(healthy_before),
     RV(maps_still_present)) and for RV(references).
-  - NVMe over fabrics (native NVMe multipath): deletes an NVMe-oF controller that is not live (sysfs
+  - NVMe over fabrics (native NVMe multipath) - it deletes an NVMe-oF controller that is not live (sysfs
     C(delete_controller), what C(nvme disconnect -d) writes; never a disconnect of all) when it reconnects to an
-    address no NVMe/TCP LIF of the serving SVM has any more (C(lif_gone)) and every namespace behind it answers
-    through another live path or is unmapped, or when every namespace behind it is C(stale_unmapped). Every
-    unmapped namespace that goes with it must be unused; one still mapped that reaches it alone, or the whole NVMe
-    part when the NVMe truth is incomplete, empty or older than the host, refuses it (RV(left_alone)). Right before
-    the write the act reads its subsystem NQN, transport, address, host NQN, controller ID, state and the
-    namespaces behind it again, and the writing child the identity and state once more.
+    address no NVMe/TCP LIF of the serving SVM has any more (C(lif_gone)), O(delete_lif_gone) is set, every
+    namespace behind it answers through another live path or is unmapped, and the truth still maps a namespace of
+    its subsystem to this host. Every unmapped namespace that goes with it must be unused (the kernel's exclusive
+    claim included); a controller down to an address the SVM still has is an outage and is never deleted. A
+    refused controller is in RV(left_alone) with the reason, and nothing NVMe is deleted when the NVMe truth is
+    incomplete, older than O(truth_max_age) or older than the host. Right before the write the act reads its
+    subsystem NQN, transport, address, host NQN, controller ID, state and the namespaces behind it again, and the
+    writing child the identity and state once more.
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
   - Every run returns its plan as RV(plan_artifact). Given back as O(approved_plan) (the plan a person approved),
     a later run plans from scratch as always and then runs only the units whose every step is in the approved plan
@@ -129,6 +131,15 @@ options:
     default: true
   allow_non_san:
     description: Allow disks and SCSI hosts on transports other than iSCSI/FC.
+    type: bool
+    default: false
+  delete_lif_gone:
+    description:
+      - Delete an NVMe-oF controller that is C(lif_gone) (it reconnects to an address no NVMe/TCP LIF of the serving
+        SVM has any more) when the rest of the rules allow it. The array truth proves the address is not one of
+        that SVM's, not that no other cluster presents the subsystem there (a SnapMirror active sync peer that is
+        not in the truth); set it only when every cluster presenting these subsystems is read.
+      - Off, such controllers are reported and refused by name (RV(left_alone)).
     type: bool
     default: false
   phases:
@@ -474,6 +485,7 @@ def argument_spec():
         flush_buffers=dict(type="bool", default=True),
         repair_mismatch=dict(type="bool", default=True),
         allow_non_san=dict(type="bool", default=False),
+        delete_lif_gone=dict(type="bool", default=False),
         phases=dict(type="list", elements="str", choices=list(run_cleanup.PHASES), default=list(run_cleanup.PHASES)),
         timeout=dict(type="float", default=60.0),
         wait_timeout=dict(type="float", default=30.0),
@@ -567,7 +579,7 @@ def act(module, host, truth, selected, result):
     """Exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others. Each
     unit's first touch re-checks the truth's age against truth_max_age at that moment. Returns what stopped (None
     when every unit ran to its end); exits at once when a signal interrupted the act."""
-    host.truth_collected_at = (truth or {}).get("collected_at")
+    host.truth_collected_at = run_cleanup.truth_time(truth)
     host.truth_max_age = module.params["truth_max_age"]
     stopped = None
     started = host.clock()

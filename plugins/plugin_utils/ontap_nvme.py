@@ -78,7 +78,17 @@ def _svm(rec):
 def _slim_subsystem(rec):
     return {"uuid": rec.get("uuid"), "name": rec.get("name"), "svm": _svm(rec), "os_type": rec.get("os_type"),
             "nqn": rec.get("target_nqn"), "serial": rec.get("serial_number"),
-            "host_nqns": [h.get("nqn") for h in rec.get("hosts") or [] if isinstance(h, dict) and h.get("nqn")]}
+            "host_nqns": [h.get("nqn") for h in rec.get("hosts") or [] if isinstance(h, dict) and h.get("nqn")],
+            # the hosts list as ONTAP gave it: a list whose every entry names an NQN, else None (missing, cut or odd:
+            # what the subsystem allows is then unknown, never "nobody")
+            "hosts": _host_list(rec.get("hosts"))}
+
+
+def _host_list(hosts):
+    if not isinstance(hosts, list) or not all(isinstance(h, dict) and isinstance(h.get("nqn"), str) and h["nqn"]
+                                              for h in hosts):
+        return None
+    return [h["nqn"] for h in hosts]
 
 
 def _slim_namespace(rec):
@@ -102,22 +112,26 @@ def _slim_lif(rec):
 # ------------------------------------------------------------------------------------------------ selections
 
 def nvme_targets(nvme):
-    """[{svm, nvme_service_enabled, subsystem_nqns, tcp_addresses}]: what identifies each SVM of an NVMe read on the
-    wire (every subsystem's NQN, every NVMe/TCP LIF address, down or not: identity, not health). Empty unless the
-    read succeeded: a cluster without NVMe, or unreadable, covers no NVMe device."""
+    """[{svm, nvme_service_enabled, subsystem_nqns, tcp_addresses, subsystems}]: what identifies each SVM of an NVMe
+    read on the wire (every subsystem's NQN, every NVMe/TCP LIF address, down or not: identity, not health), and each
+    subsystem's allowed host NQNs as read (`subsystems`: [{nqn, host_nqns}], host_nqns null when the answer did not
+    carry a well-formed list). Empty unless the read succeeded: a cluster without NVMe, or unreadable, covers no NVMe
+    device."""
     if nvme.get("state") != READ:
         return []
     out = {}
 
     def entry(svm):
         return out.setdefault(svm, {"svm": svm, "nvme_service_enabled": None, "subsystem_nqns": [],
-                                    "tcp_addresses": []})
+                                    "tcp_addresses": [], "subsystems": []})
 
     for service in nvme["services"]:
         entry(service["svm"])["nvme_service_enabled"] = service["enabled"]
     for subsystem in nvme["subsystems"]:
         if subsystem["nqn"]:
             entry(subsystem["svm"])["subsystem_nqns"].append(subsystem["nqn"])
+            entry(subsystem["svm"])["subsystems"].append({"nqn": subsystem["nqn"],
+                                                          "host_nqns": subsystem.get("hosts")})
     for lif in nvme["lifs"]:
         if lif["address"]:
             entry(lif["svm"])["tcp_addresses"].append(lif["address"])

@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     multipath_audit as mc_audit, multipath_parse as mc_parse, multipath_queueing as mc_queueing)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.cleanup import TRUTH_CLOCK_SKEW
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import TRUTH_CLOCK_SKEW
 from ansible_collections.sanfleet.remediation.tests.unit import house_rules_worlds as hw
 from hypothesis import HealthCheck, given, settings, strategies as st
 

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The only code that writes sysfs or opens a device: the forked children (deadline.call) that re-check identity
-and write (an sd's delete or rescan, an NVMe-oF controller's delete), or hold an O_EXCL open of a plain sd (never /dev/dm-*: lab finding 1), and the parent-side wrapper
+and write (an sd's delete or rescan, an NVMe-oF controller's delete), or hold an O_EXCL open of a plain sd or of an
+NVMe namespace head (never /dev/dm-*: lab finding 1), and the parent-side wrapper
 that turns their errors into ActFailed or a refusal."""
 
 from __future__ import absolute_import, division, print_function
@@ -45,11 +46,14 @@ def child_checked_write(sys_root, hctl, name, dev, attr, data):
 
 def child_delete_controller(sys_root, name, expected, states):
     """(runs in a forked child) write 1 to class/nvme/<name>/delete_controller only if <name> still connects to
-    the subsystem NQN, with the transport, address and host NQN `expected` holds, and is in one of `states` (not
-    live) — read microseconds before the write."""
+    the subsystem NQN, with the transport, address, host NQN and controller ID `expected` holds, and is in one of
+    `states` (not live) — read microseconds before the write."""
     base = os.path.join(sys_root, "class", "nvme", name)
     now = {}
-    for attr in ("subsysnqn", "transport", "address", "hostnqn", "state"):
+    if not expected.get("cntlid"):
+        raise IdentityChanged("%s was planned without its controller ID: it cannot be told from a reused name" % name,
+                              device=name, identity={"expected": None})
+    for attr in ("subsysnqn", "transport", "address", "hostnqn", "cntlid", "state"):
         try:
             with open(os.path.join(base, attr)) as fh:
                 now[attr] = fh.read().strip()
@@ -57,7 +61,7 @@ def child_delete_controller(sys_root, name, expected, states):
             raise IdentityChanged("%s/%s cannot be read (%s)" % (name, attr, exc), device=name,
                                   identity={"expected": expected.get(attr), "found": None})
     now["address"] = address_text(parse_address(now["address"]))
-    for attr in ("subsysnqn", "transport", "address", "hostnqn"):
+    for attr in ("subsysnqn", "transport", "address", "hostnqn", "cntlid"):
         if now[attr] != expected.get(attr):
             raise IdentityChanged("%s has %s %s, expected %s" % (name, attr, now[attr], expected.get(attr)),
                                   device=name, identity={"expected": expected.get(attr), "found": now[attr]})
@@ -98,10 +102,11 @@ def _child_exclusive_open(node, dev):
     return {"claimed": False, "answer": "ok"}
 
 
-def exclusive_open_check(host, d):
-    """Refuse the delete of a plain sd (no map) that the kernel holds claimed: the open-count gate of an sd."""
+def exclusive_open_check(host, d, target=None):
+    """Refuse the delete of a plain sd (no map), or of the last path of an NVMe namespace, that the kernel holds
+    claimed: the open-count gate of a device without an open count."""
     node = host.path("/dev/%s" % d["name"])
-    target = "disk %s" % d["name"]
+    target = target or "disk %s" % d["name"]
     try:
         answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
     except RuntimeError as exc:

@@ -7,8 +7,9 @@ namespaces it alone reached to leave.
 Right before the write, against one read of the host: the truth's age, the controller's identity (a kernel name
 is reused: its subsystem NQN, transport, address, host NQN and controller ID), its state (not live: one that
 reconnected since the plan is left), each namespace behind it (no path the plan did not see, the same UUID and
-NSID), a namespace that stays still answering through another live path, an unmapped one still unused and shown
-by no live controller. The forked writer reads the identity and state once more before it writes.
+NSID), a namespace that stays still answering through another live path, an unmapped one fully read, still unused
+(the kernel's exclusive claim of it included) and shown by no live controller. The forked writer reads the
+identity (controller ID included) and state once more before it writes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,7 +25,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvm
     DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import child_delete_controller
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
+    child_delete_controller, exclusive_open_check)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 
 
@@ -39,12 +41,16 @@ def _namespaces_check(host, name, target, planned, nvme):
                           % ns["name"], evidence={"namespace": ns["name"]})
         if (ns.get("uuid"), ns.get("nsid")) != (want.get("uuid"), want.get("nsid")):
             raise Refused(target, "identity", "namespace %s is UUID %s NSID %s now, planned as UUID %s NSID %s: the "
-                          "kernel name was reused; not deleting" % (ns["name"], ns.get("uuid"), ns.get("nsid"),
-                                                                   want.get("uuid"), want.get("nsid")))
+                          "kernel name was reused; not deleting" % (
+                              ns["name"], ns.get("uuid"), ns.get("nsid"), want.get("uuid"), want.get("nsid")))
         if want.get("role") == STAYS and not answers_elsewhere(ns, [name]):
             raise Refused(target, "sole_path", "namespace %s answers through no other live path now: deleting %s "
                           "would take it away" % (ns["name"], name))
         if want.get("role") == UNMAPPED:
+            if ns.get("unread") or ns.get("holders") is None or ns.get("dev") is None:
+                raise Refused(target, "unread", "namespace %s, which goes with it, was not fully read now (%s): its "
+                              "users cannot be checked; not deleting" % (
+                                  ns["name"], ", ".join(ns.get("unread") or ["holders or dev"])))
             live = [p["name"] for p in ns.get("paths") or [] if p.get("controller_state") == "live"]
             if live:
                 raise Refused(target, "came_back", "namespace %s, which the array no longer mapped, is presented by "
@@ -54,6 +60,9 @@ def _namespaces_check(host, name, target, planned, nvme):
             if ns.get("holders"):
                 info["holders"] = host.holders_now(ns["holders"])
             check_not_in_use(info, "namespace %s" % ns["name"])
+            # a mount in another mount namespace, a ZFS vdev, drbd: no mount line, holder or fd shows them, the
+            # kernel's exclusive claim does (a claimed partition marks its whole disk claimed too)
+            exclusive_open_check(host, ns, "namespace %s" % ns["name"])
     return sorted(ns["name"] for ns in now)
 
 

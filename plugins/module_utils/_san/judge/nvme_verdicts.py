@@ -96,6 +96,7 @@ class NvmeTruth(object):
         self.host_nqns = set(_nqn(h) for h in host_nqns or [] if h != "*") - set([None])
         self.serving = {}        # subsystem NQN -> [(cluster, svm)]
         self.addresses = {}      # (cluster, svm) -> set of address keys
+        self.allowed = {}        # ((cluster, svm), subsystem NQN) -> set of host NQNs it allows, as read
         for n, t in enumerate(_list(nvme.get("targets"), "array_truth.nvme.targets")):
             where = "array_truth.nvme.targets[%d]" % n
             key = (_name(t.get("cluster"), where + ".cluster"), _name(t.get("svm"), where + ".svm"))
@@ -104,6 +105,13 @@ class NvmeTruth(object):
             self.addresses.setdefault(key, set()).update(address_key(a) for a in addresses)
             for nqn in nqns:
                 self.serving.setdefault(_nqn(nqn), []).append(key)
+            for m, sub in enumerate(_list(t.get("subsystems"), where + ".subsystems")):
+                if not isinstance(sub.get("nqn"), str) or not sub["nqn"].strip():
+                    raise NvmeTruthError("%s.subsystems[%d].nqn must be an NQN, got %r" % (where, m, sub.get("nqn")))
+                if sub.get("host_nqns") is None:
+                    continue  # the hosts it allows were not read: unknown, never "none"
+                hosts = _strings(sub["host_nqns"], "%s.subsystems[%d].host_nqns" % (where, m))
+                self.allowed[(key, _nqn(sub["nqn"]))] = set(_nqn(h) for h in hosts)
         self.mapped = {}         # (subsystem NQN, nsid) -> [record]
         for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
             where = "array_truth.nvme.namespaces[%d]" % n
@@ -119,6 +127,17 @@ class NvmeTruth(object):
         """The one (cluster, svm) serving this subsystem NQN; None when none or several do (not covered)."""
         svms = self.serving.get(_nqn(subsysnqn)) or []
         return svms[0] if len(set(svms)) == 1 else None
+
+    def allows(self, svm, subsysnqn, hostnqn):
+        """Does the SVM's subsystem allow this host NQN? None when the truth cannot say (its hosts were not read)."""
+        hosts = self.allowed.get((svm, _nqn(subsysnqn)))
+        return None if hosts is None or not _nqn(hostnqn) else _nqn(hostnqn) in hosts
+
+    def maps_of(self, subsysnqn, hostnqn):
+        """The records of the subsystem's namespaces whose subsystem allows `hostnqn`."""
+        nqn, host = _nqn(subsysnqn), _nqn(hostnqn)
+        return [r for (sub, _nsid), recs in sorted(self.mapped.items()) if sub == nqn
+                for r in recs if host in set(_nqn(h) for h in r["host_nqns"])]
 
     def read_for(self, hostnqn):
         return self.every_host or (_nqn(hostnqn) in self.host_nqns)
@@ -244,6 +263,13 @@ def judge_controller(ctrl, namespaces, verdicts, truth, unread):
         ns.get("name") for ns in behind if kinds.get(ns.get("name")) != "stale_unmapped"
         and not any(_answers(p) for p in ns.get("paths") or [] if p.get("controller") != ctrl["name"])]
     svm = None if truth.problems else truth.svm_of(ctrl.get("subsysnqn"))
+    # what the truth still maps of this subsystem to the host NQN this controller connected with (None: it cannot
+    # say): none at all may be an empty answer, never proof that the subsystem has nothing left for this host
+    out["mapped_to_host"] = None if svm is None or not truth.read_for(ctrl.get("hostnqn")) else len(
+        truth.maps_of(ctrl.get("subsysnqn"), ctrl.get("hostnqn")))
+    # whether the subsystem still allows that host NQN at all (its hosts list, read with the subsystem): False is the
+    # one proof that the subsystem has nothing left for this host through any controller
+    out["host_allowed"] = None if svm is None else truth.allows(svm, ctrl.get("subsysnqn"), ctrl.get("hostnqn"))
     if svm is not None and truth.lif_of(svm, ctrl.get("transport"), traddr) is False:
         return dict(out, kind="lif_gone", array={"cluster": svm[0], "svm": svm[1]},
                     reason="%s, reconnecting to %s, which no NVMe/TCP LIF of %s (%s) has any more"

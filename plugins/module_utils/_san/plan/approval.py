@@ -322,8 +322,8 @@ def _left_alone_reason(name, skipped, snapshot):
 def gate(plan, snapshot, approved):
     """The plan (plan.cleanup.plan_cleanup's dict) cut down to the units whose every step is in `approved` with the same
     identity. Returns (plan, approval): the plan with the other units' steps taken out of steps, flush_maps,
-    delete_disks and mismatches and each of those units in skipped as refused, by name, with the reason;
-    approval: {refused: [unit], not_needed: [approved steps the plan no longer has, with why]}.
+    delete_disks, mismatches and delete_controllers and each of those units in skipped as refused, by name, with
+    the reason; approval: {refused: [unit], not_needed: [approved steps the plan no longer has, with why]}.
     `approved` {} (valid, see validate): nothing was approved for this host, every unit is refused."""
     mismatches = plan.get("mismatches") or []
     current = artifact_steps(plan["steps"], snapshot, mismatches)
@@ -381,6 +381,8 @@ def gate(plan, snapshot, approved):
         out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]
         out["delete_disks"] = [d for d in plan.get("delete_disks") or [] if d.get("name") not in no_delete]
         out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]
+        out["delete_controllers"] = [c for c in plan.get("delete_controllers") or []
+                                     if "controller %s" % c.get("name") not in gone]
     out["skipped"] = skipped
 
     planned = set(_step_key(st) for st in current)

@@ -27,6 +27,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import (
     exact_scan_step, plan_disk_delete)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
+    TRUTH_MAX_AGE, truth_age_unknown)
 
 
 def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
@@ -50,36 +52,6 @@ def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
 
 # Removal verdicts: what plan_cleanup may select (unknown_array only under host_evidence).
 REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
-
-
-# How old the array truth may be, against the host snapshot it judges, before nothing is removed (seconds).
-TRUTH_MAX_AGE = 900.0
-
-
-# the truth is stamped by the controller's clock, the snapshot by the host's: a truth dated further ahead than
-# this is not fresh, its age is unknown (a clock wrong by minutes, or epoch milliseconds)
-TRUTH_CLOCK_SKEW = 300.0
-
-
-def truth_age_unknown(collected, now, max_age):
-    """Why the truth's age cannot be checked against `max_age` at `now` (None when it can): a time or bound that is
-    not a finite number (a NaN makes every comparison false and would pass every gate; bool, text, infinity or a
-    negative time are no time either), or a truth dated ahead of the clock by more than two clocks may differ."""
-    if collected is None:
-        return "the array truth carries no collected_at; its age cannot be checked"
-    if not validate.is_epoch(collected):
-        return "the array truth's collected_at %r is not a finite number of epoch seconds: its age is unknown" % (
-            collected,)
-    if not validate.is_epoch(now):
-        return "the host's time %r is not a finite number of epoch seconds: the truth's age is unknown" % (now,)
-    if not validate.is_epoch(max_age) or not max_age > 0:
-        return "truth_max_age %r is not a finite number of seconds > 0: the truth's age cannot be bounded" % (
-            max_age,)
-    if collected - now > TRUTH_CLOCK_SKEW:
-        return ("the array truth is dated %.0fs after the host's clock (more than the %gs two clocks may differ): its "
-                "age cannot be checked (a wrong clock, or collected_at in milliseconds)" % (
-                    collected - now, TRUTH_CLOCK_SKEW))
-    return None
 
 
 def removal_blockers(snapshot, verdicts, policy=None):
@@ -468,7 +440,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     act time (delete_disk flushes that map again: expect.after_flush).
 
     policy: {policy: array|host_evidence, grace (s), earlier: an earlier snapshot (host_evidence),
-             allow_non_san, force_remove, flush_buffers, remove_wwid, repair_mismatch (default True)}.
+             allow_non_san, force_remove, flush_buffers, remove_wwid, repair_mismatch (default True),
+             delete_lif_gone (plan.nvme)}.
     A serial_mismatch map that the array no longer maps (LUN id reused for another LU) is flushed first when
     repair_mismatch is on; its sds are then deleted and rescanned as serial_mismatch disks.
     Never touches paths_down_but_mapped, healthy or in-use devices; unknown_array only under host_evidence.
@@ -518,7 +491,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
     # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away
-    nvme = plan_nvme(snapshot)
+    nvme = plan_nvme(snapshot, policy)
     steps.extend(nvme["steps"])
     skipped.extend(nvme["skipped"])
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,

@@ -7,17 +7,25 @@ The one removal NVMe needs is the delete of a controller that is not live (sysfs
 `nvme disconnect -d` writes): a namespace the array unmapped is dropped by a live controller on its own (lab
 finding 15), and what lingers is a namespace whose every controller reconnects and cannot hear the change (finding
 16). Never a blanket disconnect: one controller at a time, and only when deleting it takes nothing that is still
-mapped to this host away. A controller is deleted when either
+mapped to this host away. A controller is deleted when
 
-* it reconnects to an address no NVMe/TCP LIF of the serving SVM has any more (`lif_gone`), and every namespace
-  behind it answers through another live path or is one the array no longer maps (`sole_path_of` is []), or
-* it is down, and every namespace behind it is one the array no longer maps to this host (its subsystem has
-  nothing left for this host through it); a down controller that carries a mapped namespace is an outage and
-  stays, whatever else it carries.
+* it is down to an address the SVM still has, the subsystem's hosts list (read with the subsystem) no longer has
+  the host NQN it connected with, and every namespace behind it is one the array no longer maps: the subsystem has
+  nothing left for this host through any controller, and a reconnect would be refused; or
+* it reconnects to an address no NVMe/TCP LIF of the serving SVM has any more (`lif_gone`), the caller states that
+  no cluster outside the truth presents its subsystem (`delete_lif_gone`: the truth proves the address is not the
+  SVM's, not that it is nobody's; a SnapMirror active sync peer that was not read presents the same subsystem at
+  its own LIFs), every namespace behind it answers through another live path or is unmapped (`sole_path_of` is
+  []), and the truth still maps a namespace of its subsystem to the host NQN it connected with (none at all may be
+  an empty answer);
 
-Every unmapped namespace behind a deleted controller must be unused (mounts, swap, holders, kernel users, openers
-that are a workload; udev's probe blocked in its queued I/O is no workload, lab finding 17). A namespace that
-answers elsewhere may be in use: only its dead path goes.
+and every unmapped namespace behind it is unused (mounts, swap, holders, kernel users, openers that are a workload;
+udev's probe blocked in its queued I/O is no workload, lab finding 17). A namespace that answers elsewhere may be in
+use: only its dead path goes.
+
+Any other controller that is down is an outage: its paths come back with the LIF, and a namespace the array
+unmapped goes by itself when it reconnects (finding 15). A subsystem that maps nothing to this host while its hosts
+list still has this host's NQN, or whose hosts were not read, proves nothing: an empty answer reads the same.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,11 +39,14 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.us
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import (
     CTRL_RE, NAMESPACE_RE, is_fabrics)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
+    TRUTH_MAX_AGE, truth_age_unknown)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
 
 # the states of a controller that is not live and may be deleted (drivers/nvme/host/core.c nvme_state_names): it
 # retries its connection or was given up; `new` is a controller being set up, `deleting` one already going
 DELETABLE_STATES = ("connecting", "resetting", "dead")
+UNMAPPED_KIND = "stale_unmapped"
 # roles of a namespace behind a deleted controller: it keeps a live path elsewhere, or the array maps it no more
 STAYS, UNMAPPED = "stays", "unmapped"
 
@@ -50,7 +61,7 @@ def behind(ns_list, name):
     return [ns for ns in ns_list if any(p.get("controller") == name for p in ns.get("paths") or [])]
 
 
-def _blockers(snapshot, nvme, verdicts):
+def _blockers(snapshot, nvme, verdicts, policy):
     """Why no NVMe controller of this host is deleted (a truth that cannot be trusted for NVMe), or None."""
     array = snapshot.get("array") or {}
     if array.get("nvme_problems"):
@@ -63,19 +74,22 @@ def _blockers(snapshot, nvme, verdicts):
     if odd:
         return ("namespace(s) %s are presented by live controllers but mapped to no host NQN of this host in the "
                 "NVMe truth: it may be older than the host or incomplete" % ", ".join(shown(n) for n in odd))
-    if not array.get("nvme_records") and UNMAPPED_KIND in kinds.values():
-        return "the NVMe truth has no namespace record while it covers this host's subsystems (an empty answer)"
+    collected, now = array.get("nvme_collected_at"), snapshot.get("collected_at")
+    if collected is not None:
+        unknown = truth_age_unknown(collected, now, policy.get("truth_max_age", TRUTH_MAX_AGE))
+        if unknown:
+            return "the NVMe truth's age: %s" % unknown
+        if now - collected > policy.get("truth_max_age", TRUTH_MAX_AGE):
+            return "the NVMe truth was read %.0fs before the host snapshot (bound %gs)" % (
+                now - collected, policy.get("truth_max_age", TRUTH_MAX_AGE))
     return None
-
-
-UNMAPPED_KIND = "stale_unmapped"
 
 
 def _refuse(skipped, name, why):
     skipped.append({"kind": "refused", "object": "controller", "name": shown(name), "reason": why})
 
 
-def _choose(nvme, verdicts, skipped):
+def _choose(nvme, verdicts, skipped, delete_lif_gone):
     """The controllers to delete, each with the namespaces behind it; the others that are not live in skipped."""
     namespaces = [ns for ns in nvme.get("namespaces") or [] if ns.get("fabrics")]
     kinds = dict((v.get("name"), v.get("kind")) for v in verdicts.get("namespaces") or [])
@@ -100,12 +114,23 @@ def _choose(nvme, verdicts, skipped):
         elif v.get("sole_path_of"):
             why = ("the sole path of %s, which the array still maps or whose mapping is not known: deleting it would "
                    "take them away" % ", ".join(shown(n) for n in v["sole_path_of"]))
-        elif kind == "controller_down" and (mapped or not ns_behind):
-            why = ("down, an outage while the SVM still has its address: %s" % (
-                "it also carries %s, which the array still maps (or is not judged)" % ", ".join(shown(n) for n in mapped)
-                if mapped else "it carries no namespace the array unmapped"))
-        elif kind not in ("lif_gone", "controller_down"):
-            why = "its verdict is %s" % shown(kind)
+        elif kind == "controller_down" and v.get("host_allowed") is False:
+            if mapped or not ns_behind:
+                why = ("its subsystem no longer allows %s, yet it carries %s" % (
+                    shown(ctrl.get("hostnqn")), ", ".join(shown(n) for n in mapped) + " (not shown unmapped)"
+                    if mapped else "no namespace: nothing of it is stale"))
+        elif kind != "lif_gone":
+            why = ("down, an outage while the SVM still has its address and its subsystem allows %s (or its hosts "
+                   "were not read): its paths come back with the LIF%s" % (shown(ctrl.get("hostnqn")), (
+                       " (it also carries %s, which the array still maps or which is not judged)"
+                       % ", ".join(shown(n) for n in mapped)) if mapped else ""))
+        elif not delete_lif_gone:
+            why = ("the truth shows its address is no LIF of %s, not that no other cluster presents %s there (a "
+                   "SnapMirror active sync peer that was not read): set delete_lif_gone when every cluster presenting "
+                   "it is in the truth" % ((v.get("array") or {}).get("svm"), shown(ctrl.get("subsysnqn"))))
+        elif not v.get("mapped_to_host"):
+            why = ("the truth maps no namespace of its subsystem to %s: an empty answer cannot be told from a "
+                   "subsystem with nothing left for this host" % shown(ctrl.get("hostnqn")))
         if why:
             _refuse(skipped, name, "controller %s (%s) is not deleted: %s" % (shown(name), v.get("reason"), why))
             continue
@@ -122,20 +147,21 @@ def _users_refusal(ns):
     return None
 
 
-def plan_nvme(snapshot):
+def plan_nvme(snapshot, policy=None):
     """{steps, skipped, delete_controllers} of the NVMe family for the judged snapshot (san with `nvme` and
-    `nvme_verdicts`); no step when the NVMe truth cannot be trusted for this host (said in skipped)."""
+    `nvme_verdicts`); no step when the NVMe truth cannot be trusted for this host (said in skipped). policy:
+    {delete_lif_gone: bool, truth_max_age: seconds}."""
     nvme, verdicts = snapshot.get("nvme"), snapshot.get("nvme_verdicts")
     out = {"steps": [], "skipped": [], "delete_controllers": []}
     if not nvme or not verdicts:
         return out
     down = [v for v in verdicts.get("controllers") or [] if v.get("kind") != "healthy"]
-    blocked = _blockers(snapshot, nvme, verdicts)
+    blocked = _blockers(snapshot, nvme, verdicts, policy or {})
     if blocked:
         for v in down:
             _refuse(out["skipped"], v.get("name"), "controller %s is not deleted: %s" % (shown(v.get("name")), blocked))
         return out
-    chosen, kinds = _choose(nvme, verdicts, out["skipped"])
+    chosen, kinds = _choose(nvme, verdicts, out["skipped"], bool((policy or {}).get("delete_lif_gone")))
     for ctrl, v, ns_behind in chosen:
         roles, refusals = {}, []
         for ns in ns_behind:
@@ -149,12 +175,13 @@ def plan_nvme(snapshot):
             else:
                 refusals.append("namespace %s answers through no other live path" % shown(ns["name"]))
         if refusals:
-            _refuse(out["skipped"], ctrl["name"], "controller %s is not deleted: %s" % (shown(ctrl["name"]),
-                                                                                       "; ".join(refusals)))
+            _refuse(out["skipped"], ctrl["name"], "controller %s is not deleted: %s" % (
+                shown(ctrl["name"]), "; ".join(refusals)))
             continue
         ident = controller_identity(ctrl)
-        expect = dict(ident, namespaces=dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"),
-                                                            "role": roles[ns["name"]]}) for ns in ns_behind))
+        expect = dict(ident, namespaces=dict(
+            (ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
+            for ns in ns_behind))
         # the namespaces this controller alone still reaches: they go with it (their other controllers, if any,
         # are deleted by their own units, which wait for them in turn)
         alone = sorted(ns["name"] for ns in ns_behind if roles[ns["name"]] == UNMAPPED and

@@ -15,16 +15,18 @@ __metaclass__ = type
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.host_identity import read_host_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 
 PHASES = ("flush", "delete", "rescan")
 POLICY_OPTIONS = ("policy", "grace", "truth_max_age", "force_remove", "remove_wwid", "flush_buffers",
-                  "repair_mismatch", "allow_non_san")
+                  "repair_mismatch", "allow_non_san", "delete_lif_gone")
 
 
 def checked_truth(p):
@@ -44,6 +46,17 @@ def checked_truth(p):
     if p["approved_plan"] is not None:
         plan_approval.validate(p["approved_plan"], time.time(), p["approved_plan_max_age"])
     return facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
+
+
+def truth_time(truth):
+    """The time the act measures the truth's age from: the oldest of the truth's and, when it has its own, its NVMe
+    part's (None without a truth)."""
+    if truth is None:
+        return None
+    times = [t for t in (truth.get("collected_at"), (truth.get("nvme") or {}).get("collected_at")) if t is not None]
+    odd = [t for t in times if not validate.is_epoch(t)]
+    # a time that is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it
+    return odd[0] if odd else validate.oldest_time(times)
 
 
 def host_identity(host, errors):
@@ -103,14 +116,26 @@ def approve(plan, san, approved):
     return plan, approval, matched["not_needed"], warnings
 
 
-def device_lists(san, removed_maps=(), removed_disks=()):
+def device_lists(san, removed_maps=(), removed_disks=(), removed_controllers=(), removed_namespaces=()):
     # names as the host gives them may hold a newline or a control character: shown escaped (validate.shown)
     shown = validate.shown
     maps = ["map %s (%s)" % (shown(w), " ".join(sorted(shown(p.get("name")) for p in m.get("paths") or [])))
             for w, m in sorted(san["maps"].items()) if w not in removed_maps]
     disks = ["disk %s %s %s" % (shown(n), shown(d.get("hctl")), shown(d.get("wwid")))
              for n, d in sorted(san["disks"].items()) if n not in removed_disks]
-    return "\n".join(maps + disks) + "\n"
+    nvme = san.get("nvme") or {}
+    controllers, namespaces = [], []
+    for c in nvme.get("controllers") or []:
+        if is_fabrics(c.get("transport")) and c.get("name") not in removed_controllers:
+            controllers.append("nvme controller %s %s %s %s" % (shown(c.get("name")), shown(c.get("state")),
+                                                                shown(c.get("transport")),
+                                                                shown(identity.address_text(c.get("address")))))
+    for ns in nvme.get("namespaces") or []:
+        if ns.get("fabrics") and ns.get("name") not in removed_namespaces:
+            via = sorted(shown(p.get("controller")) for p in ns.get("paths") or []
+                         if p.get("controller") not in removed_controllers)
+            namespaces.append("nvme namespace %s (%s)" % (shown(ns.get("name")), " ".join(via)))
+    return "\n".join(maps + disks + controllers + namespaces) + "\n"
 
 
 def plan_diff(san, plan, run):
@@ -121,8 +146,12 @@ def plan_diff(san, plan, run):
     names = set(st["target"] for st in flushed if not (st.get("expect") or {}).get("wwid"))
     gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in names)
     gone_disks = set(st["target"] for st in run if st["action"] == "delete_disk")
+    gone_controllers = set(st["target"] for st in run if st["action"] == "delete_controller")
+    gone_namespaces = set(n for st in run if st["action"] == "wait_controller_gone"
+                          for n in (st.get("expect") or {}).get("vanishing") or [])
     return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
-            "before": device_lists(san), "after": device_lists(san, gone_maps, gone_disks)}
+            "before": device_lists(san),
+            "after": device_lists(san, gone_maps, gone_disks, gone_controllers, gone_namespaces)}
 
 
 def selected_steps(phases, san, plan):

@@ -232,3 +232,30 @@ def test_the_truth_read_from_the_array_judges_the_captured_host_as_the_lab_left_
         judged = nvme_verdicts.cross_check(san["nvme"], truth["nvme"])
         assert dict((v["name"], v["kind"]) for v in judged["namespaces"])["nvme0n2"] == expected, judged
         assert [c["kind"] for c in judged["controllers"] if c["state"] != "live"] == [dead]
+
+
+def test_each_subsystem_carries_the_host_nqns_it_allows_as_read(sim):
+    """targets[].subsystems lists each subsystem of the SVM with the host NQNs its hosts list allows (what the NVMe
+    family's judge reads as `host_allowed`), another host's subsystem included: the one proof that a subsystem has
+    nothing left for a host is its hosts list without that host."""
+    (target,) = host_truth(sim)["nvme"]["targets"]
+    allowed = dict((s["nqn"].rsplit(".", 1)[-1], s["host_nqns"]) for s in target["subsystems"])
+    assert allowed == {"sub_h1": [H1], "sub_h2": [H2]}
+
+
+@pytest.mark.parametrize("hosts,read", [
+    ([{"nqn": H1}], [H1]),
+    ([], []),
+    (None, None),
+    ("nqn.x", None),
+    ([{"nqn": H1}, {"name": "no nqn"}], None),
+    ([{"nqn": ""}], None),
+])
+def test_a_subsystem_hosts_list_that_is_missing_or_odd_is_not_read_never_empty(hosts, read):
+    """A hosts list ONTAP did not give whole (missing, not a list, an entry without an NQN) is unknown (None), so
+    that no controller is deleted on a cut answer; only a real list counts, an empty one included."""
+    rec = {"uuid": "u", "name": "s", "svm": {"name": "svm1"}, "target_nqn": "nqn.1992-08.com.netapp:sn.1:subsystem.s"}
+    if hosts is not None:
+        rec["hosts"] = hosts
+    nvme = {"state": "read", "services": [], "lifs": [], "subsystems": [ontap_nvme._slim_subsystem(rec)]}  # pylint: disable=protected-access
+    assert ontap_nvme.nvme_targets(nvme)[0]["subsystems"] == [{"nqn": rec["target_nqn"], "host_nqns": read}]

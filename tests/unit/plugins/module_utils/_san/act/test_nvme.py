@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of `plugins/module_utils/_san/act/nvme.py` (and the writer `act/children.child_delete_controller`): the
-act re-reads a copy of a state captured on a real kernel (nvme_stale), the plan made from it, and what changed in
+act re-reads a copy of a state captured on a real kernel (nvme_stale, nvme_outage), the plan made from it, and what changed in
 between; the kernel's answer to the write (the controller and its paths go, and a namespace head with no path left)
 is played on the copy."""
 
@@ -18,9 +18,10 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import child_delete_controller
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ExecutionError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged)
@@ -38,12 +39,18 @@ class Kernel(object):
         self.before_write = None
         self.removes = True
         self.hangs = False
+        self.claimed = set()   # namespace heads an O_EXCL open finds claimed (a mount elsewhere, a ZFS vdev)
 
     def sys(self, *parts):
         return os.path.join(self.root, "sys", *parts)
 
     def __call__(self, fn, args=(), timeout=10.0, what=None):
-        if fn is child_delete_controller:
+        if fn is act_children._child_exclusive_open:  # pylint: disable=protected-access
+            name = os.path.basename(args[0])
+            if name in self.claimed:
+                return {"claimed": True, "reason": "Device or resource busy", "answer": "busy"}
+            return {"claimed": False, "answer": "ok"}
+        if fn is act_children.child_delete_controller:
             if self.before_write:
                 self.before_write(self)
             if self.hangs:
@@ -86,22 +93,41 @@ class Kernel(object):
             fh.write(text + "\n")
 
 
-def planned(tmp_path, drop, lifs=None, act_on=None):
+OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
+
+
+def host_removed(truth):
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = [OTHER_HOST]
+    for rec in truth["namespaces"]:
+        rec["host_nqns"] = [OTHER_HOST]
+
+
+def planned(tmp_path, drop=(), lifs=None, act_on=None, scenario="nvme_stale", change=None):
     """(steps planned from the copy, its act context, the Kernel of the tree the act runs on: the same copy unless
     `act_on` names a drop list for another copy)."""
-    reader, lab = nvme_host(tmp_path / "plan", "nvme_stale", drop)
-    san = nvme_judged(reader, nvme_array_truth(lab["nvme"], lifs), time.time())
-    steps = plan_nvme(san)["steps"]
+    reader, lab = nvme_host(tmp_path / "plan", scenario, drop)
+    truth = nvme_array_truth(lab["nvme"], lifs)
+    if change:
+        change(truth)
+    san = nvme_judged(reader, truth, time.time())
+    steps = plan_nvme(san, {"delete_lif_gone": True})["steps"]
     if act_on is not None:
-        reader, _lab = nvme_host(tmp_path / "act", "nvme_stale", act_on)
+        reader, _lab = nvme_host(tmp_path / "act", scenario, act_on)
     kernel = Kernel(reader.root)
     host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
                       truth_collected_at=time.time(), truth_max_age=900.0)
     return steps, host, kernel
 
 
+def host_removed_plan(tmp_path):
+    """nvme_outage after this host was removed from the subsystem: both controllers planned for delete, with both
+    namespaces unmapped behind each."""
+    steps, host, kernel = planned(tmp_path, lifs=NVME_LAB_LIFS, scenario="nvme_outage", change=host_removed)
+    assert sorted(s["target"] for s in steps if s["action"] == "delete_controller") == ["nvme0", "nvme1"]
+    return steps, host, kernel
+
+
 LIF_GONE = ("nvme0n2", "nvme0c0n2")      # LIF a deleted, namespace 2 already dropped: nvme0 carries 1 and 3
-ALL_UNMAPPED = ("nvme0c0n1", "nvme0c0n3")  # nvme0 carries only namespace 2, which the array no longer maps
 
 
 def present(kernel, *names):
@@ -117,11 +143,11 @@ def test_the_controller_to_a_deleted_lif_is_deleted_alone_and_its_namespaces_sta
     assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n3") == ["nvme1", "nvme0n1", "nvme0n3"]
 
 
-def test_the_down_controller_of_an_unmapped_namespace_is_deleted_and_the_namespace_goes_with_it(tmp_path):
-    steps, host, kernel = planned(tmp_path, ALL_UNMAPPED, lifs=NVME_LAB_LIFS)
+def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_go_and_its_namespaces_with_them(tmp_path):
+    steps, host, kernel = host_removed_plan(tmp_path)
     executed = execute.execute(steps, host)
-    assert executed[1]["detail"]["namespaces_gone"] == ["nvme0n2"]
-    assert present(kernel, "nvme0", "nvme0n2", "nvme1", "nvme0n1") == ["nvme1", "nvme0n1"]
+    assert [e["outcome"] for e in executed] == ["done"] * 4 and sorted(kernel.writes) == ["nvme0", "nvme1"]
+    assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n2") == []
 
 
 def refusal(steps, host):
@@ -155,11 +181,46 @@ def test_a_namespace_behind_the_controller_that_the_plan_did_not_see_keeps_it(tm
     assert out["refusal"]["kind"] == "identity" and "nvme0n2" in out["msg"] and kernel.writes == []
 
 
-def test_an_unmapped_namespace_held_since_the_plan_keeps_its_controller(tmp_path):
-    steps, host, kernel = planned(tmp_path, ALL_UNMAPPED, lifs=NVME_LAB_LIFS)
+def test_an_unmapped_namespace_held_since_the_plan_keeps_its_controllers(tmp_path):
+    steps, host, kernel = host_removed_plan(tmp_path)
     os.mkdir(kernel.sys("block", "nvme0n2", "holders", "dm-9"))
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "holder" and "nvme0n2" in out["msg"] and kernel.writes == []
+
+
+def test_an_unmapped_namespace_the_kernel_holds_claimed_keeps_its_controllers(tmp_path):
+    """Mounted in another mount namespace (a container's volume), a ZFS vdev, drbd: no mount line, holder or fd shows
+    it; the kernel's exclusive claim does (O_EXCL open: EBUSY)."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.claimed.add("nvme0n2")
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "open_count" and "nvme0n2" in out["msg"] and kernel.writes == []
+
+
+def test_an_unmapped_namespace_whose_holders_cannot_be_listed_at_act_time_keeps_its_controllers(
+        tmp_path, monkeypatch):
+    """Held by dm-9 since the plan, and the listing of its holders fails (unreadable, not absent): never "no
+    holder"."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    os.mkdir(kernel.sys("block", "nvme0n2", "holders", "dm-9"))
+    real = observe_nvme._entries  # pylint: disable=protected-access
+
+    def entries(root, path):
+        if path == "/sys/block/nvme0n2/holders":
+            return "unreadable", "Input/output error"
+        return real(root, path)
+    monkeypatch.setattr(observe_nvme, "_entries", entries)
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "unread" and "nvme0n2" in out["msg"] and kernel.writes == []
+
+
+def test_an_unmapped_namespace_a_live_controller_shows_again_keeps_its_controller(tmp_path):
+    """nvme1 reconnected since the plan (the host was allowed again): the namespaces are presented live; nvme0's
+    delete is refused as came_back, and nvme1's as live."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.write("class/nvme/nvme1/state", "live")
+    out = refusal(steps, host)
+    assert kernel.writes == [] and set(f["refusal"]["kind"] for f in out["failures"]) == {"came_back"}
 
 
 def test_the_writer_reads_the_state_again_and_writes_nothing_to_a_controller_live_again(tmp_path):
@@ -199,3 +260,12 @@ def test_the_truth_too_old_at_act_time_deletes_nothing(tmp_path):
     host.truth_collected_at = time.time() - 2000
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
+
+
+def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_after_the_acts_read(tmp_path):
+    """The name reused, after the act's read, by a new connection to the same subsystem, address and host NQN, still
+    connecting: only its controller ID tells it apart, and the writer reads it too."""
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    kernel.before_write = lambda k: k.write("class/nvme/nvme0/cntlid", "77")
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "identity" and "cntlid" in out["msg"] and kernel.writes == []

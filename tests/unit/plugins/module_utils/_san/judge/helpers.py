@@ -306,7 +306,8 @@ def nvme_array_truth(lab, lifs=None):
         "namespaces": [dict(where, uuid=n["uuid"], name=n["name"], nsid=n["nsid"], subsystem_nqn=lab["subsystem_nqn"],
                             host_nqns=list(lab["host_nqns"])) for n in lab["namespaces"] if n["mapped"]],
         "targets": [dict(where, nvme_service_enabled=True, subsystem_nqns=[lab["subsystem_nqn"]],
-                         tcp_addresses=list(lifs))],
+                         tcp_addresses=list(lifs),
+                         subsystems=[{"nqn": lab["subsystem_nqn"], "host_nqns": list(lab["host_nqns"])}])],
         "host_nqns": list(lab["host_nqns"]), "problems": [], "clusters": [dict(where, state="read")],
     }
 

@@ -284,3 +284,31 @@ def test_an_nvme_truth_with_odd_values_is_refused_with_a_clear_error_not_a_trace
     digit passes str.isdigit() but not int(); an unhashable cluster or SVM cannot key the index; a blank address."""
     with pytest.raises(validate.InvalidInput, match="array_truth.nvme"):
         facts.truth_of({"luns": [], "nvme": nvme})
+
+
+def test_a_controller_says_whether_its_subsystem_still_allows_and_maps_its_host_nqn():
+    """host_allowed: the subsystem's hosts list as read (None when it was not); mapped_to_host: the records of the
+    subsystem the truth maps to the controller's host NQN (None when the truth cannot say)."""
+    san, truth = captured("nvme_outage")
+    controllers = judged(san, truth)[1]
+    assert set((c["host_allowed"], c["mapped_to_host"]) for c in controllers.values()) == {(True, 2)}
+    other = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = [other]
+    for rec in truth["namespaces"]:
+        rec["host_nqns"] = [other]
+    controllers = judged(san, truth)[1]
+    assert set((c["host_allowed"], c["mapped_to_host"]) for c in controllers.values()) == {(False, 0)}
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = None
+    assert set(c["host_allowed"] for c in judged(san, truth)[1].values()) == {None}
+    del truth["targets"][0]["subsystems"]
+    assert set(c["host_allowed"] for c in judged(san, truth)[1].values()) == {None}
+
+
+@pytest.mark.parametrize("subsystems", [
+    "nqn.x", [{"nqn": None, "host_nqns": []}], [{"nqn": "nqn.x", "host_nqns": "nqn.y"}], [{"nqn": "nqn.x",
+                                                                                          "host_nqns": [1]}]])
+def test_a_subsystems_list_that_is_not_the_contract_is_refused(subsystems):
+    san, truth = captured("nvme_outage")
+    truth["targets"][0]["subsystems"] = subsystems
+    with pytest.raises(nv.NvmeTruthError):
+        nv.cross_check(san["nvme"], truth)

@@ -160,7 +160,7 @@ def _nvme_plan(tmp_path, change=None):
     san = judge_helpers.nvme_judged(reader, judge_helpers.nvme_array_truth(lab["nvme"]), time.time())
     if change:
         change(san)
-    return san, cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array"})
+    return san, cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
 
 
 HOST = {"machine_id": "m1", "hostname": "h1"}
@@ -196,3 +196,11 @@ def test_an_approved_controller_step_without_its_controller_identity_is_invalid(
                 "digest": approval.digest(approval.FORMAT, HOST, 1000.0, [st])}
     with pytest.raises(validate.InvalidInput, match="controller"):
         approval.validate(artifact, 1000.0, 60)
+
+
+def test_a_controller_unit_the_gate_refuses_is_no_longer_listed_in_delete_controllers(tmp_path):
+    """Nothing approved: the controller's unit is refused, and the plan no longer says it deletes the controller."""
+    san, plan = _nvme_plan(tmp_path)
+    assert [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
+    gated, matched = approval.gate(plan, san, {})
+    assert matched["refused"] == ["controller nvme0"] and gated["steps"] == [] and gated["delete_controllers"] == []

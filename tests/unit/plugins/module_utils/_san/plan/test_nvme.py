@@ -21,6 +21,9 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged)
 
 
+OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
+
+
 def judged(tmp_path, scenario="nvme_stale", drop=(), lifs=None, change=None):
     reader, lab = nvme_host(tmp_path, scenario, drop)
     truth = nvme_array_truth(lab["nvme"], lifs)
@@ -29,16 +32,26 @@ def judged(tmp_path, scenario="nvme_stale", drop=(), lifs=None, change=None):
     return nvme_judged(reader, truth, time.time())
 
 
-def planned(san):
-    out = plan_nvme.plan_nvme(san)
+def host_removed(truth):
+    """The subsystem allows another host only now (`vserver nvme subsystem host remove` of this one): its hosts list
+    and every record say so."""
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = [OTHER_HOST]
+    for rec in truth["namespaces"]:
+        rec["host_nqns"] = [OTHER_HOST]
+
+
+def planned(san, **policy):
+    out = plan_nvme.plan_nvme(san, policy)
     return out, dict((s["name"], s["reason"]) for s in out["skipped"])
+
+
+LIF_GONE = ("nvme0n2", "nvme0c0n2")      # LIF a deleted, namespace 2 already dropped: nvme0 carries 1 and 3
 
 
 def test_a_controller_to_a_deleted_lif_is_deleted_when_every_namespace_behind_it_answers_elsewhere(tmp_path):
     """LIF a deleted, namespace 2 already gone: nvme0 (lif_gone) carries 1 and 3, both live through nvme1. Its delete
     and its wait are one unit; the step carries the identity the act re-checks and each namespace's role."""
-    san = judged(tmp_path, drop=("nvme0n2", "nvme0c0n2"))
-    out, refused = planned(san)
+    out, refused = planned(judged(tmp_path, drop=LIF_GONE), delete_lif_gone=True)
     assert [(s["action"], s["target"], s["unit"], s["phase"]) for s in out["steps"]] == [
         ("delete_controller", "nvme0", "controller nvme0", "delete"),
         ("wait_controller_gone", "nvme0", "controller nvme0", "delete")]
@@ -50,40 +63,96 @@ def test_a_controller_to_a_deleted_lif_is_deleted_when_every_namespace_behind_it
     assert out["delete_controllers"][0]["kind"] == "lif_gone" and refused == {}
 
 
+def test_a_controller_to_an_address_the_truth_does_not_know_is_kept_unless_the_caller_says_no_peer_presents_it(
+        tmp_path):
+    """SnapMirror active sync: a peer cluster the truth did not read presents the same subsystem at its own LIFs; the
+    address is then no LIF of the SVM read without being gone. Without delete_lif_gone nothing is deleted."""
+    out, refused = planned(judged(tmp_path, drop=LIF_GONE))
+    assert out["steps"] == [] and "SnapMirror active sync" in refused["nvme0"]
+
+
+def test_a_controller_to_a_deleted_lif_is_kept_when_the_truth_maps_nothing_of_its_subsystem_to_this_host(tmp_path):
+    """lif_gone, namespaces 1 and 3 live through nvme1, but the truth's answer has no record of the subsystem for this
+    host (an empty answer reads the same as a subsystem with nothing left): the controller stays."""
+    def no_records(truth):
+        truth["namespaces"] = []
+    out, refused = planned(judged(tmp_path, drop=LIF_GONE, change=no_records), delete_lif_gone=True)
+    assert out["steps"] == [] and "maps no namespace of its subsystem" in refused["nvme0"]
+
+
 def test_the_controller_a_mapped_namespace_still_needs_is_kept_even_to_a_deleted_lif(tmp_path):
     """nvme_stale as the lab left it (LIF a deleted): namespace 2, reached only through nvme0, is not covered; nvme0
     is its sole path, and stays."""
-    out, refused = planned(judged(tmp_path))
+    out, refused = planned(judged(tmp_path), delete_lif_gone=True)
     assert out["steps"] == [] and "sole path of nvme0n2" in refused["nvme0"]
 
 
 def test_a_down_controller_to_a_lif_the_svm_still_has_is_an_outage_while_it_carries_a_mapped_namespace(tmp_path):
     """LIF a only cut: namespace 2 is stale, but nvme0 also carries 1 and 3, still mapped: deleting it would take a
     path of theirs that comes back with the LIF."""
-    out, refused = planned(judged(tmp_path, lifs=NVME_LAB_LIFS))
+    out, refused = planned(judged(tmp_path, lifs=NVME_LAB_LIFS), delete_lif_gone=True)
     assert out["steps"] == []
     assert "outage" in refused["nvme0"] and "nvme0n1" in refused["nvme0"] and "nvme0n3" in refused["nvme0"]
+
+
+def test_a_down_controller_that_now_carries_only_unmapped_namespaces_is_kept_while_its_subsystem_allows_this_host(
+        tmp_path):
+    """LIF a only cut; nvme0 carries only namespace 2 (unmapped), but the subsystem still maps 1 and 3 to this host:
+    mapped while LIF a was down, nvme0 could not learn of them, and presents them again when it reconnects. Only the
+    subsystem's hosts list dropping this host proves it has nothing left here."""
+    san = judged(tmp_path, drop=("nvme0c0n1", "nvme0c0n3"), lifs=NVME_LAB_LIFS)
+    out, refused = planned(san, delete_lif_gone=True)
+    assert out["steps"] == [] and "outage" in refused["nvme0"]
 
 
 @pytest.mark.parametrize("lifs", [None, NVME_LAB_LIFS], ids=["lifs-read", "both-lifs"])
 def test_an_outage_deletes_no_controller_under_any_truth_of_its_lifs(tmp_path, lifs):
     """nvme_outage: both LIFs cut, everything mapped: no namespace is stale, every controller is its namespaces'
-    path; nothing is deleted, whatever the array says of its LIFs."""
-    out, refused = planned(judged(tmp_path, "nvme_outage", lifs=lifs))
+    path; nothing is deleted, whatever the array says of its LIFs or the caller of lif_gone."""
+    out, refused = planned(judged(tmp_path, "nvme_outage", lifs=lifs), delete_lif_gone=True)
     assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
 
 
-def test_a_down_controller_whose_every_namespace_is_unmapped_is_deleted_and_takes_them_with_it(tmp_path):
-    """nvme0 carries only namespace 2 (its paths of 1 and 3 gone), which the array no longer maps: the subsystem has
-    nothing left for this host through it. The udev worker blocked in namespace 2's queued I/O (lab finding 17) is
-    no workload."""
-    san = judged(tmp_path, drop=("nvme0c0n1", "nvme0c0n3"), lifs=NVME_LAB_LIFS)
-    ns2 = [ns for ns in san["nvme"]["namespaces"] if ns["name"] == "nvme0n2"][0]
-    assert ns2["openers"] and all("udev" in o["comm"] for o in ns2["openers"])
+def test_an_outage_with_an_empty_answer_for_its_subsystem_deletes_nothing(tmp_path):
+    """nvme_outage whose truth has no record of this host's subsystem (one of another subsystem): every namespace
+    reads as unmapped, but the subsystem's hosts list still has this host: an outage, nothing deleted."""
+    def empty_for_this_subsystem(truth):
+        truth["namespaces"] = [dict(truth["namespaces"][0], subsystem_nqn="nqn.1992-08.com.netapp:sn.0:subsystem.x",
+                                    uuid="0a0a0a0a-0000-4000-8000-000000000001", nsid=7)]
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=empty_for_this_subsystem)
+    out, refused = planned(san, delete_lif_gone=True)
+    assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
+
+
+def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_are_deleted_with_its_namespaces(tmp_path):
+    """nvme_outage after this host was removed from the subsystem (another host still allowed): every namespace is
+    unmapped for it and every controller down; each controller is its own unit, and the namespaces go with the last."""
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
+    assert set(v["host_allowed"] for v in san["nvme_verdicts"]["controllers"]) == {False}
     out, refused = planned(san)
-    assert [s["action"] for s in out["steps"]] == ["delete_controller", "wait_controller_gone"]
-    assert out["steps"][0]["expect"]["namespaces"]["nvme0n2"]["role"] == "unmapped"
-    assert out["steps"][1]["expect"]["vanishing"] == ["nvme0n2"] and refused == {}
+    assert [(s["action"], s["target"]) for s in out["steps"]] == [
+        ("delete_controller", "nvme0"), ("delete_controller", "nvme1"),
+        ("wait_controller_gone", "nvme0"), ("wait_controller_gone", "nvme1")] or \
+        [(s["action"], s["target"]) for s in out["steps"]] == [
+            ("delete_controller", "nvme0"), ("wait_controller_gone", "nvme0"),
+            ("delete_controller", "nvme1"), ("wait_controller_gone", "nvme1")]
+    roles = out["steps"][0]["expect"]["namespaces"]
+    assert dict((n, r["role"]) for n, r in roles.items()) == {"nvme0n1": "unmapped", "nvme0n2": "unmapped"}
+    assert refused == {}
+
+
+@pytest.mark.parametrize("hosts", [None, "missing"], ids=["not-read", "no-subsystems"])
+def test_a_subsystem_whose_hosts_were_not_read_proves_nothing(tmp_path, hosts):
+    def unread(truth):
+        host_removed(truth)
+        if hosts is None:
+            truth["targets"][0]["subsystems"][0]["host_nqns"] = None
+        else:
+            del truth["targets"][0]["subsystems"]
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=unread)
+    assert set(v["host_allowed"] for v in san["nvme_verdicts"]["controllers"]) == {None}
+    out, refused = planned(san)
+    assert out["steps"] == [] and all("outage" in r for r in refused.values()) and sorted(refused) == ["nvme0", "nvme1"]
 
 
 @pytest.mark.parametrize("use,why", [
@@ -94,28 +163,26 @@ def test_a_down_controller_whose_every_namespace_is_unmapped_is_deleted_and_take
     (dict(openers=[{"pid": 4242, "comm": "postgres", "fds": 1}]), "postgres"),
     (dict(openers_unknown="the /proc/*/fd scan did not finish"), "cannot be checked"),
 ])
-def test_an_unmapped_namespace_in_use_keeps_the_controller_it_would_go_with(tmp_path, use, why):
-    san = judged(tmp_path, drop=("nvme0c0n1", "nvme0c0n3"), lifs=NVME_LAB_LIFS)
-    ns2 = [ns for ns in san["nvme"]["namespaces"] if ns["name"] == "nvme0n2"][0]
-    ns2.update(use)
+def test_an_unmapped_namespace_in_use_keeps_the_controllers_it_would_go_with(tmp_path, use, why):
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
+    [ns for ns in san["nvme"]["namespaces"] if ns["name"] == "nvme0n2"][0].update(use)
     out, refused = planned(san)
-    assert out["steps"] == [] and why in refused["nvme0"] and "nvme0n2" in refused["nvme0"]
-
-
-def _only_lif_b(truth):
-    truth["targets"][0]["tcp_addresses"] = ["127.0.0.6"]
+    assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
+    assert all(why in r and "nvme0n2" in r for r in refused.values()), refused
 
 
 @pytest.mark.parametrize("breaks,why", [
     (lambda san: san["array"].update(nvme_problems=[{"kind": "http_403", "msg": "403 on nvme/subsystems"}]),
      "incomplete"),
-    (lambda san: san["array"].update(nvme_records=0), "no namespace record"),
     (lambda san: san["nvme"].update(unread=["/sys/class/nvme-subsystem"]), "did not list"),
     (lambda san: san["nvme_verdicts"]["namespaces"][0].update(kind="unexpected_visibility"), "older than the host"),
+    (lambda san: san["array"].update(nvme_collected_at=san["collected_at"] - 86400), "read 86400s before"),
+    (lambda san: san["array"].update(nvme_collected_at=float("nan")), "not a finite number"),
 ])
 def test_an_nvme_truth_or_read_that_cannot_be_trusted_deletes_no_controller(tmp_path, breaks, why):
-    """The deletable state of the first test, each time with one reason not to trust what it rests on."""
-    san = judged(tmp_path, drop=("nvme0c0n1", "nvme0c0n3"), lifs=NVME_LAB_LIFS)
+    """The deletable state of a subsystem that no longer allows this host, each time with one reason not to trust
+    what it rests on."""
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     breaks(san)
     out, refused = planned(san)
     assert out["steps"] == [] and why in refused["nvme0"]
@@ -130,38 +197,38 @@ def test_an_nvme_truth_or_read_that_cannot_be_trusted_deletes_no_controller(tmp_
     ("transport", "pcie", "not fully read"),
 ])
 def test_a_controller_not_fully_read_or_in_another_state_is_not_deleted(tmp_path, field, value, why):
-    san = judged(tmp_path, drop=("nvme0c0n1", "nvme0c0n3"), lifs=NVME_LAB_LIFS)
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     [c for c in san["nvme"]["controllers"] if c["name"] == "nvme0"][0][field] = value
     out, refused = planned(san)
-    assert out["steps"] == [] and why in refused["nvme0"]
+    assert why in refused["nvme0"] and "nvme0" not in [s["target"] for s in out["steps"]]
 
 
 def test_a_controller_whose_namespaces_were_not_all_read_is_not_deleted(tmp_path):
-    san = judged(tmp_path, drop=("nvme0c0n1", "nvme0c0n3"), lifs=NVME_LAB_LIFS)
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     [v for v in san["nvme_verdicts"]["controllers"] if v["name"] == "nvme0"][0]["sole_path_of"] = None
     out, refused = planned(san)
-    assert out["steps"] == [] and "not all read" in refused["nvme0"]
+    assert "not all read" in refused["nvme0"] and "nvme0" not in [s["target"] for s in out["steps"]]
 
 
 def test_a_namespace_that_stays_must_answer_through_another_live_path_now(tmp_path):
     """lif_gone with sole_path_of [] (as judged), but namespace 1's other path no longer answers in the snapshot the
     plan reads (its ANA state changed): the plan refuses rather than trust the verdict alone."""
-    san = judged(tmp_path, drop=("nvme0n2", "nvme0c0n2"))
+    san = judged(tmp_path, drop=LIF_GONE)
     ns1 = [ns for ns in san["nvme"]["namespaces"] if ns["name"] == "nvme0n1"][0]
     for p in ns1["paths"]:
         if p["controller"] == "nvme1":
             p["ana_state"] = "inaccessible"
-    out, refused = planned(san)
+    out, refused = planned(san, delete_lif_gone=True)
     assert out["steps"] == [] and "nvme0n1 answers through no other live path" in refused["nvme0"]
 
 
 def test_the_host_plan_runs_the_nvme_units_after_the_scsi_ones_and_lists_the_controllers(tmp_path):
     """plan_cleanup: the NVMe units are part of the host's plan (one approval, one check mode, one act), in
     HOST_ORDER after every SCSI step, and listed in delete_controllers; a blocked host plans none of them."""
-    san = judged(tmp_path, drop=("nvme0n2", "nvme0c0n2"))
-    plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array"})
+    san = judged(tmp_path, drop=LIF_GONE)
+    plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
     assert [s["action"] for s in plan["steps"]][-2:] == ["delete_controller", "wait_controller_gone"]
     assert [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
     san["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
-    plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array"})
+    plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
     assert plan["steps"] == [] and plan["delete_controllers"] == [] and plan["blocked"][0]["why"] == "truth_too_old"

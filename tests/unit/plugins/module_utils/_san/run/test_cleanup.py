@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
@@ -66,3 +67,28 @@ def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_
     diff = run_cleanup.plan_diff(san, {"steps": run}, run)
     # on 7120141 (and before): "after" lists no map at all; LU W1's map mpatha is shown removed
     assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]
+
+
+def test_check_mode_diff_shows_the_nvme_controller_the_plan_deletes_leaving(tmp_path):
+    """--diff of a plan that deletes nvme0 (lif_gone): nvme0 is in "before" and not in "after"; the namespaces it
+    carried stay, with nvme1 their one path."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+        nvme_array_truth, nvme_host, nvme_judged)
+    reader, lab = nvme_host(tmp_path, "nvme_stale", ("nvme0n2", "nvme0c0n2"))
+    san = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
+    plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
+    diff = run_cleanup.plan_diff(san, plan, plan["steps"])
+    line = [ln for ln in diff["before"].splitlines() if ln.startswith("nvme controller nvme0 ")]
+    assert len(line) == 1 and "connecting tcp" in line[0] and "traddr=127.0.0.5" in line[0]
+    assert "nvme controller nvme0" not in diff["after"] and "nvme controller nvme1 live" in diff["after"]
+    assert "nvme namespace nvme0n1 (nvme0 nvme1)" in diff["before"] and "nvme namespace nvme0n1 (nvme1)" in diff["after"]
+
+
+def test_the_act_measures_the_age_of_the_older_of_the_truth_and_its_nvme_part():
+    assert run_cleanup.truth_time({"collected_at": 2000.0, "nvme": {"collected_at": 1000.0}}) == 1000.0
+    assert run_cleanup.truth_time({"collected_at": 1000.0, "nvme": {"collected_at": None}}) == 1000.0
+    assert run_cleanup.truth_time({"collected_at": 1000.0}) == 1000.0
+    nan = run_cleanup.truth_time({"collected_at": 1000.0, "nvme": {"collected_at": float("nan")}})
+    assert math.isnan(nan)  # handed on, so that the act's gate refuses it (truth_age_unknown), never skips the check
+    assert run_cleanup.truth_time(None) is None
