@@ -11,6 +11,12 @@ non-optimized); the guest connects to both through /dev/nvme-fabrics with native
   The udev worker that blocks in the namespace's queued I/O is named as its opener (lab finding 17). While the SVM
   still has LIF a, namespace 2 is stale_unmapped and the controller to LIF a down and needed by nothing; once LIF
   a is deleted that controller is lif_gone and namespace 2, reached only there, not covered (its sole path).
+- test_remediate_deletes_only_the_controller_to_a_deleted_lif_and_none_in_an_outage: remediate.yml (stale_cleanup)
+  in an outage (both LIFs cut, everything mapped) plans no delete under any option; once LIF a is deleted from the
+  SVM and LIF b answers, it deletes the controller to LIF a alone (check mode planned exactly that; the caller says
+  no other cluster presents the subsystem), and the mounted namespace stays mounted through LIF b. Then this host
+  is removed from the subsystem and its last connection drops: the controller to LIF b is deleted and both
+  namespaces, unmapped and unused, go with it.
 """
 import json
 import sys
@@ -18,7 +24,7 @@ import time
 
 import pytest
 
-from test_remediate_lab import run_audit, sh  # noqa: I100 (same directory)
+from test_remediate_lab import run_audit, run_play, sh  # noqa: I100 (same directory)
 from test_two_clusters_lab import OntapSimulator, from_lab_truths  # noqa: I100
 
 pytestmark = pytest.mark.lab
@@ -108,4 +114,85 @@ def test_audit_reads_nvme_namespaces_paths_and_users_and_changes_nothing(lab, tm
         sys.stderr.write("[nvme] audits of 3 namespaces, 2 controllers (one to a cut, then deleted LIF): plays %.1fs "
                          "and %.1fs, test %.1fs\n" % (play_s, play2_s, time.monotonic() - t_start))
     finally:
+        lab.agent("nvme_remove")
+
+
+def steps_of(play):
+    return [(s["action"], s["target"]) for s in play.plan["steps"]]
+
+
+def test_remediate_deletes_only_the_controller_to_a_deleted_lif_and_none_in_an_outage(lab, tmp_path):
+    t_start = time.monotonic()
+    lab.reset()
+    try:
+        truth = lab.agent("nvme_setup", nsids=[1, 2], ctrl_loss_tmo=-1)["truth"]
+        heads = dict((h["nsid"], h["head"]) for h in truth["heads"])
+        sh(lab, "mkfs.ext4 -q -F /dev/%s && mkdir -p /mnt/nvme1 && mount /dev/%s /mnt/nvme1" % (heads[1], heads[1]),
+           timeout=120)
+        to_a = [c["name"] for c in truth["controllers"] if c["traddr"] == "127.0.0.5"]
+        to_b = [c["name"] for c in truth["controllers"] if c["traddr"] == "127.0.0.6"]
+
+        # an outage: both LIFs unreachable, everything still mapped -> nothing planned, whatever the options
+        lab.agent("nvme_cut_lif", lif="all")
+        assert lab.agent("nvme_wait_controllers", state="connecting", timeout=60)["ok"]
+        before = sh(lab, NVME_LISTING)
+        (tmp_path / "sim1").mkdir()
+        with OntapSimulator(from_lab_truths([lab.truth(), lab.agent("nvme_truth")]), str(tmp_path / "sim1")) as sim:
+            outage = run_play(lab, sim, tmp_path, check=True, tag="outage", extra={
+                "stale_cleanup_policy": "host_evidence", "stale_cleanup_force": True, "sanfleet_delete_lif_gone": True})
+        assert outage.rc == 0, outage.out[-4000:]
+        assert steps_of(outage) == [] and outage.plan["delete_controllers"] == []
+        refused = dict((r["name"], r["reason"]) for r in outage.plan["refused"] if r["object"] == "controller")
+        assert sorted(refused) == sorted(to_a + to_b) and all("sole path" in r for r in refused.values()), refused
+        assert sh(lab, NVME_LISTING) == before
+
+        # LIF b back, LIF a deleted from the SVM: the controller to it reconnects to an address no LIF has
+        lab.agent("nvme_restore_lif", lif="b")
+        assert lab.agent("nvme_wait_controllers", state="live", lif="b", timeout=60)["ok"]
+        lab.agent("nvme_delete_lif", lif="a")
+        (tmp_path / "sim2").mkdir()
+        with OntapSimulator(from_lab_truths([lab.truth(), lab.agent("nvme_truth")]), str(tmp_path / "sim2")) as sim:
+            before = sh(lab, NVME_LISTING)
+            # the SVM read is the only cluster presenting the subsystem: the caller may say so (delete_lif_gone)
+            chk = run_play(lab, sim, tmp_path, check=True, tag="check", extra={"sanfleet_delete_lif_gone": True})
+            assert chk.rc == 0, chk.out[-4000:]
+            assert sh(lab, NVME_LISTING) == before
+            assert steps_of(chk) == [("delete_controller", to_a[0]), ("wait_controller_gone", to_a[0])]
+            planned = chk.plan["delete_controllers"][0]
+            assert (planned["kind"], planned["address"]) == ("lif_gone", "traddr=127.0.0.5,trsvcid=4420")
+            assert dict((n, r["role"]) for n, r in planned["namespaces"].items()) == {
+                heads[1]: "stays", heads[2]: "stays"}
+            real = run_play(lab, sim, tmp_path, tag="real", extra={"sanfleet_delete_lif_gone": True})
+        assert real.rc == 0, real.out[-4000:]
+        assert real.executed() == steps_of(chk) and real.plan["deleted_controllers"] == to_a
+        after = lab.agent("nvme_truth")
+        assert [(c["name"], c["state"]) for c in after["controllers"]] == [(to_b[0], "live")]
+        assert sorted((h["nsid"], [p["controller"] for p in h["paths"]]) for h in after["heads"]) == [
+            (1, to_b), (2, to_b)]
+        assert sh(lab, "findmnt -n -o SOURCE /mnt/nvme1").strip() == "/dev/%s" % heads[1]
+
+        # this host removed from the subsystem (another host still allowed), its last connection dropped: the
+        # subsystem has nothing left for it, the controller to LIF b is deleted and both namespaces go with it
+        sh(lab, "umount /mnt/nvme1", timeout=60)
+        lab.agent("nvme_deny_host")
+        lab.agent("nvme_cut_lif", lif="b")
+        assert lab.agent("nvme_wait_controllers", state="connecting", lif="b", timeout=60)["ok"]
+        (tmp_path / "sim3").mkdir()
+        with OntapSimulator(from_lab_truths([lab.truth(), lab.agent("nvme_truth")]), str(tmp_path / "sim3")) as sim:
+            chk2 = run_play(lab, sim, tmp_path, check=True, tag="check-denied")
+            assert chk2.rc == 0, chk2.out[-4000:]
+            assert steps_of(chk2) == [("delete_controller", to_b[0]), ("wait_controller_gone", to_b[0])]
+            planned = chk2.plan["delete_controllers"][0]
+            assert planned["kind"] == "controller_down" and planned["vanishing"] == sorted([heads[1], heads[2]])
+            real2 = run_play(lab, sim, tmp_path, tag="real-denied")
+        assert real2.rc == 0, real2.out[-4000:]
+        assert real2.executed() == steps_of(chk2)
+        after = lab.agent("nvme_truth")
+        assert after["controllers"] == [] and after["heads"] == []
+        sys.stderr.write("[nvme] remediate: outage check %.1fs, check %.1fs, real %.1fs, denied check %.1fs, real "
+                         "%.1fs, test %.1fs\n" % (
+                             outage.seconds, chk.seconds, real.seconds, chk2.seconds, real2.seconds,
+                             time.monotonic() - t_start))
+    finally:
+        lab.ssh("umount -l /mnt/nvme1", timeout=60)
         lab.agent("nvme_remove")

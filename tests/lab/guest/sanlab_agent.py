@@ -2564,6 +2564,25 @@ def v_nvme_delete_lif(lif):
     return {"deleted": lif}
 
 
+def v_nvme_deny_host(allow="nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"):
+    """This host removed from the subsystem's allowed hosts, another host allowed instead (ONTAP: vserver nvme
+    subsystem host remove / add): nvmet refuses its next connect; a live controller keeps its connection until that
+    drops (nvme_cut_lif)."""
+    state = nvme_load()
+    hostnqn, _ = nvme_host_identity()
+    sub = nvme_subsys_dir()
+    other = NVMET + "/hosts/" + allow
+    if not os.path.isdir(other):
+        os.mkdir(other)
+    if not os.path.islink(sub + "/allowed_hosts/" + allow):
+        os.symlink(other, sub + "/allowed_hosts/" + allow)
+    if os.path.islink(sub + "/allowed_hosts/" + hostnqn):
+        os.unlink(sub + "/allowed_hosts/" + hostnqn)
+    state["host_nqns"] = [allow]
+    nvme_save(state)
+    return {"allowed": state["host_nqns"], "denied": hostnqn}
+
+
 def v_nvme_wait_controllers(state="connecting", lif="all", timeout=60):
     addresses = [a for f, a, _ in NVME_LIFS if lif in ("all", f)]
     t0 = time.monotonic()
@@ -2645,6 +2664,7 @@ VERBS = {
     "nvme_setup": v_nvme_setup, "nvme_truth": v_nvme_truth, "nvme_unmap": v_nvme_unmap,
     "nvme_cut_lif": v_nvme_cut_lif, "nvme_restore_lif": v_nvme_restore_lif, "nvme_delete_lif": v_nvme_delete_lif,
     "nvme_wait_controllers": v_nvme_wait_controllers, "nvme_remove": v_nvme_remove,
+    "nvme_deny_host": v_nvme_deny_host,
 }
 
 
