@@ -106,7 +106,9 @@ def wait_controller_gone(host, steps):
     seen = {}
 
     def left(host, pending):
-        names = [st["target"] for st in pending]
+        names = sorted(set(st["target"] for st in pending) | set(
+            c for st in pending for via in ((st.get("expect") or {}).get("vanishing_via") or {}).values()
+            for c in via))
         vanishing = sorted(set(n for st in pending for n in (st.get("expect") or {}).get("vanishing") or []))
         return host.sysfs(read_left, (host.root, names, vanishing), "read of the deleted NVMe controllers")
 
@@ -117,9 +119,14 @@ def wait_controller_gone(host, steps):
         ctrl = now["controllers"].get(step["target"])
         still = ctrl is not None and not Identity.expected(expect, CONTROLLER_CHECK).differs_from(
             controller_identity(ctrl))
-        namespaces = [n for n in expect.get("vanishing") or [] if now["namespaces"].get(n) is not None]
+        via = expect.get("vanishing_via") or {}
+        # one another unit did not delete (refused at act time) still reaches it: it stays, and is no failure
+        kept = [n for n in expect.get("vanishing") or [] if any(now["controllers"].get(c) for c in via.get(n) or [])]
+        namespaces = [n for n in expect.get("vanishing") or [] if now["namespaces"].get(n) is not None
+                      and n not in kept]
         if not still and not namespaces:
-            return {"outcome": "done", "namespaces_gone": list(expect.get("vanishing") or [])}
+            return {"outcome": "done", "namespaces_gone": [n for n in expect.get("vanishing") or [] if n not in kept],
+                    "namespaces_kept": kept}
         seen[id(step)] = (ctrl.get("state") if still else None, namespaces)
         return None
 

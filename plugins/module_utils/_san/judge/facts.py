@@ -78,6 +78,6 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
         san["nvme_verdicts"] = nvme_verdicts.cross_check(san.get("nvme"), truth["nvme"])
         # the NVMe read's own problems (a 403 on the NVMe collections): rows of the report beside the SAN ones
         san["array"]["nvme_problems"] = list(truth["nvme"].get("problems") or [])
-        # the NVMe read's own time (its oldest cluster read): the NVMe plan's age gate (plan.nvme)
-        san["array"]["nvme_collected_at"] = truth["nvme"].get("collected_at")
+        # the NVMe truth's own time (the oldest of its reads): the NVMe plan's age gate (plan.nvme)
+        san["array"]["nvme_collected_at"] = nvme_verdicts.nvme_truth_time(truth["nvme"])
     return san

@@ -30,6 +30,7 @@ import re
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     InvalidInput, normalize_initiator, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import is_epoch
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 
 # the ANA states a path can do I/O in (NVMe base spec, "Asymmetric Namespace Access"; nvme_ana_state_names)
@@ -96,7 +97,7 @@ class NvmeTruth(object):
         self.host_nqns = set(_nqn(h) for h in host_nqns or [] if h != "*") - set([None])
         self.serving = {}        # subsystem NQN -> [(cluster, svm)]
         self.addresses = {}      # (cluster, svm) -> set of address keys
-        self.allowed = {}        # ((cluster, svm), subsystem NQN) -> set of host NQNs it allows, as read
+        self.allowed = {}        # ((cluster, svm), subsystem NQN) -> set of host NQNs it allows as read, None: unknown
         for n, t in enumerate(_list(nvme.get("targets"), "array_truth.nvme.targets")):
             where = "array_truth.nvme.targets[%d]" % n
             key = (_name(t.get("cluster"), where + ".cluster"), _name(t.get("svm"), where + ".svm"))
@@ -108,10 +109,17 @@ class NvmeTruth(object):
             for m, sub in enumerate(_list(t.get("subsystems"), where + ".subsystems")):
                 if not isinstance(sub.get("nqn"), str) or not sub["nqn"].strip():
                     raise NvmeTruthError("%s.subsystems[%d].nqn must be an NQN, got %r" % (where, m, sub.get("nqn")))
+                at = (key, _nqn(sub["nqn"]))
                 if sub.get("host_nqns") is None:
-                    continue  # the hosts it allows were not read: unknown, never "none"
-                hosts = _strings(sub["host_nqns"], "%s.subsystems[%d].host_nqns" % (where, m))
-                self.allowed[(key, _nqn(sub["nqn"]))] = set(_nqn(h) for h in hosts)
+                    # the hosts it allows were not read: unknown, never "none", whatever another listing of it says
+                    self.allowed[at] = None
+                    continue
+                hosts = set(_nqn(h) for h in _strings(sub["host_nqns"], "%s.subsystems[%d].host_nqns" % (where, m)))
+                if at not in self.allowed:
+                    self.allowed[at] = hosts
+                elif self.allowed[at] is not None:
+                    # two reads of one SVM's subsystem (two entries for one cluster): what either allows is allowed
+                    self.allowed[at] |= hosts
         self.mapped = {}         # (subsystem NQN, nsid) -> [record]
         for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
             where = "array_truth.nvme.namespaces[%d]" % n
@@ -149,6 +157,22 @@ class NvmeTruth(object):
         if transport != "tcp" or not traddr or not addresses:
             return None
         return address_key(traddr) in addresses
+
+
+def nvme_truth_time(nvme):
+    """What the NVMe truth is as old as: the oldest of its own collected_at and of each dated target, namespace record
+    and cluster read in it; a time that is no time (NaN, text, a bool) as it is, for the age gates to refuse; None
+    when nothing in it carries a time (its age is unknown)."""
+    if not isinstance(nvme, dict):
+        return None
+    times = [nvme.get("collected_at")]
+    for part in ("targets", "namespaces", "clusters"):
+        times.extend(item.get("collected_at") for item in nvme.get(part) or [] if isinstance(item, dict))
+    times = [t for t in times if t is not None]
+    odd = [t for t in times if not is_epoch(t)]
+    if odd:
+        return odd[0]
+    return min(times) if times else None
 
 
 def _answers(path):

@@ -75,13 +75,12 @@ def _blockers(snapshot, nvme, verdicts, policy):
         return ("namespace(s) %s are presented by live controllers but mapped to no host NQN of this host in the "
                 "NVMe truth: it may be older than the host or incomplete" % ", ".join(shown(n) for n in odd))
     collected, now = array.get("nvme_collected_at"), snapshot.get("collected_at")
-    if collected is not None:
-        unknown = truth_age_unknown(collected, now, policy.get("truth_max_age", TRUTH_MAX_AGE))
-        if unknown:
-            return "the NVMe truth's age: %s" % unknown
-        if now - collected > policy.get("truth_max_age", TRUTH_MAX_AGE):
-            return "the NVMe truth was read %.0fs before the host snapshot (bound %gs)" % (
-                now - collected, policy.get("truth_max_age", TRUTH_MAX_AGE))
+    max_age = policy.get("truth_max_age", TRUTH_MAX_AGE)
+    unknown = truth_age_unknown(collected, now, max_age)
+    if unknown:
+        return "the NVMe truth's age: %s" % unknown
+    if now - collected > max_age:
+        return "the NVMe truth was read %.0fs before the host snapshot (bound %gs)" % (now - collected, max_age)
     return None
 
 
@@ -115,7 +114,10 @@ def _choose(nvme, verdicts, skipped, delete_lif_gone):
             why = ("the sole path of %s, which the array still maps or whose mapping is not known: deleting it would "
                    "take them away" % ", ".join(shown(n) for n in v["sole_path_of"]))
         elif kind == "controller_down" and v.get("host_allowed") is False:
-            if mapped or not ns_behind:
+            if v.get("mapped_to_host") != 0:
+                why = ("its subsystem's hosts list no longer has %s, but the same truth maps %s namespace(s) of it to "
+                       "that NQN: it contradicts itself" % (shown(ctrl.get("hostnqn")), v.get("mapped_to_host")))
+            elif mapped or not ns_behind:
                 why = ("its subsystem no longer allows %s, yet it carries %s" % (
                     shown(ctrl.get("hostnqn")), ", ".join(shown(n) for n in mapped) + " (not shown unmapped)"
                     if mapped else "no namespace: nothing of it is stale"))
@@ -162,6 +164,7 @@ def plan_nvme(snapshot, policy=None):
             _refuse(out["skipped"], v.get("name"), "controller %s is not deleted: %s" % (shown(v.get("name")), blocked))
         return out
     chosen, kinds = _choose(nvme, verdicts, out["skipped"], bool((policy or {}).get("delete_lif_gone")))
+    units = []
     for ctrl, v, ns_behind in chosen:
         roles, refusals = {}, []
         for ns in ns_behind:
@@ -178,21 +181,30 @@ def plan_nvme(snapshot, policy=None):
             _refuse(out["skipped"], ctrl["name"], "controller %s is not deleted: %s" % (
                 shown(ctrl["name"]), "; ".join(refusals)))
             continue
+        units.append((ctrl, v, ns_behind, roles))
+    # an unmapped namespace goes with the last of its controllers this plan deletes: that unit waits for it (and
+    # names the others, which a refusal at act time may leave: then it stays, reached through them)
+    deleted = [ctrl["name"] for ctrl, _v, _b, _r in units]
+    last = {}
+    for ctrl, _v, ns_behind, roles in units:
+        for ns in ns_behind:
+            via = set(p.get("controller") for p in ns.get("paths") or [])
+            if roles[ns["name"]] == UNMAPPED and via <= set(deleted):
+                last[ns["name"]] = (ctrl["name"], sorted(via - set([ctrl["name"]])))
+    for ctrl, v, ns_behind, roles in units:
         ident = controller_identity(ctrl)
         expect = dict(ident, namespaces=dict(
             (ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
             for ns in ns_behind))
-        # the namespaces this controller alone still reaches: they go with it (their other controllers, if any,
-        # are deleted by their own units, which wait for them in turn)
-        alone = sorted(ns["name"] for ns in ns_behind if roles[ns["name"]] == UNMAPPED and
-                       set(p.get("controller") for p in ns.get("paths") or []) == set([ctrl["name"]]))
+        going = dict((n, via) for n, (owner, via) in sorted(last.items()) if owner == ctrl["name"])
         unit = "controller %s" % ctrl["name"]
         reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
         steps = [step("delete_controller", ctrl["name"], expect, reason),
-                 step("wait_controller_gone", ctrl["name"], dict(ident, vanishing=alone), reason)]
+                 step("wait_controller_gone", ctrl["name"], dict(ident, vanishing=sorted(going), vanishing_via=going),
+                      reason)]
         for st in steps:
             st["phase"], st["unit"] = "delete", unit
         out["steps"].extend(steps)
         out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=expect["namespaces"],
-                                              vanishing=alone))
+                                              vanishing=sorted(going)))
     return out

@@ -18,6 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nvme_verdicts import nvme_truth_time
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.host_identity import read_host_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
@@ -49,11 +50,11 @@ def checked_truth(p):
 
 
 def truth_time(truth):
-    """The time the act measures the truth's age from: the oldest of the truth's and, when it has its own, its NVMe
-    part's (None without a truth)."""
+    """The time the act measures the truth's age from: the oldest of the truth's and, when it has an NVMe part, that
+    part's (judge.nvme_verdicts.nvme_truth_time); None without a truth."""
     if truth is None:
         return None
-    times = [t for t in (truth.get("collected_at"), (truth.get("nvme") or {}).get("collected_at")) if t is not None]
+    times = [t for t in (truth.get("collected_at"), nvme_truth_time(truth.get("nvme"))) if t is not None]
     odd = [t for t in times if not validate.is_epoch(t)]
     # a time that is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it
     return odd[0] if odd else validate.oldest_time(times)

@@ -269,3 +269,18 @@ def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_a
     kernel.before_write = lambda k: k.write("class/nvme/nvme0/cntlid", "77")
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "identity" and "cntlid" in out["msg"] and kernel.writes == []
+
+
+def test_a_refused_sibling_leaves_the_namespaces_it_reaches_and_the_last_wait_does_not_fail_on_them(tmp_path):
+    """Both controllers of a subsystem that no longer allows this host are planned; nvme0's name is taken by another
+    controller before its delete (refused), nvme1 is deleted: the namespaces stay, reached through nvme0, and
+    nvme1's wait is done, naming them kept."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.write("class/nvme/nvme0/cntlid", "77")
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    assert [f["unit"] for f in info.value.to_dict()["failures"]] == ["controller nvme0"]
+    assert kernel.writes == ["nvme1"]
+    (waited,) = [e for e in info.value.executed if e["action"] == "wait_controller_gone"]
+    assert waited["outcome"] == "done" and waited["detail"]["namespaces_kept"] == ["nvme0n1", "nvme0n2"]
+    assert present(kernel, "nvme0", "nvme0n1", "nvme0n2") == ["nvme0", "nvme0n1", "nvme0n2"]

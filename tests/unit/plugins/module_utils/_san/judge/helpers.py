@@ -337,6 +337,7 @@ def nvme_host(tmp_path, scenario, drop=()):
 
 def nvme_judged(reader, nvme_truth, collected_at):
     """The judged snapshot (judge.facts.collect) of `reader` against an array truth with only the NVMe part."""
+    nvme_truth.setdefault("collected_at", collected_at)
     truth = {"luns": [], "targets": [], "problems": [], "initiators": None, "collected_at": collected_at,
              "nvme": nvme_truth}
     return facts.collect(reader, truth, probe=False)

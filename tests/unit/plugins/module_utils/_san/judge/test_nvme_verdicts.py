@@ -312,3 +312,11 @@ def test_a_subsystems_list_that_is_not_the_contract_is_refused(subsystems):
     truth["targets"][0]["subsystems"] = subsystems
     with pytest.raises(nv.NvmeTruthError):
         nv.cross_check(san["nvme"], truth)
+
+
+def test_the_nvme_truth_is_as_old_as_its_oldest_read():
+    assert nv.nvme_truth_time({"collected_at": 300.0, "targets": [{"collected_at": 100.0}],
+                               "namespaces": [{"collected_at": 200.0}], "clusters": [{}]}) == 100.0
+    assert nv.nvme_truth_time({"targets": [{}], "namespaces": []}) is None
+    assert nv.nvme_truth_time({"collected_at": 300.0, "clusters": [{"collected_at": "yesterday"}]}) == "yesterday"
+    assert nv.nvme_truth_time(None) is None

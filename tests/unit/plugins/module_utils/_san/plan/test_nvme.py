@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import time
 
 import pytest
@@ -232,3 +233,74 @@ def test_the_host_plan_runs_the_nvme_units_after_the_scsi_ones_and_lists_the_con
     san["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
     assert plan["steps"] == [] and plan["delete_controllers"] == [] and plan["blocked"][0]["why"] == "truth_too_old"
+
+
+def _two_reads_of_one_svm(truth):
+    """Two reads of one cluster's SVM in one truth (two sanfleet_ontap entries for one cluster): the newer allows this
+    host again and maps it a new namespace (NSID 9, not seen by the host yet); the older, listed last, does not."""
+    this = truth["host_nqns"][0]
+    host_removed(truth)
+    older = copy.deepcopy(truth["targets"][0])
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = [OTHER_HOST, this]
+    truth["namespaces"].append(dict(truth["namespaces"][0], nsid=9, uuid="09090909-0000-4000-8000-000000000009",
+                                    name="ns9", host_nqns=[OTHER_HOST, this]))
+    truth["targets"].append(older)
+
+
+def _one_svm_listing_the_subsystem_three_times(truth):
+    this = truth["host_nqns"][0]
+    host_removed(truth)
+    sub = truth["targets"][0]["subsystems"][0]
+    truth["targets"][0]["subsystems"] = [dict(sub, host_nqns=[OTHER_HOST, this]), dict(sub, host_nqns=None),
+                                         dict(sub, host_nqns=[OTHER_HOST])]
+    truth["namespaces"].append(dict(truth["namespaces"][0], nsid=9, uuid="09090909-0000-4000-8000-000000000009",
+                                    name="ns9", host_nqns=[OTHER_HOST, this]))
+
+
+@pytest.mark.parametrize("change", [_two_reads_of_one_svm, _one_svm_listing_the_subsystem_three_times],
+                         ids=["two-reads-of-one-svm", "subsystem-listed-three-times"])
+def test_a_hosts_list_the_truth_contradicts_deletes_no_controller(tmp_path, change):
+    """The truth maps a namespace of the subsystem to this host and one listing of its hosts no longer has it: no
+    proof that the subsystem has nothing left here. Listings of one subsystem are merged (any allows, any not read
+    is unknown), and a down controller needs both proofs."""
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=change)
+    assert all(c["mapped_to_host"] == 1 and c["host_allowed"] is not False for c in san["nvme_verdicts"]["controllers"])
+    out, refused = planned(san)
+    assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
+    [c for c in san["nvme_verdicts"]["controllers"] if c["name"] == "nvme0"][0]["host_allowed"] = False
+    out, refused = planned(san)
+    assert "contradicts itself" in refused["nvme0"]
+
+
+@pytest.mark.parametrize("own_time", [None, "fresh"], ids=["no-nvme-collected_at", "fresh-over-old-reads"])
+def test_an_nvme_truth_as_old_as_its_oldest_read_deletes_no_controller(tmp_path, own_time):
+    """Targets, records and cluster reads two days old under a fresh top-level time: the NVMe truth is as old as
+    its oldest read, with or without a collected_at of its own."""
+    old = time.time() - 2 * 86400
+
+    def aged(truth):
+        host_removed(truth)
+        for part in ("targets", "namespaces", "clusters"):
+            for item in truth[part]:
+                item["collected_at"] = old
+        if own_time == "fresh":
+            truth["collected_at"] = time.time()
+    out, refused = planned(judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=aged))
+    assert out["steps"] == [] and "before the host snapshot" in refused["nvme0"]
+
+
+def test_an_nvme_truth_without_any_time_deletes_no_controller(tmp_path):
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
+    san["array"]["nvme_collected_at"] = None
+    out, refused = planned(san)
+    assert out["steps"] == [] and "no collected_at" in refused["nvme0"]
+
+
+def test_the_namespaces_of_several_deleted_controllers_are_waited_for_by_the_last_of_them(tmp_path):
+    """nvme_outage, host removed: both controllers go; the namespaces they both reach go with the last of them, whose
+    wait names the others (a refusal of one at act time leaves the namespaces reached through it)."""
+    out, _refused = planned(judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed))
+    waits = dict((s["target"], s["expect"]) for s in out["steps"] if s["action"] == "wait_controller_gone")
+    assert waits["nvme0"]["vanishing"] == [] and waits["nvme1"]["vanishing"] == ["nvme0n1", "nvme0n2"]
+    assert waits["nvme1"]["vanishing_via"] == {"nvme0n1": ["nvme0"], "nvme0n2": ["nvme0"]}
+    assert sorted(n for c in out["delete_controllers"] for n in c["vanishing"]) == ["nvme0n1", "nvme0n2"]
