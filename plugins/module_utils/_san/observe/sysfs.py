@@ -99,14 +99,20 @@ def read_blocks(root, names):
     return blocks
 
 
-def _nvme_transports(root, name):
+def _nvme_transports(root, name, every=None):
     """The transports (pcie, tcp, rdma, fc, loop) of the controllers behind NVMe namespace `name`: its own
-    controller's, else (a native multipath head, whose device is the subsystem) every controller's of the host."""
+    controller's, else (a native multipath head, whose device is the subsystem) every controller's of the host
+    (`every`: a dict to keep that list in for the caller's other heads, read once instead of once per head)."""
     own = read_text(rooted(root, "/sys/block/%s/device/transport" % name))
     if own:
         return [own]
-    return sorted(set(t for t in (read_text(rooted(root, "/sys/class/nvme/%s/transport" % c))
-                                  for c in listdir(rooted(root, "/sys/class/nvme"))) if t))
+    if every is not None and "all" in every:
+        return list(every["all"])
+    found = sorted(set(t for t in (read_text(rooted(root, "/sys/class/nvme/%s/transport" % c))
+                                   for c in listdir(rooted(root, "/sys/class/nvme"))) if t))
+    if every is not None:
+        every["all"] = found
+    return list(found)
 
 
 def read_other_blocks(root):
@@ -117,12 +123,13 @@ def read_other_blocks(root):
     network or FUSE mount, `backing` (read_loop_backing: the block devices the file's filesystem sits on)."""
     out = {}
     mounts = None
+    every = {}  # the host's controller transports, for every multipath head of this one read
     for name in listdir(rooted(root, "/sys/block")):
         if SD_RE.match(name) or DM_RE.match(name):
             continue
         facts = {}
         if name.startswith("nvme"):
-            facts["transports"] = _nvme_transports(root, name)
+            facts["transports"] = _nvme_transports(root, name, every)
         elif name.startswith("loop"):
             bound = os.path.isdir(rooted(root, "/sys/block/%s/loop" % name))
             backing = read_text(rooted(root, "/sys/block/%s/loop/backing_file" % name)) if bound else None

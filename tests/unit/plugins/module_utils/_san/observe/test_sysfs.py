@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr, sysfs as obs_sysfs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    healthy_lab, inline_call, many_luns, ontap_wwid)
+    healthy_lab, inline_call, load_captured, many_luns, ontap_wwid)
 
 
 # ------------------------------------------------------------------------------------------------ tests: block scans of
@@ -72,3 +72,22 @@ def test_block_scans_of_a_large_host_are_read_in_batches_and_a_hung_device_is_na
     assert batched.pop("sdat") is None and whole.pop("sdat")
     assert batched == whole
     assert len(names) == 48 and sorted(sizes, reverse=True) == [8] * 6 + [4, 4] + [1] * 4
+
+
+def test_the_host_s_nvme_transports_are_read_once_for_every_multipath_head(monkeypatch):
+    """nvme_stale (3 namespace heads, 2 fabrics controllers): each head gets every controller's transport, read once
+    for the whole read of the other block devices, not once per head."""
+    reader, _truth = load_captured("nvme_stale")
+    reads = []
+    real = obs_sysfs.read_text
+
+    def counted(path, *args, **kwargs):
+        if "/sys/class/nvme/" in str(path) and str(path).endswith("/transport"):
+            reads.append(path)
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(obs_sysfs, "read_text", counted)
+    blocks = obs_sysfs.read_other_blocks(reader.root)
+    heads = sorted(n for n in blocks if n.startswith("nvme") and "c" not in n[4:])
+    assert heads == ["nvme0n1", "nvme0n2", "nvme0n3"]
+    assert all(blocks[h]["transports"] == ["tcp"] for h in heads)
+    assert len(reads) == 2, reads
