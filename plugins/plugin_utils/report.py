@@ -464,7 +464,8 @@ def _nvme_controller_verdicts(verdicts):
     if not isinstance(verdicts, dict):
         return None
     return [{"name": v.get("name"), "kind": v.get("kind"), "reason": v.get("reason"), "traddr": v.get("traddr"),
-             "sole_path_of": v.get("sole_path_of")} for v in verdicts.get("controllers") or []]
+             "sole_path_of": v.get("sole_path_of"), "host_allowed": v.get("host_allowed"),
+             "mapped_to_host": v.get("mapped_to_host")} for v in verdicts.get("controllers") or []]
 
 
 def _nvme_part(nvme, devices=None, verdicts=None):

@@ -45,7 +45,7 @@ def test_host_report_is_valid_against_the_schema_and_names_every_object():
     """Fails when the host report breaks its schema or a finding does not name its object and value."""
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.3" and rep["status"] == "error"
+    assert rep["schema_version"] == "2.4" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -294,7 +294,7 @@ def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
     """Fails when the FC part does not name rports by WWPN or list initiators and targets."""
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.3" and "fc" in rep["areas"]
+    assert rep["schema_version"] == "2.4" and "fc" in rep["areas"]
     fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
     assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
                           ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),

@@ -268,6 +268,8 @@ def test_the_nvme_part_carries_each_namespaces_verdict_and_what_depends_on_each_
                      "nvme0n3": "paths_down_but_mapped"}
     gone = [c for c in report["nvme"]["controller_verdicts"] if c["kind"] == "lif_gone"]
     assert [(c["traddr"], c["sole_path_of"]) for c in gone] == [("127.0.0.5", ["nvme0n2"])]
+    # whether the subsystem still allows and maps the controller's host NQN (2.4): the lab maps 1 and 3 to it
+    assert [(c["host_allowed"], c["mapped_to_host"]) for c in gone] == [(True, 2)]
 
 
 NS_UUID = "6d1a3f2e-0b4c-4e5f-9a8b-7c6d5e4f3a21"
