@@ -100,6 +100,10 @@ def delete_controller(host, step):
     return {"outcome": "done", "namespaces": namespaces}
 
 
+# the states of a controller that still reaches its namespaces (not being deleted)
+REACHING_STATES = ("live", "connecting", "resetting", "new", "dead")
+
+
 def wait_controller_gone(host, steps):
     """Wait until each deleted controller is gone (its name gone, or carrying another controller's identity) with
     the namespaces it alone reached (`vanishing`): one forked sysfs read per round for all of them."""
@@ -120,8 +124,11 @@ def wait_controller_gone(host, steps):
         still = ctrl is not None and not Identity.expected(expect, CONTROLLER_CHECK).differs_from(
             controller_identity(ctrl))
         via = expect.get("vanishing_via") or {}
-        # one another unit did not delete (refused at act time) still reaches it: it stays, and is no failure
-        kept = [n for n in expect.get("vanishing") or [] if any(now["controllers"].get(c) for c in via.get(n) or [])]
+        # a namespace still reached through a path of a controller of its plan that is there and not going (its
+        # unit refused at act time) stays, and is no failure; a controller that merely has such a name is not one
+        kept = [n for n in expect.get("vanishing") or [] if any(
+            c in (via.get(n) or []) and (now["controllers"].get(c) or {}).get("state") in REACHING_STATES
+            for c in (now.get("paths") or {}).get(n) or [])]
         namespaces = [n for n in expect.get("vanishing") or [] if now["namespaces"].get(n) is not None
                       and n not in kept]
         if not still and not namespaces:

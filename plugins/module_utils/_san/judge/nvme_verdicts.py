@@ -90,6 +90,8 @@ class NvmeTruth(object):
         if not isinstance(nvme, dict):
             raise NvmeTruthError("array_truth.nvme must be a dict, got %s" % type(nvme).__name__)
         self.problems = _list(nvme.get("problems"), "array_truth.nvme.problems")
+        # the cluster reads: their times date the truth (nvme_truth_time), so their shape is checked like the rest
+        _list(nvme.get("clusters"), "array_truth.nvme.clusters")
         host_nqns = nvme.get("host_nqns")
         if host_nqns is not None:
             _strings(host_nqns, "array_truth.nvme.host_nqns")
@@ -106,10 +108,12 @@ class NvmeTruth(object):
             self.addresses.setdefault(key, set()).update(address_key(a) for a in addresses)
             for nqn in nqns:
                 self.serving.setdefault(_nqn(nqn), []).append(key)
+            listed = set()
             for m, sub in enumerate(_list(t.get("subsystems"), where + ".subsystems")):
                 if not isinstance(sub.get("nqn"), str) or not sub["nqn"].strip():
                     raise NvmeTruthError("%s.subsystems[%d].nqn must be an NQN, got %r" % (where, m, sub.get("nqn")))
                 at = (key, _nqn(sub["nqn"]))
+                listed.add(at)
                 if sub.get("host_nqns") is None:
                     # the hosts it allows were not read: unknown, never "none", whatever another listing of it says
                     self.allowed[at] = None
@@ -120,6 +124,10 @@ class NvmeTruth(object):
                 elif self.allowed[at] is not None:
                     # two reads of one SVM's subsystem (two entries for one cluster): what either allows is allowed
                     self.allowed[at] |= hosts
+            for nqn in nqns:
+                # a listing that serves the subsystem without its hosts list: what it allows is unknown
+                if (key, _nqn(nqn)) not in listed:
+                    self.allowed[(key, _nqn(nqn))] = None
         self.mapped = {}         # (subsystem NQN, nsid) -> [record]
         for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
             where = "array_truth.nvme.namespaces[%d]" % n

@@ -273,7 +273,8 @@ def parse_address(text):
 def read_left(root, controllers, namespaces):
     """(runs in a forked child) What is left of NVMe-oF controllers and namespace devices after their delete:
     {controllers: {name: {subsysnqn, transport, address, hostnqn, cntlid, state, unread} or None}, namespaces:
-    {name: uuid, or None when not there}}. A name there again may be another device: the caller compares
+    {name: uuid, or None when not there}, paths: {namespace: [the controllers it still has a path through] or None
+    when /sys/block could not be listed}}. A name there again may be another device: the caller compares
     identities."""
     out = {"controllers": {}, "namespaces": {}}
     for name in controllers:
@@ -284,10 +285,18 @@ def read_left(root, controllers, namespaces):
         attrs = _attrs(root, base, ("subsysnqn", "transport", "address", "hostnqn", "cntlid", "state"))
         attrs["address"] = parse_address(attrs.get("address"))
         out["controllers"][name] = dict(attrs, name=name)
+    listed, blocks = _entries(root, "/sys/block")
     for name in namespaces:
         state, text = _text(root, "/sys/block/%s/uuid" % name)
         present = state != "absent" or os.path.lexists(rooted(root, "/sys/block/" + name))
         out["namespaces"][name] = (text if state == "ok" else "(not read: %s)" % state) if present else None
+        # the controllers it still has a path through (nvme<subsystem>c<controller>n<namespace>); None: unknown
+        head = NAMESPACE_RE.match(name)
+        paths = None
+        if listed == "ok" and head:
+            paths = sorted("nvme" + m.group(1) for m in (
+                re.match(r"^nvme%sc([0-9]{1,9})n%s\Z" % (head.group(1), head.group(2)), b) for b in blocks) if m)
+        out.setdefault("paths", {})[name] = paths
     return out
 
 

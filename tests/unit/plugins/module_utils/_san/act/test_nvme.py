@@ -284,3 +284,65 @@ def test_a_refused_sibling_leaves_the_namespaces_it_reaches_and_the_last_wait_do
     (waited,) = [e for e in info.value.executed if e["action"] == "wait_controller_gone"]
     assert waited["outcome"] == "done" and waited["detail"]["namespaces_kept"] == ["nvme0n1", "nvme0n2"]
     assert present(kernel, "nvme0", "nvme0n1", "nvme0n2") == ["nvme0", "nvme0n1", "nvme0n2"]
+
+
+DISCOVERY = "nqn.2014-08.org.nvmexpress.discovery"
+
+
+def _new_controller(kernel, name, state):
+    """A controller the kernel creates under a freed instance number (the lowest free one): a discovery controller
+    nvme-cli's autoconnect opens, to another address."""
+    base = kernel.sys("class", "nvme", name)
+    os.makedirs(base)
+    for attr, text in (("subsysnqn", DISCOVERY), ("transport", "tcp"), ("address", "traddr=192.0.2.7,trsvcid=8009"),
+                       ("hostnqn", "nqn.2014-08.org.nvmexpress:uuid:0c0c0c0c-0000-4000-8000-00000000000c"),
+                       ("cntlid", "5"), ("state", state)):
+        with open(os.path.join(base, attr), "w") as fh:
+            fh.write(text + "\n")
+
+
+def _heads_linger(kernel, heads):
+    """The kernel deletes nvme1 but the namespace heads stay (a head not released): what the wait is there to see."""
+    real = kernel.remove_controller
+
+    def remove(name):
+        real(name)
+        if name == "nvme1":
+            for head in heads:
+                os.makedirs(kernel.sys("block", head))
+                with open(kernel.sys("block", head, "uuid"), "w") as fh:
+                    fh.write("00000000-0000-4000-8000-000000000001\n")
+    kernel.remove_controller = remove
+
+
+@pytest.mark.parametrize("state", ["live", "connecting"])
+def test_a_namespace_left_after_all_its_controllers_went_fails_the_wait_whatever_took_a_freed_name(tmp_path, state):
+    """nvme0 and nvme1 deleted, the freed name nvme0 taken by an unrelated controller, the heads still there: no
+    controller of the plan reaches them, so the wait fails naming them, never calls them kept."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: _new_controller(k, "nvme0", state) if k.writes == ["nvme0"] else None
+    _heads_linger(kernel, ["nvme0n1", "nvme0n2"])
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme1"] and "nvme0n1" in out["msg"], out
+    assert sorted(kernel.writes) == ["nvme0", "nvme1"]
+
+
+def test_a_namespace_reached_only_through_a_controller_being_deleted_is_waited_for_not_kept(tmp_path):
+    """nvme0's delete is accepted and the kernel is still tearing it down (`deleting`) when the waits read: nothing
+    keeps the namespaces, and nvme1's wait waits for them (failing at its deadline here)."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    real = kernel.remove_controller
+
+    def remove(name):
+        if name == "nvme0":
+            kernel.write("class/nvme/nvme0/state", "deleting")
+            return
+        real(name)
+    kernel.remove_controller = remove
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert not [e for e in out["executed"] if e["action"] == "wait_controller_gone"]
+    assert sorted(f["unit"] for f in out["failures"]) == ["controller nvme0", "controller nvme1"]

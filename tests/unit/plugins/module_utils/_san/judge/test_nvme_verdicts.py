@@ -320,3 +320,18 @@ def test_the_nvme_truth_is_as_old_as_its_oldest_read():
     assert nv.nvme_truth_time({"targets": [{}], "namespaces": []}) is None
     assert nv.nvme_truth_time({"collected_at": 300.0, "clusters": [{"collected_at": "yesterday"}]}) == "yesterday"
     assert nv.nvme_truth_time(None) is None
+
+
+@pytest.mark.parametrize("clusters", [
+    {"c1": {"cluster": "c1", "state": "read", "collected_at": 1.0}},
+    [{"cluster": "c1", "collected_at": 1.0}, "c2"],
+    5,
+], ids=["dict", "non-dict-entry", "int"])
+def test_an_nvme_clusters_part_that_is_not_a_list_of_dicts_is_refused_before_anything_is_read(clusters):
+    """The cluster reads date the NVMe truth: a shape whose times would not be seen is refused as bad input."""
+    now = 1000.0
+    truth = {"luns": [], "targets": [], "problems": [], "collected_at": now,
+             "nvme": {"namespaces": [], "targets": [], "problems": [], "host_nqns": ["*"], "collected_at": now,
+                      "clusters": clusters}}
+    with pytest.raises(validate.InvalidInput):
+        facts.truth_of(array_truth=truth)

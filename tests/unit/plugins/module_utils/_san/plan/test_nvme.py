@@ -304,3 +304,26 @@ def test_the_namespaces_of_several_deleted_controllers_are_waited_for_by_the_las
     assert waits["nvme0"]["vanishing"] == [] and waits["nvme1"]["vanishing"] == ["nvme0n1", "nvme0n2"]
     assert waits["nvme1"]["vanishing_via"] == {"nvme0n1": ["nvme0"], "nvme0n2": ["nvme0"]}
     assert sorted(n for c in out["delete_controllers"] for n in c["vanishing"]) == ["nvme0n1", "nvme0n2"]
+
+
+def _second_listing_without_hosts(subsystems, last):
+    def change(truth):
+        host_removed(truth)
+        other = copy.deepcopy(truth["targets"][0])
+        if subsystems is None:
+            other.pop("subsystems")
+        else:
+            other["subsystems"] = subsystems
+        truth["targets"].insert(len(truth["targets"]) if last else 0, other)
+    return change
+
+
+@pytest.mark.parametrize("subsystems", [None, []], ids=["no-subsystems-key", "empty-subsystems"])
+@pytest.mark.parametrize("last", [True, False], ids=["listed-after", "listed-before"])
+def test_a_listing_of_the_subsystem_without_its_hosts_leaves_it_unknown_and_deletes_nothing(
+        tmp_path, subsystems, last):
+    """Two listings of one SVM: one with a hosts list without this host, one serving the subsystem without any
+    hosts list. What the subsystem allows is then unknown, in either order."""
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=_second_listing_without_hosts(subsystems, last))
+    assert [c["host_allowed"] for c in san["nvme_verdicts"]["controllers"]] == [None, None]
+    assert planned(san)[0]["steps"] == []
