@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The NVMe family's act: delete an NVMe-oF controller that is not live (plan.nvme), then wait for it and for the
-namespaces it alone reached to leave.
+"""The NVMe family's act: delete an NVMe-oF controller that is not live (plan.nvme), then wait for it and, in the
+unit of the last of their controllers, for the unmapped namespaces that go with it to leave.
 
 Right before the write, against one read of the host: the truth's age, the controller's identity (a kernel name
 is reused: its subsystem NQN, transport, address, host NQN and controller ID), its state (not live: one that
@@ -106,7 +106,8 @@ REACHING_STATES = ("live", "connecting", "resetting", "new", "dead")
 
 def wait_controller_gone(host, steps):
     """Wait until each deleted controller is gone (its name gone, or carrying another controller's identity) with
-    the namespaces it alone reached (`vanishing`): one forked sysfs read per round for all of them."""
+    the unmapped namespaces that go with it (`vanishing`: it is the last of their controllers the plan deletes):
+    one forked sysfs read per round for all of them."""
     seen = {}
 
     def left(host, pending):

@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, HOST_ORDER, LU_GONE, step)
+    ANSWERING, HOST_ORDER, LU_GONE, step, with_phase)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
@@ -106,15 +106,6 @@ def unproven_failures(obj, kind="map"):
     probes = obj.get("probe") or {}
     return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
             if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]
-
-
-def _with_phase(steps, phase, unit):
-    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units, and with
-    their unit (what one refusal or failure stops at act time)."""
-    for st in steps:
-        st["phase"] = phase
-        st["unit"] = unit
-    return steps
 
 
 def in_host_order(steps):
@@ -408,7 +399,7 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
                                      probes.get(p.get("name"))))
         for p in m.get("paths") or [] if p.get("name") in mismatch_of)
     tail = [st for st in body if st["action"] == "remove_wwid"]
-    group = _with_phase(_still_dead_at_act(body, name in dead, other_lu), "flush", unit)
+    group = with_phase(_still_dead_at_act(body, name in dead, other_lu), "flush", unit)
     group = [st for st in group if st["action"] != "remove_wwid"]
     rescans = []
     for p in m.get("paths") or []:
@@ -422,10 +413,10 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
         if dels is None:
             continue
         _still_dead_at_act(dels, name in dead and pair is None, other_lu)
-        group.extend(_with_phase(dels, "flush", unit))
+        group.extend(with_phase(dels, "flush", unit))
         if pair is not None:
-            rescans.extend(_with_phase(_repair_steps(*pair), "rescan", unit))
-    return group + _with_phase(tail, "flush", unit) + rescans
+            rescans.extend(with_phase(_repair_steps(*pair), "rescan", unit))
+    return group + with_phase(tail, "flush", unit) + rescans
 
 
 def plan_cleanup(snapshot, verdicts, policy=None):
@@ -475,8 +466,8 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     for d in chosen.disks:
         if d.get("name") in grouped:
             continue
-        steps.extend(_with_phase(_still_dead_at_act(deletions.delete(d) or [], True), "delete",
-                                 "disk %s" % d.get("name")))
+        steps.extend(with_phase(_still_dead_at_act(deletions.delete(d) or [], True), "delete",
+                                "disk %s" % d.get("name")))
     for d, v in chosen.mismatches:
         if d.get("name") in grouped:
             continue
@@ -489,7 +480,7 @@ def plan_cleanup(snapshot, verdicts, policy=None):
         if dels is None:
             continue
         dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
-        steps.extend(_with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
+        steps.extend(with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
     # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away
     nvme = plan_nvme(snapshot, policy)
     steps.extend(nvme["steps"])

@@ -38,7 +38,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nv
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import (
     CTRL_RE, NAMESPACE_RE, is_fabrics)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step, with_phase
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
     TRUTH_MAX_AGE, truth_age_unknown)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
@@ -199,12 +199,10 @@ def plan_nvme(snapshot, policy=None):
         going = dict((n, via) for n, (owner, via) in sorted(last.items()) if owner == ctrl["name"])
         unit = "controller %s" % ctrl["name"]
         reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
-        steps = [step("delete_controller", ctrl["name"], expect, reason),
-                 step("wait_controller_gone", ctrl["name"], dict(ident, vanishing=sorted(going), vanishing_via=going),
-                      reason)]
-        for st in steps:
-            st["phase"], st["unit"] = "delete", unit
-        out["steps"].extend(steps)
+        out["steps"].extend(with_phase([
+            step("delete_controller", ctrl["name"], expect, reason),
+            step("wait_controller_gone", ctrl["name"], dict(ident, vanishing=sorted(going), vanishing_via=going),
+                 reason)], "delete", unit))
         out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=expect["namespaces"],
                                               vanishing=sorted(going)))
     return out

@@ -68,3 +68,12 @@ def step(action, target, expect=None, reason=""):
     if action not in ACTIONS:
         raise ValueError("unknown action %r" % action)
     return {"action": action, "target": target, "expect": dict(expect or {}), "reason": reason}
+
+
+def with_phase(steps, phase, unit):
+    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units, and with
+    their unit (what one refusal or failure stops at act time)."""
+    for st in steps:
+        st["phase"] = phase
+        st["unit"] = unit
+    return steps
