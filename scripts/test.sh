@@ -2,7 +2,8 @@
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
 #   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
-#                                   the fixture-fleet integration tests, lab tests, molecule
+#                                   the fixture-fleet integration tests, lab tests, molecule (matrix and fleet run
+#                                   beside the lab VMs)
 #   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
 #   SANLAB=0 scripts/test.sh        everything but the real-kernel lab (lab tests are then skipped, and say so)
@@ -12,7 +13,7 @@
 # generation (SANLAB_PORT, default 2222), booted once, stopped after. On bookworm every lab test runs and molecule
 # shares its VM; on bullseye and trixie the tests marked every_suite run, plus README command 1
 # (scripts/lab-audit.sh) on the same VM. The integration tests that need no VM (the fixture fleet and the ONTAP
-# simulator: stage fleet) run two at a time beside the lab VMs, at nice 10 (on their own with SANLAB=0).
+# simulator: stage fleet) and the ansible-core matrix run beside the lab VMs, at nice 10 (on their own with SANLAB=0).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -211,39 +212,62 @@ molecule_all() {
   molecule test --all
 }
 
-# A stage that runs beside the lab VM: the TCG guest leaves ~1/3 of the two cores idle, and a stage without a VM
-# (fleet) takes them at a lower priority (nice 10: the guest and the lab's own controller come first), so CI does
-# not wait for it on its own. Started before the VM boots (the lab's inventory is not in its environment); its log
-# is printed, and its result counted, when it ends.
-BG_PID='' BG_NAME='' BG_LOG='' BG_T0=''
-stage_beside_lab() {  # stage_beside_lab NAME CMD...
-  local name=$1
-  shift
-  case " $STAGES " in *" $name "*) ;; *) return 0 ;; esac
-  BG_NAME=$name BG_LOG=$(mktemp) BG_T0=$(date +%s)
-  ( renice -n 10 -p "$BASHPID" >/dev/null 2>&1 || true; "$@" ) >"$BG_LOG" 2>&1 &
+# Stages that run beside the lab VMs: the TCG guest leaves ~1/3 of the two cores idle, and the stages without a VM
+# (fleet, then matrix) take them at a lower priority (nice 10: the guest and the lab's own controller come first), one
+# after the other, so CI does not wait for them on their own. Started before the first VM boots (the lab's inventory
+# is not in their environment); their logs are printed, and their results counted, when they end.
+BG_PID='' BG_DIR='' BG_NAMES=()
+stages_beside_lab() {  # stages_beside_lab NAME:FUNCTION...
+  local pair name
+  BG_NAMES=()
+  for pair in "$@"; do
+    name=${pair%%:*}
+    case " $STAGES " in *" $name "*) BG_NAMES+=("$pair") ;; esac
+  done
+  [ ${#BG_NAMES[@]} -gt 0 ] || return 0
+  BG_DIR=$(mktemp -d)
+  (
+    renice -n 10 -p "$BASHPID" >/dev/null 2>&1 || true
+    for pair in "${BG_NAMES[@]}"; do
+      name=${pair%%:*} t0=$(date +%s)
+      set +e
+      "${pair#*:}" >"$BG_DIR/$name.log" 2>&1
+      echo "$? $(( $(date +%s) - t0 ))" >"$BG_DIR/$name.rc"
+      set -e
+    done
+  ) &
   BG_PID=$!
-  printf '\n===== %s: running beside the lab (nice 10); its log follows when it ends =====\n' "$name"
+  printf '\n===== %s: running beside the lab (nice 10, one after the other); their logs follow when they end =====\n' \
+    "$(printf '%s ' "${BG_NAMES[@]%%:*}")"
 }
 
 wait_beside_lab() {
   [ -n "$BG_PID" ] || return 0
-  local rc
+  local pair name rc seconds
   set +e
   wait "$BG_PID"
-  rc=$?
   set -e
-  printf '\n===== %s (ran beside the lab) =====\n' "$BG_NAME"
-  cat "$BG_LOG"
-  rm -f "$BG_LOG"
-  RESULTS+=("$(printf '%-9s %s %4ss (beside the lab)' "$BG_NAME" "$([ $rc = 0 ] && echo ok || echo "FAILED(rc=$rc)")" \
-    $(( $(date +%s) - BG_T0 )))")
-  [ $rc = 0 ] || failed=1
+  for pair in "${BG_NAMES[@]}"; do
+    name=${pair%%:*}
+    printf '\n===== %s (ran beside the lab) =====\n' "$name"
+    cat "$BG_DIR/$name.log" 2>/dev/null || true
+    read -r rc seconds < "$BG_DIR/$name.rc" 2>/dev/null || { rc=255 seconds=0; }
+    RESULTS+=("$(printf '%-9s %s %4ss (beside the lab)' "$name" "$([ "$rc" = 0 ] && echo ok || echo "FAILED(rc=$rc)")" \
+      "$seconds")")
+    [ "$rc" = 0 ] || failed=1
+  done
+  rm -rf "$BG_DIR"
   BG_PID=''
 }
 
-stop_beside_lab() {  # on an early exit: the background stage must not outlive the run (pytest is its child)
-  if [ -n "$BG_PID" ]; then pkill -TERM -P "$BG_PID" 2>/dev/null || true; kill "$BG_PID" 2>/dev/null || true; fi
+descendants() {  # descendants PID: every process under PID, deepest last
+  local child
+  for child in $(pgrep -P "$1"); do echo "$child"; descendants "$child"; done
+}
+
+stop_beside_lab() {  # on an early exit: the background stages must not outlive the run (pytest is a grandchild; the
+  # run shares its process group with them, so the tree is walked, not the group killed)
+  if [ -n "$BG_PID" ]; then kill -TERM "$BG_PID" $(descendants "$BG_PID") 2>/dev/null || true; fi
 }
 
 stage lint lint
@@ -252,10 +276,10 @@ stage docs docs
 stage sanity sanity
 stage units units
 stage unit pytest_unit
-stage matrix matrix
 case " $STAGES " in
-  *" lab "*) if [ "$SANLAB" = 1 ]; then stage_beside_lab fleet pytest_fleet; else stage fleet pytest_fleet; fi ;;
-  *) stage fleet pytest_fleet ;;
+  *" lab "*) if [ "$SANLAB" = 1 ]; then stages_beside_lab fleet:pytest_fleet matrix:matrix
+             else stage matrix matrix; stage fleet pytest_fleet; fi ;;
+  *) stage matrix matrix; stage fleet pytest_fleet ;;
 esac
 case " $STAGES " in
   *" lab "*|*" molecule "*)
