@@ -120,8 +120,12 @@ plan:
   sample:
     - action: disable_queueing
       target: 3600a09803830447a4f244c4657616f6f
-      expect: {wwid: 3600a09803830447a4f244c4657616f6f, dm: dm-3, dev: "253:3", slaves: [sdc, sdd]}
+      identity: {name: 3600a09803830447a4f244c4657616f6f, wwid: 3600a09803830447a4f244c4657616f6f, dm: dm-3,
+                 dev: "253:3", slaves: [sdc, sdd]}
+      options: {}
       reason: multipathd disablequeueing map ...
+      phase: null
+      unit: null
 executed:
   description: Steps executed, each with C(action), C(target), C(elapsed) seconds, C(outcome) and C(detail).
     Empty in check mode.

@@ -251,7 +251,8 @@ ansible_facts:
   returned: always
   type: dict
 steps:
-  description: The whole plan, in order (action, target, expect, reason, phase).
+  description: The whole plan, in order. Each step has C(action), C(target), C(identity) (what the act re-reads and
+    compares right before it acts), C(options) (how the act does it), C(reason), C(phase) and C(unit).
   returned: always
   type: list
   elements: dict
@@ -462,6 +463,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import wire
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
@@ -549,7 +551,7 @@ def read_and_plan(module, host, truth, result):
 def report_plan(module, san, plan, result):
     """The plan in the result, its blocks and corruption risks as warnings. Returns the maps the post-check must
     not call healthy (those the plan flushes, and those whose LUN id now carries another LUN)."""
-    result.update(steps=plan["steps"], blocked=plan["blocked"], left_alone=plan["skipped"],
+    result.update(steps=wire(plan["steps"]), blocked=plan["blocked"], left_alone=plan["skipped"],
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
                   flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"],
                   delete_controllers=plan["delete_controllers"])
@@ -565,10 +567,10 @@ def report_plan(module, san, plan, result):
 def select_steps(module, san, plan, this_host, result):
     """The steps of the chosen phases (none while a corruption risk stands), with the plan artifact and diff of
     exactly them: what check mode reports is what a real run executes."""
-    selected, result["not_run"], held_back = run_cleanup.selected_steps(module.params["phases"], san, plan)
+    selected, not_run, held_back = run_cleanup.selected_steps(module.params["phases"], san, plan)
     if held_back:
         module.warn("a corruption risk holds back all %d step(s) of the plan" % held_back)
-    result["run"] = selected
+    result["run"], result["not_run"] = wire(selected), wire(not_run)
     result["plan_artifact"] = approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
         result["diff"] = run_cleanup.plan_diff(san, plan, selected)
@@ -589,7 +591,7 @@ def act(module, host, truth, selected, result):
         stopped = exc.to_dict()
         msg = stopped.pop("msg")
         result.update(stopped)  # executed, failures, and the first one's failed_step and refusal or deadline
-        units = set(st.get("unit") for st in selected)
+        units = set(st.unit for st in selected)
         if host.interrupted:
             # SIGTERM/SIGHUP/SIGINT: queueing was given back; report at once, no post-check, and exit
             result.update(act_seconds=round(host.clock() - started, 3), act_batches=list(host.batches),

@@ -472,7 +472,7 @@ def test_killed_reader_holding_a_dead_map(lab, tmp_path, sim_factory):
         steps2 = [s for s in plan["steps"] if s["target"] == w2]
         assert [s["action"] for s in steps2] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
                                                  "remove_wwid"], steps2
-        assert steps2[0]["expect"]["exiting_opens"] == opens, steps2[0]
+        assert steps2[0]["options"]["exiting_opens"] == opens, steps2[0]
         ran = play.results("stale_cleanup")[0]["executed"]
         waited = [s for s in ran if s["action"] == "verify_unused" and s["target"] == w2][0]
         assert waited["outcome"] == "done", waited

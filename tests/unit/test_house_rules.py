@@ -270,8 +270,9 @@ def test_check_mode_plans_what_the_real_run_does(spec):
         checked = hw.run(box.world(spec, "check"), check=True)
         world = box.world(spec, "real")
         real = hw.run(world)
-    pairs = [(s["action"], s["target"]) for s in checked.selected]
-    assert pairs == [(s["action"], s["target"]) for s in real.selected]
+    # the whole step, not only its action and target: the identity the act re-checks and its options too
+    assert [s.to_wire() for s in checked.selected] == [s.to_wire() for s in real.selected]
+    pairs = [(s.action, s.target) for s in checked.selected]
     done = [(e["action"], e["target"]) for e in real.executed]
     assert all(p in pairs for p in done), (done, pairs)
     if real.error is None:
@@ -298,7 +299,7 @@ def test_one_odd_map_name_changes_no_other_units_plan(spec):
 
     def others(out, names):
         units = set("map %s" % n for n in names)
-        return [(s["action"], s["target"]) for s in out.selected if s.get("unit") not in units]
+        return [(s.action, s.target) for s in out.selected if s.unit not in units]
     assert others(with_odd, [spec["maps"][i]["odd_name"] for i in odd]) == others(renamed, [hw.wwid(i) for i in odd])
 
 

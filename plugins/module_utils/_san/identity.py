@@ -455,6 +455,11 @@ class Identity(object):
         expect = expect or {}
         return cls(**dict((key, expect.get(key)) for key in fields))
 
+    def only(self, fields):
+        """The same identity carrying only `fields` (a check's: MAP_CHECK, DISK_CHECK, RESCAN_CHECK,
+        CONTROLLER_CHECK)."""
+        return Identity(**dict((key, getattr(self, key)) for key in fields))
+
     def __setattr__(self, key, value):
         raise AttributeError("an Identity is immutable")
 

@@ -15,6 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute as act_execute
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import write_text
@@ -86,11 +87,11 @@ def write_config(module, path, text, result, mode=None):
 def execute(module, plan, host, result, changes=bool, report=None, what=None):
     """The plan is the result: check mode (or an empty plan) returns it; a real run executes exactly it.
 
-    changes(steps) says whether these (planned or executed) steps change the host; report(result) adds what the
+    changes(steps) says whether these steps (planned, in their wire form, or executed) change the host; report(result) adds what the
     module derives from the executed steps, on success and on failure. On failure the result carries what was
     executed and the module fails; otherwise returns the executed steps."""
-    result["plan"] = plan
-    result["changed"] = bool(changes(plan))
+    result["plan"] = plan_steps.wire(plan)
+    result["changed"] = bool(changes(result["plan"]))
     if module.check_mode or not plan:
         module.exit_json(**result)
     try:

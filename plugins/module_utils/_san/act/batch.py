@@ -18,19 +18,18 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.cont
 
 
 def map_key(step):
-    return (step.get("expect") or {}).get("wwid") or step["target"]
+    return step.identity.wwid or step.target
 
 
 def map_by(step):
     """How map_key is looked for: a planned WWID among the maps' WWIDs only, a name among names only (a map may be
     aliased with another LU's WWID text)."""
-    return "wwid" if (step.get("expect") or {}).get("wwid") else "name"
+    return "wwid" if step.identity.wwid else "name"
 
 
 def disks_of(steps):
     """[(sd name, H:C:T:L)] of disk steps, as observe.reread.leftovers reads them."""
-    return [((st.get("expect") or {}).get("name") or st["target"], (st.get("expect") or {}).get("hctl"))
-            for st in steps]
+    return [(st.identity.name or st.target, st.identity.hctl) for st in steps]
 
 
 ACT_ERRORS = (Refused, ActFailed, deadline.DeadlineExceeded, RuntimeError, OSError, ValueError)
@@ -47,14 +46,13 @@ def step_outcome(fn, *args):
 def read_for(host, steps):
     """One read of the host for `steps` (observe.reread.View), or None when it cannot be had in time: the steps then
     read what they need one by one, so a device that hangs the batch read costs only its own steps."""
-    names = sorted(set((st.get("expect") or {}).get("name") or st["target"] for st in steps
-                       if st["action"] in plan_steps.SD_TARGET_ACTIONS))
-    maps = sorted(set(map_key(st) for st in steps if st["action"] not in plan_steps.SD_TARGET_ACTIONS))
+    names = sorted(set(st.identity.name or st.target for st in steps if st.action in plan_steps.SD_TARGET_ACTIONS))
+    maps = sorted(set(map_key(st) for st in steps if st.action not in plan_steps.SD_TARGET_ACTIONS))
     try:
         return host.reader.view(names, maps)
     except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
         host.notes.append("the one read for %d %s step(s) failed (%s); each step read on its own"
-                          % (len(steps), steps[0]["action"], exc))
+                          % (len(steps), steps[0].action, exc))
         return None
 
 
@@ -80,7 +78,7 @@ def each_unit(host, steps, fn, view, before=None):
     before(host, unit_steps), when given, runs first for each unit: its error is the unit's first step's."""
     by_unit = {}  # unit -> its steps, units in the order of their first step
     for st in steps:
-        by_unit.setdefault(st.get("unit"), []).append(st)
+        by_unit.setdefault(st.unit, []).append(st)
     units = list(by_unit.items())
     results = {}
 
@@ -156,16 +154,16 @@ def poll_steps(host, steps, check, budget, expired, read=True, prefetch=None):
             extra = None if isinstance(extra, Exception) else extra
             stopped_units = set()
             for st in pending:
-                if st.get("unit") in stopped_units:
+                if st.unit in stopped_units:
                     done[id(st)] = (None, 0.0)  # its unit stopped at another step of this round
                     continue
                 r = step_outcome(check, host, st, extra)
                 if r is not None:
                     done[id(st)] = (r, host.clock() - start)
                 if isinstance(r, Exception):  # the rest of its unit stops waiting
-                    stopped_units.add(st.get("unit"))
+                    stopped_units.add(st.unit)
             for st in pending:
-                if st.get("unit") in stopped_units and id(st) not in done:
+                if st.unit in stopped_units and id(st) not in done:
                     done[id(st)] = (None, 0.0)  # waited for before the step that stopped its unit
         finally:
             host.view = None

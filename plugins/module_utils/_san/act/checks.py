@@ -25,42 +25,40 @@ UNIT_ATTENTION_RETRIES = 3
 
 
 def verify_map(host, step, allow_absent=True, allow_openers=False):
-    """Re-read the map of `step` and compare it with step.expect (as an identity.Identity of MAP_CHECK: name, WWID,
+    """Re-read the map of `step` and compare it with step.identity (its fields of MAP_CHECK: name, WWID,
     dm-N, major:minor, no path the plan did not see; exactly); re-check that nothing uses it.
 
     allow_openers: processes may hold it (a dead unmapped map, see plan.maps.dead_unmapped_map), and so may as many
-    unseen opens as the plan attributed to killed tasks still closing it (expect.exiting_opens, never more); mounts,
+    unseen opens as the plan attributed to killed tasks still closing it (the step's option exiting_opens, never more); mounts,
     swap and holders still refuse. Returns the live map_info, or None when it is gone (and allow_absent)."""
-    expect = step.get("expect") or {}
-    m = host.map_now(expect.get("wwid") or step["target"], "wwid" if expect.get("wwid") else "name")
+    m = host.map_now(step.identity.wwid or step.target, "wwid" if step.identity.wwid else "name")
     if m is None:
         if allow_absent:
             return None
-        raise ActFailed(step["target"], "map is gone")
+        raise ActFailed(step.target, "map is gone")
     validate.refuse_odd_map(m)  # a name no step may carry now (renamed since the plan) refuses too
-    diff = identity.Identity.expected(expect, identity.MAP_CHECK).differs_from(m)
+    diff = step.identity.only(identity.MAP_CHECK).differs_from(m)
     if diff:
-        raise Refused("map %s" % step["target"], "identity", "changed since it was planned (%s)"
+        raise Refused("map %s" % step.target, "identity", "changed since it was planned (%s)"
                       % identity.describe_diff(diff), evidence={"diff": diff})
     info = dict(m)
     if m.get("holders"):
         info["holders"] = host.holders_now(m.get("holders"))
     judge_usage.check_not_in_use(info, "map %s" % m.get("name"), allow_openers=allow_openers,
-                                 exiting_opens=expect.get("exiting_opens") or 0)
+                                 exiting_opens=step.options.get("exiting_opens") or 0)
     return m
 
 
 def verify_identity(host, step, options=None):
     """Re-read the disk of `step` (by name) and refuse if H:C:T:L, major:minor, WWID or serial differ from
-    step.expect (an identity.Identity of DISK_CHECK, compared exactly), or if it is now in use or part of a live
+    step.identity (its fields of DISK_CHECK, compared exactly), or if it is now in use or part of a live
     map. Returns the live disk, or None when gone."""
     options = options or {}
-    expect = step.get("expect") or {}
-    name = expect.get("name") or step["target"]
+    name = step.identity.name or step.target
     d = host.disk_now(name)
     if d is None:
         return None
-    diff = identity.Identity.expected(expect, identity.DISK_CHECK).differs_from(d)
+    diff = step.identity.only(identity.DISK_CHECK).differs_from(d)
     if diff:
         raise Refused("disk %s" % name, "identity", "is not the device that was planned (%s); the kernel name "
                       "was reused or the LUN changed — nothing written" % identity.describe_diff(diff),
@@ -102,7 +100,7 @@ def _probe_past_unit_attention(host, sd, errors=None):
 
 
 def verify_still_dead(host, step, obj, kind="map"):
-    """Before a dead unit's first touch in a batch (expect.dead: planned because every path failed; expect.other_lu:
+    """Before a dead unit's first touch in a batch (option dead: planned because every path failed; option other_lu:
     planned because its paths reach another LU, {sd: the live serial each answered with}, every other path failed):
     the truth's age now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again
     (observe.probe, with its deadlines). A path planned as failed must still be failed by the plan's own rule
@@ -112,9 +110,8 @@ def verify_still_dead(host, step, obj, kind="map"):
     {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
     verify_truth_age(host, target)
-    expect = step.get("expect") or {}
-    other_lu = expect.get("other_lu")
-    if not expect.get("dead") and other_lu is None:
+    other_lu = step.options.get("other_lu")
+    if not step.options.get("dead") and other_lu is None:
         return {}
     other_lu = other_lu or {}
     names = [p.get("name") for p in obj.get("paths") or []] if kind == "map" else [obj.get("name")]

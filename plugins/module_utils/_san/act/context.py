@@ -17,6 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import wire
 
 
 # A command cut short can leave state behind (multipath -f killed between suspend and remove leaves a suspended
@@ -50,7 +51,8 @@ class ExecutionError(Exception):
         self.step = step
         self.executed = executed
         self.restored = restored or []
-        self.failures = failures or [{"unit": step.get("unit"), "cause": cause, "step": step, "restored": []}]
+        self.failures = failures or [{"unit": getattr(step, "unit", None), "cause": cause, "step": step,
+                                      "restored": []}]
         msg = "; ".join(str(f["cause"]) for f in self.failures)
         if self.restored:
             msg += "; " + "; ".join(r["msg"] for r in self.restored)
@@ -66,8 +68,8 @@ class ExecutionError(Exception):
 
     def to_dict(self):
         """The first failure at the top (failed_step, refusal or deadline), every stopped unit in `failures`."""
-        out = {"msg": str(self), "failed_step": self.step, "executed": self.executed,
-               "failures": [dict({"unit": f["unit"], "failed_step": f["step"], "msg": str(f["cause"])},
+        out = {"msg": str(self), "failed_step": wire(self.step), "executed": self.executed,
+               "failures": [dict({"unit": f["unit"], "failed_step": wire(f["step"]), "msg": str(f["cause"])},
                                  **self._cause(f["cause"])) for f in self.failures]}
         if self.restored:
             out["queueing_restored"] = self.restored

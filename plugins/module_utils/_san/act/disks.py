@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import HCTL_RE, Identity
@@ -36,9 +37,9 @@ def flush_buffers(host, step):
 def _rebuilt_map(host, step, refusal):
     """The map multipathd assembled again from this path after the plan's own flush of the same WWID, or None.
 
-    Only a map with exactly the WWID that this run just removed qualifies (expect.after_flush); any other
+    Only a map with exactly the WWID that this run just removed qualifies (the option after_flush); any other
     live map holding the disk stays a refusal."""
-    flushed = (step.get("expect") or {}).get("after_flush")
+    flushed = step.options.get("after_flush")
     if not flushed or refusal.kind != "live_map":
         return None
     m = host.reader.map((refusal.evidence or {}).get("map") or "", "name")
@@ -50,13 +51,13 @@ def _rebuilt_map(host, step, refusal):
 def _flush_rebuilt(host, step, m):
     """Remove a map rebuilt between the plan's flush and this path's delete: the same checks as the planned
     flush (nothing may use it, not even a process), queueing off first, targeted multipath -f, wait gone."""
-    again = {"action": "flush_map", "target": m["name"], "expect": {"wwid": m.get("wwid"), "name": m["name"]},
-             "unit": step.get("unit")}
+    def again(action):
+        return Step(action, m["name"], Identity(wwid=m.get("wwid"), name=m["name"]), unit=step.unit)
     saved, host.view = host.view, None
     try:
-        alone(disable_queueing, host, dict(again, action="disable_queueing"))
-        detail = alone(flush_map, host, again)
-        alone(wait_map_gone, host, dict(again, action="wait_map_gone"))
+        alone(disable_queueing, host, again("disable_queueing"))
+        detail = alone(flush_map, host, again("flush_map"))
+        alone(wait_map_gone, host, again("wait_map_gone"))
     finally:
         host.view = saved
     return {"map": m["name"], "dm": m.get("dm"), "attempts": detail.get("attempts")}
@@ -75,7 +76,7 @@ def delete_disk(host, step):
         host.view = None
         d = verify_identity(host, step, {"allow_non_san": host.allow_non_san})
     if d is None:
-        raise Refused("disk %s" % step["target"], "unknown", "is gone before delete (nothing written); "
+        raise Refused("disk %s" % step.target, "unknown", "is gone before delete (nothing written); "
                       "its identity cannot be re-checked")
     hctl = d["hctl"]
     if not HCTL_RE.match(hctl or ""):
@@ -94,8 +95,7 @@ def wait_disk_gone(host, steps):
     seen = {}
 
     def gone(host, step, left):
-        expect = step.get("expect") or {}
-        name, hctl = expect.get("name") or step["target"], expect.get("hctl")
+        name, hctl = step.identity.name or step.target, step.identity.hctl
         now = (left or {}).get(name) or obs_reread.leftovers(host, [(name, hctl)])[name]
         reused = now["hctl_now"] is not None and now["hctl_now"] != hctl
         present = now["hctl_now"] is not None and not reused
@@ -110,14 +110,14 @@ def wait_disk_gone(host, steps):
         if present is False and at is None and links:
             # the kernel is done; udev has not handled the remove events yet (minutes behind after a mass unmap
             # under load). The unit still stops: what it would do next (forget the WWID) waits for a settled host.
-            wwid = (step.get("expect") or {}).get("wwid")
-            return ActFailed("disk %s" % step["target"], "by-id links still present %.0fs after delete although the "
+            wwid = step.identity.wwid
+            return ActFailed("disk %s" % step.target, "by-id links still present %.0fs after delete although the "
                              "kernel removed the disk (no sysfs entry, nothing at %s): udev is behind (see `udevadm "
                              "settle`); links: %s. The unit stops here and its later steps did not run%s"
                              % (host.wait_timeout, hctl, links, " (if one was forgetting WWID %s: `multipath -w %s` "
                                                                 "once udev has settled)" % (wwid, wwid) if wwid else ""),
                              {"kernel_removed": True, "by_id": links})
-        return ActFailed("disk %s" % step["target"], "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
+        return ActFailed("disk %s" % step.target, "still present %.0fs after delete (disk: %s, scsi_device %s: %s, "
                          "by-id links: %s)" % (host.wait_timeout, present, hctl, at, links))
 
     return poll_steps(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False,

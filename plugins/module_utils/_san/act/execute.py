@@ -17,6 +17,7 @@ import signal
 import threading
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as observe_read
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
     ActContext, ActFailed, ExecutionError, Interrupted)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_still_dead
@@ -33,7 +34,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.nvme
 
 def act_one(host, step):
     """One step on its own (a batch of one), raising its error."""
-    return alone(ACT[step["action"]], host, step)
+    return alone(ACT[step.action], host, step)
 
 
 def _single(fn, read=False, links=False, before=None):
@@ -46,7 +47,7 @@ def _disks_still_dead(host, unit_steps):
     """Before a unit's first disk touch of a batch: every disk of it that the batch touches still dead, checked
     before any of them is touched (verify_still_dead); a disk already gone is left to its own step."""
     for st in unit_steps:
-        d = host.disk_now((st.get("expect") or {}).get("name") or st["target"])
+        d = host.disk_now(st.identity.name or st.target)
         if d is not None:
             verify_still_dead(host, st, d, "disk")
 
@@ -74,7 +75,7 @@ def _batches(steps):
     """Runs of consecutive steps with the same action, in plan order."""
     out = []
     for st in steps:
-        if out and out[-1][0]["action"] == st["action"]:
+        if out and out[-1][0].action == st.action:
             out[-1].append(st)
         else:
             out.append([st])
@@ -95,8 +96,10 @@ def execute(steps, host):
     Returns [{action, target, unit, elapsed, outcome, detail}] of the executed steps; raises ExecutionError
     after the last step when a unit stopped."""
     for st in steps:
-        if st.get("action") not in ACT:
-            raise ExecutionError(ValueError("unknown action %r" % st.get("action")), st, [])
+        if not isinstance(st, Step):
+            raise ExecutionError(TypeError("a plan's step is a plan.steps.Step, not %s" % type(st).__name__), st, [])
+        if st.action not in ACT:
+            raise ExecutionError(ValueError("no act runs action %r" % st.action), st, [])
     executed, failures, stopped = [], [], set()
     with _signals_end_the_act(host):
         current = []  # the batch running now, for the message of an error that escapes it
@@ -123,7 +126,7 @@ def execute(steps, host):
 def _run_batches(steps, host, executed, failures, stopped, current):
     """The batches of execute() in plan order; (the error that ends the whole act, its batch) or None."""
     for batch in _batches(steps):
-        batch = [st for st in batch if st.get("unit") not in stopped]
+        batch = [st for st in batch if st.unit not in stopped]
         if not batch:
             continue
         if host.interrupted:
@@ -131,17 +134,17 @@ def _run_batches(steps, host, executed, failures, stopped, current):
         current.append(batch)
         started = host.clock()
         try:
-            outcomes = ACT[batch[0]["action"]](host, batch)
+            outcomes = ACT[batch[0].action](host, batch)
         except Exception as exc:  # an error outside any step's own outcome: the act cannot go on safely
             return exc, batch
         finally:
-            host.batches.append({"action": batch[0]["action"], "steps": len(batch),
+            host.batches.append({"action": batch[0].action, "steps": len(batch),
                                  "seconds": round(host.clock() - started, 3)})
         for st, result, seconds in outcomes:
             if result is None:  # its unit stopped at another step of this batch
                 continue
             if isinstance(result, Exception):
-                unit = st.get("unit")
+                unit = st.unit
                 stopped.add(unit)
                 failures.append({"unit": unit, "cause": result, "step": st, "restored": _restore_unit(host, unit)})
                 continue
@@ -153,12 +156,12 @@ def _run_batches(steps, host, executed, failures, stopped, current):
 
 def _executed(st, result, seconds):
     detail = dict(result)
-    done = {"action": st["action"], "target": st["target"], "elapsed": round(seconds, 3),
+    done = {"action": st.action, "target": st.target, "elapsed": round(seconds, 3),
             "outcome": detail.pop("outcome", "done"), "detail": detail}
-    if st.get("unit") is not None:
-        done["unit"] = st["unit"]
-    if st["action"] in ("wait_map_gone", "wait_disk_gone") and (st.get("expect") or {}).get("wwid"):
-        done["wwid"] = st["expect"]["wwid"]
+    if st.unit is not None:
+        done["unit"] = st.unit
+    if st.action in ("wait_map_gone", "wait_disk_gone") and st.identity.wwid:
+        done["wwid"] = st.identity.wwid
     return done
 
 
@@ -178,13 +181,13 @@ def _halt(host, steps, halt, executed, stopped):
     cause, batch = halt
     if not isinstance(cause, Interrupted):
         cause = ActFailed("act", "stopped on an error outside any step's outcome while running the %s steps (%s: %s);"
-                          " every unit not finished was stopped" % (batch[0]["action"] if batch else "act's",
+                          " every unit not finished was stopped" % (batch[0].action if batch else "act's",
                                                                     type(cause).__name__, cause))
     done = set((e["action"], e["target"], e.get("unit")) for e in executed)
     out, seen = [], set(stopped)
     for st in steps:
-        unit = st.get("unit")
-        if unit in seen or (st["action"], st["target"], unit) in done:
+        unit = st.unit
+        if unit in seen or (st.action, st.target, unit) in done:
             continue
         seen.add(unit)
         out.append({"unit": unit, "cause": cause, "step": st, "restored": _restore_unit(host, unit)})

@@ -25,7 +25,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batc
 def _send_queueing_off(host, step):
     """disable_queueing up to the command: identity against the batch's read, the array's own word for a dead map,
     then multipathd disablequeueing (or the dm message). The batch then confirms every map at once."""
-    release = bool((step.get("expect") or {}).get("release_openers"))
+    release = bool(step.options.get("release_openers"))
     m = verify_map(host, step, allow_openers=release)
     if m is None:
         return {"outcome": "already_absent"}
@@ -51,7 +51,7 @@ def _send_queueing_off(host, step):
     detail = {"outcome": "done", "commands": []}
     running = host.multipathd_running()
     host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": _was_queueing(m, release),
-                                    "multipathd": running, "unit": step.get("unit")}
+                                    "multipathd": running, "unit": step.unit}
     _set_queueing(host, m, False, running, detail["commands"])
     return detail
 
@@ -78,7 +78,7 @@ def _queueing_still_on(host, step):
     m = host.reader.map(map_key(step), map_by(step))
     if m is None or m.get("queueing") is False:
         return True
-    return ActFailed("map %s" % step["target"], "the live table %s %.0fs after disablequeueing"
+    return ActFailed("map %s" % step.target, "the live table %s %.0fs after disablequeueing"
                      % ("still has queue_if_no_path" if m.get("queueing") else "could not be read to confirm queueing "
                         "is off", host.command_timeout))
 
@@ -182,7 +182,7 @@ def resume_if_suspended(host, m):
 
 
 def _settle(host, step):
-    return min(float((step.get("expect") or {}).get("settle", plan_steps.RELEASE_SETTLE)), host.wait_timeout)
+    return min(float(step.options.get("settle", plan_steps.RELEASE_SETTLE)), host.wait_timeout)
 
 
 def _unused(host, step, _extra):
@@ -213,7 +213,7 @@ def _still_used(host, step):
 
 def verify_unused(host, steps):
     """After disable_queueing on a dead unmapped map: the processes blocked in its I/O get an error and leave.
-    Poll (each map bounded by its expect.settle, at most wait_timeout) until no process, mount or holder uses it;
+    Poll (each map bounded by its option settle, at most wait_timeout) until no process, mount or holder uses it;
     refuse naming the opener that stays. Harmless openers (udev/blkid) are left to flush_map."""
     out = []
     for st, r, t in poll_steps(host, steps, _unused, lambda st: _settle(host, st), _still_used):
@@ -229,7 +229,7 @@ class _Flush(object):
     def __init__(self, step, m):
         self.step = step
         self.m = m
-        self.force = bool((step.get("expect") or {}).get("force_remove"))
+        self.force = bool(step.options.get("force_remove"))
         self.detail = {"outcome": "done", "attempts": [], "method": "multipath -f"}
         self.started = None
         self.end = None
@@ -286,8 +286,13 @@ def _force_or_fail(host, f):
                         host.clock() - f.started, attempts[-1] if attempts else None), f.detail)
 
 
-def _flush_attempt_step(f):
-    return {"unit": f.step.get("unit"), "_flush": f}
+class _FlushAttempt(object):
+    """One round's attempt on one map, as each_unit runs it: of the map's unit."""
+    __slots__ = ("unit", "flush")
+
+    def __init__(self, flush):
+        self.unit = flush.step.unit
+        self.flush = flush
 
 
 def _flush_check(host, step):
@@ -339,8 +344,8 @@ def flush_map(host, steps):
 def _flush_rounds(host, pending, running, done):
     """Attempt, look, resume and retry until every map of `pending` is gone or out of budget (see flush_map)."""
     while pending:
-        attempts = [dict(_flush_attempt_step(f)) for f in pending]
-        tried = each_unit(host, attempts, lambda h, st: _attempt_flush(h, st["_flush"], running) or {}, None)
+        attempts = [_FlushAttempt(f) for f in pending]
+        tried = each_unit(host, attempts, lambda h, attempt: _attempt_flush(h, attempt.flush, running) or {}, None)
         for f, st in zip(list(pending), attempts):
             if isinstance(tried[id(st)][0], Exception):
                 done(f, tried[id(st)][0])
@@ -411,14 +416,14 @@ def _after_failed_flush(host, m, detail):
 
 def _map_gone(host, step, _extra):
     if host.map_now(map_key(step), map_by(step)) is None:
-        host.queueing_off.pop((step.get("expect") or {}).get("wwid"), None)
+        host.queueing_off.pop(step.identity.wwid, None)
         return {"outcome": "done"}
     return None
 
 
 def wait_map_gone(host, steps):
     return poll_steps(host, steps, _map_gone, lambda st: host.wait_timeout,
-                      lambda h, st: ActFailed("map %s" % st["target"], "still present %.0fs after the flush"
+                      lambda h, st: ActFailed("map %s" % st.target, "still present %.0fs after the flush"
                                               % h.wait_timeout))
 
 

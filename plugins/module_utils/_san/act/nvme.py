@@ -18,7 +18,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    CONTROLLER_CHECK, Identity, controller_identity, describe_diff)
+    CONTROLLER_CHECK, controller_identity, describe_diff)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_left
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
@@ -68,8 +68,7 @@ def _namespaces_check(host, name, target, planned, nvme):
 
 def delete_controller(host, step):
     """Delete the NVMe-oF controller of `step` after re-checking it (see the module docstring)."""
-    expect = step.get("expect") or {}
-    name = step["target"]
+    name = step.target
     target = "controller %s" % name
     verify_truth_age(host, target)
     nvme = host.nvme_now()
@@ -79,17 +78,17 @@ def delete_controller(host, step):
     ctrl = dict((c["name"], c) for c in nvme.get("controllers") or []).get(name)
     if ctrl is None:
         return {"outcome": "already_absent"}
-    diff = Identity.expected(expect, CONTROLLER_CHECK).differs_from(controller_identity(ctrl))
+    diff = step.identity.only(CONTROLLER_CHECK).differs_from(controller_identity(ctrl))
     if diff:
         raise Refused(target, "identity", "is not the controller that was planned (%s): the kernel name was reused "
                       "or it connected elsewhere; nothing written" % describe_diff(diff), evidence={"diff": diff})
     if ctrl.get("state") not in DELETABLE_STATES:
         raise Refused(target, "came_back" if ctrl.get("state") == "live" else "state",
                       "is %s now, not one of %s: not deleting" % (ctrl.get("state"), ", ".join(DELETABLE_STATES)))
-    namespaces = _namespaces_check(host, name, target, expect.get("namespaces") or {}, nvme)
+    namespaces = _namespaces_check(host, name, target, step.options.get("namespaces") or {}, nvme)
     host.checkpoint()
     try:
-        host.sysfs(child_delete_controller, (host.path("/sys"), name, dict(expect), DELETABLE_STATES),
+        host.sysfs(child_delete_controller, (host.path("/sys"), name, step.identity.as_dict(), DELETABLE_STATES),
                    "write of delete_controller of %s" % name)
     except ChildFailed as exc:
         if exc.is_identity_change():
@@ -111,36 +110,33 @@ def wait_controller_gone(host, steps):
     seen = {}
 
     def left(host, pending):
-        names = sorted(set(st["target"] for st in pending) | set(
-            c for st in pending for via in ((st.get("expect") or {}).get("vanishing_via") or {}).values()
-            for c in via))
-        vanishing = sorted(set(n for st in pending for n in (st.get("expect") or {}).get("vanishing") or []))
+        names = sorted(set(st.target for st in pending) | set(
+            c for st in pending for via in (st.options.get("vanishing_via") or {}).values() for c in via))
+        vanishing = sorted(set(n for st in pending for n in st.options.get("vanishing") or []))
         return host.sysfs(read_left, (host.root, names, vanishing), "read of the deleted NVMe controllers")
 
     def gone(host, step, now):
         if now is None:
             now = left(host, [step])
-        expect = step.get("expect") or {}
-        ctrl = now["controllers"].get(step["target"])
-        still = ctrl is not None and not Identity.expected(expect, CONTROLLER_CHECK).differs_from(
-            controller_identity(ctrl))
-        via = expect.get("vanishing_via") or {}
+        ctrl = now["controllers"].get(step.target)
+        still = ctrl is not None and not step.identity.only(CONTROLLER_CHECK).differs_from(controller_identity(ctrl))
+        vanishing = step.options.get("vanishing") or []
+        via = step.options.get("vanishing_via") or {}
         # a namespace still reached through a path of a controller of its plan that is there and not going (its
         # unit refused at act time) stays, and is no failure; a controller that merely has such a name is not one
-        kept = [n for n in expect.get("vanishing") or [] if any(
+        kept = [n for n in vanishing if any(
             c in (via.get(n) or []) and (now["controllers"].get(c) or {}).get("state") in REACHING_STATES
             for c in (now.get("paths") or {}).get(n) or [])]
-        namespaces = [n for n in expect.get("vanishing") or [] if now["namespaces"].get(n) is not None
-                      and n not in kept]
+        namespaces = [n for n in vanishing if now["namespaces"].get(n) is not None and n not in kept]
         if not still and not namespaces:
-            return {"outcome": "done", "namespaces_gone": [n for n in expect.get("vanishing") or [] if n not in kept],
+            return {"outcome": "done", "namespaces_gone": [n for n in vanishing if n not in kept],
                     "namespaces_kept": kept}
         seen[id(step)] = (ctrl.get("state") if still else None, namespaces)
         return None
 
     def not_gone(host, step):
         state, namespaces = seen.get(id(step), (None, None))
-        return ActFailed("controller %s" % step["target"], "not gone %.0fs after its delete (controller: %s; "
+        return ActFailed("controller %s" % step.target, "not gone %.0fs after its delete (controller: %s; "
                          "namespaces still there: %s)" % (host.wait_timeout, state or "gone",
                                                           ", ".join(namespaces or []) or "none"))
 

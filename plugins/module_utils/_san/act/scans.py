@@ -12,17 +12,16 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import SAN_TRANSPORTS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    HCTL_RE, RESCAN_CHECK, Identity, describe_diff, normalize_initiator, same_wwid, serial_matches)
+    HCTL_RE, RESCAN_CHECK, describe_diff, normalize_initiator, same_wwid, serial_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, child_write, sysfs_write)
 
 
 def scan_exact_lun(host, step):
-    expect = step.get("expect") or {}
-    m = HCTL_RE.match(step["target"])
+    m = HCTL_RE.match(step.target)
     if not m:
-        raise Refused(step["target"], "invalid", "is not an H:C:T:L")
+        raise Refused(step.target, "invalid", "is not an H:C:T:L")
     h, c, t, lun = [int(x) for x in m.groups()]
     info = obs_reread.scsi_host_info(host, h)
     transport = (info or {}).get("transport")
@@ -31,8 +30,9 @@ def scan_exact_lun(host, step):
                       % (h, transport or "absent"))
     if "%d:%d:%d" % (h, c, t) not in (info or {}).get("targets", []):
         raise Refused("host%d" % h, "no_target", "target %d:%d:%d is gone; not scanning" % (h, c, t))
-    answered = _same_target_port(info, "%d:%d:%d" % (h, c, t), expect) if transport == "fc" else None
-    if expect.get("absent") and obs_reread.disk_at(host, step["target"]) is not None:
+    answered = _same_target_port(info, "%d:%d:%d" % (h, c, t), step.options.get("target_wwpn")) \
+        if transport == "fc" else None
+    if step.options.get("absent") and obs_reread.disk_at(host, step.target) is not None:
         return {"outcome": "already_present"}
     data = "%d %d %d" % (c, t, lun)
     sysfs_write(host, child_write, (host.path("/sys/class/scsi_host/host%d/scan" % h), data),
@@ -43,11 +43,10 @@ def scan_exact_lun(host, step):
     return out
 
 
-def _same_target_port(info, hct, expect):
+def _same_target_port(info, hct, want):
     """The FC remote port at target H:C:T now (re-read), which must be the one the plan expected (its port_name):
     the rport number is not the target id, and another port at that target is another array port -- a scan there
     would find another LU at this LUN id. Refused when the plan names none or another port answers."""
-    want = expect.get("target_wwpn")
     ports = [p for p in ((info or {}).get("target_ports") or {}).get(hct) or [] if p]
     if not want:
         raise Refused("host%s" % hct.split(":")[0], "target_port", "the plan names no FC remote port for target "
@@ -60,13 +59,12 @@ def _same_target_port(info, hct, expect):
 
 
 def rescan_disk(host, step):
-    expect = step.get("expect") or {}
-    d = host.reader.disk(expect.get("name") or step["target"])
+    d = host.reader.disk(step.identity.name or step.target)
     if d is None:
-        raise Refused("disk %s" % step["target"], "unknown", "is gone; nothing rescanned")
-    diff = Identity.expected(expect, RESCAN_CHECK).differs_from(d)
+        raise Refused("disk %s" % step.target, "unknown", "is gone; nothing rescanned")
+    diff = step.identity.only(RESCAN_CHECK).differs_from(d)
     if diff:
-        raise Refused("disk %s" % step["target"], "identity", "changed since it was planned (%s)"
+        raise Refused("disk %s" % step.target, "identity", "changed since it was planned (%s)"
                       % describe_diff(diff))
     sysfs_write(host, child_checked_write, (host.path("/sys"), d["hctl"], d["name"], d.get("dev"), "rescan", "1"),
                 "disk %s" % d["name"], "write 1 to /sys/class/scsi_device/%s/device/rescan" % d["hctl"])
@@ -74,7 +72,7 @@ def rescan_disk(host, step):
 
 
 def wait_disk_present(host, step):
-    hctl = step["target"]
+    hctl = step.target
     end = host.clock() + host.wait_timeout
     while True:
         name = obs_reread.disk_at(host, hctl)
@@ -89,8 +87,8 @@ def wait_disk_present(host, step):
 
 def verify_lun(host, step):
     """verify_identity step after a scan/rescan: the disk at H:C:T:L must show the expected WWID/serial."""
-    expect = step.get("expect") or {}
-    hctl = expect.get("hctl") or step["target"]
+    want = step.identity
+    hctl = want.hctl or step.target
     name = obs_reread.disk_at(host, hctl)
     d = host.reader.disk(name) if name else None
     if d is None:
@@ -102,10 +100,10 @@ def verify_lun(host, step):
     # kernel's spelling, but the case of a t10 vendor text and the form of the serial (ASCII or LIO's hex, lab
     # finding 7) are the device's, which no edge can read before the scan: compared as the array truth is (wwid_key,
     # serial_matches), as the judge that chose the repair compared them.
-    if expect.get("wwid") and not same_wwid(expect["wwid"], d.get("wwid")):
-        bad["wwid"] = {"expected": expect["wwid"], "actual": d.get("wwid")}
-    if expect.get("serial") and not serial_matches(d.get("serial"), expect["serial"]):
-        bad["serial"] = {"expected": expect["serial"], "actual": d.get("serial")}
+    if want.wwid and not same_wwid(want.wwid, d.get("wwid")):
+        bad["wwid"] = {"expected": want.wwid, "actual": d.get("wwid")}
+    if want.serial and not serial_matches(d.get("serial"), want.serial):
+        bad["serial"] = {"expected": want.serial, "actual": d.get("serial")}
     if bad:
         raise ActFailed(hctl, "%s shows the wrong identity after the scan (%s)"
                         % (name, describe_diff(bad)), {"diff": bad})

@@ -73,8 +73,7 @@ def _unit_object(unit):
 
 
 def _map_of(step, maps, by_name):
-    expect = step.get("expect") or {}
-    return maps.get(expect.get("wwid") or "") or by_name.get(step.get("target")) or maps.get(step.get("target"))
+    return maps.get(step.identity.wwid or "") or by_name.get(step.target) or maps.get(step.target)
 
 
 def step_identity(step, snapshot, repairs=None):
@@ -83,38 +82,36 @@ def step_identity(step, snapshot, repairs=None):
     it is a path of), for a scan the H:C:T:L and the WWID the repair expects there (`repairs`: {hctl: wwid})."""
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
-    action = step.get("action")
+    action = step.action
     if action in plan_steps.MAP_ACTIONS:
         by_name = dict((m.get("name"), m) for m in maps.values())
         m = _map_of(step, maps, by_name)
         if m is None:
-            expect = step.get("expect") or {}
-            return {"wwid": expect.get("wwid"), "dm_uuid": None, "sd": None, "hctl": None, "dev": expect.get("dev")}
+            return {"wwid": step.identity.wwid, "dm_uuid": None, "sd": None, "hctl": None, "dev": step.identity.dev}
         ident = identity.map_identity(m)
         return {"wwid": ident["wwid"], "dm_uuid": MPATH_UUID_PREFIX + ident["wwid"] if ident["wwid"] else None,
                 "sd": ident["slaves"], "hctl": [(disks.get(s) or {}).get("hctl") for s in ident["slaves"]],
                 "dev": ident["dev"]}
     if action in plan_steps.DISK_ACTIONS:
-        d = disks.get(step.get("target")) or {}
-        ident = identity.disk_identity(d) if d else dict(step.get("expect") or {})
+        d = disks.get(step.target) or {}
+        ident = identity.disk_identity(d) if d else step.identity.as_dict()
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
-                "sd": ident.get("name") or step.get("target"), "hctl": ident.get("hctl"), "dev": ident.get("dev")}
+                "sd": ident.get("name") or step.target, "hctl": ident.get("hctl"), "dev": ident.get("dev")}
     if action in plan_steps.CONTROLLER_ACTIONS:
         return controller_step_identity(step)
-    hctl = step.get("target")
-    return {"wwid": (repairs or {}).get(hctl) or (step.get("expect") or {}).get("wwid"), "dm_uuid": None,
+    hctl = step.target
+    return {"wwid": (repairs or {}).get(hctl) or step.identity.wwid, "dm_uuid": None,
             "sd": None, "hctl": hctl, "dev": None}
 
 
 def controller_step_identity(step):
     """The identity of an NVMe-oF controller's step: no WWID, dm uuid, sd or H:C:T:L, and `controller`, the text of
     what the act re-checks (identity.controller_identity, with the namespaces behind it or those that go with it)."""
-    expect = step.get("expect") or {}
-    seen = dict((key, expect.get(key)) for key in identity.CONTROLLER_KEYS)
+    seen = dict((key, getattr(step.identity, key)) for key in identity.CONTROLLER_KEYS)
     for key in ("namespaces", "vanishing"):
-        if key in expect:
-            seen[key] = expect[key]
+        if key in step.options:
+            seen[key] = plan_steps.plain(step.options[key])
     return {"wwid": None, "dm_uuid": None, "sd": None, "hctl": None, "dev": None,
             "controller": json.dumps(seen, sort_keys=True, separators=(",", ":"))}
 
@@ -122,8 +119,8 @@ def controller_step_identity(step):
 def artifact_steps(steps, snapshot, mismatches=()):
     """The steps as the artifact lists them (action, target, phase, unit, identity), in plan order."""
     repairs = dict((m.get("hctl"), m.get("expect_wwid")) for m in mismatches or [] if m.get("hctl"))
-    return [{"action": st.get("action"), "target": st.get("target"), "phase": st.get("phase"),
-             "unit": st.get("unit"), "forced": bool((st.get("expect") or {}).get("force_remove")),
+    return [{"action": st.action, "target": st.target, "phase": st.phase,
+             "unit": st.unit, "forced": bool(st.options.get("force_remove")),
              "identity": step_identity(st, snapshot, repairs)} for st in steps]
 
 
@@ -332,7 +329,7 @@ def gate(plan, snapshot, approved):
     index = dict((_step_key(st), st) for st in approved_steps)
     units, order = {}, []
     for st, listed in zip(plan["steps"], current):
-        unit = st.get("unit")
+        unit = st.unit
         if unit not in units:
             units[unit] = []
             order.append(unit)
@@ -372,12 +369,11 @@ def gate(plan, snapshot, approved):
     out = dict(plan)
     if refused_units:
         gone = set(refused_units)
-        dropped = [st for st in plan["steps"] if st.get("unit") in gone]
+        dropped = [st for st in plan["steps"] if st.unit in gone]
         # flush_maps lists WWIDs: a flush step's target is a map name, which may spell another LU's WWID
-        no_flush = set((st.get("expect") or {}).get("wwid") or st["target"] for st in dropped
-                       if st["action"] == "flush_map")
-        no_delete = set(st["target"] for st in dropped if st["action"] == "delete_disk")
-        out["steps"] = [st for st in plan["steps"] if st.get("unit") not in gone]
+        no_flush = set(st.identity.wwid or st.target for st in dropped if st.action == "flush_map")
+        no_delete = set(st.target for st in dropped if st.action == "delete_disk")
+        out["steps"] = [st for st in plan["steps"] if st.unit not in gone]
         out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]
         out["delete_disks"] = [d for d in plan.get("delete_disks") or [] if d.get("name") not in no_delete]
         out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]

@@ -111,7 +111,7 @@ def unproven_failures(obj, kind="map"):
 def in_host_order(steps):
     """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
     rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
-    return [st for _i, st in sorted(enumerate(steps), key=lambda x: (rank[x[1]["action"]], x[0]))]
+    return [st for _i, st in sorted(enumerate(steps), key=lambda x: (rank[x[1].action], x[0]))]
 
 
 def _never_touched(verdict):
@@ -363,9 +363,7 @@ class _Deletions(object):
             self.repaired.append(dict(disk_identity(d), expect_wwid=ev.get("array_wwid") or ev.get("expected_wwid"),
                                       expect_serial=ev.get("array_serial") or ev.get("expected_serial")))
         if after_flush:
-            for st in out:
-                if st["action"] == "delete_disk":
-                    st["expect"]["after_flush"] = after_flush
+            out = [st.with_options(after_flush=after_flush) if st.action == "delete_disk" else st for st in out]
         return out
 
 
@@ -398,9 +396,9 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
         (p.get("name"), _live_serial(mismatch_of[p.get("name")][1], mismatch_of[p.get("name")][0],
                                      probes.get(p.get("name"))))
         for p in m.get("paths") or [] if p.get("name") in mismatch_of)
-    tail = [st for st in body if st["action"] == "remove_wwid"]
+    tail = [st for st in body if st.action == "remove_wwid"]
     group = with_phase(_still_dead_at_act(body, name in dead, other_lu), "flush", unit)
-    group = [st for st in group if st["action"] != "remove_wwid"]
+    group = [st for st in group if st.action != "remove_wwid"]
     rescans = []
     for p in m.get("paths") or []:
         d = disks.get(p.get("name"))
@@ -412,7 +410,7 @@ def _map_unit(m, body, dead, disks, mismatch_of, deletions, grouped):
                                 mismatch=pair[1] if pair else None)
         if dels is None:
             continue
-        _still_dead_at_act(dels, name in dead and pair is None, other_lu)
+        dels = _still_dead_at_act(dels, name in dead and pair is None, other_lu)
         group.extend(with_phase(dels, "flush", unit))
         if pair is not None:
             rescans.extend(with_phase(_repair_steps(*pair), "rescan", unit))
@@ -495,13 +493,16 @@ def _still_dead_at_act(steps, dead, other_lu=None):
     another LU (expect.other_lu: {sd: the live serial it answered with}; every other path of it failed): before each
     batch's first touch the act probes its paths again and refuses the unit as `came_back` when a failed one works,
     or one that reached another LU no longer answers as that LU (act.checks.verify_still_dead)."""
-    for st in steps:
-        if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
-            if dead:
-                st["expect"]["dead"] = True
-            if other_lu is not None:
-                st["expect"]["other_lu"] = dict(other_lu)
-    return steps
+    marks = {}
+    if dead:
+        marks["dead"] = True
+    if other_lu is not None:
+        marks["other_lu"] = dict(other_lu)
+    return [st.with_options(**marks) if marks and st.action in STILL_DEAD_ACTIONS else st for st in steps]
+
+
+# the steps of a unit that touch its device, each checked again by act.checks.verify_still_dead
+STILL_DEAD_ACTIONS = ("disable_queueing", "flush_map", "flush_buffers", "delete_disk")
 
 
 def evidence_candidates(snapshot, verdicts):

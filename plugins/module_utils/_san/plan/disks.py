@@ -163,8 +163,7 @@ def target_port(host_info, h, c, t):
 def exact_scan_step(hctl, transport, target_wwpn, reason):
     """The scan_exact_lun step of one H:C:T:L; on FC it carries the WWPN of the remote port expected at that
     target (the act re-reads the port there and refuses another: act.scans.scan_exact_lun)."""
-    h, c, t, lun = [int(x) for x in hctl.split(":")]
-    ident = {"host": h, "channel": c, "target": t, "lun": lun, "transport": transport, "absent": True}
+    scan = {"transport": transport, "absent": True}
     if transport == "fc":
-        ident["target_wwpn"] = target_wwpn
-    return step("scan_exact_lun", hctl, ident, reason)
+        scan["target_wwpn"] = target_wwpn
+    return step("scan_exact_lun", hctl, {"hctl": hctl}, reason, scan)

@@ -147,32 +147,34 @@ def plan_map_flush(map_info, options=None):
     exiting = min(exiting, users.unexplained_opens(map_info.get("open_count"), map_info.get("openers"),
                                                    workload_openers(map_info.get("openers"))))
     ident = map_identity(map_info)
-    released = dict(ident, release_openers=True)
+    released = {"release_openers": True}
     if exiting:
         released["exiting_opens"] = exiting
     steps = [
-        step("disable_queueing", name, released if release else ident,
+        step("disable_queueing", name, ident,
              "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid openers "
-             "go away, and the daemon keeps queueing off if a flush fails" % name),
+             "go away, and the daemon keeps queueing off if a flush fails" % name, released if release else None),
     ]
     if release:
         settle = float(options.get("settle", plan_steps.RELEASE_SETTLE))  # the act reads this one value too
         blocked = [opener_label(o) for o in workload_openers(map_info.get("openers"))]
         if exiting:
             blocked.append("%d killed task(s) still closing it" % exiting)
-        steps.append(step("verify_unused", name, dict(released, settle=settle),
+        steps.append(step("verify_unused", name, ident,
                           "the array no longer maps %s and every path failed: with queueing off, the I/O of %s "
                           "fails; wait up to %gs for every opener to leave and the open count to reach 0, refuse "
-                          "if one stays" % (name, ", ".join(blocked) or "any blocked opener", settle)))
+                          "if one stays" % (name, ", ".join(blocked) or "any blocked opener", settle),
+                          dict(released, settle=settle)))
     steps += [
-        step("flush_map", name, dict(ident, force_remove=bool(options.get("force_remove"))),
+        step("flush_map", name, ident,
              "targeted multipath -f %s (this map only, no flush-all), retried within the deadline%s"
-             % (name, "; then dmsetup remove --force --retry (force_remove)" if options.get("force_remove") else "")),
+             % (name, "; then dmsetup remove --force --retry (force_remove)" if options.get("force_remove") else ""),
+             {"force_remove": bool(options.get("force_remove"))}),
         step("wait_map_gone", name, {"wwid": ident["wwid"], "dm": ident["dm"], "dev": ident["dev"]},
              "confirm the map and its dm device are gone"),
     ]
     if options.get("remove_wwid", True) and ident.get("wwid"):
-        steps.append(step("remove_wwid", ident["wwid"], {"wwid": ident["wwid"], "map_absent": True},
-                          "multipath -w %s: forget the WWID so the map is not recreated when a path reappears"
-                          % ident["wwid"]))
+        steps.append(step("remove_wwid", ident["wwid"], {"wwid": ident["wwid"]},
+                          "multipath -w %s: forget the WWID so the map is not recreated when a path reappears; only "
+                          "once its map is gone" % ident["wwid"]))
     return steps

@@ -193,16 +193,15 @@ def plan_nvme(snapshot, policy=None):
                 last[ns["name"]] = (ctrl["name"], sorted(via - set([ctrl["name"]])))
     for ctrl, v, ns_behind, roles in units:
         ident = controller_identity(ctrl)
-        expect = dict(ident, namespaces=dict(
-            (ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
-            for ns in ns_behind))
+        namespaces = dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
+                          for ns in ns_behind)
         going = dict((n, via) for n, (owner, via) in sorted(last.items()) if owner == ctrl["name"])
         unit = "controller %s" % ctrl["name"]
         reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
         out["steps"].extend(with_phase([
-            step("delete_controller", ctrl["name"], expect, reason),
-            step("wait_controller_gone", ctrl["name"], dict(ident, vanishing=sorted(going), vanishing_via=going),
-                 reason)], "delete", unit))
-        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=expect["namespaces"],
+            step("delete_controller", ctrl["name"], ident, reason, {"namespaces": namespaces}),
+            step("wait_controller_gone", ctrl["name"], ident, reason,
+                 {"vanishing": sorted(going), "vanishing_via": going})], "delete", unit))
+        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=namespaces,
                                               vanishing=sorted(going)))
     return out

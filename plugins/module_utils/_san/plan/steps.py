@@ -1,19 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The plan's vocabulary: the actions and their order and a step (`step()`); a refusal is errors.Refused. The
-identity a step carries for the act to re-check, and the comparison with it (`map_identity`, `disk_identity`,
-`identity_diff`), are identity.py's. A step is a dict::
+"""The plan's vocabulary: the actions and their order, and a step (`Step`, built by `step()`); a refusal is
+errors.Refused. A step is a typed value::
 
-    {"action": "flush_map", "target": "3600a0980...",
-     "expect": {...identity that the act re-reads and compares right before acting...},
-     "reason": "why this step is needed"}
+    Step(action="flush_map", target="3600a0980...",
+         identity=Identity(name=..., wwid=..., dm=..., dev=..., slaves=(...)),   # what the act re-reads and compares
+         options={"force_remove": False},                                       # how the act does it
+         reason="why this step is needed", phase="flush", unit="map 3600a0980...")
+
+Its `identity` (identity.Identity, in the host's own spelling) is what the act re-reads right before it acts and
+compares with Identity.differs_from, the act's one comparison; its `options` are instructions to the act, apart from
+it, and only the ones its action reads (OPTIONS). A module returns a step in its wire form (`to_wire`: a dict of
+plain values); `from_wire` reads that form back, strictly.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import types
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 
 
@@ -64,16 +72,145 @@ ANSWERING = ("ready",)
 LU_GONE = ("lun_not_supported", "pq1")
 
 
-def step(action, target, expect=None, reason=""):
-    if action not in ACTIONS:
-        raise ValueError("unknown action %r" % action)
-    return {"action": action, "target": target, "expect": dict(expect or {}), "reason": reason}
+# What the act of each action reads besides the identity it re-checks (act/*.py), and nothing else:
+#   release_openers, exiting_opens, settle  a dead unmapped map whose processes' I/O is failed (plan.maps)
+#   dead, other_lu                          the unit's paths must still be failed, or still reach that other LU
+#                                           (act.checks.verify_still_dead)
+#   force_remove                            flush_map may fall back to dmsetup remove --force
+#   after_flush                             the WWID whose map this run flushed: a map multipathd rebuilt from the
+#                                           path with it may be removed again (act.disks)
+#   transport, target_wwpn, absent          an exact scan: the FC remote port expected at the target; scan only
+#                                           while nothing is at the H:C:T:L
+#   namespaces                              the namespaces behind a controller, each with its role (act.nvme)
+#   vanishing, vanishing_via                the unmapped namespaces that go with a controller, and through which
+#                                           other controllers of the plan they are also reached
+_STILL_DEAD = ("dead", "other_lu")
+OPTIONS = {
+    "disable_queueing": ("release_openers", "exiting_opens") + _STILL_DEAD,
+    "verify_unused": ("release_openers", "exiting_opens", "settle"),
+    "flush_map": ("force_remove",) + _STILL_DEAD,
+    "wait_map_gone": (),
+    "remove_wwid": (),
+    "flush_buffers": _STILL_DEAD,
+    "delete_disk": ("after_flush",) + _STILL_DEAD,
+    "wait_disk_gone": (),
+    "scan_exact_lun": ("transport", "target_wwpn", "absent"),
+    "rescan_disk": (),
+    "wait_disk_present": (),
+    "verify_identity": (),
+    "delete_controller": ("namespaces",),
+    "wait_controller_gone": ("vanishing", "vanishing_via"),
+}
+WIRE_KEYS = ("action", "target", "identity", "options", "reason", "phase", "unit")
+
+
+class Step(object):
+    """One step of a plan (see the module's docstring). Immutable, its options too (read-only mappings and tuples,
+    copied from what the plan gave): a plan that adds to a step makes a new one (`with_options`, `tagged`), and
+    nothing between the plan and the act can change what the act is told."""
+
+    __slots__ = WIRE_KEYS
+
+    def __init__(self, action, target, identity=None, options=None, reason="", phase=None, unit=None):
+        if action not in OPTIONS:
+            raise ValueError("unknown action %r" % (action,))
+        if not isinstance(target, str) or not target:
+            raise ValueError("a %s step needs a target (a name), not %r" % (action, target))
+        if identity is not None and not isinstance(identity, Identity):
+            raise TypeError("a step's identity is an identity.Identity, not %s" % type(identity).__name__)
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(OPTIONS[action]))
+        if unknown:
+            raise ValueError("%s takes no option %s" % (action, ", ".join(unknown)))
+        for key, value in (("action", action), ("target", target), ("identity", identity or Identity()),
+                           ("options", _frozen(options)), ("reason", reason or ""), ("phase", phase), ("unit", unit)):
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key, value):
+        raise AttributeError("a Step is immutable")
+
+    def __delattr__(self, key):
+        raise AttributeError("a Step is immutable")
+
+    def with_options(self, **options):
+        """The same step with these options added (or replaced)."""
+        return Step(self.action, self.target, self.identity, dict(self.options, **options), self.reason,
+                    self.phase, self.unit)
+
+    def tagged(self, phase, unit):
+        """The same step in role phase `phase` (flush, delete, rescan) and unit `unit`."""
+        return Step(self.action, self.target, self.identity, self.options, self.reason, phase, unit)
+
+    def to_wire(self):
+        """The step as a module returns it: plain values, the identity as the fields it carries."""
+        return {"action": self.action, "target": self.target, "identity": self.identity.as_dict(),
+                "options": plain(self.options), "reason": self.reason, "phase": self.phase, "unit": self.unit}
+
+    @classmethod
+    def from_wire(cls, form):
+        """A step from its wire form (to_wire), strictly: unknown keys, actions, identity fields or options raise
+        ValueError or TypeError."""
+        if not isinstance(form, dict):
+            raise TypeError("a step is a dict, not %s" % type(form).__name__)
+        unknown = sorted(set(form) - set(WIRE_KEYS))
+        if unknown:
+            raise ValueError("a step has no key %s" % ", ".join(unknown))
+        fields = form.get("identity") or {}
+        if not isinstance(fields, dict):
+            raise TypeError("a step's identity is a dict, not %s" % type(fields).__name__)
+        return cls(form.get("action"), form.get("target"), Identity(**fields), form.get("options"),
+                   form.get("reason") or "", form.get("phase"), form.get("unit"))
+
+    def __eq__(self, other):
+        return isinstance(other, Step) and self.to_wire() == other.to_wire()
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return hash((self.action, self.target, self.identity, self.phase, self.unit))
+
+    def __repr__(self):
+        return "Step(%s %s, unit=%r)" % (self.action, self.target, self.unit)
+
+
+def _frozen(value):
+    """A read-only copy of an option's value: mappings as read-only mappings, lists as tuples."""
+    if isinstance(value, (dict, types.MappingProxyType)):
+        return types.MappingProxyType(dict((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def plain(value):
+    """An option's value as plain dicts and lists (what JSON and a module's result take)."""
+    if isinstance(value, (dict, types.MappingProxyType)):
+        return dict((k, plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def step(action, target, identity=None, reason="", options=None):
+    """A Step; `identity` is an identity.Identity or the dict of its fields (map_identity, disk_identity, ...)."""
+    if isinstance(identity, dict):
+        identity = Identity(**identity)
+    return Step(action, target, identity, options, reason)
+
+
+def wire(value):
+    """`value` with every Step in it (a step, a list of them, a result dict holding them) in its wire form."""
+    if isinstance(value, Step):
+        return value.to_wire()
+    if isinstance(value, dict):
+        return dict((k, wire(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [wire(v) for v in value]
+    return value
 
 
 def with_phase(steps, phase, unit):
-    """Tag steps with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units, and with
-    their unit (what one refusal or failure stops at act time)."""
-    for st in steps:
-        st["phase"] = phase
-        st["unit"] = unit
-    return steps
+    """The steps tagged with the role phase (flush, delete, rescan) that runs them, so a tag selects whole units, and
+    with their unit (what one refusal or failure stops at act time)."""
+    return [st.tagged(phase, unit) for st in steps]

@@ -142,14 +142,13 @@ def device_lists(san, removed_maps=(), removed_disks=(), removed_controllers=(),
 def plan_diff(san, plan, run):
     """--diff: the host's maps and disks, and what is left of them once the selected steps have run."""
     # san["maps"] is keyed by WWID; a flush step's target is a name, which may spell another LU's WWID
-    flushed = [st for st in run if st["action"] == "flush_map"]
-    gone_maps = set((st.get("expect") or {}).get("wwid") for st in flushed) - set([None])
-    names = set(st["target"] for st in flushed if not (st.get("expect") or {}).get("wwid"))
+    flushed = [st for st in run if st.action == "flush_map"]
+    gone_maps = set(st.identity.wwid for st in flushed) - set([None])
+    names = set(st.target for st in flushed if not st.identity.wwid)
     gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in names)
-    gone_disks = set(st["target"] for st in run if st["action"] == "delete_disk")
-    gone_controllers = set(st["target"] for st in run if st["action"] == "delete_controller")
-    gone_namespaces = set(n for st in run if st["action"] == "wait_controller_gone"
-                          for n in (st.get("expect") or {}).get("vanishing") or [])
+    gone_disks = set(st.target for st in run if st.action == "delete_disk")
+    gone_controllers = set(st.target for st in run if st.action == "delete_controller")
+    gone_namespaces = set(n for st in run if st.action == "wait_controller_gone" for n in st.options.get("vanishing") or [])
     return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
             "before": device_lists(san),
             "after": device_lists(san, gone_maps, gone_disks, gone_controllers, gone_namespaces)}
@@ -160,9 +159,9 @@ def selected_steps(phases, san, plan):
     use: touch nothing on this host, the caller fails it). Returns (steps, the plan's other steps, the number held
     back by a risk)."""
     everything = set(phases) == set(PHASES)
-    selected = [st for st in plan["steps"] if everything or st.get("phase") in phases]
+    selected = [st for st in plan["steps"] if everything or st.phase in phases]
     held_back = 0
     if san.get("corruption_risks") and selected:
         selected, held_back = [], len(selected)
-    chosen = set(id(st) for st in selected)  # by identity: comparing step dicts is quadratic in a large plan
+    chosen = set(id(st) for st in selected)  # by identity: comparing steps is quadratic in a large plan
     return selected, [st for st in plan["steps"] if id(st) not in chosen], held_back

@@ -344,7 +344,7 @@ def test_a_users_wwid_in_another_spelling_plans_with_the_maps_own(env, run, spel
     """Fails when a user's WWID in another notation or hex case reaches the steps in the user's spelling (the act
     looks the map up and compares it exactly) or keeps its map from being flushed and forgotten."""
     planned = run({"wwid": spelling}, check=True)
-    assert {s["expect"].get("wwid") for s in planned["plan"]} == {WWID}, planned["plan"]
+    assert {s["identity"].get("wwid") for s in planned["plan"]} == {WWID}, planned["plan"]
     out = run({"wwid": spelling})
     assert not out.get("failed") and out["removed"] == [WWID], out.get("msg")
     assert ["multipath", "-w", WWID] in [[str(a) for a in argv] for argv in env.commands] and WWID not in env.maps

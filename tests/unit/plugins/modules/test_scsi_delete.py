@@ -285,7 +285,7 @@ def test_a_users_wwid_in_another_spelling_enters_as_the_disks_and_deletes_it(env
     args = {"wwid": spelling} if how == "wwid" else {"devices": [{"name": "sdc", "hctl": "4:0:0:1", "wwid": spelling}]}
     planned = run(args, check=True)
     assert not planned.get("failed"), planned["msg"]
-    wanted = set(s["expect"].get("wwid") for s in planned["plan"] if s["target"] == "sdc")
+    wanted = set(s["identity"].get("wwid") for s in planned["plan"] if s["target"] == "sdc")
     assert wanted == {WWID}, planned["plan"]          # the kernel's spelling, exactly
     out = run(args)
     assert not out.get("failed"), out["msg"]

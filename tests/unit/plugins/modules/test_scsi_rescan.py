@@ -155,7 +155,7 @@ def test_an_expected_wwid_in_another_spelling_enters_as_the_kernel_spells_the_lu
     of the kernel's (lower-case hex after 3), or does not verify the LU it names after the scan."""
     env.pending_luns["4:0:0:2"] = disk("sde", "4:0:0:2", "8:64", WWID2, serial=NEW_SERIAL)
     planned = run({"hctl": "4:0:0:2", "expect_wwid": spelling}, check=True)
-    assert planned["plan"][-1]["action"] == "verify_identity" and planned["plan"][-1]["expect"]["wwid"] == WWID2
+    assert planned["plan"][-1]["action"] == "verify_identity" and planned["plan"][-1]["identity"]["wwid"] == WWID2
     out = run({"hctl": "4:0:0:2", "expect_wwid": spelling})
     assert not out.get("failed"), out["msg"]
     assert out["executed"][-1]["detail"]["wwid"] == WWID2 and out["disk"] == "sde"

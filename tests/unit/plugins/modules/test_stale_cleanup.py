@@ -281,7 +281,7 @@ def test_a_name_no_step_may_carry_refuses_its_unit_and_the_rest_is_planned(mutat
     mutate(s)
     out = plan({}, s)
     assert not out.get("failed"), out.get("msg")
-    touched = set(st["target"] for st in out["steps"]) | set(st["expect"].get("wwid") for st in out["steps"])
+    touched = set(st["target"] for st in out["steps"]) | set(st["identity"].get("wwid") for st in out["steps"])
     assert touched & set(["a/b", "mpath@x", "../../etc", "../sda", "sd$(id)"]) == set(), out["steps"]
     # the odd unit is the stale map WWID and its paths, except for the odd disk, which is no path of it
     assert (touched & set([WWID, "sdc", "sdd"]) == set()) is ("sd$(id)" not in s["disks"]), out["steps"]
@@ -427,9 +427,9 @@ def test_force_remove_is_planned_only_when_given(env, looks, run):
     """Fails when a forced removal is planned without force_remove."""
     looks(judged())
     flush = [s for s in run({}, check=True)["steps"] if s["action"] == "flush_map"][0]
-    assert flush["expect"]["force_remove"] is False and "force" not in flush["reason"]
+    assert flush["options"]["force_remove"] is False and "force" not in flush["reason"]
     flush = [s for s in run({"force_remove": True}, check=True)["steps"] if s["action"] == "flush_map"][0]
-    assert flush["expect"]["force_remove"] is True and "dmsetup remove --force" in flush["reason"]
+    assert flush["options"]["force_remove"] is True and "dmsetup remove --force" in flush["reason"]
 
 
 def test_blocked_openers_are_released_only_on_a_map_the_array_unmapped(env, looks, run):

@@ -41,10 +41,8 @@ HOST = {"machine_id": "m1", "hostname": "h1"}
 def _artifact(wwid, name="mpatha"):
     snapshot = {"maps": {wwid: {"name": name, "wwid": wwid, "dm": "dm-3", "dev": "253:3", "paths": [{"name": "sdb"}]}},
                 "disks": {"sdb": {"name": "sdb", "hctl": "2:0:0:1", "dev": "8:16", "wwid": wwid, "map": name}}}
-    steps = [dict(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}), unit="map %s" % name,
-                  phase="flush"),
-             dict(plan_steps.step("remove_wwid", wwid, {"wwid": wwid, "map_absent": True}), unit="map %s" % name,
-                  phase="flush")]
+    steps = [plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}).tagged("flush", "map %s" % name),
+             plan_steps.step("remove_wwid", wwid, {"wwid": wwid}).tagged("flush", "map %s" % name)]
     plan = {"steps": steps, "skipped": [], "flush_maps": [wwid], "delete_disks": [], "mismatches": []}
     return plan, snapshot, json.loads(json.dumps(approval.plan_artifact(steps, snapshot, HOST, 1000.0)))
 

@@ -158,8 +158,7 @@ def test_a_t10_wwid_still_in_the_wwids_file_after_multipath_w_is_not_reported_re
 
     host = act_context.ActContext(_NoView(), run=run, root=str(tmp_path))  # call: the real forked deadline.call
     wwid = Wwid(T10)
-    step = dict(plan_steps.step("remove_wwid", wwid, {"wwid": wwid, "map_absent": True}), unit="map mpatha",
-                phase="flush")
+    step = plan_steps.step("remove_wwid", wwid, {"wwid": wwid}).tagged("flush", "map mpatha")
     [(_st, outcome, _t)] = act_maps.remove_wwid(host, [step])
     assert sent == [["multipath", "-w", T10]]
     assert isinstance(outcome, act_context.ActFailed), outcome  # today: {"outcome": "done", wwids_file_checked: True}
@@ -585,10 +584,8 @@ def _plan():
     snapshot = {"maps": {W: {"name": "mpatha", "wwid": Wwid(W), "dm": "dm-3", "dev": "253:3",
                              "paths": [{"name": "sdb"}]}},
                 "disks": {"sdb": {"name": "sdb", "hctl": "2:0:0:1", "dev": "8:16", "wwid": Wwid(W), "map": "mpatha"}}}
-    steps = [dict(plan_steps.step("flush_map", "mpatha", {"wwid": Wwid(W), "name": "mpatha"}), unit="map mpatha",
-                  phase="flush"),
-             dict(plan_steps.step("remove_wwid", Wwid(W), {"wwid": Wwid(W), "map_absent": True}), unit="map mpatha",
-                  phase="flush")]
+    steps = [plan_steps.step("flush_map", "mpatha", {"wwid": Wwid(W), "name": "mpatha"}).tagged("flush", "map mpatha"),
+             plan_steps.step("remove_wwid", Wwid(W), {"wwid": Wwid(W)}).tagged("flush", "map mpatha")]
     plan = {"steps": steps, "skipped": [], "flush_maps": [Wwid(W)], "delete_disks": [], "mismatches": []}
     return plan, snapshot
 

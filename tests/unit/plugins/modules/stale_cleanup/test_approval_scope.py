@@ -39,7 +39,7 @@ def test_a_forced_flush_the_approver_never_saw_does_not_run(env, approved, looks
     assert not any(st["forced"] for st in approved["steps"])
     looks(judged())
     out = run({"approved_plan": approved, "force_remove": True}, check=True)
-    forced = [st for st in out["run"] if st["action"] == "flush_map" and (st.get("expect") or {}).get("force_remove")]
+    forced = [st for st in out["run"] if st["action"] == "flush_map" and (st.get("options") or {}).get("force_remove")]
     assert forced == [], "approved unforced, runs forced: %s" % [st["target"] for st in forced]
     assert WWID in [r["name"] for r in out["refused"]]
 

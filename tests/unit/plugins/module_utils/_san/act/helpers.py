@@ -22,11 +22,12 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    Wwid, refuse_other_spelling, wwid_matches)
+    Identity, Wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
     probe as obs_probe, procs as obs_procs, read, reread as obs_reread)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     cleanup, disks as plan_disks, maps as plan_maps)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     SanTree, ontap_wwid)
 
@@ -38,9 +39,8 @@ def _lu_w1(tmp_path, alias_last):
     host = ActContext(t.reader(), run=t.run, sleep=lambda s: None)
     m = t.reader().map(Wwid(W1), from_user=True)          # multipath_flush's lookup
     assert (m["name"], m["wwid"]) == ("mpatha", W1)                 # what the plan and check mode show
-    step = {"action": "flush_map", "target": "mpatha", "unit": 1,
-            "expect": {"name": "mpatha", "wwid": W1, "dm": m["dm"], "dev": m["dev"],
-                       "slaves": sorted(p["name"] for p in m["paths"])}}
+    step = Step("flush_map", "mpatha", Identity(name="mpatha", wwid=W1, dm=m["dm"], dev=m["dev"],
+                                                slaves=sorted(p["name"] for p in m["paths"])), unit=1)
     return t, host, m, step
 
 
@@ -421,7 +421,7 @@ def delete_plan(env, names, expected=None, **opts):
 
 
 def same_steps(plan, executed):
-    return [(s["action"], s["target"]) for s in plan] == [(e["action"], e["target"]) for e in executed]
+    return [(s.action, s.target) for s in plan] == [(e["action"], e["target"]) for e in executed]
 
 
 # ---------------------------------------------------------------------------------------------- dead unmapped map
@@ -516,9 +516,7 @@ def two_units(env):
     for wwid, paths in ((WWID, ("sdc", "sdd")), (WWID2, ("sde", "sdf"))):
         body = plan_maps.plan_map_flush(env.reader.map(wwid), {}) + plan_disks.plan_disk_delete(
             [dict(env.reader.disk(p), map=None, holders=[]) for p in paths], {}, {"flush_buffers": False})
-        for st in body:
-            st["unit"] = "map %s" % wwid
-        steps.extend(body)
+        steps.extend(st.tagged(None, "map %s" % wwid) for st in body)
     return cleanup.in_host_order(steps)
 
 
@@ -541,10 +539,8 @@ def killable():
 # ---------------------------------------------------------------------------------------------- still dead at act time
 def dead(steps):
     """The steps of a unit the plan chose because every path failed, marked as plan.cleanup.plan_cleanup marks them."""
-    for st in steps:
-        if st["action"] in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk"):
-            st["expect"]["dead"] = True
-    return steps
+    return [st.with_options(dead=True) if st.action in ("disable_queueing", "flush_map", "flush_buffers", "delete_disk")
+            else st for st in steps]
 
 
 W1, W2 = ontap_wwid(1), ontap_wwid(2)

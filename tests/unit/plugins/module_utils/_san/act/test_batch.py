@@ -10,6 +10,7 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
 
 
@@ -20,7 +21,7 @@ def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_p
         for view in (False, True):
             host.view = read_for(host, [step]) if view else None
             try:
-                live = host.map_now(step["expect"]["wwid"])
+                live = host.map_now(step.identity.wwid)
                 # on 995ca68: the map named W1 (LU W2) without a view, either order; with a view when alias_last
                 assert (live["name"], live["wwid"]) == ("mpatha", W1), (alias_last, view, live["name"])
                 # and so the real run's re-check refuses what check mode planned ("identity changed")
@@ -33,21 +34,19 @@ def test_a_refused_unit_of_a_map_named_like_another_lus_wwid_keeps_that_lus_map_
     """Fails when refusing a map named like another LU's WWID drops that LU's approved map from flush_maps."""
     import json
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Wwid
     snapshot = {"maps": {}, "disks": {}}
     steps = []
     for n, (wwid, name) in enumerate(((Wwid(W1), "mpatha"), (Wwid(W2), W1))):
         snapshot["maps"][wwid] = {"name": name, "wwid": wwid, "dm": "dm-%d" % n, "dev": "253:%d" % n,
                                   "paths": [{"name": "sd%s" % "bc"[n]}]}
-        steps.append(dict(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}), unit="map %s" % name,
-                          phase="flush"))
+        steps.append(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}).tagged("flush", "map %s" % name))
     plan = {"steps": steps, "skipped": [], "flush_maps": [Wwid(W1), Wwid(W2)], "delete_disks": [], "mismatches": []}
     artifact = json.loads(json.dumps(approval.plan_artifact(steps, snapshot, {"name": "h1"}, 1000.0)))
     artifact["steps"] = [st for st in artifact["steps"] if st["unit"] == "map mpatha"]  # LU W2's unit not approved
     out, seen = approval.gate(plan, snapshot, artifact)
     assert seen["refused"] == ["map %s" % W1], seen
-    assert [st["target"] for st in out["steps"]] == ["mpatha"], out["steps"]
+    assert [st.target for st in out["steps"]] == ["mpatha"], out["steps"]
     # on 7120141 (and before): [] -- the approved flush of mpatha (LU W1) is still run, but no longer reported
     assert out["flush_maps"] == [W1], out["flush_maps"]
 
@@ -68,7 +67,7 @@ def test_a_flushed_map_is_gone_though_another_lus_map_is_aliased_with_its_wwid(t
     """Fails when wait_map_gone sees a flushed map still there because another LU's map is named like its WWID."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
     t, host = _only_the_alias_map_left(tmp_path)
-    step = {"action": "wait_map_gone", "target": "mpatha", "unit": 1, "expect": {"name": "mpatha", "wwid": W1}}
+    step = plan_steps.step("wait_map_gone", "mpatha", {"name": "mpatha", "wwid": W1}).tagged(None, 1)
     for view in (False, True):
         host.view = read_for(host, [step]) if view else None
         try:

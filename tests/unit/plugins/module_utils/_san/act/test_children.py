@@ -28,7 +28,7 @@ def test_real_deadline_call_abandons_a_blocking_write(env, tmp_path):
     hctl_dir = os.path.join(env.root, "sys/class/scsi_device/4:0:0:1/device")
     os.unlink(os.path.join(hctl_dir, "delete"))
     os.mkfifo(os.path.join(hctl_dir, "delete"))
-    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    st = [s for s in delete_plan(env, ["sdc"]) if s.action == "delete_disk"][0]
     host = env.host(command_timeout=0.5)
     host.call = lambda fn, args=(), timeout=10.0, what=None: (
         env.call(fn, args, timeout, what) if fn is act_children._child_exclusive_open
@@ -66,7 +66,7 @@ def test_a_signal_while_a_delete_write_runs_lets_the_write_finish_and_reports_it
     host = env.host()
     host.call = call
     with pytest.raises(act_context.ExecutionError) as info:
-        execute.execute([dict(st, unit="disk sdc") for st in plan], host)
+        execute.execute([st.tagged(None, "disk sdc") for st in plan], host)
     out = info.value.to_dict()
     assert [(e["action"], e["outcome"]) for e in out["executed"]] == [("delete_disk", "done")]
     assert "sdc" not in env.disks

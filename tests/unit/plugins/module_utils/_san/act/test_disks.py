@@ -29,8 +29,8 @@ def test_the_recheck_before_a_delete_tells_two_lus_differing_in_case_apart(tmp_p
     # planned: sdf at 4:0:0:7 is LU 1VEND_Abc. Since then the array reused LUN id 7 for LU 1VEND_abc and a rescan
     # refreshed device/wwid: same name, H:C:T:L and major:minor, another LU (no VPD 0x80 serial read)
     env.add_disk(dict(disk("sdf", "4:0:0:7", "8:80", LOWER), serial=None))
-    step = dict(plan_steps.step("delete_disk", "sdf", {"name": "sdf", "hctl": "4:0:0:7", "dev": "8:80",
-                                                       "wwid": UPPER, "serial": None}), unit="disk sdf")
+    step = plan_steps.step("delete_disk", "sdf", {"name": "sdf", "hctl": "4:0:0:7", "dev": "8:80",
+                                                  "wwid": UPPER, "serial": None}).tagged(None, "disk sdf")
     with pytest.raises(Refused, match="wwid expected 1VEND_Abc, found 1VEND_abc") as refused:
         act_disks.delete_disk(env.host(), step)      # on 3d7a95c: written (the delete of LU 1VEND_abc's path)
     assert refused.value.kind == "identity", refused.value.to_dict()
@@ -45,9 +45,8 @@ def _sdc_step(tmp_path, alias_last):
     host = ActContext(t.reader(), run=t.run, sleep=lambda s: None)
     d = t.reader().disk("sdc")
     assert d["map"] == W1 and d["wwid"] == W2, d
-    step = {"action": "delete_disk", "target": "sdc", "unit": 1,
-            "expect": {"name": "sdc", "hctl": d["hctl"], "dev": d["dev"], "wwid": d["wwid"], "serial": d["serial"],
-                       "after_flush": W2}}
+    step = plan_steps.step("delete_disk", "sdc", {"name": "sdc", "hctl": d["hctl"], "dev": d["dev"], "wwid": d["wwid"],
+                                                  "serial": d["serial"]}, options={"after_flush": W2}).tagged(None, 1)
     return t, host, step
 
 
@@ -56,7 +55,7 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
     for alias_last in (False, True):
         _t, host, step = _sdc_step(tmp_path, alias_last)
         for view in (False, True):
-            host.view = read_for(host, [dict(step, action="flush_map", target=W1, expect={"wwid": W2})]) \
+            host.view = read_for(host, [plan_steps.step("flush_map", W1, {"wwid": W2}).tagged(None, step.unit)]) \
                 if view else None
             try:
                 with pytest.raises(Refused) as exc:
@@ -73,7 +72,7 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
 def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
     """Fails when a delete writes to an address another disk took between the re-check and the write."""
     _orphan(env)
-    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    st = [s for s in delete_plan(env, ["sdc"]) if s.action == "delete_disk"][0]
     host = env.host()
     real_verify = act_disks.verify_identity
 
@@ -96,7 +95,7 @@ def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
 def test_disk_gone_before_delete_is_refused_not_guessed(env):
     """Fails when a disk gone before its delete is guessed at instead of refused."""
     _orphan(env)
-    st = [s for s in delete_plan(env, ["sdc"]) if s["action"] == "delete_disk"][0]
+    st = [s for s in delete_plan(env, ["sdc"]) if s.action == "delete_disk"][0]
     env.remove_disk("4:0:0:1")
     with pytest.raises(Refused) as info:
         act_disks.delete_disk(env.host(), st)

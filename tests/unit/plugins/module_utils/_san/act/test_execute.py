@@ -17,7 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as obs_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
-    cleanup, disks as plan_disks)
+    cleanup, disks as plan_disks, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, WWID, WWID2, _orphan, blocked_reader, dead, delete_plan, disk, flush_plan, host_plan, killed_closer,
     mpath, same_steps, sd_name, second_map, stale_maps, two_units)
@@ -171,7 +171,7 @@ def test_flush_gives_up_at_the_deadline_and_does_not_force_by_default(env):
     env.flush_failures = 10 ** 6
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
-    assert info.value.step["action"] == "flush_map"
+    assert info.value.step.action == "flush_map"
     assert "still present" in str(info.value)
     assert not any(c[0] == "dmsetup" and c[1] == "remove" for c in env.commands)
     assert not any(c[:2] == ["multipath", "-w"] for c in env.commands)  # never forget the WWID of a live map
@@ -292,7 +292,7 @@ def test_dead_map_release_needs_every_path_failed_at_act_time(env):
     env.maps[WWID]["paths"][0]["dm_state"] = "active"   # a path came back: the dd may do real I/O
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "disable_queueing" and "pid 4242 (dd)" in str(info.value)
+    assert info.value.step.action == "disable_queueing" and "pid 4242 (dd)" in str(info.value)
     assert env.commands == [] and WWID in env.maps
 
 
@@ -303,7 +303,7 @@ def test_dead_map_release_needs_every_path_to_say_lun_not_supported_at_act_time(
     env.probes["sdd"] = {"result": "no_answer", "serial_live": None}   # its portal was cut since the plan
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "disable_queueing"
+    assert info.value.step.action == "disable_queueing"
     assert "sdd: no_answer" in str(info.value) and "LOGICAL UNIT NOT SUPPORTED" in str(info.value)
     assert env.commands == [] and WWID in env.maps
 
@@ -315,7 +315,7 @@ def test_mount_on_a_dead_unmapped_map_still_refuses_before_anything(env):
     env.maps[WWID]["mountpoints"] = ["/data"]
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "disable_queueing" and "/data" in str(info.value)
+    assert info.value.step.action == "disable_queueing" and "/data" in str(info.value)
     assert env.commands == []
 
 
@@ -323,7 +323,7 @@ def test_dead_map_held_by_a_killed_closer_is_flushed_once_its_open_count_reaches
     """Fails when a dead map held only by a killed closer is not flushed once its open count reaches 0."""
     host = killed_closer(env)
     plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
-    assert [s["action"] for s in plan][:3] == ["disable_queueing", "verify_unused", "flush_map"]
+    assert [s.action for s in plan][:3] == ["disable_queueing", "verify_unused", "flush_map"]
     executed = execute.execute(plan, host)
     assert same_steps(plan, executed)
     assert env.commands.index(["multipathd", "disablequeueing", "map", WWID]) < \
@@ -338,7 +338,7 @@ def test_more_unseen_opens_at_act_time_than_the_plan_attributed_refuse_before_an
     env.maps[WWID]["open_count"] = 2   # another user nobody named opened the map since the plan
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "disable_queueing" and "open count 2" in str(info.value)
+    assert info.value.step.action == "disable_queueing" and "open count 2" in str(info.value)
     assert env.commands == [] and WWID in env.maps
 
 
@@ -362,7 +362,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
     verdicts = [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w} for w in (WWID, c)]
     verdicts.append({"kind": "paths_down_but_mapped", "object": "map", "name": b, "wwid": b})
     out = cleanup.plan_cleanup(counted(snap), verdicts)
-    assert not [s for s in out["steps"] if WWID in (s["target"], s["unit"].split()[-1])]
+    assert not [s for s in out["steps"] if WWID in (s.target, s.unit.split()[-1])]
     assert [x["name"] for x in out["skipped"] if x["kind"] == "refused"] == [WWID]
     executed = execute.execute(out["steps"], env.host())
     assert same_steps(out["steps"], executed)
@@ -373,7 +373,7 @@ def test_a_killed_closer_of_a_mapped_map_sends_nothing_to_a_stale_map_held_by_a_
 
 def test_remove_wwid_refuses_while_the_map_is_live(env):
     """Fails when remove_wwid forgets the WWID of a map that is still live."""
-    st = [s for s in flush_plan(env) if s["action"] == "remove_wwid"][0]
+    st = [s for s in flush_plan(env) if s.action == "remove_wwid"][0]
     with pytest.raises(Refused) as info:
         execute.act_one(env.host(), st)
     assert info.value.kind == "live_map"
@@ -407,8 +407,8 @@ def test_flush_buffers_only_when_the_device_answers_as_the_same_lu(env):
     env.probes["sdc"] = {"result": "ready", "serial_live": env.disks["sdc"]["serial"]}
     env.probes["sdd"] = {"result": "ready", "serial_live": "someone-else"}  # reused LUN: never flush into it
     plan = delete_plan(env, ["sdc", "sdd"])
-    assert [s["action"] for s in plan] == ["flush_buffers", "delete_disk", "wait_disk_gone",
-                                           "delete_disk", "wait_disk_gone"]
+    assert [s.action for s in plan] == ["flush_buffers", "delete_disk", "wait_disk_gone",
+                                        "delete_disk", "wait_disk_gone"]
     execute.execute(plan, env.host())
     assert ["blockdev", "--flushbufs", "/dev/sdc"] in env.commands
     assert ["blockdev", "--flushbufs", "/dev/sdd"] not in env.commands
@@ -570,7 +570,7 @@ def test_wait_disk_gone_times_out_when_links_stay(env):
     plan = delete_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host(wait_timeout=3))
-    assert info.value.step["action"] == "wait_disk_gone"
+    assert info.value.step.action == "wait_disk_gone"
     assert "still present" in str(info.value)
 
 
@@ -582,7 +582,7 @@ def test_wait_disk_gone_stops_the_unit_while_udev_keeps_the_links_and_says_what_
     plan = unit_plan(env)
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host(wait_timeout=3))
-    assert info.value.step["action"] == "wait_disk_gone"
+    assert info.value.step.action == "wait_disk_gone"
     assert "sdc" not in env.disks and "sdd" not in env.disks      # the kernel's part is done
     msg = str(info.value)
     assert "kernel removed the disk" in msg and "udevadm settle" in msg and "forgetting WWID %s: `multipath -w %s`" % (WWID, WWID) in msg
@@ -601,9 +601,13 @@ def test_wait_disk_gone_accepts_the_name_reused_elsewhere(env):
 
 
 def test_unknown_action_is_refused(env):
-    """Fails when a step with an action the act does not know is run or ignored."""
-    with pytest.raises(act_context.ExecutionError):
-        execute.execute([{"action": "format_disk", "target": "sdc", "expect": {}, "reason": ""}], env.host())
+    """Fails when a step with an action the act does not know is run or ignored, or an untyped step is run."""
+    with pytest.raises(ValueError, match="unknown action 'format_disk'"):
+        plan_steps.Step("format_disk", "sdc")
+    wire = {"action": "delete_disk", "target": "sdc", "identity": {"name": "sdc"}, "options": {}}
+    with pytest.raises(act_context.ExecutionError, match="is a plan.steps.Step, not dict"):
+        execute.execute([wire], env.host())
+    assert env.commands == [] and "sdc" in env.disks
 
 
 # ---------------------------------------------------------------------------------------------- restored on abort
@@ -613,7 +617,7 @@ def test_refusal_after_disablequeueing_restores_queueing_and_says_so(env):
     plan = flush_plan(env, array_unmapped=True)
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "verify_unused"
+    assert info.value.step.action == "verify_unused"
     assert env.commands[-1] == ["multipathd", "restorequeueing", "map", WWID]
     assert env.maps[WWID]["queueing"] is True
     out = info.value.to_dict()
@@ -635,7 +639,7 @@ def test_flush_failure_restores_queueing(env):
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(flush_plan(env), host)
-    assert info.value.step["action"] == "flush_map"
+    assert info.value.step.action == "flush_map"
     assert ["multipathd", "restorequeueing", "map", WWID] in env.commands
     assert env.maps[WWID]["queueing"] is True and info.value.to_dict()["queueing_restored"]
 
@@ -656,7 +660,7 @@ def test_a_removed_map_gets_no_restore(env):
     env.hang.add("delete")
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
-    assert info.value.step["action"] == "delete_disk"
+    assert info.value.step.action == "delete_disk"
     assert not any(c[1] == "restorequeueing" for c in env.commands)
     assert "queueing_restored" not in info.value.to_dict()
 
@@ -688,7 +692,7 @@ def test_queueing_turned_off_on_a_map_whose_table_read_failed_is_given_back_with
     os.unlink(os.path.join(env.root, "proc/700/comm"))  # multipathd not running: the acts use dmsetup by uuid
     host, _events = blocked_reader(env, leaves=False)
     plan = flush_plan(env, array_unmapped=True)
-    assert plan[0]["action"] == "disable_queueing"
+    assert plan[0].action == "disable_queueing"
     env.maps[WWID]["queueing"] = None  # what the act's read of the map shows when its table line was not read
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
@@ -829,7 +833,7 @@ def test_verify_unused_waits_for_opens_nobody_named(env):
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "verify_unused" and info.value.cause.kind == "open_count"
+    assert info.value.step.action == "verify_unused" and info.value.cause.kind == "open_count"
     assert env.maps[WWID]["queueing"] is True
 
 
@@ -862,12 +866,12 @@ def test_units_on_four_workers_do_exactly_the_plan_and_stay_independent(tmp_path
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host(workers=4))
     executed = info.value.executed
-    assert [(f["unit"], f["step"]["target"]) for f in info.value.failures] == [("map %s" % wwids[4], hung)]
+    assert [(f["unit"], f["step"].target) for f in info.value.failures] == [("map %s" % wwids[4], hung)]
     ran = sorted((e["action"], e["target"]) for e in executed)
-    stopped_unit = [st for st in plan if st["unit"] == "map %s" % wwids[4]]
-    ran_of_it = [st for st in stopped_unit if st["action"] in ("disable_queueing", "flush_map", "wait_map_gone")
-                 or (st["action"] == "delete_disk" and st["target"] == sd_name(2 * 4))]
-    expected = sorted((st["action"], st["target"]) for st in plan if st not in stopped_unit or st in ran_of_it)
+    stopped_unit = [st for st in plan if st.unit == "map %s" % wwids[4]]
+    ran_of_it = [st for st in stopped_unit if st.action in ("disable_queueing", "flush_map", "wait_map_gone")
+                 or (st.action == "delete_disk" and st.target == sd_name(2 * 4))]
+    expected = sorted((st.action, st.target) for st in plan if st not in stopped_unit or st in ran_of_it)
     assert ran == expected
     assert not env.maps and set(env.disks) == {hung}
     # within a unit, its map is gone before its paths are deleted, its paths before multipath -w
@@ -971,7 +975,7 @@ def test_restoring_after_a_signal_still_has_deadlines(env, killable):
     host = env.host(command_timeout=3)
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
-        execute.execute([dict(st, unit="m") for st in flush_plan(env)], host)
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], host)
     (restored,) = info.value.to_dict()["queueing_restored"]
     assert "could NOT be restored" in restored["msg"] and "3" in restored["msg"]
 
@@ -984,7 +988,7 @@ def touches(env):
 def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_touch(env):
     """The truth can be truth_max_age old; the LUN was mapped back since. The kernel still says the
     paths failed (the checker has not run), but the probe answers READY: nothing of the unit is touched."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env) + delete_plan_after_flush(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env) + delete_plan_after_flush(env)])
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
@@ -996,7 +1000,7 @@ def test_a_lun_mapped_back_after_the_plan_is_refused_as_came_back_before_any_tou
 
 def test_the_flush_batch_probes_again_before_multipath_f(env):
     """Fails when the flush batch does not probe again and flushes a map whose path came back."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env)])
     orig = env.run
 
     def run(argv, timeout, what=None, data=None):
@@ -1015,7 +1019,7 @@ def test_the_flush_batch_probes_again_before_multipath_f(env):
 
 def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
     """Fails when a dead map is flushed though the kernel no longer calls one of its paths failed."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env)])
     env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
     env.probes["sdc"] = {"result": "unknown", "serial_live": None}
     with pytest.raises(act_context.ExecutionError) as info:
@@ -1025,7 +1029,7 @@ def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
 
 def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
     """Fails when the act runs on an array truth older than truth_max_age, or refuses a younger one."""
-    plan = [dict(st, unit="u") for st in flush_plan(env)]
+    plan = [st.tagged(None, "u") for st in flush_plan(env)]
     host = env.host(truth_collected_at=5000.0, truth_max_age=900, wall=lambda: 5000.0 + 901)
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
@@ -1040,7 +1044,7 @@ def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
 def test_a_truth_time_or_bound_that_is_no_finite_number_is_refused_at_act_time(env, collected, bound):
     """The act measures the truth's age again before a unit's first touch; with a NaN collected_at or bound both
     comparisons (dated ahead, too old) are false and the unit was touched. The age is unknown: nothing of it."""
-    plan = [dict(st, unit="u") for st in flush_plan(env)]
+    plan = [st.tagged(None, "u") for st in flush_plan(env)]
     host = env.host(truth_collected_at=collected, truth_max_age=bound, wall=lambda: 5000.0 + 10 ** 6)
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
@@ -1066,7 +1070,7 @@ def reused_map_plan(env):
                  "evidence": {"array_wwid": WWID2, "probe": snap["maps"][WWID]["probe"]["sdc"]}}]
     plan = cleanup.plan_cleanup(snap, verdicts)
     assert plan["blocked"] == [] and plan["flush_maps"] == [WWID], plan["skipped"]
-    return [st for st in plan["steps"] if st["phase"] == "flush"]
+    return [st for st in plan["steps"] if st.phase == "flush"]
 
 
 def test_a_reused_map_unit_runs_while_its_paths_still_prove_it(env):
@@ -1110,8 +1114,8 @@ def test_a_reused_disk_is_probed_again_before_its_delete(env):
     snap["disks"]["sdc"]["probe"] = env.reader.probe_path("sdc")
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdc", "wwid": WWID,
                  "evidence": {"array_wwid": WWID2, "probe": snap["disks"]["sdc"]["probe"]}}]
-    plan = [st for st in cleanup.plan_cleanup(snap, verdicts)["steps"] if st["action"] == "delete_disk"]
-    assert plan and plan[0]["expect"]["other_lu"] == {"sdc": OTHER_LU["serial_live"]}
+    plan = [st for st in cleanup.plan_cleanup(snap, verdicts)["steps"] if st.action == "delete_disk"]
+    assert plan and plan[0].options["other_lu"] == {"sdc": OTHER_LU["serial_live"]}
     env.probes["sdc"] = dict(OTHER_LU, serial_live="80Ab" + WWID[-8:])
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
@@ -1124,7 +1128,7 @@ def test_a_unit_attention_is_probed_again_the_lun_mapped_back_answers_ready(env)
     for d in env.disks.values():
         d["map"], d["holders"] = None, []
     env.maps.clear()
-    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    plan = dead([st.tagged(None, "disk sdc") for st in delete_plan(env, ["sdc"])])
     answers = [{"result": "not_ready", "sense": "Unit Attention: Reported luns data has changed"},
                {"result": "ready", "sense": None, "serial_live": None}]
     orig = env.reader._probe_path
@@ -1162,7 +1166,7 @@ def test_a_dead_disk_that_hangs_since_the_plan_stops_its_unit_on_the_probe_deadl
     for d in env.disks.values():
         d["map"], d["holders"] = None, []
     env.maps.clear()
-    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    plan = dead([st.tagged(None, "disk sdc") for st in delete_plan(env, ["sdc"])])
     hung_since_the_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
@@ -1175,7 +1179,7 @@ def test_a_dead_disk_that_hangs_since_the_plan_stops_its_unit_on_the_probe_deadl
 def test_a_map_path_that_hangs_beside_one_answering_again_is_still_came_back(env):
     """A dead map whose one path answers READY again while the other hangs: the LUN is back (the answer proves it),
     whatever the hung path does; refused as came_back, never reported as a mere deadline."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env)])
     env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
     env.probes["sdd"] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
     hung_since_the_plan(env, ["sdc"])
@@ -1209,7 +1213,7 @@ def test_a_dead_disk_whose_transport_fails_fast_since_the_plan_is_refused_as_una
     for d in env.disks.values():
         d["map"], d["holders"] = None, []
     env.maps.clear()
-    plan = dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    plan = dead([st.tagged(None, "disk sdc") for st in delete_plan(env, ["sdc"])])
     disrupted_since_the_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
@@ -1222,7 +1226,7 @@ def test_a_dead_disk_whose_transport_fails_fast_since_the_plan_is_refused_as_una
 def test_a_dead_map_whose_paths_hang_or_fail_fast_is_refused_as_unanswered(env):
     """One path of a dead map hangs, the other fails at once: neither answers, so the LUN is neither proven gone
     nor back: refused as `unanswered` (not a deadline: one path did not hang; not came_back)."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env)])
     hung_since_the_plan(env, ["sdc"])
     disrupted_since_the_plan(env, ["sdd"])
     env.maps[WWID]["paths"][1].update(dm_state=None)     # its dmsetup status line not read this time
@@ -1235,7 +1239,7 @@ def test_a_dead_map_whose_paths_hang_or_fail_fast_is_refused_as_unanswered(env):
 def test_a_map_path_the_kernel_reinstated_is_came_back_even_when_the_probe_fails_fast(env):
     """multipathd reinstated a path of a dead map (dm state active: its checker got an answer) and the act's probe
     then fails at once: the kernel's word that the path works proves the LUN back; refused as came_back."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env)])
     env.maps[WWID]["paths"][0].update(dm_state="active", checker_state="ready")
     disrupted_since_the_plan(env, [p["name"] for p in env.maps[WWID]["paths"]])
     with pytest.raises(act_context.ExecutionError) as info:
@@ -1252,13 +1256,13 @@ def plain_dead_disk(env):
     for d in env.disks.values():
         d["map"], d["holders"] = None, []
     env.maps.clear()
-    return dead([dict(st, unit="disk sdc") for st in delete_plan(env, ["sdc"])])
+    return dead([st.tagged(None, "disk sdc") for st in delete_plan(env, ["sdc"])])
 
 
 def test_a_map_path_multipathd_checks_ready_is_came_back_when_its_dm_status_was_not_read(env):
     """multipathd's checker says a path of a dead map is ready again (its dmsetup status line not read this time)
     and the act's probe then fails at once: the checker's answer proves the LUN back; came_back, not unanswered."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env)])
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env)])
     env.maps[WWID]["paths"][0].update(dm_state=None, checker_state="ready")
     disrupted_since_the_plan(env, ["sdc"])
     with pytest.raises(act_context.ExecutionError) as info:

@@ -24,9 +24,10 @@ def test_the_plan_and_the_act_read_one_release_settle(monkeypatch):
     """Fails when the plan and the act read the release settle time from two different places."""
     monkeypatch.setattr(plan_steps, "RELEASE_SETTLE", 3.0)
     planned = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})[1]
-    assert planned["action"] == "verify_unused"
-    acted = act_maps._settle(SimpleNamespace(wait_timeout=60.0), {"expect": {}})  # a step without its own settle
-    assert planned["expect"]["settle"] == acted == 3.0
+    assert planned.action == "verify_unused"
+    unset = plan_steps.step("verify_unused", W1)  # a step without its own settle
+    acted = act_maps._settle(SimpleNamespace(wait_timeout=60.0), unset)
+    assert planned.options["settle"] == acted == 3.0
 
 
 def test_queueing_is_given_back_to_the_map_it_was_taken_from(tmp_path):

@@ -123,7 +123,7 @@ def host_removed_plan(tmp_path):
     """nvme_outage after this host was removed from the subsystem: both controllers planned for delete, with both
     namespaces unmapped behind each."""
     steps, host, kernel = planned(tmp_path, lifs=NVME_LAB_LIFS, scenario="nvme_outage", change=host_removed)
-    assert sorted(s["target"] for s in steps if s["action"] == "delete_controller") == ["nvme0", "nvme1"]
+    assert sorted(s.target for s in steps if s.action == "delete_controller") == ["nvme0", "nvme1"]
     return steps, host, kernel
 
 

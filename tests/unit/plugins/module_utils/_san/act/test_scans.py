@@ -21,7 +21,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 
 def test_scan_refuses_a_non_san_host_at_act_time(env):
     """Fails when the act scans a SCSI host that is not iSCSI or FC."""
-    step = plan_steps.step("scan_exact_lun", "0:0:0:5", {"absent": True})
+    step = plan_steps.step("scan_exact_lun", "0:0:0:5", {"hctl": "0:0:0:5"}, options={"absent": True})
     with pytest.raises(Refused) as info:
         act_scans.scan_exact_lun(env.host(), step)
     assert info.value.kind == "not_san_host"
@@ -57,7 +57,7 @@ def test_fc_exact_scan_writes_the_target_id_and_expects_the_port_of_the_rport_at
     for hct, port in (("5:0:1", "5a"), ("5:0:2", "5b"), ("6:0:1", "6c")):
         h, c, t = hct.split(":")
         plan = plan_disks.plan_rescan(hctl=hct + ":9", host_info=obs_reread.scsi_host_info(host, int(h)), existing=None)
-        assert plan[0]["expect"]["target_wwpn"] == FC_PORTS[port], plan[0]
+        assert plan[0].options["target_wwpn"] == FC_PORTS[port], plan[0]
         out = act_scans.scan_exact_lun(host, plan[0])
         assert out == {"outcome": "done", "written": "%s %s 9" % (c, t), "host": "host" + h, "transport": "fc",
                        "target_wwpn": FC_PORTS[port]}
@@ -83,8 +83,7 @@ def test_fc_scan_step_that_names_no_port_is_refused(tmp_path):
     """An FC scan step without the port it expects (made by hand, or by a planner that lost it) cannot be
     checked against the port answering there: refused, nothing written."""
     tree, host = fc_tree(tmp_path)
-    step = plan_steps.step("scan_exact_lun", "5:0:1:9", {"host": 5, "channel": 0, "target": 1, "lun": 9,
-                                                         "transport": "fc", "absent": True})
+    step = plan_steps.step("scan_exact_lun", "5:0:1:9", {"hctl": "5:0:1:9"}, options={"transport": "fc", "absent": True})
     with pytest.raises(Refused) as info:
         act_scans.scan_exact_lun(host, step)
     assert info.value.kind == "target_port"

@@ -716,7 +716,7 @@ def closer_and_hidden_open_plan(t):
                            probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
-    return snap, [s["action"] for s in out["steps"] if s["target"] == w], out
+    return snap, [s.action for s in out["steps"] if s.target == w], out
 
 
 def local_loop(t, name, backing, sectors=2048):

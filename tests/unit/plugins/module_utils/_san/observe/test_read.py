@@ -167,8 +167,8 @@ def test_queueing_is_turned_off_on_the_planned_map_not_on_the_dm_n_its_name_spel
     host = ActContext(t.reader(), run=t.run, call=inline_call, root=t.root, sleep=lambda s: None)
     m = t.reader().map(W1, "wwid")
     assert (m["name"], m["dm"]) == ("dm-1", "dm-0"), m
-    step = [st for st in plan_maps.plan_map_flush(m, {}) if st["action"] == "disable_queueing"][0]
-    act_maps._send_queueing_off(host, dict(step, unit="map dm-1"))
+    step = [st for st in plan_maps.plan_map_flush(m, {}) if st.action == "disable_queueing"][0]
+    act_maps._send_queueing_off(host, step.tagged(None, "map dm-1"))
     sent = [argv for argv, _t in t.run.calls if argv[:1] == ["multipathd"] and argv[1].endswith("queueing")]
     assert sent, t.run.calls
     for argv in sent:

@@ -49,7 +49,7 @@ def test_scan_verifies_the_new_identity(env):
                                   expect={"wwid": WWID2})
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
-    assert info.value.step["action"] == "verify_identity" and "wrong identity" in str(info.value)
+    assert info.value.step.action == "verify_identity" and "wrong identity" in str(info.value)
 
 
 def test_scan_hung_write_fails_clearly(env):
@@ -80,9 +80,9 @@ def test_exact_lun_rescan_is_addressed_to_the_rports_channel_and_target():
         assert info == {"host": r["host"], "transport": "fc", "targets": [want],
                         "target_ports": {want: [r["port_name"]]}}, info
         steps = plan_disks.plan_rescan(hctl=want + ":7", host_info=info, existing=None)
-        assert steps[0]["action"] == "scan_exact_lun" and steps[0]["expect"]["target_wwpn"] == r["port_name"]
+        assert steps[0].action == "scan_exact_lun" and steps[0].options["target_wwpn"] == r["port_name"]
         assert "write '%d %s 7' to /sys/class/scsi_host/host%d/scan" % (
-            r["channel"], r["scsi_target_id"], r["host"]) in steps[0]["reason"]
+            r["channel"], r["scsi_target_id"], r["host"]) in steps[0].reason
     # the target-side fc_hosts have no SCSI target: nothing there can be scanned
     for h in truth["fc"]["fc_hosts"]:
         if h["role"] == "target":
@@ -114,7 +114,7 @@ def test_an_online_rport_stays_scannable_after_its_last_lun_went(scenario, tmp_p
         if r["port_state"] == "Online":
             assert info["targets"] == [want], info
             steps = plan_disks.plan_rescan(hctl=want + ":1", host_info=info, existing=None)
-            assert steps[0]["action"] == "scan_exact_lun" and steps[0]["target"] == want + ":1"
+            assert steps[0].action == "scan_exact_lun" and steps[0].target == want + ":1"
         else:
             assert info["targets"] == [], info
             with pytest.raises(Refused):

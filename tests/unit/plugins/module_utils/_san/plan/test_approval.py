@@ -27,9 +27,8 @@ def _map_steps(wwid, name, dm, dev, sd, hctl):
     m = {"name": name, "wwid": wwid, "dm": dm, "dev": dev, "paths": [{"name": sd}]}
     d = {"name": sd, "hctl": hctl, "dev": "8:%d" % (16 * int(dm[3:])), "wwid": wwid, "map": name}
     unit = "map %s" % name
-    steps = [dict(plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}), unit=unit, phase="flush"),
-             dict(plan_steps.step("remove_wwid", wwid, {"wwid": wwid, "map_absent": True}), unit=unit,
-                  phase="flush")]
+    steps = [plan_steps.step("flush_map", name, {"wwid": wwid, "name": name}).tagged("flush", unit),
+             plan_steps.step("remove_wwid", wwid, {"wwid": wwid}).tagged("flush", unit)]
     return m, d, steps
 
 
@@ -122,7 +121,7 @@ def _gate_of_its_own_plan(s, prefixes=None):
     s["array"] = {"records": 1, "targets": judge_helpers.TARGETS, "problems": [], "collected_at": s["collected_at"]}
     kw = {"array_wwid_prefixes": prefixes} if prefixes else {}
     plan = cleanup.plan_cleanup(s, judge_helpers.check(s, [judge_helpers.rec(1, 1)], **kw))
-    assert any(st["action"] == "delete_disk" for st in plan["steps"]), plan
+    assert any(st.action == "delete_disk" for st in plan["steps"]), plan
     artifact = json.loads(json.dumps(approval.plan_artifact(plan["steps"], s, HOST, 1000.0, plan.get("mismatches"))))
     approval.validate(copy.deepcopy(artifact), 1001.0, approval.MAX_AGE)
     return plan, approval.gate(plan, s, artifact)
@@ -139,7 +138,7 @@ def test_a_check_runs_own_plan_passes_the_gate_whatever_case_the_maps_dm_uuid_ha
                               {"sdc": (5, judge_helpers.LNS), "sde": (5, judge_helpers.LNS)}, setup=setup)
     plan, (out, seen) = _gate_of_its_own_plan(s)
     assert seen["refused"] == [], [x.get("reason") for x in out["skipped"] if x.get("approval")]
-    assert sorted(set(st["unit"] for st in out["steps"])) == sorted(set(st["unit"] for st in plan["steps"]))
+    assert sorted(set(st.unit for st in out["steps"])) == sorted(set(st.unit for st in plan["steps"]))
 
 
 def test_a_check_runs_own_plan_passes_the_gate_for_an_eui_map_of_other_spelt_paths(tmp_path):

@@ -41,7 +41,7 @@ def test_every_path_failed_positively_is_planned():
     """Fails when a stale map whose every path is observed failed is not planned."""
     snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
     out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
-    assert out["steps"][0]["action"] == "disable_queueing"
+    assert out["steps"][0].action == "disable_queueing"
 
 
 @pytest.mark.parametrize("unknown", [
@@ -67,7 +67,7 @@ def test_a_probe_that_says_the_lu_is_gone_is_positive_evidence():
 def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
     """Fails when a map without paths is removed on host evidence alone, or not on the array's word."""
     snap = snap_with([])
-    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"][0]["action"] == "disable_queueing"
+    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"][0].action == "disable_queueing"
     unknown = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
     out = cleanup.plan_cleanup(snap, unknown, {"policy": "host_evidence", "earlier": snap, "grace": 0})
     assert out["steps"] == [] and "host evidence" in out["skipped"][0]["reason"]
@@ -81,7 +81,7 @@ def test_a_stale_plain_disk_needs_its_failure_observed():
     verdicts = [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}]
     assert cleanup.plan_cleanup(snap, verdicts)["steps"] == []
     snap["disks"]["sdf"]["probe"] = {"result": "lun_not_supported"}
-    assert [s["action"] for s in cleanup.plan_cleanup(snap, verdicts)["steps"]] == ["delete_disk", "wait_disk_gone"]
+    assert [s.action for s in cleanup.plan_cleanup(snap, verdicts)["steps"]] == ["delete_disk", "wait_disk_gone"]
 
 
 @pytest.mark.parametrize("result", ["no_answer", "not_ready"])
@@ -154,7 +154,7 @@ def test_a_blocked_path_whose_kernel_state_was_not_read_keeps_an_unmapped_map_fr
     assert v["kind"] != "stale_unmapped", v
     s["array"] = {"records": 1, "targets": TARGETS, "problems": [], "collected_at": s["collected_at"]}
     s["verdicts"] = vs
-    assert not [st for st in cleanup.plan_cleanup(s, vs)["steps"] if st["action"] == "flush_map"]
+    assert not [st for st in cleanup.plan_cleanup(s, vs)["steps"] if st.action == "flush_map"]
 
 
 def test_cleanup_releases_only_stale_unmapped_dead_maps():
@@ -163,7 +163,7 @@ def test_cleanup_releases_only_stale_unmapped_dead_maps():
     snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "failed"}],
                               openers=[{"pid": 31, "comm": "dd"}], open_count=1)
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
-    assert [s["action"] for s in out["steps"]][:3] == ["disable_queueing", "verify_unused", "flush_map"]
+    assert [s.action for s in out["steps"]][:3] == ["disable_queueing", "verify_unused", "flush_map"]
     mism = [{"kind": "serial_mismatch", "object": "map", "name": WWID, "wwid": WWID, "evidence": {}}]
     out = cleanup.plan_cleanup(snap, mism)
     assert out["steps"] == [] and "pid 31 (dd)" in out["skipped"][0]["reason"]
@@ -172,11 +172,11 @@ def test_cleanup_releases_only_stale_unmapped_dead_maps():
 def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_count_0():
     """Fails when a dead map held by a killed closer is not released, or not made to reach open count 0."""
     out = plan(closing_snapshot([CLOSER]), [dict(STALE, name=WWID, wwid=WWID)])
-    steps = [s for s in out["steps"] if s["target"] == WWID]
-    assert [s["action"] for s in steps][:3] == ["disable_queueing", "verify_unused", "flush_map"]
-    assert steps[0]["expect"]["release_openers"] is True and steps[0]["expect"]["exiting_opens"] == 1
-    assert steps[1]["expect"]["exiting_opens"] == 1
-    assert "1 killed task(s) still closing it" in steps[1]["reason"] and "open count to reach 0" in steps[1]["reason"]
+    steps = [s for s in out["steps"] if s.target == WWID]
+    assert [s.action for s in steps][:3] == ["disable_queueing", "verify_unused", "flush_map"]
+    assert steps[0].options["release_openers"] is True and steps[0].options["exiting_opens"] == 1
+    assert steps[1].options["exiting_opens"] == 1
+    assert "1 killed task(s) still closing it" in steps[1].reason and "open count to reach 0" in steps[1].reason
 
 
 @pytest.mark.parametrize("closers,open_count,change", [
@@ -190,7 +190,7 @@ def test_a_dead_map_held_by_a_killed_closer_is_released_and_must_reach_open_coun
 def test_an_unexplained_open_without_a_killed_closer_to_match_it_still_refuses(closers, open_count, change):
     """Fails when an open no killed closer can explain lets the map be released."""
     out = plan(closing_snapshot(closers, open_count, **change), [dict(STALE, name=WWID, wwid=WWID)])
-    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert [s for s in out["steps"] if s.target == WWID] == []
     assert "open count %d" % open_count in out["skipped"][0]["reason"]
 
 
@@ -207,7 +207,7 @@ def test_killed_closers_are_pooled_over_every_dead_map():
     assert len(reasons) == 2 and all("1 task(s) exiting on this host" in r and "pid 402" in r for r in reasons)
     snap["host"]["exiting_tasks"] = [CLOSER, dict(CLOSER, pid=403)]
     out = plan(snap, verdicts)
-    assert set(s["target"] for s in out["steps"] if s["action"] == "verify_unused") == {WWID, WWID2}
+    assert set(s.target for s in out["steps"] if s.action == "verify_unused") == {WWID, WWID2}
 
 
 def outage_snapshot(closers, **b_change):
@@ -237,7 +237,7 @@ def test_a_killed_closer_of_a_mapped_map_in_an_outage_never_releases_a_stale_map
     assert "pid 402" in refused[0]["reason"]
     # one closer each: every open on the host is a closer's, A's included
     out = plan(outage_snapshot([CLOSER, dict(CLOSER, pid=403)]), OUTAGE)
-    assert [s["action"] for s in out["steps"] if s["target"] == WWID][:2] == ["disable_queueing", "verify_unused"]
+    assert [s.action for s in out["steps"] if s.target == WWID][:2] == ["disable_queueing", "verify_unused"]
 
 
 @pytest.mark.parametrize("other_dm,b_change,why", [
@@ -252,7 +252,7 @@ def test_killed_closers_release_nothing_unless_every_open_on_the_host_is_counted
     for kname, n in other_dm.items():
         snap["host"]["dm_unaccounted"][kname] = {"name": "vg0-lv0", "open_count": n, "unaccounted": n}
     out = cleanup.plan_cleanup(snap, OUTAGE)
-    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert [s for s in out["steps"] if s.target == WWID] == []
     assert why in [x for x in out["skipped"] if x["name"] == WWID][0]["reason"]
 
 
@@ -273,7 +273,7 @@ def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
     snap["maps"][WWID2].update(paths=[{"name": "sde", "dm_state": "failed"}], openers=[], open_count=1,
                                probe={"sde": {"result": "lun_not_supported"}}, mountpoints=["/old"])
     out = plan(snap, [dict(STALE, name=WWID, wwid=WWID), dict(STALE, name=WWID2, wwid=WWID2)])
-    assert [s["expect"].get("exiting_opens") for s in out["steps"] if s["action"] == "disable_queueing"] == [1]
+    assert [s.options.get("exiting_opens") for s in out["steps"] if s.action == "disable_queueing"] == [1]
     assert [(x["name"], "/old" in x["reason"]) for x in out["skipped"] if x["kind"] == "refused"] == [(WWID2, True)]
 
 
@@ -290,15 +290,15 @@ def test_cleanup_flushes_then_deletes_paths_and_never_touches_others():
                 {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2},
                 {"kind": "paths_down_but_mapped", "object": "map", "name": "x", "wwid": "36"}]
     out = cleanup.plan_cleanup(snapshot(), verdicts, {"policy": "array"})
-    acts = [(s["action"], s["target"]) for s in out["steps"]]
+    acts = [(s.action, s.target) for s in out["steps"]]
     # the map and its paths are one unit: the map is gone before its paths are deleted, they are gone before
     # multipath -w; steps of one kind side by side (one read of the host for them at act time)
     assert acts == [("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID),
                     ("delete_disk", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdc"),
                     ("wait_disk_gone", "sdd"), ("remove_wwid", WWID)]
-    assert {s["unit"] for s in out["steps"]} == {"map %s" % WWID}
-    assert all(s["expect"]["after_flush"] == WWID for s in out["steps"] if s["action"] == "delete_disk")
-    assert {s["phase"] for s in out["steps"]} == {"flush"}
+    assert {s.unit for s in out["steps"]} == {"map %s" % WWID}
+    assert all(s.options["after_flush"] == WWID for s in out["steps"] if s.action == "delete_disk")
+    assert {s.phase for s in out["steps"]} == {"flush"}
     assert all(t not in ("sde", WWID2) for action, t in acts)
     assert {s["kind"] for s in out["skipped"]} == {"healthy", "paths_down_but_mapped"}
 
@@ -307,7 +307,7 @@ def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_re
     """The act probes a dead unit again before touching it (expect.dead); a serial-mismatch repair
     works on paths that answer (another LU), so its steps carry no such mark."""
     out = cleanup.plan_cleanup(snapshot(), [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": WWID}])
-    marked = [(s["action"], s["target"]) for s in out["steps"] if s["expect"].get("dead")]
+    marked = [(s.action, s.target) for s in out["steps"] if s.options.get("dead")]
     assert marked == [("disable_queueing", WWID), ("flush_map", WWID), ("delete_disk", "sdc"), ("delete_disk", "sdd")]
     snap = snapshot()
     for n in ("sdc", "sdd"):
@@ -316,7 +316,7 @@ def test_units_chosen_because_every_path_failed_are_rechecked_at_act_time_the_re
         {"kind": "serial_mismatch", "object": "disk", "name": n, "wwid": WWID, "evidence": {"array_wwid": WWID2}}
         for n in ("sdc", "sdd")]
     out = cleanup.plan_cleanup(snap, verdicts)
-    assert out["steps"] and not [s for s in out["steps"] if s["expect"].get("dead")]
+    assert out["steps"] and not [s for s in out["steps"] if s.options.get("dead")]
 
 
 def test_cleanup_repairs_a_serial_mismatch():
@@ -324,13 +324,13 @@ def test_cleanup_repairs_a_serial_mismatch():
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
                  "evidence": {"array_wwid": WWID2, "probe": {"result": "ready", "serial_live": "new"}}}]
     out = cleanup.plan_cleanup(snapshot(), verdicts)
-    assert [s["action"] for s in out["steps"]] == ["delete_disk", "wait_disk_gone", "scan_exact_lun",
-                                                   "wait_disk_present", "verify_identity"]
-    assert out["steps"][-1]["expect"]["wwid"] == WWID2
-    assert {s["phase"] for s in out["steps"]} == {"rescan"}
-    assert "after_flush" not in out["steps"][0]["expect"]
+    assert [s.action for s in out["steps"]] == ["delete_disk", "wait_disk_gone", "scan_exact_lun",
+                                                "wait_disk_present", "verify_identity"]
+    assert out["steps"][-1].identity.wwid == WWID2
+    assert {s.phase for s in out["steps"]} == {"rescan"}
+    assert "after_flush" not in out["steps"][0].options
     # the act probes it again and deletes it only while it still answers as that other LU
-    assert out["steps"][0]["expect"]["other_lu"] == {"sdf": "new"}
+    assert out["steps"][0].options["other_lu"] == {"sdf": "new"}
 
 
 def reused_map_snapshot(sdd_state="active", sdd_probe=None):
@@ -354,7 +354,7 @@ def test_a_reused_map_with_a_path_not_proven_to_reach_another_lu_is_not_flushed(
                                  ("active", {"result": "no_answer"})):
         snap, verdicts = reused_map_snapshot(sdd_state, sdd_probe)
         out = cleanup.plan_cleanup(snap, verdicts)
-        assert not [st for st in out["steps"] if st["target"] in (WWID, "sdd")], out["steps"]
+        assert not [st for st in out["steps"] if st.target in (WWID, "sdd")], out["steps"]
         why = dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
         assert "sdd" in why and "not proven to reach another LU" in why
 
@@ -364,9 +364,9 @@ def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
     the live serial each mismatching path answered with (expect.other_lu): the act probes again before it acts."""
     snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
     out = cleanup.plan_cleanup(snap, verdicts)
-    touching = [st for st in out["steps"] if st["action"] in ("disable_queueing", "flush_map", "delete_disk")]
-    assert [st["target"] for st in touching] == [WWID, WWID, "sdc", "sdd"]
-    assert all(st["expect"]["other_lu"] == {"sdc": "new"} and "dead" not in st["expect"] for st in touching)
+    touching = [st for st in out["steps"] if st.action in ("disable_queueing", "flush_map", "delete_disk")]
+    assert [st.target for st in touching] == [WWID, WWID, "sdc", "sdd"]
+    assert all(st.options["other_lu"] == {"sdc": "new"} and "dead" not in st.options for st in touching)
     # a mismatching path without the live serial that proves it: not planned
     del snap["maps"][WWID]["probe"]["sdc"]["serial_live"]
     del verdicts[1]["evidence"]["probe"]
@@ -382,10 +382,9 @@ def test_fc_serial_mismatch_repair_scans_through_the_port_the_path_went_through(
                                 probe={"result": "ready", "serial_live": "new"})  # the proof a repair needs
     verdicts = [{"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": "3600a0980aaaa",
                  "evidence": {"array_wwid": WWID2}}]
-    scan = [s for s in cleanup.plan_cleanup(snap, verdicts)["steps"] if s["action"] == "scan_exact_lun"]
-    assert [(s["target"], s["expect"]) for s in scan] == [("7:0:2:5", {
-        "host": 7, "channel": 0, "target": 2, "lun": 5, "transport": "fc", "absent": True,
-        "target_wwpn": "0x200200a098aa0002"})]
+    scan = [s for s in cleanup.plan_cleanup(snap, verdicts)["steps"] if s.action == "scan_exact_lun"]
+    assert [(s.target, s.identity.as_dict(), dict(s.options)) for s in scan] == [
+        ("7:0:2:5", {"hctl": "7:0:2:5"}, {"transport": "fc", "absent": True, "target_wwpn": "0x200200a098aa0002"})]
 
 
 def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
@@ -398,7 +397,7 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
         {"kind": "serial_mismatch", "object": "disk", "name": n, "wwid": WWID, "evidence": {"array_wwid": WWID2}}
         for n in ("sdc", "sdd")]
     out = cleanup.plan_cleanup(snap, verdicts)
-    acts = [(s["action"], s["target"], s["phase"]) for s in out["steps"]]
+    acts = [(s.action, s.target, s.phase) for s in out["steps"]]
     assert acts == [("disable_queueing", WWID, "flush"), ("flush_map", WWID, "flush"),
                     ("wait_map_gone", WWID, "flush"), ("delete_disk", "sdc", "flush"),
                     ("delete_disk", "sdd", "flush"), ("wait_disk_gone", "sdc", "flush"),
@@ -406,7 +405,7 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
                     ("scan_exact_lun", "4:0:0:1", "rescan"), ("scan_exact_lun", "5:0:0:1", "rescan"),
                     ("wait_disk_present", "4:0:0:1", "rescan"), ("wait_disk_present", "5:0:0:1", "rescan"),
                     ("verify_identity", "4:0:0:1", "rescan"), ("verify_identity", "5:0:0:1", "rescan")]
-    assert {s["expect"]["wwid"] for s in out["steps"] if s["action"] == "verify_identity"} == {WWID2}
+    assert {s.identity.wwid for s in out["steps"] if s.action == "verify_identity"} == {WWID2}
 
 
 def test_cleanup_skips_in_use_maps_with_the_reason():
@@ -428,7 +427,7 @@ def test_unknown_array_needs_host_evidence_policy_and_grace():
     # for the grace time on every path
     early = snapshot(at=600.0)
     out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "grace": 300, "earlier": early})
-    assert out["steps"][0]["action"] == "disable_queueing"
+    assert out["steps"][0].action == "disable_queueing"
 
 
 @pytest.mark.parametrize("result", ["no_answer", "not_ready", "error", "ready"])
@@ -451,7 +450,7 @@ STALE_MAP = [{"kind": "stale_unmapped", "object": "map", "name": WWID, "wwid": W
 def test_complete_fresh_truth_plans_the_removal():
     """Fails when a complete, fresh array truth does not plan a stale map's removal."""
     out = cleanup.plan_cleanup(snapshot(), STALE_MAP)
-    assert out["blocked"] == [] and out["steps"][0]["action"] == "disable_queueing"
+    assert out["blocked"] == [] and out["steps"][0].action == "disable_queueing"
 
 
 @pytest.mark.parametrize("change,why", [
@@ -591,7 +590,7 @@ def test_a_closer_of_an_nvme_namespace_never_releases_a_stale_map(tmp_path):
                            probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
-    assert [s["action"] for s in out["steps"] if s["target"] == w] == []
+    assert [s.action for s in out["steps"] if s.target == w] == []
 
 
 def test_a_dm_device_whose_read_timed_out_is_never_counted_as_having_no_hidden_open(tmp_path):
@@ -618,7 +617,7 @@ def test_a_dm_device_whose_read_timed_out_is_never_counted_as_having_no_hidden_o
                            probe={"sdb": {"result": "lun_not_supported"}, "sdd": {"result": "lun_not_supported"}})
     snap["array"] = {"records": 1, "targets": [], "problems": [], "collected_at": snap["collected_at"]}
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": w, "wwid": w}])
-    assert [s["action"] for s in out["steps"] if s["target"] == w] == []
+    assert [s.action for s in out["steps"] if s.target == w] == []
 
 
 @pytest.mark.parametrize("spell", [
@@ -635,9 +634,9 @@ def test_a_repair_expects_the_arrays_lu_in_the_kernels_spelling(tmp_path, spell)
     record = validate.array_lun(dict(rec(9, 1), wwid=spell(ontap_wwid(9))))
     out = cleanup.plan_cleanup(snap, check(snap, [record, rec(2, 2)]))
     kernel = kernel_wwid("naa." + ontap_wwid(9)[1:])       # how observe spells LU 9 once the scan finds it
-    assert [st["expect"]["wwid"] for st in out["steps"] if st["action"] == "verify_identity"] == [kernel, kernel]
+    assert [st.identity.wwid for st in out["steps"] if st.action == "verify_identity"] == [kernel, kernel]
     assert [m["expect_wwid"] for m in out["mismatches"]] == [kernel, kernel]
     raw = dict(rec(9, 1), wwid=spell(ontap_wwid(9))) if spell(ontap_wwid(9)) else None
     if raw:   # a caller's own record, handed to the judge as it is
         out = cleanup.plan_cleanup(snap, check(snap, [raw, rec(2, 2)]))
-        assert [st["expect"]["wwid"] for st in out["steps"] if st["action"] == "verify_identity"] == [kernel, kernel]
+        assert [st.identity.wwid for st in out["steps"] if st.action == "verify_identity"] == [kernel, kernel]

@@ -48,7 +48,7 @@ def test_rescan_refuses_a_reused_name(env):
 
 def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_delete(env):
     """Fails when a path answering again between the flush and the delete does not stop the unit."""
-    plan = dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
+    plan = dead([st.tagged(None, "u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
     plan = cleanup.in_host_order(plan)
     orig = env.run
@@ -70,7 +70,7 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
 
 def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
     """Fails when a still dead unit is not removed, or its paths are not probed before each batch."""
-    plan = cleanup.in_host_order(dead([dict(st, unit="u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
+    plan = cleanup.in_host_order(dead([st.tagged(None, "u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
     executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not env.disks
@@ -82,10 +82,10 @@ def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
 def test_disk_delete_plan_per_disk():
     """Fails when the delete plan is not a delete and a wait per disk with its identity."""
     plan = plan_disks.plan_disk_delete([a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
-    assert [(s["action"], s["target"]) for s in plan] == [
+    assert [(s.action, s.target) for s in plan] == [
         ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
-    assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
-                                 "serial": "80Ab" + WWID[-8:]}
+    assert plan[0].identity.as_dict() == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
+                                          "serial": "80Ab" + WWID[-8:]}
 
 
 def test_flush_buffers_planned_only_for_an_answering_same_lu():
@@ -95,9 +95,9 @@ def test_flush_buffers_planned_only_for_an_answering_same_lu():
     reused = a_disk("sde", "6:0:0:1", "8:64", probe={"result": "ready", "serial_live": "other-lu"})
     silent = a_disk("sdf", "7:0:0:1", "8:80", probe={"result": "no_answer", "serial_live": None})
     plan = plan_disks.plan_disk_delete([ready, gone, reused, silent])
-    assert [s["target"] for s in plan if s["action"] == "flush_buffers"] == ["sdc"]
+    assert [s.target for s in plan if s.action == "flush_buffers"] == ["sdc"]
     off = plan_disks.plan_disk_delete([ready], options={"flush_buffers": False})
-    assert "flush_buffers" not in [s["action"] for s in off]
+    assert "flush_buffers" not in [s.action for s in off]
 
 
 @pytest.mark.parametrize("change,kind,named", [
@@ -131,7 +131,7 @@ def test_disk_of_a_live_map_is_refused():
 def test_non_san_allowed_only_when_asked():
     """Fails when a non-SAN disk is not deleted though allow_non_san was asked."""
     plan = plan_disks.plan_disk_delete([a_disk(transport="other")], options={"allow_non_san": True})
-    assert plan[0]["action"] == "delete_disk"
+    assert plan[0].action == "delete_disk"
 
 
 @pytest.mark.parametrize("expected,key", [
@@ -157,9 +157,9 @@ HOST4 = {"host": 4, "transport": "iscsi", "targets": ["4:0:0"]}
 def test_exact_scan_plan():
     """Fails when a rescan scans more than the exact channel, target and LUN."""
     plan = plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None, expect={"wwid": WWID2})
-    assert [s["action"] for s in plan] == ["scan_exact_lun", "wait_disk_present", "verify_identity"]
-    assert plan[0]["expect"]["channel"] == 0 and plan[0]["expect"]["lun"] == 3
-    assert "'0 0 3'" in plan[0]["reason"] and "- - -" not in repr([s["expect"] for s in plan])
+    assert [s.action for s in plan] == ["scan_exact_lun", "wait_disk_present", "verify_identity"]
+    assert plan[0].target == "4:0:0:3" and plan[0].identity.as_dict() == {"hctl": "4:0:0:3"}
+    assert "'0 0 3'" in plan[0].reason and "- - -" not in repr([s.to_wire() for s in plan])
 
 
 def test_scan_refuses_non_san_and_missing_targets():
@@ -179,7 +179,7 @@ def test_scan_of_a_present_lun_only_verifies():
     """Fails when a scan of a LUN already present is planned instead of a verify."""
     assert plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk()) == []
     plan = plan_disks.plan_rescan(hctl="4:0:0:1", host_info=HOST4, existing=a_disk(), expect={"wwid": WWID})
-    assert [s["action"] for s in plan] == ["verify_identity"]
+    assert [s.action for s in plan] == ["verify_identity"]
 
 
 HOST7_FC = {"host": 7, "transport": "fc", "targets": ["7:0:0", "7:0:2"],
@@ -190,9 +190,8 @@ def test_fc_exact_scan_step_names_the_port_expected_at_its_target():
     """The FC scan step carries the port_name of the rport at its H:C:T (the act refuses another port there); an
     iSCSI step carries none."""
     plan = plan_disks.plan_rescan(hctl="7:0:2:4", host_info=HOST7_FC, existing=None)
-    assert plan[0]["expect"] == {"host": 7, "channel": 0, "target": 2, "lun": 4, "transport": "fc", "absent": True,
-                                 "target_wwpn": "0x200200a098aa0002"}
-    assert "target_wwpn" not in plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None)[0]["expect"]
+    assert dict(plan[0].options) == {"transport": "fc", "absent": True, "target_wwpn": "0x200200a098aa0002"}
+    assert "target_wwpn" not in plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None)[0].options
 
 
 @pytest.mark.parametrize("ports", [{}, {"7:0:2": []}, {"7:0:2": [None]},
@@ -208,8 +207,8 @@ def test_fc_exact_scan_of_a_target_whose_port_is_unknown_or_ambiguous_is_refused
 def test_rescan_existing_disk_plan_and_refusal():
     """Fails when a rescan of an existing disk does not verify it, or a non-SAN disk is rescanned."""
     plan = plan_disks.plan_rescan(disk=a_disk(), expect={"serial": "81LgM$V4waSp"})
-    assert [s["action"] for s in plan] == ["rescan_disk", "verify_identity"]
-    assert plan[0]["expect"] == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"}
+    assert [s.action for s in plan] == ["rescan_disk", "verify_identity"]
+    assert plan[0].identity.as_dict() == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"}
     with pytest.raises(Refused):
         plan_disks.plan_rescan(disk=a_disk(transport="other"))
 

@@ -26,12 +26,14 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 def test_map_flush_plan_order_and_format():
     """Fails when a map flush plan changes its steps, their order or their fields."""
     plan = plan_maps.plan_map_flush(a_map())
-    assert [s["action"] for s in plan] == ["disable_queueing", "flush_map", "wait_map_gone", "remove_wwid"]
+    assert [s.action for s in plan] == ["disable_queueing", "flush_map", "wait_map_gone", "remove_wwid"]
     for s in plan:
-        assert set(s) == {"action", "target", "expect", "reason"} and s["reason"]
-    assert plan[0]["expect"] == {"name": WWID, "wwid": WWID, "dm": "dm-3", "dev": "253:3", "slaves": ["sdc", "sdd"]}
-    assert plan[1]["expect"]["force_remove"] is False
-    assert plan[3]["target"] == WWID
+        assert isinstance(s, plan_steps.Step) and s.reason and set(s.options) <= set(plan_steps.OPTIONS[s.action])
+    assert plan[0].identity.as_dict() == {"name": WWID, "wwid": WWID, "dm": "dm-3", "dev": "253:3",
+                                          "slaves": ["sdc", "sdd"]}
+    assert dict(plan[0].options) == {}
+    assert plan[1].options["force_remove"] is False
+    assert plan[3].target == WWID
 
 
 def test_map_flush_plan_is_pure_and_repeatable():
@@ -50,8 +52,8 @@ def test_absent_map_plans_nothing():
 def test_force_remove_and_keep_wwid_options():
     """Fails when force_remove or remove_wwid false are not followed by the plan."""
     plan = plan_maps.plan_map_flush(a_map(), {"force_remove": True, "remove_wwid": False})
-    assert plan[1]["expect"]["force_remove"] is True and "dmsetup remove --force" in plan[1]["reason"]
-    assert [s["action"] for s in plan][-1] == "wait_map_gone"
+    assert plan[1].options["force_remove"] is True and "dmsetup remove --force" in plan[1].reason
+    assert [s.action for s in plan][-1] == "wait_map_gone"
 
 
 def test_never_a_wildcard_flush():
@@ -86,7 +88,7 @@ def test_map_in_use_is_refused_naming_the_holder(change, kind, named):
 def test_multipathd_and_stuck_udev_openers_are_not_a_workload(comm):
     """Fails when multipathd or a stuck udev opener counts as a workload."""
     plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": comm}], open_count=1))
-    assert plan[0]["action"] == "disable_queueing"
+    assert plan[0].action == "disable_queueing"
 
 
 def test_benign_opener_next_to_a_workload_still_refuses():
@@ -114,10 +116,10 @@ def test_openers_are_released_only_when_every_path_says_the_lu_is_gone(probe):
 def test_dead_unmapped_map_with_a_blocked_opener_disables_queueing_then_verifies():
     """Fails when a dead unmapped map with a blocked opener is flushed without release and verify."""
     plan = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})
-    assert [s["action"] for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
-                                           "remove_wwid"]
-    assert plan[0]["expect"]["release_openers"] is True
-    assert plan[1]["expect"]["settle"] == plan_steps.RELEASE_SETTLE and "pid 31 (dd)" in plan[1]["reason"]
+    assert [s.action for s in plan] == ["disable_queueing", "verify_unused", "flush_map", "wait_map_gone",
+                                        "remove_wwid"]
+    assert plan[0].options["release_openers"] is True
+    assert plan[1].options["settle"] == plan_steps.RELEASE_SETTLE and "pid 31 (dd)" in plan[1].reason
 
 
 @pytest.mark.parametrize("change", [
@@ -156,7 +158,7 @@ def test_dead_unmapped_map_still_refuses_mounts_and_holders_up_front(change, kin
 def test_a_killed_closer_never_lifts_another_refusal(change, kind):
     """Fails when a killed closer lets through a map refused for another reason."""
     out = plan(closing_snapshot([CLOSER], **change), [dict(STALE, name=WWID, wwid=WWID)])
-    assert [s for s in out["steps"] if s["target"] == WWID] == []
+    assert [s for s in out["steps"] if s.target == WWID] == []
     assert out["skipped"][0]["reason"].startswith("map %s" % WWID)
     with pytest.raises(Refused) as info:
         plan_maps.plan_map_flush(closing_snapshot([CLOSER], **change)["maps"][WWID],
@@ -177,7 +179,7 @@ def test_open_count_is_a_gate_of_its_own_next_to_a_harmless_opener():
 def test_open_count_counts_the_fds_of_each_harmless_opener():
     """Fails when a harmless opener's several fds are not counted against the open count."""
     plan = plan_maps.plan_map_flush(a_map(openers=[{"pid": 7, "comm": "blkid", "fds": 2}], open_count=2))
-    assert plan[0]["action"] == "disable_queueing"
+    assert plan[0].action == "disable_queueing"
 
 
 def test_open_count_beyond_the_blocked_openers_of_a_dead_map_refuses():
@@ -190,7 +192,7 @@ def test_open_count_beyond_the_blocked_openers_of_a_dead_map_refuses():
 def test_dead_map_whose_opens_are_all_its_blocked_openers_is_planned():
     """Fails when a dead map whose opens are all its blocked openers is refused."""
     plan = plan_maps.plan_map_flush(dict(dead_map(), open_count=1), {"array_unmapped": True})
-    assert plan[1]["action"] == "verify_unused"
+    assert plan[1].action == "verify_unused"
 
 
 def test_refusal_names_vg_and_lv():
@@ -245,7 +247,7 @@ def test_a_dup_d_fd_of_a_harmless_opener_does_not_hide_a_real_open(tmp_path, sec
             plan_maps.plan_map_flush(m, {"force_remove": True})
         assert info.value.kind == "open_count" and "open count 2, 1 more" in str(info.value)
     else:
-        assert plan_maps.plan_map_flush(m, {"force_remove": True})[0]["action"] == "disable_queueing"
+        assert plan_maps.plan_map_flush(m, {"force_remove": True})[0].action == "disable_queueing"
 
 
 def test_a_scsi_disk_whose_read_timed_out_counts_as_blocked(tmp_path):

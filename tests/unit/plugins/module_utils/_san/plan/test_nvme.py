@@ -18,6 +18,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import nvme as plan_nvme
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged)
 
@@ -53,14 +54,14 @@ def test_a_controller_to_a_deleted_lif_is_deleted_when_every_namespace_behind_it
     """LIF a deleted, namespace 2 already gone: nvme0 (lif_gone) carries 1 and 3, both live through nvme1. Its delete
     and its wait are one unit; the step carries the identity the act re-checks and each namespace's role."""
     out, refused = planned(judged(tmp_path, drop=LIF_GONE), delete_lif_gone=True)
-    assert [(s["action"], s["target"], s["unit"], s["phase"]) for s in out["steps"]] == [
+    assert [(s.action, s.target, s.unit, s.phase) for s in out["steps"]] == [
         ("delete_controller", "nvme0", "controller nvme0", "delete"),
         ("wait_controller_gone", "nvme0", "controller nvme0", "delete")]
-    expect = out["steps"][0]["expect"]
-    assert (expect["name"], expect["transport"], expect["address"]) == ("nvme0", "tcp", "traddr=127.0.0.5,trsvcid=4420")
-    assert expect["subsysnqn"].startswith("nqn.1992-08.com.netapp:sn.") and expect["hostnqn"] and expect["cntlid"]
-    assert dict((n, r["role"]) for n, r in expect["namespaces"].items()) == {"nvme0n1": "stays", "nvme0n3": "stays"}
-    assert out["steps"][1]["expect"]["vanishing"] == []
+    ident, options = out["steps"][0].identity, out["steps"][0].options
+    assert (ident.name, ident.transport, ident.address) == ("nvme0", "tcp", "traddr=127.0.0.5,trsvcid=4420")
+    assert ident.subsysnqn.startswith("nqn.1992-08.com.netapp:sn.") and ident.hostnqn and ident.cntlid
+    assert dict((n, r["role"]) for n, r in options["namespaces"].items()) == {"nvme0n1": "stays", "nvme0n3": "stays"}
+    assert out["steps"][1].options["vanishing"] == ()
     assert out["delete_controllers"][0]["kind"] == "lif_gone" and refused == {}
 
 
@@ -131,13 +132,13 @@ def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_are_dele
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     assert set(v["host_allowed"] for v in san["nvme_verdicts"]["controllers"]) == {False}
     out, refused = planned(san)
-    assert [(s["action"], s["target"]) for s in out["steps"]] == [
+    assert [(s.action, s.target) for s in out["steps"]] == [
         ("delete_controller", "nvme0"), ("delete_controller", "nvme1"),
         ("wait_controller_gone", "nvme0"), ("wait_controller_gone", "nvme1")] or \
-        [(s["action"], s["target"]) for s in out["steps"]] == [
+        [(s.action, s.target) for s in out["steps"]] == [
             ("delete_controller", "nvme0"), ("wait_controller_gone", "nvme0"),
             ("delete_controller", "nvme1"), ("wait_controller_gone", "nvme1")]
-    roles = out["steps"][0]["expect"]["namespaces"]
+    roles = out["steps"][0].options["namespaces"]
     assert dict((n, r["role"]) for n, r in roles.items()) == {"nvme0n1": "unmapped", "nvme0n2": "unmapped"}
     assert refused == {}
 
@@ -201,14 +202,14 @@ def test_a_controller_not_fully_read_or_in_another_state_is_not_deleted(tmp_path
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     [c for c in san["nvme"]["controllers"] if c["name"] == "nvme0"][0][field] = value
     out, refused = planned(san)
-    assert why in refused["nvme0"] and "nvme0" not in [s["target"] for s in out["steps"]]
+    assert why in refused["nvme0"] and "nvme0" not in [s.target for s in out["steps"]]
 
 
 def test_a_controller_whose_namespaces_were_not_all_read_is_not_deleted(tmp_path):
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     [v for v in san["nvme_verdicts"]["controllers"] if v["name"] == "nvme0"][0]["sole_path_of"] = None
     out, refused = planned(san)
-    assert "not all read" in refused["nvme0"] and "nvme0" not in [s["target"] for s in out["steps"]]
+    assert "not all read" in refused["nvme0"] and "nvme0" not in [s.target for s in out["steps"]]
 
 
 def test_a_namespace_that_stays_must_answer_through_another_live_path_now(tmp_path):
@@ -228,7 +229,7 @@ def test_the_host_plan_runs_the_nvme_units_after_the_scsi_ones_and_lists_the_con
     HOST_ORDER after every SCSI step, and listed in delete_controllers; a blocked host plans none of them."""
     san = judged(tmp_path, drop=LIF_GONE)
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
-    assert [s["action"] for s in plan["steps"]][-2:] == ["delete_controller", "wait_controller_gone"]
+    assert [s.action for s in plan["steps"]][-2:] == ["delete_controller", "wait_controller_gone"]
     assert [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
     san["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
@@ -300,7 +301,7 @@ def test_the_namespaces_of_several_deleted_controllers_are_waited_for_by_the_las
     """nvme_outage, host removed: both controllers go; the namespaces they both reach go with the last of them, whose
     wait names the others (a refusal of one at act time leaves the namespaces reached through it)."""
     out, _refused = planned(judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed))
-    waits = dict((s["target"], s["expect"]) for s in out["steps"] if s["action"] == "wait_controller_gone")
+    waits = dict((s.target, plan_steps.plain(s.options)) for s in out["steps"] if s.action == "wait_controller_gone")
     assert waits["nvme0"]["vanishing"] == [] and waits["nvme1"]["vanishing"] == ["nvme0n1", "nvme0n2"]
     assert waits["nvme1"]["vanishing_via"] == {"nvme0n1": ["nvme0"], "nvme0n2": ["nvme0"]}
     assert sorted(n for c in out["delete_controllers"] for n in c["vanishing"]) == ["nvme0n1", "nvme0n2"]

@@ -10,6 +10,7 @@ __metaclass__ = type
 import math
 import time
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2
@@ -63,7 +64,7 @@ def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_
     san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]},
                     W2: {"name": W1, "wwid": W2, "paths": [{"name": "sdc"}]}},
            "disks": {}}
-    run = [{"action": "flush_map", "target": W1, "unit": 1, "expect": {"name": W1, "wwid": W2}}]
+    run = [plan_steps.step("flush_map", W1, {"name": W1, "wwid": W2}).tagged(None, 1)]
     diff = run_cleanup.plan_diff(san, {"steps": run}, run)
     # on 7120141 (and before): "after" lists no map at all; LU W1's map mpatha is shown removed
     assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]
