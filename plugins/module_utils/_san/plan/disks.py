@@ -163,7 +163,7 @@ def target_port(host_info, h, c, t):
 def exact_scan_step(hctl, transport, target_wwpn, reason):
     """The scan_exact_lun step of one H:C:T:L; on FC it carries the WWPN of the remote port expected at that
     target (the act re-reads the port there and refuses another: act.scans.scan_exact_lun)."""
-    scan = {"transport": transport, "absent": True}
+    scan = {"absent": True}  # the act reads the host's transport again, live
     if transport == "fc":
         scan["target_wwpn"] = target_wwpn
     return step("scan_exact_lun", hctl, {"hctl": hctl}, reason, scan)

@@ -79,7 +79,7 @@ LU_GONE = ("lun_not_supported", "pq1")
 #   force_remove                            flush_map may fall back to dmsetup remove --force
 #   after_flush                             the WWID whose map this run flushed: a map multipathd rebuilt from the
 #                                           path with it may be removed again (act.disks)
-#   transport, target_wwpn, absent          an exact scan: the FC remote port expected at the target; scan only
+#   target_wwpn, absent                     an exact scan: the FC remote port expected at the target; scan only
 #                                           while nothing is at the H:C:T:L
 #   namespaces                              the namespaces behind a controller, each with its role (act.nvme)
 #   vanishing, vanishing_via                the unmapped namespaces that go with a controller, and through which
@@ -94,7 +94,7 @@ OPTIONS = {
     "flush_buffers": _STILL_DEAD,
     "delete_disk": ("after_flush",) + _STILL_DEAD,
     "wait_disk_gone": (),
-    "scan_exact_lun": ("transport", "target_wwpn", "absent"),
+    "scan_exact_lun": ("target_wwpn", "absent"),
     "rescan_disk": (),
     "wait_disk_present": (),
     "verify_identity": (),

@@ -7,16 +7,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 from types import SimpleNamespace
 
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    FakeEnv, WWID, WWID2, disk)
+    FakeEnv, WWID, WWID2, disk, flush_plan)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
+    env)
 
 
 def test_the_unit_attention_bound_is_read_where_it_is_defined(monkeypatch):
@@ -60,3 +65,18 @@ def test_the_map_recheck_takes_the_steps_wire_form_with_its_paths(tmp_path):
     with pytest.raises(Refused, match="slaves expected") as refused:
         act_checks.verify_map(env.host(), fewer)
     assert refused.value.evidence["diff"] == {"slaves": {"expected": ["sdc"], "actual": ["sdd"]}}
+
+
+def test_a_reused_lun_unit_refused_as_came_back_gives_a_json_result(env):
+    """Fails when the refusal of a unit whose paths no longer answer as the other LU they reached at plan time carries
+    the step's read-only option value into its evidence: the result of the module must be plain JSON."""
+    plan = [st.with_options(other_lu={"sdc": "OTHER", "sdd": "OTHER"})
+            if st.action in ("disable_queueing", "flush_map") else st for st in flush_plan(env)]
+    plan = [st.tagged("flush", "u") for st in plan]
+    for sd in ("sdc", "sdd"):
+        env.probes[sd] = {"result": "ready", "sense": None, "serial_live": "MINE", "elapsed": 0.01}
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back", out
+    assert json.loads(json.dumps(out))["refusal"]["evidence"]["other_lu"] == {"sdc": "OTHER", "sdd": "OTHER"}

@@ -83,7 +83,7 @@ def test_fc_scan_step_that_names_no_port_is_refused(tmp_path):
     """An FC scan step without the port it expects (made by hand, or by a planner that lost it) cannot be
     checked against the port answering there: refused, nothing written."""
     tree, host = fc_tree(tmp_path)
-    step = plan_steps.step("scan_exact_lun", "5:0:1:9", {"hctl": "5:0:1:9"}, options={"transport": "fc", "absent": True})
+    step = plan_steps.step("scan_exact_lun", "5:0:1:9", {"hctl": "5:0:1:9"}, options={"absent": True})
     with pytest.raises(Refused) as info:
         act_scans.scan_exact_lun(host, step)
     assert info.value.kind == "target_port"

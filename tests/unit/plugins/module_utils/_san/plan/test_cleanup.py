@@ -384,7 +384,7 @@ def test_fc_serial_mismatch_repair_scans_through_the_port_the_path_went_through(
                  "evidence": {"array_wwid": WWID2}}]
     scan = [s for s in cleanup.plan_cleanup(snap, verdicts)["steps"] if s.action == "scan_exact_lun"]
     assert [(s.target, s.identity.as_dict(), dict(s.options)) for s in scan] == [
-        ("7:0:2:5", {"hctl": "7:0:2:5"}, {"transport": "fc", "absent": True, "target_wwpn": "0x200200a098aa0002"})]
+        ("7:0:2:5", {"hctl": "7:0:2:5"}, {"absent": True, "target_wwpn": "0x200200a098aa0002"})]
 
 
 def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():

@@ -190,7 +190,7 @@ def test_fc_exact_scan_step_names_the_port_expected_at_its_target():
     """The FC scan step carries the port_name of the rport at its H:C:T (the act refuses another port there); an
     iSCSI step carries none."""
     plan = plan_disks.plan_rescan(hctl="7:0:2:4", host_info=HOST7_FC, existing=None)
-    assert dict(plan[0].options) == {"transport": "fc", "absent": True, "target_wwpn": "0x200200a098aa0002"}
+    assert dict(plan[0].options) == {"absent": True, "target_wwpn": "0x200200a098aa0002"}
     assert "target_wwpn" not in plan_disks.plan_rescan(hctl="4:0:0:3", host_info=HOST4, existing=None)[0].options
 
 

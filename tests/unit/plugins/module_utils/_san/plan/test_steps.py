@@ -172,9 +172,10 @@ def test_every_step_of_a_host_plan_survives_its_wire_form(env):
         plan_steps.Step.from_wire(dict(wire, identity=dict(wire["identity"], channel=0)))
 
 
-def test_the_act_reads_only_options_a_step_can_carry():
-    """Fails when an act reads an option (step.options.get("x")) that no action declares: no plan could set it,
-    so the act would always take its default."""
+def test_the_act_reads_only_options_a_step_can_carry_and_every_one_it_can():
+    """Fails when an act reads an option (step.options.get("x")) that no action declares (no plan could set it, so the
+    act would always take its default), or an action declares one no act reads (a plan would think it tells the act
+    something)."""
     act_dir = os.path.join(os.path.dirname(plan_steps.__file__), "..", "act")
     declared = set(o for options in plan_steps.OPTIONS.values() for o in options)
     read = set()
@@ -182,4 +183,4 @@ def test_the_act_reads_only_options_a_step_can_carry():
         if name.endswith(".py"):
             with open(os.path.join(act_dir, name)) as fh:
                 read.update(re.findall(r'\.options(?:\.get\(|\[)"(\w+)"', fh.read()))
-    assert read and read <= declared, sorted(read - declared)
+    assert read == declared, (sorted(read - declared), sorted(declared - read))
