@@ -2,8 +2,8 @@
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
 #   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
-#                                   the fixture-fleet integration tests, lab tests, molecule (matrix and fleet run
-#                                   beside the lab VMs)
+#                                   the fixture-fleet integration tests, lab tests, molecule (units, fleet and
+#                                   matrix run beside the lab VMs)
 #   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
 #   SANLAB=0 scripts/test.sh        everything but the real-kernel lab (lab tests are then skipped, and say so)
@@ -13,7 +13,8 @@
 # generation (SANLAB_PORT, default 2222), booted once, stopped after. On bookworm every lab test runs and molecule
 # shares its VM; on bullseye and trixie the tests marked every_suite run, plus README command 1
 # (scripts/lab-audit.sh) on the same VM. The integration tests that need no VM (the fixture fleet and the ONTAP
-# simulator: stage fleet) and the ansible-core matrix run beside the lab VMs, at nice 10 (on their own with SANLAB=0).
+# simulator: stage fleet), ansible-test units and the ansible-core matrix run beside the lab VMs, one after the other,
+# at nice 10 (on their own with SANLAB=0).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -213,7 +214,7 @@ molecule_all() {
 }
 
 # Stages that run beside the lab VMs: the TCG guest leaves ~1/3 of the two cores idle, and the stages without a VM
-# (fleet, then matrix) take them at a lower priority (nice 10: the guest and the lab's own controller come first), one
+# (units, fleet, then matrix) take them at a lower priority (nice 10: the guest and the lab's own controller come first), one
 # after the other, so CI does not wait for them on their own. Started before the first VM boots (the lab's inventory
 # is not in their environment); their logs are printed, and their results counted, when they end.
 BG_PID='' BG_DIR='' BG_NAMES=()
@@ -274,12 +275,11 @@ stage lint lint
 stage build build
 stage docs docs
 stage sanity sanity
-stage units units
 stage unit pytest_unit
 case " $STAGES " in
-  *" lab "*) if [ "$SANLAB" = 1 ]; then stages_beside_lab fleet:pytest_fleet matrix:matrix
-             else stage matrix matrix; stage fleet pytest_fleet; fi ;;
-  *) stage matrix matrix; stage fleet pytest_fleet ;;
+  *" lab "*) if [ "$SANLAB" = 1 ]; then stages_beside_lab units:units fleet:pytest_fleet matrix:matrix
+             else stage units units; stage matrix matrix; stage fleet pytest_fleet; fi ;;
+  *) stage units units; stage matrix matrix; stage fleet pytest_fleet ;;
 esac
 case " $STAGES " in
   *" lab "*|*" molecule "*)
