@@ -214,8 +214,8 @@ molecule_all() {
 }
 
 # Stages that run beside the lab VMs: the TCG guest leaves ~1/3 of the two cores idle, and the stages without a VM
-# (units, fleet, then matrix) take them at a lower priority (nice 10: the guest and the lab's own controller come first), one
-# after the other, so CI does not wait for them on their own. Started before the first VM boots (the lab's inventory
+# (units, fleet, then matrix) take them at a lower priority (nice 10: the guest and the lab's own controller come
+# first), one after the other, so CI does not wait for them on their own. Started before the first VM boots (the lab's inventory
 # is not in their environment); their logs are printed, and their results counted, when they end.
 BG_PID='' BG_DIR='' BG_NAMES=()
 stages_beside_lab() {  # stages_beside_lab NAME:FUNCTION...

@@ -134,7 +134,7 @@ def verify_still_dead(host, step, obj, kind="map"):
                           "; ".join(what), ", ".join("%s: %s" % (n, (r or {}).get("result"))
                                                      for n, r in sorted(probes.items()))),
                       evidence={"paths": list(obj.get("paths") or []), "probes": probes,
-                                "state": obj.get("state"), "other_lu": plan_steps.plain(other_lu)})
+                                "state": obj.get("state"), "other_lu": plan_steps.wire(other_lu)})
     return probes
 
 

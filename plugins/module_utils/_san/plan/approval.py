@@ -111,7 +111,7 @@ def controller_step_identity(step):
     seen = dict((key, getattr(step.identity, key)) for key in identity.CONTROLLER_KEYS)
     for key in ("namespaces", "vanishing"):
         if key in step.options:
-            seen[key] = plan_steps.plain(step.options[key])
+            seen[key] = plan_steps.wire(step.options[key])
     return {"wwid": None, "dm_uuid": None, "sd": None, "hctl": None, "dev": None,
             "controller": json.dumps(seen, sort_keys=True, separators=(",", ":"))}
 

@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, HOST_ORDER, LU_GONE, step, with_phase)
+    ANSWERING, HOST_ORDER, LU_GONE, OPTIONS, step, with_phase)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
@@ -501,8 +501,9 @@ def _still_dead_at_act(steps, dead, other_lu=None):
     return [st.with_options(**marks) if marks and st.action in STILL_DEAD_ACTIONS else st for st in steps]
 
 
-# the steps of a unit that touch its device, each checked again by act.checks.verify_still_dead
-STILL_DEAD_ACTIONS = ("disable_queueing", "flush_map", "flush_buffers", "delete_disk")
+# the steps of a unit that touch its device, each checked again by act.checks.verify_still_dead: those whose act reads
+# the option `dead`
+STILL_DEAD_ACTIONS = tuple(action for action, options in OPTIONS.items() if "dead" in options)
 
 
 def evidence_candidates(snapshot, verdicts):

@@ -144,7 +144,7 @@ class Step(object):
     def to_wire(self):
         """The step as a module returns it: plain values, the identity as the fields it carries."""
         return {"action": self.action, "target": self.target, "identity": self.identity.as_dict(),
-                "options": plain(self.options), "reason": self.reason, "phase": self.phase, "unit": self.unit}
+                "options": wire(self.options), "reason": self.reason, "phase": self.phase, "unit": self.unit}
 
     @classmethod
     def from_wire(cls, form):
@@ -183,15 +183,6 @@ def _frozen(value):
     return value
 
 
-def plain(value):
-    """An option's value as plain dicts and lists (what JSON and a module's result take)."""
-    if isinstance(value, (dict, types.MappingProxyType)):
-        return dict((k, plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
 def step(action, target, identity=None, reason="", options=None):
     """A Step; `identity` is an identity.Identity or the dict of its fields (map_identity, disk_identity, ...)."""
     if isinstance(identity, dict):
@@ -200,12 +191,13 @@ def step(action, target, identity=None, reason="", options=None):
 
 
 def wire(value):
-    """`value` with every Step in it (a step, a list of them, a result dict holding them) in its wire form."""
+    """`value` as plain values (what JSON and a module's result take): every Step in it (a step, a list of them, a
+    result dict holding them) in its wire form, read-only mappings as dicts, tuples as lists."""
     if isinstance(value, Step):
         return value.to_wire()
-    if isinstance(value, dict):
+    if isinstance(value, (dict, types.MappingProxyType)):
         return dict((k, wire(v)) for k, v in value.items())
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [wire(v) for v in value]
     return value
 

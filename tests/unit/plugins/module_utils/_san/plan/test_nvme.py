@@ -301,7 +301,7 @@ def test_the_namespaces_of_several_deleted_controllers_are_waited_for_by_the_las
     """nvme_outage, host removed: both controllers go; the namespaces they both reach go with the last of them, whose
     wait names the others (a refusal of one at act time leaves the namespaces reached through it)."""
     out, _refused = planned(judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed))
-    waits = dict((s.target, plan_steps.plain(s.options)) for s in out["steps"] if s.action == "wait_controller_gone")
+    waits = dict((s.target, plan_steps.wire(s.options)) for s in out["steps"] if s.action == "wait_controller_gone")
     assert waits["nvme0"]["vanishing"] == [] and waits["nvme1"]["vanishing"] == ["nvme0n1", "nvme0n2"]
     assert waits["nvme1"]["vanishing_via"] == {"nvme0n1": ["nvme0"], "nvme0n2": ["nvme0"]}
     assert sorted(n for c in out["delete_controllers"] for n in c["vanishing"]) == ["nvme0n1", "nvme0n2"]
