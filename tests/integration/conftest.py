@@ -84,6 +84,22 @@ def lab(request):
         lab.release()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def reports_outside_the_checkout(tmp_path_factory):
+    """The playbooks write their reports to ./sanfleet-reports of the directory they run from, and several lab tests
+    run them from the checkout: without this, a lab run leaves reports in the collection, and a test beside it that
+    watches the collection for stray writes (test_failure_paths) sees them as its own. A SANFLEET_REPORT_DIR the
+    caller set is kept; tests that exercise the default strip it and run from their own directory."""
+    if os.environ.get("SANFLEET_REPORT_DIR"):
+        yield
+        return
+    os.environ["SANFLEET_REPORT_DIR"] = str(tmp_path_factory.mktemp("sanfleet-reports"))
+    try:
+        yield
+    finally:
+        os.environ.pop("SANFLEET_REPORT_DIR", None)
+
+
 @pytest.fixture
 def clean_lab(lab):
     lab.reset()
