@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: nvme_conf
-short_description: Audit a host's NVMe over Fabrics settings against NetApp's ONTAP host configuration
+short_description: Audit a host's NVMe over Fabrics settings against NetApp's ONTAP host configuration, and fix them
 version_added: 0.2.0
 description:
   - Reads the NVMe controllers and subsystems in sysfs (C(/sys/class/nvme), C(/sys/class/nvme-subsystem)), the
@@ -25,13 +25,63 @@ description:
     never taken for compliant or absent. A controller that is connecting or resetting is in a transient state; its
     settings are judged and reported, it is not called dead.
   - A host without a fabrics controller (transport tcp, fc or rdma) gets no finding, and RV(applicable) false.
-  - Audit only; it changes nothing, and runs the same in check mode. The read runs in a forked child with the
-    deadline O(command_timeout).
+  - With O(state=present) it fixes what can be fixed without touching an outage or an identity (the plan, in
+    RV(plan), is the same in check mode and in the run; docs/compliance.md "The fix"). An ONTAP subsystem's
+    C(iopolicy) numa is written live to O(iopolicy); a B(live) ONTAP NVMe/TCP or NVMe/RDMA controller's
+    C(ctrl_loss_tmo) off is written live to O(ctrl_loss_tmo) seconds; the udev rule O(udev_rule) keeps both at the
+    next add of a subsystem or controller; an absent C(/etc/nvme/hostnqn) or C(hostid) is written with the value
+    every fabrics controller connected with (the running identity, never a new one).
+  - It never bounds C(ctrl_loss_tmo) on a controller that is not live (connecting, resetting): the kernel stops
+    reconnecting once C(nr_reconnects) reaches the new bound, which a controller in an outage may already have
+    passed, and it would be removed with its namespace paths. Such a controller is in RV(held) with why; a run once
+    it is live bounds it. A host file that holds something else is the host's identity and is never rewritten.
+  - Each live write runs in a forked child under O(command_timeout) that re-reads, right before it writes, that the
+    subsystem or controller is the one planned (subsystem NQN; transport, address, controller ID) and, for a
+    controller, that it is still live; each file is written only if it is still as it was read. The first refusal
+    or failure stops the run and fails the module naming it, with RV(executed).
+  - With O(state=audit) (the default) it changes nothing, and runs the same in check mode. The read runs in a
+    forked child with the deadline O(command_timeout).
 author:
   - sanfleet.remediation contributors (@sanfleet)
 options:
+  state:
+    description:
+      - V(audit) reads and reports only. V(present) also makes the changes of RV(plan) (see the description).
+    type: str
+    choices: [audit, present]
+    default: audit
+  iopolicy:
+    description:
+      - The I/O policy written to ONTAP subsystems whose policy is numa. V(queue-depth) needs a kernel that has it
+        (6.11 and the distributions' backports); the write fails on one that does not.
+    type: str
+    choices: [round-robin, queue-depth]
+    default: round-robin
+  ctrl_loss_tmo:
+    description:
+      - Seconds a live ONTAP NVMe/TCP or NVMe/RDMA controller reconnects before the kernel gives it up, written where
+        it is off; from 1 to 604800. Also the value the udev rule gives at each add.
+    type: int
+    default: 600
+  udev_rule:
+    description:
+      - The udev rule file written (O(state=present)) when an ONTAP subsystem's policy is numa or an ONTAP controller's
+        C(ctrl_loss_tmo) is off. An absolute path ending in C(.rules); the default sorts after nvme-cli's
+        C(71-nvmf-*.rules), whose NetApp rule sets C(ctrl_loss_tmo) off at every add.
+    type: path
+    default: /etc/udev/rules.d/72-sanfleet-nvmf-ontap.rules
+  persist_host_identity:
+    description:
+      - With O(state=present), write an absent C(/etc/nvme/hostnqn) or C(/etc/nvme/hostid) with the value every
+        fabrics controller connected with. Nothing is written when they differ, or when a file holds another value.
+    type: bool
+    default: true
+  backup:
+    description: Keep a backup of a file it replaces (the udev rule).
+    type: bool
+    default: false
   command_timeout:
-    description: Deadline in seconds for the read of sysfs and the files (a positive number).
+    description: Deadline in seconds for each read of sysfs and the files, and for each write (a positive number).
     default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -39,9 +89,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Read-only; runs the same in check mode.
+    description: Returns the plan O(state=present) would execute (RV(plan)); changes nothing.
   diff_mode:
-    support: none
+    support: full
+    description: The udev rule and host files before and after, and the live settings as a listing.
   platform:
     support: full
     platforms: posix
@@ -54,6 +105,12 @@ EXAMPLES = r"""
 - name: Audit the NVMe over Fabrics settings
   sanfleet.remediation.nvme_conf:
   register: nvme
+
+- name: Fix what can be fixed without touching an outage (check mode first shows the plan)
+  sanfleet.remediation.nvme_conf:
+    state: present
+    ctrl_loss_tmo: 600
+  register: nvme_fix
 
 - name: Show the controllers that reconnect forever
   ansible.builtin.debug:
@@ -92,7 +149,7 @@ native_multipath:
   sample: "Y"
 subsystems:
   description: Every NVMe subsystem (C(name), C(subsysnqn), C(model), C(ontap), C(subsystype), C(iopolicy),
-    C(controllers), C(unread)); null when the read did not finish.
+    C(controllers), C(writable), C(unread)); null when the read did not finish.
   returned: always
   type: list
   elements: dict
@@ -100,7 +157,8 @@ controllers:
   description:
     - Every NVMe controller (C(name), C(subsystem), C(subsysnqn), C(transport), C(fabrics), C(kind) io or discovery,
       C(ontap), C(state), C(transient), C(address), C(ctrl_loss_tmo), C(fast_io_fail_tmo), C(reconnect_delay) as
-      sysfs prints them, C(unread)); null when the read did not finish.
+      sysfs prints them, C(hostnqn), C(hostid) and C(cntlid) it connected with, C(writable) (the attributes the fix
+      may write live on this kernel), C(unread)); null when the read did not finish.
   returned: always
   type: list
   elements: dict
@@ -120,6 +178,42 @@ units:
     state V(enabled), V(disabled), V(masked), V(not_installed) or V(unknown).
   returned: always
   type: dict
+plan:
+  description:
+    - O(state=present) only. The changes, in the order they are made, each C(action) (V(write_host_file),
+      V(write_udev_rule), V(set_iopolicy), V(bound_ctrl_loss_tmo)), C(object) (the file, subsystem or controller),
+      C(setting), C(before), C(after), C(identity) (what the write re-checks) and C(reason). The same in check mode.
+  returned: when state is present
+  type: list
+  elements: dict
+executed:
+  description: O(state=present) only. The changes made, each as in RV(plan) with C(read_back) (the live value read
+    after the write) or C(backup_file).
+  returned: when state is present
+  type: list
+  elements: dict
+held:
+  description:
+    - O(state=present) only. Findings the fix leaves on purpose, each C(check), C(object) and C(reason) (a controller
+      not live, a kernel where the attribute is read-only, a host file that holds another value, NVMe/FC).
+  returned: when state is present
+  type: list
+  elements: dict
+not_fixed:
+  description: O(state=present) only. Findings no automatic fix here changes (native multipath, the boot units,
+    what could not be read), each C(check), C(object) and C(reason).
+  returned: when state is present
+  type: list
+  elements: dict
+findings_before:
+  description: O(state=present) only. RV(findings) as read before the fix; RV(findings) is then the host after it.
+  returned: when state is present
+  type: list
+  elements: dict
+failed_change:
+  description: The planned change that was refused or failed.
+  returned: on failure of a change
+  type: dict
 errors:
   description: Partial failures (the read that missed its deadline); never silently dropped.
   returned: always
@@ -131,28 +225,125 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import safe_data
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme_conf as act_nvme_conf
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.files import diff, safe_data
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_audit, nvme_fix
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 
 WHAT = "read of the NVMe controllers, subsystems and /etc/nvme"
+# ctrl_loss_tmo is an int of seconds in the kernel (nvmf_parse_options, the sysfs store): a week is far past any
+# outage a bound is meant to wait through, and far below where max_reconnects x reconnect_delay overflows
+CTRL_LOSS_TMO_MAX = 7 * 24 * 3600
 
 
-def main():
-    module = AnsibleModule(argument_spec=dict(**skeleton.deadline_options(command_timeout=10.0)),
-                           supports_check_mode=True)
-    skeleton.check_seconds(module, ("command_timeout",))
-    errors = []
-    host = read.reader_for(module.params)
+def read_host(host, errors):
     try:
-        fabrics = host.sysfs(observe_nvme.read_nvme_fabrics, (host.root,), WHAT)
+        return host.sysfs(observe_nvme.read_nvme_fabrics, (host.root,), WHAT)
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         # unknown, not "no NVMe": the audit says so (nvme_unreadable), the play goes on to the other hosts' reports
         errors.append({"what": WHAT, "msg": str(exc)})
-        fabrics = None
-    result = safe_data(nvme_audit.audit(fabrics))
-    module.exit_json(changed=False, errors=errors, **result)
+        return None
+
+
+def validated_fix_options(module):
+    p = module.params
+    seconds = p["ctrl_loss_tmo"]
+    if isinstance(seconds, bool) or not 0 < seconds <= CTRL_LOSS_TMO_MAX:
+        module.fail_json(msg="ctrl_loss_tmo must be a number of seconds from 1 to %d (off, the unbounded value, is "
+                             "what this fix removes), got %r; nothing changed" % (CTRL_LOSS_TMO_MAX, seconds))
+    rule = p["udev_rule"]
+    if not (rule.startswith("/") and rule.endswith(".rules")) or "/../" in rule or "\n" in rule:
+        module.fail_json(msg="udev_rule must be an absolute path ending in .rules (udev reads no other file), got "
+                             "%r; nothing changed" % rule)
+
+
+def planned_diff(changes):
+    """The diff mode's view: each file's text before and after, and the live settings as one sysfs listing."""
+    out = [diff(c["before"] or "", c["after"], c["object"], c["before"] is not None) for c in changes
+           if c["action"] == "write_udev_rule"]
+    out += [diff("", c["after"] + "\n", c["object"], False) for c in changes if c["action"] == "write_host_file"]
+    live = [c for c in changes if c["action"] in act_nvme_conf.CHILDREN]
+    if live:
+        out.append({"before_header": "sysfs (live)", "after_header": "sysfs (live)",
+                    "before": "".join("%s/%s = %s\n" % (c["object"], c["setting"], c["before"]) for c in live),
+                    "after": "".join("%s/%s = %s\n" % (c["object"], c["setting"], c["after"]) for c in live)})
+    return out
+
+
+def execute(module, host, changes, result):
+    """Exactly the planned changes, in their order; the first refusal or failure stops the run and fails the
+    module with what was executed before it."""
+    for change in changes:
+        try:
+            if change["action"] in act_nvme_conf.CHILDREN:
+                outcome = {"read_back": act_nvme_conf.write_live(host, change)}
+            else:
+                act_nvme_conf.file_is_as_planned(host, change)
+                text = change["after"] + ("\n" if change["action"] == "write_host_file" else "")
+                outcome = {"backup_file": skeleton.write_config(module, host.path(change["object"]), text, result,
+                                                                mode=0o644)}
+        except (Refused, ActFailed) as exc:
+            result["failed_change"] = change
+            if isinstance(exc, Refused):
+                result["refusal"] = exc.to_dict()
+            module.fail_json(msg="%s: %s (%d change(s) made before it)" % (
+                "refused" if isinstance(exc, Refused) else "failed", exc, len(result["executed"])), **result)
+        except (deadline.DeadlineExceeded, RuntimeError) as exc:
+            result["failed_change"] = change
+            module.fail_json(msg="%s: %s (%d change(s) made before it)" % (change["object"], exc,
+                                                                           len(result["executed"])), **result)
+        result["executed"].append(dict(change, **outcome))
+        result["changed"] = True
+
+
+def rule_now(module, host, path):
+    state, text = host.sysfs(act_nvme_conf.file_text, (host.path(path),), "read of %s" % path)
+    if state == "unreadable":
+        module.fail_json(msg="%s cannot be read (%s); nothing changed" % (path, text))
+    return text
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        state=dict(type="str", choices=["audit", "present"], default="audit"),
+        iopolicy=dict(type="str", choices=list(nvme_fix.IOPOLICY_CHOICES), default="round-robin"),
+        ctrl_loss_tmo=dict(type="int", default=nvme_audit.DEFAULT_CTRL_LOSS_TMO),
+        udev_rule=dict(type="path", default=nvme_fix.DEFAULT_RULE),
+        persist_host_identity=dict(type="bool", default=True),
+        backup=dict(type="bool", default=False),
+        **skeleton.deadline_options(command_timeout=10.0)), supports_check_mode=True)
+    skeleton.check_seconds(module, ("command_timeout",))
+    p = module.params
+    if p["state"] == "present":
+        validated_fix_options(module)
+    errors = []
+    host = read.reader_for(p)
+    fabrics = read_host(host, errors)
+    audit = nvme_audit.audit(fabrics)
+    result = dict(changed=False, errors=errors, **audit)
+    if p["state"] == "audit":
+        module.exit_json(**safe_data(result))
+    try:
+        rule = rule_now(module, host, p["udev_rule"])
+    except (deadline.DeadlineExceeded, RuntimeError) as exc:
+        module.fail_json(msg="%s could not be read: %s; nothing changed" % (p["udev_rule"], exc), **safe_data(result))
+    plan = nvme_fix.plan_fix(fabrics, audit, p["iopolicy"], p["ctrl_loss_tmo"], p["udev_rule"], rule,
+                             p["persist_host_identity"])
+    result.update(plan=plan["changes"], held=plan["held"], not_fixed=plan["not_fixed"], executed=[],
+                  findings_before=audit["findings"], changed=bool(plan["changes"]))
+    if module._diff:
+        result["diff"] = planned_diff(plan["changes"])
+    if module.check_mode or not plan["changes"]:
+        module.exit_json(**safe_data(result))
+    result["changed"] = False
+    execute(module, host, plan["changes"], result)
+    # the findings as the host is now: what the fix left (held, not fixed) and nothing it already fixed
+    after = nvme_audit.audit(read_host(host, errors))
+    result.update(after)
+    module.exit_json(**safe_data(result))
 
 
 if __name__ == "__main__":

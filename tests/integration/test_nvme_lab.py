@@ -19,6 +19,8 @@ non-optimized); the guest connects to both through /dev/nvme-fabrics with native
   namespaces, unmapped and unused, go with it.
 """
 import json
+import os
+import subprocess
 import sys
 import time
 
@@ -195,4 +197,73 @@ def test_remediate_deletes_only_the_controller_to_a_deleted_lif_and_none_in_an_o
                              time.monotonic() - t_start))
     finally:
         lab.ssh("umount -l /mnt/nvme1", timeout=60)
+        lab.agent("nvme_remove")
+
+
+RULE = "/etc/udev/rules.d/72-sanfleet-nvmf-ontap.rules"
+CTRL_STATE = "for c in /sys/class/nvme/nvme*; do echo $(basename $c) $(cat $c/state) $(cat $c/ctrl_loss_tmo); done"
+
+
+def nvme_conf_runs(lab, tmp_path, tag, check_first):
+    """nvme_conf state=present on the lab host through ansible-playbook (pipelining, fact gathering off): with
+    `check_first`, a check-mode run in the same play before the real one; {task: result}."""
+    tasks = []
+    for name, check in (("check", True), ("real", False)) if check_first else (("real", False),):
+        tasks += [{"name": name, "sanfleet.remediation.nvme_conf": {"state": "present"}, "check_mode": check,
+                   "register": name, "ignore_errors": True},
+                  {"name": name + " result", "ansible.builtin.copy": {
+                      "content": "{{ %s | to_json }}" % name, "dest": str(tmp_path / ("%s-%s.json" % (tag, name)))},
+                   "delegate_to": "localhost"}]
+    (tmp_path / (tag + ".yml")).write_text(json.dumps([{"hosts": "sanlab", "gather_facts": False, "tasks": tasks}]))
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+               ANSIBLE_RETRY_FILES_ENABLED="False")
+    proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(tmp_path / (tag + ".yml"))],
+                          env=env, capture_output=True, text=True, timeout=600, cwd=str(tmp_path), check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return dict((name, json.loads((tmp_path / ("%s-%s.json" % (tag, name))).read_text()))
+                for name in (("check", "real") if check_first else ("real",)))
+
+
+def test_nvme_conf_fix_bounds_the_live_controller_and_holds_the_one_in_an_outage(lab, tmp_path):
+    """nvme_conf state=present on the real kernel: NetApp's -1 on both controllers and the kernel's numa policy,
+    LIF b cut (its controller connecting). Check mode plans exactly what the run does: the rule, round-robin on the
+    subsystem, 600 s on the controller to LIF a; the controller to LIF b is held, its ctrl_loss_tmo still off. With
+    LIF b back, the rule bounds its controller once it is live, and a second run has nothing to do."""
+    t_start = time.monotonic()
+    lab.reset()
+    try:
+        truth = lab.agent("nvme_setup", nsids=[1], ctrl_loss_tmo=-1)["truth"]
+        to_a = [c["name"] for c in truth["controllers"] if c["traddr"] == "127.0.0.5"]
+        to_b = [c["name"] for c in truth["controllers"] if c["traddr"] == "127.0.0.6"]
+        subsys = sh(lab, "grep -l -x '%s' /sys/class/nvme-subsystem/*/subsysnqn" % truth["subsystem_nqn"]).split("/")[-2]
+        sh(lab, "rm -f %s; echo numa > /sys/class/nvme-subsystem/%s/iopolicy" % (RULE, subsys))
+        lab.agent("nvme_cut_lif", lif="b")
+        assert lab.agent("nvme_wait_controllers", state="connecting", lif="b", timeout=60)["ok"]
+
+        first = nvme_conf_runs(lab, tmp_path, "outage", check_first=True)
+        check, real = first["check"], first["real"]
+        assert not check.get("failed") and not real.get("failed"), (check.get("msg"), real.get("msg"))
+        assert [(c["action"], c["object"]) for c in check["plan"]] == [
+            ("write_udev_rule", RULE), ("set_iopolicy", subsys), ("bound_ctrl_loss_tmo", to_a[0])]
+        assert check["plan"] == real["plan"] == [
+            dict((k, v) for k, v in c.items() if k not in ("read_back", "backup_file")) for c in real["executed"]]
+        assert [(h["object"], "not live" in h["reason"]) for h in real["held"]] == [(to_b[0], True)]
+        states = dict((ln.split()[0], ln.split()[1:]) for ln in sh(lab, CTRL_STATE).splitlines())
+        assert states[to_a[0]] == ["live", "600"] and states[to_b[0]] == ["connecting", "off"]
+        assert sh(lab, "cat /sys/class/nvme-subsystem/%s/iopolicy" % subsys).strip() == "round-robin"
+        assert 'ATTR{ctrl_loss_tmo}="600"' in sh(lab, "cat %s" % RULE)
+
+        # LIF b back: the kernel sends a change event when the controller connects again (NVME_EVENT=connected),
+        # and the rule, which bounds only a live controller at a change, bounds it; the next run has nothing left
+        lab.agent("nvme_restore_lif", lif="b")
+        assert lab.agent("nvme_wait_controllers", state="live", lif="b", timeout=60)["ok"]
+        sh(lab, "udevadm settle -t 30", timeout=60)
+        states = dict((ln.split()[0], ln.split()[1:]) for ln in sh(lab, CTRL_STATE).splitlines())
+        assert states[to_b[0]] == ["live", "600"]
+        second = nvme_conf_runs(lab, tmp_path, "back", check_first=False)["real"]
+        assert (second["changed"], second["plan"], second["held"]) == (False, [], [])
+        assert [f["check"] for f in second["findings"] if f["severity"] == "violation"] == []
+        sys.stderr.write("[nvme] nvme_conf fix: test %.1fs\n" % (time.monotonic() - t_start))
+    finally:
+        lab.ssh("rm -f %s" % RULE, timeout=60)
         lab.agent("nvme_remove")

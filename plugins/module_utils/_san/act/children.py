@@ -74,6 +74,60 @@ def child_delete_controller(sys_root, name, expected, states):
     return True
 
 
+def _read_attr(base, attr):
+    try:
+        with open(os.path.join(base, attr)) as fh:
+            return fh.read().strip()
+    except (IOError, OSError) as exc:
+        raise IdentityChanged("%s/%s cannot be read (%s)" % (os.path.basename(base), attr, exc),
+                              device=os.path.basename(base), identity={"attr": attr})
+
+
+def _write_and_read_back(base, attr, value):
+    with open(os.path.join(base, attr), "w") as fh:
+        fh.write(value)
+    return _read_attr(base, attr)
+
+
+def child_set_iopolicy(sys_root, name, subsysnqn, before, after):
+    """(runs in a forked child) class/nvme-subsystem/<name>/iopolicy := after, only if <name> is still the subsystem
+    `subsysnqn` and its policy still reads `before` (or `after` already): the policy read back."""
+    base = os.path.join(sys_root, "class", "nvme-subsystem", name)
+    nqn = _read_attr(base, "subsysnqn")
+    if nqn != subsysnqn:
+        raise IdentityChanged("%s is subsystem %s now, planned %s" % (name, nqn, subsysnqn), device=name,
+                              identity={"expected": subsysnqn, "found": nqn})
+    now = _read_attr(base, "iopolicy")
+    if now == after:
+        return now
+    if now != before:
+        raise IdentityChanged("%s/iopolicy reads %s now, planned from %s" % (name, now, before), device=name,
+                              identity={"expected": before, "found": now})
+    return _write_and_read_back(base, "iopolicy", after)
+
+
+def child_bound_ctrl_loss_tmo(sys_root, name, expected, seconds):
+    """(runs in a forked child) class/nvme/<name>/ctrl_loss_tmo := seconds, only if <name> still connects to the
+    subsystem, over the transport and address, with the controller ID `expected` holds, is live, and its
+    ctrl_loss_tmo still reads off: the value read back."""
+    base = os.path.join(sys_root, "class", "nvme", name)
+    now = dict((attr, _read_attr(base, attr)) for attr in ("subsysnqn", "transport", "address", "cntlid", "state",
+                                                      "ctrl_loss_tmo"))
+    now["address"] = address_text(parse_address(now["address"]))
+    for attr in ("subsysnqn", "transport", "address", "cntlid"):
+        if now[attr] != expected.get(attr):
+            raise IdentityChanged("%s has %s %s, planned %s" % (name, attr, now[attr], expected.get(attr)),
+                                  device=name, identity={"expected": expected.get(attr), "found": now[attr]})
+    if now["state"] != "live":
+        raise IdentityChanged("%s is %s now, not live: a bound written while it reconnects can end its reconnects "
+                              "at once" % (name, now["state"]), device=name,
+                              identity={"expected": "live", "found": now["state"]}, kind="not_live")
+    if now["ctrl_loss_tmo"] != "off":
+        raise IdentityChanged("%s/ctrl_loss_tmo reads %s now, planned from off" % (name, now["ctrl_loss_tmo"]),
+                              device=name, identity={"expected": "off", "found": now["ctrl_loss_tmo"]})
+    return _write_and_read_back(base, "ctrl_loss_tmo", str(seconds))
+
+
 def _child_exclusive_open(node, dev):
     """(runs in a forked child) open the sd node O_EXCL|O_NONBLOCK and close it: EBUSY when the kernel has it
     claimed (a mount, dm/md, btrfs, ZFS, drbd, an LIO backstore, swap, another exclusive opener). Plain opens by

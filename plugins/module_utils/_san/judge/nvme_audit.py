@@ -78,8 +78,9 @@ def _is_discovery(nqn):
 
 def controllers(read):
     """[{name, subsystem, subsysnqn, transport, fabrics, kind, ontap, state, transient, address, ctrl_loss_tmo,
-    fast_io_fail_tmo, reconnect_delay, unread}] of every controller: fabrics True/False/None (transport unread),
-    kind io/discovery, ontap True/False/None (no model read), the timeouts as sysfs prints them."""
+    fast_io_fail_tmo, reconnect_delay, hostnqn, hostid, cntlid, writable, unread}] of every controller: fabrics
+    True/False/None (transport unread), kind io/discovery, ontap True/False/None (no model read), the timeouts as
+    sysfs prints them, the host NQN and ID it connected with, the attributes nvme_conf may write live."""
     subs = dict((c, s) for s in (read or {}).get("subsystems") or [] for c in s.get("controllers") or [])
     out = []
     for c in (read or {}).get("controllers") or []:
@@ -94,16 +95,19 @@ def controllers(read):
                     "ontap": None if model is None else model == ONTAP_MODEL, "state": c.get("state"),
                     "transient": c.get("state") in TRANSIENT_STATES, "address": c.get("address"),
                     "ctrl_loss_tmo": c.get("ctrl_loss_tmo"), "fast_io_fail_tmo": c.get("fast_io_fail_tmo"),
-                    "reconnect_delay": c.get("reconnect_delay"), "unread": list(c.get("unread") or [])})
+                    "reconnect_delay": c.get("reconnect_delay"), "hostnqn": c.get("hostnqn"),
+                    "hostid": c.get("hostid"), "cntlid": c.get("cntlid"), "writable": list(c.get("writable") or []),
+                    "unread": list(c.get("unread") or [])})
     return out
 
 
 def subsystems(read):
-    """[{name, subsysnqn, model, ontap, subsystype, iopolicy, controllers, unread}] of every subsystem."""
+    """[{name, subsysnqn, model, ontap, subsystype, iopolicy, controllers, writable, unread}] of every subsystem."""
     return [{"name": s["name"], "subsysnqn": s.get("subsysnqn"), "model": s.get("model"),
              "ontap": None if s.get("model") is None else s["model"] == ONTAP_MODEL,
              "subsystype": s.get("subsystype"), "iopolicy": s.get("iopolicy"),
-             "controllers": s.get("controllers"), "unread": list(s.get("unread") or [])}
+             "controllers": s.get("controllers"), "writable": list(s.get("writable") or []),
+             "unread": list(s.get("unread") or [])}
             for s in (read or {}).get("subsystems") or []]
 
 

@@ -49,6 +49,13 @@ CTRL_ATTRS = ("transport", "state", "subsysnqn", "model", "cntrltype", "address"
 SUBSYS_ATTRS = ("subsysnqn", "model", "subsystype", "iopolicy")
 # what the device inventory adds for each controller (the host NQN it connected as, its controller ID)
 DEVICE_CTRL_ATTRS = CTRL_ATTRS + ("hostnqn", "cntlid")
+# what nvme_conf adds: the host NQN and host ID the controller connected with (fabrics only; the identity its fix
+# persists) and the controller ID (the re-check before a live write)
+CONF_CTRL_ATTRS = DEVICE_CTRL_ATTRS + ("hostid",)
+# the attributes nvme_conf state=present writes live, and whether this kernel lets them be written (the mode sysfs
+# gives an attribute without a store function has no write bit, and writing it fails even as root)
+WRITTEN_CTRL_ATTRS = ("ctrl_loss_tmo",)
+WRITTEN_SUBSYS_ATTRS = ("iopolicy",)
 # cached by the kernel at the last namespace scan (drivers/nvme/host/sysfs.c, multipath.c): reading them sends
 # nothing to the controller, so a dead path answers at once
 NAMESPACE_ATTRS = ("dev", "nsid", "uuid", "nguid", "wwid", "size", "ro")
@@ -106,17 +113,37 @@ def _entries(root, path):
         return "unreadable", exc.strerror or str(exc)
 
 
-def read_controllers(root, attrs=CTRL_ATTRS):
-    """[{name, <attrs>, unread}] of /sys/class/nvme, or None when the class cannot be listed."""
+def _writable(root, base, names):
+    """The names among `names` whose attribute file under `base` has a write bit."""
+    out = []
+    for name in names:
+        try:
+            if os.stat(rooted(root, "%s/%s" % (base, name))).st_mode & 0o222:
+                out.append(name)
+        except OSError:
+            pass
+    return out
+
+
+def read_controllers(root, attrs=CTRL_ATTRS, written=()):
+    """[{name, <attrs>, unread}] of /sys/class/nvme, or None when the class cannot be listed; with `written`, each
+    also has `writable`: those of `written` this kernel lets be written."""
     state, names = _entries(root, "/sys/class/nvme")
     if state == "unreadable":
         return None
-    return [dict(_attrs(root, "/sys/class/nvme/" + n, attrs), name=n) for n in names if CTRL_RE.match(n)]
+    out = []
+    for n in names:
+        if CTRL_RE.match(n):
+            c = dict(_attrs(root, "/sys/class/nvme/" + n, attrs), name=n)
+            if written:
+                c["writable"] = _writable(root, "/sys/class/nvme/" + n, written)
+            out.append(c)
+    return out
 
 
 def read_subsystems(root):
-    """[{name, <SUBSYS_ATTRS>, controllers: [nvmeX], unread}] of /sys/class/nvme-subsystem, or None when the class
-    cannot be listed."""
+    """[{name, <SUBSYS_ATTRS>, controllers: [nvmeX], writable, unread}] of /sys/class/nvme-subsystem, or None when
+    the class cannot be listed."""
     state, names = _entries(root, "/sys/class/nvme-subsystem")
     if state == "unreadable":
         return None
@@ -125,7 +152,7 @@ def read_subsystems(root):
         if not SUBSYS_RE.match(n):
             continue
         base = "/sys/class/nvme-subsystem/" + n
-        sub = dict(_attrs(root, base, SUBSYS_ATTRS), name=n)
+        sub = dict(_attrs(root, base, SUBSYS_ATTRS), name=n, writable=_writable(root, base, WRITTEN_SUBSYS_ATTRS))
         listed, entries = _entries(root, base)
         sub["controllers"] = [e for e in entries if CTRL_RE.match(e)] if listed == "ok" else None
         if listed == "unreadable":
@@ -192,7 +219,7 @@ def read_nvme_fabrics(root):
     subsystems, host (observe.sysfs.read_nvme_host), files, units}."""
     return {
         "multipath": read_multipath_param(root),
-        "controllers": read_controllers(root),
+        "controllers": read_controllers(root, CONF_CTRL_ATTRS, WRITTEN_CTRL_ATTRS),
         "subsystems": read_subsystems(root),
         "host": read_nvme_host(root),
         "files": read_discovery_files(root),

@@ -8,13 +8,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_fix
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import nvme_conf
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    NVME_ONTAP_NQN, SanTree)
+    NVME_HOSTID, NVME_HOSTNQN, NVME_ONTAP_NQN, SanTree)
 
 MODULE = nvme_conf
 
@@ -85,3 +90,223 @@ def test_a_deadline_that_is_no_number_of_seconds_fails_before_any_read(host, run
     result = run_module({"command_timeout": timeout})
     assert result["failed"] is True and "command_timeout" in result["msg"]
     assert "timeout" not in host.seen
+
+
+# ------------------------------------------------------------------------------------------------ state=present
+
+SUBSYS = "/sys/devices/virtual/nvme-subsystem/nvme-subsys0"
+CTRL = "/sys/devices/virtual/nvme-fabrics/ctl/nvme%d"
+RULE = "/etc/udev/rules.d/72-sanfleet-nvmf-ontap.rules"
+
+
+@pytest.fixture
+def fixing(host, monkeypatch):
+    """The host of `host` whose reader runs the child functions as deadline.call does (an exception raised in the
+    child comes back as ChildFailed), an ONTAP subsystem with I/O policy numa and two live controllers whose
+    ctrl_loss_tmo is off (NetApp's own udev rule), and /etc/udev/rules.d."""
+    def reader_for(params):
+        reader = host.reader(command_timeout=params["command_timeout"], read_timeout=params["command_timeout"])
+
+        def call(fn, args=(), timeout=10.0, what=None):
+            host.calls.append(what)
+            try:
+                return json.loads(json.dumps(fn(*args)))
+            except Exception as exc:  # what deadline.call sends back from its child
+                raise ChildFailed.of(what, exc)
+        reader.call = call
+        return reader
+    monkeypatch.setattr(read, "reader_for", reader_for)
+    host.calls = []
+    host.ontap_nvme_tcp(paths=2, ctrl_loss_tmo="off")
+    host._write(SUBSYS + "/iopolicy", "numa\n")
+    host._mkdir("/etc/udev/rules.d")
+    return host
+
+
+def text(host, path):
+    p = host.path(path)
+    return open(p).read() if os.path.exists(p) else None
+
+
+def tree_files(host):
+    out = {}
+    for top, _dirs, files in os.walk(host.root):
+        for f in files:
+            p = os.path.join(top, f)
+            out[p] = open(p, "rb").read() if not os.path.islink(p) else os.readlink(p)
+    return out
+
+
+def actions(steps):
+    return [(s["action"], s["object"]) for s in steps]
+
+
+def test_present_bounds_live_controllers_sets_the_policy_and_keeps_them_in_a_udev_rule(fixing, run_module):
+    """The fix makes the audit pass: the policy and both bounds written live, the rule written, nothing held; the
+    findings returned are the host after the fix, those before it in findings_before."""
+    result = run_module({"state": "present", "ctrl_loss_tmo": 900})
+    assert result["changed"] is True and not result.get("failed"), result.get("msg")
+    assert actions(result["executed"]) == [("write_udev_rule", RULE), ("set_iopolicy", "nvme-subsys0"),
+                                           ("bound_ctrl_loss_tmo", "nvme0"), ("bound_ctrl_loss_tmo", "nvme1")]
+    assert [s["read_back"] for s in result["executed"][1:]] == ["round-robin", "900", "900"]
+    assert (text(fixing, SUBSYS + "/iopolicy"), text(fixing, CTRL % 0 + "/ctrl_loss_tmo"),
+            text(fixing, CTRL % 1 + "/ctrl_loss_tmo")) == ("round-robin", "900", "900")
+    rule = text(fixing, RULE)
+    assert 'ATTR{iopolicy}="round-robin"' in rule and rule.count('ATTR{ctrl_loss_tmo}="900"') == 2
+    assert 'ACTION=="change"' in rule and 'ATTR{state}=="live", ATTR{ctrl_loss_tmo}' in rule
+    assert (result["held"], result["findings"]) == ([], [])
+    assert sorted(f["check"] for f in result["findings_before"]) == [
+        "nvme_ctrl_loss_unbounded", "nvme_ctrl_loss_unbounded", "nvme_iopolicy"]
+    again = run_module({"state": "present", "ctrl_loss_tmo": 900})
+    assert (again["changed"], again["plan"]) == (False, [])
+
+
+def test_check_mode_plans_exactly_what_the_run_executes_and_writes_nothing(fixing, run_module):
+    before = tree_files(fixing)
+    planned = run_module({"state": "present"}, check=True)
+    assert tree_files(fixing) == before and planned["changed"] is True
+    done = run_module({"state": "present"})
+    executed = [dict((k, v) for k, v in s.items() if k not in ("read_back", "backup_file")) for s in done["executed"]]
+    assert planned["plan"] == done["plan"] == executed
+
+
+def test_diff_mode_shows_the_rule_and_the_live_settings(fixing, run_module):
+    result = run_module({"state": "present"}, check=True, diff=True)
+    rule, live = result["diff"]
+    assert rule["before_header"] == RULE + " (absent)" and 'ATTR{iopolicy}="round-robin"' in rule["after"]
+    assert live["before"].splitlines() == ["nvme-subsys0/iopolicy = numa", "nvme0/ctrl_loss_tmo = off",
+                                           "nvme1/ctrl_loss_tmo = off"]
+    assert live["after"].splitlines() == ["nvme-subsys0/iopolicy = round-robin", "nvme0/ctrl_loss_tmo = 600",
+                                          "nvme1/ctrl_loss_tmo = 600"]
+
+
+@pytest.mark.parametrize("state", ["connecting", "resetting", "deleting", "new", "dead"])
+def test_a_controller_that_is_not_live_is_held_and_never_bounded(fixing, run_module, state):
+    """A controller in an outage has counted its reconnects all along: a bound now could end them at the next
+    attempt. It is held with why; its sibling that is live is bounded."""
+    fixing._write(CTRL % 1 + "/state", state + "\n")
+    result = run_module({"state": "present"})
+    assert actions(result["executed"])[-1] == ("bound_ctrl_loss_tmo", "nvme0")
+    assert "nvme1" not in [s["object"] for s in result["executed"]]
+    assert [(h["check"], h["object"]) for h in result["held"]] == [("nvme_ctrl_loss_unbounded", "nvme1")]
+    assert "not live" in result["held"][0]["reason"] and text(fixing, CTRL % 1 + "/ctrl_loss_tmo") == "off\n"
+
+
+def planned_then(monkeypatch, change_host):
+    """The plan as nvme_fix makes it, then `change_host()`: the host changes between the plan and the act."""
+    real = nvme_fix.plan_fix
+
+    def plan_then_change(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        change_host()
+        return plan
+    monkeypatch.setattr(nvme_fix, "plan_fix", plan_then_change)
+
+
+def test_a_controller_that_drops_between_plan_and_write_is_refused_and_not_written(fixing, run_module, monkeypatch):
+    """The child re-reads the state right before the write: nvme0 reconnecting by then is refused (came_back, the
+    plan's premise gone), nothing is written to it, and the run stops there, naming what it did before."""
+    planned_then(monkeypatch, lambda: fixing._write(CTRL % 0 + "/state", "connecting\n"))
+    result = run_module({"state": "present"})
+    assert result["failed"] is True and result["failed_change"]["object"] == "nvme0"
+    assert result["refusal"]["kind"] == "came_back" and "not live" in result["msg"]
+    assert text(fixing, CTRL % 0 + "/ctrl_loss_tmo") == "off\n" == text(fixing, CTRL % 1 + "/ctrl_loss_tmo")
+    assert actions(result["executed"]) == [("write_udev_rule", RULE), ("set_iopolicy", "nvme-subsys0")]
+
+
+@pytest.mark.parametrize("attr, value", [("address", "traddr=192.168.30.99,trsvcid=4420"), ("cntlid", "7"),
+                                         ("subsysnqn", NVME_ONTAP_NQN + "x"), ("transport", "rdma")])
+def test_a_controller_name_reused_between_plan_and_write_is_refused(fixing, run_module, monkeypatch, attr, value):
+    planned_then(monkeypatch, lambda: fixing._write(CTRL % 0 + "/" + attr, value + "\n"))
+    result = run_module({"state": "present"})
+    assert result["refusal"]["kind"] == "identity" and result["failed_change"]["object"] == "nvme0"
+    assert text(fixing, CTRL % 0 + "/ctrl_loss_tmo") == "off\n"
+
+
+def test_a_subsystem_name_reused_between_plan_and_write_is_refused(fixing, run_module, monkeypatch):
+    planned_then(monkeypatch, lambda: fixing._write(SUBSYS + "/subsysnqn", NVME_ONTAP_NQN + ".other\n"))
+    result = run_module({"state": "present"})
+    assert result["refusal"]["kind"] == "identity" and text(fixing, SUBSYS + "/iopolicy") == "numa\n"
+
+
+def test_a_rule_file_written_by_someone_else_meanwhile_is_not_overwritten(fixing, run_module, monkeypatch):
+    planned_then(monkeypatch, lambda: fixing._write(RULE, "# the site's own\n"))
+    result = run_module({"state": "present"})
+    assert result["refusal"]["kind"] == "changed" and result["executed"] == []
+    assert text(fixing, RULE) == "# the site's own\n" and text(fixing, SUBSYS + "/iopolicy") == "numa\n"
+
+
+def test_an_attribute_this_kernel_does_not_let_be_written_is_held(fixing, run_module):
+    os.chmod(fixing.path(CTRL % 0 + "/ctrl_loss_tmo"), 0o444)
+    os.chmod(fixing.path(SUBSYS + "/iopolicy"), 0o444)
+    result = run_module({"state": "present"})
+    assert [(h["object"], "not writable" in h["reason"]) for h in result["held"]] == [
+        (NVME_ONTAP_NQN, True), ("nvme0", True)]
+    assert actions(result["executed"]) == [("write_udev_rule", RULE), ("bound_ctrl_loss_tmo", "nvme1")]
+
+
+def test_nvme_fc_and_another_arrays_controllers_are_not_bounded(fixing, run_module):
+    """NVMe/FC's loss also follows the rport's dev_loss_tmo: held. Another array's controller is only information
+    to the audit: this fix does not touch it."""
+    fixing._write(CTRL % 1 + "/transport", "fc\n")
+    fixing.nvme_subsystem(1, "nqn.2016-06.io.other:array", model="Other Array")
+    fixing.nvme_ctrl(2, 1, "nqn.2016-06.io.other:array", ctrl_loss_tmo="off", model="Other Array")
+    result = run_module({"state": "present"})
+    assert [s["object"] for s in result["executed"] if s["action"] == "bound_ctrl_loss_tmo"] == ["nvme0"]
+    assert [(h["object"], "NVMe/fc" in h["reason"]) for h in result["held"]] == [("nvme1", True)]
+    assert text(fixing, CTRL % 2 + "/ctrl_loss_tmo") == "off\n"
+
+
+def test_an_absent_host_nqn_and_id_are_written_with_those_every_controller_connected_with(fixing, run_module):
+    os.unlink(fixing.path("/etc/nvme/hostnqn"))
+    fixing._write("/etc/nvme/hostid", "")
+    result = run_module({"state": "present"})
+    assert actions(result["executed"])[:2] == [("write_host_file", "/etc/nvme/hostnqn"),
+                                               ("write_host_file", "/etc/nvme/hostid")]
+    assert (text(fixing, "/etc/nvme/hostnqn"), text(fixing, "/etc/nvme/hostid")) == (
+        NVME_HOSTNQN + "\n", NVME_HOSTID + "\n")
+    assert [f["check"] for f in result["findings"]] == []
+
+
+def test_a_host_file_holding_another_value_or_controllers_that_disagree_are_never_written(fixing, run_module):
+    """The host's identity is never replaced: a hostnqn that is no NQN stays as it is (held); an absent hostid
+    whose controllers connected with two different IDs is not invented."""
+    fixing._write("/etc/nvme/hostnqn", "not an nqn\n")
+    os.unlink(fixing.path("/etc/nvme/hostid"))
+    fixing._write(CTRL % 1 + "/hostid", "4c4c4544-0000-0000-0000-000000000001\n")
+    result = run_module({"state": "present"})
+    assert [s for s in result["executed"] if s["action"] == "write_host_file"] == []
+    held = dict((h["object"], h["reason"]) for h in result["held"])
+    assert "never rewritten" in held["/etc/nvme/hostnqn"] and "different values" in held["/etc/nvme/hostid"]
+    assert text(fixing, "/etc/nvme/hostnqn") == "not an nqn\n" and text(fixing, "/etc/nvme/hostid") is None
+
+
+@pytest.mark.parametrize("args, msg", [
+    ({"ctrl_loss_tmo": 0}, "ctrl_loss_tmo must be"), ({"ctrl_loss_tmo": -1}, "ctrl_loss_tmo must be"),
+    ({"ctrl_loss_tmo": 604801}, "ctrl_loss_tmo must be"), ({"ctrl_loss_tmo": "nan"}, "ctrl_loss_tmo"),
+    ({"udev_rule": "72-x.rules"}, "udev_rule must be"), ({"udev_rule": "/etc/udev/rules.d/x.conf"}, "udev_rule must"),
+    ({"udev_rule": "/etc/udev/rules.d/../../x.rules"}, "udev_rule must be"), ({"iopolicy": "numa"}, "iopolicy"),
+])
+def test_bad_input_fails_and_changes_nothing(fixing, run_module, args, msg):
+    before = tree_files(fixing)
+    result = run_module(dict(args, state="present"))
+    assert result["failed"] is True and msg in result["msg"] and tree_files(fixing) == before
+
+
+def test_a_write_that_misses_its_deadline_fails_the_module_naming_it(fixing, run_module, monkeypatch):
+    real = read.reader_for
+
+    def hung_writes(params):
+        reader = real(params)
+        call = reader.call
+
+        def hang(fn, args=(), timeout=10.0, what=None):
+            if what and what.startswith("write of nvme0/"):
+                raise deadline.DeadlineExceeded(what, timeout)
+            return call(fn, args, timeout, what)
+        reader.call = hang
+        return reader
+    monkeypatch.setattr(read, "reader_for", hung_writes)
+    result = run_module({"state": "present", "command_timeout": 4})
+    assert result["failed"] is True and result["failed_change"]["object"] == "nvme0"
+    assert "within 4.0s" in result["msg"] and "nvme1" not in [s["object"] for s in result["executed"]]

@@ -214,13 +214,14 @@ class SanTree(object):
                    % n)
 
     def nvme_ctrl(self, n, subsys, nqn, transport="tcp", state="live", ctrl_loss_tmo="600", fast_io_fail_tmo="off",
-                  reconnect_delay="10", cntrltype="io", model=NVME_ONTAP_MODEL, address=None):
+                  reconnect_delay="10", cntrltype="io", model=NVME_ONTAP_MODEL, address=None, hostnqn=NVME_HOSTNQN,
+                  hostid=NVME_HOSTID, cntlid=None):
         """/sys/class/nvme/nvmeN: a fabrics controller below devices/virtual/nvme-fabrics/ctl (a pcie one below its
         PCI function), with transport (ctrl->ops->name), state (nvme_sysfs_show_state), subsysnqn, model, cntrltype,
         address (nvmf_get_address: "traddr=...,trsvcid=..."), and, fabrics only (visible when ctrl->opts),
         ctrl_loss_tmo ("off" or max_reconnects x reconnect_delay), fast_io_fail_tmo and reconnect_delay ("off" or
-        seconds) (sysfs.c); the subsystem's link to it (core.c nvme_init_subsystem: sysfs_create_link). A value None
-        leaves its file out."""
+        seconds), hostnqn and hostid (the host it connected as) and cntlid (sysfs.c); the subsystem's link to it
+        (core.c nvme_init_subsystem: sysfs_create_link). A value None leaves its file out."""
         fabrics = transport != "pcie"
         rel = ("devices/virtual/nvme-fabrics/ctl/nvme%d" % n if fabrics
                else "devices/pci0000:00/0000:00:04.0/nvme/nvme%d" % n)
@@ -230,7 +231,8 @@ class SanTree(object):
                  ("model", None if model is None else model.ljust(40)), ("address", address)]
         if fabrics:
             attrs += [("ctrl_loss_tmo", ctrl_loss_tmo), ("fast_io_fail_tmo", fast_io_fail_tmo),
-                      ("reconnect_delay", reconnect_delay), ("dhchap_secret", "DHHC-1:00:secret-never-read:")]
+                      ("reconnect_delay", reconnect_delay), ("dhchap_secret", "DHHC-1:00:secret-never-read:"),
+                      ("hostnqn", hostnqn), ("hostid", hostid), ("cntlid", str(n + 1) if cntlid is None else cntlid)]
         self._mkdir("/sys/" + rel)
         for attr, value in attrs:
             if value is not None:

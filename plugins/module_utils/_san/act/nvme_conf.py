@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The writes of nvme_conf state=present (judge/nvme_fix.py plans them): a live sysfs attribute written by a forked
+child (act/children.py) under the deadline after the child re-read, microseconds before, that the object is still
+the one planned (a subsystem's NQN; a controller's subsystem NQN, transport, address and controller ID, and that it
+is still live), and the files, each written (module.write_config) only if it is still as the plan read it."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
+    child_bound_ctrl_loss_tmo, child_set_iopolicy)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import read_config_file
+
+
+CHILDREN = {"set_iopolicy": child_set_iopolicy, "bound_ctrl_loss_tmo": child_bound_ctrl_loss_tmo}
+
+
+def write_live(host, change):
+    """One planned live write; the value read back. A re-check that finds another object, or a controller no
+    longer live, refuses (nothing written); a write the kernel rejects or that misses the deadline fails."""
+    name, target = change["object"], "%s %s" % (change["object"], change["setting"])
+    if change["action"] == "set_iopolicy":
+        args = (host.path("/sys"), name, change["identity"]["subsysnqn"], change["before"], change["after"])
+    else:
+        args = (host.path("/sys"), name, change["identity"], int(change["after"]))
+    try:
+        return host.sysfs(CHILDREN[change["action"]], args, "write of %s/%s" % (name, change["setting"]))
+    except ChildFailed as exc:
+        if exc.is_identity_change() or exc.kind == "not_live":
+            raise Refused(target, "came_back" if exc.kind == "not_live" else "identity", "%s; nothing written"
+                          % exc.reason)
+        raise ActFailed(target, "write failed: %s" % exc)
+    except RuntimeError as exc:  # the deadline's own errors
+        raise ActFailed(target, "write failed: %s" % exc)
+
+
+def file_text(path):
+    """(runs in a forked child) ("ok", text) | ("absent", None) | ("unreadable", why) of a config file; an empty
+    file is absent (as libnvme reads the host files)."""
+    state, data = read_config_file(path)
+    if state == "ok" and not data:
+        return "absent", None
+    return state, data.decode("utf-8", "replace") if state == "ok" else data
+
+
+def file_is_as_planned(host, change):
+    """Refuse a file write when the file is no longer what the plan read (absent for an identity file, the text
+    the plan saw for the rule): someone else wrote it meanwhile."""
+    state, now = host.sysfs(file_text, (host.path(change["object"]),), "read of %s" % change["object"])
+    if state == "unreadable" or (now if state == "ok" else None) != change["before"]:
+        raise Refused(change["object"], "changed", "%s changed since it was read (%s); not written" % (
+            change["object"], "not readable now: %s" % now if state == "unreadable" else "now %s" % (
+                "absent" if state == "absent" else "%d characters" % len(now))))
