@@ -26,6 +26,8 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
+
 ROOT = Path(__file__).resolve().parents[2]
 AWX = ROOT / "extensions" / "awx"
 FIXTURES = ROOT / "tests" / "unit" / "fixtures" / "awx"
@@ -287,6 +289,13 @@ def test_remediation_workflow_is_check_then_approval_then_run_with_the_survey(co
     remediate = (ROOT / "playbooks" / "remediate.yml").read_text()
     for var in ("sanfleet_hosts", "sanfleet_serial"):
         assert var in survey and var in remediate
+    # lif_gone deletes only when the operator says every presenting cluster was read: off unless answered true,
+    # and the answer (a string: a survey has no boolean) reaches the module's bool option through the role
+    lif_gone = survey["sanfleet_delete_lif_gone"]
+    assert (lif_gone["type"], lif_gone["choices"], lif_gone["default"]) == ("multiplechoice", ["false", "true"], "false")
+    role_default = yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "defaults" / "main.yml").read_text())
+    assert "sanfleet_delete_lif_gone" in role_default["stale_cleanup_delete_lif_gone"]
+    assert yaml.safe_load(stale_cleanup.DOCUMENTATION)["options"]["delete_lif_gone"]["type"] == "bool"
 
 
 def test_a_plan_job_with_one_unreachable_host_still_reaches_the_approval(config):
