@@ -29,9 +29,10 @@ description:
     RV(plan), is the same in check mode and in the run; docs/compliance.md "The fix"). An ONTAP subsystem's
     C(iopolicy) numa is written live to O(iopolicy); a B(live) ONTAP NVMe/TCP or NVMe/RDMA controller's
     C(ctrl_loss_tmo) off is written live to O(ctrl_loss_tmo) seconds; the udev rule O(udev_rule) keeps both at the
-    next add of a subsystem or controller; an absent C(/etc/nvme/hostnqn) or C(hostid) is written with the value
-    every fabrics controller connected with (the running identity, never a new one).
-  - It never bounds C(ctrl_loss_tmo) on a controller that is not live (connecting, resetting): the kernel stops
+    next add of a subsystem and the next connect of a controller (only while it is live, never in an outage); an
+    absent C(/etc/nvme/hostnqn) or C(hostid) is written with the value every fabrics controller connected with (the
+    running identity, never a new one). A controller whose model was not read is held (it may be another array's).
+  - It never bounds C(ctrl_loss_tmo) on a controller that is not live (connecting, resetting). The kernel stops
     reconnecting once C(nr_reconnects) reaches the new bound, which a controller in an outage may already have
     passed, and it would be removed with its namespace paths. Such a controller is in RV(held) with why; a run once
     it is live bounds it. A host file that holds something else is the host's identity and is never rewritten.
@@ -66,8 +67,9 @@ options:
   udev_rule:
     description:
       - The udev rule file written (O(state=present)) when an ONTAP subsystem's policy is numa or an ONTAP controller's
-        C(ctrl_loss_tmo) is off. An absolute path ending in C(.rules); the default sorts after nvme-cli's
-        C(71-nvmf-*.rules), whose NetApp rule sets C(ctrl_loss_tmo) off at every add.
+        C(ctrl_loss_tmo) is off. An absolute path ending in C(.rules) whose file name sorts after nvme-cli's
+        C(71-nvmf-*.rules) (whose NetApp rule sets C(ctrl_loss_tmo) off at every event), as the default does. A
+        symbolic link or special file there (a rule masked by a link to C(/dev/null)) is left as it is (RV(held)).
     type: path
     default: /etc/udev/rules.d/72-sanfleet-nvmf-ontap.rules
   persist_host_identity:
@@ -180,8 +182,9 @@ units:
   type: dict
 plan:
   description:
-    - O(state=present) only. The changes, in the order they are made, each C(action) (V(write_host_file),
-      V(write_udev_rule), V(set_iopolicy), V(bound_ctrl_loss_tmo)), C(object) (the file, subsystem or controller),
+    - O(state=present) only. The changes, in the order they are made, each C(action) (V(bound_ctrl_loss_tmo),
+      V(set_iopolicy), V(write_host_file), V(write_udev_rule); the live writes first, so that a value the kernel
+      rejects leaves no rule behind), C(object) (the file, subsystem or controller),
       C(setting), C(before), C(after), C(identity) (what the write re-checks) and C(reason). The same in check mode.
   returned: when state is present
   type: list
@@ -258,6 +261,10 @@ def validated_fix_options(module):
     if not (rule.startswith("/") and rule.endswith(".rules")) or "/../" in rule or "\n" in rule:
         module.fail_json(msg="udev_rule must be an absolute path ending in .rules (udev reads no other file), got "
                              "%r; nothing changed" % rule)
+    if rule.rsplit("/", 1)[-1] < nvme_fix.RULE_AFTER:
+        module.fail_json(msg="udev_rule's file name must sort after nvme-cli's 71-nvmf-*.rules (e.g. 72-...): udev "
+                             "runs the rules files in the order of their names, and NetApp's rule there sets "
+                             "ctrl_loss_tmo off at every event; got %r; nothing changed" % rule)
 
 
 def planned_diff(changes):
@@ -300,10 +307,13 @@ def execute(module, host, changes, result):
 
 
 def rule_now(module, host, path):
+    """(the rule file's text or None when absent, why it must not be written or None)."""
     state, text = host.sysfs(act_nvme_conf.file_text, (host.path(path),), "read of %s" % path)
     if state == "unreadable":
         module.fail_json(msg="%s cannot be read (%s); nothing changed" % (path, text))
-    return text
+    if state == "not_regular":
+        return None, "%s: a link or special file there is someone's choice (a link to /dev/null masks a rule)" % text
+    return text, None
 
 
 def main():
@@ -327,11 +337,11 @@ def main():
     if p["state"] == "audit":
         module.exit_json(**safe_data(result))
     try:
-        rule = rule_now(module, host, p["udev_rule"])
+        rule, rule_held = rule_now(module, host, p["udev_rule"])
     except (deadline.DeadlineExceeded, RuntimeError) as exc:
         module.fail_json(msg="%s could not be read: %s; nothing changed" % (p["udev_rule"], exc), **safe_data(result))
     plan = nvme_fix.plan_fix(fabrics, audit, p["iopolicy"], p["ctrl_loss_tmo"], p["udev_rule"], rule,
-                             p["persist_host_identity"])
+                             p["persist_host_identity"], rule_held=rule_held)
     result.update(plan=plan["changes"], held=plan["held"], not_fixed=plan["not_fixed"], executed=[],
                   findings_before=audit["findings"], changed=bool(plan["changes"]))
     if module._diff:

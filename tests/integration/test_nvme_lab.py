@@ -224,11 +224,28 @@ def nvme_conf_runs(lab, tmp_path, tag, check_first):
                 for name in (("check", "real") if check_first else ("real",)))
 
 
+def role_run(lab, tmp_path, variables):
+    """The multipath_config role on the lab host with `variables` (the LVM audit off), through ansible-playbook with
+    the json callback: {task name: the host's result} of every task that ran or was skipped."""
+    play = [{"hosts": "sanlab", "gather_facts": False, "roles": [{
+        "role": "sanfleet.remediation.multipath_config",
+        "vars": dict({"multipath_config_lvm": False, "multipath_config_backup": False}, **variables)}]}]
+    (tmp_path / "role.yml").write_text(json.dumps(play))
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
+               ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(tmp_path / "role.yml")],
+                          env=env, capture_output=True, text=True, timeout=900, cwd=str(tmp_path), check=False)
+    out = json.loads(proc.stdout)
+    return dict((t["task"]["name"], t["hosts"].get("sanlab") or {}) for p in out["plays"] for t in p["tasks"])
+
+
 def test_nvme_conf_fix_bounds_the_live_controller_and_holds_the_one_in_an_outage(lab, tmp_path):
     """nvme_conf state=present on the real kernel: NetApp's -1 on both controllers and the kernel's numa policy,
     LIF b cut (its controller connecting). Check mode plans exactly what the run does: the rule, round-robin on the
     subsystem, 600 s on the controller to LIF a; the controller to LIF b is held, its ctrl_loss_tmo still off. With
-    LIF b back, the rule bounds its controller once it is live, and a second run has nothing to do."""
+    LIF b back, the rule bounds its controller once it is live, and a second run has nothing to do. Through the
+    multipath_config role, a policy this kernel does not take fails the role at its end, after the multipath fix and
+    the report, and leaves the rule as it was."""
     t_start = time.monotonic()
     lab.reset()
     try:
@@ -263,6 +280,19 @@ def test_nvme_conf_fix_bounds_the_live_controller_and_holds_the_one_in_an_outage
         second = nvme_conf_runs(lab, tmp_path, "back", check_first=False)["real"]
         assert (second["changed"], second["plan"], second["held"]) == (False, [], [])
         assert [f["check"] for f in second["findings"] if f["severity"] == "violation"] == []
+
+        # through the role: the NVMe fix runs after the multipath fix, in a block of its own. A policy this kernel
+        # does not take (queue-depth came with 6.11) fails the role at its end, after the multipath fix and the
+        # report ran, and leaves the rule as it was (it is written after the live writes)
+        rule_before = sh(lab, "cat %s" % RULE)
+        sh(lab, "echo numa > /sys/class/nvme-subsystem/%s/iopolicy" % subsys)
+        tasks = role_run(lab, tmp_path, {"multipath_config_fix": True, "multipath_config_nvme_fix": True,
+                                         "multipath_config_nvme_iopolicy": "queue-depth"})
+        assert tasks["Write the recommended multipath settings"].get("failed") is not True, tasks
+        assert tasks["Write the NVMe over Fabrics settings that can change without touching an outage"]["failed"]
+        assert tasks["Report the findings"].get("skipped") is not True
+        assert "does not take iopolicy queue-depth" in tasks["Fail when the NVMe over Fabrics fix stopped"]["msg"]
+        assert sh(lab, "cat %s" % RULE) == rule_before
         sys.stderr.write("[nvme] nvme_conf fix: test %.1fs\n" % (time.monotonic() - t_start))
     finally:
         lab.ssh("rm -f %s" % RULE, timeout=60)

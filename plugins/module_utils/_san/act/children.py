@@ -108,13 +108,14 @@ def child_set_iopolicy(sys_root, name, subsysnqn, before, after):
 
 def child_bound_ctrl_loss_tmo(sys_root, name, expected, seconds):
     """(runs in a forked child) class/nvme/<name>/ctrl_loss_tmo := seconds, only if <name> still connects to the
-    subsystem, over the transport and address, with the controller ID `expected` holds, is live, and its
-    ctrl_loss_tmo still reads off: the value read back."""
+    subsystem, over the transport and address, with the controller ID and model `expected` holds, is live, and its
+    ctrl_loss_tmo still reads off: the value read back. One bounded since the plan (the rule this run wrote, at a
+    reconnect) is left as it is, and its value returned."""
     base = os.path.join(sys_root, "class", "nvme", name)
-    now = dict((attr, _read_attr(base, attr)) for attr in ("subsysnqn", "transport", "address", "cntlid", "state",
-                                                      "ctrl_loss_tmo"))
+    attrs = ("subsysnqn", "transport", "address", "cntlid", "model", "state", "ctrl_loss_tmo")
+    now = dict((attr, _read_attr(base, attr)) for attr in attrs)
     now["address"] = address_text(parse_address(now["address"]))
-    for attr in ("subsysnqn", "transport", "address", "cntlid"):
+    for attr in ("subsysnqn", "transport", "address", "cntlid", "model"):
         if now[attr] != expected.get(attr):
             raise IdentityChanged("%s has %s %s, planned %s" % (name, attr, now[attr], expected.get(attr)),
                                   device=name, identity={"expected": expected.get(attr), "found": now[attr]})
@@ -122,6 +123,8 @@ def child_bound_ctrl_loss_tmo(sys_root, name, expected, seconds):
         raise IdentityChanged("%s is %s now, not live: a bound written while it reconnects can end its reconnects "
                               "at once" % (name, now["state"]), device=name,
                               identity={"expected": "live", "found": now["state"]}, kind="not_live")
+    if now["ctrl_loss_tmo"].isdigit():
+        return now["ctrl_loss_tmo"]
     if now["ctrl_loss_tmo"] != "off":
         raise IdentityChanged("%s/ctrl_loss_tmo reads %s now, planned from off" % (name, now["ctrl_loss_tmo"]),
                               device=name, identity={"expected": "off", "found": now["ctrl_loss_tmo"]})

@@ -10,6 +10,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import os
+import stat
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_bound_ctrl_loss_tmo, child_set_iopolicy)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
@@ -34,14 +38,30 @@ def write_live(host, change):
         if exc.is_identity_change() or exc.kind == "not_live":
             raise Refused(target, "came_back" if exc.kind == "not_live" else "identity", "%s; nothing written"
                           % exc.reason)
+        rejected = exc.error_type in ("OSError", "IOError") and "Invalid argument" in (exc.message or "")
+        if change["action"] == "set_iopolicy" and rejected:
+            raise ActFailed(target, "the kernel does not take iopolicy %s (%s): queue-depth came with 6.11 and the "
+                            "distributions' backports; choose round-robin" % (change["after"], exc))
         raise ActFailed(target, "write failed: %s" % exc)
     except RuntimeError as exc:  # the deadline's own errors
         raise ActFailed(target, "write failed: %s" % exc)
 
 
 def file_text(path):
-    """(runs in a forked child) ("ok", text) | ("absent", None) | ("unreadable", why) of a config file; an empty
-    file is absent (as libnvme reads the host files)."""
+    """(runs in a forked child) ("ok", text) | ("absent", None) | ("unreadable", why) | ("not_regular", what) of a
+    config file this module may replace; an empty file is absent (as libnvme reads the host files). A symbolic link
+    (a udev rules file masked by a link to /dev/null reads empty) or anything but a regular file is never taken for
+    absent: the write would replace the link, and the file would take the mode of what it pointed to."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        st = None
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return "unreadable", exc.strerror or str(exc)
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        return "not_regular", "%s is a symbolic link (to %s)" % (path, os.readlink(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return "not_regular", "%s is not a regular file" % path
     state, data = read_config_file(path)
     if state == "ok" and not data:
         return "absent", None
@@ -52,7 +72,7 @@ def file_is_as_planned(host, change):
     """Refuse a file write when the file is no longer what the plan read (absent for an identity file, the text
     the plan saw for the rule): someone else wrote it meanwhile."""
     state, now = host.sysfs(file_text, (host.path(change["object"]),), "read of %s" % change["object"])
-    if state == "unreadable" or (now if state == "ok" else None) != change["before"]:
+    if state in ("unreadable", "not_regular") or (now if state == "ok" else None) != change["before"]:
         raise Refused(change["object"], "changed", "%s changed since it was read (%s); not written" % (
-            change["object"], "not readable now: %s" % now if state == "unreadable" else "now %s" % (
-                "absent" if state == "absent" else "%d characters" % len(now))))
+            change["object"], "not readable now: %s" % now if state == "unreadable" else now
+            if state == "not_regular" else "now %s" % ("absent" if state == "absent" else "%d characters" % len(now))))

@@ -8,12 +8,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
 
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme_conf as act_nvme_conf
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_fix
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
@@ -146,14 +149,14 @@ def test_present_bounds_live_controllers_sets_the_policy_and_keeps_them_in_a_ude
     findings returned are the host after the fix, those before it in findings_before."""
     result = run_module({"state": "present", "ctrl_loss_tmo": 900})
     assert result["changed"] is True and not result.get("failed"), result.get("msg")
-    assert actions(result["executed"]) == [("write_udev_rule", RULE), ("set_iopolicy", "nvme-subsys0"),
-                                           ("bound_ctrl_loss_tmo", "nvme0"), ("bound_ctrl_loss_tmo", "nvme1")]
-    assert [s["read_back"] for s in result["executed"][1:]] == ["round-robin", "900", "900"]
+    assert actions(result["executed"]) == [("bound_ctrl_loss_tmo", "nvme0"), ("bound_ctrl_loss_tmo", "nvme1"),
+                                           ("set_iopolicy", "nvme-subsys0"), ("write_udev_rule", RULE)]
+    assert [s["read_back"] for s in result["executed"][:3]] == ["900", "900", "round-robin"]
     assert (text(fixing, SUBSYS + "/iopolicy"), text(fixing, CTRL % 0 + "/ctrl_loss_tmo"),
             text(fixing, CTRL % 1 + "/ctrl_loss_tmo")) == ("round-robin", "900", "900")
     rule = text(fixing, RULE)
-    assert 'ATTR{iopolicy}="round-robin"' in rule and rule.count('ATTR{ctrl_loss_tmo}="900"') == 2
-    assert 'ACTION=="change"' in rule and 'ATTR{state}=="live", ATTR{ctrl_loss_tmo}' in rule
+    assert 'ATTR{iopolicy}="round-robin"' in rule and rule.count('ATTR{ctrl_loss_tmo}="900"') == 1
+    assert 'ACTION=="add|change"' in rule and 'ATTR{state}=="live"' in rule
     assert (result["held"], result["findings"]) == ([], [])
     assert sorted(f["check"] for f in result["findings_before"]) == [
         "nvme_ctrl_loss_unbounded", "nvme_ctrl_loss_unbounded", "nvme_iopolicy"]
@@ -174,10 +177,10 @@ def test_diff_mode_shows_the_rule_and_the_live_settings(fixing, run_module):
     result = run_module({"state": "present"}, check=True, diff=True)
     rule, live = result["diff"]
     assert rule["before_header"] == RULE + " (absent)" and 'ATTR{iopolicy}="round-robin"' in rule["after"]
-    assert live["before"].splitlines() == ["nvme-subsys0/iopolicy = numa", "nvme0/ctrl_loss_tmo = off",
-                                           "nvme1/ctrl_loss_tmo = off"]
-    assert live["after"].splitlines() == ["nvme-subsys0/iopolicy = round-robin", "nvme0/ctrl_loss_tmo = 600",
-                                          "nvme1/ctrl_loss_tmo = 600"]
+    assert live["before"].splitlines() == ["nvme0/ctrl_loss_tmo = off", "nvme1/ctrl_loss_tmo = off",
+                                           "nvme-subsys0/iopolicy = numa"]
+    assert live["after"].splitlines() == ["nvme0/ctrl_loss_tmo = 600", "nvme1/ctrl_loss_tmo = 600",
+                                          "nvme-subsys0/iopolicy = round-robin"]
 
 
 @pytest.mark.parametrize("state", ["connecting", "resetting", "deleting", "new", "dead"])
@@ -186,8 +189,8 @@ def test_a_controller_that_is_not_live_is_held_and_never_bounded(fixing, run_mod
     attempt. It is held with why; its sibling that is live is bounded."""
     fixing._write(CTRL % 1 + "/state", state + "\n")
     result = run_module({"state": "present"})
-    assert actions(result["executed"])[-1] == ("bound_ctrl_loss_tmo", "nvme0")
-    assert "nvme1" not in [s["object"] for s in result["executed"]]
+    assert actions(result["executed"]) == [("bound_ctrl_loss_tmo", "nvme0"), ("set_iopolicy", "nvme-subsys0"),
+                                           ("write_udev_rule", RULE)]
     assert [(h["check"], h["object"]) for h in result["held"]] == [("nvme_ctrl_loss_unbounded", "nvme1")]
     assert "not live" in result["held"][0]["reason"] and text(fixing, CTRL % 1 + "/ctrl_loss_tmo") == "off\n"
 
@@ -205,13 +208,14 @@ def planned_then(monkeypatch, change_host):
 
 def test_a_controller_that_drops_between_plan_and_write_is_refused_and_not_written(fixing, run_module, monkeypatch):
     """The child re-reads the state right before the write: nvme0 reconnecting by then is refused (came_back, the
-    plan's premise gone), nothing is written to it, and the run stops there, naming what it did before."""
+    plan's premise gone), nothing is written to it, and the run stops there: the live writes come first, so nothing
+    else was written either."""
     planned_then(monkeypatch, lambda: fixing._write(CTRL % 0 + "/state", "connecting\n"))
     result = run_module({"state": "present"})
     assert result["failed"] is True and result["failed_change"]["object"] == "nvme0"
     assert result["refusal"]["kind"] == "came_back" and "not live" in result["msg"]
     assert text(fixing, CTRL % 0 + "/ctrl_loss_tmo") == "off\n" == text(fixing, CTRL % 1 + "/ctrl_loss_tmo")
-    assert actions(result["executed"]) == [("write_udev_rule", RULE), ("set_iopolicy", "nvme-subsys0")]
+    assert result["executed"] == [] and text(fixing, RULE) is None
 
 
 @pytest.mark.parametrize("attr, value", [("address", "traddr=192.168.30.99,trsvcid=4420"), ("cntlid", "7"),
@@ -232,8 +236,9 @@ def test_a_subsystem_name_reused_between_plan_and_write_is_refused(fixing, run_m
 def test_a_rule_file_written_by_someone_else_meanwhile_is_not_overwritten(fixing, run_module, monkeypatch):
     planned_then(monkeypatch, lambda: fixing._write(RULE, "# the site's own\n"))
     result = run_module({"state": "present"})
-    assert result["refusal"]["kind"] == "changed" and result["executed"] == []
-    assert text(fixing, RULE) == "# the site's own\n" and text(fixing, SUBSYS + "/iopolicy") == "numa\n"
+    assert result["refusal"]["kind"] == "changed" and result["failed_change"]["object"] == RULE
+    assert text(fixing, RULE) == "# the site's own\n" and [s["action"] for s in result["executed"]] == [
+        "bound_ctrl_loss_tmo", "bound_ctrl_loss_tmo", "set_iopolicy"]
 
 
 def test_an_attribute_this_kernel_does_not_let_be_written_is_held(fixing, run_module):
@@ -241,8 +246,8 @@ def test_an_attribute_this_kernel_does_not_let_be_written_is_held(fixing, run_mo
     os.chmod(fixing.path(SUBSYS + "/iopolicy"), 0o444)
     result = run_module({"state": "present"})
     assert [(h["object"], "not writable" in h["reason"]) for h in result["held"]] == [
-        (NVME_ONTAP_NQN, True), ("nvme0", True)]
-    assert actions(result["executed"]) == [("write_udev_rule", RULE), ("bound_ctrl_loss_tmo", "nvme1")]
+        ("nvme0", True), (NVME_ONTAP_NQN, True)]
+    assert actions(result["executed"]) == [("bound_ctrl_loss_tmo", "nvme1"), ("write_udev_rule", RULE)]
 
 
 def test_nvme_fc_and_another_arrays_controllers_are_not_bounded(fixing, run_module):
@@ -261,8 +266,8 @@ def test_an_absent_host_nqn_and_id_are_written_with_those_every_controller_conne
     os.unlink(fixing.path("/etc/nvme/hostnqn"))
     fixing._write("/etc/nvme/hostid", "")
     result = run_module({"state": "present"})
-    assert actions(result["executed"])[:2] == [("write_host_file", "/etc/nvme/hostnqn"),
-                                               ("write_host_file", "/etc/nvme/hostid")]
+    assert [a for a in actions(result["executed"]) if a[0] == "write_host_file"] == [
+        ("write_host_file", "/etc/nvme/hostnqn"), ("write_host_file", "/etc/nvme/hostid")]
     assert (text(fixing, "/etc/nvme/hostnqn"), text(fixing, "/etc/nvme/hostid")) == (
         NVME_HOSTNQN + "\n", NVME_HOSTID + "\n")
     assert [f["check"] for f in result["findings"]] == []
@@ -310,3 +315,88 @@ def test_a_write_that_misses_its_deadline_fails_the_module_naming_it(fixing, run
     result = run_module({"state": "present", "command_timeout": 4})
     assert result["failed"] is True and result["failed_change"]["object"] == "nvme0"
     assert "within 4.0s" in result["msg"] and "nvme1" not in [s["object"] for s in result["executed"]]
+
+
+def unreadable(t, path):
+    """A sysfs attribute whose read fails (EISDIR here; EIO or EACCES on a host): the reader names it unread."""
+    os.unlink(t.path(path))
+    os.mkdir(t.path(path))
+
+
+def test_a_controller_whose_model_could_not_be_read_is_not_bounded(fixing, run_module):
+    """nvme2's model, and its subsystem's, could not be read: whether it is ONTAP's is unknown (the audit says
+    nvme_unreadable and keeps its unbounded finding a violation). Unknown is not ONTAP: it is held, not bounded."""
+    fixing.nvme_subsystem(1, "nqn.2016-06.io.other:array", model="Other Array")
+    fixing.nvme_ctrl(2, 1, "nqn.2016-06.io.other:array", ctrl_loss_tmo="off", model="Other Array")
+    unreadable(fixing, "/sys/devices/virtual/nvme-subsystem/nvme-subsys1/model")
+    unreadable(fixing, CTRL % 2 + "/model")
+    result = run_module({"state": "present"})
+    assert "nvme2" in [f["object"] for f in result["findings_before"] if f["check"] == "nvme_unreadable"]
+    assert [s["object"] for s in result["executed"] if s["action"] == "bound_ctrl_loss_tmo"] == ["nvme0", "nvme1"]
+    assert "model was not read" in dict((h["object"], h["reason"]) for h in result["held"])["nvme2"]
+    assert text(fixing, CTRL % 2 + "/ctrl_loss_tmo") == "off\n"
+
+
+def test_a_controller_whose_model_changed_between_plan_and_write_is_not_bounded(fixing, run_module, monkeypatch):
+    """The writer re-reads the model with the identity: a name that now belongs to another array's controller of
+    the same NQN, address and controller ID is refused."""
+    planned_then(monkeypatch, lambda: fixing._write(CTRL % 0 + "/model", "Other Array".ljust(40) + "\n"))
+    result = run_module({"state": "present"})
+    assert result["refusal"]["kind"] == "identity" and result["failed_change"]["object"] == "nvme0"
+    assert text(fixing, CTRL % 0 + "/ctrl_loss_tmo") == "off\n"
+
+
+def test_a_policy_the_kernel_does_not_take_fails_naming_it_and_leaves_no_rule_that_sets_it(
+        fixing, run_module, monkeypatch):
+    """iopolicy=queue-depth on a kernel before 6.11: the subsystem's store answers EINVAL. The bounds are made, the
+    run fails naming the policy, and no rule is left that would set queue-depth at every add."""
+    real = act_children.child_set_iopolicy
+
+    def kernel_without_queue_depth(sys_root, name, subsysnqn, before, after):
+        if after == "queue-depth":
+            raise OSError(errno.EINVAL, "Invalid argument")   # what write(2) to the attribute returns
+        return real(sys_root, name, subsysnqn, before, after)
+    monkeypatch.setitem(act_nvme_conf.CHILDREN, "set_iopolicy", kernel_without_queue_depth)
+    result = run_module({"state": "present", "iopolicy": "queue-depth"})
+    assert result["failed"] is True and result["failed_change"]["action"] == "set_iopolicy"
+    assert "does not take iopolicy queue-depth" in result["msg"] and text(fixing, RULE) is None
+    assert [s["action"] for s in result["executed"]] == ["bound_ctrl_loss_tmo", "bound_ctrl_loss_tmo"]
+
+
+@pytest.mark.parametrize("link", ["/dev/null", "/etc/udev/rules.d/elsewhere.rules"])
+def test_a_rule_path_that_is_a_link_is_never_replaced(fixing, run_module, link):
+    """A rules file masked the udev way (a link to /dev/null) reads empty, as if absent: writing over it unmasked it,
+    and the move into place gave the new file /dev/null's mode 0666 (anyone could add rules udev runs as root). A
+    link stays a link; the rule is held and named; the live writes are made."""
+    os.symlink(link, fixing.path(RULE))
+    result = run_module({"state": "present"})
+    assert not result.get("failed"), result.get("msg")
+    assert os.readlink(fixing.path(RULE)) == link
+    assert "symbolic link" in dict((h["object"], h["reason"]) for h in result["held"])[RULE]
+    assert "write_udev_rule" not in [s["action"] for s in result["plan"]]
+
+
+def test_a_rule_path_that_becomes_a_link_after_the_plan_is_not_written(fixing, run_module, monkeypatch):
+    planned_then(monkeypatch, lambda: os.symlink("/dev/null", fixing.path(RULE)))
+    result = run_module({"state": "present"})
+    assert result["refusal"]["kind"] == "changed" and os.readlink(fixing.path(RULE)) == "/dev/null"
+
+
+def test_a_controller_bounded_by_udev_between_plan_and_write_is_done_and_the_run_goes_on(
+        fixing, run_module, monkeypatch):
+    """A change event between the plan and the write (a reconnect runs the rule) already bounded nvme0: that is the
+    goal reached, not another controller; the run goes on and bounds nvme1."""
+    planned_then(monkeypatch, lambda: fixing._write(CTRL % 0 + "/ctrl_loss_tmo", "600\n"))
+    result = run_module({"state": "present"})
+    assert not result.get("failed"), result.get("msg")
+    assert [s["read_back"] for s in result["executed"][:2]] == ["600", "600"]
+    assert text(fixing, CTRL % 1 + "/ctrl_loss_tmo") == "600"
+
+
+@pytest.mark.parametrize("name", ["60-sanfleet-nvmf-ontap.rules", "71-nvmf-zz.rules", "70-x.rules"])
+def test_a_rule_file_that_sorts_before_nvme_clis_netapp_rule_is_refused(fixing, run_module, name):
+    """udev runs the rules files in the order of their names: one before nvme-cli's 71-nvmf-netapp.rules, whose
+    ctrl_loss_tmo=-1 runs at every event, can never keep the bound. Bad input, nothing changed."""
+    before = tree_files(fixing)
+    result = run_module({"state": "present", "udev_rule": "/etc/udev/rules.d/" + name})
+    assert result["failed"] is True and "must sort after" in result["msg"] and tree_files(fixing) == before

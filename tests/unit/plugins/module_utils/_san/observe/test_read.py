@@ -1095,13 +1095,13 @@ def test_a_killed_closer_releases_nothing_while_a_block_device_that_can_wait_has
 
 
 def test_a_host_whose_only_san_is_nvme_over_fabrics_is_a_san_host(tmp_path):
-    """An NVMe/TCP host has no initiator name, session, map or SCSI disk: its fabrics controller is the evidence.
-    A local pcie drive is not."""
+    """An NVMe/TCP host has no initiator name, session, map or SCSI disk: its fabrics controller is the evidence,
+    even where its host NQN did not read. A local pcie drive is not."""
     t = SanTree(tmp_path / "root")
     t.nvme_ctrl(0, None, "nqn.2014.08.org.nvmexpress:uuid:local", transport="pcie", model="QEMU NVMe Ctrl")
     snap = t.commands(multipathd=False).reader().snapshot(probe=False)
     assert snap["host"]["san_presence"] == "not_san", snap["host"]["san_presence_reason"]
-    t.nvme_ctrl(1, None, NVME_ONTAP_NQN, transport="tcp")
+    t.nvme_ctrl(1, None, NVME_ONTAP_NQN, transport="tcp", hostnqn=None, hostid=None)
     snap = t.reader().snapshot(probe=False)
     assert snap["host"]["san_presence"] == "san"
     assert snap["host"]["san_presence_reason"] == "NVMe over fabrics controller(s) nvme1 (tcp)"
