@@ -15,8 +15,9 @@ non-optimized); the guest connects to both through /dev/nvme-fabrics with native
   in an outage (both LIFs cut, everything mapped) plans no delete under any option; once LIF a is deleted from the
   SVM and LIF b answers, it deletes the controller to LIF a alone (check mode planned exactly that; the caller says
   no other cluster presents the subsystem), and the mounted namespace stays mounted through LIF b. Then this host
-  is removed from the subsystem and its last connection drops: the controller to LIF b is deleted and both
-  namespaces, unmapped and unused, go with it.
+  is removed from the subsystem and its last connection drops: while a process holds namespace 2 through its
+  generic node (/dev/ngXnY) nothing is deleted and the plan names the holder; once it is gone the controller to LIF
+  b is deleted and both namespaces, unmapped and unused, go with it.
 """
 import json
 import os
@@ -179,8 +180,18 @@ def test_remediate_deletes_only_the_controller_to_a_deleted_lif_and_none_in_an_o
         lab.agent("nvme_deny_host")
         lab.agent("nvme_cut_lif", lif="b")
         assert lab.agent("nvme_wait_controllers", state="connecting", lif="b", timeout=60)["ok"]
+        # a process holding namespace 2 through its generic node (a char device: no mount, holder or block opener
+        # shows it) keeps the controller, and the plan names it
+        generic = "ng" + heads[2][len("nvme"):]
+        sh(lab, "setsid nohup sleep 3600 < /dev/%s > /dev/null 2>&1 & echo $! > /tmp/ng-holder.pid" % generic)
         (tmp_path / "sim3").mkdir()
         with OntapSimulator(from_lab_truths([lab.truth(), lab.agent("nvme_truth")]), str(tmp_path / "sim3")) as sim:
+            held = run_play(lab, sim, tmp_path, check=True, tag="check-held")
+            assert held.rc == 0, held.out[-4000:]
+            assert steps_of(held) == [] and held.plan["delete_controllers"] == []
+            refused = dict((r["name"], r["reason"]) for r in held.plan["refused"] if r["object"] == "controller")
+            assert heads[2] in refused[to_b[0]] and "(sleep)" in refused[to_b[0]], refused
+            sh(lab, "kill $(cat /tmp/ng-holder.pid) && rm /tmp/ng-holder.pid")
             chk2 = run_play(lab, sim, tmp_path, check=True, tag="check-denied")
             assert chk2.rc == 0, chk2.out[-4000:]
             assert steps_of(chk2) == [("delete_controller", to_b[0]), ("wait_controller_gone", to_b[0])]
@@ -196,7 +207,8 @@ def test_remediate_deletes_only_the_controller_to_a_deleted_lif_and_none_in_an_o
                              outage.seconds, chk.seconds, real.seconds, chk2.seconds, real2.seconds,
                              time.monotonic() - t_start))
     finally:
-        lab.ssh("umount -l /mnt/nvme1", timeout=60)
+        lab.ssh("kill $(cat /tmp/ng-holder.pid 2>/dev/null) 2>/dev/null; rm -f /tmp/ng-holder.pid; umount -l /mnt/nvme1",
+                timeout=60)
         lab.agent("nvme_remove")
 
 

@@ -31,12 +31,14 @@ def read_mounts(root):
     # btrfs (and other multi-device filesystems) show an anonymous 0:N: the device is the mount's source
     for m in mountinfo or []:
         if (m.get("dev") or "").startswith("0:") and (m.get("source") or "").startswith("/dev/"):
-            m["source_dev"] = _dev_of(root, rooted(root, m["source"]))[0]
+            m["source_dev"] = _block_dev_of(root, rooted(root, m["source"]))
     return {"mountinfo": mountinfo, "swaps": parse_swaps(read_text(rooted(root, "/proc/swaps")))}
 
 
 def _dev_of(root, path):
-    """major:minor of a block device node, or ('name', basename) when it cannot be stat'ed."""
+    """(major:minor of a block device node, or observe.users.CHAR_DEV of a character device node, None) or (None,
+    None) when it is neither or cannot be stat'ed. A character node counts: an NVMe namespace's generic node
+    (/dev/ngXnY) carries I/O to the namespace as its block device does."""
     st = None
     try:
         st = os.stat(path)
@@ -44,7 +46,15 @@ def _dev_of(root, path):
         st = None
     if st is not None and stat.S_ISBLK(st.st_mode):
         return "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev)), None
+    if st is not None and stat.S_ISCHR(st.st_mode):
+        return observe_users.CHAR_DEV % ("%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))), None
     return None, None
+
+
+def _block_dev_of(root, path):
+    """major:minor of a block device node, None for anything else."""
+    dev = _dev_of(root, path)[0]
+    return None if dev is None or dev.startswith(observe_users.CHAR_DEV % "") else dev
 
 
 # fd targets that are never a block device; everything else is stat'ed (st_rdev), wherever its node lives
@@ -249,8 +259,9 @@ def _open_devices(root, fd_tables, tables, own_table, known_ids, any_network):
 
 
 def read_procs(root, unreadable=None, exiting=None):
-    """{pid: {comm, devs: ["8:16"], names: ["/dev/dm-2"], fds: {"8:16": 2}, files: {"8:16": [key, ...]}}} for
-    processes holding block devices; `files` has the open_file_key of each fd, by device (or /dev name).
+    """{pid: {comm, devs: ["8:16", "c244:0"], names: ["/dev/dm-2"], fds: {"8:16": 2}, files: {"8:16": [key, ...]}}}
+    for processes holding block devices or device nodes (a character node by observe.users.CHAR_DEV: an NVMe
+    namespace's generic node); `files` has the open_file_key of each fd, by device (or /dev name).
 
     Matched by device number: os.stat follows the /proc/PID/fd link to the inode without opening it, for every
     target that may be a device node (not only those under /dev), except files on a network or FUSE mount: the
@@ -340,7 +351,7 @@ def read_kernel_users(root):
             udev_path = read_text(rooted(root, "%s/%s/%s/udev_path" % (core, hba, obj)))
             if udev_path:
                 users.append({"kind": "lio", "name": "%s/%s" % (hba, obj), "detail": "udev_path %s" % udev_path,
-                              "dev": _dev_of(root, rooted(root, udev_path))[0]})
+                              "dev": _block_dev_of(root, rooted(root, udev_path))})
     for fsid in listdir(rooted(root, "/sys/fs/btrfs")):
         for member in listdir(rooted(root, "/sys/fs/btrfs/%s/devices" % fsid)):
             users.append({"kind": "btrfs", "name": fsid, "detail": "member %s" % member, "devname": member})

@@ -18,6 +18,10 @@ import re
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (  # noqa: F401 pylint: disable=unused-import
     HARMLESS_OPENERS, harmless)
 
+# the key of a character device node in the openers' scan (observe.procs), beside the block devices' "major:minor":
+# the two number spaces are apart, so a char device never matches a block device of the same numbers
+CHAR_DEV = "c%s"
+
 
 def mark_users(obj, users, openers_unknown):
     """Kernel users without a holders link, and "openers unknown": keys present only when there is something."""

@@ -24,7 +24,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged)
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import inline_call
 
 
@@ -186,6 +186,15 @@ def test_an_unmapped_namespace_held_since_the_plan_keeps_its_controllers(tmp_pat
     os.mkdir(kernel.sys("block", "nvme0n2", "holders", "dm-9"))
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "holder" and "nvme0n2" in out["msg"] and kernel.writes == []
+
+
+def test_an_unmapped_namespace_opened_through_its_generic_node_since_the_plan_keeps_its_controllers(tmp_path):
+    """A process opened /dev/ng0n2 (the namespace's char node) between the plan and the act: the act's read names
+    it, and nothing is written."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    open_generic_node(kernel.root, 7300, "fio", "nvme0n2")
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "opener" and "pid 7300 (fio)" in out["msg"] and kernel.writes == []
 
 
 def test_an_unmapped_namespace_the_kernel_holds_claimed_keeps_its_controllers(tmp_path):

@@ -11,6 +11,7 @@ __metaclass__ = type
 import json
 import os
 import shutil
+import stat
 
 from hypothesis import HealthCheck, settings, strategies as st
 
@@ -333,6 +334,22 @@ def nvme_host(tmp_path, scenario, drop=()):
             os.unlink(link)
     return observe_read.Host(root=root, run=CapturedRun(os.path.join(os.path.dirname(reader.root), "commands")),
                              call=inline_call), truth
+
+
+def open_generic_node(root, pid, comm, head):
+    """A process `pid` of a captured copy at `root` holding the generic node of namespace `head` (nvme0n2 ->
+    /dev/ng0n2, the char device numbers the captured kernel gave it) open, as fio with io_uring passthrough does."""
+    ng = "ng" + head[len("nvme"):]
+    with open(os.path.join(root, "sys", "class", "nvme-subsystem", "nvme-subsys0", ng, "dev")) as fh:
+        major, minor = [int(x) for x in fh.read().split(":")]
+    os.makedirs(os.path.join(root, "dev"), exist_ok=True)
+    node = os.path.join(root, "dev", ng)
+    if not os.path.exists(node):
+        os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
+    os.makedirs(os.path.join(root, "proc", str(pid), "fd"))
+    with open(os.path.join(root, "proc", str(pid), "comm"), "w") as fh:
+        fh.write(comm + "\n")
+    os.symlink("/dev/" + ng, os.path.join(root, "proc", str(pid), "fd", "3"))
 
 
 def nvme_judged(reader, nvme_truth, collected_at):

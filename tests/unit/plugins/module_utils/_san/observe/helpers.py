@@ -242,11 +242,13 @@ class SanTree(object):
             self._link("/sys/devices/virtual/nvme-subsystem/nvme-subsys%d/nvme%d" % (subsys, n),
                        "../../../%s" % rel[len("devices/"):])
 
-    def nvme_head(self, subsys, instance, nsid, uuid, dev, sectors=32768):
+    def nvme_head(self, subsys, instance, nsid, uuid, dev, sectors=32768, generic=None):
         """A native multipath head nvme<subsys>n<instance> in its subsystem's directory (multipath.c
         nvme_mpath_alloc_disk: the head's parent is the subsystem), /sys/block's link to it, and the attributes
         sysfs.c prints from the namespace IDs of the last scan: nsid ("%d"), uuid and nguid ("%pU"), wwid
-        ("uuid.%pU" when the namespace has a UUID), dev, size (512-byte sectors), ro; an empty holders/."""
+        ("uuid.%pU" when the namespace has a UUID), dev, size (512-byte sectors), ro; an empty holders/. generic:
+        the char device numbers of its generic node ng<subsys>n<instance> beside it (multipath.c
+        nvme_add_ns_head_cdev) and /dev/ng<subsys>n<instance>."""
         name = "nvme%dn%d" % (subsys, instance)
         base = "/sys/devices/virtual/nvme-subsystem/nvme-subsys%d/%s" % (subsys, name)
         for attr, value in (("nsid", str(nsid)), ("uuid", uuid), ("nguid", uuid), ("wwid", "uuid." + uuid),
@@ -254,7 +256,15 @@ class SanTree(object):
             self._write("%s/%s" % (base, attr), value + "\n")
         self._mkdir(base + "/holders")
         self._link("/sys/block/" + name, "../devices/virtual/nvme-subsystem/nvme-subsys%d/%s" % (subsys, name))
+        if generic is not None:
+            self.nvme_generic(os.path.dirname(base), "ng%dn%d" % (subsys, instance), generic)
         return name
+
+    def nvme_generic(self, parent, name, dev):
+        """The generic char node `name` of a namespace below `parent` (its dev, as sysfs prints it) and its node in
+        /dev."""
+        self._write("%s/%s/dev" % (parent, name), dev + "\n")
+        _charnode(self, "/dev/" + name, dev)
 
     def nvme_path(self, ctrl, subsys, instance, nsid, ana_state="optimized", ana_grpid=1):
         """The hidden path device nvme<subsys>c<ctrl>n<instance> below its fabrics controller (multipath.c
@@ -266,9 +276,10 @@ class SanTree(object):
         self._link("/sys/block/" + name, "../devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name))
         return name
 
-    def nvme_private_namespace(self, ctrl, instance, nsid, uuid, dev):
+    def nvme_private_namespace(self, ctrl, instance, nsid, uuid, dev, generic=None):
         """Without native multipath (nvme_core multipath=N) a namespace is its controller's own block device
-        nvme<ctrl>n<instance>, below the controller."""
+        nvme<ctrl>n<instance>, below the controller; generic: its generic node ng<ctrl>n<instance> beside it
+        (core.c nvme_add_ns_cdev)."""
         name = "nvme%dn%d" % (ctrl, instance)
         base = "/sys/devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name)
         for attr, value in (("nsid", str(nsid)), ("uuid", uuid), ("nguid", uuid), ("wwid", "uuid." + uuid),
@@ -276,6 +287,8 @@ class SanTree(object):
             self._write("%s/%s" % (base, attr), value + "\n")
         self._mkdir(base + "/holders")
         self._link("/sys/block/" + name, "../devices/virtual/nvme-fabrics/ctl/nvme%d/%s" % (ctrl, name))
+        if generic is not None:
+            self.nvme_generic(os.path.dirname(base), "ng%dn%d" % (ctrl, instance), generic)
         return name
 
     def systemd_unit(self, unit, enabled=True, wants="default.target.wants", masked=False):
@@ -652,6 +665,13 @@ def _blocknode(t, path, dev):
     full = t.path(path)
     os.makedirs(os.path.dirname(full), exist_ok=True)
     os.mknod(full, 0o600 | stat.S_IFBLK, os.makedev(major, minor))
+
+
+def _charnode(t, path, dev):
+    major, minor = [int(x) for x in dev.split(":")]
+    full = t.path(path)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    os.mknod(full, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
 
 
 def plain_san_disk(tmp_path):

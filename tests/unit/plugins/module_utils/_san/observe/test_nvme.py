@@ -13,9 +13,13 @@ import errno
 import json
 import os
 
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    NVME_ONTAP_NQN, SanTree, load_captured)
+    NVME_HOSTNQN, NVME_ONTAP_NQN, SanTree, _blocknode, _charnode, load_captured)
 
 
 def tree(tmp_path):
@@ -127,7 +131,7 @@ def test_each_path_is_filed_under_its_head_with_its_ana_state_and_its_controller
     t.nvme_path(1, 0, 1, nsid=5, ana_state="non-optimized")
     read = nvme.read_nvme_devices(t.root)
     assert [(c["name"], c["hostnqn"], c["cntlid"]) for c in read["controllers"]] == [
-        ("nvme0", None, None), ("nvme1", None, None)]
+        ("nvme0", NVME_HOSTNQN, "1"), ("nvme1", NVME_HOSTNQN, "2")]
     (ns,) = read["namespaces"]
     assert (ns["name"], ns["subsystem"], ns["multipath"], ns["nsid"], ns["uuid"], ns["dev"], ns["holders"]) == (
         "nvme0n1", "nvme-subsys0", True, "5", NS_UUID, "259:1", [])
@@ -283,3 +287,76 @@ def test_a_namespace_that_is_a_btrfs_member_has_that_kernel_user(tmp_path):
             "../../../../devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1")
     (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
     assert [u["kind"] for u in ns.get("kernel_users") or []] == ["btrfs"], ns
+
+
+def _namespace_with_generic_node(tmp_path, multipath):
+    """One ONTAP namespace, its generic node ng0n1 (char 244:0) beside it: the head of native multipath in its
+    subsystem's directory, or without it the controller's own namespace in the controller's."""
+    t = tree(tmp_path).ontap_nvme_tcp(paths=2 if multipath else 1)
+    if multipath:
+        t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1", generic="244:0")
+        t.nvme_path(0, 0, 1, nsid=1)
+        t.nvme_path(1, 0, 1, nsid=1, ana_state="non-optimized")
+    else:
+        t.nvme_core("N")
+        t.nvme_private_namespace(0, 1, nsid=1, uuid=NS_UUID, dev="259:1", generic="244:0")
+    return t
+
+
+@pytest.mark.parametrize("multipath", [True, False])
+def test_a_process_doing_io_through_the_namespace_s_generic_node_is_its_opener(tmp_path, multipath):
+    """fio with io_uring passthrough (or an SPDK or xNVMe tool) opens /dev/ng0n1, a char device, never the block
+    device: a scan that matched block devices only called the namespace unused while its I/O ran."""
+    t = _namespace_with_generic_node(tmp_path, multipath)
+    t.proc(7100, "fio", fds=["/dev/ng0n1"])
+    (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    assert ns["openers"] == [{"pid": 7100, "comm": "fio", "via": "ng0n1"}], ns
+    with pytest.raises(Refused) as info:
+        check_not_in_use(ns, "namespace nvme0n1")
+    assert info.value.kind == "opener" and "pid 7100 (fio)" in str(info.value)
+
+
+def test_a_char_device_and_a_block_device_of_the_same_numbers_are_not_one_device(tmp_path):
+    """Character and block device numbers are two spaces: a terminal at char 259:1 is not the namespace at block
+    259:1, and a char node at the generic node's numbers seen as a block device would be a block device nobody
+    has."""
+    t = _namespace_with_generic_node(tmp_path, True)
+    _charnode(t, "/dev/other-tty", "259:1")
+    _blocknode(t, "/dev/disk-at-244-0", "244:0")
+    t.proc(7101, "getty", fds=["/dev/other-tty"])
+    t.proc(7102, "dd", fds=["/dev/disk-at-244-0"])
+    (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    assert ns["openers"] == [], ns
+
+
+def test_a_generic_node_whose_numbers_cannot_be_read_leaves_the_namespace_unread(tmp_path):
+    """The generic node is there but its dev cannot be read (here a directory in its place): its openers cannot be
+    found, so the namespace is not fully read, never taken for one without a generic node."""
+    t = _namespace_with_generic_node(tmp_path, True)
+    dev = t.path("/sys/devices/virtual/nvme-subsystem/nvme-subsys0/ng0n1/dev")
+    os.unlink(dev)
+    os.makedirs(dev)
+    (ns,) = nvme.read_nvme_devices(t.root)["namespaces"]
+    assert (ns["generic_dev"], ns["unread"]) == (None, ["generic"])
+    os.rmdir(dev)
+    (ns,) = nvme.read_nvme_devices(t.root)["namespaces"]
+    assert (ns["generic_dev"], ns["unread"]) == (None, ["generic"])
+
+
+def test_a_kernel_without_generic_nodes_leaves_no_generic_device_and_nothing_unread(tmp_path):
+    """Before 5.13 the kernel makes no ngXnY: nothing to read, nothing unread."""
+    t = tree(tmp_path).ontap_nvme_tcp(paths=1)
+    t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
+    t.nvme_path(0, 0, 1, nsid=1)
+    (ns,) = nvme.read_nvme_devices(t.root)["namespaces"]
+    assert (ns["generic_dev"], ns["unread"]) == (None, [])
+
+
+def test_the_generic_node_of_each_head_is_read_where_a_real_kernel_puts_it():
+    """Captured on bookworm's 6.1: each head nvme0nN has its ng0nN beside it in the subsystem's directory (char
+    major 244 there), and no path device has one."""
+    reader, _truth = load_captured("nvme_stale")
+    read = nvme.read_nvme_devices(reader.root)
+    generic = dict((ns["name"], ns["generic_dev"]) for ns in read["namespaces"])
+    assert generic == {"nvme0n1": "244:0", "nvme0n2": "244:1", "nvme0n3": "244:2"}, generic
+    assert all(ns["unread"] == [] for ns in read["namespaces"])

@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import nvme as plan_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged)
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
 
 
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
@@ -171,6 +171,18 @@ def test_an_unmapped_namespace_in_use_keeps_the_controllers_it_would_go_with(tmp
     out, refused = planned(san)
     assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
     assert all(why in r and "nvme0n2" in r for r in refused.values()), refused
+
+
+def test_an_unmapped_namespace_open_through_its_generic_node_keeps_the_controllers_it_would_go_with(tmp_path):
+    """The subsystem no longer allows this host and both controllers reconnect: nvme0n2 would go with them, but fio
+    does I/O through /dev/ng0n2 (a char device: no mount, holder or block opener shows it). Both stay, named."""
+    reader, lab = nvme_host(tmp_path, "nvme_outage")
+    open_generic_node(reader.root, 7200, "fio", "nvme0n2")
+    truth = nvme_array_truth(lab["nvme"], NVME_LAB_LIFS)
+    host_removed(truth)
+    out, refused = planned(nvme_judged(reader, truth, time.time()))
+    assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
+    assert all("nvme0n2" in r and "pid 7200 (fio)" in r for r in refused.values()), refused
 
 
 @pytest.mark.parametrize("breaks,why", [
