@@ -34,7 +34,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import to_int
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
     read_nvme_host, read_partitions)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.users import CHAR_DEV, mark_users
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.users import mark_users
 
 CTRL_RE = re.compile(r"^nvme([0-9]{1,9})\Z")
 # a namespace's block device: the head of native multipath (nvme<subsystem>n<namespace>) in the subsystem's
@@ -227,30 +227,12 @@ def read_nvme_fabrics(root):
     }
 
 
-def generic_name(name):
-    """The generic character node of a namespace device (nvme0n1 -> ng0n1): the kernel names it with the same
-    numbers beside the block device (core.c nvme_add_ns_cdev, multipath.c nvme_add_ns_head_cdev); a path device of
-    native multipath has none."""
-    return "ng" + name[len("nvme"):]
-
-
-def _generic_dev(root, base, name, unread):
-    """major:minor of the namespace's generic node (/dev/ngXnY) beside it in `base`, None when the kernel made none
-    (before 5.13, or no such node); an entry whose dev cannot be read is `unread` ("generic"): a process doing I/O
-    through it (io_uring passthrough, SPDK's or xNVMe's tools) holds the namespace as an opener of /dev/nvmeXnY
-    does."""
-    state, text = _text(root, "%s/%s/dev" % (base, generic_name(name)))
-    if state == "unreadable" or (state == "absent" and os.path.lexists(rooted(root, "%s/%s" % (
-            base, generic_name(name))))):
-        unread.append("generic")
-    return text if state == "ok" else None
-
-
 def _namespace(root, base, name):
-    """{name, <NAMESPACE_ATTRS>, generic_dev, holders, partitions: [{name, dev, holders}], paths: [], unread} of the
-    namespace device base/name."""
-    ns = dict(_attrs(root, "%s/%s" % (base, name), NAMESPACE_ATTRS), name=name, paths=[])
-    ns["generic_dev"] = _generic_dev(root, base, name, ns["unread"])
+    """{name, <NAMESPACE_ATTRS>, parent, holders, partitions: [{name, dev, holders}], paths: [], unread} of the
+    namespace device base/name; parent: the directory it is in (its subsystem's, or its controller's), where its
+    generic node lives too."""
+    ns = dict(_attrs(root, "%s/%s" % (base, name), NAMESPACE_ATTRS), name=name, paths=[],
+              parent=base.rsplit("/", 1)[-1])
     listed, holders = _entries(root, "/sys/block/%s/holders" % name)
     ns["holders"] = holders if listed == "ok" else None
     if listed == "unreadable":
@@ -374,10 +356,11 @@ def assemble_nvme(read, users, by_name=None):
         # as for an sd: the namespace and its partitions, and one level down what holds them (LVM, dm-crypt, md)
         holders = list(ns.get("holders") or []) + [h for p in parts for h in p.get("holders") or []]
         self_devs = [d for d in [dev] + [p.get("dev") for p in parts] if d]
-        # a process with its generic node open holds it as well (its char device numbers, observe.users.CHAR_DEV)
+        # a process with its generic node open holds it as well (observe.snapshot: the node beside it, of its number)
         below = [(by_name[h], h) for h in holders if by_name.get(h)]
-        if ns.get("generic_dev"):
-            below.append((CHAR_DEV % ns["generic_dev"], generic_name(ns["name"])))
+        instance = NAMESPACE_RE.match(ns["name"])
+        if instance and ns.get("parent"):
+            below += users.nvme_generic.get((ns["parent"], "n" + instance.group(2)), [])
         mountpoints, swap, openers = users.usage(self_devs, below)
         paths = []
         for p in ns.get("paths") or []:

@@ -312,9 +312,32 @@ def read_procs(root, unreadable=None, exiting=None):
 
 
 def read_openers(root):
-    """read_procs with the pids it could not read (one answer from a deadline.call child)."""
+    """read_procs with the pids it could not read and where its char devices live (one answer from a deadline.call
+    child)."""
     unreadable, exiting = [], []
-    return {"procs": read_procs(root, unreadable, exiting), "unreadable": unreadable, "exiting": exiting}
+    procs = read_procs(root, unreadable, exiting)
+    return {"procs": procs, "unreadable": unreadable, "exiting": exiting, "char_nodes": read_char_nodes(root, procs)}
+
+
+def read_char_nodes(root, procs):
+    """Where each char device some process holds lives in sysfs (/sys/dev/char/MAJ:MIN), for the block device it
+    carries I/O to: {where: {key: the last three components of its device path, e.g. "6:0:0:1/scsi_generic/sg3",
+    "nvme-subsystem/nvme-subsys0/ng0n1"; None when the kernel lists it nowhere}, unreadable: {key: why}}. Read for
+    the devices held only (a few per host), not per block device."""
+    where, unreadable = {}, {}
+    prefix = observe_users.CHAR_DEV % ""
+    for key in sorted(set(d for proc in (procs or {}).values() for d in proc.get("devs") or []
+                          if d.startswith(prefix))):
+        try:
+            target = os.readlink(rooted(root, "/sys/dev/char/" + key[len(prefix):]))
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                where[key] = None
+            else:
+                unreadable[key] = os.strerror(exc.errno or 0)
+            continue
+        where[key] = "/".join(target.rstrip("/").split("/")[-3:])
+    return {"where": where, "unreadable": unreadable}
 
 
 def _read_dev_of_path(root, path):

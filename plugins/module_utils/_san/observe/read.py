@@ -142,7 +142,7 @@ class Host(object):
         openers = self._piece(read_openers, (self.root,), "scan of /proc/*/fd for openers", errors,
                               unread, "openers") or {}
         raw["procs"], raw["procs_unreadable"] = openers.get("procs"), openers.get("unreadable")
-        raw["procs_exiting"] = openers.get("exiting")
+        raw["procs_exiting"], raw["char_nodes"] = openers.get("exiting"), openers.get("char_nodes")
         if raw["procs"] is None:  # stays None: assemble marks every device "openers unknown" (refused)
             errors.append({"what": "openers", "msg": "openers unknown: the /proc/*/fd scan did not finish"})
         raw["kernel_users"] = self._piece(read_kernel_users, (self.root,), "read of loop, LIO and btrfs users",

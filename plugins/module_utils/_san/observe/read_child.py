@@ -12,7 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
     read_dm, read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sd, read_sessions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
-    multipathd_pids, read_kernel_users, read_mounts, read_procs)
+    multipathd_pids, read_char_nodes, read_kernel_users, read_mounts, read_procs)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_nvme_devices
 
 
@@ -46,6 +46,7 @@ def read_batch(root, names=None, limit=None):
         "other_blocks": read_other_blocks(root),
         "nvme": read_nvme_devices(root),
     })
+    out["char_nodes"] = read_char_nodes(root, out["procs"])
     return out
 
 

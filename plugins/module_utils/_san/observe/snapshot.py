@@ -110,7 +110,7 @@ def _kernel_by_dev(raw, by_name):
     return kernel_by_dev
 
 
-def _openers_unknown(raw, errors):
+def _openers_unknown(raw, errors, generic_unknown=None):
     """Why no device can be shown unused (None when every read of users finished); a missing mount table is an
     error too."""
     openers_unknown = None
@@ -119,6 +119,8 @@ def _openers_unknown(raw, errors):
     elif raw.get("procs_unreadable"):
         openers_unknown = "/proc/PID/fd unreadable for %s" % ", ".join(
             "pid %s (%s): %s" % (u.get("pid"), u.get("comm"), u.get("error")) for u in raw["procs_unreadable"][:5])
+    elif generic_unknown:
+        openers_unknown = "a char device held open may carry I/O to a SAN device: %s" % generic_unknown
     if raw.get("kernel_users") is None and openers_unknown is None:
         openers_unknown = "the read of kernel users (loop, LIO, btrfs) did not finish"
     if (raw.get("mounts") or {}).get("mountinfo") is None:
@@ -144,7 +146,9 @@ class _Users(object):
         self.openers_by_dev = _openers_by_dev(raw, by_name, dm_by_dmname)
         self.mounts_by_dev = _mounts_by_dev(raw)
         self.kernel_by_dev = _kernel_by_dev(raw, by_name)
-        self.openers_unknown = _openers_unknown(raw, errors)
+        self.scsi_generic, self.nvme_generic, generic_unknown = observe_users.generic_nodes(
+            raw.get("char_nodes"), raw.get("procs"))
+        self.openers_unknown = _openers_unknown(raw, errors, generic_unknown)
         self.swap_devs = _swap_devs(raw, by_name, dm_by_dmname)
 
     def kernel_users(self, devs):
@@ -278,8 +282,9 @@ def _disk(name, sd, by_name, users, maps, kname_to_wwid):
         for h in part.get("holders") or []:
             if by_name.get(h):
                 below.append((by_name[h], h))
-    # openers of the sd itself and its partitions; mounts/swap also one level down (holders)
-    self_devs = [sd.get("dev")] + [p.get("dev") for p in parts]
+    # openers of the sd itself, its partitions and its SCSI generic nodes (sg_dd, SG_IO tools: the same LU); mounts
+    # and swap also one level down (holders)
+    self_devs = [sd.get("dev")] + [p.get("dev") for p in parts] + users.scsi_generic.get(hctl, [])
     mps, sw, ops = users.usage(self_devs, below)
     # an sd has no open count to explain: its openers without their open files' keys
     ops = [dict((k, v) for k, v in o.items() if k != "files") for o in ops if "via" not in o]

@@ -5,7 +5,8 @@
 
 The openers that are not a workload come from identity; one decoder of device-mapper names (LVM's VG and LV), one
 label for a kernel user found without a holders link; which block devices without an open count can wait, where a
-killed task closing one is a user nobody sees (uncounted_block_devices). No I/O.
+killed task closing one is a user nobody sees (uncounted_block_devices); which device a held char node carries I/O
+to (generic_nodes). No I/O.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,11 +17,39 @@ import re
 
 # HARMLESS_OPENERS is re-exported: plan.steps reads it here
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (  # noqa: F401 pylint: disable=unused-import
-    HARMLESS_OPENERS, harmless)
+    HARMLESS_OPENERS, HCTL_RE, harmless)
 
 # the key of a character device node in the openers' scan (observe.procs), beside the block devices' "major:minor":
 # the two number spaces are apart, so a char device never matches a block device of the same numbers
 CHAR_DEV = "c%s"
+# a char node that carries I/O to a block device, by where /sys/dev/char places it (observe.procs.read_char_nodes):
+# an sd's SCSI generic node (scsi_generic/sgN) or bsg node (bsg/H:C:T:L) below its H:C:T:L directory, and an NVMe
+# namespace's generic node ng<instance>n<I> beside its block device (a head's in its subsystem's directory, one
+# without a head in its controller's, numbered with the controller's instance; core.c nvme_add_ns_cdev, multipath.c
+# nvme_add_ns_head_cdev)
+SCSI_GENERIC_CLASSES = ("scsi_generic", "bsg")
+NVME_GENERIC_RE = re.compile(r"^ng[0-9]{1,9}(n[0-9]{1,9})\Z")
+
+
+def generic_nodes(char_nodes, procs):
+    """({H:C:T:L: [char key]}, {(directory, "n<I>"): [(char key, node name)]}) of the generic nodes processes hold
+    (`char_nodes`: observe.procs.read_char_nodes of `procs`), and why where some held char device lives is unknown
+    (None when it is known for each)."""
+    held = set(d for proc in (procs or {}).values() for d in proc.get("devs") or [] if d.startswith(CHAR_DEV % ""))
+    scsi, nvme = {}, {}
+    if char_nodes is None:
+        return scsi, nvme, ("where the char devices held open live was not read" if held else None)
+    for key, where in sorted((char_nodes.get("where") or {}).items()):
+        parts = (where or "").split("/")
+        ng = NVME_GENERIC_RE.match(parts[-1])
+        if len(parts) == 3 and parts[1] in SCSI_GENERIC_CLASSES and HCTL_RE.match(parts[0]):
+            scsi.setdefault(parts[0], []).append(key)
+        elif len(parts) == 3 and ng:
+            nvme.setdefault((parts[1], ng.group(1)), []).append((key, parts[2]))
+    unreadable = char_nodes.get("unreadable") or {}
+    why = ("/sys/dev/char unreadable for %s" % ", ".join("%s: %s" % kv for kv in sorted(unreadable.items())[:5])
+           if unreadable else None)
+    return scsi, nvme, why
 
 
 def mark_users(obj, users, openers_unknown):

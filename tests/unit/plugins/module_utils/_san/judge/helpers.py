@@ -341,11 +341,17 @@ def open_generic_node(root, pid, comm, head):
     /dev/ng0n2, the char device numbers the captured kernel gave it) open, as fio with io_uring passthrough does."""
     ng = "ng" + head[len("nvme"):]
     with open(os.path.join(root, "sys", "class", "nvme-subsystem", "nvme-subsys0", ng, "dev")) as fh:
-        major, minor = [int(x) for x in fh.read().split(":")]
+        dev = fh.read().strip()
+    major, minor = [int(x) for x in dev.split(":")]
     os.makedirs(os.path.join(root, "dev"), exist_ok=True)
     node = os.path.join(root, "dev", ng)
     if not os.path.exists(node):
         os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
+    # /sys/dev/char's link, which the captures do not carry: where the kernel places the node
+    link = os.path.join(root, "sys", "dev", "char", dev)
+    if not os.path.lexists(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink("../../devices/virtual/nvme-subsystem/nvme-subsys0/" + ng, link)
     os.makedirs(os.path.join(root, "proc", str(pid), "fd"))
     with open(os.path.join(root, "proc", str(pid), "comm"), "w") as fh:
         fh.write(comm + "\n")

@@ -261,10 +261,23 @@ class SanTree(object):
         return name
 
     def nvme_generic(self, parent, name, dev):
-        """The generic char node `name` of a namespace below `parent` (its dev, as sysfs prints it) and its node in
-        /dev."""
-        self._write("%s/%s/dev" % (parent, name), dev + "\n")
-        _charnode(self, "/dev/" + name, dev)
+        """The generic char node `name` of a namespace below `parent` (its dev, as sysfs prints it), its node in /dev
+        and /sys/dev/char's link to it."""
+        self.char_node(parent + "/" + name, dev)
+
+    def scsi_generic(self, sd, name, dev, cls="scsi_generic"):
+        """An sd's SCSI generic node (scsi_generic/sgN, char 21:N) or bsg node (bsg/H:C:T:L) below its H:C:T:L
+        directory (drivers/scsi/sg.c, block/bsg.c), its node in /dev and /sys/dev/char's link to it."""
+        ddir = os.path.dirname(os.path.dirname(self.sd[sd]["bdir"]))
+        self.char_node("%s/%s/%s" % (ddir, cls, name), dev, node="/dev/" + (name if cls == "scsi_generic" else
+                                                                           "bsg/" + name))
+
+    def char_node(self, path, dev, node=None):
+        """A char device at sysfs `path` (/sys/devices/...): its dev, /sys/dev/char/MAJ:MIN -> it (the kernel's
+        relative link), and its node in /dev (`node`, by default its name)."""
+        self._write(path + "/dev", dev + "\n")
+        self._link("/sys/dev/char/" + dev, "../.." + path[len("/sys"):])
+        _charnode(self, node or "/dev/" + os.path.basename(path), dev)
 
     def nvme_path(self, ctrl, subsys, instance, nsid, ana_state="optimized", ana_grpid=1):
         """The hidden path device nvme<subsys>c<ctrl>n<instance> below its fabrics controller (multipath.c

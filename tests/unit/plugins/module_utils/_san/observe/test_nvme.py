@@ -316,6 +316,24 @@ def test_a_process_doing_io_through_the_namespace_s_generic_node_is_its_opener(t
     assert info.value.kind == "opener" and "pid 7100 (fio)" in str(info.value)
 
 
+def test_the_generic_node_of_a_namespace_without_a_head_carries_its_controller_s_number(tmp_path):
+    """Native multipath on, but a namespace that got no head (a private namespace): its block device is named with
+    the subsystem's number (nvme0n2) and its generic node with the controller's (ng1n2, core.c nvme_add_ns_cdev). A
+    reader that named the node after the block device looked for ng0n2 and found none: the fio on /dev/ng1n2 was
+    nobody's opener."""
+    t = tree(tmp_path).ontap_nvme_tcp(paths=2)
+    base = "/sys/devices/virtual/nvme-fabrics/ctl/nvme1/nvme0n2"
+    for attr, value in (("nsid", "2"), ("uuid", NS_UUID), ("dev", "259:5"), ("size", "32768"), ("ro", "0")):
+        t._write("%s/%s" % (base, attr), value + "\n")
+    t._mkdir(base + "/holders")
+    t._link("/sys/block/nvme0n2", "../devices/virtual/nvme-fabrics/ctl/nvme1/nvme0n2")
+    t.nvme_generic("/sys/devices/virtual/nvme-fabrics/ctl/nvme1", "ng1n2", "244:5")
+    t.proc(7103, "fio", fds=["/dev/ng1n2"])
+    namespaces = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    (ns,) = [n for n in namespaces if n["name"] == "nvme0n2"]
+    assert ns["openers"] == [{"pid": 7103, "comm": "fio", "via": "ng1n2"}], ns
+
+
 def test_a_char_device_and_a_block_device_of_the_same_numbers_are_not_one_device(tmp_path):
     """Character and block device numbers are two spaces: a terminal at char 259:1 is not the namespace at block
     259:1, and a char node at the generic node's numbers seen as a block device would be a block device nobody
@@ -329,34 +347,28 @@ def test_a_char_device_and_a_block_device_of_the_same_numbers_are_not_one_device
     assert ns["openers"] == [], ns
 
 
-def test_a_generic_node_whose_numbers_cannot_be_read_leaves_the_namespace_unread(tmp_path):
-    """The generic node is there but its dev cannot be read (here a directory in its place): its openers cannot be
-    found, so the namespace is not fully read, never taken for one without a generic node."""
+def test_a_held_char_device_that_cannot_be_placed_leaves_every_opener_unknown(tmp_path):
+    """Where a char device some process holds lives cannot be read (/sys/dev/char/MAJ:MIN is no link here): it may
+    be the namespace's generic node, so no namespace can be shown unused."""
     t = _namespace_with_generic_node(tmp_path, True)
-    dev = t.path("/sys/devices/virtual/nvme-subsystem/nvme-subsys0/ng0n1/dev")
-    os.unlink(dev)
-    os.makedirs(dev)
-    (ns,) = nvme.read_nvme_devices(t.root)["namespaces"]
-    assert (ns["generic_dev"], ns["unread"]) == (None, ["generic"])
-    os.rmdir(dev)
-    (ns,) = nvme.read_nvme_devices(t.root)["namespaces"]
-    assert (ns["generic_dev"], ns["unread"]) == (None, ["generic"])
+    os.unlink(t.path("/sys/dev/char/244:0"))
+    t._write("/sys/dev/char/244:0", "")
+    t.proc(7104, "fio", fds=["/dev/ng0n1"])
+    (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
+    assert "/sys/dev/char unreadable for c244:0" in ns["openers_unknown"], ns
+    with pytest.raises(Refused) as info:
+        check_not_in_use(ns, "namespace nvme0n1")
+    assert info.value.kind == "openers_unknown"
 
 
-def test_a_kernel_without_generic_nodes_leaves_no_generic_device_and_nothing_unread(tmp_path):
-    """Before 5.13 the kernel makes no ngXnY: nothing to read, nothing unread."""
-    t = tree(tmp_path).ontap_nvme_tcp(paths=1)
-    t.nvme_head(0, 1, nsid=1, uuid=NS_UUID, dev="259:1")
-    t.nvme_path(0, 0, 1, nsid=1)
-    (ns,) = nvme.read_nvme_devices(t.root)["namespaces"]
-    assert (ns["generic_dev"], ns["unread"]) == (None, [])
-
-
-def test_the_generic_node_of_each_head_is_read_where_a_real_kernel_puts_it():
-    """Captured on bookworm's 6.1: each head nvme0nN has its ng0nN beside it in the subsystem's directory (char
-    major 244 there), and no path device has one."""
+def test_each_head_s_generic_node_is_beside_it_with_its_instance_on_a_real_kernel():
+    """Captured on bookworm's 6.1: the generic node of head nvme0nI is ng0nI in the head's own directory (the
+    subsystem's), the place and name the snapshot looks a held node up by; no path device has one."""
     reader, _truth = load_captured("nvme_stale")
-    read = nvme.read_nvme_devices(reader.root)
-    generic = dict((ns["name"], ns["generic_dev"]) for ns in read["namespaces"])
-    assert generic == {"nvme0n1": "244:0", "nvme0n2": "244:1", "nvme0n3": "244:2"}, generic
-    assert all(ns["unread"] == [] for ns in read["namespaces"])
+    namespaces = nvme.read_nvme_devices(reader.root)["namespaces"]
+    assert sorted(ns["name"] for ns in namespaces) == ["nvme0n1", "nvme0n2", "nvme0n3"]
+    for ns in namespaces:
+        beside = os.path.join(reader.root, "sys", "class", "nvme-subsystem", ns["parent"])
+        assert os.path.exists(os.path.join(beside, "ng0" + ns["name"][len("nvme0"):], "dev")), ns["name"]
+    paths = os.path.join(reader.root, "sys", "class", "nvme")
+    assert not [e for c in os.listdir(paths) for e in os.listdir(os.path.join(paths, c)) if e.startswith("ng")]

@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import usage as judge_usage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import procs as obs_procs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    _blocknode, fd_info, plain_san_disk)
+    _blocknode, _charnode, fd_info, plain_san_disk)
 
 
 def test_a_thread_with_its_own_fd_table_under_a_live_leader_is_an_opener(tmp_path):
@@ -219,3 +219,20 @@ def test_an_nfs_file_from_outside_the_opener_s_namespace_is_never_stated(tmp_pat
     d = t.reader().snapshot(probe=False)["disks"]["sdf"]
     assert 905 in [o["pid"] for o in d["openers"]]
     assert "/mnt/scratch/out.img" not in stated
+
+
+def test_a_held_char_device_is_placed_by_its_sysfs_link_and_one_that_cannot_be_is_named(tmp_path):
+    """read_char_nodes: the last three components of where /sys/dev/char places each char device a process holds
+    (an sd's sg node below its H:C:T:L), None for one the kernel lists nowhere, and the error of a link that cannot
+    be read (here no link: EINVAL), never taken for "nowhere"."""
+    t = plain_san_disk(tmp_path)
+    t.scsi_generic("sdf", "sg3", "21:3")
+    _charnode(t, "/dev/pseudo", "10:99")
+    _charnode(t, "/dev/odd", "10:98")
+    t._write("/sys/dev/char/10:98", "")
+    t.proc(7400, "sg_dd", fds=["/dev/sg3", "/dev/pseudo", "/dev/odd"])
+    procs = obs_procs.read_procs(t.root)
+    assert procs["7400"]["devs"] == ["c21:3", "c10:99", "c10:98"]
+    nodes = obs_procs.read_char_nodes(t.root, procs)
+    assert nodes["where"] == {"c21:3": "2:0:0:3/scsi_generic/sg3", "c10:99": None}
+    assert list(nodes["unreadable"]) == ["c10:98"]

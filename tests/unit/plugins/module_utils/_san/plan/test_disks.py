@@ -21,6 +21,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     env)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (  # noqa: F401 pylint: disable=unused-import
     a_disk, a_map, plan)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import plain_san_disk
 
 
 def test_rescan_disk_refreshes_and_verifies(env):
@@ -236,3 +237,18 @@ def test_kernel_users_without_holders_links_refuse_by_name(user, named):
     with pytest.raises(Refused) as info:
         plan_disks.plan_disk_delete([a_disk(kernel_users=[user])])
     assert info.value.kind == "kernel_user" and named in str(info.value)
+
+
+@pytest.mark.parametrize("node, cls", [("sg3", "scsi_generic"), ("2:0:0:3", "bsg")])
+def test_a_disk_held_through_its_scsi_generic_node_is_not_deletable(tmp_path, node, cls):
+    """sg_dd, fio's sg engine or a reservation tool does SG_IO through /dev/sgN or /dev/bsg/H:C:T:L, char devices
+    of the same LU: no mount, holder or block open shows them, and the delete's O_EXCL open of the block device does
+    not either. The disk is in use, and its opener named."""
+    t = plain_san_disk(tmp_path)
+    t.scsi_generic("sdf", node, "21:3" if cls == "scsi_generic" else "247:3", cls=cls)
+    t.proc(7500, "sg_dd", fds=["/dev/" + (node if cls == "scsi_generic" else "bsg/" + node)])
+    sdf = t.commands().reader().snapshot(probe=False)["disks"]["sdf"]
+    assert {"pid": 7500, "comm": "sg_dd"} in sdf["openers"], sdf["openers"]
+    with pytest.raises(Refused) as info:
+        plan_disks.check_disk_deletable(sdf)
+    assert info.value.kind == "opener" and "sg_dd" in str(info.value)
