@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from test_remediate_lab import run_audit, run_play, sh  # noqa: I100 (same directory)
+from test_remediate_lab import CALLBACK, run_audit, run_play, sh  # noqa: I100 (same directory)
 from test_two_clusters_lab import OntapSimulator, from_lab_truths  # noqa: I100
 
 pytestmark = pytest.mark.lab
@@ -237,18 +237,23 @@ def nvme_conf_runs(lab, tmp_path, tag, check_first):
 
 
 def role_run(lab, tmp_path, variables):
-    """The multipath_config role on the lab host with `variables` (the LVM audit off), through ansible-playbook with
-    the json callback: {task name: the host's result} of every task that ran or was skipped."""
+    """The multipath_config role on the lab host with `variables` (the LVM audit off), through ansible-playbook:
+    (rc, {task name: (status, result)} of every task that ran: ok or failed)."""
     play = [{"hosts": "sanlab", "gather_facts": False, "roles": [{
         "role": "sanfleet.remediation.multipath_config",
         "vars": dict({"multipath_config_lvm": False, "multipath_config_backup": False}, **variables)}]}]
     (tmp_path / "role.yml").write_text(json.dumps(play))
+    (tmp_path / "role-callbacks").mkdir(exist_ok=True)
+    (tmp_path / "role-callbacks" / "capture.py").write_text(CALLBACK)
+    capture = tmp_path / "role-capture.jsonl"
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
-               ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+               ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_CALLBACK_PLUGINS=str(tmp_path / "role-callbacks"),
+               ANSIBLE_CALLBACKS_ENABLED="capture", CAPTURE_FILE=str(capture))
     proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(tmp_path / "role.yml")],
                           env=env, capture_output=True, text=True, timeout=900, cwd=str(tmp_path), check=False)
-    out = json.loads(proc.stdout)
-    return dict((t["task"]["name"], t["hosts"].get("sanlab") or {}) for p in out["plays"] for t in p["tasks"])
+    records = [json.loads(line) for line in capture.read_text().splitlines()] if capture.exists() else []
+    # a role's task is named "<role> : <name>"
+    return proc.returncode, dict((r["task"].split(" : ")[-1], (r["status"], r["result"])) for r in records)
 
 
 def test_nvme_conf_fix_bounds_the_live_controller_and_holds_the_one_in_an_outage(lab, tmp_path):
@@ -273,7 +278,7 @@ def test_nvme_conf_fix_bounds_the_live_controller_and_holds_the_one_in_an_outage
         check, real = first["check"], first["real"]
         assert not check.get("failed") and not real.get("failed"), (check.get("msg"), real.get("msg"))
         assert [(c["action"], c["object"]) for c in check["plan"]] == [
-            ("write_udev_rule", RULE), ("set_iopolicy", subsys), ("bound_ctrl_loss_tmo", to_a[0])]
+            ("bound_ctrl_loss_tmo", to_a[0]), ("set_iopolicy", subsys), ("write_udev_rule", RULE)]
         assert check["plan"] == real["plan"] == [
             dict((k, v) for k, v in c.items() if k not in ("read_back", "backup_file")) for c in real["executed"]]
         assert [(h["object"], "not live" in h["reason"]) for h in real["held"]] == [(to_b[0], True)]
@@ -298,12 +303,13 @@ def test_nvme_conf_fix_bounds_the_live_controller_and_holds_the_one_in_an_outage
         # report ran, and leaves the rule as it was (it is written after the live writes)
         rule_before = sh(lab, "cat %s" % RULE)
         sh(lab, "echo numa > /sys/class/nvme-subsystem/%s/iopolicy" % subsys)
-        tasks = role_run(lab, tmp_path, {"multipath_config_fix": True, "multipath_config_nvme_fix": True,
-                                         "multipath_config_nvme_iopolicy": "queue-depth"})
-        assert tasks["Write the recommended multipath settings"].get("failed") is not True, tasks
-        assert tasks["Write the NVMe over Fabrics settings that can change without touching an outage"]["failed"]
-        assert tasks["Report the findings"].get("skipped") is not True
-        assert "does not take iopolicy queue-depth" in tasks["Fail when the NVMe over Fabrics fix stopped"]["msg"]
+        rc, tasks = role_run(lab, tmp_path, {"multipath_config_fix": True, "multipath_config_nvme_fix": True,
+                                             "multipath_config_nvme_iopolicy": "queue-depth"})
+        assert rc != 0 and tasks["Write the recommended multipath settings"][0] == "ok", sorted(tasks)
+        assert tasks["Write the NVMe over Fabrics settings that can change without touching an outage"][0] == "failed"
+        assert tasks["Report the findings"][0] == "ok"
+        status, result = tasks["Fail when the NVMe over Fabrics fix stopped"]
+        assert status == "failed" and "does not take iopolicy queue-depth" in result["msg"], result
         assert sh(lab, "cat %s" % RULE) == rule_before
         sys.stderr.write("[nvme] nvme_conf fix: test %.1fs\n" % (time.monotonic() - t_start))
     finally:
