@@ -2,8 +2,8 @@
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
 #   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
-#                                   the fixture-fleet integration tests, lab tests, molecule (units, fleet and
-#                                   matrix run beside the lab VMs)
+#                                   the fixture-fleet integration tests, lab tests, molecule (every stage but lab
+#                                   and molecule runs beside the lab VMs)
 #   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
 #   SANLAB=0 scripts/test.sh        everything but the real-kernel lab (lab tests are then skipped, and say so)
@@ -12,9 +12,9 @@
 # The lab stage runs once per Debian generation in SANLAB_SUITES (bookworm bullseye trixie): ONE VM per
 # generation (SANLAB_PORT, default 2222), booted once, stopped after. On bookworm every lab test runs and molecule
 # shares its VM; on bullseye and trixie the tests marked every_suite run, plus README command 1
-# (scripts/lab-audit.sh) on the same VM. The integration tests that need no VM (the fixture fleet and the ONTAP
-# simulator: stage fleet), ansible-test units and the ansible-core matrix run beside the lab VMs, one after the other,
-# at nice 10 (on their own with SANLAB=0).
+# (scripts/lab-audit.sh) on the same VM. The stages that need no VM (lint, build, docs, the tooling tests, sanity,
+# ansible-test units, the integration tests of the fixture fleet and the ONTAP simulator: stage fleet, and the
+# ansible-core matrix) run beside the lab VMs, one after the other, at nice 10 (on their own with SANLAB=0).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -214,8 +214,9 @@ molecule_all() {
 }
 
 # Stages that run beside the lab VMs: the TCG guest leaves ~1/3 of the two cores idle, and the stages without a VM
-# (units, fleet, then matrix) take them at a lower priority (nice 10: the guest and the lab's own controller come
-# first), one after the other, so CI does not wait for them on their own. Started before the first VM boots (the lab's inventory
+# (lint, build, docs, unit, sanity, units, fleet, then matrix: the quick ones first) take them at a lower priority
+# (nice 10: the guest and the lab's own controller come first), one after the other, so CI does not wait for them
+# on their own. Started before the first VM boots (the lab's inventory
 # is not in their environment); their logs are printed, and their results counted, when they end.
 BG_PID='' BG_DIR='' BG_NAMES=()
 stages_beside_lab() {  # stages_beside_lab NAME:FUNCTION...
@@ -271,15 +272,22 @@ stop_beside_lab() {  # on an early exit: the background stages must not outlive 
   if [ -n "$BG_PID" ]; then kill -TERM "$BG_PID" $(descendants "$BG_PID") 2>/dev/null || true; fi
 }
 
-stage lint lint
-stage build build
-stage docs docs
-stage sanity sanity
-stage unit pytest_unit
+on_their_own() {
+  stage lint lint
+  stage build build
+  stage docs docs
+  stage sanity sanity
+  stage unit pytest_unit
+  stage units units
+  stage matrix matrix
+  stage fleet pytest_fleet
+}
 case " $STAGES " in
-  *" lab "*) if [ "$SANLAB" = 1 ]; then stages_beside_lab units:units fleet:pytest_fleet matrix:matrix
-             else stage units units; stage matrix matrix; stage fleet pytest_fleet; fi ;;
-  *) stage units units; stage matrix matrix; stage fleet pytest_fleet ;;
+  *" lab "*) if [ "$SANLAB" = 1 ]; then
+               stages_beside_lab lint:lint build:build docs:docs unit:pytest_unit sanity:sanity units:units \
+                 fleet:pytest_fleet matrix:matrix
+             else on_their_own; fi ;;
+  *) on_their_own ;;
 esac
 case " $STAGES " in
   *" lab "*|*" molecule "*)
