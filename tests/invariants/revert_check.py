@@ -129,7 +129,7 @@ def scratch(label):
     os.rmdir(path)
     sh(["git", "worktree", "add", "--detach", "-q", path, "HEAD"], cwd=REPO)
     # the suite and its patches as they are now (possibly not yet committed)
-    for rel in (SUITE, "tests/unit/house_rules_worlds.py",
+    for rel in (SUITE, "tests/unit/house_rules_worlds.py", "tests/unit/house_rules_nvme_worlds.py",
                 "tests/unit/plugins/module_utils/_san/act/helpers.py",
                 "tests/unit/plugins/module_utils/_san/observe/helpers.py"):
         shutil.copy(os.path.join(REPO, rel), os.path.join(path, rel))

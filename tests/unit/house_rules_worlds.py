@@ -8,7 +8,8 @@ holds a device open, what a killed task is stuck closing), and what the host and
 `build` turns a world into the project's fake host (FakeEnv of tests/unit/plugins/module_utils/_san/act/helpers.py; /proc trees and device nodes for the
 openers, read by the real observe.procs scanner) and the module options; `run` drives the functions stale_cleanup's
 module calls -- judge (judge.facts.collect), the run (run.cleanup), approval gate (plan.approval), act
-(act.execute.execute) -- and records every touch of the fake kernel. Only test_house_rules imports this module."""
+(act.execute.execute) -- and records every touch of the fake kernel. Only test_house_rules and the NVMe family's
+worlds (house_rules_nvme_worlds: `part`, Sandbox, Outcome) import this module."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -82,6 +83,15 @@ def near(usual, choices):
         lambda field: st.sampled_from(allowed(choices[field])).map(lambda value: dict(usual, **{field: value})))
     anything = st.fixed_dictionaries(dict((k, st.sampled_from(allowed(v))) for k, v in choices.items()))
     return st.one_of(st.just(dict(usual)), one, one, anything)
+
+
+def part(usual, choices, focus):
+    """near(usual, ...) over the fields of `choices` not in `focus`; those in `focus` drawn in full every time."""
+    wide = dict((k, v) for k, v in choices.items() if k in focus)
+    rest = dict((k, v) for k, v in choices.items() if k not in focus)
+    return (near(usual, rest) if rest else st.just(dict(usual))).flatmap(
+        lambda d: st.fixed_dictionaries(dict((k, st.sampled_from(allowed(v))) for k, v in wide.items())).map(
+            lambda w: dict(d, **w)))
 
 
 PATH_USUAL = {"svm": 0, "lun": 0, "dm_state": "failed", "checker": "faulty", "dev_state": "running",
@@ -163,22 +173,15 @@ def worlds(focus=(), max_maps=3, **usual_path):
     `usual_path` what a path usually is, so that a rule's test reaches its corner cases within the CI budget."""
     focus = set(focus)
     between = "between" in focus
-
-    def part(usual, choices):
-        wide = dict((k, v) for k, v in choices.items() if k in focus)
-        rest = dict((k, v) for k, v in choices.items() if k not in focus)
-        return (near(usual, rest) if rest else st.just(dict(usual))).flatmap(
-            lambda d: st.fixed_dictionaries(dict((k, st.sampled_from(allowed(v))) for k, v in wide.items())).map(
-                lambda w: dict(d, **w)))
-    path = part(dict(PATH_USUAL, **usual_path), PATH_CHOICES)
-    one_map = st.tuples(part(MAP_USUAL, MAP_CHOICES), st.lists(path, min_size=1, max_size=2)).map(
+    path = part(dict(PATH_USUAL, **usual_path), PATH_CHOICES, focus)
+    one_map = st.tuples(part(MAP_USUAL, MAP_CHOICES, focus), st.lists(path, min_size=1, max_size=2)).map(
         lambda t: dict(t[0], paths=t[1]))
     maps = st.tuples(st.lists(one_map, min_size=1, max_size=max_maps),
                      st.sampled_from([True] if between else [True, True, True, False])).map(
         lambda t: t[0] + [ANCHOR] if t[1] else t[0])
     return st.fixed_dictionaries({
         "maps": maps,
-        "truth": part(TRUTH_USUAL, TRUTH_CHOICES),
+        "truth": part(TRUTH_USUAL, TRUTH_CHOICES, focus),
         "loops": st.lists(LOOP, min_size=1 if "loops" in focus else 0, max_size=2),
         "closers": st.lists(CLOSER, min_size=1 if "closers" in focus else 0, max_size=2),
         "force_remove": st.booleans(),

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The rules of the house (docs/removal.md, the developers' guide) as invariants over generated worlds
 (hypothesis): host snapshots, array truths, options, approved plans and faults during the act
-(house_rules_worlds). Each test runs the real judge -> plan -> approval gate -> act on the fake host of
-_san/act/helpers.py (FakeEnv) and asserts one rule after every run; its docstring says the failure it catches.
+(house_rules_worlds), and NVMe-oF hosts with their NVMe truth (house_rules_nvme_worlds). Each test runs the real
+judge -> plan -> approval gate -> act on the fake host of _san/act/helpers.py (FakeEnv; for NVMe a sysfs tree read by
+the real reader, and Kernel) and asserts one rule after every run; its docstring says the failure it catches.
 
 Examples per test: the `ci` profile (bounded, derandomized, no database: the same examples every run) unless
 SANFLEET_INVARIANT_EXAMPLES asks for more (then random, e.g. tests/invariants/revert_check.py)."""
@@ -19,6 +20,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     multipath_audit as mc_audit, multipath_parse as mc_parse, multipath_queueing as mc_queueing)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import TRUTH_CLOCK_SKEW
+from ansible_collections.sanfleet.remediation.tests.unit import house_rules_nvme_worlds as nw
 from ansible_collections.sanfleet.remediation.tests.unit import house_rules_worlds as hw
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -351,6 +353,139 @@ def test_a_config_change_never_reaches_a_map_without_an_active_path(
             if active in (0, None) and _now_mode(managed, queues, running) != NO_PATH_RETRY[wanted]]
     assert hurt == [], "%s gives %s no_path_retry %s without an active path: %s" % (
         plan["action"], hurt, wanted, plan)
+
+
+# ---------------------------------------------------------------------------------------------- the NVMe family
+# the one NVMe removal is delete_controller (plan/nvme.py, act/nvme.py): each rule on the controllers whose delete
+# reached the fake kernel (NvmeWorld.deleted), against what is true in the world once its change came
+REACHING = ("live",) + nw.RECOVERING
+
+
+def _nvme(spec):
+    with nw.Sandbox() as box:
+        world = box.world(spec, "real")
+        return world, nw.run(world)
+
+
+def the_last_path_of_a_mapped_namespace_stays(world, out):
+    """A controller that is the only live or recovering (connecting, resetting) path of a namespace the array maps to
+    this host's NQN is never deleted: the namespace, mounted or not, would go with it."""
+    for ns in world.namespaces.values():
+        reaching = [c for c in ns["via"] if world.controllers[c]["state"] in REACHING]
+        if ns["mapped"] and len(reaching) == 1:
+            assert reaching[0] not in world.deleted, (
+                "%s, the last live or recovering path of %s (mapped to this host), was deleted: world %r" % (
+                    reaching[0], ns["name"], world.spec))
+
+
+def an_outage_deletes_nothing(world, out):
+    """Every controller of a subsystem connecting or resetting, to LIFs the SVM still has, while the subsystem still
+    allows this host and still maps a namespace to it: an outage, whose paths come back with the LIFs. None of its
+    controllers is deleted."""
+    for i, sub in enumerate(world.subsystems):
+        ctrls = [world.controllers[c] for c in sub["controllers"]]
+        mapped = [ns for ns in world.namespaces.values() if ns["sub"] == i and ns["mapped"]]
+        if sub["allows_host"] and mapped and all(c["state"] in nw.RECOVERING and not c["lif_gone"] for c in ctrls):
+            assert not world.deleted & set(sub["controllers"]), "outage of subsystem %d, yet %s deleted: world %r" % (
+                i, sorted(world.deleted & set(sub["controllers"])), world.spec)
+
+
+def unmapped_namespaces_in_use_keep_their_controllers(world, out):
+    """A controller behind which a namespace the array no longer maps is in use (mounted, swap, a holder, a kernel
+    user or claim, a workload opening its block device or its generic node, openers unknown) is never deleted."""
+    for name in sorted(world.deleted):
+        for head in world.controllers[name]["paths"]:
+            ns = world.namespaces[head]
+            users = set(ns["users"]) & set(nw.IN_USE) | (set(["unknown"]) if world.kernel.blind else set())
+            assert ns["mapped"] or not users, "%s deleted while %s (unmapped) is used by %s: world %r" % (
+                name, head, sorted(users), world.spec)
+
+
+def an_untrusted_truth_deletes_nothing(world, out):
+    """An NVMe truth with problems, of unknown, infinite, future or excessive age, read for another host NQN only:
+    nothing is deleted. Subsystem 0's hosts list not read: none of its controllers but one reconnecting to a deleted
+    LIF (lif_gone needs no hosts list). No namespace record at all: nothing of a subsystem that still allows this host
+    (only a hosts list without this host's NQN proves the subsystem has nothing left for it)."""
+    flaw, deleted = world.spec["flaw"], [world.controllers[c] for c in sorted(world.deleted)]
+    if flaw == "hosts_unread":
+        deleted = [c for c in deleted if c["sub"] == 0 and not c["lif_gone"]]
+    elif flaw == "empty":
+        deleted = [c for c in deleted if world.subsystems[c["sub"]]["allows_host"]]
+    assert flaw is None or not deleted, "NVMe truth flaw %s, yet %s deleted: world %r" % (
+        flaw, [c["name"] for c in deleted], world.spec)
+
+
+def live_or_changed_controllers_stay(world, out):
+    """A live controller (one live again since the plan included) is never deleted, nor one whose name another
+    controller took since the plan (another subsystem NQN, address, controller ID or host NQN)."""
+    for c in world.controllers.values():
+        assert not (c["name"] in world.deleted and (c["state"] == "live" or c.get("identity"))), (
+            "%s deleted while %s: world %r" % (c["name"], c.get("identity") or c["state"], world.spec))
+
+
+@RULES
+@given(nw.worlds(("delete_lif_gone", "policy"), templates=("lif_gone", "lif_gone", "outage"),
+                 change=st.one_of(nw.OTHERS_DIE, st.just(None)), calm=4))
+def test_the_last_live_or_recovering_path_of_a_mapped_namespace_is_never_deleted(spec):
+    """Fails when a controller is deleted that was the only live or recovering path of a namespace the array maps to
+    this host (its other paths dead, being deleted or set up, or given up between the plan and the act), whatever
+    delete_lif_gone and policy say."""
+    the_last_path_of_a_mapped_namespace_stays(*_nvme(spec))
+
+
+@RULES
+@given(nw.worlds(("policy", "state", "knows", "mapped"), templates=("outage",), state=nw.RECOVERING, calm=4,
+                 **nw.PARTLY))
+def test_an_nvme_outage_deletes_no_controller(spec):
+    """Fails when a controller of a subsystem in an outage (every controller reconnecting to a LIF the SVM still has,
+    the host still allowed, a namespace still mapped) is deleted, one that carries only namespaces the array unmapped
+    included, whatever delete_lif_gone and policy say."""
+    an_outage_deletes_nothing(*_nvme(spec))
+
+
+@RULES
+@given(nw.worlds(templates=("host_removed",), change=st.one_of(nw.USER_COMES, st.just(None)), calm=4))
+def test_a_controller_whose_unmapped_namespace_is_in_use_is_never_deleted(spec):
+    """Fails when a controller is deleted while a namespace behind it that the array no longer maps is in use: mounted,
+    swap, held, a kernel user or claim, opened through /dev/nvmeXnY or its generic node /dev/ngXnY, openers unknown
+    (at plan time, or since)."""
+    unmapped_namespaces_in_use_keep_their_controllers(*_nvme(spec))
+
+
+@RULES
+@given(nw.worlds(("flaw",), flaw=nw.FLAWS, calm=4))
+def test_an_nvme_truth_that_cannot_be_trusted_deletes_nothing(spec):
+    """Fails when a controller is deleted on an NVMe truth that cannot be trusted for it: problems, a missing, NaN,
+    infinite, future or too old collected_at, its subsystem's hosts list not read, records for another host NQN only,
+    no namespace record while the subsystem allows this host."""
+    an_untrusted_truth_deletes_nothing(*_nvme(spec))
+
+
+@RULES
+@given(nw.worlds(change=nw.AT_CONTROLLER, calm=4))
+def test_a_live_controller_or_one_that_changed_since_the_plan_is_never_deleted(spec):
+    """Fails when a live controller is deleted, or one that went live again or whose name another controller took
+    (subsystem NQN, address, controller ID, host NQN) between the plan and the act's read or the writer's."""
+    live_or_changed_controllers_stay(*_nvme(spec))
+
+
+@RULES
+@given(st.one_of(nw.worlds(calm=4), nw.worlds(("user",), calm=4), nw.worlds(("state",), calm=4)))
+def test_check_mode_shows_exactly_the_nvme_deletes_a_real_run_makes(spec):
+    """Fails when check mode's NVMe steps differ from a real run's on the same host, or the real run, with nothing
+    changed in between, executes other steps or refuses one check mode showed (only a claim the kernel alone shows
+    may refuse at act time)."""
+    with nw.Sandbox() as box:
+        checked = nw.run(box.world(spec, "check"), check=True)
+        world = box.world(spec, "real")
+        real = nw.run(world)
+    assert [s.to_wire() for s in checked.selected] == [s.to_wire() for s in real.selected]
+    pairs = [(s.action, s.target) for s in checked.selected]
+    done = [(e["action"], e["target"]) for e in real.executed]
+    if any("claimed" in ns["users"] for ns in world.namespaces.values()):
+        assert all(p in pairs for p in done), (done, pairs)
+    else:
+        assert real.error is None and done == pairs, (real.error, done, pairs, spec)
 
 
 def test_the_ci_profile_is_bounded_and_deterministic():

@@ -25,11 +25,12 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
     Identity, Wwid, refuse_other_spelling, wwid_matches)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
     probe as obs_probe, procs as obs_procs, read, reread as obs_reread)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import NAMESPACE_RE, PATH_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     cleanup, disks as plan_disks, maps as plan_maps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    SanTree, ontap_wwid)
+    SanTree, inline_call, ontap_wwid)
 
 
 def _lu_w1(tmp_path, alias_last):
@@ -268,6 +269,64 @@ class FakeEnv(object):
         kw.setdefault("sleep", self.clock.sleep)
         kw.setdefault("clock", self.clock)
         return act_context.ActContext(self.reader, run=self.run, call=self.call, **kw)
+
+
+class Kernel(object):
+    """deadline.call without the fork, and the kernel's answer to a write of delete_controller on an NVMe tree (the
+    tests of act/nvme.py, the house rules' NVMe worlds): the controller goes with its paths, and a namespace head with
+    no path left. `before_write` runs first (what changes between the act's read and the writer's); `removes` False:
+    the kernel does not finish the delete; `hangs`: the write misses its deadline; `claimed`: the namespace heads an
+    O_EXCL open finds claimed (a mount in another mount namespace, a ZFS vdev)."""
+
+    def __init__(self, root):
+        self.root, self.writes, self.before_write = root, [], None
+        self.removes, self.hangs, self.claimed = True, False, set()
+
+    def sys(self, *parts):
+        return os.path.join(self.root, "sys", *parts)
+
+    def __call__(self, fn, args=(), timeout=10.0, what=None):
+        if fn is act_children._child_exclusive_open:  # pylint: disable=protected-access
+            if os.path.basename(args[0]) in self.claimed:
+                return {"claimed": True, "reason": "Device or resource busy", "answer": "busy"}
+            return {"claimed": False, "answer": "ok"}
+        if fn is not act_children.child_delete_controller:
+            return inline_call(fn, args, timeout, what)
+        if self.before_write:
+            self.before_write(self)
+        if self.hangs:
+            raise deadline.DeadlineExceeded(what, timeout)
+        try:
+            out = inline_call(fn, args, timeout, what)
+        except Exception as exc:  # as deadline.call reports a child's exception
+            raise ChildFailed.of(what, exc)
+        self.writes.append(args[1])
+        if self.removes:
+            self.remove_controller(args[1])
+        return out
+
+    def remove_controller(self, name):
+        """The controller, its subsystem's link to it and its paths go; so does a head with no path left (the kernel
+        removes its disk: nvme_mpath_shutdown_disk)."""
+        link = self.sys("class", "nvme", name)
+        shutil.rmtree(os.path.realpath(link))
+        os.unlink(link)
+        for entry in os.listdir(self.sys("block")):
+            if entry.startswith("nvme") and not os.path.exists(self.sys("block", entry)):
+                os.unlink(self.sys("block", entry))
+        reached = set("".join(m.groups()) for m in map(PATH_RE.match, os.listdir(self.sys("block"))) if m)
+        subsystems = self.sys("devices", "virtual", "nvme-subsystem")
+        for base in [os.path.join(subsystems, sub) for sub in os.listdir(subsystems)]:
+            if os.path.lexists(os.path.join(base, name)):
+                os.unlink(os.path.join(base, name))
+            for head in [e for e in os.listdir(base) if NAMESPACE_RE.match(e) and e not in reached]:
+                shutil.rmtree(os.path.join(base, head))
+                if os.path.lexists(self.sys("block", head)):
+                    os.unlink(self.sys("block", head))
+
+    def write(self, rel, text):
+        with open(self.sys(*rel.split("/")), "w") as fh:
+            fh.write(text + "\n")
 
 
 class FakeReader(object):

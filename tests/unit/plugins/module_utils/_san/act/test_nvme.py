@@ -4,93 +4,25 @@
 """Unit tests of `plugins/module_utils/_san/act/nvme.py` (and the writer `act/children.child_delete_controller`): the
 act re-reads a copy of a state captured on a real kernel (nvme_stale, nvme_outage), the plan made from it, and what changed in
 between; the kernel's answer to the write (the controller and its paths go, and a namespace head with no path left)
-is played on the copy."""
+is played on the copy (act/helpers.py Kernel)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import os
-import shutil
 import time
 
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ExecutionError
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import Kernel
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import inline_call
-
-
-class Kernel(object):
-    """deadline.call without the fork, and the kernel's answer to a write of delete_controller on the tree: the
-    controller goes with its paths, and a namespace head with no path left. `before_write` runs first (what changes
-    between the act's read and the writer's); `removes` False: the kernel does not finish the delete."""
-
-    def __init__(self, root):
-        self.root = root
-        self.writes = []
-        self.before_write = None
-        self.removes = True
-        self.hangs = False
-        self.claimed = set()   # namespace heads an O_EXCL open finds claimed (a mount elsewhere, a ZFS vdev)
-
-    def sys(self, *parts):
-        return os.path.join(self.root, "sys", *parts)
-
-    def __call__(self, fn, args=(), timeout=10.0, what=None):
-        if fn is act_children._child_exclusive_open:  # pylint: disable=protected-access
-            name = os.path.basename(args[0])
-            if name in self.claimed:
-                return {"claimed": True, "reason": "Device or resource busy", "answer": "busy"}
-            return {"claimed": False, "answer": "ok"}
-        if fn is act_children.child_delete_controller:
-            if self.before_write:
-                self.before_write(self)
-            if self.hangs:
-                raise deadline.DeadlineExceeded(what, timeout)
-            try:
-                out = inline_call(fn, args, timeout, what)
-            except Exception as exc:  # as deadline.call reports a child's exception
-                raise ChildFailed.of(what, exc)
-            self.writes.append(args[1])
-            if self.removes:
-                self.remove_controller(args[1])
-            return out
-        return inline_call(fn, args, timeout, what)
-
-    def remove_controller(self, name):
-        link = self.sys("class", "nvme", name)
-        shutil.rmtree(os.path.realpath(link))
-        os.unlink(link)
-        subsystems = self.sys("devices", "virtual", "nvme-subsystem")
-        for sub in os.listdir(subsystems):
-            base = os.path.join(subsystems, sub)
-            if os.path.lexists(os.path.join(base, name)):
-                os.unlink(os.path.join(base, name))
-        for entry in os.listdir(self.sys("block")):
-            if entry.startswith("nvme") and not os.path.exists(self.sys("block", entry)):
-                os.unlink(self.sys("block", entry))
-        # a head whose last path went: the kernel removes its disk (nvme_mpath_shutdown_disk)
-        paths = set(e for e in os.listdir(self.sys("block")) if "c" in e[4:])
-        for sub in os.listdir(subsystems):
-            base = os.path.join(subsystems, sub)
-            for head in [e for e in os.listdir(base) if e.startswith("nvme") and "n" in e[4:] and "c" not in e[4:]]:
-                if not any(p.startswith(head.split("n")[0] + "n" + head.split("n")[1] + "c") and
-                           p.endswith("n" + head.split("n")[2]) for p in paths):
-                    shutil.rmtree(os.path.join(base, head))
-                    if os.path.lexists(self.sys("block", head)):
-                        os.unlink(self.sys("block", head))
-
-    def write(self, rel, text):
-        with open(self.sys(*rel.split("/")), "w") as fh:
-            fh.write(text + "\n")
 
 
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
