@@ -175,7 +175,10 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
         (work / "callbacks").mkdir()
         (work / "callbacks" / "capture.py").write_text(CALLBACK)
         capture = work / "capture.jsonl"
-        env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_PLUGINS=str(work / "callbacks"),
+        # as a user runs them: the reports (and the plan the run command reads) in ./sanfleet-reports of `work`, not
+        # where the test session points the other lab tests' reports (SANFLEET_REPORT_DIR)
+        env = dict(((k, v) for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))),
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_CALLBACK_PLUGINS=str(work / "callbacks"),
                    ANSIBLE_CALLBACKS_ENABLED="capture", CAPTURE_FILE=str(capture))
         maps_before = sh(lab, "dmsetup table %s; ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves"
                          % (w21, w21))
