@@ -86,8 +86,8 @@ def _ctrl(state, lif):
 
 # namespaces unmapped, and controllers without a path to some, as often as not: a controller that carries only what
 # the array unmapped, beside one that carries what it still maps
-PARTLY = {"mapped": [False, True], "knows": [(False, True, True), (True, False, True), (True, True, False),
-                                            (True, True, True)]}
+PARTLY = {"mapped": [False, True],
+          "knows": [(False, True, True), (True, False, True), (True, True, False), (True, True, True)]}
 
 
 # subsystems near one whose controller a plan deletes (its LIF deleted; this host removed from it), or an outage

@@ -269,8 +269,8 @@ class SanTree(object):
         """An sd's SCSI generic node (scsi_generic/sgN, char 21:N) or bsg node (bsg/H:C:T:L) below its H:C:T:L
         directory (drivers/scsi/sg.c, block/bsg.c), its node in /dev and /sys/dev/char's link to it."""
         ddir = os.path.dirname(os.path.dirname(self.sd[sd]["bdir"]))
-        self.char_node("%s/%s/%s" % (ddir, cls, name), dev, node="/dev/" + (name if cls == "scsi_generic" else
-                                                                           "bsg/" + name))
+        node = "/dev/" + name if cls == "scsi_generic" else "/dev/bsg/" + name
+        self.char_node("%s/%s/%s" % (ddir, cls, name), dev, node=node)
 
     def char_node(self, path, dev, node=None):
         """A char device at sysfs `path` (/sys/devices/...): its dev, /sys/dev/char/MAJ:MIN -> it (the kernel's
