@@ -33,11 +33,9 @@ WAIT_TIMEOUT = 20
 MARGIN = 45
 
 
-def run_task(lab, tmp_path, module, args, timeout=600):
-    """One task on the lab host through ansible-playbook with ssh pipelining on; returns (result, task seconds as
-    the controller saw them, ansible-playbook seconds)."""
-    play = [{"hosts": "sanlab", "gather_facts": False, "tasks": [
-        {"name": "under test", "sanfleet.remediation.%s" % module: args, "ignore_errors": True}]}]
+def run_captured(lab, tmp_path, play, timeout=600, cwd=ROOT):
+    """`play` (a list of plays) on the lab host through ansible-playbook with ssh pipelining on, every task's result
+    captured (CALLBACK): (process, ansible-playbook seconds, [{task, action, status, seconds, result}])."""
     (tmp_path / "play.yml").write_text(json.dumps(play))
     (tmp_path / "callbacks").mkdir(exist_ok=True)
     (tmp_path / "callbacks" / "capture.py").write_text(CALLBACK)
@@ -47,10 +45,19 @@ def run_task(lab, tmp_path, module, args, timeout=600):
                ANSIBLE_CALLBACKS_ENABLED="capture", CAPTURE_FILE=str(capture))
     t0 = time.monotonic()
     proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(tmp_path / "play.yml")],
-                          env=env, capture_output=True, text=True, timeout=timeout, cwd=str(ROOT), check=False)
+                          env=env, capture_output=True, text=True, timeout=timeout, cwd=str(cwd), check=False)
     seconds = time.monotonic() - t0
     assert capture.exists(), proc.stdout[-3000:] + proc.stderr[-2000:]
-    (rec,) = [json.loads(line) for line in capture.read_text().splitlines()]
+    return proc, seconds, [json.loads(line) for line in capture.read_text().splitlines()]
+
+
+def run_task(lab, tmp_path, module, args, timeout=600):
+    """One task on the lab host through ansible-playbook with ssh pipelining on; returns (result, task seconds as
+    the controller saw them, ansible-playbook seconds)."""
+    play = [{"hosts": "sanlab", "gather_facts": False, "tasks": [
+        {"name": "under test", "sanfleet.remediation.%s" % module: args, "ignore_errors": True}]}]
+    _proc, seconds, records = run_captured(lab, tmp_path, play, timeout)
+    (rec,) = records
     return dict(rec["result"], failed=rec["status"] == "failed"), rec["seconds"], seconds
 
 

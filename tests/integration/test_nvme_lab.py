@@ -27,7 +27,8 @@ import time
 
 import pytest
 
-from test_remediate_lab import CALLBACK, run_audit, run_play, sh  # noqa: I100 (same directory)
+from test_hung_delete_lab import run_captured  # noqa: I100 (same directory)
+from test_remediate_lab import run_audit, run_play, sh  # noqa: I100
 from test_two_clusters_lab import OntapSimulator, from_lab_truths  # noqa: I100
 
 pytestmark = pytest.mark.lab
@@ -242,16 +243,8 @@ def role_run(lab, tmp_path, variables):
     play = [{"hosts": "sanlab", "gather_facts": False, "roles": [{
         "role": "sanfleet.remediation.multipath_config",
         "vars": dict({"multipath_config_lvm": False, "multipath_config_backup": False}, **variables)}]}]
-    (tmp_path / "role.yml").write_text(json.dumps(play))
-    (tmp_path / "role-callbacks").mkdir(exist_ok=True)
-    (tmp_path / "role-callbacks" / "capture.py").write_text(CALLBACK)
-    capture = tmp_path / "role-capture.jsonl"
-    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
-               ANSIBLE_RETRY_FILES_ENABLED="False", ANSIBLE_CALLBACK_PLUGINS=str(tmp_path / "role-callbacks"),
-               ANSIBLE_CALLBACKS_ENABLED="capture", CAPTURE_FILE=str(capture))
-    proc = subprocess.run(["ansible-playbook", "-i", str(lab.inventory_path()), str(tmp_path / "role.yml")],
-                          env=env, capture_output=True, text=True, timeout=900, cwd=str(tmp_path), check=False)
-    records = [json.loads(line) for line in capture.read_text().splitlines()] if capture.exists() else []
+    (tmp_path / "role").mkdir()
+    proc, _seconds, records = run_captured(lab, tmp_path / "role", play, timeout=900, cwd=tmp_path)
     # a role's task is named "<role> : <name>"
     return proc.returncode, dict((r["task"].split(" : ")[-1], (r["status"], r["result"])) for r in records)
 
