@@ -68,6 +68,19 @@ def _approved(spec):
     return art, (kind == "changed_after")
 
 
+def check_then_real(family, spec):
+    """The same world (family: a worlds module) run in check mode, then for real: (the real world, the real run's
+    Outcome, check mode's (action, target) steps, the real run's executed ones). Fails when check mode's steps differ
+    from the real run's, whole: the identity the act re-checks and its options too, not only action and target."""
+    with family.Sandbox() as box:
+        checked = family.run(box.world(spec, "check"), check=True)
+        world = box.world(spec, "real")
+        real = family.run(world)
+    assert [s.to_wire() for s in checked.selected] == [s.to_wire() for s in real.selected]
+    return (world, real, [(s.action, s.target) for s in checked.selected],
+            [(e["action"], e["target"]) for e in real.executed])
+
+
 # ---------------------------------------------------------------------------------------------- the invariants
 def mapped_devices_are_kept(world, out):
     """Rule 2: nothing of a map the array maps to this host's initiator is flushed or deleted; nothing of one whose
@@ -267,15 +280,7 @@ def test_an_approved_plan_only_narrows_the_run(spec):
 def test_check_mode_plans_what_the_real_run_does(spec):
     """Fails when check mode's steps differ from the real run's on the same world, or the real run executes a step
     check mode did not show, or leaves one out while no unit stopped."""
-    spec = hw.plain(spec)
-    with hw.Sandbox() as box:
-        checked = hw.run(box.world(spec, "check"), check=True)
-        world = box.world(spec, "real")
-        real = hw.run(world)
-    # the whole step, not only its action and target: the identity the act re-checks and its options too
-    assert [s.to_wire() for s in checked.selected] == [s.to_wire() for s in real.selected]
-    pairs = [(s.action, s.target) for s in checked.selected]
-    done = [(e["action"], e["target"]) for e in real.executed]
+    _world, real, pairs, done = check_then_real(hw, hw.plain(spec))
     assert all(p in pairs for p in done), (done, pairs)
     if real.error is None:
         assert done == pairs
@@ -475,13 +480,7 @@ def test_check_mode_shows_exactly_the_nvme_deletes_a_real_run_makes(spec):
     """Fails when check mode's NVMe steps differ from a real run's on the same host, or the real run, with nothing
     changed in between, executes other steps or refuses one check mode showed (only a claim the kernel alone shows
     may refuse at act time)."""
-    with nw.Sandbox() as box:
-        checked = nw.run(box.world(spec, "check"), check=True)
-        world = box.world(spec, "real")
-        real = nw.run(world)
-    assert [s.to_wire() for s in checked.selected] == [s.to_wire() for s in real.selected]
-    pairs = [(s.action, s.target) for s in checked.selected]
-    done = [(e["action"], e["target"]) for e in real.executed]
+    world, real, pairs, done = check_then_real(nw, spec)
     if any("claimed" in ns["users"] for ns in world.namespaces.values()):
         assert all(p in pairs for p in done), (done, pairs)
     else:
