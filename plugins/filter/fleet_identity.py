@@ -13,7 +13,9 @@ description:
   - Takes the per-host reports of P(sanfleet.remediation.host_report#filter) and returns them with the fleet
     findings of each host (area C(fleet), severity C(violation)) - C(shared_initiator_identity) for every iSCSI
     initiator name, FC WWPN, NVMe host NQN or host ID two or more of the hosts hold (a cloned image), and
-    C(igroup_spans_hosts) for every igroup whose initiators belong to several of the hosts, unless declared shared.
+    C(igroup_spans_hosts) for every igroup whose initiators belong to several of the hosts, and
+    C(subsystem_spans_hosts) for every NVMe subsystem that allows the host NQNs of several of them, unless declared
+    shared.
   - iSCSI names compare case-blind, WWPNs as hex, host NQNs exactly, host IDs as UUIDs. A host whose identities
     were not all read is not called unique (C(summary.fleet_not_compared) says why). Failed and not-SAN hosts are
     not compared. See docs/compliance.md, "Fleet identity".

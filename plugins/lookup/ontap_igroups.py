@@ -12,6 +12,9 @@ short_description: ONTAP igroups with their initiators and LUN maps, and whether
 description:
   - Returns one record per igroup of the cluster (or SVM), or only those holding any of the given initiators,
     with protocol, OS type, initiators, the LUNs mapped to it and a sharing class.
+  - And one record per NVMe subsystem that allows any of the given host NQNs (every one when no initiator is given),
+    in the same shape - C(protocol) V(nvme), C(initiators) the host NQNs it allows (null when its hosts list was not
+    read whole), no C(lun_maps) - compared exactly, as NQNs are.
   - An igroup shared by several hosts (per backend/cluster instead of per node) is what NetApp calls deprecated
     and a source of stale devices, since unmapping a LUN for one host removes it for all, and LUN ids get reused.
   - C(sharing) is V(per_host), V(shared), V(unknown) or V(empty). With O(hosts) (inventory host to its
@@ -86,6 +89,12 @@ _list:
     sharing: {description: "per_host, shared, unknown or empty.", type: str}
     sharing_basis: {description: "hosts (from O(hosts)), iqn_count (IQN heuristic) or none.", type: str}
     shared: {description: True when sharing is shared (several hosts behind one igroup)., type: bool}
+    nqn: {description: "An NVMe subsystem's own NQN (records of protocol nvme).", type: str}
+    nvme_unread:
+      description:
+        - Only in the one record (C(cluster), C(protocol) V(nvme)) of a cluster whose SAN part was read and whose NVMe
+          part was not - why. Its subsystems are then not compared.
+      type: str
     problem:
       description:
         - Only in the one record returned for a cluster that could not be read (its other keys are then
@@ -138,4 +147,7 @@ class LookupModule(LookupBase):
             return [{"cluster": cluster, "svm": svm,
                      "problem": {"cluster": cluster, "svm": svm, "kind": "lookup_failed", "msg": str(exc)}}]
         self._display.vvv("ontap_igroups: cluster %s truth from %s" % (truth["cluster"], source))
-        return ontap.igroup_records(truth, initiators, self.get_option("hosts"))
+        hosts = self.get_option("hosts")
+        nqns = None if initiators is None else [i for i in initiators if isinstance(i, str) and i.startswith("nqn.")]
+        return (ontap.igroup_records(truth, initiators, hosts)
+                + ontap.subsystem_records(truth["cluster"], truth.get("nvme"), nqns, hosts))

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Fleet identity: the initiator identities (iSCSI names, FC WWPNs, NVMe host NQN and host ID) two or more hosts of
-one report hold (cloned images), and the igroups whose initiators belong to several hosts unless declared shared.
+one report hold (cloned images), and the igroups and NVMe subsystems whose initiators (allowed host NQNs) belong to
+several hosts unless declared shared.
 Audit only: the findings go into the hosts' reports (area `fleet`), nothing here decides a removal."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ AREA = "fleet"
 # the fleet's checks (check_registry, area fleet): get() fails on an id the registry lacks
 SHARED_IDENTITY = check_registry.get("shared_initiator_identity").id
 IGROUP_SPANS_HOSTS = check_registry.get("igroup_spans_hosts").id
+SUBSYSTEM_SPANS_HOSTS = check_registry.get("subsystem_spans_hosts").id
 FLEET_CHECKS = check_registry.ids(AREA)
 KIND_NAMES = {"iscsi": "iSCSI initiator name", "fc": "FC WWPN", "nvme_hostnqn": "NVMe host NQN",
               "nvme_hostid": "NVMe host ID"}
@@ -75,8 +77,9 @@ def _shared_identities(hosts_keys):
 
 
 def _igroup_key(initiator):
-    """The identity an igroup's initiator is: an iSCSI name, else a WWPN (an igroup holds no NVMe host)."""
-    for kind in ("fc", "iscsi"):
+    """The identity an igroup's initiator or a subsystem's allowed host is: an NVMe host NQN (exact), a WWPN, else an
+    iSCSI name (any other text: an NQN would be one too, case-blind)."""
+    for kind in ("nvme_hostnqn", "fc", "iscsi"):
         key = identity_key(kind, initiator)
         if key is not None:
             return kind, key
@@ -84,8 +87,9 @@ def _igroup_key(initiator):
 
 
 def _spanning_igroups(igroups, hosts_keys, shared_igroups):
-    """([(cluster/svm/igroup, [hosts], [initiators])] of the igroups whose initiators belong to several hosts and
-    are not declared shared, [clusters not read])."""
+    """([(check, cluster/svm/name, [hosts], [initiators])] of the igroups and NVMe subsystems (protocol nvme) whose
+    initiators belong to several hosts and are not declared shared, [what was not read: clusters, and subsystems
+    whose hosts list was not read whole])."""
     owner = {}
     for host, keys in hosts_keys.items():
         for ident in keys:
@@ -95,14 +99,23 @@ def _spanning_igroups(igroups, hosts_keys, shared_igroups):
         if not isinstance(ig, dict):
             continue
         if ig.get("problem"):
-            unread.append(str(ig.get("cluster") or (ig["problem"] or {}).get("cluster") or "?"))
+            unread.append((None, "cluster %s" % (ig.get("cluster") or (ig["problem"] or {}).get("cluster") or "?")))
+            continue
+        if ig.get("nvme_unread"):
+            unread.append((SUBSYSTEM_SPANS_HOSTS, "the NVMe subsystems of cluster %s (%s)" % (ig.get("cluster"),
+                                                                                          ig["nvme_unread"])))
             continue
         name = "%s/%s/%s" % (ig.get("cluster"), ig.get("svm"), ig.get("name"))
+        subsystem = ig.get("protocol") == "nvme"
+        if ig.get("initiators") is None and subsystem:
+            unread.append((SUBSYSTEM_SPANS_HOSTS, "the hosts list of NVMe subsystem %s" % name))
+            continue
         hosts = set()
         for init in ig.get("initiators") or []:
             hosts.update(owner.get(_igroup_key(init), ()))
         if len(hosts) > 1 and not any(fnmatchcase(name, p) for p in shared_igroups):
-            spanning.append((name, sorted(hosts), list(ig.get("initiators") or [])))
+            spanning.append((SUBSYSTEM_SPANS_HOSTS if subsystem else IGROUP_SPANS_HOSTS, name, sorted(hosts),
+                             list(ig.get("initiators") or [])))
     return sorted(spanning), sorted(set(unread))
 
 
@@ -140,9 +153,9 @@ def fleet_identity(reports, igroups=None, shared_igroups=None):
         for host in hosts:
             rows[host].append(_identity_row(kind, spelling, hosts))
     spanning, unread_clusters = _spanning_igroups(igroups or [], hosts_keys, shared_igroups)
-    for name, hosts, initiators in spanning:
+    for check, name, hosts, initiators in spanning:
         for host in hosts:
-            rows[host].append(_igroup_row(name, hosts, initiators))
+            rows[host].append(_spanning_row(check, name, hosts, initiators))
     for host, report in judged.items():
         _apply(report, rows[host], _not_compared(report, igroups, unread_clusters))
     return out
@@ -156,11 +169,13 @@ def _identity_row(kind, spelling, hosts):
     return row
 
 
-def _igroup_row(name, hosts, initiators):
-    row = finding_row(AREA, IGROUP_SPANS_HOSTS, "violation", name,
-                      "igroup %s holds initiators of %d hosts: %s (initiators %s): a LUN mapped to it reaches all of "
-                      "them; declare it in sanfleet_shared_igroups if that is meant" % (
-                          name, len(hosts), ", ".join(hosts), ", ".join(initiators)))
+def _spanning_row(check, name, hosts, initiators):
+    what = ("NVMe subsystem %s allows the host NQNs of %d hosts: %s (%s): a namespace mapped to it reaches all of them"
+            if check == SUBSYSTEM_SPANS_HOSTS else
+            "igroup %s holds initiators of %d hosts: %s (initiators %s): a LUN mapped to it reaches all of them")
+    row = finding_row(AREA, check, "violation", name, (what + "; declare it in sanfleet_shared_igroups if that is "
+                                                              "meant") % (name, len(hosts), ", ".join(hosts),
+                                                                          ", ".join(initiators)))
     row["hosts"] = list(hosts)
     return row
 
@@ -172,12 +187,13 @@ def _not_compared(report, igroups, unread_clusters):
     if unread:
         out[SHARED_IDENTITY] = "not every initiator identity of this host was read, so it is not known to be unique: " \
             + "; ".join(unread)
-    if igroups is None:
-        out[IGROUP_SPANS_HOSTS] = "the igroups were not read in this run (the audit reads them when sanfleet_ontap is given)"
-    elif unread_clusters or unread:
-        out[IGROUP_SPANS_HOSTS] = "; ".join(
-            (["the igroups of cluster(s) %s could not be read" % ", ".join(unread_clusters)] if unread_clusters else [])
-            + (["not every initiator identity of this host was read"] if unread else []))
+    for check, what in ((IGROUP_SPANS_HOSTS, "igroups"), (SUBSYSTEM_SPANS_HOSTS, "NVMe subsystems")):
+        missing = [text for about, text in unread_clusters if about in (None, check)]
+        if igroups is None:
+            out[check] = "the %s were not read in this run (the audit reads them when sanfleet_ontap is given)" % what
+        elif missing or unread:
+            out[check] = "; ".join((["not read: %s" % ", ".join(missing)] if missing else [])
+                                   + (["not every initiator identity of this host was read"] if unread else []))
     return out
 
 

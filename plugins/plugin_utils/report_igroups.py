@@ -24,6 +24,8 @@ def igroup_layout(igroups):
             # a cluster the ontap_igroups lookup could not read: named, not laid out
             problems.setdefault(ig.get("cluster") or "-", []).append(array_problem(ig["problem"]))
             continue
+        if isinstance(ig, dict) and ig.get("nvme_unread"):
+            continue  # a cluster whose NVMe part was not read: the fleet check says so (report_identity)
         clusters.setdefault(ig.get("cluster") or "-", []).append(ig)
     out = []
     for cluster in sorted(clusters):

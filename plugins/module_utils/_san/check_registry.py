@@ -281,6 +281,10 @@ CHECKS = (
            "This igroup holds the initiators of several hosts: give each host its own igroup, or declare it in "
            "sanfleet_shared_igroups (cluster/svm/igroup) if the sharing is meant (a cluster's shared datastore).",
            _FLEET, junit=True),
+    _check("subsystem_spans_hosts", "fleet", "violation",
+           "an NVMe subsystem allows the host NQNs of several hosts of the report and is not declared shared",
+           "This NVMe subsystem allows the host NQNs of several hosts: give each host its own subsystem, or declare "
+           "it in sanfleet_shared_igroups (cluster/svm/subsystem) if the sharing is meant.", _FLEET, junit=True),
 )
 
 BY_ID = dict((c.id, c) for c in CHECKS)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_nvme
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import (
     OntapSimulator, from_description, generated, lookup_plugin)
 
@@ -160,3 +160,33 @@ def test_the_audit_asks_every_cluster_any_host_names_once_each(tmp_path):
         assert len(two.requests_to("protocols/san/igroups")) == 1
         html = (tmp_path / "reports" / "fleet.html").read_text()
         assert "netapp1!" not in proc.stdout + proc.stderr + html
+
+
+NQN1 = "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
+NQN2 = "nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000"
+NQN3 = "nqn.2014-08.org.nvmexpress:uuid:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+NVME_DESC = dict(DESC, svms=["svm1"], nvme={"svm1": {
+    "addresses": ["192.0.2.31"],
+    "subsystems": [{"name": "sub_h1", "hosts": [NQN1], "namespaces": [{"path": "/vol/nv/ns1", "nsid": 1}]},
+                   {"name": "sub_both", "hosts": [NQN1, NQN2], "namespaces": [{"path": "/vol/nv/ns2", "nsid": 1}]},
+                   {"name": "sub_h3", "hosts": [NQN3], "namespaces": [{"path": "/vol/nv/ns3", "nsid": 1}]}]}})
+
+
+def test_nvme_subsystems_come_as_igroups_of_their_host_nqns(tmp_path):
+    """The subsystems that allow a given host NQN come beside the igroups, in their shape (protocol nvme, the
+    allowed NQNs as initiators, no LUN maps), judged per host against the inventory, at no extra request. Fails
+    when a subsystem of another host comes back, one that allows two inventory hosts is not shared, or an NQN is
+    matched in another case (NQNs compare exactly)."""
+    with OntapSimulator(from_description(NVME_DESC), str(tmp_path)) as sim:
+        everything = run(sim)
+        count = sim.request_count
+        recs = by_name(run(sim, [IQN1, NQN1, NQN2.upper().replace("NQN.", "nqn.")],
+                           hosts={"n1": [NQN1, IQN1], "n2": [NQN2]}))
+    assert {r["name"] for r in everything if r["protocol"] == "nvme"} == {"sub_h1", "sub_both", "sub_h3"}
+    assert count == ontap.REQUESTS_PER_CLUSTER + ontap_nvme.NVME_REQUESTS_WITH_SERVICE \
+        - ontap_nvme.NVME_REQUESTS_WITHOUT_SERVICE
+    assert "sub_h3" not in recs and {"ig_h1", "ig_backend"} <= set(recs)
+    both, own = recs["sub_both"], recs["sub_h1"]
+    assert (both["protocol"], both["initiators"], both["lun_maps"]) == ("nvme", [NQN1, NQN2], [])
+    assert (both["sharing"], both["sharing_basis"], both["hosts"], both["shared"]) == ("shared", "hosts", ["n1", "n2"], True)
+    assert (own["sharing"], own["hosts"]) == ("per_host", ["n1"])

@@ -105,6 +105,45 @@ def test_an_igroup_of_several_hosts_is_a_violation_unless_declared_shared():
     assert all(not _rows(declared, h, "igroup_spans_hosts") for h in ("esx1", "esx2"))
 
 
+def _subsystem(name, nqns, cluster="cl1", svm="svm1"):
+    return {"cluster": cluster, "svm": svm, "name": name, "protocol": "nvme", "initiators": nqns, "hosts": [],
+            "lun_maps": []}
+
+
+NQN_B = NQN.replace("b4c0", "0000")
+
+
+def test_an_nvme_subsystem_allowing_two_hosts_nqns_is_a_violation_unless_declared_shared():
+    """A subsystem whose hosts list holds the host NQNs of two inventory hosts maps each namespace to both; an NQN
+    differing only in case is another NQN (no finding); declared shared it is meant. Fails when subsystems are not
+    compared, are compared case-blind, or as igroups (the check names the subsystem)."""
+    reps = _reports(n1=_san(hostnqn=NQN), n2=_san(hostnqn=NQN_B), n3=_san(hostnqn=NQN.replace("4c4c", "5d5d")))
+    subsystems = [_subsystem("k8s_all", [NQN, NQN_B]), _subsystem("n3", [NQN.replace("4c4c", "5d5d")]),
+                  _subsystem("case", [NQN.replace("4c4c", "5d5d"), NQN_B.upper().replace("NQN.", "nqn.")])]
+    out = fleet_identity(reps, igroups=subsystems)
+    for host in ("n1", "n2"):
+        [row] = _rows(out, host, "subsystem_spans_hosts")
+        assert row["object"] == "cl1/svm1/k8s_all" and row["hosts"] == ["n1", "n2"], row
+        assert "NVMe subsystem" in row["reason"] and not _rows(out, host, "igroup_spans_hosts")
+    assert _rows(out, "n3", "subsystem_spans_hosts") == []
+    declared = fleet_identity(reps, igroups=subsystems, shared_igroups=["cl1/svm1/k8s_*"])
+    assert all(not _rows(declared, h, "subsystem_spans_hosts") for h in ("n1", "n2"))
+
+
+def test_a_subsystem_whose_hosts_were_not_read_is_not_compared_and_says_so():
+    """A subsystem whose hosts list was not read whole (initiators null), or a cluster whose NVMe part was not read,
+    allows nobody known: the subsystem check is skipped with its name on every host, never passed; the igroup
+    check is not touched by it."""
+    reps = _reports(n1=_san(hostnqn=NQN), n2=_san(hostnqn=NQN_B))
+    records = [_subsystem("cut", None), {"cluster": "cl2", "protocol": "nvme", "nvme_unread": "HTTP 500"}]
+    out = fleet_identity(reps, igroups=records)
+    for rep in out:
+        why = rep["summary"]["fleet_not_compared"]
+        assert "cl1/svm1/cut" in why["subsystem_spans_hosts"] and "cl2" in why["subsystem_spans_hosts"], why
+        assert "igroup_spans_hosts" not in why
+    assert not any(_rows(out, h, "subsystem_spans_hosts") for h in ("n1", "n2"))
+
+
 def test_fleet_identity_is_idempotent_and_leaves_its_input_alone():
     """The role applies it for the per-host files and fleet_report applies it again: a second pass that added the
     rows twice would double every count; the reports given are not changed."""
