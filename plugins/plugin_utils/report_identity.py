@@ -102,8 +102,8 @@ def _spanning_igroups(igroups, hosts_keys, shared_igroups):
             unread.append((None, "cluster %s" % (ig.get("cluster") or (ig["problem"] or {}).get("cluster") or "?")))
             continue
         if ig.get("nvme_unread"):
-            unread.append((SUBSYSTEM_SPANS_HOSTS, "the NVMe subsystems of cluster %s (%s)" % (ig.get("cluster"),
-                                                                                          ig["nvme_unread"])))
+            why = "the NVMe subsystems of cluster %s (%s)" % (ig.get("cluster"), ig["nvme_unread"])
+            unread.append((SUBSYSTEM_SPANS_HOSTS, why))
             continue
         name = "%s/%s/%s" % (ig.get("cluster"), ig.get("svm"), ig.get("name"))
         subsystem = ig.get("protocol") == "nvme"
