@@ -14,6 +14,8 @@ description:
     hosts and their initiators) and returns, per cluster, the igroups shared by several inventory hosts, the
     initiators that sit in the igroups of more than one host, and the LUNs that reach one host through more than
     one igroup, with their LUN ids (two ids for one LUN on one host is how a reused id becomes a wrong disk).
+  - NVMe subsystems among the records (C(protocol) V(nvme)) are laid out with the igroups (counted in C(igroups), a
+    shared one in C(shared_igroups)); their host NQNs compare exactly, iSCSI names and WWPNs case-blind.
 options:
   _input:
     description: Records of the C(sanfleet.remediation.ontap_igroups) lookup.

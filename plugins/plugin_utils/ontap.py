@@ -40,7 +40,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
     OntapError,
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import (
-    nvme_records, nvme_targets, subsystem_records, wanted_host_nqns)
+    nvme_records, nvme_targets, wanted_host_nqns)
 # also the names the lookups and their tests use as ontap.<name>, from where they live
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import (  # pylint: disable=unused-import
     CACHE_FORMAT,

@@ -36,7 +36,10 @@ def host_identities(san):
     """({kind: [values]}, [why some were not read]) of one host's `san` fact (host_report's summary.identities)."""
     host = san.get("host") if isinstance(san.get("host"), dict) else {}
     unread_pieces = host.get("unread_pieces") or []
-    iqns = [i for i in host.get("initiators") or [] if identity_key("iscsi", i) and not identity_key("fc", i)]
+    # the initiators are the session IQNs, the WWPNs and the NQNs of connected NVMe-oF controllers: an NQN is
+    # compared as one (nvme_hostnqn, exactly), never as an iSCSI name
+    iqns = [i for i in host.get("initiators") or []
+            if identity_key("iscsi", i) and not identity_key("fc", i) and not i.startswith("nqn.")]
     if host.get("iscsi_iqn_file"):
         iqns.append(host["iscsi_iqn_file"])
     values = {"iscsi": sorted(set(iqns)), "fc": sorted(set(host.get("fc_wwpns") or [])),
@@ -76,10 +79,10 @@ def _shared_identities(hosts_keys):
             if len(held) > 1]
 
 
-def _igroup_key(initiator):
-    """The identity an igroup's initiator or a subsystem's allowed host is: an NVMe host NQN (exact), a WWPN, else an
-    iSCSI name (any other text: an NQN would be one too, case-blind)."""
-    for kind in ("nvme_hostnqn", "fc", "iscsi"):
+def _igroup_key(initiator, subsystem=False):
+    """The identity an igroup's initiator is (a WWPN, else an iSCSI name), or a subsystem's allowed host (an NVMe host
+    NQN, exact; None for a text that is none: never compared as an iSCSI name, case-blind)."""
+    for kind in (("nvme_hostnqn",) if subsystem else ("fc", "iscsi")):
         key = identity_key(kind, initiator)
         if key is not None:
             return kind, key
@@ -99,7 +102,7 @@ def _spanning_igroups(igroups, hosts_keys, shared_igroups):
         if not isinstance(ig, dict):
             continue
         if ig.get("problem"):
-            unread.append((None, "cluster %s" % (ig.get("cluster") or (ig["problem"] or {}).get("cluster") or "?")))
+            unread.append(("", "cluster %s" % (ig.get("cluster") or (ig["problem"] or {}).get("cluster") or "?")))
             continue
         if ig.get("nvme_unread"):
             why = "the NVMe subsystems of cluster %s (%s)" % (ig.get("cluster"), ig["nvme_unread"])
@@ -112,7 +115,7 @@ def _spanning_igroups(igroups, hosts_keys, shared_igroups):
             continue
         hosts = set()
         for init in ig.get("initiators") or []:
-            hosts.update(owner.get(_igroup_key(init), ()))
+            hosts.update(owner.get(_igroup_key(init, subsystem), ()))
         if len(hosts) > 1 and not any(fnmatchcase(name, p) for p in shared_igroups):
             spanning.append((SUBSYSTEM_SPANS_HOSTS if subsystem else IGROUP_SPANS_HOSTS, name, sorted(hosts),
                              list(ig.get("initiators") or [])))
@@ -188,7 +191,7 @@ def _not_compared(report, igroups, unread_clusters):
         out[SHARED_IDENTITY] = "not every initiator identity of this host was read, so it is not known to be unique: " \
             + "; ".join(unread)
     for check, what in ((IGROUP_SPANS_HOSTS, "igroups"), (SUBSYSTEM_SPANS_HOSTS, "NVMe subsystems")):
-        missing = [text for about, text in unread_clusters if about in (None, check)]
+        missing = [text for about, text in unread_clusters if about in ("", check)]
         if igroups is None:
             out[check] = "the %s were not read in this run (the audit reads them when sanfleet_ontap is given)" % what
         elif missing or unread:

@@ -12,9 +12,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import array_problem
 
 
+def _initiator_key(initiator):
+    """iSCSI names and WWPNs compare case-blind, NVMe host NQNs (a subsystem's hosts) exactly."""
+    return initiator if initiator.startswith("nqn.") else initiator.lower()
+
+
 def igroup_layout(igroups):
-    """Per cluster: igroups shared by several inventory hosts, initiators in the igroups of several hosts, LUNs
-    that reach one host through more than one igroup (records of the ontap_igroups lookup, called with hosts)."""
+    """Per cluster: igroups (and NVMe subsystems, protocol nvme) shared by several inventory hosts, initiators in
+    the igroups of several hosts, LUNs that reach one host through more than one igroup (records of the ontap_igroups
+    lookup, called with hosts)."""
     if not isinstance(igroups, (list, tuple)):
         raise AnsibleFilterError("igroup_layout expects the ontap_igroups records (a list), got %s"
                                  % type(igroups).__name__)
@@ -36,11 +42,11 @@ def igroup_layout(igroups):
         owners = {}
         for g in groups:
             for init in g.get("initiators") or []:
-                owners.setdefault(init.lower(), set()).update(g.get("hosts") or [])
+                owners.setdefault(_initiator_key(init), set()).update(g.get("hosts") or [])
         in_groups = {}
         for g in groups:
             for init in g.get("initiators") or []:
-                in_groups.setdefault(init.lower(), []).append("%s:%s" % (g.get("svm"), g.get("name")))
+                in_groups.setdefault(_initiator_key(init), []).append("%s:%s" % (g.get("svm"), g.get("name")))
         multi_host_initiators = [{"initiator": init, "hosts": sorted(owners[init]), "igroups": sorted(in_groups[init])}
                                  for init in sorted(owners) if len(owners[init]) > 1]
         reach = {}

@@ -154,6 +154,19 @@ def test_igroup_layout_shared_igroups_multi_host_initiators_and_luns_via_two_igr
     assert igroup_layout(records)[0]["multi_host_initiators"] == []
 
 
+def test_igroup_layout_keeps_nvme_host_nqns_that_differ_in_case_apart():
+    """Two NQNs that differ only in case are two hosts' NQNs (NQNs compare exactly): the layout must not show one
+    "initiator in the subsystems of two hosts"; a subsystem whose NVMe part was not read is not laid out."""
+    nqn = "nqn.2014-08.org.nvmexpress:uuid:1111111A-2222-3333-4444-555555555555"
+    records = [{"cluster": "c1", "svm": "s", "name": "sub_a", "protocol": "nvme", "initiators": [nqn], "hosts": ["h1"],
+                "shared": False, "sharing": "per_host", "lun_maps": []},
+               {"cluster": "c1", "svm": "s", "name": "sub_b", "protocol": "nvme", "initiators": [nqn.lower()],
+                "hosts": ["h2"], "shared": False, "sharing": "per_host", "lun_maps": []},
+               {"cluster": "c2", "protocol": "nvme", "nvme_unread": "HTTP 500"}]
+    (c1,) = igroup_layout(records)
+    assert c1["multi_host_initiators"] == [] and c1["igroups"] == 2
+
+
 @pytest.mark.parametrize("call", [lambda: host_report([], "h"), lambda: host_report({}, ""),
                                   lambda: fleet_report([], "h"), lambda: igroup_layout({})])
 def test_wrong_input_is_a_clear_error(call):

@@ -144,6 +144,32 @@ def test_a_subsystem_whose_hosts_were_not_read_is_not_compared_and_says_so():
     assert not any(_rows(out, h, "subsystem_spans_hosts") for h in ("n1", "n2"))
 
 
+def test_an_unread_cluster_beside_an_unread_subsystem_is_named_and_every_report_is_written():
+    """One cluster that could not be read at all and another whose NVMe part or one subsystem's hosts list was not:
+    both checks are skipped naming what was not read, nothing raises (a raise leaves the audit without reports)."""
+    reps = _reports(n1=_san(hostnqn=NQN), n2=_san(hostnqn=NQN_B))
+    problem = {"cluster": "cl2", "svm": None, "problem": {"cluster": "cl2", "kind": "lookup_failed", "msg": "refused"}}
+    for records in ([{"cluster": "cl1", "protocol": "nvme", "nvme_unread": "HTTP 403"}, problem],
+                    [_subsystem("cut", None), problem, _igroup("ig", ["iqn.2024-01.lab:n1"])]):
+        out = fleet_identity(reps, igroups=records)
+        for rep in out:
+            why = rep["summary"]["fleet_not_compared"]
+            assert "cl2" in why["igroup_spans_hosts"] and "cl2" in why["subsystem_spans_hosts"], why
+            assert "cl1" in why["subsystem_spans_hosts"] and "cl1" not in why["igroup_spans_hosts"], why
+
+
+def test_an_nqn_is_never_compared_as_an_iscsi_name():
+    """An allowed host text that is no NQN nvme-cli would take, and the NQNs of connected controllers among a host's
+    initiators, differing only in case between two hosts: no finding (NQNs compare exactly; an iSCSI name's
+    case-blind compare would call them one)."""
+    odd = "nqn.2014-08.org.nvmexpress:uuid:HostA"
+    one, other = _san(hostnqn=NQN), _san(hostnqn=NQN_B)
+    one["host"]["initiators"].append(odd)
+    other["host"]["initiators"].append(odd.lower())
+    out = fleet_identity(_reports(h1=one, h2=other), igroups=[_subsystem("sub", [odd])])
+    assert not any(_rows(out, h, c) for h in ("h1", "h2") for c in ("subsystem_spans_hosts", "shared_initiator_identity"))
+
+
 def test_fleet_identity_is_idempotent_and_leaves_its_input_alone():
     """The role applies it for the per-host files and fleet_report applies it again: a second pass that added the
     rows twice would double every count; the reports given are not changed."""
