@@ -10,12 +10,11 @@
 #   SANLAB_SUITES="bookworm" scripts/test.sh   the lab on some Debian generations only (default: all three)
 #
 # The lab stage runs once per Debian generation in SANLAB_SUITES (bookworm bullseye trixie): ONE VM per
-# generation, booted once, stopped after. On bookworm every lab test runs and molecule shares its VM (SANLAB_PORT,
-# default 2222); on bullseye and trixie the tests marked every_suite run, plus README command 1
-# (scripts/lab-audit.sh) on the same VM (SANLAB_PORT+1, one generation after the other, beside bookworm's). The
-# stages that need no VM (lint, build, docs, the tooling tests, sanity, ansible-test units, the integration tests of
-# the fixture fleet and the ONTAP simulator: stage fleet, and the ansible-core matrix) run beside the lab VMs, one
-# after the other, at nice 10, before the other generations' labs (on their own with SANLAB=0).
+# generation (SANLAB_PORT, default 2222), booted once, stopped after. On bookworm every lab test runs and molecule
+# shares its VM; on bullseye and trixie the tests marked every_suite run, plus README command 1
+# (scripts/lab-audit.sh) on the same VM. The stages that need no VM (lint, build, docs, the tooling tests, sanity,
+# ansible-test units, the integration tests of the fixture fleet and the ONTAP simulator: stage fleet, and the
+# ansible-core matrix) run beside the lab VMs, one after the other, at nice 10 (on their own with SANLAB=0).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -220,12 +219,12 @@ molecule_all() {
 # on their own. Started before the first VM boots (the lab's inventory
 # is not in their environment); their logs are printed, and their results counted, when they end.
 BG_PID='' BG_DIR='' BG_NAMES=()
-stages_beside_lab() {  # stages_beside_lab NAME:FUNCTION...: FUNCTION is called with NAME; lab-SUITE runs with stage lab
+stages_beside_lab() {  # stages_beside_lab NAME:FUNCTION...
   local pair name
   BG_NAMES=()
   for pair in "$@"; do
     name=${pair%%:*}
-    case " $STAGES " in *" ${name%%-*} "*) BG_NAMES+=("$pair") ;; esac
+    case " $STAGES " in *" $name "*) BG_NAMES+=("$pair") ;; esac
   done
   [ ${#BG_NAMES[@]} -gt 0 ] || return 0
   BG_DIR=$(mktemp -d)
@@ -234,7 +233,7 @@ stages_beside_lab() {  # stages_beside_lab NAME:FUNCTION...: FUNCTION is called 
     for pair in "${BG_NAMES[@]}"; do
       name=${pair%%:*} t0=$(date +%s)
       set +e
-      "${pair#*:}" "$name" >"$BG_DIR/$name.log" 2>&1
+      "${pair#*:}" >"$BG_DIR/$name.log" 2>&1
       echo "$? $(( $(date +%s) - t0 ))" >"$BG_DIR/$name.rc"
       set -e
     done
@@ -273,37 +272,6 @@ stop_beside_lab() {  # on an early exit: the background stages must not outlive 
   if [ -n "$BG_PID" ]; then kill -TERM "$BG_PID" $(descendants "$BG_PID") 2>/dev/null || true; fi
 }
 
-# The first generation of SANLAB_SUITES (bookworm: every lab test, then molecule) is the lab stage of this shell, on
-# SANLAB_PORT. The others (the every_suite tests and README command 1) run at the end of the chain beside it, one
-# after the other, each on a VM of its own on port SANLAB_PORT+1, back at priority 0: a lab stage mostly waits on its
-# guest (multipathd's checker, the targets' timeouts; a CI run's cores are ~80% idle while only bookworm's guest
-# runs), so the generations overlap instead of queueing, and the stage fleet, whose test_failure_paths watches the
-# checkout that README command 1 writes its reports into, has ended before they start.
-# With SANLAB=0 every generation's stage runs here (its lab tests skipped, saying so) and none beside.
-# shellcheck disable=SC2086  # one word per generation
-lab_suites_here() { if [ "$SANLAB" = 1 ]; then set -- $SANLAB_SUITES; echo "$1"; else echo "$SANLAB_SUITES"; fi; }
-# shellcheck disable=SC2086
-lab_suites_beside() { if [ "$SANLAB" = 1 ]; then set -- $SANLAB_SUITES; shift; echo "$@"; fi; }
-BESIDE_PORT=$((SANLAB_PORT + 1))
-
-lab_beside() (  # lab_beside lab-SUITE: a subshell, its environment and its VM its own
-  renice -n 0 -p "$BASHPID" >/dev/null 2>&1 || true
-  export SANLAB_SUITE=${1#lab-} SANLAB_PORT=$BESIDE_PORT
-  trap lab_down EXIT
-  t0=$(date +%s)
-  lab_up || { echo "lab-boot($SANLAB_SUITE) FAILED"; exit 1; }
-  pytest_lab
-  rc=$?
-  echo "lab($SANLAB_SUITE) $(( $(date +%s) - t0 ))s incl. image and boot, on port $SANLAB_PORT"
-  exit $rc
-)
-
-lab_down_beside() {  # an early exit: the VM of a generation beside the lab (its subshell was killed) stops too
-  if [ -n "$(lab_suites_beside)" ] && [ "${SANLAB_KEEP:-0}" != 1 ]; then
-    SSH_PORT=$BESIDE_PORT tests/lab/boot.sh stop >/dev/null 2>&1 || true
-  fi
-}
-
 on_their_own() {
   stage lint lint
   stage build build
@@ -316,17 +284,15 @@ on_their_own() {
 }
 case " $STAGES " in
   *" lab "*) if [ "$SANLAB" = 1 ]; then
-               labs_beside=()
-               for suite in $(lab_suites_beside); do labs_beside+=("lab-$suite:lab_beside"); done
                stages_beside_lab lint:lint build:build docs:docs unit:pytest_unit sanity:sanity units:units \
-                 fleet:pytest_fleet matrix:matrix "${labs_beside[@]}"
+                 fleet:pytest_fleet matrix:matrix
              else on_their_own; fi ;;
   *) on_their_own ;;
 esac
 case " $STAGES " in
   *" lab "*|*" molecule "*)
-    trap 'stop_beside_lab; lab_down; lab_down_beside' EXIT
-    for SANLAB_SUITE in $(lab_suites_here); do
+    trap 'stop_beside_lab; lab_down' EXIT
+    for SANLAB_SUITE in $SANLAB_SUITES; do
       export SANLAB_SUITE
       t_suite=$(date +%s)
       if ! lab_up; then RESULTS+=("lab-boot($SANLAB_SUITE) FAILED"); failed=1; lab_down; continue; fi
