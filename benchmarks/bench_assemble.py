@@ -28,17 +28,28 @@ FIXTURES = Path("/tmp/sanfleet-bench-fixtures")
 
 
 def read_once(base):
-    """(raw, dm info, table, status, multipathd maps, errors) of the fixture host at `base`, read as the module reads."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
+    """The arguments Host.snapshot gave assemble when it read the fixture host at `base` (the readers inline, the
+    captured commands answered from the fixture, no probes)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read, snapshot
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
 
     captured = t.CapturedRun(str(base / "commands"))
     host = read.Host(root=str(base / "root"),
                      run=lambda argv, timeout, what=None, data=None: captured(argv, timeout, what),
                      call=lambda fn, args=(), timeout=10.0, what=None: t.inline_call(fn, args, timeout, what))
-    raw, errors = host._read_raw()  # pylint: disable=protected-access
-    info, table, status = host._dm(errors)  # pylint: disable=protected-access
-    return raw, info, table, status, host._multipathd(True, errors), errors  # pylint: disable=protected-access
+    calls, real = [], snapshot.assemble
+
+    def recording(*args):
+        calls.append(args)
+        return real(*args)
+
+    snapshot.assemble = recording
+    try:
+        host.snapshot(probe=False)
+    finally:
+        snapshot.assemble = real
+    (args,) = calls
+    return args
 
 
 def measure(luns, runs):
@@ -48,11 +59,11 @@ def measure(luns, runs):
     if not (base / ".done").exists():
         subprocess.run([sys.executable, str(TOP / "benchmarks" / "make_big_fixture.py"), "--luns", str(luns),
                         "--out", str(base)], check=True, stdout=subprocess.DEVNULL)
-    raw, info, table, status, mpd, errors = read_once(base)
+    args = read_once(base)
     seconds = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        snap = snapshot.assemble(raw, info, table, status, mpd, True, time.time(), list(errors))
+        snap = snapshot.assemble(*args)
         seconds.append(time.perf_counter() - t0)
     return {"luns": luns, "maps": len(snap["maps"]), "disks": len(snap["disks"]),
             "median_s": round(statistics.median(seconds), 4), "runs": [round(s, 4) for s in seconds]}

@@ -106,7 +106,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 try:
-    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_nvme
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
     IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover
     ontap = None
@@ -150,4 +150,4 @@ class LookupModule(LookupBase):
         hosts = self.get_option("hosts")
         nqns = None if initiators is None else [i for i in initiators if isinstance(i, str) and i.startswith("nqn.")]
         return (ontap.igroup_records(truth, initiators, hosts)
-                + ontap_nvme.subsystem_records(truth["cluster"], truth.get("nvme"), nqns, hosts))
+                + ontap.subsystem_records(truth, nqns, hosts))

@@ -39,8 +39,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
     OntapClient,
     OntapError,
 )
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import (
-    nvme_records, nvme_targets, wanted_host_nqns)
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import nvme_records, nvme_targets, wanted_host_nqns
 # also the names the lookups and their tests use as ontap.<name>, from where they live
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import (  # pylint: disable=unused-import
     CACHE_FORMAT,
@@ -53,6 +52,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records
     lun_records,
     normalize_initiator,
     ontap_wwpn,
+    subsystem_records,
     wanted_initiators,
 )
 

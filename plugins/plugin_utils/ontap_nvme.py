@@ -138,52 +138,6 @@ def nvme_targets(nvme):
     return [out[k] for k in sorted(out, key=str)]
 
 
-def subsystem_records(cluster, nvme, nqns=None, hosts=None):
-    """One record per NVMe subsystem of a cluster's read that allows any of `nqns` (every one when None), in the
-    shape of ontap_records.igroup_records -- protocol "nvme", `initiators` the host NQNs it allows, no LUN maps -- so
-    that the igroup layout and the fleet's spanning check read subsystems as they read igroups. `hosts`: inventory
-    host -> its initiators; the NQNs among them say whose each allowed NQN is. NQNs compare exactly (as the kernel and
-    ONTAP do). A subsystem whose hosts list was not read whole has `initiators` None and `sharing` "unknown": whom it
-    allows is unknown, never "nobody". A cluster without NVMe has none; one whose NVMe part was not read, one record
-    {cluster, protocol, nvme_unread: why}."""
-    if (nvme or {}).get("state") == NO_NVME:
-        return []
-    if (nvme or {}).get("state") != READ:
-        # the SAN part of the cluster was read, its NVMe part not: its subsystems are not compared, and say so
-        return [{"cluster": cluster, "protocol": "nvme", "nvme_unread": (nvme or {}).get("reason") or "not read"}]
-    wanted = None if nqns is None else set(n for n in ([nqns] if isinstance(nqns, str) else nqns) if n)
-    owner = {}
-    for host, inits in (hosts or {}).items():
-        for init in ([inits] if isinstance(inits, str) else inits or []):
-            if isinstance(init, str) and init.startswith("nqn."):
-                owner[init] = host
-    out = []
-    for sub in nvme.get("subsystems") or []:
-        allowed = sub.get("hosts")
-        if wanted is not None and allowed is not None and not wanted & set(allowed):
-            continue
-        if allowed is None:
-            sharing, basis, owners = "unknown", "none", []
-        else:
-            owners = sorted(set(owner[n] for n in allowed if n in owner))
-            strangers = [n for n in allowed if n not in owner]
-            if not allowed:
-                sharing, basis = "empty", "none"
-            elif owner:
-                # a Linux host has one host NQN: an NQN of no listed host is another host
-                sharing = "shared" if len(owners) > 1 or (owners and strangers) else (
-                    "per_host" if owners else "unknown")
-                basis = "hosts"
-            else:
-                sharing, basis = ("shared" if len(allowed) > 1 else "per_host"), "nqn_count"
-        out.append({"cluster": cluster, "svm": sub.get("svm"), "name": sub.get("name"), "uuid": sub.get("uuid"),
-                    "protocol": "nvme", "os_type": sub.get("os_type"), "nqn": sub.get("nqn"),
-                    "initiators": None if allowed is None else list(allowed), "lun_maps": [], "hosts": owners,
-                    "sharing": sharing, "sharing_basis": basis, "shared": sharing == "shared"})
-    out.sort(key=lambda r: (r["svm"] or "", r["name"] or ""))
-    return out
-
-
 def nvme_records(nvme, cluster, wanted=None, problems=None, collected_at=None):
     """One record per mapped namespace whose subsystem allows any of the ``wanted`` host NQNs (normal forms,
     ``ontap_records.wanted_initiators``; every mapped namespace when None). A map naming a subsystem or namespace

@@ -31,7 +31,8 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
     OntapError,
     format_ontap_error,
 )
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import NVME_REQUESTS_WITHOUT_SERVICE, fetch_nvme
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import (
+    NO_NVME, NVME_REQUESTS_WITHOUT_SERVICE, READ as NVME_READ, fetch_nvme)
 
 display = Display()
 
@@ -249,25 +250,27 @@ def lun_records(truth, initiators=None, problems=None):
     return out
 
 
-def classify_igroup(initiators, hosts_index=None):
+def classify_igroup(initiators, hosts_index=None, key=normalize_initiator, one_per_host=is_iqn):
     """(sharing, basis, owners): sharing is per_host, shared, unknown or empty.
 
-    With ``hosts_index`` ({normalized initiator: host}), owners are the inventory hosts whose initiators the igroup
-    holds. Without it (or when no initiator is known), the rule is that a Linux host has one iSCSI IQN, so two
-    IQNs mean two hosts; WWPN-only igroups cannot be judged (a host usually has two or more ports).
+    With ``hosts_index`` ({initiator: host}), owners are the inventory hosts whose initiators the igroup holds.
+    Without it (or when no initiator is known), the rule is that a Linux host has one iSCSI IQN, so two IQNs mean two
+    hosts; WWPN-only igroups cannot be judged (a host usually has two or more ports). ``key``: what initiators
+    compare by; ``one_per_host``: the names a host has one of (an NVMe subsystem's host NQNs: ``key`` is the NQN
+    itself, compared exactly, and every name is one host's).
     """
     if not initiators:
         return "empty", "none", []
-    norm = [normalize_initiator(i) for i in initiators]
-    hosts_index = {normalize_initiator(k): v for k, v in (hosts_index or {}).items()}
+    norm = [key(i) for i in initiators]
+    hosts_index = {key(k): v for k, v in (hosts_index or {}).items()}
     owners = sorted({hosts_index[i] for i in norm if hosts_index and i in hosts_index})
     unknown = [i for i in norm if not (hosts_index and i in hosts_index)]
-    unknown_iqns = [i for i in unknown if is_iqn(i)]
+    unknown_iqns = [i for i in unknown if one_per_host(i)]
     if owners:
         if len(owners) > 1 or unknown_iqns:
             return "shared", "hosts", owners
         return ("per_host" if not unknown else "unknown"), "hosts", owners
-    iqns = [i for i in norm if is_iqn(i)]
+    iqns = [i for i in norm if one_per_host(i)]
     if len(iqns) > 1:
         return "shared", "iqn_count", owners
     if len(iqns) == 1 and len(norm) == 1:
@@ -275,13 +278,16 @@ def classify_igroup(initiators, hosts_index=None):
     return "unknown", "none", owners
 
 
+def _hosts_index(hosts):
+    """{initiator: inventory host} of ``hosts`` (host -> its initiators, or one)."""
+    return dict((init, host) for host, inits in (hosts or {}).items()
+                for init in ([inits] if isinstance(inits, str) else inits or []))
+
+
 def igroup_records(truth, initiators=None, hosts=None):
     """One record per igroup (holding any of ``initiators`` when given), with its LUN maps and sharing class."""
     wanted = wanted_initiators(initiators)
-    hosts_index = {}
-    for host, inits in (hosts or {}).items():
-        for init in ([inits] if isinstance(inits, str) else inits or []):
-            hosts_index[normalize_initiator(init)] = host
+    hosts_index = _hosts_index(hosts)
     maps = {}
     for lun in truth["luns"]:
         for lmap in lun["maps"]:
@@ -313,5 +319,37 @@ def igroup_records(truth, initiators=None, hosts=None):
             "sharing_basis": basis,
             "shared": sharing == "shared",
         })
+    out.sort(key=lambda r: (r["svm"] or "", r["name"] or ""))
+    return out
+
+
+def subsystem_records(truth, nqns=None, hosts=None):
+    """One record per NVMe subsystem of the cluster's read that allows any of the host ``nqns`` (every one when None),
+    in the shape of igroup_records -- protocol "nvme", ``initiators`` the host NQNs it allows, no LUN maps -- so that
+    the igroup layout and the fleet's spanning check read subsystems as they read igroups. NQNs compare exactly (as
+    the kernel and ONTAP do), each one host's. A subsystem whose hosts list was not read whole has ``initiators``
+    None and sharing "unknown": whom it allows is unknown, never "nobody". A cluster without NVMe has none; one whose
+    NVMe part was not read, one record {cluster, protocol, nvme_unread: why}."""
+    nvme = truth.get("nvme") or {}
+    if nvme.get("state") == NO_NVME:
+        return []
+    if nvme.get("state") != NVME_READ:
+        # the SAN part of the cluster was read, its NVMe part not: its subsystems are not compared, and say so
+        return [{"cluster": truth["cluster"], "protocol": "nvme", "nvme_unread": nvme.get("reason") or "not read"}]
+    wanted = None if nqns is None else set([nqns] if isinstance(nqns, str) else nqns)
+    hosts_index = _hosts_index(hosts)
+    out = []
+    for sub in nvme.get("subsystems") or []:
+        allowed = sub.get("hosts")
+        if wanted is not None and allowed is not None and not wanted & set(allowed):
+            continue
+        if allowed is None:
+            sharing, basis, owners = "unknown", "none", []
+        else:
+            sharing, basis, owners = classify_igroup(allowed, hosts_index, key=str, one_per_host=lambda _nqn: True)
+        out.append({"cluster": truth["cluster"], "svm": sub.get("svm"), "name": sub.get("name"), "uuid": sub.get("uuid"),
+                    "protocol": "nvme", "os_type": sub.get("os_type"), "nqn": sub.get("nqn"),
+                    "initiators": None if allowed is None else list(allowed), "lun_maps": [], "hosts": owners,
+                    "sharing": sharing, "sharing_basis": basis, "shared": sharing == "shared"})
     out.sort(key=lambda r: (r["svm"] or "", r["name"] or ""))
     return out

@@ -172,13 +172,17 @@ def _identity_row(kind, spelling, hosts):
     return row
 
 
+# a spanning check's reason: % (name, number of hosts, hosts, initiators)
+SPANNING_REASONS = {
+    IGROUP_SPANS_HOSTS: "igroup %s holds initiators of %d hosts: %s (initiators %s): a LUN mapped to it reaches all "
+                        "of them; declare it in sanfleet_shared_igroups if that is meant",
+    SUBSYSTEM_SPANS_HOSTS: "NVMe subsystem %s allows the host NQNs of %d hosts: %s (%s): a namespace mapped to it "
+                           "reaches all of them; declare it in sanfleet_shared_igroups if that is meant"}
+
+
 def _spanning_row(check, name, hosts, initiators):
-    what = ("NVMe subsystem %s allows the host NQNs of %d hosts: %s (%s): a namespace mapped to it reaches all of them"
-            if check == SUBSYSTEM_SPANS_HOSTS else
-            "igroup %s holds initiators of %d hosts: %s (initiators %s): a LUN mapped to it reaches all of them")
-    row = finding_row(AREA, check, "violation", name, (what + "; declare it in sanfleet_shared_igroups if that is "
-                                                              "meant") % (name, len(hosts), ", ".join(hosts),
-                                                                          ", ".join(initiators)))
+    row = finding_row(AREA, check, "violation", name,
+                      SPANNING_REASONS[check] % (name, len(hosts), ", ".join(hosts), ", ".join(initiators)))
     row["hosts"] = list(hosts)
     return row
 
