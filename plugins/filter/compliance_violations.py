@@ -52,7 +52,9 @@ _value:
   elements: dict
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+compliance_violations = deferred("compliance", "compliance_violations")
 
 
 class FilterModule(object):

@@ -49,7 +49,9 @@ _value:
   type: raw
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_identity
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+fleet_identity = deferred("report", "fleet_identity")
 
 
 class FilterModule(object):

@@ -40,7 +40,9 @@ _value:
   type: dict
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_identity_violations
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+fleet_identity_violations = deferred("report", "fleet_identity_violations")
 
 
 class FilterModule(object):

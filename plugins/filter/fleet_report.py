@@ -55,7 +55,9 @@ _value:
   type: dict
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+fleet_report = deferred("report", "fleet_report")
 
 
 class FilterModule(object):

@@ -51,7 +51,9 @@ _value:
   type: dict
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+host_report = deferred("report", "host_report")
 
 
 class FilterModule(object):

@@ -40,7 +40,9 @@ _value:
   elements: dict
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import igroup_layout
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+igroup_layout = deferred("report", "igroup_layout")
 
 
 class FilterModule(object):

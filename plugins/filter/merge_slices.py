@@ -42,7 +42,9 @@ _value:
   type: dict
 """
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import merge_slices
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import deferred
+
+merge_slices = deferred("report_fleet", "merge_slices")
 
 
 class FilterModule(object):

@@ -10,6 +10,8 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -105,3 +107,13 @@ def suite(request):
 
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+
+
+def modules_imported_after(code):
+    """The sanfleet and netapp modules a fresh interpreter holds after running `code` (what an Ansible worker, a
+    fresh fork of a process that has not imported them, pays for)."""
+    wanted = "('ansible_collections.netapp', 'ansible_collections.sanfleet')"
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith(%s))))" % wanted
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
+    return json.loads(out.stdout.strip().splitlines()[-1])

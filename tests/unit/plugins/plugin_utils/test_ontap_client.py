@@ -9,14 +9,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
 import pytest
-import subprocess
 import sys
 
 from ansible.errors import AnsibleLookupError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client
+from ansible_collections.sanfleet.remediation.tests.unit.helpers import modules_imported_after
 
 
 NETAPP = "ansible_collections.netapp.ontap.plugins.module_utils.netapp"
@@ -24,22 +22,16 @@ NETAPP = "ansible_collections.netapp.ontap.plugins.module_utils.netapp"
 
 FILTERS = ("host_report", "fleet_report", "compliance_violations", "san_report", "igroup_layout", "report_dir",
            "fleet_identity", "fleet_identity_violations")
-
-
-def _imported_after(code):
-    """The sanfleet/netapp modules a fresh interpreter holds after running `code`."""
-    wanted = "('ansible_collections.netapp', 'ansible_collections.sanfleet')"
-    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith(%s))))" % wanted
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
-    return json.loads(out.stdout.strip().splitlines()[-1])
+# what the filters import when they are first called (plugin_utils/deferred.py)
+FILTER_CODE = ("report", "report_fleet", "compliance")
 
 
 def test_the_report_and_compliance_filters_do_not_import_netapp_ontap():
-    """Fails when the report or compliance filters import netapp.ontap."""
-    code = "\n".join("import ansible_collections.sanfleet.remediation.plugins.filter.%s" % f for f in FILTERS)
-    modules = _imported_after(code)
-    assert "ansible_collections.sanfleet.remediation.plugins.filter.host_report" in modules  # the probe works
+    """Fails when the report or compliance filters, or the code they call, import netapp.ontap."""
+    code = "\n".join(["import ansible_collections.sanfleet.remediation.plugins.filter.%s" % f for f in FILTERS]
+                     + ["import ansible_collections.sanfleet.remediation.plugins.plugin_utils.%s" % m for m in FILTER_CODE])
+    modules = modules_imported_after(code)
+    assert "ansible_collections.sanfleet.remediation.plugins.plugin_utils.report" in modules  # the probe works
     assert [m for m in modules if m.startswith("ansible_collections.netapp")] == []
 
 
@@ -47,7 +39,7 @@ def test_a_client_imports_netapp_ontap_when_it_is_built():
     """Fails when building an ONTAP client does not import netapp.ontap."""
     code = ("from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client\n"
             "ontap_client.OntapClient({'hostname': 'c1', 'username': 'u', 'password': 'p'}, 'ontap_luns')")
-    assert NETAPP in _imported_after(code)
+    assert NETAPP in modules_imported_after(code)
 
 
 def test_without_netapp_ontap_a_client_says_what_is_missing(monkeypatch):
