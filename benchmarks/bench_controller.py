@@ -14,6 +14,8 @@ without sanfleet_ontap, as far as this machine can go without an ONTAP per host)
   module processes used (each logs its own, SANFLEET_FIXTURE_CPU_LOG), divided by the hosts;
 - bytes of the `san` fact per host: one ad-hoc `ansible -o -m stale_mpath_facts -a detail=DETAIL` on one host, the
   JSON of ansible_facts.san.
+--per-task: each worker also logs its own CPU with its task's name (benchmarks/task_cpu/sitecustomize.py, no
+profiler), and the run prints the controller's CPU per task and host.
 The fixture hosts' modules run on the same 2 cores as the controller, so wall time is pessimistic; CPU seconds and
 memory are the controller's own. Not a test: nothing here runs in scripts/test.sh.
 """
@@ -138,12 +140,39 @@ def audit_bytes(inv, detail, env):
     return out
 
 
-def audit(inv, hosts, forks, detail, workdir, env):
+def task_cpu(log_path, hosts):
+    """The controller's CPU per task from benchmarks/task_cpu's log: [{task, action, workers, cpu_s, per_host_s}]
+    by CPU, the main process's own line first (task None)."""
+    rows, main_cpu = {}, 0.0
+    for line in Path(log_path).read_text().splitlines():
+        record = json.loads(line)
+        if record["process"] == "main":
+            main_cpu += record["cpu_s"]
+            continue
+        row = rows.setdefault((record["task"], record["action"]), {"workers": 0, "cpu_s": 0.0})
+        row["workers"] += 1
+        row["cpu_s"] += record["cpu_s"]
+    out = [{"task": None, "action": "main process", "workers": 1, "cpu_s": round(main_cpu, 2),
+            "per_host_s": round(main_cpu / hosts, 3)}]
+    for (task, action), row in sorted(rows.items(), key=lambda kv: -kv[1]["cpu_s"]):
+        out.append({"task": task, "action": action, "workers": row["workers"], "cpu_s": round(row["cpu_s"], 2),
+                    "per_host_s": round(row["cpu_s"] / hosts, 3)})
+    return out
+
+
+def audit(inv, hosts, forks, detail, workdir, env, per_task=False):
     cpu_log = workdir / ("module-cpu-%s.log" % detail)
     if cpu_log.exists():
         cpu_log.unlink()
     reports = workdir / ("reports-%s" % detail)
     run_env = dict(env, SANFLEET_FIXTURE_CPU_LOG=str(cpu_log), SANFLEET_REPORT_DIR=str(reports))
+    task_log = workdir / ("task-cpu-%s.jsonl" % detail)
+    if per_task:
+        # benchmarks/task_cpu/sitecustomize.py: each worker logs its own CPU with its task's name (no profiler)
+        if task_log.exists():
+            task_log.unlink()
+        run_env["SANFLEET_TASK_CPU_LOG"] = str(task_log)
+        run_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE / "task_cpu"), env.get("PYTHONPATH")) if p)
     cmd = ["ansible-playbook", str(REPO / "playbooks" / "audit.yml"), "-i", str(inv), "-f", str(forks),
            "-e", "sanfleet_hosts=san_hosts", "-e", "sanfleet_facts_detail=%s" % detail]
     started = time.monotonic()
@@ -165,10 +194,11 @@ def audit(inv, hosts, forks, detail, workdir, env):
             "controller_cpu_s": round(tree_cpu - module_cpu, 1),
             "controller_cpu_per_host_s": round((tree_cpu - module_cpu) / hosts, 3),
             "controller_max_rss_mib": round(usage.ru_maxrss / 1024.0, 1),
-            "load_after": "%.2f %.2f %.2f" % os.getloadavg()}
+            "load_after": "%.2f %.2f %.2f" % os.getloadavg(),
+            "per_task": task_cpu(task_log, hosts) if per_task else None}
 
 
-def run(hosts=200, forks=20, luns=1024, details=("compact", "full"), fixture_dir=None, log=sys.stderr):
+def run(hosts=200, forks=20, luns=1024, details=("compact", "full"), fixture_dir=None, log=sys.stderr, per_task=False):
     fixture = make_big_fixture.generate(luns, fixture_dir or "/tmp/sanfleet-bench-fixtures/lun%d" % luns)
     workdir = Path(tempfile.mkdtemp(prefix="sanfleet-controller-bench-"))
     inv = inventory(workdir, hosts, fixture)
@@ -180,7 +210,7 @@ def run(hosts=200, forks=20, luns=1024, details=("compact", "full"), fixture_dir
         audits = audit_bytes(inv, detail, env)
         log.write("[controller] %s: one host's multipath/LVM audit results %s\n" % (detail, json.dumps(audits)))
         before = "%.2f %.2f %.2f" % os.getloadavg()
-        row = dict(audit(inv, hosts, forks, detail, workdir, env), load_before=before, fact=facts,
+        row = dict(audit(inv, hosts, forks, detail, workdir, env, per_task), load_before=before, fact=facts,
                    audit_results=audits)
         log.write("[controller] %s\n" % json.dumps(row))
         log.flush()
@@ -234,6 +264,8 @@ def main():
     ap.add_argument("--details", default="compact,full")
     ap.add_argument("--fixture-dir")
     ap.add_argument("--json")
+    ap.add_argument("--per-task", action="store_true",
+                    help="also log each worker's CPU with its task (benchmarks/task_cpu) and print the table by task")
     ap.add_argument("--record", help="also write the run as a results file for docs/performance.md's table")
     ap.add_argument("--extrapolate", nargs=2, metavar=("SMALL_JSON", "BIG_JSON"),
                     help="print the 10,000-host table from two earlier --json results (compact runs) and stop")
@@ -248,9 +280,16 @@ def main():
         for row in table["rows"]:
             print("| %d | %d | %.1f | %.2f |" % row)
         return
-    result = run(args.hosts, args.forks, args.luns, [d for d in args.details.split(",") if d], args.fixture_dir)
+    result = run(args.hosts, args.forks, args.luns, [d for d in args.details.split(",") if d], args.fixture_dir,
+                 per_task=args.per_task)
     for r in result["runs"]:
-        print(json.dumps(r))
+        print(json.dumps(dict((k, v) for k, v in r.items() if k != "per_task")))
+        if r.get("per_task"):
+            print("| task | action | workers | CPU s | per host s |")
+            print("| --- | --- | --- | --- | --- |")
+            for t in r["per_task"]:
+                print("| %s | %s | %d | %.2f | %.3f |" % (t["task"] or "-", t["action"], t["workers"], t["cpu_s"],
+                                                          t["per_host_s"]))
     for name, measured, limit, met in targets(result):
         print("- %s: %s (target %s) -> %s" % (name, measured, limit, "met" if met else "MISSED"))
     if args.json:
