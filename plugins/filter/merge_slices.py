@@ -27,12 +27,13 @@ options:
 """
 
 EXAMPLES = r"""
-- name: The slices' hosts, compliance and reports
+- name: The slices' hosts, compliance and reports (read as data with artifact_data, never with the vars lookup)
   ansible.builtin.set_fact:
     merged: >-
-      {{ dict(query('ansible.builtin.varnames', '^sanfleet_slice_')
-              | zip(query('ansible.builtin.vars', *query('ansible.builtin.varnames', '^sanfleet_slice_'))))
+      {{ dict(slice_keys | zip(query('sanfleet.remediation.artifact_data', *slice_keys)))
          | sanfleet.remediation.merge_slices(groups['san_hosts']) }}
+  vars:
+    slice_keys: "{{ query('ansible.builtin.varnames', '^sanfleet_slice_([0-9]+|local)$') | sort }}"
 """
 
 RETURN = r"""

@@ -414,3 +414,74 @@ def test_a_null_approved_entry_approves_nothing(site):
     assert proc.returncode == 0, proc.out[-4000:]
     assert shown(proc.stdout, "db01")["steps"] == []
     assert "no plan was approved for this host: nothing is removed" in proc.out, proc.out[-4000:]
+
+
+@pytest.mark.every_core
+def test_host_and_array_text_in_an_approved_plan_is_data_never_a_template(site):
+    """The approved plan reaches the run as AWX hands a plan job's artifacts on (extra vars), holding text read on
+    the hosts and from the array: a hostname, an unreachable host's ssh error, the array's error. Read by name,
+    Ansible rendered it as a template on the controller: a Jinja expression in it ran a command there (on
+    ansible-core 2.16 as soon as the playbook asked whether the plan was defined, on 2.19+ when the plan became the
+    module's argument), and an unclosed raw block failed the host. The run reads it as data: the text stays text,
+    and the run refuses as the plan says, quoting it."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval
+    plan_cmd, run_cmd = runbook_commands()
+    proc = play(site, plan_cmd)
+    assert proc.returncode == 0, proc.out[-4000:]
+    approved = custom_stats(proc.stdout)["sanfleet_approved_plan"]
+    ran = site / "ran"
+    command = "{{ lookup('pipe','touch %s') }}" % ran
+    # db01's check run on a host whose hostname is that text (root there can set it): the plan and its digest as
+    # that run made them
+    db01 = approved["db01"]
+    db01["host"]["hostname"] = command
+    db01["digest"] = approval.digest(db01["format"], db01["host"], db01["created_at"], db01["steps"])
+    # db02 as a check run publishes a host it could not reach, with its ssh error
+    approved["db02"] = {"not_planned": True, "task": "connection", "msg": "ssh: %s" % command,
+                        "detail": "{% raw %} never closed"}
+    (site / "artifacts.json").write_text(json.dumps({"sanfleet_approved_plan": approved, "sanfleet_plan_failed": ""}))
+    run = re.sub(r"-e sanfleet_approved_plan_file=\S+", "-e @artifacts.json", run_cmd)
+    assert run != run_cmd
+    proc = play(site, run.replace("--limit db01", "--limit db01,db02"), "--check")
+    out = " ".join(proc.out.split())
+    assert not ran.exists(), "text of the approved plan ran a command on the controller: " + proc.out[-4000:]
+    # db01's plan was made on another host (that hostname): refused, the hostname quoted as it was given
+    assert proc.returncode == 2 and "was made on another host (machine-id %s, hostname %s)" % (
+        db01["host"]["machine_id"], command) in out, proc.out[-4000:]
+    assert shown(proc.stdout, "db02")["steps"] == []     # its entry approves nothing
+
+    # the plan job failed as a whole, its reason holding the array's text: refused, quoted, nothing run
+    (site / "artifacts.json").write_text(json.dumps({"sanfleet_approved_plan": approved,
+                                                     "sanfleet_plan_failed": "the array said: %s" % command}))
+    proc = play(site, run)
+    assert not ran.exists(), "the plan job's reason ran a command on the controller: " + proc.out[-4000:]
+    assert proc.returncode == 2 and "failed as a whole (the array said: %s)" % command in " ".join(proc.out.split()), \
+        proc.out[-4000:]
+    assert "Read the SAN state of the host" not in proc.stdout
+
+
+@pytest.mark.every_core
+def test_a_check_run_never_renders_an_artifact_it_was_handed(site):
+    """A workflow may run the plan job after another node (compliance), whose artifacts it then gets as extra vars,
+    holding host text. The plan is made from each host's result taken by name, never from whole hostvars entries,
+    which, turned into text, render every variable of the host (ansible-core 2.16 and 2.18)."""
+    plan_cmd, _run_cmd = runbook_commands()
+    ran = site / "ran"
+    (site / "artifacts.json").write_text(json.dumps({"sanfleet_report": {
+        "failed": {"db02": "ssh: {{ lookup('pipe','touch %s') }}" % ran}}}))
+    proc = play(site, plan_cmd, "-e @artifacts.json")
+    assert not ran.exists(), "a --check run rendered the artifact sanfleet_report: " + proc.out[-3000:]
+    assert proc.returncode == 0 and sorted(custom_stats(proc.stdout)["sanfleet_approved_plan"]) == ["db01", "db02"], \
+        proc.out[-3000:]
+
+
+@pytest.mark.every_core
+def test_a_plan_failed_reason_that_is_no_data_is_refused_with_the_reports_written(site):
+    """sanfleet_plan_failed holding a value that is not JSON data (NaN) failed the host before its reports."""
+    _plan_cmd, run_cmd = runbook_commands()
+    (site / "extra.yml").write_text("sanfleet_approved_plan: {db01: null}\nsanfleet_plan_failed: {x: .nan}\n")
+    proc = play(site, re.sub(r"-e sanfleet_approved_plan_file=\S+", "-e @extra.yml", run_cmd))
+    assert proc.returncode == 2 and "refused: sanfleet_plan_failed could not be read" in proc.out, proc.out[-3000:]
+    doc = json.loads(next((site / "reports").glob("*/hosts/db01.json")).read_text())
+    assert doc["status"] == "failed" and doc["remediation"]["approval"] == "refused", doc["remediation"]
+    assert "Read the SAN state of the host" not in proc.stdout

@@ -105,6 +105,54 @@ def test_merge_node_with_its_job_templates_limit_merges_the_slices(tmp_path):
     assert (tmp_path / "merge" / "reports" / "fleet.json").is_file()
 
 
+@pytest.mark.every_core
+def test_text_of_the_hosts_in_the_slices_is_merged_as_text(tmp_path):
+    """The slices' artifacts hold text read on the hosts (a finding's reason quotes a device's or a mount's name,
+    an error quotes the host's message). The merge node read them with the vars lookup, which renders every string
+    as a template on the controller: a Jinja expression in a host's text ran a command there, and an unclosed raw
+    block failed the merge before any page or artifact. The merge reads them as data: the pages and the artifact
+    quote the text as the host gave it."""
+    _shims(tmp_path / "bin")
+    host = "node00-unmapped"
+    hosts = {host: {"ansible_connection": "local",
+                    "ansible_python_interpreter": str(tmp_path / "bin" / "python-unmapped")}}
+    env = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"]}
+    common = {"sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}
+
+    def run(name, playbook, extravars):
+        pdd = tmp_path / name
+        (pdd / "inventory").mkdir(parents=True)
+        (pdd / "env").mkdir()
+        (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+        (pdd / "env" / "envvars").write_text(json.dumps(dict(env, SANFLEET_REPORT_DIR=str(pdd / "reports"))))
+        (pdd / "env" / "extravars").write_text(json.dumps(extravars))
+        return ansible_runner.run(private_data_dir=str(pdd), ident=name, project_dir=str(REPO),
+                                  playbook=str(REPO / "playbooks" / playbook), forks=2, quiet=True, timeout=300)
+
+    job = run("slice", "compliance.yml", dict(common, awx_job_id=400, sanfleet_slice_artifacts=True))
+    assert job.status == "failed"  # its non-compliant host fails it
+    artifacts = _artifact_data(job)
+    ran = tmp_path / "ran"
+    command = "{{ lookup('ansible.builtin.pipe', 'touch %s') }}" % ran
+    unclosed = "{% raw %} never closed"
+    mine = artifacts["sanfleet_slice_400"]
+    finding = mine["reports"][host]["findings"][0]
+    finding["reason"] = "%s: %s" % (finding["reason"], command)
+    mine["reports"][host]["errors"].append({"what": "facts", "msg": unclosed})
+    mine["compliance"][host]["violations"][0]["text"] += " " + command
+    merged = awx_merge_artifacts([(0, 400, job.status, artifacts)])
+    job = run("merge", "compliance_merge.yml", dict(common, **merged))
+    out = job.stdout.read()
+    assert not ran.exists(), "a host's text in a slice ran a command on the controller: " + out[-3000:]
+    assert job.status == "failed" and "hosts are not compliant" in out, out[-3000:]
+    reports = tmp_path / "merge" / "reports"
+    assert finding["reason"] in json.loads((reports / "hosts" / ("%s.json" % host)).read_text())[
+        "findings"][0]["reason"]
+    assert command in (reports / "fleet.md").read_text()
+    data = _artifact_data(job)
+    assert data["sanfleet_compliance"][host]["violations"][0]["text"].endswith(command)
+
+
 def test_merge_under_a_limit_that_leaves_no_host_of_the_fleet_fails(tmp_path):
     """A limit (the workflow's, given at launch) that names hosts of the inventory but none of sanfleet_hosts: the
     merge play matched no host ("no hosts matched", rc 0) and the nightly workflow ended green with nothing merged.

@@ -21,6 +21,7 @@ import pytest
 from fleet_hosts import DOWN_HOST, SCENARIOS, shims as _shims, truth as _truth
 
 ansible_runner = pytest.importorskip("ansible_runner")
+pytestmark = pytest.mark.every_core
 
 REPO = Path(__file__).resolve().parents[2]
 # the ansible-core matrix (scripts/test.sh matrix) runs one host per scenario: SANFLEET_FLEET_HOSTS=5
