@@ -68,6 +68,20 @@ def test_merge_of_slices_whose_array_could_not_be_read_fails(tmp_path):
     assert job.status == "failed" and "the array could not be read" in out, out[-3000:]
 
 
+def run_as_awx(tmp_path, name, playbook, hosts, extravars, limit=None):
+    """`playbook` through ansible-runner in tmp_path/<name> (its own private data dir and reports), as AWX runs a
+    job: inventory group san_hosts = `hosts`, extra vars `extravars`, `-l limit`."""
+    pdd = tmp_path / name
+    (pdd / "inventory").mkdir(parents=True)
+    (pdd / "env").mkdir()
+    (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
+    (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"],
+                                                     "SANFLEET_REPORT_DIR": str(pdd / "reports")}))
+    (pdd / "env" / "extravars").write_text(json.dumps(extravars))
+    return ansible_runner.run(private_data_dir=str(pdd), ident=name, project_dir=str(REPO), limit=limit,
+                              playbook=str(REPO / "playbooks" / playbook), forks=2, quiet=True, timeout=300)
+
+
 def test_merge_node_with_its_job_templates_limit_merges_the_slices(tmp_path):
     """AWX runs a job template with `ansible-playbook -l <its limit>` (RunJob.build_args), and the merge template
     carries limit san_hosts like the sliced job it follows. compliance_merge.yml's play targets localhost (the
@@ -83,18 +97,10 @@ def test_merge_node_with_its_job_templates_limit_merges_the_slices(tmp_path):
     _shims(tmp_path / "bin")
     hosts = {"node00-unmapped": {"ansible_connection": "local",
                                  "ansible_python_interpreter": str(tmp_path / "bin" / "python-unmapped")}}
-    env = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"]}
     common = {"sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}
 
     def run(name, playbook, extravars, limit=None):
-        pdd = tmp_path / name
-        (pdd / "inventory").mkdir(parents=True)
-        (pdd / "env").mkdir()
-        (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
-        (pdd / "env" / "envvars").write_text(json.dumps(dict(env, SANFLEET_REPORT_DIR=str(pdd / "reports"))))
-        (pdd / "env" / "extravars").write_text(json.dumps(extravars))
-        return ansible_runner.run(private_data_dir=str(pdd), ident=name, project_dir=str(REPO), limit=limit,
-                                  playbook=str(REPO / "playbooks" / playbook), forks=2, quiet=True, timeout=300)
+        return run_as_awx(tmp_path, name, playbook, hosts, extravars, limit)
 
     job = run("slice", "compliance.yml", dict(common, awx_job_id=300, sanfleet_slice_artifacts=True))
     assert job.status == "failed"  # its non-compliant host fails it
@@ -116,18 +122,10 @@ def test_text_of_the_hosts_in_the_slices_is_merged_as_text(tmp_path):
     host = "node00-unmapped"
     hosts = {host: {"ansible_connection": "local",
                     "ansible_python_interpreter": str(tmp_path / "bin" / "python-unmapped")}}
-    env = {"ANSIBLE_COLLECTIONS_PATH": os.environ["ANSIBLE_COLLECTIONS_PATH"]}
     common = {"sanfleet_hosts": "san_hosts", "sanfleet_compliance_iscsi": False, "sanfleet_compliance_lvm": False}
 
-    def run(name, playbook, extravars):
-        pdd = tmp_path / name
-        (pdd / "inventory").mkdir(parents=True)
-        (pdd / "env").mkdir()
-        (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
-        (pdd / "env" / "envvars").write_text(json.dumps(dict(env, SANFLEET_REPORT_DIR=str(pdd / "reports"))))
-        (pdd / "env" / "extravars").write_text(json.dumps(extravars))
-        return ansible_runner.run(private_data_dir=str(pdd), ident=name, project_dir=str(REPO),
-                                  playbook=str(REPO / "playbooks" / playbook), forks=2, quiet=True, timeout=300)
+    def run(name, playbook, extravars, limit=None):
+        return run_as_awx(tmp_path, name, playbook, hosts, extravars, limit)
 
     job = run("slice", "compliance.yml", dict(common, awx_job_id=400, sanfleet_slice_artifacts=True))
     assert job.status == "failed"  # its non-compliant host fails it
