@@ -74,6 +74,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 
 def plain_data(name, value):
@@ -98,7 +99,7 @@ class LookupModule(LookupBase):
         for name in terms:
             if not isinstance(name, str):
                 raise AnsibleLookupError("artifact_data: a variable name must be a string, got %s"
-                                         % type(name).__name__)
+                                         % type_name(name))
             if name not in variables:
                 if has_default:
                     values.append(plain_data("default", kwargs["default"]))
@@ -108,7 +109,7 @@ class LookupModule(LookupBase):
             if key is not None:
                 if not isinstance(value, Mapping):
                     raise AnsibleLookupError("artifact_data: variable %r is not a mapping (%s): it has no key %r"
-                                             % (name, type(value).__name__, key))
+                                             % (name, type_name(value), key))
                 value = value.get(key)
             values.append(plain_data(name, value))
         return values

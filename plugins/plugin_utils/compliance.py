@@ -12,6 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import c
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 # the verdicts that are compliance violations (stale_unmapped, serial_mismatch, unexpected_visibility)
 STALE_VERDICTS = check_registry.ids("stale", severity="violation")
@@ -43,7 +44,7 @@ def _ran(result):
 
 def compliance_violations(audit):
     if not isinstance(audit, dict):
-        raise AnsibleFilterError("compliance_violations expects a dict, got %s" % type(audit).__name__)
+        raise AnsibleFilterError("compliance_violations expects a dict, got %s" % type_name(audit))
     out = []
     mp = audit.get("multipath")
     if _ran(mp):

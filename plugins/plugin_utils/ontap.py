@@ -55,6 +55,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records
     subsystem_records,
     wanted_initiators,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 DEFAULT_CACHE_TTL = 300
 
@@ -240,7 +241,7 @@ def cluster_list(clusters, env=None):
         if env.get("ONTAP_PASSWORD_FILE"):
             clusters[0]["password_file"] = env["ONTAP_PASSWORD_FILE"]
     if not isinstance(clusters, list):
-        raise AnsibleLookupError("sanfleet_ontap: expected a list of clusters, got %s" % type(clusters).__name__)
+        raise AnsibleLookupError("sanfleet_ontap: expected a list of clusters, got %s" % type_name(clusters))
     out = []
     for n, entry in enumerate(clusters):
         if not isinstance(entry, dict):

@@ -42,6 +42,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identi
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_igroups import (  # pylint: disable=unused-import
     igroup_layout,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 # the severity of a host finding's and a verdict's row (check_registry); a healthy verdict has no row
 FACT_SEVERITY = check_registry.severities("host")
@@ -302,7 +303,7 @@ def _run_rows(failed, array, approval):
 
 def host_report(parts, host, run="audit"):
     if not isinstance(parts, dict):
-        raise AnsibleFilterError("host_report expects a dict of results, got %s" % type(parts).__name__)
+        raise AnsibleFilterError("host_report expects a dict of results, got %s" % type_name(parts))
     if not host:
         raise AnsibleFilterError("host_report needs the inventory name of the host")
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}

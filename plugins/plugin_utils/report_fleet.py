@@ -23,6 +23,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_identi
     fleet_entries,
     fleet_identity,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 # JUnit: one test case per host x check. The checks every run of an area makes, whether they fire or not, so a
 # dashboard shows a compliant host as passed cases rather than as nothing (check_registry: `junit`; the fleet's
@@ -87,7 +88,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None,
     the ontap_igroups lookup) and shared_igroups: the fleet identity checks (report_identity.fleet_identity).
     """
     if not isinstance(hosts, (list, tuple)):
-        raise AnsibleFilterError("fleet_report expects the list of the play's hosts, got %s" % type(hosts).__name__)
+        raise AnsibleFilterError("fleet_report expects the list of the play's hosts, got %s" % type_name(hosts))
     if not isinstance(reports, (list, tuple, dict)):
         reports = []
     index = _by_host(fleet_identity(reports, igroups=igroups, shared_igroups=shared_igroups))
@@ -293,7 +294,7 @@ def merge_slices(slices, expected_hosts=None):
     not compliant (status failed) like every host without a compliance entry."""
     if not isinstance(slices, dict):
         raise AnsibleFilterError("merge_slices expects the slices' artifacts (a dict key -> data), got %s"
-                                 % type(slices).__name__)
+                                 % type_name(slices))
     hosts, compliance, reports = [], {}, {}
     for key in sorted(slices):
         data = slices[key]

@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findin
     SEVERITIES,
     finding_row,
 )
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 AREA = "fleet"
 # the fleet's checks (check_registry, area fleet): get() fails on an id the registry lacks
@@ -136,7 +137,7 @@ def fleet_identity(reports, igroups=None, shared_igroups=None):
     several of them unless `shared_igroups` (cluster/svm/igroup names or fnmatch patterns) declares it shared.
     Applied again it gives the same reports (their former fleet findings are replaced)."""
     if not isinstance(reports, (list, tuple, dict)):
-        raise AnsibleFilterError("fleet_identity expects the per-host reports, got %s" % type(reports).__name__)
+        raise AnsibleFilterError("fleet_identity expects the per-host reports, got %s" % type_name(reports))
     if igroups is not None and not isinstance(igroups, (list, tuple)):
         raise AnsibleFilterError("fleet_identity: igroups must be the ontap_igroups records (a list)")
     shared_igroups = _checked_list(shared_igroups, "shared_igroups (sanfleet_shared_igroups)") or []

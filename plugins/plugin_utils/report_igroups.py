@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import array_problem
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 
 def _initiator_key(initiator):
@@ -23,7 +24,7 @@ def igroup_layout(igroups):
     lookup, called with hosts)."""
     if not isinstance(igroups, (list, tuple)):
         raise AnsibleFilterError("igroup_layout expects the ontap_igroups records (a list), got %s"
-                                 % type(igroups).__name__)
+                                 % type_name(igroups))
     clusters, problems = {}, {}
     for ig in igroups:
         if isinstance(ig, dict) and ig.get("problem"):
