@@ -14,6 +14,9 @@ without sanfleet_ontap, as far as this machine can go without an ONTAP per host)
   module processes used (each logs its own, SANFLEET_FIXTURE_CPU_LOG), divided by the hosts;
 - bytes of the `san` fact per host: one ad-hoc `ansible -o -m stale_mpath_facts -a detail=DETAIL` on one host, the
   JSON of ansible_facts.san.
+--pipelining: ANSIBLE_PIPELINING=True, as docs/performance.md recommends for fleets: a module run is one command
+on the host instead of five (home directory, mkdir, the payload's chmod, the run, rm), whose shells and ssh
+sessions are controller CPU.
 --per-task: each worker also logs its own CPU with its task's name (benchmarks/task_cpu/sitecustomize.py, no
 profiler), and the run prints the controller's CPU per task and host.
 The fixture hosts' modules run on the same 2 cores as the controller, so wall time is pessimistic; CPU seconds and
@@ -198,12 +201,14 @@ def audit(inv, hosts, forks, detail, workdir, env, per_task=False):
             "per_task": task_cpu(task_log, hosts) if per_task else None}
 
 
-def run(hosts=200, forks=20, luns=1024, details=("compact", "full"), fixture_dir=None, log=sys.stderr, per_task=False):
+def run(hosts=200, forks=20, luns=1024, details=("compact", "full"), fixture_dir=None, log=sys.stderr, per_task=False,
+        pipelining=False):
     fixture = make_big_fixture.generate(luns, fixture_dir or "/tmp/sanfleet-bench-fixtures/lun%d" % luns)
     workdir = Path(tempfile.mkdtemp(prefix="sanfleet-controller-bench-"))
     inv = inventory(workdir, hosts, fixture)
-    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCALHOST_WARNING="False")
-    out = {"luns": luns, "fixture": str(fixture), "workdir": str(workdir), "runs": []}
+    env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCALHOST_WARNING="False",
+               ANSIBLE_PIPELINING=str(bool(pipelining)))
+    out = {"luns": luns, "fixture": str(fixture), "workdir": str(workdir), "pipelining": bool(pipelining), "runs": []}
     for detail in details:
         facts = fact_bytes(inv, detail, env)
         log.write("[controller] %s: one host's san fact %s\n" % (detail, json.dumps(facts)))
@@ -266,6 +271,8 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--per-task", action="store_true",
                     help="also log each worker's CPU with its task (benchmarks/task_cpu) and print the table by task")
+    ap.add_argument("--pipelining", action="store_true",
+                    help="run with ANSIBLE_PIPELINING=True (one command per module run, as on a fleet that enables it)")
     ap.add_argument("--record", help="also write the run as a results file for docs/performance.md's table")
     ap.add_argument("--extrapolate", nargs=2, metavar=("SMALL_JSON", "BIG_JSON"),
                     help="print the 10,000-host table from two earlier --json results (compact runs) and stop")
@@ -281,7 +288,7 @@ def main():
             print("| %d | %d | %.1f | %.2f |" % row)
         return
     result = run(args.hosts, args.forks, args.luns, [d for d in args.details.split(",") if d], args.fixture_dir,
-                 per_task=args.per_task)
+                 per_task=args.per_task, pipelining=args.pipelining)
     for r in result["runs"]:
         print(json.dumps(dict((k, v) for k, v in r.items() if k != "per_task")))
         if r.get("per_task"):

@@ -151,13 +151,19 @@ def _log_cpu(path):
 
 
 def main():
-    scenario, script = sys.argv[1], sys.argv[2]
-    sys.argv = sys.argv[2:]
+    scenario = sys.argv[1]
+    # with pipelining (ANSIBLE_PIPELINING) Ansible gives no file: the AnsiballZ wrapper comes on stdin, as it
+    # comes to `python` on a real host
+    script = sys.argv[2] if len(sys.argv) > 2 else None
+    sys.argv = sys.argv[2:] if script else [""]
     if os.environ.get("SANFLEET_FIXTURE_CPU_LOG"):
         import atexit
         atexit.register(_log_cpu, os.environ["SANFLEET_FIXTURE_CPU_LOG"])
     install(scenario)
-    runpy.run_path(script, run_name="__main__")
+    if script:
+        runpy.run_path(script, run_name="__main__")
+    else:
+        exec(compile(sys.stdin.read(), "<stdin>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
 
 
 if __name__ == "__main__":
