@@ -117,3 +117,14 @@ def test_results_files_named_in_the_docs_exist():
     assert named, "no results file is named in the docs: the pattern no longer matches"
     missing = sorted(n for n in named if not (RESULTS / n).exists())
     assert not missing, missing
+
+
+@pytest.mark.parametrize("pipelining, suffix", [(False, ""), (True, "-pipelining")])
+def test_a_pipelined_controller_run_fills_rows_of_its_own(pipelining, suffix):
+    """Fails when a run with --pipelining would overwrite the rows of Ansible's default configuration."""
+    run = {"detail": "compact", "hosts": 200, "controller_cpu_per_host_s": 2.5, "peak_pss_mib": 800.0,
+           "controller_max_rss_mib": 600.0, "wall_s": 900.0}
+    figures = RF.controller_figures({"pipelining": pipelining, "runs": [run, dict(run, detail="full")]})
+    assert sorted(figures) == sorted("controller-%s-200%s" % (kind, suffix)
+                                     for kind in ("cpu-per-host", "peak-pss", "largest-process", "wall"))
+    assert figures["controller-cpu-per-host-200" + suffix]["value"] == 2.5
