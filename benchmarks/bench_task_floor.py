@@ -43,9 +43,8 @@ def _play(tasks, fact_file):
 
 def measure(hosts, forks, tasks, fact_file, workdir, env):
     inv = workdir / "hosts.json"
-    inv.write_text(json.dumps({"all": {"hosts": dict(("h%04d" % i, {"ansible_connection": "local",
-                                                                   "ansible_python_interpreter": sys.executable})
-                                                     for i in range(hosts))}}))
+    host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inv.write_text(json.dumps({"all": {"hosts": dict(("h%04d" % i, host) for i in range(hosts))}}))
     play = workdir / ("play-%s.yml" % ("fact" if fact_file else "bare"))
     play.write_text(json.dumps(_play(tasks, fact_file)))
     started = time.monotonic()
