@@ -39,6 +39,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
+
 
 def _cut(text, width):
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -90,7 +92,7 @@ def _verdict_index(san):
 
 def san_report(san, width=140):
     if not isinstance(san, dict):
-        raise AnsibleFilterError("san_report expects the san facts (a dict), got %s" % type(san).__name__)
+        raise AnsibleFilterError("san_report expects the san facts (a dict), got %s" % type_name(san))
     lines = []
     host = san.get("host") or {}
     lines.append(

@@ -301,11 +301,27 @@ def _run_rows(failed, array, approval):
     return rows
 
 
+def _check_failure_parts(parts):
+    """The parts that say a host failed must have their shape: a `failed` that is not a dict would report the host
+    ok, `errors` that are not a list of dicts would lose their messages. A missing part is null, or '' as a
+    `default(None)` reaches a filter before ansible-core 2.19."""
+    failed, errors = parts.get("failed"), parts.get("errors")
+    if failed not in (None, "") and not isinstance(failed, dict):
+        raise AnsibleFilterError("host_report: failed must be a dict {unreachable, task, msg} or null, got %s"
+                                 % type_name(failed))
+    if errors not in (None, "") and not (isinstance(errors, list) and all(isinstance(e, dict) for e in errors)):
+        raise AnsibleFilterError("host_report: errors must be a list of {what, msg} dicts or null, got %s"
+                                 % (type_name(errors) if not isinstance(errors, list) else
+                                    "a list holding %s" % ", ".join(sorted(set(type_name(e) for e in errors
+                                                                               if not isinstance(e, dict))))))
+
+
 def host_report(parts, host, run="audit"):
     if not isinstance(parts, dict):
         raise AnsibleFilterError("host_report expects a dict of results, got %s" % type_name(parts))
     if not host:
         raise AnsibleFilterError("host_report needs the inventory name of the host")
+    _check_failure_parts(parts)
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
     failed = parts.get("failed") if isinstance(parts.get("failed"), dict) else None
     not_san = bool(parts.get("not_san")) and not failed

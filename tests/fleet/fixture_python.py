@@ -24,6 +24,7 @@ The scenario ``nosan`` is a host that is not a SAN host: no multipath-tools, no 
 captured host's /etc/os-release and mounts, nothing of its SAN): ``multipath``, ``multipathd`` and ``iscsiadm``
 are not installed (get_bin_path fails for them as on such a host), dmsetup answers with no map.
 """
+import errno
 import fcntl
 import os
 import runpy
@@ -112,6 +113,9 @@ def install(scenario):
         return captured(list(ALIASES.get(key, key)), timeout, what)
 
     def fixture_call(fn, args=(), timeout=10.0, what=None):
+        if getattr(fn, "__name__", "") == "_write_synced":
+            # files.write_text's one write of data (before any backup or move): the files are the real machine's
+            raise OSError(errno.EROFS, "fixture host %s is read-only: %s" % (scenario, what or "a file write"))
         if getattr(fn, "__name__", "") == "read_local_disks":
             return {}
         if getattr(fn, "__module__", "") in READER_MODULES:
@@ -135,6 +139,11 @@ def install(scenario):
         return name
 
     basic.AnsibleModule.get_bin_path = get_bin_path
+
+    def refuse_move(self, src, dest, unsafe_writes=False, **kw):
+        raise OSError(errno.EROFS, "fixture host %s is read-only: move into %s" % (scenario, dest))
+
+    basic.AnsibleModule.atomic_move = refuse_move
 
 
 def _log_cpu(path):

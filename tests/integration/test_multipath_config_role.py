@@ -26,16 +26,28 @@ PLAY = """
 """
 
 
-def _run(tmp_path, fix, fail_on_findings, check=False):
+ROLES_PLAY = """
+- hosts: fixture
+  gather_facts: false
+  roles:
+    - role: sanfleet.remediation.multipath_config
+      tags: [mp]
+      vars:
+        multipath_config_fix: true
+        multipath_config_backup: false
+"""
+
+
+def _run(tmp_path, fix, fail_on_findings, check=False, play_text=None, extra=()):
     shim = tmp_path / "python-fixture"
     shim.write_text('#!/bin/sh\nexec %s %s unmapped "$@"\n' % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py"))
     shim.chmod(0o755)
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("fixture ansible_connection=local ansible_python_interpreter=%s\n" % shim)
     play = tmp_path / "play.yml"
-    play.write_text(PLAY.format(fix=fix, fail_on_findings=fail_on_findings))
+    play.write_text(play_text or PLAY.format(fix=fix, fail_on_findings=fail_on_findings))
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="False")
-    cmd = ["ansible-playbook", "-i", str(inventory), str(play)] + (["--check"] if check else [])
+    cmd = ["ansible-playbook", "-i", str(inventory), str(play)] + (["--check"] if check else []) + list(extra)
     return subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -58,3 +70,26 @@ def test_findings_fail_nothing_unless_an_audit_asks(tmp_path, fix, fail_on_findi
     if fix == "true":
         # the fix's tasks ran from their include, in check mode
         assert "Write the recommended multipath settings" in run.stdout and "Audit again after the fix" in run.stdout
+
+
+@pytest.mark.parametrize("tags", [["--tags", "mp"], ["--skip-tags", "always"]])
+def test_the_fix_runs_under_the_tags_the_role_was_given(tmp_path, tags):
+    """Fails when the fix's included tasks do not take the role's tags: skipped under --skip-tags always, or under
+    --tags given to the role (the role ending green having fixed nothing). Check mode: the fixture host is
+    read-only."""
+    run = _run(tmp_path, fix=None, fail_on_findings=None, check=True, play_text=ROLES_PLAY, extra=tags)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for task in ("Write the recommended multipath settings", "Audit again after the fix"):
+        assert "TASK [sanfleet.remediation.multipath_config : %s]" % task in run.stdout, run.stdout
+
+
+def test_a_fix_on_a_fixture_host_writes_nothing(tmp_path):
+    """Fails when a fix run on a fixture host (which stands for a managed host on the machine running the tests)
+    writes the file it was given: the fixture must refuse every write, as its docstring says."""
+    target = tmp_path / "etc" / "multipath.conf"
+    target.parent.mkdir()
+    play = PLAY.format(fix="true", fail_on_findings="false").replace(
+        "multipath_config_backup: false", "multipath_config_backup: false\n        multipath_config_path: %s" % target)
+    run = _run(tmp_path, fix=None, fail_on_findings=None, play_text=play)
+    assert run.returncode != 0 and "read-only" in run.stdout, run.stdout
+    assert not target.exists() and os.listdir(str(target.parent)) == []

@@ -167,6 +167,26 @@ def test_igroup_layout_keeps_nvme_host_nqns_that_differ_in_case_apart():
     assert c1["multi_host_initiators"] == [] and c1["igroups"] == 2
 
 
+@pytest.mark.parametrize("parts, message", [
+    ({"failed": "ssh: connection refused"}, "failed must be a dict {unreachable, task, msg} or null, got str"),
+    ({"failed": ["x"]}, "failed must be a dict {unreachable, task, msg} or null, got list"),
+    ({"errors": {"what": "x", "msg": "y"}}, "errors must be a list of {what, msg} dicts or null, got dict"),
+    ({"errors": ["boom"]}, "errors must be a list of {what, msg} dicts or null, got a list holding str"),
+])
+def test_a_failure_part_of_another_shape_is_a_clear_error(parts, message):
+    """Fails when a failure given in another shape reports the host ok or loses its message (a string `failed` was
+    ignored: the host's report said ok)."""
+    with pytest.raises(AnsibleFilterError) as raised:
+        host_report(parts, "h1", "audit")
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("failed", [None, ""])
+def test_a_missing_failure_part_is_no_failure(failed):
+    """Fails when null, or the '' a `default(None)` gives before ansible-core 2.19, marks a host failed."""
+    assert host_report({"failed": failed, "errors": failed}, "h1", "audit")["status"] == "ok"
+
+
 @pytest.mark.parametrize("call", [lambda: host_report([], "h"), lambda: host_report({}, ""),
                                   lambda: fleet_report([], "h"), lambda: igroup_layout({})])
 def test_wrong_input_is_a_clear_error(call):

@@ -59,3 +59,13 @@ def test_rejects_what_is_not_the_san_facts():
     """Fails when the SAN report accepts what is not the san facts."""
     with pytest.raises(AnsibleFilterError):
         san_report(["not", "facts"])
+
+
+class _TaggedStr(str):
+    """Stands for ansible-core 2.19+'s tagged str (a subclass defined outside builtins)."""
+
+
+def test_a_value_that_is_no_dict_is_named_by_its_builtin_type():
+    """Fails when the message names ansible-core's internal class (_AnsibleTaggedStr) instead of str."""
+    with pytest.raises(AnsibleFilterError, match=r"got str$"):
+        san_report(_TaggedStr("abc"))
