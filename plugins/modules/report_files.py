@@ -10,19 +10,29 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: report_files
-short_description: Write JSON files on the controller, one per name, each replaced whole
+short_description: Write JSON files and pages rendered from the role's templates on the controller, each replaced whole
 version_added: 0.2.0
 description:
   - Writes each value of O(json_files) as C(<dir>/<name>.json) (C(to_nice_json) with indent 1, one newline at the
-    end), and each value of O(text_files) as C(<dir>/<name>), on the B(controller), in the controller's own
-    process (no module runs, whatever the task's host or connection). The fleet_report role writes each host's
-    report and the fleet pages with it; a C(copy) or C(template) task per file costs two module runs.
+    end), each value of O(text_files) as C(<dir>/<name>), and each template of O(templates) rendered as
+    C(<dir>/<name>), on the B(controller), in the controller's own process (no module runs, whatever the task's
+    host or connection). The fleet_report role writes each host's report and the fleet pages with it; a C(copy) or
+    C(template) task per file costs two module runs.
+  - O(templates) are rendered with plain Jinja2 over plain data, not with Ansible's templating, for a fraction of
+    the controller CPU of the C(ansible.builtin.template) lookup. The variables are data, never templates
+    themselves (a value holding a Jinja2 expression such as C({{ 7 * 7 }}) is written as that text), and the
+    templates can use Jinja2's own filters and tests only (not Ansible's, such as C(flatten) or C(to_json)). With
+    the settings of the C(ansible.builtin.template) lookup (trim_blocks on, lstrip_blocks off, the template's
+    trailing newlines kept, C(None) printed as nothing, an undefined variable an error) a page is byte for byte
+    what that lookup renders from the same template and data.
   - Each file is written to a temporary file in O(dir) and renamed over the old one, so a reader sees the old file
     or the new one. A file whose content is already the same is left as it is (not C(changed)).
   - Each file is checked and written on its own. A name that is not one file name (a C(/), a NUL, empty), a value
-    that cannot be written, or a file that cannot be replaced fails the task naming it (RV(not_written)), after
-    every other file was written, so one host's odd name costs the other hosts nothing. Two values for one file name
-    fail the task before anything is written.
+    that cannot be written, a template that does not render with the data, or a file that cannot be replaced fails
+    the task naming it (and the template, and its line, RV(not_written)), after every other file was written, so one
+    host's odd name costs the other hosts nothing; the file is left as it was. Two values for one file name, a
+    template name that is not one file name, a template that is not found or does not compile, or a template
+    variable given twice fail the task before anything is written.
   - O(dir) and the directories above it that are missing are created with mode 0755 whatever the umask; O(dir)
     gets mode 0755 when it exists. A file whose content is already the same gets O(mode) if it has another.
 author:
@@ -38,8 +48,26 @@ options:
     default: {}
   text_files:
     description:
-      - File name to the text written in it as it is (UTF-8), for example a page rendered with the
-        C(ansible.builtin.template) lookup. A value that is not text fails the task.
+      - File name to the text written in it as it is (UTF-8). A value that is not text fails the task.
+    type: dict
+    default: {}
+  templates:
+    description:
+      - File name to the name of the template rendered into it (UTF-8), found as the C(ansible.builtin.template)
+        lookup finds it, in the C(templates/) directory of the task's role (then of the playbook). The template name
+        is one file name (no path separator, not C(..)); the templates see O(template_vars) and
+        O(template_vars_from_json), nothing else.
+    type: dict
+    default: {}
+  template_vars:
+    description: Variable name to its value, the variables O(templates) see (as data, never templated).
+    type: dict
+    default: {}
+  template_vars_from_json:
+    description:
+      - Variable name to the name of an entry of O(json_files), whose data O(templates) see under that variable
+        name. Data both written as JSON and rendered is then given (and built by its task argument) once.
+      - A name that is no entry of O(json_files), or a variable that is also in O(template_vars), fails the task.
     type: dict
     default: {}
   mode:
@@ -66,6 +94,19 @@ EXAMPLES = r"""
   sanfleet.remediation.report_files:
     dir: "{{ playbook_dir }}/reports/hosts"
     json_files: "{{ dict(reports | map(attribute='host') | zip(reports)) }}"
+
+# in a role with templates/fleet.md.j2: the fleet's data as fleet.json and rendered into fleet.md, built once
+- name: Write the fleet data and its page
+  sanfleet.remediation.report_files:
+    dir: "{{ playbook_dir }}/reports"
+    json_files:
+      fleet: "{{ fleet_report }}"
+    templates:
+      fleet.md: fleet.md.j2
+    template_vars_from_json:
+      fleet_report: fleet
+    template_vars:
+      fleet_report_igroups: "{{ fleet_report_igroups }}"
 """
 
 RETURN = r"""
@@ -96,6 +137,9 @@ def main():
     module = AnsibleModule(argument_spec=dict(dir=dict(type="str", required=True),
                                               json_files=dict(type="dict", default={}),
                                               text_files=dict(type="dict", default={}),
+                                              templates=dict(type="dict", default={}),
+                                              template_vars=dict(type="dict", default={}),
+                                              template_vars_from_json=dict(type="dict", default={}),
                                               mode=dict(type="raw", default="0644")),
                            supports_check_mode=True)
     module.fail_json(msg="report_files runs on the controller as an action; it was run as a module on a host")

@@ -17,6 +17,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     compact, facts as judge_facts)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.plain_templates import PageTemplate
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
 
@@ -97,6 +98,11 @@ def decide(name, san):
 
 
 TEMPLATES = ROOT / "roles" / "fleet_report" / "templates"
+
+
+def fleet_page(template, fleet, igroups=()):
+    """A fleet page (fleet.md.j2, fleet.html.j2, junit.xml.j2) of `fleet` as the role writes it (report_files)."""
+    return PageTemplate(str(TEMPLATES / template)).render({"fleet_report": fleet, "fleet_report_igroups": list(igroups)})
 
 
 QUEUEING = ["3600a098038304c61622d30303%02d2b4162" % i for i in range(8)]

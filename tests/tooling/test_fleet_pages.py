@@ -13,19 +13,15 @@ import pytest
 import xml.etree.ElementTree as ET
 import yaml
 
-from ansible.plugins.filter.core import flatten
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import fleet_report, host_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import nvme_result
-from ansible_collections.sanfleet.remediation.tests.tooling.helpers import QUEUEING, ROOT, TEMPLATES, queueing_fleet
+from ansible_collections.sanfleet.remediation.tests.tooling.helpers import QUEUEING, ROOT, fleet_page, queueing_fleet
 
 
 def _pages():
     """fleet.md and fleet.html of queueing_fleet()."""
     fleet = queueing_fleet()
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
-    return dict((name, env.get_template(name).render(fleet_report=fleet, fleet_report_igroups=[],
-                                                     fleet_report_run="compliance"))
-                for name in ("fleet.md.j2", "fleet.html.j2"))
+    return dict((name, fleet_page(name, fleet)) for name in ("fleet.md.j2", "fleet.html.j2"))
 
 
 # rev-i31f: one live_map_queueing row per host names the first five maps in its reason; fleet.md and fleet.html
@@ -110,10 +106,7 @@ def test_role_report_names_the_maps_that_queued_before_the_fix():
 
 def _junit():
     """junit.xml of queueing_fleet() (tests/tooling/helpers.py)."""
-    fleet = queueing_fleet()
-    env = jinja2.Environment(trim_blocks=True, loader=jinja2.FileSystemLoader(str(TEMPLATES)))
-    env.filters["flatten"] = flatten  # Ansible's, as the template module has it
-    return env.get_template("junit.xml.j2").render(fleet_report=fleet)
+    return fleet_page("junit.xml.j2", queueing_fleet())
 
 
 def test_junit_names_every_queueing_map_of_the_failed_case():
@@ -136,8 +129,7 @@ def test_the_fleet_page_lists_the_nvme_controllers_of_the_hosts_it_judged(tmp_pa
                "scsi-host": host_report({"san": san, "nvme": nvme_result(tmp_path / "b", paths=0)}, "scsi-host",
                                         "audit")}
     fleet = fleet_report(reports, ["nvme-host", "scsi-host"], generated_at=1.0, run="audit")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)))
-    page = env.get_template("fleet.md.j2").render(fleet_report=fleet, fleet_report_igroups=[], fleet_report_run="audit")
+    page = fleet_page("fleet.md.j2", fleet)
     section = page[page.index("## NVMe over Fabrics"):page.index("## Findings, worst first")]
     assert "### nvme-host" in section and "scsi-host" not in section
     assert "| nvme0 | " in section and "| connecting | io | off | off |" in section

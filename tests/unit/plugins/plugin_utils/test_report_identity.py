@@ -213,19 +213,17 @@ def test_the_fleet_pages_and_junit_name_the_shared_identity_and_both_hosts():
     identity that only fleet.json held would go unseen."""
     import xml.etree.ElementTree as ET
 
-    import jinja2
-    from ansible.plugins.filter.core import flatten
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.plain_templates import PageTemplate
 
     fleet = fleet_report(_reports(web1=_san("iqn.2024-01.lab:gold"), web2=_san("iqn.2024-01.lab:gold")),
                          ["web1", "web2"], generated_at="2026-11-25T02:00:00Z", run="audit")
-    env = jinja2.Environment(trim_blocks=True, loader=jinja2.FileSystemLoader(
-        str(ROOT / "roles" / "fleet_report" / "templates")))
-    env.filters["flatten"] = flatten
+    templates = ROOT / "roles" / "fleet_report" / "templates"
+    variables = {"fleet_report": fleet, "fleet_report_igroups": []}
     for name in ("fleet.md.j2", "fleet.html.j2"):
-        page = env.get_template(name).render(fleet_report=fleet, fleet_report_igroups=[], fleet_report_run="audit")
+        page = PageTemplate(str(templates / name)).render(variables)
         section = page.split("Fleet identity", 1)[1]
         assert "iqn.2024-01.lab:gold" in section and "2: web1, web2" in section, name
-    root = ET.fromstring(env.get_template("junit.xml.j2").render(fleet_report=fleet))
+    root = ET.fromstring(PageTemplate(str(templates / "junit.xml.j2")).render(variables))
     failed = [s.get("name") for s in root.iter("testsuite")
               for c in s.iter("testcase") if c.get("name") == "fleet/shared_initiator_identity"
               and c.find("failure") is not None]
