@@ -301,10 +301,15 @@ def _run_rows(failed, array, approval):
     return rows
 
 
-def _check_failure_parts(parts):
-    """The parts that say a host failed must have their shape: a `failed` that is not a dict would report the host
-    ok, `errors` that are not a list of dicts would lose their messages. A missing part is null, or '' as a
-    `default(None)` reaches a filter before ansible-core 2.19."""
+def _check_parts(parts, host):
+    """The input of host_report, the only check of the role's fleet_report_parts: a dict, a host name, and the parts
+    that say a host failed in their shape (a `failed` that is not a dict would report the host ok, `errors` that
+    are not a list of dicts would lose their messages). A missing part is null, or '' as a `default(None)` reaches
+    a filter before ansible-core 2.19."""
+    if not isinstance(parts, dict):
+        raise AnsibleFilterError("host_report expects a dict of results, got %s" % type_name(parts))
+    if not host:
+        raise AnsibleFilterError("host_report needs the inventory name of the host")
     failed, errors = parts.get("failed"), parts.get("errors")
     if failed not in (None, "") and not isinstance(failed, dict):
         raise AnsibleFilterError("host_report: failed must be a dict {unreachable, task, msg} or null, got %s"
@@ -317,11 +322,7 @@ def _check_failure_parts(parts):
 
 
 def host_report(parts, host, run="audit"):
-    if not isinstance(parts, dict):
-        raise AnsibleFilterError("host_report expects a dict of results, got %s" % type_name(parts))
-    if not host:
-        raise AnsibleFilterError("host_report needs the inventory name of the host")
-    _check_failure_parts(parts)
+    _check_parts(parts, host)
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
     failed = parts.get("failed") if isinstance(parts.get("failed"), dict) else None
     not_san = bool(parts.get("not_san")) and not failed
