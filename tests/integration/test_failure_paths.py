@@ -225,3 +225,15 @@ def test_remediate_refuses_a_blank_limit(fleet):
     assert proc.returncode == 2, proc.stdout[-2000:]
     assert "name the hosts with -e sanfleet_hosts=<group or pattern> or --limit" in proc.stdout + proc.stderr
     assert "Read the SAN state" not in proc.stdout and proc.requests == 0
+
+
+def test_audit_run_with_its_report_tag_writes_every_report_and_fails_the_unreachable_host(fleet):
+    """`--tags report` (a tag the playbook documents) must still build and write every host's report, fail the
+    unreachable host and end on the array gate: the tags of a dynamic include cover the include only, and the run
+    ended 0 with nothing written."""
+    proc = run_playbook(fleet, "audit", "tags_report", "--tags", "report", verbosity=None,
+                        cluster_update={"http_port": 1})
+    assert proc.returncode == 4, (proc.returncode, proc.stdout[-3000:])
+    assert sorted(p.stem for p in (proc.reports / "hosts").glob("*.json")) == sorted(HOSTS), proc.stdout[-3000:]
+    assert (proc.reports / "fleet.html").is_file() and (proc.reports / "junit.xml").is_file()
+    assert "the array could not be read: 127.0.0.1" in proc.stdout, proc.stdout[-3000:]
