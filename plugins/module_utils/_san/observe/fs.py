@@ -48,6 +48,85 @@ def read_text(path, binary=False):
     return data.decode("utf-8", "replace").strip()
 
 
+class DeviceDir(object):
+    """One device's sysfs directory, opened once: every attribute, link and listing below it is read relative to
+    that descriptor (openat), so they all come from the one kernel object the name pointed to when it was opened.
+    A name the kernel reuses meanwhile (sdk removed and another LU added as sdk) cannot mix two devices' files in
+    one read: the old directory answers ENOENT once its object is gone. It also saves the walk through the
+    /sys/block/<name> link and the path's components on every file (a host with thousands of devices).
+
+    DeviceDir.open(path) is None when the path does not exist (the device is gone); any other failure raises
+    OSError, which the reading child reports (the device is unread, never shown as idle)."""
+
+    _FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    @classmethod
+    def open(cls, path, at=None):
+        try:
+            return cls(os.open(path, cls._FLAGS, dir_fd=at.fd if at is not None else None))
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return None
+            raise
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def text(self, name, binary=False):
+        """The whole file `name` below this directory (read_text), None when it cannot be read."""
+        try:
+            fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=self.fd)
+        except OSError:
+            return None
+        try:
+            data = _read_all(fd)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return data if binary else data.decode("utf-8", "replace").strip()
+
+    def attrs(self, **files):
+        """{key: text of the file} for each key=file below this directory (None where it cannot be read)."""
+        return dict((key, self.text(f)) for key, f in files.items())
+
+    def listdir(self, name=None):
+        """Sorted entries of this directory, or of its subdirectory `name`; [] when it cannot be listed."""
+        if name is None:
+            try:
+                return sorted(os.listdir(self.fd))
+            except OSError:
+                return []
+        sub = None
+        try:
+            sub = DeviceDir.open(name, at=self)
+            return sub.listdir() if sub is not None else []
+        except OSError:
+            return []
+        finally:
+            if sub is not None:
+                sub.close()
+
+    def path(self):
+        """The directory's resolved path, as the kernel names the open descriptor; None when it cannot say."""
+        try:
+            resolved = os.readlink("/proc/self/fd/%d" % self.fd)
+        except OSError:
+            return None
+        return resolved if resolved.startswith("/") and not resolved.endswith(" (deleted)") else None
+
+
 def read_config_file(path):
     """("ok", bytes) | ("absent", None) | ("unreadable", why) of a small configuration file: absent only when the
     file (or a directory above it) does not exist; any other failure is unreadable, which is unknown, not absent."""

@@ -119,10 +119,13 @@ class Host(object):
         try:
             raw = self.call(read_batch, (self.root, names, READ_BATCH), timeout=self.read_timeout,
                             what="batch read of sysfs and /proc")
-        except deadline.DeadlineExceeded as exc:
+        except (deadline.DeadlineExceeded, RuntimeError) as exc:
+            # a child that failed (a device directory that could not be opened) is read again piece by piece, as
+            # one that hung: the device to blame is named and the others are kept
             errors.append({"what": "batch read of sysfs and /proc", "msg": str(exc)})
         else:
             add_devices(raw, self.read_each(read_devices, raw.pop("unread", None) or [], errors))
+            self.listing_from_reads(raw, errors)
             return raw, errors
         # the listing is the core: without it there is nothing to report (fails the module)
         listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
@@ -154,6 +157,24 @@ class Host(object):
         raw["nvme"] = self._piece(read_nvme_devices, (self.root,), "read of the NVMe controllers and namespaces",
                                   errors, unread, "nvme")
         return raw, errors
+
+    def listing_from_reads(self, raw, errors):
+        """The listing's major:minor of each device the batch read ("listing_pending"): its own read's, so that a
+        device's number is read once; for a device whose read gave nothing (gone, hung) it is read again here, as
+        the listing would have read it."""
+        listing, left = raw["listing"], []
+        for name in raw.pop("listing_pending", None) or []:
+            device = raw["sd" if SD_RE.match(name) else "dm"].get(name)
+            if device and device.get("dev"):
+                listing[name] = device["dev"]
+            else:
+                left.append(name)
+        if left:
+            what = "major:minor of %s" % (", ".join(left) if len(left) <= READ_CHUNK else "%d unread devices" % len(left))
+            try:
+                listing.update(self.call(read_listing, (self.root, left), timeout=self.read_timeout, what=what))
+            except (deadline.DeadlineExceeded, RuntimeError) as exc:
+                errors.append({"what": what, "msg": str(exc)})
 
     def read_each(self, fn, names, errors, per_child=None):
         """{name: answer} of `fn(root, names)` (a reader of /sys/block/<name> that answers by name), READ_BATCH

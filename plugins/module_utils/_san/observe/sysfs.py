@@ -18,7 +18,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import (
     DM_RE, SD_RE, parse_mountinfo)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import (
-    listdir, mount_table, on_network_fs, read_attrs, read_config_file, read_text, realpath, resolve, rooted)
+    DeviceDir, listdir, mount_table, on_network_fs, read_attrs, read_config_file, read_text, realpath, resolve, rooted,
+    unrooted)
 
 
 HOST_RE = re.compile(r"^host(\d+)$")
@@ -27,13 +28,15 @@ HOST_RE = re.compile(r"^host(\d+)$")
 TARGET_DIR_RE = re.compile(r"^target([0-9]+):([0-9]+):([0-9]+)$")
 
 
-def read_listing(root):
-    """Names and major:minor of the sd and dm block devices."""
-    out = {}
-    for name in listdir(rooted(root, "/sys/block")):
-        if SD_RE.match(name) or DM_RE.match(name):
-            out[name] = read_text(rooted(root, "/sys/block/%s/dev" % name))
-    return out
+def listed_devices(root):
+    """The names of the sd and dm block devices, sorted."""
+    return [name for name in listdir(rooted(root, "/sys/block")) if SD_RE.match(name) or DM_RE.match(name)]
+
+
+def read_listing(root, names=None):
+    """{name: major:minor} of the sd and dm block devices (of `names` only, when given; None where unreadable)."""
+    return dict((name, read_text(rooted(root, "/sys/block/%s/dev" % name)))
+                for name in (listed_devices(root) if names is None else names))
 
 
 def _block(root, name, **files):
@@ -47,36 +50,71 @@ def _block(root, name, **files):
     return base, out
 
 
-def read_partitions(root, base, name, separator=""):
+def partitions_in(block, name, separator=""):
     """[{name, dev, holders}] of the partitions of block device `name`, the entries <name><separator><N> of its
-    directory `base` (sdb1; nvme0n1p1: a name that ends in a digit takes a "p")."""
+    open directory `block` (sdb1; nvme0n1p1: a name that ends in a digit takes a "p")."""
     prefix = name + separator
-    return [{"name": entry, "dev": read_text(rooted(root, "%s/%s/dev" % (base, entry))),
-             "holders": listdir(rooted(root, "%s/%s/holders" % (base, entry)))}
-            for entry in listdir(rooted(root, base)) if entry.startswith(prefix) and entry[len(prefix):].isdigit()]
+    return [{"name": entry, "dev": block.text(entry + "/dev"), "holders": block.listdir(entry + "/holders")}
+            for entry in block.listdir() if entry.startswith(prefix) and entry[len(prefix):].isdigit()]
+
+
+def read_partitions(root, base, name, separator=""):
+    """partitions_in the directory `base`; [] when it cannot be opened."""
+    try:
+        block = DeviceDir.open(rooted(root, base))
+    except OSError:
+        return []
+    if block is None:
+        return []
+    with block:
+        return partitions_in(block, name, separator)
+
+
+def _scsi_device(root, block, real):
+    """({vendor, model, state, wwid}, the raw VPD page 0x80, the resolved path) of the SCSI device below an sd's
+    open block directory (its `device` link: the H:C:T:L directory), opened once for its files. The kernel places
+    a disk's directory at /sys/devices/.../<its device>/block/<name>, so that path is the block directory's two
+    levels up; any other layout (an old kernel's /sys/block/<name> directory) asks the descriptor."""
+    device = DeviceDir.open("device", at=block)
+    if device is None:
+        return dict.fromkeys(("vendor", "model", "state", "wwid")), None, None
+    with device:
+        attrs = device.attrs(vendor="vendor", model="model", state="state", wwid="wwid")
+        raw80 = device.text("vpd_pg80", binary=True)
+        if real and real.startswith("/sys/devices/") and os.path.basename(os.path.dirname(real)) == "block":
+            return attrs, raw80, os.path.dirname(os.path.dirname(real))
+        return attrs, raw80, unrooted(root, device.path() or "") or None
 
 
 def read_sd(root, name):
-    base, out = _block(root, name, vendor="device/vendor", model="device/model", state="device/state",
-                       wwid="device/wwid")
-    if out is None:
+    """An sd's sysfs: every file from the one directory /sys/block/<name> pointed to when it was opened
+    (fs.DeviceDir: a name reused meanwhile cannot mix two disks in one answer); None when it is gone."""
+    block = DeviceDir.open(rooted(root, "/sys/block/" + name))
+    if block is None:
         return None
-    real = realpath(root, base)
-    devlink = realpath(root, base + "/device")
-    raw80 = read_text(rooted(root, base + "/device/vpd_pg80"), binary=True)
+    with block:
+        resolved = block.path()
+        real = unrooted(root, resolved) if resolved else realpath(root, "/sys/block/" + name)
+        out = block.attrs(dev="dev", size="size")
+        scsi, raw80, device_path = _scsi_device(root, block, real)
+        out.update(scsi, name=name, holders=block.listdir("holders"), sysfs_path=real, device_path=device_path,
+                   partitions=partitions_in(block, name))
     # FC: the remote port (the array's target port) this disk is reached through; its WWPN says which SVM serves it
     rport = [c for c in (real or "").split("/") if c.startswith("rport-")]
-    rport_wwpn = read_text(rooted(root, "/sys/class/fc_remote_ports/%s/port_name" % rport[-1])) if rport else None
-    parts = read_partitions(root, base, name)
-    out.update(sysfs_path=real, device_path=devlink, partitions=parts, rport_wwpn=rport_wwpn,
+    out.update(rport_wwpn=read_text(rooted(root, "/sys/class/fc_remote_ports/%s/port_name" % rport[-1])) if rport else None,
                vpd_pg80=list(bytearray(raw80)) if raw80 is not None else None)
     return out
 
 
 def read_dm(root, name):
-    base, out = _block(root, name, dm_name="dm/name", uuid="dm/uuid")
-    if out is not None:
-        out["slaves"] = listdir(rooted(root, base + "/slaves"))
+    """A device-mapper device's sysfs (dm_name and uuid None for a block device that is not one), read as read_sd
+    reads; None when it is gone."""
+    block = DeviceDir.open(rooted(root, "/sys/block/" + name))
+    if block is None:
+        return None
+    with block:
+        out = block.attrs(dev="dev", size="size", dm_name="dm/name", uuid="dm/uuid")
+        out.update(name=name, holders=block.listdir("holders"), slaves=block.listdir("slaves"))
     return out
 
 

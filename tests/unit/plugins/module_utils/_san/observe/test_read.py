@@ -7,13 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import os
 
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
-    read as sr, read, snapshot)
+    fs, read as sr, read, snapshot)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, _alias_tree)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -670,6 +671,28 @@ def test_hung_device_read_is_named_and_the_rest_kept(tmp_path):
     assert [p["dev"] for p in snap["maps"][ontap_wwid(1)]["paths"]] == ["8:16", "8:48"]
 
 
+def test_a_device_directory_that_cannot_be_opened_is_named_unread_and_the_rest_kept(tmp_path, monkeypatch):
+    """/sys/block/sdd answers EACCES (not ENOENT: the device is there): through the real fork the batch child
+    fails, the devices are read again piece by piece, sdd is named in `errors` and left out as unread (its map
+    keeps its path by device number), the other devices are kept. Fails when sdd is taken for a device the
+    kernel removed, or when one device's error loses the host's read."""
+    t = healthy_lab(tmp_path).commands()
+    real_open = fs.os.open
+    refused = t.path("/sys/block/sdd")
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        if path == refused:
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+    monkeypatch.setattr(fs.os, "open", opening)
+    snap = t.reader(call=deadline.call, read_timeout=30).snapshot(probe=False)
+    assert "sdd" not in snap["disks"] and sorted(snap["disks"]) == ["sda", "sdb", "sdc", "sde"]
+    errors = dict((e["what"], e["msg"]) for e in snap["errors"])
+    assert "Permission denied" in errors["batch read of sysfs and /proc"]
+    assert "Permission denied" in errors["sysfs read of /sys/block/sdd"]
+    assert [p["dev"] for p in snap["maps"][ontap_wwid(1)]["paths"]] == ["8:16", "8:48"]
+
+
 def test_a_slow_host_with_many_luns_is_read_in_chunks_not_device_by_device(tmp_path):
     """50 LUNs under load: the one-child batch misses its deadline without anything hung. The fallback reads
     16 devices per child (each with the full deadline), never one child per device."""
@@ -733,6 +756,38 @@ def test_a_hung_device_in_a_later_batch_is_named_and_the_other_batches_kept(tmp_
     assert whats[1] == "sysfs read of sdz, dm-0, dm-1"  # then 4 per child: sdv..sdy were read
     assert whats[2] == "sysfs read of /sys/block/%s" % hung  # then one per child: dm-0 and dm-1 were read
     assert len(snap["maps"]) == 2
+
+
+def test_each_device_s_major_minor_is_read_once_and_a_hung_device_s_still_listed(tmp_path, monkeypatch):
+    """47 devices in batches of 8: each device's `dev` file is opened once (by its own read, which the listing
+    takes), the listing holds every device's major:minor, and a device whose read hung (sdz) still has its
+    major:minor in the listing, read again in a child of its own (mounts and openers are matched by it). Fails when
+    the listing reads the numbers the device reads read again, or loses the hung device's."""
+    t = many_luns(tmp_path)
+    monkeypatch.setattr(sr, "READ_BATCH", 8)
+    real_open = fs.os.open
+    dev_opens = []
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        if str(path) == "dev" or str(path).endswith("/dev"):
+            dev_opens.append(path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+    monkeypatch.setattr(fs.os, "open", opening)
+    expected = dict((name, t.sd[name]["dev"]) for name in t.sd)
+    expected.update((name, m["dev"]) for name, m in t.maps.items())
+    raw, errors = t.reader(call=inline_call)._read_raw()
+    assert errors == [] and raw["listing"] == expected
+    assert len(dev_opens) == len(expected) == 47
+    calls = []
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        calls.append(what)
+        if fn.__name__ == "read_devices" and "sdz" in args[1]:
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+    raw, errors = t.reader(call=call)._read_raw()
+    assert raw["sd"]["sdz"] is None and raw["listing"] == expected
+    assert calls[-1] == "major:minor of sdz" and errors[-1]["what"] == "sysfs read of /sys/block/sdz"
 
 
 def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypatch):

@@ -7,10 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr, sysfs as obs_sysfs
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import fs, read as sr, sysfs as obs_sysfs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     healthy_lab, inline_call, load_captured, many_luns, ontap_wwid)
 
@@ -91,3 +94,88 @@ def test_the_host_s_nvme_transports_are_read_once_for_every_multipath_head(monke
     assert heads == ["nvme0n1", "nvme0n2", "nvme0n3"]
     assert all(blocks[h]["transports"] == ["tcp"] for h in heads)
     assert len(reads) == 2, reads
+
+
+# ------------------------------------------------------------------------------------------------ tests: one device's
+# directory per read (fs.DeviceDir)
+
+
+def _reuse_name_after_first_open(monkeypatch, t, name, other):
+    """os.open where, right after the first open of anything below /sys/block/<name>, the kernel reuses the name:
+    /sys/block/<name> now points to the device directory of `other` (another LU)."""
+    real_open = fs.os.open
+    link = t.path("/sys/block/" + name)
+    target = os.readlink(t.path("/sys/block/" + other))
+    done = []
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        fd = real_open(path, flags, mode, dir_fd=dir_fd)
+        if not done and dir_fd is None and str(path).startswith(link):
+            done.append(path)
+            os.unlink(link)
+            os.symlink(target, link)
+        return fd
+    monkeypatch.setattr(fs.os, "open", opening)
+    return done
+
+
+def test_an_sd_read_takes_every_file_from_the_device_its_name_pointed_to_when_opened(tmp_path, monkeypatch):
+    """sdb is removed and its name reused for another LU while it is being read: every file of the answer is the
+    first device's (its dev, WWID, serial, H:C:T:L, holders), never the first device's dev with the second's
+    WWID. Fails when a read goes through the name again after the first open."""
+    t = healthy_lab(tmp_path)
+    before = obs_sysfs.read_sd(t.root, "sdb")
+    other = obs_sysfs.read_sd(t.root, "sdc")
+    done = _reuse_name_after_first_open(monkeypatch, t, "sdb", "sdc")
+    during = obs_sysfs.read_sd(t.root, "sdb")
+    assert done, "the name was never reused: the test did not run its case"
+    assert during == before
+    assert (during["dev"], during["wwid"]) != (other["dev"], other["wwid"])
+    assert obs_sysfs.read_sd(t.root, "sdb") == dict(other, name="sdb", partitions=[])  # the name's new device now
+
+
+def test_a_map_read_takes_every_file_from_the_device_its_name_pointed_to_when_opened(tmp_path, monkeypatch):
+    """The same for a dm device: dm-0 replaced by dm-1's device during its read gives dm-0's dev, uuid and slaves
+    together. Fails when a read goes through the name again after the first open."""
+    t = healthy_lab(tmp_path)
+    before = obs_sysfs.read_dm(t.root, "dm-0")
+    done = _reuse_name_after_first_open(monkeypatch, t, "dm-0", "dm-1")
+    assert obs_sysfs.read_dm(t.root, "dm-0") == before and done
+
+
+def test_an_sd_read_gives_the_device_s_own_path_where_the_block_directory_is_not_below_it(tmp_path):
+    """A kernel whose /sys/block/<name> is a directory of its own (not <device>/block/<name>): the H:C:T:L path
+    comes from the `device` link, not from the block directory's place. Fails when the path is guessed from a
+    layout the host does not have."""
+    t = healthy_lab(tmp_path)
+    expected = obs_sysfs.read_sd(t.root, "sdb")
+    own = t.path("/sys/block/sdb")
+    real = os.path.realpath(own)
+    os.unlink(own)
+    os.makedirs(own)
+    for entry in ("dev", "size", "holders"):
+        os.rename(os.path.join(real, entry), os.path.join(own, entry))
+    os.symlink(os.path.dirname(os.path.dirname(real)), os.path.join(own, "device"))
+    got = obs_sysfs.read_sd(t.root, "sdb")
+    assert got["device_path"] == expected["device_path"] and got["device_path"].endswith("/2:0:0:1")
+    assert got["sysfs_path"] == "/sys/block/sdb"
+    assert {k: got[k] for k in ("dev", "wwid", "vendor", "vpd_pg80")} == {
+        k: expected[k] for k in ("dev", "wwid", "vendor", "vpd_pg80")}
+
+
+def test_a_device_directory_that_cannot_be_opened_is_an_error_not_a_device_that_is_gone(tmp_path, monkeypatch):
+    """EACCES (or EMFILE) on /sys/block/sdb is not ENOENT: the read raises, so the reading child fails and the
+    device is reported unread (observe.read), never left out as if the kernel had removed it."""
+    t = healthy_lab(tmp_path)
+    real_open = fs.os.open
+    refused = t.path("/sys/block/sdb")
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        if path == refused:
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+    monkeypatch.setattr(fs.os, "open", opening)
+    with pytest.raises(OSError):
+        obs_sysfs.read_sd(t.root, "sdb")
+    assert obs_sysfs.read_sd(t.root, "sdzz") is None  # gone: ENOENT
+    assert obs_sysfs.read_sd(t.root, "sdc")["dev"] == "8:32"
