@@ -10,29 +10,37 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE, SD_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
-    read_dm, read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sd, read_sessions)
+    listed_devices, read_dm, read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sd,
+    read_sessions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_char_nodes, read_kernel_users, read_mounts, read_procs)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_nvme_devices
 
 
 def devices_to_read(listing, names=None):
-    """The sd devices asked for (all when `names` is None) and every dm device of `listing`, in reading order."""
-    wanted = listing if names is None else [n for n in names if n in listing]
-    return [n for n in sorted(wanted) if SD_RE.match(n)] + [n for n in sorted(listing) if DM_RE.match(n)]
+    """The sd devices asked for (all when `names` is None) and every dm device of `listing` (names, or a
+    {name: major:minor}), in reading order."""
+    listed = set(listing)
+    wanted = listed if names is None else [n for n in names if n in listed]
+    return [n for n in sorted(wanted) if SD_RE.match(n)] + [n for n in sorted(listed) if DM_RE.match(n)]
 
 
 def read_batch(root, names=None, limit=None):
     """Everything from sysfs and /proc in one go (the child of deadline.call), with at most `limit` block devices:
-    the names of the others come back in "unread", for the next children."""
-    listing = read_listing(root)
-    devices = devices_to_read(listing, names)
+    the names of the others come back in "unread", for the next children. The listing's major:minor of a device
+    to be read is that read's (Host.listing_from_reads): "listing_pending" names them; the others' are read here."""
+    listed = listed_devices(root)
+    devices = devices_to_read(listed, names)
+    pending = set(devices)
+    listing = read_listing(root, [n for n in listed if n not in pending])
+    listing.update(dict.fromkeys(pending))
     now, later = (devices, []) if limit is None else (devices[:limit], devices[limit:])
     unreadable, exiting = [], []
     out = {"sd": {}, "dm": {}}
     add_devices(out, read_devices(root, now))
     out.update({
         "listing": listing,
+        "listing_pending": devices,
         "unread": later,
         "initiators": read_initiators(root),
         "fc_rports": read_fc_rports(root),
