@@ -18,6 +18,7 @@ import os
 import select
 import signal
 import subprocess
+import tempfile
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
@@ -109,6 +110,83 @@ def run(argv, timeout, what=None, data=None):
         err.decode("utf-8", "replace"),
         time.monotonic() - started,
     )
+
+
+# run itself, kept under a name of its own: a reader starts commands ahead (start) only when they would be run by
+# this function, never beside a runner put in its place (a test's fake host answers every command through it)
+GENUINE_RUN = run
+
+
+def _output_file():
+    """An anonymous file for a started command's output (memfd; an unlinked temporary file where there is none):
+    a file, not a pipe, so the command runs to its end while nobody reads it."""
+    if hasattr(os, "memfd_create"):
+        try:
+            return os.fdopen(os.memfd_create("sanfleet-output", getattr(os, "MFD_CLOEXEC", 1)), "w+b")
+        except OSError:
+            pass
+    return tempfile.TemporaryFile()
+
+
+class Started(object):
+    """A command started now whose answer is taken later (Started.result), with its deadline counted from its
+    start: the module reads sysfs meanwhile. Its output goes to anonymous files, so it never waits on a reader;
+    one that has not finished by its deadline is abandoned as run() abandons one."""
+
+    def __init__(self, argv, timeout, what=None):
+        if isinstance(argv, str) or not argv:
+            raise ValueError("argv must be a non-empty list")
+        self.argv = [str(a) for a in argv]
+        self.timeout = timeout
+        self.what = what or " ".join(self.argv)
+        env = dict(os.environ)
+        env.update(C_LOCALE)
+        self.files = []
+        try:
+            self.files = [_output_file(), _output_file()]
+            self.started = time.monotonic()
+            self.proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
+                self.argv, stdin=subprocess.DEVNULL, stdout=self.files[0], stderr=self.files[1], close_fds=True,
+                start_new_session=True, env=env)
+        except BaseException:
+            self._close()
+            raise
+
+    def _close(self):
+        for f in self.files:
+            f.close()
+        self.files = []
+
+    def result(self):
+        """The CommandResult; DeadlineExceeded when it did not finish within its deadline from its start."""
+        try:
+            try:
+                self.proc.wait(timeout=max(0.0, self.started + self.timeout - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _abandon(self.proc)
+                raise DeadlineExceeded(self.what, self.timeout)
+            out, err = [self._read(f) for f in self.files]
+            return CommandResult(self.argv, self.proc.returncode, out, err, time.monotonic() - self.started)
+        finally:
+            self._close()
+
+    @staticmethod
+    def _read(f):
+        f.seek(0)
+        return f.read().decode("utf-8", "replace")
+
+    def discard(self):
+        """Kill it if it still runs (its answer is not wanted: the read it went with failed)."""
+        if self.files:
+            if self.proc.poll() is None:
+                _abandon(self.proc)
+            self._close()
+
+
+def start(argv, timeout, what=None):
+    """Start argv (a list, never a shell line) now; Started.result() gives its answer within `timeout` seconds
+    of now. Raises OSError when the program cannot be started."""
+    return Started(argv, timeout, what)
 
 
 def _detach_fds(keep_fd):

@@ -11,7 +11,11 @@ Read only (module_utils/_san/deadline.py):
   smaller children, down to one per device, so that the one that hangs is named in `errors` and the rest is
   kept.
 * commands (`dmsetup`, `multipathd`) run through `deadline.run`, each once per snapshot; the live SCSI probes
-  are observe.probe's.
+  are observe.probe's. A snapshot starts dmsetup's three (CMD_DM_ALL) before its sysfs read (`deadline.start`,
+  each with its deadline from its start) and takes their answers after it: at a thousand maps they cost seconds
+  that a second CPU spends while the first reads sysfs. In any order these reads are moments apart: an open count
+  against the openers fails closed whichever changed between them (an open nobody accounts for), and every step
+  a plan makes of a snapshot is re-checked by the act's re-reads (view, disk, map), which run dmsetup after sysfs.
 * `/dev/dm-*` is never opened (a queueing map without paths hangs its opener: lab finding 1). Openers are
   found with `os.stat` on /proc/*/fd links (st_rdev), which does not open the device.
 * multipathd is only asked when it runs (found in /proc): connecting to its socket would start it through
@@ -74,6 +78,10 @@ CMD_DM_TABLE = ["dmsetup", "table", "--target", "multipath"]
 CMD_DM_STATUS = ["dmsetup", "status", "--target", "multipath"]
 
 
+# the three run while sysfs is read (Host.start_commands): their answers do not depend on it
+CMD_DM_ALL = (CMD_DM_INFO, CMD_DM_TABLE, CMD_DM_STATUS)
+
+
 CMD_MPD_JSON = ["multipathd", "show", "maps", "json"]
 
 
@@ -101,11 +109,14 @@ class Host(object):
     """This host, read with deadlines: the one object every module and the act functions read through."""
 
     def __init__(self, root="/", run=None, call=None, command_timeout=10.0,
-                 read_timeout=10.0, probe_timeout=8.0):
+                 read_timeout=10.0, probe_timeout=8.0, start=None):
         self.root = root or "/"
-        # the runners of deadline unless given, looked up now (not when this module was imported)
+        # the runners of deadline unless given, looked up now (not when this module was imported); `start` (a
+        # command started now, answered later: deadline.start) only when given or with deadline's genuine run: any
+        # other runner answers every command itself
         self.run = run or deadline.run
         self.call = call or deadline.call
+        self.start = start or (deadline.start if self.run is deadline.GENUINE_RUN else None)
         self.command_timeout = float(command_timeout)
         self.read_timeout = float(read_timeout)
         self.probe_timeout = float(probe_timeout)
@@ -215,10 +226,13 @@ class Host(object):
 
     # -- commands -----------------------------------------------------------------------------------
 
-    def command(self, argv, errors, core=False, timeout=None, what=None):
-        """Run argv with the command deadline (or `timeout`). Core commands raise DeadlineExceeded; for the others
-        a missed deadline or a command that cannot run goes to `errors` and the answer is None."""
+    def command(self, argv, errors, core=False, timeout=None, what=None, started=None):
+        """Run argv with the command deadline (or `timeout`); `started`: its answer from a start_commands() of
+        argv instead. Core commands raise DeadlineExceeded; for the others a missed deadline or a command that
+        cannot run goes to `errors` and the answer is None."""
         try:
+            if started is not None:
+                return started.result()
             return self.run(argv, timeout or self.command_timeout, what=what or " ".join(argv))
         except deadline.DeadlineExceeded as exc:
             if core:
@@ -228,13 +242,33 @@ class Host(object):
             errors.append({"what": " ".join(argv), "msg": "cannot run %s: %s" % (argv[0], exc)})
         return None
 
-    def _dm(self, errors, name=None):
+    def start_commands(self, argvs):
+        """{argv: deadline.Started} of the commands started now, each with the command deadline from now, to run
+        while sysfs is read (a host with a thousand maps spends seconds in them); {} without `start`. A command
+        that cannot be started is run when its answer is asked for (Host.command), which reports why."""
+        started = {}
+        for argv in argvs if self.start else ():
+            try:
+                started[tuple(argv)] = self.start(argv, self.command_timeout, what=" ".join(argv))
+            except OSError:
+                pass
+        return started
+
+    @staticmethod
+    def discard(started):
+        """Stop the started commands whose answers were not taken (the read they went with failed)."""
+        for one in started.values():
+            one.discard()
+
+    def _dm(self, errors, name=None, started=None):
         """dmsetup info/table/status of every multipath map, or of the one map `name` (what map() needs: the
-        cost of a re-read must not grow with the number of maps on the host)."""
+        cost of a re-read must not grow with the number of maps on the host). `started`: start_commands() of
+        CMD_DM_ALL, whose answers are taken instead of running them now."""
+        started = started or {}
         info = table = status = None
         one = [name] if name else []
         argv = CMD_DM_INFO + one
-        res = self.command(argv, errors, core=True)
+        res = self.command(argv, errors, core=True, started=started.pop(tuple(argv), None))
         if res is not None:
             if res.rc == 0:
                 info = parse_dm_info(res.stdout)
@@ -243,7 +277,7 @@ class Host(object):
         parsed = []
         for base, parser in ((CMD_DM_TABLE, parse_multipath_table), (CMD_DM_STATUS, parse_multipath_status)):
             argv = base[:2] + one if name else base
-            res = self.command(argv, errors, core=True)
+            res = self.command(argv, errors, core=True, started=started.pop(tuple(argv), None))
             if res is None:
                 parsed.append(None)
                 continue
@@ -294,9 +328,13 @@ class Host(object):
     def snapshot(self, probe=True):
         """The `san` snapshot of docs/design.md (without findings and verdicts)."""
         started = time.time()
-        raw, errors = self._read_raw()
-        running = multipathd_seen(raw)
-        info, table, status = self._dm(errors)
+        commands = self.start_commands(CMD_DM_ALL)
+        try:
+            raw, errors = self._read_raw()
+            running = multipathd_seen(raw)
+            info, table, status = self._dm(errors, started=commands)
+        finally:
+            self.discard(commands)
         mpd = self._multipathd(running, errors)
         snap = observe_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
         snap["host"].update(observe_snapshot.presence(raw, snap, table))
@@ -319,6 +357,8 @@ class Host(object):
         # a path added since the plan: read it too, so the identity check sees it (one that hangs is named)
         add_devices(raw, self.read_each(read_devices, sorted(paths), errors))
         running = bool(raw.get("multipathd_pids"))
+        # the act's re-read: dmsetup after sysfs, as late as it can be (its open counts are what the act trusts
+        # last), never started ahead as in snapshot()
         info, table, status = self._dm(errors)
         mpd = self._multipathd(running, errors)
         return View(observe_snapshot.assemble(raw, info, table, status, mpd, running, time.time(), errors), raw)

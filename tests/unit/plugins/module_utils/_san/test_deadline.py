@@ -56,6 +56,39 @@ def _boom():
     raise OSError("no such device")
 
 
+def test_a_started_command_runs_to_its_end_while_nobody_reads_it():
+    """A command started ahead writes more than a pipe holds (256 KiB) and finishes while the caller does something
+    else; its answer is whole. Fails when its output goes to a pipe nobody reads (the command would wait on it)."""
+    started = deadline.start(["sh", "-c", "head -c 262144 /dev/zero | tr '\\0' x; echo; echo err >&2; exit 2"], 10)
+    end = time.monotonic() + 5
+    while started.proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.05)
+    assert started.proc.poll() is not None, "the command waited for a reader"
+    res = started.result()
+    assert (res.rc, len(res.stdout), res.stderr) == (2, 262145, "err\n")
+
+
+def test_a_started_command_s_deadline_counts_from_its_start():
+    """Fails when the deadline of a started command restarts when its answer is asked for, or it is waited for."""
+    started = deadline.start(["sleep", "30"], 0.5, what="dmsetup table on a hung device")
+    time.sleep(0.8)
+    asked = time.monotonic()
+    with pytest.raises(deadline.DeadlineExceeded) as info:
+        started.result()
+    assert time.monotonic() - asked < 1.5
+    assert "dmsetup table on a hung device" in str(info.value)
+    assert started.proc.poll() is not None  # killed, not left running
+
+
+def test_a_started_command_whose_answer_is_not_wanted_is_stopped():
+    """Fails when discard leaves the command (and its process group) running."""
+    started = deadline.start(["sh", "-c", "sleep 30 & sleep 30"], 30)
+    started.discard()
+    assert started.proc.poll() is not None
+    with pytest.raises(OSError):
+        deadline.start(["/nonexistent/dmsetup"], 5)
+
+
 def test_call_returns_the_child_result():
     """Fails when a forked call does not return its child's result."""
     assert deadline.call(_answer, (21,), timeout=5) == {"twice": 42}

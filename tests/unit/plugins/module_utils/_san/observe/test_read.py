@@ -802,6 +802,69 @@ def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypa
     assert batched == whole
 
 
+class StartedFromRun(object):
+    """Stands in for deadline.start: the answer of the test's runner, taken when asked for; records the events."""
+
+    def __init__(self, run, events, hang=()):
+        self.run, self.events, self.hang = run, events, hang
+
+    def __call__(self, argv, timeout, what=None):
+        self.events.append(("start", " ".join(argv)))
+        outer = self
+
+        class One(object):
+            def result(self):
+                outer.events.append(("answer", " ".join(argv)))
+                if " ".join(argv) in outer.hang:
+                    raise deadline.DeadlineExceeded(what, timeout)
+                return outer.run(argv, timeout, what)
+
+            def discard(self):
+                outer.events.append(("discard", " ".join(argv)))
+        return One()
+
+
+def test_the_dm_commands_run_while_sysfs_is_read_and_their_answers_are_used(tmp_path):
+    """dmsetup info, table and status are started before the sysfs read and their answers taken after it, each
+    run once; the snapshot is the one of a reader that runs them after the read. Fails when they are run again, or
+    the read waits for them before it starts."""
+    t = healthy_lab(tmp_path).commands()
+    expected = t.reader().snapshot(probe=False)
+    events = []
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        events.append(("read", fn.__name__))
+        return inline_call(fn, args)
+    t.run.calls[:] = []
+    snap = t.reader(call=call, start=StartedFromRun(t.run, events)).snapshot(probe=False)
+    dm = [" ".join(argv) for argv in sr.CMD_DM_ALL]
+    assert events[:4] == [("start", a) for a in dm] + [("read", "read_batch")]
+    assert [e for e in events if e[0] == "answer"] == [("answer", a) for a in dm]
+    assert [argv for argv, _t in t.run.calls if argv[0] == "dmsetup"] == [list(a) for a in sr.CMD_DM_ALL]
+    assert ("discard", dm[0]) not in events
+    snap.pop("collected_at"), expected.pop("collected_at")
+    assert snap == expected
+
+
+def test_a_started_dm_command_past_its_deadline_fails_the_read_and_the_others_are_stopped(tmp_path):
+    """A dmsetup table started ahead that misses its deadline raises naming it (a core command), and dmsetup status,
+    whose answer is no longer wanted, is stopped; a read that fails stops every started command. Fails when a
+    missed deadline of a started command is taken for an answer or a started command is left running."""
+    t = healthy_lab(tmp_path).commands()
+    events = []
+    table = " ".join(sr.CMD_DM_TABLE)
+    with pytest.raises(deadline.DeadlineExceeded, match="dmsetup table"):
+        t.reader(start=StartedFromRun(t.run, events, hang=(table,))).snapshot(probe=False)
+    assert ("discard", " ".join(sr.CMD_DM_STATUS)) in events
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        raise deadline.DeadlineExceeded(what, timeout)  # the batch read and the listing: nothing to report
+    events[:] = []
+    with pytest.raises(deadline.DeadlineExceeded, match="listing of /sys/block"):
+        t.reader(call=call, start=StartedFromRun(t.run, events)).snapshot(probe=False)
+    assert [e for e in events if e[0] != "start"] == [("discard", " ".join(a)) for a in sr.CMD_DM_ALL]
+
+
 def test_hung_dmsetup_raises_naming_the_command(tmp_path):
     """Fails when a hung dmsetup table does not raise a deadline error naming the command."""
     t = healthy_lab(tmp_path).commands()
