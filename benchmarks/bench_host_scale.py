@@ -17,6 +17,13 @@ number), except the end-to-end Ansible row:
 - a bare sysfs walk: one python3 process that reads, for every sd and dm, the files the module needs
   (the physical limit of a sysfs reader), and `bare walk + maps json` (what the module must at least do).
 Prints a table with the issue's targets next to the numbers, and the same as JSON (--json FILE).
+
+Before and after a change, in one guest and the same minutes (one size; --luns N):
+    python benchmarks/run.py --only host --luns 1024 --udev stop --settle-timeout 2400 --prepare-only
+    python benchmarks/run.py --only host --luns 1024 --runs 5 --slow-runs 0 --reuse-guest --against REV
+The first boots the VM and makes the LUNs (~30 min at 1,024 under TCG) and leaves it running; the second times
+it, with the module of git revision REV as one more row ("stale_mpath_facts at REV"), and leaves it running
+(SSH_PORT=<port> tests/lab/boot.sh stop ends it).
 """
 from __future__ import annotations
 
@@ -197,15 +204,35 @@ def make_luns(lab, luns, timeout, udev="settle"):
     return setup
 
 
-def kept_payload(lab, inventory, args="", tmp="/root/.ansible/benchtmp"):
+def kept_payload(lab, inventory, args="", tmp="/root/.ansible/benchtmp", collections=None):
     """Run the module once with kept remote files (and `args`); return the AnsiballZ path it left in the guest,
-    which holds those arguments."""
+    which holds those arguments. `collections`: an ANSIBLE_COLLECTIONS_PATH holding another revision of the
+    collection (revision_tree), whose module is then the one kept."""
     lab.ssh("rm -rf %s" % tmp, timeout=60)
-    ansible(inventory, "sanfleet.remediation.stale_mpath_facts",
-            {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_PIPELINING": "false",
-             "ANSIBLE_REMOTE_TMP": tmp}, args=args)
+    env = {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_PIPELINING": "false", "ANSIBLE_REMOTE_TMP": tmp}
+    if collections:
+        env["ANSIBLE_COLLECTIONS_PATH"] = collections
+    ansible(inventory, "sanfleet.remediation.stale_mpath_facts", env, args=args)
     _rc, out, _err = lab.ssh("ls %s/*/AnsiballZ_stale_mpath_facts.py" % tmp, timeout=60, check=True)
     return out.split()[0]
+
+
+def revision_tree(rev):
+    """An ANSIBLE_COLLECTIONS_PATH whose sanfleet.remediation is git revision `rev` of this checkout (a detached
+    worktree under /tmp) beside the netapp collections of the current one: the "before" of a side-by-side run."""
+    sha = subprocess.run(["git", "-C", str(TOP), "rev-parse", "--short", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    tree = Path("/tmp/sanfleet-bench-rev-%s" % sha)
+    dest = tree / "ansible_collections" / "sanfleet" / "remediation"
+    if not dest.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-C", str(TOP), "worktree", "add", "-f", "--detach", str(dest), sha], check=True,
+                       capture_output=True)
+    netapp = tree / "ansible_collections" / "netapp"
+    current = Path(os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":")[0]) / "ansible_collections" / "netapp"
+    if not netapp.exists() and current.exists():
+        netapp.symlink_to(current.resolve())
+    return sha, str(tree)
 
 
 def module_saw(lab, payload):
@@ -250,13 +277,40 @@ def set_uxsock_timeout(lab, ms):
     return int(ms)
 
 
-def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev="settle", uxsock_timeout=30000):
-    lab.start(setup=False)
+def prepare(lab, luns, settle_timeout, udev, uxsock_timeout):
+    """The guest of one size: iSCSI stopped, multipathd's uxsock_timeout, the LUNs and their maps (make_luns)."""
+    lab.ssh("systemctl stop iscsid.socket iscsid open-iscsi 2>/dev/null; true", timeout=120)
+    uxsock = set_uxsock_timeout(lab, uxsock_timeout)
+    setup = make_luns(lab, luns, settle_timeout, udev)
+    setup["uxsock_timeout_ms"] = uxsock
+    return setup
+
+
+def reused_setup(lab, luns):
+    """The setup of a guest prepared earlier (`--prepare-only`) and still running: its counts, which must be the
+    size asked for."""
+    _rc, out, _err = lab.ssh(["python3", "-c", COUNT], timeout=300, check=True)
+    n_sd, n_dm, n_slaves = (int(x) for x in out.split())
+    if n_slaves < 2 * luns:
+        raise SystemExit("the guest on port %s has %s paths in maps, not the %s of %s LUNs x 2: prepare it with "
+                         "--prepare-only" % (lab.port, n_slaves, 2 * luns, luns))
+    _rc, load, _err = lab.ssh("cat /proc/loadavg", timeout=300)
+    return {"luns": luns, "sd": n_sd, "maps": n_dm, "paths_in_maps": n_slaves, "reused_guest": True,
+            "loadavg_before_timing": load.strip()}
+
+
+def against_row(rev):
+    return "stale_mpath_facts at %s (module alone)" % rev
+
+
+def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev="settle", uxsock_timeout=30000,
+            against=None, reuse_guest=False):
+    """One size: its guest (booted and prepared, or with reuse_guest the one running on the port), then --runs of
+    every timed row. `against`: a git revision whose module is timed in the same runs (against_row), before and
+    after a change in the same guest and minutes."""
+    lab.start(reuse=reuse_guest, setup=False)
     try:
-        lab.ssh("systemctl stop iscsid.socket iscsid open-iscsi 2>/dev/null; true", timeout=120)
-        uxsock = set_uxsock_timeout(lab, uxsock_timeout)
-        setup = make_luns(lab, luns, settle_timeout, udev)
-        setup["uxsock_timeout_ms"] = uxsock
+        setup = reused_setup(lab, luns) if reuse_guest else prepare(lab, luns, settle_timeout, udev, uxsock_timeout)
         sys.stderr.write("[bench] %s LUNs setup: %s\n" % (luns, json.dumps(setup)))
         inventory = lab.inventory_path()
         ansible(inventory, "ansible.builtin.ping")       # warm the ssh control socket
@@ -265,6 +319,11 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
         setup["module_saw"] = module_saw(lab, payload)
         setup["module_saw_full"] = module_saw(lab, payload_full)
         cmds = guest_commands(payload, payload_full)
+        if against:
+            sha, tree = revision_tree(against)
+            before = kept_payload(lab, inventory, tmp="/root/.ansible/benchtmp-%s" % sha, collections=tree)
+            setup["module_saw_%s" % sha] = module_saw(lab, before)
+            cmds = dict({against_row(sha): ["python3", before]}, **cmds)
         times = {k: [] for k in cmds}
         rss, rss_full = [], []
         e2e, e2e_full, ping = [], [], []
@@ -306,7 +365,8 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
             row["profile"] = out + err[-2000:]
         return row
     finally:
-        lab.stop()
+        if not reuse_guest:
+            lab.stop()
 
 
 def targets(results):
@@ -341,20 +401,45 @@ def print_table(results):
 
 
 def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr, profile=False, slow_runs=None,
-        udev="settle", uxsock_timeout=30000):
+        udev="settle", uxsock_timeout=30000, against=None, reuse_guest=False, prepare_only=False):
     """Boot a VM of its own per size on `port`, measure (and cProfile the module if `profile`), stop it;
-    returns {str(size): row}."""
+    returns {str(size): row}. prepare_only: boot and prepare the one size and leave its VM running (returns {});
+    reuse_guest: measure in that VM (one size) and leave it running."""
     lab = Lab(port=port, mem=mem)
     lab.acquire()
     try:
         lab.ensure_built()
         results = {}
+        if prepare_only:
+            lab.start(setup=False)
+            log.write("[bench] prepared: %s\n" % json.dumps(prepare(lab, sizes[0], settle_timeout, udev,
+                                                                     uxsock_timeout)))
+            return results
         for luns in sizes:
-            results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs, udev, uxsock_timeout)
+            results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs, udev, uxsock_timeout,
+                                         against, reuse_guest)
             log.write("[bench] %s LUNs: %s\n" % (luns, json.dumps(results[str(luns)])))
     finally:
         lab.release()
     return results
+
+
+def add_guest_options(ap):
+    """The options of a side-by-side run (this script's and run.py's)."""
+    ap.add_argument("--against", metavar="REV",
+                    help="also time the module of git revision REV in the same runs (a before/after row)")
+    ap.add_argument("--prepare-only", action="store_true",
+                    help="boot the one size's VM, make its LUNs and leave it running (the setup takes ~30 min at "
+                         "1,024 under TCG); then time it with --reuse-guest")
+    ap.add_argument("--reuse-guest", action="store_true",
+                    help="time the one size in the VM --prepare-only left running on the port, and leave it running")
+
+
+def sizes_of(args):
+    sizes = [int(x) for x in args.luns.split(",")]
+    if (args.prepare_only or args.reuse_guest) and len(sizes) != 1:
+        raise SystemExit("--prepare-only and --reuse-guest take one size (--luns N)")
+    return sizes
 
 
 def main():
@@ -371,10 +456,14 @@ def main():
                     help="before timing: wait for udevadm settle, or drop udev's queue once the maps are complete")
     ap.add_argument("--uxsock-timeout", type=int, default=30000,
                     help="ms for the guest's multipath.conf uxsock_timeout before the LUNs exist (0: the built-in 4000)")
+    add_guest_options(ap)
     args = ap.parse_args()
-    results = run([int(x) for x in args.luns.split(",")], args.runs, args.mem, args.settle_timeout,
+    results = run(sizes_of(args), args.runs, args.mem, args.settle_timeout,
                   int(os.environ.get("SANLAB_PORT", "2299")), profile=args.profile,
-                  slow_runs=args.slow_runs, udev=args.udev, uxsock_timeout=args.uxsock_timeout)
+                  slow_runs=args.slow_runs, udev=args.udev, uxsock_timeout=args.uxsock_timeout,
+                  against=args.against, reuse_guest=args.reuse_guest, prepare_only=args.prepare_only)
+    if args.prepare_only:
+        return
     print_table(results)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

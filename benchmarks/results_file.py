@@ -115,6 +115,13 @@ def host_figures(results, module="stale_mpath_facts (module alone)", floor="bare
                                 ("multipath -ll", "multipath-ll-%s", "s"), ("module peak RSS MiB", "facts-rss-%s", "MiB")):
             if isinstance(row.get(key), (int, float)):
                 out[name % size] = measured(row[key], unit)
+        # bench_host_scale --against REV: the module of that revision, timed in the same runs
+        for key in sorted(k for k in row if k.startswith("stale_mpath_facts at ")):
+            if isinstance(row[key], (int, float)) and isinstance(row.get(floor), (int, float)) and row[floor]:
+                rev = key.split()[2]
+                out["facts-%s-before" % size] = dict(measured(row[key], "s"), note="the module at %s" % rev)
+                out["facts-%s-before-vs-floor" % size] = dict(measured(round(row[key] / row[floor], 2), "x"),
+                                                              note="the module at %s" % rev)
     sizes = sorted((s for s in results if "facts-%s" % s in out), key=int)
     if sizes and "floor-%s" % sizes[-1] in out and out["floor-%s" % sizes[-1]]["value"]:
         out["facts-%s-vs-floor" % sizes[-1]] = measured(

@@ -70,7 +70,8 @@ def host_rows(results):
     from bench_host_scale import targets
     sizes = sorted(results, key=int)
     rows = []
-    for key in HOST_ROWS:
+    before = sorted(set(k for s in sizes for k in results[s] if k.startswith("stale_mpath_facts at ")))
+    for key in HOST_ROWS + tuple(before):
         unit = "" if key.endswith(("MiB", ")")) and "module alone" not in key and "Ansible" not in key else " s"
         values = ("%s%s" % (results[s][key], unit) if key in results[s] else "not measured" for s in sizes)
         rows.append(("host", key, " · ".join("%s: %s" % pair for pair in zip(sizes, values)), "", ""))
@@ -176,6 +177,8 @@ def main():
                     help="host: ms for the guest's multipath.conf uxsock_timeout (0: the built-in 4000, with which "
                          "'multipathd show maps json' fails at 1,024 LUNs)")
     ap.add_argument("--host-port", type=int, default=int(os.environ.get("SANLAB_HOST_PORT", "2299")))
+    from bench_host_scale import add_guest_options
+    add_guest_options(ap)  # host: --against REV, --prepare-only, --reuse-guest
     ap.add_argument("--maps", default="1,10,50,100", help="cleanup: stale map counts")
     ap.add_argument("--hung", type=int, default=20, help="cleanup: maps in the hung-device case (0: skip)")
     ap.add_argument("--cleanup-settle", type=int, default=600,
@@ -214,9 +217,13 @@ def main():
         before, t0 = load(), time.monotonic()
         if part == "host":
             import bench_host_scale
-            raw = bench_host_scale.run([int(x) for x in args.luns.split(",")], args.runs, args.mem, port=args.host_port,
+            raw = bench_host_scale.run(bench_host_scale.sizes_of(args), args.runs, args.mem, port=args.host_port,
                                        profile=args.profile, slow_runs=args.slow_runs, udev=args.udev,
-                                       settle_timeout=args.settle_timeout, uxsock_timeout=args.uxsock_timeout)
+                                       settle_timeout=args.settle_timeout, uxsock_timeout=args.uxsock_timeout,
+                                       against=args.against, reuse_guest=args.reuse_guest,
+                                       prepare_only=args.prepare_only)
+            if args.prepare_only:
+                return
             rows += host_rows(raw)
         elif part == "cleanup":
             import bench_cleanup_lab
