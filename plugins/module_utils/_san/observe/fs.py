@@ -102,21 +102,21 @@ class DeviceDir(object):
         return dict((key, self.text(f)) for key, f in files.items())
 
     def listdir(self, name=None):
-        """Sorted entries of this directory, or of its subdirectory `name`; [] when it cannot be listed."""
+        """Sorted entries of this directory, or of its subdirectory `name`; [] when it does not exist (the device
+        is gone). Any other failure raises OSError: these listings are holders, slaves and partitions, what says a
+        device is in use, and one that cannot be read is unknown, never empty."""
         if name is None:
             try:
                 return sorted(os.listdir(self.fd))
-            except OSError:
-                return []
-        sub = None
-        try:
-            sub = DeviceDir.open(name, at=self)
-            return sub.listdir() if sub is not None else []
-        except OSError:
+            except OSError as exc:
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                    return []
+                raise
+        sub = DeviceDir.open(name, at=self)
+        if sub is None:
             return []
-        finally:
-            if sub is not None:
-                sub.close()
+        with sub:
+            return sub.listdir()
 
     def path(self):
         """The directory's resolved path, as the kernel names the open descriptor; None when it cannot say."""

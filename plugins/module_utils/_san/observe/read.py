@@ -136,7 +136,7 @@ class Host(object):
             errors.append({"what": "batch read of sysfs and /proc", "msg": str(exc)})
         else:
             add_devices(raw, self.read_each(read_devices, raw.pop("unread", None) or [], errors))
-            self.listing_from_reads(raw, errors)
+            self.listing_from_reads(raw)
             return raw, errors
         # the listing is the core: without it there is nothing to report (fails the module)
         listing = self.call(read_listing, (self.root,), timeout=self.read_timeout, what="listing of /sys/block")
@@ -169,10 +169,11 @@ class Host(object):
                                   errors, unread, "nvme")
         return raw, errors
 
-    def listing_from_reads(self, raw, errors):
+    def listing_from_reads(self, raw):
         """The listing's major:minor of each device the batch read ("listing_pending"): its own read's, so that a
         device's number is read once; for a device whose read gave nothing (gone, hung) it is read again here, as
-        the listing would have read it."""
+        the listing would have read it. Like the listing, this read is the core: a map's paths are tied to their
+        sd by these numbers, so one that does not finish fails the read (DeadlineExceeded, ChildFailed)."""
         listing, left = raw["listing"], []
         for name in raw.pop("listing_pending", None) or []:
             device = raw["sd" if SD_RE.match(name) else "dm"].get(name)
@@ -182,10 +183,7 @@ class Host(object):
                 left.append(name)
         if left:
             what = "major:minor of %s" % (", ".join(left) if len(left) <= READ_CHUNK else "%d unread devices" % len(left))
-            try:
-                listing.update(self.call(read_listing, (self.root, left), timeout=self.read_timeout, what=what))
-            except (deadline.DeadlineExceeded, RuntimeError) as exc:
-                errors.append({"what": what, "msg": str(exc)})
+            listing.update(self.call(read_listing, (self.root, left), timeout=self.read_timeout, what=what))
 
     def read_each(self, fn, names, errors, per_child=None):
         """{name: answer} of `fn(root, names)` (a reader of /sys/block/<name> that answers by name), READ_BATCH

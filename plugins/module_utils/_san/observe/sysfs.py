@@ -81,21 +81,27 @@ def _scsi_device(root, block, real):
     with device:
         attrs = device.attrs(vendor="vendor", model="model", state="state", wwid="wwid")
         raw80 = device.text("vpd_pg80", binary=True)
-        if real and real.startswith("/sys/devices/") and os.path.basename(os.path.dirname(real)) == "block":
+        if real.startswith("/sys/devices/") and os.path.basename(os.path.dirname(real)) == "block":
             return attrs, raw80, os.path.dirname(os.path.dirname(real))
-        return attrs, raw80, unrooted(root, device.path() or "") or None
+        resolved = device.path()  # never the name again: it may be another device's by now
+        return attrs, raw80, unrooted(root, resolved) if resolved else None
 
 
 def read_sd(root, name):
     """An sd's sysfs: every file from the one directory /sys/block/<name> pointed to when it was opened
-    (fs.DeviceDir: a name reused meanwhile cannot mix two disks in one answer); None when it is gone."""
+    (fs.DeviceDir: a name reused meanwhile cannot mix two disks in one answer); None when it is gone, or its
+    directory does not answer its major:minor or its own path (observe.read: unread)."""
     block = DeviceDir.open(rooted(root, "/sys/block/" + name))
     if block is None:
         return None
     with block:
         resolved = block.path()
-        real = unrooted(root, resolved) if resolved else realpath(root, "/sys/block/" + name)
         out = block.attrs(dev="dev", size="size")
+        if not resolved or not out["dev"]:
+            # removed since it was opened (its directory answers nothing more), or /proc cannot name the
+            # directory: unread, never a disk without identity nor one resolved through the name again
+            return None
+        real = unrooted(root, resolved)
         scsi, raw80, device_path = _scsi_device(root, block, real)
         out.update(scsi, name=name, holders=block.listdir("holders"), sysfs_path=real, device_path=device_path,
                    partitions=partitions_in(block, name))
@@ -108,12 +114,14 @@ def read_sd(root, name):
 
 def read_dm(root, name):
     """A device-mapper device's sysfs (dm_name and uuid None for a block device that is not one), read as read_sd
-    reads; None when it is gone."""
+    reads; None when it is gone or does not answer its major:minor."""
     block = DeviceDir.open(rooted(root, "/sys/block/" + name))
     if block is None:
         return None
     with block:
         out = block.attrs(dev="dev", size="size", dm_name="dm/name", uuid="dm/uuid")
+        if not out["dev"]:
+            return None  # removed since it was opened: unread, as read_sd
         out.update(name=name, holders=block.listdir("holders"), slaves=block.listdir("slaves"))
     return out
 

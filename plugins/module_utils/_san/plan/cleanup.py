@@ -532,5 +532,6 @@ def healthy_maps(snapshot, exclude=()):
         paths = m.get("paths") or []
         if wwid in skip or not paths or any(p.get("dm_state") != "active" for p in paths):
             continue
-        out[wwid] = sorted(p.get("name") for p in paths)
+        # a path the table lists by a number no sd of the read has (removed meanwhile) has no name
+        out[wwid] = sorted((p.get("name") for p in paths), key=lambda n: (n is None, n or ""))
     return out

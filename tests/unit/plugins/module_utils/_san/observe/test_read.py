@@ -790,6 +790,21 @@ def test_each_device_s_major_minor_is_read_once_and_a_hung_device_s_still_listed
     assert calls[-1] == "major:minor of sdz" and errors[-1]["what"] == "sysfs read of /sys/block/sdz"
 
 
+def test_a_device_whose_read_and_number_both_hang_fails_the_read_rather_than_losing_its_paths(tmp_path, monkeypatch):
+    """sdd, read in a later batch, hangs, and so does the read of its major:minor: the read fails naming it, as a
+    listing that does not finish does. Fails when the read goes on without sdd's number: the map's path would lose
+    its name (no longer tied to the unread sdd) and its checker state."""
+    t = healthy_lab(tmp_path).commands()
+    monkeypatch.setattr(sr, "READ_BATCH", 1)
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn.__name__ in ("read_devices", "read_listing") and "sdd" in (args[1] if len(args) > 1 else ()):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args)
+    with pytest.raises(deadline.DeadlineExceeded, match="major:minor of sdd"):
+        t.reader(call=call).snapshot(probe=False)
+
+
 def test_batches_through_the_real_fork_give_the_same_snapshot(tmp_path, monkeypatch):
     """Fails when reading in batches through the real fork gives another snapshot than one read."""
     t = many_luns(tmp_path)

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import errno
 import os
+import shutil
 
 import pytest
 
@@ -179,3 +180,47 @@ def test_a_device_directory_that_cannot_be_opened_is_an_error_not_a_device_that_
         obs_sysfs.read_sd(t.root, "sdb")
     assert obs_sysfs.read_sd(t.root, "sdzz") is None  # gone: ENOENT
     assert obs_sysfs.read_sd(t.root, "sdc")["dev"] == "8:32"
+
+
+def test_an_sd_removed_after_its_directory_was_opened_reads_as_unread_not_as_a_disk_without_identity(
+        tmp_path, monkeypatch):
+    """sdb's directory is removed (and the name given to another LU) right after it was opened: the read answers
+    None, which observe.read files as unread, never a disk with no dev, no WWID and another device's path. Fails
+    when the answer is a disk, or its path is resolved through the name again."""
+    t = healthy_lab(tmp_path)
+    real_open = fs.os.open
+    link = t.path("/sys/block/sdb")
+    old = os.path.realpath(link)
+    target = os.readlink(t.path("/sys/block/sdc"))
+    done = []
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        fd = real_open(path, flags, mode, dir_fd=dir_fd)
+        if not done and dir_fd is None and str(path) == link:
+            done.append(path)
+            shutil.rmtree(old)
+            os.unlink(link)
+            os.symlink(target, link)
+        return fd
+    monkeypatch.setattr(fs.os, "open", opening)
+    assert obs_sysfs.read_sd(t.root, "sdb") is None and done
+
+
+@pytest.mark.parametrize("listing", ["holders", "slaves", "sdq1/holders"])
+def test_a_holders_slaves_or_partitions_listing_that_fails_is_an_error_not_an_empty_list(tmp_path, monkeypatch,
+                                                                                         listing):
+    """EMFILE on a device's holders, slaves or partition directory: the read raises (the device is then unread),
+    never answers [] (no holder, no path, no partition: a device that looks unused). Fails when such a failure is
+    taken for an empty directory."""
+    t = healthy_lab(tmp_path)
+    t.disk("sdq", "2:0:0:9", "65:0", session=1, partitions=("65:1",))
+    real_open = fs.os.open
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        if dir_fd is not None and str(path) == listing:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE), path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+    monkeypatch.setattr(fs.os, "open", opening)
+    read = obs_sysfs.read_dm if listing == "slaves" else obs_sysfs.read_sd
+    with pytest.raises(OSError):
+        read(t.root, "dm-0" if listing == "slaves" else "sdq")

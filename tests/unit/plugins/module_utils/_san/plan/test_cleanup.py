@@ -640,3 +640,12 @@ def test_a_repair_expects_the_arrays_lu_in_the_kernels_spelling(tmp_path, spell)
     if raw:   # a caller's own record, handed to the judge as it is
         out = cleanup.plan_cleanup(snap, check(snap, [raw, rec(2, 2)]))
         assert [st.identity.wwid for st in out["steps"] if st.action == "verify_identity"] == [kernel, kernel]
+
+
+def test_the_healthy_baseline_keeps_a_path_the_table_lists_by_a_number_no_sd_has():
+    """A map whose table lists a path by a major:minor that no sd of the read has (removed between the reads) has
+    a path without a name: the baseline lists it (last), never fails on sorting None with names. Fails when a
+    nameless path raises or is dropped."""
+    snap = {"maps": {WWID: {"paths": [{"name": None, "dm_state": "active"}, {"name": "sdb", "dm_state": "active"}]},
+                     WWID2: {"paths": [{"name": "sdc", "dm_state": "failed"}]}}}
+    assert cleanup.healthy_maps(snap) == {WWID: ["sdb", None]}
