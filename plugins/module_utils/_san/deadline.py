@@ -129,9 +129,11 @@ def _output_file():
 
 
 class Started(object):
-    """A command started now whose answer is taken later (Started.result), with its deadline counted from its
-    start: the module reads sysfs meanwhile. Its output goes to anonymous files, so it never waits on a reader;
-    one that has not finished by its deadline is abandoned as run() abandons one."""
+    """A command started now whose answer is taken later (Started.result): the module reads sysfs meanwhile. Its
+    output goes to anonymous files, so it never waits on a reader. When its answer is asked for it gets its whole
+    deadline from then, as run() would have given it then: it cannot miss its deadline for the CPU it shared
+    meanwhile, and one that hangs costs no more than it would have. One that has not finished by then is abandoned
+    as run() abandons one."""
 
     def __init__(self, argv, timeout, what=None):
         if isinstance(argv, str) or not argv:
@@ -158,10 +160,10 @@ class Started(object):
         self.files = []
 
     def result(self):
-        """The CommandResult; DeadlineExceeded when it did not finish within its deadline from its start."""
+        """The CommandResult; DeadlineExceeded when it did not finish within its deadline from now."""
         try:
             try:
-                self.proc.wait(timeout=max(0.0, self.started + self.timeout - time.monotonic()))
+                self.proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 _abandon(self.proc)
                 raise DeadlineExceeded(self.what, self.timeout)
@@ -185,7 +187,7 @@ class Started(object):
 
 def start(argv, timeout, what=None):
     """Start argv (a list, never a shell line) now; Started.result() gives its answer within `timeout` seconds
-    of now. Raises OSError when the program cannot be started."""
+    of when it is asked for. Raises OSError when the program cannot be started."""
     return Started(argv, timeout, what)
 
 

@@ -11,11 +11,10 @@ Read only (module_utils/_san/deadline.py):
   smaller children, down to one per device, so that the one that hangs is named in `errors` and the rest is
   kept.
 * commands (`dmsetup`, `multipathd`) run through `deadline.run`, each once per snapshot; the live SCSI probes
-  are observe.probe's. A snapshot starts dmsetup's three (CMD_DM_ALL) before its sysfs read (`deadline.start`,
-  each with its deadline from its start) and takes their answers after it: at a thousand maps they cost seconds
-  that a second CPU spends while the first reads sysfs. In any order these reads are moments apart: an open count
-  against the openers fails closed whichever changed between them (an open nobody accounts for), and every step
-  a plan makes of a snapshot is re-checked by the act's re-reads (view, disk, map), which run dmsetup after sysfs.
+  are observe.probe's. A snapshot starts `dmsetup table` and `dmsetup status` (CMD_DM_AHEAD) before its sysfs
+  read (`deadline.start`) and takes their answers after it: at a thousand maps they cost seconds that a second
+  CPU spends while the first reads sysfs. `dmsetup info` (the open counts) still runs after the /proc scan
+  (CMD_DM_AHEAD says why), and the act's re-reads (view, disk, map) run all three after sysfs.
 * `/dev/dm-*` is never opened (a queueing map without paths hangs its opener: lab finding 1). Openers are
   found with `os.stat` on /proc/*/fd links (st_rdev), which does not open the device.
 * multipathd is only asked when it runs (found in /proc): connecting to its socket would start it through
@@ -78,8 +77,12 @@ CMD_DM_TABLE = ["dmsetup", "table", "--target", "multipath"]
 CMD_DM_STATUS = ["dmsetup", "status", "--target", "multipath"]
 
 
-# the three run while sysfs is read (Host.start_commands): their answers do not depend on it
-CMD_DM_ALL = (CMD_DM_INFO, CMD_DM_TABLE, CMD_DM_STATUS)
+# started before a snapshot's sysfs read and answered after it (Host.start_commands): the tables and the path
+# states. Not `dmsetup info`: its open counts are weighed against the openers of the /proc scan and the killed
+# tasks still closing a device (plan.maps.exiting_allowance, over the whole host); read before the scan, an open
+# made by a task killed between the two reads would count that task as a closer without its open, and vouch for
+# another map's hidden open. It runs after the scan, as it always did.
+CMD_DM_AHEAD = (CMD_DM_TABLE, CMD_DM_STATUS)
 
 
 CMD_MPD_JSON = ["multipathd", "show", "maps", "json"]
@@ -261,7 +264,7 @@ class Host(object):
     def _dm(self, errors, name=None, started=None):
         """dmsetup info/table/status of every multipath map, or of the one map `name` (what map() needs: the
         cost of a re-read must not grow with the number of maps on the host). `started`: start_commands() of
-        CMD_DM_ALL, whose answers are taken instead of running them now."""
+        CMD_DM_AHEAD, whose answers are taken instead of running them now."""
         started = started or {}
         info = table = status = None
         one = [name] if name else []
@@ -326,7 +329,7 @@ class Host(object):
     def snapshot(self, probe=True):
         """The `san` snapshot of docs/design.md (without findings and verdicts)."""
         started = time.time()
-        commands = self.start_commands(CMD_DM_ALL)
+        commands = self.start_commands(CMD_DM_AHEAD)
         try:
             raw, errors = self._read_raw()
             running = multipathd_seen(raw)

@@ -59,11 +59,9 @@ def partitions_in(block, name, separator=""):
 
 
 def read_partitions(root, base, name, separator=""):
-    """partitions_in the directory `base`; [] when it cannot be opened."""
-    try:
-        block = DeviceDir.open(rooted(root, base))
-    except OSError:
-        return []
+    """partitions_in the directory `base`; [] when it does not exist. Any other failure to open or list it raises
+    (what reads it is then unread): no partitions is no mount, no holder on one."""
+    block = DeviceDir.open(rooted(root, base))
     if block is None:
         return []
     with block:

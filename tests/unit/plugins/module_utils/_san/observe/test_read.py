@@ -839,24 +839,31 @@ class StartedFromRun(object):
         return One()
 
 
-def test_the_dm_commands_run_while_sysfs_is_read_and_their_answers_are_used(tmp_path):
-    """dmsetup info, table and status are started before the sysfs read and their answers taken after it, each
-    run once; the snapshot is the one of a reader that runs them after the read. Fails when they are run again, or
-    the read waits for them before it starts."""
+def test_the_dm_tables_run_while_sysfs_is_read_and_the_open_counts_after_the_proc_scan(tmp_path):
+    """dmsetup table and status are started before the sysfs read and their answers taken after it, each run once;
+    dmsetup info (the open counts) is run after the read, never ahead of the /proc scan; the snapshot is the one
+    of a reader that runs all three after the read. Fails when they are run again, the read waits for them before
+    it starts, or the open counts are read before the openers."""
     t = healthy_lab(tmp_path).commands()
     expected = t.reader().snapshot(probe=False)
     events = []
+    runner = t.run
+
+    def run(argv, timeout, what=None, data=None):
+        events.append(("run", " ".join(argv)))
+        return runner(argv, timeout, what, data)
 
     def call(fn, args=(), timeout=10.0, what=None):
         events.append(("read", fn.__name__))
         return inline_call(fn, args)
-    t.run.calls[:] = []
-    snap = t.reader(call=call, start=StartedFromRun(t.run, events)).snapshot(probe=False)
-    dm = [" ".join(argv) for argv in sr.CMD_DM_ALL]
-    assert events[:4] == [("start", a) for a in dm] + [("read", "read_batch")]
-    assert [e for e in events if e[0] == "answer"] == [("answer", a) for a in dm]
-    assert [argv for argv, _t in t.run.calls if argv[0] == "dmsetup"] == [list(a) for a in sr.CMD_DM_ALL]
-    assert ("discard", dm[0]) not in events
+    snap = sr.Host(root=t.root, run=run, call=call, start=StartedFromRun(runner, events)).snapshot(probe=False)
+    ahead = [" ".join(argv) for argv in sr.CMD_DM_AHEAD]
+    assert ahead == ["dmsetup table --target multipath", "dmsetup status --target multipath"]
+    assert events[:3] == [("start", a) for a in ahead] + [("read", "read_batch")]
+    dm = [e for e in events if e[1].startswith("dmsetup")]
+    assert dm == [("start", ahead[0]), ("start", ahead[1]), ("run", " ".join(sr.CMD_DM_INFO))] + [
+        ("answer", a) for a in ahead]
+    assert not [e for e in events if e[0] == "discard"]
     snap.pop("collected_at"), expected.pop("collected_at")
     assert snap == expected
 
@@ -877,7 +884,7 @@ def test_a_started_dm_command_past_its_deadline_fails_the_read_and_the_others_ar
     events[:] = []
     with pytest.raises(deadline.DeadlineExceeded, match="listing of /sys/block"):
         t.reader(call=call, start=StartedFromRun(t.run, events)).snapshot(probe=False)
-    assert [e for e in events if e[0] != "start"] == [("discard", " ".join(a)) for a in sr.CMD_DM_ALL]
+    assert [e for e in events if e[0] != "start"] == [("discard", " ".join(a)) for a in sr.CMD_DM_AHEAD]
 
 
 def test_hung_dmsetup_raises_naming_the_command(tmp_path):
