@@ -412,8 +412,8 @@ def run(sizes, runs=5, mem=4096, settle_timeout=1800, port=2299, log=sys.stderr,
         results = {}
         if prepare_only:
             lab.start(setup=False)
-            log.write("[bench] prepared: %s\n" % json.dumps(prepare(lab, sizes[0], settle_timeout, udev,
-                                                                     uxsock_timeout)))
+            prepared = prepare(lab, sizes[0], settle_timeout, udev, uxsock_timeout)
+            log.write("[bench] prepared: %s\n" % json.dumps(prepared))
             return results
         for luns in sizes:
             results[str(luns)] = measure(lab, luns, runs, settle_timeout, profile, slow_runs, udev, uxsock_timeout,

@@ -30,11 +30,12 @@ def unrooted(root, path):
     return path
 
 
-def read_text(path, binary=False):
-    """The whole file, None when it cannot be read. Whole: /proc/self/mountinfo of a host with many mounts (a
-    Kubernetes node, containers) runs past 64 KiB, and a mount cut off is a device that looks unused."""
+def read_text(path, binary=False, dir_fd=None):
+    """The whole file (`path` relative to the directory `dir_fd` when given), None when it cannot be read. Whole:
+    /proc/self/mountinfo of a host with many mounts (a Kubernetes node, containers) runs past 64 KiB, and a mount
+    cut off is a device that looks unused."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
     except OSError:
         return None
     try:
@@ -85,17 +86,7 @@ class DeviceDir(object):
 
     def text(self, name, binary=False):
         """The whole file `name` below this directory (read_text), None when it cannot be read."""
-        try:
-            fd = os.open(name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0), dir_fd=self.fd)
-        except OSError:
-            return None
-        try:
-            data = _read_all(fd)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        return data if binary else data.decode("utf-8", "replace").strip()
+        return read_text(name, binary, dir_fd=self.fd)
 
     def attrs(self, **files):
         """{key: text of the file} for each key=file below this directory (None where it cannot be read)."""

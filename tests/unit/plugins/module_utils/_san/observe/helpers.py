@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import stat
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import fs, read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils import captures
 
@@ -31,6 +32,17 @@ def hanging(functions=(), devices=()):
             raise deadline.DeadlineExceeded(what, timeout)
         return inline_call(fn, args)
     return call
+
+
+def failing_open(monkeypatch, fails, err=errno.EACCES):
+    """os.open, as observe.fs calls it, raising OSError(err) where fails(path, dir_fd) (the path a string)."""
+    real_open = fs.os.open
+
+    def opening(path, flags, mode=0o777, dir_fd=None):
+        if fails(str(path), dir_fd):
+            raise OSError(err, os.strerror(err), path)
+        return real_open(path, flags, mode, dir_fd=dir_fd)
+    monkeypatch.setattr(fs.os, "open", opening)
 
 
 def iscsi_host_without_maps(tmp_path):

@@ -18,9 +18,9 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import fs, nvme
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    NVME_HOSTNQN, NVME_ONTAP_NQN, SanTree, _blocknode, _charnode, load_captured)
+    NVME_HOSTNQN, NVME_ONTAP_NQN, SanTree, _blocknode, _charnode, failing_open, load_captured)
 
 
 def tree(tmp_path):
@@ -260,14 +260,20 @@ def _one_namespace_over_two_paths(tmp_path):
     return t
 
 
-def test_a_namespace_mounted_through_its_partition_is_not_shown_unmounted(tmp_path):
-    """The filesystem is on nvme0n1p1 (a name ending in a digit takes a "p"): the namespace is in use."""
+def _mounted_through_its_partition(tmp_path):
+    """_one_namespace_over_two_paths with a filesystem on nvme0n1p1 (a name ending in a digit takes a "p")."""
     t = _one_namespace_over_two_paths(tmp_path)
     part = "/sys/devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1/nvme0n1p1"
     t._write(part + "/dev", "259:2\n")
     t._write(part + "/partition", "1\n")
     t._mkdir(part + "/holders")
     t.mount("259:2", "/srv/data", "/dev/nvme0n1p1")
+    return t
+
+
+def test_a_namespace_mounted_through_its_partition_is_not_shown_unmounted(tmp_path):
+    """The filesystem is on nvme0n1p1: the namespace is in use."""
+    t = _mounted_through_its_partition(tmp_path)
     (ns,) = t.commands(multipathd=False).reader().snapshot(probe=False)["nvme"]["namespaces"]
     assert (ns["mountpoints"], ns["partitions"]) == (["/srv/data"], ["nvme0n1p1"]), ns
 
@@ -276,19 +282,9 @@ def test_a_namespace_whose_partitions_cannot_be_listed_is_unread_not_shown_unmou
     """EMFILE on /sys/block/nvme0n1 (its partitions' directory): through the real fork the NVMe read fails and is
     named unread, never a namespace with no partition and no mount. Fails when the failure reads as no
     partitions."""
-    t = _one_namespace_over_two_paths(tmp_path)
-    part = "/sys/devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1/nvme0n1p1"
-    t._write(part + "/dev", "259:2\n")
-    t._write(part + "/partition", "1\n")
-    t._mkdir(part + "/holders")
-    t.mount("259:2", "/srv/data", "/dev/nvme0n1p1")
-    link, real_open = t.path("/sys/block/nvme0n1"), fs.os.open
-
-    def opening(path, flags, mode=0o777, dir_fd=None):
-        if dir_fd is None and str(path) == link:
-            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE), path)
-        return real_open(path, flags, mode, dir_fd=dir_fd)
-    monkeypatch.setattr(fs.os, "open", opening)
+    t = _mounted_through_its_partition(tmp_path)
+    link = t.path("/sys/block/nvme0n1")
+    failing_open(monkeypatch, lambda path, dir_fd: dir_fd is None and path == link, errno.EMFILE)
     snap = t.commands(multipathd=False).reader(call=deadline.call, read_timeout=30).snapshot(probe=False)
     namespaces = (snap.get("nvme") or {}).get("namespaces") or []
     assert "nvme" in snap["host"]["unread_pieces"]

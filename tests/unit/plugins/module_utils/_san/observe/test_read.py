@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
 import os
 
 import pytest
@@ -19,7 +18,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     W1, W2, _alias_tree)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     FC_DISKS, FC_PORTS, IQN, NVME_ONTAP_NQN, STD_INQ_OK, SanTree, TARGET, _blocknode, closer_and_hidden_open_plan, fc_several_rports,
-    fd_info, hanging, healthy_lab, inline_call, iscsi_host_without_maps, killed_task, load_captured, local_loop,
+    failing_open, fd_info, hanging, healthy_lab, inline_call, iscsi_host_without_maps, killed_task, load_captured, local_loop,
     loop_file, many_luns, ontap_serial, ontap_wwid, plain_san_disk, proc_scan_times_out, timeout_answer, virtio_disk)
 
 
@@ -677,14 +676,8 @@ def test_a_device_directory_that_cannot_be_opened_is_named_unread_and_the_rest_k
     keeps its path by device number), the other devices are kept. Fails when sdd is taken for a device the
     kernel removed, or when one device's error loses the host's read."""
     t = healthy_lab(tmp_path).commands()
-    real_open = fs.os.open
     refused = t.path("/sys/block/sdd")
-
-    def opening(path, flags, mode=0o777, dir_fd=None):
-        if path == refused:
-            raise OSError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return real_open(path, flags, mode, dir_fd=dir_fd)
-    monkeypatch.setattr(fs.os, "open", opening)
+    failing_open(monkeypatch, lambda path, dir_fd: path == refused)
     snap = t.reader(call=deadline.call, read_timeout=30).snapshot(probe=False)
     assert "sdd" not in snap["disks"] and sorted(snap["disks"]) == ["sda", "sdb", "sdc", "sde"]
     errors = dict((e["what"], e["msg"]) for e in snap["errors"])

@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import fs, read as sr, sysfs as obs_sysfs
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    healthy_lab, inline_call, load_captured, many_luns, ontap_wwid)
+    failing_open, healthy_lab, inline_call, load_captured, many_luns, ontap_wwid)
 
 
 # ------------------------------------------------------------------------------------------------ tests: block scans of
@@ -101,11 +101,13 @@ def test_the_host_s_nvme_transports_are_read_once_for_every_multipath_head(monke
 # directory per read (fs.DeviceDir)
 
 
-def _reuse_name_after_first_open(monkeypatch, t, name, other):
+def _reuse_name_after_first_open(monkeypatch, t, name, other, remove=False):
     """os.open where, right after the first open of anything below /sys/block/<name>, the kernel reuses the name:
-    /sys/block/<name> now points to the device directory of `other` (another LU)."""
+    /sys/block/<name> now points to the device directory of `other` (another LU); `remove`: the first device's
+    directory is removed too, as the kernel removes it."""
     real_open = fs.os.open
     link = t.path("/sys/block/" + name)
+    old = os.path.realpath(link)
     target = os.readlink(t.path("/sys/block/" + other))
     done = []
 
@@ -113,6 +115,8 @@ def _reuse_name_after_first_open(monkeypatch, t, name, other):
         fd = real_open(path, flags, mode, dir_fd=dir_fd)
         if not done and dir_fd is None and str(path).startswith(link):
             done.append(path)
+            if remove:
+                shutil.rmtree(old)
             os.unlink(link)
             os.symlink(target, link)
         return fd
@@ -168,14 +172,8 @@ def test_a_device_directory_that_cannot_be_opened_is_an_error_not_a_device_that_
     """EACCES (or EMFILE) on /sys/block/sdb is not ENOENT: the read raises, so the reading child fails and the
     device is reported unread (observe.read), never left out as if the kernel had removed it."""
     t = healthy_lab(tmp_path)
-    real_open = fs.os.open
     refused = t.path("/sys/block/sdb")
-
-    def opening(path, flags, mode=0o777, dir_fd=None):
-        if path == refused:
-            raise OSError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return real_open(path, flags, mode, dir_fd=dir_fd)
-    monkeypatch.setattr(fs.os, "open", opening)
+    failing_open(monkeypatch, lambda path, dir_fd: path == refused)
     with pytest.raises(OSError):
         obs_sysfs.read_sd(t.root, "sdb")
     assert obs_sysfs.read_sd(t.root, "sdzz") is None  # gone: ENOENT
@@ -188,21 +186,7 @@ def test_an_sd_removed_after_its_directory_was_opened_reads_as_unread_not_as_a_d
     None, which observe.read files as unread, never a disk with no dev, no WWID and another device's path. Fails
     when the answer is a disk, or its path is resolved through the name again."""
     t = healthy_lab(tmp_path)
-    real_open = fs.os.open
-    link = t.path("/sys/block/sdb")
-    old = os.path.realpath(link)
-    target = os.readlink(t.path("/sys/block/sdc"))
-    done = []
-
-    def opening(path, flags, mode=0o777, dir_fd=None):
-        fd = real_open(path, flags, mode, dir_fd=dir_fd)
-        if not done and dir_fd is None and str(path) == link:
-            done.append(path)
-            shutil.rmtree(old)
-            os.unlink(link)
-            os.symlink(target, link)
-        return fd
-    monkeypatch.setattr(fs.os, "open", opening)
+    done = _reuse_name_after_first_open(monkeypatch, t, "sdb", "sdc", remove=True)
     assert obs_sysfs.read_sd(t.root, "sdb") is None and done
 
 
@@ -214,13 +198,7 @@ def test_a_holders_slaves_or_partitions_listing_that_fails_is_an_error_not_an_em
     taken for an empty directory."""
     t = healthy_lab(tmp_path)
     t.disk("sdq", "2:0:0:9", "65:0", session=1, partitions=("65:1",))
-    real_open = fs.os.open
-
-    def opening(path, flags, mode=0o777, dir_fd=None):
-        if dir_fd is not None and str(path) == listing:
-            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE), path)
-        return real_open(path, flags, mode, dir_fd=dir_fd)
-    monkeypatch.setattr(fs.os, "open", opening)
+    failing_open(monkeypatch, lambda path, dir_fd: dir_fd is not None and path == listing, errno.EMFILE)
     read = obs_sysfs.read_dm if listing == "slaves" else obs_sysfs.read_sd
     with pytest.raises(OSError):
         read(t.root, "dm-0" if listing == "slaves" else "sdq")
