@@ -85,8 +85,9 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
     SCSI disk whose I/O waits or whose read hung, or any other block device whose I/O can wait (nvme over
     fabrics, nbd, rbd, md, a loop device on NFS: host.uncounted_block_devices) -- a closer may be stuck on it,
     out of sight -- and nothing is let through: the maps
-    are refused before anything is touched. After queueing is off, verify_unused must still see each map's open
-    count reach 0 (otherwise the act refuses and gives queueing back).
+    are refused before anything is touched. The act weighs the host-wide half (closers_account_for_every_hidden_open)
+    again on a whole read right before queueing is turned off, and after that verify_unused must still see each
+    map's open count reach 0 (otherwise the act refuses and gives queueing back).
     """
     want = {}
     for m in maps:
@@ -103,28 +104,37 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
         want[m.get("name")] = unexplained
     if not want:
         return {}, None
+    why = closers_account_for_every_hidden_open(snapshot, closers)
+    return ({}, why) if why else (want, None)
+
+
+def closers_account_for_every_hidden_open(snapshot, closers):
+    """None when the `closers` (exiting_closers) can hold every open on the host that nothing seen accounts for;
+    otherwise why not. The host-wide half of exiting_allowance, weighed by the plan and again by the act on its own
+    read right before queueing is turned off (act.maps.disable_queueing): a closer that finished in between, or an
+    open that appeared, must stop the release there too."""
     total, per = host_unaccounted_opens(snapshot)
     if total is None:
-        return {}, per
+        return per
     if total > len(closers):
-        return {}, ("%d open(s) on this host that nothing seen accounts for (%s), more than the %d task(s) exiting "
-                    "while closing a block device (%s): /proc does not say which device such a task closes, so "
-                    "an open of a map cannot be told from a hidden user's"
-                    % (total, ", ".join("%s %d" % (k, n) for k, n in sorted(per.items())[:8]), len(closers),
-                       ", ".join(task_label(t) for t in closers[:5]) or "none"))
+        return ("%d open(s) on this host that nothing seen accounts for (%s), more than the %d task(s) exiting "
+                "while closing a block device (%s): /proc does not say which device such a task closes, so "
+                "an open of a map cannot be told from a hidden user's"
+                % (total, ", ".join("%s %d" % (k, n) for k, n in sorted(per.items())[:8]), len(closers),
+                   ", ".join(task_label(t) for t in closers[:5]) or "none"))
     blocked = blocked_disks(snapshot)
     if blocked:
-        return {}, ("SCSI disk(s) %s wait for their transport (state blocked): a task exiting while closing one of "
-                    "them holds no open any count shows" % ", ".join(blocked[:8]))
+        return ("SCSI disk(s) %s wait for their transport (state blocked): a task exiting while closing one of "
+                "them holds no open any count shows" % ", ".join(blocked[:8]))
     others = ((snapshot or {}).get("host") or {}).get("uncounted_block_devices")
     if others is None:
-        return {}, ("the snapshot does not say which other block devices (nvme, loop, md, ...) the host has: a task "
-                    "exiting while closing one of them would hold an open no count shows")
+        return ("the snapshot does not say which other block devices (nvme, loop, md, ...) the host has: a task "
+                "exiting while closing one of them would hold an open no count shows")
     if others:
-        return {}, ("block device(s) %s can wait for I/O and have no open count (%s): a task exiting while closing "
-                    "one of them holds an open no count shows"
-                    % (", ".join(o["name"] for o in others[:8]), "; ".join(o["why"] for o in others[:3])))
-    return want, None
+        return ("block device(s) %s can wait for I/O and have no open count (%s): a task exiting while closing "
+                "one of them holds an open no count shows"
+                % (", ".join(o["name"] for o in others[:8]), "; ".join(o["why"] for o in others[:3])))
+    return None
 
 
 def plan_map_flush(map_info, options=None):
