@@ -12,11 +12,13 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
+    context as act_context, execute, maps as act_maps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     maps as plan_maps, steps as plan_steps)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    W1, W2, WWID, WWID2, FakeEnv, _lu_w1, blocked_reader, disk, flush_plan, killed_closer, stale_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import dead_map
 
 
@@ -89,3 +91,68 @@ def test_a_map_left_suspended_is_resumed_whatever_the_spelling_of_its_uuid():
     host = _SuspendedMap(uuid)
     done = act_maps.resume_if_suspended(host, {"name": "mpathb", "wwid": map_wwid(uuid)})
     assert done is not None and not host.suspended, host.sent
+
+
+# ---------------------------------------------------------------------------------------------- killed closers, again
+@pytest.fixture
+def env(tmp_path):
+    return FakeEnv(tmp_path)
+
+
+def _released_on_a_killed_closer(env):
+    """A dead map held by one open nobody sees, planned as a killed closer's: disable_queueing, verify_unused, ..."""
+    host = killed_closer(env)
+    plan = flush_plan(env, array_unmapped=True, exiting_opens=1)
+    assert plan[0].action == "disable_queueing" and plan[0].options["exiting_opens"] == 1
+    return host, plan
+
+
+def _refused_before_anything_is_sent(env, host, plan, says):
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, host)
+    assert info.value.step.action == "disable_queueing" and says in str(info.value)
+    assert not [argv for argv in env.commands if "disablequeueing" in argv or "fail_if_no_path" in argv]
+    assert WWID in env.maps and env.maps[WWID]["queueing"] is True
+
+
+def test_a_closer_gone_since_the_plan_leaves_the_open_it_vouched_for_a_hidden_users(env):
+    """Fails when the act sends disablequeueing on the plan's count of killed closers alone: the closer finished
+    between the plan's /proc scan and its open counts, so the open it vouched for is a hidden user's."""
+    host, plan = _released_on_a_killed_closer(env)
+    env.exiting_tasks = []
+    _refused_before_anything_is_sent(env, host, plan, "more than the 0 task(s) exiting")
+
+
+def test_a_disk_of_another_lun_blocked_at_act_time_stops_the_release(env):
+    """Fails when the act counts only the batch's own devices: a SCSI disk of another LUN, in no step of the batch,
+    is blocked now, and a task exiting while closing it holds an open no count shows."""
+    host, plan = _released_on_a_killed_closer(env)
+    env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2), state="blocked"))
+    _refused_before_anything_is_sent(env, host, plan, "sde wait for their transport")
+
+
+def test_an_open_nobody_accounts_for_on_another_device_at_act_time_stops_the_release(env):
+    """Fails when an open that appeared since the plan on another map (not in the batch) is not counted again."""
+    host, plan = _released_on_a_killed_closer(env)
+    b = stale_maps(env, 1)[0]
+    env.maps[b]["open_count"] = 1
+    _refused_before_anything_is_sent(env, host, plan, "%s 1" % env.maps[b]["dm"])
+
+
+def test_a_whole_read_of_the_host_that_fails_stops_the_release(env, monkeypatch):
+    """Fails when a read of the host that misses its deadline counts as no hidden open (fail open)."""
+    host, plan = _released_on_a_killed_closer(env)
+
+    def hung(probe=True):
+        raise deadline.DeadlineExceeded("reading /sys/block", 10.0)
+    monkeypatch.setattr(env.reader, "snapshot", hung)
+    _refused_before_anything_is_sent(env, host, plan, "could not be read to count them again")
+
+
+def test_the_host_is_read_whole_only_for_a_step_that_lets_a_closers_open_through(env):
+    """Fails when every disable_queueing pays a whole read of the host (thousands of LUNs) it does not need."""
+    reads = []
+    env.reader.snapshot = lambda probe=True: reads.append(probe)
+    host, plan = blocked_reader(env)
+    execute.execute(flush_plan(env, array_unmapped=True), host)
+    assert reads == [] and WWID not in env.maps
