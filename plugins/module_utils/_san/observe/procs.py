@@ -212,6 +212,18 @@ def read_exiting(root, pid):
     return out
 
 
+def still_exiting(root, tasks):
+    """Of `tasks` (read_exiting's records), those still exiting in D state now, as read now; a task gone since has
+    finished its close. Observe.read.Host.snapshot asks it after `dmsetup info`, so that a task counted as a closer
+    held its open both before the /proc scan and when the open counts were read."""
+    out = []
+    for task in tasks or []:
+        now = [t for t in read_exiting(root, task["pid"]) if t["pid"] == task["pid"]]
+        if now:
+            out.append(now[0])
+    return out
+
+
 def _open_devices(root, fd_tables, tables, own_table, known_ids, any_network):
     """The block devices one process holds open through its fd tables [(task dir, fds)] (read_procs):
     (names not stat'ed, {dev: fd count} in first-seen order, {dev or name: [open_file_key, ...]}, any_network

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
 
 import pytest
 
@@ -1225,6 +1226,55 @@ def test_a_killed_closer_releases_nothing_while_a_block_device_that_can_wait_has
     assert [d["name"] for d in snap["host"]["uncounted_block_devices"]] == [name]
     assert actions == []
     assert name in [x for x in out["skipped"] if x["name"] == ontap_wwid(1)][0]["reason"]
+
+
+def _closers_vouch_for_every_hidden_open(snap):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
+    return plan_maps.closers_account_for_every_hidden_open(snap, plan_maps.exiting_closers(snap)) is None
+
+
+def _closer_leaves_while_dmsetup_info_runs(t, pid):
+    answer = t.run.answers[tuple(sr.CMD_DM_INFO)]
+
+    def info(_argv, _timeout):
+        shutil.rmtree(t.path("/proc/%d" % pid))    # its close returned, and it is gone
+        return answer
+    t.run.answers[tuple(sr.CMD_DM_INFO)] = info
+
+
+def test_a_closer_whose_close_returns_between_the_proc_scan_and_dmsetup_info_vouches_for_no_hidden_open(tmp_path):
+    """Fails when one read counts as a closer a task whose close returned before the open counts were read: dm-1's
+    open went with it, so the task vouches for dm-0's hidden open (a user nobody sees), at no moment its own."""
+    t = healthy_lab(tmp_path)
+    killed_task(t, 402)            # stuck closing dm-1, read before the scan
+    t.maps["dm-0"]["open"] = 1     # a hidden user
+    t.commands()
+    _closer_leaves_while_dmsetup_info_runs(t, 402)
+    snap = t.reader(call=inline_call).snapshot(probe=False)
+    assert snap["host"]["dm_unaccounted"]["dm-0"]["unaccounted"] == 1
+    assert snap["host"]["exiting_tasks"] == []
+    assert not _closers_vouch_for_every_hidden_open(snap)
+
+
+def test_a_closer_still_closing_after_dmsetup_info_is_counted(tmp_path):
+    """Fails when the second read of the exiting tasks loses a closer that is still there (the release never
+    happens), or when exiting tasks that cannot be read again are counted."""
+    t = healthy_lab(tmp_path)
+    killed_task(t, 402)
+    t.maps["dm-0"]["open"] = 1     # the closer's open
+    t.commands()
+    snap = t.reader(call=inline_call).snapshot(probe=False)
+    assert [c["pid"] for c in snap["host"]["exiting_tasks"]] == [402]
+    assert _closers_vouch_for_every_hidden_open(snap)
+
+    def second_read_hangs(fn, args=(), timeout=10.0, what=None):
+        if fn.__name__ == "still_exiting":
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args, timeout, what)
+    snap = t.reader(call=second_read_hangs).snapshot(probe=False)
+    assert [(c["pid"], c["frames"]) for c in snap["host"]["exiting_tasks"]] == [(402, None)]
+    assert not _closers_vouch_for_every_hidden_open(snap)
+    assert [e for e in snap["errors"] if "exiting tasks 402 again" in e["what"]]
 
 
 def test_a_host_whose_only_san_is_nvme_over_fabrics_is_a_san_host(tmp_path):
