@@ -62,11 +62,13 @@ def host_unaccounted_opens(snapshot):
 
 
 def blocked_disks(snapshot):
-    """SCSI disks whose I/O waits in the kernel (device state `blocked`: a session or remote port in recovery), and
-    those whose sysfs read gave no answer (host.unread_disks: a hung read is what a blocked disk looks like): a
-    task killed there can be stuck closing a disk, which has no open count to see it by."""
+    """SCSI disks whose I/O may wait in the kernel (any device state but `running`: `blocked` while a session or
+    remote port recovers, `quiesce`, `created-blocked`, a state without a name), and those whose sysfs read gave no
+    answer (host.unread_disks: a hung read is what a blocked disk looks like): a task killed there can be stuck
+    closing a disk, which has no open count to see it by. An `offline` disk fails its I/O; it is named all the same,
+    since a state seen once may be on its way elsewhere."""
     snapshot = snapshot or {}
-    blocked = set(n for n, d in (snapshot.get("disks") or {}).items() if (d or {}).get("state") == "blocked")
+    blocked = set(n for n, d in (snapshot.get("disks") or {}).items() if (d or {}).get("state") != "running")
     return sorted(blocked | set((snapshot.get("host") or {}).get("unread_disks") or []))
 
 
@@ -124,8 +126,10 @@ def closers_account_for_every_hidden_open(snapshot, closers):
                    ", ".join(task_label(t) for t in closers[:5]) or "none"))
     blocked = blocked_disks(snapshot)
     if blocked:
-        return ("SCSI disk(s) %s wait for their transport (state blocked): a task exiting while closing one of "
-                "them holds no open any count shows" % ", ".join(blocked[:8]))
+        disks = (snapshot or {}).get("disks") or {}
+        return ("SCSI disk(s) %s may wait for their transport (a state other than running, or unread): a task "
+                "exiting while closing one of them holds no open any count shows"
+                % ", ".join("%s (%s)" % (n, (disks.get(n) or {}).get("state") or "unread") for n in blocked[:8]))
     others = ((snapshot or {}).get("host") or {}).get("uncounted_block_devices")
     if others is None:
         return ("the snapshot does not say which other block devices (nvme, loop, md, ...) the host has: a task "

@@ -264,7 +264,17 @@ def test_killed_closers_release_nothing_without_the_host_wide_count_or_while_a_d
     snap = counted(closing_snapshot([CLOSER]))
     snap["disks"]["sdf"]["state"] = "blocked"     # a closer may be stuck on it, with no open count to show it
     out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
-    assert out["steps"] == [] and "sdf" in out["skipped"][0]["reason"] and "blocked" in out["skipped"][0]["reason"]
+    assert out["steps"] == [] and "sdf (blocked)" in out["skipped"][0]["reason"]
+
+
+@pytest.mark.parametrize("state", ["quiesce", "created-blocked", "offline", None])
+def test_a_disk_in_any_state_but_running_keeps_killed_closers_from_releasing_a_map(state):
+    """Fails when only `blocked` counts as a disk whose I/O may wait: a quiesced disk (or one whose state is not known)
+    can hold a closer stuck in its close, which no open count shows."""
+    snap = counted(closing_snapshot([CLOSER]))
+    snap["disks"]["sdf"]["state"] = state
+    out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
+    assert out["steps"] == [] and "sdf (%s)" % (state or "unread") in out["skipped"][0]["reason"]
 
 
 def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
