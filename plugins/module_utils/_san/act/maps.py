@@ -23,19 +23,14 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batc
     each_step, each_unit, map_by, map_key, poll_steps, read_for, step_outcome)
 
 
-def _send_queueing_off(host, step, hidden_opens_why=None):
+def _send_queueing_off(host, step):
     """disable_queueing up to the command: identity against the batch's read, the array's own word for a dead map,
-    the killed closers counted again (hidden_opens_why), then multipathd disablequeueing (or the dm message). The
-    batch then confirms every map at once."""
+    the killed closers counted again over the whole host (hidden_opens_recount), then multipathd disablequeueing
+    (or the dm message). The batch then confirms every map at once."""
     release = bool(step.options.get("release_openers"))
     m = verify_map(host, step, allow_openers=release)
     if m is None:
         return {"outcome": "already_absent"}
-    if release and step.options.get("exiting_opens") and hidden_opens_why:
-        raise Refused("map %s" % m["name"], "open_count", "was planned with %d open(s) held by tasks exiting while "
-                      "closing it, but the host counted again now says otherwise: %s; not failing its I/O"
-                      % (step.options["exiting_opens"], hidden_opens_why),
-                      evidence={"open_count": m.get("open_count"), "openers": m.get("openers")})
     probed = verify_still_dead(host, step, m)
     name = m["name"]
     if release and judge_usage.workload_openers(m.get("openers")) and \
@@ -55,6 +50,12 @@ def _send_queueing_off(host, step, hidden_opens_why=None):
                           "every path says LOGICAL UNIT NOT SUPPORTED now (%s); not failing its openers' I/O"
                           % ", ".join("%s: %s" % (k, (v or {}).get("result")) for k, v in sorted(probes.items())),
                           evidence={"probes": probes})
+        why = hidden_opens_recount(host) if step.options.get("exiting_opens") else None
+        if why:
+            raise Refused("map %s" % name, "open_count", "was planned with %d open(s) held by tasks exiting while "
+                          "closing it, but the whole host counted again now says otherwise: %s; not failing its I/O"
+                          % (step.options["exiting_opens"], why),
+                          evidence={"open_count": m.get("open_count"), "openers": m.get("openers")})
     detail = {"outcome": "done", "commands": []}
     running = host.multipathd_running()
     host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": _was_queueing(m, release),
@@ -90,23 +91,21 @@ def _queueing_still_on(host, step):
                         "is off", host.command_timeout))
 
 
-def hidden_opens_recount(host, steps):
+def hidden_opens_recount(host):
     """None, or why the killed closers no longer account for every hidden open of the host (plan.maps.
-    closers_account_for_every_hidden_open) on a whole read of the host now: asked only when a step lets opens through
-    as such closers' (option exiting_opens). The batch's read holds only its maps and their paths, not the other
-    LUNs' disks, devices and tasks the rule weighs; a read that fails is a reason too (fail closed)."""
-    if not any(st.options.get("release_openers") and st.options.get("exiting_opens") for st in steps):
-        return None
+    closers_account_for_every_hidden_open), on a whole read of the host now: asked for each step that lets opens
+    through as such closers' (option exiting_opens), after its map's identity and its paths' answers, as the last
+    thing before the command. The batch's read holds only its maps and their paths, not the other LUNs' disks,
+    devices and tasks the rule weighs; a read that fails is a reason too (fail closed)."""
     try:
         snap = host.reader.snapshot(probe=False)
-    except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
+    except (deadline.DeadlineExceeded, RuntimeError, OSError, ValueError) as exc:
         return "the whole host could not be read to count them again (%s)" % exc
     return plan_maps.closers_account_for_every_hidden_open(snap, plan_maps.exiting_closers(snap))
 
 
 def disable_queueing(host, steps):
-    why = hidden_opens_recount(host, steps)
-    sent = each_step(host, steps, lambda h, st: _send_queueing_off(h, st, why))
+    sent = each_step(host, steps, _send_queueing_off)
     waiting = [st for st, r, _t in sent if isinstance(r, dict) and r.get("outcome") == "done"]
     confirmed = dict((id(st), (r, t)) for st, r, t in
                      poll_steps(host, waiting, _queueing_is_off, lambda st: host.command_timeout, _queueing_still_on))

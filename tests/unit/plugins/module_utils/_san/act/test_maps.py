@@ -128,7 +128,7 @@ def test_a_disk_of_another_lun_blocked_at_act_time_stops_the_release(env):
     is blocked now, and a task exiting while closing it holds an open no count shows."""
     host, plan = _released_on_a_killed_closer(env)
     env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2), state="blocked"))
-    _refused_before_anything_is_sent(env, host, plan, "sde wait for their transport")
+    _refused_before_anything_is_sent(env, host, plan, "sde (blocked) may wait for their transport")
 
 
 def test_an_open_nobody_accounts_for_on_another_device_at_act_time_stops_the_release(env):
@@ -156,3 +156,22 @@ def test_the_host_is_read_whole_only_for_a_step_that_lets_a_closers_open_through
     host, plan = blocked_reader(env)
     execute.execute(flush_plan(env, array_unmapped=True), host)
     assert reads == [] and WWID not in env.maps
+
+
+def _another_luns_disk_goes_blocked(env):
+    if "sde" not in env.disks:
+        env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2), state="blocked"))
+
+
+@pytest.mark.parametrize("during", ["view", "probe_path"])
+def test_a_disk_of_another_lun_blocked_during_the_batchs_read_or_probes_stops_the_release(env, during):
+    """Fails when the host is counted again before the batch's own read or the paths' probes, not after them: a disk
+    of another LUN that goes blocked in between is never seen, and the map's I/O is failed."""
+    host, plan = _released_on_a_killed_closer(env)
+    real = getattr(env.reader, during)
+
+    def then_blocked(*args, **kwargs):
+        _another_luns_disk_goes_blocked(env)
+        return real(*args, **kwargs)
+    setattr(env.reader, during, then_blocked)
+    _refused_before_anything_is_sent(env, host, plan, "sde (blocked)")
