@@ -22,3 +22,9 @@ def deferred(module, name):
     call.__name__ = call.__qualname__ = name
     call.__doc__ = "%s of plugin_utils/%s.py, imported on the first call." % (name, module)
     return call
+
+
+def load_now(module):
+    """Import plugin_utils/`module` in this process now (filter play_hosts: in the main process, before the workers
+    fork, so that they inherit it compiled instead of each compiling it again)."""
+    importlib.import_module(PLUGIN_UTILS + module)

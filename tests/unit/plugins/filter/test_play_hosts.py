@@ -1,0 +1,41 @@
+"""play_hosts: a play's host pattern comes back unchanged, and the report code is loaded where the pattern is read."""
+import os
+import sys
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.sanfleet.remediation.plugins.filter.play_hosts import play_hosts
+
+REPORT = "ansible_collections.sanfleet.remediation.plugins.plugin_utils.report"
+PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "playbooks")
+
+
+@pytest.mark.parametrize("pattern", ["all", "san_hosts:&rack1", ["db01", "db02"], "db0[1:3],!db02"])
+def test_the_pattern_comes_back_as_it_was_given(pattern):
+    """Fails when the filter changes which hosts a play runs on."""
+    assert play_hosts(pattern) == pattern
+
+
+def test_the_report_code_is_imported_in_the_process_that_reads_the_pattern(monkeypatch):
+    """Fails when the main process does not import the report code before it forks the workers (each worker then
+    compiles it again)."""
+    monkeypatch.delitem(sys.modules, REPORT, raising=False)
+    play_hosts("all")
+    assert hasattr(sys.modules[REPORT], "host_report")
+
+
+@pytest.mark.parametrize("bad", [None, 3, {"hosts": "all"}])
+def test_what_is_no_pattern_is_an_error(bad):
+    """Fails when something that is no host pattern is passed on to the play."""
+    with pytest.raises(AnsibleFilterError):
+        play_hosts(bad)
+
+
+@pytest.mark.parametrize("playbook", ["audit.yml", "remediate.yml", "compliance.yml"])
+def test_the_plays_that_build_host_reports_read_their_hosts_through_it(playbook):
+    """Fails when a playbook that builds a report per host templates its hosts without play_hosts."""
+    with open(os.path.join(PLAYBOOKS, playbook)) as fh:
+        first = yaml.safe_load(fh)[0]
+    assert "| sanfleet.remediation.play_hosts" in first["hosts"]
