@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
@@ -23,14 +25,20 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batc
     each_step, each_unit, map_by, map_key, poll_steps, read_for, step_outcome)
 
 
-def _send_queueing_off(host, step):
-    """disable_queueing up to the command: identity against the batch's read, the array's own word for a dead map,
-    the killed closers counted again over the whole host (hidden_opens_recount), then multipathd disablequeueing
-    (or the dm message). The batch then confirms every map at once."""
+def _send_queueing_off(host, step, recount=None):
+    """disable_queueing up to the command: identity against the batch's read, the killed closers counted again over
+    the whole host (recount: the batch's one hidden_opens_recount), the array's own word for a dead map last, then
+    multipathd disablequeueing (or the dm message). The batch then confirms every map at once."""
     release = bool(step.options.get("release_openers"))
     m = verify_map(host, step, allow_openers=release)
     if m is None:
         return {"outcome": "already_absent"}
+    why = (recount or _OnceForTheBatch(host))() if release and step.options.get("exiting_opens") else None
+    if why:
+        raise Refused("map %s" % m["name"], "open_count", "was planned with %d open(s) held by tasks exiting while "
+                      "closing it, but the whole host counted again now says otherwise: %s; not failing its I/O"
+                      % (step.options["exiting_opens"], why),
+                      evidence={"open_count": m.get("open_count"), "openers": m.get("openers")})
     probed = verify_still_dead(host, step, m)
     name = m["name"]
     if release and judge_usage.workload_openers(m.get("openers")) and \
@@ -50,12 +58,6 @@ def _send_queueing_off(host, step):
                           "every path says LOGICAL UNIT NOT SUPPORTED now (%s); not failing its openers' I/O"
                           % ", ".join("%s: %s" % (k, (v or {}).get("result")) for k, v in sorted(probes.items())),
                           evidence={"probes": probes})
-        why = hidden_opens_recount(host) if step.options.get("exiting_opens") else None
-        if why:
-            raise Refused("map %s" % name, "open_count", "was planned with %d open(s) held by tasks exiting while "
-                          "closing it, but the whole host counted again now says otherwise: %s; not failing its I/O"
-                          % (step.options["exiting_opens"], why),
-                          evidence={"open_count": m.get("open_count"), "openers": m.get("openers")})
     detail = {"outcome": "done", "commands": []}
     running = host.multipathd_running()
     host.queueing_off[m["wwid"]] = {"name": name, "dm": m.get("dm"), "was_queueing": _was_queueing(m, release),
@@ -93,10 +95,9 @@ def _queueing_still_on(host, step):
 
 def hidden_opens_recount(host):
     """None, or why the killed closers no longer account for every hidden open of the host (plan.maps.
-    closers_account_for_every_hidden_open), on a whole read of the host now: asked for each step that lets opens
-    through as such closers' (option exiting_opens), after its map's identity and its paths' answers, as the last
-    thing before the command. The batch's read holds only its maps and their paths, not the other LUNs' disks,
-    devices and tasks the rule weighs; a read that fails is a reason too (fail closed)."""
+    closers_account_for_every_hidden_open), on a whole read of the host now. The batch's read holds only its maps
+    and their paths, not the other LUNs' disks, devices and tasks the rule weighs; a read that fails is a reason
+    too (fail closed)."""
     try:
         snap = host.reader.snapshot(probe=False)
     except (deadline.DeadlineExceeded, RuntimeError, OSError, ValueError) as exc:
@@ -104,8 +105,29 @@ def hidden_opens_recount(host):
     return plan_maps.closers_account_for_every_hidden_open(snap, plan_maps.exiting_closers(snap))
 
 
+class _OnceForTheBatch(object):
+    """hidden_opens_recount once per batch, when its first step that lets opens through as killed closers' asks,
+    after the batch's read and before any such step's probes (the array's word stays the last thing before the
+    command: a LUN mapped back during a whole read of the host is seen). One whole read per batch, not per map:
+    at a thousand LUNs one costs tens of seconds, while the batch's earlier maps wait with queueing off."""
+
+    def __init__(self, host):
+        self.host = host
+        self.lock = threading.Lock()
+        self.why = None
+        self.done = False
+
+    def __call__(self):
+        with self.lock:
+            if not self.done:
+                self.why = hidden_opens_recount(self.host)
+                self.done = True
+            return self.why
+
+
 def disable_queueing(host, steps):
-    sent = each_step(host, steps, _send_queueing_off)
+    recount = _OnceForTheBatch(host)
+    sent = each_step(host, steps, lambda h, st: _send_queueing_off(h, st, recount))
     waiting = [st for st, r, _t in sent if isinstance(r, dict) and r.get("outcome") == "done"]
     confirmed = dict((id(st), (r, t)) for st, r, t in
                      poll_steps(host, waiting, _queueing_is_off, lambda st: host.command_timeout, _queueing_still_on))

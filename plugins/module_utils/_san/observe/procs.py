@@ -214,8 +214,8 @@ def read_exiting(root, pid):
 
 def still_exiting(root, tasks):
     """Of `tasks` (read_exiting's records), those still exiting in D state now, as read now; a task gone since has
-    finished its close. Observe.read.Host.snapshot asks it after `dmsetup info`, so that a task counted as a closer
-    held its open both before the /proc scan and when the open counts were read."""
+    finished its close. observe.read.Host.snapshot asks it after `dmsetup info`, so that a task counted as a closer
+    held its open both during the /proc scan and when the open counts were read."""
     out = []
     for task in tasks or []:
         now = [t for t in read_exiting(root, task["pid"]) if t["pid"] == task["pid"]]

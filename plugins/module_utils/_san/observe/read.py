@@ -345,7 +345,7 @@ class Host(object):
         return snap
 
     def _closers_still_there(self, closers, errors):
-        """The killed tasks still closing a device (read before the /proc scan) that still are after `dmsetup info`:
+        """The killed tasks still closing a device (read during the /proc scan) that still are after `dmsetup info`:
         one whose close returned in between would vouch for an open the counts no longer hold (plan.maps.
         exiting_allowance). When they cannot be read again, none is counted (frames None: not confirmed)."""
         if not closers:

@@ -61,14 +61,18 @@ def host_unaccounted_opens(snapshot):
     return sum(per.values()), per
 
 
+# SCSI device states whose I/O the kernel fails at once (scsi_device_state_check): nobody waits on such a disk
+FAILING_DISK_STATES = ("offline", "transport-offline")
+
+
 def blocked_disks(snapshot):
-    """SCSI disks whose I/O may wait in the kernel (any device state but `running`: `blocked` while a session or
-    remote port recovers, `quiesce`, `created-blocked`, a state without a name), and those whose sysfs read gave no
-    answer (host.unread_disks: a hung read is what a blocked disk looks like): a task killed there can be stuck
-    closing a disk, which has no open count to see it by. An `offline` disk fails its I/O; it is named all the same,
-    since a state seen once may be on its way elsewhere."""
+    """SCSI disks whose I/O may wait in the kernel (any device state but `running` and those that fail I/O at once:
+    `blocked` while a session or remote port recovers, `quiesce`, `created-blocked`, a state not read or without a
+    name), and those whose sysfs read gave no answer (host.unread_disks: a hung read is what a blocked disk looks
+    like): a task killed there can be stuck closing a disk, which has no open count to see it by."""
     snapshot = snapshot or {}
-    blocked = set(n for n, d in (snapshot.get("disks") or {}).items() if (d or {}).get("state") != "running")
+    blocked = set(n for n, d in (snapshot.get("disks") or {}).items()
+                  if (d or {}).get("state") not in ("running",) + FAILING_DISK_STATES)
     return sorted(blocked | set((snapshot.get("host") or {}).get("unread_disks") or []))
 
 

@@ -163,15 +163,51 @@ def _another_luns_disk_goes_blocked(env):
         env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2), state="blocked"))
 
 
-@pytest.mark.parametrize("during", ["view", "probe_path"])
-def test_a_disk_of_another_lun_blocked_during_the_batchs_read_or_probes_stops_the_release(env, during):
-    """Fails when the host is counted again before the batch's own read or the paths' probes, not after them: a disk
-    of another LUN that goes blocked in between is never seen, and the map's I/O is failed."""
+def test_a_disk_of_another_lun_blocked_during_the_batchs_read_stops_the_release(env):
+    """Fails when the host is counted again before the batch's own read: a disk of another LUN that goes blocked
+    while the batch reads is never seen, and the map's I/O is failed."""
     host, plan = _released_on_a_killed_closer(env)
-    real = getattr(env.reader, during)
+    real = env.reader.view
 
     def then_blocked(*args, **kwargs):
         _another_luns_disk_goes_blocked(env)
         return real(*args, **kwargs)
-    setattr(env.reader, during, then_blocked)
+    env.reader.view = then_blocked
     _refused_before_anything_is_sent(env, host, plan, "sde (blocked)")
+
+
+def test_a_lun_mapped_back_while_the_host_is_counted_again_keeps_its_queued_io(env):
+    """Fails when the whole read of the host comes between the paths' answers and the command: the LUN mapped back
+    during that read (seconds, tens of them at a thousand LUNs) would still have its queued I/O failed."""
+    host, plan = _released_on_a_killed_closer(env)
+    real = env.reader.snapshot
+
+    def mapped_back_meanwhile(probe=True):
+        snap = real(probe)
+        for n in ("sdc", "sdd"):
+            env.probes[n] = {"result": "ready", "sense": None, "serial_live": None, "elapsed": 0.01}
+        return snap
+    env.reader.snapshot = mapped_back_meanwhile
+    _refused_before_anything_is_sent(env, host, plan, "not every path says LOGICAL UNIT NOT SUPPORTED now")
+
+
+def test_the_host_is_read_whole_once_per_batch_however_many_maps_closers_hold(env):
+    """Fails when every released map of a batch pays its own whole read of the host (tens of seconds each at a
+    thousand LUNs, while the batch's earlier maps wait with queueing off)."""
+    reads = []
+    host = killed_closer(env)
+    real = env.reader.snapshot
+    env.reader.snapshot = lambda probe=True: reads.append(probe) or real(probe)
+    extra = stale_maps(env, 3)
+    steps = []
+    for k, w in enumerate([WWID] + extra):
+        env.maps[w]["openers"], env.maps[w]["open_count"] = [], 1
+        if k:
+            env.exiting_tasks.append({"pid": 500 + k, "comm": "(udev-worker)", "frames": ["blkdev_close"]})
+        m = env.reader.map(w)
+        m["probe"] = dict((p["name"], env.probes[p["name"]]) for p in m["paths"])
+        steps += plan_steps.with_phase(plan_maps.plan_map_flush(m, {"array_unmapped": True, "exiting_opens": 1})[:1],
+                                       "flush", "map %s" % w)
+    sent = act_maps.disable_queueing(host, steps)
+    assert [r.get("outcome") for _st, r, _t in sent] == ["done"] * 4
+    assert reads == [False]

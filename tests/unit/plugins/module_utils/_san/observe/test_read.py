@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, _alias_tree)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    FC_DISKS, FC_PORTS, IQN, NVME_ONTAP_NQN, STD_INQ_OK, SanTree, TARGET, _blocknode, closer_and_hidden_open_plan, fc_several_rports,
+    FC_DISKS, FC_PORTS, IQN, KILLED_WORKER_STACK, NVME_ONTAP_NQN, STD_INQ_OK, SanTree, TARGET, _blocknode, closer_and_hidden_open_plan, fc_several_rports,
     failing_open, fd_info, hanging, healthy_lab, inline_call, iscsi_host_without_maps, killed_task, load_captured, local_loop,
     loop_file, many_luns, ontap_serial, ontap_wwid, plain_san_disk, proc_scan_times_out, timeout_answer, virtio_disk)
 
@@ -1275,6 +1275,24 @@ def test_a_closer_still_closing_after_dmsetup_info_is_counted(tmp_path):
     assert [(c["pid"], c["frames"]) for c in snap["host"]["exiting_tasks"]] == [(402, None)]
     assert not _closers_vouch_for_every_hidden_open(snap)
     assert [e for e in snap["errors"] if "exiting tasks 402 again" in e["what"]]
+
+
+def test_a_task_whose_stack_shows_its_close_only_in_the_second_read_counts(tmp_path):
+    """Fails when a task exiting without a file table at the scan, and inside a block close when the open counts
+    were read, is not counted as a closer (the release it holds would never happen)."""
+    t = healthy_lab(tmp_path)
+    killed_task(t, 402, stack="[<0>] exit_mm+0x1/0x2\n")
+    t.maps["dm-0"]["open"] = 1
+    t.commands()
+    answer = t.run.answers[tuple(sr.CMD_DM_INFO)]
+
+    def info(_argv, _timeout):
+        t._write("/proc/402/task/402/stack", KILLED_WORKER_STACK)
+        return answer
+    t.run.answers[tuple(sr.CMD_DM_INFO)] = info
+    snap = t.reader(call=inline_call).snapshot(probe=False)
+    assert [c["pid"] for c in snap["host"]["exiting_tasks"] if c["frames"]] == [402]
+    assert _closers_vouch_for_every_hidden_open(snap)
 
 
 def test_a_host_whose_only_san_is_nvme_over_fabrics_is_a_san_host(tmp_path):

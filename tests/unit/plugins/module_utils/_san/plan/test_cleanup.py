@@ -267,7 +267,7 @@ def test_killed_closers_release_nothing_without_the_host_wide_count_or_while_a_d
     assert out["steps"] == [] and "sdf (blocked)" in out["skipped"][0]["reason"]
 
 
-@pytest.mark.parametrize("state", ["quiesce", "created-blocked", "offline", None])
+@pytest.mark.parametrize("state", ["quiesce", "created-blocked", "cancel", None])
 def test_a_disk_in_any_state_but_running_keeps_killed_closers_from_releasing_a_map(state):
     """Fails when only `blocked` counts as a disk whose I/O may wait: a quiesced disk (or one whose state is not known)
     can hold a closer stuck in its close, which no open count shows."""
@@ -275,6 +275,16 @@ def test_a_disk_in_any_state_but_running_keeps_killed_closers_from_releasing_a_m
     snap["disks"]["sdf"]["state"] = state
     out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
     assert out["steps"] == [] and "sdf (%s)" % (state or "unread") in out["skipped"][0]["reason"]
+
+
+@pytest.mark.parametrize("state", ["offline", "transport-offline"])
+def test_a_disk_that_fails_its_io_at_once_does_not_stop_a_killed_closers_release(state):
+    """Fails when a disk whose I/O the kernel fails at once (a cut portal's paths past their timeout) counts as one a
+    closer may wait on: every host with such a path would never release a map its killed udev worker holds."""
+    snap = counted(closing_snapshot([CLOSER]))
+    snap["disks"]["sdf"]["state"] = state
+    out = cleanup.plan_cleanup(snap, [dict(STALE, name=WWID, wwid=WWID)])
+    assert [s.action for s in out["steps"]][:2] == ["disable_queueing", "verify_unused"]
 
 
 def test_a_map_refused_for_something_else_does_not_use_up_a_killed_closer():
