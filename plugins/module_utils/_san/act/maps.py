@@ -27,13 +27,13 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batc
 
 def _send_queueing_off(host, step, recount=None):
     """disable_queueing up to the command: identity against the batch's read, the killed closers counted again over
-    the whole host (recount: the batch's one hidden_opens_recount), the array's own word for a dead map last, then
+    the whole host (recount: the batch's _SharedRecount), the array's own word for a dead map last, then
     multipathd disablequeueing (or the dm message). The batch then confirms every map at once."""
     release = bool(step.options.get("release_openers"))
     m = verify_map(host, step, allow_openers=release)
     if m is None:
         return {"outcome": "already_absent"}
-    why = (recount or _OnceForTheBatch(host))() if release and step.options.get("exiting_opens") else None
+    why = (recount or _SharedRecount(host))() if release and step.options.get("exiting_opens") else None
     if why:
         raise Refused("map %s" % m["name"], "open_count", "was planned with %d open(s) held by tasks exiting while "
                       "closing it, but the whole host counted again now says otherwise: %s; not failing its I/O"
@@ -105,28 +105,35 @@ def hidden_opens_recount(host):
     return plan_maps.closers_account_for_every_hidden_open(snap, plan_maps.exiting_closers(snap))
 
 
-class _OnceForTheBatch(object):
-    """hidden_opens_recount once per batch, when its first step that lets opens through as killed closers' asks,
-    after the batch's read and before any such step's probes (the array's word stays the last thing before the
-    command: a LUN mapped back during a whole read of the host is seen). One whole read per batch, not per map:
-    at a thousand LUNs one costs tens of seconds, while the batch's earlier maps wait with queueing off."""
+class _SharedRecount(object):
+    """hidden_opens_recount for the steps of a batch that let opens through as killed closers', asked by each such
+    step after the batch's read and before its paths' probes (the array's word stays the last thing before the
+    command: a LUN mapped back during a whole read of the host is seen). A count is shared by the steps that ask
+    within host.command_timeout of the moment its read began, and read again after that: a whole read costs tens
+    of seconds at a thousand LUNs, while a later map of a long batch (earlier maps' probes and commands) must not
+    be judged by a count older than that. Steps that ask at once (host.workers) wait for one read."""
 
     def __init__(self, host):
         self.host = host
         self.lock = threading.Lock()
         self.why = None
-        self.done = False
+        self.read_at = None
 
     def __call__(self):
+        self.host.checkpoint()  # after SIGTERM & co. no whole read starts: giving queueing back must not wait on it
         with self.lock:
-            if not self.done:
-                self.why = hidden_opens_recount(self.host)
-                self.done = True
+            now = self.host.clock()
+            if self.read_at is None or now - self.read_at > self.host.command_timeout:
+                try:
+                    self.why = hidden_opens_recount(self.host)
+                except Exception as exc:  # pylint: disable=broad-except  # a count not made is a reason (fail closed)
+                    self.why = "the count could not be made (%s: %s)" % (type(exc).__name__, exc)
+                self.read_at = now
             return self.why
 
 
 def disable_queueing(host, steps):
-    recount = _OnceForTheBatch(host)
+    recount = _SharedRecount(host)
     sent = each_step(host, steps, lambda h, st: _send_queueing_off(h, st, recount))
     waiting = [st for st, r, _t in sent if isinstance(r, dict) and r.get("outcome") == "done"]
     confirmed = dict((id(st), (r, t)) for st, r, t in

@@ -191,16 +191,12 @@ def test_a_lun_mapped_back_while_the_host_is_counted_again_keeps_its_queued_io(e
     _refused_before_anything_is_sent(env, host, plan, "not every path says LOGICAL UNIT NOT SUPPORTED now")
 
 
-def test_the_host_is_read_whole_once_per_batch_however_many_maps_closers_hold(env):
-    """Fails when every released map of a batch pays its own whole read of the host (tens of seconds each at a
-    thousand LUNs, while the batch's earlier maps wait with queueing off)."""
-    reads = []
+def _maps_held_by_closers(env, n, workers=1):
+    """n dead maps, each held by one open of a killed closer of its own; the batch of their disable_queueing steps."""
     host = killed_closer(env)
-    real = env.reader.snapshot
-    env.reader.snapshot = lambda probe=True: reads.append(probe) or real(probe)
-    extra = stale_maps(env, 3)
+    host.workers = workers
     steps = []
-    for k, w in enumerate([WWID] + extra):
+    for k, w in enumerate([WWID] + stale_maps(env, n - 1)):
         env.maps[w]["openers"], env.maps[w]["open_count"] = [], 1
         if k:
             env.exiting_tasks.append({"pid": 500 + k, "comm": "(udev-worker)", "frames": ["blkdev_close"]})
@@ -208,6 +204,66 @@ def test_the_host_is_read_whole_once_per_batch_however_many_maps_closers_hold(en
         m["probe"] = dict((p["name"], env.probes[p["name"]]) for p in m["paths"])
         steps += plan_steps.with_phase(plan_maps.plan_map_flush(m, {"array_unmapped": True, "exiting_opens": 1})[:1],
                                        "flush", "map %s" % w)
-    sent = act_maps.disable_queueing(host, steps)
-    assert [r.get("outcome") for _st, r, _t in sent] == ["done"] * 4
+    return host, steps
+
+
+def _outcomes(sent):
+    return [r.get("outcome") if isinstance(r, dict) else type(r).__name__ for _st, r, _t in sent]
+
+
+def _counting_reads(env):
+    reads = []
+    real = env.reader.snapshot
+    env.reader.snapshot = lambda probe=True: reads.append(probe) or real(probe)
+    return reads
+
+
+def test_one_whole_read_of_the_host_serves_the_maps_that_ask_while_it_is_fresh(env):
+    """Fails when every released map of a batch pays its own whole read of the host (tens of seconds each at a
+    thousand LUNs, while the batch's earlier maps wait with queueing off), though no time passed between them."""
+    reads = _counting_reads(env)
+    host, steps = _maps_held_by_closers(env, 4)
+    assert _outcomes(act_maps.disable_queueing(host, steps)) == ["done"] * 4
     assert reads == [False]
+
+
+def test_a_later_map_of_a_long_batch_is_judged_by_a_count_made_again(env):
+    """Fails when the count made for the first map of a batch still judges a map that asks longer than the command
+    deadline later: a disk of another LUN went blocked after the first map's command (earlier maps' probes and
+    commands can take minutes), and the later maps' I/O would still be failed."""
+    host, steps = _maps_held_by_closers(env, 3)
+    real = host.run
+
+    def slow_then_blocked(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"] and "sde" not in env.disks:
+            env.add_disk(dict(disk("sde", "4:0:0:2", "8:64", WWID2), state="blocked"))
+            env.clock.now += host.command_timeout + 1
+        return res
+    host.run = slow_then_blocked
+    assert _outcomes(act_maps.disable_queueing(host, steps)) == ["done", "Refused", "Refused"]
+
+
+def test_a_count_that_fails_on_a_bug_is_made_once_and_refuses_every_map_it_judges(env):
+    """Fails when a count that raises something unforeseen lets a map through, or is read again, one by one, by every
+    released unit of the batch (tens of seconds each) while the released maps wait."""
+    host, steps = _maps_held_by_closers(env, 4, workers=4)
+    reads = []
+
+    def broken(probe=True):
+        reads.append(probe)
+        raise KeyError("dm_unaccounted")
+    env.reader.snapshot = broken
+    sent = act_maps.disable_queueing(host, steps)
+    assert _outcomes(sent) == ["Refused"] * 4 and "KeyError" in str(sent[0][1])
+    assert not [argv for argv in env.commands if "disablequeueing" in argv] and reads == [False]
+
+
+def test_no_whole_read_of_the_host_starts_after_sigterm(env):
+    """Fails when a map's release starts a whole read of the host after SIGTERM: giving queueing back waits on it,
+    and a SIGKILL may follow."""
+    reads = _counting_reads(env)
+    host, steps = _maps_held_by_closers(env, 1)
+    host.interrupted = "SIGTERM"
+    act_maps.disable_queueing(host, steps)
+    assert reads == [] and not [argv for argv in env.commands if "disablequeueing" in argv]
