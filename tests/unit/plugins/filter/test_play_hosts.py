@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.sanfleet.remediation.plugins.filter import play_hosts as play_hosts_filter
 from ansible_collections.sanfleet.remediation.plugins.filter.play_hosts import play_hosts
 
 REPORT = "ansible_collections.sanfleet.remediation.plugins.plugin_utils.report"
@@ -24,6 +25,15 @@ def test_the_report_code_is_imported_in_the_process_that_reads_the_pattern(monke
     monkeypatch.delitem(sys.modules, REPORT, raising=False)
     play_hosts("all")
     assert hasattr(sys.modules[REPORT], "host_report")
+
+
+def test_report_code_that_cannot_be_imported_does_not_stop_the_play(monkeypatch):
+    """Fails when a speed-up stops every host of the play at `hosts:` (no host runs, no report is written) because
+    the report code cannot be imported: the report task must be the one that fails and says why."""
+    def broken(_module):
+        raise ImportError("simulated: the report code cannot be imported")
+    monkeypatch.setattr(play_hosts_filter, "load_now", broken)
+    assert play_hosts("san_hosts") == "san_hosts"
 
 
 @pytest.mark.parametrize("bad", [None, 3, {"hosts": "all"}])
