@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import threading
+import traceback
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
@@ -109,9 +110,10 @@ class _SharedRecount(object):
     """hidden_opens_recount for the steps of a batch that let opens through as killed closers', asked by each such
     step after the batch's read and before its paths' probes (the array's word stays the last thing before the
     command: a LUN mapped back during a whole read of the host is seen). A count is shared by the steps that ask
-    within host.command_timeout of the moment its read began, and read again after that: a whole read costs tens
-    of seconds at a thousand LUNs, while a later map of a long batch (earlier maps' probes and commands) must not
-    be judged by a count older than that. Steps that ask at once (host.workers) wait for one read."""
+    within host.command_timeout of the moment its read began (a step that asked while it ran waits for it), and
+    read again for a step that asks later: a whole read costs tens of seconds at a thousand LUNs, while a later map
+    of a long batch (earlier maps' probes and commands) must not be judged by a count older than that deadline
+    plus its read."""
 
     def __init__(self, host):
         self.host = host
@@ -120,15 +122,19 @@ class _SharedRecount(object):
         self.read_at = None
 
     def __call__(self):
+        asked = self.host.clock()  # a step that waited on another's read shares it when it asked in time
         self.host.checkpoint()  # after SIGTERM & co. no whole read starts: giving queueing back must not wait on it
         with self.lock:
-            now = self.host.clock()
-            if self.read_at is None or now - self.read_at > self.host.command_timeout:
+            if self.read_at is None or asked - self.read_at > self.host.command_timeout:
+                self.host.checkpoint()  # the signal may have come while this step waited on another's read
+                self.read_at = self.host.clock()
                 try:
                     self.why = hidden_opens_recount(self.host)
+                except Interrupted:
+                    raise
                 except Exception as exc:  # pylint: disable=broad-except  # a count not made is a reason (fail closed)
                     self.why = "the count could not be made (%s: %s)" % (type(exc).__name__, exc)
-                self.read_at = now
+                    self.host.notes.append("the count of hidden opens failed: %s" % traceback.format_exc(limit=4))
             return self.why
 
 

@@ -523,15 +523,15 @@ def killed_closer(env, releases=True, opens=1):
     no file table for the /proc scan; when queueing is disabled the read fails and its close returns (releases)."""
     env.maps[WWID]["openers"] = []
     env.maps[WWID]["open_count"] = opens
-    env.exiting_tasks = [{"pid": 402 + k, "comm": "(udev-worker)", "frames": ["blkdev_close", "blkdev_put"]}
-                         for k in range(opens)]
+    own = [{"pid": 402 + k, "comm": "(udev-worker)", "frames": ["blkdev_close", "blkdev_put"]} for k in range(opens)]
+    env.exiting_tasks = list(own)
     orig = env.run
 
     def run(argv, timeout, what=None, data=None):
         res = orig(argv, timeout, what)
         if argv[:2] == ["multipathd", "disablequeueing"] and WWID in env.maps and releases:
             env.maps[WWID]["open_count"] = 0
-            env.exiting_tasks = []
+            env.exiting_tasks = [t for t in env.exiting_tasks if t not in own]  # other maps' closers stay
         return res
     host = env.host()
     host.run = run

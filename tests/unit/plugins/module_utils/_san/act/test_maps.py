@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -241,7 +242,48 @@ def test_a_later_map_of_a_long_batch_is_judged_by_a_count_made_again(env):
             env.clock.now += host.command_timeout + 1
         return res
     host.run = slow_then_blocked
-    assert _outcomes(act_maps.disable_queueing(host, steps)) == ["done", "Refused", "Refused"]
+    sent = act_maps.disable_queueing(host, steps)
+    assert _outcomes(sent) == ["done", "Refused", "Refused"]
+    assert all("sde (blocked)" in str(r) for _st, r, _t in sent[1:])
+
+
+def _slow_reads(env, seconds, when_first=None):
+    """The fake host's whole reads take `seconds` of its clock (and a little real time, for the other workers to
+    come and wait); when_first() runs during the first."""
+    reads = []
+    real = env.reader.snapshot
+
+    def slow(probe=True):
+        reads.append(probe)
+        time.sleep(0.2)
+        if when_first is not None and len(reads) == 1:
+            when_first()
+        snap = real(probe)
+        env.clock.now += seconds
+        return snap
+    env.reader.snapshot = slow
+    return reads
+
+
+def test_workers_that_ask_while_a_whole_read_runs_share_it(env):
+    """Fails when the age of a count is taken when a worker gets the lock, not when it asked: every worker that
+    waited on a read longer than the command deadline (a thousand LUNs) reads the host again, one after another."""
+    host, steps = _maps_held_by_closers(env, 4, workers=4)
+    reads = _slow_reads(env, host.command_timeout * 3)
+    assert _outcomes(act_maps.disable_queueing(host, steps)) == ["done"] * 4
+    assert reads == [False]
+
+
+def test_no_whole_read_starts_after_sigterm_in_a_worker_that_waited_on_another_read(env):
+    """Fails when the workers that waited on a whole read each start their own after SIGTERM came during it: giving
+    queueing back waits on every one of them, and a SIGKILL may follow."""
+    host, steps = _maps_held_by_closers(env, 4, workers=4)
+
+    def sigterm():
+        host.interrupted = "SIGTERM"
+    reads = _slow_reads(env, host.command_timeout * 3, when_first=sigterm)
+    act_maps.disable_queueing(host, steps)
+    assert reads == [False] and not [argv for argv in env.commands if "disablequeueing" in argv]
 
 
 def test_a_count_that_fails_on_a_bug_is_made_once_and_refuses_every_map_it_judges(env):
