@@ -92,8 +92,8 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
     fabrics, nbd, rbd, md, a loop device on NFS: host.uncounted_block_devices) -- a closer may be stuck on it,
     out of sight -- and nothing is let through: the maps
     are refused before anything is touched. The act weighs the host-wide half (closers_account_for_every_hidden_open)
-    again on a whole read right before queueing is turned off, and after that verify_unused must still see each
-    map's open count reach 0 (otherwise the act refuses and gives queueing back).
+    again on a whole read before the map's paths are asked again and queueing is turned off, and after that
+    verify_unused must still see each map's open count reach 0 (otherwise the act refuses and gives queueing back).
     """
     want = {}
     for m in maps:
@@ -116,9 +116,9 @@ def exiting_allowance(maps, unmapped, closers, snapshot=None):
 
 def closers_account_for_every_hidden_open(snapshot, closers):
     """None when the `closers` (exiting_closers) can hold every open on the host that nothing seen accounts for;
-    otherwise why not. The host-wide half of exiting_allowance, weighed by the plan and again by the act on its own
-    read right before queueing is turned off (act.maps.disable_queueing): a closer that finished in between, or an
-    open that appeared, must stop the release there too."""
+    otherwise why not. The host-wide half of exiting_allowance, weighed by the plan and again by the act on a whole
+    read before the map's paths are asked again and queueing is turned off (act.maps._SharedRecount): a closer that
+    finished in between, or an open that appeared, must stop the release there too."""
     total, per = host_unaccounted_opens(snapshot)
     if total is None:
         return per

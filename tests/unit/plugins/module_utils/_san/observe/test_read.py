@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
     fs, read as sr, read, snapshot)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, _alias_tree)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -150,7 +151,6 @@ def test_queueing_is_turned_off_on_the_planned_map_not_on_the_dm_n_its_name_spel
     dm-N (m["dm"], verified with the WWID), which every multipathd resolves by minor, to that map only."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import maps as act_maps
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
         SanTree, inline_call, ontap_wwid)
     t = SanTree(tmp_path / "root")
@@ -1229,15 +1229,15 @@ def test_a_killed_closer_releases_nothing_while_a_block_device_that_can_wait_has
 
 
 def _closers_vouch_for_every_hidden_open(snap):
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
     return plan_maps.closers_account_for_every_hidden_open(snap, plan_maps.exiting_closers(snap)) is None
 
 
-def _closer_leaves_while_dmsetup_info_runs(t, pid):
+def _while_dmsetup_info_runs(t, change):
+    """change() happens between the /proc scan and the open counts: while `dmsetup info` runs."""
     answer = t.run.answers[tuple(sr.CMD_DM_INFO)]
 
     def info(_argv, _timeout):
-        shutil.rmtree(t.path("/proc/%d" % pid))    # its close returned, and it is gone
+        change()
         return answer
     t.run.answers[tuple(sr.CMD_DM_INFO)] = info
 
@@ -1246,10 +1246,10 @@ def test_a_closer_whose_close_returns_between_the_proc_scan_and_dmsetup_info_vou
     """Fails when one read counts as a closer a task whose close returned before the open counts were read: dm-1's
     open went with it, so the task vouches for dm-0's hidden open (a user nobody sees), at no moment its own."""
     t = healthy_lab(tmp_path)
-    killed_task(t, 402)            # stuck closing dm-1, read before the scan
+    killed_task(t, 402)            # stuck closing dm-1, read during the scan
     t.maps["dm-0"]["open"] = 1     # a hidden user
     t.commands()
-    _closer_leaves_while_dmsetup_info_runs(t, 402)
+    _while_dmsetup_info_runs(t, lambda: shutil.rmtree(t.path("/proc/402")))    # its close returned: it is gone
     snap = t.reader(call=inline_call).snapshot(probe=False)
     assert snap["host"]["dm_unaccounted"]["dm-0"]["unaccounted"] == 1
     assert snap["host"]["exiting_tasks"] == []
@@ -1284,12 +1284,7 @@ def test_a_task_whose_stack_shows_its_close_only_in_the_second_read_counts(tmp_p
     killed_task(t, 402, stack="[<0>] exit_mm+0x1/0x2\n")
     t.maps["dm-0"]["open"] = 1
     t.commands()
-    answer = t.run.answers[tuple(sr.CMD_DM_INFO)]
-
-    def info(_argv, _timeout):
-        t._write("/proc/402/task/402/stack", KILLED_WORKER_STACK)
-        return answer
-    t.run.answers[tuple(sr.CMD_DM_INFO)] = info
+    _while_dmsetup_info_runs(t, lambda: t._write("/proc/402/task/402/stack", KILLED_WORKER_STACK))
     snap = t.reader(call=inline_call).snapshot(probe=False)
     assert [c["pid"] for c in snap["host"]["exiting_tasks"] if c["frames"]] == [402]
     assert _closers_vouch_for_every_hidden_open(snap)
