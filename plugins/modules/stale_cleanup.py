@@ -596,6 +596,8 @@ def act(module, host, truth, selected, result):
             # SIGTERM/SIGHUP/SIGINT: queueing was given back; report at once, no post-check, and exit
             result.update(act_seconds=round(host.clock() - started, 3), act_batches=list(host.batches),
                           interrupted=host.interrupted, changed=any(e["outcome"] == "done" for e in result["executed"]))
+            if host.notes:
+                result["act_notes"] = list(host.notes)
             module.fail_json(msg="cleanup interrupted by %s during the act: %d of %d units stopped before their "
                                  "end, queueing given back on the maps they had turned it off on: %s"
                                  % (host.interrupted, len(exc.failures), len(units), msg), **result)

@@ -134,7 +134,7 @@ class _SharedRecount(object):
                     raise
                 except Exception as exc:  # pylint: disable=broad-except  # a count not made is a reason (fail closed)
                     self.why = "the count could not be made (%s: %s)" % (type(exc).__name__, exc)
-                    self.host.notes.append("the count of hidden opens failed: %s" % traceback.format_exc(limit=4))
+                    self.host.notes.append("the count of hidden opens failed: %s" % traceback.format_exc(limit=-4))
             return self.why
 
 

@@ -247,17 +247,31 @@ def test_a_later_map_of_a_long_batch_is_judged_by_a_count_made_again(env):
     assert all("sde (blocked)" in str(r) for _st, r, _t in sent[1:])
 
 
-def _slow_reads(env, seconds, when_first=None):
-    """The fake host's whole reads take `seconds` of its clock (and a little real time, for the other workers to
-    come and wait); when_first() runs during the first."""
+def _counted_checkpoints(host):
+    """The calls of host.checkpoint: each step that asks for the count passes one before the lock."""
+    calls = []
+    real = host.checkpoint
+
+    def counting():
+        calls.append(1)
+        return real()
+    host.checkpoint = counting
+    return calls
+
+
+def _reads_that_wait_for_the_askers(env, host, askers, seconds):
+    """The fake host's whole reads take `seconds` of its clock, and the first ends only once `askers` steps have
+    asked (each passed its checkpoint before the lock; the reader passes one more inside): the others ask while it
+    runs, whatever the load on the machine running the test."""
     reads = []
+    calls = _counted_checkpoints(host)
     real = env.reader.snapshot
 
     def slow(probe=True):
         reads.append(probe)
-        time.sleep(0.2)
-        if when_first is not None and len(reads) == 1:
-            when_first()
+        end = time.monotonic() + 10
+        while len(calls) < askers + 1 and time.monotonic() < end:
+            time.sleep(0.01)
         snap = real(probe)
         env.clock.now += seconds
         return snap
@@ -269,43 +283,43 @@ def test_workers_that_ask_while_a_whole_read_runs_share_it(env):
     """Fails when the age of a count is taken when a worker gets the lock, not when it asked: every worker that
     waited on a read longer than the command deadline (a thousand LUNs) reads the host again, one after another."""
     host, steps = _maps_held_by_closers(env, 4, workers=4)
-    reads = _slow_reads(env, host.command_timeout * 3)
+    reads = _reads_that_wait_for_the_askers(env, host, 4, host.command_timeout * 3)
     assert _outcomes(act_maps.disable_queueing(host, steps)) == ["done"] * 4
     assert reads == [False]
 
 
-def test_no_whole_read_starts_after_sigterm_in_a_worker_that_waited_on_another_read(env):
-    """Fails when the workers that waited on a whole read each start their own after SIGTERM came during it: giving
-    queueing back waits on every one of them, and a SIGKILL may follow."""
+def test_workers_that_waited_on_a_read_during_which_sigterm_came_send_nothing(env):
+    """Fails when the workers that waited on a whole read during which SIGTERM came read the host again or send
+    disablequeueing: giving queueing back waits on them, and a SIGKILL may follow."""
     host, steps = _maps_held_by_closers(env, 4, workers=4)
+    reads = _reads_that_wait_for_the_askers(env, host, 4, host.command_timeout * 3)
+    real = env.reader.snapshot
 
-    def sigterm():
+    def then_sigterm(probe=True):
+        snap = real(probe)
         host.interrupted = "SIGTERM"
-    reads = _slow_reads(env, host.command_timeout * 3, when_first=sigterm)
+        return snap
+    env.reader.snapshot = then_sigterm
     act_maps.disable_queueing(host, steps)
     assert reads == [False] and not [argv for argv in env.commands if "disablequeueing" in argv]
 
 
-def test_a_count_that_fails_on_a_bug_is_made_once_and_refuses_every_map_it_judges(env):
-    """Fails when a count that raises something unforeseen lets a map through, or is read again, one by one, by every
-    released unit of the batch (tens of seconds each) while the released maps wait."""
-    host, steps = _maps_held_by_closers(env, 4, workers=4)
-    reads = []
-
-    def broken(probe=True):
-        reads.append(probe)
-        raise KeyError("dm_unaccounted")
-    env.reader.snapshot = broken
-    sent = act_maps.disable_queueing(host, steps)
-    assert _outcomes(sent) == ["Refused"] * 4 and "KeyError" in str(sent[0][1])
-    assert not [argv for argv in env.commands if "disablequeueing" in argv] and reads == [False]
-
-
-def test_no_whole_read_of_the_host_starts_after_sigterm(env):
-    """Fails when a map's release starts a whole read of the host after SIGTERM: giving queueing back waits on it,
-    and a SIGKILL may follow."""
+def test_no_whole_read_starts_after_sigterm_in_a_step_that_waited_on_the_lock(env):
+    """Fails when a step that needs a read of its own (the last count is older than the command deadline) starts it
+    though SIGTERM came while it waited on the lock: giving queueing back waits on that read, and a SIGKILL may
+    follow."""
+    host = killed_closer(env)
     reads = _counting_reads(env)
-    host, steps = _maps_held_by_closers(env, 1)
-    host.interrupted = "SIGTERM"
-    act_maps.disable_queueing(host, steps)
-    assert reads == [] and not [argv for argv in env.commands if "disablequeueing" in argv]
+    recount = act_maps._SharedRecount(host)
+    recount.read_at = host.clock() - 2 * host.command_timeout
+    calls = _counted_checkpoints(host)
+    real = host.checkpoint
+
+    def signal_while_waiting():
+        real()
+        if len(calls) == 1:     # passed before the lock; the signal comes while it waits there
+            host.interrupted = "SIGTERM"
+    host.checkpoint = signal_while_waiting
+    with pytest.raises(act_context.Interrupted):
+        recount()
+    assert reads == []
