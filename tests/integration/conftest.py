@@ -9,6 +9,12 @@
   at the same time (the second waits up to SANLAB_LOCK_TIMEOUT s, default 1800).
 - Tests that need the VM carry `@pytest.mark.lab`. They are skipped only when SANLAB=0 is set, with that reason;
   otherwise a lab that cannot be built or booted is an error, never a silent skip.
+- A lab test that fails is followed by a look at the guest (`Lab.health`: qemu, a shell, multipathd). A guest that
+  does not answer gets its console's tail added to the failed test's report, and the next lab test boots a fresh
+  VM first (`Lab.restart`); one that answers is brought back to the baseline (`lab.reset()`), and booted again only
+  when that fails. One broken test then fails alone, instead of every test after it failing on its leftovers
+  (or waiting out every deadline on a dead guest). A VM that cannot be booted again fails every later lab test
+  at once, with the reason.
 - SANLAB_SUITE (bullseye|bookworm|trixie, default bookworm) picks the Debian generation of the VM (multipath-tools
   0.8.5 / 0.9.4 / 0.11.1). Tests that must pass on every generation also carry `@pytest.mark.every_suite`;
   scripts/test.sh runs all lab tests on bookworm and `-m "lab and every_suite"` on the other two.
@@ -27,7 +33,11 @@ for _helpers in (LAB_DIR, LAB_DIR.parent / "fleet"):
     if str(_helpers) not in sys.path:
         sys.path.insert(0, str(_helpers))
 
-from sanlab import Lab  # noqa: E402
+from sanlab import Lab, LabError  # noqa: E402
+
+# the session's Lab, and what the last failed lab test left: {"lab": Lab, "after": nodeid, "why": str,
+# "dead": str}
+GUEST = {}
 
 
 def pytest_configure(config):
@@ -69,7 +79,10 @@ def lab(request):
     lab.start(reuse=reuse)
     metrics = {"port": lab.port, "suite": lab.suite, "started_here": started_here, "boot_to_ssh_s": lab.boot_seconds,
                "start_total_s": round(time.monotonic() - t0, 1), "accel": lab.accel_used()}
+    GUEST.clear()
+    GUEST["lab"] = lab
     yield lab
+    GUEST.clear()
     metrics.update(qemu_rss_mib=lab.qemu_rss_mib())
     try:
         metrics["guest_mem_used_mib"] = lab.guest_mem_used_mib()
@@ -107,3 +120,51 @@ def reports_outside_the_checkout(tmp_path_factory):
 def clean_lab(lab):
     lab.reset()
     return lab
+
+
+def _is_lab_test(item):
+    return item.get_closest_marker("lab") is not None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    lab = GUEST.get("lab")
+    if not report.failed or lab is None or not _is_lab_test(item) or GUEST.get("dead"):
+        return
+    GUEST["after"] = item.nodeid
+    why = lab.health()
+    if why:
+        GUEST["why"] = why
+        report.sections.append(("sanlab guest", "the guest is unhealthy after this test: %s\n--- console (last lines) "
+                                                "---\n%s" % (why, lab.console_tail())))
+
+
+@pytest.fixture(autouse=True)
+def guest_after_a_failed_test(request):
+    """Before a lab test that follows a failed one: the baseline again, or a fresh VM when the guest does not answer
+    or cannot be reset (module docstring)."""
+    lab = GUEST.get("lab")
+    if lab is None or not _is_lab_test(request.node):
+        return
+    if GUEST.get("dead"):
+        pytest.fail("the lab VM is gone: %s" % GUEST["dead"], pytrace=False)
+    after = GUEST.pop("after", None)
+    if after is None:
+        return
+    why = GUEST.pop("why", None)
+    if why is None:
+        try:
+            lab.reset()
+            return
+        except LabError as e:
+            why = "reset failed: %s" % str(e)[-500:]
+    sys.stderr.write("\n[sanlab] the guest after %s: %s; booting a fresh VM\n" % (after, why))
+    t0 = time.monotonic()
+    try:
+        lab.restart()
+    except LabError as e:
+        GUEST["dead"] = "%s, and booting it again failed: %s" % (why, str(e)[-1000:])
+        pytest.fail("the lab VM is gone: %s" % GUEST["dead"], pytrace=False)
+    sys.stderr.write("[sanlab] fresh VM in %.0f s\n" % (time.monotonic() - t0))

@@ -237,6 +237,40 @@ class Lab:
         if rc != 0:
             raise LabError("boot.sh stop failed: %s %s" % (out, err))
 
+    def restart(self) -> None:
+        """Stop the VM whatever state it is in and boot a fresh one at the baseline (fresh overlay, same port, key
+        and inventory)."""
+        self._kill_server()
+        try:
+            self.stop()
+        except LabError:
+            pass            # boot.sh stop kills a qemu that does not power off; start() says if the port is still held
+        self.start(reuse=False)
+
+    def health(self, timeout: float = 40) -> str | None:
+        """None when the guest answers a shell and multipathd answers in it; else what is wrong. A test that failed
+        may have left the guest dead, its kernel wedged or multipathd hung, and every later test would fail for
+        that instead of for itself."""
+        if self.qemu_pid() is None:
+            return "qemu is not running"
+        try:
+            rc, out, err = self.ssh("timeout 15 multipathd show daemon", timeout=timeout)
+        except LabTimeout:
+            return "no answer over ssh within %ss" % timeout
+        if rc == 255:
+            return "ssh failed: %s" % err.strip()[-300:]
+        if rc != 0:
+            return "multipathd did not answer within 15 s (rc %s): %s" % (rc, (out + err).strip()[-300:])
+        return None
+
+    def console_tail(self, lines: int = 80) -> str:
+        """The last lines of the guest's serial console (kernel messages: an oops, a panic, hung tasks)."""
+        try:
+            text = (self.run_dir / "console.log").read_text(errors="replace")
+        except OSError as e:
+            return "(no console log: %s)" % e
+        return "\n".join(text.splitlines()[-lines:])
+
     def sync_agent(self) -> bool:
         """Upload the agent when the guest's copy differs. Returns True when it uploaded."""
         data = AGENT_SRC.read_bytes()
