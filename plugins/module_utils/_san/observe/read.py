@@ -14,7 +14,9 @@ Read only (module_utils/_san/deadline.py):
   are observe.probe's. A snapshot starts `dmsetup table` and `dmsetup status` (CMD_DM_AHEAD) before its sysfs
   read (`deadline.start`) and takes their answers after it: at a thousand maps they cost seconds that a second
   CPU spends while the first reads sysfs. `dmsetup info` (the open counts) still runs after the /proc scan
-  (CMD_DM_AHEAD says why), and the act's re-reads (view, disk, map) run all three after sysfs.
+  (CMD_DM_AHEAD says why), and the act's re-reads (view, disk, map) run all three after sysfs. multipathd's maps
+  query is started with them when a scan of /proc just before finds the daemon running (Host._multipathd_ahead),
+  and its answer is taken only when the read's own scan finds it running too.
 * `/dev/dm-*` is never opened (a queueing map without paths hangs its opener: lab finding 1). Openers are
   found with `os.stat` on /proc/*/fd links (st_rdev), which does not open the device.
 * multipathd is only asked when it runs (found in /proc): connecting to its socket would start it through
@@ -51,7 +53,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.read_child import (
     add_devices, devices_to_read, read_batch, read_devices)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import (
-    View, absent_disk, absent_map, multipathd_seen)
+    View, absent_disk, absent_map, multipathd_running, multipathd_seen)
 
 
 # multipathd raw path format, used when its JSON cannot be parsed
@@ -295,7 +297,24 @@ class Host(object):
         table, status = parsed
         return info, table, status
 
-    def _multipathd(self, running, errors, name=None):
+    def _multipathd_ahead(self):
+        """(CMD_MPD_JSON,) when multipathd runs now, so that snapshot() starts its maps query with the dm tables: at a
+        thousand maps the daemon spends seconds on the answer, which it can spend while this module reads sysfs.
+        () without `start`, when it does not run, or when that cannot be told now: the read's own /proc scan then
+        decides, as before, whether it is asked at all. Asking only what was just seen running keeps the window in
+        which a daemon stopped by its admin could be started again by socket activation to the moment between
+        this scan and the query, not the whole read."""
+        if not self.start:
+            return ()
+        try:
+            return (CMD_MPD_JSON,) if multipathd_running(self) else ()
+        except (deadline.DeadlineExceeded, RuntimeError):
+            return ()
+
+    def _multipathd(self, running, errors, name=None, started=None):
+        """multipathd's maps (JSON, else its raw paths format), or None with the reason in `errors`. `started`: the
+        maps query started ahead (snapshot), whose answer is taken instead of asking again; it is not taken (the
+        caller discards it) when the read's scan did not find the daemon running."""
         if running is None:
             # asking its socket could start it (socket activation) on a host whose admin stopped it
             errors.append({"what": "multipathd", "msg": "whether multipathd runs is unknown (the /proc scan for it "
@@ -307,7 +326,7 @@ class Host(object):
                                                         "unknown; maps come from the kernel (sysfs, dmsetup) only"})
             return None
         argv = ["multipathd", "show", "map", name, "json"] if name else CMD_MPD_JSON
-        res = self.command(argv, errors)
+        res = self.command(argv, errors, started=started)
         if res is not None and res.rc == 0:
             try:
                 return parse_multipathd_json(res.stdout)
@@ -329,15 +348,16 @@ class Host(object):
     def snapshot(self, probe=True):
         """The `san` snapshot of docs/design.md (without findings and verdicts)."""
         started = time.time()
-        commands = self.start_commands(CMD_DM_AHEAD)
+        commands = self.start_commands(CMD_DM_AHEAD + self._multipathd_ahead())
         try:
             raw, errors = self._read_raw()
             running = multipathd_seen(raw)
             info, table, status = self._dm(errors, started=commands)
+            raw["procs_exiting"] = self._closers_still_there(raw.get("procs_exiting"), errors)
+            mpd = self._multipathd(running, errors, started=commands.pop(tuple(CMD_MPD_JSON), None) if running
+                                   else None)
         finally:
             self.discard(commands)
-        raw["procs_exiting"] = self._closers_still_there(raw.get("procs_exiting"), errors)
-        mpd = self._multipathd(running, errors)
         snap = observe_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
         snap["host"].update(observe_snapshot.presence(raw, snap, table))
         if probe:

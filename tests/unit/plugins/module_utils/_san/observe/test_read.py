@@ -834,10 +834,11 @@ class StartedFromRun(object):
 
 
 def test_the_dm_tables_run_while_sysfs_is_read_and_the_open_counts_after_the_proc_scan(tmp_path):
-    """dmsetup table and status are started before the sysfs read and their answers taken after it, each run once;
-    dmsetup info (the open counts) is run after the read, never ahead of the /proc scan; the snapshot is the one
-    of a reader that runs all three after the read. Fails when they are run again, the read waits for them before
-    it starts, or the open counts are read before the openers."""
+    """dmsetup table and status, and multipathd's maps query when a scan of /proc just before finds the daemon, are
+    started before the sysfs read and their answers taken after it, each run once; dmsetup info (the open counts)
+    is run after the read, never ahead of the /proc scan; the snapshot is the one of a reader that runs them all
+    after the read. Fails when they are run again, the read waits for them before it starts, the maps query is
+    started before the daemon was seen, or the open counts are read before the openers."""
     t = healthy_lab(tmp_path).commands()
     expected = t.reader().snapshot(probe=False)
     events = []
@@ -853,13 +854,66 @@ def test_the_dm_tables_run_while_sysfs_is_read_and_the_open_counts_after_the_pro
     snap = sr.Host(root=t.root, run=run, call=call, start=StartedFromRun(runner, events)).snapshot(probe=False)
     ahead = [" ".join(argv) for argv in sr.CMD_DM_AHEAD]
     assert ahead == ["dmsetup table --target multipath", "dmsetup status --target multipath"]
-    assert events[:3] == [("start", a) for a in ahead] + [("read", "read_batch")]
+    maps_query = " ".join(sr.CMD_MPD_JSON)
+    assert events[:5] == [("read", "multipathd_pids")] + [("start", a) for a in ahead + [maps_query]] + [
+        ("read", "read_batch")]
     dm = [e for e in events if e[1].startswith("dmsetup")]
     assert dm == [("start", ahead[0]), ("start", ahead[1]), ("run", " ".join(sr.CMD_DM_INFO))] + [
         ("answer", a) for a in ahead]
+    assert [e for e in events if e[1] == maps_query] == [("start", maps_query), ("answer", maps_query)]
     assert not [e for e in events if e[0] == "discard"]
     snap.pop("collected_at"), expected.pop("collected_at")
     assert snap == expected
+
+
+def multipathd_changes_after_the_first_scan(t, events, change):
+    """A deadline.call stand-in that records what it reads and calls change() once, right after the first scan of
+    /proc for multipathd (the one before the read starts): the daemon stops or starts while sysfs is read."""
+    def call(fn, args=(), timeout=10.0, what=None):
+        events.append(("read", fn.__name__))
+        answer = inline_call(fn, args)
+        if fn.__name__ == "multipathd_pids" and ("read", "multipathd_pids") == events[0]:
+            change()
+        return answer
+    return call
+
+
+def test_a_multipathd_stopped_during_the_read_is_not_answered_for_by_the_query_started_before(tmp_path):
+    """multipathd found before the read and gone in the read's own scan (its admin stopped it): the maps query
+    started ahead is stopped, its answer not taken, and the snapshot says the daemon is not running, as a reader
+    that asks after the read would. Fails when the early answer stands for a daemon the read no longer saw."""
+    t = healthy_lab(tmp_path).commands()
+    events = []
+    call = multipathd_changes_after_the_first_scan(t, events, lambda: shutil.rmtree(t.path("/proc/612")))
+    snap = sr.Host(root=t.root, run=t.run, call=call, start=StartedFromRun(t.run, events)).snapshot(probe=False)
+    maps_query = " ".join(sr.CMD_MPD_JSON)
+    assert [e for e in events if e[1] == maps_query] == [("start", maps_query), ("discard", maps_query)]
+    assert not snap["host"]["multipathd_running"]
+    assert "multipathd is not running" in " ".join(e["msg"] for e in snap["errors"] if e["what"] == "multipathd")
+    assert all(p["checker_state"] is None for m in snap["maps"].values() for p in m["paths"])
+
+
+def test_a_multipathd_not_running_before_the_read_is_never_asked_ahead(tmp_path):
+    """No multipathd in /proc before the read: the maps query is not started (it would start a stopped daemon
+    through socket activation); if the read's scan finds it running after all (started meanwhile), it is asked
+    after the read, as before. Fails when a daemon not seen running is asked, or one seen by the read is not."""
+    t = healthy_lab(tmp_path).commands(multipathd=False)
+    events = []
+    snap = sr.Host(root=t.root, run=t.run, call=multipathd_changes_after_the_first_scan(t, events, lambda: None),
+                   start=StartedFromRun(t.run, events)).snapshot(probe=False)
+    assert not [e for e in events if "multipathd" in e[1] and e[0] != "read"]
+    assert tuple(sr.CMD_MPD_JSON) not in [tuple(c[0]) for c in t.run.calls]
+    assert not snap["host"]["multipathd_running"]
+
+    t = healthy_lab(tmp_path / "started").commands()
+    shutil.rmtree(t.path("/proc/612"))
+    events = []
+    call = multipathd_changes_after_the_first_scan(t, events, lambda: t.proc(612, "multipathd"))
+    snap = sr.Host(root=t.root, run=t.run, call=call, start=StartedFromRun(t.run, events)).snapshot(probe=False)
+    assert not [e for e in events if e[0] == "start" and "multipathd" in e[1]]
+    assert [tuple(c[0]) for c in t.run.calls].count(tuple(sr.CMD_MPD_JSON)) == 1
+    assert snap["host"]["multipathd_running"]
+    assert {p["checker_state"] for m in snap["maps"].values() for p in m["paths"]} == {"ready"}
 
 
 def test_a_started_dm_command_past_its_deadline_fails_the_read_and_the_others_are_stopped(tmp_path):
