@@ -375,9 +375,16 @@ def pvs_on_live_maps(module, host, devices, errors):
     if not safe:
         return []
     argv = [pvs_bin, "--reportformat", "json", "-o", "pv_name,vg_name,pv_uuid,dev_size"]
+    # named by its first device and a count: the whole line names every map (25 KB at a thousand), in the error and
+    # in the deadline's message within it
+    what = " ".join(argv + ["--devices", "/dev/%s" % safe[0]["name"]])
+    if len(safe) > 1:
+        what += " (and --devices of %d more SAN maps with a working path)" % (len(safe) - 1)
     for d in safe:
         argv += ["--devices", "/dev/%s" % d["name"]]
-    res = host.command(argv, errors)
+    failed = []
+    res = host.command(argv, failed, what=what)
+    errors.extend(dict(e, what=what) for e in failed)
     if res is None or res.rc != 0:
         return []
     try:

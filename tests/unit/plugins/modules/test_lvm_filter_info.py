@@ -152,6 +152,20 @@ def test_no_filter_every_san_device_is_scanned_and_pvs_asked_of_the_maps(lab, tm
     assert result["errors"] == [] and result["changed"] is False
 
 
+def test_a_pvs_that_hangs_is_named_by_its_first_device_and_the_count_not_by_every_map(lab, tmp_path, run_module):
+    """pvs of every SAN map with a working path missed its deadline: the error names the command by its first device
+    and how many more, the deadline's message (deadline.run's `what`) too, and pvs is [] (unknown). Fails when the
+    whole command line, which names every map (25 KB at a thousand), names the error or its message."""
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+        timeout_answer)
+    lab.run.answers[tuple(PVS + ["--devices", "/dev/dm-0", "--devices", "/dev/dm-1"])] = timeout_answer
+    result = run_module({"lvm_conf": conf(tmp_path, "devices {\n}\n")})
+    named = " ".join(PVS + ["--devices", "/dev/dm-0"]) + " (and --devices of 1 more SAN maps with a working path)"
+    assert [e["what"] for e in result["errors"]] == [named]
+    assert [what for (argv, _t), what in zip(lab.run.calls, lab.run.whats) if argv[0] == "pvs"] == [named]
+    assert result["pvs"] == []
+
+
 def test_a_global_filter_that_rejects_the_san_leaves_nothing_scanned(lab, tmp_path, run_module):
     """Fails when a global_filter rejecting the SAN still reports devices or runs pvs."""
     result = run_module({"lvm_conf": conf(tmp_path, 'devices {\n global_filter = [ "r|.*|" ]\n}\n'),

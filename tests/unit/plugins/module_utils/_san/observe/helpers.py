@@ -112,17 +112,20 @@ def one_map_answer(key, answer_of):
 
 
 class FakeRun(object):
-    """Stands in for deadline.run: answers by argv, records the calls; a callable answer may raise."""
+    """Stands in for deadline.run: answers by argv, records the calls (and in `whats` the name each was run under,
+    which deadline.run's messages carry); a callable answer may raise."""
 
     def __init__(self, answers=None):
         self.answers = dict(answers or {})
         self.calls = []
+        self.whats = []
 
     def set(self, argv, stdout="", rc=0, stderr=""):
         self.answers[tuple(argv)] = (rc, stdout, stderr)
 
     def __call__(self, argv, timeout, what=None, data=None):
         self.calls.append((list(argv), timeout))
+        self.whats.append(what)
         key = tuple(argv)
         ans = self.answers.get(key)
         if ans is None:
