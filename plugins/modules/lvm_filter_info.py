@@ -385,6 +385,8 @@ def pvs_on_live_maps(module, host, devices, errors):
     failed = []
     res = host.command(argv, failed, what=what)
     errors.extend(dict(e, what=what) for e in failed)
+    if res is not None and res.rc != 0:
+        errors.append({"what": what, "msg": "rc=%s: %s" % (res.rc, (res.stderr or res.stdout).strip()[-2000:])})
     if res is None or res.rc != 0:
         return []
     try:

@@ -141,12 +141,13 @@ def pytest_runtest_makereport(item, call):
                                                 "---\n%s" % (why, lab.console_tail())))
 
 
-@pytest.fixture(autouse=True)
-def guest_after_a_failed_test(request):
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
     """Before a lab test that follows a failed one: the baseline again, or a fresh VM when the guest does not answer
-    or cannot be reset (module docstring)."""
+    or cannot be reset (module docstring). A hook, not a fixture: it runs before any fixture of the test is set up,
+    the module-scoped ones of the next test file too (which would reset a dead guest first)."""
     lab = GUEST.get("lab")
-    if lab is None or not _is_lab_test(request.node):
+    if lab is None or not _is_lab_test(item):
         return
     if GUEST.get("dead"):
         pytest.fail("the lab VM is gone: %s" % GUEST["dead"], pytrace=False)

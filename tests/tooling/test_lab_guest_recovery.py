@@ -1,8 +1,8 @@
 """The lab conftest's look at the guest after a failed lab test (tests/integration/conftest.py): a guest that does
-not answer gets its console in the failed test's report and a fresh VM before the next lab test; one that answers
-is reset, and booted again only when the reset fails; a VM that cannot be booted again fails every later lab test
-at once. A pytest session in a temporary directory runs the real hook and fixture against a Lab stand-in that
-records what was asked of it."""
+not answer gets its console in the failed test's report and a fresh VM before the next lab test (before that
+test's fixtures, a module-scoped one of the next file too); one that answers is reset, and booted again only when
+the reset fails; a VM that cannot be booted again fails every later lab test at once. A pytest session in a
+temporary directory runs the real hooks against a Lab stand-in that records what was asked of it."""
 import json
 import os
 import subprocess
@@ -25,7 +25,7 @@ lab_conftest = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(lab_conftest)
 pytest_configure = lab_conftest.pytest_configure
 pytest_runtest_makereport = lab_conftest.pytest_runtest_makereport
-guest_after_a_failed_test = lab_conftest.guest_after_a_failed_test
+pytest_runtest_setup = lab_conftest.pytest_runtest_setup
 GUEST = lab_conftest.GUEST
 LabError = lab_conftest.LabError
 
@@ -160,3 +160,37 @@ def test_plain_after(lab):
 ''', mark=False)
     assert [outcomes[name][0] for name in ("test_plain_fails", "test_plain_after")] == ["failure", "passed"]
     assert calls == []
+
+
+def test_the_next_files_module_fixture_finds_a_fresh_vm_not_the_dead_guest(tmp_path):
+    """The test after a guest died opens another file, whose module-scoped fixture resets the lab: the fresh VM is
+    booted before that fixture runs. Fails when the module's fixture meets the dead guest first (its reset fails
+    and every test of the file errors)."""
+    (tmp_path / "test_next.py").write_text('''import pytest
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def guest(lab):
+    if lab.fate["health"]:
+        raise AssertionError("the module's fixture met the dead guest")
+    lab.reset()
+    return lab
+
+
+def test_first_of_next_file(guest):
+    assert guest.calls == ["health", "restart", "reset"]
+
+
+def test_second_of_next_file(guest):
+    pass
+''')
+    proc, outcomes, calls = run_session(tmp_path, '''
+def test_kills_the_guest(lab):
+    lab.fate["health"] = "qemu is not running"
+    assert False
+''')
+    assert outcomes["test_kills_the_guest"][0] == "failure"
+    assert outcomes["test_first_of_next_file"][0] == outcomes["test_second_of_next_file"][0] == "passed", outcomes
+    assert calls == ["health", "restart", "reset"]

@@ -160,13 +160,18 @@ class Started(object):
         self.files = []
 
     def result(self):
-        """The CommandResult; DeadlineExceeded when it did not finish within its deadline from now."""
+        """The CommandResult; DeadlineExceeded when it did not finish within its deadline from now. Interrupted while
+        waiting (a signal's exception: the module stopped), it is killed as a missed deadline kills it: its answer
+        is taken out of the caller's started commands when asked for, so no discard would stop it later."""
         try:
             try:
                 self.proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 _abandon(self.proc)
                 raise DeadlineExceeded(self.what, self.timeout)
+            except BaseException:
+                _abandon(self.proc)
+                raise
             out, err = [self._read(f) for f in self.files]
             return CommandResult(self.argv, self.proc.returncode, out, err, time.monotonic() - self.started)
         finally:

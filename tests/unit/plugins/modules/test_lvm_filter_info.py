@@ -166,6 +166,18 @@ def test_a_pvs_that_hangs_is_named_by_its_first_device_and_the_count_not_by_ever
     assert result["pvs"] == []
 
 
+def test_a_pvs_that_fails_is_named_in_errors_not_taken_for_no_pv(lab, tmp_path, run_module):
+    """pvs exits non-zero (LVM's global lock not started): pvs is [] and errors says why, so that "no PV on a SAN
+    map" is never what a failed pvs looks like. Fails when the failure is silent."""
+    lab.run.set(PVS + ["--devices", "/dev/dm-0", "--devices", "/dev/dm-1"], "", rc=5,
+                stderr="  Global lock failed: check global lockspace is started")
+    result = run_module({"lvm_conf": conf(tmp_path, "devices {\n}\n")})
+    assert result["pvs"] == []
+    assert [e["what"] for e in result["errors"]] == [
+        " ".join(PVS + ["--devices", "/dev/dm-0"]) + " (and --devices of 1 more SAN maps with a working path)"]
+    assert result["errors"][0]["msg"] == "rc=5: Global lock failed: check global lockspace is started"
+
+
 def test_a_global_filter_that_rejects_the_san_leaves_nothing_scanned(lab, tmp_path, run_module):
     """Fails when a global_filter rejecting the SAN still reports devices or runs pvs."""
     result = run_module({"lvm_conf": conf(tmp_path, 'devices {\n global_filter = [ "r|.*|" ]\n}\n'),

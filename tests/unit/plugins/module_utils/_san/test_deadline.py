@@ -8,8 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import pytest
+import signal
 import time
+
+import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 
@@ -93,6 +95,25 @@ def test_a_started_command_whose_answer_is_not_wanted_is_stopped():
     assert started.proc.poll() is not None
     with pytest.raises(OSError):
         deadline.start(["/nonexistent/dmsetup"], 5)
+
+
+def test_a_started_command_interrupted_while_its_answer_is_awaited_is_stopped():
+    """The module is stopped (a signal's exception) while it waits for a started command's answer: the command is
+    killed (with its process group), as at a missed deadline. Its answer was taken out of the caller's started
+    commands when asked for, so no discard would stop it later. Fails when it is left running."""
+    started = deadline.start(["sh", "-c", "sleep 30 & sleep 30"], 30)
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            started.result()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert started.proc.poll() is not None
 
 
 def test_call_returns_the_child_result():
