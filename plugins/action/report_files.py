@@ -19,6 +19,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_fi
     atomic_write, differs, file_name, make_dirs)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.plain_templates import (
     PageTemplate, PageTemplateError, environment)
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import fleet_artifact
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 ARGUMENT_SPEC = {
@@ -32,6 +33,9 @@ ARGUMENT_SPEC = {
     "template_vars_from_json": {"type": "dict", "default": {}},
     # raw: an int is the mode itself (YAML's unquoted 0644 is 420), a string is octal, as the copy module takes it
     "mode": {"type": "raw", "default": "0644"},
+    # the name of a json_files entry that is a fleet report: its job artifact is returned (fleet_artifact)
+    "fleet_artifact_of": {"type": "str"},
+    "fleet_artifact_run": {"type": "str"},
 }
 DIR_MODE = 0o755
 
@@ -57,10 +61,11 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg="report_files: nothing written: a file is named twice (%s)"
                         % ", ".join(sorted(n for n in names if n)))
         # the templates and their variables are the role's own: a template that is not there, does not compile or
-        # a variable given twice fails the task before anything is written
+        # a variable given twice fails the task before anything is written; so does an artifact of no fleet report
         try:
             pages = self._templates(args["templates"])
             variables = _template_vars(args)
+            artifact = _fleet_artifact(args, directory)
         except PageTemplateError as exc:
             return dict(result, failed=True, msg="report_files: nothing written: %s" % exc)
         # each file on its own: one host whose name is no file name, or whose file cannot be written, costs the
@@ -88,6 +93,8 @@ class ActionModule(ActionBase):
                 except OSError as exc:
                     failures.append("%s: %s" % (name, exc))
         out = dict(result, changed=bool(written), written=written, unchanged=len(unchanged), dir=directory)
+        if artifact is not None:
+            out["fleet_artifact"] = artifact
         if failures:
             out.update(failed=True, not_written=failures,
                        msg="report_files: not written: %s (the others were written)" % "; ".join(failures))
@@ -125,6 +132,20 @@ def _template_vars(args):
                                     % var)
         variables[var] = args["json_files"][json_name]
     return variables
+
+
+def _fleet_artifact(args, directory):
+    """The job artifact of the fleet report in json_files[fleet_artifact_of] (report_fleet.fleet_artifact), None
+    when none is asked for; PageTemplateError when that entry is not there or is no fleet report."""
+    name = args["fleet_artifact_of"]
+    if name is None:
+        return None
+    fleet = args["json_files"].get(name)
+    if not isinstance(fleet, dict) or not all(key in fleet for key in ("hosts", "counts", "array", "array_gate")):
+        raise PageTemplateError("fleet_artifact_of: %s names no fleet report of json_files (%s)"
+                                % (name, type_name(fleet) if not isinstance(fleet, dict) else "keys %s"
+                                   % ", ".join(sorted(fleet))))
+    return fleet_artifact(fleet, args["fleet_artifact_run"], directory)
 
 
 def _render(name, page, variables):

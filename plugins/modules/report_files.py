@@ -75,6 +75,16 @@ options:
       unquoted C(0644)).
     type: raw
     default: "0644"
+  fleet_artifact_of:
+    description:
+      - The name of an entry of O(json_files) that is a fleet report (the C(sanfleet.remediation.fleet_report)
+        filter's); its job artifact is returned as RV(fleet_artifact), so that the tasks after the write read the
+        small artifact instead of building the fleet report again. An entry that is not there or is no fleet report
+        fails the task before anything is written.
+    type: str
+  fleet_artifact_run:
+    description: The run the artifact names (C(audit), C(compliance) or C(remediate)).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -128,6 +138,13 @@ dir:
   description: The directory written to.
   returned: always
   type: str
+fleet_artifact:
+  description:
+    - The job artifact C(sanfleet_report) of the fleet report O(fleet_artifact_of) names (docs/reports.md) - C(run),
+      C(dir) (O(dir)), C(counts), C(hosts) (host to status), C(worst), C(array), C(failed) (failed host to its
+      error) and C(array_gate).
+  returned: when O(fleet_artifact_of) is given
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -140,7 +157,9 @@ def main():
                                               templates=dict(type="dict", default={}),
                                               template_vars=dict(type="dict", default={}),
                                               template_vars_from_json=dict(type="dict", default={}),
-                                              mode=dict(type="raw", default="0644")),
+                                              mode=dict(type="raw", default="0644"),
+                                              fleet_artifact_of=dict(type="str"),
+                                              fleet_artifact_run=dict(type="str")),
                            supports_check_mode=True)
     module.fail_json(msg="report_files runs on the controller as an action; it was run as a module on a host")
 

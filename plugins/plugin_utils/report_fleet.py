@@ -235,6 +235,19 @@ def _fleet_counts(index, host_rows, rows):
 ARRAY_STATES = ("checked", "not_covered", "unreadable", "read_not_judged", "not_asked")
 
 
+def fleet_artifact(fleet, run, directory):
+    """The job artifact `sanfleet_report` of a fleet report (docs/reports.md): run, dir, counts, host -> status, the
+    worst status, the array problems, failed host -> its error, and the array gate. Small (a line per host), so the
+    summary, the artifact and the gate of a run are read from it, not from the fleet report built again."""
+    hosts = fleet.get("hosts") or []
+    return {"run": run, "dir": directory, "counts": fleet["counts"],
+            "hosts": dict((h["host"], h["status"]) for h in hosts),
+            "worst": hosts[0]["status"] if hosts else "ok",
+            "array": fleet["array"],
+            "failed": dict((h["host"], h.get("reason")) for h in hosts if h["status"] == "failed"),
+            "array_gate": fleet["array_gate"]}
+
+
 def array_gate(fleet):
     """The one line that fails a job whose array was not read (sanfleet_require_array), or '' when it was: a cluster
     that could not be read for some host, or a cluster given and no host judged against it."""

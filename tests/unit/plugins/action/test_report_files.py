@@ -217,6 +217,49 @@ def test_each_page_is_byte_for_byte_what_the_template_lookup_renders(tmp_path, r
     assert again["changed"] is False and again["unchanged"] == 3, again
 
 
+# what the role's set_stats task templated from the fleet report before the write returned the artifact
+ARTIFACT_TEMPLATE = """{{ {'run': fleet_report_run, 'dir': fleet_report_path, 'counts': fleet_report.counts,
+    'hosts': dict(fleet_report.hosts | map(attribute='host') | zip(fleet_report.hosts | map(attribute='status'))),
+    'worst': (fleet_report.hosts | first).status if fleet_report.hosts else 'ok',
+    'array': fleet_report.array,
+    'failed': dict(fleet_report.hosts | selectattr('status', 'equalto', 'failed') | map(attribute='host')
+                   | zip(fleet_report.hosts | selectattr('status', 'equalto', 'failed') | map(attribute='reason'))),
+    'array_gate': fleet_report.array_gate} }}"""
+
+
+@pytest.mark.parametrize("run_kind", ["remediate", "audit"])
+def test_the_fleet_artifact_is_what_the_role_templated_from_the_fleet_report(tmp_path, run_kind):
+    """The job artifact sanfleet_report comes from the write of fleet.json (fleet_artifact_of), so that the tasks
+    after it do not build the fleet report again: the same value the role's template gave, failed and never-run
+    hosts, array problems and the gate included. Fails when a key or a value differs."""
+    variables = _fleet(tmp_path, run_kind)
+    directory = str(tmp_path / "reports")
+    out = run({"dir": directory, "json_files": {"fleet": variables["fleet_report"]},
+               "fleet_artifact_of": "fleet", "fleet_artifact_run": run_kind})
+    assert not out.get("failed"), out
+    templar = Templar(loader=DataLoader(), variables=dict(variables, fleet_report_run=run_kind,
+                                                          fleet_report_path=directory))
+    try:    # a role's template is trusted from ansible-core 2.19 on; before, every plain string is one
+        from ansible.template import trust_as_template
+    except ImportError:
+        expected = templar.template(ARTIFACT_TEMPLATE)
+    else:
+        expected = templar.template(trust_as_template(ARTIFACT_TEMPLATE))
+    assert json.loads(json.dumps(out["fleet_artifact"])) == json.loads(json.dumps(expected))
+    assert out["fleet_artifact"]["failed"] and out["fleet_artifact"]["array"], out["fleet_artifact"]
+    assert "fleet_artifact" not in run({"dir": directory, "json_files": {"fleet": variables["fleet_report"]}})
+
+
+@pytest.mark.parametrize("entry", ["hosts", "fleet"])
+def test_an_artifact_of_no_fleet_report_fails_before_anything_is_written(tmp_path, entry):
+    """fleet_artifact_of names an entry that is not there, or one that is no fleet report (a host's reports): the
+    task fails naming it, and no file is written."""
+    out = run({"dir": str(tmp_path / "reports"), "json_files": {"hosts": REPORTS},
+               "fleet_artifact_of": entry, "fleet_artifact_run": "audit"})
+    assert out["failed"] and "fleet_artifact_of: %s names no fleet report" % entry in out["msg"], out
+    assert not (tmp_path / "reports").exists()
+
+
 def test_a_reports_text_is_written_as_text_and_never_run_as_a_template(tmp_path):
     """A host's report holds what the host said (a path, an error message, a hostile LUN comment): a template in it
     is text on every page, no lookup runs, and an unclosed raw block or comment breaks nothing."""
