@@ -93,7 +93,8 @@ class ActionModule(ActionBase):
                 except OSError as exc:
                     failures.append("%s: %s" % (name, exc))
         out = dict(result, changed=bool(written), written=written, unchanged=len(unchanged), dir=directory)
-        if artifact is not None:
+        # only with the fleet written: a failed task's result is printed whole, and nothing after it reads this
+        if artifact is not None and not failures:
             out["fleet_artifact"] = artifact
         if failures:
             out.update(failed=True, not_written=failures,

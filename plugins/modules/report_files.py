@@ -143,7 +143,7 @@ fleet_artifact:
     - The job artifact C(sanfleet_report) of the fleet report O(fleet_artifact_of) names (docs/reports.md) - C(run),
       C(dir) (O(dir)), C(counts), C(hosts) (host to status), C(worst), C(array), C(failed) (failed host to its
       error) and C(array_gate).
-  returned: when O(fleet_artifact_of) is given
+  returned: when O(fleet_artifact_of) is given and every file was written
   type: dict
 """
 

@@ -250,6 +250,18 @@ def test_the_fleet_artifact_is_what_the_role_templated_from_the_fleet_report(tmp
     assert "fleet_artifact" not in run({"dir": directory, "json_files": {"fleet": variables["fleet_report"]}})
 
 
+def test_a_failed_fleet_write_returns_no_artifact(tmp_path):
+    """fleet.json cannot be replaced: the task fails and its result, which is printed whole at every verbosity,
+    carries no artifact (a line per host; 19,497 characters at 200 unreachable hosts). Fails when it does."""
+    variables = _fleet(tmp_path, "audit")
+    directory = tmp_path / "reports"
+    (directory / "fleet.json").mkdir(parents=True)
+    out = run({"dir": str(directory), "json_files": {"fleet": variables["fleet_report"]},
+               "fleet_artifact_of": "fleet", "fleet_artifact_run": "audit"})
+    assert out["failed"] and out["not_written"], out
+    assert "fleet_artifact" not in out
+
+
 @pytest.mark.parametrize("entry", ["hosts", "fleet"])
 def test_an_artifact_of_no_fleet_report_fails_before_anything_is_written(tmp_path, entry):
     """fleet_artifact_of names an entry that is not there, or one that is no fleet report (a host's reports): the
