@@ -63,13 +63,14 @@ def valid_input_section():
 
 def stage_files(stage):
     folder = SAN / stage if stage else SAN
-    return sorted(p.stem for p in folder.glob("*.py") if p.name != "__init__.py" and p.name != "module.py")
+    return sorted(p.stem for p in folder.glob("*.py")
+                  if p.name != "__init__.py" and p.name not in ("module.py", "module_act.py"))
 
 
 def stage_order_section():
     lines = ["- base, directly in `_san/`: %s" % ", ".join("`%s`" % f for f in stage_files(None))]
     lines += ["- `%s/`: %s" % (stage, ", ".join("`%s`" % f for f in stage_files(stage))) for stage in STAGES]
-    lines.append("- modules: `_san/module.py`, `plugins/modules/`")
+    lines.append("- modules: `_san/module.py`, `_san/module_act.py`, `plugins/modules/`")
     return lines
 
 

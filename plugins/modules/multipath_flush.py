@@ -164,6 +164,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import maps as plan_maps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
@@ -206,7 +207,7 @@ def main():
         else:
             key = validate.map_name(p["name"])
     except validate.InvalidInput as exc:
-        skeleton.fail_from(module, exc, result)
+        module_act.fail_from(module, exc, result)
     skeleton.check_seconds(module, ("timeout", "command_timeout"), result, skeleton.MAX_SECONDS)
 
     host = build_host(module)
@@ -225,10 +226,10 @@ def main():
         plan = plan_maps.plan_map_flush(info, {"force_remove": p["force_remove"], "remove_wwid": p["remove_wwid"],
                                                "array_unmapped": p["array_unmapped"]})
     except (Refused, validate.InvalidInput) as exc:
-        skeleton.fail_from(module, exc, result)
+        module_act.fail_from(module, exc, result)
     except (deadline.DeadlineExceeded, obs_reread.Unread) as exc:
-        skeleton.fail_from(module, exc, result, "reading map %s" % key)
-    skeleton.execute(module, plan, host, result, what="map %s" % key)
+        module_act.fail_from(module, exc, result, "reading map %s" % key)
+    module_act.execute(module, plan, host, result, what="map %s" % key)
     result["removed"] = [m.get("wwid")]
     module.exit_json(**result)
 

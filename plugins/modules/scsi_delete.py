@@ -153,12 +153,13 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 
-build_host = skeleton.disk_host  # the tests act on a fake host through this name
+build_host = module_act.disk_host  # the tests act on a fake host through this name
 
 
 def _validated(p):
@@ -262,7 +263,7 @@ def main():
     try:
         wanted = _validated(p)
     except validate.InvalidInput as exc:
-        skeleton.fail_from(module, exc, result)
+        module_act.fail_from(module, exc, result)
     if not wanted:  # empty lists: nothing asked, nothing to do
         module.exit_json(msg="no device given", **result)
     skeleton.check_seconds(module, ("timeout", "command_timeout"), result, skeleton.MAX_SECONDS)
@@ -284,8 +285,8 @@ def main():
                                                                 "flush_buffers": p["flush_buffers"],
                                                                 "live_maps": live})
     except (Refused, validate.InvalidInput, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
-        skeleton.fail_from(module, exc, result)
-    skeleton.execute(module, plan, host, result, report=_removed)
+        module_act.fail_from(module, exc, result)
+    module_act.execute(module, plan, host, result, report=_removed)
     module.exit_json(**result)
 
 

@@ -111,12 +111,13 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module_act
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 
-build_host = skeleton.disk_host  # the tests act on a fake host through this name
+build_host = module_act.disk_host  # the tests act on a fake host through this name
 
 
 def _scans(steps):
@@ -150,7 +151,7 @@ def main():
                 raise validate.InvalidInput("expect_serial %r is not valid" % p["expect_serial"])
             expect["serial"] = p["expect_serial"]
     except validate.InvalidInput as exc:
-        skeleton.fail_from(module, exc, result)
+        module_act.fail_from(module, exc, result)
     skeleton.check_seconds(module, ("timeout", "command_timeout"), result, skeleton.MAX_SECONDS)
 
     host = build_host(module)
@@ -174,8 +175,8 @@ def main():
             plan = plan_disks.plan_rescan(hctl=hctl, host_info=host_info, existing=existing, expect=expect,
                                           options=opts)
     except (Refused, deadline.DeadlineExceeded, obs_reread.Unread) as exc:
-        skeleton.fail_from(module, exc, result)
-    skeleton.execute(module, plan, host, result, changes=_scans)
+        module_act.fail_from(module, exc, result)
+    module_act.execute(module, plan, host, result, changes=_scans)
     for s in result["executed"]:
         if s["detail"].get("name"):
             result["disk"] = s["detail"]["name"]

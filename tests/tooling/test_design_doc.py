@@ -13,7 +13,7 @@ DOC = ROOT / "docs" / "design.md"
 PLUGINS = ROOT / "plugins"
 SAN = PLUGINS / "module_utils" / "_san"
 STAGES = ("observe", "judge", "plan", "act", "run")
-BASE_NAMES = ("identity", "deadline", "errors", "validate", "files", "module")
+BASE_NAMES = ("identity", "deadline", "errors", "validate", "files", "module", "module_act")
 # words of a command line that changes the host (multipath -f/-w, dmsetup remove/resume/message, multipathd
 # (dis|restore)queueing/reconfigure, blockdev --flushbufs, iscsiadm -o update, systemctl start/restart)
 CHANGE_WORDS = {"-f", "-w", "remove", "resume", "message", "disablequeueing", "restorequeueing", "reconfigure",
