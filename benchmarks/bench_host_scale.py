@@ -15,7 +15,12 @@ number), except the end-to-end Ansible row:
 - `stale_mpath_facts` end to end: `ansible -m sanfleet.remediation.stale_mpath_facts` (ssh, AnsiballZ, ...);
 - `multipath -ll`, `multipathd show maps json`, `lsscsi -i`, `sg_inq` on every sd one by one;
 - a bare sysfs walk: one python3 process that reads, for every sd and dm, the files the module needs
-  (the physical limit of a sysfs reader), and `bare walk + maps json` (what the module must at least do).
+  (the physical limit of a sysfs reader), and `bare walk + maps json` (what the module must at least do);
+- what that floor leaves out and the module cannot: its fixed cost (the same payload with an argument that fails
+  the input check before anything is read: Python, AnsiballZ's zip, compiling and importing ansible's module_utils
+  and the module's own, the argument spec, the exit; it exits 1 by design), and a bare scan of /proc/*/fd (one
+  python3 process: every process's fd links, stat'ed for their device: the least the in-use rule reads to know
+  who holds a device open). `module minus its fixed cost` and its ratio to the floor are derived from them.
 Prints a table with the issue's targets next to the numbers, and the same as JSON (--json FILE).
 
 Before and after a change, in one guest and the same minutes (one size; --luns N):
@@ -70,6 +75,37 @@ rd("/proc/swaps")
 print(n)
 '''
 
+# The openers the in-use rule needs at least: every process's fd links, stat'ed (not opened) for their device.
+PROC_SCAN = r'''
+import os
+n = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    try:
+        fds = os.listdir("/proc/%s/fd" % pid)
+    except OSError:
+        continue
+    for fd in fds:
+        link = "/proc/%s/fd/%s" % (pid, fd)
+        try:
+            if os.readlink(link).startswith("/"):
+                n += bool(os.stat(link).st_rdev)
+        except OSError:
+            pass
+print(n)
+'''
+
+# A copy of the module's payload whose arguments fail its input check before it reads anything (argv: the payload
+# and the copy): what a module run costs before its first read.
+FIXED_PAYLOAD = r'''
+import sys
+src = open(sys.argv[1]).read()
+mark = '"ANSIBLE_MODULE_ARGS": {'
+assert src.count(mark) == 1, "the payload's arguments were not found"
+open(sys.argv[2], "w").write(src.replace(mark, mark + '"command_timeout": -1, '))
+'''
+
 # Runs each command as a child of this process; wall time and the child's peak RSS (wait4's rusage).
 GUEST_TIMER = r'''
 import json, os, subprocess, sys, time
@@ -121,22 +157,40 @@ SLOW = (SG_INQ, "lsscsi -i")
 
 
 MODULE = "stale_mpath_facts (module alone)"
+FIXED = "stale_mpath_facts that reads nothing (fixed cost)"
+PROCS = "bare /proc/*/fd scan"
+WORK = "module minus its fixed cost"
 MODULE_FULL = "stale_mpath_facts detail=full (module alone)"
 E2E = "stale_mpath_facts (end to end, Ansible)"
 E2E_FULL = "stale_mpath_facts detail=full (end to end, Ansible)"
 
 
-def guest_commands(payload, payload_full=None):
-    """The timed rows; `payload` is the module with its default (compact) fact, `payload_full` with detail=full."""
+def guest_commands(payload, payload_full=None, payload_fixed=None):
+    """The timed rows; `payload` is the module with its default (compact) fact, `payload_full` with detail=full,
+    `payload_fixed` the one that reads nothing (fixed_cost_payload)."""
     return dict({
         MODULE: ["python3", payload],
-    }, **({MODULE_FULL: ["python3", payload_full]} if payload_full else {}), **{
+    }, **({MODULE_FULL: ["python3", payload_full]} if payload_full else {}),
+        **({FIXED: ["python3", payload_fixed]} if payload_fixed else {}), **{
         "multipath -ll": ["multipath", "-ll"],
         "multipathd show maps json": ["multipathd", "show", "maps", "json"],
         "lsscsi -i": ["lsscsi", "-i"],
         SG_INQ: ["sh", "-c", "for d in /dev/sd*; do sg_inq \"$d\" >/dev/null 2>&1; done"],
         "bare sysfs walk": ["python3", "-c", SYSFS_WALK],
+        PROCS: ["python3", "-c", PROC_SCAN],
     })
+
+
+def fixed_cost_payload(lab, payload):
+    """The path of a copy of `payload` that fails its input check (command_timeout -1) before reading anything;
+    one run of it must say so, or its time would be something else's."""
+    fixed = payload[:-len(".py")] + "_fixed.py"
+    lab.ssh(["python3", "-c", FIXED_PAYLOAD, payload, fixed], timeout=120, check=True)
+    _rc, out, _err = lab.ssh(["python3", fixed], timeout=600)
+    answer = json.loads(out)
+    if not answer.get("failed") or "command_timeout" not in answer.get("msg", ""):
+        raise SystemExit("the fixed-cost payload did not fail its input check: %s" % out[-500:])
+    return fixed
 
 
 def ansible(inventory, module, env_extra=None, args=""):
@@ -318,7 +372,7 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
         payload_full = kept_payload(lab, inventory, "detail=full", "/root/.ansible/benchtmp-full")
         setup["module_saw"] = module_saw(lab, payload)
         setup["module_saw_full"] = module_saw(lab, payload_full)
-        cmds = guest_commands(payload, payload_full)
+        cmds = guest_commands(payload, payload_full, fixed_cost_payload(lab, payload))
         if against:
             sha, tree = revision_tree(against)
             before = kept_payload(lab, inventory, tmp="/root/.ansible/benchtmp-%s" % sha, collections=tree)
@@ -332,7 +386,7 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
             now = {k: v for k, v in cmds.items() if k not in SLOW or slow_runs is None or i < slow_runs}
             _rc, out, err = lab.ssh(["python3", "-c", GUEST_TIMER, json.dumps(now)], timeout=3600, check=True)
             for name, r in json.loads(out).items():
-                if r["rc"] != 0:
+                if r["rc"] != (1 if name == FIXED else 0):
                     raise SystemExit("%s exited %s at %s LUNs" % (name, r["rc"], luns))
                 times[name].append(r["s"])
                 if name == MODULE:
@@ -351,6 +405,10 @@ def measure(lab, luns, runs, settle_timeout, profile=False, slow_runs=None, udev
         row[E2E_FULL] = med(e2e_full)
         row["ansible ping (fixed cost)"] = med(ping)
         row["bare walk + maps json"] = round(row["bare sysfs walk"] + row["multipathd show maps json"], 3)
+        row[WORK] = round(row[MODULE] - row[FIXED], 3)
+        row["module minus its fixed cost vs the floor"] = "%.2fx" % (row[WORK] / row["bare walk + maps json"])
+        row["module minus its fixed cost vs the floor and the /proc scan"] = "%.2fx" % (
+            row[WORK] / (row["bare walk + maps json"] + row[PROCS]))
         row["module peak RSS MiB"] = round(max(rss) / 1024.0, 1)
         row["module detail=full peak RSS MiB"] = round(max(rss_full) / 1024.0, 1)
         row["fact bytes (compact / full)"] = "%s / %s" % (setup["module_saw"]["result_bytes"],

@@ -112,9 +112,19 @@ def host_figures(results, module="stale_mpath_facts (module alone)", floor="bare
     out = {}
     for size, row in results.items():
         for key, name, unit in ((module, "facts-%s", "s"), (floor, "floor-%s", "s"),
-                                ("multipath -ll", "multipath-ll-%s", "s"), ("module peak RSS MiB", "facts-rss-%s", "MiB")):
+                                ("multipath -ll", "multipath-ll-%s", "s"), ("module peak RSS MiB", "facts-rss-%s", "MiB"),
+                                ("stale_mpath_facts that reads nothing (fixed cost)", "facts-fixed-%s", "s"),
+                                ("bare /proc/*/fd scan", "proc-scan-%s", "s")):
             if isinstance(row.get(key), (int, float)):
                 out[name % size] = measured(row[key], unit)
+        # the module less what it costs before its first read, against the floor and against the floor with the
+        # openers the in-use rule needs (bench_host_scale's module docstring)
+        if all(isinstance(row.get(k), (int, float)) for k in (module, floor, "stale_mpath_facts that reads nothing "
+                                                                                "(fixed cost)", "bare /proc/*/fd scan")):
+            work = row[module] - row["stale_mpath_facts that reads nothing (fixed cost)"]
+            out["facts-%s-work-vs-floor" % size] = measured(round(work / row[floor], 2), "x")
+            out["facts-%s-work-vs-floor-and-openers" % size] = measured(
+                round(work / (row[floor] + row["bare /proc/*/fd scan"]), 2), "x")
         # bench_host_scale --against REV: the module of that revision, timed in the same runs
         for key in sorted(k for k in row if k.startswith("stale_mpath_facts at ")):
             if isinstance(row[key], (int, float)) and isinstance(row.get(floor), (int, float)) and row[floor]:

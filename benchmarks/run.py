@@ -53,7 +53,10 @@ PARTS = ("host", "cleanup", "array", "controller")
 HOST_ROWS = ("stale_mpath_facts (module alone)", "stale_mpath_facts detail=full (module alone)",
              "stale_mpath_facts (end to end, Ansible)", "stale_mpath_facts detail=full (end to end, Ansible)",
              "ansible ping (fixed cost)", "multipath -ll", "multipathd show maps json", "lsscsi -i",
-             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json", "module peak RSS MiB",
+             "sg_inq on every sd", "bare sysfs walk", "bare walk + maps json",
+             "stale_mpath_facts that reads nothing (fixed cost)", "bare /proc/*/fd scan",
+             "module minus its fixed cost", "module minus its fixed cost vs the floor",
+             "module minus its fixed cost vs the floor and the /proc scan", "module peak RSS MiB",
              "module detail=full peak RSS MiB", "fact bytes (compact / full)", "fact nodes (compact / full)")
 ACT_LIMIT_S, ACT_LIMIT_MAPS = 60.0, 100
 
@@ -72,8 +75,9 @@ def host_rows(results):
     rows = []
     before = sorted(set(k for s in sizes for k in results[s] if k.startswith("stale_mpath_facts at ")))
     for key in HOST_ROWS + tuple(before):
-        unit = "" if key.endswith(("MiB", ")")) and "module alone" not in key and "Ansible" not in key else " s"
-        values = ("%s%s" % (results[s][key], unit) if key in results[s] else "not measured" for s in sizes)
+        values = ("%s%s" % (results[s][key], " s" if isinstance(results[s][key], (int, float)) and
+                                  not key.endswith("MiB") else "")
+                  if key in results[s] else "not measured" for s in sizes)
         rows.append(("host", key, " · ".join("%s: %s" % pair for pair in zip(sizes, values)), "", ""))
     for name, measured, limit, met in targets(results):
         rows.append(("host", name, measured, limit, verdict(met)))
