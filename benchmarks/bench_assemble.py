@@ -69,11 +69,17 @@ def measure(luns, runs):
             "median_s": round(statistics.median(seconds), 4), "runs": [round(s, 4) for s in seconds]}
 
 
-def main():
+def arguments():
+    """The command line (docs/performance.md's commands are checked against it)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--luns", default="128,512,1024")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", help="write the numbers here too")
+    return ap
+
+
+def main():
+    ap = arguments()
     args = ap.parse_args()
     sys.path.extend(p for p in (os.environ.get("ANSIBLE_COLLECTIONS_PATH") or "").split(os.pathsep) if p)
     rows = [measure(int(n), args.runs) for n in args.luns.split(",")]

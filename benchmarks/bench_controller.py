@@ -261,7 +261,8 @@ def extrapolate(small, big, fleet=10000, slices=(10, 20, 40, 100, 400), cores=4,
                             "cpu_per_host_s": big["controller_cpu_per_host_s"]}}
 
 
-def main():
+def arguments():
+    """The command line (docs/performance.md's commands are checked against it)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--forks", type=int, default=20)
@@ -276,6 +277,11 @@ def main():
     ap.add_argument("--record", help="also write the run as a results file for docs/performance.md's table")
     ap.add_argument("--extrapolate", nargs=2, metavar=("SMALL_JSON", "BIG_JSON"),
                     help="print the 10,000-host table from two earlier --json results (compact runs) and stop")
+    return ap
+
+
+def main():
+    ap = arguments()
     args = ap.parse_args()
     if args.extrapolate:
         small, big = (next(r for r in json.loads(Path(f).read_text())["runs"] if r["detail"] == "compact")

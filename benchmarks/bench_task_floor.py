@@ -59,12 +59,18 @@ def measure(hosts, forks, tasks, fact_file, workdir, env):
             "per_host_s": round(cpu / hosts, 3)}
 
 
-def main():
+def arguments():
+    """The command line (docs/performance.md's commands are checked against it)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--forks", type=int, default=20)
     ap.add_argument("--tasks", type=int, default=30)
     ap.add_argument("--json")
+    return ap
+
+
+def main():
+    ap = arguments()
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="sanfleet-task-floor-"))
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCALHOST_WARNING="False")

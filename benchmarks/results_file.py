@@ -118,13 +118,12 @@ def host_figures(results, module="stale_mpath_facts (module alone)", floor="bare
             if isinstance(row.get(key), (int, float)):
                 out[name % size] = measured(row[key], unit)
         # the module less what it costs before its first read, against the floor and against the floor with the
-        # openers the in-use rule needs (bench_host_scale's module docstring)
-        if all(isinstance(row.get(k), (int, float)) for k in (module, floor, "stale_mpath_facts that reads nothing "
-                                                                                "(fixed cost)", "bare /proc/*/fd scan")):
-            work = row[module] - row["stale_mpath_facts that reads nothing (fixed cost)"]
-            out["facts-%s-work-vs-floor" % size] = measured(round(work / row[floor], 2), "x")
-            out["facts-%s-work-vs-floor-and-openers" % size] = measured(
-                round(work / (row[floor] + row["bare /proc/*/fd scan"]), 2), "x")
+        # openers the in-use rule needs: bench_host_scale.measure derives them ("1.20x")
+        for key, name in (("module minus its fixed cost vs the floor", "facts-%s-work-vs-floor"),
+                          ("module minus its fixed cost vs the floor and the /proc scan",
+                           "facts-%s-work-vs-floor-and-openers")):
+            if isinstance(row.get(key), str) and row[key].endswith("x"):
+                out[name % size] = measured(float(row[key][:-1]), "x")
         # bench_host_scale --against REV: the module of that revision, timed in the same runs
         for key in sorted(k for k in row if k.startswith("stale_mpath_facts at ")):
             if isinstance(row[key], (int, float)) and isinstance(row.get(floor), (int, float)) and row[floor]:

@@ -163,7 +163,8 @@ def print_table(rows, out=sys.stdout):
         out.write("| %s |\n" % " | ".join(row))
 
 
-def main():
+def arguments():
+    """The command line (docs/performance.md's commands are checked against it)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="details: the module docstring",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default=",".join(PARTS[:3]), help="parts, comma separated: host,cleanup,array,controller")
@@ -197,6 +198,11 @@ def main():
     ap.add_argument("--json", default="bench-results.json", help="write raw results and the table here")
     ap.add_argument("--reuse", help="a previous --json: parts not run now are taken from it (their load too)")
     ap.add_argument("--record", help="also write the run as a results file for docs/performance.md's table")
+    return ap
+
+
+def main():
+    ap = arguments()
     args = ap.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)

@@ -128,3 +128,77 @@ def test_a_pipelined_controller_run_fills_rows_of_its_own(pipelining, suffix):
     assert sorted(figures) == sorted("controller-%s-200%s" % (kind, suffix)
                                      for kind in ("cpu-per-host", "peak-pss", "largest-process", "wall"))
     assert figures["controller-cpu-per-host-200" + suffix]["value"] == 2.5
+
+
+def test_host_figures_carry_the_ratios_the_bench_derived_and_only_those_measured():
+    """One size's row as bench_host_scale.measure leaves it (the ratios as its "1.20x" strings): the fixed cost, the
+    /proc scan and both ratios become rows of their own; a size measured without them (an older harness) gets none,
+    never a ratio made up from what is missing."""
+    row = {"stale_mpath_facts (module alone)": 17.82, "bare walk + maps json": 10.562, "multipath -ll": 65.5,
+           "stale_mpath_facts that reads nothing (fixed cost)": 5.187, "bare /proc/*/fd scan": 0.482,
+           "module minus its fixed cost vs the floor": "1.20x",
+           "module minus its fixed cost vs the floor and the /proc scan": "1.14x"}
+    old = {k: row[k] for k in ("stale_mpath_facts (module alone)", "bare walk + maps json")}
+    figures = RF.host_figures({"512": old, "1024": row})
+    assert figures["facts-1024-work-vs-floor"] == {"value": 1.2, "unit": "x"}
+    assert figures["facts-1024-work-vs-floor-and-openers"] == {"value": 1.14, "unit": "x"}
+    assert figures["facts-fixed-1024"] == {"value": 5.187, "unit": "s"}
+    assert figures["proc-scan-1024"] == {"value": 0.482, "unit": "s"}
+    assert not [k for k in figures if k.startswith(("facts-512-work", "facts-fixed-512", "proc-scan-512"))]
+    assert figures["growth-512-1024"] == {"value": 1.0, "unit": "x"}
+
+
+BENCH_SCRIPTS = ("run", "bench_controller", "bench_assemble", "bench_task_floor")
+
+
+def bench_commands():
+    """(row id, script, argv) of every `python benchmarks/<script>.py ...` the top table and "How to re-run" show."""
+    import shlex
+    text = DOC.read_text()
+    lines = [(rid, row["command"].strip("`")) for rid, row in sorted(ROWS.items())]
+    rerun = text[text.index("## How to re-run"):].split("```")[1]
+    lines += [("How to re-run", line.split("#")[0]) for line in rerun.splitlines()]
+    out = []
+    for rid, line in lines:
+        for part in line.split(";"):
+            words = shlex.split(part.replace("$(date -u +%F)", "DATE"))
+            while words and re.match(r"^[A-Z_]+=", words[0]):
+                words.pop(0)  # an environment assignment before the command
+            if words[:1] == ["python"] and words[1:2] and words[1].startswith("benchmarks/"):
+                out.append((rid, Path(words[1]).stem, words[2:]))
+    return out
+
+
+def bench_module(name):
+    import sys
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))  # run.py imports its sibling scripts
+    spec = importlib.util.spec_from_file_location("doc_" + name, ROOT / "benchmarks" / ("%s.py" % name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_docs_show_benchmark_commands():
+    """The finder below stops finding commands (a changed table or code block) and the check passes on nothing."""
+    scripts = {script for _rid, script, _argv in bench_commands()}
+    assert {"run", "bench_controller", "results_file"} <= scripts, scripts
+
+
+@pytest.mark.parametrize("script", BENCH_SCRIPTS)
+def test_every_benchmark_command_the_docs_show_parses(script):
+    """Fails when a command of docs/performance.md names an option or part its script does not take (a renamed
+    flag would leave the doc's command failing as written)."""
+    module = bench_module(script)
+    bad = []
+    for rid, name, argv in bench_commands():
+        if name != script:
+            continue
+        try:
+            args = module.arguments().parse_args(argv)
+        except SystemExit:
+            bad.append((rid, argv))
+            continue
+        if script == "run" and not set(args.only.split(",")) <= set(module.PARTS):
+            bad.append((rid, argv))
+    assert bad == []
