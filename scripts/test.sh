@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
-#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
-#                                   the fixture-fleet integration tests, lab tests, molecule (every stage but lab
+#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix, the
+#                                   target side's unit tests on Python 3.6 and 3.13 (py3.6, py3.13), the
+#                                   fixture-fleet integration tests, lab tests, molecule (every stage but lab
 #                                   and molecule runs beside the lab VMs)
 #   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
@@ -22,7 +23,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 eval "$(scripts/setup.sh)"
-STAGES=${STAGES:-"lint build docs sanity units unit matrix fleet lab molecule"}
+STAGES=${STAGES:-"lint build docs sanity units unit matrix py3.6 py3.13 fleet lab molecule"}
 # The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
 # requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
 # before data tagging (AAP 2.5/2.6); 2.21 (requirements-dev.txt) runs everything with data tagging (since 2.19). 2.19
@@ -59,8 +60,11 @@ stage() {  # stage NAME CMD...: run one stage, keep going, remember how it ended
   [ $rc = 0 ] || failed=1
 }
 
+# The target side runs on Python 3.6 and newer (docs/design.md "Python versions"): vermin finds what needs a newer one
+# (tests/tooling/test_target_python.py runs this very command, on the tree and on code that must fail it)
+TARGET_CHECK=(vermin -t=3.6- --no-tips --violations plugins/modules plugins/module_utils)
 lint() {
-  ansible-lint --nocolor && antsibull-changelog lint
+  ansible-lint --nocolor && antsibull-changelog lint && "${TARGET_CHECK[@]}"
 }
 
 build() {
@@ -227,6 +231,27 @@ matrix() {
   return $rc
 }
 
+# The target side on the oldest and the newest Python the modules run on (docs/design.md "Python versions"): the
+# modules' and module_utils' unit tests, in a cached venv of that Python (scripts/setup.sh --target-python) with the
+# newest pytest and Hypothesis it supports and the newest ansible-core that runs modules there (2.16 on 3.6)
+target_units() {  # target_units VERSION (run in a subshell: its own environment)
+  local env storage rc
+  env=$(scripts/setup.sh --target-python "$1") || { echo "--- Python $1: FAILED: no venv"; return 1; }
+  eval "$env"
+  echo "--- $(python -V 2>&1), ansible-core $(python -c 'from ansible.release import __version__ as v; print(v)')"
+  # Hypothesis keeps a cache of its own (.hypothesis/ of the working directory on 3.6's release): not in the checkout
+  storage=$(mktemp -d)
+  set +e
+  HYPOTHESIS_STORAGE_DIRECTORY=$storage python -m pytest -q -p no:cacheprovider -n 2 tests/unit/plugins/modules \
+    tests/unit/plugins/module_utils
+  rc=$?
+  set -e
+  rm -rf "$storage"
+  return $rc
+}
+units_py36() { (target_units 3.6); }
+units_py313() { (target_units 3.13); }
+
 molecule_all() {
   molecule test --all
 }
@@ -298,6 +323,8 @@ on_their_own() {
   stage unit pytest_unit
   stage units units
   stage matrix matrix
+  stage py3.6 units_py36
+  stage py3.13 units_py313
   stage fleet pytest_fleet
 }
 # the generations other than bookworm, each on a port of its own, as stages beside bookworm's lab (lab-<suite>)
@@ -316,7 +343,8 @@ stop_generations() {  # on an early exit: no VM of another generation outlives t
 case " $STAGES " in
   *" lab "*) if [ "$SANLAB" = 1 ]; then
                STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" stages_beside_lab lint:lint build:build docs:docs \
-                 unit:pytest_unit sanity:sanity units:units fleet:pytest_fleet matrix:matrix "${GENERATION_PAIRS[@]}"
+                 unit:pytest_unit sanity:sanity units:units fleet:pytest_fleet matrix:matrix py3.6:units_py36 \
+                 py3.13:units_py313 "${GENERATION_PAIRS[@]}"
              else on_their_own; fi ;;
   *) on_their_own ;;
 esac
