@@ -89,12 +89,13 @@ def files_inside_the_collection():
     return {str(f): f.stat().st_mtime_ns for d in INSIDE if d.is_dir() for f in d.rglob("*") if f.is_file()}
 
 
-def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None):
-    """Run sanfleet.remediation.<name> from a fresh directory with sanfleet_ontap only in group_vars/san.yml;
-    `cluster_update` changes that cluster entry (a malformed one)."""
+def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None):
+    """Run sanfleet.remediation.<name> from a fresh directory (or `cwd`) with sanfleet_ontap only in
+    group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
     (run / "inventory" / "group_vars").mkdir(parents=True)
-    (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {"hosts": fleet["hosts"]}}}}))
+    (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {
+        "hosts": fleet["hosts"] if hosts is None else hosts}}}}))
     with OntapSimulator(fleet["dataset"], str(run)) as sim:
         sim.users = {USER: PASSWORD}
         cluster = {"hostname": "127.0.0.1", "http_port": sim.port, "username": USER, "password": PASSWORD,
@@ -107,8 +108,8 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
             sim.errors["cluster"] = (503, "Service Unavailable", "0")
         cluster.update(cluster_update or {})
         (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
-        cwd = run / "cwd"
-        cwd.mkdir()
+        cwd = cwd or run / "cwd"
+        cwd.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
         env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         argv = ["ansible-playbook", "-i", str(run / "inventory"), "sanfleet.remediation." + name, "-f", "10"]
@@ -200,6 +201,33 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
         assert doc["remediation"]["counts"]["planned"] == 0
         assert any(b["why"] == "array_lookup_problem" and "HTTP 503" in b["msg"] for b in doc["remediation"]["blocked"])
         assert "no removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
+
+
+def test_remediate_reports_and_plans_a_host_whose_modules_cannot_run(fleet):
+    """A host where no module can start (no Python where its interpreter is said to be) failed at remediate's first
+    module, before its report: neither hosts/<host>.json nor a not_planned entry in sanfleet-plan.json (audit and
+    compliance write both), so the approver never saw it. It is recorded as failed, with the host's own words, and
+    planned as not_planned; the real run with that plan reports it too and touches nothing."""
+    nopython = "node50-nopython"
+    hosts = {"node01-unmapped": fleet["hosts"]["node01-unmapped"],
+             nopython: {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python3"}}
+    check = run_playbook(fleet, "remediate", "nopython", "--check", "-e", "sanfleet_hosts=san", verbosity=None,
+                         hosts=hosts)
+    assert check.returncode == 2, (check.returncode, check.stdout[-3000:])   # the host fails after its report
+    plan = json.loads((check.reports / "sanfleet-plan.json").read_text())
+    assert plan[nopython]["not_planned"] is True and "/nonexistent/python3" in plan[nopython]["msg"], plan[nopython]
+    assert "not_planned" not in plan["node01-unmapped"]
+    doc = json.loads((check.reports / "hosts" / (nopython + ".json")).read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["status"] == "failed" and "/nonexistent/python3" in doc["errors"][-1]["msg"], doc
+
+    real = run_playbook(fleet, "remediate", "nopython-run", "--limit", nopython, "-e",
+                        "sanfleet_approved_plan_file=%s" % (check.reports / "sanfleet-plan.json"), verbosity=None,
+                        hosts=hosts, cwd=check.run / "cwd")
+    assert real.returncode == 2, (real.returncode, real.stdout[-3000:])
+    doc = json.loads((real.reports / "hosts" / (nopython + ".json")).read_text())
+    assert doc["status"] == "failed" and doc["remediation"]["approval"] == "not_in_plan", doc["remediation"]
+    assert doc["remediation"]["counts"]["executed"] == 0
 
 
 def test_remediate_never_targets_an_implicit_all(fleet):
