@@ -321,12 +321,30 @@ def _check_parts(parts, host):
                                                                                if not isinstance(e, dict))))))
 
 
+def _retry_rows(truth):
+    """One info row per cluster of the truth read for this host that answered only after retries (HTTP 503 or 429,
+    connection resets: plugin_utils/ontap_client.py): how many, and why."""
+    clusters = truth.get("clusters") if isinstance(truth, dict) else None
+    rows = []
+    for c in clusters if isinstance(clusters, list) else []:
+        retries = c.get("retries") if isinstance(c, dict) else None
+        if isinstance(retries, dict) and retries:
+            why = ", ".join("%s x%s" % (reason, n) for reason, n in sorted(retries.items()))
+            rows.append(finding_row("array", "array_retried", "info", c.get("cluster") or c.get("hostname") or "?",
+                                    "ONTAP answered after %d retries (%s), each within the request's timeout"
+                                    % (sum(n for n in retries.values() if isinstance(n, int)), why),
+                                    action="Nothing for this run: its read is whole. A cluster that often needs "
+                                           "them is busy (a takeover, its REST load): docs/ontap.md \"Retries\"."))
+    return rows
+
+
 def host_report(parts, host, run="audit"):
     _check_parts(parts, host)
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
     failed = parts.get("failed") if isinstance(parts.get("failed"), dict) else None
     not_san = bool(parts.get("not_san")) and not failed
     array = _array_of(san, parts.get("array"))
+    retried = _retry_rows(parts.get("array"))
     approval = parts.get("approval")
     if failed or not_san:
         # a host that failed or is not a SAN host: what it produced before is not a judgement of the host; what
@@ -336,6 +354,7 @@ def host_report(parts, host, run="audit"):
     findings = (_violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
                 + _nvme_rows(parts.get("nvme")))
     findings.extend(_run_rows(failed, array, approval))
+    findings.extend(retried)
     if not_san:
         findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON))
     for e in parts.get("errors") or []:

@@ -106,6 +106,8 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
             cluster["http_port"] = 1
         elif failure == "503":
             sim.errors["cluster"] = (503, "Service Unavailable", "0")
+        elif failure == "busy":
+            sim.interruptions["storage/luns"] = [503, "reset"]
         cluster.update(cluster_update or {})
         (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
         cwd = cwd or run / "cwd"
@@ -201,6 +203,21 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
         assert doc["remediation"]["counts"]["planned"] == 0
         assert any(b["why"] == "array_lookup_problem" and "HTTP 503" in b["msg"] for b in doc["remediation"]["blocked"])
         assert "no removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
+
+
+def test_a_cluster_busy_for_a_moment_is_read_and_every_report_says_how_many_retries_it_needed(fleet):
+    """One HTTP 503 (ONTAP busy) or a connection reset made the cluster unreadable for the whole run: no device of
+    any host judged. Both are tried again (plugins/plugin_utils/ontap_client.py); the hosts are judged against the
+    array, and each SAN host's report names the retries."""
+    proc = run_playbook(fleet, "audit", "busy", verbosity=None)
+    assert proc.returncode == 4, (proc.returncode, proc.stdout[-3000:])  # the unreachable host, nothing else
+    assert "the array could not be read" not in proc.stdout
+    for host in SAN_HOSTS:
+        doc = json.loads((proc.reports / "hosts" / (host + ".json")).read_text())
+        assert doc["summary"]["array_checked"] is True, (host, doc["summary"])
+        [row] = [f for f in doc["findings"] if f["area"] == "array"]
+        assert (row["check"], row["severity"], row["object"]) == ("array_retried", "info", "sanlab"), row
+        assert "after 2 retries (HTTP 503 x1, connection reset x1)" in row["reason"], row
 
 
 def test_remediate_reports_and_plans_a_host_whose_modules_cannot_run(fleet):

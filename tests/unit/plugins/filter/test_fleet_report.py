@@ -246,6 +246,25 @@ def test_a_host_that_was_read_with_the_array_is_array_checked():
         "array_reason"].startswith("the array was not asked")
 
 
+def test_a_cluster_that_answered_after_retries_is_an_info_row_with_their_count_not_an_array_problem():
+    """The report said nothing of the retries a cluster's read needed (HTTP 503, 429, connection resets): each such
+    cluster of the truth read for the host is one info row naming how many and why; the array stays checked and
+    the fleet's array problems (the job's array gate) do not list it."""
+    truth = {"clusters": [{"cluster": "cl1", "hostname": "cl1.example.com", "retries": {"HTTP 503": 2,
+                                                                                        "connection reset": 1}},
+                          {"cluster": "cl2", "hostname": "cl2.example.com", "retries": {}}]}
+    rep = host_report({"san": SAN, "array": truth}, "h1")
+    jsonschema.validate(rep, SCHEMA)
+    rows = [f for f in rep["findings"] if f["area"] == "array"]
+    assert [(f["check"], f["severity"], f["object"]) for f in rows] == [("array_retried", "info", "cl1")]
+    assert "after 3 retries (HTTP 503 x2, connection reset x1)" in rows[0]["reason"]
+    assert rep["summary"]["array_checked"] is True
+    assert (rep["status"], rep["counts"]["error"]) == (lambda r: (r["status"], r["counts"]["error"]))(
+        host_report({"san": SAN}, "h1"))
+    fleet = fleet_report([rep], ["h1"])
+    assert fleet["array"] == [] and fleet["array_gate"] == ""
+
+
 @pytest.mark.parametrize("unreachable", [True, False])
 def test_a_failed_host_carries_its_own_error_text_into_every_report(unreachable):
     """Failed hosts said only 'unreachable, or failed before its report: see the job output'."""
