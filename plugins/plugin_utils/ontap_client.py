@@ -40,11 +40,12 @@ RETRY_STATUSES = (429, 503)
 RETRY_BACKOFF = 0.5
 RETRY_MAX = 8
 
-# netapp.ontap 23.x (module_utils/netapp.py) imports to_native from ansible.module_utils._text, which ansible-core
-# 2.19+ deprecates (removal in 2.24): two lines on the controller's stderr in every run that asks a cluster, about
-# code that is not ours and that a user cannot change. Dropped while netapp.ontap is imported, and only they: every
-# other deprecation is shown. Upstream: ansible-collections/netapp.ontap issue 352 and pull request 338 (open);
-# tests/tooling/test_supported_versions.py fails before a pinned ansible-core removes the names.
+# netapp.ontap 23.x (its module_utils' netapp module) imports to_native from ansible.module_utils._text, which
+# ansible-core 2.19+ deprecates (removal in 2.24): two lines on the controller's stderr in every run that asks a
+# cluster, about code that is not ours and that a user cannot change. Dropped while netapp.ontap is imported, and only
+# they: every other deprecation is shown. Upstream: ansible-collections/netapp.ontap issue 352 and pull request 338
+# (open); the tooling test of the supported versions fails before a pinned ansible-core removes the names
+# (docs/ontap.md "Retries").
 _THEIR_DEPRECATION = re.compile(r"^Importing '\w+' from 'ansible\.module_utils\._text' is deprecated")
 
 # The lookup options that are connection options of netapp.ontap, copied into the OntapRestAPI params.
