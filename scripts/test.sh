@@ -11,8 +11,9 @@
 #   SANLAB_SUITES="bookworm" scripts/test.sh   the lab on some Debian generations only (default: all three)
 #
 # The lab stage runs once per Debian generation in SANLAB_SUITES (bookworm bullseye trixie): ONE VM per
-# generation, booted once, stopped after. On bookworm (SANLAB_PORT, default 2222) every lab test runs and molecule
-# shares its VM; on bullseye and trixie (SANLAB_PORT+1, +2) the tests marked every_suite run, plus README command 1
+# generation, booted once, stopped after. On bookworm (SANLAB_PORT, default 2222) every lab test runs, then stage
+# lab-py3.6 (the audit and remediate playbooks from ansible-core 2.16 against the guest with a Python 3.6
+# interpreter), and molecule shares its VM; on bullseye and trixie (SANLAB_PORT+1, +2) the tests marked every_suite run, plus README command 1
 # (scripts/lab-audit.sh) on trixie's VM. The stages that need no VM (lint, build, docs, the tooling tests, sanity,
 # ansible-test units, the integration tests of the fixture fleet and the ONTAP simulator: stage fleet, and the
 # ansible-core matrix), then the other generations' labs, run beside bookworm's lab, one after the other, at nice
@@ -23,7 +24,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 eval "$(scripts/setup.sh)"
-STAGES=${STAGES:-"lint build docs sanity units unit matrix py3.6 py3.13 fleet lab molecule"}
+STAGES=${STAGES:-"lint build docs sanity units unit matrix py3.6 py3.13 fleet lab lab-py3.6 molecule"}
 # The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
 # requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
 # before data tagging (AAP 2.5/2.6); 2.21 (requirements-dev.txt) runs everything with data tagging (since 2.19). 2.19
@@ -155,13 +156,21 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
   # on trixie (the audit of a stale and a reused LUN: bullseye's every_suite tests read and judge the same states)
   # --durations: the lab stages are most of CI's 60 minutes; the slowest tests are named in every log
   if [ "$SANLAB_SUITE" = bookworm ]; then
-    python -m pytest -q -p no:cacheprovider --durations=12 -m lab tests/integration
+    python -m pytest -q -p no:cacheprovider --durations=12 -m "lab and not target_python36" tests/integration
   else
     python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
     [ "$SANLAB" = 1 ] && [ "$SANLAB_SUITE" = trixie ] || return 0
     lab_audit
   fi
 }
+
+# On bookworm's VM, after the lab stage: the audit and remediate playbooks from ansible-core 2.16 against the guest
+# with a Python 3.6 interpreter (tests/integration/test_python36_lab.py; README "Python on the hosts")
+lab_py36() (  # a subshell: the environment of scripts/setup.sh --core 2.16.19 stays in it
+  env=$(scripts/setup.sh --core 2.16.19) || { echo "lab-py3.6: FAILED: no ansible-core 2.16 venv"; exit 1; }
+  eval "$env"
+  python -m pytest -q -p no:cacheprovider -m "lab and target_python36" tests/integration
+)
 
 lab_generation() {  # lab_generation SUITE PORT: one generation's VM booted on PORT, its lab tests, the VM stopped
   local rc
@@ -349,7 +358,7 @@ case " $STAGES " in
   *) on_their_own ;;
 esac
 case " $STAGES " in
-  *" lab "*|*" molecule "*)
+  *" lab "*|*" lab-py3.6 "*|*" molecule "*)
     trap 'stop_beside_lab; lab_down; stop_generations' EXIT
     case " $SANLAB_SUITES " in
       *" bookworm "*)
@@ -358,6 +367,7 @@ case " $STAGES " in
         if ! lab_up; then RESULTS+=("lab-boot(bookworm) FAILED"); failed=1; lab_down
         else
           stage lab pytest_lab
+          stage lab-py3.6 lab_py36
           stage molecule molecule_all
           lab_down
           RESULTS+=("$(printf 'lab(bookworm) %ss incl. image and boot' $(( $(date +%s) - t_suite )))")
