@@ -14,6 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import c
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import (
     STALE_VERDICTS,
     compliance_violations,
@@ -173,6 +174,38 @@ def _san_rows(san):
         rows.append(finding_row("host", "san_presence_unknown", "error", "host", host.get("san_presence_reason") or ""))
     for e in san.get("errors") or []:
         rows.append(finding_row("host", "read_error", "error", e.get("what"), e.get("msg")))
+    return rows + _tool_rows(san)
+
+
+# per SAN package (observe/tools.py): what of the host needs it (a warning then), said when it has none of that
+_NEEDED_BY = {
+    "multipath-tools": ("multipath maps", lambda san, n_maps, n_disks: n_maps > 0),
+    "sg3_utils": ("SCSI SAN disks", lambda san, n_maps, n_disks: n_maps + n_disks > 0),
+    "open-iscsi": ("iSCSI sessions", lambda san, n_maps, n_disks: bool(san.get("iscsi_sessions"))),
+    "nvme-cli": ("NVMe-oF controllers", lambda san, n_maps, n_disks: bool(_fabric_controllers(san))),
+}
+
+
+def _fabric_controllers(san):
+    return [c for c in ((san.get("nvme") or {}).get("controllers") or [])
+            if isinstance(c, dict) and is_fabrics(c.get("transport"))]
+
+
+def _tool_rows(san):
+    """One tool_missing row per SAN package the host lacks (host.tools_missing): a warning when the host has what
+    it reads (multipath maps, SCSI SAN disks, iSCSI sessions, NVMe-oF controllers), info when it has none."""
+    host = san.get("host") if isinstance(san.get("host"), dict) else {}
+    n_maps, n_disks = compact.counts(san)
+    rows = []
+    for tool in host.get("tools_missing") or []:
+        package = tool.get("package")
+        needs, needed = _NEEDED_BY.get(package, ("its devices", lambda *_a: True))
+        has = needed(san, n_maps, n_disks)
+        reason = "%s%s is not installed (%s not found): %s%s" % (
+            package, " (%s)" % tool["also_named"] if tool.get("also_named") else "",
+            ", ".join(tool.get("programs") or []), tool.get("unread") or "",
+            "" if has else "; this host has no %s, so nothing of it is left unjudged" % needs)
+        rows.append(finding_row("host", "tool_missing", "warning" if has else "info", package, reason))
     return rows
 
 

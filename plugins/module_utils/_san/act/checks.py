@@ -118,6 +118,10 @@ def verify_still_dead(host, step, obj, kind="map"):
     hung = dict((n, []) for n in names if n)  # sd -> the probe's commands that hit their deadline
     probes = dict((n, _probe_past_unit_attention(host, n, hung[n])) for n in names if n)
     fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
+    unprobed = cleanup.not_probed(fresh, kind)
+    if unprobed:
+        # planned with every path probed, its program gone since: no answer is no proof (plan.cleanup.not_probed)
+        raise Refused(target, "not_probed", unprobed, evidence={"probes": probes})
     # a path that answers READY now is back even while the kernel's path state still says failed (the checker
     # has not run since the LUN was mapped again)
     alive = sorted(n for n in set(cleanup.unproven_failures(fresh, kind)) |

@@ -108,6 +108,28 @@ def unproven_failures(obj, kind="map"):
             if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]
 
 
+def not_probed(obj, kind="map"):
+    """Why a removal may not rest on the paths of `obj` (a map, or a disk): a path whose live probe could not be
+    sent because its program is not installed (sg3_utils); None when every probe ran. Nothing is removed that was
+    not probed: the kernel's failed state alone is what a network blip shows too."""
+    probes = (obj or {}).get("probe") if kind == "map" else {(obj or {}).get("name"): (obj or {}).get("probe")}
+    lost = sorted((name, p["missing"]) for name, p in (probes or {}).items() if isinstance(p, dict) and p.get("missing"))
+    if not lost:
+        return None
+    return ("path(s) %s not probed: %s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu); "
+            "nothing is removed whose paths were not probed live" % (", ".join(n for n, _p in lost), lost[0][1]))
+
+
+def no_flush(snapshot):
+    """Why no multipath map of this host can be flushed: multipath-tools is not installed (multipath -f, multipathd);
+    None when it is, or when the tools were not looked up."""
+    for tool in (snapshot.get("host") or {}).get("tools_missing") or []:
+        if tool.get("package") == "multipath-tools":
+            return ("multipath-tools is not installed on this host (%s missing): no map is flushed"
+                    % ", ".join(tool.get("programs") or []))
+    return None
+
+
 def in_host_order(steps):
     """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
     rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
@@ -134,6 +156,11 @@ def _blocked_plan(blockers, verdicts):
 
 def _skip(skipped, v, why):
     skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")), "reason": why})
+
+
+def _refuse(skipped, v, why):
+    """A unit the plan would remove that this host cannot remove safely (a tool missing): `refused`, by name."""
+    skipped.append({"kind": "refused", "object": v.get("object"), "name": shown(v.get("name")), "reason": why})
 
 
 def _unit_refusal(v, refused, map_for, maps):
@@ -196,6 +223,9 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
         if m is None or not host_evidence_gone(m, em, snapshot.get("collected_at"),
                                                earlier.get("collected_at"), policy.get("grace", 300)):
             return _skip(skipped, v, "host evidence does not show the LU gone on every path for the grace time")
+    unprobed = not_probed(map_for(v) if obj == "map" else (snapshot.get("disks") or {}).get(v.get("name")), obj)
+    if unprobed or (obj == "map" and no_flush(snapshot)):
+        return _refuse(skipped, v, unprobed or no_flush(snapshot))
     if obj == "map":
         m = map_for(v)
         if m is None:
@@ -286,6 +316,9 @@ def _choose(snapshot, verdicts, policy, skipped):
             m = map_for(v)
             if m is None:
                 _skip(skipped, v, "map no longer present")
+                continue
+            if no_flush(snapshot):
+                _refuse(skipped, v, no_flush(snapshot))
                 continue
             why = _mismatch_unproven(m, other_lu_serials(m, verdicts, disks))
             if why:
