@@ -167,6 +167,21 @@ def test_the_version_galaxy_yml_builds_is_released_or_the_next_one():
         assert not released or version > released[0], (GALAXY["version"], released[0])
 
 
+def test_the_tarballs_changelog_releases_the_version_it_builds_and_the_readme_installs(tarball):
+    """The README installed sanfleet-remediation-0.2.0.tar.gz while the changelog stopped at 0.1.0 and every change
+    since waited as an unreleased fragment: the tarball's CHANGELOG.rst and changelogs/changelog.yaml release the
+    version galaxy.yml builds, the one the README installs."""
+    version = GALAXY["version"]
+    assert "sanfleet-remediation-%s.tar.gz" % version in (ROOT / "README.md").read_text()
+    assert tarball.name == "sanfleet-remediation-%s.tar.gz" % version
+    with tarfile.open(tarball) as tar:
+        rst = tar.extractfile("CHANGELOG.rst").read().decode()
+        changes = yaml.safe_load(tar.extractfile("changelogs/changelog.yaml"))
+    assert re.search(r"^v%s\n=+\n" % re.escape(version), rst, re.M), rst[:500]
+    release = changes["releases"][version]
+    assert release["release_date"] and release["changes"]["release_summary"], release.keys()
+
+
 def test_every_changelog_fragment_is_a_mapping_of_sections_to_lists_of_text():
     """A fragment that is not valid YAML (a ': ' in an unquoted entry) fails antsibull-changelog at release time and
     ansible-lint's production profile on the installed collection: each must load as {section: [text, ...]}
