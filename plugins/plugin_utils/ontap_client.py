@@ -255,6 +255,9 @@ class OntapClient:
         error = body.get("error") if isinstance(body, dict) else None
         if error is None and response.status_code >= 400:
             error = "%s %s for url: %s" % (response.status_code, response.reason, response.url)
+        elif error is None and body is None and response.content.strip():
+            # netapp.ontap's strict_json_check: an answer that is not JSON (a proxy's page) is an error, not data
+            error = "Expecting json, got: %r" % response.content[:200]
         return response.status_code, (None if error is not None else body), error
 
     def redact(self, text):
