@@ -25,7 +25,8 @@ description:
     A serial play's summary of the batches done is also printed when the next batch starts, after that batch's
     failures: an interrupted run (Ctrl-C, a cancelled AWX job) ends without a recap, and still says which hosts it
     did and where their reports are.
-  - Each C(--diff) block comes after a line C(<host>: --diff) that names its host.
+  - >-
+    Each C(--diff) block comes after a line C(<host>: --diff) that names its host.
   - With C(-v) and more it prints what the C(default) callback prints, and the fleet summary once more at the end.
   - >-
     Turn it on with C(ANSIBLE_STDOUT_CALLBACK=sanfleet.remediation.fleet) or C(stdout_callback) in

@@ -32,8 +32,8 @@ def site(tmp_path_factory):
     hosts = {}
     for host, scenario in HOSTS.items():
         shim = top / "bin" / ("python-" + scenario)
-        shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n' % (sys.executable, REPO / "tests" / "fleet" /
-                                                              "fixture_python.py", scenario))
+        fixture = REPO / "tests" / "fleet" / "fixture_python.py"
+        shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n' % (sys.executable, fixture, scenario))
         shim.chmod(0o755)
         hosts[host] = {"ansible_connection": "local", "ansible_python_interpreter": str(shim),
                        "stale_cleanup_array_truth": truth(scenario)}

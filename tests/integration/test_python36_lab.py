@@ -106,7 +106,7 @@ def test_audit_and_remediate_from_ansible_core_2_16_on_a_python_3_6_host(lab, tm
         run = playbook(tmp_path, "sanfleet.remediation.remediate", "-e", "@ontap.yml", "-e", "sanfleet_hosts=sanlab",
                        "-e", "sanfleet_approved_plan_file=sanfleet-reports/sanfleet-plan.json")
         assert run.returncode == 0, run.out[-4000:]
-    rc, out, _ = lab.ssh("dmsetup ls --target multipath", timeout=60)
+    rc, out, _err = lab.ssh("dmsetup ls --target multipath", timeout=60)
     assert rc == 0 and stale not in out, out
     executed = json.loads((tmp_path / "sanfleet-reports" / "hosts" / "sanlab.json").read_text())["remediation"]
     assert ("flush_map", stale) in [(s["action"], s["target"]) for s in executed["executed"]], executed

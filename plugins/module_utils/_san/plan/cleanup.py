@@ -113,7 +113,8 @@ def not_probed(obj, kind="map"):
     sent because its program is not installed (sg3_utils); None when every probe ran. Nothing is removed that was
     not probed: the kernel's failed state alone is what a network blip shows too."""
     probes = (obj or {}).get("probe") if kind == "map" else {(obj or {}).get("name"): (obj or {}).get("probe")}
-    lost = sorted((name, p["missing"]) for name, p in (probes or {}).items() if isinstance(p, dict) and p.get("missing"))
+    lost = sorted((name, p["missing"]) for name, p in (probes or {}).items()
+                  if isinstance(p, dict) and p.get("missing"))
     if not lost:
         return None
     return ("path(s) %s not probed: %s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu); "

@@ -218,8 +218,8 @@ def test_lvmconfig_is_read_when_installed_and_an_unreadable_lvm_conf_is_named_in
 
 @pytest.mark.parametrize("lvmconfig", [True, False])
 @pytest.mark.parametrize("value", ["../../etc", "etc/lvm/lvm.conf", "/etc/lvm/../../etc/shadow", "DIR"])
-def test_an_lvm_conf_that_is_no_file_path_fails_naming_it_and_reads_nothing(lab, tmp_path, run_module, value,
-                                                                           lvmconfig):
+def test_an_lvm_conf_that_is_no_file_path_fails_naming_it_and_reads_nothing(
+        lab, tmp_path, run_module, value, lvmconfig):
     """Fails when lvm_conf accepts a directory, a relative path or one with '..' (it read the directory as an
     unreadable file, or the relative path from wherever the module ran), instead of a clear error naming the value
     before any read."""
