@@ -179,10 +179,12 @@ def _san_rows(san):
 
 # per SAN package (observe/tools.py): what of the host needs it (a warning then), said when it has none of that
 _NEEDED_BY = {
-    "multipath-tools": ("multipath maps", lambda san, n_maps, n_disks: n_maps > 0),
-    "sg3_utils": ("SCSI SAN disks", lambda san, n_maps, n_disks: n_maps + n_disks > 0),
-    "open-iscsi": ("iSCSI sessions", lambda san, n_maps, n_disks: bool(san.get("iscsi_sessions"))),
-    "nvme-cli": ("NVMe-oF controllers", lambda san, n_maps, n_disks: bool(_fabric_controllers(san))),
+    "multipath-tools": ("multipath maps", lambda san, n_maps: n_maps > 0),
+    # a map's paths are SAN disks (a compact fact counts the healthy ones), and so is an iSCSI or FC disk without one
+    "sg3_utils": ("SCSI SAN disks", lambda san, n_maps: n_maps > 0 or any(
+        isinstance(d, dict) and d.get("transport") in ("iscsi", "fc") for d in (san.get("disks") or {}).values())),
+    "open-iscsi": ("iSCSI sessions", lambda san, n_maps: bool(san.get("iscsi_sessions"))),
+    "nvme-cli": ("NVMe-oF controllers", lambda san, n_maps: bool(_fabric_controllers(san))),
 }
 
 
@@ -195,12 +197,12 @@ def _tool_rows(san):
     """One tool_missing row per SAN package the host lacks (host.tools_missing): a warning when the host has what
     it reads (multipath maps, SCSI SAN disks, iSCSI sessions, NVMe-oF controllers), info when it has none."""
     host = san.get("host") if isinstance(san.get("host"), dict) else {}
-    n_maps, n_disks = compact.counts(san)
+    n_maps = compact.counts(san)[0]
     rows = []
     for tool in host.get("tools_missing") or []:
         package = tool.get("package")
         needs, needed = _NEEDED_BY.get(package, ("its devices", lambda *_a: True))
-        has = needed(san, n_maps, n_disks)
+        has = needed(san, n_maps)
         reason = "%s%s is not installed (%s not found): %s%s" % (
             package, " (%s)" % tool["also_named"] if tool.get("also_named") else "",
             ", ".join(tool.get("programs") or []), tool.get("unread") or "",

@@ -262,6 +262,10 @@ def test_each_missing_san_package_is_a_row_a_warning_where_the_host_needs_it():
                                  "failed SCSI paths are not probed live"),
         ("info", "nvme-cli", "nvme-cli is not installed (nvme not found): its files are not there; this host has no "
                              "NVMe-oF controllers, so nothing of it is left unjudged")]
+    # a local SCSI disk (transport other) is no SAN disk: nothing is left unprobed for want of sg3_utils
+    local = {"host": dict(SAN["host"], tools_missing=lost[:1]), "maps": {}, "disks": {"sda": {"transport": "other"}}}
+    assert [f["severity"] for f in host_report({"san": local}, "h1")["findings"] if f["check"] == "tool_missing"] == [
+        "info"]
 
 
 def test_a_cluster_that_answered_after_retries_is_an_info_row_with_their_count_not_an_array_problem():
