@@ -69,7 +69,7 @@ _raw:
       elements: dict
     problems:
       description: "cluster, svm, kind (lookup_failed, svm_scoped_login, dropped_mapping, no_cluster,
-        duplicate_target_identity), msg."
+        duplicate_target_identity; in nvme.problems also unexpected_format), msg."
       type: list
       elements: dict
     initiators:

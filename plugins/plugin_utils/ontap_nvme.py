@@ -17,7 +17,8 @@ No credential is ever put in a truth, a record or an error message.
 
 from __future__ import annotations
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    normalize_initiator, nsid_number, ontap_hex_id)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import DEFAULT_MAX_PAGES, OntapError
 
 # Fields asked for (checked against netapp-ontap's resource schemas: NvmeService, NvmeSubsystem, NvmeNamespace,
@@ -142,7 +143,10 @@ def nvme_records(nvme, cluster, wanted=None, problems=None, collected_at=None):
     """One record per mapped namespace whose subsystem allows any of the ``wanted`` host NQNs (normal forms,
     ``ontap_records.wanted_initiators``; every mapped namespace when None). A map naming a subsystem or namespace
     the other reads did not return is appended to ``problems`` as ``dropped_mapping`` (changed between requests:
-    the records may be incomplete)."""
+    the records may be incomplete); a map whose ``nsid`` is not in ONTAP's documented form ("00000001h") as
+    ``unexpected_format`` (never guessed: a wrong NSID matches another namespace). A record's ``nsid`` and
+    ``anagrpid`` are numbers, as the host's sysfs gives them (``anagrpid`` None when not in that form: it decides
+    nothing)."""
     if nvme.get("state") != READ:
         return []
     subsystems = {s["uuid"]: s for s in nvme["subsystems"]}
@@ -163,6 +167,15 @@ def nvme_records(nvme, cluster, wanted=None, problems=None, collected_at=None):
             continue
         if wanted is not None and not wanted & {normalize_initiator(h) for h in subsystem["host_nqns"]}:
             continue
+        if _nsid(nmap) is None:
+            # a map whose NSID cannot be read as ONTAP documents it cannot be matched to a host namespace: the
+            # record is left out and the NVMe truth says it is incomplete (nothing NVMe is judged on it)
+            if problems is not None:
+                problems.append({"cluster": cluster, "svm": nmap["svm"], "kind": "unexpected_format",
+                                 "msg": "ONTAP %s: the map of namespace %s in subsystem %s gives nsid %r, not "
+                                        "ONTAP's documented form (8 hex digits and 'h', e.g. 00000001h)"
+                                        % (cluster, nmap["namespace"], nmap["subsystem"], nmap["nsid"])})
+            continue
         out.append(_record(cluster, namespace, subsystem, nmap, lifs.get(namespace["svm"], []), collected_at))
     out.sort(key=lambda r: (r["svm"] or "", r["name"] or "", r["subsystem"] or ""))
     return out
@@ -172,13 +185,19 @@ def _record(cluster, namespace, subsystem, nmap, lifs, collected_at):
     return {
         "cluster": cluster, "svm": namespace["svm"], "uuid": namespace["uuid"], "name": namespace["name"],
         "os_type": namespace["os_type"], "state": namespace["state"], "size_bytes": namespace["size_bytes"],
-        "nsid": nmap["nsid"], "anagrpid": nmap["anagrpid"],
+        # ONTAP's "00000001h" as the host's sysfs gives it (decimal: /sys/block/nvmeXnY/nsid, ana_grpid)
+        "nsid": _nsid(nmap), "anagrpid": ontap_hex_id(nmap["anagrpid"]),
         "subsystem": subsystem["name"], "subsystem_uuid": subsystem["uuid"], "subsystem_nqn": subsystem["nqn"],
         "subsystem_serial": subsystem["serial"], "subsystem_os_type": subsystem["os_type"],
         "host_nqns": list(subsystem["host_nqns"]),
         "tcp_lifs": [dict(lif) for lif in lifs],
         "collected_at": collected_at,
     }
+
+
+def _nsid(nmap):
+    """The map's NSID as a number, from ONTAP's documented form only (from ONTAP, "1" is no documented value)."""
+    return nsid_number(ontap_hex_id(nmap["nsid"]))
 
 
 def wanted_host_nqns(wanted):

@@ -89,6 +89,12 @@ def array_problem(problem):
     elif kind == "dropped_mapping":
         out.update(cause="dropped_mapping", meaning="A LUN map names an igroup the igroups answer did not hold "
                    "(the mapping changed between two requests).", action="Run again; it is transient.")
+    elif kind == "unexpected_format":
+        out.update(cause="unexpected_format", meaning="ONTAP answered a field in a form its REST API reference does "
+                   "not document (the message names it): the collection does not guess what it means, so no device "
+                   "of that family is judged against this cluster.",
+                   action="Report the value and the ONTAP version to the collection's maintainers; until then "
+                          "nothing of that family is removed on this cluster's word.")
     elif kind == "no_cluster":
         out.update(cause="no_cluster", meaning="No ONTAP cluster was given, so no device was judged against "
                    "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")

@@ -111,7 +111,10 @@ class Dataset:
     def map_namespace(self, namespace, subsystem, nsid, anagrpid=None):
         self.nvme_maps.append({"svm": dict(subsystem["svm"]), "subsystem_uuid": subsystem["uuid"], "subsystem_name": subsystem["name"],
                                "namespace_uuid": namespace["uuid"], "namespace_name": namespace["name"],
-                               "nsid": str(nsid), "anagrpid": anagrpid or "%08xh" % int(nsid)})
+                               # nsid and anagrpid as ONTAP's REST API reference documents them (9.6 to 9.17.1,
+                               # /protocols/nvme/subsystem-maps): "8 hexadecimal digits (zero-filled) followed by a
+                               # lower case h", e.g. "00000001h"
+                               "nsid": "%08xh" % int(nsid), "anagrpid": anagrpid or "%08xh" % int(nsid)})
 
     def add_igroup(self, name, svm="svm1", protocol="iscsi", os_type="linux", initiators=(), uuid_=None):
         rec = {"uuid": uuid_ or _uuid("igroup", svm, name), "name": name, "svm": self.svm(svm),

@@ -25,17 +25,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    InvalidInput, normalize_initiator, uuid_text)
+    InvalidInput, normalize_initiator, nsid_number, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import is_epoch
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 
 # the ANA states a path can do I/O in (NVMe base spec, "Asymmetric Namespace Access"; nvme_ana_state_names)
 ANA_USABLE = ("optimized", "non-optimized")
-DIGITS = re.compile(r"^[0-9]{1,10}\Z")
 
 
 class NvmeTruthError(InvalidInput):
@@ -69,17 +66,6 @@ def _name(value, what):
 
 def _nqn(value):
     return normalize_initiator(value) if isinstance(value, str) and value.strip() else None
-
-
-def _nsid(value):
-    """An NSID as a positive int; None for anything else (a bool, a float, text that is not ASCII digits, 0)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and DIGITS.match(value.strip()):
-        return int(value.strip()) or None
-    return None
 
 
 class NvmeTruth(object):
@@ -131,9 +117,10 @@ class NvmeTruth(object):
         self.mapped = {}         # (subsystem NQN, nsid) -> [record]
         for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
             where = "array_truth.nvme.namespaces[%d]" % n
-            nsid, nqn = _nsid(rec.get("nsid")), _nqn(rec.get("subsystem_nqn"))
+            nsid, nqn = nsid_number(rec.get("nsid")), _nqn(rec.get("subsystem_nqn"))
             if nsid is None or nqn is None:
-                raise NvmeTruthError("%s needs a subsystem_nqn and a positive nsid, got %r and %r"
+                raise NvmeTruthError("%s needs a subsystem_nqn and an nsid (a positive number, ONTAP's "
+                                     "\"00000001h\" or decimal text), got %r and %r"
                                      % (where, rec.get("subsystem_nqn"), rec.get("nsid")))
             # the host NQNs the namespace's subsystem allows: never read as "none" when missing or malformed
             _strings(rec.get("host_nqns"), where + ".host_nqns", empty=False)

@@ -64,7 +64,8 @@ def test_nvme_records_are_the_namespaces_of_the_subsystems_that_allow_the_host_n
     rec = nvme["namespaces"][0]
     assert rec["subsystem"] == "sub_h1" and rec["subsystem_nqn"].endswith(":subsystem.sub_h1")
     assert rec["subsystem_nqn"].startswith("nqn.1992-08.com.netapp:sn.") and rec["host_nqns"] == [H1]
-    assert rec["nsid"] == "1" and rec["state"] == "online" and rec["size_bytes"] == 1 << 30 and rec["cluster"] == "cl1"
+    # the map's nsid "00000001h" (ONTAP's documented form) as the host's sysfs gives it
+    assert rec["nsid"] == 1 and rec["anagrpid"] == 1 and rec["state"] == "online" and rec["size_bytes"] == 1 << 30 and rec["cluster"] == "cl1"
     assert sorted((lif["address"], lif["state"]) for lif in rec["tcp_lifs"]) == [("192.0.2.31", "up"), ("192.0.2.32", "up")]
     assert rec["uuid"] and rec["subsystem_serial"] and rec["collected_at"] == nvme["collected_at"]
     (target,) = nvme["targets"]
@@ -259,3 +260,16 @@ def test_a_subsystem_hosts_list_that_is_missing_or_odd_is_not_read_never_empty(h
         rec["hosts"] = hosts
     nvme = {"state": "read", "services": [], "lifs": [], "subsystems": [ontap_nvme._slim_subsystem(rec)]}  # pylint: disable=protected-access
     assert ontap_nvme.nvme_targets(nvme)[0]["subsystems"] == [{"nqn": rec["target_nqn"], "host_nqns": read}]
+
+
+@pytest.mark.parametrize("nsid", ["1", "00000001", 1, None, "0x00000001"])
+def test_a_subsystem_map_whose_nsid_is_not_ontaps_documented_text_is_a_problem_not_a_guess(sim, nsid):
+    """ONTAP documents a map's nsid as "00000001h" (REST API reference, /protocols/nvme/subsystem-maps): an answer in
+    any other shape is not read as a number (a zero-led "00000010" is 16 or 10), its record is left out and the NVMe
+    truth says why, so no NVMe device is judged on it; the SCSI truth is untouched."""
+    sim.dataset.nvme_maps[0]["nsid"] = nsid
+    truth = host_truth(sim)
+    nvme = truth["nvme"]
+    assert [p["kind"] for p in nvme["problems"]] == ["unexpected_format"]
+    assert "documented form" in nvme["problems"][0]["msg"] and repr(nsid) in nvme["problems"][0]["msg"]
+    assert len(nvme["namespaces"]) == 2 and truth["problems"] == []

@@ -375,3 +375,21 @@ def test_a_cluster_that_could_not_be_read_at_all_is_one_array_row_not_one_per_tr
                         probe=False)
     rows = [f for f in host_report({"san": san}, "h1", "audit")["findings"] if f["area"] == "array"]
     assert [("403" in r["reason"], r["reason"].startswith("NVMe: ")) for r in rows] == [(False, False), (True, True)]
+
+
+def test_an_nvme_map_in_a_form_ontap_does_not_document_is_an_array_error_row_that_says_what_to_do():
+    """A subsystem map whose nsid is not ONTAP's documented "00000001h" leaves the NVMe family unjudged
+    (ontap_nvme.nvme_records): the report names it as an error of the array, with its cause, not as a warning."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = load_captured("nvme_stale")
+    nvme = nvme_array_truth(lab["nvme"])
+    nvme["problems"] = [{"cluster": "sanlab", "svm": "svm_nvme", "kind": "unexpected_format",
+                         "msg": "ONTAP sanlab: the map of namespace /vol/v/ns2 in subsystem s gives nsid '00000002', "
+                                "not ONTAP's documented form (8 hex digits and 'h', e.g. 00000001h)"}]
+    san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [],
+                                                "collected_at": 1.0, "nvme": nvme}), probe=False)
+    report = host_report({"san": san}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    (row,) = [f for f in report["findings"] if f["area"] == "array"]
+    assert (row["check"], row["severity"]) == ("array_unexpected_format", "error")
+    assert "does not document" in row["reason"] and "maintainers" in row["action"]

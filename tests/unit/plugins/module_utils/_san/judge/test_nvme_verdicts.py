@@ -335,3 +335,25 @@ def test_an_nvme_clusters_part_that_is_not_a_list_of_dicts_is_refused_before_any
                       "clusters": clusters}}
     with pytest.raises(validate.InvalidInput):
         facts.truth_of(array_truth=truth)
+
+
+def test_a_truth_giving_ontaps_documented_nsid_text_judges_the_namespace_at_that_nsid():
+    """ONTAP's REST API reference documents a subsystem map's nsid as "8 hexadecimal digits (zero-filled) followed
+    by a lower case h" (/protocols/nvme/subsystem-maps, 9.6 to 9.17.1): a truth that carries "00000002h" speaks of
+    the host's NSID 2 (sysfs, decimal), and the namespace it no longer maps is judged stale as with a number."""
+    san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
+    for rec in truth["namespaces"]:
+        rec["nsid"] = "%08xh" % rec["nsid"]
+    namespaces, _controllers = judged(san, truth)
+    assert kinds(namespaces) == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
+                                 "nvme0n3": "paths_down_but_mapped"}
+
+
+@pytest.mark.parametrize("nsid", ["00000001", "0x1", "00000001H ", "1h", "ffffffffh", "00000000h", "01", 0, -1])
+def test_an_nsid_in_no_documented_form_is_refused_never_guessed(nsid):
+    """"00000001" is ONTAP's text without its "h" or a decimal with leading zeros: the two readings differ from
+    00000010 on, and the wrong one would match another namespace. FFFFFFFFh is the broadcast NSID, 0 none."""
+    with pytest.raises(nv.NvmeTruthError, match=r"array_truth.nvme.namespaces\[0\] needs"):
+        nv.NvmeTruth({"namespaces": [{"subsystem_nqn": "nqn.1992-08.com.netapp:sn.1:subsystem.s", "nsid": nsid,
+                                      "host_nqns": ["nqn.2014-08.org.nvmexpress:uuid:1"]}]})
