@@ -558,7 +558,7 @@ def report_plan(module, san, plan, result):
     exclude = plan["flush_maps"] + [m["expect_wwid"] for m in plan["mismatches"] if m.get("expect_wwid")]
     result["healthy_before"] = cleanup.healthy_maps(san, exclude)
     for b in plan["blocked"]:
-        module.warn("no removal on this host: %s (%s)" % (b["why"], b["msg"]))
+        module.warn("no SCSI removal on this host: %s (%s)" % (b["why"], b["msg"]))
     for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
     return exclude

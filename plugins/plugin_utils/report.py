@@ -126,7 +126,7 @@ def _array_rows(san):
             (p, "NVMe: ") for p in array.get("nvme_problems") or []
             if isinstance(p, dict) and (p.get("cluster"), p.get("kind"), p.get("msg")) not in said]:
         p = array_problem(prob)
-        blocking = p["kind"] in ("lookup_failed", "no_cluster", "unexpected_format")
+        blocking = p["kind"] in ("lookup_failed", "no_cluster", "unexpected_format", "unusable_truth")
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
                                 p.get("cluster") or "sanfleet_ontap", "%s%s %s" % (what, p["meaning"], p["msg"]),
                                 action=p["action"]))

@@ -95,6 +95,12 @@ def array_problem(problem):
                    "of that family is judged against this cluster.",
                    action="Report the value and the ONTAP version to the collection's maintainers; until then "
                           "nothing of that family is removed on this cluster's word.")
+    elif kind == "unusable_truth":
+        out.update(cause="unusable_truth", meaning="A device family's part of the array truth is not the documented "
+                   "contract (the message names the field): none of that family's devices is judged or removed; "
+                   "the other family's are judged on their own part.",
+                   action="Fix what produced the array truth (a truth of your own: docs/ontap.md has the contract); "
+                          "if it came from the collection's lookup, report it with the message.")
     elif kind == "no_cluster":
         out.update(cause="no_cluster", meaning="No ONTAP cluster was given, so no device was judged against "
                    "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")

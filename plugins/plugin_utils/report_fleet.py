@@ -144,7 +144,7 @@ def _host_entry(host, report, active):
         reason = next((f["reason"] for f in report["findings"] if f["check"] in (
             "unreachable", "task_failed", "not_san")), "")
     elif (report.get("remediation") or {}).get("blocked"):
-        reason = "no removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
+        reason = "no SCSI removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
                                                     for b in report["remediation"]["blocked"])
     host_row = {"host": host, "status": report["status"], "counts": report["counts"],
                 "summary": report.get("summary") or {}, "reason": reason,

@@ -199,7 +199,7 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
         doc = json.loads((proc.reports / "hosts" / "node01-unmapped.json").read_text())
         assert doc["remediation"]["counts"]["planned"] == 0
         assert any(b["why"] == "array_lookup_problem" and "HTTP 503" in b["msg"] for b in doc["remediation"]["blocked"])
-        assert "no removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
+        assert "no SCSI removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
 
 
 def test_remediate_never_targets_an_implicit_all(fleet):

@@ -55,7 +55,7 @@ REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
 
 
 def removal_blockers(snapshot, verdicts, policy=None):
-    """[{"why": name, "msg": text}]: reasons to plan no removal at all on this host, because the array truth the
+    """[{"why": name, "msg": text}]: reasons to plan no SCSI removal on this host, because the array truth the
     verdicts rest on may be incomplete or old, or is missing. Names: array_truth_unknown, no_array_truth,
     array_lookup_problem, empty_truth, unexpected_visibility, truth_age_unknown, truth_too_old."""
     policy = policy or {}
@@ -121,15 +121,16 @@ def _never_touched(verdict):
     return "%s: %s" % (text, verdict["reason"]) if verdict.get("kind") == "not_covered" and verdict.get("reason") else text
 
 
-def _blocked_plan(blockers, verdicts):
-    """The plan of a host whose truth may be incomplete or old: no removal at all, and why, by name."""
+def _blocked_plan(blockers, verdicts, nvme):
+    """The plan of a host whose SCSI truth may be incomplete or old: no SCSI removal at all, and why, by name; the
+    NVMe family's plan (`nvme`, plan_nvme) stands on its own truth, which has its own gates."""
     names = ", ".join(sorted(set(b["why"] for b in blockers)))
-    why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
-    return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
-            "delete_controllers": [],
+    why = "no SCSI removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
+    return {"steps": in_host_order(nvme["steps"]), "blocked": blockers, "flush_maps": [], "delete_disks": [],
+            "mismatches": [], "delete_controllers": nvme["delete_controllers"],
             "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")),
                          "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
-                         else _never_touched(v)} for v in verdicts or []]}
+                         else _never_touched(v)} for v in verdicts or []] + nvme["skipped"]}
 
 
 def _skip(skipped, v, why):
@@ -437,8 +438,11 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     """
     policy = policy or {}
     blockers = removal_blockers(snapshot, verdicts, policy)
+    # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away, judged on
+    # the NVMe truth alone (a SCSI truth that blocks proves nothing about it, and the reverse)
+    nvme = plan_nvme(snapshot, policy)
     if blockers:
-        return _blocked_plan(blockers, verdicts)
+        return _blocked_plan(blockers, verdicts, nvme)
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
     steps, skipped = [], []
@@ -479,8 +483,6 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             continue
         dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
-    # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away
-    nvme = plan_nvme(snapshot, policy)
     steps.extend(nvme["steps"])
     skipped.extend(nvme["skipped"])
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,

@@ -287,7 +287,7 @@ def test_remediation_part_says_why_nothing_was_planned():
     jsonschema.validate(rep, SCHEMA)
     assert rep["remediation"]["blocked"] == plan["blocked"]
     [row] = fleet_report([rep], ["h1"])["hosts"]
-    assert row["reason"] == "no removal planned: array lookup cl1: lookup_failed (HTTP 401)"
+    assert row["reason"] == "no SCSI removal planned: array lookup cl1: lookup_failed (HTTP 401)"
 
 
 def test_igroup_layout_names_a_cluster_it_could_not_read():

@@ -330,7 +330,7 @@ def test_a_failed_lookup_blocks_every_removal_and_says_why(plan):
     assert out["steps"] == [] and out["flush_maps"] == [] and out["evidence_candidates"] == []
     assert [b["why"] for b in out["blocked"]] == ["array_lookup_problem"]
     left = dict((x["name"], x["reason"]) for x in out["left_alone"])
-    assert left[WWID].startswith("no removal on this host (array_lookup_problem)") and "cl2" in left[WWID]
+    assert left[WWID].startswith("no SCSI removal on this host (array_lookup_problem)") and "cl2" in left[WWID]
 
 
 def test_diff_shows_the_devices_before_and_after_the_plan(invoke_on_env, looks):

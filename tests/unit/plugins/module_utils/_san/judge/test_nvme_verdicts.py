@@ -280,10 +280,13 @@ def test_a_record_whose_host_nqns_is_not_a_list_of_nqns_is_refused_never_read_as
     {"targets": [{"cluster": "c1", "svm": "svm1", "subsystem_nqns": [], "tcp_addresses": [""]}]},
 ])
 def test_an_nvme_truth_with_odd_values_is_refused_with_a_clear_error_not_a_traceback(nvme):
-    """Bad input is InvalidInput (the modules' 'invalid input: ...; nothing was read'): a superscript or circled
-    digit passes str.isdigit() but not int(); an unhashable cluster or SVM cannot key the index; a blank address."""
-    with pytest.raises(validate.InvalidInput, match="array_truth.nvme"):
-        facts.truth_of({"luns": [], "nvme": nvme})
+    """Odd values are NvmeTruthError (never a traceback): a superscript or circled digit passes str.isdigit() but
+    not int(); an unhashable cluster or SVM cannot key the index; a blank address. The truth's NVMe part is then
+    one that covers nothing, naming the field (judge.facts.family_parts)."""
+    with pytest.raises(nv.NvmeTruthError, match="array_truth.nvme"):
+        nv.NvmeTruth(nvme)
+    (problem,) = facts.truth_of({"luns": [], "initiators": ["*"], "nvme": nvme})["nvme"]["problems"]
+    assert problem["kind"] == facts.UNUSABLE_TRUTH and "array_truth.nvme" in problem["msg"]
 
 
 def test_a_controller_says_whether_its_subsystem_still_allows_and_maps_its_host_nqn():
@@ -327,14 +330,17 @@ def test_the_nvme_truth_is_as_old_as_its_oldest_read():
     [{"cluster": "c1", "collected_at": 1.0}, "c2"],
     5,
 ], ids=["dict", "non-dict-entry", "int"])
-def test_an_nvme_clusters_part_that_is_not_a_list_of_dicts_is_refused_before_anything_is_read(clusters):
-    """The cluster reads date the NVMe truth: a shape whose times would not be seen is refused as bad input."""
+def test_an_nvme_clusters_part_that_is_not_a_list_of_dicts_makes_the_nvme_part_unusable_and_undated(clusters):
+    """The cluster reads date the NVMe truth: a shape whose times would not be seen makes the NVMe part one that
+    covers nothing, names the field, and has no age (its gate refuses it), while the SCSI part keeps its own."""
     now = 1000.0
     truth = {"luns": [], "targets": [], "problems": [], "collected_at": now,
              "nvme": {"namespaces": [], "targets": [], "problems": [], "host_nqns": ["*"], "collected_at": now,
                       "clusters": clusters}}
-    with pytest.raises(validate.InvalidInput):
-        facts.truth_of(array_truth=truth)
+    checked = facts.truth_of(array_truth=truth)
+    assert [p["kind"] for p in checked["nvme"]["problems"]] == [facts.UNUSABLE_TRUTH]
+    assert "array_truth.nvme.clusters" in checked["nvme"]["problems"][0]["msg"]
+    assert nv.nvme_truth_time(checked["nvme"]) is None and checked["collected_at"] == now
 
 
 def test_a_truth_giving_ontaps_documented_nsid_text_judges_the_namespace_at_that_nsid():

@@ -498,7 +498,7 @@ def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
     assert out["steps"] == []
     assert [b["why"] for b in out["blocked"]] == [why]
     left = dict((s["name"], s["reason"]) for s in out["skipped"])
-    assert left[WWID].startswith("no removal on this host (%s)" % why)
+    assert left[WWID].startswith("no SCSI removal on this host (%s)" % why)
     assert left[WWID2] == "healthy is never touched by cleanup"
 
 

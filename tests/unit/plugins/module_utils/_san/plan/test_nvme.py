@@ -238,14 +238,22 @@ def test_a_namespace_that_stays_must_answer_through_another_live_path_now(tmp_pa
 
 def test_the_host_plan_runs_the_nvme_units_after_the_scsi_ones_and_lists_the_controllers(tmp_path):
     """plan_cleanup: the NVMe units are part of the host's plan (one approval, one check mode, one act), in
-    HOST_ORDER after every SCSI step, and listed in delete_controllers; a blocked host plans none of them."""
+    HOST_ORDER after every SCSI step, and listed in delete_controllers. Each family is gated on its own truth: a SCSI
+    truth too old blocks the SCSI units only, an NVMe truth too old the NVMe ones only."""
     san = judged(tmp_path, drop=LIF_GONE)
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
     assert [s.action for s in plan["steps"]][-2:] == ["delete_controller", "wait_controller_gone"]
     assert [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
-    san["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
+    old_scsi = copy.deepcopy(san)
+    old_scsi["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
+    plan = cleanup.plan_cleanup(old_scsi, old_scsi.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
+    assert [s.action for s in plan["steps"]] == ["delete_controller", "wait_controller_gone"]
+    assert plan["blocked"][0]["why"] == "truth_too_old" and [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
+    san["array"]["nvme_collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
-    assert plan["steps"] == [] and plan["delete_controllers"] == [] and plan["blocked"][0]["why"] == "truth_too_old"
+    assert plan["steps"] == [] and plan["delete_controllers"] == [] and plan["blocked"] == []
+    assert "read %.0fs before" % (10 * cleanup.TRUTH_MAX_AGE) in next(
+        s["reason"] for s in plan["skipped"] if s["name"] == "nvme0")
 
 
 def _two_reads_of_one_svm(truth):
@@ -340,3 +348,38 @@ def test_a_listing_of_the_subsystem_without_its_hosts_leaves_it_unknown_and_dele
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=_second_listing_without_hosts(subsystems, last))
     assert [c["host_allowed"] for c in san["nvme_verdicts"]["controllers"]] == [None, None]
     assert planned(san)[0]["steps"] == []
+
+
+def test_a_scsi_part_that_cannot_be_used_leaves_the_nvme_controllers_planned_on_the_nvme_truth(tmp_path):
+    """A SCSI part that is not the contract (judge.facts.family_parts) blocks the SCSI units only: the controller to
+    the deleted LIF is planned on the NVMe part alone, and the SCSI devices are named as not judged."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE)
+    now = time.time()
+    nvme = dict(nvme_array_truth(lab["nvme"]), collected_at=now)
+    truth = facts.truth_of({"luns": [{"wwid": 7}], "targets": [], "problems": [], "initiators": ["*"],
+                            "collected_at": now, "nvme": nvme})
+    san = facts.collect(reader, truth, probe=False)
+    plan = cleanup.plan_cleanup(san, san["verdicts"], {"policy": "array", "delete_lif_gone": True})
+    assert [(s.action, s.target) for s in plan["steps"]] == [("delete_controller", "nvme0"),
+                                                             ("wait_controller_gone", "nvme0")]
+    assert "array_lookup_problem" in [b["why"] for b in plan["blocked"]]
+    # the ONTAP LUNs are not judged, each saying why; the lab's LIO LUN is another array's, as ever
+    kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
+    assert sorted(kinds.values()) == ["not_covered"] * 3 + ["unknown_array"]
+    assert all("SCSI part of the array truth" in v["reason"] for v in san["verdicts"] if v["kind"] == "not_covered")
+
+
+def test_an_nvme_part_that_cannot_be_used_plans_no_controller_and_says_why(tmp_path):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE)
+    now = time.time()
+    nvme = dict(nvme_array_truth(lab["nvme"]), collected_at=now)
+    nvme["namespaces"][0]["nsid"] = "00000001"
+    truth = facts.truth_of({"luns": [], "targets": [], "problems": [], "initiators": ["*"], "collected_at": now,
+                            "nvme": nvme})
+    san = facts.collect(reader, truth, probe=False)
+    plan = cleanup.plan_cleanup(san, san["verdicts"], {"policy": "array", "delete_lif_gone": True})
+    assert plan["steps"] == [] and plan["delete_controllers"] == []
+    assert "'00000001'" in next(s["reason"] for s in plan["skipped"] if s["name"] == "nvme0")
+    assert set(v["kind"] for v in san["nvme_verdicts"]["namespaces"]) == {"not_covered"}
