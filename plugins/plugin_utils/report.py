@@ -23,6 +23,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance im
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
+    NVME_ACTIONS,
     SCHEMA_VERSION,
     SEVERITIES,
     SEVERITY_RANK,
@@ -74,7 +75,8 @@ def _violation_rows(parts):
             reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"], tail)
         rows.append(finding_row(v["area"], v["check"], "violation", v["object"], reason, device=v.get("device"),
                                 setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
-                                wwid=v.get("wwid"), devices=v.get("devices")))
+                                wwid=v.get("wwid"), devices=v.get("devices"),
+                                action=NVME_ACTIONS[v["check"]] if v.get("family") == "nvme" else None))
     return rows
 
 
@@ -162,7 +164,7 @@ def _san_rows(san):
                                     device=v.get("name")))
         else:
             rows.append(finding_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"),
-                                    v.get("reason"), device=v.get("name")))
+                                    v.get("reason"), device=v.get("name"), action=NVME_ACTIONS.get(kind)))
     for f in san.get("findings") or []:
         if f.get("name") in judged:
             continue  # the verdict says more than the host-only finding

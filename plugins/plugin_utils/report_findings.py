@@ -23,6 +23,8 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 # What to do, per check (module_utils/_san/check_registry.py). The runbook (docs/runbook.md) explains each one at
 # length.
 ACTIONS = check_registry.actions()
+# an NVMe namespace's or controller's verdict: the NVMe family's own remedy (what remediate does for it)
+NVME_ACTIONS = check_registry.nvme_actions()
 DEFAULT_ACTION = "See docs/runbook.md for this check."
 
 

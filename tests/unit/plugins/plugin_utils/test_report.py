@@ -393,3 +393,24 @@ def test_an_nvme_map_in_a_form_ontap_does_not_document_is_an_array_error_row_tha
     (row,) = [f for f in report["findings"] if f["area"] == "array"]
     assert (row["check"], row["severity"]) == ("array_unexpected_format", "error")
     assert "does not document" in row["reason"] and "maintainers" in row["action"]
+
+
+def test_an_nvme_namespaces_row_gives_the_nvme_remedy_not_the_luns():
+    """A stale namespace's row said to remove it as a LUN ("remove it with playbooks/remediate.yml") and a not
+    covered one to check the SVMs of the host: an NVMe row says what remediate does for NVMe, and what to do on the
+    array when its subsystem still allows the host; a LUN's row keeps the SCSI remedy."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = load_captured("nvme_stale")
+    nvme = nvme_array_truth(lab["nvme"], lifs=["127.0.0.5", "127.0.0.6"])
+    san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [],
+                                                "collected_at": 1.0, "nvme": nvme}), probe=False)
+    rows = dict((f["object"], f) for f in host_report({"san": san}, "h1", "audit")["findings"]
+                if f["area"] == "stale")
+    stale = rows["nvme0n2"]
+    assert stale["check"] == "stale_unmapped"
+    assert stale["action"] == check_registry.get("stale_unmapped").nvme_action
+    assert "vserver nvme subsystem host remove" in stale["action"] and "sanfleet_delete_lif_gone" in stale["action"]
+    assert "remediate.yml" not in stale["action"]
+    assert all(r["action"] == check_registry.get("not_covered").action for n, r in rows.items()
+               if not n.startswith("nvme") and r["check"] == "not_covered")
