@@ -22,7 +22,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_left
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
-    DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind)
+    DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind, node_holders)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
@@ -34,6 +34,9 @@ def _namespaces_check(host, name, target, planned, nvme):
     """Refuse unless every namespace behind the controller now is one the plan saw, as it saw it, and still in the
     role it was planned in. Returns their names."""
     now = behind([ns for ns in nvme.get("namespaces") or [] if ns.get("fabrics")], name)
+    held = node_holders(now, name)
+    if held:
+        raise Refused(target, "opener", "%s; not deleting" % held)
     for ns in now:
         want = planned.get(ns["name"])
         if want is None:

@@ -361,6 +361,10 @@ def assemble_nvme(read, users, by_name=None):
         instance = NAMESPACE_RE.match(ns["name"])
         if instance and ns.get("parent"):
             below += users.nvme_generic.get((ns["parent"], "n" + instance.group(2)), [])
+        # and one with the char node of a controller it has a path through (/dev/nvmeX: admin commands, and I/O
+        # passthrough to the controller's only namespace): a user of every namespace behind that controller
+        for ctrl in sorted(set(p["controller"] for p in ns.get("paths") or [])):
+            below += [(key, ctrl) for key in users.nvme_controller_nodes.get(ctrl, [])]
         mountpoints, swap, openers = users.usage(self_devs, below)
         paths = []
         for p in ns.get("paths") or []:

@@ -35,7 +35,8 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import controller_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nvme_verdicts import ANA_USABLE
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import (
+    check_not_in_use, workload_openers)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import (
     CTRL_RE, NAMESPACE_RE, is_fabrics)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step, with_phase
@@ -59,6 +60,18 @@ def answers_elsewhere(ns, controllers):
 
 def behind(ns_list, name):
     return [ns for ns in ns_list if any(p.get("controller") == name for p in ns.get("paths") or [])]
+
+
+def node_holders(ns_behind, name):
+    """Why the controller `name` may not go because a workload holds its char node /dev/<name> (its openers, as
+    observe.nvme gives them to each namespace behind it: `via` the controller), or None. Admin commands and I/O
+    passthrough through that node end with the controller, whichever namespace stays reachable elsewhere."""
+    held = dict(("%s (%s)" % (o.get("pid"), o.get("comm")), o) for ns in ns_behind
+                for o in workload_openers(ns.get("openers")) if o.get("via") == name)
+    if not held:
+        return None
+    return "pid %s hold(s) its char node /dev/%s open (admin commands or I/O passthrough end with it)" % (
+        ", ".join(sorted(held)), name)
 
 
 def _blockers(snapshot, nvme, verdicts, policy):
@@ -166,7 +179,7 @@ def plan_nvme(snapshot, policy=None):
     chosen, kinds = _choose(nvme, verdicts, out["skipped"], bool((policy or {}).get("delete_lif_gone")))
     units = []
     for ctrl, v, ns_behind in chosen:
-        roles, refusals = {}, []
+        roles, refusals = {}, [why for why in [node_holders(ns_behind, ctrl["name"])] if why]
         for ns in ns_behind:
             if kinds.get(ns["name"]) == UNMAPPED_KIND:
                 roles[ns["name"]] = UNMAPPED

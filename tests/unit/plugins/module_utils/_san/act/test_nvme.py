@@ -22,7 +22,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import Kernel
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
 
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
@@ -127,6 +127,16 @@ def test_an_unmapped_namespace_opened_through_its_generic_node_since_the_plan_ke
     open_generic_node(kernel.root, 7300, "fio", "nvme0n2")
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "opener" and "pid 7300 (fio)" in out["msg"] and kernel.writes == []
+
+
+def test_a_controllers_char_node_opened_since_the_plan_keeps_it(tmp_path):
+    """A process opened /dev/nvme0 (the controller's own char node: admin commands, I/O passthrough) between the
+    plan and the act: the act's read names it as a user, and nothing is written to that controller."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    open_controller_node(kernel.root, 7400, "nvme", "nvme0")
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "opener" and "pid 7400 (nvme)" in out["msg"] and "/dev/nvme0" in out["msg"]
+    assert "nvme0" not in kernel.writes
 
 
 def test_an_unmapped_namespace_the_kernel_holds_claimed_keeps_its_controllers(tmp_path):

@@ -340,22 +340,32 @@ def open_generic_node(root, pid, comm, head):
     """A process `pid` of a captured copy at `root` holding the generic node of namespace `head` (nvme0n2 ->
     /dev/ng0n2, the char device numbers the captured kernel gave it) open, as fio with io_uring passthrough does."""
     ng = "ng" + head[len("nvme"):]
-    with open(os.path.join(root, "sys", "class", "nvme-subsystem", "nvme-subsys0", ng, "dev")) as fh:
+    _hold_char_node(root, pid, comm, ng, "virtual/nvme-subsystem/nvme-subsys0/" + ng)
+
+
+def open_controller_node(root, pid, comm, controller):
+    """A process `pid` holding the char node of fabrics controller `controller` (/dev/nvme0), as nvme-cli's I/O
+    passthrough (nvme io-passthru /dev/nvme0) or a management agent's admin commands do."""
+    _hold_char_node(root, pid, comm, controller, "virtual/nvme-fabrics/ctl/" + controller)
+
+
+def _hold_char_node(root, pid, comm, node_name, device):
+    with open(os.path.join(root, "sys", "devices", device, "dev")) as fh:
         dev = fh.read().strip()
     major, minor = [int(x) for x in dev.split(":")]
     os.makedirs(os.path.join(root, "dev"), exist_ok=True)
-    node = os.path.join(root, "dev", ng)
+    node = os.path.join(root, "dev", node_name)
     if not os.path.exists(node):
         os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
     # /sys/dev/char's link, which the captures do not carry: where the kernel places the node
     link = os.path.join(root, "sys", "dev", "char", dev)
     if not os.path.lexists(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink("../../devices/virtual/nvme-subsystem/nvme-subsys0/" + ng, link)
+        os.symlink("../../devices/" + device, link)
     os.makedirs(os.path.join(root, "proc", str(pid), "fd"))
     with open(os.path.join(root, "proc", str(pid), "comm"), "w") as fh:
         fh.write(comm + "\n")
-    os.symlink("/dev/" + ng, os.path.join(root, "proc", str(pid), "fd", "3"))
+    os.symlink("/dev/" + node_name, os.path.join(root, "proc", str(pid), "fd", "3"))
 
 
 def nvme_judged(reader, nvme_truth, collected_at):

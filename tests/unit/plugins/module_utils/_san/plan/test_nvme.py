@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import nvme as plan_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
 
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
@@ -183,6 +183,26 @@ def test_an_unmapped_namespace_open_through_its_generic_node_keeps_the_controlle
     out, refused = planned(nvme_judged(reader, truth, time.time()))
     assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
     assert all("nvme0n2" in r and "pid 7200 (fio)" in r for r in refused.values()), refused
+
+
+def test_a_process_holding_a_controllers_char_node_is_a_user_of_its_namespaces_and_keeps_it(tmp_path):
+    """nvme io-passthru /dev/nvme1 (NVME_IOCTL_IO_CMD, the controller's only namespace) or an agent's admin commands
+    hold the controller's own char node: no mount, holder, block or generic-node opener shows it. It is an opener of
+    every namespace behind that controller (the report names it), and the controller it holds is not deleted, nor
+    are those that the unmapped namespace would go with."""
+    reader, lab = nvme_host(tmp_path, "nvme_outage")
+    open_controller_node(reader.root, 7300, "nvme", "nvme1")
+    truth = nvme_array_truth(lab["nvme"], NVME_LAB_LIFS)
+    host_removed(truth)
+    san = nvme_judged(reader, truth, time.time())
+    openers = dict((ns["name"], ns["openers"]) for ns in san["nvme"]["namespaces"])
+    behind_nvme1 = sorted(n for n, ns in ((ns["name"], ns) for ns in san["nvme"]["namespaces"])
+                          if any(p["controller"] == "nvme1" for p in ns["paths"]))
+    assert behind_nvme1 and all(openers[n] == [{"pid": 7300, "comm": "nvme", "via": "nvme1"}]
+                                for n in behind_nvme1), openers
+    out, refused = planned(san)
+    assert out["steps"] == [] and "nvme1" in refused and "/dev/nvme1" in refused["nvme1"], refused
+    assert "pid 7300 (nvme)" in refused["nvme1"]
 
 
 @pytest.mark.parametrize("breaks,why", [
