@@ -225,8 +225,8 @@ CHECKS = (
            "Another namespace now sits at this NSID: stop I/O on the host's namespace; no playbook removes NVMe "
            "devices yet: rescan its controllers by hand once nothing uses it.", _DEVICES, junit=True),
     _check("lif_gone", "stale", "violation",
-           "an NVMe controller that is not live reconnects to an address no NVMe/TCP LIF of the SVM serving its "
-           "subsystem has any more",
+           "an NVMe controller that is not live reconnects to an address no NVMe/TCP or NVMe/FC LIF of the SVM "
+           "serving its subsystem has any more",
            "The LIF is gone: once its sole_path_of is empty (no mapped namespace answers through it alone), delete "
            "that one controller (echo 1 > /sys/class/nvme/<controller>/delete_controller), never nvme "
            "disconnect-all; no playbook does it yet.", _DEVICES, junit=True),

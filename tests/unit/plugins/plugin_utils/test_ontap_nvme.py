@@ -273,3 +273,36 @@ def test_a_subsystem_map_whose_nsid_is_not_ontaps_documented_text_is_a_problem_n
     assert [p["kind"] for p in nvme["problems"]] == ["unexpected_format"]
     assert "documented form" in nvme["problems"][0]["msg"] and repr(nsid) in nvme["problems"][0]["msg"]
     assert len(nvme["namespaces"]) == 2 and truth["problems"] == []
+
+
+def test_the_nvme_fc_lifs_come_with_the_fc_interfaces_read_at_no_request_of_their_own(tmp_path):
+    """The FC interfaces request of the SAN read carries both data protocols: the FC-NVMe LIFs' WWPNs are the NVMe
+    targets of their SVM (and its records' fc_lifs, state and all), the FCP LIFs' are SCSI targets only, and the
+    cluster read costs the same requests as without NVMe/FC."""
+    desc = dict(DESC, targets={"svm1": {"fc_wwpns": ["20:04:00:50:56:bb:a0:e0"]}},
+                nvme={"svm1": dict(DESC["nvme"]["svm1"], fc_wwpns=["20:05:00:50:56:bb:a0:e0"], lif_state="down")})
+    with OntapSimulator(from_description(desc), str(tmp_path)) as server:
+        truth = host_truth(server)
+        assert server.request_count == WITH_NVME and len(server.requests_to("network/fc/interfaces")) == 1
+    (target,) = truth["nvme"]["targets"]
+    assert target["fc_wwpns"] == ["20:05:00:50:56:bb:a0:e0"]
+    assert [t["fc_wwpns"] for t in truth["targets"] if t["svm"] == "svm1"] == [["20:04:00:50:56:bb:a0:e0"]]
+    assert truth["nvme"]["namespaces"][0]["fc_lifs"] == [
+        {"name": "svm1_nvme_fc_0", "wwpn": "20:05:00:50:56:bb:a0:e0", "state": "down", "enabled": True}]
+
+
+@pytest.mark.parametrize("lifs,bad", [
+    ("fc_interfaces", {"wwpn": "2005005056bba0e0"}),      # not ONTAP's documented spelling: never guessed
+    ("fc_interfaces", {"wwpn": None}),
+    ("ip_interfaces", {"ip": {}}),
+])
+def test_an_nvme_lif_without_its_documented_identity_is_a_problem_not_a_shorter_list(sim, lifs, bad):
+    """An NVMe LIF whose address or WWPN did not come in the documented form would leave the SVM's list one short,
+    and a controller to it would look like one whose LIF is gone (deleted with the opt-in): the NVMe truth names it
+    (unexpected_format), so nothing NVMe is judged on it; the SCSI truth is untouched."""
+    sim.dataset.set_nvme("svm1", fc_wwpns=["20:05:00:50:56:bb:a0:e0"])
+    rec = [r for r in getattr(sim.dataset, lifs) if r["svm"]["name"] == "svm1" and "nvme" in r["name"]][0]
+    rec.update(bad)
+    truth = host_truth(sim)
+    assert [p["kind"] for p in truth["nvme"]["problems"]] == ["unexpected_format"]
+    assert rec["name"] in truth["nvme"]["problems"][0]["msg"] and truth["problems"] == []
