@@ -28,7 +28,17 @@ WWPN = r"[0-9a-f]{2}(?::[0-9a-f]{2}){7}"
 # "8 hexadecimal digits (zero-filled) followed by a lower case h" (subsystem maps: nsid, anagrpid)
 HEX_ID = r"[0-9a-f]{8}h"
 NQN = r"nqn\.[0-9]{4}-[0-9]{2}\.[^:\s]+:\S+"
-IPV4 = r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}"
+IP = r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-fA-F]*:[0-9a-fA-F:.]+"             # "IPv4 or IPv6 address"
+# the 9.17.1 reference's ip_service enumeration (9.8's is a subset without data_nvme_tcp and the newer services), and
+# management_access, which both references' cluster_mgmt example answers with though no enumeration lists it (the
+# readers look for data_iscsi and data_nvme_tcp only: another name is no LIF of theirs)
+IP_SERVICES = ("management_access|"
+               "cluster_core|intercluster_core|management_core|management_autosupport|management_bgp|management_ems|"
+               "management_https|management_http|management_ssh|management_portmap|data_core|data_nfs|data_cifs|"
+               "data_flexcache|data_iscsi|data_s3_server|data_dns_server|data_fpolicy_client|management_ntp_client|"
+               "management_dns_client|management_ad_client|management_ldap_client|management_nis_client|"
+               "management_snmp_server|management_rsh_server|management_telnet_server|management_ntp_server|"
+               "data_nvme_tcp|backup_ndmp_control|management_log_forwarding")
 OS_TYPES = r"aix|hpux|hyper_v|linux|netware|openvms|solaris|vmware|windows|xen"
 FORMATS = {
     ("cluster", "name"): (str, TEXT),
@@ -56,8 +66,8 @@ FORMATS = {
     ("protocols/san/iscsi/services", "enabled"): (bool, None),
     ("network/ip/interfaces", "name"): (str, TEXT),
     ("network/ip/interfaces", "svm.name"): (str, TEXT),
-    ("network/ip/interfaces", "ip.address"): (str, IPV4),
-    ("network/ip/interfaces", "services"): (str, r"[a-z0-9_]+"),
+    ("network/ip/interfaces", "ip.address"): (str, IP),
+    ("network/ip/interfaces", "services"): (str, IP_SERVICES),
     ("network/ip/interfaces", "enabled"): (bool, None),
     ("network/ip/interfaces", "state"): (str, r"up|down"),
     ("network/fc/interfaces", "name"): (str, TEXT),

@@ -27,6 +27,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     InvalidInput, normalize_initiator, nsid_number, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
@@ -66,6 +68,19 @@ def _name(value, what):
     return value
 
 
+_WWPN_KEY = re.compile(r"^[0-9a-f]{16}\Z")
+
+
+def _wwpns(value, what):
+    """The WWPNs of a list in identity's normal form; NvmeTruthError for one that is no WWPN (16 hex digits in any of
+    its spellings): a port the judge cannot compare would make every controller look like one whose LIF is gone."""
+    keys = [normalize_initiator(w) for w in _strings(value, what)]
+    if not all(_WWPN_KEY.match(k) for k in keys):
+        raise NvmeTruthError("%s must be a list of WWPNs (16 hex digits, e.g. 20:05:00:50:56:bb:a0:e0), got %r"
+                             % (what, value))
+    return keys
+
+
 def _nqn(value):
     return normalize_initiator(value) if isinstance(value, str) and value.strip() else None
 
@@ -95,8 +110,7 @@ class NvmeTruth(object):
             nqns = _strings(t.get("subsystem_nqns") or [], where + ".subsystem_nqns")
             addresses = _strings(t.get("tcp_addresses") or [], where + ".tcp_addresses")
             self.addresses.setdefault(key, set()).update(address_key(a) for a in addresses)
-            wwpns = _strings(t.get("fc_wwpns") or [], where + ".fc_wwpns")
-            self.fc_ports.setdefault(key, set()).update(normalize_initiator(w) for w in wwpns)
+            self.fc_ports.setdefault(key, set()).update(_wwpns(t.get("fc_wwpns") or [], where + ".fc_wwpns"))
             for nqn in nqns:
                 self.serving.setdefault(_nqn(nqn), []).append(key)
             listed = set()

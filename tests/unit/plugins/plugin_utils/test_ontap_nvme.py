@@ -333,3 +333,14 @@ def test_an_nvme_lif_without_its_documented_identity_is_a_problem_not_a_shorter_
     truth = host_truth(sim)
     assert [p["kind"] for p in truth["nvme"]["problems"]] == ["unexpected_format"]
     assert rec["name"] in truth["nvme"]["problems"][0]["msg"] and truth["problems"] == []
+
+
+def test_an_nvme_fc_wwpn_of_two_svms_is_a_problem(tmp_path):
+    """One NVMe/FC port listed under two SVMs (identity-preserving SVM DR, a clone): which SVM a controller to it
+    reaches is unknown, so the NVMe truth names it and nothing NVMe is judged on it."""
+    wwpn = "20:05:00:50:56:bb:a0:e0"
+    desc = dict(DESC, nvme={"svm1": dict(DESC["nvme"]["svm1"], fc_wwpns=[wwpn]), "svm2": {"fc_wwpns": [wwpn.upper()]}})
+    with OntapSimulator(from_description(desc), str(tmp_path)) as server:
+        nvme = host_truth(server)["nvme"]
+    assert [p["kind"] for p in nvme["problems"]] == ["duplicate_target_identity"]
+    assert "2005005056bba0e0" in nvme["problems"][0]["msg"]

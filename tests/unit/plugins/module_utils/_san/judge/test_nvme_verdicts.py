@@ -430,3 +430,13 @@ def test_an_nvme_fc_path_whose_target_cannot_be_told_is_not_covered_and_its_cont
     namespaces, controllers = fc_judged(tmp_path, wwpns, addresses)
     assert namespaces["nvme0n2"]["kind"] == "not_covered"
     assert controllers["nvme0"]["kind"] == "controller_down"
+
+
+@pytest.mark.parametrize("wwpn", ["20:05:00:50:56:bb:a0", "pn-0x2005005056bba0e0", "lif2", "2005005056bba0e0ff"])
+def test_an_nvme_fc_lif_that_is_no_wwpn_is_refused_not_compared(tmp_path, wwpn):
+    """A caller's truth whose NVMe/FC LIF list holds something that is no WWPN would match no controller's port and
+    make every controller to that SVM look like one whose LIF is gone: the truth is refused before anything is
+    judged."""
+    reader, lab = nvme_fc_host(tmp_path, "nvme_stale")
+    with pytest.raises(nv.NvmeTruthError, match="fc_wwpns must be a list of WWPNs"):
+        nv.cross_check(reader.snapshot(probe=False)["nvme"], nvme_fc_truth(lab["nvme"], [NVME_FC_LIFS["nvme1"], wwpn]))
