@@ -171,7 +171,8 @@ class NvmeTruth(object):
         if transport == "tcp":
             known, key = self.addresses.get(svm), address_key(traddr) if traddr else None
         elif transport == "fc":
-            known, key = self.fc_ports.get(svm), fc_port_name(traddr)
+            port = fc_port_name(traddr)
+            known, key = self.fc_ports.get(svm), normalize_initiator(port) if port else None
         else:
             return None
         if not known or not key:

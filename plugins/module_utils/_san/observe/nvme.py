@@ -307,10 +307,10 @@ _FC_TRADDR = re.compile(r"^nn-(0x|)([0-9a-fA-F]{16}):pn-\1([0-9a-fA-F]{16})\Z")
 
 
 def fc_port_name(traddr):
-    """The port name (WWPN) of an NVMe/FC transport address as 16 lower-case hex digits (identity's normal form of a
-    WWPN), None when the text is not in the kernel's format."""
+    """The port name (WWPN) of an NVMe/FC transport address, its 16 hex digits as the address spells them (compare
+    them in identity's normal form of a WWPN), None when the text is not in the kernel's format."""
     match = _FC_TRADDR.match(traddr) if isinstance(traddr, str) else None
-    return match.group(3).lower() if match else None
+    return match.group(3) if match else None
 
 
 def read_left(root, controllers, namespaces):
