@@ -53,8 +53,8 @@ description:
     RV(maps_still_present)) and for RV(references).
   - NVMe over fabrics (native NVMe multipath) - it deletes an NVMe-oF controller that is not live (sysfs
     C(delete_controller), what C(nvme disconnect -d) writes; never a disconnect of all) when it reconnects to an
-    address no NVMe/TCP LIF of the serving SVM has any more (C(lif_gone)), O(delete_lif_gone) is set, every
-    namespace behind it answers through another live path or is unmapped, and the truth still maps a namespace of
+    address no NVMe/TCP (or NVMe/FC) LIF of the serving SVM has any more (C(lif_gone)), O(delete_lif_gone) is set,
+    every namespace behind it answers through another live path or is unmapped, and the truth still maps a namespace of
     its subsystem to this host. Every unmapped namespace that goes with it must be unused (the kernel's exclusive
     claim included); a controller down to an address the SVM still has is an outage and is never deleted. A
     refused controller is in RV(left_alone) with the reason, and nothing NVMe is deleted when the NVMe truth is
@@ -135,10 +135,10 @@ options:
     default: false
   delete_lif_gone:
     description:
-      - Delete an NVMe-oF controller that is C(lif_gone) (it reconnects to an address no NVMe/TCP LIF of the serving
-        SVM has any more) when the rest of the rules allow it. The array truth proves the address is not one of
-        that SVM's, not that no other cluster presents the subsystem there (a SnapMirror active sync peer that is
-        not in the truth); set it only when every cluster presenting these subsystems is read.
+      - Delete an NVMe-oF controller that is C(lif_gone) (it reconnects to an address no NVMe/TCP or NVMe/FC LIF of
+        the serving SVM has any more) when the rest of the rules allow it. The array truth proves the address is not
+        one of that SVM's, not that no other cluster presents the subsystem there (a SnapMirror active sync peer
+        that is not in the truth); set it only when every cluster presenting these subsystems is read.
       - Off, such controllers are reported and refused by name (RV(left_alone)).
     type: bool
     default: false

@@ -249,8 +249,8 @@ CHECKS = (
            "Once nothing uses it, rescan the namespaces of a live controller of its subsystem (nvme ns-rescan "
            "/dev/nvmeX): the kernel sees the new identifiers and replaces the namespace.", _DEVICES, junit=True),
     _check("lif_gone", "stale", "violation",
-           "an NVMe controller that is not live reconnects to an address no NVMe/TCP LIF of the SVM serving its "
-           "subsystem has any more",
+           "an NVMe controller that is not live reconnects to an address no NVMe/TCP or NVMe/FC LIF of the SVM "
+           "serving its subsystem has any more",
            "The LIF is gone: remediate deletes this controller (%s) when sanfleet_delete_lif_gone=true (set it only "
            "when every cluster that presents the subsystem is in sanfleet_ontap: a SnapMirror active sync peer that "
            "was not read presents it at addresses the truth does not know), nothing mapped answers through it alone "

@@ -12,12 +12,12 @@ mapped to this host away. A controller is deleted when
 * it is down to an address the SVM still has, the subsystem's hosts list (read with the subsystem) no longer has
   the host NQN it connected with, and every namespace behind it is one the array no longer maps: the subsystem has
   nothing left for this host through any controller, and a reconnect would be refused; or
-* it reconnects to an address no NVMe/TCP LIF of the serving SVM has any more (`lif_gone`), the caller states that
-  no cluster outside the truth presents its subsystem (`delete_lif_gone`: the truth proves the address is not the
-  SVM's, not that it is nobody's; a SnapMirror active sync peer that was not read presents the same subsystem at
-  its own LIFs), every namespace behind it answers through another live path or is unmapped (`sole_path_of` is
-  []), and the truth still maps a namespace of its subsystem to the host NQN it connected with (none at all may be
-  an empty answer);
+* it reconnects to an address no NVMe/TCP or NVMe/FC LIF of the serving SVM has any more (`lif_gone`), the caller
+  states that no cluster outside the truth presents its subsystem (`delete_lif_gone`: the truth proves the address
+  is not the SVM's, not that it is nobody's; a SnapMirror active sync peer that was not read presents the same
+  subsystem at its own LIFs), every namespace behind it answers through another live path or is unmapped
+  (`sole_path_of` is []), and the truth still maps a namespace of its subsystem to the host NQN it connected with
+  (none at all may be an empty answer);
 
 and every unmapped namespace behind it is unused (mounts, swap, holders, kernel users, openers that are a workload;
 udev's probe blocked in its queued I/O is no workload, lab finding 17). A namespace that answers elsewhere may be in
