@@ -93,3 +93,35 @@ def test_a_fix_on_a_fixture_host_writes_nothing(tmp_path):
     run = _run(tmp_path, fix=None, fail_on_findings=None, play_text=play)
     assert run.returncode != 0 and "read-only" in run.stdout, run.stdout
     assert not target.exists() and os.listdir(str(target.parent)) == []
+
+
+NVME_FIX_PLAY = """
+- hosts: fixture
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: sanfleet.remediation.multipath_config
+      vars:
+        multipath_config_nvme_fix: true
+        multipath_config_nvme: {nvme}
+        multipath_config_backup: false
+"""
+
+
+def test_the_nvme_fix_asked_for_alone_runs_and_the_multipath_fix_does_not(tmp_path):
+    """multipath_config_nvme_fix: true alone ran no fix at all (it needed multipath_config_fix too): an option that
+    silently does nothing. It runs the NVMe over Fabrics fix, and only it."""
+    run = _run(tmp_path, None, None, play_text=NVME_FIX_PLAY.format(nvme="true"))
+    assert run.returncode == 0, run.stdout[-3000:]
+    outcome = dict((chunk.split("]", 1)[0].split(" : ")[-1], chunk) for chunk in run.stdout.split("TASK [")[1:])
+    assert "ok: [fixture]" in outcome["Write the NVMe over Fabrics settings that can change without touching an outage"]
+    assert "skipping: [fixture]" in outcome["Write the recommended multipath settings"]
+
+
+def test_an_nvme_fix_without_its_audit_fails_before_anything_naming_both_variables(tmp_path):
+    run = _run(tmp_path, None, None, play_text=NVME_FIX_PLAY.format(nvme="false"))
+    assert run.returncode != 0, run.stdout[-3000:]
+    fatal = [ln for ln in run.stdout.splitlines() if ln.startswith("fatal:")]
+    assert len(fatal) == 1 and "multipath_config_nvme_fix is true but multipath_config_nvme is false" in fatal[0]
+    ran = [ln for ln in run.stdout.splitlines() if ln.startswith("TASK [")]
+    assert not any("Audit the effective multipath configuration" in t for t in ran), ran
