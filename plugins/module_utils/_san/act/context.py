@@ -118,6 +118,7 @@ class ActContext(object):
         # the one read (observe.reread.View) a batch of steps of one kind checks identity against; None: read each now
         self.view = None
         self._lock = threading.Lock()
+        self._node_locks = {}
         # what the executor had to do differently (a batch read that missed its deadline), for the result
         self.notes = []
         self.batches = []  # [{action, steps, seconds}] per executed batch: where the act's time went
@@ -166,6 +167,12 @@ class ActContext(object):
     def multipathd_running(self):
         seen = self.view.multipathd_running if self.view is not None else None
         return seen if seen is not None else obs_reread.multipathd_running(self)
+
+    def node_lock(self, node):
+        """The lock of one device node: the act's exclusive opens of a node never run at once. Two at once exclude
+        each other (one of them EBUSY, lab finding 18), which would read as a kernel user and stop a unit half-way."""
+        with self._lock:
+            return self._node_locks.setdefault(node, threading.Lock())
 
     def checkpoint(self):
         """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP/SIGINT nothing new starts, except

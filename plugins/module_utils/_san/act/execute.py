@@ -29,7 +29,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.disk
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.scans import (
     rescan_disk, scan_exact_lun, verify_lun, wait_disk_present)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.nvme import (
-    delete_controller, wait_controller_gone)
+    controllers_checked, delete_controller, wait_controller_gone)
 
 
 def act_one(host, step):
@@ -66,7 +66,7 @@ ACT = {
     "rescan_disk": _single(rescan_disk),
     "wait_disk_present": _single(wait_disk_present),
     "verify_identity": _single(verify_lun),
-    "delete_controller": _single(delete_controller, read=True),
+    "delete_controller": _single(delete_controller, read=True, before=controllers_checked),
     "wait_controller_gone": wait_controller_gone,
 }
 

@@ -69,8 +69,9 @@ def _namespaces_check(host, name, target, planned, nvme):
     return sorted(ns["name"] for ns in now)
 
 
-def delete_controller(host, step):
-    """Delete the NVMe-oF controller of `step` after re-checking it (see the module docstring)."""
+def _checked(host, step):
+    """Every check of a controller's delete, against the act's read of the host (see the module docstring): None when
+    the controller is already gone, else the names of the namespaces behind it. Raises Refused."""
     name = step.target
     target = "controller %s" % name
     verify_truth_age(host, target)
@@ -80,7 +81,7 @@ def delete_controller(host, step):
                       % ", ".join((nvme or {}).get("unread") or ["no answer"]))
     ctrl = dict((c["name"], c) for c in nvme.get("controllers") or []).get(name)
     if ctrl is None:
-        return {"outcome": "already_absent"}
+        return None
     diff = step.identity.only(CONTROLLER_CHECK).differs_from(controller_identity(ctrl))
     if diff:
         raise Refused(target, "identity", "is not the controller that was planned (%s): the kernel name was reused "
@@ -88,18 +89,66 @@ def delete_controller(host, step):
     if ctrl.get("state") not in DELETABLE_STATES:
         raise Refused(target, "came_back" if ctrl.get("state") == "live" else "state",
                       "is %s now, not one of %s: not deleting" % (ctrl.get("state"), ", ".join(DELETABLE_STATES)))
-    namespaces = _namespaces_check(host, name, target, step.options.get("namespaces") or {}, nvme)
-    host.checkpoint()
+    return _namespaces_check(host, name, target, step.options.get("namespaces") or {}, nvme)
+
+
+def controllers_checked(host, unit_steps):
+    """Before a unit's first delete: every controller of it checked, so that the controllers a stale namespace is
+    reached through go together or none goes (plan.nvme makes them one unit)."""
+    for st in unit_steps:
+        _checked(host, st)
+
+
+def delete_controller(host, step):
+    """Delete the NVMe-oF controller of `step` after re-checking it (see the module docstring). A unit stopped here
+    after an earlier controller of it went says what it leaves."""
+    name = step.target
+    target = "controller %s" % name
     try:
-        host.sysfs(child_delete_controller, (host.path("/sys"), name, step.identity.as_dict(), DELETABLE_STATES),
-                   "write of delete_controller of %s" % name)
-    except ChildFailed as exc:
-        if exc.is_identity_change():
-            raise Refused(target, "identity", "%s; nothing written" % exc.reason)
-        raise ActFailed(target, "write of delete_controller failed: %s" % exc)
-    except RuntimeError as exc:  # the deadline's own errors
-        raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+        namespaces = _checked(host, step)
+        if namespaces is None:
+            return {"outcome": "already_absent"}
+        host.checkpoint()
+        try:
+            host.sysfs(child_delete_controller, (host.path("/sys"), name, step.identity.as_dict(), DELETABLE_STATES),
+                       "write of delete_controller of %s" % name)
+        except ChildFailed as exc:
+            if exc.is_identity_change():
+                raise Refused(target, "identity", "%s; nothing written" % exc.reason)
+            raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+        except RuntimeError as exc:  # the deadline's own errors
+            raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+    except (Refused, ActFailed) as exc:
+        left = _left_by_unit(host, step)
+        if not left:
+            raise
+        msg = "%s; %s" % (str(exc)[len("%s: " % exc.target):], left)
+        if isinstance(exc, Refused):
+            raise Refused(exc.target, exc.kind, msg, holder=exc.holder, evidence=exc.evidence)
+        raise ActFailed(exc.target, msg, exc.detail)
     return {"outcome": "done", "namespaces": namespaces}
+
+
+def _left_by_unit(host, step):
+    """What a unit stopped at `step` leaves when an earlier controller of it is gone already: which of its
+    controllers went, which stay, and the namespaces still reached through them (their I/O waits while the
+    controllers left reconnect). None when nothing of the unit went."""
+    others = [c for c in step.options.get("unit_controllers") or [] if c != step.target]
+    if not others:
+        return None
+    nvme = host.reader.view().snap.get("nvme") or {}
+    now = dict((c["name"], c) for c in nvme.get("controllers") or [])
+    gone = [c for c in others if c not in now]
+    if not gone:
+        return None
+    staying = [c for c in step.options.get("unit_controllers") if c in now]
+    reached = sorted(ns["name"] for ns in nvme.get("namespaces") or []
+                     if any(p.get("controller") in staying for p in ns.get("paths") or []))
+    return ("its unit stopped half-way: %s deleted, %s still there (%s), and through %s %s, whose I/O waits "
+            "while %s reconnect%s" % (
+                ", ".join(gone), ", ".join(staying), ", ".join("%s %s" % (c, now[c].get("state")) for c in staying),
+                "it" if len(staying) == 1 else "them", ", ".join(reached) or "no namespace",
+                "it" if len(staying) == 1 else "they", "s" if len(staying) == 1 else ""))
 
 
 # the states of a controller that still reaches its namespaces (not being deleted)

@@ -305,14 +305,18 @@ def _difference(approved, current):
     return diff
 
 
-def _left_alone_reason(name, skipped, snapshot):
+def _left_alone_reason(kind, name, skipped, snapshot):
+    """Why an approved unit (its kind and object's name; "nvme0+nvme1" for controllers that go together, a map alias
+    may hold a "+" itself) is not in the plan."""
+    names = name.split("+") if kind == "controller" else [name]
     for s in skipped or []:
-        if s.get("name") == name:
+        if s.get("name") in names:
             return s.get("reason")
     controllers = [c.get("name") for c in (snapshot.get("nvme") or {}).get("controllers") or []]
-    if name not in (snapshot.get("disks") or {}) and name not in controllers and not any(
-            name in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items()):
-        return "%s is no longer on this host" % name
+    gone = [n for n in names if n not in (snapshot.get("disks") or {}) and n not in controllers and not any(
+        n in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items())]
+    if gone:
+        return "%s is no longer on this host" % ", ".join(gone)
     return "no longer in the plan"
 
 
@@ -377,8 +381,9 @@ def gate(plan, snapshot, approved):
         out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]
         out["delete_disks"] = [d for d in plan.get("delete_disks") or [] if d.get("name") not in no_delete]
         out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]
+        no_controller = set(st.target for st in dropped if st.action == "delete_controller")
         out["delete_controllers"] = [c for c in plan.get("delete_controllers") or []
-                                     if "controller %s" % c.get("name") not in gone]
+                                     if c.get("name") not in no_controller]
     out["skipped"] = skipped
 
     planned = set(_step_key(st) for st in current)
@@ -386,7 +391,7 @@ def gate(plan, snapshot, approved):
     for st in approved_steps:
         if _step_key(st) in planned:
             continue
-        _kind, name = _unit_object(st["unit"])
+        kind, name = _unit_object(st["unit"])
         not_needed.append({"action": st["action"], "target": st["target"], "unit": st["unit"],
-                           "why": _left_alone_reason(name, plan.get("skipped"), snapshot)})
+                           "why": _left_alone_reason(kind, name, plan.get("skipped"), snapshot)})
     return out, {"refused": refused_units, "not_needed": not_needed}

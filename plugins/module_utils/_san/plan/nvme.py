@@ -162,6 +162,48 @@ def _users_refusal(ns):
     return None
 
 
+def _together(names, reached):
+    """The controllers `names` in groups: two share a group when an unmapped namespace is reached through both
+    (`reached`: namespace -> its controllers), in name order."""
+    group = dict((n, set([n])) for n in names)
+    for via in reached.values():
+        members = [c for c in via if c in group]
+        for other in members[1:]:
+            if group[other] is not group[members[0]]:
+                merged = group[members[0]] | group[other]
+                for c in merged:
+                    group[c] = merged
+    out = []
+    for n in names:
+        if group[n] not in out:
+            out.append(group[n])
+    return [sorted(g) for g in out]
+
+
+def _unit_steps(out, units, reached):
+    """The steps of one unit, the controllers `units` ([(ctrl, verdict, namespaces behind, roles)]) that go together:
+    every delete, then every wait; an unmapped namespace is waited for with the last of its controllers, naming the
+    others it is also reached through."""
+    names = [ctrl["name"] for ctrl, _v, _b, _r in units]
+    unit = "controller %s" % "+".join(names)
+    last = dict((ns, (via[-1] if set(via) <= set(names) else None, via)) for ns, via in reached.items())
+    deletes, waits = [], []
+    for ctrl, v, ns_behind, roles in units:
+        ident = controller_identity(ctrl)
+        namespaces = dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
+                          for ns in ns_behind)
+        going = dict((n, [c for c in via if c != ctrl["name"]]) for n, (owner, via) in sorted(last.items())
+                     if owner == ctrl["name"])
+        reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
+        deletes.append(step("delete_controller", ctrl["name"], ident, reason,
+                            {"namespaces": namespaces, "unit_controllers": names}))
+        waits.append(step("wait_controller_gone", ctrl["name"], ident, reason,
+                          {"vanishing": sorted(going), "vanishing_via": going}))
+        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=namespaces,
+                                              vanishing=sorted(going), unit=unit))
+    out["steps"].extend(with_phase(deletes + waits, "delete", unit))
+
+
 def plan_nvme(snapshot, policy=None):
     """{steps, skipped, delete_controllers} of the NVMe family for the judged snapshot (san with `nvme` and
     `nvme_verdicts`); no step when the NVMe truth cannot be trusted for this host (said in skipped). policy:
@@ -195,26 +237,19 @@ def plan_nvme(snapshot, policy=None):
                 shown(ctrl["name"]), "; ".join(refusals)))
             continue
         units.append((ctrl, v, ns_behind, roles))
-    # an unmapped namespace goes with the last of its controllers this plan deletes: that unit waits for it (and
-    # names the others, which a refusal at act time may leave: then it stays, reached through them)
-    deleted = [ctrl["name"] for ctrl, _v, _b, _r in units]
-    last = {}
-    for ctrl, _v, ns_behind, roles in units:
-        for ns in ns_behind:
-            via = set(p.get("controller") for p in ns.get("paths") or [])
-            if roles[ns["name"]] == UNMAPPED and via <= set(deleted):
-                last[ns["name"]] = (ctrl["name"], sorted(via - set([ctrl["name"]])))
-    for ctrl, v, ns_behind, roles in units:
-        ident = controller_identity(ctrl)
-        namespaces = dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
-                          for ns in ns_behind)
-        going = dict((n, via) for n, (owner, via) in sorted(last.items()) if owner == ctrl["name"])
-        unit = "controller %s" % ctrl["name"]
-        reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
-        out["steps"].extend(with_phase([
-            step("delete_controller", ctrl["name"], ident, reason, {"namespaces": namespaces}),
-            step("wait_controller_gone", ctrl["name"], ident, reason,
-                 {"vanishing": sorted(going), "vanishing_via": going})], "delete", unit))
-        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=namespaces,
-                                              vanishing=sorted(going)))
+    # the controllers a stale namespace is reached through go together, as one unit (a namespace left with one of
+    # its paths queues its I/O as before: half a removal is none); one of them kept keeps them all
+    reached = dict((ns["name"], sorted(set(p.get("controller") for p in ns.get("paths") or [])))
+                   for _c, _v, ns_behind, roles in units for ns in ns_behind if roles[ns["name"]] == UNMAPPED)
+    by_name = dict((u[0]["name"], u) for u in units)
+    for names in _together(sorted(by_name), reached):
+        kept = sorted(set(c for via in reached.values() if set(via) & set(names) for c in via) - set(by_name))
+        if kept:
+            for name in names:
+                _refuse(out["skipped"], name, "controller %s is not deleted: it goes together with %s, which stay "
+                        "(see their own refusal), or not at all: %s would keep a path through them" % (
+                            shown(name), ", ".join(shown(c) for c in kept), ", ".join(
+                                shown(n) for n, via in sorted(reached.items()) if set(via) & set(kept))))
+            continue
+        _unit_steps(out, [by_name[n] for n in names], reached)
     return out

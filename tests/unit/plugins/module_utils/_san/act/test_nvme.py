@@ -222,19 +222,33 @@ def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_a
     assert out["refusal"]["kind"] == "identity" and "cntlid" in out["msg"] and kernel.writes == []
 
 
-def test_a_refused_sibling_leaves_the_namespaces_it_reaches_and_the_last_wait_does_not_fail_on_them(tmp_path):
-    """Both controllers of a subsystem that no longer allows this host are planned; nvme0's name is taken by another
-    controller before its delete (refused), nvme1 is deleted: the namespaces stay, reached through nvme0, and
-    nvme1's wait is done, naming them kept."""
+def test_the_controllers_of_a_stale_namespace_go_together_or_a_changed_one_stops_them_all_before_any_write(tmp_path):
+    """Both controllers of a subsystem that no longer allows this host reach the stale namespaces: one unit. nvme1's
+    name was taken by another controller before the act: the unit is refused before its first write, so no
+    namespace is left with one path of two that queues its I/O (nvme0 was deleted alone before)."""
     steps, host, kernel = host_removed_plan(tmp_path)
-    kernel.write("class/nvme/nvme0/cntlid", "77")
+    assert set(s.unit for s in steps) == {"controller nvme0+nvme1"}
+    kernel.write("class/nvme/nvme1/cntlid", "77")
     with pytest.raises(ExecutionError) as info:
         execute.execute(steps, host)
-    assert [f["unit"] for f in info.value.to_dict()["failures"]] == ["controller nvme0"]
-    assert kernel.writes == ["nvme1"]
-    (waited,) = [e for e in info.value.executed if e["action"] == "wait_controller_gone"]
-    assert waited["outcome"] == "done" and waited["detail"]["namespaces_kept"] == ["nvme0n1", "nvme0n2"]
-    assert present(kernel, "nvme0", "nvme0n1", "nvme0n2") == ["nvme0", "nvme0n1", "nvme0n2"]
+    out = info.value.to_dict()
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"] and "controller nvme1" in out["msg"]
+    assert kernel.writes == [] and info.value.executed == []
+    assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n2") == ["nvme0", "nvme1", "nvme0n1", "nvme0n2"]
+
+
+def test_a_unit_stopped_after_its_first_controller_went_says_what_it_leaves_and_why(tmp_path):
+    """Every check passed before the first write; between nvme0's delete and nvme1's the name nvme1 is taken by
+    another controller (the writer's own re-read refuses it): the run says the unit stopped half-way, which
+    controller went, which stays and in what state, and the namespaces still reached through it."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: k.write("class/nvme/nvme1/cntlid", "77") if k.writes == ["nvme0"] else None
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert kernel.writes == ["nvme0"] and [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]
+    assert ("its unit stopped half-way: nvme0 deleted, nvme1 still there (nvme1 connecting), and through it "
+            "nvme0n1, nvme0n2" in out["msg"]), out["msg"]
 
 
 DISCOVERY = "nqn.2014-08.org.nvmexpress.discovery"
@@ -276,7 +290,7 @@ def test_a_namespace_left_after_all_its_controllers_went_fails_the_wait_whatever
     with pytest.raises(ExecutionError) as info:
         execute.execute(steps, host)
     out = info.value.to_dict()
-    assert [f["unit"] for f in out["failures"]] == ["controller nvme1"] and "nvme0n1" in out["msg"], out
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"] and "nvme0n1" in out["msg"], out
     assert sorted(kernel.writes) == ["nvme0", "nvme1"]
 
 
@@ -296,4 +310,4 @@ def test_a_namespace_reached_only_through_a_controller_being_deleted_is_waited_f
         execute.execute(steps, host)
     out = info.value.to_dict()
     assert not [e for e in out["executed"] if e["action"] == "wait_controller_gone"]
-    assert sorted(f["unit"] for f in out["failures"]) == ["controller nvme0", "controller nvme1"]
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]

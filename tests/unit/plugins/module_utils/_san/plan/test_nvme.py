@@ -128,19 +128,31 @@ def test_an_outage_with_an_empty_answer_for_its_subsystem_deletes_nothing(tmp_pa
 
 def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_are_deleted_with_its_namespaces(tmp_path):
     """nvme_outage after this host was removed from the subsystem (another host still allowed): every namespace is
-    unmapped for it and every controller down; each controller is its own unit, and the namespaces go with the last."""
+    unmapped for it and every controller down. The controllers a stale namespace is reached through are one unit
+    (each its own unit before: one of them could go alone and leave the namespace with a path that queues); the
+    namespaces are waited for with the last of them."""
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     assert set(v["host_allowed"] for v in san["nvme_verdicts"]["controllers"]) == {False}
     out, refused = planned(san)
-    assert [(s.action, s.target) for s in out["steps"]] == [
-        ("delete_controller", "nvme0"), ("delete_controller", "nvme1"),
-        ("wait_controller_gone", "nvme0"), ("wait_controller_gone", "nvme1")] or \
-        [(s.action, s.target) for s in out["steps"]] == [
-            ("delete_controller", "nvme0"), ("wait_controller_gone", "nvme0"),
-            ("delete_controller", "nvme1"), ("wait_controller_gone", "nvme1")]
+    assert [(s.action, s.target, s.unit) for s in out["steps"]] == [
+        ("delete_controller", "nvme0", "controller nvme0+nvme1"), ("delete_controller", "nvme1", "controller nvme0+nvme1"),
+        ("wait_controller_gone", "nvme0", "controller nvme0+nvme1"),
+        ("wait_controller_gone", "nvme1", "controller nvme0+nvme1")]
     roles = out["steps"][0].options["namespaces"]
     assert dict((n, r["role"]) for n, r in roles.items()) == {"nvme0n1": "unmapped", "nvme0n2": "unmapped"}
+    assert out["steps"][0].options["unit_controllers"] == ("nvme0", "nvme1")
+    assert [s.options["vanishing"] for s in out["steps"][2:]] == [(), ("nvme0n1", "nvme0n2")]
     assert refused == {}
+
+
+def test_a_stale_namespaces_controller_kept_keeps_every_other_one_it_goes_with(tmp_path):
+    """nvme1 is refused on its own (the kernel is setting it up again: state `new`): deleting nvme0 alone would leave
+    the stale namespaces a path through nvme1 that queues their I/O as before. Neither goes, and nvme0 says why."""
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
+    [c for c in san["nvme"]["controllers"] if c["name"] == "nvme1"][0]["state"] = "new"
+    out, refused = planned(san)
+    assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"] and "its state is new" in refused["nvme1"]
+    assert "goes together with nvme1, which stay" in refused["nvme0"] and "nvme0n1, nvme0n2" in refused["nvme0"]
 
 
 @pytest.mark.parametrize("hosts", [None, "missing"], ids=["not-read", "no-subsystems"])
