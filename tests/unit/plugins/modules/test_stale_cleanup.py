@@ -558,3 +558,21 @@ def test_a_grace_longer_than_any_deadline_is_refused_by_name(grace, env, looks, 
     out = run({"grace": grace})
     assert out.get("failed") and "grace must be" in out["msg"] and "nothing was read or changed" in out["msg"]
     assert taken == [] and env.commands == [] and env.writes == []
+
+
+@pytest.mark.parametrize("nvme_time", [-1000, "yesterday"], ids=["nvme_part_old", "nvme_part_time_no_time"])
+def test_an_nvme_truth_too_old_or_undated_holds_no_scsi_unit_at_act_time(env, looks, run, nvme_time):
+    """The plan gates each family on its own truth (docs/ontap.md, "Each device family on its own part": the NVMe
+    truth's problems and age hold no SCSI unit), and check mode lists the SCSI units; the real run must execute
+    them too. Fails when the act measures the SCSI units' truth age from the NVMe part's time as well
+    (run/cleanup.truth_time: the oldest of both), refusing every SCSI unit as truth_too_old/truth_age_unknown."""
+    looks(judged())
+    now = time.time()
+    truth = dict(DEFAULT_ARGS["array_truth"], collected_at=now,
+                 nvme={"namespaces": [], "targets": [], "problems": [], "clusters": [],
+                       "collected_at": now + nvme_time if isinstance(nvme_time, int) else nvme_time})
+    chk = run({"array_truth": truth, "truth_max_age": 900}, check=True)
+    assert chk["blocked"] == [] and chk["steps"], chk
+    real = run({"array_truth": truth, "truth_max_age": 900})
+    assert not real.get("failed"), [f.get("refusal") for f in real.get("failures") or []]
+    assert pairs(real["executed"]) == pairs(chk["steps"])
