@@ -125,3 +125,29 @@ def test_an_nvme_fix_without_its_audit_fails_before_anything_naming_both_variabl
     assert len(fatal) == 1 and "multipath_config_nvme_fix is true but multipath_config_nvme is false" in fatal[0]
     ran = [ln for ln in run.stdout.splitlines() if ln.startswith("TASK [")]
     assert not any("Audit the effective multipath configuration" in t for t in ran), ran
+
+
+def test_the_audit_playbook_fixes_nothing_when_the_inventory_asks_the_nvme_fix(tmp_path):
+    """playbooks/audit.yml "changes nothing": it includes multipath_config with multipath_config_fix false. With the
+    NVMe over Fabrics fix on its own switch, a fleet's `multipath_config_nvme_fix: true` (group_vars, meant for the
+    fix job) must still leave an audit read-only. Fails when the audit runs nvme_conf state=present: it writes the
+    subsystems' iopolicy and the live controllers' ctrl_loss_tmo (here into a private copy of the captured tree)."""
+    shim = tmp_path / "python-fixture"
+    shim.write_text('#!/bin/sh\nexec %s %s nvme_stale "$@"\n' % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py"))
+    shim.chmod(0o755)
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("fixture ansible_connection=local ansible_python_interpreter=%s multipath_config_nvme_fix=true\n"
+                         % shim)
+    cache = tmp_path / "cache"   # a private copy of the tree: a write must not reach the fixture cache others read
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="False",
+               SANFLEET_FIXTURE_CACHE=str(cache))
+    run = subprocess.run(["ansible-playbook", "-i", str(inventory), str(REPO / "playbooks" / "audit.yml"),
+                          "--tags", "facts,config"], cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                         timeout=600, check=False)
+    outcome = dict((chunk.split("]", 1)[0].split(" : ")[-1], chunk) for chunk in run.stdout.split("TASK [")[1:])
+    fix = outcome.get("Write the NVMe over Fabrics settings that can change without touching an outage", "")
+    assert "Audit the NVMe over Fabrics settings" in outcome, run.stdout[-3000:]
+    assert not fix or "skipping: [fixture]" in fix, fix[:1500]
+    sysfs = cache / "nvme_stale" / "root" / "sys" / "devices" / "virtual"
+    assert (sysfs / "nvme-subsystem" / "nvme-subsys0" / "iopolicy").read_text().strip() == "numa"
+    assert (sysfs / "nvme-fabrics" / "ctl" / "nvme1" / "ctrl_loss_tmo").read_text().strip() == "off"
