@@ -311,3 +311,26 @@ def test_a_namespace_reached_only_through_a_controller_being_deleted_is_waited_f
     out = info.value.to_dict()
     assert not [e for e in out["executed"] if e["action"] == "wait_controller_gone"]
     assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]
+
+
+def test_a_unit_refused_at_its_first_write_never_says_a_controller_was_deleted_when_the_reread_is_incomplete(tmp_path):
+    """nvme0 is live again when the writer reads it (nothing written), and the act's re-read for what the unit leaves
+    does not finish its NVMe part (None: /sys/class/nvme not listed). Nothing was deleted: fails when the refusal
+    says the unit stopped half-way with nvme1 "deleted" (a controller missing from a read that did not finish is
+    taken as gone)."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: k.write("class/nvme/nvme0/state", "live") if not k.writes else None
+    real_view, calls = host.reader.view, []
+
+    def view(*args, **kwargs):
+        seen = real_view(*args, **kwargs)
+        calls.append(1)
+        if len(calls) > 1:       # the batch's read finished; the later one's NVMe part did not
+            seen.snap["nvme"] = None
+        return seen
+    host.reader.view = view
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert kernel.writes == [] and out["refusal"]["kind"] == "identity", out
+    assert "deleted" not in out["msg"] and "half-way" not in out["msg"], out["msg"]
