@@ -576,3 +576,24 @@ def test_an_nvme_truth_too_old_or_undated_holds_no_scsi_unit_at_act_time(env, lo
     real = run({"array_truth": truth, "truth_max_age": 900})
     assert not real.get("failed"), [f.get("refusal") for f in real.get("failures") or []]
     assert pairs(real["executed"]) == pairs(chk["steps"])
+
+
+def test_the_documented_blocked_return_matches_a_plan_that_still_deletes_nvme_controllers(tmp_path):
+    """A failed SCSI read blocks the SCSI units only: the plan still deletes the NVMe controller its own truth
+    allows (plan/cleanup.py _blocked_plan). Fails while the module's documentation still says that such a host gets
+    no removal at all (DOCUMENTATION: "Plans no removal at all when the array truth may be incomplete or old";
+    RETURN blocked: "Why no removal is planned on this host"): an approver or a workflow reading `blocked` is told
+    nothing is removed while the plan deletes a controller."""
+    import yaml
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+        nvme_array_truth, nvme_host, nvme_judged)
+    reader, lab = nvme_host(tmp_path, "nvme_stale", ("nvme0n2", "nvme0c0n2"))
+    s = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
+    s["array"]["problems"] = [{"cluster": "cl2", "svm": None, "kind": "lookup_failed", "msg": "HTTP 401"}]
+    out = cleanup.plan_cleanup(s, s.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
+    assert out["blocked"] and [c["name"] for c in out["delete_controllers"]] == ["nvme0"], out
+    doc = " ".join(yaml.safe_load(stale_cleanup.DOCUMENTATION)["description"])
+    blocked = " ".join(yaml.safe_load(stale_cleanup.RETURN)["blocked"]["description"].split())
+    assert "Plans no removal at all when" not in " ".join(doc.split()), "DOCUMENTATION"
+    assert "Why no removal is planned" not in blocked, blocked
