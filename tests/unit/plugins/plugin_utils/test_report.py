@@ -414,3 +414,23 @@ def test_an_nvme_namespaces_row_gives_the_nvme_remedy_not_the_luns():
     assert "remediate.yml" not in stale["action"]
     assert all(r["action"] == check_registry.get("not_covered").action for n, r in rows.items()
                if not n.startswith("nvme") and r["check"] == "not_covered")
+
+
+def test_a_host_whose_scsi_truth_is_unusable_is_not_reported_as_checked_against_the_array():
+    """The SCSI part of the truth is not the contract (judge/facts.py family_parts: an unusable_truth problem, every
+    SCSI device not judged), the NVMe part is. Nothing of the host's SCSI was judged against the array: fails when
+    the summary says array_checked true (array_state checked/not_covered, no array_reason), and the maps' rows
+    read "no SVM the fetched truth covers serves this device" (check sanfleet_ontap) instead of "not judged against
+    the array" (the array error row of the host)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, truth = load_captured("unmapped")
+    scsi_broken = dict(truth, luns="not a list", nvme={})
+    san = facts.collect(reader, facts.truth_of(scsi_broken), probe=False)
+    assert [p["kind"] for p in san["array"]["problems"]] == ["unusable_truth"]
+    report = host_report({"san": san}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    summary = report["summary"]
+    assert summary["array_checked"] is False and summary["array_state"] not in ("checked", "not_covered"), summary
+    assert "unusable_truth" in (summary["array_reason"] or "") or "not the contract" in (summary["array_reason"] or "")
+    maps = [f for f in report["findings"] if f["area"] == "stale" and f["check"] == "not_covered"]
+    assert maps and all(f["reason"].startswith("not judged against the array") for f in maps), maps
