@@ -334,3 +334,16 @@ def test_a_unit_refused_at_its_first_write_never_says_a_controller_was_deleted_w
     out = info.value.to_dict()
     assert kernel.writes == [] and out["refusal"]["kind"] == "identity", out
     assert "deleted" not in out["msg"] and "half-way" not in out["msg"], out["msg"]
+
+
+def test_a_controller_with_no_namespace_left_behind_it_is_kept_while_a_process_holds_its_char_node(tmp_path):
+    """LIF a deleted and nvme0 (reconnecting to it) shows no namespace path any more, while a process holds its char
+    node /dev/nvme0 (an agent's admin commands, nvme-cli's passthrough): the holder is a user of the controller
+    whatever namespace shows behind it. Fails when the plan deletes nvme0 (the char node's openers are only ever
+    counted through the namespaces behind the controller: with none behind it, nobody holds it)."""
+    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE + ("nvme0c0n1", "nvme0c0n3"))
+    open_controller_node(reader.root, 7500, "ontap-agent", "nvme0")
+    san = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
+    assert [v["kind"] for v in san["nvme_verdicts"]["controllers"] if v["name"] == "nvme0"] == ["lif_gone"]
+    planned_for = [st.target for st in plan_nvme(san, {"delete_lif_gone": True})["steps"]]
+    assert "nvme0" not in planned_for, "nvme0 is planned for delete while pid 7500 holds /dev/nvme0"
