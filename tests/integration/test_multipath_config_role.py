@@ -151,3 +151,18 @@ def test_the_audit_playbook_fixes_nothing_when_the_inventory_asks_the_nvme_fix(t
     sysfs = cache / "nvme_stale" / "root" / "sys" / "devices" / "virtual"
     assert (sysfs / "nvme-subsystem" / "nvme-subsys0" / "iopolicy").read_text().strip() == "numa"
     assert (sysfs / "nvme-fabrics" / "ctl" / "nvme1" / "ctrl_loss_tmo").read_text().strip() == "off"
+
+
+def test_the_deprecated_multipath_audit_role_runs_the_nvme_fix_only_beside_its_multipath_fix(tmp_path):
+    """multipath_audit predates the NVMe fix's own switch: under that name the inventory's multipath_config_nvme_fix
+    takes effect only with multipath_audit_fix, as before, so its audits stay read-only."""
+    play = tmp_path / "play.yml"
+    play.write_text("- hosts: fixture\n  gather_facts: false\n  roles:\n    - role: sanfleet.remediation.multipath_audit\n"
+                    "      vars: {multipath_audit_backup: false}\n")
+    group_vars = tmp_path / "group_vars"
+    group_vars.mkdir()
+    (group_vars / "all.yml").write_text("multipath_config_nvme_fix: true\n")
+    run = _run(tmp_path, None, None, play_text=play.read_text())
+    outcome = dict((chunk.split("]", 1)[0].split(" : ")[-1], chunk) for chunk in run.stdout.split("TASK [")[1:])
+    fix = outcome.get("Write the NVMe over Fabrics settings that can change without touching an outage", "")
+    assert run.returncode == 0 and (not fix or "skipping: [fixture]" in fix), run.stdout[-3000:]
