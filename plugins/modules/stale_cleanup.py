@@ -27,9 +27,11 @@ description:
     C(serial_mismatch) disks (when O(repair_mismatch)); C(unknown_array) maps only under
     O(policy=host_evidence). Never selects C(healthy), C(paths_down_but_mapped), C(unexpected_visibility),
     C(not_covered) or anything in use; those are in RV(left_alone) with the reason, in-use ones naming the holder.
-  - Plans no removal at all when the array truth may be incomplete or old (a lookup failed or warned, the truth is
+  - Plans no SCSI removal when the SCSI truth may be incomplete or old (a lookup failed or warned, the truth is
     empty while devices are covered, a covered device is C(unexpected_visibility), the truth is older than
-    O(truth_max_age)) and names why in RV(blocked).
+    O(truth_max_age)) and names why in RV(blocked); the NVMe controllers are gated on the NVMe part of the truth
+    alone (each refusal in RV(left_alone)), so RV(delete_controllers) may hold a delete beside a non-empty
+    RV(blocked). A cluster that could not be read at all blocks both.
   - Under O(policy=host_evidence), when a map of another array says "logical unit not supported" on every path,
     the module waits O(grace) seconds itself, reads and probes the host again and plans from that second look,
     keeping only the maps that said so both times (check mode waits too, so that it returns the real plan).
@@ -273,7 +275,8 @@ executed:
   type: list
   elements: dict
 blocked:
-  description: Why no removal is planned on this host (C(why), C(msg)); empty when the truth allows removals.
+  description: Why no SCSI removal is planned on this host (C(why), C(msg)); empty when the SCSI truth allows removals.
+    The NVMe controllers have the NVMe truth's own gates (RV(delete_controllers), RV(left_alone)).
   returned: always
   type: list
   elements: dict
@@ -581,7 +584,7 @@ def act(module, host, truth, selected, result):
     """Exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others. Each
     unit's first touch re-checks the truth's age against truth_max_age at that moment. Returns what stopped (None
     when every unit ran to its end); exits at once when a signal interrupted the act."""
-    host.truth_collected_at = run_cleanup.truth_time(truth)
+    host.truth_collected_at, host.nvme_truth_collected_at = run_cleanup.truth_times(truth)
     host.truth_max_age = module.params["truth_max_age"]
     stopped = None
     started = host.clock()

@@ -50,10 +50,15 @@ FACT_SEVERITY = check_registry.severities("host")
 VERDICT_SEVERITY = dict(check_registry.severities("stale"), healthy=None)
 
 
+# the problems of the SCSI truth that leave the host's SCSI devices unjudged: a cluster not read, no cluster at all, a
+# SCSI part that is not the contract
+UNJUDGED_KINDS = ("lookup_failed", "no_cluster", "unusable_truth")
+
+
 def _array_blocking(san):
-    """The array problems that leave the host's devices unjudged (a cluster not read, or no cluster at all)."""
+    """The array problems that leave the host's devices unjudged (UNJUDGED_KINDS)."""
     array = san.get("array") if isinstance(san.get("array"), dict) else {}
-    return [array_problem(p) for p in array.get("problems") or [] if p.get("kind") in ("lookup_failed", "no_cluster")]
+    return [array_problem(p) for p in array.get("problems") or [] if p.get("kind") in UNJUDGED_KINDS]
 
 
 def _ran(result):
@@ -128,7 +133,7 @@ def _array_rows(san):
             (p, "NVMe: ") for p in array.get("nvme_problems") or []
             if isinstance(p, dict) and (p.get("cluster"), p.get("kind"), p.get("msg")) not in said]:
         p = array_problem(prob)
-        blocking = p["kind"] in ("lookup_failed", "no_cluster", "unexpected_format", "unusable_truth")
+        blocking = p["kind"] in UNJUDGED_KINDS + ("unexpected_format",)
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
                                 p.get("cluster") or "sanfleet_ontap", "%s%s %s" % (what, p["meaning"], p["msg"]),
                                 action=p["action"]))

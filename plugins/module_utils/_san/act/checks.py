@@ -70,12 +70,14 @@ def verify_identity(host, step, options=None):
     return d
 
 
-def verify_truth_age(host, target):
+def verify_truth_age(host, target, collected="scsi"):
     """Refuse when the array truth the plan judged with is older than truth_max_age NOW: the plan checked its age
-    against the host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
-    if host.truth_collected_at is None or host.truth_max_age is None:
+    against the host's read, and the probes, a host_evidence grace and the act itself have taken time since. Each
+    family against its own part's time (`collected`: "scsi" or "nvme")."""
+    collected = host.nvme_truth_collected_at if collected == "nvme" else host.truth_collected_at
+    if collected is None or host.truth_max_age is None:
         return
-    collected, max_age, now = host.truth_collected_at, host.truth_max_age, host.wall()
+    max_age, now = host.truth_max_age, host.wall()
     unknown = cleanup.truth_age_unknown(collected, now, max_age)
     if unknown:
         raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % unknown,

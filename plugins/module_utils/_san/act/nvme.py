@@ -34,9 +34,6 @@ def _namespaces_check(host, name, target, planned, nvme):
     """Refuse unless every namespace behind the controller now is one the plan saw, as it saw it, and still in the
     role it was planned in. Returns their names."""
     now = behind([ns for ns in nvme.get("namespaces") or [] if ns.get("fabrics")], name)
-    held = node_holders(now, name)
-    if held:
-        raise Refused(target, "opener", "%s; not deleting" % held)
     for ns in now:
         want = planned.get(ns["name"])
         if want is None:
@@ -74,7 +71,7 @@ def _checked(host, step):
     the controller is already gone, else the names of the namespaces behind it. Raises Refused."""
     name = step.target
     target = "controller %s" % name
-    verify_truth_age(host, target)
+    verify_truth_age(host, target, "nvme")
     nvme = host.nvme_now()
     if nvme is None or nvme.get("unread"):
         raise Refused(target, "unread", "the NVMe read did not finish (%s): not deleting"
@@ -89,6 +86,9 @@ def _checked(host, step):
     if ctrl.get("state") not in DELETABLE_STATES:
         raise Refused(target, "came_back" if ctrl.get("state") == "live" else "state",
                       "is %s now, not one of %s: not deleting" % (ctrl.get("state"), ", ".join(DELETABLE_STATES)))
+    held = node_holders(ctrl)
+    if held:
+        raise Refused(target, "opener", "%s; not deleting" % held)
     return _namespaces_check(host, name, target, step.options.get("namespaces") or {}, nvme)
 
 
@@ -118,6 +118,7 @@ def delete_controller(host, step):
             raise ActFailed(target, "write of delete_controller failed: %s" % exc)
         except RuntimeError as exc:  # the deadline's own errors
             raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+        host.deleted_controllers.add(name)
     except (Refused, ActFailed) as exc:
         left = _left_by_unit(host, step)
         if not left:
@@ -130,24 +131,27 @@ def delete_controller(host, step):
 
 
 def _left_by_unit(host, step):
-    """What a unit stopped at `step` leaves when an earlier controller of it is gone already: which of its
-    controllers went, which stay, and the namespaces still reached through them (their I/O waits while the
-    controllers left reconnect). None when nothing of the unit went."""
-    others = [c for c in step.options.get("unit_controllers") or [] if c != step.target]
-    if not others:
-        return None
-    nvme = host.reader.view().snap.get("nvme") or {}
-    now = dict((c["name"], c) for c in nvme.get("controllers") or [])
-    gone = [c for c in others if c not in now]
+    """What a unit stopped at `step` leaves when an earlier controller of it went in this run (its delete written:
+    ActContext.deleted_controllers): which went, which stay (their state as read now, "state not read" when the read
+    did not finish), and the namespaces still reached through them, whose I/O waits while they reconnect. None when
+    nothing of the unit went."""
+    unit = list(step.options.get("unit_controllers") or [])
+    gone = [c for c in unit if c != step.target and c in host.deleted_controllers]
     if not gone:
         return None
-    staying = [c for c in step.options.get("unit_controllers") if c in now]
+    staying = [c for c in unit if c not in host.deleted_controllers]
+    try:
+        nvme = host.reader.view().snap.get("nvme") or {}
+    except (RuntimeError, OSError):
+        nvme = {}
+    now = dict((c["name"], c) for c in nvme.get("controllers") or [])
     reached = sorted(ns["name"] for ns in nvme.get("namespaces") or []
                      if any(p.get("controller") in staying for p in ns.get("paths") or []))
     return ("its unit stopped half-way: %s deleted, %s still there (%s), and through %s %s, whose I/O waits "
             "while %s reconnect%s" % (
-                ", ".join(gone), ", ".join(staying), ", ".join("%s %s" % (c, now[c].get("state")) for c in staying),
-                "it" if len(staying) == 1 else "them", ", ".join(reached) or "no namespace",
+                ", ".join(gone), ", ".join(staying),
+                ", ".join("%s %s" % (c, (now.get(c) or {}).get("state") or "state not read") for c in staying),
+                "it" if len(staying) == 1 else "them", ", ".join(reached) or "namespaces not read now",
                 "it" if len(staying) == 1 else "they", "s" if len(staying) == 1 else ""))
 
 

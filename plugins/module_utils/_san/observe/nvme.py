@@ -363,6 +363,12 @@ def assemble_nvme(read, users, by_name=None):
         return None
     by_name = by_name or {}
     controllers = dict((c["name"], _nvme_controller(c)) for c in read.get("controllers") or [])
+    for name, ctrl in controllers.items():
+        # the processes holding its own char node /dev/<name> (admin commands, I/O passthrough): its users, with or
+        # without a namespace behind it
+        ctrl["openers"] = users.usage([], [(key, name) for key in users.nvme_controller_nodes.get(name, [])])[2]
+        if users.openers_unknown:
+            ctrl["openers_unknown"] = users.openers_unknown
     namespaces = []
     for ns in read.get("namespaces") or []:
         dev = ns.get("dev")

@@ -62,16 +62,18 @@ def behind(ns_list, name):
     return [ns for ns in ns_list if any(p.get("controller") == name for p in ns.get("paths") or [])]
 
 
-def node_holders(ns_behind, name):
-    """Why the controller `name` may not go because a workload holds its char node /dev/<name> (its openers, as
-    observe.nvme gives them to each namespace behind it: `via` the controller), or None. Admin commands and I/O
-    passthrough through that node end with the controller, whichever namespace stays reachable elsewhere."""
-    held = dict(("%s (%s)" % (o.get("pid"), o.get("comm")), o) for ns in ns_behind
-                for o in workload_openers(ns.get("openers")) if o.get("via") == name)
+def node_holders(ctrl):
+    """Why the controller may not go because a workload holds its char node /dev/<name> (observe.nvme gives a
+    controller the openers of its own node), or who does cannot be known; None when nobody does. Admin commands and
+    I/O passthrough through that node end with the controller, whatever namespace is (or is not) behind it."""
+    if ctrl.get("openers_unknown"):
+        return "who holds its char node /dev/%s cannot be known (%s)" % (shown(ctrl.get("name")),
+                                                                         ctrl["openers_unknown"])
+    held = sorted(set("%s (%s)" % (o.get("pid"), o.get("comm")) for o in workload_openers(ctrl.get("openers"))))
     if not held:
         return None
     return "pid %s hold(s) its char node /dev/%s open (admin commands or I/O passthrough end with it)" % (
-        ", ".join(sorted(held)), name)
+        ", ".join(held), shown(ctrl.get("name")))
 
 
 def _blockers(snapshot, nvme, verdicts, policy):
@@ -221,7 +223,7 @@ def plan_nvme(snapshot, policy=None):
     chosen, kinds = _choose(nvme, verdicts, out["skipped"], bool((policy or {}).get("delete_lif_gone")))
     units = []
     for ctrl, v, ns_behind in chosen:
-        roles, refusals = {}, [why for why in [node_holders(ns_behind, ctrl["name"])] if why]
+        roles, refusals = {}, [why for why in [node_holders(ctrl)] if why]
         for ns in ns_behind:
             if kinds.get(ns["name"]) == UNMAPPED_KIND:
                 roles[ns["name"]] = UNMAPPED

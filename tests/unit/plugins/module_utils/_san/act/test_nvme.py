@@ -47,7 +47,7 @@ def planned(tmp_path, drop=(), lifs=None, act_on=None, scenario="nvme_stale", ch
         reader, _lab = nvme_host(tmp_path / "act", scenario, act_on)
     kernel = Kernel(reader.root)
     host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
-                      truth_collected_at=time.time(), truth_max_age=900.0)
+                      truth_collected_at=time.time(), nvme_truth_collected_at=time.time(), truth_max_age=900.0)
     return steps, host, kernel
 
 
@@ -206,11 +206,19 @@ def test_a_controller_already_gone_at_act_time_is_already_absent(tmp_path):
     assert [e["outcome"] for e in executed] == ["already_absent", "done"] and kernel.writes == []
 
 
-def test_the_truth_too_old_at_act_time_deletes_nothing(tmp_path):
+def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
     steps, host, kernel = planned(tmp_path, LIF_GONE)
-    host.truth_collected_at = time.time() - 2000
+    host.nvme_truth_collected_at = time.time() - 2000
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
+
+
+def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_path):
+    """Each family at act time against its own part's time, as the plan gated it."""
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    host.truth_collected_at = time.time() - 2000
+    execute.execute(steps, host)
+    assert kernel.writes == ["nvme0"]
 
 
 def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_after_the_acts_read(tmp_path):
