@@ -132,10 +132,11 @@ def held_for_queueing(plan, queueing, force):
                                                      "with no active path: %s" % (plan["action"], what))
         return plan
     plan.update(action="deferred", maps_failing_io=failing,
-                reason="the file is written but multipathd is not given it (no %s): these maps have no active path "
-                       "(or it cannot be read) and the new settings change their queueing: %s. Run the fix again once "
-                       "a path of each is back (it applies the file then, keeping their queued I/O), or set "
-                       "force_queueing_change to apply it now" % (plan["action"], what))
+                reason="multipathd is not given the fix (no %s), and the file is not changed, so that no reload "
+                       "loads it: these maps have no active path (or it cannot be read) and the new settings change "
+                       "their queueing: %s. Run the fix again once a path of each is back (it writes and applies the "
+                       "file then, keeping their queued I/O), or set force_queueing_change to apply it now"
+                       % (plan["action"], what))
     return plan
 
 
