@@ -115,6 +115,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None,
         "counts": _fleet_counts(index, host_rows, rows),
     }
     fleet["array_gate"] = array_gate(fleet)
+    fleet["array_gate_hosts"] = array_gate_hosts(fleet) if fleet["array_gate"] else []
     return fleet
 
 
@@ -263,7 +264,7 @@ def fleet_artifact(fleet, run, directory):
             "worst": hosts[0]["status"] if hosts else "ok",
             "array": fleet["array"],
             "failed": dict((h["host"], h.get("reason")) for h in hosts if h["status"] == "failed"),
-            "array_gate": fleet["array_gate"]}
+            "array_gate": fleet["array_gate"], "array_gate_hosts": fleet.get("array_gate_hosts") or []}
 
 
 def array_gate(fleet):
@@ -287,6 +288,20 @@ def array_gate(fleet):
                 "cluster or SVM that was read (is sanfleet_ontap the right list?); every report is written"
                 % counts["not_covered"])
     return ""
+
+
+def array_gate_hosts(fleet):
+    """The hosts the array gate concerns, which the gate fails (never a host it does not concern, as a task run once
+    on the play's first host did): those whose devices a cluster that could not be read left unjudged, else those the
+    array could not be read for, else (no host judged) those no cluster read serves; every host of the report when
+    none of these names one (a gate with no host would fail nothing)."""
+    hosts = fleet.get("hosts") or []
+    unread = sorted(set(h for a in fleet.get("array") or [] if a.get("severity") == "error" for h in a.get("hosts") or []))
+    for found in (unread, [h["host"] for h in hosts if (h.get("summary") or {}).get("array_state") == "unreadable"],
+                  [h["host"] for h in hosts if (h.get("summary") or {}).get("array_state") == "not_covered"]):
+        if found:
+            return sorted(found)
+    return sorted(h["host"] for h in hosts)
 
 
 def _fleet_array(index, host_rows):

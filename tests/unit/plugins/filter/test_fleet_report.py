@@ -549,3 +549,19 @@ def test_a_host_whose_run_failed_mid_unit_reports_its_plan_what_ran_and_the_queu
                              "msg": "multipath -f 3600a0980aa did not finish within 10s",
                              "queueing": [{"map": "3600a0980aa", "restored": False,
                                            "msg": "queueing on map 3600a0980aa could NOT be restored: timeout"}]}]
+
+
+def test_the_array_gate_fails_the_hosts_it_concerns_not_the_plays_first_host():
+    """The array gate ran once, on the play's first host, and failed it whatever the array was to it (a healthy host
+    another cluster serves). It names the hosts it concerns: those a cluster that could not be read left unjudged,
+    else those no cluster read serves; a fleet whose array was read has none."""
+    judged = host_report({"san": SAN}, "a-first", "audit")
+    unread = host_report({"san": _unread_san(AUTH)}, "h1", "audit")
+    fleet = fleet_report([judged, unread], ["a-first", "h1"])
+    assert fleet["array_gate"].startswith("the array could not be read: cl1.example.com HTTP 401")
+    assert fleet["array_gate_hosts"] == ["h1"]
+    covered_nothing = json.loads(json.dumps(_unread_san(AUTH)))
+    covered_nothing["array"]["problems"] = []
+    fleet = fleet_report([host_report({"san": covered_nothing}, "h2", "audit")], ["h2"])
+    assert fleet["array_gate"] and fleet["array_gate_hosts"] == ["h2"]
+    assert fleet_report([judged], ["a-first"])["array_gate_hosts"] == []
