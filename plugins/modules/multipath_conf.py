@@ -331,7 +331,7 @@ proposed_file:
   returned: always
   type: str
 maps_without_active_path:
-  description: "Maps with no path the kernel can send I/O to (C(dmsetup status), else multipathd's count; unknown counts as none)."
+  description: "Maps with no path the kernel can send I/O to (C(dmsetup status); a map without a status line, or every map when it does not answer, counts as none)."
   returned: always
   type: list
   elements: str
@@ -503,9 +503,6 @@ def fix_file(module, seen, targets, result):
     return new_text, file_changed, daemon_keys, stale
 
 
-# the daemon plans that hold the fix back because a map has no active path (or that cannot be read): a reconfigure
-# or start that would change such a map's queueing (deferred), a restart that would fail its queued I/O (refused)
-HELD = ("deferred", "refused")
 # where a held fix is written, beside the active file: multipath-tools reads neither it nor anything but
 # multipath.conf and conf.d/*.conf, so no reload by anyone (systemctl reload, multipath -r, a package script) loads it
 PROPOSAL_SUFFIX = ".sanfleet-proposed"
@@ -513,10 +510,10 @@ PROPOSAL_SUFFIX = ".sanfleet-proposed"
 
 def fix_written(module, host, seen, new_text, plan, result):
     """Write the decided text (not in check mode): the active file when the daemon may be given it; while the plan
-    holds it back (HELD), the active file stays exactly as it was and the text goes to the proposal beside it
-    (result proposed_file), which the next run that may apply it writes as the active file."""
+    holds it back (mc.HELD), the active file stays exactly as it was and the text goes to the proposal beside it
+    (result proposed_file), which the next run that may apply it writes as the active file (mc.writes_active_file)."""
     path = module.params["path"]
-    held = plan["action"] in HELD
+    held = not mc.writes_active_file(plan)
     result["proposed_file"] = path + PROPOSAL_SUFFIX if held else None
     if module.check_mode:
         return
@@ -549,7 +546,7 @@ def apply_to_daemon(module, host, targets, seen, plan, result):
     """Run the daemon's plan (unless check mode), verify it, and exit; returns when there is nothing to run."""
     p = module.params
     act = plan["action"] != "none" and (p["state"] == "restarted" or p["restart"])
-    if plan["action"] in HELD:
+    if plan["action"] in mc.HELD:
         if result.get("proposed_file"):
             plan["reason"] += ("; %s stays as it was, the fix is %s %s (it becomes the file when a run may apply "
                                "it)" % (p["path"], "to be written to" if module.check_mode else "written to",
