@@ -367,23 +367,31 @@ def stake_queueing(world, out):
     return any(m["name"] in out.touches.queueing_off and m["wwid"] in world.env.maps for m in world.maps)
 
 
-def _drawn(spec, dims):
-    """(dimension, value) of every path, map, truth and world field named in `dims` that the example drew."""
+def _fields(spec, dims, parts, special):
+    """(dimension, value) of every field named in `dims` that an example drew: `parts` [(a generator's table of
+    fields, the example's records that carry them)], `special` {dimension: example -> [(dimension, value)]}, else a
+    field of the example itself."""
     out = []
     for dim in dims:
-        if dim in hw.PATH_CHOICES:
-            out += [(dim, p[dim]) for m in spec["maps"] for p in m["paths"]]
-        elif dim in hw.MAP_CHOICES:
-            out += [(dim, m[dim]) for m in spec["maps"]]
-        elif dim in hw.TRUTH_CHOICES:
-            out.append((dim, spec["truth"][dim]))
-        elif dim in ("fault", "between"):
-            out.append((dim, spec["fault"] and spec["fault"][0]))
-            if spec["fault"] and spec["fault"][0] == "comes_back":
-                out.append(("come_back", spec["fault"][3]))
+        table = [records for fields, records in parts if dim in fields]
+        if table:
+            out += [(dim, r[dim]) for r in table[0]]
         else:
-            out.append((dim, spec[dim]))
+            out += special[dim](spec) if dim in special else [(dim, spec[dim])]
     return out
+
+
+def _fault_drawn(spec):
+    fault = spec["fault"]
+    return [("fault", fault and fault[0])] + ([("come_back", fault[3])] if fault and fault[0] == "comes_back" else [])
+
+
+def _drawn(spec, dims):
+    """(dimension, value) of every path, map, truth and world field named in `dims` that the example drew."""
+    return _fields(spec, dims, [(hw.PATH_CHOICES, [p for m in spec["maps"] for p in m["paths"]]),
+                                (hw.MAP_CHOICES, spec["maps"]), (hw.TRUTH_CHOICES, [spec["truth"]])],
+                   {"fault": _fault_drawn, "between": lambda s: [("between", t[1]) for t in _fault_drawn(s)[:1]] +
+                    _fault_drawn(s)[1:]})
 
 
 def _every(dims):
@@ -791,17 +799,9 @@ def stake_changed(world, out):
 
 
 def _nvme_drawn(spec, dims):
-    out = []
-    for dim in dims:
-        if dim in nw.CTRL_CHOICES:
-            out += [(dim, c[dim]) for sub in spec["subsystems"] for c in sub["controllers"]]
-        elif dim in nw.NS_CHOICES:
-            out += [(dim, n[dim]) for sub in spec["subsystems"] for n in sub["namespaces"]]
-        elif dim == "change":
-            out.append((dim, spec["change"] and spec["change"][0]))
-        else:
-            out.append((dim, spec[dim]))
-    return out
+    return _fields(spec, dims, [(nw.CTRL_CHOICES, [c for sub in spec["subsystems"] for c in sub["controllers"]]),
+                                (nw.NS_CHOICES, [n for sub in spec["subsystems"] for n in sub["namespaces"]])],
+                   {"change": lambda s: [("change", s["change"] and s["change"][0])]})
 
 
 def nvme_invariant(record_property, strategy, rule, stake, dims=(), explicit=(), every=None):

@@ -98,20 +98,18 @@ def test_a_unit_whose_restore_is_cut_by_a_keyboardinterrupt_is_still_named_as_st
     act's end as already reported, so no report named it; and the restore had dropped its record before the command,
     so the act's end did not give its queueing back either. It is named, and its queueing given back at the end."""
     second_map(env)
-    env.hang.add("multipath -f")        # the first map's flush times out: its unit stops, queueing is given back
-    orig_run, cut = env.run, []
+    env.hang.add("multipath -f")        # the first map's flush times out: its unit stops and gives queueing back
+    host, orig_run, cut = env.host(), env.run, []
 
     def run(argv, timeout, what=None, data=None):
         if argv[:2] == ["multipathd", "restorequeueing"] and not cut:
             cut.append(argv)
-            raise KeyboardInterrupt()
+            raise KeyboardInterrupt()     # ... until something leaving the act cuts that restore short
         return orig_run(argv, timeout, what, data)
-    host = env.host()
     host.run = run
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(two_units(env), host)
-    out = info.value.to_dict()
-    assert cut and "map %s" % WWID in [f["unit"] for f in out["failures"]], out["failures"]
+    assert cut and "map %s" % WWID in [f["unit"] for f in info.value.to_dict()["failures"]], info.value.to_dict()
     assert all(m["queueing"] is True for m in env.maps.values())
 
 
