@@ -127,10 +127,12 @@ def deferred_in_the_outage(lab, pid, extra, after, fails, original):
     assert sh(lab, "cat /etc/multipath.conf") == original
     assert "no_path_retry %s" % after in sh(lab, "cat /etc/multipath.conf.sanfleet-proposed")
     assert sh(lab, "systemctl show -p MainPID --value multipathd.service").strip() == pid  # never stopped
-    assert queueing_of(lab) == "on" and "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)  # not reconfigured
+    # not reconfigured by the role ("-": a reconfigure by someone else before left it unmanaged, its table queueing)
+    assert queueing_of(lab) in ("on", "-") and "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)
     # the next reload by anyone (a package script, an operator) loads the file as it was: the map keeps queueing
+    # (0.9.4 leaves a map none of whose paths is usable unmanaged, "-", its kernel table queueing: docs/compliance.md)
     sh(lab, "multipathd reconfigure && sleep %d" % (2 * POLLING_INTERVAL))
-    assert queueing_of(lab) == "on" and "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)
+    assert queueing_of(lab) in ("on", "-") and "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)
     log = no_errors(lab)
     assert "done" not in log
     return seconds
@@ -164,7 +166,7 @@ def test_fix_during_an_outage_keeps_the_queued_writes(clean_lab):
         held_from = time.monotonic()
         # longer than the countdown the reconfigure would have started: the write still waits, queueing is still on
         time.sleep(countdown + 10)
-        assert queueing_of(lab) == "on"
+        assert queueing_of(lab) in ("on", "-") and "queue_if_no_path" in sh(lab, "dmsetup table %s" % WWID)
         no_errors(lab)
         held = time.monotonic() - held_from
     finally:

@@ -75,8 +75,6 @@ FINDINGS = [
      "patch:item4-a-held-fix-left-as-the-active-file.patch"),
     ("i55 multipathd's count stands in for an unread kernel status",
      "patch:unread-kernel-status-trusts-multipathd.patch"),
-    ("i55 a unit whose restore a KeyboardInterrupt cuts is dropped, its queueing not given back (322db39)",
-     "patch:restore-cut-drops-the-unit-and-its-queueing.patch"),
     ("mutation: the kernel's active-path count ignored", "patch:mutation-the-kernels-active-path-count-ignored.patch"),
     ("mutation: an unread subsystem hosts list read as allowing nobody",
      "patch:mutation-an-unread-hosts-list-allows-nobody.patch"),
