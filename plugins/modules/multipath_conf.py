@@ -328,7 +328,7 @@ proposed_file:
     With O(state=present) and a fix held back (RV(apply_action) V(deferred) or V(refused)): the file the fix was
     written to instead of O(path) (in check mode: would be), O(path) with C(.sanfleet-proposed) appended; O(path)
     itself is left as it was. Null when the fix is not held.
-  returned: always
+  returned: with O(state=present) when the file changes
   type: str
 maps_without_active_path:
   description: "Maps with no path the kernel can send I/O to (C(dmsetup status); a map without a status line, or every map when it does not answer, counts as none)."
@@ -588,8 +588,7 @@ def main():
     result = dict(changed=False, state=p["state"], path=p["path"], findings=[], remaining_findings=[], resolved={},
                   tmo_settings={}, live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False,
                   restarted=False, reconfigured=False, apply_action="none", apply_reason=None,
-                  maps_without_active_path=[], maps_failing_io=[], parse_error=None, errors=host.errors,
-                  proposed_file=None)
+                  maps_without_active_path=[], maps_failing_io=[], parse_error=None, errors=host.errors)
     seen = observe(module, host, targets, result)
     if p["state"] == "audit":
         result["remaining_findings"] = active(seen.findings)

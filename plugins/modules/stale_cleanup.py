@@ -459,7 +459,8 @@ approval:
   type: dict
 approval_gate:
   description:
-    - How this run executes, decided by the module (the reports, the job artifact and the console read this word,
+    - >-
+      How this run executes, decided by the module (the reports, the job artifact and the console read this word,
       never the variables that fed the module) - C(plan) (check mode, or a real run that selects no phase: nothing is
       executed), C(approved) (only the units of O(approved_plan)), C(not_in_plan) (O(approved_plan) is empty: nothing
       was approved for this host, every unit is refused), C(unreviewed) (O(allow_unreviewed) without O(approved_plan):

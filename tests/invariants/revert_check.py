@@ -89,8 +89,6 @@ FINDINGS = [
      "patch:nvme-the-nvme-truths-age-ignored.patch"),
     ("nvme a process holding a namespace's generic node /dev/ngXnY is no opener (c5b55bd)",
      "patch:nvme-a-generic-node-opener-unseen.patch"),
-    ("nvme a truth mapping nothing to the host proves a lif_gone controller deletable (9dd5e63)",
-     "patch:nvme-an-empty-truth-proves-a-lif-gone.patch"),
     ("nvme a truth read for another host NQN judges this host's controllers (479ccdc)",
      "patch:nvme-a-truth-for-another-host-nqn-judges.patch"),
 ]
