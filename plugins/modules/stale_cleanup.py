@@ -66,7 +66,9 @@ description:
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
   - Every run returns its plan as RV(plan_artifact). Given back as O(approved_plan) (the plan a person approved),
     a later run plans from scratch as always and then runs only the units whose every step is in the approved plan
-    with the same identity; the others are refused by name, before anything is touched.
+    with the same identity; the others are refused by name, before anything is touched. A real run executes only
+    an approved plan, or its own when O(allow_unreviewed) says so; without either it refuses before anything is read
+    (RV(approval_gate)).
 author:
   - sanfleet.remediation contributors (@sanfleet)
 requirements:
@@ -194,8 +196,17 @@ options:
       - A plan of another format, another host (machine-id, hostname), whose C(digest) does not match its steps,
         with wrong types, or older than O(approved_plan_max_age), is an error; nothing is read or changed.
       - Check mode with an approved plan returns exactly what the real run with it would run.
-      - Unset, the run executes its own plan (no approval gate).
+      - Unset, a real run that selects a phase (O(phases)) refuses before anything is read, unless
+        O(allow_unreviewed) is true. RV(approval_gate) says how the run executed.
     type: dict
+  allow_unreviewed:
+    description:
+      - Without O(approved_plan), a real run that selects a phase executes the plan it makes itself, which nobody
+        reviewed (a hand-run emergency). RV(approval_gate) is then C(unreviewed), and every report says so.
+      - False (the default), such a run refuses before anything is read or changed (RV(approval_gate) C(refused)).
+      - With O(approved_plan) it changes nothing: the approved plan narrows the run.
+    type: bool
+    default: false
   approved_plan_max_age:
     description: Seconds an O(approved_plan) holds after the run that made it (its C(created_at)); an older plan
       is refused whole.
@@ -235,10 +246,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Remove what the array no longer maps (run with --check first)
+# run with --check first: its plan_artifact (per host) is what a person approves
+- name: Remove what the array no longer maps, exactly as approved
   sanfleet.remediation.stale_cleanup:
     array_truth: "{{ query('sanfleet.remediation.ontap_truth', clusters=sanfleet_ontap,
                            initiators=ansible_facts.san.host.initiators) | first }}"
+    approved_plan: "{{ (lookup('ansible.builtin.file', 'sanfleet-plan.json') | from_json)[inventory_hostname]
+                       | default({}, true) }}"
   register: cleanup
 
 - name: What was refused
@@ -446,6 +460,18 @@ approval:
     (the number of RV(approved_not_needed)). Null without O(approved_plan).
   returned: when the host was read
   type: dict
+approval_gate:
+  description:
+    - >-
+      How this run executes, decided by the module (the reports, the job artifact and the console read this word,
+      never the variables that fed the module) - C(plan) (check mode, or a real run that selects no phase: nothing is
+      executed), C(approved) (only the units of O(approved_plan)), C(not_in_plan) (O(approved_plan) is empty: nothing
+      was approved for this host, every unit is refused), C(unreviewed) (O(allow_unreviewed) without O(approved_plan):
+      the plan this run made itself, which nobody reviewed) or C(refused) (a real run with neither: the module failed
+      before reading anything).
+  returned: always
+  type: str
+  sample: approved
 approved_not_needed:
   description: Steps of O(approved_plan) that the plan of this run no longer has (C(action), C(target), C(unit),
     C(why) - the reason the device is left alone now, or that it is gone).
@@ -499,6 +525,7 @@ def argument_spec():
         wwids_file=dict(type="path", default="/etc/multipath/wwids"),
         clean_references=dict(type="bool", default=False),
         approved_plan=dict(type="dict"),
+        allow_unreviewed=dict(type="bool", default=False),
         approved_plan_max_age=dict(type="int", default=approval.MAX_AGE),
         detail=dict(type="str", choices=list(compact.DETAILS), default="compact"),
     )
@@ -627,6 +654,13 @@ def main():
                   flush_maps=[], delete_disks=[], mismatches=[], delete_controllers=[], evidence_candidates=[],
                   healthy_before={}, removed_maps=[], deleted_disks=[], deleted_controllers=[], errors=[],
                   approved_not_needed=[])
+    p = module.params
+    try:
+        result["approval_gate"] = approval.run_approval(module.check_mode, p["phases"], p["approved_plan"],
+                                                        p["allow_unreviewed"])
+    except approval.Unapproved as exc:
+        result["approval_gate"] = "refused"
+        module.fail_json(msg="%s; nothing was read or changed" % exc, **result)
     try:
         truth = run_cleanup.checked_truth(module.params)
     except validate.InvalidInput as exc:

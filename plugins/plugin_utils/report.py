@@ -263,7 +263,11 @@ def _steps(steps):
 
 
 def _remediation(plan, applied):
-    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": []}
+    """What the module planned, ran and left, read from its one result (a run that failed mid-unit too: its plan,
+    what ran before, every unit it stopped with the step and why, and per map whether the queueing it had turned off
+    was given back)."""
+    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": [],
+           "queueing_restored": []}
     out["blocked"] = []
     if _ran(plan):
         out["planned"] = _steps(plan.get("steps"))
@@ -274,10 +278,37 @@ def _remediation(plan, applied):
         out["executed"] = _steps(applied.get("executed"))
         out["failed_step"] = applied.get("failed_step")
         out["refusal"] = applied.get("refusal")
-        out["failures"] = applied.get("failures") or []
+        out["failures"] = [{"unit": f.get("unit"), "failed_step": f.get("failed_step"), "msg": str(f.get("msg") or ""),
+                            "kind": (f.get("refusal") or {}).get("kind") or ("deadline" if f.get("deadline") else None)}
+                           for f in applied.get("failures") or [] if isinstance(f, dict)]
+        # per map whose queueing the run had turned off when its unit stopped: on again (True), NOT (False), unknown
+        out["queueing_restored"] = [{"map": r.get("map"), "queueing_now": r.get("queueing_now"), "msg": r.get("msg")}
+                                    for r in applied.get("queueing_restored") or [] if isinstance(r, dict)]
     out["counts"] = {"planned": len(out["planned"]), "refused": len(out["refused"]),
-                     "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done")}
+                     "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done"),
+                     "stopped": len(out["failures"]),
+                     "queueing_not_restored": sum(1 for r in out["queueing_restored"] if r["queueing_now"] is not True)}
     return out
+
+
+def _stopped_rows(remediation, applied):
+    """One error row per unit the act stopped (the other units ran to the end), with its step and what it left of
+    the queueing of its maps; older results name one step only."""
+    stopped = remediation["failures"] or [{"failed_step": applied.get("failed_step"), "msg": applied.get("msg")}]
+    left = dict((r["map"], r) for r in remediation["queueing_restored"])
+    rows = []
+    for f in stopped:
+        step = f.get("failed_step") or {}
+        maps = [m for m in left if f.get("unit") and f["unit"] == "map %s" % m]
+        queueing = "; ".join(("queueing on map %s restored" % m) if left[m]["queueing_now"] is True else
+                             ("queueing on map %s NOT restored: %s" % (m, left[m]["msg"])) for m in maps)
+        reason = f.get("msg") or applied.get("msg") or ""
+        rows.append(finding_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
+                                "%s%s" % (reason, (" [%s]" % queueing) if queueing and queueing not in reason else ""),
+                                device=step.get("target"),
+                                action="The rollout stopped here: read the refusal, fix the cause, run --check "
+                                       "again."))
+    return rows
 
 
 UNREVIEWED_REASON = ("this real run executed the plan it made itself, which nobody approved "
@@ -335,6 +366,9 @@ def host_report(parts, host, run="audit"):
     not_san = bool(parts.get("not_san")) and not failed
     array = _array_of(san, parts.get("array"))
     approval = parts.get("approval")
+    # the module's one result, whatever became of the host after it: a run that failed mid-unit reports its plan,
+    # what ran, the step that stopped each unit and the queueing it left
+    plan, applied = parts.get("plan"), parts.get("applied")
     if failed or not_san:
         # a host that failed or is not a SAN host: what it produced before is not a judgement of the host; what
         # happened to the array for it is said all the same (an outage the array rows name)
@@ -348,16 +382,9 @@ def host_report(parts, host, run="audit"):
     for e in parts.get("errors") or []:
         findings.append(finding_row("run", "task_error", "error", e.get("what"), e.get("msg"),
                                     action="A task failed on this host: see the job output; the report is partial."))
-    applied = parts.get("applied")
+    remediation = _remediation(plan, applied) if run == "remediate" else None
     if _ran(applied) and applied.get("failed"):
-        # one row per unit stopped at act time (the other units ran to the end); older results name one step
-        stopped = applied.get("failures") or [{"failed_step": applied.get("failed_step"), "msg": applied.get("msg")}]
-        for f in stopped:
-            step = f.get("failed_step") or {}
-            findings.append(finding_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
-                                        f.get("msg") or applied.get("msg") or "", device=step.get("target"),
-                                        action="The rollout stopped here: read the refusal, fix the cause, run --check "
-                                               "again."))
+        findings.extend(_stopped_rows(remediation or _remediation(plan, applied), applied))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
     areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
     fc_ports = _fc_ports(san)
@@ -403,7 +430,7 @@ def host_report(parts, host, run="audit"):
     if nvme:
         report["nvme"] = nvme
     if run == "remediate":
-        report["remediation"] = dict(_remediation(parts.get("plan"), applied), approval=approval)
+        report["remediation"] = dict(remediation, approval=approval)
     return report
 
 

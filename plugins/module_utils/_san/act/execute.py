@@ -146,7 +146,11 @@ def _run_batches(steps, host, executed, failures, stopped, current):
             if isinstance(result, Exception):
                 unit = st.unit
                 stopped.add(unit)
-                failures.append({"unit": unit, "cause": result, "step": st, "restored": _restore_unit(host, unit)})
+                # in failures before its restore runs: a restore cut short (anything leaving the act) must not lose
+                # the unit, which the act's end skips as reported already
+                failure = {"unit": unit, "cause": result, "step": st, "restored": []}
+                failures.append(failure)
+                failure["restored"] = _restore_unit(host, unit)
                 continue
             executed.append(_executed(st, result, seconds))
         if host.interrupted:

@@ -53,6 +53,35 @@ FUTURE_SKEW = 300
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
+# ---------------------------------------------------------------------------------------------- the run's approval
+# what a run executes, as stale_cleanup's result says it (approval_gate) and every report, the job artifact and the
+# console read it: plan (check mode, or a real run that selects no phase: nothing is executed), approved (only the
+# units of the approved plan), not_in_plan (an empty approved plan: nothing was approved for this host, every unit is
+# refused), unreviewed (the plan the run makes itself, which nobody reviewed: allow_unreviewed), refused (a real run
+# with neither: nothing read, nothing changed)
+RUN_APPROVALS = ("plan", "approved", "not_in_plan", "unreviewed", "refused")
+
+
+class Unapproved(InvalidInput):
+    """A real run that would execute a plan nobody approved, without the explicit allow_unreviewed."""
+
+
+def run_approval(check_mode, phases, approved, allow_unreviewed):
+    """How this run may execute, decided in the module itself, where no variable of a role or a playbook can walk
+    around it: one of RUN_APPROVALS but `refused`. A real run that selects a phase needs an approved plan (a dict:
+    {} approves nothing) or allow_unreviewed True; raises Unapproved otherwise, before anything is read. An approved
+    plan given with allow_unreviewed narrows the run all the same: the approved plan wins."""
+    if check_mode or not phases:
+        return "plan"
+    if isinstance(approved, dict):
+        return "approved" if approved else "not_in_plan"
+    if allow_unreviewed is True:
+        return "unreviewed"
+    raise Unapproved("refused: a real run executes only an approved plan (approved_plan: the plan_artifact of a check "
+                     "run a person approved) or, said explicitly, the plan it makes itself (allow_unreviewed: true, a "
+                     "hand-run emergency); neither was given")
+
+
 # ---------------------------------------------------------------------------------------------- the artifact
 def canonical(steps):
     """The bytes the digest is taken over: JSON, keys sorted, no spaces, ASCII only."""

@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, HOST_ORDER, LU_GONE, OPTIONS, step, with_phase)
+    HOST_ORDER, LU_GONE, OPTIONS, step, with_phase)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
@@ -106,6 +106,27 @@ def unproven_failures(obj, kind="map"):
     probes = obj.get("probe") or {}
     return [p.get("name") or p.get("dev") or "?" for p in obj.get("paths") or []
             if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]
+
+
+def answering(obj, kind="map", skip=()):
+    """{path (of a map) or the disk itself: the signs that an LU answers there (judge.findings.lu_answers)}, the
+    names in `skip` left out: a unit chosen because every path failed is no longer dead when any of them answers,
+    whatever the kernel's path state (the plan's choice and the act's re-check, act.checks.verify_still_dead, weigh
+    the same signs)."""
+    if kind == "disk":
+        signs = judge_findings.lu_answers(None, obj.get("probe"))
+        return {obj.get("name"): signs} if signs and obj.get("name") not in skip else {}
+    probes = obj.get("probe") or {}
+    out = {}
+    for p in obj.get("paths") or []:
+        signs = judge_findings.lu_answers(p, probes.get(p.get("name")))
+        if signs and p.get("name") not in skip:
+            out[p.get("name") or p.get("dev") or "?"] = signs
+    return out
+
+
+def _answers_text(heard):
+    return "; ".join("%s: %s" % (n, ", ".join(signs)) for n, signs in sorted(heard.items()))
 
 
 def in_host_order(steps):
@@ -206,6 +227,10 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
             return _skip(skipped, v, "path(s) %s of map %s: failure not positively observed (working or state "
                                      "unknown); removal needs every path's failure seen"
                          % (", ".join(unproven), m.get("name")))
+        heard = answering(m)
+        if heard:
+            return _skip(skipped, v, "map %s: an LU answers on path(s) %s (%s); its LUN may still be mapped to this "
+                                     "host" % (m.get("name"), ", ".join(sorted(heard)), _answers_text(heard)))
         chosen.maps.append(m)
         chosen.dead.add(m.get("name"))
         if kind == "stale_unmapped":
@@ -217,6 +242,10 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
     if unproven_failures(d, "disk"):
         return _skip(skipped, v, "disk %s: failure not positively observed (working or state unknown)"
                      % d.get("name"))
+    heard = answering(d, "disk")
+    if heard:
+        return _skip(skipped, v, "disk %s: an LU answers at its address (%s); its LUN may still be mapped to this "
+                                 "host" % (d.get("name"), _answers_text(heard)))
     chosen.disks.append(d)
     return None
 
@@ -247,9 +276,9 @@ def _mismatch_unproven(m, other_lu):
     is not positively failed, or that answers (it may still reach this map's own LU, which the truth does not list:
     the judge calls that unexpected_visibility), or a mismatching path without the live serial that proves it."""
     probes = m.get("probe") or {}
+    heard = answering(m, skip=other_lu)
     alive = [p.get("name") or p.get("dev") or "?" for p in m.get("paths") or [] if p.get("name") not in other_lu and (
-        judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed" or
-        (probes.get(p.get("name")) or {}).get("result") in ANSWERING)]
+        judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed" or p.get("name") in heard)]
     if alive:
         return ("path(s) %s of map %s are not proven to reach another LU nor failed: they may still reach its own LU; "
                 "only paths proven to reach another LU are repaired" % (", ".join(alive), m.get("name")))

@@ -29,7 +29,9 @@ MODULE = stale_cleanup
 
 
 # an array truth is given (what it says is in the verdicts of the judged snapshots below)
-DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
+# a real run without approved_plan runs the plan it makes itself only when told so (the module's approval gate)
+DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None},
+                "allow_unreviewed": True}
 
 
 @pytest.fixture
