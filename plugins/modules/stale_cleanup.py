@@ -204,7 +204,7 @@ options:
       - Without O(approved_plan), a real run that selects a phase executes the plan it makes itself, which nobody
         reviewed (a hand-run emergency). RV(approval_gate) is then C(unreviewed), and every report says so.
       - False (the default), such a run refuses before anything is read or changed (RV(approval_gate) C(refused)).
-      - With O(approved_plan) it changes nothing: the approved plan narrows the run.
+      - With O(approved_plan) it changes nothing, since the approved plan narrows the run.
     type: bool
     default: false
   approved_plan_max_age:
