@@ -69,7 +69,7 @@ _raw:
       elements: dict
     problems:
       description: "cluster, svm, kind (lookup_failed, svm_scoped_login, dropped_mapping, no_cluster,
-        duplicate_target_identity), msg."
+        duplicate_target_identity; in nvme.problems also unexpected_format), msg."
       type: list
       elements: dict
     initiators:
@@ -84,8 +84,8 @@ _raw:
     nvme:
       description:
         - "The NVMe truth (docs/ontap.md, NVMe truth): namespaces (one per mapped namespace whose subsystem allows
-          one of the host's NQNs), targets (cluster, svm, nvme_service_enabled, subsystem_nqns, tcp_addresses),
-          host_nqns, problems (those of the NVMe read, and of every cluster read that failed as a whole), clusters
+          one of the host's NQNs), targets (cluster, svm, nvme_service_enabled, subsystem_nqns, tcp_addresses,
+          fc_wwpns), host_nqns, problems (those of the NVMe read, and of every cluster read that failed as a whole), clusters
           (state read, no_nvme or unreadable), collected_at."
       type: dict
 """

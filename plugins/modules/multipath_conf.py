@@ -27,6 +27,11 @@ description:
     (every map stays; a stopped multipathd is started) and checks that no live map still queues without bound.
     It never stops multipathd while a map has no active path (see O(force_restart)), and never gives a map with no
     active path another queueing (see O(force_queueing_change)).
+  - The new text is decided before anything is written. While the daemon change is held back because a map has no
+    active path (RV(apply_action) V(deferred) or V(refused)), the active file stays exactly as it was, so that no
+    reload by anyone (C(systemctl reload multipathd), C(multipath -r), a package script) loads the fix into such a
+    map; the fix is written beside it instead, to C(<path>.sanfleet-proposed) (RV(proposed_file)), which
+    multipath-tools never reads. The run that may apply it writes the active file.
   - The file is written only if it parses; a file the parser cannot represent faithfully is never
     rewritten (the module fails and names the line).
   - Every command runs with a hard deadline; a wedged multipathd cannot hang the play.
@@ -147,10 +152,10 @@ options:
       - A C(multipathd reconfigure), or the start of a stopped multipathd, gives every map the queueing of the new
         configuration (C(no_path_retry), else C(queue_if_no_path) in C(features)). On a map with no active path,
         V(fail) fails its queued I/O at once and a number N after N x C(polling_interval) seconds. So the
-        reconfigure/start is deferred (RV(apply_action) V(deferred); the file is written, the task fails unless in
-        check mode or with O(restart=false)) while it would change the queueing of a map with no active path, or of
-        a map whose paths or settings cannot be read; RV(queueing_changes) names them and when their I/O would fail.
-        Run the fix again once their paths are back.
+        reconfigure/start is deferred (RV(apply_action) V(deferred); the active file is left as it was and the fix
+        written to RV(proposed_file), the task fails unless in check mode or with O(restart=false)) while it would
+        change the queueing of a map with no active path, or of a map whose paths or settings cannot be read;
+        RV(queueing_changes) names them and when their I/O would fail. Run the fix again once their paths are back.
       - V(true) applies it anyway and names those maps as a warning and in RV(maps_failing_io).
     type: bool
     default: false
@@ -317,9 +322,16 @@ apply_action:
     O(force_queueing_change)).
   returned: always
   type: str
-apply_reason: {description: "Why RV(apply_action) (for V(refused) and V(deferred), the maps and what to do).", returned: always, type: str}
+apply_reason: {description: "Why RV(apply_action) (for V(refused) and V(deferred), the maps, what to do and where the fix waits).", returned: always, type: str}
+proposed_file:
+  description: >-
+    With O(state=present) and a fix held back (RV(apply_action) V(deferred) or V(refused)): the file the fix was
+    written to instead of O(path) (in check mode: would be), O(path) with C(.sanfleet-proposed) appended; O(path)
+    itself is left as it was. Null when the fix is not held.
+  returned: with O(state=present) when the file changes
+  type: str
 maps_without_active_path:
-  description: "Maps with no path the kernel can send I/O to (C(dmsetup status), else multipathd's count; unknown counts as none)."
+  description: "Maps with no path the kernel can send I/O to (C(dmsetup status); a map without a status line, or every map when it does not answer, counts as none)."
   returned: always
   type: list
   elements: str
@@ -469,10 +481,10 @@ def observe(module, host, targets, result):
                            new_file=judge_multipath_audit.to_dict(doc) if doc is not None else None)
 
 
-def fix_file(module, host, targets, seen, result):
-    """state=present: plan the file's fix, write it (not in check mode), and name the settings the daemon must
-    load. Returns (file_changed, daemon_keys, stale): the changed keys the daemon reads, and the settings the
-    running daemon has that the (new) file no longer has."""
+def fix_file(module, seen, targets, result):
+    """state=present: the fix's new text, decided before anything is written (fix_written writes it, once the daemon's
+    plan says whether it may be the active file). Returns (new_text, file_changed, daemon_keys, stale): the changed
+    keys the daemon reads, and the settings the running daemon has that the (new) file no longer has."""
     p = module.params
     path = p["path"]
     if seen.doc is None:
@@ -487,13 +499,32 @@ def fix_file(module, host, targets, seen, result):
         result["diff"] = diff(seen.old_text, new_text, path, seen.existed)
     daemon_keys = mc.daemon_keys(changes, file_changed, seen.existed)
     seen.new_file = judge_multipath_audit.to_dict(judge_multipath_parse.parse(new_text))
-    if file_changed and not module.check_mode:
-        result["backup_file"] = skeleton.write_config(module, path, new_text, result,
-                                                      mode=0o644 if not seen.existed else None)
-        result["changed"] = True  # whatever happens next, the file was written
-        seen.judge.configured = host.configured_config() or seen.judge.configured
     stale = seen.judge.stale_settings(seen.running) if seen.running else []
-    return file_changed, daemon_keys, stale
+    return new_text, file_changed, daemon_keys, stale
+
+
+# where a held fix is written, beside the active file: multipath-tools reads neither it nor anything but
+# multipath.conf and conf.d/*.conf, so no reload by anyone (systemctl reload, multipath -r, a package script) loads it
+PROPOSAL_SUFFIX = ".sanfleet-proposed"
+
+
+def fix_written(module, host, seen, new_text, plan, result):
+    """Write the decided text (not in check mode): the active file when the daemon may be given it; while the plan
+    holds it back (mc.HELD), the active file stays exactly as it was and the text goes to the proposal beside it
+    (result proposed_file), which the next run that may apply it writes as the active file (mc.writes_active_file)."""
+    path = module.params["path"]
+    held = not mc.writes_active_file(plan)
+    result["proposed_file"] = path + PROPOSAL_SUFFIX if held else None
+    if module.check_mode:
+        return
+    if held:
+        skeleton.write_config(module, result["proposed_file"], new_text, result, mode=0o644)
+        result["changed"] = True  # the proposal was written; the active file was not
+        return
+    result["backup_file"] = skeleton.write_config(module, path, new_text, result,
+                                                  mode=0o644 if not seen.existed else None)
+    result["changed"] = True  # whatever happens next, the file was written
+    seen.judge.configured = host.configured_config() or seen.judge.configured
 
 
 def plan_daemon(module, host, targets, seen, daemon_keys, stale, result):
@@ -515,7 +546,12 @@ def apply_to_daemon(module, host, targets, seen, plan, result):
     """Run the daemon's plan (unless check mode), verify it, and exit; returns when there is nothing to run."""
     p = module.params
     act = plan["action"] != "none" and (p["state"] == "restarted" or p["restart"])
-    if plan["action"] in ("refused", "deferred"):
+    if plan["action"] in mc.HELD:
+        if result.get("proposed_file"):
+            plan["reason"] += ("; %s stays as it was, the fix is %s %s (it becomes the file when a run may apply "
+                               "it)" % (p["path"], "to be written to" if module.check_mode else "written to",
+                                        result["proposed_file"]))
+            result["apply_reason"] = plan["reason"]
         if module.check_mode or not act:
             module.warn(plan["reason"])
             return
@@ -559,12 +595,14 @@ def main():
         result["remaining_findings"] = active(seen.findings)
         module.exit_json(**result)
 
-    file_changed, daemon_keys, stale = False, [], []
+    new_text, file_changed, daemon_keys, stale = None, False, [], []
     if p["state"] == "present":
-        file_changed, daemon_keys, stale = fix_file(module, host, targets, seen, result)
+        new_text, file_changed, daemon_keys, stale = fix_file(module, seen, targets, result)
     plan = plan_daemon(module, host, targets, seen, daemon_keys, stale, result)
     if p["state"] == "present":
         result["changed"] = file_changed
+        if file_changed:
+            fix_written(module, host, seen, new_text, plan, result)
     apply_to_daemon(module, host, targets, seen, plan, result)
     findings = seen.findings
     if file_changed and not module.check_mode and seen.running:

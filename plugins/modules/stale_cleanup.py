@@ -27,9 +27,11 @@ description:
     C(serial_mismatch) disks (when O(repair_mismatch)); C(unknown_array) maps only under
     O(policy=host_evidence). Never selects C(healthy), C(paths_down_but_mapped), C(unexpected_visibility),
     C(not_covered) or anything in use; those are in RV(left_alone) with the reason, in-use ones naming the holder.
-  - Plans no removal at all when the array truth may be incomplete or old (a lookup failed or warned, the truth is
+  - Plans no SCSI removal when the SCSI truth may be incomplete or old (a lookup failed or warned, the truth is
     empty while devices are covered, a covered device is C(unexpected_visibility), the truth is older than
-    O(truth_max_age)) and names why in RV(blocked).
+    O(truth_max_age)) and names why in RV(blocked); the NVMe controllers are gated on the NVMe part of the truth
+    alone (each refusal in RV(left_alone)), so RV(delete_controllers) may hold a delete beside a non-empty
+    RV(blocked). A cluster that could not be read at all blocks both.
   - Under O(policy=host_evidence), when a map of another array says "logical unit not supported" on every path,
     the module waits O(grace) seconds itself, reads and probes the host again and plans from that second look,
     keeping only the maps that said so both times (check mode waits too, so that it returns the real plan).
@@ -53,8 +55,8 @@ description:
     RV(maps_still_present)) and for RV(references).
   - NVMe over fabrics (native NVMe multipath) - it deletes an NVMe-oF controller that is not live (sysfs
     C(delete_controller), what C(nvme disconnect -d) writes; never a disconnect of all) when it reconnects to an
-    address no NVMe/TCP LIF of the serving SVM has any more (C(lif_gone)), O(delete_lif_gone) is set, every
-    namespace behind it answers through another live path or is unmapped, and the truth still maps a namespace of
+    address no NVMe/TCP (or NVMe/FC) LIF of the serving SVM has any more (C(lif_gone)), O(delete_lif_gone) is set,
+    every namespace behind it answers through another live path or is unmapped, and the truth still maps a namespace of
     its subsystem to this host. Every unmapped namespace that goes with it must be unused (the kernel's exclusive
     claim included); a controller down to an address the SVM still has is an outage and is never deleted. A
     refused controller is in RV(left_alone) with the reason, and nothing NVMe is deleted when the NVMe truth is
@@ -64,7 +66,9 @@ description:
   - Every kernel touch has a hard deadline (O(command_timeout)); it never opens C(/dev/dm-*).
   - Every run returns its plan as RV(plan_artifact). Given back as O(approved_plan) (the plan a person approved),
     a later run plans from scratch as always and then runs only the units whose every step is in the approved plan
-    with the same identity; the others are refused by name, before anything is touched.
+    with the same identity; the others are refused by name, before anything is touched. A real run executes only
+    an approved plan, or its own when O(allow_unreviewed) says so; without either it refuses before anything is read
+    (RV(approval_gate)).
 author:
   - sanfleet.remediation contributors (@sanfleet)
 requirements:
@@ -135,10 +139,10 @@ options:
     default: false
   delete_lif_gone:
     description:
-      - Delete an NVMe-oF controller that is C(lif_gone) (it reconnects to an address no NVMe/TCP LIF of the serving
-        SVM has any more) when the rest of the rules allow it. The array truth proves the address is not one of
-        that SVM's, not that no other cluster presents the subsystem there (a SnapMirror active sync peer that is
-        not in the truth); set it only when every cluster presenting these subsystems is read.
+      - Delete an NVMe-oF controller that is C(lif_gone) (it reconnects to an address no NVMe/TCP or NVMe/FC LIF of
+        the serving SVM has any more) when the rest of the rules allow it. The array truth proves the address is not
+        one of that SVM's, not that no other cluster presents the subsystem there (a SnapMirror active sync peer
+        that is not in the truth); set it only when every cluster presenting these subsystems is read.
       - Off, such controllers are reported and refused by name (RV(left_alone)).
     type: bool
     default: false
@@ -192,8 +196,17 @@ options:
       - A plan of another format, another host (machine-id, hostname), whose C(digest) does not match its steps,
         with wrong types, or older than O(approved_plan_max_age), is an error; nothing is read or changed.
       - Check mode with an approved plan returns exactly what the real run with it would run.
-      - Unset, the run executes its own plan (no approval gate).
+      - Unset, a real run that selects a phase (O(phases)) refuses before anything is read, unless
+        O(allow_unreviewed) is true. RV(approval_gate) says how the run executed.
     type: dict
+  allow_unreviewed:
+    description:
+      - Without O(approved_plan), a real run that selects a phase executes the plan it makes itself, which nobody
+        reviewed (a hand-run emergency). RV(approval_gate) is then C(unreviewed), and every report says so.
+      - False (the default), such a run refuses before anything is read or changed (RV(approval_gate) C(refused)).
+      - With O(approved_plan) it changes nothing, since the approved plan narrows the run.
+    type: bool
+    default: false
   approved_plan_max_age:
     description: Seconds an O(approved_plan) holds after the run that made it (its C(created_at)); an older plan
       is refused whole.
@@ -233,10 +246,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Remove what the array no longer maps (run with --check first)
+# run with --check first: its plan_artifact (per host) is what a person approves
+- name: Remove what the array no longer maps, exactly as approved
   sanfleet.remediation.stale_cleanup:
     array_truth: "{{ query('sanfleet.remediation.ontap_truth', clusters=sanfleet_ontap,
                            initiators=ansible_facts.san.host.initiators) | first }}"
+    approved_plan: "{{ (lookup('ansible.builtin.file', 'sanfleet-plan.json') | from_json)[inventory_hostname]
+                       | default({}, true) }}"
   register: cleanup
 
 - name: What was refused
@@ -273,7 +289,8 @@ executed:
   type: list
   elements: dict
 blocked:
-  description: Why no removal is planned on this host (C(why), C(msg)); empty when the truth allows removals.
+  description: Why no SCSI removal is planned on this host (C(why), C(msg)); empty when the SCSI truth allows removals.
+    The NVMe controllers have the NVMe truth's own gates (RV(delete_controllers), RV(left_alone)).
   returned: always
   type: list
   elements: dict
@@ -443,6 +460,18 @@ approval:
     (the number of RV(approved_not_needed)). Null without O(approved_plan).
   returned: when the host was read
   type: dict
+approval_gate:
+  description:
+    - >-
+      How this run executes, decided by the module (the reports, the job artifact and the console read this word,
+      never the variables that fed the module) - C(plan) (check mode, or a real run that selects no phase: nothing is
+      executed), C(approved) (only the units of O(approved_plan)), C(not_in_plan) (O(approved_plan) is empty: nothing
+      was approved for this host, every unit is refused), C(unreviewed) (O(allow_unreviewed) without O(approved_plan):
+      the plan this run made itself, which nobody reviewed) or C(refused) (a real run with neither: the module failed
+      before reading anything).
+  returned: always
+  type: str
+  sample: approved
 approved_not_needed:
   description: Steps of O(approved_plan) that the plan of this run no longer has (C(action), C(target), C(unit),
     C(why) - the reason the device is left alone now, or that it is gone).
@@ -496,6 +525,7 @@ def argument_spec():
         wwids_file=dict(type="path", default="/etc/multipath/wwids"),
         clean_references=dict(type="bool", default=False),
         approved_plan=dict(type="dict"),
+        allow_unreviewed=dict(type="bool", default=False),
         approved_plan_max_age=dict(type="int", default=approval.MAX_AGE),
         detail=dict(type="str", choices=list(compact.DETAILS), default="compact"),
     )
@@ -558,7 +588,7 @@ def report_plan(module, san, plan, result):
     exclude = plan["flush_maps"] + [m["expect_wwid"] for m in plan["mismatches"] if m.get("expect_wwid")]
     result["healthy_before"] = cleanup.healthy_maps(san, exclude)
     for b in plan["blocked"]:
-        module.warn("no removal on this host: %s (%s)" % (b["why"], b["msg"]))
+        module.warn("no SCSI removal on this host: %s (%s)" % (b["why"], b["msg"]))
     for risk in san.get("corruption_risks") or []:
         module.warn(risk["msg"])
     return exclude
@@ -581,7 +611,7 @@ def act(module, host, truth, selected, result):
     """Exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others. Each
     unit's first touch re-checks the truth's age against truth_max_age at that moment. Returns what stopped (None
     when every unit ran to its end); exits at once when a signal interrupted the act."""
-    host.truth_collected_at = run_cleanup.truth_time(truth)
+    host.truth_collected_at, host.nvme_truth_collected_at = run_cleanup.truth_times(truth)
     host.truth_max_age = module.params["truth_max_age"]
     stopped = None
     started = host.clock()
@@ -624,6 +654,13 @@ def main():
                   flush_maps=[], delete_disks=[], mismatches=[], delete_controllers=[], evidence_candidates=[],
                   healthy_before={}, removed_maps=[], deleted_disks=[], deleted_controllers=[], errors=[],
                   approved_not_needed=[])
+    p = module.params
+    try:
+        result["approval_gate"] = approval.run_approval(module.check_mode, p["phases"], p["approved_plan"],
+                                                        p["allow_unreviewed"])
+    except approval.Unapproved as exc:
+        result["approval_gate"] = "refused"
+        module.fail_json(msg="%s; nothing was read or changed" % exc, **result)
     try:
         truth = run_cleanup.checked_truth(module.params)
     except validate.InvalidInput as exc:

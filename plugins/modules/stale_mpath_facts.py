@@ -271,13 +271,14 @@ ansible_facts:
               array truth (O(array_truth) key C(nvme), docs/ontap.md), or null when the NVMe devices were not read.
             - C(namespaces), one verdict each - C(healthy), C(paths_down_but_mapped), C(stale_unmapped) (the SVM
               serving its subsystem maps that NSID to none of the host NQNs its controllers connected with, every
-              path reaches an NVMe/TCP LIF of that SVM, and no controller to it is live), C(unexpected_visibility)
-              (not mapped, yet a live controller presents it), C(uuid_mismatch) (another namespace at that NSID),
-              C(not_covered) (the NVMe truth has a problem, was not read for a controller's host NQN, or a path
-              reaches an address that is no LIF of the SVM read) or C(unread) - with name, nsid, uuid, subsysnqn,
-              reason and evidence (its paths).
-            - C(controllers), one each - C(healthy) (live), C(controller_down) or C(lif_gone) (not live, NVMe/TCP,
-              and its address is none of the NVMe/TCP LIFs the SVM serving its subsystem has) - with the namespaces
+              path reaches an NVMe/TCP or NVMe/FC LIF of that SVM, and no controller to it is live),
+              C(unexpected_visibility) (not mapped, yet a live controller presents it), C(uuid_mismatch) (another
+              namespace at that NSID), C(not_covered) (the NVMe truth has a problem, was not read for a controller's
+              host NQN, or a path reaches an address that is no LIF of the SVM read, or whose target cannot be told)
+              or C(unread) - with name, nsid, uuid, subsysnqn, reason and evidence (its paths).
+            - C(controllers), one each - C(healthy) (live), C(controller_down) or C(lif_gone) (not live, and its
+              address is none of the NVMe/TCP LIFs, or on NVMe/FC its target port none of the NVMe/FC LIFs, the SVM
+              serving its subsystem has) - with the namespaces
               behind it and, when not live, C(sole_path_of) (the namespaces not shown stale that answer through no
               other path; null when the read of the namespaces was incomplete).
           type: dict

@@ -88,7 +88,7 @@ def compliance_violations(audit):
         for v in nvme_judged(san):
             if v.get("kind") in STALE_VERDICTS:
                 out.append(_v("stale", v.get("kind"), v.get("name"), v.get("subsysnqn") or "", device=v.get("name"),
-                              reason=v.get("reason")))
+                              reason=v.get("reason"), family="nvme"))
         out.extend(fc_violations(san, mp))
     return out
 

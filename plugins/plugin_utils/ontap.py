@@ -43,6 +43,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme im
 # also the names the lookups and their tests use as ontap.<name>, from where they live
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import (  # pylint: disable=unused-import
     CACHE_FORMAT,
+    FC_INTERFACE_FIELDS,
     IP_INTERFACE_FIELDS,
     LUN_FIELDS,
     REQUESTS_PER_CLUSTER,

@@ -7,9 +7,10 @@ client: the same paging, the same "a cut or shapeless answer is an error", the s
 * ``fetch_nvme`` reads, in bulk: ``/api/protocols/nvme/services`` (which SVMs serve NVMe at all), and when one does,
   ``/api/protocols/nvme/subsystems`` (target NQN, allowed host NQNs), ``/api/storage/namespaces``,
   ``/api/protocols/nvme/subsystem-maps`` and the NVMe/TCP data LIFs (``/api/network/ip/interfaces`` with the
-  ``data_nvme_tcp`` service). Its ``state`` says what the read proves: ``read``; ``no_nvme`` only when ONTAP says so
-  (no NVMe service on any SVM read, or the error code of a cluster without an NVMe license); ``unreadable`` for any
-  other failure (fail closed: nothing of this cluster covers an NVMe device).
+  ``data_nvme_tcp`` service); the NVMe/FC LIFs come with the SAN read's FC interfaces (``data_protocol``
+  ``fc_nvme``), at no request of their own. Its ``state`` says what the read proves: ``read``; ``no_nvme`` only
+  when ONTAP says so (no NVMe service on any SVM read, or the error code of a cluster without an NVMe license);
+  ``unreadable`` for any other failure (fail closed: nothing of this cluster covers an NVMe device).
 * ``nvme_records`` / ``nvme_targets`` are pure selections on it (docs/ontap.md, "NVMe truth records").
 
 No credential is ever put in a truth, a record or an error message.
@@ -17,7 +18,10 @@ No credential is ever put in a truth, a record or an error message.
 
 from __future__ import annotations
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import normalize_initiator
+import re
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
+    normalize_initiator, nsid_number, ontap_hex_id)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import DEFAULT_MAX_PAGES, OntapError
 
 # Fields asked for (checked against netapp-ontap's resource schemas: NvmeService, NvmeSubsystem, NvmeNamespace,
@@ -28,6 +32,20 @@ NAMESPACE_FIELDS = "uuid,name,svm.name,os_type,status.state,space.size"
 NVME_MAP_FIELDS = "svm.name,subsystem.uuid,subsystem.name,namespace.uuid,namespace.name,nsid,anagrpid"
 NVME_INTERFACE_FIELDS = "name,svm.name,ip.address,services,enabled,state"
 NVME_TCP_SERVICE = "data_nvme_tcp"
+# the FC interfaces' data_protocol of an NVMe/FC LIF (REST API reference, /network/fc/interfaces, 9.6 to 9.17.1)
+NVME_FC_PROTOCOL = "fc_nvme"
+# a WWPN as ONTAP documents it: "16 hexadecimal digits grouped as 8 pairs separated by colons" (REST API reference,
+# /protocols/san/igroups overview; the /network/fc/interfaces examples, 20:05:00:50:56:bb:a0:e0)
+_ONTAP_WWPN = re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){7}\Z")
+
+# every GET of the NVMe read: (collection, the query filter beside fields and paging, the fields asked for)
+READS = (
+    ("protocols/nvme/services", None, NVME_SERVICE_FIELDS),
+    ("protocols/nvme/subsystems", None, NVME_SUBSYSTEM_FIELDS),
+    ("storage/namespaces", None, NAMESPACE_FIELDS),
+    ("protocols/nvme/subsystem-maps", None, NVME_MAP_FIELDS),
+    ("network/ip/interfaces", {"services": NVME_TCP_SERVICE}, NVME_INTERFACE_FIELDS),
+)
 
 # ONTAP's documented error code for "The cluster lacks a valid NVMe license." (REST API reference, NVMe services):
 # the one error that proves the cluster serves no NVMe. Every other error leaves the NVMe truth unreadable.
@@ -40,18 +58,16 @@ NVME_REQUESTS_WITH_SERVICE = 5
 READ, NO_NVME, UNREADABLE = "read", "no_nvme", "unreadable"
 
 
-def fetch_nvme(client, common, max_pages=DEFAULT_MAX_PAGES):
+def fetch_nvme(client, common, max_pages=DEFAULT_MAX_PAGES, fc_interfaces=()):
     """The NVMe part of one cluster's truth (JSON-able): {state, reason, services, subsystems, namespaces, maps,
-    lifs}. ``common`` holds the query parameters of every collection GET (svm.name, max_records)."""
+    lifs, fc_lifs}. ``common`` holds the query parameters of every collection GET (svm.name, max_records);
+    ``fc_interfaces`` the FC interface records the SAN read got (its NVMe/FC LIFs are those of data_protocol
+    fc_nvme)."""
     try:
-        services = client.get_all("protocols/nvme/services", dict(common, fields=NVME_SERVICE_FIELDS), max_pages)
+        services = _get(client, common, max_pages, *READS[0])
         if not services:
             return _not_read(NO_NVME, "ONTAP %s: no SVM read has an NVMe service" % client.hostname)
-        subsystems = client.get_all("protocols/nvme/subsystems", dict(common, fields=NVME_SUBSYSTEM_FIELDS), max_pages)
-        namespaces = client.get_all("storage/namespaces", dict(common, fields=NAMESPACE_FIELDS), max_pages)
-        maps = client.get_all("protocols/nvme/subsystem-maps", dict(common, fields=NVME_MAP_FIELDS), max_pages)
-        lifs = client.get_all("network/ip/interfaces", dict(common, services=NVME_TCP_SERVICE,
-                                                            fields=NVME_INTERFACE_FIELDS), max_pages)
+        subsystems, namespaces, maps, lifs = (_get(client, common, max_pages, *read) for read in READS[1:])
     except OntapError as exc:
         if exc.ontap_code == NVME_NOT_LICENSED:
             return _not_read(NO_NVME, "%s (the cluster has no NVMe license)" % exc)
@@ -63,12 +79,17 @@ def fetch_nvme(client, common, max_pages=DEFAULT_MAX_PAGES):
         "namespaces": [_slim_namespace(r) for r in namespaces],
         "maps": [_slim_map(r) for r in maps],
         "lifs": [_slim_lif(r) for r in lifs if NVME_TCP_SERVICE in (r.get("services") or [])],
+        "fc_lifs": [_slim_fc_lif(r) for r in fc_interfaces or [] if r.get("data_protocol") == NVME_FC_PROTOCOL],
     }
+
+
+def _get(client, common, max_pages, api, query, fields):
+    return client.get_all(api, dict(common, fields=fields, **(query or {})), max_pages)
 
 
 def _not_read(state, reason):
     return {"state": state, "reason": reason, "services": [], "subsystems": [], "namespaces": [], "maps": [],
-            "lifs": []}
+            "lifs": [], "fc_lifs": []}
 
 
 def _svm(rec):
@@ -109,21 +130,32 @@ def _slim_lif(rec):
             "state": rec.get("state"), "enabled": rec.get("enabled")}
 
 
+def _slim_fc_lif(rec):
+    return {"name": rec.get("name"), "svm": _svm(rec), "wwpn": rec.get("wwpn"), "state": rec.get("state"),
+            "enabled": rec.get("enabled")}
+
+
+def _fc_wwpn(lif):
+    """An NVMe/FC LIF's WWPN in ONTAP's documented form, lower case; None for anything else."""
+    wwpn = lif.get("wwpn")
+    return wwpn.lower() if isinstance(wwpn, str) and _ONTAP_WWPN.match(wwpn) else None
+
+
 # ------------------------------------------------------------------------------------------------ selections
 
 def nvme_targets(nvme):
-    """[{svm, nvme_service_enabled, subsystem_nqns, tcp_addresses, subsystems}]: what identifies each SVM of an NVMe
-    read on the wire (every subsystem's NQN, every NVMe/TCP LIF address, down or not: identity, not health), and each
-    subsystem's allowed host NQNs as read (`subsystems`: [{nqn, host_nqns}], host_nqns null when the answer did not
-    carry a well-formed list). Empty unless the read succeeded: a cluster without NVMe, or unreadable, covers no NVMe
-    device."""
+    """[{svm, nvme_service_enabled, subsystem_nqns, tcp_addresses, fc_wwpns, subsystems}]: what identifies each SVM
+    of an NVMe read on the wire (every subsystem's NQN, every NVMe/TCP LIF address and NVMe/FC LIF WWPN, down or not:
+    identity, not health), and each subsystem's allowed host NQNs as read (`subsystems`: [{nqn, host_nqns}],
+    host_nqns null when the answer did not carry a well-formed list). Empty unless the read succeeded: a cluster
+    without NVMe, or unreadable, covers no NVMe device."""
     if nvme.get("state") != READ:
         return []
     out = {}
 
     def entry(svm):
         return out.setdefault(svm, {"svm": svm, "nvme_service_enabled": None, "subsystem_nqns": [],
-                                    "tcp_addresses": [], "subsystems": []})
+                                    "tcp_addresses": [], "fc_wwpns": [], "subsystems": []})
 
     for service in nvme["services"]:
         entry(service["svm"])["nvme_service_enabled"] = service["enabled"]
@@ -135,6 +167,9 @@ def nvme_targets(nvme):
     for lif in nvme["lifs"]:
         if lif["address"]:
             entry(lif["svm"])["tcp_addresses"].append(lif["address"])
+    for lif in nvme.get("fc_lifs") or []:
+        if _fc_wwpn(lif):
+            entry(lif["svm"])["fc_wwpns"].append(_fc_wwpn(lif))
     return [out[k] for k in sorted(out, key=str)]
 
 
@@ -142,14 +177,22 @@ def nvme_records(nvme, cluster, wanted=None, problems=None, collected_at=None):
     """One record per mapped namespace whose subsystem allows any of the ``wanted`` host NQNs (normal forms,
     ``ontap_records.wanted_initiators``; every mapped namespace when None). A map naming a subsystem or namespace
     the other reads did not return is appended to ``problems`` as ``dropped_mapping`` (changed between requests:
-    the records may be incomplete)."""
+    the records may be incomplete); a map whose ``nsid`` is not in ONTAP's documented form ("00000001h") as
+    ``unexpected_format`` (never guessed: a wrong NSID matches another namespace), and so is an NVMe LIF without its
+    identity in the documented form (``lif_problems``). A record's ``nsid`` and ``anagrpid`` are numbers, as the
+    host's sysfs gives them (``anagrpid`` None when not in that form: it decides nothing), and carries its SVM's
+    NVMe/TCP and NVMe/FC LIFs."""
     if nvme.get("state") != READ:
         return []
     subsystems = {s["uuid"]: s for s in nvme["subsystems"]}
     namespaces = {n["uuid"]: n for n in nvme["namespaces"]}
-    lifs = {}
+    lifs, fc_lifs = {}, {}
     for lif in nvme["lifs"]:
         lifs.setdefault(lif["svm"], []).append({k: lif[k] for k in ("name", "address", "state", "enabled")})
+    for lif in nvme.get("fc_lifs") or []:
+        fc_lifs.setdefault(lif["svm"], []).append({k: lif[k] for k in ("name", "wwpn", "state", "enabled")})
+    if problems is not None:
+        problems.extend(lif_problems(nvme, cluster))
     out = []
     for nmap in nvme["maps"]:
         subsystem, namespace = subsystems.get(nmap["subsystem_uuid"]), namespaces.get(nmap["namespace_uuid"])
@@ -163,22 +206,60 @@ def nvme_records(nvme, cluster, wanted=None, problems=None, collected_at=None):
             continue
         if wanted is not None and not wanted & {normalize_initiator(h) for h in subsystem["host_nqns"]}:
             continue
-        out.append(_record(cluster, namespace, subsystem, nmap, lifs.get(namespace["svm"], []), collected_at))
+        if _nsid(nmap) is None:
+            # a map whose NSID cannot be read as ONTAP documents it cannot be matched to a host namespace: the
+            # record is left out and the NVMe truth says it is incomplete (nothing NVMe is judged on it)
+            if problems is not None:
+                problems.append({"cluster": cluster, "svm": nmap["svm"], "kind": "unexpected_format",
+                                 "msg": "ONTAP %s: the map of namespace %s in subsystem %s gives nsid %r, not "
+                                        "ONTAP's documented form (8 hex digits and 'h', e.g. 00000001h)"
+                                        % (cluster, nmap["namespace"], nmap["subsystem"], nmap["nsid"])})
+            continue
+        out.append(_record(cluster, namespace, subsystem, nmap, lifs.get(namespace["svm"], []),
+                           fc_lifs.get(namespace["svm"], []), collected_at))
     out.sort(key=lambda r: (r["svm"] or "", r["name"] or "", r["subsystem"] or ""))
     return out
 
 
-def _record(cluster, namespace, subsystem, nmap, lifs, collected_at):
+def lif_problems(nvme, cluster):
+    """An ``unexpected_format`` problem for each NVMe LIF the read gave without its identity in ONTAP's documented
+    form (an NVMe/TCP LIF without an address, an NVMe/FC LIF whose WWPN is not 8 colon-separated hex pairs): its
+    SVM's list of LIFs would be short by one, and a controller to that LIF would look like one whose LIF is gone."""
+    out = []
+    for lif in nvme.get("lifs") or []:
+        if not lif.get("address"):
+            out.append(_lif_problem(cluster, lif, "NVMe/TCP", "no ip.address"))
+    for lif in nvme.get("fc_lifs") or []:
+        if not _fc_wwpn(lif):
+            out.append(_lif_problem(cluster, lif, "NVMe/FC", "wwpn %r, not ONTAP's documented form (8 colon-"
+                                    "separated hex pairs, e.g. 20:05:00:50:56:bb:a0:e0)" % lif.get("wwpn")))
+    return out
+
+
+def _lif_problem(cluster, lif, kind, what):
+    return {"cluster": cluster, "svm": lif.get("svm"), "kind": "unexpected_format",
+            "msg": "ONTAP %s: the %s LIF %s of %s has %s: which LIFs the SVM has is not known"
+                   % (cluster, kind, lif.get("name"), lif.get("svm"), what)}
+
+
+def _record(cluster, namespace, subsystem, nmap, lifs, fc_lifs, collected_at):
     return {
         "cluster": cluster, "svm": namespace["svm"], "uuid": namespace["uuid"], "name": namespace["name"],
         "os_type": namespace["os_type"], "state": namespace["state"], "size_bytes": namespace["size_bytes"],
-        "nsid": nmap["nsid"], "anagrpid": nmap["anagrpid"],
+        # ONTAP's "00000001h" as the host's sysfs gives it (decimal: /sys/block/nvmeXnY/nsid, ana_grpid)
+        "nsid": _nsid(nmap), "anagrpid": ontap_hex_id(nmap["anagrpid"]),
         "subsystem": subsystem["name"], "subsystem_uuid": subsystem["uuid"], "subsystem_nqn": subsystem["nqn"],
         "subsystem_serial": subsystem["serial"], "subsystem_os_type": subsystem["os_type"],
         "host_nqns": list(subsystem["host_nqns"]),
         "tcp_lifs": [dict(lif) for lif in lifs],
+        "fc_lifs": [dict(lif) for lif in fc_lifs],
         "collected_at": collected_at,
     }
+
+
+def _nsid(nmap):
+    """The map's NSID as a number, from ONTAP's documented form only (from ONTAP, "1" is no documented value)."""
+    return nsid_number(ontap_hex_id(nmap["nsid"]))
 
 
 def wanted_host_nqns(wanted):

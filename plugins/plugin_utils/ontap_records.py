@@ -6,9 +6,10 @@ from it.
 
 * ``fetch_truth`` reads one cluster (optionally one SVM) in bulk: ``/api/cluster``, ``/api/svm/svms`` (only with an
   SVM), ``/api/protocols/san/igroups``, ``/api/storage/luns`` and what identifies each SVM on the wire
-  (``/api/protocols/san/iscsi/services``, ``/api/network/ip/interfaces``, ``/api/network/fc/interfaces``), and its
-  NVMe side (``ontap_nvme.fetch_nvme``) -- 7 requests for a 10,000-LUN cluster without NVMe (+1 with an SVM, +4
-  when an SVM serves NVMe).
+  (``/api/protocols/san/iscsi/services``, ``/api/network/ip/interfaces``, ``/api/network/fc/interfaces``: the FC
+  LIFs of both data protocols, FCP for the SCSI targets and FC-NVMe for the NVMe ones), and its NVMe side
+  (``ontap_nvme.fetch_nvme``) -- 7 requests for a 10,000-LUN cluster without NVMe (+1 with an SVM, +4 when an SVM
+  serves NVMe).
 * ``lun_records`` / ``igroup_records`` are pure selections on that truth.
 
 No credential is ever put in a truth, a record or an error message.
@@ -32,7 +33,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client 
     format_ontap_error,
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import (
-    NO_NVME, NVME_REQUESTS_WITHOUT_SERVICE, READ as NVME_READ, fetch_nvme)
+    NO_NVME, NVME_REQUESTS_WITHOUT_SERVICE, READ as NVME_READ, READS as NVME_READS, fetch_nvme)
 
 display = Display()
 
@@ -51,16 +52,35 @@ IGROUP_FIELDS = "uuid,name,svm.name,protocol,os_type,initiators.name"
 CLUSTER_FIELDS = "name,uuid,version.full"
 SVM_FIELDS = "name,uuid"
 # What identifies an SVM on the wire: its iSCSI target name (one per SVM), its iSCSI data LIF addresses and its
-# FC LIF WWPNs (a host's session names the target IQN, an FC remote port its WWPN).
+# FC LIF WWPNs (a host's session names the target IQN, an FC remote port its WWPN). The FC LIFs are read once for
+# both families: ONTAP tells an NVMe/FC LIF from an FCP one by `data_protocol` alone ("fcp" or "fc_nvme", the same
+# two values in the 9.8 and 9.17.1 REST references; FC LIFs carry no service policy), so one request without a
+# data_protocol filter gives the SCSI targets and the NVMe/FC ones (docs/ontap.md).
 ISCSI_SERVICE_FIELDS = "svm.name,target.name,enabled"
 IP_INTERFACE_FIELDS = "svm.name,ip.address,services,enabled"
-FC_INTERFACE_FIELDS = "svm.name,wwpn,data_protocol,enabled"
+FC_INTERFACE_FIELDS = "name,svm.name,wwpn,data_protocol,enabled,state"
+FCP = "fcp"
+
+# every GET of a cluster read: (collection, the query filter beside fields and paging, the fields asked for); the
+# contract fixtures (tests/unit/fixtures/ontap/) hold NetApp's documented answer for each, and docs/ontap.md's table
+# lists each field
+SAN_READS = (
+    ("cluster", None, CLUSTER_FIELDS),
+    ("svm/svms", None, SVM_FIELDS),
+    ("protocols/san/igroups", None, IGROUP_FIELDS),
+    ("storage/luns", None, LUN_FIELDS),
+    ("protocols/san/iscsi/services", None, ISCSI_SERVICE_FIELDS),
+    ("network/ip/interfaces", {"services": "data_iscsi"}, IP_INTERFACE_FIELDS),
+    ("network/fc/interfaces", None, FC_INTERFACE_FIELDS),
+)
+READS = SAN_READS + NVME_READS
 
 # GETs of one cluster read whose collections fit one page: cluster, igroups, luns, iscsi/services, ip and fc
 # interfaces, nvme/services (+1 for svm/svms with an SVM; +4 when an SVM serves NVMe: ontap_nvme).
 REQUESTS_PER_CLUSTER = 6 + NVME_REQUESTS_WITHOUT_SERVICE
-# the format of a truth (and of the run cache's entries that hold one); 3: the truth carries its NVMe read
-CACHE_FORMAT = 3
+# the format of a truth (and of the run cache's entries that hold one); 3: the truth carries its NVMe read; 4: and
+# its NVMe/FC LIFs
+CACHE_FORMAT = 4
 
 _WWPN = re.compile(r"^(?:0x)?([0-9a-f]{2}(?:[:-]?[0-9a-f]{2}){7})$")
 
@@ -113,14 +133,10 @@ def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
         if not svms:
             raise OntapError("ONTAP GET svm/svms on %s: no SVM named %r" % (client.hostname, svm))
         common["svm.name"] = svm
-    igroups = client.get_all("protocols/san/igroups", dict(common, fields=IGROUP_FIELDS), max_pages)
-    luns = client.get_all("storage/luns", dict(common, fields=LUN_FIELDS), max_pages)
-    services = client.get_all("protocols/san/iscsi/services", dict(common, fields=ISCSI_SERVICE_FIELDS), max_pages)
-    ip_lifs = client.get_all("network/ip/interfaces", dict(common, services="data_iscsi", fields=IP_INTERFACE_FIELDS),
-                             max_pages)
-    fc_lifs = client.get_all("network/fc/interfaces", dict(common, data_protocol="fcp", fields=FC_INTERFACE_FIELDS),
-                             max_pages)
-    nvme = fetch_nvme(client, common, max_pages)    # never raises: its state says what it proves
+    igroups, luns, services, ip_lifs, fc_lifs = (
+        client.get_all(api, dict(common, fields=fields, **(query or {})), max_pages)
+        for api, query, fields in SAN_READS[2:])
+    nvme = fetch_nvme(client, common, max_pages, fc_lifs)    # never raises: its state says what it proves
     return {
         "format": CACHE_FORMAT,
         "cluster": cluster.get("name") or client.hostname,
@@ -159,7 +175,8 @@ def svm_targets(services, ip_lifs, fc_lifs):
         if address and "data_iscsi" in (rec.get("services") or []):
             entry(rec)["iscsi_addresses"].append(address)
     for rec in fc_lifs:
-        if rec.get("wwpn") and rec.get("data_protocol", "fcp") == "fcp":
+        # an FC-NVMe LIF is the NVMe truth's (ontap_nvme); one without a data_protocol serves no SCSI path we know of
+        if rec.get("wwpn") and rec.get("data_protocol") == FCP:
             entry(rec)["fc_wwpns"].append(ontap_wwpn(rec["wwpn"]))
     return [out[k] for k in sorted(out, key=str)]
 

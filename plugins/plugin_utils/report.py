@@ -24,6 +24,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance im
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
+    NVME_ACTIONS,
     SCHEMA_VERSION,
     SEVERITIES,
     SEVERITY_RANK,
@@ -50,10 +51,15 @@ FACT_SEVERITY = check_registry.severities("host")
 VERDICT_SEVERITY = dict(check_registry.severities("stale"), healthy=None)
 
 
+# the problems of the SCSI truth that leave the host's SCSI devices unjudged: a cluster not read, no cluster at all, a
+# SCSI part that is not the contract
+UNJUDGED_KINDS = ("lookup_failed", "no_cluster", "unusable_truth")
+
+
 def _array_blocking(san):
-    """The array problems that leave the host's devices unjudged (a cluster not read, or no cluster at all)."""
+    """The array problems that leave the host's devices unjudged (UNJUDGED_KINDS)."""
     array = san.get("array") if isinstance(san.get("array"), dict) else {}
-    return [array_problem(p) for p in array.get("problems") or [] if p.get("kind") in ("lookup_failed", "no_cluster")]
+    return [array_problem(p) for p in array.get("problems") or [] if p.get("kind") in UNJUDGED_KINDS]
 
 
 def _ran(result):
@@ -75,7 +81,8 @@ def _violation_rows(parts):
             reason = "%s = %s in %s%s" % (v["setting"], v.get("value"), v["object"], tail)
         rows.append(finding_row(v["area"], v["check"], "violation", v["object"], reason, device=v.get("device"),
                                 setting=v.get("setting"), value=v.get("value"), recommended=v.get("recommended"),
-                                wwid=v.get("wwid"), devices=v.get("devices")))
+                                wwid=v.get("wwid"), devices=v.get("devices"),
+                                action=NVME_ACTIONS[v["check"]] if v.get("family") == "nvme" else None))
     return rows
 
 
@@ -127,7 +134,7 @@ def _array_rows(san):
             (p, "NVMe: ") for p in array.get("nvme_problems") or []
             if isinstance(p, dict) and (p.get("cluster"), p.get("kind"), p.get("msg")) not in said]:
         p = array_problem(prob)
-        blocking = p["kind"] in ("lookup_failed", "no_cluster")
+        blocking = p["kind"] in UNJUDGED_KINDS + ("unexpected_format",)
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
                                 p.get("cluster") or "sanfleet_ontap", "%s%s %s" % (what, p["meaning"], p["msg"]),
                                 action=p["action"]))
@@ -163,7 +170,7 @@ def _san_rows(san):
                                     device=v.get("name")))
         else:
             rows.append(finding_row("stale", kind, VERDICT_SEVERITY.get(kind, "warning"), v.get("name"),
-                                    v.get("reason"), device=v.get("name")))
+                                    v.get("reason"), device=v.get("name"), action=NVME_ACTIONS.get(kind)))
     for f in san.get("findings") or []:
         if f.get("name") in judged:
             continue  # the verdict says more than the host-only finding
@@ -291,7 +298,11 @@ def _steps(steps):
 
 
 def _remediation(plan, applied):
-    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": []}
+    """What the module planned, ran and left, read from its one result (a run that failed mid-unit too: its plan,
+    what ran before, every unit it stopped with the step and why, and per map whether the queueing it had turned off
+    was given back)."""
+    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": [],
+           "queueing_restored": []}
     out["blocked"] = []
     if _ran(plan):
         out["planned"] = _steps(plan.get("steps"))
@@ -302,10 +313,37 @@ def _remediation(plan, applied):
         out["executed"] = _steps(applied.get("executed"))
         out["failed_step"] = applied.get("failed_step")
         out["refusal"] = applied.get("refusal")
-        out["failures"] = applied.get("failures") or []
+        out["failures"] = [{"unit": f.get("unit"), "failed_step": f.get("failed_step"), "msg": str(f.get("msg") or ""),
+                            "kind": (f.get("refusal") or {}).get("kind") or ("deadline" if f.get("deadline") else None)}
+                           for f in applied.get("failures") or [] if isinstance(f, dict)]
+        # per map whose queueing the run had turned off when its unit stopped: on again (True), NOT (False), unknown
+        out["queueing_restored"] = [{"map": r.get("map"), "queueing_now": r.get("queueing_now"), "msg": r.get("msg")}
+                                    for r in applied.get("queueing_restored") or [] if isinstance(r, dict)]
     out["counts"] = {"planned": len(out["planned"]), "refused": len(out["refused"]),
-                     "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done")}
+                     "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done"),
+                     "stopped": len(out["failures"]),
+                     "queueing_not_restored": sum(1 for r in out["queueing_restored"] if r["queueing_now"] is not True)}
     return out
+
+
+def _stopped_rows(remediation, applied):
+    """One error row per unit the act stopped (the other units ran to the end), with its step and what it left of
+    the queueing of its maps; older results name one step only."""
+    stopped = remediation["failures"] or [{"failed_step": applied.get("failed_step"), "msg": applied.get("msg")}]
+    left = dict((r["map"], r) for r in remediation["queueing_restored"])
+    rows = []
+    for f in stopped:
+        step = f.get("failed_step") or {}
+        maps = [m for m in left if f.get("unit") and f["unit"] == "map %s" % m]
+        queueing = "; ".join(("queueing on map %s restored" % m) if left[m]["queueing_now"] is True else
+                             ("queueing on map %s NOT restored: %s" % (m, left[m]["msg"])) for m in maps)
+        reason = f.get("msg") or applied.get("msg") or ""
+        rows.append(finding_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
+                                "%s%s" % (reason, (" [%s]" % queueing) if queueing and queueing not in reason else ""),
+                                device=step.get("target"),
+                                action="The rollout stopped here: read the refusal, fix the cause, run --check "
+                                       "again."))
+    return rows
 
 
 UNREVIEWED_REASON = ("this real run executed the plan it made itself, which nobody approved "
@@ -381,6 +419,9 @@ def host_report(parts, host, run="audit"):
     array = _array_of(san, parts.get("array"))
     retried = _retry_rows(parts.get("array"))
     approval = parts.get("approval")
+    # the module's one result, whatever became of the host after it: a run that failed mid-unit reports its plan,
+    # what ran, the step that stopped each unit and the queueing it left
+    plan, applied = parts.get("plan"), parts.get("applied")
     if failed or not_san:
         # a host that failed or is not a SAN host: what it produced before is not a judgement of the host; what
         # happened to the array for it is said all the same (an outage the array rows name)
@@ -395,16 +436,9 @@ def host_report(parts, host, run="audit"):
     for e in parts.get("errors") or []:
         findings.append(finding_row("run", "task_error", "error", e.get("what"), e.get("msg"),
                                     action="A task failed on this host: see the job output; the report is partial."))
-    applied = parts.get("applied")
+    remediation = _remediation(plan, applied) if run == "remediate" else None
     if _ran(applied) and applied.get("failed"):
-        # one row per unit stopped at act time (the other units ran to the end); older results name one step
-        stopped = applied.get("failures") or [{"failed_step": applied.get("failed_step"), "msg": applied.get("msg")}]
-        for f in stopped:
-            step = f.get("failed_step") or {}
-            findings.append(finding_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
-                                        f.get("msg") or applied.get("msg") or "", device=step.get("target"),
-                                        action="The rollout stopped here: read the refusal, fix the cause, run --check "
-                                               "again."))
+        findings.extend(_stopped_rows(remediation or _remediation(plan, applied), applied))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
     areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
     fc_ports = _fc_ports(san)
@@ -450,7 +484,7 @@ def host_report(parts, host, run="audit"):
     if nvme:
         report["nvme"] = nvme
     if run == "remediate":
-        report["remediation"] = dict(_remediation(parts.get("plan"), applied), approval=approval)
+        report["remediation"] = dict(remediation, approval=approval)
     return report
 
 

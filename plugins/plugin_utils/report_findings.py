@@ -11,7 +11,7 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 
-SCHEMA_VERSION = "2.4"
+SCHEMA_VERSION = "2.5"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
 # which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA, and every read that could show one
@@ -23,6 +23,8 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 # What to do, per check (module_utils/_san/check_registry.py). The runbook (docs/runbook.md) explains each one at
 # length.
 ACTIONS = check_registry.actions()
+# an NVMe namespace's or controller's verdict: the NVMe family's own remedy (what remediate does for it)
+NVME_ACTIONS = check_registry.nvme_actions()
 DEFAULT_ACTION = "See docs/runbook.md for this check."
 
 
@@ -89,6 +91,18 @@ def array_problem(problem):
     elif kind == "dropped_mapping":
         out.update(cause="dropped_mapping", meaning="A LUN map names an igroup the igroups answer did not hold "
                    "(the mapping changed between two requests).", action="Run again; it is transient.")
+    elif kind == "unexpected_format":
+        out.update(cause="unexpected_format", meaning="ONTAP answered a field in a form its REST API reference does "
+                   "not document (the message names it): the collection does not guess what it means, so no device "
+                   "of that family is judged against this cluster.",
+                   action="Report the value and the ONTAP version to the collection's maintainers; until then "
+                          "nothing of that family is removed on this cluster's word.")
+    elif kind == "unusable_truth":
+        out.update(cause="unusable_truth", meaning="A device family's part of the array truth is not the documented "
+                   "contract (the message names the field): none of that family's devices is judged or removed; "
+                   "the other family's are judged on their own part.",
+                   action="Fix what produced the array truth (a truth of your own: docs/ontap.md has the contract); "
+                          "if it came from the collection's lookup, report it with the message.")
     elif kind == "no_cluster":
         out.update(cause="no_cluster", meaning="No ONTAP cluster was given, so no device was judged against "
                    "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")

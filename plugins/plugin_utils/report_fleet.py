@@ -115,6 +115,7 @@ def fleet_report(reports, hosts, active_hosts=None, generated_at=None, run=None,
         "counts": _fleet_counts(index, host_rows, rows),
     }
     fleet["array_gate"] = array_gate(fleet)
+    fleet["array_gate_hosts"] = array_gate_hosts(fleet) if fleet["array_gate"] else []
     return fleet
 
 
@@ -133,7 +134,7 @@ def _host_entry(host, report, active):
         reason = ("no report yet (a later batch of the rollout)" if status == "not_run"
                   else "unreachable, or failed before its report: see the job output")
         host_row = {"host": host, "status": status, "counts": {s: 0 for s in SEVERITIES},
-                    "summary": {}, "reason": reason, "remediation": None, "fc": None, "nvme": None}
+                    "summary": {}, "reason": reason, "remediation": None, "stopped": [], "fc": None, "nvme": None}
         if status != "failed":
             return host_row, []
         return host_row, [dict(finding_row("run", "unreachable_or_failed", "error", host, reason,
@@ -144,13 +145,30 @@ def _host_entry(host, report, active):
         reason = next((f["reason"] for f in report["findings"] if f["check"] in (
             "unreachable", "task_failed", "not_san")), "")
     elif (report.get("remediation") or {}).get("blocked"):
-        reason = "no removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
+        reason = "no SCSI removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
                                                     for b in report["remediation"]["blocked"])
     host_row = {"host": host, "status": report["status"], "counts": report["counts"],
                 "summary": report.get("summary") or {}, "reason": reason,
                 "remediation": (report.get("remediation") or {}).get("counts"),
+                "stopped": _stopped_units(report.get("remediation")),
                 "fc": report.get("fc"), "nvme": report.get("nvme")}
     return host_row, [dict(f, host=host, status=report["status"]) for f in report["findings"]]
+
+
+def _stopped_units(remediation):
+    """The units a real run stopped on a host (its act ran the others to the end), each with the step that stopped it,
+    why, and the queueing it left on its maps: [{unit, step, kind, msg, queueing: [{map, restored, msg}]}]."""
+    remediation = remediation or {}
+    left = remediation.get("queueing_restored") or []
+    out = []
+    for f in remediation.get("failures") or []:
+        step = f.get("failed_step") or {}
+        out.append({"unit": f.get("unit"), "step": " ".join(str(x) for x in (step.get("action"), step.get("target"))
+                                                              if x),
+                    "kind": f.get("kind"), "msg": f.get("msg"),
+                    "queueing": [{"map": r.get("map"), "restored": r.get("queueing_now") is True, "msg": r.get("msg")}
+                                 for r in left if f.get("unit") == "map %s" % r.get("map")]})
+    return out
 
 
 def _sort_worst_first(host_rows, rows):
@@ -211,7 +229,8 @@ def _fleet_counts(index, host_rows, rows):
     by_check = {}
     for r in rows:
         by_check[r["check"]] = by_check.get(r["check"], 0) + 1
-    remediation = {"planned": 0, "refused": 0, "executed": 0}
+    # stopped: units a real run stopped; queueing_not_restored: maps they left without the queueing they had
+    remediation = {"planned": 0, "refused": 0, "executed": 0, "stopped": 0, "queueing_not_restored": 0}
     for h in host_rows:
         for k in remediation:
             remediation[k] += (h.get("remediation") or {}).get(k, 0)
@@ -245,7 +264,7 @@ def fleet_artifact(fleet, run, directory):
             "worst": hosts[0]["status"] if hosts else "ok",
             "array": fleet["array"],
             "failed": dict((h["host"], h.get("reason")) for h in hosts if h["status"] == "failed"),
-            "array_gate": fleet["array_gate"]}
+            "array_gate": fleet["array_gate"], "array_gate_hosts": fleet.get("array_gate_hosts") or []}
 
 
 def array_gate(fleet):
@@ -269,6 +288,20 @@ def array_gate(fleet):
                 "cluster or SVM that was read (is sanfleet_ontap the right list?); every report is written"
                 % counts["not_covered"])
     return ""
+
+
+def array_gate_hosts(fleet):
+    """The hosts the array gate concerns, which the gate fails (never a host it does not concern, as a task run once
+    on the play's first host did): those whose devices a cluster that could not be read left unjudged, else those the
+    array could not be read for, else (no host judged) those no cluster read serves; every host of the report when
+    none of these names one (a gate with no host would fail nothing)."""
+    hosts = fleet.get("hosts") or []
+    unread = sorted(set(h for a in fleet.get("array") or [] if a.get("severity") == "error" for h in a.get("hosts") or []))
+    for found in (unread, [h["host"] for h in hosts if (h.get("summary") or {}).get("array_state") == "unreadable"],
+                  [h["host"] for h in hosts if (h.get("summary") or {}).get("array_state") == "not_covered"]):
+        if found:
+            return sorted(found)
+    return sorted(h["host"] for h in hosts)
 
 
 def _fleet_array(index, host_rows):

@@ -11,6 +11,12 @@
   LUN back as soon as the act has turned queueing off on a map (the host was read and the plan made); the
   delete batch probes the disks again and refuses both as `came_back`: nothing of them removed.
 
+- test_a_lun_mapped_back_while_the_kernel_calls_its_paths_failed_is_not_touched: a stale map whose LUN the array
+  maps back, its LU in ALUA standby (TEST UNIT READY: NOT READY, target port in standby; INQUIRY answers), while
+  the truth the run holds still says unmapped and multipathd checks failed paths only every 300 s, so that dm still
+  calls both paths failed. The LU's answer refuses the unit before its first touch: the map, its paths and its
+  queueing stay as they were.
+
 The array truth is handed to the module (array_truth): it says what the array said when the test read it,
 which is what a truth up to truth_max_age old says after a LUN is mapped back.
 """
@@ -27,8 +33,10 @@ from test_remediate_lab import mapped  # noqa: I100
 
 pytestmark = pytest.mark.lab
 
-# deadlines for a TCG guest on a loaded host (the assertions do not depend on them)
-ARGS = {"timeout": 60, "wait_timeout": 60, "command_timeout": 30, "probe_timeout": 15}
+# deadlines for a TCG guest on a loaded host (the assertions do not depend on them); the module run alone executes
+# its own plan only when told so (its approval gate)
+ARGS = {"timeout": 60, "wait_timeout": 60, "command_timeout": 30, "probe_timeout": 15, "allow_unreviewed": True}
+HBA = "/sys/kernel/config/target/core/fileio_90"
 TARGET2 = "iqn.2024-01.lab.san:target2"
 TPG2 = "/sys/kernel/config/target/iscsi/%s/tpgt_1" % TARGET2
 
@@ -195,3 +203,47 @@ def test_lun_mapped_back_after_the_read_is_refused_as_came_back(lab, tmp_path):
         stop_watch(lab)
         lab.reset()
     sys.stderr.write("[came back] test %.0fs\n" % (time.monotonic() - t_start))
+
+
+def test_a_lun_mapped_back_while_the_kernel_calls_its_paths_failed_is_not_touched(lab, tmp_path):
+    t_start = time.monotonic()
+    lab.reset()
+    if lab.truth().get("target_backend") != "lio":
+        pytest.skip("ALUA states are set through LIO's configfs")
+    (wwid,) = [w for lun, w in mapped(lab.truth()).items() if lun == 1]
+    lab.unmap_lun(1)
+    assert lab.wait_paths(wwid, state="failed", timeout=90)["ok"], wwid
+    truth = array_truth(lab.truth())      # says unmapped: what a truth read minutes earlier says after the remap
+    lu = next(r["name"] for r in lab.truth()["lus"] if r.get("wwid") == wwid)
+    alua = "%s/%s/alua/default_tg_pt_gp/alua_access_state" % (HBA, lu)
+    queueing = features(lab, [wwid])
+    try:
+        # multipathd's checker from now on every 300 s: after its check at the reconfigure (LUN still unmapped), dm
+        # keeps calling the paths failed while the LU answers again
+        sh(lab, "mkdir -p /etc/multipath/conf.d")
+        lab.put_file("/etc/multipath/conf.d/zz-slow-checker.conf",
+                     "defaults {\n    polling_interval 300\n    max_polling_interval 300\n}\n")
+        sh(lab, "multipathd reconfigure && sleep 6")
+        assert lab.wait_paths(wwid, state="failed", timeout=60)["ok"], wwid
+        # the array maps the LUN back, its LU in standby (a takeover's transition): it answers, but not READY
+        sh(lab, "echo 2 > %s" % alua)
+        lab.map_lun(1, scan=False)
+        probe = sh(lab, "sg_turs -v /dev/$(ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves | head -1) "
+                        "2>&1; true" % wwid)
+        assert "standby" in probe.lower(), probe
+        out, task_seconds, _s = run_task(lab, tmp_path, "stale_cleanup", dict(ARGS, array_truth=truth))
+        sys.stderr.write("[answers, failed] task %.1fs; msg: %s\nleft alone: %s\nfailures: %s\n" % (
+            task_seconds, out.get("msg"), json.dumps(out.get("left_alone"))[:2000],
+            json.dumps(out.get("failures"))[:2000]))
+        paths = out["ansible_facts"]["san"]["maps"][wwid]["paths"]
+        assert [p["dm_state"] for p in paths] == ["failed", "failed"], paths       # the kernel still says failed
+        said = [r["reason"] for r in out["left_alone"] if r["name"] == wwid] + [
+            f["msg"] for f in out.get("failures") or [] if f["unit"] == "map %s" % wwid]
+        assert said and all("answer" in why for why in said), said                 # refused for the LU's answer
+        assert not [e for e in out["executed"] if wwid in (e["target"], e.get("unit", "").split(" ")[-1])]
+        assert features(lab, [wwid]) == queueing                                   # the map, queueing as before
+        assert len(sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % wwid).split()) == 2
+    finally:
+        sh(lab, "echo 0 > %s; true" % alua)
+        lab.reset()
+    sys.stderr.write("[answers, failed] test %.0fs\n" % (time.monotonic() - t_start))

@@ -181,7 +181,7 @@ def test_the_emergency_override_shows_in_the_reports_the_artifact_and_the_consol
     sanfleet_report say that nobody reviewed it."""
     proc = run_command(site, "--limit", "db02", "-e", "sanfleet_allow_unreviewed=true")
     assert proc.returncode == 0, proc.out[-4000:]
-    assert "UNREVIEWED: sanfleet_allow_unreviewed is set" in proc.stdout
+    assert "UNREVIEWED: db02 ran the plan this run made itself" in proc.stdout, proc.out[-4000:]
     assert "UNREVIEWED plan (sanfleet_allow_unreviewed) on 1 host(s)" in proc.stdout
     assert custom_stats(proc.stdout)["sanfleet_report"]["counts"]["remediation"]["unreviewed"] == 1
     reports = next((site / "reports").iterdir())
@@ -353,7 +353,7 @@ def test_an_unreviewed_batch_of_several_hosts_reports_each_host_with_its_own_san
     (site / "inventory").write_text(yaml.safe_dump(inventory))
     proc = run_command(site, "--limit", "db02,db03,db04", "-e", "sanfleet_allow_unreviewed=true",
                        "-e", "sanfleet_serial=10")
-    assert "UNREVIEWED: sanfleet_allow_unreviewed is set" in proc.stdout, proc.out[-4000:]
+    assert "UNREVIEWED: db02 ran the plan this run made itself" in proc.stdout, proc.out[-4000:]
     reports = next((site / "reports").iterdir())
     docs = dict((h, json.loads((reports / "hosts" / ("%s.json" % h)).read_text())) for h in ("db02", "db03", "db04"))
     seen = dict((h, (d["status"], d["summary"].get("disks"))) for h, d in docs.items())
@@ -485,3 +485,49 @@ def test_a_plan_failed_reason_that_is_no_data_is_refused_with_the_reports_writte
     doc = json.loads(next((site / "reports").glob("*/hosts/db01.json")).read_text())
     assert doc["status"] == "failed" and doc["remediation"]["approval"] == "refused", doc["remediation"]
     assert "Read the SAN state of the host" not in proc.stdout
+
+
+def test_extra_vars_that_null_the_approved_plan_run_unreviewed_and_every_report_says_so(site):
+    """The run command with its approved plan file and the extra vars stale_cleanup_approved_plan: null and
+    stale_cleanup_allow_unreviewed: true (an AWX run template asks for variables at launch): the playbook's gate
+    passed (a plan file was given), the module ran its own plan, no UNREVIEWED line was printed and the report build
+    crashed on the null ('NoneType' has no len()), so no report was written. The module decides now, and the console,
+    the host report, the fleet summary and the job artifact read its word: unreviewed."""
+    plan_cmd, run_cmd = runbook_commands()
+    assert play(site, plan_cmd).returncode == 0
+    walk_around = "'{\"stale_cleanup_approved_plan\": null, \"stale_cleanup_allow_unreviewed\": true}'"
+    proc = play(site, run_cmd.replace("--limit db01", "--limit db02"), "-e", walk_around)
+    assert proc.returncode == 0, proc.out[-4000:]
+    assert "UNREVIEWED: db02 ran the plan this run made itself" in proc.stdout, proc.out[-4000:]
+    assert "UNREVIEWED plan (sanfleet_allow_unreviewed) on 1 host(s)" in proc.stdout, proc.out[-4000:]
+    assert custom_stats(proc.stdout)["sanfleet_report"]["counts"]["remediation"]["unreviewed"] == 1
+    newest = max((site / "reports").glob("*/hosts/db02.json"), key=lambda p: p.stat().st_mtime)
+    doc = json.loads(newest.read_text())
+    assert doc["remediation"]["approval"] == "unreviewed" and "unreviewed_plan" in [f["check"] for f in doc["findings"]]
+
+
+def test_a_real_run_that_stops_a_unit_reports_its_plan_what_ran_and_what_it_left(site):
+    """A real run whose act stops a unit (the fixture host refuses every write: the unit's first command fails)
+    reported "0 planned, 0 executed": the host failed, and its report dropped the module's result. The host JSON,
+    fleet.md and fleet.html, the summary line and the job artifact now show the plan, what ran, the step that stopped
+    the unit and the queueing it left on its map."""
+    proc = run_command(site, "--limit", "db01", "-e", "sanfleet_allow_unreviewed=true")
+    assert proc.returncode == 2, proc.out[-4000:]
+    reports = max((site / "reports").iterdir(), key=lambda p: p.stat().st_mtime)
+    rem = json.loads((reports / "hosts" / "db01.json").read_text())["remediation"]
+    assert rem["approval"] == "unreviewed" and rem["counts"]["planned"] > 0 and rem["counts"]["stopped"] >= 1, rem
+    assert rem["failed_step"]["target"] and [f["unit"] for f in rem["failures"]] == ["map %s" % STALE], rem
+    # the map whose queueing the unit had turned off is named with what it was left with (here: the fixture host
+    # refuses the restore too, so queueing_now is not true) wherever the host is reported
+    assert [r["map"] for r in rem["queueing_restored"]] == [STALE] and rem["queueing_restored"][0]["msg"], rem
+    counts = custom_stats(proc.stdout)["sanfleet_report"]["counts"]["remediation"]
+    assert counts["planned"] == rem["counts"]["planned"] and counts["stopped"] == 1, counts
+    assert re.search(r"remediation %d planned, \d+ executed, \d+ refused, 1 unit\(s\) STOPPED at a step"
+                     % counts["planned"], proc.stdout), proc.out[-4000:]
+    for page in ("fleet.md", "fleet.html"):
+        text = (reports / page).read_text()
+        assert "Units stopped during the act" in text and "map %s" % STALE in text, page
+    # the host's one line (the label of the role's result task: the fleet callback prints it alone)
+    line = [x for x in proc.stdout.splitlines() if "(item=failed: " in x]
+    assert line and "%d steps planned" % rem["counts"]["planned"] in line[-1] and "unit(s) stopped at" in line[-1], \
+        proc.out[-4000:]

@@ -21,6 +21,7 @@ the cluster's failure (the simulator also counts the requests). No VM: the fixtu
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -68,9 +69,11 @@ def fleet(tmp_path_factory):
         shim.write_text('#!/bin/sh\nexec %s %s %s "$@"\n'
                         % (sys.executable, REPO / "tests" / "fleet" / "fixture_python.py", scenario))
         shim.chmod(0o755)
+    # the host without SAN first: the play's first host, which the array gate does not concern (a gate run once
+    # failed it, not the hosts the array could not be judged for)
     hosts = {h: {"ansible_connection": "local",
                  "ansible_python_interpreter": str(bindir / ("python-" + h.split("-", 1)[1]))}
-             for h in SAN_HOSTS + [NOT_SAN]}
+             for h in [NOT_SAN] + SAN_HOSTS}
     # unreachable: nothing listens on port 1
     hosts[DOWN] = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_connection": "ssh",
                    "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
@@ -138,7 +141,7 @@ def assert_no_secret(proc):
             assert value not in text, "the password (%s) is in %s" % (form, where)
 
 
-def assert_reports_name_the_failure(proc, expect):
+def assert_reports_name_the_failure(proc, expect, playbook):
     reports = proc.reports
     assert proc.returncode == 4, (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])  # unreachable wins
     # in the run directory, never inside the collection
@@ -163,8 +166,15 @@ def assert_reports_name_the_failure(proc, expect):
     assert docs[DOWN]["summary"]["array_state"] == "not_asked"
     assert docs[DOWN]["summary"]["array_reason"] == "the array was not asked for this host (unreachable)"
     assert all("no sanfleet_ontap" not in (doc["summary"].get("array_reason") or "") for doc in docs.values())
-    # the job fails on the array with one line, after every report was written
+    # the job fails on the array, after every report was written: each host the array could not be judged for,
+    # naming the cluster, and no other (the host without SAN, first in the play, is not failed for it)
     assert "the array could not be read: 127.0.0.1 %s" % expect.strip("()") in proc.stdout, proc.stdout[-3000:]
+    recap = dict(re.findall(r"^(\S+)\s+:.*\bfailed=(\d+)", proc.stdout[proc.stdout.rindex("PLAY RECAP"):], re.M))
+    assert recap[NOT_SAN] == "0" and all(recap[h] != "0" for h in SAN_HOSTS), recap
+    gated = set(re.findall(r"([\w-]+): not judged against the array: the array could not be read: 127\.0\.0\.1",
+                           proc.stdout))
+    # (none in compliance: a host with a violation failed before the gate, out of the play already)
+    assert gated <= set(SAN_HOSTS) and (gated or playbook == "compliance"), gated
     md = (reports / "fleet.md").read_text()
     assert "## Array problems" in md and "| 127.0.0.1 | " in md and expect in md
     assert "1 failed" in md and "1 not_san" in md
@@ -187,7 +197,7 @@ def assert_reports_name_the_failure(proc, expect):
 ])
 def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure, args, expect):
     proc = run_playbook(fleet, name, failure, *args)
-    assert_reports_name_the_failure(proc, expect)
+    assert_reports_name_the_failure(proc, expect, name)
     assert_no_secret(proc)
     if failure == "wrong_password":
         # group_vars reached the lookup, which logged in once for the fleet (the failure is cached for the run)
@@ -207,7 +217,7 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
         doc = json.loads((proc.reports / "hosts" / "node01-unmapped.json").read_text())
         assert doc["remediation"]["counts"]["planned"] == 0
         assert any(b["why"] == "array_lookup_problem" and "HTTP 503" in b["msg"] for b in doc["remediation"]["blocked"])
-        assert "no removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
+        assert "no SCSI removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
 
 
 def test_a_cluster_busy_for_a_moment_is_read_and_every_report_says_how_many_retries_it_needed(fleet):

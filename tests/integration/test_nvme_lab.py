@@ -18,6 +18,9 @@ non-optimized); the guest connects to both through /dev/nvme-fabrics with native
   is removed from the subsystem and its last connection drops: while a process holds namespace 2 through its
   generic node (/dev/ngXnY) nothing is deleted and the plan names the holder; once it is gone the controller to LIF
   b is deleted and both namespaces, unmapped and unused, go with it.
+- test_remediate_deletes_a_stale_subsystems_controllers_as_one_unit_with_its_namespaces: this host removed from the
+  subsystem with both LIFs cut: the two controllers the stale namespaces are reached through are planned as one
+  unit, and the real run deletes both, the namespaces with them.
 """
 import json
 import os
@@ -210,6 +213,38 @@ def test_remediate_deletes_only_the_controller_to_a_deleted_lif_and_none_in_an_o
     finally:
         lab.ssh("kill $(cat /tmp/ng-holder.pid 2>/dev/null) 2>/dev/null; rm -f /tmp/ng-holder.pid; umount -l /mnt/nvme1",
                 timeout=60)
+        lab.agent("nvme_remove")
+
+
+def test_remediate_deletes_a_stale_subsystems_controllers_as_one_unit_with_its_namespaces(lab, tmp_path):
+    """This host removed from the subsystem and both LIFs cut: both controllers reconnect, both namespaces are
+    unmapped for this host and reached through both. The plan makes the two controllers one unit (each went as its
+    own unit before, and an independent run once deleted one and refused the other: lab finding 18); the real run
+    deletes both and the namespaces go with them."""
+    t_start = time.monotonic()
+    lab.reset()
+    try:
+        truth = lab.agent("nvme_setup", nsids=[1, 2], ctrl_loss_tmo=-1)["truth"]
+        ctrls = sorted(c["name"] for c in truth["controllers"])
+        lab.agent("nvme_deny_host")
+        lab.agent("nvme_cut_lif", lif="all")
+        assert lab.agent("nvme_wait_controllers", state="connecting", timeout=60)["ok"]
+        (tmp_path / "sim").mkdir()
+        with OntapSimulator(from_lab_truths([lab.truth(), lab.agent("nvme_truth")]), str(tmp_path / "sim")) as sim:
+            chk = run_play(lab, sim, tmp_path, check=True, tag="check-stale-subsystem")
+            assert chk.rc == 0, chk.out[-4000:]
+            unit = "controller %s" % "+".join(ctrls)
+            assert sorted(c["unit"] for c in chk.plan["delete_controllers"]) == [unit, unit], chk.plan
+            assert steps_of(chk) == [("delete_controller", c) for c in ctrls] + [
+                ("wait_controller_gone", c) for c in ctrls]
+            real = run_play(lab, sim, tmp_path, tag="real-stale-subsystem")
+        assert real.rc == 0, real.out[-4000:]
+        assert real.executed() == steps_of(chk)
+        after = lab.agent("nvme_truth")
+        assert after["controllers"] == [] and after["heads"] == []
+        sys.stderr.write("[nvme] stale subsystem: check %.1fs, real %.1fs, test %.1fs\n"
+                         % (chk.seconds, real.seconds, time.monotonic() - t_start))
+    finally:
         lab.agent("nvme_remove")
 
 

@@ -3,9 +3,9 @@ the lab guest whose interpreter is Python 3.6 (RHEL 8's platform-python, SLES 15
 machine copied into the guest at the same path, set as the host's ansible_python_interpreter. The audit must name an
 unmapped LUN stale, the check run plan its removal, and the run of that approved plan remove it.
 
-scripts/test.sh stage lab-py3.6 runs it on bookworm's VM after the lab stage, in the environment of
-`scripts/setup.sh --core 2.16.19` (marker target_python36; the lab stage leaves it out: ansible-core 2.17 and later
-run no module on 3.6).
+scripts/test.sh stage lab-py3.6 runs it on a bookworm VM of its own, after the other generations' labs, in the
+environment of `scripts/setup.sh --core 2.16.19` (marker target_python36; the lab stage leaves it out: ansible-core
+2.17 and later run no module on 3.6).
 """
 import io
 import json

@@ -63,6 +63,34 @@ FINDINGS = [
     ("item 6 a thread with its own fd table is not scanned", "patch:item6-thread-tables-unread.patch"),
     ("item 7 SIGINT (KeyboardInterrupt) leaves queueing off", "patch:item7-baseexception-escapes.patch"),
     ("item 8 one odd map name blocks the whole host", "patch:item8-odd-name-refuses-host.patch"),
+    # Issue 55: a LUN answering on a path the kernel calls failed, the module's own approval gate, the report of a
+    # run that stopped units, the file a held multipath fix leaves active, and what its new invariants found
+    ("i55 item 1 an LU answering on a path the kernel still calls failed is not heard",
+     "patch:item1-an-lu-answering-on-a-failed-path-unheard.patch"),
+    ("i55 item 2 a real run without an approved plan or allow_unreviewed runs unreviewed",
+     "patch:item2-a-real-run-unreviewed-without-a-word.patch"),
+    ("i55 item 3 the report of a host whose run stopped units drops the run",
+     "patch:item3-a-failed-hosts-report-drops-its-run.patch"),
+    ("i55 item 4 a held multipath fix is left as the active file for the next reload",
+     "patch:item4-a-held-fix-left-as-the-active-file.patch"),
+    ("i55 multipathd's count stands in for an unread kernel status",
+     "patch:unread-kernel-status-trusts-multipathd.patch"),
+    ("mutation: the kernel's active-path count ignored", "patch:mutation-the-kernels-active-path-count-ignored.patch"),
+    ("mutation: an unread subsystem hosts list read as allowing nobody",
+     "patch:mutation-an-unread-hosts-list-allows-nobody.patch"),
+    # the NVMe removal's fixes (fa9e8f1, 479ccdc, 9dd5e63, bde9b75, c5b55bd), each reopened on today's code
+    ("nvme a down controller is deleted whatever its subsystem's hosts list says (9dd5e63)",
+     "patch:nvme-a-down-controller-deleted-whatever-its-hosts-list.patch"),
+    ("nvme the kernel's claim of an unmapped namespace is not checked at act time (9dd5e63)",
+     "patch:nvme-the-kernels-claim-unchecked.patch"),
+    ("nvme the writer does not re-check the controller ID (9dd5e63)",
+     "patch:nvme-the-controller-id-unchecked-by-the-writer.patch"),
+    ("nvme the NVMe truth's own age does not gate the plan (9dd5e63, bde9b75)",
+     "patch:nvme-the-nvme-truths-age-ignored.patch"),
+    ("nvme a process holding a namespace's generic node /dev/ngXnY is no opener (c5b55bd)",
+     "patch:nvme-a-generic-node-opener-unseen.patch"),
+    ("nvme a truth read for another host NQN judges this host's controllers (479ccdc)",
+     "patch:nvme-a-truth-for-another-host-nqn-judges.patch"),
 ]
 
 # the triggers of issue 37's holes while they are open on HEAD (see --without); empty once they are closed

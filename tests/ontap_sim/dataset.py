@@ -9,12 +9,13 @@ Static description (every key but ``luns``/``igroups`` optional)::
                "state": "online", "maps": [{"igroup": "host1", "lun_id": 1}]}],
      "targets": {"svm1": {"iscsi": "iqn.1992-08.com.netapp:sn.1:vs.2", "addresses": ["192.0.2.10"],
                           "fc_wwpns": ["20:01:00:a0:98:00:00:01"]}},
-     "nvme": {"svm1": {"addresses": ["192.0.2.20"], "subsystems": [{"name": "sub_h1",
-              "hosts": ["nqn.2014-08.org.nvmexpress:uuid:..."], "namespaces": [{"path": "/vol/v1/ns1", "nsid": 1}]}]}}}
+     "nvme": {"svm1": {"addresses": ["192.0.2.20"], "fc_wwpns": ["20:05:00:a0:98:00:00:02"],
+              "subsystems": [{"name": "sub_h1", "hosts": ["nqn.2014-08.org.nvmexpress:uuid:..."],
+                              "namespaces": [{"path": "/vol/v1/ns1", "nsid": 1}]}]}}}
 
 Every SVM gets an iSCSI service (target name generated like ONTAP's ``iqn.1992-08.com.netapp:sn.<hex>:vs.<n>``
-unless ``targets`` names it); LIFs exist only as ``targets`` lists them. NVMe (a service, NVMe/TCP LIFs,
-subsystems with their host NQNs, namespaces and their maps) exists only on the SVMs ``nvme`` lists.
+unless ``targets`` names it); LIFs exist only as ``targets`` lists them. NVMe (a service, NVMe/TCP and NVMe/FC
+LIFs, subsystems with their host NQNs, namespaces and their maps) exists only on the SVMs ``nvme`` lists.
 
 The result is a :class:`Dataset` holding ONTAP-shaped objects (field names and types of ONTAP's REST schema).
 """
@@ -78,8 +79,9 @@ class Dataset:
                                        "svm": dict(ref), "wwpn": wwpn, "wwnn": "20:00" + wwpn[5:],
                                        "data_protocol": "fcp", "enabled": True, "state": "up"})
 
-    def set_nvme(self, svm, addresses=(), enabled=True, lif_state="up"):
-        """An NVMe service on the SVM and its NVMe/TCP data LIFs (service data_nvme_tcp)."""
+    def set_nvme(self, svm, addresses=(), enabled=True, lif_state="up", fc_wwpns=()):
+        """An NVMe service on the SVM, its NVMe/TCP data LIFs (service data_nvme_tcp) and its NVMe/FC LIFs (FC
+        interfaces of data_protocol fc_nvme, WWPNs spelled as ONTAP documents them: 20:05:00:50:56:bb:a0:e0)."""
         ref = self.svm(svm)
         if not any(s["svm"]["name"] == svm for s in self.nvme_services):
             self.nvme_services.append({"svm": dict(ref), "enabled": enabled})
@@ -88,6 +90,10 @@ class Dataset:
                                        "svm": dict(ref), "ip": {"address": address, "family": "ipv4", "netmask": "24"},
                                        "enabled": True, "state": lif_state, "scope": "svm",
                                        "services": ["data_core", "data_nvme_tcp"]})
+        for n, wwpn in enumerate(fc_wwpns):
+            self.fc_interfaces.append({"uuid": _uuid("nvmefclif", svm, wwpn), "name": "%s_nvme_fc_%d" % (svm, n),
+                                       "svm": dict(ref), "wwpn": wwpn, "wwnn": "20:00" + wwpn[5:],
+                                       "data_protocol": "fc_nvme", "enabled": True, "state": lif_state})
 
     def add_subsystem(self, name, svm="svm1", hosts=(), os_type="linux", nqn=None):
         rec = {"uuid": _uuid("subsystem", svm, name), "name": name, "svm": self.svm(svm), "os_type": os_type,
@@ -111,7 +117,10 @@ class Dataset:
     def map_namespace(self, namespace, subsystem, nsid, anagrpid=None):
         self.nvme_maps.append({"svm": dict(subsystem["svm"]), "subsystem_uuid": subsystem["uuid"], "subsystem_name": subsystem["name"],
                                "namespace_uuid": namespace["uuid"], "namespace_name": namespace["name"],
-                               "nsid": str(nsid), "anagrpid": anagrpid or "%08xh" % int(nsid)})
+                               # nsid and anagrpid as ONTAP's REST API reference documents them (9.6 to 9.17.1,
+                               # /protocols/nvme/subsystem-maps): "8 hexadecimal digits (zero-filled) followed by a
+                               # lower case h", e.g. "00000001h"
+                               "nsid": "%08xh" % int(nsid), "anagrpid": anagrpid or "%08xh" % int(nsid)})
 
     def add_igroup(self, name, svm="svm1", protocol="iscsi", os_type="linux", initiators=(), uuid_=None):
         rec = {"uuid": uuid_ or _uuid("igroup", svm, name), "name": name, "svm": self.svm(svm),
@@ -187,10 +196,11 @@ def from_description(desc):
 
 
 def add_nvme_svm(ds, svm, nvme):
-    """``{"addresses": [...], "enabled": true, "lif_state": "up", "subsystems": [{"name", "hosts": [nqn...],
-    "nqn": optional, "namespaces": [{"path", "nsid", "state", "size_bytes"}]}], "unmapped": [path...]}``"""
+    """``{"addresses": [...], "fc_wwpns": [...], "enabled": true, "lif_state": "up", "subsystems": [{"name",
+    "hosts": [nqn...], "nqn": optional, "namespaces": [{"path", "nsid", "state", "size_bytes"}]}],
+    "unmapped": [path...]}``"""
     ds.set_nvme(svm, addresses=nvme.get("addresses", ()), enabled=nvme.get("enabled", True),
-                lif_state=nvme.get("lif_state", "up"))
+                lif_state=nvme.get("lif_state", "up"), fc_wwpns=nvme.get("fc_wwpns", ()))
     for sub in nvme.get("subsystems", []):
         subsystem = ds.add_subsystem(sub["name"], svm=svm, hosts=sub.get("hosts", ()), nqn=sub.get("nqn"))
         for ns in sub.get("namespaces", []):

@@ -73,7 +73,9 @@ CTRL_USUAL = {"state": "connecting", "lif": 1, "transport": "tcp", "ana": "optim
               "lagging": False}
 CTRL_CHOICES = {
     "state": ["live"] + STATES, "lif": [0, 1, 2], "transport": ["tcp", "tcp", "tcp", "fc"],
-    "ana": ["optimized", "optimized", "non-optimized", "inaccessible"],     # the ANA state its paths kept
+    # the ANA state its paths kept: a transition (change) and a persistent loss too (NVMe base spec, "Asymmetric
+    # Namespace Access"; the kernel's nvme_ana_state_names)
+    "ana": ["optimized", "optimized", "non-optimized", "inaccessible", "change", "persistent-loss"],
     # the namespaces a controller that is not live still has a path to (it cannot hear a change)
     "knows": [(True, True, True), (False, True, True), (True, False, True), (True, True, False)],
     # a live controller that has not handled the namespace-changed event yet: it still shows what it knew
@@ -129,6 +131,45 @@ def worlds(focus=(), templates=USUAL_TEMPLATES, change=None, calm=0, **choices):
                      st.lists(st.sampled_from(templates).flatmap(subsystem), min_size=1, max_size=2),
                      change if change is not None else st.just(None)).map(
         lambda x: dict(x[0], subsystems=x[1], change=x[2]))
+
+
+def usual_world(template="host_removed", **top):
+    """A world of one subsystem as `template` has it (TEMPLATES), no flaw, no change: the base of the explicit
+    examples."""
+    t = TEMPLATES[template]
+    sub = {"allows_host": t["allows_host"], "template": template, "namespaces": [dict(ns) for ns in t["namespaces"]],
+           "controllers": [dict(c) for c in t["controllers"]]}
+    return dict(WORLD_USUAL, subsystems=[sub], change=None, **top)
+
+
+def each_value(dimensions, base=None):
+    """One world per value of each named dimension (the world's: flaw, policy, delete_lif_gone, lifs, deleted; every
+    controller's: state, ana, transport, knows, lagging; every namespace's: mapped, user; the change: at_controller,
+    others_dead, user_comes) in `base` (usual_world()): the explicit examples that draw every value once."""
+    base = base or usual_world()
+    sub = base["subsystems"][0]
+    out = []
+    for dim in dimensions:
+        if dim in WORLD_CHOICES:
+            out += [dict(base, **{dim: v}) for v in sorted(set(WORLD_CHOICES[dim]), key=repr)]
+        elif dim == "flaw":
+            out += [dict(base, flaw=v) for v in FLAWS]
+        elif dim in CTRL_CHOICES:
+            out += [dict(base, subsystems=[dict(sub, controllers=[dict(c, **{dim: v}) for c in sub["controllers"]])])
+                    for v in sorted(set(CTRL_CHOICES[dim]), key=repr)]
+        elif dim in NS_CHOICES:
+            out += [dict(base, subsystems=[dict(sub, namespaces=[dict(n, **{dim: v}) for n in sub["namespaces"]])])
+                    for v in sorted(set(NS_CHOICES[dim]), key=repr)]
+        elif dim == "at_controller":
+            out += [dict(base, change=(kind, 0, when, None)) for kind in ["live"] + sorted(IDENTITY)
+                    for when in ("before_write", "before_act")]
+        elif dim == "others_dead":
+            out += [dict(base, change=("others_dead", 0, "before_act", None))]
+        elif dim == "user_comes":
+            out += [dict(base, change=("user", 0, "before_act", user)) for user in IN_USE]
+        else:
+            raise ValueError("no explicit examples for %r" % dim)
+    return out
 
 
 def uuid(i, j):
@@ -340,7 +381,7 @@ def run(world, check=False):
     if check:
         return out
     world.change()
-    host.truth_collected_at = run_cleanup.truth_time(truth)
+    host.truth_collected_at, host.nvme_truth_collected_at = run_cleanup.truth_times(truth)
     host.truth_max_age = p["truth_max_age"]
     try:
         out.executed = execute.execute(out.selected, host) if out.selected else []

@@ -76,20 +76,25 @@ def allowed(values):
     return left or [values[0]]
 
 
-def near(usual, choices):
+def near(usual, choices, calm=0):
     """Dicts that are mostly `usual` (a world where something is removed, so that a rule is tested where it can be
-    broken): `usual` itself, `usual` with one field changed, or anything `choices` ({field: [values]}) allows."""
+    broken): `usual` itself (`calm` times more often), `usual` with one field changed, or anything `choices`
+    ({field: [values]}) allows."""
     one = st.sampled_from(sorted(choices)).flatmap(
         lambda field: st.sampled_from(allowed(choices[field])).map(lambda value: dict(usual, **{field: value})))
     anything = st.fixed_dictionaries(dict((k, st.sampled_from(allowed(v))) for k, v in choices.items()))
-    return st.one_of(st.just(dict(usual)), one, one, anything)
+    if not calm:
+        return st.one_of(st.just(dict(usual)), one, one, anything)
+    # one_of takes equal branches once: the weights are drawn by index
+    branches = [st.just(dict(usual)), one, anything]
+    return st.sampled_from([0] * (1 + calm) + [1, 1, 2]).flatmap(lambda i: branches[i])
 
 
-def part(usual, choices, focus):
+def part(usual, choices, focus, calm=0):
     """near(usual, ...) over the fields of `choices` not in `focus`; those in `focus` drawn in full every time."""
     wide = dict((k, v) for k, v in choices.items() if k in focus)
     rest = dict((k, v) for k, v in choices.items() if k not in focus)
-    return (near(usual, rest) if rest else st.just(dict(usual))).flatmap(
+    return (near(usual, rest, calm) if rest else st.just(dict(usual))).flatmap(
         lambda d: st.fixed_dictionaries(dict((k, st.sampled_from(allowed(v))) for k, v in wide.items())).map(
             lambda w: dict(d, **w)))
 
@@ -102,13 +107,32 @@ PATH_CHOICES = {
     "dm_state": ["failed", "active"],
     "checker": ["faulty", "ready", "i/o timeout", "pending", "ghost"],
     "dev_state": ["running", "blocked", "offline", "transport-offline"],
-    # what a live probe answers now
-    "probe": ["lun_not_supported", "ready", "no_answer", "not_ready", "error"],
+    # what a live probe answers now: the array's word, silence, or an LU answering (READY; NOT READY; a UNIT
+    # ATTENTION; TEST UNIT READY GOOD before INQUIRY fails; NOT READY with INQUIRY answering: PROBE_ANSWERS)
+    "probe": ["lun_not_supported", "ready", "no_answer", "not_ready", "error", "unit_attention",
+              "tur_good_inquiry_fails", "standby"],
     # the LU the path answers as: its map's own, another LU mapped at that LUN id, or unknown
     "answers_as": [None, "own", "other"],
     # a process opens this sd itself: seen by /proc, a thread with its own fd table under a live leader, the
     # threads of an exited leader
     "sd_opener": [None, "leader", "own_table_thread", "exited_leader_thread"]}
+
+# what observe.probe returns for the answers that are more than a result: an LU answering, as the real probe
+# classifies sg3-utils' text (observe.sense.classify_probe, tests/unit/plugins/module_utils/_san/observe/test_sense.py)
+PROBE_ANSWERS = {
+    "unit_attention": {"result": "not_ready", "sense": "Unit Attention: Reported luns data has changed",
+                       "tur_answered": True},
+    "tur_good_inquiry_fails": {"result": "no_answer", "sense": "INQUIRY got no answer within 8s", "tur_answered": True},
+    "standby": {"result": "not_ready", "sense": "Not Ready: Logical unit not accessible, target port in standby state",
+                "tur_answered": True, "pqual": 0},
+    "transport_failure": {"result": "no_answer", "sense": "transport failure: DID_TRANSPORT_DISRUPTED"},
+}
+
+
+def probe_answer(kind, serial_live=None):
+    """The probe dict a fake path answers with for `kind` (a PATH_CHOICES probe value)."""
+    return dict({"result": kind, "sense": ""}, serial_live=serial_live, elapsed=0.01, **PROBE_ANSWERS.get(kind, {}))
+
 
 MAP_USUAL = {"mapped": False, "mapped_to_other_only": False, "other_lu_at_lun": False, "queueing": True,
              "odd_name": None, "opener": None, "hidden": 0, "mounted": False, "holder": False}
@@ -134,29 +158,42 @@ TRUTH_CHOICES = {
     "problems": [False, True],
     "empty": [False, False, True]}              # a proxy answered 200 with nothing
 
+# a loop device with no file, one on a local disk, on a local filesystem that sits on a SAN map (a snap on a
+# boot-from-SAN host), on NFS, or whose backing file cannot be read
+LOOP_BACKINGS = ["on_map", "unbound", "local_disk", "nfs", "unreadable"]
 LOOP = st.fixed_dictionaries({
-    # a loop device with no file, one on a local disk, on a local filesystem that sits on a SAN map (a snap on a
-    # boot-from-SAN host), on NFS, or whose backing file cannot be read
-    "backing": st.sampled_from(allowed(["on_map", "unbound", "local_disk", "on_map", "nfs", "unreadable"])),
+    "backing": st.sampled_from(allowed(LOOP_BACKINGS[:1] + LOOP_BACKINGS)),
     "on": st.integers(0, 2),    # the map under its backing filesystem, for "on_map"
 })
 
 # what a killed task (D state, exiting, no file table) is stuck closing: a map, or a loop device
 CLOSER = st.tuples(st.sampled_from(["loop", "map"]), st.integers(0, 2))
 
-# a change between the plan and the act (0) or between two batches of the act (after its n-th): a LUN mapped back
-# (its paths work and answer as its own LU again), or the clock passing truth_max_age -- what the act's re-check
-# before each batch's first destructive touch of a unit is for (a LUN mapped back after the queueing batch, say)
+# a change between the plan and the act (0) or between two batches of the act (after its n-th): a LUN mapped back,
+# or the clock passing truth_max_age -- what the act's re-check before each batch's first destructive touch of a unit
+# is for (a LUN mapped back after the queueing batch, say). A LUN mapped back answers as its own LU again: its paths
+# work (ready, the kernel reinstated them), or the kernel still calls them failed (multipathd's checker has not run
+# since) while the LU answers otherwise (COME_BACK: a UNIT ATTENTION, NOT READY in standby, TEST UNIT READY before
+# INQUIRY fails, or multipathd's checker up while dm says failed and the probe meets a transport failure)
 AFTER_BATCH = st.integers(0, 4)
+COME_BACK = ["ready", "unit_attention", "standby", "tur_good_inquiry_fails", "checker_up"]
 BETWEEN = st.one_of(
-    st.tuples(st.just("comes_back"), st.integers(0, 2), AFTER_BATCH),
-    st.tuples(st.just("clock_jump"), st.just(0), AFTER_BATCH),
+    st.tuples(st.just("comes_back"), st.integers(0, 2), AFTER_BATCH, st.sampled_from(allowed(COME_BACK))),
+    st.tuples(st.just("clock_jump"), st.just(0), AFTER_BATCH, st.just(None)),
 )
 
 # during the act: an error, SIGINT (KeyboardInterrupt) or SIGTERM right after the n-th command, or a change BETWEEN
 FAULTS = st.one_of(
     st.tuples(st.sampled_from(allowed(["error", "interrupt", "sigterm"])), st.integers(0, 6)),
     BETWEEN,
+)
+# the same, mostly once the act has turned queueing off (disablequeueing is a unit's first command; the fake host's
+# reads run none): what a restore is for
+FAULTS_IN_THE_ACT = st.one_of(
+    st.tuples(st.sampled_from(allowed(["error", "interrupt", "sigterm"])), st.sampled_from([0, 0, 0, 1, 2])),
+    st.tuples(st.just("comes_back"), st.integers(0, 2), st.sampled_from([1, 1, 1, 2, 3]),
+              st.sampled_from(allowed(COME_BACK))),
+    st.tuples(st.just("clock_jump"), st.just(0), st.sampled_from([1, 1, 1, 2, 3]), st.just(None)),
 )
 
 # a healthy map the array maps to this host (in an igroup with another host's initiator too): its
@@ -166,32 +203,88 @@ ANCHOR = dict(MAP_USUAL, mapped=True, shared_igroup=True,
                           answers_as="own")])
 
 
-def worlds(focus=(), max_maps=3, **usual_path):
+def worlds(focus=(), max_maps=3, calm=0, choices=None, **usual_path):
     """Worlds mostly near one where something is removed; `focus` names the dimensions drawn in full every time
     (e.g. "collected", "sd_opener", "fault", "closers"; "between": a change BETWEEN the plan and the act in every
-    world, with the anchor's record and no approved plan, so that the act has something to remove when it comes) and
-    `usual_path` what a path usually is, so that a rule's test reaches its corner cases within the CI budget."""
+    world, with the anchor's record and no approved plan, so that the act has something to remove when it comes),
+    `usual_path` what a path usually is, `calm` how many times more often a part is drawn as usual, `choices` the
+    values of a path's, map's or truth's field for these worlds (e.g. mapped=[True, True, False]), so that a rule's
+    test puts it at stake in most of its examples within the CI budget."""
     focus = set(focus)
     between = "between" in focus
-    path = part(dict(PATH_USUAL, **usual_path), PATH_CHOICES, focus)
-    one_map = st.tuples(part(MAP_USUAL, MAP_CHOICES, focus), st.lists(path, min_size=1, max_size=2)).map(
+    choices = choices or {}
+
+    def values(table):
+        return dict((k, choices.get(k, v)) for k, v in table.items())
+    path = part(dict(PATH_USUAL, **usual_path), values(PATH_CHOICES), focus, calm)
+    one_map = st.tuples(part(MAP_USUAL, values(MAP_CHOICES), focus, calm), st.lists(path, min_size=1, max_size=2)).map(
         lambda t: dict(t[0], paths=t[1]))
     maps = st.tuples(st.lists(one_map, min_size=1, max_size=max_maps),
-                     st.sampled_from([True] if between else [True, True, True, False])).map(
+                     st.sampled_from([True] if between or calm else [True, True, True, False])).map(
         lambda t: t[0] + [ANCHOR] if t[1] else t[0])
     return st.fixed_dictionaries({
         "maps": maps,
-        "truth": part(TRUTH_USUAL, TRUTH_CHOICES, focus),
+        "truth": part(TRUTH_USUAL, values(TRUTH_CHOICES), focus, calm),
         "loops": st.lists(LOOP, min_size=1 if "loops" in focus else 0, max_size=2),
         "closers": st.lists(CLOSER, min_size=1 if "closers" in focus else 0, max_size=2),
         "force_remove": st.booleans(),
-        "fault": FAULTS if "fault" in focus else BETWEEN if between else st.one_of(
+        "fault": FAULTS_IN_THE_ACT if "fault" in focus else BETWEEN if between else st.one_of(
             st.just(None), st.just(None), FAULTS),
         # approval: none, the check run's own plan, or a part of it, or one whose device changed after approval
         "approval": st.just(None) if between else st.sampled_from(
-            ["all", "first_unit", "nothing", "changed_after"] if "approval" in focus else
+            [None, "all", "first_unit", "nothing", "changed_after"] if "approval" in focus else
             [None, None, None, "all", "first_unit", "nothing", "changed_after"]),
+        # without an approved plan, the real run says allow_unreviewed (or not: the module's gate refuses it)
+        "unreviewed": st.booleans() if "approval" in focus else st.just(True),
     })
+
+
+# ---------------------------------------------------------------------------------------------- explicit examples
+# every value a generator knows for a flaw or a fault, each drawn once at least in a run whatever the generated
+# examples draw (test_house_rules gives them as Hypothesis explicit examples)
+FAULT_VALUES = ([(kind, 1) for kind in ("error", "interrupt", "sigterm")] +
+                [("comes_back", 0, after, answer) for answer in COME_BACK for after in (0, 2)] +
+                [("clock_jump", 0, after, None) for after in (0, 2)])
+
+
+def usual_world(**top):
+    """The world the generators draw near: one stale map the array no longer maps (two paths as PATH_USUAL) and the
+    anchor, a fresh complete truth, no loop, no killed closer, no fault, no approved plan."""
+    return dict({"maps": [dict(MAP_USUAL, paths=[dict(PATH_USUAL), dict(PATH_USUAL, svm=1)]), ANCHOR],
+                 "truth": dict(TRUTH_USUAL), "loops": [], "closers": [], "force_remove": False, "fault": None,
+                 "approval": None, "unreviewed": True}, **top)
+
+
+def each_value(dimensions, base=None, **usual_path):
+    """One world per value of each named dimension (a path's, a map's, the truth's, or the world's own: fault, between,
+    approval, loops, closers) in `base` (usual_world(), its first map's paths as `usual_path`): the explicit examples
+    that draw every value of them once."""
+    base = base or usual_world()
+    base = dict(base, maps=[dict(base["maps"][0], paths=[dict(p, **usual_path) for p in base["maps"][0]["paths"]])]
+                + base["maps"][1:])
+    out = []
+    for dim in dimensions:
+        if dim in PATH_CHOICES:
+            out += [dict(base, maps=[dict(base["maps"][0], paths=[dict(p, **{dim: v}) for p in base["maps"][0]["paths"]])]
+                         + base["maps"][1:]) for v in PATH_CHOICES[dim]]
+        elif dim in MAP_CHOICES:
+            out += [dict(base, maps=[dict(base["maps"][0], **{dim: v})] + base["maps"][1:]) for v in MAP_CHOICES[dim]]
+        elif dim in TRUTH_CHOICES:
+            out += [dict(base, truth=dict(base["truth"], **{dim: v})) for v in TRUTH_CHOICES[dim]]
+        elif dim == "fault":
+            out += [dict(base, fault=v) for v in FAULT_VALUES]
+        elif dim == "between":
+            out += [dict(base, fault=v) for v in FAULT_VALUES if v[0] in ("comes_back", "clock_jump")]
+        elif dim == "approval":
+            out += [dict(base, approval=v, unreviewed=u) for v in ("all", "first_unit", "nothing", "changed_after")
+                    for u in (True, False)] + [dict(base, unreviewed=False)]
+        elif dim == "loops":
+            out += [dict(base, loops=[{"backing": v, "on": 0}]) for v in allowed(LOOP_BACKINGS)]
+        elif dim == "closers":
+            out += [dict(base, closers=[(kind, 0)]) for kind in ("loop", "map")]
+        else:
+            raise ValueError("no explicit examples for %r" % dim)
+    return out
 
 
 WORLDS = worlds()
@@ -215,6 +308,7 @@ class World(object):
         env.maps.clear()
         shutil.rmtree(os.path.join(env.root, "sys/block/dm-3"), ignore_errors=True)
         self.maps = []            # [{wwid, name, dm, dev, paths: [sd], ...spec}]
+        self.first_probe = {}     # sd -> what its probe answered when the world was built (PATH_CHOICES probe)
         self.sd_openers = {}      # sd -> true opener kind
         self.hidden = {}          # map name -> opens no scan shows that are not a killed closer's
         self.closers_on = {}      # map name -> killed closers stuck on it
@@ -224,6 +318,7 @@ class World(object):
         self.mapped_back = set()  # map names whose LUN a change BETWEEN mapped back (ground truth from then on)
         self.changed_at = None    # (commands, sysfs writes) of the fake kernel when a change BETWEEN came
         self.changed_clock = None  # the host's clock then
+        self.fault_in_restore = False  # the injected fault hit a command of a queueing restore
         self._build_maps()
         self._build_procs()
         self._build_host()
@@ -254,7 +349,8 @@ class World(object):
                 env.add_disk(d)
                 self._node("/dev/" + sd, d["dev"])
                 answer = {"own": serial(i), "other": serial(i, other=True), None: None}[p["answers_as"]]
-                env.probes[sd] = {"result": p["probe"], "sense": "", "serial_live": answer, "elapsed": 0.01}
+                env.probes[sd] = probe_answer(p["probe"], answer)
+                self.first_probe[sd] = p["probe"]
                 if p["sd_opener"]:
                     self.sd_openers[sd] = p["sd_opener"]
                 paths.append({"name": sd, "hctl": hctl, "dev": d["dev"], "dm_state": p["dm_state"],
@@ -440,7 +536,7 @@ class World(object):
         spec = stale_cleanup.argument_spec()
         p = dict((k, v.get("default")) for k, v in spec.items())
         p.update(array_truth=self.truth, force_remove=self.spec["force_remove"], truth_max_age=MAX_AGE,
-                 approved_plan=approved)
+                 approved_plan=approved, allow_unreviewed=self.spec.get("unreviewed", True))
         return p
 
 
@@ -498,6 +594,7 @@ class Outcome(object):
         self.act_time = None
         self.after_change = None  # Touches since a change BETWEEN came (None: it never came)
         self.batches = 0          # batches the act ran
+        self.gate = None          # what the module's approval gate said (plan.approval.run_approval)
 
 
 def _fault_runner(world, fault):
@@ -512,6 +609,8 @@ def _fault_runner(world, fault):
         count[0] += 1
         res = real(argv, timeout, what, data)
         if fault and fault[0] in ("error", "interrupt", "sigterm") and count[0] == fault[1] + 1:
+            # a fault in a command of a restore is a restore that failed: what the report must then say
+            world.fault_in_restore = bool(getattr(env.host_ctx, "restoring", False))
             if fault[0] == "error":
                 raise RuntimeError("injected failure after %s" % " ".join(argv))
             if fault[0] == "interrupt":
@@ -533,13 +632,20 @@ def _apply_between(world, fault):
     env = world.env
     world.changed_at = (len(env.commands), len(env.writes))
     if fault[0] == "comes_back" and world.maps:
-        m = world.maps[fault[1] % len(world.maps)]
+        # one of the maps a plan may remove (the anchor, mapped all along, is never one)
+        candidates = [m for m in world.maps if not m.get("shared_igroup")] or world.maps
+        m = candidates[fault[1] % len(candidates)]
         world.mapped_back.add(m["name"])
         live = env.maps.get(m["wwid"])
+        answer = fault[3]
         for p in live["paths"] if live is not None else []:
-            p.update(dm_state="active", checker_state="ready", dev_state="running")
+            if answer == "ready":      # multipathd's checker ran since: the kernel reinstated the paths
+                p.update(dm_state="active", checker_state="ready", dev_state="running")
+            elif answer == "checker_up":   # its checker says ready, dm not reinstated yet
+                p.update(checker_state="ready")
         for sd in [p["name"] for p in m["paths"] if p["name"] in env.disks]:
-            env.probes[sd] = {"result": "ready", "sense": "", "serial_live": serial(m["index"]), "elapsed": 0.01}
+            env.probes[sd] = probe_answer({"ready": "ready", "checker_up": "transport_failure"}.get(answer, answer),
+                                          serial(m["index"]) if answer == "ready" else None)
             env.disks[sd]["state"] = "running"
     elif fault[0] == "clock_jump":
         env.clock.now += MAX_AGE + 60
@@ -586,6 +692,7 @@ def run(world, check=False, approved=None):
     fault = None if check else world.spec.get("fault")
     host = host_for(world)
     try:
+        out.gate = approval.run_approval(check, p["phases"], p["approved_plan"], p["allow_unreviewed"])
         truth = run_cleanup.checked_truth(p)
         approval.check_host(p["approved_plan"], THIS_HOST)
         out.san, out.plan = run_cleanup.query_and_decide(

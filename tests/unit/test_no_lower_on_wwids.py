@@ -18,8 +18,6 @@ OWNER = "module_utils/_san/identity.py"
 
 # (file under plugins/, function): (calls, why it is not a WWID's normalisation)
 ALLOWED = {
-    ("module_utils/_san/act/checks.py", "_probe_past_unit_attention"):
-        (1, "sense text of a probe ('unit attention'), not a WWID"),
     ("module_utils/_san/act/maps.py", "_set_queueing"): (1, "dmsetup message's stdout ('fail...'), not a WWID"),
     ("module_utils/_san/judge/coverage.py", "_identities"): (2, "a target IQN or NVMe subsystem NQN of the array truth, not a WWID"),
     ("module_utils/_san/judge/coverage.py", "address_key"): (1, "a portal address (host name), not a WWID"),

@@ -109,7 +109,7 @@ def test_readme_remediate_command_reads_every_cluster_of_sanfleet_ontap(tmp_path
         assert plan["array_problems"] == ["lookup_failed"]
         assert [e["status"] for e in two.request_log[7:]] == [401]      # after the first run's 7 requests
         assert plan["no_removal_because"] == ["array_lookup_problem"]
-        assert "no removal on this host: array_lookup_problem" in proc.stdout + proc.stderr
+        assert "no SCSI removal on this host: array_lookup_problem" in proc.stdout + proc.stderr
         # a cluster that cannot be read fails the job once every report is written, with one line that names it
         assert proc.returncode == 2, proc.stdout[-4000:] + proc.stderr[-3000:]
         assert re.search(r"fatal: .*the array could not be read for 2 host\(s\): cluster 127.0.0.1: HTTP 401",

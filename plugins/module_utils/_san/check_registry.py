@@ -28,7 +28,9 @@ from collections import namedtuple
 # severity: of the check's row in a report when it fires (compliance makes the audits' warnings violations);
 # junit: a JUnit case on every host whose area ran, passed when it does not fire (else only where it fired);
 # grouped: "maps" / "devices" when the compact form merges its findings about single maps / devices into one
-Check = namedtuple("Check", "id area severity meaning action doc junit grouped")
+# nvme_action: what to do when the check is an NVMe namespace's or controller's verdict (the NVMe family shares the
+# stale area's ids with SCSI; its remedy is its own, and is what remediate does for it: plan/nvme.py)
+Check = namedtuple("Check", "id area severity meaning action doc junit grouped nvme_action")
 
 AREAS = ("multipath", "iscsi", "lvm", "fc", "nvme", "stale", "host", "fleet")
 
@@ -41,8 +43,13 @@ _FLEET = "fleet-identity-across-the-hosts-of-one-report-pluginsplugin_utilsrepor
 _DEVICES = "device-checks-areas-stale-and-host"
 
 
-def _check(cid, area, severity, meaning, action, doc, junit=False, grouped=None):
-    return Check(cid, area, severity, meaning, action, doc, junit, grouped)
+def _check(cid, area, severity, meaning, action, doc, junit=False, grouped=None, nvme_action=None):
+    return Check(cid, area, severity, meaning, action, doc, junit, grouped, nvme_action)
+
+
+# never a blanket disconnect: what every NVMe remedy that removes something says
+_ONE_CONTROLLER = ("one controller at a time, never nvme disconnect -n or nvme disconnect-all, which drop every "
+                   "controller of the subsystem, live ones included")
 
 
 CHECKS = (
@@ -198,7 +205,14 @@ CHECKS = (
     _check("stale_unmapped", "stale", "violation",
            "the array no longer maps this LUN to the host's initiators, and no path works",
            "The array no longer maps this LUN: remove it with playbooks/remediate.yml (--check first).", _DEVICES,
-           junit=True),
+           junit=True,
+           nvme_action="The array maps this namespace to no host NQN of this host and no controller to it is live. "
+                       "Remediate deletes its controllers (%s) when its subsystem no longer allows this host's NQN, or, "
+                       "with sanfleet_delete_lif_gone=true, when their LIF is gone. While the subsystem still allows "
+                       "the NQN they stay (an outage reads the same): if this host should no longer reach the "
+                       "subsystem, remove its NQN on the array (vserver nvme subsystem host remove -vserver SVM "
+                       "-subsystem SUBSYSTEM -host-nqn NQN) and run remediate; otherwise restore the LIF or the "
+                       "network, and the reconnected controller drops the namespace by itself." % _ONE_CONTROLLER),
     _check("serial_mismatch", "stale", "violation",
            "the LUN id now carries another LUN: the host's device has the old identity",
            "The LUN id now carries another LUN: stop I/O on it; remediate repairs it (delete, exact rescan, verify "
@@ -206,30 +220,42 @@ CHECKS = (
     _check("unexpected_visibility", "stale", "violation",
            "the host sees a LUN the array does not map to its initiators",
            "The host sees a LUN that is not mapped to its initiators: review the igroup layout (shared igroups) "
-           "before removing anything.", _DEVICES, junit=True),
+           "before removing anything.", _DEVICES, junit=True,
+           nvme_action="A live controller presents a namespace the array maps to no host NQN of this host: the truth "
+                       "may be older than the host. Check the subsystem's maps and hosts on the array (vserver nvme "
+                       "subsystem map show, vserver nvme subsystem host show) and audit again; remediate deletes no "
+                       "NVMe controller of this host meanwhile."),
     _check("paths_down_but_mapped", "stale", "warning",
            "the array still maps this LUN and its paths are down",
            "The array still maps this LUN: repair the paths (network, target, zoning); never remove it.", _DEVICES,
-           junit=True),
+           junit=True,
+           nvme_action="The array still maps this namespace: repair its paths (the LIF, the network, the controller "
+                       "that reconnects); never remove it."),
     _check("unknown_array", "stale", "info",
            "not a LUN of the audited arrays (its WWID has none of their prefixes, or it has no usable WWID)",
            "Not an ONTAP LUN: judge it by hand or with the host_evidence policy.", _DEVICES),
     _check("not_covered", "stale", "warning",
            "no SVM the fetched truth covers serves this device, so it was not judged against the array",
            "Check that sanfleet_ontap lists every cluster and SVM that serves this host, then run again.",
-           _DEVICES),
+           _DEVICES,
+           nvme_action="Check that sanfleet_ontap lists every cluster and SVM that presents this subsystem (its "
+                       "NVMe/TCP and NVMe/FC LIFs, a SnapMirror active sync peer too) and that its NVMe truth was "
+                       "read (the array rows of this host), then run again; nothing is removed meanwhile."),
     # the NVMe family's own verdicts (judge/nvme_verdicts.py, the `san` fact's `nvme_verdicts`); its namespaces
     # share the kinds above
     _check("uuid_mismatch", "stale", "violation",
            "the NSID of the NVMe subsystem now carries another namespace: the host's namespace has the old UUID",
-           "Another namespace now sits at this NSID: stop I/O on the host's namespace; no playbook removes NVMe "
-           "devices yet: rescan its controllers by hand once nothing uses it.", _DEVICES, junit=True),
+           "Another namespace now sits at this NSID: stop I/O on the host's namespace; remediate does not touch it. "
+           "Once nothing uses it, rescan the namespaces of a live controller of its subsystem (nvme ns-rescan "
+           "/dev/nvmeX): the kernel sees the new identifiers and replaces the namespace.", _DEVICES, junit=True),
     _check("lif_gone", "stale", "violation",
-           "an NVMe controller that is not live reconnects to an address no NVMe/TCP LIF of the SVM serving its "
-           "subsystem has any more",
-           "The LIF is gone: once its sole_path_of is empty (no mapped namespace answers through it alone), delete "
-           "that one controller (echo 1 > /sys/class/nvme/<controller>/delete_controller), never nvme "
-           "disconnect-all; no playbook does it yet.", _DEVICES, junit=True),
+           "an NVMe controller that is not live reconnects to an address no NVMe/TCP or NVMe/FC LIF of the SVM "
+           "serving its subsystem has any more",
+           "The LIF is gone: remediate deletes this controller (%s) when sanfleet_delete_lif_gone=true (set it only "
+           "when every cluster that presents the subsystem is in sanfleet_ontap: a SnapMirror active sync peer that "
+           "was not read presents it at addresses the truth does not know), nothing mapped answers through it alone "
+           "(its sole_path_of is empty) and the truth still maps a namespace of its subsystem to this host."
+           % _ONE_CONTROLLER, _DEVICES, junit=True),
     # host: the findings of the host alone (judge/findings.py), in the `san` fact's `findings`, and the reads
     _check("all_paths_failed", "host", "warning",
            "every path of a map fails",
@@ -319,6 +345,11 @@ def meaning(cid):
 def actions():
     """{id: what to do} of every check."""
     return dict((c.id, c.action) for c in CHECKS)
+
+
+def nvme_actions():
+    """{id: what to do} of every check when it is an NVMe verdict: the NVMe family's own remedy where it has one."""
+    return dict((c.id, c.nvme_action or c.action) for c in CHECKS)
 
 
 def junit_checks():

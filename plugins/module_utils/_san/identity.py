@@ -300,6 +300,38 @@ def uuid_text(text):
     return text.strip().lower()
 
 
+# An NSID in ONTAP's REST form: "8 hexadecimal digits (zero-filled) followed by a lower case h" (REST API reference,
+# /protocols/nvme/subsystem-maps `nsid` and `anagrpid`, the same words from 9.6 to 9.17.1; the CLI's
+# "<Hex 32bit Integer>"), e.g. "00000001h"
+_ONTAP_HEX_ID = re.compile(r"^([0-9a-fA-F]{8})h\Z")
+_DECIMAL_ID = re.compile(r"^[1-9][0-9]{0,9}\Z")
+# NVMe base spec: NSIDs 1 to FFFFFFFEh name namespaces; 0 is none and FFFFFFFFh is the broadcast value
+NSID_MAX = 0xFFFFFFFE
+
+
+def ontap_hex_id(text):
+    """The number of ONTAP's documented "00000001h" text (an NSID or ANA group ID of a subsystem map), None for any
+    other shape."""
+    return int(text[:8], 16) if isinstance(text, str) and _ONTAP_HEX_ID.match(text) else None
+
+
+def nsid_number(value):
+    """An NVMe namespace ID as the host's sysfs gives it (`/sys/block/nvmeXnY/nsid`, decimal): a positive int, from
+    an int, from ONTAP's documented text ("00000001h": hex) or from decimal text without a leading zero. None for
+    anything else: a bool, a float, 0, FFFFFFFFh, a hex text in another shape, and a zero-led digit string such as
+    "00000010", which is either ONTAP's text without its "h" (16) or a decimal 10: never guessed, a wrong NSID
+    would match another namespace."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _DECIMAL_ID.match(value):
+        number = int(value)
+    else:
+        number = ontap_hex_id(value)
+    return number if number is not None and 0 < number <= NSID_MAX else None
+
+
 def nvme_host_id(text):
     """The host ID as a UUID in lower case (the kernel parses hostid= with uuid_parse), or None when the text is no
     UUID."""

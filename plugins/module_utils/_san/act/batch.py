@@ -170,9 +170,13 @@ def poll_steps(host, steps, check, budget, expired, read=True, prefetch=None):
         # by identity, in plan order: a list search per step is quadratic in a batch of a thousand steps
         pending = [st for st in pending if id(st) not in done]
         now = host.clock()
+        expired_units = set()
         for st in pending:
             if now - start >= budget(st):
-                done[id(st)] = (step_outcome(expired, host, st), now - start)
+                # a unit's first step out of time stops it: its others waiting get None, as in a round
+                done[id(st)] = ((None, 0.0) if st.unit in expired_units
+                                else (step_outcome(expired, host, st), now - start))
+                expired_units.add(st.unit)
         pending = [st for st in pending if id(st) not in done]
         if pending:
             try:

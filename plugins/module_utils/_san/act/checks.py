@@ -70,12 +70,14 @@ def verify_identity(host, step, options=None):
     return d
 
 
-def verify_truth_age(host, target):
+def verify_truth_age(host, target, collected="scsi"):
     """Refuse when the array truth the plan judged with is older than truth_max_age NOW: the plan checked its age
-    against the host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
-    if host.truth_collected_at is None or host.truth_max_age is None:
+    against the host's read, and the probes, a host_evidence grace and the act itself have taken time since. Each
+    family against its own part's time (`collected`: "scsi" or "nvme")."""
+    collected = host.nvme_truth_collected_at if collected == "nvme" else host.truth_collected_at
+    if collected is None or host.truth_max_age is None:
         return
-    collected, max_age, now = host.truth_collected_at, host.truth_max_age, host.wall()
+    max_age, now = host.truth_max_age, host.wall()
     unknown = cleanup.truth_age_unknown(collected, now, max_age)
     if unknown:
         raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % unknown,
@@ -92,8 +94,8 @@ def _probe_past_unit_attention(host, sd, errors=None):
     change to the first command, which the checker of a plain sd never consumed): the second answer says what
     the LU is now. A command of it that hit its deadline is noted in `errors`."""
     probe, seen = host.reader.probe_path(sd, errors), []
-    while (probe or {}).get("result") == "not_ready" and "unit attention" in ((probe or {}).get("sense") or "").lower() \
-            and len(seen) < UNIT_ATTENTION_RETRIES:  # one per pending condition (inventory change, power on, ...)
+    while judge_findings.unit_attention(probe) and len(seen) < UNIT_ATTENTION_RETRIES:
+        # one per pending condition (inventory change, power on, ...)
         seen.append(probe.get("sense"))
         probe = dict(host.reader.probe_path(sd, errors), after_unit_attention=seen)
     return probe
@@ -103,11 +105,13 @@ def verify_still_dead(host, step, obj, kind="map"):
     """Before a dead unit's first touch in a batch (option dead: planned because every path failed; option other_lu:
     planned because its paths reach another LU, {sd: the live serial each answered with}, every other path failed):
     the truth's age now, then every path of `obj` (a map as the batch's read shows it, or a disk) probed again
-    (observe.probe, with its deadlines). A path planned as failed must still be failed by the plan's own rule
-    (plan.cleanup.unproven_failures) and not answer; a path planned as reaching another LU must still answer READY as
-    that LU. Anything else means the LUN may be mapped back (the truth can be truth_max_age old): refused as
-    `came_back`, unless what changed is only that those paths no longer answer at all (_stop_on_silence). Returns
-    {sd: probe}."""
+    (observe.probe, with its deadlines). Any sign of an LU answering on any path not planned to reach another LU
+    (judge.findings.lu_answers: READY, TEST UNIT READY answered, a UNIT ATTENTION, INQUIRY answering, multipathd's
+    checker up), whatever the kernel's path state says, refuses the unit as `came_back`; so does a path no longer
+    failed by the plan's own rule (plan.cleanup.unproven_failures), unless all that changed is that such paths no
+    longer answer at all (_stop_on_silence); and so does a path planned as reaching another LU that no longer answers
+    READY as that LU. The truth can be truth_max_age old: the LUN may be mapped back. A path whose probe
+    could not be sent, its program gone since the plan, refuses the unit first (`not_probed`). Returns {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
     verify_truth_age(host, target)
     other_lu = step.options.get("other_lu")
@@ -122,53 +126,48 @@ def verify_still_dead(host, step, obj, kind="map"):
     if unprobed:
         # planned with every path probed, its program gone since: no answer is no proof (plan.cleanup.not_probed)
         raise Refused(target, "not_probed", unprobed, evidence={"probes": probes})
-    # a path that answers READY now is back even while the kernel's path state still says failed (the checker
-    # has not run since the LUN was mapped again)
-    alive = sorted(n for n in set(cleanup.unproven_failures(fresh, kind)) |
-                   set(n for n, r in probes.items() if (r or {}).get("result") in plan_steps.ANSWERING)
-                   if n not in other_lu)
+    paths = dict((p.get("name"), p) for p in obj.get("paths") or []) if kind == "map" else {}
+    heard = dict((n, judge_findings.lu_answers(paths.get(n), probes.get(n))) for n in names if n and n not in other_lu)
+    heard = dict((n, signs) for n, signs in heard.items() if signs)
+    unproven = sorted(n for n in cleanup.unproven_failures(fresh, kind) if n not in other_lu and n not in heard)
     moved = sorted(n for n in names if n in other_lu and not _answers_as(probes.get(n), other_lu[n]))
-    if alive and not moved:
-        _stop_on_silence(host, target, obj, kind, alive, probes, hung, other_lu)
-    if alive or moved:
-        what = (["path(s) %s no longer failed" % ", ".join(alive)] if alive else []) + (
-            ["path(s) %s no longer answer as the other LU they reached at plan time" % ", ".join(moved)] if moved else [])
+    if unproven and not heard and not moved:
+        _stop_on_silence(host, target, obj, kind, unproven, probes, hung)
+    if heard or unproven or moved:
+        what = ["path(s) %s answer(s) again: %s" % (", ".join(sorted(heard)), "; ".join(
+            "%s: %s" % (n, ", ".join(heard[n])) for n in sorted(heard)))] if heard else []
+        what += ["path(s) %s no longer failed" % ", ".join(unproven)] if unproven else []
+        what += ["path(s) %s no longer answer as the other LU they reached at plan time" % ", ".join(moved)] \
+            if moved else []
         raise Refused(target, "came_back", "came back since the plan: %s (probe now: %s); the LUN may be mapped to "
                       "this host again, nothing of it is removed" % (
                           "; ".join(what), ", ".join("%s: %s" % (n, (r or {}).get("result"))
                                                      for n, r in sorted(probes.items()))),
-                      evidence={"paths": list(obj.get("paths") or []), "probes": probes,
+                      evidence={"paths": list(obj.get("paths") or []), "probes": probes, "answers": heard,
                                 "state": obj.get("state"), "other_lu": plan_steps.wire(other_lu)})
     return probes
 
 
-def _stop_on_silence(host, target, obj, kind, alive, probes, hung, other_lu):
-    """Every path not proven failed any more gets no answer now, and nothing else answers: its portal or remote port
-    went silent (the probe hangs) or its transport is down or recovering (the probe fails at once:
-    DID_TRANSPORT_DISRUPTED, DID_NO_CONNECT, the device cannot be opened). That no longer proves the LU gone, and says
-    nothing of it coming back, so the unit stops under its own name: on the probe's deadline (rule 5) when every
-    such path hung, else refused as `unanswered`. The LUN is back (came_back) whatever the others do when a path
-    answers READY (other than as the other LU it reached at plan time), when TEST UNIT READY got an answer before
-    INQUIRY failed, when the LU reported a UNIT ATTENTION (its inventory changed) before the retry failed, or when
-    multipathd has a path up again since the plan (the kernel reinstated it, or its checker says ready)."""
-    if any((r or {}).get("result") in plan_steps.ANSWERING for n, r in probes.items() if n not in other_lu):
+def _stop_on_silence(host, target, obj, kind, unproven, probes, hung):
+    """Paths no longer proven failed, none of which shows an LU answering (verify_still_dead weighed that first): when
+    each of them gets no answer now (its portal or remote port went silent and the probe hangs, or its transport is
+    down or recovering and the probe fails at once: DID_TRANSPORT_DISRUPTED, DID_NO_CONNECT, the device cannot be
+    opened), the LU is no longer proven gone and nothing says it came back, so the unit stops under its own name: on
+    the probe's deadline (rule 5) when every such path hung, else refused as `unanswered`. A path multipathd reinstated
+    since the plan (dm state active) is the kernel's word that it works: no silence, came_back."""
+    if kind == "map" and any(p.get("dm_state") == "active" for p in obj.get("paths") or []
+                             if p.get("name") in unproven):
         return
-    if any((probes.get(n) or {}).get("tur_answered") or (probes.get(n) or {}).get("after_unit_attention")
-           for n in alive):
+    if not all((probes.get(n) or {}).get("result") == "no_answer" for n in unproven):
         return
-    if kind == "map" and any(p.get("dm_state") == "active" or p.get("checker_state") in judge_findings.CHECKER_UP_STATES
-                             for p in obj.get("paths") or [] if p.get("name") in alive):
-        return
-    if not all((probes.get(n) or {}).get("result") == "no_answer" for n in alive):
-        return
-    if all(hung.get(n) for n in alive):
+    if all(hung.get(n) for n in unproven):
         raise deadline.DeadlineExceeded(
-            "the re-check of %s before its first touch: the probe of %s" % (target, ", ".join(alive)),
+            "the re-check of %s before its first touch: the probe of %s" % (target, ", ".join(unproven)),
             host.reader.probe_timeout)
     raise Refused(target, "unanswered", "path(s) %s no longer answer since the plan (probe now: %s): the portal or "
                   "remote port may be down or recovering, which proves the LU neither gone nor back; nothing of it "
-                  "is removed" % (", ".join(alive), "; ".join("%s: %s" % (n, (probes.get(n) or {}).get("sense"))
-                                                              for n in alive)),
+                  "is removed" % (", ".join(unproven), "; ".join("%s: %s" % (n, (probes.get(n) or {}).get("sense"))
+                                                                 for n in unproven)),
                   evidence={"paths": list(obj.get("paths") or []), "probes": probes, "state": obj.get("state")})
 
 

@@ -165,7 +165,8 @@ def exclusive_open_check(host, d, target=None):
     node = host.path("/dev/%s" % d["name"])
     target = target or "disk %s" % d["name"]
     try:
-        answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
+        with host.node_lock(node):
+            answer = host.sysfs(_child_exclusive_open, (node, d.get("dev")), "exclusive open of /dev/%s" % d["name"])
     except RuntimeError as exc:
         if _identity_changed(exc):
             raise Refused(target, "identity", exc.reason + "; nothing written")

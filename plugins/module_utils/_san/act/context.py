@@ -87,7 +87,7 @@ class ActContext(object):
     def __init__(self, reader, run=deadline.run, call=deadline.call, root="/", command_timeout=10.0,
                  flush_timeout=60.0, wait_timeout=30.0, retry_interval=1.0, poll_interval=0.25,
                  wwids_file="/etc/multipath/wwids", allow_non_san=False, sleep=time.sleep, clock=time.monotonic,
-                 workers=1, truth_collected_at=None, truth_max_age=None, wall=time.time):
+                 workers=1, truth_collected_at=None, truth_max_age=None, wall=time.time, nvme_truth_collected_at=None):
         self.reader = reader
         # units of one batch acted on at once (commands and sysfs writes wait on udev and the kernel, not on
         # this process); each worker has its own deadline per touch, so a hung one holds only itself
@@ -105,8 +105,10 @@ class ActContext(object):
         self.wwids_file = wwids_file
         self._sleep = sleep
         self.clock = clock
-        # the array truth the plan judged with: its age is measured again before each unit's first touch
+        # the array truth the plan judged with: its age is measured again before each unit's first touch, each
+        # family's against its own part's time (the SCSI part's, the NVMe part's)
         self.truth_collected_at = truth_collected_at
+        self.nvme_truth_collected_at = nvme_truth_collected_at
         self.truth_max_age = truth_max_age
         self.wall = wall
         # the signal (SIGTERM, SIGHUP, SIGINT) that ends the act, set by its handler; while `restoring`, touches go on
@@ -115,9 +117,12 @@ class ActContext(object):
         # maps whose queueing this run turned off and that still exist: {wwid: {name, dm, was_queueing, unit}};
         # execute() restores those of a unit when a later step of it fails (queueing off sticks until restored)
         self.queueing_off = {}
+        # the NVMe controllers whose delete this run wrote (act.nvme: what a unit stopped half-way leaves)
+        self.deleted_controllers = set()
         # the one read (observe.reread.View) a batch of steps of one kind checks identity against; None: read each now
         self.view = None
         self._lock = threading.Lock()
+        self._node_locks = {}
         # what the executor had to do differently (a batch read that missed its deadline), for the result
         self.notes = []
         self.batches = []  # [{action, steps, seconds}] per executed batch: where the act's time went
@@ -166,6 +171,12 @@ class ActContext(object):
     def multipathd_running(self):
         seen = self.view.multipathd_running if self.view is not None else None
         return seen if seen is not None else obs_reread.multipathd_running(self)
+
+    def node_lock(self, node):
+        """The lock of one device node: the act's exclusive opens of a node never run at once. Two at once exclude
+        each other (one of them EBUSY, lab finding 18), which would read as a kernel user and stop a unit half-way."""
+        with self._lock:
+            return self._node_locks.setdefault(node, threading.Lock())
 
     def checkpoint(self):
         """Before a command, a sysfs write or a wait (reads go on): after SIGTERM/SIGHUP/SIGINT nothing new starts, except

@@ -29,7 +29,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.disk
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.scans import (
     rescan_disk, scan_exact_lun, verify_lun, wait_disk_present)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.nvme import (
-    delete_controller, wait_controller_gone)
+    controllers_checked, delete_controller, wait_controller_gone)
 
 
 def act_one(host, step):
@@ -66,7 +66,7 @@ ACT = {
     "rescan_disk": _single(rescan_disk),
     "wait_disk_present": _single(wait_disk_present),
     "verify_identity": _single(verify_lun),
-    "delete_controller": _single(delete_controller, read=True),
+    "delete_controller": _single(delete_controller, read=True, before=controllers_checked),
     "wait_controller_gone": wait_controller_gone,
 }
 
@@ -146,7 +146,11 @@ def _run_batches(steps, host, executed, failures, stopped, current):
             if isinstance(result, Exception):
                 unit = st.unit
                 stopped.add(unit)
-                failures.append({"unit": unit, "cause": result, "step": st, "restored": _restore_unit(host, unit)})
+                # in failures before its restore runs: a restore cut short (anything leaving the act) must not lose
+                # the unit, which the act's end skips as reported already
+                failure = {"unit": unit, "cause": result, "step": st, "restored": []}
+                failures.append(failure)
+                failure["restored"] = _restore_unit(host, unit)
                 continue
             executed.append(_executed(st, result, seconds))
         if host.interrupted:

@@ -212,6 +212,11 @@ def restore_queueing(host, wwid):
             record["name"], {True: "on", False: "off", None: "unknown"}[out["queueing_now"]])
     except Exception as exc:  # pylint: disable=broad-except  # never raises: the other units wait for their turn
         out["msg"] = "queueing on map %s could NOT be restored: %s: %s" % (record["name"], type(exc).__name__, exc)
+    except BaseException:
+        # anything leaving the act (KeyboardInterrupt, SystemExit) cut this restore short: the record goes back, so
+        # that the act's end, which gives back every map still recorded, tries it again
+        host.queueing_off[wwid] = record
+        raise
     return out
 
 

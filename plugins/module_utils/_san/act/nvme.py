@@ -22,7 +22,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_left
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
-    DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind)
+    DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind, node_holders)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
@@ -66,18 +66,19 @@ def _namespaces_check(host, name, target, planned, nvme):
     return sorted(ns["name"] for ns in now)
 
 
-def delete_controller(host, step):
-    """Delete the NVMe-oF controller of `step` after re-checking it (see the module docstring)."""
+def _checked(host, step):
+    """Every check of a controller's delete, against the act's read of the host (see the module docstring): None when
+    the controller is already gone, else the names of the namespaces behind it. Raises Refused."""
     name = step.target
     target = "controller %s" % name
-    verify_truth_age(host, target)
+    verify_truth_age(host, target, "nvme")
     nvme = host.nvme_now()
     if nvme is None or nvme.get("unread"):
         raise Refused(target, "unread", "the NVMe read did not finish (%s): not deleting"
                       % ", ".join((nvme or {}).get("unread") or ["no answer"]))
     ctrl = dict((c["name"], c) for c in nvme.get("controllers") or []).get(name)
     if ctrl is None:
-        return {"outcome": "already_absent"}
+        return None
     diff = step.identity.only(CONTROLLER_CHECK).differs_from(controller_identity(ctrl))
     if diff:
         raise Refused(target, "identity", "is not the controller that was planned (%s): the kernel name was reused "
@@ -85,18 +86,73 @@ def delete_controller(host, step):
     if ctrl.get("state") not in DELETABLE_STATES:
         raise Refused(target, "came_back" if ctrl.get("state") == "live" else "state",
                       "is %s now, not one of %s: not deleting" % (ctrl.get("state"), ", ".join(DELETABLE_STATES)))
-    namespaces = _namespaces_check(host, name, target, step.options.get("namespaces") or {}, nvme)
-    host.checkpoint()
+    held = node_holders(ctrl)
+    if held:
+        raise Refused(target, "opener", "%s; not deleting" % held)
+    return _namespaces_check(host, name, target, step.options.get("namespaces") or {}, nvme)
+
+
+def controllers_checked(host, unit_steps):
+    """Before a unit's first delete: every controller of it checked, so that the controllers a stale namespace is
+    reached through go together or none goes (plan.nvme makes them one unit)."""
+    for st in unit_steps:
+        _checked(host, st)
+
+
+def delete_controller(host, step):
+    """Delete the NVMe-oF controller of `step` after re-checking it (see the module docstring). A unit stopped here
+    after an earlier controller of it went says what it leaves."""
+    name = step.target
+    target = "controller %s" % name
     try:
-        host.sysfs(child_delete_controller, (host.path("/sys"), name, step.identity.as_dict(), DELETABLE_STATES),
-                   "write of delete_controller of %s" % name)
-    except ChildFailed as exc:
-        if exc.is_identity_change():
-            raise Refused(target, "identity", "%s; nothing written" % exc.reason)
-        raise ActFailed(target, "write of delete_controller failed: %s" % exc)
-    except RuntimeError as exc:  # the deadline's own errors
-        raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+        namespaces = _checked(host, step)
+        if namespaces is None:
+            return {"outcome": "already_absent"}
+        host.checkpoint()
+        try:
+            host.sysfs(child_delete_controller, (host.path("/sys"), name, step.identity.as_dict(), DELETABLE_STATES),
+                       "write of delete_controller of %s" % name)
+        except ChildFailed as exc:
+            if exc.is_identity_change():
+                raise Refused(target, "identity", "%s; nothing written" % exc.reason)
+            raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+        except RuntimeError as exc:  # the deadline's own errors
+            raise ActFailed(target, "write of delete_controller failed: %s" % exc)
+        host.deleted_controllers.add(name)
+    except (Refused, ActFailed) as exc:
+        left = _left_by_unit(host, step)
+        if not left:
+            raise
+        msg = "%s; %s" % (str(exc)[len("%s: " % exc.target):], left)
+        if isinstance(exc, Refused):
+            raise Refused(exc.target, exc.kind, msg, holder=exc.holder, evidence=exc.evidence)
+        raise ActFailed(exc.target, msg, exc.detail)
     return {"outcome": "done", "namespaces": namespaces}
+
+
+def _left_by_unit(host, step):
+    """What a unit stopped at `step` leaves when an earlier controller of it went in this run (its delete written:
+    ActContext.deleted_controllers): which went, which stay (their state as read now, "state not read" when the read
+    did not finish), and the namespaces still reached through them, whose I/O waits while they reconnect. None when
+    nothing of the unit went."""
+    unit = list(step.options.get("unit_controllers") or [])
+    gone = [c for c in unit if c != step.target and c in host.deleted_controllers]
+    if not gone:
+        return None
+    staying = [c for c in unit if c not in host.deleted_controllers]
+    try:
+        nvme = host.reader.view().snap.get("nvme") or {}
+    except (RuntimeError, OSError):
+        nvme = {}
+    now = dict((c["name"], c) for c in nvme.get("controllers") or [])
+    reached = sorted(ns["name"] for ns in nvme.get("namespaces") or []
+                     if any(p.get("controller") in staying for p in ns.get("paths") or []))
+    return ("its unit stopped half-way: %s deleted, %s still there (%s), and through %s %s, whose I/O waits "
+            "while %s reconnect%s" % (
+                ", ".join(gone), ", ".join(staying),
+                ", ".join("%s %s" % (c, (now.get(c) or {}).get("state") or "state not read") for c in staying),
+                "it" if len(staying) == 1 else "them", ", ".join(reached) or "namespaces not read now",
+                "it" if len(staying) == 1 else "they", "s" if len(staying) == 1 else ""))
 
 
 # the states of a controller that still reaches its namespaces (not being deleted)

@@ -20,24 +20,61 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 DEFAULT_PREFIXES = ("3600a0980",)
 
 
+# the problem kind of a family's part of the array truth that is not the contract: that family is not judged
+UNUSABLE_TRUTH = "unusable_truth"
+
+
 def truth_of(array_truth=None, array_luns=None, array_targets=None, array_initiators=None):
-    """The array-truth contract ({luns, targets, problems, initiators, collected_at}) from either input form;
-    None without any. Validated and normalised (validate.array_truth); bad input raises
-    validate.InvalidInput before anything is read."""
+    """The array-truth contract ({luns, targets, problems, initiators, collected_at, nvme}) from either input form;
+    None without any. Validated and normalised (validate.array_truth) one device family's part at a time
+    (`family_parts`). Bad input that is no family's part (array_truth not a dict, the legacy array_luns form)
+    raises validate.InvalidInput before anything is read."""
     luns = [validate.array_lun(rec, i) for i, rec in enumerate(array_luns or [])]
     targets = validate.array_targets(array_targets)
     initiators = validate.array_initiators(array_initiators, "array_initiators")
     if array_truth is not None:
-        checked = validate.array_truth(array_truth)
-        if checked.get("nvme") is not None:
-            nvme_verdicts.NvmeTruth(checked["nvme"])   # its contract checked before anything is read
-        return checked
+        return family_parts(array_truth)
     if array_luns is None:
         return None
     # the oldest read of a record (or of a target that is dated); unknown (None) when a record carries no time
     times = [r.get("collected_at") for r in luns] + [t["collected_at"] for t in targets if t.get("collected_at") is not None]
     return {"luns": luns, "targets": targets, "problems": [], "initiators": initiators,
             "collected_at": validate.oldest_time(times)}
+
+
+def family_parts(array_truth):
+    """The array truth checked one device family's part at a time: the SCSI part (luns, targets, initiators,
+    problems, collected_at) by validate.array_truth, the NVMe part (`nvme`, when given) by nvme_verdicts.NvmeTruth.
+    A part that is not the contract, beside another that is, is replaced by one that covers nothing and names why (a
+    problem of kind UNUSABLE_TRUTH, `unusable` set): that family's devices are not judged and nothing of it is
+    removed, while the other family is judged on its own part, as ONTAP reads the two apart (docs/ontap.md, "NVMe
+    truth"). When no part given is the contract, that is bad input (validate.InvalidInput, naming each)."""
+    if not isinstance(array_truth, dict):
+        raise validate.InvalidInput("array_truth must be a dict, got %s" % type(array_truth).__name__)
+    errors = []
+    try:
+        checked = validate.array_truth(dict((k, v) for k, v in array_truth.items() if k != "nvme"))
+    except validate.InvalidInput as exc:
+        errors.append(exc)
+        checked = {"luns": [], "targets": [], "initiators": None, "collected_at": None,
+                   "problems": [_unusable("SCSI", exc)], "unusable": str(exc)}
+    if array_truth.get("nvme") is not None:
+        try:
+            nvme_verdicts.NvmeTruth(array_truth["nvme"])
+            checked["nvme"] = array_truth["nvme"]
+        except nvme_verdicts.NvmeTruthError as exc:
+            errors.append(exc)
+            checked["nvme"] = {"namespaces": [], "targets": [], "clusters": [], "host_nqns": None,
+                               "problems": [_unusable("NVMe", exc)], "unusable": str(exc)}
+    if len(errors) == 1 + (array_truth.get("nvme") is not None):
+        raise validate.InvalidInput("; ".join(str(e) for e in errors))
+    return checked
+
+
+def _unusable(family, exc):
+    return {"cluster": None, "svm": None, "kind": UNUSABLE_TRUTH,
+            "msg": "the %s part of the array truth is not the contract (%s): no %s device is judged on it"
+                   % (family, exc, family)}
 
 
 def check_prefixes(prefixes):
@@ -56,7 +93,11 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     initiators = truth.get("initiators")
     prefixes = tuple(prefixes or ())
     san["verdicts"] = verdicts.cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
-    if probe:
+    if truth.get("unusable"):
+        # the SCSI part could not be used: its devices are not judged, and each says why (nothing covers them)
+        san["verdicts"] = verdicts.not_judged(san["verdicts"], "not judged: the SCSI part of the array truth is not "
+                                                               "the contract (%s)" % truth["unusable"])
+    elif probe:
         # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
         # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
         # (INQUIRY peripheral qualifier 1/3 says the LU is gone).

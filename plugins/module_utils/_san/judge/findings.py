@@ -3,11 +3,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Host findings: pure functions from a host snapshot to what the host shows (failed paths, orphan sds, maps
 without paths, use). No I/O. They never call anything stale: a map whose active-path count is 0 may be an
-outage that comes back (anchors (e) 1). What a probe result means for a path (`path_state`) is judged here."""
+outage that comes back (anchors (e) 1). What a probe result means for a path (`path_state`), and whether it shows an LU answering there (`lu_answers`), is
+judged here."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     DAEMON_OPENERS, SAN_TRANSPORTS, TRANSIENT_OPENERS)
@@ -42,6 +45,50 @@ PROBE_FAILS_ACTIVE = ("lun_not_supported",)
 def probe_fails(probe, kernel_active):
     result = (probe or {}).get("result")
     return result in (PROBE_FAILS_ACTIVE if kernel_active else PROBE_FAILED)
+
+
+# the sense key sg3-utils prints for a UNIT ATTENTION (e.g. REPORTED LUNS DATA HAS CHANGED: the LU's inventory changed)
+UNIT_ATTENTION_RE = re.compile(r"unit attention", re.I)
+
+
+def unit_attention(probe):
+    """The probe's answer is a UNIT ATTENTION (a LU holds a pending condition for this initiator)."""
+    return (probe or {}).get("result") == "not_ready" and bool(UNIT_ATTENTION_RE.search((probe or {}).get("sense") or ""))
+
+
+def lu_answers(path, probe):
+    """What says, on one path, that a logical unit answers at its address now, whatever the kernel's path state: a
+    list of signs, [] when none. An answer of the array that no LU is there (LOGICAL UNIT NOT SUPPORTED, INQUIRY
+    peripheral qualifier 1/3: lun_not_supported) is no such sign; every other SCSI answer is, since only an LU gives it
+    (a device server answered for that LUN): READY; TEST UNIT READY answering GOOD or with a sense (NOT READY
+    included: an ALUA transition, a LUN taken offline), whatever INQUIRY did next; a UNIT ATTENTION (REPORTED LUNS DATA
+    HAS CHANGED: a LUN mapped back reports its inventory change to the first command), whatever its retry answered,
+    LU not supported included; INQUIRY answering with peripheral qualifier 0 (an LU is connected); and, for a map's
+    path, multipathd's checker saying ready or ghost (its own TEST UNIT READY got an answer), which runs ahead of the
+    kernel's path state. A transport failure, a timeout or a device that cannot be opened is silence, not an answer.
+    path: the map path ({dm_state, checker_state, ...}) or None for a plain disk; probe: observe.probe's result, with
+    `after_unit_attention` (the senses of the UNIT ATTENTIONs the act's re-probe went past)."""
+    probe = probe or {}
+    result, signs = probe.get("result"), []
+    attentions = list(probe.get("after_unit_attention") or []) + (
+        [probe.get("sense")] if unit_attention(probe) else [])
+    if attentions:
+        signs.append("UNIT ATTENTION (%s)" % "; ".join(str(a) for a in attentions))
+    if result in PROBE_FAILS_ACTIVE:
+        return signs
+    if result == "ready":
+        signs.append("answers READY")
+    elif result == "not_ready":
+        if not unit_attention(probe):
+            signs.append("TEST UNIT READY answered %s" % (probe.get("sense") or "NOT READY"))
+    elif probe.get("tur_answered"):  # GOOD (a sense makes it not_ready or lun_not_supported), then INQUIRY failed
+        signs.append("TEST UNIT READY answered GOOD (then %s)" % (probe.get("sense") or result))
+    if probe.get("pqual") == 0 and result != "ready":
+        signs.append("INQUIRY answered (peripheral qualifier 0: an LU is connected)")
+    if path and path.get("checker_state") in CHECKER_UP_STATES:
+        signs.append("multipathd's checker says %s (kernel path state %s)" % (
+            path["checker_state"], path.get("dm_state") or "not read"))
+    return signs
 
 
 def path_state(path, probe=None):

@@ -50,22 +50,20 @@ RESTART_ONLY_KEYS = frozenset(["uid_attrs", "marginal_pathgroups"])
 def maps_without_active_path(maps, status):
     """Names of the maps that have no path the kernel can send I/O to, sorted.
 
-    maps: live_maps() (multipathd's active path count); status: {name: parse_multipath_status(...)} from
-    `dmsetup status --target multipath`, the kernel's own view, which wins. A map neither source can count is
-    listed too, and one whose status line did not parse (None): unknown is not safe. Returns None when neither
-    source answered (nothing can be said)."""
+    maps: live_maps() (the maps multipathd and the tables list); status: {name: parse_multipath_status(...)} from
+    `dmsetup status --target multipath`, the kernel's own view, which alone says a path is active: a map counts as
+    having one only when its status line shows one. A map whose line did not parse (None) or is missing, and every
+    map when dmsetup status did not answer (status None), is listed too, whatever multipathd counts: unknown is not
+    safe, and multipathd's count is the daemon's view, behind the kernel that fails a path on an I/O error. Returns
+    None when neither source listed the maps (nothing can be said)."""
     if maps is None and status is None:
         return None
     names = set(m["name"] for m in maps or []) | set(status or {})
-    show = dict((m["name"], m) for m in maps or [])
     out = []
     for name in names:
-        if status and name in status:  # the kernel's view; a line that did not parse (None) counts no path
-            kernel = status[name]
-            active = sum(1 for g in kernel["groups"] for p in g["paths"] if p["active"]) if kernel else 0
-        else:
-            active = (show.get(name) or {}).get("active_paths")
-        if not active:  # 0 or unknown
+        kernel = (status or {}).get(name)  # a line that did not parse (None), or none at all: no path counted
+        active = sum(1 for g in kernel["groups"] for p in g["paths"] if p["active"]) if kernel else 0
+        if not active:
             out.append(name)
     return sorted(out)
 
@@ -120,6 +118,18 @@ def apply_plan(state, daemon, daemon_keys, stale, pathless, force, queueing):
     return plan
 
 
+# the daemon plans that hold the fix back because a map has no active path (or that cannot be read): a reconfigure
+# or start that would change such a map's queueing (deferred), a restart that would fail its queued I/O (refused)
+HELD = ("deferred", "refused")
+
+
+def writes_active_file(plan):
+    """Whether the fix may be written as the active multipath.conf: not while `plan` holds it back (HELD), since the
+    next reload by anyone (systemctl reload multipathd, multipath -r, a package script) would load it into the maps
+    the hold protects; the fix then waits beside the file (multipath_conf's proposed_file)."""
+    return plan["action"] not in HELD
+
+
 def held_for_queueing(plan, queueing, force):
     """A reconfigure/start `plan`, deferred when it changes the queueing of maps with no active path (`queueing`,
     None when the maps are unknown) and not forced; forced, it goes ahead and names them in maps_failing_io."""
@@ -132,10 +142,11 @@ def held_for_queueing(plan, queueing, force):
                                                      "with no active path: %s" % (plan["action"], what))
         return plan
     plan.update(action="deferred", maps_failing_io=failing,
-                reason="the file is written but multipathd is not given it (no %s): these maps have no active path "
-                       "(or it cannot be read) and the new settings change their queueing: %s. Run the fix again once "
-                       "a path of each is back (it applies the file then, keeping their queued I/O), or set "
-                       "force_queueing_change to apply it now" % (plan["action"], what))
+                reason="multipathd is not given the fix (no %s), and the file is not changed, so that no reload "
+                       "loads it: these maps have no active path (or it cannot be read) and the new settings change "
+                       "their queueing: %s. Run the fix again once a path of each is back (it writes and applies the "
+                       "file then, keeping their queued I/O), or set force_queueing_change to apply it now"
+                       % (plan["action"], what))
     return plan
 
 

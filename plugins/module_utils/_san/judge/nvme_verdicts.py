@@ -14,11 +14,13 @@ namespace-changed event; a controller that is not live cannot hear it, and keeps
 it had. So a namespace a live controller still presents is mapped, whatever its ANA state says (the truth is then
 older than the host), and only one whose every controller is not live can be one the array no longer maps.
 
-What the truth covers: the SVM serving a subsystem NQN, and only at its NVMe/TCP addresses. A path to another
-address may be another cluster's LIF presenting the same subsystem (SnapMirror active sync): a namespace the SVM
-read does not map is then not covered (never stale), and the controller to it is the sole path of that namespace.
-NVMe/FC is never covered (its LIFs are not read). The host NQN is the one each controller connected with, never
-the host-wide /etc/nvme/hostnqn.
+What the truth covers: the SVM serving a subsystem NQN, and only at its LIFs: its NVMe/TCP addresses, and the
+WWPNs of its NVMe/FC LIFs (an NVMe/FC controller's target port name, the pn of its `traddr`). A path to another
+address or port may be another cluster's LIF presenting the same subsystem (SnapMirror active sync): a namespace
+the SVM read does not map is then not covered (never stale), and the controller to it is the sole path of that
+namespace. A path whose target cannot be told (an address the kernel's format does not give, another transport)
+or an SVM whose list of that transport's LIFs came back empty covers nothing. The host NQN is the one each
+controller connected with, never the host-wide /etc/nvme/hostnqn.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,14 +30,13 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    InvalidInput, normalize_initiator, uuid_text)
+    InvalidInput, normalize_initiator, nsid_number, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import is_epoch
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import fc_port_name, is_fabrics
 
 # the ANA states a path can do I/O in (NVMe base spec, "Asymmetric Namespace Access"; nvme_ana_state_names)
 ANA_USABLE = ("optimized", "non-optimized")
-DIGITS = re.compile(r"^[0-9]{1,10}\Z")
 
 
 class NvmeTruthError(InvalidInput):
@@ -67,19 +68,21 @@ def _name(value, what):
     return value
 
 
+_WWPN_KEY = re.compile(r"^[0-9a-f]{16}\Z")
+
+
+def _wwpns(value, what):
+    """The WWPNs of a list in identity's normal form; NvmeTruthError for one that is no WWPN (16 hex digits in any of
+    its spellings): a port the judge cannot compare would make every controller look like one whose LIF is gone."""
+    keys = [normalize_initiator(w) for w in _strings(value, what)]
+    if not all(_WWPN_KEY.match(k) for k in keys):
+        raise NvmeTruthError("%s must be a list of WWPNs (16 hex digits, e.g. 20:05:00:50:56:bb:a0:e0), got %r"
+                             % (what, value))
+    return keys
+
+
 def _nqn(value):
     return normalize_initiator(value) if isinstance(value, str) and value.strip() else None
-
-
-def _nsid(value):
-    """An NSID as a positive int; None for anything else (a bool, a float, text that is not ASCII digits, 0)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and DIGITS.match(value.strip()):
-        return int(value.strip()) or None
-    return None
 
 
 class NvmeTruth(object):
@@ -98,7 +101,8 @@ class NvmeTruth(object):
         self.every_host = host_nqns is not None and "*" in host_nqns
         self.host_nqns = set(_nqn(h) for h in host_nqns or [] if h != "*") - set([None])
         self.serving = {}        # subsystem NQN -> [(cluster, svm)]
-        self.addresses = {}      # (cluster, svm) -> set of address keys
+        self.addresses = {}      # (cluster, svm) -> set of address keys of its NVMe/TCP LIFs
+        self.fc_ports = {}       # (cluster, svm) -> set of its NVMe/FC LIFs' WWPNs (identity's normal form)
         self.allowed = {}        # ((cluster, svm), subsystem NQN) -> set of host NQNs it allows as read, None: unknown
         for n, t in enumerate(_list(nvme.get("targets"), "array_truth.nvme.targets")):
             where = "array_truth.nvme.targets[%d]" % n
@@ -106,6 +110,7 @@ class NvmeTruth(object):
             nqns = _strings(t.get("subsystem_nqns") or [], where + ".subsystem_nqns")
             addresses = _strings(t.get("tcp_addresses") or [], where + ".tcp_addresses")
             self.addresses.setdefault(key, set()).update(address_key(a) for a in addresses)
+            self.fc_ports.setdefault(key, set()).update(_wwpns(t.get("fc_wwpns") or [], where + ".fc_wwpns"))
             for nqn in nqns:
                 self.serving.setdefault(_nqn(nqn), []).append(key)
             listed = set()
@@ -131,9 +136,10 @@ class NvmeTruth(object):
         self.mapped = {}         # (subsystem NQN, nsid) -> [record]
         for n, rec in enumerate(_list(nvme.get("namespaces"), "array_truth.nvme.namespaces")):
             where = "array_truth.nvme.namespaces[%d]" % n
-            nsid, nqn = _nsid(rec.get("nsid")), _nqn(rec.get("subsystem_nqn"))
+            nsid, nqn = nsid_number(rec.get("nsid")), _nqn(rec.get("subsystem_nqn"))
             if nsid is None or nqn is None:
-                raise NvmeTruthError("%s needs a subsystem_nqn and a positive nsid, got %r and %r"
+                raise NvmeTruthError("%s needs a subsystem_nqn and an nsid (a positive number, ONTAP's "
+                                     "\"00000001h\" or decimal text), got %r and %r"
                                      % (where, rec.get("subsystem_nqn"), rec.get("nsid")))
             # the host NQNs the namespace's subsystem allows: never read as "none" when missing or malformed
             _strings(rec.get("host_nqns"), where + ".host_nqns", empty=False)
@@ -159,12 +165,19 @@ class NvmeTruth(object):
         return self.every_host or (_nqn(hostnqn) in self.host_nqns)
 
     def lif_of(self, svm, transport, traddr):
-        """Is (transport, traddr) an NVMe/TCP address of the SVM? None when the truth cannot say: not TCP (NVMe/FC
-        LIFs are not read), no address, or an SVM whose NVMe/TCP LIF list came back empty."""
-        addresses = self.addresses.get(svm) or set()
-        if transport != "tcp" or not traddr or not addresses:
+        """Is (transport, traddr) one of the SVM's LIFs: an NVMe/TCP address, or for NVMe/FC the WWPN of the target
+        port the address names? None when the truth cannot say: another transport, an address the kernel's format
+        does not give, or an SVM whose list of that transport's LIFs came back empty."""
+        if transport == "tcp":
+            known, key = self.addresses.get(svm), address_key(traddr) if traddr else None
+        elif transport == "fc":
+            port = fc_port_name(traddr)
+            known, key = self.fc_ports.get(svm), normalize_initiator(port) if port else None
+        else:
             return None
-        return address_key(traddr) in addresses
+        if not known or not key:
+            return None
+        return key in known
 
 
 def nvme_truth_time(nvme):
@@ -224,15 +237,20 @@ def _not_read_for(ns, svm, controllers, truth):
     return None
 
 
+def _lif_kind(transport):
+    return "NVMe/FC" if transport == "fc" else "NVMe/TCP"
+
+
 def _off_the_svm(ns, svm, controllers, truth):
-    """Why a record's absence proves nothing for this namespace: a path to an address that is no NVMe/TCP LIF of
-    the SVM read (another cluster may present the subsystem there; NVMe/FC LIFs are not read). None when every
-    path reaches one of its LIFs."""
+    """Why a record's absence proves nothing for this namespace: a path to an address that is no NVMe/TCP or
+    NVMe/FC LIF of the SVM read (another cluster may present the subsystem there), or whose target cannot be told.
+    None when every path reaches one of its LIFs."""
     for p in ns["paths"]:
         transport = (controllers.get(p["controller"]) or {}).get("transport")
         if not truth.lif_of(svm, transport, p.get("traddr")):
-            return ("path %s reaches %s %s, which is no NVMe/TCP LIF of %s (%s) that was read: another cluster may "
-                    "present this subsystem there" % (p["name"], transport, p.get("traddr"), svm[1], svm[0]))
+            return ("path %s reaches %s %s, which is no %s LIF of %s (%s) that was read: another cluster may "
+                    "present this subsystem there" % (p["name"], transport, p.get("traddr"), _lif_kind(transport),
+                                                      svm[1], svm[0]))
     return None
 
 
@@ -304,8 +322,8 @@ def judge_controller(ctrl, namespaces, verdicts, truth, unread):
     out["host_allowed"] = None if svm is None else truth.allows(svm, ctrl.get("subsysnqn"), ctrl.get("hostnqn"))
     if svm is not None and truth.lif_of(svm, ctrl.get("transport"), traddr) is False:
         return dict(out, kind="lif_gone", array={"cluster": svm[0], "svm": svm[1]},
-                    reason="%s, reconnecting to %s, which no NVMe/TCP LIF of %s (%s) has any more"
-                           % (ctrl.get("state"), traddr, svm[1], svm[0]))
+                    reason="%s, reconnecting to %s, which no %s LIF of %s (%s) has any more"
+                           % (ctrl.get("state"), traddr, _lif_kind(ctrl.get("transport")), svm[1], svm[0]))
     return dict(out, kind="controller_down", reason="%s: an outage unless the array says otherwise" % ctrl.get("state"))
 
 

@@ -303,6 +303,12 @@ def cross_check(snapshot, array_luns, array_wwid_prefixes=("3600a0980",), array_
     return verdicts
 
 
+def not_judged(verdicts, reason):
+    """The verdicts of a truth that covers nothing (cross_check with no usable records, targets or initiators), each
+    device of an audited array's prefix `not_covered` for `reason`; another array's devices stay `unknown_array`."""
+    return [dict(v, reason=reason) if v.get("kind") == "not_covered" else v for v in verdicts]
+
+
 def paths_to_probe(snapshot, verdicts):
     """[(map wwid, sd)] of unprobed paths whose live answer can change a covered map's verdict: the array maps
     another LU at that LUN id (serial_mismatch needs the live VPD 0x80), or the array does not map the map and its

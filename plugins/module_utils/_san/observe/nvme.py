@@ -299,6 +299,20 @@ def parse_address(text):
     return dict(kv.split("=", 1) for kv in (text or "").split(",") if "=" in kv)
 
 
+# An NVMe/FC transport address as the kernel takes it (drivers/nvme/host/fc.c nvme_fc_parse_traddr, used for
+# traddr and host_traddr): "nn-0x<16 hex>:pn-0x<16 hex>" or "nn-<16 hex>:pn-<16 hex>", nothing else; nvme-fc's
+# discovery events (nvme_fc_signal_discovery_scan, which nvme-cli's udev rule connects from) spell it
+# "nn-0x%016llx:pn-0x%016llx". The sysfs `address` shows the string the connect gave (nvmf_get_address).
+_FC_TRADDR = re.compile(r"^nn-(0x|)([0-9a-fA-F]{16}):pn-\1([0-9a-fA-F]{16})\Z")
+
+
+def fc_port_name(traddr):
+    """The port name (WWPN) of an NVMe/FC transport address, its 16 hex digits as the address spells them (compare
+    them in identity's normal form of a WWPN), None when the text is not in the kernel's format."""
+    match = _FC_TRADDR.match(traddr) if isinstance(traddr, str) else None
+    return match.group(3) if match else None
+
+
 def read_left(root, controllers, namespaces):
     """(runs in a forked child) What is left of NVMe-oF controllers and namespace devices after their delete:
     {controllers: {name: {subsysnqn, transport, address, hostnqn, cntlid, state, unread} or None}, namespaces:
@@ -349,6 +363,12 @@ def assemble_nvme(read, users, by_name=None):
         return None
     by_name = by_name or {}
     controllers = dict((c["name"], _nvme_controller(c)) for c in read.get("controllers") or [])
+    for name, ctrl in controllers.items():
+        # the processes holding its own char node /dev/<name> (admin commands, I/O passthrough): its users, with or
+        # without a namespace behind it
+        ctrl["openers"] = users.usage([], [(key, name) for key in users.nvme_controller_nodes.get(name, [])])[2]
+        if users.openers_unknown:
+            ctrl["openers_unknown"] = users.openers_unknown
     namespaces = []
     for ns in read.get("namespaces") or []:
         dev = ns.get("dev")
@@ -361,6 +381,10 @@ def assemble_nvme(read, users, by_name=None):
         instance = NAMESPACE_RE.match(ns["name"])
         if instance and ns.get("parent"):
             below += users.nvme_generic.get((ns["parent"], "n" + instance.group(2)), [])
+        # and one with the char node of a controller it has a path through (/dev/nvmeX: admin commands, and I/O
+        # passthrough to the controller's only namespace): a user of every namespace behind that controller
+        for ctrl in sorted(set(p["controller"] for p in ns.get("paths") or [])):
+            below += [(key, ctrl) for key in users.nvme_controller_nodes.get(ctrl, [])]
         mountpoints, swap, openers = users.usage(self_devs, below)
         paths = []
         for p in ns.get("paths") or []:

@@ -146,8 +146,8 @@ class _Users(object):
         self.openers_by_dev = _openers_by_dev(raw, by_name, dm_by_dmname)
         self.mounts_by_dev = _mounts_by_dev(raw)
         self.kernel_by_dev = _kernel_by_dev(raw, by_name)
-        self.scsi_generic, self.nvme_generic, generic_unknown = observe_users.generic_nodes(
-            raw.get("char_nodes"), raw.get("procs"))
+        self.scsi_generic, self.nvme_generic, self.nvme_controller_nodes, generic_unknown = \
+            observe_users.generic_nodes(raw.get("char_nodes"), raw.get("procs"))
         self.openers_unknown = _openers_unknown(raw, errors, generic_unknown)
         self.swap_devs = _swap_devs(raw, by_name, dm_by_dmname)
 

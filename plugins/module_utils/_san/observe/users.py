@@ -29,16 +29,23 @@ CHAR_DEV = "c%s"
 # nvme_add_ns_head_cdev)
 SCSI_GENERIC_CLASSES = ("scsi_generic", "bsg")
 NVME_GENERIC_RE = re.compile(r"^ng[0-9]{1,9}(n[0-9]{1,9})\Z")
+# an NVMe controller's own char node /dev/nvme<instance>: its admin commands, and the I/O passthrough of
+# NVME_IOCTL_IO_CMD to its only namespace (core.c nvme_dev_user_cmd). It lives below the device it was created for:
+# a fabrics controller below nvme-fabrics' "ctl" device (nvme-fabrics/ctl/nvmeN: a class device is its parent, so
+# no class directory between), a PCIe one in the "nvme" class directory of its PCI function (<bdf>/nvme/nvmeN)
+NVME_CONTROLLER_RE = re.compile(r"^nvme[0-9]{1,9}\Z")
+NVME_CONTROLLER_PARENTS = (("nvme-fabrics", "ctl"),)
+NVME_CONTROLLER_CLASS = "nvme"
 
 
 def generic_nodes(char_nodes, procs):
-    """({H:C:T:L: [char key]}, {(directory, "n<I>"): [(char key, node name)]}) of the generic nodes processes hold
-    (`char_nodes`: observe.procs.read_char_nodes of `procs`), and why where some held char device lives is unknown
-    (None when it is known for each)."""
+    """({H:C:T:L: [char key]}, {(directory, "n<I>"): [(char key, node name)]}, {controller: [char key]}) of the
+    generic nodes and the NVMe controller nodes processes hold (`char_nodes`: observe.procs.read_char_nodes of
+    `procs`), and why where some held char device lives is unknown (None when it is known for each)."""
     held = set(d for proc in (procs or {}).values() for d in proc.get("devs") or [] if d.startswith(CHAR_DEV % ""))
-    scsi, nvme = {}, {}
+    scsi, nvme, controllers = {}, {}, {}
     if char_nodes is None:
-        return scsi, nvme, ("where the char devices held open live was not read" if held else None)
+        return scsi, nvme, controllers, ("where the char devices held open live was not read" if held else None)
     for key, where in sorted((char_nodes.get("where") or {}).items()):
         parts = (where or "").split("/")
         ng = NVME_GENERIC_RE.match(parts[-1])
@@ -46,10 +53,13 @@ def generic_nodes(char_nodes, procs):
             scsi.setdefault(parts[0], []).append(key)
         elif len(parts) == 3 and ng:
             nvme.setdefault((parts[1], ng.group(1)), []).append((key, parts[2]))
+        elif len(parts) == 3 and NVME_CONTROLLER_RE.match(parts[2]) and (
+                tuple(parts[:2]) in NVME_CONTROLLER_PARENTS or parts[1] == NVME_CONTROLLER_CLASS):
+            controllers.setdefault(parts[2], []).append(key)
     unreadable = char_nodes.get("unreadable") or {}
     why = ("/sys/dev/char unreadable for %s" % ", ".join("%s: %s" % kv for kv in sorted(unreadable.items())[:5])
            if unreadable else None)
-    return scsi, nvme, why
+    return scsi, nvme, controllers, why
 
 
 def mark_users(obj, users, openers_unknown):

@@ -53,6 +53,35 @@ FUTURE_SKEW = 300
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
+# ---------------------------------------------------------------------------------------------- the run's approval
+# what a run executes, as stale_cleanup's result says it (approval_gate) and every report, the job artifact and the
+# console read it: plan (check mode, or a real run that selects no phase: nothing is executed), approved (only the
+# units of the approved plan), not_in_plan (an empty approved plan: nothing was approved for this host, every unit is
+# refused), unreviewed (the plan the run makes itself, which nobody reviewed: allow_unreviewed), refused (a real run
+# with neither: nothing read, nothing changed)
+RUN_APPROVALS = ("plan", "approved", "not_in_plan", "unreviewed", "refused")
+
+
+class Unapproved(InvalidInput):
+    """A real run that would execute a plan nobody approved, without the explicit allow_unreviewed."""
+
+
+def run_approval(check_mode, phases, approved, allow_unreviewed):
+    """How this run may execute, decided in the module itself, where no variable of a role or a playbook can walk
+    around it: one of RUN_APPROVALS but `refused`. A real run that selects a phase needs an approved plan (a dict:
+    {} approves nothing) or allow_unreviewed True; raises Unapproved otherwise, before anything is read. An approved
+    plan given with allow_unreviewed narrows the run all the same: the approved plan wins."""
+    if check_mode or not phases:
+        return "plan"
+    if isinstance(approved, dict):
+        return "approved" if approved else "not_in_plan"
+    if allow_unreviewed is True:
+        return "unreviewed"
+    raise Unapproved("refused: a real run executes only an approved plan (approved_plan: the plan_artifact of a check "
+                     "run a person approved) or, said explicitly, the plan it makes itself (allow_unreviewed: true, a "
+                     "hand-run emergency); neither was given")
+
+
 # ---------------------------------------------------------------------------------------------- the artifact
 def canonical(steps):
     """The bytes the digest is taken over: JSON, keys sorted, no spaces, ASCII only."""
@@ -305,14 +334,18 @@ def _difference(approved, current):
     return diff
 
 
-def _left_alone_reason(name, skipped, snapshot):
+def _left_alone_reason(kind, name, skipped, snapshot):
+    """Why an approved unit (its kind and object's name; "nvme0+nvme1" for controllers that go together, a map alias
+    may hold a "+" itself) is not in the plan."""
+    names = name.split("+") if kind == "controller" else [name]
     for s in skipped or []:
-        if s.get("name") == name:
+        if s.get("name") in names:
             return s.get("reason")
     controllers = [c.get("name") for c in (snapshot.get("nvme") or {}).get("controllers") or []]
-    if name not in (snapshot.get("disks") or {}) and name not in controllers and not any(
-            name in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items()):
-        return "%s is no longer on this host" % name
+    gone = [n for n in names if n not in (snapshot.get("disks") or {}) and n not in controllers and not any(
+        n in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items())]
+    if gone:
+        return "%s is no longer on this host" % ", ".join(gone)
     return "no longer in the plan"
 
 
@@ -377,8 +410,9 @@ def gate(plan, snapshot, approved):
         out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]
         out["delete_disks"] = [d for d in plan.get("delete_disks") or [] if d.get("name") not in no_delete]
         out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]
+        no_controller = set(st.target for st in dropped if st.action == "delete_controller")
         out["delete_controllers"] = [c for c in plan.get("delete_controllers") or []
-                                     if "controller %s" % c.get("name") not in gone]
+                                     if c.get("name") not in no_controller]
     out["skipped"] = skipped
 
     planned = set(_step_key(st) for st in current)
@@ -386,7 +420,7 @@ def gate(plan, snapshot, approved):
     for st in approved_steps:
         if _step_key(st) in planned:
             continue
-        _kind, name = _unit_object(st["unit"])
+        kind, name = _unit_object(st["unit"])
         not_needed.append({"action": st["action"], "target": st["target"], "unit": st["unit"],
-                           "why": _left_alone_reason(name, plan.get("skipped"), snapshot)})
+                           "why": _left_alone_reason(kind, name, plan.get("skipped"), snapshot)})
     return out, {"refused": refused_units, "not_needed": not_needed}

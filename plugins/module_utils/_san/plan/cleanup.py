@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
     refused_units, shown, verdict_refusal)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    ANSWERING, HOST_ORDER, LU_GONE, OPTIONS, step, with_phase)
+    HOST_ORDER, LU_GONE, OPTIONS, step, with_phase)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
@@ -55,7 +55,7 @@ REMOVAL_KINDS = ("stale_unmapped", "serial_mismatch")
 
 
 def removal_blockers(snapshot, verdicts, policy=None):
-    """[{"why": name, "msg": text}]: reasons to plan no removal at all on this host, because the array truth the
+    """[{"why": name, "msg": text}]: reasons to plan no SCSI removal on this host, because the array truth the
     verdicts rest on may be incomplete or old, or is missing. Names: array_truth_unknown, no_array_truth,
     array_lookup_problem, empty_truth, unexpected_visibility, truth_age_unknown, truth_too_old."""
     policy = policy or {}
@@ -131,6 +131,27 @@ def no_flush(snapshot):
     return None
 
 
+def answering(obj, kind="map", skip=()):
+    """{path (of a map) or the disk itself: the signs that an LU answers there (judge.findings.lu_answers)}, the
+    names in `skip` left out: a unit chosen because every path failed is no longer dead when any of them answers,
+    whatever the kernel's path state (the plan's choice and the act's re-check, act.checks.verify_still_dead, weigh
+    the same signs)."""
+    if kind == "disk":
+        signs = judge_findings.lu_answers(None, obj.get("probe"))
+        return {obj.get("name"): signs} if signs and obj.get("name") not in skip else {}
+    probes = obj.get("probe") or {}
+    out = {}
+    for p in obj.get("paths") or []:
+        signs = judge_findings.lu_answers(p, probes.get(p.get("name")))
+        if signs and p.get("name") not in skip:
+            out[p.get("name") or p.get("dev") or "?"] = signs
+    return out
+
+
+def _answers_text(heard):
+    return "; ".join("%s: %s" % (n, ", ".join(signs)) for n, signs in sorted(heard.items()))
+
+
 def in_host_order(steps):
     """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
     rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
@@ -144,15 +165,16 @@ def _never_touched(verdict):
     return "%s: %s" % (text, verdict["reason"]) if verdict.get("kind") == "not_covered" and verdict.get("reason") else text
 
 
-def _blocked_plan(blockers, verdicts):
-    """The plan of a host whose truth may be incomplete or old: no removal at all, and why, by name."""
+def _blocked_plan(blockers, verdicts, nvme):
+    """The plan of a host whose SCSI truth may be incomplete or old: no SCSI removal at all, and why, by name; the
+    NVMe family's plan (`nvme`, plan_nvme) stands on its own truth, which has its own gates."""
     names = ", ".join(sorted(set(b["why"] for b in blockers)))
-    why = "no removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
-    return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
-            "delete_controllers": [],
+    why = "no SCSI removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
+    return {"steps": in_host_order(nvme["steps"]), "blocked": blockers, "flush_maps": [], "delete_disks": [],
+            "mismatches": [], "delete_controllers": nvme["delete_controllers"],
             "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")),
                          "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
-                         else _never_touched(v)} for v in verdicts or []]}
+                         else _never_touched(v)} for v in verdicts or []] + nvme["skipped"]}
 
 
 def _skip(skipped, v, why):
@@ -236,6 +258,10 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
             return _skip(skipped, v, "path(s) %s of map %s: failure not positively observed (working or state "
                                      "unknown); removal needs every path's failure seen"
                          % (", ".join(unproven), m.get("name")))
+        heard = answering(m)
+        if heard:
+            return _skip(skipped, v, "map %s: an LU answers on path(s) %s (%s); its LUN may still be mapped to this "
+                                     "host" % (m.get("name"), ", ".join(sorted(heard)), _answers_text(heard)))
         chosen.maps.append(m)
         chosen.dead.add(m.get("name"))
         if kind == "stale_unmapped":
@@ -247,6 +273,10 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
     if unproven_failures(d, "disk"):
         return _skip(skipped, v, "disk %s: failure not positively observed (working or state unknown)"
                      % d.get("name"))
+    heard = answering(d, "disk")
+    if heard:
+        return _skip(skipped, v, "disk %s: an LU answers at its address (%s); its LUN may still be mapped to this "
+                                 "host" % (d.get("name"), _answers_text(heard)))
     chosen.disks.append(d)
     return None
 
@@ -277,9 +307,9 @@ def _mismatch_unproven(m, other_lu):
     is not positively failed, or that answers (it may still reach this map's own LU, which the truth does not list:
     the judge calls that unexpected_visibility), or a mismatching path without the live serial that proves it."""
     probes = m.get("probe") or {}
+    heard = answering(m, skip=other_lu)
     alive = [p.get("name") or p.get("dev") or "?" for p in m.get("paths") or [] if p.get("name") not in other_lu and (
-        judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed" or
-        (probes.get(p.get("name")) or {}).get("result") in ANSWERING)]
+        judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed" or p.get("name") in heard)]
     if alive:
         return ("path(s) %s of map %s are not proven to reach another LU nor failed: they may still reach its own LU; "
                 "only paths proven to reach another LU are repaired" % (", ".join(alive), m.get("name")))
@@ -471,8 +501,11 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     """
     policy = policy or {}
     blockers = removal_blockers(snapshot, verdicts, policy)
+    # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away, judged on
+    # the NVMe truth alone (a SCSI truth that blocks proves nothing about it, and the reverse)
+    nvme = plan_nvme(snapshot, policy)
     if blockers:
-        return _blocked_plan(blockers, verdicts)
+        return _blocked_plan(blockers, verdicts, nvme)
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
     steps, skipped = [], []
@@ -513,8 +546,6 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             continue
         dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
-    # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away
-    nvme = plan_nvme(snapshot, policy)
     steps.extend(nvme["steps"])
     skipped.extend(nvme["skipped"])
     return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,

@@ -12,12 +12,12 @@ mapped to this host away. A controller is deleted when
 * it is down to an address the SVM still has, the subsystem's hosts list (read with the subsystem) no longer has
   the host NQN it connected with, and every namespace behind it is one the array no longer maps: the subsystem has
   nothing left for this host through any controller, and a reconnect would be refused; or
-* it reconnects to an address no NVMe/TCP LIF of the serving SVM has any more (`lif_gone`), the caller states that
-  no cluster outside the truth presents its subsystem (`delete_lif_gone`: the truth proves the address is not the
-  SVM's, not that it is nobody's; a SnapMirror active sync peer that was not read presents the same subsystem at
-  its own LIFs), every namespace behind it answers through another live path or is unmapped (`sole_path_of` is
-  []), and the truth still maps a namespace of its subsystem to the host NQN it connected with (none at all may be
-  an empty answer);
+* it reconnects to an address no NVMe/TCP or NVMe/FC LIF of the serving SVM has any more (`lif_gone`), the caller
+  states that no cluster outside the truth presents its subsystem (`delete_lif_gone`: the truth proves the address
+  is not the SVM's, not that it is nobody's; a SnapMirror active sync peer that was not read presents the same
+  subsystem at its own LIFs), every namespace behind it answers through another live path or is unmapped
+  (`sole_path_of` is []), and the truth still maps a namespace of its subsystem to the host NQN it connected with
+  (none at all may be an empty answer);
 
 and every unmapped namespace behind it is unused (mounts, swap, holders, kernel users, openers that are a workload;
 udev's probe blocked in its queued I/O is no workload, lab finding 17). A namespace that answers elsewhere may be in
@@ -35,7 +35,8 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import controller_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nvme_verdicts import ANA_USABLE
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import (
+    check_not_in_use, workload_openers)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import (
     CTRL_RE, NAMESPACE_RE, is_fabrics)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step, with_phase
@@ -59,6 +60,20 @@ def answers_elsewhere(ns, controllers):
 
 def behind(ns_list, name):
     return [ns for ns in ns_list if any(p.get("controller") == name for p in ns.get("paths") or [])]
+
+
+def node_holders(ctrl):
+    """Why the controller may not go because a workload holds its char node /dev/<name> (observe.nvme gives a
+    controller the openers of its own node), or who does cannot be known; None when nobody does. Admin commands and
+    I/O passthrough through that node end with the controller, whatever namespace is (or is not) behind it."""
+    if ctrl.get("openers_unknown"):
+        return "who holds its char node /dev/%s cannot be known (%s)" % (shown(ctrl.get("name")),
+                                                                         ctrl["openers_unknown"])
+    held = sorted(set("%s (%s)" % (o.get("pid"), o.get("comm")) for o in workload_openers(ctrl.get("openers"))))
+    if not held:
+        return None
+    return "pid %s hold(s) its char node /dev/%s open (admin commands or I/O passthrough end with it)" % (
+        ", ".join(held), shown(ctrl.get("name")))
 
 
 def _blockers(snapshot, nvme, verdicts, policy):
@@ -149,6 +164,48 @@ def _users_refusal(ns):
     return None
 
 
+def _together(names, reached):
+    """The controllers `names` in groups: two share a group when an unmapped namespace is reached through both
+    (`reached`: namespace -> its controllers), in name order."""
+    group = dict((n, set([n])) for n in names)
+    for via in reached.values():
+        members = [c for c in via if c in group]
+        for other in members[1:]:
+            if group[other] is not group[members[0]]:
+                merged = group[members[0]] | group[other]
+                for c in merged:
+                    group[c] = merged
+    out = []
+    for n in names:
+        if group[n] not in out:
+            out.append(group[n])
+    return [sorted(g) for g in out]
+
+
+def _unit_steps(out, units, reached):
+    """The steps of one unit, the controllers `units` ([(ctrl, verdict, namespaces behind, roles)]) that go together:
+    every delete, then every wait; an unmapped namespace is waited for with the last of its controllers, naming the
+    others it is also reached through."""
+    names = [ctrl["name"] for ctrl, _v, _b, _r in units]
+    unit = "controller %s" % "+".join(names)
+    last = dict((ns, (via[-1] if set(via) <= set(names) else None, via)) for ns, via in reached.items())
+    deletes, waits = [], []
+    for ctrl, v, ns_behind, roles in units:
+        ident = controller_identity(ctrl)
+        namespaces = dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
+                          for ns in ns_behind)
+        going = dict((n, [c for c in via if c != ctrl["name"]]) for n, (owner, via) in sorted(last.items())
+                     if owner == ctrl["name"])
+        reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
+        deletes.append(step("delete_controller", ctrl["name"], ident, reason,
+                            {"namespaces": namespaces, "unit_controllers": names}))
+        waits.append(step("wait_controller_gone", ctrl["name"], ident, reason,
+                          {"vanishing": sorted(going), "vanishing_via": going}))
+        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=namespaces,
+                                              vanishing=sorted(going), unit=unit))
+    out["steps"].extend(with_phase(deletes + waits, "delete", unit))
+
+
 def plan_nvme(snapshot, policy=None):
     """{steps, skipped, delete_controllers} of the NVMe family for the judged snapshot (san with `nvme` and
     `nvme_verdicts`); no step when the NVMe truth cannot be trusted for this host (said in skipped). policy:
@@ -166,7 +223,7 @@ def plan_nvme(snapshot, policy=None):
     chosen, kinds = _choose(nvme, verdicts, out["skipped"], bool((policy or {}).get("delete_lif_gone")))
     units = []
     for ctrl, v, ns_behind in chosen:
-        roles, refusals = {}, []
+        roles, refusals = {}, [why for why in [node_holders(ctrl)] if why]
         for ns in ns_behind:
             if kinds.get(ns["name"]) == UNMAPPED_KIND:
                 roles[ns["name"]] = UNMAPPED
@@ -182,26 +239,19 @@ def plan_nvme(snapshot, policy=None):
                 shown(ctrl["name"]), "; ".join(refusals)))
             continue
         units.append((ctrl, v, ns_behind, roles))
-    # an unmapped namespace goes with the last of its controllers this plan deletes: that unit waits for it (and
-    # names the others, which a refusal at act time may leave: then it stays, reached through them)
-    deleted = [ctrl["name"] for ctrl, _v, _b, _r in units]
-    last = {}
-    for ctrl, _v, ns_behind, roles in units:
-        for ns in ns_behind:
-            via = set(p.get("controller") for p in ns.get("paths") or [])
-            if roles[ns["name"]] == UNMAPPED and via <= set(deleted):
-                last[ns["name"]] = (ctrl["name"], sorted(via - set([ctrl["name"]])))
-    for ctrl, v, ns_behind, roles in units:
-        ident = controller_identity(ctrl)
-        namespaces = dict((ns["name"], {"uuid": ns.get("uuid"), "nsid": ns.get("nsid"), "role": roles[ns["name"]]})
-                          for ns in ns_behind)
-        going = dict((n, via) for n, (owner, via) in sorted(last.items()) if owner == ctrl["name"])
-        unit = "controller %s" % ctrl["name"]
-        reason = "%s (%s)" % (v.get("kind"), v.get("reason"))
-        out["steps"].extend(with_phase([
-            step("delete_controller", ctrl["name"], ident, reason, {"namespaces": namespaces}),
-            step("wait_controller_gone", ctrl["name"], ident, reason,
-                 {"vanishing": sorted(going), "vanishing_via": going})], "delete", unit))
-        out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=namespaces,
-                                              vanishing=sorted(going)))
+    # the controllers a stale namespace is reached through go together, as one unit (a namespace left with one of
+    # its paths queues its I/O as before: half a removal is none); one of them kept keeps them all
+    reached = dict((ns["name"], sorted(set(p.get("controller") for p in ns.get("paths") or [])))
+                   for _c, _v, ns_behind, roles in units for ns in ns_behind if roles[ns["name"]] == UNMAPPED)
+    by_name = dict((u[0]["name"], u) for u in units)
+    for names in _together(sorted(by_name), reached):
+        kept = sorted(set(c for via in reached.values() if set(via) & set(names) for c in via) - set(by_name))
+        if kept:
+            for name in names:
+                _refuse(out["skipped"], name, "controller %s is not deleted: it goes together with %s, which stay "
+                        "(see their own refusal), or not at all: %s would keep a path through them" % (
+                            shown(name), ", ".join(shown(c) for c in kept), ", ".join(
+                                shown(n) for n, via in sorted(reached.items()) if set(via) & set(kept))))
+            continue
+        _unit_steps(out, [by_name[n] for n in names], reached)
     return out

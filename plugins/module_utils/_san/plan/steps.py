@@ -82,6 +82,8 @@ LU_GONE = ("lun_not_supported", "pq1")
 #   target_wwpn, absent                     an exact scan: the FC remote port expected at the target; scan only
 #                                           while nothing is at the H:C:T:L
 #   namespaces                              the namespaces behind a controller, each with its role (act.nvme)
+#   unit_controllers                        the controllers of its unit, which go together (act.nvme says what a
+#                                           unit stopped half-way leaves)
 #   vanishing, vanishing_via                the unmapped namespaces that go with a controller, and through which
 #                                           other controllers of the plan they are also reached
 _STILL_DEAD = ("dead", "other_lu")
@@ -98,7 +100,7 @@ OPTIONS = {
     "rescan_disk": (),
     "wait_disk_present": (),
     "verify_identity": (),
-    "delete_controller": ("namespaces",),
+    "delete_controller": ("namespaces", "unit_controllers"),
     "wait_controller_gone": ("vanishing", "vanishing_via"),
 }
 WIRE_KEYS = ("action", "target", "identity", "options", "reason", "phase", "unit")

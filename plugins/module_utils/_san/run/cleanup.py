@@ -49,15 +49,13 @@ def checked_truth(p):
     return facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
 
 
-def truth_time(truth):
-    """The time the act measures the truth's age from: the oldest of the truth's and, when it has an NVMe part, that
-    part's (judge.nvme_verdicts.nvme_truth_time); None without a truth."""
+def truth_times(truth):
+    """(the SCSI part's time, the NVMe part's) the act measures each family's truth age from: each family is gated on
+    its own truth (docs/ontap.md, "Each device family on its own part"); (None, None) without a truth. A time that
+    is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it."""
     if truth is None:
-        return None
-    times = [t for t in (truth.get("collected_at"), nvme_truth_time(truth.get("nvme"))) if t is not None]
-    odd = [t for t in times if not validate.is_epoch(t)]
-    # a time that is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it
-    return odd[0] if odd else validate.oldest_time(times)
+        return None, None
+    return truth.get("collected_at"), nvme_truth_time(truth.get("nvme"))
 
 
 def host_identity(host, errors):

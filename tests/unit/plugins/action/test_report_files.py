@@ -224,7 +224,7 @@ ARTIFACT_TEMPLATE = """{{ {'run': fleet_report_run, 'dir': fleet_report_path, 'c
     'array': fleet_report.array,
     'failed': dict(fleet_report.hosts | selectattr('status', 'equalto', 'failed') | map(attribute='host')
                    | zip(fleet_report.hosts | selectattr('status', 'equalto', 'failed') | map(attribute='reason'))),
-    'array_gate': fleet_report.array_gate} }}"""
+    'array_gate': fleet_report.array_gate, 'array_gate_hosts': fleet_report.array_gate_hosts} }}"""
 
 
 @pytest.mark.parametrize("run_kind", ["remediate", "audit"])

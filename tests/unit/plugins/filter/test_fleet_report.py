@@ -45,7 +45,7 @@ def test_host_report_is_valid_against_the_schema_and_names_every_object():
     """Fails when the host report breaks its schema or a finding does not name its object and value."""
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.4" and rep["status"] == "error"
+    assert rep["schema_version"] == "2.5" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -77,7 +77,8 @@ def test_remediation_part_counts_planned_refused_executed():
                             {"action": "delete_disk", "target": "sdb", "outcome": "already_absent"}]}
     rep = host_report({"san": SAN, "plan": plan, "applied": applied}, "h1", "remediate")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["remediation"]["counts"] == {"planned": 2, "refused": 1, "executed": 1}
+    assert rep["remediation"]["counts"] == {"planned": 2, "refused": 1, "executed": 1, "stopped": 0,
+                                            "queueing_not_restored": 0}
     assert "remediation" not in host_report({"san": SAN}, "h1", "audit")
 
 
@@ -328,7 +329,7 @@ def test_remediation_part_says_why_nothing_was_planned():
     jsonschema.validate(rep, SCHEMA)
     assert rep["remediation"]["blocked"] == plan["blocked"]
     [row] = fleet_report([rep], ["h1"])["hosts"]
-    assert row["reason"] == "no removal planned: array lookup cl1: lookup_failed (HTTP 401)"
+    assert row["reason"] == "no SCSI removal planned: array lookup cl1: lookup_failed (HTTP 401)"
 
 
 def test_igroup_layout_names_a_cluster_it_could_not_read():
@@ -368,7 +369,7 @@ def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
     """Fails when the FC part does not name rports by WWPN or list initiators and targets."""
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.4" and "fc" in rep["areas"]
+    assert rep["schema_version"] == "2.5" and "fc" in rep["areas"]
     fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
     assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
                           ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),
@@ -551,3 +552,57 @@ def test_nvme_junit_cases_are_skipped_with_the_reason_on_a_host_without_nvme_of(
     assert cases["h2"]["nvme/nvme_iopolicy"]["message"].startswith("not applicable: no NVMe over Fabrics controller")
     rows = dict((h["host"], h) for h in fleet["hosts"])
     assert rows["h1"]["nvme"]["controllers"][0]["ctrl_loss_tmo"] == "off" and rows["h2"]["nvme"]["applicable"] is False
+
+
+def test_a_host_whose_run_failed_mid_unit_reports_its_plan_what_ran_and_the_queueing_it_left():
+    """Fails when the report of a host whose real run stopped a unit (the host failed: the role's task failed) says
+    "0 planned, 0 executed": the module's result has the plan, what ran, the step that stopped each unit and whether
+    the queueing of its map came back, and every report carries them."""
+    plan = {"failed": True, "msg": "cleanup: 1 of 2 units stopped (the others ran to the end): ...",
+            "steps": [{"action": "disable_queueing", "target": "3600a0980aa"}, {"action": "flush_map",
+                                                                               "target": "3600a0980aa"},
+                      {"action": "delete_disk", "target": "sdm"}],
+            "executed": [{"action": "disable_queueing", "target": "3600a0980aa", "outcome": "done"},
+                         {"action": "delete_disk", "target": "sdm", "outcome": "done"}],
+            "failed_step": {"action": "flush_map", "target": "3600a0980aa"},
+            "failures": [{"unit": "map 3600a0980aa", "failed_step": {"action": "flush_map", "target": "3600a0980aa"},
+                          "msg": "multipath -f 3600a0980aa did not finish within 10s", "deadline": {"seconds": 10}}],
+            "queueing_restored": [{"map": "3600a0980aa", "commands": [], "queueing_now": False,
+                                   "msg": "queueing on map 3600a0980aa could NOT be restored: timeout"}]}
+    failed = {"unreachable": False, "task": "Find and remove the stale SAN devices of this host", "msg": plan["msg"]}
+    rep = host_report({"san": SAN, "plan": plan, "applied": plan, "failed": failed, "approval": "approved"}, "h1",
+                      "remediate")
+    jsonschema.validate(rep, SCHEMA)
+    rem = rep["remediation"]
+    assert rep["status"] == "failed" and rem["counts"] == {"planned": 3, "refused": 0, "executed": 2, "stopped": 1,
+                                                          "queueing_not_restored": 1}, rem["counts"]
+    assert rem["failed_step"] == {"action": "flush_map", "target": "3600a0980aa"} and rem["failures"][0]["kind"] == \
+        "deadline"
+    assert rem["queueing_restored"] == [{"map": "3600a0980aa", "queueing_now": False,
+                                         "msg": "queueing on map 3600a0980aa could NOT be restored: timeout"}]
+    (row,) = [f for f in rep["findings"] if f["check"] == "step_failed"]
+    assert "NOT restored" in row["reason"] and row["object"] == "3600a0980aa", row
+    fleet = fleet_report([rep], ["h1"])
+    assert fleet["counts"]["remediation"] == {"planned": 3, "refused": 0, "executed": 2, "stopped": 1,
+                                              "queueing_not_restored": 1, "unreviewed": 0}
+    (h,) = fleet["hosts"]
+    assert h["stopped"] == [{"unit": "map 3600a0980aa", "step": "flush_map 3600a0980aa", "kind": "deadline",
+                             "msg": "multipath -f 3600a0980aa did not finish within 10s",
+                             "queueing": [{"map": "3600a0980aa", "restored": False,
+                                           "msg": "queueing on map 3600a0980aa could NOT be restored: timeout"}]}]
+
+
+def test_the_array_gate_fails_the_hosts_it_concerns_not_the_plays_first_host():
+    """The array gate ran once, on the play's first host, and failed it whatever the array was to it (a healthy host
+    another cluster serves). It names the hosts it concerns: those a cluster that could not be read left unjudged,
+    else those no cluster read serves; a fleet whose array was read has none."""
+    judged = host_report({"san": SAN}, "a-first", "audit")
+    unread = host_report({"san": _unread_san(AUTH)}, "h1", "audit")
+    fleet = fleet_report([judged, unread], ["a-first", "h1"])
+    assert fleet["array_gate"].startswith("the array could not be read: cl1.example.com HTTP 401")
+    assert fleet["array_gate_hosts"] == ["h1"]
+    covered_nothing = json.loads(json.dumps(_unread_san(AUTH)))
+    covered_nothing["array"]["problems"] = []
+    fleet = fleet_report([host_report({"san": covered_nothing}, "h2", "audit")], ["h2"])
+    assert fleet["array_gate"] and fleet["array_gate_hosts"] == ["h2"]
+    assert fleet_report([judged], ["a-first"])["array_gate_hosts"] == []

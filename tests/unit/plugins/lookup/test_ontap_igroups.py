@@ -190,3 +190,25 @@ def test_nvme_subsystems_come_as_igroups_of_their_host_nqns(tmp_path):
     assert (both["protocol"], both["initiators"], both["lun_maps"]) == ("nvme", [NQN1, NQN2], [])
     assert (both["sharing"], both["sharing_basis"], both["hosts"], both["shared"]) == ("shared", "hosts", ["n1", "n2"], True)
     assert (own["sharing"], own["hosts"]) == ("per_host", ["n1"])
+
+
+@pytest.mark.parametrize("version", ["9.8", "9.17.1"])
+def test_the_lookup_reads_netapps_documented_answers(tmp_path, version):
+    """The igroup and subsystem records of NetApp's documented answers (tests/unit/fixtures/ontap/<version>/), through
+    the lookup: the documented initiator objects become the igroup's initiators as ONTAP spells them, the documented
+    WWPN in another spelling finds its igroup, the LUN's map carries its WWID and LUN id, and the documented
+    subsystem allows its three documented host NQNs."""
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import (
+        documented_answers, joined_documented, serve_documented)
+    with OntapSimulator(from_description({"cluster": "unused"}), str(tmp_path)) as server:
+        serve_documented(server, joined_documented(documented_answers(version)))
+        recs = run(server, ["20-01-00-50-56-BB-70-72", "nqn.1992-01.com.example:subsys1.host3"])
+    igroups = by_name(r for r in recs if r["protocol"] != "nvme")
+    assert sorted(igroups) == (["igroup2"] if version == "9.8" else ["igroup2", "igroup3"])
+    assert igroups["igroup2"]["initiators"] == ["20:01:00:50:56:bb:70:72", "iqn.1991-05.com.ms:host1"]
+    assert [(m["lun_id"], m["wwid"], m["serial"]) for m in igroups["igroup2"]["lun_maps"]] == [
+        (0, "3600a098077663049712b4e3475636b33", "wf0Iq+N4uck3")]
+    (sub,) = [r for r in recs if r["protocol"] == "nvme"]
+    assert sub["nqn"] == "nqn.1992-08.com.netapp:sn.d04594ef915b4c73b642169e72e4c0b1:subsystem.subsystem1"
+    assert sub["initiators"] == ["nqn.1992-01.com.example:subsys1.host%d" % n for n in (1, 2, 3)]
+    assert (sub["sharing"], sub["cluster"]) == ("shared", "cluster1")

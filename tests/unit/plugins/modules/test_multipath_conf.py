@@ -277,8 +277,8 @@ def daemon_untouched(host):
 
 def test_fix_in_an_outage_defers_the_reconfigure_that_would_start_a_countdown(host, run_module):
     """The default no_path_retry 30 given by a reconfigure to a map with no active path that queued without bound
-    starts a 30 x polling_interval countdown to EIO on its queued writes: the file is written, the daemon untouched,
-    the map named with when its I/O would fail."""
+    starts a 30 x polling_interval countdown to EIO on its queued writes: the daemon untouched, the file left as it
+    was (the fix waits beside it), the map named with when its I/O would fail."""
     host.dead = {WWIDS[0]}
     res = run_module({"path": host.path, "state": "present"})
     assert res["failed"] is True and res["changed"] is True and res["apply_action"] == "deferred"
@@ -286,8 +286,39 @@ def test_fix_in_an_outage_defers_the_reconfigure_that_would_start_a_countdown(ho
     assert res["queueing_changes"] == [{"map": WWIDS[0], "before": "queue", "after": "30", "io_fails_after": 60}]
     assert "%s (queue -> 30: its queued I/O fails after 60 s)" % WWIDS[0] in res["msg"]
     assert "force_queueing_change" in res["msg"] and "once a path of each is back" in res["msg"]
-    assert daemon_untouched(host) and "no_path_retry 30" in open(host.path).read()
+    assert daemon_untouched(host) and not os.path.exists(host.path)
+    assert res["proposed_file"] == host.path + ".sanfleet-proposed" and res["proposed_file"] in res["msg"]
+    assert "no_path_retry 30" in open(res["proposed_file"]).read()
     assert res["restart_needed"] is True and res["reconfigured"] is False
+
+
+@pytest.mark.parametrize("dead,args", [
+    ({WWIDS[1]}, {"scope": "overrides", "no_path_retry": "fail"}),    # deferred: fail would end the queued I/O
+    ({WWIDS[0]}, {}),                                                   # deferred: a countdown to EIO
+])
+def test_a_held_fix_leaves_the_active_file_as_it_was_for_any_later_reload(host, run_module, dead, args):
+    """Fails when a fix held back because a map has no active path leaves the new multipath.conf armed: the next
+    reload by anyone (systemctl reload multipathd, multipath -r, a package script) would give the pathless map
+    no_path_retry fail (or a countdown). The active file keeps its bytes; the fix is beside it, in a file
+    multipath-tools does not read."""
+    before = "# the site's own file\ndefaults {\n    user_friendly_names no\n}\n"
+    with open(host.path, "w") as fh:   # the built-in NETAPP queueing in force: what the fix would change
+        fh.write(before)
+    host.dead = dead
+    res = run_module(dict({"path": host.path, "state": "present"}, **args))
+    assert res["apply_action"] == "deferred" and res["failed"] is True, res.get("msg")
+    with open(host.path) as fh:
+        assert fh.read() == before
+    assert res["proposed_file"] == host.path + ".sanfleet-proposed" and not res["proposed_file"].endswith(".conf")
+    with open(res["proposed_file"]) as fh:
+        assert fh.read() != before
+    # once the paths are back, the run writes the fix as the active file and gives it to the daemon
+    host.dead = set()
+    again = run_module(dict({"path": host.path, "state": "present", "settle_timeout": 1}, **args))
+    assert again["apply_action"] == "reconfigure" and again["proposed_file"] is None
+    assert "multipathd reconfigure" in host.calls
+    with open(host.path) as fh:
+        assert fh.read() != before
 
 
 def test_fix_with_no_path_retry_fail_in_an_outage_keeps_the_queued_io(host, run_module):
@@ -424,7 +455,8 @@ def test_a_daemon_that_does_not_answer_is_not_restarted_under_maps_without_path(
     assert WWIDS[0] in res["maps_failing_io"]
     assert len(res["maps_failing_io"]) == (1 if status_answers else 3)
     assert not [c for c in host.calls if c.startswith("systemctl r") or c.startswith("systemctl s")]
-    assert os.path.exists(host.path)  # the file is written; the daemon change waits for the paths
+    # the daemon change waits for the paths, and so does the file: the fix waits beside it
+    assert not os.path.exists(host.path) and os.path.exists(res["proposed_file"])
     assert res["changed"] is True
 
 

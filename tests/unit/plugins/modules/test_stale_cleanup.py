@@ -29,7 +29,9 @@ MODULE = stale_cleanup
 
 
 # an array truth is given (what it says is in the verdicts of the judged snapshots below)
-DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
+# a real run without approved_plan runs the plan it makes itself only when told so (the module's approval gate)
+DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None},
+                "allow_unreviewed": True}
 
 
 @pytest.fixture
@@ -330,7 +332,7 @@ def test_a_failed_lookup_blocks_every_removal_and_says_why(plan):
     assert out["steps"] == [] and out["flush_maps"] == [] and out["evidence_candidates"] == []
     assert [b["why"] for b in out["blocked"]] == ["array_lookup_problem"]
     left = dict((x["name"], x["reason"]) for x in out["left_alone"])
-    assert left[WWID].startswith("no removal on this host (array_lookup_problem)") and "cl2" in left[WWID]
+    assert left[WWID].startswith("no SCSI removal on this host (array_lookup_problem)") and "cl2" in left[WWID]
 
 
 def test_diff_shows_the_devices_before_and_after_the_plan(invoke_on_env, looks):
@@ -558,3 +560,42 @@ def test_a_grace_longer_than_any_deadline_is_refused_by_name(grace, env, looks, 
     out = run({"grace": grace})
     assert out.get("failed") and "grace must be" in out["msg"] and "nothing was read or changed" in out["msg"]
     assert taken == [] and env.commands == [] and env.writes == []
+
+
+@pytest.mark.parametrize("nvme_time", [-1000, "yesterday"], ids=["nvme_part_old", "nvme_part_time_no_time"])
+def test_an_nvme_truth_too_old_or_undated_holds_no_scsi_unit_at_act_time(env, looks, run, nvme_time):
+    """The plan gates each family on its own truth (docs/ontap.md, "Each device family on its own part": the NVMe
+    truth's problems and age hold no SCSI unit), and check mode lists the SCSI units; the real run must execute
+    them too. Fails when the act measures the SCSI units' truth age from the NVMe part's time as well
+    (run/cleanup.truth_time: the oldest of both), refusing every SCSI unit as truth_too_old/truth_age_unknown."""
+    looks(judged())
+    now = time.time()
+    truth = dict(DEFAULT_ARGS["array_truth"], collected_at=now,
+                 nvme={"namespaces": [], "targets": [], "problems": [], "clusters": [],
+                       "collected_at": now + nvme_time if isinstance(nvme_time, int) else nvme_time})
+    chk = run({"array_truth": truth, "truth_max_age": 900}, check=True)
+    assert chk["blocked"] == [] and chk["steps"], chk
+    real = run({"array_truth": truth, "truth_max_age": 900})
+    assert not real.get("failed"), [f.get("refusal") for f in real.get("failures") or []]
+    assert pairs(real["executed"]) == pairs(chk["steps"])
+
+
+def test_the_documented_blocked_return_matches_a_plan_that_still_deletes_nvme_controllers(tmp_path):
+    """A failed SCSI read blocks the SCSI units only: the plan still deletes the NVMe controller its own truth
+    allows (plan/cleanup.py _blocked_plan). Fails while the module's documentation still says that such a host gets
+    no removal at all (DOCUMENTATION: "Plans no removal at all when the array truth may be incomplete or old";
+    RETURN blocked: "Why no removal is planned on this host"): an approver or a workflow reading `blocked` is told
+    nothing is removed while the plan deletes a controller."""
+    import yaml
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+        nvme_array_truth, nvme_host, nvme_judged)
+    reader, lab = nvme_host(tmp_path, "nvme_stale", ("nvme0n2", "nvme0c0n2"))
+    s = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
+    s["array"]["problems"] = [{"cluster": "cl2", "svm": None, "kind": "lookup_failed", "msg": "HTTP 401"}]
+    out = cleanup.plan_cleanup(s, s.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
+    assert out["blocked"] and [c["name"] for c in out["delete_controllers"]] == ["nvme0"], out
+    doc = " ".join(yaml.safe_load(stale_cleanup.DOCUMENTATION)["description"])
+    blocked = " ".join(yaml.safe_load(stale_cleanup.RETURN)["blocked"]["description"].split())
+    assert "Plans no removal at all when" not in " ".join(doc.split()), "DOCUMENTATION"
+    assert "Why no removal is planned" not in blocked, blocked

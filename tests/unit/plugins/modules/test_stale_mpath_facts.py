@@ -292,3 +292,38 @@ def test_detail_full_is_the_whole_snapshot_and_compact_its_summary(tree, capsys)
     compact, full = _timeless(compact), _timeless(full)
     assert compact == judge_compact.compact(full)
     assert compact["maps"] == {ontap_wwid(1): full["maps"][ontap_wwid(1)]}
+
+
+def test_an_nvme_part_that_cannot_be_used_leaves_the_scsi_devices_judged(tree, capsys):
+    """An NVMe part of the truth that is not the contract (here a zero-led nsid, ONTAP's text without its "h" or a
+    decimal: never guessed) failed the whole task, so the host's SCSI devices were not judged either. The SCSI
+    devices are judged on the SCSI part; the NVMe part is named as a problem of the NVMe truth, per host."""
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    for sd in ("sdb", "sdd"):
+        tree.run.set(["sg_turs", "-v", sd], "Illegal request\n", rc=5, stderr=LNS)
+        tree.run.set(["sg_inq", sd], "", rc=5, stderr="sg_inq failed: Illegal request\n")
+    nvme = {"namespaces": [{"subsystem_nqn": "nqn.1992-08.com.netapp:sn.1:subsystem.s", "nsid": "00000010",
+                            "host_nqns": ["nqn.2014-08.org.nvmexpress:uuid:1"]}], "host_nqns": ["*"]}
+    truth = {"luns": [rec(2, 2)], "targets": TARGETS, "initiators": [IQN], "problems": [], "collected_at": 1.0,
+             "nvme": nvme}
+    rc, out = run_module({"array_truth": truth}, capsys)
+    assert rc == 0 and not out.get("failed"), out.get("msg")
+    san = out["ansible_facts"]["san"]
+    assert dict((v["name"], v["kind"]) for v in san["verdicts"]) == {ontap_wwid(1): "stale_unmapped"}
+    (problem,) = san["array"]["nvme_problems"]
+    assert problem["kind"] == "unusable_truth" and "'00000010'" in problem["msg"]
+    assert san["array"]["problems"] == []
+
+
+def test_a_scsi_part_that_cannot_be_used_names_every_scsi_device_not_judged(tree, capsys):
+    """The reverse: a SCSI part that is not the contract beside a usable NVMe part judges no SCSI device (each is
+    not_covered, naming the field), and the host carries the problem; the module does not fail."""
+    tree.commands(paths_state={"sdb": ("F", "faulty", "running"), "sdd": ("F", "faulty", "running")})
+    truth = {"luns": [dict(rec(2, 2), lun_id="2")], "targets": TARGETS, "initiators": [IQN], "problems": [],
+             "collected_at": 1.0, "nvme": {"namespaces": [], "targets": [], "host_nqns": ["*"], "problems": []}}
+    rc, out = run_module({"array_truth": truth, "detail": "full"}, capsys)
+    assert rc == 0 and not out.get("failed"), out.get("msg")
+    san = out["ansible_facts"]["san"]
+    assert set(v["kind"] for v in san["verdicts"]) == {"not_covered"} and len(san["verdicts"]) == 2
+    assert all("array_truth.luns[0].lun_id must be int" in v["reason"] for v in san["verdicts"])
+    assert [p["kind"] for p in san["array"]["problems"]] == ["unusable_truth"]

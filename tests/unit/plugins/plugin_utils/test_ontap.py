@@ -371,7 +371,8 @@ def test_fetch_truth_reads_target_identity_per_svm_in_bulk(tmp_path):
         # bulk, named fields, filtered on the server
         q = server.requests_to("network/ip/interfaces")[0]["query"]
         assert q == {"services": "data_iscsi", "fields": ontap.IP_INTERFACE_FIELDS}
-        assert server.requests_to("network/fc/interfaces")[0]["query"]["data_protocol"] == "fcp"
+        # one FC request for both families: the FCP LIFs are the SCSI targets, the FC-NVMe ones the NVMe truth's
+        assert server.requests_to("network/fc/interfaces")[0]["query"] == {"fields": ontap.FC_INTERFACE_FIELDS}
         assert server.requests_to("protocols/san/iscsi/services")[0]["query"]["fields"] == "svm.name,target.name,enabled"
 
 

@@ -64,7 +64,8 @@ def test_nvme_records_are_the_namespaces_of_the_subsystems_that_allow_the_host_n
     rec = nvme["namespaces"][0]
     assert rec["subsystem"] == "sub_h1" and rec["subsystem_nqn"].endswith(":subsystem.sub_h1")
     assert rec["subsystem_nqn"].startswith("nqn.1992-08.com.netapp:sn.") and rec["host_nqns"] == [H1]
-    assert rec["nsid"] == "1" and rec["state"] == "online" and rec["size_bytes"] == 1 << 30 and rec["cluster"] == "cl1"
+    # the map's nsid "00000001h" (ONTAP's documented form) as the host's sysfs gives it
+    assert rec["nsid"] == 1 and rec["anagrpid"] == 1 and rec["state"] == "online" and rec["size_bytes"] == 1 << 30 and rec["cluster"] == "cl1"
     assert sorted((lif["address"], lif["state"]) for lif in rec["tcp_lifs"]) == [("192.0.2.31", "up"), ("192.0.2.32", "up")]
     assert rec["uuid"] and rec["subsystem_serial"] and rec["collected_at"] == nvme["collected_at"]
     (target,) = nvme["targets"]
@@ -259,3 +260,87 @@ def test_a_subsystem_hosts_list_that_is_missing_or_odd_is_not_read_never_empty(h
         rec["hosts"] = hosts
     nvme = {"state": "read", "services": [], "lifs": [], "subsystems": [ontap_nvme._slim_subsystem(rec)]}  # pylint: disable=protected-access
     assert ontap_nvme.nvme_targets(nvme)[0]["subsystems"] == [{"nqn": rec["target_nqn"], "host_nqns": read}]
+
+
+@pytest.mark.parametrize("nsid", ["1", "00000001", 1, None, "0x00000001"])
+def test_a_subsystem_map_whose_nsid_is_not_ontaps_documented_text_is_a_problem_not_a_guess(sim, nsid):
+    """ONTAP documents a map's nsid as "00000001h" (REST API reference, /protocols/nvme/subsystem-maps): an answer in
+    any other shape is not read as a number (a zero-led "00000010" is 16 or 10), its record is left out and the NVMe
+    truth says why, so no NVMe device is judged on it; the SCSI truth is untouched."""
+    sim.dataset.nvme_maps[0]["nsid"] = nsid
+    truth = host_truth(sim)
+    nvme = truth["nvme"]
+    assert [p["kind"] for p in nvme["problems"]] == ["unexpected_format"]
+    assert "documented form" in nvme["problems"][0]["msg"] and repr(nsid) in nvme["problems"][0]["msg"]
+    assert len(nvme["namespaces"]) == 2 and truth["problems"] == []
+
+
+@pytest.mark.parametrize("version,anagrpid,tcp", [("9.8", 0x00103050, []), ("9.17.1", 1, ["10.10.10.7"])])
+def test_the_nvme_reads_turn_netapps_documented_answers_into_the_host_identities(tmp_path, version, anagrpid, tcp):
+    """Through the real client and readers, NetApp's documented answers (tests/unit/fixtures/ontap/<version>/) give
+    the namespace at the NSID the host's sysfs shows (00000001h is 1), its ANA group as a number (the 9.8 model's
+    00103050h), the subsystem's NQN, serial and documented host NQNs, the NVMe/TCP LIF (none in 9.8, whose services
+    have no data_nvme_tcp) and the FC-NVMe LIF's WWPN as an NVMe target of its SVM, never a SCSI one."""
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import (
+        documented_answers, joined_documented, serve_documented)
+    host = "nqn.1992-01.com.example:subsys1.host2"
+    with OntapSimulator(from_description({"cluster": "unused"}), str(tmp_path)) as server:
+        serve_documented(server, joined_documented(documented_answers(version)))
+        nvme = host_truth(server, [host])["nvme"]
+    assert nvme["problems"] == [] and [c["state"] for c in nvme["clusters"]] == ["read"]
+    (rec,) = nvme["namespaces"]
+    assert (rec["nsid"], rec["anagrpid"]) == (1, anagrpid) and type(rec["nsid"]) is int
+    assert (rec["uuid"], rec["name"], rec["svm"], rec["state"], rec["size_bytes"], rec["os_type"]) == (
+        "dccdc3e6-cf4e-498f-bec6-f7897f945669", "/vol/vol1/namespace1", "svm1", "online", 322122547200, "linux")
+    assert rec["subsystem_nqn"] == "nqn.1992-08.com.netapp:sn.d04594ef915b4c73b642169e72e4c0b1:subsystem.subsystem1"
+    assert (rec["subsystem"], rec["subsystem_serial"]) == ("subsystem1", "wtJNKNKD-uPLAAAAAAAD")
+    assert rec["host_nqns"] == ["nqn.1992-01.com.example:subsys1.host%d" % n for n in (1, 2, 3)]
+    assert [lif["address"] for lif in rec["tcp_lifs"]] == tcp and rec["fc_lifs"] == []
+    targets = dict((t["svm"], t) for t in nvme["targets"])
+    assert targets["svm1"]["subsystem_nqns"] == [rec["subsystem_nqn"]] and targets["svm1"]["tcp_addresses"] == tcp
+    assert targets["svm1"]["nvme_service_enabled"] is True and targets["svm1"]["fc_wwpns"] == []
+    assert targets["svm3"]["fc_wwpns"] == ["20:05:00:50:56:bb:a0:e0"] and targets["svm3"]["subsystem_nqns"] == []
+
+
+def test_the_nvme_fc_lifs_come_with_the_fc_interfaces_read_at_no_request_of_their_own(tmp_path):
+    """The FC interfaces request of the SAN read carries both data protocols: the FC-NVMe LIFs' WWPNs are the NVMe
+    targets of their SVM (and its records' fc_lifs, state and all), the FCP LIFs' are SCSI targets only, and the
+    cluster read costs the same requests as without NVMe/FC."""
+    desc = dict(DESC, targets={"svm1": {"fc_wwpns": ["20:04:00:50:56:bb:a0:e0"]}},
+                nvme={"svm1": dict(DESC["nvme"]["svm1"], fc_wwpns=["20:05:00:50:56:bb:a0:e0"], lif_state="down")})
+    with OntapSimulator(from_description(desc), str(tmp_path)) as server:
+        truth = host_truth(server)
+        assert server.request_count == WITH_NVME and len(server.requests_to("network/fc/interfaces")) == 1
+    (target,) = truth["nvme"]["targets"]
+    assert target["fc_wwpns"] == ["20:05:00:50:56:bb:a0:e0"]
+    assert [t["fc_wwpns"] for t in truth["targets"] if t["svm"] == "svm1"] == [["20:04:00:50:56:bb:a0:e0"]]
+    assert truth["nvme"]["namespaces"][0]["fc_lifs"] == [
+        {"name": "svm1_nvme_fc_0", "wwpn": "20:05:00:50:56:bb:a0:e0", "state": "down", "enabled": True}]
+
+
+@pytest.mark.parametrize("lifs,bad", [
+    ("fc_interfaces", {"wwpn": "2005005056bba0e0"}),      # not ONTAP's documented spelling: never guessed
+    ("fc_interfaces", {"wwpn": None}),
+    ("ip_interfaces", {"ip": {}}),
+])
+def test_an_nvme_lif_without_its_documented_identity_is_a_problem_not_a_shorter_list(sim, lifs, bad):
+    """An NVMe LIF whose address or WWPN did not come in the documented form would leave the SVM's list one short,
+    and a controller to it would look like one whose LIF is gone (deleted with the opt-in): the NVMe truth names it
+    (unexpected_format), so nothing NVMe is judged on it; the SCSI truth is untouched."""
+    sim.dataset.set_nvme("svm1", fc_wwpns=["20:05:00:50:56:bb:a0:e0"])
+    rec = [r for r in getattr(sim.dataset, lifs) if r["svm"]["name"] == "svm1" and "nvme" in r["name"]][0]
+    rec.update(bad)
+    truth = host_truth(sim)
+    assert [p["kind"] for p in truth["nvme"]["problems"]] == ["unexpected_format"]
+    assert rec["name"] in truth["nvme"]["problems"][0]["msg"] and truth["problems"] == []
+
+
+def test_an_nvme_fc_wwpn_of_two_svms_is_a_problem(tmp_path):
+    """One NVMe/FC port listed under two SVMs (identity-preserving SVM DR, a clone): which SVM a controller to it
+    reaches is unknown, so the NVMe truth names it and nothing NVMe is judged on it."""
+    wwpn = "20:05:00:50:56:bb:a0:e0"
+    desc = dict(DESC, nvme={"svm1": dict(DESC["nvme"]["svm1"], fc_wwpns=[wwpn]), "svm2": {"fc_wwpns": [wwpn.upper()]}})
+    with OntapSimulator(from_description(desc), str(tmp_path)) as server:
+        nvme = host_truth(server)["nvme"]
+    assert [p["kind"] for p in nvme["problems"]] == ["duplicate_target_identity"]
+    assert "2005005056bba0e0" in nvme["problems"][0]["msg"]

@@ -375,3 +375,62 @@ def test_a_cluster_that_could_not_be_read_at_all_is_one_array_row_not_one_per_tr
                         probe=False)
     rows = [f for f in host_report({"san": san}, "h1", "audit")["findings"] if f["area"] == "array"]
     assert [("403" in r["reason"], r["reason"].startswith("NVMe: ")) for r in rows] == [(False, False), (True, True)]
+
+
+def test_an_nvme_map_in_a_form_ontap_does_not_document_is_an_array_error_row_that_says_what_to_do():
+    """A subsystem map whose nsid is not ONTAP's documented "00000001h" leaves the NVMe family unjudged
+    (ontap_nvme.nvme_records): the report names it as an error of the array, with its cause, not as a warning."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = load_captured("nvme_stale")
+    nvme = nvme_array_truth(lab["nvme"])
+    nvme["problems"] = [{"cluster": "sanlab", "svm": "svm_nvme", "kind": "unexpected_format",
+                         "msg": "ONTAP sanlab: the map of namespace /vol/v/ns2 in subsystem s gives nsid '00000002', "
+                                "not ONTAP's documented form (8 hex digits and 'h', e.g. 00000001h)"}]
+    san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [],
+                                                "collected_at": 1.0, "nvme": nvme}), probe=False)
+    report = host_report({"san": san}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    (row,) = [f for f in report["findings"] if f["area"] == "array"]
+    assert (row["check"], row["severity"]) == ("array_unexpected_format", "error")
+    assert "does not document" in row["reason"] and "maintainers" in row["action"]
+
+
+def test_an_nvme_namespaces_row_gives_the_nvme_remedy_not_the_luns():
+    """A stale namespace's row said to remove it as a LUN ("remove it with playbooks/remediate.yml") and a not
+    covered one to check the SVMs of the host: an NVMe row says what remediate does for NVMe, and what to do on the
+    array when its subsystem still allows the host; a LUN's row keeps the SCSI remedy."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = load_captured("nvme_stale")
+    nvme = nvme_array_truth(lab["nvme"], lifs=["127.0.0.5", "127.0.0.6"])
+    san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [],
+                                                "collected_at": 1.0, "nvme": nvme}), probe=False)
+    rows = dict((f["object"], f) for f in host_report({"san": san}, "h1", "audit")["findings"]
+                if f["area"] == "stale")
+    stale = rows["nvme0n2"]
+    assert stale["check"] == "stale_unmapped"
+    assert stale["action"] == check_registry.get("stale_unmapped").nvme_action
+    assert "vserver nvme subsystem host remove" in stale["action"] and "sanfleet_delete_lif_gone" in stale["action"]
+    assert "remediate.yml" not in stale["action"]
+    assert all(r["action"] == check_registry.get("not_covered").action for n, r in rows.items()
+               if not n.startswith("nvme") and r["check"] == "not_covered")
+
+
+def test_a_host_whose_scsi_truth_is_unusable_is_not_reported_as_checked_against_the_array():
+    """The SCSI part of the truth is not the contract (judge/facts.py family_parts: an unusable_truth problem, every
+    SCSI device not judged), the NVMe part is. Nothing of the host's SCSI was judged against the array: fails when
+    the summary says array_checked true (array_state checked/not_covered, no array_reason), and the maps' rows
+    read "no SVM the fetched truth covers serves this device" (check sanfleet_ontap) instead of "not judged against
+    the array" (the array error row of the host)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, truth = load_captured("unmapped")
+    scsi_broken = dict(truth, luns="not a list", nvme={})
+    san = facts.collect(reader, facts.truth_of(scsi_broken), probe=False)
+    assert [p["kind"] for p in san["array"]["problems"]] == ["unusable_truth"]
+    report = host_report({"san": san}, "h1", "audit")
+    jsonschema.validate(report, SCHEMA)
+    summary = report["summary"]
+    assert summary["array_checked"] is False and summary["array_state"] not in ("checked", "not_covered"), summary
+    assert "unusable_truth" in (summary["array_reason"] or "") or "not the contract" in (summary["array_reason"] or "")
+    maps = [f for f in report["findings"] if f["area"] == "stale" and f["check"] == "not_covered"]
+    assert maps and all(f["reason"].startswith("not judged against the array") for f in maps), maps

@@ -217,6 +217,28 @@ def test_every_entry_is_complete_and_ids_are_unique():
         assert c.grouped in (None, "maps", "devices"), c
 
 
+def nvme_remedies_documented(text):
+    """The ids docs/compliance.md names between its nvme-actions marks."""
+    block = text.split("<!-- nvme-actions -->")[1].split("<!-- /nvme-actions -->")[0]
+    return set(re.findall(r"`([\w.]+)`", block))
+
+
+def test_the_compliance_page_names_every_check_with_an_nvme_remedy_of_its_own():
+    """Fails when the page's list of the kinds whose NVMe row has its own remedy is not the registry's."""
+    assert nvme_remedies_documented(COMPLIANCE.read_text()) == set(c.id for c in CHECKS if c.nvme_action)
+    broken = COMPLIANCE.read_text().replace("`not_covered`<!-- /nvme-actions -->", "<!-- /nvme-actions -->")
+    assert nvme_remedies_documented(broken) != set(c.id for c in CHECKS if c.nvme_action)
+
+
+def test_no_nvme_remedy_disconnects_a_whole_subsystem():
+    """An NVMe row's action names a remedy for one controller: never `nvme disconnect -n` or `disconnect-all` as
+    the thing to do (each may name them only to say never)."""
+    for c in CHECKS:
+        for text in (c.nvme_action, c.action if c.id in ("lif_gone", "uuid_mismatch") else None):
+            if text and "disconnect" in text:
+                assert "never nvme disconnect -n or nvme disconnect-all" in text, c.id
+
+
 # the scans fail on broken inputs
 
 @pytest.mark.parametrize("source, area", [
@@ -257,8 +279,8 @@ def test_the_text_scan_fails_on_an_unregistered_id_in_a_template(tmp_path):
 def test_the_doc_scans_fail_on_a_missing_section_or_an_undocumented_check():
     """Fails when the doc scans miss a missing section, a check not named there, or an extra one."""
     text = COMPLIANCE.read_text()
-    missing_anchor = Check("no_lvm_filter", "lvm", "violation", "m", "a", "no-such-section", False, None)
-    wrong_section = Check("no_lvm_filter", "lvm", "violation", "m", "a", "checks-and-default-remedies", False, None)
+    missing_anchor = Check("no_lvm_filter", "lvm", "violation", "m", "a", "no-such-section", False, None, None)
+    wrong_section = Check("no_lvm_filter", "lvm", "violation", "m", "a", "checks-and-default-remedies", False, None, None)
     assert undocumented([missing_anchor], text) == ["no_lvm_filter: no section #no-such-section"]
     assert undocumented([wrong_section], text) == ["no_lvm_filter: not named in #checks-and-default-remedies"]
     # the page documents a check the registry lacks

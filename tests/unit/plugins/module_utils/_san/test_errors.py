@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
@@ -37,6 +39,9 @@ class ForkingHost(object):
 
     def sysfs(self, fn, args, what):
         return deadline.call(fn, args, timeout=10.0, what=what)
+
+    def node_lock(self, node):
+        return threading.Lock()
 
 
 def test_a_child_error_crosses_the_pipe_with_its_fields():

@@ -18,8 +18,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
     context as act_context, maps as act_maps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     DISK_CHECK, HCTL_RE, MAP_CHECK, RESCAN_CHECK, SD_NAME_RE, Identity, Wwid, identity_diff, in_host_spelling,
-    map_wwid, normalize_initiator, refuse_other_spelling, same_wwid, wwid_has_prefix, wwid_key, wwid_matches,
-    wwid_or_none)
+    map_wwid, normalize_initiator, nsid_number, ontap_hex_id, refuse_other_spelling, same_wwid, wwid_has_prefix,
+    wwid_key, wwid_matches, wwid_or_none)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.reread import View
@@ -743,3 +743,22 @@ def test_an_outside_wwid_of_another_lu_stays_another_lu():
     assert in_host_spelling(None, [Wwid(W)]) is None and in_host_spelling("  ", [Wwid(W)]) is None
     with pytest.raises(validate.InvalidInput):
         in_host_spelling("3600a 0980", [Wwid(W)])
+
+
+@pytest.mark.parametrize("value, number", [
+    # ONTAP REST API reference, /protocols/nvme/subsystem-maps: nsid "8 hexadecimal digits (zero-filled) followed by
+    # a lower case h"; the CLI (vserver nvme subsystem map show -nsid) calls it a "Hex 32bit Integer"
+    ("00000001h", 1), ("0000000ah", 10), ("0000000Ah", 10), ("00000010h", 16), ("fffffffeh", 0xFFFFFFFE),
+    # the host's own form (sysfs nsid, decimal) and a caller's number
+    ("1", 1), ("16", 16), (16, 16),
+    # no NSID: broadcast, none, another shape, a zero-led digit string (hex without its h, or decimal?)
+    ("ffffffffh", None), ("00000000h", None), ("00000010", None), ("0010", None), ("0x10", None), ("10h", None),
+    ("00000001H", None), (" 00000001h", None), ("00000001h\n", None), (0, None), (True, None), (1.0, None),
+    (None, None), ("", None),
+])
+def test_an_nsid_is_read_from_ontaps_hex_text_or_decimal_never_from_an_ambiguous_form(value, number):
+    assert nsid_number(value) == number
+
+
+def test_ontaps_hex_id_text_is_taken_only_in_its_documented_shape():
+    assert ontap_hex_id("00000002h") == 2 and ontap_hex_id("2") is None and ontap_hex_id(2) is None

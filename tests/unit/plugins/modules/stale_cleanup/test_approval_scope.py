@@ -31,7 +31,9 @@ looks = base.looks
 MODULE = stale_cleanup
 
 
-DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
+# a real run without approved_plan runs the plan it makes itself only when told so (the module's approval gate)
+DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None},
+                "allow_unreviewed": True}
 
 
 def test_a_forced_flush_the_approver_never_saw_does_not_run(env, approved, looks, run):

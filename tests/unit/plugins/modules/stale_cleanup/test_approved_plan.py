@@ -292,3 +292,40 @@ def test_a_host_whose_identity_cannot_be_read_refuses_an_approved_plan(env, appr
     looks(judged())
     chk = run({}, check=True)
     assert not chk.get("failed") and chk["plan_artifact"]["host"] == {"machine_id": None, "hostname": None}
+
+
+# ------------------------------------------------------------------------------------------- the module's own gate
+def test_a_real_run_with_neither_an_approved_plan_nor_allow_unreviewed_refuses_before_reading(env, looks, run):
+    """Fails when the module runs its own plan for real because a role's or a playbook's variable let it through
+    (stale_cleanup_approved_plan null): without approved_plan or allow_unreviewed a real run that selects a phase
+    refuses, before anything is read or touched, and says so in approval_gate."""
+    looks(judged())
+    out = run({})
+    assert out["failed"] and out["approval_gate"] == "refused" and "allow_unreviewed" in out["msg"], out
+    assert "nothing was read or changed" in out["msg"] and untouched(env) and env.reader.calls == []
+    assert out["executed"] == [] and out["steps"] == []
+
+
+@pytest.mark.parametrize("args,check,gate", [
+    ({}, True, "plan"),                                       # check mode: nothing runs
+    ({"phases": []}, False, "plan"),                          # a real run of no phase (--tags plan)
+    ({"allow_unreviewed": True}, False, "unreviewed"),        # the hand-run emergency, said explicitly
+    ({"approved_plan": {}}, False, "not_in_plan"),            # the approved set has nothing for this host
+])
+def test_the_result_says_how_the_run_executed(env, looks, run, args, check, gate):
+    """Fails when approval_gate does not say what the module itself ran: the reports, the job artifact and the
+    console read this word, never the variables that fed the module."""
+    looks(judged())
+    out = run(args, check=check)
+    assert not out.get("failed") and out["approval_gate"] == gate, out
+    assert bool(out["executed"]) == (gate == "unreviewed")
+
+
+def test_allow_unreviewed_beside_an_approved_plan_runs_only_the_approved_units(env, looks, run, approved):
+    """Fails when allow_unreviewed widens a run that was given an approved plan: the approved plan narrows it."""
+    only_disk = [s for s in approved["steps"] if s["unit"] == "disk sdf"]
+    art = dict(approved, steps=only_disk,
+               digest=approval.digest(approved["format"], approved["host"], approved["created_at"], only_disk))
+    looks(judged())
+    out = run({"approved_plan": art, "allow_unreviewed": True})
+    assert out["approval_gate"] == "approved" and units(out["executed"]) == ["disk sdf"], out

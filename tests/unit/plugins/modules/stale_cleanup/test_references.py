@@ -22,7 +22,9 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 MODULE = stale_cleanup
 
 
-DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None}}
+# a real run without approved_plan runs the plan it makes itself only when told so (the module's approval gate)
+DEFAULT_ARGS = {"array_truth": {"luns": [], "targets": [], "problems": [], "collected_at": None},
+                "allow_unreviewed": True}
 
 
 FSTAB = ("# /etc/fstab\n"

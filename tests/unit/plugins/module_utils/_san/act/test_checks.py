@@ -12,14 +12,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import checks as act_checks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import context as act_context
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as obs_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    FakeEnv, WWID, WWID2, dead, disk, flush_plan)
+    FakeEnv, WWID, WWID2, dead, delete_plan, disk, flush_plan)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import STD_INQ_OK
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     env)
 
@@ -94,3 +96,110 @@ def test_a_unit_whose_probe_program_went_missing_since_the_plan_is_refused_as_no
     assert out["refusal"]["kind"] == "not_probed" and "sdd not probed: sg_turs is not installed" in out["msg"], out
     assert not [c for c in env.commands if c[:2] in (["multipathd", "disablequeueing"], ["multipath", "-f"])]
     assert env.maps[WWID]["queueing"] is True
+
+
+# sg3-utils' answers (the texts of tests/unit/plugins/module_utils/_san/observe/test_sense.py, from the lab's LIO and
+# tgt targets): what observe.probe reads on a path whose LU answers again while the kernel still calls it failed
+def _answer(rc=0, out="", err=""):
+    return deadline.CommandResult([], rc, out, err, 0.01)
+
+
+TUR_GOOD = _answer()
+TUR_UNIT_ATTENTION = _answer(6, "Unit attention\n", "test unit ready:\nFixed format, current; Sense key: Unit "
+                             "Attention\nAdditional sense: Reported luns data has changed\n")
+TUR_NOT_READY = _answer(2, "device not ready\n", "test unit ready:\nFixed format, current; Sense key: Not Ready\n"
+                        "Additional sense: Logical unit not accessible, asymmetric access state transition\n")
+TUR_DISRUPTED = _answer(0, "", "test unit ready: transport: Host_status=0x0e [DID_TRANSPORT_DISRUPTED]\n"
+                        "Driver_status=0x00 [DRIVER_OK]\n")
+INQ_DISRUPTED = _answer(35, "", "inquiry: transport: Host_status=0x0e [DID_TRANSPORT_DISRUPTED]\n"
+                        "Driver_status=0x00 [DRIVER_OK]\n")
+INQ_LU_THERE = _answer(0, STD_INQ_OK)
+TUR_LU_GONE = _answer(5, "Illegal request\n", "test unit ready:\nFixed format, current; Sense key: Illegal Request\n"
+                      "Additional sense: Logical unit not supported\n")
+INQ_LU_GONE = _answer(5, "", "sg_inq failed: Illegal request\n")
+
+
+class Answers(object):
+    """What observe.probe.probe_path runs its commands through: each command's answers in turn (the last one kept)."""
+    probe_timeout = 5.0
+
+    def __init__(self, **answers):
+        self.answers = dict((cmd, list(seq)) for cmd, seq in answers.items())
+
+    def path(self, p):
+        return p
+
+    def run(self, argv, timeout, what=None):
+        seq = self.answers[{"sg_turs": "tur", "sg_inq": "inq"}[argv[0]]]
+        return seq.pop(0) if len(seq) > 1 else seq[0]
+
+
+# (what the LU answers now on a path the kernel still reports failed, multipathd's checker state of that path)
+BACK_ON_A_FAILED_PATH = {
+    "test unit ready good, inquiry fails": (dict(tur=[TUR_GOOD], inq=[INQ_DISRUPTED]), "faulty"),
+    "unit attention, then not ready": (dict(tur=[TUR_UNIT_ATTENTION, TUR_NOT_READY], inq=[INQ_DISRUPTED]), "faulty"),
+    "unit attention, then a transport failure": (dict(tur=[TUR_UNIT_ATTENTION, TUR_DISRUPTED], inq=[INQ_DISRUPTED]),
+                                                 "faulty"),
+    "unit attention, then lu not supported": (dict(tur=[TUR_UNIT_ATTENTION, TUR_LU_GONE], inq=[INQ_LU_GONE]),
+                                              "faulty"),
+    "not ready, inquiry answers": (dict(tur=[TUR_NOT_READY], inq=[INQ_LU_THERE]), "faulty"),
+    "checker ready, probe fails on the transport": (dict(tur=[TUR_DISRUPTED], inq=[INQ_DISRUPTED]), "ready"),
+    "checker ghost, probe fails on the transport": (dict(tur=[TUR_DISRUPTED], inq=[INQ_DISRUPTED]), "ghost"),
+}
+
+
+def _dead_map_unit(env, sd, answers, checker):
+    """The queueing-off step of the dead map of env (every path failed, LU not supported at plan time), and sd's
+    answers now: sd's kernel path state still failed, its checker as given, the other path still LU not supported."""
+    plan = [st.tagged("flush", "u") for st in dead(flush_plan(env))]
+    env.maps[WWID]["paths"][[p["name"] for p in env.maps[WWID]["paths"]].index(sd)].update(
+        dm_state="failed", checker_state=checker)
+    orig = env.reader.probe_path
+    env.reader.probe_path = lambda name, errors=None: (obs_probe.probe_path(Answers(**answers), name, errors)
+                                                       if name == sd else orig(name, errors))
+    return plan
+
+
+@pytest.mark.parametrize("sd", ["sdc", "sdd"])
+@pytest.mark.parametrize("case", sorted(BACK_ON_A_FAILED_PATH))
+def test_an_lu_answering_on_a_path_the_kernel_still_calls_failed_refuses_the_dead_map(env, case, sd):
+    """Fails when a dead map's unit goes on (queueing off, multipath -f, multipath -w) while the LU answers on one of
+    its paths that the kernel still reports failed: a UNIT ATTENTION (whatever followed it), TEST UNIT READY answering
+    before INQUIRY fails, INQUIRY answering, multipathd's checker up. Came back: nothing of it is touched."""
+    answers, checker = BACK_ON_A_FAILED_PATH[case]
+    plan = _dead_map_unit(env, sd, answers, checker)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing", out["msg"]
+    assert "%s answer" % sd in out["msg"] and out["refusal"]["evidence"]["answers"][sd], out["msg"]
+    assert not [c for c in env.commands if c[:2] in (["multipathd", "disablequeueing"], ["multipath", "-f"],
+                                                   ["multipath", "-w"], ["dmsetup", "message"])]
+    assert env.maps[WWID]["queueing"] is True
+
+
+@pytest.mark.parametrize("case", sorted(c for c in BACK_ON_A_FAILED_PATH if "checker" not in c))
+def test_an_lu_answering_at_an_offline_dead_disk_refuses_its_delete(env, case):
+    """Fails when a dead plain disk the kernel has set offline is deleted while its LU answers again (a UNIT
+    ATTENTION, TEST UNIT READY or INQUIRY answering): came_back, nothing written."""
+    for d in env.disks.values():
+        d["map"], d["holders"] = None, []
+    env.maps.clear()
+    env.disks["sdc"]["state"] = "offline"
+    env.probes["sdc"] = {"result": "no_answer", "sense": "cannot open the device", "serial_live": None}
+    plan = [st.tagged("delete", "disk sdc") for st in dead(delete_plan(env, ["sdc"]))]
+    env.reader.probe_path = lambda name, errors=None: obs_probe.probe_path(
+        Answers(**BACK_ON_A_FAILED_PATH[case][0]), name, errors)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "came_back", out["msg"]
+    assert not env.writes and "sdc" in env.disks
+
+
+def test_a_dead_map_whose_paths_still_say_lu_not_supported_is_removed(env):
+    """Fails when the signs of an LU answering are read into the array's own word that none is there (LOGICAL UNIT
+    NOT SUPPORTED on every path, the checker faulty): the dead map must still go."""
+    plan = _dead_map_unit(env, "sdc", dict(tur=[TUR_LU_GONE], inq=[INQ_LU_GONE]), "faulty")
+    execute.execute(plan, env.host())
+    assert ["multipath", "-f", WWID] in env.commands

@@ -92,6 +92,27 @@ def test_anything_leaving_the_act_gives_queueing_back_and_resumes_first(env, exc
         assert ["dmsetup", "resume", "-u", "mpath-" + WWID] in env.commands
 
 
+def test_a_unit_whose_restore_is_cut_by_a_keyboardinterrupt_is_still_named_as_stopped(env):
+    """A unit stopped at act time (its flush hung) whose queueing restore was cut by a KeyboardInterrupt (anything
+    else leaving the act) vanished from `failures`: marked stopped before its restore returned, it was skipped by the
+    act's end as already reported, so no report named it; and the restore had dropped its record before the command,
+    so the act's end did not give its queueing back either. It is named, and its queueing given back at the end."""
+    second_map(env)
+    env.hang.add("multipath -f")        # the first map's flush times out: its unit stops and gives queueing back
+    host, orig_run, cut = env.host(), env.run, []
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipathd", "restorequeueing"] and not cut:
+            cut.append(argv)
+            raise KeyboardInterrupt()     # ... until something leaving the act cuts that restore short
+        return orig_run(argv, timeout, what, data)
+    host.run = run
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(two_units(env), host)
+    assert cut and "map %s" % WWID in [f["unit"] for f in info.value.to_dict()["failures"]], info.value.to_dict()
+    assert all(m["queueing"] is True for m in env.maps.values())
+
+
 def test_a_restore_whose_reread_raises_valueerror_still_restores_the_other_units(env):
     """'Every exception leaving the act restores the queueing of every unit'. restore_queueing catches
     (ActFailed, DeadlineExceeded, RuntimeError, OSError) but not ValueError, which ACT_ERRORS itself expects from a

@@ -22,7 +22,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import Kernel
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
 
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
@@ -47,7 +47,7 @@ def planned(tmp_path, drop=(), lifs=None, act_on=None, scenario="nvme_stale", ch
         reader, _lab = nvme_host(tmp_path / "act", scenario, act_on)
     kernel = Kernel(reader.root)
     host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
-                      truth_collected_at=time.time(), truth_max_age=900.0)
+                      truth_collected_at=time.time(), nvme_truth_collected_at=time.time(), truth_max_age=900.0)
     return steps, host, kernel
 
 
@@ -129,6 +129,16 @@ def test_an_unmapped_namespace_opened_through_its_generic_node_since_the_plan_ke
     assert out["refusal"]["kind"] == "opener" and "pid 7300 (fio)" in out["msg"] and kernel.writes == []
 
 
+def test_a_controllers_char_node_opened_since_the_plan_keeps_it(tmp_path):
+    """A process opened /dev/nvme0 (the controller's own char node: admin commands, I/O passthrough) between the
+    plan and the act: the act's read names it as a user, and nothing is written to that controller."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    open_controller_node(kernel.root, 7400, "nvme", "nvme0")
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "opener" and "pid 7400 (nvme)" in out["msg"] and "/dev/nvme0" in out["msg"]
+    assert "nvme0" not in kernel.writes
+
+
 def test_an_unmapped_namespace_the_kernel_holds_claimed_keeps_its_controllers(tmp_path):
     """Mounted in another mount namespace (a container's volume), a ZFS vdev, drbd: no mount line, holder or fd shows
     it; the kernel's exclusive claim does (O_EXCL open: EBUSY)."""
@@ -196,11 +206,19 @@ def test_a_controller_already_gone_at_act_time_is_already_absent(tmp_path):
     assert [e["outcome"] for e in executed] == ["already_absent", "done"] and kernel.writes == []
 
 
-def test_the_truth_too_old_at_act_time_deletes_nothing(tmp_path):
+def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
     steps, host, kernel = planned(tmp_path, LIF_GONE)
-    host.truth_collected_at = time.time() - 2000
+    host.nvme_truth_collected_at = time.time() - 2000
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
+
+
+def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_path):
+    """Each family at act time against its own part's time, as the plan gated it."""
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    host.truth_collected_at = time.time() - 2000
+    execute.execute(steps, host)
+    assert kernel.writes == ["nvme0"]
 
 
 def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_after_the_acts_read(tmp_path):
@@ -212,19 +230,33 @@ def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_a
     assert out["refusal"]["kind"] == "identity" and "cntlid" in out["msg"] and kernel.writes == []
 
 
-def test_a_refused_sibling_leaves_the_namespaces_it_reaches_and_the_last_wait_does_not_fail_on_them(tmp_path):
-    """Both controllers of a subsystem that no longer allows this host are planned; nvme0's name is taken by another
-    controller before its delete (refused), nvme1 is deleted: the namespaces stay, reached through nvme0, and
-    nvme1's wait is done, naming them kept."""
+def test_the_controllers_of_a_stale_namespace_go_together_or_a_changed_one_stops_them_all_before_any_write(tmp_path):
+    """Both controllers of a subsystem that no longer allows this host reach the stale namespaces: one unit. nvme1's
+    name was taken by another controller before the act: the unit is refused before its first write, so no
+    namespace is left with one path of two that queues its I/O (nvme0 was deleted alone before)."""
     steps, host, kernel = host_removed_plan(tmp_path)
-    kernel.write("class/nvme/nvme0/cntlid", "77")
+    assert set(s.unit for s in steps) == {"controller nvme0+nvme1"}
+    kernel.write("class/nvme/nvme1/cntlid", "77")
     with pytest.raises(ExecutionError) as info:
         execute.execute(steps, host)
-    assert [f["unit"] for f in info.value.to_dict()["failures"]] == ["controller nvme0"]
-    assert kernel.writes == ["nvme1"]
-    (waited,) = [e for e in info.value.executed if e["action"] == "wait_controller_gone"]
-    assert waited["outcome"] == "done" and waited["detail"]["namespaces_kept"] == ["nvme0n1", "nvme0n2"]
-    assert present(kernel, "nvme0", "nvme0n1", "nvme0n2") == ["nvme0", "nvme0n1", "nvme0n2"]
+    out = info.value.to_dict()
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"] and "controller nvme1" in out["msg"]
+    assert kernel.writes == [] and info.value.executed == []
+    assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n2") == ["nvme0", "nvme1", "nvme0n1", "nvme0n2"]
+
+
+def test_a_unit_stopped_after_its_first_controller_went_says_what_it_leaves_and_why(tmp_path):
+    """Every check passed before the first write; between nvme0's delete and nvme1's the name nvme1 is taken by
+    another controller (the writer's own re-read refuses it): the run says the unit stopped half-way, which
+    controller went, which stays and in what state, and the namespaces still reached through it."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: k.write("class/nvme/nvme1/cntlid", "77") if k.writes == ["nvme0"] else None
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert kernel.writes == ["nvme0"] and [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]
+    assert ("its unit stopped half-way: nvme0 deleted, nvme1 still there (nvme1 connecting), and through it "
+            "nvme0n1, nvme0n2" in out["msg"]), out["msg"]
 
 
 DISCOVERY = "nqn.2014-08.org.nvmexpress.discovery"
@@ -266,7 +298,7 @@ def test_a_namespace_left_after_all_its_controllers_went_fails_the_wait_whatever
     with pytest.raises(ExecutionError) as info:
         execute.execute(steps, host)
     out = info.value.to_dict()
-    assert [f["unit"] for f in out["failures"]] == ["controller nvme1"] and "nvme0n1" in out["msg"], out
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"] and "nvme0n1" in out["msg"], out
     assert sorted(kernel.writes) == ["nvme0", "nvme1"]
 
 
@@ -286,4 +318,40 @@ def test_a_namespace_reached_only_through_a_controller_being_deleted_is_waited_f
         execute.execute(steps, host)
     out = info.value.to_dict()
     assert not [e for e in out["executed"] if e["action"] == "wait_controller_gone"]
-    assert sorted(f["unit"] for f in out["failures"]) == ["controller nvme0", "controller nvme1"]
+    assert [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]
+
+
+def test_a_unit_refused_at_its_first_write_never_says_a_controller_was_deleted_when_the_reread_is_incomplete(tmp_path):
+    """nvme0 is live again when the writer reads it (nothing written), and the act's re-read for what the unit leaves
+    does not finish its NVMe part (None: /sys/class/nvme not listed). Nothing was deleted: fails when the refusal
+    says the unit stopped half-way with nvme1 "deleted" (a controller missing from a read that did not finish is
+    taken as gone)."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: k.write("class/nvme/nvme0/state", "live") if not k.writes else None
+    real_view, calls = host.reader.view, []
+
+    def view(*args, **kwargs):
+        seen = real_view(*args, **kwargs)
+        calls.append(1)
+        if len(calls) > 1:       # the batch's read finished; the later one's NVMe part did not
+            seen.snap["nvme"] = None
+        return seen
+    host.reader.view = view
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert kernel.writes == [] and out["refusal"]["kind"] == "identity", out
+    assert "deleted" not in out["msg"] and "half-way" not in out["msg"], out["msg"]
+
+
+def test_a_controller_with_no_namespace_left_behind_it_is_kept_while_a_process_holds_its_char_node(tmp_path):
+    """LIF a deleted and nvme0 (reconnecting to it) shows no namespace path any more, while a process holds its char
+    node /dev/nvme0 (an agent's admin commands, nvme-cli's passthrough): the holder is a user of the controller
+    whatever namespace shows behind it. Fails when the plan deletes nvme0 (the char node's openers are only ever
+    counted through the namespaces behind the controller: with none behind it, nobody holds it)."""
+    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE + ("nvme0c0n1", "nvme0c0n3"))
+    open_controller_node(reader.root, 7500, "ontap-agent", "nvme0")
+    san = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
+    assert [v["kind"] for v in san["nvme_verdicts"]["controllers"] if v["name"] == "nvme0"] == ["lif_gone"]
+    planned_for = [st.target for st in plan_nvme(san, {"delete_lif_gone": True})["steps"]]
+    assert "nvme0" not in planned_for, "nvme0 is planned for delete while pid 7500 holds /dev/nvme0"

@@ -336,26 +336,74 @@ def nvme_host(tmp_path, scenario, drop=()):
                              call=inline_call), truth
 
 
+# NVMe/FC port names as ONTAP spells an FC LIF's WWPN (REST API reference, /network/fc/interfaces: "20:05:00:50:56:
+# bb:a0:e0") and the node name the kernel pairs with each in a transport address
+NVME_FC_LIFS = {"nvme0": "20:05:00:50:56:bb:a0:e0", "nvme1": "20:06:00:50:56:bb:a0:e0"}
+NVME_FC_HOST_PORT = "nn-0x200000109b3c0d1e:pn-0x100000109b3c0d1e"
+
+
+def fc_traddr(wwpn, prefix="0x"):
+    """An NVMe/FC transport address of the target port `wwpn` (ONTAP's spelling) as the kernel takes it
+    (drivers/nvme/host/fc.c nvme_fc_parse_traddr: nn-0x<16 hex>:pn-0x<16 hex>, or without the 0x)."""
+    port = wwpn.replace(":", "").lower()
+    return "nn-%s%s:pn-%s%s" % (prefix, "2000" + port[4:], prefix, port)
+
+
+def nvme_fc_host(tmp_path, scenario, addresses=None):
+    """(a reader of a copy of the captured NVMe lab `scenario` whose controllers are NVMe/FC, the lab's truth): no
+    FC-NVMe loopback exists in Debian's kernel, so the captured NVMe/TCP tree is re-labelled as nvme-fc shows a
+    controller (drivers/nvme/host: `transport` "fc"; `address` "traddr=<target>,host_traddr=<host port>", as
+    fabrics.c nvmf_get_address prints the connect's options). `addresses`: {controller: traddr}, by default each
+    controller to its NVME_FC_LIFS port."""
+    reader, truth = nvme_host(tmp_path, scenario)
+    addresses = addresses or dict((name, fc_traddr(wwpn)) for name, wwpn in NVME_FC_LIFS.items())
+    for name, traddr in addresses.items():
+        ctrl = os.path.join(reader.root, "sys", "devices", "virtual", "nvme-fabrics", "ctl", name)
+        with open(os.path.join(ctrl, "transport"), "w") as fh:
+            fh.write("fc\n")
+        with open(os.path.join(ctrl, "address"), "w") as fh:
+            fh.write("traddr=%s,host_traddr=%s\n" % (traddr, NVME_FC_HOST_PORT))
+    return reader, truth
+
+
+def nvme_fc_truth(lab, wwpns):
+    """The NVMe truth of the lab's SVM as an NVMe/FC one: no NVMe/TCP LIF, the NVMe/FC LIFs `wwpns` (ONTAP's
+    spelling)."""
+    truth = nvme_array_truth(lab, lifs=[])
+    truth["targets"][0]["fc_wwpns"] = list(wwpns)
+    return truth
+
+
 def open_generic_node(root, pid, comm, head):
     """A process `pid` of a captured copy at `root` holding the generic node of namespace `head` (nvme0n2 ->
     /dev/ng0n2, the char device numbers the captured kernel gave it) open, as fio with io_uring passthrough does."""
     ng = "ng" + head[len("nvme"):]
-    with open(os.path.join(root, "sys", "class", "nvme-subsystem", "nvme-subsys0", ng, "dev")) as fh:
+    _hold_char_node(root, pid, comm, ng, "virtual/nvme-subsystem/nvme-subsys0/" + ng)
+
+
+def open_controller_node(root, pid, comm, controller):
+    """A process `pid` holding the char node of fabrics controller `controller` (/dev/nvme0), as nvme-cli's I/O
+    passthrough (nvme io-passthru /dev/nvme0) or a management agent's admin commands do."""
+    _hold_char_node(root, pid, comm, controller, "virtual/nvme-fabrics/ctl/" + controller)
+
+
+def _hold_char_node(root, pid, comm, node_name, device):
+    with open(os.path.join(root, "sys", "devices", device, "dev")) as fh:
         dev = fh.read().strip()
     major, minor = [int(x) for x in dev.split(":")]
     os.makedirs(os.path.join(root, "dev"), exist_ok=True)
-    node = os.path.join(root, "dev", ng)
+    node = os.path.join(root, "dev", node_name)
     if not os.path.exists(node):
         os.mknod(node, 0o600 | stat.S_IFCHR, os.makedev(major, minor))
     # /sys/dev/char's link, which the captures do not carry: where the kernel places the node
     link = os.path.join(root, "sys", "dev", "char", dev)
     if not os.path.lexists(link):
         os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink("../../devices/virtual/nvme-subsystem/nvme-subsys0/" + ng, link)
+        os.symlink("../../devices/" + device, link)
     os.makedirs(os.path.join(root, "proc", str(pid), "fd"))
     with open(os.path.join(root, "proc", str(pid), "comm"), "w") as fh:
         fh.write(comm + "\n")
-    os.symlink("/dev/" + ng, os.path.join(root, "proc", str(pid), "fd", "3"))
+    os.symlink("/dev/" + node_name, os.path.join(root, "proc", str(pid), "fd", "3"))
 
 
 def nvme_judged(reader, nvme_truth, collected_at):

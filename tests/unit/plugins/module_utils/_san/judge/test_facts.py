@@ -70,10 +70,32 @@ def test_the_truth_is_as_old_as_its_oldest_dated_record():
         facts.truth_of(array_luns=[dict(rec(1, 1), collected_at=float("nan"))] + dated)
 
 
-def test_an_nvme_truth_that_is_not_the_contract_is_refused_before_anything_is_read():
-    """array_truth.nvme is checked with the rest of the truth: a namespace record without an NSID is bad input."""
-    with pytest.raises(validate.InvalidInput, match="array_truth.nvme.namespaces"):
-        facts.truth_of({"luns": [], "nvme": {"namespaces": [{"subsystem_nqn": "nqn.x"}]}})
+def test_an_nvme_part_that_is_not_the_contract_is_named_and_covers_nothing_before_anything_is_read():
+    """array_truth.nvme is checked on its own: a namespace record without an NSID makes the NVMe part one that
+    covers nothing and says why (a problem of kind unusable_truth naming the field); the SCSI part stands."""
+    truth = facts.truth_of({"luns": [rec(1, 1)], "targets": TARGETS, "initiators": [IQN], "collected_at": 1.7e9,
+                            "nvme": {"namespaces": [{"subsystem_nqn": "nqn.x"}]}})
+    (problem,) = truth["nvme"]["problems"]
+    assert problem["kind"] == facts.UNUSABLE_TRUTH and "array_truth.nvme.namespaces[0]" in problem["msg"]
+    assert truth["nvme"]["namespaces"] == [] and truth["problems"] == [] and len(truth["luns"]) == 1
+
+
+def test_an_array_truth_that_is_not_a_dict_or_has_no_usable_part_is_bad_input():
+    """Rule 7 where no family is left to judge: a truth that is no dict, or whose every part given is not the
+    contract, is refused naming each part's field."""
+    with pytest.raises(validate.InvalidInput, match="array_truth must be a dict"):
+        facts.truth_of([{"luns": []}])
+    with pytest.raises(validate.InvalidInput, match=r"array_truth.luns must be a list.*array_truth.nvme.namespaces"):
+        facts.truth_of({"luns": "x", "nvme": {"namespaces": [{"subsystem_nqn": "nqn.x"}]}})
+
+
+def test_a_scsi_part_that_is_not_the_contract_beside_a_usable_nvme_part_is_named_and_covers_nothing():
+    truth = facts.truth_of({"luns": [dict(rec(1, 1), lun_id="1")], "targets": TARGETS, "initiators": [IQN],
+                            "collected_at": 1.7e9, "nvme": {"namespaces": [], "host_nqns": ["*"], "problems": []}})
+    (problem,) = truth["problems"]
+    assert problem["kind"] == facts.UNUSABLE_TRUTH and "array_truth.luns[0].lun_id must be int" in problem["msg"]
+    assert truth["luns"] == [] and truth["targets"] == [] and truth["initiators"] is None
+    assert truth["nvme"]["problems"] == []
 
 
 def test_the_nvme_namespaces_are_judged_beside_the_scsi_devices_when_the_truth_has_nvme():

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sense import classify_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     findings as judge_findings, verdicts as sj)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
@@ -132,3 +133,29 @@ def test_a_kernel_active_path_is_not_failed_by_a_timeout_or_not_ready(result):
     assert sj.disk_state({"state": "running"}, {"result": result}) == "ok"
     assert sj.disk_state({"state": "offline"}, {"result": result}) == "failed"
     assert sj.disk_state({"state": "running"}, {"result": "lun_not_supported"}) == "failed"
+
+
+@pytest.mark.parametrize("tur,inq,path,heard", [
+    # LIO's virtual LUN 0, unmapped (lab finding 8): TEST UNIT READY good, INQUIRY PQual=1 - the array's word, no LU
+    ({"rc": 0}, {"rc": 0, "stdout": "standard INQUIRY:\n  PQual=1  PDT=31  RMB=0\n"}, {"checker_state": "ready"}, []),
+    # an unmapped LUN >= 1: LOGICAL UNIT NOT SUPPORTED
+    ({"rc": 5, "stderr": "Sense key: Illegal Request\nAdditional sense: Logical unit not supported\n"}, None,
+     {"checker_state": "faulty"}, []),
+    # silence: the transport is down
+    ({"rc": 0, "stderr": "transport: Host_status=0x0e [DID_TRANSPORT_DISRUPTED]\n"}, None, {"checker_state": "faulty"},
+     []),
+    ({"rc": 0}, {"timeout": 8.0}, None, ["TEST UNIT READY answered GOOD"]),
+    ({"rc": 2, "stderr": "Sense key: Not Ready\nAdditional sense: Logical unit not accessible, target port in standby "
+                         "state\n"}, None, None, ["TEST UNIT READY answered Not Ready"]),
+    ({"rc": 6, "stderr": "Sense key: Unit Attention\nAdditional sense: Reported luns data has changed\n"}, None, None,
+     ["UNIT ATTENTION (Unit Attention: Reported luns data has changed)"]),
+    ({"rc": 0, "stderr": "transport: Host_status=0x0e [DID_TRANSPORT_DISRUPTED]\n"}, None,
+     {"dm_state": "failed", "checker_state": "ghost"}, ["multipathd's checker says ghost (kernel path state failed)"]),
+])
+def test_only_an_answer_of_an_lu_is_heard_as_one(tur, inq, path, heard):
+    """Fails when the array's word that no LU is there (LU not supported, PQual 1) or silence counts as an LU
+    answering, or an LU's answer (TEST UNIT READY answered before INQUIRY timed out, NOT READY, a UNIT ATTENTION,
+    multipathd's checker up) does not."""
+    probe = classify_probe(dict({"stdout": "", "stderr": ""}, **tur), inq and dict({"stdout": "", "stderr": ""}, **inq))
+    signs = judge_findings.lu_answers(path, probe)
+    assert [s for s in signs if any(s.startswith(h) for h in heard)] == signs and len(signs) == len(heard), signs

@@ -75,10 +75,20 @@ def test_maps_without_active_path_trusts_the_kernel_and_lists_the_unknown():
             {"name": "d", "active_paths": 0}]
     status = {"b": {"groups": [{"state": "E", "paths": [{"dev": "8:16", "active": False, "fail_count": 1}]}]},
               "e": {"groups": [{"state": "A", "paths": [{"dev": "8:32", "active": True, "fail_count": 0}]}]}}
-    # b: multipathd still counts 2, the kernel failed its only path; c: nobody can count it
-    assert mc.maps_without_active_path(maps, status) == ["b", "c", "d"]
+    # b: multipathd still counts 2, the kernel failed its only path; c: nobody can count it; a: no status line
+    assert mc.maps_without_active_path(maps, status) == ["a", "b", "c", "d"]
     assert mc.maps_without_active_path(None, None) is None
     assert mc.maps_without_active_path([], {}) == []
+
+
+def test_a_map_whose_kernel_status_was_not_read_counts_as_without_an_active_path_whatever_multipathd_counts():
+    """Fails when multipathd's count stands in for the kernel's when dmsetup status did not answer, or has no line for
+    a map: the daemon's view lags the kernel that fails a path on an I/O error, so a map it still counts active may
+    have no path at all, and a reconfigure would give its queued I/O the new queueing."""
+    maps = [{"name": "a", "active_paths": 2}, {"name": "b", "active_paths": 1}]
+    assert mc.maps_without_active_path(maps, None) == ["a", "b"]
+    one = {"a": {"groups": [{"state": "A", "paths": [{"dev": "8:16", "active": True, "fail_count": 0}]}]}}
+    assert mc.maps_without_active_path(maps, one) == ["b"]
 
 
 @pytest.mark.parametrize("daemon,force,action,failing", [

@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import v
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts as nv
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth)
+    NVME_FC_LIFS, NVME_LAB_LIFS, fc_traddr, nvme_array_truth, nvme_fc_host, nvme_fc_truth)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import load_captured
 
 
@@ -280,10 +280,13 @@ def test_a_record_whose_host_nqns_is_not_a_list_of_nqns_is_refused_never_read_as
     {"targets": [{"cluster": "c1", "svm": "svm1", "subsystem_nqns": [], "tcp_addresses": [""]}]},
 ])
 def test_an_nvme_truth_with_odd_values_is_refused_with_a_clear_error_not_a_traceback(nvme):
-    """Bad input is InvalidInput (the modules' 'invalid input: ...; nothing was read'): a superscript or circled
-    digit passes str.isdigit() but not int(); an unhashable cluster or SVM cannot key the index; a blank address."""
-    with pytest.raises(validate.InvalidInput, match="array_truth.nvme"):
-        facts.truth_of({"luns": [], "nvme": nvme})
+    """Odd values are NvmeTruthError (never a traceback): a superscript or circled digit passes str.isdigit() but
+    not int(); an unhashable cluster or SVM cannot key the index; a blank address. The truth's NVMe part is then
+    one that covers nothing, naming the field (judge.facts.family_parts)."""
+    with pytest.raises(nv.NvmeTruthError, match="array_truth.nvme"):
+        nv.NvmeTruth(nvme)
+    (problem,) = facts.truth_of({"luns": [], "initiators": ["*"], "nvme": nvme})["nvme"]["problems"]
+    assert problem["kind"] == facts.UNUSABLE_TRUTH and "array_truth.nvme" in problem["msg"]
 
 
 def test_a_controller_says_whether_its_subsystem_still_allows_and_maps_its_host_nqn():
@@ -327,11 +330,119 @@ def test_the_nvme_truth_is_as_old_as_its_oldest_read():
     [{"cluster": "c1", "collected_at": 1.0}, "c2"],
     5,
 ], ids=["dict", "non-dict-entry", "int"])
-def test_an_nvme_clusters_part_that_is_not_a_list_of_dicts_is_refused_before_anything_is_read(clusters):
-    """The cluster reads date the NVMe truth: a shape whose times would not be seen is refused as bad input."""
+def test_an_nvme_clusters_part_that_is_not_a_list_of_dicts_makes_the_nvme_part_unusable_and_undated(clusters):
+    """The cluster reads date the NVMe truth: a shape whose times would not be seen makes the NVMe part one that
+    covers nothing, names the field, and has no age (its gate refuses it), while the SCSI part keeps its own."""
     now = 1000.0
     truth = {"luns": [], "targets": [], "problems": [], "collected_at": now,
              "nvme": {"namespaces": [], "targets": [], "problems": [], "host_nqns": ["*"], "collected_at": now,
                       "clusters": clusters}}
-    with pytest.raises(validate.InvalidInput):
-        facts.truth_of(array_truth=truth)
+    checked = facts.truth_of(array_truth=truth)
+    assert [p["kind"] for p in checked["nvme"]["problems"]] == [facts.UNUSABLE_TRUTH]
+    assert "array_truth.nvme.clusters" in checked["nvme"]["problems"][0]["msg"]
+    assert nv.nvme_truth_time(checked["nvme"]) is None and checked["collected_at"] == now
+
+
+def test_a_truth_giving_ontaps_documented_nsid_text_judges_the_namespace_at_that_nsid():
+    """ONTAP's REST API reference documents a subsystem map's nsid as "8 hexadecimal digits (zero-filled) followed
+    by a lower case h" (/protocols/nvme/subsystem-maps, 9.6 to 9.17.1): a truth that carries "00000002h" speaks of
+    the host's NSID 2 (sysfs, decimal), and the namespace it no longer maps is judged stale as with a number."""
+    san, truth = captured("nvme_stale")
+    truth["targets"][0]["tcp_addresses"] = list(NVME_LAB_LIFS)
+    for rec in truth["namespaces"]:
+        rec["nsid"] = "%08xh" % rec["nsid"]
+    namespaces, _controllers = judged(san, truth)
+    assert kinds(namespaces) == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
+                                 "nvme0n3": "paths_down_but_mapped"}
+
+
+@pytest.mark.parametrize("nsid", ["00000001", "0x1", "00000001H ", "1h", "ffffffffh", "00000000h", "01", 0, -1])
+def test_an_nsid_in_no_documented_form_is_refused_never_guessed(nsid):
+    """"00000001" is ONTAP's text without its "h" or a decimal with leading zeros: the two readings differ from
+    00000010 on, and the wrong one would match another namespace. FFFFFFFFh is the broadcast NSID, 0 none."""
+    with pytest.raises(nv.NvmeTruthError, match=r"array_truth.nvme.namespaces\[0\] needs"):
+        nv.NvmeTruth({"namespaces": [{"subsystem_nqn": "nqn.1992-08.com.netapp:sn.1:subsystem.s", "nsid": nsid,
+                                      "host_nqns": ["nqn.2014-08.org.nvmexpress:uuid:1"]}]})
+
+
+# ------------------------------------------------------------------------------------------------ NVMe/FC
+# nvme_stale with its controllers on NVMe/FC (nvme_fc_host: nvme0, not live, to port 20:05:..., nvme1, live, to
+# 20:06:...): namespace 2 unmapped, reached only through nvme0
+
+
+def fc_judged(tmp_path, wwpns, addresses=None):
+    reader, lab = nvme_fc_host(tmp_path, "nvme_stale", addresses)
+    return judged(reader.snapshot(probe=False), nvme_fc_truth(lab["nvme"], wwpns))
+
+
+def test_an_nvme_fc_namespace_is_judged_on_the_target_ports_of_the_svm_nvme_fc_lifs(tmp_path):
+    """An NVMe/FC path is covered when its controller's target port (the pn of the sysfs address, "nn-0x...:pn-0x...")
+    is the WWPN of one of the SVM's NVMe/FC LIFs as ONTAP spells it (20:05:00:50:56:bb:a0:e0): the unmapped namespace
+    behind the dead controller is stale, not not_covered, and that controller is down to a LIF the SVM still has."""
+    namespaces, controllers = fc_judged(tmp_path, sorted(NVME_FC_LIFS.values()))
+    assert kinds(namespaces) == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
+                                 "nvme0n3": "paths_down_but_mapped"}
+    assert (controllers["nvme0"]["kind"], controllers["nvme0"]["transport"]) == ("controller_down", "fc")
+    assert controllers["nvme1"]["kind"] == "healthy"
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda w: w.replace(":", ""), lambda w: "0x" + w.replace(":", "")])
+def test_an_nvme_fc_lif_matches_whatever_the_spelling_of_its_wwpn(tmp_path, spelling):
+    """One WWPN, one port: the truth's WWPN in upper case, bare hex or 0x hex finds the same target port the
+    kernel's lower-case pn-0x names (identity's one normal form of a WWPN)."""
+    namespaces, _controllers = fc_judged(tmp_path, [spelling(w) for w in sorted(NVME_FC_LIFS.values())])
+    assert namespaces["nvme0n2"]["kind"] == "stale_unmapped"
+
+
+def test_the_kernels_nvme_fc_address_without_0x_is_read_too(tmp_path):
+    """nvme_fc_parse_traddr takes "nn-<16 hex>:pn-<16 hex>" as well: a controller connected that way is the same
+    port."""
+    addresses = dict((name, fc_traddr(wwpn, prefix="")) for name, wwpn in NVME_FC_LIFS.items())
+    namespaces, _controllers = fc_judged(tmp_path, sorted(NVME_FC_LIFS.values()), addresses)
+    assert namespaces["nvme0n2"]["kind"] == "stale_unmapped"
+
+
+def test_an_nvme_fc_port_the_svm_no_longer_has_is_a_gone_lif_and_proves_nothing_about_its_namespace(tmp_path):
+    """The SVM's NVMe/FC LIFs no longer include nvme0's target port: nvme0 is lif_gone, and the namespace reached
+    only there is not covered (another cluster may present the subsystem at that port)."""
+    namespaces, controllers = fc_judged(tmp_path, [NVME_FC_LIFS["nvme1"]])
+    assert namespaces["nvme0n2"]["kind"] == "not_covered" and "NVMe/FC" in namespaces["nvme0n2"]["reason"]
+    assert controllers["nvme0"]["kind"] == "lif_gone" and "NVMe/FC LIF" in controllers["nvme0"]["reason"]
+    assert controllers["nvme0"]["sole_path_of"] == ["nvme0n2"]
+
+
+def test_the_node_name_of_a_lif_is_no_target_port(tmp_path):
+    """Only the port name identifies the target: a controller whose node name (nn-) is a LIF's WWPN while its port
+    name (pn-) is none of them is not at that LIF."""
+    wwpn = NVME_FC_LIFS["nvme0"].replace(":", "")
+    addresses = dict(NVME_FC_LIFS, nvme0="nn-0x%s:pn-0x%s" % (wwpn, "2007005056bba0e0"))
+    addresses = dict((k, v if k == "nvme0" else fc_traddr(v)) for k, v in addresses.items())
+    namespaces, controllers = fc_judged(tmp_path, sorted(NVME_FC_LIFS.values()), addresses)
+    assert namespaces["nvme0n2"]["kind"] == "not_covered" and controllers["nvme0"]["kind"] == "lif_gone"
+
+
+@pytest.mark.parametrize("wwpns,traddr", [
+    ([], None),                                                   # the SVM's NVMe/FC LIF list came back empty
+    (sorted(NVME_FC_LIFS.values()), "nn-0x2000005056bba0e0:pn-0x2005005056bba0e"),   # 15 hex digits
+    (sorted(NVME_FC_LIFS.values()), "nn-0x2000005056bba0e0:pn-2005005056bba0e0"),   # mixed forms: refused by the kernel
+    (sorted(NVME_FC_LIFS.values()), "127.0.0.5"),                 # no FC address at all
+])
+def test_an_nvme_fc_path_whose_target_cannot_be_told_is_not_covered_and_its_controller_never_gone(
+        tmp_path, wwpns, traddr):
+    """Fail closed: with no NVMe/FC LIF read for the SVM, or an address the kernel's format does not give, the
+    truth cannot say where nvme0 goes: the namespace behind it alone is not covered (never stale) and nvme0 is down,
+    never lif_gone (which the opt-in would delete)."""
+    addresses = None if traddr is None else dict(nvme0=traddr, nvme1=fc_traddr(NVME_FC_LIFS["nvme1"]))
+    namespaces, controllers = fc_judged(tmp_path, wwpns, addresses)
+    assert namespaces["nvme0n2"]["kind"] == "not_covered"
+    assert controllers["nvme0"]["kind"] == "controller_down"
+
+
+@pytest.mark.parametrize("wwpn", ["20:05:00:50:56:bb:a0", "pn-0x2005005056bba0e0", "lif2", "2005005056bba0e0ff"])
+def test_an_nvme_fc_lif_that_is_no_wwpn_is_refused_not_compared(tmp_path, wwpn):
+    """A caller's truth whose NVMe/FC LIF list holds something that is no WWPN would match no controller's port and
+    make every controller to that SVM look like one whose LIF is gone: the truth is refused before anything is
+    judged."""
+    reader, lab = nvme_fc_host(tmp_path, "nvme_stale")
+    with pytest.raises(nv.NvmeTruthError, match="fc_wwpns must be a list of WWPNs"):
+        nv.cross_check(reader.snapshot(probe=False)["nvme"], nvme_fc_truth(lab["nvme"], [NVME_FC_LIFS["nvme1"], wwpn]))

@@ -57,6 +57,23 @@ def test_a_path_in_an_unknown_state_is_not_dead(unknown):
     assert "sdd" in out["skipped"][0]["reason"] and "not positively observed" in out["skipped"][0]["reason"]
 
 
+@pytest.mark.parametrize("probe,checker", [
+    ({"result": "no_answer", "tur_answered": True, "sense": "INQUIRY got no answer within 8s"}, "faulty"),
+    ({"result": "not_ready", "sense": "Not Ready: Logical unit not accessible, asymmetric access state transition"},
+     "faulty"),
+    ({"result": "no_answer", "sense": "transport failure: DID_TRANSPORT_DISRUPTED"}, "ready"),
+    ({"result": "error", "sense": "sg_turs rc=99", "pqual": 0}, "faulty"),
+])
+def test_a_stale_map_whose_failed_path_hears_its_lu_is_not_planned(probe, checker):
+    """Fails when the plan chooses a stale_unmapped map as dead while an LU answers on a path the kernel calls failed
+    (TEST UNIT READY answered, NOT READY, INQUIRY answering, multipathd's checker up): the act would refuse it as
+    came_back, so check mode must not show it."""
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd", checker_state=checker)],
+                     probe={"sdc": {"result": "lun_not_supported"}, "sdd": probe})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert out["steps"] == [] and "an LU answers on path(s) sdd" in out["skipped"][0]["reason"], out["skipped"]
+
+
 def test_a_probe_that_says_the_lu_is_gone_is_positive_evidence():
     """Fails when a probe answering LU not supported does not count as proof the path is dead."""
     snap = snap_with([dict(FAILED, name="sdc"), {"name": "sdd", "dm_state": None}],
@@ -532,7 +549,7 @@ def test_incomplete_or_old_truth_plans_no_removal_and_says_why(change, why):
     assert out["steps"] == []
     assert [b["why"] for b in out["blocked"]] == [why]
     left = dict((s["name"], s["reason"]) for s in out["skipped"])
-    assert left[WWID].startswith("no removal on this host (%s)" % why)
+    assert left[WWID].startswith("no SCSI removal on this host (%s)" % why)
     assert left[WWID2] == "healthy is never touched by cleanup"
 
 

@@ -20,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import nvme as plan_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_generic_node)
+    NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
 
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
@@ -128,19 +128,31 @@ def test_an_outage_with_an_empty_answer_for_its_subsystem_deletes_nothing(tmp_pa
 
 def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_are_deleted_with_its_namespaces(tmp_path):
     """nvme_outage after this host was removed from the subsystem (another host still allowed): every namespace is
-    unmapped for it and every controller down; each controller is its own unit, and the namespaces go with the last."""
+    unmapped for it and every controller down. The controllers a stale namespace is reached through are one unit
+    (each its own unit before: one of them could go alone and leave the namespace with a path that queues); the
+    namespaces are waited for with the last of them."""
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
     assert set(v["host_allowed"] for v in san["nvme_verdicts"]["controllers"]) == {False}
     out, refused = planned(san)
-    assert [(s.action, s.target) for s in out["steps"]] == [
-        ("delete_controller", "nvme0"), ("delete_controller", "nvme1"),
-        ("wait_controller_gone", "nvme0"), ("wait_controller_gone", "nvme1")] or \
-        [(s.action, s.target) for s in out["steps"]] == [
-            ("delete_controller", "nvme0"), ("wait_controller_gone", "nvme0"),
-            ("delete_controller", "nvme1"), ("wait_controller_gone", "nvme1")]
+    assert [(s.action, s.target, s.unit) for s in out["steps"]] == [
+        ("delete_controller", "nvme0", "controller nvme0+nvme1"), ("delete_controller", "nvme1", "controller nvme0+nvme1"),
+        ("wait_controller_gone", "nvme0", "controller nvme0+nvme1"),
+        ("wait_controller_gone", "nvme1", "controller nvme0+nvme1")]
     roles = out["steps"][0].options["namespaces"]
     assert dict((n, r["role"]) for n, r in roles.items()) == {"nvme0n1": "unmapped", "nvme0n2": "unmapped"}
+    assert out["steps"][0].options["unit_controllers"] == ("nvme0", "nvme1")
+    assert [s.options["vanishing"] for s in out["steps"][2:]] == [(), ("nvme0n1", "nvme0n2")]
     assert refused == {}
+
+
+def test_a_stale_namespaces_controller_kept_keeps_every_other_one_it_goes_with(tmp_path):
+    """nvme1 is refused on its own (the kernel is setting it up again: state `new`): deleting nvme0 alone would leave
+    the stale namespaces a path through nvme1 that queues their I/O as before. Neither goes, and nvme0 says why."""
+    san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=host_removed)
+    [c for c in san["nvme"]["controllers"] if c["name"] == "nvme1"][0]["state"] = "new"
+    out, refused = planned(san)
+    assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"] and "its state is new" in refused["nvme1"]
+    assert "goes together with nvme1, which stay" in refused["nvme0"] and "nvme0n1, nvme0n2" in refused["nvme0"]
 
 
 @pytest.mark.parametrize("hosts", [None, "missing"], ids=["not-read", "no-subsystems"])
@@ -183,6 +195,26 @@ def test_an_unmapped_namespace_open_through_its_generic_node_keeps_the_controlle
     out, refused = planned(nvme_judged(reader, truth, time.time()))
     assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
     assert all("nvme0n2" in r and "pid 7200 (fio)" in r for r in refused.values()), refused
+
+
+def test_a_process_holding_a_controllers_char_node_is_a_user_of_its_namespaces_and_keeps_it(tmp_path):
+    """nvme io-passthru /dev/nvme1 (NVME_IOCTL_IO_CMD, the controller's only namespace) or an agent's admin commands
+    hold the controller's own char node: no mount, holder, block or generic-node opener shows it. It is an opener of
+    every namespace behind that controller (the report names it), and the controller it holds is not deleted, nor
+    are those that the unmapped namespace would go with."""
+    reader, lab = nvme_host(tmp_path, "nvme_outage")
+    open_controller_node(reader.root, 7300, "nvme", "nvme1")
+    truth = nvme_array_truth(lab["nvme"], NVME_LAB_LIFS)
+    host_removed(truth)
+    san = nvme_judged(reader, truth, time.time())
+    openers = dict((ns["name"], ns["openers"]) for ns in san["nvme"]["namespaces"])
+    behind_nvme1 = sorted(n for n, ns in ((ns["name"], ns) for ns in san["nvme"]["namespaces"])
+                          if any(p["controller"] == "nvme1" for p in ns["paths"]))
+    assert behind_nvme1 and all(openers[n] == [{"pid": 7300, "comm": "nvme", "via": "nvme1"}]
+                                for n in behind_nvme1), openers
+    out, refused = planned(san)
+    assert out["steps"] == [] and "nvme1" in refused and "/dev/nvme1" in refused["nvme1"], refused
+    assert "pid 7300 (nvme)" in refused["nvme1"]
 
 
 @pytest.mark.parametrize("breaks,why", [
@@ -238,14 +270,22 @@ def test_a_namespace_that_stays_must_answer_through_another_live_path_now(tmp_pa
 
 def test_the_host_plan_runs_the_nvme_units_after_the_scsi_ones_and_lists_the_controllers(tmp_path):
     """plan_cleanup: the NVMe units are part of the host's plan (one approval, one check mode, one act), in
-    HOST_ORDER after every SCSI step, and listed in delete_controllers; a blocked host plans none of them."""
+    HOST_ORDER after every SCSI step, and listed in delete_controllers. Each family is gated on its own truth: a SCSI
+    truth too old blocks the SCSI units only, an NVMe truth too old the NVMe ones only."""
     san = judged(tmp_path, drop=LIF_GONE)
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
     assert [s.action for s in plan["steps"]][-2:] == ["delete_controller", "wait_controller_gone"]
     assert [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
-    san["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
+    old_scsi = copy.deepcopy(san)
+    old_scsi["array"]["collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
+    plan = cleanup.plan_cleanup(old_scsi, old_scsi.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
+    assert [s.action for s in plan["steps"]] == ["delete_controller", "wait_controller_gone"]
+    assert plan["blocked"][0]["why"] == "truth_too_old" and [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
+    san["array"]["nvme_collected_at"] = san["collected_at"] - 10 * cleanup.TRUTH_MAX_AGE
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
-    assert plan["steps"] == [] and plan["delete_controllers"] == [] and plan["blocked"][0]["why"] == "truth_too_old"
+    assert plan["steps"] == [] and plan["delete_controllers"] == [] and plan["blocked"] == []
+    assert "read %.0fs before" % (10 * cleanup.TRUTH_MAX_AGE) in next(
+        s["reason"] for s in plan["skipped"] if s["name"] == "nvme0")
 
 
 def _two_reads_of_one_svm(truth):
@@ -340,3 +380,38 @@ def test_a_listing_of_the_subsystem_without_its_hosts_leaves_it_unknown_and_dele
     san = judged(tmp_path, "nvme_outage", lifs=NVME_LAB_LIFS, change=_second_listing_without_hosts(subsystems, last))
     assert [c["host_allowed"] for c in san["nvme_verdicts"]["controllers"]] == [None, None]
     assert planned(san)[0]["steps"] == []
+
+
+def test_a_scsi_part_that_cannot_be_used_leaves_the_nvme_controllers_planned_on_the_nvme_truth(tmp_path):
+    """A SCSI part that is not the contract (judge.facts.family_parts) blocks the SCSI units only: the controller to
+    the deleted LIF is planned on the NVMe part alone, and the SCSI devices are named as not judged."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE)
+    now = time.time()
+    nvme = dict(nvme_array_truth(lab["nvme"]), collected_at=now)
+    truth = facts.truth_of({"luns": [{"wwid": 7}], "targets": [], "problems": [], "initiators": ["*"],
+                            "collected_at": now, "nvme": nvme})
+    san = facts.collect(reader, truth, probe=False)
+    plan = cleanup.plan_cleanup(san, san["verdicts"], {"policy": "array", "delete_lif_gone": True})
+    assert [(s.action, s.target) for s in plan["steps"]] == [("delete_controller", "nvme0"),
+                                                             ("wait_controller_gone", "nvme0")]
+    assert "array_lookup_problem" in [b["why"] for b in plan["blocked"]]
+    # the ONTAP LUNs are not judged, each saying why; the lab's LIO LUN is another array's, as ever
+    kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
+    assert sorted(kinds.values()) == ["not_covered"] * 3 + ["unknown_array"]
+    assert all("SCSI part of the array truth" in v["reason"] for v in san["verdicts"] if v["kind"] == "not_covered")
+
+
+def test_an_nvme_part_that_cannot_be_used_plans_no_controller_and_says_why(tmp_path):
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE)
+    now = time.time()
+    nvme = dict(nvme_array_truth(lab["nvme"]), collected_at=now)
+    nvme["namespaces"][0]["nsid"] = "00000001"
+    truth = facts.truth_of({"luns": [], "targets": [], "problems": [], "initiators": ["*"], "collected_at": now,
+                            "nvme": nvme})
+    san = facts.collect(reader, truth, probe=False)
+    plan = cleanup.plan_cleanup(san, san["verdicts"], {"policy": "array", "delete_lif_gone": True})
+    assert plan["steps"] == [] and plan["delete_controllers"] == []
+    assert "'00000001'" in next(s["reason"] for s in plan["skipped"] if s["name"] == "nvme0")
+    assert set(v["kind"] for v in san["nvme_verdicts"]["namespaces"]) == {"not_covered"}

@@ -86,10 +86,12 @@ def test_check_mode_diff_shows_the_nvme_controller_the_plan_deletes_leaving(tmp_
     assert "nvme namespace nvme0n1 (nvme0 nvme1)" in diff["before"] and "nvme namespace nvme0n1 (nvme1)" in diff["after"]
 
 
-def test_the_act_measures_the_age_of_the_older_of_the_truth_and_its_nvme_part():
-    assert run_cleanup.truth_time({"collected_at": 2000.0, "nvme": {"collected_at": 1000.0}}) == 1000.0
-    assert run_cleanup.truth_time({"collected_at": 1000.0, "nvme": {"collected_at": None}}) == 1000.0
-    assert run_cleanup.truth_time({"collected_at": 1000.0}) == 1000.0
-    nan = run_cleanup.truth_time({"collected_at": 1000.0, "nvme": {"collected_at": float("nan")}})
+def test_the_act_measures_each_familys_truth_age_from_its_own_part():
+    """The SCSI units from the truth's own time, the NVMe units from its NVMe part's (the oldest of its reads): an
+    old NVMe part never refuses a SCSI unit the plan allowed, nor the reverse (check mode = the real run)."""
+    assert run_cleanup.truth_times({"collected_at": 2000.0, "nvme": {"collected_at": 1000.0}}) == (2000.0, 1000.0)
+    assert run_cleanup.truth_times({"collected_at": 1000.0, "nvme": {"collected_at": None}}) == (1000.0, None)
+    assert run_cleanup.truth_times({"collected_at": 1000.0}) == (1000.0, None)
+    _scsi, nan = run_cleanup.truth_times({"collected_at": 1000.0, "nvme": {"collected_at": float("nan")}})
     assert math.isnan(nan)  # handed on, so that the act's gate refuses it (truth_age_unknown), never skips the check
-    assert run_cleanup.truth_time(None) is None
+    assert run_cleanup.truth_times(None) == (None, None)
