@@ -109,16 +109,14 @@ def unproven_failures(obj, kind="map"):
 
 
 def not_probed(obj, kind="map"):
-    """Why a removal may not rest on the paths of `obj` (a map, or a disk): a path whose live probe could not be
-    sent because its program is not installed (sg3_utils); None when every probe ran. Nothing is removed that was
-    not probed: the kernel's failed state alone is what a network blip shows too."""
+    """Why no removal may rest on the paths of `obj` (a map, or a disk): a path whose live probe was not sent, its
+    program (sg3_utils) not installed; None when every probe ran. A failed state alone is what a blip shows too."""
     probes = (obj or {}).get("probe") if kind == "map" else {(obj or {}).get("name"): (obj or {}).get("probe")}
     lost = sorted((name, p["missing"]) for name, p in (probes or {}).items()
                   if isinstance(p, dict) and p.get("missing"))
-    if not lost:
-        return None
-    return ("path(s) %s not probed: %s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu); "
-            "nothing is removed whose paths were not probed live" % (", ".join(n for n, _p in lost), lost[0][1]))
+    return None if not lost else (
+        "path(s) %s not probed: %s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu); nothing "
+        "is removed whose paths were not probed live" % (", ".join(n for n, _p in lost), lost[0][1]))
 
 
 def no_flush(snapshot):
