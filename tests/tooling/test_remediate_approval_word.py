@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""remediate.yml's report of how a host's run was approved (`approval`): the module's own word (its result
+approval_gate) when it gave one, else what the play held for the host. A module that ran but returned no word (its
+task hit the role's second fence, the Ansible task `timeout:`, after the act began; a traceback) executed the plan it
+was given: a real run with allow_unreviewed and no approved plan ran an unreviewed plan, and its report must say so,
+never `refused` (which says nothing was touched)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+from ansible_collections.sanfleet.remediation.tests.tooling.helpers import play, render
+
+
+def _report_parts():
+    task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
+    return task["vars"]["fleet_report_parts"]
+
+
+def test_an_unreviewed_real_run_whose_module_returned_no_word_is_not_reported_refused():
+    # what Ansible registers for the stale_cleanup task when its `timeout:` ends it (no module result), and what
+    # the play's rescue records for the host
+    timed_out = {"failed": True, "msg": "The sanfleet.remediation.stale_cleanup action failed to execute in the "
+                                        "expected time frame (1260) and was terminated"}
+    variables = {
+        "ansible_check_mode": False,
+        "inventory_hostname": "h1",
+        "sanfleet_allow_unreviewed": True,
+        "stale_cleanup_allow_unreviewed": True,
+        "stale_cleanup_approved_plan": None,      # the role's default: no approved plan
+        "stale_cleanup_result": timed_out,
+        "sanfleet_host_failed": {"unreachable": False, "msg": timed_out["msg"],
+                                 "task": "Find and remove the stale SAN devices of this host (--check - the plan only)"},
+    }
+    approval = render(_report_parts()["approval"], variables).strip()
+    report = host_report({"san": {}, "plan": timed_out, "applied": timed_out, "approval": approval,
+                          "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
+    assert approval != "refused", "a real run that executed an unreviewed plan is reported as refused (nothing touched)"
+    assert any(f["check"] == "unreviewed_plan" for f in report["findings"]), report["findings"]
