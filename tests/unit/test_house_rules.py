@@ -908,3 +908,38 @@ def test_the_ci_profile_is_bounded_and_deterministic():
     if _EXAMPLES:
         pytest.skip("SANFLEET_INVARIANT_EXAMPLES asks for the deep profile")
     assert RULES.max_examples <= 200 and RULES.derandomize and RULES.database is None
+
+
+# ---------------------------------------------------------------------------------------------- the measure itself
+def forbidden_truth_age(world, out):
+    """stake_truth_age without its "or the plan removes a map with a usable truth" half: only the examples whose truth
+    is unusable while a map would go, the only ones where unusable_truth_removes_nothing can fail."""
+    start = out.act_time if out.act_time is not None else world.env.clock()
+    return (_truth_unusable(world, world.env.clock()) or _truth_unusable(world, start)) and any(
+        _would_go(world, m) for m in world.maps)
+
+
+def forbidden_last_path(world, out):
+    """stake_last_path without its "or a controller is deleted" half: only the examples with a mapped namespace down
+    to one deletable path, the only ones where the_last_path_of_a_mapped_namespace_stays can fail."""
+    for ns in world.namespaces.values():
+        reaching = [world.controllers[c] for c in ns["via"] if world.controllers[c]["state"] in REACHING]
+        if ns["mapped"] and len(reaching) == 1 and _deletable(reaching[0]):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("invariant, stake, forbidden", [
+    ("test_a_truth_of_unknown_or_excessive_age_removes_nothing", "stake_truth_age", forbidden_truth_age),
+    ("test_the_last_live_or_recovering_path_of_a_mapped_namespace_is_never_deleted", "stake_last_path",
+     forbidden_last_path),
+])
+def test_an_invariant_counts_at_stake_only_examples_where_its_assertion_can_fail(record_property, monkeypatch,
+                                                                                 invariant, stake, forbidden):
+    """Fails when an invariant reaches MIN_AT_STAKE only by counting as at stake the examples where its rule permits
+    the removal (the plan removes an unmapped map with a usable truth, a controller is deleted): there its assertion
+    cannot fail, and a mutation of the rule (the truth's age ignored, the last path deleted) survives them all. Run
+    with the stake cut to the examples that hold what the rule forbids, the invariant must still put its rule at
+    stake in MIN_AT_STAKE of its examples."""
+    monkeypatch.setitem(globals(), stake, forbidden)
+    globals()[invariant](record_property)
