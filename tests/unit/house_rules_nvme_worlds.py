@@ -285,8 +285,10 @@ class NvmeWorld(object):
         elif flaw in TIMES:
             nvme["collected_at"] = {"old": now - hw.MAX_AGE - 100, "nan": float("nan"), "inf": float("inf"),
                                     "future": now + 10 ** 6, "no_time": None}[flaw]
-        elif flaw == "hosts_unread":        # subsystem 0's hosts list was not read with it
+        elif flaw == "hosts_unread":        # subsystem 0's hosts list was not read with it, so the lookup, which
+            # keeps the records of the host NQNs a subsystem lists, kept none of its maps (plugin_utils/ontap_nvme)
             del nvme["targets"][0]["subsystems"][0]["host_nqns"]
+            nvme["namespaces"] = [r for r in nvme["namespaces"] if r["subsystem_nqn"] != NQNS[0]]
         elif flaw == "other_host":          # read for another host NQN: its records only
             nvme["host_nqns"] = [OTHER_HOST]
             for rec in nvme["namespaces"]:
