@@ -100,6 +100,10 @@ TEMPLATES = {
                      "controllers": [_ctrl("connecting", 1), _ctrl("resetting", 2), _ctrl("dead", 1)]},
     "outage": {"allows_host": True, "namespaces": [NS_USUAL] * 3,
                "controllers": [_ctrl("connecting", 1), _ctrl("resetting", 2), _ctrl("connecting", 2)]},
+    # what it still maps reached only through a controller reconnecting to a deleted LIF: the last path a lif_gone
+    # delete would take
+    "last_path": {"allows_host": True, "namespaces": [NS_USUAL] * 3,
+                  "controllers": [_ctrl("connecting", 0), _ctrl("dead", 1), _ctrl("dead", 2)]},
 }
 WORLD_USUAL = {"lifs": 3, "deleted": (0,), "flaw": None, "delete_lif_gone": True, "policy": "array"}
 WORLD_CHOICES = {"lifs": [2, 3], "deleted": [(), (0,), (1,), (0, 1)], "flaw": [None] * 2 * len(FLAWS) + FLAWS,
