@@ -68,6 +68,13 @@ def family_parts(array_truth):
                                "problems": [_unusable("NVMe", exc)], "unusable": str(exc)}
     if len(errors) == 1 + (array_truth.get("nvme") is not None):
         raise validate.InvalidInput("; ".join(str(e) for e in errors))
+    if checked.get("nvme") is not None and not checked["nvme"].get("unusable"):
+        # a cluster whose read failed left the NVMe part blind too, whoever assembled the truth (the lookup copies the
+        # problem into both parts; a truth built by hand may not)
+        own = checked["nvme"].get("problems") or []
+        failed = [p for p in checked.get("problems") or [] if p.get("kind") == "lookup_failed" and p not in own]
+        if failed:
+            checked["nvme"] = dict(checked["nvme"], problems=list(own) + failed)
     return checked
 
 
