@@ -244,17 +244,28 @@ def run_module(mutmut, module, invariants, do_prove):
     if res.returncode != 0 or not meta.exists():
         raise SystemExit("%s: mutmut run failed (exit %d), see %s\n%s" % (
             module, res.returncode, work / "mutmut-run.log", (res.stdout + res.stderr)[-3000:]))
+    return summarize(mutmut, module, work, env, started)
+
+
+def summarize(mutmut, module, work, env, started=None):
+    """Counts and survivors of the run in `work`. A run cut short (--summarize of a run that was stopped) counts
+    the mutants it tested and says how many it did not (not_run); a finished run has none."""
+    meta = work / "mutants" / (str(PKG / SAN / module) + ".meta")
     codes = json.loads(meta.read_text())["exit_code_by_key"]
     from_stats = status_names(mutmut)
     diffs = mutant_diffs(mutmut, work, PKG / SAN / module,
                          [n for n, c in codes.items() if from_stats.get(str(c), "not checked") not in KILLED], env)
     known = equivalents()
-    counts = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "no_tests": 0, "timeout": 0}
+    counts = {"mutants": 0, "killed": 0, "survived": 0, "equivalent": 0, "no_tests": 0, "timeout": 0, "not_run": 0}
     survivors = []
     for name, code in sorted(codes.items()):
         status = from_stats.get(str(code), "not checked")
         if status in NOT_RUN:
-            raise SystemExit("%s: mutant %s was not run (%s): see %s" % (module, name, status, work / "mutmut-run.log"))
+            if started is not None:
+                raise SystemExit("%s: mutant %s was not run (%s): see %s" % (
+                    module, name, status, work / "mutmut-run.log"))
+            counts["not_run"] += 1
+            continue
         counts["mutants"] += 1
         short = name.rpartition(".")[2]
         if status in KILLED:
@@ -273,7 +284,7 @@ def run_module(mutmut, module, invariants, do_prove):
                           "stale_equivalence": bool(entry)})
     scored = counts["mutants"] - counts["equivalent"]
     counts["score"] = round(100.0 * counts["killed"] / scored, 1) if scored else 100.0
-    counts["seconds"] = round(time.time() - started, 1)
+    counts["seconds"] = round(time.time() - started, 1) if started is not None else None
     (work / "survivors.txt").write_text("".join(
         "## %s (%s%s)\n%s\n" % (s["mutant"], s["status"], ", its equivalence entry no longer matches"
                                 if s["stale_equivalence"] else "", s["diff"]) for s in survivors))
@@ -297,12 +308,14 @@ def record(path, results, argv):
     if Path(path).exists():
         old = json.loads(Path(path).read_text()).get("figures", {})
         old = {k: v for k, v in old.items() if not any(k.startswith("mutation-%s-" % m) for m in results)}
-    notes = "; ".join("%s: %d no tests, %d timeouts, %.0f s" % (m, c["no_tests"], c["timeout"], c["seconds"])
-                      for m, c in results.items())
+    notes = "; ".join("%s: %d no tests, %d timeouts, %s s%s" % (
+        m, c["no_tests"], c["timeout"], c["seconds"], ", STOPPED with %d mutants not run (scores of the tested ones)"
+        % c["not_run"] if c["not_run"] else "") for m, c in results.items())
     results_file.write(path, "mutation testing (mutmut 3.8.1) of the modules that decide or perform a removal, "
                              "against their mirrored unit tests: per module mutants, killed, survived, equivalent, "
                              "score = killed / (mutants - equivalent)",
-                       results_file.command("benchmarks/mutation.py", argv), dict(old, **figures), notes)
+                       results_file.command("benchmarks/mutation.py", [a for a in argv if a != "--summarize"]),
+                       dict(old, **figures), notes)
 
 
 def main(argv):
@@ -311,6 +324,8 @@ def main(argv):
     parser.add_argument("--all", action="store_true", help="every module of TESTS, the smallest first")
     parser.add_argument("--invariants", action="store_true", help="add tests/unit/test_house_rules.py (slow)")
     parser.add_argument("--prove", action="store_true", help="first require a hand-made mutant to fail the tests")
+    parser.add_argument("--summarize", action="store_true",
+                        help="do not run: count the last run of each module, also one that was stopped")
     parser.add_argument("--record", help="merge the figures into this results file (benchmarks/results/...)")
     args = parser.parse_args(argv)
     modules = sorted(TESTS, key=lambda m: (TOP / SAN / m).stat().st_size) if args.all else args.modules
@@ -321,20 +336,25 @@ def main(argv):
     mutmut = ensure_venv()
     results = {}
     for module in modules:
-        counts, survivors, work = run_module(mutmut, module, args.invariants, args.prove)
+        if args.summarize:
+            work = WORK / module.replace("/", "-")[:-3]
+            counts, survivors, work = summarize(mutmut, module, work, environment(work, args.invariants))
+        else:
+            counts, survivors, work = run_module(mutmut, module, args.invariants, args.prove)
         results[module] = counts
-        log("%s: %d mutants, %d killed, %d equivalent, %d survived (%d no tests) -> %.1f %% in %.0f s; survivors: %s"
-            % (module, counts["mutants"], counts["killed"], counts["equivalent"], counts["survived"],
-               counts["no_tests"], counts["score"], counts["seconds"], work / "survivors.txt"))
+        log("%s: %d mutants, %d killed, %d equivalent, %d survived (%d no tests), %d not run -> %.1f %% in %s s; "
+            "survivors: %s" % (module, counts["mutants"], counts["killed"], counts["equivalent"], counts["survived"],
+                               counts["no_tests"], counts["not_run"], counts["score"], counts["seconds"],
+                               work / "survivors.txt"))
         for s in survivors:
             log("  survived %s: %s" % (s["mutant"], s["line"]))
-        if args.record:
-            record(args.record, {module: counts}, argv)
-    print("| module | mutants | killed | equivalent | survived | score |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    if args.record:
+        record(args.record, results, argv)
+    print("| module | mutants | killed | equivalent | survived | score | not run |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for module, c in results.items():
-        print("| `%s` | %d | %d | %d | %d | %.1f %% |" % (module, c["mutants"], c["killed"], c["equivalent"],
-                                                         c["survived"], c["score"]))
+        print("| `%s` | %d | %d | %d | %d | %.1f %% | %d |" % (module, c["mutants"], c["killed"], c["equivalent"],
+                                                              c["survived"], c["score"], c["not_run"]))
 
 
 if __name__ == "__main__":
