@@ -518,10 +518,10 @@ def _without_odd_names(spec):
 def test_one_odd_map_name_changes_no_other_units_plan(record_property):
     """Fails when a map whose name the plan refuses (a t10 WWID with '(', an alias with '@') changes the plan of the
     other maps: it must be refused as one unit, the rest judged as without it."""
-    check_invariant(record_property, hw.worlds(("odd_name",), calm=8).filter(
-                        lambda s: any(m["odd_name"] for m in s["maps"])),
-                    _odd_name_refuses_its_unit_only, drawn=lambda spec: [("odd_name", m["odd_name"])
-                                                                          for m in spec["maps"]],
+    check_invariant(record_property,
+                    hw.worlds(("odd_name",), calm=8).filter(lambda s: any(m["odd_name"] for m in s["maps"])),
+                    _odd_name_refuses_its_unit_only,
+                    drawn=lambda spec: [("odd_name", m["odd_name"]) for m in spec["maps"]],
                     every={"odd_name": hw.allowed(hw.ODD_NAMES)},
                     explicit=[_with_odd_name(n) for n in hw.allowed(hw.ODD_NAMES)])
 
@@ -832,6 +832,13 @@ def test_the_last_live_or_recovering_path_of_a_mapped_namespace_is_never_deleted
                           "ana": sorted(set(nw.CTRL_CHOICES["ana"]))})
 
 
+def _outage_mapping(*mapped):
+    """The usual outage world whose subsystem's namespaces the array maps as `mapped` says, one each."""
+    outage = nw.usual_world("outage")
+    return dict(outage, subsystems=[dict(outage["subsystems"][0],
+                                         namespaces=[dict(nw.NS_USUAL, mapped=m) for m in mapped])])
+
+
 def test_an_nvme_outage_deletes_no_controller(record_property):
     """Fails when a controller of a subsystem in an outage (every controller reconnecting to a LIF the SVM still has,
     the host still allowed, a namespace still mapped) is deleted, one that carries only namespaces the array unmapped
@@ -841,10 +848,7 @@ def test_an_nvme_outage_deletes_no_controller(record_property):
                                               deleted=[(0,)], lifs=[3], mapped=[True, True, False],
                                               knows=nw.PARTLY["knows"]),
                    an_outage_deletes_nothing, stake_outage, ("state", "knows", "flaw", "ana"),
-                   explicit=[dict(e, flaw=f) for e in nw.each_value(["knows", "ana"], dict(
-                       nw.usual_world("outage"), subsystems=[dict(nw.usual_world("outage")["subsystems"][0],
-                                                                   namespaces=[dict(nw.NS_USUAL, mapped=m)
-                                                                               for m in (True, False, False)])]))
+                   explicit=[dict(e, flaw=f) for e in nw.each_value(["knows", "ana"], _outage_mapping(True, False, False))
                              for f in (None, "hosts_unread")],
                    every={"state": list(nw.RECOVERING), "flaw": [None, "hosts_unread"],
                           "ana": sorted(set(nw.CTRL_CHOICES["ana"]))})
@@ -913,4 +917,3 @@ def test_the_ci_profile_is_bounded_and_deterministic():
     if _EXAMPLES:
         pytest.skip("SANFLEET_INVARIANT_EXAMPLES asks for the deep profile")
     assert RULES.max_examples <= 200 and RULES.derandomize and RULES.database is None
-

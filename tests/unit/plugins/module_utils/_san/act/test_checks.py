@@ -159,8 +159,8 @@ def test_an_lu_answering_on_a_path_the_kernel_still_calls_failed_refuses_the_dea
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing", out["msg"]
     assert "%s answer" % sd in out["msg"] and out["refusal"]["evidence"]["answers"][sd], out["msg"]
-    assert not [c for c in env.commands if c[:2] in (["multipathd", "disablequeueing"], ["multipath", "-f"],
-                                                   ["multipath", "-w"], ["dmsetup", "message"])]
+    writes = (["multipathd", "disablequeueing"], ["multipath", "-f"], ["multipath", "-w"], ["dmsetup", "message"])
+    assert not [c for c in env.commands if c[:2] in writes]
     assert env.maps[WWID]["queueing"] is True
 
 

@@ -14,7 +14,6 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts as nv
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
