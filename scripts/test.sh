@@ -346,6 +346,9 @@ for suite in $SANLAB_SUITES; do
   eval "lab_$suite() { lab_generation $suite $port; }"
   case " $STAGES " in *" lab "*) [ "$SANLAB" = 1 ] && GENERATION_PAIRS+=("lab-$suite:lab_$suite") ;; esac
 done
+generations_beside_lab() {  # the other generations' labs: a chain of their own at the guests' priority
+  STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}"
+}
 stop_generations() {  # on an early exit: no VM of another generation outlives the run
   local p=$(( SANLAB_PORT + SANLAB_BOOKWORM_VMS - 1 ))
   for _suite in "${OTHER_SUITES[@]}"; do p=$(( p + 1 )); SSH_PORT=$p tests/lab/boot.sh stop >/dev/null 2>&1 || true; done
@@ -357,10 +360,7 @@ case " $STAGES " in
                # the other generations' VMs: a chain of their own, at the guest's priority (their tests wait on the
                # kernel's timers as bookworm's do; behind the CPU stages they would end last), started once
                # bookworm's VMs are up (below): more TCG boots at once beside the CPU stages each take minutes longer
-               case " $SANLAB_SUITES " in
-                 *" bookworm "*) ;;
-                 *) STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}" ;;
-               esac
+               case " $SANLAB_SUITES " in *" bookworm "*) ;; *) generations_beside_lab ;; esac
              else on_their_own; fi ;;
   *) on_their_own ;;
 esac
@@ -375,9 +375,7 @@ case " $STAGES " in
         lab_up "$SANLAB_BOOKWORM_VMS"
         rc=$?
         set -e
-        if [ "$SANLAB" = 1 ]; then
-          STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}"
-        fi
+        [ "$SANLAB" != 1 ] || generations_beside_lab
         if [ $rc != 0 ]; then RESULTS+=("lab-boot(bookworm) FAILED"); failed=1; lab_down "$SANLAB_BOOKWORM_VMS"
         else
           stage lab pytest_lab

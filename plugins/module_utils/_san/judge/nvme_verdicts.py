@@ -290,7 +290,7 @@ def judge_namespace(ns, controllers, truth):
     if unknown:
         # no map record may only mean that the subsystem's hosts list was not read (the lookup keeps the records of
         # the host NQNs it lists): the controller judge calls that unknown, and so does the namespace's
-        return _verdict(ns, kind="not_covered", reason="not judged: the hosts %s of %s allows were not read, so "
+        return _verdict(ns, kind="not_covered", reason="not judged: which hosts %s of %s allows was not read, so "
                         "no map record of %s is no proof that NSID %s is unmapped" % (
                             svm[1], ns["subsysnqn"], ", ".join(unknown), ns["nsid"]), array=where)
     live = [p["name"] for p in ns["paths"] if p["controller_state"] == "live"]
