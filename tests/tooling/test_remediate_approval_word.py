@@ -28,9 +28,9 @@ def test_an_unreviewed_real_run_whose_module_returned_no_word_is_not_reported_re
     variables = {
         "ansible_check_mode": False,
         "inventory_hostname": "h1",
+        # as the play holds them after include_role: the documented flag only (the role's defaults stay private to
+        # the role, and no approved plan was set for the host)
         "sanfleet_allow_unreviewed": True,
-        "stale_cleanup_allow_unreviewed": True,
-        "stale_cleanup_approved_plan": None,      # the role's default: no approved plan
         "stale_cleanup_result": timed_out,
         "sanfleet_host_failed": {"unreachable": False, "msg": timed_out["msg"],
                                  "task": "Find and remove the stale SAN devices of this host (--check - the plan only)"},

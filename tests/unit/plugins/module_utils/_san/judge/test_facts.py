@@ -106,6 +106,11 @@ def test_a_cluster_whose_read_failed_blinds_the_nvme_part_even_when_only_the_scs
     truth = facts.truth_of({"luns": [], "targets": [], "initiators": [IQN], "collected_at": 1.7e9,
                             "problems": [failed], "nvme": {"namespaces": [], "host_nqns": ["*"], "problems": []}})
     assert truth["nvme"]["problems"] == [failed]
+    scoped = dict(failed, kind="svm_scoped_login", msg="c1: an SVM-scoped login sees one SVM")
+    for problems, luns in (([scoped], []), ([failed], "not a list")):    # another kind; an unusable SCSI part
+        truth = facts.truth_of({"luns": luns, "initiators": [IQN], "collected_at": 1.7e9, "problems": problems,
+                                "nvme": {"namespaces": [], "host_nqns": ["*"], "problems": []}})
+        assert truth["nvme"]["problems"] == problems
     reader, lab = load_captured("nvme_stale")
     nvme = dict(nvme_array_truth(lab["nvme"], lifs=NVME_LAB_LIFS), problems=[])
     san = facts.collect(reader, facts.truth_of({"luns": [], "problems": [failed], "nvme": nvme}), probe=False)
