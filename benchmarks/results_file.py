@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 SCHEMA = 1
-UNITS = ("s", "min", "MiB", "GiB", "B", "x", "requests", "nodes", "per map", "count")
+UNITS = ("s", "min", "MiB", "GiB", "B", "x", "requests", "nodes", "per map", "count", "%")
 NOT_RECORDED = "command not recorded"
 COLUMNS = ("id", "quantity", "target", "today", "verdict", "date", "results", "command", "bounded by")
 TARGET = re.compile(r"^(≤|≥) ([0-9][0-9,]*(?:\.[0-9]+)?) ?(\S.*)?$")

@@ -11,8 +11,8 @@
 #   SANLAB_SUITES="bookworm" scripts/test.sh   the lab on some Debian generations only (default: all three)
 #
 # The lab stage runs once per Debian generation in SANLAB_SUITES (bookworm bullseye trixie), its VMs booted once,
-# stopped after. On bookworm every lab test runs, on SANLAB_BOOKWORM_VMS VMs at once (default 2, SANLAB_PORT=2222
-# and +1: one per pytest-xdist worker), and molecule shares the first; on bullseye and trixie (the next ports) the
+# stopped after. On bookworm every lab test runs, on SANLAB_BOOKWORM_VMS VMs at once (default 1, SANLAB_PORT=2222,
+# +1, ...: one per pytest-xdist worker), and molecule shares the first; on bullseye and trixie (the next ports) the
 # tests marked every_suite run, plus README command 1 (scripts/lab-audit.sh) on trixie's VM. The stages that need no
 # VM (lint, build, docs, the tooling tests, sanity, ansible-test units, the integration tests of the fixture fleet
 # and the ONTAP simulator: stage fleet, and the ansible-core matrix) run beside bookworm's lab, one after the other,
@@ -36,8 +36,9 @@ SANLAB=${SANLAB:-1}
 SANLAB_SUITES=${SANLAB_SUITES:-"bookworm bullseye trixie"}
 SANLAB_PORT=${SANLAB_PORT:-2222}
 # bookworm's lab tests run on this many VMs at once (SANLAB_PORT, +1, ...: one per pytest-xdist worker, whole test
-# files each): its tests mostly wait on the kernel's timers, and one VM left the two cores ~83 % idle for 55 minutes
-SANLAB_BOOKWORM_VMS=${SANLAB_BOOKWORM_VMS:-2}
+# files each). Default 1: on this 2-core machine two bookworm VMs beside the other generation's VM and the CPU
+# stages were no faster than one, and 4 of their first 25 tests failed (2026-11-28, docs/lab.md)
+SANLAB_BOOKWORM_VMS=${SANLAB_BOOKWORM_VMS:-1}
 export SANLAB SANLAB_PORT
 RESULTS=()
 T_ALL=$(date +%s)
@@ -121,29 +122,56 @@ units() {
   (cd "$dir" && ansible-test units --python 3.12 --requirements 2>&1 | grep -vE 'is ignored: it is neither')
 }
 
-lab_up() {  # boot ONE lab VM of $SANLAB_SUITE on $SANLAB_PORT, at the baseline, and write its inventory
+lab_up() {  # lab_up [VMS]: boot VMS (default 1) lab VMs of $SANLAB_SUITE on $SANLAB_PORT, +1, ..., at once, at the
+  # baseline, and write the first one's inventory; a VM that fails to boot is booted again once, and its error is
+  # printed (the tests then attach to running VMs: SANLAB_REUSE)
   [ "$SANLAB" = 1 ] || return 0
   local out
-  out=$(python - <<'EOF'
-import os, sys, time
+  out=$(VMS=${1:-1} python - <<'EOF'
+import os, sys, threading, time
 sys.path.insert(0, "tests/lab")
 from sanlab import Lab
-lab = Lab(port=int(os.environ["SANLAB_PORT"]))
+port = int(os.environ["SANLAB_PORT"])
+labs = [Lab(port=port + n) for n in range(int(os.environ["VMS"]))]
 t0 = time.monotonic()
-img = lab.ensure_built()
+img = labs[0].ensure_built()
 built = time.monotonic() - t0
-lab.start(reuse=True)
-print("[lab] %s image %s (build or cache %.0f s), boot-to-ssh %s s, start+setup %.0f s"
-      % (lab.suite, img, built, lab.boot_seconds, time.monotonic() - t0 - built), file=sys.stderr)
-print(lab.inventory_path())
+errors = {}
+
+
+def boot(lab):
+    for attempt in (1, 2):
+        try:
+            lab.start(reuse=True)
+            errors.pop(lab.port, None)
+            return
+        except Exception as e:
+            errors[lab.port] = "attempt %d: %s: %s" % (attempt, type(e).__name__, e)
+            print("[lab] port %d %s" % (lab.port, errors[lab.port]), file=sys.stderr)
+
+
+threads = [threading.Thread(target=boot, args=(lab,)) for lab in labs]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for lab in labs:
+    print("[lab] %s port %d image %s (build or cache %.0f s), boot-to-ssh %s s, all up after %.0f s"
+          % (lab.suite, lab.port, img, built, lab.boot_seconds, time.monotonic() - t0 - built), file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(labs[0].inventory_path())
 EOF
 ) || return 1
   SANLAB_INVENTORY=$(printf '%s\n' "$out" | tail -n 1)
   export SANLAB_INVENTORY SANLAB_REUSE=1
 }
 
-lab_down() {
-  if [ "$SANLAB" = 1 ] && [ "${SANLAB_KEEP:-0}" != 1 ]; then SSH_PORT=$SANLAB_PORT tests/lab/boot.sh stop || true; fi
+lab_down() {  # lab_down [VMS]: stop what lab_up [VMS] booted
+  local n
+  if [ "$SANLAB" = 1 ] && [ "${SANLAB_KEEP:-0}" != 1 ]; then
+    for n in $(seq 0 $(( ${1:-1} - 1 ))); do SSH_PORT=$(( SANLAB_PORT + n )) tests/lab/boot.sh stop || true; done
+  fi
 }
 
 pytest_unit() {  # tests/tooling: what ansible-test units cannot run (it copies the collection's content only);
@@ -160,8 +188,10 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
   # on trixie (the audit of a stale and a reused LUN: bullseye's every_suite tests read and judge the same states)
   # --durations: the lab stages are most of CI's 60 minutes; the slowest tests are named in every log
   if [ "$SANLAB_SUITE" = bookworm ]; then
-    # worker gw0 uses the VM lab_up booted (SANLAB_REUSE), gw<N> boots its own on SANLAB_PORT+N and stops it after
-    python -m pytest -q -p no:cacheprovider -n "$SANLAB_BOOKWORM_VMS" --dist loadfile --durations=12 -m "lab and not target_python36" \
+    # with several VMs, worker gw<N> uses the one lab_up booted on SANLAB_PORT+N (SANLAB_REUSE); lab_down stops them
+    local workers=()
+    [ "$SANLAB_BOOKWORM_VMS" -gt 1 ] && workers=(-n "$SANLAB_BOOKWORM_VMS" --dist loadfile)
+    python -m pytest -q -p no:cacheprovider "${workers[@]}" --durations=12 -m "lab and not target_python36" \
       tests/integration
   else
     python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
@@ -367,6 +397,9 @@ for suite in $SANLAB_SUITES; do
   case " $STAGES " in *" lab "*) [ "$SANLAB" = 1 ] && GENERATION_PAIRS+=("lab-$suite:lab_$suite") ;; esac
 done
 LAB_PY36_PORT=$(( port + 1 ))  # the port after the other generations' (stage lab-py3.6)
+generations_beside_lab() {  # the other generations' labs, then lab-py3.6: a chain of their own at the guests' priority
+  STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}" lab-py3.6:lab_py36
+}
 stop_generations() {  # on an early exit: no VM of another generation, nor lab-py3.6's, outlives the run
   local p=$(( SANLAB_PORT + SANLAB_BOOKWORM_VMS - 1 ))
   for _suite in "${OTHER_SUITES[@]}"; do p=$(( p + 1 )); SSH_PORT=$p tests/lab/boot.sh stop >/dev/null 2>&1 || true; done
@@ -377,28 +410,34 @@ case " $STAGES " in
                stages_beside_lab lint:lint build:build docs:docs unit:pytest_unit sanity:sanity units:units \
                  fleet:pytest_fleet matrix:matrix py3.6:units_py36 py3.13:units_py313
                # the other generations' VMs: a chain of their own, at the guest's priority (their tests wait on the
-               # kernel's timers as bookworm's do; behind the CPU stages they would end last), then lab-py3.6
-               STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}" \
-                 lab-py3.6:lab_py36
+               # kernel's timers as bookworm's do; behind the CPU stages they would end last), started once
+               # bookworm's VMs are up (below): more TCG boots at once beside the CPU stages each take minutes longer
              else on_their_own; fi ;;
   *) on_their_own ;;
 esac
 case " $STAGES " in
   *" lab "*|*" lab-py3.6 "*|*" molecule "*)
-    trap 'stop_beside_lab; lab_down; stop_generations' EXIT
-    # (bookworm's VM is booted for the lab and molecule stages; lab-py3.6 boots a VM of its own)
+    trap 'stop_beside_lab; lab_down "$SANLAB_BOOKWORM_VMS"; stop_generations' EXIT
+    # (bookworm's VM is booted for the lab and molecule stages; lab-py3.6 boots a VM of its own, in the other
+    # generations' chain, started here at once when bookworm's VM is not wanted)
     case " $SANLAB_SUITES : $STAGES " in
       *" bookworm "*:*" lab "*|*" bookworm "*:*" molecule "*)
         export SANLAB_SUITE=bookworm
         t_suite=$(date +%s)
-        if ! lab_up; then RESULTS+=("lab-boot(bookworm) FAILED"); failed=1; lab_down
+        set +e
+        lab_up "$SANLAB_BOOKWORM_VMS"
+        rc=$?
+        set -e
+        [ "$SANLAB" != 1 ] || generations_beside_lab
+        if [ $rc != 0 ]; then RESULTS+=("lab-boot(bookworm) FAILED"); failed=1; lab_down "$SANLAB_BOOKWORM_VMS"
         else
           stage lab pytest_lab
           stage molecule molecule_all
-          lab_down
+          lab_down "$SANLAB_BOOKWORM_VMS"
           RESULTS+=("$(printf 'lab(bookworm) %ss incl. image and boot' $(( $(date +%s) - t_suite )))")
         fi
         unset SANLAB_REUSE SANLAB_INVENTORY ;;
+      *) [ "$SANLAB" != 1 ] || generations_beside_lab ;;
     esac
     # without SANLAB the other generations' stages skip their lab tests and say so, as bookworm's do
     if [ "$SANLAB" != 1 ]; then

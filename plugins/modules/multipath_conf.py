@@ -331,7 +331,8 @@ proposed_file:
   returned: with O(state=present) when the file changes
   type: str
 maps_without_active_path:
-  description: "Maps with no path the kernel can send I/O to (C(dmsetup status); a map without a status line, or every map when it does not answer, counts as none)."
+  description: "Maps with no path the kernel can send I/O to (C(dmsetup status); a map without a status line,
+    or every map when it does not answer, counts as none)."
   returned: always
   type: list
   elements: str

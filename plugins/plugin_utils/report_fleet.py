@@ -145,8 +145,8 @@ def _host_entry(host, report, active):
         reason = next((f["reason"] for f in report["findings"] if f["check"] in (
             "unreachable", "task_failed", "not_san")), "")
     elif (report.get("remediation") or {}).get("blocked"):
-        reason = "no SCSI removal planned: " + "; ".join(b.get("msg") or b.get("why") or ""
-                                                    for b in report["remediation"]["blocked"])
+        reason = "no SCSI removal planned: " + "; ".join(
+            b.get("msg") or b.get("why") or "" for b in report["remediation"]["blocked"])
     host_row = {"host": host, "status": report["status"], "counts": report["counts"],
                 "summary": report.get("summary") or {}, "reason": reason,
                 "remediation": (report.get("remediation") or {}).get("counts"),
@@ -163,8 +163,8 @@ def _stopped_units(remediation):
     out = []
     for f in remediation.get("failures") or []:
         step = f.get("failed_step") or {}
-        out.append({"unit": f.get("unit"), "step": " ".join(str(x) for x in (step.get("action"), step.get("target"))
-                                                              if x),
+        words = [str(x) for x in (step.get("action"), step.get("target")) if x]
+        out.append({"unit": f.get("unit"), "step": " ".join(words),
                     "kind": f.get("kind"), "msg": f.get("msg"),
                     "queueing": [{"map": r.get("map"), "restored": r.get("queueing_now") is True, "msg": r.get("msg")}
                                  for r in left if f.get("unit") == "map %s" % r.get("map")]})

@@ -12,6 +12,7 @@ import pathlib
 
 import yaml
 from jinja2.nativetypes import NativeEnvironment
+from ansible.plugins.filter.core import FilterModule as _CoreFilters
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
@@ -26,6 +27,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 ENV = NativeEnvironment()
+# Ansible's bool filter, which the playbooks' expressions use (only it: Ansible's own default needs Ansible's templar)
+ENV.filters["bool"] = _CoreFilters().filters()["bool"]
 
 
 # ------------------------------------------------------------------------------------------------ hosts

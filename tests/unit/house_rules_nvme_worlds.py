@@ -100,6 +100,10 @@ TEMPLATES = {
                      "controllers": [_ctrl("connecting", 1), _ctrl("resetting", 2), _ctrl("dead", 1)]},
     "outage": {"allows_host": True, "namespaces": [NS_USUAL] * 3,
                "controllers": [_ctrl("connecting", 1), _ctrl("resetting", 2), _ctrl("connecting", 2)]},
+    # what it still maps reached only through a controller reconnecting to a deleted LIF: the last path a lif_gone
+    # delete would take
+    "last_path": {"allows_host": True, "namespaces": [NS_USUAL] * 3,
+                  "controllers": [_ctrl("connecting", 0), _ctrl("dead", 1), _ctrl("dead", 2)]},
 }
 WORLD_USUAL = {"lifs": 3, "deleted": (0,), "flaw": None, "delete_lif_gone": True, "policy": "array"}
 WORLD_CHOICES = {"lifs": [2, 3], "deleted": [(), (0,), (1,), (0, 1)], "flaw": [None] * 2 * len(FLAWS) + FLAWS,
@@ -285,8 +289,10 @@ class NvmeWorld(object):
         elif flaw in TIMES:
             nvme["collected_at"] = {"old": now - hw.MAX_AGE - 100, "nan": float("nan"), "inf": float("inf"),
                                     "future": now + 10 ** 6, "no_time": None}[flaw]
-        elif flaw == "hosts_unread":        # subsystem 0's hosts list was not read with it
+        elif flaw == "hosts_unread":        # subsystem 0's hosts list was not read with it, so the lookup, which
+            # keeps the records of the host NQNs a subsystem lists, kept none of its maps (plugin_utils/ontap_nvme)
             del nvme["targets"][0]["subsystems"][0]["host_nqns"]
+            nvme["namespaces"] = [r for r in nvme["namespaces"] if r["subsystem_nqn"] != NQNS[0]]
         elif flaw == "other_host":          # read for another host NQN: its records only
             nvme["host_nqns"] = [OTHER_HOST]
             for rec in nvme["namespaces"]:

@@ -332,13 +332,16 @@ def _truth_unusable(world, now):
     return not hw.finite(at) or now - at > hw.MAX_AGE or at - now > TRUTH_CLOCK_SKEW
 
 
+# the truth's ages no removal may go on with (house_rules_worlds.TRUTH_CHOICES less "fresh" and "almost_old")
+UNUSABLE_AGES = [a for a in hw.TRUTH_CHOICES["collected"] if a not in ("fresh", "almost_old")]
+
+
 def stake_truth_age(world, out):
-    """The truth's age is unusable at plan or act time while a map would go but for it, or the plan removes a map
-    with a usable truth."""
+    """The truth's age is unusable at plan or act time while a map would go but for it: the only examples where
+    unusable_truth_removes_nothing can fail (a map removed with a usable truth is no test of the rule)."""
     start = out.act_time if out.act_time is not None else world.env.clock()
-    if _truth_unusable(world, world.env.clock()) or _truth_unusable(world, start):
-        return any(_would_go(world, m) for m in world.maps)
-    return bool(_planned_maps(world, out))
+    return (_truth_unusable(world, world.env.clock()) or _truth_unusable(world, start)) and any(
+        _would_go(world, m) for m in world.maps)
 
 
 def stake_between(world, out):
@@ -445,7 +448,9 @@ def test_a_device_with_an_opener_no_one_explains_is_never_touched(record_propert
 def test_a_truth_of_unknown_or_excessive_age_removes_nothing(record_property):
     """Fails when a truth with no, a non-finite (NaN, inf) or a too old collected_at, at plan or at act time, lets
     anything be flushed, deleted or lose its queueing."""
-    scsi_invariant(record_property, ("collected",), unusable_truth_removes_nothing, stake_truth_age)
+    # worlds near one where a map goes (calm), their truth's age mostly unusable: where the rule can be broken
+    scsi_invariant(record_property, ("collected",), unusable_truth_removes_nothing, stake_truth_age,
+                   strategy=hw.worlds(("collected",), calm=2, choices={"collected": UNUSABLE_AGES + ["fresh"]}))
 
 
 def test_a_lun_mapped_back_or_a_truth_grown_too_old_after_the_plan_is_not_removed(record_property):
@@ -513,10 +518,10 @@ def _without_odd_names(spec):
 def test_one_odd_map_name_changes_no_other_units_plan(record_property):
     """Fails when a map whose name the plan refuses (a t10 WWID with '(', an alias with '@') changes the plan of the
     other maps: it must be refused as one unit, the rest judged as without it."""
-    check_invariant(record_property, hw.worlds(("odd_name",), calm=8).filter(
-                        lambda s: any(m["odd_name"] for m in s["maps"])),
-                    _odd_name_refuses_its_unit_only, drawn=lambda spec: [("odd_name", m["odd_name"])
-                                                                          for m in spec["maps"]],
+    check_invariant(record_property,
+                    hw.worlds(("odd_name",), calm=8).filter(lambda s: any(m["odd_name"] for m in s["maps"])),
+                    _odd_name_refuses_its_unit_only,
+                    drawn=lambda spec: [("odd_name", m["odd_name"]) for m in spec["maps"]],
                     every={"odd_name": hw.allowed(hw.ODD_NAMES)},
                     explicit=[_with_odd_name(n) for n in hw.allowed(hw.ODD_NAMES)])
 
@@ -744,12 +749,11 @@ def _deletable(c):
 
 def stake_last_path(world, out):
     """A namespace the array maps has one live or recovering path left, through a controller that is not live (the
-    one a plan could delete); or a controller is deleted (the rule permits it)."""
-    for ns in world.namespaces.values():
-        reaching = [world.controllers[c] for c in ns["via"] if world.controllers[c]["state"] in REACHING]
-        if ns["mapped"] and len(reaching) == 1 and _deletable(reaching[0]):
-            return True
-    return bool(world.deleted)
+    one a plan could delete): the only examples where the_last_path_of_a_mapped_namespace_stays can fail (a
+    controller deleted that was no last path is no test of the rule)."""
+    return any(ns["mapped"] and len(reaching) == 1 and _deletable(reaching[0]) for ns, reaching in (
+        (ns, [world.controllers[c] for c in ns["via"] if world.controllers[c]["state"] in REACHING])
+        for ns in world.namespaces.values()))
 
 
 def stake_outage(world, out):
@@ -818,13 +822,21 @@ def test_the_last_live_or_recovering_path_of_a_mapped_namespace_is_never_deleted
     """Fails when a controller is deleted that was the only live or recovering path of a namespace the array maps to
     this host (its other paths dead, being deleted or set up, or given up between the plan and the act), whatever
     delete_lif_gone and policy say."""
-    nvme_invariant(record_property, nw.worlds(("delete_lif_gone", "policy"), templates=("lif_gone", "lif_gone", "outage"),
+    nvme_invariant(record_property, nw.worlds(("delete_lif_gone", "policy"),
+                                              templates=("lif_gone", "last_path", "last_path", "outage"),
                                               change=st.one_of(nw.OTHERS_DIE, st.just(None)), calm=4),
                    the_last_path_of_a_mapped_namespace_stays, stake_last_path, ("delete_lif_gone", "policy", "ana"),
                    explicit=nw.each_value(["delete_lif_gone", "policy", "ana", "others_dead"],
                                           nw.usual_world("lif_gone")),
                    every={"delete_lif_gone": [True, False], "policy": ["array", "host_evidence"],
                           "ana": sorted(set(nw.CTRL_CHOICES["ana"]))})
+
+
+def _outage_mapping(*mapped):
+    """The usual outage world whose subsystem's namespaces the array maps as `mapped` says, one each."""
+    outage = nw.usual_world("outage")
+    return dict(outage, subsystems=[dict(outage["subsystems"][0],
+                                         namespaces=[dict(nw.NS_USUAL, mapped=m) for m in mapped])])
 
 
 def test_an_nvme_outage_deletes_no_controller(record_property):
@@ -836,10 +848,7 @@ def test_an_nvme_outage_deletes_no_controller(record_property):
                                               deleted=[(0,)], lifs=[3], mapped=[True, True, False],
                                               knows=nw.PARTLY["knows"]),
                    an_outage_deletes_nothing, stake_outage, ("state", "knows", "flaw", "ana"),
-                   explicit=[dict(e, flaw=f) for e in nw.each_value(["knows", "ana"], dict(
-                       nw.usual_world("outage"), subsystems=[dict(nw.usual_world("outage")["subsystems"][0],
-                                                                   namespaces=[dict(nw.NS_USUAL, mapped=m)
-                                                                               for m in (True, False, False)])]))
+                   explicit=[dict(e, flaw=f) for e in nw.each_value(["knows", "ana"], _outage_mapping(True, False, False))
                              for f in (None, "hosts_unread")],
                    every={"state": list(nw.RECOVERING), "flaw": [None, "hosts_unread"],
                           "ana": sorted(set(nw.CTRL_CHOICES["ana"]))})

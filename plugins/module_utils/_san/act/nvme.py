@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     CONTROLLER_CHECK, controller_identity, describe_diff)
@@ -142,8 +143,8 @@ def _left_by_unit(host, step):
     staying = [c for c in unit if c not in host.deleted_controllers]
     try:
         nvme = host.reader.view().snap.get("nvme") or {}
-    except (RuntimeError, OSError):
-        nvme = {}
+    except (deadline.DeadlineExceeded, RuntimeError, OSError):
+        nvme = {}       # what the unit leaves is said all the same: "state not read"
     now = dict((c["name"], c) for c in nvme.get("controllers") or [])
     reached = sorted(ns["name"] for ns in nvme.get("namespaces") or []
                      if any(p.get("controller") in staying for p in ns.get("paths") or []))

@@ -42,6 +42,10 @@ def truth_of(array_truth=None, array_luns=None, array_targets=None, array_initia
             "collected_at": validate.oldest_time(times)}
 
 
+# the problems of a cluster's read that blind every family's part of the truth (the ontap_truth lookup, docs/ontap.md)
+BOTH_PARTS_PROBLEMS = ("lookup_failed", "svm_scoped_login", "no_cluster")
+
+
 def family_parts(array_truth):
     """The array truth checked one device family's part at a time: the SCSI part (luns, targets, initiators,
     problems, collected_at) by validate.array_truth, the NVMe part (`nvme`, when given) by nvme_verdicts.NvmeTruth.
@@ -68,6 +72,15 @@ def family_parts(array_truth):
                                "problems": [_unusable("NVMe", exc)], "unusable": str(exc)}
     if len(errors) == 1 + (array_truth.get("nvme") is not None):
         raise validate.InvalidInput("; ".join(str(e) for e in errors))
+    if checked.get("nvme") is not None and not checked["nvme"].get("unusable"):
+        # a cluster read that failed or could not see every SVM left the NVMe part blind too, whoever assembled the
+        # truth (the lookup puts these problems in both parts; a truth built by hand may not), even when the SCSI
+        # part around them is unusable
+        own = checked["nvme"].get("problems") or []
+        given = array_truth.get("problems") if isinstance(array_truth.get("problems"), list) else []
+        failed = [p for p in given if isinstance(p, dict) and p.get("kind") in BOTH_PARTS_PROBLEMS and p not in own]
+        if failed:
+            checked["nvme"] = dict(checked["nvme"], problems=list(own) + failed)
     return checked
 
 

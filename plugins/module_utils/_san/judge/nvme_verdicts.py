@@ -286,6 +286,13 @@ def judge_namespace(ns, controllers, truth):
     why = _off_the_svm(ns, svm, controllers, truth)
     if why:
         return _verdict(ns, kind="not_covered", reason="not mapped by %s, but %s" % (svm[1], why), array=where)
+    unknown = sorted(h for h in hostnqns if truth.allows(svm, ns["subsysnqn"], h) is None)
+    if unknown:
+        # no map record may only mean that the subsystem's hosts list was not read (the lookup keeps the records of
+        # the host NQNs it lists): the controller judge calls that unknown, and so does the namespace's
+        return _verdict(ns, kind="not_covered", reason="not judged: which hosts %s of %s allows was not read, so "
+                        "no map record of %s is no proof that NSID %s is unmapped" % (
+                            svm[1], ns["subsysnqn"], ", ".join(unknown), ns["nsid"]), array=where)
     live = [p["name"] for p in ns["paths"] if p["controller_state"] == "live"]
     if live:
         # a live controller drops an unmapped namespace by itself (lab finding 15), whatever the ANA state says

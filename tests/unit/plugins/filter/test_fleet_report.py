@@ -559,8 +559,8 @@ def test_a_host_whose_run_failed_mid_unit_reports_its_plan_what_ran_and_the_queu
     "0 planned, 0 executed": the module's result has the plan, what ran, the step that stopped each unit and whether
     the queueing of its map came back, and every report carries them."""
     plan = {"failed": True, "msg": "cleanup: 1 of 2 units stopped (the others ran to the end): ...",
-            "steps": [{"action": "disable_queueing", "target": "3600a0980aa"}, {"action": "flush_map",
-                                                                               "target": "3600a0980aa"},
+            "steps": [{"action": "disable_queueing", "target": "3600a0980aa"},
+                      {"action": "flush_map", "target": "3600a0980aa"},
                       {"action": "delete_disk", "target": "sdm"}],
             "executed": [{"action": "disable_queueing", "target": "3600a0980aa", "outcome": "done"},
                          {"action": "delete_disk", "target": "sdm", "outcome": "done"}],
@@ -574,8 +574,8 @@ def test_a_host_whose_run_failed_mid_unit_reports_its_plan_what_ran_and_the_queu
                       "remediate")
     jsonschema.validate(rep, SCHEMA)
     rem = rep["remediation"]
-    assert rep["status"] == "failed" and rem["counts"] == {"planned": 3, "refused": 0, "executed": 2, "stopped": 1,
-                                                          "queueing_not_restored": 1}, rem["counts"]
+    assert rep["status"] == "failed" and rem["counts"] == {
+        "planned": 3, "refused": 0, "executed": 2, "stopped": 1, "queueing_not_restored": 1}, rem["counts"]
     assert rem["failed_step"] == {"action": "flush_map", "target": "3600a0980aa"} and rem["failures"][0]["kind"] == \
         "deadline"
     assert rem["queueing_restored"] == [{"map": "3600a0980aa", "queueing_now": False,

@@ -289,7 +289,8 @@ def test_the_nvme_reads_turn_netapps_documented_answers_into_the_host_identities
         nvme = host_truth(server, [host])["nvme"]
     assert nvme["problems"] == [] and [c["state"] for c in nvme["clusters"]] == ["read"]
     (rec,) = nvme["namespaces"]
-    assert (rec["nsid"], rec["anagrpid"]) == (1, anagrpid) and type(rec["nsid"]) is int
+    assert (rec["nsid"], rec["anagrpid"]) == (1, anagrpid)
+    assert isinstance(rec["nsid"], int) and not isinstance(rec["nsid"], bool)
     assert (rec["uuid"], rec["name"], rec["svm"], rec["state"], rec["size_bytes"], rec["os_type"]) == (
         "dccdc3e6-cf4e-498f-bec6-f7897f945669", "/vol/vol1/namespace1", "svm1", "online", 322122547200, "linux")
     assert rec["subsystem_nqn"] == "nqn.1992-08.com.netapp:sn.d04594ef915b4c73b642169e72e4c0b1:subsystem.subsystem1"

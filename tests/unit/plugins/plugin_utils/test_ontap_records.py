@@ -65,7 +65,7 @@ def test_the_san_reads_turn_netapps_documented_answers_into_the_host_identities(
     (rec,) = truth["luns"]
     assert (rec["wwid"], rec["serial"], rec["serial_hex"]) == (
         "3600a098077663049712b4e3475636b33", "wf0Iq+N4uck3", "77663049712b4e3475636b33")
-    assert rec["lun_id"] == 0 and type(rec["lun_id"]) is int
+    assert rec["lun_id"] == 0 and isinstance(rec["lun_id"], int) and not isinstance(rec["lun_id"], bool)
     assert (rec["cluster"], rec["svm"], rec["path"], rec["state"], rec["size_bytes"]) == (
         "cluster1", "svm1", "/vol/vol1/lun1", "online", 322163441664)
     assert (rec["igroup"], rec["igroup_protocol"], rec["igroup_os_type"], rec["igroup_initiators"]) == (

@@ -173,8 +173,8 @@ def test_an_lu_answering_on_a_path_the_kernel_still_calls_failed_refuses_the_dea
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "came_back" and out["failed_step"]["action"] == "disable_queueing", out["msg"]
     assert "%s answer" % sd in out["msg"] and out["refusal"]["evidence"]["answers"][sd], out["msg"]
-    assert not [c for c in env.commands if c[:2] in (["multipathd", "disablequeueing"], ["multipath", "-f"],
-                                                   ["multipath", "-w"], ["dmsetup", "message"])]
+    writes = (["multipathd", "disablequeueing"], ["multipath", "-f"], ["multipath", "-w"], ["dmsetup", "message"])
+    assert not [c for c in env.commands if c[:2] in writes]
     assert env.maps[WWID]["queueing"] is True
 
 
@@ -203,3 +203,72 @@ def test_a_dead_map_whose_paths_still_say_lu_not_supported_is_removed(env):
     plan = _dead_map_unit(env, "sdc", dict(tur=[TUR_LU_GONE], inq=[INQ_LU_GONE]), "faulty")
     execute.execute(plan, env.host())
     assert ["multipath", "-f", WWID] in env.commands
+
+
+def _clock_host(scsi=None, nvme=None, max_age=900.0, now=10000.0):
+    """What verify_truth_age reads of the act's context: each family's truth time, the bound and the wall clock."""
+    return SimpleNamespace(truth_collected_at=scsi, nvme_truth_collected_at=nvme, truth_max_age=max_age,
+                           wall=lambda: now)
+
+
+def test_a_truth_older_than_its_bound_at_act_time_refuses_the_unit_and_says_how_old():
+    """Fails when the act touches a unit whose array truth has grown older than truth_max_age since the plan (the
+    LUN may have been mapped back), or the refusal does not carry the age and the bound."""
+    with pytest.raises(Refused) as caught:
+        act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 901), "map mpatha")
+    err = caught.value
+    assert (err.target, err.kind) == ("map mpatha", "truth_too_old")
+    assert err.evidence == {"truth_age": 901.0, "truth_max_age": 900.0}
+    assert str(err).endswith("the array truth is 901s old at act time (bound 900s): the LUN may have been mapped "
+                             "back since; nothing of it is touched")
+    act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 900), "map mpatha")  # the bound itself is still fresh
+
+
+@pytest.mark.parametrize("collected", [float("nan"), 10000.0 + 301])
+def test_a_truth_of_unknown_age_at_act_time_refuses_the_unit(collected):
+    """Fails when a truth time the act cannot compare (NaN, dated past the clock skew) lets the unit be touched, or
+    the refusal does not carry the time and the bound."""
+    with pytest.raises(Refused) as caught:
+        act_checks.verify_truth_age(_clock_host(scsi=collected), "disk sdc")
+    err = caught.value
+    assert (err.target, err.kind) == ("disk sdc", "truth_age_unknown")
+    assert err.evidence["truth_max_age"] == 900.0 and repr(err.evidence["truth_collected_at"]) == repr(collected)
+    assert "at act time " in str(err) and str(err).endswith("; nothing of it is touched")
+
+
+def test_each_family_is_timed_by_its_own_truth():
+    """Fails when an NVMe unit is judged by the SCSI truth's time or a SCSI unit by the NVMe truth's: one family's
+    old truth would let the other's units through, or stop them for nothing."""
+    old, fresh = 10000.0 - 2000, 10000.0 - 10
+    host = _clock_host(scsi=fresh, nvme=old)
+    act_checks.verify_truth_age(host, "map mpatha")
+    with pytest.raises(Refused) as caught:
+        act_checks.verify_truth_age(host, "controller nvme0", "nvme")
+    assert caught.value.kind == "truth_too_old"
+    host = _clock_host(scsi=old, nvme=fresh)
+    act_checks.verify_truth_age(host, "controller nvme0", "nvme")
+    with pytest.raises(Refused) as caught:
+        act_checks.verify_truth_age(host, "map mpatha")
+    assert caught.value.kind == "truth_too_old"
+
+
+@pytest.mark.parametrize("scsi,max_age", [(None, 900.0), (10000.0 - 2000, None)])
+def test_an_act_without_a_truth_time_or_bound_does_not_time_the_truth(scsi, max_age):
+    """Fails when an act run without a truth time or without a bound (modules that judge no array truth:
+    multipath_flush, scsi_delete) is refused for a truth it never had."""
+    act_checks.verify_truth_age(_clock_host(scsi=scsi, max_age=max_age), "map mpatha")
+
+
+@pytest.mark.parametrize("probe,serial,answers", [
+    ({"result": "ready", "serial_live": " 80AbC "}, "80AbC", True),
+    ({"result": "ready", "serial_live": "80AbC"}, "80AbD", False),
+    ({"result": "ready", "serial_live": ""}, "80AbC", False),
+    ({"result": "ready"}, "80AbC", False),
+    ({"result": "ready", "serial_live": "80AbC"}, "", False),
+    ({"result": "no_answer", "serial_live": "80AbC"}, "80AbC", False),
+    (None, "80AbC", False),
+])
+def test_a_path_answers_as_the_planned_lu_only_when_ready_with_its_serial(probe, serial, answers):
+    """Fails when a path counts as the LU it was planned to reach without answering READY with that live serial
+    (then a path reaching another LU, or none, would pass as expected), or when spaces around it hide the match."""
+    assert act_checks._answers_as(probe, serial) is answers

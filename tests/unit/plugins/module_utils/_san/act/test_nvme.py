@@ -355,3 +355,26 @@ def test_a_controller_with_no_namespace_left_behind_it_is_kept_while_a_process_h
     assert [v["kind"] for v in san["nvme_verdicts"]["controllers"] if v["name"] == "nvme0"] == ["lif_gone"]
     planned_for = [st.target for st in plan_nvme(san, {"delete_lif_gone": True})["steps"]]
     assert "nvme0" not in planned_for, "nvme0 is planned for delete while pid 7500 holds /dev/nvme0"
+
+
+def test_a_unit_stopped_half_way_says_what_it_leaves_when_the_host_reread_misses_its_deadline(tmp_path):
+    """nvme0 went, then nvme1's write was refused (its name taken by another controller). The act re-reads the host to
+    say what the half-done unit leaves; when that read misses its deadline (a sysfs read hanging on the stale
+    namespaces, as reads do in an NVMe outage) the run must still say the unit stopped half-way, nvme0 deleted and
+    nvme1 left (its state not read), and why: the re-read's deadline must not replace the refusal and the
+    half-done state."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+
+    def hung_view(*args, **kwargs):
+        raise deadline.DeadlineExceeded("listing of /sys/block", 10.0)
+
+    def before_write(k):
+        if k.writes == ["nvme0"]:
+            k.write("class/nvme/nvme1/cntlid", "77")
+            host.reader.view = hung_view     # from now on a read of the host hangs
+    kernel.before_write = before_write
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert kernel.writes == ["nvme0"] and [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]
+    assert "its unit stopped half-way: nvme0 deleted, nvme1 still there" in out["msg"], out["msg"]

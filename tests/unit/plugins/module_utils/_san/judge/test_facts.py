@@ -98,6 +98,25 @@ def test_a_scsi_part_that_is_not_the_contract_beside_a_usable_nvme_part_is_named
     assert truth["nvme"]["problems"] == []
 
 
+def test_a_cluster_whose_read_failed_blinds_the_nvme_part_even_when_only_the_scsi_part_names_it():
+    """A truth assembled by hand (not by the lookup, which names the failure in both parts) whose SCSI part says a
+    cluster's read failed while its NVMe part names no problem: the NVMe part is as blind as the SCSI one, so its
+    devices are not judged on it (an NVMe part with no map record from that cluster is no proof of unmapped)."""
+    failed = {"cluster": "c1", "svm": None, "kind": "lookup_failed", "msg": "c1: connection refused"}
+    truth = facts.truth_of({"luns": [], "targets": [], "initiators": [IQN], "collected_at": 1.7e9,
+                            "problems": [failed], "nvme": {"namespaces": [], "host_nqns": ["*"], "problems": []}})
+    assert truth["nvme"]["problems"] == [failed]
+    scoped = dict(failed, kind="svm_scoped_login", msg="c1: an SVM-scoped login sees one SVM")
+    for problems, luns in (([scoped], []), ([failed], "not a list")):    # another kind; an unusable SCSI part
+        truth = facts.truth_of({"luns": luns, "initiators": [IQN], "collected_at": 1.7e9, "problems": problems,
+                                "nvme": {"namespaces": [], "host_nqns": ["*"], "problems": []}})
+        assert truth["nvme"]["problems"] == problems
+    reader, lab = load_captured("nvme_stale")
+    nvme = dict(nvme_array_truth(lab["nvme"], lifs=NVME_LAB_LIFS), problems=[])
+    san = facts.collect(reader, facts.truth_of({"luns": [], "problems": [failed], "nvme": nvme}), probe=False)
+    assert set(v["kind"] for v in san["nvme_verdicts"]["namespaces"]) == {"not_covered"}, san["nvme_verdicts"]
+
+
 def test_the_nvme_namespaces_are_judged_beside_the_scsi_devices_when_the_truth_has_nvme():
     """A truth with an NVMe part gives nvme_verdicts (the namespace the array unmapped behind a dead controller, to
     a LIF the SVM still has, is stale_unmapped) and the NVMe read's problems beside the array's; a truth without

@@ -14,7 +14,6 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts as nv
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
@@ -446,3 +445,17 @@ def test_an_nvme_fc_lif_that_is_no_wwpn_is_refused_not_compared(tmp_path, wwpn):
     reader, lab = nvme_fc_host(tmp_path, "nvme_stale")
     with pytest.raises(nv.NvmeTruthError, match="fc_wwpns must be a list of WWPNs"):
         nv.cross_check(reader.snapshot(probe=False)["nvme"], nvme_fc_truth(lab["nvme"], [NVME_FC_LIFS["nvme1"], wwpn]))
+
+
+def test_a_namespace_whose_subsystems_hosts_list_was_not_read_is_never_called_stale_unmapped():
+    """nvme_outage (both LIFs cut, everything still mapped to this host), read by the ontap_truth lookup from an answer
+    whose subsystem carries no well-formed hosts list (missing, cut, an entry without its NQN): the lookup gives the
+    subsystem host_nqns null ("what it allows is unknown, never nobody") and, since its wanted-NQN filter finds none of
+    this host's NQNs in that list, no record of the subsystem's maps (plugin_utils/ontap_nvme.nvme_records). Absent
+    from the data is not unmapped: a namespace of that subsystem is not judged (not_covered), never stale_unmapped,
+    whose report tells the operator to remove the host's NQN from the subsystem on the array."""
+    san, truth = captured("nvme_outage")
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = None     # the hosts list was not read
+    truth["namespaces"] = []                                     # so the lookup kept no map record for this host
+    namespaces = judged(san, truth)[0]
+    assert namespaces and "stale_unmapped" not in kinds(namespaces).values(), kinds(namespaces)

@@ -203,3 +203,31 @@ def test_a_controller_unit_the_gate_refuses_is_no_longer_listed_in_delete_contro
     assert [c["name"] for c in plan["delete_controllers"]] == ["nvme0"]
     gated, matched = approval.gate(plan, san, {})
     assert matched["refused"] == ["controller nvme0"] and gated["steps"] == [] and gated["delete_controllers"] == []
+
+
+@pytest.mark.parametrize("check_mode,phases", [(True, ["flush"]), (True, []), (False, []), (False, None)])
+def test_a_check_run_or_one_without_phases_only_plans(check_mode, phases):
+    """Fails when a check run, or a real run that selects no phase, is asked for an approved plan or refused: it
+    executes nothing, whatever was approved."""
+    for approved, allow in ((None, False), ({}, False), (None, True)):
+        assert approval.run_approval(check_mode, phases, approved, allow) == "plan"
+
+
+@pytest.mark.parametrize("approved,allow,expected", [
+    ({"steps": []}, False, "approved"), ({"steps": []}, True, "approved"),  # the approved plan wins over the word
+    ({}, False, "not_in_plan"), ({}, True, "not_in_plan"),
+    (None, True, "unreviewed")])
+def test_a_real_run_executes_only_an_approved_plan_or_on_the_explicit_word(approved, allow, expected):
+    """Fails when a real run's approval is not decided by the approved plan first (an approved plan given with
+    allow_unreviewed must still narrow the run) or allow_unreviewed: true no longer lets an unreviewed plan run."""
+    assert approval.run_approval(False, ["flush"], approved, allow) == expected
+
+
+@pytest.mark.parametrize("allow", [False, None, "true", "yes", 1])
+def test_a_real_run_with_neither_an_approved_plan_nor_the_explicit_word_is_refused(allow):
+    """Fails when a real run without an approved plan executes its own plan on anything but allow_unreviewed being
+    True itself (a string or 1 from a variable is not the word), or the refusal does not say what was missing."""
+    with pytest.raises(approval.Unapproved) as caught:
+        approval.run_approval(False, ["flush"], None, allow)
+    assert str(caught.value).startswith("refused: a real run executes only an approved plan (approved_plan")
+    assert "allow_unreviewed: true" in str(caught.value) and str(caught.value).endswith("neither was given")

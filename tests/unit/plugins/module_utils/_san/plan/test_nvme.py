@@ -322,7 +322,10 @@ def test_a_hosts_list_the_truth_contradicts_deletes_no_controller(tmp_path, chan
     assert out["steps"] == [] and sorted(refused) == ["nvme0", "nvme1"]
     [c for c in san["nvme_verdicts"]["controllers"] if c["name"] == "nvme0"][0]["host_allowed"] = False
     out, refused = planned(san)
-    assert "contradicts itself" in refused["nvme0"]
+    # with a listing of its hosts not read, the subsystem's namespaces are not judged (whose mapping is not known):
+    # nvme0 is their sole path before the truth is found to contradict itself
+    why = "contradicts itself" if change is _two_reads_of_one_svm else "whose mapping is not known"
+    assert out["steps"] == [] and why in refused["nvme0"], refused["nvme0"]
 
 
 @pytest.mark.parametrize("own_time", [None, "fresh"], ids=["no-nvme-collected_at", "fresh-over-old-reads"])
