@@ -47,6 +47,10 @@ PLAYBOOK = """
       loop: ["result of {{ inventory_hostname }}"]
       loop_control:
         label: "{{ item }}"
+    - name: No file of an earlier run (each run's diff is then a new file, whichever test ran first)
+      ansible.builtin.file:
+        path: "{{ playbook_dir }}/changed-{{ inventory_hostname }}.txt"
+        state: absent
     - name: A file changed with its diff
       ansible.builtin.copy:
         content: "content of {{ inventory_hostname }} at {{ now() }}\n"
