@@ -218,10 +218,8 @@ lab_py36() (  # a subshell: the environment of scripts/setup.sh --core 2.16.19 s
   lab_up || { echo "lab-boot(bookworm, lab-py3.6) FAILED"; lab_down; exit 1; }
   env=$(scripts/setup.sh --core 2.16.19) || { echo "lab-py3.6: FAILED: no ansible-core 2.16 venv"; lab_down; exit 1; }
   eval "$env"
-  set +e
-  python -m pytest -q -p no:cacheprovider -m "lab and target_python36" tests/integration
-  rc=$?
-  set -e
+  rc=0
+  python -m pytest -q -p no:cacheprovider -m "lab and target_python36" tests/integration || rc=$?
   lab_down
   exit $rc
 )
@@ -230,10 +228,8 @@ lab_generation() {  # lab_generation SUITE PORT: one generation's VM booted on P
   local rc
   export SANLAB_SUITE=$1 SANLAB_PORT=$2
   lab_up || { echo "lab-boot($1) FAILED"; lab_down; return 1; }
-  set +e
-  pytest_lab
-  rc=$?
-  set -e
+  rc=0
+  pytest_lab || rc=$?
   lab_down
   return $rc
 }
@@ -241,10 +237,8 @@ lab_generation() {  # lab_generation SUITE PORT: one generation's VM booted on P
 lab_audit() {  # README command 1 on the running VM: the audit must name the unmapped and the reused LUN
   local log rc
   log=$(mktemp)
-  set +e
-  scripts/lab-audit.sh > "$log" 2>&1
-  rc=$?
-  set -e
+  rc=0
+  scripts/lab-audit.sh > "$log" 2>&1 || rc=$?
   tail -n 25 "$log"
   if [ "$rc" != 0 ]; then rm -f "$log"; echo "lab-audit.sh: rc $rc"; return 1; fi
   if ! grep -q stale_unmapped "$log" || ! grep -q serial_mismatch "$log"; then
@@ -304,11 +298,9 @@ target_units() {  # target_units VERSION (run in a subshell: its own environment
   echo "--- $(python -V 2>&1), ansible-core $(python -c 'from ansible.release import __version__ as v; print(v)')"
   # Hypothesis keeps a cache of its own (.hypothesis/ of the working directory on 3.6's release): not in the checkout
   storage=$(mktemp -d)
-  set +e
+  rc=0
   HYPOTHESIS_STORAGE_DIRECTORY=$storage python -m pytest -q -p no:cacheprovider -n 2 tests/unit/plugins/modules \
-    tests/unit/plugins/module_utils
-  rc=$?
-  set -e
+    tests/unit/plugins/module_utils || rc=$?
   rm -rf "$storage"
   return $rc
 }
@@ -339,8 +331,10 @@ stages_beside_lab() {  # NICE=n stages_beside_lab NAME:FUNCTION...
     renice -n "${NICE:-10}" -p "$BASHPID" >/dev/null 2>&1 || true
     for pair in "${chain[@]}"; do
       name=${pair%%:*} t0=$(date +%s)
+      # in a subshell: a stage that turns errexit on (set -e) and fails ends its subshell, never the chain
+      # (the bullseye lab's failure once ended the chain there: no trixie, no lab-py3.6, no result file)
       set +e
-      "${pair#*:}" >"$BG_DIR/$name.log" 2>&1
+      ( "${pair#*:}" ) >"$BG_DIR/$name.log" 2>&1
       echo "$? $(( $(date +%s) - t0 ))" >"$BG_DIR/$name.rc"
       set -e
     done
