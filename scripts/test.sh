@@ -17,15 +17,16 @@
 # VM (lint, build, docs, the tooling tests, sanity, ansible-test units, the integration tests of the fixture fleet
 # and the ONTAP simulator: stage fleet, and the ansible-core matrix) run beside bookworm's lab, one after the other,
 # at nice 10 (on their own with SANLAB=0), and the other generations' labs as a second chain beside it, then stage
-# lab-py3.6 on a bookworm VM of its own in that chain (the audit and remediate playbooks from ansible-core 2.16
-# against the guest with a Python 3.6 interpreter): the TCG guests leave most of the two cores idle while their tests
-# wait on the kernel's timers, and CI's 60 minutes cannot hold the lab tests one after the other.
+# lab-bookworm2 on a second bookworm VM in that chain (the tests marked bookworm_second_vm: Fibre Channel's; then the
+# audit and remediate playbooks from ansible-core 2.16 against the guest with a Python 3.6 interpreter): the TCG
+# guests leave part of the two cores idle while their tests wait on the kernel's timers, and CI's 60 minutes cannot
+# hold the lab tests one after the other.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 eval "$(scripts/setup.sh)"
-STAGES=${STAGES:-"lint build docs sanity units unit matrix py3.6 py3.13 fleet lab lab-py3.6 molecule"}
+STAGES=${STAGES:-"lint build docs sanity units unit matrix py3.6 py3.13 fleet lab lab-bookworm2 molecule"}
 # The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
 # requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
 # before data tagging (AAP 2.5/2.6); 2.21 (requirements-dev.txt) runs everything with data tagging (since 2.19). 2.19
@@ -196,7 +197,7 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
     # with several VMs, worker gw<N> uses the one lab_up booted on SANLAB_PORT+N (SANLAB_REUSE); lab_down stops them
     local workers=()
     [ "$SANLAB_BOOKWORM_VMS" -gt 1 ] && workers=(-n "$SANLAB_BOOKWORM_VMS" --dist loadfile)
-    python -m pytest -q -p no:cacheprovider "${workers[@]}" --durations=12 -m "lab and not target_python36" \
+    python -m pytest -q -p no:cacheprovider "${workers[@]}" --durations=12 -m "lab and not target_python36 and not bookworm_second_vm" \
       tests/integration
   else
     python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
@@ -205,21 +206,23 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
   fi
 }
 
-# The audit and remediate playbooks from ansible-core 2.16 against a bookworm guest whose interpreter is Python 3.6
-# (tests/integration/test_python36_lab.py; README "Python on the hosts"), on a bookworm VM of its own
-# (LAB_PY36_PORT), in the other generations' chain after theirs: never after bookworm's lab, which ends CI. Its cost
-# (estimated, not yet measured in CI; the test prints each step's seconds): a boot and setup (bullseye's took 75 s),
-# Python 3.6 copied in (12 MB), then the setup module, the audit, the check run and the approved run under TCG, some
-# 5 minutes on that chain's one VM. That chain (bullseye 13 + trixie 16 minutes, 2026-11-27) then ends about when
-# bookworm's lab on two VMs and molecule do (66 / 2 + 3 minutes): wall-clock time only if it ends after them.
-lab_py36() (  # a subshell: the environment of scripts/setup.sh --core 2.16.19 stays in it
-  local rc
-  export SANLAB_SUITE=bookworm SANLAB_PORT=$LAB_PY36_PORT
-  lab_up || { echo "lab-boot(bookworm, lab-py3.6) FAILED"; lab_down; exit 1; }
-  env=$(scripts/setup.sh --core 2.16.19) || { echo "lab-py3.6: FAILED: no ansible-core 2.16 venv"; lab_down; exit 1; }
-  eval "$env"
+# bookworm's second VM (LAB_BOOKWORM2_PORT), in the other generations' chain after theirs, so that bookworm's lab,
+# which ends CI, is shorter by what runs here: the tests marked bookworm_second_vm (Fibre Channel's: ~15-23 minutes
+# of bookworm's 63 in the CI of 2026-11-28), then the audit and remediate playbooks from ansible-core 2.16 against the
+# guest with a Python 3.6 interpreter (tests/integration/test_python36_lab.py; README "Python on the hosts": Python
+# 3.6 copied in, then the setup module, the audit, the check run and the approved run, some 5 minutes)
+lab_bookworm2() (  # a subshell: the environment of scripts/setup.sh --core 2.16.19 stays in it
+  local rc env
+  export SANLAB_SUITE=bookworm SANLAB_PORT=$LAB_BOOKWORM2_PORT
+  lab_up || { echo "lab-boot(bookworm, second VM) FAILED"; lab_down; exit 1; }
   rc=0
-  python -m pytest -q -p no:cacheprovider -m "lab and target_python36" tests/integration || rc=$?
+  python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and bookworm_second_vm" tests/integration || rc=$?
+  if env=$(scripts/setup.sh --core 2.16.19); then
+    eval "$env"
+    python -m pytest -q -p no:cacheprovider -m "lab and target_python36" tests/integration || rc=1
+  else
+    echo "lab-bookworm2: FAILED: no ansible-core 2.16 venv"; rc=1
+  fi
   lab_down
   exit $rc
 )
@@ -332,7 +335,7 @@ stages_beside_lab() {  # NICE=n stages_beside_lab NAME:FUNCTION...
     for pair in "${chain[@]}"; do
       name=${pair%%:*} t0=$(date +%s)
       # in a subshell: a stage that turns errexit on (set -e) and fails ends its subshell, never the chain
-      # (the bullseye lab's failure once ended the chain there: no trixie, no lab-py3.6, no result file)
+      # (the bullseye lab's failure once ended the chain there: no trixie, no second bookworm VM, no result file)
       set +e
       ( "${pair#*:}" ) >"$BG_DIR/$name.log" 2>&1
       echo "$? $(( $(date +%s) - t0 ))" >"$BG_DIR/$name.rc"
@@ -395,17 +398,20 @@ for suite in $SANLAB_SUITES; do
   eval "lab_$suite() { lab_generation $suite $port; }"
   case " $STAGES " in *" lab "*) [ "$SANLAB" = 1 ] && GENERATION_PAIRS+=("lab-$suite:lab_$suite") ;; esac
 done
-LAB_PY36_PORT=$(( port + 1 ))  # the port after the other generations' (stage lab-py3.6)
-generations_beside_lab() {  # the other generations' labs, then lab-py3.6: a chain of their own at the guests' priority
-  STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}" lab-py3.6:lab_py36
+LAB_BOOKWORM2_PORT=$(( port + 1 ))  # the port after the other generations' (stage lab-bookworm2)
+generations_beside_lab() {  # the other generations' labs, then lab-bookworm2: a chain of their own at the guests'
+  # priority
+  local second=()
+  case " $SANLAB_SUITES " in *" bookworm "*) second=(lab-bookworm2:lab_bookworm2) ;; esac
+  STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}" "${second[@]}"
 }
-stop_generations() {  # on an early exit: no VM of another generation, nor lab-py3.6's, outlives the run
+stop_generations() {  # on an early exit: no VM of another generation, nor bookworm's second, outlives the run
   local p=$(( SANLAB_PORT + SANLAB_BOOKWORM_VMS - 1 ))
   for _suite in "${OTHER_SUITES[@]}"; do p=$(( p + 1 )); SSH_PORT=$p tests/lab/boot.sh stop >/dev/null 2>&1 || true; done
-  SSH_PORT=$LAB_PY36_PORT tests/lab/boot.sh stop >/dev/null 2>&1 || true
+  SSH_PORT=$LAB_BOOKWORM2_PORT tests/lab/boot.sh stop >/dev/null 2>&1 || true
 }
 case " $STAGES " in
-  *" lab "*|*" lab-py3.6 "*) if [ "$SANLAB" = 1 ]; then
+  *" lab "*|*" lab-bookworm2 "*) if [ "$SANLAB" = 1 ]; then
                stages_beside_lab lint:lint build:build docs:docs unit:pytest_unit sanity:sanity units:units \
                  fleet:pytest_fleet matrix:matrix py3.6:units_py36 py3.13:units_py313
                # the other generations' VMs: a chain of their own, at the guest's priority (their tests wait on the
@@ -415,9 +421,9 @@ case " $STAGES " in
   *) on_their_own ;;
 esac
 case " $STAGES " in
-  *" lab "*|*" lab-py3.6 "*|*" molecule "*)
+  *" lab "*|*" lab-bookworm2 "*|*" molecule "*)
     trap 'stop_beside_lab; lab_down "$SANLAB_BOOKWORM_VMS"; stop_generations' EXIT
-    # (bookworm's VM is booted for the lab and molecule stages; lab-py3.6 boots a VM of its own, in the other
+    # (bookworm's VM is booted for the lab and molecule stages; lab-bookworm2 boots a second one, in the other
     # generations' chain, started here at once when bookworm's VM is not wanted)
     case " $SANLAB_SUITES : $STAGES " in
       *" bookworm "*:*" lab "*|*" bookworm "*:*" molecule "*)
@@ -441,7 +447,7 @@ case " $STAGES " in
     # without SANLAB the other generations' stages skip their lab tests and say so, as bookworm's do
     if [ "$SANLAB" != 1 ]; then
       for suite in "${OTHER_SUITES[@]}"; do SANLAB_SUITE=$suite stage lab pytest_lab; done
-      stage lab-py3.6 lab_py36  # its lab test skipped and says so, as the others
+      stage lab-bookworm2 lab_bookworm2  # its lab tests skipped and say so, as the others
     fi ;;
 esac
 wait_beside_lab

@@ -3,7 +3,7 @@ the lab guest whose interpreter is Python 3.6 (RHEL 8's platform-python, SLES 15
 machine copied into the guest at the same path, set as the host's ansible_python_interpreter. The audit must name an
 unmapped LUN stale, the check run plan its removal, and the run of that approved plan remove it.
 
-scripts/test.sh stage lab-py3.6 runs it on a bookworm VM of its own, after the other generations' labs, in the
+scripts/test.sh stage lab-bookworm2 runs it on bookworm's second VM, after the other generations' labs, in the
 environment of `scripts/setup.sh --core 2.16.19` (marker target_python36; the lab stage leaves it out: ansible-core
 2.17 and later run no module on 3.6).
 """
@@ -65,7 +65,7 @@ def playbook(site, *args):
 def test_audit_and_remediate_from_ansible_core_2_16_on_a_python_3_6_host(lab, tmp_path):
     version = subprocess.run(["ansible", "--version"], capture_output=True, text=True, check=True).stdout
     assert re.match(r"ansible \[core 2\.16\.", version), (
-        "run with ansible-core 2.16 (scripts/test.sh stage lab-py3.6: scripts/setup.sh --core 2.16.19): %s"
+        "run with ansible-core 2.16 (scripts/test.sh stage lab-bookworm2: scripts/setup.sh --core 2.16.19): %s"
         % version.splitlines()[0])
     t0 = time.monotonic()
     lab.reset()

@@ -1,7 +1,7 @@
 """scripts/test.sh runs the stages that need no VM, and the other generations' labs, as chains beside bookworm's lab
 (`stages_beside_lab`): a stage that fails must be counted as failed and the chain must go on to its next stage. The
 bullseye lab once failed inside a function that turned errexit back on (`set -e` after its tests), and its return
-ended the whole chain: no trixie lab, no lab-py3.6, no result file for any of them. The script's own functions are
+ended the whole chain: no trixie lab, no second bookworm VM, no result file for any of them. The script's own functions are
 taken from it and run with stand-in stages."""
 import re
 import subprocess
