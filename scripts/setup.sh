@@ -5,6 +5,10 @@
 #   source <(scripts/setup.sh)  the same, applied to this shell
 #   scripts/setup.sh --core 2.16.19   the same with another ansible-core (the test matrix: scripts/test.sh matrix),
 #                               in a venv of its own: that ansible-core plus scripts/requirements-core-matrix.txt
+#   scripts/setup.sh --target-python 3.6   the same with a venv of that Python (3.6 or 3.13: the oldest and newest
+#                               the modules run on, scripts/test.sh stages py3.6 and py3.13) holding
+#                               scripts/requirements-target-py<VERSION>.txt: pytest, Hypothesis and the ansible-core
+#                               whose AnsibleModule the modules' tests run
 #
 # What it does:
 #   1. finds a Python >= 3.12 (PATH, then pyenv, then common prefixes);
@@ -27,13 +31,21 @@ REQ="$TOP/requirements-dev.txt"
 HASH=$(sha256sum "$REQ" | cut -c1-12)
 VENV="$CACHE/venv-$HASH"
 COLL="$CACHE/collections-$HASH"
-CORE=
+CORE= TARGET_PY=
+log() { printf '[setup] %s\n' "$*" >&2; }
 if [ "${1:-}" = --core ]; then
   CORE=${2:?--core needs an ansible-core version, e.g. 2.16.19}
   CORE_REQ="$TOP/scripts/requirements-core-matrix.txt"
   VENV="$CACHE/venv-core$CORE-$( (cat "$CORE_REQ"; echo "ansible-core==$CORE") | sha256sum | cut -c1-12)"
+elif [ "${1:-}" = --target-python ]; then
+  TARGET_PY=${2:?--target-python needs a Python version, e.g. 3.6}
+  TARGET_REQ="$TOP/scripts/requirements-target-py$TARGET_PY.txt"
+  [ -f "$TARGET_REQ" ] || { log "no $TARGET_REQ: the target Pythons tested are $(cd "$TOP/scripts" &&
+                            ls requirements-target-py*.txt | sed 's/requirements-target-py\(.*\)\.txt/\1/' | xargs)"; exit 1; }
+  VENV="$CACHE/venv-py$TARGET_PY-$(sha256sum "$TARGET_REQ" | cut -c1-12)"
+  # the controller's venv and collections tree first (this run prints only the target venv's environment)
+  "$TOP/scripts/setup.sh" >/dev/null
 fi
-log() { printf '[setup] %s\n' "$*" >&2; }
 
 find_python() {
   local cand v
@@ -43,6 +55,16 @@ find_python() {
     command -v "$cand" >/dev/null 2>&1 || [ -x "$cand" ] || continue
     v=$("$cand" -c 'import sys; print(int(sys.version_info >= (3, 12)))' 2>/dev/null) || continue
     [ "$v" = 1 ] && { command -v "$cand" 2>/dev/null || echo "$cand"; return 0; }
+  done
+  return 1
+}
+
+find_target_python() {  # python<VERSION> on PATH, then pyenv's build of it
+  local cand
+  for cand in "python$TARGET_PY" "$HOME"/.pyenv/versions/"$TARGET_PY".*/bin/"python$TARGET_PY"; do
+    command -v "$cand" >/dev/null 2>&1 || [ -x "$cand" ] || continue
+    "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, sys.argv[1].split("."))))' "$TARGET_PY" \
+      2>/dev/null && { command -v "$cand" 2>/dev/null || echo "$cand"; return 0; }
   done
   return 1
 }
@@ -73,15 +95,25 @@ venv_ok() {
 build_venv() {
   venv_ok "$VENV" && return 0  # built by the setup.sh we waited for
   local py build
-  py=$(find_python) || { log "no Python >= 3.12 found (PATH, ~/.pyenv/versions); install one"; return 1; }
+  if [ -n "$TARGET_PY" ]; then
+    py=$(find_target_python) || { log "no Python $TARGET_PY found (PATH, ~/.pyenv/versions); install one"; return 1; }
+  else
+    py=$(find_python) || { log "no Python >= 3.12 found (PATH, ~/.pyenv/versions); install one"; return 1; }
+  fi
   mkdir -p "$CACHE/builds"
   build=$(mktemp -d "$CACHE/builds/$(basename "$VENV").XXXXXX")
   chmod 755 "$build"
   log "creating $VENV (in $build) with $py ($("$py" -V 2>&1))"
   "$py" -m venv "$build"
-  "$build/bin/python" -m pip install -q --upgrade pip >&2
+  # pip 21.3 is the last for Python 3.6 (a newer one refuses to install there)
+  "$build/bin/python" -m pip install -q --upgrade "pip$([ "$TARGET_PY" = 3.6 ] && echo '<22')" >&2
   if [ -n "$CORE" ]; then
     "$build/bin/python" -m pip install -q "ansible-core==$CORE" -r "$CORE_REQ" >&2
+  elif [ -n "$TARGET_PY" ]; then
+    # ansible-core apart, without its dependencies and whatever its Requires-Python says: the tests import its
+    # module_utils only (AnsibleModule), the code a controller of that version sends to a host of this Python
+    "$build/bin/python" -m pip install -q -r <(grep -v '^ansible-core==' "$TARGET_REQ") >&2
+    "$build/bin/python" -m pip install -q --no-deps --ignore-requires-python "$(grep '^ansible-core==' "$TARGET_REQ")" >&2
   else
     "$build/bin/python" -m pip install -q -r "$REQ" >&2
   fi

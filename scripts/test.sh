@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — README command 2: every test, on a fresh machine or a warm one.
 #
-#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix,
-#                                   the fixture-fleet integration tests, lab tests, molecule (every stage but lab
+#   scripts/test.sh                 lint, build, docs, sanity, units, unit tests, the ansible-core matrix, the
+#                                   target side's unit tests on Python 3.6 and 3.13 (py3.6, py3.13), the
+#                                   fixture-fleet integration tests, lab tests, molecule (every stage but lab
 #                                   and molecule runs beside the lab VMs)
 #   SANFLEET_CORE_MATRIX="2.16.19" STAGES=matrix scripts/test.sh   the matrix on some ansible-core versions only
 #   STAGES="unit lab" scripts/test.sh    only some stages (names below)
@@ -15,15 +16,17 @@
 # tests marked every_suite run, plus README command 1 (scripts/lab-audit.sh) on trixie's VM. The stages that need no
 # VM (lint, build, docs, the tooling tests, sanity, ansible-test units, the integration tests of the fixture fleet
 # and the ONTAP simulator: stage fleet, and the ansible-core matrix) run beside bookworm's lab, one after the other,
-# at nice 10 (on their own with SANLAB=0), and the other generations' labs as a second chain beside it: the TCG
-# guests leave most of the two cores idle while their tests wait on the kernel's timers, and CI's 60 minutes cannot
+# at nice 10 (on their own with SANLAB=0), and the other generations' labs as a second chain beside it, then stage
+# lab-bookworm2 on a second bookworm VM in that chain (the tests marked bookworm_second_vm: Fibre Channel's; then the
+# audit and remediate playbooks from ansible-core 2.16 against the guest with a Python 3.6 interpreter): the TCG
+# guests leave part of the two cores idle while their tests wait on the kernel's timers, and CI's 60 minutes cannot
 # hold the lab tests one after the other.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 eval "$(scripts/setup.sh)"
-STAGES=${STAGES:-"lint build docs sanity units unit matrix fleet lab molecule"}
+STAGES=${STAGES:-"lint build docs sanity units unit matrix py3.6 py3.13 fleet lab lab-bookworm2 molecule"}
 # The older ansible-core releases meta/runtime.yml supports (requires_ansible) that the matrix stage tests, beside
 # requirements-dev.txt's own (the newest): 2.16 is the oldest (AAP 2.4/2.5 execution environments), 2.18 the last
 # before data tagging (AAP 2.5/2.6); 2.21 (requirements-dev.txt) runs everything with data tagging (since 2.19). 2.19
@@ -64,8 +67,11 @@ stage() {  # stage NAME CMD...: run one stage, keep going, remember how it ended
   [ $rc = 0 ] || failed=1
 }
 
+# The target side runs on Python 3.6 and newer (docs/design.md "Python versions"): vermin finds what needs a newer one
+# (tests/tooling/test_target_python.py runs this very command, on the tree and on code that must fail it)
+TARGET_CHECK=(vermin -t=3.6- --no-tips --violations plugins/modules plugins/module_utils)
 lint() {
-  ansible-lint --nocolor && antsibull-changelog lint
+  ansible-lint --nocolor && antsibull-changelog lint && "${TARGET_CHECK[@]}"
 }
 
 build() {
@@ -111,10 +117,15 @@ sanity() {
      grep -vE 'is ignored: it is neither|^(Collecting|Downloading|Installing|Successfully|Using cached|Looking in)')
 }
 
-units() {
-  local dir
+units() {  # every unit test through ansible-test but plugins/module_utils' own: stages py3.6 and py3.13 run those
+  # on the oldest and the newest Python a host runs them on (a third run here on 3.12 cost CI ~10 of its minutes);
+  # the house-rule invariants here still drive module_utils' observe, judge, plan and act
+  local dir targets
   dir=$(ansible_test_tree)
-  (cd "$dir" && ansible-test units --python 3.12 --requirements 2>&1 | grep -vE 'is ignored: it is neither')
+  (cd "$dir" &&
+   targets=$(find tests/unit -name 'test_*.py' -not -path 'tests/unit/plugins/module_utils/*' | sort) &&
+   # shellcheck disable=SC2086  # one target per word
+   ansible-test units --python 3.12 --requirements $targets 2>&1 | grep -vE 'is ignored: it is neither')
 }
 
 lab_up() {  # lab_up [VMS]: boot VMS (default 1) lab VMs of $SANLAB_SUITE on $SANLAB_PORT, +1, ..., at once, at the
@@ -186,7 +197,8 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
     # with several VMs, worker gw<N> uses the one lab_up booted on SANLAB_PORT+N (SANLAB_REUSE); lab_down stops them
     local workers=()
     [ "$SANLAB_BOOKWORM_VMS" -gt 1 ] && workers=(-n "$SANLAB_BOOKWORM_VMS" --dist loadfile)
-    python -m pytest -q -p no:cacheprovider "${workers[@]}" --durations=12 -m lab tests/integration
+    python -m pytest -q -p no:cacheprovider "${workers[@]}" --durations=12 -m "lab and not target_python36 and not bookworm_second_vm" \
+      tests/integration
   else
     python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and every_suite" tests/integration || return 1
     [ "$SANLAB" = 1 ] && [ "$SANLAB_SUITE" = trixie ] || return 0
@@ -194,14 +206,33 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
   fi
 }
 
+# bookworm's second VM (LAB_BOOKWORM2_PORT), in the other generations' chain after theirs, so that bookworm's lab,
+# which ends CI, is shorter by what runs here: the tests marked bookworm_second_vm (Fibre Channel's: ~15-23 minutes
+# of bookworm's 63 in the CI of 2026-11-28), then the audit and remediate playbooks from ansible-core 2.16 against the
+# guest with a Python 3.6 interpreter (tests/integration/test_python36_lab.py; README "Python on the hosts": Python
+# 3.6 copied in, then the setup module, the audit, the check run and the approved run, some 5 minutes)
+lab_bookworm2() (  # a subshell: the environment of scripts/setup.sh --core 2.16.19 stays in it
+  local rc env
+  export SANLAB_SUITE=bookworm SANLAB_PORT=$LAB_BOOKWORM2_PORT
+  lab_up || { echo "lab-boot(bookworm, second VM) FAILED"; lab_down; exit 1; }
+  rc=0
+  python -m pytest -q -p no:cacheprovider --durations=6 -m "lab and bookworm_second_vm" tests/integration || rc=$?
+  if env=$(scripts/setup.sh --core 2.16.19); then
+    eval "$env"
+    python -m pytest -q -p no:cacheprovider -m "lab and target_python36" tests/integration || rc=1
+  else
+    echo "lab-bookworm2: FAILED: no ansible-core 2.16 venv"; rc=1
+  fi
+  lab_down
+  exit $rc
+)
+
 lab_generation() {  # lab_generation SUITE PORT: one generation's VM booted on PORT, its lab tests, the VM stopped
   local rc
   export SANLAB_SUITE=$1 SANLAB_PORT=$2
   lab_up || { echo "lab-boot($1) FAILED"; lab_down; return 1; }
-  set +e
-  pytest_lab
-  rc=$?
-  set -e
+  rc=0
+  pytest_lab || rc=$?
   lab_down
   return $rc
 }
@@ -209,10 +240,8 @@ lab_generation() {  # lab_generation SUITE PORT: one generation's VM booted on P
 lab_audit() {  # README command 1 on the running VM: the audit must name the unmapped and the reused LUN
   local log rc
   log=$(mktemp)
-  set +e
-  scripts/lab-audit.sh > "$log" 2>&1
-  rc=$?
-  set -e
+  rc=0
+  scripts/lab-audit.sh > "$log" 2>&1 || rc=$?
   tail -n 25 "$log"
   if [ "$rc" != 0 ]; then rm -f "$log"; echo "lab-audit.sh: rc $rc"; return 1; fi
   if ! grep -q stale_unmapped "$log" || ! grep -q serial_mismatch "$log"; then
@@ -262,6 +291,25 @@ matrix() {
   return $rc
 }
 
+# The target side on the oldest and the newest Python the modules run on (docs/design.md "Python versions"): the
+# modules' and module_utils' unit tests, in a cached venv of that Python (scripts/setup.sh --target-python) with the
+# newest pytest and Hypothesis it supports and the newest ansible-core that runs modules there (2.16 on 3.6)
+target_units() {  # target_units VERSION (run in a subshell: its own environment)
+  local env storage rc
+  env=$(scripts/setup.sh --target-python "$1") || { echo "--- Python $1: FAILED: no venv"; return 1; }
+  eval "$env"
+  echo "--- $(python -V 2>&1), ansible-core $(python -c 'from ansible.release import __version__ as v; print(v)')"
+  # Hypothesis keeps a cache of its own (.hypothesis/ of the working directory on 3.6's release): not in the checkout
+  storage=$(mktemp -d)
+  rc=0
+  HYPOTHESIS_STORAGE_DIRECTORY=$storage python -m pytest -q -p no:cacheprovider -n 2 tests/unit/plugins/modules \
+    tests/unit/plugins/module_utils || rc=$?
+  rm -rf "$storage"
+  return $rc
+}
+units_py36() { (target_units 3.6); }
+units_py313() { (target_units 3.13); }
+
 molecule_all() {
   molecule test --all
 }
@@ -286,8 +334,10 @@ stages_beside_lab() {  # NICE=n stages_beside_lab NAME:FUNCTION...
     renice -n "${NICE:-10}" -p "$BASHPID" >/dev/null 2>&1 || true
     for pair in "${chain[@]}"; do
       name=${pair%%:*} t0=$(date +%s)
+      # in a subshell: a stage that turns errexit on (set -e) and fails ends its subshell, never the chain
+      # (the bullseye lab's failure once ended the chain there: no trixie, no second bookworm VM, no result file)
       set +e
-      "${pair#*:}" >"$BG_DIR/$name.log" 2>&1
+      ( "${pair#*:}" ) >"$BG_DIR/$name.log" 2>&1
       echo "$? $(( $(date +%s) - t0 ))" >"$BG_DIR/$name.rc"
       set -e
     done
@@ -335,6 +385,8 @@ on_their_own() {
   stage unit pytest_unit
   stage units units
   stage matrix matrix
+  stage py3.6 units_py36
+  stage py3.13 units_py313
   stage fleet pytest_fleet
 }
 # the generations other than bookworm, each on a port of its own, as stages beside bookworm's lab (lab-<suite>)
@@ -346,29 +398,35 @@ for suite in $SANLAB_SUITES; do
   eval "lab_$suite() { lab_generation $suite $port; }"
   case " $STAGES " in *" lab "*) [ "$SANLAB" = 1 ] && GENERATION_PAIRS+=("lab-$suite:lab_$suite") ;; esac
 done
-generations_beside_lab() {  # the other generations' labs: a chain of their own at the guests' priority
-  STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}"
+LAB_BOOKWORM2_PORT=$(( port + 1 ))  # the port after the other generations' (stage lab-bookworm2)
+generations_beside_lab() {  # the other generations' labs, then lab-bookworm2: a chain of their own at the guests'
+  # priority
+  local second=()
+  case " $SANLAB_SUITES " in *" bookworm "*) second=(lab-bookworm2:lab_bookworm2) ;; esac
+  STAGES="$STAGES ${GENERATION_PAIRS[*]%%:*}" NICE=0 stages_beside_lab "${GENERATION_PAIRS[@]}" "${second[@]}"
 }
-stop_generations() {  # on an early exit: no VM of another generation outlives the run
+stop_generations() {  # on an early exit: no VM of another generation, nor bookworm's second, outlives the run
   local p=$(( SANLAB_PORT + SANLAB_BOOKWORM_VMS - 1 ))
   for _suite in "${OTHER_SUITES[@]}"; do p=$(( p + 1 )); SSH_PORT=$p tests/lab/boot.sh stop >/dev/null 2>&1 || true; done
+  SSH_PORT=$LAB_BOOKWORM2_PORT tests/lab/boot.sh stop >/dev/null 2>&1 || true
 }
 case " $STAGES " in
-  *" lab "*) if [ "$SANLAB" = 1 ]; then
+  *" lab "*|*" lab-bookworm2 "*) if [ "$SANLAB" = 1 ]; then
                stages_beside_lab lint:lint build:build docs:docs unit:pytest_unit sanity:sanity units:units \
-                 fleet:pytest_fleet matrix:matrix
+                 fleet:pytest_fleet matrix:matrix py3.6:units_py36 py3.13:units_py313
                # the other generations' VMs: a chain of their own, at the guest's priority (their tests wait on the
                # kernel's timers as bookworm's do; behind the CPU stages they would end last), started once
                # bookworm's VMs are up (below): more TCG boots at once beside the CPU stages each take minutes longer
-               case " $SANLAB_SUITES " in *" bookworm "*) ;; *) generations_beside_lab ;; esac
              else on_their_own; fi ;;
   *) on_their_own ;;
 esac
 case " $STAGES " in
-  *" lab "*|*" molecule "*)
+  *" lab "*|*" lab-bookworm2 "*|*" molecule "*)
     trap 'stop_beside_lab; lab_down "$SANLAB_BOOKWORM_VMS"; stop_generations' EXIT
-    case " $SANLAB_SUITES " in
-      *" bookworm "*)
+    # (bookworm's VM is booted for the lab and molecule stages; lab-bookworm2 boots a second one, in the other
+    # generations' chain, started here at once when bookworm's VM is not wanted)
+    case " $SANLAB_SUITES : $STAGES " in
+      *" bookworm "*:*" lab "*|*" bookworm "*:*" molecule "*)
         export SANLAB_SUITE=bookworm
         t_suite=$(date +%s)
         set +e
@@ -384,10 +442,12 @@ case " $STAGES " in
           RESULTS+=("$(printf 'lab(bookworm) %ss incl. image and boot' $(( $(date +%s) - t_suite )))")
         fi
         unset SANLAB_REUSE SANLAB_INVENTORY ;;
+      *) [ "$SANLAB" != 1 ] || generations_beside_lab ;;
     esac
     # without SANLAB the other generations' stages skip their lab tests and say so, as bookworm's do
     if [ "$SANLAB" != 1 ]; then
       for suite in "${OTHER_SUITES[@]}"; do SANLAB_SUITE=$suite stage lab pytest_lab; done
+      stage lab-bookworm2 lab_bookworm2  # its lab tests skipped and say so, as the others
     fi ;;
 esac
 wait_beside_lab

@@ -25,6 +25,8 @@ description:
     A serial play's summary of the batches done is also printed when the next batch starts, after that batch's
     failures: an interrupted run (Ctrl-C, a cancelled AWX job) ends without a recap, and still says which hosts it
     did and where their reports are.
+  - >-
+    Each C(--diff) block comes after a line C(<host>: --diff) that names its host.
   - With C(-v) and more it prints what the C(default) callback prints, and the fleet summary once more at the end.
   - >-
     Turn it on with C(ANSIBLE_STDOUT_CALLBACK=sanfleet.remediation.fleet) or C(stdout_callback) in
@@ -82,6 +84,7 @@ class CallbackModule(DefaultCallback):
         super().__init__()
         self._fleet_summary = None
         self._summary_shown = True
+        self._diff_of = None
 
     def _detailed(self):
         return self._display.verbosity > 0
@@ -169,6 +172,22 @@ class CallbackModule(DefaultCallback):
         self._warnings(result)
         self._shown_ok(result, item=True)
         return None
+
+    def v2_on_file_diff(self, result):
+        """A diff as the default callback prints it, under the line of its host: the default callback names the
+        host only in the result line after it, which this callback does not print, so the --diff blocks of a fleet
+        run were not told apart."""
+        if self._detailed():
+            return super().v2_on_file_diff(result)
+        self._diff_of = self.host_label(result)
+        try:
+            return super().v2_on_file_diff(result)
+        finally:
+            self._diff_of = None
+
+    def _get_diff(self, difflist):
+        text = super()._get_diff(difflist)
+        return "%s: --diff\n%s" % (self._diff_of, text) if text and self._diff_of else text
 
     def v2_runner_on_skipped(self, result):
         if self._detailed():

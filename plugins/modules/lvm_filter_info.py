@@ -24,7 +24,10 @@ author:
   - sanfleet.remediation contributors (@sanfleet)
 options:
   lvm_conf:
-    description: The LVM configuration file (used when C(lvmconfig) is not available).
+    description:
+      - The LVM configuration file (used when C(lvmconfig) is not available).
+      - An absolute path to a file, without C(..); anything else (a directory too) fails the module before it reads
+        anything.
     type: path
     default: /etc/lvm/lvm.conf
   use_pvs:
@@ -105,12 +108,14 @@ errors:
 """
 
 import json
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import module as skeleton
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import parse
@@ -396,6 +401,17 @@ def pvs_on_live_maps(module, host, devices, errors):
     return [r for r in report if r.get("pv_name")]
 
 
+def check_lvm_conf(module, path):
+    """lvm_conf names a file: bad input fails the module before it reads anything, whether lvmconfig (which the
+    module prefers) is installed or not."""
+    try:
+        validate.host_file_path(path, "lvm_conf")
+    except validate.InvalidInput as exc:
+        module.fail_json(msg="%s; nothing was read" % exc)
+    if os.path.isdir(path):
+        module.fail_json(msg="lvm_conf %r is a directory, not an LVM configuration file; nothing was read" % path)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -409,6 +425,7 @@ def main():
     p = module.params
     skeleton.exits_shaped(module, lambda result: compact_audit.lvm_result(result, p["detail"]))
     skeleton.check_seconds(module, ("command_timeout",))
+    check_lvm_conf(module, p["lvm_conf"])
     errors = []
     result = dict(changed=False, filters={}, findings=[], san_devices=[], san_vgs=[], pvs=[], errors=errors)
     host = read.reader_for(p)

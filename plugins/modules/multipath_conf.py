@@ -590,6 +590,7 @@ def main():
                   tmo_settings={}, live_maps=[], live_maps_queueing=[], changes=[], restart_needed=False,
                   restarted=False, reconfigured=False, apply_action="none", apply_reason=None,
                   maps_without_active_path=[], maps_failing_io=[], parse_error=None, errors=host.errors)
+    without_multipath_tools(module, result)
     seen = observe(module, host, targets, result)
     if p["state"] == "audit":
         result["remaining_findings"] = active(seen.findings)
@@ -611,6 +612,19 @@ def main():
                     + map_findings(seen.maps))
     result["remaining_findings"] = active(findings)
     module.exit_json(**result)
+
+
+def without_multipath_tools(module, result):
+    """A host without multipath-tools (an NVMe-only host): nothing to audit, and the audit says so as a skipped
+    result, never a pass (the reports then leave area multipath unjudged and name the package: tool_missing);
+    nothing to fix (state present fails, nothing written)."""
+    if module.get_bin_path("multipath"):
+        return
+    why = "multipath-tools is not installed (multipath not found): there is no multipath configuration to %s" % (
+        "audit" if module.params["state"] == "audit" else "fix")
+    if module.params["state"] != "audit":
+        module.fail_json(msg=why + "; nothing was written", **result)
+    module.exit_json(skipped=True, msg=why, **result)
 
 
 def verify(module, host, targets, judge, result, settle):

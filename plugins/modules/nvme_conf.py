@@ -332,6 +332,9 @@ def main():
     errors = []
     host = read.reader_for(p)
     fabrics = read_host(host, errors)
+    if fabrics is not None:
+        # nvme-cli writes the host identity files and ships the boot units: their findings say when it is missing
+        fabrics["nvme_cli"] = bool(module.get_bin_path("nvme"))
     audit = nvme_audit.audit(fabrics)
     result = dict(changed=False, errors=errors, **audit)
     if p["state"] == "audit":

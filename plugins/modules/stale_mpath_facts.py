@@ -211,6 +211,10 @@ ansible_facts:
               (C(initiators), C(iscsi_sessions), C(multipathd), C(nvme), a SCSI disk, a dm device when the
               multipath table did not answer). The playbooks
               report an C(unknown) host as failed or in error, never as not a SAN host.
+            - C(tools_missing) lists the SAN packages the host lacks (C(package) multipath-tools, sg3_utils,
+              open-iscsi or nvme-cli, C(also_named) its name where a distribution names it otherwise, the missing
+              C(programs), and C(unread) what is not read, judged or done without it); null when the lookup did
+              not finish. A probe whose program is missing is C(result) C(error) with C(missing) naming it.
             - C(uncounted_block_devices) lists (name, why) the block devices that are neither dm nor sd and whose
               I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem or on a
               filesystem over a SAN map or disk, or whose file's devices cannot be told, any unknown kind); null

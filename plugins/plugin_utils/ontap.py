@@ -268,7 +268,8 @@ def array_truth(clusters, initiators, plugin_name, get=None):
     """The array truth of one host from every cluster (docs/ontap.md, "array-truth contract"):
 
     ``{luns: [records], targets: [{cluster, svm, iscsi_target_names, iscsi_addresses, fc_wwpns, collected_at}],
-    problems: [{cluster, svm, kind, msg}], clusters: [{cluster, hostname, svm, collected_at, requests, source}],
+    problems: [{cluster, svm, kind, msg}], clusters: [{cluster, hostname, svm, collected_at, requests, retries
+    (reason: count, of the retries its read needed), source}],
     initiators: [the initiators the records were read for, or "*" for every mapping], collected_at: oldest read,
     nvme: {namespaces, targets, host_nqns, problems, clusters}}`` (the NVMe truth: docs/ontap.md).
 
@@ -301,7 +302,7 @@ def array_truth(clusters, initiators, plugin_name, get=None):
                               for t in truth.get("targets") or [])
         out["clusters"].append({"cluster": truth["cluster"], "hostname": opts.get("hostname"), "svm": opts.get("svm"),
                                 "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
-                                "source": source})
+                                "retries": truth.get("retries") or {}, "source": source})
         add_nvme_truth(nvme, truth, opts)
     out["problems"].extend(duplicate_identities(out["targets"]))
     nvme["problems"].extend(duplicate_identities(nvme["targets"]))

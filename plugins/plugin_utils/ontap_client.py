@@ -8,7 +8,11 @@ the password. No credential is ever put in a result or an error message."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import logging
+import re
+import time
 import warnings
 from urllib.parse import urlsplit
 
@@ -25,6 +29,24 @@ logging.getLogger("ansible_collections.netapp.ontap.plugins.module_utils.netapp"
 
 DEFAULT_TIMEOUT = 60
 DEFAULT_MAX_PAGES = 1000
+
+# The answers that say "try again later" (RFC 9110 15.6.4: 503 Service Unavailable; RFC 6585 4: 429 Too Many
+# Requests; both may carry Retry-After): ONTAP's web server gives 503 while it is busy (a takeover, a saturated REST
+# server) and 429 when it limits a client. One of them, or a connection reset while a request is on the wire, must
+# not blind a whole run: the request is tried again, its waits doubling from RETRY_BACKOFF seconds (or as long as
+# Retry-After asks), as long as the next try starts within the request's `timeout` of its first try. Nothing else
+# is tried again: a refused connection, an untrusted certificate, a 401 are named at once.
+RETRY_STATUSES = (429, 503)
+RETRY_BACKOFF = 0.5
+RETRY_MAX = 8
+
+# netapp.ontap 23.x (its module_utils' netapp module) imports to_native from ansible.module_utils._text, which
+# ansible-core 2.19+ deprecates (removal in 2.24): two lines on the controller's stderr in every run that asks a
+# cluster, about code that is not ours and that a user cannot change. Dropped while netapp.ontap is imported, and only
+# they: every other deprecation is shown. Upstream: ansible-collections/netapp.ontap issue 352 and pull request 338
+# (open); the tooling test of the supported versions fails before a pinned ansible-core removes the names
+# (docs/ontap.md "Retries").
+_THEIR_DEPRECATION = re.compile(r"^Importing '\w+' from 'ansible\.module_utils\._text' is deprecated")
 
 # The lookup options that are connection options of netapp.ontap, copied into the OntapRestAPI params.
 CONNECTION_KEYS = ("hostname", "username", "password", "cert_filepath", "key_filepath", "validate_certs", "http_port")
@@ -90,16 +112,39 @@ def _ca_bundle(path):
     return path
 
 
+@contextlib.contextmanager
+def _without_their_text_deprecation():
+    """Display.deprecated drops the deprecation of netapp.ontap's import of ansible.module_utils._text meanwhile."""
+    shown = display.deprecated
+
+    def deprecated(msg, *args, **kwargs):
+        if _THEIR_DEPRECATION.match(str(msg)):
+            return None
+        # the caller's own call, passed on as it came (its collection_name or deprecator with it)
+        return shown(msg, *args, **kwargs)  # pylint: disable=ansible-deprecated-no-collection-name
+
+    own = "deprecated" in vars(display)   # an instance's own (a test's stand-in) is put back, not removed
+    display.deprecated = deprecated
+    try:
+        yield
+    finally:
+        if own:
+            display.deprecated = shown
+        else:
+            del display.deprecated
+
+
 def _netapp(plugin_name):
     """netapp.ontap's (OntapRestAPI, na_ontap_host_argument_spec), imported when a cluster is asked, not with this
     module: the report and compliance filters import this package in every Ansible worker that renders them, and
     netapp.ontap's module_utils costs each of those workers a deprecation warning's stack walk and requests' import
     (~0.1-0.3 s per worker, issue 31's controller profile)."""
     try:
-        from ansible_collections.netapp.ontap.plugins.module_utils.netapp import (
-            OntapRestAPI,
-            na_ontap_host_argument_spec,
-        )
+        with _without_their_text_deprecation():
+            from ansible_collections.netapp.ontap.plugins.module_utils.netapp import (
+                OntapRestAPI,
+                na_ontap_host_argument_spec,
+            )
     except ImportError as exc:
         raise AnsibleLookupError("%s needs the netapp.ontap collection (>=23,<24) on the controller: %s"
                                  % (plugin_name, exc))
@@ -110,8 +155,46 @@ def _netapp(plugin_name):
     return OntapRestAPI, na_ontap_host_argument_spec
 
 
+def _retry_class():
+    """urllib3's Retry, bounded by a deadline and counting its retries (imported with the client, as requests is)."""
+    from urllib3.exceptions import MaxRetryError
+    from urllib3.util.retry import Retry
+
+    class DeadlineRetry(Retry):
+        """Retry whose next try must start before ``deadline`` (time.monotonic()), with the reason of every retry it
+        grants appended to ``reasons`` (one list shared by the copies urllib3 makes at each try)."""
+
+        deadline = None
+        reasons = None
+
+        def new(self, **kw):
+            out = super().new(**kw)
+            out.deadline, out.reasons = self.deadline, self.reasons
+            return out
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+            out = super().increment(method, url, response, error, _pool, _stacktrace)
+            wait = max(out.get_backoff_time(), (out.get_retry_after(response) or 0) if response is not None else 0)
+            if self.deadline is not None and time.monotonic() + wait > self.deadline:
+                raise MaxRetryError(_pool, url, error)
+            if self.reasons is not None:
+                self.reasons.append(_retry_reason(response, error))
+            return out
+
+    return DeadlineRetry
+
+
+def _retry_reason(response, error):
+    if response is not None:
+        return "HTTP %s" % response.status
+    text = str(error).lower()
+    return "connection reset" if "reset" in text or "aborted" in text else "connection error"
+
+
 class OntapClient:
-    """One connection to one cluster, through netapp.ontap's OntapRestAPI."""
+    """One connection to one cluster: netapp.ontap's OntapRestAPI builds it (the URL, the headers, TLS, the
+    credentials) and a requests session of its own sends the GETs, with the retries of RETRY_STATUSES and of
+    connection resets on its adapter (urllib3's Retry), each request's retries bounded by its ``timeout``."""
 
     def __init__(self, options, plugin_name, timeout=DEFAULT_TIMEOUT):
         rest_api, host_argument_spec = _netapp(plugin_name)
@@ -134,6 +217,49 @@ class OntapClient:
             # requests takes a CA bundle path where it takes True; OntapRestAPI passes `verify` straight through.
             self.rest.verify = ca_path
         self.requests_made = 0
+        # why each retry was made (HTTP 503, connection reset, ...), for the truth's count per cluster
+        self.retries = []
+        self._session = None
+
+    def _send(self, api, params):
+        """(status, body, error) of one GET, as netapp.ontap's send_request returns them: ONTAP's error object, or
+        the text of an HTTP or connection error, with its retries (RETRY_STATUSES, resets) within `timeout`."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        rest = self.rest
+        if self._session is None:
+            self._session = requests.Session()
+            self._session.mount("https://", HTTPAdapter(max_retries=_retry_class()(
+                total=None, connect=0, read=RETRY_MAX, status=RETRY_MAX, other=0, redirect=0,
+                status_forcelist=RETRY_STATUSES, allowed_methods=frozenset(["GET"]), backoff_factor=RETRY_BACKOFF,
+                respect_retry_after_header=True, raise_on_status=False)))
+        retry = self._session.get_adapter(rest.url).max_retries
+        retry.deadline, retry.reasons = time.monotonic() + rest.timeout, self.retries
+        headers = rest.build_headers()
+        kwargs = {}
+        if rest.cert_filepath:
+            kwargs["cert"] = (rest.cert_filepath, rest.key_filepath) if rest.key_filepath else rest.cert_filepath
+        else:
+            # as netapp.ontap sends it: the password's UTF-8 bytes (requests' own basic auth is Latin-1)
+            token = base64.b64encode(("%s:%s" % (rest.username, rest.password)).encode("utf-8")).decode("ascii")
+            headers["Authorization"] = "Basic %s" % token
+        try:
+            response = self._session.get(rest.url + api, params=params, headers=headers, verify=rest.verify,
+                                         timeout=rest.timeout, **kwargs)
+        except requests.exceptions.RequestException as exc:
+            return None, None, str(exc)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        if error is None and response.status_code >= 400:
+            error = "%s %s for url: %s" % (response.status_code, response.reason, response.url)
+        elif error is None and body is None and response.content.strip():
+            # netapp.ontap's strict_json_check: an answer that is not JSON (a proxy's page) is an error, not data
+            error = "Expecting json, got: %r" % response.content[:200]
+        return response.status_code, (None if error is not None else body), error
 
     def redact(self, text):
         """text without this connection's password."""
@@ -143,7 +269,7 @@ class OntapClient:
         with warnings.catch_warnings():
             if not self.validate_certs:
                 warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-            status, body, error = self.rest.send_request("GET", api, params)
+            status, body, error = self._send(api, params)
         self.requests_made += 1
         display.vvvv("sanfleet ONTAP GET %s %s -> %s" % (api, params or "", status))
         return status, body, error

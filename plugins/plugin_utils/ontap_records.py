@@ -146,6 +146,8 @@ def fetch_truth(client, svm=None, page_size=None, max_pages=DEFAULT_MAX_PAGES):
         "fetched_at": time.time(),
         "elapsed": round(time.monotonic() - started, 3),
         "requests": client.requests_made,
+        # the retries the read needed (HTTP 503 or 429, connection resets: ontap_client.RETRY_STATUSES), by reason
+        "retries": dict((why, client.retries.count(why)) for why in sorted(set(client.retries))),
         "igroups": [_slim_igroup(r) for r in igroups],
         "luns": [_slim_lun(r) for r in luns],
         "targets": svm_targets(services, ip_lifs, fc_lifs),

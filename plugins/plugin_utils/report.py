@@ -14,6 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import c
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import (
     STALE_VERDICTS,
     compliance_violations,
@@ -180,6 +181,40 @@ def _san_rows(san):
         rows.append(finding_row("host", "san_presence_unknown", "error", "host", host.get("san_presence_reason") or ""))
     for e in san.get("errors") or []:
         rows.append(finding_row("host", "read_error", "error", e.get("what"), e.get("msg")))
+    return rows + _tool_rows(san)
+
+
+# per SAN package (observe/tools.py): what of the host needs it (a warning then), said when it has none of that
+_NEEDED_BY = {
+    "multipath-tools": ("multipath maps", lambda san, n_maps: n_maps > 0),
+    # a map's paths are SAN disks (a compact fact counts the healthy ones), and so is an iSCSI or FC disk without one
+    "sg3_utils": ("SCSI SAN disks", lambda san, n_maps: n_maps > 0 or any(
+        isinstance(d, dict) and d.get("transport") in ("iscsi", "fc") for d in (san.get("disks") or {}).values())),
+    "open-iscsi": ("iSCSI sessions", lambda san, n_maps: bool(san.get("iscsi_sessions"))),
+    "nvme-cli": ("NVMe-oF controllers", lambda san, n_maps: bool(_fabric_controllers(san))),
+}
+
+
+def _fabric_controllers(san):
+    return [c for c in ((san.get("nvme") or {}).get("controllers") or [])
+            if isinstance(c, dict) and is_fabrics(c.get("transport"))]
+
+
+def _tool_rows(san):
+    """One tool_missing row per SAN package the host lacks (host.tools_missing): a warning when the host has what
+    it reads (multipath maps, SCSI SAN disks, iSCSI sessions, NVMe-oF controllers), info when it has none."""
+    host = san.get("host") if isinstance(san.get("host"), dict) else {}
+    n_maps = compact.counts(san)[0]
+    rows = []
+    for tool in host.get("tools_missing") or []:
+        package = tool.get("package")
+        needs, needed = _NEEDED_BY.get(package, ("its devices", lambda *_a: True))
+        has = needed(san, n_maps)
+        reason = "%s%s is not installed (%s not found): %s%s" % (
+            package, " (%s)" % tool["also_named"] if tool.get("also_named") else "",
+            ", ".join(tool.get("programs") or []), tool.get("unread") or "",
+            "" if has else "; this host has no %s, so nothing of it is left unjudged" % needs)
+        rows.append(finding_row("host", "tool_missing", "warning" if has else "info", package, reason))
     return rows
 
 
@@ -359,12 +394,30 @@ def _check_parts(parts, host):
                                                                                if not isinstance(e, dict))))))
 
 
+def _retry_rows(truth):
+    """One info row per cluster of the truth read for this host that answered only after retries (HTTP 503 or 429,
+    connection resets: plugin_utils/ontap_client.py): how many, and why."""
+    clusters = truth.get("clusters") if isinstance(truth, dict) else None
+    rows = []
+    for c in clusters if isinstance(clusters, list) else []:
+        retries = c.get("retries") if isinstance(c, dict) else None
+        if isinstance(retries, dict) and retries:
+            why = ", ".join("%s x%s" % (reason, n) for reason, n in sorted(retries.items()))
+            rows.append(finding_row("array", "array_retried", "info", c.get("cluster") or c.get("hostname") or "?",
+                                    "ONTAP answered after %d retries (%s), each within the request's timeout"
+                                    % (sum(n for n in retries.values() if isinstance(n, int)), why),
+                                    action="Nothing for this run: its read is whole. A cluster that often needs "
+                                           "them is busy (a takeover, its REST load): docs/ontap.md \"Retries\"."))
+    return rows
+
+
 def host_report(parts, host, run="audit"):
     _check_parts(parts, host)
     san = parts.get("san") if isinstance(parts.get("san"), dict) else {}
     failed = parts.get("failed") if isinstance(parts.get("failed"), dict) else None
     not_san = bool(parts.get("not_san")) and not failed
     array = _array_of(san, parts.get("array"))
+    retried = _retry_rows(parts.get("array"))
     approval = parts.get("approval")
     # the module's one result, whatever became of the host after it: a run that failed mid-unit reports its plan,
     # what ran, the step that stopped each unit and the queueing it left
@@ -377,6 +430,7 @@ def host_report(parts, host, run="audit"):
     findings = (_violation_rows(parts) + _san_rows(san) + _info_rows(parts) + _fc_rows(san, parts.get("multipath"))
                 + _nvme_rows(parts.get("nvme")))
     findings.extend(_run_rows(failed, array, approval))
+    findings.extend(retried)
     if not_san:
         findings.append(finding_row("host", "not_san", "info", host, NOT_SAN_REASON))
     for e in parts.get("errors") or []:

@@ -313,8 +313,8 @@ def _fleet_array(index, host_rows):
         if not isinstance(report, dict):
             continue
         for f in report.get("findings") or []:
-            if f["area"] != "array":
-                continue
+            if f["area"] != "array" or f["severity"] == "info":
+                continue  # a cluster that answered after retries (array_retried) left nothing unjudged
             key = (f["object"], f["check"], f["reason"])
             entry = out.setdefault(key, {"cluster": f["object"], "cause": f["check"][len("array_"):],
                                          "severity": f["severity"], "reason": f["reason"], "action": f["action"],

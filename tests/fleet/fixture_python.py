@@ -20,6 +20,10 @@ What it changes, in this process only, before the AnsiballZ payload runs:
 - the multipath_conf scan of local (non-SAN) disks sees none: the captured hosts have only the virtio root disk.
 Everything a module would write is refused (the fixture hosts are read-only: audit and compliance only).
 
+A scenario ``<capture>-without-<package>[-without-<package>...]`` is the capture's host without those packages
+(PACKAGES: open-iscsi, multipath-tools, sg3_utils, nvme-cli): their programs do not start and get_bin_path finds none,
+their files and their daemon's /proc entry are not in the tree; the kernel's state is the capture's.
+
 The scenario ``nosan`` is a host that is not a SAN host: no multipath-tools, no iSCSI initiator, no FC HBA (the
 captured host's /etc/os-release and mounts, nothing of its SAN): ``multipath``, ``multipathd`` and ``iscsiadm``
 are not installed (get_bin_path fails for them as on such a host), dmsetup answers with no map.
@@ -49,6 +53,8 @@ def unpacked(scenario):
     that is a directory is a tree already unpacked (benchmarks/make_big_fixture.py), used as it is."""
     if os.path.isabs(scenario) and os.path.isdir(scenario):
         return scenario
+    # a host without some packages is its capture's tree less theirs: the capture first (its own lock)
+    source = unpacked(scenario.split(WITHOUT)[0]) if WITHOUT in scenario else None
     cache = os.path.join(os.environ.get("SANFLEET_FIXTURE_CACHE") or "/tmp/sanfleet-fleet-fixtures-%d" % os.getuid())
     os.makedirs(cache, exist_ok=True)
     base = os.path.join(cache, scenario)
@@ -57,6 +63,8 @@ def unpacked(scenario):
         if not os.path.exists(os.path.join(base, ".done")):
             if scenario == NOT_SAN:
                 _not_san_tree(base)
+            elif source is not None:
+                _without_packages(base, source, scenario.split(WITHOUT)[1:])
             else:
                 archive = os.path.join(FIXTURES, scenario + ".tar.gz")
                 with tarfile.open(archive) as tar:
@@ -87,6 +95,48 @@ def _not_san_tree(base):
         json.dump(index, out)
 
 
+# The packages a fixture host can lack ("<capture>-without-<package>"): their programs do not start (ENOENT) and
+# get_bin_path finds none, their files and their daemon's /proc entry are not in the tree
+# (the names of plugins/module_utils/_san/observe/tools.py; programs, files and daemons as the packages install them)
+PACKAGES = {
+    "open-iscsi": {"programs": ("iscsiadm", "iscsid", "iscsistart"), "files": ("etc/iscsi",), "daemons": ("iscsid",)},
+    "multipath-tools": {"programs": ("multipath", "multipathd", "kpartx", "mpathpersist"),
+                        "files": ("etc/multipath.conf", "etc/multipath"), "daemons": ("multipathd",)},
+    "sg3_utils": {"programs": ("sg_turs", "sg_inq", "sg_raw", "sg_vpd", "sg_readcap", "rescan-scsi-bus.sh"),
+                  "files": (), "daemons": ()},
+    "nvme-cli": {"programs": ("nvme",), "files": ("etc/nvme", "usr/lib/systemd/system/nvmf-autoconnect.service",
+                                                  "etc/systemd/system/default.target.wants/nvmf-autoconnect.service"),
+                 "daemons": ()},
+}
+WITHOUT = "-without-"
+
+
+def missing_programs(scenario):
+    """The programs a fixture host of `scenario` lacks."""
+    return set(p for pkg in scenario.split(WITHOUT)[1:] for p in PACKAGES[pkg]["programs"]) | (
+        set(SAN_TOOLS) if scenario == NOT_SAN else set())
+
+
+def _without_packages(base, source, packages):
+    """<capture>-without-<package>...: the capture's tree (source) copied, each package's files and daemons taken
+    out."""
+    import shutil
+    shutil.copytree(source, base, symlinks=True)
+    os.remove(os.path.join(base, ".done"))
+    for pkg in packages:
+        for rel in PACKAGES[pkg]["files"]:
+            path = os.path.join(base, "root", rel)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            elif os.path.lexists(path):
+                os.remove(path)
+        procs = os.path.join(base, "root", "proc")
+        for pid in os.listdir(procs) if os.path.isdir(procs) else ():
+            comm = os.path.join(procs, pid, "comm")
+            if pid.isdigit() and os.path.exists(comm) and open(comm).read().strip() in PACKAGES[pkg]["daemons"]:
+                shutil.rmtree(os.path.join(procs, pid))
+
+
 # the modules whose forked children read the host (observe/read.py before the split); the probes are not among them
 READER_MODULES = tuple("ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe." + m
                        for m in ("read", "fs", "sysfs", "procs", "batch", "reread"))
@@ -98,14 +148,16 @@ def install(scenario):
     from ansible.module_utils import basic
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import tools
     from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe import helpers as t
 
     base = unpacked(scenario)
+    missing = missing_programs(scenario)
     captured = t.CapturedRun(os.path.join(base, "commands"))
     real_call = deadline.call
 
     def fixture_run(argv, timeout, what=None, data=None):
-        if scenario == NOT_SAN and argv[0] in SAN_TOOLS:
+        if argv[0] in missing:
             raise OSError(2, "No such file or directory: %r" % argv[0])
         if data is not None or argv[0] in ("systemctl", "iscsiadm") and "-o" in argv:
             raise OSError(1, "fixture host %s is read-only: %s" % (scenario, " ".join(argv)))
@@ -134,9 +186,12 @@ def install(scenario):
     read.Host.__init__ = init
     deadline.run = fixture_run
     deadline.call = fixture_call
+    # the programs are this machine's, not the capture's: the fixture host has all but those its packages lack
+    tools.find_programs = lambda root, names, path=None: dict(
+        (n, None if n in missing else "/usr/sbin/" + n) for n in names)
 
     def get_bin_path(self, name, required=False, opt_dirs=None):
-        if scenario == NOT_SAN and name in SAN_TOOLS:
+        if name in missing:
             if required:
                 self.fail_json(msg='Failed to find required executable "%s" in paths: /usr/sbin:/usr/bin' % name)
             return None

@@ -29,17 +29,31 @@ def fixture_host(bindir, scenario):
 
 
 def truth(scenario):
-    """The array truth the lab had when the scenario was captured, in the array-truth contract (docs/ontap.md):
-    the ontap_luns records and the one target they cover (the lab's target IQN and portals), read just now."""
+    """The array truth the lab had when the scenario was captured, in the array-truth contract (docs/ontap.md),
+    read just now: the ontap_luns records and the one target they cover (the lab's target IQN and portals; for an
+    FC capture, fc_*, the FC SVM's records and LIF WWPNs); with the NVMe SVM's truth for an NVMe capture (nvme_*).
+    A scenario <capture>-without-<package> (fixture_python.py) has its capture's truth."""
+    scenario = scenario.split("-without-")[0]
     with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
         lab = json.load(tar.extractfile("%s/truth.json" % scenario))
     now = time.time()
-    first = (lab["array_luns"] or [{}])[0]
-    cluster, svm = first.get("cluster", "sanlab"), first.get("svm", "svm_sanlab")
-    return {"luns": [dict(r, collected_at=now) for r in lab["array_luns"]],
-            "targets": [{"cluster": cluster, "svm": svm, "iscsi_target_names": [lab["target_iqn"]],
-                         "iscsi_addresses": [p.rsplit(":", 1)[0] for p in lab["portals"]], "fc_wwpns": [],
-                         "collected_at": now}],
-            "problems": [], "initiators": [lab["initiator_iqn"]], "collected_at": now,
-            "clusters": [{"cluster": cluster, "hostname": "captured", "svm": None, "collected_at": now,
-                          "requests": 0, "source": "capture"}]}
+    if scenario.startswith("fc_"):
+        fc = lab["fc"]
+        luns, initiators = fc["array_luns"], fc["initiator_wwpns"]
+        target = {"cluster": fc["cluster"], "svm": fc["svm"], "iscsi_target_names": [], "iscsi_addresses": [],
+                  "fc_wwpns": list(fc["fc_wwpns"])}
+    else:
+        first = (lab["array_luns"] or [{}])[0]
+        luns, initiators = lab["array_luns"], [lab["initiator_iqn"]]
+        target = {"cluster": first.get("cluster", "sanlab"), "svm": first.get("svm", "svm_sanlab"),
+                  "iscsi_target_names": [lab["target_iqn"]],
+                  "iscsi_addresses": [p.rsplit(":", 1)[0] for p in lab["portals"]], "fc_wwpns": []}
+    out = {"luns": [dict(r, collected_at=now) for r in luns], "targets": [dict(target, collected_at=now)],
+           "problems": [], "initiators": initiators, "collected_at": now,
+           "clusters": [{"cluster": target["cluster"], "hostname": "captured", "svm": None, "collected_at": now,
+                         "requests": 0, "source": "capture"}]}
+    if scenario.startswith("nvme_") and lab.get("nvme"):
+        from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+            nvme_array_truth)
+        out["nvme"] = dict(nvme_array_truth(lab["nvme"]), collected_at=now)
+    return out

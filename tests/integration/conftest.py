@@ -44,6 +44,11 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "lab: needs the SAN lab VM (real kernel); SANLAB=0 skips them with a reason")
     config.addinivalue_line("markers", "every_suite: a lab test that scripts/test.sh runs on every Debian generation "
                                        "(SANLAB_SUITE=bullseye|bookworm|trixie), not only on bookworm")
+    config.addinivalue_line("markers", "target_python36: a lab test of a host whose interpreter is Python 3.6, from an "
+                                       "ansible-core 2.16 controller: scripts/test.sh stage lab-bookworm2 runs it, the "
+                                       "lab stage leaves it out")
+    config.addinivalue_line("markers", "bookworm_second_vm: a bookworm lab test that scripts/test.sh runs on bookworm's "
+                                       "second VM (stage lab-bookworm2, beside bookworm's lab), not in the lab stage")
     config.addinivalue_line("markers", "every_core: a test without the lab whose result depends on how the ansible-core "
                                        "version templates; scripts/test.sh (stage matrix) runs it on every "
                                        "ansible-core of SANFLEET_CORE_MATRIX too")

@@ -32,6 +32,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_client
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_lab_truths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,12 +93,13 @@ def files_inside_the_collection():
     return {str(f): f.stat().st_mtime_ns for d in INSIDE if d.is_dir() for f in d.rglob("*") if f.is_file()}
 
 
-def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None):
-    """Run sanfleet.remediation.<name> from a fresh directory with sanfleet_ontap only in group_vars/san.yml;
-    `cluster_update` changes that cluster entry (a malformed one)."""
+def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None):
+    """Run sanfleet.remediation.<name> from a fresh directory (or `cwd`) with sanfleet_ontap only in
+    group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
     (run / "inventory" / "group_vars").mkdir(parents=True)
-    (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {"hosts": fleet["hosts"]}}}}))
+    (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {
+        "hosts": fleet["hosts"] if hosts is None else hosts}}}}))
     with OntapSimulator(fleet["dataset"], str(run)) as sim:
         sim.users = {USER: PASSWORD}
         cluster = {"hostname": "127.0.0.1", "http_port": sim.port, "username": USER, "password": PASSWORD,
@@ -108,10 +110,12 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
             cluster["http_port"] = 1
         elif failure == "503":
             sim.errors["cluster"] = (503, "Service Unavailable", "0")
+        elif failure == "busy":
+            sim.interruptions["storage/luns"] = [503, "reset"]
         cluster.update(cluster_update or {})
         (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
-        cwd = run / "cwd"
-        cwd.mkdir()
+        cwd = cwd or run / "cwd"
+        cwd.mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
         env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         argv = ["ansible-playbook", "-i", str(run / "inventory"), "sanfleet.remediation." + name, "-f", "10"]
@@ -195,9 +199,13 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
     proc = run_playbook(fleet, name, failure, *args)
     assert_reports_name_the_failure(proc, expect, name)
     assert_no_secret(proc)
-    if failure != "refused":
+    if failure == "wrong_password":
         # group_vars reached the lookup, which logged in once for the fleet (the failure is cached for the run)
         assert proc.requests == 1, proc.requests
+    elif failure == "503":
+        # ONTAP busy: the one read of the fleet asked again, within the request's timeout, then failed for the run
+        # (ontap_client.RETRY_STATUSES; the failure is cached: no second read)
+        assert 1 < proc.requests <= ontap_client.RETRY_MAX + 1, proc.requests
     if name == "remediate":
         # the not-SAN host was asked too (stale_cleanup reads the truth first): its report says the array refused
         not_san = json.loads((proc.reports / "hosts" / (NOT_SAN + ".json")).read_text())["summary"]
@@ -210,6 +218,48 @@ def test_reports_name_the_array_failure_and_hold_no_secret(fleet, name, failure,
         assert doc["remediation"]["counts"]["planned"] == 0
         assert any(b["why"] == "array_lookup_problem" and "HTTP 503" in b["msg"] for b in doc["remediation"]["blocked"])
         assert "no SCSI removal planned: array lookup 127.0.0.1" in (proc.reports / "fleet.md").read_text()
+
+
+def test_a_cluster_busy_for_a_moment_is_read_and_every_report_says_how_many_retries_it_needed(fleet):
+    """One HTTP 503 (ONTAP busy) or a connection reset made the cluster unreadable for the whole run: no device of
+    any host judged. Both are tried again (plugins/plugin_utils/ontap_client.py); the hosts are judged against the
+    array, and each SAN host's report names the retries."""
+    proc = run_playbook(fleet, "audit", "busy", verbosity=None)
+    assert proc.returncode == 4, (proc.returncode, proc.stdout[-3000:])  # the unreachable host, nothing else
+    assert "the array could not be read" not in proc.stdout
+    for host in SAN_HOSTS:
+        doc = json.loads((proc.reports / "hosts" / (host + ".json")).read_text())
+        assert doc["summary"]["array_checked"] is True, (host, doc["summary"])
+        [row] = [f for f in doc["findings"] if f["area"] == "array"]
+        assert (row["check"], row["severity"], row["object"]) == ("array_retried", "info", "sanlab"), row
+        assert "after 2 retries (HTTP 503 x1, connection reset x1)" in row["reason"], row
+
+
+def test_remediate_reports_and_plans_a_host_whose_modules_cannot_run(fleet):
+    """A host where no module can start (no Python where its interpreter is said to be) failed at remediate's first
+    module, before its report: neither hosts/<host>.json nor a not_planned entry in sanfleet-plan.json (audit and
+    compliance write both), so the approver never saw it. It is recorded as failed, with the host's own words, and
+    planned as not_planned; the real run with that plan reports it too and touches nothing."""
+    nopython = "node50-nopython"
+    hosts = {"node01-unmapped": fleet["hosts"]["node01-unmapped"],
+             nopython: {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/python3"}}
+    check = run_playbook(fleet, "remediate", "nopython", "--check", "-e", "sanfleet_hosts=san", verbosity=None,
+                         hosts=hosts)
+    assert check.returncode == 2, (check.returncode, check.stdout[-3000:])   # the host fails after its report
+    plan = json.loads((check.reports / "sanfleet-plan.json").read_text())
+    assert plan[nopython]["not_planned"] is True and "/nonexistent/python3" in plan[nopython]["msg"], plan[nopython]
+    assert "not_planned" not in plan["node01-unmapped"]
+    doc = json.loads((check.reports / "hosts" / (nopython + ".json")).read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["status"] == "failed" and "/nonexistent/python3" in doc["errors"][-1]["msg"], doc
+
+    real = run_playbook(fleet, "remediate", "nopython-run", "--limit", nopython, "-e",
+                        "sanfleet_approved_plan_file=%s" % (check.reports / "sanfleet-plan.json"), verbosity=None,
+                        hosts=hosts, cwd=check.run / "cwd")
+    assert real.returncode == 2, (real.returncode, real.stdout[-3000:])
+    doc = json.loads((real.reports / "hosts" / (nopython + ".json")).read_text())
+    assert doc["status"] == "failed" and doc["remediation"]["approval"] == "not_in_plan", doc["remediation"]
+    assert doc["remediation"]["counts"]["executed"] == 0
 
 
 def test_remediate_never_targets_an_implicit_all(fleet):

@@ -40,7 +40,9 @@ except ImportError:  # pragma: no cover - plain checkout
     sys.path.insert(0, str(ROOT / "tests"))
     from ontap_sim import OntapSimulator, from_lab_truths  # noqa: E402
 
-pytestmark = pytest.mark.lab
+# the longest lab tests (~15-23 minutes together under load): scripts/test.sh runs them on bookworm's second VM,
+# beside bookworm's lab (stage lab-bookworm2)
+pytestmark = [pytest.mark.lab, pytest.mark.bookworm_second_vm]
 
 SCSI_SCAN_WRITES = ("issue_lip", "- - -")
 

@@ -234,8 +234,15 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     lines = console.rstrip("\n").splitlines()
     assert "batch 1 of 1: 5 hosts (node00-healthy .. node04-portal_cut), 0 of 5 hosts done before it" in lines
     for host in hosts:
-        assert len([ln for ln in lines if ln.startswith(host + ": ")]) == 2, (host, console[-3000:])
+        assert len([ln for ln in lines if ln.startswith(host + ": ") and ln != host + ": --diff"]) == 2, (
+            host, console[-3000:])
+    # the one --diff (the devices the unmapped host's plan removes) names its host
+    # (ansible-core 2.16 also diffs the report directory, delegated to localhost: "node00-healthy -> localhost")
+    assert [ln for ln in lines if ln.endswith(": --diff") and " -> " not in ln] == ["node01-unmapped: --diff"]
     assert lines[-1].startswith("SUMMARY: 5 hosts ("), lines[-5:]
+    names = set(e["event_data"].get("task") for e in run.events if e.get("event") == "runner_on_ok"
+                and e["event_data"].get("task_action") == "sanfleet.remediation.stale_cleanup")
+    assert names == {"Find and remove the stale SAN devices of this host (--check: the plan only)"}, names
     # (ansible-core 2.16 also shows the report directory's --diff: the callback hides no diff)
     assert len(lines) <= 12 * len(hosts) + 20, console
     data = _artifact_data(run)["sanfleet_report"]
@@ -265,11 +272,11 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     assert "Remediation: %d steps planned, 0 executed, 0 refused." % per_unmapped in md
 
 
-def test_the_rolling_run_says_which_batch_runs(tmp_path):
+@pytest.fixture(scope="module")
+def rolling_run(tmp_path_factory):
     """A real run (nothing to remove: healthy fixture hosts, sanfleet_allow_unreviewed) in the batches of a serial list
-    [1, 2] over three hosts: each batch prints "batch N of M" once, numbered as Ansible cut the hosts (the first
-    batch one host, the second two), and the summary of the last batch is the console's last line."""
-    pdd = tmp_path / "runner"
+    [1, 2] over three hosts."""
+    pdd = tmp_path_factory.mktemp("rolling") / "runner"
     _shims(pdd / "bin")
     hosts = {"node%02d-healthy" % i: {"ansible_connection": "local", "stale_cleanup_array_truth": _truth("healthy"),
                                       "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")} for i in range(3)}
@@ -283,12 +290,27 @@ def test_the_rolling_run_says_which_batch_runs(tmp_path):
                                                        "sanfleet_allow_unreviewed": True}))
     run = ansible_runner.run(private_data_dir=str(pdd), ident="roll", project_dir=str(REPO),
                              playbook=str(REPO / "playbooks" / "remediate.yml"), forks=5, quiet=True, timeout=240)
-    console = run.stdout.read()
+    run.console = run.stdout.read()
+    return run
+
+
+def test_the_rolling_run_says_which_batch_runs(rolling_run):
+    """Each batch prints "batch N of M" once, numbered as Ansible cut the hosts (the first batch one host, the
+    second two), and the summary of the last batch is the console's last line."""
+    run, console = rolling_run, rolling_run.console
     assert run.status == "successful" and run.rc == 0, (run.status, run.rc, console[-3000:])
     assert [ln for ln in console.splitlines() if ln.startswith("batch ")] == [
         "batch 1 of 2: 1 host (node00-healthy), 0 of 3 hosts done before it",
         "batch 2 of 2: 2 hosts (node01-healthy .. node02-healthy), 1 of 3 hosts done before it"]
     assert console.rstrip("\n").splitlines()[-1].startswith("SUMMARY: 3 hosts ("), console[-2000:]
+
+
+def test_a_real_run_does_not_name_its_removal_task_a_check_run(rolling_run):
+    """The real run's removal task was named "... (--check - the plan only)": an operator reading the job of a
+    maintenance window was told nothing would be removed. The name says --check only in a check run."""
+    names = set(e["event_data"].get("task") for e in rolling_run.events if e.get("event") == "runner_on_ok"
+                and e["event_data"].get("task_action") == "sanfleet.remediation.stale_cleanup")
+    assert names == {"Find and remove the stale SAN devices of this host"}, names
 
 
 def audit_run(pdd, hosts):

@@ -370,11 +370,38 @@ def sc_fc_two_targets(lab):
     lab.fc_setup(luns=[1], target2=True)
 
 
+def _iscsi_removed(lab, what):
+    res = lab.agent("iscsi_remove")
+    if res["sessions"] or res["maps_left"]:
+        raise LabError("%s: the iSCSI side did not go: %s" % (what, res))
+
+
+def sc_fc_only(lab):
+    """fc_unmapped on a host with Fibre Channel only: the iSCSI sessions logged out, their sds and maps gone (the
+    host the fixture fleet gives no open-iscsi: tests/fleet/fixture_python.py); FC LUN 2 unmapped, its map's paths
+    failed."""
+    sc_fc_unmapped(lab)
+    _iscsi_removed(lab, "fc_only")
+    time.sleep(2)
+
+
+def sc_nvme_only(lab):
+    """nvme_stale on a host with NVMe over Fabrics only: the iSCSI sessions logged out, their sds and maps gone, and
+    multipathd stopped with its socket (the host the fixture fleet gives no multipath-tools); no dm-multipath map."""
+    sc_nvme_stale(lab)
+    _iscsi_removed(lab, "nvme_only")
+    lab.ssh("systemctl stop multipathd.socket multipathd.service", timeout=60, check=True)
+    time.sleep(2)
+
+
+# what a scenario changed that the next one's reset does not set back
+RESTORE = {"nvme_only": "systemctl start multipathd.socket multipathd.service"}
+
 SCENARIOS = {"healthy": sc_healthy, "unmapped": sc_unmapped, "portal_cut": sc_portal_cut, "orphan": sc_orphan,
              "mounted": sc_mounted, "two_targets": sc_two_targets, "fc_healthy": sc_fc_healthy,
              "fc_unmapped": sc_fc_unmapped, "fc_rport_blocked": sc_fc_rport_blocked,
              "fc_two_targets": sc_fc_two_targets, "nvme_healthy": sc_nvme_healthy, "nvme_stale": sc_nvme_stale,
-             "nvme_outage": sc_nvme_outage}
+             "nvme_outage": sc_nvme_outage, "fc_only": sc_fc_only, "nvme_only": sc_nvme_only}
 
 
 # --------------------------------------------------------------------------------------------- capture
@@ -500,7 +527,11 @@ def main(argv=None):
         for n in names:
             t = time.monotonic()
             SCENARIOS[n](lab)
-            dest = capture(lab, n, Path(a.out))
+            try:
+                dest = capture(lab, n, Path(a.out))
+            finally:
+                if n in RESTORE:
+                    lab.ssh(RESTORE[n], timeout=60, check=True)
             with tarfile.open(dest) as tar:
                 nfiles = len(tar.getmembers())
             print("%-11s -> %s (%d entries, %d kB, %.1fs)" % (

@@ -17,7 +17,9 @@ Behaviour copied from ONTAP (field names and types from its published REST schem
 import base64
 import fnmatch
 import json
+import socket
 import ssl
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -269,6 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
         entry = {"method": "GET", "path": parts.path, "query": dict(query), "user": None, "status": None,
                  "records": None}
         raw = None
+        if self._interrupted(sim, parts.path, entry):
+            return
         try:
             entry["user"] = self._authenticate(sim)
             raw = sim.raw_answers.get(parts.path[len("/api/"):].strip("/"))
@@ -288,6 +292,30 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _interrupted(self, sim, path, entry):
+        """True when this request gets the next of the path's ``interruptions`` instead of an answer: a status
+        (with the error object and ``retry_after``) or "reset" (the connection closed with a TCP reset, no answer)."""
+        cut = sim.next_interruption(path)
+        if cut is None:
+            return False
+        entry["status"] = cut
+        with sim.lock:
+            sim.request_log.append(entry)
+        if cut == "reset":
+            self.close_connection = True
+            # SO_LINGER of 0 seconds: the close resets the connection instead of ending it
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return True
+        data = json.dumps(ApiError(cut, INTERRUPTION_MESSAGES.get(cut, "error"), "0").body()).encode()
+        self.send_response(cut)
+        if sim.retry_after is not None:
+            self.send_header("Retry-After", str(sim.retry_after))
+        self.send_header("Content-Type", "application/hal+json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
 
     def _method_not_allowed(self):
         data = json.dumps(ApiError(405, "The method is not allowed.", 4).body()).encode()
@@ -320,6 +348,9 @@ class _Handler(BaseHTTPRequestHandler):
         return user
 
 
+INTERRUPTION_MESSAGES = {503: "Service Unavailable", 429: "Too Many Requests"}
+
+
 class OntapSimulator:
     """Context manager running the simulator on 127.0.0.1 with a fresh CA.
 
@@ -331,7 +362,9 @@ class OntapSimulator:
     ``return_timeout`` stop); ``errors`` {api path: (status, message, code)} answered instead of data;
     ``raw_answers`` {api path: (status, body text)} answered verbatim (an empty 200, ``{}``, a proxy's HTML page);
     ``short_pages`` {api path: n} drops the last n records of each page of that collection while ``num_records``
-    still counts them (a cut answer).
+    still counts them (a cut answer); ``interruptions`` {api path: [503, 429, "reset", ...]}: the next requests to
+    that path get these in turn (a status, with Retry-After ``retry_after`` when it is set, or a connection reset),
+    then answers again.
 
     Duplicate target identities (a cloned or renamed target, identity-preserving DR) need no setting: give two
     SVMs (or two simulators) the same ``targets`` iSCSI name or FC WWPN in the dataset.
@@ -347,6 +380,8 @@ class OntapSimulator:
         self.errors = {}
         self.raw_answers = {}
         self.short_pages = {}
+        self.interruptions = {}
+        self.retry_after = None
         self.request_log = []
         self.lock = threading.Lock()
         self.ca = CA(workdir)
@@ -390,6 +425,13 @@ class OntapSimulator:
     @property
     def request_count(self):
         return len(self.request_log)
+
+    def next_interruption(self, path):
+        """The next interruption queued for this request's path (``interruptions``), or None."""
+        api = path[len("/api/"):].strip("/") if path.startswith("/api/") else None
+        with self.lock:
+            queue = self.interruptions.get(api)
+            return queue.pop(0) if queue else None
 
     def requests_to(self, api):
         return [e for e in self.request_log if e["path"] == "/api/" + api]

@@ -167,6 +167,28 @@ def test_the_version_galaxy_yml_builds_is_released_or_the_next_one():
         assert not released or version > released[0], (GALAXY["version"], released[0])
 
 
+def test_the_tarballs_changelog_releases_the_version_the_readme_installs(tarball):
+    """The README installed sanfleet-remediation-0.2.0.tar.gz while the changelog stopped at 0.1.0 and every change
+    since waited as an unreleased fragment. The tarball (built as scripts/test.sh's stage `build` builds it) is the
+    one the README installs, and its CHANGELOG.rst and changelogs/changelog.yaml release that version with its
+    changes, not a bare heading."""
+    named = set(re.findall(r"sanfleet-remediation-([0-9][0-9.]*[0-9])\.tar\.gz", (ROOT / "README.md").read_text()))
+    assert len(named) == 1, named
+    (version,) = named
+    assert tarball.name == "sanfleet-remediation-%s.tar.gz" % version, "galaxy.yml builds %s" % GALAXY["version"]
+    with tarfile.open(tarball) as tar:
+        rst = tar.extractfile("CHANGELOG.rst").read().decode()
+        changes = yaml.safe_load(tar.extractfile("changelogs/changelog.yaml"))
+    section = re.search(r"^v%s\n=+\n(.*?)(?=^v[0-9][0-9.]*\n=+\n|\Z)" % re.escape(version), rst, re.M | re.S)
+    assert section, "CHANGELOG.rst releases no v%s: %s" % (version, re.findall(r"^v[0-9.]+$", rst, re.M))
+    assert re.search(r"^Release Summary\n-+\n", section.group(1), re.M), section.group(1)[:500]
+    assert re.search(r"^(Minor Changes|Bugfixes|Major Changes)\n-+\n\n- ", section.group(1), re.M), \
+        section.group(1)[:500]
+    release = changes["releases"][version]
+    assert release["release_date"] and release["changes"]["release_summary"], release.keys()
+    assert release.get("fragments"), "changelog.yaml's %s names no fragment it released" % version
+
+
 def test_every_changelog_fragment_is_a_mapping_of_sections_to_lists_of_text():
     """A fragment that is not valid YAML (a ': ' in an unquoted entry) fails antsibull-changelog at release time and
     ansible-lint's production profile on the installed collection: each must load as {section: [text, ...]}

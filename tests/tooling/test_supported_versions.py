@@ -54,8 +54,9 @@ def _ansible_text_removal():
 
 def test_netapp_ontap_deprecated_imports_are_tracked_against_the_pinned_ansible_core():
     """netapp.ontap (the pinned 23.x) imports to_native from ansible.module_utils._text, which ansible-core 2.19+
-    deprecates for removal in 2.24: the lookups' import of netapp.ontap breaks there. Fails, naming what to do, the
-    day a pinned ansible-core (requirements-dev.txt, the execution environment) reaches that version while
+    deprecates for removal in 2.24: the lookups' import of netapp.ontap breaks there (upstream: netapp.ontap issue
+    352, pull request 338; until then ontap_client drops that deprecation's two stderr lines). Fails, naming what to
+    do, the day a pinned ansible-core (requirements-dev.txt, the execution environment) reaches that version while
     netapp.ontap still imports it."""
     import os
     trees = [Path(p) for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]

@@ -290,6 +290,12 @@ CHECKS = (
            "without SAN",
            "Find what blocks the reads named (a hung path, a suspended map), then run again: until they finish the "
            "host is neither judged nor known to be without SAN.", _DEVICES),
+    _check("tool_missing", "host", "warning",
+           "a SAN package the collection reads the host with is not installed (multipath-tools, sg3_utils, "
+           "open-iscsi, nvme-cli): what it reads is not read, judged or done (info when the host has nothing "
+           "that needs it)",
+           "Install the package named (its name on your distribution is in the reason) and run again; until then "
+           "what the reason names is not judged, and remediate removes nothing that needs it.", _DEVICES),
     _check("not_san", "host", "info",
            "not a SAN host: no multipath-tools, no iSCSI initiator name, no FC HBA, no SAN disk; nothing was "
            "checked",

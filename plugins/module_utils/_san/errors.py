@@ -84,8 +84,8 @@ class Refused(Exception):
     """The plan, the in-use gate (judge.usage) or an act on re-check refuses to touch `target`: nothing was changed by the refusal.
 
     `kind` is machine-readable (mounted, swap, holder, opener, open_count, live_map, transport, identity,
-    unknown, invalid, not_san_host, no_target, came_back, unanswered, truth_too_old, ...), `holder` names what holds the device
-    when there is one.
+    unknown, invalid, not_san_host, no_target, came_back, unanswered, not_probed, truth_too_old, ...), `holder`
+    names what holds the device when there is one.
     """
 
     def __init__(self, target, kind, msg, holder=None, evidence=None):

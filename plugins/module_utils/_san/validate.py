@@ -176,6 +176,14 @@ def refused_units(san):
     return {"maps": odd_maps, "disks": odd_disks}
 
 
+def host_file_path(value, label):
+    """A file of the host named by an option: an absolute path with no `..` component and no NUL (a relative path is
+    read from wherever the module happens to run; `..` climbs out of the place the option names)."""
+    if not isinstance(value, str) or not value.startswith("/") or "\x00" in value or ".." in value.split("/"):
+        raise InvalidInput("%s must be the absolute path of a file, without '..': got %r" % (label, value))
+    return value
+
+
 def positive_seconds(value, label, maximum=float("inf")):
     """A deadline option: a positive number (bool, NaN and infinity are not), below `maximum` if one is given."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf") or \

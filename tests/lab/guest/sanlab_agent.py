@@ -2649,6 +2649,26 @@ def v_nvme_remove():
     return {"did": nvme_remove()}
 
 
+def v_iscsi_remove():
+    """The lab's iSCSI side gone, as on a host without open-iscsi: target1's maps flushed, its sds deleted, its sessions
+    logged out and its node records deleted; the FC fabric and the NVMe SVM stay (reset sets iSCSI up again)."""
+    lab_devs = {d["dev"] for d in lab_disks() if d["dev"]}
+    maps = [m for m, t in dm_tables().items() if t["devs"] and set(t["devs"]) <= lab_devs]
+    for m in maps:
+        run(["multipathd", "disablequeueing", "map", m], timeout=5)
+        run(["dmsetup", "message", m, "0", "fail_if_no_path"], timeout=5)
+        rc, _, _ = run(["multipath", "-f", m], timeout=15)
+        if rc != 0:
+            run(["dmsetup", "remove", "--force", m], timeout=10)
+    for d in lab_disks():
+        write_deadline("/sys/block/%s/device/delete" % d["name"], "1", timeout=10)
+    if lab_sessions():
+        run(["iscsiadm", "-m", "node", "-T", TARGET_IQN, "--logout"], timeout=20)
+    run(["iscsiadm", "-m", "node", "-o", "delete", "-T", TARGET_IQN], timeout=10)
+    left = [m for m, t in dm_tables().items() if t["devs"] and set(t["devs"]) <= lab_devs]
+    return {"flushed": maps, "sessions": len(lab_sessions()), "maps_left": left}
+
+
 VERBS = {
     "setup": v_setup, "reset": v_reset, "hard_reset": lambda **a: hard_reset(**a), "truth": lambda: truth(), "status": v_status,
     "create_lun": v_create_lun, "map_lun": v_map_lun, "unmap_lun": v_unmap_lun, "delete_lun": v_delete_lun,
@@ -2664,7 +2684,7 @@ VERBS = {
     "nvme_setup": v_nvme_setup, "nvme_truth": v_nvme_truth, "nvme_unmap": v_nvme_unmap,
     "nvme_cut_lif": v_nvme_cut_lif, "nvme_restore_lif": v_nvme_restore_lif, "nvme_delete_lif": v_nvme_delete_lif,
     "nvme_wait_controllers": v_nvme_wait_controllers, "nvme_remove": v_nvme_remove,
-    "nvme_deny_host": v_nvme_deny_host,
+    "nvme_deny_host": v_nvme_deny_host, "iscsi_remove": v_iscsi_remove,
 }
 
 

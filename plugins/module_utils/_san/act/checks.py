@@ -110,7 +110,8 @@ def verify_still_dead(host, step, obj, kind="map"):
     checker up), whatever the kernel's path state says, refuses the unit as `came_back`; so does a path no longer
     failed by the plan's own rule (plan.cleanup.unproven_failures), unless all that changed is that such paths no
     longer answer at all (_stop_on_silence); and so does a path planned as reaching another LU that no longer answers
-    READY as that LU. The truth can be truth_max_age old: the LUN may be mapped back. Returns {sd: probe}."""
+    READY as that LU. The truth can be truth_max_age old: the LUN may be mapped back. A path whose probe
+    could not be sent, its program gone since the plan, refuses the unit first (`not_probed`). Returns {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
     verify_truth_age(host, target)
     other_lu = step.options.get("other_lu")
@@ -121,6 +122,10 @@ def verify_still_dead(host, step, obj, kind="map"):
     hung = dict((n, []) for n in names if n)  # sd -> the probe's commands that hit their deadline
     probes = dict((n, _probe_past_unit_attention(host, n, hung[n])) for n in names if n)
     fresh = dict(obj, probe=probes) if kind == "map" else dict(obj, probe=probes.get(obj.get("name")))
+    unprobed = cleanup.not_probed(fresh, kind)
+    if unprobed:
+        # planned with every path probed, its program gone since: no answer is no proof (plan.cleanup.not_probed)
+        raise Refused(target, "not_probed", unprobed, evidence={"probes": probes})
     paths = dict((p.get("name"), p) for p in obj.get("paths") or []) if kind == "map" else {}
     heard = dict((n, judge_findings.lu_answers(paths.get(n), probes.get(n))) for n in names if n and n not in other_lu)
     heard = dict((n, signs) for n, signs in heard.items() if signs)

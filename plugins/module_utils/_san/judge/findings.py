@@ -110,16 +110,19 @@ def path_state(path, probe=None):
         reasons.append("device %s" % path["dev_state"])
     if path.get("name") is None:
         reasons.append("sd device not found")
+    # said where a path is not ok, never a state of its own: a probe that could not be sent is no answer
+    unprobed = ["not probed: %s is not installed" % probe["missing"]] if (probe or {}).get("missing") else []
     if probe_fails(probe, not kernel_failed):
         return "failed", reasons + ["probe %s" % probe["result"]]
     if kernel_failed:
-        return "failed", reasons
+        return "failed", reasons + unprobed
     if reasons:
-        return "unknown", reasons + ["the kernel path state is %s, not failed: only the array's word (LU not supported) "
-                                     "fails it" % (path.get("dm_state") or "not read")]
+        return "unknown", reasons + unprobed + [
+            "the kernel path state is %s, not failed: only the array's word (LU not supported) fails it"
+            % (path.get("dm_state") or "not read")]
     if path.get("dm_state") == "active":
         return "ok", []
-    return "unknown", ["kernel path state unknown"]
+    return "unknown", ["kernel path state unknown"] + unprobed
 
 
 def _path_evidence(path, probe):

@@ -291,6 +291,12 @@ ABSENT = {"hostnqn": "nvme-cli generates a host NQN at each run instead (libnvme
                     "UUID made when nvme_fabrics loads, another after a reboot)"}
 
 
+def _without_cli(read):
+    """What a finding about nvme-cli's files or units adds on a host without nvme-cli (read["nvme_cli"] False)."""
+    return ("; nvme-cli is not installed (nvme not found): it writes /etc/nvme/hostnqn and hostid and ships the "
+            "boot units, install it" if read.get("nvme_cli") is False else "")
+
+
 def _identity_findings(read):
     """/etc/nvme/hostnqn and hostid: absent or not an NQN / a UUID (nvme_hostnqn_invalid, nvme_hostid_invalid), the
     forms and the reads of observe.snapshot.nvme_host (one definition); a file not read is nvme_unreadable."""
@@ -303,7 +309,7 @@ def _identity_findings(read):
         if values[key] is not None:
             continue
         if state == "absent":
-            reason = "%s is absent (or empty): %s" % (path, ABSENT[key])
+            reason = "%s is absent (or empty): %s%s" % (path, ABSENT[key], _without_cli(read))
         elif state in ("ok", "undecodable"):
             reason = "%s: %s (%s)" % (path, why.get(path) or "not %s" % what, (
                 "NVMe Base Specification, NVMe Qualified Names" if key == "hostnqn" else
@@ -335,9 +341,10 @@ def _boot_findings(read, ctrls):
                 unit, "; ".join(u.get("unread") or []))))
             continue
         findings.append(_nvme_finding(
-            "nvme_autoconnect_off", unit, "%s is %s: %s" % (unit, u["state"].replace("_", " "), (
+            "nvme_autoconnect_off", unit, "%s is %s: %s%s" % (unit, u["state"].replace("_", " "), (
                 "the NVMe/TCP and NVMe/RDMA connections listed in discovery.conf / config.json are not made again "
-                "at boot" if unit == AUTOCONNECT else "the NVMe/FC connections are not made again at boot")),
+                "at boot" if unit == AUTOCONNECT else "the NVMe/FC connections are not made again at boot"),
+                _without_cli(read)),
             setting=unit, value=u["state"], recommended="enabled"))
     if transports & set(TCP_LIKE) and (units.get(AUTOCONNECT) or {}).get("state") == "enabled":
         findings.extend(_discovery_findings(read))

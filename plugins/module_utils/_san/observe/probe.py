@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import re
 import time
 
@@ -20,6 +21,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sense import (
     OPEN_FAIL_RE, classify_probe, host_byte_failed)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import SD_RE
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.tools import package_of
 
 SG_BIN = {"turs": "sg_turs", "inq": "sg_inq", "raw": "sg_raw"}
 TEST_UNIT_READY_CDB = ["00", "00", "00", "00", "00", "00"]
@@ -30,17 +32,33 @@ TUR_NOT_SENT_RE = re.compile(r"bad pass-through setup|No SCSI command \(cdb\) gi
 
 
 def probe_snapshot(host, snap):
-    """Probe the paths of every map with a path not fully healthy, and every SAN disk without a map."""
+    """Probe the paths of every map with a path not fully healthy, and every SAN disk without a map. A program that
+    is not installed is one error for all the paths it could not probe, not one per path."""
+    errors = []
     for wwid in sorted(snap["maps"]):
         m = snap["maps"][wwid]
         if all(_path_ok(p) for p in m["paths"]):
             continue
         for p in m["paths"]:
             if p.get("name") and SD_RE.match(p["name"]):
-                m["probe"][p["name"]] = probe_path(host, p["name"], errors=snap["errors"])
+                m["probe"][p["name"]] = probe_path(host, p["name"], errors=errors)
     for name, d in sorted(snap["disks"].items()):
         if d["map"] is None and d["transport"] in SAN_TRANSPORTS:
-            d["probe"] = probe_path(host, name, errors=snap["errors"])
+            d["probe"] = probe_path(host, name, errors=errors)
+    snap["errors"].extend(_one_per_message(errors))
+
+
+def _one_per_message(errors):
+    """The probes' errors, those with the same message (a program that is not installed) as one naming every
+    path: [{what: "probe of sdd, sdf", msg}]."""
+    out, merged = [], {}
+    for e in errors:
+        if e["msg"] in merged:
+            merged[e["msg"]]["what"] += ", " + e["what"][len("probe of "):]
+        else:
+            merged[e["msg"]] = dict(e)
+            out.append(merged[e["msg"]])
+    return out
 
 
 def probe_path(host, sd, errors=None):
@@ -60,6 +78,9 @@ def probe_path(host, sd, errors=None):
                 errors.append({"what": "probe of %s" % sd, "msg": str(exc)})
         except OSError as exc:
             results[key] = None
+            if exc.errno == errno.ENOENT:
+                raise _ProbeUnavailable("%s is not installed (%s): not probed" % (argv[0], package_of(argv[0])),
+                                        argv[0])
             raise _ProbeUnavailable("cannot run %s: %s" % (argv[0], exc))
 
     try:
@@ -75,17 +96,25 @@ def probe_path(host, sd, errors=None):
             if t.get("rc") == 0 and i and i.get("rc") == 0:
                 step("vpd", [SG_BIN["inq"], "-p", "0x80", "-r", node])
     except _ProbeUnavailable as exc:
+        out = {"result": "error", "sense": str(exc), "serial_live": None,
+               "elapsed": round(time.monotonic() - started, 3)}
+        if exc.missing:
+            # not an answer of the device: the plan removes nothing whose paths were not probed
+            out["missing"] = exc.missing
         if errors is not None:
             errors.append({"what": "probe of %s" % sd, "msg": str(exc)})
-        return {"result": "error", "sense": str(exc), "serial_live": None,
-                "elapsed": round(time.monotonic() - started, 3)}
+        return out
     out = classify_probe(results.get("tur"), results.get("inq"), results.get("vpd"))
     out["elapsed"] = round(time.monotonic() - started, 3)
     return out
 
 
 class _ProbeUnavailable(Exception):
-    pass
+    """A probe that could not be sent; `missing`: the program that is not installed, when that is why."""
+
+    def __init__(self, msg, missing=None):
+        super(_ProbeUnavailable, self).__init__(msg)
+        self.missing = missing
 
 
 def _path_ok(p):

@@ -39,6 +39,7 @@ import time
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as observe_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import snapshot as observe_snapshot
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import tools as observe_tools
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     Wwid, map_wwid, refuse_other_spelling, wwid_matches)
@@ -107,15 +108,18 @@ def reader_for(params):
     seconds = params["command_timeout"]
     probe = params.get("probe_timeout")
     return Host(command_timeout=seconds, read_timeout=seconds,
-                probe_timeout=min(PROBE_TIMEOUT, seconds) if probe is None else probe)
+                probe_timeout=min(PROBE_TIMEOUT, seconds) if probe is None else probe, tools=True)
 
 
 class Host(object):
     """This host, read with deadlines: the one object every module and the act functions read through."""
 
     def __init__(self, root="/", run=None, call=None, command_timeout=10.0,
-                 read_timeout=10.0, probe_timeout=8.0, start=None):
+                 read_timeout=10.0, probe_timeout=8.0, start=None, tools=False):
         self.root = root or "/"
+        # whether snapshot() looks up the SAN tools' programs (host.tools_missing): a module's reader (reader_for)
+        # does; the fake hosts of the unit tests have no programs to find unless a test says so
+        self.tools = tools
         # the runners of deadline unless given, looked up now (not when this module was imported); `start` (a
         # command started now, answered later: deadline.start) only when given or with deadline's genuine run: any
         # other runner answers every command itself
@@ -311,10 +315,11 @@ class Host(object):
         except (deadline.DeadlineExceeded, RuntimeError):
             return ()
 
-    def _multipathd(self, running, errors, name=None, started=None):
+    def _multipathd(self, running, errors, name=None, started=None, maps_known_none=False):
         """multipathd's maps (JSON, else its raw paths format), or None with the reason in `errors`. `started`: the
         maps query started ahead (snapshot), whose answer is taken instead of asking again; it is not taken (the
-        caller discards it) when the read's scan did not find the daemon running."""
+        caller discards it) when the read's scan did not find the daemon running. `maps_known_none`: dmsetup's
+        table was read and lists no multipath map (a daemon that does not run then misses nothing)."""
         if running is None:
             # asking its socket could start it (socket activation) on a host whose admin stopped it
             errors.append({"what": "multipathd", "msg": "whether multipathd runs is unknown (the /proc scan for it "
@@ -322,6 +327,8 @@ class Host(object):
                                                         "states are unknown"})
             return None
         if not running:
+            if maps_known_none:
+                return None   # no multipath map in the kernel: no checker state to miss (a host without multipath)
             errors.append({"what": "multipathd", "msg": "multipathd is not running: path checker states are "
                                                         "unknown; maps come from the kernel (sysfs, dmsetup) only"})
             return None
@@ -355,14 +362,29 @@ class Host(object):
             info, table, status = self._dm(errors, started=commands)
             raw["procs_exiting"] = self._closers_still_there(raw.get("procs_exiting"), errors)
             mpd = self._multipathd(running, errors, started=commands.pop(tuple(CMD_MPD_JSON), None) if running
-                                   else None)
+                                   else None, maps_known_none=table == {})
         finally:
             self.discard(commands)
         snap = observe_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
         snap["host"].update(observe_snapshot.presence(raw, snap, table))
+        snap["host"]["tools_missing"] = self.tools_missing(snap["errors"])
         if probe:
             observe_probe.probe_snapshot(self, snap)
         return snap
+
+    def tools_missing(self, errors):
+        """observe.tools.missing of this host's programs; None when they were not looked up (a reader without
+        `tools`) or the lookup did not finish (named in `errors`): unknown, not "all there"."""
+        if not self.tools:
+            return None
+        what = "lookup of the SAN tools' programs"
+        try:
+            found = self.call(observe_tools.find_programs, (self.root, observe_tools.PROGRAMS),
+                              timeout=self.read_timeout, what=what)
+        except (deadline.DeadlineExceeded, RuntimeError) as exc:
+            errors.append({"what": what, "msg": str(exc)})
+            return None
+        return observe_tools.missing(found)
 
     def _closers_still_there(self, closers, errors):
         """The killed tasks still closing a device (read during the /proc scan) that still are after `dmsetup info`:

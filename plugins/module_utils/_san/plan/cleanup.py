@@ -108,6 +108,27 @@ def unproven_failures(obj, kind="map"):
             if judge_findings.path_state(p, probes.get(p.get("name")))[0] != "failed"]
 
 
+def not_probed(obj, kind="map"):
+    """Why no removal may rest on the paths of `obj` (a map, or a disk): a path whose live probe was not sent, its
+    program (sg3_utils) not installed; None when every probe ran. A failed state alone is what a blip shows too."""
+    probes = (obj or {}).get("probe") if kind == "map" else {(obj or {}).get("name"): (obj or {}).get("probe")}
+    lost = sorted((name, p["missing"]) for name, p in (probes or {}).items()
+                  if isinstance(p, dict) and p.get("missing"))
+    return None if not lost else (
+        "path(s) %s not probed: %s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu); nothing "
+        "is removed whose paths were not probed live" % (", ".join(n for n, _p in lost), lost[0][1]))
+
+
+def no_flush(snapshot):
+    """Why no multipath map of this host can be flushed: multipath-tools is not installed (multipath -f, multipathd);
+    None when it is, or when the tools were not looked up."""
+    for tool in (snapshot.get("host") or {}).get("tools_missing") or []:
+        if tool.get("package") == "multipath-tools":
+            return ("multipath-tools is not installed on this host (%s missing): no map is flushed"
+                    % ", ".join(tool.get("programs") or []))
+    return None
+
+
 def answering(obj, kind="map", skip=()):
     """{path (of a map) or the disk itself: the signs that an LU answers there (judge.findings.lu_answers)}, the
     names in `skip` left out: a unit chosen because every path failed is no longer dead when any of them answers,
@@ -156,6 +177,11 @@ def _blocked_plan(blockers, verdicts, nvme):
 
 def _skip(skipped, v, why):
     skipped.append({"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")), "reason": why})
+
+
+def _refuse(skipped, v, why):
+    """A unit the plan would remove that this host cannot remove safely (a tool missing): `refused`, by name."""
+    skipped.append({"kind": "refused", "object": v.get("object"), "name": shown(v.get("name")), "reason": why})
 
 
 def _unit_refusal(v, refused, map_for, maps):
@@ -218,6 +244,9 @@ def _choose_stale(v, snapshot, policy, chosen, skipped, map_for):
         if m is None or not host_evidence_gone(m, em, snapshot.get("collected_at"),
                                                earlier.get("collected_at"), policy.get("grace", 300)):
             return _skip(skipped, v, "host evidence does not show the LU gone on every path for the grace time")
+    unprobed = not_probed(map_for(v) if obj == "map" else (snapshot.get("disks") or {}).get(v.get("name")), obj)
+    if unprobed or (obj == "map" and no_flush(snapshot)):
+        return _refuse(skipped, v, unprobed or no_flush(snapshot))
     if obj == "map":
         m = map_for(v)
         if m is None:
@@ -316,6 +345,9 @@ def _choose(snapshot, verdicts, policy, skipped):
             m = map_for(v)
             if m is None:
                 _skip(skipped, v, "map no longer present")
+                continue
+            if no_flush(snapshot):
+                _refuse(skipped, v, no_flush(snapshot))
                 continue
             why = _mismatch_unproven(m, other_lu_serials(m, verdicts, disks))
             if why:

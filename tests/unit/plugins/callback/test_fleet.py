@@ -47,6 +47,16 @@ PLAYBOOK = """
       loop: ["result of {{ inventory_hostname }}"]
       loop_control:
         label: "{{ item }}"
+    - name: No file of an earlier run (each run's diff is then a new file, whichever test ran first)
+      ansible.builtin.file:
+        path: "{{ playbook_dir }}/changed-{{ inventory_hostname }}.txt"
+        state: absent
+    - name: A file changed with its diff
+      ansible.builtin.copy:
+        content: "content of {{ inventory_hostname }} at {{ now() }}\n"
+        dest: "{{ playbook_dir }}/changed-{{ inventory_hostname }}.txt"
+        mode: "0644"
+      diff: true
     - name: A loop of many items
       ansible.builtin.set_fact:
         many: "{{ item }}"
@@ -134,8 +144,8 @@ def test_only_what_the_play_shows_on_purpose_at_the_default_verbosity(quiet):
     assert "detail of" not in quiet.out
     assert not [ln for ln in lines if "TASK [An ok task]" in ln or "TASK [A loop of many items]" in ln]
     assert lines[0] == "PLAY [Fleet]"
-    # two hosts, a dozen tasks: the lines of the failures and the host lines, not a line per task and host
-    assert len(lines) <= 60, quiet.stdout
+    # two hosts, a dozen tasks: the lines of the failures, the host lines and two diffs, not a line per task and host
+    assert len(lines) <= 80, quiet.stdout
 
 
 def test_failures_unreachable_hosts_and_warnings_in_full(quiet):
@@ -152,6 +162,17 @@ def test_failures_unreachable_hosts_and_warnings_in_full(quiet):
     assert recap[0] == "RECAP: 3 hosts, 2 failed or unreachable:"
     assert recap[1].startswith("down : ") and "unreachable=1" in recap[1]
     assert recap[2].startswith("h2 : ") and "failed=1" in recap[2] and "rescued=1" in recap[2]
+
+
+def test_each_diff_follows_a_line_naming_its_host(quiet):
+    """The default callback names a diff's host only in the result line after it, which this callback does not
+    print: the --diff blocks of two hosts could not be told apart. Each comes after `<host>: --diff`."""
+    lines = quiet.stdout.splitlines()
+    for host in ("h1", "h2"):
+        at = lines.index("%s: --diff" % host)
+        block = lines[at + 1:at + 8]
+        assert any(ln.startswith("+content of %s at " % host) for ln in block), (host, block)
+    assert len([ln for ln in lines if ln.endswith(": --diff")]) == 2
 
 
 def test_the_fleet_summary_is_the_last_line(quiet):

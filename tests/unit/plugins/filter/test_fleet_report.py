@@ -247,6 +247,47 @@ def test_a_host_that_was_read_with_the_array_is_array_checked():
         "array_reason"].startswith("the array was not asked")
 
 
+def test_each_missing_san_package_is_a_row_a_warning_where_the_host_needs_it():
+    """A host without sg3_utils, multipath-tools, open-iscsi or nvme-cli said nothing of it: the probes, the checker
+    states or the settings it could not read looked like a healthy host's. One tool_missing row per package: a
+    warning when the host has what it reads (here maps, SCSI disks and an iSCSI session), info when not (no NVMe-oF
+    controller)."""
+    lost = [{"package": "sg3_utils", "also_named": "sg3-utils on Debian and Ubuntu", "programs": ["sg_turs"],
+             "unread": "failed SCSI paths are not probed live"},
+            {"package": "nvme-cli", "also_named": None, "programs": ["nvme"], "unread": "its files are not there"}]
+    rep = host_report({"san": dict(SAN, host=dict(SAN["host"], tools_missing=lost))}, "h1")
+    jsonschema.validate(rep, SCHEMA)
+    rows = [(f["severity"], f["object"], f["reason"]) for f in rep["findings"] if f["check"] == "tool_missing"]
+    assert rows == [
+        ("warning", "sg3_utils", "sg3_utils (sg3-utils on Debian and Ubuntu) is not installed (sg_turs not found): "
+                                 "failed SCSI paths are not probed live"),
+        ("info", "nvme-cli", "nvme-cli is not installed (nvme not found): its files are not there; this host has no "
+                             "NVMe-oF controllers, so nothing of it is left unjudged")]
+    # a local SCSI disk (transport other) is no SAN disk: nothing is left unprobed for want of sg3_utils
+    local = {"host": dict(SAN["host"], tools_missing=lost[:1]), "maps": {}, "disks": {"sda": {"transport": "other"}}}
+    assert [f["severity"] for f in host_report({"san": local}, "h1")["findings"] if f["check"] == "tool_missing"] == [
+        "info"]
+
+
+def test_a_cluster_that_answered_after_retries_is_an_info_row_with_their_count_not_an_array_problem():
+    """The report said nothing of the retries a cluster's read needed (HTTP 503, 429, connection resets): each such
+    cluster of the truth read for the host is one info row naming how many and why; the array stays checked and
+    the fleet's array problems (the job's array gate) do not list it."""
+    truth = {"clusters": [{"cluster": "cl1", "hostname": "cl1.example.com", "retries": {"HTTP 503": 2,
+                                                                                        "connection reset": 1}},
+                          {"cluster": "cl2", "hostname": "cl2.example.com", "retries": {}}]}
+    rep = host_report({"san": SAN, "array": truth}, "h1")
+    jsonschema.validate(rep, SCHEMA)
+    rows = [f for f in rep["findings"] if f["area"] == "array"]
+    assert [(f["check"], f["severity"], f["object"]) for f in rows] == [("array_retried", "info", "cl1")]
+    assert "after 3 retries (HTTP 503 x2, connection reset x1)" in rows[0]["reason"]
+    assert rep["summary"]["array_checked"] is True
+    without = host_report({"san": SAN}, "h1")
+    assert (rep["status"], rep["counts"]["error"]) == (without["status"], without["counts"]["error"])
+    fleet = fleet_report([rep], ["h1"])
+    assert fleet["array"] == [] and fleet["array_gate"] == ""
+
+
 @pytest.mark.parametrize("unreachable", [True, False])
 def test_a_failed_host_carries_its_own_error_text_into_every_report(unreachable):
     """Failed hosts said only 'unreachable, or failed before its report: see the job output'."""

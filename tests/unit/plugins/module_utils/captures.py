@@ -44,6 +44,10 @@ def unpacked(archive):
     if key not in _UNPACKED:
         dest = tempfile.mkdtemp(dir=_root())
         with tarfile.open(key) as tar:
-            tar.extractall(dest, filter="tar")
+            # extraction filters came with 3.12 (and 3.8.17+ as a backport); the module tests run on 3.6 too
+            if hasattr(tarfile, "tar_filter"):
+                tar.extractall(dest, filter="tar")
+            else:
+                tar.extractall(dest)
         _UNPACKED[key] = dest
     return _UNPACKED[key]

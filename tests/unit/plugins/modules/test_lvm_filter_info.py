@@ -212,8 +212,23 @@ def test_lvmconfig_is_read_when_installed_and_an_unreadable_lvm_conf_is_named_in
     assert result["filters"]["source"] == "lvmconfig" and result["filters"]["global_filter"] == ["r|^/dev/sd.*|"]
     assert checks(result) == [("san_device_accepted", "dm-0"), ("san_device_accepted", "dm-1")]
     lab.installed.discard("lvmconfig")
-    result = run_module({"lvm_conf": str(tmp_path), "use_pvs": False})  # a directory: unreadable
-    assert result["filters"]["source"] is None and result["errors"][0]["what"] == str(tmp_path)
+    result = run_module({"lvm_conf": conf(tmp_path, "}\n"), "use_pvs": False})  # unbalanced: unreadable
+    assert result["filters"]["source"] is None and result["errors"][0]["what"] == str(tmp_path / "lvm.conf")
+
+
+@pytest.mark.parametrize("lvmconfig", [True, False])
+@pytest.mark.parametrize("value", ["../../etc", "etc/lvm/lvm.conf", "/etc/lvm/../../etc/shadow", "DIR"])
+def test_an_lvm_conf_that_is_no_file_path_fails_naming_it_and_reads_nothing(
+        lab, tmp_path, run_module, value, lvmconfig):
+    """Fails when lvm_conf accepts a directory, a relative path or one with '..' (it read the directory as an
+    unreadable file, or the relative path from wherever the module ran), instead of a clear error naming the value
+    before any read."""
+    if lvmconfig:
+        lab.installed.add("lvmconfig")
+    value = str(tmp_path) if value == "DIR" else value
+    result = run_module({"lvm_conf": value, "use_pvs": False})
+    assert result["failed"] and repr(value) in result["msg"] and "nothing was read" in result["msg"], result
+    assert lab.run.calls == []
 
 
 def test_a_filter_lvm_cannot_evaluate_fails_naming_it(lab, tmp_path, run_module):

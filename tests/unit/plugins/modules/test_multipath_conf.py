@@ -11,6 +11,7 @@ import os
 import re
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import (
     multipath_fix as judge_multipath_fix)
@@ -525,3 +526,20 @@ def test_a_multipath_h_that_hangs_or_names_no_version_leaves_the_version_unknown
     host.hang.clear()
     host.help = "multipath: invalid option -- 'h'\n"
     assert run_module({"path": host.path})["tmo_settings"]["multipath_tools_version"] is None
+
+
+@pytest.mark.parametrize("state", ["audit", "present"])
+def test_a_host_without_multipath_tools_is_not_audited_and_never_passed(host, monkeypatch, run_module, state):
+    """An NVMe-only host without multipath-tools failed the whole audit ("Failed to find required executable
+    multipath"): the audit is skipped and says why (the reports leave area multipath unjudged), a fix fails saying
+    so; nothing is run or written either way."""
+    real = basic.AnsibleModule.get_bin_path
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: (
+        None if name in ("multipath", "multipathd") else real(self, name, required=required, opt_dirs=opt_dirs)))
+    res = run_module({"path": host.path, "state": state})
+    assert "multipath-tools is not installed (multipath not found)" in res["msg"], res
+    if state == "audit":
+        assert res["skipped"] is True and not res.get("failed") and res["findings"] == []
+    else:
+        assert res["failed"] and "nothing was written" in res["msg"]
+    assert host.calls == [] and not os.path.exists(host.path)

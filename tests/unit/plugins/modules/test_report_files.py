@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """report_files is an action: its module file only documents it, and fails clearly when run on a host."""
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
 
 import json
 

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import sys
 
 import pytest
 
@@ -68,7 +69,10 @@ def test_facts_without_array_truth(tree, capsys):
     # both maps are healthy: the default (compact) fact counts and lists them instead of detailing them
     assert san["maps"] == {} and san["healthy"]["maps"]["wwids"] == [ontap_wwid(1), ontap_wwid(2)]
     assert san["findings"] == [] and "verdicts" not in san
-    assert tree.seen == {"command_timeout": 4.0, "read_timeout": 4.0, "probe_timeout": 3.0}
+    # the module's reader looks the SAN tools up (host.tools_missing); the fake tree has none of their programs
+    assert tree.seen == {"command_timeout": 4.0, "read_timeout": 4.0, "probe_timeout": 3.0, "tools": True}
+    assert [t["package"] for t in san["host"]["tools_missing"]] == [
+        "multipath-tools", "sg3_utils", "open-iscsi", "nvme-cli"]
 
 
 def test_unmapped_lun_with_array_truth(tree, capsys):
@@ -205,6 +209,8 @@ def test_bad_input_is_refused_before_reading(tree, capsys, args, msg):
     assert tree.run.calls == []
 
 
+@pytest.mark.skipif(sys.version_info < (3, 7), reason="the doc fragments are controller code (ansible-doc reads them "
+                    "on the controller's Python): their `from __future__ import annotations` is no Python 3.6")
 def test_documentation_is_valid_yaml_with_attributes():
     """Fails when the module's documentation is not valid YAML or differs from its argument spec."""
     import yaml

@@ -39,10 +39,18 @@ TEXT_USE = re.compile(r"""selectattr\(\s*['"](?:check|kind)['"]\s*,\s*['"]equalt
 CHECK_LIST_FOLDERS = ("judge/", "plugin_utils/", "modules/")
 
 
+def str_constant(node):
+    """The text of a str constant node, else None: ast.Constant since Python 3.8, ast.Str (its text in `s`) before
+    (the module_utils tests run on 3.6 too, scripts/test.sh stage py3.6)."""
+    kind = type(node).__name__
+    value = node.value if kind == "Constant" else node.s if kind == "Str" else None
+    return value if isinstance(value, str) else None
+
+
 def const_strings(node):
     """The str constants an expression may evaluate to (a constant, either branch of `a if c else b`)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return [node.value]
+    if str_constant(node) is not None:
+        return [str_constant(node)]
     if isinstance(node, ast.IfExp):
         return const_strings(node.body) + const_strings(node.orelse)
     return []
@@ -61,7 +69,7 @@ def emitted(path, rel):
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         where = "%s:%d" % (rel, getattr(node, "lineno", 0))
         if isinstance(node, ast.Dict):
-            pairs = dict((k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant))
+            pairs = dict((str_constant(k), v) for k, v in zip(node.keys, node.values) if str_constant(k) is not None)
             area = (const_strings(pairs["area"]) or [None])[0] if "area" in pairs else None
             out.extend((where, area, cid) for key in kinds if key in pairs for cid in const_strings(pairs[key]))
         elif isinstance(node, ast.Call):

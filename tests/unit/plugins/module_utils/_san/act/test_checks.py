@@ -84,6 +84,20 @@ def test_a_reused_lun_unit_refused_as_came_back_gives_a_json_result(env):
     assert json.loads(json.dumps(out))["refusal"]["evidence"]["other_lu"] == {"sdc": "OTHER", "sdd": "OTHER"}
 
 
+def test_a_unit_whose_probe_program_went_missing_since_the_plan_is_refused_as_not_probed(env):
+    """The plan probed every path of the dead unit; at act time the probe cannot be sent (sg3_utils removed): the
+    kernel's failed state alone is no proof the LUN is still gone, so nothing of the unit is touched."""
+    plan = [st.tagged(None, "u") for st in dead(flush_plan(env))]
+    env.probes["sdd"] = {"result": "error", "sense": "sg_turs is not installed (sg3_utils): not probed",
+                         "serial_live": None, "missing": "sg_turs"}
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(plan, env.host())
+    out = info.value.to_dict()
+    assert out["refusal"]["kind"] == "not_probed" and "sdd not probed: sg_turs is not installed" in out["msg"], out
+    assert not [c for c in env.commands if c[:2] in (["multipathd", "disablequeueing"], ["multipath", "-f"])]
+    assert env.maps[WWID]["queueing"] is True
+
+
 # sg3-utils' answers (the texts of tests/unit/plugins/module_utils/_san/observe/test_sense.py, from the lab's LIO and
 # tgt targets): what observe.probe reads on a path whose LU answers again while the kernel still calls it failed
 def _answer(rc=0, out="", err=""):

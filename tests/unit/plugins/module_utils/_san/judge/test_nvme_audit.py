@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
 
 import pytest
 
@@ -323,3 +324,21 @@ def test_a_discovery_controller_whose_model_is_not_read_is_no_violation(tmp_path
     t.nvme_subsystem(5, NVME_ONTAP_DISCOVERY_NQN, model=None, subsystype="discovery")
     t.nvme_ctrl(5, 5, NVME_ONTAP_DISCOVERY_NQN, cntrltype="discovery", model=None, ctrl_loss_tmo="off")
     assert checks(audit(t)) == []
+
+
+def test_a_host_without_nvme_cli_is_told_that_its_files_and_units_come_with_it(tmp_path):
+    """A host without nvme-cli has neither /etc/nvme/hostnqn and hostid nor nvmf-autoconnect: their findings said
+    what is absent, not that the package that brings them is missing."""
+    t = ontap(tmp_path)
+    for name in ("hostnqn", "hostid"):
+        os.unlink(t.path("/etc/nvme/" + name))
+    shutil.rmtree(t.path("/etc/systemd"), ignore_errors=True)
+    read = nvme.read_nvme_fabrics(t.root)
+    with_cli = nvme_audit.audit(dict(read, nvme_cli=True))
+    without = nvme_audit.audit(dict(read, nvme_cli=False))
+    assert checks(without) == checks(with_cli) and checks(without)
+    told = [f["check"] for f in without["findings"] if "nvme-cli is not installed (nvme not found)" in f["reason"]]
+    assert sorted(told) == sorted(f["check"] for f in without["findings"]
+                                  if f["check"] in ("nvme_hostnqn_invalid", "nvme_hostid_invalid",
+                                                    "nvme_autoconnect_off")) and "nvme_hostnqn_invalid" in told
+    assert not [f for f in with_cli["findings"] if "nvme-cli is not installed" in f["reason"]]

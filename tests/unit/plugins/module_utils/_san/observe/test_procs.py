@@ -82,17 +82,20 @@ CHILD = textwrap.dedent("""
     ready = threading.Event()
     tids = {}
 
+    def native_id():  # threading.get_native_id is Python 3.8+; /proc/thread-self names the thread on every version
+        return os.readlink("/proc/thread-self").rsplit("/", 1)[1]
+
     def own_table():
         if libc.unshare(CLONE_FILES) != 0:
             print("unshare failed", ctypes.get_errno(), flush=True)
             os._exit(3)
-        tids["own"] = threading.get_native_id()
+        tids["own"] = native_id()
         os.open(sys.argv[1], os.O_RDONLY)   # in this thread's table only
         ready.set()
         time.sleep(60)
 
     def shared_table():
-        tids["shared"] = threading.get_native_id()
+        tids["shared"] = native_id()
         time.sleep(60)
     for fn in (own_table, shared_table):
         threading.Thread(target=fn, daemon=True).start()

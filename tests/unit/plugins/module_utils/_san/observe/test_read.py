@@ -279,6 +279,7 @@ def test_healthy_snapshot_shape(tmp_path):
                             "dm_unaccounted": {"dm-0": {"name": ontap_wwid(1), "open_count": 0, "unaccounted": 0},
                                                "dm-1": {"name": ontap_wwid(2), "open_count": 0, "unaccounted": 0}},
                             "unread_disks": [], "uncounted_block_devices": [], "unread_pieces": [],
+                            "tools_missing": None,
                             "san_presence": "san", "san_presence_reason": "initiators %s; multipathd running; 2 "
                             "multipath map(s); 5 SCSI disk(s); 2 iSCSI session(s)" % IQN}
     assert (snap["disks"]["sdb"]["initiator"], snap["disks"]["sdb"]["target_iqn"], snap["disks"]["sdd"]["target_portal"],
@@ -396,12 +397,14 @@ def test_queueing_comes_from_the_live_table(tmp_path):
 
 
 def test_empty_host(tmp_path):
-    """Fails when a host without SAN reads with disks, maps, sessions or an initiator, or hides no multipathd."""
+    """Fails when a host without SAN reads with disks, maps, sessions or an initiator, or hides no multipathd; or
+    when a multipathd that does not run is an error on a host whose kernel has no multipath map (an NVMe-only host
+    without multipath-tools: there is no checker state to miss)."""
     t = SanTree(tmp_path / "root").commands(multipathd=False)
     snap = t.reader().snapshot()
     assert (snap["disks"], snap["maps"], snap["iscsi_sessions"]) == ({}, {}, [])
     assert snap["host"]["iscsi_iqn"] is None and snap["host"]["multipathd_running"] is False
-    assert [e["what"] for e in snap["errors"]] == ["multipathd"]
+    assert snap["errors"] == []
 
 
 def test_multipathd_not_running_is_never_contacted(tmp_path):
@@ -521,7 +524,9 @@ def test_tur_not_sent_and_no_sg_raw_is_an_error_not_ready(tmp_path):
         t.run.set(["sg_inq", sd], STD_INQ_OK)   # sg_raw not scripted: it cannot be run (OSError)
     snap = t.reader().snapshot(probe=True)
     assert snap["maps"][ontap_wwid(1)]["probe"]["sdb"]["result"] == "error"
-    assert any("cannot run sg_raw" in e["msg"] for e in snap["errors"])
+    assert snap["maps"][ontap_wwid(1)]["probe"]["sdb"]["missing"] == "sg_raw"
+    assert [e for e in snap["errors"] if "sg_raw" in e["msg"]] == [
+        {"what": "probe of sdb, sdd", "msg": "sg_raw is not installed (sg3_utils): not probed"}]
 
 
 def test_probe_timeout_is_no_answer_and_listed_in_errors(tmp_path):

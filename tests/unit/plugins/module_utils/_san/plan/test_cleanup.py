@@ -81,6 +81,40 @@ def test_a_probe_that_says_the_lu_is_gone_is_positive_evidence():
     assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
 
 
+NOT_PROBED = {"result": "error", "sense": "sg_turs is not installed (sg3_utils): not probed", "serial_live": None,
+              "missing": "sg_turs"}
+
+
+def test_a_stale_map_whose_paths_could_not_be_probed_is_left_and_says_why():
+    """On a host without sg3_utils the kernel's failed state was enough to flush an unmapped map: nothing is removed
+    whose paths were not probed (a network blip shows the same state)."""
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")],
+                     probe={"sdc": dict(NOT_PROBED), "sdd": dict(NOT_PROBED)})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert out["steps"] == [] and out["flush_maps"] == []
+    [left] = out["skipped"]
+    assert left["name"] == WWID and "sdc, sdd not probed: sg_turs is not installed" in left["reason"], left
+
+
+def test_a_stale_plain_disk_that_could_not_be_probed_is_left():
+    snap = {"collected_at": 1000.0, "maps": {},
+            "disks": {"sdf": a_disk("sdf", "4:0:0:5", "8:80", state="offline", probe=dict(NOT_PROBED))},
+            "array": {"records": 1, "targets": [], "problems": [], "collected_at": 990.0}}
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}])
+    assert out["steps"] == [] and "sdf not probed" in out["skipped"][0]["reason"]
+
+
+def test_no_map_is_flushed_on_a_host_without_multipath_tools():
+    """multipath -f and multipathd are multipath-tools': a host without it gets no flush step (its act would stop
+    half-way, the map's queueing already turned off)."""
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath", "multipathd"]}]}
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert out["steps"] == [] and "multipath-tools is not installed" in out["skipped"][0]["reason"]
+    snap["host"] = {"tools_missing": [{"package": "nvme-cli", "programs": ["nvme"]}]}
+    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
+
+
 def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
     """Fails when a map without paths is removed on host evidence alone, or not on the array's word."""
     snap = snap_with([])
