@@ -111,7 +111,8 @@ def path_state(path, probe=None):
     if path.get("name") is None:
         reasons.append("sd device not found")
     # said where a path is not ok, never a state of its own: a probe that could not be sent is no answer
-    unprobed = ["not probed: %s is not installed" % probe["missing"]] if (probe or {}).get("missing") else []
+    unprobed = (["not probed: %s is not installed" % probe["missing"]] if (probe or {}).get("missing") else
+                ["not probed: %s" % probe["not_sent"]] if (probe or {}).get("not_sent") else [])
     if probe_fails(probe, not kernel_failed):
         return "failed", reasons + ["probe %s" % probe["result"]]
     if kernel_failed:

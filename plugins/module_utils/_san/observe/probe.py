@@ -96,10 +96,11 @@ def probe_path(host, sd, errors=None):
             if t.get("rc") == 0 and i and i.get("rc") == 0:
                 step("vpd", [SG_BIN["inq"], "-p", "0x80", "-r", node])
     except _ProbeUnavailable as exc:
-        out = {"result": "error", "sense": str(exc), "serial_live": None,
+        # not an answer of the device: the plan removes nothing whose paths were not probed, whether the program is
+        # not installed (`missing`) or cannot be started (EACCES of a noexec mount or an SELinux denial, ENOEXEC)
+        out = {"result": "error", "sense": str(exc), "serial_live": None, "not_sent": str(exc),
                "elapsed": round(time.monotonic() - started, 3)}
         if exc.missing:
-            # not an answer of the device: the plan removes nothing whose paths were not probed
             out["missing"] = exc.missing
         if errors is not None:
             errors.append({"what": "probe of %s" % sd, "msg": str(exc)})

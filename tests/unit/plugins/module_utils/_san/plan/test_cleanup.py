@@ -7,10 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import kernel_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as observe_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
@@ -113,6 +116,36 @@ def test_no_map_is_flushed_on_a_host_without_multipath_tools():
     assert out["steps"] == [] and "multipath-tools is not installed" in out["skipped"][0]["reason"]
     snap["host"] = {"tools_missing": [{"package": "nvme-cli", "programs": ["nvme"]}]}
     assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"]
+
+
+class _ProgramThatCannotRun(object):
+    """A host whose sg3_utils programs are there but cannot be started (EACCES: a noexec mount, an SELinux denial,
+    mode 0644; ENOEXEC: a broken binary): every probe command raises OSError, as Popen does."""
+    probe_timeout = 1.0
+
+    def __init__(self, err):
+        self.err = err
+
+    def path(self, p):
+        return p
+
+    def run(self, argv, timeout, what=None):
+        raise OSError(self.err, "%s: %s" % (argv[0], errno.errorcode[self.err]))
+
+
+@pytest.mark.parametrize("err", [errno.EACCES, errno.ENOEXEC])
+def test_a_stale_map_whose_probe_program_cannot_be_started_is_left(err):
+    """A probe whose program is installed but cannot be started was sent no more than one whose program is missing:
+    no live answer was heard, so a removal may not rest on it. Fails: only ENOENT marks the probe `missing`
+    (observe.probe.probe_path); any other OSError gives a bare result 'error', which plan.cleanup.not_probed does
+    not see, and the kernel's failed state alone flushes the map (what a network blip shows too)."""
+    host = _ProgramThatCannotRun(err)
+    probes = dict((sd, observe_probe.probe_path(host, sd)) for sd in ("sdc", "sdd"))
+    assert all(p["result"] == "error" for p in probes.values()), probes
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")], probe=probes)
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert out["steps"] == [] and out["flush_maps"] == [], [(st.action, st.target) for st in out["steps"]]
+    assert "not probed" in out["skipped"][0]["reason"], out["skipped"]
 
 
 def test_a_map_without_paths_is_removable_only_on_the_arrays_word():
