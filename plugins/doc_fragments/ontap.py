@@ -90,7 +90,10 @@ options:
     type: int
     default: 1000
   timeout:
-    description: Seconds per HTTP request.
+    description:
+      - Seconds each try of an HTTP request may take. A busy cluster's answer (HTTP 503, 429) or a connection reset is
+        tried again only if the next try starts within this many seconds of the first, so one request ends within
+        twice this.
     type: int
     default: 60
   cache_ttl:

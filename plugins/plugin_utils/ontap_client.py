@@ -223,7 +223,8 @@ class OntapClient:
 
     def _send(self, api, params):
         """(status, body, error) of one GET, as netapp.ontap's send_request returns them: ONTAP's error object, or
-        the text of an HTTP or connection error, with its retries (RETRY_STATUSES, resets) within `timeout`."""
+        the text of an HTTP or connection error, with its retries (RETRY_STATUSES, resets) started within `timeout` of the first try, each try bounded by
+        `timeout`: the request ends within twice it."""
         import requests
         from requests.adapters import HTTPAdapter
 

@@ -169,3 +169,29 @@ def test_a_run_that_asks_a_cluster_prints_no_deprecation_of_netapp_ontaps_import
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0 and "2 records" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "ansible.module_utils._text" not in proc.stderr and "DEPRECATION" not in proc.stderr, proc.stderr
+
+
+def test_a_retry_started_late_in_the_timeout_ends_within_twice_it(sim):
+    """docs/ontap.md: a retry starts only within `timeout` of the first try and each try takes at most `timeout`, so a
+    request ends within twice it. A 503 that comes late (the cluster slow to say it is busy) is tried once more, and
+    that try, slower than `timeout`, is cut at its own timeout: no third try starts after the first's deadline (the
+    doc once said "its retries included", which held for when a retry starts, not for how long it takes)."""
+    timeout, answers = 2, [(1.6, 503), (2.5, None)]   # (seconds before the answer, the interruption or None)
+    plain = sim.next_interruption
+
+    def slow(path):
+        if path.startswith("/api/cluster") and answers:
+            wait, cut = answers.pop(0)
+            time.sleep(wait)
+            if cut is not None:
+                sim.interruptions["cluster"] = [cut]
+        return plain(path)
+    sim.next_interruption = slow
+    c = client(sim, timeout=timeout)
+    started = time.monotonic()
+    status, _body, error = c.get_one("cluster", {"fields": "name"})
+    elapsed = time.monotonic() - started
+    assert c.retries == ["HTTP 503"], (c.retries, status, error)
+    assert error and status is None, (status, error)
+    assert elapsed <= 2 * timeout + 0.5, "the request took %.1fs, its timeout is %ss (%s, %s)" % (
+        elapsed, timeout, status, error)
