@@ -110,6 +110,7 @@ errors:
 import json
 import os
 import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -410,6 +411,11 @@ def check_lvm_conf(module, path):
         module.fail_json(msg="%s; nothing was read" % exc)
     if os.path.isdir(path):
         module.fail_json(msg="lvm_conf %r is a directory, not an LVM configuration file; nothing was read" % path)
+    # a FIFO blocks the open for ever, a device node is read to its end (a queueing map's in D state): only a regular
+    # file is read (stat opens nothing); a missing one is reported as missing later
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        module.fail_json(msg="lvm_conf %r is not a regular file (a FIFO, a device or a socket), not an LVM "
+                             "configuration file; nothing was read" % path)
 
 
 def main():

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 from hypothesis import given
@@ -251,3 +252,20 @@ def test_one_lvm_name_decoder(dm_name, vg_lv):
 def test_a_name_that_is_no_lv_stays_whole_in_the_lvm_report():
     """Fails when a dm name that is no LV is split in the LVM report."""
     assert lvm_filter_info.split_lv_name("mpatha") == ("mpatha", "")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "char_device"])
+def test_an_lvm_conf_that_is_no_regular_file_fails_naming_it(lab, tmp_path, run_module, kind):
+    """lvm_conf must name a file (the option's doc: anything else fails before any read), and the module reads it
+    with a plain open().read() in its own process, without a deadline (_san/files.read_text): a FIFO blocks that open
+    for ever, a device node is read to its end (/dev/zero never ends; a queueing multipath map, /dev/mapper/<wwid>,
+    hangs the read in D state). Fails: only a directory is refused; a FIFO or a device node passes the check. Run with
+    lvmconfig installed so that the module does not read the value (it would hang here)."""
+    lab.installed.add("lvmconfig")
+    if kind == "fifo":
+        value = str(tmp_path / "lvm.conf")
+        os.mkfifo(value)
+    else:
+        value = "/dev/zero"
+    result = run_module({"lvm_conf": value, "use_pvs": False})
+    assert result.get("failed") and repr(value) in result.get("msg", ""), result
