@@ -149,11 +149,6 @@ def serving_svm(disk, index, addresses):
     return key, None
 
 
-def served_by(disk, index, addresses=None):
-    """(cluster, svm) of the read SVM that serves the path to this disk, or None (serving_svm)."""
-    return serving_svm(disk, index, addresses or {})[0]
-
-
 def initiator_covered(path_inits, truth_initiators):
     """Why the records cannot hold this path's mappings (None when they can): they were read for other
     initiators, or the truth does not say for which."""

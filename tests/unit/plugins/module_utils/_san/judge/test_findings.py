@@ -159,3 +159,177 @@ def test_only_an_answer_of_an_lu_is_heard_as_one(tur, inq, path, heard):
     probe = classify_probe(dict({"stdout": "", "stderr": ""}, **tur), inq and dict({"stdout": "", "stderr": ""}, **inq))
     signs = judge_findings.lu_answers(path, probe)
     assert [s for s in signs if any(s.startswith(h) for h in heard)] == signs and len(signs) == len(heard), signs
+
+
+# ------------------------------------------------------------------------------------------------ path state
+
+
+ACTIVE_NOT_FAILED = "the kernel path state is %s, not failed: only the array's word (LU not supported) fails it"
+
+
+@pytest.mark.parametrize("path,probe,expected", [
+    ({"name": None, "dm_state": "failed", "checker_state": "faulty", "dev_state": "offline"}, None,
+     ("failed", ["kernel path state failed", "checker faulty", "device offline", "sd device not found"])),
+    ({"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"}, {"result": "no_answer"},
+     ("failed", ["kernel path state failed", "probe no_answer"])),
+    ({"name": "sdb", "dm_state": "active", "checker_state": "i/o timeout", "dev_state": "running"}, None,
+     ("unknown", ["checker i/o timeout", ACTIVE_NOT_FAILED % "active"])),
+    ({"name": "sdb", "checker_state": "shaky", "dev_state": "transport-offline"}, {"result": "not_ready"},
+     ("unknown", ["checker shaky", "device transport-offline", ACTIVE_NOT_FAILED % "not read"])),
+    ({"name": "sdb", "dm_state": "active", "checker_state": "down", "dev_state": "blocked"},
+     {"result": "lun_not_supported"}, ("failed", ["checker down", "device blocked", "probe lun_not_supported"])),
+    ({"name": "sdb", "checker_state": "ready", "dev_state": "running"}, None, ("unknown", ["kernel path state unknown"])),
+    ({"name": "sdb", "dm_state": "active", "checker_state": "ghost", "dev_state": "running"}, {}, ("ok", [])),
+])
+def test_path_state_says_what_fails_a_path_and_why(path, probe, expected):
+    """Fails when a path's state is not the kernel's or the array's word (an sd state, a checker or a probe
+    timeout failing an active path), or its reasons do not name every sign the host shows."""
+    assert judge_findings.path_state(path, probe) == expected
+
+
+def test_unit_attention_is_a_not_ready_answer_with_that_sense():
+    """Fails when a NOT READY without a UNIT ATTENTION sense, or another result with one, counts as a UNIT
+    ATTENTION, or a UNIT ATTENTION sense in any case does not."""
+    ua = judge_findings.unit_attention
+    assert ua({"result": "not_ready", "sense": "UNIT ATTENTION: Reported luns data has changed"}) is True
+    assert ua({"result": "not_ready", "sense": "Not Ready: LU not accessible"}) is False
+    assert ua({"result": "not_ready"}) is False
+    assert ua({"result": "lun_not_supported", "sense": "Unit Attention"}) is False
+    assert ua(None) is False
+
+
+@pytest.mark.parametrize("path,probe,signs", [
+    (None, {"result": "ready", "pqual": 0}, ["answers READY"]),
+    (None, {"result": "no_answer", "pqual": 0}, ["INQUIRY answered (peripheral qualifier 0: an LU is connected)"]),
+    (None, {"result": "no_answer", "pqual": 1}, []),
+    (None, {"result": "not_ready"}, ["TEST UNIT READY answered NOT READY"]),
+    (None, {"result": "not_ready", "sense": "Not Ready: standby"}, ["TEST UNIT READY answered Not Ready: standby"]),
+    (None, {"result": "not_ready", "sense": "Unit Attention: x"}, ["UNIT ATTENTION (Unit Attention: x)"]),
+    (None, {"result": "lun_not_supported", "after_unit_attention": ["UA one", "UA two"], "pqual": 0},
+     ["UNIT ATTENTION (UA one; UA two)"]),
+    (None, {"result": "no_answer", "tur_answered": True}, ["TEST UNIT READY answered GOOD (then no_answer)"]),
+    (None, {"result": "no_answer", "tur_answered": True, "sense": "INQUIRY timed out"},
+     ["TEST UNIT READY answered GOOD (then INQUIRY timed out)"]),
+    ({"checker_state": "ready"}, None, ["multipathd's checker says ready (kernel path state not read)"]),
+    ({"checker_state": "faulty", "dm_state": "active"}, {"result": "no_answer"}, []),
+    ({"checker_state": "ghost", "dm_state": "active"}, {"result": "lun_not_supported"}, []),
+])
+def test_lu_answers_names_each_sign_of_an_lu(path, probe, signs):
+    """Fails when a sign that an LU answers at the path's address is missing or misnamed, the array's word that no
+    LU is there counts as one, or silence does."""
+    assert judge_findings.lu_answers(path, probe) == signs
+
+
+def test_probe_fails_a_kernel_active_path_only_on_the_arrays_word():
+    """Fails when a missing probe fails a path, or a timeout fails a path the kernel has not failed."""
+    assert judge_findings.probe_fails(None, False) is False
+    assert judge_findings.probe_fails({"result": "no_answer"}, False) is True
+    assert judge_findings.probe_fails({"result": "no_answer"}, True) is False
+    assert judge_findings.probe_fails({"result": "lun_not_supported"}, True) is True
+
+
+# ------------------------------------------------------------------------------------------------ use
+
+
+def test_uses_of_names_every_user_by_kind():
+    """Fails when a mount, swap, a holder (but the caller's own), a kernel user, unknown openers, a process or a
+    udev worker is not named by its kind, or multipathd holding it open counts as a user."""
+    obj = {"mountpoints": ["/srv", "/mnt"], "swap": True, "holders": ["dm-3", "dm-4"],
+           "kernel_users": [{"kind": "lio", "name": "iblock_0/lun1"}], "openers_unknown": "permission denied",
+           "openers": [{"pid": 7, "comm": "postgres", "via": "dm-3"}, {"pid": 8, "comm": "dd"},
+                       {"pid": 9, "comm": "multipathd"}, {"pid": 10, "comm": "blkid"}], "open_count": 4}
+    uses, evidence = judge_findings.uses_of(obj, own_holders=["dm-4"])
+    assert uses == [
+        {"kind": "mounted", "text": "mounted at /srv, /mnt"}, {"kind": "swap", "text": "used as swap"},
+        {"kind": "holder", "text": "held by dm-3"}, {"kind": "kernel_user", "text": "used by LIO backstore iblock_0/lun1"},
+        {"kind": "openers_unknown", "text": "openers unknown (permission denied)"},
+        {"kind": "opener", "text": "open by pid 7 (postgres) via dm-3"}, {"kind": "opener", "text": "open by pid 8 (dd)"},
+        {"kind": "transient_opener", "text": "open by pid 10 (blkid, a udev worker: goes away when queueing is disabled)"}]
+    assert evidence == {"mountpoints": ["/srv", "/mnt"], "swap": True, "holders": ["dm-3"],
+                        "openers": [obj["openers"][0], obj["openers"][1], obj["openers"][3]],
+                        "only_transient_openers": False, "open_count": 4}
+    assert judge_findings.usage_of(obj, own_holders=["dm-4"])[0] == [u["text"] for u in uses]
+    assert judge_findings.uses_of({}) == ([], {"mountpoints": [], "swap": False, "holders": [], "openers": [],
+                                               "only_transient_openers": False})
+
+
+@pytest.mark.parametrize("other,only", [
+    ({}, True), ({"mountpoints": ["/srv"]}, False), ({"swap": True}, False), ({"holders": ["dm-3"]}, False),
+    ({"kernel_users": [{"kind": "loop", "name": "loop3"}]}, False),
+    ({"openers": [{"pid": 7, "comm": "postgres"}]}, False), ({"openers": [{"pid": 9, "comm": "multipathd"}]}, True)])
+def test_only_transient_openers_when_nothing_else_uses_it(other, only):
+    """Fails when a device that a mount, swap, a holder, a kernel user or a process also uses counts as used only
+    by udev workers (whom disabling queueing sends away), or one that only they (and multipathd) hold does not."""
+    obj = dict(other, openers=[{"pid": 10, "comm": "(udev-worker)"}] + list(other.get("openers") or []))
+    assert judge_findings.uses_of(obj)[1]["only_transient_openers"] is only
+
+
+# ------------------------------------------------------------------------------------------------ findings' words
+
+
+def _map(paths, **kw):
+    return dict({"name": "mpatha", "dm": "dm-0", "paths": paths, "queueing": True, "open_count": 0}, **kw)
+
+
+def test_findings_name_the_map_its_paths_and_what_fails_them():
+    """Fails when an all-paths-failed, some-paths-failed, ghost or in-use finding does not name the map and its
+    WWID, each path with why it fails, which paths work, that I/O queues, and the evidence it was judged on."""
+    dead = {"name": "sdb", "hctl": "1:0:0:1", "dev": "8:16", "dm_state": "failed", "checker_state": "faulty",
+            "dev_state": "running"}
+    live = {"name": "sdc", "hctl": "2:0:0:1", "dev": "8:32", "dm_state": "active", "checker_state": "ready",
+            "dev_state": "running"}
+    unsure = {"name": None, "dev": "8:48", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}
+    snap = {"maps": {
+        "3a": _map([dead, dict(dead, name="sdd")], probe={"sdd": {"result": "lun_not_supported"}}),
+        "3b": _map([dead, live, unsure], name="mpathb", queueing=False),
+        "3c": _map([], name="mpathc", mountpoints=["/srv"])}, "disks": {}}
+    found = judge_findings.host_findings(snap)
+    assert [(f["kind"], f["object"], f["name"], f["wwid"]) for f in found] == [
+        ("all_paths_failed", "map", "mpatha", "3a"), ("some_paths_failed", "map", "mpathb", "3b"),
+        ("ghost_map", "map", "mpathc", "3c"), ("in_use", "map", "mpathc", "3c")]
+    assert found[0]["reason"] == ("every path of map mpatha fails (sdb: kernel path state failed, checker faulty; "
+                                  "sdd: kernel path state failed, checker faulty, probe lun_not_supported); "
+                                  "I/O to it queues (queue_if_no_path)")
+    assert found[1]["reason"] == "map mpathb: 1 of 3 paths fail (sdb); working: sdc, 8:48"
+    assert found[2]["reason"] == "map mpathc has no paths in its kernel table"
+    assert found[3]["reason"] == "map mpathc is in use: mounted at /srv"
+    ev = found[0]["evidence"]
+    assert (ev["queueing"], ev["dm"], ev["open_count"]) == (True, "dm-0", 0)
+    assert ev["paths"][1] == {"name": "sdd", "hctl": "1:0:0:1", "dev": "8:16", "dm_state": "failed",
+                              "checker_state": "faulty", "dev_state": "running", "state": "failed",
+                              "probe": {"result": "lun_not_supported"},
+                              "reasons": ["kernel path state failed", "checker faulty", "probe lun_not_supported"]}
+    assert found[1]["evidence"]["paths"][1] == {"name": "sdc", "hctl": "2:0:0:1", "dev": "8:32", "dm_state": "active",
+                                                "checker_state": "ready", "dev_state": "running", "state": "ok"}
+    assert found[3]["evidence"]["mountpoints"] == ["/srv"]
+
+
+def test_map_with_a_failed_and_an_unknown_path_is_not_all_failed():
+    """Fails when a map whose other path's state is unknown (not proven dead) is called all paths failed."""
+    dead = {"name": "sdb", "dm_state": "failed", "checker_state": "faulty", "dev_state": "running"}
+    unsure = {"name": "sdc", "checker_state": "ready", "dev_state": "running"}
+    found = judge_findings.host_findings({"maps": {"3a": _map([dead, unsure])}})
+    assert [f["kind"] for f in found] == ["some_paths_failed"]
+    assert found[0]["reason"] == "map mpatha: 1 of 2 paths fail (sdb); working: sdc"
+
+
+def test_disk_findings_name_the_disk_its_address_and_use():
+    """Fails when a SAN disk without a map is not an orphan with its address and transport, an unmapped one in use
+    does not say by what, a held-by-its-own-map disk is in use, a local disk is either, or a map's path is."""
+    disk = {"hctl": "3:0:0:2", "dev": "8:64", "state": "running", "transport": "fc", "session": None,
+            "serial": "80AbCdEfGh01", "wwid": "3a", "vendor": "NETAPP", "model": "LUN", "holders": ["dm-0"],
+            "mountpoints": [], "swap": False, "openers": [], "probe": {"result": "ready"}}
+    snap = {"maps": {"3a": {"name": "mpatha", "dm": "dm-0", "paths": [{"name": "sdz", "dm_state": "active"}]}},
+            "disks": {"sde": disk, "sdf": dict(disk, transport="iscsi", holders=["dm-9"], hctl="4:0:0:1"),
+                      "sdg": dict(disk, transport="sata", holders=[], mountpoints=["/"]),
+                      "sdh": dict(disk, transport="other", holders=[]), "sdz": dict(disk, map="3a")}}
+    found = judge_findings.host_findings(snap)
+    assert [(f["kind"], f["object"], f["name"], f["wwid"]) for f in found] == [
+        ("orphan_path", "disk", "sde", "3a"), ("in_use", "disk", "sdf", "3a")]
+    assert found[0]["reason"] == "SAN disk sde (3:0:0:2, fc) belongs to no multipath map and nothing uses it"
+    assert found[0]["evidence"] == dict({k: v for k, v in disk.items()}, probe={"result": "ready"})
+    assert found[1]["reason"] == "SAN disk sdf (4:0:0:1, no multipath map) is in use: held by dm-9"
+    assert found[1]["evidence"]["holders"] == ["dm-9"]
+    without_probe = dict(disk, probe=None)
+    snap["disks"] = {"sde": without_probe}
+    assert "probe" not in judge_findings.host_findings(snap)[0]["evidence"]
