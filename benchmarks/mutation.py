@@ -27,7 +27,9 @@ the mutated copy; `--prove` in addition breaks the module by hand in the copy an
 
 Per module the tests are its mirrored unit tests (TESTS below); `--invariants` adds tests/unit/test_house_rules.py
 with SANFLEET_INVARIANT_EXAMPLES=3 (random examples, plus each invariant's explicit ones: about 100 s for one pass
-of all of them, so only worth it on the survivors of a first pass). A survivor is either killed by a new unit test
+of all of them, so only worth it on the survivors of a first pass). `--resume` goes on with the last run of a module
+after tests were added (its survivors again, then the mutants a stopped run had not reached): on two shared cores a
+module's run takes an hour, and a run started again from nothing would test again what is killed already. A survivor is either killed by a new unit test
 or listed in benchmarks/mutation_equivalent.txt (`module | mutant | the mutated line | why it is equivalent`); a
 listed mutant whose line no longer matches counts as a survivor again. Score = killed / (mutants - equivalent);
 a mutant no selected test reaches ("no tests") counts as a survivor; a timeout counts as killed.
@@ -151,12 +153,24 @@ def workdir(module, tests):
     copy_checkout(work / "mutants" / PKG)
     (work / source).parent.mkdir(parents=True)
     shutil.copy2(TOP / SAN / module, work / source)  # same mtime as the copy under mutants/: "not yet mutated"
+    write_config(work, module, tests)
+    return work
+
+
+# mutmut stops a mutant's tests after (their time in its first pass + 1 s) x this, in seconds of the wall clock, and
+# counts it killed (timeout); its default, 15, took mutants whose tests waited for a loaded machine's two cores for
+# killed ones. (A test that really loops forever is stopped all the same, later.)
+TIMEOUT_MULTIPLIER = 60
+
+
+def write_config(work, module, tests):
+    """mutmut's configuration of a module's run (setup.cfg in its work dir). A run resumed with another timeout
+    tests again only the mutants it had counted as timeouts."""
     selection = "".join("\n    %s" % (PKG / t) for t in tests)
     (work / "setup.cfg").write_text(
         "[mutmut]\nsource_paths = %s\npytest_add_cli_args_test_selection =%s\n"
         "pytest_add_cli_args = -p no:cacheprovider -p no:xdist\nuse_git_change_detection = false\n"
-        % (source, selection))
-    return work
+        "timeout_multiplier = %d\n" % (PKG / SAN / module, selection, TIMEOUT_MULTIPLIER))
 
 
 def environment(work, invariants):
@@ -247,6 +261,39 @@ def run_module(mutmut, module, invariants, do_prove):
     return summarize(mutmut, module, work, env, started)
 
 
+def resume_module(mutmut, module, invariants):
+    """Go on with the last run of `module` after tests were added to its selection: the checkout's tests replace
+    those of the run's copy, mutmut learns which functions the new tests call, tests the survivors of the run again
+    (by name) and then the mutants it had not run yet (a stopped run). What was killed stays killed, so only after
+    adding tests, never after changing or removing one, and never after the module changed (its mutants would be
+    another module's: refused)."""
+    work = WORK / module.replace("/", "-")[:-3]
+    meta = work / "mutants" / (str(PKG / SAN / module) + ".meta")
+    if not meta.exists() or (TOP / SAN / module).read_bytes() != (work / PKG / SAN / module).read_bytes():
+        raise SystemExit("%s: no run of this module as it is now in %s: run it first" % (module, work))
+    for rel in checkout_files():
+        if rel.startswith("tests/") and (TOP / rel).is_file():
+            (work / "mutants" / PKG / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TOP / rel, work / "mutants" / PKG / rel)
+    tests = list(TESTS[module]) + ([INVARIANTS] if invariants else [])
+    write_config(work, module, tests)
+    env = environment(work, invariants)
+    statuses = status_names(mutmut)
+    again = sorted(n for n, c in json.loads(meta.read_text())["exit_code_by_key"].items()
+                   if c is not None and statuses.get(str(c)) not in KILLED)
+    started = time.time()
+    log("%s: resumed in %s: %d survivors again, then the mutants not run yet" % (module, work, len(again)))
+    for names in ([again] if again else []) + [[]]:
+        res = subprocess.run(["nice", "-n", "19", str(mutmut), "run", "--max-children", "1"] + names, cwd=str(work),
+                             env=env, capture_output=True, text=True)
+        with open(str(work / "mutmut-run.log"), "a") as fh:
+            fh.write(res.stdout + res.stderr)
+        if res.returncode != 0:
+            raise SystemExit("%s: mutmut run failed (exit %d), see %s" % (
+                module, res.returncode, work / "mutmut-run.log"))
+    return summarize(mutmut, module, work, env, started)
+
+
 def summarize(mutmut, module, work, env, started=None):
     """Counts and survivors of the run in `work`. A run cut short (--summarize of a run that was stopped) counts
     the mutants it tested and says how many it did not (not_run); a finished run has none."""
@@ -314,7 +361,7 @@ def record(path, results, argv):
     results_file.write(path, "mutation testing (mutmut 3.8.1) of the modules that decide or perform a removal, "
                              "against their mirrored unit tests: per module mutants, killed, survived, equivalent, "
                              "score = killed / (mutants - equivalent)",
-                       results_file.command("benchmarks/mutation.py", [a for a in argv if a != "--summarize"]),
+                       results_file.command("benchmarks/mutation.py", [a for a in argv if a not in ("--summarize", "--resume")]),
                        dict(old, **figures), notes)
 
 
@@ -326,6 +373,8 @@ def main(argv):
     parser.add_argument("--prove", action="store_true", help="first require a hand-made mutant to fail the tests")
     parser.add_argument("--summarize", action="store_true",
                         help="do not run: count the last run of each module, also one that was stopped")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on with the last run after tests were added: its survivors again, then the rest")
     parser.add_argument("--record", help="merge the figures into this results file (benchmarks/results/...)")
     args = parser.parse_args(argv)
     modules = sorted(TESTS, key=lambda m: (TOP / SAN / m).stat().st_size) if args.all else args.modules
@@ -339,6 +388,8 @@ def main(argv):
         if args.summarize:
             work = WORK / module.replace("/", "-")[:-3]
             counts, survivors, work = summarize(mutmut, module, work, environment(work, args.invariants))
+        elif args.resume:
+            counts, survivors, work = resume_module(mutmut, module, args.invariants)
         else:
             counts, survivors, work = run_module(mutmut, module, args.invariants, args.prove)
         results[module] = counts

@@ -231,3 +231,439 @@ def test_a_real_run_with_neither_an_approved_plan_nor_the_explicit_word_is_refus
         approval.run_approval(False, ["flush"], None, allow)
     assert str(caught.value).startswith("refused: a real run executes only an approved plan (approved_plan")
     assert "allow_unreviewed: true" in str(caught.value) and str(caught.value).endswith("neither was given")
+
+
+# ---------------------------------------------------------------------------------------------- what validate refuses
+def _approved(wwid=NAA):
+    """A check run's artifact of one map unit (flush_map, remove_wwid), as a file gives it."""
+    plan, snapshot = _one_map_plan(wwid)
+    return json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0)))
+
+
+def _redigested(artifact):
+    artifact["digest"] = approval.digest(artifact["format"], artifact["host"], artifact["created_at"],
+                                         artifact["steps"])
+    return artifact
+
+
+def _invalid(artifact, now=1001.0, max_age=approval.MAX_AGE):
+    """validate's InvalidInput message for `artifact` (it must refuse it)."""
+    with pytest.raises(validate.InvalidInput) as caught:
+        approval.validate(artifact, now, max_age)
+    return str(caught.value)
+
+
+def test_an_approved_plan_that_is_no_artifact_is_refused_and_an_empty_one_approves_nothing():
+    """Fails when an approved plan that is not a dict passes, or the empty dict (nothing approved for this host) is
+    refused instead of approving nothing."""
+    assert _invalid(["flush_map"]) == "approved_plan must be a dict (a plan_artifact), got list"
+    assert approval.validate({}, 1001.0, approval.MAX_AGE) is None
+
+
+@pytest.mark.parametrize("fmt,shown", [(2, "2"), ("1", "'1'"), (True, "True"), (None, "None")])
+def test_an_approved_plan_of_another_format_is_refused(fmt, shown):
+    """Fails when an artifact of another format (a later version's, a string, true, none) is read as this one:
+    true equals 1 in Python, and must not pass as format 1."""
+    artifact = dict(_approved(), format=fmt)
+    assert _invalid(artifact) == "approved_plan has format %s; this module reads format 1" % shown
+
+
+def test_an_approved_plan_with_a_key_more_or_less_is_refused_naming_its_keys():
+    """Fails when an artifact with a key it does not define, or without one it must have, passes validation, or the
+    error does not list the keys it must have and the ones it has."""
+    assert _invalid(dict(_approved(), extra=1)) == (
+        "approved_plan must have exactly the keys format, host, created_at, digest, steps, has created_at, digest, "
+        "extra, format, host, steps")
+    short = _approved()
+    del short["created_at"]
+    assert "has digest, format, host, steps" in _invalid(short)
+
+
+@pytest.mark.parametrize("host", ["db01", {"machine_id": "m1"}, {"machine_id": "m1", "hostname": "h1", "fqdn": "x"},
+                                  {"machine_id": 7, "hostname": "h1"}])
+def test_an_approved_plan_whose_host_is_not_machine_id_and_hostname_is_refused(host):
+    """Fails when the host an approval names is not exactly machine_id and hostname, strings or null."""
+    assert _invalid(dict(_approved(), host=host)) == (
+        "approved_plan.host must be a dict of machine_id, hostname (strings or null)")
+
+
+def test_an_approved_plan_of_a_host_that_could_not_read_one_of_its_names_is_valid():
+    """Fails when an artifact whose host could not read its hostname (null, as a check run writes it) is refused."""
+    artifact = _redigested(dict(_approved(), host={"machine_id": "m1", "hostname": None}))
+    approval.validate(artifact, 1001.0, approval.MAX_AGE)
+
+
+@pytest.mark.parametrize("created_at", ["yesterday", True, float("nan"), float("inf"), None])
+def test_an_approved_plan_without_a_finite_creation_time_is_refused(created_at):
+    """Fails when an approval's creation time is not a finite number: its age could not be compared (NaN, infinity)
+    or true would pass as 1 second after the epoch."""
+    assert _invalid(dict(_approved(), created_at=created_at)) == (
+        "approved_plan.created_at must be a number (epoch seconds), got %r" % (created_at,))
+
+
+def test_an_approved_plan_made_at_an_integer_time_is_valid():
+    """Fails when an approval whose creation time is an integer (a file written by hand, or by another tool) is
+    refused: only booleans and non-finite numbers are not times."""
+    approval.validate(_redigested(dict(_approved(), created_at=1000)), 1001.0, approval.MAX_AGE)
+
+
+@pytest.mark.parametrize("digest", ["not hex", "A" * 64, "a" * 63, "a" * 65, 7, None])
+def test_an_approved_plan_whose_digest_is_not_a_sha256_is_refused(digest):
+    """Fails when a digest that is not 64 lowercase hex digits is compared at all (a truncated or re-cased one)."""
+    assert _invalid(dict(_approved(), digest=digest)) == "approved_plan.digest must be 64 lowercase hex digits (sha256)"
+
+
+def test_an_approved_plan_changed_after_it_was_made_is_refused_by_its_digest():
+    """Fails when an approved plan whose steps were edited after the check run made it passes: its digest no longer
+    matches, and the error says so."""
+    artifact = _approved()
+    artifact["steps"][0]["identity"]["dev"] = "253:9"
+    assert _invalid(artifact) == (
+        "approved_plan's digest does not match its steps: the plan was changed after it was made (or damaged on the "
+        "way); approve a plan as a check run wrote it")
+
+
+def test_an_approved_plan_whose_steps_are_no_list_or_list_one_twice_is_refused():
+    """Fails when steps that are not a list pass, or a step listed twice (the gate would take one of them and the
+    approver may have read the other)."""
+    assert _invalid(dict(_approved(), steps="everything")) == "approved_plan.steps must be a list, got str"
+    artifact = _approved()
+    artifact["steps"].append(copy.deepcopy(artifact["steps"][0]))
+    assert _invalid(_redigested(artifact)) == "approved_plan lists flush_map mpatha twice"
+
+
+def test_an_approval_holds_for_max_age_seconds_and_a_future_one_for_the_clock_skew_only():
+    """Fails when an approval is taken after max_age seconds (the host may have changed since the approver saw it),
+    or refused at max_age itself, or when one made more than the clock skew in the future of the host's clock is
+    taken, or the errors do not say how old or how far in the future it is."""
+    artifact = _approved()  # made at 1000
+    approval.validate(artifact, 1000.0 + 60, 60)
+    assert _invalid(artifact, 1000.0 + 61, 60) == (
+        "approved_plan expired: it was made 61s ago, more than approved_plan_max_age (60s); the host may have "
+        "changed since it was approved: run --check again and approve the new plan")
+    approval.validate(artifact, 1000.0 - approval.FUTURE_SKEW, 60)
+    assert _invalid(artifact, 1000.0 - approval.FUTURE_SKEW - 1, 60) == (
+        "approved_plan was made 301s in the future of this host's clock (created_at 1000.0)")
+
+
+# ---------------------------------------------------------------------------------------------- what a step must be
+def _step_invalid(change, index=1):
+    """validate's message for the approved artifact whose step `index` was changed by change(step), redigested."""
+    artifact = _approved()
+    change(artifact["steps"][index])
+    return _invalid(_redigested(artifact))
+
+
+def test_an_approved_step_that_is_no_dict_or_has_other_keys_is_refused_naming_it():
+    """Fails when a step that is not a dict, or lacks or adds a key, passes, or the error does not say which step."""
+    artifact = _approved()
+    artifact["steps"][1] = "remove_wwid"
+    assert _invalid(_redigested(artifact)) == "approved_plan.steps[1] must be a dict, got str"
+    assert _step_invalid(lambda st: st.pop("forced")) == (
+        "approved_plan.steps[1] must have exactly the keys action, target, phase, unit, forced, identity, has "
+        "action, identity, phase, target, unit")
+
+
+@pytest.mark.parametrize("key,value,error", [
+    ("action", "rm -rf", "approved_plan.steps[1].action 'rm -rf' is not an action of the plan"),
+    ("target", "", "approved_plan.steps[1].target must be a non-empty string, got ''"),
+    ("phase", 3, "approved_plan.steps[1].phase must be a non-empty string, got 3"),
+    ("unit", None, "approved_plan.steps[1].unit must be a non-empty string, got None"),
+    ("forced", 1, "approved_plan.steps[1].forced must be true or false, got 1"),
+    ("forced", "false", "approved_plan.steps[1].forced must be true or false, got 'false'"),
+])
+def test_an_approved_step_with_a_field_of_the_wrong_kind_is_refused_naming_the_field(key, value, error):
+    """Fails when an approved step's action is none of the plan's, its target, phase or unit no non-empty string, or
+    `forced` not a boolean ("false" and 1 are no answer to whether the flush may fall back to a forced remove)."""
+    assert _step_invalid(lambda st: st.update({key: value})) == error
+
+
+@pytest.mark.parametrize("key,value,error", [
+    ("sd", 5, "approved_plan.steps[1].identity.sd must be a string, a list of strings or null, got int"),
+    ("hctl", ["2:0:0:1", 7], "approved_plan.steps[1].identity.hctl must be a string, a list of strings or null, "
+                             "got list"),
+    ("wwid", [NAA], "approved_plan.steps[1].identity.wwid must be a string or null, got list"),
+    ("dm_uuid", "mpath-", "approved_plan.steps[1]: identity.dm_uuid 'mpath-' names no WWID after 'mpath-'"),
+])
+def test_an_approved_identity_of_the_wrong_kind_is_refused_naming_the_field(key, value, error):
+    """Fails when an approved step's identity holds a value the gate cannot compare (a number, a list holding one, a
+    list where one WWID must be, a map uuid naming no WWID) and passes validation."""
+    assert _step_invalid(lambda st: st["identity"].update({key: value})) == error
+
+
+def test_an_approved_identity_listing_a_path_it_could_not_place_is_valid():
+    """Fails when a map step's identity listing a path without an H:C:T:L (null in its list, as a check run writes a
+    path the snapshot did not place) is refused."""
+    artifact = _approved()
+    artifact["steps"][0]["identity"]["hctl"] = [None]
+    approval.validate(_redigested(artifact), 1001.0, approval.MAX_AGE)
+
+
+@pytest.mark.parametrize("action,keys", [("flush_map", "wwid, dm_uuid, sd, hctl, dev"),
+                                         ("delete_controller", "wwid, dm_uuid, sd, hctl, dev, controller")])
+def test_an_approved_identity_without_its_keys_is_refused_naming_them(action, keys):
+    """Fails when an approved step's identity lacks a key of its kind (a controller's step: the controller too) or
+    adds one, and passes."""
+    def change(st):
+        st.update(action=action)
+        st["identity"]["extra"] = None
+    assert _step_invalid(change, 0) == (
+        "approved_plan.steps[0].identity must be a dict with exactly the keys %s" % keys)
+
+
+# ---------------------------------------------------------------------------------------------- what the gate refuses
+WWID_B = "3600a098038303053453f463045494f42"
+
+
+def _two_units():
+    """A plan of two units: map mpatha (LU NAA, path sdb) flushed and its WWID removed; plain disk sdc (LU WWID_B,
+    2:0:0:2, with a serial mismatch to repair) deleted. (plan, snapshot)."""
+    plan, snapshot = _one_map_plan(NAA)
+    snapshot["disks"]["sdc"] = {"name": "sdc", "hctl": "2:0:0:2", "dev": "8:32", "wwid": WWID_B, "serial": "80AbB",
+                                "map": None}
+    disk_unit = [plan_steps.step(action, "sdc", identity.disk_identity(snapshot["disks"]["sdc"])).tagged(
+        "delete", "disk sdc") for action in ("delete_disk", "wait_disk_gone")]
+    plan.update(steps=plan["steps"] + disk_unit, delete_disks=[{"name": "sdc"}],
+                mismatches=[{"name": "sdc", "hctl": "2:0:0:2", "expect_wwid": WWID_B}])
+    return plan, snapshot
+
+
+def _artifact_of(plan, snapshot, change=None):
+    artifact = json.loads(json.dumps(approval.plan_artifact(plan["steps"], snapshot, HOST, 1000.0,
+                                                            plan.get("mismatches"))))
+    if change:
+        change(artifact)
+        _redigested(artifact)
+    approval.validate(copy.deepcopy(artifact), 1001.0, approval.MAX_AGE)
+    return artifact
+
+
+def _refusals(out):
+    return [(s["object"], s["name"], s["approval"], s["reason"]) for s in out["skipped"] if s.get("approval")]
+
+
+def test_with_nothing_approved_every_unit_is_refused_and_nothing_is_left_to_remove():
+    """Fails when a host for which nothing was approved ({}) runs a unit, or the plan still lists a map to flush, a
+    disk to delete or a mismatch to repair, or the refusal does not say nothing was approved."""
+    plan, snapshot = _two_units()
+    out, seen = approval.gate(plan, snapshot, {})
+    assert seen == {"refused": ["map mpatha", "disk sdc"], "not_needed": []}
+    assert (out["steps"], out["flush_maps"], out["delete_disks"], out["mismatches"]) == ([], [], [], [])
+    assert _refusals(out) == [
+        ("map", "mpatha", "none_approved", "map mpatha: no plan was approved for this host; not removing"),
+        ("disk", "sdc", "none_approved", "disk sdc: no plan was approved for this host; not removing")]
+    assert [s["kind"] for s in out["skipped"]] == ["refused", "refused"]
+
+
+def test_a_unit_the_approver_never_saw_is_refused_alone_and_the_approved_one_runs():
+    """Fails when a unit whose steps are not in the approved plan runs, or takes the approved unit with it, or the
+    refusal does not name the steps the approver never saw; the approved unit's map must stay in flush_maps."""
+    plan, snapshot = _two_units()
+    approved = _artifact_of(plan, snapshot, lambda art: art.update(steps=art["steps"][:2]))
+    out, seen = approval.gate(plan, snapshot, approved)
+    assert seen == {"refused": ["disk sdc"], "not_needed": []}
+    assert out["steps"] == plan["steps"][:2] and out["flush_maps"] == [NAA]
+    assert (out["delete_disks"], out["mismatches"]) == ([], [])
+    assert _refusals(out) == [("disk", "sdc", "not_approved", (
+        "disk sdc: not in the approved plan (delete_disk sdc, wait_disk_gone sdc): the approver never saw them; run "
+        "--check again and approve the new plan; not removing"))]
+
+
+def test_a_unit_changed_since_its_approval_is_refused_saying_what_changed_and_what_is_new():
+    """Fails when a unit one of whose steps acts on another device than the approver saw runs, or its refusal does not
+    say what changed, and which of its steps the approver never saw; the other unit keeps its disk and its repair."""
+    plan, snapshot = _two_units()
+
+    def change(art):
+        art["steps"][0]["identity"]["dev"] = "253:9"
+        del art["steps"][1]
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, change))
+    assert seen["refused"] == ["map mpatha"] and out["steps"] == plan["steps"][2:] and out["flush_maps"] == []
+    assert out["delete_disks"] == [{"name": "sdc"}] and out["mismatches"] == plan["mismatches"]
+    assert _refusals(out) == [("map", "mpatha", "changed", (
+        "map mpatha: changed since the plan was approved (flush_map mpatha: dev expected 253:9, found 253:3): the "
+        "approver saw another device; not in the approved plan (remove_wwid %s): the approver never saw it; run "
+        "--check again and approve the new plan; not removing" % NAA))]
+
+
+@pytest.mark.parametrize("field,value,shown", [
+    ("wwid", None, "wwid expected None, found %s" % NAA),
+    ("sd", None, "sd expected None, found ['sdb']"),
+    ("forced", True, "forced expected True, found False"),
+    ("phase", "delete", "phase expected delete, found flush"),
+])
+def test_an_approved_step_differing_in_any_field_refuses_its_unit(field, value, shown):
+    """Fails when an approved step approves a current one that differs from it: in a field the approver left null
+    (null approves no WWID and no path the host now has), in whether the flush may fall back to a forced remove, or in
+    the phase it runs in."""
+    plan, snapshot = _one_map_plan(NAA)
+
+    def change(art):
+        (art["steps"][0]["identity"] if field in approval.IDENTITY_KEYS else art["steps"][0])[field] = value
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, change))
+    assert seen["refused"] == ["map mpatha"] and out["steps"] == []
+    assert "(flush_map mpatha: %s)" % shown in _refusals(out)[0][3]
+
+
+def test_an_approved_flush_of_a_map_aliased_with_another_wwid_leaves_the_flush_list_by_its_wwid():
+    """Fails when a refused flush of a map whose name is another LU's WWID takes that other LU out of flush_maps (the
+    list holds WWIDs: a flush step's target is the map's name) or leaves its own WWID in it."""
+    plan, snapshot = _one_map_plan(NAA)
+    m, d, steps = _map_steps(WWID_B, NAA, "dm-4", "253:4", "sdc", "2:0:0:2")  # LU WWID_B's map, aliased NAA
+    snapshot["maps"][WWID_B], snapshot["disks"]["sdc"] = m, d
+    plan["steps"] = [st for st in plan["steps"] if st.unit == "map mpatha"] + steps
+    plan["flush_maps"] = [NAA, WWID_B]
+    approved = _artifact_of(plan, snapshot, lambda art: art.update(steps=art["steps"][:2]))
+    out, seen = approval.gate(plan, snapshot, approved)
+    assert seen["refused"] == ["map %s" % NAA] and out["flush_maps"] == [NAA]
+
+
+def test_approved_steps_the_plan_no_longer_needs_are_reported_with_why():
+    """Fails when approved steps that the current plan no longer has are not reported, or the report does not say
+    why: the plan's own reason for leaving the object alone, the object gone from the host, or neither."""
+    plan, snapshot = _two_units()
+    approved = _artifact_of(plan, snapshot)
+    current = dict(plan, steps=plan["steps"][:2], skipped=[{"name": "sdc", "reason": "disk sdc: is mounted"}])
+    out, seen = approval.gate(current, snapshot, approved)
+    assert seen["refused"] == [] and seen["not_needed"] == [
+        {"action": action, "target": "sdc", "unit": "disk sdc", "why": "disk sdc: is mounted"}
+        for action in ("delete_disk", "wait_disk_gone")]
+    gone = dict(snapshot, disks={"sdb": snapshot["disks"]["sdb"]})
+    out, seen = approval.gate(dict(plan, steps=plan["steps"][:2]), gone, approved)
+    assert [s["why"] for s in seen["not_needed"]] == ["sdc is no longer on this host"] * 2
+    out, seen = approval.gate(dict(plan, steps=plan["steps"][2:]), snapshot, approved)
+    assert [(s["target"], s["why"]) for s in seen["not_needed"]] == [
+        ("mpatha", "no longer in the plan"), (NAA, "no longer in the plan")]
+    assert out["steps"] == plan["steps"][2:] and out["skipped"] == []
+
+
+# ---------------------------------------------------------------------------------------------- how a step is listed
+def test_a_map_step_is_listed_with_its_map_found_by_wwid_name_or_target():
+    """Fails when a map step's listed identity is not its map's (WWID, dm uuid, paths, their H:C:T:L, dev_t), whether
+    the step names the map by WWID, by name only, or by a target that is the WWID."""
+    _plan, snapshot = _one_map_plan(NAA)
+    want = {"wwid": NAA, "dm_uuid": "mpath-" + NAA, "sd": ["sdb"], "hctl": ["2:0:0:1"], "dev": "253:3"}
+    for st in (plan_steps.step("flush_map", "other", {"wwid": NAA}), plan_steps.step("flush_map", "mpatha"),
+               plan_steps.step("remove_wwid", NAA)):
+        assert approval.step_identity(st, snapshot) == want, st
+
+
+def test_a_map_step_whose_map_the_snapshot_lacks_is_listed_with_what_the_step_carries():
+    """Fails when a map step whose map is not in the snapshot is listed with another map's identity or without the
+    WWID and dev_t the step itself carries."""
+    _plan, snapshot = _one_map_plan(NAA)
+    st = plan_steps.step("wait_map_gone", "mpathz", {"wwid": WWID_B, "dev": "253:7"})
+    assert approval.step_identity(st, snapshot) == {"wwid": WWID_B, "dm_uuid": None, "sd": None, "hctl": None,
+                                                    "dev": "253:7"}
+
+
+def test_a_disk_step_is_listed_with_the_disk_and_the_map_it_is_a_path_of():
+    """Fails when a disk step's listed identity is not the disk's (WWID, name, H:C:T:L, dev_t) with the dm uuid of the
+    map it is a path of, or, when the snapshot lacks the disk, what the step carries."""
+    _plan, snapshot = _one_map_plan(NAA)
+    st = plan_steps.step("delete_disk", "sdb")
+    assert approval.step_identity(st, snapshot) == {"wwid": NAA, "dm_uuid": "mpath-" + NAA, "sd": "sdb",
+                                                    "hctl": "2:0:0:1", "dev": "8:48"}
+    snapshot["disks"]["sdb"]["map"] = None
+    assert approval.step_identity(st, snapshot)["dm_uuid"] is None
+    gone = plan_steps.step("wait_disk_gone", "sdq", {"wwid": WWID_B, "hctl": "3:0:0:4", "dev": "65:0"})
+    assert approval.step_identity(gone, snapshot) == {"wwid": WWID_B, "dm_uuid": None, "sd": "sdq",
+                                                      "hctl": "3:0:0:4", "dev": "65:0"}
+
+
+def test_a_scan_step_is_listed_with_the_wwid_its_repair_expects_at_that_address():
+    """Fails when a repair's scan is listed without the WWID the LUN must show at its H:C:T:L (the approver approves a
+    scan for that LU, not any), or a scan without a repair without the WWID the step carries."""
+    st = plan_steps.step("scan_exact_lun", "2:0:0:2", {"wwid": NAA})
+    assert approval.step_identity(st, {}, {"2:0:0:2": WWID_B}) == {
+        "wwid": WWID_B, "dm_uuid": None, "sd": None, "hctl": "2:0:0:2", "dev": None}
+    assert approval.step_identity(st, {}, {"2:0:0:9": WWID_B})["wwid"] == NAA
+    plan, snapshot = _two_units()
+    listed = approval.artifact_steps([st], snapshot, plan["mismatches"] + [{"name": "sdx", "expect_wwid": NAA}])
+    assert listed[0]["identity"]["wwid"] == WWID_B
+
+
+def test_a_controller_step_is_listed_with_the_namespaces_behind_it():
+    """Fails when a controller step's listed identity leaves out the controller's identity or the namespaces behind
+    it and those that go with it (the options the act re-checks), or carries a SCSI field."""
+    ident = dict((key, "x-" + key) for key in identity.CONTROLLER_KEYS)
+    for action, option in (("delete_controller", "namespaces"), ("wait_controller_gone", "vanishing")):
+        st = plan_steps.step(action, "nvme0", ident).with_options(**{option: ("nvme0n1",)})
+        listed = approval.step_identity(st, {})
+        assert dict((k, v) for k, v in listed.items() if k != "controller") == dict.fromkeys(approval.IDENTITY_KEYS)
+        assert json.loads(listed["controller"]) == dict(ident, **{option: ["nvme0n1"]})
+        assert json.loads(approval.step_identity(plan_steps.step(action, "nvme0", ident), {})["controller"]) == ident
+
+
+# ---------------------------------------------------------------------------------------------- the digest
+def test_the_digest_of_format_1_is_the_sha256_of_its_canonical_json():
+    """Fails when the digest of format 1 changes its definition (keys sorted, no spaces, ASCII escapes): a plan
+    approved before an upgrade of the collection would no longer validate after it, and one made by another tool to
+    this format would not either. The text below is the format, written out."""
+    import hashlib
+    host = {"machine_id": "m1", "hostname": u"h\u00f6st"}
+    canonical = b'{"created_at":1000.0,"format":1,"host":{"hostname":"h\\u00f6st","machine_id":"m1"},"steps":[]}'
+    assert approval.digest(1, host, 1000.0, []) == hashlib.sha256(canonical).hexdigest()
+    assert approval.plan_artifact([], {}, host, 1000.0)["digest"] == hashlib.sha256(canonical).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- whose plan it is
+def test_an_approved_plan_runs_only_on_the_host_it_was_made_on():
+    """Fails when an approved plan made on another machine (another machine-id or hostname: a clone, another
+    inventory host's plan) passes, or the error does not name both hosts."""
+    approved = _approved()
+    approval.check_host(approved, {"machine_id": "m1", "hostname": "h1"})
+    for host in ({"machine_id": "m2", "hostname": "h1"}, {"machine_id": "m1", "hostname": "h2"}):
+        with pytest.raises(validate.InvalidInput) as caught:
+            approval.check_host(approved, host)
+        assert str(caught.value) == (
+            "approved_plan was made on another host (machine-id m1, hostname h1); this host is machine-id %s, "
+            "hostname %s" % (host["machine_id"], host["hostname"]))
+
+
+def test_a_host_that_cannot_read_its_identity_matches_no_approved_plan():
+    """Fails when a host that could read neither its machine-id nor its hostname takes an approved plan (one made
+    where neither was read either would match it), or refuses to run when nothing was approved."""
+    blind = {"machine_id": None, "hostname": ""}
+    approved = _redigested(dict(_approved(), host={"machine_id": None, "hostname": None}))
+    with pytest.raises(validate.InvalidInput) as caught:
+        approval.check_host(approved, blind)
+    assert str(caught.value) == ("this host's identity cannot be read (/etc/machine-id, hostname): an approved plan "
+                                 "cannot be matched to it")
+    approval.check_host({}, blind)
+
+
+def test_a_host_name_unread_on_one_side_only_is_another_host():
+    """Fails when an approval made where the hostname could not be read (null) matches a host that reads one now, or
+    an empty hostname is not taken as unread on both sides."""
+    approved = _redigested(dict(_approved(), host={"machine_id": "m1", "hostname": None}))
+    approval.check_host(approved, {"machine_id": "m1", "hostname": ""})
+    with pytest.raises(validate.InvalidInput, match="made on another host"):
+        approval.check_host(approved, {"machine_id": "m1", "hostname": "h1"})
+
+
+def test_a_flush_that_may_fall_back_to_a_forced_remove_is_listed_as_forced():
+    """Fails when the artifact does not say which flush may fall back to dmsetup remove --force (force_remove): the
+    approver must see it, and an approval of the plain flush must not approve the forced one."""
+    plan, snapshot = _one_map_plan(NAA)
+    forced = [st.with_options(force_remove=True) if st.action == "flush_map" else st for st in plan["steps"]]
+    listed = approval.artifact_steps(forced, snapshot)
+    assert [st["forced"] for st in listed] == [True, False]
+    out, seen = approval.gate(dict(plan, steps=forced), snapshot, _artifact_of(plan, snapshot))
+    assert seen["refused"] == ["map mpatha"] and "forced expected False, found True" in _refusals(out)[0][3]
+
+
+def test_approved_controllers_that_go_together_are_reported_by_each_name():
+    """Fails when an approved unit of controllers that go together ("controller nvme0+nvme1") is not found by each
+    controller's name when the plan no longer needs it: the plan's reason for one of them, or which one is gone."""
+    st = {"action": "delete_controller", "target": "nvme1", "phase": "delete", "unit": "controller nvme0+nvme1",
+          "forced": False, "identity": dict(dict.fromkeys(approval.IDENTITY_KEYS), controller="{}")}
+    approved = {"format": approval.FORMAT, "host": HOST, "created_at": 1000.0, "steps": [st]}
+    approved["digest"] = approval.digest(approval.FORMAT, HOST, 1000.0, [st])
+    approval.validate(approved, 1001.0, approval.MAX_AGE)
+    plan = {"steps": [], "skipped": [{"name": "nvme1", "reason": "controller nvme1: a namespace is mounted"}]}
+    nvme = {"nvme": {"controllers": [{"name": "nvme0"}, {"name": "nvme1"}]}}
+    assert approval.gate(plan, nvme, approved)[1]["not_needed"][0]["why"] == "controller nvme1: a namespace is mounted"
+    nvme["nvme"]["controllers"].pop()
+    assert approval.gate(dict(plan, skipped=[]), nvme, approved)[1]["not_needed"][0]["why"] == (
+        "nvme1 is no longer on this host")
