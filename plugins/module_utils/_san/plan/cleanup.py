@@ -109,18 +109,14 @@ def unproven_failures(obj, kind="map"):
 
 
 def not_probed(obj, kind="map"):
-    """Why no removal may rest on the paths of `obj` (a map, or a disk): a path whose live probe was not sent, its
-    program (sg3_utils) not installed or not startable; None when every probe ran. A failed state alone is what a
-    blip shows too."""
+    """Why no removal may rest on the paths of `obj` (a map, or a disk): a path whose live probe was not sent (its
+    program, sg3_utils, not installed or not startable); None when every probe ran. A blip shows a failed state too."""
     probes = (obj or {}).get("probe") if kind == "map" else {(obj or {}).get("name"): (obj or {}).get("probe")}
-    lost = sorted((name, p) for name, p in (probes or {}).items()
-                  if isinstance(p, dict) and (p.get("missing") or p.get("not_sent")))
-    if not lost:
-        return None
-    names, first = ", ".join(n for n, _p in lost), lost[0][1]
-    why = ("%s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu)" % first["missing"]
-           if first.get("missing") else first["not_sent"])
-    return "path(s) %s not probed: %s; nothing is removed whose paths were not probed live" % (names, why)
+    lost = sorted((n, p) for n, p in (probes or {}).items()
+                  if isinstance(p, dict) and (p.get("not_sent") or p.get("missing")))
+    return None if not lost else "path(s) %s not probed: %s; nothing is removed whose paths were not probed live" % (
+        ", ".join(n for n, _p in lost), "%s is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu)"
+        % lost[0][1]["missing"] if lost[0][1].get("missing") else lost[0][1]["not_sent"])
 
 
 def no_flush(snapshot):
