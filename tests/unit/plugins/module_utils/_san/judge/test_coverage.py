@@ -97,7 +97,8 @@ TWO = [{"cluster": "c1", "svm": "svm1", "iscsi_target_names": [IQN_T], "iscsi_ad
        {"cluster": "c3", "svm": "svm3", "fc_wwpns": ["20:05:00:a0:98:00:00:02"]}]
 
 
-def _serving(disk, targets=TWO):
+def _serving(disk, targets=None):
+    targets = TWO if targets is None else targets
     return judge_coverage.serving_svm(disk, judge_coverage.coverage_index(targets),
                                       judge_coverage.address_index(targets))
 

@@ -327,7 +327,7 @@ def test_disk_findings_name_the_disk_its_address_and_use():
     assert [(f["kind"], f["object"], f["name"], f["wwid"]) for f in found] == [
         ("orphan_path", "disk", "sde", "3a"), ("in_use", "disk", "sdf", "3a")]
     assert found[0]["reason"] == "SAN disk sde (3:0:0:2, fc) belongs to no multipath map and nothing uses it"
-    assert found[0]["evidence"] == dict({k: v for k, v in disk.items()}, probe={"result": "ready"})
+    assert found[0]["evidence"] == dict(disk, probe={"result": "ready"})
     assert found[1]["reason"] == "SAN disk sdf (4:0:0:1, no multipath map) is in use: held by dm-9"
     assert found[1]["evidence"]["holders"] == ["dm-9"]
     without_probe = dict(disk, probe=None)
