@@ -22,8 +22,9 @@ def test_requires_ansible_is_the_oldest_version_ci_tests():
     lowest = re.fullmatch(r">=(\d+\.\d+\.\d+)", requires).group(1)  # ansible-lint wants the full form
     versions = matrix()
     assert minor(lowest) == min(minor(v) for v in versions)
-    # AAP's supported execution environments ship 2.16 and 2.18
-    assert minor(lowest) <= (2, 16) and (2, 18) in {minor(v) for v in versions}
+    # AAP's supported execution environments ship 2.16 and 2.18: the oldest is tested (2.18 templates as 2.16 does,
+    # before data tagging, and is left out for CI's time: scripts/test.sh)
+    assert minor(lowest) <= (2, 16) and (2, 16) in {minor(v) for v in versions}
     main = re.search(r"^ansible-core==(\S+)$", (ROOT / "requirements-dev.txt").read_text(), re.M).group(1)
     assert all(minor(v) < minor(main) for v in versions)
 
