@@ -219,9 +219,8 @@ def test_an_abandoned_child_does_not_hold_the_module_stdout(tmp_path, mode):
         assert elapsed < 25
         # the deadline (3 s) leaves a loaded machine's Python time to fork the stuck child before it ends (with
         # 0.5 s, Python 3.6 under load was killed before its fork: no stuck child, the pid file never written)
-        for _ in range(100):
-            if pidfile.exists() and pidfile.read_text():
-                break
+        written_by = time.monotonic() + 10
+        while not (pidfile.exists() and pidfile.read_text()) and time.monotonic() < written_by:
             time.sleep(0.1)
         stuck = int(pidfile.read_text())
         os.kill(stuck, 0)  # the stuck child was still alive when the reader got EOF
