@@ -178,15 +178,37 @@ def map_sds(lab, wwid):
     return sorted(sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % wwid).split())
 
 
+# One process writes the pattern (O_DIRECT) to the start of the map about five times a second through one open file,
+# counting writes done and failed, until /tmp/writer.stop exists. One process, not a shell loop of dd: each dd closed
+# the map after writing, and each close of a device opened for writing makes udev re-run the dm rules (a change event:
+# multipath, kpartx_id, dmsetup and kpartx started again), ~5 programs a second under TCG for the whole test, which
+# took the guest's CPU from the modules under test.
+WRITER = r"""
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+pattern = mmap.mmap(-1, 65536)
+with open("/tmp/wpat", "rb") as f:
+    pattern.write(f.read())
+done = failed = 0
+while not os.path.exists("/tmp/writer.stop"):
+    try:
+        os.pwrite(fd, pattern, 0)
+        done += 1
+    except OSError:
+        failed += 1
+    with open("/tmp/writer.count.new", "w") as count:
+        count.write("%d %d\n" % (done, failed))
+    os.rename("/tmp/writer.count.new", "/tmp/writer.count")
+    time.sleep(0.2)
+"""
+
+
 def start_writer(lab, wwid):
-    """A loop writing the same 64 KiB pattern (O_DIRECT) to the start of a map, about five times a second; returns
-    the pattern's sha256. (A loop of 1 MiB writes without a pause kept both vCPUs of the TCG guest busy: 1.9 cores
-    of the host, for the whole test, starving the modules under test.)"""
-    sh(lab, "head -c 65536 /dev/urandom > /tmp/wpat && cat > /tmp/writer.sh <<'EOF'\n"
-            "n=0; e=0\nwhile [ ! -e /tmp/writer.stop ]; do\n"
-            "  if dd if=/tmp/wpat of=/dev/mapper/%s bs=64k count=1 oflag=direct conv=notrunc 2>/dev/null;"
-            " then n=$((n+1)); else e=$((e+1)); fi\n  echo \"$n $e\" > /tmp/writer.count\n  sleep 0.2\ndone\nEOF\n"
-            "rm -f /tmp/writer.stop /tmp/writer.count; setsid nohup sh /tmp/writer.sh >/dev/null 2>&1 < /dev/null &"
+    """The writer above on `wwid`'s map; returns the pattern's sha256. (A loop of 1 MiB writes without a pause kept
+    both vCPUs of the TCG guest busy: 1.9 cores of the host, for the whole test, starving the modules under test.)"""
+    lab.put_file("/tmp/writer.py", WRITER)
+    sh(lab, "head -c 65536 /dev/urandom > /tmp/wpat && rm -f /tmp/writer.stop /tmp/writer.count\n"
+            "setsid nohup python3 /tmp/writer.py /dev/mapper/%s >/tmp/writer.out 2>&1 < /dev/null &"
             " echo $! > /tmp/writer.pid" % wwid)
     return sh(lab, "sha256sum /tmp/wpat").split()[0]
 
