@@ -205,8 +205,7 @@ def test_a_hung_disk_among_twenty_stale_maps_stops_only_its_own_unit(lab, tmp_pa
     truth1 = lab.truth()
     wwids = [w for lun, w in sorted(mapped(truth1).items()) if 1 <= lun <= n]
     assert len(wwids) == n
-    for lun in range(1, n + 1):
-        lab.unmap_lun(lun)
+    lab.unmap_luns(range(1, n + 1))
     unmap_target2_lun(lab, 1)
     for w in wwids:     # multipathd's checker of 44 paths in a TCG guest on a loaded host: minutes, not seconds
         assert lab.wait_paths(w, state="failed", timeout=300)["ok"], w

@@ -407,6 +407,10 @@ class Lab:
         """Remove the ACL mapping (the LU stays). LUN 0 only with force=True (LIO's virtual LUN 0 trap)."""
         return self.agent("unmap_lun", lun_id=lun_id, force=force)
 
+    def unmap_luns(self, lun_ids, force: bool = False):
+        """unmap_lun of every LUN id of `lun_ids`, in one agent call."""
+        return self.agent("unmap_luns", lun_ids=[int(lun_id) for lun_id in lun_ids], force=force)
+
     def delete_lun(self, lun_id: int, force: bool = False):
         return self.agent("delete_lun", lun_id=lun_id, force=force)
 
