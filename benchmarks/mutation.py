@@ -345,24 +345,41 @@ def status_names(mutmut):
     return json.loads(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
+def module_note(counts, commit):
+    """What a module's figures were measured on and whether its run reached its end: the note of its score figure,
+    which stays with its figures when a later run of other modules is merged into the same results file."""
+    return "%s: %d no tests, %d timeouts%s; %s" % (
+        commit or "no commit", counts["no_tests"], counts["timeout"],
+        ", %s s" % counts["seconds"] if counts.get("seconds") is not None else "",
+        "STOPPED with %d mutants not run (scores of the tested ones)" % counts["not_run"] if counts["not_run"]
+        else "complete")
+
+
 def record(path, results, argv):
+    """Merge the figures of `results` ({module: counts}) into the results file at `path`: a module's figures replace
+    its own of an earlier run; another module's figures, and their note, stay (with the commit they were measured
+    on in the note: the file's own commit is the last run's); the command of each run merged in is kept."""
+    commit = results_file.commit()
     figures = {}
     for module, c in results.items():
-        for key in ("mutants", "killed", "survived", "equivalent"):
+        for key in ("mutants", "killed", "survived", "equivalent", "not_run"):
             figures["mutation-%s-%s" % (module, key)] = results_file.measured(c[key], "count")
-        figures["mutation-%s-score" % module] = results_file.measured(c["score"], "%")
-    old = {}
+        figures["mutation-%s-score" % module] = dict(results_file.measured(c["score"], "%"),
+                                                     note=module_note(c, commit))
+    old, commands = {}, []
     if Path(path).exists():
-        old = json.loads(Path(path).read_text()).get("figures", {})
-        old = {k: v for k, v in old.items() if not any(k.startswith("mutation-%s-" % m) for m in results)}
-    notes = "; ".join("%s: %d no tests, %d timeouts, %s s%s" % (
-        m, c["no_tests"], c["timeout"], c["seconds"], ", STOPPED with %d mutants not run (scores of the tested ones)"
-        % c["not_run"] if c["not_run"] else "") for m, c in results.items())
+        data = json.loads(Path(path).read_text())
+        old = {k: v for k, v in data.get("figures", {}).items()
+               if not any(k.startswith("mutation-%s-" % m) for m in results)}
+        commands = [c for c in data.get("command", "").split("; ") if c]
+    merged = dict(old, **figures)
+    command = results_file.command("benchmarks/mutation.py", [a for a in argv if a not in ("--summarize", "--resume")])
+    notes = "; ".join("%s: %s" % (k[len("mutation-"):-len("-score")], v.get("note", "no note"))
+                      for k, v in sorted(merged.items()) if k.endswith("-score"))
     results_file.write(path, "mutation testing (mutmut 3.8.1) of the modules that decide or perform a removal, "
                              "against their mirrored unit tests: per module mutants, killed, survived, equivalent, "
-                             "score = killed / (mutants - equivalent)",
-                       results_file.command("benchmarks/mutation.py", [a for a in argv if a not in ("--summarize", "--resume")]),
-                       dict(old, **figures), notes)
+                             "not run (a run stopped before its end), score = killed / (mutants - equivalent)",
+                       "; ".join(commands + ([command] if command not in commands else [])), merged, notes)
 
 
 def main(argv):
