@@ -5,6 +5,7 @@ it were wrong. Not in CI (minutes per module on two cores); run it by hand, one 
     eval "$(scripts/setup.sh)"
     python benchmarks/mutation.py plan/truth_age.py judge/coverage.py      # the modules named (paths under _san/)
     python benchmarks/mutation.py --all --record benchmarks/results/<date>-mutation.json
+    python benchmarks/mutation.py --table benchmarks/results/<date>-mutation.json  # docs/design.md's table of it
 
 Each module is mutated by mutmut 3 (pinned below, installed into a venv of its own, ~/.cache/sanfleet/mutation-venv,
 that sees the project's venv for pytest, hypothesis and ansible-core). Why mutmut and not cosmic-ray: mutmut
@@ -382,6 +383,26 @@ def record(path, results, argv):
                        "; ".join(commands + ([command] if command not in commands else [])), merged, notes)
 
 
+# docs/design.md's table of the scores (between <!-- mutation-scores --> markers), as the end of a run prints it:
+# tests/tooling/test_mutation_doc.py checks the doc's table against the newest results file
+TABLE_HEAD = ("| module | mutants | killed | equivalent | survived | not run | score | tests |\n"
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+
+
+def table_row(module, c):
+    tests = [t[len(TESTS_SAN) + 1:] if t.startswith(TESTS_SAN + "/") else t for t in TESTS[module]]
+    return "| `%s` | %d | %d | %d | %d | %d | %.1f %% | %s |" % (
+        module, c["mutants"], c["killed"], c["equivalent"], c["survived"], c["not_run"], c["score"], ", ".join(tests))
+
+
+def file_table(data):
+    """The rows of docs/design.md's table from a results file's figures, the modules in TESTS' order."""
+    figures = data["figures"]
+    return [table_row(module, dict((key, figures["mutation-%s-%s" % (module, key)]["value"]) for key in (
+        "mutants", "killed", "equivalent", "survived", "not_run", "score")))
+        for module in TESTS if "mutation-%s-score" % module in figures]
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", help="modules under plugins/module_utils/_san/, e.g. plan/truth_age.py")
@@ -393,7 +414,13 @@ def main(argv):
     parser.add_argument("--resume", action="store_true",
                         help="go on with the last run after tests were added: its survivors again, then the rest")
     parser.add_argument("--record", help="merge the figures into this results file (benchmarks/results/...)")
+    parser.add_argument("--table", help="do not run: print docs/design.md's table of this results file")
     args = parser.parse_args(argv)
+    if args.table:
+        print(TABLE_HEAD)
+        for line in file_table(json.loads(Path(args.table).read_text())):
+            print(line)
+        return
     modules = sorted(TESTS, key=lambda m: (TOP / SAN / m).stat().st_size) if args.all else args.modules
     unknown = [m for m in modules if m not in TESTS]
     if not modules or unknown:
@@ -418,11 +445,9 @@ def main(argv):
             log("  survived %s: %s" % (s["mutant"], s["line"]))
     if args.record:
         record(args.record, results, argv)
-    print("| module | mutants | killed | equivalent | survived | score | not run |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(TABLE_HEAD)
     for module, c in results.items():
-        print("| `%s` | %d | %d | %d | %d | %.1f %% | %d |" % (module, c["mutants"], c["killed"], c["equivalent"],
-                                                              c["survived"], c["score"], c["not_run"]))
+        print(table_row(module, c))
 
 
 if __name__ == "__main__":
