@@ -1,6 +1,5 @@
 """benchmarks/mutation.py's results files keep every module's figures, and docs/design.md's mutation scores are the
 newest results file's."""
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,14 +11,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 DESIGN = ROOT / "docs" / "design.md"
 
 
-def mutation():
-    spec = importlib.util.spec_from_file_location("mutation", ROOT / "benchmarks" / "mutation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MUTATION = mutation()
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import mutation as MUTATION  # noqa: E402  (benchmarks/ is no package)
 
 
 def counts(mutants, killed, equivalent, not_run=0):
