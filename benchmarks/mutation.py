@@ -84,7 +84,7 @@ TESTS = {
     "act/checks.py": _san_tests("act/test_checks.py"),
     "act/batch.py": _san_tests("act/test_batch.py", "act/test_execute.py"),
     "act/children.py": _san_tests("act/test_children.py"),
-    "act/disks.py": _san_tests("act/test_disks.py"),
+    "act/disks.py": _san_tests("act/test_disks.py", "act/test_execute.py", "act/test_batch.py"),  # execute runs it
     "act/execute.py": _san_tests("act/test_execute.py"),
     "act/maps.py": _san_tests("act/test_maps.py"),
     "act/nvme.py": _san_tests("act/test_nvme.py"),

@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
@@ -100,3 +101,99 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
     with pytest.raises(Refused) as info:
         act_disks.delete_disk(env.host(), st)
     assert info.value.kind == "unknown"
+
+
+def _step_of(env, action, **opts):
+    return [s for s in delete_plan(env, ["sdc"], **opts) if s.action == action][0]
+
+
+def test_checked_write_refuses_when_the_disks_major_minor_changed_in_the_last_moment(env, monkeypatch):
+    """Fails when a delete writes to a disk whose device node changed between the re-check and the write: the same
+    name at the same address, another major:minor (sdc gone and another sdc made there)."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    real_verify = act_disks.verify_identity
+
+    def verify_then_race(h, s, o=None):
+        d = real_verify(h, s, o)
+        env.remove_disk("4:0:0:1")
+        env.add_disk(disk("sdc", "4:0:0:1", "65:0", WWID))
+        return d
+    monkeypatch.setattr(act_disks, "verify_identity", verify_then_race)
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    assert info.value.kind == "identity" and "is 65:0, expected %s" % st.identity.dev in str(info.value)
+    assert env.writes == []
+
+
+def test_a_non_san_disk_is_flushed_and_deleted_only_when_the_run_allows_non_san(env):
+    """Fails when the act's re-check of a disk on a non-SAN transport does not hear the run's allow_non_san: refused
+    without it, flushed and deleted with it."""
+    _orphan(env)
+    env.disks["sdc"]["transport"] = "sas"
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    flush, delete = (_step_of(env, action, allow_non_san=True) for action in ("flush_buffers", "delete_disk"))
+    for act, st in ((act_disks.flush_buffers, flush), (act_disks.delete_disk, delete)):
+        with pytest.raises(Refused) as info:
+            act(env.host(), st)
+        assert info.value.kind == "transport"
+    assert env.writes == [] and not [c for c in env.commands if c[0] == "blockdev"]
+    assert act_disks.flush_buffers(env.host(allow_non_san=True), flush)["outcome"] == "done"
+    assert act_disks.delete_disk(env.host(allow_non_san=True), delete)["hctl"] == "4:0:0:1" and env.writes
+
+
+def test_a_disk_without_a_valid_hctl_is_refused_by_name_before_any_write(env):
+    """Fails when a disk whose H:C:T:L the act cannot read as one (planned without it) is written to, or refused
+    without naming the disk, the kind (identity) and what it found."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    st = plan_steps.step("delete_disk", "sdc", dict(st.identity.as_dict(), hctl=None))
+    env.disks["sdc"]["hctl"] = None
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    assert (info.value.target, info.value.kind, str(info.value)) == (
+        "disk sdc", "identity", "disk sdc: has no valid H:C:T:L (None)")
+    assert env.writes == []
+
+
+def test_a_disk_gone_before_its_delete_is_refused_saying_nothing_was_written(env):
+    """Fails when the refusal of a disk gone before its delete does not name it or say that nothing was written and
+    why (its identity cannot be re-checked)."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    env.remove_disk("4:0:0:1")
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    assert (info.value.target, str(info.value)) == ("disk sdc", "disk sdc: is gone before delete (nothing written); "
+                                                                "its identity cannot be re-checked")
+
+
+def test_a_flush_of_buffers_says_what_it_did_and_why(env):
+    """Fails when the flush of a disk's buffers does not report its outcome as the report reads it: done with its
+    time, skipped with why and the probe when the device no longer answers as the same LU, already absent when the
+    disk is gone; or a failed blockdev is not an error naming the disk and blockdev's answer."""
+    _orphan(env)
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    st = _step_of(env, "flush_buffers")
+    done = act_disks.flush_buffers(env.host(), st)
+    assert sorted(done) == ["elapsed_flush", "outcome"] and done["outcome"] == "done"
+    assert isinstance(done["elapsed_flush"], float)
+    env.probes["sdc"] = {"result": "no_answer", "serial_live": None}
+    assert act_disks.flush_buffers(env.host(), st) == {
+        "outcome": "skipped", "why": "the device no longer answers as the same LU",
+        "probe": {"result": "no_answer", "serial_live": None}}
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    host = env.host()
+    real_run = host.run
+
+    def failing(argv, timeout, what=None, data=None):
+        if argv[0] == "blockdev":
+            return deadline.CommandResult(argv, 1, "", "BLKFLSBUF: Input/output error\n", 0.01)
+        return real_run(argv, timeout, what, data)
+    host.run = failing
+    with pytest.raises(ActFailed) as failed:
+        act_disks.flush_buffers(host, st)
+    assert (failed.value.target, str(failed.value)) == ("disk sdc", "disk sdc: blockdev --flushbufs failed: blockdev "
+                                                        "--flushbufs /dev/sdc (rc=1): BLKFLSBUF: Input/output error")
+    env.remove_disk("4:0:0:1")
+    assert act_disks.flush_buffers(env.host(), st) == {"outcome": "already_absent"}
