@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
@@ -197,3 +199,28 @@ def test_a_flush_of_buffers_says_what_it_did_and_why(env):
                                                         "--flushbufs /dev/sdc (rc=1): BLKFLSBUF: Input/output error")
     env.remove_disk("4:0:0:1")
     assert act_disks.flush_buffers(env.host(), st) == {"outcome": "already_absent"}
+
+
+def test_a_delete_reports_the_address_it_wrote_to_and_the_by_id_links_the_disk_had(env):
+    """Fails when a done delete does not report, as the report reads it, its outcome, the exclusive open it made
+    first (no map, no holder), the H:C:T:L it wrote delete to and the /dev/disk/by-id links the disk had then (what
+    the wait for it to be gone checks)."""
+    _orphan(env)
+    assert act_disks.delete_disk(env.host(), _step_of(env, "delete_disk")) == {
+        "outcome": "done", "exclusive_open": "ok", "hctl": "4:0:0:1", "by_id": ["scsi-%s-sdc" % WWID]}
+    assert env.writes
+
+
+def test_a_delete_write_that_fails_is_an_error_naming_the_disk_and_the_write(env):
+    """Fails when a delete whose sysfs write fails (here: the attribute cannot be opened for writing) is not an error
+    naming the disk and the write that failed, with why."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    attribute = os.path.join(str(env.root), "sys/devices/scsi/4:0:0:1/delete")
+    os.unlink(attribute)
+    os.mkdir(attribute)
+    with pytest.raises(ActFailed) as failed:
+        act_disks.delete_disk(env.host(), st)
+    assert failed.value.target == "disk sdc" and str(failed.value).startswith(
+        "disk sdc: write 1 to /sys/class/scsi_device/4:0:0:1/device/delete failed: write 1 to "
+        "/sys/class/scsi_device/4:0:0:1/device/delete: IsADirectoryError")
