@@ -224,3 +224,42 @@ def test_a_delete_write_that_fails_is_an_error_naming_the_disk_and_the_write(env
     assert failed.value.target == "disk sdc" and str(failed.value).startswith(
         "disk sdc: write 1 to /sys/class/scsi_device/4:0:0:1/device/delete failed: write 1 to "
         "/sys/class/scsi_device/4:0:0:1/device/delete: IsADirectoryError")
+
+
+def _deleted(tmp_path, name):
+    """FakeEnv with its map gone and the wait_disk_gone step of its path sdc (4:0:0:1)."""
+    env = FakeEnv(tmp_path / name)
+    _orphan(env)
+    return env, _step_of(env, "wait_disk_gone")
+
+
+def test_the_wait_for_a_deleted_disk_says_it_is_done_or_what_is_left(tmp_path):
+    """Fails when the wait after a delete does not report, as the report reads it: done (and the address that now
+    holds the name, when the kernel gave it to another disk), the disk still present with what is left of it, or the
+    kernel done and udev behind, with its links and, when the unit was forgetting a WWID, the command to finish."""
+    env, st = _deleted(tmp_path, "gone")
+    env.remove_disk("4:0:0:1")
+    assert [r for _s, r, _t in act_disks.wait_disk_gone(env.host(), [st])] == [{"outcome": "done"}]
+    env, st = _deleted(tmp_path, "reused")
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdc", "5:0:0:3", "8:32", WWID2))
+    assert [r for _s, r, _t in act_disks.wait_disk_gone(env.host(), [st])] == [
+        {"outcome": "done", "name_reused_by": "5:0:0:3"}]
+    links = ["scsi-%s-sdc" % WWID]
+    env, st = _deleted(tmp_path, "present")
+    [(_s, failed, _t)] = act_disks.wait_disk_gone(env.host(), [st])
+    assert (failed.target, str(failed), failed.detail) == ("disk sdc", (
+        "disk sdc: still present 30s after delete (disk: True, scsi_device 4:0:0:1: sdc, by-id links: %s)" % links),
+        {})
+    behind = ("disk sdc: by-id links still present 30s after delete although the kernel removed the disk (no sysfs "
+              "entry, nothing at 4:0:0:1): udev is behind (see `udevadm settle`); links: %s. The unit stops here and "
+              "its later steps did not run" % links)
+    for wwid, tail in ((WWID, " (if one was forgetting WWID %s: `multipath -w %s` once udev has settled)"
+                        % (WWID, WWID)), (None, "")):
+        env, st = _deleted(tmp_path, "udev-%s" % bool(wwid))
+        env.udev_lags = True
+        env.remove_disk("4:0:0:1")
+        st = st if wwid else plan_steps.step("wait_disk_gone", "sdc", dict(st.identity.as_dict(), wwid=None))
+        [(_s, failed, _t)] = act_disks.wait_disk_gone(env.host(), [st])
+        assert (failed.target, str(failed), failed.detail) == (
+            "disk sdc", behind + tail, {"kernel_removed": True, "by_id": links})
