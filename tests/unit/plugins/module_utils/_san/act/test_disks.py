@@ -14,12 +14,12 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    FakeEnv, W1, W2, WWID, WWID2, _alias_tree, _orphan, delete_plan, disk)
+    FakeEnv, W1, W2, WWID, WWID2, _alias_tree, _orphan, delete_plan, disk, mpath)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     env)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
@@ -263,3 +263,22 @@ def test_the_wait_for_a_deleted_disk_says_it_is_done_or_what_is_left(tmp_path):
         [(_s, failed, _t)] = act_disks.wait_disk_gone(env.host(), [st])
         assert (failed.target, str(failed), failed.detail) == (
             "disk sdc", behind + tail, {"kernel_removed": True, "by_id": links})
+
+
+def test_a_map_rebuilt_from_the_disk_after_its_flush_is_removed_again_the_planned_way_before_the_delete(env):
+    """Fails when the delete of a path whose map multipathd assembled again after the plan's flush (under its alias)
+    does not remove that map the planned way first (queueing off, the targeted flush of that map, the wait), or does not
+    report which map it removed and each attempt of its flush."""
+    _orphan(env)
+    st = plan_steps.step("delete_disk", "sdc", identity.disk_identity(env.reader.disk("sdc")),
+                         options={"after_flush": WWID}).tagged("flush", "map %s" % WWID)
+    env.maps[WWID] = dict(mpath(WWID, "dm-7", "253:7", ["sdc"]), name="mpathz")
+    env._file("sys/block/dm-7/dm/uuid", "mpath-" + WWID)
+    env._file("sys/block/dm-7/dm/name", "mpathz")
+    env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = "mpathz", ["dm-7"]
+    detail = act_disks.delete_disk(env.host(), st)
+    assert detail["rebuilt_map_removed"] == {"map": "mpathz", "dm": "dm-7", "attempts": [
+        {"rc": 0, "out": "", "elapsed": 0.05}]}, detail
+    assert [c for c in env.commands if c[0] in ("multipathd", "multipath", "dmsetup")][:2] == [
+        ["multipathd", "disablequeueing", "map", "mpathz"], ["multipath", "-f", "mpathz"]], env.commands
+    assert WWID not in env.maps and env.writes
