@@ -72,27 +72,30 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
             assert rebuilt is not None and rebuilt["wwid"] == W2, (alias_last, view, rebuilt)
 
 
-def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
+def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env, monkeypatch):
     """Fails when a delete writes to an address another disk took between the re-check and the write."""
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s.action == "delete_disk"][0]
-    host = env.host()
+    # between the reader's re-read and the write, sdc is replaced at 4:0:0:1 by sdq
+    info = _delete_with_a_disk_put_in_its_place(env, monkeypatch, st, disk("sdq", "4:0:0:1", "65:0", WWID2))
+    assert info.value.kind == "identity"
+    assert env.writes == []
+
+
+def _delete_with_a_disk_put_in_its_place(env, monkeypatch, st, new):
+    """delete_disk of `st` with sdc (4:0:0:1) replaced by the disk `new` right after its re-check, before the write:
+    the Refused it raises (pytest's ExceptionInfo)."""
     real_verify = act_disks.verify_identity
 
     def verify_then_race(h, s, o=None):
         d = real_verify(h, s, o)
-        # between the reader's re-read and the write, sdc is replaced at 4:0:0:1 by sdq
         env.remove_disk("4:0:0:1")
-        env.add_disk(disk("sdq", "4:0:0:1", "65:0", WWID2))
+        env.add_disk(new)
         return d
-    act_disks.verify_identity = verify_then_race
-    try:
-        with pytest.raises(Refused) as info:
-            act_disks.delete_disk(host, st)
-    finally:
-        act_disks.verify_identity = real_verify
-    assert info.value.kind == "identity"
-    assert env.writes == []
+    monkeypatch.setattr(act_disks, "verify_identity", verify_then_race)
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    return info
 
 
 def test_disk_gone_before_delete_is_refused_not_guessed(env):
@@ -114,16 +117,7 @@ def test_checked_write_refuses_when_the_disks_major_minor_changed_in_the_last_mo
     name at the same address, another major:minor (sdc gone and another sdc made there)."""
     _orphan(env)
     st = _step_of(env, "delete_disk")
-    real_verify = act_disks.verify_identity
-
-    def verify_then_race(h, s, o=None):
-        d = real_verify(h, s, o)
-        env.remove_disk("4:0:0:1")
-        env.add_disk(disk("sdc", "4:0:0:1", "65:0", WWID))
-        return d
-    monkeypatch.setattr(act_disks, "verify_identity", verify_then_race)
-    with pytest.raises(Refused) as info:
-        act_disks.delete_disk(env.host(), st)
+    info = _delete_with_a_disk_put_in_its_place(env, monkeypatch, st, disk("sdc", "4:0:0:1", "65:0", WWID))
     assert info.value.kind == "identity" and "is 65:0, expected %s" % st.identity.dev in str(info.value)
     assert env.writes == []
 
