@@ -5,6 +5,7 @@ it were wrong. Not in CI (minutes per module on two cores); run it by hand, one 
     eval "$(scripts/setup.sh)"
     python benchmarks/mutation.py plan/truth_age.py judge/coverage.py      # the modules named (paths under _san/)
     python benchmarks/mutation.py --all --record benchmarks/results/<date>-mutation.json
+    python benchmarks/mutation.py --table benchmarks/results/<date>-mutation.json  # docs/design.md's table of it
 
 Each module is mutated by mutmut 3 (pinned below, installed into a venv of its own, ~/.cache/sanfleet/mutation-venv,
 that sees the project's venv for pytest, hypothesis and ansible-core). Why mutmut and not cosmic-ray: mutmut
@@ -83,7 +84,7 @@ TESTS = {
     "act/checks.py": _san_tests("act/test_checks.py"),
     "act/batch.py": _san_tests("act/test_batch.py", "act/test_execute.py"),
     "act/children.py": _san_tests("act/test_children.py"),
-    "act/disks.py": _san_tests("act/test_disks.py"),
+    "act/disks.py": _san_tests("act/test_disks.py", "act/test_execute.py", "act/test_batch.py"),  # execute runs it
     "act/execute.py": _san_tests("act/test_execute.py"),
     "act/maps.py": _san_tests("act/test_maps.py"),
     "act/nvme.py": _san_tests("act/test_nvme.py"),
@@ -345,24 +346,61 @@ def status_names(mutmut):
     return json.loads(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
+def module_note(counts, commit):
+    """What a module's figures were measured on and whether its run reached its end: the note of its score figure,
+    which stays with its figures when a later run of other modules is merged into the same results file."""
+    return "%s: %d no tests, %d timeouts%s; %s" % (
+        commit or "no commit", counts["no_tests"], counts["timeout"],
+        ", %s s" % counts["seconds"] if counts.get("seconds") is not None else "",
+        "STOPPED with %d mutants not run (scores of the tested ones)" % counts["not_run"] if counts["not_run"]
+        else "complete")
+
+
 def record(path, results, argv):
+    """Merge the figures of `results` ({module: counts}) into the results file at `path`: a module's figures replace
+    its own of an earlier run; another module's figures, and their note, stay (with the commit they were measured
+    on in the note: the file's own commit is the last run's); the command of each run merged in is kept."""
+    commit = results_file.commit()
     figures = {}
     for module, c in results.items():
-        for key in ("mutants", "killed", "survived", "equivalent"):
+        for key in ("mutants", "killed", "survived", "equivalent", "not_run"):
             figures["mutation-%s-%s" % (module, key)] = results_file.measured(c[key], "count")
-        figures["mutation-%s-score" % module] = results_file.measured(c["score"], "%")
-    old = {}
+        figures["mutation-%s-score" % module] = dict(results_file.measured(c["score"], "%"),
+                                                     note=module_note(c, commit))
+    old, commands = {}, []
     if Path(path).exists():
-        old = json.loads(Path(path).read_text()).get("figures", {})
-        old = {k: v for k, v in old.items() if not any(k.startswith("mutation-%s-" % m) for m in results)}
-    notes = "; ".join("%s: %d no tests, %d timeouts, %s s%s" % (
-        m, c["no_tests"], c["timeout"], c["seconds"], ", STOPPED with %d mutants not run (scores of the tested ones)"
-        % c["not_run"] if c["not_run"] else "") for m, c in results.items())
+        data = json.loads(Path(path).read_text())
+        old = {k: v for k, v in data.get("figures", {}).items()
+               if not any(k.startswith("mutation-%s-" % m) for m in results)}
+        commands = [c for c in data.get("command", "").split("; ") if c]
+    merged = dict(old, **figures)
+    command = results_file.command("benchmarks/mutation.py", [a for a in argv if a not in ("--summarize", "--resume")])
+    notes = "; ".join("%s: %s" % (k[len("mutation-"):-len("-score")], v.get("note", "no note"))
+                      for k, v in sorted(merged.items()) if k.endswith("-score"))
     results_file.write(path, "mutation testing (mutmut 3.8.1) of the modules that decide or perform a removal, "
                              "against their mirrored unit tests: per module mutants, killed, survived, equivalent, "
-                             "score = killed / (mutants - equivalent)",
-                       results_file.command("benchmarks/mutation.py", [a for a in argv if a not in ("--summarize", "--resume")]),
-                       dict(old, **figures), notes)
+                             "not run (a run stopped before its end), score = killed / (mutants - equivalent)",
+                       "; ".join(commands + ([command] if command not in commands else [])), merged, notes)
+
+
+# docs/design.md's table of the scores (between <!-- mutation-scores --> markers), as the end of a run prints it:
+# tests/tooling/test_mutation_doc.py checks the doc's table against the newest results file
+TABLE_HEAD = ("| module | mutants | killed | equivalent | survived | not run | score | tests |\n"
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+
+
+def table_row(module, c):
+    tests = [t[len(TESTS_SAN) + 1:] if t.startswith(TESTS_SAN + "/") else t for t in TESTS[module]]
+    return "| `%s` | %d | %d | %d | %d | %d | %.1f %% | %s |" % (
+        module, c["mutants"], c["killed"], c["equivalent"], c["survived"], c["not_run"], c["score"], ", ".join(tests))
+
+
+def file_table(data):
+    """The rows of docs/design.md's table from a results file's figures, the modules in TESTS' order."""
+    figures = data["figures"]
+    return [table_row(module, dict((key, figures["mutation-%s-%s" % (module, key)]["value"]) for key in (
+        "mutants", "killed", "equivalent", "survived", "not_run", "score")))
+        for module in TESTS if "mutation-%s-score" % module in figures]
 
 
 def main(argv):
@@ -376,7 +414,13 @@ def main(argv):
     parser.add_argument("--resume", action="store_true",
                         help="go on with the last run after tests were added: its survivors again, then the rest")
     parser.add_argument("--record", help="merge the figures into this results file (benchmarks/results/...)")
+    parser.add_argument("--table", help="do not run: print docs/design.md's table of this results file")
     args = parser.parse_args(argv)
+    if args.table:
+        print(TABLE_HEAD)
+        for line in file_table(json.loads(Path(args.table).read_text())):
+            print(line)
+        return
     modules = sorted(TESTS, key=lambda m: (TOP / SAN / m).stat().st_size) if args.all else args.modules
     unknown = [m for m in modules if m not in TESTS]
     if not modules or unknown:
@@ -401,11 +445,9 @@ def main(argv):
             log("  survived %s: %s" % (s["mutant"], s["line"]))
     if args.record:
         record(args.record, results, argv)
-    print("| module | mutants | killed | equivalent | survived | score | not run |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(TABLE_HEAD)
     for module, c in results.items():
-        print("| `%s` | %d | %d | %d | %d | %.1f %% | %d |" % (module, c["mutants"], c["killed"], c["equivalent"],
-                                                              c["survived"], c["score"], c["not_run"]))
+        print(table_row(module, c))
 
 
 if __name__ == "__main__":

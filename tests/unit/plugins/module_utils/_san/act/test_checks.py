@@ -225,6 +225,15 @@ def test_a_truth_older_than_its_bound_at_act_time_refuses_the_unit_and_says_how_
     act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 900), "map mpatha")  # the bound itself is still fresh
 
 
+def test_a_truth_too_old_refusal_gives_its_age_to_a_tenth_of_a_second():
+    """Fails when the evidence of a truth_too_old refusal (what the report shows of how old the truth was) is not the
+    age rounded to a tenth of a second: cut to whole seconds, 900.96 s would read as 901 and hide how far past
+    the bound it was; unrounded, it carries the clock's noise."""
+    with pytest.raises(Refused) as caught:
+        act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 901.26), "map mpatha")
+    assert caught.value.evidence == {"truth_age": 901.3, "truth_max_age": 900.0}
+
+
 @pytest.mark.parametrize("collected", [float("nan"), 10000.0 + 301])
 def test_a_truth_of_unknown_age_at_act_time_refuses_the_unit(collected):
     """Fails when a truth time the act cannot compare (NaN, dated past the clock skew) lets the unit be touched, or
@@ -433,6 +442,22 @@ def test_a_path_of_an_alias_map_is_refused_naming_its_own_map(tmp_path):
     assert "(dm-1)" in str(refused.value)
 
 
+def test_a_plain_disk_without_a_map_passes_its_recheck_read_from_the_host_now(tmp_path):
+    """Fails when the re-check of a disk that belongs to no multipath map, read from the host now (outside a batch:
+    scsi_delete), looks its map up all the same: there is no map name to look up, and the delete of a plain disk that
+    is the planned device and unused would stop on an error of its own."""
+    t = SanTree(tmp_path / "root")
+    t.initiator()
+    t.iscsi_session(1, 2, "127.0.0.1")
+    t.disk("sdc", "2:0:0:2", "8:32", session=1, wwid="naa." + W2[1:])
+    t = t.commands()
+    host = act_context.ActContext(t.reader(), run=t.run, sleep=lambda s: None)
+    sdc = host.disk_now("sdc")
+    assert sdc["map"] is None
+    step = plan_steps.step("delete_disk", "sdc", dict(identity.disk_identity(sdc)))
+    assert act_checks.verify_identity(host, step)["name"] == "sdc"
+
+
 # ---------------------------------------------------------------------------------------------- still dead at act time
 SILENT = {"result": "no_answer", "sense": "DID_TRANSPORT_DISRUPTED", "serial_live": None}
 LU_GONE = {"result": "lun_not_supported", "sense": "05/25/00", "serial_live": None}
@@ -639,3 +664,61 @@ def test_a_silent_path_does_not_hide_another_path_that_answers_or_moved():
     with pytest.raises(Refused) as refused:
         act_checks.verify_still_dead(_probing_host({"sdc": ready, "sdd": SILENT}, hung=("sdd",)), step, obj)
     assert refused.value.kind == "came_back" and "path(s) sdc no longer answer as the other LU" in str(refused.value)
+
+
+MISSING = {"result": "error", "sense": "sg_turs is not installed (sg3_utils): not probed", "serial_live": None,
+           "missing": "sg_turs"}
+
+
+@pytest.mark.parametrize("kind", ["map", "disk"])
+def test_a_dead_unit_whose_probe_program_went_missing_is_refused_by_name_with_its_probes(kind):
+    """Fails when a dead map or plain disk whose probe could not be sent at act time (sg3_utils removed since the
+    plan) is let through or refused as anything but not_probed, or when the refusal does not name the unit or carry
+    each path's probe as evidence (the report shows what was sent and what was not)."""
+    if kind == "map":
+        obj, probes = _map_paths(sdc=("failed", "faulty"), sdd=("failed", "faulty")), {"sdc": LU_GONE, "sdd": MISSING}
+        step, target, sd = DEAD_STEP, "map mpatha", "sdd"
+    else:
+        obj, probes = {"name": "sdc", "state": "offline"}, {"sdc": MISSING}
+        step, target, sd = plan_steps.step("delete_disk", "sdc").with_options(dead=True), "disk sdc", "sdc"
+    with pytest.raises(Refused) as refused:
+        act_checks.verify_still_dead(_probing_host(probes), step, obj, kind)
+    assert (refused.value.target, refused.value.kind) == (target, "not_probed")
+    assert str(refused.value) == (
+        "%s: path(s) %s not probed: sg_turs is not installed on this host (sg3_utils, sg3-utils on Debian and Ubuntu); "
+        "nothing is removed whose paths were not probed live" % (target, sd))
+    assert refused.value.evidence == {"probes": probes}
+
+
+READY = {"result": "ready", "sense": None, "serial_live": "80AbMINE"}
+BROKE = {"result": "error", "sense": "probe crashed", "serial_live": None}
+CAME_BACK = {
+    # only a path no longer failed, none answering: no word of answers
+    "a path no longer failed": (
+        DEAD_STEP, _map_paths(sdc=("failed", "faulty"), sdd=(None, "faulty")), {"sdc": LU_GONE, "sdd": BROKE},
+        "path(s) sdd no longer failed (probe now: sdc: lun_not_supported, sdd: error)"),
+    # one path with two signs: each named, in the order judge.findings.lu_answers gives them
+    "a path with two signs": (
+        DEAD_STEP, _map_paths(sdc=("failed", "faulty"), sdd=("failed", "ready")), {"sdc": LU_GONE, "sdd": READY},
+        "path(s) sdd answer(s) again: sdd: answers READY, multipathd's checker says ready (kernel path state failed) "
+        "(probe now: sdc: lun_not_supported, sdd: ready)"),
+    # two paths that no longer answer as the other LU they were planned to reach
+    "two paths moved": (
+        plan_steps.step("disable_queueing", "mpatha").with_options(other_lu={"sdc": "80AbOTHER", "sdd": "80AbOTHER"}),
+        _map_paths(sdc=("active", "ready"), sdd=("active", "ready")), {"sdc": READY, "sdd": READY},
+        "path(s) sdc, sdd no longer answer as the other LU they reached at plan time (probe now: sdc: ready, sdd: "
+        "ready)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CAME_BACK))
+def test_the_came_back_refusal_names_each_path_and_each_sign_as_they_are(case):
+    """Fails when the came_back refusal of a dead map says what did not happen (paths answering when none does) or
+    garbles what did (the signs of one path, the list of paths that moved off the other LU they reached at plan
+    time): it is what the engineer reads to decide whether the LUN was mapped back."""
+    step, obj, probes, what = CAME_BACK[case]
+    with pytest.raises(Refused) as refused:
+        act_checks.verify_still_dead(_probing_host(probes), step, obj)
+    assert refused.value.kind == "came_back"
+    assert str(refused.value) == ("map mpatha: came back since the plan: %s; the LUN may be mapped to this host again, "
+                                  "nothing of it is removed" % what)

@@ -7,16 +7,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import disks as act_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    FakeEnv, W1, W2, WWID, WWID2, _alias_tree, _orphan, delete_plan, disk)
+    FakeEnv, W1, W2, WWID, WWID2, _alias_tree, _orphan, delete_plan, disk, mpath)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     env)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
@@ -69,27 +72,30 @@ def test_the_act_refuses_a_disk_for_its_own_map_and_recognises_it_rebuilt(tmp_pa
             assert rebuilt is not None and rebuilt["wwid"] == W2, (alias_last, view, rebuilt)
 
 
-def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env):
+def test_checked_write_refuses_when_the_address_changed_in_the_last_moment(env, monkeypatch):
     """Fails when a delete writes to an address another disk took between the re-check and the write."""
     _orphan(env)
     st = [s for s in delete_plan(env, ["sdc"]) if s.action == "delete_disk"][0]
-    host = env.host()
+    # between the reader's re-read and the write, sdc is replaced at 4:0:0:1 by sdq
+    info = _delete_with_a_disk_put_in_its_place(env, monkeypatch, st, disk("sdq", "4:0:0:1", "65:0", WWID2))
+    assert info.value.kind == "identity"
+    assert env.writes == []
+
+
+def _delete_with_a_disk_put_in_its_place(env, monkeypatch, st, new):
+    """delete_disk of `st` with sdc (4:0:0:1) replaced by the disk `new` right after its re-check, before the write:
+    the Refused it raises (pytest's ExceptionInfo)."""
     real_verify = act_disks.verify_identity
 
     def verify_then_race(h, s, o=None):
         d = real_verify(h, s, o)
-        # between the reader's re-read and the write, sdc is replaced at 4:0:0:1 by sdq
         env.remove_disk("4:0:0:1")
-        env.add_disk(disk("sdq", "4:0:0:1", "65:0", WWID2))
+        env.add_disk(new)
         return d
-    act_disks.verify_identity = verify_then_race
-    try:
-        with pytest.raises(Refused) as info:
-            act_disks.delete_disk(host, st)
-    finally:
-        act_disks.verify_identity = real_verify
-    assert info.value.kind == "identity"
-    assert env.writes == []
+    monkeypatch.setattr(act_disks, "verify_identity", verify_then_race)
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    return info
 
 
 def test_disk_gone_before_delete_is_refused_not_guessed(env):
@@ -100,3 +106,173 @@ def test_disk_gone_before_delete_is_refused_not_guessed(env):
     with pytest.raises(Refused) as info:
         act_disks.delete_disk(env.host(), st)
     assert info.value.kind == "unknown"
+
+
+def _step_of(env, action, **opts):
+    return [s for s in delete_plan(env, ["sdc"], **opts) if s.action == action][0]
+
+
+def test_checked_write_refuses_when_the_disks_major_minor_changed_in_the_last_moment(env, monkeypatch):
+    """Fails when a delete writes to a disk whose device node changed between the re-check and the write: the same
+    name at the same address, another major:minor (sdc gone and another sdc made there)."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    info = _delete_with_a_disk_put_in_its_place(env, monkeypatch, st, disk("sdc", "4:0:0:1", "65:0", WWID))
+    assert info.value.kind == "identity" and "is 65:0, expected %s" % st.identity.dev in str(info.value)
+    assert env.writes == []
+
+
+def test_a_non_san_disk_is_flushed_and_deleted_only_when_the_run_allows_non_san(env):
+    """Fails when the act's re-check of a disk on a non-SAN transport does not hear the run's allow_non_san: refused
+    without it, flushed and deleted with it."""
+    _orphan(env)
+    env.disks["sdc"]["transport"] = "sas"
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    flush, delete = (_step_of(env, action, allow_non_san=True) for action in ("flush_buffers", "delete_disk"))
+    for act, st in ((act_disks.flush_buffers, flush), (act_disks.delete_disk, delete)):
+        with pytest.raises(Refused) as info:
+            act(env.host(), st)
+        assert info.value.kind == "transport"
+    assert env.writes == [] and not [c for c in env.commands if c[0] == "blockdev"]
+    assert act_disks.flush_buffers(env.host(allow_non_san=True), flush)["outcome"] == "done"
+    assert act_disks.delete_disk(env.host(allow_non_san=True), delete)["hctl"] == "4:0:0:1" and env.writes
+
+
+def test_a_disk_without_a_valid_hctl_is_refused_by_name_before_any_write(env):
+    """Fails when a disk whose H:C:T:L the act cannot read as one (planned without it) is written to, or refused
+    without naming the disk, the kind (identity) and what it found."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    st = plan_steps.step("delete_disk", "sdc", dict(st.identity.as_dict(), hctl=None))
+    env.disks["sdc"]["hctl"] = None
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    assert (info.value.target, info.value.kind, str(info.value)) == (
+        "disk sdc", "identity", "disk sdc: has no valid H:C:T:L (None)")
+    assert env.writes == []
+
+
+def test_a_disk_gone_before_its_delete_is_refused_saying_nothing_was_written(env):
+    """Fails when the refusal of a disk gone before its delete does not name it or say that nothing was written and
+    why (its identity cannot be re-checked)."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    env.remove_disk("4:0:0:1")
+    with pytest.raises(Refused) as info:
+        act_disks.delete_disk(env.host(), st)
+    assert (info.value.target, str(info.value)) == ("disk sdc", "disk sdc: is gone before delete (nothing written); "
+                                                                "its identity cannot be re-checked")
+
+
+def test_a_flush_of_buffers_says_what_it_did_and_why(env):
+    """Fails when the flush of a disk's buffers does not report its outcome as the report reads it: done with its
+    time, skipped with why and the probe when the device no longer answers as the same LU, already absent when the
+    disk is gone; or a failed blockdev is not an error naming the disk and blockdev's answer."""
+    _orphan(env)
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    st = _step_of(env, "flush_buffers")
+    done = act_disks.flush_buffers(env.host(), st)
+    assert sorted(done) == ["elapsed_flush", "outcome"] and done["outcome"] == "done"
+    assert isinstance(done["elapsed_flush"], float)
+    env.probes["sdc"] = {"result": "no_answer", "serial_live": None}
+    assert act_disks.flush_buffers(env.host(), st) == {
+        "outcome": "skipped", "why": "the device no longer answers as the same LU",
+        "probe": {"result": "no_answer", "serial_live": None}}
+    env.probes["sdc"] = {"result": "ready", "serial_live": None}
+    host = env.host()
+    real_run = host.run
+
+    def failing(argv, timeout, what=None, data=None):
+        if argv[0] == "blockdev":
+            return deadline.CommandResult(argv, 1, "", "BLKFLSBUF: Input/output error\n", 0.01)
+        return real_run(argv, timeout, what, data)
+    host.run = failing
+    with pytest.raises(ActFailed) as failed:
+        act_disks.flush_buffers(host, st)
+    assert (failed.value.target, str(failed.value)) == ("disk sdc", "disk sdc: blockdev --flushbufs failed: blockdev "
+                                                        "--flushbufs /dev/sdc (rc=1): BLKFLSBUF: Input/output error")
+    env.remove_disk("4:0:0:1")
+    assert act_disks.flush_buffers(env.host(), st) == {"outcome": "already_absent"}
+
+
+def test_a_delete_reports_the_address_it_wrote_to_and_the_by_id_links_the_disk_had(env):
+    """Fails when a done delete does not report, as the report reads it, its outcome, the exclusive open it made
+    first (no map, no holder), the H:C:T:L it wrote delete to and the /dev/disk/by-id links the disk had then (what
+    the wait for it to be gone checks)."""
+    _orphan(env)
+    assert act_disks.delete_disk(env.host(), _step_of(env, "delete_disk")) == {
+        "outcome": "done", "exclusive_open": "ok", "hctl": "4:0:0:1", "by_id": ["scsi-%s-sdc" % WWID]}
+    assert env.writes
+
+
+def test_a_delete_write_that_fails_is_an_error_naming_the_disk_and_the_write(env):
+    """Fails when a delete whose sysfs write fails (here: the attribute cannot be opened for writing) is not an error
+    naming the disk and the write that failed, with why."""
+    _orphan(env)
+    st = _step_of(env, "delete_disk")
+    attribute = os.path.join(str(env.root), "sys/devices/scsi/4:0:0:1/delete")
+    os.unlink(attribute)
+    os.mkdir(attribute)
+    with pytest.raises(ActFailed) as failed:
+        act_disks.delete_disk(env.host(), st)
+    assert failed.value.target == "disk sdc" and str(failed.value).startswith(
+        "disk sdc: write 1 to /sys/class/scsi_device/4:0:0:1/device/delete failed: write 1 to "
+        "/sys/class/scsi_device/4:0:0:1/device/delete: IsADirectoryError")
+
+
+def _deleted(tmp_path, name):
+    """FakeEnv with its map gone and the wait_disk_gone step of its path sdc (4:0:0:1)."""
+    env = FakeEnv(tmp_path / name)
+    _orphan(env)
+    return env, _step_of(env, "wait_disk_gone")
+
+
+def test_the_wait_for_a_deleted_disk_says_it_is_done_or_what_is_left(tmp_path):
+    """Fails when the wait after a delete does not report, as the report reads it: done (and the address that now
+    holds the name, when the kernel gave it to another disk), the disk still present with what is left of it, or the
+    kernel done and udev behind, with its links and, when the unit was forgetting a WWID, the command to finish."""
+    env, st = _deleted(tmp_path, "gone")
+    env.remove_disk("4:0:0:1")
+    assert [r for _s, r, _t in act_disks.wait_disk_gone(env.host(), [st])] == [{"outcome": "done"}]
+    env, st = _deleted(tmp_path, "reused")
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdc", "5:0:0:3", "8:32", WWID2))
+    assert [r for _s, r, _t in act_disks.wait_disk_gone(env.host(), [st])] == [
+        {"outcome": "done", "name_reused_by": "5:0:0:3"}]
+    links = ["scsi-%s-sdc" % WWID]
+    env, st = _deleted(tmp_path, "present")
+    [(_s, failed, _t)] = act_disks.wait_disk_gone(env.host(), [st])
+    assert (failed.target, str(failed), failed.detail) == ("disk sdc", (
+        "disk sdc: still present 30s after delete (disk: True, scsi_device 4:0:0:1: sdc, by-id links: %s)" % links),
+        {})
+    behind = ("disk sdc: by-id links still present 30s after delete although the kernel removed the disk (no sysfs "
+              "entry, nothing at 4:0:0:1): udev is behind (see `udevadm settle`); links: %s. The unit stops here and "
+              "its later steps did not run" % links)
+    for wwid, tail in ((WWID, " (if one was forgetting WWID %s: `multipath -w %s` once udev has settled)"
+                        % (WWID, WWID)), (None, "")):
+        env, st = _deleted(tmp_path, "udev-%s" % bool(wwid))
+        env.udev_lags = True
+        env.remove_disk("4:0:0:1")
+        st = st if wwid else plan_steps.step("wait_disk_gone", "sdc", dict(st.identity.as_dict(), wwid=None))
+        [(_s, failed, _t)] = act_disks.wait_disk_gone(env.host(), [st])
+        assert (failed.target, str(failed), failed.detail) == (
+            "disk sdc", behind + tail, {"kernel_removed": True, "by_id": links})
+
+
+def test_a_map_rebuilt_from_the_disk_after_its_flush_is_removed_again_the_planned_way_before_the_delete(env):
+    """Fails when the delete of a path whose map multipathd assembled again after the plan's flush (under its alias)
+    does not remove that map the planned way first (queueing off, the targeted flush of that map, the wait), or does not
+    report which map it removed and each attempt of its flush."""
+    _orphan(env)
+    st = plan_steps.step("delete_disk", "sdc", identity.disk_identity(env.reader.disk("sdc")),
+                         options={"after_flush": WWID}).tagged("flush", "map %s" % WWID)
+    env.maps[WWID] = dict(mpath(WWID, "dm-7", "253:7", ["sdc"]), name="mpathz")
+    env._file("sys/block/dm-7/dm/uuid", "mpath-" + WWID)
+    env._file("sys/block/dm-7/dm/name", "mpathz")
+    env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = "mpathz", ["dm-7"]
+    detail = act_disks.delete_disk(env.host(), st)
+    assert detail["rebuilt_map_removed"] == {"map": "mpathz", "dm": "dm-7", "attempts": [
+        {"rc": 0, "out": "", "elapsed": 0.05}]}, detail
+    assert [c for c in env.commands if c[0] in ("multipathd", "multipath", "dmsetup")][:2] == [
+        ["multipathd", "disablequeueing", "map", "mpathz"], ["multipath", "-f", "mpathz"]], env.commands
+    assert WWID not in env.maps and env.writes

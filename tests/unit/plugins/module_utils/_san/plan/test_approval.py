@@ -667,3 +667,191 @@ def test_approved_controllers_that_go_together_are_reported_by_each_name():
     nvme["nvme"]["controllers"].pop()
     assert approval.gate(dict(plan, skipped=[]), nvme, approved)[1]["not_needed"][0]["why"] == (
         "nvme1 is no longer on this host")
+
+
+# ---------------------------------------------------------------------------------------------- what the gate keeps
+def test_an_approved_plan_listing_one_lus_wwid_removal_twice_in_two_spellings_is_refused():
+    """Fails when an approved plan that lists the removal of one LU's WWID twice, once as the check run wrote it and
+    once in another notation (naa. and upper-case hex: the same LU), passes as two steps: it is one step listed
+    twice, an edited plan."""
+    artifact = _approved()
+    again = copy.deepcopy(artifact["steps"][1])
+    again["target"] = "naa." + NAA[1:].upper()
+    artifact["steps"].append(again)
+    assert _invalid(_redigested(artifact)) == "approved_plan lists remove_wwid %s twice" % NAA
+
+
+def test_a_map_named_by_its_eui_wwid_passes_the_gate_with_its_own_plan():
+    """Fails when the flush of a map that multipath names by its WWID as NVMe's ID_WWN spells it (eui. and upper-case
+    hex, the dm uuid's text) is refused by the check run's own, unchanged plan: its name is a name, not a WWID to
+    turn into a normal form."""
+    name = str(identity.map_wwid(EUI_UUID))
+    m, d, steps = _map_steps(identity.map_wwid(EUI_UUID), name, "dm-3", "253:3", "sdb", "2:0:0:1")
+    plan = {"steps": steps, "skipped": [], "flush_maps": [m["wwid"]], "delete_disks": [], "mismatches": []}
+    snapshot = {"maps": {m["wwid"]: m}, "disks": {"sdb": d}}
+    steps, seen, why = _gated(plan, snapshot, _artifact_of(plan, snapshot))
+    assert seen == {"refused": [], "not_needed": []} and steps == plan["steps"], why
+
+
+WWID_C = "3600a098038303053453f463045494f43"
+
+
+@pytest.mark.parametrize("now_in", [None, "mpathb"])
+def test_a_disk_approved_as_a_path_of_a_map_is_refused_once_it_is_not_that_maps_path(now_in):
+    """Fails when a disk approved as a path of one map (its dm uuid in the approved identity) is deleted now that it
+    is a plain disk or a path of another map: the approver saw another device."""
+    plan, snapshot = _two_units()
+    if now_in:
+        snapshot["maps"][WWID_C] = {"name": now_in, "wwid": WWID_C, "dm": "dm-7", "dev": "253:7",
+                                    "paths": [{"name": "sdc"}]}
+        snapshot["disks"]["sdc"]["map"] = now_in
+
+    def change(art):
+        for st in art["steps"][2:]:
+            st["identity"]["dm_uuid"] = "mpath-" + NAA
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, change))
+    assert seen["refused"] == ["disk sdc"] and out["steps"] == plan["steps"][:2]
+    assert "(delete_disk sdc: dm_uuid expected mpath-%s, found %s; " % (NAA, "mpath-" + WWID_C if now_in else None) \
+        in _refusals(out)[0][3]
+
+
+def test_the_gated_plan_keeps_the_plans_own_skipped_objects_beside_its_refusals():
+    """Fails when the gate drops what the plan itself left alone (a mounted disk, with its reason) from the plan's
+    skipped list, with or without units of its own to refuse: the report would no longer say why they stay."""
+    plan, snapshot = _two_units()
+    own = {"kind": "refused", "object": "disk", "name": "sdz", "reason": "disk sdz: is mounted"}
+    plan["skipped"] = [own]
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot))
+    assert seen["refused"] == [] and out["skipped"] == [own]
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, lambda art: art.update(
+        steps=art["steps"][:2])))
+    assert seen["refused"] == ["disk sdc"] and [(s["name"], s.get("approval")) for s in out["skipped"]] == [
+        ("sdz", None), ("sdc", "not_approved")] and out["skipped"][0] == own
+
+
+def test_a_refused_plain_disk_of_an_approved_maps_lu_leaves_that_map_in_flush_maps():
+    """Fails when the refusal of a plain disk of an LU (a path left outside its map) takes that LU's approved map out
+    of flush_maps: the list says which maps the run flushes, and the approved map still is."""
+    plan, snapshot = _one_map_plan(NAA)
+    snapshot["disks"]["sdx"] = {"name": "sdx", "hctl": "3:0:0:1", "dev": "8:96", "wwid": NAA, "serial": "80AbA",
+                                "map": None}
+    plan["steps"] = plan["steps"] + [plan_steps.step(action, "sdx", identity.disk_identity(
+        snapshot["disks"]["sdx"])).tagged("delete", "disk sdx") for action in ("delete_disk", "wait_disk_gone")]
+    plan["delete_disks"] = [{"name": "sdx"}]
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, lambda art: art.update(
+        steps=art["steps"][:2])))
+    assert seen["refused"] == ["disk sdx"] and out["flush_maps"] == [NAA] and out["delete_disks"] == []
+
+
+def test_an_approved_controller_stays_listed_for_deletion_when_another_unit_is_refused(tmp_path):
+    """Fails when the refusal of a map unit the approver never saw takes the approved NVMe-oF controller out of
+    delete_controllers (what the run says it deletes) while its steps still run."""
+    san, plan = _nvme_plan(tmp_path)
+    artifact = json.loads(json.dumps(approval.plan_artifact(plan["steps"], san, HOST, 1000.0)))
+    map_plan, map_snapshot = _one_map_plan(NAA)
+    san = dict(san, maps=dict(san.get("maps") or {}, **map_snapshot["maps"]),
+               disks=dict(san.get("disks") or {}, **map_snapshot["disks"]))
+    out, seen = approval.gate(dict(plan, steps=plan["steps"] + map_plan["steps"], flush_maps=[NAA]), san, artifact)
+    assert seen["refused"] == ["map mpatha"] and out["steps"] == plan["steps"] and out["flush_maps"] == []
+    assert [c["name"] for c in out["delete_controllers"]] == ["nvme0"]
+
+
+def test_a_unit_with_several_changed_steps_names_each_change():
+    """Fails when the refusal of a unit two of whose steps act on another device than the approver saw does not name
+    each step and what changed in it, one after the other."""
+    plan, snapshot = _one_map_plan(NAA)
+
+    def change(art):
+        art["steps"][0]["identity"]["dev"] = "253:9"
+        art["steps"][1]["identity"]["wwid"] = WWID_B
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, change))
+    assert seen["refused"] == ["map mpatha"] and _refusals(out)[0][3] == (
+        "map mpatha: changed since the plan was approved (flush_map mpatha: dev expected 253:9, found 253:3; "
+        "remove_wwid %s: wwid expected %s, found %s): the approver saw another device; run --check again and approve "
+        "the new plan; not removing" % (NAA, WWID_B, NAA))
+
+
+def test_the_refusal_of_an_unapproved_real_run_says_both_ways_to_run():
+    """Fails when a real run refused for want of an approved plan or the explicit word does not say, in full, what
+    it runs on: an approved check run's plan, or allow_unreviewed for a hand-run emergency."""
+    with pytest.raises(approval.Unapproved) as caught:
+        approval.run_approval(False, ["flush"], None, False)
+    assert str(caught.value) == (
+        "refused: a real run executes only an approved plan (approved_plan: the plan_artifact of a check run a person "
+        "approved) or, said explicitly, the plan it makes itself (allow_unreviewed: true, a hand-run emergency); "
+        "neither was given")
+
+
+def test_why_an_approved_unit_is_no_longer_planned_names_each_object_as_it_is_called():
+    """Fails when the report of approved steps the plan no longer needs takes a map alias holding a "+" for several
+    objects (and misses the plan's reason for it), calls a disk still on the host gone, or names controllers that go
+    together and are both gone other than each by its name."""
+    st = dict(_approved()["steps"][0], target="mp+a", unit="map mp+a")
+    skipped = [{"name": "mp+a", "reason": "map mp+a: is mounted"}]
+    plan, snapshot = _two_units()
+    out, seen = approval.gate(dict(plan, steps=plan["steps"][:2]), snapshot, _artifact_of(plan, snapshot))
+    assert [(s["target"], s["why"]) for s in seen["not_needed"]] == [("sdc", "no longer in the plan")] * 2
+    ctrl = {"action": "delete_controller", "target": "nvme1", "phase": "delete", "unit": "controller nvme0+nvme1",
+            "forced": False, "identity": dict(dict.fromkeys(approval.IDENTITY_KEYS), controller="{}")}
+    approved = {"format": approval.FORMAT, "host": HOST, "created_at": 1000.0, "steps": [ctrl, st]}
+    approved["digest"] = approval.digest(approval.FORMAT, HOST, 1000.0, approved["steps"])
+    approval.validate(approved, 1001.0, approval.MAX_AGE)
+    out, seen = approval.gate({"steps": [], "skipped": skipped}, {"nvme": {"controllers": []}}, approved)
+    assert [(s["target"], s["why"]) for s in seen["not_needed"]] == [
+        ("nvme1", "nvme0, nvme1 is no longer on this host"), ("mp+a", "map mp+a: is mounted")]
+
+
+def test_a_controller_steps_identity_is_the_same_text_whatever_order_its_namespaces_were_read_in():
+    """Fails when the listed identity of a controller's step depends on the order the namespaces behind it were read
+    in (the check run and the real run list a directory each): the same controller would be refused as changed."""
+    ident = dict((key, "x-" + key) for key in identity.CONTROLLER_KEYS)
+    behind = [("nvme0n1", {"uuid": "u1", "nsid": 1, "role": "stale"}),
+              ("nvme0n3", {"uuid": "u3", "nsid": 3, "role": "live"})]
+    listed = [approval.step_identity(plan_steps.step("delete_controller", "nvme0", ident).with_options(
+        namespaces=dict(order)), {}) for order in (behind, behind[::-1])]
+    assert listed[0] == listed[1]
+    assert json.loads(listed[0]["controller"])["namespaces"] == dict(behind)
+
+
+def test_an_approved_wwid_of_another_lu_is_shown_in_the_hosts_spelling_beside_the_hosts():
+    """Fails when the refusal of a unit approved for another LU, its WWID and dm uuid written in another notation and
+    hex case (naa., upper case), shows them as the file spells them beside the host's: the two are put side by side
+    for the engineer to compare, in one spelling, the host's normal form."""
+    plan, snapshot = _one_map_plan(NAA)
+
+    def change(art):
+        ident = art["steps"][0]["identity"]
+        ident["wwid"], ident["dm_uuid"] = "naa." + WWID_B[1:].upper(), "mpath-naa." + WWID_B[1:].upper()
+    out, seen = approval.gate(plan, snapshot, _artifact_of(plan, snapshot, change))
+    assert seen["refused"] == ["map mpatha"]
+    assert "(flush_map mpatha: dm_uuid expected mpath-%s, found mpath-%s, wwid expected %s, found %s)" % (
+        WWID_B, NAA, WWID_B, NAA) in _refusals(out)[0][3]
+
+
+def test_two_maps_named_by_two_spellings_of_one_wwid_are_each_approved_by_their_own_steps():
+    """Fails when the check run's own plan of two maps whose names are two spellings of one WWID (LU NAA's map named
+    by its dm uuid's text, in upper-case hex; LU WWID_B's aliased with that WWID in lower case) has a step's approved
+    WWID turned into the host's spelling through the other map's step: the unit is then refused as changed though
+    nothing changed."""
+    upper = identity.map_wwid("mpath-" + NAA.upper())  # the map's WWID as the kernel names it
+    m, d, steps = _map_steps(upper, NAA.upper(), "dm-3", "253:3", "sdb", "2:0:0:1")
+    m_b, d_b, steps_b = _map_steps(WWID_B, NAA, "dm-4", "253:4", "sdc", "2:0:0:2")
+    plan = {"steps": steps + steps_b, "skipped": [], "flush_maps": [upper, WWID_B], "delete_disks": [],
+            "mismatches": []}
+    snapshot = {"maps": {upper: m, WWID_B: m_b}, "disks": {"sdb": d, "sdc": d_b}}
+    steps, seen, why = _gated(plan, snapshot, _artifact_of(plan, snapshot))
+    assert seen == {"refused": [], "not_needed": []} and steps == plan["steps"], why
+
+
+def test_a_repairs_rescan_is_approved_by_the_lu_it_expects_at_its_address():
+    """Fails when a unit that repairs a reused LUN (its disk deleted, its H:C:T:L scanned again for the LU the array
+    maps there) is refused by the check run's own, unchanged plan, or its artifact lists the scan without the LU it
+    expects: the approver approves a scan for that LU, and the gate must find it so."""
+    plan, snapshot = _two_units()
+    rescans = [plan_steps.step("scan_exact_lun", "2:0:0:2", {"hctl": "2:0:0:2"}),
+               plan_steps.step("wait_disk_present", "2:0:0:2", {"hctl": "2:0:0:2"})]
+    plan["steps"] = plan["steps"] + [st.tagged("rescan", "disk sdc") for st in rescans]
+    artifact = _artifact_of(plan, snapshot)
+    assert [st["identity"]["wwid"] for st in artifact["steps"][4:]] == [WWID_B, WWID_B]
+    steps, seen, why = _gated(plan, snapshot, artifact)
+    assert seen == {"refused": [], "not_needed": []} and steps == plan["steps"], why
