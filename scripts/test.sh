@@ -54,17 +54,40 @@ disk_free() {
 DISK_AT_START=$(disk_free)
 failed=0
 
+# CPU seconds (user + system) of the processes a stage ran and waited for, from bash's `times` in the stage's own
+# subshell: CI's two cores are shared by the VMs and the stages beside them, so the summary names what each cost
+# (a lab VM's qemu is not a child of its stage: boot.sh stop prints its CPU time into the stage's log)
+with_cpu() {  # with_cpu FILE CMD...: run CMD in a subshell, write "RC CPU-SECONDS" to FILE, return CMD's rc
+  local file=$1
+  shift
+  (
+    set +e
+    # in a subshell of its own: a stage that turns errexit on (set -e) and fails ends that one, never this one
+    ( "$@" )
+    rc=$?
+    times > "$file"  # not into a pipe: a pipe's side is a forked shell, with no children of its own
+    awk -v rc="$rc" 'NR == 2 { u = $1; s = $2
+      sub(/s$/, "", u); sub(/s$/, "", s); split(u, a, "m"); split(s, b, "m")
+      printf "%d %.0f\n", rc, a[1] * 60 + a[2] + b[1] * 60 + b[2] }' "$file" > "$file.cpu" && mv "$file.cpu" "$file"
+    exit $rc
+  )
+}
+
 stage() {  # stage NAME CMD...: run one stage, keep going, remember how it ended
-  local name=$1 t0 rc
+  local name=$1 t0 rc cpu_file cpu
   shift
   case " $STAGES " in *" $name "*) ;; *) return 0 ;; esac
   printf '\n===== %s =====\n' "$name"
   t0=$(date +%s)
+  cpu_file=$(mktemp)
   set +e
-  "$@"
+  with_cpu "$cpu_file" "$@"
   rc=$?
   set -e
-  RESULTS+=("$(printf '%-9s %s %4ss' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED(rc=$rc)")" $(( $(date +%s) - t0 )))")
+  read -r _ cpu < "$cpu_file" || cpu='?'
+  rm -f "$cpu_file"
+  RESULTS+=("$(printf '%-9s %s %4ss, cpu %ss' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED(rc=$rc)")" \
+    $(( $(date +%s) - t0 )) "$cpu")")
   [ $rc = 0 ] || failed=1
 }
 
@@ -338,8 +361,8 @@ stages_beside_lab() {  # NICE=n stages_beside_lab NAME:FUNCTION...
       # in a subshell: a stage that turns errexit on (set -e) and fails ends its subshell, never the chain
       # (the bullseye lab's failure once ended the chain there: no trixie, no second bookworm VM, no result file)
       set +e
-      ( "${pair#*:}" ) >"$BG_DIR/$name.log" 2>&1
-      echo "$? $(( $(date +%s) - t0 ))" >"$BG_DIR/$name.rc"
+      with_cpu "$BG_DIR/$name.cpu" "${pair#*:}" >"$BG_DIR/$name.log" 2>&1
+      echo "$? $(( $(date +%s) - t0 )) $(cut -d' ' -f2 "$BG_DIR/$name.cpu" 2>/dev/null || echo '?')" >"$BG_DIR/$name.rc"
       set -e
     done
   ) &
@@ -350,7 +373,7 @@ stages_beside_lab() {  # NICE=n stages_beside_lab NAME:FUNCTION...
 
 wait_beside_lab() {
   [ ${#BG_PIDS[@]} -gt 0 ] || return 0
-  local pair name rc seconds
+  local pair name rc seconds cpu
   set +e
   wait "${BG_PIDS[@]}"
   set -e
@@ -358,9 +381,9 @@ wait_beside_lab() {
     name=${pair%%:*}
     printf '\n===== %s (ran beside the lab) =====\n' "$name"
     cat "$BG_DIR/$name.log" 2>/dev/null || true
-    read -r rc seconds < "$BG_DIR/$name.rc" 2>/dev/null || { rc=255 seconds=0; }
-    RESULTS+=("$(printf '%-9s %s %4ss (beside the lab)' "$name" "$([ "$rc" = 0 ] && echo ok || echo "FAILED(rc=$rc)")" \
-      "$seconds")")
+    read -r rc seconds cpu < "$BG_DIR/$name.rc" 2>/dev/null || { rc=255 seconds=0 cpu='?'; }
+    RESULTS+=("$(printf '%-9s %s %4ss, cpu %ss (beside the lab)' "$name" \
+      "$([ "$rc" = 0 ] && echo ok || echo "FAILED(rc=$rc)")" "$seconds" "${cpu:-?}")")
     [ "$rc" = 0 ] || failed=1
   done
   rm -rf "$BG_DIR"

@@ -30,6 +30,10 @@ pid() { [ -s "$RUN/qemu.pid" ] && kill -0 "$(cat "$RUN/qemu.pid")" 2>/dev/null &
 case "${1:-start}" in
 stop)
   p=$(pid) || { echo "not running"; exit 0; }
+  # the guest's CPU time (qemu's user + system: under TCG the guest's work is qemu's), for the stage logs: CI's two
+  # cores are shared by the VMs and the CPU stages, so what each VM cost is what a shorter CI is made of
+  echo "qemu pid $p on port $SSH_PORT: $(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f s", ($14 + $15) / hz }' \
+    "/proc/$p/stat" 2>/dev/null || echo '?') of CPU"
   timeout 10 "${SSH[@]}" 'systemctl poweroff --no-block' >/dev/null 2>&1 || true
   for _ in $(seq 40); do kill -0 "$p" 2>/dev/null || { echo "stopped"; rm -f "$RUN/root.qcow2"; exit 0; }; sleep 0.5; done
   kill "$p" 2>/dev/null || true

@@ -24,6 +24,7 @@ def _run_chain(stages):
         "set -euo pipefail",
         "STAGES='%s'" % " ".join(name for name, _ in stages),
         "RESULTS=() failed=0",
+        _function(text, "with_cpu"),
         _function(text, "stages_beside_lab"),
         _function(text, "wait_beside_lab"),
     ] + ["%s() {\n%s\n}" % (name.replace("-", "_"), body) for name, body in stages] + [
@@ -53,3 +54,13 @@ def test_a_chain_of_passing_stages_passes():
     proc = _run_chain([("lint", "  true"), ("docs", "  echo docs ran")])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "docs ran" in proc.stdout
+
+
+def test_each_stage_names_the_cpu_its_processes_used():
+    # CI's two cores are shared by the VMs and the stages beside them: the summary says what each stage cost
+    burn = "  python3 -c 'import time\nt = time.process_time()\nwhile time.process_time() - t < 1.2: pass'"
+    proc = _run_chain([("unit", burn), ("docs", "  true")])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = {ln.split()[0]: ln for ln in proc.stdout.splitlines() if "(beside the lab)" in ln}
+    cpu = {name: int(re.search(r"cpu (\d+)s", line).group(1)) for name, line in results.items()}
+    assert cpu["unit"] >= 1 and cpu["docs"] == 0, results
