@@ -86,6 +86,7 @@ def lab(request):
                "start_total_s": round(time.monotonic() - t0, 1), "accel": lab.accel_used()}
     GUEST.clear()
     GUEST["lab"] = lab
+    GUEST["cpu_at_start"] = _qemu_cpu(lab)
     yield lab
     GUEST.clear()
     metrics.update(qemu_rss_mib=lab.qemu_rss_mib())
@@ -144,6 +145,38 @@ def pytest_runtest_makereport(item, call):
         GUEST["why"] = why
         report.sections.append(("sanlab guest", "the guest is unhealthy after this test: %s\n--- console (last lines) "
                                                 "---\n%s" % (why, lab.console_tail())))
+
+
+# the guest's CPU per lab test, setup (the reset) and teardown included: {nodeid: qemu CPU seconds}. Under TCG the
+# guests' work is most of CI's (scripts/test.sh), so the session ends with the tests that cost the most of it
+GUEST_CPU = {}
+
+
+def _qemu_cpu(lab):
+    return (lab.qemu_pid(), lab.qemu_cpu_seconds()) if lab is not None else (None, None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    before = _qemu_cpu(GUEST.get("lab"))
+    yield
+    if not _is_lab_test(item):
+        return
+    # the session fixture is set up inside the first lab test's protocol: its CPU then counts from the fixture's start
+    before = before if before[0] is not None else GUEST.get("cpu_at_start", (None, None))
+    pid, after = _qemu_cpu(GUEST.get("lab"))
+    if after is not None:
+        # a VM booted again during the test (another pid) started from 0: all its CPU so far is the test's
+        GUEST_CPU[item.nodeid] = after - before[1] if pid == before[0] and before[1] is not None else after
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not GUEST_CPU:
+        return
+    terminalreporter.write_sep("=", "guest CPU (the lab VM's qemu) per lab test, the most first: %.0f s in all"
+                               % sum(GUEST_CPU.values()))
+    for nodeid, seconds in sorted(GUEST_CPU.items(), key=lambda kv: -kv[1])[:12]:
+        terminalreporter.write_line("%8.1fs %s" % (seconds, nodeid))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -499,6 +499,18 @@ class Lab:
         except (OSError, ValueError):
             return None
 
+    def qemu_cpu_seconds(self) -> float | None:
+        """The host CPU (user + system) qemu has used so far: under TCG the guest's work is qemu's."""
+        pid = self.qemu_pid()
+        if pid is None:
+            return None
+        try:
+            fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        # utime and stime: fields 14 and 15 of proc(5), the 12th and 13th after the command's closing parenthesis
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def qemu_rss_mib(self) -> float | None:
         pid = self.qemu_pid()
         if pid is None:
