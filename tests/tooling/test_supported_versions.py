@@ -35,6 +35,16 @@ def test_the_matrix_stage_runs_by_default_and_pins_exact_versions():
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in matrix())
 
 
+def test_the_modules_tests_run_on_the_oldest_ansible_core_of_the_matrix():
+    """The matrix leaves the modules' unit tests out (scripts/test.sh matrix_core): stage py3.6 runs them on the
+    ansible-core pinned for Python 3.6, which must then be the matrix's oldest, or no stage runs them on it."""
+    pinned = re.search(r"^ansible-core==(\S+)$", (ROOT / "scripts" / "requirements-target-py3.6.txt").read_text(),
+                       re.M).group(1)
+    assert "--ignore tests/unit/plugins/modules" in TEST_SH
+    assert pinned == min(matrix(), key=lambda v: tuple(int(p) for p in v.split("."))), (pinned, matrix())
+    assert "stage py3.6 units_py36" in TEST_SH
+
+
 def test_readme_install_names_the_supported_range():
     install = (ROOT / "README.md").read_text().split("## Install")[1].split("\n## ")[0]
     assert "ansible-core 2.16 to 2.21" in install
