@@ -88,6 +88,7 @@ def lab(request):
     GUEST["lab"] = lab
     GUEST["cpu_at_start"] = _qemu_cpu(lab)
     yield lab
+    GUEST_CPU_AT_END["cpu"] = _qemu_cpu(lab)  # the session's last test ends after this teardown (and the VM's stop)
     GUEST.clear()
     metrics.update(qemu_rss_mib=lab.qemu_rss_mib())
     try:
@@ -150,6 +151,7 @@ def pytest_runtest_makereport(item, call):
 # the guest's CPU per lab test, setup (the reset) and teardown included: {nodeid: qemu CPU seconds}. Under TCG the
 # guests' work is most of CI's (scripts/test.sh), so the session ends with the tests that cost the most of it
 GUEST_CPU = {}
+GUEST_CPU_AT_END = {}
 
 
 def _qemu_cpu(lab):
@@ -164,7 +166,7 @@ def pytest_runtest_protocol(item, nextitem):
         return
     # the session fixture is set up inside the first lab test's protocol: its CPU then counts from the fixture's start
     before = before if before[0] is not None else GUEST.get("cpu_at_start", (None, None))
-    pid, after = _qemu_cpu(GUEST.get("lab"))
+    pid, after = _qemu_cpu(GUEST["lab"]) if "lab" in GUEST else GUEST_CPU_AT_END.get("cpu", (None, None))
     if after is not None:
         # a VM booted again during the test (another pid) started from 0: all its CPU so far is the test's
         GUEST_CPU[item.nodeid] = after - before[1] if pid == before[0] and before[1] is not None else after
