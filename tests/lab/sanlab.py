@@ -75,14 +75,14 @@ def _run(argv, timeout, input_bytes=None, env=None):
 
 
 class Lab:
-    def __init__(self, port: int = 2222, run_dir: str | None = None, mem: int = 1024, smp: int = 2,
+    def __init__(self, port: int = 2222, run_dir: str | None = None, mem: int = 1024, smp: int | None = None,
                  accel: str = "auto", cache: str | None = None, suite: str | None = None):
         self.port = int(port)
         self.suite = suite or suite_from_env()
         if self.suite not in SUITES:
             raise ValueError("suite must be one of %s, got %r" % ("|".join(SUITES), self.suite))
         self.run_dir = Path(run_dir or "/tmp/sanfleet-lab-run-%d" % self.port)
-        self.mem, self.smp, self.accel = mem, smp, accel
+        self.mem, self.smp, self.accel = mem, smp or int(os.environ.get("SMP", "1")), accel
         self.cache = cache
         self.boot_seconds: float | None = None
         self.agent_uploaded = False
