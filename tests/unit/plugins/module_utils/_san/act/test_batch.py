@@ -7,11 +7,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2, _lu_w1
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    W1, W2, WWID, WWID2, _lu_w1)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
+    env)
 
 
 def test_the_act_finds_the_planned_map_by_its_wwid_not_a_map_named_like_it(tmp_path):
@@ -76,3 +82,34 @@ def test_a_flushed_map_is_gone_though_another_lus_map_is_aliased_with_its_wwid(t
             assert act_maps._map_gone(host, step, None) == {"outcome": "done"}, view
         finally:
             host.view = None
+
+
+def test_the_one_read_for_a_batch_asks_for_its_disks_by_name_and_its_maps_by_wwid_each_once(env):
+    """Fails when the one read of the host for a batch does not ask for exactly the batch's sd disks (by name, each
+    once) and maps (by WWID, by name when the step has none; each once), sorted: a disk read as a map, a map missing
+    from the read (then read as gone), or a device read twice."""
+    steps = [plan_steps.step(action, target, ident) for action, target, ident in (
+        ("delete_disk", "sdd", {"name": "sdd", "hctl": "5:0:0:1"}),
+        ("wait_disk_gone", "sdc", {"name": "sdc", "hctl": "4:0:0:1"}),
+        ("flush_buffers", "sdd", {"name": "sdd", "hctl": "5:0:0:1"}),
+        ("rescan_disk", "sde", {"name": "sde", "hctl": "5:0:0:2"}),
+        ("flush_map", "mpathq", {"name": "mpathq"}),
+        ("flush_map", WWID, {"name": WWID, "wwid": WWID}),
+        ("remove_wwid", WWID2, {"wwid": WWID2}),
+        ("wait_map_gone", WWID, {"name": WWID, "wwid": WWID}))]
+    assert read_for(env.host(), steps) is not None
+    assert env.reader.calls[-1] == ("view", ("sdc", "sdd", "sde"), (WWID2, WWID, "mpathq")), env.reader.calls[-1]
+
+
+@pytest.mark.parametrize("error", [deadline.DeadlineExceeded("read of the host's devices", 30),
+                                   RuntimeError("the reader's child died"), OSError(12, "Cannot allocate memory")])
+def test_a_batch_whose_one_read_fails_reads_step_by_step_and_says_why(env, error):
+    """Fails when the one read for a batch that fails (past its deadline, a child that died, no fork) is not a
+    batch without a read (its steps then read on their own), or the host's notes do not say which read failed
+    and why."""
+    def failing(names=(), maps=()):
+        raise error
+    env.reader.view = failing
+    host = env.host()
+    assert read_for(host, [plan_steps.step("delete_disk", "sdc", {"name": "sdc"})]) is None
+    assert host.notes == ["the one read for 1 delete_disk step(s) failed (%s); each step read on its own" % error]

@@ -15,8 +15,11 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ActFailed
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
+    ActContext, ActFailed, ExecutionError)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     FakeEnv, W1, W2, WWID, WWID2, _alias_tree, _orphan, delete_plan, disk, mpath)
@@ -259,20 +262,152 @@ def test_the_wait_for_a_deleted_disk_says_it_is_done_or_what_is_left(tmp_path):
             "disk sdc", behind + tail, {"kernel_removed": True, "by_id": links})
 
 
+def _mpathz(env, wwid, dm, paths):
+    """LU `wwid`'s map under the name mpathz (dm `dm`) with `paths`, as multipathd assembles it."""
+    env.maps[wwid] = dict(mpath(wwid, dm, "253:%s" % dm[3:], paths), name="mpathz")
+    env._file("sys/block/%s/dm/uuid" % dm, "mpath-" + wwid)
+    env._file("sys/block/%s/dm/name" % dm, "mpathz")
+    for name in paths:
+        env.disks[name]["map"], env.disks[name]["holders"] = "mpathz", [dm]
+
+
+def _rebuilt(env):
+    """sdc's map flushed by the plan and assembled again by multipathd from sdc, under the name mpathz (dm-7); the
+    delete_disk step of sdc that follows the flush (option after_flush, in the map's unit)."""
+    _orphan(env)
+    st = plan_steps.step("delete_disk", "sdc", identity.disk_identity(env.reader.disk("sdc")),
+                         options={"after_flush": WWID}).tagged("flush", "map %s" % WWID)
+    _mpathz(env, WWID, "dm-7", ["sdc"])
+    return st
+
+
+def _map_commands(env):
+    return [c for c in env.commands if c[0] in ("multipathd", "multipath", "dmsetup")]
+
+
 def test_a_map_rebuilt_from_the_disk_after_its_flush_is_removed_again_the_planned_way_before_the_delete(env):
     """Fails when the delete of a path whose map multipathd assembled again after the plan's flush (under its alias)
     does not remove that map the planned way first (queueing off, the targeted flush of that map, the wait), or does not
     report which map it removed and each attempt of its flush."""
-    _orphan(env)
-    st = plan_steps.step("delete_disk", "sdc", identity.disk_identity(env.reader.disk("sdc")),
-                         options={"after_flush": WWID}).tagged("flush", "map %s" % WWID)
-    env.maps[WWID] = dict(mpath(WWID, "dm-7", "253:7", ["sdc"]), name="mpathz")
-    env._file("sys/block/dm-7/dm/uuid", "mpath-" + WWID)
-    env._file("sys/block/dm-7/dm/name", "mpathz")
-    env.disks["sdc"]["map"], env.disks["sdc"]["holders"] = "mpathz", ["dm-7"]
+    st = _rebuilt(env)
     detail = act_disks.delete_disk(env.host(), st)
     assert detail["rebuilt_map_removed"] == {"map": "mpathz", "dm": "dm-7", "attempts": [
         {"rc": 0, "out": "", "elapsed": 0.05}]}, detail
-    assert [c for c in env.commands if c[0] in ("multipathd", "multipath", "dmsetup")][:2] == [
+    assert _map_commands(env)[:2] == [
         ["multipathd", "disablequeueing", "map", "mpathz"], ["multipath", "-f", "mpathz"]], env.commands
     assert WWID not in env.maps and env.writes
+
+
+def test_a_rebuilt_map_is_not_removed_when_another_lus_map_has_taken_its_name(env):
+    """Fails when the removal of a map rebuilt after the plan's flush finds the map it removes by the name it was found
+    under without its WWID: another LU's map under that name now loses its queueing and is flushed."""
+    st = _rebuilt(env)
+    found = env.reader.map("mpathz", "name")
+    # since it was found: the rebuilt map went again and LU WWID2's map (path sde) came up under the name mpathz
+    env._drop_map(env.maps[WWID])
+    env.add_disk(disk("sde", "5:0:0:2", "8:64", WWID2))
+    _mpathz(env, WWID2, "dm-8", ["sde"])
+    assert act_disks._flush_rebuilt(env.host(), st, found) == {"map": "mpathz", "dm": "dm-7", "attempts": None}
+    assert WWID2 in env.maps and not [c for c in _map_commands(env) if c[1] != "info"], env.commands
+
+
+def test_a_rebuilt_map_renamed_since_it_was_found_is_refused_not_removed(env):
+    """Fails when the removal of a map rebuilt after the plan's flush does not re-check the name it was found under:
+    the map renamed since (the same LU, mpathz now mpathy) has its queueing turned off and is flushed instead of
+    refused for its changed identity."""
+    st = _rebuilt(env)
+    found = env.reader.map("mpathz", "name")
+    env.maps[WWID]["name"] = env.disks["sdc"]["map"] = "mpathy"
+    env._file("sys/block/dm-7/dm/name", "mpathy")
+    with pytest.raises(Refused) as info:
+        act_disks._flush_rebuilt(env.host(), st, found)
+    assert (info.value.target, info.value.kind) == ("map mpathz", "identity"), info.value.to_dict()
+    assert WWID in env.maps and not [c for c in _map_commands(env) if c[1] != "info"], env.commands
+
+
+def test_a_rebuilt_map_whose_removal_fails_gets_its_queueing_back_when_the_disks_unit_stops(env):
+    """Fails when the queueing that the removal of a rebuilt map turned off is not given back when that map's flush
+    fails and stops the disk's unit: the map would be left without queue_if_no_path after the act."""
+    st = _rebuilt(env)
+    env.flush_failures = 1000  # multipath -f answers "map in use" for as long as the act tries
+    host = env.host()
+    with pytest.raises(ExecutionError) as info:
+        execute.execute([st], host)
+    assert isinstance(info.value.cause, ActFailed) and str(info.value.cause).startswith(
+        "map mpathz: still present after "), info.value.cause
+    assert [r["map"] for r in info.value.restored] == ["mpathz"] and host.queueing_off == {}
+    assert ["multipathd", "restorequeueing", "map", "mpathz"] in env.commands
+
+
+def test_a_non_san_disk_whose_map_was_rebuilt_is_deleted_when_the_run_allows_non_san(env):
+    """Fails when the re-check of a disk after the removal of its rebuilt map does not hear the run's allow_non_san:
+    a disk on a non-SAN transport that the first re-check let through is refused once its map is removed."""
+    st = _rebuilt(env)
+    env.disks["sdc"]["transport"] = "sas"
+    detail = act_disks.delete_disk(env.host(allow_non_san=True), st)
+    assert (detail["rebuilt_map_removed"]["map"], detail["hctl"]) == ("mpathz", "4:0:0:1") and env.writes
+
+
+def _waits_of_deleted(env, names):
+    """The wait_disk_gone steps of `names` (paths of the fixture's map, which is gone)."""
+    _orphan(env)
+    return [s for s in delete_plan(env, names) if s.action == "wait_disk_gone"]
+
+
+def _counted_leftovers(monkeypatch, fail_first=False):
+    """The items of each read of what is left of deleted disks (observe.reread.leftovers), the first read failing
+    past its deadline when `fail_first`."""
+    reads = []
+    real = obs_reread.leftovers
+
+    def counted(host, items):
+        reads.append(list(items))
+        if fail_first and len(reads) == 1:
+            raise deadline.DeadlineExceeded("read of %d deleted disk(s) in sysfs and /dev/disk/by-id" % len(items), 10)
+        return real(host, items)
+    monkeypatch.setattr(obs_reread, "leftovers", counted)
+    return reads
+
+
+def test_the_wait_for_deleted_disks_reads_what_is_left_once_per_round_for_all_of_them(env, monkeypatch):
+    """Fails when the wait after a batch of deletes reads what is left of each disk on its own, or reads the host's
+    disks and maps each round besides: one read of sysfs and /dev/disk/by-id per round, of the disks still waited
+    for."""
+    steps = _waits_of_deleted(env, ["sdc", "sdd"])
+    env.remove_disk("4:0:0:1")
+    reads = _counted_leftovers(monkeypatch)
+    before = len(env.reader.calls)
+
+    def sleep(seconds):  # sdd goes during the first pause
+        env.remove_disk("5:0:0:1")
+        env.clock.sleep(seconds)
+    results = act_disks.wait_disk_gone(env.host(sleep=sleep), steps)
+    assert [r for _s, r, _t in results] == [{"outcome": "done"}] * 2
+    assert reads == [[("sdc", "4:0:0:1"), ("sdd", "5:0:0:1")], [("sdd", "5:0:0:1")]], reads
+    assert env.reader.calls[before:] == [], env.reader.calls[before:]
+
+
+def test_the_wait_for_deleted_disks_reads_each_on_its_own_when_the_read_of_all_fails(env, monkeypatch):
+    """Fails when a read of what is left of a batch of deleted disks that fails (past its deadline) fails their waits
+    instead of each disk being read on its own."""
+    steps = _waits_of_deleted(env, ["sdc", "sdd"])
+    env.remove_disk("4:0:0:1")
+    env.remove_disk("5:0:0:1")
+    reads = _counted_leftovers(monkeypatch, fail_first=True)
+    results = act_disks.wait_disk_gone(env.host(), steps)
+    assert [r for _s, r, _t in results] == [{"outcome": "done"}] * 2
+    assert reads == [[("sdc", "4:0:0:1"), ("sdd", "5:0:0:1")], [("sdc", "4:0:0:1")], [("sdd", "5:0:0:1")]], reads
+
+
+def test_the_wait_does_not_blame_udev_while_a_disk_is_at_the_deleted_disks_address(tmp_path):
+    """Fails when the wait for a deleted disk whose name is gone, while its H:C:T:L holds a disk again (the LUN back
+    under another name) and udev has not removed its links, says that the kernel removed the disk and udev is behind,
+    instead of what is still there."""
+    env, st = _deleted(tmp_path, "back")
+    env.udev_lags = True
+    env.remove_disk("4:0:0:1")
+    env.add_disk(disk("sdq", "4:0:0:1", "65:0", WWID))
+    [(_s, failed, _t)] = act_disks.wait_disk_gone(env.host(), [st])
+    assert (str(failed), failed.detail) == (
+        "disk sdc: still present 30s after delete (disk: False, scsi_device 4:0:0:1: sdq, by-id links: %s)"
+        % ["scsi-%s-sdc" % WWID], {}), str(failed)
