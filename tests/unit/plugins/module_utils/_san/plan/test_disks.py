@@ -312,6 +312,9 @@ def test_a_refused_delete_says_exactly_why_and_what_holds_it():
         plan_disks.check_disk_deletable(a_disk(map="mpathz", holders=["dm-9"]), {}, live)
     assert info.value.kind == "holder"
     with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk(mountpoints=["/mnt/x"])])
+    assert (info.value.target, str(info.value)) == ("disk sdc", "disk sdc: is mounted on /mnt/x; unmount it first")
+    with pytest.raises(Refused) as info:
         plan_disks.check_disk_deletable(a_disk(name="sdc\n"))
     assert info.value.to_dict() == {
         "target": "disk 'sdc\\n'", "kind": "odd_name", "holder": None, "evidence": {"refused": "name 'sdc\\n'"},
