@@ -15,6 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import kernel_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as observe_probe
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     TARGETS, check, one_path_reused, probe_live, rec, sd_states, snap_of, verdict)
@@ -753,3 +754,129 @@ def test_the_healthy_baseline_keeps_a_path_the_table_lists_by_a_number_no_sd_has
     snap = {"maps": {WWID: {"paths": [{"name": None, "dm_state": "active"}, {"name": "sdb", "dm_state": "active"}]},
                      WWID2: {"paths": [{"name": "sdc", "dm_state": "failed"}]}}}
     assert cleanup.healthy_maps(snap) == {WWID: ["sdb", None]}
+
+
+# ---------------------------------------------------------------------------------------------- what the plan says
+def _covered(name, kind="stale_unmapped"):
+    return {"kind": kind, "object": "map", "name": name, "evidence": {"coverage": {"svm": "svm1"}}}
+
+
+def test_each_array_gate_says_exactly_why_no_scsi_removal_is_planned():
+    """Fails when a gate on the array truth (none given, none said, a lookup problem, no record, a covered device
+    that works unmapped, a truth too old) does not say exactly why, or blocks a truth exactly as old as the bound."""
+    stale = [{"kind": "stale_unmapped", "object": "map", "name": WWID}]
+    assert cleanup.removal_blockers({}, stale) == [{
+        "why": "array_truth_unknown",
+        "msg": "the snapshot does not say what array truth its verdicts rest on (san.array)"}]
+    assert cleanup.removal_blockers({}, None) == [{
+        "why": "no_array_truth",
+        "msg": "no array truth was given (no cluster in sanfleet_ontap, no ONTAP_* environment, no array_truth): under "
+               "policy array nothing is removed without the array's word"}]
+    assert cleanup.removal_blockers({}, None, {"policy": "host_evidence"}) == []
+    array = {"records": 0, "collected_at": 100.0, "problems": [
+        {"cluster": "c1", "svm": "svm1", "kind": "auth", "msg": "401"}, {"kind": "timeout", "msg": "no answer"}]}
+    verdicts = [_covered("mpatha"), _covered("mpath\nb", "unexpected_visibility"), _covered("mpathc", "healthy"),
+                {"kind": "unexpected_visibility", "object": "map", "name": "mpathd"}]
+    assert cleanup.removal_blockers({"array": array, "collected_at": 400.0}, verdicts, {"truth_max_age": 299}) == [
+        {"why": "array_lookup_problem", "msg": "array lookup c1/svm1: auth (401)"},
+        {"why": "array_lookup_problem", "msg": "array lookup ?: timeout (no answer)"},
+        {"why": "empty_truth", "msg": "the array truth has no record while 3 device(s) are served by the SVMs it "
+                                      "covers"},
+        {"why": "unexpected_visibility", "msg": "covered device(s) 'mpath\\nb' work but the array maps them to none of "
+                                                "this host's igroups: the array data may be incomplete"},
+        {"why": "truth_too_old", "msg": "the array truth was read 300s before the host snapshot (bound 299s)"}]
+    fresh = {"records": 1, "collected_at": 100.0}
+    assert cleanup.removal_blockers({"array": fresh, "collected_at": 400.0}, verdicts[:1], {"truth_max_age": 300}) == []
+    assert cleanup.removal_blockers({"array": fresh, "collected_at": 100.0 + cleanup.TRUTH_MAX_AGE}, []) == []
+    assert cleanup.removal_blockers({"array": fresh, "collected_at": 101.0 + cleanup.TRUTH_MAX_AGE}, [])[0][
+        "why"] == "truth_too_old"
+    assert cleanup.removal_blockers({"array": dict(fresh, collected_at=None), "collected_at": 400.0}, []) == [
+        {"why": "truth_age_unknown", "msg": "the array truth carries no collected_at; its age cannot be checked"}]
+
+
+def test_a_path_not_probed_is_named_with_why():
+    """Fails when the paths whose live probe was not sent are not all named, in order, with the first one's reason
+    (the package to install when its program is missing), or a path probed counts as not probed."""
+    m = {"probe": {"sdd": {"not_sent": "sg_turs did not start", "result": "error"}, "sdc": {"missing": "sg_turs"},
+                   "sde": {"result": "ready"}, "sdf": None}}
+    assert cleanup.not_probed(m) == (
+        "path(s) sdc, sdd not probed: sg_turs is not installed on this host (sg3_utils, sg3-utils on Debian and "
+        "Ubuntu); nothing is removed whose paths were not probed live")
+    m["probe"].pop("sdc")
+    assert cleanup.not_probed(m) == (
+        "path(s) sdd not probed: sg_turs did not start; nothing is removed whose paths were not probed live")
+    assert cleanup.not_probed({"name": "sdc", "probe": {"missing": "sg_inq"}}, "disk").startswith(
+        "path(s) sdc not probed: sg_inq is not installed on this host")
+    assert cleanup.not_probed({"name": "sdc", "probe": {"result": "ready"}}, "disk") is None
+    assert cleanup.not_probed({"probe": {"sdc": {"result": "lun_not_supported"}}}) is None
+    assert cleanup.not_probed(None) is None
+
+
+def test_a_host_without_multipath_tools_says_which_programs_are_missing():
+    """Fails when the reason no map is flushed does not name the missing programs, or another missing package stops
+    the flushes."""
+    host = {"tools_missing": [{"package": "nvme-cli", "programs": ["nvme"]},
+                              {"package": "multipath-tools", "programs": ["multipath", "multipathd"]}]}
+    assert cleanup.no_flush({"host": host}) == (
+        "multipath-tools is not installed on this host (multipath, multipathd missing): no map is flushed")
+    assert cleanup.no_flush({"host": {"tools_missing": host["tools_missing"][:1]}}) is None
+    assert cleanup.no_flush({}) is None
+
+
+def test_the_host_order_keeps_each_units_own_order():
+    """Fails when the host's plan is not ordered by HOST_ORDER, or two steps of one kind lose their relative order."""
+    steps = [step("wait_disk_gone", "sdc"), step("delete_disk", "sdd"), step("flush_map", "mpatha"),
+             step("delete_disk", "sdc"), step("disable_queueing", "mpatha"), step("delete_controller", "nvme0")]
+    assert [(s.action, s.target) for s in cleanup.in_host_order(steps)] == [
+        ("disable_queueing", "mpatha"), ("flush_map", "mpatha"), ("delete_disk", "sdd"), ("delete_disk", "sdc"),
+        ("wait_disk_gone", "sdc"), ("delete_controller", "nvme0")]
+
+
+def test_a_device_left_alone_says_so_with_the_judges_reason_where_it_names_what_is_missing():
+    """Fails when a device never touched by cleanup is not said so, or a not_covered device does not carry the
+    judge's reason (which cluster or SVM data is missing), or another kind carries one."""
+    assert cleanup._never_touched({"kind": "healthy", "reason": "every path active"}) == (
+        "healthy is never touched by cleanup")
+    assert cleanup._never_touched({"kind": "not_covered", "reason": "no SVM read serves target iqn.x"}) == (
+        "not_covered is never touched by cleanup: no SVM read serves target iqn.x")
+    assert cleanup._never_touched({"kind": "not_covered"}) == "not_covered is never touched by cleanup"
+
+
+def test_the_second_look_candidates_are_the_unknown_maps_whose_every_path_says_the_lu_is_gone():
+    """Fails when a map is offered for a second look under host_evidence while a path does not say the LU is gone,
+    it has no path, or its verdict is not unknown_array on a map."""
+    gone = {"result": "lun_not_supported"}
+    snap = {"maps": {
+        "w1": {"paths": [{"name": "sdc"}, {"name": "sdd"}], "probe": {"sdc": gone, "sdd": {"result": "pq1"}}},
+        "w2": {"paths": [{"name": "sde"}, {"name": "sdf"}], "probe": {"sde": gone, "sdf": {"result": "no_answer"}}},
+        "w3": {"paths": [], "probe": {}},
+        "w4": {"paths": [{"name": "sdg"}], "probe": {"sdg": gone}}}}
+    verdicts = [{"kind": "unknown_array", "object": "map", "wwid": w} for w in ("w1", "w2", "w3", "w9")]
+    verdicts += [{"kind": "stale_unmapped", "object": "map", "wwid": "w4"},
+                 {"kind": "unknown_array", "object": "disk", "wwid": "w4"}]
+    assert cleanup.evidence_candidates(snap, verdicts) == ["w1"]
+
+
+def test_the_healthy_baseline_is_every_map_whose_paths_are_all_active_but_those_left_out():
+    """Fails when the baseline a cleanup must leave as it found holds a map with a path not active, a map without
+    paths or a WWID left out, or lists a map's paths out of order."""
+    active = {"dm_state": "active"}
+    snap = {"maps": {"w1": {"paths": [dict(active, name="sdd"), dict(active, name="sdc")]},
+                     "w2": {"paths": [dict(active, name="sde"), {"name": "sdf", "dm_state": "failed"}]},
+                     "w3": {"paths": []},
+                     "w4": {"paths": [dict(active, name="sdg")]}}}
+    assert cleanup.healthy_maps(snap, exclude=["w4"]) == {"w1": ["sdc", "sdd"]}
+    assert cleanup.healthy_maps(snap) == {"w1": ["sdc", "sdd"], "w4": ["sdg"]}
+
+
+def test_host_evidence_needs_every_path_gone_now_and_grace_seconds_before():
+    """Fails when host evidence counts with a path not probed now, a path the earlier look did not see gone, or the
+    two looks less than `grace` apart (exactly `grace` apart counts)."""
+    gone = {"result": "lun_not_supported"}
+    now = {"paths": [{"name": "sdc"}, {"name": "sdd"}], "probe": {"sdc": gone, "sdd": {"result": "pq1"}}}
+    before = {"probe": {"sdc": {"result": "pq1"}, "sdd": gone}}
+    assert cleanup.host_evidence_gone(now, before, 1300.0, 1000.0, 300) is True
+    assert cleanup.host_evidence_gone(now, before, 1299.0, 1000.0, 300) is False
+    assert cleanup.host_evidence_gone(now, {"probe": {"sdc": gone}}, 1300.0, 1000.0, 300) is False
+    assert cleanup.host_evidence_gone(dict(now, probe={"sdc": gone}), before, 1300.0, 1000.0, 300) is False
+    assert cleanup.host_evidence_gone(now, None, 1300.0, 1000.0, 300) is False

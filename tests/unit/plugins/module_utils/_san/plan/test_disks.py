@@ -252,3 +252,164 @@ def test_a_disk_held_through_its_scsi_generic_node_is_not_deletable(tmp_path, no
     with pytest.raises(Refused) as info:
         plan_disks.check_disk_deletable(sdf)
     assert info.value.kind == "opener" and "sg_dd" in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------- what each step says
+SERIAL = "80Ab" + WWID[-8:]
+
+
+def test_a_disk_delete_plan_says_exactly_what_each_step_does():
+    """Fails when a step of a disk's delete carries another identity, options or reason than the act and the check-mode
+    report are owed: the buffer flush and the delete the disk's full identity, the wait what it waits to see gone."""
+    ready = a_disk(probe={"result": "ready", "serial_live": SERIAL})
+    ident = {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID, "serial": SERIAL}
+    assert [st.to_wire() for st in plan_disks.plan_disk_delete([ready])] == [
+        {"action": "flush_buffers", "target": "sdc", "identity": ident, "options": {}, "phase": None, "unit": None,
+         "reason": "blockdev --flushbufs /dev/sdc: the device still answers"},
+        {"action": "delete_disk", "target": "sdc", "identity": ident, "options": {}, "phase": None, "unit": None,
+         "reason": "write 1 to /sys/class/scsi_device/4:0:0:1/device/delete after re-reading identity"},
+        {"action": "wait_disk_gone", "target": "sdc", "identity": {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID},
+         "options": {}, "phase": None, "unit": None, "reason": "wait until /dev/sdc, its H:C:T:L and its /dev/disk/by-id links are gone"}]
+
+
+def test_a_disk_listed_twice_is_planned_once_and_the_next_still_is():
+    """Fails when a disk named twice in the input gets its steps twice, or the disks after the repeat get none."""
+    plan = plan_disks.plan_disk_delete([a_disk(), a_disk(), a_disk("sdd", "5:0:0:1", "8:48")])
+    assert [(s.action, s.target) for s in plan] == [
+        ("delete_disk", "sdc"), ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("wait_disk_gone", "sdd")]
+
+
+def test_buffers_are_flushed_to_an_answering_disk_whose_serial_was_not_read():
+    """Fails when a disk that answers READY without a live serial (VPD 0x80 not read) gets no buffer flush: nothing
+    says it is another LU."""
+    plan = plan_disks.plan_disk_delete([a_disk(probe={"result": "ready", "serial_live": None})])
+    assert [s.action for s in plan] == ["flush_buffers", "delete_disk", "wait_disk_gone"]
+    assert not plan_disks.flush_wanted(a_disk(), None, {})
+
+
+def test_a_refused_delete_says_exactly_why_and_what_holds_it():
+    """Fails when a delete refused for its transport, a live map holding it (by its map or by a holder record), an
+    odd name or another identity than expected does not say so exactly: its target, kind, what holds it, evidence."""
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk(transport="other")])
+    assert info.value.to_dict() == {
+        "target": "disk sdc", "kind": "transport", "holder": None, "evidence": {"transport": "other"},
+        "msg": "disk sdc: is on transport 'other', not iSCSI/FC; refusing (allow_non_san)"}
+    other = a_map(name="mpathb", wwid=WWID2, dm="dm-4")
+    live = {"mpatha": a_map(name="mpatha"), "dm-3": a_map(name="mpatha"), "dm-4": other, "mpathb": other}
+    # the first live map among its holders names it (holder records as observe reads them: dicts)
+    with pytest.raises(Refused) as info:
+        plan_disks.check_disk_deletable(a_disk(holders=[{"name": "dm-9"}, {"name": "dm-3"}, {"name": "dm-4"}]),
+                                        None, live)
+    assert info.value.to_dict() == {
+        "target": "disk sdc", "kind": "live_map", "holder": "multipath map mpatha", "evidence": {"map": "mpatha"},
+        "msg": "disk sdc: is a path of live multipath map mpatha (dm-3); flush the map first (multipath_flush)"}
+    with pytest.raises(Refused) as info:
+        plan_disks.check_disk_deletable(a_disk(map="mpathb", holders=["dm-3"]), {}, live)
+    assert info.value.holder == "multipath map mpathb"
+    # a disk whose map is gone and whose holder is no live map is not a live map's path (its holder still refuses)
+    with pytest.raises(Refused) as info:
+        plan_disks.check_disk_deletable(a_disk(map="mpathz", holders=["dm-9"]), {}, live)
+    assert info.value.kind == "holder"
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk(mountpoints=["/mnt/x"])])
+    assert (info.value.target, str(info.value)) == ("disk sdc", "disk sdc: is mounted on /mnt/x; unmount it first")
+    with pytest.raises(Refused) as info:
+        plan_disks.check_disk_deletable(a_disk(name="sdc\n"))
+    assert info.value.to_dict() == {
+        "target": "disk 'sdc\\n'", "kind": "odd_name", "holder": None, "evidence": {"refused": "name 'sdc\\n'"},
+        "msg": "disk 'sdc\\n': its name 'sdc\\n' is text no step may carry: nothing deletes it"}
+    with pytest.raises(Refused) as info:
+        plan_disks.plan_disk_delete([a_disk()], {"sdc": {"hctl": "4:0:0:9"}})
+    assert info.value.to_dict() == {
+        "target": "disk sdc", "kind": "identity", "holder": None,
+        "evidence": {"diff": {"hctl": {"expected": "4:0:0:9", "actual": "4:0:0:1"}}},
+        "msg": "disk sdc: is not the device the caller expected (hctl expected 4:0:0:9, found 4:0:0:1); the kernel "
+               "name may have been reused"}
+
+
+def test_a_delete_carries_the_identity_the_caller_expected():
+    """Fails when the delete of a disk the caller named by WWID and serial does not carry them (the act re-reads and
+    compares them), or carries an expected value the disk does not have."""
+    plan = plan_disks.plan_disk_delete([a_disk()], {"sdc": {"wwid": WWID, "serial": SERIAL, "hctl": "4:0:0:1"}})
+    assert plan[0].identity.as_dict() == {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID,
+                                          "serial": SERIAL}
+
+
+def test_a_rescan_plan_says_exactly_what_each_step_does():
+    """Fails when a step of a rescan (of a disk in place, an exact scan of a LUN, a LUN already there) carries another
+    target, identity, options or reason than the act and the check-mode report are owed; or an expected value that is
+    empty is verified."""
+    wired = [st.to_wire() for st in plan_disks.plan_rescan(disk=a_disk(), expect={"serial": "S1", "wwid": ""})]
+    assert wired == [
+        {"action": "rescan_disk", "target": "sdc", "identity": {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"},
+         "options": {}, "phase": None, "unit": None,
+         "reason": "write 1 to /sys/class/scsi_device/4:0:0:1/device/rescan: re-read VPD (a reused LUN keeps the old "
+                   "serial in sysfs until rescanned)"},
+        {"action": "verify_identity", "target": "4:0:0:1", "identity": {"hctl": "4:0:0:1", "serial": "S1"},
+         "options": {}, "phase": None, "unit": None, "reason": "the LUN must now show the expected identity"}]
+    assert [st.action for st in plan_disks.plan_rescan(disk=a_disk(), expect={"serial": None, "wwid": ""})] == [
+        "rescan_disk"]
+    assert plan_disks.plan_rescan(disk=a_disk(transport="other"), options={"allow_non_san": True})
+    host = {"host": 4, "transport": "iscsi", "targets": ["4:1:2"]}
+    wired = [st.to_wire() for st in plan_disks.plan_rescan(hctl="4:1:2:3", host_info=host, expect={"wwid": WWID2})]
+    assert wired == [
+        {"action": "scan_exact_lun", "target": "4:1:2:3", "identity": {"hctl": "4:1:2:3"}, "options": {"absent": True},
+         "phase": None, "unit": None,
+         "reason": "write '1 2 3' to /sys/class/scsi_host/host4/scan (this exact LUN only, never a wildcard bus scan)"},
+        {"action": "wait_disk_present", "target": "4:1:2:3", "identity": {"hctl": "4:1:2:3"}, "options": {},
+         "phase": None, "unit": None, "reason": "wait for the new disk to appear"},
+        {"action": "verify_identity", "target": "4:1:2:3", "identity": {"hctl": "4:1:2:3", "wwid": WWID2},
+         "options": {}, "phase": None, "unit": None,
+         "reason": "the new LUN must show the expected identity (serial/WWID from the array)"}]
+    assert [st.action for st in plan_disks.plan_rescan(hctl="4:1:2:3", host_info=host)] == [
+        "scan_exact_lun", "wait_disk_present"]
+    assert [st.to_wire() for st in plan_disks.plan_rescan(hctl="4:1:2:3", host_info=host, existing=a_disk(),
+                                                          expect={"serial": "S1"})] == [
+        {"action": "verify_identity", "target": "4:1:2:3", "identity": {"hctl": "4:1:2:3", "serial": "S1"},
+         "options": {}, "phase": None, "unit": None,
+         "reason": "the LUN is already present; it must show the expected identity"}]
+    other = {"host": 0, "transport": "other", "targets": ["0:0:0"]}
+    assert [st.action for st in plan_disks.plan_rescan(hctl="0:0:0:3", host_info=other,
+                                                       options={"allow_non_san": True})] == [
+        "scan_exact_lun", "wait_disk_present"]
+
+
+def test_a_refused_rescan_says_exactly_why():
+    """Fails when a rescan refused (a disk or host not on a SAN transport, a target the host does not have, an FC
+    target whose remote port is not known or ambiguous, neither an H:C:T:L nor a disk) does not say so exactly."""
+    cases = [
+        (dict(disk=a_disk(transport="other")), "disk sdc", "transport",
+         "disk sdc: is on transport 'other', not iSCSI/FC; refusing (allow_non_san)"),
+        (dict(hctl="0:0:0:3", host_info={"host": 0, "transport": "other", "targets": ["0:0:0"]}), "host0",
+         "not_san_host", "host0: SCSI host0 is other, not an iSCSI/FC host; refusing to scan it"),
+        (dict(hctl="9:0:0:3"), "host9", "not_san_host",
+         "host9: SCSI host9 is absent, not an iSCSI/FC host; refusing to scan it"),
+        (dict(hctl="4:0:1:3", host_info={"host": 4, "transport": "iscsi", "targets": ["4:0:0", "4:0:2"]}), "host4",
+         "no_target", "host4: host4 has no target 4:0:1 (known: 4:0:0, 4:0:2); an exact scan needs an existing "
+                      "target (wildcards are never used)"),
+        (dict(hctl="4:0:1:3", host_info={"host": 4, "transport": "iscsi"}), "host4", "no_target",
+         "host4: host4 has no target 4:0:1 (known: none); an exact scan needs an existing target (wildcards are "
+         "never used)"),
+        (dict(hctl="7:0:2:4", host_info=dict(HOST7_FC, target_ports={"7:0:2": ["0x2002", "0x2009"]})), "host7",
+         "target_port", "host7: the FC remote port at target 7:0:2 is ambiguous (0x2002, 0x2009); an exact FC scan "
+                        "must know which port it reaches"),
+        (dict(hctl="7:0:2:4", host_info=dict(HOST7_FC, target_ports={"7:0:0": ["0x2001"]})), "host7", "target_port",
+         "host7: the FC remote port at target 7:0:2 is not known; an exact FC scan must know which port it reaches"),
+    ]
+    for kwargs, target, kind, msg in cases:
+        with pytest.raises(Refused) as info:
+            plan_disks.plan_rescan(**kwargs)
+        assert (info.value.target, info.value.kind, str(info.value)) == (target, kind, msg)
+    with pytest.raises(ValueError) as info:
+        plan_disks.plan_rescan()
+    assert str(info.value) == "plan_rescan needs hctl or disk"
+
+
+def test_an_fc_scan_names_the_one_port_read_at_its_target():
+    """Fails when a port list with an empty entry beside the one port read refuses the scan, or the scan names
+    another port than the one at its own target."""
+    ports = {"7:0:0": ["0x200100a098aa0001"], "7:0:2": [None, "", "0x200200a098aa0002"]}
+    plan = plan_disks.plan_rescan(hctl="7:0:2:4", host_info=dict(HOST7_FC, target_ports=ports))
+    assert dict(plan[0].options) == {"absent": True, "target_wwpn": "0x200200a098aa0002"}
+    assert "write '0 2 4' to /sys/class/scsi_host/host7/scan" in plan[0].reason

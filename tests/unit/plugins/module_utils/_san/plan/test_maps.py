@@ -19,7 +19,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     _blocknode, fd_info, healthy_lab, ontap_wwid)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
-    CLOSER, STALE, a_map, closing_snapshot, dead_map, plan)
+    CLOSER, STALE, a_map, closing_snapshot, counted, dead_map, plan)
 
 
 # ---------------------------------------------------------------------------------------------- map flush
@@ -263,3 +263,168 @@ def test_a_scsi_disk_whose_read_timed_out_counts_as_blocked(tmp_path):
     assert snap["host"]["unread_disks"] == ["sdd"]
     assert "sdd" not in snap["disks"]
     assert plan_maps.blocked_disks(snap) == ["sdd"]
+
+
+# ---------------------------------------------------------------------------------------------- what each step says
+IDENT = {"name": WWID, "wwid": WWID, "dm": "dm-3", "dev": "253:3", "slaves": ["sdc", "sdd"]}
+
+
+def _wired(name, ident, first_options, flush_reason, verify=None):
+    steps = [{"action": "disable_queueing", "target": name, "identity": ident, "options": first_options,
+              "reason": "multipathd disablequeueing map %s: queued I/O fails instead of blocking, stuck udev/blkid "
+                        "openers go away, and the daemon keeps queueing off if a flush fails" % name}]
+    steps += [verify] if verify else []
+    steps += [{"action": "flush_map", "target": name, "identity": ident, "options": {"force_remove": False},
+               "reason": flush_reason},
+              {"action": "wait_map_gone", "target": name, "identity": {"wwid": WWID, "dm": "dm-3", "dev": "253:3"},
+               "options": {}, "reason": "confirm the map and its dm device are gone"},
+              {"action": "remove_wwid", "target": WWID, "identity": {"wwid": WWID}, "options": {},
+               "reason": "multipath -w %s: forget the WWID so the map is not recreated when a path reappears; only "
+                         "once its map is gone" % WWID}]
+    return [dict(st, phase=None, unit=None) for st in steps]
+
+
+def test_a_map_flush_plan_says_exactly_what_each_step_does():
+    """Fails when a step of a map's flush carries another target, identity, options or reason than the act and the
+    check-mode report are owed (a map named by its alias, or by its WWID when it has none)."""
+    flush = "targeted multipath -f %s (this map only, no flush-all), retried within the deadline"
+    assert [st.to_wire() for st in plan_maps.plan_map_flush(a_map())] == _wired(WWID, IDENT, {}, flush % WWID)
+    named = dict(IDENT, name="mpatha")
+    assert [st.to_wire() for st in plan_maps.plan_map_flush(a_map(name="mpatha"))] == _wired(
+        "mpatha", named, {}, flush % "mpatha")
+    unnamed = dict(IDENT)
+    del unnamed["name"]
+    assert [st.to_wire() for st in plan_maps.plan_map_flush(a_map(name=None))] == _wired(
+        WWID, unnamed, {}, flush % WWID)
+    forced = plan_maps.plan_map_flush(a_map(), {"force_remove": True})[1]
+    assert forced.reason == (flush % WWID) + "; then dmsetup remove --force --retry (force_remove)"
+    assert dict(forced.options) == {"force_remove": True}
+
+
+def test_a_dead_unmapped_map_plan_says_exactly_whom_it_releases_and_for_how_long():
+    """Fails when the release of a dead unmapped map's openers does not say whose I/O fails and how long the act
+    waits for them, or carries other options than the act reads (release, the killed closers' opens, the settle)."""
+    verify = {"action": "verify_unused", "target": WWID, "identity": IDENT,
+              "options": {"release_openers": True, "settle": 10.0},
+              "reason": "the array no longer maps %s and every path failed: with queueing off, the I/O of pid 31 (dd) "
+                        "fails; wait up to 10s for every opener to leave and the open count to reach 0, refuse if one "
+                        "stays" % WWID}
+    flush = "targeted multipath -f %s (this map only, no flush-all), retried within the deadline" % WWID
+    assert [st.to_wire() for st in plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True})] == _wired(
+        WWID, IDENT, {"release_openers": True}, flush, dict(verify, phase=None, unit=None))
+    slow = plan_maps.plan_map_flush(dead_map(), {"array_unmapped": True, "settle": 2.5})[1]
+    assert slow.options["settle"] == 2.5 and "wait up to 2.5s for every opener" in slow.reason
+    closing = dict(dead_map(), openers=[], open_count=1)
+    # more opens allowed than the map has unexplained: the step carries the map's own, 1
+    plan = plan_maps.plan_map_flush(closing, {"array_unmapped": True, "exiting_opens": 5})
+    assert dict(plan[0].options) == {"release_openers": True, "exiting_opens": 1}
+    assert dict(plan[1].options) == {"release_openers": True, "exiting_opens": 1, "settle": 10.0}
+    assert "the I/O of 1 killed task(s) still closing it fails" in plan[1].reason
+    quiet = plan_maps.plan_map_flush(dict(dead_map(), openers=[], open_count=0), {"array_unmapped": True})
+    assert "the I/O of any blocked opener fails" in quiet[1].reason
+    assert dict(quiet[0].options) == {"release_openers": True}
+
+
+@pytest.mark.parametrize("map_info,options,dead", [
+    (dead_map(), {"array_unmapped": True}, True),
+    (dead_map(), None, False),
+    (None, {"array_unmapped": True}, False),
+    (dead_map(queueing=False), {"array_unmapped": True}, False),
+    (dict(dead_map(), paths=[]), {"array_unmapped": True}, False),
+    (dead_map(probe={"sdc": {"result": "lun_not_supported"}}), {"array_unmapped": True}, False),
+    (dead_map(probe={"sdc": {"result": "lun_not_supported"}, "sdd": None}), {"array_unmapped": True}, False),
+])
+def test_a_map_is_dead_and_unmapped_only_on_every_path_s_word(map_info, options, dead):
+    """Fails when a map counts as dead and unmapped without the caller's word that the array unmaps it, without
+    queueing, without paths, or with a path not probed LOGICAL UNIT NOT SUPPORTED."""
+    assert plan_maps.dead_unmapped_map(map_info, options) is dead
+
+
+def test_the_hidden_opens_of_a_host_are_counted_over_every_dm_device():
+    """Fails when the opens nothing accounts for are summed wrongly, a device without any is listed, or a host whose
+    devices cannot all be counted is not said so (naming at most five of them)."""
+    assert plan_maps.host_unaccounted_opens(None) == (
+        None, "the snapshot does not count the opens of every device-mapper device of the host")
+    counts = dict(("dm-%d" % i, {"unaccounted": None}) for i in range(7))
+    counts["dm-9"] = {"unaccounted": 2}
+    assert plan_maps.host_unaccounted_opens({"host": {"dm_unaccounted": counts}}) == (
+        None, "the opens of dm-0, dm-1, dm-2, dm-3, dm-4 cannot be counted (no open count, or openers unknown)")
+    counts = {"dm-1": {"unaccounted": 1}, "dm-2": {"unaccounted": 2}, "dm-3": {"unaccounted": 0}}
+    assert plan_maps.host_unaccounted_opens({"host": {"dm_unaccounted": counts}}) == (3, {"dm-1": 1, "dm-2": 2})
+
+
+def test_a_disk_whose_io_may_wait_counts_as_blocked():
+    """Fails when a disk in a state whose I/O can wait (blocked, quiesce, no state read) or a disk whose read hung
+    is not counted as blocked, or a running disk or one whose I/O fails at once is."""
+    snap = {"disks": {"sda": {"state": "running"}, "sdb": {"state": "offline"}, "sdc": {"state": "transport-offline"},
+                      "sdd": {"state": "blocked"}, "sde": {"state": "quiesce"}, "sdf": {}, "sdg": None},
+            "host": {"unread_disks": ["sdz", "sdd"]}}
+    assert plan_maps.blocked_disks(snap) == ["sdd", "sde", "sdf", "sdg", "sdz"]
+    assert plan_maps.blocked_disks(None) == []
+
+
+def test_exiting_closers_and_their_labels():
+    """Fails when an exiting task that is not inside a close counts as a closer, or a closer is not named by its pid,
+    command and the kernel frames it waits in."""
+    idle = {"pid": 9, "comm": "bash", "frames": []}
+    snap = {"host": {"exiting_tasks": [CLOSER, idle, {"pid": 10, "comm": "x"}]}}
+    assert plan_maps.exiting_closers(snap) == [CLOSER] and plan_maps.exiting_closers(None) == []
+    assert plan_maps.task_label(CLOSER) == "pid 402 ((udev-worker)) in blkdev_close/blkdev_put/blkdev_flush_mapping"
+
+
+def _host(dm, disks=None, others=()):
+    return {"host": {"dm_unaccounted": dict((k, {"unaccounted": n}) for k, n in dm.items()),
+                     "uncounted_block_devices": list(others)}, "disks": disks or {}}
+
+
+def test_the_closers_account_for_the_hidden_opens_only_when_nothing_else_can_hold_one():
+    """Fails when the killed closers are let account for the host's hidden opens while there are more such opens
+    than closers, a disk whose I/O may wait, or a block device whose opens are not counted (or not known); or the
+    reason does not say exactly which."""
+    two = [CLOSER, dict(CLOSER, pid=403)]
+    assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 1, "dm-4": 1}), two) is None
+    assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 2, "dm-4": 1}), two) == (
+        "3 open(s) on this host that nothing seen accounts for (dm-3 2, dm-4 1), more than the 2 task(s) exiting "
+        "while closing a block device (pid 402 ((udev-worker)) in blkdev_close/blkdev_put/blkdev_flush_mapping, "
+        "pid 403 ((udev-worker)) in blkdev_close/blkdev_put/blkdev_flush_mapping): /proc does not say which device "
+        "such a task closes, so an open of a map cannot be told from a hidden user's")
+    assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 1}), []).startswith(
+        "1 open(s) on this host that nothing seen accounts for (dm-3 1), more than the 0 task(s) exiting while "
+        "closing a block device (none): ")
+    assert plan_maps.closers_account_for_every_hidden_open({"host": {}}, two) == (
+        "the snapshot does not count the opens of every device-mapper device of the host")
+    disks = {"sdc": {"state": "blocked"}, "sde": {"state": "running"}}
+    snap = dict(_host({"dm-3": 1}, disks), host=dict(_host({"dm-3": 1})["host"], unread_disks=["sdx"]))
+    assert plan_maps.closers_account_for_every_hidden_open(snap, two) == (
+        "SCSI disk(s) sdc (blocked), sdx (unread) may wait for their transport (a state other than running, or "
+        "unread): a task exiting while closing one of them holds no open any count shows")
+    snap = _host({"dm-3": 1})
+    del snap["host"]["uncounted_block_devices"]
+    assert plan_maps.closers_account_for_every_hidden_open(snap, two) == (
+        "the snapshot does not say which other block devices (nvme, loop, md, ...) the host has: a task exiting "
+        "while closing one of them would hold an open no count shows")
+    others = [{"name": "nvme0n1", "why": "nvme over fabrics"}, {"name": "loop3", "why": "backed by NFS"}]
+    assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 1}, others=others), two) == (
+        "block device(s) nvme0n1, loop3 can wait for I/O and have no open count (nvme over fabrics; backed by NFS): "
+        "a task exiting while closing one of them holds an open no count shows")
+
+
+def test_the_opens_let_through_are_those_of_the_dead_unmapped_maps_the_closers_account_for():
+    """Fails when exiting_allowance lets opens through for a map the array still maps, a map that is not dead, a map
+    with no hidden open or one refused for something else; or lets any through when the closers cannot account for
+    every hidden open on the host (then it says why)."""
+    snap = counted(closing_snapshot([CLOSER]))
+    maps = list(snap["maps"].values())
+    assert plan_maps.exiting_allowance(maps, {WWID}, [CLOSER], snap) == ({WWID: 1}, None)
+    assert plan_maps.exiting_allowance(maps, set(), [CLOSER], snap) == ({}, None)
+    alive = counted(closing_snapshot([CLOSER], queueing=False))
+    assert plan_maps.exiting_allowance(list(alive["maps"].values()), {WWID}, [CLOSER], alive) == ({}, None)
+    mounted = counted(closing_snapshot([CLOSER], mountpoints=["/data"]))
+    assert plan_maps.exiting_allowance(list(mounted["maps"].values()), {WWID}, [CLOSER], mounted) == ({}, None)
+    unopened = counted(closing_snapshot([CLOSER], open_count=0))
+    assert plan_maps.exiting_allowance(list(unopened["maps"].values()), {WWID}, [CLOSER], unopened) == ({}, None)
+    crowded = counted(closing_snapshot([CLOSER]), **{"dm-9": 1})
+    assert plan_maps.exiting_allowance(list(crowded["maps"].values()), {WWID}, [CLOSER], crowded) == (
+        {}, plan_maps.closers_account_for_every_hidden_open(crowded, [CLOSER]))
+    assert plan_maps.exiting_allowance(list(crowded["maps"].values()), {WWID}, [CLOSER], crowded)[1].startswith(
+        "2 open(s) on this host")

@@ -418,3 +418,66 @@ def test_an_nvme_part_that_cannot_be_used_plans_no_controller_and_says_why(tmp_p
     assert plan["steps"] == [] and plan["delete_controllers"] == []
     assert "'00000001'" in next(s["reason"] for s in plan["skipped"] if s["name"] == "nvme0")
     assert set(v["kind"] for v in san["nvme_verdicts"]["namespaces"]) == {"not_covered"}
+
+
+# ---------------------------------------------------------------------------------------------- the rules, one by one
+def test_a_namespace_answers_elsewhere_only_through_a_live_usable_path_of_another_controller():
+    """Fails when a namespace counts as answering elsewhere through a controller being deleted, one not live, or a
+    path whose ANA state carries no I/O."""
+    def ns(*paths):
+        return {"paths": [dict(zip(("controller", "controller_state", "ana_state"), p)) for p in paths]}
+    assert plan_nvme.answers_elsewhere(ns(("nvme0", "connecting", None), ("nvme1", "live", "optimized")), ["nvme0"])
+    assert plan_nvme.answers_elsewhere(ns(("nvme1", "live", "non-optimized")), ["nvme0"])
+    assert not plan_nvme.answers_elsewhere(ns(("nvme1", "live", "optimized")), ["nvme0", "nvme1"])
+    assert not plan_nvme.answers_elsewhere(ns(("nvme1", "resetting", "optimized")), ["nvme0"])
+    assert not plan_nvme.answers_elsewhere(ns(("nvme1", "live", "inaccessible")), ["nvme0"])
+    assert not plan_nvme.answers_elsewhere({}, ["nvme0"])
+    behind = [ns(("nvme0", "live", "optimized")), ns(("nvme1", "live", "optimized")), {}]
+    assert plan_nvme.behind(behind, "nvme1") == [behind[1]]
+
+
+def test_who_holds_a_controllers_char_node_is_said_exactly():
+    """Fails when a workload holding a controller's char node, or openers that could not be read, are not said
+    exactly (each pid once, sorted), or a harmless opener (multipathd, udev) keeps the controller."""
+    assert plan_nvme.node_holders({"name": "nvme0", "openers_unknown": "the fd scan timed out"}) == (
+        "who holds its char node /dev/nvme0 cannot be known (the fd scan timed out)")
+    held = {"name": "nvme0", "openers": [{"pid": 7, "comm": "nvme"}, {"pid": 7, "comm": "nvme"},
+                                         {"pid": 3, "comm": "fio"}, {"pid": 5, "comm": "multipathd"}]}
+    assert plan_nvme.node_holders(held) == (
+        "pid 3 (fio), 7 (nvme) hold(s) its char node /dev/nvme0 open (admin commands or I/O passthrough end with it)")
+    assert plan_nvme.node_holders({"name": "nvme0", "openers": [{"pid": 5, "comm": "multipathd"}]}) is None
+    assert plan_nvme.node_holders({"name": "nvme0"}) is None
+
+
+def test_controllers_that_share_an_unmapped_namespace_go_together():
+    """Fails when two controllers an unmapped namespace is reached through are not one group (transitively), a
+    controller not planned joins one, or the groups are not in name order."""
+    names = ["nvme0", "nvme1", "nvme2", "nvme3"]
+    reached = {"ns1": ["nvme0", "nvme2"], "ns2": ["nvme2", "nvme3"], "ns3": ["nvme1", "nvme9"]}
+    assert plan_nvme._together(names, reached) == [["nvme0", "nvme2", "nvme3"], ["nvme1"]]
+    assert plan_nvme._together(names, {}) == [["nvme0"], ["nvme1"], ["nvme2"], ["nvme3"]]
+
+
+def test_an_nvme_truth_that_cannot_be_trusted_says_exactly_why():
+    """Fails when the reason no controller is deleted (a truth with problems, a read that missed something, a
+    namespace presented but mapped to no host NQN, a truth too old or of unknown age) is not said exactly, or a truth
+    exactly as old as the bound blocks."""
+    fresh = {"array": {"nvme_collected_at": 100.0}, "collected_at": 1000.0}
+    blockers = plan_nvme._blockers
+    assert blockers(fresh, {}, {}, {}) is None
+    assert blockers(dict(fresh, collected_at=1001.0), {}, {}, {}) == (
+        "the NVMe truth was read 901s before the host snapshot (bound 900s)")
+    assert blockers(fresh, {}, {}, {"truth_max_age": 899.5}) == (
+        "the NVMe truth was read 900s before the host snapshot (bound 899.5s)")
+    assert blockers({"array": {}, "collected_at": 1000.0}, {}, {}, {}) == (
+        "the NVMe truth's age: the array truth carries no collected_at; its age cannot be checked")
+    problems = {"array": dict(fresh["array"], nvme_problems=[{"msg": "subsystem hosts not read"}, {"kind": "auth"}])}
+    assert blockers(dict(fresh, **problems), {}, {}, {}) == (
+        "the NVMe truth is incomplete: subsystem hosts not read; auth")
+    assert blockers(fresh, {"unread": ["controllers", "namespaces"]}, {}, {}) == (
+        "the NVMe read did not list controllers, namespaces")
+    verdicts = {"namespaces": [{"name": "nvme0n2", "kind": "unexpected_visibility"}, {"name": "nvme0n1", "kind": "x"},
+                               {"name": "nvme1n\n3", "kind": "unexpected_visibility"}]}
+    assert blockers(fresh, {}, verdicts, {}) == (
+        "namespace(s) nvme0n2, 'nvme1n\\n3' are presented by live controllers but mapped to no host NQN of this host "
+        "in the NVMe truth: it may be older than the host or incomplete")

@@ -184,3 +184,93 @@ def test_the_act_reads_only_options_a_step_can_carry_and_every_one_it_can():
             with open(os.path.join(act_dir, name)) as fh:
                 read.update(re.findall(r'\.options(?:\.get\(|\[)"(\w+)"', fh.read()))
     assert read == declared, (sorted(read - declared), sorted(declared - read))
+
+
+def test_a_refused_step_says_exactly_what_is_wrong():
+    """Fails when the error of a step that cannot be made (an unknown action, no target, an identity of another type,
+    options its act does not read: each listed, a wire form that is not a dict or has keys a step has not, an
+    identity that is not a dict) does not name the fault and the value at fault, as a module's failure shows it."""
+    cases = [
+        (lambda: plan_steps.Step("format_disk", "sdc"), ValueError, "unknown action 'format_disk'"),
+        (lambda: plan_steps.Step("delete_disk", None), ValueError,
+         "a delete_disk step needs a target (a name), not None"),
+        (lambda: plan_steps.Step("delete_disk", "sdc", {"name": "sdc"}), TypeError,
+         "a step's identity is an identity.Identity, not dict"),
+        (lambda: plan_steps.Step("delete_disk", "sdc", options={"force_remove": True, "absent": True}), ValueError,
+         "delete_disk takes no option absent, force_remove"),
+        (lambda: plan_steps.Step.from_wire(["delete_disk", "sdc"]), TypeError, "a step is a dict, not list"),
+        (lambda: plan_steps.Step.from_wire({"action": "delete_disk", "target": "sdc", "expect": {}, "check": 1}),
+         ValueError, "a step has no key check, expect"),
+        (lambda: plan_steps.Step.from_wire({"action": "delete_disk", "target": "sdc", "identity": ["sdc"]}),
+         TypeError, "a step's identity is a dict, not list"),
+    ]
+    for make, error, message in cases:
+        with pytest.raises(error) as info:
+            make()
+        assert str(info.value) == message
+
+
+def test_a_step_cannot_lose_a_field():
+    """Fails when a field of a step can be deleted (the act would meet a step without its target or options), or the
+    refusal does not say why."""
+    st = plan_steps.step("flush_map", "mpatha", {"name": "mpatha", "wwid": WWID}, "why", {"force_remove": False})
+    for attr in plan_steps.WIRE_KEYS:
+        with pytest.raises(AttributeError) as info:
+            delattr(st, attr)
+        assert str(info.value) == "a Step is immutable"
+    assert st.to_wire()["target"] == "mpatha" and st.options["force_remove"] is False
+
+
+def test_a_step_without_a_reason_has_an_empty_one():
+    """Fails when a step made (or read back from its wire form) without a reason carries some text as its reason: a
+    check-mode report would show a why nobody gave."""
+    assert plan_steps.Step("wait_map_gone", "mpatha").reason == ""
+    assert plan_steps.step("wait_map_gone", "mpatha").reason == ""
+    assert plan_steps.Step.from_wire({"action": "wait_map_gone", "target": "mpatha"}).reason == ""
+    assert plan_steps.Step.from_wire({"action": "wait_map_gone", "target": "mpatha", "reason": None}).reason == ""
+
+
+def test_steps_are_equal_only_when_their_wire_forms_are():
+    """Fails when two steps that differ in any wire field compare equal (or not unequal), a step equals something
+    that is not a step (its own wire form), or two equal steps hash apart."""
+    st = plan_steps.step("flush_map", "mpatha", {"name": "mpatha"}, "why", {"force_remove": False})
+    same = plan_steps.Step.from_wire(st.to_wire())
+    assert st == same and not st != same and hash(st) == hash(same)
+    for other in (st.with_options(force_remove=True), st.tagged("flush", "map mpatha"),
+                  plan_steps.step("flush_map", "mpatha", {"name": "mpatha"}, "other why", {"force_remove": False})):
+        assert st != other and not st == other
+    assert st != st.to_wire() and not st == st.to_wire()
+
+
+def test_a_derived_step_keeps_everything_it_does_not_change():
+    """Fails when adding an option to a tagged step loses its phase, unit or reason, or tagging a step loses its
+    reason or options: the act and the approval would see another step than the plan made."""
+    st = plan_steps.step("delete_disk", "sdc", {"name": "sdc", "hctl": "4:0:0:1"}, "why", {"dead": True})
+    tagged = st.tagged("flush", "map mpatha")
+    assert (tagged.reason, dict(tagged.options), tagged.identity) == ("why", {"dead": True}, st.identity)
+    marked = tagged.with_options(after_flush=WWID)
+    assert (marked.action, marked.target, marked.identity, marked.reason, marked.phase, marked.unit) == (
+        "delete_disk", "sdc", st.identity, "why", "flush", "map mpatha")
+    assert dict(marked.options) == {"dead": True, "after_flush": WWID}
+    assert [s.to_wire() for s in plan_steps.with_phase([st], "delete", "disk sdc")] == [
+        dict(st.to_wire(), phase="delete", unit="disk sdc")]
+
+
+def test_options_and_wire_forms_keep_nested_values():
+    """Fails when an option's nested lists or mappings lose their values when frozen, or the wire form of a list, a
+    tuple or a mapping of them loses theirs."""
+    st = plan_steps.step("delete_controller", "nvme3", {"name": "nvme3"}, "why",
+                         {"namespaces": {"nvme3n1": {"role": "unmapped", "nsid": 1}},
+                          "unit_controllers": ["nvme3", [{"name": "nvme4"}]]})
+    assert st.options["unit_controllers"] == ("nvme3", ({"name": "nvme4"},))
+    assert st.options["namespaces"]["nvme3n1"]["nsid"] == 1
+    assert plan_steps.wire(st.options) == {"namespaces": {"nvme3n1": {"role": "unmapped", "nsid": 1}},
+                                           "unit_controllers": ["nvme3", [{"name": "nvme4"}]]}
+    assert plan_steps.wire([st, (1, {"a": (2,)})]) == [st.to_wire(), [1, {"a": [2]}]]
+
+
+def test_a_step_shows_its_action_target_and_unit():
+    """Fails when a step's repr (how a step shows in a failure's text and a test's report) does not name its action,
+    target and unit."""
+    st = plan_steps.step("flush_map", "mpatha", {"name": "mpatha"}).tagged("flush", "map mpatha")
+    assert repr(st) == "Step(flush_map mpatha, unit='map mpatha')"
