@@ -1079,13 +1079,14 @@ def test_a_live_serial_of_another_lu_says_whose_it_is_and_the_disk_verdict_carri
 def test_a_live_serial_of_no_lu_at_that_lun_id_names_the_luns_mapped_there():
     """Fails when a live serial that is none of the LUs the array maps at the LUN id is not a serial_mismatch naming
     them, or the sd's verdict claims one of them as the array's identity there."""
-    vs = _reused("NOSUCHSERIAL", "NOSUCHSERIAL", records=[rec(9, 1, igroup="ig_a"), dict(rec(8, 1), path=None)])
-    why = ("live VPD 0x80 serial 'NOSUCHSERIAL' (the host recorded %r) is not the serial of /vol/v1/lun9, %s, "
+    vs = _reused("NOSUCHSERIAL", "NOSUCHSERIAL", records=[rec(9, 1, igroup="ig_a"), dict(rec(8, 1), path=None),
+                                                          dict(rec(7, 1), path=None, wwid=None)])
+    why = ("live VPD 0x80 serial 'NOSUCHSERIAL' (the host recorded %r) is not the serial of /vol/v1/lun9, %s, ?, "
            "which the array maps at LUN id 1" % (ontap_serial(1), ontap_wwid(8)))
     assert verdict(vs, "mpatha")["reason"] == "LUN id reuse: sdb: %s; sdc: %s" % (why, why)
     for sd in ("sdb", "sdc"):
         ev = verdict(vs, sd, obj="disk")["evidence"]
-        assert len(ev["array_at_lun"]) == 2 and "array_wwid" not in ev and "array_serial" not in ev
+        assert len(ev["array_at_lun"]) == 3 and "array_wwid" not in ev and "array_serial" not in ev
 
 
 def test_a_live_serial_equal_to_the_recorded_one_is_no_reuse_even_when_sysfs_lost_the_wwid():
@@ -1210,3 +1211,18 @@ def test_a_corruption_risk_names_every_user_of_the_device_and_of_its_map_and_wha
         {"object": "map", "name": "mpathb", "wwid": W2, "lun": 2, "users": ["map mpathb: used as swap"], "openers": [],
          "msg": "CORRUPTION RISK: map mpathb (WWID %s, LUN id 2) now reaches another LU: r3. It is IN USE - map "
                 "mpathb: used as swap. %s" % (W2, tail % "every user named here")}]
+
+
+def test_a_mapping_without_its_luns_path_is_shown_as_unknown_and_svms_sort_whatever_their_names():
+    """Fails when a verdict on a mapping whose record names no LUN path does not show it as '?', or the SVMs that
+    cover a map cannot be sorted when one has no cluster name."""
+    assert _one_map((UP, UP), [dict(rec(1, 1), path=None)])["reason"] == "mapped by the array (?) and all 2 path(s) work"
+    assert _one_map((UP, DOWN), [dict(rec(1, 1), path=None)])["reason"] == (
+        "the array still maps %s (?) to this host, but 1 of 2 path(s) fail: an outage, not a stale device" % W1)
+    sdb, sdg = _disk("sdb", 1), _disk("sdg", 1, target_iqn=TARGET2, target_portal="127.0.0.3:3260")
+    s = _snap([sdb, sdg], [_map("mpatha", 1, [_path(sdb), _path(sdg)])])
+    v = verdict(sj.cross_check(s, [rec(1, 1), rec(1, 1, cluster=None, svm="svmB")],
+                               array_targets=TARGETS + [dict(TARGETS2[0], cluster=None)], array_initiators=[IQN]),
+                "mpatha")
+    assert v["kind"] == "healthy"
+    assert v["evidence"]["coverage"] == [{"cluster": "c1", "svm": "svm1"}, {"cluster": None, "svm": "svmB"}]
