@@ -1096,6 +1096,10 @@ def test_a_live_serial_equal_to_the_recorded_one_is_no_reuse_even_when_sysfs_los
     v = verdict(vs, "mpatha")
     assert v["kind"] == "unexpected_visibility" and "mismatch" not in v["evidence"]["paths"][0]
     assert "lun_id_reuse_unproven" in v["evidence"]["paths"][0]
+    # the LU's own serial in ASCII where the host recorded its hex: the array's mapping of this WWID says it is the
+    # same LU, so the path carries no live-serial evidence
+    v = verdict(_reused(ontap_serial(1), records=[rec(1, 1)], serial=ontap_serial(1).encode().hex()), "mpatha")
+    assert v["kind"] == "healthy" and "serial_live" not in v["evidence"]["paths"][0]
 
 
 def test_a_failed_path_that_answers_ready_may_still_reach_its_own_lu():
@@ -1114,16 +1118,17 @@ def test_a_plain_sd_is_judged_with_what_uses_it_and_a_reused_one_names_the_array
     free = _disk("sdf", 1, map=None, holders=["dm-1"], state="offline")
     used = _disk("sdg", 2, map=None, holders=["dm-1", "dm-7"], mountpoints=["/mnt"])
     reused = _disk("sdh", 1, lun=3, map=None, probe={"result": "ready", "serial_live": ontap_serial(9)})
+    gone = _disk("sdi", 4, map=None, probe={"result": "lun_not_supported"})
     sdb = _disk("sdb", 1)
-    s = _snap([free, used, reused, sdb, dict(_disk("sda", 4, map=None), transport="sata")],
+    s = _snap([free, used, reused, gone, sdb, dict(_disk("sda", 4, map=None), transport="sata")],
               [_map("mpatha", 1, [_path(sdb)])])
     vs = sj.cross_check(s, [rec(1, 1), rec(9, 3)], **READ)
     assert [(v["object"], v["name"], v["kind"]) for v in vs] == [
         ("map", "mpatha", "healthy"), ("disk", "sdf", "paths_down_but_mapped"),
-        ("disk", "sdg", "unexpected_visibility"), ("disk", "sdh", "serial_mismatch")]
+        ("disk", "sdg", "unexpected_visibility"), ("disk", "sdh", "serial_mismatch"), ("disk", "sdi", "stale_unmapped")]
     assert vs[1]["evidence"]["in_use"] is False and "usage" not in vs[1]["evidence"]
     assert vs[1]["evidence"]["failed_paths"] == 1 and vs[1]["lun"] == 1
-    assert vs[2]["evidence"]["in_use"] is True
+    assert vs[2]["evidence"]["in_use"] is True and vs[2]["evidence"]["paths"][0]["array_at_lun"] == []
     assert vs[2]["evidence"]["usage"]["holders"] == ["dm-7"]
     assert vs[2]["evidence"]["usage"]["mountpoints"] == ["/mnt"]
     assert (vs[3]["evidence"]["array_wwid"], vs[3]["evidence"]["array_serial"]) == (W9, ontap_serial(9))
@@ -1158,14 +1163,16 @@ def test_paths_to_probe_are_the_unprobed_paths_of_covered_maps_that_the_array_ma
     other, own = [{"wwid": W9}], [{"wwid": W1.upper()}]
     snap = {"maps": {W1: {"probe": {"sdb": {}}}, W2: {}, "3c": {}, "3d": {}}}
     verdicts = [
+        {"object": "disk", "wwid": W2, "kind": "unexpected_visibility", "evidence": {"paths": [{"name": "sdj"}]}},
         {"object": "map", "wwid": W1, "kind": "unexpected_visibility", "evidence": {"paths": [
             {"name": "sdb"}, {"name": "sdc"}, {"name": None}]}},
         {"object": "map", "wwid": W2, "kind": "healthy", "evidence": {"paths": [
             {"name": "sdd", "array_at_lun": other}, {"name": "sde", "array_at_lun": [{"wwid": W2}]}, {"name": "sdf"}]}},
-        {"object": "map", "wwid": "3c", "kind": "not_covered", "evidence": {"paths": [{"name": "sdg"}]}},
-        {"object": "map", "wwid": "3d", "kind": "unknown_array", "evidence": {"paths": [{"name": "sdh"}]}},
+        {"object": "map", "wwid": "3c", "kind": "not_covered", "evidence": {"paths": [
+            {"name": "sdg", "array_at_lun": other}]}},
+        {"object": "map", "wwid": "3d", "kind": "unknown_array", "evidence": {"paths": [
+            {"name": "sdh", "array_at_lun": other}]}},
         {"object": "map", "wwid": "3e", "kind": "unexpected_visibility", "evidence": {"paths": [{"name": "sdi"}]}},
-        {"object": "disk", "wwid": W2, "kind": "unexpected_visibility", "evidence": {"paths": [{"name": "sdj"}]}},
         {"object": "map", "wwid": W1, "kind": "paths_down_but_mapped", "evidence": {"paths": [
             {"name": "sdk", "array_at_lun": own}]}},
     ]
@@ -1186,15 +1193,15 @@ def test_a_corruption_risk_names_every_user_of_the_device_and_of_its_map_and_wha
         "disks": {"sdb": {"map": "mpatha", "holders": ["dm-1"], "openers": [dd]},
                   "sdc": {"map": None, "holders": ["dm-1"]}, "sdf": {"map": None, "mountpoints": ["/mnt"]}},
         "verdicts": [
+            {"object": "map", "name": "mpathc", "wwid": "3c", "lun": 3, "kind": "healthy", "reason": "r4",
+             "evidence": {"paths": [{"name": "sdd"}]}},
+            {"object": "disk", "name": "sdc", "wwid": "3g", "lun": 7, "kind": "serial_mismatch", "reason": "r6"},
             {"object": "map", "name": "mpatha", "wwid": W1, "lun": 1, "kind": "serial_mismatch", "reason": "r1",
              "evidence": {"paths": []}},
             {"object": "disk", "name": "sdb", "wwid": W1, "lun": 1, "kind": "serial_mismatch", "reason": "r2"},
             {"object": "map", "name": "mpathb", "wwid": W2, "lun": 2, "kind": "unexpected_visibility", "reason": "r3",
              "evidence": {"paths": [{"mismatch": None}, {"mismatch": "reaches LU 9"}]}},
-            {"object": "map", "name": "mpathc", "wwid": "3c", "lun": 3, "kind": "healthy", "reason": "r4",
-             "evidence": {"paths": [{"name": "sdd"}]}},
             {"object": "disk", "name": "sdf", "wwid": "3f", "lun": 6, "kind": "paths_down_but_mapped", "reason": "r5"},
-            {"object": "disk", "name": "sdc", "wwid": "3g", "lun": 7, "kind": "serial_mismatch", "reason": "r6"},
             {"object": "disk", "name": "sdz", "wwid": "3h", "lun": 8, "kind": "serial_mismatch", "reason": "r7"},
         ]}
     tail = ("Writes to it may land on another host's data. Stop %s now, unmount / deactivate what holds it, then let "
@@ -1217,8 +1224,13 @@ def test_a_mapping_without_its_luns_path_is_shown_as_unknown_and_svms_sort_whate
     """Fails when a verdict on a mapping whose record names no LUN path does not show it as '?', or the SVMs that
     cover a map cannot be sorted when one has no cluster name."""
     assert _one_map((UP, UP), [dict(rec(1, 1), path=None)])["reason"] == "mapped by the array (?) and all 2 path(s) work"
+    assert _one_map((UP, UP), [rec(1, 1), dict(rec(1, 1), path=None)])["reason"] == (
+        "mapped by the array (/vol/v1/lun1, ?) and all 2 path(s) work")
     assert _one_map((UP, DOWN), [dict(rec(1, 1), path=None)])["reason"] == (
         "the array still maps %s (?) to this host, but 1 of 2 path(s) fail: an outage, not a stale device" % W1)
+    assert _one_map((UP, DOWN), [rec(1, 1), dict(rec(1, 1), path=None)])["reason"] == (
+        "the array still maps %s (/vol/v1/lun1, ?) to this host, but 1 of 2 path(s) fail: an outage, not a stale "
+        "device" % W1)
     sdb, sdg = _disk("sdb", 1), _disk("sdg", 1, target_iqn=TARGET2, target_portal="127.0.0.3:3260")
     s = _snap([sdb, sdg], [_map("mpatha", 1, [_path(sdb), _path(sdg)])])
     v = verdict(sj.cross_check(s, [rec(1, 1), rec(1, 1, cluster=None, svm="svmB")],
@@ -1226,3 +1238,40 @@ def test_a_mapping_without_its_luns_path_is_shown_as_unknown_and_svms_sort_whate
                 "mpatha")
     assert v["kind"] == "healthy"
     assert v["evidence"]["coverage"] == [{"cluster": "c1", "svm": "svm1"}, {"cluster": None, "svm": "svmB"}]
+
+
+def test_a_rescanned_path_whose_sysfs_holds_the_new_lu_gives_an_sd_verdict_of_that_lus_wwid():
+    """Fails when a path whose sysfs already holds the new LU's WWID and serial (a rescan), answering live with that
+    serial, is not a mismatch naming the LU's path on the array, or its sd's verdict does not carry the WWID and
+    serial sysfs holds (not its map's)."""
+    live = ontap_serial(9)
+    vs = _reused(live, records=[rec(9, 1)], sdc_state=DOWN, wwid=W9, serial=live)
+    why = ("live VPD 0x80 serial %r (the host recorded %r) is that of /vol/v1/lun9, which the array now maps at LUN "
+           "id 1, but the host holds this device as WWID %s" % (live, live, W1))
+    assert verdict(vs, "mpatha")["reason"] == "LUN id reuse: sdb: %s" % why
+    disk = verdict(vs, "sdb", obj="disk")
+    assert (disk["wwid"], disk["evidence"]["sysfs_wwid"], disk["evidence"]["sysfs_serial"]) == (W9, W9, live)
+
+
+def test_the_unexpected_visibility_of_a_reused_map_names_every_path_of_each_kind():
+    """Fails when an unmapped map with paths reaching another LU and paths that may reach its own does not name each
+    of them."""
+    disks = [_disk(sd, 1) for sd in ("sdb", "sdc", "sdd", "sde")]
+    probe = dict((d["name"], {"result": "ready", "serial_live": ontap_serial(9 if d["name"] < "sdd" else 1)})
+                 for d in disks)
+    s = _snap(disks, [_map("mpatha", 1, [_path(d) for d in disks], probe=probe)])
+    v = verdict(sj.cross_check(s, [rec(9, 1)], **READ), "mpatha")
+    why = ("live VPD 0x80 serial %r (the host recorded %r) is that of /vol/v1/lun9, which the array now maps at LUN "
+           "id 1, but the host holds this device as WWID %s" % (ontap_serial(9), ontap_serial(1), W1))
+    assert v["reason"] == ("the array maps WWID %s to none of this host's igroups, yet path(s) sdd, sde still work or "
+                           "may (not proven to reach another LU); LUN id reuse on sdb: %s; sdc: %s" % (W1, why, why))
+
+
+def test_the_arrays_word_on_a_probe_fails_a_path_the_kernel_keeps_active():
+    """Fails when a map path's probe is not part of its state: LOGICAL UNIT NOT SUPPORTED on every active path makes
+    the unmapped map stale, where the same paths without that answer keep it visible."""
+    sdb, sdc = _disk("sdb", 1), _disk("sdc", 1, target_portal="127.0.0.2:3260")
+    gone = {"result": "lun_not_supported"}
+    for probe, kind in (({}, "unexpected_visibility"), ({"sdb": gone, "sdc": gone}, "stale_unmapped")):
+        s = _snap([sdb, sdc], [_map("mpatha", 1, [_path(sdb), _path(sdc)], probe=probe)])
+        assert verdict(sj.cross_check(s, [], **READ), "mpatha")["kind"] == kind
