@@ -459,3 +459,292 @@ def test_a_namespace_whose_subsystems_hosts_list_was_not_read_is_never_called_st
     truth["namespaces"] = []                                     # so the lookup kept no map record for this host
     namespaces = judged(san, truth)[0]
     assert namespaces and "stale_unmapped" not in kinds(namespaces).values(), kinds(namespaces)
+
+
+# ------------------------------------------------------------------------------------------------ crafted devices
+# Hand-made NVMe devices and truth (no capture): subsystem SUB of svm1 (cluster c1) at NVMe/TCP LIFs 127.0.0.5 and .6;
+# nvme0 live to .5, nvme1 connecting to .6, both connected with HOST; namespace n of uuid UUID % n.
+
+SUB, HOST = "nqn.1992-08.com.netapp:sn.1:subsystem.s", "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-4333-8444-555555555555"
+OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
+UUID = "0f0e0d0c-0b0a-4908-8706-0504030201%02d"
+WHERE = {"cluster": "c1", "svm": "svm1"}
+
+
+def _ctrl(name, state, traddr, transport="tcp", **kw):
+    return dict({"name": name, "state": state, "transport": transport, "subsysnqn": SUB, "hostnqn": HOST,
+                 "address": {"traddr": traddr}}, **kw)
+
+
+CTRLS = {"nvme0": _ctrl("nvme0", "live", "127.0.0.5"), "nvme1": _ctrl("nvme1", "connecting", "127.0.0.6")}
+
+
+def _ns(n, controllers=("nvme0", "nvme1"), ctrls=None, **kw):
+    ctrls = ctrls or CTRLS
+    paths = [{"name": "%sc%sn%d" % (c[:5], c[4:], n), "controller": c, "controller_state": ctrls[c]["state"],
+              "traddr": ctrls[c]["address"]["traddr"], "ana_state": "optimized"} for c in controllers]
+    return dict({"name": "nvme0n%d" % n, "fabrics": True, "nsid": n, "uuid": UUID % n, "subsysnqn": SUB,
+                 "paths": paths}, **kw)
+
+
+def _truth(mapped=(1,), **kw):
+    return dict({
+        "namespaces": [dict(WHERE, uuid=UUID % n, name="/vol/v/ns%d" % n, nsid=n, subsystem_nqn=SUB, host_nqns=[HOST])
+                       for n in mapped],
+        "targets": [dict(WHERE, subsystem_nqns=[SUB], tcp_addresses=["127.0.0.5", "127.0.0.6"],
+                         subsystems=[{"nqn": SUB, "host_nqns": [HOST]}])],
+        "host_nqns": [HOST], "problems": []}, **kw)
+
+
+def _judge_ns(ns, truth=None, ctrls=None):
+    return nv.judge_namespace(ns, ctrls or CTRLS, nv.NvmeTruth(truth or _truth()))
+
+
+def test_a_namespace_verdict_carries_its_identity_its_paths_and_the_svm_judged_against():
+    """Fails when a namespace's verdict loses its name, NSID, UUID, subsystem, a path's controller, state, address or
+    ANA state, or the SVM it was judged against."""
+    assert _judge_ns(_ns(1)) == {
+        "object": "namespace", "name": "nvme0n1", "nsid": 1, "uuid": UUID % 1, "subsysnqn": SUB,
+        "kind": "paths_down_but_mapped", "reason": "mapped to this host; 1 of 2 paths do not answer (an outage, never "
+                                                   "stale)", "array": WHERE,
+        "evidence": {"paths": [
+            {"name": "nvme0c0n1", "controller": "nvme0", "controller_state": "live", "traddr": "127.0.0.5",
+             "ana_state": "optimized"},
+            {"name": "nvme1c1n1", "controller": "nvme1", "controller_state": "connecting", "traddr": "127.0.0.6",
+             "ana_state": "optimized"}]}}
+
+
+def _ana(state):
+    ns = _ns(1, ("nvme0",))
+    ns["paths"][0]["ana_state"] = state
+    return ns
+
+
+@pytest.mark.parametrize("ns, truth, kind, reason", [
+    (_ns(1, ("nvme0",)), None, "healthy", "mapped to this host, every path live"),
+    (_ana("non-optimized"), None, "healthy", "mapped to this host, every path live"),
+    (_ana("inaccessible"), None, "paths_down_but_mapped",
+     "mapped to this host; 1 of 1 paths do not answer (an outage, never stale)"),
+    (_ns(1, ("nvme0",), uuid=(UUID % 1).upper()), None, "healthy", "mapped to this host, every path live"),
+    (_ns(2, ("nvme1",)), None, "stale_unmapped",
+     "svm1 (c1) no longer maps NSID 2 of %s to this host, and no controller to it is live" % SUB),
+    (_ns(2), None, "unexpected_visibility", "the array maps NSID 2 of %s to none of %s, yet live controllers present "
+                                            "it (nvme0c0n2): the truth may be older than the host" % (SUB, HOST)),
+    (_ns(2, ("nvme1",)), _truth(targets=[dict(WHERE, subsystem_nqns=[SUB], tcp_addresses=["127.0.0.5"])]),
+     "not_covered", "not mapped by svm1, but path nvme1c1n2 reaches tcp 127.0.0.6, which is no NVMe/TCP LIF of svm1 "
+                    "(c1) that was read: another cluster may present this subsystem there"),
+    (_ns(2, ("nvme1",)), _truth(targets=[dict(WHERE, subsystem_nqns=[SUB], tcp_addresses=["127.0.0.5", "127.0.0.6"],
+                                              subsystems=[{"nqn": SUB, "host_nqns": None}])]),
+     "not_covered", "not judged: which hosts svm1 of %s allows was not read, so no map record of %s is no proof that "
+                    "NSID 2 is unmapped" % (SUB, HOST)),
+    (_ns(2, ("nvme1",)), _truth(problems=[{"msg": "ONTAP c1: HTTP 503"}, {"kind": "no_cluster"}]), "not_covered",
+     "not judged: the NVMe truth is incomplete (ONTAP c1: HTTP 503; no_cluster)"),
+    (_ns(2, ("nvme1",)), _truth(targets=[]), "not_covered",
+     "subsystem %s is served by no SVM whose NVMe was read (or by several)" % SUB),
+    (_ns(2, ("nvme1",)), _truth(host_nqns=[OTHER_HOST]), "not_covered",
+     "the array was not read for host NQN %s (controller nvme1)" % HOST),
+    (_ns(2, ("nvme1",)), _truth(host_nqns=["*"]), "stale_unmapped",
+     "svm1 (c1) no longer maps NSID 2 of %s to this host, and no controller to it is live" % SUB),
+], ids=["healthy", "non-optimized", "inaccessible", "uuid-case", "stale", "live", "off-the-svm", "hosts-not-read",
+        "problems", "no-svm", "other-host", "every-host"])
+def test_each_namespace_verdict_says_why(ns, truth, kind, reason):
+    """Fails when a namespace's verdict does not follow from the truth's mapping, coverage and the paths' states, or
+    its reason does not say which NSID, subsystem, SVM, host NQN, path or address it was judged on and why."""
+    v = _judge_ns(ns, truth)
+    assert (v["kind"], v["reason"]) == (kind, reason)
+    if kind in ("healthy", "paths_down_but_mapped", "stale_unmapped", "unexpected_visibility") or "not mapped by" \
+            in reason or "which hosts" in reason:
+        assert v["array"] == WHERE
+    else:
+        assert "array" not in v
+
+
+def test_another_uuid_at_the_nsid_is_named_with_the_arrays_namespaces():
+    """Fails when a namespace whose NSID the array now maps to another UUID (or whose own UUID was not read) is not a
+    uuid_mismatch naming the array's UUIDs and namespaces, the host's UUID and the SVM."""
+    truth = _truth(mapped=())
+    truth["namespaces"] = [dict(WHERE, uuid=(UUID % 9).upper(), name="/vol/v/new", nsid="00000001h", subsystem_nqn=SUB,
+                                host_nqns=[OTHER_HOST, HOST]),
+                           dict(WHERE, uuid=UUID % 8, name="/vol/v/other", nsid=1, subsystem_nqn=SUB,
+                                host_nqns=[OTHER_HOST])]
+    v = _judge_ns(_ns(1), truth)
+    assert (v["kind"], v["reason"], v["array"], v["records"]) == (
+        "uuid_mismatch", "NSID 1 of %s is now namespace %s on the array, the host has %s: another namespace at this NSID "
+                         "(CORRUPTION RISK if it is written)" % (SUB, UUID % 9, UUID % 1), WHERE, ["/vol/v/new"])
+    v = _judge_ns(_ns(1, uuid=None))
+    assert (v["kind"], v["reason"]) == (
+        "uuid_mismatch", "NSID 1 of %s is now namespace %s on the array, the host has None: another namespace at this NSID "
+                         "(CORRUPTION RISK if it is written)" % (SUB, UUID % 1))
+
+
+def test_what_could_not_be_read_of_a_namespace_is_named():
+    """Fails when a namespace with a part not read (its own attributes, a path, a path's controller, a controller
+    state, its NSID, subsystem or paths) is judged, or its reason does not name each part."""
+    ctrls = dict(CTRLS, nvme1=dict(CTRLS["nvme1"], unread=["state"]))
+    ns = _ns(2, unread=["uuid", "nsid"])
+    ns["paths"][0]["unread"] = ["ana_state"]
+    ns["paths"].append(dict(ns["paths"][0], name="nvme2c2n2", controller="nvme2", controller_state=None, unread=None))
+    v = _judge_ns(ns, ctrls=dict(ctrls, nvme2=_ctrl("nvme2", "live", "127.0.0.5")))
+    assert (v["kind"], v["reason"]) == (
+        "unread", "not judged: uuid, nsid of nvme0n2; path nvme0c0n2 (controller nvme0); path nvme1c1n2 (controller "
+                  "nvme1); path nvme2c2n2 (controller nvme2) could not be read")
+    for change in ({"nsid": None}, {"subsysnqn": None}, {"paths": []}):
+        v = _judge_ns(_ns(2, **change))
+        assert (v["kind"], v["reason"]) == ("unread", "not judged: the NSID, subsystem or paths of nvme0n2 could not "
+                                                      "be read")
+
+
+def test_a_namespace_through_a_controller_that_shows_no_host_nqn_is_not_covered():
+    """Fails when a namespace reached through a controller that shows no host NQN is judged."""
+    ctrls = dict(CTRLS, nvme1=dict(CTRLS["nvme1"], hostnqn=" "))
+    v = _judge_ns(_ns(2, ("nvme1",)), ctrls=ctrls)
+    assert (v["kind"], v["reason"]) == ("not_covered", "controller nvme1 shows no host NQN it connected with")
+
+
+def test_a_namespace_over_nvme_fc_off_the_svm_names_its_port_and_an_unknown_transport_covers_nothing():
+    """Fails when an NVMe/FC path to a port that is none of the SVM's NVMe/FC LIFs does not say so, or a path of a
+    transport the truth cannot place is judged."""
+    port = "nn-0x2000005056bba0e0:pn-0x2007005056bba0e0"
+    ctrls = {"nvme1": _ctrl("nvme1", "connecting", port, transport="fc")}
+    truth = _truth(targets=[dict(WHERE, subsystem_nqns=[SUB], fc_wwpns=["20:05:00:50:56:bb:a0:e0"],
+                                 subsystems=[{"nqn": SUB, "host_nqns": [HOST]}])])
+    v = _judge_ns(_ns(2, ("nvme1",), ctrls=ctrls), truth, ctrls)
+    assert v["reason"] == ("not mapped by svm1, but path nvme1c1n2 reaches fc %s, which is no NVMe/FC LIF of svm1 (c1) "
+                           "that was read: another cluster may present this subsystem there" % port)
+    ctrls = {"nvme1": _ctrl("nvme1", "connecting", "127.0.0.6", transport="rdma")}
+    v = _judge_ns(_ns(2, ("nvme1",), ctrls=ctrls), None, ctrls)
+    assert v["kind"] == "not_covered" and "reaches rdma 127.0.0.6, which is no NVMe/TCP LIF" in v["reason"]
+
+
+def test_a_controller_verdict_says_what_depends_on_it_and_what_the_subsystem_still_allows():
+    """Fails when a controller's verdict loses its identity, the namespaces behind it, the namespaces it alone still
+    reaches (not stale, no other path answering), what the truth still maps and allows of its host NQN, or calls a
+    controller to a LIF the SVM still has gone."""
+    namespaces = [_ns(1), _ns(2, ("nvme1",)), _ns(3, ("nvme1",)), _ns(4, ("nvme0", "nvme1"), fabrics=False)]
+    namespaces[3]["paths"][0]["ana_state"] = "change"
+    truth = nv.NvmeTruth(_truth(mapped=(1, 3, 4)))
+    verdicts = [nv.judge_namespace(ns, CTRLS, truth) for ns in namespaces]
+    assert [v["kind"] for v in verdicts] == ["paths_down_but_mapped", "stale_unmapped", "paths_down_but_mapped",
+                                             "paths_down_but_mapped"]
+    assert nv.judge_controller(CTRLS["nvme0"], namespaces, verdicts, truth, []) == {
+        "object": "controller", "name": "nvme0", "subsysnqn": SUB, "state": "live", "transport": "tcp",
+        "traddr": "127.0.0.5", "namespaces": ["nvme0n1", "nvme0n4"], "kind": "healthy", "reason": "live"}
+    assert nv.judge_controller(CTRLS["nvme1"], namespaces, verdicts, truth, []) == {
+        "object": "controller", "name": "nvme1", "subsysnqn": SUB, "state": "connecting", "transport": "tcp",
+        "traddr": "127.0.0.6", "namespaces": ["nvme0n1", "nvme0n2", "nvme0n3", "nvme0n4"], "kind": "controller_down",
+        "reason": "connecting: an outage unless the array says otherwise", "sole_path_of": ["nvme0n3", "nvme0n4"],
+        "mapped_to_host": 3, "host_allowed": True}
+    assert nv.judge_controller(CTRLS["nvme1"], namespaces, verdicts, truth, ["/sys/class/nvme/nvme1"])[
+        "sole_path_of"] is None
+
+
+def test_a_controller_to_an_address_the_svm_no_longer_has_is_gone_only_when_the_truth_can_say_so():
+    """Fails when a controller reconnecting to an address that is no LIF of the SVM any more is not lif_gone with
+    that address and SVM, or when a truth with problems or read for other hosts is taken to say so, or what it maps
+    and allows of the host NQN."""
+    gone = _ctrl("nvme1", "connecting", "127.0.0.7")
+    v = nv.judge_controller(gone, [], [], nv.NvmeTruth(_truth()), [])
+    assert (v["kind"], v["reason"], v["array"], v["sole_path_of"]) == (
+        "lif_gone", "connecting, reconnecting to 127.0.0.7, which no NVMe/TCP LIF of svm1 (c1) has any more", WHERE, [])
+    v = nv.judge_controller(dict(gone, transport="fc", address={"traddr": "nn-0x1:pn-0x2"}), [], [],
+                            nv.NvmeTruth(_truth()), [])
+    assert v["kind"] == "controller_down"
+    v = nv.judge_controller(gone, [], [], nv.NvmeTruth(_truth(problems=[{"kind": "lookup_failed"}])), [])
+    assert (v["kind"], v["mapped_to_host"], v["host_allowed"]) == ("controller_down", None, None)
+    v = nv.judge_controller(gone, [], [], nv.NvmeTruth(_truth(host_nqns=[OTHER_HOST])), [])
+    assert (v["kind"], v["mapped_to_host"], v["host_allowed"]) == ("lif_gone", None, True)
+    v = nv.judge_controller(dict(gone, hostnqn=OTHER_HOST), [], [], nv.NvmeTruth(_truth(host_nqns=["*"])), [])
+    assert (v["mapped_to_host"], v["host_allowed"]) == (0, False)
+
+
+def test_cross_check_judges_the_fabrics_namespaces_and_controllers_only():
+    """Fails when a namespace or a controller that is not behind a fabrics transport is judged (one whose transport
+    was not read is), or the controllers are not in name order, or the read's unread parts do not reach them."""
+    ctrls = [CTRLS["nvme1"], CTRLS["nvme0"], _ctrl("nvme2", "live", None, transport="pcie"),
+             _ctrl("nvme3", "connecting", "127.0.0.6", transport=None)]
+    out = nv.cross_check({"controllers": ctrls, "namespaces": [_ns(1), _ns(5, fabrics=False)], "unread": ["x"]},
+                         _truth())
+    assert [v["name"] for v in out["namespaces"]] == ["nvme0n1"]
+    assert [(v["name"], v["kind"]) for v in out["controllers"]] == [
+        ("nvme0", "healthy"), ("nvme1", "controller_down"), ("nvme3", "controller_down")]
+    assert out["controllers"][1]["sole_path_of"] is None
+    assert nv.cross_check({}, _truth()) == {"namespaces": [], "controllers": []}
+
+
+def test_the_truths_hosts_of_a_subsystem_read_twice_are_either_reads_and_unknown_when_one_did_not_read_them():
+    """Fails when two reads of one SVM's subsystem do not allow what either allows, when a read that did not list
+    the subsystem's hosts does not make what it allows unknown (whichever read came first), or when an SVM serving a
+    subsystem it did not list does."""
+    def truth(*hosts_lists, **target):
+        targets = [dict(WHERE, subsystem_nqns=[SUB], tcp_addresses=["127.0.0.5"],
+                        subsystems=[{"nqn": SUB, "host_nqns": h}], **target) for h in hosts_lists]
+        return nv.NvmeTruth({"targets": targets, "host_nqns": [HOST]})
+    svm = ("c1", "svm1")
+    both = truth([HOST], [OTHER_HOST.upper()])
+    assert (both.allows(svm, SUB, HOST), both.allows(svm, SUB, OTHER_HOST)) == (True, True)
+    assert both.allows(svm, SUB, "nqn.2014-08.org.nvmexpress:uuid:0c0c0c0c-0000-4000-8000-00000000000c") is False
+    assert both.allows(svm, SUB, None) is None and both.allows(("c1", "svm2"), SUB, HOST) is None
+    for hosts in (([HOST], None), (None, [HOST])):
+        assert truth(*hosts).allows(svm, SUB, HOST) is None, hosts
+    unlisted = nv.NvmeTruth({"targets": [dict(WHERE, subsystem_nqns=[SUB, "nqn.x"], subsystems=[
+        {"nqn": SUB, "host_nqns": [HOST]}])]})
+    assert (unlisted.allows(svm, SUB, HOST), unlisted.allows(svm, "nqn.x", HOST)) == (True, None)
+    assert truth([HOST]).svm_of(SUB.upper()) == svm
+    assert nv.NvmeTruth({"targets": [dict(WHERE, subsystem_nqns=[SUB])] * 2}).svm_of(SUB) == svm
+    two = [dict(WHERE, subsystem_nqns=[SUB]), dict(WHERE, svm="svm2", subsystem_nqns=[SUB])]
+    assert nv.NvmeTruth({"targets": two}).svm_of(SUB) is None
+
+
+def test_maps_of_and_lif_of_read_the_truth_as_its_contract_says():
+    """Fails when the records of a subsystem mapped to a host NQN take another subsystem's or another host's, or
+    when an address of no transport, or no address, is called at or off a LIF."""
+    truth = nv.NvmeTruth(_truth(mapped=(1, 2)))
+    truth.mapped[("nqn.other", 3)] = [{"host_nqns": [HOST], "name": "x"}]
+    truth.mapped[(SUB, 4)] = [{"host_nqns": [OTHER_HOST], "name": "y"}]
+    assert [r["name"] for r in truth.maps_of(SUB.upper(), HOST.upper())] == ["/vol/v/ns1", "/vol/v/ns2"]
+    svm = ("c1", "svm1")
+    assert (truth.lif_of(svm, "tcp", "127.0.0.5"), truth.lif_of(svm, "tcp", "127.0.0.7")) == (True, False)
+    assert truth.lif_of(svm, "tcp", None) is None and truth.lif_of(svm, "tcp", "") is None
+    assert truth.lif_of(svm, "rdma", "127.0.0.5") is None and truth.lif_of(("c9", "x"), "tcp", "127.0.0.5") is None
+    assert truth.lif_of(svm, "fc", "nn-0x2000005056bba0e0:pn-0x2005005056bba0e0") is None      # no FC LIF read
+    assert truth.read_for(HOST.upper()) is True and truth.read_for(OTHER_HOST) is False
+
+
+@pytest.mark.parametrize("nvme, message", [
+    ([], "array_truth.nvme must be a dict, got list"),
+    ({"problems": {}}, "array_truth.nvme.problems must be a list, got dict"),
+    ({"problems": [1]}, "array_truth.nvme.problems[0] must be a dict, got int"),
+    ({"clusters": [{}, "c2"]}, "array_truth.nvme.clusters[1] must be a dict, got str"),
+    ({"host_nqns": ["nqn.x", " "]}, "array_truth.nvme.host_nqns must be a list of strings, got ['nqn.x', ' ']"),
+    ({"targets": [{}, {"cluster": 1}]}, "array_truth.nvme.targets[1].cluster must be a string, got int"),
+    ({"targets": [{"svm": 1}]}, "array_truth.nvme.targets[0].svm must be a string, got int"),
+    ({"targets": [{"subsystem_nqns": "nqn.x"}]},
+     "array_truth.nvme.targets[0].subsystem_nqns must be a list of strings, got 'nqn.x'"),
+    ({"targets": [{"tcp_addresses": [1]}]},
+     "array_truth.nvme.targets[0].tcp_addresses must be a list of strings, got [1]"),
+    ({"targets": [{"fc_wwpns": ["lif2"]}]},
+     "array_truth.nvme.targets[0].fc_wwpns must be a list of WWPNs (16 hex digits, e.g. 20:05:00:50:56:bb:a0:e0), got ['lif2']"),
+    ({"targets": [{"subsystems": [{"nqn": "nqn.x"}, {"nqn": " "}]}]},
+     "array_truth.nvme.targets[0].subsystems[1].nqn must be an NQN, got ' '"),
+    ({"targets": [{"subsystems": [{"nqn": "nqn.x", "host_nqns": [""]}]}]},
+     "array_truth.nvme.targets[0].subsystems[0].host_nqns must be a list of strings, got ['']"),
+    ({"namespaces": [{"subsystem_nqn": "nqn.x", "nsid": 1, "host_nqns": ["h"]}, {"subsystem_nqn": "nqn.x"}]},
+     "array_truth.nvme.namespaces[1] needs a subsystem_nqn and an nsid (a positive number, ONTAP's \"00000001h\" or "
+     "decimal text), got 'nqn.x' and None"),
+    ({"namespaces": [{"nsid": 1}]}, "array_truth.nvme.namespaces[0] needs a subsystem_nqn and an nsid (a positive "
+                                    "number, ONTAP's \"00000001h\" or decimal text), got None and 1"),
+    ({"namespaces": [{"subsystem_nqn": "nqn.x", "nsid": 1, "host_nqns": []}]},
+     "array_truth.nvme.namespaces[0].host_nqns must be a list of one or more strings, got []"),
+])
+def test_a_truth_that_is_not_the_contract_is_refused_with_the_field_and_what_it_got(nvme, message):
+    """Fails when an NVMe truth that is not the documented contract is not refused with a message naming the exact
+    field, what it must be, and what it got."""
+    with pytest.raises(nv.NvmeTruthError) as refused:
+        nv.NvmeTruth(nvme)
+    assert str(refused.value) == message
+
+
+def test_the_truths_age_skips_entries_that_are_no_records():
+    """Fails when an entry of the truth that is no dict stops its age from being read, or a time of 0 is lost."""
+    assert nv.nvme_truth_time({"targets": ["x", {"collected_at": 5.0}], "clusters": [{"collected_at": 0}]}) == 0
+    assert nv.nvme_truth_time({"collected_at": None, "namespaces": [{"collected_at": 7.0}]}) == 7.0

@@ -16,7 +16,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
     C1, FAILED, LNS, TARGET2, TARGETS, TARGETS2, check, cloned_target_lab, cut, fc_snap_of, fc_targets, judge, kinds,
     norm, one_path_reused, probe_live, rec, reused, sd_states, snap_of, two_target_lab, verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    IQN, healthy_lab, load_captured, ontap_serial, ontap_wwid)
+    IQN, TARGET, healthy_lab, load_captured, ontap_serial, ontap_wwid)
 from pathlib import Path
 
 
@@ -823,3 +823,455 @@ def test_both_read_keeps_lun_id_matches_per_svm(host, one_cluster):
     # target1's dead LUN 2: cluster 2 maps another LUN at id 2, which is not a candidate for target1's paths
     for p in vs[wwids(t1)[2]]["evidence"]["paths"]:
         assert p.get("array_at_lun") == [], p
+
+
+# ------------------------------------------------------------------------------------------------ crafted snapshots
+# Hand-made snapshots (no fake sysfs): one iSCSI LU per number n (WWID and serial of ontap_wwid(n)), its sds through
+# svm1's target at 127.0.0.1/.2 over the host's IQN, judged against TARGETS read for that IQN.
+
+W1, W2, W9 = ontap_wwid(1), ontap_wwid(2), ontap_wwid(9)
+READ = dict(array_targets=TARGETS, array_initiators=[IQN])
+
+
+def _disk(name, n, lun=None, **kw):
+    lun = n if lun is None else lun
+    return dict({"name": name, "hctl": "2:0:0:%d" % lun, "lun": lun, "transport": "iscsi", "target_iqn": TARGET,
+                 "target_portal": "127.0.0.1:3260", "initiator": IQN, "wwid": ontap_wwid(n),
+                 "serial": ontap_serial(n), "state": "running", "map": ontap_wwid(n)}, **kw)
+
+
+def _path(disk, dm="active", checker="ready"):
+    return {"name": disk["name"], "hctl": disk["hctl"], "dm_state": dm, "checker_state": checker,
+            "dev_state": disk["state"]}
+
+
+def _map(name, n, paths, **kw):
+    return dict({"name": name, "wwid": ontap_wwid(n), "dm": "dm-%d" % n, "queueing": False, "paths": paths,
+                 "probe": {}}, **kw)
+
+
+def _snap(disks, maps, **host):
+    return {"host": dict({"iscsi_iqn": IQN, "initiators": [IQN]}, **host),
+            "disks": dict((d["name"], d) for d in disks), "maps": dict((m["wwid"], m) for m in maps)}
+
+
+def _one_map(states, records, **kw):
+    """mpatha (LU 1) over sdb (portal .1) and sdc (portal .2) in these (dm_state, checker_state), judged."""
+    sdb, sdc = _disk("sdb", 1), _disk("sdc", 1, target_portal="127.0.0.2:3260")
+    paths = [_path(d, *st) for d, st in zip((sdb, sdc), states)]
+    return verdict(sj.cross_check(_snap([sdb, sdc], [_map("mpatha", 1, paths)]), records, **dict(READ, **kw)), "mpatha")
+
+
+UP, DOWN, UNREAD = ("active", "ready"), ("failed", "faulty"), (None, "ready")
+
+
+@pytest.mark.parametrize("states, records, kind, reason", [
+    ((UP, UP), [rec(1, 1)], "healthy", "mapped by the array (/vol/v1/lun1) and all 2 path(s) work"),
+    ((UP, DOWN), [rec(1, 1)], "paths_down_but_mapped",
+     "the array still maps %s (/vol/v1/lun1) to this host, but 1 of 2 path(s) fail: an outage, not a stale device" % W1),
+    ((UNREAD, UNREAD), [rec(1, 1)], "paths_down_but_mapped",
+     "the array still maps %s (/vol/v1/lun1) to this host, but 0 of 2 path(s) fail: an outage, not a stale device" % W1),
+    ((DOWN, DOWN), [], "stale_unmapped",
+     "the array no longer maps WWID %s to this host's initiators (%s) and no path works" % (W1, IQN)),
+    ((UP, UP), [], "unexpected_visibility",
+     "the array maps WWID %s to none of this host's igroups, yet 2 path(s) work" % W1),
+    ((UP, UNREAD), [], "unexpected_visibility", "the array maps WWID %s to none of this host's igroups, yet 1 path(s) "
+                                                "work and 1 may (state unknown: not failed by the array's word)" % W1),
+    ((UP, DOWN), [], "unexpected_visibility",
+     "the array maps WWID %s to none of this host's igroups; 1 path(s) still work, 1 fail" % W1),
+    ((UNREAD, DOWN), [], "unexpected_visibility", "the array maps WWID %s to none of this host's igroups; 0 path(s) "
+                                                  "still work and 1 may (state unknown: not failed by the array's "
+                                                  "word), 1 fail" % W1),
+], ids=["healthy", "one-down", "none-read", "stale", "visible", "visible-unread", "visible-one-down",
+        "visible-unread-one-down"])
+def test_each_verdict_says_what_the_array_maps_and_how_many_paths_work(states, records, kind, reason):
+    """Fails when a verdict's kind does not follow from the array's mapping and the paths' states, or its reason does
+    not name the WWID, the LUN's path on the array, the initiators, and how many paths work, fail or may work."""
+    v = _one_map(states, records)
+    assert (v["kind"], v["reason"]) == (kind, reason)
+    ev = v["evidence"]
+    assert (ev["working_paths"], ev["failed_paths"]) == (states.count(UP), states.count(DOWN))
+
+
+def test_a_verdict_carries_each_path_and_the_mappings_it_was_judged_on():
+    """Fails when a map's verdict loses a path's identity, state, probe, target, portal, serving SVM, refused WWID text
+    or the records at its LUN id, the map's dm and queueing, the array's mappings, the SVMs that cover it or the
+    counts of working and failed paths."""
+    sdb, sdc = _disk("sdb", 1), _disk("sdc", 1, target_portal="127.0.0.2:3260", wwid_refused="odd text")
+    probe = {"result": "ready", "serial_live": ontap_serial(1)}
+    m = _map("mpatha", 1, [_path(sdb), _path(sdc, *DOWN)], queueing=True, probe={"sdb": probe})
+    mapped = dict(rec(1, 1), wwid="naa.600a0980" + W1[len("3600a0980"):])    # the array's own spelling of the WWID
+    v = verdict(sj.cross_check(_snap([sdb, sdc], [m]), [mapped, dict(rec(5, 5), wwid=None)], **READ), "mpatha")
+    summary = {"cluster": "c1", "svm": "svm1", "path": "/vol/v1/lun1", "serial": ontap_serial(1), "wwid": W1,
+               "lun_id": 1, "igroup": "ig_lab", "state": "online"}
+    assert v == {
+        "object": "map", "name": "mpatha", "wwid": W1, "lun": 1, "kind": "paths_down_but_mapped",
+        "reason": "the array still maps %s (/vol/v1/lun1) to this host, but 1 of 2 path(s) fail: an outage, not a "
+                  "stale device" % W1,
+        "evidence": {
+            "dm": "dm-1", "queueing": True, "array_mappings": [summary], "coverage": [{"cluster": "c1", "svm": "svm1"}],
+            "working_paths": 1, "failed_paths": 1,
+            "paths": [
+                {"name": "sdb", "hctl": "2:0:0:1", "lun": 1, "state": "ok", "wwid": W1, "serial": ontap_serial(1),
+                 "probe": probe, "target": TARGET, "portal": "127.0.0.1:3260",
+                 "served_by": {"cluster": "c1", "svm": "svm1"}, "array_at_lun": [summary]},
+                {"name": "sdc", "hctl": "2:0:0:1", "lun": 1, "state": "failed", "wwid": W1,
+                 "serial": ontap_serial(1), "wwid_refused": "odd text", "target": TARGET, "portal": "127.0.0.2:3260",
+                 "served_by": {"cluster": "c1", "svm": "svm1"}, "array_at_lun": [summary]}]}}
+    assert v["evidence"]["paths"][0]["probe"] is not probe      # a copy: the verdict never shares the snapshot's
+
+
+def test_a_paths_target_is_its_fc_port_and_the_map_covered_by_two_svms_names_both():
+    """Fails when an FC path's evidence does not name its target port (with no portal), or a map served by two SVMs
+    does not list both as its coverage."""
+    fc = dict(_disk("sdf", 1, hctl="5:0:0:1", transport="fc", target_wwpn="0x200500a098000001", initiator=None,
+                    host=5), target_iqn=None, target_portal=None)
+    other = _disk("sdg", 1, target_iqn=TARGET2, target_portal="127.0.0.3:3260")
+    s = _snap([fc, other], [_map("mpatha", 1, [_path(fc), _path(other)])], fc_wwpns=["0x21000024ff3a0b1c"],
+              fc_hosts=[{"host": 5, "wwpn": "0x21000024ff3a0b1c"}])
+    v = verdict(sj.cross_check(s, [rec(1, 1, protocol="mixed", initiators=(IQN, "21:00:00:24:ff:3a:0b:1c")),
+                                   rec(1, 1, protocol="mixed", cluster="c2", svm="svmB")],
+                               array_targets=TARGETS2 + TARGETS, array_initiators=["*"]), "mpatha")
+    assert v["kind"] == "healthy", v
+    assert v["evidence"]["coverage"] == [{"cluster": "c1", "svm": "svm1"}, {"cluster": "c2", "svm": "svmB"}]
+    path = v["evidence"]["paths"][0]
+    assert path["target"] == "0x200500a098000001" and "portal" not in path
+    assert path["served_by"] == {"cluster": "c1", "svm": "svm1"}
+
+
+def test_the_map_lun_is_its_first_path_that_has_one_and_a_path_without_its_sd_takes_it_from_its_hctl():
+    """Fails when a path whose sd is gone does not get its LUN id from its H:C:T:L (or fails on one that has none),
+    or the map's LUN is not the first path's that has one."""
+    sdb = _disk("sdb", 1)
+    paths = [{"name": "sdx", "hctl": "9:0:0:bad", "dm_state": "failed"},
+             {"name": "sdy", "hctl": "9:0:0", "dm_state": "failed"}, {"name": "sdz", "dm_state": "failed"},
+             _path(sdb), {"name": "sdw", "hctl": "3:0:0:5", "dm_state": "active"}]
+    v = verdict(sj.cross_check(_snap([sdb], [_map("mpatha", 1, paths)]), [rec(1, 1)], **READ), "mpatha")
+    assert v["lun"] == 1
+    assert [(p["name"], p["hctl"], p["lun"]) for p in v["evidence"]["paths"]] == [
+        ("sdx", "9:0:0:bad", None), ("sdy", "9:0:0", None), ("sdz", None, None), ("sdb", "2:0:0:1", 1),
+        ("sdw", "3:0:0:5", 5)]
+    assert v["kind"] == "not_covered"
+    assert v["reason"] == (
+        "not judged, the array data does not cover it (sdx: target unknown: served by no SVM the array data covers; "
+        "sdy: target unknown: served by no SVM the array data covers; sdz: target unknown: served by no SVM the "
+        "array data covers; sdw: target unknown: served by no SVM the array data covers); the array maps WWID %s to "
+        "this host" % W1)
+
+
+@pytest.mark.parametrize("change, kw, why", [
+    ({"initiator": None}, {}, "sdb: the initiator this path logs in with is unknown (the kernel names none)"),
+    ({}, {"array_initiators": ["iqn.other"]},
+     "sdb: initiator %s is not one the array truth was read for (iqn.other)" % IQN),
+    ({}, {"array_initiators": None}, "sdb: the array truth does not say which initiators its records were read for"),
+    ({"target_iqn": TARGET2}, {}, "sdb: target %s is served by no SVM the array data covers" % TARGET2),
+], ids=["no-initiator", "other-initiator", "initiators-not-said", "other-target"])
+def test_a_path_the_truth_does_not_cover_is_named_with_why(change, kw, why):
+    """Fails when a map with a path the truth does not cover is judged, or its reason does not name that path and
+    why, and whether the array maps its WWID to this host anyway."""
+    sdb = _disk("sdb", 1, **change)
+    s = _snap([sdb], [_map("mpatha", 1, [_path(sdb, *DOWN)])])
+    for records, mapped in (([rec(1, 1)], "; the array maps WWID %s to this host" % W1), ([], "")):
+        v = verdict(sj.cross_check(s, records, **dict(READ, **kw)), "mpatha")
+        assert (v["kind"], v["reason"]) == (
+            "not_covered", "not judged, the array data does not cover it (%s)%s" % (why, mapped))
+        assert v["evidence"]["not_covered"] == [why] and v["evidence"]["coverage"] == []
+        assert "served_by" not in v["evidence"]["paths"][0] and "array_at_lun" not in v["evidence"]["paths"][0]
+
+
+def test_a_map_without_paths_is_not_covered():
+    """Fails when a map with no path is judged: nothing says which target serves it."""
+    v = verdict(sj.cross_check(_snap([], [_map("mpatha", 1, [])]), [], **READ), "mpatha")
+    assert (v["kind"], v["reason"], v["lun"]) == (
+        "not_covered", "not judged, the array data does not cover it (no path: nothing says which target serves it)",
+        None)
+
+
+def test_a_wwid_outside_the_arrays_prefixes_or_none_at_all_is_not_judged():
+    """Fails when a device without a usable WWID, or one outside the configured prefixes, is judged against the
+    array, or its reason does not say which text was refused or which prefixes were configured."""
+    plain = dict(_disk("sdf", 1, map=None), wwid=None)
+    s = _snap([plain, dict(plain, name="sdg", wwid_refused="3600a0980\n"),
+               dict(plain, name="sdh", wwid="naa.5001405\n")], [])
+    vs = sj.cross_check(s, [rec(1, 1)], array_wwid_prefixes=("3600A0980", "36001405"), **READ)
+    assert [(v["name"], v["kind"], v["reason"]) for v in vs] == [
+        ("sdf", "unknown_array", "no usable WWID: not judged against the array"),
+        ("sdg", "unknown_array", "no usable WWID (the kernel's text '3600a0980\\n' is not one): not judged against "
+                                 "the array"),
+        ("sdh", "unknown_array", "WWID 'naa.5001405\\n' starts with none of the configured array prefixes "
+                                 "(3600a0980, 36001405)")]
+    assert all("array_at_lun" not in v["evidence"]["paths"][0] for v in vs)
+
+
+def test_the_stale_reason_names_every_initiator_of_the_host():
+    """Fails when the initiators a stale_unmapped verdict names miss the host's IQN, its FC ports, its other
+    initiators or those its sessions log in with, or when none known is not said."""
+    sdb, sdc = _disk("sdb", 1, initiator="iqn.c"), _disk("sdc", 1, initiator="iqn.c")
+    s = {"host": {"iscsi_iqn": "IQN.A", "fc_wwpns": ["21:00:00:24:ff:3a:0b:1c"], "initiators": ["iqn.b"]},
+         "disks": {"sdb": sdb, "sdc": sdc}, "maps": {W1: _map("mpatha", 1, [_path(sdb, *DOWN), _path(sdc, *DOWN)])}}
+    v = verdict(sj.cross_check(s, [], array_targets=TARGETS, array_initiators=["*"]), "mpatha")
+    assert v["reason"] == ("the array no longer maps WWID %s to this host's initiators (21000024ff3a0b1c, iqn.a, "
+                           "iqn.b, iqn.c) and no path works" % W1)
+    fc = dict(_disk("sdf", 1, transport="fc", target_wwpn="0x200500a098000001", initiator=None, host=5, map=None,
+                    state="offline"), target_iqn=None)
+    s = {"host": {"fc_hosts": [{"host": 5, "wwpn": "0x21000024ff3a0b1c"}]}, "disks": {"sdf": fc}}
+    v = verdict(sj.cross_check(s, [], array_targets=TARGETS, array_initiators=["*"]), "sdf", obj="disk")
+    assert v["reason"] == ("the array no longer maps WWID %s to this host's initiators (none known) and no path "
+                           "works" % W1)
+
+
+def test_only_the_records_of_the_paths_svm_protocol_igroup_and_lun_id_are_at_its_lun_id():
+    """Fails when a record of another LUN id, protocol, cluster or SVM, or of an igroup without the path's
+    initiator, counts as what the array maps at the path's LUN id."""
+    sdb = _disk("sdb", 1)
+    s = _snap([sdb], [_map("mpatha", 1, [_path(sdb)])], initiators=[IQN, "iqn.other-port"])
+    at_lun = [rec(1, 1, initiators=(IQN.upper(),)), rec(3, 1, protocol="fcp"), rec(4, 1, svm="svm2"),
+              rec(5, 1, cluster="c2"), rec(6, 1, initiators=("iqn.other-port",)), rec(7, 1, initiators=()),
+              rec(8, 2)]
+    v = verdict(sj.cross_check(s, at_lun, **READ), "mpatha")
+    assert [r["path"] for r in v["evidence"]["paths"][0]["array_at_lun"]] == ["/vol/v1/lun1", "/vol/v1/lun7"]
+    assert v["kind"] == "healthy"
+
+
+def _reused(live_b, live_c=None, records=None, sdc_state=UP, **disk):
+    """mpatha (LU 1) over sdb and sdc, whose probes answered READY with these live serials; the array maps LU 9 at
+    LUN id 1 (records)."""
+    sdb, sdc = _disk("sdb", 1, **disk), _disk("sdc", 1, target_portal="127.0.0.2:3260")
+    probe = dict((sd, {"result": "ready", "serial_live": live}) for sd, live in (("sdb", live_b), ("sdc", live_c))
+                 if live)
+    m = _map("mpatha", 1, [_path(sdb), _path(sdc, *sdc_state)], probe=probe)
+    s = _snap([sdb, sdc], [m])
+    return sj.cross_check(s, [rec(9, 1)] if records is None else records, **READ)
+
+
+def test_a_live_serial_of_another_lu_says_whose_it_is_and_the_disk_verdict_carries_it():
+    """Fails when a path answering with another LU's serial is not a serial_mismatch that says whose serial it is
+    (its LUN's path, else its WWID), or the sd's own verdict does not name the path, its map and what the array
+    has at its LUN id now."""
+    live = ontap_serial(9)
+    vs = _reused(live, records=[dict(rec(9, 1), path=None)], wwid=None)
+    why = ("live VPD 0x80 serial %r (the host recorded %r) is that of %s, which the array now maps at LUN id 1, but "
+           "the host holds this device as WWID %s" % (live, ontap_serial(1), W9, W1))
+    v = verdict(vs, "mpatha")
+    assert (v["kind"], v["reason"]) == ("unexpected_visibility", (
+        "the array maps WWID %s to none of this host's igroups, yet path(s) sdc still work or may (not proven to "
+        "reach another LU); LUN id reuse on sdb: %s" % (W1, why)))
+    path = v["evidence"]["paths"][0]
+    assert (path["mismatch"], path["serial_live"], path["serial_host"]) == (why, live, ontap_serial(1))
+    # sdc answers with no serial: what the array maps at LUN id 1 is another LU, which nothing live confirms
+    assert v["evidence"]["paths"][1]["lun_id_reuse_unproven"] == (
+        "the array maps another LUN at LUN id 1; no live serial differs from the host's record, so no serial_mismatch")
+    vs = _reused(live, records=[dict(rec(9, 1), path=None)], wwid=None, sdc_state=("failed", "faulty"))
+    v = verdict(vs, "mpatha")
+    assert (v["kind"], v["reason"]) == ("serial_mismatch", "LUN id reuse: sdb: %s" % why)
+    disk = verdict(vs, "sdb", obj="disk")
+    summary = {"cluster": "c1", "svm": "svm1", "path": None, "serial": live, "wwid": W9, "lun_id": 1,
+               "igroup": "ig_lab", "state": "online"}
+    assert disk == {
+        "kind": "serial_mismatch", "object": "disk", "name": "sdb", "wwid": W1, "lun": 1,
+        "reason": "path sdb of map mpatha: %s" % why,
+        "evidence": {"map": "mpatha", "map_wwid": W1, "hctl": "2:0:0:1", "lun": 1, "sysfs_wwid": None,
+                     "sysfs_serial": ontap_serial(1), "path_state": "ok", "array_at_lun": [summary],
+                     "probe": {"result": "ready", "serial_live": live}, "array_wwid": W9, "array_serial": live}}
+    assert [x["name"] for x in vs if x["object"] == "disk"] == ["sdb"]
+
+
+def test_a_live_serial_of_no_lu_at_that_lun_id_names_the_luns_mapped_there():
+    """Fails when a live serial that is none of the LUs the array maps at the LUN id is not a serial_mismatch naming
+    them, or the sd's verdict claims one of them as the array's identity there."""
+    vs = _reused("NOSUCHSERIAL", "NOSUCHSERIAL", records=[rec(9, 1, igroup="ig_a"), dict(rec(8, 1), path=None),
+                                                          dict(rec(7, 1), path=None, wwid=None)])
+    why = ("live VPD 0x80 serial 'NOSUCHSERIAL' (the host recorded %r) is not the serial of /vol/v1/lun9, %s, ?, "
+           "which the array maps at LUN id 1" % (ontap_serial(1), ontap_wwid(8)))
+    assert verdict(vs, "mpatha")["reason"] == "LUN id reuse: sdb: %s; sdc: %s" % (why, why)
+    for sd in ("sdb", "sdc"):
+        ev = verdict(vs, sd, obj="disk")["evidence"]
+        assert len(ev["array_at_lun"]) == 3 and "array_wwid" not in ev and "array_serial" not in ev
+
+
+def test_a_live_serial_equal_to_the_recorded_one_is_no_reuse_even_when_sysfs_lost_the_wwid():
+    """Fails when a path whose live serial is the one the host recorded counts as reaching another LU because sysfs
+    shows no WWID for it (the map's WWID is the device's then)."""
+    vs = _reused(ontap_serial(1), ontap_serial(1), wwid=None)
+    v = verdict(vs, "mpatha")
+    assert v["kind"] == "unexpected_visibility" and "mismatch" not in v["evidence"]["paths"][0]
+    assert "lun_id_reuse_unproven" in v["evidence"]["paths"][0]
+    # the LU's own serial in ASCII where the host recorded its hex: the array's mapping of this WWID says it is the
+    # same LU, so the path carries no live-serial evidence
+    v = verdict(_reused(ontap_serial(1), records=[rec(1, 1)], serial=ontap_serial(1).encode().hex()), "mpatha")
+    assert v["kind"] == "healthy" and "serial_live" not in v["evidence"]["paths"][0]
+
+
+def test_a_failed_path_that_answers_ready_may_still_reach_its_own_lu():
+    """Fails when a path the kernel failed but whose probe answered READY (with the host's own serial) counts as
+    proven dead: with another path reaching another LU the map is then unexpected_visibility, never repaired."""
+    vs = _reused(ontap_serial(9), ontap_serial(1), sdc_state=DOWN)
+    v = verdict(vs, "mpatha")
+    assert v["kind"] == "unexpected_visibility" and "yet path(s) sdc still work or may" in v["reason"], v
+    assert [p["state"] for p in v["evidence"]["paths"]] == ["ok", "failed"]
+
+
+def test_a_plain_sd_is_judged_with_what_uses_it_and_a_reused_one_names_the_arrays_lu():
+    """Fails when an sd without a map is not judged (or a map's sd, or a local disk, is), its verdict does not say
+    whether and by what it is used (a map's own holder is no user), or a reused one does not name the LU the array
+    maps at its LUN id."""
+    free = _disk("sdf", 1, map=None, holders=["dm-1"], state="offline")
+    used = _disk("sdg", 2, map=None, holders=["dm-1", "dm-7"], mountpoints=["/mnt"])
+    reused = _disk("sdh", 1, lun=3, map=None, probe={"result": "ready", "serial_live": ontap_serial(9)})
+    gone = _disk("sdi", 4, map=None, probe={"result": "lun_not_supported"})
+    sdb = _disk("sdb", 1)
+    s = _snap([free, used, reused, gone, sdb, dict(_disk("sda", 4, map=None), transport="sata")],
+              [_map("mpatha", 1, [_path(sdb)])])
+    vs = sj.cross_check(s, [rec(1, 1), rec(9, 3)], **READ)
+    assert [(v["object"], v["name"], v["kind"]) for v in vs] == [
+        ("map", "mpatha", "healthy"), ("disk", "sdf", "paths_down_but_mapped"),
+        ("disk", "sdg", "unexpected_visibility"), ("disk", "sdh", "serial_mismatch"), ("disk", "sdi", "stale_unmapped")]
+    assert vs[1]["evidence"]["in_use"] is False and "usage" not in vs[1]["evidence"]
+    assert vs[1]["evidence"]["failed_paths"] == 1 and vs[1]["lun"] == 1
+    assert vs[2]["evidence"]["in_use"] is True and vs[2]["evidence"]["paths"][0]["array_at_lun"] == []
+    assert vs[2]["evidence"]["usage"]["holders"] == ["dm-7"]
+    assert vs[2]["evidence"]["usage"]["mountpoints"] == ["/mnt"]
+    assert (vs[3]["evidence"]["array_wwid"], vs[3]["evidence"]["array_serial"]) == (W9, ontap_serial(9))
+
+
+@pytest.mark.parametrize("state, result, expected", [
+    ("running", None, "ok"), ("running", "ready", "ok"), ("running", "not_ready", "ok"),
+    ("running", "no_answer", "ok"), ("running", "lun_not_supported", "failed"),
+    ("blocked", None, "unknown"), ("blocked", "not_ready", "unknown"), ("blocked", "ready", "unknown"),
+    ("blocked", "lun_not_supported", "failed"),
+    ("offline", None, "failed"), ("offline", "ready", "failed"), ("offline", "no_answer", "failed"),
+    (None, "ready", "ok"), (None, None, "unknown"), (None, "not_ready", "failed"), ("created", "ready", "ok"),
+])
+def test_a_plain_sds_state_is_the_kernels_word_and_the_arrays(state, result, expected):
+    """Fails when a running or blocked sd is failed by anything but the array's word (LU not supported), an offline
+    one is not failed, or one whose state is not read is ok without a READY answer."""
+    assert sj.disk_state({"state": state}, {"result": result} if result else None) == expected
+
+
+def test_not_judged_gives_the_truths_reason_to_the_not_covered_verdicts_only():
+    """Fails when a truth that covers nothing does not give its own reason to each not_covered verdict, or changes
+    another verdict."""
+    vs = [{"kind": "not_covered", "reason": "a"}, {"kind": "unknown_array", "reason": "b"}, {"reason": "c"}]
+    assert sj.not_judged(vs, "no records") == [
+        {"kind": "not_covered", "reason": "no records"}, {"kind": "unknown_array", "reason": "b"}, {"reason": "c"}]
+
+
+def test_paths_to_probe_are_the_unprobed_paths_of_covered_maps_that_the_array_may_not_map():
+    """Fails when a path already probed, a path of a map not covered or of an unknown array, a plain disk, a map gone
+    from the snapshot, or a path at whose LUN id the array maps this map's own LU is probed; or when an unprobed path
+    of an unexpected_visibility map, or one at whose LUN id the array maps another LU, is not."""
+    other, own = [{"wwid": W9}], [{"wwid": W1.upper()}]
+    snap = {"maps": {W1: {"probe": {"sdb": {}}}, W2: {}, "3c": {}, "3d": {}}}
+    verdicts = [
+        {"object": "disk", "wwid": W2, "kind": "unexpected_visibility", "evidence": {"paths": [{"name": "sdj"}]}},
+        {"object": "map", "wwid": W1, "kind": "unexpected_visibility", "evidence": {"paths": [
+            {"name": "sdb"}, {"name": "sdc"}, {"name": None}]}},
+        {"object": "map", "wwid": W2, "kind": "healthy", "evidence": {"paths": [
+            {"name": "sdd", "array_at_lun": other}, {"name": "sde", "array_at_lun": [{"wwid": W2}]}, {"name": "sdf"}]}},
+        {"object": "map", "wwid": "3c", "kind": "not_covered", "evidence": {"paths": [
+            {"name": "sdg", "array_at_lun": other}]}},
+        {"object": "map", "wwid": "3d", "kind": "unknown_array", "evidence": {"paths": [
+            {"name": "sdh", "array_at_lun": other}]}},
+        {"object": "map", "wwid": "3e", "kind": "unexpected_visibility", "evidence": {"paths": [{"name": "sdi"}]}},
+        {"object": "map", "wwid": W1, "kind": "paths_down_but_mapped", "evidence": {"paths": [
+            {"name": "sdk", "array_at_lun": own}]}},
+    ]
+    assert sj.paths_to_probe(snap, verdicts) == [(W1, "sdc"), (W2, "sdd")]
+    assert sj.paths_to_probe(snap, None) == [] and sj.paths_to_probe({}, verdicts) == []
+
+
+def test_a_corruption_risk_names_every_user_of_the_device_and_of_its_map_and_what_to_stop():
+    """Fails when a corruption risk does not name, for a reused map and for a reused sd and its map, every user but
+    a udev worker and the sd's own map, the writers to stop (or that every user named must be stopped), the WWID,
+    the LUN id and why; when a map is not found by its name; or when a device that reaches no other LU, or that
+    nothing uses, is a risk."""
+    postgres, udev, dd = {"pid": 42, "comm": "postgres"}, {"pid": 7, "comm": "(udev-worker)"}, {"pid": 43, "comm": "dd"}
+    snap = {
+        "maps": {W1: {"name": "mpatha", "dm": "dm-1", "mountpoints": ["/srv/db"], "openers": [postgres, udev]},
+                 W2.upper(): {"name": "mpathb", "dm": "dm-2", "swap": True},
+                 "3c": {"name": "mpathc", "dm": "dm-3", "mountpoints": ["/srv/c"]}},
+        "disks": {"sdb": {"map": "mpatha", "holders": ["dm-1"], "openers": [dd]},
+                  "sdc": {"map": None, "holders": ["dm-1"]}, "sdf": {"map": None, "mountpoints": ["/mnt"]}},
+        "verdicts": [
+            {"object": "map", "name": "mpathc", "wwid": "3c", "lun": 3, "kind": "healthy", "reason": "r4",
+             "evidence": {"paths": [{"name": "sdd"}]}},
+            {"object": "disk", "name": "sdc", "wwid": "3g", "lun": 7, "kind": "serial_mismatch", "reason": "r6"},
+            {"object": "map", "name": "mpatha", "wwid": W1, "lun": 1, "kind": "serial_mismatch", "reason": "r1",
+             "evidence": {"paths": []}},
+            {"object": "disk", "name": "sdb", "wwid": W1, "lun": 1, "kind": "serial_mismatch", "reason": "r2"},
+            {"object": "map", "name": "mpathb", "wwid": W2, "lun": 2, "kind": "unexpected_visibility", "reason": "r3",
+             "evidence": {"paths": [{"mismatch": None}, {"mismatch": "reaches LU 9"}]}},
+            {"object": "disk", "name": "sdf", "wwid": "3f", "lun": 6, "kind": "paths_down_but_mapped", "reason": "r5"},
+            {"object": "disk", "name": "sdz", "wwid": "3h", "lun": 8, "kind": "serial_mismatch", "reason": "r7"},
+        ]}
+    tail = ("Writes to it may land on another host's data. Stop %s now, unmount / deactivate what holds it, then let "
+            "the serial_mismatch repair remove and rescan it (remediate).")
+    mpatha = "map mpatha: mounted at /srv/db; open by pid 42 (postgres)"
+    assert sj.corruption_risks(snap) == [
+        {"object": "map", "name": "mpatha", "wwid": W1, "lun": 1, "users": [mpatha], "openers": [postgres],
+         "msg": "CORRUPTION RISK: map mpatha (WWID %s, LUN id 1) now reaches another LU: r1. It is IN USE - %s. %s"
+                % (W1, mpatha, tail % "the writers (pid 42 (postgres))")},
+        {"object": "disk", "name": "sdb", "wwid": W1, "lun": 1,
+         "users": ["disk sdb: open by pid 43 (dd)", "its " + mpatha], "openers": [dd, postgres],
+         "msg": "CORRUPTION RISK: disk sdb (WWID %s, LUN id 1) now reaches another LU: r2. It is IN USE - disk sdb: "
+                "open by pid 43 (dd) | its %s. %s" % (W1, mpatha, tail % "the writers (pid 43 (dd), pid 42 (postgres))")},
+        {"object": "map", "name": "mpathb", "wwid": W2, "lun": 2, "users": ["map mpathb: used as swap"], "openers": [],
+         "msg": "CORRUPTION RISK: map mpathb (WWID %s, LUN id 2) now reaches another LU: r3. It is IN USE - map "
+                "mpathb: used as swap. %s" % (W2, tail % "every user named here")}]
+
+
+def test_a_mapping_without_its_luns_path_is_shown_as_unknown_and_svms_sort_whatever_their_names():
+    """Fails when a verdict on a mapping whose record names no LUN path does not show it as '?', or the SVMs that
+    cover a map cannot be sorted when one has no cluster name."""
+    assert _one_map((UP, UP), [dict(rec(1, 1), path=None)])["reason"] == "mapped by the array (?) and all 2 path(s) work"
+    assert _one_map((UP, UP), [rec(1, 1), dict(rec(1, 1), path=None)])["reason"] == (
+        "mapped by the array (/vol/v1/lun1, ?) and all 2 path(s) work")
+    assert _one_map((UP, DOWN), [dict(rec(1, 1), path=None)])["reason"] == (
+        "the array still maps %s (?) to this host, but 1 of 2 path(s) fail: an outage, not a stale device" % W1)
+    assert _one_map((UP, DOWN), [rec(1, 1), dict(rec(1, 1), path=None)])["reason"] == (
+        "the array still maps %s (/vol/v1/lun1, ?) to this host, but 1 of 2 path(s) fail: an outage, not a stale "
+        "device" % W1)
+    sdb, sdg = _disk("sdb", 1), _disk("sdg", 1, target_iqn=TARGET2, target_portal="127.0.0.3:3260")
+    s = _snap([sdb, sdg], [_map("mpatha", 1, [_path(sdb), _path(sdg)])])
+    v = verdict(sj.cross_check(s, [rec(1, 1), rec(1, 1, cluster=None, svm="svmB")],
+                               array_targets=TARGETS + [dict(TARGETS2[0], cluster=None)], array_initiators=[IQN]),
+                "mpatha")
+    assert v["kind"] == "healthy"
+    assert v["evidence"]["coverage"] == [{"cluster": "c1", "svm": "svm1"}, {"cluster": None, "svm": "svmB"}]
+
+
+def test_a_rescanned_path_whose_sysfs_holds_the_new_lu_gives_an_sd_verdict_of_that_lus_wwid():
+    """Fails when a path whose sysfs already holds the new LU's WWID and serial (a rescan), answering live with that
+    serial, is not a mismatch naming the LU's path on the array, or its sd's verdict does not carry the WWID and
+    serial sysfs holds (not its map's)."""
+    live = ontap_serial(9)
+    vs = _reused(live, records=[rec(9, 1)], sdc_state=DOWN, wwid=W9, serial=live)
+    why = ("live VPD 0x80 serial %r (the host recorded %r) is that of /vol/v1/lun9, which the array now maps at LUN "
+           "id 1, but the host holds this device as WWID %s" % (live, live, W1))
+    assert verdict(vs, "mpatha")["reason"] == "LUN id reuse: sdb: %s" % why
+    disk = verdict(vs, "sdb", obj="disk")
+    assert (disk["wwid"], disk["evidence"]["sysfs_wwid"], disk["evidence"]["sysfs_serial"]) == (W9, W9, live)
+
+
+def test_the_unexpected_visibility_of_a_reused_map_names_every_path_of_each_kind():
+    """Fails when an unmapped map with paths reaching another LU and paths that may reach its own does not name each
+    of them."""
+    disks = [_disk(sd, 1) for sd in ("sdb", "sdc", "sdd", "sde")]
+    probe = dict((d["name"], {"result": "ready", "serial_live": ontap_serial(9 if d["name"] < "sdd" else 1)})
+                 for d in disks)
+    s = _snap(disks, [_map("mpatha", 1, [_path(d) for d in disks], probe=probe)])
+    v = verdict(sj.cross_check(s, [rec(9, 1)], **READ), "mpatha")
+    why = ("live VPD 0x80 serial %r (the host recorded %r) is that of /vol/v1/lun9, which the array now maps at LUN "
+           "id 1, but the host holds this device as WWID %s" % (ontap_serial(9), ontap_serial(1), W1))
+    assert v["reason"] == ("the array maps WWID %s to none of this host's igroups, yet path(s) sdd, sde still work or "
+                           "may (not proven to reach another LU); LUN id reuse on sdb: %s; sdc: %s" % (W1, why, why))
+
+
+def test_the_arrays_word_on_a_probe_fails_a_path_the_kernel_keeps_active():
+    """Fails when a map path's probe is not part of its state: LOGICAL UNIT NOT SUPPORTED on every active path makes
+    the unmapped map stale, where the same paths without that answer keep it visible."""
+    sdb, sdc = _disk("sdb", 1), _disk("sdc", 1, target_portal="127.0.0.2:3260")
+    gone = {"result": "lun_not_supported"}
+    for probe, kind in (({}, "unexpected_visibility"), ({"sdb": gone, "sdc": gone}, "stale_unmapped")):
+        s = _snap([sdb, sdc], [_map("mpatha", 1, [_path(sdb), _path(sdc)], probe=probe)])
+        assert verdict(sj.cross_check(s, [], **READ), "mpatha")["kind"] == kind
