@@ -367,7 +367,12 @@ class Host(object):
             self.discard(commands)
         snap = observe_snapshot.assemble(raw, info, table, status, mpd, running, started, errors)
         snap["host"].update(observe_snapshot.presence(raw, snap, table))
+        n_errors = len(snap["errors"])
         snap["host"]["tools_missing"] = self.tools_missing(snap["errors"])
+        if len(snap["errors"]) > n_errors:
+            # the lookup did not finish: which SAN packages this host has is unknown, and a plan that needs one of
+            # them (a flush needs multipath-tools) must not read "none missing" from the null (plan.cleanup.no_flush)
+            snap["host"]["tools_unread"] = snap["errors"][-1]["msg"]
         if probe:
             observe_probe.probe_snapshot(self, snap)
         return snap

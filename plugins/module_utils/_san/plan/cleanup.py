@@ -120,9 +120,14 @@ def not_probed(obj, kind="map"):
 
 
 def no_flush(snapshot):
-    """Why no multipath map of this host can be flushed: multipath-tools is not installed (multipath -f, multipathd);
-    None when it is, or when the tools were not looked up."""
-    for tool in (snapshot.get("host") or {}).get("tools_missing") or []:
+    """Why no multipath map of this host can be flushed: multipath-tools is not installed (multipath -f, multipathd),
+    or the lookup of the host's programs did not finish (unknown is not "installed"); None when it is installed, or
+    when the programs were not looked up at all (a reader without `tools`: the unit tests' fake hosts)."""
+    host = snapshot.get("host") or {}
+    if host.get("tools_unread"):
+        return ("whether multipath-tools is installed on this host is unknown (the lookup of its programs did not "
+                "finish: %s): no map is flushed" % host["tools_unread"])
+    for tool in host.get("tools_missing") or []:
         if tool.get("package") == "multipath-tools":
             return ("multipath-tools is not installed on this host (%s missing): no map is flushed"
                     % ", ".join(tool.get("programs") or []))

@@ -59,6 +59,8 @@ def test_the_snapshot_of_a_module_reader_names_the_packages_the_host_lacks(tmp_p
 
 
 def test_a_lookup_that_does_not_finish_is_unknown_and_named(tmp_path):
+    """Fails when a lookup that did not finish reads as "none missing" (tools_missing null with no tools_unread: the
+    plan would flush maps on a host whose multipath-tools is unknown), or is not named in the errors."""
     t = healthy_lab(tmp_path).commands()
 
     def call(fn, args=(), timeout=10.0, what=None):
@@ -68,6 +70,9 @@ def test_a_lookup_that_does_not_finish_is_unknown_and_named(tmp_path):
     snap = sr.Host(root=t.root, run=t.run, call=call, tools=True).snapshot(probe=False)
     assert snap["host"]["tools_missing"] is None
     assert [e["what"] for e in snap["errors"]] == ["lookup of the SAN tools' programs"]
+    assert snap["host"]["tools_unread"] == snap["errors"][0]["msg"] and "did not finish" in snap["host"]["tools_unread"]
+    # and a lookup that finished, or none made, leaves no tools_unread
+    assert "tools_unread" not in sr.Host(root=t.root, run=t.run, call=inline_call).snapshot(probe=False)["host"]
 
 
 @pytest.mark.parametrize("paths", [("sdb",), ("sdb", "sdd")])

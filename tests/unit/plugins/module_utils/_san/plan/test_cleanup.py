@@ -823,6 +823,16 @@ def test_a_host_without_multipath_tools_says_which_programs_are_missing():
     assert cleanup.no_flush({}) is None
 
 
+def test_a_tool_lookup_that_did_not_finish_flushes_no_map():
+    """Fails when a host whose programs could not be looked up (tools_missing null, tools_unread the reason) is
+    planned as if multipath-tools were installed: unknown must not read as "none missing"."""
+    snap = {"host": {"tools_missing": None, "tools_unread": "timed out after 10 s"}}
+    assert cleanup.no_flush(snap) == (
+        "whether multipath-tools is installed on this host is unknown (the lookup of its programs did not finish: "
+        "timed out after 10 s): no map is flushed")
+    assert cleanup.no_flush({"host": {"tools_missing": None}}) is None   # not looked up: the unit tests' fake hosts
+
+
 def test_the_host_order_keeps_each_units_own_order():
     """Fails when the host's plan is not ordered by HOST_ORDER, or two steps of one kind lose their relative order."""
     steps = [step("wait_disk_gone", "sdc"), step("delete_disk", "sdd"), step("flush_map", "mpatha"),
