@@ -15,7 +15,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     maps as plan_maps, steps as plan_steps)
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     _blocknode, fd_info, healthy_lab, ontap_wwid)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import (
@@ -325,6 +325,20 @@ def test_a_dead_unmapped_map_plan_says_exactly_whom_it_releases_and_for_how_long
     assert dict(quiet[0].options) == {"release_openers": True}
 
 
+def test_the_killed_closers_allowed_are_the_map_s_opens_beyond_its_blocked_and_harmless_openers():
+    """Fails when the killed closers' opens a dead map's release lets through are not its open count minus the open
+    files of both its blocked openers (whose I/O fails) and its harmless ones (blkid): more would let a hidden user's
+    open through as a closer's. Or when the verify_unused reason does not list each opener it waits for apart."""
+    both = dict(dead_map(), openers=[{"pid": 31, "comm": "dd"}, {"pid": 7, "comm": "blkid"}], open_count=3)
+    plan = plan_maps.plan_map_flush(both, {"array_unmapped": True, "exiting_opens": 5})
+    assert dict(plan[0].options) == {"release_openers": True, "exiting_opens": 1}
+    assert dict(plan[1].options) == {"release_openers": True, "exiting_opens": 1, "settle": 10.0}
+    assert plan[1].reason == (
+        "the array no longer maps %s and every path failed: with queueing off, the I/O of pid 31 (dd), 1 killed "
+        "task(s) still closing it fails; wait up to 10s for every opener to leave and the open count to reach 0, "
+        "refuse if one stays" % WWID)
+
+
 @pytest.mark.parametrize("map_info,options,dead", [
     (dead_map(), {"array_unmapped": True}, True),
     (dead_map(), None, False),
@@ -407,6 +421,59 @@ def test_the_closers_account_for_the_hidden_opens_only_when_nothing_else_can_hol
     assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 1}, others=others), two) == (
         "block device(s) nvme0n1, loop3 can wait for I/O and have no open count (nvme over fabrics; backed by NFS): "
         "a task exiting while closing one of them holds an open no count shows")
+
+
+def test_the_closers_reason_names_at_most_eight_devices_five_closers_and_three_whys():
+    """Fails when the reason the killed closers cannot account for the host's hidden opens lists more (or fewer) than
+    eight devices with such opens, five closers, eight blocked disks, eight other block devices and three of their
+    whys: the skipped entry and the act's refusal carry this text."""
+    nine = dict(("dm-%d" % i, 1) for i in range(1, 10))
+    six = [dict(CLOSER, pid=400 + i) for i in range(6)]
+    closer = "pid %d ((udev-worker)) in blkdev_close/blkdev_put/blkdev_flush_mapping"
+    assert plan_maps.closers_account_for_every_hidden_open(_host(nine), six) == (
+        "9 open(s) on this host that nothing seen accounts for (%s), more than the 6 task(s) exiting while closing a "
+        "block device (%s): /proc does not say which device such a task closes, so an open of a map cannot be told "
+        "from a hidden user's" % (", ".join("dm-%d 1" % i for i in range(1, 9)),
+                                  ", ".join(closer % (400 + i) for i in range(5))))
+    disks = dict(("sd%s" % c, {"state": "blocked"}) for c in "abcdefghi")
+    assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 1}, disks), six) == (
+        "SCSI disk(s) %s may wait for their transport (a state other than running, or unread): a task exiting while "
+        "closing one of them holds no open any count shows" % ", ".join("sd%s (blocked)" % c for c in "abcdefgh"))
+    others = [{"name": "loop%d" % i, "why": "loop%d backed by NFS" % i} for i in range(9)]
+    assert plan_maps.closers_account_for_every_hidden_open(_host({"dm-3": 1}, others=others), six) == (
+        "block device(s) %s can wait for I/O and have no open count (%s): a task exiting while closing one of them "
+        "holds an open no count shows" % (", ".join("loop%d" % i for i in range(8)),
+                                          "; ".join("loop%d backed by NFS" % i for i in range(3))))
+
+
+def _hidden(name, wwid, dm, **change):
+    """A dead unmapped map named `name` (kernel name `dm`) with one open that no process shows."""
+    return dict(dead_map(), **dict({"name": name, "wwid": wwid, "dm": dm, "openers": [], "open_count": 1}, **change))
+
+
+@pytest.mark.parametrize("first,unmapped", [
+    (_hidden("mpatha", WWID2, "dm-2"), {"mpathb"}),                                   # the array still maps it
+    (_hidden("mpatha", WWID2, "dm-2", queueing=False), {"mpatha", "mpathb"}),         # not dead
+    (_hidden("mpatha", WWID2, "dm-2", open_count=0), {"mpatha", "mpathb"}),           # no open no process shows
+    (_hidden("mpatha", WWID2, "dm-2", mountpoints=["/data"]), {"mpatha", "mpathb"}),  # refused: mounted
+])
+def test_a_map_passed_over_by_the_allowance_does_not_end_it_for_the_maps_after_it(first, unmapped):
+    """Fails when exiting_allowance stops at a map it passes over (the array still maps it, not dead, no hidden open,
+    refused for what it is) instead of going on to the next map: the dead map after it would be refused for the
+    open its killed closer holds."""
+    second = _hidden("mpathb", WWID, "dm-3")
+    snap = counted({"maps": {WWID2: first, WWID: second}})
+    closers = [CLOSER, dict(CLOSER, pid=403)]
+    assert plan_maps.exiting_allowance([first, second], unmapped, closers, snap) == ({"mpathb": 1}, None)
+
+
+def test_the_allowance_of_a_map_is_its_opens_beyond_its_blocked_and_harmless_openers():
+    """Fails when exiting_allowance counts as killed closers' opens those of the map's blocked openers (whose I/O
+    fails) or of its harmless ones (blkid): the allowance would let through opens that are no closer's."""
+    both = dict(dead_map(), openers=[{"pid": 31, "comm": "dd"}, {"pid": 7, "comm": "blkid"}], open_count=3)
+    snap = counted({"maps": {WWID: both}})
+    assert snap["host"]["dm_unaccounted"]["dm-3"]["unaccounted"] == 1
+    assert plan_maps.exiting_allowance([both], {WWID}, [CLOSER], snap) == ({WWID: 1}, None)
 
 
 def test_the_opens_let_through_are_those_of_the_dead_unmapped_maps_the_closers_account_for():
