@@ -722,6 +722,10 @@ def test_maps_of_and_lif_of_read_the_truth_as_its_contract_says():
      "array_truth.nvme.targets[0].subsystem_nqns must be a list of strings, got 'nqn.x'"),
     ({"targets": [{"tcp_addresses": [1]}]},
      "array_truth.nvme.targets[0].tcp_addresses must be a list of strings, got [1]"),
+    ({"targets": {}}, "array_truth.nvme.targets must be a list, got dict"),
+    ({"targets": [{"fc_wwpns": "lif2"}]}, "array_truth.nvme.targets[0].fc_wwpns must be a list of strings, got 'lif2'"),
+    ({"targets": [{"subsystems": "nqn.x"}]}, "array_truth.nvme.targets[0].subsystems must be a list, got str"),
+    ({"namespaces": {}}, "array_truth.nvme.namespaces must be a list, got dict"),
     ({"targets": [{"fc_wwpns": ["lif2"]}]},
      "array_truth.nvme.targets[0].fc_wwpns must be a list of WWPNs (16 hex digits, e.g. 20:05:00:50:56:bb:a0:e0), got ['lif2']"),
     ({"targets": [{"subsystems": [{"nqn": "nqn.x"}, {"nqn": " "}]}]},
@@ -748,3 +752,67 @@ def test_the_truths_age_skips_entries_that_are_no_records():
     """Fails when an entry of the truth that is no dict stops its age from being read, or a time of 0 is lost."""
     assert nv.nvme_truth_time({"targets": ["x", {"collected_at": 5.0}], "clusters": [{"collected_at": 0}]}) == 0
     assert nv.nvme_truth_time({"collected_at": None, "namespaces": [{"collected_at": 7.0}]}) == 7.0
+
+
+def test_the_truths_own_collected_at_dates_it_when_it_is_older_than_its_records():
+    """Fails when the NVMe truth's own time is not read: a truth collected before its records were would look
+    younger than it is to the age gates."""
+    assert nv.nvme_truth_time({"collected_at": 50.0, "targets": [{"collected_at": 100.0}],
+                               "namespaces": [{"collected_at": 200.0}]}) == 50.0
+    assert nv.nvme_truth_time({"collected_at": 50.0}) == 50.0
+
+
+def test_the_wildcard_in_the_truths_host_nqns_means_every_host_and_is_no_host_nqn():
+    """Fails when "*" in the host NQNs the truth was read for is kept as a host NQN of its own, or a host NQN
+    beside it is lost."""
+    truth = nv.NvmeTruth({"host_nqns": ["*", HOST.upper()]})
+    assert (truth.every_host, truth.host_nqns) == (True, set([HOST]))
+    assert nv.NvmeTruth({"host_nqns": [HOST]}).every_host is False
+
+
+@pytest.mark.parametrize("first_lists_hosts", [True, False])
+def test_a_subsystem_one_read_of_the_svm_serves_without_its_hosts_list_is_never_stale_whatever_another_read_allows(
+        first_lists_hosts):
+    """Two reads of one SVM (two entries for one cluster): one serves the subsystem without listing it, so which
+    hosts it allows was not read; the other lists it allowing another host only. Fails when that other read is
+    taken for the whole answer (the host not allowed, the namespace the SVM does not map shown stale_unmapped),
+    whichever read comes first."""
+    unlisted = dict(WHERE, subsystem_nqns=[SUB], tcp_addresses=["127.0.0.5", "127.0.0.6"])
+    listed = dict(unlisted, subsystems=[{"nqn": SUB, "host_nqns": [OTHER_HOST]}])
+    reads = nv.NvmeTruth(_truth(targets=[listed, unlisted] if first_lists_hosts else [unlisted, listed]))
+    assert reads.allows(("c1", "svm1"), SUB, HOST) is None
+    ns = _ns(2, ("nvme1",))
+    v = nv.judge_namespace(ns, CTRLS, reads)
+    assert (v["kind"], v["reason"]) == (
+        "not_covered", "not judged: which hosts svm1 of %s allows was not read, so no map record of %s is no proof "
+                       "that NSID 2 is unmapped" % (SUB, HOST))
+    assert nv.judge_controller(CTRLS["nvme1"], [ns], [v], reads, [])["host_allowed"] is None
+
+
+def test_a_namespace_reason_names_each_uuid_host_nqn_and_live_path_it_lists_apart():
+    """Fails when a reason that lists several of the array's UUIDs at the NSID, several host NQNs or several live
+    paths runs them together or spells the separator otherwise (the reports show it as written)."""
+    ctrls = {"nvme0": _ctrl("nvme0", "live", "127.0.0.5"),
+             "nvme2": _ctrl("nvme2", "live", "127.0.0.6", hostnqn=OTHER_HOST),
+             "nvme1": _ctrl("nvme1", "connecting", "127.0.0.6", hostnqn=OTHER_HOST)}
+    hosts = [HOST, OTHER_HOST]
+    two = _truth(mapped=(), host_nqns=hosts)
+    two["namespaces"] = [dict(WHERE, uuid=UUID % n, name="/vol/v/ns%d" % n, nsid=1, subsystem_nqn=SUB,
+                              host_nqns=[HOST]) for n in (8, 9)]
+    v = _judge_ns(_ns(1, ("nvme0",), ctrls=ctrls), two, ctrls)
+    assert (v["kind"], v["reason"]) == (
+        "uuid_mismatch", "NSID 1 of %s is now namespace %s, %s on the array, the host has %s: another namespace at "
+                         "this NSID (CORRUPTION RISK if it is written)" % (SUB, UUID % 8, UUID % 9, UUID % 1))
+    allowing = _truth(mapped=(), host_nqns=hosts)
+    allowing["targets"][0]["subsystems"] = [{"nqn": SUB, "host_nqns": hosts}]
+    v = _judge_ns(_ns(2, ("nvme0", "nvme2"), ctrls=ctrls), allowing, ctrls)
+    assert (v["kind"], v["reason"]) == (
+        "unexpected_visibility", "the array maps NSID 2 of %s to none of %s, %s, yet live controllers present it "
+                                 "(nvme0c0n2, nvme2c2n2): the truth may be older than the host" % (SUB, OTHER_HOST, HOST))
+    unknown = _truth(mapped=(), host_nqns=hosts)
+    unknown["targets"][0]["subsystems"] = [{"nqn": SUB, "host_nqns": None}]
+    ctrls["nvme0"] = _ctrl("nvme0", "connecting", "127.0.0.5")
+    v = _judge_ns(_ns(2, ("nvme0", "nvme1"), ctrls=ctrls), unknown, ctrls)
+    assert (v["kind"], v["reason"]) == (
+        "not_covered", "not judged: which hosts svm1 of %s allows was not read, so no map record of %s, %s is no "
+                       "proof that NSID 2 is unmapped" % (SUB, OTHER_HOST, HOST))
