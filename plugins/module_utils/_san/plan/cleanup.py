@@ -125,8 +125,8 @@ def no_flush(snapshot):
     when the programs were not looked up at all (a reader without `tools`: the unit tests' fake hosts)."""
     host = snapshot.get("host") or {}
     if host.get("tools_unread"):
-        return ("whether multipath-tools is installed on this host is unknown (the lookup of its programs did not "
-                "finish: %s): no map is flushed" % host["tools_unread"])
+        return "whether multipath-tools is installed on this host is unknown (%s): no map is flushed" % (
+            host["tools_unread"])
     for tool in host.get("tools_missing") or []:
         if tool.get("package") == "multipath-tools":
             return ("multipath-tools is not installed on this host (%s missing): no map is flushed"

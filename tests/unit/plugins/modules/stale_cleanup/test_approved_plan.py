@@ -110,6 +110,25 @@ def test_the_approved_plan_runs_as_approved(env, approved, looks, run):
     assert WWID not in env.maps and not env.disks
 
 
+def test_an_approved_flush_is_refused_when_the_real_runs_tool_lookup_did_not_finish(env, approved, looks, run):
+    """Fails when a real run flushes an approved map although it could not tell whether multipath-tools is installed
+    (the lookup of the host's programs did not finish), or drops the unit without naming why."""
+    assert MAP_UNIT in set(s["unit"] for s in approved["steps"])
+    msg = "lookup of the SAN tools' programs did not finish within 10.0s (the device may be hung; the child was abandoned)"
+
+    def lookup_unfinished(reader):
+        snap = judged()(reader)
+        snap["errors"].append({"what": "lookup of the SAN tools' programs", "msg": msg})
+        snap["host"].update(tools_missing=None, tools_unread=msg)
+        return snap
+    looks(lookup_unfinished)
+    out = run({"approved_plan": approved})
+    assert WWID in env.maps and out["flush_maps"] == []
+    assert not [s for s in out["executed"] if s.get("unit") == MAP_UNIT]
+    (refusal,) = [r for r in out["refused"] if r["name"] == WWID]
+    assert "whether multipath-tools is installed on this host is unknown (%s)" % msg in refusal["reason"], refusal
+
+
 @pytest.mark.parametrize("change,named,needle", [
     # the stale disk now has another WWID (the LUN behind the name changed)
     (lambda e: e.disks["sdf"].update(wwid="3600a098038304c61622d3030392b4199"), "sdf",

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as sr
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import tools
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     healthy_lab, inline_call)
 
@@ -71,8 +72,30 @@ def test_a_lookup_that_does_not_finish_is_unknown_and_named(tmp_path):
     assert snap["host"]["tools_missing"] is None
     assert [e["what"] for e in snap["errors"]] == ["lookup of the SAN tools' programs"]
     assert snap["host"]["tools_unread"] == snap["errors"][0]["msg"] and "did not finish" in snap["host"]["tools_unread"]
-    # and a lookup that finished, or none made, leaves no tools_unread
+    # and no lookup made leaves no tools_unread (a lookup that finished beside another read's error: below)
     assert "tools_unread" not in sr.Host(root=t.root, run=t.run, call=inline_call).snapshot(probe=False)["host"]
+
+
+@pytest.mark.parametrize("lookup_hangs", [False, True])
+def test_tools_unread_names_the_lookup_and_only_the_lookup_beside_another_read_error(tmp_path, lookup_hangs):
+    """Fails when another read's error is taken for the lookup's (a finished lookup read as unfinished: every flush
+    of the host refused, naming the wrong read), or the lookup's own failure is named by another read's message."""
+    t = healthy_lab(tmp_path).commands()
+    install(t.root, *tools.PROGRAMS)
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        if fn is sr.read_batch or (lookup_hangs and fn is tools.find_programs):
+            raise deadline.DeadlineExceeded(what, timeout)
+        return inline_call(fn, args, timeout, what)
+    snap = sr.Host(root=t.root, run=t.run, call=call, tools=True).snapshot(probe=False)
+    assert "batch read of sysfs and /proc" in [e["what"] for e in snap["errors"]]
+    if lookup_hangs:
+        assert snap["host"]["tools_missing"] is None
+        assert snap["host"]["tools_unread"].startswith("lookup of the SAN tools' programs did not finish")
+        assert "multipath-tools is installed on this host is unknown" in cleanup.no_flush(snap)
+    else:
+        assert snap["host"]["tools_missing"] == [] and "tools_unread" not in snap["host"]
+        assert cleanup.no_flush(snap) is None
 
 
 @pytest.mark.parametrize("paths", [("sdb",), ("sdb", "sdd")])

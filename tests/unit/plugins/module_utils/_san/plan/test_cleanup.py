@@ -826,10 +826,10 @@ def test_a_host_without_multipath_tools_says_which_programs_are_missing():
 def test_a_tool_lookup_that_did_not_finish_flushes_no_map():
     """Fails when a host whose programs could not be looked up (tools_missing null, tools_unread the reason) is
     planned as if multipath-tools were installed: unknown must not read as "none missing"."""
-    snap = {"host": {"tools_missing": None, "tools_unread": "timed out after 10 s"}}
+    snap = {"host": {"tools_missing": None, "tools_unread": "lookup of the SAN tools' programs did not finish"}}
     assert cleanup.no_flush(snap) == (
-        "whether multipath-tools is installed on this host is unknown (the lookup of its programs did not finish: "
-        "timed out after 10 s): no map is flushed")
+        "whether multipath-tools is installed on this host is unknown (lookup of the SAN tools' programs did not "
+        "finish): no map is flushed")
     assert cleanup.no_flush({"host": {"tools_missing": None}}) is None   # not looked up: the unit tests' fake hosts
 
 
