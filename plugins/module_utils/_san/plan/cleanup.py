@@ -17,18 +17,14 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import (
-    refused_units, shown, verdict_refusal)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    HOST_ORDER, LU_GONE, OPTIONS, step, with_phase)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import refused_units, shown, verdict_refusal
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import HOST_ORDER, LU_GONE, OPTIONS, step, with_phase
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import (
-    exact_scan_step, plan_disk_delete)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import exact_scan_step, plan_disk_delete
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
-    TRUTH_MAX_AGE, truth_age_unknown)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import TRUTH_MAX_AGE, truth_age_unknown
 
 
 def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
@@ -120,13 +116,11 @@ def not_probed(obj, kind="map"):
 
 
 def no_flush(snapshot):
-    """Why no multipath map of this host can be flushed: multipath-tools is not installed (multipath -f, multipathd),
-    or the lookup of the host's programs did not finish (unknown is not "installed"); None when it is installed, or
-    when the programs were not looked up at all (a reader without `tools`: the unit tests' fake hosts)."""
+    """Why no multipath map of this host can be flushed: multipath-tools is not installed (multipath -f, multipathd) or
+    not known to be (the lookup of its programs did not finish); None when it is, or was never looked up (fakes)."""
     host = snapshot.get("host") or {}
     if host.get("tools_unread"):
-        return "whether multipath-tools is installed on this host is unknown (%s): no map is flushed" % (
-            host["tools_unread"])
+        return "whether multipath-tools is installed on this host is unknown (%s): no map is flushed" % host["tools_unread"]
     for tool in host.get("tools_missing") or []:
         if tool.get("package") == "multipath-tools":
             return ("multipath-tools is not installed on this host (%s missing): no map is flushed"
