@@ -214,7 +214,8 @@ ansible_facts:
             - C(tools_missing) lists the SAN packages the host lacks (C(package) multipath-tools, sg3_utils,
               open-iscsi or nvme-cli, C(also_named) its name where a distribution names it otherwise, the missing
               C(programs), and C(unread) what is not read, judged or done without it); null when the lookup did
-              not finish, and then C(tools_unread) says why. A probe whose program is missing is C(result) C(error) with C(missing) naming it.
+              not finish, and then C(tools_unread) says why. A probe whose program is missing is C(result)
+              C(error) with C(missing) naming it.
             - C(uncounted_block_devices) lists (name, why) the block devices that are neither dm nor sd and whose
               I/O can wait (NVMe over fabrics, nbd, rbd, md, drbd, a loop device on a network filesystem or on a
               filesystem over a SAN map or disk, or whose file's devices cannot be told, any unknown kind); null
