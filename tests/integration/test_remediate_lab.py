@@ -109,6 +109,15 @@ class Play:
         return steps
 
 
+def write_what_went_wrong(out, width=600):
+    """The lines of a play that say what went wrong (a fatal or unreachable task, an error), whole, to stderr: pytest
+    shows them with a failed test, where it cuts an assertion's message to a few lines (CI of 07dcbf2 showed a
+    play's recap but not why its host was unreachable)."""
+    for line in out.splitlines():
+        if line.startswith(("fatal:", "ERROR!", "[ERROR]")) or "UNREACHABLE!" in line:
+            sys.stderr.write("  | %s\n" % line[:width])
+
+
 def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run", clusters=None):
     cb_dir = tmp_path / "callbacks"
     cb_dir.mkdir(exist_ok=True)
@@ -135,6 +144,7 @@ def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run"
     seconds = time.monotonic() - t0
     records = [json.loads(line) for line in capture.read_text().splitlines()] if capture.exists() else []
     sys.stderr.write("[remediate %s%s] rc=%s %.1fs\n" % (tag, " --check" if check else "", proc.returncode, seconds))
+    write_what_went_wrong(proc.stdout + proc.stderr)
     return Play(proc.returncode, proc.stdout + proc.stderr, seconds, records)
 
 

@@ -166,11 +166,7 @@ def test_readme_command_and_overlapping_lun_ids(lab, tmp_path, sims):
         assert "@ontap.yml" in argv and argv[argv.index("@ontap.yml") - 1] == "-e", argv
         work = tmp_path / "readme"
         work.mkdir()
-        ssh_args = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-        (work / "inventory.ini").write_text(
-            "[san_hosts]\ndb01 ansible_host=127.0.0.1 ansible_port=%d ansible_user=root "
-            "ansible_ssh_private_key_file=%s ansible_python_interpreter=/usr/bin/python3 "
-            "ansible_ssh_common_args='%s'\n" % (lab.port, lab.key_path, ssh_args))
+        (work / "inventory.ini").write_text("[san_hosts]\n%s\n" % lab.inventory_host("db01"))
         (work / "ontap.yml").write_text(json.dumps({"sanfleet_ontap": [sim1.options()]}))
         (work / "callbacks").mkdir()
         (work / "callbacks" / "capture.py").write_text(CALLBACK)

@@ -479,16 +479,25 @@ class Lab:
         return self.agent(verb, **args)
 
     # ------------------------------------------------------------------------------------------ extras
+    # Ansible's ssh waits 10 s for the guest's banner by default. A TCG guest on a loaded 2-core host, its
+    # multipathd checking 40 failed paths, has missed that once (CI of 07dcbf2: the play's first ping came back
+    # UNREACHABLE after 26 s, and the test had nothing to judge). A fresh handshake costs ~2 s under TCG on an idle
+    # host; 60 s leaves room for the load, and a guest that really stopped answering still fails the play.
+    ANSIBLE_CONNECT_TIMEOUT = 60
+
+    def inventory_host(self, name: str = "sanlab") -> str:
+        """The inventory line of the guest as host `name`: its address, port, key, user, interpreter and ssh
+        options."""
+        ssh_args = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+        return ("%s ansible_host=127.0.0.1 ansible_port=%d ansible_user=root ansible_ssh_private_key_file=%s "
+                "ansible_python_interpreter=/usr/bin/python3 ansible_ssh_timeout=%d ansible_ssh_common_args='%s'"
+                % (name, self.port, self.key_path, self.ANSIBLE_CONNECT_TIMEOUT, ssh_args))
+
     def inventory_path(self, path: str | None = None) -> Path:
-        """Write an Ansible INI inventory for the guest (host `sanlab`) and return its path."""
+        """Write an Ansible INI inventory for the guest (group `sanlab_hosts`, host `sanlab`) and return its path."""
         p = Path(path) if path else self.run_dir / "inventory.ini"
         p.parent.mkdir(parents=True, exist_ok=True)
-        ssh_args = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-        p.write_text(
-            "[sanlab_hosts]\n"
-            "sanlab ansible_host=127.0.0.1 ansible_port=%d ansible_user=root "
-            "ansible_ssh_private_key_file=%s ansible_python_interpreter=/usr/bin/python3 "
-            "ansible_ssh_common_args='%s'\n" % (self.port, self.key_path, ssh_args))
+        p.write_text("[sanlab_hosts]\n%s\n" % self.inventory_host())
         return p
 
     def qemu_pid(self) -> int | None:
