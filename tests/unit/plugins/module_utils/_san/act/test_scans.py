@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
@@ -424,3 +426,90 @@ def test_verify_reads_the_identitys_hctl_before_the_step_target(env):
     assert act_scans.verify_lun(env.host(), step)["name"] == "sdc"
     step = plan_steps.step("verify_identity", "5:0:0:1", {"wwid": WWID})
     assert act_scans.verify_lun(env.host(), step)["name"] == "sdd"
+
+
+# ---------------------------------------------------------------------------------------------- what a refusal or a failed write reports
+# Refused.to_dict (target, kind, msg, evidence) and str(ActFailed) are what the step's outcome in the module result
+# shows: the target names the device or SCSI host an operator looks at, the message why nothing (or what) was written.
+def test_scan_of_a_target_that_is_not_an_hctl_says_so_in_its_message(env):
+    """The refusal of a target that is not four numbers says what it wanted."""
+    step = plan_steps.step("scan_exact_lun", "4:0:0", {"hctl": "4:0:0"})
+    with pytest.raises(Refused) as info:
+        act_scans.scan_exact_lun(env.host(), step)
+    assert str(info.value) == "4:0:0: is not an H:C:T:L"
+
+
+def test_allow_non_san_on_an_absent_scsi_host_refuses_the_target_as_gone(env):
+    """allow_non_san lets an absent host9 (no info read) past the SAN-host check: its target is then not among the
+    (no) targets, refused as `no_target` (not a TypeError on a missing target list), nothing written."""
+    step = plan_steps.step("scan_exact_lun", "9:0:0:1", {"hctl": "9:0:0:1"})
+    with pytest.raises(Refused, match=r"^host9: target 9:0:0 is gone; not scanning$") as info:
+        act_scans.scan_exact_lun(env.host(allow_non_san=True), step)
+    assert (info.value.kind, info.value.target) == ("no_target", "host9") and env.writes == []
+
+
+def test_a_failed_scan_write_fails_the_step_on_the_scsi_host_naming_the_write(env):
+    """The kernel refuses the write to host4's scan file (here: it is no file): ActFailed on host4, its message
+    naming the exact write that failed and why."""
+    scan = env._p("sys/class/scsi_host/host4/scan")
+    os.remove(scan)
+    os.mkdir(scan)
+    step = plan_steps.step("scan_exact_lun", "4:0:0:2", {"hctl": "4:0:0:2"})
+    with pytest.raises(ActFailed) as info:
+        act_scans.scan_exact_lun(env.host(), step)
+    assert info.value.target == "host4"
+    assert str(info.value).startswith("host4: write '0 0 2' to /sys/class/scsi_host/host4/scan failed: "), str(info.value)
+    assert "IsADirectoryError" in str(info.value) and env.writes == []
+
+
+def test_a_failed_rescan_write_fails_the_step_on_the_disk_naming_the_write(env):
+    """The kernel refuses the write of sdc's rescan attribute: ActFailed on `disk sdc`, its message naming the write
+    to its H:C:T:L and why."""
+    rescan = env._p("sys/devices/scsi/4:0:0:1/rescan")
+    os.remove(rescan)
+    os.mkdir(rescan)
+    step = plan_steps.step("rescan_disk", "sdc", {"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32"})
+    with pytest.raises(ActFailed) as info:
+        act_scans.rescan_disk(env.host(), step)
+    assert info.value.target == "disk sdc"
+    assert str(info.value).startswith("disk sdc: write 1 to /sys/class/scsi_device/4:0:0:1/device/rescan failed: "), \
+        str(info.value)
+    assert "IsADirectoryError" in str(info.value) and env.writes == []
+
+
+def test_rescan_refused_on_another_identity_names_the_disk_and_the_whole_difference(env):
+    """The refusal of a disk now at another address names `disk sdc` and says what changed, in full."""
+    step = plan_steps.step("rescan_disk", "sdc", {"name": "sdc", "hctl": "4:0:0:7", "dev": "8:32"})
+    with pytest.raises(Refused) as info:
+        act_scans.rescan_disk(env.host(), step)
+    assert info.value.target == "disk sdc"
+    assert str(info.value) == "disk sdc: changed since it was planned (hctl expected 4:0:0:7, found 4:0:0:1)"
+
+
+FC_A, FC_B = "0x200100a098aa0001", "0x200200a098aa0002"
+
+
+def fc_info(*ports):
+    return {"host": 5, "transport": "fc", "targets": ["5:0:1"], "target_ports": {"5:0:1": list(ports)}}
+
+
+@pytest.mark.parametrize("ports, found", [([FC_A], FC_A), ([FC_A, FC_B], FC_A + ", " + FC_B), ([], "none")])
+def test_fc_scan_without_a_planned_port_names_the_scsi_host_and_the_ports_found(ports, found):
+    """A step naming no remote port is refused on the SCSI host (host5, not the H:C:T), its message listing every
+    port found at the target, or `none`."""
+    with pytest.raises(Refused) as info:
+        act_scans._same_target_port(fc_info(*ports), "5:0:1", None)  # pylint: disable=protected-access
+    assert (info.value.target, info.value.kind) == ("host5", "target_port")
+    assert str(info.value) == "host5: the plan names no FC remote port for target 5:0:1 (found %s); not scanning" % found
+
+
+@pytest.mark.parametrize("ports, found", [([FC_B], FC_B), ([FC_A, FC_B], FC_A + ", " + FC_B), ([], "(none read)")])
+def test_fc_scan_at_another_port_names_the_scsi_host_the_ports_found_and_the_one_planned(ports, found):
+    """Another port (or more than the one planned, or none) at the target: refused on host5, the message and the
+    evidence giving the ports found and the one expected."""
+    with pytest.raises(Refused) as info:
+        act_scans._same_target_port(fc_info(*ports), "5:0:1", FC_A)  # pylint: disable=protected-access
+    assert (info.value.target, info.value.kind) == ("host5", "target_port")
+    assert str(info.value) == ("host5: target 5:0:1 is reached through remote port %s, not %s as planned; not scanning"
+                               % (found, FC_A))
+    assert info.value.to_dict()["evidence"] == {"expected": FC_A, "found": ports}
