@@ -113,6 +113,33 @@ def test_two_units_never_open_one_node_exclusively_at_once(env):
     assert time.monotonic() - t0 >= 0.2   # the four of nvme0n2 one after the other
 
 
+def test_exclusive_opens_of_two_nodes_run_at_once(env):
+    """The lock is the node's own: one node's open (a child that hangs until its deadline) never holds up another
+    node's. Fails when all nodes share one lock: each child waits for the other inside it and the barrier breaks."""
+    import threading
+    host = env.host()
+    both_inside = threading.Barrier(2, timeout=5)
+    errors = []
+
+    def child(fn, args=(), timeout=10.0, what=None):
+        both_inside.wait()
+        return {"claimed": False, "answer": "ok"}
+    host.call = child
+
+    def check(d):
+        try:
+            act_children.exclusive_open_check(host, d)
+        except Exception as exc:  # noqa: B902 reported below, in the test's thread
+            errors.append(exc)
+    threads = [threading.Thread(target=check, args=({"name": n, "dev": dev},))
+               for n, dev in (("nvme0n1", "259:1"), ("nvme0n2", "259:2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # The children called in-process (no fork), against a sysfs tree under tmp_path: a fault in a check fails a test here
 # that a mutation run can map to the line (through deadline.call's fork it cannot).
@@ -415,7 +442,9 @@ def test_bound_ctrl_loss_tmo_refuses_a_controller_not_live_with_kind_not_live(tm
     with pytest.raises(IdentityChanged) as info:
         act_children.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800)
     exc = info.value
-    assert exc.kind == "not_live" and exc.reason.startswith("nvme0 is connecting now, not live")
+    # the whole reason: nvme_conf.write_live reports it in the came_back refusal's message
+    assert exc.kind == "not_live" and exc.reason == ("nvme0 is connecting now, not live: a bound written while it "
+                                                     "reconnects can end its reconnects at once")
     assert exc.identity == {"expected": "live", "found": "connecting"}
     assert _text(_ctrl(sys_root, "ctrl_loss_tmo")) == "off\n"
 
@@ -577,7 +606,9 @@ def test_exclusive_open_check_refuses_a_claimed_node_as_open_count(env):
     exc = info.value
     assert (exc.target, exc.kind, exc.holder) == ("disk sdc", "open_count", "exclusive open refused")
     assert exc.evidence == {"exclusive_open": "busy: Device or resource busy"}
-    assert "claimed by a kernel user (exclusive open: Device or resource busy)" in str(exc)
+    # the whole message: the refusal's msg is what the report shows
+    assert str(exc) == ("disk sdc: is claimed by a kernel user (exclusive open: Device or resource busy): a mount, "
+                        "LVM/dm, md, btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting")
 
 
 def test_exclusive_open_check_refuses_a_real_node_held_exclusively_under_the_given_target(env):
@@ -609,8 +640,12 @@ def test_exclusive_open_check_refuses_a_node_it_cannot_open_as_open_count(env):
     with pytest.raises(Refused) as info:
         act_children.exclusive_open_check(_in_process_host(env), {"name": "sdc", "dev": "8:32"})
     exc = info.value
-    assert exc.kind == "open_count" and "could not be opened exclusively to check for kernel users" in str(exc)
-    assert "FileNotFoundError" in str(exc)
+    node = os.path.join(env.root, "dev/sdc")
+    assert (exc.target, exc.kind) == ("disk sdc", "open_count")
+    # the whole message (the report's msg), with the child's failure as deadline.call words it: what was tried first
+    assert str(exc) == ("disk sdc: could not be opened exclusively to check for kernel users (exclusive open of "
+                        "/dev/sdc: FileNotFoundError: [Errno %d] %s: '%s'); not deleting"
+                        % (errno.ENOENT, os.strerror(errno.ENOENT), node))
 
 
 def test_identity_changed_is_the_kind_of_a_child_failure_never_its_text():
