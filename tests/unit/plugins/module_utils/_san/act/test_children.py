@@ -316,7 +316,7 @@ def test_delete_controller_refuses_a_state_not_in_states(tmp_path):
         act_children.child_delete_controller(sys_root, "nvme0", expected, DELETABLE)
     exc = info.value
     assert exc.reason == "nvme0 is live now, not one of connecting, resetting (it reconnected or is going already)"
-    assert exc.identity == {"expected": ["connecting", "resetting"], "found": "live"}
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": ["connecting", "resetting"], "found": "live"})
     assert not os.path.exists(_ctrl(sys_root, "delete_controller"))
 
 
@@ -386,7 +386,7 @@ def test_set_iopolicy_refuses_another_subsystem_under_the_name(tmp_path):
         act_children.child_set_iopolicy(sys_root, "nvme-subsys0", SUBSYS_NQN + "x", "numa", "round-robin")
     exc = info.value
     assert exc.reason == "nvme-subsys0 is subsystem %s now, planned %sx" % (SUBSYS_NQN, SUBSYS_NQN)
-    assert exc.identity == {"expected": SUBSYS_NQN + "x", "found": SUBSYS_NQN}
+    assert (exc.device, exc.identity) == ("nvme-subsys0", {"expected": SUBSYS_NQN + "x", "found": SUBSYS_NQN})
     assert _text(_subsys(sys_root, "iopolicy")) == "numa\n"
 
 
@@ -431,7 +431,7 @@ def test_bound_ctrl_loss_tmo_refuses_a_value_neither_off_nor_a_number(tmp_path):
         act_children.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800)
     exc = info.value
     assert exc.reason == "nvme0/ctrl_loss_tmo reads -1 now, planned from off"
-    assert (exc.kind, exc.identity) == ("identity_changed", {"expected": "off", "found": "-1"})
+    assert (exc.kind, exc.device, exc.identity) == ("identity_changed", "nvme0", {"expected": "off", "found": "-1"})
     assert _text(_ctrl(sys_root, "ctrl_loss_tmo")) == "-1\n"
 
 
@@ -445,7 +445,7 @@ def test_bound_ctrl_loss_tmo_refuses_a_controller_not_live_with_kind_not_live(tm
     # the whole reason: nvme_conf.write_live reports it in the came_back refusal's message
     assert exc.kind == "not_live" and exc.reason == ("nvme0 is connecting now, not live: a bound written while it "
                                                      "reconnects can end its reconnects at once")
-    assert exc.identity == {"expected": "live", "found": "connecting"}
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": "live", "found": "connecting"})
     assert _text(_ctrl(sys_root, "ctrl_loss_tmo")) == "off\n"
 
 
@@ -464,7 +464,7 @@ def test_bound_ctrl_loss_tmo_refuses_each_identity_field_that_differs(tmp_path, 
     found = "src_addr=192.168.30.15,traddr=192.168.30.41,trsvcid=4420" if attr == "address" else now
     exc = info.value
     assert exc.reason == "nvme0 has %s %s, planned %s" % (attr, found, expected[attr])
-    assert (exc.kind, exc.identity) == ("identity_changed", {"expected": expected[attr], "found": found})
+    assert (exc.kind, exc.device, exc.identity) == ("identity_changed", "nvme0", {"expected": expected[attr], "found": found})
     assert _text(_ctrl(sys_root, "ctrl_loss_tmo")) == "off\n"
 
 
