@@ -14,22 +14,7 @@ import signal
 import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, files, module as san_module
-
-
-class _Module(object):
-    """What write_text uses of AnsibleModule: a backup copy and the final rename."""
-
-    def __init__(self):
-        self.backups = []
-
-    def preserved_copy(self, src, dest):
-        with open(src, "rb") as old, open(dest, "wb") as copy:
-            copy.write(old.read())
-        self.backups.append(dest)
-
-    def atomic_move(self, src, dest, unsafe_writes=False):
-        assert unsafe_writes is False
-        os.rename(src, dest)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import FakeModule
 
 
 def _hung_fsync(_fd):
@@ -40,7 +25,7 @@ def test_write_text_replaces_the_file_and_keeps_a_backup(tmp_path):
     """A write that leaves the old text, no backup, or its temp file behind."""
     target = tmp_path / "multipath.conf"
     target.write_text("old\n")
-    module = _Module()
+    module = FakeModule()
     backup = files.write_text(module, str(target), "new\n", backup=True, timeout=5)
     assert target.read_text() == "new\n"
     # named as AnsibleModule.backup_local names it: <file>.<pid>.<date>@<time>~
@@ -58,7 +43,7 @@ def test_write_text_gives_up_when_the_disk_does_not_answer(tmp_path, monkeypatch
     monkeypatch.setattr(files.os, "fsync", _hung_fsync)
     started = time.monotonic()
     with pytest.raises(deadline.DeadlineExceeded) as info:
-        files.write_text(_Module(), str(target), "new\n", backup=True, timeout=0.5)
+        files.write_text(FakeModule(), str(target), "new\n", backup=True, timeout=0.5)
     assert time.monotonic() - started < 5
     assert "multipath.conf" in str(info.value)
     assert target.read_text() == "old\n"
@@ -69,10 +54,11 @@ class _Failed(Exception):
     """AnsibleModule.fail_json's exit, as a test can catch it."""
 
 
-class _ConfigModule(_Module):
+class _ConfigModule(FakeModule):
     """What san_module.write_config uses of AnsibleModule besides write_text's: its options and fail_json."""
 
-    params = {"backup": False, "command_timeout": 5}
+    def __init__(self):
+        super(_ConfigModule, self).__init__(backup=False, command_timeout=5)
 
     def fail_json(self, **kwargs):
         raise _Failed(kwargs)

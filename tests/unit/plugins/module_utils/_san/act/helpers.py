@@ -63,6 +63,28 @@ class FakeClock(object):
         self.now += s
 
 
+class FakeModule(object):
+    """What the act and files.write_text use of AnsibleModule: its params, warn(), a backup copy (preserved_copy)
+    and the final rename (atomic_move)."""
+
+    def __init__(self, **params):
+        self.params = params
+        self.warnings = []
+        self.backups = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def preserved_copy(self, src, dest):
+        with open(src, "rb") as old, open(dest, "wb") as copy_:
+            copy_.write(old.read())
+        self.backups.append(dest)
+
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        assert unsafe_writes is False
+        os.rename(src, dest)
+
+
 class FakeEnv(object):
     """A host with iSCSI host4 (target 4:0:0), paths sdc (4:0:0:1) and sdd (5:0:0:1 on host5) of map WWID."""
 
