@@ -90,12 +90,13 @@ TESTS = {
     "act/nvme.py": _san_tests("act/test_nvme.py"),
     "act/scans.py": _san_tests("act/test_scans.py"),
     "act/post_check.py": _san_tests("act/test_post_check.py") + ["tests/unit/plugins/modules/test_stale_cleanup.py"],
+    "act/refs.py": _san_tests("act/test_refs.py", "act") + ["tests/unit/plugins/modules/test_stale_cleanup.py",
+                                                            "tests/unit/plugins/modules/stale_cleanup/test_references.py"],
     # no mirrored file: the act's tests and the modules' that use them
     "act/context.py": _san_tests("act"),
     "act/daemon.py": ["tests/unit/plugins/modules/test_multipath_conf.py"],
     "act/iscsi_nodes.py": ["tests/unit/plugins/modules/test_iscsid_conf.py"],
     "act/nvme_conf.py": ["tests/unit/plugins/modules/test_nvme_conf.py"],
-    "act/refs.py": _san_tests("act") + ["tests/unit/plugins/modules/test_stale_cleanup.py"],
 }
 
 

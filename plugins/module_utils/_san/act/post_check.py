@@ -45,6 +45,10 @@ def report_references(module, host, result, after):
             act_refs.clean_references(host, refs, lambda path, text: backups.append(
                 config_write.write_text(module, path, text, backup=True,
                                         timeout=host.command_timeout)))
+            changed = ["%s:%s" % (r["file"], r["line"]) for r in refs if r["action"] == "changed_since_read"]
+            if changed:
+                module.warn("%d line(s) naming a removed device changed after they were read and were left as they "
+                            "are (see 'references'): %s" % (len(changed), "; ".join(changed)))
         elif refs:
             module.warn("%d line(s) still name a removed device (see 'references'): %s" % (
                 len(refs), "; ".join("%s:%s" % (r["file"], r["line"]) for r in refs)))

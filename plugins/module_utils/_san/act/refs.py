@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as observe_refs
 
@@ -47,16 +48,27 @@ def references(host, executed, still_present=()):
 
 def clean_references(host, refs, write):
     """Opt-in: comment out the reference lines (fstab, crypttab, devices file) through `write(path, text)` (an
-    atomic write with a backup); mount units are reported only (disable them with systemctl). Returns refs,
-    each with `action`."""
+    atomic write with a backup); mount units are reported only (disable them with systemctl). A line is found by
+    its number in the read behind `refs`; the file is read again (under the deadline) right before its write, and a
+    line whose text is not the one read any more (the file was edited in between: its numbers may name another
+    line now, the root filesystem's) is left as it is, `changed_since_read`. Returns refs, each with `action`."""
     by_file = {}
     for r in refs:
         if r["kind"] != "mount_unit":
             by_file.setdefault(r["file"], []).append(r)
     for path, items in sorted(by_file.items()):
-        with open(host.path(path)) as fh:
-            text = fh.read()
-        write(host.path(path), observe_refs.commented_out(text, [r["line"] for r in items]))
+        text, _exists = host.call(files.read_text, (host.path(path),), timeout=host.command_timeout,
+                                  what="read of %s before commenting out its lines" % path)
+        lines = files.split_lines(text)
+        same = []
         for r in items:
+            if 1 <= r["line"] <= len(lines) and lines[r["line"] - 1].rstrip("\r\n") == r["text"]:
+                same.append(r)
+            else:
+                r["action"] = "changed_since_read"
+        if not same:
+            continue
+        write(host.path(path), observe_refs.commented_out(text, [r["line"] for r in same]))
+        for r in same:
             r["action"] = "commented_out"
     return refs

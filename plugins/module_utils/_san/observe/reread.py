@@ -329,7 +329,9 @@ def read_references(root, unit_dir, files, wanted):
     found = []
     for kind, path in files:
         try:
-            with open(os.path.join(root, path.lstrip("/"))) as fh:
+            # newline="": lines cut at LF only, as libmount and lvm cut them and as act.refs.clean_references counts
+            # them when it comments one out (universal newlines would also cut at a bare CR, and shift the numbers)
+            with open(os.path.join(root, path.lstrip("/")), newline="") as fh:
                 found.extend(refs.find_references(kind, path, fh.read(), wanted, is_live))
         except (IOError, OSError):
             continue
@@ -340,7 +342,7 @@ def read_references(root, unit_dir, files, wanted):
         names = []
     for name in names:
         try:
-            with open(os.path.join(units, name)) as fh:
+            with open(os.path.join(units, name), newline="") as fh:
                 found.extend(refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
                                                   is_live))
         except (IOError, OSError):

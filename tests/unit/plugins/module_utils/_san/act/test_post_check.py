@@ -248,3 +248,29 @@ def test_a_reference_file_whose_write_hangs_ends_at_the_command_timeout(env, mon
         ("/etc/systemd/system/srv-old.mount", "reported")]
     assert result["reference_backups"] == module.backups and len(module.backups) == 1
     assert _read(env, os.path.relpath(module.backups[0], env.root)) == CRYPTTAB
+
+
+def test_a_reference_line_edited_between_the_read_and_the_clean_is_warned_about_and_left(env):
+    """fstab gets a line above the reference after the read of the references (an operator's edit): the clean leaves
+    fstab as it is now (the number read names the root filesystem's line now), crypttab is still commented out, and
+    the module warns with the line it left."""
+    _with_config(env)
+    _map_and_paths_gone(env)
+    edited = "# the root first\n" + FSTAB
+    host, call = env.host(), env.call
+
+    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
+        out = call(fn, args, timeout, what)
+        if fn is obs_reread.read_references:
+            env._file("etc/fstab", edited)
+        return out
+    host.call = edit_after_the_read
+    module = FakeModule(clean_references=True)
+    result = _result(REMOVED_MAP, flush_maps=[WWID])
+    act_post_check.post_check(module, host, result, [WWID])
+    assert _read(env, "etc/fstab") == edited and _read(env, "etc/crypttab") == obs_refs.MARK + CRYPTTAB
+    assert [(r["file"], r["line"], r["action"]) for r in result["references"]] == [
+        ("/etc/fstab", 2, "changed_since_read"), ("/etc/crypttab", 1, "commented_out"),
+        ("/etc/systemd/system/srv-old.mount", 2, "reported")]
+    assert module.warnings == ["1 line(s) naming a removed device changed after they were read and were left as they "
+                               "are (see 'references'): /etc/fstab:2"]
