@@ -45,15 +45,19 @@ def report_references(module, host, result, after):
             act_refs.clean_references(host, refs, lambda path, text: backups.append(
                 config_write.write_text(module, path, text, backup=True,
                                         timeout=host.command_timeout)))
-            changed = ["%s:%s" % (r["file"], r["line"]) for r in refs if r["action"] == "changed_since_read"]
-            if changed:
-                module.warn("%d line(s) naming a removed device changed after they were read and were left as they "
-                            "are (see 'references'): %s" % (len(changed), "; ".join(changed)))
         elif refs:
             module.warn("%d line(s) still name a removed device (see 'references'): %s" % (
                 len(refs), "; ".join("%s:%s" % (r["file"], r["line"]) for r in refs)))
     except (deadline.DeadlineExceeded, RuntimeError, OSError) as exc:
         result["references_error"] = str(exc)
-    result["references"] = refs
+        module.warn("the lines that still name a removed device could not be %s: %s" % (
+            "all read and cleaned" if cleaning else "read", exc))
+    # also when a later file's edit failed: the lines left before it are said
+    changed = ["%s:%s" % (r["file"], r["line"]) for r in refs if r.get("action") == "changed_since_read"]
+    if changed:
+        module.warn("%d line(s) naming a removed device changed after they were read, or the device is there again, "
+                    "and were left as they are (see 'references'): %s" % (len(changed), "; ".join(changed)))
+    # a byte no codec reads is kept in the file, shown as \xNN here
+    result["references"] = config_write.safe_data(refs)
     if cleaning:
         result["reference_backups"] = [b for b in backups if b]

@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as observe_refs
 
@@ -49,26 +48,28 @@ def references(host, executed, still_present=()):
 def clean_references(host, refs, write):
     """Opt-in: comment out the reference lines (fstab, crypttab, devices file) through `write(path, text)` (an
     atomic write with a backup); mount units are reported only (disable them with systemctl). A line is found by
-    its number in the read behind `refs`; the file is read again (under the deadline) right before its write, and a
-    line whose text is not the one read any more (the file was edited in between: its numbers may name another
-    line now, the root filesystem's) is left as it is, `changed_since_read`. Returns refs, each with `action`."""
+    its number in the read behind `refs`; the file is read again (under the deadline) right before its write and
+    only a line that is still a reference there, with the same number and text, is commented out. Another
+    (`changed_since_read`) is left as it is: the file was edited in between (its number may name another line now,
+    the root filesystem's), or the device it names is there again. Returns refs, each with `action`."""
     by_file = {}
     for r in refs:
         if r["kind"] != "mount_unit":
             by_file.setdefault(r["file"], []).append(r)
     for path, items in sorted(by_file.items()):
-        text, _exists = host.call(files.read_text, (host.path(path),), timeout=host.command_timeout,
-                                  what="read of %s before commenting out its lines" % path)
-        lines = files.split_lines(text)
+        wanted = sorted(set(n for r in items for n in r.get("matches") or []))
+        now = host.call(obs_reread.reread_reference_file, (host.root, items[0]["kind"], path, wanted),
+                        timeout=host.command_timeout, what="read of %s before commenting out its lines" % path)
+        still = set((r["line"], r["text"]) for r in now["refs"])
         same = []
         for r in items:
-            if 1 <= r["line"] <= len(lines) and lines[r["line"] - 1].rstrip("\r\n") == r["text"]:
+            if (r["line"], r["text"]) in still:
                 same.append(r)
             else:
                 r["action"] = "changed_since_read"
         if not same:
             continue
-        write(host.path(path), observe_refs.commented_out(text, [r["line"] for r in same]))
+        write(host.path(path), observe_refs.commented_out(now["text"], [r["line"] for r in same]))
         for r in same:
             r["action"] = "commented_out"
     return refs

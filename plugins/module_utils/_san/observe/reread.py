@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
@@ -318,33 +319,45 @@ def read_live_dm_names(root):
     return names
 
 
-def read_references(root, unit_dir, files, wanted):
-    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir; a line
-    field naming a device that is still there (a live dm name, a by-id link present) is left out."""
+def _live_check(root):
+    """is_live(value) for refs.find_references: does a live device still carry the name a field gives?"""
     live = read_live_dm_names(root)
 
     def is_live(value):
         # exists, not lexists: a by-id link udev has not yet removed dangles, and names no live device
         return refs.live_name(value, live, lambda path: os.path.exists(rooted(root, path)))
-    found = []
-    for kind, path in files:
-        try:
-            # newline="": lines cut at LF only, as libmount and lvm cut them and as act.refs.clean_references counts
-            # them when it comments one out (universal newlines would also cut at a bare CR, and shift the numbers)
-            with open(os.path.join(root, path.lstrip("/")), newline="") as fh:
-                found.extend(refs.find_references(kind, path, fh.read(), wanted, is_live))
-        except (IOError, OSError):
-            continue
+    return is_live
+
+
+def _reference_text(root, path):
+    """The file's text byte for byte (UTF-8, surrogateescape: a byte no codec of the locale reads is kept, never a
+    read that fails and hides every line of the file), lines cut at LF only as libmount and lvm cut them."""
+    return config_files.read_text(os.path.join(root, path.lstrip("/")))[0]
+
+
+def read_references(root, unit_dir, files, wanted):
+    """(runs in a forked child) the reference lines of the files and of the *.mount units in unit_dir; a line
+    field naming a device that is still there (a live dm name, a by-id link present) is left out."""
+    is_live = _live_check(root)
+    paths = list(files)
     units = os.path.join(root, unit_dir.lstrip("/"))
     try:
-        names = sorted(n for n in os.listdir(units) if n.endswith(".mount"))
+        paths.extend(("mount_unit", os.path.join(unit_dir, n)) for n in sorted(os.listdir(units)) if n.endswith(".mount"))
     except OSError:
-        names = []
-    for name in names:
+        pass
+    found = []
+    for kind, path in paths:
         try:
-            with open(os.path.join(units, name), newline="") as fh:
-                found.extend(refs.find_references("mount_unit", os.path.join(unit_dir, name), fh.read(), wanted,
-                                                  is_live))
+            text = _reference_text(root, path)
         except (IOError, OSError):
             continue
+        found.extend(refs.find_references(kind, path, text, wanted, is_live))
     return found
+
+
+def reread_reference_file(root, kind, path, wanted):
+    """(runs in a forked child) one file's text as it is now and its reference lines in that text, the live check
+    included: what act.refs.clean_references edits, and the lines it may still edit (the same line and text as
+    the read that found them, naming a device no live one carries)."""
+    text = _reference_text(root, path)
+    return {"text": text, "refs": refs.find_references(kind, path, text, wanted, _live_check(root))}

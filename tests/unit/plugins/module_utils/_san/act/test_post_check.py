@@ -201,7 +201,8 @@ def test_a_removed_wwid_that_a_live_map_or_disk_still_carries_is_not_reported(en
 
 def test_a_references_read_that_misses_its_deadline_is_reported_beside_the_result(env):
     """The read of the reference files misses its deadline (a hung /etc): the run's result stays, references is
-    empty, references_error says why and no reference_backups is returned (nothing was edited)."""
+    empty, references_error says why, a warning says it too (the role prints warnings, not references_error: an
+    empty references must not read as "no line left") and no reference_backups is returned (nothing was edited)."""
     _with_config(env)
     _map_and_paths_gone(env)
     host = env.host()
@@ -217,7 +218,8 @@ def test_a_references_read_that_misses_its_deadline_is_reported_beside_the_resul
     result = _result(REMOVED_MAP, flush_maps=[WWID])
     act_post_check.post_check(module, host, result, [WWID])
     assert result["references"] == [] and result["references_error"] == str(error)
-    assert "reference_backups" not in result and module.warnings == []
+    assert "reference_backups" not in result
+    assert module.warnings == ["the lines that still name a removed device could not be read: %s" % error]
     assert _read(env, "etc/fstab") == FSTAB and _read(env, "etc/crypttab") == CRYPTTAB
 
 
@@ -272,5 +274,46 @@ def test_a_reference_line_edited_between_the_read_and_the_clean_is_warned_about_
     assert [(r["file"], r["line"], r["action"]) for r in result["references"]] == [
         ("/etc/fstab", 2, "changed_since_read"), ("/etc/crypttab", 1, "commented_out"),
         ("/etc/systemd/system/srv-old.mount", 2, "reported")]
-    assert module.warnings == ["1 line(s) naming a removed device changed after they were read and were left as they "
-                               "are (see 'references'): /etc/fstab:2"]
+    assert module.warnings == ["1 line(s) naming a removed device changed after they were read, or the device is "
+                               "there again, and were left as they are (see 'references'): /etc/fstab:2"]
+
+
+def test_a_line_left_changed_since_read_is_warned_about_when_a_later_file_fails(env, monkeypatch):
+    """crypttab edited after the read (its line left), then fstab's write fails: the error is reported and the line
+    left in crypttab is still warned about (the warning is not lost with the exception)."""
+    _with_config(env)
+    _map_and_paths_gone(env)
+    host, call = env.host(), env.call
+
+    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
+        out = call(fn, args, timeout, what)
+        if fn is obs_reread.read_references:
+            env._file("etc/crypttab", "# keep\n" + CRYPTTAB)
+        return out
+    host.call = edit_after_the_read
+    real = config_files.write_text
+
+    def fstab_fails(module, path, text, **kw):
+        if path.endswith("fstab"):
+            raise OSError(30, "Read-only file system", path)
+        return real(module, path, text, **kw)
+    monkeypatch.setattr(config_files, "write_text", fstab_fails)
+    module = FakeModule(clean_references=True)
+    result = _result(REMOVED_MAP, flush_maps=[WWID])
+    act_post_check.post_check(module, host, result, [WWID])
+    assert "Read-only file system" in result["references_error"]
+    assert [(r["file"], r["action"]) for r in result["references"]] == [
+        ("/etc/fstab", "reported"), ("/etc/crypttab", "changed_since_read"),
+        ("/etc/systemd/system/srv-old.mount", "reported")]
+    assert module.warnings[-1] == ("1 line(s) naming a removed device changed after they were read, or the device is "
+                                   "there again, and were left as they are (see 'references'): /etc/crypttab:1")
+
+
+def test_a_reference_line_with_a_byte_that_is_not_utf8_is_shown_escaped_in_the_result(env):
+    """The module's result is JSON: a byte of the file that is not UTF-8 is shown as \\xNN in references' text."""
+    _map_and_paths_gone(env)
+    with open(os.path.join(env.root, "etc", "crypttab"), "wb") as fh:
+        fh.write(CRYPTTAB.rstrip("\n").encode() + b",caf\xe9\n")
+    result = _result(REMOVED_MAP, flush_maps=[WWID])
+    act_post_check.post_check(FakeModule(clean_references=False), env.host(), result, [WWID])
+    assert [r["text"] for r in result["references"]] == [CRYPTTAB.rstrip("\n") + ",caf\\xe9"]

@@ -149,13 +149,14 @@ CLEAN_FSTAB = ("UUID=1234-abcd / ext4 defaults 0 1\n"
 
 
 def _clean(env, refs):
-    """clean_references through a write that records (path, text) and writes the text, as files.write_text would."""
+    """clean_references through a write that records (path, text) and writes the text byte for byte, as
+    files.write_text would."""
     written = []
 
     def write(path, text):
         written.append((path, text))
-        with open(path, "w") as fh:
-            fh.write(text)
+        with open(path, "wb") as fh:
+            fh.write(text.encode("utf-8", "surrogateescape"))
     act_refs.clean_references(env.host(), refs, write)
     return written
 
@@ -217,16 +218,87 @@ def test_a_bare_cr_counts_no_line_in_the_read_or_the_clean(env):
     assert [r["action"] for r in refs] == ["commented_out"]
 
 
-def test_the_read_before_the_clean_has_the_commands_deadline(env):
-    """The file is read again through the host's call, with the command timeout (a root filesystem whose disk stops
-    answering waits in D state; the module must not wait with it)."""
+def test_the_read_before_the_clean_has_the_commands_deadline_and_names_the_file(env):
+    """The file is read again in a child (observe.reread.reread_reference_file) with the command timeout (a root
+    filesystem whose disk stops answering waits in D state; the module must not wait with it), for the names the
+    lines matched; the deadline's message names the file (references_error shows it)."""
     refs = _fstab_refs(env, CLEAN_FSTAB, [CLEANED])
     calls, call = [], env.call
 
     def recorded(fn, args=(), timeout=10.0, what=None):
-        calls.append((fn, args, timeout))
+        calls.append((fn, args, timeout, what))
         return call(fn, args, timeout, what)
     env.call = recorded
     host = env.host(command_timeout=7)
     act_refs.clean_references(host, refs, lambda path, text: None)
-    assert calls == [(config_files.read_text, (os.path.join(env.root, "etc/fstab"),), 7)]
+    assert calls == [(obs_reread.reread_reference_file, (env.root, "fstab", "/etc/fstab", refs[0]["matches"]), 7,
+                      "read of /etc/fstab before commenting out its lines")]
+
+
+def test_a_line_whose_map_is_there_again_before_the_clean_is_left(env):
+    """The map a line names (by its /dev/mapper name) is back between the read and the clean (the LU mapped back,
+    the bindings' alias reused): the line names a live device again and is not commented out."""
+    text = "UUID=1234-abcd / ext4 defaults 0 1\n/dev/mapper/mpathz /srv/old xfs defaults 0 0\n"
+    env._file("etc/fstab", text)
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("fstab", "/etc/fstab")],
+                                      observe_refs.needles([], ["mpathz"], []))
+    assert [r["line"] for r in refs] == [2]
+    env._file("sys/block/dm-7/dm/name", "mpathz\n")
+    assert _clean(env, refs) == [] and _read(env, "etc/fstab") == text
+    assert [r["action"] for r in refs] == ["changed_since_read"]
+
+
+def test_a_byte_that_is_not_utf8_hides_no_reference_and_stays_in_the_file(env):
+    """A Latin-1 comment in fstab (b"donn\\xe9es"): the read keeps every line (a strict decode failed, and hid all
+    the file's references), and the clean writes the byte back as it was."""
+    line = CLEAN_FSTAB.splitlines(True)[1]
+    raw = b"# donn\xe9es\n" + line.encode() + b"UUID=1234-abcd / ext4 defaults 0 1\n"
+    with open(os.path.join(env.root, "etc", "fstab"), "wb") as fh:
+        fh.write(raw)
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("fstab", "/etc/fstab")],
+                                      observe_refs.needles([CLEANED], [], []))
+    assert [r["line"] for r in refs] == [2]
+    _clean(env, refs)
+    assert _read(env, "etc/fstab", binary=True) == raw.replace(line.encode(), observe_refs.MARK.encode() + line.encode())
+    assert [r["action"] for r in refs] == ["commented_out"]
+
+
+def test_a_line_with_trailing_blanks_is_still_the_line_read(env):
+    """The text compared is the line without its line break only: trailing blanks are part of it (a line that
+    lost them was edited)."""
+    line = "/dev/mapper/%s /srv/old xfs defaults 0 0 \t" % CLEANED
+    refs = _fstab_refs(env, line + "\n", [CLEANED])
+    _clean(env, refs)
+    assert _read(env, "etc/fstab") == observe_refs.MARK + line + "\n"
+    env._file("etc/fstab", line + "\n")
+    refs = _fstab_refs(env, line + "\n", [CLEANED])
+    env._file("etc/fstab", line.rstrip() + "\n")
+    assert _clean(env, refs) == [] and [r["action"] for r in refs] == ["changed_since_read"]
+
+
+def test_a_devices_file_line_ending_in_any_letter_is_cleaned(env):
+    """The LVM devices file's lines end with the PV's id (32 letters and digits): only the line break is cut from
+    a line, never a letter."""
+    line = "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/%s PVID=5yfdVZAnS8NXUsXs1Iba4cyb4AFZ2iEX" % (
+        CLEANED, CLEANED)
+    env._file("etc/lvm/devices/system.devices", "VERSION=1.1.2\n" + line + "\n")
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("lvm_devices", "/etc/lvm/devices/system.devices")],
+                                      observe_refs.needles([CLEANED], [], []))
+    assert [r["line"] for r in refs] == [2]
+    _clean(env, refs)
+    assert _read(env, "etc/lvm/devices/system.devices") == "VERSION=1.1.2\n" + observe_refs.MARK + line + "\n"
+
+
+def test_a_file_whose_lines_all_changed_does_not_stop_the_clean_of_the_next(env):
+    """Files are cleaned one by one (crypttab, then fstab): crypttab edited since the read, fstab not. fstab's line
+    is still commented out."""
+    crypttab = "luks-old /dev/disk/by-id/dm-uuid-mpath-%s none luks\n" % CLEANED
+    env._file("etc/crypttab", crypttab)
+    env._file("etc/fstab", CLEAN_FSTAB)
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("fstab", "/etc/fstab"), ("crypttab", "/etc/crypttab")],
+                                      observe_refs.needles([CLEANED], [], []))
+    env._file("etc/crypttab", "# first\n" + crypttab)
+    written = _clean(env, refs)
+    assert [os.path.basename(path) for path, _text in written] == ["fstab"]
+    assert [(r["file"], r["action"]) for r in refs] == [("/etc/fstab", "commented_out"),
+                                                        ("/etc/crypttab", "changed_since_read")]
