@@ -55,6 +55,7 @@ MAPPER = "/dev/mapper/"
 BY_ID = "/dev/disk/by-id/"
 # a kpartx partition of a map: <name>p1 or <name>-part1
 _KPARTX = re.compile(r"^(?:p|-part)[0-9]+$")
+_KPARTX_END = re.compile(r"(?:p|-part)[0-9]+$")
 _KEY = re.compile(r"^[A-Za-z_]+=")
 
 
@@ -119,11 +120,14 @@ def _bounded(text, needle, name_char=_HEX_NAME):
 
 def live_name(value, live_dm_names, exists):
     """Does a live device still carry the name `value`? A dm device with that /dev/mapper name (its name in sysfs:
-    a /dev/mapper entry outlives its device until udev handles the remove event), or a /dev/disk/by-id link that
-    resolves to a node that is there (`exists(path)`, never a dangling link's lexists): such a line names a live
-    device and is never reported nor touched."""
+    a /dev/mapper entry outlives its device until udev handles the remove event; for a kpartx partition's name,
+    its map's is enough), or a /dev/disk/by-id link that resolves to a node that is there (`exists(path)`, never a
+    dangling link's lexists): such a line names a live device and is never reported nor touched."""
     if value.startswith(MAPPER):
-        return value[len(MAPPER):] in live_dm_names
+        name = value[len(MAPPER):]
+        # a kpartx partition (<map>p1, <map>-part1) of a map that is there: its partition map may not be made yet
+        base = _KPARTX_END.sub("", name)
+        return name in live_dm_names or (base != name and base in live_dm_names)
     if value.startswith(BY_ID):
         return exists(value)
     return False

@@ -13,7 +13,7 @@ import os
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import kernel_wwid, map_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.parse import DM_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import listdir, read_text, rooted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import RPORT_DIR_RE, TARGET_DIR_RE
@@ -355,9 +355,31 @@ def read_references(root, unit_dir, files, wanted):
     return found
 
 
+def read_live_wwids(root):
+    """The WWIDs (multipath's notation) of the devices there now: each multipath map's (its dm uuid) and each SCSI
+    disk's (device/wwid)."""
+    out = set()
+    for dev in listdir(rooted(root, "/sys/block")):
+        if DM_RE.match(dev):
+            wwid = map_wwid(read_text(rooted(root, "/sys/block/%s/dm/uuid" % dev)))
+        elif dev.startswith("sd"):
+            wwid = kernel_wwid(read_text(rooted(root, "/sys/block/%s/device/wwid" % dev)))
+        else:
+            continue
+        if wwid:
+            out.add(str(wwid))
+    return out
+
+
 def reread_reference_file(root, kind, path, wanted):
-    """(runs in a forked child) one file's text as it is now and its reference lines in that text, the live check
-    included: what act.refs.clean_references edits, and the lines it may still edit (the same line and text as
-    the read that found them, naming a device no live one carries)."""
+    """(runs in a forked child) one file's text as it is now and its reference lines in that text: what
+    act.refs.clean_references edits, and the lines it may still edit (the same line and text as the read that found
+    them). A field naming a live dm name or by-id link matches nothing (find_references), and a line any field of
+    which names a WWID a map or disk carries again is none (an LVM devices file's IDNAME=mpath-<WWID>, whatever its
+    DEVNAME says: the map may be back under another name)."""
     text = _reference_text(root, path)
-    return {"text": text, "refs": refs.find_references(kind, path, text, wanted, _live_check(root))}
+    is_live = _live_check(root)
+    back = set(r["line"] for r in refs.find_references(kind, path, text, refs.needles(sorted(read_live_wwids(root))),
+                                                       is_live))
+    return {"text": text,
+            "refs": [r for r in refs.find_references(kind, path, text, wanted, is_live) if r["line"] not in back]}

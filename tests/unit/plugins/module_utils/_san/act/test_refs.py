@@ -302,3 +302,56 @@ def test_a_file_whose_lines_all_changed_does_not_stop_the_clean_of_the_next(env)
     assert [os.path.basename(path) for path, _text in written] == ["fstab"]
     assert [(r["file"], r["action"]) for r in refs] == [("/etc/fstab", "commented_out"),
                                                         ("/etc/crypttab", "changed_since_read")]
+
+
+def test_a_devices_file_line_whose_map_is_there_again_by_its_wwid_is_left(env):
+    """The LVM devices file names a PV's map by WWID (IDNAME=mpath-<WWID>): the LU mapped back and multipathd made
+    the map again (same WWID) between the read and the clean. The line names a device that is there: not commented
+    out (LVM would no longer see the PV, and its volume group would not activate at the next boot)."""
+    path = "/etc/lvm/devices/system.devices"
+    line = "IDTYPE=mpath_uuid IDNAME=mpath-%s DEVNAME=/dev/mapper/mpathz PVID=5yfdVZAnS8NXUsXs1Iba4cyb4AFZ2iEX" % CLEANED
+    text = "VERSION=1.1.2\n" + line + "\n"
+    env._file(path.lstrip("/"), text)
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("lvm_devices", path)],
+                                      observe_refs.needles([CLEANED], ["mpathz"], []))
+    assert [r["line"] for r in refs] == [2]
+    env._file("sys/block/dm-7/dm/uuid", "mpath-%s\n" % CLEANED)   # the map again, under another name
+    env._file("sys/block/dm-7/dm/name", "mpathy\n")
+    assert _clean(env, refs) == [] and _read(env, path.lstrip("/")) == text
+    assert [r["action"] for r in refs] == ["changed_since_read"]
+
+
+def test_a_line_whose_wwid_a_plain_disk_carries_again_is_left(env):
+    """A by-WWID fstab line (the map's dm-uuid link name) whose LU is back as a plain disk (its device/wwid in the
+    kernel's naa. form): left as it is."""
+    text = "/dev/disk/by-id/dm-uuid-mpath-%s /srv/old xfs defaults 0 0\n" % CLEANED
+    refs = _fstab_refs(env, text, [CLEANED])
+    assert [r["line"] for r in refs] == [1]
+    env._file("sys/block/sdq/device/wwid", "naa.%s\n" % CLEANED[1:].upper())
+    assert _clean(env, refs) == [] and [r["action"] for r in refs] == ["changed_since_read"]
+
+
+def test_a_kpartx_partition_line_of_a_map_that_is_there_is_no_reference(env):
+    """A line naming a kpartx partition (mpathzp1, mpathz-part1) of a map that is there names a live device, even
+    before kpartx made the partition's own map: found by neither read, never commented out."""
+    text = "/dev/mapper/mpathzp1 /srv/a xfs defaults 0 0\n/dev/mapper/mpathz-part2 /srv/b xfs defaults 0 0\n"
+    env._file("etc/fstab", text)
+    wanted = observe_refs.needles([], ["mpathz"], [])
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("fstab", "/etc/fstab")], wanted)
+    assert [r["line"] for r in refs] == [1, 2]
+    env._file("sys/block/dm-7/dm/name", "mpathz\n")
+    assert _clean(env, refs) == [] and [r["action"] for r in refs] == ["changed_since_read"] * 2
+    assert obs_reread.read_references(env.root, "/etc/systemd/system", [("fstab", "/etc/fstab")], wanted) == []
+
+
+def test_a_name_that_only_ends_like_a_partition_is_not_taken_for_one_of_a_live_map(env):
+    """mpathz is there: /dev/mapper/mpathzz and /dev/mapper/db-data (no partition suffix after a live map's name)
+    stay references of their removed maps."""
+    env._file("sys/block/dm-7/dm/name", "mpathz\n")
+    text = "/dev/mapper/mpathzz /srv/a xfs defaults 0 0\n/dev/mapper/db-data /srv/b xfs defaults 0 0\n"
+    env._file("etc/fstab", text)
+    refs = obs_reread.read_references(env.root, "/etc/systemd/system", [("fstab", "/etc/fstab")],
+                                      observe_refs.needles([], ["mpathzz", "db-data"], []))
+    assert [r["line"] for r in refs] == [1, 2]
+    _clean(env, refs)
+    assert [r["action"] for r in refs] == ["commented_out"] * 2
