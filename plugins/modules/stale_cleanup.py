@@ -378,7 +378,7 @@ references:
 reference_backups:
   description: The backup of each file whose lines were commented out (O(clean_references)), also when a later
     file's edit failed.
-  returned: when O(clean_references) commented out lines
+  returned: when O(clean_references) found lines to comment out (empty when none was, each changed since it was read)
   type: list
   elements: str
 references_error:

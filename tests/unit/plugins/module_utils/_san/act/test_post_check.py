@@ -302,6 +302,8 @@ def test_a_line_left_changed_since_read_is_warned_about_when_a_later_file_fails(
     result = _result(REMOVED_MAP, flush_maps=[WWID])
     act_post_check.post_check(module, host, result, [WWID])
     assert "Read-only file system" in result["references_error"]
+    assert module.warnings[0] == ("the lines that still name a removed device could not be all read and cleaned: %s"
+                                  % result["references_error"])
     assert [(r["file"], r["action"]) for r in result["references"]] == [
         ("/etc/fstab", "reported"), ("/etc/crypttab", "changed_since_read"),
         ("/etc/systemd/system/srv-old.mount", "reported")]
@@ -317,3 +319,24 @@ def test_a_reference_line_with_a_byte_that_is_not_utf8_is_shown_escaped_in_the_r
     result = _result(REMOVED_MAP, flush_maps=[WWID])
     act_post_check.post_check(FakeModule(clean_references=False), env.host(), result, [WWID])
     assert [r["text"] for r in result["references"]] == [CRYPTTAB.rstrip("\n") + ",caf\\xe9"]
+
+
+def test_every_line_left_changed_since_read_is_named_in_the_one_warning(env):
+    """fstab and crypttab both edited after the read: one warning names both lines, in the order of references."""
+    _with_config(env)
+    _map_and_paths_gone(env)
+    host, call = env.host(), env.call
+
+    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
+        out = call(fn, args, timeout, what)
+        if fn is obs_reread.read_references:
+            env._file("etc/crypttab", "# keep\n" + CRYPTTAB)
+            env._file("etc/fstab", "# keep\n" + FSTAB)
+        return out
+    host.call = edit_after_the_read
+    module = FakeModule(clean_references=True)
+    result = _result(REMOVED_MAP, flush_maps=[WWID])
+    act_post_check.post_check(module, host, result, [WWID])
+    assert module.warnings == ["2 line(s) naming a removed device changed after they were read, or the device is "
+                               "there again, and were left as they are (see 'references'): /etc/fstab:2; /etc/crypttab:1"]
+    assert "reference_backups" in result and result["reference_backups"] == [] and "references_error" not in result
