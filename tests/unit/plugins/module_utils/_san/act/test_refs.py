@@ -12,7 +12,6 @@ import os
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
     context as act_context, refs as act_refs)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
