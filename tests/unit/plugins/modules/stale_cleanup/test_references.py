@@ -10,13 +10,11 @@ __metaclass__ = type
 
 import os
 import pytest
-import time
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import refs as obs_refs
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    FakeEnv, WWID, WWID2)
+    FakeEnv, WWID, WWID2, hang_the_write_of)
 
 
 MODULE = stale_cleanup
@@ -206,13 +204,7 @@ def test_a_reference_file_edited_before_a_later_write_failed_is_reported(env, ru
     its deadline (its filesystem hung) the result said references: [] and no reference_backups, so the crypttab
     already edited (a boot-time change) and its backup were reported nowhere: every file changed must be in the
     result with its backup."""
-    real = config_files._write_synced
-
-    def fstab_hangs(tmp, data):
-        if ".fstab." in os.path.basename(tmp):
-            time.sleep(30)
-        return real(tmp, data)
-    monkeypatch.setattr(config_files, "_write_synced", fstab_hangs)
+    hang_the_write_of(monkeypatch, "fstab")
     out = run({"clean_references": True, "command_timeout": 1})
     assert read(env, "etc/crypttab").startswith(obs_refs.MARK)  # crypttab was edited before fstab's write hung
     assert read(env, "etc/fstab") == FSTAB

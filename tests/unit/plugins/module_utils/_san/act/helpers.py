@@ -13,10 +13,11 @@ import os
 import shutil
 import signal
 import threading
+import time
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
     children as act_children, context as act_context)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
@@ -670,3 +671,15 @@ def alias_hosts(tmp_path, monkeypatch):
         monkeypatch.setattr(read, "reader_for", lambda params, t=t: t.reader(
             command_timeout=params["command_timeout"]))
         yield alias_last
+
+
+def hang_the_write_of(monkeypatch, name, seconds=30):
+    """files.write_text's write of the file called `name` (its temp file .<name>.*) waits `seconds` in its child, as on
+    a filesystem whose disk stopped answering; every other file is written."""
+    real = config_files._write_synced
+
+    def hangs(tmp, data):
+        if ".%s." % name in os.path.basename(tmp):
+            time.sleep(seconds)
+        return real(tmp, data)
+    monkeypatch.setattr(config_files, "_write_synced", hangs)

@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import (
     refs as obs_refs, reread as obs_reread)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
-    WWID, WWID2, FakeModule, env, second_map, stale_maps)
+    WWID, WWID2, FakeModule, env, hang_the_write_of, second_map, stale_maps)
 
 
 FSTAB = ("UUID=1234-abcd / ext4 defaults 0 1\n"
@@ -63,6 +63,21 @@ def _healthy(env, wwid):
 
 def _result(executed, flush_maps=()):
     return {"flush_maps": list(flush_maps), "executed": list(executed)}
+
+
+def _edited_after_the_read(env, edits):
+    """The env's host, on which the files `edits` names ({path under the root: text}) are written right after the
+    read of the references: an operator's edit between the read and the clean."""
+    host, call = env.host(), env.call
+
+    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
+        out = call(fn, args, timeout, what)
+        if fn is obs_reread.read_references:
+            for rel, text in sorted(edits.items()):
+                env._file(rel, text)
+        return out
+    host.call = edit_after_the_read
+    return host
 
 
 def _references_read(host):
@@ -229,13 +244,7 @@ def test_a_reference_file_whose_write_hangs_ends_at_the_command_timeout(env, mon
     crypttab edited before it still in the result with its backup."""
     _with_config(env)
     _map_and_paths_gone(env)
-    real = config_files._write_synced
-
-    def fstab_hangs(tmp, data):
-        if ".fstab." in os.path.basename(tmp):
-            time.sleep(30)
-        return real(tmp, data)
-    monkeypatch.setattr(config_files, "_write_synced", fstab_hangs)
+    hang_the_write_of(monkeypatch, "fstab")
     host = env.host(command_timeout=1)
     module = FakeModule(clean_references=True)
     result = _result(REMOVED_MAP, flush_maps=[WWID])
@@ -259,14 +268,7 @@ def test_a_reference_line_edited_between_the_read_and_the_clean_is_warned_about_
     _with_config(env)
     _map_and_paths_gone(env)
     edited = "# the root first\n" + FSTAB
-    host, call = env.host(), env.call
-
-    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
-        out = call(fn, args, timeout, what)
-        if fn is obs_reread.read_references:
-            env._file("etc/fstab", edited)
-        return out
-    host.call = edit_after_the_read
+    host = _edited_after_the_read(env, {"etc/fstab": edited})
     module = FakeModule(clean_references=True)
     result = _result(REMOVED_MAP, flush_maps=[WWID])
     act_post_check.post_check(module, host, result, [WWID])
@@ -283,14 +285,7 @@ def test_a_line_left_changed_since_read_is_warned_about_when_a_later_file_fails(
     left in crypttab is still warned about (the warning is not lost with the exception)."""
     _with_config(env)
     _map_and_paths_gone(env)
-    host, call = env.host(), env.call
-
-    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
-        out = call(fn, args, timeout, what)
-        if fn is obs_reread.read_references:
-            env._file("etc/crypttab", "# keep\n" + CRYPTTAB)
-        return out
-    host.call = edit_after_the_read
+    host = _edited_after_the_read(env, {"etc/crypttab": "# keep\n" + CRYPTTAB})
     real = config_files.write_text
 
     def fstab_fails(module, path, text, **kw):
@@ -325,15 +320,7 @@ def test_every_line_left_changed_since_read_is_named_in_the_one_warning(env):
     """fstab and crypttab both edited after the read: one warning names both lines, in the order of references."""
     _with_config(env)
     _map_and_paths_gone(env)
-    host, call = env.host(), env.call
-
-    def edit_after_the_read(fn, args=(), timeout=10.0, what=None):
-        out = call(fn, args, timeout, what)
-        if fn is obs_reread.read_references:
-            env._file("etc/crypttab", "# keep\n" + CRYPTTAB)
-            env._file("etc/fstab", "# keep\n" + FSTAB)
-        return out
-    host.call = edit_after_the_read
+    host = _edited_after_the_read(env, {"etc/crypttab": "# keep\n" + CRYPTTAB, "etc/fstab": "# keep\n" + FSTAB})
     module = FakeModule(clean_references=True)
     result = _result(REMOVED_MAP, flush_maps=[WWID])
     act_post_check.post_check(module, host, result, [WWID])
