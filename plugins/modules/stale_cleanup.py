@@ -370,8 +370,8 @@ references:
   description: Lines that still name a removed device, each with C(kind), C(file), C(line), C(text), C(matches)
     and C(action) (reported, commented_out, or changed_since_read - with O(clean_references), a line that was
     no reference any more when its file was read again right before the edit, its text changed or its device there
-    again, left as it is and warned about). When a file's edit failed (RV(references_error)), the lines of the files edited before it are still
-    here, commented_out, and those of the others reported.
+    again, left as it is and warned about). When a file's edit failed (RV(references_error)), the lines of the
+    files edited before it are still here, commented_out, and those of the others reported.
   returned: when not in check mode
   type: list
   elements: dict
