@@ -104,7 +104,7 @@ def test_bound_ctrl_loss_tmo_writes_the_seconds_as_a_number_through_its_child(tm
     assert (fn, args, timeout, what) == (children.child_bound_ctrl_loss_tmo,
                                          (os.path.join(str(tmp_path), "sys"), "nvme0", CTRL_ID, 600),
                                          7.5, "write of nvme0/ctrl_loss_tmo")
-    assert type(args[3]) is int
+    assert isinstance(args[3], int) and not isinstance(args[3], bool)
 
 
 def test_a_subsystem_that_is_another_one_now_is_refused_as_identity_and_nothing_is_written(tmp_path):
