@@ -149,7 +149,9 @@ def _host_entry(host, report, active):
             b.get("msg") or b.get("why") or "" for b in report["remediation"]["blocked"])
     host_row = {"host": host, "status": report["status"], "counts": report["counts"],
                 "summary": report.get("summary") or {}, "reason": reason,
-                "remediation": (report.get("remediation") or {}).get("counts"),
+                # a host lost while the module ran: no count is known ("-"), counted apart as unknown
+                "remediation": None if (report.get("remediation") or {}).get("unknown")
+                else (report.get("remediation") or {}).get("counts"),
                 "stopped": _stopped_units(report.get("remediation")),
                 "fc": report.get("fc"), "nvme": report.get("nvme")}
     return host_row, [dict(f, host=host, status=report["status"]) for f in report["findings"]]
@@ -234,6 +236,9 @@ def _fleet_counts(index, host_rows, rows):
     for h in host_rows:
         for k in remediation:
             remediation[k] += (h.get("remediation") or {}).get(k, 0)
+    # the hosts lost while the module ran there: what it planned and executed on them is unknown
+    remediation["unknown"] = sum(1 for r in index.values() if isinstance(r, dict)
+                                 and (r.get("remediation") or {}).get("unknown"))
     # the hosts a real run remediated with sanfleet_allow_unreviewed: a plan nobody approved
     remediation["unreviewed"] = sum(1 for r in index.values() if isinstance(r, dict)
                                     and (r.get("remediation") or {}).get("approval") == "unreviewed")

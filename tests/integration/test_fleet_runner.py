@@ -262,7 +262,7 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
     assert per_unmapped >= 4
     # a check run plans: nothing unreviewed ran (sanfleet_allow_unreviewed counts only real runs that used it)
     assert data["counts"]["remediation"] == {"planned": per_unmapped, "executed": 0, "refused": 0, "stopped": 0,
-                                             "queueing_not_restored": 0, "unreviewed": 0}
+                                             "queueing_not_restored": 0, "unknown": 0, "unreviewed": 0}
     assert data["counts"]["by_status"]["not_run"] == 0  # the last batch's report has every host
     verdicts = json.loads((reports / "hosts" / "node01-unmapped.json").read_text())["verdicts"]
     # the LIO placeholder LUN 0 is not an ONTAP LUN: unknown_array, left alone
