@@ -93,9 +93,10 @@ def files_inside_the_collection():
     return {str(f): f.stat().st_mtime_ns for d in INSIDE if d.is_dir() for f in d.rglob("*") if f.is_file()}
 
 
-def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None):
+def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None, env=None):
     """Run sanfleet.remediation.<name> from a fresh directory (or `cwd`) with sanfleet_ontap only in
-    group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's."""
+    group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's,
+    `env` is added to the environment."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
     (run / "inventory" / "group_vars").mkdir(parents=True)
     (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {
@@ -116,8 +117,8 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
         (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
         cwd = cwd or run / "cwd"
         cwd.mkdir(exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
-        env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+        extra, env = env or {}, {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
+        env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **extra)
         argv = ["ansible-playbook", "-i", str(run / "inventory"), "sanfleet.remediation." + name, "-f", "10"]
         argv += [a for a in (verbosity,) if a] + list(args)
         before = files_inside_the_collection()
@@ -260,6 +261,62 @@ def test_remediate_reports_and_plans_a_host_whose_modules_cannot_run(fleet):
     doc = json.loads((real.reports / "hosts" / (nopython + ".json")).read_text())
     assert doc["status"] == "failed" and doc["remediation"]["approval"] == "not_in_plan", doc["remediation"]
     assert doc["remediation"]["counts"]["executed"] == 0
+
+
+# A connection that runs one module (MODULE) and then drops, as ssh does when the host goes away while the module
+# runs: the module did its work, its result never comes back, and ansible-core reports the host unreachable.
+LOSSY_CONNECTION = """from ansible.errors import AnsibleConnectionFailure
+from ansible.plugins.connection.local import Connection as LocalConnection
+
+DOCUMENTATION = %r
+
+
+class Connection(LocalConnection):
+    transport = "lossy"
+
+    def exec_command(self, cmd, in_data=None, sudoable=True):
+        result = super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        if "AnsiballZ_%s.py" in cmd or b"plugins.modules.%s'" in (in_data or b""):
+            raise AnsibleConnectionFailure("Failed to connect to the host via lossy: the connection dropped")
+        return result
+"""
+
+
+@pytest.mark.parametrize("module, said", [("stale_cleanup", "what it executed on the host is unknown"),
+                                          ("stale_mpath_facts", "nothing was changed on the host")])
+def test_remediate_reports_and_plans_a_host_lost_while_the_module_ran(fleet, module, said):
+    """The connection to a host dropped while stale_cleanup ran on it: ansible-core took the host out of the play
+    before its report, so it got no hosts/<host>.json and no not_planned entry in sanfleet-plan.json, and nothing
+    said that what the module did there (it may have removed devices) is unknown. The role keeps the host in the
+    play and fails it; the playbook records it, plans it as not_planned, and its report says what ran is unknown
+    (no count of 0 executed), the fleet counts it apart."""
+    from ansible.plugins.connection import local
+    plugins = fleet["top"] / "connection_plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "lossy.py").write_text(LOSSY_CONNECTION % (local.DOCUMENTATION.replace("name: local", "name: lossy", 1),
+                                                          module, module))
+    lost = "node51-lost"
+    hosts = {"node01-unmapped": fleet["hosts"]["node01-unmapped"],
+             lost: dict(fleet["hosts"]["node01-unmapped"], ansible_connection="lossy")}
+    check = run_playbook(fleet, "remediate", "lost-" + module, "--check", "-e", "sanfleet_hosts=san", verbosity=None,
+                         hosts=hosts, env={"ANSIBLE_CONNECTION_PLUGINS": str(plugins)})
+    assert check.returncode == 2, (check.returncode, check.stdout[-3000:])   # the host fails after its report
+    plan = json.loads((check.reports / "sanfleet-plan.json").read_text())
+    assert plan[lost]["not_planned"] is True and "connection dropped" in plan[lost]["msg"], plan[lost]
+    assert said in plan[lost]["msg"]
+    assert "not_planned" not in plan["node01-unmapped"]
+    doc = json.loads((check.reports / "hosts" / (lost + ".json")).read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["status"] == "failed" and said in doc["errors"][-1]["msg"], doc["errors"]
+    fleet_doc = json.loads((check.reports / "fleet.json").read_text())
+    lost_rows = [h["remediation"] for h in fleet_doc["hosts"] if h["host"] == lost]
+    if module == "stale_cleanup":
+        assert "connection dropped" in doc["remediation"]["unknown"], doc["remediation"]
+        assert fleet_doc["counts"]["remediation"]["unknown"] == 1 and lost_rows == [None]
+        assert "1 host(s) LOST while the module ran" in check.stdout
+    else:   # lost before the removal module: nothing ran, and the counts say 0 of what is known
+        assert "unknown" not in doc["remediation"] and doc["remediation"]["counts"]["executed"] == 0
+        assert fleet_doc["counts"]["remediation"]["unknown"] == 0
 
 
 def test_remediate_never_targets_an_implicit_all(fleet):
