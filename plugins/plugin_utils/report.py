@@ -66,10 +66,11 @@ def _ran(result):
     return isinstance(result, dict) and not result.get("skipped")
 
 
-def _lost(result):
-    """The registered result of a module whose connection dropped while it ran (the role's ignore_unreachable): its
-    own result never came back, so what it planned and did on the host is unknown."""
-    return isinstance(result, dict) and result.get("unreachable") is True
+def _unanswered(result):
+    """{unanswered: true, msg}: the playbook found no answer of stale_cleanup in what its task registered (its
+    connection dropped while it ran, its task timeout stopped waiting, it crashed): the module may have run on, so
+    what it planned and did on the host is unknown."""
+    return isinstance(result, dict) and result.get("unanswered") is True
 
 
 def _violation_rows(parts):
@@ -310,12 +311,12 @@ def _remediation(plan, applied):
     out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": [],
            "queueing_restored": []}
     out["blocked"] = []
-    if _lost(applied):
-        # no count of it is known: the counts stay 0 (nothing this report knows of ran) and `unknown` says why no
-        # number here is the host's truth (the fleet pages show "-" and count the host apart)
-        out["unknown"] = ("the connection was lost while the module ran (%s): what it planned and executed on the "
-                          "host is unknown" % (applied.get("msg") or "unreachable"))
-        plan = applied = None
+    if _unanswered(applied):
+        # no count of it is known: null, never 0 (the fleet pages show "-" and count the host apart)
+        out["unknown"] = ("stale_cleanup gave no result of its own (%s): what it planned and executed on the host is "
+                          "unknown" % (applied.get("msg") or "no message"))
+        out["counts"] = dict.fromkeys(("planned", "refused", "executed", "stopped", "queueing_not_restored"))
+        return out
     if _ran(plan):
         out["planned"] = _steps(plan.get("steps"))
         out["blocked"] = [{"why": b.get("why"), "msg": b.get("msg")} for b in plan.get("blocked") or []]

@@ -11,7 +11,7 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
 
-SCHEMA_VERSION = "2.6"
+SCHEMA_VERSION = "3.0"
 SEVERITIES = ("error", "violation", "warning", "info")
 # host status, worst first: the order of the fleet report. failed: unreachable, or a task failed (the report says
 # which and why); not_san: no multipath-tools, no iSCSI initiator, no FC HBA, and every read that could show one

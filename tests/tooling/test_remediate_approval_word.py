@@ -92,3 +92,65 @@ def test_a_module_result_given_as_an_extra_var_cannot_stand_in_for_the_modules_w
     # the same run without the forged result is not refused by the guard (the module's own gate decides)
     variables.pop("stale_cleanup_result")
     assert not _refused_before_the_module(variables)
+
+
+def _cleanup_answer(stale_cleanup_result=None):
+    """remediate.yml's sanfleet_cleanup_answer (the plan and applied parts of the report), rendered by Ansible's own
+    templar (a dict, as the play hands it on)."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    try:
+        from ansible.template import trust_as_template  # ansible-core 2.19+: only trusted text is a template
+    except ImportError:  # pragma: no cover
+        def trust_as_template(text):
+            return text
+
+    task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
+    variables = {} if stale_cleanup_result is None else {"stale_cleanup_result": stale_cleanup_result}
+    answer = Templar(loader=DataLoader(), variables=variables).template(
+        trust_as_template(task["vars"]["sanfleet_cleanup_answer"]))
+    return dict(answer)
+
+
+NO_ANSWER = [
+    # the role's ignore_unreachable: the connection dropped while the module ran (ansible-core's result for it)
+    {"unreachable": True, "changed": False, "msg": "Failed to connect to the host via ssh: Broken pipe"},
+    # ansible-core 2.16's task timeout (executor/task_executor.py, TaskTimeoutError): the module runs on
+    {"failed": True, "msg": "The sanfleet.remediation.stale_cleanup action failed to execute in the expected time "
+                            "frame (2190) and was terminated"},
+    # ansible-core 2.19+'s (TaskTimeoutError.as_task_result)
+    {"failed": True, "msg": "Timed out after 2190 second(s).", "timedout": {"frame": "...", "period": 2190}},
+    # ansible-core 2.16 without pipelining, the host gone after the module ran: the removal of the remote tmp dir
+    # fails on the dead connection and the task's result is a plain failure
+    {"failed": True, "msg": "Failed to connect to the host via ssh: Connection refused"},
+    # the module crashed (a traceback): no result of its own
+    {"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "module_stderr": "Traceback"},
+]
+
+
+def test_a_stale_cleanup_task_whose_module_gave_no_answer_reports_unknown_never_zero_executed():
+    """A host whose stale_cleanup task registered something that is not the module's answer (no approval_gate, which
+    the module sets before it reads or changes anything): the module may have run on, so its report says what ran is
+    unknown, with no count (null), and the fleet counts it apart. On 2.16 a host gone after the module registered a
+    plain failure without `unreachable`, and the report said 0 executed."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import fleet_report
+    for registered in NO_ANSWER:
+        answer = _cleanup_answer(registered)
+        assert answer == {"unanswered": True, "msg": registered["msg"]}, (registered, answer)
+        report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": "approved",
+                              "failed": {"unreachable": False, "task": "t", "msg": registered["msg"]}}, "h1", "remediate")
+        assert registered["msg"] in report["remediation"]["unknown"], report["remediation"]
+        assert set(report["remediation"]["counts"].values()) == {None}, report["remediation"]["counts"]
+        fleet = fleet_report([report], ["h1"])
+        assert fleet["hosts"][0]["remediation"] is None and fleet["counts"]["remediation"]["unknown"] == 1
+
+
+def test_the_modules_own_answer_is_the_report_part_as_it_is():
+    """A result with the module's word (approval_gate; a failed run mid-unit too) and a skipped task are handed to the
+    report as they are; a host the module never ran on is skipped."""
+    answered = {"failed": True, "msg": "cleanup: 1 of 2 units stopped", "approval_gate": "approved",
+                "steps": [{"action": "flush_map", "target": "3600a0980aa"}], "executed": []}
+    assert _cleanup_answer(answered) == answered
+    assert _cleanup_answer({"skipped": True, "changed": False}) == {"skipped": True, "changed": False}
+    assert _cleanup_answer() == {"skipped": True}

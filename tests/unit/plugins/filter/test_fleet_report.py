@@ -45,7 +45,7 @@ def test_host_report_is_valid_against_the_schema_and_names_every_object():
     """Fails when the host report breaks its schema or a finding does not name its object and value."""
     rep = host_report({"san": SAN, "multipath": MP, "lvm": LVM, "iscsi": {"skipped": True}}, "h1", "compliance")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.6" and rep["status"] == "error"
+    assert rep["schema_version"] == "3.0" and rep["status"] == "error"
     assert rep["areas"] == ["multipath", "lvm", "stale"]
     by = {(f["check"], f["object"]): f for f in rep["findings"]}
     # multipath: the setting and its value, not only the section
@@ -369,7 +369,7 @@ def test_fc_host_report_names_rports_by_wwpn_and_lists_initiators_and_targets():
     """Fails when the FC part does not name rports by WWPN or list initiators and targets."""
     rep = host_report({"san": FC_SAN, "multipath": FC_MP}, "h1", "audit")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["schema_version"] == "2.6" and "fc" in rep["areas"]
+    assert rep["schema_version"] == "3.0" and "fc" in rep["areas"]
     fc = {(f["check"], f["object"]): f for f in rep["findings"] if f["area"] == "fc"}
     assert sorted(fc) == [("fc_host_linkdown", "20:00:02:5a:1a:0b:00:01"),
                           ("rport_dev_loss_long", "20:00:02:5a:1a:0b:00:02"),
@@ -608,28 +608,32 @@ def test_the_array_gate_fails_the_hosts_it_concerns_not_the_plays_first_host():
     assert fleet_report([judged], ["a-first"])["array_gate_hosts"] == []
 
 
-def test_a_host_lost_while_the_module_ran_is_unknown_never_zero_executed():
-    """The connection dropped while stale_cleanup ran (the role registers the unreachable result, ignore_unreachable):
-    the module may have removed devices before it, and its own result never came back. The host's report says that
-    what ran there is unknown; the fleet row shows no count for it ("-"), and the fleet counts the host apart instead
-    of adding its 0 to what was executed."""
-    lost = {"unreachable": True, "changed": False, "msg": "Failed to connect to the host via ssh: Broken pipe"}
+def test_a_host_whose_module_gave_no_answer_is_unknown_never_zero_executed():
+    """remediate.yml hands the report {unanswered: true, msg} when stale_cleanup's task registered no answer of the
+    module (its connection dropped while it ran, its task timeout stopped waiting, it crashed: it may have removed
+    devices). The host's report says that what ran there is unknown, with null counts (a 2.x reader took 0 for
+    "nothing ran": schema 3.0); the fleet row shows no count ("-"), and the fleet counts the host apart instead of
+    adding a 0 to what was executed."""
+    lost = {"unanswered": True, "msg": "Failed to connect to the host via ssh: Broken pipe"}
     failed = {"unreachable": False, "task": "A host lost while the module ran fails (what it executed on the host is unknown)",
               "msg": "h1: the connection was lost while stale_cleanup ran: what it executed on the host is unknown"}
     rep = host_report({"san": SAN, "plan": lost, "applied": lost, "failed": failed, "approval": "approved"}, "h1",
                       "remediate")
     jsonschema.validate(rep, SCHEMA)
-    assert rep["status"] == "failed"
+    assert rep["status"] == "failed" and rep["schema_version"].startswith("3.")
     assert "Broken pipe" in rep["remediation"]["unknown"] and "unknown" in rep["remediation"]["unknown"]
     assert rep["remediation"]["executed"] == [] and rep["remediation"]["approval"] == "approved"
+    assert rep["remediation"]["counts"] == dict.fromkeys(("planned", "refused", "executed", "stopped",
+                                                          "queueing_not_restored"))
     done = {"steps": [{"action": "flush_map", "target": "3600a0980aa"}],
             "executed": [{"action": "flush_map", "target": "3600a0980aa", "outcome": "done"}]}
     other = host_report({"san": SAN, "plan": done, "applied": done, "approval": "approved"}, "h2", "remediate")
-    assert "unknown" not in other["remediation"]
+    assert "unknown" not in other["remediation"] and other["remediation"]["counts"]["executed"] == 1
     fleet = fleet_report([rep, other], ["h1", "h2"])
     rows = dict((h["host"], h) for h in fleet["hosts"])
     assert rows["h1"]["remediation"] is None and rows["h2"]["remediation"]["executed"] == 1
     assert fleet["counts"]["remediation"]["unknown"] == 1 and fleet["counts"]["remediation"]["executed"] == 1
-    # a module result that is not a lost connection (a string "true" is no registered unreachable result)
-    assert "unknown" not in host_report({"san": SAN, "plan": done, "applied": dict(done, unreachable="true")}, "h3",
-                                        "remediate")["remediation"]
+    # only the playbook's marker is no answer (a string "true" is none, nor is a registered result as such)
+    for not_marker in (dict(done, unanswered="true"), dict(done, unreachable=True)):
+        assert "unknown" not in host_report({"san": SAN, "plan": not_marker, "applied": not_marker}, "h3",
+                                            "remediate")["remediation"]
