@@ -406,3 +406,33 @@ def test_a_host_that_stays_down_after_its_connection_dropped_mid_module_is_unkno
     status = dict((h["host"], h["status"]) for h in fleet_doc["hosts"])
     assert status[ok2] == "not_run", (status, run.stdout[-3000:])
     assert fleet_doc["counts"]["remediation"]["unknown"] == 1
+
+
+@pytest.mark.parametrize("playbook", ["compliance", "audit"])
+def test_a_host_lost_while_a_later_audit_module_ran_still_gets_its_report(fleet, playbook):
+    """audit.yml and compliance.yml kept a host that is unreachable at their first read in the play
+    (ignore_unreachable) for its report; a host whose connection dropped at a later read (multipath_conf) was taken
+    out of the play by ansible-core before its report: no hosts/<host>.json, the fleet row said only 'unreachable,
+    or failed before its report'. Every read keeps it now, and it fails with its report, which says so. The host
+    stays down after the drop, as a host that went away does (every later read is unreachable too)."""
+    from ansible.plugins.connection import local
+    plugins = fleet["top"] / ("connection_plugins_mpconf_" + playbook)
+    plugins.mkdir(exist_ok=True)
+    doc = local.DOCUMENTATION.replace("name: local", "name: gone", 1)
+    (plugins / "gone.py").write_text(GONE_CONNECTION % ((doc,) + ("multipath_conf",) * 4))
+    gone_dir = fleet["top"] / ("gone-markers-" + playbook)
+    gone_dir.mkdir(exist_ok=True)
+    lost = "node51-lost"
+    hosts = {"node01-unmapped": fleet["hosts"]["node01-unmapped"],
+             lost: dict(fleet["hosts"]["node01-unmapped"], ansible_connection="gone")}
+    proc = run_playbook(fleet, playbook, "lost-multipath_conf", "-e", "sanfleet_hosts=san", verbosity=None,
+                        hosts=hosts, env={"ANSIBLE_CONNECTION_PLUGINS": str(plugins), "SANFLEET_GONE_DIR": str(gone_dir)})
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-3000:])   # failed after its report, not unreachable
+    doc = json.loads((proc.reports / "hosts" / (lost + ".json")).read_text())
+    jsonschema.validate(doc, SCHEMA)
+    # the role's words (2.21: the read registered unreachable), or the connection's own (2.16 without pipelining:
+    # the removal of the module's tmp dir failed on the dead connection, a plain failure of that read)
+    from ansible import __version__ as core
+    msg = doc["errors"][-1]["msg"]
+    assert doc["status"] == "failed", doc["errors"]
+    assert "the connection was lost" in msg or (core.startswith("2.16.") and "host is down" in msg), (core, msg)
