@@ -865,6 +865,7 @@ def test_the_second_look_candidates_are_the_unknown_maps_whose_every_path_says_t
     verdicts += [{"kind": "stale_unmapped", "object": "map", "wwid": "w4"},
                  {"kind": "unknown_array", "object": "disk", "wwid": "w4"}]
     assert cleanup.evidence_candidates(snap, verdicts) == ["w1"]
+    assert cleanup.evidence_candidates(snap, verdicts[::-1]) == ["w1"]    # a verdict passed over ends no search
 
 
 def test_the_healthy_baseline_is_every_map_whose_paths_are_all_active_but_those_left_out():
@@ -890,3 +891,229 @@ def test_host_evidence_needs_every_path_gone_now_and_grace_seconds_before():
     assert cleanup.host_evidence_gone(now, {"probe": {"sdc": gone}}, 1300.0, 1000.0, 300) is False
     assert cleanup.host_evidence_gone(dict(now, probe={"sdc": gone}), before, 1300.0, 1000.0, 300) is False
     assert cleanup.host_evidence_gone(now, None, 1300.0, 1000.0, 300) is False
+    for answer in ({"result": "no_answer"}, None):   # probed now, but no proof the LU is gone
+        assert cleanup.host_evidence_gone(dict(now, probe={"sdc": gone, "sdd": answer}), before, 1300.0, 1000.0,
+                                          300) is False
+    for at in (float("inf"), None):                  # the second look needs a finite time of its own
+        assert cleanup.host_evidence_gone(now, before, at, 1000.0, 300) is False
+    assert cleanup.host_evidence_gone(None, before, 1300.0, 1000.0, 300) is False
+
+
+# ------------------------------------------------------------------ units whose names no step may carry, named
+ODD = "db(prod)@x"   # an alias the kernel and multipath accept, validate.MAP_NAME does not
+
+
+def odd_alias_snapshot():
+    """snapshot() with map WWID aliased ODD (its paths sdc, sdd refused with it) and a map-less disk whose name holds
+    a newline."""
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = ODD
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = ODD
+    snap["disks"]["sd\nx"] = a_disk("sd\nx", "4:0:0:9", "8:144")
+    return snap
+
+
+ODD_NOTE = ("is text no step may carry: nothing acts on this unit (a map and its paths; it still counts in every in-use "
+            "and coverage rule)")
+ODD_DISK = {"kind": "refused", "object": "disk", "name": ascii("sd\nx"),
+            "reason": "disk %s: key %s is text no step may carry: nothing acts on this disk" % (ascii("sd\nx"),
+                                                                                                ascii("sd\nx"))}
+
+
+def test_a_unit_the_plan_would_remove_whose_name_no_step_may_carry_is_named_refused():
+    """Fails when a stale unit whose names no step may carry is acted on, or not named `refused` with the exact
+    reason (its names shown escaped), or an unjudged refused disk is not named, or a healthy neighbour is refused."""
+    vs = [{"kind": "stale_unmapped", "object": "map", "name": ODD, "wwid": WWID},
+          {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}]
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), vs)
+    assert out["steps"] == [] and out["flush_maps"] == [] and out["blocked"] == []
+    assert out["skipped"] == [
+        {"kind": "refused", "object": "map", "name": ascii(ODD),
+         "reason": "map %s: name %s %s" % (ascii(ODD), ascii(ODD), ODD_NOTE)},
+        {"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"},
+        ODD_DISK]
+
+
+def test_a_unit_left_alone_whose_name_no_step_may_carry_keeps_its_kind_and_says_why():
+    """Fails when a verdict the plan would not act on (healthy) whose map no step may name is called `refused`, or
+    its reason does not say both why it is left and which name is refused."""
+    vs = [{"kind": "healthy", "object": "map", "name": WWID, "wwid": WWID}]
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), vs)
+    assert out["skipped"] == [
+        {"kind": "healthy", "object": "map", "name": WWID,
+         "reason": "healthy is never touched by cleanup; map %s: name %s %s" % (WWID, ascii(ODD), ODD_NOTE)},
+        ODD_DISK]
+
+
+def test_a_refused_unit_no_verdict_speaks_of_is_named_once_its_paths_with_it():
+    """Fails when a refused map without a verdict is not named (with its key when it has no name), when its paths
+    (listed by the map or naming it as their map) are named again as disks, or a refused disk judged already is
+    named twice."""
+    snap = odd_alias_snapshot()
+    snap["disks"]["sdg"] = a_disk("sdg", "6:0:0:1", "8:96", map=ODD, holders=["dm-3"])   # names the map, not listed
+    out = cleanup.plan_cleanup(snap, [])
+    assert out["skipped"] == [
+        {"kind": "refused", "object": "map", "name": ascii(ODD),
+         "reason": "map %s: name %s is text no step may carry: nothing acts on this map or its paths" % (WWID, ascii(ODD))},
+        ODD_DISK]
+    del snap["maps"][WWID]["name"]
+    snap["maps"][WWID]["paths"].append({"name": "sd\nx"})
+    assert [(x["object"], x["name"]) for x in cleanup.plan_cleanup(snap, [])["skipped"]] == [("map", WWID)]
+    disk = [{"kind": "stale_unmapped", "object": "disk", "name": "sd\nx", "wwid": WWID}]
+    assert [(x["kind"], x["name"]) for x in cleanup.plan_cleanup(odd_alias_snapshot(), disk)["skipped"]] == [
+        ("refused", ascii("sd\nx")), ("refused", ascii(ODD))]
+
+
+def test_a_verdict_for_a_map_gone_is_not_refused_for_another_maps_name():
+    """Fails when a stale map no longer present is refused for the name of another map the host holds, or a disk
+    of a refused map is not refused with that map."""
+    vs = [{"kind": "stale_unmapped", "object": "map", "name": "mpathz", "wwid": "3600a0980ffff"},
+          {"kind": "stale_unmapped", "object": "disk", "name": "sdc", "wwid": WWID}]
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), vs)
+    assert out["steps"] == []
+    assert [(x["kind"], x["name"], x["reason"]) for x in out["skipped"][:2]] == [
+        ("stale_unmapped", "mpathz", "map no longer present"),
+        ("refused", "sdc", "disk sdc: map %s %s" % (ascii(ODD), ODD_NOTE))]
+
+
+def test_the_unproven_failures_are_named_as_the_act_compares_them():
+    """The act's re-check (act.checks.verify_still_dead) compares these names with the paths it heard: fails when a
+    disk not positively failed is not named by its sd, or a path without a name is not named by its major:minor
+    (else '?')."""
+    assert cleanup.unproven_failures({"name": "sdf", "state": "running"}, "disk") == ["sdf"]
+    assert cleanup.unproven_failures({"name": "sdf", "state": "offline", "probe": {"result": "lun_not_supported"}},
+                                     "disk") == []
+    assert cleanup.unproven_failures({"paths": [{"dev": "8:32"}, {}, dict(FAILED, name="sdc"), {"name": "sdd"}]}) == [
+        "8:32", "?", "sdd"]
+
+
+def test_a_refused_unit_is_named_with_its_object_and_the_exact_reason():
+    """Fails when a unit the plan cannot remove safely (a tool missing, a path not probed) is not named `refused`
+    with its object, name and reason, as a report lists it."""
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath", "multipathd"]}]}
+    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["skipped"] == [
+        {"kind": "refused", "object": "map", "name": WWID,
+         "reason": "multipath-tools is not installed on this host (multipath, multipathd missing): no map is flushed"}]
+
+
+def test_a_stale_map_whose_paths_answer_says_which_signs_were_heard_on_which_path():
+    """Fails when the reason a stale map is left does not list each answering path with its signs, as the report
+    shows it ('sd: sign, sign; sd: sign')."""
+    heard = {"sdd": ["TEST UNIT READY answered", "checker up"], "sdc": ["NOT READY"]}
+    assert cleanup._answers_text(heard) == "sdc: NOT READY; sdd: TEST UNIT READY answered, checker up"
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd", checker_state="ready")],
+                     probe={"sdc": {"result": "not_ready", "sense": "Not Ready"},
+                            "sdd": {"result": "no_answer", "sense": "transport failure"}})
+    [left] = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["skipped"]
+    heard = cleanup.answering(snap["maps"][WWID])
+    assert sorted(heard) == ["sdc", "sdd"] and len(heard["sdd"]) + len(heard["sdc"]) >= 2, heard
+    assert left["reason"] == ("map %s: an LU answers on path(s) sdc, sdd (%s); its LUN may still be mapped to this host"
+                              % (WWID, cleanup._answers_text(heard))), left
+
+
+# ---------------------------------------------------------------------------------------------- the NVMe family's part
+def nvme_part(monkeypatch):
+    """plan_nvme replaced by its plan of one controller (its steps given out of HOST_ORDER, one controller skipped):
+    what plan_cleanup makes of the NVMe family's plan, whatever the SCSI part does."""
+    part = {"steps": [step("wait_controller_gone", "nvme0").tagged("delete", "controller nvme0"),
+                      step("delete_controller", "nvme0").tagged("delete", "controller nvme0")],
+            "skipped": [{"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}],
+            "delete_controllers": [{"name": "nvme0"}]}
+    seen = []
+    monkeypatch.setattr(cleanup, "plan_nvme", lambda snap, policy: seen.append((snap, policy)) or part)
+    return seen
+
+
+def test_a_blocked_scsi_part_keeps_the_nvme_plan_and_names_every_verdict_with_why(monkeypatch):
+    """Fails when a host whose SCSI truth blocks removals loses its NVMe units (steps in HOST_ORDER, controllers,
+    skipped), plans a SCSI removal, or does not name each SCSI verdict: the removal kinds with every blocker's name
+    and message, the others as never touched."""
+    seen = nvme_part(monkeypatch)
+    snap = snapshot()
+    snap["array"].update(records=0, problems=[{"cluster": "c1", "svm": None, "kind": "timeout", "msg": "no answer"}])
+    verdicts = [dict(_covered(WWID), wwid=WWID), {"kind": "serial_mismatch", "object": "disk", "name": "sdf"},
+                {"kind": "unknown_array", "object": "map", "name": "mpathq"}, _covered(WWID2, "healthy"),
+                {"kind": "not_covered", "object": "map", "name": "mpathr", "reason": "no SVM read serves iqn.x"}]
+    policy = {"policy": "array", "delete_lif_gone": True}
+    out = cleanup.plan_cleanup(snap, verdicts, policy)
+    assert seen == [(snap, policy)]
+    why = ("no SCSI removal on this host (array_lookup_problem, empty_truth): array lookup c1: timeout (no answer); "
+           "the array truth has no record while 2 device(s) are served by the SVMs it covers")
+    assert [(st.action, st.target) for st in out["steps"]] == [("delete_controller", "nvme0"),
+                                                               ("wait_controller_gone", "nvme0")]
+    assert dict(out, steps=None) == {
+        "steps": None, "flush_maps": [], "delete_disks": [], "mismatches": [],
+        "delete_controllers": [{"name": "nvme0"}],
+        "blocked": [{"why": "array_lookup_problem", "msg": "array lookup c1: timeout (no answer)"},
+                    {"why": "empty_truth", "msg": "the array truth has no record while 2 device(s) are served by the "
+                                                  "SVMs it covers"}],
+        "skipped": [{"kind": "stale_unmapped", "object": "map", "name": WWID, "reason": why},
+                    {"kind": "serial_mismatch", "object": "disk", "name": "sdf", "reason": why},
+                    {"kind": "unknown_array", "object": "map", "name": "mpathq", "reason": why},
+                    {"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"},
+                    {"kind": "not_covered", "object": "map", "name": "mpathr",
+                     "reason": "not_covered is never touched by cleanup: no SVM read serves iqn.x"},
+                    {"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}]}
+
+
+def test_the_host_plan_carries_the_nvme_units_after_the_scsi_ones(monkeypatch):
+    """Fails when an unblocked host's plan drops the NVMe family's steps, skipped controllers or delete_controllers,
+    or does not run them after the SCSI steps in HOST_ORDER."""
+    nvme_part(monkeypatch)
+    out = cleanup.plan_cleanup(snapshot(), STALE_MAP_ONLY + [{"kind": "healthy", "object": "map", "name": WWID2}])
+    assert [(st.action, st.target) for st in out["steps"]] == [
+        ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID), ("delete_disk", "sdc"),
+        ("delete_disk", "sdd"), ("wait_disk_gone", "sdc"), ("wait_disk_gone", "sdd"), ("remove_wwid", WWID),
+        ("delete_controller", "nvme0"), ("wait_controller_gone", "nvme0")]
+    assert out["skipped"] == [{"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"},
+                              {"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}]
+    assert out["delete_controllers"] == [{"name": "nvme0"}] and out["blocked"] == [] and out["flush_maps"] == [WWID]
+    serial = "80Ab" + WWID[-8:]
+    assert out["delete_disks"] == [{"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID, "serial": serial},
+                                   {"name": "sdd", "hctl": "5:0:0:1", "dev": "8:48", "wwid": WWID, "serial": serial}]
+
+
+# ---------------------------------------------------------------------------------------------- why a stale unit is left
+def _half_working(snap):
+    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "active"}])
+    snap["maps"][WWID]["probe"]["sdd"] = {"result": "ready"}
+
+
+def _answering_disk(snap):
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "ready", "serial_live": "x", "tur_answered": True})
+
+
+def _dead_disk(snap):
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"})
+
+
+HOST_EVIDENCE = {"policy": "host_evidence", "earlier": snapshot(at=0.0), "grace": 300}
+
+
+@pytest.mark.parametrize("change,verdict,policy,reason", [
+    (_half_working, {"object": "map", "name": WWID, "wwid": WWID}, None,
+     "path(s) sdd of map %s: failure not positively observed (working or state unknown); removal needs every path's "
+     "failure seen" % WWID),
+    (None, {"object": "map", "name": "mpathz", "wwid": "3600a0980ffff"}, None, "map no longer present"),
+    (None, {"object": "disk", "name": "sdx", "wwid": WWID}, None, "disk no longer present"),
+    (None, {"object": "disk", "name": "sdf", "wwid": WWID}, None,
+     "disk sdf: failure not positively observed (working or state unknown)"),
+    (_answering_disk, {"object": "disk", "name": "sdf", "wwid": WWID}, None,
+     "disk sdf: an LU answers at its address (sdf: answers READY); its LUN may still be mapped to this host"),
+    # host evidence speaks of maps only: a map-less disk is never removed on it, even one sharing a gone map's WWID
+    (_dead_disk, {"kind": "unknown_array", "object": "disk", "name": "sdf", "wwid": WWID}, HOST_EVIDENCE,
+     "host evidence does not show the LU gone on every path for the grace time"),
+])
+def test_a_stale_unit_left_alone_says_exactly_why(change, verdict, policy, reason):
+    """Fails when a stale unit the plan may not remove is removed, or its skipped entry does not say exactly why."""
+    snap = snapshot()
+    if change:
+        change(snap)
+    v = dict({"kind": "stale_unmapped"}, **verdict)
+    out = cleanup.plan_cleanup(snap, [v], policy)
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": v["kind"], "object": v["object"], "name": v["name"], "reason": reason}]
+    if change is _dead_disk:    # the same disk stale_unmapped is removed
+        assert [st.target for st in cleanup.plan_cleanup(snap, [dict(v, kind="stale_unmapped")])["steps"]] == ["sdf"] * 2
