@@ -461,7 +461,8 @@ def test_a_reused_map_with_a_path_not_proven_to_reach_another_lu_is_not_flushed(
         out = cleanup.plan_cleanup(snap, verdicts)
         assert not [st for st in out["steps"] if st.target in (WWID, "sdd")], out["steps"]
         why = dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
-        assert "sdd" in why and "not proven to reach another LU" in why
+        assert why == ("path(s) sdd of map %s are not proven to reach another LU nor failed: they may still reach its "
+                       "own LU; only paths proven to reach another LU are repaired" % WWID)
 
 
 def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
@@ -476,7 +477,9 @@ def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
     del snap["maps"][WWID]["probe"]["sdc"]["serial_live"]
     del verdicts[1]["evidence"]["probe"]
     out = cleanup.plan_cleanup(snap, verdicts)
-    assert out["steps"] == [] and "no live VPD 0x80 serial" in dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
+    assert out["steps"] == [] and out["skipped"][0] == {
+        "kind": "serial_mismatch", "object": "map", "name": WWID,
+        "reason": "path(s) sdc of map %s: no live VPD 0x80 serial proves they reach another LU" % WWID}
 
 
 def test_fc_serial_mismatch_repair_scans_through_the_port_the_path_went_through():
@@ -1117,3 +1120,192 @@ def test_a_stale_unit_left_alone_says_exactly_why(change, verdict, policy, reaso
         {"kind": v["kind"], "object": v["object"], "name": v["name"], "reason": reason}]
     if change is _dead_disk:    # the same disk stale_unmapped is removed
         assert [st.target for st in cleanup.plan_cleanup(snap, [dict(v, kind="stale_unmapped")])["steps"]] == ["sdf"] * 2
+
+
+def test_host_evidence_waits_300_seconds_when_the_caller_names_no_grace():
+    """Fails when plan_cleanup's own grace (a policy without one) is not 300 s: a second look exactly 300 s after the
+    first counts, one 299 s after it does not."""
+    v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "earlier": snapshot(at=700.0)})
+    assert out["flush_maps"] == [WWID]
+    out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "earlier": snapshot(at=701.0)})
+    assert out["steps"] == [] and "host evidence" in out["skipped"][0]["reason"]
+
+
+# ---------------------------------------------------------------------------------------------- a serial-mismatch disk
+def _laid_out(out):
+    return [(st.action, st.target, st.identity.as_dict(), dict(st.options), st.reason, st.phase, st.unit)
+            for st in out["steps"]]
+
+
+def _mismatch(ev, name="sdf"):
+    return [{"kind": "serial_mismatch", "object": "disk", "name": name, "wwid": WWID, "evidence": ev}]
+
+
+def test_a_serial_mismatch_disk_is_deleted_rescanned_and_checked_as_the_arrays_lu_step_by_step():
+    """Fails when a mismatching disk outside a map is not planned exactly as the act needs it: its delete (the
+    proof it answers as another LU, `other_lu`, and no buffer flush), its wait, the exact scan of its address, the
+    wait for the LUN and the check of the array's WWID and serial; or its `mismatches` entry does not say what the
+    post-check must find."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "new"}
+    out = cleanup.plan_cleanup(snap, _mismatch({"array_wwid": WWID2, "array_serial": "S2"}))
+    sdf = {"name": "sdf", "hctl": "4:0:0:5", "dev": "8:80", "wwid": "3600a0980aaaa"}
+    unit = ("rescan", "disk sdf")
+    assert _laid_out(out) == [
+        ("delete_disk", "sdf", dict(sdf, serial="80Ab0980aaaa"), {"other_lu": {"sdf": "new"}},
+         "write 1 to /sys/class/scsi_device/4:0:0:5/device/delete after re-reading identity") + unit,
+        ("wait_disk_gone", "sdf", sdf, {}, "wait until /dev/sdf, its H:C:T:L and its /dev/disk/by-id links are gone") + unit,
+        ("scan_exact_lun", "4:0:0:5", {"hctl": "4:0:0:5"}, {"absent": True},
+         "exact rescan of 4:0:0:5 after a serial mismatch") + unit,
+        ("wait_disk_present", "4:0:0:5", {"hctl": "4:0:0:5"}, {}, "wait for the LUN to come back") + unit,
+        ("verify_identity", "4:0:0:5", {"hctl": "4:0:0:5", "wwid": WWID2, "serial": "S2"}, {},
+         "the LUN must now show the array's serial") + unit]
+    assert out["mismatches"] == [dict(sdf, serial="80Ab0980aaaa", expect_wwid=WWID2, expect_serial="S2")]
+    assert out["delete_disks"] == [] and out["flush_maps"] == [] and out["skipped"] == []
+
+
+@pytest.mark.parametrize("ev,expect", [
+    ({"expected_wwid": WWID2, "expected_serial": "S3"}, {"wwid": WWID2, "serial": "S3"}),   # the judge's other name
+    ({"array_serial": "S2"}, {"serial": "S2"}),
+    ({}, None),                                                   # nothing to check the new LU against: no check
+])
+def test_a_repair_checks_what_the_evidence_says_the_lu_must_be_and_nothing_else(ev, expect):
+    """Fails when the check after a repair's scan expects anything but the array's (else the expected) WWID and
+    serial the verdict names, or is planned with nothing to expect."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "new"}
+    out = cleanup.plan_cleanup(snap, _mismatch(ev))
+    checks = [dict(st.identity.as_dict(), **st.options) for st in out["steps"] if st.action == "verify_identity"]
+    assert checks == ([dict(expect, hctl="4:0:0:5")] if expect else [])
+    assert [(m["expect_wwid"], m["expect_serial"]) for m in out["mismatches"]] == [
+        ((expect or {}).get("wwid"), (expect or {}).get("serial"))]
+
+
+@pytest.mark.parametrize("ev,disk_probe,serial", [
+    ({"probe": {"result": "ready", "serial_live": "a"}, "paths": [{"probe": {"result": "ready", "serial_live": "b"}}]},
+     {"result": "ready", "serial_live": "d"}, "a"),
+    ({"probe": {"result": "no_answer", "serial_live": "a"}, "paths": [{"probe": {"result": "ready", "serial_live": "b"}}]},
+     {"result": "ready", "serial_live": "d"}, "b"),
+    ({"probe": {"result": "ready", "serial_live": None}, "paths": [None]}, {"result": "ready", "serial_live": "d"}, "d"),
+    ({"paths": []}, {"result": "ready", "serial_live": "d"}, "d"),
+])
+def test_a_repair_rests_on_the_live_serial_the_verdict_names_first(ev, disk_probe, serial):
+    """Fails when the live serial a repaired disk must still answer with at act time (other_lu) is not the one the
+    verdict rests on: its own probe, else its first path's, else the snapshot's probe of the disk; a probe that did
+    not answer READY or gave no serial proves nothing."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = disk_probe
+    out = cleanup.plan_cleanup(snap, _mismatch(dict(ev, array_wwid=WWID2)))
+    assert [st.options.get("other_lu") for st in out["steps"] if st.action == "delete_disk"] == [{"sdf": serial}]
+
+
+def test_a_serial_mismatch_disk_without_a_live_serial_is_refused_and_says_why():
+    """Fails when a mismatching disk no live VPD 0x80 serial proves to reach another LU is deleted, or is not named
+    `refused` with why."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "no_answer", "serial_live": "new"}
+    out = cleanup.plan_cleanup(snap, _mismatch({"array_wwid": WWID2, "paths": [{"probe": {"result": "ready"}}]}))
+    assert out["steps"] == [] and out["mismatches"] == []
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdf", "reason": "serial_mismatch without the "
+                               "live VPD 0x80 serial that proves it reaches another LU"}]
+
+
+def test_a_reused_map_unit_is_planned_step_by_step_with_what_each_act_needs():
+    """Fails when the unit of a reused map is not planned exactly: the map's steps and each path's delete carry the
+    live serial its mismatching path answered with (other_lu, never `dead`), each delete the map it follows
+    (after_flush), the rescan and check only for the mismatching path; or when flush_maps, delete_disks (the path
+    that is only deleted) and mismatches (the path repaired, with the LU it must become) do not say so."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    out = cleanup.plan_cleanup(snap, verdicts)
+    proof = {"other_lu": {"sdc": "new"}}
+    unit = "map %s" % WWID
+    assert [(action, target, options, phase) for action, target, _i, options, _r, phase, u in _laid_out(out)
+            if u == unit] == [
+        ("disable_queueing", WWID, proof, "flush"), ("flush_map", WWID, dict(proof, force_remove=False), "flush"),
+        ("wait_map_gone", WWID, {}, "flush"), ("delete_disk", "sdc", dict(proof, after_flush=WWID), "flush"),
+        ("delete_disk", "sdd", dict(proof, after_flush=WWID), "flush"), ("wait_disk_gone", "sdc", {}, "flush"),
+        ("wait_disk_gone", "sdd", {}, "flush"), ("remove_wwid", WWID, {}, "flush"),
+        ("scan_exact_lun", "4:0:0:1", {"absent": True}, "rescan"), ("wait_disk_present", "4:0:0:1", {}, "rescan"),
+        ("verify_identity", "4:0:0:1", {}, "rescan")]
+    assert len(out["steps"]) == 11 and out["skipped"] == [] and out["flush_maps"] == [WWID]
+    assert out["steps"][-1].identity.as_dict() == {"hctl": "4:0:0:1", "wwid": WWID2}
+    ident = {"hctl": "5:0:0:1", "dev": "8:48", "wwid": WWID, "serial": "80Ab" + WWID[-8:]}
+    assert out["delete_disks"] == [dict(ident, name="sdd")]
+    assert out["mismatches"] == [dict(ident, name="sdc", hctl="4:0:0:1", dev="8:32", expect_wwid=WWID2,
+                                      expect_serial=None)]
+
+
+# ---------------------------------------------------------------------------------------------- a refused flush, named
+def _closer(pid):
+    return dict(CLOSER, pid=pid)
+
+
+def _label(pid):
+    return "pid %d ((udev-worker)) in blkdev_close/blkdev_put/blkdev_flush_mapping" % pid
+
+
+def test_a_map_refused_for_an_open_says_why_the_killed_closers_cannot_account_for_it():
+    """Fails when a stale map refused for its open count is not named `refused` with the map's reason, followed,
+    only when killed closers are on the host and the map is stale_unmapped, by how many there are (the first five
+    named) and why they cannot account for the open."""
+    alone = plan(closing_snapshot([]), [dict(STALE, name=WWID, wwid=WWID)])["skipped"]
+    assert [(x["kind"], x["object"], x["name"]) for x in alone] == [("refused", "map", WWID)]
+    base = alone[0]["reason"]
+    assert base.startswith("map %s: has open count 1, 1 more than the openers seen" % WWID) and base.endswith("not removing")
+    out = plan(closing_snapshot([CLOSER], queueing=False), [dict(STALE, name=WWID, wwid=WWID)])
+    assert out["skipped"] == [dict(alone[0], reason=base + (
+        "; the 1 task(s) exiting on this host while closing a block device (%s) cannot account for it: only a dead map "
+        "the array no longer maps (queueing, every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing else "
+        "in the way) can be held by one, and only as many opens as it has closers for" % _label(402)))]
+    out = plan(closing_snapshot([_closer(pid) for pid in range(402, 408)], 7), [dict(STALE, name=WWID, wwid=WWID)])
+    why = out["skipped"][0]["reason"]
+    assert ("not removing; the 6 task(s) exiting on this host while closing a block device (%s) cannot account for it: 7 "
+            "open(s) on this host" % ", ".join(_label(pid) for pid in range(402, 407))) in why and "pid 407" not in why
+    # a map chosen on host evidence is not one the array no longer maps: no closer is weighed for it
+    unknown = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    out = cleanup.plan_cleanup(counted(closing_snapshot([CLOSER])), unknown, dict(HOST_EVIDENCE, grace=0))
+    assert out["skipped"] == [dict(alone[0], reason=base)]
+
+
+def test_a_serial_mismatch_is_repaired_only_when_asked_and_the_array_maps_nothing_of_the_map():
+    """Fails when a serial mismatch is touched with repair_mismatch off, or a mismatching map the array still maps
+    (LUN id not reused: array_mappings) is flushed, or the units gone or on a host without multipath-tools are not
+    named with why."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    never = "serial_mismatch is never touched by cleanup"
+    out = cleanup.plan_cleanup(snap, verdicts, {"repair_mismatch": False})
+    assert out["steps"] == [] and [(x["kind"], x["object"], x["name"], x["reason"]) for x in out["skipped"]] == [
+        ("serial_mismatch", "map", WWID, never), ("serial_mismatch", "disk", "sdc", never)]
+    out = cleanup.plan_cleanup(snap, [dict(verdicts[0], evidence={"array_mappings": [{"igroup": "ig1"}]}), verdicts[1]])
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": "serial_mismatch", "object": "map", "name": WWID, "reason": never},
+        {"kind": "refused", "object": "disk", "name": "sdc", "reason": "disk sdc: is a path of live multipath map %s "
+                                                                       "(dm-3); flush the map first (multipath_flush)" % WWID}]
+    out = cleanup.plan_cleanup(snap, [dict(verdicts[0], wwid="3600a0980ffff", name="mpathz"), dict(verdicts[1], name="sdx")])
+    assert out["skipped"] == [{"kind": "serial_mismatch", "object": "map", "name": "mpathz", "reason": "map no longer present"},
+                              {"kind": "serial_mismatch", "object": "disk", "name": "sdx", "reason": "disk no longer present"}]
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath"]}]}
+    out = cleanup.plan_cleanup(snap, verdicts)
+    assert out["steps"] == [] and out["skipped"][0] == {
+        "kind": "refused", "object": "map", "name": WWID,
+        "reason": "multipath-tools is not installed on this host (multipath missing): no map is flushed"}
+
+
+def test_the_proof_a_reused_maps_steps_carry_names_only_its_own_mismatching_paths():
+    """Fails when a verdict of another kind on a path of the map, or a serial_mismatch of a disk outside it, counts
+    as proof that a path of this map reaches another LU (expect.other_lu), or two unproven paths are not both named."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "f"}
+    more = [{"kind": "healthy", "object": "disk", "name": "sdd", "wwid": WWID},
+            {"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": WWID, "evidence": {"array_wwid": WWID2}}]
+    out = cleanup.plan_cleanup(snap, verdicts + more)
+    assert [(st.action, st.target, dict(st.options["other_lu"])) for st in out["steps"] if st.unit == "map %s" % WWID
+            and "other_lu" in st.options][:2] == [("disable_queueing", WWID, {"sdc": "new"}), ("flush_map", WWID, {"sdc": "new"})]
+    assert [st.options["other_lu"] for st in out["steps"] if st.unit == "disk sdf" and st.action == "delete_disk"] == [
+        {"sdf": "f"}]
+    both = [dict(verdicts[1], evidence={}), dict(verdicts[1], name="sdd", evidence={})]
+    snap["maps"][WWID]["probe"] = {"sdc": {"result": "no_answer"}, "sdd": {"result": "no_answer"}}
+    out = cleanup.plan_cleanup(snap, verdicts[:1] + both)
+    assert dict((x["name"], x["reason"]) for x in out["skipped"])[WWID] == (
+        "path(s) sdc, sdd of map %s: no live VPD 0x80 serial proves they reach another LU" % WWID)
