@@ -960,9 +960,10 @@ def test_a_refused_unit_no_verdict_speaks_of_is_named_once_its_paths_with_it():
         {"kind": "refused", "object": "map", "name": ascii(ODD),
          "reason": "map %s: name %s is text no step may carry: nothing acts on this map or its paths" % (WWID, ascii(ODD))},
         ODD_DISK]
+    # a map without a name is named by its key; a disk naming no map is no path of it, nor is one naming ODD now
     del snap["maps"][WWID]["name"]
-    snap["maps"][WWID]["paths"].append({"name": "sd\nx"})
-    assert [(x["object"], x["name"]) for x in cleanup.plan_cleanup(snap, [])["skipped"]] == [("map", WWID)]
+    assert [(x["object"], x["name"]) for x in cleanup.plan_cleanup(snap, [])["skipped"]] == [
+        ("map", WWID), ("disk", ascii("sd\nx")), ("disk", "sdg")]
     disk = [{"kind": "stale_unmapped", "object": "disk", "name": "sd\nx", "wwid": WWID}]
     assert [(x["kind"], x["name"]) for x in cleanup.plan_cleanup(odd_alias_snapshot(), disk)["skipped"]] == [
         ("refused", ascii("sd\nx")), ("refused", ascii(ODD))]
