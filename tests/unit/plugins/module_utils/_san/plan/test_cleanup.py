@@ -1085,6 +1085,10 @@ def _half_working(snap):
     snap["maps"][WWID]["probe"]["sdd"] = {"result": "ready"}
 
 
+def _working(snap):
+    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}])
+
+
 def _answering_disk(snap):
     snap["disks"]["sdf"].update(state="offline", probe={"result": "ready", "serial_live": "x", "tur_answered": True})
 
@@ -1100,6 +1104,9 @@ HOST_EVIDENCE = {"policy": "host_evidence", "earlier": snapshot(at=0.0), "grace"
     (_half_working, {"object": "map", "name": WWID, "wwid": WWID}, None,
      "path(s) sdd of map %s: failure not positively observed (working or state unknown); removal needs every path's "
      "failure seen" % WWID),
+    (_working, {"object": "map", "name": WWID, "wwid": WWID}, None,
+     "path(s) sdc, sdd of map %s: failure not positively observed (working or state unknown); removal needs every "
+     "path's failure seen" % WWID),
     (None, {"object": "map", "name": "mpathz", "wwid": "3600a0980ffff"}, None, "map no longer present"),
     (None, {"object": "disk", "name": "sdx", "wwid": WWID}, None, "disk no longer present"),
     (None, {"object": "disk", "name": "sdf", "wwid": WWID}, None,
@@ -1310,3 +1317,59 @@ def test_the_proof_a_reused_maps_steps_carry_names_only_its_own_mismatching_path
     out = cleanup.plan_cleanup(snap, verdicts[:1] + both)
     assert dict((x["name"], x["reason"]) for x in out["skipped"])[WWID] == (
         "path(s) sdc, sdd of map %s: no live VPD 0x80 serial proves they reach another LU" % WWID)
+
+
+# ---------------------------------------------------------------------------------------------- a map unit's paths
+STALE_DISK_SDC = {"kind": "stale_unmapped", "object": "disk", "name": "sdc", "wwid": WWID}
+
+
+def _unit_of(out):
+    return [(st.action, st.target, dict(st.options)) for st in out["steps"]]
+
+
+DEAD_UNIT = [("disable_queueing", WWID, {"dead": True}), ("flush_map", WWID, {"dead": True, "force_remove": False}),
+             ("wait_map_gone", WWID, {}), ("delete_disk", "sdc", {"after_flush": WWID, "dead": True}),
+             ("delete_disk", "sdd", {"after_flush": WWID, "dead": True}), ("wait_disk_gone", "sdc", {}),
+             ("wait_disk_gone", "sdd", {}), ("remove_wwid", WWID, {})]
+
+
+def test_a_stale_disk_that_is_a_path_of_a_removed_map_is_deleted_once_in_the_maps_unit():
+    """Fails when a path judged stale on its own as well is deleted a second time as a unit of its own, or a dead
+    map's unit does not carry `dead` and after_flush on its touching steps."""
+    snap = snapshot()
+    snap["disks"]["sdc"].update(state="offline", probe={"result": "lun_not_supported"})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [STALE_DISK_SDC])
+    assert _unit_of(out) == DEAD_UNIT and {st.unit for st in out["steps"]} == {"map %s" % WWID}
+    assert [d["name"] for d in out["delete_disks"]] == ["sdc", "sdd"] and out["skipped"] == []
+
+
+def test_a_path_that_cannot_be_deleted_leaves_the_rest_of_its_maps_unit():
+    """Fails when a map unit does not go on without a path the snapshot has no disk for, or without a path that may
+    not be deleted (named `refused` with why), or lists that path in delete_disks."""
+    snap = snapshot()
+    del snap["disks"]["sdc"]
+    snap["disks"]["sdd"]["mountpoints"] = ["/x"]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert _unit_of(out) == DEAD_UNIT[:3] + DEAD_UNIT[-1:]
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdd", "reason": "disk sdd: is mounted on /x; unmount it first"}]
+    assert out["delete_disks"] == [] and out["flush_maps"] == [WWID]
+
+
+def test_a_disk_held_by_a_live_map_by_its_dm_name_only_is_not_deleted():
+    """Fails when a stale disk that names no map but is held by a live map's dm device (holders: dm-4) is deleted:
+    the maps still present are looked up by their dm names too."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, holders=["dm-4"])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}])
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf",
+         "reason": "disk sdf: is a path of live multipath map %s (dm-4); flush the map first (multipath_flush)" % WWID2}]
+
+
+def test_the_paths_of_a_flushed_map_are_deleted_whatever_the_form_of_their_holders():
+    """Fails when a path whose holder is given as a record ({"name": "dm-3"}) still counts as held by the map the
+    unit flushes before it."""
+    snap = snapshot()
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["holders"] = [{"name": "dm-3"}]
+    assert _unit_of(cleanup.plan_cleanup(snap, STALE_MAP_ONLY)) == DEAD_UNIT
