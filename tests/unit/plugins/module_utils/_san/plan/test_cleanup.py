@@ -1086,7 +1086,8 @@ def _half_working(snap):
 
 
 def _working(snap):
-    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}])
+    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}],
+                              probe={})
 
 
 def _answering_disk(snap):
