@@ -789,6 +789,13 @@ def test_each_array_gate_says_exactly_why_no_scsi_removal_is_planned():
                                                 "this host's igroups: the array data may be incomplete"},
         {"why": "truth_too_old", "msg": "the array truth was read 300s before the host snapshot (bound 299s)"}]
     fresh = {"records": 1, "collected_at": 100.0}
+    # no device the truth covers: an empty truth proves nothing missing; two working covered maps both named
+    assert cleanup.removal_blockers({"array": dict(fresh, records=0), "collected_at": 400.0}, verdicts[3:]) == []
+    odd = [_covered("mpathe", "unexpected_visibility"), _covered("mpathf", "unexpected_visibility")]
+    assert cleanup.removal_blockers({"array": fresh, "collected_at": 400.0}, odd)[0]["msg"].startswith(
+        "covered device(s) mpathe, mpathf work but")
+    assert [b["why"] for b in cleanup.removal_blockers({}, [{"kind": "serial_mismatch", "object": "disk"}])] == [
+        "array_truth_unknown"]
     assert cleanup.removal_blockers({"array": fresh, "collected_at": 400.0}, verdicts[:1], {"truth_max_age": 300}) == []
     assert cleanup.removal_blockers({"array": fresh, "collected_at": 100.0 + cleanup.TRUTH_MAX_AGE}, []) == []
     assert cleanup.removal_blockers({"array": fresh, "collected_at": 101.0 + cleanup.TRUTH_MAX_AGE}, [])[0][
@@ -1374,3 +1381,18 @@ def test_the_paths_of_a_flushed_map_are_deleted_whatever_the_form_of_their_holde
     for sd in ("sdc", "sdd"):
         snap["disks"][sd]["holders"] = [{"name": "dm-3"}]
     assert _unit_of(cleanup.plan_cleanup(snap, STALE_MAP_ONLY)) == DEAD_UNIT
+
+
+def test_the_signs_of_an_answering_lu_are_listed_by_path_those_skipped_left_out():
+    """Fails when answering() does not key the signs by the path's name (else its major:minor, else '?'), by the
+    disk's name for a disk, or lists a path or disk named in `skip`, or one with no sign."""
+    ready = {"result": "ready"}
+    m = {"paths": [{"name": "sdc"}, {"dev": "8:48"}, {}, {"name": "sde"}, {"name": "sdf"}],
+         "probe": {"sdc": ready, None: ready, "sde": ready, "sdf": {"result": "lun_not_supported"}}}
+    assert cleanup.answering(m) == {"sdc": ["answers READY"], "8:48": ["answers READY"], "?": ["answers READY"],
+                                    "sde": ["answers READY"]}
+    assert sorted(cleanup.answering(m, skip=("sdc", "sde"))) == ["8:48", "?"]
+    disk = {"name": "sdg", "probe": ready}
+    assert cleanup.answering(disk, "disk") == {"sdg": ["answers READY"]}
+    assert cleanup.answering(disk, "disk", skip=("sdg",)) == {}
+    assert cleanup.answering({"name": "sdg", "probe": {"result": "lun_not_supported"}}, "disk") == {}
