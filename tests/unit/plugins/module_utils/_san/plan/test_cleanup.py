@@ -1396,3 +1396,17 @@ def test_the_signs_of_an_answering_lu_are_listed_by_path_those_skipped_left_out(
     assert cleanup.answering(disk, "disk") == {"sdg": ["answers READY"]}
     assert cleanup.answering(disk, "disk", skip=("sdg",)) == {}
     assert cleanup.answering({"name": "sdg", "probe": {"result": "lun_not_supported"}}, "disk") == {}
+
+
+def test_a_reused_map_is_proven_by_the_maps_own_probes():
+    """Fails when the map's probes are not read for the proof: a path multipath calls active whose probe says the
+    LU is gone is failed, and the live serial a mismatching path answered with may come from the map's probe of
+    it alone; or when a mismatching disk outside the map, without a serial, keeps the map from its repair."""
+    for sdd_state in ("failed", "active"):
+        snap, verdicts = reused_map_snapshot(sdd_state, {"result": "lun_not_supported"})
+        del verdicts[1]["evidence"]["probe"]
+        verdicts.append({"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": WWID, "evidence": {}})
+        out = cleanup.plan_cleanup(snap, verdicts)
+        assert out["flush_maps"] == [WWID], out["skipped"]
+        assert [dict(st.options["other_lu"]) for st in out["steps"] if st.action == "flush_map"] == [{"sdc": "new"}]
+        assert [x["name"] for x in out["skipped"]] == ["sdf"]     # refused: no live serial proves it
