@@ -463,6 +463,9 @@ def test_a_reused_map_with_a_path_not_proven_to_reach_another_lu_is_not_flushed(
         why = dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
         assert why == ("path(s) sdd of map %s are not proven to reach another LU nor failed: they may still reach its "
                        "own LU; only paths proven to reach another LU are repaired" % WWID)
+    snap["maps"][WWID]["paths"].append({"name": "sdg", "dm_state": "active"})
+    out = cleanup.plan_cleanup(snap, verdicts)
+    assert dict((x["name"], x["reason"]) for x in out["skipped"])[WWID].startswith("path(s) sdd, sdg of map %s are not" % WWID)
 
 
 def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
