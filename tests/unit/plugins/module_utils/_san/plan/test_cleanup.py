@@ -517,6 +517,9 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
                     ("wait_disk_present", "4:0:0:1", "rescan"), ("wait_disk_present", "5:0:0:1", "rescan"),
                     ("verify_identity", "4:0:0:1", "rescan"), ("verify_identity", "5:0:0:1", "rescan")]
     assert {s.identity.wwid for s in out["steps"] if s.action == "verify_identity"} == {WWID2}
+    # each path's live serial, read off its disk's probe here, is what the act must hear again on it
+    assert [dict(s.options["other_lu"]) for s in out["steps"] if s.action in ("flush_map", "delete_disk")] == [
+        {"sdc": "new", "sdd": "new"}] * 3
 
 
 def test_cleanup_skips_in_use_maps_with_the_reason():
