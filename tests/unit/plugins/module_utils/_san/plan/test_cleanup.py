@@ -1416,3 +1416,32 @@ def test_a_reused_map_is_proven_by_the_maps_own_probes():
         assert out["flush_maps"] == [WWID], out["skipped"]
         assert [dict(st.options["other_lu"]) for st in out["steps"] if st.action == "flush_map"] == [{"sdc": "new"}]
         assert [x["name"] for x in out["skipped"]] == ["sdf"]     # refused: no live serial proves it
+
+
+def test_a_path_reaching_another_lu_never_gets_a_buffer_flush_a_path_of_its_own_lu_may():
+    """plan.disks flushes an sd's buffers before its delete when its record answers as its own LU. Fails when a
+    path a reused map's unit deletes because it reaches another LU gets that flush (the old LU's buffers would be
+    written to the new one), when a path that answers as its own LU does not, or when the caller's flush_buffers
+    off does not stop it."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["probe"] = {"result": "ready"}     # no serial read: nothing says which LU answers
+    flushes = [st.target for st in cleanup.plan_cleanup(snap, verdicts)["steps"] if st.action == "flush_buffers"]
+    assert flushes == ["sdd"]
+    snap = snapshot()
+    snap["disks"]["sdc"]["probe"] = {"result": "ready", "serial_live": snap["disks"]["sdc"]["serial"]}
+    assert [st.target for st in cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"] if st.action == "flush_buffers"] == ["sdc"]
+    assert not [st for st in cleanup.plan_cleanup(snap, STALE_MAP_ONLY, {"flush_buffers": False})["steps"]
+                if st.action == "flush_buffers"]
+
+
+def test_a_path_two_removed_maps_share_is_deleted_once():
+    """A hand-made snapshot may list one sd under two maps (validate.refused_units says so too): fails when the
+    second map's unit deletes that path again."""
+    snap = snapshot()
+    snap["maps"][WWID2].update(paths=[{"name": "sdc"}, {"name": "sde"}],
+                               probe={"sdc": {"result": "lun_not_supported"}, "sde": {"result": "lun_not_supported"}})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [{"kind": "stale_unmapped", "object": "map", "name": WWID2,
+                                                        "wwid": WWID2}])
+    deletes = [(st.target, st.unit) for st in out["steps"] if st.action == "delete_disk"]
+    assert sorted(deletes) == [("sdc", "map %s" % WWID), ("sdd", "map %s" % WWID), ("sde", "map %s" % WWID2)], deletes
