@@ -1445,3 +1445,25 @@ def test_a_path_two_removed_maps_share_is_deleted_once():
                                                         "wwid": WWID2}])
     deletes = [(st.target, st.unit) for st in out["steps"] if st.action == "delete_disk"]
     assert sorted(deletes) == [("sdc", "map %s" % WWID), ("sdd", "map %s" % WWID), ("sde", "map %s" % WWID2)], deletes
+
+
+def test_a_path_refused_first_does_not_end_its_maps_unit():
+    """Fails when the refused delete of a map's first path leaves the map's other paths undeleted."""
+    snap = snapshot()
+    snap["disks"]["sdc"]["mountpoints"] = ["/x"]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdd"]
+    assert [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", "sdc")]
+
+
+def test_an_aliased_maps_paths_are_deleted_after_its_wwid_is_flushed():
+    """A map with an alias (mpatha): fails when its paths' deletes name anything but its WWID as the map the act
+    flushes again when multipathd has assembled it anew (expect.after_flush), or flush_maps does not list the WWID."""
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = "mpatha"
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = "mpatha"
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "mpatha", "wwid": WWID}])
+    assert [(st.target, st.options["after_flush"]) for st in out["steps"] if st.action == "delete_disk"] == [
+        ("sdc", WWID), ("sdd", WWID)]
+    assert out["flush_maps"] == [WWID] and [st.target for st in out["steps"] if st.action == "flush_map"] == ["mpatha"]
