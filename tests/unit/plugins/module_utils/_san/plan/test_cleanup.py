@@ -1387,6 +1387,11 @@ def test_the_paths_of_a_flushed_map_are_deleted_whatever_the_form_of_their_holde
     for sd in ("sdc", "sdd"):
         snap["disks"][sd]["holders"] = [{"name": "dm-3"}]
     assert _unit_of(cleanup.plan_cleanup(snap, STALE_MAP_ONLY)) == DEAD_UNIT
+    # only the flushed map's hold goes: another holder of the path still refuses its delete
+    snap["disks"]["sdc"]["holders"] = ["dm-3", {"name": "dm-9"}]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdc",
+                               "reason": "disk sdc: is held by device-mapper holder dm-9; remove it first"}]
 
 
 def test_the_signs_of_an_answering_lu_are_listed_by_path_those_skipped_left_out():
