@@ -1472,3 +1472,29 @@ def test_an_aliased_maps_paths_are_deleted_after_its_wwid_is_flushed():
     assert [(st.target, st.options["after_flush"]) for st in out["steps"] if st.action == "delete_disk"] == [
         ("sdc", WWID), ("sdd", WWID)]
     assert out["flush_maps"] == [WWID] and [st.target for st in out["steps"] if st.action == "flush_map"] == ["mpatha"]
+
+
+def test_an_unknown_array_unit_whose_name_no_step_may_carry_is_refused_only_under_host_evidence():
+    """Fails when an unknown_array map no step may name is called `refused` under policy array (nothing would act on
+    it there: it is left as its kind says), or not under host_evidence (where the plan could act on it), or a
+    healthy one is called refused under host_evidence."""
+    unknown = {"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}
+    note = "map %s: name %s %s" % (WWID, ascii(ODD), ODD_NOTE)
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), [unknown], {"policy": "array"})
+    assert out["skipped"][0] == {"kind": "unknown_array", "object": "map", "name": WWID,
+                                 "reason": "unknown_array is never touched by cleanup; " + note}
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), [unknown], HOST_EVIDENCE)
+    assert out["skipped"][0] == {"kind": "refused", "object": "map", "name": WWID, "reason": note}
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), [dict(unknown, kind="healthy")], HOST_EVIDENCE)
+    assert out["skipped"][0] == {"kind": "healthy", "object": "map", "name": WWID,
+                                 "reason": "healthy is never touched by cleanup; " + note}
+
+
+def test_a_map_verdict_without_a_wwid_finds_its_map_by_name():
+    """Fails when a verdict that names its map only by its alias (no WWID) does not find that map."""
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = "mpatha"
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = "mpatha"
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "mpatha"}])
+    assert out["flush_maps"] == [WWID] and out["skipped"] == []
