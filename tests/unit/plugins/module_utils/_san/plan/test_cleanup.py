@@ -1498,3 +1498,28 @@ def test_a_map_verdict_without_a_wwid_finds_its_map_by_name():
         snap["disks"][sd]["map"] = "mpatha"
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "mpatha"}])
     assert out["flush_maps"] == [WWID] and out["skipped"] == []
+
+
+def test_a_serial_mismatch_left_alone_does_not_end_the_plan():
+    """Fails when a serial-mismatch verdict that is skipped or refused (a path not proven, its disk gone, no
+    multipath-tools) stops the verdicts after it from being planned or named."""
+    healthy = {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}
+    left = {"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"}
+    snap, verdicts = reused_map_snapshot()            # sdd works: not proven to reach another LU
+    assert cleanup.plan_cleanup(snap, [verdicts[0], healthy])["skipped"][-1] == left
+    assert cleanup.plan_cleanup(snap, [dict(verdicts[1], name="sdx"), healthy])["skipped"][-1] == left
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath"]}]}
+    assert cleanup.plan_cleanup(snap, [verdicts[0], healthy])["skipped"][-1] == left
+
+
+def test_only_unknown_array_and_only_under_host_evidence_rests_on_host_evidence():
+    """Fails when a verdict the array still maps (paths_down_but_mapped) is removed on host evidence, or an
+    unknown_array under policy array is weighed at all instead of being left as never touched."""
+    paths_down = {"kind": "paths_down_but_mapped", "object": "map", "name": WWID, "wwid": WWID}
+    out = cleanup.plan_cleanup(snapshot(), [paths_down], HOST_EVIDENCE)
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": "paths_down_but_mapped", "object": "map", "name": WWID,
+         "reason": "paths_down_but_mapped is never touched by cleanup"}]
+    unknown = dict(paths_down, kind="unknown_array")
+    assert cleanup.plan_cleanup(snapshot(), [unknown], {"policy": "array"})["skipped"] == [
+        {"kind": "unknown_array", "object": "map", "name": WWID, "reason": "unknown_array is never touched by cleanup"}]
