@@ -1523,3 +1523,30 @@ def test_only_unknown_array_and_only_under_host_evidence_rests_on_host_evidence(
     unknown = dict(paths_down, kind="unknown_array")
     assert cleanup.plan_cleanup(snapshot(), [unknown], {"policy": "array"})["skipped"] == [
         {"kind": "unknown_array", "object": "map", "name": WWID, "reason": "unknown_array is never touched by cleanup"}]
+
+
+def test_the_callers_flush_options_reach_every_map_flush():
+    """Fails when the caller's policy (force_remove, remove_wwid) does not reach the flush of a removed map."""
+    out = cleanup.plan_cleanup(snapshot(), STALE_MAP_ONLY, {"force_remove": True, "remove_wwid": False})
+    assert [st.options["force_remove"] for st in out["steps"] if st.action == "flush_map"] == [True]
+    assert not [st for st in out["steps"] if st.action == "remove_wwid"]
+
+
+def test_a_disk_naming_a_live_map_or_held_by_a_name_no_live_map_has_is_refused_as_such():
+    """Fails when a stale disk whose record names a live map (by its name, without the map's dm among its holders)
+    is deleted, or a disk held by a dm device whose kernel name only a flushed map's alias spells is refused as a
+    path of that (flushed) map instead of as held by its holder."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, map=WWID2)
+    stale_sdf = {"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}
+    assert cleanup.plan_cleanup(snap, [stale_sdf])["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf",
+         "reason": "disk sdf: is a path of live multipath map %s (dm-4); flush the map first (multipath_flush)" % WWID2}]
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = "dm-9"
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = "dm-9"
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, holders=["dm-9"])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "dm-9", "wwid": WWID}, stale_sdf])
+    assert out["flush_maps"] == [WWID] and out["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf", "reason": "disk sdf: is held by device-mapper holder dm-9; remove it first"}]
