@@ -1550,3 +1550,14 @@ def test_a_disk_naming_a_live_map_or_held_by_a_name_no_live_map_has_is_refused_a
     out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "dm-9", "wwid": WWID}, stale_sdf])
     assert out["flush_maps"] == [WWID] and out["skipped"] == [
         {"kind": "refused", "object": "disk", "name": "sdf", "reason": "disk sdf: is held by device-mapper holder dm-9; remove it first"}]
+
+
+def test_a_path_whose_record_names_no_map_is_refused_as_held_by_its_holder():
+    """Fails when a path of the removed map whose own record names no map (only its holder, the map's dm-3, says
+    so) is deleted, or refused as a path of a live map (the map is flushed by then) instead of as held by dm-3."""
+    snap = snapshot()
+    snap["disks"]["sdc"]["map"] = None
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdd"]
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdc",
+                               "reason": "disk sdc: is held by device-mapper holder dm-3; remove it first"}]
