@@ -1561,3 +1561,16 @@ def test_a_path_whose_record_names_no_map_is_refused_as_held_by_its_holder():
     assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdd"]
     assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdc",
                                "reason": "disk sdc: is held by device-mapper holder dm-3; remove it first"}]
+
+
+def test_a_disk_on_another_transport_is_deleted_only_when_the_caller_allows_non_san():
+    """Fails when the caller's allow_non_san does not reach the deletes, or a stale disk on a transport that is not
+    iSCSI or FC is deleted without it."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, transport="sas")
+    stale = [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}]
+    assert cleanup.plan_cleanup(snap, stale)["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf",
+         "reason": "disk sdf: is on transport 'sas', not iSCSI/FC; refusing (allow_non_san)"}]
+    assert [st.action for st in cleanup.plan_cleanup(snap, stale, {"allow_non_san": True})["steps"]] == [
+        "delete_disk", "wait_disk_gone"]
