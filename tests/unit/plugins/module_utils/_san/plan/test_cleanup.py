@@ -1574,3 +1574,13 @@ def test_a_disk_on_another_transport_is_deleted_only_when_the_caller_allows_non_
          "reason": "disk sdf: is on transport 'sas', not iSCSI/FC; refusing (allow_non_san)"}]
     assert [st.action for st in cleanup.plan_cleanup(snap, stale, {"allow_non_san": True})["steps"]] == [
         "delete_disk", "wait_disk_gone"]
+
+
+def test_a_map_whose_flush_is_refused_does_not_end_the_plan():
+    """Fails when a stale map whose flush is refused (mounted) keeps the maps after it from being removed."""
+    snap = snapshot()
+    snap["maps"][WWID]["mountpoints"] = ["/data"]
+    snap["maps"][WWID2].update(paths=[{"name": "sde"}], probe={"sde": {"result": "lun_not_supported"}})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [{"kind": "stale_unmapped", "object": "map", "name": WWID2,
+                                                        "wwid": WWID2}])
+    assert out["flush_maps"] == [WWID2] and [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", WWID)]
