@@ -1584,3 +1584,19 @@ def test_a_map_whose_flush_is_refused_does_not_end_the_plan():
     out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [{"kind": "stale_unmapped", "object": "map", "name": WWID2,
                                                         "wwid": WWID2}])
     assert out["flush_maps"] == [WWID2] and [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", WWID)]
+
+
+def test_a_stale_map_less_disk_is_a_unit_of_its_own_checked_dead_at_act_time():
+    """Fails when a stale disk without a map is not planned as its own unit (`disk sdf`, phase delete) with its
+    touching step marked for the act's re-probe (dead), or when a disk already deleted with its map ends the
+    planning of the disks after it."""
+    snap = snapshot()
+    snap["disks"]["sdc"].update(state="offline", probe={"result": "lun_not_supported"})
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"})
+    stale_sdf = {"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}
+    out = cleanup.plan_cleanup(snap, [stale_sdf])
+    assert [(st.action, st.target, dict(st.options), st.phase, st.unit) for st in out["steps"]] == [
+        ("delete_disk", "sdf", {"dead": True}, "delete", "disk sdf"), ("wait_disk_gone", "sdf", {}, "delete", "disk sdf")]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [STALE_DISK_SDC, stale_sdf])
+    assert [(st.target, st.unit) for st in out["steps"] if st.action == "delete_disk"] == [
+        ("sdc", "map %s" % WWID), ("sdd", "map %s" % WWID), ("sdf", "disk sdf")]
