@@ -1600,3 +1600,18 @@ def test_a_stale_map_less_disk_is_a_unit_of_its_own_checked_dead_at_act_time():
     out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [STALE_DISK_SDC, stale_sdf])
     assert [(st.target, st.unit) for st in out["steps"] if st.action == "delete_disk"] == [
         ("sdc", "map %s" % WWID), ("sdd", "map %s" % WWID), ("sdf", "disk sdf")]
+
+
+def test_a_serial_mismatch_disk_refused_does_not_end_the_repairs_after_it():
+    """Fails when a mismatching disk refused (no live serial, or a delete that may not happen) stops the repair of
+    the mismatching disks after it."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "new"}
+    snap["disks"]["sdg"] = a_disk("sdg", "6:0:0:5", "8:96", wwid="3600a0980bbbb")
+    snap["disks"]["sdh"] = a_disk("sdh", "6:0:0:6", "8:112", wwid="3600a0980cccc", mountpoints=["/x"],
+                                  probe={"result": "ready", "serial_live": "newer"})
+    verdicts = _mismatch({"array_wwid": WWID2}, "sdg") + _mismatch({"array_wwid": WWID2}, "sdh") + _mismatch(
+        {"array_wwid": WWID2})
+    out = cleanup.plan_cleanup(snap, verdicts)
+    assert [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", "sdg"), ("refused", "sdh")]
+    assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdf"]
