@@ -1438,6 +1438,10 @@ def test_a_path_reaching_another_lu_never_gets_a_buffer_flush_a_path_of_its_own_
     assert [st.target for st in cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"] if st.action == "flush_buffers"] == ["sdc"]
     assert not [st for st in cleanup.plan_cleanup(snap, STALE_MAP_ONLY, {"flush_buffers": False})["steps"]
                 if st.action == "flush_buffers"]
+    # a mismatching disk outside a map: the same, its proof in the verdict
+    snap["disks"]["sdf"]["probe"] = {"result": "ready"}
+    out = cleanup.plan_cleanup(snap, _mismatch({"array_wwid": WWID2, "probe": {"result": "ready", "serial_live": "new"}}))
+    assert [st.action for st in out["steps"]][:2] == ["delete_disk", "wait_disk_gone"]
 
 
 def test_a_path_two_removed_maps_share_is_deleted_once():
