@@ -461,7 +461,11 @@ def test_a_reused_map_with_a_path_not_proven_to_reach_another_lu_is_not_flushed(
         out = cleanup.plan_cleanup(snap, verdicts)
         assert not [st for st in out["steps"] if st.target in (WWID, "sdd")], out["steps"]
         why = dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
-        assert "sdd" in why and "not proven to reach another LU" in why
+        assert why == ("path(s) sdd of map %s are not proven to reach another LU nor failed: they may still reach its "
+                       "own LU; only paths proven to reach another LU are repaired" % WWID)
+    snap["maps"][WWID]["paths"].append({"name": "sdg", "dm_state": "active"})
+    out = cleanup.plan_cleanup(snap, verdicts)
+    assert dict((x["name"], x["reason"]) for x in out["skipped"])[WWID].startswith("path(s) sdd, sdg of map %s are not" % WWID)
 
 
 def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
@@ -476,7 +480,9 @@ def test_a_reused_map_is_planned_with_the_proof_the_act_checks_again():
     del snap["maps"][WWID]["probe"]["sdc"]["serial_live"]
     del verdicts[1]["evidence"]["probe"]
     out = cleanup.plan_cleanup(snap, verdicts)
-    assert out["steps"] == [] and "no live VPD 0x80 serial" in dict((x["name"], x["reason"]) for x in out["skipped"])[WWID]
+    assert out["steps"] == [] and out["skipped"][0] == {
+        "kind": "serial_mismatch", "object": "map", "name": WWID,
+        "reason": "path(s) sdc of map %s: no live VPD 0x80 serial proves they reach another LU" % WWID}
 
 
 def test_fc_serial_mismatch_repair_scans_through_the_port_the_path_went_through():
@@ -511,6 +517,9 @@ def test_reused_lun_map_unit_deletes_every_old_path_before_any_scan():
                     ("wait_disk_present", "4:0:0:1", "rescan"), ("wait_disk_present", "5:0:0:1", "rescan"),
                     ("verify_identity", "4:0:0:1", "rescan"), ("verify_identity", "5:0:0:1", "rescan")]
     assert {s.identity.wwid for s in out["steps"] if s.action == "verify_identity"} == {WWID2}
+    # each path's live serial, read off its disk's probe here, is what the act must hear again on it
+    assert [dict(s.options["other_lu"]) for s in out["steps"] if s.action in ("flush_map", "delete_disk")] == [
+        {"sdc": "new", "sdd": "new"}] * 3
 
 
 def test_cleanup_skips_in_use_maps_with_the_reason():
@@ -786,6 +795,13 @@ def test_each_array_gate_says_exactly_why_no_scsi_removal_is_planned():
                                                 "this host's igroups: the array data may be incomplete"},
         {"why": "truth_too_old", "msg": "the array truth was read 300s before the host snapshot (bound 299s)"}]
     fresh = {"records": 1, "collected_at": 100.0}
+    # no device the truth covers: an empty truth proves nothing missing; two working covered maps both named
+    assert cleanup.removal_blockers({"array": dict(fresh, records=0), "collected_at": 400.0}, verdicts[3:]) == []
+    odd = [_covered("mpathe", "unexpected_visibility"), _covered("mpathf", "unexpected_visibility")]
+    assert cleanup.removal_blockers({"array": fresh, "collected_at": 400.0}, odd)[0]["msg"].startswith(
+        "covered device(s) mpathe, mpathf work but")
+    assert [b["why"] for b in cleanup.removal_blockers({}, [{"kind": "serial_mismatch", "object": "disk"}])] == [
+        "array_truth_unknown"]
     assert cleanup.removal_blockers({"array": fresh, "collected_at": 400.0}, verdicts[:1], {"truth_max_age": 300}) == []
     assert cleanup.removal_blockers({"array": fresh, "collected_at": 100.0 + cleanup.TRUTH_MAX_AGE}, []) == []
     assert cleanup.removal_blockers({"array": fresh, "collected_at": 101.0 + cleanup.TRUTH_MAX_AGE}, [])[0][
@@ -865,6 +881,7 @@ def test_the_second_look_candidates_are_the_unknown_maps_whose_every_path_says_t
     verdicts += [{"kind": "stale_unmapped", "object": "map", "wwid": "w4"},
                  {"kind": "unknown_array", "object": "disk", "wwid": "w4"}]
     assert cleanup.evidence_candidates(snap, verdicts) == ["w1"]
+    assert cleanup.evidence_candidates(snap, verdicts[::-1]) == ["w1"]    # a verdict passed over ends no search
 
 
 def test_the_healthy_baseline_is_every_map_whose_paths_are_all_active_but_those_left_out():
@@ -890,3 +907,715 @@ def test_host_evidence_needs_every_path_gone_now_and_grace_seconds_before():
     assert cleanup.host_evidence_gone(now, {"probe": {"sdc": gone}}, 1300.0, 1000.0, 300) is False
     assert cleanup.host_evidence_gone(dict(now, probe={"sdc": gone}), before, 1300.0, 1000.0, 300) is False
     assert cleanup.host_evidence_gone(now, None, 1300.0, 1000.0, 300) is False
+    for answer in ({"result": "no_answer"}, None):   # probed now, but no proof the LU is gone
+        assert cleanup.host_evidence_gone(dict(now, probe={"sdc": gone, "sdd": answer}), before, 1300.0, 1000.0,
+                                          300) is False
+    for at in (float("inf"), None):                  # the second look needs a finite time of its own
+        assert cleanup.host_evidence_gone(now, before, at, 1000.0, 300) is False
+    assert cleanup.host_evidence_gone(None, before, 1300.0, 1000.0, 300) is False
+
+
+# ------------------------------------------------------------------ units whose names no step may carry, named
+ODD = "db(prod)@x"   # an alias the kernel and multipath accept, validate.MAP_NAME does not
+
+
+def odd_alias_snapshot():
+    """snapshot() with map WWID aliased ODD (its paths sdc, sdd refused with it) and a map-less disk whose name holds
+    a newline."""
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = ODD
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = ODD
+    snap["disks"]["sd\nx"] = a_disk("sd\nx", "4:0:0:9", "8:144")
+    return snap
+
+
+ODD_NOTE = ("is text no step may carry: nothing acts on this unit (a map and its paths; it still counts in every in-use "
+            "and coverage rule)")
+ODD_DISK = {"kind": "refused", "object": "disk", "name": ascii("sd\nx"),
+            "reason": "disk %s: key %s is text no step may carry: nothing acts on this disk" % (ascii("sd\nx"),
+                                                                                                ascii("sd\nx"))}
+
+
+def test_a_unit_the_plan_would_remove_whose_name_no_step_may_carry_is_named_refused():
+    """Fails when a stale unit whose names no step may carry is acted on, or not named `refused` with the exact
+    reason (its names shown escaped), or an unjudged refused disk is not named, or a healthy neighbour is refused."""
+    vs = [{"kind": "stale_unmapped", "object": "map", "name": ODD, "wwid": WWID},
+          {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}]
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), vs)
+    assert out["steps"] == [] and out["flush_maps"] == [] and out["blocked"] == []
+    assert out["skipped"] == [
+        {"kind": "refused", "object": "map", "name": ascii(ODD),
+         "reason": "map %s: name %s %s" % (ascii(ODD), ascii(ODD), ODD_NOTE)},
+        {"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"},
+        ODD_DISK]
+
+
+def test_a_unit_left_alone_whose_name_no_step_may_carry_keeps_its_kind_and_says_why():
+    """Fails when a verdict the plan would not act on (healthy) whose map no step may name is called `refused`, or
+    its reason does not say both why it is left and which name is refused."""
+    vs = [{"kind": "healthy", "object": "map", "name": WWID, "wwid": WWID}]
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), vs)
+    assert out["skipped"] == [
+        {"kind": "healthy", "object": "map", "name": WWID,
+         "reason": "healthy is never touched by cleanup; map %s: name %s %s" % (WWID, ascii(ODD), ODD_NOTE)},
+        ODD_DISK]
+
+
+def test_a_refused_unit_no_verdict_speaks_of_is_named_once_its_paths_with_it():
+    """Fails when a refused map without a verdict is not named (with its key when it has no name), when its paths
+    (listed by the map or naming it as their map) are named again as disks, or a refused disk judged already is
+    named twice."""
+    snap = odd_alias_snapshot()
+    snap["disks"]["sdg"] = a_disk("sdg", "6:0:0:1", "8:96", map=ODD, holders=["dm-3"])   # names the map, not listed
+    out = cleanup.plan_cleanup(snap, [])
+    assert out["skipped"] == [
+        {"kind": "refused", "object": "map", "name": ascii(ODD),
+         "reason": "map %s: name %s is text no step may carry: nothing acts on this map or its paths" % (WWID, ascii(ODD))},
+        ODD_DISK]
+    # a map without a name is named by its key; a disk naming no map is no path of it, nor is one naming ODD now
+    del snap["maps"][WWID]["name"]
+    assert [(x["object"], x["name"]) for x in cleanup.plan_cleanup(snap, [])["skipped"]] == [
+        ("map", WWID), ("disk", ascii("sd\nx")), ("disk", "sdg")]
+    disk = [{"kind": "stale_unmapped", "object": "disk", "name": "sd\nx", "wwid": WWID}]
+    assert [(x["kind"], x["name"]) for x in cleanup.plan_cleanup(odd_alias_snapshot(), disk)["skipped"]] == [
+        ("refused", ascii("sd\nx")), ("refused", ascii(ODD))]
+
+
+def test_a_verdict_for_a_map_gone_is_not_refused_for_another_maps_name():
+    """Fails when a stale map no longer present is refused for the name of another map the host holds, or a disk
+    of a refused map is not refused with that map."""
+    vs = [{"kind": "stale_unmapped", "object": "map", "name": "mpathz", "wwid": "3600a0980ffff"},
+          {"kind": "stale_unmapped", "object": "disk", "name": "sdc", "wwid": WWID}]
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), vs)
+    assert out["steps"] == []
+    assert [(x["kind"], x["name"], x["reason"]) for x in out["skipped"][:2]] == [
+        ("stale_unmapped", "mpathz", "map no longer present"),
+        ("refused", "sdc", "disk sdc: map %s %s" % (ascii(ODD), ODD_NOTE))]
+
+
+def test_the_unproven_failures_are_named_as_the_act_compares_them():
+    """The act's re-check (act.checks.verify_still_dead) compares these names with the paths it heard: fails when a
+    disk not positively failed is not named by its sd, or a path without a name is not named by its major:minor
+    (else '?')."""
+    assert cleanup.unproven_failures({"name": "sdf", "state": "running"}, "disk") == ["sdf"]
+    assert cleanup.unproven_failures({"name": "sdf", "state": "offline", "probe": {"result": "lun_not_supported"}},
+                                     "disk") == []
+    assert cleanup.unproven_failures({"paths": [{"dev": "8:32"}, {}, dict(FAILED, name="sdc"), {"name": "sdd"}]}) == [
+        "8:32", "?", "sdd"]
+
+
+def test_a_refused_unit_is_named_with_its_object_and_the_exact_reason():
+    """Fails when a unit the plan cannot remove safely (a tool missing, a path not probed) is not named `refused`
+    with its object, name and reason, as a report lists it."""
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd")])
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath", "multipathd"]}]}
+    assert cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["skipped"] == [
+        {"kind": "refused", "object": "map", "name": WWID,
+         "reason": "multipath-tools is not installed on this host (multipath, multipathd missing): no map is flushed"}]
+
+
+def test_a_stale_map_whose_paths_answer_says_which_signs_were_heard_on_which_path():
+    """Fails when the reason a stale map is left does not list each answering path with its signs, as the report
+    shows it ('sd: sign, sign; sd: sign')."""
+    heard = {"sdd": ["TEST UNIT READY answered", "checker up"], "sdc": ["NOT READY"]}
+    assert cleanup._answers_text(heard) == "sdc: NOT READY; sdd: TEST UNIT READY answered, checker up"
+    snap = snap_with([dict(FAILED, name="sdc"), dict(FAILED, name="sdd", checker_state="ready")],
+                     probe={"sdc": {"result": "not_ready", "sense": "Not Ready"},
+                            "sdd": {"result": "no_answer", "sense": "transport failure"}})
+    [left] = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["skipped"]
+    heard = cleanup.answering(snap["maps"][WWID])
+    assert sorted(heard) == ["sdc", "sdd"] and len(heard["sdd"]) + len(heard["sdc"]) >= 2, heard
+    assert left["reason"] == ("map %s: an LU answers on path(s) sdc, sdd (%s); its LUN may still be mapped to this host"
+                              % (WWID, cleanup._answers_text(heard))), left
+
+
+# ---------------------------------------------------------------------------------------------- the NVMe family's part
+def nvme_part(monkeypatch):
+    """plan_nvme replaced by its plan of one controller (its steps given out of HOST_ORDER, one controller skipped):
+    what plan_cleanup makes of the NVMe family's plan, whatever the SCSI part does."""
+    part = {"steps": [step("wait_controller_gone", "nvme0").tagged("delete", "controller nvme0"),
+                      step("delete_controller", "nvme0").tagged("delete", "controller nvme0")],
+            "skipped": [{"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}],
+            "delete_controllers": [{"name": "nvme0"}]}
+    seen = []
+    monkeypatch.setattr(cleanup, "plan_nvme", lambda snap, policy: seen.append((snap, policy)) or part)
+    return seen
+
+
+def test_a_blocked_scsi_part_keeps_the_nvme_plan_and_names_every_verdict_with_why(monkeypatch):
+    """Fails when a host whose SCSI truth blocks removals loses its NVMe units (steps in HOST_ORDER, controllers,
+    skipped), plans a SCSI removal, or does not name each SCSI verdict: the removal kinds with every blocker's name
+    and message, the others as never touched."""
+    seen = nvme_part(monkeypatch)
+    snap = snapshot()
+    snap["array"].update(records=0, problems=[{"cluster": "c1", "svm": None, "kind": "timeout", "msg": "no answer"}])
+    verdicts = [dict(_covered(WWID), wwid=WWID), {"kind": "serial_mismatch", "object": "disk", "name": "sdf"},
+                {"kind": "unknown_array", "object": "map", "name": "mpathq"}, _covered(WWID2, "healthy"),
+                {"kind": "not_covered", "object": "map", "name": "mpathr", "reason": "no SVM read serves iqn.x"}]
+    policy = {"policy": "array", "delete_lif_gone": True}
+    out = cleanup.plan_cleanup(snap, verdicts, policy)
+    assert seen == [(snap, policy)]
+    why = ("no SCSI removal on this host (array_lookup_problem, empty_truth): array lookup c1: timeout (no answer); "
+           "the array truth has no record while 2 device(s) are served by the SVMs it covers")
+    assert [(st.action, st.target) for st in out["steps"]] == [("delete_controller", "nvme0"),
+                                                               ("wait_controller_gone", "nvme0")]
+    assert dict(out, steps=None) == {
+        "steps": None, "flush_maps": [], "delete_disks": [], "mismatches": [],
+        "delete_controllers": [{"name": "nvme0"}],
+        "blocked": [{"why": "array_lookup_problem", "msg": "array lookup c1: timeout (no answer)"},
+                    {"why": "empty_truth", "msg": "the array truth has no record while 2 device(s) are served by the "
+                                                  "SVMs it covers"}],
+        "skipped": [{"kind": "stale_unmapped", "object": "map", "name": WWID, "reason": why},
+                    {"kind": "serial_mismatch", "object": "disk", "name": "sdf", "reason": why},
+                    {"kind": "unknown_array", "object": "map", "name": "mpathq", "reason": why},
+                    {"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"},
+                    {"kind": "not_covered", "object": "map", "name": "mpathr",
+                     "reason": "not_covered is never touched by cleanup: no SVM read serves iqn.x"},
+                    {"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}]}
+
+
+def test_the_host_plan_carries_the_nvme_units_after_the_scsi_ones(monkeypatch):
+    """Fails when an unblocked host's plan drops the NVMe family's steps, skipped controllers or delete_controllers,
+    or does not run them after the SCSI steps in HOST_ORDER."""
+    nvme_part(monkeypatch)
+    out = cleanup.plan_cleanup(snapshot(), STALE_MAP_ONLY + [{"kind": "healthy", "object": "map", "name": WWID2}])
+    assert [(st.action, st.target) for st in out["steps"]] == [
+        ("disable_queueing", WWID), ("flush_map", WWID), ("wait_map_gone", WWID), ("delete_disk", "sdc"),
+        ("delete_disk", "sdd"), ("wait_disk_gone", "sdc"), ("wait_disk_gone", "sdd"), ("remove_wwid", WWID),
+        ("delete_controller", "nvme0"), ("wait_controller_gone", "nvme0")]
+    assert out["skipped"] == [{"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"},
+                              {"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}]
+    assert out["delete_controllers"] == [{"name": "nvme0"}] and out["blocked"] == [] and out["flush_maps"] == [WWID]
+    serial = "80Ab" + WWID[-8:]
+    assert out["delete_disks"] == [{"name": "sdc", "hctl": "4:0:0:1", "dev": "8:32", "wwid": WWID, "serial": serial},
+                                   {"name": "sdd", "hctl": "5:0:0:1", "dev": "8:48", "wwid": WWID, "serial": serial}]
+
+
+# ---------------------------------------------------------------------------------------------- why a stale unit is left
+def _half_working(snap):
+    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "failed"}, {"name": "sdd", "dm_state": "active"}])
+    snap["maps"][WWID]["probe"]["sdd"] = {"result": "ready"}
+
+
+def _working(snap):
+    snap["maps"][WWID].update(paths=[{"name": "sdc", "dm_state": "active"}, {"name": "sdd", "dm_state": "active"}],
+                              probe={})
+
+
+def _answering_disk(snap):
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "ready", "serial_live": "x", "tur_answered": True})
+
+
+def _dead_disk(snap):
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"})
+
+
+HOST_EVIDENCE = {"policy": "host_evidence", "earlier": snapshot(at=0.0), "grace": 300}
+
+
+@pytest.mark.parametrize("change,verdict,policy,reason", [
+    (_half_working, {"object": "map", "name": WWID, "wwid": WWID}, None,
+     "path(s) sdd of map %s: failure not positively observed (working or state unknown); removal needs every path's "
+     "failure seen" % WWID),
+    (_working, {"object": "map", "name": WWID, "wwid": WWID}, None,
+     "path(s) sdc, sdd of map %s: failure not positively observed (working or state unknown); removal needs every "
+     "path's failure seen" % WWID),
+    (None, {"object": "map", "name": "mpathz", "wwid": "3600a0980ffff"}, None, "map no longer present"),
+    (None, {"object": "disk", "name": "sdx", "wwid": WWID}, None, "disk no longer present"),
+    (None, {"object": "disk", "name": "sdf", "wwid": WWID}, None,
+     "disk sdf: failure not positively observed (working or state unknown)"),
+    (_answering_disk, {"object": "disk", "name": "sdf", "wwid": WWID}, None,
+     "disk sdf: an LU answers at its address (sdf: answers READY); its LUN may still be mapped to this host"),
+    # host evidence speaks of maps only: a map-less disk is never removed on it, even one sharing a gone map's WWID
+    (_dead_disk, {"kind": "unknown_array", "object": "disk", "name": "sdf", "wwid": WWID}, HOST_EVIDENCE,
+     "host evidence does not show the LU gone on every path for the grace time"),
+])
+def test_a_stale_unit_left_alone_says_exactly_why(change, verdict, policy, reason):
+    """Fails when a stale unit the plan may not remove is removed, or its skipped entry does not say exactly why."""
+    snap = snapshot()
+    if change:
+        change(snap)
+    v = dict({"kind": "stale_unmapped"}, **verdict)
+    out = cleanup.plan_cleanup(snap, [v], policy)
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": v["kind"], "object": v["object"], "name": v["name"], "reason": reason}]
+    if change is _dead_disk:    # the same disk stale_unmapped is removed
+        assert [st.target for st in cleanup.plan_cleanup(snap, [dict(v, kind="stale_unmapped")])["steps"]] == ["sdf"] * 2
+
+
+def test_host_evidence_waits_300_seconds_when_the_caller_names_no_grace():
+    """Fails when plan_cleanup's own grace (a policy without one) is not 300 s: a second look exactly 300 s after the
+    first counts, one 299 s after it does not."""
+    v = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "earlier": snapshot(at=700.0)})
+    assert out["flush_maps"] == [WWID]
+    out = cleanup.plan_cleanup(snapshot(), v, {"policy": "host_evidence", "earlier": snapshot(at=701.0)})
+    assert out["steps"] == [] and "host evidence" in out["skipped"][0]["reason"]
+
+
+# ---------------------------------------------------------------------------------------------- a serial-mismatch disk
+def _laid_out(out):
+    return [(st.action, st.target, st.identity.as_dict(), dict(st.options), st.reason, st.phase, st.unit)
+            for st in out["steps"]]
+
+
+def _mismatch(ev, name="sdf"):
+    return [{"kind": "serial_mismatch", "object": "disk", "name": name, "wwid": WWID, "evidence": ev}]
+
+
+def test_a_serial_mismatch_disk_is_deleted_rescanned_and_checked_as_the_arrays_lu_step_by_step():
+    """Fails when a mismatching disk outside a map is not planned exactly as the act needs it: its delete (the
+    proof it answers as another LU, `other_lu`, and no buffer flush), its wait, the exact scan of its address, the
+    wait for the LUN and the check of the array's WWID and serial; or its `mismatches` entry does not say what the
+    post-check must find."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "new"}
+    out = cleanup.plan_cleanup(snap, _mismatch({"array_wwid": WWID2, "array_serial": "S2"}))
+    sdf = {"name": "sdf", "hctl": "4:0:0:5", "dev": "8:80", "wwid": "3600a0980aaaa"}
+    unit = ("rescan", "disk sdf")
+    assert _laid_out(out) == [
+        ("delete_disk", "sdf", dict(sdf, serial="80Ab0980aaaa"), {"other_lu": {"sdf": "new"}},
+         "write 1 to /sys/class/scsi_device/4:0:0:5/device/delete after re-reading identity") + unit,
+        ("wait_disk_gone", "sdf", sdf, {}, "wait until /dev/sdf, its H:C:T:L and its /dev/disk/by-id links are gone") + unit,
+        ("scan_exact_lun", "4:0:0:5", {"hctl": "4:0:0:5"}, {"absent": True},
+         "exact rescan of 4:0:0:5 after a serial mismatch") + unit,
+        ("wait_disk_present", "4:0:0:5", {"hctl": "4:0:0:5"}, {}, "wait for the LUN to come back") + unit,
+        ("verify_identity", "4:0:0:5", {"hctl": "4:0:0:5", "wwid": WWID2, "serial": "S2"}, {},
+         "the LUN must now show the array's serial") + unit]
+    assert out["mismatches"] == [dict(sdf, serial="80Ab0980aaaa", expect_wwid=WWID2, expect_serial="S2")]
+    assert out["delete_disks"] == [] and out["flush_maps"] == [] and out["skipped"] == []
+
+
+@pytest.mark.parametrize("ev,expect", [
+    ({"expected_wwid": WWID2, "expected_serial": "S3"}, {"wwid": WWID2, "serial": "S3"}),   # the judge's other name
+    ({"array_serial": "S2"}, {"serial": "S2"}),
+    ({}, None),                                                   # nothing to check the new LU against: no check
+])
+def test_a_repair_checks_what_the_evidence_says_the_lu_must_be_and_nothing_else(ev, expect):
+    """Fails when the check after a repair's scan expects anything but the array's (else the expected) WWID and
+    serial the verdict names, or is planned with nothing to expect."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "new"}
+    out = cleanup.plan_cleanup(snap, _mismatch(ev))
+    checks = [dict(st.identity.as_dict(), **st.options) for st in out["steps"] if st.action == "verify_identity"]
+    assert checks == ([dict(expect, hctl="4:0:0:5")] if expect else [])
+    assert [(m["expect_wwid"], m["expect_serial"]) for m in out["mismatches"]] == [
+        ((expect or {}).get("wwid"), (expect or {}).get("serial"))]
+
+
+@pytest.mark.parametrize("ev,disk_probe,serial", [
+    ({"probe": {"result": "ready", "serial_live": "a"}, "paths": [{"probe": {"result": "ready", "serial_live": "b"}}]},
+     {"result": "ready", "serial_live": "d"}, "a"),
+    ({"probe": {"result": "no_answer", "serial_live": "a"}, "paths": [{"probe": {"result": "ready", "serial_live": "b"}}]},
+     {"result": "ready", "serial_live": "d"}, "b"),
+    ({"probe": {"result": "ready", "serial_live": None}, "paths": [None]}, {"result": "ready", "serial_live": "d"}, "d"),
+    ({"paths": []}, {"result": "ready", "serial_live": "d"}, "d"),
+])
+def test_a_repair_rests_on_the_live_serial_the_verdict_names_first(ev, disk_probe, serial):
+    """Fails when the live serial a repaired disk must still answer with at act time (other_lu) is not the one the
+    verdict rests on: its own probe, else its first path's, else the snapshot's probe of the disk; a probe that did
+    not answer READY or gave no serial proves nothing."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = disk_probe
+    out = cleanup.plan_cleanup(snap, _mismatch(dict(ev, array_wwid=WWID2)))
+    assert [st.options.get("other_lu") for st in out["steps"] if st.action == "delete_disk"] == [{"sdf": serial}]
+
+
+def test_a_serial_mismatch_disk_without_a_live_serial_is_refused_and_says_why():
+    """Fails when a mismatching disk no live VPD 0x80 serial proves to reach another LU is deleted, or is not named
+    `refused` with why."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "no_answer", "serial_live": "new"}
+    out = cleanup.plan_cleanup(snap, _mismatch({"array_wwid": WWID2, "paths": [{"probe": {"result": "ready"}}]}))
+    assert out["steps"] == [] and out["mismatches"] == []
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdf", "reason": "serial_mismatch without the "
+                               "live VPD 0x80 serial that proves it reaches another LU"}]
+
+
+def test_a_reused_map_unit_is_planned_step_by_step_with_what_each_act_needs():
+    """Fails when the unit of a reused map is not planned exactly: the map's steps and each path's delete carry the
+    live serial its mismatching path answered with (other_lu, never `dead`), each delete the map it follows
+    (after_flush), the rescan and check only for the mismatching path; or when flush_maps, delete_disks (the path
+    that is only deleted) and mismatches (the path repaired, with the LU it must become) do not say so."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    out = cleanup.plan_cleanup(snap, verdicts)
+    proof = {"other_lu": {"sdc": "new"}}
+    unit = "map %s" % WWID
+    assert [(action, target, options, phase) for action, target, _i, options, _r, phase, u in _laid_out(out)
+            if u == unit] == [
+        ("disable_queueing", WWID, proof, "flush"), ("flush_map", WWID, dict(proof, force_remove=False), "flush"),
+        ("wait_map_gone", WWID, {}, "flush"), ("delete_disk", "sdc", dict(proof, after_flush=WWID), "flush"),
+        ("delete_disk", "sdd", dict(proof, after_flush=WWID), "flush"), ("wait_disk_gone", "sdc", {}, "flush"),
+        ("wait_disk_gone", "sdd", {}, "flush"), ("remove_wwid", WWID, {}, "flush"),
+        ("scan_exact_lun", "4:0:0:1", {"absent": True}, "rescan"), ("wait_disk_present", "4:0:0:1", {}, "rescan"),
+        ("verify_identity", "4:0:0:1", {}, "rescan")]
+    assert len(out["steps"]) == 11 and out["skipped"] == [] and out["flush_maps"] == [WWID]
+    assert out["steps"][-1].identity.as_dict() == {"hctl": "4:0:0:1", "wwid": WWID2}
+    ident = {"hctl": "5:0:0:1", "dev": "8:48", "wwid": WWID, "serial": "80Ab" + WWID[-8:]}
+    assert out["delete_disks"] == [dict(ident, name="sdd")]
+    assert out["mismatches"] == [dict(ident, name="sdc", hctl="4:0:0:1", dev="8:32", expect_wwid=WWID2,
+                                      expect_serial=None)]
+
+
+# ---------------------------------------------------------------------------------------------- a refused flush, named
+def _closer(pid):
+    return dict(CLOSER, pid=pid)
+
+
+def _label(pid):
+    return "pid %d ((udev-worker)) in blkdev_close/blkdev_put/blkdev_flush_mapping" % pid
+
+
+def test_a_map_refused_for_an_open_says_why_the_killed_closers_cannot_account_for_it():
+    """Fails when a stale map refused for its open count is not named `refused` with the map's reason, followed,
+    only when killed closers are on the host and the map is stale_unmapped, by how many there are (the first five
+    named) and why they cannot account for the open."""
+    alone = plan(closing_snapshot([]), [dict(STALE, name=WWID, wwid=WWID)])["skipped"]
+    assert [(x["kind"], x["object"], x["name"]) for x in alone] == [("refused", "map", WWID)]
+    base = alone[0]["reason"]
+    assert base.startswith("map %s: has open count 1, 1 more than the openers seen" % WWID) and base.endswith("not removing")
+    out = plan(closing_snapshot([CLOSER], queueing=False), [dict(STALE, name=WWID, wwid=WWID)])
+    assert out["skipped"] == [dict(alone[0], reason=base + (
+        "; the 1 task(s) exiting on this host while closing a block device (%s) cannot account for it: only a dead map "
+        "the array no longer maps (queueing, every path failed and answering LOGICAL UNIT NOT SUPPORTED, nothing else "
+        "in the way) can be held by one, and only as many opens as it has closers for" % _label(402)))]
+    out = plan(closing_snapshot([_closer(pid) for pid in range(402, 408)], 7), [dict(STALE, name=WWID, wwid=WWID)])
+    why = out["skipped"][0]["reason"]
+    assert ("not removing; the 6 task(s) exiting on this host while closing a block device (%s) cannot account for it: 7 "
+            "open(s) on this host" % ", ".join(_label(pid) for pid in range(402, 407))) in why and "pid 407" not in why
+    # a map chosen on host evidence is not one the array no longer maps: no closer is weighed for it
+    unknown = [{"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}]
+    out = cleanup.plan_cleanup(counted(closing_snapshot([CLOSER])), unknown, dict(HOST_EVIDENCE, grace=0))
+    assert out["skipped"] == [dict(alone[0], reason=base)]
+
+
+def test_a_serial_mismatch_is_repaired_only_when_asked_and_the_array_maps_nothing_of_the_map():
+    """Fails when a serial mismatch is touched with repair_mismatch off, or a mismatching map the array still maps
+    (LUN id not reused: array_mappings) is flushed, or the units gone or on a host without multipath-tools are not
+    named with why."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    never = "serial_mismatch is never touched by cleanup"
+    out = cleanup.plan_cleanup(snap, verdicts, {"repair_mismatch": False})
+    assert out["steps"] == [] and [(x["kind"], x["object"], x["name"], x["reason"]) for x in out["skipped"]] == [
+        ("serial_mismatch", "map", WWID, never), ("serial_mismatch", "disk", "sdc", never)]
+    out = cleanup.plan_cleanup(snap, [dict(verdicts[0], evidence={"array_mappings": [{"igroup": "ig1"}]}), verdicts[1]])
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": "serial_mismatch", "object": "map", "name": WWID, "reason": never},
+        {"kind": "refused", "object": "disk", "name": "sdc", "reason": "disk sdc: is a path of live multipath map %s "
+                                                                       "(dm-3); flush the map first (multipath_flush)" % WWID}]
+    out = cleanup.plan_cleanup(snap, [dict(verdicts[0], wwid="3600a0980ffff", name="mpathz"), dict(verdicts[1], name="sdx")])
+    assert out["skipped"] == [{"kind": "serial_mismatch", "object": "map", "name": "mpathz", "reason": "map no longer present"},
+                              {"kind": "serial_mismatch", "object": "disk", "name": "sdx", "reason": "disk no longer present"}]
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath"]}]}
+    out = cleanup.plan_cleanup(snap, verdicts)
+    assert out["steps"] == [] and out["skipped"][0] == {
+        "kind": "refused", "object": "map", "name": WWID,
+        "reason": "multipath-tools is not installed on this host (multipath missing): no map is flushed"}
+
+
+def test_the_proof_a_reused_maps_steps_carry_names_only_its_own_mismatching_paths():
+    """Fails when a verdict of another kind on a path of the map, or a serial_mismatch of a disk outside it, counts
+    as proof that a path of this map reaches another LU (expect.other_lu), or two unproven paths are not both named."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "f"}
+    more = [{"kind": "healthy", "object": "disk", "name": "sdd", "wwid": WWID},
+            {"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": WWID, "evidence": {"array_wwid": WWID2}}]
+    out = cleanup.plan_cleanup(snap, verdicts + more)
+    assert [(st.action, st.target, dict(st.options["other_lu"])) for st in out["steps"] if st.unit == "map %s" % WWID
+            and "other_lu" in st.options][:2] == [("disable_queueing", WWID, {"sdc": "new"}), ("flush_map", WWID, {"sdc": "new"})]
+    assert [st.options["other_lu"] for st in out["steps"] if st.unit == "disk sdf" and st.action == "delete_disk"] == [
+        {"sdf": "f"}]
+    both = [dict(verdicts[1], evidence={}), dict(verdicts[1], name="sdd", evidence={})]
+    snap["maps"][WWID]["probe"] = {"sdc": {"result": "no_answer"}, "sdd": {"result": "no_answer"}}
+    out = cleanup.plan_cleanup(snap, verdicts[:1] + both)
+    assert dict((x["name"], x["reason"]) for x in out["skipped"])[WWID] == (
+        "path(s) sdc, sdd of map %s: no live VPD 0x80 serial proves they reach another LU" % WWID)
+
+
+# ---------------------------------------------------------------------------------------------- a map unit's paths
+STALE_DISK_SDC = {"kind": "stale_unmapped", "object": "disk", "name": "sdc", "wwid": WWID}
+
+
+def _unit_of(out):
+    return [(st.action, st.target, dict(st.options)) for st in out["steps"]]
+
+
+DEAD_UNIT = [("disable_queueing", WWID, {"dead": True}), ("flush_map", WWID, {"dead": True, "force_remove": False}),
+             ("wait_map_gone", WWID, {}), ("delete_disk", "sdc", {"after_flush": WWID, "dead": True}),
+             ("delete_disk", "sdd", {"after_flush": WWID, "dead": True}), ("wait_disk_gone", "sdc", {}),
+             ("wait_disk_gone", "sdd", {}), ("remove_wwid", WWID, {})]
+
+
+def test_a_stale_disk_that_is_a_path_of_a_removed_map_is_deleted_once_in_the_maps_unit():
+    """Fails when a path judged stale on its own as well is deleted a second time as a unit of its own, or a dead
+    map's unit does not carry `dead` and after_flush on its touching steps."""
+    snap = snapshot()
+    snap["disks"]["sdc"].update(state="offline", probe={"result": "lun_not_supported"})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [STALE_DISK_SDC])
+    assert _unit_of(out) == DEAD_UNIT and {st.unit for st in out["steps"]} == {"map %s" % WWID}
+    assert [d["name"] for d in out["delete_disks"]] == ["sdc", "sdd"] and out["skipped"] == []
+
+
+def test_a_path_that_cannot_be_deleted_leaves_the_rest_of_its_maps_unit():
+    """Fails when a map unit does not go on without a path the snapshot has no disk for, or without a path that may
+    not be deleted (named `refused` with why), or lists that path in delete_disks."""
+    snap = snapshot()
+    del snap["disks"]["sdc"]
+    snap["disks"]["sdd"]["mountpoints"] = ["/x"]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert _unit_of(out) == DEAD_UNIT[:3] + DEAD_UNIT[-1:]
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdd", "reason": "disk sdd: is mounted on /x; unmount it first"}]
+    assert out["delete_disks"] == [] and out["flush_maps"] == [WWID]
+
+
+def test_a_disk_held_by_a_live_map_by_its_dm_name_only_is_not_deleted():
+    """Fails when a stale disk that names no map but is held by a live map's dm device (holders: dm-4) is deleted:
+    the maps still present are looked up by their dm names too."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, holders=["dm-4"])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}])
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf",
+         "reason": "disk sdf: is a path of live multipath map %s (dm-4); flush the map first (multipath_flush)" % WWID2}]
+
+
+def test_the_paths_of_a_flushed_map_are_deleted_whatever_the_form_of_their_holders():
+    """Fails when a path whose holder is given as a record ({"name": "dm-3"}) still counts as held by the map the
+    unit flushes before it."""
+    snap = snapshot()
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["holders"] = [{"name": "dm-3"}]
+    assert _unit_of(cleanup.plan_cleanup(snap, STALE_MAP_ONLY)) == DEAD_UNIT
+    # only the flushed map's hold goes: another holder of the path still refuses its delete
+    snap["disks"]["sdc"]["holders"] = ["dm-3", {"name": "dm-9"}]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdc",
+                               "reason": "disk sdc: is held by device-mapper holder dm-9; remove it first"}]
+
+
+def test_the_signs_of_an_answering_lu_are_listed_by_path_those_skipped_left_out():
+    """Fails when answering() does not key the signs by the path's name (else its major:minor, else '?'), by the
+    disk's name for a disk, or lists a path or disk named in `skip`, or one with no sign."""
+    ready = {"result": "ready"}
+    m = {"paths": [{"name": "sdc"}, {"dev": "8:48"}, {}, {"name": "sde"}, {"name": "sdf"}],
+         "probe": {"sdc": ready, None: ready, "sde": ready, "sdf": {"result": "lun_not_supported"}}}
+    assert cleanup.answering(m) == {"sdc": ["answers READY"], "8:48": ["answers READY"], "?": ["answers READY"],
+                                    "sde": ["answers READY"]}
+    assert sorted(cleanup.answering(m, skip=("sdc", "sde"))) == ["8:48", "?"]
+    disk = {"name": "sdg", "probe": ready}
+    assert cleanup.answering(disk, "disk") == {"sdg": ["answers READY"]}
+    assert cleanup.answering(disk, "disk", skip=("sdg",)) == {}
+    assert cleanup.answering({"name": "sdg", "probe": {"result": "lun_not_supported"}}, "disk") == {}
+
+
+def test_a_reused_map_is_proven_by_the_maps_own_probes():
+    """Fails when the map's probes are not read for the proof: a path multipath calls active whose probe says the
+    LU is gone is failed, and the live serial a mismatching path answered with may come from the map's probe of
+    it alone; or when a mismatching disk outside the map, without a serial, keeps the map from its repair."""
+    for sdd_state in ("failed", "active"):
+        snap, verdicts = reused_map_snapshot(sdd_state, {"result": "lun_not_supported"})
+        del verdicts[1]["evidence"]["probe"]
+        verdicts.append({"kind": "serial_mismatch", "object": "disk", "name": "sdf", "wwid": WWID, "evidence": {}})
+        out = cleanup.plan_cleanup(snap, verdicts)
+        assert out["flush_maps"] == [WWID], out["skipped"]
+        assert [dict(st.options["other_lu"]) for st in out["steps"] if st.action == "flush_map"] == [{"sdc": "new"}]
+        assert [x["name"] for x in out["skipped"]] == ["sdf"]     # refused: no live serial proves it
+
+
+def test_a_path_reaching_another_lu_never_gets_a_buffer_flush_a_path_of_its_own_lu_may():
+    """plan.disks flushes an sd's buffers before its delete when its record answers as its own LU. Fails when a
+    path a reused map's unit deletes because it reaches another LU gets that flush (the old LU's buffers would be
+    written to the new one), when a path that answers as its own LU does not, or when the caller's flush_buffers
+    off does not stop it."""
+    snap, verdicts = reused_map_snapshot("failed", {"result": "lun_not_supported"})
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["probe"] = {"result": "ready"}     # no serial read: nothing says which LU answers
+    flushes = [st.target for st in cleanup.plan_cleanup(snap, verdicts)["steps"] if st.action == "flush_buffers"]
+    assert flushes == ["sdd"]
+    snap = snapshot()
+    snap["disks"]["sdc"]["probe"] = {"result": "ready", "serial_live": snap["disks"]["sdc"]["serial"]}
+    assert [st.target for st in cleanup.plan_cleanup(snap, STALE_MAP_ONLY)["steps"] if st.action == "flush_buffers"] == ["sdc"]
+    assert not [st for st in cleanup.plan_cleanup(snap, STALE_MAP_ONLY, {"flush_buffers": False})["steps"]
+                if st.action == "flush_buffers"]
+    # a mismatching disk outside a map: the same, its proof in the verdict
+    snap["disks"]["sdf"]["probe"] = {"result": "ready"}
+    out = cleanup.plan_cleanup(snap, _mismatch({"array_wwid": WWID2, "probe": {"result": "ready", "serial_live": "new"}}))
+    assert [st.action for st in out["steps"]][:2] == ["delete_disk", "wait_disk_gone"]
+
+
+def test_a_path_two_removed_maps_share_is_deleted_once():
+    """A hand-made snapshot may list one sd under two maps (validate.refused_units says so too): fails when the
+    second map's unit deletes that path again."""
+    snap = snapshot()
+    snap["maps"][WWID2].update(paths=[{"name": "sdc"}, {"name": "sde"}],
+                               probe={"sdc": {"result": "lun_not_supported"}, "sde": {"result": "lun_not_supported"}})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [{"kind": "stale_unmapped", "object": "map", "name": WWID2,
+                                                        "wwid": WWID2}])
+    deletes = [(st.target, st.unit) for st in out["steps"] if st.action == "delete_disk"]
+    assert sorted(deletes) == [("sdc", "map %s" % WWID), ("sdd", "map %s" % WWID), ("sde", "map %s" % WWID2)], deletes
+
+
+def test_a_path_refused_first_does_not_end_its_maps_unit():
+    """Fails when the refused delete of a map's first path leaves the map's other paths undeleted."""
+    snap = snapshot()
+    snap["disks"]["sdc"]["mountpoints"] = ["/x"]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdd"]
+    assert [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", "sdc")]
+
+
+def test_an_aliased_maps_paths_are_deleted_after_its_wwid_is_flushed():
+    """A map with an alias (mpatha): fails when its paths' deletes name anything but its WWID as the map the act
+    flushes again when multipathd has assembled it anew (expect.after_flush), or flush_maps does not list the WWID."""
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = "mpatha"
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = "mpatha"
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "mpatha", "wwid": WWID}])
+    assert [(st.target, st.options["after_flush"]) for st in out["steps"] if st.action == "delete_disk"] == [
+        ("sdc", WWID), ("sdd", WWID)]
+    assert out["flush_maps"] == [WWID] and [st.target for st in out["steps"] if st.action == "flush_map"] == ["mpatha"]
+
+
+def test_an_unknown_array_unit_whose_name_no_step_may_carry_is_refused_only_under_host_evidence():
+    """Fails when an unknown_array map no step may name is called `refused` under policy array (nothing would act on
+    it there: it is left as its kind says), or not under host_evidence (where the plan could act on it), or a
+    healthy one is called refused under host_evidence."""
+    unknown = {"kind": "unknown_array", "object": "map", "name": WWID, "wwid": WWID}
+    note = "map %s: name %s %s" % (WWID, ascii(ODD), ODD_NOTE)
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), [unknown], {"policy": "array"})
+    assert out["skipped"][0] == {"kind": "unknown_array", "object": "map", "name": WWID,
+                                 "reason": "unknown_array is never touched by cleanup; " + note}
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), [unknown], HOST_EVIDENCE)
+    assert out["skipped"][0] == {"kind": "refused", "object": "map", "name": WWID, "reason": note}
+    out = cleanup.plan_cleanup(odd_alias_snapshot(), [dict(unknown, kind="healthy")], HOST_EVIDENCE)
+    assert out["skipped"][0] == {"kind": "healthy", "object": "map", "name": WWID,
+                                 "reason": "healthy is never touched by cleanup; " + note}
+
+
+def test_a_map_verdict_without_a_wwid_finds_its_map_by_name():
+    """Fails when a verdict that names its map only by its alias (no WWID) does not find that map."""
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = "mpatha"
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = "mpatha"
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "mpatha"}])
+    assert out["flush_maps"] == [WWID] and out["skipped"] == []
+
+
+def test_a_serial_mismatch_left_alone_does_not_end_the_plan():
+    """Fails when a serial-mismatch verdict that is skipped or refused (a path not proven, its disk gone, no
+    multipath-tools) stops the verdicts after it from being planned or named."""
+    healthy = {"kind": "healthy", "object": "map", "name": WWID2, "wwid": WWID2}
+    left = {"kind": "healthy", "object": "map", "name": WWID2, "reason": "healthy is never touched by cleanup"}
+    snap, verdicts = reused_map_snapshot()            # sdd works: not proven to reach another LU
+    assert cleanup.plan_cleanup(snap, [verdicts[0], healthy])["skipped"][-1] == left
+    assert cleanup.plan_cleanup(snap, [dict(verdicts[1], name="sdx"), healthy])["skipped"][-1] == left
+    snap["host"] = {"tools_missing": [{"package": "multipath-tools", "programs": ["multipath"]}]}
+    assert cleanup.plan_cleanup(snap, [verdicts[0], healthy])["skipped"][-1] == left
+
+
+def test_only_unknown_array_and_only_under_host_evidence_rests_on_host_evidence():
+    """Fails when a verdict the array still maps (paths_down_but_mapped) is removed on host evidence, or an
+    unknown_array under policy array is weighed at all instead of being left as never touched."""
+    paths_down = {"kind": "paths_down_but_mapped", "object": "map", "name": WWID, "wwid": WWID}
+    out = cleanup.plan_cleanup(snapshot(), [paths_down], HOST_EVIDENCE)
+    assert out["steps"] == [] and out["skipped"] == [
+        {"kind": "paths_down_but_mapped", "object": "map", "name": WWID,
+         "reason": "paths_down_but_mapped is never touched by cleanup"}]
+    unknown = dict(paths_down, kind="unknown_array")
+    assert cleanup.plan_cleanup(snapshot(), [unknown], {"policy": "array"})["skipped"] == [
+        {"kind": "unknown_array", "object": "map", "name": WWID, "reason": "unknown_array is never touched by cleanup"}]
+
+
+def test_the_callers_flush_options_reach_every_map_flush():
+    """Fails when the caller's policy (force_remove, remove_wwid) does not reach the flush of a removed map."""
+    out = cleanup.plan_cleanup(snapshot(), STALE_MAP_ONLY, {"force_remove": True, "remove_wwid": False})
+    assert [st.options["force_remove"] for st in out["steps"] if st.action == "flush_map"] == [True]
+    assert not [st for st in out["steps"] if st.action == "remove_wwid"]
+
+
+def test_a_disk_naming_a_live_map_or_held_by_a_name_no_live_map_has_is_refused_as_such():
+    """Fails when a stale disk whose record names a live map (by its name, without the map's dm among its holders)
+    is deleted, or a disk held by a dm device whose kernel name only a flushed map's alias spells is refused as a
+    path of that (flushed) map instead of as held by its holder."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, map=WWID2)
+    stale_sdf = {"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}
+    assert cleanup.plan_cleanup(snap, [stale_sdf])["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf",
+         "reason": "disk sdf: is a path of live multipath map %s (dm-4); flush the map first (multipath_flush)" % WWID2}]
+    snap = snapshot()
+    snap["maps"][WWID]["name"] = "dm-9"
+    for sd in ("sdc", "sdd"):
+        snap["disks"][sd]["map"] = "dm-9"
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, holders=["dm-9"])
+    out = cleanup.plan_cleanup(snap, [{"kind": "stale_unmapped", "object": "map", "name": "dm-9", "wwid": WWID}, stale_sdf])
+    assert out["flush_maps"] == [WWID] and out["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf", "reason": "disk sdf: is held by device-mapper holder dm-9; remove it first"}]
+
+
+def test_a_path_whose_record_names_no_map_is_refused_as_held_by_its_holder():
+    """Fails when a path of the removed map whose own record names no map (only its holder, the map's dm-3, says
+    so) is deleted, or refused as a path of a live map (the map is flushed by then) instead of as held by dm-3."""
+    snap = snapshot()
+    snap["disks"]["sdc"]["map"] = None
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY)
+    assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdd"]
+    assert out["skipped"] == [{"kind": "refused", "object": "disk", "name": "sdc",
+                               "reason": "disk sdc: is held by device-mapper holder dm-3; remove it first"}]
+
+
+def test_a_disk_on_another_transport_is_deleted_only_when_the_caller_allows_non_san():
+    """Fails when the caller's allow_non_san does not reach the deletes, or a stale disk on a transport that is not
+    iSCSI or FC is deleted without it."""
+    snap = snapshot()
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"}, transport="sas")
+    stale = [{"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}]
+    assert cleanup.plan_cleanup(snap, stale)["skipped"] == [
+        {"kind": "refused", "object": "disk", "name": "sdf",
+         "reason": "disk sdf: is on transport 'sas', not iSCSI/FC; refusing (allow_non_san)"}]
+    assert [st.action for st in cleanup.plan_cleanup(snap, stale, {"allow_non_san": True})["steps"]] == [
+        "delete_disk", "wait_disk_gone"]
+
+
+def test_a_map_whose_flush_is_refused_does_not_end_the_plan():
+    """Fails when a stale map whose flush is refused (mounted) keeps the maps after it from being removed."""
+    snap = snapshot()
+    snap["maps"][WWID]["mountpoints"] = ["/data"]
+    snap["maps"][WWID2].update(paths=[{"name": "sde"}], probe={"sde": {"result": "lun_not_supported"}})
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [{"kind": "stale_unmapped", "object": "map", "name": WWID2,
+                                                        "wwid": WWID2}])
+    assert out["flush_maps"] == [WWID2] and [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", WWID)]
+
+
+def test_a_stale_map_less_disk_is_a_unit_of_its_own_checked_dead_at_act_time():
+    """Fails when a stale disk without a map is not planned as its own unit (`disk sdf`, phase delete) with its
+    touching step marked for the act's re-probe (dead), or when a disk already deleted with its map ends the
+    planning of the disks after it."""
+    snap = snapshot()
+    snap["disks"]["sdc"].update(state="offline", probe={"result": "lun_not_supported"})
+    snap["disks"]["sdf"].update(state="offline", probe={"result": "lun_not_supported"})
+    stale_sdf = {"kind": "stale_unmapped", "object": "disk", "name": "sdf", "wwid": WWID}
+    out = cleanup.plan_cleanup(snap, [stale_sdf])
+    assert [(st.action, st.target, dict(st.options), st.phase, st.unit) for st in out["steps"]] == [
+        ("delete_disk", "sdf", {"dead": True}, "delete", "disk sdf"), ("wait_disk_gone", "sdf", {}, "delete", "disk sdf")]
+    out = cleanup.plan_cleanup(snap, STALE_MAP_ONLY + [STALE_DISK_SDC, stale_sdf])
+    assert [(st.target, st.unit) for st in out["steps"] if st.action == "delete_disk"] == [
+        ("sdc", "map %s" % WWID), ("sdd", "map %s" % WWID), ("sdf", "disk sdf")]
+
+
+def test_a_serial_mismatch_disk_refused_does_not_end_the_repairs_after_it():
+    """Fails when a mismatching disk refused (no live serial, or a delete that may not happen) stops the repair of
+    the mismatching disks after it."""
+    snap = snapshot()
+    snap["disks"]["sdf"]["probe"] = {"result": "ready", "serial_live": "new"}
+    snap["disks"]["sdg"] = a_disk("sdg", "6:0:0:5", "8:96", wwid="3600a0980bbbb")
+    snap["disks"]["sdh"] = a_disk("sdh", "6:0:0:6", "8:112", wwid="3600a0980cccc", mountpoints=["/x"],
+                                  probe={"result": "ready", "serial_live": "newer"})
+    verdicts = _mismatch({"array_wwid": WWID2}, "sdg") + _mismatch({"array_wwid": WWID2}, "sdh") + _mismatch(
+        {"array_wwid": WWID2})
+    out = cleanup.plan_cleanup(snap, verdicts)
+    assert [(x["kind"], x["name"]) for x in out["skipped"]] == [("refused", "sdg"), ("refused", "sdh")]
+    assert [st.target for st in out["steps"] if st.action == "delete_disk"] == ["sdf"]
