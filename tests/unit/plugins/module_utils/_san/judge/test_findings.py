@@ -333,3 +333,67 @@ def test_disk_findings_name_the_disk_its_address_and_use():
     without_probe = dict(disk, probe=None)
     snap["disks"] = {"sde": without_probe}
     assert "probe" not in judge_findings.host_findings(snap)[0]["evidence"]
+
+
+NOT_SENT = "sg_turs: Permission denied (noexec mount)"
+
+
+@pytest.mark.parametrize("path,probe,expected", [
+    ({"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"},
+     {"result": "error", "not_sent": NOT_SENT, "missing": "sg_turs"},
+     ("failed", ["kernel path state failed", "not probed: sg_turs is not installed"])),
+    ({"name": "sdb", "dm_state": "failed", "checker_state": "ready", "dev_state": "running"},
+     {"result": "error", "not_sent": NOT_SENT}, ("failed", ["kernel path state failed", "not probed: " + NOT_SENT])),
+    ({"name": "sdb", "dm_state": "active", "checker_state": "faulty", "dev_state": "running"},
+     {"result": "error", "not_sent": NOT_SENT, "missing": "sg_turs"},
+     ("unknown", ["checker faulty", "not probed: sg_turs is not installed", ACTIVE_NOT_FAILED % "active"])),
+    ({"name": "sdb", "checker_state": "ready", "dev_state": "running"}, {"result": "error", "not_sent": NOT_SENT},
+     ("unknown", ["kernel path state unknown", "not probed: " + NOT_SENT])),
+    ({"name": "sdb", "dm_state": "active", "checker_state": "ready", "dev_state": "running"},
+     {"result": "error", "not_sent": NOT_SENT, "missing": "sg_turs"}, ("ok", [])),
+])
+def test_path_state_says_why_a_path_was_not_probed(path, probe, expected):
+    """Fails when a path whose probe could not be sent (observe.probe: `not_sent`, and `missing` when the program is
+    not installed) does not say so among the reasons of a path that is not ok (the program, or why it could not be
+    sent), or says it of a working path."""
+    assert judge_findings.path_state(path, probe) == expected
+
+
+def test_all_paths_failed_says_that_io_queues_only_when_it_does():
+    """Fails when the reason of a map whose paths all fail says its I/O queues (queue_if_no_path) while it does not
+    queue, or adds anything else in its place."""
+    dead = {"name": "sdb", "dm_state": "failed", "checker_state": "faulty", "dev_state": "running"}
+    found = judge_findings.host_findings({"maps": {"3a": _map([dead], queueing=False)}})
+    assert [f["kind"] for f in found] == ["all_paths_failed"]
+    assert found[0]["reason"] == "every path of map mpatha fails (sdb: kernel path state failed, checker faulty)"
+
+
+def test_some_paths_failed_names_each_failed_path():
+    """Fails when a map with two failed paths among working ones does not name both, comma-separated, and the one
+    that works."""
+    dead = {"name": "sdb", "dm_state": "failed", "checker_state": "faulty", "dev_state": "running"}
+    live = {"name": "sdc", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}
+    found = judge_findings.host_findings({"maps": {"3a": _map([dead, live, dict(dead, name="sdd")])}})
+    assert [f["kind"] for f in found] == ["some_paths_failed"]
+    assert found[0]["reason"] == "map mpatha: 2 of 3 paths fail (sdb, sdd); working: sdc"
+
+
+def test_a_ghost_map_carries_its_evidence():
+    """Fails when a ghost map's finding does not carry the map's evidence (no paths, queueing, dm, open count)."""
+    found = judge_findings.host_findings({"maps": {"3c": _map([], queueing=False, open_count=1)}})
+    assert [f["kind"] for f in found] == ["ghost_map"]
+    assert found[0]["evidence"] == {"paths": [], "queueing": False, "dm": "dm-0", "open_count": 1}
+
+
+def test_in_use_findings_name_every_use_of_a_map_or_disk():
+    """Fails when an in-use map or map-less SAN disk does not name each of its uses (separated by '; ') and each
+    holder (separated by ', '), or a disk in use stops the look at the disks after it (an orphan there is missed)."""
+    live = {"name": "sdz", "dm_state": "active", "checker_state": "ready", "dev_state": "running"}
+    disk = {"hctl": "3:0:0:2", "dev": "8:64", "state": "running", "transport": "fc", "wwid": "3b", "holders": [],
+            "mountpoints": [], "openers": []}
+    snap = {"maps": {"3a": _map([live], mountpoints=["/srv"], holders=["dm-3", "dm-4"])},
+            "disks": {"sde": dict(disk, mountpoints=["/mnt"], swap=True), "sdf": dict(disk, hctl="3:0:0:3")}}
+    found = judge_findings.host_findings(snap)
+    assert [(f["kind"], f["name"]) for f in found] == [("in_use", "mpatha"), ("in_use", "sde"), ("orphan_path", "sdf")]
+    assert found[0]["reason"] == "map mpatha is in use: mounted at /srv; held by dm-3, dm-4"
+    assert found[1]["reason"] == "SAN disk sde (3:0:0:2, no multipath map) is in use: mounted at /mnt; used as swap"

@@ -1275,3 +1275,22 @@ def test_the_arrays_word_on_a_probe_fails_a_path_the_kernel_keeps_active():
     for probe, kind in (({}, "unexpected_visibility"), ({"sdb": gone, "sdc": gone}, "stale_unmapped")):
         s = _snap([sdb, sdc], [_map("mpatha", 1, [_path(sdb), _path(sdc)], probe=probe)])
         assert verdict(sj.cross_check(s, [], **READ), "mpatha")["kind"] == kind
+
+
+def test_a_corruption_risk_is_judged_on_the_map_its_wwid_names_before_one_found_by_name():
+    """Fails when a map's risk is judged on the map found by its name where the snapshot has the map under the
+    verdict's WWID: another map of that name (its users, not the reused map's) would decide whether it is a risk."""
+    snap = {"maps": {W1: {"name": "mpatha", "dm": "dm-1", "mountpoints": ["/srv/db"]}, W2: {"name": "mpatha", "dm": "dm-2"}},
+            "disks": {}, "verdicts": [{"object": "map", "name": "mpatha", "wwid": W1, "lun": 1, "kind": "serial_mismatch",
+                                       "reason": "r1", "evidence": {"paths": []}}]}
+    assert [r["users"] for r in sj.corruption_risks(snap)] == [["map mpatha: mounted at /srv/db"]]
+
+
+def test_each_reused_path_of_a_map_gets_its_sd_verdict_after_a_path_that_is_not():
+    """Fails when the sd verdicts of a reused map stop at its first path that reaches no other LU: the reused path
+    after it gets no serial_mismatch verdict of its own, so its sd is never repaired."""
+    sdb, sdc = _disk("sdb", 1), _disk("sdc", 1, target_portal="127.0.0.2:3260")
+    m = _map("mpatha", 1, [_path(sdb, *DOWN), _path(sdc)], probe={"sdc": {"result": "ready", "serial_live": ontap_serial(9)}})
+    vs = sj.cross_check(_snap([sdb, sdc], [m]), [rec(9, 1)], **READ)
+    assert verdict(vs, "mpatha")["kind"] == "serial_mismatch"
+    assert [(x["kind"], x["name"]) for x in vs if x["object"] == "disk"] == [("serial_mismatch", "sdc")]
