@@ -154,3 +154,33 @@ def test_the_modules_own_answer_is_the_report_part_as_it_is():
     assert _cleanup_answer(answered) == answered
     assert _cleanup_answer({"skipped": True, "changed": False}) == {"skipped": True, "changed": False}
     assert _cleanup_answer() == {"skipped": True}
+
+
+def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_variable_is_not_reported_unknown():
+    """The role refuses a run launched with stale_cleanup_result set (an extra var, the inventory) before the host is
+    read: nothing ran there. Extra vars outrank the register, so the report's sanfleet_cleanup_answer still reads that
+    value; one without approval_gate is taken for "the module gave no answer" and the report says what ran on the
+    host is unknown (counts null, counted as a host LOST while the module ran), sending the operator to audit a host
+    that nothing touched; one with approval_gate is taken as the module's own word (its executed steps reported)."""
+    guard = "The module's result is its own (no stale_cleanup_result given as a variable)"
+    failed = {"unreachable": False, "task": guard, "msg": "h1: refused: stale_cleanup_result is set before the module "
+                                                          "ran ...; nothing was touched"}
+    for given in ({"changed": False}, {"approval_gate": "approved", "executed": [
+            {"action": "flush_map", "target": "3600a0980aa", "outcome": "done"}]}):
+        answer = _cleanup_answer(given)
+        report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": "refused", "failed": failed},
+                             "h1", "remediate")
+        assert "unknown" not in report["remediation"], (given, report["remediation"])
+        assert report["remediation"]["counts"]["executed"] == 0, (given, report["remediation"]["counts"])
+
+
+def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_variable_is_reported_refused():
+    """The same refusal (nothing touched): with sanfleet_allow_unreviewed the approval word reads 'unreviewed' (and the
+    report adds the unreviewed_plan warning: "ran a plan nobody approved"), with an approved plan 'approved', because
+    the variable given stands where the module's result would be."""
+    guard = "The module's result is its own (no stale_cleanup_result given as a variable)"
+    for extra in ({"sanfleet_allow_unreviewed": True}, {"stale_cleanup_approved_plan": {"h1": {}}}):
+        variables = dict({"ansible_check_mode": False, "inventory_hostname": "h1",
+                          "stale_cleanup_result": {"changed": False},
+                          "sanfleet_host_failed": {"unreachable": False, "task": guard, "msg": "refused"}}, **extra)
+        assert render(_report_parts()["approval"], variables).strip() == "refused", extra
