@@ -436,3 +436,39 @@ def test_a_host_lost_while_a_later_audit_module_ran_still_gets_its_report(fleet,
     msg = doc["errors"][-1]["msg"]
     assert doc["status"] == "failed", doc["errors"]
     assert "the connection was lost" in msg or (core.startswith("2.16.") and "host is down" in msg), (core, msg)
+
+
+# As GONE_CONNECTION, and every attempt to reach the host after it went away is logged (a real SSH connection to a
+# host that went away waits for its ConnectTimeout, 10 s by default, at each attempt).
+COUNTING_GONE_CONNECTION = GONE_CONNECTION.replace(
+    "        if os.path.exists(marker):\n",
+    "        if os.path.exists(marker):\n"
+    "            with open(marker + '.attempts', 'a') as log:\n"
+    "                log.write(' '.join(str(cmd).split())[:120] + '\\n')\n")
+
+
+@pytest.mark.parametrize("playbook", ["compliance", "audit"])
+def test_a_host_lost_at_a_read_is_not_connected_to_again_for_each_later_read(fleet, playbook):
+    """A host whose connection dropped while multipath_conf read it (and that stays down) is failed with its report,
+    but each read after multipath_conf (compliance: iscsid_conf, lvm_filter_info, nvme_conf; the multipath_config role
+    of audit: nvme_conf, lvm_filter_info) still connects to it first (ignore_unreachable) and registers unreachable:
+    one connection timeout each per lost host, holding a fork, for reads whose results its failed report drops. Only
+    the removal of the dropped module's own tmp dir may still try the host."""
+    from ansible.plugins.connection import local
+    plugins = fleet["top"] / ("connection_plugins_count_" + playbook)
+    plugins.mkdir(exist_ok=True)
+    doc = local.DOCUMENTATION.replace("name: local", "name: gone", 1)
+    (plugins / "gone.py").write_text(COUNTING_GONE_CONNECTION % ((doc,) + ("multipath_conf",) * 4))
+    gone_dir = fleet["top"] / ("count-markers-" + playbook)
+    gone_dir.mkdir(exist_ok=True)
+    lost = "node51-lost"
+    hosts = {"node01-unmapped": fleet["hosts"]["node01-unmapped"],
+             lost: dict(fleet["hosts"]["node01-unmapped"], ansible_connection="gone")}
+    proc = run_playbook(fleet, playbook, "count-multipath_conf", "-e", "sanfleet_hosts=san", verbosity=None,
+                        hosts=hosts, env={"ANSIBLE_CONNECTION_PLUGINS": str(plugins), "SANFLEET_GONE_DIR": str(gone_dir)})
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-3000:])
+    assert (proc.reports / "hosts" / (lost + ".json")).is_file()
+    markers = sorted(gone_dir.iterdir())
+    assert markers, "the connection never dropped"
+    attempts = [a for f in markers if f.suffix == ".attempts" for a in f.read_text().splitlines() if "rm -f -r" not in a]
+    assert attempts == [], (markers, attempts)
