@@ -134,3 +134,19 @@ def test_the_fleet_page_lists_the_nvme_controllers_of_the_hosts_it_judged(tmp_pa
     assert "### nvme-host" in section and "scsi-host" not in section
     assert "| nvme0 | " in section and "| connecting | io | off | off |" in section
     assert "| nvme-subsys0 | " in section and "| yes | round-robin |" in section
+
+
+@pytest.mark.parametrize("page", ["fleet.md.j2", "fleet.html.j2"])
+def test_a_stale_cleanup_task_that_timed_out_is_not_called_a_lost_host_in_the_fleet_pages(page):
+    """remediation.unknown (schema 3.0) covers a module whose task timeout stopped waiting (the module runs on, on a
+    host that answers) and a crash, not only a dropped connection; the pages' count line calls every such host
+    "LOST while the module ran", sending the operator after the network while the module may still be removing
+    devices there."""
+    timed_out = {"unanswered": True, "msg": "The sanfleet.remediation.stale_cleanup action failed to execute in the "
+                                            "expected time frame (2190) and was terminated"}
+    report = host_report({"san": {}, "plan": timed_out, "applied": timed_out, "approval": "approved",
+                          "failed": {"unreachable": False, "task": "Find and remove", "msg": timed_out["msg"]}},
+                         "h1", "remediate")
+    fleet = fleet_report([report], ["h1"], ["h1"], generated_at="2026-11-29T17:00:00Z", run="remediate")
+    assert fleet["counts"]["remediation"]["unknown"] == 1
+    assert "LOST" not in fleet_page(page, fleet)
