@@ -184,3 +184,33 @@ def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_
                           "stale_cleanup_result": {"changed": False},
                           "sanfleet_host_failed": {"unreachable": False, "task": guard, "msg": "refused"}}, **extra)
         assert render(_report_parts()["approval"], variables).strip() == "refused", extra
+
+
+def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed():
+    """--check: stale_cleanup exits before its act (run_approval 'plan', main(): check_mode -> exit_json), so a host
+    whose connection dropped (or whose task timed out) while the module planned executed nothing there, whatever
+    became of the module. The report must keep executed 0 (the plan is what is unknown); it said executed null,
+    "what it planned and executed on the host is unknown", and the fleet summary "LOST while the module ran: what ran
+    there is unknown", sending the operator to audit a host the plan run cannot have changed."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # pragma: no cover
+        def trust_as_template(text):
+            return text
+
+    task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
+    lost = {"unreachable": True, "changed": False, "msg": "Failed to connect to the host via ssh: Broken pipe"}
+    variables = {"ansible_check_mode": True, "inventory_hostname": "h1", "stale_cleanup_result": lost,
+                 "stale_cleanup_phases": ["flush", "delete", "rescan"],
+                 "sanfleet_host_failed": {"unreachable": False, "task": "A host lost while the module ran fails",
+                                          "msg": lost["msg"]}}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    answer = dict(templar.template(trust_as_template(task["vars"]["sanfleet_cleanup_answer"])))
+    approval = render(_report_parts()["approval"], variables).strip()
+    assert approval == "plan"
+    report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": approval,
+                          "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
+    assert report["remediation"]["counts"]["executed"] == 0, report["remediation"]
