@@ -472,3 +472,27 @@ def test_a_host_lost_at_a_read_is_not_connected_to_again_for_each_later_read(fle
     assert markers, "the connection never dropped"
     attempts = [a for f in markers if f.suffix == ".attempts" for a in f.read_text().splitlines() if "rm -f -r" not in a]
     assert attempts == [], (markers, attempts)
+
+
+@pytest.mark.parametrize("playbook", ["compliance", "audit"])
+def test_a_host_lost_at_a_later_read_of_a_read_only_run_is_reported_unreachable_as_at_its_first(fleet, playbook):
+    """audit and compliance change nothing, so nothing there needs a lost host counted failed (remediate does, for
+    max_fail_percentage). A host unreachable at its first read is recorded unreachable (finding run/unreachable, its
+    action "check the connection", rc 4, the recap and AWX count it unreachable); the same host lost one read later
+    (multipath_conf) is recorded task_failed ("the run stopped at this task: read the message") with rc 2, which
+    docs/reports.md's exit codes give to a failed task, not to an unreachable host."""
+    from ansible.plugins.connection import local
+    plugins = fleet["top"] / ("connection_plugins_unr_" + playbook)
+    plugins.mkdir(exist_ok=True)
+    doc = local.DOCUMENTATION.replace("name: local", "name: gone", 1)
+    (plugins / "gone.py").write_text(GONE_CONNECTION % ((doc,) + ("multipath_conf",) * 4))
+    gone_dir = fleet["top"] / ("unr-markers-" + playbook)
+    gone_dir.mkdir(exist_ok=True)
+    lost = "node51-lost"
+    hosts = {"node01-unmapped": fleet["hosts"]["node01-unmapped"],
+             lost: dict(fleet["hosts"]["node01-unmapped"], ansible_connection="gone")}
+    proc = run_playbook(fleet, playbook, "unr-multipath_conf", "-e", "sanfleet_hosts=san", verbosity=None,
+                        hosts=hosts, env={"ANSIBLE_CONNECTION_PLUGINS": str(plugins), "SANFLEET_GONE_DIR": str(gone_dir)})
+    doc = json.loads((proc.reports / "hosts" / (lost + ".json")).read_text())
+    run_rows = [f["check"] for f in doc["findings"] if f["area"] == "run"]
+    assert (proc.returncode, run_rows) == (4, ["unreachable"]), (proc.returncode, run_rows, proc.stdout[-2000:])
