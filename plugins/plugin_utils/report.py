@@ -312,10 +312,15 @@ def _remediation(plan, applied):
            "queueing_restored": []}
     out["blocked"] = []
     if _unanswered(applied):
-        # no count of it is known: null, never 0 (the fleet pages show "-" and count the host apart)
-        out["unknown"] = ("stale_cleanup gave no result of its own (%s): what it planned and executed on the host is "
-                          "unknown" % (applied.get("msg") or "no message"))
-        out["counts"] = dict.fromkeys(("planned", "refused", "executed", "stopped", "queueing_not_restored"))
+        # no count of it is known: null, never 0 (the fleet pages show "-" and count the host apart); a run that
+        # cannot have acted (--check, no phase: the module exits before its act) executed nothing, its plan is unknown
+        acted = applied.get("acted") is not False
+        out["unknown"] = ("stale_cleanup gave no result of its own (%s): %s" % (
+            applied.get("msg") or "no message", "what it planned and executed on the host is unknown" if acted else
+            "its plan is unknown; it executes nothing in this run (--check or no phase selected)"))
+        out["counts"] = dict.fromkeys(("planned", "refused", "executed", "stopped", "queueing_not_restored"),
+                                      None if acted else 0)
+        out["counts"].update(planned=None, refused=None)
         return out
     if _ran(plan):
         out["planned"] = _steps(plan.get("steps"))

@@ -35,7 +35,7 @@ def test_an_unreviewed_real_run_whose_module_returned_no_word_is_not_reported_re
         "sanfleet_host_failed": {"unreachable": False, "msg": timed_out["msg"],
                                  "task": "Find and remove the stale SAN devices of this host (--check - the plan only)"},
     }
-    approval = render(_report_parts()["approval"], variables).strip()
+    approval = render(_report_parts()["approval"], dict(variables, sanfleet_role_guards=GUARDS)).strip()
     report = host_report({"san": {}, "plan": timed_out, "applied": timed_out, "approval": approval,
                           "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
     assert approval != "refused", "a real run that executed an unreviewed plan is reported as refused (nothing touched)"
@@ -94,7 +94,7 @@ def test_a_module_result_given_as_an_extra_var_cannot_stand_in_for_the_modules_w
     assert not _refused_before_the_module(variables)
 
 
-def _cleanup_answer(stale_cleanup_result=None):
+def _cleanup_answer(stale_cleanup_result=None, **variables):
     """remediate.yml's sanfleet_cleanup_answer (the plan and applied parts of the report), rendered by Ansible's own
     templar (a dict, as the play hands it on)."""
     from ansible.parsing.dataloader import DataLoader
@@ -107,7 +107,9 @@ def _cleanup_answer(stale_cleanup_result=None):
             return text
 
     task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
-    variables = {} if stale_cleanup_result is None else {"stale_cleanup_result": stale_cleanup_result}
+    variables.setdefault("sanfleet_role_guards", play("remediate.yml")["vars"]["sanfleet_role_guards"])
+    if stale_cleanup_result is not None:
+        variables["stale_cleanup_result"] = stale_cleanup_result
     answer = Templar(loader=DataLoader(), variables=variables).template(
         trust_as_template(task["vars"]["sanfleet_cleanup_answer"]))
     return dict(answer)
@@ -136,8 +138,8 @@ def test_a_stale_cleanup_task_whose_module_gave_no_answer_reports_unknown_never_
     plain failure without `unreachable`, and the report said 0 executed."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import fleet_report
     for registered in NO_ANSWER:
-        answer = _cleanup_answer(registered)
-        assert answer == {"unanswered": True, "msg": registered["msg"]}, (registered, answer)
+        answer = _cleanup_answer(registered, ansible_check_mode=False, stale_cleanup_phases=["flush", "delete", "rescan"])
+        assert answer == {"unanswered": True, "msg": registered["msg"], "acted": True}, (registered, answer)
         report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": "approved",
                               "failed": {"unreachable": False, "task": "t", "msg": registered["msg"]}}, "h1", "remediate")
         assert registered["msg"] in report["remediation"]["unknown"], report["remediation"]
@@ -163,11 +165,12 @@ def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_
     host is unknown (counts null, counted as a host LOST while the module ran), sending the operator to audit a host
     that nothing touched; one with approval_gate is taken as the module's own word (its executed steps reported)."""
     guard = "The module's result is its own (no stale_cleanup_result given as a variable)"
+    assert guard in GUARDS
     failed = {"unreachable": False, "task": guard, "msg": "h1: refused: stale_cleanup_result is set before the module "
                                                           "ran ...; nothing was touched"}
     for given in ({"changed": False}, {"approval_gate": "approved", "executed": [
             {"action": "flush_map", "target": "3600a0980aa", "outcome": "done"}]}):
-        answer = _cleanup_answer(given)
+        answer = _cleanup_answer(given, sanfleet_host_failed=failed)
         report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": "refused", "failed": failed},
                              "h1", "remediate")
         assert "unknown" not in report["remediation"], (given, report["remediation"])
@@ -183,7 +186,7 @@ def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_
         variables = dict({"ansible_check_mode": False, "inventory_hostname": "h1",
                           "stale_cleanup_result": {"changed": False},
                           "sanfleet_host_failed": {"unreachable": False, "task": guard, "msg": "refused"}}, **extra)
-        assert render(_report_parts()["approval"], variables).strip() == "refused", extra
+        assert render(_report_parts()["approval"], dict(variables, sanfleet_role_guards=GUARDS)).strip() == "refused", extra
 
 
 def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed():
@@ -192,25 +195,29 @@ def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed
     became of the module. The report must keep executed 0 (the plan is what is unknown); it said executed null,
     "what it planned and executed on the host is unknown", and the fleet summary "LOST while the module ran: what ran
     there is unknown", sending the operator to audit a host the plan run cannot have changed."""
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar
-
-    try:
-        from ansible.template import trust_as_template
-    except ImportError:  # pragma: no cover
-        def trust_as_template(text):
-            return text
-
-    task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
     lost = {"unreachable": True, "changed": False, "msg": "Failed to connect to the host via ssh: Broken pipe"}
     variables = {"ansible_check_mode": True, "inventory_hostname": "h1", "stale_cleanup_result": lost,
                  "stale_cleanup_phases": ["flush", "delete", "rescan"],
                  "sanfleet_host_failed": {"unreachable": False, "task": "A host lost while the module ran fails",
                                           "msg": lost["msg"]}}
-    templar = Templar(loader=DataLoader(), variables=variables)
-    answer = dict(templar.template(trust_as_template(task["vars"]["sanfleet_cleanup_answer"])))
-    approval = render(_report_parts()["approval"], variables).strip()
+    answer = _cleanup_answer(**variables)
+    approval = render(_report_parts()["approval"], dict(variables, sanfleet_role_guards=GUARDS)).strip()
     assert approval == "plan"
     report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": approval,
                           "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
     assert report["remediation"]["counts"]["executed"] == 0, report["remediation"]
+
+
+GUARDS = play("remediate.yml")["vars"]["sanfleet_role_guards"]
+
+
+def test_the_role_guards_the_playbook_names_are_the_roles_tasks_before_its_module():
+    """remediate.yml reports a host refused by one of these tasks as refused with no module answer: a renamed guard
+    would be read as the module's failure (its stale_cleanup_result, possibly given as a variable, reported)."""
+    import yaml
+
+    from ansible_collections.sanfleet.remediation.tests.tooling.helpers import ROOT
+
+    names = [t.get("name") for t in yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "tasks" / "main.yml").read_text())]
+    before_the_module = names[:names.index("Facts and array truth")]
+    assert GUARDS and all(g in before_the_module for g in GUARDS), (GUARDS, before_the_module)
