@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import time
 
 import pytest
@@ -166,7 +167,9 @@ def test_an_unmapped_namespace_whose_holders_cannot_be_listed_at_act_time_keeps_
         return real(root, path)
     monkeypatch.setattr(observe_nvme, "_entries", entries)
     out = refusal(steps, host)
-    assert out["refusal"]["kind"] == "unread" and "nvme0n2" in out["msg"] and kernel.writes == []
+    assert out["refusal"]["kind"] == "unread" and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (holders): "
+                          "its users cannot be checked; not deleting")
 
 
 def test_an_unmapped_namespace_a_live_controller_shows_again_keeps_its_controller(tmp_path):
@@ -183,7 +186,9 @@ def test_the_writer_reads_the_state_again_and_writes_nothing_to_a_controller_liv
     steps, host, kernel = planned(tmp_path, LIF_GONE)
     kernel.before_write = lambda k: k.write("class/nvme/nvme0/state", "live")
     out = refusal(steps, host)
-    assert out["refusal"]["kind"] == "identity" and "live" in out["msg"]
+    assert out["refusal"]["kind"] == "identity" and out["msg"] == (
+        "controller nvme0: nvme0 is live now, not one of connecting, resetting, dead (it reconnected or is going "
+        "already); nothing written")
     assert kernel.writes == [] and present(kernel, "nvme0") == ["nvme0"]
 
 
@@ -216,6 +221,9 @@ def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
     host.nvme_truth_collected_at = time.time() - 2000
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
+    assert out["refusal"]["target"] == "controller nvme0" and re.match(
+        r"controller nvme0: the array truth is 20[0-9][0-9]s old at act time \(bound 900s\): the LUN may have been "
+        r"mapped back since; nothing of it is touched\Z", out["msg"]), out["msg"]
 
 
 def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_path):
@@ -579,7 +587,8 @@ def test_stale_namespaces_reached_only_through_a_controller_being_deleted_fail_t
 
 def test_the_wait_reads_each_controller_on_its_own_when_the_read_of_all_of_them_fails(tmp_path):
     """Both controllers and their namespaces went; the first read of the round (all of them at once) fails: each
-    wait reads again on its own, and both are done, the namespaces gone with the last controller."""
+    wait reads again on its own, and both are done, the namespaces gone with the last controller. The wait reads
+    only its controllers and namespaces (named so in a deadline's message), never the whole host again."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
     steps, host, kernel = host_removed_plan(tmp_path)
     kernel.remove_controller("nvme0")
@@ -587,13 +596,33 @@ def test_the_wait_reads_each_controller_on_its_own_when_the_read_of_all_of_them_
     real, reads = host.sysfs, []
 
     def sysfs(fn, args, what):
+        assert what == "read of the deleted NVMe controllers"
         reads.append(args[1:])
         if len(reads) == 1:
             raise OSError("read of the deleted NVMe controllers: Input/output error")
         return real(fn, args, what)
     host.sysfs = sysfs
+
+    def whole_host_read(*args, **kwargs):
+        raise AssertionError("the wait read the whole host")
+    host.reader.view = whole_host_read
     results = [r for _st, r, _t in act_nvme.wait_controller_gone(host, _waits(steps, "nvme0", "nvme1"))]
     assert results == [{"outcome": "done", "namespaces_gone": [], "namespaces_kept": []},
                        {"outcome": "done", "namespaces_gone": ["nvme0n1", "nvme0n2"], "namespaces_kept": []}]
     assert reads == [(["nvme0", "nvme1"], ["nvme0n1", "nvme0n2"]), (["nvme0"], []),
                      (["nvme0", "nvme1"], ["nvme0n1", "nvme0n2"])]
+
+
+def test_a_stale_namespace_reached_through_a_controller_not_of_its_plan_fails_the_wait(tmp_path):
+    """nvme1 went; its namespaces are still reached through nvme0, which the wait does not name as one of theirs (a
+    wait planned without it): only a controller of their plan keeps them, so the wait fails naming them."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.remove_controller("nvme1")
+    [wait] = _waits(steps, "nvme1")
+    alone = plan_steps.step("wait_controller_gone", "nvme1", wait.identity, wait.reason,
+                            {"vanishing": ["nvme0n1", "nvme0n2"], "vanishing_via": {}}).tagged("delete", wait.unit)
+    [(_st, result, _t)] = act_nvme.wait_controller_gone(host, [alone])
+    assert str(result) == ("controller nvme1: not gone 0s after its delete (controller: gone; namespaces still there: "
+                           "nvme0n1, nvme0n2)")
