@@ -626,3 +626,20 @@ def test_a_stale_namespace_reached_through_a_controller_not_of_its_plan_fails_th
     [(_st, result, _t)] = act_nvme.wait_controller_gone(host, [alone])
     assert str(result) == ("controller nvme1: not gone 0s after its delete (controller: gone; namespaces still there: "
                            "nvme0n1, nvme0n2)")
+
+
+def test_an_unmapped_namespace_with_any_attribute_unread_at_act_time_keeps_its_controllers(tmp_path, monkeypatch):
+    """Its holders and dev read, but its size and ro not (Input/output error): a namespace not fully read is never
+    taken for one without users. Fails when only its holders or dev count, or the message does not name each."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    real = observe_nvme._text  # pylint: disable=protected-access
+
+    def text(root, path):
+        if path.endswith(("/nvme0n2/size", "/nvme0n2/ro")):
+            return "unreadable", "Input/output error"
+        return real(root, path)
+    monkeypatch.setattr(observe_nvme, "_text", text)
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "unread" and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (size, ro): "
+                          "its users cannot be checked; not deleting")
