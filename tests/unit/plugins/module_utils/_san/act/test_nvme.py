@@ -643,3 +643,23 @@ def test_an_unmapped_namespace_with_any_attribute_unread_at_act_time_keeps_its_c
     assert out["refusal"]["kind"] == "unread" and kernel.writes == []
     assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (size, ro): "
                           "its users cannot be checked; not deleting")
+
+
+def test_an_unmapped_namespace_presented_live_again_names_every_live_path(tmp_path):
+    """nvme1 reconnected since the plan and a third controller (nvme2, not of the plan) presents nvme0n1 live too:
+    the refusal names both live paths."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.write("class/nvme/nvme1/state", "live")
+    real = host.nvme_now
+
+    def nvme_now():
+        nvme = real()
+        ns = [n for n in nvme["namespaces"] if n["name"] == "nvme0n1"][0]
+        if "nvme2" not in [p["controller"] for p in ns["paths"]]:
+            ns["paths"] = ns["paths"] + [dict(ns["paths"][-1], name="nvme0c2n1", controller="nvme2")]
+        return nvme
+    host.nvme_now = nvme_now
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "came_back" and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: namespace nvme0n1, which the array no longer mapped, is presented by a live "
+                          "controller again (nvme0c1n1, nvme0c2n1): it may be mapped to this host again")
