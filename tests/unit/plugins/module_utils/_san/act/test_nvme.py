@@ -456,7 +456,9 @@ def test_a_namespace_the_plan_did_not_see_is_named_in_the_refusals_evidence(tmp_
         "controller nvme0: namespace nvme0n2 reaches it now and was not in the plan; not deleting")
 
 
-@pytest.mark.parametrize("nvme,why", [(None, "no answer"), ({"unread": ["/sys/class/nvme"]}, "/sys/class/nvme")])
+@pytest.mark.parametrize("nvme,why", [
+    (None, "no answer"),
+    ({"unread": ["/sys/class/nvme", "/sys/class/nvme-subsystem"]}, "/sys/class/nvme, /sys/class/nvme-subsystem")])
 def test_an_nvme_read_that_did_not_finish_at_act_time_deletes_nothing_and_says_so(tmp_path, nvme, why):
     steps, host, kernel = planned(tmp_path, LIF_GONE)
     host.nvme_now = lambda: nvme
