@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import time
 
 import pytest
@@ -73,6 +74,8 @@ def test_the_controller_to_a_deleted_lif_is_deleted_alone_and_its_namespaces_sta
         ("delete_controller", "nvme0", "done"), ("wait_controller_gone", "nvme0", "done")]
     assert kernel.writes == ["nvme0"]
     assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n3") == ["nvme1", "nvme0n1", "nvme0n3"]
+    assert [e["detail"] for e in executed] == [{"namespaces": ["nvme0n1", "nvme0n3"]},
+                                               {"namespaces_gone": [], "namespaces_kept": []}]
 
 
 def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_go_and_its_namespaces_with_them(tmp_path):
@@ -80,6 +83,8 @@ def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_go_and_i
     executed = execute.execute(steps, host)
     assert [e["outcome"] for e in executed] == ["done"] * 4 and sorted(kernel.writes) == ["nvme0", "nvme1"]
     assert present(kernel, "nvme0", "nvme1", "nvme0n1", "nvme0n2") == []
+    assert [e["detail"] for e in executed] == [{"namespaces": ["nvme0n1", "nvme0n2"]}] * 2 + [
+        {"namespaces_gone": [], "namespaces_kept": []}, {"namespaces_gone": ["nvme0n1", "nvme0n2"], "namespaces_kept": []}]
 
 
 def refusal(steps, host):
@@ -162,7 +167,9 @@ def test_an_unmapped_namespace_whose_holders_cannot_be_listed_at_act_time_keeps_
         return real(root, path)
     monkeypatch.setattr(observe_nvme, "_entries", entries)
     out = refusal(steps, host)
-    assert out["refusal"]["kind"] == "unread" and "nvme0n2" in out["msg"] and kernel.writes == []
+    assert out["refusal"]["kind"] == "unread" and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (holders): "
+                          "its users cannot be checked; not deleting")
 
 
 def test_an_unmapped_namespace_a_live_controller_shows_again_keeps_its_controller(tmp_path):
@@ -179,7 +186,9 @@ def test_the_writer_reads_the_state_again_and_writes_nothing_to_a_controller_liv
     steps, host, kernel = planned(tmp_path, LIF_GONE)
     kernel.before_write = lambda k: k.write("class/nvme/nvme0/state", "live")
     out = refusal(steps, host)
-    assert out["refusal"]["kind"] == "identity" and "live" in out["msg"]
+    assert out["refusal"]["kind"] == "identity" and out["msg"] == (
+        "controller nvme0: nvme0 is live now, not one of connecting, resetting, dead (it reconnected or is going "
+        "already); nothing written")
     assert kernel.writes == [] and present(kernel, "nvme0") == ["nvme0"]
 
 
@@ -196,7 +205,8 @@ def test_a_controller_the_kernel_does_not_remove_fails_its_wait(tmp_path):
     steps, host, kernel = planned(tmp_path, LIF_GONE)
     kernel.removes = False
     out = refusal(steps, host)
-    assert "not gone" in out["msg"] and kernel.writes == ["nvme0"]
+    assert out["msg"] == ("controller nvme0: not gone 0s after its delete (controller: connecting; namespaces still "
+                          "there: none)") and kernel.writes == ["nvme0"]
 
 
 def test_a_controller_already_gone_at_act_time_is_already_absent(tmp_path):
@@ -211,6 +221,9 @@ def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
     host.nvme_truth_collected_at = time.time() - 2000
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
+    assert out["refusal"]["target"] == "controller nvme0" and re.match(
+        r"controller nvme0: the array truth is 20[0-9][0-9]s old at act time \(bound 900s\): the LUN may have been "
+        r"mapped back since; nothing of it is touched\Z", out["msg"]), out["msg"]
 
 
 def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_path):
@@ -378,3 +391,277 @@ def test_a_unit_stopped_half_way_says_what_it_leaves_when_the_host_reread_misses
     out = info.value.to_dict()
     assert kernel.writes == ["nvme0"] and [f["unit"] for f in out["failures"]] == ["controller nvme0+nvme1"]
     assert "its unit stopped half-way: nvme0 deleted, nvme1 still there" in out["msg"], out["msg"]
+
+
+# ------------------------------------------------------------------ each refusal and failure, said exactly
+# (the run's refusal kind, message, holder and evidence are what RV(failures) and the fleet report show)
+PLANNED_NVME0N1 = "aeffd35e-d4df-56fb-a3bb-23a4fb2fa7de"
+
+
+def _lif_gone(tmp_path):
+    return planned(tmp_path, LIF_GONE)
+
+
+@pytest.mark.parametrize("plan,change,kind,msg,holder,evidence", [
+    (_lif_gone, lambda k: k.write("class/nvme/nvme0/address", "traddr=127.0.0.9,trsvcid=4420"), "identity",
+     "controller nvme0: is not the controller that was planned (address expected traddr=127.0.0.5,trsvcid=4420, found "
+     "traddr=127.0.0.9,trsvcid=4420): the kernel name was reused or it connected elsewhere; nothing written", None,
+     {"diff": {"address": {"expected": "traddr=127.0.0.5,trsvcid=4420", "actual": "traddr=127.0.0.9,trsvcid=4420"}}}),
+    (_lif_gone, lambda k: k.write("class/nvme/nvme0/state", "deleting"), "state",
+     "controller nvme0: is deleting now, not one of connecting, resetting, dead: not deleting", None, {}),
+    (_lif_gone, lambda k: k.write("class/nvme/nvme1/state", "connecting"), "sole_path",
+     "controller nvme0: namespace nvme0n1 answers through no other live path now: deleting nvme0 would take it away",
+     None, {}),
+    (_lif_gone, lambda k: k.write("block/nvme0n1/uuid", "00000000-0000-4000-8000-000000000009"), "identity",
+     "controller nvme0: namespace nvme0n1 is UUID 00000000-0000-4000-8000-000000000009 NSID 1 now, planned as UUID %s "
+     "NSID 1: the kernel name was reused; not deleting" % PLANNED_NVME0N1, None, {}),
+    (_lif_gone, lambda k: k.write("block/nvme0n1/nsid", "9"), "identity",
+     "controller nvme0: namespace nvme0n1 is UUID %s NSID 9 now, planned as UUID %s NSID 1: the kernel name was "
+     "reused; not deleting" % (PLANNED_NVME0N1, PLANNED_NVME0N1), None, {}),
+    (_lif_gone, lambda k: open_controller_node(k.root, 7400, "nvme", "nvme0"), "opener",
+     "controller nvme0: pid 7400 (nvme) hold(s) its char node /dev/nvme0 open (admin commands or I/O passthrough end "
+     "with it); not deleting", None, {}),
+    (host_removed_plan, lambda k: os.mkdir(k.sys("block", "nvme0n2", "holders", "dm-9")), "holder",
+     "namespace nvme0n2: is held by device-mapper holder dm-9; remove it first", "device-mapper holder dm-9",
+     {"holders": [{"name": "dm-9", "dm_name": None, "uuid": None}]}),
+    (host_removed_plan, lambda k: os.unlink(k.sys("block", "nvme0n2", "dev")), "unread",
+     "controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (holders or dev): its users "
+     "cannot be checked; not deleting", None, {}),
+    (host_removed_plan, lambda k: k.write("class/nvme/nvme1/state", "live"), "came_back",
+     "controller nvme0: namespace nvme0n1, which the array no longer mapped, is presented by a live controller again "
+     "(nvme0c1n1): it may be mapped to this host again", None, {}),
+    (host_removed_plan, lambda k: k.claimed.add("nvme0n2"), "open_count",
+     "namespace nvme0n2: is claimed by a kernel user (exclusive open: Device or resource busy): a mount, LVM/dm, md, "
+     "btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting", "exclusive open refused",
+     {"exclusive_open": "busy"}),
+    (host_removed_plan, lambda k: open_generic_node(k.root, 7300, "fio", "nvme0n2"), "opener",
+     "namespace nvme0n2: is open by pid 7300 (fio)", "pid 7300 (fio)",
+     {"openers": [{"pid": 7300, "comm": "fio", "via": "ng0n2"}]}),
+], ids=["address", "deleting", "sole-path", "uuid", "nsid", "char-node", "holder", "no-dev", "came-back", "claimed",
+        "generic-node"])
+def test_each_refusal_of_a_controller_changed_since_the_plan_says_exactly_what_and_writes_nothing(
+        tmp_path, plan, change, kind, msg, holder, evidence):
+    steps, host, kernel = plan(tmp_path)
+    change(kernel)
+    out = refusal(steps, host)
+    assert out["msg"] == msg and out["refusal"] == {"target": msg.partition(": ")[0], "kind": kind, "msg": msg,
+                                                    "holder": holder, "evidence": evidence}, out
+    assert kernel.writes == []
+
+
+def test_a_namespace_the_plan_did_not_see_is_named_in_the_refusals_evidence(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE, act_on=())
+    out = refusal(steps, host)
+    assert out["refusal"]["evidence"] == {"namespace": "nvme0n2"} and out["msg"] == (
+        "controller nvme0: namespace nvme0n2 reaches it now and was not in the plan; not deleting")
+
+
+@pytest.mark.parametrize("nvme,why", [
+    (None, "no answer"),
+    ({"unread": ["/sys/class/nvme", "/sys/class/nvme-subsystem"]}, "/sys/class/nvme, /sys/class/nvme-subsystem")])
+def test_an_nvme_read_that_did_not_finish_at_act_time_deletes_nothing_and_says_so(tmp_path, nvme, why):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    host.nvme_now = lambda: nvme
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "unread" and kernel.writes == []
+    assert out["msg"] == "controller nvme0: the NVMe read did not finish (%s): not deleting" % why
+
+
+def test_a_write_that_fails_fails_the_unit_and_says_the_writers_error(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    os.mkdir(kernel.sys("class", "nvme", "nvme0", "delete_controller"))
+    out = refusal(steps, host)
+    assert "refusal" not in out and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: write of delete_controller failed: write of delete_controller of nvme0: "
+                          "IsADirectoryError: [Errno 21] Is a directory: %r" % kernel.sys("class", "nvme", "nvme0", "delete_controller"))
+
+
+def test_a_write_the_deadline_could_not_run_fails_the_unit(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+
+    def no_fork(k):
+        raise RuntimeError("fork: Resource temporarily unavailable")
+    kernel.before_write = no_fork
+    out = refusal(steps, host)
+    assert out["msg"] == "controller nvme0: write of delete_controller failed: fork: Resource temporarily unavailable"
+    assert "refusal" not in out and kernel.writes == []
+
+
+def test_a_write_that_hangs_names_the_write_in_its_deadline(tmp_path):
+    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    kernel.hangs = True
+    out = refusal(steps, host)
+    assert out["deadline"] == {"what": "write of delete_controller of nvme0", "seconds": 10.0}
+
+
+def test_a_unit_stopped_half_way_by_a_user_keeps_the_refusals_kind_holder_and_evidence(tmp_path):
+    """A kernel user claims nvme0n2 while nvme0's write is under way: nvme1's re-check (its exclusive open) refuses
+    it, and the refusal that says the unit stopped half-way is still that refusal (its kind, holder and evidence)."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: k.claimed.add("nvme0n2")
+    out = refusal(steps, host)
+    assert kernel.writes == ["nvme0"]
+    assert out["refusal"]["kind"] == "open_count" and out["refusal"]["holder"] == "exclusive open refused"
+    assert out["refusal"]["evidence"] == {"exclusive_open": "busy"}
+    assert out["msg"] == ("namespace nvme0n2: is claimed by a kernel user (exclusive open: Device or resource busy): a "
+                          "mount, LVM/dm, md, btrfs, ZFS, drbd, an LIO backstore or swap not seen in sysfs; not deleting; "
+                          "its unit stopped half-way: nvme0 deleted, nvme1 still there (nvme1 connecting), and through "
+                          "it nvme0n1, nvme0n2, whose I/O waits while it reconnects")
+
+
+def test_a_unit_stopped_half_way_by_a_failed_write_says_what_it_leaves(tmp_path):
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.before_write = lambda k: os.mkdir(k.sys("class", "nvme", "nvme1", "delete_controller")) if k.writes else None
+    out = refusal(steps, host)
+    assert kernel.writes == ["nvme0"] and "refusal" not in out
+    assert out["msg"].startswith("controller nvme1: write of delete_controller failed: write of delete_controller of "
+                                 "nvme1: IsADirectoryError")
+    assert out["msg"].endswith("; its unit stopped half-way: nvme0 deleted, nvme1 still there (nvme1 connecting), and "
+                               "through it nvme0n1, nvme0n2, whose I/O waits while it reconnects")
+
+
+class _Reread(object):
+    """What _left_by_unit reads of the act context: the controllers deleted in this run and a re-read of the host
+    (`snap`, or the exception the read raises)."""
+
+    def __init__(self, deleted, snap):
+        self.deleted_controllers, self.reader, self._snap = set(deleted), self, snap
+
+    def view(self):
+        if isinstance(self._snap, Exception):
+            raise self._snap
+        return type("View", (), {"snap": self._snap})()
+
+
+def test_what_a_unit_stopped_half_way_leaves_is_said_exactly():
+    """Fails when the controllers a stopped unit leaves, their state, the namespaces still reached through them, or
+    the grammar for one or several are not said exactly, or a unit of which nothing went says anything."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+    step = plan_steps.step("delete_controller", "nvme2", None, "", {"unit_controllers": ["nvme0", "nvme1", "nvme2"]})
+    snap = {"nvme": {"controllers": [{"name": "nvme1", "state": "resetting"}],
+                     "namespaces": [{"name": "nvme0n3", "paths": [{"controller": "nvme2"}]},
+                                    {"name": "nvme0n1", "paths": [{"controller": "nvme9"}, {"controller": "nvme1"}]},
+                                    {"name": "nvme0n2", "paths": [{"controller": "nvme0"}]}, {"name": "nvme0n4"}]}}
+    left = act_nvme._left_by_unit  # pylint: disable=protected-access
+    assert left(_Reread(["nvme0"], snap), step) == (
+        "its unit stopped half-way: nvme0 deleted, nvme1, nvme2 still there (nvme1 resetting, nvme2 state not read), "
+        "and through them nvme0n1, nvme0n3, whose I/O waits while they reconnect")
+    assert left(_Reread(["nvme0", "nvme1"], {"nvme": None}), step) == (
+        "its unit stopped half-way: nvme0, nvme1 deleted, nvme2 still there (nvme2 state not read), and through it "
+        "namespaces not read now, whose I/O waits while it reconnects")
+    assert left(_Reread(["nvme0"], OSError("listing of /sys/block")), step).endswith(
+        "(nvme1 state not read, nvme2 state not read), and through them namespaces not read now, whose I/O waits "
+        "while they reconnect")
+    assert left(_Reread(["nvme2"], snap), step) is None and left(_Reread([], snap), step) is None
+    assert left(_Reread(["nvme0"], snap), plan_steps.step("delete_controller", "nvme2", None, "", {})) is None
+
+
+def _waits(steps, *targets):
+    return [s for s in steps if s.action == "wait_controller_gone" and s.target in targets]
+
+
+@pytest.mark.parametrize("state", ["live", "connecting", "resetting", "new", "dead"])
+def test_stale_namespaces_still_reached_through_a_controller_of_their_plan_that_stays_are_kept_not_waited_for(
+        tmp_path, state):
+    """nvme1 went, nvme0 (planned with it, its delete refused at act time) is still there in a state that reaches
+    its namespaces: they stay, and nvme1's wait is done saying which. Fails when a state that still reaches them
+    is taken for one that does not (the wait would fail on namespaces that rightly stay)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.remove_controller("nvme1")
+    kernel.write("class/nvme/nvme0/state", state)
+    [(_st, result, _t)] = act_nvme.wait_controller_gone(host, _waits(steps, "nvme1"))
+    assert result == {"outcome": "done", "namespaces_gone": [], "namespaces_kept": ["nvme0n1", "nvme0n2"]}
+
+
+def test_stale_namespaces_reached_only_through_a_controller_being_deleted_fail_the_wait_naming_them(tmp_path):
+    """nvme0 is `deleting` (the kernel tears it down): it keeps nothing, and nvme1's wait fails at its deadline naming
+    the namespaces still there (wait_timeout 0.5 s: a wait that never ends fails the test's own deadline)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.remove_controller("nvme1")
+    kernel.write("class/nvme/nvme0/state", "deleting")
+    [(_st, result, _t)] = act_nvme.wait_controller_gone(host, _waits(steps, "nvme1"))
+    assert str(result) == ("controller nvme1: not gone 0s after its delete (controller: gone; namespaces still there: "
+                           "nvme0n1, nvme0n2)")
+
+
+def test_the_wait_reads_each_controller_on_its_own_when_the_read_of_all_of_them_fails(tmp_path):
+    """Both controllers and their namespaces went; the first read of the round (all of them at once) fails: each
+    wait reads again on its own, and both are done, the namespaces gone with the last controller. The wait reads
+    only its controllers and namespaces (named so in a deadline's message), never the whole host again."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.remove_controller("nvme0")
+    kernel.remove_controller("nvme1")
+    real, reads = host.sysfs, []
+
+    def sysfs(fn, args, what):
+        assert what == "read of the deleted NVMe controllers"
+        reads.append(args[1:])
+        if len(reads) == 1:
+            raise OSError("read of the deleted NVMe controllers: Input/output error")
+        return real(fn, args, what)
+    host.sysfs = sysfs
+
+    def whole_host_read(*args, **kwargs):
+        raise AssertionError("the wait read the whole host")
+    host.reader.view = whole_host_read
+    results = [r for _st, r, _t in act_nvme.wait_controller_gone(host, _waits(steps, "nvme0", "nvme1"))]
+    assert results == [{"outcome": "done", "namespaces_gone": [], "namespaces_kept": []},
+                       {"outcome": "done", "namespaces_gone": ["nvme0n1", "nvme0n2"], "namespaces_kept": []}]
+    assert reads == [(["nvme0", "nvme1"], ["nvme0n1", "nvme0n2"]), (["nvme0"], []),
+                     (["nvme0", "nvme1"], ["nvme0n1", "nvme0n2"])]
+
+
+def test_a_stale_namespace_reached_through_a_controller_not_of_its_plan_fails_the_wait(tmp_path):
+    """nvme1 went; its namespaces are still reached through nvme0, which the wait does not name as one of theirs (a
+    wait planned without it): only a controller of their plan keeps them, so the wait fails naming them."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme as act_nvme
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.remove_controller("nvme1")
+    [wait] = _waits(steps, "nvme1")
+    alone = plan_steps.step("wait_controller_gone", "nvme1", wait.identity, wait.reason,
+                            {"vanishing": ["nvme0n1", "nvme0n2"], "vanishing_via": {}}).tagged("delete", wait.unit)
+    [(_st, result, _t)] = act_nvme.wait_controller_gone(host, [alone])
+    assert str(result) == ("controller nvme1: not gone 0s after its delete (controller: gone; namespaces still there: "
+                           "nvme0n1, nvme0n2)")
+
+
+def test_an_unmapped_namespace_with_any_attribute_unread_at_act_time_keeps_its_controllers(tmp_path, monkeypatch):
+    """Its holders and dev read, but its size and ro not (Input/output error): a namespace not fully read is never
+    taken for one without users. Fails when only its holders or dev count, or the message does not name each."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    real = observe_nvme._text  # pylint: disable=protected-access
+
+    def text(root, path):
+        if path.endswith(("/nvme0n2/size", "/nvme0n2/ro")):
+            return "unreadable", "Input/output error"
+        return real(root, path)
+    monkeypatch.setattr(observe_nvme, "_text", text)
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "unread" and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (size, ro): "
+                          "its users cannot be checked; not deleting")
+
+
+def test_an_unmapped_namespace_presented_live_again_names_every_live_path(tmp_path):
+    """nvme1 reconnected since the plan and a third controller (nvme2, not of the plan) presents nvme0n1 live too:
+    the refusal names both live paths."""
+    steps, host, kernel = host_removed_plan(tmp_path)
+    kernel.write("class/nvme/nvme1/state", "live")
+    real = host.nvme_now
+
+    def nvme_now():
+        nvme = real()
+        ns = [n for n in nvme["namespaces"] if n["name"] == "nvme0n1"][0]
+        if "nvme2" not in [p["controller"] for p in ns["paths"]]:
+            ns["paths"] = ns["paths"] + [dict(ns["paths"][-1], name="nvme0c2n1", controller="nvme2")]
+        return nvme
+    host.nvme_now = nvme_now
+    out = refusal(steps, host)
+    assert out["refusal"]["kind"] == "came_back" and kernel.writes == []
+    assert out["msg"] == ("controller nvme0: namespace nvme0n1, which the array no longer mapped, is presented by a live "
+                          "controller again (nvme0c1n1, nvme0c2n1): it may be mapped to this host again")

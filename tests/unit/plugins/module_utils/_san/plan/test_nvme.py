@@ -19,6 +19,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import nvme as plan_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
@@ -26,8 +27,16 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
 
 
+_HOSTS = {}
+
+
 def judged(tmp_path, scenario="nvme_stale", drop=(), lifs=None, change=None):
-    reader, lab = nvme_host(tmp_path, scenario, drop)
+    """The judged snapshot of a copy of `scenario` less `drop`; the plan only reads the copy, so one copy per
+    process serves every test that asks for the same (a mutation run's tests are many and run per mutant)."""
+    key = (scenario, tuple(drop))
+    if key not in _HOSTS:
+        _HOSTS[key] = nvme_host(tmp_path, scenario, drop)
+    reader, lab = _HOSTS[key]
     truth = nvme_array_truth(lab["nvme"], lifs)
     if change:
         change(truth)
@@ -481,3 +490,194 @@ def test_an_nvme_truth_that_cannot_be_trusted_says_exactly_why():
     assert blockers(fresh, {}, verdicts, {}) == (
         "namespace(s) nvme0n2, 'nvme1n\\n3' are presented by live controllers but mapped to no host NQN of this host "
         "in the NVMe truth: it may be older than the host or incomplete")
+
+
+# ------------------------------------------------------------------ made-up snapshots: each refusal, said exactly
+# (the reasons are what RV(left_alone) and RV(refused) of stale_cleanup show the operator; `kind` selects RV(refused))
+SUBNQN = "nqn.1992-08.com.netapp:sn.1:subsystem.s"
+HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:0a0a0a0a-0000-4000-8000-00000000000a"
+
+
+def _ctrl(name, **kw):
+    c = {"name": name, "transport": "tcp", "subsysnqn": SUBNQN, "hostnqn": HOSTNQN, "state": "connecting",
+         "address": {"traddr": "127.0.0.5", "trsvcid": "4420"}, "cntlid": "1", "unread": [], "openers": []}
+    c.update(kw)
+    return c
+
+
+def _path(ctrl, state="connecting", ana="optimized"):
+    return {"controller": ctrl, "controller_state": state, "ana_state": ana}
+
+
+def _ns(name, *paths, **kw):
+    ns = {"name": name, "fabrics": True, "uuid": "uuid-" + name, "nsid": int(name.rpartition("n")[2]),
+          "paths": list(paths), "holders": [], "mountpoints": [], "openers": [], "swap": False, "unread": []}
+    ns.update(kw)
+    return ns
+
+
+def _verdict(name, kind="controller_down", **kw):
+    v = {"name": name, "kind": kind, "reason": "why %s" % name, "sole_path_of": [], "host_allowed": False,
+         "mapped_to_host": 0}
+    v.update(kw)
+    return v
+
+
+def made_up(controllers, namespaces, verdicts, unmapped=(), **array):
+    """A judged snapshot (the parts plan_nvme reads) of these controllers, namespaces and controller verdicts;
+    `unmapped`: the namespaces judged stale_unmapped (the others judged healthy)."""
+    return {"collected_at": 1000.0, "array": dict({"nvme_collected_at": 1000.0, "nvme_problems": []}, **array),
+            "nvme": {"controllers": controllers, "namespaces": namespaces, "unread": []},
+            "nvme_verdicts": {"controllers": verdicts, "namespaces": [
+                {"name": ns["name"], "kind": "stale_unmapped" if ns["name"] in unmapped else "healthy"}
+                for ns in namespaces]}}
+
+
+def refusal(name, why, verdict_reason=None):
+    return {"kind": "refused", "object": "controller", "name": name,
+            "reason": "controller %s (%s) is not deleted: %s" % (name, verdict_reason or "why %s" % name, why)}
+
+
+STAYING = _ns("nvme0n1", _path("nvme0"), _path("nvme1", "live"))      # answers through nvme1
+STALE = _ns("nvme0n2", _path("nvme0"))                                 # unmapped, reached through nvme0 only
+
+
+@pytest.mark.parametrize("ctrl,ns,verdict,policy,why", [
+    (_ctrl("nvme0\n"), [], _verdict("nvme0\n"), {}, "a name no step may carry"),
+    (_ctrl("nvme0"), [dict(STALE, name="nvme0n2 ")], _verdict("nvme0"), {},
+     "a name no step may carry"),
+    (_ctrl("nvme0", unread=["address"]), [STALE], _verdict("nvme0"), {},
+     "its identity (transport, subsystem NQN, address) was not fully read"),
+    (_ctrl("nvme0", transport="pcie"), [STALE], _verdict("nvme0"), {},
+     "its identity (transport, subsystem NQN, address) was not fully read"),
+    (_ctrl("nvme0", subsysnqn=None), [STALE], _verdict("nvme0"), {},
+     "its identity (transport, subsystem NQN, address) was not fully read"),
+    (_ctrl("nvme0", state="new"), [STALE], _verdict("nvme0"), {},
+     "its state is new, not one of connecting, resetting, dead"),
+    (_ctrl("nvme0"), [STALE], _verdict("nvme0", sole_path_of=None), {},
+     "the namespaces behind it were not all read: one not seen may hang on it"),
+    (_ctrl("nvme0"), [STALE], _verdict("nvme0", sole_path_of=["nvme0n2", "nvme0n\t3"]), {},
+     "the sole path of nvme0n2, 'nvme0n\\t3', which the array still maps or whose mapping is not known: deleting it "
+     "would take them away"),
+    (_ctrl("nvme0"), [STALE], _verdict("nvme0", mapped_to_host=1), {},
+     "its subsystem's hosts list no longer has %s, but the same truth maps 1 namespace(s) of it to that NQN: it "
+     "contradicts itself" % HOSTNQN),
+    (_ctrl("nvme0"), [STALE, STAYING], _verdict("nvme0"), {},
+     "its subsystem no longer allows %s, yet it carries nvme0n1 (not shown unmapped)" % HOSTNQN),
+    (_ctrl("nvme0"), [], _verdict("nvme0"), {},
+     "its subsystem no longer allows %s, yet it carries no namespace: nothing of it is stale" % HOSTNQN),
+    (_ctrl("nvme0"), [STALE], _verdict("nvme0", host_allowed=None), {},
+     "down, an outage while the SVM still has its address and its subsystem allows %s (or its hosts were not read): "
+     "its paths come back with the LIF" % HOSTNQN),
+    (_ctrl("nvme0"), [STALE, STAYING], _verdict("nvme0", host_allowed=True), {},
+     "down, an outage while the SVM still has its address and its subsystem allows %s (or its hosts were not read): "
+     "its paths come back with the LIF (it also carries nvme0n1, which the array still maps or which is not judged)"
+     % HOSTNQN),
+    (_ctrl("nvme0"), [STAYING], _verdict("nvme0", "lif_gone", host_allowed=True, mapped_to_host=1,
+                                         array={"svm": "svm1"}), {},
+     "the truth shows its address is no LIF of svm1, not that no other cluster presents %s there (a SnapMirror active "
+     "sync peer that was not read): set delete_lif_gone when every cluster presenting it is in the truth" % SUBNQN),
+    (_ctrl("nvme0"), [STAYING], _verdict("nvme0", "lif_gone", host_allowed=True), {"delete_lif_gone": True},
+     "the truth maps no namespace of its subsystem to %s: an empty answer cannot be told from a subsystem with "
+     "nothing left for this host" % HOSTNQN),
+], ids=["controller-name", "namespace-name", "unread", "not-fabrics", "no-subsysnqn", "state", "sole-path-unknown",
+        "sole-path", "contradiction", "carries-mapped", "carries-nothing", "outage", "outage-carrying-mapped",
+        "lif-gone-not-allowed", "lif-gone-nothing-mapped"])
+def test_each_refusal_of_a_down_controller_says_exactly_why(ctrl, ns, verdict, policy, why):
+    """Fails when a controller that may not be deleted is planned, or its refusal (kind, object, name, reason: what
+    RV(left_alone) and RV(refused) show) is not exactly the one of the first rule it breaks."""
+    out = plan_nvme.plan_nvme(made_up([ctrl, _ctrl("nvme1", state="live")], ns, [verdict], unmapped=["nvme0n2"]),
+                              policy)
+    assert out == {"steps": [], "delete_controllers": [], "skipped": [refusal(shown(ctrl["name"]), why, verdict["reason"])]}
+
+
+def test_a_lif_gone_controller_with_a_namespace_of_its_subsystem_mapped_here_is_deleted_with_exact_steps():
+    """Fails when the steps of a deleted controller (their identity, reason, options the act re-checks) or its entry
+    in delete_controllers (RV(delete_controllers)) are not exactly the plan's: the namespaces' UUID, NSID and role,
+    the unit's controllers, what vanishes with it. Called without a policy: delete_lif_gone is off."""
+    snap = made_up([_ctrl("nvme0"), _ctrl("nvme1", state="live")], [STAYING],
+                   [_verdict("nvme0", "lif_gone", host_allowed=True, mapped_to_host=1), _verdict("nvme1", "healthy")])
+    assert plan_nvme.plan_nvme(snap)["steps"] == [] and plan_nvme.plan_nvme(snap, None)["skipped"][0]["name"] == "nvme0"
+    out = plan_nvme.plan_nvme(snap, {"delete_lif_gone": 1})
+    ident = {"name": "nvme0", "subsysnqn": SUBNQN, "transport": "tcp", "address": "traddr=127.0.0.5,trsvcid=4420",
+             "hostnqn": HOSTNQN, "cntlid": "1"}
+    namespaces = {"nvme0n1": {"uuid": "uuid-nvme0n1", "nsid": 1, "role": "stays"}}
+    assert [plan_steps.wire(s) for s in out["steps"]] == [plan_steps.wire(s) for s in [
+        plan_steps.step("delete_controller", "nvme0", ident, "lif_gone (why nvme0)",
+                        {"namespaces": namespaces, "unit_controllers": ["nvme0"]}).tagged("delete", "controller nvme0"),
+        plan_steps.step("wait_controller_gone", "nvme0", ident, "lif_gone (why nvme0)",
+                        {"vanishing": [], "vanishing_via": {}}).tagged("delete", "controller nvme0")]]
+    assert out["delete_controllers"] == [dict(ident, kind="lif_gone", namespaces=namespaces, vanishing=[],
+                                              unit="controller nvme0")]
+    assert out["skipped"] == []
+
+
+def test_a_plan_without_the_nvme_read_or_its_verdicts_plans_nothing():
+    """Fails when a snapshot without its NVMe part or without its NVMe verdicts is planned on (or its empty plan
+    lacks a part the callers read)."""
+    snap = made_up([_ctrl("nvme0")], [STALE], [_verdict("nvme0")], unmapped=["nvme0n2"])
+    for part in ("nvme", "nvme_verdicts"):
+        empty = {"steps": [], "skipped": [], "delete_controllers": []}
+        assert plan_nvme.plan_nvme(dict(snap, **{part: None}), {}) == empty
+
+
+def test_a_truth_that_cannot_be_trusted_refuses_each_down_controller_only_exactly():
+    """Fails when a blocked NVMe truth refuses a healthy controller too, or a down one not exactly."""
+    snap = made_up([_ctrl("nvme0"), _ctrl("nvme1", state="live")], [STALE],
+                   [_verdict("nvme0"), _verdict("nvme1", "healthy")], unmapped=["nvme0n2"], nvme_collected_at=None)
+    assert plan_nvme.plan_nvme(snap) == {"steps": [], "delete_controllers": [], "skipped": [
+        {"kind": "refused", "object": "controller", "name": "nvme0", "reason": "controller nvme0 is not deleted: the "
+         "NVMe truth's age: the array truth carries no collected_at; its age cannot be checked"}]}
+
+
+def test_each_refusal_of_a_controller_at_its_namespaces_says_exactly_why_and_all_of_them():
+    """Fails when the refusals of a controller that passed its verdict's rules (a workload on its char node, an
+    unmapped namespace in use, a namespace that stays with no other live path) are not all said, exactly, in order."""
+    lonely = _ns("nvme0n1", _path("nvme0"), _path("nvme1", "live", "inaccessible"))
+    used = _ns("nvme0n2", _path("nvme0"), mountpoints=["/mnt/x"])
+    ctrl = _ctrl("nvme0", openers=[{"pid": 9, "comm": "fio"}])
+    out = plan_nvme.plan_nvme(made_up([ctrl], [lonely, used], [_verdict("nvme0", mapped_to_host=0)],
+                                      unmapped=["nvme0n2"]))
+    # nvme0n1 is judged healthy (mapped) and is on the list of what the verdict says it carries: refused first there
+    assert out["skipped"][0]["reason"].endswith("(not shown unmapped)")
+    out = plan_nvme.plan_nvme(made_up([ctrl], [lonely, used], [_verdict("nvme0", "lif_gone", mapped_to_host=1)],
+                                      unmapped=["nvme0n2"]), {"delete_lif_gone": True})
+    assert out == {"steps": [], "delete_controllers": [], "skipped": [{
+        "kind": "refused", "object": "controller", "name": "nvme0", "reason":
+        "controller nvme0 is not deleted: pid 9 (fio) hold(s) its char node /dev/nvme0 open (admin commands or I/O "
+        "passthrough end with it); namespace nvme0n1 answers through no other live path; namespace nvme0n2: is "
+        "mounted on /mnt/x; unmount it first"}]}
+
+
+def test_a_controller_kept_says_exactly_which_it_goes_with_and_which_namespaces_would_keep_a_path():
+    """Fails when the controllers an unmapped namespace is also reached through are not named exactly when one of
+    them stays, with the namespaces that would keep a path through it."""
+    stale = [_ns("nvme0n2", _path("nvme0"), _path("nvme1")), _ns("nvme0n3", _path("nvme0"), _path("nvme2")),
+             _ns("nvme0n4", _path("nvme0"))]
+    snap = made_up([_ctrl("nvme0"), _ctrl("nvme1", state="new"), _ctrl("nvme2", state="new")], stale,
+                   [_verdict("nvme0"), _verdict("nvme1"), _verdict("nvme2")], unmapped=["nvme0n2", "nvme0n3", "nvme0n4"])
+    out = plan_nvme.plan_nvme(snap)
+    assert out["steps"] == [] and out["skipped"][-1] == {
+        "kind": "refused", "object": "controller", "name": "nvme0",
+        "reason": "controller nvme0 is not deleted: it goes together with nvme1, nvme2, which stay (see their own "
+                  "refusal), or not at all: nvme0n2, nvme0n3 would keep a path through them"}
+
+
+def test_each_unmapped_namespace_is_waited_for_with_the_last_controller_of_its_own_unit():
+    """Three controllers reach nvme0n2 (one unit), nvme3 alone reaches nvme3n1 (a unit of its own): fails when a
+    namespace is waited for with another controller than the last of its unit, by another unit, or its wait does not
+    name exactly the other controllers it goes through."""
+    stale = [_ns("nvme0n2", _path("nvme0"), _path("nvme1"), _path("nvme2")), _ns("nvme3n1", _path("nvme3"))]
+    names = ["nvme0", "nvme1", "nvme2", "nvme3"]
+    out = plan_nvme.plan_nvme(made_up([_ctrl(n) for n in names], stale, [_verdict(n) for n in names],
+                                      unmapped=["nvme0n2", "nvme3n1"]))
+    waits = [(s.target, s.unit, plan_steps.wire(s.options)) for s in out["steps"] if s.action == "wait_controller_gone"]
+    assert waits == [
+        ("nvme0", "controller nvme0+nvme1+nvme2", {"vanishing": [], "vanishing_via": {}}),
+        ("nvme1", "controller nvme0+nvme1+nvme2", {"vanishing": [], "vanishing_via": {}}),
+        ("nvme2", "controller nvme0+nvme1+nvme2", {"vanishing": ["nvme0n2"], "vanishing_via": {"nvme0n2": ["nvme0", "nvme1"]}}),
+        ("nvme3", "controller nvme3", {"vanishing": ["nvme3n1"], "vanishing_via": {"nvme3n1": []}})]
+    assert [(c["name"], c["unit"], c["vanishing"]) for c in out["delete_controllers"]] == [
+        ("nvme0", "controller nvme0+nvme1+nvme2", []), ("nvme1", "controller nvme0+nvme1+nvme2", []),
+        ("nvme2", "controller nvme0+nvme1+nvme2", ["nvme0n2"]), ("nvme3", "controller nvme3", ["nvme3n1"])]
+    assert out["skipped"] == []
