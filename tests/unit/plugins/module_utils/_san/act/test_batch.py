@@ -10,9 +10,10 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import read_for
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import (
+    disks_of, map_by, map_key, poll_steps, read_for)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, Interrupted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     W1, W2, WWID, WWID2, _lu_w1)
@@ -113,3 +114,131 @@ def test_a_batch_whose_one_read_fails_reads_step_by_step_and_says_why(env, error
     host = env.host()
     assert read_for(host, [plan_steps.step("delete_disk", "sdc", {"name": "sdc"})]) is None
     assert host.notes == ["the one read for 1 delete_disk step(s) failed (%s); each step read on its own" % error]
+
+
+def _waits(*units):
+    """wait_disk_gone steps of sdc, sdd, ... in `units` (one step each)."""
+    return [plan_steps.step("wait_disk_gone", "sd" + "cdefgh"[i], {"name": "sd" + "cdefgh"[i], "hctl": "4:0:0:%d" % i})
+            .tagged("delete", unit) for i, unit in enumerate(units)]
+
+
+def _views(env):
+    return [c for c in env.reader.calls if c[0] == "view"]
+
+
+def test_a_step_planned_without_a_wwid_finds_its_map_by_name_only(env):
+    """Fails when a map step without a planned WWID is looked for otherwise than among the maps' names (any map,
+    WWIDs first: another LU's map whose WWID is the planned name's text), or one with a WWID otherwise than among
+    WWIDs."""
+    named = plan_steps.step("wait_map_gone", WWID2, {"name": WWID2})
+    assert (map_key(named), map_by(named)) == (WWID2, "name")
+    wwid = plan_steps.step("wait_map_gone", "mpathb", {"name": "mpathb", "wwid": WWID})
+    assert (map_key(wwid), map_by(wwid)) == (WWID, "wwid")
+    # LU WWID's map is named like LU WWID2's WWID; LU WWID2's own map is here too
+    env.maps[WWID]["name"] = WWID2
+    env.maps[WWID2] = dict(env.maps[WWID], name="mpathb", wwid=WWID2, dm="dm-4", dev="253:4")
+    host = env.host()
+    assert host.map_now(map_key(named), map_by(named))["wwid"] == WWID
+    assert host.map_now(map_key(wwid), map_by(wwid))["name"] == WWID2
+
+
+def test_the_disks_a_wait_reads_are_named_as_planned_else_by_the_steps_target(env):
+    """Fails when a disk step without a planned name is read under another name than its target (observe.reread.
+    leftovers then reads no disk for it), or one with a planned name under its target."""
+    steps = [plan_steps.step("wait_disk_gone", "sdc", {"hctl": "4:0:0:1"}),
+             plan_steps.step("wait_disk_gone", "sdd", {"name": "sde", "hctl": "5:0:0:1"})]
+    assert disks_of(steps) == [("sdc", "4:0:0:1"), ("sde", "5:0:0:1")]
+
+
+def test_a_wait_without_a_read_of_the_host_reads_nothing_per_round(env):
+    """Fails when poll_steps(read=False) (the disk and NVMe waits, which read what they wait for with `prefetch`)
+    still makes the batch read of the host each round, or poll_steps(read=True) does not make one per round."""
+    host = env.host()
+    answers = iter([None, None, {"outcome": "done"}])
+    out = poll_steps(host, _waits(1), lambda h, st, extra: next(answers), lambda st: 30.0, None, read=False)
+    assert out[0][1] == {"outcome": "done"}
+    assert _views(env) == []
+    answers = iter([None, None, {"outcome": "done"}])
+    poll_steps(host, _waits(1), lambda h, st, extra: next(answers), lambda st: 30.0, None)
+    assert len(_views(env)) == 3
+
+
+def test_a_wait_hands_each_round_its_prefetched_read_and_none_when_that_read_fails(env):
+    """Fails when the steps of a wait do not get, each round, what `prefetch` read for the steps still pending
+    (its error: None, the steps then read on their own)."""
+    host = env.host()
+    seen, rounds = [], iter([{"sdc": "left"}, OSError(5, "Input/output error"), {"sdc": "gone"}])
+
+    def prefetch(h, pending):
+        r = next(rounds)
+        if isinstance(r, Exception):
+            raise r
+        return dict(r, pending=[st.target for st in pending])
+
+    def check(h, st, extra):
+        seen.append(extra)
+        return {"outcome": "done"} if extra and extra["sdc"] == "gone" else None
+    out = poll_steps(host, _waits(1), check, lambda st: 30.0, None, read=False, prefetch=prefetch)
+    assert out[0][1] == {"outcome": "done"}
+    assert seen == [{"sdc": "left", "pending": ["sdc"]}, None, {"sdc": "gone", "pending": ["sdc"]}]
+
+
+def test_a_step_still_waiting_at_its_budget_gets_expired_and_the_rest_of_its_unit_none(env):
+    """Fails when a step waiting budget(step) seconds (not before, not later) does not get expired(host, step) and
+    the seconds it waited, when another waiting step of its unit gets more than None (its unit stopped), when a step
+    answered in time is not kept with the seconds it took, or when a step of another unit is cut short."""
+    host = env.host()
+    steps = _waits(1, 1, 2, 3)
+    budgets = {"sdc": 1.0, "sdd": 1.0, "sde": 1.0, "sdf": 2.0}
+    asked = []
+
+    def check(h, st, extra):
+        asked.append((h.clock(), st.target))
+        return {"outcome": "done"} if st.target == "sde" and h.clock() >= 1000.5 else None
+
+    def expired(h, st):
+        return ("expired", st.target, h.clock())
+    out = poll_steps(host, steps, check, lambda st: budgets[st.target], expired, read=False)
+    assert [(st.target, r, t) for st, r, t in out] == [
+        ("sdc", ("expired", "sdc", 1001.0), 1.0), ("sdd", None, 0.0),
+        ("sde", {"outcome": "done"}, 0.5), ("sdf", ("expired", "sdf", 1002.0), 2.0)]
+    # every 0.25 s while waiting, the last time at its budget, never past it
+    assert [t for t, name in asked if name == "sdc"] == [1000.0, 1000.25, 1000.5, 1000.75, 1001.0]
+    assert [t for t, name in asked if name == "sdf"][-2:] == [1001.75, 1002.0]
+
+
+def test_a_steps_error_while_waiting_stops_its_unit_and_only_its_unit(env):
+    """Fails when a step whose check raises does not get that error (and the seconds waited), when the other steps
+    of its unit, before or after it in the batch, wait on instead of getting None, or when another unit stops."""
+    host = env.host()
+    steps = _waits(1, 1, 2, 1)
+    failed = ValueError("sdd came back")
+    answers = {"sdc": [None, None], "sdd": [None, failed], "sde": [None, None, {"outcome": "done"}],
+               "sdf": [None, None]}
+
+    def check(h, st, extra):
+        r = answers[st.target].pop(0)
+        if isinstance(r, Exception):
+            raise r
+        return r
+    out = poll_steps(host, steps, check, lambda st: 30.0, None, read=False)
+    assert [(st.target, r, t) for st, r, t in out] == [
+        ("sdc", None, 0.0), ("sdd", failed, 0.25), ("sde", {"outcome": "done"}, 0.5), ("sdf", None, 0.0)]
+    assert answers == {"sdc": [], "sdd": [], "sde": [], "sdf": [None]}  # sdf not asked once its unit stopped
+
+
+def test_a_signal_while_waiting_stops_every_step_still_waiting_with_interrupted(env):
+    """Fails when a signal during a wait (its sleep's checkpoint) does not end the wait of every step still waiting
+    with the Interrupted error (and the seconds waited), or takes the answer of a step done before it."""
+    host = env.host()
+
+    def check(h, st, extra):
+        if st.target == "sdc":
+            return {"outcome": "done"}
+        h.interrupted = "SIGTERM"
+        return None
+    out = poll_steps(host, _waits(1, 2, 3), check, lambda st: 30.0, None, read=False)
+    assert out[0][1:] == ({"outcome": "done"}, 0.0)
+    assert [(type(r).__name__, str(r), t) for _st, r, t in out[1:]] == [(type(Interrupted("SIGTERM")).__name__,
+                                                                         str(Interrupted("SIGTERM")), 0.0)] * 2
+    assert isinstance(out[1][1], Interrupted) and out[1][1] is out[2][1]
