@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import (
-    disks_of, map_by, map_key, poll_steps, read_for)
+    disks_of, each_step, map_by, map_key, poll_steps, read_for)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, Interrupted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
@@ -249,3 +249,45 @@ def test_a_signal_while_waiting_stops_every_step_still_waiting_with_interrupted(
     assert [(type(r).__name__, str(r), t) for _st, r, t in out[1:]] == [(type(Interrupted("SIGTERM")).__name__,
                                                                          str(Interrupted("SIGTERM")), 0.0)] * 2
     assert isinstance(out[1][1], Interrupted) and out[1][1] is out[2][1]
+
+
+def test_a_batch_reads_the_by_id_links_of_its_disks_only_when_asked(env):
+    """Fails when each_step reads the /dev/disk/by-id links of the batch's disks (observe.reread.leftovers, one more
+    forked read) for a batch that does not ask for them (links defaults to False: the map batches of act.maps), or
+    does not hand them to the steps of one that asks (the delete_disk batch)."""
+    host = env.host()
+    steps = [plan_steps.step("delete_disk", n, {"name": n, "hctl": h}).tagged("delete", n)
+             for n, h in (("sdc", "4:0:0:1"), ("sdd", "5:0:0:1"))]
+    seen = []
+
+    def fn(h, st):
+        seen.append(h.view.links)
+        return {"outcome": "done"}
+    out = each_step(host, steps, fn)
+    assert [(st.target, r) for st, r, _t in out] == [("sdc", {"outcome": "done"}), ("sdd", {"outcome": "done"})]
+    assert seen == [None, None] and host.view is None
+    del seen[:]
+    each_step(host, steps, fn, links=True)
+    assert [sorted(links) for links in seen] == [["sdc", "sdd"]] * 2, seen
+
+
+def test_a_batch_without_its_read_or_whose_links_read_fails_still_runs_each_step_reading_on_its_own(env, monkeypatch):
+    """Fails when each_step(read=False) (the scans, which look for what is not there yet) still reads the host for
+    the batch, or when a read of the by-id links that fails (a hung /dev) fails the batch instead of leaving the
+    links unread (None: each delete reads its own)."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import reread as obs_reread
+    host = env.host()
+    steps = [plan_steps.step("delete_disk", "sdc", {"name": "sdc", "hctl": "4:0:0:1"}).tagged("delete", 1)]
+    seen = []
+
+    def fn(h, st):
+        seen.append(h.view if h.view is None else h.view.links)
+        return {"outcome": "done"}
+    assert each_step(host, steps, fn, read=False, links=True)[0][1] == {"outcome": "done"}
+    assert seen == [None] and _views(env) == []
+
+    def hung(h, items):
+        raise deadline.DeadlineExceeded("read of 1 deleted disk(s) in sysfs and /dev/disk/by-id", 10)
+    monkeypatch.setattr(obs_reread, "leftovers", hung)
+    assert each_step(host, steps, fn, links=True)[0][1] == {"outcome": "done"}
+    assert seen == [None, None] and len(_views(env)) == 1
