@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import (
-    disks_of, each_step, map_by, map_key, poll_steps, read_for)
+    disks_of, each_step, each_unit, map_by, map_key, poll_steps, read_for)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, Interrupted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
@@ -291,3 +291,99 @@ def test_a_batch_without_its_read_or_whose_links_read_fails_still_runs_each_step
     monkeypatch.setattr(obs_reread, "leftovers", hung)
     assert each_step(host, steps, fn, links=True)[0][1] == {"outcome": "done"}
     assert seen == [None, None] and len(_views(env)) == 1
+
+
+def _deletes(*units):
+    return [plan_steps.step("delete_disk", "sd" + "cdefgh"[i], {"name": "sd" + "cdefgh"[i], "hctl": "4:0:0:%d" % i})
+            .tagged("delete", unit) for i, unit in enumerate(units)]
+
+
+@pytest.mark.parametrize("error", [KeyError("a bug in the check"), ValueError("sdc came back")])
+def test_a_units_check_before_its_steps_that_fails_stops_that_unit_before_any_step(env, error):
+    """Fails when a unit whose check before its first step (before: the disks still dead, the NVMe controllers
+    checked) raises, an act's error or a bug, still runs a step, when its first step does not get that error and the
+    seconds the check took, when its other steps get more than (None, 0.0), or when another unit is held up."""
+    host = env.host()
+    steps = _deletes(1, 1, 1, 2)
+    ran = []
+
+    def before(h, unit_steps):
+        env.clock.now += 0.5
+        if unit_steps[0].unit == 1:
+            raise error
+
+    def fn(h, st):
+        ran.append(st.target)
+        env.clock.now += 0.25
+        return {"outcome": "done"}
+    results = each_unit(host, steps, fn, None, before)
+    assert [results[id(st)] for st in steps] == [(error, 0.5), (None, 0.0), (None, 0.0), ({"outcome": "done"}, 0.25)]
+    assert ran == ["sdf"] and len(results) == 4
+
+
+def test_a_bug_in_a_step_stops_its_unit_as_its_outcome_and_the_unit_goes_no_further(env):
+    """Fails when a step raising what no act raises (a bug) is not that step's outcome (with its seconds), or its
+    unit goes on to its next steps instead of giving each (None, 0.0); an act's error too."""
+    host = env.host()
+    steps = _deletes(1, 1, 1, 2, 2, 2)
+    bug, refused = KeyError("a bug in the delete"), ValueError("sdg is someone else's")
+    ran = []
+
+    def fn(h, st):
+        ran.append(st.target)
+        env.clock.now += 0.25
+        if st.target in ("sdc", "sdg"):
+            raise bug if st.target == "sdc" else refused
+        return {"outcome": "done"}
+    results = each_unit(host, steps, fn, None)
+    assert [results[id(st)] for st in steps] == [(bug, 0.25), (None, 0.0), (None, 0.0),
+                                                 ({"outcome": "done"}, 0.25), (refused, 0.25), (None, 0.0)]
+    assert ran == ["sdc", "sdf", "sdg"]
+
+
+def test_units_run_on_worker_threads_only_when_there_are_several_units_and_workers(env):
+    """Fails when a batch of one unit is handed to a worker thread (workers > 1), or several units with several
+    workers run one after the other in the act's own thread; and when the caller's read (host.view) is not its
+    own again after each_unit, or is lost after a SystemExit leaves a unit."""
+    import threading
+    view = read_for(env.host(), _deletes(1))
+    for workers, units, in_main in ((4, (1, 1), True), (1, (1, 2), True), (2, (1, 2), False)):
+        host = env.host(workers=workers)
+        seen = []
+
+        def fn(h, st):
+            seen.append((threading.current_thread() is threading.main_thread(), h.view is view))
+            return {"outcome": "done"}
+        host.view = view
+        each_unit(host, _deletes(*units), fn, view)
+        assert seen == [(in_main, True)] * 2, (workers, units, seen)
+        assert host.view is view, (workers, units)
+
+    def leaves(h, st):
+        raise SystemExit(3)
+    host = env.host()
+    host.view = view
+    with pytest.raises(SystemExit):
+        each_unit(host, _deletes(1), leaves, view)
+    assert host.view is None  # not a half-reset read: the act's end (execute) re-reads what it gives back
+
+
+def test_a_unit_leaving_the_act_on_a_worker_starts_no_other_unit(env):
+    """Fails when, after SystemExit (anything but an Exception) left a unit on a worker thread, the workers go on
+    taking units from the queue instead of stopping, so that execute() raises it only once every unit ran."""
+    import threading
+    import time
+    host = env.host(workers=2)
+    left, ran = threading.Event(), []
+
+    def fn(h, st):
+        ran.append(st.target)
+        if st.target == "sdc":
+            left.set()
+            raise SystemExit(3)
+        left.wait(5)
+        time.sleep(0.2)  # the worker of sdc has recorded its escape by now
+        return {"outcome": "done"}
+    with pytest.raises(SystemExit):
+        each_unit(host, _deletes(1, 2, 3, 4), fn, None)
+    assert "sdc" in ran and "sde" not in ran and "sdf" not in ran, ran
