@@ -1335,3 +1335,93 @@ def test_a_unit_attention_then_a_fast_transport_failure_is_came_back(env):
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
     assert stop_kind(info.value.to_dict()) == "came_back" and not env.writes and "sdc" in env.disks
+
+
+# ---------------------------------------------------------------------------------------------- what the act reports
+def test_each_executed_step_and_each_batch_is_reported_with_its_unit_wwid_and_milliseconds(env):
+    """Fails when an executed step's record (stale_cleanup's `executed`) lacks its action, target, unit, outcome
+    ("done" when the act said none), its detail without the outcome, its seconds to the millisecond, or a wait's
+    WWID; or when host.batches (the result's act_batches) is not one entry per run of one action, in plan order,
+    with its steps and its seconds to the millisecond."""
+    second_map(env)
+    ticks = [0]
+
+    def clock():  # a third of a second more at each read: seconds that need rounding
+        ticks[0] += 1
+        return env.clock() + ticks[0] / 3.0
+    host = env.host(clock=clock)
+    plan = two_units(env)
+    executed = execute.execute(plan, host)
+    assert [(e["action"], e["target"], e["unit"]) for e in executed] == [(st.action, st.target, st.unit) for st in plan]
+    for e in executed:
+        assert e["outcome"] in ("done", "already_absent", "skipped") and "outcome" not in e["detail"], e
+        assert e["elapsed"] == round(e["elapsed"], 3) and e["elapsed"] > 0, e
+        assert ("wwid" in e) == (e["action"] in ("wait_map_gone", "wait_disk_gone")), e
+    assert [e["wwid"] for e in executed if e["action"] == "wait_map_gone"] == [WWID, WWID2]
+    runs = []
+    for st in plan:
+        if runs and runs[-1][0] == st.action:
+            runs[-1][1] += 1
+        else:
+            runs.append([st.action, 1])
+    assert [[b["action"], b["steps"]] for b in host.batches] == runs
+    assert all(b["seconds"] == round(b["seconds"], 3) and b["seconds"] > 0 for b in host.batches), host.batches
+    assert any(b["seconds"] != int(b["seconds"]) for b in host.batches), host.batches
+
+
+def test_a_step_without_a_unit_is_reported_without_one_and_done_when_the_act_says_no_outcome():
+    """Fails when a step of no unit is reported with a `unit` key, or a result without `outcome` not as done."""
+    st = plan_steps.step("flush_map", WWID, {"name": WWID, "wwid": WWID})
+    assert execute._executed(st, {"removed": True}, 1.23456) == {
+        "action": "flush_map", "target": WWID, "elapsed": 1.235, "outcome": "done", "detail": {"removed": True}}
+    wait = plan_steps.step("wait_disk_gone", "sdc", {"name": "sdc", "wwid": WWID}).tagged("delete", 7)
+    assert execute._executed(wait, {"outcome": "already_absent"}, 0.0) == {
+        "action": "wait_disk_gone", "target": "sdc", "elapsed": 0.0, "outcome": "already_absent", "detail": {},
+        "unit": 7, "wwid": WWID}
+
+
+def test_a_signal_is_named_as_the_report_says_it_and_an_unknown_number_still_is():
+    """Fails when a signal the act stopped on is not named by its name (SIGTERM) or, for a number Python has no
+    name for, as "signal N" (the report's "interrupted by ...")."""
+    assert execute._signal_name(signal.SIGTERM) == "SIGTERM"
+    assert execute._signal_name(200) == "signal 200"
+
+
+def test_the_acts_signal_handlers_keep_the_first_signal_and_give_back_the_previous_handlers(env):
+    """Fails when the act's handlers are not installed for SIGTERM, SIGHUP and SIGINT, a second signal replaces the
+    first one's name, or the previous handlers (a default one too) are not back after the act; or when a thread
+    other than the main one tries to install them (ValueError)."""
+    import threading
+    host = env.host()
+    before = dict((s, signal.getsignal(s)) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT))
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with execute._signals_end_the_act(host) as guard:
+            for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                assert signal.getsignal(s) == guard._handler
+            guard._handler(signal.SIGHUP, None)
+            guard._handler(signal.SIGTERM, None)
+            assert host.interrupted == "SIGHUP"
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) == before[signal.SIGTERM]
+        errors = []
+
+        def in_thread():
+            try:
+                with execute._signals_end_the_act(env.host()) as g:
+                    errors.append(g.previous)
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append(exc)
+        t = threading.Thread(target=in_thread)
+        t.start()
+        t.join()
+        assert errors == [{}]
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
+def test_a_module_acts_with_its_command_timeout_and_the_options_it_gives():
+    """Fails when the context a module acts through does not take the user's command_timeout, or drops an option."""
+    host = execute.host_for_module({"command_timeout": 7}, wait_timeout=12, allow_non_san=True)
+    assert (host.command_timeout, host.wait_timeout, host.allow_non_san) == (7.0, 12.0, True)
