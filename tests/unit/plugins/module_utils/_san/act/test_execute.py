@@ -945,6 +945,10 @@ def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, mo
     assert sorted(f["unit"] for f in out["failures"]) == sorted(["map %s" % WWID, "map %s" % WWID2])
     assert all(f["failed_step"]["action"] == "flush_map" for f in out["failures"])
     assert "KeyError" in out["msg"] and "every unit not finished was stopped" in out["msg"]
+    # what the report says of each stopped unit: the act stopped, on what, in which batch
+    assert [f["msg"] for f in out["failures"]] == ["act: stopped on an error outside any step's outcome while running "
+                                                   "the flush_map steps (KeyError: 'a bug in the flush batch'); every "
+                                                   "unit not finished was stopped"] * 2
     assert [e["action"] for e in out["executed"]] == ["disable_queueing", "disable_queueing"]
     assert env.maps[WWID]["queueing"] is True and env.maps[WWID2]["queueing"] is True
     assert sorted(r["map"] for r in out["queueing_restored"]) == sorted([WWID, WWID2])
@@ -1423,5 +1427,35 @@ def test_the_acts_signal_handlers_keep_the_first_signal_and_give_back_the_previo
 
 def test_a_module_acts_with_its_command_timeout_and_the_options_it_gives():
     """Fails when the context a module acts through does not take the user's command_timeout, or drops an option."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as observe_read
     host = execute.host_for_module({"command_timeout": 7}, wait_timeout=12, allow_non_san=True)
     assert (host.command_timeout, host.wait_timeout, host.allow_non_san) == (7.0, 12.0, True)
+    # and reads the host through the module's reader, bound by the same deadline
+    assert isinstance(host.reader, observe_read.Host) and host.reader.tools is True
+    assert (host.reader.command_timeout, host.reader.read_timeout) == (7, 7)
+
+
+def test_a_one_step_runner_reads_links_and_checks_its_units_only_as_built(env):
+    """Fails when a runner built by _single (the ACT entries of the disk, scan and NVMe steps; built per test here,
+    as the act builds them at import) does not run its function on each step of the batch, reads the host for the
+    batch or the by-id links unasked (a scan looks for what is not there yet), or skips the read, the links or the
+    check of each unit (before) it was built with."""
+    _orphan(env)
+    steps = [st.tagged("delete", "u %s" % st.target) for st in delete_plan(env, ["sdc", "sdd"], flush_buffers=False)
+             if st.action == "delete_disk"]
+    seen, checked = [], []
+
+    def fn(h, st):
+        seen.append((st.target, h.view is not None and h.view.links is not None, h.view is not None))
+        return {"outcome": "done", "of": st.target}
+    out = execute._single(fn)(env.host(), steps)
+    assert [(st.target, r) for st, r, _t in out] == [("sdc", {"outcome": "done", "of": "sdc"}),
+                                                     ("sdd", {"outcome": "done", "of": "sdd"})]
+    assert seen == [("sdc", False, False), ("sdd", False, False)]
+    del seen[:]
+    execute._single(fn, read=True, links=True, before=lambda h, unit_steps: checked.append(
+        [st.target for st in unit_steps]))(env.host(), steps)
+    assert seen == [("sdc", True, True), ("sdd", True, True)] and checked == [["sdc"], ["sdd"]]
+    del seen[:]
+    execute._single(fn, read=True)(env.host(), steps)
+    assert seen == [("sdc", False, True), ("sdd", False, True)]
