@@ -1459,3 +1459,60 @@ def test_a_one_step_runner_reads_links_and_checks_its_units_only_as_built(env):
     del seen[:]
     execute._single(fn, read=True)(env.host(), steps)
     assert seen == [("sdc", False, True), ("sdd", False, True)]
+
+
+def _broken_flush(monkeypatch):
+    def broken(host, steps):
+        raise KeyError("a bug in the flush batch")
+    monkeypatch.setitem(execute.ACT, "flush_map", broken)
+
+
+def test_each_unit_stopped_by_an_error_escaping_a_batch_gets_its_own_queueing_back_in_plan_order(env, monkeypatch):
+    """Fails when the units stopped by an error escaping a batch do not each get back (in their own failure, in plan
+    order) the queueing they turned off, but all of it is given back at the end in another order."""
+    second_map(env)
+    _broken_flush(monkeypatch)
+    rename = {"map %s" % WWID: "z", "map %s" % WWID2: "a"}   # plan order is not the units' sorted order
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(st.phase, rename[st.unit]) for st in two_units(env)], env.host())
+    assert [(f["unit"], [r["map"] for r in f["restored"]]) for f in info.value.failures] == [("z", [WWID]), ("a", [WWID2])]
+    assert [r["map"] for r in info.value.to_dict()["queueing_restored"]] == [WWID, WWID2]
+
+
+def test_an_error_escaping_a_batch_of_one_step_or_before_any_batch_names_where_the_act_stopped(env, monkeypatch):
+    """Fails when a unit stopped by an error escaping a batch of one step is not told which steps were running, or
+    an error before any batch ran (none to name) is not said to be the act's own; or fails on either."""
+    _broken_flush(monkeypatch)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], env.host())
+    assert [f["msg"] for f in info.value.to_dict()["failures"]] == [
+        "act: stopped on an error outside any step's outcome while running the flush_map steps (KeyError: 'a bug in "
+        "the flush batch'); every unit not finished was stopped"]
+
+    def no_batches(steps):
+        raise RuntimeError("no batches")
+    monkeypatch.setattr(execute, "_batches", no_batches)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], env.host())
+    assert [f["msg"] for f in info.value.to_dict()["failures"]] == [
+        "act: stopped on an error outside any step's outcome while running the act's steps (RuntimeError: no "
+        "batches); every unit not finished was stopped"]
+
+
+def test_queueing_left_off_by_units_of_no_unit_and_of_named_units_is_all_given_back(env):
+    """Fails when the act's end cannot give back queueing still off on maps of a step without a unit (None) and of
+    a named unit at once (None and a name do not sort), or gives back less than all of it."""
+    second_map(env)
+    host = env.host()
+    for wwid, dm, unit in ((WWID, "dm-3", None), (WWID2, "dm-4", "map x")):
+        env.maps[wwid]["queueing"] = False
+        host.queueing_off[wwid] = {"name": wwid, "dm": dm, "was_queueing": True, "unit": unit}
+    st = plan_steps.step("flush_map", WWID, {"name": WWID, "wwid": WWID})
+    cause = act_context.Interrupted("SIGTERM")
+    out = execute._halt(host, [st, plan_steps.step("flush_map", WWID2)], (cause, None), [], {None})
+    # every unit was reported already: one record of no unit, at the plan's first step, holds what was given back
+    assert [sorted(f) for f in out] == [["cause", "restored", "step", "unit"]]
+    assert (out[0]["unit"], out[0]["cause"], out[0]["step"]) == (None, cause, st)
+    assert sorted(r["map"] for r in out[0]["restored"]) == sorted([WWID, WWID2]) and host.queueing_off == {}
+    # nothing left to give back and no unit unfinished: no record at all
+    assert execute._halt(host, [st], (cause, None), [], {None}) == []
