@@ -1516,3 +1516,25 @@ def test_queueing_left_off_by_units_of_no_unit_and_of_named_units_is_all_given_b
     assert sorted(r["map"] for r in out[0]["restored"]) == sorted([WWID, WWID2]) and host.queueing_off == {}
     # nothing left to give back and no unit unfinished: no record at all
     assert execute._halt(host, [st], (cause, None), [], {None}) == []
+
+
+def test_giving_a_units_queueing_back_leaves_the_act_as_restoring_as_it_found_it(env):
+    """Fails when a unit's restore does not put host.restoring back as it was (True within a restore: touches must
+    still pass the checkpoint after a signal; False after: nothing new starts once interrupted)."""
+    host = env.host()
+    for before in (True, False):
+        host.restoring = before
+        assert execute._restore_unit(host, "map %s" % WWID) == []
+        assert host.restoring is before
+
+
+def test_every_disk_a_unit_touches_is_checked_still_dead_by_its_name_or_target_unless_gone(env, monkeypatch):
+    """Fails when the check before a unit's disk touches skips a disk planned without a name (looked up by its
+    target), checks another one, or checks a disk that is gone (its own step says already_absent)."""
+    checked = []
+    monkeypatch.setattr(execute, "verify_still_dead", lambda h, st, d, kind: checked.append((st.target, d["name"], kind)))
+    steps = [plan_steps.step("delete_disk", "sdc", {"hctl": "4:0:0:1"}),
+             plan_steps.step("delete_disk", "sdd", {"name": "sdd", "hctl": "5:0:0:1"}),
+             plan_steps.step("delete_disk", "sdx", {"name": "sdx", "hctl": "6:0:0:1"})]
+    execute._disks_still_dead(env.host(), steps)
+    assert checked == [("sdc", "sdc", "disk"), ("sdd", "sdd", "disk")]
