@@ -1538,3 +1538,53 @@ def test_every_disk_a_unit_touches_is_checked_still_dead_by_its_name_or_target_u
              plan_steps.step("delete_disk", "sdx", {"name": "sdx", "hctl": "6:0:0:1"})]
     execute._disks_still_dead(env.host(), steps)
     assert checked == [("sdc", "sdc", "disk"), ("sdd", "sdd", "disk")]
+
+
+def test_an_act_interrupted_before_it_starts_touches_nothing_and_names_the_signal(env):
+    """Fails when an act whose host was interrupted before its first batch runs a step, or does not name the signal
+    in each unit's failure (the report's "interrupted by SIGTERM")."""
+    host = env.host()
+    host.interrupted = "SIGTERM"
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], host)
+    assert [f["msg"] for f in info.value.to_dict()["failures"]] == [str(act_context.Interrupted("SIGTERM"))]
+    assert env.commands == [] and info.value.to_dict()["executed"] == []
+
+
+def test_a_batch_left_empty_by_stopped_units_is_skipped_and_the_other_units_go_on(env, monkeypatch):
+    """Fails when a batch whose every step belongs to a stopped unit ends the act instead of being skipped, so that
+    the other units' later steps never run."""
+    ran = []
+
+    def runner(host, steps):
+        ran.extend((st.action, st.unit) for st in steps)
+        return [(st, ValueError("refused") if st.unit == "a" else {"outcome": "done"}, 0.0) for st in steps]
+    for action in ("disable_queueing", "verify_unused", "flush_map"):
+        monkeypatch.setitem(execute.ACT, action, runner)
+    steps = [plan_steps.step("disable_queueing", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
+             plan_steps.step("disable_queueing", WWID2, {"name": WWID2, "wwid": WWID2}).tagged("flush", "b"),
+             plan_steps.step("verify_unused", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
+             plan_steps.step("flush_map", WWID2, {"name": WWID2, "wwid": WWID2}).tagged("flush", "b")]
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(steps, env.host())
+    assert ran == [("disable_queueing", "a"), ("disable_queueing", "b"), ("flush_map", "b")]
+    assert [(e["action"], e["unit"]) for e in info.value.executed] == [("disable_queueing", "b"), ("flush_map", "b")]
+
+
+def test_queueing_given_back_after_a_keyboardinterrupt_in_a_restore_is_filed_under_the_batch_that_ran(env):
+    """Fails when the queueing the act's end gives back, after a KeyboardInterrupt cut the restore of the only unit
+    (stopped by its hung flush), is not reported at the step of the batch that was running (flush_map)."""
+    env.hang.add("multipath -f")
+    host, orig_run, cut = env.host(), env.run, []
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipathd", "restorequeueing"] and not cut:
+            cut.append(argv)
+            raise KeyboardInterrupt()
+        return orig_run(argv, timeout, what, data)
+    host.run = run
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], host)
+    failures = info.value.to_dict()["failures"]
+    assert cut and [(f["unit"], f["failed_step"]["action"]) for f in failures] == [("m", "flush_map"), (None, "flush_map")]
+    assert env.maps[WWID]["queueing"] is True
