@@ -1370,6 +1370,7 @@ def test_each_executed_step_and_each_batch_is_reported_with_its_unit_wwid_and_mi
             runs.append([st.action, 1])
     assert [[b["action"], b["steps"]] for b in host.batches] == runs
     assert all(b["seconds"] == round(b["seconds"], 3) and b["seconds"] > 0 for b in host.batches), host.batches
+    assert sum(b["seconds"] for b in host.batches) < clock() - 1000.0, host.batches  # within the act's own time
     assert any(b["seconds"] != int(b["seconds"]) for b in host.batches), host.batches
 
 
@@ -1553,21 +1554,24 @@ def test_an_act_interrupted_before_it_starts_touches_nothing_and_names_the_signa
 
 def test_a_batch_left_empty_by_stopped_units_is_skipped_and_the_other_units_go_on(env, monkeypatch):
     """Fails when a batch whose every step belongs to a stopped unit ends the act instead of being skipped, so that
-    the other units' later steps never run."""
+    the other units' later steps never run; or when a step with no outcome (None: its unit stopped elsewhere in the
+    batch) ends the reading of its batch's outcomes, losing the steps after it."""
     ran = []
 
     def runner(host, steps):
         ran.extend((st.action, st.unit) for st in steps)
-        return [(st, ValueError("refused") if st.unit == "a" else {"outcome": "done"}, 0.0) for st in steps]
+        return [(st, None if st.unit == "c" else ValueError("refused") if st.unit == "a" else {"outcome": "done"}, 0.0)
+                for st in steps]
     for action in ("disable_queueing", "verify_unused", "flush_map"):
         monkeypatch.setitem(execute.ACT, action, runner)
-    steps = [plan_steps.step("disable_queueing", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
+    steps = [plan_steps.step("disable_queueing", "mpathc", {"name": "mpathc"}).tagged("flush", "c"),  # None: skipped
+             plan_steps.step("disable_queueing", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
              plan_steps.step("disable_queueing", WWID2, {"name": WWID2, "wwid": WWID2}).tagged("flush", "b"),
              plan_steps.step("verify_unused", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
              plan_steps.step("flush_map", WWID2, {"name": WWID2, "wwid": WWID2}).tagged("flush", "b")]
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(steps, env.host())
-    assert ran == [("disable_queueing", "a"), ("disable_queueing", "b"), ("flush_map", "b")]
+    assert ran == [("disable_queueing", "c"), ("disable_queueing", "a"), ("disable_queueing", "b"), ("flush_map", "b")]
     assert [(e["action"], e["unit"]) for e in info.value.executed] == [("disable_queueing", "b"), ("flush_map", "b")]
 
 
