@@ -626,9 +626,12 @@ def test_unknown_action_is_refused(env):
     with pytest.raises(ValueError, match="unknown action 'format_disk'"):
         plan_steps.Step("format_disk", "sdc")
     wire = {"action": "delete_disk", "target": "sdc", "identity": {"name": "sdc"}, "options": {}}
-    with pytest.raises(act_context.ExecutionError, match="is a plan.steps.Step, not dict"):
+    with pytest.raises(act_context.ExecutionError, match="is a plan.steps.Step, not dict") as info:
         execute.execute([wire], env.host())
     assert env.commands == [] and "sdc" in env.disks
+    # the report names the step refused and that nothing ran
+    assert str(info.value) == "a plan's step is a plan.steps.Step, not dict"
+    assert info.value.step is wire and info.value.executed == [] and isinstance(info.value.cause, TypeError)
 
 
 # ---------------------------------------------------------------------------------------------- restored on abort
@@ -1592,3 +1595,21 @@ def test_queueing_given_back_after_a_keyboardinterrupt_in_a_restore_is_filed_und
     failures = info.value.to_dict()["failures"]
     assert cut and [(f["unit"], f["failed_step"]["action"]) for f in failures] == [("m", "flush_map"), (None, "flush_map")]
     assert env.maps[WWID]["queueing"] is True
+
+
+def test_a_signal_during_a_batch_stops_every_unit_not_finished_naming_the_signal(env, monkeypatch):
+    """Fails when a signal that arrives during a batch (its steps all done) does not stop the units not finished
+    before their next batch, each failure naming the signal (the report's "interrupted by SIGHUP")."""
+    host = env.host()
+
+    def runner(h, steps):
+        h.interrupted = "SIGHUP"
+        return [(st, {"outcome": "done"}, 0.0) for st in steps]
+    monkeypatch.setitem(execute.ACT, "disable_queueing", runner)
+    steps = [st.tagged(None, "m") for st in flush_plan(env)]
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert [e["action"] for e in out["executed"]] == ["disable_queueing"]
+    assert [(f["unit"], f["failed_step"]["action"], f["msg"]) for f in out["failures"]] == [
+        ("m", steps[1].action, str(act_context.Interrupted("SIGHUP")))]
