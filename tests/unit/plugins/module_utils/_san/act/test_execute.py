@@ -1613,3 +1613,15 @@ def test_a_signal_during_a_batch_stops_every_unit_not_finished_naming_the_signal
     assert [e["action"] for e in out["executed"]] == ["disable_queueing"]
     assert [(f["unit"], f["failed_step"]["action"], f["msg"]) for f in out["failures"]] == [
         ("m", steps[1].action, str(act_context.Interrupted("SIGHUP")))]
+
+
+def test_a_step_of_an_action_no_act_runs_is_refused_before_any_step_runs(env, monkeypatch):
+    """Fails when a plan holding a step whose action has no act (ACT, a plan of another version of the collection)
+    runs any step, or is not refused naming that step and its action, with nothing executed."""
+    monkeypatch.delitem(execute.ACT, "flush_map")
+    steps = [st.tagged(None, "m") for st in flush_plan(env)]
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(steps, env.host())
+    assert str(info.value) == "no act runs action 'flush_map'" and isinstance(info.value.cause, ValueError)
+    assert info.value.step is [st for st in steps if st.action == "flush_map"][0] and info.value.executed == []
+    assert env.commands == []
