@@ -1625,3 +1625,20 @@ def test_a_step_of_an_action_no_act_runs_is_refused_before_any_step_runs(env, mo
     assert str(info.value) == "no act runs action 'flush_map'" and isinstance(info.value.cause, ValueError)
     assert info.value.step is [st for st in steps if st.action == "flush_map"][0] and info.value.executed == []
     assert env.commands == []
+
+
+def test_the_acts_signal_guard_lets_errors_through_and_gives_a_handler_python_did_not_set_the_default(env, monkeypatch):
+    """Fails when an error raised within the act's signal handlers is swallowed at their end (a failed restore
+    reported as success), or a previous handler Python cannot name (None: set from C) is given back as None (a
+    TypeError at the act's end) instead of the default action."""
+    calls = []
+
+    def fake_signal(sig, handler):
+        calls.append((sig, handler))
+        return None  # what signal.signal answers for a handler not set from Python
+    monkeypatch.setattr(execute.signal, "signal", fake_signal)
+    with pytest.raises(ValueError):
+        with execute._signals_end_the_act(env.host()):
+            raise ValueError("a restore failed")
+    sigs = execute._SignalGuard.SIGNALS
+    assert calls[len(sigs):] == [(s, signal.SIG_DFL) for s in sigs]
