@@ -54,10 +54,19 @@ WWID2 = "3600a0980383044715a2b4c4d4e4f5051"
 
 # ---------------------------------------------------------------------------------------------- fakes
 class FakeClock(object):
+    """Time that passes only when slept. Read more than READS times it fails the test (AssertionError, which no
+    act catches as a step's error): a wait loop that never sleeps or never runs out of time (a mutant of
+    batch.poll_steps) then fails in a second instead of running until mutmut's timeout, growing the reader's calls.
+    A real test reads it at most a few hundred times."""
+    READS = 20000
+
     def __init__(self):
         self.now = 1000.0
+        self.reads = 0
 
     def __call__(self):
+        self.reads += 1
+        assert self.reads <= self.READS, "the clock read %d times: a loop that never ends" % self.reads
         return self.now
 
     def sleep(self, s):

@@ -626,9 +626,12 @@ def test_unknown_action_is_refused(env):
     with pytest.raises(ValueError, match="unknown action 'format_disk'"):
         plan_steps.Step("format_disk", "sdc")
     wire = {"action": "delete_disk", "target": "sdc", "identity": {"name": "sdc"}, "options": {}}
-    with pytest.raises(act_context.ExecutionError, match="is a plan.steps.Step, not dict"):
+    with pytest.raises(act_context.ExecutionError, match="is a plan.steps.Step, not dict") as info:
         execute.execute([wire], env.host())
     assert env.commands == [] and "sdc" in env.disks
+    # the report names the step refused and that nothing ran
+    assert str(info.value) == "a plan's step is a plan.steps.Step, not dict"
+    assert info.value.step is wire and info.value.executed == [] and isinstance(info.value.cause, TypeError)
 
 
 # ---------------------------------------------------------------------------------------------- restored on abort
@@ -945,6 +948,10 @@ def test_an_error_escaping_a_batch_gives_back_the_queueing_of_every_unit(env, mo
     assert sorted(f["unit"] for f in out["failures"]) == sorted(["map %s" % WWID, "map %s" % WWID2])
     assert all(f["failed_step"]["action"] == "flush_map" for f in out["failures"])
     assert "KeyError" in out["msg"] and "every unit not finished was stopped" in out["msg"]
+    # what the report says of each stopped unit: the act stopped, on what, in which batch
+    assert [f["msg"] for f in out["failures"]] == ["act: stopped on an error outside any step's outcome while running "
+                                                   "the flush_map steps (KeyError: 'a bug in the flush batch'); every "
+                                                   "unit not finished was stopped"] * 2
     assert [e["action"] for e in out["executed"]] == ["disable_queueing", "disable_queueing"]
     assert env.maps[WWID]["queueing"] is True and env.maps[WWID2]["queueing"] is True
     assert sorted(r["map"] for r in out["queueing_restored"]) == sorted([WWID, WWID2])
@@ -1335,3 +1342,303 @@ def test_a_unit_attention_then_a_fast_transport_failure_is_came_back(env):
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, env.host())
     assert stop_kind(info.value.to_dict()) == "came_back" and not env.writes and "sdc" in env.disks
+
+
+# ---------------------------------------------------------------------------------------------- what the act reports
+def test_each_executed_step_and_each_batch_is_reported_with_its_unit_wwid_and_milliseconds(env):
+    """Fails when an executed step's record (stale_cleanup's `executed`) lacks its action, target, unit, outcome
+    ("done" when the act said none), its detail without the outcome, its seconds to the millisecond, or a wait's
+    WWID; or when host.batches (the result's act_batches) is not one entry per run of one action, in plan order,
+    with its steps and its seconds to the millisecond."""
+    second_map(env)
+    ticks = [0]
+
+    def clock():  # a third of a second more at each read: seconds that need rounding
+        ticks[0] += 1
+        return env.clock() + ticks[0] / 3.0
+    host = env.host(clock=clock)
+    plan = two_units(env)
+    executed = execute.execute(plan, host)
+    assert [(e["action"], e["target"], e["unit"]) for e in executed] == [(st.action, st.target, st.unit) for st in plan]
+    for e in executed:
+        assert e["outcome"] in ("done", "already_absent", "skipped") and "outcome" not in e["detail"], e
+        assert e["elapsed"] == round(e["elapsed"], 3) and e["elapsed"] > 0, e
+        assert ("wwid" in e) == (e["action"] in ("wait_map_gone", "wait_disk_gone")), e
+    assert [e["wwid"] for e in executed if e["action"] == "wait_map_gone"] == [WWID, WWID2]
+    runs = []
+    for st in plan:
+        if runs and runs[-1][0] == st.action:
+            runs[-1][1] += 1
+        else:
+            runs.append([st.action, 1])
+    assert [[b["action"], b["steps"]] for b in host.batches] == runs
+    assert all(b["seconds"] == round(b["seconds"], 3) and b["seconds"] > 0 for b in host.batches), host.batches
+    assert sum(b["seconds"] for b in host.batches) < clock() - 1000.0, host.batches  # within the act's own time
+    assert any(b["seconds"] != int(b["seconds"]) for b in host.batches), host.batches
+
+
+def test_a_step_without_a_unit_is_reported_without_one_and_done_when_the_act_says_no_outcome():
+    """Fails when a step of no unit is reported with a `unit` key, or a result without `outcome` not as done."""
+    st = plan_steps.step("flush_map", WWID, {"name": WWID, "wwid": WWID})
+    assert execute._executed(st, {"removed": True}, 1.23456) == {
+        "action": "flush_map", "target": WWID, "elapsed": 1.235, "outcome": "done", "detail": {"removed": True}}
+    wait = plan_steps.step("wait_disk_gone", "sdc", {"name": "sdc", "wwid": WWID}).tagged("delete", 7)
+    assert execute._executed(wait, {"outcome": "already_absent"}, 0.0) == {
+        "action": "wait_disk_gone", "target": "sdc", "elapsed": 0.0, "outcome": "already_absent", "detail": {},
+        "unit": 7, "wwid": WWID}
+
+
+def test_a_signal_is_named_as_the_report_says_it_and_an_unknown_number_still_is():
+    """Fails when a signal the act stopped on is not named by its name (SIGTERM) or, for a number Python has no
+    name for, as "signal N" (the report's "interrupted by ...")."""
+    assert execute._signal_name(signal.SIGTERM) == "SIGTERM"
+    assert execute._signal_name(200) == "signal 200"
+
+
+def test_the_acts_signal_handlers_keep_the_first_signal_and_give_back_the_previous_handlers(env):
+    """Fails when the act's handlers are not installed for SIGTERM, SIGHUP and SIGINT, a second signal replaces the
+    first one's name, or the previous handlers (a default one too) are not back after the act; or when a thread
+    other than the main one tries to install them (ValueError)."""
+    import threading
+    host = env.host()
+    before = dict((s, signal.getsignal(s)) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT))
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with execute._signals_end_the_act(host) as guard:
+            for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                assert signal.getsignal(s) == guard._handler
+            guard._handler(signal.SIGHUP, None)
+            guard._handler(signal.SIGTERM, None)
+            assert host.interrupted == "SIGHUP"
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) == before[signal.SIGTERM]
+        errors = []
+
+        def in_thread():
+            try:
+                with execute._signals_end_the_act(env.host()) as g:
+                    errors.append(g.previous)
+            except Exception as exc:  # pylint: disable=broad-except
+                errors.append(exc)
+        t = threading.Thread(target=in_thread)
+        t.start()
+        t.join()
+        assert errors == [{}]
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+
+
+def test_a_module_acts_with_its_command_timeout_and_the_options_it_gives():
+    """Fails when the context a module acts through does not take the user's command_timeout, or drops an option."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as observe_read
+    host = execute.host_for_module({"command_timeout": 7}, wait_timeout=12, allow_non_san=True)
+    assert (host.command_timeout, host.wait_timeout, host.allow_non_san) == (7.0, 12.0, True)
+    # and reads the host through the module's reader, bound by the same deadline
+    assert isinstance(host.reader, observe_read.Host) and host.reader.tools is True
+    assert (host.reader.command_timeout, host.reader.read_timeout) == (7, 7)
+
+
+def test_a_one_step_runner_reads_links_and_checks_its_units_only_as_built(env):
+    """Fails when a runner built by _single (the ACT entries of the disk, scan and NVMe steps; built per test here,
+    as the act builds them at import) does not run its function on each step of the batch, reads the host for the
+    batch or the by-id links unasked (a scan looks for what is not there yet), or skips the read, the links or the
+    check of each unit (before) it was built with."""
+    _orphan(env)
+    steps = [st.tagged("delete", "u %s" % st.target) for st in delete_plan(env, ["sdc", "sdd"], flush_buffers=False)
+             if st.action == "delete_disk"]
+    seen, checked = [], []
+
+    def fn(h, st):
+        seen.append((st.target, h.view is not None and h.view.links is not None, h.view is not None))
+        return {"outcome": "done", "of": st.target}
+    out = execute._single(fn)(env.host(), steps)
+    assert [(st.target, r) for st, r, _t in out] == [("sdc", {"outcome": "done", "of": "sdc"}),
+                                                     ("sdd", {"outcome": "done", "of": "sdd"})]
+    assert seen == [("sdc", False, False), ("sdd", False, False)]
+    del seen[:]
+    execute._single(fn, read=True, links=True, before=lambda h, unit_steps: checked.append(
+        [st.target for st in unit_steps]))(env.host(), steps)
+    assert seen == [("sdc", True, True), ("sdd", True, True)] and checked == [["sdc"], ["sdd"]]
+    del seen[:]
+    execute._single(fn, read=True)(env.host(), steps)
+    assert seen == [("sdc", False, True), ("sdd", False, True)]
+
+
+def _broken_flush(monkeypatch):
+    def broken(host, steps):
+        raise KeyError("a bug in the flush batch")
+    monkeypatch.setitem(execute.ACT, "flush_map", broken)
+
+
+def test_each_unit_stopped_by_an_error_escaping_a_batch_gets_its_own_queueing_back_in_plan_order(env, monkeypatch):
+    """Fails when the units stopped by an error escaping a batch do not each get back (in their own failure, in plan
+    order) the queueing they turned off, but all of it is given back at the end in another order."""
+    second_map(env)
+    _broken_flush(monkeypatch)
+    rename = {"map %s" % WWID: "z", "map %s" % WWID2: "a"}   # plan order is not the units' sorted order
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(st.phase, rename[st.unit]) for st in two_units(env)], env.host())
+    assert [(f["unit"], [r["map"] for r in f["restored"]]) for f in info.value.failures] == [("z", [WWID]), ("a", [WWID2])]
+    assert [r["map"] for r in info.value.to_dict()["queueing_restored"]] == [WWID, WWID2]
+
+
+def test_an_error_escaping_a_batch_of_one_step_or_before_any_batch_names_where_the_act_stopped(env, monkeypatch):
+    """Fails when a unit stopped by an error escaping a batch of one step is not told which steps were running, or
+    an error before any batch ran (none to name) is not said to be the act's own; or fails on either."""
+    _broken_flush(monkeypatch)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], env.host())
+    assert [f["msg"] for f in info.value.to_dict()["failures"]] == [
+        "act: stopped on an error outside any step's outcome while running the flush_map steps (KeyError: 'a bug in "
+        "the flush batch'); every unit not finished was stopped"]
+
+    def no_batches(steps):
+        raise RuntimeError("no batches")
+    monkeypatch.setattr(execute, "_batches", no_batches)
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], env.host())
+    assert [f["msg"] for f in info.value.to_dict()["failures"]] == [
+        "act: stopped on an error outside any step's outcome while running the act's steps (RuntimeError: no "
+        "batches); every unit not finished was stopped"]
+
+
+def test_queueing_left_off_by_units_of_no_unit_and_of_named_units_is_all_given_back(env):
+    """Fails when the act's end cannot give back queueing still off on maps of a step without a unit (None) and of
+    a named unit at once (None and a name do not sort), or gives back less than all of it."""
+    second_map(env)
+    host = env.host()
+    for wwid, dm, unit in ((WWID, "dm-3", None), (WWID2, "dm-4", "map x")):
+        env.maps[wwid]["queueing"] = False
+        host.queueing_off[wwid] = {"name": wwid, "dm": dm, "was_queueing": True, "unit": unit}
+    st = plan_steps.step("flush_map", WWID, {"name": WWID, "wwid": WWID})
+    cause = act_context.Interrupted("SIGTERM")
+    out = execute._halt(host, [st, plan_steps.step("flush_map", WWID2)], (cause, None), [], {None})
+    # every unit was reported already: one record of no unit, at the plan's first step, holds what was given back
+    assert [sorted(f) for f in out] == [["cause", "restored", "step", "unit"]]
+    assert (out[0]["unit"], out[0]["cause"], out[0]["step"]) == (None, cause, st)
+    assert sorted(r["map"] for r in out[0]["restored"]) == sorted([WWID, WWID2]) and host.queueing_off == {}
+    # nothing left to give back and no unit unfinished: no record at all
+    assert execute._halt(host, [st], (cause, None), [], {None}) == []
+
+
+def test_giving_a_units_queueing_back_leaves_the_act_as_restoring_as_it_found_it(env):
+    """Fails when a unit's restore does not put host.restoring back as it was (True within a restore: touches must
+    still pass the checkpoint after a signal; False after: nothing new starts once interrupted)."""
+    host = env.host()
+    for before in (True, False):
+        host.restoring = before
+        assert execute._restore_unit(host, "map %s" % WWID) == []
+        assert host.restoring is before
+
+
+def test_every_disk_a_unit_touches_is_checked_still_dead_by_its_name_or_target_unless_gone(env, monkeypatch):
+    """Fails when the check before a unit's disk touches skips a disk planned without a name (looked up by its
+    target), checks another one, or checks a disk that is gone (its own step says already_absent)."""
+    checked = []
+    monkeypatch.setattr(execute, "verify_still_dead", lambda h, st, d, kind: checked.append((st.target, d["name"], kind)))
+    steps = [plan_steps.step("delete_disk", "sdc", {"hctl": "4:0:0:1"}),
+             plan_steps.step("delete_disk", "sdd", {"name": "sdd", "hctl": "5:0:0:1"}),
+             plan_steps.step("delete_disk", "sdx", {"name": "sdx", "hctl": "6:0:0:1"})]
+    execute._disks_still_dead(env.host(), steps)
+    assert checked == [("sdc", "sdc", "disk"), ("sdd", "sdd", "disk")]
+
+
+def test_an_act_interrupted_before_it_starts_touches_nothing_and_names_the_signal(env):
+    """Fails when an act whose host was interrupted before its first batch runs a step, or does not name the signal
+    in each unit's failure (the report's "interrupted by SIGTERM")."""
+    host = env.host()
+    host.interrupted = "SIGTERM"
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], host)
+    assert [f["msg"] for f in info.value.to_dict()["failures"]] == [str(act_context.Interrupted("SIGTERM"))]
+    assert env.commands == [] and info.value.to_dict()["executed"] == []
+
+
+def test_a_batch_left_empty_by_stopped_units_is_skipped_and_the_other_units_go_on(env, monkeypatch):
+    """Fails when a batch whose every step belongs to a stopped unit ends the act instead of being skipped, so that
+    the other units' later steps never run; or when a step with no outcome (None: its unit stopped elsewhere in the
+    batch) ends the reading of its batch's outcomes, losing the steps after it."""
+    ran = []
+
+    def runner(host, steps):
+        ran.extend((st.action, st.unit) for st in steps)
+        return [(st, None if st.unit == "c" else ValueError("refused") if st.unit == "a" else {"outcome": "done"}, 0.0)
+                for st in steps]
+    for action in ("disable_queueing", "verify_unused", "flush_map"):
+        monkeypatch.setitem(execute.ACT, action, runner)
+    steps = [plan_steps.step("disable_queueing", "mpathc", {"name": "mpathc"}).tagged("flush", "c"),  # None: skipped
+             plan_steps.step("disable_queueing", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
+             plan_steps.step("disable_queueing", WWID2, {"name": WWID2, "wwid": WWID2}).tagged("flush", "b"),
+             plan_steps.step("verify_unused", WWID, {"name": WWID, "wwid": WWID}).tagged("flush", "a"),
+             plan_steps.step("flush_map", WWID2, {"name": WWID2, "wwid": WWID2}).tagged("flush", "b")]
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(steps, env.host())
+    assert ran == [("disable_queueing", "c"), ("disable_queueing", "a"), ("disable_queueing", "b"), ("flush_map", "b")]
+    assert [(e["action"], e["unit"]) for e in info.value.executed] == [("disable_queueing", "b"), ("flush_map", "b")]
+
+
+def test_queueing_given_back_after_a_keyboardinterrupt_in_a_restore_is_filed_under_the_batch_that_ran(env):
+    """Fails when the queueing the act's end gives back, after a KeyboardInterrupt cut the restore of the only unit
+    (stopped by its hung flush), is not reported at the step of the batch that was running (flush_map)."""
+    env.hang.add("multipath -f")
+    host, orig_run, cut = env.host(), env.run, []
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipathd", "restorequeueing"] and not cut:
+            cut.append(argv)
+            raise KeyboardInterrupt()
+        return orig_run(argv, timeout, what, data)
+    host.run = run
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute([st.tagged(None, "m") for st in flush_plan(env)], host)
+    failures = info.value.to_dict()["failures"]
+    assert cut and [(f["unit"], f["failed_step"]["action"]) for f in failures] == [("m", "flush_map"), (None, "flush_map")]
+    assert env.maps[WWID]["queueing"] is True
+
+
+def test_a_signal_during_a_batch_stops_every_unit_not_finished_naming_the_signal(env, monkeypatch):
+    """Fails when a signal that arrives during a batch (its steps all done) does not stop the units not finished
+    before their next batch, each failure naming the signal (the report's "interrupted by SIGHUP")."""
+    host = env.host()
+
+    def runner(h, steps):
+        h.interrupted = "SIGHUP"
+        return [(st, {"outcome": "done"}, 0.0) for st in steps]
+    monkeypatch.setitem(execute.ACT, "disable_queueing", runner)
+    steps = [st.tagged(None, "m") for st in flush_plan(env)]
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(steps, host)
+    out = info.value.to_dict()
+    assert [e["action"] for e in out["executed"]] == ["disable_queueing"]
+    assert [(f["unit"], f["failed_step"]["action"], f["msg"]) for f in out["failures"]] == [
+        ("m", steps[1].action, str(act_context.Interrupted("SIGHUP")))]
+
+
+def test_a_step_of_an_action_no_act_runs_is_refused_before_any_step_runs(env, monkeypatch):
+    """Fails when a plan holding a step whose action has no act (ACT, a plan of another version of the collection)
+    runs any step, or is not refused naming that step and its action, with nothing executed."""
+    monkeypatch.delitem(execute.ACT, "flush_map")
+    steps = [st.tagged(None, "m") for st in flush_plan(env)]
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(steps, env.host())
+    assert str(info.value) == "no act runs action 'flush_map'" and isinstance(info.value.cause, ValueError)
+    assert info.value.step is [st for st in steps if st.action == "flush_map"][0] and info.value.executed == []
+    assert env.commands == []
+
+
+def test_the_acts_signal_guard_lets_errors_through_and_gives_a_handler_python_did_not_set_the_default(env, monkeypatch):
+    """Fails when an error raised within the act's signal handlers is swallowed at their end (a failed restore
+    reported as success), or a previous handler Python cannot name (None: set from C) is given back as None (a
+    TypeError at the act's end) instead of the default action."""
+    calls = []
+
+    def fake_signal(sig, handler):
+        calls.append((sig, handler))
+        return None  # what signal.signal answers for a handler not set from Python
+    monkeypatch.setattr(execute.signal, "signal", fake_signal)
+    with pytest.raises(ValueError):
+        with execute._signals_end_the_act(env.host()):
+            raise ValueError("a restore failed")
+    sigs = execute._SignalGuard.SIGNALS
+    assert calls[len(sigs):] == [(s, signal.SIG_DFL) for s in sigs]
