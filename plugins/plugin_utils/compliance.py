@@ -12,6 +12,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import c
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact_audit
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import fc_audit
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_remediation import ran
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
 # the verdicts that are compliance violations (stale_unmapped, serial_mismatch, unexpected_visibility)
@@ -38,19 +39,15 @@ def _setting(key, value):
     return "%s = %s" % (key, "(not set)" if value in (None, "") else value)
 
 
-def _ran(result):
-    return isinstance(result, dict) and not result.get("skipped")
-
-
 def compliance_violations(audit):
     if not isinstance(audit, dict):
         raise AnsibleFilterError("compliance_violations expects a dict, got %s" % type_name(audit))
     out = []
     mp = audit.get("multipath")
-    if _ran(mp):
+    if ran(mp):
         out.extend(_multipath_violations(compact_audit.multipath_result(mp, "compact")))
     iscsi = audit.get("iscsi")
-    if _ran(iscsi):
+    if ran(iscsi):
         for key, status in sorted((iscsi.get("file_changes") or {}).items()):
             if status != "unchanged":
                 out.append(_v("iscsi", key, iscsi.get("path") or "iscsid.conf", "would be %s" % status,
@@ -60,7 +57,7 @@ def compliance_violations(audit):
                           "%s, not %s" % (r.get("before"), r.get("after")), setting=r.get("key"),
                           value=r.get("before"), recommended=r.get("after")))
     lvm = audit.get("lvm")
-    if _ran(lvm):
+    if ran(lvm):
         for f in compact_audit.lvm_result(lvm, "compact").get("findings") or []:
             if f.get("severity", "warning") != "warning":
                 continue
@@ -71,7 +68,7 @@ def compliance_violations(audit):
                 out.append(_v("lvm", f.get("check"), f.get("object"), f.get("reason") or "",
                               device=f.get("object"), reason=f.get("reason")))
     nvme = audit.get("nvme")
-    if _ran(nvme):
+    if ran(nvme):
         out.extend(nvme_violations(nvme))
     san = audit.get("san")
     if isinstance(san, dict):
@@ -141,7 +138,7 @@ def _multipath_violations(mp):
 def fc_findings(san, multipath=None):
     """Every finding of the FC audit of one host (module_utils/_san/judge/fc_audit.py), WWPNs in the report's form; the
     rports are compared with the configuration when the multipath audit ran."""
-    settings = multipath.get("tmo_settings") if _ran(multipath) else None
+    settings = multipath.get("tmo_settings") if ran(multipath) else None
     return fc_audit.judge(san, settings or None, wwpn_form=ontap_wwpn)
 
 

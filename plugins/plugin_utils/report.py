@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The per-host report of a run: data only (the templates of the fleet_report role render it). The fleet report
-(report_fleet.py), the igroup layout (report_igroups.py) and what a finding says (report_findings.py) live beside
-it."""
+(report_fleet.py), the igroup layout (report_igroups.py), what a finding says (report_findings.py) and the
+remediation part of a remediate run (report_remediation.py) live beside it."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance im
     nvme_judged,
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_remediation import (
+    ran,
+    remediation_part,
+    stopped_rows,
+)
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import (
     NVME_ACTIONS,
     SCHEMA_VERSION,
@@ -62,17 +67,6 @@ def _array_blocking(san):
     return [array_problem(p) for p in array.get("problems") or [] if p.get("kind") in UNJUDGED_KINDS]
 
 
-def _ran(result):
-    return isinstance(result, dict) and not result.get("skipped")
-
-
-def _unanswered(result):
-    """{unanswered: true, msg}: the playbook found no answer of stale_cleanup in what its task registered (its
-    connection dropped while it ran, its task timeout stopped waiting, it crashed): the module may have run on, so
-    what it planned and did on the host is unknown."""
-    return isinstance(result, dict) and result.get("unanswered") is True
-
-
 def _violation_rows(parts):
     rows = []
     for v in compliance_violations(parts):
@@ -99,7 +93,7 @@ def _info_rows(parts):
     in its `findings`."""
     rows = []
     mp = parts.get("multipath")
-    if _ran(mp):
+    if ran(mp):
         for f in compact_audit.multipath_result(mp, "compact").get("findings") or []:
             if f.get("severity", "warning") == "warning" and not f.get("shadowed"):
                 continue
@@ -112,7 +106,7 @@ def _info_rows(parts):
             rows.append(finding_row("multipath", f.get("check"), "info", scope, reason + tail, setting=setting,
                                     value=f.get("value"), recommended=f.get("recommended")))
     lvm = parts.get("lvm")
-    if _ran(lvm):
+    if ran(lvm):
         for f in compact_audit.lvm_result(lvm, "compact").get("findings") or []:
             if f.get("severity", "warning") == "warning":
                 continue
@@ -299,71 +293,6 @@ def _array_outcome(summary, array, failed, not_san):
     return dict(summary, array_checked=False, array_reason=reason, array_state=state)
 
 
-def _steps(steps):
-    return [{"action": s.get("action"), "target": s.get("target"), "reason": s.get("reason"),
-             "outcome": s.get("outcome"), "detail": s.get("detail")} for s in steps or []]
-
-
-def _remediation(plan, applied):
-    """What the module planned, ran and left, read from its one result (a run that failed mid-unit too: its plan,
-    what ran before, every unit it stopped with the step and why, and per map whether the queueing it had turned off
-    was given back)."""
-    out = {"planned": [], "refused": [], "executed": [], "failed_step": None, "refusal": None, "failures": [],
-           "queueing_restored": []}
-    out["blocked"] = []
-    if _unanswered(applied):
-        # no count of it is known: null, never 0 (the fleet pages show "-" and count the host apart); a run that
-        # cannot have acted (--check, no phase: the module exits before its act) executed nothing, its plan is unknown
-        acted = applied.get("acted") is not False
-        out["unknown"] = ("stale_cleanup gave no result of its own (%s): %s" % (
-            applied.get("msg") or "no message", "what it planned and executed on the host is unknown" if acted else
-            "its plan is unknown; it executes nothing in this run (--check or no phase selected)"))
-        out["counts"] = dict.fromkeys(("planned", "refused", "executed", "stopped", "queueing_not_restored"),
-                                      None if acted else 0)
-        out["counts"].update(planned=None, refused=None)
-        return out
-    if _ran(plan):
-        out["planned"] = _steps(plan.get("steps"))
-        out["blocked"] = [{"why": b.get("why"), "msg": b.get("msg")} for b in plan.get("blocked") or []]
-        out["refused"] = [{"name": r.get("name"), "kind": r.get("kind"), "reason": r.get("reason")}
-                          for r in plan.get("refused") or []]
-    if _ran(applied):
-        out["executed"] = _steps(applied.get("executed"))
-        out["failed_step"] = applied.get("failed_step")
-        out["refusal"] = applied.get("refusal")
-        out["failures"] = [{"unit": f.get("unit"), "failed_step": f.get("failed_step"), "msg": str(f.get("msg") or ""),
-                            "kind": (f.get("refusal") or {}).get("kind") or ("deadline" if f.get("deadline") else None)}
-                           for f in applied.get("failures") or [] if isinstance(f, dict)]
-        # per map whose queueing the run had turned off when its unit stopped: on again (True), NOT (False), unknown
-        out["queueing_restored"] = [{"map": r.get("map"), "queueing_now": r.get("queueing_now"), "msg": r.get("msg")}
-                                    for r in applied.get("queueing_restored") or [] if isinstance(r, dict)]
-    out["counts"] = {"planned": len(out["planned"]), "refused": len(out["refused"]),
-                     "executed": sum(1 for s in out["executed"] if s.get("outcome") == "done"),
-                     "stopped": len(out["failures"]),
-                     "queueing_not_restored": sum(1 for r in out["queueing_restored"] if r["queueing_now"] is not True)}
-    return out
-
-
-def _stopped_rows(remediation, applied):
-    """One error row per unit the act stopped (the other units ran to the end), with its step and what it left of
-    the queueing of its maps; older results name one step only."""
-    stopped = remediation["failures"] or [{"failed_step": applied.get("failed_step"), "msg": applied.get("msg")}]
-    left = dict((r["map"], r) for r in remediation["queueing_restored"])
-    rows = []
-    for f in stopped:
-        step = f.get("failed_step") or {}
-        maps = [m for m in left if f.get("unit") and f["unit"] == "map %s" % m]
-        queueing = "; ".join(("queueing on map %s restored" % m) if left[m]["queueing_now"] is True else
-                             ("queueing on map %s NOT restored: %s" % (m, left[m]["msg"])) for m in maps)
-        reason = f.get("msg") or applied.get("msg") or ""
-        rows.append(finding_row("remediate", "step_failed", "error", step.get("target") or "stale_cleanup",
-                                "%s%s" % (reason, (" [%s]" % queueing) if queueing and queueing not in reason else ""),
-                                device=step.get("target"),
-                                action="The rollout stopped here: read the refusal, fix the cause, run --check "
-                                       "again."))
-    return rows
-
-
 UNREVIEWED_REASON = ("this real run executed the plan it made itself, which nobody approved "
                      "(sanfleet_allow_unreviewed: a hand-run emergency)")
 NOT_SAN_REASON = ("not a SAN host: no multipath-tools, no iSCSI initiator name, no FC HBA, no SAN disk; nothing "
@@ -454,11 +383,11 @@ def host_report(parts, host, run="audit"):
     for e in parts.get("errors") or []:
         findings.append(finding_row("run", "task_error", "error", e.get("what"), e.get("msg"),
                                     action="A task failed on this host: see the job output; the report is partial."))
-    remediation = _remediation(plan, applied) if run == "remediate" else None
-    if _ran(applied) and applied.get("failed"):
-        findings.extend(_stopped_rows(remediation or _remediation(plan, applied), applied))
+    remediation = remediation_part(plan, applied) if run == "remediate" else None
+    if ran(applied) and applied.get("failed"):
+        findings.extend(stopped_rows(remediation or remediation_part(plan, applied), applied))
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["area"], f["check"] or "", f["object"]))
-    areas = [a for a in ("multipath", "iscsi", "lvm") if _ran(parts.get(a))]
+    areas = [a for a in ("multipath", "iscsi", "lvm") if ran(parts.get(a))]
     fc_ports = _fc_ports(san)
     if fc_ports:
         areas.append("fc")
@@ -497,7 +426,7 @@ def host_report(parts, host, run="audit"):
         mp = parts.get("multipath")
         # whether the target rports were compared with the effective multipath settings (JUnit: a comparison
         # not made is skipped, not passed)
-        report["fc"] = dict(fc_ports, tmo_compared=bool(fc_ports["targets"] is not None and _ran(mp)
+        report["fc"] = dict(fc_ports, tmo_compared=bool(fc_ports["targets"] is not None and ran(mp)
                                                         and mp.get("tmo_settings")))
     if nvme:
         report["nvme"] = nvme
@@ -531,7 +460,7 @@ def _nvme_rows(nvme):
     """The NVMe-oF audit's warnings and info rows (module nvme_conf); its violations come through
     compliance_violations, as the other audits' do."""
     rows = []
-    for f in nvme.get("findings") or [] if _ran(nvme) else []:
+    for f in nvme.get("findings") or [] if ran(nvme) else []:
         if f.get("severity") == "violation":
             continue
         rows.append(finding_row("nvme", f.get("check"), f.get("severity") or "warning", f.get("object"),
@@ -596,7 +525,7 @@ def _nvme_part(nvme, devices=None, verdicts=None):
     """Per host that ran the NVMe-oF audit: whether it applied (and why not), native multipath, its fabrics
     controllers and their subsystems (a local PCIe drive is left out), and the namespaces behind them with their
     users (`devices`: the facts' `nvme`); None when the audit did not run."""
-    if not _ran(nvme) or "applicable" not in nvme:
+    if not ran(nvme) or "applicable" not in nvme:
         return None
     ctrls = [c for c in nvme.get("controllers") or [] if c.get("fabrics") is not False]
     names = set(c.get("name") for c in ctrls)
