@@ -95,8 +95,7 @@ TESTS = {
     "act/iscsi_nodes.py": _san_tests("act/test_iscsi_nodes.py") + ["tests/unit/plugins/modules/test_iscsid_conf.py"],
     "act/daemon.py": _san_tests("act/test_daemon.py") + ["tests/unit/plugins/modules/test_multipath_conf.py"],
     "act/nvme_conf.py": _san_tests("act/test_nvme_conf.py") + ["tests/unit/plugins/modules/test_nvme_conf.py"],
-    # no mirrored file: the act's tests and the modules' that use them
-    "act/context.py": _san_tests("act"),
+    "act/context.py": _san_tests("act/test_context.py"),
 }
 
 
