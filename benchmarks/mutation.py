@@ -86,7 +86,7 @@ TESTS = {
     "act/children.py": _san_tests("act/test_children.py"),
     "act/disks.py": _san_tests("act/test_disks.py", "act/test_execute.py", "act/test_batch.py"),  # execute runs it
     "act/execute.py": _san_tests("act/test_execute.py"),
-    "act/maps.py": _san_tests("act/test_maps.py"),
+    "act/maps.py": _san_tests("act/test_maps.py", "act/test_execute.py", "act/test_batch.py"),  # execute runs it
     "act/nvme.py": _san_tests("act/test_nvme.py"),
     "act/scans.py": _san_tests("act/test_scans.py"),
     "act/post_check.py": _san_tests("act/test_post_check.py") + ["tests/unit/plugins/modules/test_stale_cleanup.py"],

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     maps as plan_maps, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    W1, W2, WWID, WWID2, FakeEnv, _lu_w1, blocked_reader, disk, flush_plan, killed_closer, stale_maps)
+    W1, W2, WWID, WWID2, FakeEnv, _lu_w1, blocked_reader, disk, flush_plan, killed_closer, second_map, stale_maps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import dead_map
 
 
@@ -323,3 +324,116 @@ def test_no_whole_read_starts_after_sigterm_in_a_step_that_waited_on_the_lock(en
     with pytest.raises(act_context.Interrupted):
         recount()
     assert reads == []
+
+
+# ---------------------------------------------------------------------------------------------- queueing off, confirmed
+def _disable_step(env):
+    st = flush_plan(env)[0]
+    assert st.action == "disable_queueing" and st.identity.wwid == WWID
+    return st
+
+
+def test_a_map_still_queueing_at_the_deadline_fails_named_with_what_its_table_says(env):
+    """Fails when a map whose live table still queues at the end of the wait is not failed, or its failure does not
+    name the map, what the table says and the wait."""
+    r = act_maps._queueing_still_on(env.host(command_timeout=12), _disable_step(env))
+    assert isinstance(r, act_context.ActFailed) and r.target == "map %s" % WWID
+    assert str(r) == "map %s: the live table still has queue_if_no_path 12s after disablequeueing" % WWID
+
+
+def test_a_queueing_state_unread_at_the_deadline_fails_the_map_as_unconfirmed(env):
+    """Fails when a live table that gave no queueing state at the end of the wait passes as queueing off, or is
+    reported as still queueing."""
+    env.maps[WWID]["queueing"] = None
+    r = act_maps._queueing_still_on(env.host(), _disable_step(env))
+    assert isinstance(r, act_context.ActFailed)
+    assert str(r) == ("map %s: the live table could not be read to confirm queueing is off 10s after "
+                      "disablequeueing" % WWID)
+
+
+@pytest.mark.parametrize("gone", [True, False])
+def test_a_map_gone_or_no_longer_queueing_at_the_deadline_is_confirmed(env, gone):
+    """Fails when a map that left or stopped queueing just at the deadline is failed (or the check crashes on it)."""
+    step = _disable_step(env)
+    if gone:
+        env._drop_map(env.maps[WWID])
+    else:
+        env.maps[WWID]["queueing"] = False
+    assert act_maps._queueing_still_on(env.host(), step) is True
+
+
+def test_the_map_confirmed_at_the_deadline_is_the_planned_wwids_not_one_aliased_with_it(env):
+    """Fails when the last look at the deadline finds the planned WWID's map by any key: gone, another LU's map
+    aliased with its WWID text (still queueing) would fail it."""
+    step = _disable_step(env)
+    env._drop_map(env.maps[WWID])
+    second_map(env)
+    env.maps[WWID2]["name"] = WWID
+    assert act_maps._queueing_still_on(env.host(), step) is True
+
+
+# ---------------------------------------------------------------------------------------------- forced removal
+def test_a_forced_removal_is_in_the_flush_result_with_its_command_and_rc(env):
+    """Fails when the flush result of a forced removal does not carry its command's answer and rc."""
+    env.flush_failures = 10 ** 6
+    executed = execute.execute(flush_plan(env, force_remove=True), env.host(flush_timeout=8, retry_interval=1))
+    assert executed[1]["detail"]["attempts"][-1] == {
+        "forced": "dmsetup remove --force --retry -u mpath-%s (rc=0): " % WWID, "rc": 0}
+
+
+def _forced_removal_refused(env, host):
+    """dmsetup remove --force answers busy and leaves the map there, suspended."""
+    real = host.run
+
+    def refused(argv, timeout, what=None, data=None):
+        if argv[:2] == ["dmsetup", "remove"]:
+            env.commands.append(list(argv))
+            env.maps[WWID]["suspended"] = True
+            return deadline.CommandResult(argv, 1, "", "device busy", 0.01)
+        return real(argv, timeout, what)
+    host.run = refused
+    return host
+
+
+def test_a_map_a_forced_removal_left_there_fails_its_flush_resumed(env):
+    """Fails when a forced removal that did not remove the map counts as done (the WWID would be forgotten next), when
+    the map is looked for by anything but its WWID (its name here is not its WWID), or when the map it left
+    suspended is not resumed and said to be."""
+    env.maps[WWID]["name"] = "mpatha"
+    env.flush_failures = 10 ** 6
+    host = _forced_removal_refused(env, env.host(flush_timeout=8, retry_interval=1))
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(flush_plan(env, force_remove=True), host)
+    assert info.value.step.action == "flush_map" and WWID in env.maps and not env.maps[WWID]["suspended"]
+    assert "multipath -f attempt(s) and dmsetup remove --force in" in str(info.value)
+    assert info.value.cause.detail["resumed"] == [
+        "map mpatha was SUSPENDED after a failed flush; dmsetup resume -u mpath-%s -> ACTIVE" % WWID]
+    assert not [c for c in env.commands if c[:2] == ["multipath", "-w"]]
+
+
+def test_a_forced_removal_is_judged_by_the_planned_wwids_map_not_one_aliased_with_it(env):
+    """Fails when the look after a forced removal finds the map by any key: another LU's map aliased with the
+    removed map's WWID text would fail a removal that succeeded."""
+    env.maps[WWID]["name"] = "mpatha"
+    second_map(env)
+    env.maps[WWID2]["name"] = WWID
+    env.flush_failures = 10 ** 6
+    executed = execute.execute(flush_plan(env, force_remove=True), env.host(flush_timeout=8, retry_interval=1))
+    assert executed[1]["detail"]["method"] == "dmsetup remove --force --retry"
+    assert WWID not in env.maps and env.maps[WWID2]["name"] == WWID
+
+
+def test_a_flush_out_of_budget_fails_naming_the_map_its_attempts_time_and_last_answer(env):
+    """Fails when the failure of a flush that ran out of budget loses the map's name, its attempts (the result's
+    detail), their count, the time they took or the last multipath -f answer, or says a forced removal ran."""
+    env.flush_failures = 10 ** 6
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(flush_plan(env), env.host(flush_timeout=5, retry_interval=1))
+    cause = info.value.cause
+    attempts = cause.detail["attempts"]
+    tried = [a for a in attempts if "out" in a]
+    assert cause.target == "map %s" % WWID and len(tried) >= 2 and attempts[-1] is tried[-1]
+    said = re.match(r"map %s: still present after (\d+) multipath -f attempt\(s\) in ([0-9.]+)s; last: (.*)$" % WWID,
+                    str(cause))
+    assert said and int(said.group(1)) == len(tried) and 0 < float(said.group(2)) <= 5, str(cause)
+    assert said.group(3) == str(tried[-1]), str(cause)
