@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
     context as act_context, execute, maps as act_maps)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import map_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     maps as plan_maps, steps as plan_steps)
@@ -437,3 +438,415 @@ def test_a_flush_out_of_budget_fails_naming_the_map_its_attempts_time_and_last_a
                     str(cause))
     assert said and int(said.group(1)) == len(tried) and 0 < float(said.group(2)) <= 5, str(cause)
     assert said.group(3) == str(tried[-1]), str(cause)
+
+
+# ---------------------------------------------------------------------------------------------- giving queueing back
+def _queueing_taken(env, host, dm="dm-3", was_queueing=True, multipathd=True):
+    env.maps[WWID]["queueing"] = False
+    host.queueing_off[WWID] = {"name": WWID, "dm": dm, "was_queueing": was_queueing, "multipathd": multipathd,
+                               "unit": "map %s" % WWID}
+
+
+def test_no_restore_report_for_a_map_whose_queueing_this_run_did_not_take(env):
+    """Fails when restore_queueing reports (or touches) a map it has no record of."""
+    assert act_maps.restore_queueing(env.host(), WWID) is None and env.commands == []
+
+
+def test_a_map_gone_since_its_queueing_was_taken_is_reported_gone_untouched(env):
+    """Fails when the report of a map gone before its restore is not `gone`, or its record stays to be tried again."""
+    host = env.host()
+    _queueing_taken(env, host)
+    env._drop_map(env.maps[WWID])
+    assert act_maps.restore_queueing(host, WWID) == {"map": WWID, "commands": [], "queueing_now": None,
+                                                     "msg": "map %s is gone: no queueing to restore" % WWID}
+    assert env.commands == [] and host.queueing_off == {}
+
+
+def test_a_map_under_another_dm_device_gets_no_queueing_and_says_why(env):
+    """Fails when queueing is given to a map whose dm device changed since it was taken, or the report hides it."""
+    host = env.host()
+    _queueing_taken(env, host, dm="dm-9")
+    assert act_maps.restore_queueing(host, WWID) == {
+        "map": WWID, "commands": [], "queueing_now": None,
+        "msg": "map %s is now dm-3, not dm-9: queueing NOT restored (identity changed)" % WWID}
+    assert env.commands == [] and env.maps[WWID]["queueing"] is False
+
+
+def test_queueing_given_back_is_reported_with_its_command_and_the_tables_word(env):
+    """Fails when the restore report loses the command sent or what the live table says after it."""
+    host = env.host()
+    _queueing_taken(env, host)
+    assert act_maps.restore_queueing(host, WWID) == {
+        "map": WWID, "commands": ["multipathd restorequeueing map %s (rc=0): ok" % WWID], "queueing_now": True,
+        "msg": "queueing on map %s restored (queue_if_no_path now on)" % WWID}
+    assert env.maps[WWID]["queueing"] is True and host.queueing_off == {}
+
+
+def test_a_map_that_did_not_queue_gets_no_queueing_without_multipathd(env):
+    """Fails when the restore imposes queue_if_no_path on a map that did not queue (no multipathd to undo it), or
+    reports its state otherwise than off."""
+    host = env.host()
+    _queueing_taken(env, host, was_queueing=False, multipathd=False)
+    out = act_maps.restore_queueing(host, WWID)
+    assert out["commands"] == [] and out["queueing_now"] is False
+    assert out["msg"] == "queueing on map %s restored (queue_if_no_path now off)" % WWID
+    assert not [c for c in env.commands if c[:2] in (["dmsetup", "message"], ["multipathd", "restorequeueing"])]
+
+
+@pytest.mark.parametrize("multipathd, was_queueing", [(True, False), (False, True)])
+def test_queueing_is_given_back_when_multipathd_ran_or_the_map_queued(env, multipathd, was_queueing):
+    """Fails when queueing is not given back to a map that queued (without multipathd: by dmsetup message), or when
+    multipathd, which keeps its own setting, is not asked for it back."""
+    host = env.host()
+    _queueing_taken(env, host, was_queueing=was_queueing, multipathd=multipathd)
+    out = act_maps.restore_queueing(host, WWID)
+    sent = (["multipathd", "restorequeueing", "map", WWID] if multipathd
+            else ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "queue_if_no_path"])
+    assert sent in env.commands and env.maps[WWID]["queueing"] is True and out["queueing_now"] is True
+
+
+def test_a_suspended_map_is_resumed_before_its_queueing_is_given_back_and_the_report_says_so(env):
+    """Fails when a map left suspended is not resumed first, or the restore report does not say it was."""
+    host = env.host()
+    _queueing_taken(env, host)
+    env.maps[WWID]["suspended"] = True
+    out = act_maps.restore_queueing(host, WWID)
+    assert out["resumed"] == "map %s was SUSPENDED after a failed flush; dmsetup resume -u mpath-%s -> ACTIVE" % (
+        WWID, WWID)
+    assert env.maps[WWID]["suspended"] is False and out["queueing_now"] is True
+
+
+def test_a_map_that_cannot_be_resumed_still_gets_its_queueing_and_the_report_says_not_resumed(env):
+    """Fails when a map that stays suspended gets no queueing back (it would fail I/O once resumed), or the report
+    does not say NOT resumed and why."""
+    host = env.host()
+    _queueing_taken(env, host)
+    env.maps[WWID]["suspended"] = True
+    real = host.run
+
+    def stuck(argv, timeout, what=None, data=None):
+        if argv[:2] == ["dmsetup", "resume"]:
+            return deadline.CommandResult(argv, 1, "", "resume failed", 0.01)
+        return real(argv, timeout, what)
+    host.run = stuck
+    out = act_maps.restore_queueing(host, WWID)
+    assert out["resumed"] == ("NOT resumed: map %s: was left SUSPENDED by a failed flush and could not be resumed: "
+                              "dmsetup resume -u mpath-%s (rc=1): resume failed" % (WWID, WWID))
+    assert env.maps[WWID]["queueing"] is True and out["queueing_now"] is True
+
+
+def test_a_restore_that_fails_is_reported_with_the_error_never_raised(env):
+    """Fails when a restore whose read fails raises (the other units' restores would not run) or hides the error."""
+    host = env.host()
+    _queueing_taken(env, host)
+
+    def broken(key, by="any"):
+        raise ValueError("unreadable")
+    env.reader.map = broken
+    out = act_maps.restore_queueing(host, WWID)
+    assert out == {"map": WWID, "commands": [], "queueing_now": None,
+                   "msg": "queueing on map %s could NOT be restored: ValueError: unreadable" % WWID}
+
+
+def test_a_restore_cut_by_a_keyboardinterrupt_keeps_its_record_for_the_acts_end(env):
+    """Fails when a restore cut short by KeyboardInterrupt loses the map's record (the act's end would not retry)."""
+    host = env.host()
+    _queueing_taken(env, host)
+    record = dict(host.queueing_off[WWID])
+
+    def cut(key, by="any"):
+        raise KeyboardInterrupt()
+    env.reader.map = cut
+    with pytest.raises(KeyboardInterrupt):
+        act_maps.restore_queueing(host, WWID)
+    assert host.queueing_off == {WWID: record}
+
+
+# ---------------------------------------------------------------------------------------------- suspended maps
+class _Dmsetup(object):
+    """A host whose dmsetup answers `info` with the texts of `infos` in turn (rc `rc`) and `resume` with rc 0."""
+
+    def __init__(self, infos, rc=0):
+        self.infos, self.rc, self.sent = list(infos), rc, []
+
+    def command(self, argv, what=None, budget_end=None):
+        self.sent.append(argv)
+        if argv[:2] == ["dmsetup", "info"]:
+            return deadline.CommandResult(argv, self.rc, self.infos.pop(0), "", 0.01)
+        return deadline.CommandResult(argv, 0, "", "", 0.01)
+
+
+M = {"name": "mpathb", "wwid": WWID}
+
+
+@pytest.mark.parametrize("info, state", [
+    ("Name: mpathb\nState:             SUSPENDED\nRead Ahead: 256\n", "SUSPENDED"),
+    ("Name: mpathb\n  State: suspended extra\n", "SUSPENDED"),
+    ("Name: mpathb\nState: ACTIVE\n", "ACTIVE"),
+    ("Name: mpathb\nState:\n", None),
+    ("Name: mpathb\nTables present: LIVE\n", None)])
+def test_the_dm_state_is_the_first_word_of_the_state_line(info, state):
+    """Fails when the state of `dmsetup info` is not read as the upper-cased first word of its State: line (None
+    when it has none)."""
+    host = _Dmsetup([info])
+    assert act_maps._dm_state(host, M) == state
+    assert host.sent == [["dmsetup", "info", "-u", "mpath-" + WWID]]
+
+
+def test_a_dm_state_of_a_failed_dmsetup_info_is_unknown():
+    """Fails when the output of a failed dmsetup info is read as the map's state."""
+    assert act_maps._dm_state(_Dmsetup(["State: SUSPENDED\n"], rc=1), M) is None
+
+
+def test_a_map_not_suspended_is_left_alone():
+    """Fails when a map that is not suspended is resumed."""
+    host = _Dmsetup(["State: ACTIVE\n"])
+    assert act_maps.resume_if_suspended(host, M) is None and len(host.sent) == 1
+
+
+def test_a_suspended_map_is_resumed_by_its_uuid_and_what_was_done_is_said():
+    """Fails when a suspended map is not resumed by its dm uuid, or the description loses the command or the state
+    after it."""
+    host = _Dmsetup(["State: SUSPENDED\n", "State: ACTIVE\n"])
+    assert act_maps.resume_if_suspended(host, M) == (
+        "map mpathb was SUSPENDED after a failed flush; dmsetup resume -u mpath-%s -> ACTIVE" % WWID)
+    assert host.sent[1] == ["dmsetup", "resume", "-u", "mpath-" + WWID]
+
+
+def test_a_map_still_suspended_after_its_resume_fails_named():
+    """Fails when a map still suspended after dmsetup resume passes as resumed."""
+    host = _Dmsetup(["State: SUSPENDED\n", "State: SUSPENDED\n"])
+    with pytest.raises(act_context.ActFailed) as info:
+        act_maps.resume_if_suspended(host, M)
+    assert info.value.target == "map mpathb"
+    assert str(info.value) == ("map mpathb: was left SUSPENDED by a failed flush and could not be resumed: "
+                               "dmsetup resume -u mpath-%s (rc=0): " % WWID)
+
+
+def test_a_failed_flush_whose_map_cannot_be_read_in_time_says_so(env):
+    """Fails when a map whose state cannot be read after a failed flush is not said to be unchecked."""
+    env.hang.add("dmsetup info")
+    detail = {}
+    act_maps._after_failed_flush(env.host(), dict(env.reader.map(WWID), name="mpathz"), detail)
+    assert detail == {"resumed": ["could not check whether map mpathz is suspended: dmsetup info -u mpath-%s did not "
+                                  "finish within 10.0s (the device may be hung; the child was abandoned)" % WWID]}
+
+
+# ---------------------------------------------------------------------------------------------- queueing commands
+def test_a_map_aliased_like_a_dm_device_is_addressed_by_its_own_dm_device(env):
+    """Fails when multipathd is sent a map's name that reads as a dm-N (another map's minor)."""
+    m = dict(env.reader.map(WWID), name="dm-1")
+    log = []
+    act_maps._set_queueing(env.host(), m, False, True, log)
+    assert env.commands == [["multipathd", "disablequeueing", "map", "dm-3"]] and len(log) == 1
+
+
+@pytest.mark.parametrize("answer", ["fail\n", "FAIL: no such map\n"])
+def test_a_multipathd_that_answers_fail_is_not_believed(env, answer):
+    """Fails when multipathd's `fail` answer (rc 0) counts as queueing turned off: the dm message is sent."""
+    host = env.host()
+    host.run = lambda argv, timeout, what=None: (
+        env.commands.append(list(argv)) or deadline.CommandResult(argv, 0, answer, "", 0.01))
+    log = []
+    act_maps._set_queueing(host, env.reader.map(WWID), False, True, log)
+    assert env.commands[1] == ["dmsetup", "message", "-u", "mpath-" + WWID, "0", "fail_if_no_path"] and len(log) == 2
+
+
+@pytest.mark.parametrize("enable, verb", [(False, "disable"), (True, "restore")])
+def test_queueing_neither_form_accepts_fails_naming_the_map_and_commands(env, enable, verb):
+    """Fails when a queueing change neither multipathd nor dmsetup accepted passes, or its failure loses the map,
+    the verb or the commands tried."""
+    host = env.host()
+    host.run = lambda argv, timeout, what=None: deadline.CommandResult(argv, 1, "", "no", 0.01)
+    log = []
+    with pytest.raises(act_context.ActFailed) as info:
+        act_maps._set_queueing(host, env.reader.map(WWID), enable, True, log)
+    word = "queue_if_no_path" if enable else "fail_if_no_path"
+    assert str(info.value) == "map %s: could not %s queueing: dmsetup message -u mpath-%s 0 %s (rc=1): no" % (
+        WWID, verb, WWID, word)
+    assert info.value.detail == {"commands": log} and len(log) == 2
+
+
+# ---------------------------------------------------------------------------------------------- map gone, WWID forgotten
+def _unit_steps(env, action):
+    return [st for st in flush_plan(env) if st.action == action]
+
+
+def test_a_map_still_there_at_the_end_of_the_wait_fails_named_with_the_wait(env):
+    """Fails when a map still present after the wait passes, or its failure loses the map or the wait."""
+    host = env.host(wait_timeout=7)
+    ((_st, r, _t),) = act_maps.wait_map_gone(host, _unit_steps(env, "wait_map_gone"))
+    assert isinstance(r, act_context.ActFailed) and str(r) == "map %s: still present 7s after the flush" % WWID
+
+
+def test_a_map_gone_is_done_and_no_longer_has_queueing_to_give_back(env):
+    """Fails when a map gone is not done, or its record of queueing taken stays (the act's end would restore it)."""
+    host = env.host()
+    _queueing_taken(env, host)
+    steps = _unit_steps(env, "wait_map_gone")
+    env._drop_map(env.maps[WWID])
+    ((_st, r, _t),) = act_maps.wait_map_gone(host, steps)
+    assert r == {"outcome": "done"} and host.queueing_off == {}
+
+
+def test_a_wwid_forgotten_is_done_with_the_tools_answer_and_the_file_checked(env):
+    """Fails when the result of multipath -w loses its answer or whether the wwids file was read after it."""
+    steps = _unit_steps(env, "remove_wwid")
+    env._drop_map(env.maps[WWID])
+    ((_st, r, _t),) = act_maps.remove_wwid(env.host(), steps)
+    assert r == {"outcome": "done", "output": "wwid '%s' removed" % WWID, "wwids_file_checked": True}
+
+
+def test_a_wwid_whose_map_is_live_is_not_forgotten(env):
+    """Fails when multipath -w is sent for a WWID whose map is still there, or the refusal loses its kind."""
+    ((_st, r, _t),) = act_maps.remove_wwid(env.host(), _unit_steps(env, "remove_wwid"))
+    assert isinstance(r, Refused) and (r.target, r.kind) == ("wwid %s" % WWID, "live_map")
+    assert str(r) == "wwid %s: its map is still present; not removing it from the wwids file" % WWID
+    assert env.commands == []
+
+
+def test_a_failed_multipath_w_fails_named_with_its_answer(env):
+    """Fails when a multipath -w that failed passes, or its failure loses the command's answer."""
+    steps = _unit_steps(env, "remove_wwid")
+    env._drop_map(env.maps[WWID])
+    host = env.host()
+    host.run = lambda argv, timeout, what=None: deadline.CommandResult(argv, 1, "", "cannot open wwids", 0.01)
+    ((_st, r, _t),) = act_maps.remove_wwid(host, steps)
+    assert isinstance(r, act_context.ActFailed)
+    assert str(r) == "wwid %s: multipath -w failed: multipath -w %s (rc=1): cannot open wwids" % (WWID, WWID)
+
+
+def test_a_wwid_still_listed_after_multipath_w_fails_naming_the_file(env):
+    """Fails when a WWID the wwids file still lists after multipath -w passes."""
+    steps = _unit_steps(env, "remove_wwid")
+    env._drop_map(env.maps[WWID])
+    host = env.host()
+    host.run = lambda argv, timeout, what=None: deadline.CommandResult(argv, 0, "ok\n", "", 0.01)
+    ((_st, r, _t),) = act_maps.remove_wwid(host, steps)
+    assert isinstance(r, act_context.ActFailed)
+    assert str(r) == "wwid %s: still listed in /etc/multipath/wwids after multipath -w" % WWID
+
+
+# ---------------------------------------------------------------------------------------------- still used after the settle
+def _verify_unused_step(env, leaves=False):
+    """The verify_unused step of a dead unmapped map a blocked dd holds (that stays, unless `leaves`)."""
+    host, _events = blocked_reader(env, leaves=leaves)
+    (st,) = [s for s in flush_plan(env, array_unmapped=True) if s.action == "verify_unused"]
+    return host, st.with_options(settle=4.0)
+
+
+def test_a_map_still_used_after_the_settle_is_refused_naming_its_opener_and_the_wait(env):
+    """Fails when a dead map whose opener stays after the settle is not refused by the in-use check (its opener
+    named), or the refusal does not say how long it waited and that nothing was flushed."""
+    host, st = _verify_unused_step(env)
+    ((_st, r, _t),) = act_maps.verify_unused(host, [st])
+    assert isinstance(r, Refused) and r.kind == "opener" and "pid 4242 (dd)" in str(r)
+    assert str(r).startswith("map %s: " % WWID)
+    assert str(r).endswith(" (still there 4s after queueing was disabled; nothing flushed)"), str(r)
+
+
+def test_the_settle_is_capped_by_the_wait_timeout(env):
+    """Fails when a map's settle longer than the wait timeout is waited in full."""
+    host, st = _verify_unused_step(env)
+    host.wait_timeout = 2.0
+    ((_st, r, _t),) = act_maps.verify_unused(host, [st])
+    assert str(r).endswith(" (still there 2s after queueing was disabled; nothing flushed)"), str(r)
+
+
+def test_a_map_gone_at_the_end_of_the_settle_is_already_absent(env):
+    """Fails when a map that left just as its settle ended is refused or reported otherwise than already_absent."""
+    host, st = _verify_unused_step(env)
+    env._drop_map(env.maps[WWID])
+    assert act_maps._still_used(host, st) == {"outcome": "already_absent"}
+
+
+def test_a_map_unused_after_queueing_is_off_is_done_with_the_time_it_waited(env):
+    """Fails when a map its opener left is not done, or the result loses how long it waited."""
+    host, st = _verify_unused_step(env, leaves=True)
+    env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
+    ((_st, r, t),) = act_maps.verify_unused(host, [st])
+    assert r == {"outcome": "done", "waited": round(t, 2)}
+
+
+# ---------------------------------------------------------------------------------------------- queueing off, refused or sent
+def _first_outcome(host, plan):
+    ((_st, r, _t),) = act_maps.disable_queueing(host, plan[:1])
+    return r
+
+
+def test_a_release_the_host_no_longer_vouches_for_is_refused_on_the_open_count_with_its_evidence(env):
+    """Fails when the refusal of a release whose killed closers no longer account for every hidden open loses its
+    kind, the opens the plan counted, the reason of the count, or the map's open count and openers."""
+    host, plan = _released_on_a_killed_closer(env)
+    env.exiting_tasks = []
+    r = _first_outcome(host, plan)
+    assert isinstance(r, Refused) and (r.target, r.kind) == ("map %s" % WWID, "open_count")
+    why = act_maps.hidden_opens_recount(host)
+    assert why and str(r) == ("map %s: was planned with 1 open(s) held by tasks exiting while closing it, but the "
+                              "whole host counted again now says otherwise: %s; not failing its I/O" % (WWID, why))
+    assert r.evidence == {"open_count": 1, "openers": []}
+
+
+def test_a_dead_map_with_openers_and_a_path_back_is_refused_as_opener_with_its_evidence(env):
+    """Fails when the refusal of a dead map whose path came back loses its kind, its openers or its paths."""
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.maps[WWID]["paths"][0]["dm_state"] = "active"
+    r = _first_outcome(host, plan)
+    assert isinstance(r, Refused) and r.kind == "opener"
+    assert str(r) == ("map %s: has openers (pid 4242 (dd)) and a path is no longer failed; it was planned as a dead "
+                      "map, not touching it" % WWID)
+    assert r.evidence == {"openers": env.maps[WWID]["openers"], "paths": env.maps[WWID]["paths"]}
+
+
+def test_a_dead_map_whose_paths_no_longer_all_say_lun_not_supported_is_refused_with_every_answer(env):
+    """Fails when the refusal of a release some path no longer answers LOGICAL UNIT NOT SUPPORTED for loses its
+    kind, any path's answer, or the probes as evidence."""
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.probes["sdd"] = {"result": "no_answer", "serial_live": None}
+    r = _first_outcome(host, plan)
+    assert isinstance(r, Refused) and r.kind == "opener"
+    assert str(r) == ("map %s: was planned as a dead map the array no longer maps, but not every path says LOGICAL "
+                      "UNIT NOT SUPPORTED now (sdc: lun_not_supported, sdd: no_answer); not failing its openers' I/O"
+                      % WWID)
+    assert sorted(r.evidence["probes"]) == ["sdc", "sdd"] and r.evidence["probes"]["sdd"]["result"] == "no_answer"
+
+
+def test_queueing_taken_is_recorded_for_its_restore_and_the_command_is_in_the_result(env):
+    """Fails when the record a restore needs (name, dm, whether it queued, whether multipathd ran, the unit) or the
+    command sent is lost."""
+    host = env.host()
+    plan = plan_steps.with_phase(flush_plan(env), "flush", "map %s" % WWID)
+    r = _first_outcome(host, plan)
+    assert r == {"outcome": "done", "commands": ["multipathd disablequeueing map %s (rc=0): ok" % WWID]}
+    assert host.queueing_off == {WWID: {"name": WWID, "dm": "dm-3", "was_queueing": True, "multipathd": True,
+                                        "unit": "map %s" % WWID}}
+
+
+def test_a_released_map_whose_queueing_state_is_unread_is_recorded_as_queueing(env):
+    """Fails when a released dead map whose table gave no queueing state is recorded as not queueing (its restore
+    without multipathd would leave it failing I/O)."""
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.maps[WWID]["queueing"] = None
+    _first_outcome(host, plan)
+    assert host.queueing_off[WWID]["was_queueing"] is True
+
+
+def test_a_map_whose_queueing_state_is_unread_is_refused_as_unknown_before_anything_is_sent(env):
+    """Fails when the refusal of a map whose queueing cannot be read loses its kind, its reason or the map read."""
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = None
+    r = _first_outcome(env.host(), plan)
+    assert isinstance(r, Refused) and r.kind == "unknown" and r.evidence["map"]["name"] == WWID
+    assert str(r) == ("map %s: its queueing state could not be read now (the live table gave none): queueing is not "
+                      "turned off, since what to give back is unknown" % WWID)
+    assert env.commands == []
+
+
+def test_a_map_already_gone_needs_no_queueing_off(env):
+    """Fails when a map gone before its queueing is turned off is not already_absent, or a command is sent."""
+    plan = flush_plan(env)
+    env._drop_map(env.maps[WWID])
+    assert _first_outcome(env.host(), plan) == {"outcome": "already_absent"} and env.commands == []
