@@ -850,3 +850,51 @@ def test_a_map_already_gone_needs_no_queueing_off(env):
     plan = flush_plan(env)
     env._drop_map(env.maps[WWID])
     assert _first_outcome(env.host(), plan) == {"outcome": "already_absent"} and env.commands == []
+
+
+# ---------------------------------------------------------------------------------------------- flush attempts
+def test_a_flush_result_carries_each_attempt_and_the_queueing_turned_off_again(env):
+    """Fails when the flush result loses an attempt's rc, answer or time, the queueing turned off again after a
+    failed attempt (it restores queueing), or the method used."""
+    env.flush_failures = 1
+    executed = execute.execute(flush_plan(env), env.host())
+    assert executed[1]["action"] == "flush_map"
+    assert executed[1]["detail"] == {"method": "multipath -f", "attempts": [
+        {"rc": 1, "out": "%s: map in use" % WWID, "elapsed": 0.05},
+        {"requeue_off": "multipathd disablequeueing map %s (rc=0): ok" % WWID},
+        {"rc": 0, "out": "", "elapsed": 0.05}]}
+
+
+def test_the_answer_of_an_attempt_is_kept_to_its_last_400_characters(env):
+    """Fails when a long multipath -f answer is not cut to its last 400 characters in the result."""
+    host = env.host()
+    real = host.run
+    said = "x" * 300 + "y" * 300
+
+    def long_answer(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        return deadline.CommandResult(argv, res.rc, said, "\n", 0.05) if argv[:2] == ["multipath", "-f"] else res
+    host.run = long_answer
+    executed = execute.execute(flush_plan(env), host)
+    assert executed[1]["detail"]["attempts"] == [{"rc": 0, "out": "x" * 100 + "y" * 300, "elapsed": 0.05}]
+
+
+@pytest.mark.parametrize("force, tries", [(False, 8), (True, 6)])
+def test_a_flush_allowed_to_force_keeps_a_quarter_of_its_budget_for_the_forced_removal(env, force, tries):
+    """Fails when the multipath -f attempts of a flush allowed to force do not stop within three quarters of its
+    budget (8 s: attempts 1.15 s apart), or those of one that may not force stop before the whole budget."""
+    env.flush_failures = 10 ** 6
+    starts = []
+    host = env.host(flush_timeout=8, retry_interval=1)
+    real = host.run
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"]:
+            starts.append(env.clock.now)
+        return real(argv, timeout, what)
+    host.run = run
+    try:
+        execute.execute(flush_plan(env, force_remove=force), host)
+    except act_context.ExecutionError:
+        pass
+    assert len(starts) == tries and starts[-1] - starts[0] < 8 * (0.75 if force else 1.0) + 0.1, starts
