@@ -898,3 +898,96 @@ def test_a_flush_allowed_to_force_keeps_a_quarter_of_its_budget_for_the_forced_r
     except act_context.ExecutionError:
         pass
     assert len(starts) == tries and starts[-1] - starts[0] < 8 * (0.75 if force else 1.0) + 0.1, starts
+
+
+# ---------------------------------------------------------------------------------------------- the shared count
+def test_a_count_that_cannot_be_made_is_a_reason_to_refuse_and_a_note(env, monkeypatch):
+    """Fails when a count of the hidden opens that raises passes as no reason (fail open), or leaves no note."""
+    host = killed_closer(env)
+
+    def broken(_host):
+        raise KeyError("dm-3")
+    monkeypatch.setattr(act_maps, "hidden_opens_recount", broken)
+    assert act_maps._SharedRecount(host)() == "the count could not be made (KeyError: 'dm-3')"
+    assert len(host.notes) == 1 and host.notes[0].startswith("the count of hidden opens failed: ")
+    assert "KeyError: 'dm-3'" in host.notes[0]
+
+
+def test_a_signal_during_the_count_stops_the_step_instead_of_refusing_it(env, monkeypatch):
+    """Fails when a signal that cut the count short is turned into a reason (the step would be refused, not
+    stopped, and the act would go on)."""
+    host = killed_closer(env)
+
+    def cut(_host):
+        raise act_context.Interrupted("SIGTERM")
+    monkeypatch.setattr(act_maps, "hidden_opens_recount", cut)
+    with pytest.raises(act_context.Interrupted):
+        act_maps._SharedRecount(host)()
+
+
+@pytest.mark.parametrize("age, reads", [(0.0, 0), (10.0, 0), (10.01, 1)])
+def test_a_count_is_shared_up_to_the_command_deadline_after_its_read_began(env, age, reads):
+    """Fails when a count as old as the command deadline is read again, or one older is still shared."""
+    host = killed_closer(env)
+    counted = _counting_reads(env)
+    recount = act_maps._SharedRecount(host)
+    recount.read_at, recount.why = host.clock() - age, "the count before"
+    assert recount() == ("the count before" if not reads else None) and len(counted) == reads
+    assert recount.read_at == host.clock() - (age if not reads else 0)
+
+
+def test_the_first_count_reads_the_host_and_remembers_when(env):
+    """Fails when the first step that asks does not read the host whole (without probes), or the count's time is
+    not the moment its read began."""
+    host = killed_closer(env)
+    counted = _counting_reads(env)
+    recount = act_maps._SharedRecount(host)
+    start = host.clock()
+    assert recount() is None and counted == [False] and recount.read_at == start
+
+
+# ---------------------------------------------------------------------------------------------- the batch's time
+def test_the_time_of_a_confirmed_queueing_off_counts_the_send_and_the_wait(env):
+    """Fails when a map's time in disable_queueing leaves out the wait for its table to confirm queueing is off."""
+    host = env.host()
+    plan = flush_plan(env)
+    real = host.run
+
+    def late(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        if argv[:2] == ["multipathd", "disablequeueing"]:
+            env.maps[WWID]["queueing"] = True   # the table turns it off a poll later
+        return res
+    host.run = late
+    slept = host._sleep
+
+    def sleep(s):
+        slept(s)
+        env.maps[WWID]["queueing"] = False
+    host._sleep = sleep
+    start = env.clock.now
+    ((_st, r, t),) = act_maps.disable_queueing(host, plan[:1])
+    assert r["outcome"] == "done" and t == pytest.approx(env.clock.now - start) and t > host.poll_interval
+
+
+# ---------------------------------------------------------------------------------------------- flush_map
+def test_when_whether_multipathd_runs_cannot_be_read_no_map_is_flushed(env):
+    """Fails when a flush batch whose scan for multipathd failed flushes anyway, or a map's result hides why."""
+    host = env.host()
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+
+    def hung():
+        raise deadline.DeadlineExceeded("scan of /proc for multipathd", 10.0)
+    host.multipathd_running = hung
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert isinstance(r, deadline.DeadlineExceeded) and WWID in env.maps
+    assert not [c for c in env.commands if c[:2] == ["multipath", "-f"]]
+
+
+def test_a_map_gone_before_its_flush_is_already_absent(env):
+    """Fails when a map gone before its flush is not already_absent, or a multipath -f is sent."""
+    plan = flush_plan(env)
+    env._drop_map(env.maps[WWID])
+    ((_st, r, _t),) = act_maps.flush_map(env.host(), [st for st in plan if st.action == "flush_map"])
+    assert r == {"outcome": "already_absent"} and env.commands == []
