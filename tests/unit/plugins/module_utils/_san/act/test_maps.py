@@ -991,3 +991,101 @@ def test_a_map_gone_before_its_flush_is_already_absent(env):
     env._drop_map(env.maps[WWID])
     ((_st, r, _t),) = act_maps.flush_map(env.host(), [st for st in plan if st.action == "flush_map"])
     assert r == {"outcome": "already_absent"} and env.commands == []
+
+
+# ---------------------------------------------------------------------------------------------- harmless openers, rounds
+def _bounded_sleeps(host, most=400):
+    """host's sleeps counted; the test fails (instead of hanging) past `most` of them."""
+    slept = []
+    real = host._sleep
+
+    def sleep(s):
+        slept.append(s)
+        assert len(slept) <= most, "still sleeping after %d waits" % most
+        real(s)
+    host._sleep = sleep
+    return slept
+
+
+def _udev_holds(env, leaves_after=None, gone_after=None):
+    """A udev worker holds the map (planned: harmless); it leaves, or the map goes, after that many sleeps."""
+    env.maps[WWID]["openers"] = [{"pid": 77, "comm": "(udev-worker)"}]
+    env.maps[WWID]["open_count"] = 1
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host(wait_timeout=3)
+    slept = _bounded_sleeps(host)
+    real = host._sleep
+
+    def sleep(s):
+        real(s)
+        if leaves_after is not None and len(slept) >= leaves_after and WWID in env.maps:
+            env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
+        if gone_after is not None and len(slept) >= gone_after and WWID in env.maps:
+            env._drop_map(env.maps[WWID])
+    host._sleep = sleep
+    return host, [st for st in plan if st.action == "flush_map"], slept
+
+
+def test_a_harmless_opener_that_stays_is_waited_for_the_wait_timeout_then_the_map_is_flushed(env):
+    """Fails when the flush does not wait wait_timeout for a udev worker to leave, or waits for ever."""
+    host, steps, slept = _udev_holds(env)
+    start = env.clock.now
+    ((_st, r, _t),) = act_maps.flush_map(host, steps)
+    flushed_at = [c for c in env.commands if c[:2] == ["multipath", "-f"]]
+    assert r["outcome"] == "done" and flushed_at and WWID not in env.maps
+    assert sum(slept) >= 3 and sum(slept) < 3 + 2 * host.poll_interval and env.clock.now - start >= 3
+
+
+def test_a_harmless_opener_that_leaves_ends_the_wait(env):
+    """Fails when the wait for a udev worker goes on after it left."""
+    host, steps, slept = _udev_holds(env, leaves_after=2)
+    ((_st, r, _t),) = act_maps.flush_map(host, steps)
+    assert r["outcome"] == "done" and len(slept) == 2 and WWID not in env.maps
+
+
+def test_a_map_gone_while_its_harmless_opener_was_waited_for_is_done_without_a_flush(env):
+    """Fails when a map that went away during the wait is flushed anyway or reported otherwise than done."""
+    host, steps, slept = _udev_holds(env, gone_after=1)
+    ((_st, r, _t),) = act_maps.flush_map(host, steps)
+    assert r == {"outcome": "done", "attempts": [], "method": "multipath -f"} and len(slept) == 1
+    assert not [c for c in env.commands if c[:2] == ["multipath", "-f"]]
+
+
+def test_a_map_changed_between_two_flush_attempts_is_refused_not_flushed_again(env):
+    """Fails when a map that gained a path after a failed flush is flushed again instead of refused."""
+    env.flush_failures = 10 ** 6
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host(flush_timeout=8, retry_interval=1)
+    _bounded_sleeps(host)
+    real = host.run
+
+    def path_added(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"]:
+            env.maps[WWID]["paths"].append({"name": "sde", "dm_state": "failed"})
+        return res
+    host.run = path_added
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert isinstance(r, Refused) and r.kind == "identity"
+    assert len([c for c in env.commands if c[:2] == ["multipath", "-f"]]) == 1
+
+
+def test_a_map_gone_after_the_look_that_follows_a_failed_attempt_is_done(env):
+    """Fails when a map gone by the re-check before the next attempt is flushed again or not done."""
+    env.flush_failures = 1
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host()
+    real = host._sleep
+
+    def gone(s):
+        real(s)
+        if WWID in env.maps:
+            env._drop_map(env.maps[WWID])
+    host._sleep = gone
+    _bounded_sleeps(host)
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert r["outcome"] == "done" and len(r["attempts"]) == 1
+    assert len([c for c in env.commands if c[:2] == ["multipath", "-f"]]) == 1
