@@ -1089,3 +1089,13 @@ def test_a_map_gone_after_the_look_that_follows_a_failed_attempt_is_done(env):
     ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
     assert r["outcome"] == "done" and len(r["attempts"]) == 1
     assert len([c for c in env.commands if c[:2] == ["multipath", "-f"]]) == 1
+
+
+def test_a_map_unused_only_at_the_last_look_after_its_settle_is_still_refused(env):
+    """Fails when a map that was still used at every poll of its settle, and that the last look finds unused, is let
+    through to its flush, or refused without its name, kind or wait (fail closed: its user may be between opens)."""
+    host, st = _verify_unused_step(env)
+    env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
+    r = act_maps._still_used(host, st)
+    assert isinstance(r, Refused) and (r.target, r.kind) == ("map %s" % WWID, "opener")
+    assert str(r) == "map %s: is still in use 4s after queueing was disabled" % WWID
