@@ -1099,3 +1099,12 @@ def test_a_map_unused_only_at_the_last_look_after_its_settle_is_still_refused(en
     r = act_maps._still_used(host, st)
     assert isinstance(r, Refused) and (r.target, r.kind) == ("map %s" % WWID, "opener")
     assert str(r) == "map %s: is still in use 4s after queueing was disabled" % WWID
+
+
+def test_a_map_gone_during_its_settle_is_already_absent(env):
+    """Fails when a map that went away while its openers were waited for is reported otherwise than
+    already_absent (or as done, with a wait)."""
+    host, st = _verify_unused_step(env)
+    env._drop_map(env.maps[WWID])
+    ((_st, r, _t),) = act_maps.verify_unused(host, [st])
+    assert r == {"outcome": "already_absent"}
