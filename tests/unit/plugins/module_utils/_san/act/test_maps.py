@@ -1108,3 +1108,17 @@ def test_a_map_gone_during_its_settle_is_already_absent(env):
     env._drop_map(env.maps[WWID])
     ((_st, r, _t),) = act_maps.verify_unused(host, [st])
     assert r == {"outcome": "already_absent"}
+
+
+@pytest.mark.parametrize("openers, open_count, done", [
+    ([{"pid": 4242, "comm": "dd"}], 0, False),          # a process listed, its open not (yet) counted
+    ([], 1, False),                                       # an open nobody is seen to hold
+    ([{"pid": 77, "comm": "(udev-worker)"}], 1, True),   # held by a harmless opener only: flush_map's to wait for
+    ([], 0, True)])
+def test_a_map_is_unused_when_no_process_holds_it_and_every_open_is_explained(env, openers, open_count, done):
+    """Fails when verify_unused lets through a map a workload process still holds or an open nobody explains holds,
+    or refuses one held only by a harmless opener (udev, blkid: flush_map waits for those)."""
+    host, st = _verify_unused_step(env)
+    env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = openers, open_count
+    ((_st, r, _t),) = act_maps.verify_unused(host, [st])
+    assert (r.get("outcome") == "done") if done else isinstance(r, Refused), r
