@@ -1122,3 +1122,30 @@ def test_a_map_is_unused_when_no_process_holds_it_and_every_open_is_explained(en
     env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = openers, open_count
     ((_st, r, _t),) = act_maps.verify_unused(host, [st])
     assert (r.get("outcome") == "done") if done else isinstance(r, Refused), r
+
+
+def test_the_time_a_map_waited_to_be_unused_is_in_its_result_to_the_hundredth(env):
+    """Fails when the result of a map whose opener left after a poll does not say how long it waited, to 0.01 s."""
+    host, st = _verify_unused_step(env)
+    host.poll_interval = 0.1234
+    real = host._sleep
+
+    def leaves(s):
+        real(s)
+        env.maps[WWID]["openers"], env.maps[WWID]["open_count"] = [], 0
+    host._sleep = leaves
+    ((_st, r, t),) = act_maps.verify_unused(host, [st])
+    assert r == {"outcome": "done", "waited": 0.12} and t == pytest.approx(0.1234)
+
+
+@pytest.mark.parametrize("error", [deadline.DeadlineExceeded("reading /sys/block", 10.0), RuntimeError("child died"),
+                                   OSError("EIO"), ValueError("bad line")])
+def test_a_whole_read_that_fails_is_the_reason_given(env, error):
+    """Fails when a whole read of the host that fails in any of the ways a read fails is not the reason given (with
+    its error), or escapes as an error."""
+    host = killed_closer(env)
+
+    def fails(probe=True):
+        raise error
+    env.reader.snapshot = fails
+    assert act_maps.hidden_opens_recount(host) == "the whole host could not be read to count them again (%s)" % error
