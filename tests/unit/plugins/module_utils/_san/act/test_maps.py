@@ -1149,3 +1149,35 @@ def test_a_whole_read_that_fails_is_the_reason_given(env, error):
         raise error
     env.reader.snapshot = fails
     assert act_maps.hidden_opens_recount(host) == "the whole host could not be read to count them again (%s)" % error
+
+
+def test_a_failed_flush_of_a_map_now_gone_resumes_no_map_aliased_with_its_wwid(env):
+    """Fails when the look after a failed flush finds the map by any key: gone, another LU's map aliased with its
+    WWID text (suspended for its own reasons) would be resumed in its place."""
+    m = env.reader.map(WWID)
+    env._drop_map(env.maps[WWID])
+    second_map(env)
+    env.maps[WWID2].update(name=WWID, suspended=True)
+    detail = {}
+    act_maps._after_failed_flush(env.host(), m, detail)
+    assert detail == {} and env.maps[WWID2]["suspended"] is True
+    assert not [c for c in env.commands if c[:2] == ["dmsetup", "resume"]]
+
+
+def _deep(levels):
+    """A failure raised `levels` calls deep: level1 calls level2 ... the last raises."""
+    def call(n):
+        if n == levels:
+            raise KeyError("at level%d" % n)
+        return {"level%d" % k: lambda k=k: call(k + 1) for k in range(1, levels)}["level%d" % n]()
+    return lambda _host: call(1)
+
+
+def test_the_note_of_a_failed_count_keeps_the_last_four_frames_of_its_traceback(env, monkeypatch):
+    """Fails when the note of a count that failed deep in the code carries more or fewer than the four innermost
+    frames of its traceback (a note in the module's result: where it failed, not the whole stack)."""
+    host = killed_closer(env)
+    monkeypatch.setattr(act_maps, "hidden_opens_recount", _deep(8))
+    act_maps._SharedRecount(host)()
+    (note,) = host.notes
+    assert note.count('File "') == 4 and 'raise KeyError("at level%d" % n)' in note, note
