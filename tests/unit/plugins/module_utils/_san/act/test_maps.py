@@ -443,7 +443,7 @@ def test_a_flush_out_of_budget_fails_naming_the_map_its_attempts_time_and_last_a
 # ---------------------------------------------------------------------------------------------- giving queueing back
 def _queueing_taken(env, host, dm="dm-3", was_queueing=True, multipathd=True):
     env.maps[WWID]["queueing"] = False
-    host.queueing_off[WWID] = {"name": WWID, "dm": dm, "was_queueing": was_queueing, "multipathd": multipathd,
+    host.queueing_off[WWID] = {"name": env.maps[WWID]["name"], "dm": dm, "was_queueing": was_queueing, "multipathd": multipathd,
                                "unit": "map %s" % WWID}
 
 
@@ -1181,3 +1181,39 @@ def test_the_note_of_a_failed_count_keeps_the_last_four_frames_of_its_traceback(
     act_maps._SharedRecount(host)()
     (note,) = host.notes
     assert note.count('File "') == 4 and 'raise KeyError("at level%d" % n)' in note, note
+
+
+def _alias_of_wwid(env, **fields):
+    """Another LU's map (WWID2, dm-4) aliased with WWID's text, as multipath.conf `alias` allows."""
+    second_map(env)
+    env.maps[WWID2].update(name=WWID, **fields)
+
+
+def test_a_map_gone_before_its_restore_is_reported_gone_though_another_is_aliased_with_its_wwid(env):
+    """Fails when the restore looks the map up by any key: another LU's map aliased with the gone map's WWID text
+    would be reported as the map under another dm device."""
+    host = env.host()
+    env.maps[WWID]["name"] = "mpatha"
+    _queueing_taken(env, host)
+    env._drop_map(env.maps[WWID])
+    _alias_of_wwid(env)
+    assert act_maps.restore_queueing(host, WWID)["msg"] == "map mpatha is gone: no queueing to restore"
+
+
+def test_the_queueing_state_after_a_restore_is_the_maps_own_not_an_aliased_maps(env):
+    """Fails when the state reported after a restore is read by any key: the map gone meanwhile, another LU's map
+    aliased with its WWID text (not queueing) would be reported as the map's state."""
+    host = env.host()
+    env.maps[WWID]["name"] = "mpatha"
+    _queueing_taken(env, host)
+    _alias_of_wwid(env, queueing=False)
+    real = host.run
+
+    def then_gone(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        if argv[:2] == ["multipathd", "restorequeueing"] and WWID in env.maps:
+            env._drop_map(env.maps[WWID])
+        return res
+    host.run = then_gone
+    out = act_maps.restore_queueing(host, WWID)
+    assert out["queueing_now"] is None and out["msg"].endswith("(queue_if_no_path now unknown)"), out
