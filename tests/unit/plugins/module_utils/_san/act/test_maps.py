@@ -584,10 +584,15 @@ M = {"name": "mpathb", "wwid": WWID}
     ("Name: mpathb\n  State: suspended extra\n", "SUSPENDED"),
     ("Name: mpathb\nState: ACTIVE\n", "ACTIVE"),
     ("Name: mpathb\nState:\n", None),
+    ("State:SUSPENDED\n", "SUSPENDED"),
+    ("State: suspended (note: x)\n", "SUSPENDED"),
+    ("State: a:b\n", "A:B"),
+    ("State: :x\n", ":X"),
+    ("State: x:\n", "X:"),
     ("Name: mpathb\nTables present: LIVE\n", None)])
 def test_the_dm_state_is_the_first_word_of_the_state_line(info, state):
-    """Fails when the state of `dmsetup info` is not read as the upper-cased first word of its State: line (None
-    when it has none)."""
+    """Fails when the state of `dmsetup info` is not read as the upper-cased first word after the first colon of its
+    State: line, whatever follows (None when it has none)."""
     host = _Dmsetup([info])
     assert act_maps._dm_state(host, M) == state
     assert host.sent == [["dmsetup", "info", "-u", "mpath-" + WWID]]
