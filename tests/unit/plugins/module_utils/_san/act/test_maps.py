@@ -1222,3 +1222,38 @@ def test_the_queueing_state_after_a_restore_is_the_maps_own_not_an_aliased_maps(
     host.run = then_gone
     out = act_maps.restore_queueing(host, WWID)
     assert out["queueing_now"] is None and out["msg"].endswith("(queue_if_no_path now unknown)"), out
+
+
+def _calls_named(host):
+    """host.call wrapped: the `what` of every call recorded; a read of the wwids file misses its deadline when
+    `hang` holds True."""
+    seen, hang = [], [False]
+    real = host.call
+
+    def call(fn, args=(), timeout=10.0, what=None):
+        seen.append(what)
+        if what == "read the wwids file" and hang[0]:
+            raise deadline.DeadlineExceeded(what, timeout)
+        return real(fn, args, timeout=timeout, what=what)
+    host.call = call
+    return seen, hang
+
+
+def test_the_wwids_file_is_not_read_when_no_wwid_was_forgotten(env):
+    """Fails when the batch reads the wwids file though every WWID of it was refused (its map still there)."""
+    host = env.host()
+    seen, _hang = _calls_named(host)
+    ((_st, r, _t),) = act_maps.remove_wwid(host, _unit_steps(env, "remove_wwid"))
+    assert isinstance(r, Refused) and "read the wwids file" not in seen
+
+
+def test_a_wwid_forgotten_whose_file_cannot_be_read_after_fails_with_that_error(env):
+    """Fails when a WWID whose wwids file could not be read after multipath -w passes as forgotten (or has no
+    outcome)."""
+    steps = _unit_steps(env, "remove_wwid")
+    env._drop_map(env.maps[WWID])
+    host = env.host()
+    seen, hang = _calls_named(host)
+    hang[0] = True
+    ((_st, r, _t),) = act_maps.remove_wwid(host, steps)
+    assert isinstance(r, deadline.DeadlineExceeded) and r.what == "read the wwids file" and seen
