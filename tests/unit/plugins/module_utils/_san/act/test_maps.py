@@ -1257,3 +1257,12 @@ def test_a_wwid_forgotten_whose_file_cannot_be_read_after_fails_with_that_error(
     hang[0] = True
     ((_st, r, _t),) = act_maps.remove_wwid(host, steps)
     assert isinstance(r, deadline.DeadlineExceeded) and r.what == "read the wwids file" and seen
+
+
+def test_a_map_whose_killed_closers_open_stays_is_not_unused(env):
+    """Fails when verify_unused lets through a map whose open the plan attributed to a killed closer is still held
+    (verify_map allows that open; only its going away makes the map unused)."""
+    host = killed_closer(env, releases=False)
+    (st,) = [s for s in flush_plan(env, array_unmapped=True, exiting_opens=1) if s.action == "verify_unused"]
+    ((_st, r, _t),) = act_maps.verify_unused(host, [st.with_options(settle=2.0)])
+    assert isinstance(r, Refused) and r.kind == "open_count", r
