@@ -1266,3 +1266,61 @@ def test_a_map_whose_killed_closers_open_stays_is_not_unused(env):
     (st,) = [s for s in flush_plan(env, array_unmapped=True, exiting_opens=1) if s.action == "verify_unused"]
     ((_st, r, _t),) = act_maps.verify_unused(host, [st.with_options(settle=2.0)])
     assert isinstance(r, Refused) and r.kind == "open_count", r
+
+
+def test_queueing_turned_off_again_through_the_dm_message_lists_both_commands(env):
+    """Fails when the requeue_off entry of a retried flush does not list each command it took, joined by '; '."""
+    env.flush_failures = 1
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host()
+    real = host.run
+
+    def refuses(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipathd", "disablequeueing"]:
+            return deadline.CommandResult(argv, 1, "", "fail", 0.01)
+        return real(argv, timeout, what)
+    host.run = refuses
+    _bounded_sleeps(host)
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert r["attempts"][1] == {"requeue_off": "multipathd disablequeueing map %s (rc=1): fail; dmsetup message -u "
+                                               "mpath-%s 0 fail_if_no_path (rc=0): " % (WWID, WWID)}
+
+
+def test_a_hung_flush_is_the_units_error_named_by_its_command_and_its_map_resumed(env):
+    """Fails when a multipath -f that missed its deadline is not the error reported (named `multipath -f <map>`), or
+    the map it left suspended is not resumed."""
+    host = env.host()
+    real = host.run
+
+    def hangs(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"]:
+            env.maps[WWID]["suspended"] = True
+            raise deadline.DeadlineExceeded(what, timeout)
+        return real(argv, timeout, what)
+    host.run = hangs
+    with pytest.raises(act_context.ExecutionError) as info:
+        execute.execute(flush_plan(env), host)
+    cause = info.value.cause
+    assert isinstance(cause, deadline.DeadlineExceeded) and cause.what == "multipath -f %s" % WWID
+    assert env.maps[WWID]["suspended"] is False
+
+
+def test_a_flush_cut_by_a_keyboardinterrupt_resumes_its_map_before_leaving(env):
+    """Fails when a multipath -f cut by KeyboardInterrupt leaves its map suspended (every holder's I/O blocked) until
+    someone else resumes it, or the flush's detail does not say it was resumed."""
+    host = env.host()
+    m = env.reader.map(WWID)
+    step = [st for st in flush_plan(env) if st.action == "flush_map"][0]
+    f = act_maps._Flush(step, dict(m, queueing=False))
+    real = host.run
+
+    def cut(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"]:
+            env.maps[WWID]["suspended"] = True
+            raise KeyboardInterrupt()
+        return real(argv, timeout, what)
+    host.run = cut
+    with pytest.raises(KeyboardInterrupt):
+        act_maps._attempt_flush(host, f, True)
+    assert env.maps[WWID]["suspended"] is False and f.detail["resumed"][0].startswith("map %s was SUSPENDED" % WWID)
