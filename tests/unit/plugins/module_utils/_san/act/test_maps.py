@@ -1326,3 +1326,24 @@ def test_a_flush_cut_by_a_keyboardinterrupt_resumes_its_map_before_leaving(env):
     with pytest.raises(KeyboardInterrupt):
         act_maps._attempt_flush(host, f, True)
     assert env.maps[WWID]["suspended"] is False and f.detail["resumed"][0].startswith("map %s was SUSPENDED" % WWID)
+
+
+def test_a_signal_between_flush_attempts_stops_the_maps_not_flushed_with_it(env):
+    """Fails when a map whose flush a signal stopped between attempts gets another result than the interruption
+    (execute() gives its queueing back on it), or its time is not the batch's."""
+    env.flush_failures = 10 ** 6
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host()
+    real = host.run
+
+    def then_sigterm(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        if argv[:2] == ["multipath", "-f"]:
+            host.interrupted = "SIGTERM"
+        return res
+    host.run = then_sigterm
+    start = env.clock.now
+    ((_st, r, t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert isinstance(r, act_context.Interrupted) and r.signame == "SIGTERM" and WWID in env.maps
+    assert t == pytest.approx(env.clock.now - start)
