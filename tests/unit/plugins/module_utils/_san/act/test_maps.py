@@ -1347,3 +1347,16 @@ def test_a_signal_between_flush_attempts_stops_the_maps_not_flushed_with_it(env)
     ((_st, r, t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
     assert isinstance(r, act_context.Interrupted) and r.signame == "SIGTERM" and WWID in env.maps
     assert t == pytest.approx(env.clock.now - start)
+
+
+def test_a_flushed_map_is_gone_at_once_though_another_lus_map_is_aliased_with_its_wwid(env):
+    """Fails when the look after a flush attempt finds the map by any key: another LU's map aliased with the flushed
+    map's WWID text keeps it 'there' for another round (a retry interval's sleep and a re-check)."""
+    env.maps[WWID]["name"] = "mpatha"
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    _alias_of_wwid(env)
+    host = env.host()
+    slept = _bounded_sleeps(host)
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert r["outcome"] == "done" and WWID not in env.maps and slept == []
