@@ -86,7 +86,7 @@ TESTS = {
     "act/children.py": _san_tests("act/test_children.py"),
     "act/disks.py": _san_tests("act/test_disks.py", "act/test_execute.py", "act/test_batch.py"),  # execute runs it
     "act/execute.py": _san_tests("act/test_execute.py"),
-    "act/maps.py": _san_tests("act/test_maps.py"),
+    "act/maps.py": _san_tests("act/test_maps.py", "act/test_execute.py", "act/test_batch.py"),  # execute runs it
     "act/nvme.py": _san_tests("act/test_nvme.py"),
     "act/scans.py": _san_tests("act/test_scans.py"),
     "act/post_check.py": _san_tests("act/test_post_check.py") + ["tests/unit/plugins/modules/test_stale_cleanup.py"],
@@ -95,8 +95,7 @@ TESTS = {
     "act/iscsi_nodes.py": _san_tests("act/test_iscsi_nodes.py") + ["tests/unit/plugins/modules/test_iscsid_conf.py"],
     "act/daemon.py": _san_tests("act/test_daemon.py") + ["tests/unit/plugins/modules/test_multipath_conf.py"],
     "act/nvme_conf.py": _san_tests("act/test_nvme_conf.py") + ["tests/unit/plugins/modules/test_nvme_conf.py"],
-    # no mirrored file: the act's tests and the modules' that use them
-    "act/context.py": _san_tests("act"),
+    "act/context.py": _san_tests("act/test_context.py"),
 }
 
 
