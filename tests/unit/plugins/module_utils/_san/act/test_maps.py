@@ -21,7 +21,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     maps as plan_maps, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    W1, W2, WWID, WWID2, FakeEnv, _lu_w1, blocked_reader, disk, flush_plan, killed_closer, second_map, stale_maps)
+    W1, W2, WWID, WWID2, FakeEnv, _lu_w1, blocked_reader, disk, flush_plan, killed_closer, second_map, stale_maps,
+    dead, two_units)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.plan.helpers import dead_map
 
 
@@ -1360,3 +1361,182 @@ def test_a_flushed_map_is_gone_at_once_though_another_lus_map_is_aliased_with_it
     slept = _bounded_sleeps(host)
     ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
     assert r["outcome"] == "done" and WWID not in env.maps and slept == []
+
+
+# ---------------------------------------------------------------------------------------------- reads, bounds, aliases
+def _reads_sleeps_and_flushes(env, host):
+    """The order of the batch's reads ('read'), the host's sleeps ('sleep') and the multipath -f sent ('flush')."""
+    seen = []
+    real_view, real_sleep, real_run = env.reader.view, host._sleep, host.run
+
+    def view(*args, **kwargs):
+        seen.append("read")
+        return real_view(*args, **kwargs)
+
+    def sleep(s):
+        seen.append("sleep")
+        real_sleep(s)
+
+    def run(argv, timeout, what=None, data=None):
+        if argv[:2] == ["multipath", "-f"]:
+            seen.append("flush")
+        return real_run(argv, timeout, what)
+    env.reader.view, host._sleep, host.run = view, sleep, run
+    return seen
+
+
+def test_each_poll_for_a_harmless_opener_reads_the_host_once_and_leaves_no_read_behind(env):
+    """Fails when a poll of the wait for harmless openers reads each map on its own instead of one read for the
+    batch, or leaves its read (or anything but None) as the host's view once the map is gone."""
+    host, steps, slept = _udev_holds(env, gone_after=1)
+    seen = _reads_sleeps_and_flushes(env, host)
+    ((_st, r, _t),) = act_maps.flush_map(host, steps)
+    assert r["outcome"] == "done" and len(slept) == 1
+    assert seen == ["read", "sleep", "read"] and host.view is None
+
+
+def test_the_look_before_a_retried_flush_reads_the_host_once_and_leaves_no_read_behind(env):
+    """Fails when the re-check before a retried flush reads each map on its own instead of one read for the batch,
+    or leaves its read (or anything but None) as the host's view when the map it finds gone ends the rounds."""
+    env.flush_failures = 1
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host()
+    _bounded_sleeps(host)
+    seen = _reads_sleeps_and_flushes(env, host)
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert r["outcome"] == "done" and len([a for a in r["attempts"] if "rc" in a]) == 2
+    assert seen == ["read", "flush", "read", "sleep", "read", "flush", "read"]
+
+
+def test_a_map_found_gone_before_its_retry_leaves_no_read_behind(env):
+    """Fails when the rounds end on a map the re-check before its retry finds gone with anything but None as the
+    host's view (the batch's read outliving it: later steps would read a stale host)."""
+    env.flush_failures = 1
+    plan = flush_plan(env)
+    env.maps[WWID]["queueing"] = False
+    host = env.host()
+    real = host._sleep
+
+    def gone(s):
+        real(s)
+        if WWID in env.maps:
+            env._drop_map(env.maps[WWID])
+    host._sleep = gone
+    _bounded_sleeps(host)
+    ((_st, r, _t),) = act_maps.flush_map(host, [st for st in plan if st.action == "flush_map"])
+    assert r["outcome"] == "done" and len(r["attempts"]) == 1 and host.view is None
+
+
+def test_a_flush_whose_next_retry_would_end_just_at_its_budget_is_not_retried(env):
+    """Fails when a map whose next attempt would start exactly at the end of its budget (now + retry_interval ==
+    end) is slept for and tried again instead of being failed now."""
+    env.flush_failures = 10 ** 6
+    step = [st for st in flush_plan(env) if st.action == "flush_map"][0]
+    host = env.host(flush_timeout=8, retry_interval=1)
+    slept = _bounded_sleeps(host)
+    f = act_maps._Flush(step, dict(env.reader.map(WWID), queueing=False))
+    env.clock.now = 100.0
+    f.started, f.end = 100.0, 108.0
+    real, moved = host.run, []
+
+    def slow(argv, timeout, what=None, data=None):
+        res = real(argv, timeout, what)
+        if argv[:2] == ["dmsetup", "info"] and not moved:   # the look for a suspended map, the last command
+            moved.append(argv)                                # before the budget is weighed
+            env.clock.now = 107.0   # the next attempt would start at 108.0, the end of the budget
+        return res
+    host.run = slow
+    pending, results = [f], {}
+
+    def done(fl, result):
+        results[id(fl.step)] = result
+        pending.remove(fl)
+    act_maps._flush_rounds(host, pending, True, done)
+    assert isinstance(results.get(id(step)), act_context.ActFailed) and slept == []
+    assert len([c for c in env.commands if c[:2] == ["multipath", "-f"]]) == 1
+
+
+def test_the_wait_for_a_harmless_opener_ends_exactly_at_the_wait_timeout(env):
+    """Fails when the wait for a udev worker that stays polls once more when the clock reaches its end exactly."""
+    host, steps, slept = _udev_holds(env)
+    host.poll_interval = 1.0
+    f = act_maps._Flush(steps[0], env.reader.map(WWID))
+    env.clock.now = 100.0
+    act_maps._wait_harmless_gone(host, [f], {})
+    assert len(slept) == 3 and env.clock.now == 103.0
+
+
+def test_queueing_is_off_when_the_planned_map_is_gone_though_another_is_aliased_with_its_wwid(env):
+    """Fails when the poll after disablequeueing finds the planned WWID's map by any key: gone, another LU's map
+    aliased with its WWID text, still queueing, would keep it waiting to its deadline and fail it."""
+    step = _disable_step(env)
+    env._drop_map(env.maps[WWID])
+    _alias_of_wwid(env, queueing=True)
+    assert act_maps._queueing_is_off(env.host(), step, None) is True
+
+
+def test_a_map_gone_during_the_wait_is_done_though_another_aliased_with_its_wwid_has_a_harmless_opener(env):
+    """Fails when the wait for harmless openers finds the map by any key: gone, another LU's map aliased with its
+    WWID text and held by a udev worker would be waited for, then flushed in its place."""
+    host, steps, slept = _udev_holds(env, gone_after=1)
+    real = host._sleep
+
+    def alias_appears(s):
+        real(s)
+        if WWID not in env.maps and WWID2 not in env.maps:
+            _alias_of_wwid(env, openers=[{"pid": 78, "comm": "(udev-worker)"}], open_count=1)
+    host._sleep = alias_appears
+    ((_st, r, _t),) = act_maps.flush_map(host, steps)
+    assert r == {"outcome": "done", "attempts": [], "method": "multipath -f"} and len(slept) == 1
+    assert WWID2 in env.maps and not [c for c in env.commands if c[:2] == ["multipath", "-f"]]
+
+
+def test_a_dead_map_refused_for_its_openers_names_each_of_them(env):
+    """Fails when the refusal of a dead map whose path came back does not list every workload opener, joined by
+    ', '."""
+    host, _events = blocked_reader(env)
+    plan = flush_plan(env, array_unmapped=True)
+    env.maps[WWID]["openers"] = [{"pid": 4242, "comm": "dd"}, {"pid": 4243, "comm": "fio"}]
+    env.maps[WWID]["open_count"] = 2
+    env.maps[WWID]["paths"][0]["dm_state"] = "active"
+    r = _first_outcome(host, plan)
+    assert isinstance(r, Refused) and "has openers (pid 4242 (dd), pid 4243 (fio)) and a path" in str(r), r
+
+
+def test_each_path_of_a_released_map_is_probed_once_before_its_queueing_goes_off(env):
+    """Fails when the array's word on each path is asked again instead of reusing the probe the check that a dead
+    map is still dead just made (a probe costs up to a command deadline per path, while the batch's other maps
+    wait)."""
+    host, _events = blocked_reader(env)
+    plan = dead(flush_plan(env, array_unmapped=True))
+    probed = []
+    real = env.reader.probe_path
+
+    def counting(sd, errors=None):
+        probed.append(sd)
+        return real(sd, errors)
+    env.reader.probe_path = counting
+    assert _first_outcome(host, plan)["outcome"] == "done"
+    assert sorted(probed) == ["sdc", "sdd"]
+
+
+def test_a_hung_flush_of_one_unit_holds_back_no_other_units_flush(env):
+    """Fails when the maps of a round's attempts are taken as one unit: a flush that hangs in one unit stops the
+    attempt of another unit's map, which then waits a retry interval (and a re-check) for its own flush."""
+    second_map(env)
+    steps = [st for st in two_units(env) if st.action == "flush_map"]
+    for w in (WWID, WWID2):
+        env.maps[w]["queueing"] = False
+    host = env.host()
+    slept = _bounded_sleeps(host)
+    real = host.run
+
+    def first_hangs(argv, timeout, what=None, data=None):
+        if argv == ["multipath", "-f", WWID]:
+            raise deadline.DeadlineExceeded(what, timeout)
+        return real(argv, timeout, what)
+    host.run = first_hangs
+    out = dict((st.identity.wwid, r) for st, r, _t in act_maps.flush_map(host, steps))
+    assert isinstance(out[WWID], deadline.DeadlineExceeded) and out[WWID2]["outcome"] == "done"
+    assert slept == [] and WWID2 not in env.maps
