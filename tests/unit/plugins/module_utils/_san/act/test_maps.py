@@ -1411,7 +1411,6 @@ def test_the_look_before_a_retried_flush_reads_the_host_once_and_leaves_no_read_
     assert seen == ["read", "flush", "read", "sleep", "read", "flush", "read"]
 
 
-
 def test_a_flush_whose_next_retry_would_end_just_at_its_budget_is_not_retried(env):
     """Fails when a map whose next attempt would start exactly at the end of its budget (now + retry_interval ==
     end) is slept for and tried again instead of being failed now."""
