@@ -221,3 +221,21 @@ def test_the_role_guards_the_playbook_names_are_the_roles_tasks_before_its_modul
     names = [t.get("name") for t in yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "tasks" / "main.yml").read_text())]
     before_the_module = names[:names.index("Facts and array truth")]
     assert GUARDS and all(g in before_the_module for g in GUARDS), (GUARDS, before_the_module)
+
+
+def test_a_stale_cleanup_result_given_as_a_variable_is_not_the_report_of_a_host_refused_before_the_role():
+    """A host the play refused before the role ran (no approved plan: task 'approval'; or unreachable, or batches) never
+    reached the role's guards, so a stale_cleanup_result given as an extra var (an AWX prompt) is not caught by them:
+    sanfleet_cleanup_answer hands the forged value to the reports as the module's answer (approved, steps executed)
+    and the approval word reads its approval_gate, for a host where nothing ran."""
+    forged = {"approval_gate": "approved", "changed": True,
+              "steps": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}],
+              "executed": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}]}
+    failed = {"unreachable": False, "task": "approval", "msg": "refused: a real run needs the approved plan"}
+    answer = _cleanup_answer(forged, ansible_check_mode=False, stale_cleanup_phases=["flush", "delete", "rescan"],
+                             sanfleet_host_failed=failed)
+    assert answer == {"skipped": True}, ("the role never ran, yet the report reads a variable as its answer", answer)
+    approval = render(_report_parts()["approval"],
+                      {"ansible_check_mode": False, "inventory_hostname": "h1", "stale_cleanup_result": forged,
+                       "sanfleet_host_failed": failed, "sanfleet_role_guards": GUARDS}).strip()
+    assert approval == "refused", approval
