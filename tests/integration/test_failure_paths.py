@@ -458,3 +458,20 @@ def test_a_host_lost_at_a_later_read_gets_its_report_is_unreachable_and_is_not_r
         assert (proc.returncode, run_rows) == (4, ["unreachable"]), (proc.returncode, run_rows, proc.stdout[-2000:])
         assert "the connection was lost" in msg, msg
     assert len(attempts) == (0 if core.startswith("2.16.") else 1), (markers, attempts)
+
+
+def test_a_stale_cleanup_result_given_as_an_extra_var_is_not_the_report_of_a_host_refused_before_the_role(fleet):
+    """A real run with no approved plan refuses every host in the play's pre_tasks (task 'approval'), before the role
+    and its guard against a stale_cleanup_result given as a variable: the report must not read that variable as the
+    module's answer (approval 'approved', one step executed) for a host on which nothing ran."""
+    host = "node60-forged"
+    forged = {"approval_gate": "approved", "changed": True,
+              "steps": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}],
+              "executed": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}]}
+    run = run_playbook(fleet, "remediate", "forged-result", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps({"stale_cleanup_result": forged}), verbosity=None,
+                       hosts={host: fleet["hosts"]["node00-healthy"]})
+    doc = json.loads((run.reports / "hosts" / (host + ".json")).read_text())
+    assert any(f["check"] == "task_failed" and f["object"] == "approval" for f in doc["findings"]), doc["findings"]
+    assert doc["remediation"]["approval"] == "refused", doc["remediation"]["approval"]
+    assert doc["remediation"]["counts"]["executed"] == 0, doc["remediation"]["counts"]
