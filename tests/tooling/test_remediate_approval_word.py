@@ -35,7 +35,7 @@ def test_an_unreviewed_real_run_whose_module_returned_no_word_is_not_reported_re
         "sanfleet_host_failed": {"unreachable": False, "msg": timed_out["msg"],
                                  "task": "Find and remove the stale SAN devices of this host (--check - the plan only)"},
     }
-    approval = render(_report_parts()["approval"], dict(variables, sanfleet_role_guards=GUARDS)).strip()
+    approval = _approval(variables)
     report = host_report({"san": {}, "plan": timed_out, "applied": timed_out, "approval": approval,
                           "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
     assert approval != "refused", "a real run that executed an unreviewed plan is reported as refused (nothing touched)"
@@ -94,9 +94,10 @@ def test_a_module_result_given_as_an_extra_var_cannot_stand_in_for_the_modules_w
     assert not _refused_before_the_module(variables)
 
 
-def _cleanup_answer(stale_cleanup_result=None, **variables):
-    """remediate.yml's sanfleet_cleanup_answer (the plan and applied parts of the report), rendered by Ansible's own
-    templar (a dict, as the play hands it on)."""
+def _template(key, variables, reached=True):
+    """remediate.yml's report variable `key` of the task "Build the report of this host" (sanfleet_cleanup_answer, or
+    a part of fleet_report_parts), rendered by Ansible's own templar with the task's other variables, as the play
+    renders it. `reached`: whether the play reached the role for the host (sanfleet_role_reached)."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
 
@@ -107,12 +108,26 @@ def _cleanup_answer(stale_cleanup_result=None, **variables):
             return text
 
     task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
+    variables = dict(variables)
     variables.setdefault("sanfleet_role_guards", play("remediate.yml")["vars"]["sanfleet_role_guards"])
+    if reached:
+        variables["sanfleet_role_reached"] = True
+    for name in ("sanfleet_module_ran", "sanfleet_cleanup_answer"):
+        variables[name] = trust_as_template(task["vars"][name])
+    text = task["vars"][key] if key in task["vars"] else task["vars"]["fleet_report_parts"][key]
+    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(text))
+
+
+def _cleanup_answer(stale_cleanup_result=None, reached=True, **variables):
+    """sanfleet_cleanup_answer (the plan and applied parts of the report), a dict as the play hands it on."""
     if stale_cleanup_result is not None:
         variables["stale_cleanup_result"] = stale_cleanup_result
-    answer = Templar(loader=DataLoader(), variables=variables).template(
-        trust_as_template(task["vars"]["sanfleet_cleanup_answer"]))
-    return dict(answer)
+    return dict(_template("sanfleet_cleanup_answer", variables, reached))
+
+
+def _approval(variables, reached=True):
+    """The report part `approval`, the word the play says for the host."""
+    return str(_template("approval", variables, reached)).strip()
 
 
 NO_ANSWER = [
@@ -186,7 +201,7 @@ def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_
         variables = dict({"ansible_check_mode": False, "inventory_hostname": "h1",
                           "stale_cleanup_result": {"changed": False},
                           "sanfleet_host_failed": {"unreachable": False, "task": guard, "msg": "refused"}}, **extra)
-        assert render(_report_parts()["approval"], dict(variables, sanfleet_role_guards=GUARDS)).strip() == "refused", extra
+        assert _approval(variables) == "refused", extra
 
 
 def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed():
@@ -201,7 +216,7 @@ def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed
                  "sanfleet_host_failed": {"unreachable": False, "task": "A host lost while the module ran fails",
                                           "msg": lost["msg"]}}
     answer = _cleanup_answer(**variables)
-    approval = render(_report_parts()["approval"], dict(variables, sanfleet_role_guards=GUARDS)).strip()
+    approval = _approval(variables)
     assert approval == "plan"
     report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": approval,
                           "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
@@ -218,9 +233,16 @@ def test_the_role_guards_the_playbook_names_are_the_roles_tasks_before_its_modul
 
     from ansible_collections.sanfleet.remediation.tests.tooling.helpers import ROOT
 
-    names = [t.get("name") for t in yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "tasks" / "main.yml").read_text())]
-    before_the_module = names[:names.index("Facts and array truth")]
-    assert GUARDS and all(g in before_the_module for g in GUARDS), (GUARDS, before_the_module)
+    tasks = yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "tasks" / "main.yml").read_text())
+    names = [t.get("name") for t in tasks]
+    before_the_module = tasks[:names.index("Facts and array truth")]
+    # every task there that can stop the host (an assert, a fail) is a guard: one left out of the list would be read
+    # as the module's failure
+    guards = [t["name"] for t in before_the_module
+              if set(t) & {"ansible.builtin.assert", "ansible.builtin.fail", "assert", "fail"}]
+    assert GUARDS and sorted(GUARDS) == sorted(guards), (GUARDS, guards)
+    assert all(set(t) & {"ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.fail"}
+               for t in before_the_module), "a task of another kind before the module: is it a guard?"
 
 
 def test_a_stale_cleanup_result_given_as_a_variable_is_not_the_report_of_a_host_refused_before_the_role():
@@ -231,11 +253,29 @@ def test_a_stale_cleanup_result_given_as_a_variable_is_not_the_report_of_a_host_
     forged = {"approval_gate": "approved", "changed": True,
               "steps": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}],
               "executed": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}]}
-    failed = {"unreachable": False, "task": "approval", "msg": "refused: a real run needs the approved plan"}
-    answer = _cleanup_answer(forged, ansible_check_mode=False, stale_cleanup_phases=["flush", "delete", "rescan"],
-                             sanfleet_host_failed=failed)
-    assert answer == {"skipped": True}, ("the role never ran, yet the report reads a variable as its answer", answer)
-    approval = render(_report_parts()["approval"],
-                      {"ansible_check_mode": False, "inventory_hostname": "h1", "stale_cleanup_result": forged,
-                       "sanfleet_host_failed": failed, "sanfleet_role_guards": GUARDS}).strip()
-    assert approval == "refused", approval
+    for task in ("approval", "batches"):
+        failed = {"unreachable": False, "task": task, "msg": "refused: a real run needs the approved plan"}
+        variables = {"ansible_check_mode": False, "inventory_hostname": "h1", "stale_cleanup_result": forged,
+                     "stale_cleanup_phases": ["flush", "delete", "rescan"], "sanfleet_host_failed": failed}
+        answer = _cleanup_answer(reached=False, **variables)
+        assert answer == {"skipped": True}, ("the role never ran, yet the report reads a variable as its answer", answer)
+        assert _approval(variables, reached=False) == "refused", task
+    # an unreachable host of an approved plan: the approval the play held for it, never the forged word
+    failed = {"unreachable": True, "task": "connection", "msg": "unreachable"}
+    variables = {"ansible_check_mode": False, "inventory_hostname": "h1", "stale_cleanup_result": dict(forged, approval_gate="unreviewed"),
+                 "stale_cleanup_approved_plan": {"units": []}, "sanfleet_host_failed": failed}
+    assert _cleanup_answer(reached=False, **variables) == {"skipped": True}
+    assert _approval(variables, reached=False) == "approved"
+
+
+def test_the_play_refuses_a_stale_cleanup_result_given_as_a_variable_before_the_role():
+    """The play's own guard (a host stopped before the role never reaches the role's): a defined stale_cleanup_result
+    records the host refused at 'approval', in --check as in a real run; none defined records nothing."""
+    from ansible_collections.sanfleet.remediation.tests.tooling.helpers import holds
+
+    task = next(t for t in play("remediate.yml")["pre_tasks"]
+                if t.get("name") == "The module's result is its own (no stale_cleanup_result given as a variable)")
+    for check_mode in (True, False):
+        assert holds(task["when"], {"ansible_check_mode": check_mode, "stale_cleanup_result": {"changed": False}})
+        assert not holds(task["when"], {"ansible_check_mode": check_mode})
+    assert task["ansible.builtin.set_fact"]["sanfleet_host_failed"]["task"] == "approval"
