@@ -8,7 +8,7 @@ Scenarios (all against the ONTAP simulator over HTTPS with CA verification):
                           the per-host cost is constant, so the line also shows it scaled to --hosts)
   lookup, cached          ontap_luns per host in one process, default cache
   play, default cache     ansible-playbook, one lookup per host in forked workers (--forks), run-scoped file cache
-  play, memory cache only the same with SANFLEET_ONTAP_NO_DISK_CACHE=1 (--nocache-hosts hosts): what a
+  play, memory cache only the same with SANFLEET_TRUTH_NO_DISK_CACHE=1 (--nocache-hosts hosts): what a
                           per-process cache alone would give
   play, run_once          one run_once lookup without initiators (every mapping), per-host selection in Jinja
 Not a test: prints a table.
@@ -111,7 +111,7 @@ def measure(luns=10000, n_hosts=100, nocache_hosts=10, forks=10):
         rows.append(("%s (%d hosts, forks %d)" % (AUDIT_ROW, len(hosts), forks),)
                     + play(sim, workdir, hosts, PER_HOST, forks))
         rows.append(("play, memory cache only (%d hosts)" % len(few),)
-                    + play(sim, workdir, few, PER_HOST, forks, {"SANFLEET_ONTAP_NO_DISK_CACHE": "1"}))
+                    + play(sim, workdir, few, PER_HOST, forks, {"SANFLEET_TRUTH_NO_DISK_CACHE": "1"}))
         rows.append(("play, run_once + selectattr (%d iSCSI hosts)" % len(iscsi_hosts),)
                     + play(sim, workdir, iscsi_hosts, RUN_ONCE, forks, {"SANFLEET_ONTAP_CACHE_TTL": "0"}))
     summary = {"luns": len(ds.luns), "mappings": len(ds.maps), "igroups": len(ds.igroups), "hosts": len(hosts)}

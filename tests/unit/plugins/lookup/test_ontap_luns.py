@@ -294,7 +294,7 @@ def test_a_real_play_reads_the_cluster_once_for_all_hosts(tmp_path):
         assert big.request_count == ontap.REQUESTS_PER_CLUSTER
         big.reset_log()
         few = dict(sorted(hosts.items())[:4])
-        _ansible_playbook(big, tmp_path, few, cache_ttl=300, extra_env={"SANFLEET_ONTAP_NO_DISK_CACHE": "1"})
+        _ansible_playbook(big, tmp_path, few, cache_ttl=300, extra_env={"SANFLEET_TRUTH_NO_DISK_CACHE": "1"})
         assert big.request_count == ontap.REQUESTS_PER_CLUSTER * len(few)          # the in-process cache alone is not shared by workers
 
 

@@ -17,7 +17,7 @@ import pytest
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_records
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, ontap_records, truth_cache
 from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_description, generated
 from ansible_collections.sanfleet.remediation.tests.ontap_sim.schema import unknown_fields
 
@@ -271,7 +271,7 @@ def test_failures_are_cached_so_one_wrong_password_is_one_login(sim):
 def test_cache_files_hold_no_credentials(sim):
     """Fails when a cache file or its name holds a credential, or the cache dir is not private."""
     ontap.get_truth(sim.options(cache_ttl=60), "t")
-    cache_dir = os.path.join(ontap._run_tmp_dir(), "sanfleet-ontap")
+    cache_dir = truth_cache.cache_dir()
     assert oct(os.stat(cache_dir).st_mode & 0o777) == "0o700"
     for name in os.listdir(cache_dir):
         assert "admin" not in name
@@ -460,7 +460,7 @@ def test_the_cache_lock_file_is_0600_whatever_the_umask(sim, umask):
         ontap.get_truth(sim.options(cache_ttl=60), "t")
     finally:
         os.umask(old)
-    cache_dir = os.path.join(ontap._run_tmp_dir(), "sanfleet-ontap")
+    cache_dir = truth_cache.cache_dir()
     key = ontap.cache_key(sim.options(cache_ttl=60))
     for name in (key + ".json", key + ".json.lock"):
         assert oct(os.stat(os.path.join(cache_dir, name)).st_mode & 0o777) == "0o600", name
@@ -538,13 +538,13 @@ def test_a_cache_entry_stored_at_nan_is_fetched_again(sim):
     """`time.time() - NaN > ttl` is never true: an entry stored at NaN would be served for ever."""
     opts = sim.options(cache_ttl=60)
     assert ontap.get_truth(opts, "t")[1] == "fetched"
-    path = os.path.join(ontap._cache_dir(), ontap.cache_key(opts) + ".json")
+    path = os.path.join(truth_cache.cache_dir(), ontap.cache_key(opts) + ".json")
     with open(path) as handle:
         entry = json.load(handle)
     entry["stored_at"] = float("nan")
     with open(path, "w") as handle:
         json.dump(entry, handle)
-    ontap._MEMO.clear()
+    truth_cache.clear_memory_cache()
     assert ontap.get_truth(opts, "t")[1] == "fetched"
 
 
@@ -554,13 +554,13 @@ def test_a_cache_entry_stored_in_the_future_is_fetched_again(sim):
     served as fresh for a day instead of cache_ttl seconds."""
     opts = sim.options(cache_ttl=60)
     assert ontap.get_truth(opts, "t")[1] == "fetched"
-    path = os.path.join(ontap._cache_dir(), ontap.cache_key(opts) + ".json")
+    path = os.path.join(truth_cache.cache_dir(), ontap.cache_key(opts) + ".json")
     with open(path) as handle:
         entry = json.load(handle)
     entry["stored_at"] = time.time() + 86400
     with open(path, "w") as handle:
         json.dump(entry, handle)
-    ontap._MEMO.clear()
+    truth_cache.clear_memory_cache()
     assert ontap.get_truth(opts, "t")[1] == "fetched"
 
 
