@@ -93,10 +93,11 @@ def files_inside_the_collection():
     return {str(f): f.stat().st_mtime_ns for d in INSIDE if d.is_dir() for f in d.rglob("*") if f.is_file()}
 
 
-def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None, env=None):
+def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None, env=None,
+                 imports=None):
     """Run sanfleet.remediation.<name> from a fresh directory (or `cwd`) with sanfleet_ontap only in
     group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's,
-    `env` is added to the environment."""
+    `env` is added to the environment; `imports`: run a playbook that imports it that many times instead."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
     (run / "inventory" / "group_vars").mkdir(parents=True)
     (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {
@@ -119,7 +120,12 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
         cwd.mkdir(exist_ok=True)
         extra, env = env or {}, {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
         env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **extra)
-        argv = ["ansible-playbook", "-i", str(run / "inventory"), "sanfleet.remediation." + name, "-f", "10"]
+        playbook = "sanfleet.remediation." + name
+        if imports:
+            playbook = str(run / "site.yml")
+            (run / "site.yml").write_text(json.dumps([{"ansible.builtin.import_playbook": "sanfleet.remediation." + name}]
+                                                     * imports))
+        argv = ["ansible-playbook", "-i", str(run / "inventory"), playbook, "-f", "10"]
         argv += [a for a in (verbosity,) if a] + list(args)
         before = files_inside_the_collection()
         started = time.monotonic()
@@ -460,18 +466,56 @@ def test_a_host_lost_at_a_later_read_gets_its_report_is_unreachable_and_is_not_r
     assert len(attempts) == (0 if core.startswith("2.16.") else 1), (markers, attempts)
 
 
-def test_a_stale_cleanup_result_given_as_an_extra_var_is_not_the_report_of_a_host_refused_before_the_role(fleet):
-    """A real run with no approved plan refuses every host in the play's pre_tasks (task 'approval'), before the role
-    and its guard against a stale_cleanup_result given as a variable: the report must not read that variable as the
-    module's answer (approval 'approved', one step executed) for a host on which nothing ran."""
+# Variables remediate.yml and its roles set, each given at launch with a value that would forge or hide what ran: a
+# module answer, the flags and parts the reports read, the plan to approve; two are templates (one undefined until the
+# host is read, one that cannot be rendered at all): the guard looks them up by name and never renders them
+GIVEN_OWN_VARIABLES = {
+    "stale_cleanup_result": "{{ sanfleet_fake if stale_cleanup_facts_read is defined else sanfleet_nothing_here }}",
+    "sanfleet_fake": {"approval_gate": "approved", "changed": True,
+                      "executed": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}]},
+    "stale_cleanup_facts_read": "{{ 1 + }}",
+    "sanfleet_role_reached": True,
+    "sanfleet_module_ran": False,
+    "sanfleet_cleanup_answer": {"skipped": True},
+    "fleet_report_parts": {"approval": "approved"},
+    "sanfleet_plan": {"node00-healthy": {"format": 1, "steps": []}},
+}
+
+
+@pytest.mark.parametrize("where", ["extra_vars", "inventory"])
+def test_a_variable_the_playbook_sets_given_at_launch_refuses_the_run_before_any_host_is_read(fleet, where):
+    """Extra vars and the inventory outrank what a play sets: a stale_cleanup_result, sanfleet_module_ran,
+    fleet_report_parts or sanfleet_plan given at launch (an AWX prompt) made the reports say approved with steps
+    executed for a host the play refused, or hid what the module did, or replaced the plan the approver sees. The run
+    is refused before any host or array is read, naming each such variable, and writes no report that could read them."""
     host = "node60-forged"
-    forged = {"approval_gate": "approved", "changed": True,
-              "steps": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}],
-              "executed": [{"action": "remove_map", "target": "mpatha", "outcome": "done"}]}
-    run = run_playbook(fleet, "remediate", "forged-result", "-e", "sanfleet_hosts=san",
-                       "-e", json.dumps({"stale_cleanup_result": forged}), verbosity=None,
-                       hosts={host: fleet["hosts"]["node00-healthy"]})
-    doc = json.loads((run.reports / "hosts" / (host + ".json")).read_text())
-    assert any(f["check"] == "task_failed" and f["object"] == "approval" for f in doc["findings"]), doc["findings"]
-    assert doc["remediation"]["approval"] == "refused", doc["remediation"]["approval"]
-    assert doc["remediation"]["counts"]["executed"] == 0, doc["remediation"]["counts"]
+    if where == "inventory":
+        run = run_playbook(fleet, "remediate", "own-variables-inventory", "-e", "sanfleet_hosts=san",
+                           "-e", "sanfleet_allow_unreviewed=true", verbosity=None,
+                           hosts={host: dict(fleet["hosts"]["node00-healthy"], **GIVEN_OWN_VARIABLES)})
+    else:
+        run = run_playbook(fleet, "remediate", "own-variables", "-e", "sanfleet_hosts=san",
+                           "-e", "sanfleet_allow_unreviewed=true", "-e", json.dumps(GIVEN_OWN_VARIABLES),
+                           verbosity=None, hosts={host: fleet["hosts"]["node00-healthy"]})
+    assert run.returncode == 2, run.stdout[-3000:]
+    refusal = [line for line in run.stdout.splitlines() if "refused: " in line]
+    assert refusal, run.stdout[-3000:]
+    for name in set(GIVEN_OWN_VARIABLES) - {"sanfleet_fake"}:
+        assert name in refusal[0], (name, refusal[0])
+    assert "sanfleet_fake" not in refusal[0], "a variable the playbook does not set is the user's"
+    assert run.requests == 0, "the array was read"
+    assert not (run.reports / "hosts").exists(), sorted(p.name for p in run.reports.rglob("*"))
+
+
+def test_a_second_remediate_play_in_one_run_is_refused_for_what_the_first_set(fleet):
+    """A site playbook that imports remediate twice: the facts and results of the first play (stale_cleanup_result,
+    sanfleet_role_reached) would stand for the second's, so the second is refused before it touches the host."""
+    host = "node62-twice"
+    run = run_playbook(fleet, "remediate", "twice", "-e", "sanfleet_hosts=san", "-e", "sanfleet_allow_unreviewed=true",
+                       verbosity=None, hosts={host: fleet["hosts"]["node00-healthy"]}, imports=2)
+    assert run.returncode == 2, run.stdout[-3000:]
+    refusal = [line for line in run.stdout.splitlines() if "refused: " in line]
+    assert refusal and "stale_cleanup_result" in refusal[-1], run.stdout[-3000:]
+    plays = run.stdout.split("PLAY [Remove stale SAN devices, one node at a time]")
+    assert len(plays) == 3 and "Find and remove the stale SAN devices of this host" in plays[1], run.stdout[-3000:]
+    assert "Find and remove the stale SAN devices of this host" not in plays[2], plays[2][-3000:]

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: own_variables
+short_description: The names of the variables a playbook of this collection sets itself, as one regular expression
+version_added: 0.3.0
+author: sanfleet.remediation contributors
+description:
+  - Returns a regular expression that matches exactly the names of the variables the playbook O(_input) and its
+    roles set while they run (C(set_fact), C(register), a task's C(vars)), for the
+    C(ansible.builtin.varnames) lookup.
+  - Extra vars and the inventory outrank every variable a play sets. One given at launch under such a name would
+    be what the reports and the plan read instead of what ran, so the playbook refuses a run that gives any
+    (playbooks/remediate.yml). The names live here, in code, not in a variable that could itself be given at launch.
+options:
+  _input:
+    description: The playbook, C(remediate).
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: No variable this playbook sets is given at launch
+  ansible.builtin.assert:
+    that: query('ansible.builtin.varnames', 'remediate' | sanfleet.remediation.own_variables) | length == 0
+"""
+
+RETURN = r"""
+_value:
+  description: A regular expression anchored at both ends, matching the names.
+  type: str
+"""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# What each playbook and its roles set (tests/tooling/test_playbook_own_variables.py checks each list against the
+# YAML). Not here: the play's own vars (always defined, so they cannot be told from given ones by name) and the role
+# inputs that have defaults (fleet_report_run, fleet_report_dir, ontap_truth_clusters).
+OWN_VARIABLES = {
+    "remediate": (
+        "stale_cleanup_result", "stale_cleanup_facts_read", "stale_cleanup_phases", "stale_cleanup_truth",
+        "stale_cleanup_truth_known", "stale_cleanup_approved_plan", "stale_cleanup_disk_count",
+        "stale_cleanup_map_count", "stale_cleanup_nvme_controller_count",
+        "sanfleet_host_failed", "sanfleet_reach", "sanfleet_role_reached", "sanfleet_approved_plan_unusable",
+        "sanfleet_approved", "sanfleet_batch_line", "sanfleet_module_ran", "sanfleet_cleanup_answer", "sanfleet_plan",
+        "sanfleet_plan_dir", "sanfleet_plan_hosts", "sanfleet_unplanned_hosts", "sanfleet_plan_failed_because",
+        "fleet_report", "fleet_report_parts", "fleet_report_host", "fleet_report_line", "fleet_report_array_gate",
+        "fleet_report_array_gate_hosts", "fleet_report_written", "fleet_report_hosts_written", "fleet_report_failed",
+        "fleet_report_all", "fleet_report_artifact", "fleet_report_list", "fleet_report_path", "fleet_report_console",
+        "ontap_truth_result",
+    ),
+}
+
+
+def own_variables(playbook):
+    if playbook not in OWN_VARIABLES:
+        raise AnsibleFilterError("own_variables: no list for the playbook %r (known: %s)"
+                                 % (playbook, ", ".join(sorted(OWN_VARIABLES))))
+    return "^(%s)$" % "|".join(re.escape(name) for name in OWN_VARIABLES[playbook])
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"own_variables": own_variables}
