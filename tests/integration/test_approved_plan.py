@@ -487,23 +487,19 @@ def test_a_plan_failed_reason_that_is_no_data_is_refused_with_the_reports_writte
     assert "Read the SAN state of the host" not in proc.stdout
 
 
-def test_extra_vars_that_null_the_approved_plan_run_unreviewed_and_every_report_says_so(site):
+def test_extra_vars_that_null_the_approved_plan_are_refused_before_any_host_is_read(site):
     """The run command with its approved plan file and the extra vars stale_cleanup_approved_plan: null and
     stale_cleanup_allow_unreviewed: true (an AWX run template asks for variables at launch): the playbook's gate
-    passed (a plan file was given), the module ran its own plan, no UNREVIEWED line was printed and the report build
-    crashed on the null ('NoneType' has no len()), so no report was written. The module decides now, and the console,
-    the host report, the fleet summary and the job artifact read its word: unreviewed."""
+    passed (a plan file was given) and the module ran its own plan, unreviewed, instead of the one approved.
+    stale_cleanup_approved_plan is the play's to set from the approved plan: given at launch it outranks that, so the
+    run is refused before any host is read, naming it."""
     plan_cmd, run_cmd = runbook_commands()
     assert play(site, plan_cmd).returncode == 0
     walk_around = "'{\"stale_cleanup_approved_plan\": null, \"stale_cleanup_allow_unreviewed\": true}'"
     proc = play(site, run_cmd.replace("--limit db01", "--limit db02"), "-e", walk_around)
-    assert proc.returncode == 0, proc.out[-4000:]
-    assert "UNREVIEWED: db02 ran the plan this run made itself" in proc.stdout, proc.out[-4000:]
-    assert "UNREVIEWED plan (sanfleet_allow_unreviewed) on 1 host(s)" in proc.stdout, proc.out[-4000:]
-    assert custom_stats(proc.stdout)["sanfleet_report"]["counts"]["remediation"]["unreviewed"] == 1
-    newest = max((site / "reports").glob("*/hosts/db02.json"), key=lambda p: p.stat().st_mtime)
-    doc = json.loads(newest.read_text())
-    assert doc["remediation"]["approval"] == "unreviewed" and "unreviewed_plan" in [f["check"] for f in doc["findings"]]
+    assert proc.returncode == 2, proc.out[-4000:]
+    assert "refused: stale_cleanup_approved_plan: set by remediate.yml" in proc.stdout, proc.out[-4000:]
+    assert "Read the SAN state of the host" not in proc.stdout, proc.out[-4000:]
 
 
 def test_a_real_run_that_stops_a_unit_reports_its_plan_what_ran_and_what_it_left(site):
