@@ -204,7 +204,7 @@ class PureClient:
         deadline = time.monotonic() + self.timeout
         wait = RETRY_BACKOFF
         for attempt in range(RETRY_MAX + 1):
-            reason, pause = None, 0.0
+            pause = 0.0
             try:
                 self.requests_made += 1
                 status, resp_headers, body = self._send(method, path, params, headers)
@@ -212,22 +212,22 @@ class PureClient:
                 return status, resp_headers, body
             except HTTPError as exc:
                 status, body = exc.code, _json(exc.read() if exc.fp is not None else b"")
-                if status in RETRY_STATUSES or _is_busy(status, body):
-                    reason, pause = "HTTP %s" % status, _retry_after(exc.headers)
-                else:
-                    raise self._error(method, path, status, pure_message(body) or exc.reason or "no message")
-                last = self._error(method, path, status, pure_message(body) or exc.reason or "no message")
+                failed = self._error(method, path, status, pure_message(body) or exc.reason or "no message")
+                if not (status in RETRY_STATUSES or _is_busy(status, body)):
+                    raise failed
+                reason, pause = "HTTP %s" % status, _retry_after(exc.headers)
             except (URLError, OSError, http.client.HTTPException) as exc:
+                failed = self._error(method, path, None, getattr(exc, "reason", None) or exc)
                 if not _is_reset(exc):
-                    raise self._error(method, path, None, getattr(exc, "reason", None) or exc)
-                reason, last = "connection reset", self._error(method, path, None, getattr(exc, "reason", None) or exc)
+                    raise failed
+                reason = "connection reset"
             pause = max(pause, wait)
             if attempt == RETRY_MAX or time.monotonic() + pause > deadline:
-                raise last
+                raise failed
             self.retries.append(reason)
             _sleep(pause)
             wait *= 2
-        raise last  # pragma: no cover (the loop returns or raises)
+        raise failed  # pragma: no cover (the loop returns or raises)
 
     # -- the session --------------------------------------------------------------------------------------------------
 

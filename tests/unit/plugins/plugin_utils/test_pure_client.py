@@ -232,3 +232,15 @@ def test_the_url_brackets_an_ipv6_address(monkeypatch):
     monkeypatch.setattr(pure_client, "open_url", record)
     client(hostname="2001:db8::10").connect()
     assert seen[0] == "https://[2001:db8::10]/api/api_version"
+
+
+def test_close_logs_out_with_the_session_token_and_never_fails(array):
+    c = client()
+    c.connect()
+    c.close()
+    (method, path, _q, headers, _kw), = array.calls_to("logout")
+    assert (method, path, headers) == ("POST", "/api/2.36/logout", {"x-auth-token": SESSION_TOKEN, "Accept": "application/json"})
+    array.interruptions["logout"] = [500]
+    c.connect()
+    c.close()          # a failed logout is not a failed read: the session ends by itself when idle
+    assert c._session_token is None
