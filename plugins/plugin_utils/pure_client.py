@@ -24,6 +24,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.urls import open_url
 from ansible.utils.display import Display
 
@@ -60,6 +61,11 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)$")
 
 class PureError(AnsibleLookupError):
     """A FlashArray request failed; the message names the method, endpoint, array, HTTP status and Pure's message."""
+
+
+def _given(*values):
+    """The first value that is not None."""
+    return next(v for v in values if v is not None)
 
 
 def _sleep(seconds):
@@ -151,15 +157,22 @@ class PureClient:
         self._api_token = options.get("api_token")
         if not self._api_token:
             raise PureError("Pure %s: give api_token (an API token of a read-only array user)" % self.hostname)
-        validate = options.get("validate_certs")
-        self.validate_certs = True if validate is None else bool(validate)
+        try:
+            # "false" from an extra var or a survey is False, not a non-empty (true) text
+            validate = options.get("validate_certs")
+            self.validate_certs = True if validate is None else boolean(validate, strict=True)
+            self.timeout = float(_given(timeout, options.get("timeout"), DEFAULT_TIMEOUT))
+            # 0 is not "unset": a page size of 0 is refused below, not read as the default
+            self.page_size = int(_given(options.get("page_size"), DEFAULT_PAGE_SIZE))
+            self.max_pages = int(_given(options.get("max_pages"), DEFAULT_MAX_PAGES))
+        except (TypeError, ValueError) as exc:
+            raise PureError("Pure %s: validate_certs, timeout, page_size or max_pages is not valid: %s"
+                            % (self.hostname, exc))
         # a blank path, or an empty file (what AWX writes for an empty CA field), is "no CA of its own" (ontap_client)
         self.ca_path = _ca_bundle(options.get("ca_path"))
-        self.timeout = float(timeout or options.get("timeout") or DEFAULT_TIMEOUT)
-        self.page_size = int(options.get("page_size") or DEFAULT_PAGE_SIZE)
-        self.max_pages = int(options.get("max_pages") or DEFAULT_MAX_PAGES)
-        if self.page_size < 1 or self.max_pages < 1:
-            raise PureError("Pure %s: page_size and max_pages must be at least 1" % self.hostname)
+        if self.page_size < 1 or self.max_pages < 1 or not 0 < self.timeout < float("inf"):
+            raise PureError("Pure %s: page_size and max_pages must be at least 1, timeout a positive number of "
+                            "seconds" % self.hostname)
         self.api_version = None
         self._session_token = None
         self.requests_made = 0

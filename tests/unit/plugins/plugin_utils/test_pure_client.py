@@ -244,3 +244,16 @@ def test_close_logs_out_with_the_session_token_and_never_fails(array):
     c.connect()
     c.close()          # a failed logout is not a failed read: the session ends by itself when idle
     assert c._session_token is None
+
+
+@pytest.mark.parametrize("value, verified", [("false", False), ("no", False), ("true", True), (None, True), (False, False)])
+def test_validate_certs_given_as_text_means_what_it_says(array, value, verified):
+    """bool("false") is True: a survey's "false" must turn verification off only because it says so."""
+    assert client(validate_certs=value).validate_certs is verified
+
+
+@pytest.mark.parametrize("bad", [{"page_size": 0}, {"max_pages": -1}, {"page_size": "many"}, {"timeout": float("nan")},
+                                 {"timeout": -5}, {"validate_certs": "maybe"}])
+def test_bad_options_are_a_clear_error(bad):
+    with pytest.raises(pure_client.PureError, match=r"^Pure fa1.example.com: "):
+        pure_client.PureClient(dict({"hostname": "fa1.example.com", "api_token": API_TOKEN}, **bad))
