@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/plugin_utils/pure_records.py: the truth read from a fake FlashArray answering with the cited fixtures
+(fixtures/pure/SOURCES.md), and the records and targets selected from it in the array-truth contract the judge
+validates (validate.array_truth) and compares (judge/coverage.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import pure_client, pure_records
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.pure_fake import API_TOKEN, FakeArray
+
+# the initiators of the fixture's hosts, as a Linux host shows them: /etc/iscsi/initiatorname.iscsi
+# ("InitiatorName=iqn...") and /sys/class/fc_host/host*/port_name ("0x21000024ff4cc58e")
+H1_IQN = "iqn.1994-05.com.redhat:7d366003913"
+H2_PORT_NAME = "0x21000024ff4cc58e"
+H3_IQN = "iqn.1993-08.org.debian:01:222"
+# Pure's OpenStack driver test pairs this serial with this WWN (test_pure.py test_get_wwn; SOURCES.md)
+DOCUMENTED_SERIAL, DOCUMENTED_WWID = "9714B5CB91634C470002B2C8", "3624a93709714b5cb91634c470002b2c8"
+
+
+@pytest.fixture
+def array(monkeypatch):
+    fake = FakeArray()
+    monkeypatch.setattr(pure_client, "open_url", fake)
+    return fake
+
+
+@pytest.fixture
+def truth(array):
+    return pure_records.fetch_truth(pure_client.PureClient({"hostname": "fa1.example.com", "api_token": API_TOKEN}))
+
+
+def records(truth, initiators=None, problems=None):
+    return [(r["path"], r["igroup"], r["lun_id"]) for r in pure_records.lun_records(truth, initiators, problems)]
+
+
+def test_the_truth_is_json_able_names_the_array_and_holds_no_token(truth):
+    text = json.dumps(truth)
+    assert API_TOKEN not in text and "x-auth-token" not in text
+    assert (truth["format"], truth["array"], truth["array_id"], truth["api_version"]) == (
+        pure_records.TRUTH_FORMAT, "pure-fa1", "6b1a7ce3-da61-0d86-65a7-9772cd259fef", "2.36")
+    # api_version, login, then one GET per collection: each fits one page
+    assert (truth["requests"], truth["retries"], truth["warnings"]) == (8, {}, [])
+    assert truth["nvme"]["state"] == "unreadable"       # not read: downstream, NVMe devices are not judged
+    assert truth["hosts"][1] == {"name": "lnx-h2", "iqns": [], "wwns": ["21000024FF4CC58E", "21000024FF4CC58F"],
+                                 "nqns": [], "host_group": "hg-cluster", "personality": None}
+    assert truth["volumes"][-1] == {"id": "4b6f1e3c-8d9a-4e5f-9cad-2e3f4a5b6c7d", "name": "vol-gone",
+                                    "serial": "BBA481C01639104E0001D5F7", "provisioned": 1048576, "destroyed": True}
+    assert truth["connections"][5] == {"host": "nvme-h5", "host_group": None, "volume": "vol-nvme",
+                                       "volume_id": "3a5e0d2b-7c8f-4d4e-8b9c-1d2e3f4a5b6c", "lun": None, "nsid": 9753}
+
+
+def test_a_host_with_two_volumes_gives_one_record_each_in_the_contract_shape(truth):
+    problems = []
+    recs = pure_records.lun_records(truth, [H1_IQN], problems)
+    assert [(r["path"], r["lun_id"]) for r in recs] == [("vol-a", 1), ("vol-b", 2)]
+    assert problems == []
+    first = recs[0]
+    assert first == {
+        "cluster": "pure-fa1", "svm": None, "path": "vol-a", "uuid": "78a9e55b-d9ef-37ce-0dbd-14de74ae35d4",
+        "serial": DOCUMENTED_SERIAL, "wwid": DOCUMENTED_WWID, "lun_id": 1, "igroup": "lnx-h1",
+        "igroup_protocol": "iscsi", "igroup_os_type": None, "igroup_initiators": [H1_IQN], "state": "online",
+        "size_bytes": 3221225472, "collected_at": truth["fetched_at"]}
+    checked = validate.array_truth({"luns": recs, "targets": pure_records.array_targets(truth),
+                                    "initiators": [H1_IQN], "problems": problems, "collected_at": truth["fetched_at"]})
+    assert [r["wwid"] for r in checked["luns"]] == [DOCUMENTED_WWID, "3624a93708e9c7e588b16c1ea00048cca"]
+
+
+def test_the_wwid_of_pures_documented_example_serial():
+    """'3624a9370' + serial in lower case, as multipath shows a FlashArray volume (and a form validate accepts)."""
+    assert pure_records.pure_wwid(DOCUMENTED_SERIAL) == DOCUMENTED_WWID
+    assert validate.is_multipath_wwid(validate.wwid(DOCUMENTED_WWID))
+
+
+def test_a_host_group_connection_is_a_record_for_each_member_host(truth):
+    assert records(truth, [H3_IQN]) == [("vol-shared", "lnx-h3", 254)]
+    assert records(truth, [H2_PORT_NAME]) == [("vol-shared", "lnx-h2", 254)]
+
+
+def test_a_group_connection_without_its_host_is_expanded_to_the_groups_members(truth):
+    """The same connection in the form naming the group alone (host empty) reaches every member the hosts read
+    returned; a member count that disagrees with host-groups' host_count is a problem, not fewer records."""
+    grouped = copy.deepcopy(truth)
+    grouped["connections"] = [dict(c, host=None) for c in grouped["connections"] if c["volume"] == "vol-shared"][:1]
+    problems = []
+    assert records(grouped, None, problems) == [("vol-shared", "lnx-h2", 254), ("vol-shared", "lnx-h3", 254)]
+    assert problems == []
+    grouped["host_groups"][0]["host_count"] = 3
+    assert len(records(grouped, None, problems)) == 2
+    assert [p["kind"] for p in problems] == ["dropped_mapping"] and "host_count 3, 2 hosts read" in problems[0]["msg"]
+
+
+def test_a_volume_connected_to_another_host_only_is_not_a_record(truth):
+    mine = records(truth, [H1_IQN, H2_PORT_NAME, H3_IQN])
+    assert "vol-other" not in [path for path, _host, _lun in mine]
+    assert ("vol-other", "esx-h9", 5) in records(truth)      # it is one for its own host
+
+
+@pytest.mark.parametrize("spelling", [
+    H2_PORT_NAME,                         # /sys/class/fc_host/host*/port_name
+    "21:00:00:24:ff:4c:c5:8e",            # multipath / lsscsi
+    "21000024FF4CC58E",                   # Pure's own spelling
+])
+def test_an_fc_host_is_found_by_its_wwpn_in_the_forms_linux_shows(truth, spelling):
+    recs = pure_records.lun_records(truth, [spelling])
+    assert [(r["path"], r["igroup"], r["igroup_protocol"]) for r in recs] == [("vol-shared", "lnx-h2", "fcp")]
+    assert recs[0]["igroup_initiators"] == ["21000024FF4CC58E", "21000024FF4CC58F"]
+
+
+def test_an_iscsi_host_is_found_by_its_iqn_in_another_case(truth):
+    assert records(truth, [H1_IQN.upper()]) == [("vol-a", "lnx-h1", 1), ("vol-b", "lnx-h1", 2)]
+    assert records(truth, ["iqn.1994-05.com.redhat:nobody"]) == []
+
+
+def test_every_scsi_connection_without_a_filter_and_no_nvme_one(truth):
+    assert records(truth) == [("vol-a", "lnx-h1", 1), ("vol-b", "lnx-h1", 2), ("vol-other", "esx-h9", 5),
+                              ("vol-shared", "lnx-h2", 254), ("vol-shared", "lnx-h3", 254)]
+    esx = [r for r in pure_records.lun_records(truth) if r["igroup"] == "esx-h9"][0]
+    assert esx["igroup_os_type"] == "esxi"
+
+
+@pytest.mark.parametrize("broken, what", [
+    ({"host": "lnx-h7"}, "connected to host lnx-h7, which the hosts read did not return"),
+    ({"volume": "vol-zz", "volume_id": "00000000-0000-0000-0000-000000000000"},
+     "names volume vol-zz, which the volumes read did not return"),
+    ({"host": None, "host_group": "hg-gone"}, "connected to host group hg-gone, whose hosts the reads did not all"),
+    ({"host": None, "host_group": None}, "names neither a host nor a host group"),
+])
+def test_a_connection_the_reads_cannot_place_is_a_dropped_mapping_problem(truth, broken, what):
+    """Never dropped silently: the volume is mapped to someone the records cannot name."""
+    truth["connections"].append(dict(truth["connections"][0], **broken))
+    problems = []
+    assert records(truth, [H1_IQN], problems) == [("vol-a", "lnx-h1", 1), ("vol-b", "lnx-h1", 2)]
+    assert len(problems) == 1 and what in problems[0]["msg"]
+    assert (problems[0]["cluster"], problems[0]["svm"], problems[0]["kind"]) == ("pure-fa1", None, "dropped_mapping")
+
+
+@pytest.mark.parametrize("serial", ["9714B5CB91634C470002B2C", "9714B5CB91634C470002B2C8A", "9714B5CB-1634C470002B2C8",
+                                    "", None, 9714])
+def test_a_serial_that_is_not_24_hex_digits_fails_the_read(truth, serial):
+    truth["volumes"][0]["serial"] = serial
+    with pytest.raises(pure_client.PureError, match=r"Pure pure-fa1: volume vol-a: .* is not 24 hex digits"):
+        pure_records.lun_records(truth, [H1_IQN])
+
+
+def test_a_destroyed_volume_still_connected_is_a_record_in_state_destroyed(truth):
+    """Still mapped for the judge (a record), and named so for whoever reads the plan."""
+    truth["volumes"][0]["destroyed"] = True
+    recs = pure_records.lun_records(truth, [H1_IQN])
+    assert [(r["path"], r["state"]) for r in recs] == [("vol-a", "destroyed"), ("vol-b", "online")]
+
+
+def test_the_targets_are_the_arrays_scsi_port_identities(truth):
+    (target,) = pure_records.array_targets(truth)
+    assert target == {"cluster": "pure-fa1", "svm": None,
+                      "iscsi_target_names": ["iqn.2010-06.com.purestorage:flasharray.12345abc"],
+                      "iscsi_addresses": ["10.0.0.1", "2001:db8::1"],      # a failed-over port still identifies
+                      "fc_wwpns": ["52:4a:93:7d:74:f1:14:10"],            # ct0.fc8 has an NQN: NVMe/FC, not SCSI
+                      "collected_at": truth["fetched_at"]}
+    assert truth["targets"] == [target]
+    assert validate.array_targets([target]) == [target]
+
+
+def test_a_path_through_the_arrays_ports_is_covered_by_its_targets(truth):
+    index = coverage.coverage_index(truth["targets"])
+    addresses = coverage.address_index(truth["targets"])
+    fc = {"transport": "fc", "target_wwpn": "0x524a937d74f11410"}
+    iscsi = {"transport": "iscsi", "target_iqn": "iqn.2010-06.com.purestorage:flasharray.12345abc",
+             "target_portal": "[2001:db8::1]:3260"}
+    assert coverage.serving_svm(fc, index, addresses) == (("pure-fa1", None), None)
+    assert coverage.serving_svm(iscsi, index, addresses) == (("pure-fa1", None), None)
+    nvme_fc = {"transport": "fc", "target_wwpn": "0x524a937d74f11418"}
+    assert coverage.serving_svm(nvme_fc, index, addresses)[0] is None
+
+
+@pytest.mark.parametrize("portal, address", [("10.0.0.1:3260", "10.0.0.1"), ("[2001:db8::1]:3260", "2001:db8::1"),
+                                             (None, None), ("", None), ("10.0.0.9", "10.0.0.9")])
+def test_the_address_of_a_portal(portal, address):
+    assert pure_records.portal_host(portal) == address
+
+
+def test_an_arrays_answer_without_one_named_array_fails_the_read(array):
+    array.answers["arrays"] = dict(array.answers["arrays"], items=[])
+    with pytest.raises(pure_client.PureError, match=r"expected one array with a name, got 0 items"):
+        pure_records.fetch_truth(pure_client.PureClient({"hostname": "fa1", "api_token": API_TOKEN}))
