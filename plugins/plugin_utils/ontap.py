@@ -10,7 +10,7 @@ array truth of a run.
 * ``array_truth`` reads a list of clusters and gives one host its array truth: records, the target identities
   they cover, and every problem met on the way (a problem blocks removals on the host; docs/ontap.md).
 * ``get_truth`` caches that read for the run (truth_cache: in the process and on disk, shared by forked workers).
-* ``SOURCE`` is ONTAP as an array-truth source (array_truth.py): the one loop over arrays that builds a host's truth
+* ``OntapSource`` is ONTAP as an array-truth source (host_truth.py): the one loop over arrays that builds a host's truth
   names no vendor.
 
 No credential is ever put in a result, a cache file name or content, or an error message.
@@ -24,7 +24,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.array_truth import host_truth
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import host_truth
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
     DEFAULT_MAX_PAGES,
@@ -169,7 +169,7 @@ def cluster_list(clusters, env=None):
 
 
 class OntapSource:
-    """ONTAP as an array-truth source (array_truth.py): one entry of ``sanfleet_ontap`` is one cluster (or one SVM of
+    """ONTAP as an array-truth source (host_truth.py): one entry of ``sanfleet_ontap`` is one cluster (or one SVM of
     it, ``svm``). ``get``: how a cluster is read (get_truth; a test's fake)."""
 
     kind = "ontap"
@@ -209,7 +209,7 @@ class OntapSource:
 
 
 def array_truth(clusters, initiators, plugin_name, get=None):
-    """The array truth of one host from every ONTAP cluster of ``clusters`` (array_truth.host_truth; docs/ontap.md,
+    """The array truth of one host from every ONTAP cluster of ``clusters`` (host_truth.host_truth; docs/ontap.md,
     "array-truth contract"). A cluster whose read fails is a problem (``lookup_failed``), not an exception."""
     source = OntapSource(plugin_name, get)
     return host_truth([(source, opts) for opts in clusters], initiators)

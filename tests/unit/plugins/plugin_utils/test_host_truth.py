@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one loop over array-truth sources (plugin_utils/array_truth.py), with a toy source that is not ONTAP: what a
+"""The one loop over array-truth sources (plugin_utils/host_truth.py), with a toy source that is not ONTAP: what a
 source implements is all the loop needs, and what it builds is the contract the modules check (validate.array_truth).
 ONTAP through it: test_ontap.py."""
 
@@ -13,7 +13,7 @@ import pytest
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.array_truth import host_truth
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import host_truth
 
 HOST_IQN = "iqn.1994-05.com.redhat:h1"
 

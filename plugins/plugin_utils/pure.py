@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure Storage FlashArray as an array-truth source (host_truth.py): the arrays of ``sanfleet_pure``, each read
+once per run (truth_cache) through its REST 2.x API (pure_client.PureClient, pure_records).
+
+* ``array_list`` checks the entries of ``sanfleet_pure`` (or the one array of the ``PUREFA_URL`` / ``PUREFA_API``
+  environment, the names of Pure's own purestorage.flasharray collection, as an AWX credential sets them);
+* ``get_truth`` reads one array, cached for the run;
+* ``PureSource`` is what host_truth.host_truth calls.
+
+No API token is ever put in a result, a cache file name or content, or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
+    TRUTH_FORMAT,
+    array_targets,
+    fetch_truth,
+    lun_records,
+)
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
+
+DEFAULT_CACHE_TTL = 300
+
+# The keys of one entry of `sanfleet_pure` (docs/pure.md).
+ARRAY_KEYS = ("hostname", "api_token", "api_token_file", "validate_certs", "ca_path", "timeout", "page_size",
+              "max_pages", "cache_ttl")
+# what decides a read and who may see it (the cache key)
+_CACHE_KEYS = ("hostname", "api_token", "validate_certs", "ca_path", "page_size")
+_TRUE = ("1", "true", "yes", "on")
+NVME_NOT_READ = "the FlashArray's NVMe namespaces are not read by this version: the host's NVMe devices are not judged"
+
+
+def array_list(arrays, env=None):
+    """The FlashArrays to read, each a dict of ARRAY_KEYS: ``arrays`` (a list, or one dict for one array), or, when it
+    is empty, one array from the environment (``PUREFA_URL``, ``PUREFA_API`` or ``PUREFA_API_FILE``,
+    ``PUREFA_CA_PATH``, ``PUREFA_VALIDATE_CERTS``).
+
+    Bad entries (no hostname, an unknown key such as a typo) raise AnsibleLookupError: an array silently left out
+    would leave its devices unjudged at best."""
+    env = os.environ if env is None else env
+    if isinstance(arrays, dict):
+        arrays = [arrays]
+    if not arrays:
+        if not env.get("PUREFA_URL"):
+            return []
+        arrays = [{"hostname": env["PUREFA_URL"], "api_token": env.get("PUREFA_API") or None,
+                   "api_token_file": env.get("PUREFA_API_FILE") or None, "ca_path": env.get("PUREFA_CA_PATH") or None,
+                   "validate_certs": str(env.get("PUREFA_VALIDATE_CERTS", "true")).strip().lower() in _TRUE}]
+    if not isinstance(arrays, list):
+        raise AnsibleLookupError("sanfleet_pure: expected a list of arrays, got %s" % type_name(arrays))
+    out = []
+    for n, entry in enumerate(arrays):
+        if not isinstance(entry, dict):
+            raise AnsibleLookupError("sanfleet_pure[%d]: expected a dict (hostname, api_token, ...)" % n)
+        unknown = sorted(str(k) for k in entry if k not in ARRAY_KEYS)
+        if unknown:
+            raise AnsibleLookupError("sanfleet_pure[%d]: unknown key %s (known: %s)"
+                                     % (n, ", ".join(repr(k) for k in unknown), ", ".join(ARRAY_KEYS)))
+        opts = {k: v for k, v in entry.items() if v is not None}
+        if not opts.get("hostname"):
+            raise AnsibleLookupError("sanfleet_pure[%d]: hostname is required" % n)
+        if isinstance(opts.get("validate_certs"), str):
+            opts["validate_certs"] = opts["validate_certs"].strip().lower() in _TRUE
+        opts.setdefault("validate_certs", True)
+        out.append(opts)
+    return out
+
+
+def with_token_file(options):
+    """The options with the API token read from ``api_token_file`` when no token is given: the file is where the
+    secret rests, so that no environment variable, extra var or runner artifact holds it. One trailing newline is
+    dropped. A file that cannot be read is this array's read failing (a problem that blocks removals)."""
+    path = options.get("api_token_file")
+    options = {k: v for k, v in options.items() if k != "api_token_file"}
+    if not path or options.get("api_token") not in (None, ""):
+        return options
+    try:
+        with open(os.path.expanduser(str(path)), "r", encoding="utf-8") as handle:
+            secret = handle.read().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnsibleLookupError("FlashArray %s: cannot read the API token file %s: %s"
+                                 % (options.get("hostname"), path, getattr(exc, "strerror", None) or type(exc).__name__))
+    if not secret:
+        raise AnsibleLookupError("FlashArray %s: the API token file %s is empty" % (options.get("hostname"), path))
+    options["api_token"] = secret
+    return options
+
+
+def get_truth(options, fetch=None):
+    """The array's read for these options, made at most once per ``cache_ttl`` seconds for the whole run (a failure
+    too: one failed login per run). Returns (truth, source): ``fetched``, ``memory`` or ``disk``."""
+    options = with_token_file(options)
+    if not options.get("api_token"):
+        raise AnsibleLookupError("FlashArray %s: no api_token (nor api_token_file) given" % options.get("hostname"))
+    ttl = int(options.get("cache_ttl") if options.get("cache_ttl") is not None else DEFAULT_CACHE_TTL)
+    fetch = fetch or (lambda: fetch_truth(PureClient(options)))
+    key = truth_cache.cache_key("pure", options, _CACHE_KEYS)
+    return truth_cache.cached_read(key, ttl, TRUTH_FORMAT, fetch, errors=(PureError,))
+
+
+class PureSource:
+    """FlashArray as an array-truth source: one entry of ``sanfleet_pure`` is one array (no part of it: ``svm`` is
+    None). ``get``: how an array is read (get_truth; a test's fake)."""
+
+    kind = "pure"
+    errors = (AnsibleLookupError,)
+
+    def __init__(self, get=None):
+        self.get = get or get_truth
+
+    @staticmethod
+    def label(opts):
+        return opts.get("hostname")
+
+    @staticmethod
+    def scope(opts):
+        return None
+
+    def read(self, opts):
+        return self.get(opts)
+
+    @staticmethod
+    def summary(truth):
+        return {"cluster": truth["array"], "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
+                "retries": truth.get("retries") or {}, "warnings": truth.get("warnings") or []}
+
+    @staticmethod
+    def lun_records(truth, initiators, problems):
+        return lun_records(truth, initiators, problems)
+
+    @staticmethod
+    def targets(truth):
+        return [dict(t) for t in array_targets(truth)]
+
+    @staticmethod
+    def add_nvme(nvme, truth, opts):
+        """Its NVMe part: the namespaces a FlashArray serves over NVMe are not read yet, so the host's NVMe truth has a
+        problem for each array (NVMe removals blocked there: fail closed), never "no namespace"."""
+        nvme["clusters"].append({"cluster": truth["array"], "array_kind": "pure", "hostname": opts.get("hostname"),
+                                 "svm": None, "state": "unreadable", "reason": NVME_NOT_READ,
+                                 "collected_at": truth["fetched_at"]})
+        nvme["problems"].append({"cluster": truth["array"], "svm": None, "kind": "lookup_failed", "msg": NVME_NOT_READ})
