@@ -19,6 +19,8 @@ description:
   - With no array given at all (O(ontap) and O(pure) empty, and neither C(ONTAP_HOSTNAME) nor C(PUREFA_URL) set),
     the result is an empty truth with the problem C(no_cluster).
   - Runs on the controller; reading ONTAP needs the C(requests) Python library and the netapp.ontap collection.
+extends_documentation_fragment:
+  - sanfleet.remediation.host_truth
 options:
   ontap:
     description:
@@ -38,14 +40,6 @@ options:
     type: raw
     vars:
       - name: sanfleet_pure
-  initiators:
-    description:
-      - The host's initiators (IQNs and WWPNs, from C(ansible_facts.san.host.initiators)). Unset returns every
-        mapping; an empty list returns no record.
-    type: list
-    elements: str
-notes:
-  - Use C(lookup()) (it returns one dict) or C(query(...)[0]).
 seealso:
   - plugin: sanfleet.remediation.ontap_truth
     plugin_type: lookup

@@ -26,6 +26,8 @@ description:
     C(ONTAP_PASSWORD), C(ONTAP_VALIDATE_CERTS), C(ONTAP_CA_PATH) and C(ONTAP_SVM) environment variables (an AWX
     credential). Without either, the result is an empty truth with the problem C(no_cluster).
   - Runs on the controller; needs the C(requests) Python library and the netapp.ontap collection (>=23,<24).
+extends_documentation_fragment:
+  - sanfleet.remediation.host_truth
 options:
   clusters:
     description:
@@ -37,14 +39,6 @@ options:
     type: raw
     vars:
       - name: sanfleet_ontap
-  initiators:
-    description:
-      - The host's initiators (IQNs and WWPNs, from C(ansible_facts.san.host.initiators)). Unset returns every
-        mapping; an empty list returns no record.
-    type: list
-    elements: str
-notes:
-  - Use C(lookup()) (it returns one dict) or C(query(...)[0]).
 seealso:
   - plugin: sanfleet.remediation.ontap_luns
     plugin_type: lookup

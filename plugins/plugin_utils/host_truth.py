@@ -25,10 +25,35 @@ judged, and the planner plans no removal on a host with problems and says why.
 
 from __future__ import annotations
 
+from ansible.errors import AnsibleLookupError
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import duplicate_identities
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, oldest_time
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_nvme import wanted_host_nqns
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import ontap_wwpn, wanted_initiators
+
+
+class ArraySource:
+    """What sources share: an array named by ``hostname`` with no part of it (``scope`` None), reads that fail as
+    lookup errors, and a read that carries its name under ``name_field`` and its time, requests, retries and
+    warnings under the same keys. A source sets ``kind`` and ``name_field`` and implements ``read``,
+    ``lun_records``, ``targets`` and ``add_nvme``."""
+
+    kind = None
+    name_field = None
+    errors = (AnsibleLookupError,)
+
+    @staticmethod
+    def label(opts):
+        return opts.get("hostname")
+
+    @staticmethod
+    def scope(opts):
+        return None
+
+    def summary(self, read):
+        return {"cluster": read[self.name_field], "collected_at": read["fetched_at"], "requests": read.get("requests"),
+                "retries": read.get("retries") or {}, "warnings": read.get("warnings") or []}
 
 
 def host_truth(arrays, initiators):

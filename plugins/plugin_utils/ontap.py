@@ -24,7 +24,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import host_truth
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, host_truth
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
     DEFAULT_MAX_PAGES,
@@ -168,20 +168,17 @@ def cluster_list(clusters, env=None):
     return out
 
 
-class OntapSource:
+class OntapSource(ArraySource):
     """ONTAP as an array-truth source (host_truth.py): one entry of ``sanfleet_ontap`` is one cluster (or one SVM of
     it, ``svm``). ``get``: how a cluster is read (get_truth; a test's fake)."""
 
     kind = "ontap"
-    errors = (AnsibleLookupError,)
+    name_field = "cluster"
+    lun_records = staticmethod(lun_records)
 
     def __init__(self, plugin_name="sanfleet.remediation.ontap_truth", get=None):
         self.plugin_name = plugin_name
         self.get = get or get_truth
-
-    @staticmethod
-    def label(opts):
-        return opts.get("hostname")
 
     @staticmethod
     def scope(opts):
@@ -189,15 +186,6 @@ class OntapSource:
 
     def read(self, opts):
         return self.get(opts, self.plugin_name)
-
-    @staticmethod
-    def summary(truth):
-        return {"cluster": truth["cluster"], "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
-                "retries": truth.get("retries") or {}, "warnings": truth.get("warnings") or []}
-
-    @staticmethod
-    def lun_records(truth, initiators, problems):
-        return lun_records(truth, initiators, problems)
 
     @staticmethod
     def targets(truth):

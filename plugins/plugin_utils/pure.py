@@ -19,6 +19,7 @@ import os
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
     TRUTH_FORMAT,
@@ -107,39 +108,20 @@ def get_truth(options, fetch=None):
     return truth_cache.cached_read(key, ttl, TRUTH_FORMAT, fetch, errors=(PureError,))
 
 
-class PureSource:
+class PureSource(ArraySource):
     """FlashArray as an array-truth source: one entry of ``sanfleet_pure`` is one array (no part of it: ``svm`` is
     None). ``get``: how an array is read (get_truth; a test's fake)."""
 
     kind = "pure"
-    errors = (AnsibleLookupError,)
+    name_field = "array"
+    lun_records = staticmethod(lun_records)
+    targets = staticmethod(array_targets)
 
     def __init__(self, get=None):
         self.get = get or get_truth
 
-    @staticmethod
-    def label(opts):
-        return opts.get("hostname")
-
-    @staticmethod
-    def scope(opts):
-        return None
-
     def read(self, opts):
         return self.get(opts)
-
-    @staticmethod
-    def summary(truth):
-        return {"cluster": truth["array"], "collected_at": truth["fetched_at"], "requests": truth.get("requests"),
-                "retries": truth.get("retries") or {}, "warnings": truth.get("warnings") or []}
-
-    @staticmethod
-    def lun_records(truth, initiators, problems):
-        return lun_records(truth, initiators, problems)
-
-    @staticmethod
-    def targets(truth):
-        return [dict(t) for t in array_targets(truth)]
 
     @staticmethod
     def add_nvme(nvme, truth, opts):

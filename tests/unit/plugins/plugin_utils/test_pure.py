@@ -56,8 +56,8 @@ def test_one_dict_is_one_array_and_an_empty_list_reads_the_environment():
 def test_the_token_file_gives_the_token_and_a_bad_one_is_this_arrays_read_failing(tmp_path):
     path = tmp_path / "token"
     path.write_text(TOKEN + "\n")
-    assert pure.with_token_file({"hostname": "fa1", "api_token_file": str(path)}) == {"hostname": "fa1",
-                                                                                       "api_token": TOKEN}
+    assert pure.with_token_file({"hostname": "fa1", "api_token_file": str(path)}) == {
+        "hostname": "fa1", "api_token": TOKEN}
     path.write_text("\n")
     with pytest.raises(AnsibleLookupError, match="is empty"):
         pure.with_token_file({"hostname": "fa1", "api_token_file": str(path)})
