@@ -41,7 +41,8 @@ from ansible.errors import AnsibleFilterError
 
 # What each playbook and its roles set (tests/tooling/test_playbook_own_variables.py checks each list against the
 # YAML). Not here: the play's own vars (always defined, so they cannot be told from given ones by name) and the role
-# inputs that have defaults (fleet_report_run, fleet_report_dir, ontap_truth_clusters).
+# inputs that have defaults (fleet_report_run, fleet_report_dir, fleet_report_unreachable_fails,
+# ontap_truth_clusters).
 OWN_VARIABLES = {
     "remediate": (
         "stale_cleanup_result", "stale_cleanup_facts_read", "stale_cleanup_phases", "stale_cleanup_truth",

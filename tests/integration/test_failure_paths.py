@@ -519,3 +519,21 @@ def test_a_second_remediate_play_in_one_run_is_refused_for_what_the_first_set(fl
     plays = run.stdout.split("PLAY [Remove stale SAN devices, one node at a time]")
     assert len(plays) == 3 and "Find and remove the stale SAN devices of this host" in plays[1], run.stdout[-3000:]
     assert "Find and remove the stale SAN devices of this host" not in plays[2], plays[2][-3000:]
+
+
+def test_a_real_rolling_run_stops_at_a_host_unreachable_at_its_first_task(fleet):
+    """sanfleet_serial=2, the first batch a healthy host and one that cannot be reached at all: the second batch must
+    not run. max_fail_percentage counts failed hosts only, and the reports' fail_host reached an unreachable host once
+    more (counted unreachable), so the rollout went on past it; a real run now fails it after its report."""
+    healthy = fleet["hosts"]["node00-healthy"]
+    down = dict(healthy, ansible_connection="ssh", ansible_host="127.0.0.1", ansible_port=1, ansible_user="nobody",
+                ansible_ssh_common_args="-o ConnectTimeout=2 -o BatchMode=yes")
+    hosts = {"node70-down": down, "node71-healthy": healthy, "node72-healthy": healthy, "node73-healthy": healthy}
+    run = run_playbook(fleet, "remediate", "unreachable-rolling", "-e", "sanfleet_hosts=san", "-e", "sanfleet_serial=2",
+                       "-e", "sanfleet_allow_unreviewed=true", verbosity=None, hosts=hosts)
+    assert run.returncode == 2, (run.returncode, run.stdout[-3000:])
+    fleet_doc = json.loads((run.reports / "fleet.json").read_text())
+    status = dict((h["host"], h["status"]) for h in fleet_doc["hosts"])
+    doc = json.loads((run.reports / "hosts" / "node70-down.json").read_text())
+    assert [f["check"] for f in doc["findings"] if f["area"] == "run"] == ["unreachable"], doc["findings"]
+    assert status["node72-healthy"] == status["node73-healthy"] == "not_run", (status, run.stdout[-3000:])

@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.tests.tooling.helpers import ROOT,
 ROLES = ("stale_cleanup", "fleet_report", "ontap_truth")
 # set by a task's vars but role inputs with a default (a role default is defined for the whole play once the role is
 # imported, so it cannot be told from a given one by name; giving one is choosing that input)
-ROLE_INPUTS = {"fleet_report_run", "fleet_report_dir", "ontap_truth_clusters"}
+ROLE_INPUTS = {"fleet_report_run", "fleet_report_dir", "fleet_report_unreachable_fails", "ontap_truth_clusters"}
 
 
 def _set_names(tasks, out):
