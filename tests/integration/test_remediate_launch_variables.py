@@ -1,0 +1,93 @@
+"""remediate.yml refuses a run given, at launch, a variable that the reports, the plan to approve or the job artifact
+read instead of what ran: not only the names the playbook sets itself (own_variables) but the ones Ansible sets
+below extra vars (ansible_failed_task / ansible_failed_result, set as facts in a rescue; ansible_facts) and the
+fleet_report role's inputs that replace what the play's hosts reported (fleet_report_reports, fleet_report_run).
+Each run is a --check over the fixture hosts (tests/fleet/fixture_python.py); each must be refused before any host
+or array is read, as test_failure_paths.py's own-variables test is, and today is not."""
+import json
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import (  # noqa: F401  (fixture)
+    fleet, run_playbook)
+
+HOST = "node01-unmapped"
+
+
+def _refused_before_any_read(run, name):
+    assert run.returncode == 2, run.stdout[-3000:]
+    refusal = [line for line in run.stdout.splitlines() if "refused: " in line]
+    assert refusal and name in refusal[0], run.stdout[-3000:]
+    assert run.requests == 0, "the array was read"
+    assert not (run.reports / "hosts").exists(), sorted(p.name for p in run.reports.rglob("*"))
+
+
+def _report(run, host=HOST):
+    return json.loads((run.reports / "hosts" / (host + ".json")).read_text())
+
+
+
+GUARD = "The module's result is its own (no stale_cleanup_result given as a variable)"
+
+
+def test_a_failed_task_given_at_launch_cannot_hide_that_the_module_ran(fleet):
+    """ansible_failed_task and ansible_failed_result are what Ansible sets, as facts of the host, for a rescue: extra
+    vars outrank them. Given the name of one of the role's guards (sanfleet_role_guards), a host whose connection
+    dropped while stale_cleanup ran (what it executed is unknown) is reported as refused by that guard before the
+    module ran: remediation.unknown gone, approval "refused", the module's error replaced by the given msg. The run
+    must be refused before any host is read."""
+    from ansible.plugins.connection import local
+    from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import LOSSY_CONNECTION
+    plugins = fleet["top"] / "connection_plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "lossy.py").write_text(LOSSY_CONNECTION % (local.DOCUMENTATION.replace("name: local", "name: lossy", 1),
+                                                          "stale_cleanup", "stale_cleanup"))
+    forged = {"ansible_failed_task": {"name": GUARD},
+              "ansible_failed_result": {"msg": "refused before the module ran; nothing was touched"}}
+    lost = "node53-lost"
+    run = run_playbook(fleet, "remediate", "failed-task-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(forged), verbosity=None,
+                       hosts={lost: dict(fleet["hosts"][HOST], ansible_connection="lossy")},
+                       env={"ANSIBLE_CONNECTION_PLUGINS": str(plugins)})
+    if (run.reports / "hosts" / (lost + ".json")).exists():
+        doc = _report(run, lost)
+        print("FORGED REPORT:", json.dumps({"remediation": doc["remediation"], "errors": doc["errors"]}, indent=1))
+    _refused_before_any_read(run, "ansible_failed_task")
+
+
+
+def test_the_reports_of_the_hosts_given_at_launch_are_refused(fleet):
+    """fleet_report_reports (an input of the fleet_report role, for compliance_merge) replaces the reports of the
+    play's hosts in every file written and in the job artifact: given at launch, the host's report, the fleet pages
+    and the sanfleet_report artifact say what the launcher wrote (here: 3 steps executed on a --check run, status ok),
+    not what the module did. The run must be refused before any host is read."""
+    honest = run_playbook(fleet, "remediate", "reports-given-honest", "--check", "-e", "sanfleet_hosts=san",
+                          verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    forged = _report(honest)
+    forged["status"], forged["findings"] = "ok", []
+    forged["remediation"]["counts"].update(planned=3, executed=3)
+    run = run_playbook(fleet, "remediate", "reports-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps({"fleet_report_reports": [forged]}), verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]})
+    if (run.reports / "hosts" / (HOST + ".json")).exists():
+        for name, proc in (("HONEST", honest), ("FORGED", run)):
+            fleet_doc = json.loads((proc.reports / "fleet.json").read_text())
+            print(name, _report(proc)["status"], _report(proc)["remediation"]["counts"],
+                  fleet_doc["counts"]["remediation"], fleet_doc["counts"]["by_status"])
+    _refused_before_any_read(run, "fleet_report_reports")
+
+
+def test_the_facts_of_a_host_given_at_launch_are_refused(fleet):
+    """ansible_facts given as an extra var outranks the facts the modules return (stale_mpath_facts, stale_cleanup
+    set ansible_facts.san): the report's SAN state, its not_san decision, the task that stops a host whose reads hung
+    (san_presence unknown) and the one that stops a host with a corruption risk all read the launcher's dict instead.
+    Here a SAN host whose module planned is reported as a host without SAN, with no map. The run must be refused
+    before any host is read."""
+    forged = {"ansible_facts": {"san": {"host": {"san_presence": "not_san", "san_presence_reason": "forged", "initiators": []},
+                                        "maps": [], "disks": [], "corruption_risks": []}}}
+    run = run_playbook(fleet, "remediate", "facts-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(forged), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    if (run.reports / "hosts" / (HOST + ".json")).exists():
+        doc = _report(run)
+        print("FORGED", doc["status"], doc.get("summary"), [f.get("reason") for f in doc.get("findings", [])][:3])
+    _refused_before_any_read(run, "ansible_facts")
