@@ -91,3 +91,15 @@ def test_the_facts_of_a_host_given_at_launch_are_refused(fleet):
         doc = _report(run)
         print("FORGED", doc["status"], doc.get("summary"), [f.get("reason") for f in doc.get("findings", [])][:3])
     _refused_before_any_read(run, "ansible_facts")
+
+
+def test_the_kind_of_run_given_at_launch_is_refused(fleet):
+    """fleet_report_run is set by remediate.yml (remediate) on the role's include: an extra var outranks it, and the
+    reports of a remediate run are written as an audit's, with no remediation section (what the module planned and
+    ran, its approval gate) in any host's report, the fleet pages or the artifact. The run must be refused."""
+    run = run_playbook(fleet, "remediate", "run-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", "fleet_report_run=audit", verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    if (run.reports / "hosts" / (HOST + ".json")).exists():
+        fleet_doc = json.loads((run.reports / "fleet.json").read_text())
+        print("FORGED", fleet_doc.get("run"), "remediation" in _report(run), fleet_doc["counts"].get("remediation"))
+    _refused_before_any_read(run, "fleet_report_run")
