@@ -103,3 +103,17 @@ def test_the_kind_of_run_given_at_launch_is_refused(fleet):
         fleet_doc = json.loads((run.reports / "fleet.json").read_text())
         print("FORGED", fleet_doc.get("run"), "remediation" in _report(run), fleet_doc["counts"].get("remediation"))
     _refused_before_any_read(run, "fleet_report_run")
+
+
+def test_a_run_started_after_the_guard_is_refused(fleet):
+    """--start-at-task skips every task before the one named, the `always` ones included: the play's guard against
+    variables given at launch is then skipped, and a sanfleet_plan given as an extra var is written as
+    sanfleet-plan.json and published as the plan to approve (sanfleet_approved_plan) for a host never read."""
+    forged = {"sanfleet_plan": {HOST: {"format": 1, "host": HOST, "steps": [{"action": "forged"}]}}}
+    run = run_playbook(fleet, "remediate", "start-at-task", "--check", "-e", "sanfleet_hosts=san",
+                       "--start-at-task", "Create the report directory", "-e", json.dumps(forged), verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]})
+    plan = run.reports / "sanfleet-plan.json"
+    print("RC", run.returncode, "PLAN", plan.read_text() if plan.exists() else None)
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert not plan.exists(), plan.read_text()
