@@ -117,3 +117,20 @@ def test_a_run_started_after_the_guard_is_refused(fleet):
     print("RC", run.returncode, "PLAN", plan.read_text() if plan.exists() else None)
     assert run.returncode == 2, run.stdout[-3000:]
     assert not plan.exists(), plan.read_text()
+
+
+def test_a_variable_given_in_the_inventory_of_a_later_batch_refuses_the_run_before_the_first_batch(fleet):
+    """The guard runs per host in pre_tasks, and a real run's pre_tasks run per batch (serial 1): a host of the second
+    batch whose inventory gives a variable the play sets is refused only once the first batch's hosts went through
+    stale_cleanup (removed devices), not "before any host or array is read" as docs/runbook.md says."""
+    first, later = "node00-healthy", "node70-later"
+    hosts = {first: fleet["hosts"]["node00-healthy"],
+             later: dict(fleet["hosts"]["node00-healthy"], sanfleet_plan_dir="/tmp/forged")}
+    run = run_playbook(fleet, "remediate", "later-batch", "-e", "sanfleet_hosts=san", "-e", "sanfleet_allow_unreviewed=true",
+                       verbosity=None, hosts=hosts)
+    ran = [line for line in run.stdout.splitlines() if line.startswith(("ok: [%s]" % first, "changed: [%s]" % first))]
+    print("RC", run.returncode, "requests", run.requests, "modules run on the first host before the refusal:",
+          "Find and remove the stale SAN devices" in run.stdout.split("refused: ")[0])
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert "Find and remove the stale SAN devices" not in run.stdout.split("refused: ")[0], run.stdout[-4000:]
+    assert run.requests == 0, "the array was read"
