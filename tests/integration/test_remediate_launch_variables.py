@@ -134,3 +134,16 @@ def test_a_variable_given_in_the_inventory_of_a_later_batch_refuses_the_run_befo
     assert run.returncode == 2, run.stdout[-3000:]
     assert "Find and remove the stale SAN devices" not in run.stdout.split("refused: ")[0], run.stdout[-4000:]
     assert run.requests == 0, "the array was read"
+
+
+def test_an_ansible_limit_given_as_a_variable_does_not_name_the_hosts(fleet):
+    """ansible_limit is an options var Ansible sets only when --limit is given: without --limit, -e ansible_limit=<one
+    host> (an AWX extra var) passes the "name the hosts" assert and the play runs on the whole inventory (hosts:
+    sanfleet_hosts | default('all')). The run must be refused as one without sanfleet_hosts or --limit is."""
+    hosts = {name: fleet["hosts"][name] for name in ("node00-healthy", HOST)}
+    run = run_playbook(fleet, "remediate", "limit-var", "--check", "-e", "ansible_limit=" + HOST, verbosity=None,
+                       hosts=hosts)
+    print("RC", run.returncode, "read:", [h for h in hosts if "ok: [%s]" % h in run.stdout])
+    assert run.returncode == 2, run.stdout[-3000:]
+    assert "name the hosts with -e sanfleet_hosts=<group or pattern> or --limit" in run.stdout + run.stderr
+    assert run.requests == 0
