@@ -27,14 +27,21 @@ def test_a_failed_plan_job_is_refused_whatever_sanfleet_approved_plan_failed_is_
     assert "Read the SAN state of the host" not in proc.stdout
 
 
+
 def test_the_role_guards_given_at_launch_cannot_make_a_module_that_ran_look_refused(site):
     """sanfleet_role_guards (the play's var naming the role's guards, which refuse before the module runs) decides
-    whether the reports read the module's answer: an extra var naming a task that fails after the module ran (here
-    the one that fails the host whose plan refused a device) makes that host's report say refused, nothing run."""
-    plan_cmd, _run_cmd = runbook_commands()
-    forged = {"sanfleet_role_guards": ["Fail the host whose plan was refused in part (stale_cleanup_fail_on_refusal)",
-                                       "A host lost while the module ran fails (what it executed on the host is unknown)"]}
-    (site / "forged.json").write_text(json.dumps(forged))
-    proc = play(site, plan_cmd, "-e @forged.json")
-    print("RC", proc.returncode)
-    assert proc.returncode == 2 and "refused: " in proc.out and "sanfleet_role_guards" in proc.out, proc.out[-3000:]
+    whether the reports read the module's answer: an extra var naming the module's own task makes a host whose module
+    ran the approved plan and stopped a unit with queueing NOT restored (the fixture host refuses every write) be
+    reported as refused before the module, 0 planned, 0 stopped, nothing about the map left with queueing off. The
+    run must be refused before any host is read."""
+    plan_cmd, run_cmd = runbook_commands()
+    proc = play(site, plan_cmd)
+    assert proc.returncode == 0, proc.out[-3000:]
+    (site / "forged.json").write_text(json.dumps(
+        {"sanfleet_role_guards": ["Find and remove the stale SAN devices of this host"]}))
+    proc = play(site, run_cmd, "-e @forged.json")
+    counts = custom_stats(proc.stdout).get("sanfleet_report", {}).get("counts", {}).get("remediation")
+    doc = json.loads(next((site / "reports").glob("*/hosts/db01.json")).read_text())
+    print("RC", proc.returncode, "artifact remediation counts:", counts, "db01 approval:", doc["remediation"]["approval"])
+    assert "Read the SAN state of the host" not in proc.stdout, counts
+    assert proc.returncode == 2 and "sanfleet_role_guards" in proc.out, proc.out[-3000:]
