@@ -147,3 +147,25 @@ def test_an_ansible_limit_given_as_a_variable_does_not_name_the_hosts(fleet):
     assert run.returncode == 2, run.stdout[-3000:]
     assert "name the hosts with -e sanfleet_hosts=<group or pattern> or --limit" in run.stdout + run.stderr
     assert run.requests == 0
+
+
+def test_reports_given_at_launch_cannot_make_a_plan_whose_array_was_not_read_approvable(fleet):
+    """The same fleet_report_reports, given to a --check run whose ONTAP cluster refuses the connection: the array
+    gate is computed from the given reports, so the plan job ends 0 and publishes sanfleet_plan_failed '' (the run
+    job would take the plan as approvable), where it must fail and publish why (sanfleet_require_array)."""
+    honest = run_playbook(fleet, "remediate", "gate-honest", "--check", "-e", "sanfleet_hosts=san", verbosity=None,
+                          hosts={HOST: fleet["hosts"][HOST]})
+    forged = _report(honest)
+    refused = run_playbook(fleet, "remediate", "gate-refused", "--check", "-e", "sanfleet_hosts=san", verbosity=None,
+                           hosts={HOST: fleet["hosts"][HOST]}, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"},
+                           cluster_update={"http_port": 1})
+    run = run_playbook(fleet, "remediate", "gate-forged", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps({"fleet_report_reports": [forged]}), verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]}, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"},
+                       cluster_update={"http_port": 1})
+    failed = [line for line in run.stdout.splitlines() if '"sanfleet_plan_failed"' in line]
+    print("HONEST rc", refused.returncode, [line.strip() for line in refused.stdout.splitlines()
+                                            if '"sanfleet_plan_failed"' in line],
+          "FORGED rc", run.returncode, [line.strip() for line in failed])
+    assert refused.returncode == 2 and "the array could not be read" in refused.stdout, refused.stdout[-3000:]
+    _refused_before_any_read(run, "fleet_report_reports")
