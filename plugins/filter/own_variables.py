@@ -16,6 +16,9 @@ description:
   - Extra vars and the inventory outrank every variable a play sets. One given at launch under such a name would
     be what the reports and the plan read instead of what ran, so the playbook refuses a run that gives any
     (playbooks/remediate.yml). The names live here, in code, not in a variable that could itself be given at launch.
+  - C(own_variables_given) (hosts, hostvars, playbook) says which of them each of the hosts already holds, by name:
+    the values are never rendered (a template given as a value could be undefined at the check and defined later).
+    One task on the play's first host checks every host of the play at once, the later batches' too.
 options:
   _input:
     description: The playbook, C(remediate).
@@ -39,7 +42,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-# What each playbook and its roles set (tests/tooling/test_playbook_own_variables.py checks each list against the
+# What each playbook and its roles set (the tooling test test_playbook_own_variables checks each list against the
 # YAML). Not here: the play's own vars (always defined, so they cannot be told from given ones by name) and the role
 # inputs that have defaults (fleet_report_run, fleet_report_dir, fleet_report_unreachable_fails,
 # ontap_truth_clusters).
@@ -54,9 +57,15 @@ OWN_VARIABLES = {
         "fleet_report", "fleet_report_parts", "fleet_report_host", "fleet_report_line", "fleet_report_array_gate",
         "fleet_report_array_gate_hosts", "fleet_report_written", "fleet_report_hosts_written", "fleet_report_failed",
         "fleet_report_all", "fleet_report_artifact", "fleet_report_list", "fleet_report_path", "fleet_report_console",
-        "ontap_truth_result",
+        "ontap_truth_result", "sanfleet_approved_plan_given", "sanfleet_approved_plan_failed",
+        # what Ansible sets for a rescue (facts of the host) and the inputs of the report role that replace what
+        # the play's hosts reported (compliance_merge's) or say what ran: given, they outrank what the play holds
+        "ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
+        "fleet_report_run",
     ),
 }
+# not set by the play or its roles, refused all the same (the tests' list of set names leaves them out)
+NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts")
 
 
 def own_variables(playbook):
@@ -66,6 +75,17 @@ def own_variables(playbook):
     return "^(%s)$" % "|".join(re.escape(name) for name in OWN_VARIABLES[playbook])
 
 
+def own_variables_given(hosts, hostvars, playbook):
+    """["<host>: <name>, <name>", ...] for each of ``hosts`` that holds any of the playbook's own names."""
+    pattern = re.compile(own_variables(playbook))
+    out = []
+    for host in hosts:
+        names = sorted(name for name in hostvars[host] if pattern.match(name))
+        if names:
+            out.append("%s: %s" % (host, ", ".join(names)))
+    return out
+
+
 class FilterModule(object):
     def filters(self):
-        return {"own_variables": own_variables}
+        return {"own_variables": own_variables, "own_variables_given": own_variables_given}

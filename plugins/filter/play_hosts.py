@@ -17,11 +17,17 @@ description:
     again (Ansible's collection loader keeps no bytecode), about 0.2 s of controller CPU per host.
   - Report code that cannot be imported does not stop the play here; the task that builds each host's report then
     fails and says why, as it did before this filter.
+  - A play's C(hosts) is templated once, before any of its tasks, whatever C(--tags) or C(--start-at-task) say: a
+    refusal given as O(refuse) stops the play there, with its message, before any host is touched.
 options:
   _input:
     description: The host pattern, a string or a list of patterns.
     type: raw
     required: true
+  refuse:
+    description: Why the play must not run (an empty string or a list of them when it may); the filter fails with it.
+    type: raw
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -41,7 +47,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.deferred import load_now
 
 
-def play_hosts(pattern):
+def play_hosts(pattern, refuse=""):
+    reasons = [r for r in (refuse if isinstance(refuse, list) else [refuse]) if r]
+    if reasons:
+        raise AnsibleFilterError("; ".join(str(r) for r in reasons))
     if not isinstance(pattern, (str, list)):
         raise AnsibleFilterError("play_hosts: expected a host pattern (a string or a list), got %s"
                                  % type(pattern).__name__)

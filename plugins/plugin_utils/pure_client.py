@@ -7,9 +7,9 @@ session from ``POST /api/2.N/login`` (API token in, session token out), GETs tha
 messages without either token. No credential is ever put in a result or an error message.
 
 Facts followed (tests/unit/plugins/plugin_utils/fixtures/pure/SOURCES.md names each source): Pure's Python SDK
-py-pure-client 1.96.0 (pypureclient/_helpers.py get_target_versions: ``GET /api/api_version`` answers
-``{"version": [...]}``; pypureclient/api_token_manager.py and keywords.py: ``POST /api/<version>/login`` with the
-header ``api-token``, the session token in the answer's header ``x-auth-token``; pypureclient/_rate_limit.py: 429,
+py-pure-client 1.96.0 (its module pypureclient._helpers, get_target_versions: ``GET /api/api_version`` answers
+``{"version": [...]}``; pypureclient.api_token_manager and keywords: ``POST /api/<version>/login`` with the
+header ``api-token``, the session token in the answer's header ``x-auth-token``; pypureclient._rate_limit: 429,
 503 and a 500 whose body says "Server is busy" mean "try later", with Retry-After; the *GetResponse models:
 ``items``, ``continuation_token``, ``more_items_remaining``, errors as ``errors[].message``)."""
 

@@ -34,7 +34,7 @@ TRUTH_FORMAT = 1
 
 # The NAA-6 identifier a FlashArray volume shows a Linux host, as multipath names it: "3" (SCSI name type NAA), "6"
 # (NAA registered extended), Pure's IEEE OUI 24a937, "0", then the volume's 24 hex digit serial, lower case. Pure's
-# own OpenStack driver builds it so (openstack/cinder cinder/volume/drivers/pure.py _get_wwn, "the constant '36',
+# own OpenStack driver builds it so (openstack/cinder, the driver module cinder.volume.drivers.pure, _get_wwn, "the constant '36',
 # the OUI for Pure, followed by '0', and finally the serial number", lower-cased) and its test pairs serial
 # 9714B5CB91634C470002B2C8 with 3624a93709714b5cb91634c470002b2c8 (SOURCES.md).
 PURE_WWID_PREFIX = "3624a9370"

@@ -21,27 +21,31 @@ def test_a_failed_plan_job_is_refused_whatever_sanfleet_approved_plan_failed_is_
         "sanfleet_approved_plan_failed": ""}))
     run = re.sub(r"-e sanfleet_approved_plan_file=\S+", "-e @artifacts.json", run_cmd)
     proc = play(site, run)
-    print("RC", proc.returncode, "module reached:", "Read the SAN state of the host" in proc.stdout)
+    assert proc.returncode == 2 and "refused: db01: sanfleet_approved_plan_failed: set by remediate.yml" in " ".join(
+        proc.out.split()), proc.out[-4000:]
+    assert "Read the SAN state of the host" not in proc.stdout
+    # the workflow's own artifacts alone: refused for the failed plan job, as before
+    (site / "artifacts.json").write_text(json.dumps({
+        "sanfleet_approved_plan": approved, "sanfleet_plan_failed": "ARRAY: the array could not be read"}))
+    proc = play(site, run)
     assert proc.returncode == 2 and "failed as a whole (ARRAY: the array could not be read)" in " ".join(
         proc.out.split()), proc.out[-4000:]
     assert "Read the SAN state of the host" not in proc.stdout
 
 
-
 def test_the_role_guards_given_at_launch_cannot_make_a_module_that_ran_look_refused(site):
-    """sanfleet_role_guards (the play's var naming the role's guards, which refuse before the module runs) decides
-    whether the reports read the module's answer: an extra var naming the module's own task makes a host whose module
-    ran the approved plan and stopped a unit with queueing NOT restored (the fixture host refuses every write) be
-    reported as refused before the module, 0 planned, 0 stopped, nothing about the map left with queueing off. The
-    run must be refused before any host is read."""
+    """sanfleet_role_guards (a play var naming the role's guards, which refuse before the module runs) decided whether
+    the reports read the module's answer: an extra var naming the module's own task made a host whose module ran the
+    approved plan and stopped a unit with queueing NOT restored (the fixture host refuses every write) be reported as
+    refused before the module, 0 planned, 0 stopped. The play no longer reads such a list: what the module registered
+    is its answer, and a variable of that name changes nothing."""
     plan_cmd, run_cmd = runbook_commands()
     proc = play(site, plan_cmd)
     assert proc.returncode == 0, proc.out[-3000:]
     (site / "forged.json").write_text(json.dumps(
         {"sanfleet_role_guards": ["Find and remove the stale SAN devices of this host"]}))
     proc = play(site, run_cmd, "-e @forged.json")
-    counts = custom_stats(proc.stdout).get("sanfleet_report", {}).get("counts", {}).get("remediation")
-    doc = json.loads(next((site / "reports").glob("*/hosts/db01.json")).read_text())
-    print("RC", proc.returncode, "artifact remediation counts:", counts, "db01 approval:", doc["remediation"]["approval"])
-    assert "Read the SAN state of the host" not in proc.stdout, counts
-    assert proc.returncode == 2 and "sanfleet_role_guards" in proc.out, proc.out[-3000:]
+    assert proc.returncode == 2, proc.out[-3000:]
+    doc = json.loads(max((site / "reports").glob("*/hosts/db01.json"), key=lambda p: p.stat().st_mtime).read_text())
+    assert doc["remediation"]["approval"] == "approved", doc["remediation"]
+    assert doc["remediation"]["counts"]["planned"] > 0 and doc["remediation"]["counts"]["stopped"] >= 1, doc["remediation"]

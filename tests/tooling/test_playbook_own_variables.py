@@ -11,14 +11,14 @@ __metaclass__ = type
 
 import yaml
 
-from ansible_collections.sanfleet.remediation.plugins.filter.own_variables import OWN_VARIABLES
+from ansible_collections.sanfleet.remediation.plugins.filter.own_variables import NOT_SET_BUT_REFUSED, OWN_VARIABLES
 from ansible_collections.sanfleet.remediation.tests.tooling.helpers import ROOT, play
 
 # the roles remediate.yml runs (include_role, import_role, and the roles those include)
 ROLES = ("stale_cleanup", "fleet_report", "ontap_truth")
 # set by a task's vars but role inputs with a default (a role default is defined for the whole play once the role is
 # imported, so it cannot be told from a given one by name; giving one is choosing that input)
-ROLE_INPUTS = {"fleet_report_run", "fleet_report_dir", "fleet_report_unreachable_fails", "ontap_truth_clusters"}
+ROLE_INPUTS = {"fleet_report_dir", "fleet_report_unreachable_fails", "ontap_truth_clusters"}
 
 
 def _set_names(tasks, out):
@@ -42,7 +42,8 @@ def test_the_refused_names_are_every_name_remediate_and_its_roles_set():
     for role in ROLES:
         for path in sorted((ROOT / "roles" / role / "tasks").glob("*.yml")):
             _set_names(yaml.safe_load(path.read_text()), names)
-    assert sorted(names - ROLE_INPUTS) == sorted(OWN_VARIABLES["remediate"])
+    assert sorted(names - ROLE_INPUTS) == sorted(set(OWN_VARIABLES["remediate"]) - set(NOT_SET_BUT_REFUSED))
+    assert set(NOT_SET_BUT_REFUSED) <= set(OWN_VARIABLES["remediate"])
 
 
 def _imported_roles(tasks, out):
@@ -68,14 +69,17 @@ def test_no_refused_name_has_a_default_the_play_can_see():
         assert not given & set(OWN_VARIABLES["remediate"]), (role, given & set(OWN_VARIABLES["remediate"]))
 
 
-def test_the_guard_is_the_plays_first_task_on_each_host_and_looks_the_names_up_without_a_variable():
-    """First on each host (per host, for host_vars; before the batch line and any read), any_errors_fatal (one host's
-    given variable stops the run), and its condition calls the filter itself: a variable holding the names or the
-    answer could itself be given at launch."""
+def test_the_guard_is_the_plays_first_check_of_every_host_and_looks_the_names_up_without_a_variable():
+    """Right after the hosts are named, on the play's first host for every host of the play (a later batch's
+    inventory too, before the first batch is touched), any_errors_fatal (one host's given variable stops the run), and
+    its condition calls the filter itself: a variable holding the names or the answer could itself be given."""
     tasks = play("remediate.yml")["pre_tasks"]
     guard = tasks[1]
     assert guard["name"].startswith("No variable this playbook sets is given at launch"), guard["name"]
     assert "run_once" not in guard and guard.get("any_errors_fatal") is True
+    assert guard["when"] == "inventory_hostname == ansible_play_hosts_all[0]"
     assert guard["ansible.builtin.assert"]["that"] == (
-        "query('ansible.builtin.varnames', 'remediate' | sanfleet.remediation.own_variables) | length == 0")
+        "ansible_play_hosts_all | sanfleet.remediation.own_variables_given(hostvars, 'remediate') | length == 0")
     assert "vars" not in guard
+    assert not play("remediate.yml").get("vars", {}).keys() - {"sanfleet_run_serial"}, (
+        "a play var is always defined, so a given one cannot be refused by name: make it a fact set after the guard")

@@ -112,7 +112,6 @@ def _template(key, variables, reached=True):
 
     task = next(t for t in play("remediate.yml")["post_tasks"] if t.get("name") == "Build the report of this host")
     variables = dict(variables)
-    variables.setdefault("sanfleet_role_guards", play("remediate.yml")["vars"]["sanfleet_role_guards"])
     if reached:
         variables["sanfleet_role_reached"] = True
     for name in ("sanfleet_module_ran", "sanfleet_cleanup_answer"):
@@ -176,35 +175,20 @@ def test_the_modules_own_answer_is_the_report_part_as_it_is():
     assert _cleanup_answer() == {"skipped": True}
 
 
-def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_variable_is_not_reported_unknown():
-    """The role refuses a run launched with stale_cleanup_result set (an extra var, the inventory) before the host is
-    read: nothing ran there. Extra vars outrank the register, so the report's sanfleet_cleanup_answer still reads that
-    value; one without approval_gate is taken for "the module gave no answer" and the report says what ran on the
-    host is unknown (counts null, counted as a host LOST while the module ran), sending the operator to audit a host
-    that nothing touched; one with approval_gate is taken as the module's own word (its executed steps reported)."""
-    guard = "The module's result is its own (no stale_cleanup_result given as a variable)"
-    assert guard in GUARDS
-    failed = {"unreachable": False, "task": guard, "msg": "h1: refused: stale_cleanup_result is set before the module "
-                                                          "ran ...; nothing was touched"}
-    for given in ({"changed": False}, {"approval_gate": "approved", "executed": [
-            {"action": "flush_map", "target": "3600a0980aa", "outcome": "done"}]}):
-        answer = _cleanup_answer(given, sanfleet_host_failed=failed)
-        report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": "refused", "failed": failed},
-                             "h1", "remediate")
-        assert "unknown" not in report["remediation"], (given, report["remediation"])
-        assert report["remediation"]["counts"]["executed"] == 0, (given, report["remediation"]["counts"])
-
-
-def test_a_host_refused_before_the_module_for_a_stale_cleanup_result_given_as_a_variable_is_reported_refused():
-    """The same refusal (nothing touched): with sanfleet_allow_unreviewed the approval word reads 'unreviewed' (and the
-    report adds the unreviewed_plan warning: "ran a plan nobody approved"), with an approved plan 'approved', because
-    the variable given stands where the module's result would be."""
-    guard = "The module's result is its own (no stale_cleanup_result given as a variable)"
-    for extra in ({"sanfleet_allow_unreviewed": True}, {"stale_cleanup_approved_plan": {"h1": {}}}):
-        variables = dict({"ansible_check_mode": False, "inventory_hostname": "h1",
-                          "stale_cleanup_result": {"changed": False},
-                          "sanfleet_host_failed": {"unreachable": False, "task": guard, "msg": "refused"}}, **extra)
-        assert _approval(variables) == "refused", extra
+def test_a_host_a_guard_of_the_role_refused_has_no_module_answer_and_is_reported_refused():
+    """The role's guard refuses a real run without an approved plan before the host is read: its module never ran
+    (stale_cleanup_result undefined; the play refuses a run given one at launch), so the report has no module answer
+    and says refused, never "unknown" (counts null: audit the host) or the counts of a run."""
+    guard = "A real run removes only an approved plan (stale_cleanup_approved_plan), unless stale_cleanup_allow_unreviewed"
+    variables = {"ansible_check_mode": False, "inventory_hostname": "h1",
+                 "stale_cleanup_phases": ["flush", "delete", "rescan"],
+                 "sanfleet_host_failed": {"unreachable": False, "task": guard, "msg": "h1: refused: ..."}}
+    answer = _cleanup_answer(**variables)
+    assert answer == {"skipped": True}, answer
+    report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": _approval(variables),
+                          "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
+    assert report["remediation"]["approval"] == "refused", report["remediation"]
+    assert "unknown" not in report["remediation"] and report["remediation"]["counts"]["executed"] == 0
 
 
 def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed():
@@ -224,28 +208,6 @@ def test_a_check_run_whose_stale_cleanup_gave_no_answer_reports_nothing_executed
     report = host_report({"san": {}, "plan": answer, "applied": answer, "approval": approval,
                           "failed": variables["sanfleet_host_failed"]}, "h1", "remediate")
     assert report["remediation"]["counts"]["executed"] == 0, report["remediation"]
-
-
-GUARDS = play("remediate.yml")["vars"]["sanfleet_role_guards"]
-
-
-def test_the_role_guards_the_playbook_names_are_the_roles_tasks_before_its_module():
-    """remediate.yml reports a host refused by one of these tasks as refused with no module answer: a renamed guard
-    would be read as the module's failure (its stale_cleanup_result, possibly given as a variable, reported)."""
-    import yaml
-
-    from ansible_collections.sanfleet.remediation.tests.tooling.helpers import ROOT
-
-    tasks = yaml.safe_load((ROOT / "roles" / "stale_cleanup" / "tasks" / "main.yml").read_text())
-    names = [t.get("name") for t in tasks]
-    before_the_module = tasks[:names.index("Facts and array truth")]
-    # every task there that can stop the host (an assert, a fail) is a guard: one left out of the list would be read
-    # as the module's failure
-    guards = [t["name"] for t in before_the_module
-              if set(t) & {"ansible.builtin.assert", "ansible.builtin.fail", "assert", "fail"}]
-    assert GUARDS and sorted(GUARDS) == sorted(guards), (GUARDS, guards)
-    assert all(set(t) & {"ansible.builtin.set_fact", "ansible.builtin.assert", "ansible.builtin.fail"}
-               for t in before_the_module), "a task of another kind before the module: is it a guard?"
 
 
 def test_a_stale_cleanup_result_given_as_a_variable_is_not_the_report_of_a_host_refused_before_the_role():

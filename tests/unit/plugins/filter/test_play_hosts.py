@@ -49,3 +49,14 @@ def test_the_plays_that_build_host_reports_read_their_hosts_through_it(playbook)
     with open(os.path.join(PLAYBOOKS, playbook)) as fh:
         first = yaml.safe_load(fh)[0]
     assert "| sanfleet.remediation.play_hosts" in first["hosts"]
+
+
+def test_a_refusal_stops_the_play_with_its_message_and_none_lets_it_run():
+    """The play's hosts are templated before any task, whatever --start-at-task says: a refusal given there is the
+    one check a skipped task cannot walk around."""
+    with pytest.raises(AnsibleFilterError, match="^refused: a; refused: b$"):
+        play_hosts("db", refuse=["refused: a", "", "refused: b"])
+    with pytest.raises(AnsibleFilterError, match="^refused: c$"):
+        play_hosts("db", refuse="refused: c")
+    assert play_hosts("db", refuse=["", ""]) == "db"
+    assert play_hosts(["db", "web"]) == ["db", "web"]
