@@ -94,7 +94,7 @@ def files_inside_the_collection():
 
 
 def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None, env=None,
-                 imports=None):
+                 imports=None, site=None):
     """Run sanfleet.remediation.<name> from a fresh directory (or `cwd`) with sanfleet_ontap only in
     group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's,
     `env` is added to the environment; `imports`: run a playbook that imports it that many times instead."""
@@ -121,7 +121,11 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
         extra, env = env or {}, {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
         env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **extra)
         playbook = "sanfleet.remediation." + name
-        if imports:
+        if site:
+            playbook = str(run / "site.yml")
+            (run / "site.yml").write_text(json.dumps([{"ansible.builtin.import_playbook": "sanfleet.remediation." + p}
+                                                      for p in site]))
+        elif imports:
             playbook = str(run / "site.yml")
             (run / "site.yml").write_text(json.dumps([{"ansible.builtin.import_playbook": "sanfleet.remediation." + name}]
                                                      * imports))

@@ -173,3 +173,21 @@ def test_reports_given_at_launch_cannot_make_a_plan_whose_array_was_not_read_app
           "FORGED rc", run.returncode, [line.strip() for line in failed])
     assert refused.returncode == 2 and "the array could not be read" in refused.stdout, refused.stdout[-3000:]
     _refused_before_any_read(run, "fleet_report_reports")
+
+
+def test_a_variable_given_at_launch_is_refused_when_the_plays_first_host_was_lost_in_an_earlier_play(fleet):
+    """The guard runs only on ansible_play_hosts_all[0]. A host that was unreachable (or failed) in an earlier play of
+    the same run (a site playbook: audit.yml, then remediate.yml) is still ansible_play_hosts_all[0] of the remediate
+    play, but Ansible runs no task on it there: the guard is skipped for every host, and a sanfleet_plan given as an
+    extra var is written as sanfleet-plan.json and published as the plan to approve. The run must be refused."""
+    from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import DOWN
+    first = "node00-down"
+    forged = {"sanfleet_plan": {HOST: {"format": 1, "host": HOST, "steps": [{"action": "forged"}]}}}
+    run = run_playbook(fleet, "remediate", "first-host-lost", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(forged), verbosity=None, site=["audit", "remediate"],
+                       hosts={first: fleet["hosts"][DOWN], HOST: fleet["hosts"][HOST]})
+    plan = run.reports / "sanfleet-plan.json"
+    print("RC", run.returncode, "PLAN WRITTEN:", plan.read_text()[:400] if plan.exists() else None)
+    print("\n".join(l for l in run.stdout.splitlines() if l.startswith(("PLAY", "TASK [No variable", "skipping", "fatal"))))
+    assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
+    assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
