@@ -191,3 +191,4 @@ def test_a_variable_given_at_launch_is_refused_when_the_plays_first_host_was_los
     print("\n".join(l for l in run.stdout.splitlines() if l.startswith(("PLAY", "TASK [No variable", "skipping", "fatal"))))
     assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
     assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
+
