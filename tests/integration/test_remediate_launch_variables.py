@@ -190,5 +190,45 @@ def test_a_variable_given_at_launch_is_refused_when_the_plays_first_host_was_los
     print("RC", run.returncode, "PLAN WRITTEN:", plan.read_text()[:400] if plan.exists() else None)
     print("\n".join(l for l in run.stdout.splitlines() if l.startswith(("PLAY", "TASK [No variable", "skipping", "fatal"))))
     assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
+    assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
     assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
 
+
+
+
+def _plan_steps(run, host):
+    plan = run.reports / "sanfleet-plan.json"
+    return json.loads(plan.read_text()).get(host, {}).get("steps", []) if plan.exists() else None
+
+
+def test_an_array_truth_given_at_launch_cannot_plan_the_removal_of_a_lun_the_array_maps(fleet):
+    """stale_cleanup_array_truth, the stale_cleanup role's input for a caller's own truth, is neither set by
+    remediate.yml nor refused: given as an extra var (the AWX run template asks for variables on launch) it replaces
+    what ontap_truth reads from the array, and the array is never asked. The fleet's array maps LUN 2
+    (80Lab-002+Ab) to ig_sanlab, whose initiator node01-unmapped logs in with; its two paths on the host failed.
+    Read from the array, the map is paths_down_but_mapped: nothing planned. Given a truth that covers the host's
+    target and initiator and lists the array's records of LUNs 1 and 3 only, the map is stale_unmapped and the plan to approve removes it, its report
+    saying "array checked"; a real run (sanfleet_allow_unreviewed, or an approved plan's re-check at act time)
+    removes it. The run must be refused before any host is touched."""
+    import time
+    now = int(time.time())
+    # the array's records of LUNs 1 and 3 (their paths work), LUN 2's left out
+    luns = [{"cluster": "sanlab", "svm": "svm_sanlab", "path": "/vol/vol_sanlab/lun%dg0" % n, "lun_id": n,
+             "serial": "80Lab-00%d+Ab" % n, "wwid": "3600a098038304c61622d3030%d2b4162" % (30 + n),
+             "igroup": "ig_sanlab", "igroup_initiators": ["iqn.2024-01.lab.san:initiator"], "state": "online",
+             "size_bytes": 33554432, "collected_at": now} for n in (1, 3)]
+    forged = {"stale_cleanup_array_truth": {
+        "luns": luns, "problems": [], "initiators": ["iqn.2024-01.lab.san:initiator"], "collected_at": now,
+        "targets": [{"cluster": "sanlab", "svm": "svm_sanlab", "iscsi_target_names": ["iqn.2024-01.lab.san:target1"],
+                     "iscsi_addresses": ["127.0.0.1", "127.0.0.2"], "fc_wwpns": [], "collected_at": now}]}}
+    honest = run_playbook(fleet, "remediate", "truth-honest", "--check", "-e", "sanfleet_hosts=san",
+                          verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    run = run_playbook(fleet, "remediate", "truth-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(forged), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    for name, proc in (("HONEST", honest), ("GIVEN", run)):
+        doc = _report(proc) if (proc.reports / "hosts" / (HOST + ".json")).exists() else {}
+        print(name, "rc", proc.returncode, "ONTAP requests", proc.requests,
+              "array_state", doc.get("summary", {}).get("array_state"),
+              "steps", json.dumps(_plan_steps(proc, HOST))[:600])
+    assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
+    assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
