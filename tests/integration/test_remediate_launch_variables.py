@@ -232,3 +232,30 @@ def test_an_array_truth_given_at_launch_cannot_plan_the_removal_of_a_lun_the_arr
               "steps", json.dumps(_plan_steps(proc, HOST))[:600])
     assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
     assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
+
+
+def test_a_real_run_given_an_array_truth_at_launch_does_not_remove_a_lun_the_array_maps(fleet):
+    """The real run of the case above (sanfleet_allow_unreviewed, the hand-run emergency): the map of LUN 2, which
+    the array still maps (its paths are down: an outage), is written to (queueing off, then flush and path deletes) on the word of a truth
+    given as an extra var; the array is never asked. The run must be refused before the host is touched."""
+    import time
+    now = int(time.time())
+    luns = [{"cluster": "sanlab", "svm": "svm_sanlab", "path": "/vol/vol_sanlab/lun%dg0" % n, "lun_id": n,
+             "serial": "80Lab-00%d+Ab" % n, "wwid": "3600a098038304c61622d3030%d2b4162" % (30 + n),
+             "igroup": "ig_sanlab", "igroup_initiators": ["iqn.2024-01.lab.san:initiator"], "state": "online",
+             "size_bytes": 33554432, "collected_at": now} for n in (1, 3)]
+    forged = {"stale_cleanup_array_truth": {
+        "luns": luns, "problems": [], "initiators": ["iqn.2024-01.lab.san:initiator"], "collected_at": now,
+        "targets": [{"cluster": "sanlab", "svm": "svm_sanlab", "iscsi_target_names": ["iqn.2024-01.lab.san:target1"],
+                     "iscsi_addresses": ["127.0.0.1", "127.0.0.2"], "fc_wwpns": [], "collected_at": now}]}}
+    run = run_playbook(fleet, "remediate", "truth-given-real", "-e", "sanfleet_hosts=san",
+                       "-e", "sanfleet_allow_unreviewed=true", "-e", json.dumps(forged), verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]})
+    doc = _report(run)
+    executed = doc["remediation"]["executed"]
+    print("RC", run.returncode, "ONTAP requests", run.requests, "array_state", doc["summary"]["array_state"],
+          "counts", doc["remediation"]["counts"], "executed", json.dumps(executed)[:500])
+    # the fixture host has no capture of a write: the first write tried (multipathd disablequeueing on the map of
+    # LUN 2) fails there and stops the host; on a real host it runs, and the flush and path deletes follow
+    touched = executed + [f["failed_step"] for f in doc["remediation"]["failures"] if f.get("failed_step")]
+    assert not touched, "wrote to the map of a LUN the array maps: %s" % json.dumps(touched)[:1500]
