@@ -259,3 +259,21 @@ def test_a_real_run_given_an_array_truth_at_launch_does_not_remove_a_lun_the_arr
     # LUN 2) fails there and stops the host; on a real host it runs, and the flush and path deletes follow
     touched = executed + [f["failed_step"] for f in doc["remediation"]["failures"] if f.get("failed_step")]
     assert not touched, "wrote to the map of a LUN the array maps: %s" % json.dumps(touched)[:1500]
+
+
+@pytest.mark.parametrize("given", [[], ["-e", "fleet_report_unreachable_fails=false"]], ids=["as-set", "given"])
+def test_a_real_run_stops_at_an_unreachable_host_whatever_is_given_at_launch(fleet, given):
+    """A real run with sanfleet_serial above 1 stops at an unreachable host only because fail_host fails it
+    (fleet_report_unreachable_fails, set by remediate.yml on the include): max_fail_percentage counts failed hosts
+    only. The role input is not refused: given as an extra var it outranks the include's value, the unreachable
+    host is counted unreachable, not failed, and the next batch's host is remediated."""
+    from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import DOWN
+    down, first, later = "node00-down", HOST, "node02-mounted"
+    run = run_playbook(fleet, "remediate", "unreachable-stops-" + ("given" if given else "set"),
+                       "-e", "sanfleet_hosts=san", "-e", "sanfleet_allow_unreviewed=true", "-e", "sanfleet_serial=2",
+                       *given, verbosity=None,
+                       hosts={down: fleet["hosts"][DOWN], first: fleet["hosts"][first], later: fleet["hosts"][later]})
+    reached = [l for l in run.stdout.splitlines() if "[%s]" % later in l]
+    print("RC", run.returncode, "lines of the later batch's host:", len(reached), reached[:3])
+    print([l for l in run.stdout.splitlines() if l.startswith(("node", "PLAY RECAP"))])
+    assert not reached, "the rollout went on past the unreachable host: %s" % reached[:10]
