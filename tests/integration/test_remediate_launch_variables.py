@@ -277,3 +277,19 @@ def test_a_real_run_stops_at_an_unreachable_host_whatever_is_given_at_launch(fle
     print("RC", run.returncode, "lines of the later batch's host:", len(reached), reached[:3])
     print([l for l in run.stdout.splitlines() if l.startswith(("node", "PLAY RECAP"))])
     assert not reached, "the rollout went on past the unreachable host: %s" % reached[:10]
+
+
+def test_inventory_hostname_given_at_launch_cannot_skip_the_guard(fleet):
+    """The guard runs `when: inventory_hostname == ansible_play_hosts_all[0]`. inventory_hostname is a host variable
+    (the inventory's), not a magic one: an extra var of that name outranks it on every host, the condition is false
+    on all of them, and the guard is skipped for the whole play: a sanfleet_plan given as an extra var is then
+    written as sanfleet-plan.json and published as the plan to approve. The run must be refused."""
+    forged = {"inventory_hostname": "nobody",
+              "sanfleet_plan": {HOST: {"format": 1, "host": HOST, "steps": [{"action": "forged"}]}}}
+    run = run_playbook(fleet, "remediate", "hostname-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(forged), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    plan = run.reports / "sanfleet-plan.json"
+    print("RC", run.returncode, "requests", run.requests, "PLAN WRITTEN:", plan.read_text()[:300] if plan.exists() else None)
+    print([l for l in run.stdout.splitlines() if "No variable this playbook sets" in l or l.startswith(("skipping", "fatal"))][:4])
+    assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
+    assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
