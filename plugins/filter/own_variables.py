@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: own_variables
 short_description: The names of the variables a playbook of this collection sets itself, as one regular expression
-version_added: 0.3.0
+version_added: 0.2.0
 author: sanfleet.remediation contributors
 description:
   - Returns a regular expression that matches exactly the names of the variables the playbook O(_input) and its
@@ -16,9 +16,7 @@ description:
   - Extra vars and the inventory outrank every variable a play sets. One given at launch under such a name would
     be what the reports and the plan read instead of what ran, so the playbook refuses a run that gives any
     (playbooks/remediate.yml). The names live here, in code, not in a variable that could itself be given at launch.
-  - C(own_variables_given) (hosts, hostvars, playbook) says which of them each of the hosts already holds, by name:
-    the values are never rendered (a template given as a value could be undefined at the check and defined later).
-    One task on the play's first host checks every host of the play at once, the later batches' too.
+  - P(sanfleet.remediation.own_variables_given#filter) says which of them each host of the play already holds.
 options:
   _input:
     description: The playbook, C(remediate).
@@ -44,8 +42,7 @@ from ansible.errors import AnsibleFilterError
 
 # What each playbook and its roles set (the tooling test test_playbook_own_variables checks each list against the
 # YAML). Not here: the play's own vars (always defined, so they cannot be told from given ones by name) and the role
-# inputs that have defaults (fleet_report_run, fleet_report_dir, fleet_report_unreachable_fails,
-# ontap_truth_clusters).
+# inputs that have defaults (fleet_report_dir, ontap_truth_clusters).
 OWN_VARIABLES = {
     "remediate": (
         "stale_cleanup_result", "stale_cleanup_facts_read", "stale_cleanup_phases", "stale_cleanup_truth",
@@ -61,11 +58,15 @@ OWN_VARIABLES = {
         # what Ansible sets for a rescue (facts of the host) and the inputs of the report role that replace what
         # the play's hosts reported (compliance_merge's) or say what ran: given, they outrank what the play holds
         "ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
-        "fleet_report_run",
+        "fleet_report_run", "fleet_report_unreachable_fails",
+        # a role input remediate.yml never sets: a caller's own array truth, which would stand for the array's (a
+        # truth leaving out a LUN whose paths are down plans that LUN's removal: review 6)
+        "stale_cleanup_array_truth",
     ),
 }
 # not set by the play or its roles, refused all the same (the tests' list of set names leaves them out)
-NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts")
+NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
+                       "stale_cleanup_array_truth")
 
 
 def own_variables(playbook):
@@ -75,17 +76,6 @@ def own_variables(playbook):
     return "^(%s)$" % "|".join(re.escape(name) for name in OWN_VARIABLES[playbook])
 
 
-def own_variables_given(hosts, hostvars, playbook):
-    """["<host>: <name>, <name>", ...] for each of ``hosts`` that holds any of the playbook's own names."""
-    pattern = re.compile(own_variables(playbook))
-    out = []
-    for host in hosts:
-        names = sorted(name for name in hostvars[host] if pattern.match(name))
-        if names:
-            out.append("%s: %s" % (host, ", ".join(names)))
-    return out
-
-
 class FilterModule(object):
     def filters(self):
-        return {"own_variables": own_variables, "own_variables_given": own_variables_given}
+        return {"own_variables": own_variables}

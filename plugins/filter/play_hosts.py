@@ -17,7 +17,7 @@ description:
     again (Ansible's collection loader keeps no bytecode), about 0.2 s of controller CPU per host.
   - Report code that cannot be imported does not stop the play here; the task that builds each host's report then
     fails and says why, as it did before this filter.
-  - A play's C(hosts) is templated once, before any of its tasks, whatever C(--tags) or C(--start-at-task) say: a
+  - A play's C(hosts) is templated once, before any of its tasks, whatever C(--tags) or C(--start-at-task) say; a
     refusal given as O(refuse) stops the play there, with its message, before any host is touched.
 options:
   _input:

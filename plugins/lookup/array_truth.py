@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: array_truth
 author: sanfleet.remediation contributors (@sanfleet)
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: The array truth of one host from every array, whatever its vendor (ONTAP, Pure FlashArray)
 description:
   - Reads every NetApp ONTAP cluster of O(ontap) (as P(sanfleet.remediation.ontap_truth#lookup) does) and every

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: launch
 author: sanfleet.remediation contributors (@sanfleet)
-version_added: 0.3.0
+version_added: 0.2.0
 short_description: An option ansible-playbook was launched with (--limit, --start-at-task), as given on its command line
 description:
   - Returns the value of one command-line option of the running C(ansible-playbook), read from the options it

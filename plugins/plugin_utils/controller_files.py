@@ -75,3 +75,17 @@ def file_name(name, suffix=""):
     if len(full.encode("utf-8", "surrogateescape")) > 255:
         raise ValueError("%r is longer than a file name may be (255 bytes)" % (full,))
     return full
+
+
+def ca_bundle(path):
+    """The CA bundle to verify an array's API with, or None for the system trust store. A blank path, or a file with
+    nothing in it (what AWX writes when a credential's CA field is left empty), means "no CA of its own"."""
+    if not path or not str(path).strip():
+        return None
+    try:
+        with open(path, "rb") as bundle:
+            if not bundle.read(65536).strip():
+                return None
+    except (IOError, OSError):
+        pass  # unreadable or missing: the HTTP client names the path in its error
+    return path

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from ansible.errors import AnsibleLookupError
 from ansible.utils.display import Display
 
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import ca_bundle
+
 display = Display()
 
 # netapp.ontap's OntapRestAPI logs every HTTP error with LOG.error on this logger and configures no handler (unless
@@ -96,20 +98,6 @@ def format_ontap_error(verb, api, hostname, status, error):
     else:
         msg = str(error)
     return "%s: %s" % (where, msg)
-
-
-def _ca_bundle(path):
-    """The CA bundle to verify the cluster with, or None for the system trust store. A blank path, or a file with
-    nothing in it (what AWX writes when a credential's CA field is left empty), means "no CA of its own"."""
-    if not path or not str(path).strip():
-        return None
-    try:
-        with open(path, "rb") as bundle:
-            if not bundle.read(65536).strip():
-                return None
-    except (IOError, OSError):
-        pass  # unreadable or missing: requests names the path in its error
-    return path
 
 
 @contextlib.contextmanager
@@ -212,7 +200,7 @@ class OntapClient:
             self.rest = rest_api(_ModuleShim(params, plugin_name), timeout=timeout)
         except AnsibleLookupError as exc:
             raise AnsibleLookupError(_redact(exc, self._secret))
-        ca_path = _ca_bundle(options.get("ca_path"))
+        ca_path = ca_bundle(options.get("ca_path"))
         if self.validate_certs and ca_path:
             # requests takes a CA bundle path where it takes True; OntapRestAPI passes `verify` straight through.
             self.rest.verify = ca_path

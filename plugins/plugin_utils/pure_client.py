@@ -18,7 +18,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import socket
 import time
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
@@ -28,7 +27,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.urls import open_url
 from ansible.utils.display import Display
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import _ca_bundle
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import ca_bundle
 
 display = Display()
 
@@ -169,7 +168,7 @@ class PureClient:
             raise PureError("Pure %s: validate_certs, timeout, page_size or max_pages is not valid: %s"
                             % (self.hostname, exc))
         # a blank path, or an empty file (what AWX writes for an empty CA field), is "no CA of its own" (ontap_client)
-        self.ca_path = _ca_bundle(options.get("ca_path"))
+        self.ca_path = ca_bundle(options.get("ca_path"))
         if self.page_size < 1 or self.max_pages < 1 or not 0 < self.timeout < float("inf"):
             raise PureError("Pure %s: page_size and max_pages must be at least 1, timeout a positive number of "
                             "seconds" % self.hostname)

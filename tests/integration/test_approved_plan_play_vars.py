@@ -4,7 +4,7 @@ next to what the workflow itself hands on."""
 import json
 import re
 
-from ansible_collections.sanfleet.remediation.tests.integration.test_approved_plan import (  # noqa: F401  (fixture)
+from ansible_collections.sanfleet.remediation.tests.integration.test_approved_plan import (  # noqa: F401  # pylint: disable=unused-import
     custom_stats, play, runbook_commands, site)
 
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import (  # noqa: F401  (fixture)
+from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import (  # noqa: F401  # pylint: disable=unused-import
     fleet, run_playbook)
 
 HOST = "node01-unmapped"
@@ -97,7 +97,7 @@ def test_the_facts_of_a_host_given_at_launch_are_refused(fleet):
     if (run.reports / "hosts" / (HOST + ".json")).exists():
         doc = _report(run)
         print("FORGED", doc["status"], doc.get("summary"), [f.get("reason") for f in doc.get("findings", [])][:3])
-    _refused_before_the_play(run, "refused: ansible_facts is given at launch")
+    _refused_before_the_play(run, "refused: ansible_facts given at launch")
 
 
 def test_the_kind_of_run_given_at_launch_is_refused(fleet):
@@ -191,9 +191,8 @@ def test_a_variable_given_at_launch_is_refused_when_the_plays_first_host_was_los
     print("\n".join(l for l in run.stdout.splitlines() if l.startswith(("PLAY", "TASK [No variable", "skipping", "fatal"))))
     assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
     assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
-    assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
-
-
+    # rc 4: the host lost in audit.yml is unreachable (it wins over 2)
+    assert run.returncode in (2, 4) and "refused: " in run.stdout and "sanfleet_plan" in run.stdout, run.stdout[-3000:]
 
 
 def _plan_steps(run, host):
@@ -251,14 +250,8 @@ def test_a_real_run_given_an_array_truth_at_launch_does_not_remove_a_lun_the_arr
     run = run_playbook(fleet, "remediate", "truth-given-real", "-e", "sanfleet_hosts=san",
                        "-e", "sanfleet_allow_unreviewed=true", "-e", json.dumps(forged), verbosity=None,
                        hosts={HOST: fleet["hosts"][HOST]})
-    doc = _report(run)
-    executed = doc["remediation"]["executed"]
-    print("RC", run.returncode, "ONTAP requests", run.requests, "array_state", doc["summary"]["array_state"],
-          "counts", doc["remediation"]["counts"], "executed", json.dumps(executed)[:500])
-    # the fixture host has no capture of a write: the first write tried (multipathd disablequeueing on the map of
-    # LUN 2) fails there and stops the host; on a real host it runs, and the flush and path deletes follow
-    touched = executed + [f["failed_step"] for f in doc["remediation"]["failures"] if f.get("failed_step")]
-    assert not touched, "wrote to the map of a LUN the array maps: %s" % json.dumps(touched)[:1500]
+    # refused before any host is read: no module ran, nothing was written to the map of LUN 2
+    _refused_before_any_read(run, "stale_cleanup_array_truth")
 
 
 @pytest.mark.parametrize("given", [[], ["-e", "fleet_report_unreachable_fails=false"]], ids=["as-set", "given"])
@@ -292,4 +285,4 @@ def test_inventory_hostname_given_at_launch_cannot_skip_the_guard(fleet):
     print("RC", run.returncode, "requests", run.requests, "PLAN WRITTEN:", plan.read_text()[:300] if plan.exists() else None)
     print([l for l in run.stdout.splitlines() if "No variable this playbook sets" in l or l.startswith(("skipping", "fatal"))][:4])
     assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
-    assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
+    _refused_before_the_play(run, "refused: inventory_hostname given at launch")

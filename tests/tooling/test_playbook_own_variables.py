@@ -18,7 +18,7 @@ from ansible_collections.sanfleet.remediation.tests.tooling.helpers import ROOT,
 ROLES = ("stale_cleanup", "fleet_report", "ontap_truth")
 # set by a task's vars but role inputs with a default (a role default is defined for the whole play once the role is
 # imported, so it cannot be told from a given one by name; giving one is choosing that input)
-ROLE_INPUTS = {"fleet_report_dir", "fleet_report_unreachable_fails", "ontap_truth_clusters"}
+ROLE_INPUTS = {"fleet_report_dir", "ontap_truth_clusters"}
 
 
 def _set_names(tasks, out):
@@ -77,7 +77,7 @@ def test_the_guard_is_the_plays_first_check_of_every_host_and_looks_the_names_up
     guard = tasks[1]
     assert guard["name"].startswith("No variable this playbook sets is given at launch"), guard["name"]
     assert "run_once" not in guard and guard.get("any_errors_fatal") is True
-    assert guard["when"] == "inventory_hostname == ansible_play_hosts_all[0]"
+    assert guard["when"] == "inventory_hostname == ansible_play_hosts[0]"
     assert guard["ansible.builtin.assert"]["that"] == (
         "ansible_play_hosts_all | sanfleet.remediation.own_variables_given(hostvars, 'remediate') | length == 0")
     assert "vars" not in guard

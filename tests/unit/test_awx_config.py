@@ -318,8 +318,8 @@ def _remediate_task(name):
 
 def _holds(when, variables):
     # the play never reads sanfleet_approved_plan by name (that renders its text): it asks varnames whether it is given
-    play_vars = load(ROOT / "playbooks" / "remediate.yml")[0]["vars"]
-    assert play_vars["sanfleet_approved_plan_given"] == (
+    given = _remediate_task("Whether an approved plan is given (sanfleet_approved_plan, by name)")
+    assert given["ansible.builtin.set_fact"]["sanfleet_approved_plan_given"] == (
         "{{ query('ansible.builtin.varnames', '^sanfleet_approved_plan$') | length > 0 }}")
     variables = dict(variables, sanfleet_approved_plan_given="sanfleet_approved_plan" in variables)
     env = jinja2.nativetypes.NativeEnvironment()

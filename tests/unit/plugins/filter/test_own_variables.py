@@ -4,7 +4,7 @@ import re
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.sanfleet.remediation.plugins.filter.own_variables import OWN_VARIABLES, own_variables, own_variables_given
+from ansible_collections.sanfleet.remediation.plugins.filter.own_variables import OWN_VARIABLES, own_variables
 
 
 def test_it_matches_each_name_whole_and_nothing_longer_or_shorter():
@@ -21,20 +21,3 @@ def test_an_unknown_playbook_is_an_error_never_an_empty_pattern():
     """An empty list would make the guard pass whatever is given."""
     with pytest.raises(AnsibleFilterError, match="no list for the playbook 'audit'"):
         own_variables("audit")
-
-
-class ExplodingValue(dict):
-    """Host variables whose values must never be read (a template given as a value would be rendered)."""
-
-    def __getitem__(self, key):
-        raise AssertionError("the value of %s was read" % key)
-
-
-def test_the_hosts_holding_a_name_are_named_with_it_and_no_value_is_read():
-    """Every host of the play is checked (a later batch's inventory too), by name only."""
-    hostvars = {"h1": ExplodingValue(sanfleet_hosts="db", ansible_host="h1"),
-                "h2": ExplodingValue(stale_cleanup_result="{{ x }}", sanfleet_plan={}, sanfleet_plan_file="p"),
-                "h3": ExplodingValue(fleet_report_reports=[])}
-    assert own_variables_given(["h1", "h2", "h3"], hostvars, "remediate") == [
-        "h2: sanfleet_plan, stale_cleanup_result", "h3: fleet_report_reports"]
-    assert own_variables_given(["h1"], hostvars, "remediate") == []

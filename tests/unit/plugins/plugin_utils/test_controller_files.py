@@ -48,3 +48,16 @@ def test_what_is_not_one_file_name_is_refused(name):
 @pytest.mark.parametrize("name", ["db01", "..", ".", "db01.example.com", "host name", "ключ"])
 def test_a_host_name_with_its_suffix_is_one_file_name(name):
     assert controller_files.file_name(name, ".json") == name + ".json"
+
+
+def test_an_empty_or_blank_ca_path_is_the_system_trust_store_and_a_bundle_is_used(tmp_path):
+    """AWX writes an empty file when a credential's CA field is left empty: verifying against it would fail every
+    read. A file with a certificate is used; a missing one is passed on, for the HTTP client to name."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import ca_bundle
+    empty, blank, bundle = tmp_path / "empty.pem", tmp_path / "blank.pem", tmp_path / "ca.pem"
+    empty.write_text("")
+    blank.write_text("\n  \n")
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert [ca_bundle(p) for p in (None, "", "  ", str(empty), str(blank))] == [None] * 5
+    assert ca_bundle(str(bundle)) == str(bundle)
+    assert ca_bundle(str(tmp_path / "missing.pem")) == str(tmp_path / "missing.pem")

@@ -80,11 +80,11 @@ def test_a_failed_read_is_made_once_per_run_and_its_error_holds_no_token(cache):
     def refused():
         calls.append(1)
         raise PureError("Pure POST login on fa1: HTTP 401: Invalid API token")
-    for _ in range(3):
+    for attempt in range(3):
         with pytest.raises(PureError, match="HTTP 401"):
             pure.get_truth({"hostname": "fa1", "api_token": TOKEN, "cache_ttl": 60}, fetch=refused)
         truth_cache.clear_memory_cache()
-    assert len(calls) == 1
+        assert len(calls) == 1, attempt
     for path in cache.rglob("*"):
         assert TOKEN not in path.name and (path.is_dir() or TOKEN not in path.read_text())
 
