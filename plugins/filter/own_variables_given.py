@@ -11,7 +11,7 @@ version_added: 0.2.0
 author: sanfleet.remediation contributors
 description:
   - For each host of O(_input) that holds (an extra var, the inventory, an earlier play of the run) any of the names
-    P(sanfleet.remediation.own_variables#filter) lists for O(playbook), one text C(<host>: <name>, <name>).
+    P(sanfleet.remediation.own_variables#filter) lists for O(playbook), one text naming the host and those names
   - Only the names are read, never the values (a template given as a value could be undefined at the check and
     defined later). One task on the play's first host checks every host of the play, the later batches' too.
 options:
@@ -38,7 +38,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One text per host that holds any of the names, in the order of O(_input); empty when none does.
+  description: "One text per host that holds any of the names (C(<host>: <name>, <name>)), in the order of O(_input); empty when none does."
   type: list
   elements: str
 """
