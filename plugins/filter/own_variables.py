@@ -59,14 +59,10 @@ OWN_VARIABLES = {
         # the play's hosts reported (compliance_merge's) or say what ran: given, they outrank what the play holds
         "ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
         "fleet_report_run", "fleet_report_unreachable_fails",
-        # a role input remediate.yml never sets: a caller's own array truth, which would stand for the array's (a
-        # truth leaving out a LUN whose paths are down plans that LUN's removal: review 6)
-        "stale_cleanup_array_truth",
     ),
 }
 # not set by the play or its roles, refused all the same (the tests' list of set names leaves them out)
-NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
-                       "stale_cleanup_array_truth")
+NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts")
 
 
 def own_variables(playbook):

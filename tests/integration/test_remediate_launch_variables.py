@@ -200,55 +200,6 @@ def _plan_steps(run, host):
     return json.loads(plan.read_text()).get(host, {}).get("steps", []) if plan.exists() else None
 
 
-def _truth_without_lun_2():
-    """An array truth that covers node01-unmapped's target and initiator and lists the array's records of LUNs 1 and
-    3 (their paths work), LUN 2's (its paths are down, the array maps it) left out."""
-    import time
-    now = int(time.time())
-    luns = [{"cluster": "sanlab", "svm": "svm_sanlab", "path": "/vol/vol_sanlab/lun%dg0" % n, "lun_id": n,
-             "serial": "80Lab-00%d+Ab" % n, "wwid": "3600a098038304c61622d3030%d2b4162" % (30 + n),
-             "igroup": "ig_sanlab", "igroup_initiators": ["iqn.2024-01.lab.san:initiator"], "state": "online",
-             "size_bytes": 33554432, "collected_at": now} for n in (1, 3)]
-    return {"luns": luns, "problems": [], "initiators": ["iqn.2024-01.lab.san:initiator"], "collected_at": now,
-            "targets": [{"cluster": "sanlab", "svm": "svm_sanlab", "iscsi_target_names": ["iqn.2024-01.lab.san:target1"],
-                         "iscsi_addresses": ["127.0.0.1", "127.0.0.2"], "fc_wwpns": [], "collected_at": now}]}
-
-
-def test_an_array_truth_given_at_launch_cannot_plan_the_removal_of_a_lun_the_array_maps(fleet):
-    """stale_cleanup_array_truth, the stale_cleanup role's input for a caller's own truth, is neither set by
-    remediate.yml nor refused: given as an extra var (the AWX run template asks for variables on launch) it replaces
-    what ontap_truth reads from the array, and the array is never asked. The fleet's array maps LUN 2
-    (80Lab-002+Ab) to ig_sanlab, whose initiator node01-unmapped logs in with; its two paths on the host failed.
-    Read from the array, the map is paths_down_but_mapped: nothing planned. Given a truth that covers the host's
-    target and initiator and lists the array's records of LUNs 1 and 3 only, the map is stale_unmapped and the plan to approve removes it, its report
-    saying "array checked"; a real run (sanfleet_allow_unreviewed, or an approved plan's re-check at act time)
-    removes it. The run must be refused before any host is touched."""
-    forged = {"stale_cleanup_array_truth": _truth_without_lun_2()}
-    honest = run_playbook(fleet, "remediate", "truth-honest", "--check", "-e", "sanfleet_hosts=san",
-                          verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
-    run = run_playbook(fleet, "remediate", "truth-given", "--check", "-e", "sanfleet_hosts=san",
-                       "-e", json.dumps(forged), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
-    for name, proc in (("HONEST", honest), ("GIVEN", run)):
-        doc = _report(proc) if (proc.reports / "hosts" / (HOST + ".json")).exists() else {}
-        print(name, "rc", proc.returncode, "ONTAP requests", proc.requests,
-              "array_state", doc.get("summary", {}).get("array_state"),
-              "steps", json.dumps(_plan_steps(proc, HOST))[:600])
-    assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
-    assert run.returncode == 2 and "refused: " in run.stdout, run.stdout[-3000:]
-
-
-def test_a_real_run_given_an_array_truth_at_launch_does_not_remove_a_lun_the_array_maps(fleet):
-    """The real run of the case above (sanfleet_allow_unreviewed, the hand-run emergency): the map of LUN 2, which
-    the array still maps (its paths are down: an outage), is written to (queueing off, then flush and path deletes) on the word of a truth
-    given as an extra var; the array is never asked. The run must be refused before the host is touched."""
-    forged = {"stale_cleanup_array_truth": _truth_without_lun_2()}
-    run = run_playbook(fleet, "remediate", "truth-given-real", "-e", "sanfleet_hosts=san",
-                       "-e", "sanfleet_allow_unreviewed=true", "-e", json.dumps(forged), verbosity=None,
-                       hosts={HOST: fleet["hosts"][HOST]})
-    # refused before any host is read: no module ran, nothing was written to the map of LUN 2
-    _refused_before_any_read(run, "stale_cleanup_array_truth")
-
-
 @pytest.mark.parametrize("given", [[], ["-e", "fleet_report_unreachable_fails=false"]], ids=["as-set", "given"])
 def test_a_real_run_stops_at_an_unreachable_host_whatever_is_given_at_launch(fleet, given):
     """A real run with sanfleet_serial above 1 stops at an unreachable host only because fail_host fails it
