@@ -89,3 +89,29 @@ def ca_bundle(path):
     except (IOError, OSError):
         pass  # unreadable or missing: the HTTP client names the path in its error
     return path
+
+
+def with_secret_file(options, secret_key, file_key, label, what):
+    """``options`` without ``file_key``, and with ``secret_key`` read from that file when no secret is given: the
+    file is where the secret rests, so that no environment variable, extra var or runner artifact holds it
+    (ansible-runner writes its whole environment to artifacts/<id>/command). One trailing newline is dropped. A file
+    that cannot be read, or an empty one, is this array's read failing (a problem that blocks removals), named by its
+    path. ``label`` and ``what`` name the array and the file in the message (``ONTAP <host>``, ``password file``)."""
+    from ansible.errors import AnsibleLookupError
+
+    path = options.get(file_key)
+    options = {k: v for k, v in options.items() if k != file_key}
+    if not path or options.get(secret_key) not in (None, ""):
+        return options
+    try:
+        with open(os.path.expanduser(str(path)), "r", encoding="utf-8") as handle:
+            secret = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnsibleLookupError("%s: cannot read the %s %s: %s"
+                                 % (label, what, path, getattr(exc, "strerror", None) or type(exc).__name__))
+    secret = secret[:-1] if secret.endswith("\n") else secret
+    secret = secret[:-1] if secret.endswith("\r") else secret
+    if not secret:
+        raise AnsibleLookupError("%s: the %s %s is empty" % (label, what, path))
+    options[secret_key] = secret
+    return options

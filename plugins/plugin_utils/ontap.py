@@ -24,6 +24,7 @@ from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, host_truth
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
@@ -82,26 +83,9 @@ def get_truth(options, plugin_name, fetch=None):
 
 
 def with_password_file(options):
-    """The options with the password read from ``password_file`` (ONTAP_PASSWORD_FILE) when no password is given:
-    the file is where the secret rests, so that no environment variable, extra var or runner artifact holds it
-    (ansible-runner writes its whole environment to artifacts/<id>/command). One trailing newline is dropped. A
-    file that cannot be read is this cluster's read failing (a problem that blocks removals), named by its path."""
-    path = options.get("password_file")
-    options = {k: v for k, v in options.items() if k != "password_file"}
-    if not path or options.get("password") not in (None, ""):
-        return options
-    try:
-        with open(os.path.expanduser(str(path)), "r", encoding="utf-8") as handle:
-            secret = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnsibleLookupError("ONTAP %s: cannot read the password file %s: %s"
-                                 % (options.get("hostname"), path, getattr(exc, "strerror", None) or type(exc).__name__))
-    secret = secret[:-1] if secret.endswith("\n") else secret
-    secret = secret[:-1] if secret.endswith("\r") else secret
-    if not secret:
-        raise AnsibleLookupError("ONTAP %s: the password file %s is empty" % (options.get("hostname"), path))
-    options["password"] = secret
-    return options
+    """The options with the password read from ``password_file`` (ONTAP_PASSWORD_FILE) when no password is given
+    (controller_files.with_secret_file)."""
+    return with_secret_file(options, "password", "password_file", "ONTAP %s" % options.get("hostname"), "password file")
 
 
 def clear_memory_cache():

@@ -19,9 +19,11 @@ import os
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
+    NVME_NOT_READ,
     TRUTH_FORMAT,
     array_targets,
     fetch_truth,
@@ -37,7 +39,6 @@ ARRAY_KEYS = ("hostname", "api_token", "api_token_file", "validate_certs", "ca_p
 # what decides a read and who may see it (the cache key)
 _CACHE_KEYS = ("hostname", "api_token", "validate_certs", "ca_path", "page_size")
 _TRUE = ("1", "true", "yes", "on")
-NVME_NOT_READ = "the FlashArray's NVMe namespaces are not read by this version: the host's NVMe devices are not judged"
 
 
 def array_list(arrays, env=None):
@@ -77,23 +78,10 @@ def array_list(arrays, env=None):
 
 
 def with_token_file(options):
-    """The options with the API token read from ``api_token_file`` when no token is given: the file is where the
-    secret rests, so that no environment variable, extra var or runner artifact holds it. One trailing newline is
-    dropped. A file that cannot be read is this array's read failing (a problem that blocks removals)."""
-    path = options.get("api_token_file")
-    options = {k: v for k, v in options.items() if k != "api_token_file"}
-    if not path or options.get("api_token") not in (None, ""):
-        return options
-    try:
-        with open(os.path.expanduser(str(path)), "r", encoding="utf-8") as handle:
-            secret = handle.read().rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AnsibleLookupError("FlashArray %s: cannot read the API token file %s: %s"
-                                 % (options.get("hostname"), path, getattr(exc, "strerror", None) or type(exc).__name__))
-    if not secret:
-        raise AnsibleLookupError("FlashArray %s: the API token file %s is empty" % (options.get("hostname"), path))
-    options["api_token"] = secret
-    return options
+    """The options with the API token read from ``api_token_file`` when no token is given
+    (controller_files.with_secret_file)."""
+    return with_secret_file(options, "api_token", "api_token_file", "FlashArray %s" % options.get("hostname"),
+                            "API token file")
 
 
 def get_truth(options, fetch=None):
@@ -128,6 +116,7 @@ class PureSource(ArraySource):
         """Its NVMe part: the namespaces a FlashArray serves over NVMe are not read yet, so the host's NVMe truth has a
         problem for each array (NVMe removals blocked there: fail closed), never "no namespace"."""
         nvme["clusters"].append({"cluster": truth["array"], "array_kind": "pure", "hostname": opts.get("hostname"),
-                                 "svm": None, "state": "unreadable", "reason": NVME_NOT_READ,
+                                 "svm": None, "state": NVME_NOT_READ["state"], "reason": NVME_NOT_READ["reason"],
                                  "collected_at": truth["fetched_at"]})
-        nvme["problems"].append({"cluster": truth["array"], "svm": None, "kind": "lookup_failed", "msg": NVME_NOT_READ})
+        nvme["problems"].append({"cluster": truth["array"], "svm": None, "kind": "lookup_failed",
+                                 "msg": NVME_NOT_READ["reason"]})

@@ -61,3 +61,16 @@ def test_an_empty_or_blank_ca_path_is_the_system_trust_store_and_a_bundle_is_use
     assert [ca_bundle(p) for p in (None, "", "  ", str(empty), str(blank))] == [None] * 5
     assert ca_bundle(str(bundle)) == str(bundle)
     assert ca_bundle(str(tmp_path / "missing.pem")) == str(tmp_path / "missing.pem")
+
+
+def test_a_secret_file_gives_its_secret_less_one_trailing_newline_and_a_given_secret_wins(tmp_path):
+    """The file is where an array's secret rests (ONTAP's password_file, a FlashArray's api_token_file): one trailing
+    newline (an editor's, CRLF too) is not part of the secret; a secret given directly is used as it is."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
+    path = tmp_path / "secret"
+    for text, secret in (("s3cret\n", "s3cret"), ("s3cret\r\n", "s3cret"), ("s3cret\n\n", "s3cret\n"), ("s3", "s3")):
+        path.write_text(text, newline="")
+        assert with_secret_file({"password_file": str(path)}, "password", "password_file", "ONTAP c1",
+                                "password file") == {"password": secret}, text
+    assert with_secret_file({"password": "given", "password_file": str(path)}, "password", "password_file",
+                            "ONTAP c1", "password file") == {"password": "given"}
