@@ -74,7 +74,7 @@ def get_truth(options, plugin_name, fetch=None):
     Returns (truth, source) where source is ``fetched``, ``memory`` or ``disk``.
     """
     options = with_password_file(options)
-    ttl = int(options.get("cache_ttl") if options.get("cache_ttl") is not None else DEFAULT_CACHE_TTL)
+    ttl = truth_cache.cache_ttl(options, DEFAULT_CACHE_TTL, "ONTAP %s" % options.get("hostname"))
     fetch = fetch or (lambda: fetch_truth(
         OntapClient(options, plugin_name, timeout=options.get("timeout") or DEFAULT_TIMEOUT),
         svm=options.get("svm"), page_size=options.get("page_size"),

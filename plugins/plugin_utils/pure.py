@@ -17,8 +17,10 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.truth_cache import cache_ttl
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
@@ -38,7 +40,6 @@ ARRAY_KEYS = ("hostname", "api_token", "api_token_file", "validate_certs", "ca_p
               "max_pages", "cache_ttl")
 # what decides a read and who may see it (the cache key)
 _CACHE_KEYS = ("hostname", "api_token", "validate_certs", "ca_path", "page_size")
-_TRUE = ("1", "true", "yes", "on")
 
 
 def array_list(arrays, env=None):
@@ -56,7 +57,7 @@ def array_list(arrays, env=None):
             return []
         arrays = [{"hostname": env["PUREFA_URL"], "api_token": env.get("PUREFA_API") or None,
                    "api_token_file": env.get("PUREFA_API_FILE") or None, "ca_path": env.get("PUREFA_CA_PATH") or None,
-                   "validate_certs": str(env.get("PUREFA_VALIDATE_CERTS", "true")).strip().lower() in _TRUE}]
+                   "validate_certs": env.get("PUREFA_VALIDATE_CERTS", "true")}]
     if not isinstance(arrays, list):
         raise AnsibleLookupError("sanfleet_pure: expected a list of arrays, got %s" % type_name(arrays))
     out = []
@@ -70,9 +71,12 @@ def array_list(arrays, env=None):
         opts = {k: v for k, v in entry.items() if v is not None}
         if not opts.get("hostname"):
             raise AnsibleLookupError("sanfleet_pure[%d]: hostname is required" % n)
-        if isinstance(opts.get("validate_certs"), str):
-            opts["validate_certs"] = opts["validate_certs"].strip().lower() in _TRUE
-        opts.setdefault("validate_certs", True)
+        try:
+            # a word that is no yes or no ("ture") is refused: read as false it would send the token unchecked
+            opts["validate_certs"] = boolean(opts.get("validate_certs", True), strict=True)
+        except TypeError:
+            raise AnsibleLookupError("sanfleet_pure[%d]: validate_certs must be true or false, got %r"
+                                     % (n, opts.get("validate_certs")))
         out.append(opts)
     return out
 
@@ -90,7 +94,7 @@ def get_truth(options, fetch=None):
     options = with_token_file(options)
     if not options.get("api_token"):
         raise AnsibleLookupError("FlashArray %s: no api_token (nor api_token_file) given" % options.get("hostname"))
-    ttl = int(options.get("cache_ttl") if options.get("cache_ttl") is not None else DEFAULT_CACHE_TTL)
+    ttl = cache_ttl(options, DEFAULT_CACHE_TTL, "FlashArray %s" % options.get("hostname"))
     fetch = fetch or (lambda: fetch_truth(PureClient(options)))
     key = truth_cache.cache_key("pure", options, _CACHE_KEYS)
     return truth_cache.cached_read(key, ttl, TRUTH_FORMAT, fetch, errors=(PureError,))

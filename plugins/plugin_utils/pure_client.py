@@ -156,6 +156,11 @@ class PureClient:
         self._api_token = options.get("api_token")
         if not self._api_token:
             raise PureError("Pure %s: give api_token (an API token of a read-only array user)" % self.hostname)
+        # a header cannot carry blanks or control characters: http.client would refuse it with the token in its
+        # message (a token piped into ansible-vault keeps its newline); refused here, never named
+        if not isinstance(self._api_token, str) or re.search(r"[\s\x00-\x1f\x7f]", self._api_token):
+            raise PureError("Pure %s: api_token holds a blank, a newline or a control character (a pasted or piped "
+                            "token keeps its newline): give the token alone" % self.hostname)
         try:
             # "false" from an extra var or a survey is False, not a non-empty (true) text
             validate = options.get("validate_certs")
@@ -228,6 +233,9 @@ class PureClient:
                 if not (status in RETRY_STATUSES or _is_busy(status, body)):
                     raise failed
                 reason, pause = "HTTP %s" % status, _retry_after(exc.headers)
+            except (ValueError, UnicodeError) as exc:
+                # a header or URL http.client refuses: its message may hold the header (redacted by _error)
+                raise self._error(method, path, None, exc)
             except (URLError, OSError, http.client.HTTPException) as exc:
                 failed = self._error(method, path, None, getattr(exc, "reason", None) or exc)
                 if not _is_reset(exc):

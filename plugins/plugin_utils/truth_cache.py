@@ -128,5 +128,19 @@ def cached_read(key, ttl, data_format, fetch, errors=()):
     return _unwrap(entry, errors), source
 
 
+def cache_ttl(options, default, label):
+    """The seconds a read of this array is kept (``cache_ttl``; ``default`` when unset): a value that is no whole
+    number is this array's read failing, named (never a traceback that loses the other arrays' truth)."""
+    value = options.get("cache_ttl")
+    if value is None:
+        return default
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnsibleLookupError("%s: cache_ttl must be a number of seconds, got %r" % (label, value))
+
+
 def clear_memory_cache():
     _MEMO.clear()

@@ -40,3 +40,12 @@ def test_the_arrays_are_listed_in_the_registrys_order_with_their_source():
     given = {"pure": [{"hostname": "fa1", "api_token": "t"}], "ontap": [{"hostname": "cl1"}]}
     arrays = host_arrays(given, env={})
     assert [(s.kind, opts["hostname"]) for s, opts in arrays] == [("ontap", "cl1"), ("pure", "fa1")]
+
+
+def test_a_cache_ttl_that_is_no_number_is_a_problem_of_that_array_the_others_are_read(monkeypatch):
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import array_sources
+    given = {"pure": [{"hostname": "fa1", "api_token": "t", "cache_ttl": "soon"}],
+             "ontap": [{"hostname": "c1", "username": "u", "password": "p", "cache_ttl": "soon"}]}
+    truth = array_sources.truth_of(given, None, env={})
+    assert sorted((p["cluster"], p["kind"]) for p in truth["problems"]) == [("c1", "lookup_failed"), ("fa1", "lookup_failed")]
+    assert all("cache_ttl must be a number of seconds" in p["msg"] for p in truth["problems"])

@@ -111,3 +111,12 @@ def test_a_flasharray_read_blocks_nvme_removals_until_its_namespaces_are_read():
     assert truth["problems"] == []
     assert [(p["cluster"], p["kind"]) for p in truth["nvme"]["problems"]] == [("fa1", "lookup_failed")]
     assert truth["clusters"][0]["array_kind"] == "pure"
+
+
+@pytest.mark.parametrize("word", ["ture", "enabled", "Yes please"])
+def test_a_validate_certs_that_is_no_yes_or_no_is_refused_never_read_as_false(word):
+    """Read as false, a typo would send the API token to a server whose certificate nobody checked (review 7)."""
+    with pytest.raises(AnsibleLookupError, match=r"sanfleet_pure\[0\]: validate_certs must be true or false"):
+        pure.array_list([{"hostname": "fa1", "api_token": TOKEN, "validate_certs": word}], env={})
+    with pytest.raises(AnsibleLookupError, match="validate_certs must be true or false"):
+        pure.array_list(None, env={"PUREFA_URL": "fa1", "PUREFA_API": TOKEN, "PUREFA_VALIDATE_CERTS": word})

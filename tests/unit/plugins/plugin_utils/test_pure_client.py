@@ -257,3 +257,21 @@ def test_validate_certs_given_as_text_means_what_it_says(array, value, verified)
 def test_bad_options_are_a_clear_error(bad):
     with pytest.raises(pure_client.PureError, match=r"^Pure fa1.example.com: "):
         pure_client.PureClient(dict({"hostname": "fa1.example.com", "api_token": API_TOKEN}, **bad))
+
+
+def test_a_token_with_a_newline_is_refused_without_naming_it_and_a_header_http_refuses_is_a_pure_error(monkeypatch):
+    """A token piped into ansible-vault keeps its newline, which http.client refuses as a header value with a
+    ValueError whose text holds the token: it is refused before any request, never named; and any ValueError of the
+    HTTP stack (the real one here, to an address nothing listens on) is a PureError without the token (review 7)."""
+    from ansible.module_utils import urls
+    token = "0b1c2d3e-secret-api-token-4f5a6b7c"
+    for bad in (token + "\n", token + " ", "\x00" + token):
+        with pytest.raises(pure_client.PureError, match="blank, a newline or a control character") as err:
+            pure_client.PureClient({"hostname": "fa1.example.com", "api_token": bad}, timeout=5)
+        assert token not in str(err.value)
+    client = pure_client.PureClient({"hostname": "fa1.example.com", "api_token": token}, timeout=5)
+    monkeypatch.setattr(pure_client, "open_url", lambda url, **kwargs: urls.open_url(
+        "https://127.0.0.1:9/api/2.36/login", **dict(kwargs, headers={"api-token": token + "\n"})))
+    with pytest.raises(pure_client.PureError) as err:
+        client.request("POST", "/api/2.36/login", headers={"api-token": token})
+    assert token not in str(err.value)

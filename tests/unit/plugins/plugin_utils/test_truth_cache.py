@@ -99,3 +99,12 @@ def test_the_key_separates_sources_and_identities(cache):
     assert one != truth_cache.cache_key("ontap", {"hostname": "a", "password": "p2"}, keys)
     assert one != truth_cache.cache_key("pure", {"hostname": "a", "password": "p1"}, keys)
     assert "p1" not in one
+
+
+def test_a_cache_ttl_that_is_no_whole_number_is_a_named_error_of_that_array():
+    """A traceback would lose every other array's truth; a named lookup error is this array's problem (review 7)."""
+    assert truth_cache.cache_ttl({}, 300, "ONTAP c1") == 300
+    assert truth_cache.cache_ttl({"cache_ttl": "60"}, 300, "ONTAP c1") == 60
+    for bad in ("soon", [], True, 1.5j):
+        with pytest.raises(AnsibleLookupError, match=r"^FlashArray fa1: cache_ttl must be a number of seconds"):
+            truth_cache.cache_ttl({"cache_ttl": bad}, 300, "FlashArray fa1")
