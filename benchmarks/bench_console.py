@@ -5,8 +5,9 @@ remediate.yml --check over N fixture hosts at the default verbosity, per stdout 
     python benchmarks/bench_console.py --hosts 100 --callbacks default,sanfleet.remediation.fleet
 
 No VM: N-1 fixture hosts (tests/fleet/fixture_python.py, the five captured scenarios in turn) and one unreachable
-host, as tests/integration/test_fleet_runner.py has them; remediate --check gets each scenario's captured array
-truth (stale_cleanup_array_truth), the others run without an array. Per playbook and callback, one
+host, as tests/integration/test_fleet_runner.py has them; remediate --check reads each scenario's captured array
+(sanfleet_ontap in the host's vars: the ONTAP simulator serving the array that capture was taken with), the others
+run without an array. Per playbook and callback, one
 `ansible-playbook` at the default verbosity, no colour; measured: the lines printed, per host, where the fleet
 summary lands (its line, and how many lines follow it) and whether a "batch N of M" line was printed.
 --real-serial S adds a real remediate run (sanfleet_allow_unreviewed) over the healthy hosts only, S per batch:
@@ -27,6 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests" / "fleet"))
+# the collection as ansible_collections.sanfleet.remediation (scripts/setup.sh links it there): the ONTAP simulator
+sys.path[1:1] = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
 
 import fleet_hosts  # noqa: E402
 
@@ -34,7 +37,8 @@ SUMMARY = re.compile(r"hosts \(.*Reports: .*fleet\.html")
 BATCH = re.compile(r"batch (\d+) of (\d+)")
 
 
-def inventory(workdir, hosts, with_truth, only=None):
+def inventory(workdir, hosts, arrays, only=None):
+    """The inventory of `hosts` fixture hosts; with `arrays` ({scenario: sanfleet_ontap}), each reads its array."""
     bindir = workdir / "bin"
     fleet_hosts.shims(bindir)
     inv = {}
@@ -43,12 +47,12 @@ def inventory(workdir, hosts, with_truth, only=None):
         if only and scenario != only:
             continue
         host = fleet_hosts.fixture_host(bindir, scenario)
-        if with_truth:
-            host["stale_cleanup_array_truth"] = fleet_hosts.truth(scenario)
+        if arrays:
+            host["sanfleet_ontap"] = arrays[scenario]
         inv["node%03d-%s" % (i, scenario)] = host
     if not only:
         inv["node999-down"] = dict(fleet_hosts.DOWN_HOST)
-    path = workdir / ("hosts-%s%s.json" % ("truth" if with_truth else "plain", "-" + only if only else ""))
+    path = workdir / ("hosts-%s%s.json" % ("truth" if arrays else "plain", "-" + only if only else ""))
     path.write_text(json.dumps({"san_hosts": {"hosts": inv}}))
     return path, len(inv)
 
@@ -81,19 +85,24 @@ def play(playbook, inv, hosts, callback, forks, workdir, env, extra=(), tag=""):
 
 def run(hosts, forks, callbacks, playbooks, real_serial, workdir):
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_LOCALHOST_WARNING="False")
-    plain, n_plain = inventory(workdir, hosts, False)
+    with fleet_hosts.scenario_arrays(fleet_hosts.SCENARIOS, workdir) as arrays:
+        return _runs(hosts, forks, callbacks, playbooks, real_serial, workdir, env, arrays)
+
+
+def _runs(hosts, forks, callbacks, playbooks, real_serial, workdir, env, arrays):
+    plain, n_plain = inventory(workdir, hosts, None)
     rows = []
     for callback in callbacks:
         for pb in playbooks:
             if pb == "remediate.yml":
-                truth, n_truth = inventory(workdir, hosts, True)
+                truth, n_truth = inventory(workdir, hosts, arrays)
                 row = play(pb, truth, n_truth, callback, forks, workdir, env, ("--check", "--diff"))
             else:
                 row = play(pb, plain, n_plain, callback, forks, workdir, env)
             sys.stderr.write("[console] %s\n" % json.dumps(row))
             rows.append(row)
         if real_serial:
-            healthy, n_healthy = inventory(workdir, hosts, True, only="healthy")
+            healthy, n_healthy = inventory(workdir, hosts, arrays, only="healthy")
             row = play("remediate.yml", healthy, n_healthy, callback, forks, workdir, env,
                        ("-e", "sanfleet_serial=%d" % real_serial, "-e", "sanfleet_allow_unreviewed=true"),
                        tag="-real-serial%d" % real_serial)

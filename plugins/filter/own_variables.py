@@ -16,6 +16,10 @@ description:
   - Extra vars and the inventory outrank every variable a play sets. One given at launch under such a name would
     be what the reports and the plan read instead of what ran, so the playbook refuses a run that gives any
     (playbooks/remediate.yml). The names live here, in code, not in a variable that could itself be given at launch.
+  - The list also holds names the play does not set but must not be given, because a given value would replace
+    what ran or what the array says. These are the variables Ansible sets for a rescue, the inputs of the report
+    role that replace what the hosts reported, and C(stale_cleanup_array_truth): remediate.yml removes a device only
+    on the word of the array, read by the same run.
   - P(sanfleet.remediation.own_variables_given#filter) says which of them each host of the play already holds.
 options:
   _input:
@@ -59,10 +63,15 @@ OWN_VARIABLES = {
         # the play's hosts reported (compliance_merge's) or say what ran: given, they outrank what the play holds
         "ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
         "fleet_report_run", "fleet_report_unreachable_fails",
+        # the stale_cleanup role's input for a truth its caller read: given to this playbook it would replace what
+        # the array says, and a LUN it leaves out whose paths are down (an outage) would be planned for removal.
+        # remediate.yml removes on the array's word only, read by this run (rule 2)
+        "stale_cleanup_array_truth",
     ),
 }
 # not set by the play or its roles, refused all the same (the tests' list of set names leaves them out)
-NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts")
+NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
+                       "stale_cleanup_array_truth")
 
 
 def own_variables(playbook):

@@ -1,6 +1,8 @@
 """TEST ONLY. The fixture fleet's inventory pieces, shared by tests/integration/test_fleet_runner.py and
-benchmarks/bench_console.py: the interpreter shims of the captured scenarios (fixture_python.py) and the array truth
-each scenario was captured with."""
+benchmarks/bench_console.py: the interpreter shims of the captured scenarios (fixture_python.py), the array truth
+each scenario was captured with, and that array served by the ONTAP simulator (remediate.yml refuses a truth given
+as a variable: it reads the array)."""
+import contextlib
 import json
 import sys
 import tarfile
@@ -28,14 +30,39 @@ def fixture_host(bindir, scenario):
     return {"ansible_connection": "local", "ansible_python_interpreter": str(bindir / ("python-" + scenario))}
 
 
+def _lab(scenario):
+    with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario.split("-without-")[0] + ".tar.gz")) as tar:
+        return json.load(tar.extractfile("%s/truth.json" % scenario.split("-without-")[0]))
+
+
+@contextlib.contextmanager
+def scenario_arrays(scenarios, workdir):
+    """{scenario: [sanfleet_ontap entry]} while one ONTAP simulator per scenario serves the array that scenario was
+    captured with, as truth() gives it: the FC SVM alone for an FC capture (fc_*), else the iSCSI SVM, with the
+    NVMe SVM for an NVMe capture. One simulator each: the captures share LUN names whose mappings differ."""
+    from ansible_collections.sanfleet.remediation.tests.ontap_sim import OntapSimulator, from_lab_truths
+    with contextlib.ExitStack() as stack:
+        entries = {}
+        for scenario in dict.fromkeys(scenarios):
+            lab = _lab(scenario)
+            if scenario.startswith("fc_"):
+                dataset = from_lab_truths([lab["fc"]], cluster=lab["fc"]["cluster"])
+            else:
+                dataset = from_lab_truths([lab] + ([lab["nvme"]] if scenario.startswith("nvme_") and lab.get("nvme") else []))
+            sim_dir = Path(workdir) / ("ontap-" + scenario)
+            sim_dir.mkdir(parents=True, exist_ok=True)
+            sim = stack.enter_context(OntapSimulator(dataset, str(sim_dir)))
+            entries[scenario] = [sim.options()]
+        yield entries
+
+
 def truth(scenario):
     """The array truth the lab had when the scenario was captured, in the array-truth contract (docs/ontap.md),
     read just now: the ontap_luns records and the one target they cover (the lab's target IQN and portals; for an
     FC capture, fc_*, the FC SVM's records and LIF WWPNs); with the NVMe SVM's truth for an NVMe capture (nvme_*).
     A scenario <capture>-without-<package> (fixture_python.py) has its capture's truth."""
     scenario = scenario.split("-without-")[0]
-    with tarfile.open(REPO / "tests" / "unit" / "fixtures" / (scenario + ".tar.gz")) as tar:
-        lab = json.load(tar.extractfile("%s/truth.json" % scenario))
+    lab = _lab(scenario)
     now = time.time()
     if scenario.startswith("fc_"):
         fc = lab["fc"]

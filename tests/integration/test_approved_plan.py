@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.sanfleet.remediation.tests.integration.test_fleet_runner import _shims, _truth
+from ansible_collections.sanfleet.remediation.tests.integration.test_fleet_runner import (  # noqa: F401  # pylint: disable=unused-import
+    _shims, arrays)
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = REPO / "docs" / "runbook.md"
@@ -41,16 +42,15 @@ def runbook_commands():
 
 
 @pytest.fixture
-def site(tmp_path):
-    """A working directory as the runbook assumes it: `inventory` (group db) and `ontap.yml`."""
+def site(tmp_path, arrays):
+    """A working directory as the runbook assumes it: `inventory` (group db) and `ontap.yml`, the cluster of the
+    `unmapped` capture (LUN 2 unmapped from the lab's initiator), served by the ONTAP simulator."""
     _shims(tmp_path / "bin")
     hosts = dict((name, {"ansible_connection": "local", "ansible_become": False,
-                         "ansible_python_interpreter": str(tmp_path / "bin" / ("python-" + scenario)),
-                         "stale_cleanup_array_truth": _truth(scenario)})
+                         "ansible_python_interpreter": str(tmp_path / "bin" / ("python-" + scenario))})
                  for name, scenario in HOSTS.items())
     (tmp_path / "inventory").write_text(yaml.safe_dump({"all": {"children": {"db": {"hosts": hosts}}}}))
-    # the array truth is the captures' own (stale_cleanup_array_truth of each host): no cluster to read
-    (tmp_path / "ontap.yml").write_text(yaml.safe_dump({"sanfleet_ontap": []}))
+    (tmp_path / "ontap.yml").write_text(yaml.safe_dump({"sanfleet_ontap": arrays["unmapped"]}))
     return tmp_path
 
 
@@ -235,7 +235,7 @@ def test_the_plan_reads_every_host_at_once_and_records_an_unreachable_one(site_w
 def test_without_the_array_the_plan_says_why_nothing_is_planned(site):
     """Without ONTAP (no cluster, no array truth) stale_cleanup planned nothing and no_removal_because was empty."""
     plan_cmd, _run_cmd = runbook_commands()
-    proc = play(site, plan_cmd, "--limit", "db01", "-e", "'{\"stale_cleanup_array_truth\": {}}'")
+    proc = play(site, plan_cmd, "--limit", "db01", "-e", "'{\"sanfleet_ontap\": []}'")
     assert proc.returncode == 0, proc.out[-4000:]
     shown_plan = shown(proc.stdout, "db01")
     assert shown_plan["steps"] == [] and shown_plan["no_removal_because"] == ["no_array_truth"], shown_plan

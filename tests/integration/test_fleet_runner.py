@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fleet_hosts import DOWN_HOST, SCENARIOS, shims as _shims, truth as _truth
+from fleet_hosts import DOWN_HOST, SCENARIOS, scenario_arrays, shims as _shims
 
 ansible_runner = pytest.importorskip("ansible_runner")
 pytestmark = pytest.mark.every_core
@@ -204,18 +204,25 @@ def test_html_page_in_headless_chromium(fleet_run, tmp_path):
     print("screenshot: %s" % shot)
 
 
-def test_remediation_plan_in_check_mode_in_batches(tmp_path):
-    """The remediation job's check run (the first node of the AWX workflow) over one host per capture, with the
-    capture's array truth and sanfleet_serial 2 (which the check run ignores: it plans every host at once; the real
-    run keeps the batches): the plan is in the per-host reports and its counts in the artifact data; nothing is
-    executed."""
+@pytest.fixture(scope="module")
+def arrays(tmp_path_factory):
+    """{scenario: sanfleet_ontap}: the array each capture was taken with, served by the ONTAP simulator."""
+    with scenario_arrays(SCENARIOS, tmp_path_factory.mktemp("arrays")) as entries:
+        yield entries
+
+
+def test_remediation_plan_in_check_mode_in_batches(tmp_path, arrays):
+    """The remediation job's check run (the first node of the AWX workflow) over one host per capture, each host
+    reading the array its capture was taken with (sanfleet_ontap in its host vars), and sanfleet_serial 2 (which the
+    check run ignores: it plans every host at once; the real run keeps the batches): the plan is in the per-host
+    reports and its counts in the artifact data; nothing is executed."""
     pdd = tmp_path / "runner"
     _shims(pdd / "bin")
     hosts = {}
     for i, scenario in enumerate(SCENARIOS):
         hosts["node%02d-%s" % (i, scenario)] = {
             "ansible_connection": "local", "ansible_python_interpreter": str(pdd / "bin" / ("python-" + scenario)),
-            "stale_cleanup_array_truth": _truth(scenario)}
+            "sanfleet_ontap": arrays[scenario]}
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))
     (pdd / "env").mkdir()
@@ -273,12 +280,12 @@ def test_remediation_plan_in_check_mode_in_batches(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def rolling_run(tmp_path_factory):
+def rolling_run(tmp_path_factory, arrays):
     """A real run (nothing to remove: healthy fixture hosts, sanfleet_allow_unreviewed) in the batches of a serial list
     [1, 2] over three hosts."""
     pdd = tmp_path_factory.mktemp("rolling") / "runner"
     _shims(pdd / "bin")
-    hosts = {"node%02d-healthy" % i: {"ansible_connection": "local", "stale_cleanup_array_truth": _truth("healthy"),
+    hosts = {"node%02d-healthy" % i: {"ansible_connection": "local", "sanfleet_ontap": arrays["healthy"],
                                       "ansible_python_interpreter": str(pdd / "bin" / "python-healthy")} for i in range(3)}
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts.json").write_text(json.dumps({"san_hosts": {"hosts": hosts}}))

@@ -3,7 +3,7 @@ read instead of what ran: not only the names the playbook sets itself (own_varia
 below extra vars (ansible_failed_task / ansible_failed_result, set as facts in a rescue; ansible_facts) and the
 fleet_report role's inputs that replace what the play's hosts reported (fleet_report_reports, fleet_report_run).
 Each run is a --check over the fixture hosts (tests/fleet/fixture_python.py); each must be refused before any host
-or array is read, as test_failure_paths.py's own-variables test is, and today is not."""
+or array is read, as test_failure_paths.py's own-variables test is."""
 import json
 
 import pytest
@@ -232,3 +232,55 @@ def test_inventory_hostname_given_at_launch_cannot_skip_the_guard(fleet):
     print([l for l in run.stdout.splitlines() if "No variable this playbook sets" in l or l.startswith(("skipping", "fatal"))][:4])
     assert not plan.exists() or "forged" not in plan.read_text(), plan.read_text()[:2000]
     _refused_before_the_play(run, "refused: inventory_hostname given at launch")
+
+
+def _truth_without_lun_2():
+    """An array truth that covers node01-unmapped's target and initiator and lists the array's records of LUNs 1 and
+    3 (their paths work), LUN 2's (its paths are down, the array maps it) left out."""
+    import time
+    now = int(time.time())
+    luns = [{"cluster": "sanlab", "svm": "svm_sanlab", "path": "/vol/vol_sanlab/lun%dg0" % n, "lun_id": n,
+             "serial": "80Lab-00%d+Ab" % n, "wwid": "3600a098038304c61622d3030%d2b4162" % (30 + n),
+             "igroup": "ig_sanlab", "igroup_initiators": ["iqn.2024-01.lab.san:initiator"], "state": "online",
+             "size_bytes": 33554432, "collected_at": now} for n in (1, 3)]
+    return {"luns": luns, "problems": [], "initiators": ["iqn.2024-01.lab.san:initiator"], "collected_at": now,
+            "targets": [{"cluster": "sanlab", "svm": "svm_sanlab", "iscsi_target_names": ["iqn.2024-01.lab.san:target1"],
+                         "iscsi_addresses": ["127.0.0.1", "127.0.0.2"], "fc_wwpns": [], "collected_at": now}]}
+
+
+def test_an_array_truth_given_at_launch_cannot_plan_the_removal_of_a_lun_the_array_maps(fleet):
+    """stale_cleanup_array_truth is the stale_cleanup role's input for a truth its caller read. remediate.yml does not
+    set it, and it was not refused: given as an extra var (the AWX run template asks for variables on launch), it
+    replaced what ontap_truth reads from the array, and the array was never asked. The fleet's array maps LUN 2
+    (80Lab-002+Ab) to ig_sanlab, whose initiator node01-unmapped logs in with, and the host's two paths to it failed.
+    Read from the array, the map is paths_down_but_mapped and nothing is planned. Given a truth that covers the
+    host's target and initiator but lists only the array's records of LUNs 1 and 3, the map was stale_unmapped and
+    the plan to approve removed it, its report saying "array checked". The run must be refused before any host is
+    touched (review 6)."""
+    forged = {"stale_cleanup_array_truth": _truth_without_lun_2()}
+    honest = run_playbook(fleet, "remediate", "truth-honest", "--check", "-e", "sanfleet_hosts=san",
+                          verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    run = run_playbook(fleet, "remediate", "truth-given", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(forged), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    for name, proc in (("HONEST", honest), ("GIVEN", run)):
+        doc = _report(proc) if (proc.reports / "hosts" / (HOST + ".json")).exists() else {}
+        print(name, "rc", proc.returncode, "ONTAP requests", proc.requests,
+              "array_state", doc.get("summary", {}).get("array_state"),
+              "steps", json.dumps(_plan_steps(proc, HOST))[:600])
+    # read from the array (the honest run), LUN 2 is mapped: nothing to remove
+    assert honest.returncode == 0 and honest.requests > 0 and not _plan_steps(honest, HOST), honest.stdout[-3000:]
+    assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
+    _refused_before_any_read(run, "stale_cleanup_array_truth")
+
+
+def test_a_real_run_given_an_array_truth_at_launch_does_not_remove_a_lun_the_array_maps(fleet):
+    """The real run of the case above (sanfleet_allow_unreviewed, the hand-run emergency): the map of LUN 2, which
+    the array still maps (its paths are down: an outage), was written to (queueing off, then flush and path
+    deletes) on the word of a truth given as an extra var, and the array was never asked. The run must be refused
+    before the host is touched."""
+    forged = {"stale_cleanup_array_truth": _truth_without_lun_2()}
+    run = run_playbook(fleet, "remediate", "truth-given-real", "-e", "sanfleet_hosts=san",
+                       "-e", "sanfleet_allow_unreviewed=true", "-e", json.dumps(forged), verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]})
+    # refused before any host is read: no module ran, nothing was written to the map of LUN 2
+    _refused_before_any_read(run, "stale_cleanup_array_truth")
