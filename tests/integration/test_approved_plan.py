@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+# arrays: a fixture, for the tests of this file and of those that import its site
 from ansible_collections.sanfleet.remediation.tests.integration.test_fleet_runner import (  # noqa: F401  # pylint: disable=unused-import
     _shims, arrays)
 

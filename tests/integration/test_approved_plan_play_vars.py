@@ -5,7 +5,7 @@ import json
 import re
 
 from ansible_collections.sanfleet.remediation.tests.integration.test_approved_plan import (  # noqa: F401  # pylint: disable=unused-import
-    custom_stats, play, runbook_commands, site)
+    arrays, custom_stats, play, runbook_commands, site)
 
 
 def test_a_failed_plan_job_is_refused_whatever_sanfleet_approved_plan_failed_is_given(site):
