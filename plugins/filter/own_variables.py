@@ -23,7 +23,7 @@ description:
   - P(sanfleet.remediation.own_variables_given#filter) says which of them each host of the play already holds.
 options:
   _input:
-    description: The playbook, C(remediate).
+    description: The playbook, C(remediate), C(audit) or C(compliance).
     type: str
     required: true
 """
@@ -46,32 +46,65 @@ from ansible.errors import AnsibleFilterError
 
 # What each playbook and its roles set (the tooling test test_playbook_own_variables checks each list against the
 # YAML). Not here: the play's own vars (always defined, so they cannot be told from given ones by name) and the role
-# inputs that have defaults (fleet_report_dir, ontap_truth_clusters).
-OWN_VARIABLES = {
-    "remediate": (
+# inputs that have defaults (fleet_report_dir, ontap_truth_clusters, multipath_config_fix, ...): the inventory may
+# hold those for other jobs, and the play's task vars outrank the inventory; given as extra vars, which outrank the
+# play, the ones that matter are refused before the play (EXTRA_VARS_REFUSED).
+_FLEET_REPORT = (
+    "fleet_report", "fleet_report_parts", "fleet_report_host", "fleet_report_line", "fleet_report_array_gate",
+    "fleet_report_array_gate_hosts", "fleet_report_written", "fleet_report_hosts_written", "fleet_report_failed",
+    "fleet_report_all", "fleet_report_artifact", "fleet_report_list", "fleet_report_path", "fleet_report_console",
+    "fleet_report_run",
+)
+_READ = ("sanfleet_facts_result", "sanfleet_crosscheck_result", "sanfleet_host_failed", "sanfleet_host_state",
+         "ontap_truth_result")
+_SETS = {
+    "remediate": _FLEET_REPORT + (
         "stale_cleanup_result", "stale_cleanup_facts_read", "stale_cleanup_phases", "stale_cleanup_truth",
         "stale_cleanup_truth_known", "stale_cleanup_approved_plan", "stale_cleanup_disk_count",
         "stale_cleanup_map_count", "stale_cleanup_nvme_controller_count",
         "sanfleet_host_failed", "sanfleet_reach", "sanfleet_role_reached", "sanfleet_approved_plan_unusable",
         "sanfleet_approved", "sanfleet_batch_line", "sanfleet_module_ran", "sanfleet_cleanup_answer", "sanfleet_plan",
         "sanfleet_plan_dir", "sanfleet_plan_hosts", "sanfleet_unplanned_hosts", "sanfleet_plan_failed_because",
-        "fleet_report", "fleet_report_parts", "fleet_report_host", "fleet_report_line", "fleet_report_array_gate",
-        "fleet_report_array_gate_hosts", "fleet_report_written", "fleet_report_hosts_written", "fleet_report_failed",
-        "fleet_report_all", "fleet_report_artifact", "fleet_report_list", "fleet_report_path", "fleet_report_console",
         "ontap_truth_result", "sanfleet_approved_plan_given", "sanfleet_approved_plan_failed",
-        # what Ansible sets for a rescue (facts of the host) and the inputs of the report role that replace what
-        # the play's hosts reported (compliance_merge's) or say what ran: given, they outrank what the play holds
-        "ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
-        "fleet_report_run", "fleet_report_unreachable_fails",
-        # the stale_cleanup role's input for a truth its caller read: given to this playbook it would replace what
-        # the array says, and a LUN it leaves out whose paths are down (an outage) would be planned for removal.
-        # remediate.yml removes on the array's word only, read by this run (rule 2)
-        "stale_cleanup_array_truth",
+        "fleet_report_unreachable_fails",
+    ),
+    "audit": _FLEET_REPORT + _READ + (
+        "sanfleet_igroup_layout", "sanfleet_igroup_records", "sanfleet_initiators", "sanfleet_run_cluster_list",
+        "sanfleet_run_fleet_clusters",
+        "multipath_config_after", "multipath_config_before", "multipath_config_final", "multipath_config_fix_result",
+        "multipath_config_lost", "multipath_config_lvm_result", "multipath_config_nvme_final",
+        "multipath_config_nvme_fix_result", "multipath_config_nvme_fix_stopped", "multipath_config_nvme_result",
+        "multipath_config_rows",
+    ),
+    "compliance": _FLEET_REPORT + _READ + (
+        "sanfleet_compliance_entry", "sanfleet_compliance_iscsi_result", "sanfleet_compliance_lvm_result",
+        "sanfleet_compliance_multipath", "sanfleet_compliance_nvme_result", "sanfleet_compliance_violations",
+        "sanfleet_entered", "sanfleet_fleet_violations", "sanfleet_lost", "sanfleet_reported",
     ),
 }
-# not set by the play or its roles, refused all the same (the tests' list of set names leaves them out)
-NOT_SET_BUT_REFUSED = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
-                       "stale_cleanup_array_truth")
+# Not set by the play or its roles, refused all the same (the tests' list of set names leaves them out): what Ansible
+# sets for a rescue (facts of the host) and the inputs of the report role that replace what the play's hosts reported
+# (compliance_merge's) or decide what an unreachable host does; given, they outrank what the play holds.
+_RESCUE_AND_REPORT = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
+                      "fleet_report_unreachable_fails")
+NOT_SET_BUT_REFUSED = dict((playbook, tuple(name for name in _RESCUE_AND_REPORT if name not in _SETS[playbook]))
+                           for playbook in _SETS)
+# the stale_cleanup role's input for a truth its caller read: given to remediate.yml it would replace what the array
+# says, and a LUN it leaves out whose paths are down (an outage) would be planned for removal. remediate.yml removes
+# on the array's word only, read by this run (rule 2)
+NOT_SET_BUT_REFUSED["remediate"] += ("stale_cleanup_array_truth",)
+OWN_VARIABLES = dict((playbook, tuple(dict.fromkeys(_SETS[playbook] + NOT_SET_BUT_REFUSED[playbook])))
+                     for playbook in _SETS)
+# Role inputs a playbook sets in a task's vars that an extra var would outrank, with why (the inventory's value does
+# not outrank the play's): refused when the play's hosts are templated (the launch lookup's refusals)
+EXTRA_VARS_REFUSED = {
+    "remediate": {},
+    "audit": {
+        "multipath_config_fix": "the audit changes nothing; the multipath fix is a job of its own",
+        "multipath_config_nvme_fix": "the audit changes nothing; the NVMe over Fabrics fix is a job of its own",
+    },
+    "compliance": {},
+}
 
 
 def own_variables(playbook):

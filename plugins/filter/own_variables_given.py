@@ -25,7 +25,7 @@ options:
     type: raw
     required: true
   playbook:
-    description: The playbook, C(remediate).
+    description: The playbook, C(remediate), C(audit) or C(compliance).
     type: str
     required: true
 """

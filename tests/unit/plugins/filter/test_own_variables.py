@@ -19,5 +19,15 @@ def test_it_matches_each_name_whole_and_nothing_longer_or_shorter():
 
 def test_an_unknown_playbook_is_an_error_never_an_empty_pattern():
     """An empty list would make the guard pass whatever is given."""
-    with pytest.raises(AnsibleFilterError, match="no list for the playbook 'audit'"):
-        own_variables("audit")
+    with pytest.raises(AnsibleFilterError, match="no list for the playbook 'compliance_merge'"):
+        own_variables("compliance_merge")
+
+
+def test_the_audit_refuses_its_names_not_the_fix_switches_the_inventory_may_hold_for_another_job():
+    """The inventory may set multipath_config_fix for the fix job (the audit's task vars outrank it); sanfleet_host_state
+    and the rescue's names are the audit's own."""
+    pattern = re.compile(own_variables("audit"))
+    for name in ("sanfleet_host_state", "ansible_failed_task", "fleet_report_reports", "multipath_config_before"):
+        assert pattern.match(name), name
+    for name in ("multipath_config_fix", "multipath_config_nvme_fix", "sanfleet_ontap", "fleet_report_dir"):
+        assert not pattern.match(name), name

@@ -24,3 +24,35 @@ def test_an_unknown_option_is_an_error_never_an_empty_answer(monkeypatch):
     plugin = _launched(monkeypatch, subset="db01")
     with pytest.raises(AnsibleLookupError, match="unknown option 'limits'"):
         plugin.run(["limits"], variables={})
+
+
+@pytest.mark.parametrize("playbook", ["remediate", "audit", "compliance"])
+def test_a_run_started_at_a_task_or_given_what_each_host_sets_is_refused(monkeypatch, playbook):
+    plugin = _launched(monkeypatch)
+    # the play-level variables of a normal launch: extra vars and play vars, no host's own
+    assert plugin.run(["refusals"], variables={"sanfleet_hosts": "san"}, playbook=playbook) == [""]
+    for name in ("ansible_facts", "inventory_hostname", "group_names"):
+        [why] = plugin.run(["refusals"], variables={name: "x"}, playbook=playbook)
+        assert why.startswith("refused: %s given at launch (an extra var)" % name), why
+    plugin = _launched(monkeypatch, start_at_task="Write the reports on the controller")
+    [why] = plugin.run(["refusals"], variables={}, playbook=playbook)
+    assert why.startswith("refused: %s.yml cannot start at a task (--start-at-task)" % playbook), why
+
+
+def test_an_audit_given_a_fix_switch_as_an_extra_var_is_refused_the_others_are_not(monkeypatch):
+    """The audit sets multipath_config_fix and multipath_config_nvme_fix false in its task vars; an extra var outranks
+    them, and the audit, which changes nothing, ran the fix."""
+    plugin = _launched(monkeypatch)
+    for switch in ("multipath_config_fix", "multipath_config_nvme_fix"):
+        [why] = plugin.run(["refusals"], variables={switch: False}, playbook="audit")
+        assert why.startswith("refused: %s given at launch" % switch) and "the audit changes nothing" in why, why
+        assert plugin.run(["refusals"], variables={switch: True}, playbook="compliance") == [""]
+
+
+def test_refusals_need_a_known_playbook(monkeypatch):
+    """No answer for an unknown playbook: an empty one would read as "nothing refused"."""
+    plugin = _launched(monkeypatch)
+    with pytest.raises(AnsibleLookupError, match="refusals needs playbook"):
+        plugin.run(["refusals"], variables={})
+    with pytest.raises(AnsibleLookupError, match="no refusals for the playbook 'audits'"):
+        plugin.run(["refusals"], variables={}, playbook="audits")
