@@ -173,7 +173,9 @@ def _verdict_kind(truth, base, ev, seen, wwid, w, mine, path_count):
         return dict(base, kind="unknown_array", evidence=ev,
                     reason="no usable WWID%s: not judged against the array" % (
                         " (the kernel's text %s is not one)" % ", ".join(repr(t) for t in refused) if refused else ""))
-    if not wwid_has_prefix(w, truth.prefixes):
+    # a WWID the truth maps to this host is the array's, whatever the prefixes say: judged against it (a prefix
+    # list that leaves it out must not make it unknown_array, which host_evidence may remove)
+    if not wwid_has_prefix(w, truth.prefixes) and not mine:
         return dict(base, kind="unknown_array", evidence=ev,
                     reason="WWID %s starts with none of the configured array prefixes (%s)"
                            % (wwid, ", ".join(truth.prefixes)))

@@ -262,6 +262,17 @@ def test_outage_of_a_mapped_lun_is_never_stale(tmp_path):
     assert "outage" in v["reason"]
 
 
+def test_an_outage_of_a_mapped_lun_outside_the_prefixes_is_judged_against_the_array_never_unknown(tmp_path):
+    """Fails when a LUN the truth maps to this host, whose WWID the configured prefixes leave out (another vendor's
+    given at launch, or none), is unknown_array: host_evidence removes an unknown_array map whose paths answer "LU not
+    supported" without asking the array, so an outage of a mapped LUN would be removed."""
+    s = snap_of(tmp_path, {"sdb": FAILED, "sdd": FAILED},
+                {"sdb": (0, "Host_status=0x01 [DID_NO_CONNECT]\n"), "sdd": (0, "Host_status=0x01 [DID_NO_CONNECT]\n")})
+    for prefixes in (("3624a9370",), ()):
+        vs = check(s, [rec(1, 1), rec(2, 2)], array_wwid_prefixes=prefixes)
+        assert verdict(vs, ontap_wwid(1))["kind"] == "paths_down_but_mapped", prefixes
+
+
 def test_one_path_down_but_mapped(tmp_path):
     """Fails when a mapped LUN with one failed path is not paths_down_but_mapped."""
     s = snap_of(tmp_path, {"sdd": FAILED}, {"sdd": (0, "Host_status=0x0f [DID_TRANSPORT_FAILFAST]\n"),
