@@ -55,3 +55,13 @@ def test_the_facts_of_a_host_given_at_launch_are_refused_before_the_play(fleet, 
     run = run_playbook(fleet, playbook, "facts-given", "-e", "sanfleet_hosts=san", "-e", json.dumps(forged),
                        verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
     _refused_before_the_play(run, "refused: ansible_facts given at launch")
+
+
+@pytest.mark.parametrize("playbook", ["audit", "compliance"])
+def test_a_name_the_playbook_sets_given_as_the_vars_of_an_import_is_refused(fleet, playbook):
+    """Play vars (a playbook that imports this one with vars) are no host's variables: the guard asks varnames."""
+    site = [{"ansible.builtin.import_playbook": "sanfleet.remediation." + playbook,
+             "vars": {"sanfleet_host_state": "not_san"}}]
+    run = run_playbook(fleet, playbook, "import-vars", "-e", "sanfleet_hosts=san", verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]}, site=site)
+    _refused_before_any_read(run, "the play (play vars, import_playbook vars): sanfleet_host_state")

@@ -123,7 +123,9 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
         playbook = "sanfleet.remediation." + name
         if site:
             playbook = str(run / "site.yml")
-            (run / "site.yml").write_text(json.dumps([{"ansible.builtin.import_playbook": "sanfleet.remediation." + p}
+            # a name, or an import of its own (with vars)
+            (run / "site.yml").write_text(json.dumps([p if isinstance(p, dict) else
+                                                      {"ansible.builtin.import_playbook": "sanfleet.remediation." + p}
                                                       for p in site]))
         elif imports:
             playbook = str(run / "site.yml")

@@ -284,3 +284,43 @@ def test_a_real_run_given_an_array_truth_at_launch_does_not_remove_a_lun_the_arr
                        hosts={HOST: fleet["hosts"][HOST]})
     # refused before any host is read: no module ran, nothing was written to the map of LUN 2
     _refused_before_any_read(run, "stale_cleanup_array_truth")
+
+
+def _imported_with(name, value):
+    """A playbook of one import of remediate.yml, with `vars` (play vars of its play: no host holds them)."""
+    return [{"ansible.builtin.import_playbook": "sanfleet.remediation.remediate", "vars": {name: value}}]
+
+
+def test_an_array_truth_given_as_the_vars_of_an_import_cannot_plan_the_removal_of_a_lun_the_array_maps(fleet):
+    """A playbook that imports remediate.yml with vars: {stale_cleanup_array_truth: ...} gave the play the variable,
+    which no host's variables hold: the guard read hostvars only, the array was never asked and the plan removed the
+    map of LUN 2, which the array maps (paths down: an outage). Refused before any read (review 8)."""
+    run = run_playbook(fleet, "remediate", "import-vars-truth", "--check", "-e", "sanfleet_hosts=san", verbosity=None,
+                       hosts={HOST: fleet["hosts"][HOST]},
+                       site=_imported_with("stale_cleanup_array_truth", _truth_without_lun_2()))
+    assert not _plan_steps(run, HOST), "the plan removes a LUN the array maps"
+    _refused_before_any_read(run, "the play (play vars, import_playbook vars): stale_cleanup_array_truth")
+
+
+def test_reports_given_as_the_vars_of_an_import_are_refused(fleet):
+    """fleet_report_reports given as import vars replaced the host's report (status ok, steps executed on a --check
+    run) (review 8)."""
+    run = run_playbook(fleet, "remediate", "import-vars-reports", "--check", "-e", "sanfleet_hosts=san",
+                       verbosity=None, hosts={HOST: fleet["hosts"][HOST]},
+                       site=_imported_with("fleet_report_reports", [{"host": HOST, "status": "ok"}]))
+    _refused_before_any_read(run, "fleet_report_reports")
+
+
+def test_host_evidence_with_array_prefixes_given_at_launch_does_not_remove_a_lun_the_array_maps(fleet):
+    """stale_cleanup_policy=host_evidence and stale_cleanup_array_wwid_prefixes given at launch, neither a force
+    option: with the prefixes naming another vendor's, the ONTAP LUNs were unknown_array before their records were
+    looked at, and host evidence removed the map of LUN 2, which the array read by this run maps (review 8)."""
+    given = {"stale_cleanup_policy": "host_evidence", "stale_cleanup_array_wwid_prefixes": ["3624a9370"],
+             "stale_cleanup_grace": 1}
+    run = run_playbook(fleet, "remediate", "host-evidence-prefixes", "--check", "-e", "sanfleet_hosts=san",
+                       "-e", json.dumps(given), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
+    assert run.returncode == 0 and run.requests > 0, run.stdout[-3000:]
+    stale = "3600a098038304c61622d3030322b4162"
+    assert not [s for s in _plan_steps(run, HOST) or [] if s.get("target") == stale], _plan_steps(run, HOST)
+    doc = _report(run)
+    assert [v["kind"] for v in doc["verdicts"] if v.get("name") == stale] == ["paths_down_but_mapped"], doc["verdicts"]

@@ -106,8 +106,10 @@ def test_the_guard_is_the_plays_first_check_of_every_host_and_looks_the_names_up
     assert guard["name"].startswith("No variable this playbook sets is given at launch"), guard["name"]
     assert "run_once" not in guard and guard.get("any_errors_fatal") is True
     assert guard["when"] == "inventory_hostname == ansible_play_hosts[0]"
+    # every host's variables, and the play's (a wrapping import_playbook's vars are play vars, no host's)
     assert guard["ansible.builtin.assert"]["that"] == (
-        "ansible_play_hosts_all | sanfleet.remediation.own_variables_given(hostvars, '%s') | length == 0" % playbook)
+        "ansible_play_hosts_all | sanfleet.remediation.own_variables_given(hostvars, '{0}', "
+        "query('ansible.builtin.varnames', '{0}' | sanfleet.remediation.own_variables)) | length == 0".format(playbook))
     assert "lookup('sanfleet.remediation.launch', 'refusals', playbook='%s')" % playbook in plays["hosts"]
     if playbook != "remediate":
         return

@@ -17,3 +17,13 @@ def test_the_hosts_holding_a_name_are_named_with_it_and_no_value_is_read():
     assert own_variables_given(["h1", "h2", "h3"], hostvars, "remediate") == [
         "h2: sanfleet_plan, stale_cleanup_result", "h3: fleet_report_reports"]
     assert own_variables_given(["h1"], hostvars, "remediate") == []
+
+
+def test_the_plays_own_names_that_no_host_holds_are_named_as_the_plays():
+    """A playbook that imports remediate.yml with vars gives play vars, which no host's variables hold: the names
+    varnames sees are named as the play's, once, and only those the playbook refuses (review 8)."""
+    hostvars = {"h1": ExplodingValue(sanfleet_hosts="db"), "h2": ExplodingValue(sanfleet_plan={})}
+    visible = ["stale_cleanup_array_truth", "sanfleet_plan", "sanfleet_hosts", "fleet_report_reports"]
+    assert own_variables_given(["h1", "h2"], hostvars, "remediate", visible) == [
+        "h2: sanfleet_plan", "the play (play vars, import_playbook vars): fleet_report_reports, stale_cleanup_array_truth"]
+    assert own_variables_given(["h1"], hostvars, "remediate", ["sanfleet_hosts"]) == []
