@@ -96,7 +96,9 @@ options:
     type: list
     elements: str
   array_wwid_prefixes:
-    description: WWID prefixes of the arrays the truth describes; any other device is C(unknown_array).
+    description:
+      - WWID prefixes of the arrays the truth describes, with the truth's own C(wwid_prefixes) (the arrays it was read
+        from); any other device is C(unknown_array), unless the truth maps its WWID to this host.
     type: list
     elements: str
     default: ['3600a0980']

@@ -82,8 +82,9 @@ options:
     type: dict
   array_wwid_prefixes:
     description:
-      - WWID prefixes of the arrays O(array_luns) describes. A map or disk whose WWID starts with none of them
-        gets the verdict C(unknown_array).
+      - WWID prefixes of the arrays O(array_luns) describes, with the C(wwid_prefixes) of O(array_truth) (the
+        arrays it was read from). A map or disk whose WWID starts with none of them, and that the truth does not
+        map to this host, gets the verdict C(unknown_array).
     type: list
     elements: str
     default: ['3600a0980']

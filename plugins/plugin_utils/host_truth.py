@@ -8,6 +8,7 @@ A source (``SOURCES``: kind -> source) reads one array and gives its part of the
 vendor. What a source implements:
 
 * ``kind``: its name (``ontap``), also the ``array_kind`` of its entries in the truth's ``clusters``;
+* ``wwid_prefixes``: the WWID prefixes of its LUNs as Linux reads them (its NAA OUI), the truth's ``wwid_prefixes``;
 * ``errors``: the exception classes (AnsibleLookupError subclasses) its reads raise for a failed or unexpected read;
 * ``label(opts)`` and ``scope(opts)``: the array and the part of it (an SVM, or None) that one entry of its variable
   names, for a problem of a read that gave no array name;
@@ -41,6 +42,7 @@ class ArraySource:
 
     kind = None
     name_field = None
+    wwid_prefixes = ()
     errors = (AnsibleLookupError,)
 
     @staticmethod
@@ -63,8 +65,9 @@ def host_truth(arrays, initiators):
     ``{luns: [records], targets: [{cluster, svm, iscsi_target_names, iscsi_addresses, fc_wwpns, collected_at}],
     problems: [{cluster, svm, kind, msg}], clusters: [{cluster, array_kind, hostname, svm, collected_at, requests,
     retries (reason: count, of the retries its read needed), source}], initiators: [the initiators the records were
-    read for, or "*" for every mapping], collected_at: oldest read, nvme: {namespaces, targets, host_nqns, problems,
-    clusters}}``.
+    read for, or "*" for every mapping], collected_at: oldest read, wwid_prefixes: [the WWID prefixes of every
+    source asked, read or not: a device of an array that could not be read is judged (not covered), never
+    unknown_array], nvme: {namespaces, targets, host_nqns, problems, clusters}}``.
 
     A target identity listed under two arrays or parts of one (``duplicate_target_identity``) is a problem. A failed
     NVMe read is a problem of the NVMe truth only (``nvme.problems``): it says nothing about the SCSI devices; a
@@ -72,7 +75,8 @@ def host_truth(arrays, initiators):
     """
     wanted = wanted_initiators(initiators)
     out = {"luns": [], "targets": [], "problems": [], "clusters": [], "collected_at": None,
-           "initiators": [ALL_INITIATORS] if wanted is None else sorted(ontap_wwpn(i) for i in wanted)}
+           "initiators": [ALL_INITIATORS] if wanted is None else sorted(ontap_wwpn(i) for i in wanted),
+           "wwid_prefixes": sorted(set(prefix for source, _opts in arrays for prefix in source.wwid_prefixes))}
     nvme = new_nvme_truth(wanted)
     for source, opts in arrays:
         try:

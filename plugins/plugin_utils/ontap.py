@@ -22,7 +22,7 @@ import os
 
 from ansible.errors import AnsibleLookupError
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, ONTAP_WWID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, host_truth
@@ -158,6 +158,7 @@ class OntapSource(ArraySource):
 
     kind = "ontap"
     name_field = "cluster"
+    wwid_prefixes = (ONTAP_WWID_PREFIX,)
     lun_records = staticmethod(lun_records)
 
     def __init__(self, plugin_name="sanfleet.remediation.ontap_truth", get=None):

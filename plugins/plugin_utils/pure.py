@@ -26,6 +26,7 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth im
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
     NVME_NOT_READ,
+    PURE_WWID_PREFIX,
     TRUTH_FORMAT,
     array_targets,
     fetch_truth,
@@ -106,6 +107,7 @@ class PureSource(ArraySource):
 
     kind = "pure"
     name_field = "array"
+    wwid_prefixes = (PURE_WWID_PREFIX,)
     lun_records = staticmethod(lun_records)
     targets = staticmethod(array_targets)
 

@@ -303,6 +303,19 @@ def array_initiators(initiators, where="array_truth.initiators"):
     return None if initiators is None else _string_list(initiators, where)
 
 
+def wwid_prefixes(prefixes, where):
+    """A list of hex WWID prefixes (array_wwid_prefixes, or the truth's own wwid_prefixes); InvalidInput naming
+    ``where`` otherwise."""
+    if prefixes is None:
+        return []
+    if not isinstance(prefixes, (list, tuple)):
+        raise InvalidInput("%s must be a list of hex WWID prefixes, got %s" % (where, type(prefixes).__name__))
+    for prefix in prefixes:
+        if not isinstance(prefix, str) or not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
+            raise InvalidInput("%s: %r is not a hex WWID prefix" % (where, prefix))
+    return list(prefixes)
+
+
 def array_truth(truth):
     """The array-truth contract (docs/ontap.md) checked as a whole, as a copy with its records normalised
     (array_lun). Unknown keys pass; a missing list is an empty one."""
@@ -324,6 +337,8 @@ def array_truth(truth):
     out["targets"] = array_targets(truth.get("targets"), "array_truth.targets")
     out["problems"] = list(problems or [])
     out["initiators"] = array_initiators(truth.get("initiators"))
+    # the WWID prefixes of the arrays the truth was read from (each source says its own): their devices are judged
+    out["wwid_prefixes"] = wwid_prefixes(truth.get("wwid_prefixes"), "array_truth.wwid_prefixes")
     if collected is not None:
         # the truth is as old as its oldest read: a record or target dated before collected_at makes it that old
         dated = [x.get("collected_at") for x in out["luns"] + out["targets"] if x.get("collected_at") is not None]

@@ -91,9 +91,7 @@ def _unusable(family, exc):
 
 
 def check_prefixes(prefixes):
-    for prefix in prefixes or []:
-        if not prefix or not all(c in "0123456789abcdefABCDEF" for c in prefix):
-            raise validate.InvalidInput("array_wwid_prefixes: %r is not a hex WWID prefix" % prefix)
+    validate.wwid_prefixes(prefixes, "array_wwid_prefixes")
 
 
 def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
@@ -104,7 +102,9 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
         return san
     luns, targets = truth.get("luns") or [], truth.get("targets") or []
     initiators = truth.get("initiators")
-    prefixes = tuple(prefixes or ())
+    # the configured prefixes and those of the arrays the truth was read from: a device of an array that was read
+    # (or asked, and failed) is judged against it, never unknown_array
+    prefixes = tuple(dict.fromkeys(tuple(prefixes or ()) + tuple(truth.get("wwid_prefixes") or ())))
     san["verdicts"] = verdicts.cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
     if truth.get("unusable"):
         # the SCSI part could not be used: its devices are not judged, and each says why (nothing covers them)

@@ -27,6 +27,7 @@ class ToySource:
 
     kind = "toy"
     errors = (ToyError,)
+    wwid_prefixes = ("3624a9370",)
 
     def __init__(self, arrays):
         self.arrays = arrays
@@ -85,6 +86,7 @@ def test_a_source_that_is_not_ontap_gives_the_contract_the_modules_check():
     assert truth["collected_at"] == 900.0, "the truth is as old as its oldest read"
     assert truth["initiators"] == [HOST_IQN] and truth["problems"] == []
     assert source.nvme_calls == ["fa1", "fa2"], "each array read gives its NVMe part (or its problem)"
+    assert checked["wwid_prefixes"] == ["3624a9370"], "the source's devices are judged against it"
 
 
 def test_an_array_that_cannot_be_read_is_a_problem_of_both_truths_and_covers_nothing():
@@ -97,6 +99,10 @@ def test_an_array_that_cannot_be_read_is_a_problem_of_both_truths_and_covers_not
     assert truth["problems"] == [problem] and truth["nvme"]["problems"] == [problem]
     assert [t["cluster"] for t in truth["targets"]] == ["fa2"]
     assert [c["cluster"] for c in truth["clusters"]] == ["fa2"]
+    # an array asked and not read still names its prefix: its devices are judged (not covered), never unknown_array,
+    # which host_evidence may remove
+    only_unread = host_truth([(ToySource({"fa1": ToyError("refused")}), {"hostname": "fa1"})], [HOST_IQN])
+    assert only_unread["wwid_prefixes"] == ["3624a9370"] and only_unread["clusters"] == []
 
 
 def test_an_array_whose_records_cannot_be_built_covers_nothing():

@@ -57,6 +57,31 @@ def test_a_record_in_another_wwid_spelling_or_without_wwid_still_maps_its_lun(tm
     assert v["kind"] == "paths_down_but_mapped", v
 
 
+def test_the_devices_of_an_array_the_truth_was_read_from_are_judged_whatever_prefixes_are_configured(tmp_path):
+    """Fails when a device whose WWID starts with the prefix of an array the truth was read from (its wwid_prefixes,
+    which each source declares) is unknown_array because the configured prefixes leave that vendor out: host_evidence
+    may remove an unknown_array map, and the array read by this run may still map it (or be the one that failed)."""
+    # LUN 1 maps (its paths down: an outage), LUN 2 is not in the truth (its array was asked and could not be read)
+    t = cloned_target_lab(tmp_path, {"sdf": FAILED, "sdg": FAILED}, queueing={ontap_wwid(21): True})
+    failed = {"cluster": "fa1", "svm": None, "kind": "lookup_failed", "msg": "refused"}
+    truth = facts.truth_of({"luns": [rec(1, 1)], "targets": TARGETS, "problems": [failed], "initiators": [IQN],
+                            "collected_at": 1.0, "wwid_prefixes": ["3600A0980"]})
+    san = facts.collect(t.reader(), truth, prefixes=("3624a9370",), probe=False)
+    kinds = dict((v["name"], v["kind"]) for v in san["verdicts"])
+    assert kinds[ontap_wwid(1)] != "unknown_array" and kinds[ontap_wwid(2)] != "unknown_array", kinds
+    # without the truth's prefixes, the same devices are another vendor's: not judged
+    del truth["wwid_prefixes"]
+    kinds = dict((v["name"], v["kind"]) for v in facts.collect(t.reader(), truth, prefixes=("3624a9370",),
+                                                               probe=False)["verdicts"])
+    assert kinds[ontap_wwid(2)] == "unknown_array", kinds
+
+
+def test_wwid_prefixes_that_are_not_hex_are_bad_input():
+    for bad in ("3600a0980", ["36-00"], [""], [3600]):
+        with pytest.raises(validate.InvalidInput, match="array_truth.wwid_prefixes"):
+            facts.truth_of({"luns": [], "wwid_prefixes": bad})
+
+
 def test_the_truth_is_as_old_as_its_oldest_dated_record():
     """truth_of took min() over the records' times as given (a leading NaN stays, a record without a time was
     left out) and the array_truth form ignored its records' times: a truth could look fresher than a read it
