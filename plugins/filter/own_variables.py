@@ -85,10 +85,14 @@ _SETS = {
 # Not set by the play or its roles, refused all the same (the tests' list of set names leaves them out): what Ansible
 # sets for a rescue (facts of the host) and the inputs of the report role that replace what the play's hosts reported
 # (compliance_merge's) or decide what an unreachable host does; given, they outrank what the play holds.
-_RESCUE_AND_REPORT = ("ansible_failed_task", "ansible_failed_result", "fleet_report_reports", "fleet_report_hosts",
-                      "fleet_report_unreachable_fails")
-NOT_SET_BUT_REFUSED = dict((playbook, tuple(name for name in _RESCUE_AND_REPORT if name not in _SETS[playbook]))
+RESCUE = ("ansible_failed_task", "ansible_failed_result")
+_REPORT_INPUTS = ("fleet_report_reports", "fleet_report_hosts", "fleet_report_unreachable_fails")
+NOT_SET_BUT_REFUSED = dict((playbook, tuple(name for name in _REPORT_INPUTS if name not in _SETS[playbook]))
                            for playbook in _SETS)
+# remediate.yml reads the rescue's names where a leftover of an earlier play could count (its first play of a run is
+# refused after any other play's facts anyway); audit.yml and compliance.yml read them inside their rescue only,
+# where Ansible has just set them: there a leftover of an earlier play's rescue is harmless, an extra var is not
+NOT_SET_BUT_REFUSED["remediate"] = RESCUE + NOT_SET_BUT_REFUSED["remediate"]
 # the stale_cleanup role's input for a truth its caller read: given to remediate.yml it would replace what the array
 # says, and a LUN it leaves out whose paths are down (an outage) would be planned for removal. remediate.yml removes
 # on the array's word only, read by this run (rule 2)
@@ -97,13 +101,16 @@ OWN_VARIABLES = dict((playbook, tuple(dict.fromkeys(_SETS[playbook] + NOT_SET_BU
                      for playbook in _SETS)
 # Role inputs a playbook sets in a task's vars that an extra var would outrank, with why (the inventory's value does
 # not outrank the play's): refused when the play's hosts are templated (the launch lookup's refusals)
+_RESCUE_WHY = "Ansible sets it for the rescue that records why a host failed"
 EXTRA_VARS_REFUSED = {
     "remediate": {},
     "audit": {
         "multipath_config_fix": "the audit changes nothing; the multipath fix is a job of its own",
         "multipath_config_nvme_fix": "the audit changes nothing; the NVMe over Fabrics fix is a job of its own",
+        "ansible_failed_task": _RESCUE_WHY,
+        "ansible_failed_result": _RESCUE_WHY,
     },
-    "compliance": {},
+    "compliance": {"ansible_failed_task": _RESCUE_WHY, "ansible_failed_result": _RESCUE_WHY},
 }
 
 

@@ -18,7 +18,7 @@ description:
   - C(refusals) is why the playbook O(playbook) must not run as launched, an empty string when it may, for the
     C(refuse) option of P(sanfleet.remediation.play_hosts#filter) in the play's C(hosts) template (templated once,
     before any task, whatever C(--tags) or C(--start-at-task) say). Refused are C(--start-at-task), which skips the
-    guards before the task, and C(ansible_facts), C(inventory_hostname) or C(group_names) given as extra vars. Extra
+    guards before the task, C(--skip-tags always), which skips the guards, and C(ansible_facts), C(inventory_hostname) or C(group_names) given as extra vars. Extra
     vars outrank what Ansible and the modules set for each host, and the guards, the reports and the stops read
     those. So are the role inputs the playbook sets itself where an extra var would outrank it (the audit sets
     C(multipath_config_fix) false).
@@ -79,6 +79,10 @@ def launch_refusals(playbook, variables, cliargs=None):
     if launch_option("start_at_task", cliargs):
         reasons.append("refused: %s.yml cannot start at a task (--start-at-task): the tasks before it are its guards; "
                        "nothing was touched" % playbook)
+    # the guards are tagged always: --skip-tags always (an AWX job template's skip tags) skips them (review 9)
+    if "always" in ((context.CLIARGS if cliargs is None else cliargs).get("skip_tags") or ()):
+        reasons.append("refused: %s.yml cannot skip the tag always (--skip-tags always): its guards are tagged "
+                       "always; nothing was touched" % playbook)
     if playbook not in EXTRA_VARS_REFUSED:
         raise AnsibleLookupError("launch: no refusals for the playbook %r (known: %s)"
                                  % (playbook, ", ".join(sorted(EXTRA_VARS_REFUSED))))

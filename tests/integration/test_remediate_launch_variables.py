@@ -84,6 +84,7 @@ def test_the_reports_of_the_hosts_given_at_launch_are_refused(fleet):
     _refused_before_any_read(run, "fleet_report_reports")
 
 
+@pytest.mark.every_core
 def test_the_facts_of_a_host_given_at_launch_are_refused(fleet):
     """ansible_facts given as an extra var outranks the facts the modules return (stale_mpath_facts, stale_cleanup
     set ansible_facts.san): the report's SAN state, its not_san decision, the task that stops a host whose reads hung
@@ -112,6 +113,7 @@ def test_the_kind_of_run_given_at_launch_is_refused(fleet):
     _refused_before_any_read(run, "fleet_report_run")
 
 
+@pytest.mark.every_core
 def test_a_run_started_after_the_guard_is_refused(fleet):
     """--start-at-task skips every task before the one named, the `always` ones included: the play's guard against
     variables given at launch is then skipped, and a sanfleet_plan given as an extra var is written as
@@ -291,6 +293,7 @@ def _imported_with(name, value):
     return [{"ansible.builtin.import_playbook": "sanfleet.remediation.remediate", "vars": {name: value}}]
 
 
+@pytest.mark.every_core
 def test_an_array_truth_given_as_the_vars_of_an_import_cannot_plan_the_removal_of_a_lun_the_array_maps(fleet):
     """A playbook that imports remediate.yml with vars: {stale_cleanup_array_truth: ...} gave the play the variable,
     which no host's variables hold: the guard read hostvars only, the array was never asked and the plan removed the

@@ -37,6 +37,11 @@ def test_a_run_started_at_a_task_or_given_what_each_host_sets_is_refused(monkeyp
     plugin = _launched(monkeypatch, start_at_task="Write the reports on the controller")
     [why] = plugin.run(["refusals"], variables={}, playbook=playbook)
     assert why.startswith("refused: %s.yml cannot start at a task (--start-at-task)" % playbook), why
+    # the guards are tagged always (review 9); another skipped tag is the user's
+    plugin = _launched(monkeypatch, skip_tags=("report", "always"))
+    [why] = plugin.run(["refusals"], variables={}, playbook=playbook)
+    assert why.startswith("refused: %s.yml cannot skip the tag always" % playbook), why
+    assert _launched(monkeypatch, skip_tags=("report",)).run(["refusals"], variables={}, playbook=playbook) == [""]
 
 
 def test_an_audit_given_a_fix_switch_as_an_extra_var_is_refused_the_others_are_not(monkeypatch):
@@ -47,6 +52,10 @@ def test_an_audit_given_a_fix_switch_as_an_extra_var_is_refused_the_others_are_n
         [why] = plugin.run(["refusals"], variables={switch: False}, playbook="audit")
         assert why.startswith("refused: %s given at launch" % switch) and "the audit changes nothing" in why, why
         assert plugin.run(["refusals"], variables={switch: True}, playbook="compliance") == [""]
+    # what Ansible sets for a rescue (review 9)
+    for name in ("ansible_failed_task", "ansible_failed_result"):
+        [why] = plugin.run(["refusals"], variables={name: []}, playbook="audit")
+        assert why.startswith("refused: %s given at launch" % name), why
 
 
 def test_refusals_need_a_known_playbook(monkeypatch):
