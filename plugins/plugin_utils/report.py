@@ -131,13 +131,19 @@ def _array_rows(san):
     # the NVMe read's own problems leave the NVMe devices unjudged, as the SAN ones leave the LUNs; a cluster that
     # could not be read at all is in both lists (ontap_truth): one row
     said = set((p.get("cluster"), p.get("kind"), p.get("msg")) for p in array.get("problems") or [])
+    # an NVMe read's problem leaves unjudged the NVMe-oF devices only: on a host without an NVMe-oF controller it
+    # left nothing unjudged (a FlashArray's NVMe part, which is not read, would fail every run's array gate)
+    fabric = bool(_fabric_controllers(san))
     for prob, what in [(p, "") for p in array.get("problems") or []] + [
             (p, "NVMe: ") for p in array.get("nvme_problems") or []
             if isinstance(p, dict) and (p.get("cluster"), p.get("kind"), p.get("msg")) not in said]:
         p = array_problem(prob)
-        blocking = p["kind"] in UNJUDGED_KINDS + ("unexpected_format",)
+        blocking = p["kind"] in UNJUDGED_KINDS + ("unexpected_format",) and (fabric or not what)
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
-                                p.get("cluster") or "sanfleet_ontap", "%s%s %s" % (what, p["meaning"], p["msg"]),
+                                p.get("cluster") or "sanfleet_ontap", "%s%s %s%s" % (
+                                    what, p["meaning"], p["msg"],
+                                    "" if blocking or not what else " (this host has no NVMe-oF controller: "
+                                                                    "nothing was left unjudged)"),
                                 action=p["action"]))
     return rows
 

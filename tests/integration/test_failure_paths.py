@@ -94,10 +94,11 @@ def files_inside_the_collection():
 
 
 def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=None, hosts=None, cwd=None, env=None,
-                 imports=None, site=None):
+                 imports=None, site=None, group_vars=None):
     """Run sanfleet.remediation.<name> from a fresh directory (or `cwd`) with sanfleet_ontap only in
     group_vars/san.yml; `cluster_update` changes that cluster entry (a malformed one), `hosts` replaces the fleet's,
-    `env` is added to the environment; `imports`: run a playbook that imports it that many times instead."""
+    `env` is added to the environment; `imports`: run a playbook that imports it that many times instead;
+    `group_vars` are added to group_vars/san.yml."""
     run = fleet["top"] / ("%s-%s" % (name, failure))
     (run / "inventory" / "group_vars").mkdir(parents=True)
     (run / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"children": {"san": {
@@ -115,7 +116,8 @@ def run_playbook(fleet, name, failure, *args, verbosity="-vvvv", cluster_update=
         elif failure == "busy":
             sim.interruptions["storage/luns"] = [503, "reset"]
         cluster.update(cluster_update or {})
-        (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps({"sanfleet_ontap": [cluster]}))
+        (run / "inventory" / "group_vars" / "san.yml").write_text(json.dumps(dict({"sanfleet_ontap": [cluster]},
+                                                                                  **(group_vars or {}))))
         cwd = cwd or run / "cwd"
         cwd.mkdir(exist_ok=True)
         extra, env = env or {}, {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}

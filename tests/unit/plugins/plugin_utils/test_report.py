@@ -377,6 +377,30 @@ def test_a_cluster_that_could_not_be_read_at_all_is_one_array_row_not_one_per_tr
     assert [("403" in r["reason"], r["reason"].startswith("NVMe: ")) for r in rows] == [(False, False), (True, True)]
 
 
+def test_an_nvme_read_problem_is_an_error_only_on_a_host_with_an_nvme_of_controller():
+    """An array whose NVMe part was not read (a FlashArray's never is) leaves unjudged the NVMe-oF devices only: on a
+    host without an NVMe-oF controller it is a warning that says so, not an error row, which fails every run's array
+    gate; on a host with one it stays an error. A problem of the whole array read stays an error everywhere."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    not_read = {"cluster": "fa1", "svm": None, "kind": "lookup_failed",
+                "msg": "the FlashArray reader reads SCSI connections only; its NVMe namespaces are not read"}
+    for capture, fabric in (("unmapped", False), ("nvme_stale", True)):
+        reader, lab = load_captured(capture)
+        nvme = {"namespaces": [], "targets": [], "host_nqns": ["*"], "problems": [dict(not_read)], "clusters": [],
+                "collected_at": 1.0}
+        san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [],
+                                                    "collected_at": 1.0, "nvme": nvme}), probe=False)
+        (row,) = [f for f in host_report({"san": san}, "h1", "audit")["findings"] if f["area"] == "array"]
+        assert row["severity"] == ("error" if fabric else "warning"), (capture, row)
+        assert ("nothing was left unjudged" in row["reason"]) is not fabric, row["reason"]
+        whole = dict(not_read, msg="FlashArray fa1: HTTP 401")
+        san = facts.collect(reader, facts.truth_of({"luns": [], "targets": [], "initiators": ["*"],
+                                                    "problems": [dict(whole)], "collected_at": 1.0,
+                                                    "nvme": dict(nvme, problems=[dict(whole)])}), probe=False)
+        assert [f["severity"] for f in host_report({"san": san}, "h1", "audit")["findings"]
+                if f["area"] == "array"] == ["error"], capture
+
+
 def test_an_nvme_map_in_a_form_ontap_does_not_document_is_an_array_error_row_that_says_what_to_do():
     """A subsystem map whose nsid is not ONTAP's documented "00000001h" leaves the NVMe family unjudged
     (ontap_nvme.nvme_records): the report names it as an error of the array, with its cause, not as a warning."""
