@@ -18,10 +18,11 @@ description:
   - C(refusals) is why the playbook O(playbook) must not run as launched, an empty string when it may, for the
     C(refuse) option of P(sanfleet.remediation.play_hosts#filter) in the play's C(hosts) template (templated once,
     before any task, whatever C(--tags) or C(--start-at-task) say). Refused are C(--start-at-task), which skips the
-    guards before the task, C(--skip-tags always), which skips the guards, and C(ansible_facts), C(inventory_hostname) or C(group_names) given as extra vars. Extra
-    vars outrank what Ansible and the modules set for each host, and the guards, the reports and the stops read
-    those. So are the role inputs the playbook sets itself where an extra var would outrank it (the audit sets
-    C(multipath_config_fix) false).
+    guards before the task, C(--skip-tags always), which skips the guards, and C(ansible_facts),
+    C(inventory_hostname) or C(group_names) given as extra vars. Extra vars outrank what Ansible and the modules set
+    for each host, and the guards, the reports and the stops read those. So are the role inputs the playbook sets
+    itself where an extra var would outrank it (the audit sets C(multipath_config_fix) false), and, for the audit
+    and compliance, the names Ansible sets for a rescue.
 options:
   _terms:
     description: One option, C(limit) or C(start_at_task), or C(refusals).

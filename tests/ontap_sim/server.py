@@ -351,7 +351,40 @@ class _Handler(BaseHTTPRequestHandler):
 INTERRUPTION_MESSAGES = {503: "Service Unavailable", 429: "Too Many Requests"}
 
 
-class OntapSimulator:
+class HttpsSimulator:
+    """A simulator served over HTTPS on 127.0.0.1 (a free port) in a thread while the context lasts: a subclass sets
+    ``handler`` (its request handler class, which finds the simulator as ``self.server.sim``), ``cert_path`` and
+    ``key_path``; with ``client_ca``, client certificates it signed are asked for (optional)."""
+
+    handler = None
+    client_ca = None
+
+    def __enter__(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert_path, self.key_path)
+        if self.client_ca:
+            ctx.load_verify_locations(self.client_ca)
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        self._server.daemon_threads = True
+        self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
+        self._server.sim = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    @property
+    def port(self):
+        return self._server.server_address[1]
+
+
+class OntapSimulator(HttpsSimulator):
     """Context manager running the simulator on 127.0.0.1 with a fresh CA.
 
     >>> with OntapSimulator(dataset, tmpdir) as sim:
@@ -389,30 +422,9 @@ class OntapSimulator:
         self.cert_path, self.key_path = self.ca.issue("127.0.0.1")
         self._server = None
         self._thread = None
-
-    # -- lifecycle
-    def __enter__(self):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.cert_path, self.key_path)
-        ctx.load_verify_locations(self.ca_path)
-        ctx.verify_mode = ssl.CERT_OPTIONAL
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
-        self._server.sim = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+        self.handler = _Handler
+        # client certificates are optional: a user may log in with one (client_cert)
+        self.client_ca = self.ca_path
 
     @property
     def hostname(self):

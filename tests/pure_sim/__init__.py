@@ -10,12 +10,12 @@ fixtures/pure/SOURCES.md) behind a local HTTPS server with a CA of its own (test
 """
 from __future__ import annotations
 
-import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.error import HTTPError
 
 from ansible_collections.sanfleet.remediation.tests.ontap_sim.certs import CA
+from ansible_collections.sanfleet.remediation.tests.ontap_sim.server import HttpsSimulator
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.pure_fake import API_TOKEN, FakeArray
 
 
@@ -51,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class PureSimulator:
+class PureSimulator(HttpsSimulator):
     """Context manager: the fake FlashArray on 127.0.0.1 over HTTPS, its certificate signed by a fresh CA."""
 
     def __init__(self, workdir):
@@ -60,27 +60,7 @@ class PureSimulator:
         self.ca = CA(workdir, name="sanfleet pure test CA")
         self.cert_path, self.key_path = self.ca.issue("127.0.0.1")
         self._server = self._thread = None
-
-    def __enter__(self):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.cert_path, self.key_path)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
-        self._server.sim = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    @property
-    def port(self):
-        return self._server.server_address[1]
+        self.handler = _Handler
 
     def entry(self, **extra):
         """One sanfleet_pure entry for this array."""
