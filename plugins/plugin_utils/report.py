@@ -131,14 +131,14 @@ def _array_rows(san):
     # the NVMe read's own problems leave the NVMe devices unjudged, as the SAN ones leave the LUNs; a cluster that
     # could not be read at all is in both lists (ontap_truth): one row
     said = set((p.get("cluster"), p.get("kind"), p.get("msg")) for p in array.get("problems") or [])
-    # an NVMe read's problem leaves unjudged the NVMe-oF devices only: on a host without an NVMe-oF controller it
-    # left nothing unjudged (a FlashArray's NVMe part, which is not read, would fail every run's array gate)
-    fabric = bool(_fabric_controllers(san))
+    # an NVMe read's problem leaves unjudged the NVMe-oF devices only: on a host known to have none it left nothing
+    # unjudged (a FlashArray's NVMe part, which is not read, would fail every run's array gate)
+    absent = _no_nvme_of(san)
     for prob, what in [(p, "") for p in array.get("problems") or []] + [
             (p, "NVMe: ") for p in array.get("nvme_problems") or []
             if isinstance(p, dict) and (p.get("cluster"), p.get("kind"), p.get("msg")) not in said]:
         p = array_problem(prob)
-        blocking = p["kind"] in UNJUDGED_KINDS + ("unexpected_format",) and (fabric or not what)
+        blocking = p["kind"] in UNJUDGED_KINDS + ("unexpected_format",) and not (what and absent)
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
                                 p.get("cluster") or "sanfleet_ontap", "%s%s %s%s" % (
                                     what, p["meaning"], p["msg"],
@@ -200,6 +200,17 @@ _NEEDED_BY = {
     "open-iscsi": ("iSCSI sessions", lambda san, n_maps: bool(san.get("iscsi_sessions"))),
     "nvme-cli": ("NVMe-oF controllers", lambda san, n_maps: bool(_fabric_controllers(san))),
 }
+
+
+def _no_nvme_of(san):
+    """True only when the host's NVMe state was read whole and shows no NVMe-oF controller and no NVMe-oF namespace
+    (a namespace whose controllers were all deleted keeps its head); unknown (not read, partly unread, a failed
+    host's report without its NVMe part) is not "none"."""
+    nvme = san.get("nvme")
+    if not isinstance(nvme, dict) or nvme.get("unread"):
+        return False
+    return not _fabric_controllers(san) and not any(isinstance(n, dict) and n.get("fabrics") is not False
+                                                    for n in nvme.get("namespaces") or [])
 
 
 def _fabric_controllers(san):

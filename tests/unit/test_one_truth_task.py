@@ -16,7 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = "sanfleet.remediation.ontap_truth"
-LOOKUP_CALL = re.compile(r"""(?:query|lookup|q)\(\s*['"]sanfleet\.remediation\.ontap_truth['"]""")
+# the array_truth lookup reads every source (ONTAP, FlashArray); the ontap_truth lookup, ONTAP alone
+LOOKUP_CALL = re.compile(r"""(?:query|lookup|q)\(\s*['"]sanfleet\.remediation\.(?:ontap|array)_truth['"]""")
 CONSUMERS = ("playbooks/audit.yml", "playbooks/compliance.yml", "roles/stale_cleanup/tasks/facts.yml")
 
 
@@ -43,6 +44,7 @@ def test_the_lookup_is_called_in_one_task_only():
     # skipped, not failed, without a cluster; the task before sets the fact to null, so that a truth of an earlier
     # ask in the play is not read as this one's (tests/tooling/test_truth_not_carried_over.py runs it)
     assert "ontap_truth_clusters | length > 0" in task["when"] and "ONTAP_HOSTNAME" in task["when"]
+    assert "sanfleet_pure" in task["when"] and "PUREFA_URL" in task["when"]
 
 
 def test_the_playbooks_and_stale_cleanup_import_the_role_and_read_its_fact():

@@ -10,21 +10,26 @@ __metaclass__ = type
 import json
 import jsonschema
 import os
+import shutil
+
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import compact as judge_compact
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts as judge_facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read
 from ansible_collections.sanfleet.remediation.plugins.modules import lvm_filter_info, multipath_conf
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import report
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.compliance import compliance_violations
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report import host_report
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_fleet import array_gate, fleet_report
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     CAPTURES, judged, nvme_array_truth)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules import helpers as mp, helpers as lvm_main
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     host, lab)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.plugin_utils.helpers import nvme_result
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import load_captured
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+    CapturedRun, _unpacked, inline_call, load_captured)
 
 
 HOST_READER = read.reader_for  # multipath_conf's, before the lab fixture gives lvm_filter_info its tree
@@ -458,3 +463,81 @@ def test_a_host_whose_scsi_truth_is_unusable_is_not_reported_as_checked_against_
     assert "unusable_truth" in (summary["array_reason"] or "") or "not the contract" in (summary["array_reason"] or "")
     maps = [f for f in report["findings"] if f["area"] == "stale" and f["check"] == "not_covered"]
     assert maps and all(f["reason"].startswith("not judged against the array") for f in maps), maps
+
+
+# review 10: the severity of an NVMe read's own problem follows what the host's NVMe state proves
+NOT_READ = {"cluster": "fa1", "svm": None, "kind": "lookup_failed",
+            "msg": "the FlashArray reader reads SCSI connections only; its NVMe namespaces are not read"}
+
+
+def _nvme_not_read_truth():
+    nvme = {"namespaces": [], "targets": [], "host_nqns": ["*"], "problems": [dict(NOT_READ)], "clusters": [],
+            "collected_at": 1.0}
+    return judge_facts.truth_of({"luns": [], "targets": [], "initiators": ["*"], "problems": [],
+                                 "collected_at": 1.0, "nvme": nvme})
+
+
+def _nvme_stale_without_controllers(tmp_path):
+    """The nvme_stale capture (3 NVMe/TCP namespaces of a native-multipath subsystem) after both its controllers were
+    deleted while the namespace heads stay (what observe.nvme models: 'a head whose paths are all gone')."""
+    base = _unpacked("nvme_stale")
+    if base is None:
+        pytest.skip("capture not available")
+    root = str(tmp_path / "root")
+    shutil.copytree(os.path.join(base, "root"), root, symlinks=True)
+    for link in ("sys/class/nvme/nvme0", "sys/class/nvme/nvme1",
+                 "sys/class/nvme-subsystem/nvme-subsys0/nvme0", "sys/class/nvme-subsystem/nvme-subsys0/nvme1"):
+        os.unlink(os.path.join(root, link))
+    return read.Host(root=root, run=CapturedRun(os.path.join(base, "commands")), call=inline_call)
+
+
+def test_an_nvme_problem_is_an_error_on_a_host_whose_nvme_of_namespaces_it_left_unjudged(tmp_path):
+    """A host with NVMe-oF namespaces (fabrics: true) left not_covered by the NVMe truth's problem, but no NVMe-oF
+    controller listed (all deleted, the heads kept): the report must not say 'nothing was left unjudged' nor let
+    the run pass its array gate."""
+    san = judge_facts.collect(_nvme_stale_without_controllers(tmp_path), _nvme_not_read_truth(), probe=False)
+    assert [n["name"] for n in san["nvme"]["namespaces"] if n["fabrics"]], san["nvme"]
+    unjudged = [v["name"] for v in san["nvme_verdicts"]["namespaces"] if v["kind"] == "not_covered"]
+    assert unjudged, san["nvme_verdicts"]
+    report = host_report({"san": san}, "h1", "audit")
+    (row,) = [f for f in report["findings"] if f["area"] == "array"]
+    gate = array_gate(fleet_report([report], ["h1"]))
+    assert gate and row["severity"] == "error" and "nothing was left unjudged" not in row["reason"], (
+        unjudged, row["severity"], row["reason"], "gate: %r" % gate)
+
+
+def test_a_failed_host_is_not_said_to_have_no_nvme_of_controller(tmp_path):
+    """A host that failed after its facts were collected: its array part is reported without its NVMe controllers
+    (report._run_rows passes {'array': array}); the row must not claim the host has no NVMe-oF controller."""
+    reader, _lab = load_captured("nvme_stale")
+    san = judge_facts.collect(reader, _nvme_not_read_truth(), probe=False)
+    assert any(n["fabrics"] for n in san["nvme"]["namespaces"])
+    report = host_report({"san": san, "failed": {"task": "later task", "msg": "boom"}}, "h1", "audit")
+    rows = [f for f in report["findings"] if f["area"] == "array"]
+    assert rows and all("no NVMe-oF controller" not in r["reason"] for r in rows), rows
+
+
+def test_an_nvme_problem_is_not_said_to_have_left_nothing_unjudged_when_sys_class_nvme_was_not_read(tmp_path, monkeypatch):
+    """/sys/class/nvme that cannot be listed (EIO): the host's NVMe devices are unknown (san.nvme None), not absent.
+    The NVMe truth's problem must not be downgraded to a warning saying 'nothing was left unjudged'."""
+    import errno
+    base = _unpacked("nvme_stale")
+    if base is None:
+        pytest.skip("capture not available")
+    real = os.listdir
+
+    def listdir(path):
+        if str(path).rstrip("/").endswith("sys/class/nvme"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path)
+    monkeypatch.setattr(os, "listdir", listdir)
+    reader = read.Host(root=os.path.join(base, "root"), run=CapturedRun(os.path.join(base, "commands")),
+                       call=inline_call)
+    san = judge_facts.collect(reader, _nvme_not_read_truth(), probe=False)
+    monkeypatch.setattr(os, "listdir", real)
+    report = host_report({"san": san}, "h1", "audit")
+    rows = [(f["area"], f["check"], f["severity"], f["reason"][:200]) for f in report["findings"]
+            if f["severity"] != "info"]
+    fleet = fleet_report([report], ["h1"])
+    assert san.get("nvme") is None, san.get("nvme")
+    assert array_gate(fleet) and not any("nothing was left unjudged" in r[3] for r in rows), rows
