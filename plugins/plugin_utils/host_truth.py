@@ -27,6 +27,7 @@ judged, and the planner plans no removal on a host with problems and says why.
 from __future__ import annotations
 
 from ansible.errors import AnsibleLookupError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import duplicate_identities
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, oldest_time
@@ -56,6 +57,16 @@ class ArraySource:
     def summary(self, read):
         return {"cluster": read[self.name_field], "collected_at": read["fetched_at"], "requests": read.get("requests"),
                 "retries": read.get("retries") or {}, "warnings": read.get("warnings") or []}
+
+
+def validate_certs(value, where):
+    """An array entry's validate_certs as a bool (None: true, the default). A word that is no yes or no ("ture") is
+    refused (AnsibleLookupError naming ``where``): read as false it would send the credential to a peer whose
+    certificate is not checked."""
+    try:
+        return True if value is None else boolean(value, strict=True)
+    except TypeError:
+        raise AnsibleLookupError("%s: validate_certs must be true or false, got %r" % (where, value))
 
 
 def host_truth(arrays, initiators):

@@ -25,7 +25,7 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, ONTAP_WWID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, host_truth
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, host_truth, validate_certs
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
     DEFAULT_MAX_PAGES,
@@ -107,7 +107,6 @@ def lookup_options(plugin):
 # The keys of one cluster entry of `sanfleet_ontap` (docs/ontap.md); user/pass are accepted as aliases.
 CLUSTER_KEYS = CONNECTION_KEYS + ("password_file", "ca_path", "svm", "page_size", "max_pages", "timeout", "cache_ttl")
 _CLUSTER_ALIASES = {"user": "username", "pass": "password"}
-_TRUE = ("1", "true", "yes", "on")
 
 
 def cluster_list(clusters, env=None):
@@ -126,7 +125,7 @@ def cluster_list(clusters, env=None):
         clusters = [{"hostname": env["ONTAP_HOSTNAME"], "username": env.get("ONTAP_USERNAME"),
                      "password": env.get("ONTAP_PASSWORD"), "ca_path": env.get("ONTAP_CA_PATH") or None,
                      "svm": env.get("ONTAP_SVM") or None,
-                     "validate_certs": str(env.get("ONTAP_VALIDATE_CERTS", "true")).strip().lower() in _TRUE}]
+                     "validate_certs": validate_certs(env.get("ONTAP_VALIDATE_CERTS"), "ONTAP_VALIDATE_CERTS")}]
         if env.get("ONTAP_PASSWORD_FILE"):
             clusters[0]["password_file"] = env["ONTAP_PASSWORD_FILE"]
     if not isinstance(clusters, list):
@@ -144,10 +143,8 @@ def cluster_list(clusters, env=None):
             opts[key] = value
         if not opts.get("hostname"):
             raise AnsibleLookupError("sanfleet_ontap[%d]: hostname is required" % n)
-        if opts.get("validate_certs") is None:
-            opts["validate_certs"] = True
-        elif isinstance(opts["validate_certs"], str):
-            opts["validate_certs"] = opts["validate_certs"].strip().lower() in _TRUE
+        # a typo ("ture") is refused, never read as false (review 10; the FlashArray's entries alike)
+        opts["validate_certs"] = validate_certs(opts.get("validate_certs"), "sanfleet_ontap[%d]" % n)
         out.append(opts)
     return out
 

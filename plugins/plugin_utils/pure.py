@@ -17,12 +17,11 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.truth_cache import cache_ttl
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, validate_certs
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
     NVME_NOT_READ,
@@ -72,12 +71,7 @@ def array_list(arrays, env=None):
         opts = {k: v for k, v in entry.items() if v is not None}
         if not opts.get("hostname"):
             raise AnsibleLookupError("sanfleet_pure[%d]: hostname is required" % n)
-        try:
-            # a word that is no yes or no ("ture") is refused: read as false it would send the token unchecked
-            opts["validate_certs"] = boolean(opts.get("validate_certs", True), strict=True)
-        except TypeError:
-            raise AnsibleLookupError("sanfleet_pure[%d]: validate_certs must be true or false, got %r"
-                                     % (n, opts.get("validate_certs")))
+        opts["validate_certs"] = validate_certs(opts.get("validate_certs"), "sanfleet_pure[%d]" % n)
         out.append(opts)
     return out
 

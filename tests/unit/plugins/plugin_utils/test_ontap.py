@@ -605,3 +605,20 @@ def test_every_field_the_san_reads_ask_for_is_in_the_netapp_ontap_schema():
              (resources.FcInterface, ontap_records.FC_INTERFACE_FIELDS + ",data_protocol,svm.name")]
     assert {cls.__name__: unknown_fields(cls, fields) for cls, fields in asked} == {cls.__name__: [] for cls, x in asked}
     assert unknown_fields(resources.Lun, "serial_number,lun_maps.lun_id") == ["lun_maps.lun_id"]   # the check can fail
+
+
+def test_a_validate_certs_typo_of_a_cluster_is_refused_never_read_as_false():
+    """"ture" was read as false: the ONTAP password went to a peer whose certificate was not checked, for a
+    sanfleet_ontap entry and ONTAP_VALIDATE_CERTS (an AWX credential) alike; a FlashArray's entry refused it (review
+    10). The words Ansible reads as booleans still pass."""
+    entry = {"hostname": "cl1", "username": "u", "password": "p"}
+    env = {"ONTAP_HOSTNAME": "cl1", "ONTAP_USERNAME": "u", "ONTAP_PASSWORD": "p"}
+    with pytest.raises(AnsibleLookupError, match=r"sanfleet_ontap\[0\]: validate_certs must be true or false, got 'ture'"):
+        ontap.cluster_list([dict(entry, validate_certs="ture")], {})
+    with pytest.raises(AnsibleLookupError, match="ONTAP_VALIDATE_CERTS: validate_certs must be true or false"):
+        ontap.cluster_list(None, dict(env, ONTAP_VALIDATE_CERTS="ture"))
+    for given, read in (("no", False), ("False", False), (False, False), ("yes", True), (None, True)):
+        assert ontap.cluster_list([dict(entry, validate_certs=given)], {})[0]["validate_certs"] is read, given
+        if given is not None and not isinstance(given, bool):
+            assert ontap.cluster_list(None, dict(env, ONTAP_VALIDATE_CERTS=given))[0]["validate_certs"] is read
+    assert ontap.cluster_list(None, env)[0]["validate_certs"] is True
