@@ -15,11 +15,11 @@ description:
     C(ansible.builtin.varnames) lookup.
   - Extra vars and the inventory outrank every variable a play sets. One given at launch under such a name would
     be what the reports and the plan read instead of what ran, so the playbook refuses a run that gives any
-    (playbooks/remediate.yml). The names live here, in code, not in a variable that could itself be given at launch.
+    (playbooks/remediate.yml, audit.yml, compliance.yml). The names live here, in code, not in a variable that could itself be given at launch.
   - The list also holds names the play does not set but must not be given, because a given value would replace
-    what ran or what the array says. These are the variables Ansible sets for a rescue, the inputs of the report
-    role that replace what the hosts reported, and C(stale_cleanup_array_truth): remediate.yml removes a device only
-    on the word of the array, read by the same run.
+    what ran or what the array says. These are the inputs of the report role that replace what the hosts reported,
+    and for remediate.yml the variables Ansible sets for a rescue and C(stale_cleanup_array_truth), because it
+    removes a device only on the word of the array, read by the same run.
   - P(sanfleet.remediation.own_variables_given#filter) says which of them each host of the play already holds.
 options:
   _input:
@@ -87,16 +87,16 @@ _SETS = {
 # (compliance_merge's) or decide what an unreachable host does; given, they outrank what the play holds.
 RESCUE = ("ansible_failed_task", "ansible_failed_result")
 _REPORT_INPUTS = ("fleet_report_reports", "fleet_report_hosts", "fleet_report_unreachable_fails")
-NOT_SET_BUT_REFUSED = dict((playbook, tuple(name for name in _REPORT_INPUTS if name not in _SETS[playbook]))
+# remediate.yml also refuses: the rescue's names, which it reads where a leftover of an earlier play could count (its
+# play is refused after any other play's facts anyway; audit.yml and compliance.yml read them inside their rescue only,
+# where Ansible has just set them, so there a leftover is harmless and only an extra var is refused); and the
+# stale_cleanup role's input for a truth its caller read: given to remediate.yml it would replace what the array says,
+# and a LUN it leaves out whose paths are down (an outage) would be planned for removal. remediate.yml removes on the
+# array's word only, read by this run (rule 2)
+_ALSO_REFUSED = {"remediate": RESCUE + ("stale_cleanup_array_truth",)}
+NOT_SET_BUT_REFUSED = dict((playbook, _ALSO_REFUSED.get(playbook, ())
+                            + tuple(name for name in _REPORT_INPUTS if name not in _SETS[playbook]))
                            for playbook in _SETS)
-# remediate.yml reads the rescue's names where a leftover of an earlier play could count (its first play of a run is
-# refused after any other play's facts anyway); audit.yml and compliance.yml read them inside their rescue only,
-# where Ansible has just set them: there a leftover of an earlier play's rescue is harmless, an extra var is not
-NOT_SET_BUT_REFUSED["remediate"] = RESCUE + NOT_SET_BUT_REFUSED["remediate"]
-# the stale_cleanup role's input for a truth its caller read: given to remediate.yml it would replace what the array
-# says, and a LUN it leaves out whose paths are down (an outage) would be planned for removal. remediate.yml removes
-# on the array's word only, read by this run (rule 2)
-NOT_SET_BUT_REFUSED["remediate"] += ("stale_cleanup_array_truth",)
 OWN_VARIABLES = dict((playbook, tuple(dict.fromkeys(_SETS[playbook] + NOT_SET_BUT_REFUSED[playbook])))
                      for playbook in _SETS)
 # Role inputs a playbook sets in a task's vars that an extra var would outrank, with why (the inventory's value does
