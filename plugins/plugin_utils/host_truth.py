@@ -90,27 +90,11 @@ def host_truth(arrays, initiators):
            "wwid_prefixes": sorted(set(prefix for source, _opts in arrays for prefix in source.wwid_prefixes))}
     nvme = new_nvme_truth(wanted)
     for source, opts in arrays:
-        try:
-            read, how = source.read(opts)
-        except source.errors as exc:
-            _array_problem(out, nvme, {"cluster": source.label(opts), "svm": source.scope(opts),
-                                       "kind": "lookup_failed", "msg": str(exc)})
-            continue
-        summary = source.summary(read)
-        name, when = summary["cluster"], summary["collected_at"]
-        for warning in summary.get("warnings") or []:
-            _array_problem(out, nvme, dict(warning, cluster=name, svm=source.scope(opts)))
-        try:
-            out["luns"].extend(source.lun_records(read, initiators, out["problems"]))
-        except source.errors as exc:
-            _array_problem(out, nvme, {"cluster": name, "svm": source.scope(opts), "kind": "lookup_failed",
-                                       "msg": str(exc)})
-            continue
-        out["targets"].extend(dict(t, cluster=name, collected_at=when) for t in source.targets(read))
-        out["clusters"].append({"cluster": name, "array_kind": source.kind, "hostname": opts.get("hostname"),
-                                "svm": source.scope(opts), "collected_at": when, "requests": summary.get("requests"),
-                                "retries": summary.get("retries") or {}, "source": how})
-        source.add_nvme(nvme, read, opts)
+        said = (len(out["problems"]), len(nvme["problems"]))
+        _read_array(out, nvme, source, opts, initiators)
+        # each problem says which kind of array it is of: the reports explain it in that vendor's words
+        for problem in out["problems"][said[0]:] + nvme["problems"][said[1]:]:
+            problem.setdefault("array_kind", source.kind)
     out["problems"].extend(duplicate_identities(out["targets"]))
     nvme["problems"].extend(duplicate_identities(nvme["targets"]))
     # the oldest read; unknown (None) when an array's time is not a finite epoch (never dropped: the truth would
@@ -119,6 +103,32 @@ def host_truth(arrays, initiators):
     nvme["collected_at"] = oldest_time(c.get("collected_at") for c in nvme["clusters"])
     out["nvme"] = nvme
     return out
+
+
+def _read_array(out, nvme, source, opts, initiators):
+    """One array's part of the host's truth into ``out`` and ``nvme`` (host_truth): its records, targets and NVMe
+    part, or a problem when it could not be read."""
+    try:
+        read, how = source.read(opts)
+    except source.errors as exc:
+        _array_problem(out, nvme, {"cluster": source.label(opts), "svm": source.scope(opts),
+                                   "kind": "lookup_failed", "msg": str(exc)})
+        return
+    summary = source.summary(read)
+    name, when = summary["cluster"], summary["collected_at"]
+    for warning in summary.get("warnings") or []:
+        _array_problem(out, nvme, dict(warning, cluster=name, svm=source.scope(opts)))
+    try:
+        out["luns"].extend(source.lun_records(read, initiators, out["problems"]))
+    except source.errors as exc:
+        _array_problem(out, nvme, {"cluster": name, "svm": source.scope(opts), "kind": "lookup_failed",
+                                   "msg": str(exc)})
+        return
+    out["targets"].extend(dict(t, cluster=name, collected_at=when) for t in source.targets(read))
+    out["clusters"].append({"cluster": name, "array_kind": source.kind, "hostname": opts.get("hostname"),
+                            "svm": source.scope(opts), "collected_at": when, "requests": summary.get("requests"),
+                            "retries": summary.get("retries") or {}, "source": how})
+    source.add_nvme(nvme, read, opts)
 
 
 def _array_problem(out, nvme, problem):

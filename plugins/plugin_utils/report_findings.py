@@ -72,6 +72,35 @@ _ARRAY_CAUSES = (
      "The cluster entry cannot be used as given.",
      "Fix sanfleet_ontap (docs/ontap.md) or install what the message names."),
 )
+# A FlashArray's (array_kind pure, the array_truth lookup): its REST 2.x API, its API token, sanfleet_pure.
+_PURE_CAUSES = (
+    ("nvme_not_read", r"NVMe namespaces are not read",
+     "This version does not read a FlashArray's NVMe namespaces: the host's NVMe-oF devices are not judged against "
+     "it, and none of them is removed on its word.",
+     "Nothing to do for the SCSI devices, which were judged; the NVMe-oF devices stay unjudged (docs/ontap.md)."),
+    ("auth", r"HTTP 401\b",
+     "The FlashArray refused the API token: it is wrong or expired, or its user was removed.",
+     "Give the API token of an array user with the read-only role (sanfleet_pure api_token or api_token_file, or "
+     "PUREFA_API_FILE)."),
+    ("forbidden", r"HTTP 403\b",
+     "The FlashArray accepted the token but its user may not read this API.",
+     "Use the API token of a user with the read-only role or above (docs/ontap.md, Pure Storage FlashArray)."),
+    ("unavailable", r"HTTP 5\d\d\b|Server is busy",
+     "The FlashArray answered with a server error or said it is busy.",
+     "Run again when the array is healthy; nothing was judged against it in this run."),
+    ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
+     "The TLS connection failed: the array's certificate is not signed by a CA the controller trusts, or the CA "
+     "file given is empty or missing.",
+     "Give ca_path in sanfleet_pure (the CA that signed the array's certificate) or leave it out for the system "
+     "trust store."),
+    ("unreachable", r"Name or service not known|getaddrinfo|Connection refused|Errno 111|timed out|Timeout",
+     "The FlashArray's management address does not resolve, accept connections or answer in time.",
+     "Check hostname in sanfleet_pure (the management address) and that the controller reaches it on HTTPS."),
+    ("config", r"sanfleet_pure|PUREFA_|give api_token|give hostname|only HTTPS|REST 2|api_token holds",
+     "The FlashArray entry cannot be used as given.",
+     "Fix sanfleet_pure (docs/ontap.md, Pure Storage FlashArray) as the message says."),
+)
+_CAUSES_BY_KIND = {"pure": (_PURE_CAUSES, "The FlashArray could not be read.")}
 HTTP_STATUS = re.compile(r"\(HTTP (\d{3})\)|HTTP (\d{3})\b")
 
 
@@ -107,13 +136,15 @@ def array_problem(problem):
         out.update(cause="no_cluster", meaning="No ONTAP cluster was given, so no device was judged against "
                    "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")
     else:
-        for cause, pattern, meaning, action in _ARRAY_CAUSES:
+        # each kind of array in its own words (the problem says its kind; an ONTAP cluster's, or a caller's, by default)
+        causes, unread = _CAUSES_BY_KIND.get(problem.get("array_kind"), (_ARRAY_CAUSES, "The cluster could not be read."))
+        for cause, pattern, meaning, action in causes:
             if re.search(pattern, msg):
                 out.update(cause=cause, meaning=meaning, action=action)
                 break
         else:
-            out.update(cause="other", meaning="The cluster could not be read.",
-                       action="Read the message; nothing was judged against this cluster in this run.")
+            out.update(cause="other", meaning=unread,
+                       action="Read the message; nothing was judged against this array in this run.")
     return out
 
 

@@ -95,7 +95,9 @@ def test_an_array_that_cannot_be_read_is_a_problem_of_both_truths_and_covers_not
     source = ToySource({"fa1": ToyError("login failed (HTTP 401)"),
                         "fa2": _array("fa2", 900.0, "iqn.2010-06.com.purestorage:flasharray.2")})
     truth = host_truth([(source, {"hostname": "fa1"}), (source, {"hostname": "fa2"})], [HOST_IQN])
-    problem = {"cluster": "fa1", "svm": None, "kind": "lookup_failed", "msg": "login failed (HTTP 401)"}
+    # each problem names its kind of array, so that the reports explain it in that vendor's words
+    problem = {"cluster": "fa1", "svm": None, "kind": "lookup_failed", "msg": "login failed (HTTP 401)",
+               "array_kind": "toy"}
     assert truth["problems"] == [problem] and truth["nvme"]["problems"] == [problem]
     assert [t["cluster"] for t in truth["targets"]] == ["fa2"]
     assert [c["cluster"] for c in truth["clusters"]] == ["fa2"]

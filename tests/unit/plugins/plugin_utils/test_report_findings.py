@@ -22,3 +22,21 @@ def test_the_lists_of_the_reports_are_the_registrys():
     assert report_identity.FLEET_CHECKS == report_fleet.AREA_CHECKS["fleet"]
     assert compliance.STALE_VERDICTS == ("stale_unmapped", "serial_mismatch", "unexpected_visibility",
                                          "uuid_mismatch", "lif_gone")
+
+
+def test_a_flasharrays_read_error_is_explained_in_its_own_words_not_ontaps():
+    """A FlashArray that refused its API token was explained as ONTAP ("security login show", sanfleet_ontap, the AWX
+    ONTAP credential), and its NVMe part, which is not read, as "the cluster could not be read" (review 10). The
+    problem says its kind of array (host_truth); without one, it is an ONTAP cluster's, as before."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import array_problem
+    refused = {"cluster": "fa1.example.com", "svm": None, "kind": "lookup_failed", "array_kind": "pure",
+               "msg": "Pure POST /api/2.36/login on fa1.example.com failed (HTTP 401): Invalid API token."}
+    p = array_problem(refused)
+    text = p["meaning"] + " " + p["action"]
+    assert p["cause"] == "auth" and "ONTAP" not in text and "security login" not in text, text
+    assert "sanfleet_pure" in p["action"] and p["http_status"] == 401
+    nvme = array_problem(dict(refused, msg="the FlashArray reader reads SCSI connections only; its NVMe namespaces "
+                                           "are not read"))
+    assert nvme["cause"] == "nvme_not_read" and "could not be read" not in nvme["meaning"], nvme
+    ontap = array_problem(dict(refused, array_kind=None, msg="ONTAP c1: HTTP 401 (not authorized)"))
+    assert "security login show" in ontap["action"]
