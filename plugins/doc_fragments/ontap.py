@@ -56,8 +56,11 @@ options:
     vars:
       - name: ontap_key_filepath
   validate_certs:
-    description: Verify the cluster's TLS certificate. Keep it on; use O(ca_path) for a private CA.
-    type: bool
+    description:
+      - Verify the cluster's TLS certificate. Keep it on; use O(ca_path) for a private CA.
+      - A boolean or a word Ansible reads as one (C(yes), C(no), C(true), C(false), C(1), C(0)); any other word (a
+        typo such as C(ture)) is refused, never read as false.
+    type: raw
     default: true
     env:
       - name: ONTAP_VALIDATE_CERTS

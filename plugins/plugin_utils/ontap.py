@@ -96,6 +96,9 @@ def lookup_options(plugin):
     """The connection and cache options of a lookup, read after set_options()."""
     names = CONNECTION_KEYS + ("password_file", "ca_path", "svm", "page_size", "max_pages", "cache_ttl", "timeout")
     opts = {name: plugin.get_option(name) for name in names}
+    # read as given (the option is raw) and strictly, as sanfleet_ontap entries are: Ansible's own bool reads a typo
+    # ("ture") as false, which sent the password to an unchecked peer (review 11)
+    opts["validate_certs"] = validate_certs(opts.get("validate_certs"), plugin._load_name)
     if not opts.get("hostname"):
         raise AnsibleLookupError("%s: hostname is required (option, ONTAP_HOSTNAME or ontap_hostname)"
                                  % plugin._load_name)

@@ -622,3 +622,47 @@ def test_a_validate_certs_typo_of_a_cluster_is_refused_never_read_as_false():
         if given is not None and not isinstance(given, bool):
             assert ontap.cluster_list(None, dict(env, ONTAP_VALIDATE_CERTS=given))[0]["validate_certs"] is read
     assert ontap.cluster_list(None, env)[0]["validate_certs"] is True
+
+
+class _Connected(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", ["sanfleet.remediation.ontap_igroups", "sanfleet.remediation.ontap_luns"])
+@pytest.mark.parametrize("given", ["option", "environment"])
+def test_the_single_cluster_lookups_refuse_a_validate_certs_typo_before_connecting(monkeypatch, name, given):
+    """audit.yml asks ontap_igroups with each raw sanfleet_ontap entry (or none: the ONTAP_* environment of an AWX
+    credential). Those lookups read validate_certs as Ansible's loose bool, so "ture" was false and the password went
+    to a cluster whose certificate was not checked, while sanfleet_ontap entries refused it (review 11). Refused
+    before any connection (ontap_luns raises, ontap_igroups records the cluster's problem), the password in no
+    message; the words Ansible reads as booleans still pass."""
+    from ansible_collections.sanfleet.remediation.tests.ontap_sim import lookup_plugin
+    sent = []
+
+    def get_truth(options, plugin_name, fetch=None):
+        sent.append(options)
+        raise _Connected()
+    monkeypatch.setattr(ontap, "get_truth", get_truth)
+    for var in ("ONTAP_HOSTNAME", "ONTAP_USERNAME", "ONTAP_PASSWORD", "ONTAP_VALIDATE_CERTS"):
+        monkeypatch.delenv(var, raising=False)
+
+    def run(value):
+        if given == "option":
+            kwargs = {"hostname": "cl1.example", "username": "admin", "password": "S3cret-pw",
+                      "validate_certs": value}
+        else:
+            monkeypatch.setenv("ONTAP_HOSTNAME", "cl1.example")
+            monkeypatch.setenv("ONTAP_USERNAME", "admin")
+            monkeypatch.setenv("ONTAP_PASSWORD", "S3cret-pw")
+            monkeypatch.setenv("ONTAP_VALIDATE_CERTS", str(value))
+            kwargs = {}
+        return lookup_plugin(name).run([], variables={}, cache_ttl=0, **kwargs)
+    try:
+        said = str(run("ture"))
+    except AnsibleLookupError as exc:
+        said = str(exc)
+    assert not sent and "validate_certs must be true or false" in said and "S3cret-pw" not in said, said
+    for word, read in (("no", False), ("True", True)):
+        with pytest.raises(_Connected):
+            run(word)
+        assert sent.pop()["validate_certs"] is read, word
