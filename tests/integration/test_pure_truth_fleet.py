@@ -1,8 +1,8 @@
 """A FlashArray beside the ONTAP cluster through the public playbooks: sanfleet_pure in the inventory, read by the
 ontap_truth role (the array_truth lookup) into the same truth. Fixture hosts (tests/fleet/fixture_python.py: the lab
 captures, whose LUNs are the ONTAP-like target's), the ONTAP simulator and the FlashArray simulator
-(tests/pure_sim: Pure's REST 2.x answering with the fixtures fixtures/pure/SOURCES.md cites). No VM: the lab's
-target does not answer as a FlashArray yet, so no host here has a Pure device."""
+(tests/pure_sim: Pure's REST 2.x answering with the fixtures fixtures/pure/SOURCES.md cites). No VM and no
+Pure device on these hosts: test_pure_lab.py judges a FlashArray's LUNs on the lab's kernel."""
 import json
 
 from ansible_collections.sanfleet.remediation.tests.integration.test_failure_paths import (  # noqa: F401  # pylint: disable=unused-import

@@ -7,6 +7,11 @@ fixtures/pure/SOURCES.md) behind a local HTTPS server with a CA of its own (test
 
     with PureSimulator(str(tmp_path)) as sim:
         sim.entry() -> one sanfleet_pure entry (hostname, api_token, ca_path); sim.fake.requests
+
+With ``answers=from_lab_truth(lab.agent("target2_truth"))`` it serves the lab's second target set up as a
+FlashArray (tests/lab/guest/sanlab_agent.py, vendor="pure") instead of the fixtures: each of its volumes, a
+connection for each volume mapped to the lab host, and the target's portals as the array's iSCSI ports. The
+fields and their forms are those of the fixtures (cited there); only the values come from the lab.
 """
 from __future__ import annotations
 
@@ -51,11 +56,42 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class PureSimulator(HttpsSimulator):
-    """Context manager: the fake FlashArray on 127.0.0.1 over HTTPS, its certificate signed by a fresh CA."""
+def _collection(items):
+    return {"continuation_token": None, "items": items, "more_items_remaining": False, "total_item_count": None}
 
-    def __init__(self, workdir):
+
+def from_lab_truth(target):
+    """The FlashArray answers for the lab's target2 built as one (`target2_truth` of the guest agent)."""
+    if target.get("vendor") != "pure":
+        raise ValueError("target2 does not answer as a FlashArray (vendor %r)" % target.get("vendor"))
+    array = target["array"]
+    volumes = [{"id": "5a1ab0e2-0000-4000-8000-%012d" % v["lun_id"], "name": "vol-" + v["name"], "serial": v["serial"],
+                "provisioned": v["size_bytes"], "destroyed": False} for v in target["volumes"]]
+    by_name = dict((v["name"], vol) for v, vol in zip(target["volumes"], volumes))
+    connections = [{"host": {"name": array["host"]}, "host_group": {}, "lun": v["lun_id"], "nsid": None,
+                    "protocol_endpoint": {}, "volume": {"id": by_name[v["name"]]["id"], "name": by_name[v["name"]]["name"]}}
+                   for v in target["volumes"] if v["mapped"]]
+    ports = [{"name": "ct%d.eth4" % i, "iqn": target["target_iqn"], "nqn": None, "portal": portal, "wwn": None,
+              "failover": None} for i, portal in enumerate(target["portals"])]
+    return {
+        "arrays": _collection([{"id": "6b1a7ce3-da61-0d86-65a7-5a1ab0000002", "name": array["array"]}]),
+        "hosts": _collection([{"name": array["host"], "iqns": [target["initiator_iqn"]], "wwns": [], "nqns": [],
+                               "host_group": None, "personality": None}]),
+        "host-groups": _collection([]),
+        "volumes": _collection(volumes),
+        "connections": _collection(connections),
+        "ports": _collection(ports),
+    }
+
+
+class PureSimulator(HttpsSimulator):
+    """Context manager: the fake FlashArray on 127.0.0.1 over HTTPS, its certificate signed by a fresh CA; it
+    answers with the fixtures, or with ``answers`` ({collection: body}, e.g. from_lab_truth)."""
+
+    def __init__(self, workdir, answers=None):
         self.fake = FakeArray()
+        if answers is not None:
+            self.fake.answers = answers
         self.lock = threading.Lock()
         self.ca = CA(workdir, name="sanfleet pure test CA")
         self.cert_path, self.key_path = self.ca.issue("127.0.0.1")

@@ -1584,9 +1584,10 @@ def hard_reset(luns=BASELINE_LUNS, setup=True):
 
 
 # ---------------------------------------------------------------------------------------------- second target
-# A second LIO target standing for a second cluster: its own IQN, portals, backing store (HBA fileio_91) and
-# NETAPP LUNs whose ids overlap target1's. Not part of the baseline: `target2_setup` builds it, `target2_remove`
-# (and every reset, first) takes it away again: maps, sds, sessions, node records, configfs, files.
+# A second LIO target standing for a second array: its own IQN, portals, backing store (HBA fileio_91) and LUNs
+# whose ids overlap target1's, with NetApp's identity (a second cluster) or a FlashArray's (vendor="pure", issue 56).
+# Not part of the baseline: `target2_setup` builds it, `target2_remove` (and every reset, first) takes it away
+# again: maps, sds, sessions, node records, configfs, files.
 TARGET2_IQN = "iqn.2024-01.lab.san:target2"
 PORTALS2 = ["127.0.0.3", "127.0.0.4"]
 HBA2 = CFG + "/core/fileio_91"
@@ -1598,8 +1599,45 @@ T2_BLACKLIST = "/etc/multipath/conf.d/sanlab-target2.conf"
 T2_NAME_RE = re.compile(r"^t2lun(\d+)$")
 
 
+PURE_COMPANY = 0x24a937
+PURE_ARRAY = {"array": "sanlab-pure", "host": "sanlab"}
+
+
 def target2_serial(lun_id):
     return "82Lab-%03d+Cd" % lun_id
+
+
+def pure_serial(lun_id):
+    """A FlashArray volume serial: 24 hex digits, upper case (fixtures/pure/SOURCES.md)."""
+    return "5A1AB0E2C7D94F31%08X" % lun_id
+
+
+def t2_identity(vendor, lun_id):
+    """What target2's LU `lun_id` presents, per vendor: {serial, serial_hex, wwid, configfs wwn/ values}.
+
+    NetApp: as target1 (lab finding 7). FlashArray: vendor PURE, product FlashArray, company id 0x24a937 and unit
+    serial '0' + the volume serial, so that LIO's NAA 6 designator (company id + the first 25 hex digits of the unit
+    serial) is the FlashArray's WWID 3624a9370 + serial. LIO answers VPD 0x80 with the same string: '0' + serial,
+    where a real FlashArray answers the serial alone (lab finding 20)."""
+    if vendor == "pure":
+        serial = pure_serial(lun_id)
+        return {"serial": serial, "serial_hex": None, "wwid": "3624a9370" + serial.lower(),
+                "wwn": [("vpd_unit_serial", "0" + serial), ("vendor_id", "PURE"), ("product_id", "FlashArray"),
+                        ("revision", "8888"), ("company_id", "0x%06x" % PURE_COMPANY)]}
+    serial = target2_serial(lun_id)
+    return {"serial": serial, "serial_hex": serial.encode().hex(), "wwid": netapp_wwid(serial),
+            "wwn": [("vpd_unit_serial", "0" + serial.encode().hex()), ("vendor_id", "NETAPP"),
+                    ("product_id", "LUN C-Mode"), ("revision", "9800"), ("company_id", "0x%06x" % NETAPP_COMPANY)]}
+
+
+def t2_lu_identity(name):
+    """(vendor, identity) of target2's LU `name`, read back from configfs."""
+    d = HBA2 + "/" + name
+    unit = (rd(d + "/wwn/vpd_unit_serial", "") or "").split(":", 1)[-1].strip()
+    if (rd(d + "/wwn/vendor_id", "") or "").strip() == "PURE":
+        return "pure", {"serial": unit[1:], "serial_hex": None, "wwid": "3624a9370" + unit[1:].lower()}
+    serial = bytes.fromhex(unit[1:]).decode()
+    return "netapp", {"serial": serial, "serial_hex": serial.encode().hex(), "wwid": netapp_wwid(serial)}
 
 
 def t2_sessions():
@@ -1657,14 +1695,31 @@ def t2_lus():
             for y in os.listdir(TPG2 + "/lun/" + os.path.basename(tl)):
                 if os.path.islink(TPG2 + "/lun/" + os.path.basename(tl) + "/" + y):
                     name = y
-            d = HBA2 + "/" + name
-            unit = (rd(d + "/wwn/vpd_unit_serial", "") or "").split(":", 1)[-1].strip()
-            serial = bytes.fromhex(unit[1:]).decode()
-            backing = rd(d + "/udev_path", "") or ""
-            res.append({"name": name, "lun_id": int(e[4:]), "serial": serial, "serial_hex": serial.encode().hex(),
-                        "wwid": netapp_wwid(serial), "backing_file": backing, "netapp": True, "mapped": True,
-                        "size_bytes": os.stat(backing).st_size if os.path.exists(backing) else None})
+            res.append(t2_lu_record(name, int(e[4:])))
     return sorted(res, key=lambda r: r["lun_id"])
+
+
+def t2_lu_record(name, lun_id):
+    vendor, ident = t2_lu_identity(name)
+    backing = rd(HBA2 + "/" + name + "/udev_path", "") or ""
+    return {"name": name, "lun_id": lun_id, "serial": ident["serial"], "serial_hex": ident["serial_hex"],
+            "wwid": ident["wwid"], "vendor": vendor, "backing_file": backing, "netapp": vendor == "netapp",
+            "mapped": True, "size_bytes": os.stat(backing).st_size if os.path.exists(backing) else None}
+
+
+def t2_volumes():
+    """Every LU of target2, mapped to this host or not (a FlashArray lists a disconnected volume still)."""
+    res = []
+    for name in sorted(os.listdir(HBA2)) if os.path.isdir(HBA2) else []:
+        m = T2_NAME_RE.match(name)
+        if m and os.path.isdir(HBA2 + "/" + name + "/wwn"):
+            rec = t2_lu_record(name, int(m.group(1)))
+            rec["mapped"] = False
+            res.append(rec)
+    mapped = set(r["name"] for r in t2_lus()) if os.path.isdir(TPG2) else set()
+    for rec in res:
+        rec["mapped"] = rec["name"] in mapped
+    return res
 
 
 def t2_truth():
@@ -1678,21 +1733,29 @@ def t2_truth():
                    "serial_hex": r["serial_hex"], "wwid": r["wwid"], "lun_id": r["lun_id"], "igroup": ARRAY2["igroup"],
                    "igroup_protocol": ARRAY2["igroup_protocol"], "igroup_os_type": ARRAY2["igroup_os_type"],
                    "igroup_initiators": [ini], "state": "online", "size_bytes": r["size_bytes"]} for r in lus]
+    vendors = sorted(set(r["vendor"] for r in t2_volumes()))
+    if vendors != ["netapp"]:
+        array_luns = []          # not an ONTAP cluster's: tests/pure_sim builds the FlashArray's answers from `lus`
     return {"target_iqn": TARGET2_IQN, "initiator_iqn": ini, "portals": ["%s:%d" % (ip, PORT) for ip in PORTALS2],
             "cut_portals": [c for c in nft_cuts() if c in PORTALS2], "target_configured": os.path.isdir(TPG2),
+            "vendor": vendors[0] if len(vendors) == 1 else None, "array": PURE_ARRAY if vendors == ["pure"] else ARRAY2,
+            "volumes": t2_volumes(),
             "lus": lus, "array_luns": array_luns, "mapped": {str(r["lun_id"]): r["wwid"] for r in lus},
             "sessions": [{k: v for k, v in x.items() if k != "device"} for x in t2_sessions()],
             "disks": t2_disks()}
 
 
-def v_target2_setup(luns=(1, 2), multipath=True, size_mb=16, timeout=90):
-    """target2 with NETAPP LUNs at `luns` (serials 82Lab-<id>+Cd), both portals logged in. multipath=False
-    blacklists their WWIDs first (plain sds: multipathd never touches these sessions' recovery_tmo)."""
+def v_target2_setup(luns=(1, 2), multipath=True, size_mb=16, timeout=90, vendor="netapp"):
+    """target2 with LUNs at `luns`, both portals logged in: NETAPP LUNs (serials 82Lab-<id>+Cd) or, with
+    vendor="pure", a FlashArray's (t2_identity). multipath=False blacklists their WWIDs first (plain sds: multipathd
+    never touches these sessions' recovery_tmo)."""
     luns = [int(x) for x in luns]
+    if vendor not in ("netapp", "pure"):
+        raise AgentError("vendor must be netapp or pure, not %r" % (vendor,))
     if os.path.isdir(TPG2):
         raise AgentError("target2 exists; target2_remove (or reset) first")
     ini = initiator_iqn()
-    wwids = [netapp_wwid(target2_serial(i)) for i in luns]
+    wwids = [t2_identity(vendor, i)["wwid"] for i in luns]
     if not multipath:
         os.makedirs(os.path.dirname(T2_BLACKLIST), exist_ok=True)
         with open(T2_BLACKLIST, "w") as f:
@@ -1708,7 +1771,6 @@ def v_target2_setup(luns=(1, 2), multipath=True, size_mb=16, timeout=90):
     os.makedirs(TPG2 + "/acls/" + ini)
     os.makedirs(LUN_DIR2, exist_ok=True)
     for idx, lun_id in enumerate(luns):
-        serial = target2_serial(lun_id)
         name = "t2lun%d" % lun_id
         backing = "%s/%s.img" % (LUN_DIR2, name)
         with open(backing, "wb") as f:
@@ -1718,14 +1780,12 @@ def v_target2_setup(luns=(1, 2), multipath=True, size_mb=16, timeout=90):
         wr(d + "/control", "fd_dev_name=%s,fd_dev_size=%d,fd_buffered_io=1" % (backing, int(size_mb) << 20))
         wr(d + "/udev_path", backing)
         wr(d + "/enable", "1")
-        wr(d + "/wwn/vpd_unit_serial", "0" + serial.encode().hex())
-        wr(d + "/wwn/vendor_id", "NETAPP")
-        wr(d + "/wwn/product_id", "LUN C-Mode")
-        try:
-            wr(d + "/wwn/revision", "9800")
-        except OSError:
-            pass
-        wr(d + "/wwn/company_id", "0x00a098")
+        for attr, value in t2_identity(vendor, lun_id)["wwn"]:     # identity before the export (lab finding 7)
+            try:
+                wr(d + "/wwn/" + attr, value)
+            except OSError:
+                if attr != "revision":
+                    raise
         os.mkdir("%s/lun/lun_%d" % (TPG2, idx))
         os.symlink(d, "%s/lun/lun_%d/%s" % (TPG2, idx, name))
         md = "%s/acls/%s/lun_%d" % (TPG2, ini, lun_id)
@@ -1769,6 +1829,20 @@ def v_target2_truth():
     return t2_truth()
 
 
+def v_target2_unmap(lun_id):
+    """Take LUN `lun_id` of target2 away from this host (its ACL mapping), as an array's unmap or disconnect does:
+    the LU stays, its paths answer LOGICAL UNIT NOT SUPPORTED (lab finding 8)."""
+    md = "%s/acls/%s/lun_%d" % (TPG2, initiator_iqn(), int(lun_id))
+    if not os.path.isdir(md):
+        raise AgentError("target2 maps no LUN %s to this host" % lun_id)
+    for x in os.listdir(md):
+        if os.path.islink(md + "/" + x):
+            os.unlink(md + "/" + x)
+    os.rmdir(md)
+    log("target2 LUN %s unmapped" % lun_id)
+    return t2_truth()
+
+
 def v_set_recovery_tmo(target="target2", seconds=600):
     """Write recovery_tmo of every session of `target` (sysfs), read it back."""
     iqn = {"target1": TARGET_IQN, "target2": TARGET2_IQN}[target]
@@ -1785,8 +1859,7 @@ def target2_remove():
     """Take target2 away completely (no-op when absent). Returns what it did."""
     did = []
     wwids = set()
-    lus = t2_lus() if os.path.isdir(TPG2) else []
-    wwids.update(r["wwid"] for r in lus)
+    wwids.update(r["wwid"] for r in t2_volumes())     # unmapped LUs too: their maps may be left
     for d in t2_disks():
         if d.get("wwid", "").startswith("naa."):
             wwids.add("3" + d["wwid"][4:])
@@ -2702,6 +2775,7 @@ VERBS = {
     "rescan": v_rescan, "wait_maps": v_wait_maps, "wait_paths": v_wait_paths,
     "version": lambda: {"agent": __file__},
     "target2_setup": v_target2_setup, "target2_remove": v_target2_remove, "target2_truth": v_target2_truth,
+    "target2_unmap": v_target2_unmap,
     "set_recovery_tmo": v_set_recovery_tmo,
     "fc_setup": v_fc_setup, "fc_truth": v_fc_truth, "fc_unmap": v_fc_unmap, "fc_map": v_fc_map,
     "fc_reuse_lun": v_fc_reuse_lun, "fc_port_down": v_fc_port_down, "fc_port_up": v_fc_port_up,
