@@ -74,6 +74,15 @@ def render(value, variables, env=jinja2.nativetypes.NativeEnvironment(undefined=
 
 def rendered(overrides=None):
     variables = dict(DATA, **(overrides or {}))
+    # the sanfleet_awx_* variables first, as Ansible renders a variable where it is used: one that is itself a
+    # template (a list built from others) reaches the items as its value, not as its text
+    for _round in range(10):
+        pending = [k for k, v in variables.items() if k.startswith("sanfleet_awx_") and isinstance(v, str)
+                   and not isinstance(v, Unsafe) and "{{" in v]
+        if not pending:
+            break
+        for k in pending:
+            variables[k] = render(variables[k], variables)
     return {k: render(v, variables) for k, v in variables.items() if k in DISPATCH}
 
 
@@ -149,7 +158,7 @@ def test_every_item_passes_the_roles_and_the_awx_awx_argument_specs(config):
         for item in items:
             validate(ROLE_OF[var], item)
             count += 1
-    assert count == 13
+    assert count == 15
 
 
 def test_the_check_would_catch_a_wrong_option_type_or_an_ignored_key(config):
@@ -246,6 +255,67 @@ def test_the_password_reaches_the_job_as_a_file_never_in_its_environment(config)
     tower = {"filename": {"password_file": "/runner/env/tmpPW", "ca_file": "/runner/env/tmpCA"}}
     assert env.from_string(ct["injectors"]["env"]["ONTAP_PASSWORD_FILE"]).render(tower=tower) == "/runner/env/tmpPW"
     assert env.from_string(ct["injectors"]["file"]["template.password_file"]).render(password="s3cret") == "s3cret"
+
+
+def _pure_type(config):
+    return by_name(config["controller_credential_types"])[DATA["sanfleet_awx_pure_credential_type"]]
+
+
+def _injected(credential_type, inputs, files):
+    """What AWX gives a job for these inputs: (environment, {file path: content}), rendered as AWX renders them."""
+    env = jinja2.Environment()
+    tower = {"filename": dict((key.split(".", 1)[1], path) for key, path in files.items())}
+    written = dict((files[key], env.from_string(value).render(tower=tower, **inputs))
+                   for key, value in credential_type["injectors"]["file"].items())
+    environ = dict((name, env.from_string(value).render(tower=tower, **inputs))
+                   for name, value in credential_type["injectors"]["env"].items())
+    return environ, written
+
+
+def test_the_flasharray_credential_gives_the_reader_its_array_and_the_token_only_as_a_file(config, tmp_path):
+    """Fails when the FlashArray credential type injects a name the array_truth lookup does not read, puts the API
+    token into the job's environment (ansible-runner writes it into its artifacts), or turns a blank CA field or
+    AWX's spelling of a boolean into something else than the reader expects."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import pure
+    ct = _pure_type(config)
+    fields = dict((f["id"], f) for f in ct["inputs"]["fields"])
+    assert fields["api_token"].get("secret") is True and "extra_vars" not in ct["injectors"]
+    used = set()
+    env = jinja2.Environment()
+    for name, value in list(ct["injectors"]["env"].items()) + list(ct["injectors"]["file"].items()):
+        names = {n for n in jinja2.meta.find_undeclared_variables(env.parse(value)) if n != "tower"}
+        assert not (name in ct["injectors"]["env"] and "api_token" in names), name
+        used |= names
+    assert used == set(fields)
+    files = {"template.api_token_file": str(tmp_path / "token"), "template.ca_file": str(tmp_path / "ca.pem")}
+    token = "e31060a7-21fc-e277-6240-25983c6c4592"
+    for validate, ca_cert, want_ca in ((True, "", None), (False, " \n", None),
+                                       (True, "-----BEGIN CERTIFICATE-----\n...", files["template.ca_file"])):
+        environ, written = _injected(ct, {"hostname": "fa1.example.com", "api_token": token,
+                                          "validate_certs": validate, "ca_cert": ca_cert}, files)
+        assert token not in json.dumps(environ)
+        for path, content in written.items():
+            Path(path).write_text(content)
+        [entry] = pure.array_list([], env=environ)
+        assert entry["hostname"] == "fa1.example.com" and entry["validate_certs"] is validate
+        assert entry.get("ca_path") == want_ca, (ca_cert, entry)
+        assert pure.with_token_file(entry)["api_token"] == token
+
+
+def test_a_flasharray_credential_is_made_and_carried_only_when_its_array_is_given(config):
+    """Fails when a fleet without a FlashArray gets a FlashArray credential in its jobs (every job would ask a
+    placeholder address, and fail its hosts at the array gate), or when a given one is left out of a job that reads
+    the hosts."""
+    name = DATA["sanfleet_awx_pure_credential"]
+    assert by_name(config["controller_credentials"])[name]["state"] == "absent"
+    assert not [jt["name"] for jt in config["controller_templates"] if name in jt.get("credentials", [])]
+    given = rendered({"sanfleet_awx_pure": {"hostname": "fa1.example.com"}})
+    assert by_name(given["controller_credentials"])[name]["state"] == "present"
+    for jt in given["controller_templates"]:
+        if jt["name"] == DATA["sanfleet_awx_compliance_merge_template"]:
+            assert "credentials" not in jt
+        else:
+            assert jt["credentials"][-2:] == [DATA["sanfleet_awx_ontap_credential"], name], jt["name"]
 
 
 def test_compliance_job_is_sliced_read_only_and_scheduled(config):
