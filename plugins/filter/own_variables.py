@@ -69,7 +69,8 @@ _SETS = {
         "fleet_report_unreachable_fails",
     ),
     "audit": _FLEET_REPORT + _READ + (
-        "sanfleet_igroup_layout", "sanfleet_igroup_records", "sanfleet_initiators", "sanfleet_run_cluster_list",
+        "sanfleet_igroup_layout", "sanfleet_igroup_records", "fleet_report_igroup_records", "sanfleet_initiators",
+        "sanfleet_run_cluster_list",
         "sanfleet_run_fleet_clusters",
         "multipath_config_after", "multipath_config_before", "multipath_config_final", "multipath_config_fix_result",
         "multipath_config_lost", "multipath_config_lvm_result", "multipath_config_nvme_final",

@@ -43,6 +43,8 @@ def test_a_flasharray_in_the_inventory_is_read_beside_the_cluster_and_changes_no
     doc = _report(audit)
     print(json.dumps(doc["summary"], indent=1)[:3000])
     assert doc["summary"]["array_state"] == "checked", doc["summary"]
+    # the cluster's igroups were read for the fleet checks, and reached the report (audit.yml hands them over)
+    assert "igroup_spans_hosts" not in (doc["summary"].get("fleet_not_compared") or {}), doc["summary"]
     assert kinds(_report(check)) == kinds(_report(alone)), "a FlashArray that serves nothing changed a verdict"
     # the fleet's cluster still maps LUN 2 (its paths down): what it says, with the FlashArray read or not
     assert ("paths_down_but_mapped", STALE) in kinds(_report(check))
