@@ -39,12 +39,16 @@ class ArraySource:
     """What sources share: an array named by ``hostname`` with no part of it (``scope`` None), reads that fail as
     lookup errors, and a read that carries its name under ``name_field`` and its time, requests, retries and
     warnings under the same keys. A source sets ``kind`` and ``name_field`` and implements ``read``,
-    ``lun_records``, ``targets`` and ``add_nvme``."""
+    ``lun_records``, ``targets`` and ``add_nvme``, and declares ``read_causes``."""
 
     kind = None
     name_field = None
     wwid_prefixes = ()
     errors = (AnsibleLookupError,)
+    # why a read failed, in the vendor's words, for the reports: ((cause, pattern, meaning, action), ...) and what a
+    # failure no pattern explains means
+    read_causes = ()
+    unread_meaning = "The array could not be read."
 
     @staticmethod
     def label(opts):

@@ -25,6 +25,7 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS, ONTAP_WWID_PREFIX
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap_causes
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, host_truth, validate_certs
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_client import (
     CONNECTION_KEYS,
@@ -159,6 +160,8 @@ class OntapSource(ArraySource):
     kind = "ontap"
     name_field = "cluster"
     wwid_prefixes = (ONTAP_WWID_PREFIX,)
+    read_causes = ontap_causes.READ_CAUSES
+    unread_meaning = ontap_causes.UNREAD
     lun_records = staticmethod(lun_records)
 
     def __init__(self, plugin_name="sanfleet.remediation.ontap_truth", get=None):

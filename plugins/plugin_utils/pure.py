@@ -21,6 +21,7 @@ from ansible.errors import AnsibleLookupError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.truth_cache import cache_ttl
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import pure_causes
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, validate_certs
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
@@ -102,6 +103,8 @@ class PureSource(ArraySource):
     kind = "pure"
     name_field = "array"
     wwid_prefixes = (PURE_WWID_PREFIX,)
+    read_causes = pure_causes.READ_CAUSES
+    unread_meaning = pure_causes.UNREAD
     lun_records = staticmethod(lun_records)
     targets = staticmethod(array_targets)
 

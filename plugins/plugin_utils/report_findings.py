@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import check_registry
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import array_sources
 
 SCHEMA_VERSION = "3.0"
 SEVERITIES = ("error", "violation", "warning", "info")
@@ -28,79 +29,13 @@ NVME_ACTIONS = check_registry.nvme_actions()
 DEFAULT_ACTION = "See docs/runbook.md for this check."
 
 
-# Why an ONTAP cluster could not be read, from the problem's message (the lookups keep only the message: it is what
-# their run-wide cache stores). (cause, pattern, what it means, what to do); the first match wins.
-_ARRAY_CAUSES = (
-    ("auth", r"HTTP 401\b",
-     "ONTAP refused the login: the user name or password (or client certificate) is wrong, or the account is "
-     "locked or has no http/ontapi access.",
-     "Fix the credential of this cluster (sanfleet_ontap or the AWX ONTAP credential) and check the account with "
-     "'security login show'. The run logs in once per cluster, so a wrong password does not lock the account."),
-    ("forbidden", r"HTTP 403\b",
-     "ONTAP accepted the login but the account's role may not read this API.",
-     "Give the account a read-only role on the cluster (or the SVM) that covers /api/storage/luns and "
-     "/api/protocols/san (docs/ontap.md)."),
-    ("not_found", r"HTTP 404\b",
-     "The address answers, but not with ONTAP's REST API (ONTAP 9.6 or later), or the SVM does not exist.",
-     "Check hostname and http_port: they must name the cluster management LIF, not a node or a proxy."),
-    ("unavailable", r"HTTP 5\d\d\b",
-     "ONTAP answered with a server error: its API service is unavailable (starting, overloaded, a takeover) or a "
-     "proxy in between failed.",
-     "Run again when the cluster is healthy ('cluster show', 'system services web show'); nothing was judged "
-     "against the array in this run."),
-    ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
-     "The TLS connection failed: the cluster's certificate is not signed by a CA the controller trusts, or the CA "
-     "file given is empty or missing.",
-     "Give ca_path (the CA that signed the cluster's certificate) or leave it out for the system trust store; in "
-     "AWX leave the credential's CA field blank rather than pasting an empty certificate."),
-    ("dns", r"Name or service not known|NameResolutionError|nodename nor servname|getaddrinfo|Temporary failure in "
-            r"name resolution",
-     "The cluster's hostname does not resolve on the controller.",
-     "Fix hostname in sanfleet_ontap (the cluster management LIF's name or address) or the controller's DNS."),
-    ("refused", r"Connection refused|Errno 111|NewConnectionError",
-     "Nothing accepts connections at that address and port: a wrong hostname or http_port, a firewall, or the "
-     "cluster management LIF is down.",
-     "Check hostname and http_port, and that the controller (or the AWX execution node) reaches the cluster "
-     "management LIF on HTTPS."),
-    ("timeout", r"timed out|Timeout|ConnectTimeout|ReadTimeout",
-     "The cluster did not answer in time.",
-     "Check the network path to the cluster management LIF; raise timeout in sanfleet_ontap for a slow cluster."),
-    ("not_ontap", r"no records list|not ONTAP|carries no cluster name|_links.next",
-     "The answer was not ONTAP's (a proxy's page, an empty answer, a broken paging link).",
-     "Point hostname at the cluster management LIF directly; see the message for the request that failed."),
-    ("config", r"sanfleet_ontap|hostname is required|give username and password|netapp.ontap",
-     "The cluster entry cannot be used as given.",
-     "Fix sanfleet_ontap (docs/ontap.md) or install what the message names."),
-)
-# A FlashArray's (array_kind pure, the array_truth lookup): its REST 2.x API, its API token, sanfleet_pure.
-_PURE_CAUSES = (
-    ("nvme_not_read", r"NVMe namespaces are not read",
-     "This version does not read a FlashArray's NVMe namespaces: the host's NVMe-oF devices are not judged against "
-     "it, and none of them is removed on its word.",
-     "Nothing to do for the SCSI devices, which were judged; the NVMe-oF devices stay unjudged (docs/ontap.md)."),
-    ("auth", r"HTTP 401\b",
-     "The FlashArray refused the API token: it is wrong or expired, or its user was removed.",
-     "Give the API token of an array user with the read-only role (sanfleet_pure api_token or api_token_file, or "
-     "PUREFA_API_FILE)."),
-    ("forbidden", r"HTTP 403\b",
-     "The FlashArray accepted the token but its user may not read this API.",
-     "Use the API token of a user with the read-only role or above (docs/ontap.md, Pure Storage FlashArray)."),
-    ("unavailable", r"HTTP 5\d\d\b|Server is busy",
-     "The FlashArray answered with a server error or said it is busy.",
-     "Run again when the array is healthy; nothing was judged against it in this run."),
-    ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
-     "The TLS connection failed: the array's certificate is not signed by a CA the controller trusts, or the CA "
-     "file given is empty or missing.",
-     "Give ca_path in sanfleet_pure (the CA that signed the array's certificate) or leave it out for the system "
-     "trust store."),
-    ("unreachable", r"Name or service not known|getaddrinfo|Connection refused|Errno 111|timed out|Timeout",
-     "The FlashArray's management address does not resolve, accept connections or answer in time.",
-     "Check hostname in sanfleet_pure (the management address) and that the controller reaches it on HTTPS."),
-    ("config", r"sanfleet_pure|PUREFA_|give api_token|give hostname|only HTTPS|REST 2|api_token holds",
-     "The FlashArray entry cannot be used as given.",
-     "Fix sanfleet_pure (docs/ontap.md, Pure Storage FlashArray) as the message says."),
-)
-_CAUSES_BY_KIND = {"pure": (_PURE_CAUSES, "The FlashArray could not be read.")}
+# Why an array could not be read, in its vendor's words: each source declares its causes (read_causes: (cause,
+# pattern, what it means, what to do), the first match wins) and what an unexplained failure means (unread_meaning),
+# in its own module (ontap_causes, pure_causes); a problem says its source's kind (array_kind), and one without a
+# kind (a caller's own truth, an igroups read) is ONTAP's.
+_CAUSES_BY_KIND = dict((kind, (entry["source"].read_causes, entry["source"].unread_meaning))
+                       for kind, entry in array_sources.SOURCES.items())
+_DEFAULT_KIND = "ontap"
 HTTP_STATUS = re.compile(r"\(HTTP (\d{3})\)|HTTP (\d{3})\b")
 
 
@@ -137,7 +72,7 @@ def array_problem(problem):
                    "the array.", action="Set sanfleet_ontap (docs/ontap.md) or attach the AWX ONTAP credential.")
     else:
         # each kind of array in its own words (the problem says its kind; an ONTAP cluster's, or a caller's, by default)
-        causes, unread = _CAUSES_BY_KIND.get(problem.get("array_kind"), (_ARRAY_CAUSES, "The cluster could not be read."))
+        causes, unread = _CAUSES_BY_KIND.get(problem.get("array_kind")) or _CAUSES_BY_KIND[_DEFAULT_KIND]
         for cause, pattern, meaning, action in causes:
             if re.search(pattern, msg):
                 out.update(cause=cause, meaning=meaning, action=action)
