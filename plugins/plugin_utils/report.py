@@ -142,8 +142,8 @@ def _array_rows(san):
         rows.append(finding_row("array", "array_" + p["cause"], "error" if blocking else "warning",
                                 p.get("cluster") or "sanfleet_ontap", "%s%s %s%s" % (
                                     what, p["meaning"], p["msg"],
-                                    "" if blocking or not what else " (this host has no NVMe-oF controller: "
-                                                                    "nothing was left unjudged)"),
+                                    "" if blocking or not what else " (this host has no NVMe-oF controller and no "
+                                                                    "NVMe-oF namespace: nothing was left unjudged)"),
                                 action=p["action"]))
     return rows
 
