@@ -37,6 +37,8 @@ options:
       - Empty, the one array of the C(PUREFA_URL), C(PUREFA_API) (or C(PUREFA_API_FILE)), C(PUREFA_CA_PATH) and
         C(PUREFA_VALIDATE_CERTS) environment variables (C(PUREFA_URL) and C(PUREFA_API) are the names of Pure's own
         purestorage.flasharray collection).
+      - Pass it as an argument (C(pure=sanfleet_pure)) when its entries hold templates or vaulted values. Taken from
+        the variable through this option's C(vars), the entries reach the lookup as written, not templated.
     type: raw
     vars:
       - name: sanfleet_pure
