@@ -21,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.meta
+import jinja2.sandbox
 import jinja2.nativetypes
 import pytest
 import yaml
@@ -243,6 +244,20 @@ def test_credential_type_injects_only_declared_inputs_and_a_blank_ca_is_the_syst
     assert cred["credential_type"] == ct["name"] and set(cred["inputs"]) <= set(fields)
 
 
+def test_the_ontap_credential_as_this_file_makes_it_verifies_the_cluster_certificate(config, tmp_path):
+    """AWX injects a boolean field a credential does not hold as False: with a "verify" field, the credential this file
+    makes (sanfleet_awx_ontap, by default a hostname only) sent the password to a cluster whose certificate was not
+    checked. Fails when a credential without the field does not verify, or the switch does not turn it off."""
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap
+    ct = by_name(config["controller_credential_types"])[DATA["sanfleet_awx_credential_type"]]
+    made = by_name(config["controller_credentials"])[DATA["sanfleet_awx_ontap_credential"]]["inputs"]
+    files = {"template.password_file": str(tmp_path / "pw"), "template.ca_file": str(tmp_path / "ca.pem")}
+    for extra, verify in (({}, True), ({"skip_tls_verify": False}, True), ({"skip_tls_verify": True}, False)):
+        environ, _written = _injected(ct, dict(made, username="ro", password="s3cret", **extra), files)
+        [entry] = ontap.cluster_list([], env=environ)
+        assert entry.get("validate_certs", True) is verify, (extra, environ)
+
+
 def test_the_password_reaches_the_job_as_a_file_never_in_its_environment(config):
     """An injected environment variable is part of the environment ansible-runner writes into its artifacts
     (artifacts/<id>/command, env.list): ONTAP_PASSWORD held the cluster's password in plain text there. The password
@@ -262,12 +277,18 @@ def _pure_type(config):
 
 
 def _injected(credential_type, inputs, files):
-    """What AWX gives a job for these inputs: (environment, {file path: content}), rendered as AWX renders them."""
-    env = jinja2.Environment()
+    """What AWX gives a job for a credential holding ``inputs``: (environment, {file path: content}), rendered as AWX
+    renders them (awx/main/models/credential.py, inject_credential, at e21dd0a0: the inputs the credential holds, a
+    string only when not empty, and a boolean field it does not hold False, lines 590-607; a sandboxed Jinja)."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment()
+    namespace = dict((k, v) for k, v in inputs.items() if type(v) is bool or len(v))
+    for field in credential_type["inputs"]["fields"]:
+        if field["type"] == "boolean" and field["id"] not in inputs:
+            namespace[field["id"]] = False
     tower = {"filename": dict((key.split(".", 1)[1], path) for key, path in files.items())}
-    written = dict((files[key], env.from_string(value).render(tower=tower, **inputs))
+    written = dict((files[key], env.from_string(value).render(tower=tower, **namespace))
                    for key, value in credential_type["injectors"]["file"].items())
-    environ = dict((name, env.from_string(value).render(tower=tower, **inputs))
+    environ = dict((name, env.from_string(value).render(tower=tower, **namespace))
                    for name, value in credential_type["injectors"]["env"].items())
     return environ, written
 
@@ -289,15 +310,18 @@ def test_the_flasharray_credential_gives_the_reader_its_array_and_the_token_only
     assert used == set(fields)
     files = {"template.api_token_file": str(tmp_path / "token"), "template.ca_file": str(tmp_path / "ca.pem")}
     token = "e31060a7-21fc-e277-6240-25983c6c4592"
-    for validate, ca_cert, want_ca in ((True, "", None), (False, " \n", None),
-                                       (True, "-----BEGIN CERTIFICATE-----\n...", files["template.ca_file"])):
-        environ, written = _injected(ct, {"hostname": "fa1.example.com", "api_token": token,
-                                          "validate_certs": validate, "ca_cert": ca_cert}, files)
+    for skip, ca_cert, want_ca in ((None, "", None), (False, " \n", None), (True, "", None),
+                                   (None, "-----BEGIN CERTIFICATE-----\n...", files["template.ca_file"])):
+        inputs = {"hostname": "fa1.example.com", "api_token": token, "ca_cert": ca_cert}
+        if skip is not None:
+            inputs["skip_tls_verify"] = skip
+        environ, written = _injected(ct, inputs, files)
         assert token not in json.dumps(environ)
         for path, content in written.items():
             Path(path).write_text(content)
         [entry] = pure.array_list([], env=environ)
-        assert entry["hostname"] == "fa1.example.com" and entry["validate_certs"] is validate
+        # a credential without the switch (made through the API, or by this file) verifies the certificate
+        assert entry["hostname"] == "fa1.example.com" and entry["validate_certs"] is not skip, (skip, environ)
         assert entry.get("ca_path") == want_ca, (ca_cert, entry)
         assert pure.with_token_file(entry)["api_token"] == token
 
