@@ -8,6 +8,8 @@ reports explain its problems with them (report_findings.array_problem)."""
 from __future__ import annotations
 
 # (cause, pattern, what it means, what to do); the first match wins
+_CONFIG = ("The cluster entry cannot be used as given.",
+           "Fix sanfleet_ontap (docs/ontap.md) or install what the message names.")
 READ_CAUSES = (
     ("auth", r"HTTP 401\b",
      "ONTAP refused the login: the user name or password (or client certificate) is wrong, or the account is "
@@ -26,6 +28,8 @@ READ_CAUSES = (
      "proxy in between failed.",
      "Run again when the cluster is healthy ('cluster show', 'system services web show'); nothing was judged "
      "against the array in this run."),
+    # before tls, whose "No such file" is a CA file's: the password file named in the entry cannot be read or is empty
+    ("config", r"cannot read the password file|the password file \S+ is empty", *_CONFIG),
     ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
      "The TLS connection failed: the cluster's certificate is not signed by a CA the controller trusts, or the CA "
      "file given is empty or missing.",
@@ -47,7 +51,6 @@ READ_CAUSES = (
      "The answer was not ONTAP's (a proxy's page, an empty answer, a broken paging link).",
      "Point hostname at the cluster management LIF directly; see the message for the request that failed."),
     ("config", r"sanfleet_ontap|hostname is required|give username and password|netapp.ontap",
-     "The cluster entry cannot be used as given.",
-     "Fix sanfleet_ontap (docs/ontap.md) or install what the message names."),
+     *_CONFIG),
 )
 UNREAD = "The cluster could not be read."

@@ -13,6 +13,8 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records 
 
 # (cause, pattern, what it means, what to do); the first match wins. The NVMe part's problem is recognised by the
 # very text the source gives it (NVME_NOT_READ), not by a pattern written again here.
+_CONFIG = ("The FlashArray entry cannot be used as given.",
+           "Fix sanfleet_pure (docs/ontap.md, Pure Storage FlashArray) as the message says.")
 READ_CAUSES = (
     ("nvme_not_read", re.escape(NVME_NOT_READ["reason"]),
      "This version does not read a FlashArray's NVMe namespaces: the host's NVMe-oF devices are not judged against "
@@ -28,6 +30,8 @@ READ_CAUSES = (
     ("unavailable", r"HTTP 5\d\d\b|Server is busy",
      "The FlashArray answered with a server error or said it is busy.",
      "Run again when the array is healthy; nothing was judged against it in this run."),
+    # before tls, whose "No such file" is a CA file's: the API token file named in the entry cannot be read or is empty
+    ("config", r"cannot read the API token file|the API token file \S+ is empty", *_CONFIG),
     ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
      "The TLS connection failed: the array's certificate is not signed by a CA the controller trusts, or the CA "
      "file given is empty or missing.",
@@ -37,7 +41,6 @@ READ_CAUSES = (
      "The FlashArray's management address does not resolve, accept connections or answer in time.",
      "Check hostname in sanfleet_pure (the management address) and that the controller reaches it on HTTPS."),
     ("config", r"sanfleet_pure|PUREFA_|give api_token|give hostname|only HTTPS|REST 2|api_token holds",
-     "The FlashArray entry cannot be used as given.",
-     "Fix sanfleet_pure (docs/ontap.md, Pure Storage FlashArray) as the message says."),
+     *_CONFIG),
 )
 UNREAD = "The FlashArray could not be read."

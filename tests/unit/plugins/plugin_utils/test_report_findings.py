@@ -40,3 +40,27 @@ def test_a_flasharrays_read_error_is_explained_in_its_own_words_not_ontaps():
     assert nvme["cause"] == "nvme_not_read" and "could not be read" not in nvme["meaning"], nvme
     ontap = array_problem(dict(refused, array_kind=None, msg="ONTAP c1: HTTP 401 (not authorized)"))
     assert "security login show" in ontap["action"]
+
+
+def test_a_secret_file_that_cannot_be_read_is_explained_as_the_entry_not_as_tls(tmp_path):
+    """A missing api_token_file (or ONTAP password_file) was explained as a certificate problem ("Give ca_path"): the
+    TLS cause matches the "No such file" of a CA file, and came first (review 12). The messages are the readers' own,
+    raised by a read of an entry whose file is not there, and one whose file is empty."""
+    import pytest
+    from ansible.errors import AnsibleLookupError
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils import ontap, pure
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import array_problem
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    for kind, read, key in (("pure", lambda o: pure.get_truth(o, fetch=lambda: {}), "api_token_file"),
+                            ("ontap", ontap.with_password_file, "password_file")):
+        for path in (tmp_path / "missing", empty):
+            with pytest.raises(AnsibleLookupError) as exc:
+                read({"hostname": "a1.example.com", key: str(path), "username": "ro"})
+            p = array_problem({"cluster": "a1", "svm": None, "kind": "lookup_failed", "msg": str(exc.value),
+                               "array_kind": kind})
+            assert p["cause"] == "config" and "ca_path" not in p["action"], (kind, str(exc.value), p)
+    # a CA file that is not there is still a TLS problem
+    tls = array_problem({"cluster": "a1", "svm": None, "kind": "lookup_failed", "array_kind": "pure",
+                         "msg": "Pure GET /api/api_version on a1: [Errno 2] No such file or directory"})
+    assert tls["cause"] == "tls", tls
