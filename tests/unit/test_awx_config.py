@@ -326,20 +326,24 @@ def test_the_flasharray_credential_gives_the_reader_its_array_and_the_token_only
         assert pure.with_token_file(entry)["api_token"] == token
 
 
-def test_a_flasharray_credential_is_made_and_carried_only_when_its_array_is_given(config):
+def test_an_array_credential_is_made_and_carried_only_when_its_array_is_given(config):
     """Fails when a fleet without a FlashArray gets a FlashArray credential in its jobs (every job would ask a
-    placeholder address, and fail its hosts at the array gate), or when a given one is left out of a job that reads
-    the hosts."""
+    placeholder address, and fail its hosts at the array gate), a FlashArray-only fleet (sanfleet_awx_ontap: {}) the
+    ONTAP one, or when a given one is left out of a job that reads the hosts."""
     name = DATA["sanfleet_awx_pure_credential"]
     assert by_name(config["controller_credentials"])[name]["state"] == "absent"
     assert not [jt["name"] for jt in config["controller_templates"] if name in jt.get("credentials", [])]
     given = rendered({"sanfleet_awx_pure": {"hostname": "fa1.example.com"}})
     assert by_name(given["controller_credentials"])[name]["state"] == "present"
-    for jt in given["controller_templates"]:
-        if jt["name"] == DATA["sanfleet_awx_compliance_merge_template"]:
-            assert "credentials" not in jt
-        else:
-            assert jt["credentials"][-2:] == [DATA["sanfleet_awx_ontap_credential"], name], jt["name"]
+    only = rendered({"sanfleet_awx_pure": {"hostname": "fa1.example.com"}, "sanfleet_awx_ontap": {}})
+    assert by_name(only["controller_credentials"])[DATA["sanfleet_awx_ontap_credential"]]["state"] == "absent"
+    machine = DATA["sanfleet_awx_machine_credential"]
+    for config_given, arrays in ((given, [DATA["sanfleet_awx_ontap_credential"], name]), (only, [name])):
+        for jt in config_given["controller_templates"]:
+            if jt["name"] == DATA["sanfleet_awx_compliance_merge_template"]:
+                assert "credentials" not in jt
+            else:
+                assert jt["credentials"] == [machine] + arrays, jt["name"]
 
 
 def test_compliance_job_is_sliced_read_only_and_scheduled(config):
