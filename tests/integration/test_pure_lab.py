@@ -10,18 +10,19 @@ Both are given as the README says: `sanfleet_ontap` and `sanfleet_pure`.
 
 - test_disconnected_removed_in_use_refused_beside_ontap: three FlashArray LUNs and target1's ONTAP LUNs on one host;
   FlashArray LUNs 2 and 3 disconnected, LUN 3 mounted. The check run plans the removal of LUN 2 only, refuses LUN 3
-  (mounted), judges LUN 1 healthy against the FlashArray and the ONTAP LUNs healthy against the cluster; the real
-  run does exactly that plan and nothing else changes.
+  (mounted), judges LUN 1 healthy against the FlashArray and the ONTAP LUNs healthy against the cluster; the audit
+  reports LUNs 2 and 3 stale and changes nothing; the real run does exactly the plan and nothing else changes.
 - test_outage_kept_and_unread_array_not_covered: a FlashArray LUN still connected whose two portals are cut is
   kept (paths_down_but_mapped); with the FlashArray asked but not readable (its token refused) the same LUN is
   `not_covered`, never `unknown_array` (absent from what was read is not unmapped), and the run fails that host
   at the array gate, saying which array and what its token needs.
 """
+import json
 import sys
 
 import pytest
 
-from test_remediate_lab import LISTING, mapped, run_play, sh  # noqa: I100 (same directory)
+from test_remediate_lab import LISTING, mapped, run_audit, run_play, sh  # noqa: I100 (same directory)
 from test_two_clusters_lab import left_alone, map_verdicts
 
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import pure_wwid
@@ -112,6 +113,17 @@ def test_disconnected_removed_in_use_refused_beside_ontap(lab, tmp_path, arrays)
             assert judged[wwid]["kind"] == "healthy", judged[wwid]
             assert [c["cluster"] for c in judged[wwid]["evidence"]["coverage"]] == ["sanlab"], judged[wwid]
         assert chk.executed() == []
+
+        # the audit (README command 1's playbook) judges the same devices against the same two arrays
+        reports = tmp_path / "audit-reports"
+        audit, _seconds = run_audit(lab, reports, ontap, extra={"sanfleet_pure": [pure.entry()]})
+        assert audit.returncode == 0, audit.stdout[-4000:]
+        doc = json.loads((reports / "hosts" / "sanlab.json").read_text())
+        assert doc["summary"]["array_state"] == "checked", doc["summary"]
+        audited = dict((v["name"], v["kind"]) for v in doc["verdicts"])
+        assert audited[w[2]] == audited[w[3]] == "stale_unmapped", audited
+        assert all(audited.get(wwid, "healthy") == "healthy" for wwid in [w[1]] + ontap_maps), audited
+        assert sh(lab, LISTING) == before
 
         real = run_play(lab, ontap, tmp_path, tag="pure-real", extra=given)
         assert real.rc == 0, real.out[-4000:]

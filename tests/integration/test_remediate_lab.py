@@ -148,14 +148,15 @@ def run_play(lab, sim, tmp_path, check=False, extra=None, timeout=600, tag="run"
     return Play(proc.returncode, proc.stdout + proc.stderr, seconds, records)
 
 
-def run_audit(lab, reports, sim=None):
+def run_audit(lab, reports, sim=None, extra=None):
     """playbooks/audit.yml on the lab VM, its reports in `reports`, without an ONTAP cluster or with the simulator
-    `sim` passed as the README says (-e @ontap.yml holding sanfleet_ontap): (process, seconds)."""
+    `sim` passed as the README says (-e @ontap.yml holding sanfleet_ontap), and `extra` variables: (process,
+    seconds)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SANFLEET_REPORT_DIR", "ONTAP_"))}
     env.update(ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1", ANSIBLE_PIPELINING="True",
                ANSIBLE_RETRY_FILES_ENABLED="False")
     argv = ["ansible-playbook", "-i", str(lab.inventory_path()), str(ROOT / "playbooks" / "audit.yml"),
-            "-e", json.dumps({"sanfleet_hosts": "sanlab", "sanfleet_report_dir": str(reports)})]
+            "-e", json.dumps(dict({"sanfleet_hosts": "sanlab", "sanfleet_report_dir": str(reports)}, **(extra or {})))]
     if sim is not None:
         ontap_yml = reports.parent / "ontap.yml"
         ontap_yml.write_text(json.dumps({"sanfleet_ontap": [sim.options()]}))
