@@ -281,7 +281,7 @@ def _injected(credential_type, inputs, files):
     renders them (awx/main/models/credential.py, inject_credential, at e21dd0a0: the inputs the credential holds, a
     string only when not empty, and a boolean field it does not hold False, lines 590-607; a sandboxed Jinja)."""
     env = jinja2.sandbox.ImmutableSandboxedEnvironment()
-    namespace = dict((k, v) for k, v in inputs.items() if type(v) is bool or len(v))
+    namespace = dict((k, v) for k, v in inputs.items() if isinstance(v, bool) or len(v))
     for field in credential_type["inputs"]["fields"]:
         if field["type"] == "boolean" and field["id"] not in inputs:
             namespace[field["id"]] = False
