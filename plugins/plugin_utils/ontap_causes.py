@@ -29,7 +29,7 @@ READ_CAUSES = (
      "Run again when the cluster is healthy ('cluster show', 'system services web show'); nothing was judged "
      "against the array in this run."),
     # before tls, whose "No such file" is a CA file's: the password file named in the entry cannot be read or is empty
-    ("config", r"cannot read the password file|the password file \S+ is empty", *_CONFIG),
+    ("config", r"cannot read the password file|the password file .+ is empty", *_CONFIG),
     ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
      "The TLS connection failed: the cluster's certificate is not signed by a CA the controller trusts, or the CA "
      "file given is empty or missing.",

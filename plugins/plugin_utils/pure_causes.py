@@ -31,7 +31,7 @@ READ_CAUSES = (
      "The FlashArray answered with a server error or said it is busy.",
      "Run again when the array is healthy; nothing was judged against it in this run."),
     # before tls, whose "No such file" is a CA file's: the API token file named in the entry cannot be read or is empty
-    ("config", r"cannot read the API token file|the API token file \S+ is empty", *_CONFIG),
+    ("config", r"cannot read the API token file|the API token file .+ is empty", *_CONFIG),
     ("tls", r"CERTIFICATE_VERIFY_FAILED|SSLError|certificate verify failed|SSL: |X509|ca_path|No such file",
      "The TLS connection failed: the array's certificate is not signed by a CA the controller trusts, or the CA "
      "file given is empty or missing.",

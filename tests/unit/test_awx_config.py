@@ -185,7 +185,7 @@ def test_names_are_variables(config):
     assert nodes["run"]["unified_job_template"]["name"] == "SAN cleanup"
     assert "SAN cleanup" in by_name(renamed["controller_templates"])
     text = (AWX / "sanfleet.yml").read_text().split("# --- infra.aap_configuration data")[1]
-    for name in ("sanfleet SAN compliance", "SAN hosts", "sanfleet ONTAP", "sanfleet ssh"):
+    for name in ("sanfleet SAN compliance", "SAN hosts", "sanfleet ONTAP, TLS verified", "sanfleet ssh"):
         assert name not in text, name  # only in the variables above
 
 
@@ -256,6 +256,17 @@ def test_the_ontap_credential_as_this_file_makes_it_verifies_the_cluster_certifi
         environ, _written = _injected(ct, dict(made, username="ro", password="s3cret", **extra), files)
         [entry] = ontap.cluster_list([], env=environ)
         assert entry.get("validate_certs", True) is verify, (extra, environ)
+
+
+def test_the_verified_ontap_credential_type_is_not_the_released_one_awx_would_refuse_to_change(config):
+    """0.2.0 made the type "sanfleet ONTAP" with a validate_certs field (and the credential "sanfleet ONTAP cluster1").
+    AWX refuses a change to the inputs of a type a credential uses (awx/api/serializers.py,
+    CredentialTypeSerializer.validate, lines 2930-2932 at e21dd0a0): under the old name the skip_tls_verify type would
+    never replace it on an install that has it, and its credential kept injecting ONTAP_VALIDATE_CERTS=False."""
+    released = {"sanfleet ONTAP", "sanfleet ONTAP cluster1"}
+    assert not released & {DATA["sanfleet_awx_credential_type"], DATA["sanfleet_awx_ontap_credential"]}
+    guide = (ROOT / "docs" / "awx.md").read_text()
+    assert "Upgrading from 0.2.0" in guide and all('"%s"' % name in guide for name in sorted(released))
 
 
 def test_the_password_reaches_the_job_as_a_file_never_in_its_environment(config):

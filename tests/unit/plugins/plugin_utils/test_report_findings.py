@@ -52,9 +52,12 @@ def test_a_secret_file_that_cannot_be_read_is_explained_as_the_entry_not_as_tls(
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import array_problem
     empty = tmp_path / "empty"
     empty.write_text("")
+    spaced = tmp_path / "a dir" / "empty"      # a path with a blank in it (review 13)
+    spaced.parent.mkdir()
+    spaced.write_text("")
     for kind, read, key in (("pure", lambda o: pure.get_truth(o, fetch=lambda: {}), "api_token_file"),
                             ("ontap", ontap.with_password_file, "password_file")):
-        for path in (tmp_path / "missing", empty):
+        for path in (tmp_path / "missing", empty, spaced):
             with pytest.raises(AnsibleLookupError) as exc:
                 read({"hostname": "a1.example.com", key: str(path), "username": "ro"})
             p = array_problem({"cluster": "a1", "svm": None, "kind": "lookup_failed", "msg": str(exc.value),
