@@ -17,10 +17,10 @@
 # VM (lint, build, docs, the tooling tests, sanity, ansible-test units, the integration tests of the fixture fleet
 # and the ONTAP simulator: stage fleet, and the ansible-core matrix) run beside bookworm's lab, one after the other,
 # at nice 10 (on their own with SANLAB=0), and the other generations' labs as a second chain beside it, then stage
-# lab-bookworm2 on a second bookworm VM in that chain (the tests marked bookworm_second_vm: Fibre Channel's; then the
-# audit and remediate playbooks from ansible-core 2.16 against the guest with a Python 3.6 interpreter): the TCG
-# guests leave part of the two cores idle while their tests wait on the kernel's timers, and CI's 60 minutes cannot
-# hold the lab tests one after the other.
+# lab-bookworm2 on a second bookworm VM in that chain (the tests marked bookworm_second_vm: Fibre Channel's, the
+# FlashArray's and the multipath fix in an outage; then the audit and remediate playbooks from ansible-core 2.16
+# against the guest with a Python 3.6 interpreter): the TCG guests leave part of the two cores idle while their tests
+# wait on the kernel's timers, and CI's 60 minutes cannot hold the lab tests one after the other.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -232,7 +232,8 @@ pytest_lab() {  # every lab test on bookworm; on the other generations the every
 
 # bookworm's second VM (LAB_BOOKWORM2_PORT), in the other generations' chain after theirs, so that bookworm's lab,
 # which ends CI, is shorter by what runs here: the tests marked bookworm_second_vm (Fibre Channel's: ~15-23 minutes
-# of bookworm's 63 in the CI of 2026-11-28), then the audit and remediate playbooks from ansible-core 2.16 against the
+# of bookworm's 63 in the CI of 2026-11-28; the FlashArray's; the multipath fix in an outage, ~5 minutes mostly spent
+# waiting on the kernel's timers, while this chain ended ~8 minutes before bookworm's lab on 2026-11-30), then the audit and remediate playbooks from ansible-core 2.16 against the
 # guest with a Python 3.6 interpreter (tests/integration/test_python36_lab.py; README "Python on the hosts": Python
 # 3.6 copied in, then the setup module, the audit, the check run and the approved run, some 5 minutes)
 lab_bookworm2() (  # a subshell: the environment of scripts/setup.sh --core 2.16.19 stays in it
