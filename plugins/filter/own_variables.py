@@ -87,7 +87,10 @@ _SETS = {
 # sets for a rescue (facts of the host) and the inputs of the report role that replace what the play's hosts reported
 # (compliance_merge's) or decide what an unreachable host does; given, they outrank what the play holds.
 RESCUE = ("ansible_failed_task", "ansible_failed_result")
-_REPORT_INPUTS = ("fleet_report_reports", "fleet_report_hosts", "fleet_report_unreachable_fails")
+_REPORT_INPUTS = ("fleet_report_reports", "fleet_report_hosts", "fleet_report_unreachable_fails",
+                  # given, an empty list reads as "igroups compared, none shared" in a report whose igroups were
+                  # never read (only the audit reads them, and sets it itself)
+                  "fleet_report_igroup_records")
 # remediate.yml also refuses: the rescue's names, which it reads where a leftover of an earlier play could count (its
 # play is refused after any other play's facts anyway; audit.yml and compliance.yml read them inside their rescue only,
 # where Ansible has just set them, so there a leftover is harmless and only an extra var is refused); and the

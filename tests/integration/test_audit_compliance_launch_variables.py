@@ -42,11 +42,14 @@ def test_an_audit_with_a_fix_switch_in_the_inventory_still_audits(fleet):
     ("audit", {"fleet_report_igroup_records": []}),
     ("compliance", {"sanfleet_compliance_violations": []}),
     ("compliance", {"fleet_report_reports": []}),
+    ("compliance", {"fleet_report_igroup_records": []}),
+    ("remediate", {"fleet_report_igroup_records": []}),
 ])
 def test_a_name_the_playbook_sets_given_at_launch_is_refused_before_any_read(fleet, playbook, given):
     """A SAN host given sanfleet_host_state=not_san was reported not_san with its SAN checks skipped; a compliance
     run given its violations or the hosts' reports said what the launcher wrote; an audit given no igroup records
-    reported no igroup shared by several hosts whatever the clusters said."""
+    reported no igroup shared by several hosts whatever the clusters said, and a compliance or remediate run, which
+    reads no igroup, turned its report's "igroups not compared" into "compared, none shared"."""
     run = run_playbook(fleet, playbook, "given-" + next(iter(given)), "-e", "sanfleet_hosts=san",
                        "-e", json.dumps(given), verbosity=None, hosts={HOST: fleet["hosts"][HOST]})
     _refused_before_any_read(run, next(iter(given)))
