@@ -300,6 +300,22 @@ def uuid_text(text):
     return text.strip().lower()
 
 
+_NGUID = re.compile(r"^[0-9a-f]{32}\Z")
+
+
+def nguid_text(text):
+    """A namespace's NGUID as 32 lower-case hex digits, from the host's sysfs (`/sys/block/nvmeXnY/nguid`, which the
+    kernel prints as a UUID: nguid_show, "%pU") or from an array's 32-digit form; None for anything else and for
+    all zeros (no NGUID: the NVMe base specification's "not reported")."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip().lower()
+    digits = text.replace("-", "") if _UUID.match(text) else text
+    if not _NGUID.match(digits) or not digits.strip("0"):
+        return None
+    return digits
+
+
 # An NSID in ONTAP's REST form: "8 hexadecimal digits (zero-filled) followed by a lower case h" (REST API reference,
 # /protocols/nvme/subsystem-maps `nsid` and `anagrpid`, the same words from 9.6 to 9.17.1; the CLI's
 # "<Hex 32bit Integer>"), e.g. "00000001h"

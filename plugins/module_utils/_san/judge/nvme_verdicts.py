@@ -30,7 +30,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    InvalidInput, normalize_initiator, nsid_number, uuid_text)
+    InvalidInput, nguid_text, normalize_initiator, nsid_number, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import is_epoch
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import fc_port_name, is_fabrics
@@ -143,6 +143,8 @@ class NvmeTruth(object):
                                      % (where, rec.get("subsystem_nqn"), rec.get("nsid")))
             # the host NQNs the namespace's subsystem allows: never read as "none" when missing or malformed
             _strings(rec.get("host_nqns"), where + ".host_nqns", empty=False)
+            if rec.get("nguid") is not None and nguid_text(rec["nguid"]) is None:
+                raise NvmeTruthError("%s.nguid must be an NGUID (32 hex digits), got %r" % (where, rec["nguid"]))
             self.mapped.setdefault((nqn, nsid), []).append(rec)
 
     def svm_of(self, subsysnqn):
@@ -237,6 +239,15 @@ def _not_read_for(ns, svm, controllers, truth):
     return None
 
 
+def _part(svm):
+    """The part of the array that serves a subsystem, in a reason: ONTAP's SVM; a FlashArray (no SVM) itself."""
+    return svm[1] if svm[1] is not None else "array %s" % svm[0]
+
+
+def _part_of(svm):
+    return "%s (%s)" % (svm[1], svm[0]) if svm[1] is not None else _part(svm)
+
+
 def _lif_kind(transport):
     return "NVMe/FC" if transport == "fc" else "NVMe/TCP"
 
@@ -248,10 +259,33 @@ def _off_the_svm(ns, svm, controllers, truth):
     for p in ns["paths"]:
         transport = (controllers.get(p["controller"]) or {}).get("transport")
         if not truth.lif_of(svm, transport, p.get("traddr")):
-            return ("path %s reaches %s %s, which is no %s LIF of %s (%s) that was read: another cluster may "
+            return ("path %s reaches %s %s, which is no %s LIF of %s that was read: another cluster may "
                     "present this subsystem there" % (p["name"], transport, p.get("traddr"), _lif_kind(transport),
-                                                      svm[1], svm[0]))
+                                                      _part_of(svm)))
     return None
+
+
+def _array_identity(record):
+    """What a record says the namespace is: ("NGUID", 32 hex digits) when the array gives one (a FlashArray's,
+    built from the volume serial), else ("UUID", its UUID) (ONTAP's namespace UUID, which the host's sysfs shows)."""
+    if record.get("nguid") is not None:
+        return ("NGUID", nguid_text(record["nguid"]))
+    return ("UUID", uuid_text(record.get("uuid")))
+
+
+_HOST_FIELD = {"UUID": "uuid", "NGUID": "nguid"}   # where the snapshot holds each form
+
+
+def _host_identity(ns, wanted):
+    """(form, the host's identity of the namespace in that form, or None when it shows none: never a match), in the
+    form the records give (their first when they give two: then no host identity matches them all)."""
+    form = sorted(f for f, _value in wanted)[0]
+    return (form, nguid_text(ns.get("nguid")) if form == "NGUID" else uuid_text(ns.get("uuid")))
+
+
+def _shown(form, value):
+    """An identity in a reason: a UUID bare (as ONTAP and sysfs print it), an NGUID named."""
+    return "%s" % (value,) if form == "UUID" else "NGUID %s" % (value,)
 
 
 def judge_namespace(ns, controllers, truth):
@@ -272,11 +306,13 @@ def judge_namespace(ns, controllers, truth):
     where = {"cluster": svm[0], "svm": svm[1]}
     answering = [p for p in ns["paths"] if _answers(p)]
     if records:
-        uuids = set(uuid_text(r.get("uuid")) for r in records)
-        if uuid_text(ns.get("uuid")) is None or uuids != set([uuid_text(ns.get("uuid"))]):
+        wanted = set(_array_identity(r) for r in records)
+        have = _host_identity(ns, wanted)
+        if have[1] is None or wanted != set([have]):
             return _verdict(ns, kind="uuid_mismatch", reason="NSID %s of %s is now namespace %s on the array, "
                             "the host has %s: another namespace at this NSID (CORRUPTION RISK if it is written)"
-                            % (ns["nsid"], ns["subsysnqn"], ", ".join(sorted(str(u) for u in uuids)), ns.get("uuid")),
+                            % (ns["nsid"], ns["subsysnqn"], ", ".join(sorted(_shown(*w) for w in wanted)),
+                               _shown(have[0], have[1] or ns.get(_HOST_FIELD[have[0]]))),
                             array=where, records=[r.get("name") for r in records])
         if len(answering) == len(ns["paths"]):
             return _verdict(ns, kind="healthy", reason="mapped to this host, every path live", array=where)
@@ -285,22 +321,22 @@ def judge_namespace(ns, controllers, truth):
                         array=where)
     why = _off_the_svm(ns, svm, controllers, truth)
     if why:
-        return _verdict(ns, kind="not_covered", reason="not mapped by %s, but %s" % (svm[1], why), array=where)
+        return _verdict(ns, kind="not_covered", reason="not mapped by %s, but %s" % (_part(svm), why), array=where)
     unknown = sorted(h for h in hostnqns if truth.allows(svm, ns["subsysnqn"], h) is None)
     if unknown:
         # no map record may only mean that the subsystem's hosts list was not read (the lookup keeps the records of
         # the host NQNs it lists): the controller judge calls that unknown, and so does the namespace's
         return _verdict(ns, kind="not_covered", reason="not judged: which hosts %s of %s allows was not read, so "
                         "no map record of %s is no proof that NSID %s is unmapped" % (
-                            svm[1], ns["subsysnqn"], ", ".join(unknown), ns["nsid"]), array=where)
+                            _part(svm), ns["subsysnqn"], ", ".join(unknown), ns["nsid"]), array=where)
     live = [p["name"] for p in ns["paths"] if p["controller_state"] == "live"]
     if live:
         # a live controller drops an unmapped namespace by itself (lab finding 15), whatever the ANA state says
         return _verdict(ns, kind="unexpected_visibility", reason="the array maps NSID %s of %s to none of %s, yet "
                         "live controllers present it (%s): the truth may be older than the host" % (
                             ns["nsid"], ns["subsysnqn"], ", ".join(sorted(hostnqns)), ", ".join(live)), array=where)
-    return _verdict(ns, kind="stale_unmapped", reason="%s (%s) no longer maps NSID %s of %s to this host, and no "
-                    "controller to it is live" % (svm[1], svm[0], ns["nsid"], ns["subsysnqn"]), array=where)
+    return _verdict(ns, kind="stale_unmapped", reason="%s no longer maps NSID %s of %s to this host, and no "
+                    "controller to it is live" % (_part_of(svm), ns["nsid"], ns["subsysnqn"]), array=where)
 
 
 def judge_controller(ctrl, namespaces, verdicts, truth, unread):
@@ -329,8 +365,8 @@ def judge_controller(ctrl, namespaces, verdicts, truth, unread):
     out["host_allowed"] = None if svm is None else truth.allows(svm, ctrl.get("subsysnqn"), ctrl.get("hostnqn"))
     if svm is not None and truth.lif_of(svm, ctrl.get("transport"), traddr) is False:
         return dict(out, kind="lif_gone", array={"cluster": svm[0], "svm": svm[1]},
-                    reason="%s, reconnecting to %s, which no %s LIF of %s (%s) has any more"
-                           % (ctrl.get("state"), traddr, _lif_kind(ctrl.get("transport")), svm[1], svm[0]))
+                    reason="%s, reconnecting to %s, which no %s LIF of %s has any more"
+                           % (ctrl.get("state"), traddr, _lif_kind(ctrl.get("transport")), _part_of(svm)))
     return dict(out, kind="controller_down", reason="%s: an outage unless the array says otherwise" % ctrl.get("state"))
 
 

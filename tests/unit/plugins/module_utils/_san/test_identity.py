@@ -762,3 +762,17 @@ def test_an_nsid_is_read_from_ontaps_hex_text_or_decimal_never_from_an_ambiguous
 
 def test_ontaps_hex_id_text_is_taken_only_in_its_documented_shape():
     assert ontap_hex_id("00000002h") == 2 and ontap_hex_id("2") is None and ontap_hex_id(2) is None
+
+
+@pytest.mark.parametrize("text, nguid", [
+    # sysfs nguid (drivers/nvme/host/sysfs.c nguid_show: "%pU"), Pure's example NGUID (fixtures/pure/SOURCES.md)
+    ("009714b5-cb91-634c-24a9-37470002b2c8\n", "009714b5cb91634c24a937470002b2c8"),
+    ("009714B5CB91634C24A937470002B2C8", "009714b5cb91634c24a937470002b2c8"),
+    ("00000000-0000-0000-0000-000000000000", None),       # no NGUID reported
+    ("0097-14b5cb91634c24a937470002b2c8", None),          # hyphens that are not a UUID's
+    ("009714b5cb91634c24a937470002b2c", None),
+    ("eui.009714b5cb91634c24a937470002b2c8", None),       # the wwid form: another attribute
+    (None, None), (12, None),
+])
+def test_an_nguid_in_the_forms_sysfs_and_an_array_give_it(text, nguid):
+    assert si.nguid_text(text) == nguid

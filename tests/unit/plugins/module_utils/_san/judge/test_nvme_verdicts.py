@@ -816,3 +816,59 @@ def test_a_namespace_reason_names_each_uuid_host_nqn_and_live_path_it_lists_apar
     assert (v["kind"], v["reason"]) == (
         "not_covered", "not judged: which hosts svm1 of %s allows was not read, so no map record of %s, %s is no "
                        "proof that NSID 2 is unmapped" % (SUB, OTHER_HOST, HOST))
+
+
+# A FlashArray's namespace: its NGUID, 32 hex digits from the volume serial (pure_records.pure_nguid; Pure's example
+# serial 9714B5CB91634C470002B2C8, fixtures/pure/SOURCES.md), and as the host's sysfs prints it: nguid_show and, for
+# a namespace without a UUID, uuid_show too print the NGUID as a UUID ("%pU", drivers/nvme/host/sysfs.c)
+PURE_NGUID = "009714b5cb91634c24a937470002b2c8"
+PURE_NGUID_SYSFS = "009714b5-cb91-634c-24a9-37470002b2c8"
+
+
+def _pure_truth(nguid=PURE_NGUID, mapped=True):
+    truth = _truth(mapped=(1,) if mapped else ())
+    for rec in truth["namespaces"]:
+        rec.update(uuid=None, nguid=nguid, name="vol-nvme")
+    return truth
+
+
+def test_a_flasharray_namespace_is_matched_by_its_nguid_in_the_form_sysfs_prints_it():
+    """Fails when a FlashArray record (an NGUID, no UUID) is not matched to the host namespace whose sysfs nguid (and
+    uuid, which the kernel fills with the NGUID) is that NGUID, or when a namespace with another NGUID, or none, is
+    not uuid_mismatch: a reused NSID would be judged as the volume the array maps there."""
+    host_ns = _ns(1, uuid=PURE_NGUID_SYSFS, nguid=PURE_NGUID_SYSFS)
+    assert _judge_ns(host_ns, _pure_truth())["kind"] == "paths_down_but_mapped"
+    other = _judge_ns(dict(host_ns, nguid="009714b5-cb91-634c-24a9-37470002b2c9"), _pure_truth())
+    assert (other["kind"], other["records"]) == ("uuid_mismatch", ["vol-nvme"])
+    assert ("is now namespace NGUID %s on the array, the host has NGUID 009714b5cb91634c24a937470002b2c9"
+            % PURE_NGUID) in other["reason"], other["reason"]
+    # the UUID alone is no NGUID: a namespace with a UUID of its own and no NGUID is another namespace
+    for nguid in (None, "00000000-0000-0000-0000-000000000000", "not read"):
+        v = _judge_ns(dict(host_ns, nguid=nguid), _pure_truth())
+        assert v["kind"] == "uuid_mismatch" and "CORRUPTION RISK" in v["reason"], (nguid, v)
+
+
+def test_records_of_one_nsid_in_two_identity_forms_match_no_host_namespace():
+    """Fails when an NSID the truth gives once as an NGUID and once as a UUID is judged mapped to a host namespace
+    that matches one of them: the truth does not say which namespace is there."""
+    truth = _pure_truth()
+    truth["namespaces"].append(dict(WHERE, uuid=UUID % 1, name="/vol/v/ns1", nsid=1, subsystem_nqn=SUB,
+                                    host_nqns=[HOST]))
+    for ns in (_ns(1, uuid=PURE_NGUID_SYSFS, nguid=PURE_NGUID_SYSFS), _ns(1)):
+        assert _judge_ns(ns, truth)["kind"] == "uuid_mismatch"
+
+
+def test_a_flasharray_namespace_without_a_connection_is_stale_only_behind_no_live_controller():
+    """The NVMe judge's rules hold for a FlashArray's records as for ONTAP's: no connection to this host and no live
+    path is stale_unmapped; a live controller presenting it is unexpected_visibility."""
+    dead = {"nvme0": _ctrl("nvme0", "connecting", "127.0.0.5"), "nvme1": _ctrl("nvme1", "connecting", "127.0.0.6")}
+    host_ns = _ns(1, ctrls=dead, uuid=PURE_NGUID_SYSFS, nguid=PURE_NGUID_SYSFS)
+    assert _judge_ns(host_ns, _pure_truth(mapped=False), dead)["kind"] == "stale_unmapped"
+    assert _judge_ns(_ns(1, uuid=PURE_NGUID_SYSFS, nguid=PURE_NGUID_SYSFS), _pure_truth(mapped=False))["kind"] == \
+        "unexpected_visibility"
+
+
+@pytest.mark.parametrize("nguid", ["009714b5cb91634c24a937470002b2c", "zz9714b5cb91634c24a937470002b2c8", 7])
+def test_a_record_whose_nguid_is_no_nguid_is_refused_as_bad_input(nguid):
+    with pytest.raises(nv.NvmeTruthError, match=r"array_truth\.nvme\.namespaces\[0\]\.nguid must be an NGUID"):
+        nv.NvmeTruth(_pure_truth(nguid=nguid))
