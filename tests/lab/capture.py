@@ -337,19 +337,32 @@ def sc_nvme_stale(lab):
     one path through it."""
     lab.reset()
     lab.agent("nvme_setup", nsids=[1, 2, 3], ctrl_loss_tmo=-1)
+    _nvme_stale_steps(lab, "nvme_stale")
+
+
+def _nvme_stale_steps(lab, what):
     lab.ssh("mkfs.ext4 -q -F /dev/nvme0n1 && mkdir -p /mnt/nvme1 && mount /dev/nvme0n1 /mnt/nvme1", timeout=120,
             check=True)
     lab.agent("nvme_cut_lif", lif="all")
     res = lab.agent("nvme_wait_controllers", state="connecting", timeout=60)
     if not res["ok"]:
-        raise LabError("nvme_stale: controllers not connecting: %s" % res)
+        raise LabError("%s: controllers not connecting: %s" % (what, res))
     lab.agent("nvme_unmap", nsid=2)
     lab.agent("nvme_delete_lif", lif="a")
     lab.agent("nvme_restore_lif", lif="all")
     res = lab.agent("nvme_wait_controllers", state="live", lif="b", timeout=60)
     if not res["ok"]:
-        raise LabError("nvme_stale: LIF b's controller not live: %s" % res)
+        raise LabError("%s: LIF b's controller not live: %s" % (what, res))
     time.sleep(3)   # its namespace rescan
+
+
+def sc_nvme_pure_stale(lab):
+    """nvme_stale with a FlashArray's namespace identity (agent nvme_setup vendor pure): each namespace an NGUID
+    ("00" + serial[0:14] + "24a937" + serial[14:], the serials in truth.json) and no UUID, so the kernel's sysfs
+    uuid shows the NGUID and wwid is eui.<NGUID>; the subsystem keeps the lab's NQN."""
+    lab.reset()
+    lab.agent("nvme_setup", nsids=[1, 2, 3], ctrl_loss_tmo=-1, vendor="pure")
+    _nvme_stale_steps(lab, "nvme_pure_stale")
 
 
 def sc_nvme_outage(lab):
@@ -401,7 +414,7 @@ SCENARIOS = {"healthy": sc_healthy, "unmapped": sc_unmapped, "portal_cut": sc_po
              "mounted": sc_mounted, "two_targets": sc_two_targets, "fc_healthy": sc_fc_healthy,
              "fc_unmapped": sc_fc_unmapped, "fc_rport_blocked": sc_fc_rport_blocked,
              "fc_two_targets": sc_fc_two_targets, "nvme_healthy": sc_nvme_healthy, "nvme_stale": sc_nvme_stale,
-             "nvme_outage": sc_nvme_outage, "fc_only": sc_fc_only, "nvme_only": sc_nvme_only}
+             "nvme_outage": sc_nvme_outage, "nvme_pure_stale": sc_nvme_pure_stale, "fc_only": sc_fc_only, "nvme_only": sc_nvme_only}
 
 
 # --------------------------------------------------------------------------------------------- capture

@@ -2533,14 +2533,24 @@ def nvme_connect(lif, ctrl_loss_tmo=None):
     log("NVMe connected to LIF %s (%s)" % (lif, address))
 
 
+def nvme_pure_identity(nsid):
+    """A FlashArray volume's serial (24 hex digits, upper case) and the NGUID its namespace shows: "00" + the
+    serial's first 14 digits + Pure's OUI 24a937 + its last 10 (pure_records.pure_nguid, with its sources)."""
+    serial = "5A1AB0E2C7D94F31%08X" % (0x900 + int(nsid))
+    return serial, ("00" + serial[:14] + "24a937" + serial[14:]).lower()
+
+
 def nvme_export(ns):
-    """The namespace's nvmet entry in the subsystem, enabled (its backing file and UUID from the array state)."""
+    """The namespace's nvmet entry in the subsystem, enabled (its backing file and identity from the array state):
+    an ONTAP-like namespace has a UUID (and the NGUID of its first 32 digits); a FlashArray-like one an NGUID and
+    no UUID (all zeros: nvmet then leaves the UUID descriptor out, as the host's "No UUID available" shows)."""
     d = nvme_subsys_dir() + "/namespaces/%d" % ns["nsid"]
     if not os.path.isdir(d):
         os.mkdir(d)
     wr(d + "/device_path", ns["backing"])
-    wr(d + "/device_uuid", ns["uuid"])
-    wr(d + "/device_nguid", ns["uuid"].replace("-", "")[:32])
+    nguid = ns.get("nguid") or ns["uuid"].replace("-", "")[:32]
+    wr(d + "/device_uuid", ns["uuid"] or "00000000-0000-0000-0000-000000000000")
+    wr(d + "/device_nguid", "-".join((nguid[:8], nguid[8:12], nguid[12:16], nguid[16:20], nguid[20:])))
     wr(d + "/enable", "1")
 
 
@@ -2562,8 +2572,10 @@ def nvme_wait(nsids, paths, timeout):
         time.sleep(0.3)
 
 
-def v_nvme_setup(nsids=(1, 2), size_mb=16, ctrl_loss_tmo=None, timeout=60):
-    """The NVMe SVM: subsystem, namespaces `nsids`, both LIFs, and this host connected to each LIF."""
+def v_nvme_setup(nsids=(1, 2), size_mb=16, ctrl_loss_tmo=None, timeout=60, vendor="ontap"):
+    """The NVMe SVM: subsystem, namespaces `nsids`, both LIFs, and this host connected to each LIF. With
+    vendor="pure" the namespaces have a FlashArray's identity (nvme_pure_identity: an NGUID, no UUID, a serial in
+    the array state); the subsystem keeps its NQN."""
     for mod in ("nvmet", "nvmet-tcp", "nvme-tcp"):
         run(["modprobe", mod], timeout=30, check=True)
     nvme_remove()
@@ -2585,6 +2597,9 @@ def v_nvme_setup(nsids=(1, 2), size_mb=16, ctrl_loss_tmo=None, timeout=60):
             f.truncate(int(size_mb) << 20)
         ns = {"nsid": int(nsid), "gen": 0, "uuid": nvme_ns_uuid(nsid, 0), "backing": backing,
               "name": "%s/ns%dg0" % (NVME_ARRAY["volume"], int(nsid)), "mapped": True, "size_bytes": int(size_mb) << 20}
+        if vendor == "pure":
+            serial, nguid = nvme_pure_identity(nsid)
+            ns.update(uuid=None, serial=serial, nguid=nguid, name="sanlab-pure-ns%d" % int(nsid))
         nvme_export(ns)
         state["namespaces"].append(ns)
     for lif, address, ana in NVME_LIFS:
