@@ -14,8 +14,9 @@ description:
     Pure Storage FlashArray of O(pure), each in bulk and once per run per array, and returns one array-truth
     contract (docs/ontap.md) for the host whose initiators are O(initiators).
   - An array that cannot be read is a problem (C(lookup_failed)) of the truth, not an error; the other arrays are
-    still judged, and no removal is planned on the host. A FlashArray's NVMe namespaces are not read by this
-    version, so each FlashArray read adds a problem to the NVMe truth (the host's NVMe devices are not judged).
+    still judged, and no removal is planned on the host. A FlashArray's NVMe namespaces (connections with an NSID)
+    are matched by the NGUID its volume serial gives; ports that name two NQNs add a problem to the NVMe truth (the
+    host's NVMe devices are not judged).
   - With no array given at all (O(ontap) and O(pure) empty, and neither C(ONTAP_HOSTNAME) nor C(PUREFA_URL) set),
     the result is an empty truth with the problem C(no_cluster).
   - Runs on the controller; reading ONTAP needs the C(requests) Python library and the netapp.ontap collection.

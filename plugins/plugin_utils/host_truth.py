@@ -39,7 +39,7 @@ class ArraySource:
     """What sources share: an array named by ``hostname`` with no part of it (``scope`` None), reads that fail as
     lookup errors, and a read that carries its name under ``name_field`` and its time, requests, retries and
     warnings under the same keys. A source sets ``kind`` and ``name_field`` and implements ``read``,
-    ``lun_records``, ``targets`` and ``add_nvme``, and declares ``read_causes``."""
+    ``lun_records``, ``targets`` and ``add_nvme``, and declares ``read_causes`` and ``kind_meanings``."""
 
     kind = None
     name_field = None
@@ -49,6 +49,8 @@ class ArraySource:
     # failure no pattern explains means
     read_causes = ()
     unread_meaning = "The array could not be read."
+    # what the problem kinds dropped_mapping and unexpected_format mean from this vendor: {kind: (meaning, action)}
+    kind_meanings = {}
 
     @staticmethod
     def label(opts):

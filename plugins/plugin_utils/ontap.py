@@ -161,6 +161,7 @@ class OntapSource(ArraySource):
     name_field = "cluster"
     wwid_prefixes = (ONTAP_WWID_PREFIX,)
     read_causes = ontap_causes.READ_CAUSES
+    kind_meanings = ontap_causes.KIND_MEANINGS
     unread_meaning = ontap_causes.UNREAD
     lun_records = staticmethod(lun_records)
 

@@ -54,3 +54,14 @@ READ_CAUSES = (
      *_CONFIG),
 )
 UNREAD = "The cluster could not be read."
+
+# What a problem kind means from an ONTAP cluster (report_findings; each source declares its own)
+KIND_MEANINGS = {
+    "dropped_mapping": ("A LUN map names an igroup the igroups answer did not hold (the mapping changed between two "
+                        "requests).", "Run again; it is transient."),
+    "unexpected_format": ("ONTAP answered a field in a form its REST API reference does not document (the message "
+                          "names it): the collection does not guess what it means, so no device of that family is "
+                          "judged against this cluster.",
+                          "Report the value and the ONTAP version to the collection's maintainers; until then nothing "
+                          "of that family is removed on this cluster's word."),
+}

@@ -18,6 +18,7 @@ import os
 
 from ansible.errors import AnsibleLookupError
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import ALL_INITIATORS
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils import truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.truth_cache import cache_ttl
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.controller_files import with_secret_file
@@ -25,12 +26,15 @@ from ansible_collections.sanfleet.remediation.plugins.plugin_utils import pure_c
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import ArraySource, validate_certs
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureClient, PureError
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
-    NVME_NOT_READ,
+    NVME_PART_UNUSABLE,
     PURE_WWID_PREFIX,
     TRUTH_FORMAT,
     array_targets,
     fetch_truth,
     lun_records,
+    nvme_records,
+    nvme_state,
+    nvme_targets,
 )
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.type_names import type_name
 
@@ -104,6 +108,7 @@ class PureSource(ArraySource):
     name_field = "array"
     wwid_prefixes = (PURE_WWID_PREFIX,)
     read_causes = pure_causes.READ_CAUSES
+    kind_meanings = pure_causes.KIND_MEANINGS
     unread_meaning = pure_causes.UNREAD
     lun_records = staticmethod(lun_records)
     targets = staticmethod(array_targets)
@@ -116,10 +121,24 @@ class PureSource(ArraySource):
 
     @staticmethod
     def add_nvme(nvme, truth, opts):
-        """Its NVMe part: the namespaces a FlashArray serves over NVMe are not read yet, so the host's NVMe truth has a
-        problem for each array (NVMe removals blocked there: fail closed), never "no namespace"."""
+        """Its NVMe part, selected from the same reads (pure_records.nvme_state, nvme_records, nvme_targets): the
+        namespaces connected to the host's NQNs and what identifies the array on an NVMe-oF path; a problem when the
+        ports do not name one subsystem (fail closed), nothing but its state when no port has an NQN."""
+        state = nvme_state(truth)
         nvme["clusters"].append({"cluster": truth["array"], "array_kind": "pure", "hostname": opts.get("hostname"),
-                                 "svm": None, "state": NVME_NOT_READ["state"], "reason": NVME_NOT_READ["reason"],
+                                 "svm": None, "state": state["state"], "reason": state["reason"],
                                  "collected_at": truth["fetched_at"]})
-        nvme["problems"].append({"cluster": truth["array"], "svm": None, "kind": "lookup_failed",
-                                 "msg": NVME_NOT_READ["reason"]})
+        if state["state"] == "unreadable":
+            nvme["problems"].append({"cluster": truth["array"], "svm": None, "kind": "lookup_failed",
+                                     "msg": state["reason"]})
+            return
+        wanted = None if nvme["host_nqns"] == [ALL_INITIATORS] else set(nvme["host_nqns"])
+        try:
+            records = nvme_records(truth, wanted, nvme["problems"])
+        except PureError as exc:    # a volume serial no NGUID comes from: this array's NVMe part, not the lookup
+            nvme["problems"].append({"cluster": truth["array"], "svm": None, "kind": "lookup_failed",
+                                     "msg": "%s: %s" % (NVME_PART_UNUSABLE, exc)})
+            return
+        nvme["namespaces"].extend(records)
+        nvme["targets"].extend(dict(t, cluster=truth["array"], collected_at=truth["fetched_at"])
+                               for t in nvme_targets(truth))

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import NVME_NOT_READ
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import (
+    NVME_NQNS_UNCLEAR,
+    NVME_PART_UNUSABLE,
+)
 
 # (cause, pattern, what it means, what to do); the first match wins. The NVMe part's problem is recognised by the
-# very text the source gives it (NVME_NOT_READ), not by a pattern written again here.
+# very text the source gives it (NVME_NQNS_UNCLEAR), not by a pattern written again here.
 _CONFIG = ("The FlashArray entry cannot be used as given.",
            "Fix sanfleet_pure (docs/ontap.md, Pure Storage FlashArray) as the message says.")
 READ_CAUSES = (
-    ("nvme_not_read", re.escape(NVME_NOT_READ["reason"]),
-     "This version does not read a FlashArray's NVMe namespaces: the host's NVMe-oF devices are not judged against "
-     "it, and none of them is removed on its word.",
-     "Nothing to do for the SCSI devices, which were judged; the NVMe-oF devices stay unjudged (docs/ontap.md)."),
+    ("nvme_nqns_unclear", re.escape(NVME_NQNS_UNCLEAR),
+     "The FlashArray's ports give more than one NVMe Qualified Name: which subsystem serves a namespace is not "
+     "known, so the host's NVMe-oF devices are not judged against it, and none of them is removed on its word.",
+     "Nothing to do for the SCSI devices, which were judged; report the NQNs the message names (docs/ontap.md)."),
+    ("nvme_part_unusable", re.escape(NVME_PART_UNUSABLE),
+     "The FlashArray was read, but its NVMe connections cannot be made records (the message says why): the host's "
+     "NVMe-oF devices are not judged against it, and none of them is removed on its word.",
+     "Nothing to do for the SCSI devices, which were judged; report the message to the collection's maintainers."),
     ("auth", r"HTTP 401\b",
      "The FlashArray refused the API token: it is wrong or expired, or its user was removed.",
      "Give the API token of an array user with the read-only role (sanfleet_pure api_token or api_token_file, or "
@@ -44,3 +51,16 @@ READ_CAUSES = (
      *_CONFIG),
 )
 UNREAD = "The FlashArray could not be read."
+
+# What a problem kind means from a FlashArray (report_findings; ONTAP's in ontap_causes.KIND_MEANINGS)
+KIND_MEANINGS = {
+    "dropped_mapping": ("A connection names a host, host group or volume the FlashArray's other answers did not hold "
+                        "(it changed between two requests): the records may be incomplete.",
+                        "Run again; it is transient."),
+    "unexpected_format": ("The FlashArray answered a field in a form the collection does not read (the message "
+                          "names it: an NVMe connection without its nsid, from Purity before 6.6 or a REST API before "
+                          "2.27, or an NSID that is no number): nothing of that family is judged against this array.",
+                          "For NVMe connections without an nsid, upgrade Purity to 6.6 or later; otherwise report the "
+                          "value and the Purity version to the collection's maintainers. Until then nothing of that "
+                          "family is removed on this array's word."),
+}

@@ -20,17 +20,22 @@ import time
 
 from ansible.utils.display import Display
 
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import nsid_number
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.ontap_records import (
     normalize_initiator,
     ontap_wwpn,
     wanted_initiators,
 )
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureError, version_text
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import (
+    PureError,
+    parse_version,
+    version_text,
+)
 
 display = Display()
 
 # the format of a truth of this module (a cache keyed on it would drop other formats)
-TRUTH_FORMAT = 1
+TRUTH_FORMAT = 2   # 2: no "nvme" part (it is selected from the connections, hosts and ports)
 
 # The NAA-6 identifier a FlashArray volume shows a Linux host, as multipath names it: "3" (SCSI name type NAA), "6"
 # (NAA registered extended), Pure's IEEE OUI 24a937, "0", then the volume's 24 hex digit serial, lower case. Pure's
@@ -51,9 +56,18 @@ READS = (
     ("ports", "Port", ("name", "iqn", "wwn", "nqn", "portal")),
 )
 
-# The NVMe part is not read yet: "unreadable" makes every NVMe device of a host not_covered downstream (fail closed).
-NVME_NOT_READ = {"state": "unreadable", "reason": "the FlashArray reader reads SCSI connections only; its NVMe "
-                                                  "namespaces are not read"}
+# The NGUID a FlashArray namespace shows a host: "00", the volume serial's first 14 hex digits, Pure's IEEE OUI
+# 24a937, its last 10, lower case. Pure's OpenStack driver builds it so (openstack/cinder cinder.volume.drivers.pure
+# _get_nguid; its test pairs serial 9714B5CB91634C470002B2C8 with 009714b5cb91634c24a937470002b2c8), as does Pure's
+# Ansible collection (purefa_volume _create_nguid); Pure's KB "How To: Identify Pure Storage Namespaces on ESXi" gives
+# the layout and a capture, eui.003b7b308d98f94224a9375e00018816 (SOURCES.md).
+PURE_OUI = "24a937"
+
+# The NVMe part cannot be read when the NVMe ports do not name one subsystem: a FlashArray serves every namespace
+# under its one NQN, so two would leave a namespace's subsystem unknown ("unreadable": its NVMe devices not_covered).
+NVME_NQNS_UNCLEAR = "the FlashArray's NVMe ports do not name one subsystem NQN"
+# ... and when its NVMe records cannot be made (a volume serial no NGUID comes from): its SCSI part stands
+NVME_PART_UNUSABLE = "the FlashArray's NVMe part cannot be used"
 
 DROPPED = "dropped_mapping"
 
@@ -64,6 +78,13 @@ def pure_wwid(serial):
     if not isinstance(serial, str) or not _SERIAL.match(serial):
         raise PureError("Pure volume serial %r is not 24 hex digits: no WWID can be derived from it" % (serial,))
     return PURE_WWID_PREFIX + serial.lower()
+
+
+def pure_nguid(serial):
+    """The NGUID of the volume with this serial (PURE_OUI), 32 lower-case hex digits; PureError for a serial that is
+    not 24 hex digits."""
+    pure_wwid(serial)
+    return ("00" + serial[:14] + PURE_OUI + serial[14:]).lower()
 
 
 def _name(ref):
@@ -105,7 +126,6 @@ def fetch_truth(client):
         "connections": [_slim_connection(c) for c in connections],
         "ports": [{"name": p.get("name"), "iqn": p.get("iqn"), "wwn": p.get("wwn"), "nqn": p.get("nqn"),
                    "portal": p.get("portal")} for p in ports],
-        "nvme": dict(NVME_NOT_READ),
         "warnings": [],
     }
     truth["targets"] = array_targets(truth)
@@ -176,7 +196,7 @@ def _connection_hosts(truth, conn, hosts, problems):
 def lun_records(truth, initiators=None, problems=None):
     """One record per (volume, host) connection whose host holds any of ``initiators`` (all when None), in the
     shape of ontap_records.lun_records: cluster is the array's name, svm None, path the volume's name, igroup the
-    host's name. NVMe connections (an nsid and no LUN) are not SCSI records: the NVMe part says it was not read. A
+    host's name. NVMe connections (an nsid and no LUN) are not SCSI records (nvme_records reads them). A
     connection naming a host, host group or volume the reads did not return is appended to ``problems`` as
     dropped_mapping. PureError for a volume serial that is not 24 hex digits."""
     wanted = wanted_initiators(initiators)
@@ -256,3 +276,126 @@ def array_targets(truth):
                 wwpns.append(wwpn)
     return [{"cluster": truth["array"], "svm": None, "iscsi_target_names": names, "iscsi_addresses": addresses,
              "fc_wwpns": wwpns, "collected_at": truth.get("fetched_at")}]
+
+
+# ------------------------------------------------------------------------------------------------ NVMe
+
+def _nvme_ports(truth):
+    return [p for p in truth.get("ports") or [] if p.get("nqn")]
+
+
+def nvme_state(truth):
+    """{state, reason, subsystem_nqn}: "read" when the NVMe ports name one subsystem NQN, "no_nvme" when no port
+    has an NQN (a host's NVMe device cannot come from this array), "unreadable" when they name several."""
+    nqns = sorted(set(normalize_initiator(p["nqn"]) for p in _nvme_ports(truth)))
+    if not nqns:
+        return {"state": "no_nvme", "reason": "no port of the FlashArray has an NQN", "subsystem_nqn": None}
+    if len(nqns) > 1:
+        return {"state": "unreadable", "subsystem_nqn": None,
+                "reason": "%s (%s): which one serves a namespace is not known" % (NVME_NQNS_UNCLEAR, ", ".join(nqns))}
+    return {"state": "read", "reason": None, "subsystem_nqn": _nvme_ports(truth)[0]["nqn"]}
+
+
+def nvme_targets(truth):
+    """[{svm: None, nvme_service_enabled: None, subsystem_nqns, tcp_addresses, fc_wwpns, subsystems}] in the shape of
+    ontap_nvme.nvme_targets: the array's NQN, the addresses of its ports with an NQN and a portal (NVMe/TCP or
+    RoCE: the port does not say which; a host's NVMe/TCP path to one reaches this array), the WWNs of its ports with
+    an NQN (NVMe/FC), and the host NQNs the subsystem allows: those of every host object (a FlashArray serves a
+    namespace to a host object's NQNs through a connection; one it does not know has nothing). Empty unless
+    nvme_state is "read"."""
+    state = nvme_state(truth)
+    if state["state"] != "read":
+        return []
+    addresses, wwpns = [], []
+    for port in _nvme_ports(truth):
+        address = portal_host(port.get("portal"))
+        if address and address not in addresses:
+            addresses.append(address)
+        if port.get("wwn") and ontap_wwpn(port["wwn"]) not in wwpns:
+            wwpns.append(ontap_wwpn(port["wwn"]))
+    allowed = sorted(set(n for h in truth["hosts"] for n in h["nqns"]))
+    return [{"svm": None, "nvme_service_enabled": None, "subsystem_nqns": [state["subsystem_nqn"]],
+             "tcp_addresses": addresses, "fc_wwpns": wwpns,
+             "subsystems": [{"nqn": state["subsystem_nqn"], "host_nqns": allowed}]}]
+
+
+# The REST version whose connections carry `nsid` (py-pure-client: the Connection model connection_v_2_27 adds it;
+# connection_v_2_1 has `lun` alone, "integers in the range of 1 to 4095")
+NSID_SINCE = (2, 27)
+
+
+def _nsid_given(truth):
+    version = parse_version(truth.get("api_version") or "")
+    return version is not None and version >= NSID_SINCE
+
+
+def _nvme_nsid(truth, conn, host, volume, problems):
+    """The NSID a host with NQNs (``host``) sees for this connection: its ``nsid``. None for a SCSI connection: a
+    ``lun`` alone, from a REST version that gives ``nsid``, to a host with SCSI initiators too. A problem
+    (``unexpected_format``) for any other connection whose NSID is not known: an ``nsid`` that is no number from 1,
+    a ``lun`` alone from a REST version without ``nsid`` or to a host with NQNs alone, neither: a FlashArray's LUN
+    is not the namespace ID the host sees (Pure's KB "How To: Identify Pure Storage Namespaces on ESXi": namespace
+    ID 100374 for a volume the GUI shows at another LUN), so the namespace could not be found and would look
+    unmapped."""
+    if conn.get("nsid") is None and conn.get("lun") is not None and _nsid_given(truth) and (
+            host["iqns"] or host["wwns"]):
+        return None
+    nsid = conn.get("nsid")
+    nsid = nsid_number(nsid) if isinstance(nsid, int) else None
+    if nsid is None and problems is not None:
+        problems.append({"cluster": truth["array"], "svm": None, "kind": "unexpected_format",
+                         "msg": "Pure %s: the connection of volume %s to host %s (with NQNs) gives nsid %r and lun "
+                                "%r (REST %s): which namespace ID the host sees is not known" % (
+                                    truth["array"], volume.get("name"), host["name"], conn.get("nsid"),
+                                    conn.get("lun"), truth.get("api_version"))})
+    return nsid
+
+
+def nvme_records(truth, wanted=None, problems=None):
+    """One record per (volume, host) NVMe connection (_nvme_nsid) whose host holds any of the ``wanted`` host NQNs
+    (normal forms; all when None), in the shape of ontap_nvme.nvme_records with the namespace's ``nguid`` in place
+    of an ONTAP namespace UUID. A connection whose NSID cannot be told is an ``unexpected_format`` problem (a wrong
+    NSID would match another namespace); hosts, host groups and volumes the reads did not return are
+    ``dropped_mapping`` problems (lun_records). Empty unless nvme_state is "read"."""
+    state = nvme_state(truth)
+    if state["state"] != "read":
+        return []
+    hosts = dict((h["name"], h) for h in truth["hosts"])
+    by_id = dict((v["id"], v) for v in truth["volumes"] if v.get("id"))
+    by_name = dict((v["name"], v) for v in truth["volumes"] if v.get("name"))
+    out, seen = [], set()
+    for conn in truth["connections"]:
+        named = hosts.get(conn.get("host")) if conn.get("host") else None
+        if conn.get("nsid") is None and named is not None and not named["nqns"]:
+            continue        # a SCSI connection of a host without NQNs (lun_records)
+        volume = by_id.get(conn.get("volume_id")) if conn.get("volume_id") else by_name.get(conn.get("volume"))
+        if volume is None:
+            # an NVMe connection, or one that may be (a host group's, a host with NQNs): the NVMe part is incomplete
+            if conn.get("nsid") is not None or named is None or named["nqns"]:
+                _problem(truth, problems, "Pure %s: an NVMe connection names volume %s, which the volumes read did "
+                                          "not return (changed between requests?)" % (truth["array"], conn.get("volume")))
+            continue
+        for name in _connection_hosts(truth, conn, hosts, problems):
+            host = hosts[name]
+            if not host["nqns"] or (wanted is not None
+                                    and not wanted & set(normalize_initiator(n) for n in host["nqns"])):
+                continue    # no NVMe host, or another host's: what it maps, or could not be told, says nothing here
+            nsid = _nvme_nsid(truth, conn, host, volume, problems)
+            if nsid is None:
+                continue
+            if (volume.get("id") or volume["name"], name, nsid) in seen:
+                continue
+            seen.add((volume.get("id") or volume["name"], name, nsid))
+            try:
+                nguid = pure_nguid(volume.get("serial"))
+            except PureError as exc:
+                raise PureError("Pure %s: volume %s: %s" % (truth["array"], volume.get("name"), exc))
+            out.append({"cluster": truth["array"], "svm": None, "uuid": None, "nguid": nguid,
+                        "name": volume.get("name"), "os_type": host.get("personality"), "state": _state(volume),
+                        "size_bytes": volume.get("provisioned"), "nsid": nsid, "anagrpid": None,
+                        "subsystem": None, "subsystem_uuid": None, "subsystem_nqn": state["subsystem_nqn"],
+                        "subsystem_serial": None, "subsystem_os_type": None, "host": name,
+                        "host_nqns": list(host["nqns"]), "tcp_lifs": [], "fc_lifs": [],
+                        "collected_at": truth.get("fetched_at")})
+    out.sort(key=lambda r: (r["name"] or "", r["host"] or ""))
+    return out

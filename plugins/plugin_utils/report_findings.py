@@ -35,6 +35,8 @@ DEFAULT_ACTION = "See docs/runbook.md for this check."
 # kind (a caller's own truth, an igroups read) is ONTAP's.
 _CAUSES_BY_KIND = dict((kind, (entry["source"].read_causes, entry["source"].unread_meaning))
                        for kind, entry in array_sources.SOURCES.items())
+# what a problem kind whose meaning is the vendor's (a changed mapping, a field in a form not read) means, per source
+_KIND_MEANINGS = dict((kind, entry["source"].kind_meanings) for kind, entry in array_sources.SOURCES.items())
 _DEFAULT_KIND = "ontap"
 HTTP_STATUS = re.compile(r"\(HTTP (\d{3})\)|HTTP (\d{3})\b")
 
@@ -52,15 +54,10 @@ def array_problem(problem):
         out.update(cause="svm_scoped_login", meaning="The account is scoped to an SVM: it may not see every "
                    "mapping of the cluster, so nothing is removed on the strength of it.",
                    action="Use a cluster-scoped read-only account, or accept that removals stay blocked.")
-    elif kind == "dropped_mapping":
-        out.update(cause="dropped_mapping", meaning="A LUN map names an igroup the igroups answer did not hold "
-                   "(the mapping changed between two requests).", action="Run again; it is transient.")
-    elif kind == "unexpected_format":
-        out.update(cause="unexpected_format", meaning="ONTAP answered a field in a form its REST API reference does "
-                   "not document (the message names it): the collection does not guess what it means, so no device "
-                   "of that family is judged against this cluster.",
-                   action="Report the value and the ONTAP version to the collection's maintainers; until then "
-                          "nothing of that family is removed on this cluster's word.")
+    elif kind in _KIND_MEANINGS[_DEFAULT_KIND]:
+        meaning, action = ((_KIND_MEANINGS.get(problem.get("array_kind")) or {}).get(kind)
+                           or _KIND_MEANINGS[_DEFAULT_KIND][kind])
+        out.update(cause=kind, meaning=meaning, action=action)
     elif kind == "unusable_truth":
         out.update(cause="unusable_truth", meaning="A device family's part of the array truth is not the documented "
                    "contract (the message names the field): none of that family's devices is judged or removed; "

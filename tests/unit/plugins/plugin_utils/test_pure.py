@@ -12,7 +12,7 @@ __metaclass__ = type
 import pytest
 from ansible.errors import AnsibleLookupError
 
-from ansible_collections.sanfleet.remediation.plugins.plugin_utils import pure, truth_cache
+from ansible_collections.sanfleet.remediation.plugins.plugin_utils import pure, pure_records, truth_cache
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.host_truth import host_truth
 from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_client import PureError
 
@@ -101,16 +101,125 @@ def test_another_token_is_another_read(cache):
     assert len(calls) == 2
 
 
-def test_a_flasharray_read_blocks_nvme_removals_until_its_namespaces_are_read():
-    """Its NVMe namespaces are not read: the host's NVMe truth gets a problem per array (fail closed), so that no
-    NVMe namespace it serves is ever judged unmapped."""
-    read = {"array": "fa1", "fetched_at": 1000.0, "hosts": [], "volumes": [], "connections": [], "ports": [],
-            "host_groups": [], "targets": [], "warnings": []}
+ARRAY_NQN = "nqn.2010-06.com.purestorage:flasharray.12345abc"     # CINDER TARGET_NQN (fixtures/pure/SOURCES.md)
+HOST_NQN = "nqn.2014-08.org.nvmexpress:uuid:6953a373-c3f7-4ea8-ae77-105c393012ff"   # CINDER INITIATOR_NQN
+SERIALS = {"vol-n1": "9714B5CB91634C470002B2C8", "vol-n2": "9714B5CB91634C470002B2C9"}
+
+
+def _nvme_read(connected=("vol-n1",), nqns=(ARRAY_NQN,)):
+    """A FlashArray read (pure_records.fetch_truth's shape) serving two volumes over NVMe/TCP to host h5."""
+    return {"array": "fa1", "fetched_at": 1000.0, "host_groups": [], "targets": [], "warnings": [],
+            "hosts": [{"name": "h5", "iqns": [], "wwns": [], "nqns": [HOST_NQN], "host_group": None,
+                       "personality": None}],
+            "volumes": [{"id": name, "name": name, "serial": serial, "provisioned": 1 << 30, "destroyed": False}
+                        for name, serial in sorted(SERIALS.items())],
+            "connections": [{"host": "h5", "host_group": None, "volume": name, "volume_id": name, "lun": None,
+                             "nsid": n + 1} for n, name in enumerate(sorted(SERIALS)) if name in connected],
+            "ports": [{"name": "ct%d.eth10" % n, "iqn": None, "wwn": None, "nqn": nqn, "portal": "10.0.1.%d:4420" % n}
+                      for n, nqn in enumerate(nqns)]}
+
+
+def _host_namespace(n, state):
+    """A host's namespace of the FlashArray's volume n (NSID n), one path over NVMe/TCP, as the snapshot gives it:
+    its NGUID as sysfs prints it (nguid_show, %pU)."""
+    nguid = pure_records.pure_nguid(SERIALS["vol-n%d" % n])
+    shown = "-".join((nguid[:8], nguid[8:12], nguid[12:16], nguid[16:20], nguid[20:]))
+    ctrl = "nvme%d" % n
+    return ({"name": ctrl, "state": state, "transport": "tcp", "subsysnqn": ARRAY_NQN, "hostnqn": HOST_NQN,
+             "address": {"traddr": "10.0.1.0", "trsvcid": "4420"}},
+            {"name": "nvme%dn%d" % (n, n), "fabrics": True, "nsid": n, "uuid": shown, "nguid": shown,
+             "subsysnqn": ARRAY_NQN,
+             "paths": [{"name": "nvme%dc%dn%d" % (n, n, n), "controller": ctrl, "controller_state": state,
+                        "traddr": "10.0.1.0", "ana_state": "optimized"}]})
+
+
+def test_a_flasharrays_nvme_namespaces_are_judged_against_its_connections():
+    """The FlashArray's NVMe part through host_truth and the NVMe judge: the connected volume's namespace is healthy,
+    the disconnected one behind a dead controller stale_unmapped (its controller to the array's own portal), the
+    truth has no problem. Fails when a FlashArray blocks NVMe judgement (the former fail-closed stand-in) or a
+    disconnected namespace is not judged stale."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
+    read = _nvme_read()
     truth = host_truth([(pure.PureSource(get=lambda opts: (read, "fetched")), {"hostname": "fa1.example.com"})],
-                       ["iqn.1994-05.com.redhat:h1"])
-    assert truth["problems"] == []
-    assert [(p["cluster"], p["kind"]) for p in truth["nvme"]["problems"]] == [("fa1", "lookup_failed")]
-    assert truth["clusters"][0]["array_kind"] == "pure"
+                       [HOST_NQN])
+    nvme = truth["nvme"]
+    assert nvme["problems"] == [] and [c["state"] for c in nvme["clusters"]] == ["read"]
+    assert [(r["name"], r["nsid"]) for r in nvme["namespaces"]] == [("vol-n1", 1)]
+    (c1, n1), (c2, n2) = _host_namespace(1, "live"), _host_namespace(2, "connecting")
+    out = nvme_verdicts.cross_check({"controllers": [c1, c2], "namespaces": [n1, n2]}, nvme)
+    assert [(v["name"], v["kind"]) for v in out["namespaces"]] == [("nvme1n1", "healthy"),
+                                                                   ("nvme2n2", "stale_unmapped")], out
+    assert out["namespaces"][1]["reason"].startswith("array fa1 no longer maps NSID 2 of %s" % ARRAY_NQN)
+    assert [(v["name"], v["kind"]) for v in out["controllers"]] == [("nvme1", "healthy"), ("nvme2", "controller_down")]
+
+
+def test_a_flasharray_whose_ports_name_two_nqns_blocks_nvme_judgement_and_one_without_nvme_none():
+    """Which subsystem serves a namespace is not known with two NQNs: a problem of the host's NVMe truth (fail
+    closed), never "no namespace"; an array with no NVMe port serves no NVMe device and blocks nothing."""
+    for nqns, kinds in (((ARRAY_NQN, ARRAY_NQN + "x"), [("fa1", "lookup_failed")]), ((), [])):
+        read = _nvme_read(nqns=nqns)
+        truth = host_truth([(pure.PureSource(get=lambda opts: (read, "fetched")), {"hostname": "fa1.example.com"})],
+                           ["iqn.1994-05.com.redhat:h1", HOST_NQN])
+        assert truth["problems"] == []
+        assert [(p["cluster"], p["kind"]) for p in truth["nvme"]["problems"]] == kinds
+        assert truth["nvme"]["namespaces"] == [] and truth["clusters"][0]["array_kind"] == "pure"
+
+
+def test_a_volume_whose_serial_gives_no_nguid_is_a_problem_of_the_arrays_nvme_part():
+    """A volume connected over NVMe whose serial is no 24 hex digits: no NGUID, so the array's NVMe part cannot be
+    read (lookup_failed there), and the lookup goes on: the SCSI part and other arrays are judged."""
+    read = _nvme_read()
+    read["volumes"][0]["serial"] = "9714B5CB91634C470002B2C"
+    truth = host_truth([(pure.PureSource(get=lambda opts: (read, "fetched")), {"hostname": "fa1.example.com"})],
+                       [HOST_NQN])
+    assert truth["problems"] == [] and [c["array_kind"] for c in truth["clusters"]] == ["pure"]
+    assert [(p["kind"], "not 24 hex digits" in p["msg"]) for p in truth["nvme"]["problems"]] == [("lookup_failed", True)]
+
+
+def _lab_flasharray(lab_nvme, deleted_ports=False):
+    """The FlashArray read (pure_records.fetch_truth's shape) the lab's NVMe target stood for in a capture of the
+    real kernel (tests/lab/capture.py nvme_pure_stale): a host object with the guest's host NQN, a volume per
+    namespace with its serial, a connection with its NSID per mapped one, an NVMe port per LIF (the deleted one
+    left out with deleted_ports) carrying the subsystem's NQN."""
+    return {"array": "sanlab-fa", "fetched_at": 1000.0, "host_groups": [], "targets": [], "warnings": [],
+            "hosts": [{"name": "sanlab", "iqns": [], "wwns": [], "nqns": list(lab_nvme["host_nqns"]),
+                       "host_group": None, "personality": None}],
+            "volumes": [{"id": ns["name"], "name": ns["name"], "serial": ns["serial"], "provisioned": ns["size_bytes"],
+                         "destroyed": False} for ns in lab_nvme["namespaces"]],
+            "connections": [{"host": "sanlab", "host_group": None, "volume": ns["name"], "volume_id": ns["name"],
+                             "lun": None, "nsid": ns["nsid"]} for ns in lab_nvme["namespaces"] if ns["mapped"]],
+            "ports": [{"name": lif["name"], "iqn": None, "wwn": None, "nqn": lab_nvme["subsystem_nqn"],
+                       "portal": "%s:4420" % lif["address"]}
+                      for lif in lab_nvme["lifs"] if not (deleted_ports and lif["deleted"])]}
+
+
+def test_the_kernels_flasharray_namespaces_are_judged_by_their_nguid():
+    """A capture of the real kernel (bookworm; lab finding 21): namespaces with a FlashArray's NGUID and no UUID
+    (sysfs uuid shows the NGUID, wwid eui.<NGUID>), namespace 2 disconnected while no controller could hear it, the
+    controller to LIF a reconnecting. Judged through the module's judge (facts.collect) against the FlashArray read
+    in REST form: the connected ones mapped (a path down), the disconnected one stale; with LIF a's port gone from
+    the array, the disconnected one not covered (its only path goes to an address that is not the array's); another
+    serial at NSID 1 uuid_mismatch. Fails when the NGUID the kernel shows is not the one the volume serial gives."""
+    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
+        load_captured)
+    reader, lab = load_captured("nvme_pure_stale")
+
+    def judged(read):
+        truth = host_truth([(pure.PureSource(get=lambda opts: (read, "fetched")), {"hostname": "fa"})],
+                           list(lab["nvme"]["host_nqns"]))
+        san = facts.collect(reader, truth, probe=False)
+        return dict((v["name"], v["kind"]) for v in san["nvme_verdicts"]["namespaces"]), san
+
+    kinds, san = judged(_lab_flasharray(lab["nvme"]))
+    assert kinds == {"nvme0n1": "paths_down_but_mapped", "nvme0n2": "stale_unmapped",
+                     "nvme0n3": "paths_down_but_mapped"}, san["nvme_verdicts"]
+    assert [ns["wwid"] for ns in san["nvme"]["namespaces"]] == [
+        "eui." + pure_records.pure_nguid(ns["serial"]) for ns in lab["nvme"]["namespaces"]]
+    assert judged(_lab_flasharray(lab["nvme"], deleted_ports=True))[0]["nvme0n2"] == "not_covered"
+    reused = _lab_flasharray(lab["nvme"])
+    reused["volumes"][0]["serial"] = "5A1AB0E2C7D94F3100000A01"
+    assert judged(reused)[0]["nvme0n1"] == "uuid_mismatch"
 
 
 @pytest.mark.parametrize("word", ["ture", "enabled", "Yes please"])

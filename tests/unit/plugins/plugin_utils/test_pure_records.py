@@ -28,6 +28,12 @@ H2_PORT_NAME = "0x21000024ff4cc58e"
 H3_IQN = "iqn.1993-08.org.debian:01:222"
 # Pure's OpenStack driver test pairs this serial with this WWN (test_pure.py test_get_wwn; SOURCES.md)
 DOCUMENTED_SERIAL, DOCUMENTED_WWID = "9714B5CB91634C470002B2C8", "3624a93709714b5cb91634c470002b2c8"
+# ... and with this NGUID (test_pure.py test_get_nguid; SOURCES.md)
+DOCUMENTED_NGUID = "009714b5cb91634c24a937470002b2c8"
+# the NVMe host of the fixtures: its NQN (CINDER INITIATOR_NQN), the array's (TARGET_NQN), and vol-nvme's NGUID
+H5_NQN = "nqn.2014-08.org.nvmexpress:uuid:6953a373-c3f7-4ea8-ae77-105c393012ff"
+ARRAY_NQN = "nqn.2010-06.com.purestorage:flasharray.12345abc"
+VOL_NVME_NGUID = "00bba481c016391024a9374e0001d5f8"
 
 
 @pytest.fixture
@@ -53,7 +59,7 @@ def test_the_truth_is_json_able_names_the_array_and_holds_no_token(truth):
         pure_records.TRUTH_FORMAT, "pure-fa1", "6b1a7ce3-da61-0d86-65a7-9772cd259fef", "2.36")
     # api_version, login, then one GET per collection: each fits one page
     assert (truth["requests"], truth["retries"], truth["warnings"]) == (8, {}, [])
-    assert truth["nvme"]["state"] == "unreadable"       # not read: downstream, NVMe devices are not judged
+    assert "nvme" not in truth      # the NVMe part is selected from the connections, hosts and ports (nvme_state)
     assert truth["hosts"][1] == {"name": "lnx-h2", "iqns": [], "wwns": ["21000024FF4CC58E", "21000024FF4CC58F"],
                                  "nqns": [], "host_group": "hg-cluster", "personality": None}
     assert truth["volumes"][-1] == {"id": "4b6f1e3c-8d9a-4e5f-9cad-2e3f4a5b6c7d", "name": "vol-gone",
@@ -309,3 +315,97 @@ def test_the_paging_login_and_version_answers_are_pures_shapes(version):
     if m.ErrorContextResponse is not None:      # in the SDK's model map from 2.49; errors[].message before too
         assert field_kind(m.ErrorContextResponse.__fields__["errors"]) == LIST
         m.ErrorContextResponse.parse_obj(fixture("error_401.json"))
+
+
+# ------------------------------------------------------------------------------------------------ NVMe
+
+def test_the_nguid_of_pures_documented_example_serial_and_the_layout_of_pures_esxi_capture():
+    """Pure's OpenStack driver's example, and the layout of the capture in Pure's KB ("How To: Identify Pure Storage
+    Namespaces on ESXi", eui.003b7b308d98f94224a9375e00018816): 00, 14 digits, Pure's OUI 24a937, 10 digits."""
+    assert pure_records.pure_nguid(DOCUMENTED_SERIAL) == DOCUMENTED_NGUID
+    captured = "003b7b308d98f94224a9375e00018816"
+    assert pure_records.pure_nguid((captured[2:16] + captured[22:]).upper()) == captured
+    with pytest.raises(pure_client.PureError, match="not 24 hex digits"):
+        pure_records.pure_nguid("9714B5CB91634C470002B2C")
+
+
+def test_the_nvme_connection_of_a_host_is_a_record_with_its_nsid_nguid_and_the_arrays_nqn(truth):
+    problems = []
+    assert pure_records.nvme_state(truth) == {"state": "read", "reason": None, "subsystem_nqn": ARRAY_NQN}
+    (rec,) = pure_records.nvme_records(truth, {H5_NQN}, problems)
+    assert problems == []
+    assert {k: rec[k] for k in ("cluster", "svm", "uuid", "nguid", "name", "nsid", "subsystem_nqn", "host",
+                                "host_nqns", "state", "size_bytes")} == {
+        "cluster": "pure-fa1", "svm": None, "uuid": None, "nguid": VOL_NVME_NGUID, "name": "vol-nvme", "nsid": 9753,
+        "subsystem_nqn": ARRAY_NQN, "host": "nvme-h5", "host_nqns": [H5_NQN], "state": "online",
+        "size_bytes": 3221225472}
+    # another host's NQN, or none: not this host's record; every NVMe connection without a filter
+    assert pure_records.nvme_records(truth, {"nqn.2014-08.org.nvmexpress:uuid:" + "0" * 8 + "-0000-4000-8000-"
+                                             + "0" * 12}) == []
+    assert [r["name"] for r in pure_records.nvme_records(truth)] == ["vol-nvme"]
+
+
+def test_the_nvme_targets_are_the_arrays_nqn_its_nvme_portals_and_wwns_and_the_nqns_it_knows(truth):
+    assert pure_records.nvme_targets(truth) == [{
+        "svm": None, "nvme_service_enabled": None, "subsystem_nqns": [ARRAY_NQN], "tcp_addresses": ["10.0.1.1"],
+        "fc_wwpns": ["52:4a:93:7d:74:f1:14:18"], "subsystems": [{"nqn": ARRAY_NQN, "host_nqns": [H5_NQN]}]}]
+
+
+@pytest.mark.parametrize("api_version, iqns, lun, problem", [
+    ("2.26", [], 254, True), ("2.26", ["iqn.1994-05.com.redhat:55"], 254, True), (None, [], 254, True),
+    ("2.36", [], 254, True),                               # nsid known, none given to a host with NQNs alone
+    ("2.36.0", ["iqn.1994-05.com.redhat:55"], 254, True),  # a version that is no "M.N": not known to give nsid
+    ("2.36", [], None, True), ("2.36", ["iqn.1994-05.com.redhat:55"], None, True),     # neither lun nor nsid
+    ("2.36", ["iqn.1994-05.com.redhat:55"], 254, False),   # a SCSI connection of a host with both
+])
+def test_a_connection_whose_nsid_is_not_given_is_never_read_as_its_lun(truth, api_version, iqns, lun, problem):
+    """Before REST 2.27 a connection has no nsid (Purity before 6.6 answers NVMe connections with a lun, as Pure's
+    exporter capture shows), and a FlashArray's LUN is not the namespace ID the host sees (Pure's KB: NSID 100374
+    for its volume): taken for the NSID, a namespace still connected would look unmapped. Unless it is a SCSI
+    connection (REST 2.27 on, a host with SCSI initiators too), it is a problem, never a record."""
+    truth["api_version"] = api_version
+    [c for c in truth["connections"] if c["volume"] == "vol-nvme"][0].update(lun=lun, nsid=None)
+    [h for h in truth["hosts"] if h["name"] == "nvme-h5"][0]["iqns"] = iqns
+    problems = []
+    assert pure_records.nvme_records(truth, {H5_NQN}, problems) == []
+    assert [p["kind"] for p in problems] == (["unexpected_format"] if problem else []), problems
+    if problem:
+        assert "gives nsid None and lun %s" % lun in problems[0]["msg"], problems
+
+
+def test_an_nsid_connection_to_a_host_without_nqns_is_no_record_even_for_every_mapping(truth):
+    """Every mapping (no initiators): a host object left with no NQN gives no record (its host_nqns would be empty,
+    which the NVMe truth's contract refuses) and no problem."""
+    [h for h in truth["hosts"] if h["name"] == "nvme-h5"][0]["nqns"] = []
+    problems = []
+    assert pure_records.nvme_records(truth, None, problems) == [] and problems == []
+
+
+def test_an_nvme_connection_whose_volume_was_not_read_is_a_problem(truth):
+    """A volume created and connected between the volumes and the connections requests: for a connection that is
+    or may be NVMe (an nsid, a host with NQNs, a host group) the NVMe part is incomplete, never "not connected"."""
+    conn = [c for c in truth["connections"] if c["volume"] == "vol-nvme"][0]
+    for change in ({"nsid": 7}, {"nsid": None, "lun": 3}):
+        conn.update(change, volume="vol-new", volume_id="00000000-0000-4000-8000-000000000009")
+        problems = []
+        assert pure_records.nvme_records(truth, {H5_NQN}, problems) == []
+        assert [p["kind"] for p in problems] == ["dropped_mapping"], (change, problems)
+
+
+@pytest.mark.parametrize("nsid", [0, -1, True, "9753", 2 ** 32])
+def test_an_nsid_that_is_no_namespace_id_is_a_problem_not_a_record(truth, nsid):
+    [c for c in truth["connections"] if c["volume"] == "vol-nvme"][0]["nsid"] = nsid
+    problems = []
+    assert pure_records.nvme_records(truth, {H5_NQN}, problems) == []
+    assert [p["kind"] for p in problems] == ["unexpected_format"], problems
+
+
+def test_an_array_without_nvme_ports_serves_no_nvme_and_one_with_two_nqns_cannot_be_read(truth):
+    nvme_ports = [p for p in truth["ports"] if p["nqn"]]
+    nvme_ports[1]["nqn"] = ARRAY_NQN + "x"
+    state = pure_records.nvme_state(truth)
+    assert state["state"] == "unreadable" and state["reason"].startswith(pure_records.NVME_NQNS_UNCLEAR)
+    assert pure_records.nvme_records(truth) == [] and pure_records.nvme_targets(truth) == []
+    for port in nvme_ports:
+        port["nqn"] = None
+    assert pure_records.nvme_state(truth)["state"] == "no_nvme" and pure_records.nvme_records(truth) == []

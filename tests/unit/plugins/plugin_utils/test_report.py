@@ -383,12 +383,13 @@ def test_a_cluster_that_could_not_be_read_at_all_is_one_array_row_not_one_per_tr
 
 
 def test_an_nvme_read_problem_is_an_error_only_on_a_host_with_an_nvme_of_controller():
-    """An array whose NVMe part was not read (a FlashArray's never is) leaves unjudged the NVMe-oF devices only: on a
+    """An array whose NVMe part was not read (a FlashArray whose ports name two NQNs) leaves unjudged the NVMe-oF devices only: on a
     host without an NVMe-oF controller it is a warning that says so, not an error row, which fails every run's array
     gate; on a host with one it stays an error. A problem of the whole array read stays an error everywhere."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
     not_read = {"cluster": "fa1", "svm": None, "kind": "lookup_failed",
-                "msg": "the FlashArray reader reads SCSI connections only; its NVMe namespaces are not read"}
+                "msg": "the FlashArray's NVMe ports do not name one subsystem NQN (nqn.a, nqn.b): which one serves a "
+                       "namespace is not known"}
     for capture, fabric in (("unmapped", False), ("nvme_stale", True)):
         reader, lab = load_captured(capture)
         nvme = {"namespaces": [], "targets": [], "host_nqns": ["*"], "problems": [dict(not_read)], "clusters": [],
@@ -467,7 +468,8 @@ def test_a_host_whose_scsi_truth_is_unusable_is_not_reported_as_checked_against_
 
 # review 10: the severity of an NVMe read's own problem follows what the host's NVMe state proves
 NOT_READ = {"cluster": "fa1", "svm": None, "kind": "lookup_failed",
-            "msg": "the FlashArray reader reads SCSI connections only; its NVMe namespaces are not read"}
+            "msg": "the FlashArray's NVMe ports do not name one subsystem NQN (nqn.a, nqn.b): which one serves a "
+                   "namespace is not known"}
 
 
 def _nvme_not_read_truth():

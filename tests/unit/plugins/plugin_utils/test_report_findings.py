@@ -26,7 +26,7 @@ def test_the_lists_of_the_reports_are_the_registrys():
 
 def test_a_flasharrays_read_error_is_explained_in_its_own_words_not_ontaps():
     """A FlashArray that refused its API token was explained as ONTAP ("security login show", sanfleet_ontap, the AWX
-    ONTAP credential), and its NVMe part, which is not read, as "the cluster could not be read" (review 10). The
+    ONTAP credential), and its NVMe part, then not read, as "the cluster could not be read" (review 10). The
     problem says its kind of array (host_truth); without one, it is an ONTAP cluster's, as before."""
     from ansible_collections.sanfleet.remediation.plugins.plugin_utils.report_findings import array_problem
     refused = {"cluster": "fa1.example.com", "svm": None, "kind": "lookup_failed", "array_kind": "pure",
@@ -35,11 +35,24 @@ def test_a_flasharrays_read_error_is_explained_in_its_own_words_not_ontaps():
     text = p["meaning"] + " " + p["action"]
     assert p["cause"] == "auth" and "ONTAP" not in text and "security login" not in text, text
     assert "sanfleet_pure" in p["action"] and p["http_status"] == 401
-    nvme = array_problem(dict(refused, msg="the FlashArray reader reads SCSI connections only; its NVMe namespaces "
-                                           "are not read"))
-    assert nvme["cause"] == "nvme_not_read" and "could not be read" not in nvme["meaning"], nvme
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import nvme_state
+    ports = [{"nqn": "nqn.2010-06.com.purestorage:flasharray.%d" % n, "portal": None, "wwn": None} for n in (1, 2)]
+    nvme = array_problem(dict(refused, msg=nvme_state({"ports": ports})["reason"]))
+    assert nvme["cause"] == "nvme_nqns_unclear" and "could not be read" not in nvme["meaning"], nvme
     ontap = array_problem(dict(refused, array_kind=None, msg="ONTAP c1: HTTP 401 (not authorized)"))
     assert "security login show" in ontap["action"]
+    # the kinds whose meaning is the vendor's: a FlashArray's in its words, an ONTAP cluster's (or a caller's) in ONTAP's
+    for kind in ("unexpected_format", "dropped_mapping"):
+        pure_p = array_problem(dict(refused, kind=kind, msg="Pure fa1: the connection of volume v to host h ..."))
+        ontap_p = array_problem(dict(refused, kind=kind, array_kind=None, msg="ONTAP c1: ..."))
+        assert pure_p["cause"] == ontap_p["cause"] == kind
+        assert "ONTAP" not in pure_p["meaning"] + pure_p["action"] and "igroup" not in pure_p["meaning"], pure_p
+        assert "ONTAP" in ontap_p["meaning"] + ontap_p["action"] or "igroup" in ontap_p["meaning"], ontap_p
+    # its NVMe part alone unusable: not "could not be read", the SCSI devices were judged
+    from ansible_collections.sanfleet.remediation.plugins.plugin_utils.pure_records import NVME_PART_UNUSABLE
+    part = array_problem(dict(refused, msg="%s: Pure fa1: volume v: Pure volume serial 'x' is not 24 hex digits"
+                                           % NVME_PART_UNUSABLE))
+    assert part["cause"] == "nvme_part_unusable" and "SCSI devices, which were judged" in part["action"], part
 
 
 def test_a_secret_file_that_cannot_be_read_is_explained_as_the_entry_not_as_tls(tmp_path):
