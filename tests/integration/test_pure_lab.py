@@ -12,6 +12,8 @@ Both are given as the README says: `sanfleet_ontap` and `sanfleet_pure`.
   FlashArray LUNs 2 and 3 disconnected, LUN 3 mounted. The check run plans the removal of LUN 2 only, refuses LUN 3
   (mounted), judges LUN 1 healthy against the FlashArray and the ONTAP LUNs healthy against the cluster; the audit
   reports LUNs 2 and 3 stale and changes nothing; the real run does exactly the plan and nothing else changes.
+  Two NVMe/TCP namespaces with a FlashArray's identity (NGUID, no UUID) beside them, connected on the FlashArray:
+  the audit matches each by its NGUID and judges it healthy against the FlashArray; nothing NVMe is planned.
 - test_outage_kept_and_unread_array_not_covered: a FlashArray LUN still connected whose two portals are cut is
   kept (paths_down_but_mapped); with the FlashArray asked but not readable (its token refused) the same LUN is
   `not_covered`, never `unknown_array` (absent from what was read is not unmapped), and the run fails that host
@@ -33,20 +35,23 @@ from ansible_collections.sanfleet.remediation.tests.pure_sim import from_lab_tru
 pytestmark = [pytest.mark.lab, pytest.mark.bookworm_second_vm]
 
 PORTALS2 = ("127.0.0.3", "127.0.0.4")
+NVME_LISTING = ("ls /sys/block | grep nvme; for c in /sys/class/nvme/nvme*; do echo $c $(cat $c/state) "
+                "$(cat $c/address); done")
 FULL = {"sanfleet_facts_detail": "full"}      # the healthy maps' coverage evidence is inspected
 
 
 @pytest.fixture
 def arrays(tmp_path):
-    """arrays(ontap_truth, target2_truth) -> (ONTAP simulator, FlashArray simulator), stopped after the test."""
+    """arrays(ontap_truth, target2_truth, nvme=None) -> (ONTAP simulator, FlashArray simulator: with ``nvme``, its
+    NVMe namespaces too), stopped after the test."""
     started = []
 
-    def make(ontap_truth, target2_truth):
+    def make(ontap_truth, target2_truth, nvme=None):
         (tmp_path / "ontap").mkdir(exist_ok=True)
         ontap = OntapSimulator(from_lab_truth(ontap_truth), str(tmp_path / "ontap"))
         started.append(ontap.__enter__())
         (tmp_path / "pure").mkdir(exist_ok=True)
-        pure = PureSimulator(str(tmp_path / "pure"), answers=pure_answers(target2_truth))
+        pure = PureSimulator(str(tmp_path / "pure"), answers=pure_answers(target2_truth, nvme))
         started.append(pure.__enter__())
         return ontap, pure
     yield make
@@ -77,6 +82,9 @@ def test_disconnected_removed_in_use_refused_beside_ontap(lab, tmp_path, arrays)
     assert len(ontap_maps) >= 2, ontap_maps
     t2 = flasharray(lab, [1, 2, 3])
     w = dict((int(k), v) for k, v in t2["mapped"].items())
+    # two NVMe/TCP namespaces with a FlashArray's identity (an NGUID from the volume serial, no UUID: lab finding 21)
+    nvme = lab.agent("nvme_setup", nsids=[1, 2], vendor="pure", call_timeout=240)["truth"]
+    nguids = dict((ns["nsid"], ns["nguid"]) for ns in nvme["namespaces"])
     serials = dict((v["lun_id"], v["serial"]) for v in t2["volumes"])
     # the kernel's view of a FlashArray LUN is the FlashArray source's: WWID 3624a9370 + serial, vendor PURE
     for lun_id, wwid in w.items():
@@ -92,8 +100,9 @@ def test_disconnected_removed_in_use_refused_beside_ontap(lab, tmp_path, arrays)
             lab.agent("target2_unmap", lun_id=lun_id)
         for lun_id in (2, 3):
             assert lab.wait_paths(w[lun_id], state="failed", timeout=90)["ok"]
-        ontap, pure = arrays(lab.truth(), lab.agent("target2_truth"))
+        ontap, pure = arrays(lab.truth(), lab.agent("target2_truth"), nvme=lab.agent("nvme_truth"))
         given = dict(FULL, sanfleet_pure=[pure.entry()])
+        nvme_before = sh(lab, NVME_LISTING)
         sds2 = sorted(sh(lab, "ls /sys/block/$(basename $(readlink -f /dev/mapper/%s))/slaves" % w[2]).split())
 
         before = sh(lab, LISTING)
@@ -112,7 +121,11 @@ def test_disconnected_removed_in_use_refused_beside_ontap(lab, tmp_path, arrays)
         for wwid in ontap_maps:
             assert judged[wwid]["kind"] == "healthy", judged[wwid]
             assert [c["cluster"] for c in judged[wwid]["evidence"]["coverage"]] == ["sanlab"], judged[wwid]
-        assert chk.executed() == []
+        assert chk.executed() == [] and chk.plan["delete_controllers"] == []
+        (san,) = [r["ansible_facts"]["san"] for r in chk.results("stale_cleanup")]
+        nvme_judged = dict((v["nsid"], (v["kind"], v.get("array"))) for v in san["nvme_verdicts"]["namespaces"])
+        assert nvme_judged == dict((n, ("healthy", {"cluster": "sanlab-pure", "svm": None})) for n in (1, 2)), \
+            san["nvme_verdicts"]
 
         # the audit (README command 1's playbook) judges the same devices against the same two arrays
         reports = tmp_path / "audit-reports"
@@ -123,7 +136,14 @@ def test_disconnected_removed_in_use_refused_beside_ontap(lab, tmp_path, arrays)
         audited = dict((v["name"], v["kind"]) for v in doc["verdicts"])
         assert audited[w[2]] == audited[w[3]] == "stale_unmapped", audited
         assert all(audited.get(wwid, "healthy") == "healthy" for wwid in [w[1]] + ontap_maps), audited
-        assert sh(lab, LISTING) == before
+        # the FlashArray's NVMe namespaces: read from sysfs, matched by NGUID, mapped and every path live
+        namespaces = dict((ns["nsid"], ns) for ns in doc["nvme"]["namespaces"])
+        assert sorted(namespaces) == [1, 2], doc["nvme"]
+        for nsid, ns in namespaces.items():
+            # the kernel shows a namespace without a UUID its NGUID as sysfs uuid too (lab finding 21)
+            assert ns["uuid"].replace("-", "") == nguids[nsid], ns
+            assert ns["verdict"]["kind"] == "healthy", ns
+        assert sh(lab, LISTING) == before and sh(lab, NVME_LISTING) == nvme_before
 
         real = run_play(lab, ontap, tmp_path, tag="pure-real", extra=given)
         assert real.rc == 0, real.out[-4000:]
@@ -133,9 +153,11 @@ def test_disconnected_removed_in_use_refused_beside_ontap(lab, tmp_path, arrays)
         assert sh(lab, "findmnt -n -o SOURCE /mnt/pure3").strip() == "/dev/mapper/%s" % w[3]
         # every other map's table is as it was
         assert other_tables(sh(lab, LISTING), w[2]) == other_tables(before, w[2])
+        assert sh(lab, NVME_LISTING) == nvme_before
     finally:
         lab.ssh("umount /mnt/pure3", timeout=60)
         lab.agent("target2_remove", call_timeout=240)
+        lab.agent("nvme_remove", call_timeout=240)
 
 
 def test_outage_kept_and_unread_array_not_covered(lab, tmp_path, arrays):

@@ -60,8 +60,12 @@ def _collection(items):
     return {"continuation_token": None, "items": items, "more_items_remaining": False, "total_item_count": None}
 
 
-def from_lab_truth(target):
-    """The FlashArray answers for the lab's target2 built as one (`target2_truth` of the guest agent)."""
+def from_lab_truth(target, nvme=None):
+    """The FlashArray answers for the lab's target2 built as one (`target2_truth` of the guest agent), and, with
+    ``nvme`` (`nvme_truth` after `nvme_setup` with vendor="pure"), for its NVMe/TCP namespaces too: a host object with
+    the lab host's NQNs alone (as the NVMe hosts of Pure's exporter capture are), a volume per namespace with its
+    serial, a connection with its NSID per mapped one, and an NVMe port per LIF the array still has, carrying the
+    subsystem's NQN."""
     if target.get("vendor") != "pure":
         raise ValueError("target2 does not answer as a FlashArray (vendor %r)" % target.get("vendor"))
     array = target["array"]
@@ -73,15 +77,34 @@ def from_lab_truth(target):
                    for v in target["volumes"] if v["mapped"]]
     ports = [{"name": "ct%d.eth4" % i, "iqn": target["target_iqn"], "nqn": None, "portal": portal, "wwn": None,
               "failover": None} for i, portal in enumerate(target["portals"])]
+    hosts = [{"name": array["host"], "iqns": [target["initiator_iqn"]], "wwns": [], "nqns": [], "host_group": None,
+              "personality": None}]
+    if nvme is not None:
+        _add_lab_nvme(nvme, array["host"] + "-nvme", hosts, volumes, connections, ports)
     return {
         "arrays": _collection([{"id": "6b1a7ce3-da61-0d86-65a7-5a1ab0000002", "name": array["array"]}]),
-        "hosts": _collection([{"name": array["host"], "iqns": [target["initiator_iqn"]], "wwns": [], "nqns": [],
-                               "host_group": None, "personality": None}]),
+        "hosts": _collection(hosts),
         "host-groups": _collection([]),
         "volumes": _collection(volumes),
         "connections": _collection(connections),
         "ports": _collection(ports),
     }
+
+
+def _add_lab_nvme(nvme, host, hosts, volumes, connections, ports):
+    if any(not ns.get("serial") for ns in nvme["namespaces"]):
+        raise ValueError("the lab's NVMe namespaces have no FlashArray identity (nvme_setup vendor='pure')")
+    hosts.append({"name": host, "iqns": [], "wwns": [], "nqns": list(nvme["host_nqns"]), "host_group": None,
+                  "personality": None})
+    for ns in nvme["namespaces"]:
+        volume = {"id": "5a1ab0e2-0000-4000-8001-%012d" % ns["nsid"], "name": ns["name"], "serial": ns["serial"],
+                  "provisioned": ns["size_bytes"], "destroyed": False}
+        volumes.append(volume)
+        if ns["mapped"]:
+            connections.append({"host": {"name": host}, "host_group": {}, "lun": None, "nsid": ns["nsid"],
+                                "protocol_endpoint": {}, "volume": {"id": volume["id"], "name": volume["name"]}})
+    ports.extend({"name": "ct%d.eth14" % i, "iqn": None, "nqn": nvme["subsystem_nqn"], "portal": "%s:4420" % lif["address"],
+                  "wwn": None, "failover": None} for i, lif in enumerate(nvme["lifs"]) if not lif["deleted"])
 
 
 class PureSimulator(HttpsSimulator):
