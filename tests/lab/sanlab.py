@@ -408,8 +408,10 @@ class Lab:
         return self.agent("unmap_lun", lun_id=lun_id, force=force)
 
     def unmap_luns(self, lun_ids, force: bool = False):
-        """unmap_lun of every LUN id of `lun_ids`, in one agent call."""
-        return self.agent("unmap_luns", lun_ids=[int(lun_id) for lun_id in lun_ids], force=force)
+        """unmap_lun of every LUN id of `lun_ids`, in one agent call, given 30 s a LUN (at least the default 120 s):
+        20 LUNs took more than 120 s in a TCG guest beside a second VM and the CPU stages (CI run of 2026-11-30)."""
+        lun_ids = [int(lun_id) for lun_id in lun_ids]
+        return self.agent("unmap_luns", call_timeout=max(120.0, 30.0 * len(lun_ids)), lun_ids=lun_ids, force=force)
 
     def delete_lun(self, lun_id: int, force: bool = False):
         return self.agent("delete_lun", lun_id=lun_id, force=force)
