@@ -193,6 +193,26 @@ def _connection_hosts(truth, conn, hosts, problems):
     return members
 
 
+def _indexes(truth):
+    """The host objects by name, and the function that finds a connection's volume: by ``volume_id`` when the
+    connection gives one, else by name; None when the volumes read did not return it."""
+    hosts = dict((h["name"], h) for h in truth["hosts"])
+    by_id = dict((v["id"], v) for v in truth["volumes"] if v.get("id"))
+    by_name = dict((v["name"], v) for v in truth["volumes"] if v.get("name"))
+
+    def volume_of(conn):
+        return by_id.get(conn.get("volume_id")) if conn.get("volume_id") else by_name.get(conn.get("volume"))
+    return hosts, volume_of
+
+
+def _volume_identity(truth, volume, form):
+    """``form`` (pure_wwid or pure_nguid) of the volume's serial; PureError naming the array and the volume."""
+    try:
+        return form(volume.get("serial"))
+    except PureError as exc:
+        raise PureError("Pure %s: volume %s: %s" % (truth["array"], volume.get("name"), exc))
+
+
 def lun_records(truth, initiators=None, problems=None):
     """One record per (volume, host) connection whose host holds any of ``initiators`` (all when None), in the
     shape of ontap_records.lun_records: cluster is the array's name, svm None, path the volume's name, igroup the
@@ -200,14 +220,12 @@ def lun_records(truth, initiators=None, problems=None):
     connection naming a host, host group or volume the reads did not return is appended to ``problems`` as
     dropped_mapping. PureError for a volume serial that is not 24 hex digits."""
     wanted = wanted_initiators(initiators)
-    hosts = dict((h["name"], h) for h in truth["hosts"])
-    by_id = dict((v["id"], v) for v in truth["volumes"] if v.get("id"))
-    by_name = dict((v["name"], v) for v in truth["volumes"] if v.get("name"))
+    hosts, volume_of = _indexes(truth)
     out, seen = [], set()
     for conn in truth["connections"]:
         if conn.get("lun") is None and conn.get("nsid") is not None:
             continue
-        volume = by_id.get(conn.get("volume_id")) if conn.get("volume_id") else by_name.get(conn.get("volume"))
+        volume = volume_of(conn)
         if volume is None:
             _problem(truth, problems, "Pure %s: a connection names volume %s, which the volumes read did not return "
                                       "(changed between requests?)" % (truth["array"], conn.get("volume")))
@@ -221,10 +239,7 @@ def lun_records(truth, initiators=None, problems=None):
             if key in seen:
                 continue
             seen.add(key)
-            try:
-                wwid = pure_wwid(volume.get("serial"))
-            except PureError as exc:
-                raise PureError("Pure %s: volume %s: %s" % (truth["array"], volume.get("name"), exc))
+            wwid = _volume_identity(truth, volume, pure_wwid)
             out.append({
                 "cluster": truth["array"],
                 "svm": None,
@@ -360,15 +375,13 @@ def nvme_records(truth, wanted=None, problems=None):
     state = nvme_state(truth)
     if state["state"] != "read":
         return []
-    hosts = dict((h["name"], h) for h in truth["hosts"])
-    by_id = dict((v["id"], v) for v in truth["volumes"] if v.get("id"))
-    by_name = dict((v["name"], v) for v in truth["volumes"] if v.get("name"))
+    hosts, volume_of = _indexes(truth)
     out, seen = [], set()
     for conn in truth["connections"]:
         named = hosts.get(conn.get("host")) if conn.get("host") else None
         if conn.get("nsid") is None and named is not None and not named["nqns"]:
             continue        # a SCSI connection of a host without NQNs (lun_records)
-        volume = by_id.get(conn.get("volume_id")) if conn.get("volume_id") else by_name.get(conn.get("volume"))
+        volume = volume_of(conn)
         if volume is None:
             # an NVMe connection, or one that may be (a host group's, a host with NQNs): the NVMe part is incomplete
             if conn.get("nsid") is not None or named is None or named["nqns"]:
@@ -386,10 +399,7 @@ def nvme_records(truth, wanted=None, problems=None):
             if (volume.get("id") or volume["name"], name, nsid) in seen:
                 continue
             seen.add((volume.get("id") or volume["name"], name, nsid))
-            try:
-                nguid = pure_nguid(volume.get("serial"))
-            except PureError as exc:
-                raise PureError("Pure %s: volume %s: %s" % (truth["array"], volume.get("name"), exc))
+            nguid = _volume_identity(truth, volume, pure_nguid)
             out.append({"cluster": truth["array"], "svm": None, "uuid": None, "nguid": nguid,
                         "name": volume.get("name"), "os_type": host.get("personality"), "state": _state(volume),
                         "size_bytes": volume.get("provisioned"), "nsid": nsid, "anagrpid": None,

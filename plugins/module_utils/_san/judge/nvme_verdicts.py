@@ -274,13 +274,14 @@ def _array_identity(record):
 
 
 _HOST_FIELD = {"UUID": "uuid", "NGUID": "nguid"}   # where the snapshot holds each form
+_HOST_TEXT = {"UUID": uuid_text, "NGUID": nguid_text}   # how each form reads there
 
 
 def _host_identity(ns, wanted):
     """(form, the host's identity of the namespace in that form, or None when it shows none: never a match), in the
     form the records give (their first when they give two: then no host identity matches them all)."""
     form = sorted(f for f, _value in wanted)[0]
-    return (form, nguid_text(ns.get("nguid")) if form == "NGUID" else uuid_text(ns.get("uuid")))
+    return (form, _HOST_TEXT[form](ns.get(_HOST_FIELD[form])))
 
 
 def _shown(form, value):
