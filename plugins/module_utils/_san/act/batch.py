@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import threading
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
@@ -70,6 +71,16 @@ def each_step(host, steps, fn, read=True, links=False, before=None):
     finally:
         host.view = None
     return [(st,) + results[id(st)] for st in steps]
+
+
+def single(fn, read=False, links=False, before=None):
+    """The runner(host, steps) of a writer that acts on one step at a time (fn(host, step)): each_step over the batch.
+    It names fn (``__wrapped__``) and ``before`` so that what a family's writers are made of can be read back."""
+    @functools.wraps(fn)
+    def run(host, steps):
+        return each_step(host, steps, fn, read=read, links=links, before=before)
+    run.before = before
+    return run
 
 
 def each_unit(host, steps, fn, view, before=None):

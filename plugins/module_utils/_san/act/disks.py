@@ -15,10 +15,20 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_checked_write, exclusive_open_check, sysfs_write)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import (
+    verify_identity, verify_still_dead)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import alone, disks_of, poll_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.maps import (
     disable_queueing, flush_map, wait_map_gone)
+
+
+def disks_still_dead(host, unit_steps):
+    """Before a unit's first disk touch of a batch: every disk of it that the batch touches still dead, checked
+    before any of them is touched (verify_still_dead); a disk already gone is left to its own step."""
+    for st in unit_steps:
+        d = host.disk_now(st.identity.name or st.target)
+        if d is not None:
+            verify_still_dead(host, st, d, "disk")
 
 
 def flush_buffers(host, step):

@@ -20,16 +20,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import (
     ActContext, ActFailed, ExecutionError, Interrupted)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_still_dead
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import alone, each_step
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.maps import (
-    disable_queueing, flush_map, remove_wwid, restore_queueing, verify_unused, wait_map_gone)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.disks import (
-    delete_disk, flush_buffers, wait_disk_gone)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.scans import (
-    rescan_disk, scan_exact_lun, verify_lun, wait_disk_present)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.nvme import (
-    controllers_checked, delete_controller, wait_controller_gone)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import alone
+# the queueing a stopped unit gives back is dm-multipath's (a hook of the family's, later: issue 56 part 1)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.maps import restore_queueing
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import families as act_families
 
 
 def act_one(host, step):
@@ -37,38 +31,8 @@ def act_one(host, step):
     return alone(ACT[step.action], host, step)
 
 
-def _single(fn, read=False, links=False, before=None):
-    def run(host, steps):
-        return each_step(host, steps, fn, read=read, links=links, before=before)
-    return run
-
-
-def _disks_still_dead(host, unit_steps):
-    """Before a unit's first disk touch of a batch: every disk of it that the batch touches still dead, checked
-    before any of them is touched (verify_still_dead); a disk already gone is left to its own step."""
-    for st in unit_steps:
-        d = host.disk_now(st.identity.name or st.target)
-        if d is not None:
-            verify_still_dead(host, st, d, "disk")
-
-
-# action -> runner(host, steps) -> [(step, result dict or error, seconds)]
-ACT = {
-    "disable_queueing": disable_queueing,
-    "verify_unused": verify_unused,
-    "flush_map": flush_map,
-    "wait_map_gone": wait_map_gone,
-    "remove_wwid": remove_wwid,
-    "flush_buffers": _single(flush_buffers, read=True, before=_disks_still_dead),
-    "delete_disk": _single(delete_disk, read=True, links=True, before=_disks_still_dead),
-    "wait_disk_gone": wait_disk_gone,
-    "scan_exact_lun": _single(scan_exact_lun),
-    "rescan_disk": _single(rescan_disk),
-    "wait_disk_present": _single(wait_disk_present),
-    "verify_identity": _single(verify_lun),
-    "delete_controller": _single(delete_controller, read=True, before=controllers_checked),
-    "wait_controller_gone": wait_controller_gone,
-}
+# action -> runner(host, steps) -> [(step, result dict or error, seconds)]: every registered family's writers
+ACT = act_families.act_table(act_families.FAMILIES)
 
 
 def _batches(steps):

@@ -24,7 +24,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.us
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_left
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
     DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind, node_holders)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps, single
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
     child_delete_controller, exclusive_open_check)
@@ -198,3 +198,10 @@ def wait_controller_gone(host, steps):
                                                           ", ".join(namespaces or []) or "none"))
 
     return poll_steps(host, steps, gone, lambda st: host.wait_timeout, not_gone, read=False, prefetch=left)
+
+
+# action -> runner(host, steps) -> [(step, result dict or error, seconds)]: the NVMe family's writers (act/families.py)
+WRITERS = {
+    "delete_controller": single(delete_controller, read=True, before=controllers_checked),
+    "wait_controller_gone": wait_controller_gone,
+}

@@ -11,12 +11,12 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import (
-    disks_of, each_step, each_unit, map_by, map_key, poll_steps, read_for)
+    disks_of, each_step, each_unit, map_by, map_key, poll_steps, read_for, single)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_map
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, Interrupted
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    W1, W2, WWID, WWID2, _lu_w1)
+    W1, W2, WWID, WWID2, _lu_w1, _orphan, delete_plan)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
     env)
 
@@ -387,3 +387,29 @@ def test_a_unit_leaving_the_act_on_a_worker_starts_no_other_unit(env):
     with pytest.raises(SystemExit):
         each_unit(host, _deletes(1, 2, 3, 4), fn, None)
     assert "sdc" in ran and "sde" not in ran and "sdf" not in ran, ran
+
+
+def test_a_one_step_runner_reads_links_and_checks_its_units_only_as_built(env):
+    """Fails when a runner built by single (the writers of the disk, scan and NVMe steps; built per test here,
+    as the families build them at import) does not run its function on each step of the batch, reads the host for the
+    batch or the by-id links unasked (a scan looks for what is not there yet), or skips the read, the links or the
+    check of each unit (before) it was built with."""
+    _orphan(env)
+    steps = [st.tagged("delete", "u %s" % st.target) for st in delete_plan(env, ["sdc", "sdd"], flush_buffers=False)
+             if st.action == "delete_disk"]
+    seen, checked = [], []
+
+    def fn(h, st):
+        seen.append((st.target, h.view is not None and h.view.links is not None, h.view is not None))
+        return {"outcome": "done", "of": st.target}
+    out = single(fn)(env.host(), steps)
+    assert [(st.target, r) for st, r, _t in out] == [("sdc", {"outcome": "done", "of": "sdc"}),
+                                                     ("sdd", {"outcome": "done", "of": "sdd"})]
+    assert seen == [("sdc", False, False), ("sdd", False, False)]
+    del seen[:]
+    single(fn, read=True, links=True, before=lambda h, unit_steps: checked.append(
+        [st.target for st in unit_steps]))(env.host(), steps)
+    assert seen == [("sdc", True, True), ("sdd", True, True)] and checked == [["sdc"], ["sdd"]]
+    del seen[:]
+    single(fn, read=True)(env.host(), steps)
+    assert seen == [("sdc", False, True), ("sdd", False, True)]

@@ -411,3 +411,15 @@ def test_the_wait_does_not_blame_udev_while_a_disk_is_at_the_deleted_disks_addre
     assert (str(failed), failed.detail) == (
         "disk sdc: still present 30s after delete (disk: False, scsi_device 4:0:0:1: sdq, by-id links: %s)"
         % ["scsi-%s-sdc" % WWID], {}), str(failed)
+
+
+def test_every_disk_a_unit_touches_is_checked_still_dead_by_its_name_or_target_unless_gone(env, monkeypatch):
+    """Fails when the check before a unit's disk touches skips a disk planned without a name (looked up by its
+    target), checks another one, or checks a disk that is gone (its own step says already_absent)."""
+    checked = []
+    monkeypatch.setattr(act_disks, "verify_still_dead", lambda h, st, d, kind: checked.append((st.target, d["name"], kind)))
+    steps = [plan_steps.step("delete_disk", "sdc", {"hctl": "4:0:0:1"}),
+             plan_steps.step("delete_disk", "sdd", {"name": "sdd", "hctl": "5:0:0:1"}),
+             plan_steps.step("delete_disk", "sdx", {"name": "sdx", "hctl": "6:0:0:1"})]
+    act_disks.disks_still_dead(env.host(), steps)
+    assert checked == [("sdc", "sdc", "disk"), ("sdd", "sdd", "disk")]

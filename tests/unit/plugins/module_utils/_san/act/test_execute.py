@@ -1444,32 +1444,6 @@ def test_a_module_acts_with_its_command_timeout_and_the_options_it_gives():
     assert (host.reader.command_timeout, host.reader.read_timeout) == (7, 7)
 
 
-def test_a_one_step_runner_reads_links_and_checks_its_units_only_as_built(env):
-    """Fails when a runner built by _single (the ACT entries of the disk, scan and NVMe steps; built per test here,
-    as the act builds them at import) does not run its function on each step of the batch, reads the host for the
-    batch or the by-id links unasked (a scan looks for what is not there yet), or skips the read, the links or the
-    check of each unit (before) it was built with."""
-    _orphan(env)
-    steps = [st.tagged("delete", "u %s" % st.target) for st in delete_plan(env, ["sdc", "sdd"], flush_buffers=False)
-             if st.action == "delete_disk"]
-    seen, checked = [], []
-
-    def fn(h, st):
-        seen.append((st.target, h.view is not None and h.view.links is not None, h.view is not None))
-        return {"outcome": "done", "of": st.target}
-    out = execute._single(fn)(env.host(), steps)
-    assert [(st.target, r) for st, r, _t in out] == [("sdc", {"outcome": "done", "of": "sdc"}),
-                                                     ("sdd", {"outcome": "done", "of": "sdd"})]
-    assert seen == [("sdc", False, False), ("sdd", False, False)]
-    del seen[:]
-    execute._single(fn, read=True, links=True, before=lambda h, unit_steps: checked.append(
-        [st.target for st in unit_steps]))(env.host(), steps)
-    assert seen == [("sdc", True, True), ("sdd", True, True)] and checked == [["sdc"], ["sdd"]]
-    del seen[:]
-    execute._single(fn, read=True)(env.host(), steps)
-    assert seen == [("sdc", False, True), ("sdd", False, True)]
-
-
 def _broken_flush(monkeypatch):
     def broken(host, steps):
         raise KeyError("a bug in the flush batch")
@@ -1535,18 +1509,6 @@ def test_giving_a_units_queueing_back_leaves_the_act_as_restoring_as_it_found_it
         host.restoring = before
         assert execute._restore_unit(host, "map %s" % WWID) == []
         assert host.restoring is before
-
-
-def test_every_disk_a_unit_touches_is_checked_still_dead_by_its_name_or_target_unless_gone(env, monkeypatch):
-    """Fails when the check before a unit's disk touches skips a disk planned without a name (looked up by its
-    target), checks another one, or checks a disk that is gone (its own step says already_absent)."""
-    checked = []
-    monkeypatch.setattr(execute, "verify_still_dead", lambda h, st, d, kind: checked.append((st.target, d["name"], kind)))
-    steps = [plan_steps.step("delete_disk", "sdc", {"hctl": "4:0:0:1"}),
-             plan_steps.step("delete_disk", "sdd", {"name": "sdd", "hctl": "5:0:0:1"}),
-             plan_steps.step("delete_disk", "sdx", {"name": "sdx", "hctl": "6:0:0:1"})]
-    execute._disks_still_dead(env.host(), steps)
-    assert checked == [("sdc", "sdc", "disk"), ("sdd", "sdd", "disk")]
 
 
 def test_an_act_interrupted_before_it_starts_touches_nothing_and_names_the_signal(env):

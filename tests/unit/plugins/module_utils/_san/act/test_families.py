@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests of `plugins/module_utils/_san/act/families.py`: the executor runs every step with the writer its
+family registered, one writer per action, and a third family plugs in with a registry line."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute, families as act_families
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ExecutionError
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
+    env)
+
+
+def test_the_judges_and_the_writers_register_the_same_families_in_one_order():
+    """Fails when a family has a judge and no writers or the other way round (its verdicts would plan steps that no
+    act runs, or its steps would run on devices nothing judged), or when the two registries' orders differ."""
+    assert [name for name, _judge in judge_families.FAMILIES] == [name for name, _w in act_families.FAMILIES]
+    assert [name for name, _w in act_families.FAMILIES] == ["scsi", "nvme"]
+
+
+def test_the_executor_runs_exactly_the_registered_writers_one_per_action_of_the_plan():
+    """Fails when the executor's table is not the registries' (a writer added beside it, or one missing), or when an
+    action of the plan's vocabulary has no writer."""
+    table = act_families.act_table(act_families.FAMILIES)
+    assert execute.ACT == table
+    assert sorted(table) == sorted(plan_steps.OPTIONS)
+
+
+def test_an_action_claimed_by_two_families_is_refused():
+    """A step must have one writer: a second family claiming flush_map would take the SCSI map flush over (the last
+    line would win), silently. Fails when act_table lets it."""
+    other = ("other", {"flush_map": lambda host, steps: []})
+    with pytest.raises(ValueError, match="action 'flush_map' is claimed by two device families"):
+        act_families.act_table(act_families.FAMILIES + (other,))
+
+
+def test_a_third_family_plugs_in_with_one_line_and_its_unit_checks_run_before_its_writes(env, monkeypatch):
+    """The toy family (toy_family.py) with its registry line: the executor runs its steps with its writer, runs its
+    check of each unit first, and a unit its check refuses is stopped while the other unit goes on. Fails when the
+    executor needs anything but the registry line to run a family's steps."""
+    monkeypatch.setattr(execute, "ACT", act_families.act_table(act_families.FAMILIES + (toy_family.WRITERS_LINE,)))
+    # the plan's vocabulary is not in the family interface yet (issue 56 part 1: next step)
+    monkeypatch.setitem(plan_steps.OPTIONS, "toy_poke", ())
+    steps = [plan_steps.Step("toy_poke", name, Identity(name=name), unit="toy %s" % name)
+             for name in ("t1", "t2-answers")]
+    with pytest.raises(ExecutionError) as err:
+        execute.execute(steps, env.host())
+    assert [(e["target"], e["outcome"], e["detail"]) for e in err.value.executed] == [("t1", "done", {"poked": "t1"})]
+    assert "answers again" in str(err.value)

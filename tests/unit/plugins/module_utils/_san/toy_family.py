@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""TEST ONLY. A third device family in one file, plugged in by the tests through one line of each registry
+(judge/families.py, act/families.py), never by editing the pipeline: "toy" devices in the snapshot's `toy` key, a
+judge that calls a toy the truth's `toy` records do not name stale, and one writer, `toy_poke`, that acts on one
+step at a time (act.batch.single) after a check of each unit."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import single
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+
+
+def judge(san, truth, reader, settings):  # pylint: disable=unused-argument  # the registry's one signature
+    mapped = set(truth.get("toy") or [])
+    san["toy_verdicts"] = [{"name": name, "kind": "healthy" if name in mapped else "stale_unmapped"}
+                           for name in sorted(san.get("toy") or [])]
+
+
+def units_checked(host, unit_steps):
+    """A toy whose name says it answers again stops its unit before any of its steps."""
+    for st in unit_steps:
+        if st.target.endswith("-answers"):
+            raise Refused("toy %s" % st.target, "came_back", "answers again: not poking")
+
+
+def poke(host, step):
+    return {"outcome": "done", "poked": step.target}
+
+
+JUDGE_LINE = ("toy", judge)
+WRITERS_LINE = ("toy", {"toy_poke": single(poke, before=units_checked)})
