@@ -3,16 +3,17 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The judged SAN snapshot of a host: read it (observe.read.Host), then judge it against the array truth (judge.verdicts).
 
-One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, verdicts,
-the extra probes a verdict hangs on, verdicts again, what the verdicts rest on (`array`), corruption risks.
+One place for the order both `stale_mpath_facts` and `stale_cleanup` follow: snapshot, host findings, what the
+verdicts rest on (`array`), then each device family's judge in the order of judge/families.py (SCSI: verdicts, the
+extra probes a verdict hangs on, verdicts again, corruption risks; NVMe: namespaces and controllers).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
@@ -95,43 +96,20 @@ def check_prefixes(prefixes):
 
 
 def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
-    """Snapshot + findings (+ verdicts, array, corruption_risks when `truth` is given)."""
+    """Snapshot + findings; with `truth`, what the verdicts rest on (`array`) and each device family's verdicts
+    (judge/families.py: the SCSI `verdicts` and `corruption_risks`, the NVMe `nvme_verdicts`)."""
     san = reader.snapshot(probe=probe)
     san["findings"] = judge_findings.host_findings(san)
     if truth is None:
         return san
-    luns, targets = truth.get("luns") or [], truth.get("targets") or []
-    initiators = truth.get("initiators")
-    # the configured prefixes and those of the arrays the truth was read from: a device of an array that was read
-    # (or asked, and failed) is judged against it, never unknown_array
-    prefixes = tuple(dict.fromkeys(tuple(prefixes or ()) + tuple(truth.get("wwid_prefixes") or ())))
-    san["verdicts"] = verdicts.cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
-    if truth.get("unusable"):
-        # the SCSI part could not be used: its devices are not judged, and each says why (nothing covers them)
-        san["verdicts"] = verdicts.not_judged(san["verdicts"], "not judged: the SCSI part of the array truth is not "
-                                                               "the contract (%s)" % truth["unusable"])
-    elif probe:
-        # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
-        # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
-        # (INQUIRY peripheral qualifier 1/3 says the LU is gone).
-        todo = verdicts.paths_to_probe(san, san["verdicts"])
-        for wwid, sd in todo:
-            san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
-        if todo:
-            san["verdicts"] = verdicts.cross_check(san, luns, prefixes, array_targets=targets,
-                                                   array_initiators=initiators)
+    targets = truth.get("targets") or []
     # an identity under two SVMs blocks the host even when the truth's source did not say so (a caller's truth)
     problems = list(truth.get("problems") or [])
     said = set(p.get("identity") for p in problems if p.get("kind") == judge_coverage.DUPLICATE_IDENTITY)
     problems.extend(p for p in judge_coverage.duplicate_identities(targets) if p["identity"] not in said)
-    san["array"] = {"records": len(luns), "targets": targets, "problems": problems, "initiators": initiators,
-                    "collected_at": truth.get("collected_at")}
-    san["corruption_risks"] = verdicts.corruption_risks(san)
-    if truth.get("nvme") is not None:
-        # the NVMe family: namespaces and controllers judged against the NVMe truth (plan.nvme deletes controllers)
-        san["nvme_verdicts"] = nvme_verdicts.cross_check(san.get("nvme"), truth["nvme"])
-        # the NVMe read's own problems (a 403 on the NVMe collections): rows of the report beside the SAN ones
-        san["array"]["nvme_problems"] = list(truth["nvme"].get("problems") or [])
-        # the NVMe truth's own time (the oldest of its reads): the NVMe plan's age gate (plan.nvme)
-        san["array"]["nvme_collected_at"] = nvme_verdicts.nvme_truth_time(truth["nvme"])
+    san["array"] = {"records": len(truth.get("luns") or []), "targets": targets, "problems": problems,
+                    "initiators": truth.get("initiators"), "collected_at": truth.get("collected_at")}
+    settings = {"prefixes": prefixes, "probe": probe}
+    for _family, judge in judge_families.FAMILIES:
+        judge(san, truth, reader, settings)
     return san

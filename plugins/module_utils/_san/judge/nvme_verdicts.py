@@ -384,3 +384,16 @@ def cross_check(nvme_devices, nvme_truth):
     unread = list(nvme_devices.get("unread") or [])
     return {"namespaces": verdicts, "controllers": [judge_controller(fabric[name], namespaces, verdicts, truth, unread)
                                                     for name in sorted(fabric)]}
+
+
+def judge_family(san, truth, reader, settings):  # pylint: disable=unused-argument  # the registry's one signature
+    """The NVMe family's judgement of a snapshot against the truth's `nvme` part (registered in judge/families.py):
+    `nvme_verdicts` (cross_check: namespaces and controllers; plan.nvme deletes controllers), the NVMe read's own
+    problems (`array.nvme_problems`: a 403 on the NVMe collections, rows of the report beside the SAN ones) and the
+    NVMe truth's own time (`array.nvme_collected_at`, the oldest of its reads: the NVMe plan's age gate). Nothing
+    without an NVMe part."""
+    if truth.get("nvme") is None:
+        return
+    san["nvme_verdicts"] = cross_check(san.get("nvme"), truth["nvme"])
+    san["array"]["nvme_problems"] = list(truth["nvme"].get("problems") or [])
+    san["array"]["nvme_collected_at"] = nvme_truth_time(truth["nvme"])

@@ -427,3 +427,29 @@ def corruption_risks(snapshot):
         out.append({"object": v.get("object"), "name": v.get("name"), "wwid": v.get("wwid"), "lun": v.get("lun"),
                     "users": users, "openers": openers, "msg": msg})
     return out
+
+
+def judge_family(san, truth, reader, settings):
+    """The SCSI family's judgement of a snapshot against the truth (registered in judge/families.py): `verdicts`
+    (cross_check), the live probes a verdict hangs on and the verdicts again, `corruption_risks`. ``settings``:
+    `prefixes` (the configured WWID prefixes; the truth's own are added: a device of an array that was read, or
+    asked and failed, is judged against it, never unknown_array) and `probe` (False: no probe). A truth whose SCSI
+    part is not the contract judges no map or disk, and each says why."""
+    luns, targets = truth.get("luns") or [], truth.get("targets") or []
+    initiators = truth.get("initiators")
+    prefixes = tuple(dict.fromkeys(tuple(settings["prefixes"] or ()) + tuple(truth.get("wwid_prefixes") or ())))
+    san["verdicts"] = cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
+    if truth.get("unusable"):
+        # the SCSI part could not be used: its devices are not judged, and each says why (nothing covers them)
+        san["verdicts"] = not_judged(san["verdicts"], "not judged: the SCSI part of the array truth is not the "
+                                                      "contract (%s)" % truth["unusable"])
+    elif settings["probe"]:
+        # Working paths are probed only when the verdict hangs on it: a LUN id the array now gives another LU
+        # (serial_mismatch needs the live VPD 0x80), or a map the array does not map whose paths look fine
+        # (INQUIRY peripheral qualifier 1/3 says the LU is gone).
+        todo = paths_to_probe(san, san["verdicts"])
+        for wwid, sd in todo:
+            san["maps"][wwid]["probe"][sd] = reader.probe_path(sd, errors=san["errors"])
+        if todo:
+            san["verdicts"] = cross_check(san, luns, prefixes, array_targets=targets, array_initiators=initiators)
+    san["corruption_risks"] = corruption_risks(san)
