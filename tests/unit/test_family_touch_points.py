@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, sanfleet.remediation contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How many files a new device family touches, counted from the code (issue 56 part 1), and docs/design.md's
+statement of it ("Device families and array vendors").
+
+NVMe is the model: the family added after the pipeline. Its files are the ones its registry lines name (the source
+files of its judge and of its writers, read back through act.batch.single's `__wrapped__` and `before`) and its
+`nvme.py` in a stage package; the registries are judge/families.py and act/families.py; every other file of
+module_utils/ or modules/ that still names it is a shared file a third family would have to edit too: a string
+literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...) or is one of its
+actions, or an import of one of its files. The NVMe-oF host settings (the `nvme_conf` module and its judges, and
+the compliance checks of check_registry.py) are another feature than the device family and are left out. The list
+can only shrink: a new place naming a family fails here until the page says so."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ast
+import inspect
+from pathlib import Path
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import families as act_families
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
+
+PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
+SAN = PLUGINS / "module_utils" / "_san"
+DOC = PLUGINS.parent / "docs" / "design.md"
+REGISTRIES = (SAN / "act" / "families.py", SAN / "judge" / "families.py")
+# the NVMe-oF host settings: the nvme_conf module, its read-free judges and writes, the compliance checks
+NOT_THE_FAMILY = ("judge/nvme_audit.py", "judge/nvme_fix.py", "act/nvme_conf.py", "check_registry.py",
+                  "../../modules/nvme_conf.py")
+
+
+def registered_files(name, judges=None, writers=None):
+    """The files the registry lines of family `name` name: its judge's, and each writer's and its unit check's."""
+    found = set()
+    for fam, judge in judges or judge_families.FAMILIES:
+        if fam == name:
+            found.add(inspect.getsourcefile(inspect.unwrap(judge)))
+    for fam, table in writers or act_families.FAMILIES:
+        if fam == name:
+            for runner in table.values():
+                found.add(inspect.getsourcefile(inspect.unwrap(runner)))
+                if getattr(runner, "before", None) is not None:
+                    found.add(inspect.getsourcefile(runner.before))
+    return set(Path(f).resolve() for f in found)
+
+
+def own_files(name):
+    """The family's own files: those its registry lines name, and its `<name>.py` in each stage package."""
+    return registered_files(name) | set(p.resolve() for p in SAN.glob("*/%s.py" % name))
+
+
+def _docstrings(tree):
+    return set(id(node.body[0].value) for node in ast.walk(tree)
+               if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+               and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant))
+
+
+def names_the_family(path, name, actions, own):
+    """True when `path` holds a string literal naming the family (its key, a key starting with it, an action) or
+    imports one of its own files."""
+    tree = ast.parse(path.read_text(), str(path))
+    docs = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs and (
+                node.value == name or node.value.startswith(name + "_") or node.value in actions):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module:
+            # `from pkg.plan.nvme import x` and `from pkg.judge import nvme_verdicts`
+            named = [node.module.split(".")] + [("%s.%s" % (node.module, a.name)).split(".") for a in node.names]
+            if any(dotted[-3:] == list(o.with_suffix("").parts[-3:]) for dotted in named for o in own):
+                return True
+    return False
+
+
+def shared_files_naming(name):
+    own = own_files(name)
+    actions = set(a for fam, table in act_families.FAMILIES if fam == name for a in table)
+    left_out = set((SAN / rel).resolve() for rel in NOT_THE_FAMILY)
+    files = sorted(set(p.resolve() for p in list((PLUGINS / "module_utils").rglob("*.py"))
+                       + list((PLUGINS / "modules").glob("*.py"))))
+    return [p for p in files if p not in own and p not in left_out and p not in set(REGISTRIES)
+            and names_the_family(p, name, actions, own)]
+
+
+def shown(paths):
+    return ", ".join("`%s`" % p.relative_to(SAN if SAN in p.parents else PLUGINS).as_posix() for p in sorted(paths))
+
+
+def touch_points_text():
+    own, shared = own_files("nvme"), shared_files_naming("nvme")
+    return "\n".join([
+        "- NVMe's own files (%d): %s" % (len(own), shown(own)),
+        "- its registry lines (%d files): %s" % (len(REGISTRIES), shown(REGISTRIES)),
+        "- shared files that still name it (%d): %s" % (len(shared), shown(shared)),
+        "- a new family today: %d files" % (len(own) + len(REGISTRIES) + len(shared)),
+    ])
+
+
+def test_the_page_states_the_files_a_new_family_touches_as_the_code_counts_them():
+    """Fails when docs/design.md's touch points (between its family_touch_points markers) are not the count of the
+    code: a shared file newly naming NVMe, or one that stopped (then the page gets the smaller list)."""
+    text = DOC.read_text()
+    begin, end = "<!-- family_touch_points -->\n", "<!-- /family_touch_points -->"
+    stated = text[text.index(begin) + len(begin):text.index(end)].strip()
+    assert stated == touch_points_text(), "write between the markers:\n" + touch_points_text()
+
+
+def test_the_registry_lines_name_a_familys_judge_and_writer_files_and_nothing_shared():
+    """The count above reads a family's files from its registry lines: NVMe's are its verdicts and its act, the
+    toy's its one file. Fails when a writer's or a unit check's file cannot be read back (single loses
+    `__wrapped__` or `before`), so that the count would miss a file."""
+    assert registered_files("nvme") == set((SAN / rel).resolve() for rel in ("judge/nvme_verdicts.py", "act/nvme.py"))
+    toy = registered_files("toy", judges=[toy_family.JUDGE_LINE], writers=[toy_family.WRITERS_LINE])
+    assert toy == set([Path(toy_family.__file__).resolve()])
+
+
+def test_the_executor_and_the_judges_loop_name_no_family_they_run():
+    """The step this count measures: act/execute.py runs no family's writer by name and judge.facts.collect calls no
+    family's judge by name (each runs the registry). Fails when either names NVMe again, or imports its act."""
+    own = own_files("nvme")
+    actions = set(a for fam, table in act_families.FAMILIES if fam == "nvme" for a in table)
+    assert not names_the_family(SAN / "act" / "execute.py", "nvme", actions, own)
+    collect = [n for n in ast.walk(ast.parse((SAN / "judge" / "facts.py").read_text()))
+               if isinstance(n, ast.FunctionDef) and n.name == "collect"][0]
+    called = set(getattr(c.func, "attr", getattr(c.func, "id", None)) for c in ast.walk(collect) if isinstance(c, ast.Call))
+    assert not called & {"cross_check", "judge_family", "corruption_risks", "not_judged", "paths_to_probe"}
