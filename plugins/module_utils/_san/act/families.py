@@ -4,7 +4,7 @@
 """The device families' writers, one registry line per family: the executor (act/execute.py) runs a step with the
 runner its family registered for the step's action, and names no family itself. A family's judge is registered
 beside it in judge/families.py (the modules that only read import nothing of act/); both registries name the same
-families in the same order (tests/unit/plugins/module_utils/_san/act/test_families.py)."""
+families in the same order (checked by the unit tests of act/families.py)."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -4,7 +4,7 @@
 """The device families' judges, one registry line per family: judge.facts.collect runs each on the snapshot and the
 array truth, in this order, and names no family itself. A family's writers are registered beside it in
 act/families.py (apart, because the modules that only read import nothing of act/); both registries name the same
-families in the same order (tests/unit/plugins/module_utils/_san/act/test_families.py)."""
+families in the same order (checked by the unit tests of act/families.py)."""
 
 from __future__ import absolute_import, division, print_function
 
