@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import truth_age_verdict
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import disks as plan_disks
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
@@ -78,15 +79,14 @@ def verify_truth_age(host, target, collected="scsi"):
     if collected is None or host.truth_max_age is None:
         return
     max_age, now = host.truth_max_age, host.wall()
-    unknown = cleanup.truth_age_unknown(collected, now, max_age)
-    if unknown:
-        raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % unknown,
+    aged = truth_age_verdict(collected, now, max_age)
+    if aged and aged[0] == "truth_age_unknown":
+        raise Refused(target, "truth_age_unknown", "at act time %s; nothing of it is touched" % aged[1],
                       evidence={"truth_collected_at": collected, "truth_max_age": max_age})
-    age = now - collected
-    if age > max_age:
+    if aged:
         raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
-                      "have been mapped back since; nothing of it is touched" % (age, max_age),
-                      evidence={"truth_age": round(age, 1), "truth_max_age": max_age})
+                      "have been mapped back since; nothing of it is touched" % (aged[1], max_age),
+                      evidence={"truth_age": round(aged[1], 1), "truth_max_age": max_age})
 
 
 def _probe_past_unit_attention(host, sd, errors=None):

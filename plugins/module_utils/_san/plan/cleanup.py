@@ -24,7 +24,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.map
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import exact_scan_step, plan_disk_delete
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import TRUTH_MAX_AGE, truth_age_unknown
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
+    TRUTH_MAX_AGE, truth_age_verdict)
 
 
 def host_evidence_gone(map_info, earlier_map, now, earlier_at, grace):
@@ -84,12 +85,10 @@ def removal_blockers(snapshot, verdicts, policy=None):
                                                                 "be incomplete" % ", ".join(odd)})
     collected, now = array.get("collected_at"), snapshot.get("collected_at")
     max_age = policy.get("truth_max_age", TRUTH_MAX_AGE)
-    unknown = truth_age_unknown(collected, now, max_age)
-    if unknown:
-        blockers.append({"why": "truth_age_unknown", "msg": unknown})
-    elif now - collected > max_age:
-        blockers.append({"why": "truth_too_old", "msg": "the array truth was read %.0fs before the host snapshot "
-                                                        "(bound %gs)" % (now - collected, max_age)})
+    aged = truth_age_verdict(collected, now, max_age)
+    if aged:
+        blockers.append({"why": aged[0], "msg": aged[1] if aged[0] == "truth_age_unknown" else
+                         "the array truth was read %.0fs before the host snapshot (bound %gs)" % (aged[1], max_age)})
     return blockers
 
 

@@ -41,7 +41,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     CTRL_RE, NAMESPACE_RE, is_fabrics)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step, with_phase
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
-    TRUTH_MAX_AGE, truth_age_unknown)
+    TRUTH_MAX_AGE, truth_age_verdict)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
 
 # the states of a controller that is not live and may be deleted (drivers/nvme/host/core.c nvme_state_names): it
@@ -91,11 +91,11 @@ def _blockers(snapshot, nvme, verdicts, policy):
                 "NVMe truth: it may be older than the host or incomplete" % ", ".join(shown(n) for n in odd))
     collected, now = array.get("nvme_collected_at"), snapshot.get("collected_at")
     max_age = policy.get("truth_max_age", TRUTH_MAX_AGE)
-    unknown = truth_age_unknown(collected, now, max_age)
-    if unknown:
-        return "the NVMe truth's age: %s" % unknown
-    if now - collected > max_age:
-        return "the NVMe truth was read %.0fs before the host snapshot (bound %gs)" % (now - collected, max_age)
+    aged = truth_age_verdict(collected, now, max_age)
+    if aged and aged[0] == "truth_age_unknown":
+        return "the NVMe truth's age: %s" % aged[1]
+    if aged:
+        return "the NVMe truth was read %.0fs before the host snapshot (bound %gs)" % (aged[1], max_age)
     return None
 
 

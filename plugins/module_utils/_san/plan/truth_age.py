@@ -39,3 +39,15 @@ def truth_age_unknown(collected, now, max_age):
                 "age cannot be checked (a wrong clock, or collected_at in milliseconds)" % (
                     collected - now, TRUTH_CLOCK_SKEW))
     return None
+
+
+def truth_age_verdict(collected, now, max_age):
+    """The one age rule of every family's plan and of the act's re-check: None when a truth read at `collected` is
+    fresh enough at `now` for `max_age` seconds; else ("truth_age_unknown", why its age cannot be told:
+    truth_age_unknown) or ("truth_too_old", its age in seconds). Each caller says it in its own words."""
+    unknown = truth_age_unknown(collected, now, max_age)
+    if unknown:
+        return "truth_age_unknown", unknown
+    if now - collected > max_age:
+        return "truth_too_old", now - collected
+    return None

@@ -11,7 +11,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
-    TRUTH_CLOCK_SKEW, TRUTH_MAX_AGE, truth_age_unknown)
+    TRUTH_CLOCK_SKEW, TRUTH_MAX_AGE, truth_age_unknown, truth_age_verdict)
 
 NOW = 1000000.0
 
@@ -65,3 +65,15 @@ def test_a_truth_max_age_that_bounds_nothing_makes_the_age_unknown(max_age):
 def test_a_small_positive_truth_max_age_is_a_bound(max_age):
     """Fails when a positive truth_max_age under one second (or any positive one) is refused as no bound."""
     assert truth_age_unknown(NOW, NOW, max_age) is None
+
+
+@pytest.mark.parametrize("collected, verdict", [
+    (1000.0, None),                                     # read at the snapshot
+    (1000.0 - TRUTH_MAX_AGE, None),                     # exactly the bound: still fresh
+    (1000.0 - TRUTH_MAX_AGE - 0.5, ("truth_too_old", TRUTH_MAX_AGE + 0.5)),
+    (None, ("truth_age_unknown", "the array truth carries no collected_at; its age cannot be checked")),
+])
+def test_the_one_age_rule_says_fresh_too_old_with_its_age_or_unknown_with_why(collected, verdict):
+    """The rule every family's plan and the act's re-check apply (plan.cleanup, plan.nvme, act.checks). Fails when a
+    truth past the bound passes, one at the bound is refused, or an unknown age is read as fresh."""
+    assert truth_age_verdict(collected, 1000.0, TRUTH_MAX_AGE) == verdict
