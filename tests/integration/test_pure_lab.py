@@ -18,6 +18,10 @@ Both are given as the README says: `sanfleet_ontap` and `sanfleet_pure`.
   kept (paths_down_but_mapped); with the FlashArray asked but not readable (its token refused) the same LUN is
   `not_covered`, never `unknown_array` (absent from what was read is not unmapped), and the run fails that host
   at the array gate, saying which array and what its token needs.
+- test_the_nvme_controllers_of_a_host_the_flasharray_no_longer_knows_go_as_one_unit: two NVMe/TCP namespaces of a
+  FlashArray (no iSCSI from it), this host's NQN no longer on the array and both ports cut: the check run judges
+  both namespaces stale_unmapped against the FlashArray and plans its two controllers as one unit; the real run
+  deletes exactly them, and the namespaces go with them.
 """
 import json
 import sys
@@ -194,3 +198,38 @@ def test_outage_kept_and_unread_array_not_covered(lab, tmp_path, arrays):
         for ip in PORTALS2:
             lab.restore_portal(ip)
         lab.agent("target2_remove", call_timeout=240)
+
+
+def test_the_nvme_controllers_of_a_host_the_flasharray_no_longer_knows_go_as_one_unit(lab, tmp_path, arrays):
+    lab.reset()
+    try:
+        truth = lab.agent("nvme_setup", nsids=[1, 2], vendor="pure", ctrl_loss_tmo=-1, call_timeout=240)["truth"]
+        ctrls = sorted(c["name"] for c in truth["controllers"])
+        # the host's NQN is no longer the FlashArray's (its host object carries another host's NQN now) and the
+        # array refuses its next connect; both ports cut: the controllers reconnect forever, the namespaces wait
+        lab.agent("nvme_deny_host")
+        lab.agent("nvme_cut_lif", lif="all")
+        assert lab.agent("nvme_wait_controllers", state="connecting", timeout=60)["ok"]
+        ontap, pure = arrays(lab.truth(), None, nvme=lab.agent("nvme_truth"))
+        given = {"sanfleet_pure": [pure.entry()]}
+        nvme_before = sh(lab, NVME_LISTING)
+
+        chk = run_play(lab, ontap, tmp_path, check=True, tag="pure-nvme-check", extra=given)
+        assert chk.rc == 0, chk.out[-4000:]
+        (san,) = [r["ansible_facts"]["san"] for r in chk.results("stale_cleanup")]
+        judged = dict((v["nsid"], (v["kind"], v.get("array"))) for v in san["nvme_verdicts"]["namespaces"])
+        assert judged == dict((n, ("stale_unmapped", {"cluster": "sanlab-pure", "svm": None})) for n in (1, 2)), \
+            san["nvme_verdicts"]
+        unit = "controller %s" % "+".join(ctrls)
+        assert sorted(c["unit"] for c in chk.plan["delete_controllers"]) == [unit] * len(ctrls), chk.plan
+        planned = [(s["action"], s["target"]) for s in chk.plan["steps"]]
+        assert planned == [("delete_controller", c) for c in ctrls] + [("wait_controller_gone", c) for c in ctrls]
+        assert sh(lab, NVME_LISTING) == nvme_before
+
+        real = run_play(lab, ontap, tmp_path, tag="pure-nvme-real", extra=given)
+        assert real.rc == 0, real.out[-4000:]
+        assert real.executed() == planned
+        after = lab.agent("nvme_truth")
+        assert after["controllers"] == [] and after["heads"] == [], after
+    finally:
+        lab.agent("nvme_remove", call_timeout=240)

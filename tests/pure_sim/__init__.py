@@ -61,14 +61,18 @@ def _collection(items):
 
 
 def from_lab_truth(target, nvme=None):
-    """The FlashArray answers for the lab's target2 built as one (`target2_truth` of the guest agent), and, with
-    ``nvme`` (`nvme_truth` after `nvme_setup` with vendor="pure"), for its NVMe/TCP namespaces too: a host object with
+    """The FlashArray answers for the lab's target2 built as one (`target2_truth` of the guest agent; None: no
+    iSCSI), and, with ``nvme`` (`nvme_truth` after `nvme_setup` with vendor="pure"), for its NVMe/TCP namespaces too: a host object with
     the lab host's NQNs alone (as the NVMe hosts of Pure's exporter capture are), a volume per namespace with its
     serial, a connection with its NSID per mapped one, and an NVMe port per LIF the array still has, carrying the
     subsystem's NQN."""
-    if target.get("vendor") != "pure":
-        raise ValueError("target2 does not answer as a FlashArray (vendor %r)" % target.get("vendor"))
-    array = target["array"]
+    for given, what in ((target, "target2"), (nvme, "the NVMe target")):
+        if given is not None and given.get("vendor") != "pure":
+            raise ValueError("%s does not answer as a FlashArray (vendor %r)" % (what, given.get("vendor")))
+    if target is None and nvme is None:
+        raise ValueError("no lab target answers as a FlashArray")
+    array = (target or nvme)["array"]
+    target = target or {"volumes": [], "portals": []}
     volumes = [{"id": "5a1ab0e2-0000-4000-8000-%012d" % v["lun_id"], "name": "vol-" + v["name"], "serial": v["serial"],
                 "provisioned": v["size_bytes"], "destroyed": False} for v in target["volumes"]]
     by_name = dict((v["name"], vol) for v, vol in zip(target["volumes"], volumes))
@@ -78,7 +82,7 @@ def from_lab_truth(target, nvme=None):
     ports = [{"name": "ct%d.eth4" % i, "iqn": target["target_iqn"], "nqn": None, "portal": portal, "wwn": None,
               "failover": None} for i, portal in enumerate(target["portals"])]
     hosts = [{"name": array["host"], "iqns": [target["initiator_iqn"]], "wwns": [], "nqns": [], "host_group": None,
-              "personality": None}]
+              "personality": None}] if target["volumes"] else []
     if nvme is not None:
         _add_lab_nvme(nvme, array["host"] + "-nvme", hosts, volumes, connections, ports)
     return {

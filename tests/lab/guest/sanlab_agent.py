@@ -2590,7 +2590,7 @@ def v_nvme_setup(nsids=(1, 2), size_mb=16, ctrl_loss_tmo=None, timeout=60, vendo
     if not os.path.isdir(host):
         os.mkdir(host)
     os.symlink(host, sub + "/allowed_hosts/" + hostnqn)
-    state = {"namespaces": [], "host_nqns": [hostnqn], "lifs_deleted": []}
+    state = {"namespaces": [], "host_nqns": [hostnqn], "lifs_deleted": [], "vendor": vendor}
     for nsid in nsids:
         backing = "%s/ns%dg0.img" % (NVME_LUN_DIR, int(nsid))
         with open(backing, "wb") as f:
@@ -2624,7 +2624,9 @@ def v_nvme_truth():
     side (controllers, namespace heads and their paths)."""
     state = nvme_load()
     cuts = nft_cuts()
-    return {"subsystem_nqn": NVME_NQN, "array": dict(NVME_ARRAY, svm_uuid=NVME_SVM_UUID),
+    pure = state.get("vendor") == "pure"
+    return {"subsystem_nqn": NVME_NQN, "vendor": "pure" if pure else "netapp",
+            "array": PURE_ARRAY if pure else dict(NVME_ARRAY, svm_uuid=NVME_SVM_UUID),
             "namespaces": state["namespaces"], "host_nqns": state["host_nqns"],
             "lifs": [{"name": "lif_nvme_%s" % lif, "address": address, "ana_state": ana,
                       "deleted": lif in state["lifs_deleted"], "cut": address in cuts}
