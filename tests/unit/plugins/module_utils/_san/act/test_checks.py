@@ -206,9 +206,10 @@ def test_a_dead_map_whose_paths_still_say_lu_not_supported_is_removed(env):
     assert ["multipath", "-f", WWID] in env.commands
 
 
-def _clock_host(scsi=None, nvme=None, max_age=900.0, now=10000.0):
-    """What verify_truth_age reads of the act's context: each family's truth time, the bound and the wall clock."""
-    return SimpleNamespace(truth_collected_at=scsi, nvme_truth_collected_at=nvme, truth_max_age=max_age,
+def _clock_host(scsi=None, max_age=900.0, now=10000.0):
+    """What verify_truth_age reads of the act's context: the bound and the wall clock (the truth's time is its
+    caller's to give: each family its own part's, tested with the callers in act/test_nvme.py and act/test_execute.py)."""
+    return SimpleNamespace(truth_collected_at=scsi, truth_max_age=max_age,
                            wall=lambda: now)
 
 
@@ -216,13 +217,13 @@ def test_a_truth_older_than_its_bound_at_act_time_refuses_the_unit_and_says_how_
     """Fails when the act touches a unit whose array truth has grown older than truth_max_age since the plan (the
     LUN may have been mapped back), or the refusal does not carry the age and the bound."""
     with pytest.raises(Refused) as caught:
-        act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 901), "map mpatha")
+        act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 901), "map mpatha", 10000.0 - 901)
     err = caught.value
     assert (err.target, err.kind) == ("map mpatha", "truth_too_old")
     assert err.evidence == {"truth_age": 901.0, "truth_max_age": 900.0}
     assert str(err).endswith("the array truth is 901s old at act time (bound 900s): the LUN may have been mapped "
                              "back since; nothing of it is touched")
-    act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 900), "map mpatha")  # the bound itself is still fresh
+    act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 900), "map mpatha", 10000.0 - 900)  # the bound itself is still fresh
 
 
 def test_a_truth_too_old_refusal_gives_its_age_to_a_tenth_of_a_second():
@@ -230,7 +231,7 @@ def test_a_truth_too_old_refusal_gives_its_age_to_a_tenth_of_a_second():
     age rounded to a tenth of a second: cut to whole seconds, 900.96 s would read as 901 and hide how far past
     the bound it was; unrounded, it carries the clock's noise."""
     with pytest.raises(Refused) as caught:
-        act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 901.26), "map mpatha")
+        act_checks.verify_truth_age(_clock_host(scsi=10000.0 - 901.26), "map mpatha", 10000.0 - 901.26)
     assert caught.value.evidence == {"truth_age": 901.3, "truth_max_age": 900.0}
 
 
@@ -239,34 +240,18 @@ def test_a_truth_of_unknown_age_at_act_time_refuses_the_unit(collected):
     """Fails when a truth time the act cannot compare (NaN, dated past the clock skew) lets the unit be touched, or
     the refusal does not carry the time and the bound."""
     with pytest.raises(Refused) as caught:
-        act_checks.verify_truth_age(_clock_host(scsi=collected), "disk sdc")
+        act_checks.verify_truth_age(_clock_host(scsi=collected), "disk sdc", collected)
     err = caught.value
     assert (err.target, err.kind) == ("disk sdc", "truth_age_unknown")
     assert err.evidence["truth_max_age"] == 900.0 and repr(err.evidence["truth_collected_at"]) == repr(collected)
     assert "at act time " in str(err) and str(err).endswith("; nothing of it is touched")
 
 
-def test_each_family_is_timed_by_its_own_truth():
-    """Fails when an NVMe unit is judged by the SCSI truth's time or a SCSI unit by the NVMe truth's: one family's
-    old truth would let the other's units through, or stop them for nothing."""
-    old, fresh = 10000.0 - 2000, 10000.0 - 10
-    host = _clock_host(scsi=fresh, nvme=old)
-    act_checks.verify_truth_age(host, "map mpatha")
-    with pytest.raises(Refused) as caught:
-        act_checks.verify_truth_age(host, "controller nvme0", "nvme")
-    assert caught.value.kind == "truth_too_old"
-    host = _clock_host(scsi=old, nvme=fresh)
-    act_checks.verify_truth_age(host, "controller nvme0", "nvme")
-    with pytest.raises(Refused) as caught:
-        act_checks.verify_truth_age(host, "map mpatha")
-    assert caught.value.kind == "truth_too_old"
-
-
 @pytest.mark.parametrize("scsi,max_age", [(None, 900.0), (10000.0 - 2000, None)])
 def test_an_act_without_a_truth_time_or_bound_does_not_time_the_truth(scsi, max_age):
     """Fails when an act run without a truth time or without a bound (modules that judge no array truth:
     multipath_flush, scsi_delete) is refused for a truth it never had."""
-    act_checks.verify_truth_age(_clock_host(scsi=scsi, max_age=max_age), "map mpatha")
+    act_checks.verify_truth_age(_clock_host(scsi=scsi, max_age=max_age), "map mpatha", scsi)
 
 
 @pytest.mark.parametrize("probe,serial,answers", [

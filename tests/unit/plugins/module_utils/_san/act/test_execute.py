@@ -156,7 +156,7 @@ def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
     now = 1.7e9
     host = env.host(truth_collected_at=now * 1000, truth_max_age=900, wall=lambda: now)
     with pytest.raises(Refused):
-        act_checks.verify_truth_age(host, "map %s" % WWID)
+        act_checks.verify_truth_age(host, "map %s" % WWID, host.truth_collected_at)
 
 
 # ---------------------------------------------------------------------------------------------- map removal
