@@ -35,11 +35,12 @@ NOT_THE_FAMILY = ("judge/nvme_audit.py", "judge/nvme_fix.py", "act/nvme_conf.py"
 
 
 def registered_files(name, judges=None, writers=None):
-    """The files the registry lines of family `name` name: its judge's, and each writer's and its unit check's."""
+    """The files the registry lines of family `name` name: its judge's and its truth check's, and each writer's and
+    its unit check's."""
     found = set()
-    for fam, judge in judges or judge_families.FAMILIES:
-        if fam == name:
-            found.add(inspect.getsourcefile(inspect.unwrap(judge)))
+    for family in judges or judge_families.FAMILIES:
+        if family.name == name:
+            found.update(inspect.getsourcefile(inspect.unwrap(hook)) for hook in (family.judge, family.check_truth))
     for fam, table in writers or act_families.FAMILIES:
         if fam == name:
             for runner in table.values():

@@ -367,7 +367,7 @@ def reader_uses(root=PLUGINS):
                 if isinstance(fn, ast.FunctionDef):
                     found.update((path.name, fn.name, call.func.attr) for call in ast.walk(fn)
                                  if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                                 and ast.unparse(call.func.value).split(".")[-1] == "reader"
+                                 and ast.unparse(call.func.value).rsplit(".", maxsplit=1)[-1] == "reader"
                                  and call.func.attr in methods)
     return found
 

@@ -15,7 +15,6 @@ __metaclass__ = type
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 
 DEFAULT_PREFIXES = ("3600a0980",)
@@ -48,40 +47,40 @@ BOTH_PARTS_PROBLEMS = ("lookup_failed", "svm_scoped_login", "no_cluster")
 
 
 def family_parts(array_truth):
-    """The array truth checked one device family's part at a time: the SCSI part (luns, targets, initiators,
-    problems, collected_at) by validate.array_truth, the NVMe part (`nvme`, when given) by nvme_verdicts.NvmeTruth.
-    A part that is not the contract, beside another that is, is replaced by one that covers nothing and names why (a
-    problem of kind UNUSABLE_TRUTH, `unusable` set): that family's devices are not judged and nothing of it is
-    removed, while the other family is judged on its own part, as ONTAP reads the two apart (docs/ontap.md, "NVMe
-    truth"). When no part given is the contract, that is bad input (validate.InvalidInput, naming each)."""
+    """The array truth checked one device family's part at a time (judge/families.py: the SCSI part, the truth's top
+    level, by validate.array_truth; the NVMe part, `nvme` when given, by nvme_verdicts.NvmeTruth). A part that is
+    not the contract, beside another that is, is replaced by one that covers nothing and names why (a problem of
+    kind UNUSABLE_TRUTH, `unusable` set): that family's devices are not judged and nothing of it is removed, while
+    the other family is judged on its own part, as ONTAP reads the two apart (docs/ontap.md, "NVMe truth"). When no
+    part given is the contract, that is bad input (validate.InvalidInput, naming each)."""
     if not isinstance(array_truth, dict):
         raise validate.InvalidInput("array_truth must be a dict, got %s" % type(array_truth).__name__)
-    errors = []
-    try:
-        checked = validate.array_truth(dict((k, v) for k, v in array_truth.items() if k != "nvme"))
-    except validate.InvalidInput as exc:
-        errors.append(exc)
-        checked = {"luns": [], "targets": [], "initiators": None, "collected_at": None,
-                   "problems": [_unusable("SCSI", exc)], "unusable": str(exc)}
-    if array_truth.get("nvme") is not None:
+    nested = set(f.truth_key for f in judge_families.FAMILIES if f.truth_key is not None)
+    errors, given, parts = [], 0, {}
+    for family in judge_families.FAMILIES:
+        part = (dict((k, v) for k, v in array_truth.items() if k not in nested) if family.truth_key is None
+                else array_truth.get(family.truth_key))
+        if part is None:
+            continue
+        given += 1
         try:
-            nvme_verdicts.NvmeTruth(array_truth["nvme"])
-            checked["nvme"] = array_truth["nvme"]
-        except nvme_verdicts.NvmeTruthError as exc:
+            parts[family.truth_key] = family.check_truth(part)
+        except validate.InvalidInput as exc:
             errors.append(exc)
-            checked["nvme"] = {"namespaces": [], "targets": [], "clusters": [], "host_nqns": None,
-                               "problems": [_unusable("NVMe", exc)], "unusable": str(exc)}
-    if len(errors) == 1 + (array_truth.get("nvme") is not None):
+            parts[family.truth_key] = dict(family.blind_truth, problems=[_unusable(family.label, exc)],
+                                           unusable=str(exc))
+    if len(errors) == given:
         raise validate.InvalidInput("; ".join(str(e) for e in errors))
-    if checked.get("nvme") is not None and not checked["nvme"].get("unusable"):
-        # a cluster read that failed or could not see every SVM left the NVMe part blind too, whoever assembled the
-        # truth (the lookup puts these problems in both parts; a truth built by hand may not), even when the SCSI
-        # part around them is unusable
-        own = checked["nvme"].get("problems") or []
-        given = array_truth.get("problems") if isinstance(array_truth.get("problems"), list) else []
-        failed = [p for p in given if isinstance(p, dict) and p.get("kind") in BOTH_PARTS_PROBLEMS and p not in own]
-        if failed:
-            checked["nvme"] = dict(checked["nvme"], problems=list(own) + failed)
+    checked = parts.pop(None)
+    # a cluster read that failed or could not see every SVM left every other part blind too, whoever assembled the
+    # truth (the lookup puts these problems in each part; a truth built by hand may not), even when the top-level
+    # part around them is unusable
+    listed = array_truth.get("problems") if isinstance(array_truth.get("problems"), list) else []
+    failed = [p for p in listed if isinstance(p, dict) and p.get("kind") in BOTH_PARTS_PROBLEMS]
+    for key, part in sorted(parts.items()):
+        own = part.get("problems") or []
+        more = [p for p in failed if p not in own]
+        checked[key] = dict(part, problems=list(own) + more) if more and not part.get("unusable") else part
     return checked
 
 
@@ -110,6 +109,6 @@ def collect(reader, truth=None, prefixes=DEFAULT_PREFIXES, probe=True):
     san["array"] = {"records": len(truth.get("luns") or []), "targets": targets, "problems": problems,
                     "initiators": truth.get("initiators"), "collected_at": truth.get("collected_at")}
     settings = {"prefixes": prefixes, "probe": probe}
-    for _family, judge in judge_families.FAMILIES:
-        judge(san, truth, reader, settings)
+    for family in judge_families.FAMILIES:
+        family.judge(san, truth, reader, settings)
     return san

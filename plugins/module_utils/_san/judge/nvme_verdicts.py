@@ -386,6 +386,13 @@ def cross_check(nvme_devices, nvme_truth):
                                                     for name in sorted(fabric)]}
 
 
+def checked_truth(nvme):
+    """The NVMe part of the array truth as given, once NvmeTruth read it whole (NvmeTruthError, an InvalidInput,
+    when it is not the contract)."""
+    NvmeTruth(nvme)
+    return nvme
+
+
 def judge_family(san, truth, reader, settings):  # pylint: disable=unused-argument  # the registry's one signature
     """The NVMe family's judgement of a snapshot against the truth's `nvme` part (registered in judge/families.py):
     `nvme_verdicts` (cross_check: namespaces and controllers; plan.nvme deletes controllers), the NVMe read's own

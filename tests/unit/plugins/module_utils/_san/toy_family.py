@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TEST ONLY. A third device family in one file, plugged in by the tests through one line of each registry
 (judge/families.py, act/families.py), never by editing the pipeline: "toy" devices in the snapshot's `toy` key, a
-judge that calls a toy the truth's `toy` records do not name stale, and one writer, `toy_poke`, that acts on one
+check of its part of the array truth, a judge that calls a toy the truth's `toy` records do not name stale, and
+one writer, `toy_poke`, that acts on one
 step at a time (act.batch.single) after a check of each unit."""
 
 from __future__ import absolute_import, division, print_function
@@ -12,10 +13,19 @@ __metaclass__ = type
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import single
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import Family
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
+
+
+def checked_truth(toys):
+    """The toy part of the array truth (`toy`): {names: the toys the array maps to this host}, or not the contract."""
+    if not isinstance(toys, dict) or not isinstance(toys.get("names"), list):
+        raise InvalidInput("array_truth.toy must be a dict with a list of names, got %r" % (toys,))
+    return toys
 
 
 def judge(san, truth, reader, settings):  # pylint: disable=unused-argument  # the registry's one signature
-    mapped = set(truth.get("toy") or [])
+    mapped = set((truth.get("toy") or {}).get("names") or [])
     san["toy_verdicts"] = [{"name": name, "kind": "healthy" if name in mapped else "stale_unmapped"}
                            for name in sorted(san.get("toy") or [])]
 
@@ -31,5 +41,5 @@ def poke(host, step):
     return {"outcome": "done", "poked": step.target}
 
 
-JUDGE_LINE = ("toy", judge)
+JUDGE_LINE = Family("toy", "toy", "toy", checked_truth, {}, judge)
 WRITERS_LINE = ("toy", {"toy_poke": single(poke, before=units_checked)})

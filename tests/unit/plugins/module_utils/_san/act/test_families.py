@@ -23,7 +23,7 @@ from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._s
 def test_the_judges_and_the_writers_register_the_same_families_in_one_order():
     """Fails when a family has a judge and no writers or the other way round (its verdicts would plan steps that no
     act runs, or its steps would run on devices nothing judged), or when the two registries' orders differ."""
-    assert [name for name, _judge in judge_families.FAMILIES] == [name for name, _w in act_families.FAMILIES]
+    assert [family.name for family in judge_families.FAMILIES] == [name for name, _w in act_families.FAMILIES]
     assert [name for name, _w in act_families.FAMILIES] == ["scsi", "nvme"]
 
 

@@ -8,6 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import pytest
+
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
@@ -33,7 +36,7 @@ def test_each_registered_family_judges_the_snapshot_and_a_third_plugs_in_with_on
     family."""
     truth = {"luns": [], "targets": [], "problems": [], "initiators": [IQN], "collected_at": 1.0,
              "nvme": {"namespaces": [], "targets": [], "clusters": [], "host_nqns": [], "problems": []},
-             "toy": ["t1"]}
+             "toy": {"names": ["t1"]}}
     reader = _WithToys(healthy_lab(tmp_path).reader())
     san = facts.collect(reader, truth, probe=False)
     assert "verdicts" in san and "nvme_verdicts" in san and "toy_verdicts" not in san
@@ -43,3 +46,27 @@ def test_each_registered_family_judges_the_snapshot_and_a_third_plugs_in_with_on
     assert "verdicts" in san and "nvme_verdicts" in san
     monkeypatch.setattr(judge_families, "FAMILIES", (toy_family.JUDGE_LINE,))
     assert "verdicts" not in facts.collect(reader, truth, probe=False)
+
+
+def test_each_familys_part_of_the_truth_is_checked_on_its_own_and_a_third_plugs_in_with_one_line(monkeypatch):
+    """facts.family_parts through the registry: the toy family's part (`toy`) checked by its own check; not the
+    contract, it covers nothing and says why while the SCSI and NVMe parts stand; every part not the contract is bad
+    input. Fails when family_parts checks a part the registry does not name, lets a bad part through, or lets one
+    family's bad part blind another's."""
+    monkeypatch.setattr(judge_families, "FAMILIES", judge_families.FAMILIES + (toy_family.JUDGE_LINE,))
+    nvme = {"namespaces": [], "targets": [], "clusters": [], "host_nqns": [], "problems": []}
+    truth = {"luns": [], "targets": [], "problems": [], "initiators": [IQN], "collected_at": 1.0, "nvme": nvme}
+    assert facts.family_parts(dict(truth, toy={"names": ["t1"]}))["toy"] == {"names": ["t1"]}
+    bad = facts.family_parts(dict(truth, toy="t1"))
+    assert bad["toy"]["unusable"] and [p["kind"] for p in bad["toy"]["problems"]] == [facts.UNUSABLE_TRUTH]
+    assert "the toy part of the array truth is not the contract" in bad["toy"]["problems"][0]["msg"]
+    assert not bad.get("unusable") and bad["nvme"] is nvme and bad["initiators"] == [IQN]
+    with pytest.raises(validate.InvalidInput, match="array_truth.toy must be a dict with a list of names"):
+        facts.family_parts({"luns": "x", "nvme": "y", "toy": "t1"})
+
+
+def test_one_family_holds_the_top_level_of_the_truth_and_the_others_a_key_each():
+    """family_parts gives the truth's top level (less the other families' keys) to the one family without a key:
+    fails when none or two have none (a part would be checked twice, or the top level by nobody), or two share one."""
+    keys = [family.truth_key for family in judge_families.FAMILIES]
+    assert keys.count(None) == 1 and len(set(keys)) == len(keys)
