@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import coverage as judge_coverage
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import findings as judge_findings
@@ -67,7 +69,8 @@ def family_parts(array_truth):
             parts[family.truth_key] = family.check_truth(part)
         except validate.InvalidInput as exc:
             errors.append(exc)
-            parts[family.truth_key] = dict(family.blind_truth, problems=[_unusable(family.label, exc)],
+            # a fresh copy: a part that covers nothing must not share a list with the next one made
+            parts[family.truth_key] = dict(copy.deepcopy(family.blind_truth), problems=[_unusable(family.label, exc)],
                                            unusable=str(exc))
     if len(errors) == given:
         raise validate.InvalidInput("; ".join(str(e) for e in errors))

@@ -20,7 +20,10 @@ class Family(object):
     top level, less the other families' keys); `check_truth(part)`: that part checked and normalised (it raises
     validate.InvalidInput when the part is not the contract); `blind_truth`: the part that covers nothing, put in
     place of one that is not the contract; `judge(san, truth, reader, settings)`: adds the family's verdicts to
-    `san` (and what they rest on to `san["array"]`); settings: {prefixes, probe}."""
+    `san` (and what they rest on to `san["array"]`); settings: {prefixes, probe}. A family removes nothing on
+    a part that is `unusable` or lists a problem (absent from what was read is not unmapped): SCSI's and NVMe's
+    blind parts cover no target, so their judges find every device not covered, and their plans refuse every
+    removal while their part lists a problem (plan.cleanup.removal_blockers, plan.nvme)."""
 
     __slots__ = ("name", "label", "truth_key", "check_truth", "blind_truth", "judge")
 

@@ -25,9 +25,12 @@ def checked_truth(toys):
 
 
 def judge(san, truth, reader, settings):  # pylint: disable=unused-argument  # the registry's one signature
-    mapped = set((truth.get("toy") or {}).get("names") or [])
-    san["toy_verdicts"] = [{"name": name, "kind": "healthy" if name in mapped else "stale_unmapped"}
-                           for name in sorted(san.get("toy") or [])]
+    part = truth.get("toy") or {}
+    mapped = set(part.get("names") or [])
+    # a part that is not the contract, or lists a problem (a read that failed), proves no toy unmapped
+    blind = part.get("unusable") or part.get("problems") or "names" not in part
+    san["toy_verdicts"] = [{"name": name, "kind": "healthy" if name in mapped else
+                            "not_covered" if blind else "stale_unmapped"} for name in sorted(san.get("toy") or [])]
 
 
 def units_checked(host, unit_steps):

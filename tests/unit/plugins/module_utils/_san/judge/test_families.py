@@ -70,3 +70,30 @@ def test_one_family_holds_the_top_level_of_the_truth_and_the_others_a_key_each()
     fails when none or two have none (a part would be checked twice, or the top level by nobody), or two share one."""
     keys = [family.truth_key for family in judge_families.FAMILIES]
     assert keys.count(None) == 1 and len(set(keys)) == len(keys)
+
+
+def test_a_blind_or_failed_toy_part_judges_no_toy_unmapped(tmp_path, monkeypatch):
+    """Review 17: the toy family, the model of a third, read the part that covers nothing (its own not the contract)
+    and a part carrying a cluster read's failure as "the array maps no toy" and judged every toy stale_unmapped.
+    Fails when either judges a toy unmapped."""
+    monkeypatch.setattr(judge_families, "FAMILIES", judge_families.FAMILIES + (toy_family.JUDGE_LINE,))
+    reader = _WithToys(healthy_lab(tmp_path).reader())
+    base = {"luns": [], "targets": [], "initiators": [IQN], "collected_at": 1.0}
+    failed = {"cluster": "c1", "svm": None, "kind": "lookup_failed", "msg": "HTTP 503"}
+    for given in (dict(base, problems=[], toy="t1"), dict(base, problems=[failed], toy={"names": []})):
+        truth = facts.family_parts(given)
+        kinds = set(v["kind"] for v in facts.collect(reader, truth, probe=False)["toy_verdicts"])
+        assert kinds == set(["not_covered"]), (given, kinds)
+    fine = facts.family_parts(dict(base, problems=[], toy={"names": ["t1"]}))
+    assert [v["kind"] for v in facts.collect(reader, fine, probe=False)["toy_verdicts"]] == ["healthy", "stale_unmapped"]
+
+
+def test_a_part_that_covers_nothing_shares_no_list_with_the_next_one():
+    """Review 17: every blind part shared the registry's empty lists; a caller appending a record to one made the
+    next unusable part cover it. Fails when two blind parts share a list."""
+    first = facts.family_parts({"luns": "x", "nvme": {"namespaces": [], "targets": [], "clusters": [],
+                                                      "host_nqns": [], "problems": []}})
+    first["luns"].append({"wwid": "3600a0980"})
+    second = facts.family_parts({"luns": "x", "nvme": {"namespaces": [], "targets": [], "clusters": [],
+                                                       "host_nqns": [], "problems": []}})
+    assert second["luns"] == [] and second["targets"] == []
