@@ -351,29 +351,33 @@ def test_the_check_sees_observe_importing_the_judge(tmp_path, source, bad):
 
 
 # the functions of judge/ that read the host, through the reader they are given (observe.read.Host): the snapshot
-# the judgement starts from, and the live probes a SCSI verdict hangs on (docs/design.md, the judge row)
-READER_USES = {("facts.py", "collect", "snapshot"), ("verdicts.py", "judge_family", "probe_path")}
+# the judgement starts from, and the live probes a SCSI verdict hangs on (docs/design.md, the judge row); collect
+# also hands the reader to each family's judge
+READER_USES = {("facts.py", "collect"), ("verdicts.py", "judge_family")}
 
 
 def reader_uses(root=PLUGINS):
-    """{(file, function, method)} of the calls of a host reader's methods (snapshot, probe_path, view, map, disk,
-    and the other reads of observe.read.Host) on a `reader` or an `x.reader` in judge/ and plan/."""
-    from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import read as observe_read
-    methods = set(n for n in vars(observe_read.Host) if not n.startswith("_"))
+    """{(file, function)} of the functions of judge/ and plan/ that use a host reader at all: a load of a name
+    `reader` or of an attribute `.reader` (a call of its methods, a bound method, an alias, handing it on), and the
+    lambdas and module level of a file as its function "<module>"."""
     found = set()
     for stage in PURE_STAGES:
         for path in sorted((root / "module_utils" / "_san" / stage).glob("*.py")):
-            for fn in ast.walk(ast.parse(path.read_text(), str(path))):
-                if isinstance(fn, ast.FunctionDef):
-                    found.update((path.name, fn.name, call.func.attr) for call in ast.walk(fn)
-                                 if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-                                 and ast.unparse(call.func.value).rsplit(".", maxsplit=1)[-1] == "reader"
-                                 and call.func.attr in methods)
+            tree = ast.parse(path.read_text(), str(path))
+            owner = {}
+            for fn in ast.walk(tree):
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    for node in ast.walk(fn):
+                        owner.setdefault(id(node), fn.name)   # the outermost function: walk goes outside in
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Name) and node.id == "reader" and isinstance(node.ctx, ast.Load)) or (
+                        isinstance(node, ast.Attribute) and node.attr == "reader"):
+                    found.add((path.name, owner.get(id(node), "<module>")))
     return found
 
 
 def test_judge_reads_the_host_only_where_the_design_says_and_plan_never():
     """judge/ and plan/ import nothing that touches the host, but a reader passed in is the host: fails when a
     function of judge/ or plan/ other than facts.collect (the snapshot) and verdicts.judge_family (the probes a SCSI
-    verdict hangs on) calls a reader's method."""
+    verdict hangs on) uses a reader in any way (review 17: calls alone missed an alias, a bound method, a lambda)."""
     assert reader_uses() == READER_USES
