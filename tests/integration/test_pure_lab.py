@@ -19,9 +19,10 @@ Both are given as the README says: `sanfleet_ontap` and `sanfleet_pure`.
   `not_covered`, never `unknown_array` (absent from what was read is not unmapped), and the run fails that host
   at the array gate, saying which array and what its token needs.
 - test_the_nvme_controllers_of_a_host_the_flasharray_no_longer_knows_go_as_one_unit: two NVMe/TCP namespaces of a
-  FlashArray (no iSCSI from it), this host's NQN no longer on the array and both ports cut: the check run judges
-  both namespaces stale_unmapped against the FlashArray and plans its two controllers as one unit; the real run
-  deletes exactly them, and the namespaces go with them.
+  FlashArray (no iSCSI from it), both ports cut: while the array still connects them to this host they are kept
+  (paths_down_but_mapped, nothing planned); once this host's NQN is no longer on the array the check run judges
+  both stale_unmapped against the FlashArray and plans its two controllers as one unit; the real run deletes
+  exactly them, and the namespaces go with them.
 """
 import json
 import sys
@@ -205,14 +206,23 @@ def test_the_nvme_controllers_of_a_host_the_flasharray_no_longer_knows_go_as_one
     try:
         truth = lab.agent("nvme_setup", nsids=[1, 2], vendor="pure", ctrl_loss_tmo=-1, call_timeout=240)["truth"]
         ctrls = sorted(c["name"] for c in truth["controllers"])
-        # the host's NQN is no longer the FlashArray's (its host object carries another host's NQN now) and the
-        # array refuses its next connect; both ports cut: the controllers reconnect forever, the namespaces wait
-        lab.agent("nvme_deny_host")
+        # both ports cut while the FlashArray still connects the namespaces to this host: an outage, kept
         lab.agent("nvme_cut_lif", lif="all")
         assert lab.agent("nvme_wait_controllers", state="connecting", timeout=60)["ok"]
         ontap, pure = arrays(lab.truth(), None, nvme=lab.agent("nvme_truth"))
         given = {"sanfleet_pure": [pure.entry()]}
         nvme_before = sh(lab, NVME_LISTING)
+        outage = run_play(lab, ontap, tmp_path, check=True, tag="pure-nvme-outage", extra=given)
+        assert outage.rc == 0, outage.out[-4000:]
+        (san,) = [r["ansible_facts"]["san"] for r in outage.results("stale_cleanup")]
+        kept = dict((v["nsid"], v["kind"]) for v in san["nvme_verdicts"]["namespaces"])
+        assert kept == {1: "paths_down_but_mapped", 2: "paths_down_but_mapped"}, san["nvme_verdicts"]
+        assert outage.plan["steps"] == [] and outage.plan["delete_controllers"] == []
+
+        # then the host's NQN is no longer the FlashArray's (its host object carries another host's NQN now) and
+        # the array refuses its next connect: the controllers reconnect forever, the namespaces wait
+        lab.agent("nvme_deny_host")
+        pure.fake.answers = pure_answers(None, lab.agent("nvme_truth"))
 
         chk = run_play(lab, ontap, tmp_path, check=True, tag="pure-nvme-check", extra=given)
         assert chk.rc == 0, chk.out[-4000:]
