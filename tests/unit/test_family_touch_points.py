@@ -9,9 +9,11 @@ files of its judge and of its writers, read back through act.batch.single's `__w
 `nvme.py` in a stage package; the registries are judge/families.py and act/families.py; every other file of
 module_utils/ or modules/ that still names it is a shared file a third family would have to edit too: a string
 literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...) or is one of its
-actions, or an import of one of its files. The NVMe-oF host settings (the `nvme_conf` module and its judges, and
-the compliance checks of check_registry.py) are another feature than the device family and are left out. The list
-can only shrink: a new place naming a family fails here until the page says so."""
+actions, or an import of one of its files (absolute, relative or `import ... as`). The array sources and the
+reports (plugin_utils/, lookup/) are not counted: a new family's truth and report rows add to those too. The NVMe-oF
+host settings (the `nvme_conf` module and its judges, and the compliance checks of check_registry.py) are another
+feature than the device family and are left out. The list can only shrink: a new place naming a family fails here
+until the page says so."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -70,11 +72,17 @@ def names_the_family(path, name, actions, own):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs and (
                 node.value == name or node.value.startswith(name + "_") or node.value in actions):
             return True
-        if isinstance(node, ast.ImportFrom) and node.module:
-            # `from pkg.plan.nvme import x` and `from pkg.judge import nvme_verdicts`
-            named = [node.module.split(".")] + [("%s.%s" % (node.module, a.name)).split(".") for a in node.names]
-            if any(dotted[-3:] == list(o.with_suffix("").parts[-3:]) for dotted in named for o in own):
-                return True
+        named = []
+        if isinstance(node, ast.ImportFrom):
+            # `from pkg.plan.nvme import x`, `from pkg.judge import nvme_verdicts`, `from ..plan.nvme import x`
+            base = (node.module or "").split(".") if node.module else []
+            if node.level:
+                base = list(path.parent.parts[:len(path.parent.parts) - node.level + 1]) + base
+            named = [base] + [base + [a.name] for a in node.names]
+        elif isinstance(node, ast.Import):
+            named = [a.name.split(".") for a in node.names]      # `import pkg.plan.nvme as x`
+        if any(dotted[-3:] == list(o.with_suffix("").parts[-3:]) for dotted in named for o in own):
+            return True
     return False
 
 
@@ -113,8 +121,8 @@ def test_the_page_states_the_files_a_new_family_touches_as_the_code_counts_them(
 
 def test_the_registry_lines_name_a_familys_judge_and_writer_files_and_nothing_shared():
     """The count above reads a family's files from its registry lines: NVMe's are its verdicts and its act, the
-    toy's its one file. Fails when a writer's or a unit check's file cannot be read back (single loses
-    `__wrapped__` or `before`), so that the count would miss a file."""
+    toy's its one file. Fails when a writer's file cannot be read back (single loses `__wrapped__`), so that the
+    count would miss a file (a unit check's file is read back too; today each lives in its writer's file)."""
     assert registered_files("nvme") == set((SAN / rel).resolve() for rel in ("judge/nvme_verdicts.py", "act/nvme.py"))
     toy = registered_files("toy", judges=[toy_family.JUDGE_LINE], writers=[toy_family.WRITERS_LINE])
     assert toy == set([Path(toy_family.__file__).resolve()])

@@ -10,7 +10,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute, families as act_families
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
+    disks, execute, families as act_families, maps, nvme, scans)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ExecutionError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
@@ -33,6 +34,40 @@ def test_the_executor_runs_exactly_the_registered_writers_one_per_action_of_the_
     table = act_families.act_table(act_families.FAMILIES)
     assert execute.ACT == table
     assert sorted(table) == sorted(plan_steps.OPTIONS)
+
+
+def _shape(runner):
+    """(function,) of a batch runner; (function, read, links, before) of one built by act.batch.single, read from
+    its closure (what it runs each step with)."""
+    if getattr(runner, "__wrapped__", None) is None:
+        return (runner,)
+    cells = dict(zip(runner.__code__.co_freevars, (c.cell_contents for c in runner.__closure__)))
+    return (runner.__wrapped__, cells["read"], cells["links"], cells["before"])
+
+
+# what each action ran with before the registries (5844125's execute.ACT): a disk touch reads the host for its
+# batch and checks every disk of its unit still dead first, a delete reads the by-id links too; a scan reads nothing
+# beforehand (what it looks for is not there yet); a controller's delete checks every controller of its unit first
+RUNNERS = {
+    "disable_queueing": (maps.disable_queueing,), "verify_unused": (maps.verify_unused,),
+    "flush_map": (maps.flush_map,), "wait_map_gone": (maps.wait_map_gone,), "remove_wwid": (maps.remove_wwid,),
+    "flush_buffers": (disks.flush_buffers, True, False, disks.disks_still_dead),
+    "delete_disk": (disks.delete_disk, True, True, disks.disks_still_dead),
+    "wait_disk_gone": (disks.wait_disk_gone,),
+    "scan_exact_lun": (scans.scan_exact_lun, False, False, None),
+    "rescan_disk": (scans.rescan_disk, False, False, None),
+    "wait_disk_present": (scans.wait_disk_present, False, False, None),
+    "verify_identity": (scans.verify_lun, False, False, None),
+    "delete_controller": (nvme.delete_controller, True, False, nvme.controllers_checked),
+    "wait_controller_gone": (nvme.wait_controller_gone,),
+}
+
+
+def test_each_action_runs_its_writer_with_the_read_the_links_and_the_unit_check_it_had():
+    """Review 16: the executor's table equals the registries' whatever the flags, and five of eight flag mutants
+    (a flush without the still-dead check of its unit, a delete without the links, a scan reading first...) passed
+    every unit test. Fails when a writer, or what a one-step runner is built with, differs from this table."""
+    assert dict((action, _shape(runner)) for action, runner in execute.ACT.items()) == RUNNERS
 
 
 def test_an_action_claimed_by_two_families_is_refused():

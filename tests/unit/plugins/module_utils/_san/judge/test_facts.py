@@ -10,13 +10,13 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts, verdicts
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     C1, FAILED, LNS, TARGETS, TARGETS2, check, cloned_target_lab, cut, NVME_LAB_LIFS, nvme_array_truth, rec, snap_of,
     verdict)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    IQN, TARGET, load_captured, ontap_wwid)
+    IQN, TARGET, healthy_lab, load_captured, ontap_wwid)
 
 
 def test_a_target_name_listed_under_two_svms_covers_nothing_and_blocks_the_host(tmp_path):
@@ -152,3 +152,34 @@ def test_the_nvme_namespaces_are_judged_beside_the_scsi_devices_when_the_truth_h
     assert dict((v["name"], v["kind"]) for v in san["nvme_verdicts"]["namespaces"])["nvme0n2"] == "stale_unmapped"
     assert san["array"]["nvme_problems"] == []
     assert "nvme_verdicts" not in facts.collect(reader, facts.truth_of({"luns": []}), probe=False)
+
+
+class _CountingProbes(object):
+    """A reader that counts the live probes sent through it; its snapshot carries none of its own (so that every
+    probe a verdict hangs on is one collect asks for)."""
+
+    def __init__(self, reader):
+        self.reader, self.probed = reader, []
+
+    def snapshot(self, probe=True):
+        return self.reader.snapshot(probe=False)
+
+    def probe_path(self, sd, errors=None):
+        self.probed.append(sd)
+        return self.reader.probe_path(sd, errors=errors)
+
+
+def test_collect_without_probes_sends_none_even_where_a_verdict_hangs_on_one(tmp_path):
+    """Review 16: `probe` reaches the SCSI judge through the judges' settings, and `settings["probe"] = True` passed
+    every unit test: stale_mpath_facts' probe: false, documented as sending none, would have sent sg_turs and sg_inq to
+    the paths a verdict hangs on. LUN 2 no longer mapped with its paths fine puts a probe at stake (unexpected
+    visibility hangs on INQUIRY's peripheral qualifier). Fails when collect(probe=False) probes, or collect(probe=True)
+    does not."""
+    truth = {"luns": [rec(1, 1)], "targets": TARGETS, "problems": [], "initiators": [IQN], "collected_at": 1.0}
+    lab = healthy_lab(tmp_path)
+    off, on = _CountingProbes(lab.reader()), _CountingProbes(lab.reader())
+    san = facts.collect(off, truth, probe=False)
+    assert verdicts.paths_to_probe(san, san["verdicts"]), "the world puts no probe at stake"
+    assert off.probed == []
+    facts.collect(on, truth, probe=True)
+    assert on.probed
