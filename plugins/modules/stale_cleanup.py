@@ -607,7 +607,7 @@ def select_steps(module, san, plan, this_host, result):
     result["run"], result["not_run"] = wire(selected), wire(not_run)
     result["plan_artifact"] = approval.plan_artifact(selected, san, this_host, time.time(), plan["mismatches"])
     if module._diff:
-        result["diff"] = run_cleanup.plan_diff(san, plan, selected)
+        result["diff"] = run_cleanup.plan_diff(san, selected)
     return selected
 
 
@@ -615,7 +615,7 @@ def act(module, host, truth, selected, result):
     """Exactly the selected steps, in plan order; a refusal or failure stops its own unit, not the others. Each
     unit's first touch re-checks the truth's age against truth_max_age at that moment. Returns what stopped (None
     when every unit ran to its end); exits at once when a signal interrupted the act."""
-    host.truth_collected_at, host.nvme_truth_collected_at = run_cleanup.truth_times(truth)
+    host.truth_times = run_cleanup.truth_times(truth)
     host.truth_max_age = module.params["truth_max_age"]
     stopped = None
     started = host.clock()
@@ -640,11 +640,8 @@ def act(module, host, truth, selected, result):
     result["act_batches"] = list(host.batches)
     if host.notes:
         result["act_notes"] = list(host.notes)
-    done = [e for e in result["executed"] if e["outcome"] == "done"]
-    result["removed_maps"] = [e["target"] for e in done if e["action"] == "flush_map"]
-    result["deleted_disks"] = [e["target"] for e in done if e["action"] == "delete_disk"]
-    result["deleted_controllers"] = [e["target"] for e in done if e["action"] == "delete_controller"]
-    result["changed"] = bool(done)
+    result.update(run_cleanup.removed(result["executed"]))
+    result["changed"] = any(e["outcome"] == "done" for e in result["executed"])
     if host.interrupted:  # the signal came after the last step: every step ran; exit now, without the post-check
         result["interrupted"] = host.interrupted
         module.warn("%s came after the last step of the act: the post-check was not run" % host.interrupted)

@@ -387,7 +387,7 @@ def run(world, check=False):
     if check:
         return out
     world.change()
-    host.truth_collected_at, host.nvme_truth_collected_at = run_cleanup.truth_times(truth)
+    host.truth_times = run_cleanup.truth_times(truth)
     host.truth_max_age = p["truth_max_age"]
     try:
         out.executed = execute.execute(out.selected, host) if out.selected else []

@@ -712,7 +712,7 @@ def run(world, check=False, approved=None):
         return out
     _between(world, host, fault)
     host.run = _fault_runner(world, fault)
-    host.truth_collected_at = (truth or {}).get("collected_at")
+    host.truth_times = {"scsi": (truth or {}).get("collected_at")}
     host.truth_max_age = p["truth_max_age"]
     out.act_time = env.clock()
     try:

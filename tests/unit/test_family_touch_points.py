@@ -8,9 +8,10 @@ NVMe is the model: the family added after the pipeline. Its files are the ones i
 files of its judge and of its writers, read back through act.batch.single's `__wrapped__` and `before`) and its
 `nvme.py` in a stage package; the registries are judge/families.py and act/families.py; every other file of
 module_utils/ or modules/ that still names it is a shared file a third family would have to edit too: a string
-literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...) or is one of its
-actions, or an import of one of its files (absolute, relative or `import ... as`). The array sources and the
-reports (plugin_utils/, lookup/) are not counted: a new family's truth and report rows add to those too. The NVMe-oF
+literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...), is one of its
+actions or the kind of object they act on (`controller`: judge.families.Family.actions), or an import of one of its
+files (absolute, relative or `import ... as`). The array sources and the reports (plugin_utils/, lookup/) are not
+counted: a new family's truth and report rows add to those too. The NVMe-oF
 host settings (the `nvme_conf` module and its judges, and the compliance checks of check_registry.py) are another
 feature than the device family and are left out. The list can only shrink: a new place naming a family fails here
 until the page says so."""
@@ -86,9 +87,16 @@ def names_the_family(path, name, actions, own):
     return False
 
 
+def family_words(name):
+    """The family's actions (its writers') and the kinds of object they act on (its plan words)."""
+    actions = set(a for fam, table in act_families.FAMILIES if fam == name for a in table)
+    return actions | set(kind for family in judge_families.FAMILIES if family.name == name
+                         for kind, _action, _options in family.actions)
+
+
 def shared_files_naming(name):
     own = own_files(name)
-    actions = set(a for fam, table in act_families.FAMILIES if fam == name for a in table)
+    actions = family_words(name)
     left_out = set((SAN / rel).resolve() for rel in NOT_THE_FAMILY)
     files = sorted(set(p.resolve() for p in list((PLUGINS / "module_utils").rglob("*.py"))
                        + list((PLUGINS / "modules").glob("*.py"))))
@@ -132,9 +140,17 @@ def test_the_executor_and_the_judges_loop_name_no_family_they_run():
     """The step this count measures: act/execute.py runs no family's writer by name and judge.facts.collect calls no
     family's judge by name (each runs the registry). Fails when either names NVMe again, or imports its act."""
     own = own_files("nvme")
-    actions = set(a for fam, table in act_families.FAMILIES if fam == "nvme" for a in table)
+    actions = family_words("nvme")
     assert not names_the_family(SAN / "act" / "execute.py", "nvme", actions, own)
     collect = [n for n in ast.walk(ast.parse((SAN / "judge" / "facts.py").read_text()))
                if isinstance(n, ast.FunctionDef) and n.name == "collect"][0]
     called = set(getattr(c.func, "attr", getattr(c.func, "id", None)) for c in ast.walk(collect) if isinstance(c, ast.Call))
     assert not called & {"cross_check", "judge_family", "corruption_risks", "not_judged", "paths_to_probe"}
+
+
+def test_a_file_naming_the_kind_of_object_a_familys_actions_act_on_names_the_family():
+    """The words the count looks for are the family's actions and the kind of object they act on: plan/approval.py,
+    which gives a controller's step its own artifact identity and names no NVMe action, is counted by its
+    `"controller"`. Fails when the count stops reading the kinds from the registry."""
+    assert family_words("nvme") == {"delete_controller", "wait_controller_gone", "controller"}
+    assert names_the_family(SAN / "plan" / "approval.py", "nvme", family_words("nvme"), own_files("nvme"))

@@ -73,7 +73,7 @@ def verify_identity(host, step, options=None):
 
 def verify_truth_age(host, target, collected):
     """Refuse when the array truth the plan judged with, read at `collected` (each family gives its own part's
-    time: host.truth_collected_at for SCSI), is older than truth_max_age NOW: the plan checked its age against the
+    time: host.truth_times["scsi"] for SCSI), is older than truth_max_age NOW: the plan checked its age against the
     host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
     if collected is None or host.truth_max_age is None:
         return
@@ -112,7 +112,7 @@ def verify_still_dead(host, step, obj, kind="map"):
     READY as that LU. The truth can be truth_max_age old: the LUN may be mapped back. A path whose probe
     could not be sent, its program gone since the plan, refuses the unit first (`not_probed`). Returns {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
-    verify_truth_age(host, target, host.truth_collected_at)
+    verify_truth_age(host, target, host.truth_times.get("scsi"))
     other_lu = step.options.get("other_lu")
     if not step.options.get("dead") and other_lu is None:
         return {}

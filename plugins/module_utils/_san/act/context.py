@@ -87,7 +87,7 @@ class ActContext(object):
     def __init__(self, reader, run=deadline.run, call=deadline.call, root="/", command_timeout=10.0,
                  flush_timeout=60.0, wait_timeout=30.0, retry_interval=1.0, poll_interval=0.25,
                  wwids_file="/etc/multipath/wwids", allow_non_san=False, sleep=time.sleep, clock=time.monotonic,
-                 workers=1, truth_collected_at=None, truth_max_age=None, wall=time.time, nvme_truth_collected_at=None):
+                 workers=1, truth_times=None, truth_max_age=None, wall=time.time):
         self.reader = reader
         # units of one batch acted on at once (commands and sysfs writes wait on udev and the kernel, not on
         # this process); each worker has its own deadline per touch, so a hung one holds only itself
@@ -106,9 +106,8 @@ class ActContext(object):
         self._sleep = sleep
         self.clock = clock
         # the array truth the plan judged with: its age is measured again before each unit's first touch, each
-        # family's against its own part's time (the SCSI part's, the NVMe part's)
-        self.truth_collected_at = truth_collected_at
-        self.nvme_truth_collected_at = nvme_truth_collected_at
+        # family's against its own part's time: {family name: time} (run.cleanup.truth_times)
+        self.truth_times = dict(truth_times or {})
         self.truth_max_age = truth_max_age
         self.wall = wall
         # the signal (SIGTERM, SIGHUP, SIGINT) that ends the act, set by its handler; while `restoring`, touches go on
@@ -162,11 +161,11 @@ class ActContext(object):
     def disk_holders_now(self, disk):
         return self.view.disk_holders(disk) if self.view is not None else obs_reread.disk_holders(self, disk)
 
-    def nvme_now(self):
-        """The NVMe part of the host (observe.nvme.assemble_nvme, with every namespace's users) as the batch's read
-        shows it, or read now outside a batch; None when its read did not finish."""
+    def part_now(self, key):
+        """A family's part of the host (snapshot[key]: NVMe's is observe.nvme.assemble_nvme, with every namespace's
+        users) as the batch's read shows it, or read now outside a batch; None when its read did not finish."""
         view = self.view if self.view is not None else self.reader.view()
-        return view.snap.get("nvme")
+        return view.snap.get(key)
 
     def multipathd_running(self):
         seen = self.view.multipathd_running if self.view is not None else None

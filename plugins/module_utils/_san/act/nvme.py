@@ -72,8 +72,8 @@ def _checked(host, step):
     the controller is already gone, else the names of the namespaces behind it. Raises Refused."""
     name = step.target
     target = "controller %s" % name
-    verify_truth_age(host, target, host.nvme_truth_collected_at)
-    nvme = host.nvme_now()
+    verify_truth_age(host, target, host.truth_times.get("nvme"))
+    nvme = host.part_now("nvme")
     if nvme is None or nvme.get("unread"):
         raise Refused(target, "unread", "the NVMe read did not finish (%s): not deleting"
                       % ", ".join((nvme or {}).get("unread") or ["no answer"]))

@@ -23,23 +23,48 @@ class Family(object):
     `san` (and what they rest on to `san["array"]`); settings: {prefixes, probe}. A family removes nothing on
     a part that is `unusable` or lists a problem (absent from what was read is not unmapped): SCSI's and NVMe's
     blind parts cover no target, so their judges find every device not covered, and their plans refuse every
-    removal while their part lists a problem (plan.cleanup.removal_blockers, plan.nvme)."""
+    removal while their part lists a problem (plan.cleanup.removal_blockers, plan.nvme).
 
-    __slots__ = ("name", "label", "truth_key", "check_truth", "blind_truth", "judge")
+    `actions`: the family's words in the plan, ((kind, action, options), ...) in the order a host's plan runs them
+    (plan.steps builds the plan's vocabulary from every family's, in registry order): `kind` the object the action
+    acts on (the first word of a unit's label, "map <name>"), `options` the names of the options the act of that
+    action reads, and nothing else (plan.steps.Step refuses any other). They are here, below plan/, because every
+    stage from the plan up reads them and the family's plan imports plan.steps. `listed`: ((action, key), ...), the
+    plan's list (plan[key], of dicts with a `name`) of the objects that action's steps remove: a unit the approval
+    drops leaves it too (plan.approval). `results`: ((action, key), ...), the module result's list of the targets
+    of that action's steps that were done (modules/stale_cleanup). `truth_time(part)`: the time the family's part
+    of the truth was read, which the act measures its age from before each unit's first touch (act.checks
+    .verify_truth_age; None: the part has no time, its age is not checked again). `device_lines(san, steps)`: the
+    family's devices on the host as --diff lists them, less what `steps` remove (run.cleanup.plan_diff).
+    `object_names(snapshot)`: the names of the family's removable objects on the host, as a unit's label names
+    them (an approved unit none of whose names is there is "no longer on this host")."""
 
-    def __init__(self, name, label, truth_key, check_truth, blind_truth, judge):
+    __slots__ = ("name", "label", "truth_key", "check_truth", "blind_truth", "judge", "actions", "listed", "results",
+                 "object_names", "truth_time", "device_lines")
+
+    def __init__(self, name, label, truth_key, check_truth, blind_truth, judge, actions, listed, results,
+                 object_names, truth_time, device_lines):
+        actions = tuple((kind, action, tuple(options)) for kind, action, options in actions)
         for key, value in (("name", name), ("label", label), ("truth_key", truth_key), ("check_truth", check_truth),
-                           ("blind_truth", dict(blind_truth)), ("judge", judge)):
+                           ("blind_truth", dict(blind_truth)), ("judge", judge), ("actions", actions),
+                           ("listed", tuple(listed)), ("results", tuple(results)), ("object_names", object_names),
+                           ("truth_time", truth_time), ("device_lines", device_lines)):
             object.__setattr__(self, key, value)
 
     def __setattr__(self, key, value):
         raise AttributeError("a Family is immutable")
 
 
-# one line per family, in the order the judges run
+# one line per family, in the order the judges run (and a host's plan runs their steps)
 FAMILIES = (
     Family("scsi", "SCSI", None, validate.array_truth,
-           {"luns": [], "targets": [], "initiators": None, "collected_at": None}, verdicts.judge_family),
+           {"luns": [], "targets": [], "initiators": None, "collected_at": None}, verdicts.judge_family,
+           actions=verdicts.PLAN_ACTIONS, listed=(("delete_disk", "delete_disks"),),
+           results=(("flush_map", "removed_maps"), ("delete_disk", "deleted_disks")), object_names=verdicts.object_names,
+           truth_time=verdicts.truth_time, device_lines=verdicts.device_lines),
     Family("nvme", "NVMe", "nvme", nvme_verdicts.checked_truth,
-           {"namespaces": [], "targets": [], "clusters": [], "host_nqns": None}, nvme_verdicts.judge_family),
+           {"namespaces": [], "targets": [], "clusters": [], "host_nqns": None}, nvme_verdicts.judge_family,
+           actions=nvme_verdicts.PLAN_ACTIONS, listed=(("delete_controller", "delete_controllers"),),
+           results=(("delete_controller", "deleted_controllers"),), object_names=nvme_verdicts.object_names,
+           truth_time=nvme_verdicts.nvme_truth_time, device_lines=nvme_verdicts.device_lines),
 )

@@ -30,10 +30,46 @@ __metaclass__ = type
 import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    InvalidInput, nguid_text, normalize_initiator, nsid_number, uuid_text)
+    InvalidInput, address_text, nguid_text, normalize_initiator, nsid_number, uuid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.coverage import address_key
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import is_epoch
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import is_epoch, shown
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import fc_port_name, is_fabrics
+
+# NVMe's words in the plan (judge.families.Family.actions; its steps are made by plan/nvme.py): an NVMe-oF controller
+# that is not live, deleted, and waited for. What the act of each action reads besides the identity it re-checks:
+#   namespaces                              the namespaces behind a controller, each with its role (act.nvme)
+#   unit_controllers                        the controllers of its unit, which go together (act.nvme says what a
+#                                           unit stopped half-way leaves)
+#   vanishing, vanishing_via                the unmapped namespaces that go with a controller, and through which
+#                                           other controllers of the plan they are also reached
+PLAN_ACTIONS = (
+    ("controller", "delete_controller", ("namespaces", "unit_controllers")),
+    ("controller", "wait_controller_gone", ("vanishing", "vanishing_via")),
+)
+
+
+def object_names(snapshot):
+    """The names an NVMe unit's label may give (judge.families.Family.object_names): the controllers'."""
+    return set(c.get("name") for c in (snapshot.get("nvme") or {}).get("controllers") or [])
+
+
+def device_lines(san, steps):
+    """The NVMe-oF controllers and namespaces of the host as --diff lists them (judge.families.Family.device_lines),
+    less what `steps` remove: the controllers they delete, the namespaces that vanish with them, and each remaining
+    namespace by the controllers left to present it. Names shown escaped (validate.shown)."""
+    gone_controllers = set(st.target for st in steps if st.action == "delete_controller")
+    gone_namespaces = set(n for st in steps if st.action == "wait_controller_gone"
+                          for n in st.options.get("vanishing") or [])
+    nvme = san.get("nvme") or {}
+    controllers = ["nvme controller %s %s %s %s" % (shown(c.get("name")), shown(c.get("state")),
+                                                    shown(c.get("transport")), shown(address_text(c.get("address"))))
+                   for c in nvme.get("controllers") or []
+                   if is_fabrics(c.get("transport")) and c.get("name") not in gone_controllers]
+    namespaces = ["nvme namespace %s (%s)" % (shown(ns.get("name")), " ".join(sorted(
+        shown(p.get("controller")) for p in ns.get("paths") or [] if p.get("controller") not in gone_controllers)))
+        for ns in nvme.get("namespaces") or [] if ns.get("fabrics") and ns.get("name") not in gone_namespaces]
+    return controllers + namespaces
+
 
 # the ANA states a path can do I/O in (NVMe base spec, "Asymmetric Namespace Access"; nvme_ana_state_names)
 ANA_USABLE = ("optimized", "non-optimized")

@@ -23,6 +23,64 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.co
     same_serial, serial_of, serving_svm)
 
 
+# SCSI's words in the plan (judge.families.Family.actions): (kind, action, options), in the order a host's plan
+# runs them. What the act of each action reads besides the identity it re-checks (act/*.py):
+#   release_openers, exiting_opens, settle  a dead unmapped map whose processes' I/O is failed (plan.maps)
+#   dead, other_lu                          the unit's paths must still be failed, or still reach that other LU
+#                                           (act.checks.verify_still_dead)
+#   force_remove                            flush_map may fall back to dmsetup remove --force
+#   after_flush                             the WWID whose map this run flushed: a map multipathd rebuilt from the
+#                                           path with it may be removed again (act.disks)
+#   target_wwpn, absent                     an exact scan: the FC remote port expected at the target; scan only
+#                                           while nothing is at the H:C:T:L
+# A unit keeps its own order: its map is gone before its paths are deleted, its paths are gone before its WWID is
+# forgotten and before a reused LUN is scanned.
+_STILL_DEAD = ("dead", "other_lu")
+PLAN_ACTIONS = (
+    ("map", "disable_queueing", ("release_openers", "exiting_opens") + _STILL_DEAD),
+    ("map", "verify_unused", ("release_openers", "exiting_opens", "settle")),
+    ("map", "flush_map", ("force_remove",) + _STILL_DEAD),
+    ("map", "wait_map_gone", ()),
+    ("disk", "flush_buffers", _STILL_DEAD),
+    ("disk", "delete_disk", ("after_flush",) + _STILL_DEAD),
+    ("disk", "wait_disk_gone", ()),
+    ("map", "remove_wwid", ()),
+    ("scan", "scan_exact_lun", ("target_wwpn", "absent")),
+    ("scan", "rescan_disk", ()),
+    ("scan", "wait_disk_present", ()),
+    ("scan", "verify_identity", ()),
+)
+
+
+def object_names(snapshot):
+    """The names a SCSI unit's label may give (judge.families.Family.object_names): the sd disks, and each map by
+    its WWID and by its name."""
+    maps = snapshot.get("maps") or {}
+    return set(snapshot.get("disks") or {}) | set(maps) | set(m.get("name") for m in maps.values())
+
+
+def device_lines(san, steps):
+    """The SCSI devices of the host as --diff lists them (judge.families.Family.device_lines), less what `steps`
+    remove: each map by its WWID with its paths, then each sd with its H:C:T:L and WWID. Names as the host gives
+    them may hold a newline or a control character: shown escaped (validate.shown)."""
+    # san["maps"] is keyed by WWID; a flush step's target is a name, which may spell another LU's WWID
+    flushed = [st for st in steps if st.action == "flush_map"]
+    gone_maps = set(st.identity.wwid for st in flushed) - set([None])
+    names = set(st.target for st in flushed if not st.identity.wwid)
+    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in names)
+    gone_disks = set(st.target for st in steps if st.action == "delete_disk")
+    maps = ["map %s (%s)" % (shown(w), " ".join(sorted(shown(p.get("name")) for p in m.get("paths") or [])))
+            for w, m in sorted(san["maps"].items()) if w not in gone_maps]
+    disks = ["disk %s %s %s" % (shown(n), shown(d.get("hctl")), shown(d.get("wwid")))
+             for n, d in sorted(san["disks"].items()) if n not in gone_disks]
+    return maps + disks
+
+
+def truth_time(truth):
+    """When the SCSI part of the truth (its top level) was read: its `collected_at`, as given."""
+    return truth.get("collected_at")
+
+
 class _Truth(object):
     """What cross_check judges against: the host's initiators, the array records that apply to them (by WWID too),
     the coverage indexes of the array's targets and the initiators the records were read for."""

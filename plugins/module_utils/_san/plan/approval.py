@@ -30,6 +30,7 @@ import re
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import FAMILIES
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     MPATH_UUID_PREFIX, map_wwid, wwid_matches, wwid_or_none, wwid_text)
@@ -127,7 +128,7 @@ def step_identity(step, snapshot, repairs=None):
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
                 "sd": ident.get("name") or step.target, "hctl": ident.get("hctl"), "dev": ident.get("dev")}
-    if action in plan_steps.CONTROLLER_ACTIONS:
+    if action in plan_steps.actions_on("controller"):
         return controller_step_identity(step)
     hctl = step.target
     return {"wwid": (repairs or {}).get(hctl) or step.identity.wwid, "dm_uuid": None,
@@ -188,7 +189,7 @@ def _check_step(st, i):
     if not isinstance(st["forced"], bool):
         raise InvalidInput("%s.forced must be true or false, got %r" % (where, st["forced"]))
     ident = st["identity"]
-    keys = CONTROLLER_IDENTITY_KEYS if st["action"] in plan_steps.CONTROLLER_ACTIONS else IDENTITY_KEYS
+    keys = CONTROLLER_IDENTITY_KEYS if st["action"] in plan_steps.actions_on("controller") else IDENTITY_KEYS
     if not isinstance(ident, dict) or set(ident) != set(keys):
         raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(keys)))
     for key in keys:
@@ -341,9 +342,8 @@ def _left_alone_reason(kind, name, skipped, snapshot):
     for s in skipped or []:
         if s.get("name") in names:
             return s.get("reason")
-    controllers = [c.get("name") for c in (snapshot.get("nvme") or {}).get("controllers") or []]
-    gone = [n for n in names if n not in (snapshot.get("disks") or {}) and n not in controllers and not any(
-        n in (w, m.get("name")) for w, m in (snapshot.get("maps") or {}).items())]
+    on_host = set(n for family in FAMILIES for n in family.object_names(snapshot))
+    gone = [n for n in names if n not in on_host]
     if gone:
         return "%s is no longer on this host" % ", ".join(gone)
     return "no longer in the plan"
@@ -408,11 +408,11 @@ def gate(plan, snapshot, approved):
         no_delete = set(st.target for st in dropped if st.action == "delete_disk")
         out["steps"] = [st for st in plan["steps"] if st.unit not in gone]
         out["flush_maps"] = [w for w in plan.get("flush_maps") or [] if w not in no_flush]
-        out["delete_disks"] = [d for d in plan.get("delete_disks") or [] if d.get("name") not in no_delete]
         out["mismatches"] = [m for m in mismatches if m.get("name") not in no_delete]
-        no_controller = set(st.target for st in dropped if st.action == "delete_controller")
-        out["delete_controllers"] = [c for c in plan.get("delete_controllers") or []
-                                     if c.get("name") not in no_controller]
+        for family in FAMILIES:  # each family's lists of what its steps remove (delete_disks, ...), by name
+            for action, key in family.listed:
+                no_remove = set(st.target for st in dropped if st.action == action)
+                out[key] = [o for o in plan.get(key) or [] if o.get("name") not in no_remove]
     out["skipped"] = skipped
 
     planned = set(_step_key(st) for st in current)

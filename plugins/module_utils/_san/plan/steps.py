@@ -22,37 +22,38 @@ __metaclass__ = type
 import types
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import Identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import FAMILIES
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import users
 
 
-# Actions understood by act.execute.execute, in the order they may appear for one object.
-MAP_ACTIONS = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "remove_wwid")
+# The plan's vocabulary, from every family's words (judge.families.Family.actions, in registry order): the actions
+# understood by act.execute.execute, the order a whole host's plan runs in (plan_cleanup: every unit's steps of one
+# kind side by side, so that act.execute.execute checks them against one read of the host, a unit keeping its own
+# order), and what the act of each action reads besides the identity it re-checks, and nothing else (OPTIONS).
+def vocabulary(families):
+    """(the actions in the order a host's plan runs them, {action: the options its act reads}) of `families`."""
+    words = [(action, options) for family in families for _kind, action, options in family.actions]
+    return tuple(action for action, _options in words), dict(words)
 
 
-DISK_ACTIONS = ("flush_buffers", "delete_disk", "wait_disk_gone")
+HOST_ORDER, OPTIONS = vocabulary(FAMILIES)
+ACTIONS = HOST_ORDER
 
 
-SCAN_ACTIONS = ("scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity")
+def actions_on(kind):
+    """The actions that act on objects of `kind` (a map, a disk, a scan's H:C:T:L, a controller), in HOST_ORDER."""
+    return tuple(action for family in FAMILIES for k, action, _options in family.actions if k == kind)
 
 
-# The NVMe family's (plan/nvme.py): an NVMe-oF controller that is not live, deleted, and waited for.
-CONTROLLER_ACTIONS = ("delete_controller", "wait_controller_gone")
-
-
-ACTIONS = MAP_ACTIONS + DISK_ACTIONS + SCAN_ACTIONS + CONTROLLER_ACTIONS
+# SCSI's actions by the object they act on (judge.verdicts.PLAN_ACTIONS)
+MAP_ACTIONS = actions_on("map")
+DISK_ACTIONS = actions_on("disk")
+SCAN_ACTIONS = actions_on("scan")
 
 
 # The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the
 # act reads these as disks, every other step by its map.
 SD_TARGET_ACTIONS = DISK_ACTIONS + ("rescan_disk",)
-
-
-# The order a whole host's plan runs in (plan_cleanup): every unit's steps of one kind side by side, so that
-# act.execute.execute checks them against one read of the host. A unit keeps its own order: its map is gone before
-# its paths are deleted, its paths are gone before its WWID is forgotten and before a reused LUN is scanned.
-HOST_ORDER = ("disable_queueing", "verify_unused", "flush_map", "wait_map_gone", "flush_buffers", "delete_disk",
-              "wait_disk_gone", "remove_wwid", "scan_exact_lun", "rescan_disk", "wait_disk_present", "verify_identity",
-              "delete_controller", "wait_controller_gone")
 
 
 # Openers that are not a workload: multipathd itself (it keeps fds on paths) and udev's probes, which get stuck
@@ -72,37 +73,6 @@ ANSWERING = ("ready",)
 LU_GONE = ("lun_not_supported", "pq1")
 
 
-# What the act of each action reads besides the identity it re-checks (act/*.py), and nothing else:
-#   release_openers, exiting_opens, settle  a dead unmapped map whose processes' I/O is failed (plan.maps)
-#   dead, other_lu                          the unit's paths must still be failed, or still reach that other LU
-#                                           (act.checks.verify_still_dead)
-#   force_remove                            flush_map may fall back to dmsetup remove --force
-#   after_flush                             the WWID whose map this run flushed: a map multipathd rebuilt from the
-#                                           path with it may be removed again (act.disks)
-#   target_wwpn, absent                     an exact scan: the FC remote port expected at the target; scan only
-#                                           while nothing is at the H:C:T:L
-#   namespaces                              the namespaces behind a controller, each with its role (act.nvme)
-#   unit_controllers                        the controllers of its unit, which go together (act.nvme says what a
-#                                           unit stopped half-way leaves)
-#   vanishing, vanishing_via                the unmapped namespaces that go with a controller, and through which
-#                                           other controllers of the plan they are also reached
-_STILL_DEAD = ("dead", "other_lu")
-OPTIONS = {
-    "disable_queueing": ("release_openers", "exiting_opens") + _STILL_DEAD,
-    "verify_unused": ("release_openers", "exiting_opens", "settle"),
-    "flush_map": ("force_remove",) + _STILL_DEAD,
-    "wait_map_gone": (),
-    "remove_wwid": (),
-    "flush_buffers": _STILL_DEAD,
-    "delete_disk": ("after_flush",) + _STILL_DEAD,
-    "wait_disk_gone": (),
-    "scan_exact_lun": ("target_wwpn", "absent"),
-    "rescan_disk": (),
-    "wait_disk_present": (),
-    "verify_identity": (),
-    "delete_controller": ("namespaces", "unit_controllers"),
-    "wait_controller_gone": ("vanishing", "vanishing_via"),
-}
 WIRE_KEYS = ("action", "target", "identity", "options", "reason", "phase", "unit")
 
 

@@ -18,10 +18,9 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san import d
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nvme_verdicts import nvme_truth_time
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import FAMILIES
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.host_identity import read_host_identity
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import is_fabrics
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
 
@@ -49,13 +48,23 @@ def checked_truth(p):
     return facts.truth_of(p["array_truth"], p["array_luns"], p["array_targets"], p["array_initiators"])
 
 
-def truth_times(truth):
-    """(the SCSI part's time, the NVMe part's) the act measures each family's truth age from: each family is gated on
-    its own truth (docs/ontap.md, "Each device family on its own part"); (None, None) without a truth. A time that
-    is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it."""
+def truth_times(truth, families=FAMILIES):
+    """{family name: the time of its part of the truth} the act measures each family's truth age from: each family
+    is gated on its own truth (docs/ontap.md, "Each device family on its own part"); {} without a truth. A time
+    that is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it."""
     if truth is None:
-        return None, None
-    return truth.get("collected_at"), nvme_truth_time(truth.get("nvme"))
+        return {}
+    return dict((family.name, family.truth_time(truth if family.truth_key is None else truth.get(family.truth_key)))
+                for family in families)
+
+
+def removed(executed, families=FAMILIES):
+    """{result key: [target]} of the steps act.execute ran to the end (its records, outcome "done"): what each family
+    says its actions removed (judge.families.Family.results: removed_maps, deleted_disks, deleted_controllers),
+    every key present."""
+    done = [e for e in executed if e["outcome"] == "done"]
+    return dict((key, [e["target"] for e in done if e["action"] == action])
+                for family in families for action, key in family.results)
 
 
 def host_identity(host, errors):
@@ -115,41 +124,13 @@ def approve(plan, san, approved):
     return plan, approval, matched["not_needed"], warnings
 
 
-def device_lists(san, removed_maps=(), removed_disks=(), removed_controllers=(), removed_namespaces=()):
-    # names as the host gives them may hold a newline or a control character: shown escaped (validate.shown)
-    shown = validate.shown
-    maps = ["map %s (%s)" % (shown(w), " ".join(sorted(shown(p.get("name")) for p in m.get("paths") or [])))
-            for w, m in sorted(san["maps"].items()) if w not in removed_maps]
-    disks = ["disk %s %s %s" % (shown(n), shown(d.get("hctl")), shown(d.get("wwid")))
-             for n, d in sorted(san["disks"].items()) if n not in removed_disks]
-    nvme = san.get("nvme") or {}
-    controllers, namespaces = [], []
-    for c in nvme.get("controllers") or []:
-        if is_fabrics(c.get("transport")) and c.get("name") not in removed_controllers:
-            controllers.append("nvme controller %s %s %s %s" % (shown(c.get("name")), shown(c.get("state")),
-                                                                shown(c.get("transport")),
-                                                                shown(identity.address_text(c.get("address")))))
-    for ns in nvme.get("namespaces") or []:
-        if ns.get("fabrics") and ns.get("name") not in removed_namespaces:
-            via = sorted(shown(p.get("controller")) for p in ns.get("paths") or []
-                         if p.get("controller") not in removed_controllers)
-            namespaces.append("nvme namespace %s (%s)" % (shown(ns.get("name")), " ".join(via)))
-    return "\n".join(maps + disks + controllers + namespaces) + "\n"
-
-
-def plan_diff(san, plan, run):
-    """--diff: the host's maps and disks, and what is left of them once the selected steps have run."""
-    # san["maps"] is keyed by WWID; a flush step's target is a name, which may spell another LU's WWID
-    flushed = [st for st in run if st.action == "flush_map"]
-    gone_maps = set(st.identity.wwid for st in flushed) - set([None])
-    names = set(st.target for st in flushed if not st.identity.wwid)
-    gone_maps |= set(w for w, m in san["maps"].items() if m.get("name") in names)
-    gone_disks = set(st.target for st in run if st.action == "delete_disk")
-    gone_controllers = set(st.target for st in run if st.action == "delete_controller")
-    gone_namespaces = set(n for st in run if st.action == "wait_controller_gone" for n in st.options.get("vanishing") or [])
+def plan_diff(san, run, families=FAMILIES):
+    """--diff: the host's SAN devices, family by family (judge.families.Family.device_lines), and what is left of
+    them once the selected steps have run."""
+    def listed(steps):
+        return "\n".join(line for family in families for line in family.device_lines(san, steps)) + "\n"
     return {"before_header": "SAN devices before", "after_header": "SAN devices after the plan",
-            "before": device_lists(san),
-            "after": device_lists(san, gone_maps, gone_disks, gone_controllers, gone_namespaces)}
+            "before": listed(()), "after": listed(run)}
 
 
 def selected_steps(phases, san, plan):

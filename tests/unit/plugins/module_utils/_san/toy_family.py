@@ -44,5 +44,21 @@ def poke(host, step):
     return {"outcome": "done", "poked": step.target}
 
 
-JUDGE_LINE = Family("toy", "toy", "toy", checked_truth, {}, judge)
+def object_names(snapshot):
+    return set(snapshot.get("toy") or [])
+
+
+def truth_time(part):
+    return (part or {}).get("read_at")
+
+
+def device_lines(san, steps):
+    poked = set(st.target for st in steps if st.action == "toy_poke")
+    return ["toy %s" % name for name in sorted(san.get("toy") or []) if name not in poked]
+
+
+JUDGE_LINE = Family("toy", "toy", "toy", checked_truth, {}, judge, actions=(("toy", "toy_poke", ()),),
+                    listed=(("toy_poke", "poke_toys"),),
+                    results=(("toy_poke", "poked_toys"),), object_names=object_names,
+                    truth_time=truth_time, device_lines=device_lines)
 WRITERS_LINE = ("toy", {"toy_poke": single(poke, before=units_checked)})

@@ -209,7 +209,7 @@ def test_a_dead_map_whose_paths_still_say_lu_not_supported_is_removed(env):
 def _clock_host(scsi=None, max_age=900.0, now=10000.0):
     """What verify_truth_age reads of the act's context: the bound and the wall clock (the truth's time is its
     caller's to give: each family its own part's, tested with the callers in act/test_nvme.py and act/test_execute.py)."""
-    return SimpleNamespace(truth_collected_at=scsi, truth_max_age=max_age,
+    return SimpleNamespace(truth_times={"scsi": scsi}, truth_max_age=max_age,
                            wall=lambda: now)
 
 

@@ -114,8 +114,7 @@ def test_a_context_made_with_the_reader_only_has_the_documented_defaults():
     assert (h.command_timeout, h.flush_timeout, h.wait_timeout, h.retry_interval, h.poll_interval) == (
         10.0, 60.0, 30.0, 1.0, 0.25)
     assert (h._sleep, h.clock, h.wall) == (time.sleep, time.monotonic, time.time)
-    assert (h.allow_non_san, h.workers, h.truth_collected_at, h.nvme_truth_collected_at, h.truth_max_age) == (
-        False, 1, None, None, None)
+    assert (h.allow_non_san, h.workers, h.truth_times, h.truth_max_age) == (False, 1, {}, None)
     assert (h.interrupted, h.restoring, h.queueing_off, h.deleted_controllers, h.view, h.notes, h.batches) == (
         None, False, {}, set(), None, [], [])
 
@@ -124,14 +123,13 @@ def test_a_context_keeps_what_it_is_given():
     """Fails when ActContext drops or alters a value it is given (as numbers: a module's option may be an int)."""
     h = ActContext("r", run="run", call="call", root="/tmp/x", command_timeout=3, flush_timeout=4, wait_timeout=5,
                    retry_interval=2, poll_interval=0.3, wwids_file="/w", allow_non_san=1, sleep="s", clock="c",
-                   workers=3, truth_collected_at=7.0, truth_max_age=8.0, wall="w", nvme_truth_collected_at=9.0)
+                   workers=3, truth_times={"scsi": 7.0, "nvme": 9.0}, truth_max_age=8.0, wall="w")
     assert (h.run, h.call, h.root, h.wwids_file, h._sleep, h.clock, h.wall) == (
         "run", "call", "/tmp/x", "/w", "s", "c", "w")
     assert (h.command_timeout, h.flush_timeout, h.wait_timeout, h.retry_interval, h.poll_interval) == (
         3.0, 4.0, 5.0, 2.0, 0.3)
     assert all(isinstance(v, float) for v in (h.command_timeout, h.flush_timeout, h.wait_timeout, h.retry_interval))
-    assert (h.allow_non_san, h.workers, h.truth_collected_at, h.truth_max_age, h.nvme_truth_collected_at) == (
-        True, 3, 7.0, 8.0, 9.0)
+    assert (h.allow_non_san, h.workers, h.truth_times, h.truth_max_age) == (True, 3, {"scsi": 7.0, "nvme": 9.0}, 8.0)
 
 
 @pytest.mark.parametrize("workers, kept", [(0, 1), (-2, 1), (1, 1), ("2", 2), (4.9, 4)])
@@ -284,15 +282,16 @@ def test_a_disks_holders_are_read_where_the_batch_reads(reads_now):
     assert len(reads_now) == 1
 
 
-def test_the_nvme_part_comes_from_the_batchs_read_or_a_read_now():
-    """Fails when nvme_now reads the host during a batch, or does not read it (once) outside one."""
-    reader = _Reader(view=_View(snap={"nvme": "read now"}))
+def test_a_familys_part_comes_from_the_batchs_read_or_a_read_now():
+    """Fails when part_now reads the host during a batch, or does not read it (once) outside one, or gives another
+    family's part."""
+    reader = _Reader(view=_View(snap={"nvme": "read now", "toy": "toys"}))
     h = ActContext(reader)
-    assert h.nvme_now() == "read now" and reader.calls == [("view",)]
-    h.view = _View(snap={"nvme": "the batch's"})
-    assert h.nvme_now() == "the batch's" and reader.calls == [("view",)]
+    assert h.part_now("nvme") == "read now" and reader.calls == [("view",)]
+    h.view = _View(snap={"nvme": "the batch's", "toy": "the batch's toys"})
+    assert (h.part_now("nvme"), h.part_now("toy")) == ("the batch's", "the batch's toys") and reader.calls == [("view",)]
     h.view = _View(snap={})
-    assert h.nvme_now() is None
+    assert h.part_now("nvme") is None
 
 
 @pytest.mark.parametrize("seen", [True, False])

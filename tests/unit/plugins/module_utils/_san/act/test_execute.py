@@ -154,9 +154,9 @@ def test_a_truth_dated_in_the_future_is_not_accepted_as_fresh_at_act_time(env):
     controller clock ahead) gives a negative age, which passes `age > truth_max_age` at plan and act time alike:
     the bound the re-check exists for never bites. Fail closed: an age below zero (beyond a small skew) is unknown."""
     now = 1.7e9
-    host = env.host(truth_collected_at=now * 1000, truth_max_age=900, wall=lambda: now)
+    host = env.host(truth_times={"scsi": now * 1000}, truth_max_age=900, wall=lambda: now)
     with pytest.raises(Refused):
-        act_checks.verify_truth_age(host, "map %s" % WWID, host.truth_collected_at)
+        act_checks.verify_truth_age(host, "map %s" % WWID, host.truth_times["scsi"])
 
 
 # ---------------------------------------------------------------------------------------------- map removal
@@ -1063,12 +1063,12 @@ def test_a_path_no_longer_failed_in_the_kernel_is_refused_too(env):
 def test_the_truth_older_than_its_bound_at_act_time_is_refused(env):
     """Fails when the act runs on an array truth older than truth_max_age, or refuses a younger one."""
     plan = [st.tagged(None, "u") for st in flush_plan(env)]
-    host = env.host(truth_collected_at=5000.0, truth_max_age=900, wall=lambda: 5000.0 + 901)
+    host = env.host(truth_times={"scsi": 5000.0}, truth_max_age=900, wall=lambda: 5000.0 + 901)
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
     out = info.value.to_dict()
     assert out["refusal"]["kind"] == "truth_too_old" and "901s old" in out["msg"] and not touches(env)
-    assert execute.execute(plan, env.host(truth_collected_at=5000.0, truth_max_age=900,
+    assert execute.execute(plan, env.host(truth_times={"scsi": 5000.0}, truth_max_age=900,
                                           wall=lambda: 5000.0 + 899))
 
 
@@ -1078,7 +1078,7 @@ def test_a_truth_time_or_bound_that_is_no_finite_number_is_refused_at_act_time(e
     """The act measures the truth's age again before a unit's first touch; with a NaN collected_at or bound both
     comparisons (dated ahead, too old) are false and the unit was touched. The age is unknown: nothing of it."""
     plan = [st.tagged(None, "u") for st in flush_plan(env)]
-    host = env.host(truth_collected_at=collected, truth_max_age=bound, wall=lambda: 5000.0 + 10 ** 6)
+    host = env.host(truth_times={"scsi": collected}, truth_max_age=bound, wall=lambda: 5000.0 + 10 ** 6)
     with pytest.raises(act_context.ExecutionError) as info:
         execute.execute(plan, host)
     out = info.value.to_dict()

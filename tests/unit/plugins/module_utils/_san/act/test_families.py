@@ -28,6 +28,16 @@ def test_the_judges_and_the_writers_register_the_same_families_in_one_order():
     assert [name for name, _w in act_families.FAMILIES] == ["scsi", "nvme"]
 
 
+def test_each_family_writes_exactly_the_actions_its_plan_words_name():
+    """A family's words in the plan (judge.families.Family.actions, the plan's vocabulary) and its writers
+    (act.families) name the same actions: fails when a family plans an action that its own writers do not run (the
+    executor would run another family's writer for it, or none) or registers a writer its plan never asks for."""
+    writers = dict(act_families.FAMILIES)
+    for family in judge_families.FAMILIES + (toy_family.JUDGE_LINE,):
+        table = writers.get(family.name) or dict([toy_family.WRITERS_LINE])[family.name]
+        assert sorted(action for _kind, action, _options in family.actions) == sorted(table), family.name
+
+
 def test_the_executor_runs_exactly_the_registered_writers_one_per_action_of_the_plan():
     """Fails when the executor's table is not the registries' (a writer added beside it, or one missing), or when an
     action of the plan's vocabulary has no writer."""
@@ -83,8 +93,9 @@ def test_a_third_family_plugs_in_with_one_line_and_its_unit_checks_run_before_it
     check of each unit first, and a unit its check refuses is stopped while the other unit goes on. Fails when the
     executor needs anything but the registry line to run a family's steps."""
     monkeypatch.setattr(execute, "ACT", act_families.act_table(act_families.FAMILIES + (toy_family.WRITERS_LINE,)))
-    # the plan's vocabulary is not in the family interface yet (issue 56 part 1: next step)
-    monkeypatch.setitem(plan_steps.OPTIONS, "toy_poke", ())
+    # the plan's vocabulary as it is with the toy's judge line (plan.steps builds it once, from the registry)
+    _order, options = plan_steps.vocabulary(judge_families.FAMILIES + (toy_family.JUDGE_LINE,))
+    monkeypatch.setattr(plan_steps, "OPTIONS", options)
     steps = [plan_steps.Step("toy_poke", name, Identity(name=name), unit="toy %s" % name)
              for name in ("t1", "t2-answers")]
     with pytest.raises(ExecutionError) as err:

@@ -48,7 +48,7 @@ def planned(tmp_path, drop=(), lifs=None, act_on=None, scenario="nvme_stale", ch
         reader, _lab = nvme_host(tmp_path / "act", scenario, act_on)
     kernel = Kernel(reader.root)
     host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
-                      truth_collected_at=time.time(), nvme_truth_collected_at=time.time(), truth_max_age=900.0)
+                      truth_times={"scsi": time.time(), "nvme": time.time()}, truth_max_age=900.0)
     return steps, host, kernel
 
 
@@ -218,7 +218,7 @@ def test_a_controller_already_gone_at_act_time_is_already_absent(tmp_path):
 
 def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
     steps, host, kernel = planned(tmp_path, LIF_GONE)
-    host.nvme_truth_collected_at = time.time() - 2000
+    host.truth_times["nvme"] = time.time() - 2000
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
     assert out["refusal"]["target"] == "controller nvme0" and re.match(
@@ -229,7 +229,7 @@ def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
 def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_path):
     """Each family at act time against its own part's time, as the plan gated it."""
     steps, host, kernel = planned(tmp_path, LIF_GONE)
-    host.truth_collected_at = time.time() - 2000
+    host.truth_times["scsi"] = time.time() - 2000
     execute.execute(steps, host)
     assert kernel.writes == ["nvme0"]
 
@@ -461,7 +461,7 @@ def test_a_namespace_the_plan_did_not_see_is_named_in_the_refusals_evidence(tmp_
     ({"unread": ["/sys/class/nvme", "/sys/class/nvme-subsystem"]}, "/sys/class/nvme, /sys/class/nvme-subsystem")])
 def test_an_nvme_read_that_did_not_finish_at_act_time_deletes_nothing_and_says_so(tmp_path, nvme, why):
     steps, host, kernel = planned(tmp_path, LIF_GONE)
-    host.nvme_now = lambda: nvme
+    host.part_now = lambda key: nvme if key == "nvme" else None
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "unread" and kernel.writes == []
     assert out["msg"] == "controller nvme0: the NVMe read did not finish (%s): not deleting" % why
@@ -652,15 +652,15 @@ def test_an_unmapped_namespace_presented_live_again_names_every_live_path(tmp_pa
     the refusal names both live paths."""
     steps, host, kernel = host_removed_plan(tmp_path)
     kernel.write("class/nvme/nvme1/state", "live")
-    real = host.nvme_now
+    real = host.part_now
 
-    def nvme_now():
-        nvme = real()
+    def part_now(key):
+        nvme = real(key)
         ns = [n for n in nvme["namespaces"] if n["name"] == "nvme0n1"][0]
         if "nvme2" not in [p["controller"] for p in ns["paths"]]:
             ns["paths"] = ns["paths"] + [dict(ns["paths"][-1], name="nvme0c2n1", controller="nvme2")]
         return nvme
-    host.nvme_now = nvme_now
+    host.part_now = part_now
     out = refusal(steps, host)
     assert out["refusal"]["kind"] == "came_back" and kernel.writes == []
     assert out["msg"] == ("controller nvme0: namespace nvme0n1, which the array no longer mapped, is presented by a live "

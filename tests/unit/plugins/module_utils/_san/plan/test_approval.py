@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity, validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval, cleanup, steps as plan_steps
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.helpers import LOWER, UPPER
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge import helpers as judge_helpers
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import ontap_wwid
@@ -855,3 +856,27 @@ def test_a_repairs_rescan_is_approved_by_the_lu_it_expects_at_its_address():
     assert [st["identity"]["wwid"] for st in artifact["steps"][4:]] == [WWID_B, WWID_B]
     steps, seen, why = _gated(plan, snapshot, artifact)
     assert seen == {"refused": [], "not_needed": []} and steps == plan["steps"], why
+
+
+def test_the_gate_keeps_a_third_familys_lists_and_knows_its_objects_by_its_registry_line(monkeypatch):
+    """The toy family (toy_family.py) through its judge line only: a refused toy unit leaves the plan's list of toys
+    to poke (its `listed`), and an approved toy step the plan no longer has is "no longer on this host" only when the
+    toy is not on the host (its `object_names`). Fails when the gate keeps a family's list or knows its objects by
+    name instead of by the registry."""
+    families = approval.FAMILIES + (toy_family.JUDGE_LINE,)
+    monkeypatch.setattr(approval, "FAMILIES", families)
+    order, options = plan_steps.vocabulary(families)
+    monkeypatch.setattr(plan_steps, "OPTIONS", options)
+    monkeypatch.setattr(plan_steps, "ACTIONS", order)
+    steps = [plan_steps.step("toy_poke", name, {"name": name}).tagged("delete", "toy %s" % name) for name in ("t1", "t2")]
+    plan = {"steps": steps, "skipped": [], "poke_toys": [{"name": "t1"}, {"name": "t2"}]}
+    snapshot = {"toy": ["t1", "t2"]}
+    out, seen = approval.gate(plan, snapshot, {})
+    assert seen["refused"] == ["toy t1", "toy t2"] and out["steps"] == [] and out["poke_toys"] == []
+    approved = approval.plan_artifact(steps[:1], snapshot, HOST, 1000.0)
+    out, seen = approval.gate(dict(plan, steps=steps[1:]), snapshot, approved)
+    assert seen == {"refused": ["toy t2"], "not_needed": [
+        {"action": "toy_poke", "target": "t1", "unit": "toy t1", "why": "no longer in the plan"}]}
+    assert out["poke_toys"] == [{"name": "t1"}]
+    out, seen = approval.gate(dict(plan, steps=[]), {"toy": ["t2"]}, approved)
+    assert [s["why"] for s in seen["not_needed"]] == ["t1 is no longer on this host"]

@@ -12,7 +12,9 @@ import time
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import TARGETS, rec
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
@@ -65,9 +67,22 @@ def test_check_mode_diff_shows_only_the_flushed_map_leaving_not_the_lu_its_name_
                     W2: {"name": W1, "wwid": W2, "paths": [{"name": "sdc"}]}},
            "disks": {}}
     run = [plan_steps.step("flush_map", W1, {"name": W1, "wwid": W2}).tagged(None, 1)]
-    diff = run_cleanup.plan_diff(san, {"steps": run}, run)
+    diff = run_cleanup.plan_diff(san, run)
     # on 7120141 (and before): "after" lists no map at all; LU W1's map mpatha is shown removed
     assert "map %s (sdb)" % W1 in diff["after"] and "map %s (sdc)" % W2 not in diff["after"], diff["after"]
+
+
+def test_the_diff_lists_each_familys_devices_by_its_registry_line(monkeypatch):
+    """--diff lists the devices family by family in registry order, a third family's through its line (the toy's
+    device_lines), and "after" leaves out what the selected steps remove. Fails when plan_diff lists a family by
+    name instead of by the registry."""
+    families = judge_families.FAMILIES + (toy_family.JUDGE_LINE,)
+    monkeypatch.setattr(plan_steps, "OPTIONS", plan_steps.vocabulary(families)[1])
+    san = {"maps": {W1: {"name": "mpatha", "wwid": W1, "paths": [{"name": "sdb"}]}},
+           "disks": {"sdb": {"hctl": "2:0:0:1", "wwid": W1}}, "toy": ["t1", "t2"]}
+    diff = run_cleanup.plan_diff(san, [plan_steps.step("toy_poke", "t1", {"name": "t1"})], families)
+    assert diff["before"] == "map %s (sdb)\ndisk sdb 2:0:0:1 %s\ntoy t1\ntoy t2\n" % (W1, W1)
+    assert diff["after"] == "map %s (sdb)\ndisk sdb 2:0:0:1 %s\ntoy t2\n" % (W1, W1)
 
 
 def test_check_mode_diff_shows_the_nvme_controller_the_plan_deletes_leaving(tmp_path):
@@ -79,7 +94,7 @@ def test_check_mode_diff_shows_the_nvme_controller_the_plan_deletes_leaving(tmp_
     reader, lab = nvme_host(tmp_path, "nvme_stale", ("nvme0n2", "nvme0c0n2"))
     san = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
-    diff = run_cleanup.plan_diff(san, plan, plan["steps"])
+    diff = run_cleanup.plan_diff(san, plan["steps"])
     line = [ln for ln in diff["before"].splitlines() if ln.startswith("nvme controller nvme0 ")]
     assert len(line) == 1 and "connecting tcp" in line[0] and "traddr=127.0.0.5" in line[0]
     assert "nvme controller nvme0" not in diff["after"] and "nvme controller nvme1 live" in diff["after"]
@@ -89,9 +104,30 @@ def test_check_mode_diff_shows_the_nvme_controller_the_plan_deletes_leaving(tmp_
 def test_the_act_measures_each_familys_truth_age_from_its_own_part():
     """The SCSI units from the truth's own time, the NVMe units from its NVMe part's (the oldest of its reads): an
     old NVMe part never refuses a SCSI unit the plan allowed, nor the reverse (check mode = the real run)."""
-    assert run_cleanup.truth_times({"collected_at": 2000.0, "nvme": {"collected_at": 1000.0}}) == (2000.0, 1000.0)
-    assert run_cleanup.truth_times({"collected_at": 1000.0, "nvme": {"collected_at": None}}) == (1000.0, None)
-    assert run_cleanup.truth_times({"collected_at": 1000.0}) == (1000.0, None)
-    _scsi, nan = run_cleanup.truth_times({"collected_at": 1000.0, "nvme": {"collected_at": float("nan")}})
+    times = run_cleanup.truth_times
+    assert times({"collected_at": 2000.0, "nvme": {"collected_at": 1000.0}}) == {"scsi": 2000.0, "nvme": 1000.0}
+    assert times({"collected_at": 1000.0, "nvme": {"collected_at": None}}) == {"scsi": 1000.0, "nvme": None}
+    assert times({"collected_at": 1000.0}) == {"scsi": 1000.0, "nvme": None}
+    nan = times({"collected_at": 1000.0, "nvme": {"collected_at": float("nan")}})["nvme"]
     assert math.isnan(nan)  # handed on, so that the act's gate refuses it (truth_age_unknown), never skips the check
-    assert run_cleanup.truth_times(None) == (None, None)
+    assert times(None) == {}
+    # a third family's time is read from its own part, through its line
+    toy_line = toy_family.JUDGE_LINE
+    assert times({"collected_at": 1.0, "toy": {"names": [], "read_at": 5.0}}, judge_families.FAMILIES + (toy_line,)) == {
+        "scsi": 1.0, "nvme": None, "toy": 5.0}
+
+
+def test_the_result_lists_what_each_familys_done_steps_removed_by_its_registry_line():
+    """removed_maps, deleted_disks and deleted_controllers (the module's result) hold the targets of the done
+    flush_map, delete_disk and delete_controller steps, every key present even when empty, and a third family's key
+    comes from its line (the toy's poked_toys). Fails when a family's result is left out or a step that did not
+    run ("failed", "skipped") is reported removed."""
+    done = [{"action": a, "target": t, "outcome": o} for a, t, o in (
+        ("flush_map", "mpatha", "done"), ("wait_map_gone", "mpatha", "done"), ("delete_disk", "sdc", "done"),
+        ("delete_disk", "sdd", "failed"), ("delete_controller", "nvme1", "done"),
+        ("delete_controller", "nvme2", "skipped"), ("toy_poke", "t1", "done"))]
+    assert run_cleanup.removed(done) == {"removed_maps": ["mpatha"], "deleted_disks": ["sdc"],
+                                         "deleted_controllers": ["nvme1"]}
+    assert run_cleanup.removed([]) == {"removed_maps": [], "deleted_disks": [], "deleted_controllers": []}
+    with_toy = run_cleanup.removed(done, judge_families.FAMILIES + (toy_family.JUDGE_LINE,))
+    assert with_toy["poked_toys"] == ["t1"] and with_toy["deleted_controllers"] == ["nvme1"]
