@@ -6,7 +6,7 @@ statement of it ("Device families and array vendors").
 
 NVMe is the model: the family added after the pipeline. Its files are the ones its registry lines name (the source
 files of its judge and of its writers, read back through act.batch.single's `__wrapped__` and `before`) and its
-`nvme.py` in a stage package; the registries are judge/families.py and act/families.py; every other file of
+`nvme.py` in a stage package; the registries are judge/families.py, act/families.py and observe/families.py; every other file of
 module_utils/ or modules/ that still names it is a shared file a third family would have to edit too: a string
 literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...), is one of its
 actions or the kind of object they act on (`controller`: judge.families.Family.actions), or an import of one of its
@@ -26,21 +26,25 @@ from pathlib import Path
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import families as act_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import families as observe_families
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 SAN = PLUGINS / "module_utils" / "_san"
 DOC = PLUGINS.parent / "docs" / "design.md"
-REGISTRIES = (SAN / "act" / "families.py", SAN / "judge" / "families.py")
+REGISTRIES = (SAN / "act" / "families.py", SAN / "judge" / "families.py", SAN / "observe" / "families.py")
 # the NVMe-oF host settings: the nvme_conf module, its read-free judges and writes, the compliance checks
 NOT_THE_FAMILY = ("judge/nvme_audit.py", "judge/nvme_fix.py", "act/nvme_conf.py", "check_registry.py",
                   "../../modules/nvme_conf.py")
 
 
-def registered_files(name, judges=None, writers=None):
-    """The files the registry lines of family `name` name: its judge's and its truth check's, and each writer's and
-    its unit check's."""
+def registered_files(name, judges=None, writers=None, reads=None):
+    """The files the registry lines of family `name` name: its judge's and its truth check's, each writer's and its
+    unit check's, and its read's."""
     found = set()
+    for family in observe_families.READS if reads is None else reads:
+        if family.key == name:
+            found.add(inspect.getsourcefile(family.read))
     for family in judges or judge_families.FAMILIES:
         if family.name == name:
             found.update(inspect.getsourcefile(inspect.unwrap(hook)) for hook in (family.judge, family.check_truth))
@@ -131,8 +135,10 @@ def test_the_registry_lines_name_a_familys_judge_and_writer_files_and_nothing_sh
     """The count above reads a family's files from its registry lines: NVMe's are its verdicts and its act, the
     toy's its one file. Fails when a writer's file cannot be read back (single loses `__wrapped__`), so that the
     count would miss a file (a unit check's file is read back too; today each lives in its writer's file)."""
-    assert registered_files("nvme") == set((SAN / rel).resolve() for rel in ("judge/nvme_verdicts.py", "act/nvme.py"))
-    toy = registered_files("toy", judges=[toy_family.JUDGE_LINE], writers=[toy_family.WRITERS_LINE])
+    assert registered_files("nvme") == set((SAN / rel).resolve() for rel in (
+        "judge/nvme_verdicts.py", "act/nvme.py", "observe/nvme.py"))
+    toy = registered_files("toy", judges=[toy_family.JUDGE_LINE], writers=[toy_family.WRITERS_LINE],
+                           reads=[toy_family.READ_LINE])
     assert toy == set([Path(toy_family.__file__).resolve()])
 
 

@@ -48,7 +48,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     parse_multipathd_paths)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.sysfs import (
     read_fc_rports, read_initiators, read_listing, read_other_blocks, read_sessions)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_nvme_devices
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.families import READS
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_kernel_users, read_mounts, read_openers, still_exiting)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.read_child import (
@@ -174,8 +174,8 @@ class Host(object):
                                              errors, unread, "multipathd") or []
         raw["other_blocks"] = self._piece(read_other_blocks, (self.root,), "read of the other block devices "
                                           "(nvme, loop, md, ...)", errors, unread, "other_blocks")
-        raw["nvme"] = self._piece(read_nvme_devices, (self.root,), "read of the NVMe controllers and namespaces",
-                                  errors, unread, "nvme")
+        for family in READS:  # each device family's own read (observe.families)
+            raw[family.key] = self._piece(family.read, (self.root,), family.what, errors, unread, family.key)
         return raw, errors
 
     def listing_from_reads(self, raw):

@@ -14,7 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
     read_sessions)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.procs import (
     multipathd_pids, read_char_nodes, read_kernel_users, read_mounts, read_procs)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_nvme_devices
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.families import READS
 
 
 def devices_to_read(listing, names=None):
@@ -52,8 +52,8 @@ def read_batch(root, names=None, limit=None):
         "kernel_users": read_kernel_users(root),
         "multipathd_pids": multipathd_pids(root),
         "other_blocks": read_other_blocks(root),
-        "nvme": read_nvme_devices(root),
     })
+    out.update((family.key, family.read(root)) for family in READS)  # each device family's own (observe.families)
     out["char_nodes"] = read_char_nodes(root, out["procs"])
     return out
 

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TEST ONLY. A third device family in one file, plugged in by the tests through one line of each registry
-(judge/families.py, act/families.py), never by editing the pipeline: "toy" devices in the snapshot's `toy` key, a
+(observe/families.py, judge/families.py, act/families.py), never by editing the pipeline: its read of the host
+(the names under <root>/toys), "toy" devices in the snapshot's `toy` key, a
 check of its part of the array truth, a judge that calls a toy the truth's `toy` records do not name stale, and
 one writer, `toy_poke`, that acts on one
 step at a time (act.batch.single) after a check of each unit."""
@@ -11,9 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import single
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import Family
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.families import FamilyRead
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 
@@ -57,6 +61,13 @@ def device_lines(san, steps):
     return ["toy %s" % name for name in sorted(san.get("toy") or []) if name not in poked]
 
 
+def read_toys(root):
+    """The toys of the host: the names under <root>/toys; None when that directory is not there to list."""
+    where = os.path.join(root, "toys")
+    return {"names": sorted(os.listdir(where))} if os.path.isdir(where) else None
+
+
+READ_LINE = FamilyRead("toy", read_toys, "read of the toys")
 JUDGE_LINE = Family("toy", "toy", "toy", checked_truth, {}, judge, actions=(("toy", "toy_poke", ()),),
                     listed=(("toy_poke", "poke_toys"),),
                     results=(("toy_poke", "poked_toys"),), object_names=object_names,
