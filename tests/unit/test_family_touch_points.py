@@ -6,7 +6,7 @@ statement of it ("Device families and array vendors").
 
 NVMe is the model: the family added after the pipeline. Its files are the ones its registry lines name (the source
 files of its judge and of its writers, read back through act.batch.single's `__wrapped__` and `before`) and its
-`nvme.py` in a stage package; the registries are judge/families.py, act/families.py and observe/families.py; every other file of
+`nvme.py` in a stage package; the registries are the families.py of observe/, judge/, plan/ and act/; every other file of
 module_utils/ or modules/ that still names it is a shared file a third family would have to edit too: a string
 literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...), is one of its
 actions or the kind of object they act on (`controller`: judge.families.Family.actions), or an import of one of its
@@ -27,21 +27,25 @@ from pathlib import Path
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import families as act_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import families as observe_families
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import families as plan_families
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
 SAN = PLUGINS / "module_utils" / "_san"
 DOC = PLUGINS.parent / "docs" / "design.md"
-REGISTRIES = (SAN / "act" / "families.py", SAN / "judge" / "families.py", SAN / "observe" / "families.py")
+REGISTRIES = tuple(SAN / stage / "families.py" for stage in ("act", "judge", "observe", "plan"))
 # the NVMe-oF host settings: the nvme_conf module, its read-free judges and writes, the compliance checks
 NOT_THE_FAMILY = ("judge/nvme_audit.py", "judge/nvme_fix.py", "act/nvme_conf.py", "check_registry.py",
                   "../../modules/nvme_conf.py")
 
 
-def registered_files(name, judges=None, writers=None, reads=None):
+def registered_files(name, judges=None, writers=None, reads=None, plans=None):
     """The files the registry lines of family `name` name: its judge's and its truth check's, each writer's and its
-    unit check's, and its read's."""
+    unit check's, its read's, and its plan's."""
     found = set()
+    for family in plan_families.PLANS if plans is None else plans:
+        if family.name == name:
+            found.update(inspect.getsourcefile(hook) for hook in (family.plan, family.artifact_identity))
     for family in observe_families.READS if reads is None else reads:
         if family.key == name:
             found.add(inspect.getsourcefile(family.read))
@@ -136,9 +140,9 @@ def test_the_registry_lines_name_a_familys_judge_and_writer_files_and_nothing_sh
     toy's its one file. Fails when a writer's file cannot be read back (single loses `__wrapped__`), so that the
     count would miss a file (a unit check's file is read back too; today each lives in its writer's file)."""
     assert registered_files("nvme") == set((SAN / rel).resolve() for rel in (
-        "judge/nvme_verdicts.py", "act/nvme.py", "observe/nvme.py"))
+        "judge/nvme_verdicts.py", "act/nvme.py", "observe/nvme.py", "plan/nvme.py"))
     toy = registered_files("toy", judges=[toy_family.JUDGE_LINE], writers=[toy_family.WRITERS_LINE],
-                           reads=[toy_family.READ_LINE])
+                           reads=[toy_family.READ_LINE], plans=[toy_family.PLAN_LINE])
     assert toy == set([Path(toy_family.__file__).resolve()])
 
 
@@ -154,9 +158,14 @@ def test_the_executor_and_the_judges_loop_name_no_family_they_run():
     assert not called & {"cross_check", "judge_family", "corruption_risks", "not_judged", "paths_to_probe"}
 
 
-def test_a_file_naming_the_kind_of_object_a_familys_actions_act_on_names_the_family():
-    """The words the count looks for are the family's actions and the kind of object they act on: plan/approval.py,
-    which gives a controller's step its own artifact identity and names no NVMe action, is counted by its
-    `"controller"`. Fails when the count stops reading the kinds from the registry."""
+def test_a_file_naming_the_kind_of_object_a_familys_actions_act_on_names_the_family(tmp_path):
+    """The words the count looks for are the family's actions and the kind of object they act on: a file that
+    tells a controller's step apart by its kind names the family without naming an action. Fails when the count
+    stops reading the kinds from the registry."""
     assert family_words("nvme") == {"delete_controller", "wait_controller_gone", "controller"}
-    assert names_the_family(SAN / "plan" / "approval.py", "nvme", family_words("nvme"), own_files("nvme"))
+    kind_only = tmp_path / "kind_only.py"
+    kind_only.write_text('def listed(kind, name):\n    return name.split("+") if kind == "controller" else [name]\n')
+    neither = tmp_path / "neither.py"
+    neither.write_text('def listed(kind, name):\n    return [name]\n')
+    assert names_the_family(kind_only, "nvme", family_words("nvme"), own_files("nvme"))
+    assert not names_the_family(neither, "nvme", family_words("nvme"), own_files("nvme"))

@@ -32,18 +32,18 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import FAMILIES
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import steps as plan_steps
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.families import PLANS, plan_of_kind
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     MPATH_UUID_PREFIX, map_wwid, wwid_matches, wwid_or_none, wwid_text)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 FORMAT = 1
-# what a step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk
+# what every step's identity holds; sd and hctl are lists for a map (its paths), strings for a disk; a family with
+# a plan of its own adds its keys (plan.families.FamilyPlan.identity_keys: an NVMe-oF controller's `controller`)
 IDENTITY_KEYS = ("wwid", "dm_uuid", "sd", "hctl", "dev")
-# and for an NVMe-oF controller's step, one more: the controller's identity and the namespaces behind it, as one text
-CONTROLLER_IDENTITY_KEYS = IDENTITY_KEYS + ("controller",)
 # an approved step is the same step when these are the same too
 # and they do the same: `forced` is a flush_map that may fall back to dmsetup remove --force (force_remove)
-STEP_KEYS = CONTROLLER_IDENTITY_KEYS + ("unit", "phase", "forced")
+STEP_KEYS = IDENTITY_KEYS + tuple(key for family in PLANS for key in family.identity_keys) + ("unit", "phase", "forced")
 ARTIFACT_KEYS = ("format", "host", "created_at", "digest", "steps")
 HOST_KEYS = ("machine_id", "hostname")
 STEP_FIELDS = ("action", "target", "phase", "unit", "forced", "identity")
@@ -128,22 +128,12 @@ def step_identity(step, snapshot, repairs=None):
         owner = dict((m.get("name"), m) for m in maps.values()).get(d.get("map")) if d.get("map") else None
         return {"wwid": ident.get("wwid"), "dm_uuid": MPATH_UUID_PREFIX + owner["wwid"] if owner else None,
                 "sd": ident.get("name") or step.target, "hctl": ident.get("hctl"), "dev": ident.get("dev")}
-    if action in plan_steps.actions_on("controller"):
-        return controller_step_identity(step)
+    family = plan_of_kind(plan_steps.KINDS[action])
+    if family is not None:  # a family with a plan of its own: none of the shared keys apply, its own do
+        return dict(dict.fromkeys(IDENTITY_KEYS), **family.artifact_identity(step))
     hctl = step.target
     return {"wwid": (repairs or {}).get(hctl) or step.identity.wwid, "dm_uuid": None,
             "sd": None, "hctl": hctl, "dev": None}
-
-
-def controller_step_identity(step):
-    """The identity of an NVMe-oF controller's step: no WWID, dm uuid, sd or H:C:T:L, and `controller`, the text of
-    what the act re-checks (identity.controller_identity, with the namespaces behind it or those that go with it)."""
-    seen = dict((key, getattr(step.identity, key)) for key in identity.CONTROLLER_KEYS)
-    for key in ("namespaces", "vanishing"):
-        if key in step.options:
-            seen[key] = plan_steps.wire(step.options[key])
-    return {"wwid": None, "dm_uuid": None, "sd": None, "hctl": None, "dev": None,
-            "controller": json.dumps(seen, sort_keys=True, separators=(",", ":"))}
 
 
 def artifact_steps(steps, snapshot, mismatches=()):
@@ -189,7 +179,8 @@ def _check_step(st, i):
     if not isinstance(st["forced"], bool):
         raise InvalidInput("%s.forced must be true or false, got %r" % (where, st["forced"]))
     ident = st["identity"]
-    keys = CONTROLLER_IDENTITY_KEYS if st["action"] in plan_steps.actions_on("controller") else IDENTITY_KEYS
+    family = plan_of_kind(plan_steps.KINDS[st["action"]])
+    keys = IDENTITY_KEYS + (family.identity_keys if family is not None else ())
     if not isinstance(ident, dict) or set(ident) != set(keys):
         raise InvalidInput("%s.identity must be a dict with exactly the keys %s" % (where, ", ".join(keys)))
     for key in keys:
@@ -336,9 +327,10 @@ def _difference(approved, current):
 
 
 def _left_alone_reason(kind, name, skipped, snapshot):
-    """Why an approved unit (its kind and object's name; "nvme0+nvme1" for controllers that go together, a map alias
-    may hold a "+" itself) is not in the plan."""
-    names = name.split("+") if kind == "controller" else [name]
+    """Why an approved unit (its kind and object's name: a family's unit may name several objects, "nvme0+nvme1"
+    for NVMe-oF controllers that go together; a map alias may hold a "+" itself) is not in the plan."""
+    family = plan_of_kind(kind)
+    names = family.unit_names(name) if family is not None else [name]
     for s in skipped or []:
         if s.get("name") in names:
             return s.get("reason")

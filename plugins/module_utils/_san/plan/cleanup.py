@@ -6,7 +6,7 @@
 Observed state (what `observe.read.Host` returns) plus the verdicts and the caller's policy go in; an ordered
 list of steps (plan/steps.py) comes out. Check mode reports that list; a real run hands the same list to
 `act.execute.execute`, which runs exactly those steps in that order. The array gates (`removal_blockers`), the
-choice of units, their order by kind (HOST_ORDER) and the healthy baseline (`healthy_maps`) live here.
+choice of units and the healthy baseline (`healthy_maps`) live here.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,12 +18,13 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import refused_units, shown, verdict_refusal
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import HOST_ORDER, LU_GONE, OPTIONS, step, with_phase
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
+    LU_GONE, OPTIONS, in_host_order, step, with_phase)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.disks import exact_scan_step, plan_disk_delete
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import families as plan_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
     TRUTH_MAX_AGE, truth_age_verdict)
 
@@ -148,12 +149,6 @@ def _answers_text(heard):
     return "; ".join("%s: %s" % (n, ", ".join(signs)) for n, signs in sorted(heard.items()))
 
 
-def in_host_order(steps):
-    """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
-    rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
-    return [st for _i, st in sorted(enumerate(steps), key=lambda x: (rank[x[1].action], x[0]))]
-
-
 def _never_touched(verdict):
     """Why a device is left alone, with the judge's own reason where it names more (e.g. which target no SVM
     covers, for not_covered), so the plan says which cluster or SVM data is missing."""
@@ -161,16 +156,14 @@ def _never_touched(verdict):
     return "%s: %s" % (text, verdict["reason"]) if verdict.get("kind") == "not_covered" and verdict.get("reason") else text
 
 
-def _blocked_plan(blockers, verdicts, nvme):
-    """The plan of a host whose SCSI truth may be incomplete or old: no SCSI removal at all, and why, by name; the
-    NVMe family's plan (`nvme`, plan_nvme) stands on its own truth, which has its own gates."""
+def _blocked_plan(blockers, verdicts):
+    """The SCSI plan of a host whose SCSI truth may be incomplete or old: no SCSI removal at all, and why, by name."""
     names = ", ".join(sorted(set(b["why"] for b in blockers)))
     why = "no SCSI removal on this host (%s): %s" % (names, "; ".join(b["msg"] for b in blockers))
-    return {"steps": in_host_order(nvme["steps"]), "blocked": blockers, "flush_maps": [], "delete_disks": [],
-            "mismatches": [], "delete_controllers": nvme["delete_controllers"],
+    return {"steps": [], "blocked": blockers, "flush_maps": [], "delete_disks": [], "mismatches": [],
             "skipped": [{"kind": v.get("kind"), "object": v.get("object"), "name": shown(v.get("name")),
                          "reason": why if v.get("kind") in REMOVAL_KINDS + ("unknown_array",)
-                         else _never_touched(v)} for v in verdicts or []] + nvme["skipped"]}
+                         else _never_touched(v)} for v in verdicts or []]}
 
 
 def _skip(skipped, v, why):
@@ -482,9 +475,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
 
     Per removed map, one unit: disable queueing, (verify unused), flush, wait gone, delete each path, multipath -w,
     then the exact rescan of its paths that now reach another LU. A stale disk without a map is a unit; so is a
-    serial mismatch outside a removed map (delete, exact rescan, verify); so is an NVMe-oF controller that is not
-    live and takes nothing mapped away with it (plan.nvme.plan_nvme). Every step carries `phase` (flush,
-    delete, rescan) and `unit`; the steps come in HOST_ORDER (every unit's steps of one kind side by side).
+    serial mismatch outside a removed map (delete, exact rescan, verify). The other families' units follow
+    (plan.families.with_family_plans). Every step carries `phase` (flush, delete, rescan) and `unit`; the steps come
+    in HOST_ORDER.
     A path that multipathd assembles into its map again between the flush and the path's delete is handled at
     act time (delete_disk flushes that map again: expect.after_flush).
 
@@ -497,11 +490,10 @@ def plan_cleanup(snapshot, verdicts, policy=None):
     """
     policy = policy or {}
     blockers = removal_blockers(snapshot, verdicts, policy)
-    # the NVMe family: NVMe-oF controllers that are not live and whose delete takes nothing mapped away, judged on
-    # the NVMe truth alone (a SCSI truth that blocks proves nothing about it, and the reverse)
-    nvme = plan_nvme(snapshot, policy)
+    # the other families' plans, each on its own part of the truth: a SCSI truth that blocks proves nothing of them
+    parts = [family.plan(snapshot, policy) for family in plan_families.PLANS]
     if blockers:
-        return _blocked_plan(blockers, verdicts, nvme)
+        return plan_families.with_family_plans(_blocked_plan(blockers, verdicts), parts)
     maps = snapshot.get("maps") or {}
     disks = snapshot.get("disks") or {}
     steps, skipped = [], []
@@ -542,11 +534,9 @@ def plan_cleanup(snapshot, verdicts, policy=None):
             continue
         dels = _still_dead_at_act(dels, False, {d.get("name"): serial})
         steps.extend(with_phase(dels + _repair_steps(d, v), "rescan", "disk %s" % d.get("name")))
-    steps.extend(nvme["steps"])
-    skipped.extend(nvme["skipped"])
-    return {"steps": in_host_order(steps), "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
-            "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired,
-            "delete_controllers": nvme["delete_controllers"]}
+    scsi = {"steps": steps, "skipped": skipped, "blocked": [], "flush_maps": flush_maps,
+            "delete_disks": deletions.delete_disks, "mismatches": deletions.repaired}
+    return plan_families.with_family_plans(scsi, parts)
 
 
 def _still_dead_at_act(steps, dead, other_lu=None):

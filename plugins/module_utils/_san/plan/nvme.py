@@ -32,14 +32,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import controller_identity
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import CONTROLLER_KEYS, controller_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.nvme_verdicts import ANA_USABLE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import (
     check_not_in_use, workload_openers)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import (
     CTRL_RE, NAMESPACE_RE, is_fabrics)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step, with_phase
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step, wire, with_phase
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.truth_age import (
     TRUTH_MAX_AGE, truth_age_verdict)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import shown
@@ -204,6 +206,22 @@ def _unit_steps(out, units, reached):
         out["delete_controllers"].append(dict(ident, kind=v.get("kind"), namespaces=namespaces,
                                               vanishing=sorted(going), unit=unit))
     out["steps"].extend(with_phase(deletes + waits, "delete", unit))
+
+
+def artifact_identity(step):
+    """What a plan artifact lists of an NVMe-oF controller's step besides the shared keys (plan.families.FamilyPlan
+    .artifact_identity): `controller`, the text of what the act re-checks (identity.controller_identity, with the
+    namespaces behind it or those that go with it). The shared keys (WWID, dm uuid, sd, H:C:T:L) do not apply."""
+    seen = dict((key, getattr(step.identity, key)) for key in CONTROLLER_KEYS)
+    for key in ("namespaces", "vanishing"):
+        if key in step.options:
+            seen[key] = wire(step.options[key])
+    return {"controller": json.dumps(seen, sort_keys=True, separators=(",", ":"))}
+
+
+def unit_names(name):
+    """The controllers of a unit label's name: "nvme0+nvme1" for controllers that go together."""
+    return name.split("+")
 
 
 def plan_nvme(snapshot, policy=None):

@@ -40,6 +40,10 @@ HOST_ORDER, OPTIONS = vocabulary(FAMILIES)
 ACTIONS = HOST_ORDER
 
 
+# the kind of object each action acts on (a map, a disk, a scan's H:C:T:L, a controller)
+KINDS = dict((action, kind) for family in FAMILIES for kind, action, _options in family.actions)
+
+
 def actions_on(kind):
     """The actions that act on objects of `kind` (a map, a disk, a scan's H:C:T:L, a controller), in HOST_ORDER."""
     return tuple(action for family in FAMILIES for k, action, _options in family.actions if k == kind)
@@ -160,6 +164,12 @@ def step(action, target, identity=None, reason="", options=None):
     if isinstance(identity, dict):
         identity = Identity(**identity)
     return Step(action, target, identity, options, reason)
+
+
+def in_host_order(steps):
+    """The steps ordered by HOST_ORDER, each unit's own steps keeping their relative order."""
+    rank = dict((a, i) for i, a in enumerate(HOST_ORDER))
+    return [st for _i, st in sorted(enumerate(steps), key=lambda x: (rank[x[1].action], x[0]))]
 
 
 def wire(value):

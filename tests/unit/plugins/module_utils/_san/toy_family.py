@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TEST ONLY. A third device family in one file, plugged in by the tests through one line of each registry
-(observe/families.py, judge/families.py, act/families.py), never by editing the pipeline: its read of the host
-(the names under <root>/toys), "toy" devices in the snapshot's `toy` key, a
+(observe/, judge/, plan/ and act/families.py), never by editing the pipeline: its read of the host (the names
+under <root>/toys), its plan (one unit poking every stale toy), "toy" devices in the snapshot's `toy` key, a
 check of its part of the array truth, a judge that calls a toy the truth's `toy` records do not name stale, and
 one writer, `toy_poke`, that acts on one
 step at a time (act.batch.single) after a check of each unit."""
@@ -18,6 +18,8 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batc
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import Family
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.families import FamilyRead
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.families import FamilyPlan
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import InvalidInput
 
 
@@ -67,7 +69,27 @@ def read_toys(root):
     return {"names": sorted(os.listdir(where))} if os.path.isdir(where) else None
 
 
+def plan_toys(snapshot, policy):  # pylint: disable=unused-argument  # the registry's one signature
+    """One unit of every toy the judge called stale, poked together."""
+    stale = [v["name"] for v in snapshot.get("toy_verdicts") or [] if v["kind"] == "stale_unmapped"]
+    if not stale:
+        return {"steps": [], "skipped": [], "poke_toys": []}
+    name = "+".join(stale)
+    return {"steps": [step("toy_poke", name, {"name": name}).tagged("delete", "toy " + name)], "skipped": [],
+            "poke_toys": [{"name": name}]}
+
+
+def poked_identity(step):
+    return {"toy": "poke " + step.target}
+
+
+def toy_names(name):
+    return name.split("+")
+
+
 READ_LINE = FamilyRead("toy", read_toys, "read of the toys")
+PLAN_LINE = FamilyPlan("toy", plan_toys, kinds=("toy",), identity_keys=("toy",), artifact_identity=poked_identity,
+                       unit_names=toy_names)
 JUDGE_LINE = Family("toy", "toy", "toy", checked_truth, {}, judge, actions=(("toy", "toy_poke", ()),),
                     listed=(("toy_poke", "poke_toys"),),
                     results=(("toy_poke", "poked_toys"),), object_names=object_names,

@@ -28,7 +28,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
     probe as obs_probe, procs as obs_procs, read, reread as obs_reread, users as obs_users)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import NAMESPACE_RE, PATH_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
-    cleanup, disks as plan_disks, maps as plan_maps)
+    cleanup, disks as plan_disks, maps as plan_maps, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     SanTree, inline_call, ontap_wwid)
@@ -627,7 +627,7 @@ def two_units(env):
         body = plan_maps.plan_map_flush(env.reader.map(wwid), {}) + plan_disks.plan_disk_delete(
             [dict(env.reader.disk(p), map=None, holders=[]) for p in paths], {}, {"flush_buffers": False})
         steps.extend(st.tagged(None, "map %s" % wwid) for st in body)
-    return cleanup.in_host_order(steps)
+    return plan_steps.in_host_order(steps)
 
 
 class Killed(BaseException):

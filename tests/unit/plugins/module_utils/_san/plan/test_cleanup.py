@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import kernel_wwid
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import probe as observe_probe
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup, families as plan_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import step
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import WWID, WWID2
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
@@ -849,15 +849,6 @@ def test_a_tool_lookup_that_did_not_finish_flushes_no_map():
     assert cleanup.no_flush({"host": {"tools_missing": None}}) is None   # not looked up: the unit tests' fake hosts
 
 
-def test_the_host_order_keeps_each_units_own_order():
-    """Fails when the host's plan is not ordered by HOST_ORDER, or two steps of one kind lose their relative order."""
-    steps = [step("wait_disk_gone", "sdc"), step("delete_disk", "sdd"), step("flush_map", "mpatha"),
-             step("delete_disk", "sdc"), step("disable_queueing", "mpatha"), step("delete_controller", "nvme0")]
-    assert [(s.action, s.target) for s in cleanup.in_host_order(steps)] == [
-        ("disable_queueing", "mpatha"), ("flush_map", "mpatha"), ("delete_disk", "sdd"), ("delete_disk", "sdc"),
-        ("wait_disk_gone", "sdc"), ("delete_controller", "nvme0")]
-
-
 def test_a_device_left_alone_says_so_with_the_judges_reason_where_it_names_what_is_missing():
     """Fails when a device never touched by cleanup is not said so, or a not_covered device does not carry the
     judge's reason (which cluster or SVM data is missing), or another kind carries one."""
@@ -1032,14 +1023,17 @@ def test_a_stale_map_whose_paths_answer_says_which_signs_were_heard_on_which_pat
 
 # ---------------------------------------------------------------------------------------------- the NVMe family's part
 def nvme_part(monkeypatch):
-    """plan_nvme replaced by its plan of one controller (its steps given out of HOST_ORDER, one controller skipped):
+    """NVMe's plan (its line in plan/families.py) replaced by its plan of one controller (its steps given out of HOST_ORDER, one controller skipped):
     what plan_cleanup makes of the NVMe family's plan, whatever the SCSI part does."""
     part = {"steps": [step("wait_controller_gone", "nvme0").tagged("delete", "controller nvme0"),
                       step("delete_controller", "nvme0").tagged("delete", "controller nvme0")],
             "skipped": [{"kind": "refused", "object": "controller", "name": "nvme1", "reason": "live"}],
             "delete_controllers": [{"name": "nvme0"}]}
     seen = []
-    monkeypatch.setattr(cleanup, "plan_nvme", lambda snap, policy: seen.append((snap, policy)) or part)
+    line = plan_families.PLANS[0]
+    monkeypatch.setattr(plan_families, "PLANS", (plan_families.FamilyPlan(
+        line.name, lambda snap, policy: seen.append((snap, policy)) or part, line.kinds, line.identity_keys,
+        line.artifact_identity, line.unit_names),))
     return seen
 
 

@@ -14,7 +14,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act impo
     context as act_context, execute)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
-    cleanup, disks as plan_disks, maps as plan_maps)
+    disks as plan_disks, maps as plan_maps, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
     WWID, WWID2, _orphan, dead, disk, flush_plan, same_steps)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
@@ -51,7 +51,7 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
     """Fails when a path answering again between the flush and the delete does not stop the unit."""
     plan = dead([st.tagged(None, "u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})])
-    plan = cleanup.in_host_order(plan)
+    plan = plan_steps.in_host_order(plan)
     orig = env.run
 
     def run(argv, timeout, what=None, data=None):
@@ -71,7 +71,7 @@ def test_a_path_back_between_the_flush_and_the_delete_stops_the_unit_before_any_
 
 def test_a_still_dead_unit_is_removed_and_probed_before_each_batch(env):
     """Fails when a still dead unit is not removed, or its paths are not probed before each batch."""
-    plan = cleanup.in_host_order(dead([st.tagged(None, "u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
+    plan = plan_steps.in_host_order(dead([st.tagged(None, "u") for st in flush_plan(env) + plan_disks.plan_disk_delete(
         [dict(env.reader.disk(n), map=None, holders=[]) for n in ("sdc", "sdd")], {}, {"flush_buffers": False})]))
     executed = execute.execute(plan, env.host())
     assert same_steps(plan, executed) and WWID not in env.maps and not env.disks

@@ -275,3 +275,13 @@ def test_a_step_shows_its_action_target_and_unit():
     target and unit."""
     st = plan_steps.step("flush_map", "mpatha", {"name": "mpatha"}).tagged("flush", "map mpatha")
     assert repr(st) == "Step(flush_map mpatha, unit='map mpatha')"
+
+
+def test_the_host_order_keeps_each_units_own_order():
+    """Fails when the host's plan is not ordered by HOST_ORDER, or two steps of one kind lose their relative order."""
+    steps = [plan_steps.step(action, target) for action, target in (
+        ("wait_disk_gone", "sdc"), ("delete_disk", "sdd"), ("flush_map", "mpatha"), ("delete_disk", "sdc"),
+        ("disable_queueing", "mpatha"), ("delete_controller", "nvme0"))]
+    assert [(s.action, s.target) for s in plan_steps.in_host_order(steps)] == [
+        ("disable_queueing", "mpatha"), ("flush_map", "mpatha"), ("delete_disk", "sdd"), ("delete_disk", "sdc"),
+        ("wait_disk_gone", "sdc"), ("delete_controller", "nvme0")]
