@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The only code that writes sysfs or opens a device: the forked children (deadline.call) that re-check identity
-and write (an sd's delete or rescan, an NVMe-oF controller's delete), or hold an O_EXCL open of a plain sd or of an
-NVMe namespace head (never /dev/dm-*: lab finding 1), and the parent-side wrapper
-that turns their errors into ActFailed or a refusal."""
+"""The shared forked children (deadline.call) that re-check identity and write (an sd's delete or rescan), or hold
+an O_EXCL open of a plain sd or of a device family's block node (never /dev/dm-*: lab finding 1), and the
+parent-side wrapper that turns a child's errors into ActFailed or a refusal (sysfs_write). A family's own checked
+writer lives in its act (act/nvme.py child_delete_controller), the NVMe-oF settings' in act/nvme_conf.py; every
+one of them is in docs/design.md's list of the changes to a host."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,8 +18,6 @@ import stat
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import address_text
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import parse_address
 
 
 def child_checked_write(sys_root, hctl, name, dev, attr, data):
@@ -42,93 +41,6 @@ def child_checked_write(sys_root, hctl, name, dev, attr, data):
     with open(os.path.join(dev_dir, attr), "w") as fh:
         fh.write(data)
     return True
-
-
-def child_delete_controller(sys_root, name, expected, states):
-    """(runs in a forked child) write 1 to class/nvme/<name>/delete_controller only if <name> still connects to
-    the subsystem NQN, with the transport, address, host NQN and controller ID `expected` holds, and is in one of
-    `states` (not live) — read microseconds before the write."""
-    base = os.path.join(sys_root, "class", "nvme", name)
-    now = {}
-    if not expected.get("cntlid"):
-        raise IdentityChanged("%s was planned without its controller ID: it cannot be told from a reused name" % name,
-                              device=name, identity={"expected": None})
-    for attr in ("subsysnqn", "transport", "address", "hostnqn", "cntlid", "state"):
-        try:
-            with open(os.path.join(base, attr)) as fh:
-                now[attr] = fh.read().strip()
-        except (IOError, OSError) as exc:
-            raise IdentityChanged("%s/%s cannot be read (%s)" % (name, attr, exc), device=name,
-                                  identity={"expected": expected.get(attr), "found": None})
-    now["address"] = address_text(parse_address(now["address"]))
-    for attr in ("subsysnqn", "transport", "address", "hostnqn", "cntlid"):
-        if now[attr] != expected.get(attr):
-            raise IdentityChanged("%s has %s %s, expected %s" % (name, attr, now[attr], expected.get(attr)),
-                                  device=name, identity={"expected": expected.get(attr), "found": now[attr]})
-    if now["state"] not in states:
-        raise IdentityChanged("%s is %s now, not one of %s (it reconnected or is going already)"
-                              % (name, now["state"], ", ".join(states)), device=name,
-                              identity={"expected": list(states), "found": now["state"]})
-    with open(os.path.join(base, "delete_controller"), "w") as fh:
-        fh.write("1")
-    return True
-
-
-def _read_attr(base, attr):
-    try:
-        with open(os.path.join(base, attr)) as fh:
-            return fh.read().strip()
-    except (IOError, OSError) as exc:
-        raise IdentityChanged("%s/%s cannot be read (%s)" % (os.path.basename(base), attr, exc),
-                              device=os.path.basename(base), identity={"attr": attr})
-
-
-def _write_and_read_back(base, attr, value):
-    with open(os.path.join(base, attr), "w") as fh:
-        fh.write(value)
-    return _read_attr(base, attr)
-
-
-def child_set_iopolicy(sys_root, name, subsysnqn, before, after):
-    """(runs in a forked child) class/nvme-subsystem/<name>/iopolicy := after, only if <name> is still the subsystem
-    `subsysnqn` and its policy still reads `before` (or `after` already): the policy read back."""
-    base = os.path.join(sys_root, "class", "nvme-subsystem", name)
-    nqn = _read_attr(base, "subsysnqn")
-    if nqn != subsysnqn:
-        raise IdentityChanged("%s is subsystem %s now, planned %s" % (name, nqn, subsysnqn), device=name,
-                              identity={"expected": subsysnqn, "found": nqn})
-    now = _read_attr(base, "iopolicy")
-    if now == after:
-        return now
-    if now != before:
-        raise IdentityChanged("%s/iopolicy reads %s now, planned from %s" % (name, now, before), device=name,
-                              identity={"expected": before, "found": now})
-    return _write_and_read_back(base, "iopolicy", after)
-
-
-def child_bound_ctrl_loss_tmo(sys_root, name, expected, seconds):
-    """(runs in a forked child) class/nvme/<name>/ctrl_loss_tmo := seconds, only if <name> still connects to the
-    subsystem, over the transport and address, with the controller ID and model `expected` holds, is live, and its
-    ctrl_loss_tmo still reads off: the value read back. One bounded since the plan (the rule this run wrote, at a
-    reconnect) is left as it is, and its value returned."""
-    base = os.path.join(sys_root, "class", "nvme", name)
-    attrs = ("subsysnqn", "transport", "address", "cntlid", "model", "state", "ctrl_loss_tmo")
-    now = dict((attr, _read_attr(base, attr)) for attr in attrs)
-    now["address"] = address_text(parse_address(now["address"]))
-    for attr in ("subsysnqn", "transport", "address", "cntlid", "model"):
-        if now[attr] != expected.get(attr):
-            raise IdentityChanged("%s has %s %s, planned %s" % (name, attr, now[attr], expected.get(attr)),
-                                  device=name, identity={"expected": expected.get(attr), "found": now[attr]})
-    if now["state"] != "live":
-        raise IdentityChanged("%s is %s now, not live: a bound written while it reconnects can end its reconnects "
-                              "at once" % (name, now["state"]), device=name,
-                              identity={"expected": "live", "found": now["state"]}, kind="not_live")
-    if now["ctrl_loss_tmo"].isdigit():
-        return now["ctrl_loss_tmo"]
-    if now["ctrl_loss_tmo"] != "off":
-        raise IdentityChanged("%s/ctrl_loss_tmo reads %s now, planned from off" % (name, now["ctrl_loss_tmo"]),
-                              device=name, identity={"expected": "off", "found": now["ctrl_loss_tmo"]})
-    return _write_and_read_back(base, "ctrl_loss_tmo", str(seconds))
 
 
 def _child_exclusive_open(node, dev):

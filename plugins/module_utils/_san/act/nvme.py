@@ -16,19 +16,50 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged, Refused
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
-    CONTROLLER_CHECK, controller_identity, describe_diff)
+    CONTROLLER_CHECK, address_text, controller_identity, describe_diff)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.usage import check_not_in_use
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import read_left
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import parse_address, read_left
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
     DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind, node_holders)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps, single
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
-    child_delete_controller, exclusive_open_check)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import exclusive_open_check
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
+
+
+def child_delete_controller(sys_root, name, expected, states):
+    """(runs in a forked child) write 1 to class/nvme/<name>/delete_controller only if <name> still connects to
+    the subsystem NQN, with the transport, address, host NQN and controller ID `expected` holds, and is in one of
+    `states` (not live) — read microseconds before the write."""
+    base = os.path.join(sys_root, "class", "nvme", name)
+    now = {}
+    if not expected.get("cntlid"):
+        raise IdentityChanged("%s was planned without its controller ID: it cannot be told from a reused name" % name,
+                              device=name, identity={"expected": None})
+    for attr in ("subsysnqn", "transport", "address", "hostnqn", "cntlid", "state"):
+        try:
+            with open(os.path.join(base, attr)) as fh:
+                now[attr] = fh.read().strip()
+        except (IOError, OSError) as exc:
+            raise IdentityChanged("%s/%s cannot be read (%s)" % (name, attr, exc), device=name,
+                                  identity={"expected": expected.get(attr), "found": None})
+    now["address"] = address_text(parse_address(now["address"]))
+    for attr in ("subsysnqn", "transport", "address", "hostnqn", "cntlid"):
+        if now[attr] != expected.get(attr):
+            raise IdentityChanged("%s has %s %s, expected %s" % (name, attr, now[attr], expected.get(attr)),
+                                  device=name, identity={"expected": expected.get(attr), "found": now[attr]})
+    if now["state"] not in states:
+        raise IdentityChanged("%s is %s now, not one of %s (it reconnected or is going already)"
+                              % (name, now["state"], ", ".join(states)), device=name,
+                              identity={"expected": list(states), "found": now["state"]})
+    with open(os.path.join(base, "delete_controller"), "w") as fh:
+        fh.write("1")
+    return True
 
 
 def _namespaces_check(host, name, target, planned, nvme):

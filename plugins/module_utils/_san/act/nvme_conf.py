@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The writes of nvme_conf state=present (judge/nvme_fix.py plans them): a live sysfs attribute written by a forked
-child (act/children.py) under the deadline after the child re-read, microseconds before, that the object is still
+child (below) under the deadline after the child re-read, microseconds before, that the object is still
 the one planned (a subsystem's NQN; a controller's subsystem NQN, transport, address and controller ID, and that it
 is still live), and the files, each written (module.write_config) only if it is still as the plan read it."""
 
@@ -14,11 +14,68 @@ import errno
 import os
 import stat
 
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import (
-    child_bound_ctrl_loss_tmo, child_set_iopolicy)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import address_text
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import parse_address
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.fs import read_config_file
+
+
+def _read_attr(base, attr):
+    try:
+        with open(os.path.join(base, attr)) as fh:
+            return fh.read().strip()
+    except (IOError, OSError) as exc:
+        raise IdentityChanged("%s/%s cannot be read (%s)" % (os.path.basename(base), attr, exc),
+                              device=os.path.basename(base), identity={"attr": attr})
+
+
+def _write_and_read_back(base, attr, value):
+    with open(os.path.join(base, attr), "w") as fh:
+        fh.write(value)
+    return _read_attr(base, attr)
+
+
+def child_set_iopolicy(sys_root, name, subsysnqn, before, after):
+    """(runs in a forked child) class/nvme-subsystem/<name>/iopolicy := after, only if <name> is still the subsystem
+    `subsysnqn` and its policy still reads `before` (or `after` already): the policy read back."""
+    base = os.path.join(sys_root, "class", "nvme-subsystem", name)
+    nqn = _read_attr(base, "subsysnqn")
+    if nqn != subsysnqn:
+        raise IdentityChanged("%s is subsystem %s now, planned %s" % (name, nqn, subsysnqn), device=name,
+                              identity={"expected": subsysnqn, "found": nqn})
+    now = _read_attr(base, "iopolicy")
+    if now == after:
+        return now
+    if now != before:
+        raise IdentityChanged("%s/iopolicy reads %s now, planned from %s" % (name, now, before), device=name,
+                              identity={"expected": before, "found": now})
+    return _write_and_read_back(base, "iopolicy", after)
+
+
+def child_bound_ctrl_loss_tmo(sys_root, name, expected, seconds):
+    """(runs in a forked child) class/nvme/<name>/ctrl_loss_tmo := seconds, only if <name> still connects to the
+    subsystem, over the transport and address, with the controller ID and model `expected` holds, is live, and its
+    ctrl_loss_tmo still reads off: the value read back. One bounded since the plan (the rule this run wrote, at a
+    reconnect) is left as it is, and its value returned."""
+    base = os.path.join(sys_root, "class", "nvme", name)
+    attrs = ("subsysnqn", "transport", "address", "cntlid", "model", "state", "ctrl_loss_tmo")
+    now = dict((attr, _read_attr(base, attr)) for attr in attrs)
+    now["address"] = address_text(parse_address(now["address"]))
+    for attr in ("subsysnqn", "transport", "address", "cntlid", "model"):
+        if now[attr] != expected.get(attr):
+            raise IdentityChanged("%s has %s %s, planned %s" % (name, attr, now[attr], expected.get(attr)),
+                                  device=name, identity={"expected": expected.get(attr), "found": now[attr]})
+    if now["state"] != "live":
+        raise IdentityChanged("%s is %s now, not live: a bound written while it reconnects can end its reconnects "
+                              "at once" % (name, now["state"]), device=name,
+                              identity={"expected": "live", "found": now["state"]}, kind="not_live")
+    if now["ctrl_loss_tmo"].isdigit():
+        return now["ctrl_loss_tmo"]
+    if now["ctrl_loss_tmo"] != "off":
+        raise IdentityChanged("%s/ctrl_loss_tmo reads %s now, planned from off" % (name, now["ctrl_loss_tmo"]),
+                              device=name, identity={"expected": "off", "found": now["ctrl_loss_tmo"]})
+    return _write_and_read_back(base, "ctrl_loss_tmo", str(seconds))
 
 
 CHILDREN = {"set_iopolicy": child_set_iopolicy, "bound_ctrl_loss_tmo": child_bound_ctrl_loss_tmo}

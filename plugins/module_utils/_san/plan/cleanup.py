@@ -19,7 +19,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors i
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.validate import refused_units, shown, verdict_refusal
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import (
-    LU_GONE, OPTIONS, in_host_order, step, with_phase)
+    LU_GONE, OPTIONS, step, with_phase)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import disk_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.maps import (
     exiting_allowance, exiting_closers, plan_map_flush, task_label)

@@ -15,7 +15,6 @@ import os
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children as act_children
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme_conf as act_nvme_conf
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import nvme_fix
@@ -350,7 +349,7 @@ def test_a_policy_the_kernel_does_not_take_fails_naming_it_and_leaves_no_rule_th
         fixing, run_module, monkeypatch):
     """iopolicy=queue-depth on a kernel before 6.11: the subsystem's store answers EINVAL. The bounds are made, the
     run fails naming the policy, and no rule is left that would set queue-depth at every add."""
-    real = act_children.child_set_iopolicy
+    real = act_nvme_conf.child_set_iopolicy
 
     def kernel_without_queue_depth(sys_root, name, subsysnqn, before, after):
         if after == "queue-depth":

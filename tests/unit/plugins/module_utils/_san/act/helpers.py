@@ -19,7 +19,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    children as act_children, context as act_context)
+    children as act_children, context as act_context, nvme as act_nvme)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
@@ -31,7 +31,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan imp
     cleanup, disks as plan_disks, maps as plan_maps, steps as plan_steps)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
-    SanTree, inline_call, ontap_wwid)
+    NVME_HOSTNQN, NVME_ONTAP_MODEL, SanTree, inline_call, ontap_wwid)
 
 
 def _lu_w1(tmp_path, alias_last):
@@ -324,7 +324,7 @@ class Kernel(object):
             if os.path.basename(args[0]) in self.claimed:
                 return {"claimed": True, "reason": "Device or resource busy", "answer": "busy"}
             return {"claimed": False, "answer": "ok"}
-        if fn is not act_children.child_delete_controller:
+        if fn is not act_nvme.child_delete_controller:
             return inline_call(fn, args, timeout, what)
         if self.before_write:
             self.before_write(self)
@@ -692,3 +692,40 @@ def hang_the_write_of(monkeypatch, name, seconds=30):
             time.sleep(seconds)
         return real(tmp, data)
     monkeypatch.setattr(config_files, "_write_synced", hangs)
+
+
+# -- the NVMe-oF writers' children called in-process, against a sysfs tree under tmp_path
+SUBSYS_NQN = "nqn.1992-08.com.netapp:sn.51a3c9846e0c11f08f5dd039eaa7dfc9:subsystem.Nvme38"
+# the sysfs address of nvme0 as SanTree writes it, and the host's spelling of it (identity.address_text: pairs sorted)
+RAW_ADDRESS = "traddr=192.168.30.40,trsvcid=4420,src_addr=192.168.30.15"
+HOST_ADDRESS = "src_addr=192.168.30.15,traddr=192.168.30.40,trsvcid=4420"
+DELETABLE = ("connecting", "resetting")
+
+
+def nvme_child_tree(tmp_path, state="connecting", ctrl_loss_tmo="off", iopolicy="numa"):
+    """nvme0 (tcp, cntlid 1, RAW_ADDRESS) of subsystem nvme-subsys0 (SUBSYS_NQN); sys_root and the controller's
+    identity as the plan holds it (observe's controller_identity: the address in the host's spelling)."""
+    t = SanTree(tmp_path)
+    t.nvme_subsystem(0, SUBSYS_NQN, iopolicy=iopolicy)
+    t.nvme_ctrl(0, 0, SUBSYS_NQN, state=state, ctrl_loss_tmo=ctrl_loss_tmo, address=RAW_ADDRESS)
+    expected = {"name": "nvme0", "subsysnqn": SUBSYS_NQN, "transport": "tcp", "address": HOST_ADDRESS,
+                "hostnqn": NVME_HOSTNQN, "cntlid": "1", "model": NVME_ONTAP_MODEL}
+    return t.path("/sys"), expected
+
+
+def ctrl_file(sys_root, attr):
+    return os.path.join(sys_root, "class", "nvme", "nvme0", attr)
+
+
+def subsys_file(sys_root, attr):
+    return os.path.join(sys_root, "class", "nvme-subsystem", "nvme-subsys0", attr)
+
+
+def text_of(path):
+    with open(str(path)) as fh:
+        return fh.read()
+
+
+def put_text(path, text):
+    with open(path, "w") as fh:
+        fh.write(text)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of `plugins/module_utils/_san/act/nvme.py` (and the writer `act/children.child_delete_controller`): the
+"""Unit tests of `plugins/module_utils/_san/act/nvme.py` (and its writer `child_delete_controller`): the
 act re-reads a copy of a state captured on a real kernel (nvme_stale, nvme_outage), the plan made from it, and what changed in
 between; the kernel's answer to the write (the controller and its paths go, and a namespace head with no path left)
 is played on the copy (act/helpers.py Kernel)."""
@@ -17,11 +17,14 @@ import time
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute, nvme as act_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ExecutionError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import Kernel
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import IdentityChanged
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    DELETABLE, RAW_ADDRESS, SUBSYS_NQN, Kernel, ctrl_file, nvme_child_tree, put_text, text_of)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import NVME_HOSTNQN
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
@@ -665,3 +668,88 @@ def test_an_unmapped_namespace_presented_live_again_names_every_live_path(tmp_pa
     assert out["refusal"]["kind"] == "came_back" and kernel.writes == []
     assert out["msg"] == ("controller nvme0: namespace nvme0n1, which the array no longer mapped, is presented by a live "
                           "controller again (nvme0c1n1, nvme0c2n1): it may be mapped to this host again")
+
+
+# ------------------------------------------------------------------------------ child_delete_controller (NVMe-oF)
+def test_delete_controller_writes_1_when_identity_matches_and_state_is_one_of_states(tmp_path):
+    """Every identity field equal (the sysfs address normalised to the host's spelling) and the state deletable."""
+    sys_root, expected = nvme_child_tree(tmp_path)
+    assert act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE) is True
+    assert text_of(ctrl_file(sys_root, "delete_controller")) == "1"
+
+
+def test_delete_controller_takes_the_address_pairs_in_any_order_the_kernel_prints(tmp_path):
+    """The address is compared parsed and re-spelled (pairs sorted): another order of the same pairs is the same
+    controller; the raw text compared would refuse it."""
+    sys_root, expected = nvme_child_tree(tmp_path)
+    put_text(ctrl_file(sys_root, "address"), "trsvcid=4420,src_addr=192.168.30.15,traddr=192.168.30.40\n")
+    assert act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE) is True
+    assert text_of(ctrl_file(sys_root, "delete_controller")) == "1"
+
+
+@pytest.mark.parametrize("cntlid", [None, ""])
+def test_delete_controller_refuses_a_plan_without_cntlid_with_its_own_reason(tmp_path, cntlid):
+    """A reused name cannot be told apart without the controller ID: refused with its own reason (not the generic
+    'has cntlid ...' one a missing check would fall through to), nothing written."""
+    sys_root, expected = nvme_child_tree(tmp_path)
+    expected["cntlid"] = cntlid
+    with pytest.raises(IdentityChanged) as info:
+        act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE)
+    exc = info.value
+    assert exc.reason == "nvme0 was planned without its controller ID: it cannot be told from a reused name"
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": None})
+    assert not os.path.exists(ctrl_file(sys_root, "delete_controller"))
+
+
+@pytest.mark.parametrize("attr, now", [
+    ("subsysnqn", SUBSYS_NQN + "x"),
+    ("transport", "rdma"),
+    ("address", "traddr=192.168.30.40,trsvcid=4421,src_addr=192.168.30.15"),
+    ("hostnqn", NVME_HOSTNQN.replace("uuid:4", "uuid:5")),
+    ("cntlid", "2"),
+])
+def test_delete_controller_refuses_each_identity_field_that_differs(tmp_path, attr, now):
+    """Each of the five fields is compared on its own (one differing is enough): IdentityChanged with expected and
+    found, nothing written."""
+    sys_root, expected = nvme_child_tree(tmp_path)
+    put_text(ctrl_file(sys_root, attr), now + "\n")
+    with pytest.raises(IdentityChanged) as info:
+        act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE)
+    found = "src_addr=192.168.30.15,traddr=192.168.30.40,trsvcid=4421" if attr == "address" else now
+    exc = info.value
+    assert exc.reason == "nvme0 has %s %s, expected %s" % (attr, found, expected[attr])
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": expected[attr], "found": found})
+    assert not os.path.exists(ctrl_file(sys_root, "delete_controller"))
+
+
+def test_delete_controller_refuses_an_address_planned_in_the_kernels_raw_order(tmp_path):
+    """The plan's address must be in the host's spelling (pairs sorted): the raw text is not the same string."""
+    sys_root, expected = nvme_child_tree(tmp_path)
+    expected["address"] = RAW_ADDRESS
+    with pytest.raises(IdentityChanged, match="has address"):
+        act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE)
+    assert not os.path.exists(ctrl_file(sys_root, "delete_controller"))
+
+
+def test_delete_controller_refuses_a_state_not_in_states(tmp_path):
+    """A controller that reconnected (live) is not deleted: the states allowed and the state found are reported."""
+    sys_root, expected = nvme_child_tree(tmp_path, state="live")
+    with pytest.raises(IdentityChanged) as info:
+        act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE)
+    exc = info.value
+    assert exc.reason == "nvme0 is live now, not one of connecting, resetting (it reconnected or is going already)"
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": ["connecting", "resetting"], "found": "live"})
+    assert not os.path.exists(ctrl_file(sys_root, "delete_controller"))
+
+
+@pytest.mark.parametrize("attr", ["subsysnqn", "transport", "address", "hostnqn", "cntlid", "state"])
+def test_delete_controller_refuses_when_an_attr_cannot_be_read(tmp_path, attr):
+    """An attribute gone (the controller is being torn down, or it is another kind) is an identity not confirmed."""
+    sys_root, expected = nvme_child_tree(tmp_path)
+    os.unlink(ctrl_file(sys_root, attr))
+    with pytest.raises(IdentityChanged) as info:
+        act_nvme.child_delete_controller(sys_root, "nvme0", expected, DELETABLE)
+    exc = info.value
+    assert exc.reason.startswith("nvme0/%s cannot be read (" % attr)
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": expected.get(attr), "found": None})
+    assert not os.path.exists(ctrl_file(sys_root, "delete_controller"))

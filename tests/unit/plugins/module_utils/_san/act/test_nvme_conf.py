@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, sanfleet.remediation contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of `plugins/module_utils/_san/act/nvme_conf.py`: the writes of module nvme_conf state=present. The live
-writes run the real children (act/children.py) in-process on a sysfs tree under tmp_path, with the context's `call`
+writes run the real children (child_set_iopolicy, child_bound_ctrl_loss_tmo) in-process on a sysfs tree under tmp_path, with the context's `call`
 recording the function, its arguments, the deadline and the `what` deadline.call names a hung child by, and
 turning the child's exception into the ChildFailed deadline.call raises; the file checks run file_text on real
 files, links and directories."""
@@ -17,9 +17,11 @@ import os
 import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import children, nvme_conf
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import nvme_conf
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ActFailed
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, Refused
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed, IdentityChanged, Refused
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    SUBSYS_NQN, ctrl_file, nvme_child_tree, put_text, subsys_file, text_of)
 
 NQN = "nqn.1992-08.com.netapp:sn.0123456789abcdef:subsystem.lab1"
 OTHER_NQN = "nqn.1992-08.com.netapp:sn.fedcba9876543210:subsystem.lab2"
@@ -88,7 +90,7 @@ def test_set_iopolicy_writes_the_policy_through_its_child_under_the_command_dead
     host = _Host(tmp_path)
     assert nvme_conf.write_live(host.ctx, dict(IOPOLICY)) == "round-robin"
     assert _read(os.path.join(base, "iopolicy")) == "round-robin"
-    assert host.calls == [(children.child_set_iopolicy,
+    assert host.calls == [(nvme_conf.child_set_iopolicy,
                            (os.path.join(str(tmp_path), "sys"), "nvme-subsys0", NQN, "numa", "round-robin"),
                            7.5, "write of nvme-subsys0/iopolicy")]
 
@@ -101,7 +103,7 @@ def test_bound_ctrl_loss_tmo_writes_the_seconds_as_a_number_through_its_child(tm
     assert nvme_conf.write_live(host.ctx, dict(BOUND)) == "600"
     assert _read(os.path.join(base, "ctrl_loss_tmo")) == "600"
     ((fn, args, timeout, what),) = host.calls
-    assert (fn, args, timeout, what) == (children.child_bound_ctrl_loss_tmo,
+    assert (fn, args, timeout, what) == (nvme_conf.child_bound_ctrl_loss_tmo,
                                          (os.path.join(str(tmp_path), "sys"), "nvme0", CTRL_ID, 600),
                                          7.5, "write of nvme0/ctrl_loss_tmo")
     assert isinstance(args[3], int) and not isinstance(args[3], bool)
@@ -334,3 +336,150 @@ def test_a_file_that_cannot_be_read_now_is_refused_with_the_reason(tmp_path):
     assert exc.value.kind == "changed" and exc.value.target == "/etc/nvme/hostnqn"
     assert str(exc.value) == ("/etc/nvme/hostnqn: /etc/nvme/hostnqn changed since it was read (not readable now: "
                               "Permission denied); not written")
+
+
+# ------------------------------------------------------------------------------ _read_attr, _write_and_read_back
+def test_read_attr_strips_and_an_unreadable_attr_is_an_identity_change(tmp_path):
+    """The kernel's newline goes; a missing attribute raises IdentityChanged naming the object and the attribute."""
+    sys_root, _expected = nvme_child_tree(tmp_path)
+    base = os.path.join(sys_root, "class", "nvme-subsystem", "nvme-subsys0")
+    assert nvme_conf._read_attr(base, "iopolicy") == "numa"
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf._read_attr(base, "nope")
+    exc = info.value
+    assert exc.reason.startswith("nvme-subsys0/nope cannot be read (")
+    assert (exc.device, exc.identity) == ("nvme-subsys0", {"attr": "nope"})
+
+
+def test_write_and_read_back_writes_the_value_and_returns_what_reads_back(tmp_path):
+    """The exact value is written (no newline added) and the value returned is the one read after the write."""
+    sys_root, _expected = nvme_child_tree(tmp_path)
+    base = os.path.join(sys_root, "class", "nvme-subsystem", "nvme-subsys0")
+    assert nvme_conf._write_and_read_back(base, "iopolicy", "queue-depth") == "queue-depth"
+    assert text_of(subsys_file(sys_root, "iopolicy")) == "queue-depth"
+
+
+# ------------------------------------------------------------------------------ child_set_iopolicy
+def test_set_iopolicy_writes_after_when_it_still_reads_before(tmp_path):
+    sys_root, _expected = nvme_child_tree(tmp_path, iopolicy="numa")
+    assert nvme_conf.child_set_iopolicy(sys_root, "nvme-subsys0", SUBSYS_NQN, "numa", "round-robin") == "round-robin"
+    assert text_of(subsys_file(sys_root, "iopolicy")) == "round-robin"
+
+
+def test_set_iopolicy_already_after_returns_it_without_writing(tmp_path):
+    """Set since the plan (another run): nothing written (the file keeps the kernel's newline)."""
+    sys_root, _expected = nvme_child_tree(tmp_path, iopolicy="round-robin")
+    assert nvme_conf.child_set_iopolicy(sys_root, "nvme-subsys0", SUBSYS_NQN, "numa", "round-robin") == "round-robin"
+    assert text_of(subsys_file(sys_root, "iopolicy")) == "round-robin\n"
+
+
+def test_set_iopolicy_refuses_a_policy_neither_before_nor_after(tmp_path):
+    """Changed by someone else since the plan: not overwritten."""
+    sys_root, _expected = nvme_child_tree(tmp_path, iopolicy="queue-depth")
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf.child_set_iopolicy(sys_root, "nvme-subsys0", SUBSYS_NQN, "numa", "round-robin")
+    exc = info.value
+    assert exc.reason == "nvme-subsys0/iopolicy reads queue-depth now, planned from numa"
+    assert (exc.device, exc.identity) == ("nvme-subsys0", {"expected": "numa", "found": "queue-depth"})
+    assert text_of(subsys_file(sys_root, "iopolicy")) == "queue-depth\n"
+
+
+def test_set_iopolicy_refuses_another_subsystem_under_the_name(tmp_path):
+    """nvme-subsysN names are reused: the NQN decides, checked before the policy."""
+    sys_root, _expected = nvme_child_tree(tmp_path, iopolicy="numa")
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf.child_set_iopolicy(sys_root, "nvme-subsys0", SUBSYS_NQN + "x", "numa", "round-robin")
+    exc = info.value
+    assert exc.reason == "nvme-subsys0 is subsystem %s now, planned %sx" % (SUBSYS_NQN, SUBSYS_NQN)
+    assert (exc.device, exc.identity) == ("nvme-subsys0", {"expected": SUBSYS_NQN + "x", "found": SUBSYS_NQN})
+    assert text_of(subsys_file(sys_root, "iopolicy")) == "numa\n"
+
+
+def test_set_iopolicy_returns_the_read_back_even_when_the_kernel_kept_another_value(tmp_path, monkeypatch):
+    """The child does not judge the read back: it returns what the kernel shows after the write (the caller, the
+    module's result, reports it), and raises nothing."""
+    sys_root, _expected = nvme_child_tree(tmp_path, iopolicy="numa")
+    real, reads = nvme_conf._read_attr, []
+
+    def read_attr(base, attr):
+        reads.append(attr)
+        return "numa" if reads.count("iopolicy") == 2 else real(base, attr)
+    monkeypatch.setattr(nvme_conf, "_read_attr", read_attr)
+    assert nvme_conf.child_set_iopolicy(sys_root, "nvme-subsys0", SUBSYS_NQN, "numa", "round-robin") == "numa"
+    assert reads == ["subsysnqn", "iopolicy", "iopolicy"]
+    assert text_of(subsys_file(sys_root, "iopolicy")) == "round-robin"
+
+
+# ------------------------------------------------------------------------------ child_bound_ctrl_loss_tmo
+def test_bound_ctrl_loss_tmo_writes_the_seconds_when_live_and_off(tmp_path):
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="off")
+    assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800) == "1800"
+    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "1800"
+
+
+def test_bound_ctrl_loss_tmo_takes_the_address_pairs_in_any_order(tmp_path):
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="off")
+    put_text(ctrl_file(sys_root, "address"), "src_addr=192.168.30.15,trsvcid=4420,traddr=192.168.30.40\n")
+    assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 600) == "600"
+
+
+def test_bound_ctrl_loss_tmo_already_bounded_is_returned_and_left_as_it_is(tmp_path):
+    """A number there (this run's rule, at a reconnect): returned, not overwritten with the planned seconds."""
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="600")
+    assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800) == "600"
+    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "600\n"
+
+
+def test_bound_ctrl_loss_tmo_refuses_a_value_neither_off_nor_a_number(tmp_path):
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="-1")
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800)
+    exc = info.value
+    assert exc.reason == "nvme0/ctrl_loss_tmo reads -1 now, planned from off"
+    assert (exc.kind, exc.device, exc.identity) == ("identity_changed", "nvme0", {"expected": "off", "found": "-1"})
+    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "-1\n"
+
+
+def test_bound_ctrl_loss_tmo_refuses_a_controller_not_live_with_kind_not_live(tmp_path):
+    """Written while it reconnects the bound can end its reconnects at once: refused, kind not_live (the caller
+    reports it as came_back, not as another device)."""
+    sys_root, expected = nvme_child_tree(tmp_path, state="connecting", ctrl_loss_tmo="off")
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800)
+    exc = info.value
+    # the whole reason: nvme_conf.write_live reports it in the came_back refusal's message
+    assert exc.kind == "not_live" and exc.reason == ("nvme0 is connecting now, not live: a bound written while it "
+                                                     "reconnects can end its reconnects at once")
+    assert (exc.device, exc.identity) == ("nvme0", {"expected": "live", "found": "connecting"})
+    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "off\n"
+
+
+@pytest.mark.parametrize("attr, now", [
+    ("subsysnqn", SUBSYS_NQN + "x"),
+    ("transport", "rdma"),
+    ("address", "traddr=192.168.30.41,trsvcid=4420,src_addr=192.168.30.15"),
+    ("cntlid", "2"),
+    ("model", "NetApp ONTAP Controller 2"),
+])
+def test_bound_ctrl_loss_tmo_refuses_each_identity_field_that_differs(tmp_path, attr, now):
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="off")
+    put_text(ctrl_file(sys_root, attr), now + "\n")
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800)
+    found = "src_addr=192.168.30.15,traddr=192.168.30.41,trsvcid=4420" if attr == "address" else now
+    exc = info.value
+    assert exc.reason == "nvme0 has %s %s, planned %s" % (attr, found, expected[attr])
+    assert (exc.kind, exc.device, exc.identity) == ("identity_changed", "nvme0", {"expected": expected[attr], "found": found})
+    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "off\n"
+
+
+@pytest.mark.parametrize("attr", ["subsysnqn", "transport", "address", "cntlid", "model", "state", "ctrl_loss_tmo"])
+def test_bound_ctrl_loss_tmo_refuses_when_an_attr_cannot_be_read(tmp_path, attr):
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="off")
+    os.unlink(ctrl_file(sys_root, attr))
+    with pytest.raises(IdentityChanged) as info:
+        nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800)
+    assert info.value.identity == {"attr": attr}
+    assert os.path.exists(ctrl_file(sys_root, "ctrl_loss_tmo")) is (attr != "ctrl_loss_tmo")
+    if attr != "ctrl_loss_tmo":
+        assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "off\n"
