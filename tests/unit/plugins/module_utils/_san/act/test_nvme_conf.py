@@ -411,23 +411,19 @@ def test_set_iopolicy_returns_the_read_back_even_when_the_kernel_kept_another_va
 
 
 # ------------------------------------------------------------------------------ child_bound_ctrl_loss_tmo
-def test_bound_ctrl_loss_tmo_writes_the_seconds_when_live_and_off(tmp_path):
-    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="off")
-    assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800) == "1800"
-    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "1800"
+@pytest.mark.parametrize("now, returned, left", [("off", "1800", "1800"), ("600", "600", "600\n")])
+def test_bound_ctrl_loss_tmo_writes_the_seconds_when_live_and_off_and_leaves_a_bound_one(tmp_path, now, returned, left):
+    """Off: the planned seconds written and read back. A number there (this run's rule, at a reconnect): returned,
+    not overwritten with the planned seconds."""
+    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo=now)
+    assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800) == returned
+    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == left
 
 
 def test_bound_ctrl_loss_tmo_takes_the_address_pairs_in_any_order(tmp_path):
     sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="off")
     put_text(ctrl_file(sys_root, "address"), "src_addr=192.168.30.15,trsvcid=4420,traddr=192.168.30.40\n")
     assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 600) == "600"
-
-
-def test_bound_ctrl_loss_tmo_already_bounded_is_returned_and_left_as_it_is(tmp_path):
-    """A number there (this run's rule, at a reconnect): returned, not overwritten with the planned seconds."""
-    sys_root, expected = nvme_child_tree(tmp_path, state="live", ctrl_loss_tmo="600")
-    assert nvme_conf.child_bound_ctrl_loss_tmo(sys_root, "nvme0", expected, 1800) == "600"
-    assert text_of(ctrl_file(sys_root, "ctrl_loss_tmo")) == "600\n"
 
 
 def test_bound_ctrl_loss_tmo_refuses_a_value_neither_off_nor_a_number(tmp_path):
