@@ -587,8 +587,7 @@ def report_plan(module, san, plan, result):
     not call healthy (those the plan flushes, and those whose LUN id now carries another LUN)."""
     result.update(steps=wire(plan["steps"]), blocked=plan["blocked"], left_alone=plan["skipped"],
                   refused=[s for s in plan["skipped"] if s.get("kind") == "refused"],
-                  flush_maps=plan["flush_maps"], delete_disks=plan["delete_disks"], mismatches=plan["mismatches"],
-                  delete_controllers=plan["delete_controllers"])
+                  flush_maps=plan["flush_maps"], mismatches=plan["mismatches"], **run_cleanup.family_lists(plan))
     exclude = plan["flush_maps"] + [m["expect_wwid"] for m in plan["mismatches"] if m.get("expect_wwid")]
     result["healthy_before"] = cleanup.healthy_maps(san, exclude)
     for b in plan["blocked"]:
@@ -652,9 +651,9 @@ def act(module, host, truth, selected, result):
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     result = dict(changed=False, steps=[], run=[], not_run=[], executed=[], blocked=[], left_alone=[], refused=[],
-                  flush_maps=[], delete_disks=[], mismatches=[], delete_controllers=[], evidence_candidates=[],
-                  healthy_before={}, removed_maps=[], deleted_disks=[], deleted_controllers=[], errors=[],
+                  flush_maps=[], mismatches=[], evidence_candidates=[], healthy_before={}, errors=[],
                   approved_not_needed=[])
+    result.update(run_cleanup.family_lists(None), **run_cleanup.removed([]))
     p = module.params
     try:
         result["approval_gate"] = approval.run_approval(module.check_mode, p["phases"], p["approved_plan"],

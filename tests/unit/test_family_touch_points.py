@@ -9,7 +9,8 @@ files of its judge and of its writers, read back through act.batch.single's `__w
 `nvme.py` in a stage package; the registries are the families.py of observe/, judge/, plan/ and act/; every other file of
 module_utils/ or modules/ that still names it is a shared file a third family would have to edit too: a string
 literal (not a docstring) that is its snapshot key or starts with it (`nvme`, `nvme_verdicts`...), is one of its
-actions or the kind of object they act on (`controller`: judge.families.Family.actions), or an import of one of its
+actions, the kind of object they act on (`controller`: judge.families.Family.actions) or the key of one of its plan's
+or the module result's lists (`delete_controllers`, `deleted_controllers`), or an import of one of its
 files (absolute, relative or `import ... as`). The array sources and the reports (plugin_utils/, lookup/) are not
 counted: a new family's truth and report rows add to those too. The NVMe-oF
 host settings (the `nvme_conf` module and its judges, and the compliance checks of check_registry.py) are another
@@ -96,10 +97,14 @@ def names_the_family(path, name, actions, own):
 
 
 def family_words(name):
-    """The family's actions (its writers') and the kinds of object they act on (its plan words)."""
+    """The family's actions (its writers'), the kinds of object they act on (its plan words), and the keys of its
+    plan's lists and of the module result's (judge.families.Family.listed, results)."""
     actions = set(a for fam, table in act_families.FAMILIES if fam == name for a in table)
-    return actions | set(kind for family in judge_families.FAMILIES if family.name == name
-                         for kind, _action, _options in family.actions)
+    for family in judge_families.FAMILIES:
+        if family.name == name:
+            actions.update(kind for kind, _action, _options in family.actions)
+            actions.update(key for _action, key in family.listed + family.results)
+    return actions
 
 
 def shared_files_naming(name):
@@ -159,13 +164,17 @@ def test_the_executor_and_the_judges_loop_name_no_family_they_run():
 
 
 def test_a_file_naming_the_kind_of_object_a_familys_actions_act_on_names_the_family(tmp_path):
-    """The words the count looks for are the family's actions and the kind of object they act on: a file that
-    tells a controller's step apart by its kind names the family without naming an action. Fails when the count
-    stops reading the kinds from the registry."""
-    assert family_words("nvme") == {"delete_controller", "wait_controller_gone", "controller"}
+    """The words the count looks for are the family's actions, the kind of object they act on and its lists' keys:
+    a file that tells a controller's step apart by its kind, or copies the plan's delete_controllers into a result,
+    names the family without naming an action. Fails when the count stops reading them from the registry."""
+    assert family_words("nvme") == {"delete_controller", "wait_controller_gone", "controller", "delete_controllers",
+                                    "deleted_controllers"}
     kind_only = tmp_path / "kind_only.py"
     kind_only.write_text('def listed(kind, name):\n    return name.split("+") if kind == "controller" else [name]\n')
+    result_key = tmp_path / "result_key.py"
+    result_key.write_text('def report(result, plan):\n    result["delete_controllers"] = plan["delete_controllers"]\n')
     neither = tmp_path / "neither.py"
     neither.write_text('def listed(kind, name):\n    return [name]\n')
     assert names_the_family(kind_only, "nvme", family_words("nvme"), own_files("nvme"))
+    assert names_the_family(result_key, "nvme", family_words("nvme"), own_files("nvme"))
     assert not names_the_family(neither, "nvme", family_words("nvme"), own_files("nvme"))

@@ -73,7 +73,7 @@ def verify_identity(host, step, options=None):
 
 def verify_truth_age(host, target, collected):
     """Refuse when the array truth the plan judged with, read at `collected` (each family gives its own part's
-    time: host.truth_times["scsi"] for SCSI), is older than truth_max_age NOW: the plan checked its age against the
+    time: verify_family_truth_age), is older than truth_max_age NOW: the plan checked its age against the
     host's read, and the probes, a host_evidence grace and the act itself have taken time since."""
     if collected is None or host.truth_max_age is None:
         return
@@ -86,6 +86,20 @@ def verify_truth_age(host, target, collected):
         raise Refused(target, "truth_too_old", "the array truth is %.0fs old at act time (bound %gs): the LUN may "
                       "have been mapped back since; nothing of it is touched" % (aged[1], max_age),
                       evidence={"truth_age": round(aged[1], 1), "truth_max_age": max_age})
+
+
+def verify_family_truth_age(host, target, family):
+    """verify_truth_age with the time of `family`'s part of the truth as the act was given it (host.truth_times,
+    run.cleanup.truth_times: None for every family when the run had no truth). A family whose time the act was not
+    given at all is refused as truth_age_unknown while a bound is set: a name or a caller that lost the time must
+    not turn the check off."""
+    if family not in host.truth_times:
+        if host.truth_max_age is not None:
+            raise Refused(target, "truth_age_unknown", "at act time: the act was given no time of the %s part of the "
+                          "array truth; nothing of it is touched" % family,
+                          evidence={"truth_times": sorted(host.truth_times), "truth_max_age": host.truth_max_age})
+        return
+    verify_truth_age(host, target, host.truth_times[family])
 
 
 def _probe_past_unit_attention(host, sd, errors=None):
@@ -112,7 +126,7 @@ def verify_still_dead(host, step, obj, kind="map"):
     READY as that LU. The truth can be truth_max_age old: the LUN may be mapped back. A path whose probe
     could not be sent, its program gone since the plan, refuses the unit first (`not_probed`). Returns {sd: probe}."""
     target = "%s %s" % (kind, obj.get("name"))
-    verify_truth_age(host, target, host.truth_times.get("scsi"))
+    verify_family_truth_age(host, target, "scsi")
     other_lu = step.options.get("other_lu")
     if not step.options.get("dead") and other_lu is None:
         return {}

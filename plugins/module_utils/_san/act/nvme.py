@@ -27,7 +27,7 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import (
     DELETABLE_STATES, STAYS, UNMAPPED, answers_elsewhere, behind, node_holders)
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.batch import poll_steps, single
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_truth_age
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.checks import verify_family_truth_age
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.children import exclusive_open_check
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActFailed
 
@@ -103,7 +103,7 @@ def _checked(host, step):
     the controller is already gone, else the names of the namespaces behind it. Raises Refused."""
     name = step.target
     target = "controller %s" % name
-    verify_truth_age(host, target, host.truth_times.get("nvme"))
+    verify_family_truth_age(host, target, "nvme")
     nvme = host.part_now("nvme")
     if nvme is None or nvme.get("unread"):
         raise Refused(target, "unread", "the NVMe read did not finish (%s): not deleting"

@@ -49,12 +49,19 @@ def checked_truth(p):
 
 def truth_times(truth, families=FAMILIES):
     """{family name: the time of its part of the truth} the act measures each family's truth age from: each family
-    is gated on its own truth (docs/ontap.md, "Each device family on its own part"); {} without a truth. A time
-    that is no time is handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it."""
+    is gated on its own truth (docs/ontap.md, "Each device family on its own part"); None for each without a truth
+    (nothing to measure; a family missing from what the act is given is refused there). A time that is no time is
+    handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it."""
     if truth is None:
-        return {}
+        return dict((family.name, None) for family in families)
     return dict((family.name, family.truth_time(truth if family.truth_key is None else truth.get(family.truth_key)))
                 for family in families)
+
+
+def family_lists(plan, families=FAMILIES):
+    """{key: the plan's list} of each family's lists of what its steps remove (judge.families.Family.listed:
+    delete_disks, delete_controllers), as the module's result gives them; every key empty without a plan."""
+    return dict((key, plan[key] if plan is not None else []) for family in families for _action, key in family.listed)
 
 
 def removed(executed, families=FAMILIES):

@@ -18,7 +18,7 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.modules import stale_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    FakeEnv, WWID, WWID2, disk, mpath)
+    NVME_LIF_GONE, FakeEnv, WWID, WWID2, disk, mpath, nvme_planned)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (
     NEW, OTHER, STALE, judged, pairs, san)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.modules.helpers import (  # noqa: F401,F811 pylint: disable=unused-import
@@ -599,3 +599,31 @@ def test_the_documented_blocked_return_matches_a_plan_that_still_deletes_nvme_co
     blocked = " ".join(yaml.safe_load(stale_cleanup.RETURN)["blocked"]["description"].split())
     assert "Plans no removal at all when" not in " ".join(doc.split()), "DOCUMENTATION"
     assert "Why no removal is planned" not in blocked, blocked
+
+
+class _Module(object):
+    """What stale_cleanup.act reads of its AnsibleModule: the params and warn."""
+
+    def __init__(self, truth_max_age):
+        self.params = {"truth_max_age": truth_max_age}
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+@pytest.mark.parametrize("nvme_age, deleted", [(2000, []), (10, ["nvme0"])], ids=["nvme_part_too_old", "fresh"])
+def test_the_act_measures_an_nvme_units_truth_age_from_the_nvme_part_it_was_given(tmp_path, nvme_age, deleted):
+    """stale_cleanup.act hands each family's time of the truth to the act (run.cleanup.truth_times): a controller
+    whose NVMe part has grown older than truth_max_age is not deleted, while a fresh one is, whatever the SCSI part's
+    time. Fails when the NVMe part's time does not reach the act (then nothing measures it: the controller goes on
+    an NVMe truth 2000 s old)."""
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
+    host.truth_times = {}  # as the module builds its context: its act sets them
+    now = time.time()
+    truth = {"collected_at": now, "nvme": {"collected_at": now - nvme_age}}
+    result = {"executed": []}
+    stopped = stale_cleanup.act(_Module(900.0), host, truth, steps, result)
+    assert result["deleted_controllers"] == deleted and kernel.writes == deleted
+    if not deleted:
+        assert stopped and [f["refusal"]["kind"] for f in result["failures"]] == ["truth_too_old"]

@@ -19,8 +19,8 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline, files as config_files
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import (
-    children as act_children, context as act_context, nvme as act_nvme)
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext
+    children as act_children, context as act_context, execute, nvme as act_nvme)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ExecutionError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import ChildFailed
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.identity import (
     Identity, Wwid, refuse_other_spelling, wwid_matches)
@@ -29,7 +29,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.nvme import NAMESPACE_RE, PATH_RE
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import (
     cleanup, disks as plan_disks, maps as plan_maps, steps as plan_steps)
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.steps import Step
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    nvme_array_truth, nvme_host, nvme_judged)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     NVME_HOSTNQN, NVME_ONTAP_MODEL, SanTree, inline_call, ontap_wwid)
 
@@ -729,3 +732,43 @@ def text_of(path):
 def put_text(path, text):
     with open(path, "w") as fh:
         fh.write(text)
+
+
+# -- the NVMe act's plans from the lab's captures (act/test_nvme.py, modules/test_stale_cleanup.py)
+NVME_OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
+
+
+def nvme_host_removed(truth):
+    """The NVMe truth after this host was removed from the subsystem (its hosts list and every namespace's name
+    another host only)."""
+    truth["targets"][0]["subsystems"][0]["host_nqns"] = [NVME_OTHER_HOST]
+    for rec in truth["namespaces"]:
+        rec["host_nqns"] = [NVME_OTHER_HOST]
+
+
+def nvme_planned(tmp_path, drop=(), lifs=None, act_on=None, scenario="nvme_stale", change=None):
+    """An NVMe lab capture (`scenario`, less `drop`) judged and planned (delete_lif_gone): (the steps planned from
+    the copy, its act context, the Kernel of the tree the act runs on: the same copy unless `act_on` names a drop
+    list for another copy)."""
+    reader, lab = nvme_host(tmp_path / "plan", scenario, drop)
+    truth = nvme_array_truth(lab["nvme"], lifs)
+    if change:
+        change(truth)
+    san = nvme_judged(reader, truth, time.time())
+    steps = plan_nvme(san, {"delete_lif_gone": True})["steps"]
+    if act_on is not None:
+        reader, _lab = nvme_host(tmp_path / "act", scenario, act_on)
+    kernel = Kernel(reader.root)
+    host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
+                      truth_times={"scsi": time.time(), "nvme": time.time()}, truth_max_age=900.0)
+    return steps, host, kernel
+
+
+NVME_LIF_GONE = ("nvme0n2", "nvme0c0n2")      # LIF a deleted, namespace 2 already dropped: nvme0 carries 1 and 3
+
+
+def nvme_refusal(steps, host):
+    """What execute raised for `steps`, as its dict (the refusal or failure of the unit that stopped)."""
+    with pytest.raises(ExecutionError) as info:
+        execute.execute(steps, host)
+    return info.value.to_dict()

@@ -707,3 +707,18 @@ def test_the_came_back_refusal_names_each_path_and_each_sign_as_they_are(case):
     assert refused.value.kind == "came_back"
     assert str(refused.value) == ("map mpatha: came back since the plan: %s; the LUN may be mapped to this host again, "
                                   "nothing of it is removed" % what)
+
+
+def test_a_familys_truth_time_the_act_was_not_given_refuses_its_unit_while_a_bound_is_set():
+    """verify_family_truth_age: a family missing from what the act was given (not None: no truth) is refused as
+    truth_age_unknown when truth_max_age is set, and let through without a bound; a family given None (a run without
+    a truth) is not measured; one given an old time is too old. Fails when a missing family reads as "no time"."""
+    host = SimpleNamespace(truth_times={"nvme": None}, truth_max_age=900.0, wall=lambda: 10000.0)
+    with pytest.raises(Refused) as caught:
+        act_checks.verify_family_truth_age(host, "map mpatha", "scsi")
+    assert (caught.value.kind, caught.value.evidence) == ("truth_age_unknown", {"truth_times": ["nvme"], "truth_max_age": 900.0})
+    act_checks.verify_family_truth_age(host, "controller nvme0", "nvme")
+    host.truth_times["scsi"] = 10000.0 - 901
+    with pytest.raises(Refused, match="truth_too_old|901s old"):
+        act_checks.verify_family_truth_age(host, "map mpatha", "scsi")
+    act_checks.verify_family_truth_age(SimpleNamespace(truth_times={}, truth_max_age=None), "map mpatha", "scsi")

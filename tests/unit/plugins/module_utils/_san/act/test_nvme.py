@@ -18,52 +18,24 @@ import pytest
 
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act import execute, nvme as act_nvme
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ActContext, ExecutionError
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.act.context import ExecutionError
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe import nvme as observe_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan.nvme import plan_nvme
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.errors import IdentityChanged
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
-    DELETABLE, RAW_ADDRESS, SUBSYS_NQN, Kernel, ctrl_file, nvme_child_tree, put_text, text_of)
+    DELETABLE, NVME_LIF_GONE, RAW_ADDRESS, SUBSYS_NQN, ctrl_file, nvme_child_tree, nvme_host_removed, nvme_planned,
+    nvme_refusal, put_text, text_of)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import NVME_HOSTNQN
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
     NVME_LAB_LIFS, nvme_array_truth, nvme_host, nvme_judged, open_controller_node, open_generic_node)
 
 
-OTHER_HOST = "nqn.2014-08.org.nvmexpress:uuid:0b0b0b0b-0000-4000-8000-00000000000b"
-
-
-def host_removed(truth):
-    truth["targets"][0]["subsystems"][0]["host_nqns"] = [OTHER_HOST]
-    for rec in truth["namespaces"]:
-        rec["host_nqns"] = [OTHER_HOST]
-
-
-def planned(tmp_path, drop=(), lifs=None, act_on=None, scenario="nvme_stale", change=None):
-    """(steps planned from the copy, its act context, the Kernel of the tree the act runs on: the same copy unless
-    `act_on` names a drop list for another copy)."""
-    reader, lab = nvme_host(tmp_path / "plan", scenario, drop)
-    truth = nvme_array_truth(lab["nvme"], lifs)
-    if change:
-        change(truth)
-    san = nvme_judged(reader, truth, time.time())
-    steps = plan_nvme(san, {"delete_lif_gone": True})["steps"]
-    if act_on is not None:
-        reader, _lab = nvme_host(tmp_path / "act", scenario, act_on)
-    kernel = Kernel(reader.root)
-    host = ActContext(reader, call=kernel, root=reader.root, sleep=lambda s: None, wait_timeout=0.5,
-                      truth_times={"scsi": time.time(), "nvme": time.time()}, truth_max_age=900.0)
-    return steps, host, kernel
-
-
 def host_removed_plan(tmp_path):
     """nvme_outage after this host was removed from the subsystem: both controllers planned for delete, with both
     namespaces unmapped behind each."""
-    steps, host, kernel = planned(tmp_path, lifs=NVME_LAB_LIFS, scenario="nvme_outage", change=host_removed)
+    steps, host, kernel = nvme_planned(tmp_path, lifs=NVME_LAB_LIFS, scenario="nvme_outage", change=nvme_host_removed)
     assert sorted(s.target for s in steps if s.action == "delete_controller") == ["nvme0", "nvme1"]
     return steps, host, kernel
-
-
-LIF_GONE = ("nvme0n2", "nvme0c0n2")      # LIF a deleted, namespace 2 already dropped: nvme0 carries 1 and 3
 
 
 def present(kernel, *names):
@@ -71,7 +43,7 @@ def present(kernel, *names):
 
 
 def test_the_controller_to_a_deleted_lif_is_deleted_alone_and_its_namespaces_stay(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     executed = execute.execute(steps, host)
     assert [(e["action"], e["target"], e["outcome"]) for e in executed] == [
         ("delete_controller", "nvme0", "done"), ("wait_controller_gone", "nvme0", "done")]
@@ -90,12 +62,6 @@ def test_the_controllers_of_a_subsystem_that_no_longer_allows_this_host_go_and_i
         {"namespaces_gone": [], "namespaces_kept": []}, {"namespaces_gone": ["nvme0n1", "nvme0n2"], "namespaces_kept": []}]
 
 
-def refusal(steps, host):
-    with pytest.raises(ExecutionError) as info:
-        execute.execute(steps, host)
-    return info.value.to_dict()
-
-
 @pytest.mark.parametrize("change,kind,words", [
     (lambda k: k.write("class/nvme/nvme0/address", "traddr=127.0.0.9,trsvcid=4420"), "identity", "address"),
     (lambda k: k.write("class/nvme/nvme0/subsysnqn", "nqn.2014-08.org.example:other"), "identity", "subsysnqn"),
@@ -107,24 +73,24 @@ def refusal(steps, host):
 def test_a_controller_that_changed_since_the_plan_is_not_deleted(tmp_path, change, kind, words):
     """Between the plan and the act: the name reused by another controller, the controller live again or going
     already, the other path of a namespace that stays gone down. Nothing is written."""
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     change(kernel)
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == kind and words in out["msg"], out
     assert kernel.writes == [] and present(kernel, "nvme0") == ["nvme0"]
 
 
 def test_a_namespace_behind_the_controller_that_the_plan_did_not_see_keeps_it(tmp_path):
     """The plan saw nvme0 carry namespaces 1 and 3; at act time it carries 2 as well."""
-    steps, host, kernel = planned(tmp_path, LIF_GONE, act_on=())
-    out = refusal(steps, host)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE, act_on=())
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "identity" and "nvme0n2" in out["msg"] and kernel.writes == []
 
 
 def test_an_unmapped_namespace_held_since_the_plan_keeps_its_controllers(tmp_path):
     steps, host, kernel = host_removed_plan(tmp_path)
     os.mkdir(kernel.sys("block", "nvme0n2", "holders", "dm-9"))
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "holder" and "nvme0n2" in out["msg"] and kernel.writes == []
 
 
@@ -133,7 +99,7 @@ def test_an_unmapped_namespace_opened_through_its_generic_node_since_the_plan_ke
     it, and nothing is written."""
     steps, host, kernel = host_removed_plan(tmp_path)
     open_generic_node(kernel.root, 7300, "fio", "nvme0n2")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "opener" and "pid 7300 (fio)" in out["msg"] and kernel.writes == []
 
 
@@ -142,7 +108,7 @@ def test_a_controllers_char_node_opened_since_the_plan_keeps_it(tmp_path):
     plan and the act: the act's read names it as a user, and nothing is written to that controller."""
     steps, host, kernel = host_removed_plan(tmp_path)
     open_controller_node(kernel.root, 7400, "nvme", "nvme0")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "opener" and "pid 7400 (nvme)" in out["msg"] and "/dev/nvme0" in out["msg"]
     assert "nvme0" not in kernel.writes
 
@@ -152,7 +118,7 @@ def test_an_unmapped_namespace_the_kernel_holds_claimed_keeps_its_controllers(tm
     it; the kernel's exclusive claim does (O_EXCL open: EBUSY)."""
     steps, host, kernel = host_removed_plan(tmp_path)
     kernel.claimed.add("nvme0n2")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "open_count" and "nvme0n2" in out["msg"] and kernel.writes == []
 
 
@@ -169,7 +135,7 @@ def test_an_unmapped_namespace_whose_holders_cannot_be_listed_at_act_time_keeps_
             return "unreadable", "Input/output error"
         return real(root, path)
     monkeypatch.setattr(observe_nvme, "_entries", entries)
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "unread" and kernel.writes == []
     assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (holders): "
                           "its users cannot be checked; not deleting")
@@ -180,15 +146,15 @@ def test_an_unmapped_namespace_a_live_controller_shows_again_keeps_its_controlle
     delete is refused as came_back, and nvme1's as live."""
     steps, host, kernel = host_removed_plan(tmp_path)
     kernel.write("class/nvme/nvme1/state", "live")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert kernel.writes == [] and set(f["refusal"]["kind"] for f in out["failures"]) == {"came_back"}
 
 
 def test_the_writer_reads_the_state_again_and_writes_nothing_to_a_controller_live_again(tmp_path):
     """The controller reconnects after the act's read, before the write: the forked writer's own read refuses."""
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     kernel.before_write = lambda k: k.write("class/nvme/nvme0/state", "live")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "identity" and out["msg"] == (
         "controller nvme0: nvme0 is live now, not one of connecting, resetting, dead (it reconnected or is going "
         "already); nothing written")
@@ -196,7 +162,7 @@ def test_the_writer_reads_the_state_again_and_writes_nothing_to_a_controller_liv
 
 
 def test_a_write_that_hangs_stops_the_unit_with_its_deadline(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     kernel.hangs = True
     with pytest.raises(ExecutionError) as info:
         execute.execute(steps, host)
@@ -205,24 +171,24 @@ def test_a_write_that_hangs_stops_the_unit_with_its_deadline(tmp_path):
 
 
 def test_a_controller_the_kernel_does_not_remove_fails_its_wait(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     kernel.removes = False
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["msg"] == ("controller nvme0: not gone 0s after its delete (controller: connecting; namespaces still "
                           "there: none)") and kernel.writes == ["nvme0"]
 
 
 def test_a_controller_already_gone_at_act_time_is_already_absent(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     kernel.remove_controller("nvme0")
     executed = execute.execute(steps, host)
     assert [e["outcome"] for e in executed] == ["already_absent", "done"] and kernel.writes == []
 
 
 def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     host.truth_times["nvme"] = time.time() - 2000
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "truth_too_old" and kernel.writes == []
     assert out["refusal"]["target"] == "controller nvme0" and re.match(
         r"controller nvme0: the array truth is 20[0-9][0-9]s old at act time \(bound 900s\): the LUN may have been "
@@ -231,7 +197,7 @@ def test_the_nvme_truth_too_old_at_act_time_deletes_nothing(tmp_path):
 
 def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_path):
     """Each family at act time against its own part's time, as the plan gated it."""
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     host.truth_times["scsi"] = time.time() - 2000
     execute.execute(steps, host)
     assert kernel.writes == ["nvme0"]
@@ -240,9 +206,9 @@ def test_an_old_scsi_truth_holds_no_controller_whose_nvme_truth_is_fresh(tmp_pat
 def test_the_writer_writes_nothing_to_a_controller_whose_controller_id_changed_after_the_acts_read(tmp_path):
     """The name reused, after the act's read, by a new connection to the same subsystem, address and host NQN, still
     connecting: only its controller ID tells it apart, and the writer reads it too."""
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     kernel.before_write = lambda k: k.write("class/nvme/nvme0/cntlid", "77")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "identity" and "cntlid" in out["msg"] and kernel.writes == []
 
 
@@ -365,7 +331,7 @@ def test_a_controller_with_no_namespace_left_behind_it_is_kept_while_a_process_h
     node /dev/nvme0 (an agent's admin commands, nvme-cli's passthrough): the holder is a user of the controller
     whatever namespace shows behind it. Fails when the plan deletes nvme0 (the char node's openers are only ever
     counted through the namespaces behind the controller: with none behind it, nobody holds it)."""
-    reader, lab = nvme_host(tmp_path, "nvme_stale", LIF_GONE + ("nvme0c0n1", "nvme0c0n3"))
+    reader, lab = nvme_host(tmp_path, "nvme_stale", NVME_LIF_GONE + ("nvme0c0n1", "nvme0c0n3"))
     open_controller_node(reader.root, 7500, "ontap-agent", "nvme0")
     san = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
     assert [v["kind"] for v in san["nvme_verdicts"]["controllers"] if v["name"] == "nvme0"] == ["lif_gone"]
@@ -402,7 +368,7 @@ PLANNED_NVME0N1 = "aeffd35e-d4df-56fb-a3bb-23a4fb2fa7de"
 
 
 def _lif_gone(tmp_path):
-    return planned(tmp_path, LIF_GONE)
+    return nvme_planned(tmp_path, NVME_LIF_GONE)
 
 
 @pytest.mark.parametrize("plan,change,kind,msg,holder,evidence", [
@@ -446,15 +412,15 @@ def test_each_refusal_of_a_controller_changed_since_the_plan_says_exactly_what_a
         tmp_path, plan, change, kind, msg, holder, evidence):
     steps, host, kernel = plan(tmp_path)
     change(kernel)
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["msg"] == msg and out["refusal"] == {"target": msg.partition(": ")[0], "kind": kind, "msg": msg,
                                                     "holder": holder, "evidence": evidence}, out
     assert kernel.writes == []
 
 
 def test_a_namespace_the_plan_did_not_see_is_named_in_the_refusals_evidence(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE, act_on=())
-    out = refusal(steps, host)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE, act_on=())
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["evidence"] == {"namespace": "nvme0n2"} and out["msg"] == (
         "controller nvme0: namespace nvme0n2 reaches it now and was not in the plan; not deleting")
 
@@ -463,37 +429,37 @@ def test_a_namespace_the_plan_did_not_see_is_named_in_the_refusals_evidence(tmp_
     (None, "no answer"),
     ({"unread": ["/sys/class/nvme", "/sys/class/nvme-subsystem"]}, "/sys/class/nvme, /sys/class/nvme-subsystem")])
 def test_an_nvme_read_that_did_not_finish_at_act_time_deletes_nothing_and_says_so(tmp_path, nvme, why):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     host.part_now = lambda key: nvme if key == "nvme" else None
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "unread" and kernel.writes == []
     assert out["msg"] == "controller nvme0: the NVMe read did not finish (%s): not deleting" % why
 
 
 def test_a_write_that_fails_fails_the_unit_and_says_the_writers_error(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     os.mkdir(kernel.sys("class", "nvme", "nvme0", "delete_controller"))
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert "refusal" not in out and kernel.writes == []
     assert out["msg"] == ("controller nvme0: write of delete_controller failed: write of delete_controller of nvme0: "
                           "IsADirectoryError: [Errno 21] Is a directory: %r" % kernel.sys("class", "nvme", "nvme0", "delete_controller"))
 
 
 def test_a_write_the_deadline_could_not_run_fails_the_unit(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
 
     def no_fork(k):
         raise RuntimeError("fork: Resource temporarily unavailable")
     kernel.before_write = no_fork
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["msg"] == "controller nvme0: write of delete_controller failed: fork: Resource temporarily unavailable"
     assert "refusal" not in out and kernel.writes == []
 
 
 def test_a_write_that_hangs_names_the_write_in_its_deadline(tmp_path):
-    steps, host, kernel = planned(tmp_path, LIF_GONE)
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
     kernel.hangs = True
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["deadline"] == {"what": "write of delete_controller of nvme0", "seconds": 10.0}
 
 
@@ -502,7 +468,7 @@ def test_a_unit_stopped_half_way_by_a_user_keeps_the_refusals_kind_holder_and_ev
     it, and the refusal that says the unit stopped half-way is still that refusal (its kind, holder and evidence)."""
     steps, host, kernel = host_removed_plan(tmp_path)
     kernel.before_write = lambda k: k.claimed.add("nvme0n2")
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert kernel.writes == ["nvme0"]
     assert out["refusal"]["kind"] == "open_count" and out["refusal"]["holder"] == "exclusive open refused"
     assert out["refusal"]["evidence"] == {"exclusive_open": "busy"}
@@ -515,7 +481,7 @@ def test_a_unit_stopped_half_way_by_a_user_keeps_the_refusals_kind_holder_and_ev
 def test_a_unit_stopped_half_way_by_a_failed_write_says_what_it_leaves(tmp_path):
     steps, host, kernel = host_removed_plan(tmp_path)
     kernel.before_write = lambda k: os.mkdir(k.sys("class", "nvme", "nvme1", "delete_controller")) if k.writes else None
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert kernel.writes == ["nvme0"] and "refusal" not in out
     assert out["msg"].startswith("controller nvme1: write of delete_controller failed: write of delete_controller of "
                                  "nvme1: IsADirectoryError")
@@ -644,7 +610,7 @@ def test_an_unmapped_namespace_with_any_attribute_unread_at_act_time_keeps_its_c
             return "unreadable", "Input/output error"
         return real(root, path)
     monkeypatch.setattr(observe_nvme, "_text", text)
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "unread" and kernel.writes == []
     assert out["msg"] == ("controller nvme0: namespace nvme0n2, which goes with it, was not fully read now (size, ro): "
                           "its users cannot be checked; not deleting")
@@ -664,7 +630,7 @@ def test_an_unmapped_namespace_presented_live_again_names_every_live_path(tmp_pa
             ns["paths"] = ns["paths"] + [dict(ns["paths"][-1], name="nvme0c2n1", controller="nvme2")]
         return nvme
     host.part_now = part_now
-    out = refusal(steps, host)
+    out = nvme_refusal(steps, host)
     assert out["refusal"]["kind"] == "came_back" and kernel.writes == []
     assert out["msg"] == ("controller nvme0: namespace nvme0n1, which the array no longer mapped, is presented by a live "
                           "controller again (nvme0c1n1, nvme0c2n1): it may be mapped to this host again")
@@ -753,3 +719,17 @@ def test_delete_controller_refuses_when_an_attr_cannot_be_read(tmp_path, attr):
     assert exc.reason.startswith("nvme0/%s cannot be read (" % attr)
     assert (exc.device, exc.identity) == ("nvme0", {"expected": expected.get(attr), "found": None})
     assert not os.path.exists(ctrl_file(sys_root, "delete_controller"))
+
+
+def test_a_controller_whose_nvme_truth_time_the_act_was_not_given_is_not_deleted(tmp_path):
+    """The act was handed the SCSI part's time only (a caller or a family name that lost NVMe's): with a bound set,
+    the controller is refused as truth_age_unknown, nothing written. Fails when a time the act was never given
+    reads as "no time, nothing to check"."""
+    steps, host, kernel = nvme_planned(tmp_path, NVME_LIF_GONE)
+    host.truth_times = {"scsi": time.time()}
+    out = nvme_refusal(steps, host)
+    assert out["refusal"]["kind"] == "truth_age_unknown" and kernel.writes == []
+    assert "no time of the nvme part" in out["msg"], out["msg"]
+    host.truth_times = {"scsi": None, "nvme": None}  # a run without a truth: nothing to measure, as before
+    execute.execute(steps, host)
+    assert kernel.writes == ["nvme0"]

@@ -881,3 +881,16 @@ def test_the_gate_keeps_a_third_familys_lists_and_knows_its_objects_by_its_regis
     assert out["poke_toys"] == [{"name": "t1"}]
     out, seen = approval.gate(dict(plan, steps=[]), {"toy": ["t2"]}, approved)
     assert [s["why"] for s in seen["not_needed"]] == ["t1 is no longer on this host"]
+
+
+def test_an_approved_map_unit_named_by_its_wwid_is_not_called_gone_when_its_map_took_an_alias():
+    """A map approved while it was named by its WWID and since renamed (an alias): the approved steps the plan no
+    longer has are "no longer in the plan", not "gone from this host" (the map is still there, keyed by that WWID).
+    Fails when the names on the host leave out the maps' WWIDs."""
+    m, d, steps = _map_steps(NAA, NAA, "dm-3", "253:3", "sdb", "2:0:0:1")
+    snapshot = {"maps": {NAA: m}, "disks": {"sdb": d}}
+    plan = {"steps": steps, "skipped": []}
+    approved = _artifact_of(plan, snapshot)
+    renamed = {"maps": {NAA: dict(m, name="mpathb")}, "disks": {"sdb": dict(d, map="mpathb")}}
+    _out, seen = approval.gate(dict(plan, steps=[]), renamed, approved)
+    assert [s["why"] for s in seen["not_needed"]] == ["no longer in the plan"] * 2, seen

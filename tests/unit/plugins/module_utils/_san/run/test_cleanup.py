@@ -15,8 +15,10 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge im
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import families as judge_families
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.run import cleanup as run_cleanup
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san import toy_family
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import W1, W2
-from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import TARGETS, rec
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.act.helpers import (
+    W1, W2, nvme_host_removed, nvme_planned)
+from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
+    NVME_LAB_LIFS, TARGETS, nvme_array_truth, nvme_host, nvme_judged, rec)
 from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.observe.helpers import (
     healthy_lab, ontap_serial, ontap_wwid)
 
@@ -85,12 +87,26 @@ def test_the_diff_lists_each_familys_devices_by_its_registry_line(monkeypatch):
     assert diff["after"] == "map %s (sdb)\ndisk sdb 2:0:0:1 %s\ntoy t2\n" % (W1, W1)
 
 
+def test_check_mode_diff_shows_the_unmapped_namespaces_leaving_with_their_controllers(tmp_path):
+    """This host removed from the subsystem: both controllers and the namespaces behind them go; --diff lists the
+    namespaces in "before" and not in "after". Fails when the diff keeps a namespace the plan's wait_controller_gone
+    says vanishes with its controllers."""
+    steps, _host, _kernel = nvme_planned(tmp_path, lifs=NVME_LAB_LIFS, scenario="nvme_outage", change=nvme_host_removed)
+    vanishing = sorted(n for st in steps if st.action == "wait_controller_gone" for n in st.options.get("vanishing") or [])
+    assert vanishing == ["nvme0n1", "nvme0n2"]
+    reader, lab = nvme_host(tmp_path / "diff", "nvme_outage", ())
+    truth = nvme_array_truth(lab["nvme"], NVME_LAB_LIFS)
+    nvme_host_removed(truth)
+    san = nvme_judged(reader, truth, time.time())
+    diff = run_cleanup.plan_diff(san, steps)
+    for name in vanishing:
+        assert "nvme namespace %s (" % name in diff["before"] and "nvme namespace %s (" % name not in diff["after"]
+
+
 def test_check_mode_diff_shows_the_nvme_controller_the_plan_deletes_leaving(tmp_path):
     """--diff of a plan that deletes nvme0 (lif_gone): nvme0 is in "before" and not in "after"; the namespaces it
     carried stay, with nvme1 their one path."""
     from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import cleanup
-    from ansible_collections.sanfleet.remediation.tests.unit.plugins.module_utils._san.judge.helpers import (
-        nvme_array_truth, nvme_host, nvme_judged)
     reader, lab = nvme_host(tmp_path, "nvme_stale", ("nvme0n2", "nvme0c0n2"))
     san = nvme_judged(reader, nvme_array_truth(lab["nvme"]), time.time())
     plan = cleanup.plan_cleanup(san, san.get("verdicts") or [], {"policy": "array", "delete_lif_gone": True})
@@ -110,7 +126,7 @@ def test_the_act_measures_each_familys_truth_age_from_its_own_part():
     assert times({"collected_at": 1000.0}) == {"scsi": 1000.0, "nvme": None}
     nan = times({"collected_at": 1000.0, "nvme": {"collected_at": float("nan")}})["nvme"]
     assert math.isnan(nan)  # handed on, so that the act's gate refuses it (truth_age_unknown), never skips the check
-    assert times(None) == {}
+    assert times(None) == {"scsi": None, "nvme": None}  # no truth: nothing to measure (not "no time handed on")
     # a third family's time is read from its own part, through its line
     toy_line = toy_family.JUDGE_LINE
     assert times({"collected_at": 1.0, "toy": {"names": [], "read_at": 5.0}}, judge_families.FAMILIES + (toy_line,)) == {
