@@ -872,3 +872,17 @@ def test_a_flasharray_namespace_without_a_connection_is_stale_only_behind_no_liv
 def test_a_record_whose_nguid_is_no_nguid_is_refused_as_bad_input(nguid):
     with pytest.raises(nv.NvmeTruthError, match=r"array_truth\.nvme\.namespaces\[0\]\.nguid must be an NGUID"):
         nv.NvmeTruth(_pure_truth(nguid=nguid))
+
+
+def test_the_diff_lists_only_the_fabrics_controllers_and_namespaces():
+    """--diff's NVMe lines (device_lines) list the NVMe-oF controllers and the namespaces on fabrics, never a local
+    PCIe controller or its namespace (nothing the cleanup can remove), each by its name, state, transport and
+    address. Fails when the fabrics filter on either is lost."""
+    san = {"nvme": {
+        "controllers": [{"name": "nvme0", "state": "live", "transport": "pcie", "address": None},
+                        {"name": "nvme1", "state": "connecting", "transport": "tcp",
+                         "address": {"trsvcid": "4420", "traddr": "192.168.30.40"}}],
+        "namespaces": [{"name": "nvme0n1", "fabrics": False, "paths": [{"controller": "nvme0"}]},
+                       {"name": "nvme1n1", "fabrics": True, "paths": [{"controller": "nvme1"}]}]}}
+    assert nv.device_lines(san, ()) == ["nvme controller nvme1 connecting tcp 'traddr=192.168.30.40,trsvcid=4420'",
+                                        "nvme namespace nvme1n1 (nvme1)"]
