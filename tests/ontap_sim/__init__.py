@@ -24,9 +24,12 @@ def lookup_plugin(name):
             os.path.dirname(os.path.abspath(__file__))))))
         paths = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
         init_plugin_loader(paths + [tree])
-        # Plain pytest imported the collection as plain namespace packages before the finder existed; drop the
-        # package levels (not the modules) so the finder re-imports them with their collection metadata.
-        for mod in [m for m in sys.modules if m.startswith("ansible_collections") and m.count(".") <= 2]:
+        # Plain pytest imported the collection as plain namespace packages before the finder existed; drop every
+        # package level (not the modules, which tests hold and patch) so the finder re-imports them with their
+        # collection metadata: a package left behind (plugins.doc_fragments, after a test imported a doc fragment)
+        # hid the collection's doc fragments from the plugin loader ("unknown doc_fragment(s)").
+        for mod in [m for m in sys.modules if m.startswith("ansible_collections") and (
+                m.count(".") <= 2 or hasattr(sys.modules[m], "__path__"))]:
             del sys.modules[mod]
     plugin = lookup_loader.get(name)
     if plugin is None:
