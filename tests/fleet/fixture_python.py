@@ -168,9 +168,10 @@ def install(scenario):
         if getattr(fn, "__name__", "") == "_write_synced":
             # files.write_text's one write of data (before any backup or move): the files are the real machine's
             raise OSError(errno.EROFS, "fixture host %s is read-only: %s" % (scenario, what or "a file write"))
-        if getattr(fn, "__module__", "").endswith("._san.act.children") and fn.__name__.startswith("child_"):
-            # act/children.py's writers (sysfs delete, delete_controller, iopolicy, ctrl_loss_tmo): the tree is a
-            # cache every fixture host of this machine reads
+        if "._san.act." in getattr(fn, "__module__", "") and fn.__name__.startswith("child_"):
+            # the act's forked writers wherever they live (act/children.py's sysfs delete and scan, act/nvme.py's
+            # delete_controller, act/nvme_conf.py's iopolicy and ctrl_loss_tmo): the tree is a cache every fixture
+            # host of this machine reads
             raise OSError(errno.EROFS, "fixture host %s is read-only: %s" % (scenario, what or fn.__name__))
         if getattr(fn, "__name__", "") == "read_local_disks":
             return {}

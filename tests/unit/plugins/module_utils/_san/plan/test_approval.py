@@ -400,14 +400,15 @@ def test_an_approved_identity_listing_a_path_it_could_not_place_is_valid():
     approval.validate(_redigested(artifact), 1001.0, approval.MAX_AGE)
 
 
-@pytest.mark.parametrize("action,keys", [("flush_map", "wwid, dm_uuid, sd, hctl, dev"),
-                                         ("delete_controller", "wwid, dm_uuid, sd, hctl, dev, controller")])
-def test_an_approved_identity_without_its_keys_is_refused_naming_them(action, keys):
+@pytest.mark.parametrize("action,extra,keys", [("flush_map", "extra", "wwid, dm_uuid, sd, hctl, dev"),
+                                               ("flush_map", "controller", "wwid, dm_uuid, sd, hctl, dev"),
+                                               ("delete_controller", "extra", "wwid, dm_uuid, sd, hctl, dev, controller")])
+def test_an_approved_identity_without_its_keys_is_refused_naming_them(action, extra, keys):
     """Fails when an approved step's identity lacks a key of its kind (a controller's step: the controller too) or
-    adds one, and passes."""
+    adds one (a SCSI step carrying another family's `controller` too), and passes."""
     def change(st):
         st.update(action=action)
-        st["identity"]["extra"] = None
+        st["identity"][extra] = None
     assert _step_invalid(change, 0) == (
         "approved_plan.steps[0].identity must be a dict with exactly the keys %s" % keys)
 
