@@ -57,11 +57,9 @@ def family_parts(array_truth):
     part given is the contract, that is bad input (validate.InvalidInput, naming each)."""
     if not isinstance(array_truth, dict):
         raise validate.InvalidInput("array_truth must be a dict, got %s" % type(array_truth).__name__)
-    nested = set(f.truth_key for f in judge_families.FAMILIES if f.truth_key is not None)
     errors, given, parts = [], 0, {}
     for family in judge_families.FAMILIES:
-        part = (dict((k, v) for k, v in array_truth.items() if k not in nested) if family.truth_key is None
-                else array_truth.get(family.truth_key))
+        part = judge_families.part_of(family, array_truth)
         if part is None:
             continue
         given += 1

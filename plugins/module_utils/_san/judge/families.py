@@ -68,3 +68,12 @@ FAMILIES = (
            results=(("delete_controller", "deleted_controllers"),), object_names=nvme_verdicts.object_names,
            truth_time=nvme_verdicts.nvme_truth_time, device_lines=nvme_verdicts.device_lines),
 )
+
+
+def part_of(family, truth):
+    """`family`'s part of the array truth `truth` (a dict): the part under its key, or for the family at the top level
+    (truth_key None) the truth less every other family's key; None when the truth has no such part."""
+    if family.truth_key is not None:
+        return truth.get(family.truth_key)
+    nested = set(f.truth_key for f in FAMILIES if f.truth_key is not None)
+    return dict((key, value) for key, value in truth.items() if key not in nested)

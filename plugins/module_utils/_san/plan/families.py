@@ -42,10 +42,10 @@ PLANS = (
 )
 
 
-def plan_of_kind(kind, plans=None):
+def plan_of_kind(kind):
     """The registered family plan whose steps act on objects of `kind`; None for the core's (a map, a disk, a
     scan)."""
-    for family in PLANS if plans is None else plans:
+    for family in PLANS:
         if kind in family.kinds:
             return family
     return None

@@ -31,28 +31,20 @@ from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe 
 # kind side by side, so that act.execute.execute checks them against one read of the host, a unit keeping its own
 # order), and what the act of each action reads besides the identity it re-checks, and nothing else (OPTIONS).
 def vocabulary(families):
-    """(the actions in the order a host's plan runs them, {action: the options its act reads}) of `families`."""
-    words = [(action, options) for family in families for _kind, action, options in family.actions]
-    return tuple(action for action, _options in words), dict(words)
+    """(the actions in the order a host's plan runs them, {action: the options its act reads}, {action: the kind of
+    object it acts on: a map, a disk, a scan's H:C:T:L, a controller}) of `families`."""
+    words = [(kind, action, options) for family in families for kind, action, options in family.actions]
+    return (tuple(action for _kind, action, _options in words), dict((a, o) for _k, a, o in words),
+            dict((a, k) for k, a, _o in words))
 
 
-HOST_ORDER, OPTIONS = vocabulary(FAMILIES)
+HOST_ORDER, OPTIONS, KINDS = vocabulary(FAMILIES)
 ACTIONS = HOST_ORDER
 
 
-# the kind of object each action acts on (a map, a disk, a scan's H:C:T:L, a controller)
-KINDS = dict((action, kind) for family in FAMILIES for kind, action, _options in family.actions)
-
-
-def actions_on(kind):
-    """The actions that act on objects of `kind` (a map, a disk, a scan's H:C:T:L, a controller), in HOST_ORDER."""
-    return tuple(action for family in FAMILIES for k, action, _options in family.actions if k == kind)
-
-
-# SCSI's actions by the object they act on (judge.verdicts.PLAN_ACTIONS)
-MAP_ACTIONS = actions_on("map")
-DISK_ACTIONS = actions_on("disk")
-SCAN_ACTIONS = actions_on("scan")
+# SCSI's actions by the object they act on (judge.verdicts.PLAN_ACTIONS), in HOST_ORDER
+MAP_ACTIONS, DISK_ACTIONS, SCAN_ACTIONS = (tuple(a for a in HOST_ORDER if KINDS[a] == kind)
+                                           for kind in ("map", "disk", "scan"))
 
 
 # The actions whose target is an sd by name (the removal's disk steps and the rescan of a reused LUN's disk): the

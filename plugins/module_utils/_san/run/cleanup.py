@@ -17,7 +17,7 @@ import time
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import deadline
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san import validate
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge import facts
-from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import FAMILIES
+from ansible_collections.sanfleet.remediation.plugins.module_utils._san.judge.families import FAMILIES, part_of
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.holder_names import with_holder_names
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.observe.host_identity import read_host_identity
 from ansible_collections.sanfleet.remediation.plugins.module_utils._san.plan import approval as plan_approval
@@ -54,8 +54,7 @@ def truth_times(truth, families=FAMILIES):
     handed on as it is: the act's gate refuses it (truth_age_unknown), never skips it."""
     if truth is None:
         return dict((family.name, None) for family in families)
-    return dict((family.name, family.truth_time(truth if family.truth_key is None else truth.get(family.truth_key)))
-                for family in families)
+    return dict((family.name, family.truth_time(part_of(family, truth))) for family in families)
 
 
 def family_lists(plan, families=FAMILIES):

@@ -94,7 +94,7 @@ def test_a_third_family_plugs_in_with_one_line_and_its_unit_checks_run_before_it
     executor needs anything but the registry line to run a family's steps."""
     monkeypatch.setattr(execute, "ACT", act_families.act_table(act_families.FAMILIES + (toy_family.WRITERS_LINE,)))
     # the plan's vocabulary as it is with the toy's judge line (plan.steps builds it once, from the registry)
-    _order, options = plan_steps.vocabulary(judge_families.FAMILIES + (toy_family.JUDGE_LINE,))
+    _order, options, _kinds = plan_steps.vocabulary(judge_families.FAMILIES + (toy_family.JUDGE_LINE,))
     monkeypatch.setattr(plan_steps, "OPTIONS", options)
     steps = [plan_steps.Step("toy_poke", name, Identity(name=name), unit="toy %s" % name)
              for name in ("t1", "t2-answers")]

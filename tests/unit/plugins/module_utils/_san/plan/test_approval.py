@@ -866,10 +866,10 @@ def test_the_gate_keeps_a_third_familys_lists_and_knows_its_objects_by_its_regis
     name instead of by the registry."""
     families = approval.FAMILIES + (toy_family.JUDGE_LINE,)
     monkeypatch.setattr(approval, "FAMILIES", families)
-    order, options = plan_steps.vocabulary(families)
+    order, options, kinds = plan_steps.vocabulary(families)
     monkeypatch.setattr(plan_steps, "OPTIONS", options)
     monkeypatch.setattr(plan_steps, "ACTIONS", order)
-    monkeypatch.setattr(plan_steps, "KINDS", dict(plan_steps.KINDS, toy_poke="toy"))
+    monkeypatch.setattr(plan_steps, "KINDS", kinds)
     steps = [plan_steps.step("toy_poke", name, {"name": name}).tagged("delete", "toy %s" % name) for name in ("t1", "t2")]
     plan = {"steps": steps, "skipped": [], "poke_toys": [{"name": "t1"}, {"name": "t2"}]}
     snapshot = {"toy": ["t1", "t2"]}

@@ -62,11 +62,11 @@ def test_a_third_familys_plan_is_planned_listed_and_checked_by_its_line(monkeypa
     without its key, and an approved toy unit naming two toys that are both gone says so of each. Fails when the
     plan or the approval needs anything but the registry lines to carry a family."""
     families = judge_families.FAMILIES + (toy_family.JUDGE_LINE,)
-    order, options = plan_steps.vocabulary(families)
+    order, options, kinds = plan_steps.vocabulary(families)
     monkeypatch.setattr(plan_steps, "OPTIONS", options)
     monkeypatch.setattr(plan_steps, "ACTIONS", order)
     monkeypatch.setattr(plan_steps, "HOST_ORDER", order)
-    monkeypatch.setattr(plan_steps, "KINDS", dict(plan_steps.KINDS, toy_poke="toy"))
+    monkeypatch.setattr(plan_steps, "KINDS", kinds)
     monkeypatch.setattr(approval, "FAMILIES", families)
     monkeypatch.setattr(plan_families, "PLANS", plan_families.PLANS + (toy_family.PLAN_LINE,))
     monkeypatch.setattr(approval, "STEP_KEYS", approval.STEP_KEYS + ("toy",))
